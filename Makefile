@@ -1,0 +1,52 @@
+# stemgui: `make run` launches the app, `make test` runs the suite; both create .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stemgui-installed
+export QT_QPA_PLATFORM ?= offscreen
+
+# Debian packages the app and the tests need: PortAudio for sounddevice, Qt's X/EGL/xkb libraries,
+# fonts, Xvfb for screenshots of the real window.
+DEBIAN_PACKAGES := libportaudio2 libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 \
+	libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
+	libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libx11-xcb1 \
+	fonts-dejavu-core xvfb
+
+.PHONY: run test test-slow lint format system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,train]'
+	$(BIN)/pip install --quiet --no-deps demucs==4.1.0
+	touch $@
+
+run: $(STAMP)
+	QT_QPA_PLATFORM= $(BIN)/python -m stemgui
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check stemgui tests bench training
+	$(BIN)/ruff format --check stemgui tests bench training
+
+format: $(STAMP)
+	$(BIN)/ruff format stemgui tests bench training
+	$(BIN)/ruff check --fix stemgui tests bench training
+
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
+	else \
+		echo "Install these system packages (Debian/Ubuntu names): $(DEBIAN_PACKAGES)"; \
+	fi
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,42 @@
+"""Domain exceptions raised at the engine boundary.
+
+Every message says what happened, to which file, and what the user can do about it. The UI and
+the CLI show ``str(error)`` as is; details (tracebacks) go to the log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class StemguiError(Exception):
+    """Base class of every error the engine reports to a user."""
+
+
+class FileError(StemguiError):
+    """An error about one file: ``path`` names it and the message starts with it."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class DecodeError(FileError):
+    """A song could not be read: missing, empty, truncated, no audio stream, unsupported codec."""
+
+
+class EncodeError(FileError):
+    """A stem could not be written: bad format options, disk full, folder not writable."""
+
+
+class ExportError(FileError):
+    """An export request could not be carried out (existing file, bad template, write failure)."""
+
+
+class ModelLoadError(FileError):
+    """A model file is missing, tampered with (sha256), malformed, or of an unknown architecture."""
+
+
+class SeparationCancelled(StemguiError):
+    """Raised by ``Separator.separate`` when its cancel token was set; nothing is left half-written."""

@@ -1,0 +1,68 @@
+"""A bag of models: several networks over the same sources whose outputs are averaged.
+
+The official Demucs releases ship bags (``htdemucs_ft``: one fine-tuned model per source, each
+weighted 1 for its own source and 0 for the others). ``Separator`` runs every model of the bag
+and forms, per source, the weighted average of their estimates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+
+class BagOfModels(nn.Module):
+    """Models sharing ``sources``, ``samplerate`` and ``audio_channels``.
+
+    Args:
+        models: the networks; each maps (batch, channels, time) to (batch, sources, channels, time).
+        weights: one list per model of one weight per source; default all ones.
+        segment: optional chunk length in seconds that overrides the models' own.
+    """
+
+    def __init__(
+        self,
+        models: Sequence[nn.Module],
+        weights: Sequence[Sequence[float]] | None = None,
+        segment: float | None = None,
+    ) -> None:
+        super().__init__()
+        if not models:
+            raise ValueError("a bag needs at least one model")
+        first = models[0]
+        for other in models[1:]:
+            for attribute in ("sources", "samplerate", "audio_channels"):
+                if getattr(other, attribute) != getattr(first, attribute):
+                    raise ValueError(f"models of a bag disagree on {attribute}")
+        self.models = nn.ModuleList(models)
+        self.sources: list[str] = list(first.sources)
+        self.samplerate: int = first.samplerate
+        self.audio_channels: int = first.audio_channels
+        if weights is None:
+            weights = [[1.0] * len(self.sources) for _ in models]
+        weights = [list(map(float, w)) for w in weights]
+        if len(weights) != len(models) or any(len(w) != len(self.sources) for w in weights):
+            raise ValueError("a bag needs one weight per source for each model")
+        for source_index, source in enumerate(self.sources):
+            if sum(w[source_index] for w in weights) <= 0:
+                raise ValueError(f"the weights of source {source!r} sum to zero")
+        self.weights = weights
+        self.segment = segment
+
+    def forward(self, mix):
+        """(batch, channels, time) -> (batch, sources, channels, time), the weighted average.
+
+        Runs every model on the whole input at once; ``Separator`` does the same chunk by chunk.
+        """
+        total = None
+        for model, weights in zip(self.models, self.weights):
+            w = mix.new_tensor(weights).view(1, -1, 1, 1)
+            estimate = model(mix) * w
+            total = estimate if total is None else total + estimate
+        return total / mix.new_tensor(self.total_weights).view(1, -1, 1, 1)
+
+    @property
+    def total_weights(self) -> list[float]:
+        """Per source, the sum of the models' weights (the divisor of the average)."""
+        return [sum(w[i] for w in self.weights) for i in range(len(self.sources))]

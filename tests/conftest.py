@@ -1,0 +1,21 @@
+"""Shared fixtures: offscreen Qt, small torch thread count, deterministic seeds."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _torch_threads():
+    """Keep torch on the machine's two cores and out of the way of other processes."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    torch.set_num_threads(2)
+    yield
