@@ -1,0 +1,140 @@
+"""PyAV (bundled FFmpeg) back end of :mod:`stemgui.audio.decode`.
+
+Reads the first audio stream of any container FFmpeg knows. Failures are reported as
+:class:`Failure` with a user-facing reason; the caller turns them into DecodeError (after
+checking whether the file is audio at all).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+CORRUPT = (
+    "could not be decoded: it is truncated or corrupt, or not in an audio format this app reads;"
+    " try re-downloading or re-exporting it"
+)
+NO_AUDIO = "has no audio stream (a video or image without sound); choose a file with sound"
+ZERO_FRAMES = "contains no audio (zero frames); the file is empty or damaged"
+
+
+class Failure(Exception):
+    """PyAV could not give audio; ``reason`` says why in words for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Decoded:
+    samples: np.ndarray  # (channels, frames) float32
+    samplerate: int
+    roles: tuple[str, ...] | None
+    warnings: tuple[str, ...]
+
+
+def decode(path: Path) -> Decoded:
+    """Decode the first audio stream of ``path`` to float32 (channels, frames) at its own rate."""
+    import av
+
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
+        logger.debug("%s: PyAV cannot open it: %s", path, error)
+        raise Failure(CORRUPT) from error
+    with container:
+        stream = _audio_stream(container)
+        blocks: list[np.ndarray] = []
+        resampler = None
+        roles = None
+        damaged = 0
+        try:
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except av.FFmpegError as error:
+                    damaged += 1
+                    logger.debug("%s: damaged packet skipped: %s", path, error)
+                    continue
+                for frame in frames:
+                    if resampler is None:
+                        # Planar float at the first frame's rate and layout: later frames that
+                        # change either are converted to match.
+                        resampler = av.AudioResampler(
+                            format="fltp", layout=frame.layout, rate=frame.sample_rate
+                        )
+                        roles = _roles(frame.layout)
+                    blocks.extend(out.to_ndarray() for out in resampler.resample(frame))
+            if resampler is not None:
+                blocks.extend(out.to_ndarray() for out in resampler.resample(None))
+        except av.FFmpegError as error:
+            # The container itself is damaged past this point: keep what was read.
+            damaged += 1
+            logger.debug("%s: demuxing stopped: %s", path, error)
+        if resampler is None or not blocks:
+            raise Failure(CORRUPT if damaged else ZERO_FRAMES)
+        samplerate = int(resampler.rate)
+    samples = np.concatenate(blocks, axis=1).astype(np.float32, copy=False)
+    warnings: tuple[str, ...] = ()
+    if damaged:
+        message = f"{damaged} damaged packet(s) skipped; the file may be truncated or corrupt"
+        logger.warning("%s: %s", path, message)
+        warnings = (message,)
+    return Decoded(samples=samples, samplerate=samplerate, roles=roles, warnings=warnings)
+
+
+def probe(path: Path) -> dict:
+    """Header facts of the first audio stream: duration, samplerate, channels, codec, container."""
+    import av
+
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
+        raise Failure(CORRUPT) from error
+    with container:
+        stream = _audio_stream(container)
+        context = stream.codec_context
+        duration = None
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / av.time_base
+        samplerate = int(context.sample_rate or 0)
+        channels = int(context.layout.nb_channels if context.layout else 0)
+        if samplerate <= 0 or channels <= 0:
+            raise Failure(CORRUPT)
+        return {
+            "duration": duration,
+            "samplerate": samplerate,
+            "channels": channels,
+            "codec": context.name,
+            "container": container.format.name,
+        }
+
+
+def _audio_stream(container):
+    if not container.streams.audio:
+        raise Failure(NO_AUDIO)
+    stream = container.streams.audio[0]
+    if stream.codec_context is None:
+        raise Failure(
+            "uses an audio codec this app cannot decode; convert it to wav, flac or mp3 first"
+        )
+    return stream
+
+
+def _roles(layout) -> tuple[str, ...] | None:
+    """Channel names of ``layout`` ("FL", "FC", ...), or None when the file leaves them unsaid."""
+    try:
+        names = tuple(channel.name for channel in layout.channels)
+    except (AttributeError, ValueError):
+        return None
+    if not names or any(name in ("", "NONE", "UNKNOWN", "UNUSED") for name in names):
+        return None  # unspecified order: the default order for the count applies
+    return names

@@ -1,0 +1,136 @@
+"""Atomic file writes: a temporary name in the target folder, renamed when complete.
+
+    with atomic_path(target) as part:
+        write_everything_to(part)
+    # target now exists, complete; on any error it was left untouched and part was removed
+
+The temporary file is ``.<name>.<random>.stemgui-part`` beside the target, so the rename never
+crosses file systems and a crash leaves only a hidden leftover that :func:`clean_stale_parts`
+removes. An existing target is never replaced unless ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+PART_MARKER = ".stemgui-part"
+_MAX_NAME_CHARS = 100  # keeps the temporary name under the 255-byte limit of common file systems
+
+
+def part_path_for(path: Path) -> Path:
+    """A fresh temporary path beside ``path`` (not created)."""
+    name = path.name[:_MAX_NAME_CHARS]
+    return path.with_name(f".{name}.{secrets.token_hex(4)}{PART_MARKER}")
+
+
+def is_part(path: Path) -> bool:
+    """True for a temporary file written by :func:`atomic_path`."""
+    return path.name.startswith(".") and PART_MARKER in path.name
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary Path beside ``path``; rename it onto ``path`` if the block succeeds.
+
+    The block must create the file at the yielded path. If the block raises, the temporary file
+    is deleted and the error propagates; ``path`` is not touched. Raises FileExistsError when
+    ``path`` exists and ``overwrite`` is False (checked before the block runs, and again, without
+    a race, at the rename).
+    """
+    path = Path(path)
+    if not overwrite and path.exists():
+        raise FileExistsError(errno.EEXIST, "file exists", str(path))
+    part = part_path_for(path)
+    try:
+        yield part
+        _fsync_file(part)
+        if overwrite:
+            os.replace(part, path)
+        else:
+            _rename_no_replace(part, path)
+        _fsync_folder(path.parent)
+    except BaseException:
+        _remove_quietly(part)
+        raise
+
+
+def clean_stale_parts(folder: str | os.PathLike[str], older_than: float = 0.0) -> list[Path]:
+    """Delete temporary files left in ``folder`` (not recursive) by interrupted writes.
+
+    Only files at least ``older_than`` seconds old are removed, so that a caller can spare the
+    writes another process has in progress. Returns the paths removed; a missing folder gives [].
+    """
+    folder = Path(folder)
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except FileNotFoundError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        if not is_part(entry):
+            continue
+        try:
+            if not entry.is_file() or now - entry.stat().st_mtime < older_than:
+                continue
+            entry.unlink()
+        except OSError as error:
+            logger.warning("could not remove leftover %s: %s", entry, error)
+            continue
+        logger.info("removed leftover %s", entry)
+        removed.append(entry)
+    return removed
+
+
+def _rename_no_replace(part: Path, path: Path) -> None:
+    """Move ``part`` to ``path`` unless ``path`` exists (FileExistsError then)."""
+    try:
+        os.link(part, path)
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
+    except OSError as error:
+        # No hard links on this file system (FAT, some network shares): check, then rename.
+        logger.debug("hard link refused (%s), renaming instead", error)
+        if path.exists():
+            raise FileExistsError(errno.EEXIST, "file exists", str(path)) from None
+        os.replace(part, path)
+        return
+    part.unlink()
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable where the platform allows syncing a folder (not Windows)."""
+    if os.name != "posix":
+        return
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError as error:
+        logger.debug("cannot open %s to sync it: %s", folder, error)
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError as error:
+        logger.debug("cannot sync %s: %s", folder, error)
+    finally:
+        os.close(descriptor)
+
+
+def _remove_quietly(part: Path) -> None:
+    try:
+        part.unlink(missing_ok=True)
+    except OSError as error:
+        logger.warning("could not remove temporary file %s: %s", part, error)

@@ -1,0 +1,222 @@
+"""Write a float32 (channels, frames) buffer as wav, flac or mp3, atomically.
+
+wav (16/24-bit PCM, 32-bit PCM or 32-bit float) and flac (16/24-bit) are written by soundfile,
+block by block; mp3 by PyAV's bundled LAME encoder at a constant bit rate. Before quantising,
+the clip mode of the Demucs command line is applied:
+
+- ``rescale``: divide by ``max(1.01 * peak, 1)``, so nothing clips and quiet audio is untouched;
+- ``clamp``: clip every sample to [-0.99, 0.99];
+- ``none``: leave the samples as they are. Integer formats still saturate at full scale rather
+  than wrap around; 32-bit float wav keeps values beyond ±1.
+
+Every file goes through :func:`~stemgui.audio.atomic.atomic_path`: a failed write leaves nothing
+under the final name, and an existing file is replaced only with ``overwrite=True``. Failures
+raise :class:`~stemgui.errors.EncodeError` naming the file and saying what to do.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stemgui.audio.atomic import atomic_path
+from stemgui.errors import EncodeError
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("wav", "flac", "mp3")
+CLIP_MODES = ("rescale", "clamp", "none")
+MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+MP3_SAMPLERATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+_BLOCK_FRAMES = 1 << 16
+_LOW_SPACE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class AudioFormat:
+    """How to write a stem.
+
+    ``kind`` "wav" | "flac" | "mp3"; ``bits`` 16 | 24 | 32 (wav and flac; 32 only for wav);
+    ``float`` selects 32-bit float wav (requires bits=32); ``mp3_bitrate`` in kbps (mp3 only,
+    constant bit rate); ``clip`` "rescale" | "clamp" | "none" (see the module docstring).
+    Invalid combinations raise ValueError.
+    """
+
+    kind: str = "wav"
+    bits: int = 16
+    float: bool = False
+    mp3_bitrate: int = 320
+    clip: str = "rescale"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown audio format {self.kind!r}; use one of {KINDS}")
+        if self.clip not in CLIP_MODES:
+            raise ValueError(f"unknown clip mode {self.clip!r}; use one of {CLIP_MODES}")
+        if self.kind == "wav" and self.bits not in (16, 24, 32):
+            raise ValueError(f"wav is written with 16, 24 or 32 bits, not {self.bits}")
+        if self.kind == "flac" and self.bits not in (16, 24):
+            raise ValueError(f"flac is written with 16 or 24 bits, not {self.bits}")
+        if self.float and (self.kind != "wav" or self.bits != 32):
+            raise ValueError("float samples are only written as 32-bit wav")
+        if self.kind == "mp3" and self.mp3_bitrate not in MP3_BITRATES:
+            raise ValueError(f"mp3 bit rate {self.mp3_bitrate} kbps is not one of {MP3_BITRATES}")
+
+    @property
+    def extension(self) -> str:
+        """File extension without the dot: "wav", "flac" or "mp3"."""
+        return self.kind
+
+    @property
+    def subtype(self) -> str | None:
+        """libsndfile subtype for wav/flac ("PCM_16", "PCM_24", "PCM_32", "FLOAT"); None for mp3."""
+        if self.kind == "mp3":
+            return None
+        return "FLOAT" if self.float else f"PCM_{self.bits}"
+
+
+def apply_clip(samples: np.ndarray, mode: str) -> np.ndarray:
+    """Apply a clip mode to float samples (any shape); returns float32, never modifies the input."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if mode == "rescale":
+        peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+        return samples / np.float32(max(1.01 * peak, 1.0))
+    if mode == "clamp":
+        return np.clip(samples, -0.99, 0.99)
+    if mode == "none":
+        return samples.copy()
+    raise ValueError(f"unknown clip mode {mode!r}; use one of {CLIP_MODES}")
+
+
+def write_audio(
+    path: str | os.PathLike[str],
+    samples: np.ndarray,
+    samplerate: int,
+    fmt: AudioFormat,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write ``samples`` (channels, frames) float32 at ``samplerate`` to ``path`` in ``fmt``.
+
+    Returns ``path``. Raises EncodeError when the folder is missing or not writable, the disk is
+    full, the file exists and ``overwrite`` is False, or the format cannot hold this audio
+    (mp3: at most 2 channels and the MPEG sample rates). Bad arguments raise ValueError.
+    """
+    path = Path(path)
+    samples = np.asarray(samples)
+    if samples.ndim != 2 or samples.shape[0] < 1:
+        raise ValueError(f"samples must have shape (channels, frames), got {samples.shape}")
+    if samplerate <= 0:
+        raise ValueError(f"samplerate must be positive, got {samplerate}")
+    _check_target(path, fmt, samples.shape[0], samplerate)
+    samples = _finite(path, samples)
+    samples = apply_clip(samples, fmt.clip)
+    try:
+        with atomic_path(path, overwrite=overwrite) as part:
+            if fmt.kind == "mp3":
+                from stemgui.audio import _mp3
+
+                _mp3.write(part, samples, samplerate, fmt.mp3_bitrate)
+            else:
+                _write_soundfile(part, samples, samplerate, fmt)
+    except FileExistsError:
+        raise EncodeError(
+            path, "already exists; allow overwriting or choose another name or folder"
+        ) from None
+    except EncodeError:
+        raise
+    except Exception as error:  # soundfile, PyAV and OS errors all end here, explained
+        raise EncodeError(path, _explain(path, error)) from error
+    logger.info("wrote %s (%s, %d frames)", path, fmt.kind, samples.shape[1])
+    return path
+
+
+def _check_target(path: Path, fmt: AudioFormat, channels: int, samplerate: int) -> None:
+    folder = path.parent
+    if not folder.exists():
+        raise EncodeError(path, f"cannot be written: the folder {folder} does not exist; create it")
+    if not folder.is_dir():
+        raise EncodeError(path, f"cannot be written: {folder} is not a folder")
+    if path.is_dir():
+        raise EncodeError(path, "is a folder; choose a file name")
+    if fmt.kind == "mp3":
+        if channels > 2:
+            raise EncodeError(path, f"mp3 holds at most 2 channels, not {channels}; use wav/flac")
+        if samplerate not in MP3_SAMPLERATES:
+            raise EncodeError(
+                path, f"mp3 cannot hold audio at {samplerate} Hz; choose wav or flac instead"
+            )
+
+
+def _finite(path: Path, samples: np.ndarray) -> np.ndarray:
+    samples = np.asarray(samples, dtype=np.float32)
+    finite = np.isfinite(samples)
+    if finite.all():
+        return samples
+    bad = int(samples.size - np.count_nonzero(finite))
+    logger.warning("%s: %d NaN or infinite samples written as silence", path, bad)
+    return np.where(finite, samples, np.float32(0.0))
+
+
+def _write_soundfile(part: Path, samples: np.ndarray, samplerate: int, fmt: AudioFormat) -> None:
+    """Write block by block, quantising integer formats ourselves (saturating, rounded)."""
+    import soundfile as sf
+
+    channels, frames = samples.shape
+    with sf.SoundFile(
+        str(part),
+        mode="w",
+        samplerate=samplerate,
+        channels=channels,
+        format=fmt.kind.upper(),
+        subtype=fmt.subtype,
+    ) as handle:
+        for start in range(0, frames, _BLOCK_FRAMES):
+            block = samples[:, start : start + _BLOCK_FRAMES].T
+            handle.write(_quantise(block, fmt))
+
+
+def _quantise(block: np.ndarray, fmt: AudioFormat) -> np.ndarray:
+    """float32 (frames, channels) -> what soundfile writes exactly for ``fmt``.
+
+    16 bits: int16. 24 and 32 bits: int32 (libsndfile keeps the top 24 bits for PCM_24, so the
+    24-bit value is shifted up by 8). Float: float32 as is.
+    """
+    if fmt.float:
+        return np.ascontiguousarray(block, dtype=np.float32)
+    bits = fmt.bits
+    scale = float(1 << (bits - 1))
+    values = np.clip(np.rint(block.astype(np.float64) * scale), -scale, scale - 1)
+    if bits == 16:
+        return values.astype(np.int16)
+    values = values.astype(np.int32)
+    return values << (32 - bits) if bits < 32 else values
+
+
+def _explain(path: Path, error: BaseException) -> str:
+    """A user-facing reason for a failed write."""
+    code = error.errno if isinstance(error, OSError) else None
+    if code == errno.ENOSPC or _disk_nearly_full(path.parent):
+        return "could not be written: the disk is full; free some space or choose another folder"
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"could not be written: the folder {path.parent} is not writable; "
+            "choose another folder or change its permissions"
+        )
+    if code == errno.ENOENT:
+        return f"could not be written: the folder {path.parent} disappeared; create it again"
+    detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return f"could not be written ({detail or type(error).__name__}); try another folder or format"
+
+
+def _disk_nearly_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < _LOW_SPACE_BYTES
+    except OSError:
+        return False

@@ -1,0 +1,130 @@
+"""atomic_path: complete file under the final name, or nothing; never an unasked overwrite."""
+
+from __future__ import annotations
+
+import errno
+import os
+import time
+
+import pytest
+
+from stemgui.audio import atomic
+from stemgui.audio.atomic import atomic_path, clean_stale_parts, is_part
+
+
+def leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if is_part(p))
+
+
+def test_success_renames_the_part_onto_the_target(tmp_path):
+    target = tmp_path / "vocals.wav"
+    with atomic_path(target) as part:
+        assert part.parent == tmp_path
+        assert part.name.startswith(".") and ".stemgui-part" in part.name
+        assert not target.exists()
+        part.write_bytes(b"complete")
+    assert target.read_bytes() == b"complete"
+    assert leftovers(tmp_path) == []
+
+
+def test_failure_leaves_nothing(tmp_path):
+    target = tmp_path / "vocals.wav"
+    with pytest.raises(OSError, match="No space"), atomic_path(target) as part:
+        part.write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert not target.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_existing_target_is_kept_without_overwrite(tmp_path):
+    target = tmp_path / "vocals.wav"
+    target.write_bytes(b"old")
+    with pytest.raises(FileExistsError), atomic_path(target):
+        pytest.fail("the block must not run")
+    assert target.read_bytes() == b"old"
+
+
+def test_overwrite_replaces(tmp_path):
+    target = tmp_path / "vocals.wav"
+    target.write_bytes(b"old")
+    with atomic_path(target, overwrite=True) as part:
+        part.write_bytes(b"new")
+    assert target.read_bytes() == b"new"
+    assert leftovers(tmp_path) == []
+
+
+def test_failed_overwrite_keeps_the_old_file(tmp_path):
+    target = tmp_path / "vocals.wav"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError), atomic_path(target, overwrite=True) as part:
+        part.write_bytes(b"ne")
+        raise RuntimeError("encoder crashed")
+    assert target.read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
+
+
+def test_target_created_meanwhile_is_not_replaced(tmp_path):
+    target = tmp_path / "vocals.wav"
+    with pytest.raises(FileExistsError), atomic_path(target) as part:
+        part.write_bytes(b"mine")
+        target.write_bytes(b"theirs")  # another writer finished first
+    assert target.read_bytes() == b"theirs"
+    assert leftovers(tmp_path) == []
+
+
+def test_without_hard_links_it_still_refuses_and_renames(tmp_path, monkeypatch):
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(atomic.os, "link", no_links)
+    target = tmp_path / "vocals.wav"
+    with atomic_path(target) as part:
+        part.write_bytes(b"one")
+    assert target.read_bytes() == b"one"
+    with pytest.raises(FileExistsError), atomic_path(tmp_path / "bass.wav") as part:
+        part.write_bytes(b"two")
+        (tmp_path / "bass.wav").write_bytes(b"theirs")
+    assert (tmp_path / "bass.wav").read_bytes() == b"theirs"
+    assert leftovers(tmp_path) == []
+
+
+def test_block_that_writes_nothing_fails(tmp_path):
+    with pytest.raises(FileNotFoundError), atomic_path(tmp_path / "x.wav"):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_long_names_fit_the_file_system(tmp_path):
+    target = tmp_path / ("é" * 120 + ".flac")  # 244 bytes in UTF-8
+    with atomic_path(target) as part:
+        assert len(part.name.encode()) <= 255
+        part.write_bytes(b"x")
+    assert target.read_bytes() == b"x"
+
+
+def test_clean_stale_parts(tmp_path):
+    keep = [tmp_path / "song.wav", tmp_path / ".hidden", tmp_path / "x.stemgui-part"]
+    stale = [tmp_path / ".a.wav.0011.stemgui-part", tmp_path / ".b.mp3.ffee.stemgui-part"]
+    for path in keep + stale:
+        path.write_bytes(b"x")
+    (tmp_path / ".dir.stemgui-part").mkdir()
+    removed = clean_stale_parts(tmp_path)
+    assert sorted(removed) == sorted(stale)
+    assert all(p.exists() for p in keep)
+    assert not any(p.exists() for p in stale)
+    assert (tmp_path / ".dir.stemgui-part").is_dir()
+
+
+def test_clean_stale_parts_spares_recent_writes(tmp_path):
+    old = tmp_path / ".old.wav.1234.stemgui-part"
+    new = tmp_path / ".new.wav.5678.stemgui-part"
+    old.write_bytes(b"x")
+    new.write_bytes(b"x")
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    assert clean_stale_parts(tmp_path, older_than=600) == [old]
+    assert new.exists()
+
+
+def test_clean_stale_parts_of_a_missing_folder(tmp_path):
+    assert clean_stale_parts(tmp_path / "missing") == []

@@ -1,0 +1,229 @@
+"""decode(): every supported format gives back the tone it was made from, at the model rate."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui.audio.channels import convert_channels, downmix_matrix
+from stemgui.audio.decode import SUPPORTED_EXTENSIONS, DecodedAudio, decode, probe
+from tests.audio.media import amplitude_at, av_write, spectrum_peak, tone
+
+G = 1 / np.sqrt(2)
+
+# name -> (writer, source rate, lossless, codec padding tolerance in frames at 44.1 kHz)
+SOUNDFILE_FORMATS = {
+    "wav": ("WAV", "PCM_16"),
+    "flac": ("FLAC", "PCM_24"),
+    "aiff": ("AIFF", "PCM_16"),
+    "ogg": ("OGG", "VORBIS"),
+    "mp3": ("MP3", "MPEG_LAYER_III"),
+}
+PYAV_FORMATS = {
+    # extension: (audio codec, container, video codec, rate)
+    "m4a": ("aac", "mp4", None, 44100),
+    "opus": ("libopus", "ogg", None, 48000),
+    "wma": ("wmav2", "asf", None, 44100),
+    "mp4": ("aac", "mp4", "mpeg4", 44100),
+    "mkv": ("libopus", "matroska", "mpeg4", 48000),
+    "webm": ("libopus", "webm", "libvpx", 48000),
+    "mov": ("aac", "mov", "mpeg4", 44100),
+}
+LOSSLESS = {"wav", "flac", "aiff"}
+
+
+def make_song(folder, ext, seconds=1.0):
+    """A stereo 440 Hz tone, left at 0.5 and right at 0.25, in format ``ext``."""
+    path = folder / f"song.{ext}"
+    if ext in SOUNDFILE_FORMATS:
+        fmt, subtype = SOUNDFILE_FORMATS[ext]
+        sf.write(path, tone(44100, seconds).T, 44100, format=fmt, subtype=subtype)
+        return path, 44100
+    codec, container, video, rate = PYAV_FORMATS[ext]
+    av_write(path, tone(rate, seconds), rate, codec, container, video=video)
+    return path, rate
+
+
+@pytest.mark.parametrize("ext", [*SOUNDFILE_FORMATS, *PYAV_FORMATS])
+def test_every_format_keeps_the_tone(tmp_path, ext):
+    path, rate = make_song(tmp_path, ext)
+    assert path.suffix in SUPPORTED_EXTENSIONS
+    song = decode(path)
+    assert isinstance(song, DecodedAudio)
+    assert song.samples.dtype == np.float32
+    assert song.samples.flags.c_contiguous
+    assert song.samples.shape[0] == 2
+    assert song.samplerate == 44100
+    assert song.original_samplerate == rate
+    assert song.original_channels == 2
+    assert np.isfinite(song.samples).all()
+    # Length right within the codec's padding (AAC adds ~1000 frames, WMA drops ~1100).
+    tolerance = 0 if ext in LOSSLESS else 2048
+    assert abs(song.frames - 44100) <= tolerance
+    assert song.duration == pytest.approx(song.frames / 44100 if rate == 44100 else 1.0)
+    middle = song.samples[:, 11025:33075]
+    rel = 1e-3 if ext in LOSSLESS else 0.06
+    for channel, amp in enumerate((0.5, 0.25)):
+        freq, found = spectrum_peak(middle[channel], 44100)
+        assert freq == pytest.approx(440, abs=2.1)
+        assert found == pytest.approx(amp, rel=rel)
+
+
+def test_lossless_wav_is_bit_exact(tmp_path):
+    data = (np.random.default_rng(0).integers(-32768, 32767, (2, 3000)) / 32768).astype(np.float32)
+    sf.write(tmp_path / "x.wav", data.T, 44100, subtype="PCM_16")
+    song = decode(tmp_path / "x.wav")
+    np.testing.assert_array_equal(song.samples, data)
+    assert song.duration == pytest.approx(3000 / 44100)
+    assert song.path == tmp_path / "x.wav"
+
+
+def test_resampling_48k_to_44k1_keeps_the_tone(tmp_path):
+    sf.write(tmp_path / "hi.wav", tone(48000, freq=1000.0).T, 48000, subtype="FLOAT")
+    song = decode(tmp_path / "hi.wav", samplerate=44100)
+    assert song.original_samplerate == 48000
+    assert song.frames == 44100
+    assert song.duration == pytest.approx(1.0)
+    for channel, amp in enumerate((0.5, 0.25)):
+        freq, found = spectrum_peak(song.samples[channel, 4410:-4410], 44100)
+        assert freq == pytest.approx(1000, abs=1.5)
+        assert found == pytest.approx(amp, rel=2e-3)
+
+
+def test_other_target_rate(tmp_path):
+    sf.write(tmp_path / "x.wav", tone(44100, freq=300.0).T, 44100)
+    song = decode(tmp_path / "x.wav", samplerate=16000)
+    assert song.samplerate == 16000
+    assert song.frames == 16000
+    assert spectrum_peak(song.samples[0, 2000:-2000], 16000)[0] == pytest.approx(300, abs=1.5)
+
+
+def test_mono_becomes_stereo(tmp_path):
+    mono = tone(44100, amps=(0.3,))
+    sf.write(tmp_path / "m.wav", mono[0], 44100, subtype="FLOAT")
+    song = decode(tmp_path / "m.wav")
+    assert song.original_channels == 1
+    assert song.samples.shape == (2, 44100)
+    np.testing.assert_array_equal(song.samples[0], mono[0])
+    np.testing.assert_array_equal(song.samples[1], mono[0])
+
+
+def test_stereo_to_mono_is_the_mean(tmp_path):
+    sf.write(tmp_path / "s.wav", tone(44100).T, 44100, subtype="FLOAT")
+    song = decode(tmp_path / "s.wav", channels=1)
+    np.testing.assert_allclose(song.samples[0], tone(44100).mean(axis=0), atol=1e-7)
+
+
+def test_six_channel_wav_downmix_known_answer(tmp_path):
+    # FL, FR, FC, LFE, BL, BR as constants: the ITU weights, normalised by 1 + 2/sqrt(2).
+    levels = np.array([0.8, -0.4, 0.6, 0.9, 0.2, -0.7], np.float32)
+    data = np.repeat(levels[:, None], 1000, axis=1)
+    sf.write(tmp_path / "six.wav", data.T, 44100, subtype="FLOAT")
+    song = decode(tmp_path / "six.wav")
+    fl, fr, fc, _lfe, bl, br = levels.astype(np.float64)
+    norm = 1 + 2 * G
+    expected_left = (fl + G * fc + G * bl) / norm
+    expected_right = (fr + G * fc + G * br) / norm
+    assert song.original_channels == 6
+    np.testing.assert_allclose(song.samples[0], expected_left, atol=1e-6)
+    np.testing.assert_allclose(song.samples[1], expected_right, atol=1e-6)
+
+
+def test_six_channel_aac_downmix_follows_the_layout(tmp_path):
+    # 5.1(side) order: FL FR FC LFE SL SR. FC carries 440 Hz, SL carries 1000 Hz.
+    data = np.zeros((6, 44100), np.float32)
+    data[2] = tone(44100, freq=440.0, amps=(0.5,))[0]
+    data[4] = tone(44100, freq=1000.0, amps=(0.5,))[0]
+    av_write(tmp_path / "surround.m4a", data, 44100, "aac", "mp4", layout="5.1(side)")
+    song = decode(tmp_path / "surround.m4a")
+    assert song.original_channels == 6
+    left, right = song.samples[:, 11025:33075]
+    expected = 0.5 * G / (1 + 2 * G)
+    assert amplitude_at(left, 44100, 440) == pytest.approx(expected, rel=0.06)
+    assert amplitude_at(right, 44100, 440) == pytest.approx(expected, rel=0.06)
+    assert amplitude_at(left, 44100, 1000) == pytest.approx(expected, rel=0.06)
+    assert amplitude_at(right, 44100, 1000) < 0.01 * expected
+
+
+def test_downmix_matrix_rows_never_exceed_one():
+    for count in range(3, 9):
+        matrix = downmix_matrix(None, count)
+        assert matrix.shape == (2, count)
+        np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-6)
+        assert (matrix >= 0).all()
+    # LFE never reaches the stereo mix
+    assert (downmix_matrix(None, 6)[:, 3] == 0).all()
+
+
+def test_unknown_layout_is_averaged():
+    matrix = downmix_matrix(None, 11)
+    np.testing.assert_allclose(matrix, 1 / 11)
+    matrix = downmix_matrix(("FL", "FR", "XYZ"), 3)
+    np.testing.assert_allclose(matrix, 1 / 3)
+
+
+def test_convert_channels_refuses_to_invent_surround():
+    with pytest.raises(ValueError, match="2 channels to 6"):
+        convert_channels(np.zeros((2, 10), np.float32), 6)
+
+
+def test_nan_and_inf_are_replaced_by_silence(tmp_path, caplog):
+    data = tone(44100, seconds=0.1)
+    data[0, 10] = np.nan
+    data[1, 20] = np.inf
+    data[1, 30] = -np.inf
+    sf.write(tmp_path / "nan.wav", data.T, 44100, subtype="FLOAT")
+    with caplog.at_level(logging.WARNING, logger="stemgui.audio.decode"):
+        song = decode(tmp_path / "nan.wav")
+    assert np.isfinite(song.samples).all()
+    assert song.samples[0, 10] == 0 and song.samples[1, 20] == 0 and song.samples[1, 30] == 0
+    keep = np.isfinite(data)
+    np.testing.assert_array_equal(song.samples[keep], data[keep])
+    assert any("3 NaN or infinite" in w for w in song.warnings)
+    assert "3 NaN or infinite" in caplog.text
+
+
+def test_clean_file_has_no_warnings(tmp_path):
+    sf.write(tmp_path / "x.wav", tone(44100, seconds=0.1).T, 44100)
+    assert decode(tmp_path / "x.wav").warnings == ()
+
+
+def test_bad_arguments_are_value_errors(tmp_path):
+    sf.write(tmp_path / "x.wav", tone(44100, seconds=0.1).T, 44100)
+    with pytest.raises(ValueError):
+        decode(tmp_path / "x.wav", samplerate=0)
+    with pytest.raises(ValueError):
+        decode(tmp_path / "x.wav", channels=0)
+
+
+def test_probe_reads_headers(tmp_path):
+    sf.write(tmp_path / "x.flac", tone(48000, seconds=2.0).T, 48000, subtype="PCM_24")
+    info = probe(tmp_path / "x.flac")
+    assert (info.samplerate, info.channels, info.codec, info.container) == (
+        48000,
+        2,
+        "pcm_24",
+        "flac",
+    )
+    assert info.duration == pytest.approx(2.0)
+
+    path, _ = make_song(tmp_path, "mp4")
+    info = probe(path)
+    assert (info.samplerate, info.channels, info.codec) == (44100, 2, "aac")
+    assert "mp4" in info.container
+    assert info.duration == pytest.approx(1.0, abs=0.05)
+
+    av_write(tmp_path / "six.m4a", np.zeros((6, 4410), np.float32), 44100, "aac", "mp4")
+    assert probe(tmp_path / "six.m4a").channels == 6
+
+
+def test_named_roles_drive_the_downmix():
+    side = downmix_matrix(("FL", "FR", "FC", "LFE", "SL", "SR"), 6)
+    np.testing.assert_allclose(side, downmix_matrix(None, 6), atol=1e-7)
+    # Quad: back channels go to their own side only.
+    quad = downmix_matrix(("FL", "FR", "BL", "BR"), 4)
+    np.testing.assert_allclose(quad[0], np.array([1, 0, G, 0]) / (1 + G), atol=1e-7)
+    np.testing.assert_allclose(quad[1], np.array([0, 1, 0, G]) / (1 + G), atol=1e-7)

@@ -1,0 +1,225 @@
+"""decode() and probe() refuse unusable files with a DecodeError that says why, and nothing else."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import re
+import struct
+import zlib
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui.audio.decode import decode, probe
+from stemgui.errors import DecodeError
+from tests.audio.media import av_write, tone
+
+
+def png_bytes() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x80" * 12 for _ in range(4))
+    header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def wav_with_format_tag(tag: int) -> bytes:
+    """A RIFF/WAVE file whose 'fmt ' chunk names codec ``tag`` (0x9999: no such codec)."""
+    fmt = struct.pack("<HHIIHH", tag, 2, 44100, 44100 * 4, 4, 16)
+    data = b"\x01\x02" * 4000
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def reason_of(path) -> str:
+    with pytest.raises(DecodeError) as caught:
+        decode(path)
+    assert caught.value.path == path
+    assert str(caught.value).startswith(str(path))
+    return caught.value.reason
+
+
+def test_missing_file(tmp_path):
+    assert "does not exist" in reason_of(tmp_path / "nope.mp3")
+
+
+def test_folder_given_as_a_file(tmp_path):
+    folder = tmp_path / "album.wav"
+    folder.mkdir()
+    assert "is a folder" in reason_of(folder)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_named_pipe_is_refused_without_blocking(tmp_path):
+    pipe = tmp_path / "pipe.wav"
+    os.mkfifo(pipe)
+    assert "not a regular file" in reason_of(pipe)
+
+
+def test_no_read_permission(tmp_path, monkeypatch):
+    path = tmp_path / "locked.wav"
+    sf.write(path, tone(44100, 0.1).T, 44100)
+    if os.geteuid() != 0:
+        path.chmod(0)
+    else:  # root reads anything: make open() answer as the OS would for a normal user
+        real_open = builtins.open
+
+        def guarded_open(file, *args, **kwargs):
+            if os.fspath(file) == os.fspath(path):
+                raise PermissionError(13, "Permission denied", os.fspath(file))
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "open", guarded_open)
+    assert "permission denied" in reason_of(path)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.flac"
+    path.write_bytes(b"")
+    assert "empty (0 bytes)" in reason_of(path)
+
+
+def test_truncated_m4a(tmp_path):
+    whole = av_write(tmp_path / "whole.m4a", tone(44100, 0.5), 44100, "aac", "mp4")
+    cut = tmp_path / "cut.m4a"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert "truncated or corrupt" in reason_of(cut)
+
+
+def test_wav_cut_inside_its_header(tmp_path):
+    sf.write(tmp_path / "whole.wav", tone(44100, 0.1).T, 44100)
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes((tmp_path / "whole.wav").read_bytes()[:30])
+    assert "truncated or corrupt" in reason_of(cut)
+
+
+def test_corrupt_flac(tmp_path):
+    sf.write(tmp_path / "good.flac", tone(44100, 0.5).T, 44100)
+    noise = np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes()
+    bad = tmp_path / "bad.flac"
+    bad.write_bytes((tmp_path / "good.flac").read_bytes()[:100] + noise)
+    assert "truncated or corrupt" in reason_of(bad)
+
+
+def test_truncated_flac_keeps_what_is_there_and_warns(tmp_path):
+    sf.write(tmp_path / "good.flac", tone(44100, 1.0).T, 44100)
+    whole = (tmp_path / "good.flac").read_bytes()
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(whole[: len(whole) // 2])
+    song = decode(cut)
+    assert 0 < song.frames < 44100
+    assert song.warnings and "truncated or corrupt" in song.warnings[0]
+    np.testing.assert_allclose(song.samples, tone(44100, 1.0)[:, : song.frames], atol=1e-4)
+
+
+def test_wav_cut_inside_its_data_keeps_what_is_there_and_warns(tmp_path, caplog):
+    data = tone(44100, 0.1)
+    sf.write(tmp_path / "whole.wav", data.T, 44100, subtype="FLOAT")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes((tmp_path / "whole.wav").read_bytes()[:20000])
+    song = decode(cut)
+    assert 0 < song.frames < 4410
+    np.testing.assert_array_equal(song.samples, data[:, : song.frames])
+    assert song.warnings and "truncated" in song.warnings[0]
+    assert "truncated" in caplog.text
+
+
+def test_streamed_wav_with_unknown_length_is_not_called_truncated(tmp_path):
+    sf.write(tmp_path / "whole.wav", tone(44100, 0.1).T, 44100)
+    raw = bytearray((tmp_path / "whole.wav").read_bytes())
+    at = raw.index(b"data")
+    raw[at + 4 : at + 8] = b"\xff\xff\xff\xff"  # what a live recorder writes before it knows
+    (tmp_path / "live.wav").write_bytes(bytes(raw))
+    song = decode(tmp_path / "live.wav")
+    assert song.frames == 4410
+    assert song.warnings == ()
+
+
+def test_text_renamed_to_mp3(tmp_path):
+    path = tmp_path / "lyrics.mp3"
+    path.write_text("Hello, this is not a song.\n" * 40)
+    assert "not an audio file (it looks like text)" in reason_of(path)
+
+
+def test_png_renamed_to_wav(tmp_path):
+    path = tmp_path / "cover.wav"
+    path.write_bytes(png_bytes())
+    assert "not an audio file (it looks like a PNG image)" in reason_of(path)
+
+
+def test_video_without_audio(tmp_path):
+    path = av_write(tmp_path / "silent.mp4", None, 44100, None, "mp4", video="mpeg4")
+    assert "no audio stream" in reason_of(path)
+
+
+def test_unsupported_codec(tmp_path):
+    path = tmp_path / "odd.wav"
+    path.write_bytes(wav_with_format_tag(0x9999))
+    assert "codec this app cannot decode" in reason_of(path)
+
+
+def test_zero_frames(tmp_path):
+    path = tmp_path / "nothing.wav"
+    sf.write(path, np.zeros((0, 2), np.float32), 44100)
+    assert "zero frames" in reason_of(path)
+
+
+def test_all_nan_is_refused(tmp_path):
+    path = tmp_path / "nan.wav"
+    sf.write(path, np.full((100, 2), np.nan, np.float32), 44100, subtype="FLOAT")
+    assert "all are NaN or infinite" in reason_of(path)
+
+
+def test_random_bytes(tmp_path):
+    path = tmp_path / "noise.ogg"
+    path.write_bytes(np.random.default_rng(2).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    assert "truncated or corrupt" in reason_of(path)
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac", "ogg", "mp3", "m4a", "opus"])
+def test_any_cut_gives_audio_or_decode_error(tmp_path, ext):
+    """Whatever the cut, decode returns finite audio or raises DecodeError, nothing else."""
+    source = tmp_path / f"whole.{ext}"
+    samples = tone(44100, 0.5)
+    if ext in ("m4a", "opus"):
+        codec, container = {"m4a": ("aac", "mp4"), "opus": ("libopus", "ogg")}[ext]
+        av_write(source, tone(48000, 0.5), 48000, codec, container)
+    else:
+        sf.write(source, samples.T, 44100)
+    data = source.read_bytes()
+    for i, cut in enumerate((1, 4, 12, 44, 45, 200, len(data) // 3, len(data) - 7)):
+        path = tmp_path / f"cut{i}.{ext}"
+        path.write_bytes(data[:cut])
+        try:
+            song = decode(path)
+        except DecodeError as error:
+            assert error.path == path and error.reason
+        else:
+            assert song.frames > 0 and np.isfinite(song.samples).all()
+
+
+def test_probe_reports_the_same_reasons(tmp_path):
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "cover.wav").write_bytes(png_bytes())
+    sf.write(tmp_path / "nothing.wav", np.zeros((0, 2), np.float32), 44100)
+    av_write(tmp_path / "silent.mp4", None, 44100, None, "mp4", video="mpeg4")
+    expected = {
+        "missing.wav": "does not exist",
+        "empty.wav": "empty (0 bytes)",
+        "cover.wav": "PNG image",
+        "nothing.wav": "zero frames",
+        "silent.mp4": "no audio stream",
+    }
+    for name, words in expected.items():
+        with pytest.raises(DecodeError, match=re.escape(words)):
+            probe(tmp_path / name)

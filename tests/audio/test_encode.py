@@ -1,0 +1,247 @@
+"""write_audio: exact bit depths, clip modes of the Demucs CLI, mp3 bit rates, clean failures."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui.audio import encode
+from stemgui.audio.atomic import is_part
+from stemgui.audio.decode import decode
+from stemgui.audio.encode import AudioFormat, apply_clip, write_audio
+from stemgui.errors import EncodeError
+from tests.audio.media import spectrum_peak, tone
+
+
+def noise(frames=4000, peak=0.9, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-peak, peak, (2, frames)).astype(np.float32)
+
+
+def no_leftovers(folder):
+    return not any(is_part(p) for p in folder.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("kind", "bits", "subtype"),
+    [("wav", 16, "PCM_16"), ("wav", 24, "PCM_24"), ("wav", 32, "PCM_32"), ("flac", 16, "PCM_16"),
+     ("flac", 24, "PCM_24")],
+)  # fmt: skip
+def test_integer_formats_round_trip_exactly(tmp_path, kind, bits, subtype):
+    data = noise()
+    fmt = AudioFormat(kind=kind, bits=bits, clip="none")
+    path = write_audio(tmp_path / f"x.{fmt.extension}", data, 44100, fmt)
+    assert path == tmp_path / f"x.{kind}"
+    info = sf.info(path)
+    assert (info.subtype, info.samplerate, info.channels, info.frames) == (subtype, 44100, 2, 4000)
+    read, _ = sf.read(path, dtype="int32", always_2d=True)
+    expected = np.rint(data.astype(np.float64) * 2 ** (bits - 1)).astype(np.int64)
+    np.testing.assert_array_equal(read.T.astype(np.int64) >> (32 - bits), expected)
+    assert no_leftovers(tmp_path)
+
+
+def test_float_wav_is_bit_exact_and_keeps_overs(tmp_path):
+    data = noise(peak=1.7)
+    fmt = AudioFormat(kind="wav", bits=32, float=True, clip="none")
+    path = write_audio(tmp_path / "x.wav", data, 48000, fmt)
+    assert sf.info(path).subtype == "FLOAT"
+    read, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == 48000
+    np.testing.assert_array_equal(read.T, data)
+
+
+def test_integer_formats_saturate_instead_of_wrapping(tmp_path):
+    data = np.array([[1.5, -1.5, 1.0, -1.0, 0.5]], np.float32)
+    path = write_audio(tmp_path / "x.wav", data, 44100, AudioFormat(bits=16, clip="none"))
+    read, _ = sf.read(path, dtype="int16")
+    np.testing.assert_array_equal(read, [32767, -32768, 32767, -32768, 16384])
+
+
+def test_long_buffers_are_written_in_blocks(tmp_path):
+    data = noise(frames=encode._BLOCK_FRAMES * 2 + 123)
+    path = write_audio(tmp_path / "x.flac", data, 44100, AudioFormat("flac", 24))
+    read, _ = sf.read(path, dtype="float32", always_2d=True)
+    # rescale leaves a 0.9 peak alone; 24-bit quantisation error only
+    np.testing.assert_allclose(read.T, data, atol=2**-23)
+
+
+@pytest.mark.parametrize("bitrate", [128, 320])
+def test_mp3_has_the_tone_the_length_and_the_bit_rate(tmp_path, bitrate):
+    data = tone(44100, seconds=2.0)
+    fmt = AudioFormat(kind="mp3", mp3_bitrate=bitrate)
+    path = write_audio(tmp_path / "x.mp3", data, 44100, fmt)
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        assert stream.codec_context.name.startswith("mp3")
+        assert stream.codec_context.bit_rate == bitrate * 1000
+    # constant bit rate: the size is the rate times the duration, plus headers
+    assert path.stat().st_size == pytest.approx(bitrate * 1000 / 8 * 2.0, rel=0.05)
+    song = decode(path)
+    assert abs(song.frames - 88200) <= 1152
+    for channel, amp in enumerate((0.5, 0.25)):
+        freq, found = spectrum_peak(song.samples[channel, 22050:66150], 44100)
+        assert freq == pytest.approx(440, abs=2.1)
+        assert found == pytest.approx(amp, rel=0.06)
+
+
+def test_mono_mp3(tmp_path):
+    path = write_audio(tmp_path / "m.mp3", tone(44100, 0.5, amps=(0.5,)), 44100, AudioFormat("mp3"))
+    song = decode(path)
+    assert song.original_channels == 1
+
+
+def test_clip_rescale_known_answers():
+    loud = np.array([[2.0, -1.0, 0.5]], np.float32)
+    np.testing.assert_allclose(apply_clip(loud, "rescale"), loud / 2.02, rtol=1e-6)
+    quiet = np.array([[0.5, -0.25]], np.float32)
+    np.testing.assert_array_equal(apply_clip(quiet, "rescale"), quiet)
+    # just above 1/1.01: divided by 1.01 * peak
+    edge = np.array([[0.995, 0.1]], np.float32)
+    np.testing.assert_allclose(apply_clip(edge, "rescale"), edge / (1.01 * 0.995), rtol=1e-6)
+    assert apply_clip(np.zeros((2, 0), np.float32), "rescale").shape == (2, 0)
+
+
+def test_clip_clamp_and_none_known_answers():
+    data = np.array([[1.2, -3.0, 0.5, 0.99, -0.995]], np.float32)
+    np.testing.assert_allclose(apply_clip(data, "clamp"), [[0.99, -0.99, 0.5, 0.99, -0.99]])
+    out = apply_clip(data, "none")
+    np.testing.assert_array_equal(out, data)
+    assert out is not data
+
+
+def test_clip_mode_is_applied_on_write(tmp_path):
+    data = np.array([[2.0, -1.0, 0.5]], np.float32)
+    fmt = AudioFormat(kind="wav", bits=32, float=True, clip="rescale")
+    read, _ = sf.read(write_audio(tmp_path / "x.wav", data, 44100, fmt), dtype="float32")
+    np.testing.assert_allclose(read, data[0] / 2.02, rtol=1e-6)
+
+
+def test_nan_is_written_as_silence(tmp_path):
+    data = np.array([[0.5, np.nan, np.inf, -0.5]], np.float32)
+    fmt = AudioFormat(bits=32, float=True, clip="none")
+    read, _ = sf.read(write_audio(tmp_path / "x.wav", data, 44100, fmt), dtype="float32")
+    np.testing.assert_array_equal(read, [0.5, 0.0, 0.0, -0.5])
+
+
+def test_format_validation():
+    assert AudioFormat().extension == "wav"
+    assert AudioFormat("flac", 24).extension == "flac"
+    assert AudioFormat("mp3", mp3_bitrate=192).extension == "mp3"
+    for bad in (
+        dict(kind="ogg"),
+        dict(kind="wav", bits=8),
+        dict(kind="flac", bits=32),
+        dict(kind="wav", bits=24, float=True),
+        dict(kind="flac", bits=32, float=True),
+        dict(kind="mp3", mp3_bitrate=100),
+        dict(clip="soft"),
+    ):
+        with pytest.raises(ValueError):
+            AudioFormat(**bad)
+
+
+def test_bad_buffers_are_value_errors(tmp_path):
+    with pytest.raises(ValueError, match="channels, frames"):
+        write_audio(tmp_path / "x.wav", np.zeros(10, np.float32), 44100, AudioFormat())
+    with pytest.raises(ValueError, match="samplerate"):
+        write_audio(tmp_path / "x.wav", np.zeros((2, 10), np.float32), 0, AudioFormat())
+
+
+def test_existing_file_needs_overwrite(tmp_path):
+    path = tmp_path / "x.wav"
+    path.write_bytes(b"precious")
+    with pytest.raises(EncodeError, match="already exists") as caught:
+        write_audio(path, noise(), 44100, AudioFormat())
+    assert caught.value.path == path
+    assert path.read_bytes() == b"precious"
+    write_audio(path, noise(), 44100, AudioFormat(), overwrite=True)
+    assert sf.info(path).frames == 4000
+    assert no_leftovers(tmp_path)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(EncodeError, match="does not exist; create it"):
+        write_audio(tmp_path / "gone" / "x.wav", noise(), 44100, AudioFormat())
+
+
+def test_mp3_limits_are_encode_errors(tmp_path):
+    with pytest.raises(EncodeError, match="at most 2 channels"):
+        write_audio(tmp_path / "x.mp3", np.zeros((6, 100), np.float32), 44100, AudioFormat("mp3"))
+    with pytest.raises(EncodeError, match="96000 Hz"):
+        write_audio(tmp_path / "x.mp3", np.zeros((2, 100), np.float32), 96000, AudioFormat("mp3"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_disk_full_midway_leaves_nothing(tmp_path, monkeypatch):
+    """The first block is written, the second hits ENOSPC: no file, no part, an EncodeError."""
+    real_write = sf.SoundFile.write
+    calls = []
+
+    def write_then_fail(self, data):
+        calls.append(len(data))
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(sf.SoundFile, "write", write_then_fail)
+    target = tmp_path / "x.wav"
+    with pytest.raises(EncodeError, match="disk is full") as caught:
+        write_audio(target, noise(frames=encode._BLOCK_FRAMES + 10), 44100, AudioFormat())
+    assert caught.value.path == target
+    assert len(calls) == 2
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_disk_full_keeps_the_old_file_on_overwrite(tmp_path, monkeypatch):
+    target = tmp_path / "x.flac"
+    target.write_bytes(b"old")
+
+    def fail(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(encode, "_write_soundfile", fail)
+    with pytest.raises(EncodeError, match="disk is full"):
+        write_audio(target, noise(), 44100, AudioFormat("flac"), overwrite=True)
+    assert target.read_bytes() == b"old"
+    assert no_leftovers(tmp_path)
+
+
+def test_mp3_failure_midway_leaves_nothing(tmp_path, monkeypatch):
+    from stemgui.audio import _mp3
+
+    def fail(part, *args):
+        part.write_bytes(b"ID3 half an mp3")
+        raise av.error.ExternalError(-1, "encoder failed")
+
+    monkeypatch.setattr(_mp3, "write", fail)
+    with pytest.raises(EncodeError, match="could not be written"):
+        write_audio(tmp_path / "x.mp3", tone(44100, 0.1), 44100, AudioFormat("mp3"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_only_folder(tmp_path, monkeypatch):
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(encode, "_write_soundfile", denied)
+    with pytest.raises(EncodeError, match="is not writable; choose another folder"):
+        write_audio(tmp_path / "x.wav", noise(), 44100, AudioFormat())
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(getattr(os, "geteuid", lambda: 0)() == 0, reason="root writes anywhere")
+def test_read_only_folder_for_real(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(EncodeError, match="not writable"):
+            write_audio(folder / "x.wav", noise(), 44100, AudioFormat())
+    finally:
+        folder.chmod(0o700)

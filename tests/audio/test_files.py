@@ -1,0 +1,85 @@
+"""find_audio_files, SUPPORTED_EXTENSIONS, the not-audio sniffer, and the lazy imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from stemgui.audio.decode import SUPPORTED_EXTENSIONS, find_audio_files
+from stemgui.audio.sniff import not_audio_kind
+
+
+def touch(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+    return path
+
+
+def test_supported_extensions_are_lower_case_with_a_dot():
+    assert isinstance(SUPPORTED_EXTENSIONS, frozenset)
+    assert all(ext.startswith(".") and ext == ext.lower() for ext in SUPPORTED_EXTENSIONS)
+    wanted = {".wav", ".flac", ".ogg", ".aiff", ".mp3", ".m4a", ".opus", ".wma", ".mp4", ".mkv"}
+    assert wanted | {".webm", ".mov"} <= SUPPORTED_EXTENSIONS
+    assert ".txt" not in SUPPORTED_EXTENSIONS and ".png" not in SUPPORTED_EXTENSIONS
+
+
+def test_folders_are_searched_recursively_and_sorted(tmp_path):
+    album = tmp_path / "album"
+    b = touch(album / "b.mp3")
+    a = touch(album / "a.FLAC")
+    deep = touch(album / "cd2" / "01.m4a")
+    clip = touch(album / "video.MKV")
+    touch(album / "cover.png")
+    touch(album / "notes.txt")
+    touch(album / ".hidden.wav")
+    touch(album / "._b.mp3")  # macOS resource fork
+    touch(album / ".git" / "x.wav")
+    touch(album / ".song.wav.1234.stemgui-part")
+    c = touch(album / "C.wav")
+    # path order, folder by folder, ignoring case: a, b, C, cd2/01, video
+    assert find_audio_files([album]) == [a, b, c, deep, clip]
+
+
+def test_files_are_kept_in_order_once(tmp_path):
+    album = tmp_path / "album"
+    song = touch(album / "song.wav")
+    other = touch(tmp_path / "zzz.ogg")
+    notes = touch(tmp_path / "notes.txt")
+    missing = tmp_path / "missing.mp3"
+    result = find_audio_files([other, str(notes), album, song, missing, tmp_path / "zzz.ogg"])
+    assert result == [other, notes, song, missing]
+
+
+def test_a_single_path_is_accepted(tmp_path):
+    song = touch(tmp_path / "a" / "song.opus")
+    assert find_audio_files(tmp_path) == [song]
+    assert find_audio_files(str(song)) == [song]
+
+
+def test_empty_inputs(tmp_path):
+    assert find_audio_files([]) == []
+    assert find_audio_files([tmp_path]) == []
+
+
+def test_sniffer_names_only_what_is_certain():
+    assert not_audio_kind(b"\x89PNG\r\n\x1a\n....") == "a PNG image"
+    assert not_audio_kind(b"\xff\xd8\xff\xe0") == "a JPEG image"
+    assert not_audio_kind(b"%PDF-1.7") == "a PDF document"
+    assert not_audio_kind(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "a WebP image"
+    assert not_audio_kind("<html>Chanson d'été</html>\n".encode()) == "text"
+    assert not_audio_kind("été".encode()[:-1]) == "text"  # cut inside a character
+    # audio and unknown binaries: not named
+    assert not_audio_kind(b"RIFF\x00\x00\x00\x00WAVEfmt ") is None
+    assert not_audio_kind(b"ID3\x04\x00\x00\x00\x00\x00\x00") is None
+    assert not_audio_kind(b"fLaC\x00\x00\x00\x22") is None
+    assert not_audio_kind(b"\xff\xfb\x90\x64") is None
+    assert not_audio_kind(b"") is None
+
+
+def test_importing_the_room_loads_neither_torch_nor_pyav():
+    code = (
+        "import sys, stemgui.audio\n"
+        "heavy = {'torch', 'av', 'julius', 'soundfile'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
