@@ -1,0 +1,384 @@
+"""Our checkpoint format: a self-describing model file that loads without unpickling code.
+
+A file is ``torch.save`` of plain containers only, read back with ``torch.load(weights_only=True)``:
+
+.. code-block:: python
+
+    {
+        "format": "stemgui-model", "format_version": 1,
+        "kind": "model" | "bag",
+        "software": {"stemgui": "0.1.0", "torch": "2.13.0"},
+        "provenance": {...},            # free, plain values: how the weights were made
+        "models": [                     # one entry for "model", one per member for "bag"
+            {
+                "architecture": "HTDemucs",   # a name in ``registry``
+                "kwargs": {...},              # constructor arguments (Fraction tagged)
+                "sources": [...], "samplerate": 44100, "audio_channels": 2,
+                "segment": 7.8 | None,
+                "dtype": "float32" | "float16",
+                "state": {name: tensor},      # the state dict (buffers only when quantized)
+                "quantized": {...} | None,    # a diffq state: see diffq_state.py
+            },
+        ],
+        "weights": [[...], ...] | None,  # bag only: per model, one weight per source
+        "segment": float | None,          # bag only
+    }
+
+Integrity: the file's sha256 is checked against an expected value (argument or manifest) or,
+failing that, against the hash prefix in its name (``name-<first 8 hex of sha256>.ext``, the
+convention of the Demucs model repository). Every failure to load is a ``ModelLoadError`` that
+names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Mapping
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+import stemgui
+from stemgui.audio.atomic import atomic_path
+from stemgui.errors import ModelLoadError
+from stemgui.separation import registry
+from stemgui.separation.bag import BagOfModels
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "stemgui-model"
+FORMAT_VERSION = 1
+SUFFIX = ".stemgui"
+HASH_PREFIX_LENGTH = 8
+
+_HASHED_STEM = re.compile(r"^(?P<name>.+)-(?P<prefix>[0-9a-f]{8})$")
+_FRACTION_TAG = "__fraction__"
+_FP16_MAX = 65504.0
+
+
+# ----------------------------------------------------------------------------- integrity
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes as 64 lower-case hex digits (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def hash_prefix_from_name(path: str | Path) -> str | None:
+    """The 8 hex digits of ``name-<prefix>.ext``, or None when the name carries no hash."""
+    match = _HASHED_STEM.match(Path(path).stem)
+    return match["prefix"] if match else None
+
+
+def hashed_name(path: str | Path, sha256: str) -> Path:
+    """``folder/name.ext`` -> ``folder/name-<first 8 hex of sha256>.ext``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}-{sha256[:HASH_PREFIX_LENGTH]}{path.suffix}")
+
+
+def verify_sha256(path: str | Path, expected: str | None = None) -> str:
+    """Check ``path`` against ``expected`` (full hex or a prefix of at least 8 digits), else
+    against the prefix in its name; return the actual sha256.
+
+    Raises:
+        ModelLoadError: the file is missing, unreadable, or its hash does not match.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(path, "model file not found; download or export it again")
+    try:
+        actual = file_sha256(path)
+    except OSError as exc:
+        raise ModelLoadError(path, f"model file could not be read ({exc})") from exc
+    source = "expected"
+    if expected is None:
+        expected = hash_prefix_from_name(path)
+        source = "its name says"
+    if expected is None:
+        return actual
+    expected = expected.strip().lower()
+    if len(expected) < HASH_PREFIX_LENGTH or not re.fullmatch(r"[0-9a-f]+", expected):
+        raise ValueError(f"expected sha256 must be at least 8 hex digits, got {expected!r}")
+    if not actual.startswith(expected):
+        raise ModelLoadError(
+            path,
+            f"sha256 is {actual[: len(expected)]} but {source} {expected}: the file is damaged "
+            "or was changed; download it again (or export it again if you made it)",
+        )
+    return actual
+
+
+# ----------------------------------------------------------------------------- plain values
+
+
+def encode_plain(value: Any, where: str = "value") -> Any:
+    """Copy ``value`` into containers that ``torch.load(weights_only=True)`` accepts.
+
+    Allowed: None, bool, int, float, str, lists/tuples and str-keyed dicts of those, and
+    ``Fraction`` (stored as ``{"__fraction__": [numerator, denominator]}``).
+
+    Raises:
+        ValueError: naming the offending entry, for anything else (tensors, objects, ...).
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    for plain in (int, float, str):  # exact types: subclasses (TorchVersion, enums) would pickle
+        if isinstance(value, plain):  # as classes that weights_only refuses
+            return plain(value)
+    if isinstance(value, Fraction):
+        return {_FRACTION_TAG: [value.numerator, value.denominator]}
+    if isinstance(value, list | tuple):
+        items = [encode_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, Mapping):
+        encoded = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where}: keys must be strings, got {key!r}")
+            encoded[key] = encode_plain(item, f"{where}[{key!r}]")
+        return encoded
+    raise ValueError(f"{where}: {type(value).__name__} cannot be stored in a checkpoint")
+
+
+def decode_plain(value: Any) -> Any:
+    """Inverse of ``encode_plain``."""
+    if isinstance(value, dict):
+        if set(value) == {_FRACTION_TAG}:
+            numerator, denominator = value[_FRACTION_TAG]
+            return Fraction(numerator, denominator)
+        return {key: decode_plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [decode_plain(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(decode_plain(item) for item in value)
+    return value
+
+
+# ----------------------------------------------------------------------------- saving
+
+
+def _quantized_entry(model: nn.Module, quantizer: Any) -> dict[str, Any]:
+    """A diffq quantizer's packed state, with the quantizer named instead of pickled."""
+    if getattr(quantizer, "model", None) is not model:
+        raise ValueError("the quantizer was not made for this model")
+    state = quantizer.get_quantized_state(packed=True)
+    meta = state["meta"]
+    return {
+        "quantizer": type(quantizer).__name__,
+        "init_kwargs": encode_plain(dict(meta["init_kwargs"]), "quantizer arguments"),
+        "packed": bool(meta["packed"]),
+        "torch_pack": bool(meta["torch_pack"]),
+        "quantized": state["quantized"],
+        "float16": state["float16"],
+        "others": state["others"],
+    }
+
+
+def _model_entry(model: nn.Module, half: bool, quantizer: Any = None) -> dict[str, Any]:
+    name = registry.name_of(model)
+    init_kwargs = getattr(model, "_init_kwargs", None)
+    if init_kwargs is None:
+        raise ValueError(f"{name} has no _init_kwargs: it cannot be rebuilt from a checkpoint")
+    parameters = {key for key, _ in model.named_parameters(remove_duplicate=False)}
+    state = {}
+    for key, tensor in model.state_dict().items():
+        if quantizer is not None and key in parameters:
+            continue
+        tensor = tensor.detach().to("cpu")
+        if half and tensor.is_floating_point():
+            if tensor.numel() and tensor.abs().max().item() > _FP16_MAX:
+                raise ValueError(f"{name}.{key} has values beyond float16 range; save in float32")
+            tensor = tensor.half()
+        state[key] = tensor.clone().contiguous()
+    segment = getattr(model, "segment", None)
+    return {
+        "architecture": name,
+        "kwargs": encode_plain(dict(init_kwargs), f"{name} kwargs"),
+        "sources": list(model.sources),
+        "samplerate": int(model.samplerate),
+        "audio_channels": int(model.audio_channels),
+        "segment": None if segment is None else float(segment),
+        "dtype": "float16" if half else "float32",
+        "state": state,
+        "quantized": None if quantizer is None else _quantized_entry(model, quantizer),
+    }
+
+
+def save_model(
+    model: nn.Module,
+    path: str | Path,
+    *,
+    provenance: Mapping[str, Any] | None = None,
+    half: bool = False,
+    quantizer: Any = None,
+) -> str:
+    """Write ``model`` (a network or a ``BagOfModels``) to ``path``; return the file's sha256.
+
+    Args:
+        model: a registered network with ``_init_kwargs``, or a bag of them.
+        path: destination; written under a temporary name and renamed when complete (an
+            existing file is replaced only then).
+        provenance: how the weights were made (config, data, commit, figures): plain values.
+        half: store floating-point tensors as float16 (half the size; loaded back as float32).
+        quantizer: a ``diffq`` ``DiffQuantizer``/``UniformQuantizer`` attached to ``model``
+            (single models only): the parameters are stored in its packed quantized form,
+            which loading dequantizes without diffq.
+
+    Raises:
+        ValueError: the model cannot be described (unregistered class, no ``_init_kwargs``,
+            provenance with non-plain values, values beyond float16 range with ``half``,
+            a quantizer with a bag or made for another model).
+    """
+    path = Path(path)
+    if isinstance(model, BagOfModels):
+        if quantizer is not None:
+            raise ValueError("save the members of a bag one by one to quantize them")
+        payload: dict[str, Any] = {
+            "kind": "bag",
+            "models": [_model_entry(member, half) for member in model.models],
+            "weights": [list(map(float, w)) for w in model.weights],
+            "segment": None if model.segment is None else float(model.segment),
+        }
+    else:
+        payload = {"kind": "model", "models": [_model_entry(model, half, quantizer)]}
+    payload.update(
+        format=FORMAT,
+        format_version=FORMAT_VERSION,
+        software={"stemgui": str(stemgui.__version__), "torch": str(torch.__version__)},
+        provenance=encode_plain(dict(provenance or {}), "provenance"),
+    )
+    with atomic_path(path, overwrite=True) as part:
+        torch.save(payload, part)
+    sha256 = file_sha256(path)
+    logger.info("saved %s (%s, sha256 %s)", path, payload["kind"], sha256[:HASH_PREFIX_LENGTH])
+    return sha256
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str, Any]:
+    """Verify and read a checkpoint's raw contents (tensors included), without building.
+
+    Raises:
+        ModelLoadError: missing, hash mismatch, truncated, not our format, newer version.
+    """
+    path = Path(path)
+    verify_sha256(path, sha256)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for bad bytes; all mean the same here
+        logger.debug("torch.load failed on %s", path, exc_info=True)
+        hint = " (an official Demucs .th file? import it instead)" if path.suffix == ".th" else ""
+        raise ModelLoadError(
+            path,
+            "not a readable stemgui model file: truncated, damaged or another format"
+            f"{hint}; download or export it again",
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelLoadError(path, "not a stemgui model file (no stemgui-model header)")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelLoadError(
+            path,
+            f"checkpoint format version {version!r} is newer than this stemgui reads; "
+            "update stemgui",
+        )
+    kind, entries = payload.get("kind"), payload.get("models")
+    if kind not in ("model", "bag") or not isinstance(entries, list) or not entries:
+        raise ModelLoadError(path, "malformed stemgui model file (no models); export it again")
+    if kind == "model" and len(entries) != 1:
+        raise ModelLoadError(path, "malformed stemgui model file (several models, not a bag)")
+    return payload
+
+
+def _build_entry(path: Path, entry: Any) -> nn.Module:
+    required = ("architecture", "kwargs", "sources", "samplerate", "audio_channels", "state")
+    if not isinstance(entry, dict) or any(key not in entry for key in required):
+        raise ModelLoadError(path, "malformed stemgui model entry; export it again")
+    name = entry["architecture"]
+    try:
+        cls = registry.get_class(name)
+    except KeyError as exc:
+        raise ModelLoadError(
+            path, f"unknown architecture {name!r}; known: {', '.join(registry.names())}"
+        ) from exc
+    except ImportError as exc:
+        raise ModelLoadError(path, f"architecture {name!r} is not available: {exc}") from exc
+    try:
+        model = cls(**decode_plain(entry["kwargs"]))
+    except (TypeError, ValueError) as exc:
+        raise ModelLoadError(
+            path, f"{name} cannot be built from the stored arguments: {exc}"
+        ) from exc
+    state = entry["state"]
+    if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
+        raise ModelLoadError(path, "malformed stemgui model entry (state is not tensors)")
+    if entry.get("quantized") is not None:
+        state = {**_dequantized(path, model, entry["quantized"]), **state}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelLoadError(path, f"tensors do not fit the {name} architecture: {exc}") from exc
+    for attribute in ("sources", "samplerate", "audio_channels"):
+        stored = list(entry[attribute]) if attribute == "sources" else entry[attribute]
+        built = getattr(model, attribute, None)
+        built = list(built) if attribute == "sources" and built is not None else built
+        if built != stored:
+            raise ModelLoadError(
+                path,
+                f"{attribute} of the built {name} ({built!r}) differ "
+                f"from the file's ({stored!r}); export it again",
+            )
+    return model.float().eval()
+
+
+def _dequantized(path: Path, model: nn.Module, stored: Any) -> dict[str, torch.Tensor]:
+    from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
+
+    if not isinstance(stored, dict) or not isinstance(stored.get("quantizer"), str):
+        raise ModelLoadError(path, "malformed quantized state; export it again")
+    meta = {
+        "klass": stored["quantizer"],
+        "init_kwargs": decode_plain(stored.get("init_kwargs", {})),
+        "packed": stored.get("packed", False),
+        "torch_pack": stored.get("torch_pack", False),
+    }
+    lists = {key: stored.get(key) for key in ("quantized", "float16", "others")}
+    try:
+        return dequantize_state(model, {**lists, "meta": meta})
+    except QuantizedStateError as exc:
+        raise ModelLoadError(path, f"quantized state cannot be read: {exc}") from exc
+
+
+def load_model(path: str | Path, *, sha256: str | None = None) -> nn.Module:
+    """Load a network or a ``BagOfModels`` written by ``save_model``: eval mode, float32, CPU.
+
+    Args:
+        path: the checkpoint file.
+        sha256: expected hash (full hex or a prefix of at least 8 digits); when None, the
+            prefix in the file name (``name-1a2b3c4d.stemgui``) is checked if there is one.
+
+    Raises:
+        ModelLoadError: missing, tampered (sha256), truncated, wrong format, unknown architecture
+            or tensors that do not fit it.
+    """
+    path = Path(path)
+    payload = read_checkpoint(path, sha256=sha256)
+    models = [_build_entry(path, entry) for entry in payload["models"]]
+    if payload["kind"] == "model":
+        return models[0]
+    try:
+        bag = BagOfModels(models, payload.get("weights"), payload.get("segment"))
+    except ValueError as exc:
+        raise ModelLoadError(path, f"malformed bag of models: {exc}; export it again") from exc
+    return bag.eval()

@@ -1,0 +1,298 @@
+"""Import the checkpoints published by the Demucs authors (``.th``) and their bag YAML files.
+
+An official ``.th`` file is a pickle (``torch.save``) of ``{"klass": <class demucs.x.Y>,
+"args": [...], "kwargs": {...}, "state": ..., "training_args": ...}``
+where ``state`` is either a state dict in float16 or a diffq-quantized state. Unpickling it
+with the standard machinery could run any code the file names, so we read it with a restricted
+unpickler: it rebuilds tensors and plain containers, turns references to ``demucs.*`` (and
+``diffq.*``) classes into inert names, and refuses everything else before it runs.
+
+Quantized states are dequantized here (see ``diffq_state``); the ``diffq`` package is not needed.
+"""
+
+from __future__ import annotations
+
+import collections
+import fractions
+import inspect
+import logging
+import pickle
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from torch import nn
+
+from stemgui.errors import ModelLoadError
+from stemgui.separation import registry
+from stemgui.separation.bag import BagOfModels
+from stemgui.separation.checkpoint import HASH_PREFIX_LENGTH, SUFFIX, load_model, verify_sha256
+from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
+
+logger = logging.getLogger(__name__)
+
+OFFICIAL_SUFFIX = ".th"
+
+
+# ----------------------------------------------------------------------------- restricted pickle
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    """A class named by the file (``demucs.htdemucs.HTDemucs``), kept as a name, never imported."""
+
+    module: str
+    name: str
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.module}.{self.name}"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise _Refused(self.qualified)
+
+
+class _Refused(Exception):
+    """Raised inside the unpickler; turned into a ModelLoadError naming the file."""
+
+    def __init__(self, qualified: str) -> None:
+        super().__init__(qualified)
+        self.qualified = qualified
+
+
+_ALLOWED: dict[tuple[str, str], Any] = {
+    ("torch._utils", "_rebuild_tensor"): torch._utils._rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
+    ("torch._utils", "_rebuild_tensor_v3"): torch._utils._rebuild_tensor_v3,
+    ("torch._utils", "_rebuild_parameter"): torch._utils._rebuild_parameter,
+    ("torch", "Size"): torch.Size,
+    ("collections", "OrderedDict"): collections.OrderedDict,
+    ("fractions", "Fraction"): fractions.Fraction,
+    ("builtins", "set"): set,
+    ("builtins", "frozenset"): frozenset,
+}
+# Classes the official files name but that we only need by name.
+_NAMED_ONLY = ("demucs", "diffq")
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Resolves only what tensor rebuilding needs; torch's wrapper handles ``*Storage`` names."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return _ALLOWED[(module, name)]
+        if module == "torch" and isinstance(getattr(torch, name, None), torch.dtype):
+            return getattr(torch, name)
+        if module.split(".")[0] in _NAMED_ONLY and "." in module:
+            return ClassRef(module, name)
+        raise _Refused(f"{module}.{name}")
+
+
+def _restricted_load(file: Any, **kwargs: Any) -> Any:
+    return _RestrictedUnpickler(file, **kwargs).load()
+
+
+# ``torch.load(pickle_module=...)`` needs ``Unpickler`` and ``load`` (legacy format) from it.
+restricted_pickle = types.ModuleType("stemgui_restricted_pickle")
+restricted_pickle.Unpickler = _RestrictedUnpickler
+restricted_pickle.load = _restricted_load
+restricted_pickle.__doc__ = "pickle restricted to tensors and plain containers (see official.py)"
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def read_official(path: str | Path, *, sha256: str | None = None) -> dict[str, Any]:
+    """Verify and read an official ``.th`` package without running any code from it.
+
+    Returns the package dict, with ``klass`` (and the quantizer's class) as ``ClassRef``.
+
+    Raises:
+        ModelLoadError: missing, hash mismatch (argument or ``<sig>-<hash>.th`` name), truncated,
+            not a Demucs package, or asking to run anything beyond tensor rebuilding.
+    """
+    path = Path(path)
+    verify_sha256(path, sha256)
+    try:
+        package = torch.load(
+            path, map_location="cpu", weights_only=False, pickle_module=restricted_pickle
+        )
+    except _Refused as refused:
+        logger.warning("refused %s: it names %s", path, refused.qualified)
+        raise ModelLoadError(
+            path, f"refusing to load: the file asks to run {refused.qualified}"
+        ) from None
+    except Exception as exc:  # torch/pickle raise many types on bad bytes; all mean the same here
+        logger.debug("reading %s failed", path, exc_info=True)
+        raise ModelLoadError(
+            path,
+            "not a readable Demucs checkpoint: truncated, damaged or another format; "
+            "download it again",
+        ) from exc
+    if not isinstance(package, dict) or not {"klass", "state"} <= package.keys():
+        raise ModelLoadError(path, "not a Demucs checkpoint (no 'klass' and 'state' entries)")
+    if not isinstance(package["klass"], ClassRef) or package["klass"].module.split(".")[0] != (
+        "demucs"
+    ):
+        raise ModelLoadError(path, "not a Demucs checkpoint (its class is not a demucs network)")
+    return package
+
+
+def _constructor_kwargs(path: Path, cls: type, args: Any, kwargs: Any) -> dict[str, Any]:
+    """Positional ``args`` named by our class's signature (same order as the reference), plus
+    ``kwargs``; arguments our class does not take are dropped, as the reference does."""
+    if not isinstance(args, list | tuple) or not isinstance(kwargs, dict):
+        raise ModelLoadError(path, "malformed Demucs checkpoint (args/kwargs)")
+    parameters = [
+        p.name
+        for p in inspect.signature(cls).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(args) > len(parameters):
+        raise ModelLoadError(path, f"{cls.__name__} takes fewer positional arguments than stored")
+    merged = dict(zip(parameters, args))
+    merged.update(kwargs)
+    accepted = inspect.signature(cls).parameters
+    for key in [k for k in merged if k not in accepted]:
+        logger.warning("%s: dropping argument %s=%r unknown to %s", path, key, merged[key], cls)
+        del merged[key]
+    return merged
+
+
+def import_official(path: str | Path, *, sha256: str | None = None) -> nn.Module:
+    """Build our network from an official Demucs ``.th`` file: eval mode, float32, CPU.
+
+    The class named in the file (``demucs.htdemucs.HTDemucs``) maps onto ours by its name
+    through ``registry``; fp16 and diffq-quantized states are both accepted.
+
+    Raises:
+        ModelLoadError: see ``read_official``; also unknown architecture, tensors that do not fit.
+    """
+    path = Path(path)
+    package = read_official(path, sha256=sha256)
+    name = package["klass"].name
+    try:
+        cls = registry.get_class(name)
+    except KeyError as exc:
+        raise ModelLoadError(
+            path, f"architecture {name!r} is not supported; known: {', '.join(registry.names())}"
+        ) from exc
+    except ImportError as exc:
+        raise ModelLoadError(path, f"architecture {name!r} is not available: {exc}") from exc
+    kwargs = _constructor_kwargs(path, cls, package.get("args", ()), package.get("kwargs", {}))
+    try:
+        model = cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ModelLoadError(
+            path, f"{name} cannot be built from the stored arguments: {exc}"
+        ) from exc
+    state = package["state"]
+    if not isinstance(state, dict):
+        raise ModelLoadError(path, "malformed Demucs checkpoint (state is not a dict)")
+    if state.get("__quantized"):
+        try:
+            state = dequantize_state(model, state)
+        except QuantizedStateError as exc:
+            raise ModelLoadError(path, f"quantized state cannot be read: {exc}") from exc
+    if not all(isinstance(value, torch.Tensor) for value in state.values()):
+        raise ModelLoadError(path, "malformed Demucs checkpoint (state is not tensors)")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelLoadError(path, f"tensors do not fit our {name}: {exc}") from exc
+    logger.info("imported %s as %s", path.name, name)
+    return model.float().eval()
+
+
+# ----------------------------------------------------------------------------- bags
+
+
+def find_signature(models_dir: str | Path, signature: str) -> Path | None:
+    """The file for ``signature`` in ``models_dir``: ``<sig>.th``, ``<sig>-<hash>.th`` (or our
+    ``.stemgui`` files named the same way); None when absent.
+
+    Raises:
+        ModelLoadError: several files claim the signature.
+    """
+    models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        return None
+    found = []
+    for candidate in models_dir.iterdir():
+        if candidate.suffix not in (OFFICIAL_SUFFIX, SUFFIX) or not candidate.is_file():
+            continue
+        stem = candidate.stem
+        head, _, tail = stem.rpartition("-")
+        if stem == signature or (head == signature and len(tail) == HASH_PREFIX_LENGTH):
+            found.append(candidate)
+    if len(found) > 1:
+        names = ", ".join(sorted(p.name for p in found))
+        raise ModelLoadError(
+            models_dir, f"several files for model {signature}: {names}; delete all but one"
+        )
+    return found[0] if found else None
+
+
+def load_any(path: str | Path, *, sha256: str | None = None) -> nn.Module:
+    """Load one network file: official ``.th`` through ``import_official``, else our format."""
+    path = Path(path)
+    if path.suffix == OFFICIAL_SUFFIX:
+        return import_official(path, sha256=sha256)
+    return load_model(path, sha256=sha256)
+
+
+def read_bag_file(yaml_path: str | Path) -> dict[str, Any]:
+    """Parse a bag YAML (``models:`` signatures, optional ``weights:`` and ``segment:``).
+
+    Raises:
+        ModelLoadError: missing, not YAML, or not a bag description.
+    """
+    yaml_path = Path(yaml_path)
+    try:
+        description = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelLoadError(yaml_path, "bag file not found") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ModelLoadError(yaml_path, f"bag file is not readable YAML: {exc}") from exc
+    if not isinstance(description, dict) or not isinstance(description.get("models"), list):
+        raise ModelLoadError(yaml_path, "not a bag of models (no 'models:' list)")
+    signatures = description["models"]
+    if not signatures or not all(isinstance(s, str | int) for s in signatures):
+        raise ModelLoadError(yaml_path, "'models:' must list model signatures")
+    segment = description.get("segment")
+    if segment is not None and (isinstance(segment, bool) or not isinstance(segment, int | float)):
+        raise ModelLoadError(yaml_path, f"'segment:' must be a number of seconds, not {segment!r}")
+    return {
+        "models": [str(s) for s in signatures],
+        "weights": description.get("weights"),
+        "segment": None if segment is None else float(segment),
+    }
+
+
+def load_bag_file(yaml_path: str | Path, models_dir: str | Path) -> BagOfModels:
+    """Build the ``BagOfModels`` a YAML file describes from the files in ``models_dir``.
+
+    Raises:
+        ModelLoadError: bad YAML, a listed model missing (the message names it and says to
+            download it), any member failing to load, or weights that do not fit.
+    """
+    yaml_path = Path(yaml_path)
+    description = read_bag_file(yaml_path)
+    models = []
+    for signature in description["models"]:
+        path = find_signature(models_dir, signature)
+        if path is None:
+            raise ModelLoadError(
+                yaml_path,
+                f"model {signature} of this bag is not in {models_dir}; "
+                "download it (or put its .th file there) and try again",
+            )
+        models.append(load_any(path))
+    try:
+        bag = BagOfModels(models, description["weights"], description["segment"])
+    except (ValueError, TypeError) as exc:
+        raise ModelLoadError(yaml_path, f"the bag's models or weights do not fit: {exc}") from exc
+    return bag.eval()

@@ -1,0 +1,440 @@
+"""The separation facade: a song buffer in, one buffer per stem out, chunk by chunk.
+
+``Separator`` wraps a model (one network or a ``BagOfModels``) and applies it the way the
+reference ``demucs.apply.apply_model`` does, with the same numbers: the mix is normalised by its
+own statistics, cut into overlapping chunks blended with a triangular cross-fade (see
+``chunking``), optionally shifted in time at random and averaged ("shift trick"), and a bag's
+models are averaged per source with the bag's weights. It differs in what an app needs: the
+output is preallocated (or the caller's, possibly an ``np.memmap``) and filled chunk by chunk,
+progress is reported with a documented payload, a cancel token is checked between chunks, and a
+GPU that runs out of memory makes it retry with shorter chunks, then on the CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from stemgui.errors import SeparationCancelled
+from stemgui.separation.chunking import (
+    ChunkPlan,
+    blend_weights,
+    center_trim,
+    overlap_add,
+    padded_span,
+    plan_chunks,
+    read_frames,
+    triangle_window,
+)
+from stemgui.separation.device import resolve_device
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SEGMENT = 10.0
+"""Chunk length in seconds for a model that states none."""
+MAX_SHIFT = 0.5
+"""Longest random delay of the shift trick, in seconds (as in the reference)."""
+_STD_FLOOR = 1e-8
+"""Added to the mix's standard deviation, as the reference's api does: silence stays finite."""
+_STATISTICS_BLOCK = 1 << 20
+"""Frames per block when the mix's statistics are computed (bounds the temporary memory)."""
+
+
+class CancelToken(Protocol):
+    """Anything with ``is_set()``, such as ``threading.Event``."""
+
+    def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What ``Separator.separate`` reports after each chunk (and once before the first).
+
+    Attributes:
+        chunk: chunks done so far over the whole job (every model, every shift pass).
+        chunks: chunks of the whole job.
+        model: index of the model now running in the bag, from 0 (0 for a single network).
+        models: models in the bag (1 for a single network).
+        seconds_done: seconds of the song the current model has finished, counting its shift
+            passes as equal shares; reaches ``seconds_total`` when that model is done.
+        seconds_total: duration of the song in seconds.
+        fraction: ``chunk / chunks``, 0 to 1 over the whole job; 1 exactly at the end.
+        frames_ready: output frames ``[0, frames_ready)`` are final and safe to play. Only the
+            last pass (last model of a bag, last shift) makes frames final, so with a bag or
+            with shifts it stays 0 until that pass starts; then it grows to the start of the
+            next chunk, since no later chunk overlaps an earlier frame.
+        notes: what the separator changed on its own so far, in words for the user (e.g. "the
+            GPU ran out of memory; separating on the CPU"); the same as ``Separator.notes``.
+    """
+
+    chunk: int
+    chunks: int
+    model: int
+    models: int
+    seconds_done: float
+    seconds_total: float
+    fraction: float
+    frames_ready: int
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """One run of one network over the whole song: ``delay`` zeros, then the song."""
+
+    member: int
+    delay: int
+    plan: ChunkPlan
+    scale: np.ndarray  # (sources,) bag weight / total weight / passes of that model
+
+
+def _to_device(obj: Any, device: torch.device) -> Any:
+    """Move a module or tensor (one place, so that tests can simulate a GPU on the CPU)."""
+    return obj.to(device)
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    """True for a GPU out-of-memory error (CUDA's own class, or MPS's RuntimeError)."""
+    if isinstance(error, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+
+
+def _fixed_segment(net: nn.Module) -> Any:
+    """The training segment (seconds) of a network that only runs on chunks of that length.
+
+    HTDemucs with ``use_train_segment`` (the default and the official weights) pads every
+    input to its training segment: shorter chunks cost the same, longer ones are refused.
+    """
+    flag = getattr(net, "use_train_segment", None)
+    if flag is None:
+        flag = type(net).__name__ == "HTDemucs"
+    segment = getattr(net, "segment", None)
+    return segment if flag and segment else None
+
+
+def mix_statistics(buffer: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation (unbiased) of the mono mix of ``buffer`` (channels, frames).
+
+    Computed block by block in float64 (Chan's parallel update), so a long song or an
+    ``np.memmap`` costs one block of temporary memory. A song under 2 frames has std 0.
+    """
+    count, mean, squares = 0, 0.0, 0.0
+    frames = buffer.shape[-1]
+    for start in range(0, frames, _STATISTICS_BLOCK):
+        mono = buffer[:, start : start + _STATISTICS_BLOCK].mean(axis=0, dtype=np.float64)
+        n = mono.shape[0]
+        block_mean = float(mono.mean())
+        block_squares = float(((mono - block_mean) ** 2).sum())
+        delta = block_mean - mean
+        total = count + n
+        mean += delta * n / total
+        squares += block_squares + delta * delta * count * n / total
+        count = total
+    std = math.sqrt(squares / (count - 1)) if count > 1 else 0.0
+    return mean, std
+
+
+class Separator:
+    """Applies a model to song buffers, chunk by chunk, on one device.
+
+    Args:
+        model: a network or a ``BagOfModels`` (``sources``, ``samplerate``, ``audio_channels``,
+            ``segment``; forward (batch, channels, time) -> (batch, sources, channels, time)).
+            It is put in eval mode and moved to the device.
+        device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda[:N]"``, ``"mps"``.
+        segment: chunk length in seconds; default the bag's ``segment``, else each network's,
+            else ``DEFAULT_SEGMENT``. A network with a fixed training segment (HTDemucs) never
+            gets longer chunks than that segment.
+        overlap: fraction of a chunk shared with the next, in [0, 1).
+        shifts: number of random delays (0 to ``MAX_SHIFT`` seconds) to average; 0 for none.
+        seed: makes the random delays reproducible; None draws fresh ones on every call.
+
+    Attributes:
+        device: the ``torch.device`` in use (the CPU after an out-of-memory fallback).
+        notes: what the separator changed on its own (out-of-memory retries), for the user.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        device: str | torch.device = "auto",
+        segment: float | None = None,
+        overlap: float = 0.25,
+        shifts: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        if segment is not None and segment <= 0:
+            raise ValueError(f"segment must be positive seconds, got {segment}")
+        if not 0 <= overlap < 1:
+            raise ValueError(f"overlap must be in [0, 1), got {overlap}")
+        if shifts < 0:
+            raise ValueError(f"shifts must be 0 or more, got {shifts}")
+        self.model = model.eval()
+        self.segment = segment
+        self.overlap = overlap
+        self.shifts = int(shifts)
+        self.seed = seed
+        self.notes: list[str] = []
+        self._segment_scale = 1.0
+        if hasattr(model, "models") and hasattr(model, "weights"):
+            self._nets = list(model.models)
+            weights = np.asarray(model.weights, dtype=np.float64)  # (models, sources)
+            self._scales = list(weights / weights.sum(axis=0))
+            self._bag_segment = getattr(model, "segment", None)
+        else:
+            self._nets = [model]
+            self._scales = [np.ones(len(model.sources))]
+            self._bag_segment = None
+        self.device = resolve_device(device)
+        _to_device(self.model, self.device)
+
+    @property
+    def sources(self) -> list[str]:
+        """Names of the stems, in the order of the output's first axis."""
+        return list(self.model.sources)
+
+    @property
+    def samplerate(self) -> int:
+        """Sample rate the buffers must have (the model's)."""
+        return int(self.model.samplerate)
+
+    def separate(
+        self,
+        buffer: np.ndarray,
+        on_progress: Callable[[Progress], None] | None = None,
+        cancel: CancelToken | None = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Separate a song into its stems.
+
+        Args:
+            buffer: (channels, frames) float32 at ``samplerate``, ``channels`` the model's
+                ``audio_channels`` (other float types are converted, at the cost of a copy).
+            on_progress: called on this thread with a ``Progress`` once before the first chunk
+                and after every chunk; see ``Progress`` for the payload.
+            cancel: checked before every chunk; once set, ``SeparationCancelled`` is raised and
+                no further chunk runs. ``out`` is then partly written: discard it.
+            out: optional (sources, channels, frames) float32 array to fill (an ``np.memmap``
+                keeps a long song's stems on disk); zeroed first. Default: a new array.
+
+        Returns:
+            (sources, channels, frames) float32: ``out`` if given.
+
+        A GPU out-of-memory error restarts the job with chunks half as long (not for HTDemucs,
+        whose chunks are fixed), then on the CPU; each step is logged and added to ``notes``,
+        progress then starts again from 0. Both choices stay for later calls.
+        """
+        buffer = self._check_buffer(buffer)
+        frames = buffer.shape[-1]
+        out = self._prepare_out(out, frames)
+        mean, std = mix_statistics(buffer)
+        delays = self._draw_delays()
+        while True:
+            try:
+                self._run(buffer, out, mean, std + _STD_FLOOR, delays, on_progress, cancel)
+            except RuntimeError as error:
+                if not _is_out_of_memory(error) or not self._recover_from_oom(error):
+                    raise
+            else:
+                return out
+
+    # -- one attempt ----------------------------------------------------------------------
+
+    def _run(
+        self,
+        buffer: np.ndarray,
+        out: np.ndarray,
+        mean: float,
+        std: float,
+        delays: list[list[int]],
+        on_progress: Callable[[Progress], None] | None,
+        cancel: CancelToken | None,
+    ) -> None:
+        frames = buffer.shape[-1]
+        seconds_total = frames / self.samplerate
+        passes = self._plan_passes(frames, delays)
+        chunks = sum(p.plan.count for p in passes)
+        per_model = [sum(p.plan.count for p in passes if p.member == m) for m in self._members()]
+        out[...] = 0
+        done = 0
+        member_done = 0
+
+        def report(member: int, frames_ready: int) -> None:
+            if on_progress is None:
+                return
+            share = member_done / per_model[member] if per_model[member] else 1.0
+            on_progress(
+                Progress(
+                    chunk=done,
+                    chunks=chunks,
+                    model=member,
+                    models=len(self._nets),
+                    seconds_done=seconds_total * share,
+                    seconds_total=seconds_total,
+                    fraction=done / chunks if chunks else 1.0,
+                    frames_ready=frames_ready,
+                    notes=tuple(self.notes),
+                )
+            )
+
+        report(0, frames if chunks == 0 else 0)
+        windows: dict[int, np.ndarray] = {}
+        for pass_index, job in enumerate(passes):
+            if pass_index and job.member != passes[pass_index - 1].member:
+                member_done = 0
+            net = self._nets[job.member]
+            plan = job.plan
+            window = windows.setdefault(plan.segment_length, triangle_window(plan.segment_length))
+            last_pass = pass_index == len(passes) - 1
+            for index in range(plan.count):
+                if cancel is not None and cancel.is_set():
+                    raise SeparationCancelled(
+                        f"separation cancelled after {done} of {chunks} chunks"
+                    )
+                start, stop = plan.span(index)
+                estimate = self._separate_chunk(net, buffer, start, stop, job.delay, mean, std)
+                overlap_add(
+                    out,
+                    estimate,
+                    start,
+                    blend_weights(plan, window, index),
+                    scale=job.scale,
+                    delay=job.delay,
+                )
+                done += 1
+                member_done += 1
+                ready = 0
+                if last_pass:
+                    ready = min(max(plan.final_before(index) - job.delay, 0), frames)
+                report(job.member, ready)
+
+    def _separate_chunk(
+        self,
+        net: nn.Module,
+        buffer: np.ndarray,
+        start: int,
+        stop: int,
+        delay: int,
+        mean: float,
+        std: float,
+    ) -> np.ndarray:
+        """Estimate of frames [start, stop) of the delayed song: (sources, channels, stop-start).
+
+        The network gets the normalised chunk padded to the length it wants (audio of the
+        neighbours where there is some, zeros beyond the song) and its output is trimmed back.
+        """
+        length = stop - start
+        first, last = padded_span(start, stop, self._padded_length(net, length))
+        chunk = read_frames(buffer, first, last, delay, mean=mean, std=std)  # (channels, time)
+        mix = _to_device(torch.from_numpy(chunk)[None], self.device)  # (1, channels, time)
+        with torch.inference_mode():
+            estimate = net(mix)  # (1, sources, channels, time)
+        expected = (len(self.model.sources), chunk.shape[0])
+        if estimate.dim() != 4 or tuple(estimate.shape[1:3]) != expected:
+            raise ValueError(
+                f"the network returned shape {tuple(estimate.shape)}, expected "
+                f"(1, {expected[0]}, {expected[1]}, time)"
+            )
+        estimate = estimate[0].float().cpu().numpy()
+        estimate = center_trim(estimate, length)
+        return estimate * std + mean
+
+    # -- planning -------------------------------------------------------------------------
+
+    def _members(self) -> range:
+        return range(len(self._nets))
+
+    def _draw_delays(self) -> list[list[int]]:
+        """Per model, the delay in frames of each shift pass ([0] without shifts)."""
+        if not self.shifts:
+            return [[0] for _ in self._nets]
+        rng = np.random.default_rng(self.seed)
+        max_shift = int(MAX_SHIFT * self.samplerate)
+        return [
+            [int(d) for d in rng.integers(0, max_shift + 1, size=self.shifts)] for _ in self._nets
+        ]
+
+    def _segment_of(self, net: nn.Module) -> Any:
+        """Chunk length in seconds for ``net``: requested, bag's, net's or default; capped."""
+        segment = self.segment
+        if segment is None:
+            segment = self._bag_segment
+        if segment is None:
+            segment = getattr(net, "segment", None) or DEFAULT_SEGMENT
+        fixed = _fixed_segment(net)
+        if fixed is not None:
+            if segment > fixed:
+                logger.info("segment %.2f s capped to the network's fixed %.2f s", segment, fixed)
+                segment = fixed
+        elif self._segment_scale != 1.0:
+            segment = segment * self._segment_scale
+        return segment
+
+    def _padded_length(self, net: nn.Module, length: int) -> int:
+        """Frames ``net`` must be fed for a chunk of ``length`` frames."""
+        if hasattr(net, "valid_length"):
+            return int(net.valid_length(length))
+        fixed = _fixed_segment(net)
+        if fixed is not None:
+            return max(length, int(self.samplerate * fixed))
+        return length
+
+    def _plan_passes(self, frames: int, delays: list[list[int]]) -> list[_Pass]:
+        passes = []
+        for member, net in enumerate(self._nets):
+            segment_length = max(1, int(self.samplerate * self._segment_of(net)))
+            member_delays = delays[member]
+            for delay in member_delays:
+                plan = plan_chunks(frames + delay, segment_length, self.overlap)
+                scale = self._scales[member] / len(member_delays)
+                passes.append(_Pass(member, delay, plan, scale))
+        return passes
+
+    # -- input, output, recovery ----------------------------------------------------------
+
+    def _check_buffer(self, buffer: np.ndarray) -> np.ndarray:
+        if buffer.ndim != 2:
+            raise ValueError(f"buffer must be (channels, frames), got shape {buffer.shape}")
+        channels = int(self.model.audio_channels)
+        if buffer.shape[0] != channels:
+            raise ValueError(
+                f"the model takes {channels} channels, the buffer has {buffer.shape[0]}"
+            )
+        if buffer.dtype != np.float32:
+            buffer = np.asarray(buffer, dtype=np.float32)
+        return buffer
+
+    def _prepare_out(self, out: np.ndarray | None, frames: int) -> np.ndarray:
+        shape = (len(self.model.sources), int(self.model.audio_channels), frames)
+        if out is None:
+            return np.zeros(shape, dtype=np.float32)
+        if tuple(out.shape) != shape or out.dtype != np.float32:
+            raise ValueError(f"out must be float32 {shape}, got {out.dtype} {tuple(out.shape)}")
+        return out
+
+    def _recover_from_oom(self, error: BaseException) -> bool:
+        """Shorter chunks first, then the CPU; False when nothing is left to try."""
+        if self.device.type == "cpu":
+            return False
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        flexible = any(_fixed_segment(net) is None for net in self._nets)
+        if flexible and self._segment_scale == 1.0:
+            self._segment_scale = 0.5
+            note = "The GPU ran out of memory; retrying with chunks half as long."
+        else:
+            self._segment_scale = 1.0
+            self.device = torch.device("cpu")
+            _to_device(self.model, self.device)
+            note = "The GPU ran out of memory; separating on the CPU instead (slower)."
+        logger.warning("%s (%s)", note, error)
+        self.notes.append(note)
+        return True

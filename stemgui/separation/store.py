@@ -1,0 +1,429 @@
+"""Where models come from: the bundled ones, the user's own files, and the official Demucs ones.
+
+``ModelStore`` lists what can be used and turns a name or a path into a loaded model:
+
+- **bundled**: ``resources/models/manifest.json`` lists the files shipped with the app.
+- **user**: files in the user data folder (``<user data>/stemgui/models``): our ``.stemgui``
+  checkpoints, official ``.th`` files, bag ``.yaml`` files. Named by file stem, without the
+  ``-<hash>`` suffix.
+- **official**: the Demucs releases known by name (``OFFICIAL_MODELS``); their ``.th`` files are
+  downloaded into ``<user folder>/official`` on request, then imported.
+
+Manifest schema (``resources/models/manifest.json``), version 1:
+
+.. code-block:: json
+
+    {
+      "schema": 1,
+      "models": [
+        {
+          "name": "stemgui-4s",                    // required: unique, used in the UI and CLI
+          "file": "stemgui-4s-1a2b3c4d.stemgui",   // required: relative to the manifest's folder
+          "sha256": "<64 hex digits>",             // required: checked on every load
+          "sources": ["drums", "bass", "other", "vocals"],   // optional, shown before loading
+          "description": "...",                    // optional, one line for the UI
+          "default": true                          // optional: the model used when none is chosen
+        }
+      ]
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from torch import nn
+
+from stemgui.errors import ModelLoadError
+from stemgui.separation.bag import BagOfModels
+from stemgui.separation.checkpoint import SUFFIX, hash_prefix_from_name, load_model
+from stemgui.separation.official import (
+    OFFICIAL_SUFFIX,
+    find_signature,
+    import_official,
+    load_any,
+    load_bag_file,
+)
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+MANIFEST_SCHEMA = 1
+BAG_SUFFIXES = (".yaml", ".yml")
+OFFICIAL_ROOT_URL = "https://dl.fbaipublicfiles.com/demucs/"
+FOUR_SOURCES = ("drums", "bass", "other", "vocals")
+Origin = Literal["bundled", "user", "official"]
+
+
+# ----------------------------------------------------------------------------- official catalogue
+
+
+@dataclass(frozen=True)
+class OfficialModel:
+    """A Demucs release: its files (``<signature>-<sha256 prefix>.th``, in bag order), where they
+    are published, and how the bag combines them."""
+
+    name: str
+    description: str
+    folder: str
+    files: tuple[str, ...]
+    sources: tuple[str, ...] = FOUR_SOURCES
+    weights: tuple[tuple[float, ...], ...] | None = None
+    segment: float | None = None
+
+    @property
+    def signatures(self) -> list[str]:
+        return [file.split("-", 1)[0] for file in self.files]
+
+    def url(self, file: str, root: str = OFFICIAL_ROOT_URL) -> str:
+        """Download address of one of ``files`` under the publication ``root``."""
+        return f"{root}{self.folder}{file}"
+
+
+_MDX_WEIGHTS = (
+    (1.0, 1.0, 0.0, 0.0),
+    (0.0, 1.0, 0.0, 0.0),
+    (1.0, 0.0, 1.0, 1.0),
+    (1.0, 0.0, 1.0, 1.0),
+)
+_ONE_PER_SOURCE = tuple(tuple(float(i == j) for j in range(4)) for i in range(4))
+
+# Facts from the demucs 4.1.0 package: remote/*.yaml (bags), remote/files.txt (files and their
+# folders under the download root), pretrained.py (root URL).
+OFFICIAL_MODELS: dict[str, OfficialModel] = {
+    model.name: model
+    for model in (
+        OfficialModel(
+            "htdemucs",
+            "Hybrid Transformer Demucs (v4), the reference's default",
+            "hybrid_transformer/",
+            ("955717e8-8726e21a.th",),
+        ),
+        OfficialModel(
+            "htdemucs_ft",
+            "htdemucs fine-tuned per source: better, 4x slower",
+            "hybrid_transformer/",
+            (
+                "f7e0c4bc-ba3fe64a.th",
+                "d12395a8-e57c48e6.th",
+                "92cfc3b6-ef3bcb9c.th",
+                "04573f0d-f3cf25b2.th",
+            ),
+            weights=_ONE_PER_SOURCE,
+        ),
+        OfficialModel(
+            "htdemucs_6s",
+            "htdemucs with guitar and piano (experimental; piano is weak)",
+            "hybrid_transformer/",
+            ("5c90dfd2-34c22ccb.th",),
+            sources=("drums", "bass", "other", "vocals", "guitar", "piano"),
+        ),
+        OfficialModel(
+            "hdemucs_mmi",
+            "Hybrid Demucs (v3) retrained on MusDB and 800 extra songs",
+            "hybrid_transformer/",
+            ("75fc33f5-1941ce65.th",),
+            segment=44.0,
+        ),
+        OfficialModel(
+            "mdx",
+            "Demucs v3 bag from the MDX 2021 challenge (track A: MusDB HQ only)",
+            "mdx_final/",
+            (
+                "0d19c1c6-0f06f20e.th",
+                "7ecf8ec1-70f50cc9.th",
+                "c511e2ab-fe698775.th",
+                "7d865c68-3d5dd56b.th",
+            ),
+            weights=_MDX_WEIGHTS,
+            segment=44.0,
+        ),
+        OfficialModel(
+            "mdx_extra",
+            "Demucs v3 bag from the MDX 2021 challenge (track B: extra training data)",
+            "mdx_final/",
+            (
+                "e51eebcc-c1b80bdd.th",
+                "a1d90b5c-ae9d2452.th",
+                "5d2d6c55-db83574e.th",
+                "cfa93e08-61801ae1.th",
+            ),
+            segment=44.0,
+        ),
+        OfficialModel(
+            "mdx_q",
+            "mdx, quantized: smaller download, slightly worse",
+            "mdx_final/",
+            (
+                "6b9c2ca1-3fd82607.th",
+                "b72baf4e-8778635e.th",
+                "42e558d4-196e0e1b.th",
+                "305bc58f-18378783.th",
+            ),
+            weights=_MDX_WEIGHTS,
+            segment=44.0,
+        ),
+        OfficialModel(
+            "mdx_extra_q",
+            "mdx_extra, quantized: smaller download, slightly worse",
+            "mdx_final/",
+            (
+                "83fc094f-4a16d450.th",
+                "464b36d7-e5a9386e.th",
+                "14fc6a69-a89dd0ee.th",
+                "7fd6ef75-a905dd85.th",
+            ),
+            segment=44.0,
+        ),
+    )
+}
+
+
+# ----------------------------------------------------------------------------- the store
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model the store can offer. ``path``: its file (bundled, user) or None (official)."""
+
+    name: str
+    origin: Origin
+    available: bool
+    path: Path | None = None
+    description: str = ""
+    sources: tuple[str, ...] = ()
+    sha256: str | None = None
+    default: bool = False
+
+
+def default_bundled_dir() -> Path:
+    """``resources/models`` of the source tree, or of the frozen app (PyInstaller)."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    root = Path(frozen_root) if frozen_root else Path(__file__).resolve().parents[2]
+    return root / "resources" / "models"
+
+
+def default_user_dir() -> Path:
+    """``<platform user data folder>/stemgui/models``."""
+    import platformdirs
+
+    return platformdirs.user_data_path("stemgui", appauthor=False) / "models"
+
+
+def _display_name(path: Path) -> str:
+    """``mymodel-1a2b3c4d.stemgui`` -> ``mymodel``."""
+    stem = path.stem
+    return stem.rsplit("-", 1)[0] if hash_prefix_from_name(path) else stem
+
+
+class ModelStore:
+    """Names -> models, over the bundled folder, the user folder and the official catalogue."""
+
+    def __init__(
+        self,
+        bundled_dir: str | Path | None = None,
+        user_dir: str | Path | None = None,
+        official_root_url: str = OFFICIAL_ROOT_URL,
+    ) -> None:
+        self.bundled_dir = Path(bundled_dir) if bundled_dir is not None else default_bundled_dir()
+        self.user_dir = Path(user_dir) if user_dir is not None else default_user_dir()
+        self.official_root_url = official_root_url
+
+    @property
+    def official_dir(self) -> Path:
+        """Where official ``.th`` files are downloaded."""
+        return self.user_dir / "official"
+
+    # --------------------------------------------------------------- listing
+
+    def manifest(self) -> list[dict[str, Any]]:
+        """The bundled manifest's model list (empty when there is no manifest).
+
+        Raises:
+            ModelLoadError: the manifest is not valid JSON or does not follow the schema.
+        """
+        path = self.bundled_dir / MANIFEST
+        if not path.is_file():
+            return []
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelLoadError(path, f"model manifest is not readable JSON: {exc}") from exc
+        if not isinstance(document, dict) or document.get("schema") != MANIFEST_SCHEMA:
+            raise ModelLoadError(path, f'model manifest must have "schema": {MANIFEST_SCHEMA}')
+        models = document.get("models")
+        if not isinstance(models, list):
+            raise ModelLoadError(path, 'model manifest has no "models" list')
+        names = set()
+        for entry in models:
+            if not isinstance(entry, dict) or not all(
+                isinstance(entry.get(k), str) for k in ("name", "file", "sha256")
+            ):
+                raise ModelLoadError(path, f"manifest entry needs name, file, sha256: {entry!r}")
+            if entry["name"] in names:
+                raise ModelLoadError(path, f"manifest names {entry['name']!r} twice")
+            names.add(entry["name"])
+        return models
+
+    def _bundled(self) -> list[ModelEntry]:
+        return [
+            ModelEntry(
+                name=entry["name"],
+                origin="bundled",
+                available=(self.bundled_dir / entry["file"]).is_file(),
+                path=self.bundled_dir / entry["file"],
+                description=entry.get("description", ""),
+                sources=tuple(entry.get("sources", ())),
+                sha256=entry["sha256"],
+                default=bool(entry.get("default", False)),
+            )
+            for entry in self.manifest()
+        ]
+
+    def _user(self) -> list[ModelEntry]:
+        if not self.user_dir.is_dir():
+            return []
+        entries = []
+        suffixes = (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
+        for path in sorted(self.user_dir.iterdir()):
+            if path.is_file() and path.suffix in suffixes and not path.name.startswith("."):
+                entries.append(ModelEntry(_display_name(path), "user", True, path))
+        return entries
+
+    def missing_files(self, name: str) -> list[tuple[str, Path]]:
+        """For an official model: (url, destination) of each file not downloaded yet."""
+        model = OFFICIAL_MODELS[name]
+        return [
+            (model.url(file, self.official_root_url), self.official_dir / file)
+            for file, signature in zip(model.files, model.signatures)
+            if find_signature(self.official_dir, signature) is None
+        ]
+
+    def _official(self) -> list[ModelEntry]:
+        return [
+            ModelEntry(
+                name=model.name,
+                origin="official",
+                available=not self.missing_files(model.name),
+                description=model.description,
+                sources=model.sources,
+            )
+            for model in OFFICIAL_MODELS.values()
+        ]
+
+    def list_models(self) -> list[ModelEntry]:
+        """Every model: bundled, then the user's, then the official catalogue (downloaded or not).
+
+        A user file that takes a bundled or official name is listed, but the earlier one wins
+        when loading by name."""
+        return [*self._bundled(), *self._user(), *self._official()]
+
+    def names(self, available_only: bool = True) -> list[str]:
+        """Model names in ``list_models`` order, each once; by default only those that load now
+        (bundled files present, user files, official models downloaded)."""
+        names: list[str] = []
+        for entry in self.list_models():
+            if (entry.available or not available_only) and entry.name not in names:
+                names.append(entry.name)
+        return names
+
+    def default_name(self) -> str | None:
+        """The model used when none is chosen: the bundled one marked ``default``, else the first
+        bundled one, else ``htdemucs`` if downloaded, else the first available; None if none."""
+        bundled = [entry for entry in self._bundled() if entry.available]
+        candidates = [entry for entry in bundled if entry.default] or bundled
+        if candidates:
+            return candidates[0].name
+        available = self.names()
+        if "htdemucs" in available:
+            return "htdemucs"
+        return available[0] if available else None
+
+    # --------------------------------------------------------------- loading
+
+    def load(self, name_or_path: str | Path) -> nn.Module:
+        """Load a model by name (see ``list_models``) or by file path: eval mode, CPU.
+
+        Paths are recognised by existing or by their suffix: ``.stemgui`` (ours), ``.th``
+        (official; sha256 prefix in the name checked), ``.yaml``/``.yml`` (bag, members looked
+        up beside it). An official name with one file, no weights and no segment gives the
+        network itself; other official names give a ``BagOfModels``.
+
+        Raises:
+            ModelLoadError: unknown name, not downloaded, or the file fails to load.
+        """
+        path = Path(name_or_path)
+        known_suffix = path.suffix in (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
+        if isinstance(name_or_path, Path) or path.exists() or known_suffix:
+            return self._load_path(path)
+        name = str(name_or_path)
+        for entry in (*self._bundled(), *self._user()):
+            if entry.name == name:
+                if not entry.available:
+                    raise ModelLoadError(
+                        entry.path,
+                        f"bundled model {name} is missing from the installation; reinstall stemgui",
+                    )
+                return self._load_path(entry.path, sha256=entry.sha256)
+        if name in OFFICIAL_MODELS:
+            return self._load_official(OFFICIAL_MODELS[name])
+        known = ", ".join(sorted({entry.name for entry in self.list_models()}))
+        raise ModelLoadError(path, f"no model named {name!r}; known: {known}")
+
+    def _load_path(self, path: Path, sha256: str | None = None) -> nn.Module:
+        if path.suffix in BAG_SUFFIXES:
+            return load_bag_file(path, path.parent)
+        if path.suffix == OFFICIAL_SUFFIX:
+            return import_official(path, sha256=sha256)
+        return load_model(path, sha256=sha256)
+
+    def _load_official(self, model: OfficialModel) -> nn.Module:
+        missing = self.missing_files(model.name)
+        if missing:
+            files = ", ".join(dest.name for _, dest in missing)
+            raise ModelLoadError(
+                self.official_dir,
+                f"official model {model.name} is not downloaded (missing "
+                f"{files}); download it first",
+            )
+        members = [load_any(find_signature(self.official_dir, s)) for s in model.signatures]
+        if len(members) == 1 and model.weights is None and model.segment is None:
+            return members[0]
+        weights = [list(w) for w in model.weights] if model.weights else None
+        return BagOfModels(members, weights, model.segment).eval()
+
+    # --------------------------------------------------------------- downloading
+
+    def download(
+        self,
+        name: str,
+        on_progress: Callable[[str, int, int | None], None] | None = None,
+        cancel: Any = None,
+    ) -> list[Path]:
+        """Download the missing files of official model ``name``; return the downloaded paths.
+
+        ``on_progress(file name, bytes done, bytes total or None)`` is called per block.
+
+        Raises:
+            KeyError: ``name`` is not an official model.
+            DownloadError: see ``download.download_file``.
+        """
+        from stemgui.separation.download import download_file
+
+        if name not in OFFICIAL_MODELS:
+            raise KeyError(
+                f"{name!r} is not an official model; known: {', '.join(OFFICIAL_MODELS)}"
+            )
+        done = []
+        for url, dest in self.missing_files(name):
+            report = None
+            if on_progress is not None:
+                report = lambda d, t, file=dest.name: on_progress(file, d, t)  # noqa: E731
+            done.append(download_file(url, dest, name=name, on_progress=report, cancel=cancel))
+        return done

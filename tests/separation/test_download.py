@@ -1,0 +1,237 @@
+"""Model downloads against a local HTTP server (127.0.0.1 only): full, resumed, corrupt, failing."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from stemgui.errors import ModelLoadError
+from stemgui.separation.checkpoint import load_model, save_model
+from stemgui.separation.download import DownloadError, download_file, part_path, tqdm_progress
+from tests.separation.model_files_helpers import TinyNet, make_tiny, tiny_registered
+
+
+class FileServer:
+    """Serves ``data`` at ``/model``; honours ``Range: bytes=N-`` unless told otherwise.
+
+    ``cut_first``: the first response announces the full length but sends only this many bytes.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.cut_first: int | None = None
+        self.ignore_range = False
+        self.status: int | None = None
+        self.ranges: list[str | None] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                requested = self.headers.get("Range")
+                server.ranges.append(requested)
+                if server.status:
+                    self.send_error(server.status)
+                    return
+                body, start = server.data, 0
+                if requested and not server.ignore_range:
+                    start = int(requested.removeprefix("bytes=").rstrip("-"))
+                    if start >= len(body):
+                        self.send_response(416)
+                        self.send_header("Content-Range", f"bytes */{len(body)}")
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(body) - start))
+                self.end_headers()
+                payload = body[start:]
+                if server.cut_first is not None:
+                    payload, server.cut_first = payload[: server.cut_first], None
+                self.wfile.write(payload)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/model"
+
+
+@pytest.fixture(autouse=True)
+def _local_only(monkeypatch):
+    for variable in (
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with tiny_registered():
+        yield
+
+
+@pytest.fixture
+def checkpoint_bytes(tmp_path_factory) -> tuple[bytes, str]:
+    """A checkpoint made here (a TinyNet big enough for several 64 KiB blocks) and its sha256."""
+    path = tmp_path_factory.mktemp("made") / "tiny.stemgui"
+    digest = save_model(make_tiny(seed=2, audio_channels=128), path)  # 64 Ki weights
+    data = path.read_bytes()
+    assert len(data) > 3 * (1 << 16)
+    return data, digest
+
+
+@pytest.fixture
+def server(checkpoint_bytes):
+    served = FileServer(checkpoint_bytes[0])
+    served.thread.start()
+    yield served
+    served.httpd.shutdown()
+    served.httpd.server_close()
+    served.thread.join(timeout=5)
+
+
+def test_full_download_with_progress(tmp_path, server, checkpoint_bytes):
+    data, digest = checkpoint_bytes
+    dest = tmp_path / "models" / f"tiny-{digest[:8]}.stemgui"
+    seen = []
+    assert download_file(server.url, dest, on_progress=lambda d, t: seen.append((d, t))) == dest
+    assert dest.read_bytes() == data
+    assert not part_path(dest).exists()
+    assert seen[0] == (0, len(data)) and seen[-1] == (len(data), len(data))
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))
+    assert server.ranges == [None]
+    assert isinstance(load_model(dest), TinyNet)
+
+
+def test_resume_after_a_dropped_connection(tmp_path, server, checkpoint_bytes):
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    server.cut_first = 100_000
+    with pytest.raises(DownloadError) as info:
+        download_file(server.url, dest, name="tiny")
+    assert "model tiny" in str(info.value) and server.url in str(info.value)
+    assert not dest.exists()
+    assert part_path(dest).read_bytes() == data[:100_000]
+
+    seen = []
+    download_file(server.url, dest, on_progress=lambda d, t: seen.append((d, t)))
+    assert server.ranges == [None, "bytes=100000-"]
+    assert seen[0] == (100_000, len(data))
+    assert dest.read_bytes() == data
+    assert not part_path(dest).exists()
+
+
+def test_server_ignoring_range_starts_over(tmp_path, server, checkpoint_bytes):
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    part_path(dest).write_bytes(data[:5000])
+    server.ignore_range = True
+    download_file(server.url, dest, sha256=digest)
+    assert server.ranges == ["bytes=5000-"]
+    assert dest.read_bytes() == data
+
+
+def test_stale_partial_file_longer_than_the_model(tmp_path, server, checkpoint_bytes):
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    part_path(dest).write_bytes(b"x" * (len(data) + 10))
+    download_file(server.url, dest)
+    assert server.ranges == [f"bytes={len(data) + 10}-", None]
+    assert dest.read_bytes() == data
+
+
+def test_corrupt_download_refused_and_not_moved_into_place(tmp_path, server, checkpoint_bytes):
+    data, digest = checkpoint_bytes
+    tampered = bytearray(data)
+    tampered[len(data) // 3] ^= 0x01
+    server.data = bytes(tampered)
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    with pytest.raises(DownloadError, match="corrupt") as info:
+        download_file(server.url, dest, name="tiny")
+    assert isinstance(info.value, ModelLoadError)
+    assert not dest.exists()
+    assert not part_path(dest).exists()
+
+    plain = tmp_path / "tiny.stemgui"  # no prefix in the name: the argument is checked
+    with pytest.raises(DownloadError, match="corrupt"):
+        download_file(server.url, plain, sha256=digest)
+    assert not plain.exists()
+
+
+def test_http_error_and_unreachable_server(tmp_path, server, checkpoint_bytes):
+    _, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    server.status = 404
+    with pytest.raises(DownloadError, match="HTTP 404") as info:
+        download_file(server.url, dest, name="htdemucs")
+    assert "model htdemucs" in str(info.value) and server.url in str(info.value)
+    assert not dest.exists()
+
+    with socket.socket() as probe:  # a port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/model"
+    with pytest.raises(DownloadError, match=f"could not download model htdemucs from {url}"):
+        download_file(url, dest, name="htdemucs", timeout=5)
+
+
+def test_existing_file_is_verified_not_fetched(tmp_path, server, checkpoint_bytes):
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    dest.write_bytes(data)
+    download_file(server.url, dest)
+    assert server.ranges == []
+
+    dest.write_bytes(data[:-1])  # damaged copy on disk: fetched again
+    download_file(server.url, dest)
+    assert server.ranges == [None]
+    assert hashlib.sha256(dest.read_bytes()).hexdigest() == digest
+
+
+def test_cancel_keeps_the_partial_file(tmp_path, server, checkpoint_bytes):
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    cancel = threading.Event()
+
+    def progress(done, total):
+        if done >= 1 << 16:
+            cancel.set()
+
+    with pytest.raises(DownloadError, match="cancelled"):
+        download_file(server.url, dest, on_progress=progress, cancel=cancel)
+    kept = part_path(dest).stat().st_size
+    assert 0 < kept < len(data)
+    assert not dest.exists()
+    download_file(server.url, dest)
+    assert server.ranges[-1] == f"bytes={kept}-"
+    assert dest.read_bytes() == data
+
+
+def test_only_http_urls(tmp_path):
+    with pytest.raises(ValueError, match="http"):
+        download_file("file:///etc/passwd", tmp_path / "x.th")
+
+
+def test_tqdm_progress_draws_the_byte_count(capsys):
+    with tqdm_progress("htdemucs") as progress:
+        progress(0, 2048)
+        progress(1024, 2048)
+        progress(2048, 2048)
+    drawn = capsys.readouterr().err
+    assert "htdemucs" in drawn and "2.00k/2.00k" in drawn

@@ -1,0 +1,396 @@
+"""Separator: identity networks come back exactly, bags average, progress, cancel, shifts, OOM."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from stemgui.errors import SeparationCancelled
+from stemgui.separation import separator as separator_module
+from stemgui.separation.bag import BagOfModels
+from stemgui.separation.separator import Progress, Separator, mix_statistics
+
+RATE = 100  # frames per second: a 1 s segment is 100 frames, the largest shift 50 frames
+
+
+class IdentityNet(nn.Module):
+    """Copies its input to every source; records the length of every input it gets."""
+
+    def __init__(self, sources=("a", "b"), channels=2, segment=1.0, gain=1.0):
+        super().__init__()
+        self.sources = list(sources)
+        self.samplerate = RATE
+        self.audio_channels = channels
+        self.segment = segment
+        self.gain = gain
+        self.calls: list[int] = []
+
+    def forward(self, mix):  # (batch, channels, time) -> (batch, sources, channels, time)
+        self.calls.append(mix.shape[-1])
+        return self.gain * mix[:, None].repeat(1, len(self.sources), 1, 1)
+
+
+class PaddedIdentityNet(IdentityNet):
+    """Wants inputs padded to a multiple of 8 plus 5 (like Demucs' valid_length)."""
+
+    def valid_length(self, length):
+        return length + (-length % 8) + 5
+
+    def forward(self, mix):
+        assert (mix.shape[-1] - 5) % 8 == 0
+        return super().forward(mix)
+
+
+class FixedIdentityNet(IdentityNet):
+    """Runs only on chunks of its training segment, like HTDemucs."""
+
+    use_train_segment = True
+
+    def valid_length(self, length):
+        training_length = int(self.segment * self.samplerate)
+        if length > training_length:
+            raise ValueError("longer than the training segment")
+        return training_length
+
+    def forward(self, mix):
+        assert mix.shape[-1] == int(self.segment * self.samplerate)
+        return super().forward(mix)
+
+
+class PositionNet(IdentityNet):
+    """Output depends on where a frame falls in its chunk, so shifts change the result."""
+
+    def forward(self, mix):
+        ramp = torch.linspace(1.0, 2.0, mix.shape[-1])
+        return super().forward(mix) * ramp
+
+
+class OutOfMemoryNet(IdentityNet):
+    """Raises CUDA's out-of-memory error on its first ``failures`` calls."""
+
+    def __init__(self, failures, **kwargs):
+        super().__init__(**kwargs)
+        self.failures = failures
+
+    def forward(self, mix):
+        if self.failures:
+            self.failures -= 1
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return super().forward(mix)
+
+
+def song(frames, channels=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return (0.3 + 0.5 * rng.standard_normal((channels, frames))).astype(np.float32)
+
+
+def assert_identity(result, buffer):
+    assert result.dtype == np.float32
+    assert result.shape[1:] == buffer.shape
+    for stem in result:
+        assert np.abs(stem - buffer).max() <= 1e-5
+
+
+# -- identity through the chunker -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("frames", [1, 2, 57, 99, 100, 101, 250, 1037])
+@pytest.mark.parametrize("net_class", [IdentityNet, PaddedIdentityNet, FixedIdentityNet])
+@pytest.mark.parametrize("overlap", [0.0, 0.25, 0.6])
+def test_identity_comes_back(frames, net_class, overlap):
+    buffer = song(frames)
+    result = Separator(net_class(), device="cpu", overlap=overlap).separate(buffer)
+    assert_identity(result, buffer)
+
+
+@pytest.mark.parametrize("segment", [0.07, 0.5, 1.3])
+@pytest.mark.parametrize("net_class", [IdentityNet, PaddedIdentityNet])
+@pytest.mark.parametrize("shifts", [1, 3])
+def test_identity_with_segments_and_shifts(segment, net_class, shifts):
+    buffer = song(333, seed=1)
+    separator = Separator(net_class(), device="cpu", segment=segment, shifts=shifts, seed=5)
+    assert_identity(separator.separate(buffer), buffer)
+
+
+def test_fixed_segment_net_with_shifts_and_mono():
+    buffer = song(260, channels=1, seed=2)
+    net = FixedIdentityNet(channels=1)
+    assert_identity(Separator(net, device="cpu", shifts=2, seed=0).separate(buffer), buffer)
+
+
+def test_chunks_have_the_segment_length():
+    net = IdentityNet(segment=0.5)
+    Separator(net, device="cpu", overlap=0.25).separate(song(200))
+    # stride int(0.75 * 50) = 37: chunks start at 0, 37, ..., 185; the last one is cut
+    assert net.calls == [50, 50, 50, 50, 50, 15]
+
+
+def test_a_model_without_segment_gets_the_default():
+    net = IdentityNet(segment=None)
+    Separator(net, device="cpu", overlap=0.25).separate(song(2500))
+    assert separator_module.DEFAULT_SEGMENT == 10.0
+    assert net.calls == [1000, 1000, 1000, 250]
+
+
+def test_fixed_segment_is_never_exceeded():
+    net = FixedIdentityNet(segment=0.4)
+    separator = Separator(net, device="cpu", segment=3.0)
+    assert_identity(separator.separate(song(150)), song(150))
+    assert set(net.calls) == {40}
+
+
+def test_silent_and_constant_songs_give_no_nan():
+    silent = Separator(IdentityNet(), device="cpu").separate(np.zeros((2, 300), np.float32))
+    np.testing.assert_array_equal(silent, 0.0)
+    constant = np.full((2, 300), 0.25, np.float32)
+    result = Separator(PositionNet(), device="cpu").separate(constant)
+    assert np.isfinite(result).all()
+    np.testing.assert_allclose(result, 0.25, atol=1e-6)
+
+
+def test_empty_song():
+    progress = []
+    result = Separator(IdentityNet(), device="cpu").separate(
+        np.zeros((2, 0), np.float32), on_progress=progress.append
+    )
+    assert result.shape == (2, 2, 0)
+    assert progress[-1].fraction == 1.0
+
+
+def test_float64_buffer_is_accepted():
+    buffer = song(120).astype(np.float64)
+    result = Separator(IdentityNet(), device="cpu").separate(buffer)
+    assert_identity(result, buffer.astype(np.float32))
+
+
+def test_mix_statistics_match_numpy_over_blocks(monkeypatch):
+    monkeypatch.setattr(separator_module, "_STATISTICS_BLOCK", 7)
+    buffer = song(100, seed=3) + 5.0
+    mean, std = mix_statistics(buffer)
+    mono = buffer.astype(np.float64).mean(axis=0)
+    assert mean == pytest.approx(mono.mean(), rel=1e-12)
+    assert std == pytest.approx(mono.std(ddof=1), rel=1e-9)
+
+
+# -- normalisation and bags -------------------------------------------------------------------
+
+
+def test_bag_weighted_average_known_answer():
+    """Models scaling by 1 and 3, weights [1, 1] and [1, 3]: sources 2x and 2.5x (around the mean).
+
+    A network sees the normalised mix (x - m) / s; its output is mapped back by * s + m, so a
+    network scaling by g gives g (x - m) + m.
+    """
+    bag = BagOfModels([IdentityNet(gain=1.0), IdentityNet(gain=3.0)], weights=[[1, 1], [1, 3]])
+    buffer = song(230, seed=4)
+    result = Separator(bag, device="cpu", overlap=0.25).separate(buffer)
+    mean = float(buffer.astype(np.float64).mean())
+    np.testing.assert_allclose(result[0], 2.0 * (buffer - mean) + mean, atol=1e-5)
+    np.testing.assert_allclose(result[1], 2.5 * (buffer - mean) + mean, atol=1e-5)
+
+
+def test_bag_segment_overrides_the_models_and_the_separator_overrides_the_bag():
+    first, second = IdentityNet(segment=1.0), IdentityNet(segment=1.0)
+    bag = BagOfModels([first, second], segment=0.5)
+    Separator(bag, device="cpu", overlap=0.0).separate(song(100))
+    assert first.calls == second.calls == [50, 50]
+    first.calls.clear()
+    Separator(bag, device="cpu", segment=0.25, overlap=0.0).separate(song(100))
+    assert first.calls == [25, 25, 25, 25]
+
+
+def test_sources_and_samplerate():
+    separator = Separator(IdentityNet(sources=("drums", "bass", "vocals")), device="cpu")
+    assert separator.sources == ["drums", "bass", "vocals"]
+    assert separator.samplerate == RATE
+    assert separator.device == torch.device("cpu")
+
+
+# -- progress and frames_ready ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("models", "shifts"), [(1, 0), (2, 0), (1, 2), (2, 2)])
+def test_progress_is_monotonic_and_complete(models, shifts):
+    nets = [IdentityNet() for _ in range(models)]
+    model = nets[0] if models == 1 else BagOfModels(nets)
+    reports: list[Progress] = []
+    buffer = song(420)
+    Separator(model, device="cpu", shifts=shifts, seed=1).separate(buffer, reports.append)
+    calls = sum(len(net.calls) for net in nets)
+    assert reports[0].chunk == 0 and reports[0].fraction == 0.0
+    assert [r.chunk for r in reports] == list(range(calls + 1))
+    assert all(r.chunks == calls and r.models == models for r in reports)
+    fractions = [r.fraction for r in reports]
+    assert fractions == sorted(fractions)
+    ready = [r.frames_ready for r in reports]
+    assert ready == sorted(ready)
+    assert [r.model for r in reports] == sorted(r.model for r in reports)
+    last = reports[-1]
+    assert last.fraction == 1.0
+    assert last.frames_ready == 420
+    assert last.seconds_done == pytest.approx(4.2) and last.seconds_total == pytest.approx(4.2)
+    if models > 1 and not shifts:  # passes of equal length: the last one is the last model's
+        last_pass_calls = len(nets[-1].calls)
+        assert all(r.frames_ready == 0 for r in reports[: calls - last_pass_calls + 1])
+        assert reports[calls - last_pass_calls + 1].frames_ready > 0
+
+
+def test_frames_ready_waits_for_the_last_pass():
+    nets = [IdentityNet(segment=100.0) for _ in range(2)]  # one chunk per pass
+    reports: list[Progress] = []
+    Separator(BagOfModels(nets), device="cpu", shifts=2).separate(song(420), reports.append)
+    assert [r.frames_ready for r in reports] == [0, 0, 0, 0, 420]
+    assert [r.model for r in reports] == [0, 0, 0, 1, 1]
+    assert [r.seconds_done for r in reports] == pytest.approx([0, 2.1, 4.2, 2.1, 4.2])
+
+
+def test_frames_ready_are_final():
+    """Whatever frames_ready covers during the job already holds its final value."""
+    out = np.full((2, 2, 500), np.nan, dtype=np.float32)
+    snapshots = []
+
+    def on_progress(progress):
+        snapshots.append(out[..., : progress.frames_ready].copy())
+
+    result = Separator(PositionNet(), device="cpu", overlap=0.5).separate(
+        song(500), on_progress=on_progress, out=out
+    )
+    assert result is out
+    assert len({s.shape[-1] for s in snapshots}) > 3
+    for snapshot in snapshots:
+        np.testing.assert_array_equal(snapshot, result[..., : snapshot.shape[-1]])
+
+
+def test_out_may_be_a_memmap(tmp_path):
+    buffer = song(300)
+    out = np.lib.format.open_memmap(
+        tmp_path / "stems.npy", mode="w+", dtype=np.float32, shape=(2, 2, 300)
+    )
+    out[...] = 7.0
+    result = Separator(IdentityNet(), device="cpu").separate(buffer, out=out)
+    assert result is out
+    assert_identity(np.asarray(result), buffer)
+
+
+def test_bad_inputs_are_refused():
+    separator = Separator(IdentityNet(), device="cpu")
+    with pytest.raises(ValueError, match="channels"):
+        separator.separate(song(50, channels=1))
+    with pytest.raises(ValueError, match="out must be"):
+        separator.separate(song(50), out=np.zeros((2, 2, 49), np.float32))
+    with pytest.raises(ValueError, match="overlap"):
+        Separator(IdentityNet(), device="cpu", overlap=1.0)
+    with pytest.raises(ValueError, match="shape"):
+
+        class WrongNet(IdentityNet):
+            def forward(self, mix):
+                return mix
+
+        Separator(WrongNet(), device="cpu").separate(song(50))
+
+
+# -- cancel -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [0, 1, 3])
+def test_cancel_after_k_chunks(k):
+    net = IdentityNet()
+    cancel = threading.Event()
+
+    def on_progress(progress):
+        if progress.chunk == k:
+            cancel.set()
+
+    with pytest.raises(SeparationCancelled, match=f"after {k} of"):
+        Separator(net, device="cpu").separate(song(900), on_progress, cancel)
+    assert len(net.calls) == k
+
+
+# -- shifts -----------------------------------------------------------------------------------
+
+
+def test_seeded_shifts_are_reproducible():
+    buffer = song(400, seed=6)
+
+    def run(seed, shifts=2):
+        return Separator(PositionNet(), device="cpu", shifts=shifts, seed=seed).separate(buffer)
+
+    np.testing.assert_array_equal(run(3), run(3))
+    assert np.abs(run(3) - run(4)).max() > 1e-3
+    assert np.abs(run(3) - run(3, shifts=0)).max() > 1e-3
+
+
+def test_shift_delays_stay_within_half_a_second():
+    net = IdentityNet(segment=100.0)
+    Separator(net, device="cpu", shifts=20, seed=0).separate(song(300))
+    # one chunk per pass, as long as the delayed song: 300 + delay, delay in [0, 50]
+    assert all(300 <= length <= 350 for length in net.calls)
+    assert len(set(net.calls)) > 5
+
+
+# -- out of memory ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """The separator believes it runs on CUDA; moving things is a no-op on this CPU."""
+    monkeypatch.setattr(separator_module, "resolve_device", lambda name: torch.device("cuda"))
+    monkeypatch.setattr(separator_module, "_to_device", lambda obj, device: obj)
+
+
+def test_out_of_memory_halves_the_segment(fake_gpu, caplog):
+    net = OutOfMemoryNet(failures=1, segment=1.0)
+    separator = Separator(net, overlap=0.0)
+    reports = []
+    buffer = song(200)
+    assert_identity(separator.separate(buffer, reports.append), buffer)
+    assert net.calls == [50, 50, 50, 50]
+    assert separator.device.type == "cuda"
+    assert separator.notes == ["The GPU ran out of memory; retrying with chunks half as long."]
+    assert reports[-1].notes == tuple(separator.notes)
+    assert "out of memory" in caplog.text
+
+
+def test_out_of_memory_twice_falls_back_to_cpu(fake_gpu):
+    net = OutOfMemoryNet(failures=2, segment=1.0)
+    separator = Separator(net, overlap=0.0)
+    buffer = song(200)
+    assert_identity(separator.separate(buffer), buffer)
+    assert separator.device == torch.device("cpu")
+    assert net.calls == [100, 100]  # back to the full segment on the CPU
+    assert len(separator.notes) == 2 and "CPU" in separator.notes[1]
+
+
+def test_out_of_memory_with_fixed_segment_goes_to_cpu(fake_gpu):
+    class FixedOutOfMemoryNet(OutOfMemoryNet, FixedIdentityNet):
+        pass
+
+    net = FixedOutOfMemoryNet(failures=1, segment=1.0)
+    separator = Separator(net, overlap=0.0)
+    assert_identity(separator.separate(song(150)), song(150))
+    assert separator.device == torch.device("cpu")
+    assert set(net.calls) == {100}
+    assert len(separator.notes) == 1
+
+
+def test_out_of_memory_on_cpu_is_raised():
+    separator = Separator(OutOfMemoryNet(failures=1), device="cpu")
+    with pytest.raises(torch.cuda.OutOfMemoryError):
+        separator.separate(song(100))
+    assert separator.notes == []
+
+
+def test_other_runtime_errors_are_not_retried(fake_gpu):
+    class BrokenNet(IdentityNet):
+        def forward(self, mix):
+            self.calls.append(mix.shape[-1])
+            raise RuntimeError("shape mismatch")
+
+    net = BrokenNet()
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        Separator(net).separate(song(100))
+    assert len(net.calls) == 1

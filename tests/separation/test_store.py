@@ -1,0 +1,252 @@
+"""ModelStore: manifest, user files, the official catalogue, loading by name or path, download."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import torch
+
+from stemgui.errors import ModelLoadError
+from stemgui.separation import store as store_module
+from stemgui.separation.bag import BagOfModels
+from stemgui.separation.checkpoint import hashed_name, save_model
+from stemgui.separation.store import OFFICIAL_MODELS, ModelStore, OfficialModel
+from tests.separation.model_files_helpers import (
+    TinyNet,
+    fake_demucs_class,
+    half_state,
+    make_tiny,
+    tiny_registered,
+    write_official,
+)
+
+
+@pytest.fixture(autouse=True)
+def _tiny():
+    with tiny_registered():
+        yield
+
+
+@pytest.fixture
+def mix() -> torch.Tensor:
+    """(batch=1, channels=2, time=40)"""
+    return torch.randn(1, 2, 40, generator=torch.Generator().manual_seed(2))
+
+
+def write_manifest(folder: Path, models: list[dict]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").write_text(json.dumps({"schema": 1, "models": models}))
+
+
+def test_shipped_manifest_is_valid_and_empty(tmp_path):
+    store = ModelStore(user_dir=tmp_path / "user")
+    assert store.bundled_dir.name == "models" and store.bundled_dir.parent.name == "resources"
+    assert store.manifest() == []
+    entries = store.list_models()
+    assert [e.name for e in entries] == list(OFFICIAL_MODELS)
+    assert all(e.origin == "official" and not e.available for e in entries)
+    assert store.names() == []
+    assert store.names(available_only=False) == list(OFFICIAL_MODELS)
+    assert store.default_name() is None
+
+
+def test_catalogue_matches_the_reference_package():
+    """Our table against the reference's own remote/*.yaml and remote/files.txt."""
+    demucs = pytest.importorskip("demucs", reason="the reference demucs package is not installed")
+    import yaml
+
+    remote = Path(demucs.__file__).parent / "remote"
+    folder, file_folders = "", {}
+    for line in (remote / "files.txt").read_text().splitlines():
+        line = line.strip()
+        if line.startswith("root:"):
+            folder = line.split(":", 1)[1].strip()
+        elif line and not line.startswith("#"):
+            file_folders[line] = folder
+    for name, model in OFFICIAL_MODELS.items():
+        bag = yaml.safe_load((remote / f"{name}.yaml").read_text())
+        assert model.signatures == bag["models"], name
+        assert model.weights == (tuple(map(tuple, bag["weights"])) if "weights" in bag else None)
+        assert model.segment == bag.get("segment")
+        for file in model.files:
+            assert file_folders[file] == model.folder, file
+            assert model.url(file) == f"https://dl.fbaipublicfiles.com/demucs/{model.folder}{file}"
+
+
+def test_bundled_model_loads_by_name_with_its_sha256(tmp_path, mix):
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    model = make_tiny(seed=8)
+    digest = save_model(model, bundled / "tiny.stemgui")
+    write_manifest(
+        bundled,
+        [
+            {"name": "first", "file": "tiny.stemgui", "sha256": digest, "sources": model.sources},
+            {
+                "name": "main",
+                "file": "tiny.stemgui",
+                "sha256": digest,
+                "default": True,
+                "description": "the one",
+            },
+            {"name": "gone", "file": "absent.stemgui", "sha256": digest},
+        ],
+    )
+    store = ModelStore(bundled, tmp_path / "user")
+    entries = {e.name: e for e in store.list_models() if e.origin == "bundled"}
+    assert entries["first"].available and entries["first"].sources == tuple(model.sources)
+    assert not entries["gone"].available
+    assert store.names() == ["first", "main"]
+    assert store.default_name() == "main"
+    with torch.no_grad():
+        assert torch.equal(store.load("main")(mix), model(mix))
+    with pytest.raises(ModelLoadError, match="reinstall"):
+        store.load("gone")
+
+    write_manifest(bundled, [{"name": "main", "file": "tiny.stemgui", "sha256": "0" * 64}])
+    with pytest.raises(ModelLoadError, match="damaged"):
+        store.load("main")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{not json", "not readable JSON"),
+        ('{"schema": 2, "models": []}', "schema"),
+        ('{"schema": 1}', 'no \\"models\\" list'),
+        ('{"schema": 1, "models": [{"name": "a", "file": "a"}]}', "needs name, file, sha256"),
+        (
+            '{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": "0"},'
+            ' {"name": "a", "file": "b", "sha256": "0"}]}',
+            "twice",
+        ),
+    ],
+)
+def test_bad_manifest_refused(tmp_path, text, message):
+    (tmp_path / "manifest.json").write_text(text)
+    with pytest.raises(ModelLoadError, match=message):
+        ModelStore(tmp_path, tmp_path / "user").list_models()
+
+
+def test_user_files_listed_and_loaded(tmp_path, monkeypatch, mix):
+    user = tmp_path / "user"
+    user.mkdir()
+    ours = make_tiny(seed=1)
+    digest = save_model(ours, user / "mine.stemgui")
+    (user / "mine.stemgui").rename(hashed_name(user / "mine.stemgui", digest))
+    klass = fake_demucs_class(monkeypatch)
+    official = make_tiny(seed=2)
+    write_official(user / "abcd1234.th", klass, dict(official._init_kwargs), half_state(official))
+    (user / "pair.yaml").write_text("models: ['abcd1234', 'abcd1234']\nsegment: 2\n")
+    (user / "notes.txt").write_text("not a model")
+
+    store = ModelStore(tmp_path / "no-bundled", user)
+    user_entries = [e for e in store.list_models() if e.origin == "user"]
+    assert sorted(e.name for e in user_entries) == ["abcd1234", "mine", "pair"]
+    with torch.no_grad():
+        assert torch.equal(store.load("mine")(mix), ours(mix))
+        assert isinstance(store.load("abcd1234"), TinyNet)
+        bag = store.load("pair")
+        assert isinstance(bag, BagOfModels) and bag.segment == 2.0
+        by_path = store.load(str(hashed_name(user / "mine.stemgui", digest)))
+        assert torch.equal(by_path(mix), ours(mix))
+        assert isinstance(store.load(user / "pair.yaml"), BagOfModels)
+
+
+def test_unknown_name_and_missing_path(tmp_path):
+    store = ModelStore(tmp_path / "b", tmp_path / "u")
+    with pytest.raises(ModelLoadError, match=r"no model named 'nope'; known: .*htdemucs"):
+        store.load("nope")
+    with pytest.raises(ModelLoadError, match="not found"):
+        store.load(tmp_path / "absent.stemgui")
+
+
+def test_official_model_not_downloaded(tmp_path):
+    store = ModelStore(tmp_path / "b", tmp_path / "u")
+    with pytest.raises(
+        ModelLoadError, match=r"htdemucs_ft is not downloaded .*f7e0c4bc-ba3fe64a\.th"
+    ):
+        store.load("htdemucs_ft")
+    missing = store.missing_files("mdx_q")
+    assert [dest.name for _, dest in missing] == list(OFFICIAL_MODELS["mdx_q"].files)
+    assert missing[0][0] == "https://dl.fbaipublicfiles.com/demucs/mdx_final/6b9c2ca1-3fd82607.th"
+    assert all(dest.parent == store.official_dir for _, dest in missing)
+
+
+@pytest.fixture
+def published(tmp_path, monkeypatch):
+    """Two official-format files served from a local folder, and a catalogue entry for them."""
+    served = tmp_path / "served" / "hybrid_transformer"
+    served.mkdir(parents=True)
+    klass = fake_demucs_class(monkeypatch)
+    files, members = [], []
+    for seed, signature in ((3, "aaaa0001"), (4, "bbbb0002")):
+        member = make_tiny(seed=seed)
+        path = write_official(
+            served / f"{signature}.th", klass, dict(member._init_kwargs), half_state(member)
+        )
+        files.append(path.name)
+        members.append(member)
+    entry = OfficialModel(
+        "tiny_ft",
+        "test bag",
+        "hybrid_transformer/",
+        tuple(files),
+        weights=((1.0, 0.0, 1.0, 1.0), (0.0, 1.0, 1.0, 1.0)),
+        segment=3.0,
+    )
+    monkeypatch.setitem(OFFICIAL_MODELS, "tiny_ft", entry)
+
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "served"))
+    handler.log_message = lambda *args: None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/", members
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+def test_download_then_load_an_official_bag(tmp_path, published, mix):
+    root, members = published
+    store = ModelStore(tmp_path / "b", tmp_path / "u", official_root_url=root)
+    assert not {e.name: e for e in store.list_models()}["tiny_ft"].available
+    progress = []
+    paths = store.download("tiny_ft", on_progress=lambda f, d, t: progress.append((f, d, t)))
+    assert [p.parent for p in paths] == [store.official_dir] * 2
+    assert {f for f, _, _ in progress} == {p.name for p in paths}
+    assert {e.name: e for e in store.list_models()}["tiny_ft"].available
+    assert store.names() == ["tiny_ft"]
+    assert store.default_name() == "tiny_ft"
+    assert store.download("tiny_ft") == []  # nothing left to fetch
+
+    bag = store.load("tiny_ft")
+    assert isinstance(bag, BagOfModels)
+    assert bag.weights == [[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 1.0, 1.0]] and bag.segment == 3.0
+    expected = make_tiny()
+    expected.load_state_dict(half_state(members[1]))
+    with torch.no_grad():
+        assert torch.equal(bag.models[1](mix), expected.float()(mix))
+
+
+def test_download_unknown_official_name(tmp_path):
+    with pytest.raises(KeyError, match="not an official model"):
+        ModelStore(tmp_path / "b", tmp_path / "u").download("nope")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG folders are Linux's")
+def test_default_user_dir_follows_xdg_data_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert ModelStore().user_dir == tmp_path / "xdg" / "stemgui" / "models"
+    assert store_module.default_user_dir() == tmp_path / "xdg" / "stemgui" / "models"
