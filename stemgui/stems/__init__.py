@@ -1,0 +1,4 @@
+"""Stems of a separated song (``StemSet``), the mixer maths and the waveform peak envelopes.
+
+Pure numpy: no torch, no Qt.
+"""

@@ -1,0 +1,314 @@
+"""Audio outputs: the sounddevice stream the app plays through, and a null output for tests.
+
+Both run the same callback body (``BlockRenderer.render``): ask the transport for the next run
+of frames, mix it with ``stemgui.stems.mixer.mix_block`` straight into the output buffer, fill
+the rest with silence. It touches no Qt, takes the transport's lock for a few integer
+operations only, and allocates nothing large: its scratch buffer is made once.
+
+``open_output`` opens the default (or a named) device and raises ``AudioDeviceError`` with a
+plain message when there is none. When the device goes away during playback (the stream ends
+without being asked to, or the callback fails), playback stops and ``error`` holds a message
+the UI shows on its next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from stemgui.errors import StemguiError
+from stemgui.playback.transport import Transport
+from stemgui.stems.mixer import mix_block
+from stemgui.stems.stemset import StemSet
+
+logger = logging.getLogger(__name__)
+
+_SCRATCH_FRAMES = 4096
+NO_DEVICE_ADVICE = (
+    "Connect speakers or headphones or choose another output device; "
+    "separating and exporting still work without sound."
+)
+
+
+class AudioDeviceError(StemguiError):
+    """No audio output could be opened or kept running; the message says why in plain words."""
+
+
+class HasGains(Protocol):
+    """Anything with a ``gains`` tuple of per-stem linear factors (``MixerState``)."""
+
+    @property
+    def gains(self) -> tuple[float, ...]: ...
+
+
+class BlockRenderer:
+    """The body of every output's callback: transport -> mix -> output buffer.
+
+    Args:
+        stemset: the stems, (sources, channels, frames).
+        mixer: source of the per-stem gains, read once per block.
+        transport: decides which frames play next.
+    """
+
+    def __init__(self, stemset: StemSet, mixer: HasGains, transport: Transport) -> None:
+        self.stemset = stemset
+        self.mixer = mixer
+        self.transport = transport
+        self._scratch = np.empty((1, _SCRATCH_FRAMES), dtype=np.float32)
+
+    def render(self, out: np.ndarray) -> int:
+        """Fill ``out`` (frames, channels) float32 with what plays next; return frames of song.
+
+        Frames after the song (stopped, paused, ended) are silence.
+        """
+        total = out.shape[0]
+        gains = self.mixer.gains  # one snapshot for the whole block
+        filled = 0
+        while filled < total:
+            start, count = self.transport.on_block(total - filled)
+            if count == 0:
+                break
+            mix_block(
+                self.stemset,
+                start,
+                count,
+                gains,
+                out[filled : filled + count],
+                scratch=self._scratch,
+            )
+            filled += count
+        if filled < total:
+            out[filled:] = 0.0
+        return filled
+
+
+class _Output:
+    """What both outputs share: the renderer, the error the UI polls, closing."""
+
+    def __init__(self, stemset: StemSet, mixer: HasGains, transport: Transport) -> None:
+        self.stemset = stemset
+        self.mixer = mixer
+        self.transport = transport
+        self.renderer = BlockRenderer(stemset, mixer, transport)
+        self._error: str | None = None
+
+    @property
+    def error(self) -> str | None:
+        """Why the output stopped working, in plain words, or None while it works."""
+        return self._error
+
+    def _fail(self, message: str) -> None:
+        """Record the first failure and stop playback; safe from any thread."""
+        if self._error is None:
+            self._error = message
+            logger.error("audio output failed: %s", message)
+        self.transport.pause()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class SoundDeviceOutput(_Output):
+    """Plays through a sounddevice ``OutputStream`` (PortAudio).
+
+    Use ``open_output``, which turns a missing device into ``AudioDeviceError``.
+
+    Args:
+        stemset, mixer, transport: what to play, how loud, and where in the song.
+        device: a sounddevice device index or name; None for the system default.
+        blocksize: frames per callback; 0 lets the host pick.
+        latency: sounddevice latency ("low", "high" or seconds).
+        sounddevice: the sounddevice module (a fake one in tests).
+    """
+
+    def __init__(
+        self,
+        stemset: StemSet,
+        mixer: HasGains,
+        transport: Transport,
+        *,
+        device: int | str | None = None,
+        blocksize: int = 0,
+        latency: str | float = "high",
+        sounddevice: Any,
+    ) -> None:
+        super().__init__(stemset, mixer, transport)
+        self._sd = sounddevice
+        self._closing = False
+        self.underflows = 0
+        self.stream = sounddevice.OutputStream(
+            samplerate=stemset.samplerate,
+            channels=stemset.channels,
+            dtype="float32",
+            device=device,
+            blocksize=blocksize,
+            latency=latency,
+            callback=self._callback,
+            finished_callback=self._finished,
+        )
+
+    def start(self) -> None:
+        self._closing = False
+        self.stream.start()
+
+    def close(self) -> None:
+        """Stop the stream and release the device (playback pauses)."""
+        self._closing = True
+        self.transport.pause()
+        try:
+            self.stream.close()
+        except self._sd.PortAudioError as error:  # the device may already be gone
+            logger.warning("closing the audio stream: %s", error)
+
+    def poll(self) -> str | None:
+        """For the UI timer: the failure message, noticing a stream that died silently."""
+        if self._error is None and not self._closing and not self.stream.active:
+            self._fail(f"The audio output stopped (was the device unplugged?). {NO_DEVICE_ADVICE}")
+        return self._error
+
+    def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        if status and status.output_underflow:
+            self.underflows += 1  # a glitch, not a failure: the stream goes on
+        try:
+            self.renderer.render(outdata)
+        except Exception as error:
+            outdata.fill(0.0)
+            self._fail(f"Playback failed: {error}")
+            raise self._sd.CallbackAbort from error
+
+    def _finished(self) -> None:
+        if not self._closing:
+            self._fail(f"The audio output stopped (was the device unplugged?). {NO_DEVICE_ADVICE}")
+
+
+class NullOutput(_Output):
+    """Runs the output callback without a sound card: by ``pump`` calls or on its own thread.
+
+    Args:
+        stemset, mixer, transport: what to play, how loud, and where in the song.
+        blocksize: frames per block of the thread.
+        speed: how many times faster than real time the thread runs (``inf``: no waiting).
+        sink: called with every block the thread renders, (blocksize, channels) float32,
+            a buffer reused for the next block.
+    """
+
+    def __init__(
+        self,
+        stemset: StemSet,
+        mixer: HasGains,
+        transport: Transport,
+        *,
+        blocksize: int = 512,
+        speed: float = 1.0,
+        sink: Callable[[np.ndarray], None] | None = None,
+    ) -> None:
+        super().__init__(stemset, mixer, transport)
+        if blocksize < 1 or not speed > 0:
+            raise ValueError(f"bad null output: blocksize={blocksize}, speed={speed}")
+        self.blocksize = int(blocksize)
+        self.speed = float(speed)
+        self.sink = sink
+        self._buffer = np.zeros((self.blocksize, stemset.channels), dtype=np.float32)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def pump(self, frames: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Render the next ``frames`` frames as a callback would; return them.
+
+        Into ``out`` (frames, channels) float32 when given, else into a new array.
+        """
+        if out is None:
+            out = np.empty((int(frames), self.stemset.channels), dtype=np.float32)
+        self.renderer.render(out[: int(frames)])
+        return out[: int(frames)]
+
+    def start(self) -> None:
+        """Run the callback on a thread, one block each ``blocksize / samplerate / speed`` s."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="stemgui-null-output", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread (if any) and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        period = self.blocksize / self.stemset.samplerate / self.speed
+        while not self._stop.is_set():
+            try:
+                self.renderer.render(self._buffer)
+                if self.sink is not None:
+                    self.sink(self._buffer)
+            except Exception as error:
+                self._fail(f"Playback failed: {error}")
+                return
+            self._stop.wait(period)
+
+
+def open_output(
+    stemset: StemSet,
+    mixer: HasGains,
+    transport: Transport,
+    *,
+    device: int | str | None = None,
+    blocksize: int = 0,
+    latency: str | float = "high",
+    start: bool = True,
+) -> SoundDeviceOutput:
+    """Open (and by default start) a stream that plays ``stemset`` on a sound device.
+
+    Raises:
+        AudioDeviceError: PortAudio is missing, there is no output device (PortAudio then says
+            'Error querying device -1'), or the device refuses the format.
+    """
+    try:
+        import sounddevice
+    except (ImportError, OSError) as error:  # OSError: the PortAudio library is missing
+        raise AudioDeviceError(
+            f"Sound output is not available ({error}). Install PortAudio "
+            f"(libportaudio2 on Debian/Ubuntu). {NO_DEVICE_ADVICE}"
+        ) from error
+    try:
+        output = SoundDeviceOutput(
+            stemset,
+            mixer,
+            transport,
+            device=device,
+            blocksize=blocksize,
+            latency=latency,
+            sounddevice=sounddevice,
+        )
+    except (sounddevice.PortAudioError, ValueError) as error:
+        raise AudioDeviceError(
+            f"No audio output device could be opened ({error}). {NO_DEVICE_ADVICE}"
+        ) from error
+    if start:
+        try:
+            output.start()
+        except sounddevice.PortAudioError as error:
+            output.close()
+            raise AudioDeviceError(
+                f"The audio output device could not start ({error}). {NO_DEVICE_ADVICE}"
+            ) from error
+    logger.info(
+        "audio output open: %s Hz, %s channels, device %s",
+        stemset.samplerate,
+        stemset.channels,
+        device if device is not None else "default",
+    )
+    return output

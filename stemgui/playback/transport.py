@@ -1,0 +1,172 @@
+"""Where playback is in the song: play, pause, stop, seek, and an optional loop region.
+
+The GUI thread calls ``play``/``pause``/``stop``/``seek``/``set_loop`` and polls ``position``
+with a timer; the audio callback calls ``on_block`` to learn which frames to play next. Both
+sides take the same short lock around a few integer operations, never around any mixing. The
+position is one int attribute, so reading it needs no lock.
+
+``on_block(frames)`` returns one contiguous run ``(start, count)`` with ``count <= frames``.
+A callback fills its buffer by asking again until the buffer is full or ``count`` is 0
+(stopped, paused, or the song just ended): a loop that wraps inside a block comes back as two
+runs, the end of the loop region then its start.
+
+Rules:
+- ``stop()`` pauses and rewinds to frame 0; ``pause()`` keeps the position.
+- With the loop on, reaching the loop end (or the end of the song) jumps to the loop start; a
+  position after the loop end (after a seek) plays on to the end of the song and then loops.
+- With the loop off, reaching the end of the song stops (position back to 0) and counts one
+  more ``ends``, which the UI can poll.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+
+logger = logging.getLogger(__name__)
+
+
+class PlayState(enum.Enum):
+    """What the transport is doing."""
+
+    STOPPED = "stopped"
+    PLAYING = "playing"
+    PAUSED = "paused"
+
+
+class Transport:
+    """Play state, position and loop region of one song of ``frames`` frames.
+
+    Args:
+        frames: length of the song in frames.
+        samplerate: frames per second (for the conversions to and from seconds).
+    """
+
+    def __init__(self, frames: int, samplerate: int) -> None:
+        if int(frames) < 0 or int(samplerate) <= 0:
+            raise ValueError(f"bad transport: frames={frames}, samplerate={samplerate}")
+        self.frames = int(frames)
+        self.samplerate = int(samplerate)
+        self._lock = threading.Lock()
+        self._state = PlayState.STOPPED
+        self._position = 0
+        self._loop: tuple[int, int] | None = None
+        self._loop_enabled = False
+        self._ends = 0
+
+    # --- read by the GUI ------------------------------------------------------------------
+
+    @property
+    def state(self) -> PlayState:
+        return self._state
+
+    @property
+    def playing(self) -> bool:
+        return self._state is PlayState.PLAYING
+
+    @property
+    def position(self) -> int:
+        """The next frame to be played (the audio thread moves it on)."""
+        return self._position
+
+    @property
+    def position_seconds(self) -> float:
+        return self._position / self.samplerate
+
+    @property
+    def loop(self) -> tuple[int, int] | None:
+        """The loop region ``(start, end)`` in frames, end excluded, or None."""
+        return self._loop
+
+    @property
+    def loop_enabled(self) -> bool:
+        return self._loop_enabled
+
+    @property
+    def ends(self) -> int:
+        """How many times playback reached the end of the song and stopped."""
+        return self._ends
+
+    # --- commands from the GUI ------------------------------------------------------------
+
+    def play(self) -> None:
+        """Start or resume playing from ``position`` (nothing happens for an empty song)."""
+        with self._lock:
+            if self.frames > 0:
+                self._state = PlayState.PLAYING
+
+    def pause(self) -> None:
+        """Stop playing and keep the position."""
+        with self._lock:
+            if self._state is PlayState.PLAYING:
+                self._state = PlayState.PAUSED
+
+    def toggle(self) -> None:
+        """Pause when playing, play otherwise."""
+        if self._state is PlayState.PLAYING:
+            self.pause()
+        else:
+            self.play()
+
+    def stop(self) -> None:
+        """Stop playing and rewind to the start of the song."""
+        with self._lock:
+            self._state = PlayState.STOPPED
+            self._position = 0
+
+    def seek(self, frame: int) -> None:
+        """Move to ``frame`` (clipped to [0, frames]); a playing transport plays on from there."""
+        with self._lock:
+            self._position = min(max(int(frame), 0), self.frames)
+
+    def seek_seconds(self, seconds: float) -> None:
+        self.seek(round(seconds * self.samplerate))
+
+    def set_loop(self, start: int, end: int, *, enabled: bool = True) -> None:
+        """Loop frames [start, end) (``end`` clipped to the song); ``enabled`` turns it on."""
+        start, end = max(int(start), 0), min(int(end), self.frames)
+        if start >= end:
+            raise ValueError(f"a loop region needs start < end, got [{start}, {end})")
+        with self._lock:
+            self._loop = (start, end)
+            self._loop_enabled = bool(enabled)
+
+    def set_loop_enabled(self, enabled: bool) -> None:
+        """Turn the loop on or off; on without a region does nothing."""
+        with self._lock:
+            self._loop_enabled = bool(enabled) and self._loop is not None
+
+    def clear_loop(self) -> None:
+        """Forget the loop region (and turn the loop off)."""
+        with self._lock:
+            self._loop = None
+            self._loop_enabled = False
+
+    # --- called by the audio callback -----------------------------------------------------
+
+    def on_block(self, frames: int) -> tuple[int, int]:
+        """Claim the next run of at most ``frames`` frames to play: ``(start, count)``.
+
+        ``count`` is 0 when not playing, or when the song has just ended (the transport is
+        then stopped and rewound). Cheap and allocation-free apart from the returned tuple.
+        """
+        with self._lock:
+            if self._state is not PlayState.PLAYING or frames <= 0:
+                return self._position, 0
+            position = self._position
+            end = self.frames
+            if self._loop_enabled and self._loop is not None:
+                loop_start, loop_end = self._loop
+                if position == loop_end or position >= self.frames:
+                    position = loop_start
+                if position < loop_end:
+                    end = loop_end
+            if position >= end:
+                self._state = PlayState.STOPPED
+                self._position = 0
+                self._ends += 1
+                return 0, 0
+            count = min(int(frames), end - position)
+            self._position = position + count
+            return position, count

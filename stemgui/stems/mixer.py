@@ -1,0 +1,254 @@
+"""Mixer maths: per-stem gain, solo and mute, a master gain, and the block mix itself.
+
+The laws, used by the player and by "export what I hear" alike:
+
+- a stem is heard iff it is not muted and (no stem is soloed, or it is soloed);
+- a gain of ``g`` dB multiplies by ``10 ** (g / 20)``; ``-inf`` dB, and anything at or below the
+  slider's minimum ``MIN_DB``, is silent (a factor of exactly 0);
+- the master gain multiplies every stem.
+
+``MixerState`` is edited by the GUI thread; the audio thread reads ``MixerState.gains``, an
+immutable tuple of linear factors (master included) that every edit replaces in one attribute
+assignment, so the callback never waits on a lock. ``mix_block`` writes a block of the mix into
+a buffer the caller owns, in sounddevice's (frames, channels) layout, allocating nothing large.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from stemgui.stems.stemset import StemSet
+
+logger = logging.getLogger(__name__)
+
+MIN_DB = -60.0
+"""The gain slider's minimum: this gain and anything below it (``-inf`` too) is silence."""
+MAX_DB = 12.0
+"""The largest gain a stem or the master accepts."""
+
+
+def db_to_linear(db: float) -> float:
+    """Linear factor of a gain in dB: ``10 ** (db / 20)``, and 0.0 at or below ``MIN_DB``."""
+    db = float(db)
+    if math.isnan(db) or db > MAX_DB:
+        raise ValueError(f"a gain must be a number of dB up to {MAX_DB}, got {db}")
+    if db <= MIN_DB:
+        return 0.0
+    return 10.0 ** (db / 20.0)
+
+
+@dataclass(frozen=True)
+class StemControl:
+    """The controls of one stem's channel strip."""
+
+    gain_db: float = 0.0
+    solo: bool = False
+    mute: bool = False
+
+
+def audible(controls: Sequence[StemControl]) -> tuple[bool, ...]:
+    """Per stem, whether it is heard: not muted and (nothing soloed or itself soloed)."""
+    any_solo = any(c.solo for c in controls)
+    return tuple((not c.mute) and (c.solo or not any_solo) for c in controls)
+
+
+def linear_gains(controls: Sequence[StemControl], master_db: float = 0.0) -> tuple[float, ...]:
+    """Per stem, the factor its samples are multiplied by: heard x stem gain x master gain."""
+    master = db_to_linear(master_db)
+    return tuple(
+        db_to_linear(c.gain_db) * master if heard else 0.0
+        for c, heard in zip(controls, audible(controls))
+    )
+
+
+class MixerState:
+    """Solo, mute and gain of each stem plus a master gain, safe to read from the audio thread.
+
+    Args:
+        names: the stems, in the order of the ``StemSet`` they mix.
+        master_db: initial master gain in dB.
+    """
+
+    def __init__(self, names: Sequence[str], *, master_db: float = 0.0) -> None:
+        self.names: tuple[str, ...] = tuple(names)
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f"stem names must be unique, got {self.names}")
+        self._lock = threading.Lock()
+        self._controls: tuple[StemControl, ...] = tuple(StemControl() for _ in self.names)
+        self._master_db = float(master_db)
+        self._version = 0
+        self._gains: tuple[float, ...] = linear_gains(self._controls, self._master_db)
+
+    @property
+    def gains(self) -> tuple[float, ...]:
+        """Per stem linear factor, master included: one immutable snapshot, read without a lock."""
+        return self._gains
+
+    @property
+    def version(self) -> int:
+        """Grows by one on every change; a view can compare it to know whether to redraw."""
+        return self._version
+
+    @property
+    def master_db(self) -> float:
+        return self._master_db
+
+    @property
+    def controls(self) -> tuple[StemControl, ...]:
+        """Every stem's controls, in ``names`` order."""
+        return self._controls
+
+    def control(self, name: str) -> StemControl:
+        return self._controls[self._index(name)]
+
+    def is_audible(self, name: str) -> bool:
+        """Whether stem ``name`` is heard under the solo/mute law (whatever its gain)."""
+        return audible(self._controls)[self._index(name)]
+
+    def set_gain_db(self, name: str, db: float) -> None:
+        db_to_linear(db)  # validates
+        self._update(name, gain_db=float(db))
+
+    def set_solo(self, name: str, on: bool = True) -> None:
+        self._update(name, solo=bool(on))
+
+    def set_mute(self, name: str, on: bool = True) -> None:
+        self._update(name, mute=bool(on))
+
+    def set_master_db(self, db: float) -> None:
+        db_to_linear(db)  # validates
+        with self._lock:
+            self._master_db = float(db)
+            self._publish()
+
+    def reset(self) -> None:
+        """Every stem back to 0 dB, no solo, no mute; master to 0 dB."""
+        with self._lock:
+            self._controls = tuple(StemControl() for _ in self.names)
+            self._master_db = 0.0
+            self._publish()
+
+    def _index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(
+                f"there is no stem {name!r}; the stems are {', '.join(self.names)}"
+            ) from None
+
+    def _update(self, name: str, **changes: object) -> None:
+        index = self._index(name)
+        with self._lock:
+            controls = list(self._controls)
+            controls[index] = replace(controls[index], **changes)
+            self._controls = tuple(controls)
+            self._publish()
+
+    def _publish(self) -> None:
+        # Called with the lock held; the single assignment below is what the audio thread sees.
+        self._gains = linear_gains(self._controls, self._master_db)
+        self._version += 1
+
+
+def _gain_tuple(gains: Sequence[float] | MixerState) -> Sequence[float]:
+    return gains.gains if isinstance(gains, MixerState) else gains
+
+
+def mix_block(
+    stemset: StemSet,
+    start: int,
+    frames: int,
+    gains: Sequence[float] | MixerState,
+    out: np.ndarray,
+    *,
+    scratch: np.ndarray | None = None,
+) -> None:
+    """Write frames [start, start + frames) of the mix into ``out[:frames]``.
+
+    ``out[i, c] = sum over stems s of gains[s] * data[s, c, start + i]``; frames at or past
+    ``stemset.frames_ready`` (or past the end) are written as silence, and stems with a gain of 0
+    are not read at all.
+
+    Args:
+        stemset: the stems, (sources, channels, frames).
+        start: first frame of the block (>= 0).
+        frames: number of frames to write.
+        gains: per stem linear factor (``MixerState.gains``), or a ``MixerState``.
+        out: float32 buffer of shape (>= frames, channels), e.g. a sounddevice callback's
+            ``outdata``; any strides (a transposed (channels, frames) view works too).
+        scratch: float32 buffer of shape (rows >= 1, n >= 1), reused across calls so that
+            nothing is allocated; the mix goes through its first row in pieces of n frames.
+            When None, one of (1, frames) is allocated if two stems or more are heard.
+    """
+    start, frames = int(start), int(frames)
+    if start < 0 or frames < 0:
+        raise ValueError(f"bad block: start={start}, frames={frames}")
+    if out.ndim != 2 or out.shape[0] < frames or out.shape[1] != stemset.channels:
+        raise ValueError(f"out must have shape (>= {frames}, {stemset.channels}), got {out.shape}")
+    gains = _gain_tuple(gains)
+    if len(gains) != stemset.sources:
+        raise ValueError(f"{len(gains)} gains for {stemset.sources} stems")
+    ready = min(stemset.frames_ready, stemset.frames)
+    valid = min(frames, max(0, ready - start))
+    out[valid:frames] = 0.0
+    if valid == 0:
+        return
+    target = out[:valid].T  # (channels, valid), a view
+    data = stemset.data
+    channels = stemset.channels
+    first = True
+    # Channel by channel on 1-D rows: a 2-D ufunc over strided rows makes numpy allocate an
+    # iteration buffer (32 KiB) on every call; 1-D rows need none.
+    for s, g in enumerate(gains):
+        g = float(g)
+        if g == 0.0:
+            continue
+        source = data[s, :, start : start + valid]  # (channels, valid)
+        if first:
+            for c in range(channels):
+                np.multiply(source[c], g, out=target[c])
+            first = False
+            continue
+        if scratch is None:
+            scratch = np.empty((1, valid), dtype=np.float32)
+        step = scratch.shape[1]
+        piece = scratch[0]
+        for a in range(0, valid, step):
+            b = min(a + step, valid)
+            for c in range(channels):
+                np.multiply(source[c, a:b], g, out=piece[: b - a])
+                np.add(target[c, a:b], piece[: b - a], out=target[c, a:b])
+    if first:
+        target[...] = 0.0
+
+
+def render_mix(
+    stemset: StemSet,
+    gains: Sequence[float] | MixerState,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    block_frames: int = 1 << 16,
+) -> np.ndarray:
+    """The mix of frames [start, stop) as heard, shape (channels, stop - start) float32.
+
+    Same maths as playback (``mix_block``), block by block, so an export sounds exactly like
+    the player. ``gains`` is ``MixerState.gains`` (or the ``MixerState`` itself).
+    """
+    stop = stemset.frames if stop is None else min(int(stop), stemset.frames)
+    start = int(start)
+    if not 0 <= start <= stop:
+        raise ValueError(f"bad range [{start}, {stop}) for {stemset.frames} frames")
+    gains = tuple(_gain_tuple(gains))
+    result = np.empty((stemset.channels, stop - start), dtype=np.float32)
+    scratch = np.empty((1, min(block_frames, max(1, stop - start))), np.float32)
+    for a in range(start, stop, block_frames):
+        n = min(block_frames, stop - a)
+        mix_block(stemset, a, n, gains, result[:, a - start : a - start + n].T, scratch=scratch)
+    return result

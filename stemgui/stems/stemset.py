@@ -1,0 +1,160 @@
+"""The stems of one song: a (sources, channels, frames) float32 buffer with names and a rate.
+
+A ``StemSet`` is the value the separation hands to the player, the waveform views and the
+exporter. While a separation is still running, ``frames_ready`` says how many frames from the
+start are final: the player treats everything after it as silence, the waveforms stop there.
+It only grows. For long songs ``data`` may be an ``np.memmap``; nothing here copies it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+class StemSet:
+    """Named stems that play in sync.
+
+    Args:
+        names: one name per source, e.g. ``("drums", "bass", "other", "vocals")``.
+        samplerate: frames per second of every stem.
+        data: float32 array of shape (sources, channels, frames), an ``np.memmap`` allowed.
+            Another float dtype is converted (a copy); float32 is used as is.
+        mix: the original mixture, shape (channels, frames), or None.
+        frames_ready: frames [0, frames_ready) that are final; default every frame.
+    """
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        samplerate: int,
+        data: np.ndarray,
+        mix: np.ndarray | None = None,
+        *,
+        frames_ready: int | None = None,
+    ) -> None:
+        names = tuple(str(n) for n in names)
+        if not names:
+            raise ValueError("a StemSet needs at least one stem")
+        if len(set(names)) != len(names):
+            raise ValueError(f"stem names must be unique, got {names}")
+        if int(samplerate) <= 0:
+            raise ValueError(f"samplerate must be positive, got {samplerate}")
+        if not isinstance(data, np.ndarray) or data.dtype != np.float32:
+            data = np.asarray(data, dtype=np.float32)
+        if data.ndim != 3 or data.shape[0] != len(names):
+            raise ValueError(
+                f"data must have shape (sources={len(names)}, channels, frames), got {data.shape}"
+            )
+        if data.shape[1] < 1:
+            raise ValueError("data must have at least one channel")
+        if mix is not None:
+            if not isinstance(mix, np.ndarray) or mix.dtype != np.float32:
+                mix = np.asarray(mix, dtype=np.float32)
+            if mix.shape != data.shape[1:]:
+                raise ValueError(
+                    f"mix must have shape (channels, frames) = {data.shape[1:]}, got {mix.shape}"
+                )
+        self.names: tuple[str, ...] = names
+        self.samplerate: int = int(samplerate)
+        self.data: np.ndarray = data
+        self.mix: np.ndarray | None = mix
+        self._index = {name: i for i, name in enumerate(names)}
+        self._frames_ready = 0
+        self.frames_ready = self.frames if frames_ready is None else frames_ready
+
+    @classmethod
+    def allocate(
+        cls,
+        names: Sequence[str],
+        samplerate: int,
+        channels: int,
+        frames: int,
+        *,
+        mix: np.ndarray | None = None,
+        path: str | Path | None = None,
+    ) -> StemSet:
+        """An all-silent StemSet with ``frames_ready == 0``, for a separation to fill in place.
+
+        With ``path`` the buffer is a new ``np.memmap`` file there (long songs stay off the RAM).
+        """
+        shape = (len(names), int(channels), int(frames))
+        if path is None:
+            data = np.zeros(shape, dtype=np.float32)
+        else:
+            data = np.memmap(Path(path), dtype=np.float32, mode="w+", shape=shape)
+        return cls(names, samplerate, data, mix, frames_ready=0)
+
+    @property
+    def sources(self) -> int:
+        """Number of stems."""
+        return self.data.shape[0]
+
+    @property
+    def channels(self) -> int:
+        """Channels of every stem (2 for stereo)."""
+        return self.data.shape[1]
+
+    @property
+    def frames(self) -> int:
+        """Length of the song in frames."""
+        return self.data.shape[2]
+
+    @property
+    def duration(self) -> float:
+        """Length of the song in seconds."""
+        return self.frames / self.samplerate
+
+    @property
+    def frames_ready(self) -> int:
+        """Frames [0, frames_ready) are final; later frames are still being separated."""
+        return self._frames_ready
+
+    @frames_ready.setter
+    def frames_ready(self, value: int) -> None:
+        value = int(value)
+        if not 0 <= value <= self.frames:
+            raise ValueError(f"frames_ready must lie in [0, {self.frames}], got {value}")
+        if value < self._frames_ready:
+            raise ValueError(f"frames_ready only grows: {self._frames_ready} -> {value}")
+        # One int attribute: the audio thread reads it without a lock.
+        self._frames_ready = value
+
+    @property
+    def complete(self) -> bool:
+        """True once every frame is final."""
+        return self._frames_ready == self.frames
+
+    def index(self, name: str) -> int:
+        """Position of stem ``name`` in ``names`` (and along the first axis of ``data``)."""
+        try:
+            return self._index[name]
+        except KeyError:
+            raise KeyError(
+                f"there is no stem {name!r}; the stems are {', '.join(self.names)}"
+            ) from None
+
+    def stem(self, name: str) -> np.ndarray:
+        """Stem ``name``: a view of shape (channels, frames), not a copy."""
+        return self.data[self.index(name)]
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """Frames [start, stop) of every stem: a view of shape (sources, channels, stop - start).
+
+        ``stop`` past the end is clipped to ``frames``.
+        """
+        start, stop = int(start), int(stop)
+        if start < 0 or stop < start:
+            raise ValueError(f"bad block [{start}, {stop})")
+        return self.data[:, :, start : min(stop, self.frames)]
+
+    def __repr__(self) -> str:
+        return (
+            f"StemSet(names={self.names}, samplerate={self.samplerate}, "
+            f"channels={self.channels}, frames={self.frames}, frames_ready={self.frames_ready})"
+        )

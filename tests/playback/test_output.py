@@ -1,0 +1,332 @@
+"""Outputs: the shared callback through NullOutput, and sounddevice with a fake stream."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+
+import numpy as np
+import pytest
+
+from stemgui.errors import StemguiError
+from stemgui.playback.output import (
+    AudioDeviceError,
+    NullOutput,
+    SoundDeviceOutput,
+    open_output,
+)
+from stemgui.playback.transport import PlayState, Transport
+from stemgui.stems.mixer import MixerState
+from stemgui.stems.stemset import StemSet
+
+FRAMES = 5000
+
+
+@pytest.fixture()
+def rig():
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((3, 2, FRAMES)).astype(np.float32)
+    stems = StemSet(("drums", "bass", "vocals"), 1000, data)
+    mixer = MixerState(stems.names)
+    transport = Transport(stems.frames, stems.samplerate)
+    return stems, mixer, transport
+
+
+def _mix(stems, start, stop, gains=(1.0, 1.0, 1.0)):
+    """(frames, channels) reference in float64."""
+    block = stems.data[:, :, start:stop].astype(np.float64)
+    return np.einsum("s,scf->fc", np.asarray(gains, np.float64), block)
+
+
+# --- NullOutput ---------------------------------------------------------------------------
+
+
+def test_pumping_advances_the_position_exactly(rig):
+    stems, mixer, transport = rig
+    output = NullOutput(stems, mixer, transport)
+    transport.play()
+    blocks = [output.pump(n) for n in (256, 100, 1, 999)]
+    assert transport.position == 256 + 100 + 1 + 999
+    played = np.concatenate(blocks)
+    np.testing.assert_allclose(played, _mix(stems, 0, 1356), rtol=1e-5, atol=1e-6)
+
+
+def test_paused_or_stopped_pumps_silence_and_holds(rig):
+    stems, mixer, transport = rig
+    output = NullOutput(stems, mixer, transport)
+    assert not output.pump(128).any() and transport.position == 0
+    transport.play()
+    output.pump(128)
+    transport.pause()
+    assert not output.pump(128).any() and transport.position == 128
+
+
+def test_seek_while_playing_plays_from_the_new_place(rig):
+    stems, mixer, transport = rig
+    output = NullOutput(stems, mixer, transport)
+    transport.play()
+    output.pump(300)
+    transport.seek(4000)
+    np.testing.assert_allclose(output.pump(200), _mix(stems, 4000, 4200), rtol=1e-5, atol=1e-6)
+    assert transport.position == 4200
+
+
+def test_loop_wrap_inside_one_callback_block(rig):
+    stems, mixer, transport = rig
+    output = NullOutput(stems, mixer, transport)
+    transport.set_loop(1000, 1100)
+    transport.seek(1060)
+    transport.play()
+    block = output.pump(64)
+    expected = np.concatenate([_mix(stems, 1060, 1100), _mix(stems, 1000, 1024)])
+    np.testing.assert_allclose(block, expected, rtol=1e-5, atol=1e-6)
+    assert transport.position == 1024
+
+
+def test_end_of_song_gives_silence_and_stops(rig):
+    stems, mixer, transport = rig
+    output = NullOutput(stems, mixer, transport)
+    transport.seek(FRAMES - 10)
+    transport.play()
+    block = output.pump(64)
+    np.testing.assert_allclose(block[:10], _mix(stems, FRAMES - 10, FRAMES), rtol=1e-5, atol=1e-6)
+    assert not block[10:].any()
+    assert transport.state is PlayState.STOPPED and transport.position == 0
+
+
+def test_mixer_changes_apply_on_the_next_block(rig):
+    stems, mixer, transport = rig
+    output = NullOutput(stems, mixer, transport)
+    transport.play()
+    output.pump(100)
+    mixer.set_solo("bass")
+    mixer.set_gain_db("bass", -20.0)
+    np.testing.assert_allclose(
+        output.pump(100), _mix(stems, 100, 200, (0.0, 0.1, 0.0)), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_frames_not_yet_separated_play_as_silence():
+    data = np.ones((2, 1, 1000), np.float32)
+    stems = StemSet(("a", "b"), 1000, data, frames_ready=600)
+    transport = Transport(stems.frames, stems.samplerate)
+    output = NullOutput(stems, MixerState(stems.names), transport)
+    transport.seek(500)
+    transport.play()
+    block = output.pump(200)
+    assert np.all(block[:100] == 2.0) and not block[100:].any()
+    assert transport.position == 700  # time goes on through the silence
+
+
+def test_pump_into_a_given_buffer(rig):
+    stems, mixer, transport = rig
+    output = NullOutput(stems, mixer, transport)
+    buffer = np.full((512, 2), 9.0, np.float32)
+    transport.play()
+    block = output.pump(100, out=buffer)
+    assert np.shares_memory(block, buffer) and block.shape == (100, 2)
+    assert np.all(buffer[100:] == 9.0)
+
+
+def test_the_thread_drives_the_callback(rig):
+    stems, mixer, transport = rig
+    seen = []
+    got_blocks = threading.Event()
+
+    def sink(block):
+        seen.append(block.copy())
+        if len(seen) >= 3:
+            got_blocks.set()
+
+    transport.play()
+    with NullOutput(stems, mixer, transport, blocksize=64, speed=100.0, sink=sink) as output:
+        output.start()
+        assert got_blocks.wait(10.0)
+    position = transport.position
+    assert position >= 3 * 64 and position % 64 == 0
+    assert output.error is None
+    np.testing.assert_allclose(seen[0], _mix(stems, 0, 64), rtol=1e-5, atol=1e-6)
+
+
+# --- SoundDeviceOutput with a fake sounddevice ---------------------------------------------
+
+
+class FakePortAudioError(Exception):
+    pass
+
+
+class FakeCallbackAbort(Exception):
+    pass
+
+
+class FakeFlags:
+    def __init__(self, output_underflow=False):
+        self.output_underflow = output_underflow
+
+    def __bool__(self):
+        return self.output_underflow
+
+
+class FakeStream:
+    """Stands for sounddevice.OutputStream: keeps the callbacks, plays on request."""
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        self.active = False
+
+    def start(self):
+        self.active = True
+
+    def close(self):
+        if self.active:
+            self.active = False
+            self.kwargs["finished_callback"]()  # PortAudio calls it when a stream ends
+
+    def play(self, frames, status=None):
+        out = np.full((frames, self.kwargs["channels"]), 9.0, np.float32)
+        self.kwargs["callback"](out, frames, None, status or FakeFlags())
+        return out
+
+    def vanish(self):
+        """The device is unplugged: the stream ends without being asked to."""
+        self.active = False
+        self.kwargs["finished_callback"]()
+
+
+def _fake_sounddevice(stream_class):
+    return types.SimpleNamespace(
+        OutputStream=stream_class,
+        PortAudioError=FakePortAudioError,
+        CallbackAbort=FakeCallbackAbort,
+    )
+
+
+@pytest.fixture()
+def fake_stream(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", _fake_sounddevice(FakeStream))
+
+
+def test_open_output_plays_through_the_stream(rig, fake_stream):
+    stems, mixer, transport = rig
+    output = open_output(stems, mixer, transport, blocksize=256)
+    assert isinstance(output, SoundDeviceOutput) and output.stream.active
+    kwargs = output.stream.kwargs
+    assert (kwargs["samplerate"], kwargs["channels"], kwargs["dtype"]) == (1000, 2, "float32")
+    transport.play()
+    out = output.stream.play(256)
+    np.testing.assert_allclose(out, _mix(stems, 0, 256), rtol=1e-5, atol=1e-6)
+    assert transport.position == 256
+    transport.pause()
+    assert not output.stream.play(256).any()
+    output.close()
+    assert output.error is None and output.poll() is None  # a wanted close is no failure
+
+
+def test_a_vanishing_device_stops_playback_with_a_message(rig, fake_stream):
+    stems, mixer, transport = rig
+    output = open_output(stems, mixer, transport)
+    transport.play()
+    output.stream.play(100)
+    output.stream.vanish()
+    assert not transport.playing and transport.position == 100
+    assert "unplugged" in output.poll()
+
+
+def test_a_silently_dead_stream_is_noticed_by_poll(rig, fake_stream):
+    stems, mixer, transport = rig
+    output = open_output(stems, mixer, transport)
+    transport.play()
+    assert output.poll() is None
+    output.stream.active = False  # no finished callback came
+    assert "unplugged" in output.poll() and not transport.playing
+
+
+def test_a_failing_callback_aborts_and_reports(rig, fake_stream):
+    stems, mixer, transport = rig
+    output = open_output(stems, mixer, transport)
+    transport.play()
+    output.renderer.stemset = None  # any bug inside the callback
+    with pytest.raises(FakeCallbackAbort):
+        output.stream.play(64)
+    assert output.error.startswith("Playback failed") and not transport.playing
+
+
+def test_underflows_are_counted_not_fatal(rig, fake_stream):
+    stems, mixer, transport = rig
+    output = open_output(stems, mixer, transport)
+    transport.play()
+    output.stream.play(64, status=FakeFlags(output_underflow=True))
+    assert output.underflows == 1 and output.error is None and transport.playing
+
+
+# --- no device ----------------------------------------------------------------------------
+
+
+def test_no_device_raises_audio_device_error(rig, monkeypatch):
+    """sounddevice with PortAudio and no sound card, as on a headless machine."""
+    try:
+        import sounddevice
+    except (ImportError, OSError) as error:  # OSError: no PortAudio library
+        pytest.skip(f"sounddevice cannot load: {error}")
+
+    def no_device(**kwargs):
+        raise sounddevice.PortAudioError("Error querying device -1")
+
+    monkeypatch.setattr(sounddevice, "OutputStream", no_device)
+    with pytest.raises(AudioDeviceError, match="Error querying device -1") as caught:
+        open_output(*rig)
+    assert isinstance(caught.value, StemguiError)
+    assert "speakers or headphones" in str(caught.value)
+
+
+def test_no_portaudio_raises_audio_device_error(rig, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # import fails
+    with pytest.raises(AudioDeviceError, match="PortAudio"):
+        open_output(*rig)
+
+
+def test_a_device_that_fails_to_start_is_closed(rig, monkeypatch):
+    closed = []
+
+    class NoStart(FakeStream):
+        def start(self):
+            raise FakePortAudioError("Device unavailable")
+
+        def close(self):
+            closed.append(True)
+
+    monkeypatch.setitem(sys.modules, "sounddevice", _fake_sounddevice(NoStart))
+    with pytest.raises(AudioDeviceError, match="could not start"):
+        open_output(*rig)
+    assert closed == [True]
+
+
+def test_an_unknown_device_name_raises_audio_device_error(rig, monkeypatch):
+    def unknown(**kwargs):
+        raise ValueError("No output device matching 'Nope'")
+
+    monkeypatch.setitem(sys.modules, "sounddevice", _fake_sounddevice(unknown))
+    with pytest.raises(AudioDeviceError, match="Nope"):
+        open_output(*rig, device="Nope")
+
+
+def test_the_callback_body_allocates_nothing_large(rig):
+    """Blocks of 4096 frames x 2 channels (32 KiB): no temporary of that size per callback."""
+    import tracemalloc
+
+    stems, mixer, transport = rig
+    mixer.set_gain_db("bass", -6.0)
+    output = NullOutput(stems, mixer, transport)
+    out = np.empty((4096, 2), np.float32)
+    transport.set_loop(0, FRAMES)
+    transport.play()
+    output.pump(4096, out=out)  # warm up
+    tracemalloc.start()
+    try:
+        for _ in range(20):
+            output.pump(4096, out=out)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024

@@ -1,0 +1,134 @@
+"""Transport: play/pause/stop/seek, loop wrap-around, end of song."""
+
+from __future__ import annotations
+
+import pytest
+
+from stemgui.playback.transport import PlayState, Transport
+
+
+def _runs(transport, frames):
+    """What a callback of `frames` frames asks for: the runs until full or silent."""
+    runs, filled = [], 0
+    while filled < frames:
+        start, count = transport.on_block(frames - filled)
+        if count == 0:
+            break
+        runs.append((start, count))
+        filled += count
+    return runs
+
+
+def test_starts_stopped_and_silent():
+    t = Transport(1000, 100)
+    assert t.state is PlayState.STOPPED and t.position == 0
+    assert t.on_block(64) == (0, 0)
+
+
+def test_play_advances_pause_holds_stop_resets():
+    t = Transport(1000, 100)
+    t.play()
+    assert t.state is PlayState.PLAYING
+    assert t.on_block(64) == (0, 64)
+    assert t.on_block(64) == (64, 64)
+    assert t.position == 128
+    t.pause()
+    assert t.state is PlayState.PAUSED and t.on_block(64) == (128, 0) and t.position == 128
+    t.toggle()
+    assert t.on_block(10) == (128, 10)
+    t.stop()
+    assert t.state is PlayState.STOPPED and t.position == 0
+    t.play()
+    assert t.on_block(5) == (0, 5)
+
+
+def test_seek_while_playing_continues_from_there():
+    t = Transport(1000, 100)
+    t.play()
+    t.on_block(100)
+    t.seek(700)
+    assert t.position == 700 and t.playing
+    assert t.on_block(50) == (700, 50)
+    t.seek(-5)
+    assert t.position == 0
+    t.seek(5000)
+    assert t.position == 1000
+    t.seek_seconds(2.5)
+    assert t.position == 250
+
+
+def test_end_of_song_stops_and_rewinds():
+    t = Transport(1000, 100)
+    t.play()
+    t.seek(900)
+    assert _runs(t, 64) == [(900, 64)]
+    assert t.on_block(64) == (964, 36)  # the last frames
+    assert t.position == 1000 and t.playing and t.ends == 0
+    assert t.on_block(28) == (0, 0)  # the callback asks for the rest of its block: the end
+    assert t.state is PlayState.STOPPED and t.position == 0 and t.ends == 1
+    assert t.on_block(64) == (0, 0) and t.ends == 1
+
+
+def test_loop_wraps_across_the_block_boundary():
+    t = Transport(1000, 100)
+    t.set_loop(200, 300)
+    t.seek(250)
+    t.play()
+    assert _runs(t, 64) == [(250, 50), (200, 14)]
+    assert t.position == 214
+    assert _runs(t, 64) == [(214, 64)]
+    assert _runs(t, 64) == [(278, 22), (200, 42)]
+
+
+def test_a_block_longer_than_the_loop_wraps_several_times():
+    t = Transport(1000, 100)
+    t.set_loop(10, 40)
+    t.seek(10)
+    t.play()
+    assert _runs(t, 100) == [(10, 30), (10, 30), (10, 30), (10, 10)]
+
+
+def test_loop_at_the_end_of_the_song_loops_instead_of_stopping():
+    t = Transport(1000, 100)
+    t.set_loop(900, 5000)  # end clipped to the song
+    assert t.loop == (900, 1000)
+    t.seek(980)
+    t.play()
+    assert _runs(t, 64) == [(980, 20), (900, 44)]
+    assert t.playing and t.ends == 0
+
+
+def test_after_the_loop_region_plays_to_the_end_then_loops():
+    t = Transport(1000, 100)
+    t.set_loop(100, 200)
+    t.seek(950)
+    t.play()
+    assert _runs(t, 64) == [(950, 50), (100, 14)]
+
+
+def test_loop_off_plays_through_and_clear_forgets():
+    t = Transport(1000, 100)
+    t.set_loop(100, 200)
+    t.set_loop_enabled(False)
+    t.seek(190)
+    t.play()
+    assert _runs(t, 20) == [(190, 20)]
+    t.set_loop_enabled(True)
+    t.seek(190)
+    assert _runs(t, 20) == [(190, 10), (100, 10)]
+    t.clear_loop()
+    assert t.loop is None and not t.loop_enabled
+    t.set_loop_enabled(True)
+    assert not t.loop_enabled  # nothing to loop
+
+
+@pytest.mark.parametrize("start, end", [(300, 300), (300, 200), (1000, 1200)])
+def test_empty_loop_regions_are_refused(start, end):
+    with pytest.raises(ValueError):
+        Transport(1000, 100).set_loop(start, end)
+
+
+def test_an_empty_song_never_plays():
+    t = Transport(0, 100)
+    t.play()
+    assert t.state is PlayState.STOPPED and t.on_block(64) == (0, 0)

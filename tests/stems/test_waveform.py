@@ -1,0 +1,135 @@
+"""Peak envelopes: exact min/max of any range, at any zoom, built whole or chunk by chunk."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stemgui.stems.stemset import StemSet
+from stemgui.stems.waveform import StemWaveforms, Waveform
+
+
+def _reference(samples, start, stop, bins, ready):
+    """Column by column with numpy, by the rule of Waveform.envelope's docstring."""
+    edges = start + (np.arange(bins + 1) * (stop - start)) // bins
+    mins, maxs = np.zeros(bins, np.float32), np.zeros(bins, np.float32)
+    for i in range(bins):
+        lo = min(edges[i], ready)
+        hi = min(max(edges[i + 1], edges[i] + 1), ready)
+        if lo < hi:
+            mins[i], maxs[i] = samples[:, lo:hi].min(), samples[:, lo:hi].max()
+    return mins, maxs
+
+
+@st.composite
+def _cases(draw):
+    frames = draw(st.integers(1, 6000))
+    channels = draw(st.integers(1, 2))
+    levels = draw(st.sampled_from([(4, 16, 64), (8, 32), (16,), (3, 12, 48, 96)]))
+    seed = draw(st.integers(0, 2**31))
+    start = draw(st.integers(0, frames))
+    stop = draw(st.integers(start, frames))
+    bins = draw(st.integers(1, 80))
+    ready = draw(st.integers(0, frames))
+    return frames, channels, levels, seed, start, stop, bins, ready
+
+
+@settings(max_examples=150, deadline=None)
+@given(_cases())
+def test_envelope_equals_numpy_min_max(case):
+    frames, channels, levels, seed, start, stop, bins, ready = case
+    samples = np.random.default_rng(seed).standard_normal((channels, frames)).astype(np.float32)
+    waveform = Waveform(samples, levels, frames_ready=ready)
+    mins, maxs = waveform.envelope(start, stop, bins)
+    expected_mins, expected_maxs = _reference(samples, start, stop, bins, ready)
+    np.testing.assert_array_equal(mins, expected_mins)
+    np.testing.assert_array_equal(maxs, expected_maxs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 5000),
+    st.lists(st.integers(1, 900), min_size=1, max_size=12),
+    st.integers(0, 2**31),
+)
+def test_growing_in_chunks_gives_the_same_levels(frames, chunks, seed):
+    samples = np.random.default_rng(seed).standard_normal((2, frames)).astype(np.float32)
+    levels = (4, 16, 64)
+    whole = Waveform(samples, levels)
+    grown = Waveform(samples, levels, frames_ready=0)
+    ready = 0
+    for chunk in chunks:
+        ready = min(frames, ready + chunk)
+        grown.extend(ready)
+        assert grown.frames_ready == ready
+    grown.extend(frames)
+    for f in levels:
+        for got, want in zip(grown.level(f), whole.level(f)):
+            np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(grown.envelope(0, frames, 37), whole.envelope(0, frames, 37))
+
+
+def test_levels_hold_min_max_of_whole_bins():
+    rng = np.random.default_rng(1)
+    samples = rng.standard_normal((2, 10_000)).astype(np.float32)
+    waveform = Waveform(samples)  # default levels
+    for f in waveform.frames_per_bin:
+        mins, maxs = waveform.level(f)
+        n = 10_000 // f
+        blocks = samples[:, : n * f].reshape(2, n, f)
+        np.testing.assert_array_equal(mins, blocks.min(axis=(0, 2)))
+        np.testing.assert_array_equal(maxs, blocks.max(axis=(0, 2)))
+
+
+def test_whole_song_in_few_columns_on_a_long_signal():
+    """Zoomed out over default levels (coarsest bins used): still exact."""
+    rng = np.random.default_rng(2)
+    samples = rng.standard_normal((2, 300_001)).astype(np.float32)
+    samples[1, 123_456] = 9.0
+    samples[0, 7] = -9.0
+    waveform = Waveform(samples)
+    mins, maxs = waveform.envelope(0, 300_001, 7)
+    expected = _reference(samples, 0, 300_001, 7, 300_001)
+    np.testing.assert_array_equal(mins, expected[0])
+    np.testing.assert_array_equal(maxs, expected[1])
+    assert mins[0] == -9.0 and maxs[2] == 9.0
+
+
+def test_columns_past_frames_ready_are_silent_until_extended():
+    samples = np.ones((1, 1000), np.float32)
+    waveform = Waveform(samples, (8, 32), frames_ready=500)
+    mins, maxs = waveform.envelope(0, 1000, 10)
+    assert list(maxs) == [1.0] * 5 + [0.0] * 5 and list(mins) == [1.0] * 5 + [0.0] * 5
+    waveform.extend(1000)
+    assert list(waveform.envelope(0, 1000, 10)[1]) == [1.0] * 10
+
+
+def test_more_columns_than_frames_repeat_samples():
+    samples = np.arange(4, dtype=np.float32)
+    mins, maxs = Waveform(samples, (2,)).envelope(0, 4, 8)
+    np.testing.assert_array_equal(mins, [0, 0, 1, 1, 2, 2, 3, 3])
+    np.testing.assert_array_equal(maxs, mins)
+
+
+@pytest.mark.parametrize("levels", [(), (0,), (16, 8), (16, 24)])
+def test_bad_levels_are_refused(levels):
+    with pytest.raises(ValueError):
+        Waveform(np.zeros(100, np.float32), levels)
+
+
+def test_stem_waveforms_follow_a_running_separation():
+    stems = StemSet.allocate(("a", "b"), 44100, 2, 4096)
+    stems.data[:] = 0.25
+    stems.data[1, 0, 3000] = -1.0
+    waveforms = StemWaveforms(stems, (16, 64))
+    assert waveforms["b"].frames_ready == 0
+    stems.frames_ready = 2048
+    assert waveforms.update() == 2048
+    assert waveforms["b"].envelope(0, 4096, 2)[0].tolist() == [0.25, 0.0]
+    stems.frames_ready = 4096
+    waveforms.update()
+    assert waveforms["b"].envelope(0, 4096, 2)[0].tolist() == [0.25, -1.0]
+    assert waveforms["a"].envelope(0, 4096, 2)[0].tolist() == [0.25, 0.25]
+    assert waveforms.mix is None
