@@ -1,0 +1,15 @@
+"""Export room: what to write (``ExportRequest``), how it is named (templates), atomic writes."""
+
+from stemgui.export.exporter import ExportRequest, export, plan, stem_names
+from stemgui.export.naming import DEFAULT_TEMPLATE, TEMPLATE_KEYS, render, safe_name
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "TEMPLATE_KEYS",
+    "ExportRequest",
+    "export",
+    "plan",
+    "render",
+    "safe_name",
+    "stem_names",
+]

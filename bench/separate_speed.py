@@ -1,0 +1,115 @@
+"""Speed of our Separator against the reference `demucs.apply.apply_model`: same weights, one run.
+
+Both get the official htdemucs configuration (41,984,456 parameters, random initialisation: the
+speed does not depend on the values), the same input (noise and tones, ``--seconds`` long), no
+shifts, overlap 0.25, the model's 7.8 s segment, and the same number of torch threads. The
+reference's input is normalised by the mix's mean and std as its ``separate`` command does, so
+both compute the same thing and their outputs are compared too.
+
+    .venv/bin/python bench/separate_speed.py              # 60 s of audio
+    .venv/bin/python bench/separate_speed.py --seconds 20 # quick check
+
+Prints each time, the ratio ours / reference (target: 0.8 or less) and the largest absolute
+difference between the two outputs. Times on a shared machine are noisy: read the ratio of one
+run, and repeat (``--repeats``) to take the best of several.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+SOURCES = ["drums", "bass", "other", "vocals"]
+# The official htdemucs configuration: what differs from the constructor's defaults.
+OFFICIAL_HTDEMUCS = dict(bottom_channels=512, dconv_mode=3, t_layers=5, segment=Fraction(39, 5))
+SAMPLERATE = 44100
+
+
+def make_input(seconds: float, seed: int = 0) -> np.ndarray:
+    """(2, frames) float32: pink-ish noise plus a few tones, peak about 0.5."""
+    rng = np.random.default_rng(seed)
+    frames = int(seconds * SAMPLERATE)
+    t = np.arange(frames) / SAMPLERATE
+    noise = np.cumsum(rng.standard_normal((2, frames)), axis=1)
+    noise -= noise.mean(axis=1, keepdims=True)
+    noise /= np.abs(noise).max() + 1e-9
+    tones = sum(np.sin(2 * np.pi * f * t) for f in (110.0, 220.0, 330.0, 880.0)) / 4
+    return (0.25 * noise + 0.25 * tones[None]).astype(np.float32)
+
+
+def build_models(seed: int) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """(reference, ours) with identical weights."""
+    from demucs.htdemucs import HTDemucs as ReferenceHTDemucs
+
+    from stemgui.separation import registry
+
+    torch.manual_seed(seed)
+    reference = ReferenceHTDemucs(SOURCES, samplerate=SAMPLERATE, **OFFICIAL_HTDEMUCS).eval()
+    ours = registry.build(
+        "HTDemucs", dict(sources=SOURCES, samplerate=SAMPLERATE, **OFFICIAL_HTDEMUCS)
+    ).eval()
+    ours.load_state_dict(reference.state_dict())
+    return reference, ours
+
+
+def run_reference(model: torch.nn.Module, mix: np.ndarray, overlap: float) -> np.ndarray:
+    """The reference path of ``demucs.separate``: normalise, apply_model, denormalise."""
+    from demucs.apply import apply_model
+
+    wav = torch.from_numpy(mix)
+    mono = wav.mean(0)
+    mean, std = mono.mean(), mono.std()
+    with torch.no_grad():
+        out = apply_model(
+            model, ((wav - mean) / (std + 1e-8))[None], shifts=0, split=True, overlap=overlap
+        )[0]
+    return (out * (std + 1e-8) + mean).numpy()
+
+
+def timed(function, *args) -> tuple[float, np.ndarray]:
+    begin = time.perf_counter()
+    result = function(*args)
+    return time.perf_counter() - begin, result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="input length (60)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (2)")
+    parser.add_argument("--overlap", type=float, default=0.25)
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each; best time kept")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    from stemgui.separation.separator import Separator
+
+    reference, ours = build_models(args.seed)
+    separator = Separator(ours, device="cpu", overlap=args.overlap, shifts=0)
+    mix = make_input(args.seconds, args.seed)
+    warm = mix[:, :SAMPLERATE]  # one chunk each first: allocator and kernel warm-up
+    run_reference(reference, warm, args.overlap)
+    separator.separate(warm)
+
+    ref_times, our_times = [], []
+    for _ in range(args.repeats):
+        seconds, expected = timed(run_reference, reference, mix, args.overlap)
+        ref_times.append(seconds)
+        seconds, actual = timed(separator.separate, mix)
+        our_times.append(seconds)
+    ref_best, our_best = min(ref_times), min(our_times)
+    difference = float(np.abs(actual - expected).max())
+    scale = float(np.abs(expected).max())
+    print(f"input: {args.seconds:g} s stereo at {SAMPLERATE} Hz; torch threads: {args.threads}")
+    print(f"reference apply_model: {ref_best:8.2f} s  ({ref_best / args.seconds:.3f} s per s)")
+    print(f"our Separator:         {our_best:8.2f} s  ({our_best / args.seconds:.3f} s per s)")
+    print(f"ratio ours/reference:  {our_best / ref_best:8.3f}  (target <= 0.8)")
+    print(f"max abs difference:    {difference:.3g}  (output peak {scale:.3g})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+"""``stemgui-separate``: separate songs into stem files from the command line, without the window.
+
+    stemgui-separate song.mp3 album/ -o stems --two-stems vocals --flac
+
+Flags follow the Demucs command line where they exist. The model is loaded once for all tracks.
+Folders are searched (recursively) for audio files. A track that fails is reported on one line
+(the reason, no traceback unless ``--verbose``; the log file keeps it) and the others still run;
+the exit status is 1 if any track failed, 0 otherwise, 2 for bad arguments.
+
+Existing files are never replaced without ``--overwrite``; they are detected before separating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from stemgui import __version__
+from stemgui.errors import ExportError, StemguiError
+from stemgui.export.naming import DEFAULT_TEMPLATE, template_parts
+from stemgui.logs import setup_logging
+
+logger = logging.getLogger(__name__)
+
+MODEL_SUFFIXES = (".th", ".yaml", ".yml", ".stemgui", ".pt", ".safetensors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stemgui-separate",
+        description="Separate songs into stems (drums, bass, other, vocals) and write them as "
+        "audio files.",
+    )
+    parser.add_argument(
+        "tracks", nargs="*", type=Path, help="audio files, or folders searched for audio files"
+    )
+    parser.add_argument(
+        "-n",
+        "--name",
+        help="model name (see --list-models) or path to a model file (our checkpoint, an "
+        "official Demucs .th file, or a bag .yaml); default: the bundled model",
+    )
+    parser.add_argument("--list-models", action="store_true", help="list the models and exit")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug messages, tracebacks")
+    parser.add_argument(
+        "-o", "--out", type=Path, default=Path("separated"), help="output folder (%(default)s)"
+    )
+    parser.add_argument(
+        "--filename",
+        default=DEFAULT_TEMPLATE,
+        help="file name template under the output folder, with {track}, {stem}, {model}, {ext} "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "-d", "--device", default="auto", help="auto (default: cuda, then mps, then cpu), cpu, cuda"
+    )
+    parser.add_argument(
+        "--segment", type=float, help="chunk length in seconds (default: the model's own)"
+    )
+    parser.add_argument(
+        "--overlap", type=float, default=0.25, help="overlap between chunks (%(default)s)"
+    )
+    parser.add_argument(
+        "--shifts",
+        type=int,
+        default=0,
+        help="random time shifts averaged; each one costs a full pass (%(default)s)",
+    )
+    parser.add_argument(
+        "--two-stems",
+        metavar="STEM",
+        help="write only STEM and no_STEM (the sum of the other stems)",
+    )
+    depth = parser.add_mutually_exclusive_group()
+    depth.add_argument("--int24", action="store_true", help="24-bit wav/flac")
+    depth.add_argument("--float32", action="store_true", help="32-bit float wav")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--flac", action="store_true", help="write flac instead of wav")
+    kind.add_argument("--mp3", action="store_true", help="write mp3 instead of wav")
+    parser.add_argument(
+        "--mp3-bitrate", type=int, default=320, help="mp3 bitrate in kbps (%(default)s)"
+    )
+    parser.add_argument(
+        "--clip-mode",
+        choices=["rescale", "clamp", "none"],
+        default="rescale",
+        help="avoid clipping by rescaling the whole stem (default) or by clamping samples",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace existing files instead of refusing"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def audio_format(args: argparse.Namespace) -> Any:
+    """The ``AudioFormat`` the flags ask for."""
+    from stemgui.audio.encode import AudioFormat
+
+    kind = "mp3" if args.mp3 else "flac" if args.flac else "wav"
+    bits = 32 if args.float32 else 24 if args.int24 else 16
+    return AudioFormat(
+        kind=kind,
+        bits=bits,
+        float=args.float32,
+        mp3_bitrate=args.mp3_bitrate,
+        clip=args.clip_mode,
+    )
+
+
+def find_tracks(paths: Sequence[Path], exclude: Path | None = None) -> tuple[list[Path], list[str]]:
+    """The songs named by ``paths`` and one-line problems for folders that hold none.
+
+    Folders are searched as ``stemgui.audio.decode.find_audio_files`` does (recursively,
+    supported extensions, no hidden files); files are kept whatever their extension and missing
+    paths are kept too, so that decoding reports what is wrong with them. Anything under
+    ``exclude`` (the output folder) is skipped, so stems written by an earlier run are never
+    separated again. Each file appears once, in the order given.
+    """
+    from stemgui.audio.decode import find_audio_files
+
+    excluded = exclude.resolve() if exclude is not None else None
+    tracks: dict[Path, Path] = {}
+    problems: list[str] = []
+    for path in paths:
+        found = find_audio_files([path])
+        if path.is_dir():
+            found = [p for p in found if excluded is None or excluded not in p.resolve().parents]
+            if not found:
+                problems.append(f"{path}: no audio files in this folder")
+        for p in found:
+            tracks.setdefault(p.resolve(), p)
+    return list(tracks.values()), problems
+
+
+def _display_name(path: Path) -> str:
+    """A model file's name for ``{model}``: its stem without a ``-<8 hex of sha256>`` suffix."""
+    from stemgui.separation.checkpoint import HASH_PREFIX_LENGTH, hash_prefix_from_name
+
+    if hash_prefix_from_name(path):
+        return path.stem[: -(HASH_PREFIX_LENGTH + 1)]
+    return path.stem
+
+
+def load_model(name: str | None) -> tuple[Any, str]:
+    """The model named ``name`` (None: the store's default) and its name for ``{model}``.
+
+    ``name`` is a model name (``--list-models``) or a path to a file: our checkpoint, an
+    official Demucs ``.th`` file, or a bag ``.yaml`` (whose models are looked up in its folder).
+    An official model (``htdemucs``...) that is not downloaded yet is downloaded first, with a
+    progress bar, as the Demucs command line does.
+
+    Raises:
+        ModelLoadError: the model is missing, unknown, fails its sha256 check or its download.
+    """
+    from stemgui.errors import ModelLoadError
+    from stemgui.separation.store import OFFICIAL_MODELS, ModelStore
+
+    store = ModelStore()
+    if name is None:
+        name = store.default_name()
+        if name is None:
+            raise ModelLoadError(
+                store.bundled_dir,
+                "no model is installed; choose one with -n: a model file, or an official "
+                "name such as htdemucs (downloaded on first use)",
+            )
+    path = Path(name)
+    if path.is_file() or path.suffix.lower() in MODEL_SUFFIXES or len(path.parts) > 1:
+        if not path.is_file():
+            raise ModelLoadError(path, "no such model file; check the path")
+        return store.load(path), _display_name(path)
+    local = {entry.name for entry in store.list_models() if entry.origin != "official"}
+    if name in OFFICIAL_MODELS and name not in local:
+        _download_official(store, name)
+    return store.load(name), name
+
+
+def _download_official(store: Any, name: str) -> None:
+    """Fetch the missing files of official model ``name`` into the store, with progress bars."""
+    from stemgui.separation.download import download_file, tqdm_progress
+
+    for url, dest in store.missing_files(name):
+        logger.info("downloading model %s: %s", name, url)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with tqdm_progress(dest.name) as on_progress:
+            download_file(url, dest, name=name, on_progress=on_progress)
+
+
+def list_models() -> list[str]:
+    """One line per model the store knows: name, origin, default mark, description."""
+    from stemgui.separation.store import ModelStore
+
+    store = ModelStore()
+    default = store.default_name()
+    lines = []
+    for entry in store.list_models():
+        status = "" if entry.available else " (downloaded on first use)"
+        mark = " (default)" if entry.name == default and entry.available else ""
+        description = f"  {entry.description}" if entry.description else ""
+        lines.append(f"{entry.name:<14} {entry.origin:<8}{mark}{status}{description}")
+    return lines
+
+
+class _TrackRun:
+    """Separates and exports one track after another with one Separator."""
+
+    def __init__(self, separator: Any, channels: int, request: Any, model_name: str) -> None:
+        self.separator = separator
+        self.channels = channels
+        self.request = request
+        self.model_name = model_name
+
+    def __call__(self, track: Path) -> list[Path]:
+        from tqdm import tqdm
+
+        from stemgui.audio.decode import decode
+        from stemgui.export.exporter import export, plan
+        from stemgui.stems.stemset import StemSet
+
+        sep = self.separator
+        plan(self.request, sep.sources, track, self.model_name)  # fail before the long part
+        audio = decode(track, samplerate=sep.samplerate, channels=self.channels)
+        logger.debug(
+            "%s: %.1f s, %d Hz, %d channel(s)",
+            track,
+            audio.duration,
+            audio.original_samplerate,
+            audio.original_channels,
+        )
+        total = max(round(audio.duration, 1), 0.1)
+        with tqdm(
+            total=total, unit="s", desc=track.name, file=sys.stderr, disable=None, leave=False
+        ) as bar:
+
+            def on_progress(progress: Any) -> None:
+                bar.update(min(total, round(progress.fraction * total, 1)) - bar.n)
+
+            noted = len(sep.notes)
+            data = sep.separate(audio.samples, on_progress=on_progress)
+        for note in sep.notes[noted:]:
+            logger.warning("%s: %s", track, note)
+        stems = StemSet(list(sep.sources), sep.samplerate, data, mix=audio.samples)
+        return export(stems, self.request, track, self.model_name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 all good, 1 a track failed)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    log_file = setup_logging(args.verbose)
+    if log_file is not None:
+        logger.debug("log file: %s", log_file)
+    try:
+        return _run(parser, args, log_file)
+    except KeyboardInterrupt:
+        logger.error("interrupted; files being written were discarded")
+        return 130
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Path | None) -> int:
+    if args.list_models:
+        try:
+            models = list_models()
+        except StemguiError as error:
+            logger.error("%s", error, exc_info=True)
+            return 1
+        print("\n".join(models))
+        return 0
+    if not args.tracks:
+        parser.error("give at least one track (an audio file or a folder)")
+    try:
+        fmt = audio_format(args)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        template_parts(args.filename, args.out)
+    except ExportError as error:
+        parser.error(error.reason)
+
+    tracks, problems = find_tracks(args.tracks, exclude=args.out)
+    for problem in problems:
+        logger.error("%s", problem)
+    if not tracks:
+        return 1
+
+    from stemgui.export.exporter import ExportRequest, stem_names
+
+    try:
+        model, model_name = load_model(args.name)
+    except StemguiError as error:
+        logger.error("%s", error, exc_info=True)
+        return 1
+    from stemgui.separation.separator import Separator
+
+    try:
+        separator = Separator(
+            model,
+            device=args.device,
+            segment=args.segment,
+            overlap=args.overlap,
+            shifts=args.shifts,
+        )
+    except (ValueError, RuntimeError, StemguiError) as error:
+        logger.error("cannot run model %s: %s", model_name, error, exc_info=True)
+        return 1
+    request = ExportRequest(
+        folder=args.out,
+        two_stems=args.two_stems,
+        fmt=fmt,
+        template=args.filename,
+        overwrite=args.overwrite,
+    )
+    try:
+        stem_names(request, separator.sources)
+    except ExportError as error:
+        logger.error("%s", error.reason)
+        return 1
+    logger.info("model %s on %s; stems go to %s", model_name, separator.device, args.out.resolve())
+
+    run = _TrackRun(separator, int(model.audio_channels), request, model_name)
+    failed = len(problems)
+    for track in tracks:
+        try:
+            written = run(track)
+        except StemguiError as error:
+            failed += 1
+            line = str(error)
+            if getattr(error, "path", None) != track:
+                line = f"{track}: {line}"
+            logger.error("%s", line, exc_info=True)
+            continue
+        except (RuntimeError, MemoryError, ValueError) as error:
+            # Not a domain error: a bug or the machine running out of memory. Keep going with
+            # the next track; the traceback is in the log file.
+            failed += 1
+            logger.error(
+                "%s: separation failed (%s: %s)",
+                track,
+                type(error).__name__,
+                error,
+                exc_info=True,
+            )
+            continue
+        folders = sorted({str(p.parent) for p in written})
+        logger.info("%s: %d file(s) in %s", track, len(written), ", ".join(folders))
+    if failed:
+        details = f"; details in {log_file}" if log_file is not None else ""
+        logger.error("%d of %d track(s) failed%s", failed, len(tracks) + len(problems), details)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

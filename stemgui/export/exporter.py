@@ -1,0 +1,223 @@
+"""Write a separation's stems (and, on request, the mix being heard) to audio files.
+
+``export(stemset, request, track, model_name)`` plans every target first, refuses the whole
+request if any target already exists (unless ``request.overwrite``), and only then writes the
+files one by one through ``stemgui.audio.encode.write_audio``, which writes each atomically
+(temporary name in the target folder, renamed when complete). If a write fails, the files this
+call created are removed again, so an export leaves either all its files or none of the new ones.
+
+Two-stem mode (``two_stems="vocals"``) writes ``vocals`` and ``no_vocals``, the sum of every other
+stem, as the Demucs command line does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from stemgui.errors import ExportError, FileError
+from stemgui.export.naming import DEFAULT_TEMPLATE, render, template_parts
+
+if TYPE_CHECKING:
+    from stemgui.audio.encode import AudioFormat
+    from stemgui.stems.stemset import StemSet
+
+logger = logging.getLogger(__name__)
+
+MIX_NAME = "mix"
+
+
+def _default_format() -> AudioFormat:
+    from stemgui.audio.encode import AudioFormat
+
+    return AudioFormat(kind="wav", bits=16)
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to write, where, and how.
+
+    Attributes:
+        folder: the output folder; the template's folders are created under it.
+        stems: names of the stems to write; None writes every stem of the separation.
+        mix_gains: when not None, also write the mix being heard, rendered by
+            ``stemgui.stems.mixer.render_mix(stemset, mix_gains)``, under the stem name
+            ``mix_name``.
+        two_stems: a stem name: write that stem and ``no_<stem>`` (the sum of the others);
+            ``stems`` is then ignored.
+        fmt: the ``AudioFormat`` (wav 16/24/32f, flac, mp3); default 16-bit wav.
+        template: the file name template (see ``stemgui.export.naming``).
+        overwrite: replace existing files; otherwise any existing target refuses the export.
+    """
+
+    folder: Path
+    stems: Sequence[str] | None = None
+    mix_gains: Any = None
+    two_stems: str | None = None
+    fmt: AudioFormat = field(default_factory=_default_format)
+    template: str = DEFAULT_TEMPLATE
+    overwrite: bool = False
+    mix_name: str = MIX_NAME
+
+
+def stem_names(request: ExportRequest, sources: Sequence[str]) -> list[str]:
+    """The names of the files ``request`` writes for a separation into ``sources``, in order.
+
+    Raises:
+        ExportError: a requested stem is not among ``sources``, or nothing is requested.
+    """
+    sources = list(sources)
+
+    def check(name: str) -> None:
+        if name not in sources:
+            raise ExportError(
+                request.folder, f"there is no stem {name!r}; the stems are {', '.join(sources)}"
+            )
+
+    if request.two_stems is not None:
+        check(request.two_stems)
+        names = [request.two_stems, f"no_{request.two_stems}"]
+    else:
+        names = list(sources if request.stems is None else dict.fromkeys(request.stems))
+        for name in names:
+            check(name)
+    if request.mix_gains is not None:
+        names.append(request.mix_name)
+    if not names:
+        raise ExportError(request.folder, "nothing to export: choose at least one stem or the mix")
+    return names
+
+
+def plan(
+    request: ExportRequest, sources: Sequence[str], track: str | Path, model_name: str
+) -> list[tuple[str, Path]]:
+    """Every (stem name, target path) of the request, checked, before any audio exists.
+
+    The command line calls this before separating, so that a name clash or an existing file
+    is reported before minutes of work rather than after.
+
+    Raises:
+        ExportError: bad template, unknown stem, two stems on one path, or (unless
+            ``request.overwrite``) targets that exist already, all of them listed.
+    """
+    template_parts(request.template, request.folder)
+    track_name = track.stem if isinstance(track, Path) else str(track)
+    targets = [
+        (
+            name,
+            render(
+                request.template,
+                request.folder,
+                track=track_name,
+                stem=name,
+                model=model_name,
+                ext=request.fmt.extension,
+            ),
+        )
+        for name in stem_names(request, sources)
+    ]
+    seen: dict[str, str] = {}  # case-folded: Windows and macOS names ignore case
+    for name, path in targets:
+        key = str(path).casefold()
+        if key in seen:
+            raise ExportError(
+                path,
+                f"the template {request.template!r} gives stems {seen[key]!r} and {name!r} the "
+                "same file; put {stem} in it",
+            )
+        seen[key] = name
+    if not request.overwrite:
+        existing = [path for _name, path in targets if path.exists()]
+        if len(existing) == 1:
+            raise ExportError(
+                existing[0], "exists already; choose another folder or allow overwriting"
+            )
+        if existing:
+            listed = ", ".join(str(p) for p in existing)
+            raise ExportError(
+                request.folder,
+                f"{len(existing)} files exist already ({listed}); choose another folder or "
+                "allow overwriting",
+            )
+    return targets
+
+
+def _sources_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable[[], np.ndarray]]:
+    """Stem name -> function returning its samples (channels, frames), computed only when asked."""
+    names = list(stemset.names)
+    data = stemset.data  # (sources, channels, frames)
+
+    def stem(index: int) -> Callable[[], np.ndarray]:
+        return lambda: data[index]
+
+    makers: dict[str, Callable[[], np.ndarray]] = {n: stem(i) for i, n in enumerate(names)}
+    if request.two_stems is not None and request.two_stems in names:
+        kept = names.index(request.two_stems)
+
+        def rest() -> np.ndarray:
+            total = np.zeros(data.shape[1:], dtype=np.float32)
+            for index in range(len(names)):
+                if index != kept:
+                    total += data[index]
+            return total
+
+        makers[f"no_{request.two_stems}"] = rest
+    if request.mix_gains is not None:
+
+        def mix() -> np.ndarray:
+            from stemgui.stems.mixer import render_mix
+
+            return np.asarray(render_mix(stemset, request.mix_gains), dtype=np.float32)
+
+        makers[request.mix_name] = mix
+    return makers
+
+
+def export(
+    stemset: StemSet, request: ExportRequest, track: str | Path, model_name: str
+) -> list[Path]:
+    """Write the files of ``request`` for ``stemset``; return their paths in writing order.
+
+    Args:
+        stemset: the separation: ``names``, ``samplerate``, ``data`` (sources, channels, frames).
+        request: what to write (see ``ExportRequest``).
+        track: the song's name without extension, or its path (whose stem is used).
+        model_name: the model's name, for ``{model}`` in the template.
+
+    Raises:
+        ExportError: see ``plan``; or a file could not be written (the files created by this
+            call are removed again).
+    """
+    from stemgui.audio.encode import write_audio
+
+    targets = plan(request, stemset.names, track, model_name)
+    makers = _sources_of(stemset, request)
+    written: list[Path] = []
+    created: list[Path] = []
+    current = Path(request.folder)
+    try:
+        for name, current in targets:
+            existed = current.exists()
+            current.parent.mkdir(parents=True, exist_ok=True)
+            samples = np.ascontiguousarray(makers[name](), dtype=np.float32)
+            write_audio(
+                current, samples, stemset.samplerate, request.fmt, overwrite=request.overwrite
+            )
+            written.append(current)
+            if not existed:
+                created.append(current)
+            logger.debug("wrote %s", current)
+    except (FileError, OSError) as error:
+        for path in created:
+            path.unlink(missing_ok=True)
+        if isinstance(error, ExportError):
+            raise
+        reason = error.reason if isinstance(error, FileError) else (error.strerror or str(error))
+        raise ExportError(current, f"could not be written: {reason}") from error
+    logger.info("exported %d file(s) to %s", len(written), request.folder)
+    return written

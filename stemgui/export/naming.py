@@ -1,0 +1,136 @@
+"""File names of exported stems: templates such as ``{model}/{track}/{stem}.{ext}``.
+
+A template is a relative path whose parts may use the keys ``{track}`` (the song's name without
+extension), ``{stem}``, ``{model}`` and ``{ext}`` (``wav``, ``flac``, ``mp3``). ``/`` (or ``\\``)
+separates folders. Rendering checks the template (no other keys, no absolute path, no ``..``) and
+makes every folder and file name safe on Windows, macOS and Linux: reserved characters become
+``_``, trailing dots and spaces go, reserved device names (``CON``, ``NUL``, ``COM1``...) get a
+``_``, overlong names are shortened. Letters outside ASCII are kept.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from pathlib import Path
+
+from stemgui.errors import ExportError
+
+TEMPLATE_KEYS = ("track", "stem", "model", "ext")
+DEFAULT_TEMPLATE = "{model}/{track}/{stem}.{ext}"
+
+# Characters Windows refuses in a name, path separators of every system, and control characters.
+_RESERVED_CHARACTERS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"COM{i}" for i in range(10)}
+    | {f"LPT{i}" for i in range(10)}
+    | {"COM¹", "COM²", "COM³", "LPT¹", "LPT²", "LPT³"}
+)
+# Most file systems allow 255 bytes (ext4), 255 characters (APFS, NTFS) per name: stay below both.
+MAX_NAME_BYTES = 240
+_SEPARATORS = re.compile(r"[/\\]")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def safe_name(name: str, replacement: str = "_") -> str:
+    """``name`` made usable as one file or folder name on Windows, macOS and Linux.
+
+    Unicode is normalised to NFC and kept; reserved characters (``<>:"/\\|?*`` and control
+    characters) become ``replacement``; leading and trailing spaces and trailing dots are removed;
+    Windows device names get ``replacement`` appended to their base; an empty result, ``.`` and
+    ``..`` become ``replacement``. Names longer than ``MAX_NAME_BYTES`` in UTF-8 are shortened,
+    keeping a short extension.
+    """
+    name = unicodedata.normalize("NFC", name)
+    name = _RESERVED_CHARACTERS.sub(replacement, name)
+    name = name.strip(" ").rstrip(". ")
+    if name in ("", ".", ".."):
+        return replacement
+    base, dot, extension = name.partition(".")
+    if base.rstrip(" ").upper() in _WINDOWS_DEVICES:
+        name = base.rstrip(" ") + replacement + dot + extension
+    return _shorten(name)
+
+
+def _shorten(name: str) -> str:
+    if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) > 16 or not stem:
+        stem, extension = name, ""
+    else:
+        extension = "." + extension
+    budget = MAX_NAME_BYTES - len(extension.encode("utf-8"))
+    cut = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore").rstrip(". ")
+    return (cut or "_") + extension
+
+
+def template_parts(template: str, folder: Path | str = ".") -> list[str]:
+    """Split a template into its folder and file parts after checking it.
+
+    Raises:
+        ExportError: (about ``folder``) for an empty or malformed template, an unknown key, a
+            format spec or conversion, an absolute path or a ``..`` part.
+    """
+
+    def fail(reason: str) -> ExportError:
+        return ExportError(folder, f"file name template {template!r}: {reason}")
+
+    if not template.strip():
+        raise fail("it is empty; use for example " + repr(DEFAULT_TEMPLATE))
+    if template.startswith(("/", "\\")) or _DRIVE.match(template):
+        raise fail("it must be relative to the output folder")
+    parts = [p for p in _SEPARATORS.split(template) if p not in ("", ".")]
+    if ".." in parts:
+        raise fail("'..' would write outside the output folder")
+    if not parts:
+        raise fail("it names no file")
+    for part in parts:
+        try:
+            fields = list(string.Formatter().parse(part))
+        except ValueError as error:
+            raise fail(f"{error}; write {{{{ and }}}} for literal braces") from error
+        for _literal, field, spec, conversion in fields:
+            if field is None:
+                continue
+            if field not in TEMPLATE_KEYS:
+                raise fail(
+                    f"unknown key {{{field}}}; the keys are "
+                    + ", ".join("{" + k + "}" for k in TEMPLATE_KEYS)
+                )
+            if spec or conversion:
+                raise fail(f"write {{{field}}} without a format or conversion")
+    return parts
+
+
+def render(
+    template: str, folder: Path | str, *, track: str, stem: str, model: str, ext: str
+) -> Path:
+    """The path under ``folder`` that ``template`` gives for these values.
+
+    Every value and every resulting folder or file name is passed through ``safe_name``, so a
+    value can never add a folder level or climb out of ``folder``.
+
+    Raises:
+        ExportError: for a bad template (see ``template_parts``) or a file name that comes out
+            empty (for example a template ``{stem}`` whose stem name is empty).
+    """
+    folder = Path(folder)
+    parts = template_parts(template, folder)
+    values = {
+        "track": safe_name(track) if track else "",
+        "stem": safe_name(stem) if stem else "",
+        "model": safe_name(model) if model else "",
+        "ext": safe_name(ext) if ext else "",
+    }
+    rendered = []
+    for part in parts:
+        text = part.format(**values)
+        if not text.strip(" ."):
+            raise ExportError(
+                folder, f"file name template {template!r} gives an empty name for {values}"
+            )
+        rendered.append(safe_name(text))
+    return folder.joinpath(*rendered)

@@ -1,0 +1,169 @@
+"""``export``: exactly the chosen files, with the right content, and never over existing files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui.audio.encode import AudioFormat
+from stemgui.errors import EncodeError, ExportError
+from stemgui.export.exporter import ExportRequest, export, plan, stem_names
+from stemgui.stems.stemset import StemSet
+
+RATE = 44100
+NAMES = ("drums", "bass", "other", "vocals")
+FLOAT32 = AudioFormat(kind="wav", bits=32, float=True, clip="none")
+
+
+@pytest.fixture
+def stems() -> StemSet:
+    """Four distinct stereo stems, 0.05 s, every value exactly representable in float32."""
+    rng = np.random.default_rng(0)
+    data = (rng.integers(-(2**12), 2**12, size=(4, 2, 2205)) / 2**14).astype(np.float32)
+    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0))
+
+
+def files_under(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def read(path):
+    samples, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == RATE
+    return samples.T  # (channels, frames)
+
+
+def test_writes_exactly_the_chosen_stems_with_their_samples(tmp_path, stems):
+    request = ExportRequest(folder=tmp_path, stems=["vocals", "drums"], fmt=FLOAT32)
+    written = export(stems, request, "My Song", "tiny")
+    assert written == [tmp_path / "tiny/My Song/vocals.wav", tmp_path / "tiny/My Song/drums.wav"]
+    assert files_under(tmp_path) == ["tiny/My Song/drums.wav", "tiny/My Song/vocals.wav"]
+    np.testing.assert_array_equal(read(written[0]), stems.stem("vocals"))
+    np.testing.assert_array_equal(read(written[1]), stems.stem("drums"))
+
+
+def test_all_stems_by_default_in_16_bit_with_template(tmp_path, stems):
+    request = ExportRequest(folder=tmp_path, template="{track}_{stem}.{ext}")
+    written = export(stems, request, tmp_path / "input" / "song.mp3", "tiny")
+    assert [p.name for p in written] == [f"song_{n}.wav" for n in NAMES]
+    for path, name in zip(written, NAMES):
+        assert sf.info(path).subtype == "PCM_16"
+        np.testing.assert_allclose(read(path), stems.stem(name), atol=1 / 2**15)
+
+
+def test_flac_and_24_bit(tmp_path, stems):
+    fmt = AudioFormat(kind="flac", bits=24)
+    written = export(stems, ExportRequest(folder=tmp_path, stems=["bass"], fmt=fmt), "s", "m")
+    assert written == [tmp_path / "m/s/bass.flac"]
+    assert sf.info(written[0]).subtype == "PCM_24"
+    np.testing.assert_allclose(read(written[0]), stems.stem("bass"), atol=1 / 2**23)
+
+
+def test_two_stems_writes_stem_and_sum_of_the_others(tmp_path):
+    frames = 100
+    levels = {"drums": 0.125, "bass": 0.25, "other": 0.0625, "vocals": 0.5}
+    data = np.stack([np.full((2, frames), levels[n], np.float32) for n in NAMES])
+    data[:, 1] *= -1  # right channel negative: the sum must keep channels apart
+    request = ExportRequest(folder=tmp_path, two_stems="vocals", stems=["drums"], fmt=FLOAT32)
+    written = export(StemSet(NAMES, RATE, data), request, "t", "m")
+    assert [p.name for p in written] == ["vocals.wav", "no_vocals.wav"]
+    assert files_under(tmp_path) == ["m/t/no_vocals.wav", "m/t/vocals.wav"]
+    np.testing.assert_array_equal(read(written[0]), data[3])
+    rest = read(written[1])
+    np.testing.assert_array_equal(rest[0], np.full(frames, 0.4375, np.float32))
+    np.testing.assert_array_equal(rest[1], np.full(frames, -0.4375, np.float32))
+
+
+def test_mix_of_what_is_heard(tmp_path, stems):
+    gains = (0.0, 0.5, 0.0, 1.0)  # drums and other silent, bass at half
+    request = ExportRequest(folder=tmp_path, stems=[], mix_gains=gains, fmt=FLOAT32)
+    written = export(stems, request, "t", "m")
+    assert written == [tmp_path / "m/t/mix.wav"]
+    expected = 0.5 * stems.stem("bass") + stems.stem("vocals")
+    np.testing.assert_allclose(read(written[0]), expected, atol=1e-7)
+
+
+def test_existing_targets_refuse_everything_and_are_listed(tmp_path, stems):
+    folder = tmp_path / "m" / "t"
+    folder.mkdir(parents=True)
+    (folder / "bass.wav").write_bytes(b"keep me")
+    (folder / "vocals.wav").write_bytes(b"and me")
+    request = ExportRequest(folder=tmp_path)
+    with pytest.raises(ExportError) as caught:
+        export(stems, request, "t", "m")
+    message = str(caught.value)
+    assert caught.value.path == tmp_path
+    assert "2 files exist already" in message
+    assert str(folder / "bass.wav") in message and str(folder / "vocals.wav") in message
+    assert files_under(tmp_path) == ["m/t/bass.wav", "m/t/vocals.wav"]  # nothing written
+    assert (folder / "bass.wav").read_bytes() == b"keep me"
+
+
+def test_overwrite_replaces_existing_targets(tmp_path, stems):
+    target = tmp_path / "m/t/bass.wav"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"old")
+    refused = ExportRequest(folder=tmp_path, stems=["bass"], fmt=FLOAT32)
+    with pytest.raises(ExportError, match="exists already; choose another folder") as caught:
+        export(stems, refused, "t", "m")
+    assert caught.value.path == target
+    request = ExportRequest(folder=tmp_path, stems=["bass"], fmt=FLOAT32, overwrite=True)
+    assert export(stems, request, "t", "m") == [target]
+    np.testing.assert_array_equal(read(target), stems.stem("bass"))
+
+
+def test_unknown_stem_is_refused_before_writing(tmp_path, stems):
+    with pytest.raises(ExportError, match="no stem 'piano'; the stems are drums, bass"):
+        export(stems, ExportRequest(folder=tmp_path, stems=["bass", "piano"]), "t", "m")
+    with pytest.raises(ExportError, match="no stem 'guitar'"):
+        export(stems, ExportRequest(folder=tmp_path, two_stems="guitar"), "t", "m")
+    assert files_under(tmp_path) == []
+
+
+def test_nothing_requested_is_refused(tmp_path):
+    with pytest.raises(ExportError, match="nothing to export"):
+        stem_names(ExportRequest(folder=tmp_path, stems=[]), NAMES)
+
+
+def test_template_giving_two_stems_one_file_is_refused(tmp_path, stems):
+    request = ExportRequest(folder=tmp_path, template="{track}.{ext}")
+    with pytest.raises(ExportError, match=r"same file; put \{stem\} in it"):
+        export(stems, request, "t", "m")
+    assert files_under(tmp_path) == []
+
+
+def test_plan_lists_targets_without_writing(tmp_path):
+    request = ExportRequest(folder=tmp_path, two_stems="drums", fmt=AudioFormat(kind="mp3"))
+    assert plan(request, NAMES, "t", "m") == [
+        ("drums", tmp_path / "m/t/drums.mp3"),
+        ("no_drums", tmp_path / "m/t/no_drums.mp3"),
+    ]
+    assert files_under(tmp_path) == []
+
+
+def test_failed_write_removes_the_files_of_this_export(tmp_path, stems, monkeypatch):
+    import stemgui.audio.encode as encode
+
+    real = encode.write_audio
+    calls = []
+
+    def flaky(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 3:
+            raise EncodeError(path, "disk full")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(encode, "write_audio", flaky)
+    with pytest.raises(ExportError, match="could not be written: disk full") as caught:
+        export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    assert caught.value.path == tmp_path / "m/t/other.wav"
+    assert len(calls) == 3
+    assert files_under(tmp_path) == []
+
+
+def test_stems_differing_only_in_case_clash(tmp_path):
+    stems = StemSet(("Keys", "keys"), RATE, np.zeros((2, 2, 10), np.float32))
+    with pytest.raises(ExportError, match="gives stems 'Keys' and 'keys' the same file"):
+        export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    assert files_under(tmp_path) == []

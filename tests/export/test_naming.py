@@ -1,0 +1,132 @@
+"""File name templates and safe names: known answers for every rule of ``stemgui.export.naming``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stemgui.errors import ExportError
+from stemgui.export.naming import (
+    DEFAULT_TEMPLATE,
+    MAX_NAME_BYTES,
+    render,
+    safe_name,
+    template_parts,
+)
+
+VALUES = {"track": "Song", "stem": "vocals", "model": "htdemucs", "ext": "wav"}
+
+
+def test_default_template_renders_model_track_stem(tmp_path):
+    assert render(DEFAULT_TEMPLATE, tmp_path, **VALUES) == tmp_path / "htdemucs/Song/vocals.wav"
+
+
+def test_flat_template_and_literal_text(tmp_path):
+    path = render("{track} - {stem} ({model}).{ext}", tmp_path, **VALUES)
+    assert path == tmp_path / "Song - vocals (htdemucs).wav"
+
+
+def test_backslash_separates_folders_too(tmp_path):
+    assert render(r"{model}\{stem}.{ext}", tmp_path, **VALUES) == tmp_path / "htdemucs/vocals.wav"
+
+
+def test_literal_braces_are_kept(tmp_path):
+    assert render("{{x}}{stem}.{ext}", tmp_path, **VALUES) == tmp_path / "{x}vocals.wav"
+
+
+@pytest.mark.parametrize(
+    ("template", "words"),
+    [
+        ("{track}/{name}.{ext}", "unknown key {name}"),
+        ("{Stem}.{ext}", "unknown key {Stem}"),
+        ("{stem.upper}.{ext}", "unknown key"),
+        ("{stem[0]}.{ext}", "unknown key"),
+        ("{stem!r}.{ext}", "without a format"),
+        ("{stem:>10}.{ext}", "without a format"),
+        ("{stem.{ext}", "braces"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("/abs/{stem}.{ext}", "relative"),
+        ("C:/x/{stem}.{ext}", "relative"),
+        ("\\\\server\\{stem}", "relative"),
+        ("../{stem}.{ext}", "outside the output folder"),
+        ("{model}/../../{stem}.{ext}", "outside the output folder"),
+        ("./", "names no file"),
+    ],
+)
+def test_bad_templates_are_refused(tmp_path, template, words):
+    with pytest.raises(ExportError) as caught:
+        render(template, tmp_path, **VALUES)
+    assert words in str(caught.value)
+    assert caught.value.path == tmp_path
+
+
+def test_template_check_alone_gives_parts():
+    assert template_parts("./{model}//{track}/./{stem}.{ext}") == [
+        "{model}",
+        "{track}",
+        "{stem}.{ext}",
+    ]
+
+
+def test_empty_result_is_refused(tmp_path):
+    with pytest.raises(ExportError, match="empty name"):
+        render("{model}/{stem}", tmp_path, track="t", stem="", model="m", ext="wav")
+
+
+def test_values_cannot_add_folders_or_climb(tmp_path):
+    path = render(
+        DEFAULT_TEMPLATE, tmp_path, track="../../etc/passwd", stem="a/b", model="..", ext="wav"
+    )
+    assert path.parent.parent.parent == tmp_path
+    assert path.relative_to(tmp_path).parts == ("_", ".._.._etc_passwd", "a_b.wav")
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("plain", "plain"),
+        ('a<b>c:d"e/f\\g|h?i*j', "a_b_c_d_e_f_g_h_i_j"),
+        ("tab\there\x00", "tab_here_"),
+        ("trailing dots...", "trailing dots"),
+        ("  spaced  ", "spaced"),
+        ("ends. . .", "ends"),
+        ("CON", "CON_"),
+        ("con.wav", "con_.wav"),
+        ("Lpt1.tar.gz", "Lpt1_.tar.gz"),
+        ("COM10", "COM10"),
+        ("CONSOLE", "CONSOLE"),
+        ("", "_"),
+        (".", "_"),
+        ("..", "_"),
+        (".hidden", ".hidden"),
+        ("Björk – Jóga", "Björk – Jóga"),
+        ("東京事変", "東京事変"),
+        ("Beyonce\u0301", "Beyoncé"),  # NFD composed to NFC
+    ],
+)
+def test_safe_name(name, safe):
+    assert safe_name(name) == safe
+
+
+def test_long_names_are_shortened_keeping_extension():
+    name = "é" * 300 + ".flac"
+    safe = safe_name(name)
+    assert safe.endswith(".flac")
+    assert len(safe.encode("utf-8")) <= MAX_NAME_BYTES
+    assert safe.startswith("é" * 100)
+    assert "\ufffd" not in safe  # never cut a character in half
+
+
+def test_non_ascii_values_survive_rendering(tmp_path):
+    path = render(
+        DEFAULT_TEMPLATE,
+        tmp_path,
+        track="Sigur Rós: Hoppípolla?",
+        stem="vocals",
+        model="htdemucs",
+        ext="flac",
+    )
+    assert path == tmp_path / "htdemucs" / "Sigur Rós_ Hoppípolla_" / "vocals.flac"
+    assert isinstance(path, Path)

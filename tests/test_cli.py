@@ -1,0 +1,457 @@
+"""``stemgui-separate`` end to end with a tiny known-answer model, in process.
+
+The model multiplies the mixture by a fixed factor per stem, so every written stem has a known
+answer: ``stem_k = factor_k * mix``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from torch import nn
+
+from stemgui import __main__ as entry
+from stemgui import cli
+from stemgui.logs import LOG_FILE_NAME, reset_logging
+from stemgui.separation import registry
+from stemgui.separation.checkpoint import file_sha256, save_model
+
+RATE = 44100
+NAMES = ["drums", "bass", "other", "vocals"]
+FACTORS = [0.5, 0.25, 0.125, 0.0625]
+
+
+class ScaleNet(nn.Module):
+    """(batch, channels, time) -> (batch, sources, channels, time): source k = factor_k * mix."""
+
+    def __init__(
+        self,
+        sources=tuple(NAMES),
+        factors=tuple(FACTORS),
+        samplerate: int = RATE,
+        audio_channels: int = 2,
+        segment: float | None = 1.0,
+    ) -> None:
+        super().__init__()
+        self._init_kwargs = dict(
+            sources=list(sources),
+            factors=list(factors),
+            samplerate=samplerate,
+            audio_channels=audio_channels,
+            segment=segment,
+        )
+        self.sources = list(sources)
+        self.samplerate = samplerate
+        self.audio_channels = audio_channels
+        self.segment = segment
+        self.factors = nn.Parameter(torch.tensor(list(factors), dtype=torch.float32))
+
+    def forward(self, mix: torch.Tensor) -> torch.Tensor:
+        return mix[:, None] * self.factors.view(1, -1, 1, 1)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """Log file and model store folders in tmp (empty), the tiny architecture registered, cwd in
+    tmp; logging handlers removed after."""
+    from stemgui.separation import store
+
+    monkeypatch.setenv("STEMGUI_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setattr(store, "default_bundled_dir", lambda: tmp_path / "bundled")
+    monkeypatch.setattr(store, "default_user_dir", lambda: tmp_path / "user")
+    monkeypatch.chdir(tmp_path)
+    registry.register("ScaleNet", ScaleNet)
+    yield
+    registry.unregister("ScaleNet")
+    reset_logging()
+
+
+@pytest.fixture
+def model_file(tmp_path) -> Path:
+    path = tmp_path / "models" / "tiny.stemgui"
+    path.parent.mkdir()
+    save_model(ScaleNet().eval(), path)
+    return path
+
+
+@pytest.fixture
+def bundled(tmp_path, model_file) -> str:
+    """``model_file`` installed as the bundled default model ``tiny-bundled``."""
+    folder = tmp_path / "bundled"
+    folder.mkdir()
+    sha256 = file_sha256(model_file)
+    name = f"tiny-{sha256[:8]}.stemgui"
+    (folder / name).write_bytes(model_file.read_bytes())
+    manifest = {
+        "schema": 1,
+        "models": [
+            {"name": "tiny-bundled", "file": name, "sha256": sha256, "default": True,
+             "description": "scales the mix"},
+        ],
+    }  # fmt: skip
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return "tiny-bundled"
+
+
+def write_song(path: Path, seconds: float = 0.3, seed: int = 0) -> np.ndarray:
+    """A stereo float wav of noise; returns its samples (channels, frames)."""
+    rng = np.random.default_rng(seed)
+    samples = rng.standard_normal((2, int(seconds * RATE))) * 0.1
+    # Zero mean: the Separator normalises by the mix's mean and std, so that stem k comes out as
+    # factor_k * (mix - mean) + mean; with mean 0 the known answer is factor_k * mix.
+    samples = (samples - samples.mean()).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, samples.T, RATE, subtype="FLOAT")
+    return samples
+
+
+def read(path: Path) -> np.ndarray:
+    samples, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == RATE
+    return samples.T
+
+
+def error_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("error:")]
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+def test_parser_defaults_match_the_demucs_cli():
+    args = cli.build_parser().parse_args(["song.mp3"])
+    assert args.tracks == [Path("song.mp3")]
+    assert args.out == Path("separated")
+    assert args.filename == "{model}/{track}/{stem}.{ext}"
+    assert (args.name, args.device, args.segment, args.overlap, args.shifts) == (
+        None,
+        "auto",
+        None,
+        0.25,
+        0,
+    )
+    assert (args.two_stems, args.flac, args.mp3, args.int24, args.float32) == (
+        None,
+        False,
+        False,
+        False,
+        False,
+    )
+    assert (args.mp3_bitrate, args.clip_mode, args.overwrite, args.verbose) == (
+        320,
+        "rescale",
+        False,
+        False,
+    )
+
+
+def test_parser_reads_every_flag():
+    args = cli.build_parser().parse_args(
+        [
+            "a.wav",
+            "b",
+            "-n",
+            "htdemucs",
+            "-o",
+            "out",
+            "--filename",
+            "{track}_{stem}.{ext}",
+            "--two-stems",
+            "vocals",
+            "--segment",
+            "5.5",
+            "--overlap",
+            "0.5",
+            "--shifts",
+            "2",
+            "-d",
+            "cpu",
+            "--mp3",
+            "--mp3-bitrate",
+            "192",
+            "--clip-mode",
+            "clamp",
+            "--overwrite",
+            "-v",
+        ]
+    )
+    assert args.tracks == [Path("a.wav"), Path("b")]
+    assert (args.name, args.out, args.filename) == ("htdemucs", Path("out"), "{track}_{stem}.{ext}")
+    assert (args.two_stems, args.segment, args.overlap, args.shifts) == ("vocals", 5.5, 0.5, 2)
+    assert (args.device, args.mp3, args.mp3_bitrate, args.clip_mode) == ("cpu", True, 192, "clamp")
+    assert args.overwrite and args.verbose
+
+
+@pytest.mark.parametrize(
+    "argv", [["a.wav", "--flac", "--mp3"], ["a.wav", "--int24", "--float32"], ["--shifts", "x"]]
+)
+def test_conflicting_or_bad_flags_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(argv)
+    assert caught.value.code == 2
+    assert "stemgui-separate: error:" in capsys.readouterr().err
+
+
+def test_no_track_and_bad_template_exit_2(capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main([])
+    assert caught.value.code == 2
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["a.wav", "--filename", "../{stem}.{ext}"])
+    assert caught.value.code == 2
+    assert "outside the output folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ([], ("wav", 16, False)),
+        (["--int24"], ("wav", 24, False)),
+        (["--float32"], ("wav", 32, True)),
+        (["--flac", "--int24"], ("flac", 24, False)),
+        (["--mp3", "--mp3-bitrate", "128"], ("mp3", 16, False)),
+    ],
+)
+def test_audio_format_from_flags(flags, expected):
+    fmt = cli.audio_format(cli.build_parser().parse_args(["a.wav", *flags]))
+    assert (fmt.kind, fmt.bits, fmt.float) == expected
+    assert fmt.extension == expected[0]
+    assert fmt.mp3_bitrate == (128 if "--mp3" in flags else 320)
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def test_good_and_corrupt_track(tmp_path, model_file, capsys):
+    good = write_song(tmp_path / "in" / "good.wav")
+    bad = tmp_path / "in" / "bad.mp3"
+    bad.write_bytes(b"\xff\xfb\x90" + bytes(range(256)) * 8)
+    status = cli.main([str(bad), str(tmp_path / "in" / "good.wav"), "-n", str(model_file),
+                       "--float32"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 1
+    bad_lines = [line for line in err.splitlines() if "bad.mp3" in line]
+    assert len(bad_lines) == 1, err
+    assert bad_lines[0].startswith("error:")
+    assert "Traceback" not in err
+    out = tmp_path / "separated" / "tiny" / "good"
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.wav" for n in NAMES)
+    for name, factor in zip(NAMES, FACTORS):
+        np.testing.assert_allclose(read(out / f"{name}.wav"), factor * good, atol=1e-6)
+    assert not (tmp_path / "separated" / "tiny" / "bad").exists()
+    log = (tmp_path / "logs" / LOG_FILE_NAME).read_text(encoding="utf-8")
+    assert "Traceback" in log and "bad.mp3" in log
+
+
+def test_verbose_shows_the_traceback(tmp_path, model_file, capsys):
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio at all")
+    assert cli.main([str(bad), "-n", str(model_file), "-v"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_folder_of_good_tracks_exit_0_and_output_folder_skipped(tmp_path, model_file, capsys):
+    songs = {name: write_song(tmp_path / "album" / f"{name}.wav", seed=i)
+             for i, name in enumerate(["one", "two"])}  # fmt: skip
+    write_song(tmp_path / "album" / "separated" / "old" / "x" / "vocals.wav")  # an earlier run
+    (tmp_path / "album" / "notes.txt").write_text("not a song")
+    out = tmp_path / "album" / "separated"
+    argv = [str(tmp_path / "album"), "-n", str(model_file), "-o", str(out), "--two-stems",
+            "vocals", "--float32", "--filename", "{track}-{stem}.{ext}"]  # fmt: skip
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    assert error_lines(capsys.readouterr().err) == []
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.wav"))
+    assert written == [
+        "old/x/vocals.wav",
+        "one-no_vocals.wav",
+        "one-vocals.wav",
+        "two-no_vocals.wav",
+        "two-vocals.wav",
+    ]
+    for name, mix in songs.items():
+        np.testing.assert_allclose(read(out / f"{name}-vocals.wav"), 0.0625 * mix, atol=1e-6)
+        np.testing.assert_allclose(read(out / f"{name}-no_vocals.wav"), 0.875 * mix, atol=1e-6)
+
+
+def test_existing_stems_are_kept_unless_overwrite(tmp_path, model_file, capsys):
+    write_song(tmp_path / "song.wav")
+    target = tmp_path / "separated" / "tiny" / "song" / "bass.wav"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"mine")
+    argv = ["song.wav", "-n", str(model_file)]
+    assert cli.main(argv) == 1
+    lines = error_lines(capsys.readouterr().err)
+    relative = target.relative_to(tmp_path)  # the output folder is given relative to cwd
+    assert lines[0] == (
+        f"error: song.wav: {relative}: exists already; choose another folder or allow overwriting"
+    )
+    assert len(lines) == 2 and lines[1].startswith("error: 1 of 1 track(s) failed; details in ")
+    assert target.read_bytes() == b"mine"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["bass.wav"]
+    assert cli.main([*argv, "--overwrite"]) == 0
+    assert sf.info(target).frames == int(0.3 * RATE)
+
+
+def test_missing_track_folder_without_songs_and_missing_model(tmp_path, model_file, capsys):
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["nowhere.wav", "empty", "-n", str(model_file)]) == 1
+    err = capsys.readouterr().err
+    assert len([line for line in err.splitlines() if "nowhere.wav" in line]) == 1
+    assert "empty: no audio files in this folder" in err
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", str(tmp_path / "absent.stemgui")]) == 1
+    assert len(error_lines(capsys.readouterr().err)) == 1
+
+
+def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", str(model_file), "--two-stems", "piano"]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert lines == ["error: there is no stem 'piano'; the stems are drums, bass, other, vocals"]
+    assert not (tmp_path / "separated").exists()
+
+
+# ----------------------------------------------------------------------------- python -m stemgui
+
+
+def test_python_m_stemgui_separate_dispatches(tmp_path, model_file, capsys):
+    write_song(tmp_path / "song.wav")
+    assert entry.main(["separate", "song.wav", "-n", str(model_file), "--two-stems", "bass"]) == 0
+    assert sorted(p.name for p in (tmp_path / "separated/tiny/song").iterdir()) == [
+        "bass.wav",
+        "no_bass.wav",
+    ]
+
+
+def test_python_m_stemgui_opens_the_window_with_its_arguments(monkeypatch):
+    import types
+
+    calls = []
+    fake = types.ModuleType("stemgui.ui.app")
+    fake.main = lambda argv=None: calls.append(argv) or 7
+    monkeypatch.setitem(sys.modules, "stemgui.ui.app", fake)
+    assert entry.main(["song.mp3"]) == 7
+    assert entry.main([]) == 7
+    assert calls == [["song.mp3"], []]
+
+
+def test_python_m_stemgui_without_the_window(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "stemgui.ui.app", None)  # the import fails as if absent
+    assert entry.main([]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "stemgui-separate" in err
+
+
+def test_hashed_model_file_name_gives_the_plain_model_folder(tmp_path, model_file, capsys):
+    hashed = model_file.with_name(f"tiny-{file_sha256(model_file)[:8]}.stemgui")
+    model_file.rename(hashed)
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", str(hashed), "--two-stems", "drums"]) == 0
+    assert (tmp_path / "separated/tiny/song/no_drums.wav").is_file()
+    tampered = hashed.with_name("tiny-00000000.stemgui")
+    hashed.rename(tampered)
+    assert cli.main(["song.wav", "-n", str(tampered), "--overwrite"]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "tiny-00000000.stemgui" in lines[0]
+
+
+# ----------------------------------------------------------------------------- models
+
+
+def test_list_models_prints_bundled_default_and_official(bundled, capsys):
+    assert cli.main(["--list-models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["tiny-bundled", "bundled", "(default)", "scales", "the", "mix"]
+    official = {line.split()[0]: line for line in lines[1:]}
+    assert {"htdemucs", "htdemucs_ft", "htdemucs_6s", "mdx_extra"} <= set(official)
+    assert "official" in official["htdemucs"]
+    assert "(downloaded on first use)" in official["htdemucs"]
+
+
+def test_default_model_is_the_bundled_one(tmp_path, bundled, capsys):
+    mix = write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "--float32", "--two-stems", "bass"]) == 0
+    folder = tmp_path / "separated" / bundled / "song"
+    np.testing.assert_allclose(read(folder / "bass.wav"), 0.25 * mix, atol=1e-6)
+    assert cli.main(["song.wav", "-n", bundled, "--overwrite"]) == 0
+
+
+def test_no_model_installed_fails_with_one_line(tmp_path, capsys):
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav"]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "no model is installed; choose one with -n" in lines[0]
+
+
+def test_official_model_is_downloaded_first(tmp_path, monkeypatch, capsys):
+    from stemgui.separation import download
+    from stemgui.separation.download import DownloadError
+
+    asked = []
+
+    def offline(url, dest, **kwargs):
+        asked.append((url, dest))
+        raise DownloadError(dest, "the network is unreachable; check the connection")
+
+    monkeypatch.setattr(download, "download_file", offline)
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", "htdemucs"]) == 1
+    assert asked == [
+        (
+            "https://dl.fbaipublicfiles.com/demucs/hybrid_transformer/955717e8-8726e21a.th",
+            tmp_path / "user" / "official" / "955717e8-8726e21a.th",
+        )
+    ]
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "network is unreachable" in lines[0]
+
+
+def test_unavailable_device_fails_with_one_line(tmp_path, model_file, capsys):
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", str(model_file), "-d", "quantum"]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "cannot run model tiny" in lines[0] and "quantum" in lines[0]
+
+
+# ----------------------------------------------------------------------------- logging
+
+
+def test_logging_setup_is_idempotent_and_quiet_without_verbose(tmp_path, capsys):
+    import logging
+
+    from stemgui.logs import setup_logging
+
+    root, ours = logging.getLogger(), logging.getLogger("stemgui")
+    before = (len(root.handlers), len(ours.handlers))
+    path = setup_logging()
+    once = (len(root.handlers), len(ours.handlers))
+    assert setup_logging() == path == tmp_path / "logs" / LOG_FILE_NAME
+    assert (len(root.handlers), len(ours.handlers)) == once == (before[0] + 1, before[1] + 1)
+    logging.getLogger("stemgui.audio.encode").info("engine detail")
+    logging.getLogger("stemgui.cli").info("front end news")
+    logging.getLogger("stemgui.stems").warning("something odd")
+    assert capsys.readouterr().err.splitlines() == ["front end news", "warning: something odd"]
+    text = path.read_text(encoding="utf-8")
+    assert "engine detail" in text and "front end news" in text and "something odd" in text
+
+
+@pytest.mark.parametrize(
+    ("flags", "format_", "subtype"),
+    [(["--flac", "--int24"], "FLAC", "PCM_24"), (["--mp3", "--mp3-bitrate", "128"], "MP3", None)],
+)
+def test_flac_and_mp3_outputs(tmp_path, model_file, flags, format_, subtype):
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", str(model_file), "--two-stems", "vocals", *flags]) == 0
+    ext = format_.lower()
+    files = sorted(p.name for p in (tmp_path / "separated/tiny/song").iterdir())
+    assert files == [f"no_vocals.{ext}", f"vocals.{ext}"]
+    info = sf.info(tmp_path / f"separated/tiny/song/vocals.{ext}")
+    assert info.format == format_ and info.samplerate == RATE and info.channels == 2
+    if subtype:
+        assert info.subtype == subtype
