@@ -1,0 +1,15 @@
+"""The desktop window: the only package that imports PySide6. It drives the engine, owns no DSP.
+
+- ``app``: ``main()`` for ``python -m stemgui`` (QApplication, logging, command-line songs).
+- ``window``: the main window, assembling the parts below.
+- ``queue``, ``queue_view``, ``controller``, ``worker``: the song queue, one song at a time on a
+  QThread worker that talks to widgets only through signals.
+- ``stemview``, ``waveview``: a row per stem (solo, mute, gain, waveform), playhead, loop region.
+- ``player``, ``transport_bar``: transport commands and the position poll; the transport bar.
+- ``export_dialog``, ``exporting``: what to export, and writing it on a thread.
+- ``settings``, ``separation_menus``, ``models``, ``get_models``: settings declared once, the
+  Model/Device/Quality menus, loading models on the worker, downloading official ones.
+- ``banner``: errors in plain words above the stems.
+
+torch is never imported at module level here: the window appears before the engine loads.
+"""

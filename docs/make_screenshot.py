@@ -1,0 +1,181 @@
+"""Take ``docs/screenshot.png``: the real window, under Xvfb, with a separated song loaded.
+
+    xvfb-run -s "-screen 0 1280x800x24" .venv/bin/python docs/make_screenshot.py
+
+No model ships yet, so the songs are generated here (drums, bass, chords, a sung-like melody)
+and an oracle separator hands back the stems they were mixed from, chunk by chunk, through the
+real worker thread, queue and window. The first song is separated, the second is shown half
+way, the third waits. Playback goes to a null output (Xvfb has no sound card).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import soundfile as sf
+
+RATE = 44100
+NAMES = ("drums", "bass", "other", "vocals")
+SECONDS = 40.0
+
+
+def synth_song(seed: int, seconds: float = SECONDS) -> np.ndarray:
+    """(4, 2, frames) float32 stems of a simple 4/4 song at 100 bpm."""
+    rng = np.random.default_rng(seed)
+    frames = int(seconds * RATE)
+    t = np.arange(frames) / RATE
+    beat = 60 / 100
+    stems = np.zeros((4, 2, frames), np.float32)
+    # drums: kick on 1 and 3, snare (noise) on 2 and 4, hats on eighths
+    for k, start in enumerate(np.arange(0, seconds, beat / 2)):
+        a = int(start * RATE)
+        n = min(int(0.25 * RATE), frames - a)
+        env = np.exp(-np.arange(n) / (0.03 * RATE))
+        if k % 4 == 0:
+            hit = (
+                0.8
+                * np.sin(2 * np.pi * 55 * np.arange(n) / RATE)
+                * np.exp(-np.arange(n) / (0.08 * RATE))
+            )
+        elif k % 4 == 2:
+            hit = 0.5 * rng.standard_normal(n) * env
+        else:
+            hit = 0.12 * rng.standard_normal(n) * env * 0.5
+        stems[0, :, a : a + n] += hit
+    # bass: root notes, one per beat
+    roots = [55.0, 55.0, 73.4, 82.4, 61.7, 61.7, 73.4, 49.0]
+    freq = np.array([roots[int(x / beat) % len(roots)] for x in np.arange(0, seconds, 1 / 200)])
+    f = np.repeat(freq, RATE // 200)[:frames]
+    f = np.pad(f, (0, frames - f.size), mode="edge")
+    phase = 2 * np.pi * np.cumsum(f) / RATE
+    pluck = np.exp(-((t % beat) / 0.35))
+    stems[1] = 0.45 * np.sin(phase) * pluck
+    # other: sustained chords, swelling per bar, entering after 4 bars
+    chord = sum(np.sin(2 * np.pi * m * 220 * t) for m in (1, 1.26, 1.5))
+    swell = 0.5 - 0.5 * np.cos(2 * np.pi * t / (4 * beat))
+    stems[2] = 0.12 * chord * swell * (t > 4 * beat * 2)
+    # vocals: phrases of a vibrato melody with gaps
+    melody = [440, 494, 523, 587, 523, 494, 440, 392]
+    note = np.array([melody[int(x / beat) % 8] for x in t[:: RATE // 100]])
+    nf = np.repeat(note, RATE // 100)[:frames]
+    nf = np.pad(nf, (0, frames - nf.size), mode="edge") * (1 + 0.01 * np.sin(2 * np.pi * 5.5 * t))
+    voice = np.sin(2 * np.pi * np.cumsum(nf) / RATE) + 0.3 * np.sin(
+        4 * np.pi * np.cumsum(nf) / RATE
+    )
+    phrase = ((t // (8 * beat)) % 2 == 1) * (
+        0.6 + 0.4 * np.sin(np.pi * (t % (8 * beat)) / (8 * beat))
+    )
+    stems[3] = 0.3 * voice * phrase
+    stems[:, 1] *= 0.9  # a little stereo difference
+    stems *= 0.55  # the mix stays below full scale
+    return stems.astype(np.float32)
+
+
+class OracleSeparator:
+    """Hands back the stems a generated song was mixed from, chunk by chunk, with progress."""
+
+    sources: ClassVar[list[str]] = list(NAMES)
+    samplerate = RATE
+    device = None
+    notes: ClassVar[list[str]] = []
+
+    class model:
+        audio_channels = 2
+
+    def __init__(self, songs: dict[int, np.ndarray], gate: threading.Event) -> None:
+        self.songs, self.gate = songs, gate
+
+    def separate(self, buffer, on_progress=None, cancel=None, out=None):
+        from stemgui.separation.separator import Progress
+
+        stems = self.songs[buffer.shape[1]]
+        frames = buffer.shape[1]
+        chunks = 20
+        for i in range(chunks):
+            a, b = i * frames // chunks, (i + 1) * frames // chunks
+            if frames == SECOND_SONG_FRAMES and i == 12:
+                self.gate.wait()
+            out[:, :, a:b] = stems[:, :, a:b]
+            on_progress(Progress(i + 1, chunks, 0, 1, b / RATE, frames / RATE, (i + 1) / chunks, b))
+        return out
+
+
+SECOND_SONG_FRAMES = int(37.0 * RATE)
+
+
+def main() -> int:
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from stemgui.playback.output import NullOutput
+    from stemgui.ui import settings as S
+    from stemgui.ui.queue import JobState
+    from stemgui.ui.window import MainWindow
+
+    out_path = Path(
+        sys.argv[1] if len(sys.argv) > 1 else Path(__file__).with_name("screenshot.png")
+    )
+    app = QApplication([sys.argv[0]])
+    folder = Path(tempfile.mkdtemp(prefix="stemgui-shot-"))
+    songs = {}
+    paths = []
+    for i, (title, seconds) in enumerate(
+        [("Evening Drive", SECONDS), ("Night Bus", 37.0), ("Harbour Lights", 35.0)]
+    ):
+        stems = synth_song(i, seconds)
+        songs[stems.shape[2]] = stems
+        path = folder / f"{title}.wav"
+        sf.write(path, stems.sum(axis=0).T, RATE, subtype="FLOAT")
+        paths.append(path)
+    gate = threading.Event()
+    settings = S.Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(
+        settings,
+        separator_factory=lambda options: (OracleSeparator(songs, gate), "oracle"),
+        output_factory=lambda s, m, t: NullOutput(s, m, t),
+        probe=False,
+    )
+    window.resize(1280, 800)
+    window.show()
+    window.device_label.setText("Device: CPU")
+    window.add_paths(paths)
+    first, second, _third = window.controller.model.jobs
+
+    def stage() -> None:
+        if second.fraction < 0.6:
+            QTimer.singleShot(50, stage)
+            return
+        window.select(first)
+        window.show_job(first)
+        rows = window.stems.rows
+        rows["vocals"].gain.setValue(-3)
+        rows["drums"].mute.setChecked(False)
+        rows["other"].solo.setChecked(False)
+        rows["bass"].gain.setValue(2)
+        frames = first.stemset.frames
+        window.player.set_loop(int(frames * 0.30), int(frames * 0.45))
+        window.player.seek(int(frames * 0.36))
+        QTimer.singleShot(300, shoot)
+
+    def shoot() -> None:
+        app.processEvents()
+        window.grab().save(str(out_path))
+        print(f"saved {out_path}; states: {[j.state.value for j in window.controller.model.jobs]}")
+        gate.set()
+        window.close()
+        app.quit()
+
+    QTimer.singleShot(100, stage)
+    assert first.state is not JobState.FAILED
+    return app.exec()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""``python -m stemgui``: the QApplication, logging to the user log folder, and the main window.
+
+Songs named on the command line are queued. torch is not imported here: the window is on screen
+before the separation engine loads on the worker thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from stemgui.logs import setup_logging
+
+logger = logging.getLogger(__name__)
+
+_window = None  # the open window (kept referenced while the app runs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stemgui", description="Split songs into stems, play them together, export them."
+    )
+    parser.add_argument("songs", nargs="*", type=Path, help="songs or folders to queue")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug messages on stderr")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Open the window (queueing the songs in ``argv``) and run until it closes."""
+    from PySide6.QtWidgets import QApplication
+
+    import stemgui
+    from stemgui.ui.window import MainWindow
+
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    # Qt takes its own options (-platform, -style) out of the list first.
+    app = QApplication.instance() or QApplication([sys.argv[0], *args_in])
+    qt_args = app.arguments()[1:] if argv is None else args_in
+    args = build_parser().parse_args([a for a in qt_args if a in args_in])
+    app.setApplicationName("stemgui")
+    app.setOrganizationName("stemgui")
+    app.setApplicationVersion(stemgui.__version__)
+    log_file = setup_logging(args.verbose, console=args.verbose)
+    logger.info("stemgui %s starting; log file %s", stemgui.__version__, log_file)
+
+    global _window
+    window = _window = MainWindow()
+    window.show()
+    if args.songs:
+        window.add_paths(args.songs)
+    previous_hook = sys.excepthook
+    sys.excepthook = report_uncaught
+    try:
+        return int(app.exec())
+    finally:
+        sys.excepthook = previous_hook
+        _window = None
+
+
+def report_uncaught(kind: type[BaseException], error: BaseException, traceback: Any) -> None:
+    """A bug in a slot: log it with its traceback and say so in the window, which goes on."""
+    logger.critical("uncaught exception", exc_info=(kind, error, traceback))
+    if _window is not None:
+        _window.show_error(
+            f"Something went wrong ({kind.__name__}: {error}). The details are in the log file."
+        )

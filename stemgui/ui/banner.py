@@ -1,0 +1,57 @@
+"""A message strip above the stems: errors in plain words, with a button to act and one to close."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+logger = logging.getLogger(__name__)
+
+
+class Banner(QFrame):
+    """Hidden until ``show_message``; the × hides it again."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setStyleSheet(
+            "#banner { background: #5a4a1a; border-radius: 4px; }#banner QLabel { color: #ffe9a8; }"
+        )
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAccessibleName("Message")
+        self.buttons: list[QPushButton] = []
+        self.close_button = QToolButton()
+        self.close_button.setText("×")
+        self.close_button.setAccessibleName("Close the message")
+        self.close_button.setAutoRaise(True)
+        self.close_button.clicked.connect(self.hide)
+        self._layout = layout
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.close_button)
+        self.hide()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def show_message(
+        self, text: str, actions: Sequence[tuple[str, Callable[[], None]]] = ()
+    ) -> None:
+        """Show ``text`` with one button per (label, callback) of ``actions``."""
+        self.label.setText(text)
+        for button in self.buttons:
+            self._layout.removeWidget(button)
+            button.deleteLater()
+        self.buttons = []
+        for label, callback in actions:
+            button = QPushButton(label)
+            button.clicked.connect(callback)
+            self._layout.insertWidget(self._layout.count() - 1, button)
+            self.buttons.append(button)
+        self.show()

@@ -1,0 +1,298 @@
+"""Runs the queue: one song at a time on the separation worker's thread.
+
+``QueueController`` lives on the GUI thread. It owns the ``QueueModel``, the worker and its
+``QThread``; it sends the next waiting job to the worker with a queued signal and turns the
+worker's signals into job state and its own signals for the window. Cancelling sets the job's
+``threading.Event``, which the separator checks between chunks.
+
+The same file separated again with the same options reuses the earlier stems (while that job
+is in the queue). Stems of long songs live in files (``np.memmap``) in a scratch folder of the
+user cache, removed at shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from stemgui.ui.queue import Job, JobState, QueueModel
+from stemgui.ui.worker import MEMMAP_BYTES, SeparationOptions, SeparationWorker, SeparatorFactory
+
+logger = logging.getLogger(__name__)
+
+_ETA_MIN_FRACTION = 0.02  # below this the estimate is noise
+
+
+def default_scratch_dir() -> Path:
+    """A folder of its own for this run, under ``<user cache>/stemgui/stems``."""
+    import platformdirs
+
+    root = platformdirs.user_cache_path("stemgui", appauthor=False) / "stems"
+    return root / f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def remove_scratch(folder: Path) -> None:
+    """Delete a scratch folder; what cannot be deleted (still mapped on Windows) is logged."""
+    if not folder.exists():
+        return
+
+    def report(function, path, error) -> None:
+        logger.warning("could not delete %s: %s", path, error)
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(folder, onexc=report)
+    else:
+        shutil.rmtree(folder, onerror=lambda function, path, info: report(function, path, info[1]))
+
+
+def cache_key(path: Path, options: SeparationOptions) -> tuple | None:
+    """What makes two separations give the same stems: the file (path, size, time) and options.
+
+    None when the file cannot be read (the worker reports why).
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, options)
+
+
+class QueueController(QObject):
+    """The queue and its worker thread.
+
+    Args:
+        options: called when a job starts, gives the ``SeparationOptions`` from the settings.
+        separator_factory: passed to the worker (tests inject a tiny model).
+        scratch_dir: where the stems of long songs are kept as files (``np.memmap``) rather
+            than in RAM; removed by ``shutdown``. Default: a new folder in the user cache.
+        memmap_bytes: stems larger than this go to ``scratch_dir``.
+        blocker: says why no song can start now ("no model yet"), or None; the queue waits
+            and shows the reason until ``resume()``.
+
+    Signals:
+        job_started(job): its ``stemset`` exists and fills in as it separates.
+        job_progress(job): ``fraction``, ``eta`` and ``stemset.frames_ready`` moved on.
+        job_ended(job): DONE, FAILED or CANCELLED.
+        device_changed(label): the device the separator runs on.
+        probed(models, catalogue, devices, error): see ``SeparationWorker.probed``.
+        idle(): nothing is left to run.
+    """
+
+    job_started = Signal(object)
+    job_progress = Signal(object)
+    job_ended = Signal(object)
+    device_changed = Signal(str)
+    probed = Signal(list, list, list, str)
+    idle = Signal()
+
+    _run = Signal(int, str, object, object)
+    _probe = Signal()
+
+    def __init__(
+        self,
+        options: Callable[[], SeparationOptions] = SeparationOptions,
+        separator_factory: SeparatorFactory | None = None,
+        parent: QObject | None = None,
+        scratch_dir: Path | None = None,
+        memmap_bytes: int = MEMMAP_BYTES,
+        blocker: Callable[[], str | None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.model = QueueModel(self)
+        self._options = options
+        self._blocker = blocker
+        self._current: Job | None = None
+        self._cancel: threading.Event | None = None
+        self._started_at = 0.0
+        self._thread = QThread()
+        self._thread.setObjectName("stemgui-separation")
+        self.scratch_dir = scratch_dir if scratch_dir is not None else default_scratch_dir()
+        self.worker = SeparationWorker(separator_factory, self.scratch_dir, memmap_bytes)
+        self.worker.moveToThread(self._thread)
+        self._run.connect(self.worker.run)
+        self._probe.connect(self.worker.probe)
+        self.worker.stage.connect(self._on_stage)
+        self.worker.started.connect(self._on_started)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.worker.device.connect(self.device_changed)
+        self.worker.probed.connect(self.probed)
+        self._thread.start()
+
+    @property
+    def current(self) -> Job | None:
+        """The job being worked on, or None."""
+        return self._current
+
+    def probe(self) -> None:
+        """Ask the worker for the models and devices (answered by ``probed``)."""
+        self._probe.emit()
+
+    def add(self, paths: Iterable[str | Path]) -> list[Job]:
+        """Queue songs; starts the first if nothing runs."""
+        jobs = self.model.add([Path(p) for p in paths])
+        self._start_next()
+        return jobs
+
+    def resume(self) -> None:
+        """Start the next song if the reason to wait went away."""
+        self._start_next()
+
+    def cancel(self, job: Job) -> None:
+        """Stop ``job``: at once if it waits, at the next chunk if it runs."""
+        if job is self._current:
+            if self._cancel is not None:
+                self._cancel.set()
+        elif job.state is JobState.WAITING:
+            self.model.update(job, state=JobState.CANCELLED, eta=None)
+            self.job_ended.emit(job)
+
+    def retry(self, job: Job) -> None:
+        """Queue a failed or cancelled job again."""
+        if job.state in (JobState.FAILED, JobState.CANCELLED):
+            self.model.update(
+                job,
+                state=JobState.WAITING,
+                error="",
+                fraction=0.0,
+                eta=None,
+                stemset=None,
+                waveforms=None,
+                notes=(),
+            )
+            self._start_next()
+
+    def remove(self, job: Job) -> None:
+        """Take ``job`` out of the queue (cancelling it first if it runs)."""
+        if job is self._current:
+            self.cancel(job)
+            job.removed = True  # dropped when the worker confirms the end
+            return
+        self.model.remove(job)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Cancel the running job and stop the worker thread."""
+        if self._cancel is not None:
+            self._cancel.set()
+        self._thread.quit()
+        if not self._thread.wait(timeout_ms):
+            logger.error("the separation thread did not stop within %d ms", timeout_ms)
+            return
+        remove_scratch(self.scratch_dir)
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _start_next(self) -> None:
+        if self._current is not None:
+            return
+        job = self.model.next_waiting()
+        if job is None:
+            self.idle.emit()
+            return
+        reason = self._blocker() if self._blocker is not None else None
+        self.model.set_hold(reason or "")
+        if reason:
+            logger.info("the queue waits: %s", reason)
+            return
+        options = self._options()
+        key = cache_key(job.path, options)
+        earlier = self._cached(key)
+        if earlier is not None:
+            logger.info("%s: reusing the stems separated earlier with the same settings", job.path)
+            self.model.update(
+                job,
+                state=JobState.LOADING,
+                stemset=earlier.stemset,
+                waveforms=earlier.waveforms,
+                model_name=earlier.model_name,
+            )
+            self.job_started.emit(job)
+            self.model.update(job, state=JobState.DONE, fraction=1.0, cache_key=key)
+            self.job_ended.emit(job)
+            self._start_next()
+            return
+        self._current = job
+        self._cancel = threading.Event()
+        self.model.update(
+            job, state=JobState.LOADING, fraction=0.0, eta=None, error="", cache_key=key
+        )
+        self._run.emit(job.id, str(job.path), options, self._cancel)
+
+    def _cached(self, key: tuple | None) -> Job | None:
+        """A finished job whose stems were made from the same file with the same options."""
+        if key is None:
+            return None
+        for job in self.model.jobs:
+            if job.state is JobState.DONE and job.cache_key == key and job.stemset is not None:
+                return job
+        return None
+
+    def _job(self, job_id: int) -> Job | None:
+        job = self._current
+        if job is None or job.id != job_id:
+            logger.debug("signal for job %d, which is no longer running", job_id)
+            return None
+        return job
+
+    @Slot(int, str)
+    def _on_stage(self, job_id: int, stage: str) -> None:
+        job = self._job(job_id)
+        if job is not None:
+            self.model.update(job, state=JobState(stage))
+            if job.state is JobState.SEPARATING:
+                self._started_at = time.monotonic()
+
+    @Slot(int, object, str)
+    def _on_started(self, job_id: int, stemset: Any, model_name: str) -> None:
+        job = self._job(job_id)
+        if job is not None:
+            self.model.update(job, stemset=stemset, model_name=model_name)
+            self.job_started.emit(job)
+
+    @Slot(int, float, int, object)
+    def _on_progress(self, job_id: int, fraction: float, frames_ready: int, notes: Any) -> None:
+        job = self._job(job_id)
+        if job is None:
+            return
+        eta = None
+        if fraction >= _ETA_MIN_FRACTION:
+            elapsed = time.monotonic() - self._started_at
+            eta = elapsed * (1.0 - fraction) / fraction
+        self.model.update(job, fraction=fraction, eta=eta, notes=tuple(notes))
+        self.job_progress.emit(job)
+
+    @Slot(int, object, object)
+    def _on_finished(self, job_id: int, stemset: Any, waveforms: Any) -> None:
+        self._end(job_id, state=JobState.DONE, fraction=1.0, stemset=stemset, waveforms=waveforms)
+
+    @Slot(int, str)
+    def _on_failed(self, job_id: int, message: str) -> None:
+        self._end(job_id, state=JobState.FAILED, error=message)
+
+    @Slot(int)
+    def _on_cancelled(self, job_id: int) -> None:
+        self._end(job_id, state=JobState.CANCELLED)
+
+    def _end(self, job_id: int, **changes: Any) -> None:
+        job = self._job(job_id)
+        if job is None:
+            return
+        self._current = None
+        self._cancel = None
+        self.model.update(job, eta=None, **changes)
+        if job.removed:
+            self.model.remove(job)
+        self.job_ended.emit(job)
+        self._start_next()

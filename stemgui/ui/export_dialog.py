@@ -1,0 +1,202 @@
+"""The export dialog: which stems, the mix as heard, format, folder and file name template.
+
+The dialog only builds an ``ExportRequest``; ``exporting.ExportRunner`` plans it, asks before
+replacing existing files, and writes it on a thread (see ``stemgui.ui.exporting``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stemgui.ui import settings as S
+from stemgui.ui.stemview import stem_label
+
+logger = logging.getLogger(__name__)
+
+MP3_BITRATES = (128, 192, 256, 320)
+
+
+def audio_format(kind: str, mp3_bitrate: int = 320) -> Any:
+    """The ``AudioFormat`` of one of ``settings.EXPORT_FORMATS``."""
+    from stemgui.audio.encode import AudioFormat
+
+    formats = {
+        "wav16": dict(kind="wav", bits=16),
+        "wav24": dict(kind="wav", bits=24),
+        "wav32f": dict(kind="wav", bits=32, float=True),
+        "flac16": dict(kind="flac", bits=16),
+        "flac24": dict(kind="flac", bits=24),
+        "mp3": dict(kind="mp3", mp3_bitrate=int(mp3_bitrate)),
+    }
+    return AudioFormat(**formats[kind])
+
+
+class ExportDialog(QDialog):
+    """Choose what to export for one song.
+
+    Args:
+        stems: the song's stem names.
+        settings: remembered choices (format, bit rate, folder, template).
+        default_folder: the folder when the settings name none (the song's folder).
+        two_stems: the two-stem setting ("off" or a stem name): preselects that export.
+        track, model: the song's name and the model's, for the file name example.
+    """
+
+    def __init__(
+        self,
+        stems: Sequence[str],
+        settings: S.Settings,
+        default_folder: Path,
+        two_stems: str = "off",
+        parent: QWidget | None = None,
+        track: str = "song",
+        model: str = "model",
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export stems")
+        self.settings = settings
+        layout = QVBoxLayout(self)
+
+        box = QGroupBox("What to export")
+        stems_layout = QVBoxLayout(box)
+        self.stem_boxes: dict[str, QCheckBox] = {}
+        for name in stems:
+            check = QCheckBox(stem_label(name))
+            check.setChecked(True)
+            self.stem_boxes[name] = check
+            stems_layout.addWidget(check)
+        self.two_stems = QCheckBox()
+        self.two_stems_name = (
+            two_stems if two_stems in stems else ("vocals" if "vocals" in stems else "")
+        )
+        if f"no_{self.two_stems_name}" in stems:  # the song is in two stems already
+            self.two_stems_name = ""
+        if self.two_stems_name:
+            self.two_stems.setText(
+                f"Two stems: {self.two_stems_name} and no_{self.two_stems_name} (the rest summed)"
+            )
+            self.two_stems.setChecked(two_stems in stems)
+            stems_layout.addWidget(self.two_stems)
+        self.mix = QCheckBox("Export what I hear (the current mix, with solo, mute and gain)")
+        stems_layout.addWidget(self.mix)
+        layout.addWidget(box)
+
+        form = QFormLayout()
+        self.format = QComboBox()
+        for key, label in S.EXPORT_FORMATS.items():
+            self.format.addItem(label, key)
+        self.format.setCurrentIndex(self.format.findData(settings.get(S.EXPORT_FORMAT)))
+        self.bitrate = QComboBox()
+        for rate in MP3_BITRATES:
+            self.bitrate.addItem(f"{rate} kbps", rate)
+        self.bitrate.setCurrentIndex(self.bitrate.findData(settings.get(S.MP3_BITRATE)))
+        self.format.currentIndexChanged.connect(self._format_changed)
+        form.addRow("Format", self.format)
+        form.addRow("MP3 bit rate", self.bitrate)
+        self.folder = QLineEdit(settings.get(S.EXPORT_FOLDER) or str(default_folder))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        folder_line = QHBoxLayout()
+        folder_line.addWidget(self.folder, 1)
+        folder_line.addWidget(browse)
+        form.addRow("Folder", folder_line)
+        self.template = QLineEdit(settings.get(S.EXPORT_TEMPLATE))
+        self.template.setToolTip("Keys: {track}, {stem}, {model}, {ext}; / makes folders")
+        form.addRow("File names", self.template)
+        self.example = QLabel()
+        self.example.setWordWrap(True)
+        form.addRow("", self.example)
+        layout.addLayout(form)
+        self._names = (track, model, next(iter(stems), "vocals"))
+        self.template.textChanged.connect(self._show_example)
+        self.folder.textChanged.connect(self._show_example)
+        self.format.currentIndexChanged.connect(self._show_example)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.two_stems.toggled.connect(self._two_stems_changed)
+        self._format_changed()
+        self._two_stems_changed()
+        self._show_example()
+
+    def _show_example(self) -> None:
+        """The first file's path under the folder, or what is wrong with the template."""
+        from stemgui.errors import ExportError
+        from stemgui.export.naming import render
+
+        track, model, stem = self._names
+        extension = audio_format(self.format.currentData()).extension
+        try:
+            path = render(
+                self.template.text(),
+                self.folder.text(),
+                track=track,
+                stem=stem,
+                model=model,
+                ext=extension,
+            )
+        except ExportError as error:
+            self.example.setStyleSheet("color: #d9534f;")
+            self.example.setText(error.reason)
+            return
+        self.example.setStyleSheet("")
+        self.example.setText(f"e.g. {path}")
+
+    def _format_changed(self) -> None:
+        self.bitrate.setEnabled(self.format.currentData() == "mp3")
+
+    def _two_stems_changed(self) -> None:
+        for check in self.stem_boxes.values():
+            check.setEnabled(not self.two_stems.isChecked())
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    def request(self, mixer: Any = None, overwrite: bool = False) -> Any:
+        """The ``ExportRequest`` the dialog describes (``mixer`` gives the heard mix's gains)."""
+        from stemgui.export.exporter import ExportRequest
+
+        two = self.two_stems_name if self.two_stems.isChecked() else None
+        stems = [name for name, check in self.stem_boxes.items() if check.isChecked()]
+        return ExportRequest(
+            folder=Path(self.folder.text()).expanduser(),
+            stems=stems,
+            mix_gains=tuple(mixer.gains) if (self.mix.isChecked() and mixer is not None) else None,
+            two_stems=two,
+            fmt=audio_format(self.format.currentData(), self.bitrate.currentData()),
+            template=self.template.text(),
+            overwrite=overwrite,
+        )
+
+    def remember(self) -> None:
+        """Keep the format, bit rate and template for next time (and a folder that was typed)."""
+        self.settings.set(S.EXPORT_FORMAT, self.format.currentData())
+        self.settings.set(S.MP3_BITRATE, self.bitrate.currentData())
+        self.settings.set(S.EXPORT_TEMPLATE, self.template.text())
+        self.settings.set(S.EXPORT_FOLDER, self.folder.text())

@@ -1,0 +1,227 @@
+""" "Get models": download the official Demucs models, with progress, cancel and verification.
+
+The model store does the work (``ModelStore.download``: resumable, sha256-checked, moved into
+place only when whole) on a Python thread; ``DownloadTask`` brings its progress and its end back
+to the GUI thread as signals. A download that fails or is cancelled keeps its partial file and
+resumes next time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stemgui.errors import StemguiError
+
+logger = logging.getLogger(__name__)
+
+
+class DownloadTask(QObject):
+    """Downloads one official model on a thread.
+
+    Signals:
+        progress(file, done, total): bytes of ``file`` so far; ``total`` -1 when unknown.
+        done(name): every file of the model is here and verified.
+        failed(name, message): what went wrong, in words.
+        cancelled(name): stopped on request (the partial file is kept).
+    """
+
+    progress = Signal(str, int, int)
+    done = Signal(str)
+    failed = Signal(str, str)
+    cancelled = Signal(str)
+
+    def __init__(self, name: str, root_url: str | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.root_url = root_url
+        self.cancel_event = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stemgui-download", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        from stemgui.ui.models import make_store
+
+        def report(file: str, done: int, total: int | None) -> None:
+            self.progress.emit(file, int(done), -1 if total is None else int(total))
+
+        try:
+            make_store(self.root_url).download(
+                self.name, on_progress=report, cancel=self.cancel_event
+            )
+        except StemguiError as error:
+            if self.cancel_event.is_set():
+                logger.info("download of %s cancelled", self.name)
+                self.cancelled.emit(self.name)
+            else:
+                logger.warning("download of %s failed: %s", self.name, error)
+                self.failed.emit(self.name, str(error))
+        except Exception as error:  # a bug: report it rather than lose it on a thread
+            logger.exception("download of %s failed unexpectedly", self.name)
+            self.failed.emit(self.name, f"unexpected error: {error}")
+        else:
+            logger.info("downloaded %s", self.name)
+            self.done.emit(self.name)
+
+
+class ModelsDialog(QDialog):
+    """The official models, which are here, and a button to download the selected one.
+
+    Args:
+        catalogue: (name, description, downloaded) of each official model.
+        root_url: where to download from (None: the Demucs authors' server).
+
+    Signals:
+        downloaded(name): a model finished downloading and can be used.
+    """
+
+    downloaded = Signal(str)
+
+    def __init__(
+        self,
+        catalogue: list[tuple[str, str, bool]],
+        root_url: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Get models")
+        self.resize(640, 360)
+        self.root_url = root_url
+        self.task: DownloadTask | None = None
+        self.rows = {name: row for row, (name, _text, _here) in enumerate(catalogue)}
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "The official Demucs models, published by their authors. Each file is checked "
+            "(sha256) before it is used. htdemucs is the usual choice (about 80 MB)."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.table = QTableWidget(len(catalogue), 3)
+        self.table.setHorizontalHeaderLabels(["Model", "Description", "Status"])
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for row, (name, text, here) in enumerate(catalogue):
+            self.table.setItem(row, 0, QTableWidgetItem(name))
+            self.table.setItem(row, 1, QTableWidgetItem(text))
+            self.table.setItem(row, 2, QTableWidgetItem("downloaded" if here else "not downloaded"))
+        layout.addWidget(self.table, 1)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.hide()
+        layout.addWidget(self.status)
+        layout.addWidget(self.bar)
+        buttons = QHBoxLayout()
+        self.download_button = QPushButton("Download")
+        self.cancel_button = QPushButton("Cancel download")
+        self.close_button = QPushButton("Close")
+        buttons.addStretch(1)
+        for button in (self.download_button, self.cancel_button, self.close_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        self.download_button.clicked.connect(self.download_selected)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close)
+        self.table.itemSelectionChanged.connect(self._update)
+        if "htdemucs" in self.rows:
+            self.table.selectRow(self.rows["htdemucs"])
+        if not catalogue:
+            self.status.setText("The list of official models is not loaded yet; try again soon.")
+        self._update()
+
+    def selected(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.table.item(rows[0].row(), 0).text() if rows else None
+
+    def _update(self) -> None:
+        busy = self.task is not None
+        name = self.selected()
+        here = name is not None and self.table.item(self.rows[name], 2).text() == "downloaded"
+        self.download_button.setEnabled(not busy and name is not None and not here)
+        self.cancel_button.setEnabled(busy)
+
+    def download_selected(self) -> DownloadTask | None:
+        name = self.selected()
+        if name is None or self.task is not None:
+            return None
+        self.task = task = DownloadTask(name, self.root_url)
+        task.progress.connect(self._progress)
+        task.done.connect(self._done)
+        task.failed.connect(self._failed)
+        task.cancelled.connect(self._cancelled)
+        self._set_status(name, "downloading…")
+        self.status.setText(f"Downloading {name}…")
+        self.bar.setRange(0, 0)
+        self.bar.show()
+        task.start()
+        self._update()
+        return task
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def _set_status(self, name: str, text: str) -> None:
+        self.table.item(self.rows[name], 2).setText(text)
+
+    def _progress(self, file: str, done: int, total: int) -> None:
+        megabytes = done / 1e6
+        if total > 0:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(round(1000 * done / total))
+            self.status.setText(f"{file}: {megabytes:.1f} of {total / 1e6:.1f} MB")
+        else:
+            self.status.setText(f"{file}: {megabytes:.1f} MB")
+
+    def _finish(self, name: str, status: str, message: str) -> None:
+        self.task = None
+        self.bar.hide()
+        self._set_status(name, status)
+        self.status.setText(message)
+        self._update()
+
+    def _done(self, name: str) -> None:
+        self._finish(name, "downloaded", f"{name} is downloaded and verified; it is selected.")
+        self.downloaded.emit(name)
+
+    def _failed(self, name: str, message: str) -> None:
+        self._finish(name, "failed", f"Download failed: {message}")
+
+    def _cancelled(self, name: str) -> None:
+        self._finish(
+            name, "cancelled", "Download cancelled; it resumes where it stopped next time."
+        )
+
+    def closeEvent(self, event) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.task.wait(10)
+        super().closeEvent(event)

@@ -1,0 +1,188 @@
+"""Plays the selected song: a ``Transport``, the song's ``MixerState`` and an audio output.
+
+The output's callback (``stemgui.playback``) mixes the stems; this object only gives commands
+and polls. A ``QTimer`` reads the transport's position (and the output's error) every
+``POLL_MS`` and moves the ``Timeline``'s playhead. Without an audio device ``open_output``
+raises ``AudioDeviceError``: playback is then off, ``unavailable`` says why, and seeking, looping,
+the mixer and export keep working.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from stemgui.ui.waveview import Timeline
+
+logger = logging.getLogger(__name__)
+
+POLL_MS = 30
+
+OutputFactory = Callable[[Any, Any, Any], Any]
+"""(stemset, mixer, transport) -> an output with ``close()`` (and optionally ``poll()``)."""
+
+
+def default_output_factory(stemset: Any, mixer: Any, transport: Any) -> Any:
+    from stemgui.playback.output import open_output
+
+    return open_output(stemset, mixer, transport)
+
+
+class Player(QObject):
+    """Transport commands and the position poll for the song on screen.
+
+    Signals:
+        state_changed(): play state, loop or song changed (for the transport bar).
+        position_changed(frame): the playhead moved.
+        unavailable(message): playback is off for this reason ("" when it works again).
+    """
+
+    state_changed = Signal()
+    position_changed = Signal(int)
+    unavailable = Signal(str)
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        output_factory: OutputFactory = default_output_factory,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.timeline = timeline
+        self._output_factory = output_factory
+        self.transport: Any = None
+        self.output: Any = None
+        self.mixer: Any = None
+        self.stemset: Any = None
+        self.error = ""
+        self.master_db = 0.0
+        self._last_position = -1
+        self._last_state: Any = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        timeline.seek_requested.connect(self.seek)
+        timeline.loop_requested.connect(self.set_loop)
+
+    @property
+    def loaded(self) -> bool:
+        return self.transport is not None
+
+    @property
+    def can_play(self) -> bool:
+        return self.output is not None
+
+    def load(self, stemset: Any, mixer: Any) -> None:
+        """Play ``stemset`` from now on (stopped at the start), through a new output."""
+        from stemgui.errors import StemguiError
+        from stemgui.playback.transport import Transport
+
+        self.unload()
+        self.stemset, self.mixer = stemset, mixer
+        mixer.set_master_db(self.master_db)
+        self.transport = Transport(stemset.frames, stemset.samplerate)
+        self.timeline.reset(stemset.frames, stemset.samplerate)
+        try:
+            self.output = self._output_factory(stemset, mixer, self.transport)
+        except StemguiError as error:  # AudioDeviceError: no device, no PortAudio
+            logger.warning("playback unavailable: %s", error)
+            self.output = None
+            self.error = str(error)
+            self.unavailable.emit(self.error)
+        else:
+            if self.error:
+                self.error = ""
+                self.unavailable.emit("")
+        self.timer.start()
+        self.state_changed.emit()
+
+    def unload(self) -> None:
+        self.timer.stop()
+        if self.output is not None:
+            self.output.close()
+        self.output = self.transport = self.stemset = self.mixer = None
+        self._last_position, self._last_state = -1, None
+        self.state_changed.emit()
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def toggle(self) -> None:
+        if self.transport is None:
+            return
+        if not self.can_play and not self.transport.playing:
+            self.unavailable.emit(self.error or "Playback is not available.")
+            return
+        self.transport.toggle()
+        self.poll()
+
+    def stop(self) -> None:
+        if self.transport is not None:
+            self.transport.stop()
+            self.poll()
+
+    def seek(self, frame: int) -> None:
+        if self.transport is not None:
+            self.transport.seek(frame)
+            self.poll()
+
+    def nudge(self, seconds: float) -> None:
+        """Seek ``seconds`` forward (negative: back) from the current position."""
+        if self.transport is not None:
+            self.seek(self.transport.position + round(seconds * self.transport.samplerate))
+
+    def set_loop(self, start: int, end: int) -> None:
+        """Loop frames [start, end) and turn the loop on."""
+        if self.transport is not None and end > start:
+            self.transport.set_loop(start, end, enabled=True)
+            if not start <= self.transport.position < end:
+                self.transport.seek(start)
+            self.poll()
+
+    def set_loop_enabled(self, enabled: bool) -> None:
+        if self.transport is None:
+            return
+        if enabled and self.transport.loop is None:
+            # No region yet: loop what is on screen.
+            start, stop = self.timeline.view
+            if stop > start:
+                self.transport.set_loop(start, stop, enabled=True)
+        else:
+            self.transport.set_loop_enabled(enabled)
+        self.poll()
+
+    def toggle_loop(self) -> None:
+        if self.transport is not None:
+            self.set_loop_enabled(not self.transport.loop_enabled)
+
+    def set_master_db(self, db: float) -> None:
+        """The master gain of every song from now on."""
+        self.master_db = float(db)
+        if self.mixer is not None:
+            self.mixer.set_master_db(db)
+
+    # -- polling ----------------------------------------------------------------------------
+
+    def poll(self) -> None:
+        """Move the playhead to the transport's position; notice state changes and failures."""
+        transport = self.transport
+        if transport is None:
+            return
+        if self.output is not None:
+            poll = getattr(self.output, "poll", None)
+            message = poll() if poll is not None else getattr(self.output, "error", None)
+            if message and message != self.error:
+                self.error = message
+                self.unavailable.emit(message)
+        position = transport.position
+        if position != self._last_position:
+            self._last_position = position
+            self.timeline.set_position(position)
+            self.position_changed.emit(position)
+        self.timeline.set_loop(transport.loop, transport.loop_enabled)
+        state = (transport.state, transport.loop, transport.loop_enabled)
+        if state != self._last_state:
+            self._last_state = state
+            self.state_changed.emit()

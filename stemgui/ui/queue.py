@@ -1,0 +1,193 @@
+"""The song queue: one ``Job`` per song, and the list model the queue view shows.
+
+A job moves ``WAITING -> DECODING -> LOADING -> SEPARATING -> DONE``, or ends ``FAILED`` (with
+the reason in plain words) or ``CANCELLED``. Retrying a failed or cancelled job puts it back to
+``WAITING``. The model only holds state; ``controller.QueueController`` decides what runs.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+
+logger = logging.getLogger(__name__)
+
+
+class JobState(enum.Enum):
+    WAITING = "waiting"
+    DECODING = "decoding"
+    LOADING = "loading model"
+    SEPARATING = "separating"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Being worked on right now."""
+        return self in (JobState.DECODING, JobState.LOADING, JobState.SEPARATING)
+
+    @property
+    def ended(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Job:
+    """One song in the queue.
+
+    ``stemset`` appears when separation starts (silent, filled in as chunks finish) and is
+    complete once ``state`` is DONE. ``eta`` is the estimated seconds left, or None.
+    """
+
+    path: Path
+    id: int = field(default_factory=lambda: next(_ids))
+    state: JobState = JobState.WAITING
+    fraction: float = 0.0
+    eta: float | None = None
+    error: str = ""
+    stemset: Any = None  # stemgui.stems.stemset.StemSet
+    waveforms: Any = None  # stemgui.stems.waveform.StemWaveforms of the finished stems
+    model_name: str = ""
+    notes: tuple[str, ...] = ()
+    export_folder: Path | None = None
+    mixer: Any = None  # stemgui.stems.mixer.MixerState, made when the stems are first shown
+    cache_key: tuple | None = None  # the file and the options its stems were made with
+    hold: str = ""  # why the queue does not start it yet ("no model yet")
+    removed: bool = False  # taken out while running: dropped when it ends
+
+    @property
+    def title(self) -> str:
+        return self.path.name
+
+    def status_text(self) -> str:
+        """The state in words, as the queue shows it."""
+        if self.state is JobState.SEPARATING:
+            text = f"separating {math.floor(self.fraction * 100):d} %"
+            if self.eta is not None and self.eta >= 1:
+                text += f", {format_duration(self.eta)} left"
+            return text
+        if self.state is JobState.FAILED:
+            return f"failed: {self.error}"
+        if self.state is JobState.WAITING and self.hold:
+            return f"waiting: {self.hold}"
+        return self.state.value
+
+
+def format_duration(seconds: float) -> str:
+    """``m:ss`` (or ``h:mm:ss``) of a duration in seconds."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+class QueueModel(QAbstractListModel):
+    """The jobs, in queue order, for a ``QListView``.
+
+    Roles: DisplayRole "name — state", ToolTipRole the path and the full error, ``JobRole`` the
+    ``Job`` itself.
+    """
+
+    JobRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._jobs: list[Job] = []
+
+    # -- Qt model ---------------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._jobs):
+            return None
+        job = self._jobs[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{job.title} — {job.status_text()}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tip = str(job.path)
+            if job.error:
+                tip += "\n" + job.error
+            for note in job.notes:
+                tip += "\n" + note
+            return tip
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{job.title}, {job.status_text()}"
+        if role == self.JobRole:
+            return job
+        return None
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    @property
+    def jobs(self) -> list[Job]:
+        return list(self._jobs)
+
+    def add(self, paths: list[Path]) -> list[Job]:
+        """Append a waiting job per path (a path already waiting or running is skipped)."""
+        busy = {job.path.absolute() for job in self._jobs if not job.state.ended}
+        new = [Job(Path(p)) for p in paths if Path(p).absolute() not in busy]
+        if new:
+            first = len(self._jobs)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            self._jobs.extend(new)
+            self.endInsertRows()
+        return new
+
+    def remove(self, job: Job) -> None:
+        row = self.row_of(job)
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._jobs[row]
+        self.endRemoveRows()
+
+    def move(self, job: Job, offset: int) -> None:
+        """Move ``job`` up (-1) or down (+1) in the queue."""
+        row = self.row_of(job)
+        target = min(max(row + offset, 0), len(self._jobs) - 1)
+        if target == row:
+            return
+        destination = target + 1 if target > row else target
+        self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), destination)
+        self._jobs.insert(target, self._jobs.pop(row))
+        self.endMoveRows()
+
+    def row_of(self, job: Job) -> int:
+        for row, candidate in enumerate(self._jobs):
+            if candidate is job:
+                return row
+        raise KeyError(f"job {job.id} is not in the queue")
+
+    def find(self, job_id: int) -> Job | None:
+        return next((job for job in self._jobs if job.id == job_id), None)
+
+    def next_waiting(self) -> Job | None:
+        return next((job for job in self._jobs if job.state is JobState.WAITING), None)
+
+    def set_hold(self, reason: str) -> None:
+        """Show why waiting songs do not start ("" once they may)."""
+        for row, job in enumerate(self._jobs):
+            if job.state is JobState.WAITING and job.hold != reason:
+                job.hold = reason
+                index = self.index(row)
+                self.dataChanged.emit(index, index)
+
+    def update(self, job: Job, **changes: Any) -> None:
+        """Change fields of ``job`` and tell the views."""
+        for name, value in changes.items():
+            setattr(job, name, value)
+        index = self.index(self.row_of(job))
+        self.dataChanged.emit(index, index)

@@ -1,0 +1,184 @@
+"""The queue on screen: each song's name, state and progress bar, and the buttons below."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stemgui.ui.queue import Job, JobState, QueueModel
+
+logger = logging.getLogger(__name__)
+
+_PAD = 6
+_BAR = 4
+_STATE_COLOURS = {
+    JobState.FAILED: "#d9534f",
+    JobState.CANCELLED: "#8a8a8a",
+    JobState.DONE: "#3fa45b",
+}
+
+
+class QueueDelegate(QStyledItemDelegate):
+    """Two lines per song, with a progress bar while it is being worked on."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        job = index.data(QueueModel.JobRole)
+        if job is None:
+            super().paint(painter, option, index)
+            return
+        background = QStyleOptionViewItem(option)
+        self.initStyleOption(background, index)
+        background.text = ""
+        widget = option.widget
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, widget)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
+        text = palette.highlightedText().color() if selected else palette.text().color()
+        rect = option.rect.adjusted(_PAD, 3, -_PAD, -3)
+        painter.save()
+        title_font = QFont(option.font)
+        title_font.setBold(True)
+        painter.setFont(title_font)
+        painter.setPen(text)
+        line = QFontMetrics(title_font).height()
+        title = QFontMetrics(title_font).elidedText(
+            job.title, Qt.TextElideMode.ElideMiddle, rect.width()
+        )
+        painter.drawText(
+            QRect(rect.x(), rect.y(), rect.width(), line), Qt.AlignmentFlag.AlignLeft, title
+        )
+        painter.setFont(option.font)
+        status_colour = _STATE_COLOURS.get(job.state)
+        painter.setPen(QColor(status_colour) if status_colour and not selected else text)
+        status = QFontMetrics(option.font).elidedText(
+            job.status_text(), Qt.TextElideMode.ElideRight, rect.width()
+        )
+        painter.drawText(
+            QRect(rect.x(), rect.y() + line, rect.width(), line), Qt.AlignmentFlag.AlignLeft, status
+        )
+        if job.state.active:
+            bar = QRect(rect.x(), rect.bottom() - _BAR + 1, rect.width(), _BAR)
+            painter.fillRect(bar, palette.mid())
+            done = QRect(
+                bar.x(), bar.y(), int(bar.width() * max(0.0, min(job.fraction, 1.0))), _BAR
+            )
+            painter.fillRect(done, QColor("#3d9be9") if not selected else text)
+        painter.restore()
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        line = QFontMetrics(option.font).height()
+        return QSize(200, 2 * line + _BAR + 12)
+
+
+class QueuePanel(QWidget):
+    """The queue list and its buttons (cancel, retry, remove, move up/down, show folder).
+
+    The buttons act on the selected job through the callbacks given to ``connect_actions``;
+    the panel enables them from the job's state.
+
+    Signals:
+        current_changed(job): the selected job (None when nothing is selected).
+    """
+
+    current_changed = Signal(object)
+
+    def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.view = QListView()
+        self.view.setModel(model)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAccessibleName("Song queue")
+        self.view.setItemDelegate(QueueDelegate(self.view))
+        self.view.setUniformItemSizes(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.retry_button = QPushButton("Retry")
+        self.remove_button = QPushButton("Remove")
+        self.up_button = QPushButton("↑")
+        self.down_button = QPushButton("↓")
+        self.reveal_button = QPushButton("Show folder")
+        self.up_button.setAccessibleName("Move up")
+        self.down_button.setAccessibleName("Move down")
+        self.reveal_button.setToolTip("Open the folder the stems were exported to")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 0, 6)
+        layout.addWidget(QLabel("<b>Queue</b>"))
+        layout.addWidget(self.view, 1)
+        for row in (
+            (self.cancel_button, self.retry_button, self.remove_button),
+            (self.up_button, self.down_button, self.reveal_button),
+        ):
+            line = QHBoxLayout()
+            for button in row:
+                line.addWidget(button)
+            layout.addLayout(line)
+        self.view.selectionModel().currentChanged.connect(
+            lambda current, _previous: self.current_changed.emit(self.selected_job())
+        )
+        for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved, model.rowsMoved):
+            signal.connect(lambda *_: self.update_buttons())
+        self.current_changed.connect(lambda _job: self.update_buttons())
+        self.update_buttons()
+
+    def connect_actions(
+        self,
+        cancel: Callable[[Job], None],
+        retry: Callable[[Job], None],
+        remove: Callable[[Job], None],
+        reveal: Callable[[Job], None],
+    ) -> None:
+        """What the buttons do with the selected job."""
+        for button, action in (
+            (self.cancel_button, cancel),
+            (self.retry_button, retry),
+            (self.remove_button, remove),
+            (self.reveal_button, reveal),
+            (self.up_button, lambda job: self.model.move(job, -1)),
+            (self.down_button, lambda job: self.model.move(job, 1)),
+        ):
+            button.clicked.connect(lambda _=False, act=action: self._on_selected(act))
+
+    def selected_job(self) -> Job | None:
+        index = self.view.currentIndex()
+        return index.data(QueueModel.JobRole) if index.isValid() else None
+
+    def select(self, job: Job) -> None:
+        self.view.setCurrentIndex(self.model.index(self.model.row_of(job)))
+
+    def _on_selected(self, action: Callable[[Job], None]) -> None:
+        job = self.selected_job()
+        if job is not None:
+            action(job)
+            self.update_buttons()
+
+    def update_buttons(self) -> None:
+        job = self.selected_job()
+        state = job.state if job is not None else None
+        self.cancel_button.setEnabled(state is not None and not state.ended)
+        self.retry_button.setEnabled(state in (JobState.FAILED, JobState.CANCELLED))
+        for button in (self.remove_button, self.up_button, self.down_button, self.reveal_button):
+            button.setEnabled(job is not None)

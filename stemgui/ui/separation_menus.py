@@ -1,0 +1,222 @@
+"""The Model, Device and Quality menus: how songs are separated, kept in the settings.
+
+``SeparationMenus`` knows which models exist (the worker's probe answers, since listing them
+loads torch), whether one can be used, and turns the settings into ``SeparationOptions``. It
+says "no model" in plain words (``availability_changed``, ``problem()``) rather than pretend.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from stemgui.ui import settings as S
+from stemgui.ui.get_models import ModelsDialog
+from stemgui.ui.models import MODEL_FILE_FILTER, NO_MODEL_MESSAGE, display_name, is_model_file
+from stemgui.ui.worker import SeparationOptions
+
+logger = logging.getLogger(__name__)
+
+
+class SeparationMenus(QObject):
+    """The three menus and the model state behind them.
+
+    Args:
+        settings: where the choices are kept.
+        window: parent of the menus and dialogs.
+        probe: asks the worker to list the models and devices again.
+
+    Signals:
+        availability_changed(): ``has_model()`` or ``problem()`` may have changed.
+        device_text(label): the device the settings choose, for the status bar.
+        downloaded(name): an official model was downloaded and can be used.
+    """
+
+    availability_changed = Signal()
+    device_text = Signal(str)
+    downloaded = Signal(str)
+
+    def __init__(self, settings: S.Settings, window: QWidget, probe: Callable[[], None]) -> None:
+        super().__init__(window)
+        self.settings = settings
+        self.window = window
+        self._probe = probe
+        self.store_models: list[str] | None = None  # None until the worker answered
+        self.catalogue: list[tuple[str, str, bool]] = []  # official: name, text, downloaded
+        self.root_url: str | None = None  # where official models download from
+        self.dialog: ModelsDialog | None = None
+        self.probing = False  # the worker has been asked and has not answered yet
+
+        self.model_menu = QMenu("&Model", window)
+        self.model_group = QActionGroup(self)
+        self.model_menu.aboutToShow.connect(self.fill_model_menu)
+        self.fill_model_menu()
+        self.device_menu = QMenu("&Device", window)
+        self.device_group = QActionGroup(self)
+        self.fill_device_menu([("auto", "Automatic"), ("cpu", "CPU")])
+        self.quality_menu = QMenu("&Quality", window)
+        self._build_quality_menu()
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def options(self) -> SeparationOptions:
+        """What the next song is separated with."""
+        quality = self.settings.quality()
+        two = self.settings.get(S.TWO_STEMS)
+        return SeparationOptions(
+            model=self.settings.get(S.MODEL),
+            device=self.settings.get(S.DEVICE),
+            segment=quality.segment,
+            overlap=quality.overlap,
+            shifts=quality.shifts,
+            two_stems=None if two == "off" else two,
+        )
+
+    def _set(self, setting: S.Setting, value: Any) -> None:
+        self.settings.set(setting, value)
+        logger.info("setting %s = %r", setting.key, value)
+
+    # -- menus ------------------------------------------------------------------------------
+
+    def _build_quality_menu(self) -> None:
+        menu = self.quality_menu
+        group = QActionGroup(self)
+        current = self.settings.get(S.QUALITY)
+        for key, preset in S.QUALITY_PRESETS.items():
+            action = menu.addAction(preset.label)
+            action.setCheckable(True)
+            action.setChecked(key == current)
+            action.setToolTip(f"overlap {preset.overlap:.0%}, {preset.shifts} random shifts")
+            action.triggered.connect(lambda _=False, k=key: self._set(S.QUALITY, k))
+            group.addAction(action)
+        menu.addSeparator()
+        self.two_stems_action = menu.addAction("Two stems: vocals / instrumental")
+        self.two_stems_action.setCheckable(True)
+        self.two_stems_action.setChecked(self.settings.get(S.TWO_STEMS) != "off")
+        self.two_stems_action.triggered.connect(
+            lambda on: self._set(S.TWO_STEMS, "vocals" if on else "off")
+        )
+
+    def fill_model_menu(self) -> None:
+        menu = self.model_menu
+        menu.clear()
+        for action in self.model_group.actions():
+            self.model_group.removeAction(action)
+        current = self.settings.get(S.MODEL)
+        names = list(self.store_models or [])
+        if current and current not in names:
+            names.append(current)
+        if not names:
+            looking = self.store_models is None
+            empty = menu.addAction("Looking for models…" if looking else "No model installed yet")
+            empty.setEnabled(False)
+        for name in names:
+            action = QAction(display_name(name), self)
+            action.setToolTip(name)
+            action.setCheckable(True)
+            action.setChecked(name == current or (not current and name == names[0]))
+            action.triggered.connect(lambda _=False, n=name: self.choose_model(n))
+            self.model_group.addAction(action)
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction("Get models…").triggered.connect(self.get_models)
+        menu.addAction("Choose model file…").triggered.connect(self.choose_model_file)
+
+    def fill_device_menu(self, devices: list[tuple[str, str]]) -> None:
+        self.device_menu.clear()
+        for action in self.device_group.actions():
+            self.device_group.removeAction(action)
+        current = self.settings.get(S.DEVICE)
+        if current not in [name for name, _ in devices]:
+            devices = [*devices, (current, current)]
+        for name, label in devices:
+            action = QAction(label, self)
+            action.setCheckable(True)
+            action.setChecked(name == current)
+            action.triggered.connect(lambda _=False, n=name, t=label: self._choose_device(n, t))
+            self.device_group.addAction(action)
+            self.device_menu.addAction(action)
+
+    def _choose_device(self, name: str, label: str) -> None:
+        self._set(S.DEVICE, name)
+        self.device_text.emit(label)
+
+    # -- models -----------------------------------------------------------------------------
+
+    def choose_model(self, spec: str) -> None:
+        self._set(S.MODEL, spec)
+        self.availability_changed.emit()
+
+    def choose_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Choose a model file", "", MODEL_FILE_FILTER
+        )
+        if path:
+            self.choose_model(path)
+
+    def get_models(self) -> ModelsDialog:
+        """Open the dialog that downloads official models (it stays open while it works)."""
+        self.dialog = ModelsDialog(self.catalogue, self.root_url, self.window)
+        self.dialog.downloaded.connect(self._model_downloaded)
+        self.dialog.show()
+        return self.dialog
+
+    def _model_downloaded(self, name: str) -> None:
+        self.store_models = [*(self.store_models or []), name]
+        self.catalogue = [(n, text, here or n == name) for n, text, here in self.catalogue]
+        if not self.settings.get(S.MODEL) or self.has_model() is False:
+            self.choose_model(name)
+        self.downloaded.emit(name)
+        self._probe()
+
+    def probed(self, models: list, catalogue: list, devices: list) -> None:
+        """Take in the worker's answer: the models that load now, the catalogue, the devices."""
+        self.probing = False
+        self.store_models = list(models)
+        self.catalogue = [tuple(entry) for entry in catalogue]
+        if devices:
+            devices = [tuple(d) for d in devices]
+            self.fill_device_menu(devices)
+            labels = dict(devices)
+            current = self.settings.get(S.DEVICE)
+            if current in labels:
+                self.device_text.emit(labels[current])
+        self.fill_model_menu()
+        self.availability_changed.emit()
+
+    def has_model(self) -> bool | None:
+        """Whether a model can be used (None while the worker is still looking)."""
+        spec = self.settings.get(S.MODEL)
+        if spec and (is_model_file(spec) or (self.store_models and spec in self.store_models)):
+            return True
+        if self.store_models is None:
+            return None
+        if spec and spec not in self.store_models:
+            return False
+        return bool(self.store_models)
+
+    def wait_reason(self) -> str | None:
+        """Why songs cannot start yet, in a few words; None when they can."""
+        if self.has_model() is False:
+            return "no model yet (see Model ▸ Get models…)"
+        if self.probing and self.has_model() is None:
+            return "looking for models…"
+        return None
+
+    def problem(self) -> str | None:
+        """Why no song can be separated now, in words; None when a model is there (or unknown)."""
+        if self.has_model() is not False:
+            return None
+        spec = self.settings.get(S.MODEL)
+        if not spec:
+            return NO_MODEL_MESSAGE
+        return (
+            f"The chosen model “{display_name(spec)}” is not available ({spec}). "
+            "Download one (Model ▸ Get models…) or choose a model file (Model ▸ Choose model "
+            "file…)."
+        )

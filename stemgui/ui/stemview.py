@@ -1,0 +1,313 @@
+"""The stem view: one row per stem (and one for the original mix) of the selected song.
+
+A row shows the stem's colour and name, solo (S) and mute (M) buttons, a gain slider in dB and
+the waveform. The controls write straight into the song's ``MixerState`` (the player reads its
+gains on the next audio block); a stem that is not heard is drawn dimmed. The original mix row
+has no controls: it is there to compare against.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDrag, QMouseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stemgui.ui.waveview import Timeline, TimeRuler, WaveformView
+
+logger = logging.getLogger(__name__)
+
+STEM_COLOURS = {
+    "drums": "#e8833a",
+    "bass": "#a974e8",
+    "other": "#4cb86b",
+    "vocals": "#3d9be9",
+    "guitar": "#e0c341",
+    "piano": "#e06aa6",
+    "no_vocals": "#4cb86b",
+}
+_FALLBACK_COLOURS = ("#d9a441", "#5fb0b0", "#c0605a", "#8d9a4c")
+MIX_COLOUR = "#9a9a9a"
+MIX_ROW = "Original mix"
+_CONTROLS_WIDTH = 250
+
+
+def stem_label(name: str) -> str:
+    """How a stem name is shown: "no_vocals" -> "No vocals"."""
+    return name.replace("_", " ").capitalize()
+
+
+def stem_colour(name: str, index: int) -> QColor:
+    return QColor(STEM_COLOURS.get(name, _FALLBACK_COLOURS[index % len(_FALLBACK_COLOURS)]))
+
+
+class StemRow(QFrame):
+    """Controls and waveform of one stem. ``mixer`` None makes a row without controls.
+
+    ``changed`` is emitted after a control changed the mixer.
+    """
+
+    changed = Signal()
+    drag_requested = Signal(str)
+
+    def __init__(
+        self,
+        name: str,
+        colour: QColor,
+        timeline: Timeline,
+        mixer: Any = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        from stemgui.stems.mixer import MAX_DB, MIN_DB
+
+        self.name = name
+        self.mixer = mixer
+        self.setObjectName(f"stem-row-{name}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+
+        controls = QWidget()
+        controls.setFixedWidth(_CONTROLS_WIDTH)
+        grid = QVBoxLayout(controls)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(2)
+        top = QHBoxLayout()
+        swatch = QLabel()
+        swatch.setFixedSize(12, 12)
+        swatch.setStyleSheet(f"background: {colour.name()}; border-radius: 6px;")
+        self.label = QLabel(name if mixer is None else stem_label(name))
+        self.label.setStyleSheet("font-weight: bold;")
+        top.addWidget(swatch)
+        top.addWidget(self.label, 1)
+        grid.addLayout(top)
+
+        self.solo = self.mute = self.gain = self.gain_label = None
+        if mixer is not None:
+            self.solo = self._toggle("S", f"Solo {name}", "#e0c341")
+            self.mute = self._toggle("M", f"Mute {name}", "#e05a4f")
+            top.addWidget(self.solo)
+            top.addWidget(self.mute)
+            gain_line = QHBoxLayout()
+            self.gain = QSlider(Qt.Orientation.Horizontal)
+            self.gain.setRange(int(MIN_DB), int(MAX_DB))
+            self.gain.setValue(round(mixer.control(name).gain_db))
+            self.gain.setAccessibleName(f"Gain of {name} in dB")
+            self.gain.setToolTip("Gain in dB (double-click the value to reset)")
+            self.gain_label = QLabel()
+            self.gain_label.setFixedWidth(56)
+            self.gain_label.setAlignment(
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            )
+            gain_line.addWidget(self.gain, 1)
+            gain_line.addWidget(self.gain_label)
+            grid.addLayout(gain_line)
+            self.solo.setChecked(mixer.control(name).solo)
+            self.mute.setChecked(mixer.control(name).mute)
+            self.solo.toggled.connect(lambda on: self._set("solo", on))
+            self.mute.toggled.connect(lambda on: self._set("mute", on))
+            self.gain.valueChanged.connect(lambda db: self._set("gain", db))
+            self._show_gain(self.gain.value())
+        grid.addStretch(1)
+        layout.addWidget(controls)
+
+        for handle in (swatch, self.label) if mixer is not None else ():
+            handle.setToolTip(f"Drag {name} onto a folder or a DAW to copy it as a wav file")
+            handle.setCursor(Qt.CursorShape.OpenHandCursor)
+        self._press: QPoint | None = None
+
+        self.view = WaveformView(timeline, colour)
+        self.view.setAccessibleName(f"Waveform of {name}")
+        layout.addWidget(self.view, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    # A press and a drag on the name side (not on the waveform) drags the stem out as a file.
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._press is not None and (
+            (event.position().toPoint() - self._press).manhattanLength()
+            >= QApplication.startDragDistance()
+        ):
+            self._press = None
+            self.drag_requested.emit(self.name)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._press = None
+        super().mouseReleaseEvent(event)
+
+    def _toggle(self, text: str, accessible: str, colour: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setCheckable(True)
+        button.setFixedSize(26, 22)
+        button.setAccessibleName(accessible)
+        button.setToolTip(accessible)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setStyleSheet(f"QToolButton:checked {{ background: {colour}; color: black; }}")
+        return button
+
+    def _set(self, what: str, value: Any) -> None:
+        if what == "solo":
+            self.mixer.set_solo(self.name, bool(value))
+        elif what == "mute":
+            self.mixer.set_mute(self.name, bool(value))
+        else:
+            self.mixer.set_gain_db(self.name, float(value))
+            self._show_gain(int(value))
+        self.changed.emit()
+
+    def _show_gain(self, db: int) -> None:
+        from stemgui.stems.mixer import MIN_DB
+
+        self.gain_label.setText("−∞ dB" if db <= MIN_DB else f"{db:+d} dB")
+
+
+class StemPanel(QWidget):
+    """The rows of the selected song, stacked; empty until ``show_song``."""
+
+    error = Signal(str)
+
+    def __init__(self, timeline: Timeline, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.timeline = timeline
+        self.track = ""
+        self._drag_mime: QMimeData | None = None
+        self.rows: dict[str, StemRow] = {}
+        self.mix_row: StemRow | None = None
+        self.stemset: Any = None
+        self.mixer: Any = None
+        self.waveforms: Any = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(3)
+        self.ruler = TimeRuler(timeline)
+        self.ruler.hide()
+        self._layout.addWidget(self.ruler)
+
+    def clear(self) -> None:
+        for row in [*self.rows.values(), self.mix_row]:
+            if row is not None:
+                self._layout.removeWidget(row)
+                row.deleteLater()
+        self.rows, self.mix_row = {}, None
+        self.ruler.align_to = None
+        self.ruler.hide()
+        self.stemset = self.mixer = self.waveforms = None
+
+    def show_song(
+        self, stemset: Any, mixer: Any, track: str = "song", waveforms: Any = None
+    ) -> None:
+        """One row per stem of ``stemset`` (controls on ``mixer``), plus the original mix.
+
+        ``track`` names the files of stems dragged out of the window; ``waveforms`` (the
+        ``StemWaveforms`` of ``stemset``, if already computed) saves computing them here.
+        """
+        from stemgui.stems.waveform import StemWaveforms
+
+        self.clear()
+        self.stemset, self.mixer, self.track = stemset, mixer, track
+        if waveforms is None or waveforms.stemset is not stemset:
+            waveforms = StemWaveforms(stemset)
+        self.waveforms = waveforms
+        if self.waveforms.mix is not None:
+            self.mix_row = StemRow(MIX_ROW, QColor(MIX_COLOUR), self.timeline)
+            self.mix_row.view.set_waveform(self.waveforms.mix)
+            self._layout.addWidget(self.mix_row)
+        for index, name in enumerate(stemset.names):
+            row = StemRow(name, stem_colour(name, index), self.timeline, mixer)
+            row.view.set_waveform(self.waveforms[name])
+            row.changed.connect(self.show_audibility)
+            row.drag_requested.connect(self.drag_out)
+            self.rows[name] = row
+            self._layout.addWidget(row)
+        first = self.mix_row or next(iter(self.rows.values()))
+        self.ruler.align_to = first.view
+        self.ruler.show()
+        self.show_audibility()
+
+    def update_ready(self) -> None:
+        """Take in the frames the separation finished since the last call."""
+        if self.waveforms is None:
+            return
+        self.waveforms.update()
+        for row in self.rows.values():
+            row.view.refresh()
+
+    def show_audibility(self) -> None:
+        """Dim the rows of stems that are not heard."""
+        if self.mixer is None:
+            return
+        for name, row in self.rows.items():
+            row.view.set_dimmed(
+                not self.mixer.is_audible(name) or row.gain.value() <= row.gain.minimum()
+            )
+
+    # -- dragging a stem out ----------------------------------------------------------------
+
+    def drag_file(self, name: str) -> Path:
+        """Stem ``name`` written as a 24-bit wav in the drag folder (reused while it is there).
+
+        Raises:
+            StemguiError: the song is still separating, or the file cannot be written.
+        """
+        from stemgui.audio.encode import AudioFormat, write_audio
+        from stemgui.errors import ExportError
+        from stemgui.export.naming import safe_name
+
+        stemset = self.stemset
+        if not stemset.complete:
+            raise ExportError(
+                self.track, "the stems can be dragged out once the separation is finished"
+            )
+        folder = drag_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / safe_name(f"{self.track} - {name}.wav")
+        write_audio(
+            path, stemset.stem(name), stemset.samplerate, AudioFormat("wav", 24), overwrite=True
+        )
+        return path
+
+    def drag_mime(self, name: str) -> QMimeData:
+        """The drag payload of stem ``name``: the file URL of its wav."""
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(self.drag_file(name)))])
+        return mime
+
+    def drag_out(self, name: str) -> None:
+        from stemgui.errors import StemguiError
+
+        try:
+            self._drag_mime = self.drag_mime(name)  # kept: Qt does not own it from Python
+        except StemguiError as error:
+            logger.warning("drag of %s refused: %s", name, error)
+            self.error.emit(str(error))
+            return
+        drag = QDrag(self)
+        drag.setMimeData(self._drag_mime)
+        drag.exec(Qt.DropAction.CopyAction)
+
+
+def drag_folder() -> Path:
+    """Where dragged stems are written: ``<user cache>/stemgui/drag``."""
+    import platformdirs
+
+    return platformdirs.user_cache_path("stemgui", appauthor=False) / "drag"

@@ -1,0 +1,104 @@
+"""The transport bar: play/pause, stop, loop, position / duration and the master volume."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
+
+from stemgui.ui.player import Player
+
+logger = logging.getLogger(__name__)
+
+
+def format_time(seconds: float) -> str:
+    """``m:ss.t`` for the position display."""
+    seconds = max(0.0, seconds)
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+class TransportBar(QWidget):
+    """Buttons and readouts for a ``Player``; keyboard shortcuts live on the window's actions."""
+
+    def __init__(self, player: Player, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from stemgui.stems.mixer import MAX_DB, MIN_DB
+
+        self.player = player
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        style = self.style()
+        self.play = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play")
+        self.stop = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop")
+        self.loop = self._button(None, "Loop")
+        self.loop.setText("⟲ Loop")
+        self.loop.setCheckable(True)
+        self.loop.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.position = QLabel("0:00.0 / 0:00.0")
+        self.position.setAccessibleName("Position and duration")
+        self.position.setMinimumWidth(120)
+        self.volume = QSlider(Qt.Orientation.Horizontal)
+        self.volume.setRange(int(MIN_DB), int(MAX_DB))
+        self.volume.setValue(round(player.master_db))
+        self.volume.setFixedWidth(140)
+        self.volume.setAccessibleName("Master volume in dB")
+        self.volume.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.volume_label = QLabel()
+        self.volume_label.setFixedWidth(52)
+        self._volume_changed(self.volume.value())
+        for widget in (self.play, self.stop, self.loop, self.position):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        layout.addWidget(QLabel("Volume"))
+        layout.addWidget(self.volume)
+        layout.addWidget(self.volume_label)
+
+        self.play.clicked.connect(player.toggle)
+        self.stop.clicked.connect(player.stop)
+        self.loop.clicked.connect(lambda on: player.set_loop_enabled(on))
+        self.volume.valueChanged.connect(self._volume_changed)
+        player.state_changed.connect(self.refresh)
+        player.position_changed.connect(self._show_position)
+        self.refresh()
+
+    def _button(self, icon, text: str) -> QToolButton:
+        button = QToolButton()
+        if icon is not None:
+            button.setIcon(icon)
+        button.setToolTip(text)
+        button.setAccessibleName(text)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return button
+
+    def _volume_changed(self, db: int) -> None:
+        from stemgui.stems.mixer import MIN_DB
+
+        self.volume_label.setText("−∞ dB" if db <= MIN_DB else f"{db:+d} dB")
+        self.player.set_master_db(float(db))
+
+    def _show_position(self, frame: int) -> None:
+        transport = self.player.transport
+        if transport is None:
+            self.position.setText("–:–– / –:––")
+            return
+        rate = transport.samplerate
+        self.position.setText(
+            f"{format_time(frame / rate)} / {format_time(transport.frames / rate)}"
+        )
+
+    def refresh(self) -> None:
+        player = self.player
+        loaded = player.loaded
+        for widget in (self.play, self.stop, self.loop):
+            widget.setEnabled(loaded)
+        self.play.setEnabled(loaded and player.can_play)
+        playing = loaded and player.transport.playing
+        pixmap = (
+            QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        )
+        self.play.setIcon(self.style().standardIcon(pixmap))
+        self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")
+        self.loop.setChecked(loaded and player.transport.loop_enabled)
+        self._show_position(player.transport.position if loaded else 0)

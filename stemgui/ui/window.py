@@ -1,0 +1,471 @@
+"""The main window: the queue on the left, the selected song's stems and the transport on the right.
+
+Songs come in by drag and drop anywhere on the window (folders are searched recursively), by
+File ▸ Open and from the command line. The window appears before torch loads: the engine is
+imported on the worker thread, which then answers with the models and devices it found.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stemgui.ui import settings as S
+from stemgui.ui.banner import Banner
+from stemgui.ui.controller import QueueController
+from stemgui.ui.export_dialog import ExportDialog
+from stemgui.ui.exporting import ExportRunner, ExportTask, ask_overwrite
+from stemgui.ui.player import OutputFactory, Player, default_output_factory
+from stemgui.ui.queue import Job, JobState
+from stemgui.ui.queue_view import QueuePanel
+from stemgui.ui.separation_menus import SeparationMenus
+from stemgui.ui.stemview import StemPanel
+from stemgui.ui.transport_bar import TransportBar
+from stemgui.ui.waveview import Timeline
+from stemgui.ui.worker import SeparatorFactory
+
+logger = logging.getLogger(__name__)
+
+APP_TITLE = "stemgui"
+EMPTY_TEXT = (
+    "<h2>Drop songs or folders here</h2>"
+    "<p>or use <b>File ▸ Open songs…</b> — they are separated one at a time into "
+    "drums, bass, other and vocals,<br>and you can listen while it works.</p>"
+)
+
+
+def local_paths(urls: Iterable[QUrl]) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
+
+
+class MainWindow(QMainWindow):
+    """The app's window.
+
+    Args:
+        settings: typed settings (default: the platform's store).
+        separator_factory: passed to the worker (tests inject a tiny model).
+        output_factory: opens the audio output (tests pass a null output).
+        probe: ask the worker for models and devices at start (loads torch in the background).
+    """
+
+    def __init__(
+        self,
+        settings: S.Settings | None = None,
+        separator_factory: SeparatorFactory | None = None,
+        output_factory: OutputFactory = default_output_factory,
+        probe: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or S.Settings()
+        self.window_state = S.WindowState(self.settings.store)
+        self.setWindowTitle(APP_TITLE)
+        self.setAcceptDrops(True)
+        self.resize(1200, 760)
+        self.shown_job: Job | None = None
+        self.message = ""
+        self.exporter = ExportRunner(lambda message: self.confirm_overwrite(message), self)
+        self.last_export: list[Path] = []
+        self._model_banner = False  # the banner says that no model is available
+
+        self.controller = QueueController(
+            lambda: self.menus.options(),
+            separator_factory,
+            self,
+            blocker=lambda: self.menus.wait_reason(),
+        )
+        self.menus = SeparationMenus(self.settings, self, self.controller.probe)
+        self.timeline = Timeline(self)
+        self.player = Player(self.timeline, output_factory, self)
+        self.player.master_db = self.settings.get(S.MASTER_DB)
+        self._build_widgets()
+        self._build_menus()
+        self._connect()
+        self._update_buttons()
+        geometry = self.window_state.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self._models_changed()
+        if probe:
+            self.menus.probing = True
+            self.controller.probe()
+
+    # -- construction -----------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.queue = QueuePanel(self.controller.model)
+        left = self.queue
+
+        self.banner = Banner()
+        self.song_title = QLabel()
+        self.song_title.setStyleSheet("font-size: 15px; font-weight: bold;")
+        self.empty = QLabel(EMPTY_TEXT)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.stems = StemPanel(self.timeline)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.stems)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.empty)
+        self.pages.addWidget(scroll)
+        self.transport_bar = TransportBar(self.player)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 6, 6, 0)
+        right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.song_title)
+        right_layout.addWidget(self.pages, 1)
+        right_layout.addWidget(self.transport_bar)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([300, 900])
+        self.setCentralWidget(splitter)
+        self.device_label = QLabel("Device: —")
+        self.device_label.setAccessibleName("Separation device")
+        self.statusBar().addPermanentWidget(self.device_label)
+
+    def _action(
+        self, menu, text: str, slot, shortcut: Any = None, checkable: bool = False
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work while the menu bar is hidden too
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Open songs…", self.open_songs, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open &folder…", self.open_folder)
+        self.export_action = self._action(file_menu, "&Export stems…", self.export_dialog, "Ctrl+E")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        play_menu = bar.addMenu("&Playback")
+        self.play_action = self._action(play_menu, "Play / pause", self.player.toggle, "Space")
+        self._action(play_menu, "Stop", self.player.stop, "Ctrl+.")
+        self.loop_action = self._action(play_menu, "Loop on / off", self.player.toggle_loop, "L")
+        self._action(play_menu, "Back to start", lambda: self.player.seek(0), "Home")
+        self._action(play_menu, "Back 5 seconds", lambda: self.player.nudge(-5.0), "Ctrl+Left")
+        self._action(play_menu, "Forward 5 seconds", lambda: self.player.nudge(5.0), "Ctrl+Right")
+        play_menu.addSeparator()
+        self._action(play_menu, "Zoom in", lambda: self._zoom(0.5), QKeySequence.StandardKey.ZoomIn)
+        self._action(
+            play_menu, "Zoom out", lambda: self._zoom(2.0), QKeySequence.StandardKey.ZoomOut
+        )
+        self._action(play_menu, "Show whole song", self._zoom_all, "Ctrl+0")
+
+        bar.addMenu(self.menus.model_menu)
+        bar.addMenu(self.menus.device_menu)
+        bar.addMenu(self.menus.quality_menu)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Open &log folder", self.open_log_folder)
+        self._action(help_menu, "&About stemgui", self.about)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.job_started.connect(self._job_started)
+        c.job_progress.connect(self._job_progress)
+        c.job_ended.connect(self._job_ended)
+        c.device_changed.connect(lambda label: self.device_label.setText(f"Device: {label}"))
+        c.probed.connect(self._probed)
+        self.menus.availability_changed.connect(self._models_changed)
+        self.menus.device_text.connect(self._show_device)
+        self.menus.downloaded.connect(
+            lambda name: self.statusBar().showMessage(f"Model {name} is ready.", 5000)
+        )
+        self.queue.current_changed.connect(self._selection_changed)
+        self.queue.connect_actions(c.cancel, c.retry, self.remove_job, self.reveal)
+        c.model.dataChanged.connect(lambda *_: self._update_buttons())
+        self.player.unavailable.connect(self._playback_unavailable)
+        self.stems.error.connect(self.show_error)
+        self.exporter.started.connect(
+            lambda title: self.statusBar().showMessage(f"Exporting {title}…")
+        )
+        self.exporter.finished.connect(self._exported)
+        self.exporter.failed.connect(self._export_failed)
+        self.exporter.declined.connect(
+            lambda: self.statusBar().showMessage("Export cancelled: no file was replaced.", 5000)
+        )
+
+    # -- models ---------------------------------------------------------------------------
+
+    def _probed(self, models: list, catalogue: list, devices: list, error: str) -> None:
+        if error:
+            self.show_error(f"Could not look for models and devices: {error}")
+        self.menus.probed(models, catalogue, devices)
+
+    def _show_device(self, label: str) -> None:
+        if self.controller.current is None:  # while a song runs, the worker's word counts
+            self.device_label.setText(f"Device: {label}")
+
+    def _models_changed(self) -> None:
+        """Say whether a model can be used; songs held for want of one may start now."""
+        self.controller.resume()
+        problem = self.menus.problem()
+        if problem is not None:
+            self.banner.show_message(
+                problem,
+                [
+                    ("Get models…", self.menus.get_models),
+                    ("Choose model file…", self.menus.choose_model_file),
+                ],
+            )
+            self._model_banner = True
+        elif self._model_banner:
+            self.banner.hide()
+            self._model_banner = False
+
+    # -- songs in ---------------------------------------------------------------------------
+
+    def add_paths(self, paths: Iterable[str | Path]) -> list[Job]:
+        """Queue songs and the supported files inside folders (recursively)."""
+        from stemgui.audio.decode import find_audio_files
+
+        found = find_audio_files([Path(p) for p in paths])
+        if not found:
+            self.statusBar().showMessage("No audio or video files found there.", 5000)
+            return []
+        jobs = self.controller.add(found)
+        self.statusBar().showMessage(f"Added {len(jobs)} song(s) to the queue.", 4000)
+        if self.menus.has_model() is False and jobs:
+            self._models_changed()
+        return jobs
+
+    def open_songs(self) -> None:
+        from stemgui.audio.decode import SUPPORTED_EXTENSIONS
+
+        patterns = " ".join(f"*{ext}" for ext in sorted(SUPPORTED_EXTENSIONS))
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Open songs", "", f"Audio and video ({patterns});;All files (*)"
+        )
+        if paths:
+            self.add_paths(paths)
+
+    def open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of songs")
+        if folder:
+            self.add_paths([folder])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if local_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event.mimeData().urls())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.add_paths(paths)
+
+    # -- queue ------------------------------------------------------------------------------
+
+    def selected_job(self) -> Job | None:
+        return self.queue.selected_job()
+
+    def select(self, job: Job) -> None:
+        self.queue.select(job)
+
+    def remove_job(self, job: Job) -> None:
+        if job is self.shown_job:
+            self.show_job(None)
+        self.controller.remove(job)
+
+    def reveal(self, job: Job) -> None:
+        folder = job.export_folder or job.path.parent
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def _update_buttons(self) -> None:
+        self.queue.update_buttons()
+        shown = self.shown_job
+        self.export_action.setEnabled(shown is not None and shown.state is JobState.DONE)
+
+    def _selection_changed(self, job: Job | None) -> None:
+        self._update_buttons()
+        if job is not None and job.stemset is not None:
+            self.show_job(job)
+        elif job is not None and job.state is JobState.FAILED:
+            self.show_error(f"{job.title}: {job.error}")
+
+    def _job_started(self, job: Job) -> None:
+        if self.shown_job is None or self.selected_job() is job:
+            self.select(job)
+            self.show_job(job)
+
+    def _job_progress(self, job: Job) -> None:
+        if job is self.shown_job:
+            self.stems.update_ready()
+            self._show_title(job)
+
+    def _job_ended(self, job: Job) -> None:
+        if job.state is JobState.FAILED:
+            self.show_error(f"{job.title}: {job.error}")
+        elif job.state is JobState.DONE:
+            self.statusBar().showMessage(f"{job.title}: separated.", 5000)
+        if job is self.shown_job:
+            if job.state is not JobState.DONE:
+                self.show_job(None)
+            elif self.stems.stemset is job.stemset:
+                self.stems.update_ready()
+                self._show_title(job)
+            else:  # new stems (two-stem mode): show them, keeping the playhead
+                position = self.player.transport.position if self.player.loaded else 0
+                self.show_job(job)
+                self.player.seek(position)
+        self._update_buttons()
+
+    # -- the song on screen -----------------------------------------------------------------
+
+    def show_job(self, job: Job | None) -> None:
+        """Show ``job``'s stems (None: the drop hint) and load it into the player."""
+        from stemgui.stems.mixer import MixerState
+
+        if job is self.shown_job and (job is None or self.stems.stemset is job.stemset):
+            return
+        self.shown_job = job
+        if job is None or job.stemset is None:
+            self.player.unload()
+            self.stems.clear()
+            self.pages.setCurrentWidget(self.empty)
+            self.song_title.clear()
+            self._update_buttons()
+            return
+        if job.mixer is None or job.mixer.names != job.stemset.names:
+            job.mixer = MixerState(job.stemset.names)
+        self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
+        self.player.load(job.stemset, job.mixer)
+        self.pages.setCurrentIndex(1)
+        self._show_title(job)
+        self._update_buttons()
+
+    def _show_title(self, job: Job) -> None:
+        model = f" — {job.model_name}" if job.model_name else ""
+        state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
+        self.song_title.setText(f"{job.title}{model}{state}")
+
+    def _zoom(self, factor: float) -> None:
+        if self.timeline.frames:
+            self.timeline.zoom(factor, self.timeline.position)
+
+    def _zoom_all(self) -> None:
+        self.timeline.set_view(0, self.timeline.frames)
+
+    # -- out --------------------------------------------------------------------------------
+
+    def export_dialog(self) -> None:
+        job = self.shown_job
+        if job is None or job.state is not JobState.DONE:
+            self.show_error("Select a separated song to export.")
+            return
+        dialog = ExportDialog(
+            job.stemset.names,
+            self.settings,
+            job.path.parent,
+            self.settings.get(S.TWO_STEMS),
+            self,
+            track=job.path.stem,
+            model=job.model_name or "model",
+        )
+        if dialog.exec() == ExportDialog.DialogCode.Accepted:
+            dialog.remember()
+            self.export_job(job, dialog.request(job.mixer))
+
+    def export_job(self, job: Job, request: Any) -> ExportTask | None:
+        """Write ``request`` for ``job`` on a thread, asking before replacing files."""
+        return self.exporter.start(job, request)
+
+    def _exported(self, job: Job, paths: list[Path]) -> None:
+        self.last_export = paths
+        if paths:
+            job.export_folder = Path(os.path.commonpath([p.parent for p in paths]))
+        self.statusBar().showMessage(f"Exported {len(paths)} file(s) to {job.export_folder}", 8000)
+        self._update_buttons()
+
+    def _export_failed(self, message: str) -> None:
+        self.statusBar().clearMessage()
+        self.show_error(f"Export failed: {message}")
+
+    def confirm_overwrite(self, message: str) -> bool:
+        return ask_overwrite(self, message)
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def show_error(self, message: str) -> None:
+        """An error in plain words, in the banner above the stems (details are in the log)."""
+        self.message = message
+        self._model_banner = False
+        self.banner.show_message(message, [("Open log folder", self.open_log_folder)])
+
+    def _playback_unavailable(self, message: str) -> None:
+        if message:
+            self.statusBar().showMessage(f"Playback is off: {message}")
+        else:
+            self.statusBar().clearMessage()
+        self.transport_bar.refresh()
+
+    def open_log_folder(self) -> None:
+        from stemgui.logs import log_folder
+
+        folder = log_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def about(self) -> None:
+        import stemgui
+
+        QMessageBox.about(
+            self,
+            "About stemgui",
+            f"<b>stemgui {stemgui.__version__}</b><p>Splits songs into stems with Demucs "
+            "networks, plays them together, exports them.</p>",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.window_state.save(self.saveGeometry(), self.saveState())
+        self.settings.set(S.MASTER_DB, self.player.master_db)
+        if self.menus.dialog is not None:
+            self.menus.dialog.close()  # cancels a download; it resumes next time
+        self.player.unload()
+        self.controller.shutdown()
+        self.exporter.wait_all()
+        super().closeEvent(event)

@@ -1,0 +1,69 @@
+"""Fixtures of the window tests: a tiny registered model, songs on disk, isolated settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.separation.model_files_helpers import TinyNet
+
+RATE = 8000
+
+
+class UiTinyNet(TinyNet):
+    """The separation tests' TinyNet under a name of our own in the registry."""
+
+
+def write_song(path: Path, seconds: float = 1.0, rate: int = RATE, seed: int = 0) -> Path:
+    """A stereo 16-bit wav of noise plus a tone."""
+    rng = np.random.default_rng(seed)
+    frames = int(seconds * rate)
+    t = np.arange(frames) / rate
+    left = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(frames)
+    right = 0.3 * np.sin(2 * np.pi * 330 * t) + 0.05 * rng.standard_normal(frames)
+    sf.write(path, np.stack([left, right], axis=1).astype(np.float32), rate, subtype="PCM_16")
+    return path
+
+
+@pytest.fixture
+def songs(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "songs"
+    (folder / "sub").mkdir(parents=True)
+    return [
+        write_song(folder / "a.wav", seed=1),
+        write_song(folder / "sub" / "b.wav", seed=2),
+    ]
+
+
+@pytest.fixture
+def corrupt_song(tmp_path: Path) -> Path:
+    path = tmp_path / "songs" / "broken.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(100))
+    return path
+
+
+@pytest.fixture
+def settings_store(tmp_path: Path):
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_file(tmp_path_factory) -> Path:
+    """A TinyNet checkpoint in our format (the class stays registered for the session)."""
+    import torch
+
+    from stemgui.separation import registry
+    from stemgui.separation.checkpoint import save_model
+
+    registry.register("UiTinyNet", UiTinyNet)
+    torch.manual_seed(0)
+    model = UiTinyNet(samplerate=RATE, segment=0.25)
+    path = tmp_path_factory.mktemp("models") / "tiny.stemgui"
+    save_model(model, path)
+    return path

@@ -1,0 +1,95 @@
+"""Get models: an official model downloads from a local server, is selected, and separates."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from stemgui.separation.checkpoint import file_sha256
+from stemgui.separation.store import OFFICIAL_MODELS, OfficialModel
+from stemgui.ui import settings as S
+from stemgui.ui.queue import JobState
+from stemgui.ui.window import MainWindow
+
+TIMEOUT_MS = 20_000
+
+
+class FakeOutput:
+    def __init__(self, *args):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def published(tmp_path, monkeypatch, tiny_model_file):
+    """The tiny checkpoint served over HTTP on loopback as official model "tiny_ui"."""
+    folder = tmp_path / "served" / "tiny"
+    folder.mkdir(parents=True)
+    name = f"tinyui-{file_sha256(tiny_model_file)[:8]}.stemgui"
+    shutil.copy(tiny_model_file, folder / name)
+    monkeypatch.setitem(
+        OFFICIAL_MODELS, "tiny_ui", OfficialModel("tiny_ui", "test", "tiny/", (name,))
+    )
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for variable in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "served"))
+    handler.log_message = lambda *args: None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+def test_download_an_official_model_then_separate_with_it(qtbot, settings_store, published, songs):
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+        assert win.menus.has_model() is False
+        (job,) = win.add_paths(songs[:1])
+        assert job.state is JobState.WAITING and "no model" in job.status_text()
+        assert "No separation model" in win.banner.text()
+        assert ("tiny_ui", "test", False) in win.menus.catalogue
+        win.menus.root_url = published
+        dialog = win.menus.get_models()
+        dialog.table.selectRow(dialog.rows["tiny_ui"])
+        assert dialog.download_button.isEnabled()
+        task = dialog.download_selected()
+        assert task is not None
+        qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+        assert dialog.table.item(dialog.rows["tiny_ui"], 2).text() == "downloaded"
+        assert win.settings.get(S.MODEL) == "tiny_ui"
+        assert win.menus.has_model() is True and not win.banner.isVisibleTo(win)
+        qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+        assert job.state is JobState.DONE, job.error
+        assert job.model_name == "tiny_ui"
+        dialog.close()
+    finally:
+        win.close()
+
+
+def test_a_failed_download_says_why(qtbot, settings_store, published, tmp_path):
+    from stemgui.ui.get_models import ModelsDialog
+
+    shutil.rmtree(tmp_path / "served" / "tiny")  # the server answers 404
+    dialog = ModelsDialog([("tiny_ui", "test", False)], published)
+    qtbot.addWidget(dialog)
+    dialog.table.selectRow(0)
+    dialog.download_selected()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+    assert dialog.table.item(0, 2).text() == "failed"
+    assert "Download failed" in dialog.status.text() and "404" in dialog.status.text()
+    assert dialog.download_button.isEnabled()  # try again

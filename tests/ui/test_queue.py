@@ -1,0 +1,143 @@
+"""The queue and its worker: one song at a time; each ends finished, failed or cancelled."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from stemgui.ui.controller import QueueController
+from stemgui.ui.queue import JobState
+from stemgui.ui.worker import SeparationOptions
+
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture
+def controller(qtbot, tiny_model_file):
+    ctl = QueueController(lambda: SeparationOptions(model=str(tiny_model_file), device="cpu"))
+    yield ctl
+    ctl.shutdown()
+
+
+def _wait_idle(qtbot, ctl):
+    qtbot.waitUntil(
+        lambda: ctl.current is None and ctl.model.next_waiting() is None, timeout=TIMEOUT_MS
+    )
+
+
+def test_songs_separate_in_order_and_stems_are_complete(qtbot, controller, songs):
+    ended = []
+    controller.job_ended.connect(ended.append)
+    jobs = controller.add(songs)
+    assert [j.state for j in jobs][1] is JobState.WAITING
+    _wait_idle(qtbot, controller)
+    assert [j.path for j in ended] == songs
+    for job in jobs:
+        assert job.state is JobState.DONE, job.error
+        stems = job.stemset
+        assert stems.names == ("drums", "bass", "other", "vocals")
+        assert stems.complete and stems.frames == 8000 and stems.samplerate == 8000
+        assert np.abs(stems.data).max() > 0
+        assert stems.mix is not None and stems.mix.shape == (2, 8000)
+        assert job.model_name == "tiny"
+
+
+def test_corrupt_file_fails_with_its_reason_and_the_queue_goes_on(
+    qtbot, controller, songs, corrupt_song
+):
+    jobs = controller.add([corrupt_song, songs[0]])
+    _wait_idle(qtbot, controller)
+    bad, good = jobs
+    assert bad.state is JobState.FAILED
+    assert "broken.wav" in bad.error
+    assert "failed" in bad.status_text()
+    assert good.state is JobState.DONE
+
+
+def test_cancel_waiting_and_running_jobs(qtbot, songs, tiny_model_file):
+    gate = threading.Event()
+
+    class GatedSeparator:
+        """Blocks in its first chunk until the test opens the gate; honours cancel."""
+
+        sources: ClassVar[list[str]] = ["drums", "bass"]
+        samplerate = 8000
+
+        class model:
+            audio_channels = 2
+
+        def separate(self, buffer, on_progress=None, cancel=None, out=None):
+            from stemgui.errors import SeparationCancelled
+
+            assert gate.wait(TIMEOUT_MS / 1000)
+            if cancel.is_set():
+                raise SeparationCancelled("cancelled")
+            out[...] = buffer[None] / 2
+            return out
+
+    ctl = QueueController(separator_factory=lambda options: (GatedSeparator(), "gated"))
+    try:
+        running, waiting = ctl.add(songs)
+        qtbot.waitUntil(lambda: running.state is JobState.SEPARATING, timeout=TIMEOUT_MS)
+        ctl.cancel(waiting)
+        assert waiting.state is JobState.CANCELLED
+        with qtbot.waitSignal(ctl.job_ended, timeout=TIMEOUT_MS) as blocker:
+            ctl.cancel(running)
+            gate.set()
+        assert blocker.args == [running]
+        assert running.state is JobState.CANCELLED
+        _wait_idle(qtbot, ctl)
+        ctl.retry(waiting)
+        qtbot.waitUntil(lambda: waiting.state is JobState.DONE, timeout=TIMEOUT_MS)
+        np.testing.assert_allclose(waiting.stemset.data[1], waiting.stemset.mix / 2)
+    finally:
+        gate.set()
+        ctl.shutdown()
+
+
+def test_no_model_says_so(qtbot, songs, monkeypatch):
+    import stemgui.ui.models as models
+
+    monkeypatch.setattr(models, "store_names", lambda: [])
+    ctl = QueueController(lambda: SeparationOptions(model=""))
+    try:
+        (job,) = ctl.add(songs[:1])
+        _wait_idle(qtbot, ctl)
+        assert job.state is JobState.FAILED
+        assert "No separation model" in job.error
+    finally:
+        ctl.shutdown()
+
+
+def test_remove_and_reorder(qtbot, songs, tmp_path):
+    from stemgui.ui.queue import QueueModel
+
+    model = QueueModel()
+    a, b = model.add(songs)
+    assert model.add(songs) == []  # already queued
+    model.move(b, -1)
+    assert model.jobs == [b, a]
+    model.remove(b)
+    assert model.jobs == [a]
+    assert model.rowCount() == 1
+
+
+def test_long_songs_keep_their_stems_in_a_file(qtbot, songs, tiny_model_file, tmp_path):
+    scratch = tmp_path / "scratch"
+    ctl = QueueController(
+        lambda: SeparationOptions(model=str(tiny_model_file), device="cpu"),
+        scratch_dir=scratch,
+        memmap_bytes=1000,  # every song counts as long
+    )
+    (job,) = ctl.add(songs[:1])
+    _wait_idle(qtbot, ctl)
+    assert job.state is JobState.DONE, job.error
+    assert isinstance(job.stemset.data, np.memmap)
+    assert [p.name for p in scratch.iterdir()] == ["stems-1.f32"]
+    assert (scratch / "stems-1.f32").stat().st_size == 4 * 2 * 8000 * 4
+    assert np.abs(job.stemset.data).max() > 0
+    ctl.shutdown()
+    assert not scratch.exists()

@@ -1,0 +1,318 @@
+"""The stem rows drive the mixer; the transport plays, seeks and loops; export writes files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QPoint, Qt
+
+from stemgui.playback.output import AudioDeviceError, NullOutput
+from stemgui.playback.transport import PlayState
+from stemgui.stems.mixer import MIN_DB, MixerState
+from stemgui.stems.stemset import StemSet
+from stemgui.ui import settings as S
+from stemgui.ui.export_dialog import ExportDialog
+from stemgui.ui.queue import Job, JobState
+from stemgui.ui.stemview import StemPanel
+from stemgui.ui.waveview import Timeline
+from stemgui.ui.window import MainWindow
+
+NAMES = ("drums", "bass", "other", "vocals")
+RATE = 8000
+
+
+def make_stemset(frames: int = 4 * RATE, ready: int | None = None) -> StemSet:
+    rng = np.random.default_rng(0)
+    data = (0.05 * rng.standard_normal((4, 2, frames))).astype(np.float32)
+    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0), frames_ready=ready)
+
+
+@pytest.fixture
+def panel(qtbot):
+    timeline = Timeline()
+    widget = StemPanel(timeline)
+    qtbot.addWidget(widget)
+    stemset = make_stemset()
+    mixer = MixerState(NAMES)
+    widget.show_song(stemset, mixer)
+    widget.resize(800, 500)
+    widget.show()
+    return widget
+
+
+def click(qtbot, button):
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_solo_mute_truth_table_reaches_the_mixer(qtbot, panel):
+    mixer, rows = panel.mixer, panel.rows
+    assert mixer.gains == (1.0, 1.0, 1.0, 1.0)
+    click(qtbot, rows["drums"].solo)
+    assert mixer.control("drums").solo
+    assert mixer.gains == (1.0, 0.0, 0.0, 0.0)
+    assert rows["bass"].view.dimmed and not rows["drums"].view.dimmed
+    click(qtbot, rows["vocals"].solo)
+    assert mixer.gains == (1.0, 0.0, 0.0, 1.0)
+    click(qtbot, rows["vocals"].mute)  # muted wins over soloed
+    assert mixer.gains == (1.0, 0.0, 0.0, 0.0)
+    click(qtbot, rows["drums"].solo)
+    click(qtbot, rows["vocals"].solo)  # no solo left: everything but the muted vocals
+    assert mixer.gains == (1.0, 1.0, 1.0, 0.0)
+    click(qtbot, rows["vocals"].mute)
+    assert mixer.gains == (1.0, 1.0, 1.0, 1.0)
+
+
+def test_gain_slider_sets_decibels(qtbot, panel):
+    row = panel.rows["bass"]
+    row.gain.setValue(-6)
+    assert panel.mixer.control("bass").gain_db == -6.0
+    assert panel.mixer.gains[1] == pytest.approx(10 ** (-6 / 20))
+    assert row.gain_label.text() == "-6 dB"
+    row.gain.setValue(int(MIN_DB))
+    assert panel.mixer.gains[1] == 0.0
+    assert row.gain_label.text() == "−∞ dB"
+    assert row.view.dimmed
+
+
+def test_waveforms_fill_in_as_frames_become_ready(qtbot):
+    timeline = Timeline()
+    widget = StemPanel(timeline)
+    qtbot.addWidget(widget)
+    stemset = make_stemset(ready=0)
+    widget.show_song(stemset, MixerState(NAMES))
+    wave = widget.waveforms["drums"]
+    assert wave.frames_ready == 0
+    stemset.frames_ready = RATE
+    widget.update_ready()
+    assert wave.frames_ready == RATE
+    mins, maxs = wave.envelope(0, stemset.frames, 4)
+    assert maxs[0] > 0 and mins[0] < 0  # the first second is drawn
+    assert mins[1:].tolist() == [0, 0, 0] and maxs[1:].tolist() == [0, 0, 0]  # the rest is not yet
+    assert widget.rows["drums"].view.envelope_image().width() == widget.rows["drums"].view.width()
+
+
+def _null_window(qtbot, settings_store, outputs):
+    def factory(stemset, mixer, transport):
+        output = NullOutput(stemset, mixer, transport, blocksize=256)
+        outputs.append(output)
+        return output
+
+    win = MainWindow(S.Settings(settings_store), output_factory=factory, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)  # shortcuts only reach the active window
+    return win
+
+
+def _done_job(win, tmp_path, stemset=None) -> Job:
+    song = tmp_path / "My Song.wav"
+    song.write_bytes(b"")
+    job = Job(
+        song,
+        state=JobState.DONE,
+        fraction=1.0,
+        stemset=stemset or make_stemset(),
+        model_name="tiny",
+    )
+    win.controller.model._jobs.append(job)  # as if it had been separated
+    win.show_job(job)
+    return job
+
+
+def test_transport_with_null_output_plays_seeks_and_loops(qtbot, settings_store, tmp_path):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    (output,) = outputs
+    player, transport = win.player, win.player.transport
+    assert win.transport_bar.play.isEnabled()
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert transport.state is PlayState.PLAYING
+    output.pump(RATE // 2)
+    player.poll()
+    assert win.timeline.position == RATE // 2
+    assert win.transport_bar.position.text() == "0:00.5 / 0:04.0"
+
+    view = win.stems.rows["drums"].view
+    x = view.width() // 4
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(x, 10))
+    assert transport.position == view.frame_at(x)
+    assert win.timeline.position == transport.position
+
+    # Drag from 1/2 to 3/4 of the width: a loop region, turned on.
+    a, b = view.width() // 2, 3 * view.width() // 4
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(a, 10))
+    qtbot.mouseMove(view, QPoint(b, 10))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(b, 10))
+    start, end = view.frame_at(a), view.frame_at(b)
+    assert transport.loop == (start, end) and transport.loop_enabled
+    assert win.transport_bar.loop.isChecked()
+    assert transport.position == start  # the playhead jumps into the new loop
+    output.pump(end - start + 100)  # past the loop end: wraps to its start
+    assert transport.position == start + 100
+    qtbot.keyClick(win, Qt.Key.Key_L)
+    assert not transport.loop_enabled
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert transport.state is PlayState.PAUSED
+    win.close()
+    assert output._thread is None
+
+
+def test_heard_mix_follows_the_controls(qtbot, settings_store, tmp_path):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    job = _done_job(win, tmp_path)
+    click(qtbot, win.stems.rows["vocals"].solo)
+    win.transport_bar.volume.setValue(-6)
+    win.player.toggle()
+    block = outputs[0].pump(1000)
+    expected = job.stemset.data[3, :, :1000].T * 10 ** (-6 / 20)
+    np.testing.assert_allclose(block, expected, rtol=1e-6, atol=1e-7)
+    win.close()
+
+
+def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_store, tmp_path):
+    def no_device(stemset, mixer, transport):
+        raise AudioDeviceError("No audio output device could be opened (Error querying device -1).")
+
+    win = MainWindow(S.Settings(settings_store), output_factory=no_device, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    _done_job(win, tmp_path)
+    assert "Playback is off" in win.statusBar().currentMessage()
+    assert "No audio output device" in win.statusBar().currentMessage()
+    assert not win.transport_bar.play.isEnabled()
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert win.player.transport.state is PlayState.STOPPED
+    win.player.seek(1234)
+    assert win.timeline.position == 1234
+    click(qtbot, win.stems.rows["bass"].mute)
+    assert win.shown_job.mixer.gains[1] == 0.0
+    win.close()
+
+
+def run_export(qtbot, win, job, request):
+    task = win.export_job(job, request)
+    assert task is not None
+    qtbot.waitUntil(lambda: task not in win.exporter.tasks, timeout=20_000)
+    return win.last_export
+
+
+def test_export_writes_the_chosen_stems_and_the_heard_mix(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    click(qtbot, win.stems.rows["drums"].mute)
+    click(qtbot, win.stems.rows["bass"].mute)
+    dialog = ExportDialog(job.stemset.names, win.settings, tmp_path / "out")
+    qtbot.addWidget(dialog)
+    dialog.stem_boxes["drums"].setChecked(False)
+    dialog.stem_boxes["bass"].setChecked(False)
+    dialog.mix.setChecked(True)
+    dialog.format.setCurrentIndex(dialog.format.findData("wav32f"))
+    dialog.template.setText("{track}/{stem}.{ext}")
+    written = run_export(qtbot, win, job, dialog.request(job.mixer))
+    folder = tmp_path / "out" / "My Song"
+    assert written == [folder / "other.wav", folder / "vocals.wav", folder / "mix.wav"]
+    assert sorted(p.name for p in folder.iterdir()) == ["mix.wav", "other.wav", "vocals.wav"]
+    vocals, rate = sf.read(folder / "vocals.wav", dtype="float32", always_2d=True)
+    assert rate == RATE
+    np.testing.assert_allclose(vocals.T, job.stemset.data[3], atol=1e-6)
+    mix, _ = sf.read(folder / "mix.wav", dtype="float32", always_2d=True)
+    np.testing.assert_allclose(mix.T, job.stemset.data[2] + job.stemset.data[3], atol=1e-5)
+    assert job.export_folder == folder
+    win.close()
+
+
+def test_export_never_overwrites_without_asking(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    dialog = ExportDialog(job.stemset.names, win.settings, tmp_path / "out")
+    qtbot.addWidget(dialog)
+    for name in ("drums", "bass", "other"):
+        dialog.stem_boxes[name].setChecked(False)
+    dialog.template.setText("{stem}.{ext}")
+    target = tmp_path / "out" / "vocals.wav"
+    target.parent.mkdir()
+    target.write_bytes(b"keep me")
+    asked = []
+    win.confirm_overwrite = lambda message: asked.append(message) or False
+    assert win.export_job(job, dialog.request()) is None
+    assert target.read_bytes() == b"keep me"
+    assert "vocals.wav" in asked[0]
+    win.confirm_overwrite = lambda message: True
+    assert run_export(qtbot, win, job, dialog.request()) == [target]
+    assert sf.info(target).frames == job.stemset.frames
+    win.close()
+
+
+def test_export_error_is_shown_in_words(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    dialog = ExportDialog(job.stemset.names, win.settings, tmp_path / "out")
+    qtbot.addWidget(dialog)
+    dialog.template.setText("{song}.{ext}")
+    assert win.export_job(job, dialog.request()) is None
+    assert "unknown key {song}" in win.message
+    dialog.template.setText("{stem}.{ext}")
+    dialog.folder.setText(str(tmp_path / "file"))
+    (tmp_path / "file").write_bytes(b"not a folder")
+    task = win.export_job(job, dialog.request())
+    qtbot.waitUntil(lambda: task not in win.exporter.tasks, timeout=20_000)
+    assert "Export failed" in win.message
+    assert str(tmp_path / "file") in win.message
+    win.close()
+
+
+def test_a_stem_drags_out_as_a_wav_file(qtbot, panel, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    panel.track = "My Song"
+    mime = panel.drag_mime("bass")
+    (url,) = mime.urls()
+    path = url.toLocalFile()
+    assert path == str(tmp_path / "cache" / "stemgui" / "drag" / "My Song - bass.wav")
+    samples, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == RATE and sf.info(path).subtype == "PCM_24"
+    np.testing.assert_allclose(samples.T, panel.stemset.stem("bass"), atol=2e-6)
+
+
+def test_a_stem_still_separating_does_not_drag_out(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    widget = StemPanel(Timeline())
+    qtbot.addWidget(widget)
+    widget.show_song(make_stemset(ready=100), MixerState(NAMES), "Busy")
+    errors = []
+    widget.error.connect(errors.append)
+    widget.drag_out("drums")
+    assert "once the separation is finished" in errors[0]
+    assert not (tmp_path / "cache" / "stemgui" / "drag").exists()
+
+
+def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings_store, tmp_path):
+    dialog = ExportDialog(
+        NAMES, S.Settings(settings_store), tmp_path, track="My Song", model="htdemucs"
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.example.text() == f"e.g. {tmp_path / 'htdemucs' / 'My Song' / 'drums.wav'}"
+    dialog.format.setCurrentIndex(dialog.format.findData("mp3"))
+    assert dialog.example.text().endswith("drums.mp3") and dialog.bitrate.isEnabled()
+    dialog.template.setText("{stem")
+    assert "template" in dialog.example.text()
+
+
+def test_an_output_that_dies_turns_playback_off_with_a_message(qtbot, settings_store, tmp_path):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    win.player.toggle()
+    assert win.player.transport.playing
+    outputs[0]._fail("The audio output stopped (was the device unplugged?).")
+    win.player.poll()
+    assert not win.player.transport.playing
+    assert "device unplugged" in win.statusBar().currentMessage()
+    win.player.seek(500)  # the rest keeps working
+    assert win.timeline.position == 500
+    win.close()

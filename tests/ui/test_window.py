@@ -1,0 +1,328 @@
+"""The main window: songs in by drop, menu and command line; stems appear; errors in words."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import ClassVar
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from stemgui.ui import settings as S
+from stemgui.ui.queue import JobState
+from stemgui.ui.window import MainWindow
+
+TIMEOUT_MS = 20_000
+
+
+class FakeOutput:
+    """An output that plays nothing (the transport is driven by the tests)."""
+
+    def __init__(self, stemset, mixer, transport):
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def window(qtbot, settings_store, tiny_model_file):
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(tiny_model_file))
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def _drop(win, paths):
+    mime = QMimeData()  # kept referenced until the events are delivered
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    point = QPointF(win.width() / 2, win.height() / 2)
+    enter = QDragEnterEvent(
+        point,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(win, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        point,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(win, drop)
+    return drop
+
+
+def test_drop_of_a_folder_queues_its_songs_and_stem_rows_appear(qtbot, window, songs):
+    drop = _drop(window, [songs[0].parent])
+    assert drop.isAccepted()
+    jobs = window.controller.model.jobs
+    assert [j.path for j in jobs] == songs  # recursive, sorted
+    qtbot.waitUntil(lambda: all(j.state is JobState.DONE for j in jobs), timeout=TIMEOUT_MS)
+    assert window.shown_job is jobs[0]
+    assert list(window.stems.rows) == ["drums", "bass", "other", "vocals"]
+    assert window.stems.mix_row is not None
+    assert window.stems.waveforms["vocals"].frames_ready == jobs[0].stemset.frames
+    assert window.export_action.isEnabled()
+    assert "tiny" in window.song_title.text()
+
+
+def test_drop_without_files_is_refused(window):
+    mime = QMimeData()
+    mime.setText("not a file")
+    enter = QDragEnterEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+
+
+def test_corrupt_song_shows_its_error_and_the_next_one_separates(
+    qtbot, window, songs, corrupt_song
+):
+    window.add_paths([corrupt_song, songs[0]])
+    bad, good = window.controller.model.jobs
+    qtbot.waitUntil(lambda: good.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert bad.state is JobState.FAILED
+    assert "broken.wav" in window.message
+    assert window.banner.isVisibleTo(window)
+
+
+def test_no_model_is_said_plainly_and_songs_wait_for_one(
+    qtbot, settings_store, monkeypatch, songs, tiny_model_file
+):
+    import stemgui.ui.models as models
+
+    monkeypatch.setattr(models, "store_names", lambda: [])
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    (job,) = win.add_paths(songs[:1])  # before the worker has looked for models
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    assert win.menus.has_model() is False
+    assert "No separation model" in win.banner.text()
+    assert win.banner.isVisibleTo(win)
+    labels = [a.text() for a in win.menus.model_menu.actions()]
+    assert "No model installed yet" in labels and "Choose model file…" in labels
+    assert job.state is JobState.WAITING
+    assert job.status_text() == "waiting: no model yet (see Model ▸ Get models…)"
+    win.menus.choose_model(str(tiny_model_file))
+    assert not win.banner.isVisibleTo(win)
+    qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert job.hold == ""
+    win.close()
+
+
+def test_settings_are_typed_and_survive_garbage(settings_store):
+    settings = S.Settings(settings_store)
+    assert settings.get(S.QUALITY) == "balanced"
+    settings.set(S.QUALITY, "best")
+    assert settings.quality() == S.QUALITY_PRESETS["best"]
+    with pytest.raises(ValueError):
+        settings.set(S.QUALITY, "ultra")
+    settings_store.setValue(S.MP3_BITRATE.key, "loud")
+    assert settings.get(S.MP3_BITRATE) == 320
+    settings_store.setValue(S.MASTER_DB.key, "-6.5")
+    assert settings.get(S.MASTER_DB) == -6.5
+    settings.reset()
+    assert settings.get(S.QUALITY) == "balanced"
+
+
+def test_window_module_does_not_import_torch():
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
+        "from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+        "from stemgui.ui.window import MainWindow; import stemgui.ui.app;"
+        "w = MainWindow(probe=False); w.show(); app.processEvents(); w.close();"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+class HalfwaySeparator:
+    """Writes the first half of the stems, reports it ready, then waits for the gate."""
+
+    sources: ClassVar[list[str]] = ["drums", "bass", "other", "vocals"]
+    samplerate = 8000
+
+    class model:
+        audio_channels = 2
+
+    def __init__(self, gate):
+        self.gate = gate
+
+    def separate(self, buffer, on_progress=None, cancel=None, out=None):
+        from stemgui.errors import SeparationCancelled
+        from stemgui.separation.separator import Progress
+
+        half = buffer.shape[1] // 2
+        out[:, :, :half] = buffer[None, :, :half] / 4
+        on_progress(Progress(1, 2, 0, 1, 0.5, 1.0, 0.5, half))
+        assert self.gate.wait(TIMEOUT_MS / 1000)
+        if cancel.is_set():
+            raise SeparationCancelled("cancelled")
+        out[:, :, half:] = buffer[None, :, half:] / 4
+        on_progress(Progress(2, 2, 0, 1, 1.0, 1.0, 1.0, buffer.shape[1]))
+        return out
+
+
+def test_listen_while_it_separates_then_cancel_and_retry(qtbot, settings_store, songs):
+    import threading
+
+    gate = threading.Event()
+    win = MainWindow(
+        S.Settings(settings_store),
+        separator_factory=lambda options: (HalfwaySeparator(gate), "halfway"),
+        output_factory=FakeOutput,
+        probe=False,
+    )
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        (job,) = win.add_paths(songs[:1])
+        qtbot.waitUntil(lambda: job.fraction == 0.5, timeout=TIMEOUT_MS)
+        assert win.shown_job is job and win.player.loaded and win.player.can_play
+        assert win.stems.waveforms["vocals"].frames_ready == 4000
+        assert "separating 50 %" in win.song_title.text()
+        assert win.selected_job() is job and win.queue.cancel_button.isEnabled()
+        qtbot.mouseClick(win.queue.cancel_button, Qt.MouseButton.LeftButton)
+        gate.set()
+        qtbot.waitUntil(lambda: job.state is JobState.CANCELLED, timeout=TIMEOUT_MS)
+        assert win.shown_job is None and not win.player.loaded
+        assert win.queue.retry_button.isEnabled()
+        qtbot.mouseClick(win.queue.retry_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+        assert win.shown_job is job
+        assert win.stems.waveforms["vocals"].frames_ready == 8000
+    finally:
+        gate.set()
+        win.close()
+
+
+def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
+    (job,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert window.device_label.text() == "Device: CPU"
+
+
+def test_help_opens_the_log_folder(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setenv("STEMGUI_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    window.open_log_folder()
+    assert [u.toLocalFile() for u in opened] == [str(tmp_path / "logs")]
+    assert (tmp_path / "logs").is_dir()
+
+
+def test_geometry_is_kept_apart_from_the_settings(qtbot, settings_store):
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.resize(790, 520)
+    win.show()
+    win.close()
+    assert settings_store.value("window/geometry") is not None
+    S.Settings(settings_store).reset()
+    again = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(again)
+    assert (again.width(), again.height()) == (790, 520)
+    again.close()
+
+
+def test_command_line_songs_are_queued(qtbot, settings_store, songs, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    import stemgui.ui.app as app_module
+    import stemgui.ui.settings as settings_module
+
+    monkeypatch.setattr(settings_module, "default_store", lambda: settings_store)
+    monkeypatch.setattr(app_module, "setup_logging", lambda *a, **k: None, raising=False)
+    windows = []
+    monkeypatch.setattr(QApplication, "exec", lambda *a: windows.append(app_module._window) or 0)
+    assert app_module.main([str(songs[0]), str(songs[1].parent)]) == 0
+    (win,) = windows
+    assert [j.path for j in win.controller.model.jobs] == songs
+    win.close()
+
+
+def test_two_stem_mode_gives_vocals_and_the_rest(qtbot, window, songs):
+    window.menus.two_stems_action.trigger()
+    assert window.settings.get(S.TWO_STEMS) == "vocals"
+    (job,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+    stems = job.stemset
+    assert stems.names == ("vocals", "no_vocals")
+    assert list(window.stems.rows) == ["vocals", "no_vocals"]
+    assert window.stems.rows["no_vocals"].label.text() == "No vocals"
+    # The tiny network is linear: the two stems still add up to what the four did.
+    window.menus.two_stems_action.trigger()
+    (four,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: four.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert four.stemset.names == ("drums", "bass", "other", "vocals")
+    np.testing.assert_allclose(stems.data[0], four.stemset.data[3], atol=1e-6)
+    np.testing.assert_allclose(stems.data[1], four.stemset.data[:3].sum(axis=0), atol=1e-5)
+
+
+def test_same_file_same_settings_reuses_the_stems(qtbot, window, songs):
+    (first,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: first.state is JobState.DONE, timeout=TIMEOUT_MS)
+    (again,) = window.add_paths(songs[:1])
+    assert again.state is JobState.DONE and again.stemset is first.stemset
+    window.settings.set(S.QUALITY, "fast")
+    (other,) = window.add_paths(songs[:1])
+    assert other.state is not JobState.DONE
+    qtbot.waitUntil(lambda: other.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert other.stemset is not first.stemset
+
+
+def test_zoom_keeps_the_frame_under_the_pointer():
+    from stemgui.ui.waveview import Timeline
+
+    timeline = Timeline()
+    timeline.reset(10_000, 1000)
+    timeline.zoom(0.5, around=2_000)
+    assert timeline.view == (1_000, 6_000)
+    timeline.scroll(-5_000)
+    assert timeline.view == (0, 5_000)
+    timeline.zoom(4.0, around=0)
+    assert timeline.view == (0, 10_000)
+
+
+def test_finished_songs_come_with_their_waveforms(qtbot, window, songs):
+    _first, second = window.add_paths(songs)
+    qtbot.waitUntil(lambda: second.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert second.waveforms is not None and second.waveforms.stemset is second.stemset
+    assert second.waveforms["vocals"].frames_ready == second.stemset.frames
+    window.select(second)
+    assert window.shown_job is second
+    assert window.stems.waveforms is second.waveforms  # nothing recomputed on the GUI thread
+
+
+def test_a_bug_in_a_slot_is_logged_and_shown(qtbot, window, monkeypatch, caplog):
+    import stemgui.ui.app as app_module
+
+    monkeypatch.setattr(app_module, "_window", window)
+    try:
+        raise ZeroDivisionError("division by zero")
+    except ZeroDivisionError as error:
+        app_module.report_uncaught(ZeroDivisionError, error, error.__traceback__)
+    assert "ZeroDivisionError: division by zero" in window.message
+    assert any(r.levelname == "CRITICAL" and r.exc_info for r in caplog.records)
