@@ -1,0 +1,129 @@
+"""Multitrack discovery, decoding, caching and excerpt sampling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui.errors import DecodeError
+from training import data
+
+MUSDB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "musdb18-7" / "train"
+
+
+def _tones(frames=44100, rate=44100):
+    t = np.arange(frames) / rate
+    return [0.2 * np.sin(2 * np.pi * f * t) for f in (110.0, 220.0, 440.0, 880.0)]
+
+
+def _stems_folder(root: Path, with_mixture: bool) -> Path:
+    folder = root / "Song A"
+    folder.mkdir(parents=True)
+    tones = _tones()
+    for name, tone in zip(data.SOURCES, tones):
+        sf.write(folder / f"{name}.wav", np.stack([tone, -tone]).T, 44100, subtype="FLOAT")
+    if with_mixture:
+        mix = np.sum(tones, axis=0)
+        sf.write(folder / "mixture.wav", np.stack([mix, -mix]).T, 44100, subtype="FLOAT")
+    return folder
+
+
+@pytest.mark.parametrize("with_mixture", [True, False])
+def test_stems_folder_reads_mixture_first(tmp_path, with_mixture):
+    _stems_folder(tmp_path, with_mixture)
+    (track,) = data.discover([tmp_path])
+    assert track.name == "Song A" and not track.is_stem_file
+    signals = data.read_track(track)
+    assert signals.shape == (5, 2, 44100)
+    np.testing.assert_allclose(signals[0], signals[1:].sum(axis=0), atol=1e-5)
+    np.testing.assert_allclose(signals[1, 0], _tones()[0], atol=1e-6)
+
+
+def test_incomplete_folder_is_not_a_track(tmp_path):
+    folder = _stems_folder(tmp_path, True)
+    (folder / "vocals.wav").unlink()
+    assert data.discover([tmp_path]) == []
+
+
+def _write_stem_mp4(path: Path, streams: int) -> None:
+    tones = _tones(22050)
+    with av.open(str(path), "w", format="mp4") as container:
+        outs = [container.add_stream("aac", rate=44100, layout="stereo") for _ in range(streams)]
+        signals = [np.sum(tones, axis=0), *tones][:streams]
+        for out, signal in zip(outs, signals):
+            stereo = np.stack([signal, signal]).astype(np.float32)
+            for start in range(0, stereo.shape[1], 1024):
+                frame = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(stereo[:, start : start + 1024]),
+                    format="fltp",
+                    layout="stereo",
+                )
+                frame.sample_rate = 44100
+                for packet in out.encode(frame):
+                    container.mux(packet)
+            for packet in out.encode(None):
+                container.mux(packet)
+
+
+def test_stem_mp4_decodes_five_streams(tmp_path):
+    path = tmp_path / "Song B.stem.mp4"
+    _write_stem_mp4(path, 5)
+    (track,) = data.discover([tmp_path])
+    signals = data.read_track(track)
+    assert signals.shape[:2] == (5, 2)
+    assert abs(signals.shape[-1] - 22050) < 3000
+    # Each source stream holds its own tone: the strongest FFT bin is at its frequency.
+    for index, freq in enumerate((110, 220, 440, 880), start=1):
+        spectrum = np.abs(np.fft.rfft(signals[index, 0, 4096:20000]))
+        peak = np.argmax(spectrum) * 44100 / (20000 - 4096)
+        assert abs(peak - freq) < 5
+
+
+def test_stem_mp4_with_too_few_streams_names_the_file(tmp_path):
+    path = tmp_path / "Bad.stem.mp4"
+    _write_stem_mp4(path, 2)
+    (track,) = data.discover([tmp_path])
+    with pytest.raises(DecodeError, match=r"Bad\.stem\.mp4"):
+        data.read_track(track)
+
+
+def test_cache_decodes_once(tmp_path, monkeypatch):
+    _stems_folder(tmp_path / "src", True)
+    (track,) = data.discover([tmp_path / "src"])
+    cache = data.TrackCache(tmp_path / "cache")
+    first = np.array(cache.load(track))
+    monkeypatch.setattr(data, "read_track", lambda *a: pytest.fail("decoded twice"))
+    second = cache.load(track)
+    assert isinstance(second, np.memmap)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_sampler_is_reproducible_and_ranks_split_the_batch():
+    rng = np.random.default_rng(0)
+    tracks = [rng.standard_normal((5, 2, n)).astype(np.float32) for n in (5000, 8000, 300)]
+    sampler = data.ExcerptSampler(tracks, frames=1000, seed=3)
+    assert len(sampler.tracks) == 2  # the 300-frame track is too short
+    whole = sampler.batch(7, 4, rank=0, world=1)
+    again = sampler.batch(7, 4)
+    np.testing.assert_array_equal(whole, again)
+    assert whole.shape == (4, 4, 2, 1000)
+    halves = [sampler.batch(7, 2, rank=r, world=2) for r in range(2)]
+    np.testing.assert_array_equal(np.concatenate(halves), sampler.batch(7, 4, world=1))
+    assert not np.array_equal(sampler.batch(8, 4), whole)
+
+
+def test_validation_split_of_musdb_previews():
+    if not MUSDB.exists():
+        pytest.skip(f"MUSDB18 previews not found at {MUSDB}")
+    tracks = data.discover([MUSDB])
+    train, valid = data.split_validation(tracks)
+    assert len(valid) == 14 and len(train) == 80
+    signals = data.read_track(valid[0])
+    assert signals.shape[:2] == (5, 2) and signals.shape[-1] > 6 * 44100
+    residual = signals[0] - signals[1:].sum(axis=0)
+    snr = 10 * np.log10((signals[0] ** 2).sum() / (residual**2).sum())
+    assert snr > 20

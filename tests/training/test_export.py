@@ -1,0 +1,37 @@
+"""Export -> engine load -> identical outputs, with a manifest the model store reads."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from stemgui.separation.store import ModelStore
+from tests.training.test_fit import make
+from training.export import export_model
+
+
+def test_exported_model_loads_through_the_store_with_identical_outputs(tmp_path):
+    trainer = make(tmp_path, overrides={"schedule": {"steps": 4, "eval_every": 4}})
+    trainer.run()
+    models = tmp_path / "models"
+    entry = export_model(tmp_path / "run" / "best.stemgui", "tiny", models, description="t")
+    assert entry["file"].startswith("tiny-") and entry["steps"] == 4
+    assert set(entry["valid_sdr"]) == {"drums", "bass", "other", "vocals", "all"}
+    manifest = json.loads((models / "manifest.json").read_text())
+    assert [m["name"] for m in manifest["models"]] == ["tiny"]
+
+    store = ModelStore(bundled_dir=models, user_dir=tmp_path / "user")
+    assert store.default_name() == "tiny"
+    loaded = store.load("tiny")
+    mix = torch.randn(1, 2, 44100)
+    with torch.no_grad():
+        expected = trainer.ema.eval()(mix)
+        assert torch.equal(loaded(mix), expected)
+
+    # A second export of the same name replaces the entry and removes the old file.
+    trainer.run(steps=8)
+    entry2 = export_model(tmp_path / "run" / "best.stemgui", "tiny", models)
+    files = sorted(p.name for p in models.glob("tiny-*"))
+    assert files == [entry2["file"]]
+    assert len(json.loads((models / "manifest.json").read_text())["models"]) == 1

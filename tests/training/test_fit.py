@@ -1,0 +1,130 @@
+"""The training loop learns, resumes exactly, and trains the same on two processes as on one."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from training import config as config_mod
+from training.fit import Trainer
+
+TINY = {
+    "data": {"segment": 0.25, "shift": 0.05},
+    "model": {
+        "architecture": "Demucs",
+        "kwargs": {
+            "channels": 4,
+            "depth": 2,
+            "lstm_layers": 0,
+            "dconv_mode": 0,
+            "rewrite": False,
+            "resample": False,
+            "normalize": True,
+        },
+    },
+    "optim": {"lr": 3e-3, "batch_size": 4, "ema": 0.9, "clip_grad": 5.0},
+    "schedule": {"steps": 40, "eval_every": 20, "checkpoint_every": 5, "log_every": 1},
+    "augment": {"remix_group": 2},
+    "seed": {"value": 7},
+}
+
+
+def generated_tracks(count: int, seconds: float = 1.0, seed: int = 0) -> list[np.ndarray]:
+    """Tracks of four easy sources: low tone, noise bursts, mid tone, high tone."""
+    rng = np.random.default_rng(seed)
+    frames = int(seconds * 44100)
+    t = np.arange(frames) / 44100
+    tracks = []
+    for _ in range(count):
+        drums = rng.standard_normal(frames) * (np.sin(2 * np.pi * 4 * t) > 0.8) * 0.3
+        bass = 0.3 * np.sin(2 * np.pi * rng.uniform(50, 90) * t)
+        other = 0.2 * np.sin(2 * np.pi * rng.uniform(400, 600) * t)
+        vocals = 0.2 * np.sin(2 * np.pi * rng.uniform(1500, 2500) * t)
+        stems = np.stack([np.stack([s, s]) for s in (drums, bass, other, vocals)])
+        tracks.append(np.concatenate([stems.sum(0, keepdims=True), stems]).astype(np.float32))
+    return tracks
+
+
+def make(tmp_path, name="run", overrides=None, **kwargs):
+    values = json.loads(json.dumps(TINY))
+    for section, options in (overrides or {}).items():
+        values[section].update(options)
+    config = config_mod.from_dict(values)
+    return Trainer(
+        config,
+        tmp_path / name,
+        train_tracks=generated_tracks(4),
+        valid_tracks=generated_tracks(2, seed=1),
+        **kwargs,
+    )
+
+
+def test_loss_goes_down_and_run_folder_is_complete(tmp_path):
+    trainer = make(tmp_path)
+    history = trainer.run()
+    losses = [e["loss"] for e in history if "loss" in e]
+    assert len(losses) == 40
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+    folder = tmp_path / "run"
+    for name in (
+        "config.toml",
+        "provenance.json",
+        "history.json",
+        "history.csv",
+        "last.pt",
+        "best.stemgui",
+    ):
+        assert (folder / name).exists(), name
+    assert [e["step"] for e in history if "valid_all" in e] == [20, 40]
+
+
+def test_resume_matches_an_uninterrupted_run(tmp_path):
+    straight = make(tmp_path, "straight")
+    straight.run(steps=12)
+    interrupted = make(tmp_path, "interrupted")
+    interrupted.run(steps=7)  # checkpoints at 5 and at the end (7)
+    resumed = make(tmp_path, "interrupted")
+    resumed.run(steps=12)
+    assert resumed.step == 12
+    for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b)
+    losses = [[e for e in run.history if "loss" in e] for run in (straight, resumed)]
+    assert losses[0] == losses[1]
+
+
+def test_unknown_setting_is_refused():
+    with pytest.raises(ValueError, match=r"unknown setting optim\.lrr"):
+        config_mod.from_dict({"optim": {"lrr": 1}})
+
+
+def _ddp_worker(rank, world, init_file, folder, results):
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        trainer = make(folder, "ddp", overrides={"schedule": {"eval_every": 1000}})
+        trainer.run(steps=4)
+        if rank == 0:
+            torch.save(trainer.model.state_dict(), results)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_two_processes_end_with_the_weights_of_one(tmp_path):
+    single = make(tmp_path, "single", overrides={"schedule": {"eval_every": 1000}})
+    single.run(steps=4)
+    results = tmp_path / "ddp_weights.pt"
+    mp.start_processes(
+        _ddp_worker,
+        args=(2, tmp_path / "init", tmp_path, results),
+        nprocs=2,
+        start_method="spawn",
+    )
+    distributed = torch.load(results, weights_only=True)
+    for key, value in single.model.state_dict().items():
+        torch.testing.assert_close(distributed[key], value, atol=1e-5, rtol=1e-4)

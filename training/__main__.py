@@ -1,0 +1,148 @@
+"""``python -m training synth|fit|eval|export|quantize ...``: the training command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("training")
+
+
+def _fit(args: argparse.Namespace) -> int:
+    import torch
+
+    from training import config as config_mod
+    from training.fit import Trainer
+
+    config = config_mod.load(args.config)
+    run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    distributed = "WORLD_SIZE" in __import__("os").environ
+    if distributed:
+        import torch.distributed as dist
+
+        backend = "nccl" if args.device.startswith("cuda") else "gloo"
+        dist.init_process_group(backend)
+        if args.device.startswith("cuda"):
+            local = int(__import__("os").environ.get("LOCAL_RANK", 0))
+            args.device = f"cuda:{local}"
+            torch.cuda.set_device(local)
+    try:
+        trainer = Trainer(config, run_dir, device=args.device, init=args.init)
+        trainer.run(steps=args.steps)
+    finally:
+        if distributed:
+            dist.destroy_process_group()
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from stemgui.separation.checkpoint import load_model
+    from stemgui.separation.separator import Separator
+    from training import bsseval, evaluate
+    from training import data as data_mod
+    from training.sdr import global_sdr
+
+    tracks = data_mod.discover(args.data)
+    train, valid = data_mod.split_validation(tracks)
+    chosen = {"valid": valid, "train": train, "all": tracks}[args.split]
+    if args.max_tracks:
+        chosen = chosen[: args.max_tracks]
+    if not chosen:
+        print(f"no {args.split} tracks under {', '.join(map(str, args.data))}", file=sys.stderr)
+        return 1
+    cache = data_mod.TrackCache(args.cache)
+    arrays = [cache.load(t) for t in chosen]
+    references = [np.asarray(t[1:]) for t in arrays]
+
+    # name -> one (sources, channels, frames) estimate per track
+    estimates: dict[str, list[np.ndarray]] = {}
+    sources = list(data_mod.SOURCES)
+    for path in args.models:
+        model = load_model(path)
+        sources = list(model.sources)
+        separator = Separator(model, device=args.device, segment=args.segment, shifts=0)
+        estimates[Path(path).name] = [
+            separator.separate(np.ascontiguousarray(t[0], dtype=np.float32)) for t in arrays
+        ]
+    estimates["mixture/4"] = [
+        np.broadcast_to(t[0] / 4, r.shape) for t, r in zip(arrays, references)
+    ]
+    estimates["IRM oracle"] = [evaluate.irm_estimates(np.asarray(t)) for t in arrays]
+
+    musdb = {
+        name: bsseval.median_over_tracks(
+            [bsseval.track_sdr(r, e) for r, e in zip(references, ests)]
+        )
+        for name, ests in estimates.items()
+    }
+    fast = {
+        name: np.mean([global_sdr(r, e) for r, e in zip(references, ests)], axis=0)
+        for name, ests in estimates.items()
+    }
+    count = f"{len(arrays)} {args.split} tracks"
+    print(f"SDR (dB) as MUSDB reports it (BSS Eval v4, median over 1 s frames and over {count})")
+    print(format_table(musdb, sources))
+    print(f"\nglobal SDR (dB), mean over {count}")
+    print(format_table(fast, sources))
+    return 0
+
+
+def format_table(rows: dict[str, np.ndarray], sources: list[str]) -> str:
+    """A Markdown table: one row per estimator, one column per source and their mean."""
+    header = ["", *sources, "mean"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, per_source in rows.items():
+        cells = [f"{v:.2f}" for v in per_source] + [f"{np.nanmean(per_source):.2f}"]
+        lines.append("| " + " | ".join([name, *cells]) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    fit = commands.add_parser("fit", help="train (or resume) a model from a recipe")
+    fit.add_argument("config", help="recipe file (training/configs/*.toml)")
+    fit.add_argument("--run", help="run folder (default runs/<recipe name>)")
+    fit.add_argument("--steps", type=int, help="stop after this many steps in total")
+    fit.add_argument("--device", default="cpu")
+    fit.add_argument("--init", help="start from this stemgui checkpoint (fine-tuning)")
+    fit.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    fit.set_defaults(func=_fit)
+
+    ev = commands.add_parser("eval", help="SDR of models and baselines on multitracks")
+    ev.add_argument("models", nargs="*", help="stemgui checkpoints to evaluate")
+    ev.add_argument("--data", nargs="+", required=True, help="data roots")
+    ev.add_argument("--split", choices=("valid", "train", "all"), default="valid")
+    ev.add_argument("--cache", default="runs/cache")
+    ev.add_argument("--segment", type=float)
+    ev.add_argument("--device", default="cpu")
+    ev.add_argument("--max-tracks", type=int, default=0)
+    ev.set_defaults(func=_eval)
+
+    from training.export import add_parser as add_export_parser
+    from training.quantize import add_parser as add_quantize_parser
+    from training.synth.cli import add_parser as add_synth_parser
+
+    add_export_parser(commands)
+    add_quantize_parser(commands)
+    add_synth_parser(commands)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Training recipes: a TOML file per recipe, merged over the defaults below and validated.
+
+Sections: ``data``, ``model``, ``optim``, ``schedule``, ``augment``, ``eval``. Unknown sections or
+keys are refused so that a typo never trains the wrong thing silently.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "data": {
+        "roots": [],  # folders of .stem.mp4 files or stem folders; relative to the config file
+        "validation": "musdb",  # "musdb" (the 14 standard tracks) or a list of track names
+        "samplerate": 44100,
+        "segment": 4.0,  # seconds per training excerpt
+        "shift": 0.5,  # seconds of random shift (excerpts are drawn this much longer)
+        "cache": "",  # decoded-track cache folder; default: <run>/../cache
+        "max_tracks": 0,  # 0: all
+    },
+    "model": {"architecture": "Demucs", "kwargs": {}},
+    "optim": {
+        "lr": 3e-4,
+        "beta2": 0.999,
+        "weight_decay": 0.0,
+        "batch_size": 8,
+        "clip_grad": 0.0,  # 0: no clipping
+        "ema": 0.0,  # 0: no EMA; else the decay per step (e.g. 0.999)
+    },
+    "schedule": {
+        "steps": 1000,
+        "eval_every": 200,
+        "checkpoint_every": 50,
+        "log_every": 10,
+    },
+    "augment": {
+        "channel_flip": True,
+        "sign_flip": True,
+        "gain": [0.25, 1.25],  # [] for none
+        "remix_group": 4,  # 0 or 1: no remix
+    },
+    "eval": {"segment": 0.0, "overlap": 0.25, "max_tracks": 0},
+    "seed": {"value": 42},
+}
+
+
+def _merge(base: dict, override: dict, where: str) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if key not in base:
+            raise ValueError(f"unknown setting {where}{key}; known: {', '.join(sorted(base))}")
+        if isinstance(base[key], dict) and key != "kwargs":
+            if not isinstance(value, dict):
+                raise ValueError(f"setting {where}{key!r} must be a table")
+            out[key] = _merge(base[key], value, f"{where}{key}.")
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def from_dict(values: dict[str, Any]) -> dict[str, Any]:
+    """Defaults overridden by ``values``; ``ValueError`` for unknown keys."""
+    return _merge(DEFAULTS, values, "")
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Read a recipe; relative data roots and cache are taken from the recipe's folder."""
+    path = Path(path)
+    with open(path, "rb") as handle:
+        config = from_dict(tomllib.load(handle))
+    data = config["data"]
+    data["roots"] = [str((path.parent / root).resolve()) for root in data["roots"]]
+    if data["cache"]:
+        data["cache"] = str((path.parent / data["cache"]).resolve())
+    return config
+
+
+def dumps(config: dict[str, Any]) -> str:
+    """The config as TOML (what a run folder keeps beside its weights)."""
+    lines: list[str] = []
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return repr(v)
+
+    def table(name: str, values: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in values.items() if not isinstance(v, dict)}
+        tables = {k: v for k, v in values.items() if isinstance(v, dict)}
+        lines.append(f"[{name}]")
+        lines.extend(f"{k} = {value(v)}" for k, v in scalars.items())
+        lines.append("")
+        for key, sub in tables.items():
+            table(f"{name}.{key}", sub)
+
+    for section, values in config.items():
+        table(section, values)
+    return "\n".join(lines)

@@ -1,0 +1,217 @@
+"""Multitrack data: MUSDB18 ``.stem.mp4`` files and folders of stems, decoded once and cached.
+
+A track is five aligned signals — the mixture and the four sources — stored after the first
+decode as one float32 ``.npy`` array of shape (1 + sources, channels, frames) in a cache folder,
+then memory-mapped, so that drawing random excerpts costs no decoding.
+
+Layouts understood:
+- ``NAME.stem.mp4`` (MUSDB18): audio streams 0 mixture, 1 drums, 2 bass, 3 other, 4 vocals.
+- a folder holding ``drums``, ``bass``, ``other``, ``vocals`` files (wav, flac, …) and optionally
+  ``mixture`` (MUSDB18-HQ, a user's own multitracks); without a mixture file the mixture is the sum.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stemgui.errors import DecodeError
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("drums", "bass", "other", "vocals")
+SAMPLERATE = 44100
+
+# The standard MUSDB18 validation tracks (taken from the training split).
+MUSDB_VALIDATION = frozenset(
+    {
+        "Actions - One Minute Smile",
+        "Clara Berry And Wooldog - Waltz For My Victims",
+        "Johnny Lokke - Promises & Lies",
+        "Patrick Talbot - A Reason To Leave",
+        "Triviul - Angelsaint",
+        "Alexander Ross - Goodbye Bolero",
+        "Fergessen - Nos Palpitants",
+        "Leaf - Summerghost",
+        "Skelpolu - Human Mistakes",
+        "Young Griffo - Pennies",
+        "ANiMAL - Rockshow",
+        "James May - On The Line",
+        "Meaxic - Take A Step",
+        "Traffic Experiment - Sirens",
+    }
+)
+
+_STEM_SUFFIX = ".stem.mp4"
+_AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
+
+
+@dataclass(frozen=True)
+class TrackSource:
+    """Where one multitrack lives: a ``.stem.mp4`` file or a folder of stem files."""
+
+    name: str
+    path: Path
+
+    @property
+    def is_stem_file(self) -> bool:
+        return self.path.name.endswith(_STEM_SUFFIX)
+
+
+def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
+    """Every multitrack under ``roots``, sorted by name.
+
+    Raises:
+        FileNotFoundError: a root does not exist.
+    """
+    found: dict[str, TrackSource] = {}
+    for root in map(Path, roots):
+        if not root.exists():
+            raise FileNotFoundError(f"{root}: no such data folder")
+        candidates = [root] if root.is_file() else sorted(root.rglob("*"))
+        for path in candidates:
+            if path.is_file() and path.name.endswith(_STEM_SUFFIX):
+                name = path.name[: -len(_STEM_SUFFIX)]
+            elif path.is_dir() and _stem_files(path) is not None:
+                name = path.name
+            else:
+                continue
+            found.setdefault(name, TrackSource(name, path))
+    return [found[name] for name in sorted(found)]
+
+
+def split_validation(
+    tracks: Sequence[TrackSource], validation: Iterable[str] = MUSDB_VALIDATION
+) -> tuple[list[TrackSource], list[TrackSource]]:
+    """(train, valid): tracks named in ``validation`` go to valid, the others to train."""
+    names = set(validation)
+    return [t for t in tracks if t.name not in names], [t for t in tracks if t.name in names]
+
+
+def _stem_files(folder: Path) -> dict[str, Path] | None:
+    """The files of a stems folder by role (sources and maybe "mixture"), or None if incomplete."""
+    files: dict[str, Path] = {}
+    for path in folder.iterdir():
+        if path.is_file() and path.suffix.lower() in _AUDIO_SUFFIXES:
+            role = path.stem.lower()
+            if role in SOURCES or role == "mixture":
+                files[role] = path
+    return files if all(s in files for s in SOURCES) else None
+
+
+def read_track(track: TrackSource, samplerate: int = SAMPLERATE) -> np.ndarray:
+    """Decode a multitrack: float32 (1 + sources, channels, frames), the mixture first.
+
+    All signals are cut to the shortest one (AAC streams may differ by a few samples).
+    """
+    if track.is_stem_file:
+        signals = _read_stem_mp4(track.path, samplerate)
+    else:
+        signals = _read_stem_folder(track.path, samplerate)
+    frames = min(s.shape[-1] for s in signals)
+    return np.stack([s[:, :frames] for s in signals]).astype(np.float32, copy=False)
+
+
+def _read_stem_mp4(path: Path, samplerate: int) -> list[np.ndarray]:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            streams = list(container.streams.audio)
+            if len(streams) < 1 + len(SOURCES):
+                raise DecodeError(
+                    path,
+                    f"a stem file needs {1 + len(SOURCES)} audio streams (mixture, "
+                    f"{', '.join(SOURCES)}); this one has {len(streams)}",
+                )
+            signals = []
+            for stream in streams[: 1 + len(SOURCES)]:
+                container.seek(0)
+                resampler = av.AudioResampler(format="fltp", layout="stereo", rate=samplerate)
+                chunks = []
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray())
+                for out in resampler.resample(None):
+                    chunks.append(out.to_ndarray())
+                signals.append(np.concatenate(chunks, axis=1).astype(np.float32))
+    except av.error.FFmpegError as error:
+        raise DecodeError(path, f"cannot read this stem file ({error})") from error
+    return signals
+
+
+def _read_stem_folder(folder: Path, samplerate: int) -> list[np.ndarray]:
+    from stemgui.audio.decode import decode
+
+    files = _stem_files(folder)
+    if files is None:
+        raise DecodeError(folder, f"a stems folder needs files named {', '.join(SOURCES)}")
+    stems = [decode(files[s], samplerate=samplerate).samples for s in SOURCES]
+    if "mixture" in files:
+        mixture = decode(files["mixture"], samplerate=samplerate).samples
+    else:
+        frames = min(s.shape[-1] for s in stems)
+        mixture = np.sum([s[:, :frames] for s in stems], axis=0)
+    return [mixture, *stems]
+
+
+class TrackCache:
+    """Decoded tracks kept as ``.npy`` files in ``folder`` and memory-mapped on use."""
+
+    def __init__(self, folder: str | Path, samplerate: int = SAMPLERATE) -> None:
+        self.folder = Path(folder)
+        self.samplerate = samplerate
+
+    def _file(self, track: TrackSource) -> Path:
+        stat = track.path.stat()
+        key = f"{track.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{self.samplerate}"
+        digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in track.name)[:60]
+        return self.folder / f"{safe}-{digest}.npy"
+
+    def load(self, track: TrackSource) -> np.ndarray:
+        """(1 + sources, channels, frames) float32, memory-mapped read-only."""
+        target = self._file(track)
+        if not target.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            data = read_track(track, self.samplerate)
+            part = target.with_name(f".{target.name}.part")
+            with open(part, "wb") as handle:
+                np.save(handle, data)
+            part.replace(target)
+            log.info("cached %s (%d frames)", track.name, data.shape[-1])
+        return np.load(target, mmap_mode="r")
+
+
+class ExcerptSampler:
+    """Random excerpts of the sources of cached tracks, reproducible from (seed, step).
+
+    ``batch(step, size)`` returns float32 (size, sources, channels, frames): each item a random
+    track and a random start; the same (seed, step, rank) always gives the same batch, so a
+    resumed run sees exactly the batches an uninterrupted one would, and distributed ranks draw
+    disjoint items of the same global batch.
+    """
+
+    def __init__(self, tracks: Sequence[np.ndarray], frames: int, seed: int = 0) -> None:
+        usable = [t for t in tracks if t.shape[-1] >= frames]
+        if not usable:
+            raise ValueError(f"no track is at least {frames} frames long")
+        self.tracks = usable
+        self.frames = frames
+        self.seed = seed
+
+    def batch(self, step: int, size: int, rank: int = 0, world: int = 1) -> np.ndarray:
+        rng = np.random.default_rng([self.seed, step])
+        picks = rng.integers(0, len(self.tracks), size * world)
+        starts = rng.random(size * world)
+        items = []
+        for index in range(rank * size, (rank + 1) * size):
+            track = self.tracks[picks[index]]
+            start = int(starts[index] * (track.shape[-1] - self.frames + 1))
+            items.append(np.asarray(track[1:, :, start : start + self.frames]))
+        return np.stack(items).astype(np.float32, copy=False)

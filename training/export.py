@@ -1,0 +1,108 @@
+"""Ship a trained model: copy it into ``resources/models`` under a hashed name, with its manifest.
+
+``python -m training export runs/x/best.stemgui --name stemgui-htdemucs`` copies the checkpoint to
+``resources/models/stemgui-htdemucs-<sha256[:8]>.stemgui`` (so its name carries the hash that the
+engine checks) and writes the manifest entry that ``stemgui.separation.store`` reads, extended with
+how the model was made: architecture, sources, size, data, steps, validation SDR per stem, config
+and git commit, all taken from the checkpoint's own provenance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from stemgui.audio.atomic import atomic_path
+from stemgui.separation.checkpoint import file_sha256, hashed_name, load_model, read_checkpoint
+from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MODELS_DIR = REPO / "resources" / "models"
+
+
+def export_model(
+    source: str | Path,
+    name: str,
+    models_dir: str | Path = DEFAULT_MODELS_DIR,
+    *,
+    description: str = "",
+    default: bool = True,
+) -> dict[str, Any]:
+    """Copy ``source`` into ``models_dir`` and (re)write its manifest entry; returns the entry.
+
+    An earlier entry of the same name is replaced and its file removed; with ``default`` every
+    other entry loses its default flag.
+    """
+    source, models_dir = Path(source), Path(models_dir)
+    payload = read_checkpoint(source)
+    model = load_model(source)  # proves the engine loads it before anything is written
+    sha256 = file_sha256(source)
+    target = hashed_name(models_dir / f"{name}{source.suffix}", sha256)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target, overwrite=True) as part:
+        shutil.copyfile(source, part)
+
+    provenance = payload.get("provenance", {})
+    first = payload["models"][0]
+    entry = {
+        "name": name,
+        "file": target.name,
+        "sha256": sha256,
+        "sources": list(model.sources),
+        "description": description or f"{first['architecture']} trained by stemgui's training",
+        "default": default,
+        "architecture": first["architecture"],
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "size_bytes": target.stat().st_size,
+        "samplerate": int(first["samplerate"]),
+        "segment": first.get("segment"),
+        "data": provenance.get("data_roots", []),
+        "train_tracks": provenance.get("train_tracks"),
+        "steps": provenance.get("steps"),
+        "valid_sdr": provenance.get("valid_sdr", {}),
+        "git_commit": provenance.get("git_commit", "unknown"),
+        "config": provenance.get("config", ""),
+        "exported": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+    manifest_path = models_dir / MANIFEST
+    entries = ModelStore(bundled_dir=models_dir).manifest()
+    for old in entries:
+        if old["name"] == name and old["file"] != target.name:
+            (models_dir / old["file"]).unlink(missing_ok=True)
+    entries = [e for e in entries if e["name"] != name]
+    if default:
+        for other in entries:
+            other["default"] = False
+    entries.append(entry)
+    document = {"schema": MANIFEST_SCHEMA, "models": entries}
+    with atomic_path(manifest_path, overwrite=True) as part:
+        part.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return entry
+
+
+def run_export(args: argparse.Namespace) -> int:
+    entry = export_model(
+        args.model, args.name, args.models_dir, description=args.description, default=True
+    )
+    sdr = ", ".join(f"{k} {v:.2f}" for k, v in entry["valid_sdr"].items())
+    print(
+        f"exported {entry['file']} ({entry['size_bytes']:,} bytes, {entry['parameters']:,} "
+        f"parameters, {entry['steps']} steps; validation SDR {sdr or 'not measured'})"
+    )
+    return 0
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Register ``export`` on ``python -m training``'s subparsers."""
+    parser = commands.add_parser("export", help="ship a trained model in resources/models")
+    parser.add_argument("model", help="a stemgui checkpoint (e.g. runs/x/best.stemgui)")
+    parser.add_argument("--name", required=True, help="model name shown in the app and CLI")
+    parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
+    parser.add_argument("--description", default="")
+    parser.set_defaults(func=run_export)
+    return parser

@@ -1,0 +1,386 @@
+"""The training loop: L1 on waveforms, Adam, optional EMA and gradient clipping, resumable runs.
+
+A run folder holds everything about a run:
+    config.toml      the recipe as run (defaults filled in)
+    provenance.json  git commit, software versions, data, start time
+    history.json     one entry per logged step (loss) and per evaluation (validation SDR)
+    history.csv      the same, flat, for spreadsheets
+    last.pt          the resumable state: model, optimizer, EMA, step (plain tensors, weights_only)
+    best.stemgui     the best model by mean validation SDR, in stemgui's checkpoint format
+    curves.png       loss and validation SDR curves
+
+Every batch is a pure function of (seed, step): a run interrupted at any moment and resumed from
+``last.pt`` sees the same batches and ends with the same weights as an uninterrupted one.
+Distributed training (``torchrun``): every rank draws and augments the same global batch and
+trains on its own slice; DistributedDataParallel averages the gradients (gloo on CPU, nccl on GPU).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as _dt
+import json
+import logging
+import math
+import os
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stemgui.separation import registry
+from training import augment as aug
+from training import config as config_mod
+from training import data as data_mod
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def git_commit() -> str:
+    """The commit of the code that trains, with ``-dirty`` when the tree has local changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def build_model(config: dict[str, Any]) -> nn.Module:
+    """The network a recipe describes; sources and samplerate come from the data section."""
+    kwargs = dict(config["model"]["kwargs"])
+    kwargs.setdefault("sources", list(data_mod.SOURCES))
+    kwargs.setdefault("samplerate", config["data"]["samplerate"])
+    return registry.build(config["model"]["architecture"], kwargs)
+
+
+class Trainer:
+    """Trains one model in one run folder; ``run()`` continues from ``last.pt`` if present.
+
+    Args:
+        config: a recipe as returned by ``training.config.load`` / ``from_dict``.
+        run_dir: the run folder (created).
+        device: "cpu", "cuda", "cuda:1", ...
+        train_tracks / valid_tracks: decoded tracks (1 + sources, channels, frames) to use instead
+            of the recipe's data roots (tests and generated data).
+        init: a stemgui checkpoint to start from (fine-tuning a shipped model).
+    """
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        run_dir: str | Path,
+        *,
+        device: str = "cpu",
+        train_tracks: Sequence[np.ndarray] | None = None,
+        valid_tracks: Sequence[np.ndarray] | None = None,
+        init: str | Path | None = None,
+    ) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.device = torch.device(device)
+        self.rank, self.world = _distributed_rank_world()
+        self.is_main = self.rank == 0
+        data = config["data"]
+        if train_tracks is None:
+            train_tracks, valid_tracks = self._load_tracks()
+        self.valid_tracks = list(valid_tracks or [])
+        self.samplerate = data["samplerate"]
+        self.segment = round(data["segment"] * self.samplerate)
+        self.shift = round(data["shift"] * self.samplerate)
+        seed = config["seed"]["value"]
+        self.sampler = data_mod.ExcerptSampler(train_tracks, self.segment + self.shift, seed=seed)
+
+        torch.manual_seed(seed)
+        self.model = build_model(config).to(self.device)
+        if init is not None:
+            self._init_from(init)
+        optim = config["optim"]
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(),
+            lr=optim["lr"],
+            betas=(0.9, optim["beta2"]),
+            weight_decay=optim["weight_decay"],
+        )
+        self.ema = copy.deepcopy(self.model).eval() if optim["ema"] > 0 else None
+        self.step = 0
+        self.history: list[dict[str, Any]] = []
+        self.best_sdr = -math.inf
+        self._ddp: nn.Module | None = None
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._ddp = DistributedDataParallel(self.model, device_ids=ids)
+
+    # -- data -------------------------------------------------------------------------------
+    def _load_tracks(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        data = self.config["data"]
+        if not data["roots"]:
+            raise ValueError("the recipe names no data roots ([data] roots = [...])")
+        tracks = data_mod.discover(data["roots"])
+        names = data_mod.MUSDB_VALIDATION if data["validation"] == "musdb" else data["validation"]
+        train, valid = data_mod.split_validation(tracks, names)
+        if data["max_tracks"]:
+            train = train[: data["max_tracks"]]
+        if not train:
+            raise ValueError(f"no training tracks found under {', '.join(data['roots'])}")
+        cache = data_mod.TrackCache(
+            data["cache"] or self.run_dir.parent / "cache", samplerate=data["samplerate"]
+        )
+        log.info("data: %d training and %d validation tracks", len(train), len(valid))
+        return [cache.load(t) for t in train], [cache.load(t) for t in valid]
+
+    def _init_from(self, path: str | Path) -> None:
+        from stemgui.separation.checkpoint import load_model
+
+        start = load_model(path)
+        if registry.name_of(start) != self.config["model"]["architecture"]:
+            raise ValueError(f"{path}: its architecture differs from the recipe's")
+        self.model.load_state_dict(start.state_dict())
+        log.info("starting from the weights of %s", path)
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def last_path(self) -> Path:
+        return self.run_dir / "last.pt"
+
+    def save_state(self) -> None:
+        """Write ``last.pt`` atomically (a kill mid-write leaves the previous one intact)."""
+        state = {
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "best_sdr": self.best_sdr,
+            "history": json.dumps(self.history),
+        }
+        part = self.last_path.with_name(".last.pt.part")
+        torch.save(state, part)
+        os.replace(part, self.last_path)
+
+    def load_state(self) -> bool:
+        """Continue from ``last.pt`` if the run folder has one; True when it did."""
+        if not self.last_path.exists():
+            return False
+        state = torch.load(self.last_path, map_location=self.device, weights_only=True)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.ema is not None and state["ema"] is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.step = int(state["step"])
+        self.best_sdr = float(state["best_sdr"])
+        self.history = json.loads(state["history"])
+        log.info("resumed %s at step %d", self.run_dir, self.step)
+        return True
+
+    def _write_run_files(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "config.toml").write_text(config_mod.dumps(self.config), encoding="utf-8")
+        provenance = self.provenance()
+        (self.run_dir / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
+
+    def provenance(self) -> dict[str, Any]:
+        import stemgui
+
+        return {
+            "git_commit": git_commit(),
+            "stemgui": stemgui.__version__,
+            "torch": torch.__version__,
+            "data_roots": self.config["data"]["roots"],
+            "train_tracks": len(self.sampler.tracks),
+            "valid_tracks": len(self.valid_tracks),
+            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "world_size": self.world,
+            "device": str(self.device),
+        }
+
+    # -- training ---------------------------------------------------------------------------
+    def batch(self, step: int) -> torch.Tensor:
+        """This rank's slice of the augmented global batch of ``step``: (batch, sources, C, T)."""
+        size = self.config["optim"]["batch_size"]
+        if size % self.world:
+            raise ValueError(f"batch size {size} is not a multiple of the world size {self.world}")
+        stems = torch.from_numpy(self.sampler.batch(step, size))
+        generator = torch.Generator().manual_seed(self.config["seed"]["value"] * 1_000_003 + step)
+        options = self.config["augment"]
+        stems = aug.augment(
+            stems,
+            generator,
+            shift=self.shift,
+            channel_flip=options["channel_flip"],
+            sign_flip=options["sign_flip"],
+            gain=tuple(options["gain"]) if options["gain"] else None,
+            remix_group=options["remix_group"],
+        )
+        per_rank = size // self.world
+        return stems[self.rank * per_rank : (self.rank + 1) * per_rank].to(self.device)
+
+    def train_step(self) -> float:
+        """One optimisation step; returns the loss (mean over ranks)."""
+        self.model.train()
+        stems = self.batch(self.step)
+        mix = stems.sum(dim=1)
+        network = self._ddp or self.model
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            estimate = network(mix)
+        loss = F.l1_loss(estimate.float(), stems)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip = self.config["optim"]["clip_grad"]
+        if clip > 0:
+            nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        self.optimizer.step()
+        if self.ema is not None:
+            decay = self.config["optim"]["ema"]
+            with torch.no_grad():
+                for averaged, current in zip(self.ema.parameters(), self.model.parameters()):
+                    averaged.lerp_(current, 1 - decay)
+                for averaged, current in zip(self.ema.buffers(), self.model.buffers()):
+                    averaged.copy_(current)
+        value = loss.detach()
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.all_reduce(value)
+            value /= self.world
+        self.step += 1
+        return float(value)
+
+    def evaluate(self) -> dict[str, float]:
+        """Mean over validation tracks of the global SDR per source, and their mean ("all")."""
+        from training.evaluate import separate_tracks
+
+        model = self.ema if self.ema is not None else self.model
+        options = self.config["eval"]
+        tracks = self.valid_tracks[: options["max_tracks"] or None]
+        scores = separate_tracks(
+            model, tracks, segment=options["segment"] or None, overlap=options["overlap"]
+        )
+        sources = list(model.sources)
+        result = {s: float(np.mean([t[i] for t in scores])) for i, s in enumerate(sources)}
+        result["all"] = float(np.mean(list(result.values())))
+        return result
+
+    def run(
+        self, steps: int | None = None, on_step: Callable[[int, float], None] | None = None
+    ) -> list[dict[str, Any]]:
+        """Train up to ``steps`` total steps (the recipe's by default), resuming if possible."""
+        from tqdm import tqdm
+
+        schedule = self.config["schedule"]
+        total = schedule["steps"] if steps is None else steps
+        if self.is_main:
+            self._write_run_files()
+        self.load_state()
+        bar = tqdm(
+            total=total, initial=self.step, desc="train", unit="step", disable=not self.is_main
+        )
+        try:
+            while self.step < total:
+                loss = self.train_step()
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.4f}")
+                if on_step is not None:
+                    on_step(self.step, loss)
+                if self.step % schedule["log_every"] == 0 or self.step == total:
+                    self.history.append({"step": self.step, "loss": loss})
+                if self.valid_tracks and (
+                    self.step % schedule["eval_every"] == 0 or self.step == total
+                ):
+                    self._evaluate_and_keep_best()
+                if self.is_main and (
+                    self.step % schedule["checkpoint_every"] == 0 or self.step == total
+                ):
+                    self.save_state()
+                    self.write_history()
+        finally:
+            bar.close()
+        return self.history
+
+    def _evaluate_and_keep_best(self) -> None:
+        if not self.is_main:
+            return
+        scores = self.evaluate()
+        self.history.append({"step": self.step, **{f"valid_{k}": v for k, v in scores.items()}})
+        log.info("step %d: validation SDR %s", self.step, _format_scores(scores))
+        if scores["all"] > self.best_sdr:
+            self.best_sdr = scores["all"]
+            self.save_best(scores)
+
+    def save_best(self, scores: dict[str, float]) -> Path:
+        from stemgui.separation.checkpoint import save_model
+
+        model = self.ema if self.ema is not None else self.model
+        provenance = {
+            **self.provenance(),
+            "steps": self.step,
+            "valid_sdr": scores,
+            "config": config_mod.dumps(self.config),
+        }
+        path = self.run_dir / "best.stemgui"
+        save_model(copy.deepcopy(model).cpu().eval(), path, provenance=provenance)
+        return path
+
+    def write_history(self) -> None:
+        (self.run_dir / "history.json").write_text(json.dumps(self.history, indent=1) + "\n")
+        keys = sorted({k for entry in self.history for k in entry}, key=lambda k: (k != "step", k))
+        with open(self.run_dir / "history.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(self.history)
+        plot_history(self.history, self.run_dir / "curves.png")
+
+
+def _format_scores(scores: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:.2f}" for k, v in scores.items())
+
+
+def plot_history(history: list[dict[str, Any]], path: Path) -> None:
+    """Loss and validation SDR against steps, as a PNG (skipped without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log.warning("matplotlib is not installed: no curves.png (pip install '.[train]')")
+        return
+    losses = [(e["step"], e["loss"]) for e in history if "loss" in e]
+    valid = [e for e in history if "valid_all" in e]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    if losses:
+        left.plot(*zip(*losses))
+    left.set(title="training loss (L1)", xlabel="step", yscale="log")
+    for key in sorted({k for e in valid for k in e if k.startswith("valid_")}):
+        right.plot([e["step"] for e in valid], [e[key] for e in valid], label=key[6:])
+    right.set(title="validation SDR (dB)", xlabel="step")
+    if valid:
+        right.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+
+
+def _distributed_rank_world() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1

@@ -1,0 +1,158 @@
+"""``python -m training synth``: render a pool of synthetic songs (or remix one) to disk.
+
+    python -m training synth --out data/synth --songs 200 --seconds 30 --seed 0
+    python -m training synth --out data/remix --songs 500 --remix-from data/synth
+    python -m training synth --out resources/demo --demo demo --seconds 28 --seed 30 \\
+        --soundfont /usr/share/sounds/sf3/MuseScore_General.sf3
+
+A pool song is a stems folder (``<out>/synth-<seed>/{drums,bass,other,vocals,mixture}.flac``,
+``recipe.json``, ``song.mid``); ``--demo NAME`` writes one song's mixture as ``<out>/NAME.mp3``
+(192 kbps, with a 2-second fade-out) and its recipe as ``<out>/NAME.json`` instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEMO_FADE = 2.0  # seconds of fade-out at the end of a demo song
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``synth`` command to an ``argparse`` subparsers object; returns its parser.
+
+    The parser's default ``func`` is :func:`run` (``args.func(args)`` returns an exit code).
+    """
+    parser = subparsers.add_parser(
+        "synth",
+        help="render synthetic multitrack songs (stems + mixture + recipe) to a folder",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    configure(parser)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``synth`` options to ``parser``."""
+    parser.add_argument("--out", required=True, help="output folder (one sub-folder per song)")
+    parser.add_argument("--songs", type=int, default=1, help="number of songs")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each song")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first song")
+    parser.add_argument(
+        "--soundfont", help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)"
+    )
+    parser.add_argument(
+        "--vocals",
+        choices=("auto", "sinsy", "fluidsynth"),
+        default="auto",
+        help="singer: Sinsy (pysinsy) or a FluidSynth choir program; auto: Sinsy if installed",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="worker processes rendering songs in parallel"
+    )
+    parser.add_argument(
+        "--remix-from",
+        metavar="POOL",
+        help="instead of rendering, write --songs remixes of the stems of this pool",
+    )
+    parser.add_argument(
+        "--demo",
+        metavar="NAME",
+        help="write one song's mixture as OUT/NAME.mp3 (192 kbps) and its recipe as NAME.json",
+    )
+
+
+def _write_demo(song, out: Path, name: str) -> Path:
+    from stemgui.audio.encode import AudioFormat, write_audio
+
+    out.mkdir(parents=True, exist_ok=True)
+    fmt = AudioFormat(kind="mp3", mp3_bitrate=192, clip="none")
+    path = write_audio(out / f"{name}.mp3", song.mixture, song.samplerate, fmt, overwrite=True)
+    record = song.recipe.to_dict()
+    record["soundfont"] = Path(song.soundfont).name
+    record["samplerate"] = song.samplerate
+    record["fade_out"] = DEMO_FADE
+    (out / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out a parsed ``synth`` command; returns the exit code."""
+    from tqdm import tqdm
+
+    from training.synth import fluid, sing
+    from training.synth.pool import remix_pool, render_pool
+    from training.synth.recipe import make_recipe
+    from training.synth.song import render_song
+
+    out = Path(args.out)
+    if args.remix_from:
+        written = remix_pool(args.remix_from, out, args.songs, seed=args.seed)
+        print(f"{len(written)} remixes of {args.remix_from} in {out}")
+        return 0
+    engine = args.vocals
+    if engine == "auto":
+        engine = "sinsy" if sing.available() else "fluidsynth"
+    soundfont = Path(args.soundfont) if args.soundfont else fluid.default_soundfont()
+    started = time.perf_counter()
+    if args.jobs <= 1:
+        # Many songs: decode a compressed (sf3) soundfont once rather than per render.
+        fluid.renderer(soundfont, preload=True if args.songs >= 20 else None)
+    loaded = time.perf_counter()
+
+    if args.demo:
+        recipe = make_recipe(args.seed, args.seconds, vocal_engine=engine)
+        song = render_song(recipe, soundfont, fade_out=DEMO_FADE)
+        path = _write_demo(song, out, args.demo)
+        elapsed = time.perf_counter() - loaded
+        print(f"{path}: {args.seconds:g} s rendered in {elapsed:.1f} s (vocals: {engine})")
+        return 0
+
+    bar = tqdm(total=args.songs, unit="song", desc="synth")
+    audio_seconds = 0.0
+
+    def done(index, recipe) -> None:
+        nonlocal audio_seconds
+        audio_seconds += recipe.seconds
+        rate = audio_seconds / max(1e-9, time.perf_counter() - loaded)
+        bar.set_postfix_str(f"{rate:.2f}x real time")
+        bar.update(1)
+
+    render_pool(
+        out,
+        args.songs,
+        args.seconds,
+        args.seed,
+        soundfont=soundfont,
+        vocal_engine=engine,
+        jobs=args.jobs,
+        on_song=done,
+    )
+    bar.close()
+    elapsed = time.perf_counter() - loaded
+    print(
+        f"{bar.n} songs, {audio_seconds:.0f} s of audio in {elapsed:.1f} s "
+        f"({audio_seconds / max(elapsed, 1e-9):.2f}x real time; soundfont {soundfont.name} "
+        f"loaded in {loaded - started:.1f} s; vocals: {engine})"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point: ``python -m training.synth --out F --songs N ...``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m training synth",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    configure(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return run(args)

@@ -1,0 +1,148 @@
+"""A pool of rendered songs on disk, and new songs remixed from its stems.
+
+Layout (what :func:`training.data.discover` reads as stems folders)::
+
+    FOLDER/<song>/{drums,bass,other,vocals,mixture}.flac   24-bit, 44.1 kHz, stereo
+    FOLDER/<song>/recipe.json                                the recipe, soundfont and renderer
+    FOLDER/<song>/song.mid                                   the composed parts (not for remixes)
+
+``mixture.flac`` is the sum of the four stems before encoding; after 24-bit quantisation the
+file's mixture and the sum of the stem files differ by at most a few 2**-23.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+
+from stemgui.audio.encode import AudioFormat, write_audio
+from training.synth import mix
+from training.synth.notes import to_midi
+from training.synth.recipe import STEMS, SongRecipe, make_recipe
+from training.synth.song import SAMPLERATE, Song, render_song
+
+log = logging.getLogger(__name__)
+
+FLAC = AudioFormat(kind="flac", bits=24, clip="none")
+
+
+def song_name(seed: int) -> str:
+    return f"synth-{seed:06d}"
+
+
+def write_song(song: Song, folder: str | Path, fmt: AudioFormat = FLAC) -> Path:
+    """Write the stems, mixture, recipe and MIDI of ``song`` into ``folder`` (created)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, audio in [*zip(STEMS, song.stems), ("mixture", song.mixture)]:
+        write_audio(folder / f"{name}.{fmt.extension}", audio, song.samplerate, fmt, overwrite=True)
+    parts = [part for stem in STEMS for part in song.parts.get(stem, [])]
+    to_midi(parts, song.recipe.tempo).write(str(folder / "song.mid"))
+    record = song.recipe.to_dict()
+    record["soundfont"] = Path(song.soundfont).name
+    record["samplerate"] = song.samplerate
+    # Last: a folder with a recipe.json is complete (render_pool skips it when resuming).
+    (folder / "recipe.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    return folder
+
+
+def _render_one(seed: int, seconds: float, engine: str, soundfont: str | None, target: Path):
+    """Render and write one pool song; returns its recipe (what crosses a process boundary)."""
+    recipe = make_recipe(seed, seconds, vocal_engine=engine)
+    write_song(render_song(recipe, soundfont), target)
+    return recipe
+
+
+def render_pool(
+    folder: str | Path,
+    songs: int,
+    seconds: float,
+    seed: int = 0,
+    *,
+    soundfont: str | Path | None = None,
+    vocal_engine: str = "sinsy",
+    jobs: int = 1,
+    on_song: Callable[[int, SongRecipe], None] | None = None,
+) -> list[Path]:
+    """Render ``songs`` songs of ``seconds`` each (seeds ``seed .. seed + songs - 1``).
+
+    A song whose folder already holds a ``recipe.json`` is skipped, so an interrupted pool
+    resumes where it stopped. ``jobs`` > 1 renders in that many worker processes (spawned; each
+    loads the soundfont once); a song's samples do not depend on the process that renders it.
+    ``on_song(index, recipe)`` is called in this process after each song is written.
+    """
+    targets = [Path(folder) / song_name(seed + index) for index in range(songs)]
+    todo = [i for i, target in enumerate(targets) if not (target / "recipe.json").exists()]
+    if len(todo) < songs:
+        log.info("%d of %d songs already in %s, skipped", songs - len(todo), songs, folder)
+    font = str(soundfont) if soundfont else None
+    if jobs <= 1:
+        for index in todo:
+            recipe = _render_one(seed + index, seconds, vocal_engine, font, targets[index])
+            if on_song is not None:
+                on_song(index, recipe)
+        return targets
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        futures = {
+            pool.submit(_render_one, seed + i, seconds, vocal_engine, font, targets[i]): i
+            for i in todo
+        }
+        for future in as_completed(futures):
+            recipe = future.result()
+            if on_song is not None:
+                on_song(futures[future], recipe)
+    return targets
+
+
+def remix_pool(
+    pool: str | Path, out: str | Path, songs: int, seed: int = 0, *, ceiling: float = 0.95
+) -> list[Path]:
+    """Write ``songs`` new songs, each stem taken from a different random song of ``pool``.
+
+    The sources do not share tempo or key: these remixes are tempo-agnostic, like the remix
+    augmentation of training. Stems are cut to the shortest, limited together on their sum
+    (the same gain for every stem), and each folder's ``recipe.json`` names the source song of
+    every stem.
+    """
+    from training.data import discover, read_track
+
+    tracks = discover([pool])
+    if len(tracks) < 2:
+        raise ValueError(f"{pool}: remixing needs at least 2 songs, found {len(tracks)}")
+    rng = np.random.default_rng([seed, 99])
+    written = []
+    for index in range(songs):
+        picks = rng.choice(len(tracks), size=len(STEMS), replace=len(tracks) < len(STEMS))
+        signals = []
+        for source, pick in enumerate(picks):
+            data = read_track(tracks[int(pick)])  # (1 + sources, channels, frames)
+            signals.append(data[1 + source].astype(np.float64))
+        frames = min(s.shape[-1] for s in signals)
+        stems = np.stack([s[:, :frames] for s in signals])
+        gain = mix.limiter_gain(stems.sum(0), SAMPLERATE, ceiling=ceiling)
+        stems = (stems * gain).astype(np.float32)
+        mixture = stems.sum(0)
+        target = Path(out) / f"remix-{seed:04d}-{index:05d}"
+        target.mkdir(parents=True, exist_ok=True)
+        for name, audio in [*zip(STEMS, stems), ("mixture", mixture)]:
+            write_audio(target / f"{name}.flac", audio, SAMPLERATE, FLAC, overwrite=True)
+        record = {
+            "remix_seed": seed,
+            "index": index,
+            "sources": {stem: tracks[int(p)].name for stem, p in zip(STEMS, picks)},
+        }
+        (target / "recipe.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def load_recipe(folder: str | Path) -> SongRecipe:
+    """The recipe of a pool song, to render it again: ``render_song(load_recipe(f))``."""
+    return SongRecipe.from_json((Path(folder) / "recipe.json").read_text(encoding="utf-8"))
