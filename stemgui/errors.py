@@ -39,4 +39,4 @@ class ModelLoadError(FileError):
 
 
 class SeparationCancelled(StemguiError):
-    """Raised by ``Separator.separate`` when its cancel token was set; nothing is left half-written."""
+    """Raised by ``Separator.separate`` when its cancel token is set; nothing is half-written."""

@@ -1,4 +1,4 @@
-"""Shared fixtures: offscreen Qt, small torch thread count, deterministic seeds."""
+"""Shared fixtures: offscreen Qt and a small torch thread count."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True, scope="session")
