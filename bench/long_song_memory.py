@@ -12,7 +12,12 @@ depend on the weights); ``--model`` takes a real one.
     .venv/bin/python bench/long_song_memory.py --seconds 20    # quick check that it works
 
 Prints, per input: its length, wall time, peak RSS, and for scale the sizes of the decoded
-mix and of the separated stems as float32 arrays.
+mix and of the separated stems as float32 arrays. Songs over
+``stemgui.spool.SPOOL_THRESHOLD_SECONDS`` (5 minutes) have their stems spooled to a temporary
+np.memmap and written block by block, so the peak is about the decoded mix plus the model's
+working memory, not mix plus stems.
+
+    .venv/bin/python bench/long_song_memory.py --minutes 10 60 --tiny   # the path, quickly
 """
 
 from __future__ import annotations
@@ -64,6 +69,22 @@ def random_model(path: Path, seed: int = 0) -> Path:
     return path
 
 
+def tiny_model(path: Path, seed: int = 0) -> Path:
+    """A small Demucs (v2) with random weights: the same decode, spool and export path as the
+    full model at a fraction of the compute, for machines where htdemucs is too slow."""
+    import torch
+
+    from stemgui.separation import registry
+    from stemgui.separation.checkpoint import save_model
+
+    torch.manual_seed(seed)
+    model = registry.build(
+        "Demucs", dict(sources=SOURCES, samplerate=SAMPLERATE, channels=4, depth=4, segment=10.0)
+    )
+    save_model(model.eval(), path, provenance={"note": "tiny random weights for benchmarks"})
+    return path
+
+
 def _vm_hwm_kib(pid: int) -> int:
     """Peak RSS so far of a running process from /proc, in KiB (0 once it is gone)."""
     try:
@@ -99,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     lengths.add_argument("--minutes", type=float, nargs="+", help="song lengths (10 60)")
     lengths.add_argument("--seconds", type=float, nargs="+", help="song lengths in seconds")
     parser.add_argument("--model", help="model name or file (default: random htdemucs)")
+    parser.add_argument(
+        "--tiny", action="store_true", help="a tiny random Demucs instead of htdemucs (fast)"
+    )
     parser.add_argument("--device", default="cpu", help="passed to -d (cpu)")
     parser.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS (2)")
     parser.add_argument("--folder", type=Path, help="work folder (default: a temporary one)")
@@ -108,7 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="stemgui-memory-") as temporary:
         folder = args.folder or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
-        model = args.model or str(random_model(folder / "random-htdemucs.stemgui"))
+        if args.model:
+            model = args.model
+        elif args.tiny:
+            model = str(tiny_model(folder / "tiny-demucs.stemgui"))
+        else:
+            model = str(random_model(folder / "random-htdemucs.stemgui"))
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), STEMGUI_LOG_DIR=str(folder))
         print(f"model: {model}; device: {args.device}; threads: {args.threads}")
         print(f"{'song':>10} {'wall':>9} {'peak RSS':>10} {'(/proc)':>10} {'mix f32':>9} "

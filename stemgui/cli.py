@@ -8,14 +8,18 @@ Folders are searched (recursively) for audio files. A track that fails is report
 the exit status is 1 if any track failed, 0 otherwise, 2 for bad arguments.
 
 Existing files are never replaced without ``--overwrite``; they are detected before separating.
+Songs longer than ``stemgui.spool.SPOOL_THRESHOLD_SECONDS`` have their stems spooled to a
+temporary file, so memory stays bounded; temporary files left in the output folder by a run that
+was killed are removed when the next run starts (``stemgui.spool.clean_leftovers``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +222,7 @@ class _TrackRun:
     def __call__(self, track: Path) -> list[Path]:
         from tqdm import tqdm
 
+        from stemgui import spool
         from stemgui.audio.decode import decode
         from stemgui.export.exporter import export, plan
         from stemgui.stems.stemset import StemSet
@@ -233,19 +238,48 @@ class _TrackRun:
             audio.original_channels,
         )
         total = max(round(audio.duration, 1), 0.1)
-        with tqdm(
-            total=total, unit="s", desc=track.name, file=sys.stderr, disable=None, leave=False
-        ) as bar:
+        with contextlib.ExitStack() as cleanup:
+            # A long song's stems go to a temporary np.memmap, removed at the end in any case.
+            stems_spool = None
+            if audio.duration > spool.SPOOL_THRESHOLD_SECONDS:
+                shape = (len(sep.sources), audio.channels, audio.frames)
+                stems_spool = cleanup.enter_context(spool.StemSpool(shape))
+            bar = cleanup.enter_context(
+                tqdm(total=total, unit="s", desc=track.name, file=sys.stderr, disable=None,
+                     leave=False)
+            )  # fmt: skip
+            cleanup.enter_context(_naming_track(track))
 
             def on_progress(progress: Any) -> None:
                 bar.update(min(total, round(progress.fraction * total, 1)) - bar.n)
+                if stems_spool is not None:
+                    stems_spool.release(progress.frames_ready)
 
-            noted = len(sep.notes)
-            data = sep.separate(audio.samples, on_progress=on_progress)
-        for note in sep.notes[noted:]:
-            logger.warning("%s: %s", track, note)
-        stems = StemSet(list(sep.sources), sep.samplerate, data, mix=audio.samples)
-        return export(stems, self.request, track, self.model_name)
+            out = None if stems_spool is None else stems_spool.array
+            data = sep.separate(audio.samples, on_progress=on_progress, out=out)
+            del audio, out  # the mix is not exported: free it before writing
+            bar.close()
+            stems = StemSet(list(sep.sources), sep.samplerate, data)
+            del data
+            written = export(stems, self.request, track, self.model_name)
+            del stems  # the spool can be unmapped
+            return written
+
+
+@contextlib.contextmanager
+def _naming_track(track: Path) -> Iterator[None]:
+    """Prefix what the separator logs (out-of-memory retries) with the track's path."""
+
+    def name_it(record: logging.LogRecord) -> bool:
+        record.msg, record.args = f"{track}: {record.getMessage()}", None
+        return True
+
+    separator_logger = logging.getLogger("stemgui.separation.separator")
+    separator_logger.addFilter(name_it)
+    try:
+        yield
+    finally:
+        separator_logger.removeFilter(name_it)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -282,6 +316,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     except ExportError as error:
         parser.error(error.reason)
 
+    from stemgui.spool import clean_leftovers
+
+    clean_leftovers(args.out)  # temporary files of runs that were killed
     tracks, problems = find_tracks(args.tracks, exclude=args.out)
     for problem in problems:
         logger.error("%s", problem)

@@ -178,6 +178,32 @@ def _sources_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable[
     return makers
 
 
+def _readers_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable]:
+    """Stem name -> ``read(start, stop)`` of its frames, for stems spooled to an ``np.memmap``
+    (written block by block by ``stemgui.audio.stream.write_blocks``)."""
+    from stemgui.audio.stream import stem_reader
+
+    names = list(stemset.names)
+    readers = {name: stem_reader(stemset.data, i) for i, name in enumerate(names)}
+    if request.two_stems is not None and request.two_stems in names:
+        others = [readers[n] for n in names if n != request.two_stems]
+
+        def rest(start: int, stop: int) -> np.ndarray:
+            total = others[0](start, stop).copy()
+            for read in others[1:]:
+                total += read(start, stop)
+            return total
+
+        readers[f"no_{request.two_stems}"] = rest
+    if request.mix_gains is not None:
+        from stemgui.stems.mixer import render_mix
+
+        readers[request.mix_name] = lambda start, stop: render_mix(
+            stemset, request.mix_gains, start=start, stop=stop
+        )
+    return readers
+
+
 def export(
     stemset: StemSet, request: ExportRequest, track: str | Path, model_name: str
 ) -> list[Path]:
@@ -196,7 +222,9 @@ def export(
     from stemgui.audio.encode import write_audio
 
     targets = plan(request, stemset.names, track, model_name)
+    spooled = isinstance(stemset.data, np.memmap)  # a long song: write block by block
     makers = _sources_of(stemset, request)
+    readers = _readers_of(stemset, request) if spooled else {}
     written: list[Path] = []
     created: list[Path] = []
     current = Path(request.folder)
@@ -204,20 +232,36 @@ def export(
         for name, current in targets:
             existed = current.exists()
             current.parent.mkdir(parents=True, exist_ok=True)
-            samples = np.ascontiguousarray(makers[name](), dtype=np.float32)
-            write_audio(
-                current, samples, stemset.samplerate, request.fmt, overwrite=request.overwrite
-            )
+            if spooled:
+                from stemgui.audio.stream import write_blocks
+
+                write_blocks(
+                    current,
+                    readers[name],
+                    stemset.channels,
+                    stemset.frames,
+                    stemset.samplerate,
+                    request.fmt,
+                    overwrite=request.overwrite,
+                )
+            else:
+                samples = np.ascontiguousarray(makers[name](), dtype=np.float32)
+                write_audio(
+                    current, samples, stemset.samplerate, request.fmt, overwrite=request.overwrite
+                )
             written.append(current)
             if not existed:
                 created.append(current)
             logger.debug("wrote %s", current)
-    except (FileError, OSError) as error:
+    except BaseException as error:
+        # A failed write, or an interruption (Ctrl-C, a cancel): no partial export stays.
         for path in created:
             path.unlink(missing_ok=True)
-        if isinstance(error, ExportError):
+        if isinstance(error, ExportError) or not isinstance(error, (FileError, OSError)):
             raise
         reason = error.reason if isinstance(error, FileError) else (error.strerror or str(error))
-        raise ExportError(current, f"could not be written: {reason}") from error
+        if not reason.startswith("could not be written"):
+            reason = f"could not be written: {reason}"
+        raise ExportError(current, reason) from error
     logger.info("exported %d file(s) to %s", len(written), request.folder)
     return written

@@ -263,7 +263,9 @@ class Separator:
         passes = self._plan_passes(frames, delays)
         chunks = sum(p.plan.count for p in passes)
         per_model = [sum(p.plan.count for p in passes if p.member == m) for m in self._members()]
-        out[...] = 0
+        # ``out`` is zeroed just ahead of the chunks, not all at once: a memory-mapped spool
+        # then only has the pages of the chunks in flight resident (see stemgui.spool).
+        zeroed = 0
         done = 0
         member_done = 0
 
@@ -301,6 +303,10 @@ class Separator:
                     )
                 start, stop = plan.span(index)
                 estimate = self._separate_chunk(net, buffer, start, stop, job.delay, mean, std)
+                end = min(stop - job.delay, frames)
+                if end > zeroed:
+                    out[..., zeroed:end] = 0
+                    zeroed = end
                 overlap_add(
                     out,
                     estimate,
@@ -315,6 +321,8 @@ class Separator:
                 if last_pass:
                     ready = min(max(plan.final_before(index) - job.delay, 0), frames)
                 report(job.member, ready)
+        if zeroed < frames:
+            out[..., zeroed:] = 0
 
     def _separate_chunk(
         self,

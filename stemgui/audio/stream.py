@@ -1,0 +1,166 @@
+"""Write long audio block by block, from a reader, without the whole signal in memory.
+
+``write_audio`` (``stemgui.audio.encode``) takes a whole (channels, frames) array and makes a
+few full-size temporaries on the way (finite check, clip). For the stems of a long song, kept on
+disk in an ``np.memmap`` spool, :func:`write_blocks` does the same job a block at a time: the
+peak for the ``rescale`` clip mode is found in a first pass, then every block is cleaned of
+NaN/infinite samples, clipped, quantised and written. Same formats, same atomic temporary file,
+same ``EncodeError`` messages as ``write_audio``.
+
+:func:`stem_reader` reads a stem out of a memory-mapped spool with plain file reads, so that the
+pages of a 60-minute stem are not mapped into (and counted against) this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from stemgui.audio import encode
+from stemgui.audio.atomic import atomic_path
+from stemgui.audio.encode import AudioFormat
+from stemgui.errors import EncodeError
+
+logger = logging.getLogger(__name__)
+
+BLOCK_FRAMES = 1 << 18
+"""Frames per block read and written (2 MiB of stereo float32)."""
+
+BlockReader = Callable[[int, int], np.ndarray]
+"""``read(start, stop)`` -> frames [start, stop) as (channels, stop - start) float32."""
+
+
+def stem_reader(data: np.ndarray, index: int) -> BlockReader:
+    """A reader of stem ``index`` of ``data`` (sources, channels, frames).
+
+    For an ``np.memmap`` (C order, as the spool writes it) the frames are read from its file
+    with ``np.fromfile``; anything else is sliced.
+    """
+    filename = getattr(data, "filename", None)
+    if not isinstance(data, np.memmap) or filename is None or not data.flags.c_contiguous:
+        return lambda start, stop: np.asarray(data[index, :, start:stop], dtype=np.float32)
+    data.flush()  # what was written through the mapping, on disk for the plain reads
+    _sources, channels, frames = data.shape
+    itemsize = data.dtype.itemsize
+    base = int(data.offset)
+
+    def read(start: int, stop: int) -> np.ndarray:
+        block = np.empty((channels, stop - start), dtype=np.float32)
+        with open(filename, "rb") as handle:
+            for channel in range(channels):
+                offset = base + ((index * channels + channel) * frames + start) * itemsize
+                handle.seek(offset)
+                block[channel] = np.fromfile(handle, dtype=data.dtype, count=stop - start)
+        return block
+
+    return read
+
+
+def write_blocks(
+    path: str | os.PathLike[str],
+    read: BlockReader,
+    channels: int,
+    frames: int,
+    samplerate: int,
+    fmt: AudioFormat,
+    *,
+    overwrite: bool = False,
+    block_frames: int = BLOCK_FRAMES,
+) -> Path:
+    """Write the ``frames`` frames that ``read`` gives to ``path`` in ``fmt``, block by block.
+
+    Equivalent to ``write_audio(path, <all blocks joined>, samplerate, fmt, overwrite=...)``
+    (same file, same errors) with one block in memory at a time; ``read`` is called twice per
+    block with the ``rescale`` clip mode (peak, then write).
+
+    Raises:
+        EncodeError: as ``write_audio``.
+    """
+    path = Path(path)
+    if samplerate <= 0 or channels < 1 or frames < 0:
+        raise ValueError(f"bad stream: {channels} channels, {frames} frames at {samplerate} Hz")
+    encode._check_target(path, fmt, channels, samplerate)
+    spans = [(a, min(a + block_frames, frames)) for a in range(0, frames, block_frames)]
+    scale = np.float32(1.0)
+    bad = 0
+    if fmt.clip == "rescale":
+        peak = 0.0
+        for a, b in spans:
+            block = read(a, b)
+            finite = np.isfinite(block)
+            if not finite.all():
+                block = np.where(finite, block, np.float32(0.0))
+            peak = max(peak, float(np.max(np.abs(block))) if block.size else 0.0)
+        scale = np.float32(max(1.01 * peak, 1.0))
+
+    def blocks():
+        nonlocal bad
+        for a, b in spans:
+            block = np.asarray(read(a, b), dtype=np.float32)
+            finite = np.isfinite(block)
+            if not finite.all():
+                bad += int(block.size - np.count_nonzero(finite))
+                block = np.where(finite, block, np.float32(0.0))
+            yield block / scale if fmt.clip == "rescale" else encode.apply_clip(block, fmt.clip)
+
+    try:
+        with atomic_path(path, overwrite=overwrite) as part:
+            if fmt.kind == "mp3":
+                _write_mp3(part, blocks(), channels, samplerate, fmt.mp3_bitrate)
+            else:
+                _write_soundfile(part, blocks(), channels, samplerate, fmt)
+    except FileExistsError:
+        raise EncodeError(
+            path, "already exists; allow overwriting or choose another name or folder"
+        ) from None
+    except EncodeError:
+        raise
+    except Exception as error:  # soundfile, PyAV and OS errors all end here, explained
+        raise EncodeError(path, encode._explain(path, error)) from error
+    if bad:
+        logger.warning("%s: %d NaN or infinite samples written as silence", path, bad)
+    logger.info("wrote %s (%s, %d frames, in blocks)", path, fmt.kind, frames)
+    return path
+
+
+def _write_soundfile(part: Path, blocks, channels: int, samplerate: int, fmt: AudioFormat) -> None:
+    import soundfile as sf
+
+    with sf.SoundFile(
+        str(part),
+        mode="w",
+        samplerate=samplerate,
+        channels=channels,
+        format=fmt.kind.upper(),
+        subtype=fmt.subtype,
+    ) as handle:
+        for block in blocks:
+            handle.write(encode._quantise(block.T, fmt))
+
+
+def _write_mp3(part: Path, blocks, channels: int, samplerate: int, bitrate_kbps: int) -> None:
+    import av
+
+    layout = "mono" if channels == 1 else "stereo"
+    with av.open(str(part), mode="w", format="mp3") as container:
+        stream = container.add_stream("libmp3lame", rate=samplerate)
+        stream.bit_rate = bitrate_kbps * 1000
+        stream.layout = layout
+        stream.format = "fltp"
+        time_base = Fraction(1, samplerate)
+        pts = 0
+        for block in blocks:
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(block), format="fltp", layout=layout
+            )
+            frame.sample_rate = samplerate
+            frame.time_base = time_base
+            frame.pts = pts
+            pts += block.shape[1]
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))

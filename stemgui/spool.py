@@ -1,0 +1,140 @@
+"""Temporary files of a separation run: stems spooled to disk, and leftovers of killed runs.
+
+A 60-minute song has 5 GB of float32 stems (4 stems, stereo, 44.1 kHz). Above
+``SPOOL_THRESHOLD_SECONDS`` the separator writes them into a :class:`StemSpool`: an ``np.memmap``
+in a private temporary folder (``stemgui-spool-<pid>-*`` under the system's temporary folder),
+removed when the spool is closed, whatever happened. While the separator fills it, ``release``
+hands the pages of finished frames back to the kernel (they stay in the file), so the process's
+resident memory stays bounded; the exporter then reads the stems with plain file reads
+(``stemgui.audio.stream.stem_reader``).
+
+A run killed outright (SIGKILL, power cut) leaves two kinds of leftovers, both removed by
+:func:`clean_leftovers` the next time stemgui starts:
+
+- ``.<name>.<random>.stemgui-part`` files beside the outputs it was writing
+  (``stemgui.audio.atomic``): the command line cleans its output folder tree at start; the app
+  must call ``clean_leftovers(folder)`` at start-up for its default output folder and before an
+  export into a folder;
+- spool folders whose process is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from stemgui.audio.atomic import clean_stale_parts
+
+logger = logging.getLogger(__name__)
+
+SPOOL_THRESHOLD_SECONDS = 300.0
+"""Songs longer than this (5 minutes: 420 MB of stems) have their stems spooled to disk."""
+SPOOL_PREFIX = "stemgui-spool-"
+STALE_PART_SECONDS = 60.0
+"""A temporary export file untouched for this long belongs to no running write."""
+_RELEASE_BYTES = 64 << 20  # release finished pages every 64 MiB of stems
+
+
+class StemSpool:
+    """A (sources, channels, frames) float32 ``np.memmap`` in a temporary folder of its own.
+
+    Use as a context manager: the folder and file are removed on exit, on success, error or
+    cancel. ``array`` is the memmap to pass as the separator's ``out=``.
+    """
+
+    def __init__(self, shape: tuple[int, int, int], folder: str | os.PathLike[str] | None = None):
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=folder))
+        self.path = self.folder / "stems.f32"
+        try:
+            self.array: np.ndarray | None = np.memmap(
+                self.path, dtype=np.float32, mode="w+", shape=shape
+            )
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        self._released = 0
+        logger.debug("spooling %s stems to %s", shape, self.path)
+
+    def release(self, frames_ready: int) -> None:
+        """Drop from this process's memory the pages of frames [0, frames_ready), once they are
+        final (the data stays in the file). Cheap to call after every chunk."""
+        array = self.array
+        if array is None:
+            return
+        sources, channels, frames = array.shape
+        frames_ready = min(int(frames_ready), frames)
+        if (frames_ready - self._released) * sources * channels * 4 < _RELEASE_BYTES and (
+            frames_ready < frames
+        ):
+            return
+        array.flush()
+        handle = getattr(array, "_mmap", None)
+        if handle is None or not hasattr(handle, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        page = mmap.PAGESIZE
+        for row in range(sources * channels):
+            start = (row * frames + self._released) * 4 // page * page
+            stop = (row * frames + frames_ready) * 4 // page * page
+            if stop > start:
+                handle.madvise(mmap.MADV_DONTNEED, start, stop - start)
+        self._released = frames_ready
+
+    def close(self) -> None:
+        """Unmap and delete the spool (idempotent)."""
+        if self.array is not None:
+            handle = getattr(self.array, "_mmap", None)
+            self.array = None
+            if handle is not None:
+                try:
+                    handle.close()
+                except BufferError:  # a view still exists; the GC unmaps it later
+                    logger.debug("spool %s still referenced; unmapped later", self.path)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> StemSpool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_spools(folder: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Remove spool folders (in ``folder``, default the temporary folder) of dead processes."""
+    root = Path(folder or tempfile.gettempdir())
+    removed = []
+    for entry in root.glob(f"{SPOOL_PREFIX}*"):
+        pid_text = entry.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
+        if not entry.is_dir() or not pid_text.isdigit() or _process_alive(int(pid_text)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        logger.info("removed the spool of an interrupted run: %s", entry)
+        removed.append(entry)
+    return removed
+
+
+def clean_leftovers(
+    folder: str | os.PathLike[str], older_than: float = STALE_PART_SECONDS
+) -> list[Path]:
+    """Remove temporary export files under ``folder`` (recursively) untouched for ``older_than``
+    seconds, and spool folders of dead processes. Returns the paths removed."""
+    removed: list[Path] = []
+    for root, _dirs, _files in os.walk(folder):
+        removed.extend(clean_stale_parts(root, older_than=older_than))
+    removed.extend(clean_stale_spools())
+    return removed

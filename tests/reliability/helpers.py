@@ -1,0 +1,86 @@
+"""A tiny known-answer model and an isolated command-line environment for the reliability tests.
+
+``TinyNet`` multiplies the normalised mix by a fixed factor per stem, so that every stem the
+command line writes has a known answer (see ``expected_stems``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from torch import nn
+
+from stemgui.separation.separator import mix_statistics
+
+RATE = 44100
+NAMES = ["drums", "bass", "other", "vocals"]
+FACTORS = [0.5, 0.25, 0.125, 0.0625]
+MODEL_NAME = "tiny"
+
+
+class TinyNet(nn.Module):
+    """(batch, channels, time) -> (batch, sources, channels, time): source k = factor_k * mix."""
+
+    def __init__(
+        self,
+        sources=tuple(NAMES),
+        factors=tuple(FACTORS),
+        samplerate: int = RATE,
+        audio_channels: int = 2,
+        segment: float | None = 1.0,
+    ) -> None:
+        super().__init__()
+        self._init_kwargs = dict(
+            sources=list(sources),
+            factors=list(factors),
+            samplerate=samplerate,
+            audio_channels=audio_channels,
+            segment=segment,
+        )
+        self.sources = list(sources)
+        self.samplerate = samplerate
+        self.audio_channels = audio_channels
+        self.segment = segment
+        self.factors = nn.Parameter(torch.tensor(list(factors), dtype=torch.float32))
+
+    def forward(self, mix: torch.Tensor) -> torch.Tensor:
+        return mix[:, None] * self.factors.view(1, -1, 1, 1)
+
+
+def write_song(path: Path, seconds: float = 0.3, seed: int = 0) -> np.ndarray:
+    """A zero-mean stereo float wav of noise; returns its samples (channels, frames)."""
+    rng = np.random.default_rng(seed)
+    samples = rng.standard_normal((2, int(seconds * RATE))) * 0.1
+    samples = (samples - samples.mean()).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, samples.T, RATE, subtype="FLOAT")
+    return samples
+
+
+def expected_stems(mix: np.ndarray) -> np.ndarray:
+    """What TinyNet through the Separator gives for ``mix`` (channels, frames):
+    ``factor_k * (mix - mean) + mean`` per stem (the Separator normalises by the mix's mean and
+    std and adds them back)."""
+    mean, _std = mix_statistics(mix)
+    factors = np.asarray(FACTORS, dtype=np.float64)[:, None, None]
+    return (factors * (mix.astype(np.float64) - mean) + mean).astype(np.float32)
+
+
+def read(path: Path) -> np.ndarray:
+    samples, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == RATE
+    return samples.T
+
+
+def error_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("error:")]
+
+
+def stem_folder(root: Path, track: str) -> Path:
+    """Where the default template puts the stems of ``track`` (its name made file-safe)."""
+    from stemgui.export.naming import safe_name
+
+    return root / "separated" / MODEL_NAME / safe_name(track)

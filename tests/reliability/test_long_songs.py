@@ -1,0 +1,186 @@
+"""Long songs: stems spooled to a temporary np.memmap, written block by block, spool removed.
+
+The default suite lowers the spool threshold to run the long-song path on seconds of audio;
+``bench/long_song_memory.py`` measures the peak memory for 10 and 60 minutes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui import cli, spool
+from stemgui.audio.encode import AudioFormat, write_audio
+from stemgui.audio.stream import stem_reader, write_blocks
+from stemgui.separation import separator as separator_module
+from tests.reliability.helpers import (
+    NAMES,
+    expected_stems,
+    read,
+    stem_folder,
+    write_song,
+)
+
+
+@pytest.fixture
+def spool_everything(isolated, monkeypatch):
+    """Spool songs over 0.1 s into ``tmp/spool-root``; returns that folder."""
+    root = isolated / "spool-root"
+    root.mkdir()
+    monkeypatch.setattr(spool, "SPOOL_THRESHOLD_SECONDS", 0.1)
+    monkeypatch.setattr(spool.tempfile, "tempdir", str(root))
+    return root
+
+
+@pytest.mark.parametrize("flags", [["--float32"], ["--float32", "--two-stems", "vocals"]])
+def test_long_song_goes_through_a_spool_that_is_removed(spool_everything, model_file,
+                                                        monkeypatch, flags):  # fmt: skip
+    mix = write_song(spool_everything.parent / "a.wav", seconds=4.0)
+    outs = []
+    real = separator_module.Separator.separate
+
+    def separate(self, buffer, on_progress=None, cancel=None, out=None):
+        outs.append(out)
+        return real(self, buffer, on_progress, cancel, out)
+
+    monkeypatch.setattr(separator_module.Separator, "separate", separate)
+    monkeypatch.setattr(spool, "_RELEASE_BYTES", 1 << 16)  # release pages often
+    assert cli.main(["a.wav", "-n", str(model_file), *flags]) == 0
+    assert isinstance(outs[0], np.memmap)
+    assert list(spool_everything.iterdir()) == []
+    expected = dict(zip(NAMES, expected_stems(mix)))
+    if "--two-stems" in flags:
+        expected = {"vocals": expected["vocals"],
+                    "no_vocals": sum(expected[n] for n in NAMES if n != "vocals")}  # fmt: skip
+    folder = stem_folder(spool_everything.parent, "a")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.wav" for n in expected)
+    for name, stem in expected.items():
+        np.testing.assert_allclose(read(folder / f"{name}.wav"), stem, atol=1e-6)
+
+
+def test_spool_is_removed_when_the_export_fails(spool_everything, model_file, monkeypatch):
+    write_song(spool_everything.parent / "a.wav", seconds=1.0)
+    import errno
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sf.SoundFile, "write", full)
+    assert cli.main(["a.wav", "-n", str(model_file)]) == 1
+    assert list(spool_everything.iterdir()) == []
+    assert list((spool_everything.parent / "separated").rglob("*.wav")) == []
+
+
+def test_short_song_is_not_spooled(isolated, model_file, monkeypatch):
+    outs = []
+    real = separator_module.Separator.separate
+
+    def separate(self, buffer, on_progress=None, cancel=None, out=None):
+        outs.append(out)
+        return real(self, buffer, on_progress, cancel, out)
+
+    monkeypatch.setattr(separator_module.Separator, "separate", separate)
+    write_song(isolated / "a.wav")
+    assert cli.main(["a.wav", "-n", str(model_file)]) == 0
+    assert outs == [None]
+
+
+def test_released_pages_keep_their_data(tmp_path, monkeypatch):
+    monkeypatch.setattr(spool, "_RELEASE_BYTES", 1)
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((3, 2, 50_000)).astype(np.float32)
+    with spool.StemSpool(data.shape, folder=tmp_path) as stems:
+        for stop in range(0, 50_001, 5000):
+            stems.array[..., stop - 5000 if stop else 0 : stop] = data[
+                ..., max(stop - 5000, 0) : stop
+            ]
+            stems.release(stop)
+        np.testing.assert_array_equal(np.asarray(stems.array), data)
+        folder = stems.folder
+        assert folder.parent == tmp_path and folder.is_dir()
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        AudioFormat("wav", 16),
+        AudioFormat("wav", 24, clip="clamp"),
+        AudioFormat("wav", 32, float=True, clip="none"),
+        AudioFormat("flac", 16),
+    ],
+)
+def test_block_writer_writes_what_write_audio_writes(tmp_path, fmt):
+    rng = np.random.default_rng(1)
+    data = (rng.standard_normal((2, 2, 30_001)) * 0.7).astype(np.float32)
+    data[1, 0, 17] = np.nan
+    data[1, 1, 29_000] = np.inf
+    memmap = np.memmap(tmp_path / "stems.f32", dtype=np.float32, mode="w+", shape=data.shape)
+    memmap[...] = data
+    memmap.flush()
+    whole = write_audio(tmp_path / f"whole.{fmt.extension}", data[1], 44100, fmt)
+    blocks = write_blocks(tmp_path / f"blocks.{fmt.extension}", stem_reader(memmap, 1), 2,
+                          30_001, 44100, fmt, block_frames=4096)  # fmt: skip
+    a, _ = sf.read(whole, dtype="float32")
+    b, _ = sf.read(blocks, dtype="float32")
+    np.testing.assert_array_equal(a, b)
+
+
+def test_block_writer_mp3_and_existing_file(tmp_path):
+    from stemgui.errors import EncodeError
+
+    tone = np.sin(np.arange(44100) * 2 * np.pi * 440 / 44100).astype(np.float32)
+    data = np.stack([tone, tone])
+    reader = lambda a, b: data[:, a:b]  # noqa: E731
+    path = write_blocks(tmp_path / "x.mp3", reader, 2, 44100, 44100, AudioFormat("mp3"))
+    info = sf.info(path)
+    assert info.format == "MP3" and abs(info.frames - 44100) < 3000
+    with pytest.raises(EncodeError, match="already exists"):
+        write_blocks(path, reader, 2, 44100, 44100, AudioFormat("mp3"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.mp3"]
+
+
+_HOUR_RUN = """
+import sys
+from stemgui import cli
+from stemgui.separation import registry
+from tests.reliability.helpers import TinyNet
+
+registry.register("TinyNet", TinyNet)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_an_hour_separates_in_bounded_memory(tmp_path):
+    """60 minutes through the command line (tiny model) in a child process: peak RSS under 3 GB
+    (the mix alone is 1.3 GB of float32, the stems 5.1 GB), stems of the right length."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from stemgui.separation import registry
+    from stemgui.separation.checkpoint import save_model
+    from tests.reliability.corpus import write_long_flac
+    from tests.reliability.helpers import TinyNet
+
+    song = tmp_path / "hour.flac"
+    write_long_flac(song, 3600.0)
+    model = tmp_path / "tiny.stemgui"
+    registry.register("TinyNet", TinyNet)
+    try:
+        save_model(TinyNet().eval(), model)
+    finally:
+        registry.unregister("TinyNet")
+    env = dict(os.environ, STEMGUI_LOG_DIR=str(tmp_path / "logs"), OMP_NUM_THREADS="2")
+    command = [sys.executable, "-c", _HOUR_RUN, str(song), "-n", str(model),
+               "-o", str(tmp_path / "out"), "--two-stems", "vocals"]  # fmt: skip
+    process = subprocess.Popen(command, env=env, cwd=Path(__file__).parents[2])
+    _pid, status, usage = os.wait4(process.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert usage.ru_maxrss < 3 * 1024 * 1024  # KiB
+    for name in ("vocals", "no_vocals"):
+        assert sf.info(tmp_path / "out" / "tiny" / "hour" / f"{name}.wav").frames == 3600 * 44100
+    assert not list(tmp_path.glob("**/*.stemgui-part"))
