@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,6 +26,22 @@ from torch.nn import functional as F
 logger = logging.getLogger(__name__)
 
 _RESCALED_TYPES = (nn.Conv1d, nn.ConvTranspose1d, nn.Conv2d, nn.ConvTranspose2d)
+
+
+def constructor_kwargs(arguments: dict[str, Any], **normalized: Any) -> dict[str, Any]:
+    """Every constructor argument of a network, defaults applied, for its ``_init_kwargs``.
+
+    ``arguments`` is ``locals()`` taken as the very first statement of ``__init__``, when it
+    holds the arguments only; ``self`` and the ``__class__`` cell of ``super()`` are left out.
+    ``normalized`` replaces some of them by the plain form a checkpoint stores (a list for a
+    tuple, a float for a ``Fraction``).
+    """
+    kwargs = {k: v for k, v in arguments.items() if k not in ("self", "__class__")}
+    unknown = set(normalized) - set(kwargs)
+    if unknown:
+        raise TypeError(f"not constructor arguments: {sorted(unknown)}")
+    kwargs.update(normalized)
+    return kwargs
 
 
 def center_trim(tensor: torch.Tensor, reference: torch.Tensor | int) -> torch.Tensor:

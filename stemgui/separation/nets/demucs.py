@@ -32,7 +32,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from stemgui.separation.nets.blocks import BLSTM, DConv, center_trim, rescale_module
+from stemgui.separation.nets.blocks import (
+    BLSTM,
+    DConv,
+    center_trim,
+    constructor_kwargs,
+    rescale_module,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -130,34 +136,9 @@ class Demucs(nn.Module):
         samplerate: int = 44100,
         segment: float | None = 4 * 10,
     ):
+        arguments = locals()  # first: every constructor argument, so a checkpoint can rebuild
         super().__init__()
-        self._init_kwargs = dict(
-            sources=list(sources),
-            audio_channels=audio_channels,
-            channels=channels,
-            growth=growth,
-            depth=depth,
-            rewrite=rewrite,
-            lstm_layers=lstm_layers,
-            kernel_size=kernel_size,
-            stride=stride,
-            context=context,
-            gelu=gelu,
-            glu=glu,
-            norm_starts=norm_starts,
-            norm_groups=norm_groups,
-            dconv_mode=dconv_mode,
-            dconv_depth=dconv_depth,
-            dconv_comp=dconv_comp,
-            dconv_attn=dconv_attn,
-            dconv_lstm=dconv_lstm,
-            dconv_init=dconv_init,
-            normalize=normalize,
-            resample=resample,
-            rescale=rescale,
-            samplerate=samplerate,
-            segment=segment,
-        )
+        self._init_kwargs = constructor_kwargs(arguments, sources=list(sources))
         self.sources = list(sources)
         self.audio_channels = audio_channels
         self.channels = channels

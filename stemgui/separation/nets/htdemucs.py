@@ -29,12 +29,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .blocks import constructor_kwargs
 from .hybrid import (
-    HDecLayer,
-    HEncLayer,
     HybridSpectrogram,
-    MultiWrap,
-    ScaledEmbedding,
+    HybridUNet,
     check_output_options,
     rescale_module,
     standardize,
@@ -50,7 +48,7 @@ def segment_frames(segment: float, samplerate: int) -> int:
     return int(round(segment * samplerate, 6))
 
 
-class HTDemucs(HybridSpectrogram, nn.Module):
+class HTDemucs(HybridSpectrogram, HybridUNet, nn.Module):
     """Hybrid Transformer Demucs.
 
     Args:
@@ -165,19 +163,18 @@ class HTDemucs(HybridSpectrogram, nn.Module):
         segment: float = 10,
         use_train_segment: bool = True,
     ):
-        # Every constructor argument, defaults applied, so a checkpoint can rebuild the network.
-        init_kwargs = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
+        arguments = locals()  # first: every constructor argument, so a checkpoint can rebuild
         super().__init__()
         check_output_options(cac, wiener_iters, end_iters, hybrid=True)
         multi_freqs = list(multi_freqs) if multi_freqs else []
         segment = float(segment)
-        init_kwargs.update(
+        self._init_kwargs = constructor_kwargs(
+            arguments,
             sources=list(sources),
             multi_freqs=multi_freqs,
             segment=segment,
             t_cape_glob_loc_scale=list(t_cape_glob_loc_scale),
         )
-        self._init_kwargs = init_kwargs
         transformer_kwargs = dict(
             emb=t_emb,
             hidden_scale=t_hidden_scale,
@@ -229,90 +226,34 @@ class HTDemucs(HybridSpectrogram, nn.Module):
         self.end_iters = end_iters
         self.wiener_residual = wiener_residual
 
-        self.encoder = nn.ModuleList()
-        self.decoder = nn.ModuleList()
-        self.tencoder = nn.ModuleList()
-        self.tdecoder = nn.ModuleList()
-        self.freq_emb: ScaledEmbedding | None = None
-        self.freq_emb_scale = freq_emb
-
-        spec_factor = 2 if cac else 1  # frequency-branch channels per audio channel
-        chin, chin_z = audio_channels, audio_channels * spec_factor
-        chout, chout_z = channels_time or channels, channels
-        freqs = nfft // 2
-        for index in range(depth):
-            freq = freqs > 1
-            last_freq = freq and freqs <= kernel_size
-            if not freq:
-                layer_kernel, layer_stride = 2 * time_stride, time_stride
-            elif last_freq:
-                # Collapse the remaining bins into one: the branches merge after this layer.
-                layer_kernel, layer_stride = freqs, stride
-                chout_z = chout = max(chout, chout_z)
-            else:
-                layer_kernel, layer_stride = kernel_size, stride
-            common = dict(
-                norm=index >= norm_starts,
-                rewrite=rewrite,
-                norm_groups=norm_groups,
-                dconv_kw=dict(depth=dconv_depth, compress=dconv_comp, init=dconv_init, gelu=True),
-            )
-            layer_kw = dict(
-                common, kernel_size=layer_kernel, stride=layer_stride, freq=freq, pad=not last_freq
-            )
-            time_kw = dict(common, kernel_size=kernel_size, stride=stride, freq=False, pad=True)
-            split = bool(multi_freqs) and index < multi_freqs_depth
-
-            enc: nn.Module = HEncLayer(
-                chin_z, chout_z, dconv=dconv_mode & 1, context=context_enc, **layer_kw
-            )
-            if freq:
-                self.tencoder.append(
-                    HEncLayer(
-                        chin,
-                        chout,
-                        dconv=dconv_mode & 1,
-                        context=context_enc,
-                        empty=last_freq,
-                        **time_kw,
-                    )
-                )
-            self.encoder.append(MultiWrap(enc, multi_freqs) if split else enc)
-
-            if index == 0:
-                # The outermost decoder layers produce every source at once.
-                chin = audio_channels * len(self.sources)
-                chin_z = chin * spec_factor
-            dec: nn.Module = HDecLayer(
-                chout_z,
-                chin_z,
-                dconv=dconv_mode & 2,
-                last=index == 0,
-                context=context,
-                context_freq=not split,
-                **layer_kw,
-            )
-            self.decoder.insert(0, MultiWrap(dec, multi_freqs) if split else dec)
-            if freq:
-                self.tdecoder.insert(
-                    0,
-                    HDecLayer(
-                        chout,
-                        chin,
-                        dconv=dconv_mode & 2,
-                        empty=last_freq,
-                        last=index == 0,
-                        context=context,
-                        **time_kw,
-                    ),
-                )
-
-            chin, chin_z = chout, chout_z
-            chout, chout_z = int(growth * chout), int(growth * chout_z)
-            if freq:
-                freqs = 1 if freqs <= kernel_size else freqs // stride
-            if index == 0 and freq_emb:
-                self.freq_emb = ScaledEmbedding(freqs, chin_z, smooth=emb_smooth, scale=emb_scale)
+        self._build_unet(
+            audio_channels=audio_channels,
+            nsources=len(self.sources),
+            channels=channels,
+            channels_time=channels_time,
+            growth=growth,
+            nfft=nfft,
+            cac=cac,
+            depth=depth,
+            rewrite=rewrite,
+            time_branch=True,
+            multi_freqs=multi_freqs,
+            multi_freqs_depth=multi_freqs_depth,
+            freq_emb=freq_emb,
+            emb_scale=emb_scale,
+            emb_smooth=emb_smooth,
+            kernel_size=kernel_size,
+            time_stride=time_stride,
+            stride=stride,
+            context=context,
+            context_enc=context_enc,
+            norm_starts=norm_starts,
+            norm_groups=norm_groups,
+            dconv_mode=dconv_mode,
+            dconv_depth=dconv_depth,
+            dconv_comp=dconv_comp,
+            dconv_init=dconv_init,
+        )
 
         # As in the reference, only the U-Net convolutions are rescaled, not what follows.
         if rescale:
@@ -387,43 +328,7 @@ class HTDemucs(HybridSpectrogram, nn.Module):
         x, mean, std = standardize(x, (1, 2, 3))
         xt, mean_t, std_t = standardize(mix, (1, 2))
 
-        skips, skips_t = [], []
-        lengths, lengths_t = [], []  # input lengths, to undo the padding in the decoders
-        for index, encode in enumerate(self.encoder):
-            lengths.append(x.shape[-1])
-            inject = None
-            if index < len(self.tencoder):
-                lengths_t.append(xt.shape[-1])
-                tencode = self.tencoder[index]
-                xt = tencode(xt)
-                if tencode.empty:
-                    inject = xt  # same shape as the frequency branch now: merge
-                else:
-                    skips_t.append(xt)
-            x = encode(x, inject)
-            if index == 0 and self.freq_emb is not None:
-                bins = torch.arange(x.shape[-2], device=x.device)
-                emb = self.freq_emb(bins).t()[None, :, :, None]  # (1, C, F', 1)
-                x = x + self.freq_emb_scale * emb.expand_as(x)
-            skips.append(x)
-
-        x, xt = self._bottom(x, xt)
-
-        split_at = self.depth - len(self.tdecoder)
-        for index, decode in enumerate(self.decoder):
-            x, pre = decode(x, skips.pop(), lengths.pop())
-            if index < split_at:
-                continue
-            tdecode = self.tdecoder[index - split_at]
-            if tdecode.empty:
-                # The time branch starts again from the shared layers' last activation.
-                if pre.shape[2] != 1:
-                    raise RuntimeError(f"expected a single frequency bin, got {tuple(pre.shape)}")
-                xt, _ = tdecode(pre[:, :, 0], None, lengths_t.pop())
-            else:
-                xt, _ = tdecode(xt, skips_t.pop(), lengths_t.pop())
-        if skips or skips_t or lengths_t:
-            raise RuntimeError("unused skip connections: encoder and decoder do not match")
+        x, xt = self._run_unet(x, xt, self._bottom)
 
         nsources = len(self.sources)
         x = x.view(batch, nsources, -1, freqs, frames) * std[:, None] + mean[:, None]

@@ -175,35 +175,55 @@ class _AttentionLayer(nn.Module):
 
     Modules are registered in the reference's order (attention, ``linear1``, ``linear2``, norms,
     ``norm_out``, layer scales), so that ``parameters()`` lists tensors in the same order: a
-    diffq-quantized reference state stores its tensors by position.
+    diffq-quantized reference state stores its tensors by position. A subclass names its
+    attention module (``attention``) and says how many norms it has (``norms``).
+
+    Args:
+        d_model: channels of the tokens.
+        nhead: attention heads.
+        dim_feedforward: hidden width of the feed-forward block.
+        dropout: dropout of the attention, the feed-forward block and the residual branches.
+        activation: of the feed-forward block: ``"relu"``, ``"gelu"`` or a function.
+        group_norm: if set, ``GroupNorm(group_norm, ·)`` over all tokens instead of LayerNorms.
+        norm_first: pre-norm (each block reads a normalised copy of its input) or post-norm.
+        norm_out: with ``norm_first``, groups of a final ``GroupNorm`` (as in the reference,
+            an even value means none).
+        layer_norm_eps: epsilon of the norms.
+        layer_scale: scale each residual branch by a :class:`LayerScale`.
+        init_values: initial value of those scales.
+        sparse: sparse attention (not supported: ``ValueError``).
     """
+
+    attention: str
+    norms: int
 
     def __init__(
         self,
-        attention: str,
-        norms: int,
         d_model: int,
         nhead: int,
-        dim_feedforward: int,
-        dropout: float,
-        activation: str | Activation,
-        group_norm: int | bool,
-        norm_first: bool,
-        norm_out: int | bool,
-        layer_norm_eps: float,
-        layer_scale: bool,
-        init_values: float,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Activation = F.relu,
+        group_norm: int | bool = False,
+        norm_first: bool = False,
+        norm_out: int | bool = False,
+        layer_norm_eps: float = 1e-5,
+        layer_scale: bool = False,
+        init_values: float = 1e-4,
+        sparse: bool = False,
     ):
+        _check_dense(sparse)
         super().__init__()
         self.norm_first = norm_first
         self.add_module(
-            attention, nn.MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=True)
+            self.attention,
+            nn.MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=True),
         )
         self.linear1 = nn.Linear(d_model, dim_feedforward)
         self.dropout = nn.Dropout(dropout)
         self.linear2 = nn.Linear(dim_feedforward, d_model)
         self.activation = _activation(activation)
-        for index in range(1, norms + 1):
+        for index in range(1, self.norms + 1):
             self.add_module(f"norm{index}", self._norm(group_norm, d_model, layer_norm_eps))
         self.norm_out: nn.Module | None = None
         # The reference tests ``norm_first & norm_out`` bitwise: an even group count means none.
@@ -240,39 +260,9 @@ class SelfAttentionLayer(_AttentionLayer):
         ``(batch, tokens, d_model) -> (batch, tokens, d_model)``.
     """
 
+    attention = "self_attn"
+    norms = 2
     self_attn: nn.MultiheadAttention
-
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation: str | Activation = F.relu,
-        group_norm: int | bool = False,
-        norm_first: bool = False,
-        norm_out: int | bool = False,
-        layer_norm_eps: float = 1e-5,
-        layer_scale: bool = False,
-        init_values: float = 1e-4,
-        sparse: bool = False,
-    ):
-        _check_dense(sparse)
-        super().__init__(
-            "self_attn",
-            2,
-            d_model,
-            nhead,
-            dim_feedforward,
-            dropout,
-            activation,
-            group_norm,
-            norm_first,
-            norm_out,
-            layer_norm_eps,
-            layer_scale,
-            init_values,
-        )
 
     def _attend(self, x: torch.Tensor) -> torch.Tensor:
         out = self.self_attn(x, x, x, need_weights=False)[0]
@@ -301,40 +291,10 @@ class CrossAttentionLayer(_AttentionLayer):
         -> ``(batch, tokens, d_model)``.
     """
 
+    attention = "cross_attn"
+    norms = 3
     cross_attn: nn.MultiheadAttention
     norm3: nn.Module
-
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation: str | Activation = F.relu,
-        group_norm: int | bool = False,
-        norm_first: bool = False,
-        norm_out: int | bool = False,
-        layer_norm_eps: float = 1e-5,
-        layer_scale: bool = False,
-        init_values: float = 1e-4,
-        sparse: bool = False,
-    ):
-        _check_dense(sparse)
-        super().__init__(
-            "cross_attn",
-            3,
-            d_model,
-            nhead,
-            dim_feedforward,
-            dropout,
-            activation,
-            group_norm,
-            norm_first,
-            norm_out,
-            layer_norm_eps,
-            layer_scale,
-            init_values,
-        )
 
     def _attend(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         out = self.cross_attn(queries, keys, keys, need_weights=False)[0]
