@@ -34,7 +34,8 @@ def _fit(args: argparse.Namespace) -> int:
             torch.cuda.set_device(local)
     try:
         trainer = Trainer(config, run_dir, device=args.device, init=args.init)
-        trainer.run(steps=args.steps)
+        max_seconds = args.max_minutes * 60 if args.max_minutes else None
+        trainer.run(steps=args.steps, max_seconds=max_seconds)
     finally:
         if distributed:
             dist.destroy_process_group()
@@ -116,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--device", default="cpu")
     fit.add_argument("--init", help="start from this stemgui checkpoint (fine-tuning)")
     fit.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    fit.add_argument(
+        "--max-minutes", type=float, default=0, help="stop (evaluated, saved) after this long"
+    )
     fit.set_defaults(func=_fit)
 
     ev = commands.add_parser("eval", help="SDR of models and baselines on multitracks")

@@ -279,10 +279,21 @@ class Trainer:
         return result
 
     def run(
-        self, steps: int | None = None, on_step: Callable[[int, float], None] | None = None
+        self,
+        steps: int | None = None,
+        on_step: Callable[[int, float], None] | None = None,
+        max_seconds: float | None = None,
     ) -> list[dict[str, Any]]:
-        """Train up to ``steps`` total steps (the recipe's by default), resuming if possible."""
+        """Train up to ``steps`` total steps (the recipe's by default), resuming if possible.
+
+        ``max_seconds`` stops earlier, after the step that crosses that much wall time, with an
+        evaluation and a checkpoint as at the last step (for time-boxed machines).
+        """
+        import time
+
         from tqdm import tqdm
+
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
 
         schedule = self.config["schedule"]
         total = schedule["steps"] if steps is None else steps
@@ -295,6 +306,8 @@ class Trainer:
         try:
             while self.step < total:
                 loss = self.train_step()
+                if deadline is not None and time.monotonic() > deadline:
+                    total = self.step  # out of time: finish as at the last step
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.4f}")
                 if on_step is not None:
@@ -369,7 +382,7 @@ def plot_history(history: list[dict[str, Any]], path: Path) -> None:
         left.plot(*zip(*losses))
     left.set(title="training loss (L1)", xlabel="step", yscale="log")
     for key in sorted({k for e in valid for k in e if k.startswith("valid_")}):
-        right.plot([e["step"] for e in valid], [e[key] for e in valid], label=key[6:])
+        right.plot([e["step"] for e in valid], [e[key] for e in valid], "o-", label=key[6:])
     right.set(title="validation SDR (dB)", xlabel="step")
     if valid:
         right.legend()

@@ -128,3 +128,11 @@ def test_two_processes_end_with_the_weights_of_one(tmp_path):
     distributed = torch.load(results, weights_only=True)
     for key, value in single.model.state_dict().items():
         torch.testing.assert_close(distributed[key], value, atol=1e-5, rtol=1e-4)
+
+
+def test_time_box_stops_with_an_evaluation_and_a_checkpoint(tmp_path):
+    trainer = make(tmp_path, overrides={"schedule": {"eval_every": 1000, "checkpoint_every": 1000}})
+    history = trainer.run(max_seconds=0)
+    assert trainer.step == 1
+    assert [e["step"] for e in history if "valid_all" in e] == [1]
+    assert (tmp_path / "run" / "last.pt").exists() and (tmp_path / "run" / "best.stemgui").exists()

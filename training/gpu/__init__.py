@@ -1,0 +1,11 @@
+"""The GPU recipe: train the shipped model on a time-boxed GPU machine that has no data and no net.
+
+Here (the CPU machine), once:  ``bash training/gpu/prepare.sh``
+    packs the MUSDB training previews as Opus stems (about 40 MB; the GPU machine cannot read
+    ../shared), and downloads the wheels its Python lacks (soundfile, julius, platformdirs, cffi)
+    into ``.gpu/`` (ignored by git).
+There (the device tool, carrying ``.gpu``):  ``bash training/gpu/run.sh MINUTES``
+    installs the wheels, trains ``training/configs/htdemucs_gpu.toml`` on CUDA for MINUTES,
+    starting from the shipped model when there is one, and leaves ``best.stemgui``, the history,
+    the curves and the log in ``$OUT``. Then, here: ``python -m training export $OUT/best.stemgui``.
+"""
