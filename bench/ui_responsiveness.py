@@ -1,7 +1,7 @@
 """Figures of the window (for bench/): time to first window, drawing a 10-minute song, and the
 longest gap of a 10 ms heartbeat on the GUI thread while a song separates.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui_responsiveness.py [first|draw|heartbeat SECONDS]
+    QT_QPA_PLATFORM=offscreen python bench/ui_responsiveness.py first|draw|heartbeat SECONDS
 
 Prints figures; asserts nothing (the cores are shared and noisy: compare runs on one machine).
 The heartbeat uses an untrained HTDemucs of the official size, so it costs what the real one does.
