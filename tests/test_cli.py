@@ -13,47 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
-from torch import nn
 
 from stemgui import __main__ as entry
 from stemgui import cli
 from stemgui.logs import LOG_FILE_NAME, reset_logging
 from stemgui.separation import registry
 from stemgui.separation.checkpoint import file_sha256, save_model
-
-RATE = 44100
-NAMES = ["drums", "bass", "other", "vocals"]
-FACTORS = [0.5, 0.25, 0.125, 0.0625]
-
-
-class ScaleNet(nn.Module):
-    """(batch, channels, time) -> (batch, sources, channels, time): source k = factor_k * mix."""
-
-    def __init__(
-        self,
-        sources=tuple(NAMES),
-        factors=tuple(FACTORS),
-        samplerate: int = RATE,
-        audio_channels: int = 2,
-        segment: float | None = 1.0,
-    ) -> None:
-        super().__init__()
-        self._init_kwargs = dict(
-            sources=list(sources),
-            factors=list(factors),
-            samplerate=samplerate,
-            audio_channels=audio_channels,
-            segment=segment,
-        )
-        self.sources = list(sources)
-        self.samplerate = samplerate
-        self.audio_channels = audio_channels
-        self.segment = segment
-        self.factors = nn.Parameter(torch.tensor(list(factors), dtype=torch.float32))
-
-    def forward(self, mix: torch.Tensor) -> torch.Tensor:
-        return mix[:, None] * self.factors.view(1, -1, 1, 1)
+from tests.reliability.helpers import FACTORS, NAMES, RATE, TinyNet
 
 
 @pytest.fixture(autouse=True)
@@ -66,9 +32,9 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "default_bundled_dir", lambda: tmp_path / "bundled")
     monkeypatch.setattr(store, "default_user_dir", lambda: tmp_path / "user")
     monkeypatch.chdir(tmp_path)
-    registry.register("ScaleNet", ScaleNet)
+    registry.register("TinyNet", TinyNet)
     yield
-    registry.unregister("ScaleNet")
+    registry.unregister("TinyNet")
     reset_logging()
 
 
@@ -76,7 +42,7 @@ def _isolated(tmp_path, monkeypatch):
 def model_file(tmp_path) -> Path:
     path = tmp_path / "models" / "tiny.stemgui"
     path.parent.mkdir()
-    save_model(ScaleNet().eval(), path)
+    save_model(TinyNet().eval(), path)
     return path
 
 

@@ -124,7 +124,11 @@ def write_audio(
 
                 _mp3.write(part, samples, samplerate, fmt.mp3_bitrate)
             else:
-                _write_soundfile(part, samples, samplerate, fmt)
+                blocks = (
+                    samples[:, start : start + _BLOCK_FRAMES]
+                    for start in range(0, samples.shape[1], _BLOCK_FRAMES)
+                )
+                write_soundfile_blocks(part, blocks, samples.shape[0], samplerate, fmt)
     except FileExistsError:
         raise EncodeError(
             path, "already exists; allow overwriting or choose another name or folder"
@@ -164,11 +168,13 @@ def _finite(path: Path, samples: np.ndarray) -> np.ndarray:
     return np.where(finite, samples, np.float32(0.0))
 
 
-def _write_soundfile(part: Path, samples: np.ndarray, samplerate: int, fmt: AudioFormat) -> None:
-    """Write block by block, quantising integer formats ourselves (saturating, rounded)."""
+def write_soundfile_blocks(
+    part: Path, blocks, channels: int, samplerate: int, fmt: AudioFormat
+) -> None:
+    """Write (channels, n) blocks in order, quantising integer formats ourselves (saturating,
+    rounded). Shared by ``write_audio`` and ``stream.write_blocks``."""
     import soundfile as sf
 
-    channels, frames = samples.shape
     with sf.SoundFile(
         str(part),
         mode="w",
@@ -177,9 +183,8 @@ def _write_soundfile(part: Path, samples: np.ndarray, samplerate: int, fmt: Audi
         format=fmt.kind.upper(),
         subtype=fmt.subtype,
     ) as handle:
-        for start in range(0, frames, _BLOCK_FRAMES):
-            block = samples[:, start : start + _BLOCK_FRAMES].T
-            handle.write(_quantise(block, fmt))
+        for block in blocks:
+            handle.write(_quantise(block.T, fmt))
 
 
 def _quantise(block: np.ndarray, fmt: AudioFormat) -> np.ndarray:

@@ -113,7 +113,7 @@ def write_blocks(
             if fmt.kind == "mp3":
                 _write_mp3(part, blocks(), channels, samplerate, fmt.mp3_bitrate)
             else:
-                _write_soundfile(part, blocks(), channels, samplerate, fmt)
+                encode.write_soundfile_blocks(part, blocks(), channels, samplerate, fmt)
     except FileExistsError:
         raise EncodeError(
             path, "already exists; allow overwriting or choose another name or folder"
@@ -126,21 +126,6 @@ def write_blocks(
         logger.warning("%s: %d NaN or infinite samples written as silence", path, bad)
     logger.info("wrote %s (%s, %d frames, in blocks)", path, fmt.kind, frames)
     return path
-
-
-def _write_soundfile(part: Path, blocks, channels: int, samplerate: int, fmt: AudioFormat) -> None:
-    import soundfile as sf
-
-    with sf.SoundFile(
-        str(part),
-        mode="w",
-        samplerate=samplerate,
-        channels=channels,
-        format=fmt.kind.upper(),
-        subtype=fmt.subtype,
-    ) as handle:
-        for block in blocks:
-            handle.write(encode._quantise(block.T, fmt))
 
 
 def _write_mp3(part: Path, blocks, channels: int, samplerate: int, bitrate_kbps: int) -> None:

@@ -205,7 +205,7 @@ def test_disk_full_keeps_the_old_file_on_overwrite(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(encode, "_write_soundfile", fail)
+    monkeypatch.setattr(encode, "write_soundfile_blocks", fail)
     with pytest.raises(EncodeError, match="disk is full"):
         write_audio(target, noise(), 44100, AudioFormat("flac"), overwrite=True)
     assert target.read_bytes() == b"old"
@@ -229,7 +229,7 @@ def test_read_only_folder(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(encode, "_write_soundfile", denied)
+    monkeypatch.setattr(encode, "write_soundfile_blocks", denied)
     with pytest.raises(EncodeError, match="is not writable; choose another folder"):
         write_audio(tmp_path / "x.wav", noise(), 44100, AudioFormat())
     assert list(tmp_path.iterdir()) == []
