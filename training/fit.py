@@ -301,7 +301,11 @@ class Trainer:
             self._write_run_files()
         self.load_state()
         bar = tqdm(
-            total=total, initial=self.step, desc="train", unit="step", disable=not self.is_main
+            total=total,
+            initial=self.step,
+            desc="train",
+            unit="step",
+            disable=None if self.is_main else True,
         )
         try:
             while self.step < total:

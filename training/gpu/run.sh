@@ -8,7 +8,7 @@ OUT=${OUT:-/tmp/out}
 PYTHON=${PYTHON:-python3}   # PYTHON=.venv/bin/python DEVICE=cpu WHEELS=0: a dry run on the CPU
 DEVICE=${DEVICE:-cuda}
 mkdir -p "$OUT"
-export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1  # no progress bars in a redirected log (tqdm sees no TTY)
 if [ "${WHEELS:-1}" = 1 ]; then
     "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .gpu/whl/*.whl || exit 1
@@ -19,8 +19,8 @@ SHIPPED=$(ls resources/models/*.stemgui 2>/dev/null | head -n 1)
 [ -n "$SHIPPED" ] && INIT=(--init "$SHIPPED")
 [ "$DEVICE" = cuda ] && nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 "$PYTHON" -m training fit training/configs/htdemucs_gpu.toml --device "$DEVICE" --run /tmp/run \
-    --max-minutes "$MINUTES" "${INIT[@]}" 2>&1 | tr '\r' '\n' | grep -v '^train: ' > "$OUT/fit.log"
-status=${PIPESTATUS[0]}
+    --max-minutes "$MINUTES" "${INIT[@]}" > "$OUT/fit.log" 2>&1
+status=$?
 for f in best.stemgui history.json history.csv curves.png config.toml provenance.json; do
     [ -f "/tmp/run/$f" ] && cp "/tmp/run/$f" "$OUT/"
 done
