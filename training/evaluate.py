@@ -53,7 +53,7 @@ def mixture_baseline(tracks: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 def irm_estimates(track: np.ndarray, n_fft: int = 4096, power: float = 1.0) -> np.ndarray:
     """Ideal-ratio-mask estimates: (sources, channels, frames) from a (1 + sources, C, T) track."""
-    signals = torch.from_numpy(np.ascontiguousarray(track, dtype=np.float32))
+    signals = torch.from_numpy(np.array(track, dtype=np.float32))  # a writable copy (memmaps)
     count, channels, frames = signals.shape
     window = torch.hann_window(n_fft)
     hop = n_fft // 4
