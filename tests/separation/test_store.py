@@ -44,16 +44,21 @@ def write_manifest(folder: Path, models: list[dict]) -> None:
     (folder / "manifest.json").write_text(json.dumps({"schema": 1, "models": models}))
 
 
-def test_shipped_manifest_is_valid_and_empty(tmp_path):
+def test_shipped_manifest_is_valid_and_every_bundled_model_loads(tmp_path):
     store = ModelStore(user_dir=tmp_path / "user")
     assert store.bundled_dir.name == "models" and store.bundled_dir.parent.name == "resources"
-    assert store.manifest() == []
     entries = store.list_models()
-    assert [e.name for e in entries] == list(OFFICIAL_MODELS)
-    assert all(e.origin == "official" and not e.available for e in entries)
-    assert store.names() == []
-    assert store.names(available_only=False) == list(OFFICIAL_MODELS)
-    assert store.default_name() is None
+    bundled = [e for e in entries if e.origin == "bundled"]
+    assert [e.name for e in bundled] == [m["name"] for m in store.manifest()]
+    assert all(e.available for e in bundled)
+    assert sum(e.default for e in bundled) <= 1
+    official = [e for e in entries if e.origin == "official"]
+    assert [e.name for e in official] == list(OFFICIAL_MODELS)
+    assert not any(e.available for e in official)
+    for entry in bundled:  # the sha256 of the manifest is checked on load
+        assert list(store.load(entry.name).sources) == list(entry.sources)
+    defaults = [e.name for e in bundled if e.default]
+    assert store.default_name() == (defaults[0] if defaults else None)
 
 
 def test_catalogue_matches_the_reference_package():

@@ -37,6 +37,10 @@ def published(tmp_path, monkeypatch, tiny_model_file):
         OFFICIAL_MODELS, "tiny_ui", OfficialModel("tiny_ui", "test", "tiny/", (name,))
     )
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    # No bundled model either: the test starts from a store that has none.
+    monkeypatch.setattr(
+        "stemgui.separation.store.default_bundled_dir", lambda: tmp_path / "bundled"
+    )
     for variable in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("no_proxy", "127.0.0.1")
