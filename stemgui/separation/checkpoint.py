@@ -301,19 +301,26 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
     return payload
 
 
+def architecture_class(path: Path, name: str) -> type:
+    """The registered class for a model file's architecture ``name``, or ``ModelLoadError``."""
+    try:
+        return registry.get_class(name)
+    except KeyError as exc:
+        raise ModelLoadError(
+            path,
+            f"unknown architecture {name!r} is not supported by this stemgui; "
+            f"known: {', '.join(registry.names())}",
+        ) from exc
+    except ImportError as exc:
+        raise ModelLoadError(path, f"architecture {name!r} is not available: {exc}") from exc
+
+
 def _build_entry(path: Path, entry: Any) -> nn.Module:
     required = ("architecture", "kwargs", "sources", "samplerate", "audio_channels", "state")
     if not isinstance(entry, dict) or any(key not in entry for key in required):
         raise ModelLoadError(path, "malformed stemgui model entry; export it again")
     name = entry["architecture"]
-    try:
-        cls = registry.get_class(name)
-    except KeyError as exc:
-        raise ModelLoadError(
-            path, f"unknown architecture {name!r}; known: {', '.join(registry.names())}"
-        ) from exc
-    except ImportError as exc:
-        raise ModelLoadError(path, f"architecture {name!r} is not available: {exc}") from exc
+    cls = architecture_class(path, name)
     try:
         model = cls(**decode_plain(entry["kwargs"]))
     except (TypeError, ValueError) as exc:

@@ -27,9 +27,14 @@ import yaml
 from torch import nn
 
 from stemgui.errors import ModelLoadError
-from stemgui.separation import registry
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import HASH_PREFIX_LENGTH, SUFFIX, load_model, verify_sha256
+from stemgui.separation.checkpoint import (
+    HASH_PREFIX_LENGTH,
+    SUFFIX,
+    architecture_class,
+    load_model,
+    verify_sha256,
+)
 from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
 
 logger = logging.getLogger(__name__)
@@ -174,14 +179,7 @@ def import_official(path: str | Path, *, sha256: str | None = None) -> nn.Module
     path = Path(path)
     package = read_official(path, sha256=sha256)
     name = package["klass"].name
-    try:
-        cls = registry.get_class(name)
-    except KeyError as exc:
-        raise ModelLoadError(
-            path, f"architecture {name!r} is not supported; known: {', '.join(registry.names())}"
-        ) from exc
-    except ImportError as exc:
-        raise ModelLoadError(path, f"architecture {name!r} is not available: {exc}") from exc
+    cls = architecture_class(path, name)
     kwargs = _constructor_kwargs(path, cls, package.get("args", ()), package.get("kwargs", {}))
     try:
         model = cls(**kwargs)
