@@ -240,6 +240,27 @@ class LocalState(nn.Module):
         return x + self.proj(result.reshape(batch, -1, length))
 
 
+class PointwiseConv1d(nn.Conv1d):
+    """``nn.Conv1d`` with a kernel of 1, computed as a matrix product.
+
+    Same parameters (``weight`` ``(out, in, 1)``, ``bias``) and result; oneDNN is slow on the
+    few input channels of a DConv branch (6 in the official htdemucs): a batched matrix
+    product is two to three times faster there.
+
+    Shapes:
+        ``(batch, in_channels, time) -> (batch, out_channels, time)``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
+        super().__init__(in_channels, out_channels, 1, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.weight[:, :, 0].expand(x.shape[0], -1, -1)
+        if self.bias is None:
+            return torch.bmm(weight, x)
+        return torch.baddbmm(self.bias[:, None], weight, x)
+
+
 class DConv(nn.Module):
     """Residual branches of dilated convolutions, added to the input one after the other.
 
@@ -310,7 +331,7 @@ class DConv(nn.Module):
             if attn:
                 middle.append(LocalState(hidden, heads=heads, ndecay=ndecay))
             up = [
-                nn.Conv1d(hidden, 2 * channels, 1),
+                PointwiseConv1d(hidden, 2 * channels),
                 normalisation(2 * channels),
                 nn.GLU(dim=1),
                 LayerScale(channels, init),
