@@ -1,4 +1,4 @@
-"""Shared fixtures: offscreen Qt and a small torch thread count."""
+"""Shared fixtures: offscreen Qt, a small torch thread count, and user folders of each test's own."""
 
 from __future__ import annotations
 
@@ -19,3 +19,12 @@ def _torch_threads():
         return
     torch.set_num_threads(2)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _own_user_folders(tmp_path_factory, monkeypatch):
+    """The user cache and data folders (stem cache, scratch stems, downloaded models) of each
+    test are fresh: no test reads what an earlier run or the real user left there."""
+    root = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root / "cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(root / "data"))

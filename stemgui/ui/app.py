@@ -50,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     global _window
     window = _window = MainWindow()
     window.show()
+    window.schedule_cleanup()  # leftovers of killed runs, after the first paint
     if args.songs:
         window.add_paths(args.songs)
     previous_hook = sys.excepthook

@@ -5,9 +5,11 @@
 worker's signals into job state and its own signals for the window. Cancelling sets the job's
 ``threading.Event``, which the separator checks between chunks.
 
-The same file separated again with the same options reuses the earlier stems (while that job
-is in the queue). Stems of long songs live in files (``np.memmap``) in a scratch folder of the
-user cache, removed at shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``.
+The same file separated again with the same options reuses the earlier stems: at once while
+that job is in the queue, and across runs through the ``stem_cache`` (``stemgui.stemcache``),
+which the worker consults on its thread (hashing the song there). Stems of long songs live
+in files (``np.memmap``) in a scratch folder of the user cache, removed at shutdown. A
+``blocker`` (no model yet) holds the queue until ``resume``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from stemgui.ui.queue import Job, JobState, QueueModel
-from stemgui.ui.worker import MEMMAP_BYTES, SeparationOptions, SeparationWorker, SeparatorFactory
+from stemgui.ui.worker import (
+    MEMMAP_BYTES,
+    ModelIdentity,
+    SeparationOptions,
+    SeparationWorker,
+    SeparatorFactory,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +86,11 @@ class QueueController(QObject):
         memmap_bytes: stems larger than this go to ``scratch_dir``.
         blocker: says why no song can start now ("no model yet"), or None; the queue waits
             and shows the reason until ``resume()``.
+        stem_cache: a ``stemgui.stemcache.StemCache`` (e.g. ``StemCache()``: the user cache,
+            4 GiB) that keeps stems between runs, or None (default) to keep them only while
+            their job is in the queue.
+        model_identity: how the worker identifies a model for the cache (tests inject one);
+            default ``worker.default_model_identity``.
 
     Signals:
         job_started(job): its ``stemset`` exists and fills in as it separates.
@@ -106,6 +119,8 @@ class QueueController(QObject):
         scratch_dir: Path | None = None,
         memmap_bytes: int = MEMMAP_BYTES,
         blocker: Callable[[], str | None] | None = None,
+        stem_cache: Any = None,
+        model_identity: ModelIdentity | None = None,
     ) -> None:
         super().__init__(parent)
         self.model = QueueModel(self)
@@ -117,7 +132,9 @@ class QueueController(QObject):
         self._thread = QThread()
         self._thread.setObjectName("stemgui-separation")
         self.scratch_dir = scratch_dir if scratch_dir is not None else default_scratch_dir()
-        self.worker = SeparationWorker(separator_factory, self.scratch_dir, memmap_bytes)
+        self.worker = SeparationWorker(
+            separator_factory, self.scratch_dir, memmap_bytes, stem_cache, model_identity
+        )
         self.worker.moveToThread(self._thread)
         self._run.connect(self.worker.run)
         self._probe.connect(self.worker.probe)
@@ -183,9 +200,10 @@ class QueueController(QObject):
         self.model.remove(job)
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Cancel the running job and stop the worker thread."""
+        """Cancel the running job (and the storing of stems in the cache); stop the thread."""
         if self._cancel is not None:
             self._cancel.set()
+        self.worker.stopping.set()
         self._thread.quit()
         if not self._thread.wait(timeout_ms):
             logger.error("the separation thread did not stop within %d ms", timeout_ms)

@@ -4,7 +4,9 @@ The output's callback (``stemgui.playback``) mixes the stems; this object only g
 and polls. A ``QTimer`` reads the transport's position (and the output's error) every
 ``POLL_MS`` and moves the ``Timeline``'s playhead. Without an audio device ``open_output``
 raises ``AudioDeviceError``: playback is then off, ``unavailable`` says why, and seeking, looping,
-the mixer and export keep working.
+the mixer and export keep working. A device that goes away during playback (the output reports
+an error on the next poll) is closed the same way: playback pauses and is off, with the message.
+Play tries to open an output again, so that a device plugged back in works.
 """
 
 from __future__ import annotations
@@ -77,7 +79,6 @@ class Player(QObject):
 
     def load(self, stemset: Any, mixer: Any) -> None:
         """Play ``stemset`` from now on (stopped at the start), through a new output."""
-        from stemgui.errors import StemguiError
         from stemgui.playback.transport import Transport
 
         self.unload()
@@ -85,19 +86,26 @@ class Player(QObject):
         mixer.set_master_db(self.master_db)
         self.transport = Transport(stemset.frames, stemset.samplerate)
         self.timeline.reset(stemset.frames, stemset.samplerate)
+        self._open_output()
+        self.timer.start()
+        self.state_changed.emit()
+
+    def _open_output(self) -> bool:
+        """Open an output for the loaded song; False (and ``unavailable``) when none opens."""
+        from stemgui.errors import StemguiError
+
         try:
-            self.output = self._output_factory(stemset, mixer, self.transport)
+            self.output = self._output_factory(self.stemset, self.mixer, self.transport)
         except StemguiError as error:  # AudioDeviceError: no device, no PortAudio
             logger.warning("playback unavailable: %s", error)
             self.output = None
             self.error = str(error)
             self.unavailable.emit(self.error)
-        else:
-            if self.error:
-                self.error = ""
-                self.unavailable.emit("")
-        self.timer.start()
-        self.state_changed.emit()
+            return False
+        if self.error:
+            self.error = ""
+            self.unavailable.emit("")
+        return True
 
     def unload(self) -> None:
         self.timer.stop()
@@ -113,8 +121,9 @@ class Player(QObject):
         if self.transport is None:
             return
         if not self.can_play and not self.transport.playing:
-            self.unavailable.emit(self.error or "Playback is not available.")
-            return
+            if not self._open_output():  # the device may be back
+                return
+            self.state_changed.emit()
         self.transport.toggle()
         self.poll()
 
@@ -165,6 +174,20 @@ class Player(QObject):
 
     # -- polling ----------------------------------------------------------------------------
 
+    def _output_lost(self, message: str) -> None:
+        """The output failed (device unplugged): close it; playback pauses and is off."""
+        output, self.output = self.output, None
+        transport = self.transport
+        if transport is not None:
+            transport.pause()
+        try:
+            output.close()
+        except Exception:  # a dying device may fail to close too; the app goes on
+            logger.exception("closing the failed audio output")
+        self.error = message
+        self.unavailable.emit(message)
+        self.state_changed.emit()
+
     def poll(self) -> None:
         """Move the playhead to the transport's position; notice state changes and failures."""
         transport = self.transport
@@ -173,9 +196,8 @@ class Player(QObject):
         if self.output is not None:
             poll = getattr(self.output, "poll", None)
             message = poll() if poll is not None else getattr(self.output, "error", None)
-            if message and message != self.error:
-                self.error = message
-                self.unavailable.emit(message)
+            if message:
+                self._output_lost(message)
         position = transport.position
         if position != self._last_position:
             self._last_position = position

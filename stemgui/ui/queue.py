@@ -2,7 +2,10 @@
 
 A job moves ``WAITING -> DECODING -> LOADING -> SEPARATING -> DONE``, or ends ``FAILED`` (with
 the reason in plain words) or ``CANCELLED``. Retrying a failed or cancelled job puts it back to
-``WAITING``. The model only holds state; ``controller.QueueController`` decides what runs.
+``WAITING``. The model only holds state; ``controller.QueueController`` decides what runs: the
+first waiting job in queue order. Waiting jobs can be reordered (``move``, ``move_to``, and by
+drag and drop in the view through ``mimeData`` / ``dropMimeData`` / ``moveRows``); a job being
+worked on or ended stays where it is.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +108,11 @@ class QueueModel(QAbstractListModel):
     """The jobs, in queue order, for a ``QListView``.
 
     Roles: DisplayRole "name — state", ToolTipRole the path and the full error, ``JobRole`` the
-    ``Job`` itself.
+    ``Job`` itself. Waiting jobs can be dragged; a drop between rows moves them there.
     """
 
     JobRole = Qt.ItemDataRole.UserRole + 1
+    MIME_TYPE = "application/x-stemgui-queue-jobs"
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -131,6 +142,85 @@ class QueueModel(QAbstractListModel):
             return job
         return None
 
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled  # drops land between rows, never on one
+        flags = super().flags(index)
+        job = self._jobs[index.row()] if 0 <= index.row() < len(self._jobs) else None
+        if job is not None and job.state is JobState.WAITING:
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [self.MIME_TYPE]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+        """The ids of the waiting jobs among ``indexes``, in queue order."""
+        rows = sorted({index.row() for index in indexes if index.isValid()})
+        ids = [str(self._jobs[row].id) for row in rows if self._jobs[row].state is JobState.WAITING]
+        mime = QMimeData()
+        mime.setData(self.MIME_TYPE, QByteArray(",".join(ids).encode("ascii")))
+        return mime
+
+    def canDropMimeData(
+        self,
+        data: QMimeData,
+        action: Qt.DropAction,
+        row: int,
+        column: int,
+        parent: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        return action == Qt.DropAction.MoveAction and bool(self._dropped_jobs(data))
+
+    def dropMimeData(
+        self,
+        data: QMimeData,
+        action: Qt.DropAction,
+        row: int,
+        column: int,
+        parent: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        """Move the dragged waiting jobs to ``row`` (-1: onto ``parent``'s row, or the end)."""
+        jobs = self._dropped_jobs(data)
+        if action != Qt.DropAction.MoveAction or not jobs:
+            return False
+        if row < 0:
+            row = parent.row() if parent.isValid() else len(self._jobs)
+        for job in jobs:  # in queue order: each lands right after the one before
+            old = self.row_of(job)
+            self.move_to(job, row)
+            if old >= row:  # it is now at ``row`` (from above, ``row`` is already after it)
+                row += 1
+        return True  # moved here: the view removes nothing (this model removes no rows)
+
+    def moveRows(
+        self,
+        source_parent: QModelIndex | QPersistentModelIndex,
+        source_row: int,
+        count: int,
+        destination_parent: QModelIndex | QPersistentModelIndex,
+        destination_child: int,
+    ) -> bool:
+        """Qt's move (``QListView`` in internal-move mode): one waiting job at a time."""
+        if count != 1 or source_parent.isValid() or destination_parent.isValid():
+            return False
+        if not 0 <= source_row < len(self._jobs):
+            return False
+        return self.move_to(self._jobs[source_row], destination_child)
+
+    def _dropped_jobs(self, data: QMimeData) -> list[Job]:
+        if not data.hasFormat(self.MIME_TYPE):
+            return []
+        text = bytes(data.data(self.MIME_TYPE).data()).decode("ascii", "replace")
+        found = [self.find(int(part)) for part in text.split(",") if part.strip().isdigit()]
+        return [job for job in found if job is not None and job.state is JobState.WAITING]
+
     # -- jobs -------------------------------------------------------------------------------
 
     @property
@@ -154,16 +244,34 @@ class QueueModel(QAbstractListModel):
         del self._jobs[row]
         self.endRemoveRows()
 
-    def move(self, job: Job, offset: int) -> None:
-        """Move ``job`` up (-1) or down (+1) in the queue."""
+    def can_move(self, job: Job | None, offset: int = 0) -> bool:
+        """Whether ``job`` may move (it waits) by ``offset`` rows (0: anywhere)."""
+        if job is None or job.state is not JobState.WAITING:
+            return False
+        return offset == 0 or 0 <= self.row_of(job) + offset < len(self._jobs)
+
+    def move(self, job: Job, offset: int) -> bool:
+        """Move a waiting ``job`` up (-1) or down (+1) in the queue; False if it cannot."""
         row = self.row_of(job)
         target = min(max(row + offset, 0), len(self._jobs) - 1)
-        if target == row:
-            return
-        destination = target + 1 if target > row else target
-        self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), destination)
-        self._jobs.insert(target, self._jobs.pop(row))
+        return self.move_to(job, target + 1 if target > row else target)
+
+    def move_to(self, job: Job, row: int) -> bool:
+        """Move a waiting ``job`` before row ``row`` (``len``: to the end); False if it cannot.
+
+        Only waiting jobs move: the queue's order is what separates next.
+        """
+        if job.state is not JobState.WAITING:
+            logger.debug("job %d is %s: it keeps its place", job.id, job.state.value)
+            return False
+        old = self.row_of(job)
+        row = min(max(row, 0), len(self._jobs))
+        if row in (old, old + 1):
+            return False
+        self.beginMoveRows(QModelIndex(), old, old, QModelIndex(), row)
+        self._jobs.insert(row if row < old else row - 1, self._jobs.pop(old))
         self.endMoveRows()
+        return True
 
     def row_of(self, job: Job) -> int:
         for row, candidate in enumerate(self._jobs):

@@ -1,4 +1,8 @@
-"""The queue on screen: each song's name, state and progress bar, and the buttons below."""
+"""The queue on screen: each song's name, state and progress bar, and the buttons below.
+
+Waiting songs are reordered by dragging them in the list, with the ↑ / ↓ buttons, or with
+Ctrl+Up / Ctrl+Down; the order is what separates next.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -98,7 +102,8 @@ class QueuePanel(QWidget):
     """The queue list and its buttons (cancel, retry, remove, move up/down, show folder).
 
     The buttons act on the selected job through the callbacks given to ``connect_actions``;
-    the panel enables them from the job's state.
+    the panel enables them from the job's state. A waiting song moves by drag and drop in the
+    list, by the ↑ / ↓ buttons and by Ctrl+Up / Ctrl+Down (``move_selected``).
 
     Signals:
         current_changed(job): the selected job (None when nothing is selected).
@@ -115,6 +120,13 @@ class QueuePanel(QWidget):
         self.view.setAccessibleName("Song queue")
         self.view.setItemDelegate(QueueDelegate(self.view))
         self.view.setUniformItemSizes(True)
+        self.view.setDragEnabled(True)  # waiting songs only (QueueModel.flags)
+        self.view.setAcceptDrops(True)
+        self.view.setDropIndicatorShown(True)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)  # file drops pass on
+        self.view.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.move_up_action = self._shortcut("Move song up", "Ctrl+Up", -1)
+        self.move_down_action = self._shortcut("Move song down", "Ctrl+Down", 1)
         self.cancel_button = QPushButton("Cancel")
         self.retry_button = QPushButton("Retry")
         self.remove_button = QPushButton("Remove")
@@ -123,6 +135,8 @@ class QueuePanel(QWidget):
         self.reveal_button = QPushButton("Show folder")
         self.up_button.setAccessibleName("Move up")
         self.down_button.setAccessibleName("Move down")
+        self.up_button.setToolTip("Separate this waiting song earlier (Ctrl+Up, or drag it)")
+        self.down_button.setToolTip("Separate this waiting song later (Ctrl+Down, or drag it)")
         self.reveal_button.setToolTip("Open the folder the stems were exported to")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 0, 6)
@@ -142,6 +156,8 @@ class QueuePanel(QWidget):
         for signal in (model.dataChanged, model.rowsInserted, model.rowsRemoved, model.rowsMoved):
             signal.connect(lambda *_: self.update_buttons())
         self.current_changed.connect(lambda _job: self.update_buttons())
+        self.up_button.clicked.connect(lambda _=False: self.move_selected(-1))
+        self.down_button.clicked.connect(lambda _=False: self.move_selected(1))
         self.update_buttons()
 
     def connect_actions(
@@ -157,10 +173,26 @@ class QueuePanel(QWidget):
             (self.retry_button, retry),
             (self.remove_button, remove),
             (self.reveal_button, reveal),
-            (self.up_button, lambda job: self.model.move(job, -1)),
-            (self.down_button, lambda job: self.model.move(job, 1)),
         ):
             button.clicked.connect(lambda _=False, act=action: self._on_selected(act))
+
+    def _shortcut(self, text: str, keys: str, offset: int) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(lambda: self.move_selected(offset))
+        self.addAction(action)
+        return action
+
+    def move_selected(self, offset: int) -> bool:
+        """Move the selected song up (-1) or down (+1) if it waits; it stays selected."""
+        job = self.selected_job()
+        if not self.model.can_move(job, offset):
+            return False
+        self.model.move(job, offset)
+        self.select(job)
+        self.update_buttons()
+        return True
 
     def selected_job(self) -> Job | None:
         index = self.view.currentIndex()
@@ -180,5 +212,7 @@ class QueuePanel(QWidget):
         state = job.state if job is not None else None
         self.cancel_button.setEnabled(state is not None and not state.ended)
         self.retry_button.setEnabled(state in (JobState.FAILED, JobState.CANCELLED))
-        for button in (self.remove_button, self.up_button, self.down_button, self.reveal_button):
+        for button in (self.remove_button, self.reveal_button):
             button.setEnabled(job is not None)
+        self.up_button.setEnabled(self.model.can_move(job, -1))
+        self.down_button.setEnabled(self.model.can_move(job, 1))

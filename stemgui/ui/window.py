@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
             separator_factory,
             self,
             blocker=lambda: self.menus.wait_reason(),
+            stem_cache=self._stem_cache(),
         )
         self.menus = SeparationMenus(self.settings, self, self.controller.probe)
         self.timeline = Timeline(self)
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self._models_changed()
+        self._settings_problems()
         if probe:
             self.menus.probing = True
             self.controller.probe()
@@ -171,6 +173,12 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open &folder…", self.open_folder)
         self.export_action = self._action(file_menu, "&Export stems…", self.export_dialog, "Ctrl+E")
         file_menu.addSeparator()
+        self.keep_stems_action = self._action(
+            file_menu, "&Keep separated stems between sessions", self.keep_stems, checkable=True
+        )
+        self.keep_stems_action.setChecked(self.settings.get(S.KEEP_STEMS))
+        self._action(file_menu, "&Clear stem cache", self.clear_stem_cache)
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         play_menu = bar.addMenu("&Playback")
@@ -194,6 +202,28 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Open &log folder", self.open_log_folder)
         self._action(help_menu, "&About stemgui", self.about)
+
+    def _stem_cache(self) -> Any:
+        """The on-disk cache of separated stems the settings ask for, or None."""
+        if not self.settings.get(S.KEEP_STEMS):
+            return None
+        from stemgui.stemcache import StemCache
+
+        return StemCache(max_bytes=self.settings.get(S.STEM_CACHE_GB) << 30)
+
+    def keep_stems(self, on: bool) -> None:
+        """Keep (or stop keeping) separated stems between sessions, from the next song on."""
+        self.settings.set(S.KEEP_STEMS, bool(on))
+        self.controller.worker.stem_cache = self._stem_cache()
+
+    def clear_stem_cache(self) -> None:
+        """Delete every song's stems kept between sessions (the songs open now stay)."""
+        from stemgui.stemcache import StemCache
+
+        entries, freed = (self.controller.worker.stem_cache or StemCache()).clear()
+        self.statusBar().showMessage(
+            f"Stem cache cleared: {entries} songs, {freed / 1e6:.0f} MB freed.", 10_000
+        )
 
     def _connect(self) -> None:
         c = self.controller
@@ -255,12 +285,16 @@ class MainWindow(QMainWindow):
         """Queue songs and the supported files inside folders (recursively)."""
         from stemgui.audio.decode import find_audio_files
 
-        found = find_audio_files([Path(p) for p in paths])
+        given = [Path(p) for p in paths]
+        found = find_audio_files(given)
+        empty = [p for p in given if p.is_dir() and not any(f.is_relative_to(p) for f in found)]
+        note = f"No audio or video files in {', '.join(map(str, empty))}." if empty else ""
         if not found:
-            self.statusBar().showMessage("No audio or video files found there.", 5000)
+            self.statusBar().showMessage(note or "No audio or video files found there.", 8000)
             return []
         jobs = self.controller.add(found)
-        self.statusBar().showMessage(f"Added {len(jobs)} song(s) to the queue.", 4000)
+        added = f"Added {len(jobs)} song(s) to the queue."
+        self.statusBar().showMessage(f"{added} {note}".strip(), 8000 if note else 4000)
         if self.menus.has_model() is False and jobs:
             self._models_changed()
         return jobs
@@ -442,6 +476,33 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().clearMessage()
         self.transport_bar.refresh()
+
+    def _settings_problems(self) -> None:
+        """Say once that damaged settings were reset to their defaults (the log has details)."""
+        problems = self.settings.problems
+        if not problems:
+            return
+        text = "\n".join(problems)
+        if self._model_banner:  # the banner asks for a model: that comes first
+            self.statusBar().showMessage(text, 20000)
+        else:
+            self.show_error(text)
+
+    def schedule_cleanup(self) -> None:
+        """Remove what killed runs left (temporary export files, scratch stems) once the event
+        loop runs, after the first paint, on a thread (``stemgui.ui.startup``)."""
+        QTimer.singleShot(0, self.start_cleanup)
+
+    def start_cleanup(self) -> Any:
+        """Start the start-up cleanup now; returns its ``threading.Thread``."""
+        from stemgui.ui.startup import scratch_root, start_cleanup
+        from stemgui.ui.stemview import drag_folder
+
+        folders = [drag_folder()]
+        remembered = self.settings.get(S.EXPORT_FOLDER)
+        if remembered:
+            folders.insert(0, Path(remembered))
+        return start_cleanup(folders, scratch_root())
 
     def open_log_folder(self) -> None:
         from stemgui.logs import log_folder

@@ -8,6 +8,11 @@ the GUI thread by Qt's queued connections. Every ``run`` ends in exactly one of 
 The engine (and with it torch) is imported inside the slots, on the worker thread, so that the
 window appears before torch loads. A separator is kept between songs while the model and the
 settings stay the same.
+
+With a ``StemCache`` the worker first hashes the song (on its thread; cancel is checked between
+blocks) and looks up its stems for this model and these options: a hit finishes at once from the
+memory-mapped entry without loading the model; a miss separates, reports ``finished``, then
+stores the stems (a failure to store is a warning, never a failed job).
 """
 
 from __future__ import annotations
@@ -41,12 +46,22 @@ class SeparationOptions:
         """The options that decide the ``Separator`` (two-stem mode only changes the result)."""
         return replace(self, two_stems=None)
 
+    def stem_options(self) -> dict[str, Any]:
+        """The options that change the separated stems, for the stem cache's key. Not the
+        model (the cache keys on its identity), nor the device, nor two-stem mode (derived
+        from the full stems, which are what the cache keeps)."""
+        return {"segment": self.segment, "overlap": self.overlap, "shifts": self.shifts}
+
 
 MEMMAP_BYTES = 256 << 20
 """Stems larger than this (about 3 minutes of four stereo stems at 44.1 kHz) live in a file."""
 
 SeparatorFactory = Callable[[SeparationOptions], tuple[Any, str]]
 """options -> (a ``Separator``-like object, the model's display name)."""
+
+ModelIdentity = Callable[[SeparationOptions, Any], "str | None"]
+"""(options, cancel) -> what identifies the model's weights (``stemcache.model_identity``), or
+None when it cannot be told without loading it (the stems are then neither looked up nor kept)."""
 
 
 def default_separator_factory(options: SeparationOptions) -> tuple[Any, str]:
@@ -65,6 +80,17 @@ def default_separator_factory(options: SeparationOptions) -> tuple[Any, str]:
     return separator, name
 
 
+def default_model_identity(options: SeparationOptions, cancel: Any = None) -> str | None:
+    """The identity of the model ``options`` names, as ``default_separator_factory`` would
+    load it (imports torch; hashes the model's files once per process)."""
+    from stemgui.stemcache import model_identity
+    from stemgui.ui.models import store_names
+
+    if not options.model and not store_names():
+        return None  # no model: loading says so
+    return model_identity(options.model, cancel)
+
+
 class SeparationWorker(QObject):
     """Separates songs on the thread it was moved to.
 
@@ -80,6 +106,12 @@ class SeparationWorker(QObject):
         probed(models, catalogue, devices, error): the names of the models that load now,
             (name, description, downloaded) of the official models, (name, label) of the
             devices, and an error message ("" if none), answering ``probe``.
+
+    Args:
+        stem_cache: a ``stemgui.stemcache.StemCache``, or None to separate every time.
+        model_identity: for the cache's key; default ``default_model_identity``.
+
+    ``stopping`` (a ``threading.Event``) interrupts storing stems in the cache at shutdown.
     """
 
     stage = Signal(int, str)
@@ -96,12 +128,17 @@ class SeparationWorker(QObject):
         separator_factory: SeparatorFactory | None = None,
         scratch_dir: Path | None = None,
         memmap_bytes: int = MEMMAP_BYTES,
+        stem_cache: Any = None,
+        model_identity: ModelIdentity | None = None,
     ) -> None:
         super().__init__()
         self._factory = separator_factory or default_separator_factory
         self._cached: tuple[SeparationOptions, Any, str] | None = None
         self.scratch_dir = scratch_dir
         self.memmap_bytes = memmap_bytes
+        self.stem_cache = stem_cache
+        self._identity = model_identity or default_model_identity
+        self.stopping = threading.Event()
         self._files = 0
 
     @Slot()
@@ -126,20 +163,21 @@ class SeparationWorker(QObject):
             logger.info("job %d (%s) cancelled", job, path)
             self.cancelled.emit(job)
         except StemguiError as error:
-            logger.warning("job %d (%s) failed: %s", job, path, error)
-            self.failed.emit(job, str(error))
+            logger.warning("job %d (%s) failed: %s", job, path, error, exc_info=True)
+            self.failed.emit(job, one_line(error))
         except MemoryError:
             logger.exception("job %d (%s): out of memory", job, path)
             self.failed.emit(
                 job,
-                "Not enough memory to separate this song. Close other programs "
+                f"{path}: not enough memory to separate this song. Close other programs "
                 "or choose the Fast quality, then retry.",
             )
         except Exception as error:  # a bug or an engine failure: the queue must go on
             logger.exception("job %d (%s) failed unexpectedly", job, path)
             self.failed.emit(
                 job,
-                f"Unexpected error: {error}. Details are in the log file (Help ▸ Open log folder).",
+                f"{path}: unexpected error ({one_line(error)}). "
+                "Details are in the log file (Help ▸ Open log folder).",
             )
 
     def _separator(self, options: SeparationOptions) -> tuple[Any, str]:
@@ -164,6 +202,13 @@ class SeparationWorker(QObject):
                 raise SeparationCancelled(f"{path.name}: cancelled")
 
         check()
+        song_sha = identity = None
+        if self.stem_cache is not None:
+            self.stage.emit(job, "decoding")  # reading the song to recognise it
+            song_sha, identity, hit = self._look_up(path, options, cancel)
+            if hit is not None:
+                self._finish_from_cache(job, path, hit, options)
+                return
         self.stage.emit(job, "loading model")
         separator, model_name = self._separator(options)
         check()
@@ -193,6 +238,7 @@ class SeparationWorker(QObject):
 
         separator.separate(song.samples, on_progress=on_progress, cancel=cancel, out=stemset.data)
         stemset.frames_ready = stemset.frames
+        separated = stemset
         if options.two_stems and options.two_stems in stemset.names:
             check()
             stemset = two_stem_set(
@@ -202,6 +248,75 @@ class SeparationWorker(QObject):
             self._report_device(separator)
         waveforms = StemWaveforms(stemset)
         self.finished.emit(job, stemset, waveforms)
+        if song_sha is not None:
+            self._store(path, song_sha, identity, separated, options, model_name)
+
+    # -- the stem cache ---------------------------------------------------------------------
+
+    def _look_up(
+        self, path: Path, options: SeparationOptions, cancel: threading.Event
+    ) -> tuple[str | None, str | None, Any]:
+        """(song sha256, model identity, cache hit or None); raises SeparationCancelled.
+
+        An unreadable song gives (None, None, None): decoding it will say what is wrong."""
+        from stemgui.stemcache import StemCache, file_digest
+
+        try:
+            song_sha = file_digest(path, cancel)
+        except OSError as error:
+            logger.debug("%s cannot be hashed for the stem cache: %s", path, error)
+            return None, None, None
+        identity = self._identity(options, cancel)
+        if identity is None:
+            return song_sha, None, None
+        hit = self.stem_cache.get(StemCache.key(song_sha, identity, options.stem_options()))
+        return song_sha, identity, hit
+
+    def _finish_from_cache(
+        self, job: int, path: Path, hit: Any, options: SeparationOptions
+    ) -> None:
+        """Finish ``job`` with the cached stems (memory-mapped), without loading the model."""
+        from stemgui.stems.waveform import StemWaveforms
+
+        logger.info("%s: reusing the stems separated earlier (stem cache %s)", path, hit.key)
+        stemset = hit.stemset()
+        self.started.emit(job, stemset, hit.model_name)
+        if options.two_stems and options.two_stems in stemset.names:
+            stemset = two_stem_set(
+                stemset, options.two_stems, self._scratch_file(stemset.data.nbytes // 2)
+            )
+        self.finished.emit(job, stemset, StemWaveforms(stemset))
+
+    def _store(
+        self,
+        path: Path,
+        song_sha: str,
+        identity: str | None,
+        stemset: Any,
+        options: SeparationOptions,
+        model_name: str,
+    ) -> None:
+        """Keep the full stems of a finished job in the cache; whatever happens, only logs."""
+        from stemgui.stemcache import StemCache
+
+        try:
+            if identity is None:  # e.g. an official model downloaded by this very job
+                identity = self._identity(options, self.stopping)
+            if identity is None:
+                return
+            key = StemCache.key(song_sha, identity, options.stem_options())
+            info = {
+                "source": str(path),
+                "source_sha256": song_sha,
+                "model": model_name,
+                "model_identity": identity,
+                "options": options.stem_options(),
+            }
+            self.stem_cache.put(key, stemset, info, cancel=self.stopping)
+        except SeparationCancelled:
+            logger.info("%s: the stems were not cached (stopping)", path)
+        except Exception:  # the job is finished: a cache bug must not touch it
+            logger.exception("%s: storing the stems in the cache failed", path)
 
     def _scratch_file(self, nbytes: int) -> Path | None:
         """A new file for stems of ``nbytes`` that should stay off the RAM; None: keep in RAM."""
@@ -215,6 +330,12 @@ class SeparationWorker(QObject):
         label = _device_label(separator)
         if label:
             self.device.emit(label)
+
+
+def one_line(error: BaseException) -> str:
+    """``error``'s message on one line (engine and torch messages may span several)."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return text or type(error).__name__
 
 
 def _device_label(separator: Any) -> str:

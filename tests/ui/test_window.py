@@ -326,3 +326,37 @@ def test_a_bug_in_a_slot_is_logged_and_shown(qtbot, window, monkeypatch, caplog)
         app_module.report_uncaught(ZeroDivisionError, error, error.__traceback__)
     assert "ZeroDivisionError: division by zero" in window.message
     assert any(r.levelname == "CRITICAL" and r.exc_info for r in caplog.records)
+
+
+def test_stems_are_kept_between_sessions_until_the_cache_is_cleared(
+    qtbot, settings_store, tiny_model_file, songs
+):
+    """Default: a second window (a restart) opens the song's stems from the cache without
+    separating; File > Clear stem cache empties it; unticking Keep stems turns the cache off."""
+
+    def session():
+        settings = S.Settings(settings_store)
+        settings.set(S.MODEL, str(tiny_model_file))
+        settings.set(S.DEVICE, "cpu")
+        win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+        qtbot.addWidget(win)
+        (job,) = win.add_paths([songs[0]])
+        qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+        return win, job
+
+    first, job = session()
+    cache = first.controller.worker.stem_cache
+    assert first.keep_stems_action.isChecked()
+    qtbot.waitUntil(lambda: len(cache.keys()) == 1, timeout=TIMEOUT_MS)  # stored after DONE
+    first.close()
+
+    second, again = session()
+    assert isinstance(again.stemset.data, np.memmap)  # read from the cache, not separated
+    np.testing.assert_array_equal(np.asarray(again.stemset.data), job.stemset.data)
+    second.clear_stem_cache()
+    assert cache.keys() == []
+    assert "1 songs" in second.statusBar().currentMessage()
+    second.keep_stems_action.trigger()
+    assert second.controller.worker.stem_cache is None
+    assert S.Settings(settings_store).get(S.KEEP_STEMS) is False
+    second.close()

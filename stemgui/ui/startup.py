@@ -1,0 +1,119 @@
+"""Start-up cleanup: what an earlier run killed outright (SIGKILL, power cut) left on disk.
+
+Two kinds of leftovers: temporary export files (``.<name>.<random>.stemgui-part``, see
+``stemgui.audio.atomic``) in the export folder the settings remember and in the folder stems
+are dragged out from, removed by ``stemgui.spool.clean_leftovers`` once they are old enough to
+belong to no running write; and the scratch stem folders of dead processes,
+``<user cache>/stemgui/stems/run-<pid>-<random>`` (``controller.default_scratch_dir``).
+
+``clean_leftovers`` runs off the GUI thread (``start_cleanup``): walking a large export folder
+must not hold up the window. It touches no Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from stemgui.spool import STALE_PART_SECONDS
+
+logger = logging.getLogger(__name__)
+
+SCRATCH_PREFIX = "run-"
+
+
+def scratch_root() -> Path:
+    """The folder holding every run's scratch stems: ``<user cache>/stemgui/stems``."""
+    from stemgui.ui.controller import default_scratch_dir
+
+    return default_scratch_dir().parent
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs now (a folder of a live run is never removed)."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # QUERY_LIMITED_INFO
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def dead_scratch_folders(root: Path) -> list[Path]:
+    """The ``run-<pid>-*`` folders in ``root`` whose process is gone."""
+    found = []
+    try:
+        entries = sorted(root.iterdir())
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        pid_text = entry.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        if not entry.name.startswith(SCRATCH_PREFIX) or not pid_text.isdigit():
+            continue
+        if entry.is_dir() and not process_alive(int(pid_text)):
+            found.append(entry)
+    return found
+
+
+def clean_leftovers(
+    export_folders: Iterable[Path],
+    scratch: Path | None = None,
+    older_than: float = STALE_PART_SECONDS,
+) -> list[Path]:
+    """Remove stale temporary export files under each of ``export_folders`` (recursively) and
+    the scratch folders of dead runs in ``scratch``; return what was removed.
+
+    A folder that does not exist is skipped; what cannot be removed is logged and left.
+    """
+    from stemgui import spool
+    from stemgui.ui.controller import remove_scratch
+
+    removed: list[Path] = []
+    for folder in export_folders:
+        if folder.is_dir():
+            try:
+                removed.extend(spool.clean_leftovers(folder, older_than=older_than))
+            except OSError as error:
+                logger.warning("could not clean the temporary files in %s: %s", folder, error)
+    if scratch is not None:
+        for folder in dead_scratch_folders(scratch):
+            remove_scratch(folder)
+            if not folder.exists():
+                removed.append(folder)
+    if removed:
+        logger.info("start-up cleanup: removed %d leftover(s) of interrupted runs", len(removed))
+    return removed
+
+
+def start_cleanup(
+    export_folders: Iterable[Path], scratch: Path | None, older_than: float = STALE_PART_SECONDS
+) -> threading.Thread:
+    """Run ``clean_leftovers`` on a daemon thread; returns it (tests join it)."""
+    folders = list(export_folders)
+
+    def run() -> None:
+        try:
+            clean_leftovers(folders, scratch, older_than)
+        except Exception:  # a cleanup bug must not take the app down; it is only tidying
+            logger.exception("start-up cleanup failed")
+
+    thread = threading.Thread(target=run, name="stemgui-cleanup", daemon=True)
+    thread.start()
+    return thread

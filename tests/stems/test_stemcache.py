@@ -1,0 +1,370 @@
+"""The on-disk stem cache: hits give back exactly what was stored; anything else is a miss."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stemgui import stemcache
+from stemgui.errors import SeparationCancelled
+from stemgui.stemcache import StemCache, file_digest, forget_digests, model_identity
+from stemgui.stems.stemset import StemSet
+
+NAMES = ("drums", "bass", "other", "vocals")
+OPTIONS = {"segment": None, "overlap": 0.25, "shifts": 0}
+
+
+def _stems(seed: int = 0, frames: int = 1000) -> StemSet:
+    rng = np.random.default_rng(seed)
+    data = rng.standard_normal((4, 2, frames)).astype(np.float32)
+    mix = data.sum(axis=0)
+    return StemSet(NAMES, 8000, data, mix)
+
+
+def _key(song: str = "a" * 64, model: str = "tiny|" + "b" * 64, **options) -> str:
+    return StemCache.key(song, model, {**OPTIONS, **options})
+
+
+class CancelAfter:
+    """A cancel token that turns on at its ``calls``-th check."""
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
+        self.checks = 0
+
+    def is_set(self) -> bool:
+        self.checks += 1
+        return self.checks >= self.calls
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> StemCache:
+    return StemCache(tmp_path / "cache")
+
+
+def _only_entries(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir())
+
+
+# ----------------------------------------------------------------------------- hits and misses
+
+
+def test_a_hit_returns_exactly_the_stored_arrays_memory_mapped(cache, tmp_path):
+    stems = _stems()
+    key = _key()
+    assert cache.put(key, stems, {"model": "tiny", "source": "/songs/a.wav"})
+    hit = StemCache(tmp_path / "cache").get(key)  # another object: a new run
+    assert hit is not None
+    assert hit.names == NAMES and hit.samplerate == 8000 and hit.model_name == "tiny"
+    assert isinstance(hit.stems, np.memmap) and not hit.stems.flags.writeable
+    np.testing.assert_array_equal(hit.stems, stems.data)
+    np.testing.assert_array_equal(hit.mix, stems.mix)
+    restored = hit.stemset()
+    assert restored.complete and restored.names == NAMES
+    np.testing.assert_array_equal(restored.data, stems.data)
+    info = json.loads((tmp_path / "cache" / key / "entry.json").read_text())
+    assert info["frames"] == 1000 and info["channels"] == 2 and info["source"] == "/songs/a.wav"
+
+
+def test_stems_without_mix_round_trip(cache):
+    stems = _stems()
+    stems = StemSet(stems.names, stems.samplerate, stems.data)
+    assert cache.put(_key(), stems)
+    hit = cache.get(_key())
+    assert hit.mix is None
+    np.testing.assert_array_equal(hit.stems, stems.data)
+
+
+def test_the_key_depends_on_song_model_and_options_but_not_their_order():
+    base = _key()
+    assert base == StemCache.key("a" * 64, "tiny|" + "b" * 64, dict(reversed(OPTIONS.items())))
+    assert len(base) == 64
+    others = {
+        _key(song="c" * 64),
+        _key(model="tiny|" + "d" * 64),  # the same model name, retrained
+        _key(overlap=0.5),
+        _key(shifts=1),
+        _key(segment=4.0),
+    }
+    assert base not in others and len(others) == 5
+
+
+def test_another_stemgui_version_makes_another_key(monkeypatch):
+    base = _key()
+    monkeypatch.setattr(stemcache, "ENGINE_VERSION", "99.0")
+    assert _key() != base
+
+
+def test_a_changed_model_or_option_misses(cache):
+    cache.put(_key(), _stems())
+    assert cache.get(_key(model="tiny|" + "d" * 64)) is None
+    assert cache.get(_key(shifts=2)) is None
+    assert cache.get(_key()) is not None
+
+
+def test_a_modified_song_of_the_same_size_misses(cache, tmp_path):
+    song = tmp_path / "song.wav"
+    song.write_bytes(bytes(range(256)) * 4000)
+    first = file_digest(song)
+    cache.put(_key(song=first), _stems())
+    stat = song.stat()
+    with open(song, "r+b") as handle:  # same size, one byte differs
+        handle.seek(500_000)
+        handle.write(b"\xff")
+    os.utime(song, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    second = file_digest(song)
+    assert second != first and song.stat().st_size == stat.st_size
+    assert cache.get(_key(song=second)) is None
+
+
+def test_put_of_an_existing_entry_keeps_it(cache):
+    stems = _stems()
+    assert cache.put(_key(), stems)
+    assert cache.put(_key(), _stems(seed=9))
+    np.testing.assert_array_equal(cache.get(_key()).stems, stems.data)
+
+
+# ----------------------------------------------------------------------------- file hashes
+
+
+def test_file_digest_is_the_sha256_of_the_bytes_and_is_remembered(tmp_path):
+    forget_digests()
+    path = tmp_path / "song.bin"
+    content = np.random.default_rng(0).bytes(2_500_000)  # three 1 MiB blocks
+    path.write_bytes(content)
+    assert file_digest(path) == hashlib.sha256(content).hexdigest()
+    stat = path.stat()
+    path.write_bytes(bytes(len(content)))  # same size, same time: looks unchanged ...
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert file_digest(path) == hashlib.sha256(content).hexdigest()  # ... so it is not re-read
+    forget_digests()  # a new process reads it again
+    assert file_digest(path) == hashlib.sha256(bytes(len(content))).hexdigest()
+
+
+def test_file_digest_stops_when_cancelled_between_blocks(tmp_path):
+    forget_digests()
+    path = tmp_path / "song.bin"
+    path.write_bytes(bytes(3 << 20))
+    cancel = CancelAfter(2)
+    with pytest.raises(SeparationCancelled):
+        file_digest(path, cancel=cancel)
+    assert cancel.checks == 2
+    assert file_digest(path) == hashlib.sha256(bytes(3 << 20)).hexdigest()  # nothing remembered
+
+
+# ----------------------------------------------------------------------------- model identity
+
+
+def test_model_identity_of_a_file_follows_its_bytes(tmp_path):
+    model = tmp_path / "tiny.stemgui"
+    model.write_bytes(b"weights v1")
+    first = model_identity(str(model))
+    assert first == f"{model}|{hashlib.sha256(b'weights v1').hexdigest()}"
+    model.write_bytes(b"weights v2")  # retrained: same name, other bytes
+    os.utime(model, ns=(0, 10**18))
+    assert model_identity(str(model)) == f"{model}|{hashlib.sha256(b'weights v2').hexdigest()}"
+    assert model_identity(str(tmp_path / "missing.stemgui")) is None
+
+
+def test_model_identity_of_a_bag_covers_its_members(tmp_path):
+    (tmp_path / "bag.yaml").write_text("models: ['aaaa1111', 'bbbb2222']\n")
+    (tmp_path / "aaaa1111.th").write_bytes(b"first")
+    (tmp_path / "bbbb2222.th").write_bytes(b"second")
+    identity = model_identity(str(tmp_path / "bag.yaml"))
+    digests = identity.split("|", 1)[1].split(",")
+    assert digests[1:] == [hashlib.sha256(b).hexdigest() for b in (b"first", b"second")]
+    (tmp_path / "bbbb2222.th").unlink()
+    assert model_identity(str(tmp_path / "bag.yaml")) is None
+
+
+def test_model_identity_by_name_uses_the_manifest_sha_or_the_user_file(tmp_path):
+    from stemgui.separation.store import ModelStore
+
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    (bundled / "small.stemgui").write_bytes(b"x")
+    manifest = {
+        "schema": 1,
+        "models": [{"name": "small", "file": "small.stemgui", "sha256": "F" * 64}],
+    }
+    (bundled / "manifest.json").write_text(json.dumps(manifest))
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "mine.stemgui").write_bytes(b"mine")
+    store = ModelStore(bundled_dir=bundled, user_dir=user)
+    assert model_identity("small", store=store) == "small|" + "f" * 64
+    assert model_identity("", store=store) == "small|" + "f" * 64  # the default
+    assert model_identity("mine", store=store) == "mine|" + hashlib.sha256(b"mine").hexdigest()
+    assert model_identity("no-such-model", store=store) is None
+    assert model_identity("htdemucs", store=store) is None  # official, not downloaded
+
+
+# ----------------------------------------------------------------------------- size limit
+
+
+def test_eviction_removes_the_least_recently_used_first(tmp_path):
+    probe = StemCache(tmp_path / "probe")
+    probe.put(_key(), _stems())
+    entry = probe.size()
+    cache = StemCache(tmp_path / "cache", max_bytes=2 * entry + entry // 2)  # room for two
+    a, b, c, d = (_key(song=letter * 64) for letter in "abcd")
+    cache.put(a, _stems(1))
+    cache.put(b, _stems(2))
+    assert cache.get(a) is not None  # a is now used more recently than b
+    cache.put(c, _stems(3))
+    assert sorted(cache.keys()) == sorted([a, c])
+    cache.put(d, _stems(4))  # nothing read since: a is the oldest now
+    assert sorted(cache.keys()) == sorted([c, d])
+    assert cache.size() <= cache.max_bytes
+
+
+def test_stems_larger_than_the_limit_are_not_stored(tmp_path, caplog):
+    cache = StemCache(tmp_path / "cache", max_bytes=10_000)
+    with caplog.at_level(logging.INFO, logger="stemgui.stemcache"):
+        assert not cache.put(_key(), _stems())
+    assert "not cached" in caplog.text
+    assert cache.keys() == []
+
+
+# ----------------------------------------------------------------------------- damage
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-100])
+
+
+def _append(path: Path) -> None:
+    path.write_bytes(path.read_bytes() + b"x" * 8)
+
+
+def _reshape(path: Path) -> None:
+    np.save(path, np.zeros((4, 2, 999), dtype=np.float32))
+
+
+def _float64(path: Path) -> None:
+    np.save(path, np.zeros((4, 2, 1000), dtype=np.float64))
+
+
+def _garble_header(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[:10] = b"garbage!!!"
+    path.write_bytes(bytes(data))
+
+
+def _entry(change):
+    def damage(path: Path) -> None:
+        info = json.loads(path.read_text())
+        change(info)
+        path.write_text(json.dumps(info))
+
+    return damage
+
+
+DAMAGE = {
+    "truncated stems": ("stems.npy", _truncate),
+    "stems with extra bytes": ("stems.npy", _append),
+    "stems of another shape": ("stems.npy", _reshape),
+    "stems in float64": ("stems.npy", _float64),
+    "garbled npy header": ("stems.npy", _garble_header),
+    "missing stems": ("stems.npy", Path.unlink),
+    "truncated mix": ("mix.npy", _truncate),
+    "missing mix": ("mix.npy", Path.unlink),
+    "garbled entry.json": ("entry.json", lambda p: p.write_text('{"schema": 1, "ke')),
+    "missing entry.json": ("entry.json", Path.unlink),
+    "entry.json of another schema": ("entry.json", _entry(lambda i: i.update(schema=99))),
+    "entry.json of another key": ("entry.json", _entry(lambda i: i.update(key="0" * 64))),
+    "duplicate names": ("entry.json", _entry(lambda i: i.update(names=["a", "a", "b", "c"]))),
+    "zero frames": ("entry.json", _entry(lambda i: i.update(frames=0))),
+    "entry.json not an object": ("entry.json", lambda p: p.write_text("[1, 2]")),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_entry_is_dropped_with_a_warning(cache, tmp_path, caplog, damage):
+    name, spoil = DAMAGE[damage]
+    key = _key()
+    cache.put(key, _stems())
+    spoil(tmp_path / "cache" / key / name)
+    fresh = StemCache(tmp_path / "cache")
+    with caplog.at_level(logging.WARNING, logger="stemgui.stemcache"):
+        assert fresh.get(key) is None
+    assert "damaged" in caplog.text and "separated again" in caplog.text
+    assert not (tmp_path / "cache" / key).exists()
+    assert fresh.put(key, _stems())  # the song is stored again after it separates
+    np.testing.assert_array_equal(fresh.get(key).stems, _stems().data)
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+def test_a_failed_write_leaves_nothing_and_is_a_warning(cache, tmp_path, monkeypatch, caplog):
+    real = stemcache._write_npy
+    calls = []
+
+    def disk_full(path, array, cancel):
+        calls.append(path.name)
+        if len(calls) == 2:  # the stems are written; the mix hits a full disk
+            path.write_bytes(b"\x93NUMPY partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, array, cancel)
+
+    monkeypatch.setattr(stemcache, "_write_npy", disk_full)
+    with caplog.at_level(logging.WARNING, logger="stemgui.stemcache"):
+        assert not cache.put(_key(), _stems())
+    assert calls == ["stems.npy", "mix.npy"]
+    assert "No space left" in caplog.text
+    assert _only_entries(tmp_path / "cache") == []
+    assert cache.get(_key()) is None
+
+
+def test_an_exception_mid_write_propagates_and_leaves_nothing(cache, tmp_path, monkeypatch):
+    def killed(path, array, cancel):
+        path.write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stemcache, "_write_npy", killed)
+    with pytest.raises(KeyboardInterrupt):
+        cache.put(_key(), _stems())
+    assert _only_entries(tmp_path / "cache") == []
+
+
+def test_cancel_while_storing_leaves_nothing(cache, tmp_path):
+    assert not cache.put(_key(), _stems(frames=3 << 20), cancel=CancelAfter(2))
+    assert _only_entries(tmp_path / "cache") == []
+
+
+def test_a_killed_write_looks_like_no_entry_and_is_removed_at_the_next_start(cache, tmp_path):
+    key = _key()
+    cache.put(key, _stems())
+    root = tmp_path / "cache"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    # What SIGKILL during a write leaves: the temporary folder, even with every file in it.
+    leftover = root / f".{key}.{dead.pid}.0badf00d.stemgui-part"
+    shutil.copytree(root / key, leftover)
+    shutil.rmtree(root / key)
+    assert cache.get(key) is None and cache.keys() == []
+    ours = root / f".{key}.{os.getpid()}.12345678.stemgui-part"  # still being written here
+    ours.mkdir()
+    StemCache(root).keys()  # a new start opens the cache
+    assert _only_entries(root) == [ours.name]
+
+
+def test_an_unusable_cache_folder_is_a_warning_not_an_error(tmp_path, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cache = StemCache(blocker / "cache")
+    with caplog.at_level(logging.WARNING, logger="stemgui.stemcache"):
+        assert cache.get(_key()) is None
+        assert not cache.put(_key(), _stems())
+    assert caplog.text.count("WARNING") == 2

@@ -1,0 +1,174 @@
+"""The audio device goes away in the middle of playback: playback pauses with a message, Play
+is off until a device opens again, and the rest of the app (seek, mixer, the queue) goes on."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+
+import numpy as np
+import pytest
+
+from stemgui.playback.output import NullOutput
+from stemgui.playback.transport import PlayState
+from stemgui.stems.stemset import StemSet
+from stemgui.ui import settings as S
+from stemgui.ui.player import default_output_factory
+from stemgui.ui.queue import Job, JobState
+from stemgui.ui.window import MainWindow
+
+RATE = 8000
+NAMES = ("drums", "bass", "other", "vocals")
+TIMEOUT_MS = 20_000
+
+
+class PortAudioError(Exception):
+    pass
+
+
+class CallbackAbort(Exception):
+    pass
+
+
+class FakeSoundDevice:
+    """Stands for the ``sounddevice`` module: streams that play on request, a plug to pull."""
+
+    PortAudioError = PortAudioError
+    CallbackAbort = CallbackAbort
+
+    def __init__(self) -> None:
+        self.plugged = True
+        self.streams: list[FakeStream] = []
+
+    def OutputStream(self, **kwargs):  # the sounddevice name
+        if not self.plugged:
+            raise PortAudioError("Error querying device -1")
+        stream = FakeStream(kwargs)
+        self.streams.append(stream)
+        return stream
+
+
+class FakeStream:
+    def __init__(self, kwargs) -> None:
+        self.kwargs = kwargs
+        self.active = False
+        self.closed = False
+
+    def start(self) -> None:
+        self.active = True
+
+    def close(self) -> None:
+        self.closed = True
+        if self.active:
+            self.active = False
+            self.kwargs["finished_callback"]()
+
+    def play(self, frames: int) -> np.ndarray:
+        out = np.zeros((frames, self.kwargs["channels"]), np.float32)
+        self.kwargs["callback"](out, frames, None, types.SimpleNamespace(output_underflow=False))
+        return out
+
+    def unplug(self) -> None:
+        """PortAudio's thread ends the stream: the device is gone."""
+        self.active = False
+        self.kwargs["finished_callback"]()
+
+
+def make_stemset() -> StemSet:
+    rng = np.random.default_rng(0)
+    data = (0.05 * rng.standard_normal((4, 2, 4 * RATE))).astype(np.float32)
+    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0))
+
+
+def _window(qtbot, settings_store, tmp_path, output_factory, model=None) -> tuple:
+    settings = S.Settings(settings_store)
+    if model is not None:
+        settings.set(S.MODEL, str(model))
+        settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=output_factory, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    song = tmp_path / "Shown.wav"
+    song.write_bytes(b"")
+    job = Job(song, state=JobState.DONE, fraction=1.0, stemset=make_stemset(), model_name="tiny")
+    win.controller.model._jobs.append(job)  # as if it had been separated
+    win.show_job(job)
+    return win, job
+
+
+@pytest.fixture
+def sounddevice(monkeypatch):
+    fake = FakeSoundDevice()
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    return fake
+
+
+def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
+    qtbot, settings_store, tmp_path, sounddevice, tiny_model_file, songs
+):
+    win, job = _window(qtbot, settings_store, tmp_path, default_output_factory, tiny_model_file)
+    player = win.player
+    (stream,) = sounddevice.streams
+    player.toggle()
+    assert player.transport.playing and win.transport_bar.play.isEnabled()
+    stream.play(256)
+
+    sounddevice.plugged = False
+    unplug = threading.Thread(target=stream.unplug)  # from the audio thread, as PortAudio does
+    unplug.start()
+    unplug.join()
+    qtbot.waitUntil(lambda: "Playback is off" in win.statusBar().currentMessage(), timeout=5000)
+    assert "was the device unplugged?" in win.statusBar().currentMessage()
+    assert player.transport.state is PlayState.PAUSED and player.transport.position == 256
+    assert player.output is None and stream.closed
+    assert not win.transport_bar.play.isEnabled()
+
+    # Play while the device is still gone: says so, nothing plays.
+    player.toggle()
+    assert player.transport.state is PlayState.PAUSED
+    assert "No audio output device could be opened" in win.statusBar().currentMessage()
+
+    # The rest goes on: seek, mixer, and a song separates.
+    player.seek(1000)
+    assert win.timeline.position == 1000
+    win.stems.rows["bass"].mute.click()
+    assert job.mixer.gains[1] == 0.0
+    (new,) = win.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: new.state.ended, timeout=TIMEOUT_MS)
+    assert new.state is JobState.DONE, new.error
+
+    # Plugged back in: Play opens a new stream and plays from where it was, with the mixer.
+    win.show_job(job)
+    sounddevice.plugged = True
+    player.toggle()
+    assert player.transport.playing and win.transport_bar.play.isEnabled()
+    assert win.statusBar().currentMessage() == ""
+    block = sounddevice.streams[-1].play(100)
+    data = job.stemset.data
+    expected = (data[0] + data[2] + data[3])[:, 1000:1100].T
+    np.testing.assert_allclose(block, expected, rtol=1e-5, atol=1e-6)
+    win.close()
+
+
+def test_an_output_failing_in_its_thread_turns_playback_off(qtbot, settings_store, tmp_path):
+    """A null output whose thread dies mid-stream (a sink that raises after three blocks)."""
+
+    def factory(stemset, mixer, transport):
+        def sink(block):
+            if transport.position >= 3 * 64:
+                raise OSError("the device went away")
+
+        output = NullOutput(stemset, mixer, transport, blocksize=64, speed=50.0, sink=sink)
+        output.start()
+        return output
+
+    win, _job = _window(qtbot, settings_store, tmp_path, factory)
+    win.player.toggle()
+    qtbot.waitUntil(lambda: "Playback is off" in win.statusBar().currentMessage(), timeout=5000)
+    assert "Playback failed: the device went away" in win.statusBar().currentMessage()
+    assert not win.player.transport.playing and win.player.output is None
+    assert win.player.transport.position == 3 * 64
+    win.player.seek(10)
+    assert win.timeline.position == 10
+    win.close()

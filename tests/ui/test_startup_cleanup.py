@@ -1,0 +1,144 @@
+"""At start the app removes what a killed run left: stale temporary export files (in the export
+folder the settings remember and in the drag folder) and the scratch stems of dead processes.
+Fresh temporary files and the folders of live processes stay."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+
+from stemgui.ui import settings as S
+from stemgui.ui import startup
+
+HOUR = 3600.0
+
+
+def _part(folder: Path, name: str, age: float) -> Path:
+    """A temporary export file (as ``stemgui.audio.atomic`` names them) ``age`` seconds old."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f".{name}.0a1b2c3d.stemgui-part"
+    path.write_bytes(b"RIFF half a stem")
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+class Leftovers:
+    """What a killed run leaves, and what a live one has, in tmp folders the app is pointed at."""
+
+    def __init__(self, root: Path) -> None:
+        self.export = root / "export"
+        self.drag = root / "cache" / "drag"
+        self.scratch = root / "cache" / "stems"
+        self.stale = _part(self.export / "htdemucs" / "Song", "drums.wav", HOUR)
+        self.stale_drag = _part(self.drag, "Song - vocals.wav", HOUR)
+        self.fresh = _part(self.export / "htdemucs" / "Other", "bass.wav", 1.0)
+        self.kept = self.export / "htdemucs" / "Song" / "drums.wav"
+        self.kept.write_bytes(b"a finished stem")
+        self.dead = self.scratch / f"run-{_dead_pid()}-1234abcd"
+        self.live = self.scratch / f"run-{os.getpid()}-5678ef01"
+        self.other = self.scratch / "notes"  # not a run folder: never touched
+        for folder in (self.dead, self.live, self.other):
+            folder.mkdir(parents=True)
+            (folder / "stems-1.f32").write_bytes(bytes(64))
+
+    def check(self) -> None:
+        assert not self.stale.exists() and not self.stale_drag.exists()
+        assert not self.dead.exists()
+        assert self.fresh.exists() and self.kept.exists()
+        assert self.live.exists() and self.other.exists()
+
+
+@pytest.fixture
+def leftovers(tmp_path, monkeypatch):
+    import stemgui.ui.stemview as stemview
+
+    made = Leftovers(tmp_path)
+    monkeypatch.setattr(stemview, "drag_folder", lambda: made.drag)
+    monkeypatch.setattr(startup, "scratch_root", lambda: made.scratch)
+    return made
+
+
+def test_clean_leftovers_removes_only_stale_and_dead(leftovers):
+    removed = startup.clean_leftovers([leftovers.export, leftovers.drag], leftovers.scratch)
+    assert sorted(removed) == sorted([leftovers.stale, leftovers.stale_drag, leftovers.dead])
+    leftovers.check()
+    assert startup.clean_leftovers([leftovers.export / "gone"], leftovers.scratch / "gone") == []
+
+
+def test_process_alive():
+    assert startup.process_alive(os.getpid())
+    assert not startup.process_alive(_dead_pid())
+    assert not startup.process_alive(0)
+
+
+class _Output:
+    def __init__(self, stemset, mixer, transport):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_the_app_cleans_up_after_its_window_is_shown(qtbot, tmp_path, monkeypatch, leftovers):
+    """``app.main`` opens the window, then the cleanup runs on a thread."""
+    import stemgui.ui.window as window_module
+    from stemgui.logs import reset_logging
+    from stemgui.ui import app
+
+    monkeypatch.setenv("STEMGUI_LOG_DIR", str(tmp_path / "logs"))
+    store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    S.Settings(store).set(S.EXPORT_FOLDER, str(leftovers.export))
+    store.sync()
+    windows, threads = [], []
+    real_start = startup.start_cleanup
+
+    def start_cleanup(*args, **kwargs):
+        assert windows[0].isVisible()  # after the window is up
+        threads.append(real_start(*args, **kwargs))
+        return threads[-1]
+
+    monkeypatch.setattr(startup, "start_cleanup", start_cleanup)
+
+    real_window = window_module.MainWindow
+
+    def make_window():
+        settings = S.Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+        win = real_window(settings, output_factory=_Output, probe=False)
+        qtbot.addWidget(win)
+        windows.append(win)
+        return win
+
+    monkeypatch.setattr(window_module, "MainWindow", make_window)
+
+    def stop_when_done():
+        if threads and not threads[0].is_alive():
+            app_instance.exit(0)  # (quit would close the window)
+        else:
+            QTimer.singleShot(10, stop_when_done)
+
+    from PySide6.QtWidgets import QApplication
+
+    app_instance = QApplication.instance()
+    QTimer.singleShot(0, stop_when_done)
+    QTimer.singleShot(20_000, lambda: app_instance.exit(1))  # never hang the suite
+    try:
+        assert app.main([]) == 0
+    finally:
+        reset_logging()
+    assert len(threads) == 1 and not threads[0].is_alive()
+    assert windows[0].isVisible()  # the cleanup closes nothing
+    leftovers.check()
+    windows[0].close()

@@ -1,0 +1,176 @@
+"""The queue with an on-disk stem cache: a song separated once is not separated again, even
+after a restart; a damaged entry or a cache that cannot be written never fails a job."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stemgui.stemcache import StemCache, forget_digests
+from stemgui.ui.controller import QueueController
+from stemgui.ui.queue import JobState
+from stemgui.ui.worker import (
+    SeparationOptions,
+    SeparationWorker,
+    default_separator_factory,
+    two_stem_set,
+)
+
+TIMEOUT_MS = 20_000
+
+
+class CountingFactory:
+    """The real separator factory, counting its calls (a call loads the model)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, options: SeparationOptions):
+        self.calls += 1
+        return default_separator_factory(options)
+
+
+def _run(qtbot, root: Path, song: Path, options: SeparationOptions, progress=None, stores=1):
+    """One app run: a controller with the cache at ``root`` separates ``song``, waits for
+    ``stores`` new cache entries, and shuts down. Returns (job, factory)."""
+    before = len(StemCache(root).keys())
+    forget_digests()  # a new process knows no file hashes
+    factory = CountingFactory()
+    ctl = QueueController(
+        lambda: options, factory, scratch_dir=root.parent / "scratch", stem_cache=StemCache(root)
+    )
+    if progress is not None:
+        ctl.worker.progress.connect(lambda job, fraction, ready, notes: progress.append(ready))
+    try:
+        (job,) = ctl.add([song])
+        qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+        assert job.state is JobState.DONE, job.error
+        # The worker stores after reporting DONE; the entry appears complete or not at all.
+        qtbot.waitUntil(lambda: len(StemCache(root).keys()) == before + stores, timeout=TIMEOUT_MS)
+    finally:
+        ctl.shutdown()
+    return job, factory
+
+
+@pytest.fixture
+def options(tiny_model_file) -> SeparationOptions:
+    return SeparationOptions(model=str(tiny_model_file), device="cpu")
+
+
+def test_the_same_song_after_a_restart_reuses_the_stored_stems(qtbot, songs, options, tmp_path):
+    root = tmp_path / "stemcache"
+    progress: list[int] = []
+    first, first_factory = _run(qtbot, root, songs[0], options, progress)
+    assert first_factory.calls == 1
+    assert any(0 < ready < first.stemset.frames for ready in progress)  # heard while separating
+    assert len(StemCache(root).keys()) == 1
+
+    second, second_factory = _run(qtbot, root, songs[0], options, stores=0)
+    assert second_factory.calls == 0  # no model loaded
+    assert isinstance(second.stemset.data, np.memmap)
+    assert second.stemset.names == first.stemset.names and second.model_name == "tiny"
+    assert second.stemset.complete and second.stemset.samplerate == first.stemset.samplerate
+    np.testing.assert_array_equal(second.stemset.data, first.stemset.data)
+    np.testing.assert_array_equal(second.stemset.mix, first.stemset.mix)
+    assert second.waveforms is not None
+
+
+def test_two_stem_mode_is_made_from_the_cached_stems(qtbot, songs, options, tmp_path):
+    root = tmp_path / "stemcache"
+    first, _ = _run(qtbot, root, songs[0], options)
+    pair_options = SeparationOptions(model=options.model, device="cpu", two_stems="vocals")
+    second, factory = _run(qtbot, root, songs[0], pair_options, stores=0)
+    assert factory.calls == 0
+    assert second.stemset.names == ("vocals", "no_vocals")
+    expected = two_stem_set(first.stemset, "vocals")
+    np.testing.assert_array_equal(second.stemset.data, expected.data)
+
+
+def test_other_settings_or_another_song_separate_again(qtbot, songs, options, tmp_path):
+    root = tmp_path / "stemcache"
+    _run(qtbot, root, songs[0], options)
+    _, factory = _run(qtbot, root, songs[0], SeparationOptions(options.model, "cpu", overlap=0.5))
+    assert factory.calls == 1
+    _, factory = _run(qtbot, root, songs[1], options)
+    assert factory.calls == 1
+    assert len(StemCache(root).keys()) == 3
+
+
+def test_a_damaged_entry_is_dropped_and_the_song_separates(qtbot, songs, options, tmp_path, caplog):
+    root = tmp_path / "stemcache"
+    first, _ = _run(qtbot, root, songs[0], options)
+    (key,) = StemCache(root).keys()
+    stems = root / key / "stems.npy"
+    stems.write_bytes(stems.read_bytes()[:-1000])
+    with caplog.at_level(logging.WARNING, logger="stemgui.stemcache"):
+        second, factory = _run(
+            qtbot, root, songs[0], options, stores=0
+        )  # dropped, then stored again
+    assert factory.calls == 1
+    assert "damaged" in caplog.text
+    np.testing.assert_array_equal(second.stemset.data, first.stemset.data)
+    assert StemCache(root).get(key) is not None  # stored again, whole
+
+
+def test_a_cache_that_cannot_be_written_does_not_fail_the_job(
+    qtbot, songs, options, tmp_path, caplog
+):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    ctl = QueueController(
+        lambda: options, scratch_dir=tmp_path / "scratch", stem_cache=StemCache(blocker / "c")
+    )
+    ended = []
+    ctl.job_ended.connect(ended.append)
+    try:
+        with caplog.at_level(logging.WARNING, logger="stemgui.stemcache"):
+            (job,) = ctl.add(songs[:1])
+            qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+            qtbot.waitUntil(lambda: "could not be cached" in caplog.text, timeout=TIMEOUT_MS)
+    finally:
+        ctl.shutdown()
+    assert job.state is JobState.DONE and ended == [job]
+    assert job.stemset.complete
+
+
+class CancelAfter:
+    """A cancel token that turns on at its ``calls``-th check."""
+
+    def __init__(self, calls: int) -> None:
+        self.calls = calls
+        self.checks = 0
+
+    def is_set(self) -> bool:
+        self.checks += 1
+        return self.checks >= self.calls
+
+
+def test_cancel_while_hashing_the_song(qtbot, options, tmp_path):
+    song = tmp_path / "big.wav"
+    song.write_bytes(bytes(5 << 20))  # five 1 MiB blocks to hash
+    factory = CountingFactory()
+    worker = SeparationWorker(factory, stem_cache=StemCache(tmp_path / "stemcache"))
+    ended: list[tuple[str, int]] = []
+    worker.finished.connect(lambda job, *_: ended.append(("finished", job)))
+    worker.failed.connect(lambda job, _: ended.append(("failed", job)))
+    worker.cancelled.connect(lambda job: ended.append(("cancelled", job)))
+    forget_digests()
+    cancel = CancelAfter(3)  # the worker's first check, then the first two blocks
+    worker.run(7, str(song), options, cancel)
+    assert ended == [("cancelled", 7)]
+    assert cancel.checks == 3 and factory.calls == 0
+    assert StemCache(tmp_path / "stemcache").keys() == []
+
+
+def test_shutdown_stops_a_store_in_progress(qtbot, options, songs, tmp_path):
+    worker = SeparationWorker(stem_cache=StemCache(tmp_path / "stemcache"))
+    worker.stopping.set()  # shutdown came while the job finished
+    done = []
+    worker.finished.connect(lambda job, stemset, waveforms: done.append(stemset))
+    worker.run(1, str(songs[0]), options, threading.Event())
+    assert len(done) == 1 and done[0].complete
+    assert StemCache(tmp_path / "stemcache").keys() == []
