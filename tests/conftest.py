@@ -1,4 +1,4 @@
-"""Shared fixtures: offscreen Qt, a small torch thread count, and user folders of each test's own."""
+"""Shared fixtures: offscreen Qt, a small torch thread count, per-test user folders."""
 
 from __future__ import annotations
 
