@@ -5,7 +5,10 @@ The laws, used by the player and by "export what I hear" alike:
 - a stem is heard iff it is not muted and (no stem is soloed, or it is soloed);
 - a gain of ``g`` dB multiplies by ``10 ** (g / 20)``; ``-inf`` dB, and anything at or below the
   slider's minimum ``MIN_DB``, is silent (a factor of exactly 0);
-- the master gain multiplies every stem.
+- the master gain multiplies every stem;
+- the original mix (``StemSet.mix``) can be a channel of its own, named ``ORIGINAL``, after the
+  stems: it is heard only when soloed (and not muted), so that soloing it compares the song
+  with its stems (A/B), and soloing it with stems plays those stems over the original.
 
 ``MixerState`` is edited by the GUI thread; the audio thread reads ``MixerState.gains``, an
 immutable tuple of linear factors (master included) that every edit replaces in one attribute
@@ -31,6 +34,8 @@ MIN_DB = -60.0
 """The gain slider's minimum: this gain and anything below it (``-inf`` too) is silence."""
 MAX_DB = 12.0
 """The largest gain a stem or the master accepts."""
+ORIGINAL = "original mix"
+"""The mixer channel of the song as it was before separation."""
 
 
 def db_to_linear(db: float) -> float:
@@ -52,18 +57,26 @@ class StemControl:
     mute: bool = False
 
 
-def audible(controls: Sequence[StemControl]) -> tuple[bool, ...]:
-    """Per stem, whether it is heard: not muted and (nothing soloed or itself soloed)."""
+def audible(controls: Sequence[StemControl], original: bool = False) -> tuple[bool, ...]:
+    """Per stem, whether it is heard: not muted and (nothing soloed or itself soloed).
+
+    ``original``: the last control is the ``ORIGINAL`` channel, heard only when soloed.
+    """
     any_solo = any(c.solo for c in controls)
-    return tuple((not c.mute) and (c.solo or not any_solo) for c in controls)
+    heard = [(not c.mute) and (c.solo or not any_solo) for c in controls]
+    if original:
+        heard[-1] = controls[-1].solo and not controls[-1].mute
+    return tuple(heard)
 
 
-def linear_gains(controls: Sequence[StemControl], master_db: float = 0.0) -> tuple[float, ...]:
+def linear_gains(
+    controls: Sequence[StemControl], master_db: float = 0.0, original: bool = False
+) -> tuple[float, ...]:
     """Per stem, the factor its samples are multiplied by: heard x stem gain x master gain."""
     master = db_to_linear(master_db)
     return tuple(
         db_to_linear(c.gain_db) * master if heard else 0.0
-        for c, heard in zip(controls, audible(controls))
+        for c, heard in zip(controls, audible(controls, original))
     )
 
 
@@ -73,17 +86,27 @@ class MixerState:
     Args:
         names: the stems, in the order of the ``StemSet`` they mix.
         master_db: initial master gain in dB.
+        original: add the ``ORIGINAL`` channel (the song's mix) after the stems.
+
+    ``names`` are the channels (the stems, then ``ORIGINAL`` if there is one); ``stems`` only
+    the stems.
     """
 
-    def __init__(self, names: Sequence[str], *, master_db: float = 0.0) -> None:
-        self.names: tuple[str, ...] = tuple(names)
+    def __init__(
+        self, names: Sequence[str], *, master_db: float = 0.0, original: bool = False
+    ) -> None:
+        self.stems: tuple[str, ...] = tuple(names)
+        self.original = original
+        self.names: tuple[str, ...] = self.stems + ((ORIGINAL,) if original else ())
         if len(set(self.names)) != len(self.names):
             raise ValueError(f"stem names must be unique, got {self.names}")
         self._lock = threading.Lock()
         self._controls: tuple[StemControl, ...] = tuple(StemControl() for _ in self.names)
         self._master_db = float(master_db)
         self._version = 0
-        self._gains: tuple[float, ...] = linear_gains(self._controls, self._master_db)
+        self._gains: tuple[float, ...] = linear_gains(
+            self._controls, self._master_db, self.original
+        )
 
     @property
     def gains(self) -> tuple[float, ...]:
@@ -109,7 +132,7 @@ class MixerState:
 
     def is_audible(self, name: str) -> bool:
         """Whether stem ``name`` is heard under the solo/mute law (whatever its gain)."""
-        return audible(self._controls)[self._index(name)]
+        return audible(self._controls, self.original)[self._index(name)]
 
     def set_gain_db(self, name: str, db: float) -> None:
         db_to_linear(db)  # validates
@@ -152,7 +175,7 @@ class MixerState:
 
     def _publish(self) -> None:
         # Called with the lock held; the single assignment below is what the audio thread sees.
-        self._gains = linear_gains(self._controls, self._master_db)
+        self._gains = linear_gains(self._controls, self._master_db, self.original)
         self._version += 1
 
 
@@ -171,15 +194,17 @@ def mix_block(
 ) -> None:
     """Write frames [start, start + frames) of the mix into ``out[:frames]``.
 
-    ``out[i, c] = sum over stems s of gains[s] * data[s, c, start + i]``; frames at or past
-    ``stemset.frames_ready`` (or past the end) are written as silence, and stems with a gain of 0
-    are not read at all.
+    ``out[i, c] = sum over stems s of gains[s] * data[s, c, start + i]`` (plus
+    ``gains[-1] * mix[c, start + i]`` when there is a gain for the original mix); frames at or
+    past ``stemset.frames_ready`` (or past the end) are written as silence, and stems with a
+    gain of 0 are not read at all.
 
     Args:
         stemset: the stems, (sources, channels, frames).
         start: first frame of the block (>= 0).
         frames: number of frames to write.
-        gains: per stem linear factor (``MixerState.gains``), or a ``MixerState``.
+        gains: per stem linear factor (``MixerState.gains``), or a ``MixerState``; one more
+            factor applies to the original mix (``stemset.mix``; silence if it has none).
         out: float32 buffer of shape (>= frames, channels), e.g. a sounddevice callback's
             ``outdata``; any strides (a transposed (channels, frames) view works too).
         scratch: float32 buffer of shape (rows >= 1, n >= 1), reused across calls so that
@@ -192,7 +217,7 @@ def mix_block(
     if out.ndim != 2 or out.shape[0] < frames or out.shape[1] != stemset.channels:
         raise ValueError(f"out must have shape (>= {frames}, {stemset.channels}), got {out.shape}")
     gains = _gain_tuple(gains)
-    if len(gains) != stemset.sources:
+    if len(gains) not in (stemset.sources, stemset.sources + 1):
         raise ValueError(f"{len(gains)} gains for {stemset.sources} stems")
     ready = min(stemset.frames_ready, stemset.frames)
     valid = min(frames, max(0, ready - start))
@@ -200,7 +225,6 @@ def mix_block(
     if valid == 0:
         return
     target = out[:valid].T  # (channels, valid), a view
-    data = stemset.data
     channels = stemset.channels
     first = True
     # Channel by channel on 1-D rows: a 2-D ufunc over strided rows makes numpy allocate an
@@ -209,7 +233,12 @@ def mix_block(
         g = float(g)
         if g == 0.0:
             continue
-        source = data[s, :, start : start + valid]  # (channels, valid)
+        if s < stemset.sources:
+            source = stemset.data[s, :, start : start + valid]  # (channels, valid)
+        elif stemset.mix is not None:
+            source = stemset.mix[:, start : start + valid]
+        else:
+            continue
         if first:
             for c in range(channels):
                 np.multiply(source[c], g, out=target[c])

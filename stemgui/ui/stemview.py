@@ -3,7 +3,8 @@
 A row shows the stem's colour and name, solo (S) and mute (M) buttons, a gain slider in dB and
 the waveform. The controls write straight into the song's ``MixerState`` (the player reads its
 gains on the next audio block); a stem that is not heard is drawn dimmed. The original mix row
-has no controls: it is there to compare against.
+has the same controls on the mixer's ``ORIGINAL`` channel, which is heard only when soloed: solo
+it to compare the song with its stems (A/B).
 """
 
 from __future__ import annotations
@@ -125,7 +126,9 @@ class StemRow(QFrame):
         grid.addStretch(1)
         layout.addWidget(controls)
 
-        for handle in (swatch, self.label) if mixer is not None else ():
+        from stemgui.stems.mixer import ORIGINAL
+
+        for handle in (swatch, self.label) if mixer is not None and name != ORIGINAL else ():
             handle.setToolTip(f"Drag {name} onto a folder or a DAW to copy it as a wav file")
             handle.setCursor(Qt.CursorShape.OpenHandCursor)
         self._press: QPoint | None = None
@@ -221,6 +224,7 @@ class StemPanel(QWidget):
         ``track`` names the files of stems dragged out of the window; ``waveforms`` (the
         ``StemWaveforms`` of ``stemset``, if already computed) saves computing them here.
         """
+        from stemgui.stems.mixer import ORIGINAL
         from stemgui.stems.waveform import StemWaveforms
 
         self.clear()
@@ -229,7 +233,11 @@ class StemPanel(QWidget):
             waveforms = StemWaveforms(stemset)
         self.waveforms = waveforms
         if self.waveforms.mix is not None:
-            self.mix_row = StemRow(MIX_ROW, QColor(MIX_COLOUR), self.timeline)
+            if mixer is not None and ORIGINAL in mixer.names:
+                self.mix_row = StemRow(ORIGINAL, QColor(MIX_COLOUR), self.timeline, mixer)
+                self.mix_row.changed.connect(self.show_audibility)
+            else:
+                self.mix_row = StemRow(MIX_ROW, QColor(MIX_COLOUR), self.timeline)
             self.mix_row.view.set_waveform(self.waveforms.mix)
             self._layout.addWidget(self.mix_row)
         for index, name in enumerate(stemset.names):
@@ -256,9 +264,12 @@ class StemPanel(QWidget):
         """Dim the rows of stems that are not heard."""
         if self.mixer is None:
             return
-        for name, row in self.rows.items():
+        rows = list(self.rows.values())
+        if self.mix_row is not None and self.mix_row.gain is not None:
+            rows.append(self.mix_row)
+        for row in rows:
             row.view.set_dimmed(
-                not self.mixer.is_audible(name) or row.gain.value() <= row.gain.minimum()
+                not self.mixer.is_audible(row.name) or row.gain.value() <= row.gain.minimum()
             )
 
     # -- dragging a stem out ----------------------------------------------------------------

@@ -404,8 +404,8 @@ class MainWindow(QMainWindow):
             self.song_title.clear()
             self._update_buttons()
             return
-        if job.mixer is None or job.mixer.names != job.stemset.names:
-            job.mixer = MixerState(job.stemset.names)
+        if job.mixer is None or job.mixer.stems != job.stemset.names:
+            job.mixer = MixerState(job.stemset.names, original=job.stemset.mix is not None)
         self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
         self.player.load(job.stemset, job.mixer)
         self.pages.setCurrentIndex(1)

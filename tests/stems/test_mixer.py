@@ -11,6 +11,7 @@ import pytest
 from stemgui.stems.mixer import (
     MAX_DB,
     MIN_DB,
+    ORIGINAL,
     MixerState,
     StemControl,
     audible,
@@ -229,3 +230,41 @@ def test_render_mix_of_a_range():
     stems = _stems()
     rendered = render_mix(stems, (1.0, 0.0, 0.0), start=500, stop=700)
     np.testing.assert_array_equal(rendered, stems.data[0, :, 500:700])
+
+
+# --- the original mix as a channel ----------------------------------------------------------
+
+
+def test_original_channel_is_heard_only_when_soloed():
+    stemset = _stems(frames=500, mix=np.full((2, 500), 0.5, np.float32))
+    mixer = MixerState(stemset.names, original=True)
+    assert mixer.names == (*stemset.names, ORIGINAL) and mixer.stems == stemset.names
+    assert mixer.gains == (1.0, 1.0, 1.0, 0.0)  # untouched: the stems, not the original
+    assert not mixer.is_audible(ORIGINAL)
+    np.testing.assert_allclose(render_mix(stemset, mixer), stemset.data.sum(0), atol=1e-6)
+
+    mixer.set_solo(ORIGINAL)  # A/B: only the song as it was
+    mixer.set_master_db(-6.0)
+    half = db_to_linear(-6.0)
+    assert mixer.gains == (0.0, 0.0, 0.0, pytest.approx(half))
+    np.testing.assert_allclose(render_mix(stemset, mixer), 0.5 * half, rtol=1e-6)
+
+    mixer.set_solo("s2")  # a stem over the original
+    expected = (stemset.data[2] + 0.5) * half
+    np.testing.assert_allclose(render_mix(stemset, mixer), expected, rtol=1e-5, atol=1e-6)
+    mixer.set_mute(ORIGINAL)  # muted wins over soloed, here too
+    assert mixer.gains == (0.0, 0.0, pytest.approx(half), 0.0)
+    mixer.set_mute(ORIGINAL, False)
+    mixer.set_gain_db(ORIGINAL, -60.0)
+    assert mixer.gains[-1] == 0.0
+    mixer.reset()
+    assert mixer.gains == (1.0, 1.0, 1.0, 0.0)
+
+
+def test_original_gain_without_a_mix_is_silence_and_extra_gains_are_refused():
+    stemset = _stems(frames=300)  # no mix
+    out = np.ones((300, 2), np.float32)
+    mix_block(stemset, 0, 300, (0.0, 0.0, 0.0, 1.0), out)
+    assert not out.any()
+    with pytest.raises(ValueError, match="5 gains for 3 stems"):
+        mix_block(stemset, 0, 300, (1.0,) * 5, out)

@@ -63,6 +63,23 @@ def test_solo_mute_truth_table_reaches_the_mixer(qtbot, panel):
     assert mixer.gains == (1.0, 1.0, 1.0, 1.0)
 
 
+def test_original_mix_row_solo_compares_the_song_with_its_stems(qtbot):
+    widget = StemPanel(Timeline())
+    qtbot.addWidget(widget)
+    mixer = MixerState(NAMES, original=True)
+    widget.show_song(make_stemset(), mixer)
+    row = widget.mix_row
+    assert row.label.text() == "Original mix" and row.solo.accessibleName() == "Solo original mix"
+    assert row.view.dimmed and not widget.rows["bass"].view.dimmed  # not heard until soloed
+    click(qtbot, row.solo)
+    assert mixer.gains == (0.0, 0.0, 0.0, 0.0, 1.0)
+    assert not row.view.dimmed and all(r.view.dimmed for r in widget.rows.values())
+    click(qtbot, widget.rows["vocals"].solo)  # the vocals over the original
+    assert mixer.gains == (0.0, 0.0, 0.0, 1.0, 1.0)
+    row.gain.setValue(-6)
+    assert mixer.gains[-1] == pytest.approx(10 ** (-6 / 20))
+
+
 def test_gain_slider_sets_decibels(qtbot, panel):
     row = panel.rows["bass"]
     row.gain.setValue(-6)

@@ -73,7 +73,7 @@ def test_drop_of_a_folder_queues_its_songs_and_stem_rows_appear(qtbot, window, s
     qtbot.waitUntil(lambda: all(j.state is JobState.DONE for j in jobs), timeout=TIMEOUT_MS)
     assert window.shown_job is jobs[0]
     assert list(window.stems.rows) == ["drums", "bass", "other", "vocals"]
-    assert window.stems.mix_row is not None
+    assert window.stems.mix_row.solo is not None  # the original mix has its A/B controls
     assert window.stems.waveforms["vocals"].frames_ready == jobs[0].stemset.frames
     assert window.export_action.isEnabled()
     assert "tiny" in window.song_title.text()
