@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
@@ -44,6 +45,7 @@ from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
 from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.stemview import StemPanel
+from stemgui.ui.theme import THEMES, Theme
 from stemgui.ui.transport_bar import TransportBar
 from stemgui.ui.waveview import Timeline
 from stemgui.ui.worker import SeparatorFactory
@@ -102,6 +104,7 @@ class MainWindow(QMainWindow):
         self.timeline = Timeline(self)
         self.player = Player(self.timeline, output_factory, self)
         self.player.master_db = self.settings.get(S.MASTER_DB)
+        self.theme = Theme(self.settings.get(S.THEME), self)
         self._build_widgets()
         self._build_menus()
         self._connect()
@@ -199,9 +202,27 @@ class MainWindow(QMainWindow):
         bar.addMenu(self.menus.device_menu)
         bar.addMenu(self.menus.quality_menu)
 
+        view_menu = bar.addMenu("&View")
+        theme_menu = view_menu.addMenu("&Theme")
+        themes = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, label in THEMES.items():
+            action = self._action(
+                theme_menu, label, lambda _=False, k=key: self.set_theme(k), checkable=True
+            )
+            action.setChecked(key == self.theme.choice)
+            themes.addAction(action)
+            self.theme_actions[key] = action
+
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Open &log folder", self.open_log_folder)
         self._action(help_menu, "&About stemgui", self.about)
+
+    def set_theme(self, choice: str) -> None:
+        """Light, dark or the system's colours, now and at the next start."""
+        self.theme.apply(choice)
+        self.settings.set(S.THEME, choice)
+        self.theme_actions[choice].setChecked(True)
 
     def _stem_cache(self) -> Any:
         """The on-disk cache of separated stems the settings ask for, or None."""

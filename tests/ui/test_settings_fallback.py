@@ -23,6 +23,8 @@ mp3_bitrate=loud
 template=@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x12garbage)
 [playback]
 master_db=nan
+[appearance]
+theme=purple
 [cache]
 keep_stems=maybe
 size_gb=0
@@ -58,10 +60,12 @@ def test_every_garbage_value_falls_back_to_its_default_with_one_warning(tmp_path
     assert len(warned) == len(keys)
     for key in keys:
         assert sum(f"setting {key} in {path}" in line for line in warned) == 1, key
-    assert "'ultra' is not one of 'fast', 'balanced', 'best'" in settings.problems[2]
-    assert "not a finite number" in settings.problems[-3]
-    assert "'maybe' is not true or false" in settings.problems[-2]
-    assert "0 is outside [1, 1000]" in settings.problems[-1]
+    said = dict(zip(keys, settings.problems))
+    assert "'ultra' is not one of 'fast', 'balanced', 'best'" in said[S.QUALITY.key]
+    assert "not a finite number" in said[S.MASTER_DB.key]
+    assert "'purple' is not one of 'system', 'light', 'dark'" in said[S.THEME.key]
+    assert "'maybe' is not true or false" in said[S.KEEP_STEMS.key]
+    assert "0 is outside [1, 1000]" in said[S.STEM_CACHE_GB.key]
 
     settings.store.sync()  # the bad values are gone from the file: next start is clean
     again = S.Settings(_store(path))

@@ -1,0 +1,67 @@
+"""Themes: light and dark palettes on the whole app, "system" following the desktop."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from stemgui.ui import settings as S
+from stemgui.ui import theme as T
+from stemgui.ui.window import MainWindow
+
+
+def _window_lightness() -> int:
+    return QApplication.instance().palette().window().color().lightness()
+
+
+@pytest.fixture(autouse=True)
+def _back_to_light(qapp):
+    yield
+    T.Theme("light")
+
+
+class _NoOutput:
+    def __init__(self, stemset, mixer, transport):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_light_and_dark_palettes_on_the_fusion_style(qapp):
+    theme = T.Theme("dark")
+    assert theme.dark and _window_lightness() < 80
+    assert qapp.style().name().lower() == "fusion"
+    text = qapp.palette().windowText().color().lightness()
+    assert text - _window_lightness() > 150  # readable: light text on a dark window
+    theme.apply("light")
+    assert not theme.dark and _window_lightness() > 200
+    with pytest.raises(ValueError, match="unknown theme 'purple'"):
+        theme.apply("purple")
+
+
+def test_system_theme_follows_the_desktop(qapp, monkeypatch):
+    desktop = {"dark": False}
+    monkeypatch.setattr(T, "system_is_dark", lambda: desktop["dark"])
+    theme = T.Theme("system")
+    assert not theme.dark and _window_lightness() > 200
+    desktop["dark"] = True
+    theme._system_changed(None)  # what QStyleHints.colorSchemeChanged calls
+    assert theme.dark and _window_lightness() < 80
+    theme.apply("light")  # a fixed choice does not follow
+    theme._system_changed(None)
+    assert not theme.dark
+
+
+def test_theme_menu_sets_and_keeps_the_choice(qtbot, settings_store):
+    win = MainWindow(S.Settings(settings_store), output_factory=_NoOutput, probe=False)
+    qtbot.addWidget(win)
+    assert win.theme_actions["system"].isChecked()
+    win.theme_actions["dark"].trigger()
+    assert win.theme.dark and _window_lightness() < 80
+    assert S.Settings(settings_store).get(S.THEME) == "dark"
+    win.close()
+    again = MainWindow(S.Settings(settings_store), output_factory=_NoOutput, probe=False)
+    qtbot.addWidget(again)
+    assert again.theme_actions["dark"].isChecked() and again.theme.dark
+    again.close()
