@@ -47,6 +47,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "gain": [0.25, 1.25],  # [] for none
         "remix_group": 4,  # 0 or 1: no remix
     },
+    "quant": {
+        "diffq": 0.0,  # 0: off; else quantization-aware training, penalty per MB of model
+        "group_size": 8,  # weights sharing one learned bit depth
+        "bits_lr": 1e-3,  # Adam learning rate of the bit depths
+    },
     "eval": {"segment": 0.0, "overlap": 0.25, "max_tracks": 0},
     "seed": {"value": 42},
 }
@@ -67,8 +72,12 @@ def _merge(base: dict, override: dict, where: str) -> dict:
 
 
 def from_dict(values: dict[str, Any]) -> dict[str, Any]:
-    """Defaults overridden by ``values``; ``ValueError`` for unknown keys."""
-    return _merge(DEFAULTS, values, "")
+    """Defaults overridden by ``values``; ``ValueError`` for unknown keys or a bad mix."""
+    config = _merge(DEFAULTS, values, "")
+    if config["quant"]["diffq"] > 0 and config["optim"]["ema"] > 0:
+        # The bits are learned on the trained weights; an average of them is never quantized.
+        raise ValueError("quant.diffq (quantization-aware training) needs optim.ema = 0")
+    return config
 
 
 def load(path: str | Path) -> dict[str, Any]:

@@ -1,5 +1,9 @@
 """The training loop: L1 on waveforms, Adam, optional EMA and gradient clipping, resumable runs.
 
+With ``[quant] diffq = penalty`` the run is quantization-aware (diffq): the loss gains
+``penalty * model size (MB)``, every bit depth is learned, validation sees the truly quantized
+model and ``best.stemgui`` stores it packed (``training.quantize.QuantizationAwareTraining``).
+
 A run folder holds everything about a run:
     config.toml      the recipe as run (defaults filled in)
     provenance.json  git commit, software versions, data, start time
@@ -38,6 +42,7 @@ from stemgui.separation import registry
 from training import augment as aug
 from training import config as config_mod
 from training import data as data_mod
+from training.quantize import plain_parameters
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +124,17 @@ class Trainer:
             weight_decay=optim["weight_decay"],
         )
         self.ema = copy.deepcopy(self.model).eval() if optim["ema"] > 0 else None
+        self.qat = None
+        if config["quant"]["diffq"] > 0:
+            from training.quantize import QuantizationAwareTraining
+
+            self.qat = QuantizationAwareTraining(
+                self.model,
+                self.optimizer,
+                penalty=config["quant"]["diffq"],
+                group_size=config["quant"]["group_size"],
+                bits_lr=config["quant"]["bits_lr"],
+            )
         self.step = 0
         self.history: list[dict[str, Any]] = []
         self.best_sdr = -math.inf
@@ -237,15 +253,18 @@ class Trainer:
         self.model.train()
         stems = self.batch(self.step)
         mix = stems.sum(dim=1)
+        # diffq's noise and any dropout draw from the global generator: seeded per step, a
+        # resumed run draws what an uninterrupted one would have.
+        torch.manual_seed(self.config["seed"]["value"] * 1_000_003 + self.step + 500_009)
         network = self._ddp or self.model
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             estimate = network(mix)
         loss = F.l1_loss(estimate.float(), stems)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss if self.qat is None else loss + self.qat.penalty()).backward()
         clip = self.config["optim"]["clip_grad"]
         if clip > 0:
-            nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+            nn.utils.clip_grad_norm_([p for _, p in plain_parameters(self.model)], clip)
         self.optimizer.step()
         if self.ema is not None:
             decay = self.config["optim"]["ema"]
@@ -352,7 +371,10 @@ class Trainer:
             "config": config_mod.dumps(self.config),
         }
         path = self.run_dir / "best.stemgui"
-        save_model(copy.deepcopy(model).cpu().eval(), path, provenance=provenance)
+        if self.qat is not None:  # the weights with their learned bits, packed
+            self.qat.save(path, provenance=provenance)
+        else:
+            save_model(copy.deepcopy(model).cpu().eval(), path, provenance=provenance)
         return path
 
     def write_history(self) -> None:

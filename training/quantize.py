@@ -199,6 +199,8 @@ class QuantizationAwareTraining:
             init_bits=init_bits,
             suffix=DIFFQ_SUFFIX,
         )
+        if not self.quantizer._qparams:  # diffq itself would fail at the first evaluation
+            raise ValueError(f"no parameter is over {min_size} MB: nothing to quantize")
         self.quantizer.setup_optimizer(optimizer, lr=bits_lr)
 
     def penalty(self) -> torch.Tensor:

@@ -52,7 +52,7 @@ def generated_tracks(count: int, seconds: float = 1.0, seed: int = 0) -> list[np
 def make(tmp_path, name="run", overrides=None, **kwargs):
     values = json.loads(json.dumps(TINY))
     for section, options in (overrides or {}).items():
-        values[section].update(options)
+        values.setdefault(section, {}).update(options)
     config = config_mod.from_dict(values)
     return Trainer(
         config,
@@ -136,3 +136,39 @@ def test_time_box_stops_with_an_evaluation_and_a_checkpoint(tmp_path):
     assert trainer.step == 1
     assert [e["step"] for e in history if "valid_all" in e] == [1]
     assert (tmp_path / "run" / "last.pt").exists() and (tmp_path / "run" / "best.stemgui").exists()
+
+
+def test_quantization_aware_run_learns_bits_resumes_and_ships_them_packed(tmp_path):
+    """diffq on: the model-size penalty lowers the bits, the best file is the quantized model as
+    validated, and a resumed run ends with the same weights and bits."""
+    from stemgui.separation.checkpoint import load_model, read_checkpoint
+
+    wider = {**TINY["model"]["kwargs"], "channels": 16}  # weights big enough to quantize
+    options = {"optim": {"ema": 0.0}, "schedule": {"steps": 12}, "model": {"kwargs": wider}}
+    quant = {**options, "quant": {"diffq": 1e-2, "bits_lr": 0.3}}
+    trainer = make(tmp_path, "qat", quant)
+    start_size = trainer.qat.model_size_mb()
+    trainer.run()
+    assert trainer.qat.model_size_mb() < start_size  # the penalty lowered the bits
+    best = tmp_path / "qat" / "best.stemgui"
+    quantization = read_checkpoint(best)["provenance"]["quantization"]
+    assert quantization["penalty"] == 1e-2 and quantization["mean_bits"] < 8
+    trainer.model.eval()
+    mix = torch.from_numpy(generated_tracks(1, seed=3)[0][0][None])
+    with torch.no_grad():
+        torch.testing.assert_close(load_model(best)(mix), trainer.model(mix), atol=1e-5, rtol=0)
+
+    half = make(tmp_path, "halves", quant)
+    half.run(steps=6)
+    resumed = make(tmp_path, "halves", quant)
+    resumed.run()
+    ended = resumed.model.state_dict()
+    for name, value in trainer.model.state_dict().items():
+        torch.testing.assert_close(ended[name], value, msg=name)
+
+
+def test_quantization_aware_training_refuses_an_ema_or_a_model_too_small(tmp_path):
+    with pytest.raises(ValueError, match=r"needs optim\.ema = 0"):
+        config_mod.from_dict({"quant": {"diffq": 1e-3}, "optim": {"ema": 0.99}})
+    with pytest.raises(ValueError, match="nothing to quantize"):
+        make(tmp_path, overrides={"quant": {"diffq": 1e-3}, "optim": {"ema": 0.0}})
