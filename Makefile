@@ -51,3 +51,24 @@ system-deps:
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+
+# Installers (issue 5): `make bundle` builds the one-folder app into dist/stemgui with PyInstaller
+# (the `bundle` extra; torch stays the one already in .venv); `make bundle-test` runs the frozen
+# app's smoke test headless (separates the bundled demo with the bundled model, checks the stems).
+BUNDLE_STAMP := $(VENV)/.stemgui-bundle-installed
+BUNDLE_DIR := dist/stemgui
+BUNDLE_EXE := $(BUNDLE_DIR)/stemgui
+
+.PHONY: bundle bundle-test
+
+$(BUNDLE_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bundle]'
+	touch $@
+
+bundle: $(BUNDLE_STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN \
+		--distpath dist --workpath build/pyinstaller build_spec/stemgui.spec
+
+bundle-test:
+	@test -x $(BUNDLE_EXE) || { echo "no $(BUNDLE_EXE): run make bundle first"; exit 2; }
+	QT_QPA_PLATFORM=offscreen $(BUNDLE_EXE) --smoke-test

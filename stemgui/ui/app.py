@@ -26,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("songs", nargs="*", type=Path, help="songs or folders to queue")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug messages on stderr")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="separate and export the bundled demo song headless, check the stems, exit (0: ok)",
+    )
     return parser
 
 
@@ -46,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(stemgui.__version__)
     log_file = setup_logging(args.verbose, console=args.verbose)
     logger.info("stemgui %s starting; log file %s", stemgui.__version__, log_file)
+    if args.smoke_test:
+        from stemgui.ui.smoke import run_smoke_test
+
+        return run_smoke_test(app)
 
     global _window
     window = _window = MainWindow()
