@@ -234,7 +234,8 @@ class SeparationWorker(QObject):
         def on_progress(progress: Any) -> None:
             ready = max(stemset.frames_ready, min(int(progress.frames_ready), stemset.frames))
             stemset.frames_ready = ready
-            self.progress.emit(job, float(progress.fraction), ready, tuple(progress.notes))
+            notes = (*song.warnings, *progress.notes)  # what was repaired, what was changed
+            self.progress.emit(job, float(progress.fraction), ready, notes)
 
         separator.separate(song.samples, on_progress=on_progress, cancel=cancel, out=stemset.data)
         stemset.frames_ready = stemset.frames

@@ -125,6 +125,8 @@ def test_bad_input_through_the_app_queue(qtbot, window, isolated, monkeypatch):
     for case in odd:  # NaN and infinite samples became silence, the others kept their values
         clean = np.where(np.isfinite(case.original), case.original, 0)
         np.testing.assert_allclose(decoded[case.path], clean, atol=1e-7)
+        notes = by_path[case.path].notes  # the repair is on the job (its tooltip), not only logged
+        assert any("replaced by silence" in note for note in notes), (case.kind, notes)
 
     # The window said so, in the banner: the last failure, by name.
     last_failed = [job for job in ended if job.state is JobState.FAILED][-1]
