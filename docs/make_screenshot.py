@@ -1,11 +1,10 @@
 """Take ``docs/screenshot.png``: the real window, under Xvfb, with a separated song loaded.
 
-    xvfb-run -s "-screen 0 1280x800x24" .venv/bin/python docs/make_screenshot.py
+    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/make_screenshot.py [OUT] [--dark]
 
-No model ships yet, so the songs are generated here (drums, bass, chords, a sung-like melody)
-and an oracle separator hands back the stems they were mixed from, chunk by chunk, through the
-real worker thread, queue and window. The first song is separated, the second is shown half
-way, the third waits. Playback goes to a null output (Xvfb has no sound card).
+Everything is real: the bundled demo song separated by the bundled model on the worker thread,
+then two generated songs (drums, bass, chords, a sung-like melody) queued behind it; the shot is
+taken while the second one separates. Playback goes to a null output (Xvfb has no sound card).
 """
 
 from __future__ import annotations
@@ -13,9 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import threading
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import soundfile as sf
@@ -77,38 +74,6 @@ def synth_song(seed: int, seconds: float = SECONDS) -> np.ndarray:
     return stems.astype(np.float32)
 
 
-class OracleSeparator:
-    """Hands back the stems a generated song was mixed from, chunk by chunk, with progress."""
-
-    sources: ClassVar[list[str]] = list(NAMES)
-    samplerate = RATE
-    device = None
-    notes: ClassVar[list[str]] = []
-
-    class model:
-        audio_channels = 2
-
-    def __init__(self, songs: dict[int, np.ndarray], gate: threading.Event) -> None:
-        self.songs, self.gate = songs, gate
-
-    def separate(self, buffer, on_progress=None, cancel=None, out=None):
-        from stemgui.separation.separator import Progress
-
-        stems = self.songs[buffer.shape[1]]
-        frames = buffer.shape[1]
-        chunks = 20
-        for i in range(chunks):
-            a, b = i * frames // chunks, (i + 1) * frames // chunks
-            if frames == SECOND_SONG_FRAMES and i == 12:
-                self.gate.wait()
-            out[:, :, a:b] = stems[:, :, a:b]
-            on_progress(Progress(i + 1, chunks, 0, 1, b / RATE, frames / RATE, (i + 1) / chunks, b))
-        return out
-
-
-SECOND_SONG_FRAMES = int(37.0 * RATE)
-
-
 def main() -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -118,45 +83,39 @@ def main() -> int:
     from stemgui.ui.queue import JobState
     from stemgui.ui.window import MainWindow
 
-    out_path = Path(
-        sys.argv[1] if len(sys.argv) > 1 else Path(__file__).with_name("screenshot.png")
-    )
+    args = [a for a in sys.argv[1:] if a != "--dark"]
+    out_path = Path(args[0] if args else Path(__file__).with_name("screenshot.png"))
     app = QApplication([sys.argv[0]])
     folder = Path(tempfile.mkdtemp(prefix="stemgui-shot-"))
-    songs = {}
-    paths = []
-    for i, (title, seconds) in enumerate(
-        [("Evening Drive", SECONDS), ("Night Bus", 37.0), ("Harbour Lights", 35.0)]
-    ):
-        stems = synth_song(i, seconds)
-        songs[stems.shape[2]] = stems
+    demo = Path(__file__).resolve().parents[1] / "resources" / "demo" / "demo.mp3"
+    paths = [demo]
+    for i, (title, seconds) in enumerate([("Night Bus", 37.0), ("Harbour Lights", 35.0)]):
         path = folder / f"{title}.wav"
-        sf.write(path, stems.sum(axis=0).T, RATE, subtype="FLOAT")
+        sf.write(path, synth_song(i + 1, seconds).sum(axis=0).T, RATE, subtype="FLOAT")
         paths.append(path)
-    gate = threading.Event()
     settings = S.Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
-    window = MainWindow(
-        settings,
-        separator_factory=lambda options: (OracleSeparator(songs, gate), "oracle"),
-        output_factory=lambda s, m, t: NullOutput(s, m, t),
-        probe=False,
-    )
+    settings.set(S.KEEP_STEMS, False)
+    settings.set(S.DEVICE, "cpu")
+    settings.set(S.THEME, "dark" if "--dark" in sys.argv else "light")
+    window = MainWindow(settings, output_factory=lambda s, m, t: NullOutput(s, m, t))
     window.resize(1280, 800)
     window.show()
-    window.device_label.setText("Device: CPU")
     window.add_paths(paths)
     first, second, _third = window.controller.model.jobs
 
     def stage() -> None:
-        if second.fraction < 0.6:
-            QTimer.singleShot(50, stage)
+        if first.state is JobState.FAILED:
+            print(f"the demo failed: {first.error}")
+            app.exit(1)
+            return
+        if second.fraction < 0.4:
+            QTimer.singleShot(200, stage)
             return
         window.select(first)
         window.show_job(first)
         rows = window.stems.rows
         rows["vocals"].gain.setValue(-3)
-        rows["drums"].mute.setChecked(False)
-        rows["other"].solo.setChecked(False)
+        rows["other"].mute.setChecked(True)
         rows["bass"].gain.setValue(2)
         frames = first.stemset.frames
         window.player.set_loop(int(frames * 0.30), int(frames * 0.45))
@@ -167,12 +126,10 @@ def main() -> int:
         app.processEvents()
         window.grab().save(str(out_path))
         print(f"saved {out_path}; states: {[j.state.value for j in window.controller.model.jobs]}")
-        gate.set()
         window.close()
         app.quit()
 
     QTimer.singleShot(100, stage)
-    assert first.state is not JobState.FAILED
     return app.exec()
 
 
