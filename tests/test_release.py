@@ -19,6 +19,7 @@ import yaml
 
 import stemgui
 from stemgui.ui import smoke
+from tests.fakes import FakeOutput
 from tests.ui import conftest as ui_fixtures
 from tests.ui.conftest import RATE, write_song
 
@@ -446,16 +447,6 @@ def test_check_stems_wants_four_stems(tmp_path):
 def test_process_age_is_known_on_linux():
     age = smoke.process_age()
     assert age is not None and age > 0
-
-
-class FakeOutput:
-    """An audio output that plays nothing."""
-
-    def __init__(self, stemset, mixer, transport):
-        pass
-
-    def close(self):
-        pass
 
 
 @pytest.fixture

@@ -19,21 +19,12 @@ import pytest
 
 from stemgui.logs import LOG_FILE_NAME, setup_logging
 from stemgui.ui.queue import JobState
+from tests.fakes import FakeOutput
 from tests.reliability.corpus import make_corpus
 from tests.reliability.helpers import NAMES, expected_stems, write_song
 
 TIMEOUT_MS = 120_000
 LONG_SECONDS = 5.0
-
-
-class FakeOutput:
-    """An output that plays nothing (no sound card in the tests)."""
-
-    def __init__(self, stemset, mixer, transport):
-        pass
-
-    def close(self):
-        pass
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from stemgui import stemcache
 from stemgui.errors import SeparationCancelled
 from stemgui.stemcache import StemCache, file_digest, forget_digests, model_identity
 from stemgui.stems.stemset import StemSet
+from tests.fakes import CancelAfter
 
 NAMES = ("drums", "bass", "other", "vocals")
 OPTIONS = {"segment": None, "overlap": 0.25, "shifts": 0}
@@ -33,18 +34,6 @@ def _stems(seed: int = 0, frames: int = 1000) -> StemSet:
 
 def _key(song: str = "a" * 64, model: str = "tiny|" + "b" * 64, **options) -> str:
     return StemCache.key(song, model, {**OPTIONS, **options})
-
-
-class CancelAfter:
-    """A cancel token that turns on at its ``calls``-th check."""
-
-    def __init__(self, calls: int) -> None:
-        self.calls = calls
-        self.checks = 0
-
-    def is_set(self) -> bool:
-        self.checks += 1
-        return self.checks >= self.calls
 
 
 @pytest.fixture

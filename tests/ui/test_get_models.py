@@ -14,16 +14,9 @@ from stemgui.separation.store import OFFICIAL_MODELS, OfficialModel
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.window import MainWindow
+from tests.fakes import FakeOutput
 
 TIMEOUT_MS = 20_000
-
-
-class FakeOutput:
-    def __init__(self, *args):
-        pass
-
-    def close(self):
-        pass
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from stemgui.ui import settings as S
+from tests.fakes import FakeOutput
 
 GARBAGE = b"""[separation]
 model=a, b, c
@@ -138,14 +139,6 @@ def test_an_unreadable_file_gives_the_defaults(tmp_path):
     assert settings.get(S.QUALITY) == "best"
 
 
-class _Output:
-    def __init__(self, stemset, mixer, transport):
-        pass
-
-    def close(self):
-        pass
-
-
 def test_the_window_shows_the_reset_settings_once(qtbot, tmp_path, tiny_model_file):
     from stemgui.ui.window import MainWindow
 
@@ -155,7 +148,7 @@ def test_the_window_shows_the_reset_settings_once(qtbot, tmp_path, tiny_model_fi
     store.setValue(S.QUALITY.key, "ultra")
     store.setValue(S.MASTER_DB.key, "loud")
     store.sync()
-    win = MainWindow(S.Settings(_store(path)), output_factory=_Output, probe=False)
+    win = MainWindow(S.Settings(_store(path)), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
     win.show()
     assert win.banner.isVisibleTo(win)
@@ -173,7 +166,7 @@ def test_the_window_shows_the_reset_settings_once(qtbot, tmp_path, tiny_model_fi
     assert not win.banner.isVisibleTo(win)
     assert win.settings.problems == problems_before
     win.close()
-    second = MainWindow(S.Settings(_store(path)), output_factory=_Output, probe=False)
+    second = MainWindow(S.Settings(_store(path)), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(second)
     assert not second.banner.isVisibleTo(second)  # repaired: not shown again next time
     second.close()

@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings, QTimer
 
 from stemgui.ui import settings as S
 from stemgui.ui import startup
+from tests.fakes import FakeOutput
 
 HOUR = 3600.0
 
@@ -84,14 +85,6 @@ def test_process_alive():
     assert not startup.process_alive(0)
 
 
-class _Output:
-    def __init__(self, stemset, mixer, transport):
-        pass
-
-    def close(self):
-        pass
-
-
 def test_the_app_cleans_up_after_its_window_is_shown(qtbot, tmp_path, monkeypatch, leftovers):
     """``app.main`` opens the window, then the cleanup runs on a thread."""
     import stemgui.ui.window as window_module
@@ -116,7 +109,7 @@ def test_the_app_cleans_up_after_its_window_is_shown(qtbot, tmp_path, monkeypatc
 
     def make_window():
         settings = S.Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-        win = real_window(settings, output_factory=_Output, probe=False)
+        win = real_window(settings, output_factory=FakeOutput, probe=False)
         qtbot.addWidget(win)
         windows.append(win)
         return win

@@ -19,6 +19,7 @@ from stemgui.ui.worker import (
     default_separator_factory,
     two_stem_set,
 )
+from tests.fakes import CancelAfter
 
 TIMEOUT_MS = 20_000
 
@@ -135,18 +136,6 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_job(
         ctl.shutdown()
     assert job.state is JobState.DONE and ended == [job]
     assert job.stemset.complete
-
-
-class CancelAfter:
-    """A cancel token that turns on at its ``calls``-th check."""
-
-    def __init__(self, calls: int) -> None:
-        self.calls = calls
-        self.checks = 0
-
-    def is_set(self) -> bool:
-        self.checks += 1
-        return self.checks >= self.calls
 
 
 def test_cancel_while_hashing_the_song(qtbot, options, tmp_path):

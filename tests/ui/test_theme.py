@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication
 from stemgui.ui import settings as S
 from stemgui.ui import theme as T
 from stemgui.ui.window import MainWindow
+from tests.fakes import FakeOutput
 
 
 def _window_lightness() -> int:
@@ -18,14 +19,6 @@ def _window_lightness() -> int:
 def _back_to_light(qapp):
     yield
     T.Theme("light")
-
-
-class _NoOutput:
-    def __init__(self, stemset, mixer, transport):
-        pass
-
-    def close(self):
-        pass
 
 
 def test_light_and_dark_palettes_on_the_fusion_style(qapp):
@@ -54,14 +47,14 @@ def test_system_theme_follows_the_desktop(qapp, monkeypatch):
 
 
 def test_theme_menu_sets_and_keeps_the_choice(qtbot, settings_store):
-    win = MainWindow(S.Settings(settings_store), output_factory=_NoOutput, probe=False)
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
     assert win.theme_actions["system"].isChecked()
     win.theme_actions["dark"].trigger()
     assert win.theme.dark and _window_lightness() < 80
     assert S.Settings(settings_store).get(S.THEME) == "dark"
     win.close()
-    again = MainWindow(S.Settings(settings_store), output_factory=_NoOutput, probe=False)
+    again = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(again)
     assert again.theme_actions["dark"].isChecked() and again.theme.dark
     again.close()

@@ -15,18 +15,9 @@ from PySide6.QtWidgets import QApplication
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.window import MainWindow
+from tests.fakes import FakeOutput
 
 TIMEOUT_MS = 20_000
-
-
-class FakeOutput:
-    """An output that plays nothing (the transport is driven by the tests)."""
-
-    def __init__(self, stemset, mixer, transport):
-        self.closed = False
-
-    def close(self):
-        self.closed = True
 
 
 @pytest.fixture
