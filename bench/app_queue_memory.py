@@ -1,0 +1,114 @@
+"""Memory growth of a long session in the app: 100 short songs through the window's queue.
+
+The real ``MainWindow`` (offscreen, audio to a null output) gets all the songs at once, as a drop
+of a folder does; its worker separates them one by one with a tiny known-answer network saved as
+a model file (loaded through the store like any model). Each finished song is shown (stem rows,
+waveforms, mixer, player loaded, a few blocks played), then the song before it is removed from
+the queue, as a DJ working down a list does. This process's resident set size (``VmRSS``) is read
+after every song: a leak in the queue, the stem view, the player or the worker shows up as growth
+from the 10th song (caches warm) to the last. Target: under 100 MB.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/app_queue_memory.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/app_queue_memory.py --songs 20 --seconds 2
+
+Songs kept in the queue keep their stems (in RAM, or in memory-mapped scratch files for long
+songs), so this measures what the app leaks, not what a full queue holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gc
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from queue_memory import RATE, rss_mib, tiny_network
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--songs", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each song")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    import soundfile as sf
+    import torch
+    from PySide6.QtCore import QEvent, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from stemgui.playback.output import NullOutput
+    from stemgui.separation import registry
+    from stemgui.separation.checkpoint import save_model
+    from stemgui.ui import settings as S
+    from stemgui.ui.queue import JobState
+    from stemgui.ui.window import MainWindow
+
+    torch.set_num_threads(2)
+    app = QApplication([sys.argv[0]])
+    with tempfile.TemporaryDirectory(prefix="stemgui-app-queue-") as temporary:
+        folder = Path(temporary)
+        os.environ["STEMGUI_LOG_DIR"] = str(folder / "logs")
+        os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
+        registry.register("BenchScaleNet", tiny_network())
+        model = folder / "tiny.stemgui"
+        save_model(registry.build("BenchScaleNet", {}).eval(), model)
+        rng = np.random.default_rng(0)
+        songs = []
+        for index in range(args.songs):  # different songs: nothing is reused from a cache
+            path = folder / "songs" / f"song {index:03d}.wav"
+            path.parent.mkdir(exist_ok=True)
+            noise = 0.1 * rng.standard_normal((int(args.seconds * RATE), 2))
+            sf.write(path, noise.astype(np.float32), RATE, subtype="PCM_16")
+            songs.append(path)
+        settings = S.Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
+        settings.set(S.MODEL, str(model))
+        settings.set(S.DEVICE, "cpu")
+        settings.set(S.KEEP_STEMS, False)
+        window = MainWindow(settings, output_factory=NullOutput, probe=False)
+        window.show()
+        pending = collections.deque(window.add_paths(songs))  # let go of each job once done
+        samples: list[float] = []
+        previous = job = None
+        for index in range(len(pending)):
+            job = pending.popleft()
+            while not job.state.ended:
+                app.processEvents()
+            if job.state is not JobState.DONE:
+                print(f"{job.path.name}: {job.state.value} {job.error}", file=sys.stderr)
+                return 1
+            window.select(job)
+            window.show_job(job)
+            window.player.toggle()  # play a little, then stop
+            for _ in range(5):
+                app.processEvents()
+            window.player.stop()
+            if previous is not None:
+                window.remove_job(previous)
+            previous = job
+            app.processEvents()
+            # What the event loop does when control returns to it (spinning processEvents here
+            # does not): delete the widgets scheduled with deleteLater (the rows of the old song).
+            app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            gc.collect()
+            samples.append(rss_mib())
+            if (index + 1) % 10 == 0:
+                print(f"after song {index + 1:4d}: RSS {samples[-1]:7.1f} MiB", flush=True)
+        window.close()
+    first = samples[min(9, len(samples) - 1)]
+    growth = samples[-1] - first
+    print(f"{args.songs} songs of {args.seconds:g} s through the window: RSS {samples[0]:.1f} MiB "
+          f"after the first, {first:.1f} after the 10th, {samples[-1]:.1f} after the last; "
+          f"growth 10th->last {growth:+.1f} MiB (target < 100)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
