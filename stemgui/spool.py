@@ -24,6 +24,7 @@ import logging
 import mmap
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -104,12 +105,26 @@ class StemSpool:
         self.close()
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs now (what a live run owns is never removed)."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # someone else's process
         return True
     return True
 
@@ -120,7 +135,7 @@ def clean_stale_spools(folder: str | os.PathLike[str] | None = None) -> list[Pat
     removed = []
     for entry in root.glob(f"{SPOOL_PREFIX}*"):
         pid_text = entry.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
-        if not entry.is_dir() or not pid_text.isdigit() or _process_alive(int(pid_text)):
+        if not entry.is_dir() or not pid_text.isdigit() or process_alive(int(pid_text)):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         logger.info("removed the spool of an interrupted run: %s", entry)

@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 
 from stemgui import __version__
-from stemgui.audio.atomic import _fsync_folder, is_part, part_path_for
+from stemgui.audio.atomic import fsync_folder, is_part, part_path_for
 from stemgui.errors import SeparationCancelled
-from stemgui.spool import _process_alive
+from stemgui.spool import process_alive
 from stemgui.stems.stemset import StemSet
 
 logger = logging.getLogger(__name__)
@@ -352,7 +352,7 @@ class StemCache:
                 logger.debug("entry %s was stored meanwhile by another run", key)
                 _remove_tree(part)
                 return
-            _fsync_folder(self.root)
+            fsync_folder(self.root)
             self._touch(self.root / key)
         except BaseException:
             _remove_tree(part)
@@ -416,7 +416,7 @@ class StemCache:
                 young = now - folder.stat().st_mtime < STALE_PART_SECONDS
             except OSError:
                 continue
-            if young and pid is not None and (pid == os.getpid() or _process_alive(pid)):
+            if young and pid is not None and (pid == os.getpid() or process_alive(pid)):
                 continue  # another cache object, or another stemgui, is writing it
             logger.info("removing an unfinished stem cache entry: %s", folder)
             _remove_tree(folder)

@@ -57,7 +57,7 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
             os.replace(part, path)
         else:
             _rename_no_replace(part, path)
-        _fsync_folder(path.parent)
+        fsync_folder(path.parent)
     except BaseException:
         _remove_quietly(part)
         raise
@@ -112,7 +112,7 @@ def _fsync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make the rename durable where the platform allows syncing a folder (not Windows)."""
     if os.name != "posix":
         return

@@ -13,13 +13,11 @@ must not hold up the window. It touches no Qt.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from stemgui.spool import STALE_PART_SECONDS
+from stemgui.spool import STALE_PART_SECONDS, process_alive
 
 logger = logging.getLogger(__name__)
 
@@ -31,29 +29,6 @@ def scratch_root() -> Path:
     from stemgui.ui.controller import default_scratch_dir
 
     return default_scratch_dir().parent
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id runs now (a folder of a live run is never removed)."""
-    if pid <= 0:
-        return False
-    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
-        import ctypes
-
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # QUERY_LIMITED_INFO
-        if not handle:
-            return False
-        code = ctypes.c_ulong()
-        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-        ctypes.windll.kernel32.CloseHandle(handle)
-        return code.value == 259  # STILL_ACTIVE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 def dead_scratch_folders(root: Path) -> list[Path]:
