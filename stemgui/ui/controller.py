@@ -27,6 +27,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from stemgui.memory import release_free_memory
 from stemgui.ui.queue import Job, JobState, QueueModel
 from stemgui.ui.worker import (
     MEMMAP_BYTES,
@@ -198,6 +199,7 @@ class QueueController(QObject):
             job.removed = True  # dropped when the worker confirms the end
             return
         self.model.remove(job)
+        release_free_memory()  # its stems
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Cancel the running job (and the storing of stems in the cache); stop the thread."""
@@ -313,4 +315,5 @@ class QueueController(QObject):
         if job.removed:
             self.model.remove(job)
         self.job_ended.emit(job)
+        release_free_memory()  # what decoding and separating used
         self._start_next()
