@@ -151,9 +151,9 @@ def _drag_and_drop(view, mime: QMimeData, row: int) -> QDropEvent:
     rect = view.visualRect(view.model().index(row))
     point = QPointF(QPoint(rect.center().x(), rect.top() + 2))
     args = (MOVE, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    enter = QDragEnterEvent(point, *args)
+    enter = QDragEnterEvent(point.toPoint(), *args)
     QApplication.sendEvent(view.viewport(), enter)
-    move = QDragMoveEvent(point, *args)
+    move = QDragMoveEvent(point.toPoint(), *args)
     QApplication.sendEvent(view.viewport(), move)
     drop = QDropEvent(point, *args)
     if enter.isAccepted() and move.isAccepted():
@@ -215,7 +215,7 @@ def test_song_files_dropped_on_the_queue_list_reach_the_window(qtbot, settings_s
     view = win.queue.view
     point = QPointF(view.viewport().width() / 2, view.viewport().height() / 2)
     args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton)
-    enter = QDragEnterEvent(point, *args, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(point.toPoint(), *args, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(view.viewport(), enter)
     assert enter.isAccepted()
     drop = QDropEvent(point, *args, Qt.KeyboardModifier.NoModifier)
