@@ -251,6 +251,8 @@ class SeparationWorker(QObject):
         self.finished.emit(job, stemset, waveforms)
         if song_sha is not None:
             self._store(path, song_sha, identity, separated, options, model_name)
+        if separated is not stemset:  # two stems were made from the full ones: those go
+            delete_scratch_file(separated, self.scratch_dir)
 
     # -- the stem cache ---------------------------------------------------------------------
 
@@ -331,6 +333,19 @@ class SeparationWorker(QObject):
         label = _device_label(separator)
         if label:
             self.device.emit(label)
+
+
+def delete_scratch_file(stemset: Any, scratch_dir: Path | None) -> None:
+    """Delete the file under ``scratch_dir`` that holds ``stemset`` (if it is one), once no
+    job needs it. A view still mapped keeps working (POSIX); on Windows the file cannot be
+    deleted while mapped and stays until the scratch folder goes at shutdown."""
+    name = getattr(getattr(stemset, "data", None), "filename", None)
+    if name is None or scratch_dir is None or Path(name).parent != Path(scratch_dir):
+        return  # in RAM, or a stem cache entry
+    try:
+        Path(name).unlink()
+    except OSError as error:
+        logger.info("scratch stems %s stay until shutdown: %s", name, error)
 
 
 def one_line(error: BaseException) -> str:

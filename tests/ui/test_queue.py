@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -139,5 +140,24 @@ def test_long_songs_keep_their_stems_in_a_file(qtbot, songs, tiny_model_file, tm
     assert [p.name for p in scratch.iterdir()] == ["stems-1.f32"]
     assert (scratch / "stems-1.f32").stat().st_size == 4 * 2 * 8000 * 4
     assert np.abs(job.stemset.data).max() > 0
+    stems = np.array(job.stemset.data)
+    ctl.remove(job)  # a long session does not keep the files of removed songs
+    assert list(scratch.iterdir()) == []
+    np.testing.assert_array_equal(job.stemset.data, stems)  # still readable while mapped
     ctl.shutdown()
     assert not scratch.exists()
+
+
+def test_two_stem_mode_keeps_only_the_two_stems_file(qtbot, songs, tiny_model_file, tmp_path):
+    scratch = tmp_path / "scratch"
+    ctl = QueueController(
+        lambda: SeparationOptions(model=str(tiny_model_file), device="cpu", two_stems="vocals"),
+        scratch_dir=scratch,
+        memmap_bytes=1000,
+    )
+    (job,) = ctl.add(songs[:1])
+    _wait_idle(qtbot, ctl)
+    assert job.state is JobState.DONE, job.error
+    assert job.stemset.names == ("vocals", "no_vocals")
+    assert [p.name for p in scratch.iterdir()] == [Path(job.stemset.data.filename).name]
+    ctl.shutdown()
