@@ -216,6 +216,17 @@ class StemWaveforms:
     def __getitem__(self, name: str) -> Waveform:
         return self.stems[name]
 
+    def rebind(self, stemset: StemSet) -> None:
+        """Read the same stems from ``stemset`` from now on (e.g. their copy in the stem cache,
+        memory-mapped), keeping the envelopes computed so far."""
+        if stemset.names != self.stemset.names or stemset.data.shape != self.stemset.data.shape:
+            raise ValueError(f"{stemset!r} does not hold the stems of {self.stemset!r}")
+        self.stemset = stemset
+        for name, waveform in self.stems.items():
+            waveform.samples = np.asarray(stemset.stem(name))
+        if self.mix is not None and stemset.mix is not None:
+            self.mix.samples = np.asarray(stemset.mix)
+
     def update(self) -> int:
         """Take in the frames that became final; return the frames now ready."""
         ready = self.stemset.frames_ready

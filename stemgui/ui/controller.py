@@ -98,6 +98,7 @@ class QueueController(QObject):
         job_started(job): its ``stemset`` exists and fills in as it separates.
         job_progress(job): ``fraction``, ``eta`` and ``stemset.frames_ready`` moved on.
         job_ended(job): DONE, FAILED or CANCELLED.
+        job_stored(job): a DONE job's stems are in the stem cache (``park`` can use them).
         device_changed(label): the device the separator runs on.
         probed(models, catalogue, devices, error): see ``SeparationWorker.probed``.
         idle(): nothing is left to run.
@@ -106,6 +107,7 @@ class QueueController(QObject):
     job_started = Signal(object)
     job_progress = Signal(object)
     job_ended = Signal(object)
+    job_stored = Signal(object)
     device_changed = Signal(str)
     probed = Signal(list, list, list, str)
     idle = Signal()
@@ -144,6 +146,7 @@ class QueueController(QObject):
         self.worker.started.connect(self._on_started)
         self.worker.progress.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
+        self.worker.stored.connect(self._on_stored)
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.device.connect(self.device_changed)
@@ -262,6 +265,29 @@ class QueueController(QObject):
                 return job
         return None
 
+    def park(self, job: Job) -> bool:
+        """Let a finished song that is not on screen read its stems from the stem cache
+        (memory-mapped, clean pages the system can drop) and free its own copy; True if so.
+
+        Without this every finished song in the queue keeps its stems in RAM (or in a scratch
+        file) for the whole session.
+        """
+        cache = self.worker.stem_cache
+        if job.state is not JobState.DONE or not job.stem_entry or cache is None:
+            return False
+        hit = cache.get(job.stem_entry)
+        if hit is None or job.stemset is None or hit.names != job.stemset.names:
+            return False  # gone from the cache, or two-stem mode (made from other stems)
+        parked = hit.stemset()
+        if parked.data.shape != job.stemset.data.shape:
+            return False
+        if job.waveforms is not None:
+            job.waveforms.rebind(parked)
+        previous, job.stemset, job.stem_entry = job.stemset, parked, ""
+        delete_scratch_file(previous, self.scratch_dir)
+        release_free_memory()
+        return True
+
     def _drop_scratch(self, job: Job) -> None:
         """Delete the scratch file of ``job``'s stems: a long session must not fill the disk."""
         delete_scratch_file(job.stemset, self.scratch_dir)
@@ -303,6 +329,13 @@ class QueueController(QObject):
     @Slot(int, object, object)
     def _on_finished(self, job_id: int, stemset: Any, waveforms: Any) -> None:
         self._end(job_id, state=JobState.DONE, fraction=1.0, stemset=stemset, waveforms=waveforms)
+
+    @Slot(int, str)
+    def _on_stored(self, job_id: int, key: str) -> None:
+        for job in self.model.jobs:
+            if job.id == job_id and job.state is JobState.DONE:
+                job.stem_entry = key
+                self.job_stored.emit(job)
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:

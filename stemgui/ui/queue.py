@@ -73,6 +73,7 @@ class Job:
     export_folder: Path | None = None
     mixer: Any = None  # stemgui.stems.mixer.MixerState, made when the stems are first shown
     cache_key: tuple | None = None  # the file and the options its stems were made with
+    stem_entry: str = ""  # the stem cache entry holding its stems once stored
     hold: str = ""  # why the queue does not start it yet ("no model yet")
     removed: bool = False  # taken out while running: dropped when it ends
 

@@ -251,6 +251,7 @@ class MainWindow(QMainWindow):
         c.job_started.connect(self._job_started)
         c.job_progress.connect(self._job_progress)
         c.job_ended.connect(self._job_ended)
+        c.job_stored.connect(self._park_if_hidden)
         c.device_changed.connect(lambda label: self.device_label.setText(f"Device: {label}"))
         c.probed.connect(self._probed)
         self.menus.availability_changed.connect(self._models_changed)
@@ -413,18 +414,23 @@ class MainWindow(QMainWindow):
 
     def show_job(self, job: Job | None) -> None:
         """Show ``job``'s stems (None: the drop hint) and load it into the player."""
-        from stemgui.stems.mixer import MixerState
-
         if job is self.shown_job and (job is None or self.stems.stemset is job.stemset):
             return
-        self.shown_job = job
+        previous, self.shown_job = self.shown_job, job
         if job is None or job.stemset is None:
             self.player.unload()
             self.stems.clear()
             self.pages.setCurrentWidget(self.empty)
             self.song_title.clear()
             self._update_buttons()
-            return
+        else:
+            self._show_stems(job)
+        if previous is not None and previous is not job:
+            self._park_if_hidden(previous)
+
+    def _show_stems(self, job: Job) -> None:
+        from stemgui.stems.mixer import MixerState
+
         if job.mixer is None or job.mixer.stems != job.stemset.names:
             job.mixer = MixerState(job.stemset.names, original=job.stemset.mix is not None)
         self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
@@ -432,6 +438,11 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(1)
         self._show_title(job)
         self._update_buttons()
+
+    def _park_if_hidden(self, job: Job) -> None:
+        """A finished song off screen reads its stems from the stem cache, not from RAM."""
+        if job is not self.shown_job:
+            self.controller.park(job)
 
     def _show_title(self, job: Job) -> None:
         model = f" — {job.model_name}" if job.model_name else ""

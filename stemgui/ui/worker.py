@@ -102,6 +102,7 @@ class SeparationWorker(QObject):
         finished(job, stemset, waveforms) / failed(job, message) / cancelled(job): exactly one
             per run; ``waveforms`` is the ``StemWaveforms`` of the final stems, computed here
             so that showing a long song costs the GUI thread nothing.
+        stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
         device(label): the device the separator runs on (again when it falls back to the CPU).
         probed(models, catalogue, devices, error): the names of the models that load now,
             (name, description, downloaded) of the official models, (name, label) of the
@@ -118,6 +119,7 @@ class SeparationWorker(QObject):
     started = Signal(int, object, str)
     progress = Signal(int, float, int, object)
     finished = Signal(int, object, object)
+    stored = Signal(int, str)
     failed = Signal(int, str)
     cancelled = Signal(int)
     device = Signal(str)
@@ -250,7 +252,7 @@ class SeparationWorker(QObject):
         waveforms = StemWaveforms(stemset)
         self.finished.emit(job, stemset, waveforms)
         if song_sha is not None:
-            self._store(path, song_sha, identity, separated, options, model_name)
+            self._store(job, path, song_sha, identity, separated, options, model_name)
         if separated is not stemset:  # two stems were made from the full ones: those go
             delete_scratch_file(separated, self.scratch_dir)
 
@@ -292,6 +294,7 @@ class SeparationWorker(QObject):
 
     def _store(
         self,
+        job: int,
         path: Path,
         song_sha: str,
         identity: str | None,
@@ -315,7 +318,8 @@ class SeparationWorker(QObject):
                 "model_identity": identity,
                 "options": options.stem_options(),
             }
-            self.stem_cache.put(key, stemset, info, cancel=self.stopping)
+            if self.stem_cache.put(key, stemset, info, cancel=self.stopping):
+                self.stored.emit(job, key)
         except SeparationCancelled:
             logger.info("%s: the stems were not cached (stopping)", path)
         except Exception:  # the job is finished: a cache bug must not touch it

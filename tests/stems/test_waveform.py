@@ -133,3 +133,21 @@ def test_stem_waveforms_follow_a_running_separation():
     assert waveforms["b"].envelope(0, 4096, 2)[0].tolist() == [0.25, -1.0]
     assert waveforms["a"].envelope(0, 4096, 2)[0].tolist() == [0.25, 0.25]
     assert waveforms.mix is None
+
+
+def test_rebind_reads_a_copy_of_the_same_stems_and_keeps_the_envelopes(tmp_path):
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((2, 2, 5000)).astype(np.float32)
+    stems = StemSet(["a", "b"], 44100, data, mix=data.sum(0))
+    waves = StemWaveforms(stems)
+    before = waves["a"].envelope(0, 5000, 50)
+    copy = np.lib.format.open_memmap(
+        tmp_path / "s.npy", mode="w+", dtype=np.float32, shape=data.shape
+    )
+    copy[:] = data
+    moved = StemSet(["a", "b"], 44100, copy, mix=data.sum(0))
+    waves.rebind(moved)
+    assert waves.stemset is moved and np.shares_memory(waves["b"].samples, copy)
+    np.testing.assert_array_equal(waves["a"].envelope(0, 5000, 50), before)
+    with pytest.raises(ValueError, match="does not hold the stems"):
+        waves.rebind(StemSet(["a", "b"], 44100, data[:, :, :100]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -351,3 +352,27 @@ def test_stems_are_kept_between_sessions_until_the_cache_is_cleared(
     assert second.controller.worker.stem_cache is None
     assert S.Settings(settings_store).get(S.KEEP_STEMS) is False
     second.close()
+
+
+def test_finished_songs_off_screen_read_their_stems_from_the_cache(qtbot, window, songs):
+    """A long queue does not keep every song's stems in RAM: once stored in the stem cache, a
+    song that is not on screen reads them from there (memory-mapped), unchanged."""
+    first, second = window.add_paths(songs[:2])
+    qtbot.waitUntil(lambda: second.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert window.shown_job is first
+    root = window.controller.worker.stem_cache.root
+
+    def from_cache(job):
+        name = getattr(job.stemset.data, "filename", None)
+        return name is not None and root in Path(name).parents
+
+    qtbot.waitUntil(lambda: from_cache(second), timeout=TIMEOUT_MS)  # parked once stored
+    assert not from_cache(first)  # on screen: left alone
+    kept = np.array(first.stemset.data)
+    assert second.waveforms.stemset is second.stemset
+    assert np.shares_memory(second.waveforms["drums"].samples, second.stemset.data)
+
+    window.select(second)  # now the first one goes off screen
+    qtbot.waitUntil(lambda: from_cache(first), timeout=TIMEOUT_MS)
+    np.testing.assert_array_equal(first.stemset.data, kept)
+    assert window.stems.stemset is second.stemset
