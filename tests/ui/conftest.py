@@ -10,6 +10,8 @@ import soundfile as sf
 
 from tests.separation.model_files_helpers import TinyNet
 
+TIMEOUT_MS = 60_000  # how long a test waits for the worker: generous for a busy CI machine
+
 RATE = 8000
 
 

@@ -17,10 +17,10 @@ from stemgui.ui import settings as S
 from stemgui.ui.player import default_output_factory
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.window import MainWindow
+from tests.ui.conftest import TIMEOUT_MS
 
 RATE = 8000
 NAMES = ("drums", "bass", "other", "vocals")
-TIMEOUT_MS = 20_000
 
 
 class PortAudioError(Exception):

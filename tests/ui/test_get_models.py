@@ -15,8 +15,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
-
-TIMEOUT_MS = 20_000
+from tests.ui.conftest import TIMEOUT_MS
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import pytest
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
 from stemgui.ui.worker import SeparationOptions
-
-TIMEOUT_MS = 20_000
+from tests.ui.conftest import TIMEOUT_MS
 
 
 @pytest.fixture

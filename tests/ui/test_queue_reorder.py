@@ -13,9 +13,8 @@ from PySide6.QtWidgets import QApplication
 
 from stemgui.ui.queue import JobState, QueueModel
 from stemgui.ui.queue_view import QueuePanel
-from tests.ui.conftest import write_song
+from tests.ui.conftest import TIMEOUT_MS, write_song
 
-TIMEOUT_MS = 20_000
 MOVE = Qt.DropAction.MoveAction
 
 

@@ -20,8 +20,7 @@ from stemgui.ui.worker import (
     two_stem_set,
 )
 from tests.fakes import CancelAfter
-
-TIMEOUT_MS = 20_000
+from tests.ui.conftest import TIMEOUT_MS
 
 
 class CountingFactory:
