@@ -34,15 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from queue_memory import RATE, rss_mib, tiny_network
 
 
-def anon_mib() -> float:
-    """This process's anonymous resident memory (``RssAnon``: not backed by a file), in MiB."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no RssAnon in /proc/self/status")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--songs", type=int, default=100)
@@ -112,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
             gc.collect()
             samples.append(rss_mib())
-            anon.append(anon_mib())
+            anon.append(rss_mib("RssAnon"))  # what the system cannot drop
             if (index + 1) % 10 == 0:
                 print(f"after song {index + 1:4d}: RSS {samples[-1]:7.1f} MiB, "
                       f"anonymous {anon[-1]:7.1f} MiB", flush=True)  # fmt: skip

@@ -26,13 +26,14 @@ RATE = 44100
 SOURCES = ["drums", "bass", "other", "vocals"]
 
 
-def rss_mib() -> float:
-    """This process's resident set size now, in MiB (Linux /proc)."""
+def rss_mib(field: str = "VmRSS") -> float:
+    """This process's resident set size now (or another ``/proc/self/status`` field, such as
+    ``RssAnon``), in MiB (Linux)."""
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def tiny_network():
