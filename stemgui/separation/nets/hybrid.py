@@ -533,7 +533,8 @@ class FrequencyConvTranspose2d(nn.ConvTranspose2d):
             return super().forward(x)
         batch, _, freqs, frames = x.shape
         overlap = kernel // stride
-        taps = torch.matmul(self.weight[..., 0].flatten(1).t(), x.flatten(2))
+        weight = self.weight[..., 0].flatten(1).t().expand(batch, -1, -1)  # (B, out * k, in)
+        taps = torch.bmm(weight, x.flatten(2))  # contiguous: matmul would copy it once more
         taps = taps.view(batch, self.out_channels, overlap, stride, freqs, frames)
         out = x.new_zeros(batch, self.out_channels, freqs + overlap - 1, stride, frames)
         for shift in range(overlap):  # input bin f reaches output bins (f + shift) * stride + s
