@@ -19,7 +19,7 @@ from stemgui import cli
 from stemgui.logs import LOG_FILE_NAME, reset_logging
 from stemgui.separation import registry
 from stemgui.separation.checkpoint import file_sha256, save_model
-from tests.reliability.helpers import FACTORS, NAMES, RATE, TinyNet
+from tests.reliability.helpers import FACTORS, NAMES, RATE, TinyNet, write_song
 
 
 @pytest.fixture(autouse=True)
@@ -63,18 +63,6 @@ def bundled(tmp_path, model_file) -> str:
     }  # fmt: skip
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return "tiny-bundled"
-
-
-def write_song(path: Path, seconds: float = 0.3, seed: int = 0) -> np.ndarray:
-    """A stereo float wav of noise; returns its samples (channels, frames)."""
-    rng = np.random.default_rng(seed)
-    samples = rng.standard_normal((2, int(seconds * RATE))) * 0.1
-    # Zero mean: the Separator normalises by the mix's mean and std, so that stem k comes out as
-    # factor_k * (mix - mean) + mean; with mean 0 the known answer is factor_k * mix.
-    samples = (samples - samples.mean()).astype(np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, samples.T, RATE, subtype="FLOAT")
-    return samples
 
 
 def read(path: Path) -> np.ndarray:

@@ -16,10 +16,12 @@ raise :class:`~stemgui.errors.EncodeError` naming the file and saying what to do
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,21 +116,31 @@ def write_audio(
         raise ValueError(f"samples must have shape (channels, frames), got {samples.shape}")
     if samplerate <= 0:
         raise ValueError(f"samplerate must be positive, got {samplerate}")
-    _check_target(path, fmt, samples.shape[0], samplerate)
+    check_target(path, fmt, samples.shape[0], samplerate)
     samples = _finite(path, samples)
     samples = apply_clip(samples, fmt.clip)
+    with encoding(path, overwrite) as part:
+        if fmt.kind == "mp3":
+            from stemgui.audio import _mp3
+
+            _mp3.write(part, samples, samplerate, fmt.mp3_bitrate)
+        else:
+            blocks = (
+                samples[:, start : start + _BLOCK_FRAMES]
+                for start in range(0, samples.shape[1], _BLOCK_FRAMES)
+            )
+            write_soundfile_blocks(part, blocks, samples.shape[0], samplerate, fmt)
+    logger.info("wrote %s (%s, %d frames)", path, fmt.kind, samples.shape[1])
+    return path
+
+
+@contextlib.contextmanager
+def encoding(path: Path, overwrite: bool) -> Iterator[Path]:
+    """``atomic_path(path)`` whose failures become one ``EncodeError`` naming ``path`` and what
+    to do (exists, disk full, read-only, codec errors...); nothing is left under ``path``."""
     try:
         with atomic_path(path, overwrite=overwrite) as part:
-            if fmt.kind == "mp3":
-                from stemgui.audio import _mp3
-
-                _mp3.write(part, samples, samplerate, fmt.mp3_bitrate)
-            else:
-                blocks = (
-                    samples[:, start : start + _BLOCK_FRAMES]
-                    for start in range(0, samples.shape[1], _BLOCK_FRAMES)
-                )
-                write_soundfile_blocks(part, blocks, samples.shape[0], samplerate, fmt)
+            yield part
     except FileExistsError:
         raise EncodeError(
             path, "already exists; allow overwriting or choose another name or folder"
@@ -137,11 +149,9 @@ def write_audio(
         raise
     except Exception as error:  # soundfile, PyAV and OS errors all end here, explained
         raise EncodeError(path, _explain(path, error)) from error
-    logger.info("wrote %s (%s, %d frames)", path, fmt.kind, samples.shape[1])
-    return path
 
 
-def _check_target(path: Path, fmt: AudioFormat, channels: int, samplerate: int) -> None:
+def check_target(path: Path, fmt: AudioFormat, channels: int, samplerate: int) -> None:
     folder = path.parent
     if not folder.exists():
         raise EncodeError(path, f"cannot be written: the folder {folder} does not exist; create it")

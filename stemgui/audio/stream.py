@@ -22,9 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from stemgui.audio import encode
-from stemgui.audio.atomic import atomic_path
 from stemgui.audio.encode import AudioFormat
-from stemgui.errors import EncodeError
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +82,7 @@ def write_blocks(
     path = Path(path)
     if samplerate <= 0 or channels < 1 or frames < 0:
         raise ValueError(f"bad stream: {channels} channels, {frames} frames at {samplerate} Hz")
-    encode._check_target(path, fmt, channels, samplerate)
+    encode.check_target(path, fmt, channels, samplerate)
     spans = [(a, min(a + block_frames, frames)) for a in range(0, frames, block_frames)]
     scale = np.float32(1.0)
     bad = 0
@@ -108,20 +106,11 @@ def write_blocks(
                 block = np.where(finite, block, np.float32(0.0))
             yield block / scale if fmt.clip == "rescale" else encode.apply_clip(block, fmt.clip)
 
-    try:
-        with atomic_path(path, overwrite=overwrite) as part:
-            if fmt.kind == "mp3":
-                _write_mp3(part, blocks(), channels, samplerate, fmt.mp3_bitrate)
-            else:
-                encode.write_soundfile_blocks(part, blocks(), channels, samplerate, fmt)
-    except FileExistsError:
-        raise EncodeError(
-            path, "already exists; allow overwriting or choose another name or folder"
-        ) from None
-    except EncodeError:
-        raise
-    except Exception as error:  # soundfile, PyAV and OS errors all end here, explained
-        raise EncodeError(path, encode._explain(path, error)) from error
+    with encode.encoding(path, overwrite) as part:
+        if fmt.kind == "mp3":
+            _write_mp3(part, blocks(), channels, samplerate, fmt.mp3_bitrate)
+        else:
+            encode.write_soundfile_blocks(part, blocks(), channels, samplerate, fmt)
     if bad:
         logger.warning("%s: %d NaN or infinite samples written as silence", path, bad)
     logger.info("wrote %s (%s, %d frames, in blocks)", path, fmt.kind, frames)

@@ -54,6 +54,8 @@ def write_song(path: Path, seconds: float = 0.3, seed: int = 0) -> np.ndarray:
     """A zero-mean stereo float wav of noise; returns its samples (channels, frames)."""
     rng = np.random.default_rng(seed)
     samples = rng.standard_normal((2, int(seconds * RATE))) * 0.1
+    # Zero mean: the Separator normalises by the mix's mean and std, so that stem k comes out as
+    # factor_k * (mix - mean) + mean; with mean 0 the known answer is factor_k * mix.
     samples = (samples - samples.mean()).astype(np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, samples.T, RATE, subtype="FLOAT")
