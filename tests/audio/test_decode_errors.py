@@ -6,7 +6,6 @@ import builtins
 import os
 import re
 import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -14,22 +13,7 @@ import soundfile as sf
 
 from stemgui.audio.decode import decode, probe
 from stemgui.errors import DecodeError
-from tests.audio.media import av_write, tone
-
-
-def png_bytes() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\x80" * 12 for _ in range(4))
-    header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+from tests.audio.media import av_write, png_bytes, tone
 
 
 def wav_with_format_tag(tag: int) -> bytes:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import struct
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from tests.audio.media import av_write, tone
+from tests.audio.media import av_write, png_bytes, tone
 
 RATE = 44100
 LONG_SECONDS = 120.0  # "a long file" in the default suite; bench/long_song_memory.py does the hour
@@ -29,16 +28,6 @@ class Case:
     error: str | None = None  # None: must separate; else a part of the one error line
     original: np.ndarray | None = None  # (channels, frames) at the file's rate, when known
     samplerate: int = RATE
-
-
-def png_bytes() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\x80" * 12 for _ in range(4))
-    header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
 
 
 def noise(channels: int, frames: int, seed: int, scale: float = 0.1) -> np.ndarray:

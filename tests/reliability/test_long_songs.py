@@ -33,10 +33,8 @@ def spool_everything(isolated, monkeypatch):
     return root
 
 
-@pytest.mark.parametrize("flags", [["--float32"], ["--float32", "--two-stems", "vocals"]])
-def test_long_song_goes_through_a_spool_that_is_removed(spool_everything, model_file,
-                                                        monkeypatch, flags):  # fmt: skip
-    mix = write_song(spool_everything.parent / "a.wav", seconds=4.0)
+def _record_outputs(monkeypatch) -> list:
+    """The ``out`` buffer of every ``Separator.separate`` call, in a list filled as they come."""
     outs = []
     real = separator_module.Separator.separate
 
@@ -45,6 +43,14 @@ def test_long_song_goes_through_a_spool_that_is_removed(spool_everything, model_
         return real(self, buffer, on_progress, cancel, out)
 
     monkeypatch.setattr(separator_module.Separator, "separate", separate)
+    return outs
+
+
+@pytest.mark.parametrize("flags", [["--float32"], ["--float32", "--two-stems", "vocals"]])
+def test_long_song_goes_through_a_spool_that_is_removed(spool_everything, model_file,
+                                                        monkeypatch, flags):  # fmt: skip
+    mix = write_song(spool_everything.parent / "a.wav", seconds=4.0)
+    outs = _record_outputs(monkeypatch)
     monkeypatch.setattr(spool, "_RELEASE_BYTES", 1 << 16)  # release pages often
     assert cli.main(["a.wav", "-n", str(model_file), *flags]) == 0
     assert isinstance(outs[0], np.memmap)
@@ -73,14 +79,7 @@ def test_spool_is_removed_when_the_export_fails(spool_everything, model_file, mo
 
 
 def test_short_song_is_not_spooled(isolated, model_file, monkeypatch):
-    outs = []
-    real = separator_module.Separator.separate
-
-    def separate(self, buffer, on_progress=None, cancel=None, out=None):
-        outs.append(out)
-        return real(self, buffer, on_progress, cancel, out)
-
-    monkeypatch.setattr(separator_module.Separator, "separate", separate)
+    outs = _record_outputs(monkeypatch)
     write_song(isolated / "a.wav")
     assert cli.main(["a.wav", "-n", str(model_file)]) == 0
     assert outs == [None]
