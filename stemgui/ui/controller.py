@@ -184,7 +184,7 @@ class QueueController(QObject):
     def retry(self, job: Job) -> None:
         """Queue a failed or cancelled job again."""
         if job.state in (JobState.FAILED, JobState.CANCELLED):
-            self._drop_scratch(job)
+            delete_scratch_file(job.stemset, self.scratch_dir)
             self.model.update(
                 job,
                 state=JobState.WAITING,
@@ -204,7 +204,7 @@ class QueueController(QObject):
             job.removed = True  # dropped when the worker confirms the end
             return
         self.model.remove(job)
-        self._drop_scratch(job)
+        delete_scratch_file(job.stemset, self.scratch_dir)
         release_free_memory()  # its stems
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
@@ -288,10 +288,6 @@ class QueueController(QObject):
         release_free_memory()
         return True
 
-    def _drop_scratch(self, job: Job) -> None:
-        """Delete the scratch file of ``job``'s stems: a long session must not fill the disk."""
-        delete_scratch_file(job.stemset, self.scratch_dir)
-
     def _job(self, job_id: int) -> Job | None:
         job = self._current
         if job is None or job.id != job_id:
@@ -354,7 +350,7 @@ class QueueController(QObject):
         self.model.update(job, eta=None, **changes)
         if job.removed:
             self.model.remove(job)
-            self._drop_scratch(job)
+            delete_scratch_file(job.stemset, self.scratch_dir)
         self.job_ended.emit(job)
         release_free_memory()  # what decoding and separating used
         self._start_next()

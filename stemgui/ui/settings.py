@@ -24,6 +24,8 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from stemgui.ui.theme import THEMES
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -130,7 +132,7 @@ EXPORT_FORMAT = Setting("export/format", str, "wav16", tuple(EXPORT_FORMATS))
 MP3_BITRATE = Setting("export/mp3_bitrate", int, 320, (128, 192, 256, 320))
 EXPORT_TEMPLATE = Setting("export/template", str, "{model}/{track}/{stem}.{ext}")
 MASTER_DB = Setting("playback/master_db", float, 0.0, limits=(-60.0, 12.0))  # mixer MIN/MAX_DB
-THEME = Setting("appearance/theme", str, "system", ("system", "light", "dark"))
+THEME = Setting("appearance/theme", str, "system", tuple(THEMES))
 KEEP_STEMS = Setting("cache/keep_stems", bool, True, doc="keep separated stems between sessions")
 STEM_CACHE_GB = Setting("cache/size_gb", int, 4, limits=(1, 1000), doc="stem cache size limit")
 
