@@ -519,14 +519,18 @@ def test_smoke_test_fails_on_a_wrong_length(qtbot, smoke_window, tmp_path):
     win.close()
 
 
-class StuckSeparator:
-    """Never finishes a chunk until the gate opens (a hung engine)."""
+class _FakeSeparator:
+    """What the worker reads of a separator besides ``separate``."""
 
     sources: ClassVar[list[str]] = STEMS
     samplerate = RATE
 
     class model:
         audio_channels = 2
+
+
+class StuckSeparator(_FakeSeparator):
+    """Never finishes a chunk until the gate opens (a hung engine)."""
 
     def __init__(self, gate: threading.Event):
         self.gate = gate
@@ -572,14 +576,8 @@ def test_smoke_test_fails_at_once_on_an_exception_in_a_slot(qtbot, smoke_window,
     win.close()
 
 
-class SilentProgressSeparator:
+class SilentProgressSeparator(_FakeSeparator):
     """Fills in the stems without reporting a chunk, as stems taken from a cache would come."""
-
-    sources: ClassVar[list[str]] = STEMS
-    samplerate = RATE
-
-    class model:
-        audio_channels = 2
 
     def separate(self, buffer, on_progress=None, cancel=None, out=None):
         out[:] = buffer[None] / 4
