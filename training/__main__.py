@@ -36,6 +36,8 @@ def _fit(args: argparse.Namespace) -> int:
         trainer = Trainer(config, run_dir, device=args.device, init=args.init)
         max_seconds = args.max_minutes * 60 if args.max_minutes else None
         trainer.run(steps=args.steps, max_seconds=max_seconds)
+        if distributed:
+            dist.barrier()  # every rank done before the process group is torn down
     finally:
         if distributed:
             dist.destroy_process_group()

@@ -111,6 +111,7 @@ def _ddp_worker(rank, world, init_file, folder, results):
         trainer.run(steps=4)
         if rank == 0:
             torch.save(trainer.model.state_dict(), results)
+        dist.barrier()  # both ranks done before either tears gloo down (else a rank can abort)
     finally:
         dist.destroy_process_group()
 
