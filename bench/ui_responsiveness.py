@@ -141,6 +141,7 @@ def heartbeat(seconds: float = 10.0) -> None:
     noise = np.random.default_rng(0).standard_normal((int(seconds * 44100), 2)) * 0.1
     sf.write(song, noise.astype(np.float32), 44100)
     settings = S.Settings(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat))
+    settings.set(S.KEEP_STEMS, False)  # a stem cache would find the song from the last run
     window = MainWindow(settings, separator_factory=factory, output_factory=no_output, probe=False)
     window.show()
     gaps: list[float] = []

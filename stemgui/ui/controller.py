@@ -25,9 +25,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from stemgui.memory import release_free_memory
 from stemgui.ui.queue import Job, JobState, QueueModel
 from stemgui.ui.worker import (
     MEMMAP_BYTES,
@@ -41,6 +40,7 @@ from stemgui.ui.worker import (
 logger = logging.getLogger(__name__)
 
 _ETA_MIN_FRACTION = 0.02  # below this the estimate is noise
+IDLE_TRIM_MS = 2000  # the queue rests this long before freed memory goes back to the system
 
 
 def default_scratch_dir() -> Path:
@@ -140,8 +140,13 @@ class QueueController(QObject):
             separator_factory, self.scratch_dir, memmap_bytes, stem_cache, model_identity
         )
         self.worker.moveToThread(self._thread)
+        self._thread.started.connect(self.worker.lower_priority)
         self._run.connect(self.worker.run)
         self._probe.connect(self.worker.probe)
+        # Memory that decoding, separating and removed songs freed goes back to the system once
+        # the queue has rested a moment: malloc_trim stalls the GUI thread for tens of ms.
+        self._trim_timer = QTimer(self, singleShot=True, interval=IDLE_TRIM_MS)
+        self._trim_timer.timeout.connect(self.worker.release_memory)
         self.worker.stage.connect(self._on_stage)
         self.worker.started.connect(self._on_started)
         self.worker.progress.connect(self._on_progress)
@@ -151,7 +156,7 @@ class QueueController(QObject):
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.device.connect(self.device_changed)
         self.worker.probed.connect(self.probed)
-        self._thread.start()
+        self._thread.start(QThread.Priority.LowPriority)
 
     @property
     def current(self) -> Job | None:
@@ -205,7 +210,7 @@ class QueueController(QObject):
             return
         self.model.remove(job)
         delete_scratch_file(job.stemset, self.scratch_dir)
-        release_free_memory()  # its stems
+        self._release_memory_later()  # its stems
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Cancel the running job (and the storing of stems in the cache); stop the thread."""
@@ -220,11 +225,17 @@ class QueueController(QObject):
 
     # -- running ----------------------------------------------------------------------------
 
+    def _release_memory_later(self) -> None:
+        """Trim once the queue rests (now, if it does; else when it goes idle)."""
+        if self._current is None:
+            self._trim_timer.start()
+
     def _start_next(self) -> None:
         if self._current is not None:
             return
         job = self.model.next_waiting()
         if job is None:
+            self._trim_timer.start()
             self.idle.emit()
             return
         reason = self._blocker() if self._blocker is not None else None
@@ -249,6 +260,7 @@ class QueueController(QObject):
             self.job_ended.emit(job)
             self._start_next()
             return
+        self._trim_timer.stop()
         self._current = job
         self._cancel = threading.Event()
         self.model.update(
@@ -285,7 +297,7 @@ class QueueController(QObject):
             job.waveforms.rebind(parked)
         previous, job.stemset, job.stem_entry = job.stemset, parked, ""
         delete_scratch_file(previous, self.scratch_dir)
-        release_free_memory()
+        self._release_memory_later()
         return True
 
     def _job(self, job_id: int) -> Job | None:
@@ -352,5 +364,4 @@ class QueueController(QObject):
             self.model.remove(job)
             delete_scratch_file(job.stemset, self.scratch_dir)
         self.job_ended.emit(job)
-        release_free_memory()  # what decoding and separating used
         self._start_next()

@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -30,6 +31,27 @@ logger = logging.getLogger(__name__)
 
 _DRAG_PIXELS = 4  # a press that moves less than this is a click
 _MIN_VIEW_FRAMES = 256
+
+
+def envelope_columns(mins: np.ndarray, maxs: np.ndarray, height: int, colour: QColor) -> QImage:
+    """One pixel column per envelope bin, filled from max (top) to min (bottom), full scale at
+    the image's edges; rows the span only partly covers get that fraction of the colour's alpha
+    (antialiased ends). A span is at least one pixel tall, so silence shows as a line.
+
+    Built with numpy (a few operations on height x width values): drawing the same shape as a
+    polygon through QPainter took 25 ms per row at 1100 x 90, most of a repaint.
+    """
+    middle, scale = height / 2, height / 2 - 1
+    top = (middle - np.clip(maxs, -1, 1) * scale).astype(np.float32)
+    bottom = np.maximum(middle - np.clip(mins, -1, 1) * scale, top + 1).astype(np.float32)
+    rows = np.arange(height, dtype=np.float32)[:, None]
+    cover = np.minimum(rows + 1, bottom) - np.maximum(rows, top)  # (height, width)
+    alpha = (np.clip(cover, 0, 1) * colour.alpha() + 0.5).astype(np.uint32)
+    rgb = (colour.red() << 16) | (colour.green() << 8) | colour.blue()
+    pixels = np.ascontiguousarray((alpha << 24) | rgb, dtype=np.uint32)
+    width = pixels.shape[1]
+    image = QImage(pixels.data, width, height, 4 * width, QImage.Format.Format_ARGB32)
+    return image.copy()  # owns its pixels: ``pixels`` goes when this returns
 
 
 class Timeline(QObject):
@@ -167,17 +189,7 @@ class WaveformView(QWidget):
         start, stop = self.timeline.view
         if self._waveform is not None and stop > start:
             mins, maxs = self._waveform.envelope(start, stop, width)
-            scale = height / 2 - 1  # full scale is the row's half height
-            xs = np.arange(width, dtype=np.float64) + 0.5
-            top = middle - np.clip(maxs, -1, 1) * scale
-            bottom = middle - np.clip(mins, -1, 1) * scale
-            bottom = np.maximum(bottom, top + 1)  # at least one pixel, so silence shows a line
-            points = [QPointF(x, y) for x, y in zip(xs, top)]
-            points += [QPointF(x, y) for x, y in zip(xs[::-1], bottom[::-1])]
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(colour)
-            painter.drawPolygon(QPolygonF(points))
+            painter.drawImage(0, 0, envelope_columns(mins, maxs, height, colour))
             ready_x = self.x_of(self._waveform.frames_ready)
             if ready_x < width:  # still separating: hatch what is not there yet
                 painter.fillRect(

@@ -7,7 +7,12 @@ the GUI thread by Qt's queued connections. Every ``run`` ends in exactly one of 
 
 The engine (and with it torch) is imported inside the slots, on the worker thread, so that the
 window appears before torch loads. A separator is kept between songs while the model and the
-settings stay the same.
+settings stay the same. Freed memory goes back to the system here too, when the controller asks
+(``release_memory``) once its queue rests: ``malloc_trim`` walks the whole heap, tens of
+milliseconds that the GUI thread must not spend.
+
+The worker's thread runs at a lower priority than the GUI thread (``lower_priority``): with all
+cores busy separating, a repaint would otherwise wait its turn behind torch's threads.
 
 With a ``StemCache`` the worker first hashes the song (on its thread; cancel is checked between
 blocks) and looks up its stems for this model and these options: a hit finishes at once from the
@@ -18,6 +23,8 @@ stores the stems (a failure to store is a warning, never a failed job).
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,6 +34,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from stemgui.errors import SeparationCancelled, StemguiError
+from stemgui.memory import release_free_memory
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +150,16 @@ class SeparationWorker(QObject):
         self._identity = model_identity or default_model_identity
         self.stopping = threading.Event()
         self._files = 0
+
+    @Slot()
+    def release_memory(self) -> None:
+        """Give the memory that songs and separations freed back to the system."""
+        release_free_memory()
+
+    @Slot()
+    def lower_priority(self) -> None:
+        """Call on the worker's thread: it (and the threads it starts) yield to the GUI thread."""
+        lower_thread_priority()
 
     @Slot()
     def probe(self) -> None:
@@ -337,6 +355,23 @@ class SeparationWorker(QObject):
         label = _device_label(separator)
         if label:
             self.device.emit(label)
+
+
+WORKER_NICENESS = 10
+
+
+def lower_thread_priority(niceness: int = WORKER_NICENESS) -> None:
+    """Give the calling thread the Linux nice value ``niceness`` (never a higher priority than it
+    has). Threads it starts later inherit it: torch's OpenMP pool is made by the first parallel
+    operation on this thread. Elsewhere ``QThread.Priority.LowPriority`` does this job."""
+    if not sys.platform.startswith("linux"):
+        return
+    thread = threading.get_native_id()
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, max(current, niceness))
+    except OSError as error:  # a sandbox that refuses it: the app works, a little less smoothly
+        logger.warning("could not lower the separation thread's priority: %s", error)
 
 
 def delete_scratch_file(stemset: Any, scratch_dir: Path | None) -> None:

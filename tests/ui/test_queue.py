@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from pathlib import Path
 from typing import ClassVar
@@ -9,9 +11,11 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+from stemgui.ui import controller as controller_module
+from stemgui.ui import worker as worker_module
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
-from stemgui.ui.worker import SeparationOptions
+from stemgui.ui.worker import WORKER_NICENESS, SeparationOptions, default_separator_factory
 from tests.ui.conftest import TIMEOUT_MS
 
 
@@ -160,3 +164,50 @@ def test_two_stem_mode_keeps_only_the_two_stems_file(qtbot, songs, tiny_model_fi
     assert job.stemset.names == ("vocals", "no_vocals")
     assert [p.name for p in scratch.iterdir()] == [Path(job.stemset.data.filename).name]
     ctl.shutdown()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values")
+def test_the_worker_thread_yields_to_the_gui_thread(qtbot, songs, tiny_model_file):
+    seen = []
+
+    def factory(options):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return default_separator_factory(options)
+
+    gui_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    ctl = QueueController(
+        lambda: SeparationOptions(model=str(tiny_model_file), device="cpu"),
+        separator_factory=factory,
+    )
+    try:
+        (job,) = ctl.add(songs[:1])
+        _wait_idle(qtbot, ctl)
+    finally:
+        ctl.shutdown()
+    assert job.state is JobState.DONE, job.error
+    assert seen and seen[0] >= max(WORKER_NICENESS, gui_before)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui_before
+
+
+def test_freed_memory_goes_back_on_the_worker_once_the_queue_rests(
+    qtbot, songs, tiny_model_file, monkeypatch
+):
+    trims = []
+    monkeypatch.setattr(controller_module, "IDLE_TRIM_MS", 100)
+    monkeypatch.setattr(
+        worker_module, "release_free_memory", lambda: trims.append(threading.get_ident())
+    )
+    ctl = QueueController(lambda: SeparationOptions(model=str(tiny_model_file), device="cpu"))
+    during = []
+    ctl.job_ended.connect(lambda job: during.append(len(trims)))
+    try:
+        jobs = ctl.add(songs)
+        _wait_idle(qtbot, ctl)
+        assert during == [0] * len(songs)  # never between or during songs
+        qtbot.waitUntil(lambda: len(trims) == 1, timeout=TIMEOUT_MS)
+        assert trims[0] != threading.get_ident()  # on the worker's thread, not the GUI's
+        ctl.remove(jobs[0])  # a removed song's stems go back too, once more
+        qtbot.waitUntil(lambda: len(trims) == 2, timeout=TIMEOUT_MS)
+    finally:
+        ctl.shutdown()
+    assert all(job.state is JobState.DONE for job in jobs[1:])

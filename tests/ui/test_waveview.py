@@ -1,0 +1,47 @@
+"""The waveform image: one filled pixel column per envelope bin, antialiased at its ends."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QColor
+
+from stemgui.ui.waveview import envelope_columns
+
+
+def alphas(image) -> np.ndarray:
+    """(height, width) alpha of an ARGB32 image, with every pixel checked to be pure red."""
+    rows = []
+    for y in range(image.height()):
+        row = []
+        for x in range(image.width()):
+            pixel = image.pixelColor(x, y)
+            if pixel.alpha():
+                assert (pixel.red(), pixel.green(), pixel.blue()) == (255, 0, 0)
+            row.append(pixel.alpha())
+        rows.append(row)
+    return np.array(rows)
+
+
+def test_columns_fill_from_max_to_min_with_partial_rows_at_the_ends(qapp):
+    # height 10: the middle is y = 5 and full scale is 4 pixels. Column 0 spans 0.8 .. -0.8, so
+    # y from 1.8 to 8.2: rows 2-7 whole, rows 1 and 8 a fifth covered. Column 1 is silence, a
+    # one-pixel line (row 5). Column 2 goes beyond full scale: clipped to y 1 .. 9.
+    image = envelope_columns(
+        np.array([-0.8, 0.0, -3.0], np.float32),
+        np.array([0.8, 0.0, 2.0], np.float32),
+        10,
+        QColor(255, 0, 0, 200),
+    )
+    assert (image.width(), image.height()) == (3, 10)
+    a = alphas(image)
+    assert a[:, 0].tolist() == [0, 40, 200, 200, 200, 200, 200, 200, 40, 0]
+    assert a[:, 1].tolist() == [0, 0, 0, 0, 0, 200, 0, 0, 0, 0]
+    assert a[:, 2].tolist() == [0, 200, 200, 200, 200, 200, 200, 200, 200, 0]
+
+
+def test_a_column_entirely_above_the_middle(qapp):
+    # min 0.25, max 0.5 in a 10-pixel row: y from 3 to 4, exactly one row, alpha of the colour.
+    image = envelope_columns(
+        np.array([0.25], np.float32), np.array([0.5], np.float32), 10, QColor(255, 0, 0)
+    )
+    assert alphas(image)[:, 0].tolist() == [0, 0, 0, 255, 0, 0, 0, 0, 0, 0]
