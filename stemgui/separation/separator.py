@@ -6,15 +6,17 @@ own statistics, cut into overlapping chunks blended with a triangular cross-fade
 ``chunking``), optionally shifted in time at random and averaged ("shift trick"), and a bag's
 models are averaged per source with the bag's weights. It differs in what an app needs: the
 output is preallocated (or the caller's, possibly an ``np.memmap``) and filled chunk by chunk,
-progress is reported with a documented payload, a cancel token is checked between chunks, and a
-GPU that runs out of memory makes it retry with shorter chunks, then on the CPU.
+progress is reported with a documented payload, a cancel token is checked between chunks and
+before each layer of the network (a chunk of a big model takes seconds on a slow CPU), and a GPU
+that runs out of memory makes it retry with shorter chunks, then on the CPU.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -120,6 +122,27 @@ def _fixed_segment(net: nn.Module) -> Any:
     return segment if flag and segment else None
 
 
+@contextlib.contextmanager
+def _checked_in_every_layer(nets: list[nn.Module], cancel: CancelToken | None) -> Iterator[None]:
+    """While the block runs, a forward pre-hook on every module of ``nets`` raises
+    ``SeparationCancelled`` once ``cancel`` is set: cancelling (or closing the app) waits for
+    one layer, not for a whole chunk. The hooks cost microseconds per chunk."""
+    if cancel is None:
+        yield
+        return
+
+    def check(module: nn.Module, args: Any) -> None:
+        if cancel.is_set():
+            raise SeparationCancelled("separation cancelled in the middle of a chunk")
+
+    handles = [m.register_forward_pre_hook(check) for net in nets for m in net.modules()]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 def mix_statistics(buffer: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation (unbiased) of the mono mix of ``buffer`` (channels, frames).
 
@@ -220,8 +243,9 @@ class Separator:
                 ``audio_channels`` (other float types are converted, at the cost of a copy).
             on_progress: called on this thread with a ``Progress`` once before the first chunk
                 and after every chunk; see ``Progress`` for the payload.
-            cancel: checked before every chunk; once set, ``SeparationCancelled`` is raised and
-                no further chunk runs. ``out`` is then partly written: discard it.
+            cancel: checked before every chunk and every layer of the network; once set,
+                ``SeparationCancelled`` is raised and nothing more runs. ``out`` is then partly
+                written: discard it.
             out: optional (sources, channels, frames) float32 array to fill (an ``np.memmap``
                 keeps a long song's stems on disk); zeroed first. Default: a new array.
 
@@ -237,14 +261,15 @@ class Separator:
         out = self._prepare_out(out, frames)
         mean, std = mix_statistics(buffer)
         delays = self._draw_delays()
-        while True:
-            try:
-                self._run(buffer, out, mean, std + _STD_FLOOR, delays, on_progress, cancel)
-            except RuntimeError as error:
-                if not _is_out_of_memory(error) or not self._recover_from_oom(error):
-                    raise
-            else:
-                return out
+        with _checked_in_every_layer(self._nets, cancel):
+            while True:
+                try:
+                    self._run(buffer, out, mean, std + _STD_FLOOR, delays, on_progress, cancel)
+                except RuntimeError as error:
+                    if not _is_out_of_memory(error) or not self._recover_from_oom(error):
+                        raise
+                else:
+                    return out
 
     # -- one attempt ----------------------------------------------------------------------
 

@@ -310,6 +310,31 @@ def test_cancel_after_k_chunks(k):
     assert len(net.calls) == k
 
 
+class TwoLayerNet(IdentityNet):
+    """An identity in two layers; the first sets ``cancel`` (a user pressing Cancel mid-chunk)."""
+
+    def __init__(self, cancel):
+        super().__init__()
+        self.first = nn.Identity()
+        self.second = nn.Identity()
+        self.first.register_forward_hook(lambda module, args, output: cancel.set())
+        self.second.register_forward_hook(lambda module, args, output: self.calls.append(-1))
+
+    def forward(self, mix):
+        return super().forward(self.second(self.first(mix)))
+
+
+def test_cancel_in_the_middle_of_a_chunk_stops_before_the_next_layer():
+    cancel = threading.Event()
+    net = TwoLayerNet(cancel)
+    with pytest.raises(SeparationCancelled, match="middle of a chunk"):
+        Separator(net, device="cpu").separate(song(900), cancel=cancel)
+    assert net.calls == []  # the second layer never ran, nor the rest of the forward
+    assert all(not m._forward_pre_hooks for m in net.modules())  # the checks are gone again
+    cancel.clear()
+    assert Separator(net, device="cpu").separate(song(50)).shape == (2, 2, 50)  # uncancelled
+
+
 # -- shifts -----------------------------------------------------------------------------------
 
 
