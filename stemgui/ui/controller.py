@@ -40,7 +40,11 @@ from stemgui.ui.worker import (
 logger = logging.getLogger(__name__)
 
 _ETA_MIN_FRACTION = 0.02  # below this the estimate is noise
-IDLE_TRIM_MS = 2000  # the queue rests this long before freed memory goes back to the system
+# Freed memory goes back to the system (on the worker's thread) once the queue has rested this
+# long, and in a long queue before every TRIM_EVERY_SONGS-th song: malloc_trim stalls the GUI
+# thread for tens of ms, so not after every song, yet a long session must not keep growing.
+IDLE_TRIM_MS = 2000
+TRIM_EVERY_SONGS = 10
 
 
 def default_scratch_dir() -> Path:
@@ -114,6 +118,7 @@ class QueueController(QObject):
 
     _run = Signal(int, str, object, object)
     _probe = Signal()
+    _release_memory = Signal()
 
     def __init__(
         self,
@@ -143,10 +148,10 @@ class QueueController(QObject):
         self._thread.started.connect(self.worker.lower_priority)
         self._run.connect(self.worker.run)
         self._probe.connect(self.worker.probe)
-        # Memory that decoding, separating and removed songs freed goes back to the system once
-        # the queue has rested a moment: malloc_trim stalls the GUI thread for tens of ms.
+        self._release_memory.connect(self.worker.release_memory)
         self._trim_timer = QTimer(self, singleShot=True, interval=IDLE_TRIM_MS)
-        self._trim_timer.timeout.connect(self.worker.release_memory)
+        self._trim_timer.timeout.connect(self._release_memory_now)
+        self._songs_since_trim = 0
         self.worker.stage.connect(self._on_stage)
         self.worker.started.connect(self._on_started)
         self.worker.progress.connect(self._on_progress)
@@ -230,6 +235,10 @@ class QueueController(QObject):
         if self._current is None:
             self._trim_timer.start()
 
+    def _release_memory_now(self) -> None:
+        self._songs_since_trim = 0
+        self._release_memory.emit()  # queued: runs on the worker's thread, between songs
+
     def _start_next(self) -> None:
         if self._current is not None:
             return
@@ -261,6 +270,9 @@ class QueueController(QObject):
             self._start_next()
             return
         self._trim_timer.stop()
+        if self._songs_since_trim >= TRIM_EVERY_SONGS:
+            self._release_memory_now()
+        self._songs_since_trim += 1
         self._current = job
         self._cancel = threading.Event()
         self.model.update(

@@ -16,7 +16,7 @@ from stemgui.ui import worker as worker_module
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
 from stemgui.ui.worker import WORKER_NICENESS, SeparationOptions, default_separator_factory
-from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.conftest import TIMEOUT_MS, write_song
 
 
 @pytest.fixture
@@ -211,3 +211,22 @@ def test_freed_memory_goes_back_on_the_worker_once_the_queue_rests(
     finally:
         ctl.shutdown()
     assert all(job.state is JobState.DONE for job in jobs[1:])
+
+
+def test_a_long_queue_gives_memory_back_every_few_songs(
+    qtbot, tmp_path, tiny_model_file, monkeypatch
+):
+    trims = []
+    monkeypatch.setattr(controller_module, "TRIM_EVERY_SONGS", 2)
+    monkeypatch.setattr(controller_module, "IDLE_TRIM_MS", 60_000)  # not within this test
+    monkeypatch.setattr(worker_module, "release_free_memory", lambda: trims.append(1))
+    ctl = QueueController(lambda: SeparationOptions(model=str(tiny_model_file), device="cpu"))
+    trims_at_end = []
+    ctl.job_ended.connect(lambda job: trims_at_end.append(len(trims)))
+    try:
+        songs = [write_song(tmp_path / f"{i}.wav", 0.2, seed=i) for i in range(6)]
+        ctl.add(songs)  # a trim before the 3rd song and before the 5th
+        _wait_idle(qtbot, ctl)
+    finally:
+        ctl.shutdown()
+    assert trims_at_end == [0, 0, 1, 1, 2, 2]
