@@ -14,6 +14,7 @@ in files (``np.memmap``) in a scratch folder of the user cache, removed at shutd
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -45,6 +46,22 @@ _ETA_MIN_FRACTION = 0.02  # below this the estimate is noise
 # thread for tens of ms, so not after every song, yet a long session must not keep growing.
 IDLE_TRIM_MS = 2000
 TRIM_EVERY_SONGS = 10
+
+
+# Separation threads that did not stop when asked (a layer that ignores cancel: a hung GPU
+# driver). Qt aborts the process if a QThread is destroyed while it runs, so they are kept here
+# and waited for at exit; past UNSTOPPED_WAIT_MS the process leaves without them.
+_unstopped: list[tuple[QThread, QObject]] = []
+UNSTOPPED_WAIT_MS = 30_000
+
+
+@atexit.register
+def _wait_for_unstopped_threads() -> None:
+    for thread, _worker in _unstopped:
+        if not thread.wait(UNSTOPPED_WAIT_MS):
+            logger.error("leaving with a separation thread still running")
+            logging.shutdown()
+            os._exit(0)
 
 
 def default_scratch_dir() -> Path:
@@ -225,6 +242,7 @@ class QueueController(QObject):
         self._thread.quit()
         if not self._thread.wait(timeout_ms):
             logger.error("the separation thread did not stop within %d ms", timeout_ms)
+            _unstopped.append((self._thread, self.worker))
             return
         remove_scratch(self.scratch_dir)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -230,3 +231,53 @@ def test_a_long_queue_gives_memory_back_every_few_songs(
     finally:
         ctl.shutdown()
     assert trims_at_end == [0, 0, 1, 1, 2, 2]
+
+
+STUCK_SCRIPT = """
+import sys, threading, time
+import numpy as np, soundfile as sf
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from stemgui.ui import controller as C
+C.UNSTOPPED_WAIT_MS = int(sys.argv[3])
+
+class Stuck:  # a chunk that ignores cancel for a while
+    sources = ["a", "b"]
+    samplerate = 8000
+    class model:
+        audio_channels = 2
+    def separate(self, buffer, on_progress=None, cancel=None, out=None):
+        threading.Event().wait(float(sys.argv[2]))
+        raise RuntimeError("stuck chunk ended")
+
+sf.write(sys.argv[1], np.zeros((800, 2), np.float32), 8000)
+ctl = C.QueueController(separator_factory=lambda options: (Stuck(), "stuck"))
+(job,) = ctl.add([sys.argv[1]])
+while job.state.value != "separating":
+    app.processEvents()
+    time.sleep(0.01)
+ctl.shutdown(timeout_ms=100)
+del ctl
+print("closed", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("stuck_s", "wait_ms", "leaves_early"), [(1.0, 20_000, False), (20.0, 300, True)]
+)
+def test_a_thread_that_ignores_cancel_does_not_crash_the_exit(
+    tmp_path, stuck_s, wait_ms, leaves_early
+):
+    # Qt aborts the process (SIGABRT) when a QThread is destroyed while it runs.
+    run = subprocess.run(
+        [sys.executable, "-c", STUCK_SCRIPT, str(tmp_path / "s.wav"), str(stuck_s), str(wait_ms)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen", STEMGUI_LOG_DIR=str(tmp_path)),
+    )
+    assert run.returncode == 0, run.stderr
+    assert "closed" in run.stdout
+    assert "did not stop within 100 ms" in run.stderr
+    assert ("leaving with a separation thread still running" in run.stderr) is leaves_early
+    assert ("stuck chunk ended" in run.stderr) is not leaves_early  # it finished, was waited for
