@@ -205,13 +205,20 @@ class ExcerptSampler:
         self.frames = frames
         self.seed = seed
 
-    def batch(self, step: int, size: int, rank: int = 0, world: int = 1) -> np.ndarray:
+    def picks(self, step: int, size: int, rank: int = 0, world: int = 1) -> list[tuple[int, int]]:
+        """(track index, start frame) of each item of ``batch(step, size, rank, world)``."""
         rng = np.random.default_rng([self.seed, step])
-        picks = rng.integers(0, len(self.tracks), size * world)
+        tracks = rng.integers(0, len(self.tracks), size * world)
         starts = rng.random(size * world)
-        items = []
+        out = []
         for index in range(rank * size, (rank + 1) * size):
-            track = self.tracks[picks[index]]
-            start = int(starts[index] * (track.shape[-1] - self.frames + 1))
-            items.append(np.asarray(track[1:, :, start : start + self.frames]))
+            length = self.tracks[tracks[index]].shape[-1]
+            out.append((int(tracks[index]), int(starts[index] * (length - self.frames + 1))))
+        return out
+
+    def batch(self, step: int, size: int, rank: int = 0, world: int = 1) -> np.ndarray:
+        items = [
+            np.asarray(self.tracks[track][1:, :, start : start + self.frames])
+            for track, start in self.picks(step, size, rank, world)
+        ]
         return np.stack(items).astype(np.float32, copy=False)

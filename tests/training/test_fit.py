@@ -82,6 +82,16 @@ def test_loss_goes_down_and_run_folder_is_complete(tmp_path):
     assert [e["step"] for e in history if "valid_all" in e] == [20, 40]
 
 
+def test_batches_cut_from_device_resident_tracks_equal_the_samplers(tmp_path):
+    # On a GPU the trainer keeps the tracks on the device and cuts batches there; the batches
+    # must be those the CPU path draws (same seed and step, same augmentation).
+    trainer = make(tmp_path)
+    expected = [trainer.batch(step) for step in range(3)]
+    trainer.resident = [torch.from_numpy(np.array(t[1:])) for t in trainer.sampler.tracks]
+    for step, want in enumerate(expected):
+        torch.testing.assert_close(trainer.batch(step), want, rtol=0, atol=0)
+
+
 def test_resume_matches_an_uninterrupted_run(tmp_path):
     straight = make(tmp_path, "straight")
     straight.run(steps=12)

@@ -18,7 +18,10 @@ INIT=()
 SHIPPED=$(ls resources/models/*.stemgui 2>/dev/null | head -n 1)
 [ -n "$SHIPPED" ] && INIT=(--init "$SHIPPED")
 [ "$DEVICE" = cuda ] && nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
-"$PYTHON" -m training fit training/configs/htdemucs_gpu.toml --device "$DEVICE" --run /tmp/run \
+# The run stops itself after MINUTES (then evaluates and saves); the outer timeout, 90 seconds
+# later, makes sure whatever it saved is still copied out before the machine's limit.
+timeout "$(awk "BEGIN { print int($MINUTES * 60 + 90) }")" \
+    "$PYTHON" -m training fit training/configs/htdemucs_gpu.toml --device "$DEVICE" --run /tmp/run \
     --max-minutes "$MINUTES" "${INIT[@]}" > "$OUT/fit.log" 2>&1
 status=$?
 for f in best.stemgui history.json history.csv curves.png config.toml provenance.json; do
