@@ -68,6 +68,8 @@ def export_model(
         "config": provenance.get("config", ""),
         "exported": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    if provenance.get("init"):
+        entry["init"] = provenance["init"]  # the checkpoint its training started from
 
     manifest_path = models_dir / MANIFEST
     entries = ModelStore(bundled_dir=models_dir).manifest()

@@ -118,12 +118,13 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # training shapes never change
             self.resident = [
-                torch.from_numpy(np.ascontiguousarray(t[1:], dtype=np.float32)).to(self.device)
+                torch.from_numpy(np.array(t[1:], dtype=np.float32)).to(self.device)
                 for t in self.sampler.tracks
             ]
 
         torch.manual_seed(seed)
         self.model = build_model(config).to(self.device)
+        self.init = None if init is None else Path(init).name
         if init is not None:
             self._init_from(init)
         optim = config["optim"]
@@ -235,6 +236,7 @@ class Trainer:
             "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "world_size": self.world,
             "device": str(self.device),
+            "init": self.init,  # the checkpoint the weights started from (fine-tuning), if any
         }
 
     # -- training ---------------------------------------------------------------------------
