@@ -35,3 +35,25 @@ def test_exported_model_loads_through_the_store_with_identical_outputs(tmp_path)
     files = sorted(p.name for p in models.glob("tiny-*"))
     assert files == [entry2["file"]]
     assert len(json.loads((models / "manifest.json").read_text())["models"]) == 1
+
+
+def test_a_fine_tuned_model_names_the_checkpoint_it_started_from(tmp_path):
+    first = make(tmp_path, "first", overrides={"schedule": {"steps": 2, "eval_every": 2}})
+    first.run()
+    models = tmp_path / "models"
+    base = export_model(tmp_path / "first" / "best.stemgui", "base", models)
+    assert "init" not in base
+
+    tuned = make(
+        tmp_path,
+        "tuned",
+        overrides={"schedule": {"steps": 2, "eval_every": 2}},
+        init=models / base["file"],
+    )
+    start = {k: v.clone() for k, v in tuned.model.state_dict().items()}
+    shipped = ModelStore(bundled_dir=models, user_dir=tmp_path / "user").load("base")
+    for name, tensor in shipped.state_dict().items():
+        torch.testing.assert_close(start[name], tensor, rtol=0, atol=0)
+    tuned.run()
+    entry = export_model(tmp_path / "tuned" / "best.stemgui", "tuned", models, default=False)
+    assert entry["init"] == base["file"]
