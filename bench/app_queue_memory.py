@@ -27,11 +27,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
+from stemgui import memory
+
+memory.reuse_freed_memory()  # as the app does first thing, before numpy and torch
+
+import numpy as np  # noqa: E402 - after the allocator set-up
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from queue_memory import RATE, rss_mib, tiny_network
+from queue_memory import RATE, rss_mib, tiny_network  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from stemgui import memory
+
+memory.reuse_freed_memory()  # as the app does first thing, before numpy and torch
+
+import numpy as np  # noqa: E402 - after the allocator set-up
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

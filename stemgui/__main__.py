@@ -14,6 +14,9 @@ _GUI_MODULE = "stemgui.ui.app"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch: ``separate`` to the command line, anything else to the app."""
+    from stemgui import memory
+
+    memory.reuse_freed_memory()  # first: before numpy, torch, Qt and their threads allocate
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "separate":
         from stemgui.cli import main as separate

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from stemgui import __version__
+from stemgui import __version__, memory
 from stemgui.errors import ExportError, StemguiError
 from stemgui.export.naming import DEFAULT_TEMPLATE, template_parts
 from stemgui.logs import setup_logging
@@ -284,6 +284,7 @@ def _naming_track(track: Path) -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 all good, 1 a track failed)."""
+    memory.reuse_freed_memory()  # first thing: torch (and its threads) are not loaded yet
     parser = build_parser()
     args = parser.parse_args(argv)
     log_file = setup_logging(args.verbose)
