@@ -8,7 +8,8 @@ touches fresh pages: 180,000-360,000 page faults per 7.8 s chunk of the official
 worker thread. With one arena and blocks up to ``REUSE_BELOW`` taken from the heap and kept there
 when freed, later chunks mostly reuse the same pages (0-27,000 faults a chunk): on this project's
 machine the app separated a 10 s song in 8.5-8.7 s instead of 10.2 s and the command line a 60 s
-song in 44-46 s instead of 49-54 s, for a peak 0-100 MB higher (holes the heap keeps).
+song in 44-46 s instead of 49-54 s. The peak moves by the holes the heap keeps: +0-100 MB on that
+60 s song, 1633 MB instead of 1480 on a 10-minute one, 2584 MB instead of 2668 on a 60-minute one.
 
 Release (``release_free_memory``): what the heap keeps after songs of different sizes have come and
 gone is returned by ``malloc_trim(0)``, which the app calls when its queue rests (and the process
