@@ -21,12 +21,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-import logging
 import sys
 from collections.abc import Callable
-
-logger = logging.getLogger(__name__)
-
 
 # Blocks up to this size come from the heap and stay there when freed (larger ones, such as a
 # long song's whole buffers, are mapped and unmapped as before); free memory at the top of the
