@@ -34,6 +34,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "batch_size": 8,
         "clip_grad": 0.0,  # 0: no clipping
         "ema": 0.0,  # 0: no EMA; else the decay per step (e.g. 0.999)
+        # One loss weight per source ([] = all equal): [0, 0, 1, 0] trains a specialist of
+        # "other" (as htdemucs_ft's members are); the best checkpoint is then chosen by the
+        # same weighted mean of the validation SDRs.
+        "source_weights": [],
     },
     "schedule": {
         "steps": 1000,
@@ -77,6 +81,9 @@ def from_dict(values: dict[str, Any]) -> dict[str, Any]:
     if config["quant"]["diffq"] > 0 and config["optim"]["ema"] > 0:
         # The bits are learned on the trained weights; an average of them is never quantized.
         raise ValueError("quant.diffq (quantization-aware training) needs optim.ema = 0")
+    weights = config["optim"]["source_weights"]
+    if weights and (min(weights) < 0 or sum(weights) <= 0):
+        raise ValueError("optim.source_weights must be non-negative and not all zero")
     return config
 
 

@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from stemgui.separation import registry
@@ -135,6 +134,13 @@ class Trainer:
             weight_decay=optim["weight_decay"],
         )
         self.ema = copy.deepcopy(self.model).eval() if optim["ema"] > 0 else None
+        weights = optim["source_weights"] or [1.0] * len(self.model.sources)
+        if len(weights) != len(self.model.sources):
+            raise ValueError(
+                f"optim.source_weights has {len(weights)} weights for "
+                f"{len(self.model.sources)} sources ({', '.join(self.model.sources)})"
+            )
+        self.source_weights = torch.tensor(weights, dtype=torch.float32) / sum(weights)
         self.qat = None
         if config["quant"]["diffq"] > 0:
             from training.quantize import QuantizationAwareTraining
@@ -280,7 +286,8 @@ class Trainer:
         network = self._ddp or self.model
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             estimate = network(mix)
-        loss = F.l1_loss(estimate.float(), stems)
+        per_source = (estimate.float() - stems).abs().mean(dim=(0, 2, 3))
+        loss = (per_source * self.source_weights.to(self.device)).sum()
         self.optimizer.zero_grad(set_to_none=True)
         (loss if self.qat is None else loss + self.qat.penalty()).backward()
         clip = self.config["optim"]["clip_grad"]
@@ -321,6 +328,9 @@ class Trainer:
         sources = list(model.sources)
         result = {s: float(np.mean([t[i] for t in scores])) for i, s in enumerate(sources)}
         result["all"] = float(np.mean(list(result.values())))
+        weighted = sum(w * result[s] for w, s in zip(self.source_weights.tolist(), sources))
+        if self.config["optim"]["source_weights"]:
+            result["weighted"] = float(weighted)
         return result
 
     def run(
@@ -382,8 +392,9 @@ class Trainer:
         scores = self.evaluate()
         self.history.append({"step": self.step, **{f"valid_{k}": v for k, v in scores.items()}})
         log.info("step %d: validation SDR %s", self.step, _format_scores(scores))
-        if scores["all"] > self.best_sdr:
-            self.best_sdr = scores["all"]
+        score = scores.get("weighted", scores["all"])  # what the loss asks for
+        if score > self.best_sdr:
+            self.best_sdr = score
             self.save_best(scores)
 
     def save_best(self, scores: dict[str, float]) -> Path:

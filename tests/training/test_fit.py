@@ -111,6 +111,35 @@ def test_unknown_setting_is_refused():
         config_mod.from_dict({"optim": {"lrr": 1}})
 
 
+def test_a_specialist_learns_only_its_source_and_is_kept_by_its_score(tmp_path):
+    # optim.source_weights = [0, 0, 1, 0]: the loss is the L1 of "other" alone, so the last
+    # layer's outputs of the three other sources get no gradient and Adam leaves them as they were.
+    trainer = make(tmp_path, overrides={"optim": {"source_weights": [0, 0, 1, 0], "ema": 0.0}})
+    last = trainer.model.decoder[-1][0]  # ConvTranspose1d to sources x channels = 8 outputs
+    before_w, before_b = last.weight.detach().clone(), last.bias.detach().clone()
+    trainer.run(steps=3)
+    other = slice(4, 6)  # "other" is the third source, two channels each
+    keep = [i for i in range(8) if i not in (4, 5)]
+    assert torch.equal(last.weight[:, keep], before_w[:, keep])
+    assert torch.equal(last.bias[keep], before_b[keep])
+    assert not torch.equal(last.weight[:, other], before_w[:, other])
+    scores = trainer.evaluate()
+    assert scores["weighted"] == scores["other"]
+    assert trainer.best_sdr == [e for e in trainer.history if "valid_other" in e][-1]["valid_other"]
+
+
+def test_source_weights_are_checked():
+    with pytest.raises(ValueError, match="non-negative and not all zero"):
+        config_mod.from_dict({"optim": {"source_weights": [0, 0, 0, 0]}})
+    with pytest.raises(ValueError, match="non-negative and not all zero"):
+        config_mod.from_dict({"optim": {"source_weights": [1, -1, 1, 1]}})
+
+
+def test_source_weights_must_name_every_source(tmp_path):
+    with pytest.raises(ValueError, match="3 weights for 4 sources"):
+        make(tmp_path, overrides={"optim": {"source_weights": [1, 1, 1]}})
+
+
 def _ddp_worker(rank, world, init_file, folder, results):
     import torch.distributed as dist
 
