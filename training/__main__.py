@@ -1,4 +1,4 @@
-"""``python -m training synth|fit|eval|export|quantize ...``: the training command line."""
+"""``python -m training synth|fit|eval|quantize|bag|export ...``: the training command line."""
 
 from __future__ import annotations
 
@@ -134,11 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--max-tracks", type=int, default=0)
     ev.set_defaults(func=_eval)
 
+    from training.bag import add_parser as add_bag_parser
     from training.export import add_parser as add_export_parser
     from training.quantize import add_parser as add_quantize_parser
     from training.synth.cli import add_parser as add_synth_parser
 
     add_export_parser(commands)
+    add_bag_parser(commands)
     add_quantize_parser(commands)
     add_synth_parser(commands)
 

@@ -54,6 +54,7 @@ def export_model(
         "sha256": sha256,
         "sources": list(model.sources),
         "description": description or f"{first['architecture']} trained by stemgui's training",
+        "kind": payload["kind"],
         "default": default,
         "architecture": first["architecture"],
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -70,6 +71,9 @@ def export_model(
     }
     if provenance.get("init"):
         entry["init"] = provenance["init"]  # the checkpoint its training started from
+    if payload["kind"] == "bag":  # each member's own history (``training bag`` records it)
+        entry["members"] = provenance.get("members", [])
+        entry["weights"] = payload.get("weights")
 
     manifest_path = models_dir / MANIFEST
     entries = ModelStore(bundled_dir=models_dir).manifest()

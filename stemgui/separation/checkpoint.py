@@ -241,7 +241,7 @@ def save_model(
     path = Path(path)
     if isinstance(model, BagOfModels):
         if quantizer is not None:
-            raise ValueError("save the members of a bag one by one to quantize them")
+            raise ValueError("quantize the members one by one, then save_bag_of_files")
         payload: dict[str, Any] = {
             "kind": "bag",
             "models": [_model_entry(member, half) for member in model.models],
@@ -250,6 +250,46 @@ def save_model(
         }
     else:
         payload = {"kind": "model", "models": [_model_entry(model, half, quantizer)]}
+    return _write(payload, path, provenance)
+
+
+def save_bag_of_files(
+    members: list[str | Path],
+    path: str | Path,
+    *,
+    weights: list[list[float]] | None = None,
+    segment: float | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> str:
+    """Write a bag whose members are the networks of the single-model files ``members``.
+
+    Each member's entry is copied as stored (a quantized member stays quantized), so a bag of
+    8-bit files is as small as its members. ``weights``: per member, one weight per source
+    (``[[1, 1, 0, 1], [0, 0, 1, 0]]`` takes "other" from the second model and the rest from the
+    first, as htdemucs_ft does); default all ones. Returns the written file's sha256.
+
+    Raises:
+        ModelLoadError: a member does not load, or holds a bag itself.
+        ValueError: the members or weights do not make a bag (sources differ, wrong counts,
+            a source whose weights sum to zero).
+    """
+    entries = []
+    for member in map(Path, members):
+        payload = read_checkpoint(member)
+        if payload["kind"] != "model":
+            raise ModelLoadError(member, "holds a bag already; list its own member files instead")
+        entries.append(payload["models"][0])
+    BagOfModels([load_model(member) for member in members], weights, segment)  # validates
+    payload = {
+        "kind": "bag",
+        "models": entries,
+        "weights": None if weights is None else [list(map(float, w)) for w in weights],
+        "segment": None if segment is None else float(segment),
+    }
+    return _write(payload, Path(path), provenance)
+
+
+def _write(payload: dict[str, Any], path: Path, provenance: Mapping[str, Any] | None) -> str:
     payload.update(
         format=FORMAT,
         format_version=FORMAT_VERSION,

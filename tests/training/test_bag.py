@@ -1,0 +1,83 @@
+"""``training bag``: specialists combined per source, members kept as stored, exported, loaded."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from stemgui.separation.bag import BagOfModels
+from stemgui.separation.checkpoint import load_model, read_checkpoint, save_bag_of_files
+from stemgui.separation.store import ModelStore
+from tests.training.test_fit import make
+from training.__main__ import main
+from training.export import export_model
+
+STEPS = {"schedule": {"steps": 2, "eval_every": 2}}
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory):
+    """Two tiny trained models with different weights (different seeds)."""
+    folder = tmp_path_factory.mktemp("members")
+    paths = []
+    for seed in (1, 2):
+        trainer = make(folder, f"seed{seed}", overrides={**STEPS, "seed": {"value": seed}})
+        trainer.run()
+        paths.append(folder / f"seed{seed}" / "best.stemgui")
+    return paths
+
+
+def test_each_source_comes_from_the_member_weighted_for_it(tmp_path, members):
+    out = tmp_path / "bag.stemgui"
+    assert main(["bag", str(out), *map(str, members), "--weights", "1,1,0,1", "0,0,1,0"]) == 0
+    bag = load_model(out)
+    assert isinstance(bag, BagOfModels) and bag.weights == [[1, 1, 0, 1], [0, 0, 1, 0]]
+    general, specialist = (load_model(m) for m in members)
+    mix = torch.randn(1, 2, 22050)
+    with torch.no_grad():
+        got, a, b = bag(mix), general(mix), specialist(mix)
+    assert not torch.equal(a[:, 2], b[:, 2])  # the two members do differ
+    for source in (0, 1, 3):
+        assert torch.equal(got[:, source], a[:, source])
+    assert torch.equal(got[:, 2], b[:, 2])
+    summary = read_checkpoint(out)["provenance"]["members"]
+    assert [m["file"] for m in summary] == ["best.stemgui"] * 2
+    assert [m["steps"] for m in summary] == [2, 2]
+
+
+def test_quantized_members_stay_quantized_and_the_bag_exports(tmp_path, members):
+    pytest.importorskip("diffq")
+    from training.quantize import quantize_file
+
+    quantized = []
+    for index, member in enumerate(members):
+        quantized.append(tmp_path / f"q{index}.stemgui")
+        quantize_file(member, quantized[-1], bits=8, min_size=0.0)
+    out = tmp_path / "bag.stemgui"
+    save_bag_of_files(quantized, out, weights=[[1, 1, 0, 1], [0, 0, 1, 0]])
+    entries = read_checkpoint(out)["models"]
+    assert all(entry["quantized"] is not None for entry in entries)
+    bag = load_model(out)
+    for member, path in zip(bag.models, quantized):
+        for name, tensor in load_model(path).state_dict().items():
+            assert torch.equal(member.state_dict()[name], tensor), name
+
+    models = tmp_path / "models"
+    entry = export_model(out, "tiny-bag", models)
+    assert entry["kind"] == "bag" and entry["weights"] == [[1, 1, 0, 1], [0, 0, 1, 0]]
+    loaded = ModelStore(bundled_dir=models, user_dir=tmp_path / "user").load("tiny-bag")
+    mix = torch.randn(1, 2, 22050)
+    with torch.no_grad():
+        assert torch.equal(loaded(mix), bag(mix))
+
+
+def test_bad_bags_are_refused_naming_the_problem(tmp_path, members, caplog):
+    bag = tmp_path / "bag.stemgui"
+    save_bag_of_files(members, bag)
+    assert main(["bag", str(tmp_path / "x.stemgui"), str(bag), str(members[0])]) == 1
+    assert f"{bag}: holds a bag already" in caplog.text
+    assert main(["bag", str(tmp_path / "y.stemgui"), *map(str, members), "--weights", "1,1"]) == 1
+    assert "one weight per source" in caplog.text
+    assert main(["bag", str(tmp_path / "z.stemgui"), str(members[0]), "--weights", "1,x,1,1"]) == 1
+    assert "weights '1,x,1,1'" in caplog.text
+    assert not any((tmp_path / n).exists() for n in ("x.stemgui", "y.stemgui", "z.stemgui"))

@@ -1,0 +1,120 @@
+"""Bags of trained models: ``python -m training bag OUTPUT MODEL... --weights ...``.
+
+The official ``htdemucs_ft`` is a bag of four copies of htdemucs, each fine-tuned for one source
+and weighted 1 for it and 0 for the others. Here the same idea on our own models: a specialist
+fine-tuned with ``optim.source_weights`` (say ``[0, 0, 1, 0]`` for "other") joins the general
+model, which keeps the sources it does best::
+
+    python -m training bag runs/bag.stemgui general.stemgui other.stemgui \\
+        --weights 1,1,0,1 0,0,1,0 --data ../shared/data/musdb18-7/train
+
+Members are copied as stored (8-bit members keep the bag small). With ``--data`` the bag and
+each member are separated over the validation tracks and the bag's global SDR goes into its
+provenance (what ``export`` writes into the manifest). The app runs every member, so a bag of
+two takes twice as long to separate as one model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stemgui.separation.checkpoint import (
+    file_sha256,
+    load_model,
+    read_checkpoint,
+    save_bag_of_files,
+)
+
+logger = logging.getLogger(__name__)
+
+# What each member's provenance contributes to the bag's (the manifest shows it).
+MEMBER_KEYS = ("steps", "init", "valid_sdr", "git_commit", "data_roots", "train_tracks", "config")
+
+
+def parse_weights(text: str) -> list[float]:
+    """``"1,1,0,1"`` -> ``[1.0, 1.0, 0.0, 1.0]``; ``ValueError`` naming the text otherwise."""
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"weights {text!r}: give one number per source, like 1,1,0,1") from None
+
+
+def member_provenance(path: Path) -> dict[str, Any]:
+    """Where a member came from: its file, hash and the keys of ``MEMBER_KEYS`` it records."""
+    provenance = read_checkpoint(path).get("provenance") or {}
+    summary = {"file": path.name, "sha256": file_sha256(path)}
+    summary.update({k: provenance[k] for k in MEMBER_KEYS if k in provenance})
+    if "quantization" in provenance:
+        summary["quantization"] = provenance["quantization"]
+    return summary
+
+
+def validation_scores(model: Any, data: list[str], cache: str, device: str) -> dict[str, float]:
+    """Mean global SDR per source over the validation tracks of ``data``, and their mean."""
+    from training import data as data_mod
+    from training import evaluate
+
+    _, valid = data_mod.split_validation(data_mod.discover(data))
+    if not valid:
+        raise ValueError(f"no validation tracks under {', '.join(data)}")
+    store = data_mod.TrackCache(cache)
+    tracks = [store.load(track) for track in valid]
+    means = np.mean(evaluate.separate_tracks(model, tracks, device=device), axis=0)
+    scores = {source: float(v) for source, v in zip(model.sources, means)}
+    scores["all"] = float(np.mean(means))
+    return scores
+
+
+def run_bag(args: argparse.Namespace) -> int:
+    from stemgui.errors import ModelLoadError
+    from stemgui.separation.bag import BagOfModels
+
+    members = [Path(m) for m in args.models]
+    output = Path(args.output)
+    try:
+        weights = [parse_weights(w) for w in args.weights] if args.weights else None
+        models = [load_model(m) for m in members]
+        bag = BagOfModels(models, weights)
+        provenance: dict[str, Any] = {
+            "members": [member_provenance(m) for m in members],
+            "weights": weights,
+        }
+        if args.data:
+            rows = {
+                path.name: validation_scores(model, args.data, args.cache, args.device)
+                for path, model in [*zip(members, models), (output, bag)]
+            }
+            print("global SDR (dB), mean over the validation tracks")
+            print("| | " + " | ".join([*bag.sources, "mean"]) + " |")
+            for name, scores in rows.items():
+                cells = " | ".join(f"{scores[k]:.2f}" for k in [*bag.sources, "all"])
+                print(f"| {name} | {cells} |")
+            provenance["valid_sdr"] = rows[output.name]
+        sha256 = save_bag_of_files(members, output, weights=weights, provenance=provenance)
+    except (ModelLoadError, ValueError) as exc:
+        logger.error("%s", exc)
+        return 1
+    print(f"wrote {output} ({output.stat().st_size:,} bytes, sha256 {sha256[:8]})")
+    return 0
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Register ``bag`` on ``python -m training``'s subparsers; returns its parser."""
+    parser = commands.add_parser("bag", help="combine trained models into a bag (htdemucs_ft)")
+    parser.add_argument("output", help="the bag's stemgui file to write")
+    parser.add_argument("models", nargs="+", help="member stemgui files (single models)")
+    parser.add_argument(
+        "--weights",
+        nargs="+",
+        help="one comma list per member, one weight per source (default: all 1)",
+    )
+    parser.add_argument("--data", nargs="*", default=[], help="data roots: measure the bag")
+    parser.add_argument("--cache", default="runs/cache")
+    parser.add_argument("--device", default="cpu")
+    parser.set_defaults(func=run_bag)
+    return parser
