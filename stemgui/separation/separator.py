@@ -62,16 +62,17 @@ class Progress:
     Attributes:
         chunk: chunks done so far over the whole job (every model, every shift pass).
         chunks: chunks of the whole job.
-        model: index of the model now running in the bag, from 0 (0 for a single network).
+        model: index in the bag of the model that ran the last chunk, from 0 (0 for a single
+            network). The passes (every model of a bag, every shift) advance together along
+            the song, so with a bag this alternates between models.
         models: models in the bag (1 for a single network).
-        seconds_done: seconds of the song the current model has finished, counting its shift
-            passes as equal shares; reaches ``seconds_total`` when that model is done.
+        seconds_done: seconds of the song that model has finished, counting its shift passes
+            as equal shares; reaches ``seconds_total`` when that model is done.
         seconds_total: duration of the song in seconds.
         fraction: ``chunk / chunks``, 0 to 1 over the whole job; 1 exactly at the end.
-        frames_ready: output frames ``[0, frames_ready)`` are final and safe to play. Only the
-            last pass (last model of a bag, last shift) makes frames final, so with a bag or
-            with shifts it stays 0 until that pass starts; then it grows to the start of the
-            next chunk, since no later chunk overlaps an earlier frame.
+        frames_ready: output frames ``[0, frames_ready)`` are final and safe to play: every
+            pass has run every chunk that touches them. It grows as the job goes, with a bag
+            or shifts too, and is the song's length at the end.
         notes: what the separator changed on its own so far, in words for the user (e.g. "the
             GPU ran out of memory; separating on the CPU"); the same as ``Separator.notes``.
     """
@@ -286,18 +287,28 @@ class Separator:
         frames = buffer.shape[-1]
         seconds_total = frames / self.samplerate
         passes = self._plan_passes(frames, delays)
-        chunks = sum(p.plan.count for p in passes)
+        # Every pass (each model of a bag, each shift) advances together along the song: the
+        # chunks of all passes in the order of where they start in it. Frames then become final
+        # as the job goes, whatever the number of passes (the app plays them), and a
+        # memory-mapped ``out`` only has the pages around the current position resident.
+        order = sorted(
+            (job.plan.start(index) - job.delay, number, index)
+            for number, job in enumerate(passes)
+            for index in range(job.plan.count)
+        )
+        chunks = len(order)
         per_model = [sum(p.plan.count for p in passes if p.member == m) for m in self._members()]
+        member_done = [0 for _ in self._members()]
+        finished = [0 for _ in passes]  # per pass: frames [0, n) its later chunks never touch
         # ``out`` is zeroed just ahead of the chunks, not all at once: a memory-mapped spool
         # then only has the pages of the chunks in flight resident (see stemgui.spool).
         zeroed = 0
         done = 0
-        member_done = 0
 
         def report(member: int, frames_ready: int) -> None:
             if on_progress is None:
                 return
-            share = member_done / per_model[member] if per_model[member] else 1.0
+            share = member_done[member] / per_model[member] if per_model[member] else 1.0
             on_progress(
                 Progress(
                     chunk=done,
@@ -314,38 +325,31 @@ class Separator:
 
         report(0, frames if chunks == 0 else 0)
         windows: dict[int, np.ndarray] = {}
-        for pass_index, job in enumerate(passes):
-            if pass_index and job.member != passes[pass_index - 1].member:
-                member_done = 0
-            net = self._nets[job.member]
+        for _, number, index in order:
+            if cancel is not None and cancel.is_set():
+                raise SeparationCancelled(f"separation cancelled after {done} of {chunks} chunks")
+            job = passes[number]
             plan = job.plan
             window = windows.setdefault(plan.segment_length, triangle_window(plan.segment_length))
-            last_pass = pass_index == len(passes) - 1
-            for index in range(plan.count):
-                if cancel is not None and cancel.is_set():
-                    raise SeparationCancelled(
-                        f"separation cancelled after {done} of {chunks} chunks"
-                    )
-                start, stop = plan.span(index)
-                estimate = self._separate_chunk(net, buffer, start, stop, job.delay, mean, std)
-                end = min(stop - job.delay, frames)
-                if end > zeroed:
-                    out[..., zeroed:end] = 0
-                    zeroed = end
-                overlap_add(
-                    out,
-                    estimate,
-                    start,
-                    blend_weights(plan, window, index),
-                    scale=job.scale,
-                    delay=job.delay,
-                )
-                done += 1
-                member_done += 1
-                ready = 0
-                if last_pass:
-                    ready = min(max(plan.final_before(index) - job.delay, 0), frames)
-                report(job.member, ready)
+            start, stop = plan.span(index)
+            net = self._nets[job.member]
+            estimate = self._separate_chunk(net, buffer, start, stop, job.delay, mean, std)
+            end = min(stop - job.delay, frames)
+            if end > zeroed:
+                out[..., zeroed:end] = 0
+                zeroed = end
+            overlap_add(
+                out,
+                estimate,
+                start,
+                blend_weights(plan, window, index),
+                scale=job.scale,
+                delay=job.delay,
+            )
+            done += 1
+            member_done[job.member] += 1
+            finished[number] = min(max(plan.final_before(index) - job.delay, 0), frames)
+            report(job.member, min(finished))
         if zeroed < frames:
             out[..., zeroed:] = 0
 
