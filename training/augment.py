@@ -59,17 +59,19 @@ def remix(stems: torch.Tensor, generator: torch.Generator, group_size: int = 4) 
     a group, source ``s`` of item ``i`` comes from item ``perm_s(i)`` with one random permutation
     per source.
     """
-    batch = stems.shape[0]
+    batch, sources = stems.shape[:2]
     groups = batch // group_size
     if groups == 0 or group_size < 2:
         return stems
-    out = stems.clone()
-    for group in range(groups):
-        start = group * group_size
-        for source in range(stems.shape[1]):
-            perm = torch.randperm(group_size, generator=generator) + start
-            out[start : start + group_size, source] = stems[perm.to(stems.device), source]
-    return out
+    # One permutation per (group, source), drawn at once, and one gather: on a GPU a loop over
+    # groups and sources would cost a host-to-device copy and a few kernels per iteration.
+    perms = torch.rand((groups, sources, group_size), generator=generator).argsort(dim=-1)
+    items = perms + group_size * torch.arange(groups).view(groups, 1, 1)
+    items = items.transpose(1, 2).reshape(groups * group_size, sources).to(stems.device)
+    mixed = stems[items, torch.arange(sources, device=stems.device)]
+    if groups * group_size == batch:
+        return mixed
+    return torch.cat([mixed, stems[groups * group_size :]])
 
 
 def augment(

@@ -78,6 +78,25 @@ def test_remix_permutes_sources_within_groups(stems):
     assert not torch.equal(out, stems)
 
 
+def test_remix_moves_whole_stems_per_source_and_leaves_a_last_smaller_group():
+    torch.manual_seed(3)
+    stems = torch.randn(10, 4, 2, 50)
+    out = aug.remix(stems, gen(2), group_size=4)
+    assert torch.equal(out[8:], stems[8:])  # 10 items: two groups of 4, the last 2 as they were
+    origin = torch.full((8, 4), -1)
+    for b in range(8):
+        for s in range(4):
+            matches = [i for i in range(10) if torch.equal(out[b, s], stems[i, s])]
+            assert len(matches) == 1 and matches[0] // 4 == b // 4  # from its own group
+            origin[b, s] = matches[0]
+    for group in (0, 1):  # each source permuted within the group: every item used once
+        rows = origin[group * 4 : group * 4 + 4]
+        assert all(
+            sorted(rows[:, s].tolist()) == list(range(group * 4, group * 4 + 4)) for s in range(4)
+        )
+    assert any(len(set(origin[b].tolist())) > 1 for b in range(8))  # sources drawn apart
+
+
 def test_chain_is_reproducible_from_the_seed(stems):
     a = aug.augment(stems, gen(5), shift=50)
     b = aug.augment(stems, gen(5), shift=50)
