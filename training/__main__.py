@@ -19,6 +19,11 @@ def _fit(args: argparse.Namespace) -> int:
     from training.fit import Trainer
 
     config = config_mod.load(args.config)
+    if args.source_weights:
+        from training.bag import parse_weights
+
+        optim = {**config["optim"], "source_weights": parse_weights(args.source_weights)}
+        config = config_mod.from_dict({**config, "optim": optim})
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -117,7 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--run", help="run folder (default runs/<recipe name>)")
     fit.add_argument("--steps", type=int, help="stop after this many steps in total")
     fit.add_argument("--device", default="cpu")
-    fit.add_argument("--init", help="start from this stemgui checkpoint (fine-tuning)")
+    fit.add_argument(
+        "--init",
+        help="start from this stemgui checkpoint (fine-tuning); of a bag, the member whose "
+        "weights are closest to the recipe's source weights",
+    )
+    fit.add_argument(
+        "--source-weights",
+        help='loss weight per source, e.g. 0,0,1,0 for an "other" specialist (the recipe\'s '
+        "optim.source_weights)",
+    )
     fit.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     fit.add_argument(
         "--max-minutes", type=float, default=0, help="stop (evaluated, saved) after this long"

@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from stemgui.separation import registry
+from stemgui.separation.bag import BagOfModels
 from training import augment as aug
 from training import config as config_mod
 from training import data as data_mod
@@ -123,6 +124,14 @@ class Trainer:
 
         torch.manual_seed(seed)
         self.model = build_model(config).to(self.device)
+        weights = config["optim"]["source_weights"] or [1.0] * len(self.model.sources)
+        if len(weights) != len(self.model.sources):
+            raise ValueError(
+                f"optim.source_weights has {len(weights)} weights for "
+                f"{len(self.model.sources)} sources ({', '.join(self.model.sources)})"
+            )
+        self.source_weights = torch.tensor(weights, dtype=torch.float32, device=self.device)
+        self.source_weights /= self.source_weights.sum()
         self.init = None if init is None else Path(init).name
         if init is not None:
             self._init_from(init)
@@ -134,13 +143,6 @@ class Trainer:
             weight_decay=optim["weight_decay"],
         )
         self.ema = copy.deepcopy(self.model).eval() if optim["ema"] > 0 else None
-        weights = optim["source_weights"] or [1.0] * len(self.model.sources)
-        if len(weights) != len(self.model.sources):
-            raise ValueError(
-                f"optim.source_weights has {len(weights)} weights for "
-                f"{len(self.model.sources)} sources ({', '.join(self.model.sources)})"
-            )
-        self.source_weights = torch.tensor(weights, dtype=torch.float32) / sum(weights)
         self.qat = None
         if config["quant"]["diffq"] > 0:
             from training.quantize import QuantizationAwareTraining
@@ -184,6 +186,10 @@ class Trainer:
         from stemgui.separation.checkpoint import load_model
 
         start = load_model(path)
+        if isinstance(start, BagOfModels):
+            index = closest_member(start.weights, self.source_weights.tolist())
+            log.info("starting from member %d of the bag %s", index, path)
+            start = start.models[index]
         if registry.name_of(start) != self.config["model"]["architecture"]:
             raise ValueError(f"{path}: its architecture differs from the recipe's")
         self.model.load_state_dict(start.state_dict())
@@ -287,7 +293,7 @@ class Trainer:
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             estimate = network(mix)
         per_source = (estimate.float() - stems).abs().mean(dim=(0, 2, 3))
-        loss = (per_source * self.source_weights.to(self.device)).sum()
+        loss = (per_source * self.source_weights).sum()
         self.optimizer.zero_grad(set_to_none=True)
         (loss if self.qat is None else loss + self.qat.penalty()).backward()
         clip = self.config["optim"]["clip_grad"]
@@ -422,6 +428,17 @@ class Trainer:
             writer.writeheader()
             writer.writerows(self.history)
         plot_history(self.history, self.run_dir / "curves.png")
+
+
+def closest_member(bag_weights: Sequence[Sequence[float]], weights: Sequence[float]) -> int:
+    """Index of the bag member whose per-source weights point most nearly the way ``weights``
+    do (cosine): the general model for equal weights, the specialist for a one-source recipe."""
+    target = np.asarray(weights, dtype=float)
+    similarity = [
+        np.dot(member, target) / (np.linalg.norm(member) * np.linalg.norm(target))
+        for member in np.asarray(bag_weights, dtype=float)
+    ]
+    return int(np.argmax(similarity))
 
 
 def _format_scores(scores: dict[str, float]) -> str:

@@ -81,3 +81,27 @@ def test_bad_bags_are_refused_naming_the_problem(tmp_path, members, caplog):
     assert main(["bag", str(tmp_path / "z.stemgui"), str(members[0]), "--weights", "1,x,1,1"]) == 1
     assert "weights '1,x,1,1'" in caplog.text
     assert not any((tmp_path / n).exists() for n in ("x.stemgui", "y.stemgui", "z.stemgui"))
+
+
+def test_fine_tuning_from_a_bag_starts_from_the_member_of_the_recipes_sources(tmp_path, members):
+    bag = tmp_path / "bag.stemgui"
+    save_bag_of_files(members, bag, weights=[[1, 1, 0, 1], [0, 0, 1, 0]])
+    for source_weights, member in (([], members[0]), ([0, 0, 1, 0], members[1])):
+        trainer = make(
+            tmp_path,
+            f"from{member.parent.name}",
+            init=bag,
+            overrides={"optim": {"source_weights": source_weights}},
+        )
+        for name, tensor in load_model(member).state_dict().items():
+            assert torch.equal(trainer.model.state_dict()[name], tensor), name
+
+
+def test_closest_member_is_the_most_similar_direction():
+    from training.fit import closest_member
+
+    bag = [[1, 1, 0, 1], [0, 0, 1, 0]]
+    assert closest_member(bag, [1, 1, 1, 1]) == 0
+    assert closest_member(bag, [0, 0, 1, 0]) == 1
+    assert closest_member(bag, [0, 0, 3, 1]) == 1
+    assert closest_member([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1]], [0, 1, 0, 0]) == 1

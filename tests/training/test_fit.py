@@ -212,3 +212,27 @@ def test_quantization_aware_training_refuses_an_ema_or_a_model_too_small(tmp_pat
         config_mod.from_dict({"quant": {"diffq": 1e-3}, "optim": {"ema": 0.99}})
     with pytest.raises(ValueError, match="nothing to quantize"):
         make(tmp_path, overrides={"quant": {"diffq": 1e-3}, "optim": {"ema": 0.0}})
+
+
+def test_the_command_line_overrides_the_recipes_source_weights(tmp_path):
+    import soundfile as sf
+
+    from training.__main__ import main
+
+    for index, track in enumerate(generated_tracks(3)):
+        folder = tmp_path / "data" / f"track{index}"
+        folder.mkdir(parents=True)
+        for name, signal in zip(("mixture", "drums", "bass", "other", "vocals"), track):
+            sf.write(folder / f"{name}.wav", signal.T, 44100, subtype="FLOAT")
+    recipe = config_mod.dumps(
+        config_mod.from_dict(
+            {**json.loads(json.dumps(TINY)), "data": {**TINY["data"], "validation": ["track2"]}}
+        )
+    )
+    (tmp_path / "tiny.toml").write_text(recipe.replace("roots = []", 'roots = ["data"]'))
+    run = tmp_path / "run"
+    argv = ["fit", str(tmp_path / "tiny.toml"), "--run", str(run), "--steps", "1"]
+    assert main([*argv, "--source-weights", "0,0,1,0"]) == 0
+    saved = config_mod.load(run / "config.toml")
+    assert saved["optim"]["source_weights"] == [0.0, 0.0, 1.0, 0.0]
+    assert saved["data"]["validation"] == ["track2"]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # There, on the GPU machine (device tool, carry [".gpu"]): train for MINUTES, results in $OUT.
 #   bash training/gpu/run.sh 8
+#   WEIGHTS=0,0,1,0 bash training/gpu/run.sh 8     # a specialist of "other" (see training/bag.py)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 MINUTES=${1:-8}
@@ -14,15 +15,18 @@ if [ "${WHEELS:-1}" = 1 ]; then
         --target /tmp/site .gpu/whl/*.whl || exit 1
     export PYTHONPATH=/tmp/site:$PWD
 fi
-INIT=()
+ARGS=()
 SHIPPED=$(ls resources/models/*.stemgui 2>/dev/null | head -n 1)
-[ -n "$SHIPPED" ] && INIT=(--init "$SHIPPED")
+[ -n "$SHIPPED" ] && ARGS=(--init "$SHIPPED")   # of a bag: the member closest to WEIGHTS
+[ -n "${WEIGHTS:-}" ] && ARGS+=(--source-weights "$WEIGHTS")
 [ "$DEVICE" = cuda ] && nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 # The run stops itself after MINUTES (then evaluates and saves); the outer timeout, 90 seconds
-# later, makes sure whatever it saved is still copied out before the machine's limit.
-timeout "$(awk "BEGIN { print int($MINUTES * 60 + 90) }")" \
+# later, makes sure whatever it saved is still copied out before the machine's limit. On the CPU
+# (a dry run) one step of batch 32 and the validation alone take minutes: 10 minutes later.
+GRACE=$([ "$DEVICE" = cuda ] && echo 90 || echo 600)
+timeout "$(awk "BEGIN { print int($MINUTES * 60 + $GRACE) }")" \
     "$PYTHON" -m training fit training/configs/htdemucs_gpu.toml --device "$DEVICE" --run /tmp/run \
-    --max-minutes "$MINUTES" "${INIT[@]}" > "$OUT/fit.log" 2>&1
+    --max-minutes "$MINUTES" "${ARGS[@]}" > "$OUT/fit.log" 2>&1
 status=$?
 for f in best.stemgui history.json history.csv curves.png config.toml provenance.json; do
     [ -f "/tmp/run/$f" ] && cp "/tmp/run/$f" "$OUT/"
