@@ -1,4 +1,4 @@
-"""``python -m training synth|fit|eval|quantize|bag|export ...``: the training command line."""
+"""``python -m training COMMAND ...``: synth, fit, eval, quantize, segment, bag, export."""
 
 from __future__ import annotations
 
@@ -151,11 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     from training.bag import add_parser as add_bag_parser
     from training.export import add_parser as add_export_parser
     from training.quantize import add_parser as add_quantize_parser
+    from training.resegment import add_parser as add_segment_parser
     from training.synth.cli import add_parser as add_synth_parser
 
     add_export_parser(commands)
     add_bag_parser(commands)
     add_quantize_parser(commands)
+    add_segment_parser(commands)
     add_synth_parser(commands)
 
     args = parser.parse_args(argv)

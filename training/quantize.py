@@ -251,14 +251,20 @@ def plain_parameters(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
 # ----------------------------------------------------------------------------- command line
 
 
-def sdr_change_table(sources: list[str], before: np.ndarray, after: np.ndarray, count: int) -> str:
-    """Markdown table of global SDR per source before and after quantization, and the change."""
+def sdr_change_table(
+    sources: list[str],
+    before: np.ndarray,
+    after: np.ndarray,
+    count: int,
+    labels: tuple[str, str] = ("float", "quantized"),
+) -> str:
+    """Markdown table of global SDR per source before and after a change, and the difference."""
     lines = [
         f"global SDR (dB), mean over {count} validation tracks",
         "| | " + " | ".join([*sources, "mean"]) + " |",
         "|" + "---|" * (len(sources) + 2),
     ]
-    for label, row in (("float", before), ("quantized", after), ("change", after - before)):
+    for label, row in ((labels[0], before), (labels[1], after), ("change", after - before)):
         values = [*row, row.mean()]
         cells = [f"{v:+.2f}" if label == "change" else f"{v:.2f}" for v in values]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")

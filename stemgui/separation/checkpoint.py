@@ -289,6 +289,42 @@ def save_bag_of_files(
     return _write(payload, Path(path), provenance)
 
 
+def save_with_segment(source: str | Path, path: str | Path, segment: float) -> str:
+    """Copy the single-model file ``source`` to ``path`` with its network's chunk length changed.
+
+    For networks trained on fixed chunks (HTDemucs: its transformer sees ``segment`` seconds at
+    once), the chunk length is a constructor argument, not a weight: the same weights can run on
+    longer chunks (more context) or shorter ones. The tensors are copied as stored (a quantized
+    file stays quantized); the provenance records the change. Returns the new file's sha256.
+
+    Raises:
+        ModelLoadError: ``source`` does not load, or holds a bag.
+        ValueError: the architecture has no ``segment`` argument, or ``segment`` is not positive.
+    """
+    source = Path(source)
+    if not segment > 0:
+        raise ValueError(f"segment must be a positive number of seconds, got {segment}")
+    payload = read_checkpoint(source)
+    if payload["kind"] != "model":
+        raise ModelLoadError(source, "holds a bag; change the segment of its members one by one")
+    entry = dict(payload["models"][0])
+    kwargs = decode_plain(entry["kwargs"])
+    if "segment" not in kwargs:
+        raise ValueError(f"{source}: {entry['architecture']} takes no segment argument")
+    previous = kwargs["segment"]
+    kwargs["segment"] = float(segment)
+    entry["kwargs"] = encode_plain(kwargs, "kwargs")
+    entry["segment"] = float(segment)
+    _build_entry(source, entry)  # the changed entry must still build and load
+    provenance = dict(payload.get("provenance") or {})
+    provenance["segment_changed"] = {
+        "from_file": source.name,
+        "from": float(previous),
+        "to": float(segment),
+    }
+    return _write({"kind": "model", "models": [entry]}, Path(path), provenance)
+
+
 def _write(payload: dict[str, Any], path: Path, provenance: Mapping[str, Any] | None) -> str:
     payload.update(
         format=FORMAT,

@@ -1,0 +1,65 @@
+"""``training segment``: the same weights, run on chunks of another length."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+from stemgui.separation.checkpoint import load_model, read_checkpoint, save_model
+from stemgui.separation.nets.htdemucs import HTDemucs
+from stemgui.separation.separator import Separator
+from training.__main__ import main
+
+RATE = 8000
+
+
+def tiny_htdemucs() -> HTDemucs:
+    torch.manual_seed(0)
+    return HTDemucs(
+        sources=["drums", "bass"],
+        channels=8,
+        depth=3,
+        nfft=256,
+        t_layers=1,
+        bottom_channels=0,
+        segment=Fraction(1, 2),
+        samplerate=RATE,
+    ).eval()
+
+
+def chunks_for(model, seconds: float) -> int:
+    reports = []
+    song = np.random.default_rng(0).standard_normal((2, int(seconds * RATE))).astype(np.float32)
+    Separator(model, device="cpu", overlap=0.25).separate(song, reports.append)
+    return reports[-1].chunks
+
+
+def test_the_weights_stay_and_the_chunks_grow(tmp_path):
+    source, output = tmp_path / "half.stemgui", tmp_path / "one.stemgui"
+    save_model(tiny_htdemucs(), source, provenance={"steps": 7})
+    assert main(["segment", str(source), str(output), "--seconds", "1"]) == 0
+    before, after = load_model(source), load_model(output)
+    assert before.segment == Fraction(1, 2) and after.segment == 1.0
+    for name, tensor in before.state_dict().items():
+        assert torch.equal(after.state_dict()[name], tensor), name
+    # A 2 s song, chunks starting every 3/4 of a chunk: 6 of 0.5 s, or 3 of 1 s.
+    assert chunks_for(before, 2.0) == 6 and chunks_for(after, 2.0) == 3
+    provenance = read_checkpoint(output)["provenance"]
+    assert provenance["steps"] == 7
+    assert provenance["segment_changed"] == {"from_file": "half.stemgui", "from": 0.5, "to": 1.0}
+
+
+def test_a_bag_or_a_bad_length_is_refused(tmp_path, caplog):
+    from stemgui.separation.bag import BagOfModels
+
+    bag = tmp_path / "bag.stemgui"
+    save_model(BagOfModels([tiny_htdemucs(), tiny_htdemucs()]), bag)
+    assert main(["segment", str(bag), str(tmp_path / "a.stemgui"), "--seconds", "1"]) == 1
+    assert "holds a bag" in caplog.text
+    single = tmp_path / "single.stemgui"
+    save_model(tiny_htdemucs(), single)
+    assert main(["segment", str(single), str(tmp_path / "b.stemgui"), "--seconds", "0"]) == 1
+    assert "positive number of seconds" in caplog.text
+    assert not (tmp_path / "a.stemgui").exists() and not (tmp_path / "b.stemgui").exists()
