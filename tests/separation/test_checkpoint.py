@@ -289,10 +289,8 @@ def test_plain_value_encoding_round_trips():
 
 
 def test_real_network_round_trip(tmp_path):
-    htdemucs = pytest.importorskip(
-        "stemgui.separation.nets.htdemucs",
-        reason="stemgui.separation.nets.htdemucs is not written yet (lead runs this after merge)",
-    )
+    from stemgui.separation.nets import htdemucs
+
     torch.manual_seed(0)
     model = htdemucs.HTDemucs(
         sources=["drums", "bass"],
