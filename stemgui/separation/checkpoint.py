@@ -289,13 +289,20 @@ def save_bag_of_files(
     return _write(payload, Path(path), provenance)
 
 
-def save_with_segment(source: str | Path, path: str | Path, segment: float) -> str:
+def save_with_segment(
+    source: str | Path,
+    path: str | Path,
+    segment: float,
+    *,
+    provenance: Mapping[str, Any] | None = None,
+) -> str:
     """Copy the single-model file ``source`` to ``path`` with its network's chunk length changed.
 
     For networks trained on fixed chunks (HTDemucs: its transformer sees ``segment`` seconds at
     once), the chunk length is a constructor argument, not a weight: the same weights can run on
     longer chunks (more context) or shorter ones. The tensors are copied as stored (a quantized
-    file stays quantized); the provenance records the change. Returns the new file's sha256.
+    file stays quantized); the provenance records the change, and ``provenance`` entries (e.g.
+    the validation SDR measured on the new chunks) replace the source's. Returns the sha256.
 
     Raises:
         ModelLoadError: ``source`` does not load, or holds a bag.
@@ -316,7 +323,7 @@ def save_with_segment(source: str | Path, path: str | Path, segment: float) -> s
     entry["kwargs"] = encode_plain(kwargs, "kwargs")
     entry["segment"] = float(segment)
     _build_entry(source, entry)  # the changed entry must still build and load
-    provenance = dict(payload.get("provenance") or {})
+    provenance = {**(payload.get("provenance") or {}), **(provenance or {})}
     provenance["segment_changed"] = {
         "from_file": source.name,
         "from": float(previous),

@@ -7,7 +7,12 @@ from fractions import Fraction
 import numpy as np
 import torch
 
-from stemgui.separation.checkpoint import load_model, read_checkpoint, save_model
+from stemgui.separation.checkpoint import (
+    load_model,
+    read_checkpoint,
+    save_model,
+    save_with_segment,
+)
 from stemgui.separation.nets.htdemucs import HTDemucs
 from stemgui.separation.separator import Separator
 from training.__main__ import main
@@ -49,6 +54,14 @@ def test_the_weights_stay_and_the_chunks_grow(tmp_path):
     provenance = read_checkpoint(output)["provenance"]
     assert provenance["steps"] == 7
     assert provenance["segment_changed"] == {"from_file": "half.stemgui", "from": 0.5, "to": 1.0}
+
+
+def test_figures_measured_on_the_new_chunks_replace_the_sources(tmp_path):
+    source, output = tmp_path / "half.stemgui", tmp_path / "one.stemgui"
+    save_model(tiny_htdemucs(), source, provenance={"steps": 7, "valid_sdr": {"drums": 1.0}})
+    save_with_segment(source, output, 1.0, provenance={"valid_sdr": {"drums": 2.5}})
+    provenance = read_checkpoint(output)["provenance"]
+    assert provenance["valid_sdr"] == {"drums": 2.5} and provenance["steps"] == 7
 
 
 def test_a_bag_or_a_bad_length_is_refused(tmp_path, caplog):
