@@ -1,0 +1,27 @@
+"""The recipes in training/configs load, and continue the shipped model as the app runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stemgui.separation.store import ModelStore
+from training import config as config_mod
+from training.fit import build_model
+
+RECIPES = sorted((Path(__file__).resolve().parents[2] / "training" / "configs").glob("*.toml"))
+
+
+def test_there_are_recipes():
+    assert {p.name for p in RECIPES} >= {"htdemucs_cpu.toml", "htdemucs_gpu.toml"}
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.name)
+def test_a_recipe_takes_the_shipped_weights_at_the_shipped_chunk_length(recipe):
+    config = config_mod.load(recipe)
+    store = ModelStore()
+    shipped = store.load(store.default_name())
+    model = build_model(config)
+    model.load_state_dict(shipped.state_dict(), strict=True)  # --init works
+    assert model.segment == shipped.segment == config["data"]["segment"]
