@@ -21,8 +21,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from stemgui.separation.checkpoint import (
     file_sha256,
     load_model,
@@ -54,25 +52,10 @@ def member_provenance(path: Path) -> dict[str, Any]:
     return summary
 
 
-def validation_scores(model: Any, data: list[str], cache: str, device: str) -> dict[str, float]:
-    """Mean global SDR per source over the validation tracks of ``data``, and their mean."""
-    from training import data as data_mod
-    from training import evaluate
-
-    _, valid = data_mod.split_validation(data_mod.discover(data))
-    if not valid:
-        raise ValueError(f"no validation tracks under {', '.join(data)}")
-    store = data_mod.TrackCache(cache)
-    tracks = [store.load(track) for track in valid]
-    means = np.mean(evaluate.separate_tracks(model, tracks, device=device), axis=0)
-    scores = {source: float(v) for source, v in zip(model.sources, means)}
-    scores["all"] = float(np.mean(means))
-    return scores
-
-
 def run_bag(args: argparse.Namespace) -> int:
     from stemgui.errors import ModelLoadError
     from stemgui.separation.bag import BagOfModels
+    from training import evaluate
 
     members = [Path(m) for m in args.models]
     output = Path(args.output)
@@ -85,16 +68,20 @@ def run_bag(args: argparse.Namespace) -> int:
             "weights": weights,
         }
         if args.data:
-            rows = {
-                path.name: validation_scores(model, args.data, args.cache, args.device)
-                for path, model in [*zip(members, models), (output, bag)]
-            }
-            print("global SDR (dB), mean over the validation tracks")
+            tracks = evaluate.validation_tracks(args.data, args.cache)
+            print(f"global SDR (dB), mean over {len(tracks)} validation tracks")
             print("| | " + " | ".join([*bag.sources, "mean"]) + " |")
-            for name, scores in rows.items():
-                cells = " | ".join(f"{scores[k]:.2f}" for k in [*bag.sources, "all"])
-                print(f"| {name} | {cells} |")
-            provenance["valid_sdr"] = rows[output.name]
+            for path, model in [*zip(members, models), (output, bag)]:
+                means = evaluate.mean_sdr(model, tracks, device=args.device)
+                print(
+                    f"| {path.name} | "
+                    + " | ".join(f"{v:.2f}" for v in means)
+                    + f" | {means.mean():.2f} |"
+                )
+            provenance["valid_sdr"] = {  # the last row: the bag's
+                **{source: float(v) for source, v in zip(bag.sources, means)},
+                "all": float(means.mean()),
+            }
         sha256 = save_bag_of_files(members, output, weights=weights, provenance=provenance)
     except (ModelLoadError, ValueError) as exc:
         logger.error("%s", exc)

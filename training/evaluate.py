@@ -41,6 +41,27 @@ def separate_tracks(
     return scores
 
 
+def validation_tracks(roots: Sequence[str], cache: str, max_tracks: int = 0) -> list[np.ndarray]:
+    """The decoded MUSDB validation tracks found under the data ``roots`` (cached in ``cache``).
+
+    Raises:
+        ValueError: there are none.
+    """
+    from training import data as data_mod
+
+    _, valid = data_mod.split_validation(data_mod.discover(roots))
+    valid = valid[:max_tracks] if max_tracks else valid
+    if not valid:
+        raise ValueError(f"no validation tracks under {', '.join(map(str, roots))}")
+    store = data_mod.TrackCache(cache)
+    return [store.load(track) for track in valid]
+
+
+def mean_sdr(model: nn.Module, tracks: Sequence[np.ndarray], **options) -> np.ndarray:
+    """(sources,) global SDR per source, mean over ``tracks`` (``separate_tracks``'s options)."""
+    return np.mean(separate_tracks(model, tracks, **options), axis=0)
+
+
 def mixture_baseline(tracks: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Global SDR per source of the estimate "each source is the mixture divided by the count"."""
     scores = []

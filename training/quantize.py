@@ -274,7 +274,6 @@ def sdr_change_table(
 def run_quantize(args: argparse.Namespace) -> int:
     """``python -m training quantize MODEL OUTPUT [--bits 8] [--data ROOT ...]``."""
     from stemgui.separation.checkpoint import load_model
-    from training import data as data_mod
     from training import evaluate
 
     report = quantize_file(args.model, args.output, bits=args.bits, min_size=args.min_size)
@@ -286,19 +285,15 @@ def run_quantize(args: argparse.Namespace) -> int:
     )
     if not args.data:
         return 0
-    _, valid = data_mod.split_validation(data_mod.discover(args.data))
-    valid = valid[: args.max_tracks] if args.max_tracks else valid
-    if not valid:
-        logger.error("no validation tracks under %s", ", ".join(map(str, args.data)))
+    try:
+        tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks)
+    except ValueError as exc:
+        logger.error("%s", exc)
         return 1
-    cache = data_mod.TrackCache(args.cache)
-    tracks = [cache.load(track) for track in valid]
     options = {"segment": args.segment, "device": args.device}
     float_model = load_model(report.source)
-    before = np.mean(evaluate.separate_tracks(float_model, tracks, **options), axis=0)
-    after = np.mean(
-        evaluate.separate_tracks(load_model(report.destination), tracks, **options), axis=0
-    )
+    before = evaluate.mean_sdr(float_model, tracks, **options)
+    after = evaluate.mean_sdr(load_model(report.destination), tracks, **options)
     print(sdr_change_table(list(float_model.sources), before, after, len(tracks)))
     change = float(after.mean() - before.mean())
     verdict = "ship the quantized file" if -change < SHIP_RULE_DB else "keep the float file"

@@ -15,8 +15,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from stemgui.errors import ModelLoadError
 from stemgui.separation.checkpoint import load_model, save_with_segment
 
@@ -38,17 +36,12 @@ def run_segment(args: argparse.Namespace) -> int:
 def measure(args: argparse.Namespace) -> str:
     """Print the global SDR change on the validation tracks of ``args.data`` and record the new
     figures in ``args.output``; returns its new sha256."""
-    from training import data as data_mod
     from training import evaluate
     from training.quantize import sdr_change_table
 
-    _, valid = data_mod.split_validation(data_mod.discover(args.data))
-    if not valid:
-        raise ValueError(f"no validation tracks under {', '.join(map(str, args.data))}")
-    cache = data_mod.TrackCache(args.cache)
-    tracks = [cache.load(track) for track in valid]
+    tracks = evaluate.validation_tracks(args.data, args.cache)
     scores = [
-        np.mean(evaluate.separate_tracks(load_model(path), tracks, device=args.device), axis=0)
+        evaluate.mean_sdr(load_model(path), tracks, device=args.device)
         for path in (args.model, args.output)
     ]
     sources = list(load_model(args.output).sources)
