@@ -2,6 +2,7 @@
 
 It has everything a stemgui model needs (``sources``, ``samplerate``, ``audio_channels``,
 ``segment``, ``_init_kwargs``) and one 1x1 convolution, so round trips are fast and exact.
+``tiny_htdemucs`` is a real network, small, for tests that need one.
 """
 
 from __future__ import annotations
@@ -12,12 +13,31 @@ import sys
 import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from stemgui.separation import registry
+
+
+def tiny_htdemucs(seed: int = 0) -> nn.Module:
+    """Our HTDemucs, two sources, 8 kHz, 8 channels, 3 layers, trained on 0.5 s: eval mode."""
+    from stemgui.separation.nets.htdemucs import HTDemucs
+
+    torch.manual_seed(seed)
+    return HTDemucs(
+        sources=["drums", "bass"],
+        channels=8,
+        depth=3,
+        nfft=256,
+        t_layers=1,
+        dconv_comp=4,
+        bottom_channels=0,
+        segment=Fraction(1, 2),
+        samplerate=8000,
+    ).eval()
 
 
 class TinyNet(nn.Module):

@@ -20,7 +20,12 @@ from stemgui.separation.checkpoint import (
     read_checkpoint,
     save_model,
 )
-from tests.separation.model_files_helpers import TinyNet, make_tiny, tiny_registered
+from tests.separation.model_files_helpers import (
+    TinyNet,
+    make_tiny,
+    tiny_htdemucs,
+    tiny_registered,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -289,20 +294,7 @@ def test_plain_value_encoding_round_trips():
 
 
 def test_real_network_round_trip(tmp_path):
-    from stemgui.separation.nets import htdemucs
-
-    torch.manual_seed(0)
-    model = htdemucs.HTDemucs(
-        sources=["drums", "bass"],
-        channels=8,
-        depth=3,
-        nfft=256,
-        t_layers=1,
-        dconv_comp=4,
-        bottom_channels=0,
-        segment=Fraction(1, 2),
-        samplerate=8000,
-    ).eval()
+    model = tiny_htdemucs()
     path = tmp_path / "ht.stemgui"
     save_model(model, path)
     loaded = load_model(path)

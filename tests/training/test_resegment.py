@@ -13,25 +13,11 @@ from stemgui.separation.checkpoint import (
     save_model,
     save_with_segment,
 )
-from stemgui.separation.nets.htdemucs import HTDemucs
 from stemgui.separation.separator import Separator
+from tests.separation.model_files_helpers import tiny_htdemucs
 from training.__main__ import main
 
 RATE = 8000
-
-
-def tiny_htdemucs() -> HTDemucs:
-    torch.manual_seed(0)
-    return HTDemucs(
-        sources=["drums", "bass"],
-        channels=8,
-        depth=3,
-        nfft=256,
-        t_layers=1,
-        bottom_channels=0,
-        segment=Fraction(1, 2),
-        samplerate=RATE,
-    ).eval()
 
 
 def chunks_for(model, seconds: float) -> int:
