@@ -14,14 +14,14 @@ _GUI_MODULE = "stemgui.ui.app"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch: ``separate`` to the command line, anything else to the app."""
-    from stemgui import memory
-
-    memory.reuse_freed_memory()  # first: before numpy, torch, Qt and their threads allocate
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "separate":
         from stemgui.cli import main as separate
 
-        return separate(args[1:])
+        return separate(args[1:])  # sets up the allocator itself (it is also stemgui-separate)
+    from stemgui import memory
+
+    memory.reuse_freed_memory()  # first: before numpy, torch, Qt and their threads allocate
     try:
         from stemgui.ui.app import main as app_main
     except ModuleNotFoundError as error:
