@@ -273,13 +273,14 @@ def save_bag_of_files(
         ValueError: the members or weights do not make a bag (sources differ, wrong counts,
             a source whose weights sum to zero).
     """
-    entries = []
+    entries, networks = [], []
     for member in map(Path, members):
         payload = read_checkpoint(member)
         if payload["kind"] != "model":
             raise ModelLoadError(member, "holds a bag already; list its own member files instead")
         entries.append(payload["models"][0])
-    BagOfModels([load_model(member) for member in members], weights, segment)  # validates
+        networks.append(_build_entry(member, entries[-1]))
+    BagOfModels(networks, weights, segment)  # validates the members together and the weights
     payload = {
         "kind": "bag",
         "models": entries,
