@@ -40,16 +40,14 @@ def measure(args: argparse.Namespace) -> str:
     from training.quantize import sdr_change_table
 
     tracks = evaluate.validation_tracks(args.data, args.cache)
-    scores = [
-        evaluate.mean_sdr(load_model(path), tracks, device=args.device)
-        for path in (args.model, args.output)
-    ]
-    sources = list(load_model(args.output).sources)
+    changed = load_model(args.output)
+    before = evaluate.mean_sdr(load_model(args.model), tracks, device=args.device)
+    after = evaluate.mean_sdr(changed, tracks, device=args.device)
     labels = (f"{Path(args.model).name}", f"{args.seconds:g} s chunks")
-    print(sdr_change_table(sources, *scores, len(tracks), labels))
+    print(sdr_change_table(list(changed.sources), before, after, len(tracks), labels))
     # What ``export`` puts in the manifest: the SDR on the new chunks, not the source's.
-    valid_sdr = {source: float(v) for source, v in zip(sources, scores[1])}
-    valid_sdr["all"] = float(scores[1].mean())
+    valid_sdr = {source: float(v) for source, v in zip(changed.sources, after)}
+    valid_sdr["all"] = float(after.mean())
     return save_with_segment(
         args.model, args.output, args.seconds, provenance={"valid_sdr": valid_sdr}
     )
