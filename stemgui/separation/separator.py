@@ -3,11 +3,12 @@
 ``Separator`` wraps a model (one network or a ``BagOfModels``) and applies it the way the
 reference ``demucs.apply.apply_model`` does, with the same numbers: the mix is normalised by its
 own statistics, cut into overlapping chunks blended with a triangular cross-fade (see
-``chunking``), optionally shifted in time at random and averaged ("shift trick"), and a bag's
-models are averaged per source with the bag's weights. It differs in what an app needs: the
-output is preallocated (or the caller's, possibly an ``np.memmap``) and filled chunk by chunk,
-progress is reported with a documented payload, a cancel token is checked between chunks and
-before each layer of the network (a chunk of a big model takes seconds on a slow CPU), and a GPU
+``chunking``: the reference's chunks, less a trailing one that only repeats the end),
+optionally shifted in time at random and averaged ("shift trick"), and a bag's models are
+averaged per source with the bag's weights. It differs in what an app needs: the output is
+preallocated (or the caller's, possibly an ``np.memmap``) and filled chunk by chunk, progress is
+reported with a documented payload, a cancel token is checked between chunks and before each
+layer of the network (a chunk of a big model takes seconds on a slow CPU), and a GPU
 that runs out of memory makes it retry with shorter chunks, then on the CPU.
 """
 
