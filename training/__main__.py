@@ -13,17 +13,30 @@ log = logging.getLogger("training")
 
 
 def _fit(args: argparse.Namespace) -> int:
+    from stemgui.errors import ModelLoadError
+
+    try:
+        return _train(args)
+    except (OSError, ValueError, ModelLoadError) as exc:  # recipe, option, --init, run folder
+        log.error("%s", exc)
+        return 1
+
+
+def _train(args: argparse.Namespace) -> int:
     import torch
 
     from training import config as config_mod
     from training.fit import Trainer
 
     config = config_mod.load(args.config)
+    optim = dict(config["optim"])
     if args.source_weights:
         from training.bag import parse_weights
 
-        optim = {**config["optim"], "source_weights": parse_weights(args.source_weights)}
-        config = config_mod.from_dict({**config, "optim": optim})
+        optim["source_weights"] = parse_weights(args.source_weights)
+    if args.accumulate:
+        optim["accumulate"] = args.accumulate
+    config = config_mod.from_dict({**config, "optim": optim})
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -131,6 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         "--source-weights",
         help='loss weight per source, e.g. 0,0,1,0 for an "other" specialist (the recipe\'s '
         "optim.source_weights)",
+    )
+    fit.add_argument(
+        "--accumulate",
+        type=int,
+        help="micro-batches per step, for a batch that does not fit in memory at once (the "
+        "recipe's optim.accumulate)",
     )
     fit.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     fit.add_argument(

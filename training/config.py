@@ -32,6 +32,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "beta2": 0.999,
         "weight_decay": 0.0,
         "batch_size": 8,
+        # Micro-batches per step: the batch goes through the network in this many equal parts
+        # whose gradients add up before the step (the same step in about 1/accumulate of the
+        # activation memory: htdemucs_gpu.toml's batch of 32 needs over 22 GB on a CPU).
+        "accumulate": 1,
         "clip_grad": 0.0,  # 0: no clipping
         "ema": 0.0,  # 0: no EMA; else the decay per step (e.g. 0.999)
         # One loss weight per source ([] = all equal): [0, 0, 1, 0] trains a specialist of
@@ -81,7 +85,14 @@ def from_dict(values: dict[str, Any]) -> dict[str, Any]:
     if config["quant"]["diffq"] > 0 and config["optim"]["ema"] > 0:
         # The bits are learned on the trained weights; an average of them is never quantized.
         raise ValueError("quant.diffq (quantization-aware training) needs optim.ema = 0")
-    weights = config["optim"]["source_weights"]
+    optim = config["optim"]
+    parts = optim["accumulate"]
+    if not isinstance(parts, int) or parts < 1 or optim["batch_size"] % parts:
+        raise ValueError(
+            f"optim.accumulate must be a whole number of micro-batches dividing the batch size "
+            f"{optim['batch_size']}, got {parts!r}"
+        )
+    weights = optim["source_weights"]
     if weights and (min(weights) < 0 or sum(weights) <= 0):
         raise ValueError("optim.source_weights must be non-negative and not all zero")
     return config

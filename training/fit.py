@@ -17,10 +17,13 @@ Every batch is a pure function of (seed, step): a run interrupted at any moment 
 ``last.pt`` sees the same batches and ends with the same weights as an uninterrupted one.
 Distributed training (``torchrun``): every rank draws and augments the same global batch and
 trains on its own slice; DistributedDataParallel averages the gradients (gloo on CPU, nccl on GPU).
+With ``[optim] accumulate = K`` each rank's slice goes through the network in K micro-batches
+whose gradients add up before the step: the step of the whole batch in less memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import datetime as _dt
@@ -157,6 +160,12 @@ class Trainer:
         self.step = 0
         self.history: list[dict[str, Any]] = []
         self.best_sdr = -math.inf
+        self.accumulate = optim["accumulate"]
+        if (optim["batch_size"] // self.world) % self.accumulate:
+            raise ValueError(
+                f"optim.accumulate {self.accumulate} does not divide the batch of each of "
+                f"{self.world} processes ({optim['batch_size'] // self.world})"
+            )
         self._ddp: nn.Module | None = None
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
@@ -213,6 +222,31 @@ class Trainer:
         part = self.last_path.with_name(".last.pt.part")
         torch.save(state, part)
         os.replace(part, self.last_path)
+
+    def check_resumable(self) -> None:
+        """Refuse to continue a run folder whose recipe trained another network or loss.
+
+        The network (architecture and arguments), the per-source loss weights and diffq's
+        penalty must be those of the run it resumes; steps, learning rate, data and schedule
+        may change between sessions.
+
+        Raises:
+            ValueError: they differ, naming the setting and the run folder.
+        """
+        recorded = self.run_dir / "config.toml"
+        if not (self.last_path.exists() and recorded.exists()):
+            return
+        before = config_mod.load(recorded)
+        for section, key in (("model", None), ("optim", "source_weights"), ("quant", "diffq")):
+            old, new = before[section], self.config[section]
+            if key is not None:
+                old, new = old[key], new[key]
+            if old != new:
+                name = section if key is None else f"{section}.{key}"
+                raise ValueError(
+                    f"{self.run_dir} holds a run with another {name} ({old} there, {new} now): "
+                    "resume it with its own recipe, or train into another --run folder"
+                )
 
     def load_state(self) -> bool:
         """Continue from ``last.pt`` if the run folder has one; True when it did."""
@@ -284,18 +318,26 @@ class Trainer:
     def train_step(self) -> float:
         """One optimisation step; returns the loss (mean over ranks)."""
         self.model.train()
-        stems = self.batch(self.step)
-        mix = stems.sum(dim=1)
         # diffq's noise and any dropout draw from the global generator: seeded per step, a
         # resumed run draws what an uninterrupted one would have.
         torch.manual_seed(self.config["seed"]["value"] * 1_000_003 + self.step + 500_009)
         network = self._ddp or self.model
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            estimate = network(mix)
-        per_source = (estimate.float() - stems).abs().mean(dim=(0, 2, 3))
-        loss = (per_source * self.source_weights).sum()
         self.optimizer.zero_grad(set_to_none=True)
-        (loss if self.qat is None else loss + self.qat.penalty()).backward()
+        parts = self.batch(self.step).chunk(self.accumulate)
+        loss = torch.zeros((), device=self.device)
+        for index, stems in enumerate(parts):
+            last = index == len(parts) - 1
+            # Gradients of all but the last micro-batch stay on this rank; the last backward
+            # averages the sum over ranks.
+            with contextlib.nullcontext() if last or self._ddp is None else self._ddp.no_sync():
+                with torch.autocast(
+                    "cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"
+                ):
+                    estimate = network(stems.sum(dim=1))
+                per_source = (estimate.float() - stems).abs().mean(dim=(0, 2, 3))
+                part = (per_source * self.source_weights).sum() / len(parts)
+                (part + self.qat.penalty() if last and self.qat else part).backward()
+            loss += part.detach()
         clip = self.config["optim"]["clip_grad"]
         if clip > 0:
             nn.utils.clip_grad_norm_([p for _, p in plain_parameters(self.model)], clip)
@@ -308,14 +350,13 @@ class Trainer:
                 )
                 for averaged, current in zip(self.ema.buffers(), self.model.buffers()):
                     averaged.copy_(current)
-        value = loss.detach()
         if self.world > 1:
             import torch.distributed as dist
 
-            dist.all_reduce(value)
-            value /= self.world
+            dist.all_reduce(loss)
+            loss /= self.world
         self.step += 1
-        return float(value)
+        return float(loss)
 
     def evaluate(self) -> dict[str, float]:
         """Mean over validation tracks of the global SDR per source, and their mean ("all")."""
@@ -358,6 +399,7 @@ class Trainer:
 
         schedule = self.config["schedule"]
         total = schedule["steps"] if steps is None else steps
+        self.check_resumable()
         if self.is_main:
             self._write_run_files()
         self.load_state()
@@ -462,7 +504,8 @@ def plot_history(history: list[dict[str, Any]], path: Path) -> None:
         left.plot(*zip(*losses))
     left.set(title="training loss (L1)", xlabel="step", yscale="log")
     for key in sorted({k for e in valid for k in e if k.startswith("valid_")}):
-        right.plot([e["step"] for e in valid], [e[key] for e in valid], "o-", label=key[6:])
+        points = [(e["step"], e[key]) for e in valid if key in e]  # a score added on resuming
+        right.plot(*zip(*points), "o-", label=key[6:])
     right.set(title="validation SDR (dB)", xlabel="step")
     if valid:
         right.legend()

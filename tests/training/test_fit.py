@@ -140,13 +140,44 @@ def test_source_weights_must_name_every_source(tmp_path):
         make(tmp_path, overrides={"optim": {"source_weights": [1, 1, 1]}})
 
 
-def _ddp_worker(rank, world, init_file, folder, results):
+def test_micro_batches_make_the_step_of_the_whole_batch(tmp_path):
+    """accumulate = 4: the batch of 4 goes through one excerpt at a time; same weights."""
+    whole = make(tmp_path, "whole", overrides={"schedule": {"eval_every": 1000}})
+    parts = make(
+        tmp_path, "parts", overrides={"schedule": {"eval_every": 1000}, "optim": {"accumulate": 4}}
+    )
+    calls = []
+    parts.model.register_forward_hook(lambda module, args, out: calls.append(len(args[0])))
+    whole.run(steps=4)
+    parts.run(steps=4)
+    assert calls == [1] * 16
+    for key, value in whole.model.state_dict().items():
+        torch.testing.assert_close(parts.model.state_dict()[key], value, atol=1e-5, rtol=1e-4)
+    losses = [[e["loss"] for e in run.history if "loss" in e] for run in (whole, parts)]
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+    moved = max(
+        (a - b).abs().max()
+        for a, b in zip(
+            whole.model.state_dict().values(), make(tmp_path, "fresh").model.state_dict().values()
+        )
+    )
+    assert moved > 1e-3  # the steps did change the weights
+
+
+@pytest.mark.parametrize("value", [0, 3, 1.5])
+def test_micro_batches_must_divide_the_batch(value):
+    with pytest.raises(ValueError, match=r"optim\.accumulate"):
+        config_mod.from_dict({"optim": {"batch_size": 4, "accumulate": value}})
+
+
+def _ddp_worker(rank, world, init_file, folder, results, accumulate):
     import torch.distributed as dist
 
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
-        trainer = make(folder, "ddp", overrides={"schedule": {"eval_every": 1000}})
+        overrides = {"schedule": {"eval_every": 1000}, "optim": {"accumulate": accumulate}}
+        trainer = make(folder, "ddp", overrides=overrides)
         trainer.run(steps=4)
         if rank == 0:
             torch.save(trainer.model.state_dict(), results)
@@ -155,13 +186,16 @@ def _ddp_worker(rank, world, init_file, folder, results):
         dist.destroy_process_group()
 
 
-def test_two_processes_end_with_the_weights_of_one(tmp_path):
+@pytest.mark.parametrize("accumulate", [1, 2])
+def test_two_processes_end_with_the_weights_of_one(tmp_path, accumulate):
+    """Each process trains on 2 of the batch of 4, at once or one excerpt at a time (its
+    gradients stay local until the last micro-batch)."""
     single = make(tmp_path, "single", overrides={"schedule": {"eval_every": 1000}})
     single.run(steps=4)
     results = tmp_path / "ddp_weights.pt"
     mp.start_processes(
         _ddp_worker,
-        args=(2, tmp_path / "init", tmp_path, results),
+        args=(2, tmp_path / "init", tmp_path, results, accumulate),
         nprocs=2,
         start_method="spawn",
     )
@@ -214,7 +248,7 @@ def test_quantization_aware_training_refuses_an_ema_or_a_model_too_small(tmp_pat
         make(tmp_path, overrides={"quant": {"diffq": 1e-3}, "optim": {"ema": 0.0}})
 
 
-def test_the_command_line_overrides_the_recipes_source_weights(tmp_path):
+def test_the_command_line_overrides_the_recipes_source_weights(tmp_path, caplog):
     import soundfile as sf
 
     from training.__main__ import main
@@ -236,3 +270,27 @@ def test_the_command_line_overrides_the_recipes_source_weights(tmp_path):
     saved = config_mod.load(run / "config.toml")
     assert saved["optim"]["source_weights"] == [0.0, 0.0, 1.0, 0.0]
     assert saved["data"]["validation"] == ["track2"]
+    # The same folder again without them: another loss, refused in one line; nothing rewritten.
+    assert main([*argv[:-1], "2"]) == 1
+    assert "holds a run with another optim.source_weights" in caplog.text
+    assert str(run) in caplog.text
+    assert config_mod.load(run / "config.toml")["optim"]["source_weights"] == [0, 0, 1, 0]
+    assert main([*argv, "--accumulate", "3"]) == 1  # 3 micro-batches do not divide 4
+    assert "optim.accumulate" in caplog.text
+    # With its own loss it resumes, here in micro-batches of 2.
+    assert main([*argv[:-1], "2", "--source-weights", "0,0,1,0", "--accumulate", "2"]) == 0
+    history = json.loads((run / "history.json").read_text())
+    assert [e["step"] for e in history if "loss" in e] == [1, 2]
+
+
+def test_curves_plot_scores_that_only_some_evaluations_have(tmp_path):
+    from training.fit import plot_history
+
+    history = [
+        {"step": 1, "loss": 0.1},
+        {"step": 1, "valid_all": 1.0},  # before the run became a specialist's
+        {"step": 2, "loss": 0.09},
+        {"step": 2, "valid_all": 1.2, "valid_weighted": 0.8},
+    ]
+    plot_history(history, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"

@@ -15,21 +15,26 @@ if [ "${WHEELS:-1}" = 1 ]; then
         --target /tmp/site .gpu/whl/*.whl || exit 1
     export PYTHONPATH=/tmp/site:$PWD
 fi
+# A folder per kind of run: a second call on the same machine resumes its own kind, and the
+# general model and a specialist never continue each other's run.
+RUN=/tmp/run${WEIGHTS:+-${WEIGHTS//,/-}}
 ARGS=()
 SHIPPED=$(ls resources/models/*.stemgui 2>/dev/null | head -n 1)
 [ -n "$SHIPPED" ] && ARGS=(--init "$SHIPPED")   # of a bag: the member closest to WEIGHTS
 [ -n "${WEIGHTS:-}" ] && ARGS+=(--source-weights "$WEIGHTS")
+# The batch of 32 at once takes over 22 GB on a CPU: there, 8 micro-batches of 4 (5 GB).
+[ "$DEVICE" = cpu ] && ARGS+=(--accumulate 8)
 [ "$DEVICE" = cuda ] && nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 # The run stops itself after MINUTES (then evaluates and saves); the outer timeout, 90 seconds
 # later, makes sure whatever it saved is still copied out before the machine's limit. On the CPU
 # (a dry run) one step of batch 32 and the validation alone take minutes: 10 minutes later.
 GRACE=$([ "$DEVICE" = cuda ] && echo 90 || echo 600)
 timeout "$(awk "BEGIN { print int($MINUTES * 60 + $GRACE) }")" \
-    "$PYTHON" -m training fit training/configs/htdemucs_gpu.toml --device "$DEVICE" --run /tmp/run \
+    "$PYTHON" -m training fit training/configs/htdemucs_gpu.toml --device "$DEVICE" --run "$RUN" \
     --max-minutes "$MINUTES" "${ARGS[@]}" > "$OUT/fit.log" 2>&1
 status=$?
 for f in best.stemgui history.json history.csv curves.png config.toml provenance.json; do
-    [ -f "/tmp/run/$f" ] && cp "/tmp/run/$f" "$OUT/"
+    [ -f "$RUN/$f" ] && cp "$RUN/$f" "$OUT/"
 done
 tail -n 20 "$OUT/fit.log"
 exit "$status"
