@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     frames = mix.shape[-1]
     plan = plan_chunks(frames, int(ours.segment * SAMPLERATE), args.overlap)
     ref_count = len(range(0, frames, plan.stride))  # apply_model's offsets
-    tail = plan.start(ref_count - 1) if ref_count > plan.count else frames
+    tail = plan.count * plan.stride if ref_count > plan.count else frames  # first one skipped
     difference = float(np.abs(actual[..., :tail] - expected[..., :tail]).max())
     scale = float(np.abs(expected).max())
     print(f"input: {args.seconds:g} s stereo at {SAMPLERATE} Hz; torch threads: {args.threads}")

@@ -336,7 +336,7 @@ class Trainer:
                     estimate = network(stems.sum(dim=1))
                 per_source = (estimate.float() - stems).abs().mean(dim=(0, 2, 3))
                 part = (per_source * self.source_weights).sum() / len(parts)
-                (part + self.qat.penalty() if last and self.qat else part).backward()
+                (part + self.qat.penalty() if last and self.qat is not None else part).backward()
             loss += part.detach()
         clip = self.config["optim"]["clip_grad"]
         if clip > 0:
