@@ -36,6 +36,8 @@ def _train(args: argparse.Namespace) -> int:
         optim["source_weights"] = parse_weights(args.source_weights)
     if args.accumulate:
         optim["accumulate"] = args.accumulate
+    if args.lr:
+        optim["lr"] = args.lr
     config = config_mod.from_dict({**config, "optim": optim})
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
     if args.threads:
@@ -150,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="micro-batches per step, for a batch that does not fit in memory at once (the "
         "recipe's optim.accumulate)",
+    )
+    fit.add_argument(
+        "--lr",
+        type=float,
+        help="Adam's learning rate (the recipe's optim.lr); lower for fine-tuning a shipped model",
     )
     fit.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     fit.add_argument(

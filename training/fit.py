@@ -254,7 +254,10 @@ class Trainer:
             return False
         state = torch.load(self.last_path, map_location=self.device, weights_only=True)
         self.model.load_state_dict(state["model"])
+        rates = [group["lr"] for group in self.optimizer.param_groups]
         self.optimizer.load_state_dict(state["optimizer"])
+        for group, rate in zip(self.optimizer.param_groups, rates):
+            group["lr"] = rate  # the recipe's: a run may continue at another learning rate
         if self.ema is not None and state["ema"] is not None:
             self.ema.load_state_dict(state["ema"])
         self.step = int(state["step"])

@@ -106,6 +106,15 @@ def test_resume_matches_an_uninterrupted_run(tmp_path):
     assert losses[0] == losses[1]
 
 
+def test_a_resumed_run_takes_the_recipes_learning_rate(tmp_path):
+    make(tmp_path, "run").run(steps=2)
+    resumed = make(tmp_path, "run", overrides={"optim": {"lr": 1e-4}})
+    resumed.run(steps=3)
+    assert resumed.step == 3
+    assert [group["lr"] for group in resumed.optimizer.param_groups] == [1e-4]
+    assert resumed.optimizer.state  # Adam's moments came back with the weights
+
+
 def test_unknown_setting_is_refused():
     with pytest.raises(ValueError, match=r"unknown setting optim\.lrr"):
         config_mod.from_dict({"optim": {"lrr": 1}})
@@ -266,9 +275,10 @@ def test_the_command_line_overrides_the_recipes_source_weights(tmp_path, caplog)
     (tmp_path / "tiny.toml").write_text(recipe.replace("roots = []", 'roots = ["data"]'))
     run = tmp_path / "run"
     argv = ["fit", str(tmp_path / "tiny.toml"), "--run", str(run), "--steps", "1"]
-    assert main([*argv, "--source-weights", "0,0,1,0"]) == 0
+    assert main([*argv, "--source-weights", "0,0,1,0", "--lr", "1e-4"]) == 0
     saved = config_mod.load(run / "config.toml")
     assert saved["optim"]["source_weights"] == [0.0, 0.0, 1.0, 0.0]
+    assert saved["optim"]["lr"] == 1e-4 != TINY["optim"]["lr"]
     assert saved["data"]["validation"] == ["track2"]
     # The same folder again without them: another loss, refused in one line; nothing rewritten.
     assert main([*argv[:-1], "2"]) == 1

@@ -2,6 +2,7 @@
 # There, on the GPU machine (device tool, carry [".gpu"]): train for MINUTES, results in $OUT.
 #   bash training/gpu/run.sh 8
 #   WEIGHTS=0,0,1,0 bash training/gpu/run.sh 8     # a specialist of "other" (see training/bag.py)
+#   LR=1e-4 bash training/gpu/run.sh 8              # another learning rate than the recipe's
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 MINUTES=${1:-8}
@@ -22,6 +23,7 @@ ARGS=()
 SHIPPED=$(ls resources/models/*.stemgui 2>/dev/null | head -n 1)
 [ -n "$SHIPPED" ] && ARGS=(--init "$SHIPPED")   # of a bag: the member closest to WEIGHTS
 [ -n "${WEIGHTS:-}" ] && ARGS+=(--source-weights "$WEIGHTS")
+[ -n "${LR:-}" ] && ARGS+=(--lr "$LR")   # LR=1e-4: gentler on the shipped weights (README)
 # The batch of 32 at once takes over 22 GB on a CPU: there, 8 micro-batches of 4 (5 GB).
 [ "$DEVICE" = cpu ] && ARGS+=(--accumulate 8)
 [ "$DEVICE" = cuda ] && nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
