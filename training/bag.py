@@ -73,15 +73,10 @@ def run_bag(args: argparse.Namespace) -> int:
             print("| | " + " | ".join([*bag.sources, "mean"]) + " |")
             for path, model in [*zip(members, models), (output, bag)]:
                 means = evaluate.mean_sdr(model, tracks, device=args.device)
-                print(
-                    f"| {path.name} | "
-                    + " | ".join(f"{v:.2f}" for v in means)
-                    + f" | {means.mean():.2f} |"
-                )
-            provenance["valid_sdr"] = {  # the last row: the bag's
-                **{source: float(v) for source, v in zip(bag.sources, means)},
-                "all": float(means.mean()),
-            }
+                scores = evaluate.scores_by_source(bag.sources, means)
+                cells = " | ".join(f"{scores[key]:.2f}" for key in [*bag.sources, "all"])
+                print(f"| {path.name} | {cells} |")
+            provenance["valid_sdr"] = scores  # the last row's: the bag's
         sha256 = save_bag_of_files(members, output, weights=weights, provenance=provenance)
     except (ModelLoadError, ValueError) as exc:
         logger.error("%s", exc)

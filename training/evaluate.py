@@ -62,6 +62,14 @@ def mean_sdr(model: nn.Module, tracks: Sequence[np.ndarray], **options) -> np.nd
     return np.mean(separate_tracks(model, tracks, **options), axis=0)
 
 
+def scores_by_source(sources: Sequence[str], means: np.ndarray) -> dict[str, float]:
+    """``{source: SDR, ..., "all": their mean}`` from (sources,) SDRs: as run histories and the
+    manifest's ``valid_sdr`` record them."""
+    scores = {source: float(value) for source, value in zip(sources, means)}
+    scores["all"] = float(np.mean(means))
+    return scores
+
+
 def mixture_baseline(tracks: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Global SDR per source of the estimate "each source is the mixture divided by the count"."""
     scores = []

@@ -363,12 +363,12 @@ class Trainer:
 
     def evaluate(self) -> dict[str, float]:
         """Mean over validation tracks of the global SDR per source, and their mean ("all")."""
-        from training.evaluate import separate_tracks
+        from training.evaluate import mean_sdr, scores_by_source
 
         model = self.ema if self.ema is not None else self.model
         options = self.config["eval"]
         tracks = self.valid_tracks[: options["max_tracks"] or None]
-        scores = separate_tracks(
+        means = mean_sdr(
             model,
             tracks,
             segment=options["segment"] or None,
@@ -376,8 +376,7 @@ class Trainer:
             device=str(self.device),  # not the CPU: the Separator moves the model to its device
         )
         sources = list(model.sources)
-        result = {s: float(np.mean([t[i] for t in scores])) for i, s in enumerate(sources)}
-        result["all"] = float(np.mean(list(result.values())))
+        result = scores_by_source(sources, means)
         weighted = sum(w * result[s] for w, s in zip(self.source_weights.tolist(), sources))
         if self.config["optim"]["source_weights"]:
             result["weighted"] = float(weighted)

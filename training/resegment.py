@@ -46,8 +46,7 @@ def measure(args: argparse.Namespace) -> str:
     labels = (f"{Path(args.model).name}", f"{args.seconds:g} s chunks")
     print(sdr_change_table(list(changed.sources), before, after, len(tracks), labels))
     # What ``export`` puts in the manifest: the SDR on the new chunks, not the source's.
-    valid_sdr = {source: float(v) for source, v in zip(changed.sources, after)}
-    valid_sdr["all"] = float(after.mean())
+    valid_sdr = evaluate.scores_by_source(changed.sources, after)
     return save_with_segment(
         args.model, args.output, args.seconds, provenance={"valid_sdr": valid_sdr}
     )
