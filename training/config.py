@@ -48,6 +48,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "eval_every": 200,
         "checkpoint_every": 50,
         "log_every": 10,
+        # The last fraction of the run over which every learning rate falls linearly to zero
+        # (0: constant rates). The run ends at its step count or, when time-boxed
+        # (--max-minutes), at its deadline, whichever comes first.
+        "anneal": 0.0,
     },
     "augment": {
         "channel_flip": True,
@@ -92,6 +96,9 @@ def from_dict(values: dict[str, Any]) -> dict[str, Any]:
             f"optim.accumulate must be a whole number of micro-batches dividing the batch size "
             f"{optim['batch_size']}, got {parts!r}"
         )
+    anneal = config["schedule"]["anneal"]
+    if not 0 <= anneal <= 1:
+        raise ValueError(f"schedule.anneal is a fraction of the run, from 0 to 1, got {anneal!r}")
     weights = optim["source_weights"]
     if weights and (min(weights) < 0 or sum(weights) <= 0):
         raise ValueError("optim.source_weights must be non-negative and not all zero")

@@ -1,5 +1,9 @@
 """The training loop: L1 on waveforms, Adam, optional EMA and gradient clipping, resumable runs.
 
+With ``[schedule] anneal = f`` the learning rates fall in a straight line to zero over the last
+fraction f of the run (of its steps, or of its time when time-boxed): the weights settle at the
+end of a short fine-tuning instead of stopping wherever the last full-rate step left them.
+
 With ``[quant] diffq = penalty`` the run is quantization-aware (diffq): the loss gains
 ``penalty * model size (MB)``, every bit depth is learned, validation sees the truly quantized
 model and ``best.stemgui`` stores it packed (``training.quantize.QuantizationAwareTraining``).
@@ -32,6 +36,7 @@ import logging
 import math
 import os
 import subprocess
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -158,6 +163,7 @@ class Trainer:
                 bits_lr=config["quant"]["bits_lr"],
             )
         self.step = 0
+        self.clock: Callable[[], float] = time.monotonic  # of time-boxed runs
         self.history: list[dict[str, Any]] = []
         self.best_sdr = -math.inf
         self.accumulate = optim["accumulate"]
@@ -393,11 +399,10 @@ class Trainer:
         ``max_seconds`` stops earlier, after the step that crosses that much wall time, with an
         evaluation and a checkpoint as at the last step (for time-boxed machines).
         """
-        import time
-
         from tqdm import tqdm
 
-        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        started = self.clock()
+        deadline = None if max_seconds is None else started + max_seconds
 
         schedule = self.config["schedule"]
         total = schedule["steps"] if steps is None else steps
@@ -405,6 +410,7 @@ class Trainer:
         if self.is_main:
             self._write_run_files()
         self.load_state()
+        rates = [group["lr"] for group in self.optimizer.param_groups]  # the recipe's
         bar = tqdm(
             total=total,
             initial=self.step,
@@ -414,15 +420,22 @@ class Trainer:
         )
         try:
             while self.step < total:
+                progress = self.step / total
+                if max_seconds:  # time-boxed: whichever end comes first
+                    progress = max(progress, (self.clock() - started) / max_seconds)
+                factor = anneal_factor(progress, schedule["anneal"])
+                for group, rate in zip(self.optimizer.param_groups, rates):
+                    group["lr"] = rate * factor
                 loss = self.train_step()
-                if deadline is not None and time.monotonic() > deadline:
+                if deadline is not None and self.clock() > deadline:
                     total = self.step  # out of time: finish as at the last step
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.4f}")
                 if on_step is not None:
                     on_step(self.step, loss)
                 if self.step % schedule["log_every"] == 0 or self.step == total:
-                    self.history.append({"step": self.step, "loss": loss})
+                    lr = self.optimizer.param_groups[0]["lr"]
+                    self.history.append({"step": self.step, "loss": loss, "lr": lr})
                 if self.valid_tracks and (
                     self.step % schedule["eval_every"] == 0 or self.step == total
                 ):
@@ -472,6 +485,14 @@ class Trainer:
             writer.writeheader()
             writer.writerows(self.history)
         plot_history(self.history, self.run_dir / "curves.png")
+
+
+def anneal_factor(progress: float, anneal: float) -> float:
+    """The learning rates' scale when ``progress`` (0 to 1) of the run is done: 1, then over
+    the last ``anneal`` of the run a straight line down to 0 at the end (``anneal`` 0: always 1)."""
+    if anneal <= 0:
+        return 1.0
+    return min(1.0, max(0.0, (1.0 - progress) / anneal))
 
 
 def closest_member(bag_weights: Sequence[Sequence[float]], weights: Sequence[float]) -> int:

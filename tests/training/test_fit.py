@@ -92,12 +92,20 @@ def test_batches_cut_from_device_resident_tracks_equal_the_samplers(tmp_path):
         torch.testing.assert_close(trainer.batch(step), want, rtol=0, atol=0)
 
 
-def test_resume_matches_an_uninterrupted_run(tmp_path):
-    straight = make(tmp_path, "straight")
+@pytest.mark.parametrize("anneal", [0.0, 0.5])
+def test_resume_matches_an_uninterrupted_run(tmp_path, anneal):
+    overrides = {"schedule": {"anneal": anneal}}
+    straight = make(tmp_path, "straight", overrides)
     straight.run(steps=12)
-    interrupted = make(tmp_path, "interrupted")
-    interrupted.run(steps=7)  # checkpoints at 5 and at the end (7)
-    resumed = make(tmp_path, "interrupted")
+    interrupted = make(tmp_path, "interrupted", overrides)
+
+    def kill(step, loss):
+        if step == 7:
+            raise KeyboardInterrupt  # the last checkpoint was at step 5
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.run(steps=12, on_step=kill)
+    resumed = make(tmp_path, "interrupted", overrides)
     resumed.run(steps=12)
     assert resumed.step == 12
     for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values()):
@@ -113,6 +121,30 @@ def test_a_resumed_run_takes_the_recipes_learning_rate(tmp_path):
     assert resumed.step == 3
     assert [group["lr"] for group in resumed.optimizer.param_groups] == [1e-4]
     assert resumed.optimizer.state  # Adam's moments came back with the weights
+
+
+def test_annealed_rates_fall_in_a_line_to_zero_over_the_last_part_of_the_steps(tmp_path):
+    trainer = make(tmp_path, overrides={"schedule": {"anneal": 0.5, "eval_every": 1000}})
+    history = trainer.run(steps=8)
+    rates = [e["lr"] / 3e-3 for e in history if "loss" in e]
+    # the rate of each step is set from the steps done before it: 0/8 ... 7/8
+    assert rates == pytest.approx([1, 1, 1, 1, 1, 0.75, 0.5, 0.25])
+
+
+def test_a_time_boxed_run_anneals_over_its_time(tmp_path):
+    trainer = make(tmp_path, overrides={"schedule": {"anneal": 0.5, "eval_every": 1000}})
+    ticks = iter(range(0, 1000, 10))
+    trainer.clock = lambda: next(ticks)  # 10 s per reading: two readings per step
+    history = trainer.run(max_seconds=100)
+    rates = [e["lr"] / 3e-3 for e in history if "loss" in e]
+    # progress read at 10, 30, 50, 70, 90, 110 s; the step read at 120 s ends the run
+    assert rates == pytest.approx([1, 1, 1, 0.6, 0.2, 0])
+    assert trainer.step == 6
+
+
+def test_anneal_must_be_a_fraction():
+    with pytest.raises(ValueError, match=r"schedule\.anneal .* from 0 to 1, got 1\.5"):
+        config_mod.from_dict({"schedule": {"anneal": 1.5}})
 
 
 def test_unknown_setting_is_refused():

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # There, on the GPU machine (device tool, carry [".gpu"]): train for MINUTES, results in $OUT.
-#   bash training/gpu/run.sh 8
-#   WEIGHTS=0,0,1,0 bash training/gpu/run.sh 8     # a specialist of "other" (see training/bag.py)
-#   LR=1e-4 bash training/gpu/run.sh 8              # another learning rate than the recipe's
+#   bash training/gpu/run.sh 8                          # the general model: $OUT/general
+#   WEIGHTS=0,0,1,0 bash training/gpu/run.sh 8          # a specialist of "other": $OUT/0-0-1-0
+#   WEIGHTS="all 0,0,1,0" bash training/gpu/run.sh 8    # both at once, side by side on the GPU
+#   LR=1e-4 bash training/gpu/run.sh 8                  # another learning rate than the recipe's
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 MINUTES=${1:-8}
@@ -16,13 +17,9 @@ if [ "${WHEELS:-1}" = 1 ]; then
         --target /tmp/site .gpu/whl/*.whl || exit 1
     export PYTHONPATH=/tmp/site:$PWD
 fi
-# A folder per kind of run: a second call on the same machine resumes its own kind, and the
-# general model and a specialist never continue each other's run.
-RUN=/tmp/run${WEIGHTS:+-${WEIGHTS//,/-}}
 ARGS=()
 SHIPPED=$(ls resources/models/*.stemgui 2>/dev/null | head -n 1)
-[ -n "$SHIPPED" ] && ARGS=(--init "$SHIPPED")   # of a bag: the member closest to WEIGHTS
-[ -n "${WEIGHTS:-}" ] && ARGS+=(--source-weights "$WEIGHTS")
+[ -n "$SHIPPED" ] && ARGS=(--init "$SHIPPED")   # of a bag: the member closest to the weights
 [ -n "${LR:-}" ] && ARGS+=(--lr "$LR")   # LR=1e-4: gentler on the shipped weights (README)
 # The batch of 32 at once takes over 22 GB on a CPU: there, 8 micro-batches of 4 (5 GB).
 [ "$DEVICE" = cpu ] && ARGS+=(--accumulate 8)
@@ -31,12 +28,38 @@ SHIPPED=$(ls resources/models/*.stemgui 2>/dev/null | head -n 1)
 # later, makes sure whatever it saved is still copied out before the machine's limit. On the CPU
 # (a dry run) one step of batch 32 and the validation alone take minutes: 10 minutes later.
 GRACE=$([ "$DEVICE" = cuda ] && echo 90 || echo 600)
-timeout "$(awk "BEGIN { print int($MINUTES * 60 + $GRACE) }")" \
-    "$PYTHON" -m training fit training/configs/htdemucs_gpu.toml --device "$DEVICE" --run "$RUN" \
-    --max-minutes "$MINUTES" "${ARGS[@]}" > "$OUT/fit.log" 2>&1
-status=$?
-for f in best.stemgui history.json history.csv curves.png config.toml provenance.json; do
-    [ -f "$RUN/$f" ] && cp "$RUN/$f" "$OUT/"
+
+train() {  # $1: "all" (the general model) or loss weights per source, such as 0,0,1,0
+    local name=general args=("${ARGS[@]}")
+    if [ "$1" != all ]; then
+        name=${1//,/-}
+        args+=(--source-weights "$1")
+    fi
+    # A run folder per kind: a second call on the same machine resumes its own kind, and the
+    # general model and a specialist never continue each other's run.
+    local run=/tmp/run-$name out=$OUT/$name
+    mkdir -p "$out"
+    timeout "$(awk "BEGIN { print int($MINUTES * 60 + $GRACE) }")" \
+        "$PYTHON" -m training fit training/configs/htdemucs_gpu.toml --device "$DEVICE" \
+        --run "$run" --max-minutes "$MINUTES" "${args[@]}" > "$out/fit.log" 2>&1
+    local status=$?
+    for f in best.stemgui history.json history.csv curves.png config.toml provenance.json; do
+        [ -f "$run/$f" ] && cp "$run/$f" "$out/"
+    done
+    return "$status"
+}
+
+pids=()
+for kind in ${WEIGHTS:-all}; do
+    train "$kind" &
+    pids+=($!)
 done
-tail -n 20 "$OUT/fit.log"
+status=0
+for pid in "${pids[@]}"; do
+    wait "$pid" || status=$?
+done
+for log in "$OUT"/*/fit.log; do
+    echo "== $log"
+    tail -n 12 "$log"
+done
 exit "$status"
