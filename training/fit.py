@@ -402,8 +402,6 @@ class Trainer:
         from tqdm import tqdm
 
         started = self.clock()
-        deadline = None if max_seconds is None else started + max_seconds
-
         schedule = self.config["schedule"]
         total = schedule["steps"] if steps is None else steps
         self.check_resumable()
@@ -418,17 +416,20 @@ class Trainer:
             unit="step",
             disable=None if self.is_main else True,
         )
+        elapsed = 0.0
         try:
             while self.step < total:
                 progress = self.step / total
                 if max_seconds:  # time-boxed: whichever end comes first
-                    progress = max(progress, (self.clock() - started) / max_seconds)
+                    progress = max(progress, elapsed / max_seconds)
                 factor = anneal_factor(progress, schedule["anneal"])
                 for group, rate in zip(self.optimizer.param_groups, rates):
                     group["lr"] = rate * factor
                 loss = self.train_step()
-                if deadline is not None and self.clock() > deadline:
-                    total = self.step  # out of time: finish as at the last step
+                if max_seconds is not None:
+                    elapsed = self._seconds_since(started)
+                    if elapsed > max_seconds:
+                        total = self.step  # out of time: finish as at the last step
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.4f}")
                 if on_step is not None:
@@ -448,6 +449,18 @@ class Trainer:
         finally:
             bar.close()
         return self.history
+
+    def _seconds_since(self, started: float) -> float:
+        """Wall time since ``started`` by the first rank's clock, so that every rank anneals
+        alike and stops at the same step."""
+        elapsed = self.clock() - started
+        if self.world > 1:
+            import torch.distributed as dist
+
+            value = torch.tensor([elapsed], dtype=torch.float64, device=self.device)
+            dist.broadcast(value, src=0)
+            elapsed = float(value)
+        return elapsed
 
     def _evaluate_and_keep_best(self) -> None:
         if not self.is_main:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import numpy as np
@@ -133,12 +134,12 @@ def test_annealed_rates_fall_in_a_line_to_zero_over_the_last_part_of_the_steps(t
 
 def test_a_time_boxed_run_anneals_over_its_time(tmp_path):
     trainer = make(tmp_path, overrides={"schedule": {"anneal": 0.5, "eval_every": 1000}})
-    ticks = iter(range(0, 1000, 10))
-    trainer.clock = lambda: next(ticks)  # 10 s per reading: two readings per step
+    ticks = iter(range(0, 1000, 20))
+    trainer.clock = lambda: next(ticks)  # read at the start, then after every step: +20 s each
     history = trainer.run(max_seconds=100)
     rates = [e["lr"] / 3e-3 for e in history if "loss" in e]
-    # progress read at 10, 30, 50, 70, 90, 110 s; the step read at 120 s ends the run
-    assert rates == pytest.approx([1, 1, 1, 0.6, 0.2, 0])
+    # steps start at 0, 20, ... 100 s of the 100; the sixth ends at 120 s: past the deadline
+    assert rates == pytest.approx([1, 1, 1, 0.8, 0.4, 0])
     assert trainer.step == 6
 
 
@@ -211,17 +212,32 @@ def test_micro_batches_must_divide_the_batch(value):
         config_mod.from_dict({"optim": {"batch_size": 4, "accumulate": value}})
 
 
-def _ddp_worker(rank, world, init_file, folder, results, accumulate):
+def _ddp_worker(rank, world, init_file, folder, results, accumulate, time_boxed=False):
     import torch.distributed as dist
 
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    # A rank left waiting for the other fails after a minute instead of hanging the suite.
+    dist.init_process_group(
+        "gloo",
+        init_method=f"file://{init_file}",
+        rank=rank,
+        world_size=world,
+        timeout=datetime.timedelta(seconds=60),
+    )
     try:
-        overrides = {"schedule": {"eval_every": 1000}, "optim": {"accumulate": accumulate}}
+        overrides = {"schedule": {"eval_every": 1000, "anneal": 0.5}}
+        overrides["optim"] = {"accumulate": accumulate}
         trainer = make(folder, "ddp", overrides=overrides)
-        trainer.run(steps=4)
-        if rank == 0:
-            torch.save(trainer.model.state_dict(), results)
+        if time_boxed:  # the clocks disagree: the second rank's alone would stop at once
+            ticks = iter(range(0, 100_000, 10 if rank == 0 else 1000))
+            trainer.clock = lambda: next(ticks)
+            trainer.run(max_seconds=40)
+        else:
+            trainer.run(steps=4)
+        torch.save(
+            {"weights": trainer.model.state_dict(), "history": trainer.history},
+            f"{results}.{rank}",
+        )
         dist.barrier()  # both ranks done before either tears gloo down (else a rank can abort)
     finally:
         dist.destroy_process_group()
@@ -231,18 +247,36 @@ def _ddp_worker(rank, world, init_file, folder, results, accumulate):
 def test_two_processes_end_with_the_weights_of_one(tmp_path, accumulate):
     """Each process trains on 2 of the batch of 4, at once or one excerpt at a time (its
     gradients stay local until the last micro-batch)."""
-    single = make(tmp_path, "single", overrides={"schedule": {"eval_every": 1000}})
+    overrides = {"schedule": {"eval_every": 1000, "anneal": 0.5}}
+    single = make(tmp_path, "single", overrides=overrides)
     single.run(steps=4)
-    results = tmp_path / "ddp_weights.pt"
+    results = tmp_path / "ddp.pt"
     mp.start_processes(
         _ddp_worker,
         args=(2, tmp_path / "init", tmp_path, results, accumulate),
         nprocs=2,
         start_method="spawn",
     )
-    distributed = torch.load(results, weights_only=True)
+    distributed = torch.load(f"{results}.0", weights_only=True)["weights"]
     for key, value in single.model.state_dict().items():
         torch.testing.assert_close(distributed[key], value, atol=1e-5, rtol=1e-4)
+
+
+def test_time_boxed_processes_anneal_and_stop_by_the_first_ones_clock(tmp_path):
+    results = tmp_path / "ddp.pt"
+    mp.start_processes(
+        _ddp_worker,
+        args=(2, tmp_path / "init", tmp_path, results, 1, True),
+        nprocs=2,
+        start_method="spawn",
+    )
+    ranks = [torch.load(f"{results}.{rank}", weights_only=False) for rank in (0, 1)]
+    for rank in ranks:
+        rates = [e["lr"] / 3e-3 for e in rank["history"] if "loss" in e]
+        # steps start at 0, 10, 20, 30, 40 s of the first rank's 40; the fifth ends past them
+        assert rates == pytest.approx([1, 1, 1, 0.5, 0])
+    for key, value in ranks[0]["weights"].items():
+        torch.testing.assert_close(ranks[1]["weights"][key], value, rtol=0, atol=0)
 
 
 def test_time_box_stops_with_an_evaluation_and_a_checkpoint(tmp_path):
