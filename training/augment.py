@@ -2,7 +2,8 @@
 
 Each takes a ``torch.Generator`` so that a training step is reproducible from its seed. The
 mixture is never augmented directly: training forms it as the sum of the augmented stems, so
-"the mixture is the sum of its stems" holds after every augmentation.
+"the mixture is the sum of its stems" holds after every augmentation. Pitch and tempo are
+changed once per track, before training, in ``training.repitch``.
 """
 
 from __future__ import annotations

@@ -58,6 +58,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "sign_flip": True,
         "gain": [0.25, 1.25],  # [] for none
         "remix_group": 4,  # 0 or 1: no remix
+        # Changed copies of every training track, made when the run starts (0: none): each
+        # played up to repitch_percent faster or slower, pitch with tempo (training.repitch).
+        "repitch": 0,
+        "repitch_percent": 12,
     },
     "quant": {
         "diffq": 0.0,  # 0: off; else quantization-aware training, penalty per MB of model
@@ -99,6 +103,14 @@ def from_dict(values: dict[str, Any]) -> dict[str, Any]:
     anneal = config["schedule"]["anneal"]
     if not 0 <= anneal <= 1:
         raise ValueError(f"schedule.anneal is a fraction of the run, from 0 to 1, got {anneal!r}")
+    augment = config["augment"]
+    if not (isinstance(augment["repitch"], int) and augment["repitch"] >= 0):
+        raise ValueError(f"augment.repitch is a number of copies, got {augment['repitch']!r}")
+    if not (isinstance(augment["repitch_percent"], int) and 0 < augment["repitch_percent"] < 100):
+        raise ValueError(
+            f"augment.repitch_percent is a whole percent from 1 to 99, got "
+            f"{augment['repitch_percent']!r}"
+        )
     weights = optim["source_weights"]
     if weights and (min(weights) < 0 or sum(weights) <= 0):
         raise ValueError("optim.source_weights must be non-negative and not all zero")

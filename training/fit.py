@@ -118,6 +118,13 @@ class Trainer:
         self.segment = round(data["segment"] * self.samplerate)
         self.shift = round(data["shift"] * self.samplerate)
         seed = config["seed"]["value"]
+        augment = config["augment"]
+        if augment["repitch"]:
+            from training.repitch import copies
+
+            train_tracks = list(train_tracks) + copies(
+                train_tracks, augment["repitch"], seed, augment["repitch_percent"]
+            )
         self.sampler = data_mod.ExcerptSampler(train_tracks, self.segment + self.shift, seed=seed)
         # On a GPU the decoded tracks live on the device (MUSDB's previews: about 1 GB) and
         # batches are cut and augmented there: the CPU would otherwise take longer per batch
