@@ -66,6 +66,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from stemgui.separation.checkpoint import load_model
     from stemgui.separation.separator import Separator
     from training import bsseval, evaluate
@@ -84,6 +86,9 @@ def _eval(args: argparse.Namespace) -> int:
     arrays = [cache.load(t) for t in chosen]
     references = [np.asarray(t[1:]) for t in arrays]
 
+    def bar(items: list, what: str) -> tqdm:  # rate and ETA on a terminal, quiet in a log
+        return tqdm(items, desc=what, unit="track", leave=False, disable=None)
+
     # name -> one (sources, channels, frames) estimate per track
     estimates: dict[str, list[np.ndarray]] = {}
     sources = list(data_mod.SOURCES)
@@ -92,7 +97,8 @@ def _eval(args: argparse.Namespace) -> int:
         sources = list(model.sources)
         separator = Separator(model, device=args.device, segment=args.segment, shifts=0)
         estimates[Path(path).name] = [
-            separator.separate(np.ascontiguousarray(t[0], dtype=np.float32)) for t in arrays
+            separator.separate(np.ascontiguousarray(t[0], dtype=np.float32))
+            for t in bar(arrays, f"separate {Path(path).name}")
         ]
     estimates["mixture/4"] = [
         np.broadcast_to(t[0] / 4, r.shape) for t, r in zip(arrays, references)
@@ -101,7 +107,10 @@ def _eval(args: argparse.Namespace) -> int:
 
     musdb = {
         name: bsseval.median_over_tracks(
-            [bsseval.track_sdr(r, e) for r, e in zip(references, ests)]
+            [
+                bsseval.track_sdr(r, e)
+                for r, e in bar(list(zip(references, ests)), f"BSS Eval {name}")
+            ]
         )
         for name, ests in estimates.items()
     }
