@@ -6,18 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.audio.media import tone
 from tests.training.test_fit import generated_tracks, make
 from training import config as config_mod
 from training import repitch
 
 SR = 44100
-
-
-def tone(hz: float, seconds: float = 1.0) -> np.ndarray:
-    t = np.arange(int(seconds * SR)) / SR
-    return np.stack([0.5 * np.sin(2 * np.pi * hz * t), 0.25 * np.sin(2 * np.pi * hz * t)]).astype(
-        np.float32
-    )
 
 
 def peak_hz(signal: np.ndarray) -> float:
@@ -28,7 +22,7 @@ def peak_hz(signal: np.ndarray) -> float:
 
 @pytest.mark.parametrize("percent", [12, -12, 5, -1])
 def test_a_tone_played_faster_is_higher_and_shorter_at_the_same_level(percent):
-    source = tone(440)
+    source = tone(SR)
     changed = repitch.change_speed(source, percent)
     assert changed.dtype == np.float32
     assert changed.shape == (2, SR * 100 // (100 + percent))
@@ -39,7 +33,7 @@ def test_a_tone_played_faster_is_higher_and_shorter_at_the_same_level(percent):
 
 
 def test_no_change_gives_the_same_samples():
-    source = tone(440)
+    source = tone(SR)
     np.testing.assert_array_equal(repitch.change_speed(source, 0), source)
 
 
