@@ -169,6 +169,9 @@ class Trainer:
                 group_size=config["quant"]["group_size"],
                 bits_lr=config["quant"]["bits_lr"],
             )
+        # The recipe's learning rates (of the weights, and of diffq's bits), which run() scales
+        # and sets before every step: a resumed run continues at these, not at its saved ones.
+        self.rates = [group["lr"] for group in self.optimizer.param_groups]
         self.step = 0
         self.clock: Callable[[], float] = time.monotonic  # of time-boxed runs
         self.history: list[dict[str, Any]] = []
@@ -267,10 +270,7 @@ class Trainer:
             return False
         state = torch.load(self.last_path, map_location=self.device, weights_only=True)
         self.model.load_state_dict(state["model"])
-        rates = [group["lr"] for group in self.optimizer.param_groups]
-        self.optimizer.load_state_dict(state["optimizer"])
-        for group, rate in zip(self.optimizer.param_groups, rates):
-            group["lr"] = rate  # the recipe's: a run may continue at another learning rate
+        self.optimizer.load_state_dict(state["optimizer"])  # with saved rates: see self.rates
         if self.ema is not None and state["ema"] is not None:
             self.ema.load_state_dict(state["ema"])
         self.step = int(state["step"])
@@ -415,7 +415,6 @@ class Trainer:
         if self.is_main:
             self._write_run_files()
         self.load_state()
-        rates = [group["lr"] for group in self.optimizer.param_groups]  # the recipe's
         bar = tqdm(
             total=total,
             initial=self.step,
@@ -430,7 +429,7 @@ class Trainer:
                 if max_seconds:  # time-boxed: whichever end comes first
                     progress = max(progress, elapsed / max_seconds)
                 factor = anneal_factor(progress, schedule["anneal"])
-                for group, rate in zip(self.optimizer.param_groups, rates):
+                for group, rate in zip(self.optimizer.param_groups, self.rates):
                     group["lr"] = rate * factor
                 loss = self.train_step()
                 if max_seconds is not None:
