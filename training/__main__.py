@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -105,25 +106,56 @@ def _eval(args: argparse.Namespace) -> int:
     ]
     estimates["IRM oracle"] = [evaluate.irm_estimates(np.asarray(t)) for t in arrays]
 
-    musdb = {
-        name: bsseval.median_over_tracks(
-            [
-                bsseval.track_sdr(r, e)
-                for r, e in bar(list(zip(references, ests)), f"BSS Eval {name}")
-            ]
-        )
+    # name -> one (sources,) score per track
+    musdb_tracks = {
+        name: [
+            bsseval.track_sdr(r, e) for r, e in bar(list(zip(references, ests)), f"BSS Eval {name}")
+        ]
         for name, ests in estimates.items()
     }
-    fast = {
-        name: np.mean([global_sdr(r, e) for r, e in zip(references, ests)], axis=0)
+    fast_tracks = {
+        name: [global_sdr(r, e) for r, e in zip(references, ests)]
         for name, ests in estimates.items()
     }
+    musdb = {name: bsseval.median_over_tracks(s) for name, s in musdb_tracks.items()}
+    fast = {name: np.mean(s, axis=0) for name, s in fast_tracks.items()}
     count = f"{len(arrays)} {args.split} tracks"
     print(f"SDR (dB) as MUSDB reports it (BSS Eval v4, median over 1 s frames and over {count})")
     print(format_table(musdb, sources))
     print(f"\nglobal SDR (dB), mean over {count}")
     print(format_table(fast, sources))
+    if args.json:
+        write_scores(args.json, [t.name for t in chosen], sources, musdb_tracks, fast_tracks)
+        print(f"\nscores per track: {args.json}")
     return 0
+
+
+def write_scores(
+    path: str,
+    tracks: list[str],
+    sources: list[str],
+    musdb: dict[str, list[np.ndarray]],
+    fast: dict[str, list[np.ndarray]],
+) -> None:
+    """Every estimator's scores per track (BSS Eval v4 frame medians and global SDR) as JSON,
+    written whole or not at all. A MUSDB median over few tracks is set by the one or two tracks
+    in the middle; this file shows which."""
+    from stemgui.audio.atomic import atomic_path
+
+    def table(scores: list[np.ndarray]) -> dict[str, dict[str, float | None]]:
+        return {
+            track: {s: None if np.isnan(v) else round(float(v), 4) for s, v in zip(sources, row)}
+            for track, row in zip(tracks, scores)
+        }
+
+    document = {
+        "sources": sources,
+        "tracks": tracks,
+        "musdb": {name: table(scores) for name, scores in musdb.items()},
+        "global": {name: table(scores) for name, scores in fast.items()},
+    }
+    with atomic_path(path, overwrite=True) as part:
+        part.write_text(json.dumps(document, indent=1) + "\n")
 
 
 def format_table(rows: dict[str, np.ndarray], sources: list[str]) -> str:
@@ -181,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--segment", type=float)
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--max-tracks", type=int, default=0)
+    ev.add_argument("--json", metavar="FILE", help="also write every score per track here")
     ev.set_defaults(func=_eval)
 
     from training.bag import add_parser as add_bag_parser

@@ -1,0 +1,71 @@
+"""``training eval``: the printed tables and the per-track scores file agree with direct scoring."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.training.test_fit import generated_tracks, make
+from training import bsseval, evaluate
+from training.__main__ import main
+
+VALID = ["Actions - One Minute Smile", "Leaf - Summerghost"]
+
+
+@pytest.fixture(scope="module")
+def musdb_like(tmp_path_factory):
+    """Stem folders: two with MUSDB validation names and one training track."""
+    root = tmp_path_factory.mktemp("data")
+    tracks = generated_tracks(3, seconds=2.5, seed=3)
+    for name, track in zip([*VALID, "Song A"], tracks):
+        folder = root / name
+        folder.mkdir()
+        for stem, signal in zip(["mixture", "drums", "bass", "other", "vocals"], track):
+            sf.write(folder / f"{stem}.wav", signal.T, 44100, subtype="FLOAT")
+    return root, tracks[:2]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    make(folder, overrides={"schedule": {"steps": 2, "eval_every": 2}}).run()
+    return folder / "run" / "best.stemgui"
+
+
+def test_scores_per_track_match_the_tables_and_direct_scoring(tmp_path, musdb_like, model, capsys):
+    root, tracks = musdb_like
+    out = tmp_path / "scores.json"
+    args = ["eval", str(model), "--data", str(root), "--cache", str(tmp_path / "cache")]
+    assert main([*args, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    scores = json.loads(out.read_text())
+    assert scores["tracks"] == VALID  # the validation split only, in its order
+    assert scores["sources"] == ["drums", "bass", "other", "vocals"]
+    names = {"best.stemgui", "mixture/4", "IRM oracle"}
+    assert set(scores["musdb"]) == set(scores["global"]) == names
+
+    def rows(table):
+        return [[table[track][s] for s in scores["sources"]] for track in VALID]
+
+    # mixture/4 scored here without the command: same figures per track
+    baseline = evaluate.mixture_baseline(tracks)
+    np.testing.assert_allclose(rows(scores["global"]["mixture/4"]), baseline, atol=1e-3)
+    direct = [bsseval.track_sdr(t[1:], np.broadcast_to(t[0] / 4, t[1:].shape)) for t in tracks]
+    np.testing.assert_allclose(rows(scores["musdb"]["mixture/4"]), direct, atol=1e-3)
+    # the printed MUSDB row of the model is the median over the file's tracks
+    model_rows = rows(scores["musdb"]["best.stemgui"])
+    medians = bsseval.median_over_tracks([np.array(r) for r in model_rows])
+    row = next(line for line in printed.splitlines() if line.startswith("| best.stemgui"))
+    printed_values = [float(cell) for cell in row.strip("|").split("|")[1:5]]
+    np.testing.assert_allclose(printed_values, medians, atol=0.006)
+    assert f"scores per track: {out}" in printed
+
+
+def test_without_validation_tracks_it_says_so(tmp_path, model, capsys):
+    args = ["eval", str(model), "--data", str(tmp_path), "--json", str(tmp_path / "s.json")]
+    assert main(args) == 1
+    assert f"no valid tracks under {tmp_path}" in capsys.readouterr().err
+    assert not (tmp_path / "s.json").exists()
