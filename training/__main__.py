@@ -75,6 +75,9 @@ def _eval(args: argparse.Namespace) -> int:
     from training import data as data_mod
     from training.sdr import global_sdr
 
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        print(f"{args.json}: its folder does not exist; create it or name another", file=sys.stderr)
+        return 1
     tracks = data_mod.discover(args.data)
     train, valid = data_mod.split_validation(tracks)
     chosen = {"valid": valid, "train": train, "all": tracks}[args.split]

@@ -69,3 +69,9 @@ def test_without_validation_tracks_it_says_so(tmp_path, model, capsys):
     assert main(args) == 1
     assert f"no valid tracks under {tmp_path}" in capsys.readouterr().err
     assert not (tmp_path / "s.json").exists()
+
+
+def test_a_scores_file_in_a_missing_folder_is_refused_before_any_work(tmp_path, model, capsys):
+    target = tmp_path / "no such folder" / "s.json"
+    assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(target)]) == 1
+    assert f"{target}: its folder does not exist" in capsys.readouterr().err
