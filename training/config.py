@@ -52,6 +52,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # (0: constant rates). The run ends at its step count or, when time-boxed
         # (--max-minutes), at its deadline, whichever comes first.
         "anneal": 0.0,
+        # Steps over which every learning rate rises in a line to its value (0: none): Adam's
+        # first steps, with no moments yet, move every weight by about the full rate, which
+        # knocks fine-tuned (--init) weights off their optimum.
+        "warmup": 0,
     },
     "augment": {
         "channel_flip": True,
@@ -103,6 +107,9 @@ def from_dict(values: dict[str, Any]) -> dict[str, Any]:
     anneal = config["schedule"]["anneal"]
     if not 0 <= anneal <= 1:
         raise ValueError(f"schedule.anneal is a fraction of the run, from 0 to 1, got {anneal!r}")
+    warmup = config["schedule"]["warmup"]
+    if not (isinstance(warmup, int) and warmup >= 0):
+        raise ValueError(f"schedule.warmup is a number of steps, got {warmup!r}")
     augment = config["augment"]
     if not (isinstance(augment["repitch"], int) and augment["repitch"] >= 0):
         raise ValueError(f"augment.repitch is a number of copies, got {augment['repitch']!r}")

@@ -429,6 +429,7 @@ class Trainer:
                 if max_seconds:  # time-boxed: whichever end comes first
                     progress = max(progress, elapsed / max_seconds)
                 factor = anneal_factor(progress, schedule["anneal"])
+                factor *= warmup_factor(self.step, schedule["warmup"])
                 for group, rate in zip(self.optimizer.param_groups, self.rates):
                     group["lr"] = rate * factor
                 loss = self.train_step()
@@ -512,6 +513,14 @@ def anneal_factor(progress: float, anneal: float) -> float:
     if anneal <= 0:
         return 1.0
     return min(1.0, max(0.0, (1.0 - progress) / anneal))
+
+
+def warmup_factor(done: int, warmup: int) -> float:
+    """The learning rates' scale for the step after ``done`` steps: (done + 1) / ``warmup``
+    up to 1 (``warmup`` 0: always 1). A resumed run is past it; a fine-tuning starts at 0."""
+    if warmup <= 0:
+        return 1.0
+    return min(1.0, (done + 1) / warmup)
 
 
 def closest_member(bag_weights: Sequence[Sequence[float]], weights: Sequence[float]) -> int:

@@ -143,6 +143,18 @@ def test_a_time_boxed_run_anneals_over_its_time(tmp_path):
     assert trainer.step == 6
 
 
+def test_warmup_rates_rise_in_a_line_and_meet_the_anneal(tmp_path):
+    overrides = {"schedule": {"warmup": 4, "anneal": 0.5, "eval_every": 1000}}
+    history = make(tmp_path, overrides=overrides).run(steps=8)
+    rates = [e["lr"] / 3e-3 for e in history if "loss" in e]
+    assert rates == pytest.approx([0.25, 0.5, 0.75, 1, 1, 0.75, 0.5, 0.25])
+
+
+def test_warmup_must_be_a_count_of_steps():
+    with pytest.raises(ValueError, match=r"schedule\.warmup is a number of steps, got 2\.5"):
+        config_mod.from_dict({"schedule": {"warmup": 2.5}})
+
+
 def test_anneal_must_be_a_fraction():
     with pytest.raises(ValueError, match=r"schedule\.anneal .* from 0 to 1, got 1\.5"):
         config_mod.from_dict({"schedule": {"anneal": 1.5}})
