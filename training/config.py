@@ -66,6 +66,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # played up to repitch_percent faster or slower, pitch with tempo (training.repitch).
         "repitch": 0,
         "repitch_percent": 12,
+        # How often each copy is drawn against its original: 1, as often (with 2 copies, 2 in
+        # 3 excerpts changed); 0.125 with 2 copies, 1 in 5 (the official recipes' share).
+        "repitch_weight": 1.0,
     },
     "quant": {
         "diffq": 0.0,  # 0: off; else quantization-aware training, penalty per MB of model
@@ -118,6 +121,9 @@ def from_dict(values: dict[str, Any]) -> dict[str, Any]:
             f"augment.repitch_percent is a whole percent from 1 to 99, got "
             f"{augment['repitch_percent']!r}"
         )
+    share = augment["repitch_weight"]
+    if not (isinstance(share, (int, float)) and share > 0):
+        raise ValueError(f"augment.repitch_weight must be above 0, got {share!r}")
     weights = optim["source_weights"]
     if weights and (min(weights) < 0 or sum(weights) <= 0):
         raise ValueError("optim.source_weights must be non-negative and not all zero")

@@ -194,21 +194,41 @@ class ExcerptSampler:
     ``batch(step, size)`` returns float32 (size, sources, channels, frames): each item a random
     track and a random start; the same (seed, step, rank) always gives the same batch, so a
     resumed run sees exactly the batches an uninterrupted one would, and distributed ranks draw
-    disjoint items of the same global batch.
+    disjoint items of the same global batch. ``weights`` (one per track, default all alike) make
+    some tracks drawn more often than others.
     """
 
-    def __init__(self, tracks: Sequence[np.ndarray], frames: int, seed: int = 0) -> None:
-        usable = [t for t in tracks if t.shape[-1] >= frames]
+    def __init__(
+        self,
+        tracks: Sequence[np.ndarray],
+        frames: int,
+        seed: int = 0,
+        weights: Sequence[float] | None = None,
+    ) -> None:
+        if weights is None:
+            weights = [1.0] * len(tracks)
+        if len(weights) != len(tracks) or min(weights, default=0) < 0:
+            raise ValueError("the sampler needs one non-negative weight per track")
+        usable = [(t, w) for t, w in zip(tracks, weights) if t.shape[-1] >= frames]
         if not usable:
             raise ValueError(f"no track is at least {frames} frames long")
-        self.tracks = usable
+        self.tracks = [t for t, _ in usable]
+        kept = np.array([w for _, w in usable], dtype=np.float64)
+        if kept.sum() <= 0:
+            raise ValueError("every track long enough to sample has weight 0")
+        # None when all are alike: then tracks are drawn as before weights existed, so runs
+        # started then resume with the same batches.
+        self.p = None if np.all(kept == kept[0]) else kept / kept.sum()
         self.frames = frames
         self.seed = seed
 
     def picks(self, step: int, size: int, rank: int = 0, world: int = 1) -> list[tuple[int, int]]:
         """(track index, start frame) of each item of ``batch(step, size, rank, world)``."""
         rng = np.random.default_rng([self.seed, step])
-        tracks = rng.integers(0, len(self.tracks), size * world)
+        if self.p is None:
+            tracks = rng.integers(0, len(self.tracks), size * world)
+        else:
+            tracks = rng.choice(len(self.tracks), size * world, p=self.p)
         starts = rng.random(size * world)
         out = []
         for index in range(rank * size, (rank + 1) * size):

@@ -119,13 +119,16 @@ class Trainer:
         self.shift = round(data["shift"] * self.samplerate)
         seed = config["seed"]["value"]
         augment = config["augment"]
+        draw = [1.0] * len(train_tracks)
         if augment["repitch"]:
             from training.repitch import copies
 
-            train_tracks = list(train_tracks) + copies(
-                train_tracks, augment["repitch"], seed, augment["repitch_percent"]
-            )
-        self.sampler = data_mod.ExcerptSampler(train_tracks, self.segment + self.shift, seed=seed)
+            changed = copies(train_tracks, augment["repitch"], seed, augment["repitch_percent"])
+            train_tracks = list(train_tracks) + changed
+            draw += [augment["repitch_weight"]] * len(changed)
+        self.sampler = data_mod.ExcerptSampler(
+            train_tracks, self.segment + self.shift, seed=seed, weights=draw
+        )
         # On a GPU the decoded tracks live on the device (MUSDB's previews: about 1 GB) and
         # batches are cut and augmented there: the CPU would otherwise take longer per batch
         # than the GPU takes per step.

@@ -116,6 +116,22 @@ def test_sampler_is_reproducible_and_ranks_split_the_batch():
     assert not np.array_equal(sampler.batch(8, 4), whole)
 
 
+def test_sampler_draws_tracks_in_proportion_to_their_weights():
+    rng = np.random.default_rng(0)
+    lengths = (5000, 300, 8000, 6000)
+    tracks = [rng.standard_normal((5, 2, n)).astype(np.float32) for n in lengths]
+    # The 300-frame track is dropped with its weight: the last two keep theirs, 0 and 1.
+    sampler = data.ExcerptSampler(tracks, frames=1000, seed=3, weights=[3, 9, 0, 1])
+    drawn = np.array([track for step in range(500) for track, _ in sampler.picks(step, 8)])
+    assert set(drawn) == {0, 2}  # indices into sampler.tracks: the 5000 and 6000 frames
+    assert abs(np.mean(drawn == 0) - 0.75) < 0.03
+    alike = data.ExcerptSampler(tracks, frames=1000, seed=3, weights=[2, 2, 2, 2])
+    plain = data.ExcerptSampler(tracks, frames=1000, seed=3)
+    assert alike.picks(5, 8) == plain.picks(5, 8)  # runs from before weights resume alike
+    with pytest.raises(ValueError, match="weight"):
+        data.ExcerptSampler(tracks, frames=1000, weights=[0, 1, 0, 0])
+
+
 def test_validation_split_of_musdb_previews():
     if not MUSDB.exists():
         pytest.skip(f"MUSDB18 previews not found at {MUSDB}")

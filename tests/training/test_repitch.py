@@ -73,8 +73,24 @@ def test_the_trainer_draws_from_the_tracks_and_their_copies(tmp_path):
     assert picked & set(range(4)) and picked & set(range(4, 12))
 
 
+def test_repitch_weight_sets_the_share_of_changed_excerpts(tmp_path):
+    # 4 originals at 1, 8 copies at 0.125: one excerpt in five changed, as in the official recipes
+    overrides = {"augment": {"repitch": 2, "repitch_weight": 0.125}}
+    trainer = make(tmp_path, overrides=overrides)
+    drawn = np.array([track for step in range(500) for track, _ in trainer.sampler.picks(step, 8)])
+    assert abs(np.mean(drawn >= 4) - 0.2) < 0.03
+
+
 @pytest.mark.parametrize(
-    "setting", [{"repitch": -1}, {"repitch": 1.5}, {"repitch_percent": 0}, {"repitch_percent": 100}]
+    "setting",
+    [
+        {"repitch": -1},
+        {"repitch": 1.5},
+        {"repitch_percent": 0},
+        {"repitch_percent": 100},
+        {"repitch_weight": 0},
+        {"repitch_weight": "often"},
+    ],
 )
 def test_repitch_settings_are_checked(setting):
     with pytest.raises(ValueError, match=r"augment\.repitch"):
