@@ -121,9 +121,9 @@ def from_dict(values: dict[str, Any]) -> dict[str, Any]:
             f"augment.repitch_percent is a whole percent from 1 to 99, got "
             f"{augment['repitch_percent']!r}"
         )
-    share = augment["repitch_weight"]
-    if not (isinstance(share, (int, float)) and share > 0):
-        raise ValueError(f"augment.repitch_weight must be above 0, got {share!r}")
+    copy_weight = augment["repitch_weight"]
+    if not (isinstance(copy_weight, (int, float)) and copy_weight > 0):
+        raise ValueError(f"augment.repitch_weight must be above 0, got {copy_weight!r}")
     weights = optim["source_weights"]
     if weights and (min(weights) < 0 or sum(weights) <= 0):
         raise ValueError("optim.source_weights must be non-negative and not all zero")
