@@ -94,6 +94,11 @@ def _merge(base: dict, override: dict, where: str) -> dict:
     return out
 
 
+def _whole(value: Any) -> bool:
+    """An int and not a bool (``true`` in a recipe is not one copy or one step)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def from_dict(values: dict[str, Any]) -> dict[str, Any]:
     """Defaults overridden by ``values``; ``ValueError`` for unknown keys or a bad mix."""
     config = _merge(DEFAULTS, values, "")
@@ -102,7 +107,7 @@ def from_dict(values: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("quant.diffq (quantization-aware training) needs optim.ema = 0")
     optim = config["optim"]
     parts = optim["accumulate"]
-    if not isinstance(parts, int) or parts < 1 or optim["batch_size"] % parts:
+    if not _whole(parts) or parts < 1 or optim["batch_size"] % parts:
         raise ValueError(
             f"optim.accumulate must be a whole number of micro-batches dividing the batch size "
             f"{optim['batch_size']}, got {parts!r}"
@@ -111,18 +116,18 @@ def from_dict(values: dict[str, Any]) -> dict[str, Any]:
     if not 0 <= anneal <= 1:
         raise ValueError(f"schedule.anneal is a fraction of the run, from 0 to 1, got {anneal!r}")
     warmup = config["schedule"]["warmup"]
-    if not (isinstance(warmup, int) and warmup >= 0):
+    if not (_whole(warmup) and warmup >= 0):
         raise ValueError(f"schedule.warmup is a number of steps, got {warmup!r}")
     augment = config["augment"]
-    if not (isinstance(augment["repitch"], int) and augment["repitch"] >= 0):
+    if not (_whole(augment["repitch"]) and augment["repitch"] >= 0):
         raise ValueError(f"augment.repitch is a number of copies, got {augment['repitch']!r}")
-    if not (isinstance(augment["repitch_percent"], int) and 0 < augment["repitch_percent"] < 100):
+    if not (_whole(augment["repitch_percent"]) and 0 < augment["repitch_percent"] < 100):
         raise ValueError(
             f"augment.repitch_percent is a whole percent from 1 to 99, got "
             f"{augment['repitch_percent']!r}"
         )
     copy_weight = augment["repitch_weight"]
-    if not (isinstance(copy_weight, (int, float)) and copy_weight > 0):
+    if not (_whole(copy_weight) or isinstance(copy_weight, float)) or copy_weight <= 0:
         raise ValueError(f"augment.repitch_weight must be above 0, got {copy_weight!r}")
     weights = optim["source_weights"]
     if weights and (min(weights) < 0 or sum(weights) <= 0):

@@ -150,9 +150,10 @@ def test_warmup_rates_rise_in_a_line_and_meet_the_anneal(tmp_path):
     assert rates == pytest.approx([0.25, 0.5, 0.75, 1, 1, 0.75, 0.5, 0.25])
 
 
-def test_warmup_must_be_a_count_of_steps():
-    with pytest.raises(ValueError, match=r"schedule\.warmup is a number of steps, got 2\.5"):
-        config_mod.from_dict({"schedule": {"warmup": 2.5}})
+@pytest.mark.parametrize("value", [2.5, True])
+def test_warmup_must_be_a_count_of_steps(value):
+    with pytest.raises(ValueError, match=rf"schedule\.warmup is a number of steps, got {value}"):
+        config_mod.from_dict({"schedule": {"warmup": value}})
 
 
 def test_anneal_must_be_a_fraction():
@@ -218,7 +219,7 @@ def test_micro_batches_make_the_step_of_the_whole_batch(tmp_path):
     assert moved > 1e-3  # the steps did change the weights
 
 
-@pytest.mark.parametrize("value", [0, 3, 1.5])
+@pytest.mark.parametrize("value", [0, 3, 1.5, True])
 def test_micro_batches_must_divide_the_batch(value):
     with pytest.raises(ValueError, match=r"optim\.accumulate"):
         config_mod.from_dict({"optim": {"batch_size": 4, "accumulate": value}})

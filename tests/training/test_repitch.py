@@ -90,6 +90,8 @@ def test_repitch_weight_sets_the_share_of_changed_excerpts(tmp_path):
         {"repitch_percent": 100},
         {"repitch_weight": 0},
         {"repitch_weight": "often"},
+        {"repitch": True},  # "true" in a recipe is not one copy
+        {"repitch_weight": True},
     ],
 )
 def test_repitch_settings_are_checked(setting):
