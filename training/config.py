@@ -147,6 +147,30 @@ def load(path: str | Path) -> dict[str, Any]:
     return config
 
 
+def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The settings two recipes set differently, as "section.key: old -> new" lines."""
+
+    def flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in values.items():
+            if isinstance(value, dict):
+                out.update(flat(value, f"{prefix}{key}."))
+            else:
+                out[prefix + key] = value
+        return out
+
+    def shown(values: dict[str, Any], key: str) -> str:
+        return repr(values[key]) if key in values else "unset"
+
+    old, new = flat(before), flat(after)
+    keys = list(old) + [key for key in new if key not in old]
+    return [
+        f"{key}: {shown(old, key)} -> {shown(new, key)}"
+        for key in keys
+        if shown(old, key) != shown(new, key)
+    ]
+
+
 def dumps(config: dict[str, Any]) -> str:
     """The config as TOML (what a run folder keeps beside its weights)."""
     lines: list[str] = []

@@ -10,6 +10,7 @@ model and ``best.stemgui`` stores it packed (``training.quantize.QuantizationAwa
 
 A run folder holds everything about a run:
     config.toml      the recipe as run (defaults filled in)
+    config-until-step-N.toml  the recipe before, when a run resumed at step N with another
     provenance.json  git commit, software versions, data, start time
     history.json     one entry per logged step (loss) and per evaluation (validation SDR)
     history.csv      the same, flat, for spreadsheets
@@ -242,19 +243,20 @@ class Trainer:
         torch.save(state, part)
         os.replace(part, self.last_path)
 
-    def check_resumable(self) -> None:
+    def check_resumable(self) -> dict[str, Any] | None:
         """Refuse to continue a run folder whose recipe trained another network or loss.
 
         The network (architecture and arguments), the per-source loss weights and diffq's
         penalty must be those of the run it resumes; steps, learning rate, data and schedule
-        may change between sessions.
+        may change between sessions. Returns the recipe the folder ran so far (None for a new
+        run).
 
         Raises:
             ValueError: they differ, naming the setting and the run folder.
         """
         recorded = self.run_dir / "config.toml"
         if not (self.last_path.exists() and recorded.exists()):
-            return
+            return None
         before = config_mod.load(recorded)
         for section, key in (("model", None), ("optim", "source_weights"), ("quant", "diffq")):
             old, new = before[section], self.config[section]
@@ -266,6 +268,7 @@ class Trainer:
                     f"{self.run_dir} holds a run with another {name} ({old} there, {new} now): "
                     "resume it with its own recipe, or train into another --run folder"
                 )
+        return before
 
     def load_state(self) -> bool:
         """Continue from ``last.pt`` if the run folder has one; True when it did."""
@@ -282,9 +285,23 @@ class Trainer:
         log.info("resumed %s at step %d", self.run_dir, self.step)
         return True
 
-    def _write_run_files(self) -> None:
+    def _write_run_files(self, before: dict[str, Any] | None) -> None:
+        """The recipe and provenance of this session; a recipe that differs from ``before``,
+        the one the resumed steps ran, keeps that one beside it as config-until-step-N.toml."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "config.toml").write_text(config_mod.dumps(self.config), encoding="utf-8")
+        recorded = self.run_dir / "config.toml"
+        changes = [] if before is None else config_mod.differences(before, self.config)
+        if changes:
+            kept = recorded.with_name(f"config-until-step-{self.step}.toml")
+            recorded.replace(kept)
+            log.warning(
+                "%s resumes at step %d with another recipe (%s); the one before is kept in %s",
+                self.run_dir,
+                self.step,
+                "; ".join(changes),
+                kept.name,
+            )
+        recorded.write_text(config_mod.dumps(self.config), encoding="utf-8")
         provenance = self.provenance()
         (self.run_dir / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
 
@@ -414,10 +431,10 @@ class Trainer:
         started = self.clock()
         schedule = self.config["schedule"]
         total = schedule["steps"] if steps is None else steps
-        self.check_resumable()
-        if self.is_main:
-            self._write_run_files()
+        before = self.check_resumable()
         self.load_state()
+        if self.is_main:
+            self._write_run_files(before)
         bar = tqdm(
             total=total,
             initial=self.step,

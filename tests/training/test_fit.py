@@ -109,19 +109,45 @@ def test_resume_matches_an_uninterrupted_run(tmp_path, anneal):
     resumed = make(tmp_path, "interrupted", overrides)
     resumed.run(steps=12)
     assert resumed.step == 12
+    assert not list((tmp_path / "interrupted").glob("config-*"))  # the same recipe: none kept
     for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values()):
         assert torch.equal(a, b)
     losses = [[e for e in run.history if "loss" in e] for run in (straight, resumed)]
     assert losses[0] == losses[1]
 
 
-def test_a_resumed_run_takes_the_recipes_learning_rate(tmp_path):
+def test_a_resumed_run_takes_the_recipes_learning_rate_and_keeps_the_recipe_before(
+    tmp_path, caplog
+):
     make(tmp_path, "run").run(steps=2)
     resumed = make(tmp_path, "run", overrides={"optim": {"lr": 1e-4}})
-    resumed.run(steps=3)
+    with caplog.at_level("WARNING", logger="training.fit"):
+        resumed.run(steps=3)
     assert resumed.step == 3
     assert [group["lr"] for group in resumed.optimizer.param_groups] == [1e-4]
     assert resumed.optimizer.state  # Adam's moments came back with the weights
+    folder = tmp_path / "run"
+    assert config_mod.load(folder / "config-until-step-2.toml")["optim"]["lr"] == 3e-3
+    assert config_mod.load(folder / "config.toml")["optim"]["lr"] == 1e-4
+    assert "resumes at step 2 with another recipe (optim.lr: 0.003 -> 0.0001)" in caplog.text
+
+
+def test_recipe_differences_name_each_changed_setting():
+    before = config_mod.from_dict(TINY)
+    after = config_mod.from_dict({**TINY, "augment": {"remix_group": 2, "repitch": 2}})
+    after["model"]["kwargs"]["depth"] = 3
+    assert config_mod.differences(before, before) == []
+    assert config_mod.differences(before, after) == [
+        "model.kwargs.depth: 2 -> 3",
+        "augment.repitch: 0 -> 2",
+    ]
+    del after["model"]["kwargs"]["depth"]
+    after["model"]["kwargs"]["new"] = 1
+    assert config_mod.differences(before, after)[:2] == [
+        "model.kwargs.depth: 2 -> unset",
+        "augment.repitch: 0 -> 2",
+    ]
+    assert config_mod.differences(before, after)[2] == "model.kwargs.new: unset -> 1"
 
 
 def test_annealed_rates_fall_in_a_line_to_zero_over_the_last_part_of_the_steps(tmp_path):
