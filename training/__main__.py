@@ -14,16 +14,6 @@ log = logging.getLogger("training")
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from stemgui.errors import ModelLoadError
-
-    try:
-        return _train(args)
-    except (OSError, ValueError, ModelLoadError) as exc:  # recipe, option, --init, run folder
-        log.error("%s", exc)
-        return 1
-
-
-def _train(args: argparse.Namespace) -> int:
     import torch
 
     from training import config as config_mod
@@ -236,7 +226,14 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return args.func(args)
+    from stemgui.errors import StemguiError
+
+    try:
+        return args.func(args)
+    except (OSError, ValueError, StemguiError) as exc:  # a file, folder, option or recipe
+        # One line naming what is wrong; the traceback only with --verbose.
+        log.error("%s", exc, exc_info=args.verbose)
+        return 1
 
 
 if __name__ == "__main__":

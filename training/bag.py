@@ -53,34 +53,29 @@ def member_provenance(path: Path) -> dict[str, Any]:
 
 
 def run_bag(args: argparse.Namespace) -> int:
-    from stemgui.errors import ModelLoadError
     from stemgui.separation.bag import BagOfModels
     from training import evaluate
 
     members = [Path(m) for m in args.models]
     output = Path(args.output)
-    try:
-        weights = [parse_weights(w) for w in args.weights] if args.weights else None
-        models = [load_model(m) for m in members]
-        bag = BagOfModels(models, weights)
-        provenance: dict[str, Any] = {
-            "members": [member_provenance(m) for m in members],
-            "weights": weights,
-        }
-        if args.data:
-            tracks = evaluate.validation_tracks(args.data, args.cache)
-            print(f"global SDR (dB), mean over {len(tracks)} validation tracks")
-            print("| | " + " | ".join([*bag.sources, "mean"]) + " |")
-            for path, model in [*zip(members, models), (output, bag)]:
-                means = evaluate.mean_sdr(model, tracks, device=args.device)
-                scores = evaluate.scores_by_source(bag.sources, means)
-                cells = " | ".join(f"{scores[key]:.2f}" for key in [*bag.sources, "all"])
-                print(f"| {path.name} | {cells} |")
-            provenance["valid_sdr"] = scores  # the last row's: the bag's
-        sha256 = save_bag_of_files(members, output, weights=weights, provenance=provenance)
-    except (ModelLoadError, ValueError) as exc:
-        logger.error("%s", exc)
-        return 1
+    weights = [parse_weights(w) for w in args.weights] if args.weights else None
+    models = [load_model(m) for m in members]
+    bag = BagOfModels(models, weights)
+    provenance: dict[str, Any] = {
+        "members": [member_provenance(m) for m in members],
+        "weights": weights,
+    }
+    if args.data:
+        tracks = evaluate.validation_tracks(args.data, args.cache)
+        print(f"global SDR (dB), mean over {len(tracks)} validation tracks")
+        print("| | " + " | ".join([*bag.sources, "mean"]) + " |")
+        for path, model in [*zip(members, models), (output, bag)]:
+            means = evaluate.mean_sdr(model, tracks, device=args.device)
+            scores = evaluate.scores_by_source(bag.sources, means)
+            cells = " | ".join(f"{scores[key]:.2f}" for key in [*bag.sources, "all"])
+            print(f"| {path.name} | {cells} |")
+        provenance["valid_sdr"] = scores  # the last row's: the bag's
+    sha256 = save_bag_of_files(members, output, weights=weights, provenance=provenance)
     print(f"wrote {output} ({output.stat().st_size:,} bytes, sha256 {sha256[:8]})")
     return 0
 

@@ -285,11 +285,7 @@ def run_quantize(args: argparse.Namespace) -> int:
     )
     if not args.data:
         return 0
-    try:
-        tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks)
-    except ValueError as exc:
-        logger.error("%s", exc)
-        return 1
+    tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks)
     options = {"segment": args.segment, "device": args.device}
     float_model = load_model(report.source)
     before = evaluate.mean_sdr(float_model, tracks, **options)

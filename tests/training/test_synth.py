@@ -247,9 +247,9 @@ def test_remix_pool_mixes_stems_of_different_songs(song, other_song, tmp_path):
 
 
 def test_synth_command_writes_a_pool_and_resumes(tmp_path, soundfont, capsys):
-    from training.synth.cli import main
+    from training.__main__ import main
 
-    argv = ["--out", str(tmp_path), "--songs", "2", "--seconds", "2", "--seed", "40"]
+    argv = ["synth", "--out", str(tmp_path), "--songs", "2", "--seconds", "2", "--seed", "40"]
     argv += ["--soundfont", str(soundfont), "--vocals", "fluidsynth"]
     assert main(argv) == 0
     folders = sorted(p.name for p in tmp_path.iterdir())

@@ -1,7 +1,7 @@
-"""``python -m training.synth ...``: the ``synth`` command on its own (see :mod:`.cli`)."""
+"""``python -m training.synth ...``: the same as ``python -m training synth ...``."""
 
 import sys
 
-from training.synth.cli import main
+from training.__main__ import main
 
-sys.exit(main())
+sys.exit(main(["synth", *sys.argv[1:]]))

@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from training.synth.song import render_song
 
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)  # a folder it cannot write is refused before work
     if args.remix_from:
         written = remix_pool(args.remix_from, out, args.songs, seed=args.seed)
         print(f"{len(written)} remixes of {args.remix_from} in {out}")
@@ -143,16 +144,3 @@ def run(args: argparse.Namespace) -> int:
         f"loaded in {loaded - started:.1f} s; vocals: {engine})"
     )
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point: ``python -m training.synth --out F --songs N ...``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m training synth",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    configure(parser)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return run(args)

@@ -1,0 +1,53 @@
+"""Every ``python -m training`` command answers bad input with one line naming it, and exit 1."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from training.__main__ import main
+
+
+@pytest.fixture
+def not_a_model(tmp_path):
+    path = tmp_path / "notes.stemgui"
+    path.write_text("not a model")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("command", "named"),
+    [
+        (["eval", "{bad}", "--data", "{tmp}/absent"], "absent"),
+        (["quantize", "{bad}", "{tmp}/q.stemgui"], "notes.stemgui"),
+        (["export", "{bad}", "--name", "x", "--models-dir", "{tmp}/models"], "notes.stemgui"),
+        (["segment", "{bad}", "{tmp}/s.stemgui", "--seconds", "4"], "notes.stemgui"),
+        (["bag", "{tmp}/b.stemgui", "{bad}"], "notes.stemgui"),
+        (["fit", "{tmp}/absent.toml", "--run", "{tmp}/run"], "absent.toml"),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) else "",
+)
+def test_bad_input_is_one_logged_line_and_exit_1(tmp_path, not_a_model, caplog, command, named):
+    argv = [a.format(bad=not_a_model, tmp=tmp_path) for a in command]
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(argv) == 1
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1
+    assert named in errors[0].getMessage()
+    assert not errors[0].exc_info  # no traceback unless --verbose
+
+
+def test_verbose_adds_the_traceback(tmp_path, not_a_model, caplog):
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["-v", "quantize", str(not_a_model), str(tmp_path / "q.stemgui")]) == 1
+    (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.exc_info and error.exc_info[0] is not None
+
+
+def test_synth_refuses_a_folder_it_cannot_make_before_rendering(tmp_path, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["synth", "--out", str(blocker / "songs"), "--songs", "1"]) == 1
+    assert str(blocker / "songs") in caplog.text
