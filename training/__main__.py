@@ -68,6 +68,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.json and not Path(args.json).resolve().parent.is_dir():
         print(f"{args.json}: its folder does not exist; create it or name another", file=sys.stderr)
         return 1
+    models = {Path(path).name: load_model(path) for path in args.models}  # refused before data
     tracks = data_mod.discover(args.data)
     train, valid = data_mod.split_validation(tracks)
     chosen = {"valid": valid, "train": train, "all": tracks}[args.split]
@@ -86,13 +87,12 @@ def _eval(args: argparse.Namespace) -> int:
     # name -> one (sources, channels, frames) estimate per track
     estimates: dict[str, list[np.ndarray]] = {}
     sources = list(data_mod.SOURCES)
-    for path in args.models:
-        model = load_model(path)
+    for name, model in models.items():
         sources = list(model.sources)
         separator = Separator(model, device=args.device, segment=args.segment, shifts=0)
-        estimates[Path(path).name] = [
+        estimates[name] = [
             separator.separate(np.ascontiguousarray(t[0], dtype=np.float32))
-            for t in bar(arrays, f"separate {Path(path).name}")
+            for t in bar(arrays, f"separate {name}")
         ]
     estimates["mixture/4"] = [
         np.broadcast_to(t[0] / 4, r.shape) for t, r in zip(arrays, references)

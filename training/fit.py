@@ -221,7 +221,13 @@ class Trainer:
             start = start.models[index]
         if registry.name_of(start) != self.config["model"]["architecture"]:
             raise ValueError(f"{path}: its architecture differs from the recipe's")
-        self.model.load_state_dict(start.state_dict())
+        try:
+            self.model.load_state_dict(start.state_dict())
+        except RuntimeError as error:  # the same network with other arguments (channels, ...)
+            first = str(error).splitlines()[-1].strip()
+            raise ValueError(
+                f"{path}: its weights do not fit the recipe's [model.kwargs] ({first})"
+            ) from None
         log.info("starting from the weights of %s", path)
 
     # -- state ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ def not_a_model(tmp_path):
 @pytest.mark.parametrize(
     ("command", "named"),
     [
-        (["eval", "{bad}", "--data", "{tmp}/absent"], "absent"),
+        (["eval", "{bad}", "--data", "{tmp}"], "notes.stemgui"),  # before any data
         (["quantize", "{bad}", "{tmp}/q.stemgui"], "notes.stemgui"),
         (["export", "{bad}", "--name", "x", "--models-dir", "{tmp}/models"], "notes.stemgui"),
         (["segment", "{bad}", "{tmp}/s.stemgui", "--seconds", "4"], "notes.stemgui"),

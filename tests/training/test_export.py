@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from stemgui.separation.store import ModelStore
-from tests.training.test_fit import make
+from tests.training.test_fit import TINY, make
 from training.export import export_model
 
 
@@ -57,3 +58,11 @@ def test_a_fine_tuned_model_names_the_checkpoint_it_started_from(tmp_path):
     tuned.run()
     entry = export_model(tmp_path / "tuned" / "best.stemgui", "tuned", models, default=False)
     assert entry["init"] == base["file"]
+
+
+def test_starting_from_a_model_of_other_arguments_is_refused_naming_it(tmp_path):
+    make(tmp_path, "first", overrides={"schedule": {"steps": 1, "eval_every": 1}}).run()
+    start = tmp_path / "first" / "best.stemgui"
+    wider = {**TINY["model"]["kwargs"], "channels": 6}
+    with pytest.raises(ValueError, match=r"best.stemgui: its weights do not fit .*size mismatch"):
+        make(tmp_path, "wider", overrides={"model": {"kwargs": wider}}, init=start)
