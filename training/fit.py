@@ -36,6 +36,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -299,7 +300,7 @@ class Trainer:
         changes = [] if before is None else config_mod.differences(before, self.config)
         if changes:
             kept = recorded.with_name(f"config-until-step-{self.step}.toml")
-            recorded.replace(kept)
+            shutil.copyfile(recorded, kept)  # a copy: config.toml is never missing
             log.warning(
                 "%s resumes at step %d with another recipe (%s); the one before is kept in %s",
                 self.run_dir,
