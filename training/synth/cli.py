@@ -34,13 +34,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    configure(parser)
-    parser.set_defaults(func=run)
-    return parser
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    """Add the ``synth`` options to ``parser``."""
     parser.add_argument("--out", required=True, help="output folder (one sub-folder per song)")
     parser.add_argument("--songs", type=int, default=1, help="number of songs")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each song")
@@ -67,12 +60,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="write one song's mixture as OUT/NAME.mp3 (192 kbps) and its recipe as NAME.json",
     )
+    parser.set_defaults(func=run)
+    return parser
 
 
 def _write_demo(song, out: Path, name: str) -> Path:
     from stemgui.audio.encode import AudioFormat, write_audio
 
-    out.mkdir(parents=True, exist_ok=True)
     fmt = AudioFormat(kind="mp3", mp3_bitrate=192, clip="none")
     path = write_audio(out / f"{name}.mp3", song.mixture, song.samplerate, fmt, overwrite=True)
     record = song.recipe.to_dict()
