@@ -265,6 +265,20 @@ def test_synth_command_writes_a_pool_and_resumes(tmp_path, soundfont, capsys):
     assert (tmp_path / "synth-000040" / "mixture.flac").stat().st_mtime_ns == before
 
 
+def test_synth_demo_writes_the_mixture_and_its_recipe_into_a_new_folder(tmp_path, soundfont):
+    from stemgui.audio.decode import decode
+    from training.__main__ import main
+
+    out = tmp_path / "resources" / "demo"
+    argv = ["synth", "--out", str(out), "--demo", "demo", "--seconds", "2", "--seed", "30"]
+    assert main([*argv, "--soundfont", str(soundfont), "--vocals", "fluidsynth"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["demo.json", "demo.mp3"]
+    record = json.loads((out / "demo.json").read_text())
+    assert record["soundfont"] == soundfont.name and record["samplerate"] == 44100
+    audio = decode(out / "demo.mp3")
+    assert abs(audio.samples.shape[-1] / audio.samplerate - 2.0) < 0.1
+
+
 def test_add_parser_registers_the_synth_command():
     import argparse
 
