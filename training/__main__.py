@@ -66,8 +66,7 @@ def _eval(args: argparse.Namespace) -> int:
     from training.sdr import global_sdr
 
     if args.json and not Path(args.json).resolve().parent.is_dir():
-        print(f"{args.json}: its folder does not exist; create it or name another", file=sys.stderr)
-        return 1
+        raise ValueError(f"{args.json}: its folder does not exist; create it or name another")
     models = {Path(path).name: load_model(path) for path in args.models}  # refused before data
     tracks = data_mod.discover(args.data)
     train, valid = data_mod.split_validation(tracks)
@@ -75,8 +74,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.max_tracks:
         chosen = chosen[: args.max_tracks]
     if not chosen:
-        print(f"no {args.split} tracks under {', '.join(map(str, args.data))}", file=sys.stderr)
-        return 1
+        raise ValueError(f"no {args.split} tracks under {', '.join(map(str, args.data))}")
     cache = data_mod.TrackCache(args.cache)
     arrays = [cache.load(t) for t in chosen]
     references = [np.asarray(t[1:]) for t in arrays]

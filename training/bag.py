@@ -31,7 +31,7 @@ from stemgui.separation.checkpoint import (
 logger = logging.getLogger(__name__)
 
 # What each member's provenance contributes to the bag's (the manifest shows it).
-MEMBER_KEYS = ("steps", "init", "valid_sdr", "git_commit", "data_roots", "train_tracks", "config")
+MEMBER_KEYS = ("steps", "init", "valid_sdr", "git_commit", "data", "train_tracks", "config")
 
 
 def parse_weights(text: str) -> list[float]:

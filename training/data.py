@@ -13,6 +13,7 @@ Layouts understood:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ MUSDB_VALIDATION = frozenset(
         "Traffic Experiment - Sirens",
     }
 )
+
+# Written by ``training.gpu.pack`` into the folder it fills: which data it was packed from, and how.
+PACK_RECORD = "packed.json"
 
 _STEM_SUFFIX = ".stem.mp4"
 _AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
@@ -83,6 +87,17 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
                 continue
             found.setdefault(name, TrackSource(name, path))
     return [found[name] for name in sorted(found)]
+
+
+def describe(root: str | Path) -> str:
+    """A data root as a reader on another machine knows it: its last two folders
+    (``musdb18-7/train``), or for a copy ``training.gpu.pack`` wrote, what it was packed from."""
+    root = Path(root).resolve()
+    record = root / PACK_RECORD
+    if record.is_file():
+        packed = json.loads(record.read_text(encoding="utf-8"))
+        return f"{', '.join(packed['from'])} (packed as {packed['format']})"
+    return "/".join(root.parts[-2:])
 
 
 def split_validation(

@@ -61,7 +61,7 @@ def export_model(
         "size_bytes": target.stat().st_size,
         "samplerate": int(first["samplerate"]),
         "segment": first.get("segment"),
-        "data": provenance.get("data_roots", []),
+        "data": provenance.get("data", provenance.get("data_roots", [])),  # older runs: roots
         "train_tracks": provenance.get("train_tracks"),
         "steps": provenance.get("steps"),
         "valid_sdr": provenance.get("valid_sdr", {}),

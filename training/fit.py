@@ -11,7 +11,8 @@ model and ``best.stemgui`` stores it packed (``training.quantize.QuantizationAwa
 A run folder holds everything about a run:
     config.toml      the recipe as run (defaults filled in)
     config-until-step-N.toml  the recipe before, when a run resumed at step N with another
-    provenance.json  git commit, software versions, data, start time
+    provenance.json  git commit, software versions, data, start time; and under "earlier"
+                     the commit, start time and device of each session it resumed
     history.json     one entry per logged step (loss) and per evaluation (validation SDR)
     history.csv      the same, flat, for spreadsheets
     last.pt          the resumable state: model, optimizer, EMA, step (plain tensors, weights_only)
@@ -153,6 +154,7 @@ class Trainer:
         self.source_weights = torch.tensor(weights, dtype=torch.float32, device=self.device)
         self.source_weights /= self.source_weights.sum()
         self.init = None if init is None else Path(init).name
+        self.earlier: list[dict[str, Any]] = []  # the sessions this run resumed (provenance)
         if init is not None:
             self._init_from(init)
         optim = config["optim"]
@@ -309,8 +311,12 @@ class Trainer:
                 kept.name,
             )
         recorded.write_text(config_mod.dumps(self.config), encoding="utf-8")
-        provenance = self.provenance()
-        (self.run_dir / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
+        path = self.run_dir / "provenance.json"
+        if before is not None and path.exists():  # a resumed run: keep who ran its steps so far
+            old = json.loads(path.read_text())
+            session = {key: old.get(key) for key in ("git_commit", "started", "device")}
+            self.earlier = [*old.get("earlier", []), {**session, "until_step": self.step}]
+        path.write_text(json.dumps(self.provenance(), indent=2) + "\n")
 
     def provenance(self) -> dict[str, Any]:
         import stemgui
@@ -319,13 +325,15 @@ class Trainer:
             "git_commit": git_commit(),
             "stemgui": stemgui.__version__,
             "torch": torch.__version__,
-            "data_roots": self.config["data"]["roots"],
+            "data_roots": self.config["data"]["roots"],  # as found on this machine
+            "data": [data_mod.describe(root) for root in self.config["data"]["roots"]],
             "train_tracks": len(self.sampler.tracks),
             "valid_tracks": len(self.valid_tracks),
             "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "world_size": self.world,
             "device": str(self.device),
             "init": self.init,  # the checkpoint the weights started from (fine-tuning), if any
+            "earlier": self.earlier,
         }
 
     # -- training ---------------------------------------------------------------------------

@@ -276,6 +276,8 @@ def run_quantize(args: argparse.Namespace) -> int:
     from stemgui.separation.checkpoint import load_model
     from training import evaluate
 
+    # The data are read first: a missing folder is refused before any file is written.
+    tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks) if args.data else []
     report = quantize_file(args.model, args.output, bits=args.bits, min_size=args.min_size)
     print(
         f"{report.source.name}: {report.bytes_before:,} bytes -> {report.destination.name}: "
@@ -283,9 +285,8 @@ def run_quantize(args: argparse.Namespace) -> int:
         f"sha256 {report.sha256[:8]}); largest weight error {report.max_error:.3g} "
         f"(bound {report.max_half_step:.3g})"
     )
-    if not args.data:
+    if not tracks:
         return 0
-    tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks)
     options = {"segment": args.segment, "device": args.device}
     float_model = load_model(report.source)
     before = evaluate.mean_sdr(float_model, tracks, **options)

@@ -64,14 +64,14 @@ def test_scores_per_track_match_the_tables_and_direct_scoring(tmp_path, musdb_li
     assert f"scores per track: {out}" in printed
 
 
-def test_without_validation_tracks_it_says_so(tmp_path, model, capsys):
+def test_without_validation_tracks_it_says_so(tmp_path, model, caplog):
     args = ["eval", str(model), "--data", str(tmp_path), "--json", str(tmp_path / "s.json")]
     assert main(args) == 1
-    assert f"no valid tracks under {tmp_path}" in capsys.readouterr().err
+    assert f"no valid tracks under {tmp_path}" in caplog.text
     assert not (tmp_path / "s.json").exists()
 
 
-def test_a_scores_file_in_a_missing_folder_is_refused_before_any_work(tmp_path, model, capsys):
+def test_a_scores_file_in_a_missing_folder_is_refused_before_any_work(tmp_path, model, caplog):
     target = tmp_path / "no such folder" / "s.json"
     assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(target)]) == 1
-    assert f"{target}: its folder does not exist" in capsys.readouterr().err
+    assert f"{target}: its folder does not exist" in caplog.text

@@ -396,6 +396,13 @@ def test_the_command_line_overrides_the_recipes_source_weights(tmp_path, caplog)
     assert main([*argv[:-1], "2", "--source-weights", "0,0,1,0", "--accumulate", "2"]) == 0
     history = json.loads((run / "history.json").read_text())
     assert [e["step"] for e in history if "loss" in e] == [1, 2]
+    # Its provenance names the data as another machine knows it, and the session it resumed.
+    provenance = json.loads((run / "provenance.json").read_text())
+    assert provenance["data"] == [f"{tmp_path.name}/data"]
+    assert provenance["data_roots"] == [str(tmp_path / "data")]
+    (earlier,) = provenance["earlier"]  # the refused calls ran no step and are not sessions
+    assert earlier["until_step"] == 1 and earlier["git_commit"] == provenance["git_commit"]
+    assert earlier["started"] <= provenance["started"]
 
 
 def test_curves_plot_scores_that_only_some_evaluations_have(tmp_path):

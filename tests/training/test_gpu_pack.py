@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from training import data
-from training.gpu.pack import write_opus
+from training.gpu.pack import pack, write_opus
 
 
 def test_packed_stems_read_back_aligned(tmp_path):
@@ -28,3 +28,18 @@ def test_packed_stems_read_back_aligned(tmp_path):
         snr = 10 * np.log10((original[:, inner] ** 2).sum() / (error**2).sum())
         assert snr > 15, snr  # a misaligned (pre-skip) decode scores below 0 dB
     np.testing.assert_allclose(signals[0], signals[1:].sum(axis=0), atol=1e-5)
+
+
+def test_a_packed_folder_is_described_by_the_data_it_was_packed_from(tmp_path):
+    import soundfile as sf
+
+    folder = tmp_path / "musdb" / "train" / "Song"
+    folder.mkdir(parents=True)
+    t = np.arange(44100) / 44100
+    for index, source in enumerate(data.SOURCES):
+        tone = 0.2 * np.sin(2 * np.pi * 110 * (index + 1) * t)
+        sf.write(folder / f"{source}.wav", np.stack([tone, tone]).T, 44100)
+    assert data.describe(tmp_path / "musdb" / "train") == "musdb/train"
+    assert pack([str(tmp_path / "musdb" / "train")], tmp_path / "packed") == 1
+    assert data.describe(tmp_path / "packed") == "musdb/train (packed as Ogg Opus, 48 kHz)"
+    assert [t.name for t in data.discover([tmp_path / "packed"])] == ["Song"]

@@ -229,6 +229,15 @@ def test_command_reports_size_and_sdr_change(float_file, tmp_path, capsys):
     assert load_model(output).sources == SOURCES
 
 
+def test_a_missing_data_folder_is_refused_before_the_output_is_written(float_file, tmp_path):
+    from training.__main__ import main
+
+    _, source = float_file
+    output = tmp_path / "q8.stemgui"
+    assert main(["quantize", str(source), str(output), "--data", str(tmp_path / "absent")]) == 1
+    assert not output.exists() and not list(tmp_path.glob("*.part"))
+
+
 def test_sdr_change_table():
     table = quantize.sdr_change_table(["a", "b"], np.array([1.0, 3.0]), np.array([0.5, 3.5]), 2)
     assert "| change | -0.50 | +0.50 | +0.00 |" in table

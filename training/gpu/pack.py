@@ -10,6 +10,7 @@ requires, and ``training.data`` resamples them back to 44.1 kHz when it first ca
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -17,10 +18,15 @@ import numpy as np
 
 
 def pack(roots: list[str], out: Path) -> int:
-    """Write every track under ``roots`` as ``out/<name>/<source>.ogg``; returns the count."""
+    """Write every track under ``roots`` as ``out/<name>/<source>.ogg``, and what they were
+    packed from in ``out/packed.json`` (run provenance names that, not this machine's folder);
+    returns the count."""
     from training import data as data_mod
 
     tracks = data_mod.discover(roots)
+    out.mkdir(parents=True, exist_ok=True)
+    record = {"from": [data_mod.describe(root) for root in roots], "format": "Ogg Opus, 48 kHz"}
+    (out / data_mod.PACK_RECORD).write_text(json.dumps(record) + "\n", encoding="utf-8")
     for track in tracks:
         signals = data_mod.read_track(track)  # (1 + sources, 2, frames) at 44.1 kHz
         folder = out / track.name
