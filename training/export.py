@@ -71,6 +71,8 @@ def export_model(
     }
     if provenance.get("init"):
         entry["init"] = provenance["init"]  # the checkpoint its training started from
+    if provenance.get("earlier"):  # the sessions a resumed run ran before the last one
+        entry["earlier"] = provenance["earlier"]
     if payload["kind"] == "bag":  # each member's own history (``training bag`` records it)
         entry["members"] = provenance.get("members", [])
         entry["weights"] = payload.get("weights")

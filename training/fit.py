@@ -154,7 +154,7 @@ class Trainer:
         self.source_weights = torch.tensor(weights, dtype=torch.float32, device=self.device)
         self.source_weights /= self.source_weights.sum()
         self.init = None if init is None else Path(init).name
-        self.earlier: list[dict[str, Any]] = []  # the sessions this run resumed (provenance)
+        self.session: dict[str, Any] = {}  # this session's provenance, once run() starts
         if init is not None:
             self._init_from(init)
         optim = config["optim"]
@@ -312,11 +312,13 @@ class Trainer:
             )
         recorded.write_text(config_mod.dumps(self.config), encoding="utf-8")
         path = self.run_dir / "provenance.json"
+        earlier = []
         if before is not None and path.exists():  # a resumed run: keep who ran its steps so far
             old = json.loads(path.read_text())
             session = {key: old.get(key) for key in ("git_commit", "started", "device")}
-            self.earlier = [*old.get("earlier", []), {**session, "until_step": self.step}]
-        path.write_text(json.dumps(self.provenance(), indent=2) + "\n")
+            earlier = [*old.get("earlier", []), {**session, "until_step": self.step}]
+        self.session = {**self.provenance(), "earlier": earlier}
+        path.write_text(json.dumps(self.session, indent=2) + "\n")
 
     def provenance(self) -> dict[str, Any]:
         import stemgui
@@ -327,13 +329,13 @@ class Trainer:
             "torch": torch.__version__,
             "data_roots": self.config["data"]["roots"],  # as found on this machine
             "data": [data_mod.describe(root) for root in self.config["data"]["roots"]],
-            "train_tracks": len(self.sampler.tracks),
+            # the tracks, not with [augment] repitch = K their K changed copies each
+            "train_tracks": len(self.sampler.tracks) // (1 + self.config["augment"]["repitch"]),
             "valid_tracks": len(self.valid_tracks),
             "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "world_size": self.world,
             "device": str(self.device),
             "init": self.init,  # the checkpoint the weights started from (fine-tuning), if any
-            "earlier": self.earlier,
         }
 
     # -- training ---------------------------------------------------------------------------
@@ -520,7 +522,7 @@ class Trainer:
 
         model = self.ema if self.ema is not None else self.model
         provenance = {
-            **self.provenance(),
+            **self.session,  # as written when the session started (its start time, not now)
             "steps": self.step,
             "valid_sdr": scores,
             "config": config_mod.dumps(self.config),

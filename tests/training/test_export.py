@@ -36,6 +36,8 @@ def test_exported_model_loads_through_the_store_with_identical_outputs(tmp_path)
     files = sorted(p.name for p in models.glob("tiny-*"))
     assert files == [entry2["file"]]
     assert len(json.loads((models / "manifest.json").read_text())["models"]) == 1
+    assert "earlier" not in entry  # the first export's run had not been resumed
+    assert [session["until_step"] for session in entry2["earlier"]] == [4]
 
 
 def test_a_fine_tuned_model_names_the_checkpoint_it_started_from(tmp_path):

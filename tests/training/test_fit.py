@@ -83,6 +83,37 @@ def test_loss_goes_down_and_run_folder_is_complete(tmp_path):
     assert [e["step"] for e in history if "valid_all" in e] == [20, 40]
 
 
+def test_the_best_model_records_when_its_session_started_not_when_it_was_saved(
+    tmp_path, monkeypatch
+):
+    from types import SimpleNamespace
+
+    from stemgui.separation.checkpoint import read_checkpoint
+    from training import fit
+
+    hours = iter(range(100))
+
+    class Clock(datetime.datetime):  # an hour later at every call
+        @classmethod
+        def now(cls, tz=None):
+            start = datetime.datetime(2026, 1, 1, tzinfo=tz)
+            return start + datetime.timedelta(hours=next(hours))
+
+    monkeypatch.setattr(fit, "_dt", SimpleNamespace(datetime=Clock, timezone=datetime.timezone))
+    make(tmp_path, overrides={"schedule": {"steps": 4, "eval_every": 2}}).run()
+    written = json.loads((tmp_path / "run" / "provenance.json").read_text())
+    saved = read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]
+    assert written["started"] == saved["started"] == "2026-01-01T00:00:00+00:00"
+
+
+def test_provenance_counts_the_tracks_not_their_changed_copies(tmp_path):
+    trainer = make(tmp_path, overrides={"augment": {"repitch": 2}, "schedule": {"steps": 1}})
+    assert len(trainer.sampler.tracks) == 12  # 4 tracks and 2 changed copies of each
+    trainer.run()
+    provenance = json.loads((tmp_path / "run" / "provenance.json").read_text())
+    assert (provenance["train_tracks"], provenance["valid_tracks"]) == (4, 2)
+
+
 def test_batches_cut_from_device_resident_tracks_equal_the_samplers(tmp_path):
     # On a GPU the trainer keeps the tracks on the device and cuts batches there; the batches
     # must be those the CPU path draws (same seed and step, same augmentation).
