@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import copy
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from stemgui.separation import registry
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -99,47 +102,129 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _count(low: int) -> Callable[[Any], bool]:
+    return lambda v: _whole(v) and v >= low
+
+
+def _within(low: float, high: float = float("inf"), *, above: bool = False, below: bool = False):
+    """A number from ``low`` (or above it) to ``high`` (or below it)."""
+    return lambda v: (
+        _number(v) and (v > low if above else v >= low) and (v < high if below else v <= high)
+    )
+
+
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _loss_weights(value: Any) -> bool:
+    weights_ok = isinstance(value, list) and all(_number(w) and w >= 0 for w in value)
+    return weights_ok and (not value or sum(value) > 0)
+
+
+def _gain(value: Any) -> bool:
+    if value == []:
+        return True
+    pair = isinstance(value, list) and len(value) == 2 and all(map(_number, value))
+    return pair and 0 < value[0] <= value[1]
+
+
+def _flag(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+# What every setting may hold: a test, and the words an error says it with. A recipe is checked
+# whole when it is read, so a mistyped value is refused before any data are decoded.
+RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "data.roots": (_names, "a list of folders"),
+    "data.validation": (lambda v: v == "musdb" or _names(v), '"musdb" or a list of track names'),
+    "data.samplerate": (_count(1), "a whole number of Hz above 0"),
+    "data.segment": (_within(0, above=True), "a number of seconds above 0"),
+    "data.shift": (_within(0), "a number of seconds from 0"),
+    "data.cache": (lambda v: isinstance(v, str), 'a folder ("": beside the run folder)'),
+    "data.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
+    "model.architecture": (
+        lambda v: v in registry.names(),
+        "one of " + ", ".join(registry.names()),
+    ),
+    "model.kwargs": (lambda v: isinstance(v, dict), "a table of the network's arguments"),
+    "optim.lr": (_within(0, above=True), "a learning rate above 0"),
+    "optim.beta2": (_within(0, 1, below=True), "a number from 0 to below 1"),
+    "optim.weight_decay": (_within(0), "a number from 0"),
+    "optim.batch_size": (_count(1), "a whole number of excerpts from 1"),
+    "optim.accumulate": (_count(1), "a whole number of micro-batches from 1"),
+    "optim.clip_grad": (_within(0), "a gradient norm from 0 (0: no clipping)"),
+    "optim.ema": (_within(0, 1, below=True), "a decay per step from 0 to below 1 (0: no EMA)"),
+    "optim.source_weights": (
+        _loss_weights,
+        "[] or one weight per source, non-negative and not all zero",
+    ),
+    "schedule.steps": (_count(0), "a whole number of steps from 0"),
+    "schedule.eval_every": (_count(1), "a whole number of steps from 1"),
+    "schedule.checkpoint_every": (_count(1), "a whole number of steps from 1"),
+    "schedule.log_every": (_count(1), "a whole number of steps from 1"),
+    "schedule.anneal": (_within(0, 1), "a fraction of the run from 0 to 1"),
+    "schedule.warmup": (_count(0), "a whole number of steps from 0"),
+    "augment.channel_flip": (_flag, "true or false"),
+    "augment.sign_flip": (_flag, "true or false"),
+    "augment.gain": (_gain, "[] or [low, high] with 0 < low <= high"),
+    "augment.remix_group": (_count(0), "a whole number of tracks from 0 (0 or 1: no remix)"),
+    "augment.repitch": (_count(0), "a whole number of copies from 0"),
+    "augment.repitch_percent": (
+        lambda v: _whole(v) and 0 < v < 100,
+        "a whole percent from 1 to 99",
+    ),
+    "augment.repitch_weight": (_within(0, above=True), "a number above 0"),
+    "quant.diffq": (_within(0), "a penalty per MB from 0 (0: off)"),
+    "quant.group_size": (_count(1), "a whole number of weights from 1"),
+    "quant.bits_lr": (_within(0, above=True), "a learning rate above 0"),
+    "eval.segment": (_within(0), "a number of seconds from 0 (0: the model's own)"),
+    "eval.overlap": (_within(0, 1, below=True), "a fraction from 0 to below 1"),
+    "eval.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
+    "seed.value": (_whole, "a whole number"),
+}
+
+
 def from_dict(values: dict[str, Any]) -> dict[str, Any]:
-    """Defaults overridden by ``values``; ``ValueError`` for unknown keys or a bad mix."""
+    """Defaults overridden by ``values``, checked against ``RULES``.
+
+    Raises:
+        ValueError: an unknown setting, a value its rule refuses, or settings that conflict.
+    """
     config = _merge(DEFAULTS, values, "")
+    for section, settings in config.items():
+        for key, value in settings.items():
+            test, words = RULES[f"{section}.{key}"]
+            if not test(value):
+                raise ValueError(f"{section}.{key} must be {words}, got {value!r}")
     if config["quant"]["diffq"] > 0 and config["optim"]["ema"] > 0:
         # The bits are learned on the trained weights; an average of them is never quantized.
         raise ValueError("quant.diffq (quantization-aware training) needs optim.ema = 0")
     optim = config["optim"]
-    parts = optim["accumulate"]
-    if not _whole(parts) or parts < 1 or optim["batch_size"] % parts:
+    if optim["batch_size"] % optim["accumulate"]:
         raise ValueError(
-            f"optim.accumulate must be a whole number of micro-batches dividing the batch size "
-            f"{optim['batch_size']}, got {parts!r}"
+            f"optim.accumulate must divide the batch size {optim['batch_size']} into equal "
+            f"micro-batches, got {optim['accumulate']!r}"
         )
-    anneal = config["schedule"]["anneal"]
-    if not 0 <= anneal <= 1:
-        raise ValueError(f"schedule.anneal is a fraction of the run, from 0 to 1, got {anneal!r}")
-    warmup = config["schedule"]["warmup"]
-    if not (_whole(warmup) and warmup >= 0):
-        raise ValueError(f"schedule.warmup is a number of steps, got {warmup!r}")
-    augment = config["augment"]
-    if not (_whole(augment["repitch"]) and augment["repitch"] >= 0):
-        raise ValueError(f"augment.repitch is a number of copies, got {augment['repitch']!r}")
-    if not (_whole(augment["repitch_percent"]) and 0 < augment["repitch_percent"] < 100):
-        raise ValueError(
-            f"augment.repitch_percent is a whole percent from 1 to 99, got "
-            f"{augment['repitch_percent']!r}"
-        )
-    copy_weight = augment["repitch_weight"]
-    if not (_whole(copy_weight) or isinstance(copy_weight, float)) or copy_weight <= 0:
-        raise ValueError(f"augment.repitch_weight must be above 0, got {copy_weight!r}")
-    weights = optim["source_weights"]
-    if weights and (min(weights) < 0 or sum(weights) <= 0):
-        raise ValueError("optim.source_weights must be non-negative and not all zero")
     return config
 
 
 def load(path: str | Path) -> dict[str, Any]:
-    """Read a recipe; relative data roots and cache are taken from the recipe's folder."""
+    """Read a recipe; relative data roots and cache are taken from the recipe's folder.
+
+    Raises:
+        ValueError: it is not TOML or ``from_dict`` refuses it; the message names the file.
+    """
     path = Path(path)
     with open(path, "rb") as handle:
-        config = from_dict(tomllib.load(handle))
+        try:
+            config = from_dict(tomllib.load(handle))
+        except ValueError as error:  # tomllib.TOMLDecodeError is one too
+            raise ValueError(f"{path}: {error}") from None
     data = config["data"]
     data["roots"] = [str((path.parent / root).resolve()) for root in data["roots"]]
     if data["cache"]:

@@ -22,6 +22,7 @@ from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS_DIR = REPO / "resources" / "models"
+_NOT_IN_NAMES = '/\\:*?"<>|'  # characters some system refuses in a file name
 
 
 def export_model(
@@ -36,7 +37,15 @@ def export_model(
 
     An earlier entry of the same name is replaced and its file removed; with ``default`` every
     other entry loses its default flag.
+
+    Raises:
+        ValueError: ``name`` cannot be a file name on every system.
     """
+    if not name or name.startswith(".") or any(c in name for c in _NOT_IN_NAMES):
+        raise ValueError(
+            f"model name {name!r}: it becomes the file's name, so it may not be empty, start "
+            f"with '.' or hold any of {' '.join(_NOT_IN_NAMES)}"
+        )
     source, models_dir = Path(source), Path(models_dir)
     payload = read_checkpoint(source)
     model = load_model(source)  # proves the engine loads it before anything is written

@@ -83,7 +83,11 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     kwargs = dict(config["model"]["kwargs"])
     kwargs.setdefault("sources", list(data_mod.SOURCES))
     kwargs.setdefault("samplerate", config["data"]["samplerate"])
-    return registry.build(config["model"]["architecture"], kwargs)
+    architecture = config["model"]["architecture"]
+    try:
+        return registry.build(architecture, kwargs)
+    except (TypeError, ValueError, RuntimeError) as error:  # an argument it does not take
+        raise ValueError(f"[model.kwargs] do not make a {architecture}: {error}") from None
 
 
 class Trainer:
@@ -113,6 +117,23 @@ class Trainer:
         self.device = torch.device(device)
         self.rank, self.world = _distributed_rank_world()
         self.is_main = self.rank == 0
+        seed = config["seed"]["value"]
+        # The network first: a recipe or --init file it refuses costs no decoding.
+        torch.manual_seed(seed)
+        self.model = build_model(config).to(self.device)
+        weights = config["optim"]["source_weights"] or [1.0] * len(self.model.sources)
+        if len(weights) != len(self.model.sources):
+            raise ValueError(
+                f"optim.source_weights has {len(weights)} weights for "
+                f"{len(self.model.sources)} sources ({', '.join(self.model.sources)})"
+            )
+        self.source_weights = torch.tensor(weights, dtype=torch.float32, device=self.device)
+        self.source_weights /= self.source_weights.sum()
+        self.init = None if init is None else Path(init).name
+        self.session: dict[str, Any] = {}  # this session's provenance, once run() starts
+        if init is not None:
+            self._init_from(init)
+
         data = config["data"]
         if train_tracks is None:
             train_tracks, valid_tracks = self._load_tracks()
@@ -120,7 +141,6 @@ class Trainer:
         self.samplerate = data["samplerate"]
         self.segment = round(data["segment"] * self.samplerate)
         self.shift = round(data["shift"] * self.samplerate)
-        seed = config["seed"]["value"]
         augment = config["augment"]
         draw = [1.0] * len(train_tracks)
         if augment["repitch"]:
@@ -143,20 +163,6 @@ class Trainer:
                 for t in self.sampler.tracks
             ]
 
-        torch.manual_seed(seed)
-        self.model = build_model(config).to(self.device)
-        weights = config["optim"]["source_weights"] or [1.0] * len(self.model.sources)
-        if len(weights) != len(self.model.sources):
-            raise ValueError(
-                f"optim.source_weights has {len(weights)} weights for "
-                f"{len(self.model.sources)} sources ({', '.join(self.model.sources)})"
-            )
-        self.source_weights = torch.tensor(weights, dtype=torch.float32, device=self.device)
-        self.source_weights /= self.source_weights.sum()
-        self.init = None if init is None else Path(init).name
-        self.session: dict[str, Any] = {}  # this session's provenance, once run() starts
-        if init is not None:
-            self._init_from(init)
         optim = config["optim"]
         self.optimizer = torch.optim.Adam(
             self.model.parameters(),

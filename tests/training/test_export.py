@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -68,3 +69,11 @@ def test_starting_from_a_model_of_other_arguments_is_refused_naming_it(tmp_path)
     wider = {**TINY["model"]["kwargs"], "channels": 6}
     with pytest.raises(ValueError, match=r"best.stemgui: its weights do not fit .*size mismatch"):
         make(tmp_path, "wider", overrides={"model": {"kwargs": wider}}, init=start)
+
+
+@pytest.mark.parametrize("name", ["bad/name", "", ".hidden", "a:b"])
+def test_a_name_that_cannot_be_a_file_name_is_refused_before_anything_is_written(tmp_path, name):
+    models = tmp_path / "models"
+    with pytest.raises(ValueError, match=rf"model name {re.escape(repr(name))}: it becomes"):
+        export_model(tmp_path / "never read.stemgui", name, models)
+    assert not models.exists()

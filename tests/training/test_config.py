@@ -1,0 +1,79 @@
+"""Recipes: every setting is checked when the recipe is read, and errors name the file."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from training import config as config_mod
+from training.fit import Trainer
+
+
+def test_every_setting_has_a_rule_its_default_passes():
+    keys = {f"{section}.{key}" for section, values in config_mod.DEFAULTS.items() for key in values}
+    assert keys == set(config_mod.RULES)
+    assert config_mod.from_dict({}) == config_mod.DEFAULTS
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("data", "roots", "songs"),  # one folder, not a list
+        ("data", "validation", "all"),
+        ("data", "samplerate", 44100.5),
+        ("data", "segment", 0),
+        ("data", "shift", -0.5),
+        ("data", "max_tracks", -1),
+        ("model", "architecture", "Nope"),
+        ("model", "kwargs", 4),
+        ("optim", "lr", "fast"),
+        ("optim", "lr", 0),
+        ("optim", "beta2", 1.0),
+        ("optim", "batch_size", 0),
+        ("optim", "batch_size", True),  # true in a recipe is not one excerpt
+        ("optim", "clip_grad", -1),
+        ("optim", "ema", 1),
+        ("optim", "source_weights", [0, 0, 0, 0]),
+        ("optim", "source_weights", [1, -1, 1, 1]),
+        ("schedule", "steps", 1.5),
+        ("schedule", "eval_every", 0),
+        ("schedule", "anneal", 1.5),
+        ("schedule", "warmup", 2.5),
+        ("augment", "sign_flip", "yes"),
+        ("augment", "gain", [1.25, 0.25]),
+        ("augment", "gain", [0, 1]),
+        ("augment", "remix_group", -2),
+        ("quant", "diffq", -1e-4),
+        ("quant", "group_size", 0),
+        ("eval", "overlap", 1),
+        ("seed", "value", "forty-two"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_setting_and_the_value(section, key, value):
+    expected = rf"^{section}\.{key} must be .*, got {re.escape(repr(value))}$"
+    with pytest.raises(ValueError, match=expected):
+        config_mod.from_dict({section: {key: value}})
+
+
+def test_an_unknown_setting_is_refused():
+    with pytest.raises(ValueError, match=r"unknown setting optim\.lrr"):
+        config_mod.from_dict({"optim": {"lrr": 1}})
+
+
+def test_reading_a_recipe_names_its_file(tmp_path):
+    recipe = tmp_path / "mine.toml"
+    recipe.write_text('[optim]\nlr = "fast"\n')
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(recipe))}: optim\.lr must be"):
+        config_mod.load(recipe)
+    recipe.write_text("[optim\nlr = 1\n")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(recipe))}: "):
+        config_mod.load(recipe)
+
+
+def test_network_arguments_it_does_not_take_are_refused_before_any_data(tmp_path):
+    config = config_mod.from_dict(
+        {"data": {"roots": [str(tmp_path / "absent")]}, "model": {"kwargs": {"chanels": 4}}}
+    )
+    with pytest.raises(ValueError, match=r"\[model\.kwargs\] do not make a Demucs: .*chanels"):
+        Trainer(config, tmp_path / "run")  # not "no such data folder": the network came first
