@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from training.options import count, device, positive
+
 log = logging.getLogger("training")
 
 
@@ -25,13 +27,13 @@ def _fit(args: argparse.Namespace) -> int:
         from training.bag import parse_weights
 
         optim["source_weights"] = parse_weights(args.source_weights)
-    if args.accumulate:
+    if args.accumulate is not None:
         optim["accumulate"] = args.accumulate
-    if args.lr:
+    if args.lr is not None:
         optim["lr"] = args.lr
     config = config_mod.from_dict({**config, "optim": optim})
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
-    if args.threads:
+    if args.threads is not None:
         torch.set_num_threads(args.threads)
     distributed = "WORLD_SIZE" in __import__("os").environ
     if distributed:
@@ -167,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     fit = commands.add_parser("fit", help="train (or resume) a model from a recipe")
     fit.add_argument("config", help="recipe file (training/configs/*.toml)")
     fit.add_argument("--run", help="run folder (default runs/<recipe name>)")
-    fit.add_argument("--steps", type=int, help="stop after this many steps in total")
-    fit.add_argument("--device", default="cpu")
+    fit.add_argument("--steps", type=count(1), help="stop after this many steps in total")
+    fit.add_argument("--device", type=device, default="cpu", help="cpu, cuda, cuda:N, mps, auto")
     fit.add_argument(
         "--init",
         help="start from this stemgui checkpoint (fine-tuning); of a bag, the member whose "
@@ -181,19 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     fit.add_argument(
         "--accumulate",
-        type=int,
+        type=count(1),
         help="micro-batches per step, for a batch that does not fit in memory at once (the "
         "recipe's optim.accumulate)",
     )
     fit.add_argument(
         "--lr",
-        type=float,
+        type=positive,
         help="Adam's learning rate (the recipe's optim.lr); lower for fine-tuning a shipped model",
     )
-    fit.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
-    fit.add_argument(
-        "--max-minutes", type=float, default=0, help="stop (evaluated, saved) after this long"
-    )
+    fit.add_argument("--threads", type=count(1), help="torch CPU threads (default: torch's)")
+    fit.add_argument("--max-minutes", type=positive, help="stop (evaluated, saved) after this long")
     fit.set_defaults(func=_fit)
 
     ev = commands.add_parser("eval", help="SDR of models and baselines on multitracks")
@@ -201,9 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--data", nargs="+", required=True, help="data roots")
     ev.add_argument("--split", choices=("valid", "train", "all"), default="valid")
     ev.add_argument("--cache", default="runs/cache")
-    ev.add_argument("--segment", type=float)
-    ev.add_argument("--device", default="cpu")
-    ev.add_argument("--max-tracks", type=int, default=0)
+    ev.add_argument("--segment", type=positive, help="chunk length (default: the model's)")
+    ev.add_argument("--device", type=device, default="cpu")
+    ev.add_argument("--max-tracks", type=count(0), default=0)
     ev.add_argument("--json", metavar="FILE", help="also write every score per track here")
     ev.set_defaults(func=_eval)
 

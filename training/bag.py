@@ -27,6 +27,7 @@ from stemgui.separation.checkpoint import (
     read_checkpoint,
     save_bag_of_files,
 )
+from training.options import device
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,6 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--data", nargs="*", default=[], help="data roots: measure the bag")
     parser.add_argument("--cache", default="runs/cache")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", type=device, default="cpu")
     parser.set_defaults(func=run_bag)
     return parser

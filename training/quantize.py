@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from training.options import count, device, positive
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_BITS = 8
@@ -319,8 +321,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="data roots: report the SDR change on their validation tracks",
     )
     parser.add_argument("--cache", default="runs/cache")
-    parser.add_argument("--segment", type=float)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--max-tracks", type=int, default=0)
+    parser.add_argument("--segment", type=positive, help="chunk length (default: the model's)")
+    parser.add_argument("--device", type=device, default="cpu")
+    parser.add_argument("--max-tracks", type=count(0), default=0)
     parser.set_defaults(func=run_quantize)
     return parser

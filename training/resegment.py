@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.separation.checkpoint import load_model, save_with_segment
+from training.options import device, positive
 
 
 def run_segment(args: argparse.Namespace) -> int:
@@ -49,9 +50,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser("segment", help="change the chunk length a model runs on")
     parser.add_argument("model", help="stemgui checkpoint (a single network)")
     parser.add_argument("output", help="stemgui checkpoint to write")
-    parser.add_argument("--seconds", type=float, required=True, help="the new chunk length")
+    parser.add_argument("--seconds", type=positive, required=True, help="the new chunk length")
     parser.add_argument("--data", nargs="*", default=[], help="data roots: measure the change")
     parser.add_argument("--cache", default="runs/cache")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", type=device, default="cpu")
     parser.set_defaults(func=run_segment)
     return parser

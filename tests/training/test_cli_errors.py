@@ -51,3 +51,26 @@ def test_synth_refuses_a_folder_it_cannot_make_before_rendering(tmp_path, caplog
     with caplog.at_level(logging.ERROR, logger="training"):
         assert main(["synth", "--out", str(blocker / "songs"), "--songs", "1"]) == 1
     assert str(blocker / "songs") in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["fit", "r.toml", "--accumulate", "0"], "--accumulate"),  # was taken as "not given"
+        (["fit", "r.toml", "--lr", "0"], "--lr"),
+        (["fit", "r.toml", "--steps", "-5"], "--steps"),
+        (["fit", "r.toml", "--max-minutes", "-1"], "--max-minutes"),
+        (["fit", "r.toml", "--device", "cuda:7"], "--device"),
+        (["eval", "m.stemgui", "--data", "d", "--device", "gpu"], "--device"),
+        (["quantize", "m.stemgui", "q.stemgui", "--max-tracks", "-1"], "--max-tracks"),
+        (["segment", "m.stemgui", "s.stemgui", "--seconds", "0"], "--seconds"),
+        (["synth", "--out", "o", "--songs", "0"], "--songs"),
+        (["synth", "--out", "o", "--seconds", "nan"], "--seconds"),
+    ],
+    ids=lambda value: " ".join(value[:1] + value[-2:]) if isinstance(value, list) else "",
+)
+def test_a_bad_option_is_refused_by_the_parser_before_any_work(tmp_path, capsys, command, option):
+    with pytest.raises(SystemExit) as stop:
+        main([str(tmp_path / a) if a.endswith((".toml", ".stemgui")) else a for a in command])
+    assert stop.value.code == 2
+    assert f"argument {option}" in capsys.readouterr().err

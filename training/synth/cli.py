@@ -18,6 +18,8 @@ import logging
 import time
 from pathlib import Path
 
+from training.options import count, positive
+
 log = logging.getLogger(__name__)
 
 DEMO_FADE = 2.0  # seconds of fade-out at the end of a demo song
@@ -35,8 +37,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--out", required=True, help="output folder (one sub-folder per song)")
-    parser.add_argument("--songs", type=int, default=1, help="number of songs")
-    parser.add_argument("--seconds", type=float, default=30.0, help="length of each song")
+    parser.add_argument("--songs", type=count(1), default=1, help="number of songs")
+    parser.add_argument("--seconds", type=positive, default=30.0, help="length of each song")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first song")
     parser.add_argument(
         "--soundfont", help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)"
@@ -48,7 +50,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="singer: Sinsy (pysinsy) or a FluidSynth choir program; auto: Sinsy if installed",
     )
     parser.add_argument(
-        "--jobs", type=int, default=1, help="worker processes rendering songs in parallel"
+        "--jobs", type=count(1), default=1, help="worker processes rendering songs in parallel"
     )
     parser.add_argument(
         "--remix-from",
