@@ -73,10 +73,11 @@ def _eval(args: argparse.Namespace) -> int:
     tracks = data_mod.discover(args.data)
     train, valid = data_mod.split_validation(tracks)
     chosen = {"valid": valid, "train": train, "all": tracks}[args.split]
+    kind = {"valid": "validation tracks", "train": "training tracks", "all": "tracks"}[args.split]
     if args.max_tracks:
         chosen = chosen[: args.max_tracks]
     if not chosen:
-        raise ValueError(f"no {args.split} tracks under {', '.join(map(str, args.data))}")
+        raise ValueError(f"no {kind} under {', '.join(map(str, args.data))}")
     cache = data_mod.TrackCache(args.cache)
     arrays = [cache.load(t) for t in chosen]
     references = [np.asarray(t[1:]) for t in arrays]
@@ -112,7 +113,7 @@ def _eval(args: argparse.Namespace) -> int:
     }
     musdb = {name: bsseval.median_over_tracks(s) for name, s in musdb_tracks.items()}
     fast = {name: np.mean(s, axis=0) for name, s in fast_tracks.items()}
-    count = f"{len(arrays)} {args.split} tracks"
+    count = f"{len(arrays)} {kind}"
     print(f"SDR (dB) as MUSDB reports it (BSS Eval v4, median over 1 s frames and over {count})")
     print(format_table(musdb, sources))
     print(f"\nglobal SDR (dB), mean over {count}")

@@ -51,6 +51,11 @@ MUSDB_VALIDATION = frozenset(
 # Written by ``training.gpu.pack`` into the folder it fills: which data it was packed from, and how.
 PACK_RECORD = "packed.json"
 
+# A track's signals may differ this much in length (AAC streams: a few samples), in seconds; and
+# it must last this long (the oracle baseline's 4096-point STFT needs 0.1 s).
+MAX_LENGTH_GAP = 0.1
+MIN_SECONDS = 0.2
+
 _STEM_SUFFIX = ".stem.mp4"
 _AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
 
@@ -77,7 +82,8 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
     for root in map(Path, roots):
         if not root.exists():
             raise FileNotFoundError(f"{root}: no such data folder")
-        candidates = [root] if root.is_file() else sorted(root.rglob("*"))
+        # A root may itself be one track: a .stem.mp4 file or a stems folder.
+        candidates = [root] if root.is_file() else [root, *sorted(root.rglob("*"))]
         for path in candidates:
             if path.is_file() and path.name.endswith(_STEM_SUFFIX):
                 name = path.name[: -len(_STEM_SUFFIX)]
@@ -123,12 +129,30 @@ def read_track(track: TrackSource, samplerate: int = SAMPLERATE) -> np.ndarray:
     """Decode a multitrack: float32 (1 + sources, channels, frames), the mixture first.
 
     All signals are cut to the shortest one (AAC streams may differ by a few samples).
+
+    Raises:
+        DecodeError: a file does not decode; the signals differ in length by more than
+            ``MAX_LENGTH_GAP`` seconds (a stem that does not cover the song); it lasts under
+            ``MIN_SECONDS``.
     """
     if track.is_stem_file:
         signals = _read_stem_mp4(track.path, samplerate)
     else:
         signals = _read_stem_folder(track.path, samplerate)
-    frames = min(s.shape[-1] for s in signals)
+    lengths = [s.shape[-1] for s in signals]
+    frames = min(lengths)
+    if max(lengths) - frames > MAX_LENGTH_GAP * samplerate:
+        seconds = ", ".join(
+            f"{role} {length / samplerate:.2f}"
+            for role, length in zip(("mixture", *SOURCES), lengths)
+        )
+        raise DecodeError(
+            track.path, f"its signals differ in length ({seconds} s); each must cover the song"
+        )
+    if frames < MIN_SECONDS * samplerate:
+        raise DecodeError(
+            track.path, f"it lasts {frames / samplerate:.2f} s; a track needs {MIN_SECONDS} s"
+        )
     return np.stack([s[:, :frames] for s in signals]).astype(np.float32, copy=False)
 
 
@@ -226,7 +250,15 @@ class ExcerptSampler:
             raise ValueError("the sampler needs one non-negative weight per track")
         usable = [(t, w) for t, w in zip(tracks, weights) if t.shape[-1] >= frames]
         if not usable:
-            raise ValueError(f"no track is at least {frames} frames long")
+            raise ValueError(f"no track is at least {frames} frames long (one excerpt)")
+        if len(usable) < len(tracks):
+            log.warning(
+                "%d of %d training tracks are shorter than an excerpt (%d frames) and are never "
+                "drawn",
+                len(tracks) - len(usable),
+                len(tracks),
+                frames,
+            )
         self.tracks = [t for t, _ in usable]
         kept = np.array([w for _, w in usable], dtype=np.float64)
         if kept.sum() <= 0:

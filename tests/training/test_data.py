@@ -43,6 +43,27 @@ def test_stems_folder_reads_mixture_first(tmp_path, with_mixture):
     np.testing.assert_allclose(signals[1, 0], _tones()[0], atol=1e-6)
 
 
+def test_a_root_that_is_itself_a_stems_folder_is_one_track(tmp_path):
+    folder = _stems_folder(tmp_path, True)
+    assert [t.path for t in data.discover([folder])] == [folder]
+
+
+def test_a_stem_that_does_not_cover_the_song_is_refused_naming_the_track(tmp_path):
+    folder = _stems_folder(tmp_path, False)
+    sf.write(folder / "bass.wav", np.zeros((22050, 2)), 44100)  # half the song
+    with pytest.raises(DecodeError, match=r"Song A.*differ in length.*bass 0\.50"):
+        data.read_track(data.discover([tmp_path])[0])
+
+
+def test_a_track_too_short_to_evaluate_is_refused(tmp_path):
+    folder = tmp_path / "Blip"
+    folder.mkdir()
+    for name, tone in zip(data.SOURCES, _tones(frames=4410)):
+        sf.write(folder / f"{name}.wav", np.stack([tone, tone]).T, 44100)
+    with pytest.raises(DecodeError, match=r"Blip.*lasts 0\.10 s; a track needs 0\.2 s"):
+        data.read_track(data.discover([tmp_path])[0])
+
+
 def test_incomplete_folder_is_not_a_track(tmp_path):
     folder = _stems_folder(tmp_path, True)
     (folder / "vocals.wav").unlink()
@@ -114,6 +135,16 @@ def test_sampler_is_reproducible_and_ranks_split_the_batch():
     halves = [sampler.batch(7, 2, rank=r, world=2) for r in range(2)]
     np.testing.assert_array_equal(np.concatenate(halves), sampler.batch(7, 4, world=1))
     assert not np.array_equal(sampler.batch(8, 4), whole)
+
+
+def test_tracks_shorter_than_an_excerpt_are_left_out_with_a_warning(caplog):
+    tracks = [np.zeros((5, 2, frames), np.float32) for frames in (100, 1000, 2000)]
+    with caplog.at_level("WARNING", logger="training.data"):
+        sampler = data.ExcerptSampler(tracks, 1000)
+    assert [t.shape[-1] for t in sampler.tracks] == [1000, 2000]
+    assert "1 of 3 training tracks are shorter than an excerpt (1000 frames)" in caplog.text
+    with pytest.raises(ValueError, match="no track is at least 3000 frames long"):
+        data.ExcerptSampler(tracks, 3000)
 
 
 def test_sampler_draws_tracks_in_proportion_to_their_weights():

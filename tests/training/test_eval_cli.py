@@ -67,7 +67,7 @@ def test_scores_per_track_match_the_tables_and_direct_scoring(tmp_path, musdb_li
 def test_without_validation_tracks_it_says_so(tmp_path, model, caplog):
     args = ["eval", str(model), "--data", str(tmp_path), "--json", str(tmp_path / "s.json")]
     assert main(args) == 1
-    assert f"no valid tracks under {tmp_path}" in caplog.text
+    assert f"no validation tracks under {tmp_path}" in caplog.text
     assert not (tmp_path / "s.json").exists()
 
 
