@@ -142,6 +142,7 @@ class Trainer:
         self.segment = round(data["segment"] * self.samplerate)
         self.shift = round(data["shift"] * self.samplerate)
         augment = config["augment"]
+        self.track_count = len(train_tracks)  # what provenance reports: without changed copies
         draw = [1.0] * len(train_tracks)
         if augment["repitch"]:
             from training.repitch import copies
@@ -335,8 +336,7 @@ class Trainer:
             "torch": torch.__version__,
             "data_roots": self.config["data"]["roots"],  # as found on this machine
             "data": [data_mod.describe(root) for root in self.config["data"]["roots"]],
-            # the tracks, not with [augment] repitch = K their K changed copies each
-            "train_tracks": len(self.sampler.tracks) // (1 + self.config["augment"]["repitch"]),
+            "train_tracks": self.track_count,
             "valid_tracks": len(self.valid_tracks),
             "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "world_size": self.world,
