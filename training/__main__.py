@@ -7,10 +7,12 @@ import json
 import logging
 import sys
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from training.options import count, device, positive
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger("training")
 
@@ -59,6 +61,7 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    import numpy as np
     from tqdm import tqdm
 
     from stemgui.separation.checkpoint import load_model
@@ -134,6 +137,8 @@ def write_scores(
     """Every estimator's scores per track (BSS Eval v4 frame medians and global SDR) as JSON,
     written whole or not at all. A MUSDB median over few tracks is set by the one or two tracks
     in the middle; this file shows which."""
+    import numpy as np
+
     from stemgui.audio.atomic import atomic_path
 
     def table(scores: list[np.ndarray]) -> dict[str, dict[str, float | None]]:
@@ -154,6 +159,8 @@ def write_scores(
 
 def format_table(rows: dict[str, np.ndarray], sources: list[str]) -> str:
     """A Markdown table: one row per estimator, one column per source and their mean."""
+    import numpy as np
+
     header = ["", *sources, "mean"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, per_source in rows.items():
@@ -163,6 +170,12 @@ def format_table(rows: dict[str, np.ndarray], sources: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from stemgui import memory
+
+    # First, before numpy and torch start their threads: glibc keeps a step's freed temporaries
+    # for the next instead of unmapping them (a CPU training step of htdemucs_cpu.toml took
+    # 2.6 s instead of 4.1-4.6 s; bench/train_speed.py). Nothing heavy is imported above.
+    memory.reuse_freed_memory()
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
     commands = parser.add_subparsers(dest="command", required=True)
