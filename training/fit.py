@@ -17,6 +17,7 @@ A run folder holds everything about a run:
     history.csv      the same, flat, for spreadsheets
     last.pt          the resumable state: model, optimizer, EMA, step (plain tensors, weights_only)
     best.stemgui     the best model by mean validation SDR, in stemgui's checkpoint format
+                     (without validation tracks: the latest weights at each evaluation step)
     curves.png       loss and validation SDR curves
 
 Every batch is a pure function of (seed, step): a run interrupted at any moment and resumed from
@@ -138,6 +139,11 @@ class Trainer:
         if train_tracks is None:
             train_tracks, valid_tracks = self._load_tracks()
         self.valid_tracks = list(valid_tracks or [])
+        if not self.valid_tracks and self.is_main:
+            log.warning(
+                "no validation tracks: best.stemgui will hold the latest weights, unscored; "
+                "name some tracks in the recipe's [data] validation = [...] to keep the best"
+            )
         self.samplerate = data["samplerate"]
         self.segment = round(data["segment"] * self.samplerate)
         self.shift = round(data["shift"] * self.samplerate)
@@ -209,7 +215,16 @@ class Trainer:
         if not data["roots"]:
             raise ValueError("the recipe names no data roots ([data] roots = [...])")
         tracks = data_mod.discover(data["roots"])
-        names = data_mod.MUSDB_VALIDATION if data["validation"] == "musdb" else data["validation"]
+        if data["validation"] == "musdb":
+            names = data_mod.MUSDB_VALIDATION  # those of them that are here
+        else:  # the recipe's own: a name that is not here is a typo, not a smaller split
+            names = data["validation"]
+            missing = sorted(set(names) - {t.name for t in tracks})
+            if missing:
+                raise ValueError(
+                    f"data.validation names tracks not found under {', '.join(data['roots'])}: "
+                    f"{', '.join(missing)}"
+                )
         train, valid = data_mod.split_validation(tracks, names)
         if data["max_tracks"]:
             train = train[: data["max_tracks"]]
@@ -487,9 +502,7 @@ class Trainer:
                 if self.step % schedule["log_every"] == 0 or self.step == total:
                     lr = self.optimizer.param_groups[0]["lr"]
                     self.history.append({"step": self.step, "loss": loss, "lr": lr})
-                if self.valid_tracks and (
-                    self.step % schedule["eval_every"] == 0 or self.step == total
-                ):
+                if self.step % schedule["eval_every"] == 0 or self.step == total:
                     self._evaluate_and_keep_best()
                 if self.is_main and (
                     self.step % schedule["checkpoint_every"] == 0 or self.step == total
@@ -514,6 +527,9 @@ class Trainer:
 
     def _evaluate_and_keep_best(self) -> None:
         if not self.is_main:
+            return
+        if not self.valid_tracks:  # nothing to choose by: the latest weights, unscored
+            self.save_best({})
             return
         scores = self.evaluate()
         self.history.append({"step": self.step, **{f"valid_{k}": v for k, v in scores.items()}})

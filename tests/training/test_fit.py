@@ -106,6 +106,37 @@ def test_the_best_model_records_when_its_session_started_not_when_it_was_saved(
     assert written["started"] == saved["started"] == "2026-01-01T00:00:00+00:00"
 
 
+def test_without_validation_tracks_the_latest_weights_are_kept_unscored(tmp_path, caplog):
+    from stemgui.separation.checkpoint import load_model, read_checkpoint
+
+    config = config_mod.from_dict({**TINY, "schedule": {"steps": 3, "eval_every": 2}})
+    with caplog.at_level("WARNING", logger="training.fit"):
+        trainer = Trainer(config, tmp_path / "run", train_tracks=generated_tracks(4))
+    assert "no validation tracks" in caplog.text
+    trainer.run()
+    best = tmp_path / "run" / "best.stemgui"
+    assert read_checkpoint(best)["provenance"]["valid_sdr"] == {}
+    assert read_checkpoint(best)["provenance"]["steps"] == 3  # saved at steps 2 and 3 (the end)
+    for name, tensor in load_model(best).state_dict().items():
+        torch.testing.assert_close(tensor, trainer.ema.state_dict()[name], rtol=0, atol=0)
+
+
+def test_validation_names_that_are_not_among_the_tracks_are_refused(tmp_path):
+    import soundfile as sf
+
+    for index, track in enumerate(generated_tracks(2)):
+        folder = tmp_path / "data" / f"track{index}"
+        folder.mkdir(parents=True)
+        for name, signal in zip(("drums", "bass", "other", "vocals"), track[1:]):
+            sf.write(folder / f"{name}.wav", signal.T, 44100, subtype="FLOAT")
+    values = {
+        **TINY,
+        "data": {"roots": [str(tmp_path / "data")], "validation": ["track1", "trak0"]},
+    }
+    with pytest.raises(ValueError, match=r"data\.validation names tracks not found .*: trak0$"):
+        Trainer(config_mod.from_dict(values), tmp_path / "run")
+
+
 def test_provenance_counts_the_tracks_not_their_changed_copies(tmp_path):
     trainer = make(tmp_path, overrides={"augment": {"repitch": 2}, "schedule": {"steps": 1}})
     assert len(trainer.sampler.tracks) == 12  # 4 tracks and 2 changed copies of each
