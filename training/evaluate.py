@@ -52,7 +52,10 @@ def validation_tracks(roots: Sequence[str], cache: str, max_tracks: int = 0) -> 
     _, valid = data_mod.split_validation(data_mod.discover(roots))
     valid = valid[:max_tracks] if max_tracks else valid
     if not valid:
-        raise ValueError(f"no validation tracks under {', '.join(map(str, roots))}")
+        raise ValueError(
+            f"no validation tracks under {', '.join(map(str, roots))} (the 14 MUSDB18 "
+            f"validation songs, training.data.MUSDB_VALIDATION, by their names)"
+        )
     store = data_mod.TrackCache(cache)
     return [store.load(track) for track in valid]
 

@@ -229,12 +229,18 @@ def test_command_reports_size_and_sdr_change(float_file, tmp_path, capsys):
     assert load_model(output).sources == SOURCES
 
 
-def test_a_missing_data_folder_is_refused_before_the_output_is_written(float_file, tmp_path):
+def test_data_without_validation_tracks_are_refused_before_the_output_is_written(
+    float_file, tmp_path, caplog
+):
     from training.__main__ import main
 
     _, source = float_file
     output = tmp_path / "q8.stemgui"
     assert main(["quantize", str(source), str(output), "--data", str(tmp_path / "absent")]) == 1
+    assert "no such data folder" in caplog.text
+    (tmp_path / "mine").mkdir()  # a folder, but none of the MUSDB validation songs in it
+    assert main(["quantize", str(source), str(output), "--data", str(tmp_path / "mine")]) == 1
+    assert "the 14 MUSDB18 validation songs" in caplog.text
     assert not output.exists() and not list(tmp_path.glob("*.part"))
 
 
