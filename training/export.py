@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.audio.atomic import atomic_path
+from stemgui.export.naming import safe_name
 from stemgui.separation.checkpoint import file_sha256, hashed_name, load_model, read_checkpoint
 from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS_DIR = REPO / "resources" / "models"
-_NOT_IN_NAMES = '/\\:*?"<>|'  # characters some system refuses in a file name
 
 
 def export_model(
@@ -41,10 +41,10 @@ def export_model(
     Raises:
         ValueError: ``name`` cannot be a file name on every system.
     """
-    if not name or name.startswith(".") or any(c in name for c in _NOT_IN_NAMES):
+    if name.startswith(".") or safe_name(name) != name:  # safe on Windows, macOS and Linux
         raise ValueError(
-            f"model name {name!r}: it becomes the file's name, so it may not be empty, start "
-            f"with '.' or hold any of {' '.join(_NOT_IN_NAMES)}"
+            f"model name {name!r}: it becomes the file's name; use a name such as "
+            f'{safe_name(name.lstrip("."))!r} (no leading dot, none of / \\ : * ? " < > |)'
         )
     source, models_dir = Path(source), Path(models_dir)
     payload = read_checkpoint(source)

@@ -71,9 +71,15 @@ def test_starting_from_a_model_of_other_arguments_is_refused_naming_it(tmp_path)
         make(tmp_path, "wider", overrides={"model": {"kwargs": wider}}, init=start)
 
 
-@pytest.mark.parametrize("name", ["bad/name", "", ".hidden", "a:b"])
-def test_a_name_that_cannot_be_a_file_name_is_refused_before_anything_is_written(tmp_path, name):
+@pytest.mark.parametrize(
+    ("name", "instead"),
+    [("bad/name", "bad_name"), ("", "_"), (".hidden", "hidden"), ("a:b", "a_b"), ("NUL", "NUL_")],
+)
+def test_a_name_that_cannot_be_a_file_name_is_refused_before_anything_is_written(
+    tmp_path, name, instead
+):
     models = tmp_path / "models"
-    with pytest.raises(ValueError, match=rf"model name {re.escape(repr(name))}: it becomes"):
+    expected = rf"model name {re.escape(repr(name))}: .* such as {re.escape(repr(instead))} "
+    with pytest.raises(ValueError, match=expected):
         export_model(tmp_path / "never read.stemgui", name, models)
     assert not models.exists()
