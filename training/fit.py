@@ -38,6 +38,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import shutil
 import subprocess
 import time
@@ -305,14 +306,21 @@ class Trainer:
         """Continue from ``last.pt`` if the run folder has one; True when it did."""
         if not self.last_path.exists():
             return False
-        state = torch.load(self.last_path, map_location=self.device, weights_only=True)
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])  # with saved rates: see self.rates
-        if self.ema is not None and state["ema"] is not None:
-            self.ema.load_state_dict(state["ema"])
-        self.step = int(state["step"])
-        self.best_sdr = float(state["best_sdr"])
-        self.history = json.loads(state["history"])
+        try:
+            state = torch.load(self.last_path, map_location=self.device, weights_only=True)
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])  # with saved rates: self.rates
+            if self.ema is not None and state["ema"] is not None:
+                self.ema.load_state_dict(state["ema"])
+            self.step = int(state["step"])
+            self.best_sdr = float(state["best_sdr"])
+            self.history = json.loads(state["history"])
+        except (RuntimeError, EOFError, pickle.UnpicklingError, KeyError, TypeError) as error:
+            reason = (str(error).strip() or type(error).__name__).splitlines()[0]
+            raise ValueError(
+                f"{self.last_path}: this run's saved state cannot be read or does not fit the "
+                f"recipe's network ({reason}); move it aside to start the run from step 0"
+            ) from None
         log.info("resumed %s at step %d", self.run_dir, self.step)
         return True
 

@@ -178,6 +178,14 @@ def test_resume_matches_an_uninterrupted_run(tmp_path, anneal):
     assert losses[0] == losses[1]
 
 
+def test_a_damaged_saved_state_is_refused_naming_it(tmp_path):
+    make(tmp_path).run(steps=5)  # last.pt at step 5
+    last = tmp_path / "run" / "last.pt"
+    last.write_bytes(last.read_bytes()[:1000])  # cut short (a copy that stopped half-way)
+    with pytest.raises(ValueError, match=r"last\.pt: this run's saved state cannot be read"):
+        make(tmp_path).run(steps=6)
+
+
 def test_a_resumed_run_takes_the_recipes_learning_rate_and_keeps_the_recipe_before(
     tmp_path, caplog
 ):
