@@ -70,6 +70,8 @@ def _eval(args: argparse.Namespace) -> int:
     from training import data as data_mod
     from training.sdr import global_sdr
 
+    if args.json and Path(args.json).is_dir():
+        raise ValueError(f"{args.json}: is a folder; name a file in it, such as scores.json")
     if args.json and not Path(args.json).resolve().parent.is_dir():
         raise ValueError(f"{args.json}: its folder does not exist; create it or name another")
     models = {Path(path).name: load_model(path) for path in args.models}  # refused before data

@@ -44,9 +44,11 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
     The block must create the file at the yielded path. If the block raises, the temporary file
     is deleted and the error propagates; ``path`` is not touched. Raises FileExistsError when
     ``path`` exists and ``overwrite`` is False (checked before the block runs, and again, without
-    a race, at the rename).
+    a race, at the rename), and IsADirectoryError when ``path`` is a folder (before the block).
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; name a file in it", str(path))
     if not overwrite and path.exists():
         raise FileExistsError(errno.EEXIST, "file exists", str(path))
     part = part_path_for(path)

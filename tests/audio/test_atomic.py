@@ -44,6 +44,13 @@ def test_existing_target_is_kept_without_overwrite(tmp_path):
     assert target.read_bytes() == b"old"
 
 
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_folder_is_never_the_target(tmp_path, overwrite):
+    with pytest.raises(IsADirectoryError, match="is a folder"), atomic_path(tmp_path, overwrite):
+        pytest.fail("the block must not run")
+    assert tmp_path.is_dir() and leftovers(tmp_path.parent) == []
+
+
 def test_overwrite_replaces(tmp_path):
     target = tmp_path / "vocals.wav"
     target.write_bytes(b"old")

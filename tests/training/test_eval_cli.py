@@ -75,3 +75,8 @@ def test_a_scores_file_in_a_missing_folder_is_refused_before_any_work(tmp_path, 
     target = tmp_path / "no such folder" / "s.json"
     assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(target)]) == 1
     assert f"{target}: its folder does not exist" in caplog.text
+
+
+def test_a_scores_file_that_is_a_folder_is_refused_before_any_work(tmp_path, model, caplog):
+    assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(tmp_path)]) == 1
+    assert f"{tmp_path}: is a folder; name a file in it" in caplog.text
