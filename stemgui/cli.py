@@ -316,6 +316,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         template_parts(args.filename, args.out)
     except ExportError as error:
         parser.error(error.reason)
+    if args.out.exists() and not args.out.is_dir():  # before any song is separated
+        parser.error(f"-o {args.out}: is a file, not a folder; name a folder for the stems")
 
     from stemgui.spool import clean_leftovers
 

@@ -162,6 +162,14 @@ def test_no_track_and_bad_template_exit_2(capsys):
     assert "outside the output folder" in capsys.readouterr().err
 
 
+def test_an_output_folder_that_is_a_file_exits_2_before_any_work(tmp_path, capsys):
+    (tmp_path / "stems").write_text("")
+    with pytest.raises(SystemExit) as caught:
+        cli.main([str(tmp_path / "song.wav"), "-o", str(tmp_path / "stems")])
+    assert caught.value.code == 2
+    assert "stems: is a file, not a folder" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
