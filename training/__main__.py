@@ -184,7 +184,12 @@ def main(argv: list[str] | None = None) -> int:
 
     fit = commands.add_parser("fit", help="train (or resume) a model from a recipe")
     fit.add_argument("config", help="recipe file (training/configs/*.toml)")
-    fit.add_argument("--run", help="run folder (default runs/<recipe name>)")
+    fit.add_argument(
+        "--run",
+        "--run-dir",  # under torchrun: it reads --run as an abbreviation of its own --run-path
+        dest="run",
+        help="run folder (default runs/<recipe name>)",
+    )
     fit.add_argument("--steps", type=count(1), help="stop after this many steps in total")
     fit.add_argument("--device", type=device, default="cpu", help="cpu, cuda, cuda:N, mps, auto")
     fit.add_argument(

@@ -74,3 +74,15 @@ def test_a_bad_option_is_refused_by_the_parser_before_any_work(tmp_path, capsys,
         main([str(tmp_path / a) if a.endswith((".toml", ".stemgui")) else a for a in command])
     assert stop.value.code == 2
     assert f"argument {option}" in capsys.readouterr().err
+
+
+def test_every_fit_option_passes_through_torchrun():
+    # torchrun parses its own options first and refuses an abbreviation of two of them: `--run`
+    # could be its --run-path or --run_path, so under torchrun the folder is given as --run-dir.
+    from torch.distributed.run import get_args_parser
+
+    ours = ["fit", "r.toml", "--run-dir", "x", "--steps", "2", "--device", "cpu", "--init", "m"]
+    ours += ["--accumulate", "2", "--lr", "1e-4", "--threads", "1", "--max-minutes", "3"]
+    ours += ["--source-weights", "0,0,1,0"]
+    parsed = get_args_parser().parse_args(["--nproc-per-node", "2", "-m", "training", *ours])
+    assert (parsed.training_script, parsed.training_script_args) == ("training", ours)
