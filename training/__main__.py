@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         "--run",
         "--run-dir",  # under torchrun: it reads --run as an abbreviation of its own --run-path
         dest="run",
-        help="run folder (default runs/<recipe name>)",
+        help="run folder (default runs/<recipe name>); under torchrun write --run-dir",
     )
     fit.add_argument("--steps", type=count(1), help="stop after this many steps in total")
     fit.add_argument("--device", type=device, default="cpu", help="cpu, cuda, cuda:N, mps, auto")
