@@ -608,18 +608,24 @@ def _format_scores(scores: dict[str, float]) -> str:
 def plot_history(history: list[dict[str, Any]], path: Path) -> None:
     """Loss and validation SDR against steps, as a PNG (skipped without matplotlib)."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        figure = curves_figure(history)
     except ImportError:
         log.warning("matplotlib is not installed: no curves.png (pip install '.[train]')")
         return
+    figure.savefig(path, dpi=80)
+
+
+def curves_figure(history: list[dict[str, Any]]) -> Any:
+    """Loss on the left, validation SDR per source on the right: a matplotlib ``Figure`` (drawn
+    without pyplot, so no GUI backend and nothing to close)."""
+    from matplotlib.figure import Figure
+
     losses = [(e["step"], e["loss"]) for e in history if "loss" in e]
     valid = [e for e in history if "valid_all" in e]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    if losses:
-        left.plot(*zip(*losses))
+    figure = Figure(figsize=(10, 4))
+    left, right = figure.subplots(1, 2)
+    if losses:  # points marked while they are few: a line through one point draws nothing
+        left.plot(*zip(*losses), marker="o" if len(losses) < 50 else None)
     left.set(title="training loss (L1)", xlabel="step", yscale="log")
     for key in sorted({k for e in valid for k in e if k.startswith("valid_")}):
         points = [(e["step"], e[key]) for e in valid if key in e]  # a score added on resuming
@@ -627,9 +633,10 @@ def plot_history(history: list[dict[str, Any]], path: Path) -> None:
     right.set(title="validation SDR (dB)", xlabel="step")
     if valid:
         right.legend()
+    else:
+        right.text(0.5, 0.5, "no validation tracks", ha="center", transform=right.transAxes)
     figure.tight_layout()
-    figure.savefig(path, dpi=80)
-    plt.close(figure)
+    return figure
 
 
 def _distributed_rank_world() -> tuple[int, int]:

@@ -470,3 +470,15 @@ def test_curves_plot_scores_that_only_some_evaluations_have(tmp_path):
     ]
     plot_history(history, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_curves_of_a_short_run_without_validation_show_their_points_and_say_why_one_is_empty():
+    from training.fit import curves_figure
+
+    loss, valid = curves_figure([{"step": 2, "loss": 0.04}]).axes
+    assert loss.lines[0].get_marker() == "o"  # one point: a plain line would draw nothing
+    assert [t.get_text() for t in valid.texts] == ["no validation tracks"]
+    long_run = [{"step": s, "loss": 0.1} for s in range(60)] + [{"step": 59, "valid_all": 1.0}]
+    loss, valid = curves_figure(long_run).axes
+    assert loss.lines[0].get_marker() == "None" and not valid.texts
+    assert valid.lines[0].get_ydata().tolist() == [1.0]
