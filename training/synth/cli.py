@@ -38,7 +38,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", required=True, help="output folder (one sub-folder per song)")
     parser.add_argument("--songs", type=count(1), default=1, help="number of songs")
-    parser.add_argument("--seconds", type=positive, default=30.0, help="length of each song")
+    parser.add_argument(
+        "--seconds",
+        type=positive,
+        default=30.0,
+        help="length of each rendered song (remixes keep the lengths of the pool's songs)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the first song")
     parser.add_argument(
         "--soundfont", help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)"
