@@ -110,7 +110,9 @@ def _count(low: int) -> Callable[[Any], bool]:
     return lambda v: _whole(v) and v >= low
 
 
-def _within(low: float, high: float = float("inf"), *, above: bool = False, below: bool = False):
+def _within(
+    low: float, high: float = float("inf"), *, above: bool = False, below: bool = False
+) -> Callable[[Any], bool]:
     """A number from ``low`` (or above it) to ``high`` (or below it)."""
     return lambda v: (
         _number(v) and (v > low if above else v >= low) and (v < high if below else v <= high)
