@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,14 +38,14 @@ def _fit(args: argparse.Namespace) -> int:
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    distributed = "WORLD_SIZE" in __import__("os").environ
+    distributed = "WORLD_SIZE" in os.environ
     if distributed:
         import torch.distributed as dist
 
         backend = "nccl" if args.device.startswith("cuda") else "gloo"
         dist.init_process_group(backend)
         if args.device.startswith("cuda"):
-            local = int(__import__("os").environ.get("LOCAL_RANK", 0))
+            local = int(os.environ.get("LOCAL_RANK", 0))
             args.device = f"cuda:{local}"
             torch.cuda.set_device(local)
     try:

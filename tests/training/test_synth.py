@@ -246,6 +246,16 @@ def test_remix_pool_mixes_stems_of_different_songs(song, other_song, tmp_path):
             assert np.sqrt(np.mean(residual**2)) < 0.2 * np.sqrt(np.mean(original**2))
 
 
+def test_remix_of_a_pool_of_one_song_is_refused_before_writing(song, tmp_path, caplog):
+    from training.__main__ import main
+
+    write_song(song, tmp_path / "pool" / "a")
+    argv = ["synth", "--out", str(tmp_path / "remix"), "--remix-from", str(tmp_path / "pool")]
+    assert main(argv) == 1
+    assert "remixing needs at least 2 songs, found 1" in caplog.text
+    assert not (tmp_path / "remix").exists()
+
+
 def test_synth_command_writes_a_pool_and_resumes(tmp_path, soundfont, capsys):
     from training.__main__ import main
 

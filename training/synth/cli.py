@@ -94,11 +94,11 @@ def run(args: argparse.Namespace) -> int:
     from training.synth.song import render_song
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)  # a folder it cannot write is refused before work
-    if args.remix_from:
+    if args.remix_from:  # the pool is checked before anything is written
         written = remix_pool(args.remix_from, out, args.songs, seed=args.seed)
         print(f"{len(written)} remixes of {args.remix_from} in {out}")
         return 0
+    out.mkdir(parents=True, exist_ok=True)  # a folder it cannot write is refused before work
     engine = args.vocals
     if engine == "auto":
         engine = "sinsy" if sing.available() else "fluidsynth"

@@ -116,6 +116,7 @@ def remix_pool(
     tracks = discover([pool])
     if len(tracks) < 2:
         raise ValueError(f"{pool}: remixing needs at least 2 songs, found {len(tracks)}")
+    Path(out).mkdir(parents=True, exist_ok=True)  # a folder it cannot write: refused here
     rng = np.random.default_rng([seed, 99])
     written = []
     for index in range(songs):
