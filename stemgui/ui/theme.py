@@ -89,6 +89,13 @@ class Theme(QObject):
         if app.style().name().lower() != "fusion":
             app.setStyle("Fusion")
         app.setPalette(palette(self.dark))
+        # A widget with a style sheet keeps the palette it was first polished with (the stem
+        # names stayed black on the dark window): setting its sheet again polishes it anew.
+        for widget in app.allWidgets():
+            sheet = widget.styleSheet()
+            if sheet:
+                widget.setStyleSheet("")
+                widget.setStyleSheet(sheet)
         logger.debug("theme %s (%s)", choice, "dark" if self.dark else "light")
 
     def _system_changed(self, _scheme: Qt.ColorScheme) -> None:

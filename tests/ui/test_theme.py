@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from stemgui.stems.mixer import MixerState
 from stemgui.ui import settings as S
 from stemgui.ui import theme as T
+from stemgui.ui.stemview import StemPanel
+from stemgui.ui.waveview import Timeline
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
+from tests.ui.test_stems_playback import NAMES, make_stemset
 
 
 def _window_lightness() -> int:
@@ -58,3 +62,19 @@ def test_theme_menu_sets_and_keeps_the_choice(qtbot, settings_store):
     qtbot.addWidget(again)
     assert again.theme_actions["dark"].isChecked() and again.theme.dark
     again.close()
+
+
+@pytest.mark.parametrize("first, then", [("light", "dark"), ("dark", "light")])
+def test_stem_rows_shown_before_a_theme_change_follow_it(qtbot, first, then):
+    theme = T.Theme(first)
+    panel = StemPanel(Timeline())
+    qtbot.addWidget(panel)
+    panel.show_song(make_stemset(), MixerState(NAMES))
+    panel.show()
+    theme.apply(then)
+    QApplication.processEvents()  # the palette change reaches widgets as events
+    text = QApplication.instance().palette().windowText().color().name()
+    row = panel.rows["drums"]
+    for widget in (row.label, row.solo, row.mute, row.gain_label):  # the first three: own sheets
+        assert widget.palette().windowText().color().name() == text, widget.accessibleName()
+        assert widget.palette().buttonText().color().name() == text, widget.accessibleName()
