@@ -8,15 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
 from stemgui.ui.player import Player
+from stemgui.ui.waveview import clock
 
 logger = logging.getLogger(__name__)
-
-
-def format_time(seconds: float) -> str:
-    """``m:ss.t`` for the position display."""
-    seconds = max(0.0, seconds)
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)}:{rest:04.1f}"
 
 
 class TransportBar(QWidget):
@@ -84,9 +78,7 @@ class TransportBar(QWidget):
             self.position.setText("–:–– / –:––")
             return
         rate = transport.samplerate
-        self.position.setText(
-            f"{format_time(frame / rate)} / {format_time(transport.frames / rate)}"
-        )
+        self.position.setText(f"{clock(frame / rate)} / {clock(transport.frames / rate)}")
 
     def refresh(self) -> None:
         player = self.player

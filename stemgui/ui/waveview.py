@@ -274,11 +274,16 @@ def tick_step(seconds_visible: float, pixels: int) -> float:
     return _TICK_STEPS[-1]
 
 
+def clock(seconds: float, decimals: int = 1) -> str:
+    """``m:ss.t`` (``m:ss`` for no decimals), rounded whole: 59.97 s is 1:00.0, not 0:60.0."""
+    scale = 10**decimals
+    minutes, rest = divmod(round(max(0.0, seconds) * scale), 60 * scale)
+    width = 3 + decimals if decimals else 2
+    return f"{minutes}:{rest / scale:0{width}.{decimals}f}"
+
+
 def tick_label(seconds: float, step: float) -> str:
-    minutes, rest = divmod(seconds, 60)
-    if step < 1:
-        return f"{int(minutes)}:{rest:04.1f}"
-    return f"{int(minutes)}:{round(rest):02d}"
+    return clock(seconds, 1 if step < 1 else 0)
 
 
 class TimeRuler(QWidget):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
-from stemgui.ui.waveview import envelope_columns
+from stemgui.ui.waveview import clock, envelope_columns, tick_label
 
 
 def alphas(image) -> np.ndarray:
@@ -45,3 +45,12 @@ def test_a_column_entirely_above_the_middle(qapp):
         np.array([0.25], np.float32), np.array([0.5], np.float32), 10, QColor(255, 0, 0)
     )
     assert alphas(image)[:, 0].tolist() == [0, 0, 0, 255, 0, 0, 0, 0, 0, 0]
+
+
+def test_times_round_as_a_whole_and_never_read_60_seconds():
+    assert clock(59.97) == "1:00.0"  # was 0:60.0: the seconds rounded after the minutes split
+    assert clock(59.94) == "0:59.9"
+    assert clock(0.04) == "0:00.0" and clock(-1.0) == "0:00.0"
+    assert clock(125.25, 0) == "2:05" and clock(119.6, 0) == "2:00"
+    assert clock(3600.0) == "60:00.0"
+    assert tick_label(59.96, 0.5) == "1:00.0" and tick_label(59.6, 5) == "1:00"
