@@ -59,6 +59,18 @@ def stem_reader(data: np.ndarray, index: int) -> BlockReader:
     return read
 
 
+def peak(read: BlockReader, frames: int, block_frames: int = BLOCK_FRAMES) -> float:
+    """The largest absolute finite sample of the ``frames`` frames ``read`` gives (0 if none)."""
+    loudest = 0.0
+    for start in range(0, frames, block_frames):
+        block = read(start, min(start + block_frames, frames))
+        finite = np.isfinite(block)
+        if not finite.all():
+            block = np.where(finite, block, np.float32(0.0))
+        loudest = max(loudest, float(np.max(np.abs(block))) if block.size else 0.0)
+    return loudest
+
+
 def write_blocks(
     path: str | os.PathLike[str],
     read: BlockReader,
@@ -87,14 +99,7 @@ def write_blocks(
     scale = np.float32(1.0)
     bad = 0
     if fmt.clip == "rescale":
-        peak = 0.0
-        for a, b in spans:
-            block = read(a, b)
-            finite = np.isfinite(block)
-            if not finite.all():
-                block = np.where(finite, block, np.float32(0.0))
-            peak = max(peak, float(np.max(np.abs(block))) if block.size else 0.0)
-        scale = np.float32(max(1.01 * peak, 1.0))
+        scale = np.float32(max(1.01 * peak(read, frames, block_frames), 1.0))
 
     def blocks():
         nonlocal bad

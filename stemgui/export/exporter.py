@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,10 @@ class ExportRequest:
         fmt: the ``AudioFormat`` (wav 16/24/32f, flac, mp3); default 16-bit wav.
         template: the file name template (see ``stemgui.export.naming``).
         overwrite: replace existing files; otherwise any existing target refuses the export.
+        rescale_together: with the ``rescale`` clip mode, divide every file by the one number
+            that keeps the loudest of them below full scale, so the stems keep their levels
+            against each other and still add up to the song; otherwise each file is rescaled
+            by its own peak, as the Demucs command line does.
     """
 
     folder: Path
@@ -63,6 +67,7 @@ class ExportRequest:
     template: str = DEFAULT_TEMPLATE
     overwrite: bool = False
     mix_name: str = MIX_NAME
+    rescale_together: bool = False
 
 
 def stem_names(request: ExportRequest, sources: Sequence[str]) -> list[str]:
@@ -220,11 +225,23 @@ def export(
             call are removed again).
     """
     from stemgui.audio.encode import write_audio
+    from stemgui.audio.stream import peak, write_blocks
 
     targets = plan(request, stemset.names, track, model_name)
     spooled = isinstance(stemset.data, np.memmap)  # a long song: write block by block
     makers = _sources_of(stemset, request)
     readers = _readers_of(stemset, request) if spooled else {}
+
+    def loudest(name: str) -> float:
+        if spooled:
+            return peak(readers[name], stemset.frames)
+        samples = makers[name]()
+        return peak(lambda start, stop: samples[:, start:stop], stemset.frames)
+
+    fmt, divisor = request.fmt, np.float32(1.0)
+    if request.rescale_together and fmt.clip == "rescale":  # one divisor, found first
+        divisor = np.float32(max(1.01 * max(loudest(name) for name, _ in targets), 1.0))
+        fmt = replace(fmt, clip="none")  # nothing reaches full scale once divided
     written: list[Path] = []
     created: list[Path] = []
     current = Path(request.folder)
@@ -233,22 +250,21 @@ def export(
             existed = current.exists()
             current.parent.mkdir(parents=True, exist_ok=True)
             if spooled:
-                from stemgui.audio.stream import write_blocks
-
+                read = readers[name]
                 write_blocks(
                     current,
-                    readers[name],
+                    read if divisor == 1 else lambda a, b, read=read: read(a, b) / divisor,
                     stemset.channels,
                     stemset.frames,
                     stemset.samplerate,
-                    request.fmt,
+                    fmt,
                     overwrite=request.overwrite,
                 )
             else:
                 samples = np.ascontiguousarray(makers[name](), dtype=np.float32)
-                write_audio(
-                    current, samples, stemset.samplerate, request.fmt, overwrite=request.overwrite
-                )
+                if divisor != 1:
+                    samples = samples / divisor
+                write_audio(current, samples, stemset.samplerate, fmt, overwrite=request.overwrite)
             written.append(current)
             if not existed:
                 created.append(current)

@@ -114,6 +114,12 @@ class MixerState:
         return self._gains
 
     @property
+    def mix_gains(self) -> tuple[float, ...]:
+        """Per stem linear factor without the master gain, the listening volume: the factors
+        of the mix that "Export what I hear" writes."""
+        return linear_gains(self._controls, 0.0, self.original)
+
+    @property
     def version(self) -> int:
         """Grows by one on every change; a view can compare it to know whether to redraw."""
         return self._version

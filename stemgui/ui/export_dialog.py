@@ -42,7 +42,7 @@ def audio_format(kind: str, mp3_bitrate: int = 320) -> Any:
     formats = {
         "wav16": dict(kind="wav", bits=16),
         "wav24": dict(kind="wav", bits=24),
-        "wav32f": dict(kind="wav", bits=32, float=True),
+        "wav32f": dict(kind="wav", bits=32, float=True, clip="none"),  # keeps every sample
         "flac16": dict(kind="flac", bits=16),
         "flac24": dict(kind="flac", bits=24),
         "mp3": dict(kind="mp3", mp3_bitrate=int(mp3_bitrate)),
@@ -187,11 +187,12 @@ class ExportDialog(QDialog):
         return ExportRequest(
             folder=Path(self.folder.text()).expanduser(),
             stems=stems,
-            mix_gains=tuple(mixer.gains) if (self.mix.isChecked() and mixer is not None) else None,
+            mix_gains=mixer.mix_gains if (self.mix.isChecked() and mixer is not None) else None,
             two_stems=two,
             fmt=audio_format(self.format.currentData(), self.bitrate.currentData()),
             template=self.template.text(),
             overwrite=overwrite,
+            rescale_together=True,  # the stems still add up to the song
         )
 
     def remember(self) -> None:

@@ -275,7 +275,8 @@ class StemPanel(QWidget):
     # -- dragging a stem out ----------------------------------------------------------------
 
     def drag_file(self, name: str) -> Path:
-        """Stem ``name`` written as a 24-bit wav in the drag folder (reused while it is there).
+        """Stem ``name`` written as a 32-bit float wav in the drag folder (reused while it is
+        there): every sample as separated, so stems dragged one by one still add up to the song.
 
         Raises:
             StemguiError: the song is still separating, or the file cannot be written.
@@ -292,9 +293,8 @@ class StemPanel(QWidget):
         folder = drag_folder()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / safe_name(f"{self.track} - {name}.wav")
-        write_audio(
-            path, stemset.stem(name), stemset.samplerate, AudioFormat("wav", 24), overwrite=True
-        )
+        exact = AudioFormat("wav", 32, float=True, clip="none")
+        write_audio(path, stemset.stem(name), stemset.samplerate, exact, overwrite=True)
         return path
 
     def drag_mime(self, name: str) -> QMimeData:

@@ -167,3 +167,26 @@ def test_stems_differing_only_in_case_clash(tmp_path):
     with pytest.raises(ExportError, match="gives stems 'Keys' and 'keys' the same file"):
         export(stems, ExportRequest(folder=tmp_path), "t", "m")
     assert files_under(tmp_path) == []
+
+
+@pytest.mark.parametrize("spooled", [False, True])
+def test_rescaled_together_the_stems_keep_their_levels_and_add_up(tmp_path, spooled):
+    frames = 1000
+    levels = {"drums": 1.35, "bass": 0.5, "other": 0.25, "vocals": 0.75}  # drums over full scale
+    data = np.stack([np.full((2, frames), levels[n], np.float32) for n in NAMES])
+    if spooled:  # a long song's stems, on disk: written block by block
+        spool = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=data.shape)
+        spool[:] = data
+        data = spool
+    stemset = StemSet(NAMES, RATE, data, mix=np.asarray(data).sum(axis=0))
+    fmt = AudioFormat(kind="wav", bits=24)
+    apart = export(stemset, ExportRequest(folder=tmp_path / "apart", fmt=fmt), "t", "m")
+    together = ExportRequest(folder=tmp_path / "together", fmt=fmt, rescale_together=True)
+    written = export(stemset, together, "t", "m")
+    divisor = 1.01 * 1.35  # the loudest file's, for every file
+    for name, one, shared in zip(NAMES, apart, written):
+        alone = levels[name] / max(1.01 * levels[name], 1.0)  # each file on its own: drums only
+        np.testing.assert_allclose(read(one), alone, atol=2**-23)
+        np.testing.assert_allclose(read(shared), levels[name] / divisor, atol=2**-23)
+    total = sum(read(path) for path in written)
+    np.testing.assert_allclose(total, stemset.mix / divisor, atol=4 * 2**-23)
