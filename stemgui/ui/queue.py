@@ -81,6 +81,12 @@ class Job:
     def title(self) -> str:
         return self.path.name
 
+    @property
+    def reason(self) -> str:
+        """``error`` without this song's path in front: where the song is named already."""
+        own = f"{self.path}: "
+        return self.error[len(own) :] if self.error.startswith(own) else self.error
+
     def status_text(self) -> str:
         """The state in words, as the queue shows it."""
         if self.state is JobState.SEPARATING:
@@ -89,7 +95,7 @@ class Job:
                 text += f", {format_duration(self.eta)} left"
             return text
         if self.state is JobState.FAILED:
-            return f"failed: {self.error}"
+            return f"failed: {self.reason}"
         if self.state is JobState.WAITING and self.hold:
             return f"waiting: {self.hold}"
         return self.state.value

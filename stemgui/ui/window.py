@@ -91,7 +91,10 @@ class MainWindow(QMainWindow):
         self.message = ""
         self.exporter = ExportRunner(lambda message: self.confirm_overwrite(message), self)
         self.last_export: list[Path] = []
-        self._model_banner = False  # the banner says that no model is available
+        # What the banner is about: "model" (none is available), "export" (the last export
+        # failed), a Job (that song failed), or None; it goes when its subject is mended.
+        self._banner_about: object = None
+        self._selecting_by_hand = True
 
         self.controller = QueueController(
             lambda: self.menus.options(),
@@ -296,10 +299,9 @@ class MainWindow(QMainWindow):
                     ("Choose model file…", self.menus.choose_model_file),
                 ],
             )
-            self._model_banner = True
-        elif self._model_banner:
-            self.banner.hide()
-            self._model_banner = False
+            self._banner_about = "model"
+        else:
+            self._clear_banner("model")
 
     # -- songs in ---------------------------------------------------------------------------
 
@@ -378,14 +380,22 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, job: Job | None) -> None:
         self._update_buttons()
+        if self._selecting_by_hand and isinstance(self._banner_about, Job):
+            self._clear_banner(self._banner_about)  # the user moved on from that failure
         if job is not None and job.stemset is not None:
             self.show_job(job)
         elif job is not None and job.state is JobState.FAILED:
-            self.show_error(f"{job.title}: {job.error}")
+            self.show_job(None)  # not the stems of the song selected before
+            self.show_error(f"{job.title}: {job.reason}", about=job)
 
     def _job_started(self, job: Job) -> None:
+        self._clear_banner(job)  # retried
         if self.shown_job is None or self.selected_job() is job:
-            self.select(job)
+            self._selecting_by_hand = False  # the queue moved on, not the user
+            try:
+                self.select(job)
+            finally:
+                self._selecting_by_hand = True
             self.show_job(job)
 
     def _job_progress(self, job: Job) -> None:
@@ -395,7 +405,7 @@ class MainWindow(QMainWindow):
 
     def _job_ended(self, job: Job) -> None:
         if job.state is JobState.FAILED:
-            self.show_error(f"{job.title}: {job.error}")
+            self.show_error(f"{job.title}: {job.reason}", about=job)
         elif job.state is JobState.DONE:
             self.statusBar().showMessage(f"{job.title}: separated.", 5000)
         if job is self.shown_job:
@@ -485,22 +495,33 @@ class MainWindow(QMainWindow):
         if paths:
             job.export_folder = Path(os.path.commonpath([p.parent for p in paths]))
         self.statusBar().showMessage(f"Exported {len(paths)} file(s) to {job.export_folder}", 8000)
+        self._clear_banner("export")
         self._update_buttons()
 
     def _export_failed(self, message: str) -> None:
         self.statusBar().clearMessage()
-        self.show_error(f"Export failed: {message}")
+        self.show_error(f"Export failed: {message}", about="export")
 
     def confirm_overwrite(self, message: str) -> bool:
         return ask_overwrite(self, message)
 
     # -- messages ---------------------------------------------------------------------------
 
-    def show_error(self, message: str) -> None:
-        """An error in plain words, in the banner above the stems (details are in the log)."""
+    def show_error(self, message: str, about: object = None) -> None:
+        """An error in plain words, in the banner above the stems (details are in the log).
+
+        ``about``: what it concerns ("export", a failed Job): the banner goes once that is
+        mended (an export succeeds, the song is retried) or another song is selected.
+        """
         self.message = message
-        self._model_banner = False
+        self._banner_about = about
         self.banner.show_message(message, [("Open log folder", self.open_log_folder)])
+
+    def _clear_banner(self, about: object) -> None:
+        """Hide the banner if it is about ``about``."""
+        if self._banner_about is not None and self._banner_about == about:
+            self.banner.hide()
+            self._banner_about = None
 
     def _playback_unavailable(self, message: str) -> None:
         if message:
@@ -515,7 +536,7 @@ class MainWindow(QMainWindow):
         if not problems:
             return
         text = "\n".join(problems)
-        if self._model_banner:  # the banner asks for a model: that comes first
+        if self._banner_about == "model":  # the banner asks for a model: that comes first
             self.statusBar().showMessage(text, 20000)
         else:
             self.show_error(text)

@@ -285,6 +285,10 @@ def test_export_error_is_shown_in_words(qtbot, settings_store, tmp_path):
     qtbot.waitUntil(lambda: task not in win.exporter.tasks, timeout=20_000)
     assert "Export failed" in win.message
     assert str(tmp_path / "file") in win.message
+    assert win.banner.isVisibleTo(win)
+    dialog.folder.setText(str(tmp_path / "out"))
+    assert len(run_export(qtbot, win, job, dialog.request())) == 4
+    assert not win.banner.isVisibleTo(win)  # the failure no longer stands
     win.close()
 
 

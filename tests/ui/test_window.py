@@ -92,7 +92,15 @@ def test_corrupt_song_shows_its_error_and_the_next_one_separates(
     qtbot.waitUntil(lambda: good.state is JobState.DONE, timeout=TIMEOUT_MS)
     assert bad.state is JobState.FAILED
     assert "broken.wav" in window.message
-    assert window.banner.isVisibleTo(window)
+    assert window.banner.isVisibleTo(window)  # the queue moving on does not hide it
+    assert window.banner.text() == f"broken.wav: {bad.reason}"  # the name once, not the path
+    assert str(corrupt_song) not in bad.reason and bad.reason
+    assert window.shown_job is good
+    window.select(bad)  # its reason, and not the stems of the song selected before
+    assert window.banner.isVisibleTo(window) and window.banner.text().startswith("broken.wav:")
+    assert window.shown_job is None and not window.player.loaded
+    window.select(good)  # the user moves on: that failure was read
+    assert not window.banner.isVisibleTo(window) and window.shown_job is good
 
 
 def test_no_model_is_said_plainly_and_songs_wait_for_one(
