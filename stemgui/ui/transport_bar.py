@@ -91,6 +91,9 @@ class TransportBar(QWidget):
             QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         )
         self.play.setIcon(self.style().standardIcon(pixmap))
-        self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")
+        if loaded and not player.can_play:
+            self.play.setToolTip(f"Playback is off: {player.error}")
+        else:
+            self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")
         self.loop.setChecked(loaded and player.transport.loop_enabled)
         self._show_position(player.transport.position if loaded else 0)

@@ -158,6 +158,11 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("Device: —")
         self.device_label.setAccessibleName("Separation device")
         self.statusBar().addPermanentWidget(self.device_label)
+        # Stays while playback is off: the status bar's messages are replaced by the next one.
+        self.playback_off = QLabel("Playback off")
+        self.playback_off.setAccessibleName("Playback is off")
+        self.playback_off.hide()
+        self.statusBar().insertPermanentWidget(0, self.playback_off)
 
     def _action(
         self, menu, text: str, slot, shortcut: Any = None, checkable: bool = False
@@ -524,6 +529,8 @@ class MainWindow(QMainWindow):
             self._banner_about = None
 
     def _playback_unavailable(self, message: str) -> None:
+        self.playback_off.setVisible(bool(message))
+        self.playback_off.setToolTip(f"Playback is off: {message}" if message else "")
         if message:
             self.statusBar().showMessage(f"Playback is off: {message}")
         else:

@@ -122,7 +122,7 @@ def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
     assert "was the device unplugged?" in win.statusBar().currentMessage()
     assert player.transport.state is PlayState.PAUSED and player.transport.position == 256
     assert player.output is None and stream.closed
-    assert not win.transport_bar.play.isEnabled()
+    assert not win.transport_bar.play.isEnabled() and win.playback_off.isVisibleTo(win)
 
     # Play while the device is still gone: says so, nothing plays.
     player.toggle()
@@ -143,7 +143,7 @@ def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
     sounddevice.plugged = True
     player.toggle()
     assert player.transport.playing and win.transport_bar.play.isEnabled()
-    assert win.statusBar().currentMessage() == ""
+    assert win.statusBar().currentMessage() == "" and not win.playback_off.isVisibleTo(win)
     block = sounddevice.streams[-1].play(100)
     data = job.stemset.data
     expected = (data[0] + data[2] + data[3])[:, 1000:1100].T

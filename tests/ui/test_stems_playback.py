@@ -203,6 +203,10 @@ def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_s
     assert "Playback is off" in win.statusBar().currentMessage()
     assert "No audio output device" in win.statusBar().currentMessage()
     assert not win.transport_bar.play.isEnabled()
+    reason = "Playback is off: No audio output device could be opened (Error querying device -1)."
+    assert win.transport_bar.play.toolTip() == reason  # why it is greyed out
+    win.statusBar().showMessage("My Song.wav: separated.", 5000)  # the next message
+    assert win.playback_off.isVisibleTo(win) and win.playback_off.toolTip() == reason
     qtbot.keyClick(win, Qt.Key.Key_Space)
     assert win.player.transport.state is PlayState.STOPPED
     win.player.seek(1234)
