@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from stemgui.ui.dbslider import DbSlider
 from stemgui.ui.waveview import Timeline, TimeRuler, WaveformView
 
 logger = logging.getLogger(__name__)
@@ -104,12 +104,12 @@ class StemRow(QFrame):
             top.addWidget(self.solo)
             top.addWidget(self.mute)
             gain_line = QHBoxLayout()
-            self.gain = QSlider(Qt.Orientation.Horizontal)
-            self.gain.setRange(int(MIN_DB), int(MAX_DB))
+            self.gain_label = QLabel()
+            self.gain = DbSlider(int(MIN_DB), int(MAX_DB), self.gain_label)
             self.gain.setValue(round(mixer.control(name).gain_db))
             self.gain.setAccessibleName(f"Gain of {name} in dB")
-            self.gain.setToolTip("Gain in dB (double-click the value to reset)")
-            self.gain_label = QLabel()
+            self.gain.setToolTip("Gain in dB (double-click it or its value for 0 dB)")
+            self.gain_label.setToolTip(self.gain.toolTip())
             self.gain_label.setFixedWidth(56)
             self.gain_label.setAlignment(
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

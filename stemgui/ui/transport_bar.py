@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
 
+from stemgui.ui.dbslider import DbSlider
 from stemgui.ui.player import Player
 from stemgui.ui.waveview import clock
 
@@ -33,13 +34,14 @@ class TransportBar(QWidget):
         self.position = QLabel("0:00.0 / 0:00.0")
         self.position.setAccessibleName("Position and duration")
         self.position.setMinimumWidth(120)
-        self.volume = QSlider(Qt.Orientation.Horizontal)
-        self.volume.setRange(int(MIN_DB), int(MAX_DB))
+        self.volume_label = QLabel()
+        self.volume = DbSlider(int(MIN_DB), int(MAX_DB), self.volume_label)
         self.volume.setValue(round(player.master_db))
         self.volume.setFixedWidth(140)
         self.volume.setAccessibleName("Master volume in dB")
+        self.volume.setToolTip("Listening volume in dB (double-click it or its value for 0 dB)")
+        self.volume_label.setToolTip(self.volume.toolTip())
         self.volume.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.volume_label = QLabel()
         self.volume_label.setFixedWidth(52)
         self._volume_changed(self.volume.value())
         for widget in (self.play, self.stop, self.loop, self.position):

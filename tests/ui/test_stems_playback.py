@@ -80,6 +80,16 @@ def test_original_mix_row_solo_compares_the_song_with_its_stems(qtbot):
     assert mixer.gains[-1] == pytest.approx(10 ** (-6 / 20))
 
 
+def test_a_double_click_on_a_gain_or_its_value_sets_0_db(qtbot, panel):
+    row = panel.rows["bass"]
+    row.gain.setValue(-9)
+    qtbot.mouseDClick(row.gain_label, Qt.MouseButton.LeftButton)
+    assert row.gain.value() == 0 and panel.mixer.control("bass").gain_db == 0.0
+    row.gain.setValue(7)
+    qtbot.mouseDClick(row.gain, Qt.MouseButton.LeftButton)
+    assert row.gain.value() == 0 and row.gain_label.text() == "+0 dB"
+
+
 def test_gain_slider_sets_decibels(qtbot, panel):
     row = panel.rows["bass"]
     row.gain.setValue(-6)

@@ -1,0 +1,30 @@
+"""A slider of whole decibels that a double-click sets back to 0 dB, as on a mixing desk."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QLabel, QSlider, QWidget
+
+
+class DbSlider(QSlider):
+    """Horizontal, from ``low`` to ``high`` dB; a double-click on it or on ``readout`` (the label
+    showing its value) sets 0 dB."""
+
+    def __init__(
+        self, low: int, high: int, readout: QLabel | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setRange(low, high)
+        if readout is not None:
+            readout.installEventFilter(self)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.setValue(0)
+        event.accept()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseButtonDblClick:
+            self.setValue(0)
+            return True
+        return super().eventFilter(watched, event)
