@@ -126,15 +126,19 @@ class ExportDialog(QDialog):
         self.example.setWordWrap(True)
         form.addRow("", self.example)
         layout.addLayout(form)
-        self._names = (track, model, next(iter(stems), "vocals"))
+        self._names = (track, model)
+        self._stems = tuple(stems)
         self.template.textChanged.connect(self._show_example)
         self.folder.textChanged.connect(self._show_example)
         self.format.currentIndexChanged.connect(self._show_example)
+        for check in (*self.stem_boxes.values(), self.two_stems, self.mix):
+            check.toggled.connect(self._show_example)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        self.export_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.export_button.setText("Export")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -144,27 +148,34 @@ class ExportDialog(QDialog):
         self._show_example()
 
     def _show_example(self) -> None:
-        """The first file's path under the folder, or what is wrong with the template."""
+        """The first file's path under the folder, or what is wrong (then Export is off)."""
+        from dataclasses import replace
+
         from stemgui.errors import ExportError
+        from stemgui.export.exporter import stem_names
         from stemgui.export.naming import render
 
-        track, model, stem = self._names
-        extension = audio_format(self.format.currentData()).extension
+        track, model = self._names
+        request = self.request()
+        if self.mix.isChecked():  # the heard mix's gains are taken when exporting
+            request = replace(request, mix_gains=())
         try:
             path = render(
-                self.template.text(),
-                self.folder.text(),
+                request.template,
+                request.folder,
                 track=track,
-                stem=stem,
+                stem=stem_names(request, self._stems)[0],
                 model=model,
-                ext=extension,
+                ext=request.fmt.extension,
             )
         except ExportError as error:
             self.example.setStyleSheet("color: #d9534f;")
             self.example.setText(error.reason)
+            self.export_button.setEnabled(False)
             return
         self.example.setStyleSheet("")
         self.example.setText(f"e.g. {path}")
+        self.export_button.setEnabled(True)
 
     def _format_changed(self) -> None:
         self.bitrate.setEnabled(self.format.currentData() == "mp3")

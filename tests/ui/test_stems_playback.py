@@ -339,7 +339,16 @@ def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings
     dialog.format.setCurrentIndex(dialog.format.findData("mp3"))
     assert dialog.example.text().endswith("drums.mp3") and dialog.bitrate.isEnabled()
     dialog.template.setText("{stem")
-    assert "template" in dialog.example.text()
+    assert "template" in dialog.example.text() and not dialog.export_button.isEnabled()
+    dialog.template.setText("{stem}.{ext}")
+    for name in NAMES:
+        dialog.stem_boxes[name].setChecked(False)
+    assert "nothing to export" in dialog.example.text() and not dialog.export_button.isEnabled()
+    dialog.mix.setChecked(True)  # the first file is the one the export writes first
+    assert dialog.example.text() == f"e.g. {tmp_path / 'mix.mp3'}"
+    assert dialog.export_button.isEnabled()
+    dialog.two_stems.setChecked(True)
+    assert dialog.example.text() == f"e.g. {tmp_path / 'vocals.mp3'}"
 
 
 def test_an_output_that_dies_turns_playback_off_with_a_message(qtbot, settings_store, tmp_path):
