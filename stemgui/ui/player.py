@@ -201,7 +201,10 @@ class Player(QObject):
         position = transport.position
         if position != self._last_position:
             self._last_position = position
-            self.timeline.set_position(position)
+            if transport.playing:
+                self.timeline.follow(position)
+            else:
+                self.timeline.set_position(position)
             self.position_changed.emit(position)
         self.timeline.set_loop(transport.loop, transport.loop_enabled)
         state = (transport.state, transport.loop, transport.loop_enabled)

@@ -87,6 +87,16 @@ class Timeline(QObject):
             self.position = int(frame)
             self.changed.emit()
 
+    def follow(self, frame: int) -> None:
+        """Move the playhead while playing. When it leaves the visible range from inside it, the
+        view pages along (same width, the playhead at its left edge); a view scrolled away from
+        the playhead stays where the user put it."""
+        start, stop = self.view
+        seen = start <= self.position < stop
+        self.set_position(frame)
+        if seen and not start <= frame < stop:
+            self.set_view(frame, frame + stop - start)
+
     def set_loop(self, loop: tuple[int, int] | None, enabled: bool) -> None:
         if loop != self.loop or enabled != self.loop_enabled:
             self.loop, self.loop_enabled = loop, bool(enabled)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
-from stemgui.ui.waveview import clock, envelope_columns, tick_label
+from stemgui.ui.waveview import Timeline, clock, envelope_columns, tick_label
 
 
 def alphas(image) -> np.ndarray:
@@ -54,3 +54,22 @@ def test_times_round_as_a_whole_and_never_read_60_seconds():
     assert clock(125.25, 0) == "2:05" and clock(119.6, 0) == "2:00"
     assert clock(3600.0) == "60:00.0"
     assert tick_label(59.96, 0.5) == "1:00.0" and tick_label(59.6, 5) == "1:00"
+
+
+def test_a_zoomed_view_pages_along_with_the_playhead_it_shows(qapp):
+    timeline = Timeline()
+    timeline.reset(100_000, 1000)
+    timeline.set_view(0, 10_000)
+    timeline.follow(9_000)
+    assert timeline.view == (0, 10_000)  # still on screen
+    timeline.follow(11_000)  # ran off the right edge: the next page
+    assert timeline.view == (11_000, 21_000) and timeline.position == 11_000
+    timeline.follow(5_000)  # a loop went back before the view
+    assert timeline.view == (5_000, 15_000)
+    timeline.set_view(50_000, 60_000)  # the user looks elsewhere while it plays
+    timeline.follow(16_000)
+    assert timeline.view == (50_000, 60_000) and timeline.position == 16_000
+    timeline.set_view(90_000, 100_000)
+    timeline.set_position(99_000)
+    timeline.follow(100_000)  # the end of the song: the last page stays
+    assert timeline.view == (90_000, 100_000)
