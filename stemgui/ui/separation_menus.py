@@ -8,6 +8,7 @@ says "no model" in plain words (``availability_changed``, ``problem()``) rather 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -35,11 +36,17 @@ class SeparationMenus(QObject):
         availability_changed(): ``has_model()`` or ``problem()`` may have changed.
         device_text(label): the device the settings choose, for the status bar.
         downloaded(name): an official model was downloaded and can be used.
+        checking(path): a chosen model file is being loaded, to see that it is one.
+        checked(path, message): the check ended: "" and the file is the model now, or why
+            it does not load (the model in use stays).
     """
 
     availability_changed = Signal()
     device_text = Signal(str)
     downloaded = Signal(str)
+    checking = Signal(str)
+    checked = Signal(str, str)
+    _checked = Signal(str, str)  # from the checking thread: path, error ("" when it loads)
 
     def __init__(self, settings: S.Settings, window: QWidget, probe: Callable[[], None]) -> None:
         super().__init__(window)
@@ -51,6 +58,8 @@ class SeparationMenus(QObject):
         self.root_url: str | None = None  # where official models download from
         self.dialog: ModelsDialog | None = None
         self.probing = False  # the worker has been asked and has not answered yet
+        self.check: threading.Thread | None = None  # loading a chosen model file
+        self._checked.connect(self._model_file_checked)
 
         self.model_menu = QMenu("&Model", window)
         self.model_group = QActionGroup(self)
@@ -157,7 +166,38 @@ class SeparationMenus(QObject):
             self.window, "Choose a model file", "", MODEL_FILE_FILTER
         )
         if path:
+            self.check_model_file(path)
+
+    def check_model_file(self, path: str) -> None:
+        """Load the model file ``path`` on a thread and choose it if it loads (``checked``).
+
+        A damaged file or one of another kind was taken on its extension before, and every
+        song then failed on it in turn.
+        """
+        from stemgui.ui.worker import one_line
+
+        def load() -> None:
+            from stemgui.errors import StemguiError
+            from stemgui.ui.models import load_model
+
+            try:
+                load_model(path)
+            except StemguiError as error:
+                self._checked.emit(path, one_line(error))
+            except Exception as error:  # anything torch raises on a file that is no model
+                logger.warning("model file %s does not load", path, exc_info=True)
+                self._checked.emit(path, f"{path}: does not load as a model ({one_line(error)})")
+            else:
+                self._checked.emit(path, "")
+
+        self.checking.emit(path)
+        self.check = threading.Thread(target=load, name="stemgui-model-check", daemon=True)
+        self.check.start()
+
+    def _model_file_checked(self, path: str, error: str) -> None:
+        if not error:
             self.choose_model(path)
+        self.checked.emit(path, error)
 
     def get_models(self) -> ModelsDialog:
         """Open the dialog that downloads official models (it stays open while it works)."""

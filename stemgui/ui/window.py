@@ -40,6 +40,7 @@ from stemgui.ui.banner import Banner
 from stemgui.ui.controller import QueueController
 from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.exporting import ExportRunner, ExportTask, ask_overwrite
+from stemgui.ui.models import display_name
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
@@ -267,6 +268,10 @@ class MainWindow(QMainWindow):
         self.menus.downloaded.connect(
             lambda name: self.statusBar().showMessage(f"Model {name} is ready.", 5000)
         )
+        self.menus.checking.connect(
+            lambda path: self.statusBar().showMessage(f"Loading the model file {path}…", 10_000)
+        )
+        self.menus.checked.connect(self._model_file_checked)
         self.queue.current_changed.connect(self._selection_changed)
         self.queue.connect_actions(c.cancel, c.retry, self.remove_job, self.reveal)
         c.model.dataChanged.connect(lambda *_: self._update_buttons())
@@ -287,6 +292,13 @@ class MainWindow(QMainWindow):
         if error:
             self.show_error(f"Could not look for models and devices: {error}")
         self.menus.probed(models, catalogue, devices)
+
+    def _model_file_checked(self, path: str, error: str) -> None:
+        if error:
+            self.statusBar().clearMessage()
+            self.show_error(f"{error} The model in use stays; choose another file.", "model")
+        else:
+            self.statusBar().showMessage(f"Model {display_name(path)} is ready.", 5000)
 
     def _show_device(self, label: str) -> None:
         if self.controller.current is None:  # while a song runs, the worker's word counts

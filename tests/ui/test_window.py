@@ -104,7 +104,7 @@ def test_corrupt_song_shows_its_error_and_the_next_one_separates(
 
 
 def test_no_model_is_said_plainly_and_songs_wait_for_one(
-    qtbot, settings_store, monkeypatch, songs, tiny_model_file
+    qtbot, settings_store, monkeypatch, songs, tiny_model_file, tmp_path
 ):
     import stemgui.ui.models as models
 
@@ -120,7 +120,14 @@ def test_no_model_is_said_plainly_and_songs_wait_for_one(
     assert "No model installed yet" in labels and "Choose model file…" in labels
     assert job.state is JobState.WAITING
     assert job.status_text() == "waiting: no model yet (see Model ▸ Get models…)"
-    win.menus.choose_model(str(tiny_model_file))
+    bogus = tmp_path / "bogus.stemgui"
+    bogus.write_bytes(b"not a model")
+    win.menus.check_model_file(str(bogus))  # what Model > Choose model file... does
+    qtbot.waitUntil(lambda: "bogus.stemgui" in win.banner.text(), timeout=TIMEOUT_MS)
+    assert "The model in use stays; choose another file." in win.banner.text()
+    assert win.settings.get(S.MODEL) == "" and job.state is JobState.WAITING  # not taken
+    win.menus.check_model_file(str(tiny_model_file))
+    qtbot.waitUntil(lambda: win.settings.get(S.MODEL) == str(tiny_model_file), timeout=5000)
     assert not win.banner.isVisibleTo(win)
     qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
     assert job.hold == ""
