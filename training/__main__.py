@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training.options import count, device, positive
+from training.options import count, device, output_file, positive
 
 if TYPE_CHECKING:
     import numpy as np
@@ -71,11 +71,12 @@ def _eval(args: argparse.Namespace) -> int:
     from training import data as data_mod
     from training.sdr import global_sdr
 
-    if args.json and Path(args.json).is_dir():
-        raise ValueError(f"{args.json}: is a folder; name a file in it, such as scores.json")
-    if args.json and not Path(args.json).resolve().parent.is_dir():
-        raise ValueError(f"{args.json}: its folder does not exist; create it or name another")
-    models = {Path(path).name: load_model(path) for path in args.models}  # refused before data
+    if args.json:
+        output_file(args.json, args.models, model=False)
+    # refused before data; two runs' best.stemgui are told apart by their folders
+    models = {
+        label: load_model(path) for label, path in zip(model_labels(args.models), args.models)
+    }
     tracks = data_mod.discover(args.data)
     train, valid = data_mod.split_validation(tracks)
     chosen, kind = {
@@ -131,6 +132,18 @@ def _eval(args: argparse.Namespace) -> int:
         write_scores(args.json, [t.name for t in chosen], sources, musdb_tracks, fast_tracks)
         print(f"\nscores per track: {args.json}")
     return 0
+
+
+def model_labels(paths: list[str]) -> list[str]:
+    """A label per model file: its name, or as many of its last folders as tell them apart."""
+    resolved = [Path(p).resolve() for p in paths]
+    for index, path in enumerate(resolved):
+        if path in resolved[:index]:
+            raise ValueError(f"{paths[index]}: given twice")
+    depth = 1
+    while len({p.parts[-depth:] for p in resolved}) < len(resolved):
+        depth += 1
+    return ["/".join(p.parts[-depth:]) for p in resolved]
 
 
 def write_scores(

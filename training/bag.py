@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from stemgui.separation.checkpoint import (
     read_checkpoint,
     save_bag_of_files,
 )
-from training.options import device
+from training.options import device, output_file
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +39,12 @@ MEMBER_KEYS = ("steps", "init", "valid_sdr", "git_commit", "data", "train_tracks
 def parse_weights(text: str) -> list[float]:
     """``"1,1,0,1"`` -> ``[1.0, 1.0, 0.0, 1.0]``; ``ValueError`` naming the text otherwise."""
     try:
-        return [float(v) for v in text.split(",")]
+        weights = [float(v) for v in text.split(",")]
     except ValueError:
-        raise ValueError(f"weights {text!r}: give one number per source, like 1,1,0,1") from None
+        weights = [math.nan]
+    if not all(0 <= w < math.inf for w in weights):  # nan and inf made NaN stems
+        raise ValueError(f"weights {text!r}: give one number from 0 per source, like 1,1,0,1")
+    return weights
 
 
 def member_provenance(path: Path) -> dict[str, Any]:
@@ -58,7 +62,7 @@ def run_bag(args: argparse.Namespace) -> int:
     from training import evaluate
 
     members = [Path(m) for m in args.models]
-    output = Path(args.output)
+    output = output_file(args.output, members)
     weights = [parse_weights(w) for w in args.weights] if args.weights else None
     models = [load_model(m) for m in members]
     bag = BagOfModels(models, weights)

@@ -7,6 +7,7 @@ keys are refused so that a typo never trains the wrong thing silently.
 from __future__ import annotations
 
 import copy
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -103,7 +104,8 @@ def _whole(value: Any) -> bool:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int or float (TOML also writes inf and nan)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _count(low: int) -> Callable[[Any], bool]:

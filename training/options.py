@@ -1,10 +1,13 @@
 """Argument types shared by the ``python -m training`` commands: a bad number or device is
-refused by argparse (usage, the option's name, exit 2) before any work starts."""
+refused by argparse (usage, the option's name, exit 2) before any work starts; and the check of
+the file a command writes, before it reads or writes anything."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 
 def count(low: int) -> Callable[[str], int]:
@@ -28,8 +31,19 @@ def positive(text: str) -> float:
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:  # also refuses nan
+    if not 0 < value < math.inf:  # also refuses nan
         raise argparse.ArgumentTypeError(f"a number above 0, got {text!r}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    """A number from 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"a number from 0, got {text!r}")
     return value
 
 
@@ -42,3 +56,31 @@ def device(text: str) -> str:
         return str(resolve_device(text))
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def output_file(path: str | Path, inputs: Iterable[str | Path] = (), *, model: bool = True) -> Path:
+    """``path`` checked as the file a command writes, before any work: not a folder, in a
+    folder that exists, not one of the command's ``inputs`` (replacing a model with its own
+    quantized copy or a bag of it lost the original), and for a model (``model``) not named
+    ``name-<8 hex digits>``: the engine reads that ending as the start of the file's sha256 and
+    refuses the file as damaged.
+
+    Raises:
+        ValueError: naming the file and what to do.
+    """
+    from stemgui.separation.checkpoint import hash_prefix_from_name
+
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; name a file in it")
+    if not path.resolve().parent.is_dir():
+        raise ValueError(f"{path}: its folder does not exist; create it or name another")
+    if any(path.resolve() == Path(given).resolve() for given in inputs):
+        raise ValueError(f"{path}: is also an input of this command; name another file")
+    if model and hash_prefix_from_name(path) is not None:
+        raise ValueError(
+            f"{path}: a model name ending in '-' and 8 hex digits is read as the start of its "
+            f"sha256 and refused when loaded; name it otherwise (such as {path.stem}_1"
+            f"{path.suffix})"
+        )
+    return path

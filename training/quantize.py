@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.options import count, device, positive
+from training.options import count, device, non_negative, output_file, positive
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +109,13 @@ def quantize_file(
     *,
     bits: int = DEFAULT_BITS,
     min_size: float = DEFAULT_MIN_SIZE,
+    record: Mapping[str, Any] | None = None,
 ) -> QuantizeReport:
     """Post-training quantization of a stemgui checkpoint (one network) into ``destination``.
 
-    The new file is loaded back through the engine to measure the weight error.
+    The new file is loaded back through the engine to measure the weight error. ``record``
+    adds to (or replaces in) the provenance copied from ``source``, such as the quantized
+    model's own ``valid_sdr``.
 
     Raises:
         ModelLoadError: ``source`` (or the written file) does not load.
@@ -131,6 +134,7 @@ def quantize_file(
         "bits": bits,
         "min_size_mb": min_size,
     }
+    provenance.update(record or {})
     sha256 = quantize_model_file(
         model, destination, bits=bits, min_size=min_size, provenance=provenance
     )
@@ -258,7 +262,7 @@ def sdr_change_table(
     before: np.ndarray,
     after: np.ndarray,
     count: int,
-    labels: tuple[str, str] = ("float", "quantized"),
+    labels: tuple[str, str],
 ) -> str:
     """Markdown table of global SDR per source before and after a change, and the difference."""
     lines = [
@@ -278,9 +282,11 @@ def run_quantize(args: argparse.Namespace) -> int:
     from stemgui.separation.checkpoint import load_model
     from training import evaluate
 
+    output_file(args.output, [args.model])
     # The data are read first: a missing folder is refused before any file is written.
     tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks) if args.data else []
-    report = quantize_file(args.model, args.output, bits=args.bits, min_size=args.min_size)
+    options = {"bits": args.bits, "min_size": args.min_size}
+    report = quantize_file(args.model, args.output, **options)
     print(
         f"{report.source.name}: {report.bytes_before:,} bytes -> {report.destination.name}: "
         f"{report.bytes_after:,} bytes ({report.ratio:.2f}x smaller, {report.bits} bits, "
@@ -289,11 +295,15 @@ def run_quantize(args: argparse.Namespace) -> int:
     )
     if not tracks:
         return 0
-    options = {"segment": args.segment, "device": args.device}
-    float_model = load_model(report.source)
-    before = evaluate.mean_sdr(float_model, tracks, **options)
-    after = evaluate.mean_sdr(load_model(report.destination), tracks, **options)
-    print(sdr_change_table(list(float_model.sources), before, after, len(tracks)))
+    running = {"segment": args.segment, "device": args.device}
+    source = load_model(report.source)
+    before = evaluate.mean_sdr(source, tracks, **running)
+    after = evaluate.mean_sdr(load_model(report.destination), tracks, **running)
+    labels = (report.source.name, f"{report.bits} bits")
+    print(sdr_change_table(list(source.sources), before, after, len(tracks), labels))
+    # What ``export`` puts in the manifest: the quantized file's SDR, not its source's.
+    valid_sdr = evaluate.scores_by_source(source.sources, after)
+    quantize_file(args.model, args.output, **options, record={"valid_sdr": valid_sdr})
     change = float(after.mean() - before.mean())
     verdict = "ship the quantized file" if -change < SHIP_RULE_DB else "keep the float file"
     print(f"mean SDR change {change:+.2f} dB: {verdict} (rule: lose less than {SHIP_RULE_DB} dB)")
@@ -307,10 +317,10 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("model", help="stemgui checkpoint to quantize")
     parser.add_argument("output", help="quantized stemgui checkpoint to write")
-    parser.add_argument("--bits", type=int, default=DEFAULT_BITS)
+    parser.add_argument("--bits", type=count(2), default=DEFAULT_BITS)
     parser.add_argument(
         "--min-size",
-        type=float,
+        type=non_negative,
         default=DEFAULT_MIN_SIZE,
         help="parameters under this many MB stay float16 (diffq's min_size)",
     )

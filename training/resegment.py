@@ -15,24 +15,28 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.separation.checkpoint import load_model, save_with_segment
-from training.options import device, positive
+from training.options import device, output_file, positive
 
 
 def run_segment(args: argparse.Namespace) -> int:
+    from training import evaluate
+
+    output_file(args.output, [args.model])
+    # The data are read first: a missing folder is refused before any file is written.
+    tracks = evaluate.validation_tracks(args.data, args.cache) if args.data else []
     sha256 = save_with_segment(args.model, args.output, args.seconds)
-    if args.data:
-        sha256 = measure(args)
+    if tracks:
+        sha256 = measure(args, tracks)
     print(f"wrote {args.output} (chunks of {args.seconds:g} s, sha256 {sha256[:8]})")
     return 0
 
 
-def measure(args: argparse.Namespace) -> str:
-    """Print the global SDR change on the validation tracks of ``args.data`` and record the new
-    figures in ``args.output``; returns its new sha256."""
+def measure(args: argparse.Namespace, tracks: list) -> str:
+    """Print the global SDR change on the validation ``tracks`` and record the new figures in
+    ``args.output``; returns its new sha256."""
     from training import evaluate
     from training.quantize import sdr_change_table
 
-    tracks = evaluate.validation_tracks(args.data, args.cache)
     changed = load_model(args.output)
     before = evaluate.mean_sdr(load_model(args.model), tracks, device=args.device)
     after = evaluate.mean_sdr(changed, tracks, device=args.device)

@@ -80,7 +80,12 @@ def test_bad_bags_are_refused_naming_the_problem(tmp_path, members, caplog):
     assert "one weight per source" in caplog.text
     assert main(["bag", str(tmp_path / "z.stemgui"), str(members[0]), "--weights", "1,x,1,1"]) == 1
     assert "weights '1,x,1,1'" in caplog.text
-    assert not any((tmp_path / n).exists() for n in ("x.stemgui", "y.stemgui", "z.stemgui"))
+    assert (
+        main(["bag", str(tmp_path / "w.stemgui"), str(members[0]), "--weights", "nan,1,1,1"]) == 1
+    )
+    assert "weights 'nan,1,1,1': give one number from 0 per source" in caplog.text
+    written = ("x.stemgui", "y.stemgui", "z.stemgui", "w.stemgui")
+    assert not any((tmp_path / n).exists() for n in written)
 
 
 def test_fine_tuning_from_a_bag_starts_from_the_member_of_the_recipes_sources(tmp_path, members):

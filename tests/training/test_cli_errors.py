@@ -38,6 +38,47 @@ def test_bad_input_is_one_logged_line_and_exit_1(tmp_path, not_a_model, caplog, 
     assert not errors[0].exc_info  # no traceback unless --verbose
 
 
+@pytest.fixture
+def a_model(tmp_path):
+    import torch
+
+    from stemgui.separation.checkpoint import save_model
+    from tests.separation.model_files_helpers import tiny_htdemucs
+
+    torch.manual_seed(0)
+    path = tmp_path / "m.stemgui"
+    save_model(tiny_htdemucs(), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("output", "said"),
+    [
+        ("{model}", "is also an input of this command; name another file"),  # lost the input
+        ("{tmp}/no such folder/out.stemgui", "its folder does not exist"),  # was a traceback
+        ("{tmp}/model-20261130.stemgui", "8 hex digits"),  # written, then refused when loaded
+        ("{tmp}", "is a folder"),
+    ],
+    ids=["over its input", "missing folder", "hash-like name", "a folder"],
+)
+@pytest.mark.parametrize("command", ["quantize", "segment", "bag"])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(
+    tmp_path, a_model, caplog, output, said, command
+):
+    target = output.format(model=a_model, tmp=tmp_path)
+    argv = {
+        "quantize": ["quantize", str(a_model), target],
+        "segment": ["segment", str(a_model), target, "--seconds", "2"],
+        "bag": ["bag", target, str(a_model)],
+    }[command]
+    before = a_model.read_bytes()
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(argv) == 1
+    assert f"{target}: {said}" in caplog.text if said != "8 hex digits" else said in caplog.text
+    assert a_model.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.stemgui"]  # nothing written
+
+
 def test_verbose_adds_the_traceback(tmp_path, not_a_model, caplog):
     with caplog.at_level(logging.ERROR, logger="training"):
         assert main(["-v", "quantize", str(not_a_model), str(tmp_path / "q.stemgui")]) == 1
@@ -66,6 +107,9 @@ def test_synth_refuses_a_folder_it_cannot_make_before_rendering(tmp_path, caplog
         (["segment", "m.stemgui", "s.stemgui", "--seconds", "0"], "--seconds"),
         (["synth", "--out", "o", "--songs", "0"], "--songs"),
         (["synth", "--out", "o", "--seconds", "nan"], "--seconds"),
+        (["fit", "r.toml", "--lr", "inf"], "--lr"),  # trained on NaN and said nothing
+        (["quantize", "m.stemgui", "q.stemgui", "--bits", "0"], "--bits"),
+        (["quantize", "m.stemgui", "q.stemgui", "--min-size", "-5"], "--min-size"),
     ],
     ids=lambda value: " ".join(value[:1] + value[-2:]) if isinstance(value, list) else "",
 )

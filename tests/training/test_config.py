@@ -29,6 +29,8 @@ def test_every_setting_has_a_rule_its_default_passes():
         ("model", "kwargs", 4),
         ("optim", "lr", "fast"),
         ("optim", "lr", 0),
+        ("optim", "lr", float("inf")),  # TOML writes inf: the run trained on NaN
+        ("optim", "source_weights", [float("nan"), 1, 1, 1]),
         ("optim", "beta2", 1.0),
         ("optim", "batch_size", 0),
         ("optim", "batch_size", True),  # true in a recipe is not one excerpt

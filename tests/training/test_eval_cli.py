@@ -80,3 +80,28 @@ def test_a_scores_file_in_a_missing_folder_is_refused_before_any_work(tmp_path, 
 def test_a_scores_file_that_is_a_folder_is_refused_before_any_work(tmp_path, model, caplog):
     assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(tmp_path)]) == 1
     assert f"{tmp_path}: is a folder; name a file in it" in caplog.text
+
+
+def test_two_runs_best_files_are_told_apart_by_their_folders(tmp_path, musdb_like, model, capsys):
+    root, _ = musdb_like
+    other = tmp_path / "second" / "best.stemgui"
+    other.parent.mkdir()
+    other.write_bytes(model.read_bytes())
+    out = tmp_path / "scores.json"
+    args = ["eval", str(model), str(other), "--data", str(root), "--cache", str(tmp_path / "c")]
+    assert main([*args, "--json", str(out)]) == 0  # one of them was dropped: a dict by name
+    names = set(json.loads(out.read_text())["musdb"])
+    assert names == {f"{model.parent.name}/best.stemgui", "second/best.stemgui"} | {
+        "mixture/4",
+        "IRM oracle",
+    }
+    assert "| second/best.stemgui |" in capsys.readouterr().out
+
+
+def test_a_model_given_twice_or_a_scores_file_over_a_model_is_refused(tmp_path, model, caplog):
+    assert main(["eval", str(model), str(model), "--data", str(tmp_path)]) == 1
+    assert f"{model}: given twice" in caplog.text
+    before = model.read_bytes()
+    assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(model)]) == 1
+    assert f"{model}: is also an input of this command" in caplog.text
+    assert model.read_bytes() == before

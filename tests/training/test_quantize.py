@@ -12,7 +12,7 @@ import torch
 
 pytest.importorskip("diffq")
 
-from stemgui.separation.checkpoint import load_model, save_model
+from stemgui.separation.checkpoint import load_model, read_checkpoint, save_model
 from stemgui.separation.nets.demucs import Demucs
 from training import evaluate, quantize
 
@@ -227,6 +227,12 @@ def test_command_reports_size_and_sdr_change(float_file, tmp_path, capsys):
     assert "x smaller" in printed and "| change |" in printed
     assert "ship the quantized file" in printed  # 8 bits: far less than 0.2 dB lost
     assert load_model(output).sources == SOURCES
+    # the quantized file's own figures, which export puts in the manifest (not the source's)
+    (row,) = [line for line in printed.splitlines() if line.startswith("| 8 bits |")]
+    measured = [float(cell) for cell in row.strip("| ").split("|")[1:]]
+    recorded = read_checkpoint(output)["provenance"]["valid_sdr"]
+    assert [recorded[s] for s in SOURCES] == pytest.approx(measured[:-1], abs=0.005)
+    assert recorded["all"] == pytest.approx(measured[-1], abs=0.005)
 
 
 def test_data_without_validation_tracks_are_refused_before_the_output_is_written(
@@ -245,6 +251,7 @@ def test_data_without_validation_tracks_are_refused_before_the_output_is_written
 
 
 def test_sdr_change_table():
-    table = quantize.sdr_change_table(["a", "b"], np.array([1.0, 3.0]), np.array([0.5, 3.5]), 2)
+    before, after = np.array([1.0, 3.0]), np.array([0.5, 3.5])
+    table = quantize.sdr_change_table(["a", "b"], before, after, 2, ("m.stemgui", "8 bits"))
     assert "| change | -0.50 | +0.50 | +0.00 |" in table
-    assert "| float | 1.00 | 3.00 | 2.00 |" in table
+    assert "| m.stemgui | 1.00 | 3.00 | 2.00 |" in table and "| 8 bits | 0.50 | 3.50 |" in table
