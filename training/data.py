@@ -87,7 +87,17 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
         for path in candidates:
             if path.is_file() and path.name.endswith(_STEM_SUFFIX):
                 name = path.name[: -len(_STEM_SUFFIX)]
-            elif path.is_dir() and _stem_files(path) is not None:
+            elif path.is_dir() and (files := _stem_files(path)):
+                missing = [s for s in SOURCES if s not in files]
+                if missing:  # a misnamed or missing stem: say so rather than drop the track
+                    log.warning(
+                        "%s: left out, it has no %s (a stems folder holds %s.wav or .flac, "
+                        "mixture optional)",
+                        path,
+                        " or ".join(missing),
+                        ", ".join(SOURCES),
+                    )
+                    continue
                 name = path.name
             else:
                 continue
@@ -114,15 +124,15 @@ def split_validation(
     return [t for t in tracks if t.name not in names], [t for t in tracks if t.name in names]
 
 
-def _stem_files(folder: Path) -> dict[str, Path] | None:
-    """The files of a stems folder by role (sources and maybe "mixture"), or None if incomplete."""
+def _stem_files(folder: Path) -> dict[str, Path]:
+    """The audio files of ``folder`` named after a source or "mixture", by that role."""
     files: dict[str, Path] = {}
     for path in folder.iterdir():
         if path.is_file() and path.suffix.lower() in _AUDIO_SUFFIXES:
             role = path.stem.lower()
             if role in SOURCES or role == "mixture":
                 files[role] = path
-    return files if all(s in files for s in SOURCES) else None
+    return files
 
 
 def read_track(track: TrackSource, samplerate: int = SAMPLERATE) -> np.ndarray:
@@ -188,7 +198,7 @@ def _read_stem_folder(folder: Path, samplerate: int) -> list[np.ndarray]:
     from stemgui.audio.decode import decode
 
     files = _stem_files(folder)
-    if files is None:
+    if not all(s in files for s in SOURCES):
         raise DecodeError(folder, f"a stems folder needs files named {', '.join(SOURCES)}")
     stems = [decode(files[s], samplerate=samplerate).samples for s in SOURCES]
     if "mixture" in files:
@@ -207,8 +217,11 @@ class TrackCache:
         self.samplerate = samplerate
 
     def _file(self, track: TrackSource) -> Path:
-        stat = track.path.stat()
-        key = f"{track.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{self.samplerate}"
+        """The cache file of ``track`` as its files are now: a stem rewritten in a stems folder
+        (which leaves the folder's own size and time as they were) makes another."""
+        files = [track.path] if track.is_stem_file else sorted(_stem_files(track.path).values())
+        key = "|".join(f"{p.resolve()}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in files)
+        key += f"|{self.samplerate}"
         digest = hashlib.sha1(key.encode()).hexdigest()[:12]
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in track.name)[:60]
         return self.folder / f"{safe}-{digest}.npy"

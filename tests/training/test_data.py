@@ -64,10 +64,11 @@ def test_a_track_too_short_to_evaluate_is_refused(tmp_path):
         data.read_track(data.discover([tmp_path])[0])
 
 
-def test_incomplete_folder_is_not_a_track(tmp_path):
+def test_incomplete_folder_is_not_a_track_and_is_named(tmp_path, caplog):
     folder = _stems_folder(tmp_path, True)
-    (folder / "vocals.wav").unlink()
+    (folder / "vocals.wav").rename(folder / "vocal.wav")
     assert data.discover([tmp_path]) == []
+    assert f"{folder}: left out, it has no vocals" in caplog.text  # was dropped without a word
 
 
 def _write_stem_mp4(path: Path, streams: int) -> None:
@@ -121,6 +122,15 @@ def test_cache_decodes_once(tmp_path, monkeypatch):
     second = cache.load(track)
     assert isinstance(second, np.memmap)
     np.testing.assert_array_equal(first, second)
+
+
+def test_a_stem_rewritten_in_place_is_decoded_again(tmp_path):
+    folder = _stems_folder(tmp_path / "src", True)
+    (track,) = data.discover([tmp_path / "src"])
+    cache = data.TrackCache(tmp_path / "cache")
+    assert np.abs(cache.load(track)[4]).max() > 0.1
+    sf.write(folder / "vocals.wav", np.zeros((44100, 2)), 44100)  # the folder's stat stays
+    assert np.abs(cache.load(track)[4]).max() == 0  # not the old vocals from the cache
 
 
 def test_sampler_is_reproducible_and_ranks_split_the_batch():
