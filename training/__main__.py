@@ -58,7 +58,7 @@ def _fit(args: argparse.Namespace) -> int:
         if distributed:
             dist.destroy_process_group()
     print(f"run folder: {run_dir}")
-    return 0
+    return 130 if trainer.interrupted else 0  # the shell's status for a stop by Ctrl-C
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -40,7 +40,9 @@ import math
 import os
 import pickle
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -133,6 +135,7 @@ class Trainer:
         self.source_weights /= self.source_weights.sum()
         self.init = None if init is None else Path(init).name
         self.session: dict[str, Any] = {}  # this session's provenance, once run() starts
+        self.interrupted = False  # the last run() stopped on Ctrl-C, state saved
         if init is not None:
             self._init_from(init)
 
@@ -287,6 +290,12 @@ class Trainer:
             ValueError: they differ, naming the setting and the run folder.
         """
         recorded = self.run_dir / "config.toml"
+        results = [n for n in ("best.stemgui", "history.json") if (self.run_dir / n).exists()]
+        if results and not self.last_path.exists():
+            raise ValueError(
+                f"{self.run_dir} holds a run's results ({', '.join(results)}) but no last.pt to "
+                "resume it from: train into another --run folder, or move them aside"
+            )
         if not (self.last_path.exists() and recorded.exists()):
             return None
         before = config_mod.load(recorded)
@@ -332,7 +341,8 @@ class Trainer:
         changes = [] if before is None else config_mod.differences(before, self.config)
         if changes:
             kept = recorded.with_name(f"config-until-step-{self.step}.toml")
-            shutil.copyfile(recorded, kept)  # a copy: config.toml is never missing
+            if not kept.exists():  # else a session that ran no step left config.toml changed
+                shutil.copyfile(recorded, kept)  # a copy: config.toml is never missing
             log.warning(
                 "%s resumes at step %d with another recipe (%s); the one before is kept in %s",
                 self.run_dir,
@@ -347,6 +357,7 @@ class Trainer:
             old = json.loads(path.read_text())
             session = {key: old.get(key) for key in ("git_commit", "started", "device")}
             earlier = [*old.get("earlier", []), {**session, "until_step": self.step}]
+            self.init = old.get("init")  # what its weights started from, not this --init
         self.session = {**self.provenance(), "earlier": earlier}
         path.write_text(json.dumps(self.session, indent=2) + "\n")
 
@@ -478,7 +489,13 @@ class Trainer:
         schedule = self.config["schedule"]
         total = schedule["steps"] if steps is None else steps
         before = self.check_resumable()
-        self.load_state()
+        if self.load_state() and self.init is not None:
+            log.warning(
+                "--init %s is not used: %s resumes from its last.pt at step %d",
+                self.init,
+                self.run_dir,
+                self.step,
+            )
         if self.is_main:
             self._write_run_files(before)
         bar = tqdm(
@@ -489,8 +506,9 @@ class Trainer:
             disable=None if self.is_main else True,
         )
         elapsed = 0.0
+        interrupt = _Interrupt(enabled=self.world == 1)
         try:
-            while self.step < total:
+            while self.step < total and not interrupt.asked:
                 progress = self.step / total
                 if max_seconds:  # time-boxed: whichever end comes first
                     progress = max(progress, elapsed / max_seconds)
@@ -517,8 +535,17 @@ class Trainer:
                 ):
                     self.save_state()
                     self.write_history()
+            if interrupt.asked and self.is_main:
+                self.save_state()
+                self.write_history()
+                log.warning(
+                    "stopped at step %d (Ctrl-C); last.pt is saved: the same command resumes",
+                    self.step,
+                )
         finally:
             bar.close()
+            interrupt.restore()
+        self.interrupted = interrupt.asked
         return self.history
 
     def _seconds_since(self, started: float) -> float:
@@ -572,6 +599,30 @@ class Trainer:
             writer.writeheader()
             writer.writerows(self.history)
         plot_history(self.history, self.run_dir / "curves.png")
+
+
+class _Interrupt:
+    """Ctrl-C during training asks the loop to stop after the step under way, with ``last.pt``
+    saved (a step cut in half would resume unlike an uninterrupted run); a second Ctrl-C stops
+    at once. Only in the main thread of a single process: ranks of a distributed run must stop
+    at the same step, so there Ctrl-C keeps its usual effect."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.asked = False
+        self._previous: Any = None
+        if enabled and threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, _signum: int, _frame: Any) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+        log.warning("stopping after this step (Ctrl-C again stops at once, without saving)")
+
+    def restore(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 def anneal_factor(progress: float, anneal: float) -> float:

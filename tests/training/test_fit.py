@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -127,8 +129,8 @@ def test_validation_names_that_are_not_among_the_tracks_are_refused(tmp_path):
     for index, track in enumerate(generated_tracks(2)):
         folder = tmp_path / "data" / f"track{index}"
         folder.mkdir(parents=True)
-        for name, signal in zip(("drums", "bass", "other", "vocals"), track[1:]):
-            sf.write(folder / f"{name}.wav", signal.T, 44100, subtype="FLOAT")
+        for name, audio in zip(("drums", "bass", "other", "vocals"), track[1:]):
+            sf.write(folder / f"{name}.wav", audio.T, 44100, subtype="FLOAT")
     values = {
         **TINY,
         "data": {"roots": [str(tmp_path / "data")], "validation": ["track1", "trak0"]},
@@ -178,6 +180,47 @@ def test_resume_matches_an_uninterrupted_run(tmp_path, anneal):
     assert losses[0] == losses[1]
 
 
+def test_ctrl_c_stops_after_the_step_with_last_pt_saved_and_resumes_as_one_run(tmp_path, caplog):
+    straight = make(tmp_path, "straight")
+    straight.run(steps=9)
+    stopped = make(tmp_path, "stopped")
+
+    def ctrl_c(step, loss):
+        if step == 7:  # between checkpoints (every 5): those steps were lost
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with caplog.at_level("WARNING", logger="training.fit"):
+        stopped.run(steps=9, on_step=ctrl_c)
+    assert stopped.interrupted and stopped.step == 7
+    assert "stopped at step 7 (Ctrl-C); last.pt is saved" in caplog.text
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+    resumed = make(tmp_path, "stopped")
+    resumed.run(steps=9)
+    assert not resumed.interrupted
+    for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_a_folder_with_results_but_no_saved_state_is_not_overwritten(tmp_path):
+    make(tmp_path).run(steps=5)
+    (tmp_path / "run" / "last.pt").unlink()
+    best = (tmp_path / "run" / "best.stemgui").read_bytes()
+    with pytest.raises(ValueError, match=r"holds a run's results \(best\.stemgui, history\.json\)"):
+        make(tmp_path).run(steps=6)
+    assert (tmp_path / "run" / "best.stemgui").read_bytes() == best
+
+
+def test_init_is_not_used_nor_recorded_when_a_run_resumes(tmp_path, caplog):
+    make(tmp_path, "first").run(steps=2)
+    make(tmp_path).run(steps=5)
+    again = make(tmp_path, init=tmp_path / "first" / "best.stemgui")
+    with caplog.at_level("WARNING", logger="training.fit"):
+        again.run(steps=6)
+    assert "--init best.stemgui is not used" in caplog.text
+    provenance = json.loads((tmp_path / "run" / "provenance.json").read_text())
+    assert provenance["init"] is None  # the run started from scratch, whatever this --init
+
+
 def test_a_damaged_saved_state_is_refused_naming_it(tmp_path):
     make(tmp_path).run(steps=5)  # last.pt at step 5
     last = tmp_path / "run" / "last.pt"
@@ -200,6 +243,11 @@ def test_a_resumed_run_takes_the_recipes_learning_rate_and_keeps_the_recipe_befo
     assert config_mod.load(folder / "config-until-step-2.toml")["optim"]["lr"] == 3e-3
     assert config_mod.load(folder / "config.toml")["optim"]["lr"] == 1e-4
     assert "resumes at step 2 with another recipe (optim.lr: 0.003 -> 0.0001)" in caplog.text
+    # a session at step 3 that stopped before its first step, then one with yet another rate
+    make(tmp_path, "run", overrides={"optim": {"lr": 5e-4}}).run(steps=3)
+    make(tmp_path, "run", overrides={"optim": {"lr": 2e-4}}).run(steps=3)
+    # the steps up to 3 ran 1e-4, not the 5e-4 of the session that ran none (was overwritten)
+    assert config_mod.load(folder / "config-until-step-3.toml")["optim"]["lr"] == 1e-4
 
 
 def test_recipe_differences_name_each_changed_setting():
@@ -424,8 +472,8 @@ def test_the_command_line_overrides_the_recipes_source_weights(tmp_path, caplog)
     for index, track in enumerate(generated_tracks(3)):
         folder = tmp_path / "data" / f"track{index}"
         folder.mkdir(parents=True)
-        for name, signal in zip(("mixture", "drums", "bass", "other", "vocals"), track):
-            sf.write(folder / f"{name}.wav", signal.T, 44100, subtype="FLOAT")
+        for name, audio in zip(("mixture", "drums", "bass", "other", "vocals"), track):
+            sf.write(folder / f"{name}.wav", audio.T, 44100, subtype="FLOAT")
     recipe = config_mod.dumps(
         config_mod.from_dict(
             {**json.loads(json.dumps(TINY)), "data": {**TINY["data"], "validation": ["track2"]}}
