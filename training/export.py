@@ -49,6 +49,8 @@ def export_model(
     source, models_dir = Path(source), Path(models_dir)
     payload = read_checkpoint(source)
     model = load_model(source)  # proves the engine loads it before anything is written
+    manifest_path = models_dir / MANIFEST
+    entries = ModelStore(bundled_dir=models_dir).manifest()  # a damaged one: refused here too
     sha256 = file_sha256(source)
     target = hashed_name(models_dir / f"{name}{source.suffix}", sha256)
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -86,11 +88,7 @@ def export_model(
         entry["members"] = provenance.get("members", [])
         entry["weights"] = payload.get("weights")
 
-    manifest_path = models_dir / MANIFEST
-    entries = ModelStore(bundled_dir=models_dir).manifest()
-    for old in entries:
-        if old["name"] == name and old["file"] != target.name:
-            (models_dir / old["file"]).unlink(missing_ok=True)
+    replaced = [e["file"] for e in entries if e["name"] == name and e["file"] != target.name]
     entries = [e for e in entries if e["name"] != name]
     if default:
         for other in entries:
@@ -99,6 +97,8 @@ def export_model(
     document = {"schema": MANIFEST_SCHEMA, "models": entries}
     with atomic_path(manifest_path, overwrite=True) as part:
         part.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    for file in replaced:  # once the manifest no longer names them
+        (models_dir / file).unlink(missing_ok=True)
     return entry
 
 
@@ -107,9 +107,10 @@ def run_export(args: argparse.Namespace) -> int:
         args.model, args.name, args.models_dir, description=args.description, default=True
     )
     sdr = ", ".join(f"{k} {v:.2f}" for k, v in entry["valid_sdr"].items())
+    steps = "" if entry["steps"] is None else f", {entry['steps']} steps"  # a bag: its members'
     print(
         f"exported {entry['file']} ({entry['size_bytes']:,} bytes, {entry['parameters']:,} "
-        f"parameters, {entry['steps']} steps; validation SDR {sdr or 'not measured'})"
+        f"parameters{steps}; validation SDR {sdr or 'not measured'})"
     )
     return 0
 

@@ -83,3 +83,16 @@ def test_a_name_that_cannot_be_a_file_name_is_refused_before_anything_is_written
     with pytest.raises(ValueError, match=expected):
         export_model(tmp_path / "never read.stemgui", name, models)
     assert not models.exists()
+
+
+def test_a_damaged_manifest_is_refused_before_the_model_is_copied(tmp_path, caplog):
+    from training.__main__ import main
+
+    make(tmp_path, overrides={"schedule": {"steps": 2, "eval_every": 2}}).run()
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "manifest.json").write_text("{ not json")
+    argv = ["export", str(tmp_path / "run" / "best.stemgui"), "--name", "tiny"]
+    assert main([*argv, "--models-dir", str(models)]) == 1
+    assert "model manifest is not readable JSON" in caplog.text
+    assert sorted(p.name for p in models.iterdir()) == ["manifest.json"]  # no stray copy
