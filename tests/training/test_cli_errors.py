@@ -94,6 +94,14 @@ def test_synth_refuses_a_folder_it_cannot_make_before_rendering(tmp_path, caplog
     assert str(blocker / "songs") in caplog.text
 
 
+def test_synth_refuses_a_missing_soundfont_before_making_its_folder(tmp_path, caplog):
+    absent = tmp_path / "absent.sf2"
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["synth", "--out", str(tmp_path / "songs"), "--soundfont", str(absent)]) == 1
+    assert f"{absent}: no such soundfont" in caplog.text
+    assert not (tmp_path / "songs").exists()  # was left behind, empty
+
+
 @pytest.mark.parametrize(
     ("command", "option"),
     [
@@ -108,6 +116,7 @@ def test_synth_refuses_a_folder_it_cannot_make_before_rendering(tmp_path, caplog
         (["synth", "--out", "o", "--songs", "0"], "--songs"),
         (["synth", "--out", "o", "--seconds", "nan"], "--seconds"),
         (["fit", "r.toml", "--lr", "inf"], "--lr"),  # trained on NaN and said nothing
+        (["synth", "--out", "o", "--seed", "-1"], "--seed"),  # failed in numpy, folder made
         (["quantize", "m.stemgui", "q.stemgui", "--bits", "0"], "--bits"),
         (["quantize", "m.stemgui", "q.stemgui", "--min-size", "-5"], "--min-size"),
     ],

@@ -44,7 +44,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default=30.0,
         help="length of each rendered song (remixes keep the lengths of the pool's songs)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first song")
+    parser.add_argument("--seed", type=count(0), default=0, help="seed of the first song")
     parser.add_argument(
         "--soundfont", help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)"
     )
@@ -98,11 +98,13 @@ def run(args: argparse.Namespace) -> int:
         written = remix_pool(args.remix_from, out, args.songs, seed=args.seed)
         print(f"{len(written)} remixes of {args.remix_from} in {out}")
         return 0
+    soundfont = Path(args.soundfont) if args.soundfont else fluid.default_soundfont()
+    if not soundfont.is_file():
+        raise FileNotFoundError(f"{soundfont}: no such soundfont; name an .sf2 or .sf3 file")
     out.mkdir(parents=True, exist_ok=True)  # a folder it cannot write is refused before work
     engine = args.vocals
     if engine == "auto":
         engine = "sinsy" if sing.available() else "fluidsynth"
-    soundfont = Path(args.soundfont) if args.soundfont else fluid.default_soundfont()
     started = time.perf_counter()
     if args.jobs <= 1:
         # Many songs: decode a compressed (sf3) soundfont once rather than per render.
