@@ -89,9 +89,21 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     kwargs.setdefault("samplerate", config["data"]["samplerate"])
     architecture = config["model"]["architecture"]
     try:
-        return registry.build(architecture, kwargs)
+        model = registry.build(architecture, kwargs)
     except (TypeError, ValueError, RuntimeError) as error:  # an argument it does not take
         raise ValueError(f"[model.kwargs] do not make a {architecture}: {error}") from None
+    # One excerpt through it, before any data are decoded: arguments it takes may still make
+    # a network that cannot run (channels = 4: layers of no channels).
+    frames = round(config["data"]["segment"] * config["data"]["samplerate"])
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, model.audio_channels, frames))
+    except RuntimeError as error:
+        reason = str(error).strip().splitlines()[0]
+        raise ValueError(
+            f"[model.kwargs] make a {architecture} that cannot run: {reason}"
+        ) from None
+    return model
 
 
 class Trainer:
