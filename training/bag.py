@@ -74,6 +74,7 @@ def run_bag(args: argparse.Namespace) -> int:
         tracks = evaluate.validation_tracks(args.data, args.cache)
         print(f"global SDR (dB), mean over {len(tracks)} validation tracks")
         print("| | " + " | ".join([*bag.sources, "mean"]) + " |")
+        print("|" + "---|" * (len(bag.sources) + 2))
         for path, model in [*zip(members, models), (output, bag)]:
             means = evaluate.mean_sdr(model, tracks, device=args.device)
             scores = evaluate.scores_by_source(bag.sources, means)
