@@ -327,10 +327,13 @@ class TimeRuler(QWidget):
         colour = self.palette().windowText().color()
         painter.setPen(colour)
         tick = np.ceil(first / step) * step
+        metrics = painter.fontMetrics()
         while tick <= last:
             x = left + (tick - first) / (last - first) * width
             painter.drawLine(QPointF(x, self.height() - 6), QPointF(x, self.height()))
-            painter.drawText(QPointF(x + 3, self.height() - 7), tick_label(tick, step))
+            label = tick_label(tick, step)
+            if x + 3 + metrics.horizontalAdvance(label) <= self.width():  # whole, or not at all
+                painter.drawText(QPointF(x + 3, self.height() - 7), label)
             tick += step
         x = left + (timeline.position / rate - first) / (last - first) * width
         if left <= x <= left + width:
