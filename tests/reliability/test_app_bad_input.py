@@ -91,7 +91,8 @@ def test_bad_input_through_the_app_queue(qtbot, window, isolated, monkeypatch):
         assert case.error in job.error, (case.kind, job.error)
         assert "\n" not in job.error and "Traceback" not in job.error, (case.kind, job.error)
         assert job.stemset is None, case.kind
-        assert job.status_text() == f"failed: {job.error}"
+        assert job.status_text() == f"failed: {job.reason}"  # the queue line names the song
+        assert job.error == f"{case.path}: {job.reason}"
 
     good = {root / "good" / "first.wav": first}
     good[root / "good" / "middle.wav"] = middle
@@ -121,7 +122,7 @@ def test_bad_input_through_the_app_queue(qtbot, window, isolated, monkeypatch):
 
     # The window said so, in the banner: the last failure, by name.
     last_failed = [job for job in ended if job.state is JobState.FAILED][-1]
-    assert window.message == f"{last_failed.title}: {last_failed.error}"
+    assert window.message == f"{last_failed.title}: {last_failed.reason}"
     assert window.banner.isVisibleTo(window)
 
     # The details are in the log file: each failure's line, then its traceback.
