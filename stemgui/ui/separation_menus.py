@@ -58,7 +58,6 @@ class SeparationMenus(QObject):
         self.root_url: str | None = None  # where official models download from
         self.dialog: ModelsDialog | None = None
         self.probing = False  # the worker has been asked and has not answered yet
-        self.check: threading.Thread | None = None  # loading a chosen model file
         self._checked.connect(self._model_file_checked)
 
         self.model_menu = QMenu("&Model", window)
@@ -191,8 +190,7 @@ class SeparationMenus(QObject):
                 self._checked.emit(path, "")
 
         self.checking.emit(path)
-        self.check = threading.Thread(target=load, name="stemgui-model-check", daemon=True)
-        self.check.start()
+        threading.Thread(target=load, name="stemgui-model-check", daemon=True).start()
 
     def _model_file_checked(self, path: str, error: str) -> None:
         if not error:

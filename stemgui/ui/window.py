@@ -527,8 +527,9 @@ class MainWindow(QMainWindow):
     def show_error(self, message: str, about: object = None) -> None:
         """An error in plain words, in the banner above the stems (details are in the log).
 
-        ``about``: what it concerns ("export", a failed Job): the banner goes once that is
-        mended (an export succeeds, the song is retried) or another song is selected.
+        ``about``: what it concerns ("model", "export", a failed Job): the banner goes once
+        that is mended (a model can be used, an export succeeds, the song is retried) or, for
+        a song, once the user selects another.
         """
         self.message = message
         self._banner_about = about
