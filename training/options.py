@@ -10,41 +10,40 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
-def count(low: int) -> Callable[[str], int]:
-    """A whole number from ``low``."""
+def count(low: int, high: int | None = None) -> Callable[[str], int]:
+    """A whole number from ``low`` (to ``high``)."""
+    words = f"a whole number from {low}" + ("" if high is None else f" to {high}")
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = low - 1
-        if value < low:
-            raise argparse.ArgumentTypeError(f"a whole number from {low}, got {text!r}")
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{words}, got {text!r}")
         return value
 
     return parse
 
 
-def positive(text: str) -> float:
-    """A number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < math.inf:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"a number above 0, got {text!r}")
-    return value
+def _number(low: float, *, strict: bool) -> Callable[[str], float]:
+    """A finite number above ``low`` (``strict``) or from it; nan and inf are refused."""
+    words = f"a number {'above' if strict else 'from'} {low:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and (value > low if strict else value >= low)):
+            raise argparse.ArgumentTypeError(f"{words}, got {text!r}")
+        return value
+
+    return parse
 
 
-def non_negative(text: str) -> float:
-    """A number from 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < math.inf:
-        raise argparse.ArgumentTypeError(f"a number from 0, got {text!r}")
-    return value
+positive = _number(0, strict=True)
+non_negative = _number(0, strict=False)
 
 
 def device(text: str) -> str:

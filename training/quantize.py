@@ -303,9 +303,10 @@ def run_quantize(args: argparse.Namespace) -> int:
     print(sdr_change_table(list(source.sources), before, after, len(tracks), labels))
     # What ``export`` puts in the manifest: the quantized file's SDR, not its source's.
     valid_sdr = evaluate.scores_by_source(source.sources, after)
-    quantize_file(args.model, args.output, **options, record={"valid_sdr": valid_sdr})
+    recorded = quantize_file(args.model, args.output, **options, record={"valid_sdr": valid_sdr})
+    print(f"{recorded.destination.name} records this SDR (sha256 {recorded.sha256[:8]})")
     change = float(after.mean() - before.mean())
-    verdict = "ship the quantized file" if -change < SHIP_RULE_DB else "keep the float file"
+    verdict = "ship the quantized file" if -change < SHIP_RULE_DB else f"keep {report.source.name}"
     print(f"mean SDR change {change:+.2f} dB: {verdict} (rule: lose less than {SHIP_RULE_DB} dB)")
     return 0
 
@@ -317,7 +318,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("model", help="stemgui checkpoint to quantize")
     parser.add_argument("output", help="quantized stemgui checkpoint to write")
-    parser.add_argument("--bits", type=count(2), default=DEFAULT_BITS)
+    parser.add_argument("--bits", type=count(1, 15), default=DEFAULT_BITS)  # diffq's range
     parser.add_argument(
         "--min-size",
         type=non_negative,
