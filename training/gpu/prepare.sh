@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Here, on the CPU machine: pack the data and the wheels the GPU machine lacks into .gpu/ (ignored).
+# Here, on the CPU machine: pack the data and the wheels the GPU machine lacks into .gpu/ (in
+# .gitignore: the device tool carries it when asked, and only then).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${1:-../shared/data/musdb18-7/train}
-grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
 rm -rf .gpu && mkdir -p .gpu/whl
 .venv/bin/python -m training.gpu.pack --data "$DATA" --out .gpu/data
 # The GPU image has torch, numpy, matplotlib, tqdm, pyyaml; not these (Python 3.12 there).
