@@ -350,17 +350,18 @@ class ModelStore:
     def load(self, name_or_path: str | Path) -> nn.Module:
         """Load a model by name (see ``list_models``) or by file path: eval mode, CPU.
 
-        Paths are recognised by existing or by their suffix: ``.stemgui`` (ours), ``.th``
+        Paths are recognised by being a file or by their suffix: ``.stemgui`` (ours), ``.th``
         (official; sha256 prefix in the name checked), ``.yaml``/``.yml`` (bag, members looked
-        up beside it). An official name with one file, no weights and no segment gives the
-        network itself; other official names give a ``BagOfModels``.
+        up beside it). A folder named like a model (an earlier run's output folder) is not one.
+        An official name with one file, no weights and no segment gives the network itself;
+        other official names give a ``BagOfModels``.
 
         Raises:
             ModelLoadError: unknown name, not downloaded, or the file fails to load.
         """
         path = Path(name_or_path)
         known_suffix = path.suffix in (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
-        if isinstance(name_or_path, Path) or path.exists() or known_suffix:
+        if isinstance(name_or_path, Path) or path.is_file() or known_suffix:
             return self._load_path(path)
         name = str(name_or_path)
         for entry in (*self._bundled(), *self._user()):

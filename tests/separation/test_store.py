@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -113,6 +114,10 @@ def test_bundled_model_loads_by_name_with_its_sha256(tmp_path, mix):
         assert torch.equal(store.load("main")(mix), model(mix))
     with pytest.raises(ModelLoadError, match="reinstall"):
         store.load("gone")
+    # an earlier run's output folder named after the model, in the working folder
+    (tmp_path / "work" / "main").mkdir(parents=True)
+    with contextlib.chdir(tmp_path / "work"), torch.no_grad():
+        assert torch.equal(store.load("main")(mix), model(mix))  # was "model file not found"
 
     write_manifest(bundled, [{"name": "main", "file": "tiny.stemgui", "sha256": "0" * 64}])
     with pytest.raises(ModelLoadError, match="damaged"):
