@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -106,6 +107,8 @@ def audio_format(args: argparse.Namespace) -> Any:
     from stemgui.audio.encode import AudioFormat
 
     kind = "mp3" if args.mp3 else "flac" if args.flac else "wav"
+    if kind == "mp3" and args.int24:  # was ignored without a word
+        raise ValueError("mp3 has no bit depth; leave out --int24")
     bits = 32 if args.float32 else 24 if args.int24 else 16
     return AudioFormat(
         kind=kind,
@@ -116,14 +119,32 @@ def audio_format(args: argparse.Namespace) -> Any:
     )
 
 
+_STEM_FILE_NAMES = frozenset({"drums", "bass", "other", "vocals", "guitar", "piano", "mix"})
+
+
+def _earlier_output(path: Path, out: Path, folder: Path) -> bool:
+    """Whether ``path``, found in ``folder``, is a stem an earlier run wrote into ``out``.
+
+    An output folder inside the searched one holds nothing else; one that is the searched
+    folder or above it (``album -o .``) holds the songs too, so there only files named as
+    stems are (drums.wav, no_vocals.flac, mix.mp3, ...).
+    """
+    if out not in path.parents:
+        return False
+    if out == folder or out in folder.parents:
+        name = path.stem.lower()
+        return name in _STEM_FILE_NAMES or name.startswith("no_")
+    return True
+
+
 def find_tracks(paths: Sequence[Path], exclude: Path | None = None) -> tuple[list[Path], list[str]]:
     """The songs named by ``paths`` and one-line problems for folders that hold none.
 
     Folders are searched as ``stemgui.audio.decode.find_audio_files`` does (recursively,
     supported extensions, no hidden files); files are kept whatever their extension and missing
-    paths are kept too, so that decoding reports what is wrong with them. Anything under
-    ``exclude`` (the output folder) is skipped, so stems written by an earlier run are never
-    separated again. Each file appears once, in the order given.
+    paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
+    wrote into ``exclude`` (the output folder) are skipped, so they are never separated again
+    (see ``_earlier_output``). Each file appears once, in the order given.
     """
     from stemgui.audio.decode import find_audio_files
 
@@ -132,13 +153,51 @@ def find_tracks(paths: Sequence[Path], exclude: Path | None = None) -> tuple[lis
     problems: list[str] = []
     for path in paths:
         found = find_audio_files([path])
-        if path.is_dir():
-            found = [p for p in found if excluded is None or excluded not in p.resolve().parents]
-            if not found:
-                problems.append(f"{path}: no audio files in this folder")
+        if path.is_dir() and excluded is not None:
+            folder = path.resolve()
+            found = [p for p in found if not _earlier_output(p.resolve(), excluded, folder)]
+        if path.is_dir() and not found:
+            problems.append(f"{path}: no audio files in this folder")
         for p in found:
             tracks.setdefault(p.resolve(), p)
     return list(tracks.values()), problems
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why files cannot be written under ``folder`` (made if need be), or None."""
+    existing = folder.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):  # a read-only disk too, for root
+        return f"{existing} cannot be written"
+    return None
+
+
+def _shared_target(
+    tracks: Sequence[Path], request: Any, sources: Sequence[str], model_name: str
+) -> str | None:
+    """Two tracks whose stems the template puts in the same file (album/cd1/01.wav and
+    album/cd2/01.wav under {track}), in words; None when every file is a track's own."""
+    from dataclasses import replace
+
+    from stemgui.export.exporter import plan
+
+    writers: dict[str, Path] = {}
+    for track in tracks:
+        try:
+            targets = plan(replace(request, overwrite=True), sources, track, model_name)
+        except ExportError:
+            continue  # said for that track when its turn comes
+        for _name, target in targets:
+            first = writers.setdefault(str(target.resolve()).casefold(), track)
+            if first != track:
+                return (
+                    f"{first} and {track} would both write {target}; separate them in two runs "
+                    "with different -o folders"
+                )
+    return None
 
 
 def _display_name(path: Path) -> str:
@@ -318,6 +377,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         parser.error(error.reason)
     if args.out.exists() and not args.out.is_dir():  # before any song is separated
         parser.error(f"-o {args.out}: is a file, not a folder; name a folder for the stems")
+    if (problem := _unwritable(args.out)) is not None:  # found after every song otherwise
+        parser.error(f"-o {args.out}: {problem}; name a folder you can write to")
 
     from stemgui.spool import clean_leftovers
 
@@ -359,6 +420,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         stem_names(request, separator.sources)
     except ExportError as error:
         logger.error("%s", error.reason)
+        return 1
+    if (clash := _shared_target(tracks, request, separator.sources, model_name)) is not None:
+        logger.error("%s", clash)
         return 1
     logger.info("model %s on %s; stems go to %s", model_name, separator.device, args.out.resolve())
 

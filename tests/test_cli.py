@@ -143,7 +143,13 @@ def test_parser_reads_every_flag():
 
 
 @pytest.mark.parametrize(
-    "argv", [["a.wav", "--flac", "--mp3"], ["a.wav", "--int24", "--float32"], ["--shifts", "x"]]
+    "argv",
+    [
+        ["a.wav", "--flac", "--mp3"],
+        ["a.wav", "--int24", "--float32"],
+        ["a.wav", "--mp3", "--int24"],  # --int24 was ignored without a word
+        ["--shifts", "x"],
+    ],
 )
 def test_conflicting_or_bad_flags_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as caught:
@@ -168,6 +174,33 @@ def test_an_output_folder_that_is_a_file_exits_2_before_any_work(tmp_path, capsy
         cli.main([str(tmp_path / "song.wav"), "-o", str(tmp_path / "stems")])
     assert caught.value.code == 2
     assert "stems: is a file, not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:  # a folder under a file: found after each song
+        cli.main([str(tmp_path / "song.wav"), "-o", str(tmp_path / "stems" / "new")])
+    assert caught.value.code == 2
+    assert f"{tmp_path / 'stems'} is a file, not a folder" in capsys.readouterr().err
+
+
+def test_an_output_folder_above_the_songs_keeps_them_and_skips_only_stems(
+    tmp_path, model_file, capsys
+):
+    write_song(tmp_path / "album" / "one.wav")
+    write_song(tmp_path / "tiny" / "old" / "vocals.wav")  # an earlier run's stem, under -o .
+    assert cli.main(["album", ".", "-n", str(model_file), "-o", "."]) == 0, capsys.readouterr()
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.wav"))
+    assert "tiny/one/drums.wav" in written  # was: "album: no audio files in this folder"
+    assert not any(p.startswith("tiny/vocals/") for p in written)  # the old stem: not a song
+
+
+def test_two_tracks_that_would_write_the_same_files_are_refused_before_any_work(
+    tmp_path, model_file, capsys
+):
+    write_song(tmp_path / "album" / "cd1" / "01.wav", seed=1)
+    write_song(tmp_path / "album" / "cd2" / "01.wav", seed=2)
+    assert cli.main(["album", "-n", str(model_file), "-o", "out", "--overwrite"]) == 1
+    (line,) = error_lines(capsys.readouterr().err)
+    first, second = (Path("album") / cd / "01.wav" for cd in ("cd1", "cd2"))
+    assert line.startswith(f"error: {first} and {second} would both write out/tiny/01/")
+    assert not (tmp_path / "out").exists()  # one song's stems silently replaced the other's
 
 
 @pytest.mark.parametrize(

@@ -196,7 +196,7 @@ class Separator:
         shifts: int = 0,
         seed: int | None = None,
     ) -> None:
-        if segment is not None and segment <= 0:
+        if segment is not None and not 0 < segment < math.inf:  # nan, inf: no chunk plan
             raise ValueError(f"segment must be positive seconds, got {segment}")
         if not 0 <= overlap < 1:
             raise ValueError(f"overlap must be in [0, 1), got {overlap}")

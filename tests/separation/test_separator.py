@@ -143,6 +143,21 @@ def test_fixed_segment_is_never_exceeded():
     assert set(net.calls) == {40}
 
 
+@pytest.mark.parametrize(
+    "options, said",
+    [
+        ({"segment": 0.0}, "segment must be positive"),
+        ({"segment": float("nan")}, "segment must be positive"),  # failed on every track
+        ({"segment": float("inf")}, "segment must be positive"),
+        ({"overlap": 1.0}, "overlap must be in"),
+        ({"shifts": -1}, "shifts must be 0 or more"),
+    ],
+)
+def test_bad_options_are_refused_when_the_separator_is_made(options, said):
+    with pytest.raises(ValueError, match=said):
+        Separator(IdentityNet(), device="cpu", **options)
+
+
 def test_silent_and_constant_songs_give_no_nan():
     silent = Separator(IdentityNet(), device="cpu").separate(np.zeros((2, 300), np.float32))
     np.testing.assert_array_equal(silent, 0.0)
