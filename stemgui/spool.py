@@ -20,6 +20,7 @@ A run killed outright (SIGKILL, power cut) leaves two kinds of leftovers, both r
 
 from __future__ import annotations
 
+import errno
 import logging
 import mmap
 import os
@@ -42,6 +43,43 @@ STALE_PART_SECONDS = 60.0
 _RELEASE_BYTES = 64 << 20  # release finished pages every 64 MiB of stems
 
 
+def reserved_memmap(path: str | os.PathLike[str], shape: tuple[int, ...]) -> np.memmap:
+    """A new float32 ``np.memmap`` file of ``shape`` whose disk space is taken now.
+
+    A memmap over a sparse file finds a full disk only when a page is written, and then the
+    process dies of SIGBUS without a word (a long song's spool on a small /tmp did). The space
+    is reserved with ``posix_fallocate`` where the system has it, else checked against the free
+    space.
+
+    Raises:
+        FileError: not enough free space there, naming the folder, the need and what is free.
+    """
+    from stemgui.errors import FileError
+
+    path = Path(path)
+    nbytes = int(np.prod(shape)) * 4
+    with open(path, "wb") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, max(nbytes, 1))
+            full = False
+        except (AttributeError, OSError) as error:  # no fallocate here, or on that file system
+            no_room = getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+            full = no_room or shutil.disk_usage(path.parent).free < nbytes
+    if full:
+        free = shutil.disk_usage(path.parent).free
+        path.unlink(missing_ok=True)
+        raise FileError(
+            path.parent,
+            f"not enough free space for this song's stems ({_size(nbytes)} needed, "
+            f"{_size(free)} free); free some space, or set TMPDIR to a folder on a bigger disk",
+        )
+    return np.memmap(path, dtype=np.float32, mode="r+", shape=shape)
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e9 else f"{nbytes / 1e6:.1f} MB"
+
+
 class StemSpool:
     """A (sources, channels, frames) float32 ``np.memmap`` in a temporary folder of its own.
 
@@ -53,9 +91,7 @@ class StemSpool:
         self.folder = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=folder))
         self.path = self.folder / "stems.f32"
         try:
-            self.array: np.ndarray | None = np.memmap(
-                self.path, dtype=np.float32, mode="w+", shape=shape
-            )
+            self.array: np.ndarray | None = reserved_memmap(self.path, shape)
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise

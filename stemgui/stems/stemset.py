@@ -87,7 +87,9 @@ class StemSet:
         if path is None:
             data = np.zeros(shape, dtype=np.float32)
         else:
-            data = np.memmap(Path(path), dtype=np.float32, mode="w+", shape=shape)
+            from stemgui.spool import reserved_memmap
+
+            data = reserved_memmap(path, shape)
         return cls(names, samplerate, data, mix, frames_ready=0)
 
     @property

@@ -16,6 +16,7 @@ from stemgui.audio.stream import stem_reader, write_blocks
 from stemgui.separation import separator as separator_module
 from tests.reliability.helpers import (
     NAMES,
+    RATE,
     expected_stems,
     read,
     stem_folder,
@@ -76,6 +77,32 @@ def test_spool_is_removed_when_the_export_fails(spool_everything, model_file, mo
     assert cli.main(["a.wav", "-n", str(model_file)]) == 1
     assert list(spool_everything.iterdir()) == []
     assert list((spool_everything.parent / "separated").rglob("*.wav")) == []
+
+
+def test_a_spool_without_room_is_one_error_line_and_the_next_song_runs(
+    spool_everything, model_file, monkeypatch, capsys
+):
+    import errno
+
+    write_song(spool_everything.parent / "long.wav", seconds=1.0)
+    write_song(spool_everything.parent / "next.wav", seconds=1.0)
+    real = spool.os.posix_fallocate
+    calls = []
+
+    def full_once(fd, offset, length):  # the first spool finds the disk full
+        calls.append(length)
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, offset, length)
+
+    monkeypatch.setattr(spool.os, "posix_fallocate", full_once)
+    assert cli.main(["long.wav", "next.wav", "-n", str(model_file)]) == 1  # was SIGBUS, no line
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert lines[0].startswith(f"error: long.wav: {spool_everything}")
+    assert "not enough free space for this song's stems" in lines[0] and "TMPDIR" in lines[0]
+    assert calls[0] == len(NAMES) * 2 * RATE * 4  # the whole spool, reserved up front
+    assert list(spool_everything.iterdir()) == []
+    assert (stem_folder(spool_everything.parent, "next") / "vocals.wav").exists()
 
 
 def test_short_song_is_not_spooled(isolated, model_file, monkeypatch):
