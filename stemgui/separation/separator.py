@@ -410,7 +410,12 @@ class Separator:
         fixed = _fixed_segment(net)
         if fixed is not None:
             if segment > fixed:
-                logger.info("segment %.2f s capped to the network's fixed %.2f s", segment, fixed)
+                logger.warning(  # as Demucs refuses it: said where a user sees it
+                    "segment %g s is longer than the network's fixed %g s; %g s is used",
+                    segment,
+                    fixed,
+                    fixed,
+                )
                 segment = fixed
         elif self._segment_scale != 1.0:
             segment = segment * self._segment_scale

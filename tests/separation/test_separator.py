@@ -136,11 +136,13 @@ def test_a_model_without_segment_gets_the_default():
     assert net.calls == [1000, 1000, 1000]  # the reference adds 250 frames (2250, 2500)
 
 
-def test_fixed_segment_is_never_exceeded():
+def test_fixed_segment_is_never_exceeded(caplog):
     net = FixedIdentityNet(segment=0.4)
     separator = Separator(net, device="cpu", segment=3.0)
-    assert_identity(separator.separate(song(150)), song(150))
+    with caplog.at_level("WARNING"):
+        assert_identity(separator.separate(song(150)), song(150))
     assert set(net.calls) == {40}
+    assert "segment 3 s is longer than the network's fixed 0.4 s; 0.4 s is used" in caplog.text
 
 
 @pytest.mark.parametrize(
