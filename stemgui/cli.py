@@ -34,6 +34,35 @@ logger = logging.getLogger(__name__)
 MODEL_SUFFIXES = (".th", ".yaml", ".yml", ".stemgui", ".pt", ".safetensors")
 
 
+def _checked(kind: type, ok: Any, words: str) -> Any:
+    """An argparse type: ``kind(text)`` if ``ok`` of it holds, else the usage error ``words``
+    (exit 2 before the model loads; these failed on every track, after it)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{words}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{words}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _device(text: str) -> str:
+    """A device this machine has (auto, cpu, cuda, cuda:N, mps), kept as written."""
+    if text == "auto":  # always there; and the default, parsed on every run: no torch import
+        return text
+    from stemgui.separation.device import resolve_device
+
+    try:
+        resolve_device(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stemgui-separate",
@@ -61,17 +90,26 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: %(default)s)",
     )
     parser.add_argument(
-        "-d", "--device", default="auto", help="auto (default: cuda, then mps, then cpu), cpu, cuda"
+        "-d",
+        "--device",
+        type=_device,
+        default="auto",
+        help="auto (default: cuda, then mps, then cpu), cpu, cuda",
     )
     parser.add_argument(
-        "--segment", type=float, help="chunk length in seconds (default: the model's own)"
+        "--segment",
+        type=_checked(float, lambda v: 0 < v < float("inf"), "a number of seconds above 0"),
+        help="chunk length in seconds (default: the model's own)",
     )
     parser.add_argument(
-        "--overlap", type=float, default=0.25, help="overlap between chunks (%(default)s)"
+        "--overlap",
+        type=_checked(float, lambda v: 0 <= v < 1, "a fraction from 0 to below 1"),
+        default=0.25,
+        help="overlap between chunks (%(default)s)",
     )
     parser.add_argument(
         "--shifts",
-        type=int,
+        type=_checked(int, lambda v: v >= 0, "a whole number from 0"),
         default=0,
         help="random time shifts averaged; each one costs a full pass (%(default)s)",
     )

@@ -149,6 +149,10 @@ def test_parser_reads_every_flag():
         ["a.wav", "--int24", "--float32"],
         ["a.wav", "--mp3", "--int24"],  # --int24 was ignored without a word
         ["--shifts", "x"],
+        ["a.wav", "--shifts", "-1"],  # these failed on every track, after the model loaded
+        ["a.wav", "--overlap", "1"],
+        ["a.wav", "--segment", "nan"],
+        ["a.wav", "-d", "cuda:7"],
     ],
 )
 def test_conflicting_or_bad_flags_exit_2(argv, capsys):
@@ -407,11 +411,14 @@ def test_official_model_is_downloaded_first(tmp_path, monkeypatch, capsys):
     assert len(lines) == 1 and "network is unreachable" in lines[0]
 
 
-def test_unavailable_device_fails_with_one_line(tmp_path, model_file, capsys):
+def test_unavailable_device_is_a_usage_error_before_the_model_loads(tmp_path, capsys):
     write_song(tmp_path / "song.wav")
-    assert cli.main(["song.wav", "-n", str(model_file), "-d", "quantum"]) == 1
-    lines = error_lines(capsys.readouterr().err)
-    assert len(lines) == 1 and "cannot run model tiny" in lines[0] and "quantum" in lines[0]
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["song.wav", "-n", "absent.stemgui", "-d", "quantum"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument -d/--device: unknown device 'quantum'" in err
+    assert "absent.stemgui" not in err  # refused before the model is looked for
 
 
 # ----------------------------------------------------------------------------- logging
