@@ -12,6 +12,7 @@ stem, as the Demucs command line does.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -244,11 +245,14 @@ def export(
         fmt = replace(fmt, clip="none")  # nothing reaches full scale once divided
     written: list[Path] = []
     created: list[Path] = []
+    folders: list[Path] = []  # made by this export, outermost first
     current = Path(request.folder)
     try:
         for name, current in targets:
             existed = current.exists()
+            missing = [p for p in (current.parent, *current.parent.parents) if not p.exists()]
             current.parent.mkdir(parents=True, exist_ok=True)
+            folders.extend(reversed(missing))
             if spooled:
                 read = readers[name]
                 write_blocks(
@@ -273,6 +277,9 @@ def export(
         # A failed write, or an interruption (Ctrl-C, a cancel): no partial export stays.
         for path in created:
             path.unlink(missing_ok=True)
+        for folder in reversed(folders):  # innermost first; one that holds anything stays
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         if isinstance(error, ExportError) or not isinstance(error, (FileError, OSError)):
             raise
         reason = error.reason if isinstance(error, FileError) else (error.strerror or str(error))

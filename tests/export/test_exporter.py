@@ -160,6 +160,13 @@ def test_failed_write_removes_the_files_of_this_export(tmp_path, stems, monkeypa
     assert caught.value.path == tmp_path / "m/t/other.wav"
     assert len(calls) == 3
     assert files_under(tmp_path) == []
+    assert list(tmp_path.iterdir()) == []  # nor the folders it made for them (m/t stayed)
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "mine.txt").write_text("kept")  # a folder that was there stays
+    calls.clear()
+    with pytest.raises(ExportError):
+        export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    assert files_under(tmp_path) == ["m/mine.txt"]
 
 
 def test_stems_differing_only_in_case_clash(tmp_path):
