@@ -43,6 +43,9 @@ STALE_PART_SECONDS = 60.0
 _RELEASE_BYTES = 64 << 20  # release finished pages every 64 MiB of stems
 
 
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}  # none on Windows
+
+
 def reserved_memmap(path: str | os.PathLike[str], shape: tuple[int, ...]) -> np.memmap:
     """A new float32 ``np.memmap`` file of ``shape`` whose disk space is taken now.
 
@@ -63,7 +66,7 @@ def reserved_memmap(path: str | os.PathLike[str], shape: tuple[int, ...]) -> np.
             os.posix_fallocate(handle.fileno(), 0, max(nbytes, 1))
             full = False
         except (AttributeError, OSError) as error:  # no fallocate here, or on that file system
-            no_room = getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+            no_room = getattr(error, "errno", None) in _NO_ROOM
             full = no_room or shutil.disk_usage(path.parent).free < nbytes
     if full:
         free = shutil.disk_usage(path.parent).free
