@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# There, on the GPU machine (device tool, carry [".gpu"]): train for MINUTES, results in $OUT.
+# There, on the GPU machine (device tool, carry [".gpu"]): train for MINUTES, results in $OUT
+# (per kind: fit.log and run.tar.gz, or its parts run.tar.gz.00, .01: see train() below).
 #   bash training/gpu/run.sh 8                          # the general model: $OUT/general
 #   WEIGHTS=0,0,1,0 bash training/gpu/run.sh 8          # a specialist of "other": $OUT/0-0-1-0
 #   WEIGHTS="all 0,0,1,0" bash training/gpu/run.sh 8    # both at once, side by side on the GPU
@@ -43,9 +44,19 @@ train() {  # $1: "all" (the general model) or loss weights per source, such as 0
         "$PYTHON" -m training fit training/configs/htdemucs_gpu.toml --device "$DEVICE" \
         --run "$run" --max-minutes "$MINUTES" "${args[@]}" > "$out/fit.log" 2>&1
     local status=$?
+    # The device tool brings back at most 8 files of 16 MiB each: per kind the log and one
+    # archive of the run's files (float weights alone are 16.4 MB), split below 15 MiB if need
+    # be. Here: cat $OUT/general/run.tar.gz* | tar -xz -C runs/gpu-general
+    local files=()
     for f in best.stemgui history.json history.csv curves.png config.toml provenance.json; do
-        [ -f "$run/$f" ] && cp "$run/$f" "$out/"
+        [ -f "$run/$f" ] && files+=("$f")
     done
+    if [ "${#files[@]}" -gt 0 ]; then
+        tar -czf "$out/run.tar.gz" -C "$run" "${files[@]}"
+        if [ "$(stat -c %s "$out/run.tar.gz")" -gt $((15 * 1024 * 1024)) ]; then
+            split -b 15M -d "$out/run.tar.gz" "$out/run.tar.gz." && rm "$out/run.tar.gz"
+        fi
+    fi
     return "$status"
 }
 
