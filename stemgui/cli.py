@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-n",
         "--name",
+        type=_checked(str, bool, "a model name or a model file"),
         help="model name (see --list-models) or path to a model file (our checkpoint, an "
         "official Demucs .th file, or a bag .yaml); default: the bundled model",
     )
@@ -272,6 +273,10 @@ def load_model(name: str | None) -> tuple[Any, str]:
             )
     path = Path(name)
     if path.is_file() or path.suffix.lower() in MODEL_SUFFIXES or len(path.parts) > 1:
+        if path.is_dir():
+            raise ModelLoadError(
+                path, "is a folder; name a model file in it (.stemgui, .th, .yaml)"
+            )
         if not path.is_file():
             raise ModelLoadError(path, "no such model file; check the path")
         return store.load(path), _display_name(path)

@@ -153,6 +153,7 @@ def test_parser_reads_every_flag():
         ["a.wav", "--overlap", "1"],
         ["a.wav", "--segment", "nan"],
         ["a.wav", "-d", "cuda:7"],
+        ["a.wav", "-n", ""],  # said ".: no model named ''"
     ],
 )
 def test_conflicting_or_bad_flags_exit_2(argv, capsys):
@@ -306,6 +307,9 @@ def test_missing_track_folder_without_songs_and_missing_model(tmp_path, model_fi
     write_song(tmp_path / "song.wav")
     assert cli.main(["song.wav", "-n", str(tmp_path / "absent.stemgui")]) == 1
     assert len(error_lines(capsys.readouterr().err)) == 1
+    assert cli.main(["song.wav", "-n", str(tmp_path / "empty")]) == 1
+    (line,) = error_lines(capsys.readouterr().err)
+    assert line.startswith(f"error: {tmp_path / 'empty'}: is a folder; name a model file in it")
 
 
 def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):
