@@ -142,10 +142,11 @@ def download_file(
             ) from exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             reason = getattr(exc, "reason", None) or exc
+            kept = part.exists() and part.stat().st_size > 0  # else there is nothing to resume
             raise DownloadError(
                 dest,
                 f"could not download model {label} from {url}: {reason}; check the "
-                "connection and try again (the partial download resumes)",
+                "connection and try again" + (" (the partial download resumes)" if kept else ""),
             ) from exc
 
     try:

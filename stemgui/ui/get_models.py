@@ -211,8 +211,8 @@ class ModelsDialog(QDialog):
         self._update()
 
     def _done(self, name: str) -> None:
-        self._finish(name, "downloaded", f"{name} is downloaded and verified; it is selected.")
-        self.downloaded.emit(name)
+        self._finish(name, "downloaded", f"{name} is downloaded and verified.")
+        self.downloaded.emit(name)  # whoever takes it says whether it is the model now
 
     def _failed(self, name: str, message: str) -> None:
         self._finish(name, "failed", f"Download failed: {message}")

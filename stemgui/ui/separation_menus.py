@@ -207,8 +207,12 @@ class SeparationMenus(QObject):
     def _model_downloaded(self, name: str) -> None:
         self.store_models = [*(self.store_models or []), name]
         self.catalogue = [(n, text, here or n == name) for n, text, here in self.catalogue]
-        if not self.settings.get(S.MODEL) or self.has_model() is False:
+        chosen = not self.settings.get(S.MODEL) or self.has_model() is False
+        if chosen:
             self.choose_model(name)
+        if self.dialog is not None:  # it said "it is selected" even when another model was
+            use = "the next songs use it" if chosen else "choose it in the Model menu to use it"
+            self.dialog.status.setText(f"{name} is downloaded and verified; {use}.")
         self.downloaded.emit(name)
         self._probe()
 

@@ -68,6 +68,7 @@ def test_download_an_official_model_then_separate_with_it(qtbot, settings_store,
         qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
         assert dialog.table.item(dialog.rows["tiny_ui"], 2).text() == "downloaded"
         assert win.settings.get(S.MODEL) == "tiny_ui"
+        assert dialog.status.text() == "tiny_ui is downloaded and verified; the next songs use it."
         assert win.menus.has_model() is True and not win.banner.isVisibleTo(win)
         qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
         assert job.state is JobState.DONE, job.error
