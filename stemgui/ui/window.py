@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from stemgui.ui import settings as S
 from stemgui.ui.banner import Banner
 from stemgui.ui.controller import QueueController
+from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.exporting import ExportRunner, ExportTask, ask_overwrite
 from stemgui.ui.models import display_name
@@ -129,7 +130,7 @@ class MainWindow(QMainWindow):
         left = self.queue
 
         self.banner = Banner()
-        self.song_title = QLabel()
+        self.song_title = ElidedLabel()
         self.song_title.setStyleSheet("font-size: 15px; font-weight: bold;")
         self.empty = QLabel(EMPTY_TEXT)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -364,3 +364,24 @@ def test_an_output_that_dies_turns_playback_off_with_a_message(qtbot, settings_s
     win.player.seek(500)  # the rest keeps working
     assert win.timeline.position == 500
     win.close()
+
+
+def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
+    qtbot, settings_store, tmp_path
+):
+    from PySide6.QtWidgets import QLabel
+
+    win = _null_window(qtbot, settings_store, [])
+    win.resize(1000, 700)
+    qtbot.waitUntil(lambda: win.width() == 1000)
+    song = tmp_path / f"{'A Very Long Artist Name - ' * 6}Song (2024 Remaster).wav"
+    song.write_bytes(b"")
+    job = Job(song, state=JobState.DONE, fraction=1.0, stemset=make_stemset(), model_name="m")
+    win.controller.model._jobs.append(job)
+    win.show_job(job)
+    qtbot.wait(50)
+    assert win.width() == 1000 and win.minimumSizeHint().width() < 1000  # was 1957 px
+    shown = QLabel.text(win.song_title)
+    assert "…" in shown and shown.endswith("Remaster).wav — m")
+    assert win.song_title.text() == win.song_title.toolTip() == f"{song.name} — m"
+    win.close()

@@ -1,0 +1,42 @@
+"""A one-line label that never widens its window: a text too long for it is cut in the middle."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+
+class ElidedLabel(QLabel):
+    """Shows as much of its text as fits, "…" in the middle (a song's name and the state at its
+    end both stay), the whole text in the tooltip. ``text()`` is the whole text.
+
+    A plain QLabel asks for its text's width: a 164-character file name made the window 1957
+    pixels wide, past the screen, and kept it that wide.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self._fit()
+
+    def text(self) -> str:
+        return self._full
+
+    def clear(self) -> None:
+        self.setText("")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        shown = self.fontMetrics().elidedText(
+            self._full, Qt.TextElideMode.ElideMiddle, self.width()
+        )
+        super().setText(shown)
+        self.setToolTip(self._full if shown != self._full else "")
