@@ -156,6 +156,14 @@ class MixerState:
             self._master_db = float(db)
             self._publish()
 
+    def take_controls(self, other: MixerState) -> None:
+        """Gain, solo and mute of every channel ``other`` has too (the same song shown again
+        with other stems: vocals / no_vocals after four)."""
+        for name in self.names:
+            if name in other.names:
+                control = other.control(name)
+                self._update(name, gain_db=control.gain_db, solo=control.solo, mute=control.mute)
+
     def reset(self) -> None:
         """Every stem back to 0 dB, no solo, no mute; master to 0 dB."""
         with self._lock:

@@ -427,15 +427,24 @@ class MainWindow(QMainWindow):
         elif job.state is JobState.DONE:
             self.statusBar().showMessage(f"{job.title}: separated.", 5000)
         if job is self.shown_job:
-            if job.state is not JobState.DONE:
+            cancelled = job.state is JobState.CANCELLED and job.stemset is not None
+            if job.state is not JobState.DONE and not cancelled:
                 self.show_job(None)
-            elif self.stems.stemset is job.stemset:
+            elif self.stems.stemset is job.stemset:  # done, or cancelled: what was made plays
                 self.stems.update_ready()
                 self._show_title(job)
-            else:  # new stems (two-stem mode): show them, keeping the playhead
-                position = self.player.transport.position if self.player.loaded else 0
+            else:  # new stems (two-stem mode): shown in place; playhead, loop and play go on
+                transport = self.player.transport if self.player.loaded else None
+                position = transport.position if transport is not None else 0
+                loop = (transport.loop, transport.loop_enabled) if transport else (None, False)
+                playing = transport is not None and transport.playing
                 self.show_job(job)
+                if loop[0] is not None:
+                    self.player.set_loop(*loop[0])
+                    self.player.set_loop_enabled(loop[1])
                 self.player.seek(position)
+                if playing:
+                    self.player.toggle()
         self._update_buttons()
 
     # -- the song on screen -----------------------------------------------------------------
@@ -460,7 +469,10 @@ class MainWindow(QMainWindow):
         from stemgui.stems.mixer import MixerState
 
         if job.mixer is None or job.mixer.stems != job.stemset.names:
+            previous = job.mixer
             job.mixer = MixerState(job.stemset.names, original=job.stemset.mix is not None)
+            if previous is not None:  # two-stem mode: vocals keep their strip
+                job.mixer.take_controls(previous)
         self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
         self.player.load(job.stemset, job.mixer)
         self.pages.setCurrentIndex(1)

@@ -268,3 +268,17 @@ def test_original_gain_without_a_mix_is_silence_and_extra_gains_are_refused():
     assert not out.any()
     with pytest.raises(ValueError, match="5 gains for 3 stems"):
         mix_block(stemset, 0, 300, (1.0,) * 5, out)
+
+
+def test_controls_carry_over_to_the_channels_both_mixers_have():
+    four = MixerState(("drums", "bass", "other", "vocals"), original=True)
+    four.set_gain_db("vocals", -4)
+    four.set_solo("vocals")
+    four.set_mute("drums")
+    four.set_gain_db(ORIGINAL, -6)
+    two = MixerState(("vocals", "no_vocals"), original=True)
+    two.take_controls(four)
+    assert two.control("vocals") == StemControl(gain_db=-4.0, solo=True, mute=False)
+    assert two.control("no_vocals") == StemControl()  # drums' mute is not its business
+    assert two.control(ORIGINAL).gain_db == -6.0
+    assert two.gains[:2] == pytest.approx((10 ** (-4 / 20), 0.0))  # vocals soloed

@@ -385,3 +385,44 @@ def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     assert "…" in shown and shown.endswith("Remaster).wav — m")
     assert win.song_title.text() == win.song_title.toolTip() == f"{song.name} — m"
     win.close()
+
+
+def test_two_stem_stems_replace_the_four_in_place_and_playback_goes_on(
+    qtbot, settings_store, tmp_path
+):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    job = _done_job(win, tmp_path)
+    job.state = JobState.SEPARATING  # the four stems of a two-stem run, as they come
+    click(qtbot, win.stems.rows["vocals"].solo)
+    win.stems.rows["vocals"].gain.setValue(-4)
+    win.player.set_loop(1000, 20000)
+    win.player.seek(5000)
+    win.player.toggle()
+    assert win.player.transport.playing
+    four = job.stemset
+    job.stemset = StemSet(
+        ("vocals", "no_vocals"),
+        RATE,
+        np.stack([four.data[3], four.data[:3].sum(axis=0)]),
+        mix=four.mix,
+    )
+    job.state = JobState.DONE
+    win._job_ended(job)  # what the controller's job_ended calls
+    assert list(win.stems.rows) == ["vocals", "no_vocals"]
+    transport = win.player.transport
+    assert transport.playing and transport.position == 5000  # it stopped at the swap
+    assert (transport.loop, transport.loop_enabled) == ((1000, 20000), True)
+    assert job.mixer.control("vocals").solo and job.mixer.control("vocals").gain_db == -4.0
+    assert win.stems.rows["vocals"].gain.value() == -4
+    win.close()
+
+
+def test_cancelling_the_song_on_screen_keeps_what_was_separated(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path, make_stemset(ready=RATE))
+    job.state = JobState.CANCELLED
+    win._job_ended(job)
+    assert win.shown_job is job and win.player.loaded  # the view went blank
+    assert win.song_title.text().endswith("(cancelled)")
+    win.close()

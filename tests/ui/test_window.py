@@ -211,7 +211,9 @@ def test_listen_while_it_separates_then_cancel_and_retry(qtbot, settings_store, 
         qtbot.mouseClick(win.queue.cancel_button, Qt.MouseButton.LeftButton)
         gate.set()
         qtbot.waitUntil(lambda: job.state is JobState.CANCELLED, timeout=TIMEOUT_MS)
-        assert win.shown_job is None and not win.player.loaded
+        # what was separated stays on screen and plays (the view went blank)
+        assert win.shown_job is job and win.player.loaded
+        assert win.stems.waveforms["vocals"].frames_ready == 4000
         assert win.queue.retry_button.isEnabled()
         qtbot.mouseClick(win.queue.retry_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
