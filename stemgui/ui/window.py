@@ -614,5 +614,7 @@ class MainWindow(QMainWindow):
             self.menus.dialog.close()  # cancels a download; it resumes next time
         self.player.unload()
         self.controller.shutdown()
-        self.exporter.wait_all()
+        if self.exporter.tasks:  # the window goes now; the files are finished before the end
+            self.hide()  # (it stood unanswering for the whole export: 13 s for a 90 s song)
+            self.exporter.wait_all()
         super().closeEvent(event)

@@ -426,3 +426,19 @@ def test_cancelling_the_song_on_screen_keeps_what_was_separated(qtbot, settings_
     assert win.shown_job is job and win.player.loaded  # the view went blank
     assert win.song_title.text().endswith("(cancelled)")
     win.close()
+
+
+def test_closing_during_an_export_hides_the_window_then_finishes_the_files(
+    qtbot, settings_store, tmp_path, monkeypatch
+):
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    dialog = ExportDialog(job.stemset.names, win.settings, tmp_path / "out")
+    qtbot.addWidget(dialog)
+    task = win.export_job(job, dialog.request())
+    seen = []
+    real = win.exporter.wait_all
+    monkeypatch.setattr(win.exporter, "wait_all", lambda: seen.append(win.isVisible()) or real())
+    win.close()
+    assert seen == [False]  # gone from the screen while the export finishes
+    assert task.wait(0) and len(list((tmp_path / "out").rglob("*.wav"))) == 4
