@@ -336,6 +336,8 @@ class MainWindow(QMainWindow):
             return []
         jobs = self.controller.add(found)
         added = f"Added {len(jobs)} song(s) to the queue."
+        if len(jobs) < len(found):  # it said "Added 0 song(s)" and no more
+            added += f" {len(found) - len(jobs)} already waiting or separating."
         self.statusBar().showMessage(f"{added} {note}".strip(), 8000 if note else 4000)
         if self.menus.has_model() is False and jobs:
             self._models_changed()

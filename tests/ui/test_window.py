@@ -224,6 +224,13 @@ def test_listen_while_it_separates_then_cancel_and_retry(qtbot, settings_store, 
         win.close()
 
 
+def test_songs_already_waiting_are_counted_when_added_again(window, songs):
+    window.add_paths(songs[:1])
+    assert len(window.add_paths(songs[:2])) == 1  # the first one is in the queue already
+    message = window.statusBar().currentMessage()
+    assert message == "Added 1 song(s) to the queue. 1 already waiting or separating."
+
+
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
     (job,) = window.add_paths(songs[:1])
     qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
