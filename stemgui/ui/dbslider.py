@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QLabel, QSlider, QWidget
 
 
@@ -18,6 +18,14 @@ class DbSlider(QSlider):
         self.setRange(low, high)
         if readout is not None:
             readout.installEventFilter(self)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # A focused slider jumps a whole range on these (End: +12 dB at once, loud); arrows
+        # still step it a dB at a time.
+        if event.key() in (Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
+            event.ignore()
+            return
+        super().keyPressEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.setValue(0)

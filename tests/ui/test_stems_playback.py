@@ -88,6 +88,11 @@ def test_a_double_click_on_a_gain_or_its_value_sets_0_db(qtbot, panel):
     row.gain.setValue(7)
     qtbot.mouseDClick(row.gain, Qt.MouseButton.LeftButton)
     assert row.gain.value() == 0 and row.gain_label.text() == "+0 dB"
+    for key in (Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):  # End was +12 dB
+        qtbot.keyClick(row.gain, key)
+        assert row.gain.value() == 0
+    qtbot.keyClick(row.gain, Qt.Key.Key_Right)  # arrows step one dB
+    assert row.gain.value() == 1
 
 
 def test_gain_slider_sets_decibels(qtbot, panel):
