@@ -36,6 +36,7 @@ class SeparationMenus(QObject):
         availability_changed(): ``has_model()`` or ``problem()`` may have changed.
         device_text(label): the device the settings choose, for the status bar.
         downloaded(name): an official model was downloaded and can be used.
+        option_changed(): the model, device, quality or two-stem mode was set.
         checking(path): a chosen model file is being loaded, to see that it is one.
         checked(path, message): the check ended: "" and the file is the model now, or why
             it does not load (the model in use stays).
@@ -44,6 +45,7 @@ class SeparationMenus(QObject):
     availability_changed = Signal()
     device_text = Signal(str)
     downloaded = Signal(str)
+    option_changed = Signal()
     checking = Signal(str)
     checked = Signal(str, str)
     _checked = Signal(str, str)  # from the checking thread: path, error ("" when it loads)
@@ -88,6 +90,7 @@ class SeparationMenus(QObject):
     def _set(self, setting: S.Setting, value: Any) -> None:
         self.settings.set(setting, value)
         logger.info("setting %s = %r", setting.key, value)
+        self.option_changed.emit()
 
     # -- menus ------------------------------------------------------------------------------
 

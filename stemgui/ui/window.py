@@ -273,6 +273,7 @@ class MainWindow(QMainWindow):
             lambda path: self.statusBar().showMessage(f"Loading the model file {path}…", 10_000)
         )
         self.menus.checked.connect(self._model_file_checked)
+        self.menus.option_changed.connect(self._option_changed)
         self.queue.current_changed.connect(self._selection_changed)
         self.queue.connect_actions(c.cancel, c.retry, self.remove_job, self.reveal)
         c.model.dataChanged.connect(lambda *_: self._update_buttons())
@@ -293,6 +294,16 @@ class MainWindow(QMainWindow):
         if error:
             self.show_error(f"Could not look for models and devices: {error}")
         self.menus.probed(models, catalogue, devices)
+
+    def _option_changed(self) -> None:
+        """Say when a new setting takes effect (the song separating went on as it started)."""
+        running = self.controller.current
+        note = f"; {running.title} keeps the settings it started with" if running else ""
+        self.statusBar().showMessage(
+            f"Applies to the songs separated from now on{note}. To redo a separated song with "
+            "it, add the song again.",
+            8000,
+        )
 
     def _model_file_checked(self, path: str, error: str) -> None:
         if error:

@@ -399,3 +399,13 @@ def test_finished_songs_off_screen_read_their_stems_from_the_cache(qtbot, window
     qtbot.waitUntil(lambda: from_cache(first), timeout=TIMEOUT_MS)
     np.testing.assert_array_equal(first.stemset.data, kept)
     assert window.stems.stemset is second.stemset
+
+
+def test_a_new_setting_says_when_it_takes_effect(window):
+    best = next(a for a in window.menus.quality_menu.actions() if a.text() == "Best (slow)")
+    best.trigger()
+    assert window.settings.get(S.QUALITY) == "best"
+    assert window.statusBar().currentMessage() == (
+        "Applies to the songs separated from now on. To redo a separated song with it, add the "
+        "song again."
+    )
