@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -156,13 +156,19 @@ class MixerState:
             self._master_db = float(db)
             self._publish()
 
-    def take_controls(self, other: MixerState) -> None:
-        """Gain, solo and mute of every channel ``other`` has too (the same song shown again
-        with other stems: vocals / no_vocals after four)."""
+    def strips(self) -> dict[str, StemControl]:
+        """Every channel's controls by name (the original mix's too)."""
+        return dict(zip(self.names, self._controls))
+
+    def take_controls(self, strips: Mapping[str, StemControl]) -> None:
+        """The controls of every channel of ``strips`` this mixer has too: the same song shown
+        again with other stems (vocals / no_vocals after four), or in a new session."""
         for name in self.names:
-            if name in other.names:
-                control = other.control(name)
-                self._update(name, gain_db=control.gain_db, solo=control.solo, mute=control.mute)
+            if name in strips:
+                control = strips[name]
+                self.set_gain_db(name, control.gain_db)
+                self.set_solo(name, control.solo)
+                self.set_mute(name, control.mute)
 
     def reset(self) -> None:
         """Every stem back to 0 dB, no solo, no mute; master to 0 dB."""

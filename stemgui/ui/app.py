@@ -60,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = _window = MainWindow()
     window.show()
     window.schedule_cleanup()  # leftovers of killed runs, after the first paint
+    window.restore_session()  # the songs separated last time, from the stem cache
     if args.songs:
         window.add_paths(args.songs)
     previous_hook = sys.excepthook

@@ -76,6 +76,7 @@ class Job:
     stem_entry: str = ""  # the stem cache entry holding its stems once stored
     hold: str = ""  # why the queue does not start it yet ("no model yet")
     removed: bool = False  # taken out while running: dropped when it ends
+    strips: dict = field(default_factory=dict)  # stem -> StemControl, for its first mixer
 
     @property
     def title(self) -> str:

@@ -13,6 +13,7 @@ Quality presets map to the ``Separator``'s (segment, overlap, shifts).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -120,6 +121,31 @@ def _device_name(value: str) -> None:
         raise ValueError(f"{value!r} is not a device name (auto, cpu, cuda, cuda:N or mps)")
 
 
+def _session(value: str) -> None:
+    """A JSON list of songs: {"path": text, "strips": {stem: [gain dB, solo, mute]}}."""
+    try:
+        songs = json.loads(value)
+    except json.JSONDecodeError:
+        raise ValueError("is not a list of songs (JSON)") from None
+    ok = isinstance(songs, list) and all(
+        isinstance(song, dict)
+        and isinstance(song.get("path"), str)
+        and isinstance(song.get("strips", {}), dict)
+        and all(
+            isinstance(strip, list)
+            and len(strip) == 3
+            and isinstance(strip[0], (int, float))
+            and not isinstance(strip[0], bool)
+            and math.isfinite(strip[0])
+            and all(isinstance(flag, bool) for flag in strip[1:])
+            for strip in song.get("strips", {}).values()
+        )
+        for song in songs
+    )
+    if not ok:
+        raise ValueError("is not a list of songs with their stems' gain, solo and mute")
+
+
 # Every setting of the app, in one place.
 MODEL = Setting("separation/model", str, "", doc="model name in the store, or a model file path")
 DEVICE = Setting(
@@ -135,6 +161,9 @@ MASTER_DB = Setting("playback/master_db", float, 0.0, limits=(-60.0, 12.0))  # m
 THEME = Setting("appearance/theme", str, "system", tuple(THEMES))
 KEEP_STEMS = Setting("cache/keep_stems", bool, True, doc="keep separated stems between sessions")
 STEM_CACHE_GB = Setting("cache/size_gb", int, 4, limits=(1, 1000), doc="stem cache size limit")
+SESSION = Setting(
+    "session/songs", str, "[]", doc="the separated songs open at the last close", valid=_session
+)
 
 ALL_SETTINGS: tuple[Setting, ...] = (
     MODEL,
@@ -149,6 +178,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     THEME,
     KEEP_STEMS,
     STEM_CACHE_GB,
+    SESSION,
 )
 
 

@@ -7,6 +7,7 @@ imported on the worker thread, which then answers with the models and devices it
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterable
@@ -485,7 +486,9 @@ class MainWindow(QMainWindow):
             previous = job.mixer
             job.mixer = MixerState(job.stemset.names, original=job.stemset.mix is not None)
             if previous is not None:  # two-stem mode: vocals keep their strip
-                job.mixer.take_controls(previous)
+                job.mixer.take_controls(previous.strips())
+            elif job.strips:  # the song's mix as the last session left it
+                job.mixer.take_controls(job.strips)
         self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
         self.player.load(job.stemset, job.mixer)
         self.pages.setCurrentIndex(1)
@@ -620,8 +623,39 @@ class MainWindow(QMainWindow):
             "networks, plays them together, exports them.</p>",
         )
 
+    def save_session(self) -> None:
+        """Keep the separated songs and their mixes for the next start (stem cache on only:
+        without it every song would be separated again)."""
+        songs = []
+        if self.settings.get(S.KEEP_STEMS):
+            for job in self.controller.model.jobs:
+                if job.state is JobState.DONE:
+                    strips = job.mixer.strips() if job.mixer is not None else job.strips
+                    controls = {n: [c.gain_db, c.solo, c.mute] for n, c in strips.items()}
+                    songs.append({"path": str(job.path), "strips": controls})
+        self.settings.set(S.SESSION, json.dumps(songs))
+
+    def restore_session(self) -> list[Job]:
+        """Queue the songs the last session had separated, each with its mix: their stems come
+        from the stem cache at once. Files gone since are left out."""
+        from stemgui.stems.mixer import StemControl
+
+        if not self.settings.get(S.KEEP_STEMS):
+            return []
+        songs = {
+            Path(song["path"]).absolute(): song
+            for song in json.loads(self.settings.get(S.SESSION))
+            if Path(song["path"]).is_file()
+        }
+        jobs = self.controller.add(list(songs)) if songs else []
+        for job in jobs:  # before the first is shown: its mixer is made with them
+            strips = songs[job.path.absolute()].get("strips", {})
+            job.strips = {name: StemControl(*strip) for name, strip in strips.items()}
+        return jobs
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.window_state.save(self.saveGeometry(), self.saveState())
+        self.save_session()
         self.settings.set(S.MASTER_DB, self.player.master_db)
         if self.menus.dialog is not None:
             self.menus.dialog.close()  # cancels a download; it resumes next time

@@ -277,7 +277,7 @@ def test_controls_carry_over_to_the_channels_both_mixers_have():
     four.set_mute("drums")
     four.set_gain_db(ORIGINAL, -6)
     two = MixerState(("vocals", "no_vocals"), original=True)
-    two.take_controls(four)
+    two.take_controls(four.strips())
     assert two.control("vocals") == StemControl(gain_db=-4.0, solo=True, mute=False)
     assert two.control("no_vocals") == StemControl()  # drums' mute is not its business
     assert two.control(ORIGINAL).gain_db == -6.0

@@ -409,3 +409,29 @@ def test_a_new_setting_says_when_it_takes_effect(window):
         "Applies to the songs separated from now on. To redo a separated song with it, add the "
         "song again."
     )
+
+
+def test_the_next_start_reopens_the_separated_songs_with_their_mix(
+    qtbot, window, settings_store, songs
+):
+    first, gone = window.add_paths(songs[:2])
+    qtbot.waitUntil(lambda: gone.state is JobState.DONE, timeout=TIMEOUT_MS)
+    window.select(first)
+    window.stems.rows["vocals"].gain.setValue(-6)
+    window.stems.rows["drums"].solo.click()
+    window.close()  # the session is kept on close
+    songs[1].unlink()  # a file gone since is left out
+    again = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(again)
+    (job,) = again.restore_session()
+    assert job.path == songs[0]
+    qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)  # from the cache
+    again.select(job)
+    assert job.mixer.control("vocals").gain_db == -6.0 and job.mixer.control("drums").solo
+    assert again.stems.rows["vocals"].gain.value() == -6
+    again.close()
+    S.Settings(settings_store).set(S.KEEP_STEMS, False)  # without the stem cache: nothing
+    third = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(third)
+    assert third.restore_session() == []
+    third.close()
