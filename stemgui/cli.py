@@ -198,7 +198,9 @@ def find_tracks(paths: Sequence[Path], exclude: Path | None = None) -> tuple[lis
         if path.is_dir() and not found:
             problems.append(f"{path}: no audio files in this folder")
         for p in found:
-            tracks.setdefault(p.resolve(), p)
+            first = tracks.setdefault(p.resolve(), p)
+            if first != p and not path.is_dir():  # named twice, or a link to another: said
+                logger.warning("%s: the same file as %s; separated once, as %s", p, first, first)
     return list(tracks.values()), problems
 
 

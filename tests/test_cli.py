@@ -461,3 +461,12 @@ def test_flac_and_mp3_outputs(tmp_path, model_file, flags, format_, subtype):
     assert info.format == format_ and info.samplerate == RATE and info.channels == 2
     if subtype:
         assert info.subtype == subtype
+
+
+def test_a_song_named_twice_is_separated_once_and_said(tmp_path, model_file, capsys):
+    write_song(tmp_path / "song.wav")
+    (tmp_path / "link.wav").symlink_to(tmp_path / "song.wav")
+    assert cli.main(["link.wav", "song.wav", "-n", str(model_file)]) == 0
+    err = capsys.readouterr().err
+    assert "song.wav: the same file as link.wav; separated once, as link.wav" in err
+    assert sorted(p.name for p in (tmp_path / "separated" / "tiny").iterdir()) == ["link"]
