@@ -256,7 +256,7 @@ def test_remix_of_a_pool_of_one_song_is_refused_before_writing(song, tmp_path, c
     assert not (tmp_path / "remix").exists()
 
 
-def test_synth_command_writes_a_pool_and_resumes(tmp_path, soundfont, capsys):
+def test_synth_command_writes_a_pool_and_resumes(tmp_path, soundfont, capsys, caplog):
     from training.__main__ import main
 
     argv = ["synth", "--out", str(tmp_path), "--songs", "2", "--seconds", "2", "--seed", "40"]
@@ -273,6 +273,10 @@ def test_synth_command_writes_a_pool_and_resumes(tmp_path, soundfont, capsys):
     before = (tmp_path / "synth-000040" / "mixture.flac").stat().st_mtime_ns
     assert main(argv) == 0  # songs already there are skipped
     assert (tmp_path / "synth-000040" / "mixture.flac").stat().st_mtime_ns == before
+    assert "not the" not in caplog.text
+    argv[argv.index("--seconds") + 1] = "3"  # the skipped songs keep their 2 s: said
+    assert main(argv) == 0
+    assert f"songs already in {tmp_path} last 2 s, not the 3 s asked for" in caplog.text
 
 
 def test_synth_demo_writes_the_mixture_and_its_recipe_into_a_new_folder(tmp_path, soundfont):

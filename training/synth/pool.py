@@ -81,6 +81,15 @@ def render_pool(
     todo = [i for i, target in enumerate(targets) if not (target / "recipe.json").exists()]
     if len(todo) < songs:
         log.info("%d of %d songs already in %s, skipped", songs - len(todo), songs, folder)
+        kept = [load_recipe(targets[i]).seconds for i in sorted(set(range(songs)) - set(todo))]
+        if any(abs(length - seconds) > 1e-6 for length in kept):  # they keep their length
+            log.warning(
+                "songs already in %s last %s s, not the %g s asked for; render into another "
+                "folder for songs of that length",
+                folder,
+                "/".join(f"{length:g}" for length in sorted(set(kept))),
+                seconds,
+            )
     font = str(soundfont) if soundfont else None
     if jobs <= 1:
         for index in todo:
