@@ -135,15 +135,20 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def model_labels(paths: list[str]) -> list[str]:
-    """A label per model file: its name, or as many of its last folders as tell them apart."""
+    """A label per model file: its name, or with as many of its last folders as tell it from
+    the others (``run1/best.stemgui``); a name no other file has stays bare."""
     resolved = [Path(p).resolve() for p in paths]
     for index, path in enumerate(resolved):
         if path in resolved[:index]:
             raise ValueError(f"{paths[index]}: given twice")
-    depth = 1
-    while len({p.parts[-depth:] for p in resolved}) < len(resolved):
-        depth += 1
-    return ["/".join(p.parts[-depth:]) for p in resolved]
+    labels = []
+    for path in resolved:
+        others = [other for other in resolved if other != path]
+        depth = 1
+        while any(other.parts[-depth:] == path.parts[-depth:] for other in others):
+            depth += 1
+        labels.append("/".join(path.parts[-depth:]))
+    return labels
 
 
 def write_scores(
