@@ -49,7 +49,10 @@ def _fit(args: argparse.Namespace) -> int:
             args.device = f"cuda:{local}"
             torch.cuda.set_device(local)
     try:
-        trainer = Trainer(config, run_dir, device=args.device, init=args.init)
+        try:
+            trainer = Trainer(config, run_dir, device=args.device, init=args.init)
+        except config_mod.RecipeError as error:
+            raise config_mod.RecipeError(f"{args.config}: {error}") from None
         max_seconds = args.max_minutes * 60 if args.max_minutes else None
         trainer.run(steps=args.steps, max_seconds=max_seconds)
         if distributed:

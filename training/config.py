@@ -217,6 +217,11 @@ def from_dict(values: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+class RecipeError(ValueError):
+    """A recipe's settings that cannot train, found when the run is set up; ``python -m
+    training fit`` puts the recipe file's name in front."""
+
+
 def load(path: str | Path) -> dict[str, Any]:
     """Read a recipe; relative data roots and cache are taken from the recipe's folder.
 

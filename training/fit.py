@@ -91,7 +91,9 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     try:
         model = registry.build(architecture, kwargs)
     except (TypeError, ValueError, RuntimeError) as error:  # an argument it does not take
-        raise ValueError(f"[model.kwargs] do not make a {architecture}: {error}") from None
+        raise config_mod.RecipeError(
+            f"[model.kwargs] do not make a {architecture}: {error}"
+        ) from None
     # One excerpt through it, before any data are decoded: arguments it takes may still make
     # a network that cannot run (channels = 4: layers of no channels).
     frames = round(config["data"]["segment"] * config["data"]["samplerate"])
@@ -100,7 +102,7 @@ def build_model(config: dict[str, Any]) -> nn.Module:
             model(torch.zeros(1, model.audio_channels, frames))
     except RuntimeError as error:
         reason = str(error).strip().splitlines()[0]
-        raise ValueError(
+        raise config_mod.RecipeError(
             f"[model.kwargs] make a {architecture} that cannot run: {reason}"
         ) from None
     return model
@@ -139,7 +141,7 @@ class Trainer:
         self.model = build_model(config).to(self.device)
         weights = config["optim"]["source_weights"] or [1.0] * len(self.model.sources)
         if len(weights) != len(self.model.sources):
-            raise ValueError(
+            raise config_mod.RecipeError(
                 f"optim.source_weights has {len(weights)} weights for "
                 f"{len(self.model.sources)} sources ({', '.join(self.model.sources)})"
             )
@@ -214,7 +216,7 @@ class Trainer:
         self.best_sdr = -math.inf
         self.accumulate = optim["accumulate"]
         if (optim["batch_size"] // self.world) % self.accumulate:
-            raise ValueError(
+            raise config_mod.RecipeError(
                 f"optim.accumulate {self.accumulate} does not divide the batch of each of "
                 f"{self.world} processes ({optim['batch_size'] // self.world})"
             )
@@ -229,7 +231,7 @@ class Trainer:
     def _load_tracks(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         data = self.config["data"]
         if not data["roots"]:
-            raise ValueError("the recipe names no data roots ([data] roots = [...])")
+            raise config_mod.RecipeError("the recipe names no data roots ([data] roots = [...])")
         tracks = data_mod.discover(data["roots"])
         if data["validation"] == "musdb":
             names = data_mod.MUSDB_VALIDATION  # those of them that are here
@@ -237,7 +239,7 @@ class Trainer:
             names = data["validation"]
             missing = sorted(set(names) - {t.name for t in tracks})
             if missing:
-                raise ValueError(
+                raise config_mod.RecipeError(
                     f"data.validation names tracks not found under {', '.join(data['roots'])}: "
                     f"{', '.join(missing)}"
                 )

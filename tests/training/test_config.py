@@ -90,3 +90,15 @@ def test_a_network_that_builds_but_cannot_run_is_refused_before_any_data(tmp_pat
     with pytest.raises(ValueError, match=r"\[model\.kwargs\] make a HTDemucs that cannot run"):
         Trainer(config_mod.from_dict(recipe), tmp_path / "run")
     assert not (tmp_path / "run").exists()  # was a conv1d traceback after the decode
+
+
+def test_fit_names_the_recipe_whose_network_or_data_settings_cannot_train(tmp_path, caplog):
+    from training.__main__ import main
+
+    recipe = tmp_path / "mine.toml"
+    recipe.write_text("[data]\nroots = []\n[model.kwargs]\nchanels = 4\n")
+    assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
+    assert f"{recipe}: [model.kwargs] do not make a Demucs" in caplog.text  # named no file
+    recipe.write_text("[data]\nroots = []\n")
+    assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
+    assert f"{recipe}: the recipe names no data roots" in caplog.text
