@@ -158,49 +158,59 @@ def audio_format(args: argparse.Namespace) -> Any:
     )
 
 
-_STEM_FILE_NAMES = frozenset({"drums", "bass", "other", "vocals", "guitar", "piano", "mix"})
+_SOURCES = ("drums", "bass", "other", "vocals", "guitar", "piano")
+WRITTEN_STEMS = (*_SOURCES, *(f"no_{s}" for s in _SOURCES), "mix")
+"""The stem names this program writes (the 4- and 6-source models', two-stem mode's, the mix)."""
 
 
-def _earlier_output(path: Path, out: Path, folder: Path) -> bool:
+def _earlier_output(path: Path, out: Path, folder: Path, written: Any) -> bool:
     """Whether ``path``, found in ``folder``, is a stem an earlier run wrote into ``out``.
 
     An output folder inside the searched one holds nothing else; one that is the searched
-    folder or above it (``album -o .``) holds the songs too, so there only files named as
-    stems are (drums.wav, no_vocals.flac, mix.mp3, ...).
+    folder or above it (``album -o .``) holds the songs too, so there only the paths that
+    match ``written`` (the file name template's pattern) are.
     """
     if out not in path.parents:
         return False
     if out == folder or out in folder.parents:
-        name = path.stem.lower()
-        return name in _STEM_FILE_NAMES or name.startswith("no_")
+        return written.fullmatch(path.relative_to(out).as_posix()) is not None
     return True
 
 
-def find_tracks(paths: Sequence[Path], exclude: Path | None = None) -> tuple[list[Path], list[str]]:
+def find_tracks(
+    paths: Sequence[Path], exclude: Path | None = None, template: str = DEFAULT_TEMPLATE
+) -> tuple[list[Path], list[str]]:
     """The songs named by ``paths`` and one-line problems for folders that hold none.
 
     Folders are searched as ``stemgui.audio.decode.find_audio_files`` does (recursively,
     supported extensions, no hidden files); files are kept whatever their extension and missing
     paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
-    wrote into ``exclude`` (the output folder) are skipped, so they are never separated again
-    (see ``_earlier_output``). Each file appears once, in the order given.
+    wrote into ``exclude`` (the output folder) with ``template`` are skipped, so they are never
+    separated again (see ``_earlier_output``). Each file appears once, in the order given.
     """
     from stemgui.audio.decode import find_audio_files
+    from stemgui.export.naming import template_pattern
 
     excluded = exclude.resolve() if exclude is not None else None
+    written = template_pattern(template, WRITTEN_STEMS)
     tracks: dict[Path, Path] = {}
     problems: list[str] = []
     for path in paths:
         found = find_audio_files([path])
         if path.is_dir() and excluded is not None:
             folder = path.resolve()
-            found = [p for p in found if not _earlier_output(p.resolve(), excluded, folder)]
+            found = [
+                p for p in found if not _earlier_output(p.resolve(), excluded, folder, written)
+            ]
         if path.is_dir() and not found:
             problems.append(f"{path}: no audio files in this folder")
         for p in found:
-            first = tracks.setdefault(p.resolve(), p)
-            if first != p and not path.is_dir():  # named twice, or a link to another: said
-                logger.warning("%s: the same file as %s; separated once, as %s", p, first, first)
+            key = p.resolve()
+            if key in tracks and not path.is_dir():  # named twice, or a link to another: said
+                first = tracks[key]
+                again = "given twice" if first == p else f"the same file as {first}"
+                logger.warning("%s: %s; separated once, as %s", p, again, first)
+            tracks.setdefault(key, p)
     return list(tracks.values()), problems
 
 
@@ -232,7 +242,10 @@ def _shared_target(
         except ExportError:
             continue  # said for that track when its turn comes
         for _name, target in targets:
-            first = writers.setdefault(str(target.resolve()).casefold(), track)
+            key = str(target.resolve())
+            if sys.platform in ("win32", "darwin"):  # names that differ in case: one file there
+                key = key.casefold()
+            first = writers.setdefault(key, track)
             if first != track:
                 return (
                     f"{first} and {track} would both write {target}; separate them in two runs "
@@ -283,6 +296,8 @@ def load_model(name: str | None) -> tuple[Any, str]:
             raise ModelLoadError(path, "no such model file; check the path")
         return store.load(path), _display_name(path)
     local = {entry.name for entry in store.list_models() if entry.origin != "official"}
+    if path.is_dir() and name not in local and name not in OFFICIAL_MODELS:
+        raise ModelLoadError(path, "is a folder; name a model file in it (.stemgui, .th, .yaml)")
     if name in OFFICIAL_MODELS and name not in local:
         _download_official(store, name)
     return store.load(name), name
@@ -428,7 +443,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     from stemgui.spool import clean_leftovers
 
     clean_leftovers(args.out)  # temporary files of runs that were killed
-    tracks, problems = find_tracks(args.tracks, exclude=args.out)
+    tracks, problems = find_tracks(args.tracks, exclude=args.out, template=args.filename)
     for problem in problems:
         logger.error("%s", problem)
     if not tracks:

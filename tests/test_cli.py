@@ -189,11 +189,22 @@ def test_an_output_folder_above_the_songs_keeps_them_and_skips_only_stems(
     tmp_path, model_file, capsys
 ):
     write_song(tmp_path / "album" / "one.wav")
+    write_song(tmp_path / "album" / "mix.wav")  # a song named like a stem is still a song
     write_song(tmp_path / "tiny" / "old" / "vocals.wav")  # an earlier run's stem, under -o .
     assert cli.main(["album", ".", "-n", str(model_file), "-o", "."]) == 0, capsys.readouterr()
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.wav"))
     assert "tiny/one/drums.wav" in written  # was: "album: no audio files in this folder"
+    assert "tiny/mix/drums.wav" in written
     assert not any(p.startswith("tiny/vocals/") for p in written)  # the old stem: not a song
+
+
+def test_stems_of_an_earlier_run_with_another_template_are_not_songs(tmp_path, model_file):
+    write_song(tmp_path / "s1.wav")
+    argv = [".", "-n", str(model_file), "-o", ".", "--filename", "{track}-{stem}.{ext}"]
+    assert cli.main(argv) == 0
+    assert cli.main([*argv, "--overwrite"]) == 0  # took s1-bass.wav for a song: s1-bass-drums
+    names = sorted(p.name for p in tmp_path.glob("*.wav"))
+    assert names == ["s1-bass.wav", "s1-drums.wav", "s1-other.wav", "s1-vocals.wav", "s1.wav"]
 
 
 def test_two_tracks_that_would_write_the_same_files_are_refused_before_any_work(
@@ -310,6 +321,9 @@ def test_missing_track_folder_without_songs_and_missing_model(tmp_path, model_fi
     assert cli.main(["song.wav", "-n", str(tmp_path / "empty")]) == 1
     (line,) = error_lines(capsys.readouterr().err)
     assert line.startswith(f"error: {tmp_path / 'empty'}: is a folder; name a model file in it")
+    assert cli.main(["song.wav", "-n", "empty"]) == 1  # relative: said "no model named"
+    (line,) = error_lines(capsys.readouterr().err)
+    assert line.startswith("error: empty: is a folder; name a model file in it")
 
 
 def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):
@@ -470,3 +484,5 @@ def test_a_song_named_twice_is_separated_once_and_said(tmp_path, model_file, cap
     err = capsys.readouterr().err
     assert "song.wav: the same file as link.wav; separated once, as link.wav" in err
     assert sorted(p.name for p in (tmp_path / "separated" / "tiny").iterdir()) == ["link"]
+    assert cli.main(["song.wav", "song.wav", "-n", str(model_file)]) == 0
+    assert "song.wav: given twice; separated once, as song.wav" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 from stemgui.errors import ExportError
@@ -103,6 +104,30 @@ def template_parts(template: str, folder: Path | str = ".") -> list[str]:
             if spec or conversion:
                 raise fail(f"write {{{field}}} without a format or conversion")
     return parts
+
+
+def template_pattern(template: str, stems: Sequence[str]) -> re.Pattern[str]:
+    """The paths (relative to the output folder, "/" between parts) that ``template`` writes,
+    for any track and model and the given ``stems``, in any of the written formats.
+
+    Raises:
+        ExportError: for a bad template (see ``template_parts``).
+    """
+    fields = {
+        "track": r"[^/]+",
+        "model": r"[^/]+",
+        "stem": "(?:" + "|".join(re.escape(s) for s in stems) + ")",
+        "ext": "(?:wav|flac|mp3)",
+    }
+    pieces = []
+    for part in template_parts(template):
+        pieces.append(
+            "".join(
+                re.escape(literal) + (fields[field] if field else "")
+                for literal, field, _spec, _conversion in string.Formatter().parse(part)
+            )
+        )
+    return re.compile("/".join(pieces))
 
 
 def render(
