@@ -20,6 +20,7 @@ from stemgui.audio.atomic import atomic_path
 from stemgui.export.naming import safe_name
 from stemgui.separation.checkpoint import file_sha256, hashed_name, load_model, read_checkpoint
 from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
+from training.data import describe
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS_DIR = REPO / "resources" / "models"
@@ -72,7 +73,8 @@ def export_model(
         "size_bytes": target.stat().st_size,
         "samplerate": int(first["samplerate"]),
         "segment": first.get("segment"),
-        "data": provenance.get("data", provenance.get("data_roots", [])),  # older runs: roots
+        # older runs recorded only their roots, as paths of the machine they ran on
+        "data": provenance.get("data") or [describe(r) for r in provenance.get("data_roots", [])],
         "train_tracks": provenance.get("train_tracks"),
         "steps": provenance.get("steps"),
         "valid_sdr": provenance.get("valid_sdr", {}),

@@ -150,7 +150,8 @@ class Trainer:
         self.init = None if init is None else Path(init).name
         self.session: dict[str, Any] = {}  # this session's provenance, once run() starts
         self.interrupted = False  # the last run() stopped on Ctrl-C, state saved
-        if init is not None:
+        self.check_resumable()  # a folder it must not train in: refused before the decode
+        if init is not None and not self.last_path.exists():  # resuming: last.pt's weights
             self._init_from(init)
 
         data = config["data"]
@@ -512,6 +513,9 @@ class Trainer:
             )
         if self.is_main:
             self._write_run_files(before)
+        if self.step >= total:
+            log.info("%s is at step %d already, not below %d: nothing to train", self.run_dir,
+                     self.step, total)  # fmt: skip
         bar = tqdm(
             total=total,
             initial=self.step,

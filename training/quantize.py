@@ -303,7 +303,8 @@ def run_quantize(args: argparse.Namespace) -> int:
     print(sdr_change_table(list(source.sources), before, after, len(tracks), labels))
     # What ``export`` puts in the manifest: the quantized file's SDR, not its source's.
     valid_sdr = evaluate.scores_by_source(source.sources, after)
-    recorded = quantize_file(args.model, args.output, **options, record={"valid_sdr": valid_sdr})
+    record = {"valid_sdr": valid_sdr, "valid_tracks": len(tracks)}  # --max-tracks: fewer
+    recorded = quantize_file(args.model, args.output, **options, record=record)
     print(f"{recorded.destination.name} records this SDR (sha256 {recorded.sha256[:8]})")
     change = float(after.mean() - before.mean())
     verdict = "ship the quantized file" if -change < SHIP_RULE_DB else f"keep {report.source.name}"

@@ -139,3 +139,15 @@ def test_every_fit_option_passes_through_torchrun():
     ours += ["--source-weights", "0,0,1,0"]
     parsed = get_args_parser().parse_args(["--nproc-per-node", "2", "-m", "training", *ours])
     assert (parsed.training_script, parsed.training_script_args) == ("training", ours)
+
+
+def test_a_second_ctrl_c_is_one_line_and_exit_130(monkeypatch, caplog):
+    import training.__main__ as entry
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(entry, "_fit", interrupted)
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["fit", "r.toml"]) == 130  # was a traceback
+    assert "stopped (Ctrl-C); a fit run resumes from its last saved step" in caplog.text

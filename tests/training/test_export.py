@@ -96,3 +96,18 @@ def test_a_damaged_manifest_is_refused_before_the_model_is_copied(tmp_path, capl
     assert main([*argv, "--models-dir", str(models)]) == 1
     assert "model manifest is not readable JSON" in caplog.text
     assert sorted(p.name for p in models.iterdir()) == ["manifest.json"]  # no stray copy
+
+
+def test_a_model_recording_only_its_data_roots_exports_them_as_another_machine_knows_them(
+    tmp_path,
+):
+    from stemgui.separation.checkpoint import save_model
+    from training import config as config_mod
+    from training.fit import build_model
+
+    path = tmp_path / "old.stemgui"
+    roots = [str(tmp_path / "musdb18-7" / "train")]  # a path of the machine that trained it
+    model = build_model(config_mod.from_dict(TINY))
+    save_model(model, path, provenance={"data_roots": roots, "steps": 3})
+    entry = export_model(path, "old", tmp_path / "models")
+    assert entry["data"] == ["musdb18-7/train"]  # was the full path

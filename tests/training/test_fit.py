@@ -208,6 +208,9 @@ def test_a_folder_with_results_but_no_saved_state_is_not_overwritten(tmp_path):
     with pytest.raises(ValueError, match=r"holds a run's results \(best\.stemgui, history\.json\)"):
         make(tmp_path).run(steps=6)
     assert (tmp_path / "run" / "best.stemgui").read_bytes() == best
+    recipe = config_mod.from_dict({**TINY, "data": {"roots": [str(tmp_path / "absent")]}})
+    with pytest.raises(ValueError, match="holds a run's results"):  # before any data are read
+        Trainer(recipe, tmp_path / "run")
 
 
 def test_init_is_not_used_nor_recorded_when_a_run_resumes(tmp_path, caplog):

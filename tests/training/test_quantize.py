@@ -233,6 +233,7 @@ def test_command_reports_size_and_sdr_change(float_file, tmp_path, capsys):
     recorded = read_checkpoint(output)["provenance"]["valid_sdr"]
     assert [recorded[s] for s in SOURCES] == pytest.approx(measured[:-1], abs=0.005)
     assert recorded["all"] == pytest.approx(measured[-1], abs=0.005)
+    assert read_checkpoint(output)["provenance"]["valid_tracks"] == 1  # measured on, not 14
 
 
 def test_data_without_validation_tracks_are_refused_before_the_output_is_written(
