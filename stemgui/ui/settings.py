@@ -127,20 +127,24 @@ def _session(value: str) -> None:
         songs = json.loads(value)
     except json.JSONDecodeError:
         raise ValueError("is not a list of songs (JSON)") from None
-    ok = isinstance(songs, list) and all(
-        isinstance(song, dict)
-        and isinstance(song.get("path"), str)
-        and isinstance(song.get("strips", {}), dict)
+    ok = (
+        isinstance(songs, list)
         and all(
-            isinstance(strip, list)
-            and len(strip) == 3
-            and isinstance(strip[0], (int, float))
-            and not isinstance(strip[0], bool)
-            and math.isfinite(strip[0])
-            and all(isinstance(flag, bool) for flag in strip[1:])
-            for strip in song.get("strips", {}).values()
+            isinstance(song, dict)
+            and isinstance(song.get("path"), str)
+            and isinstance(song.get("strips", {}), dict)
+            and all(
+                isinstance(strip, list)
+                and len(strip) == 3
+                and isinstance(strip[0], (int, float))
+                and not isinstance(strip[0], bool)
+                and math.isfinite(strip[0])
+                and strip[0] <= 12.0  # the mixer's MAX_DB, as MASTER_DB's limits
+                and all(isinstance(flag, bool) for flag in strip[1:])
+                for strip in song.get("strips", {}).values()
+            )
+            for song in songs
         )
-        for song in songs
     )
     if not ok:
         raise ValueError("is not a list of songs with their stems' gain, solo and mute")
