@@ -44,6 +44,7 @@ import signal
 import subprocess
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -88,23 +89,29 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     kwargs.setdefault("sources", list(data_mod.SOURCES))
     kwargs.setdefault("samplerate", config["data"]["samplerate"])
     architecture = config["model"]["architecture"]
-    try:
-        model = registry.build(architecture, kwargs)
-    except (TypeError, ValueError, RuntimeError) as error:  # an argument it does not take
-        raise config_mod.RecipeError(
-            f"[model.kwargs] do not make a {architecture}: {error}"
-        ) from None
-    # One excerpt through it, before any data are decoded: arguments it takes may still make
-    # a network that cannot run (channels = 4: layers of no channels).
-    frames = round(config["data"]["segment"] * config["data"]["samplerate"])
-    try:
-        with torch.no_grad():
-            model(torch.zeros(1, model.audio_channels, frames))
-    except RuntimeError as error:
-        reason = str(error).strip().splitlines()[0]
-        raise config_mod.RecipeError(
-            f"[model.kwargs] make a {architecture} that cannot run: {reason}"
-        ) from None
+    # A network that cannot be made or run is refused in one line: torch's warnings about its
+    # empty layers, said on the way, are dropped then (they hid that line), and said otherwise.
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        try:
+            model = registry.build(architecture, kwargs)
+        except (TypeError, ValueError, RuntimeError) as error:  # an argument it does not take
+            raise config_mod.RecipeError(
+                f"[model.kwargs] do not make a {architecture}: {error}"
+            ) from None
+        # One excerpt through it, before any data are decoded: arguments it takes may still
+        # make a network that cannot run (channels = 4: layers of no channels).
+        frames = round(config["data"]["segment"] * config["data"]["samplerate"])
+        try:
+            with torch.no_grad():
+                model(torch.zeros(1, model.audio_channels, frames))
+        except RuntimeError as error:
+            reason = str(error).strip().splitlines()[0]
+            raise config_mod.RecipeError(
+                f"[model.kwargs] make a {architecture} that cannot run: {reason}"
+            ) from None
+    for warning in said:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return model
 
 
