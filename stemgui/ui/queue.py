@@ -99,6 +99,12 @@ class Job:
             return f"failed: {self.reason}"
         if self.state is JobState.WAITING and self.hold:
             return f"waiting: {self.hold}"
+        if self.state is JobState.DONE and self.stemset is not None:
+            # with what: a song added again to redo it otherwise shows which row is which
+            names = tuple(self.stemset.names)
+            two = len(names) == 2 and names[1] == f"no_{names[0]}"
+            made = ", ".join(filter(None, [self.model_name, f"{names[0]} / rest" if two else ""]))
+            return f"done ({made})" if made else "done"
         return self.state.value
 
 

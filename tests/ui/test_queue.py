@@ -15,7 +15,7 @@ import pytest
 from stemgui.ui import controller as controller_module
 from stemgui.ui import worker as worker_module
 from stemgui.ui.controller import QueueController
-from stemgui.ui.queue import JobState
+from stemgui.ui.queue import Job, JobState
 from stemgui.ui.worker import WORKER_NICENESS, SeparationOptions, default_separator_factory
 from tests.ui.conftest import TIMEOUT_MS, write_song
 
@@ -281,3 +281,18 @@ def test_a_thread_that_ignores_cancel_does_not_crash_the_exit(
     assert "did not stop within 100 ms" in run.stderr
     assert ("leaving with a separation thread still running" in run.stderr) is leaves_early
     assert ("stuck chunk ended" in run.stderr) is not leaves_early  # it finished, was waited for
+
+
+def test_a_finished_song_says_what_separated_it():
+    from stemgui.stems.stemset import StemSet
+
+    four = StemSet(("drums", "bass", "other", "vocals"), 8000, np.zeros((4, 2, 8), np.float32))
+    pair = StemSet(("vocals", "no_vocals"), 8000, np.zeros((2, 2, 8), np.float32))
+    song = Path("song.wav")
+    assert Job(song, state=JobState.DONE, stemset=four, model_name="m").status_text() == (
+        "done (m)"
+    )
+    assert Job(song, state=JobState.DONE, stemset=pair, model_name="m").status_text() == (
+        "done (m, vocals / rest)"
+    )
+    assert Job(song, state=JobState.DONE).status_text() == "done"
