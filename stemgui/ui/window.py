@@ -347,6 +347,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(note or "No audio or video files found there.", 8000)
             return []
         jobs = self.controller.add(found)
+        if jobs and self.selected_job() is None:  # Cancel works before its stems begin
+            self._select_for_the_user(jobs[0])
         added = f"Added {len(jobs)} song(s) to the queue."
         if len(jobs) < len(found):  # it said "Added 0 song(s)" and no more
             added += f" {len(found) - len(jobs)} already waiting or separating."
@@ -396,6 +398,14 @@ class MainWindow(QMainWindow):
     def select(self, job: Job) -> None:
         self.queue.select(job)
 
+    def _select_for_the_user(self, job: Job) -> None:
+        """Select ``job`` because the queue moved on, not the user (a banner stays)."""
+        self._selecting_by_hand = False
+        try:
+            self.select(job)
+        finally:
+            self._selecting_by_hand = True
+
     def remove_job(self, job: Job) -> None:
         if job is self.shown_job:
             self.show_job(None)
@@ -423,11 +433,7 @@ class MainWindow(QMainWindow):
     def _job_started(self, job: Job) -> None:
         self._clear_banner(job)  # retried
         if self.shown_job is None or self.selected_job() is job:
-            self._selecting_by_hand = False  # the queue moved on, not the user
-            try:
-                self.select(job)
-            finally:
-                self._selecting_by_hand = True
+            self._select_for_the_user(job)
             self.show_job(job)
 
     def _job_progress(self, job: Job) -> None:

@@ -225,7 +225,9 @@ def test_listen_while_it_separates_then_cancel_and_retry(qtbot, settings_store, 
 
 
 def test_songs_already_waiting_are_counted_when_added_again(window, songs):
-    window.add_paths(songs[:1])
+    (first,) = window.add_paths(songs[:1])
+    # selected at once: Cancel works while it decodes (it was selected when its stems began)
+    assert window.selected_job() is first and window.queue.cancel_button.isEnabled()
     assert len(window.add_paths(songs[:2])) == 1  # the first one is in the queue already
     message = window.statusBar().currentMessage()
     assert message == "Added 1 song(s) to the queue. 1 already waiting or separating."
