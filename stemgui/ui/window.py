@@ -630,20 +630,21 @@ class MainWindow(QMainWindow):
         )
 
     def save_session(self) -> None:
-        """Keep the separated songs and their mixes for the next start (stem cache on only:
-        without it every song would be separated again)."""
+        """Keep the queue for the next start, separated songs with their mixes, songs still to
+        separate (or separating) with them; failed and cancelled ones are left out. Only with the
+        stem cache on: without it every song would be separated again."""
         songs = []
         if self.settings.get(S.KEEP_STEMS):
             for job in self.controller.model.jobs:
-                if job.state is JobState.DONE:
+                if job.state in (JobState.DONE, JobState.WAITING) or job.state.active:
                     strips = job.mixer.strips() if job.mixer is not None else job.strips
                     controls = {n: [c.gain_db, c.solo, c.mute] for n, c in strips.items()}
                     songs.append({"path": str(job.path), "strips": controls})
         self.settings.set(S.SESSION, json.dumps(songs))
 
     def restore_session(self) -> list[Job]:
-        """Queue the songs the last session had separated, each with its mix: their stems come
-        from the stem cache at once. Files gone since are left out."""
+        """Queue the songs of the last session again, each with its mix: the separated ones'
+        stems come from the stem cache at once. Files gone since are left out."""
         from stemgui.stems.mixer import StemControl
 
         if not self.settings.get(S.KEEP_STEMS):

@@ -447,3 +447,20 @@ def test_closing_during_an_export_hides_the_window_then_finishes_the_files(
     win.close()
     assert seen == [False]  # gone from the screen while the export finishes
     assert task.wait(0) and len(list((tmp_path / "out").rglob("*.wav"))) == 4
+
+
+def test_the_session_keeps_separated_and_waiting_songs_in_order_not_failed_ones(
+    qtbot, settings_store, tmp_path
+):
+    import json
+
+    win = _null_window(qtbot, settings_store, [])
+    done = _done_job(win, tmp_path)
+    click(qtbot, win.stems.rows["bass"].mute)
+    for name, state in (("later", JobState.WAITING), ("bad", JobState.FAILED)):
+        win.controller.model._jobs.append(Job(tmp_path / f"{name}.wav", state=state))
+    win.save_session()
+    songs = json.loads(win.settings.get(S.SESSION))
+    assert [song["path"] for song in songs] == [str(done.path), str(tmp_path / "later.wav")]
+    assert songs[0]["strips"]["bass"] == [0.0, False, True] and songs[1]["strips"] == {}
+    win.close()
