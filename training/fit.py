@@ -521,8 +521,9 @@ class Trainer:
         if self.is_main:
             self._write_run_files(before)
         if self.step >= total:
-            log.info("%s is at step %d already, not below %d: nothing to train", self.run_dir,
-                     self.step, total)  # fmt: skip
+            log.info(
+                "%s is at step %d: the %d steps asked are done", self.run_dir, self.step, total
+            )
         bar = tqdm(
             total=total,
             initial=self.step,
