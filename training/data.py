@@ -91,8 +91,8 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
                 missing = [s for s in SOURCES if s not in files]
                 if missing:  # a misnamed or missing stem: say so rather than drop the track
                     log.warning(
-                        "%s: left out, it has no %s (a stems folder holds %s.wav or .flac, "
-                        "mixture optional)",
+                        "%s: left out, it has no %s (a stems folder holds audio files named "
+                        "%s, and maybe mixture)",
                         path,
                         " or ".join(missing),
                         ", ".join(SOURCES),
