@@ -109,13 +109,10 @@ def quantize_file(
     *,
     bits: int = DEFAULT_BITS,
     min_size: float = DEFAULT_MIN_SIZE,
-    record: Mapping[str, Any] | None = None,
 ) -> QuantizeReport:
     """Post-training quantization of a stemgui checkpoint (one network) into ``destination``.
 
-    The new file is loaded back through the engine to measure the weight error. ``record``
-    adds to (or replaces in) the provenance copied from ``source``, such as the quantized
-    model's own ``valid_sdr``.
+    The new file is loaded back through the engine to measure the weight error.
 
     Raises:
         ModelLoadError: ``source`` (or the written file) does not load.
@@ -134,7 +131,6 @@ def quantize_file(
         "bits": bits,
         "min_size_mb": min_size,
     }
-    provenance.update(record or {})
     sha256 = quantize_model_file(
         model, destination, bits=bits, min_size=min_size, provenance=provenance
     )
@@ -279,14 +275,13 @@ def sdr_change_table(
 
 def run_quantize(args: argparse.Namespace) -> int:
     """``python -m training quantize MODEL OUTPUT [--bits 8] [--data ROOT ...]``."""
-    from stemgui.separation.checkpoint import load_model
+    from stemgui.separation.checkpoint import add_provenance, load_model
     from training import evaluate
 
     output_file(args.output, [args.model])
     # The data are read first: a missing folder is refused before any file is written.
     tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks) if args.data else []
-    options = {"bits": args.bits, "min_size": args.min_size}
-    report = quantize_file(args.model, args.output, **options)
+    report = quantize_file(args.model, args.output, bits=args.bits, min_size=args.min_size)
     print(
         f"{report.source.name}: {report.bytes_before:,} bytes -> {report.destination.name}: "
         f"{report.bytes_after:,} bytes ({report.ratio:.2f}x smaller, {report.bits} bits, "
@@ -304,8 +299,8 @@ def run_quantize(args: argparse.Namespace) -> int:
     # What ``export`` puts in the manifest: the quantized file's SDR, not its source's.
     valid_sdr = evaluate.scores_by_source(source.sources, after)
     record = {"valid_sdr": valid_sdr, "valid_tracks": len(tracks)}  # --max-tracks: fewer
-    recorded = quantize_file(args.model, args.output, **options, record=record)
-    print(f"{recorded.destination.name} records this SDR (sha256 {recorded.sha256[:8]})")
+    sha256 = add_provenance(report.destination, record)
+    print(f"{report.destination.name} records this SDR (sha256 {sha256[:8]})")
     change = float(after.mean() - before.mean())
     verdict = "ship the quantized file" if -change < SHIP_RULE_DB else f"keep {report.source.name}"
     print(f"mean SDR change {change:+.2f} dB: {verdict} (rule: lose less than {SHIP_RULE_DB} dB)")

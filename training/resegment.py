@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from stemgui.separation.checkpoint import load_model, save_with_segment
+from stemgui.separation.checkpoint import add_provenance, load_model, save_with_segment
 from training.options import device, output_file, positive
 
 
@@ -44,9 +44,7 @@ def measure(args: argparse.Namespace, tracks: list) -> str:
     print(sdr_change_table(list(changed.sources), before, after, len(tracks), labels))
     # What ``export`` puts in the manifest: the SDR on the new chunks, not the source's.
     valid_sdr = evaluate.scores_by_source(changed.sources, after)
-    return save_with_segment(
-        args.model, args.output, args.seconds, provenance={"valid_sdr": valid_sdr}
-    )
+    return add_provenance(args.output, {"valid_sdr": valid_sdr})
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:

@@ -333,6 +333,20 @@ def save_with_segment(
     return _write({"kind": "model", "models": [entry]}, Path(path), provenance)
 
 
+def add_provenance(path: str | Path, entries: Mapping[str, Any]) -> str:
+    """Rewrite the checkpoint ``path`` with ``entries`` added to (or replacing in) its
+    provenance, the tensors as stored (such as the validation SDR measured on the file after it
+    was written); returns its new sha256.
+
+    Raises:
+        ModelLoadError: ``path`` does not read as a stemgui checkpoint.
+    """
+    path = Path(path)
+    payload = read_checkpoint(path)
+    provenance = {**decode_plain(payload.get("provenance") or {}), **entries}
+    return _write(payload, path, provenance)
+
+
 def _write(payload: dict[str, Any], path: Path, provenance: Mapping[str, Any] | None) -> str:
     payload.update(
         format=FORMAT,
