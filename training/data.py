@@ -220,7 +220,8 @@ class TrackCache:
         """The cache file of ``track`` as its files are now: a stem rewritten in a stems folder
         (which leaves the folder's own size and time as they were) makes another."""
         files = [track.path] if track.is_stem_file else sorted(_stem_files(track.path).values())
-        key = "|".join(f"{p.resolve()}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in files)
+        stats = [(p.resolve(), p.stat()) for p in files]
+        key = "|".join(f"{path}|{stat.st_size}|{stat.st_mtime_ns}" for path, stat in stats)
         key += f"|{self.samplerate}"
         digest = hashlib.sha1(key.encode()).hexdigest()[:12]
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in track.name)[:60]

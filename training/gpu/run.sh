@@ -46,7 +46,7 @@ train() {  # $1: "all" (the general model) or loss weights per source, such as 0
     local status=$?
     # The device tool brings back at most 8 files of 16 MiB each: per kind the log and one
     # archive of the run's files (float weights alone are 16.4 MB), split below 15 MiB if need
-    # be. Here: cat $OUT/general/run.tar.gz* | tar -xz -C runs/gpu-general
+    # be. Here, training/gpu/finish.sh unpacks them.
     local files=()
     for f in best.stemgui history.json history.csv curves.png config.toml provenance.json; do
         [ -f "$run/$f" ] && files+=("$f")
