@@ -158,9 +158,14 @@ def audio_format(args: argparse.Namespace) -> Any:
     )
 
 
-_SOURCES = ("drums", "bass", "other", "vocals", "guitar", "piano")
-WRITTEN_STEMS = (*_SOURCES, *(f"no_{s}" for s in _SOURCES), "mix")
-"""The stem names this program writes (the 4- and 6-source models', two-stem mode's, the mix)."""
+def _written_stems() -> tuple[str, ...]:
+    """The stem names this program writes: the official models' sources (4 and 6), two-stem
+    mode's no_<stem>, and the mix."""
+    from stemgui.export.exporter import MIX_NAME
+    from stemgui.separation.store import OFFICIAL_MODELS
+
+    sources = dict.fromkeys(s for model in OFFICIAL_MODELS.values() for s in model.sources)
+    return (*sources, *(f"no_{s}" for s in sources), MIX_NAME)
 
 
 def _earlier_output(path: Path, out: Path, folder: Path, written: Any) -> bool:
@@ -192,7 +197,7 @@ def find_tracks(
     from stemgui.export.naming import template_pattern
 
     excluded = exclude.resolve() if exclude is not None else None
-    written = template_pattern(template, WRITTEN_STEMS)
+    written = template_pattern(template, _written_stems())
     tracks: dict[Path, Path] = {}
     problems: list[str] = []
     for path in paths:
@@ -287,17 +292,14 @@ def load_model(name: str | None) -> tuple[Any, str]:
                 "name such as htdemucs (downloaded on first use)",
             )
     path = Path(name)
+    local = {entry.name for entry in store.list_models() if entry.origin != "official"}
+    named = len(path.parts) == 1 and (name in local or name in OFFICIAL_MODELS)
+    if path.is_dir() and not named:  # a folder named like a model is not one: the model is
+        raise ModelLoadError(path, "is a folder; name a model file in it (.stemgui, .th, .yaml)")
     if path.is_file() or path.suffix.lower() in MODEL_SUFFIXES or len(path.parts) > 1:
-        if path.is_dir():
-            raise ModelLoadError(
-                path, "is a folder; name a model file in it (.stemgui, .th, .yaml)"
-            )
         if not path.is_file():
             raise ModelLoadError(path, "no such model file; check the path")
         return store.load(path), _display_name(path)
-    local = {entry.name for entry in store.list_models() if entry.origin != "official"}
-    if path.is_dir() and name not in local and name not in OFFICIAL_MODELS:
-        raise ModelLoadError(path, "is a folder; name a model file in it (.stemgui, .th, .yaml)")
     if name in OFFICIAL_MODELS and name not in local:
         _download_official(store, name)
     return store.load(name), name
