@@ -233,10 +233,12 @@ def export(
     makers = _sources_of(stemset, request)
     readers = _readers_of(stemset, request) if spooled else {}
 
+    made: dict[str, np.ndarray] = {}  # a mix or no_<stem> made for its peak, kept to write
+
     def loudest(name: str) -> float:
         if spooled:
             return peak(readers[name], stemset.frames)
-        samples = makers[name]()
+        samples = made[name] = makers[name]()
         return peak(lambda start, stop: samples[:, start:stop], stemset.frames)
 
     fmt, divisor = request.fmt, np.float32(1.0)
@@ -265,7 +267,8 @@ def export(
                     overwrite=request.overwrite,
                 )
             else:
-                samples = np.ascontiguousarray(makers[name](), dtype=np.float32)
+                samples = made.pop(name) if name in made else makers[name]()
+                samples = np.ascontiguousarray(samples, dtype=np.float32)
                 if divisor != 1:
                     samples = samples / divisor
                 write_audio(current, samples, stemset.samplerate, fmt, overwrite=request.overwrite)

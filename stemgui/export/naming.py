@@ -113,11 +113,13 @@ def template_pattern(template: str, stems: Sequence[str]) -> re.Pattern[str]:
     Raises:
         ExportError: for a bad template (see ``template_parts``).
     """
+    from stemgui.audio.encode import KINDS
+
     fields = {
         "track": r"[^/]+",
         "model": r"[^/]+",
         "stem": "(?:" + "|".join(re.escape(s) for s in stems) + ")",
-        "ext": "(?:wav|flac|mp3)",
+        "ext": "(?:" + "|".join(KINDS) + ")",
     }
     pieces = []
     for part in template_parts(template):
