@@ -69,7 +69,7 @@ def reserved_memmap(path: str | os.PathLike[str], shape: tuple[int, ...]) -> np.
             no_room = getattr(error, "errno", None) in _NO_ROOM
             full = no_room or shutil.disk_usage(path.parent).free < nbytes
     if full:
-        free = shutil.disk_usage(path.parent).free
+        free = shutil.disk_usage(path.parent).free  # what there is, for the message
         path.unlink(missing_ok=True)
         raise FileError(
             path.parent,

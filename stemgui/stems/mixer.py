@@ -166,9 +166,10 @@ class MixerState:
         for name in self.names:
             if name in strips:
                 control = strips[name]
-                self.set_gain_db(name, control.gain_db)
-                self.set_solo(name, control.solo)
-                self.set_mute(name, control.mute)
+                db_to_linear(control.gain_db)  # validates
+                # one change per channel: the audio thread never hears it half set
+                self._update(name, gain_db=float(control.gain_db), solo=control.solo,
+                             mute=control.mute)  # fmt: skip
 
     def reset(self) -> None:
         """Every stem back to 0 dB, no solo, no mute; master to 0 dB."""
