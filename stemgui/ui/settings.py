@@ -139,7 +139,7 @@ def _session(value: str) -> None:
                 and isinstance(strip[0], (int, float))
                 and not isinstance(strip[0], bool)
                 and math.isfinite(strip[0])
-                and strip[0] <= 12.0  # the mixer's MAX_DB, as MASTER_DB's limits
+                and strip[0] <= MASTER_DB.limits[1]  # the mixer's MAX_DB
                 and all(isinstance(flag, bool) for flag in strip[1:])
                 for strip in song.get("strips", {}).values()
             )
@@ -166,7 +166,7 @@ THEME = Setting("appearance/theme", str, "system", tuple(THEMES))
 KEEP_STEMS = Setting("cache/keep_stems", bool, True, doc="keep separated stems between sessions")
 STEM_CACHE_GB = Setting("cache/size_gb", int, 4, limits=(1, 1000), doc="stem cache size limit")
 SESSION = Setting(
-    "session/songs", str, "[]", doc="the separated songs open at the last close", valid=_session
+    "session/songs", str, "[]", doc="the queue at the last close, with the mixes", valid=_session
 )
 
 ALL_SETTINGS: tuple[Setting, ...] = (
