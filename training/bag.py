@@ -28,6 +28,7 @@ from stemgui.separation.checkpoint import (
     read_checkpoint,
     save_bag_of_files,
 )
+from training.fit import git_commit
 from training.options import device, output_file
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ def parse_weights(text: str) -> list[float]:
 def member_provenance(path: Path) -> dict[str, Any]:
     """Where a member came from: its file, hash and the keys of ``MEMBER_KEYS`` it records."""
     provenance = read_checkpoint(path).get("provenance") or {}
-    summary = {"file": path.name, "sha256": file_sha256(path)}
+    # with its folder: members are often each run's best.stemgui or q8.stemgui
+    summary = {"file": f"{path.parent.name}/{path.name}", "sha256": file_sha256(path)}
     summary.update({k: provenance[k] for k in MEMBER_KEYS if k in provenance})
     if "quantization" in provenance:
         summary["quantization"] = provenance["quantization"]
@@ -66,10 +68,17 @@ def run_bag(args: argparse.Namespace) -> int:
     weights = [parse_weights(w) for w in args.weights] if args.weights else None
     models = [load_model(m) for m in members]
     bag = BagOfModels(models, weights)
+    summaries = [member_provenance(m) for m in members]
     provenance: dict[str, Any] = {
-        "members": [member_provenance(m) for m in members],
+        "members": summaries,
         "weights": weights,
+        "git_commit": git_commit(),
+        # what export writes at the top of the manifest entry: all the members learnt from
+        "data": list(dict.fromkeys(d for s in summaries for d in s.get("data", []))),
     }
+    tracks = [s["train_tracks"] for s in summaries if s.get("train_tracks") is not None]
+    if tracks:
+        provenance["train_tracks"] = max(tracks)
     if args.data:
         tracks = evaluate.validation_tracks(args.data, args.cache)
         print(f"global SDR (dB), mean over {len(tracks)} validation tracks")

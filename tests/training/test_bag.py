@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import load_model, read_checkpoint, save_bag_of_files
+from stemgui.separation.checkpoint import (
+    add_provenance,
+    load_model,
+    read_checkpoint,
+    save_bag_of_files,
+)
 from stemgui.separation.store import ModelStore
 from tests.training.test_fit import make
 from training.__main__ import main
 from training.export import export_model
+from training.fit import git_commit
 
 STEPS = {"schedule": {"steps": 2, "eval_every": 2}}
 
@@ -41,8 +49,28 @@ def test_each_source_comes_from_the_member_weighted_for_it(tmp_path, members):
         assert torch.equal(got[:, source], a[:, source])
     assert torch.equal(got[:, 2], b[:, 2])
     summary = read_checkpoint(out)["provenance"]["members"]
-    assert [m["file"] for m in summary] == ["best.stemgui"] * 2
+    assert [m["file"] for m in summary] == ["seed1/best.stemgui", "seed2/best.stemgui"]
     assert [m["steps"] for m in summary] == [2, 2]
+
+
+def test_the_bag_records_what_its_members_learnt_from_and_its_commit(tmp_path, members):
+    stamped = []
+    for index, (data, tracks) in enumerate(
+        [(["musdb18-7/train", "synth"], 80), (["musdb18-7/train", "own"], 90)]
+    ):
+        stamped.append(tmp_path / f"m{index}" / "best.stemgui")
+        stamped[-1].parent.mkdir()
+        shutil.copy(members[index], stamped[-1])
+        add_provenance(stamped[-1], {"data": data, "train_tracks": tracks})
+    out = tmp_path / "bag.stemgui"
+    assert main(["bag", str(out), *map(str, stamped)]) == 0
+    provenance = read_checkpoint(out)["provenance"]
+    assert provenance["data"] == ["musdb18-7/train", "synth", "own"]
+    assert provenance["train_tracks"] == 90
+    assert provenance["git_commit"] == git_commit() != "unknown"
+    entry = export_model(out, "tiny-bag", tmp_path / "models")
+    assert (entry["data"], entry["train_tracks"]) == (provenance["data"], 90)
+    assert entry["git_commit"] == git_commit()
 
 
 def test_quantized_members_stay_quantized_and_the_bag_exports(tmp_path, members):
