@@ -48,11 +48,15 @@ def parse_weights(text: str) -> list[float]:
     return weights
 
 
+def _label(path: Path) -> str:
+    """A file with its folder: members are often each run's best.stemgui or q8.stemgui."""
+    return f"{path.parent.name}/{path.name}"
+
+
 def member_provenance(path: Path) -> dict[str, Any]:
     """Where a member came from: its file, hash and the keys of ``MEMBER_KEYS`` it records."""
     provenance = read_checkpoint(path).get("provenance") or {}
-    # with its folder: members are often each run's best.stemgui or q8.stemgui
-    summary = {"file": f"{path.parent.name}/{path.name}", "sha256": file_sha256(path)}
+    summary = {"file": _label(path), "sha256": file_sha256(path)}
     summary.update({k: provenance[k] for k in MEMBER_KEYS if k in provenance})
     if "quantization" in provenance:
         summary["quantization"] = provenance["quantization"]
@@ -88,7 +92,7 @@ def run_bag(args: argparse.Namespace) -> int:
             means = evaluate.mean_sdr(model, tracks, device=args.device)
             scores = evaluate.scores_by_source(bag.sources, means)
             cells = " | ".join(f"{scores[key]:.2f}" for key in [*bag.sources, "all"])
-            print(f"| {path.name} | {cells} |")
+            print(f"| {_label(path)} | {cells} |")
         provenance["valid_sdr"] = scores  # the last row's: the bag's
     sha256 = save_bag_of_files(members, output, weights=weights, provenance=provenance)
     print(f"wrote {output} ({output.stat().st_size:,} bytes, sha256 {sha256[:8]})")
