@@ -27,14 +27,24 @@ from stemgui.separation.checkpoint import (
     load_model,
     read_checkpoint,
     save_bag_of_files,
+    save_member,
 )
-from training.fit import git_commit
+from training.fit import closest_member, git_commit
 from training.options import device, output_file
 
 logger = logging.getLogger(__name__)
 
 # What each member's provenance contributes to the bag's (the manifest shows it).
-MEMBER_KEYS = ("steps", "init", "valid_sdr", "git_commit", "data", "train_tracks", "config")
+MEMBER_KEYS = (
+    "steps",
+    "init",
+    "valid_sdr",
+    "git_commit",
+    "data",
+    "train_tracks",
+    "config",
+    "from_bag",
+)
 
 
 def parse_weights(text: str) -> list[float]:
@@ -99,6 +109,37 @@ def run_bag(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_member(args: argparse.Namespace) -> int:
+    """``member BAG WHICH OUTPUT``: one member of a bag as its own file (``fit --init``,
+    ``quantize``, ``segment`` or a new ``bag`` take it), with the history the bag recorded."""
+    source = Path(args.bag)
+    output = output_file(args.output, [source])
+    payload = read_checkpoint(source)
+    if "," in args.which:  # per-source weights: the member weighted most like them
+        entries, wanted = payload["models"], parse_weights(args.which)
+        sources = list(entries[0]["sources"])
+        if len(wanted) != len(sources):
+            raise ValueError(f"weights {args.which!r}: give one per source ({', '.join(sources)})")
+        weights = payload.get("weights") or [[1.0] * len(sources)] * len(entries)
+        index = closest_member(weights, wanted)
+    else:
+        try:
+            index = int(args.which)
+        except ValueError:
+            raise ValueError(
+                f"member {args.which!r}: give its number (0 first) or weights like 0,0,1,0"
+            ) from None
+    # what the bag recorded of the member (training bag's summary), its file named as a bag's
+    summaries = (payload.get("provenance") or {}).get("members") or []
+    provenance = dict(summaries[index]) if 0 <= index < len(summaries) else {}
+    provenance.pop("sha256", None)  # of the file it was, not of this one
+    was = provenance.pop("file", "")
+    provenance["from_bag"] = {"file": source.name, "member": index, "was": was}
+    sha256 = save_member(source, index, output, provenance=provenance)
+    print(f"wrote {output}: member {index} of {source.name} (sha256 {sha256[:8]})")
+    return 0
+
+
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register ``bag`` on ``python -m training``'s subparsers; returns its parser."""
     parser = commands.add_parser("bag", help="combine trained models into a bag (htdemucs_ft)")
@@ -113,4 +154,14 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--cache", default="runs/cache")
     parser.add_argument("--device", type=device, default="cpu")
     parser.set_defaults(func=run_bag)
+
+    member = commands.add_parser("member", help="one member of a bag as its own model file")
+    member.add_argument("bag", help="a bag's stemgui file (the shipped model, say)")
+    member.add_argument(
+        "which",
+        help="its number (0 first) or per-source weights, like 0,0,1,0: the member weighted "
+        "most like them (as fit --init picks one)",
+    )
+    member.add_argument("output", help="the member's stemgui file to write")
+    member.set_defaults(func=run_member)
     return parser

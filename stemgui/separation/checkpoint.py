@@ -290,6 +290,32 @@ def save_bag_of_files(
     return _write(payload, Path(path), provenance)
 
 
+def save_member(
+    source: str | Path,
+    index: int,
+    path: str | Path,
+    *,
+    provenance: Mapping[str, Any] | None = None,
+) -> str:
+    """Write member ``index`` (0 first) of the bag file ``source`` to ``path`` as a single-model
+    file, its tensors copied as stored (a quantized member stays quantized), with
+    ``provenance``; returns the written file's sha256.
+
+    Raises:
+        ModelLoadError: ``source`` does not load, or holds one model, not a bag.
+        ValueError: the bag has no member ``index``.
+    """
+    source = Path(source)
+    payload = read_checkpoint(source)
+    if payload["kind"] != "bag":
+        raise ModelLoadError(source, "holds one model, not a bag: use the file itself")
+    members = payload["models"]
+    if not 0 <= index < len(members):
+        raise ValueError(f"{source}: no member {index}; its members are 0 to {len(members) - 1}")
+    _build_entry(source, members[index])  # it must load on its own
+    return _write({"kind": "model", "models": [members[index]]}, Path(path), provenance)
+
+
 def save_with_segment(
     source: str | Path,
     path: str | Path,

@@ -138,3 +138,40 @@ def test_closest_member_is_the_most_similar_direction():
     assert closest_member(bag, [0, 0, 1, 0]) == 1
     assert closest_member(bag, [0, 0, 3, 1]) == 1
     assert closest_member([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1]], [0, 1, 0, 0]) == 1
+
+
+def test_a_member_comes_out_of_a_bag_as_stored_with_its_history(tmp_path, members, caplog):
+    pytest.importorskip("diffq")
+    from training.quantize import quantize_file
+
+    quantized = [tmp_path / "general" / "q8.stemgui", tmp_path / "other" / "q8.stemgui"]
+    for member, path in zip(members, quantized):
+        path.parent.mkdir()
+        quantize_file(member, path, bits=8, min_size=0.0)
+    bag = tmp_path / "bag.stemgui"
+    assert main(["bag", str(bag), *map(str, quantized), "--weights", "1,1,0,1", "0,0,1,0"]) == 0
+    for which, index in [("1", 1), ("0,0,1,0", 1), ("1,1,1,1", 0), ("0", 0)]:
+        out = tmp_path / f"member-{which}.stemgui"
+        assert main(["member", str(bag), which, str(out)]) == 0
+        payload = read_checkpoint(out)
+        assert payload["kind"] == "model" and payload["models"][0]["quantized"] is not None
+        for name, tensor in load_model(quantized[index]).state_dict().items():
+            assert torch.equal(load_model(out).state_dict()[name], tensor), name
+        provenance = payload["provenance"]
+        assert provenance["from_bag"] == {
+            "file": "bag.stemgui",
+            "member": index,
+            "was": ["general/q8.stemgui", "other/q8.stemgui"][index],
+        }
+        assert provenance["steps"] == 2 and provenance["quantization"]["bits"] == 8
+
+    refused = [
+        ([str(quantized[0]), "0"], f"{quantized[0]}: holds one model, not a bag"),
+        ([str(bag), "2"], "no member 2; its members are 0 to 1"),
+        ([str(bag), "x"], "member 'x': give its number (0 first) or weights like 0,0,1,0"),
+        ([str(bag), "1,1"], "weights '1,1': give one per source (drums, bass, other, vocals)"),
+    ]
+    for args, message in refused:
+        assert main(["member", *args, str(tmp_path / "refused.stemgui")]) == 1
+        assert message in caplog.text
+    assert not (tmp_path / "refused.stemgui").exists()

@@ -10,6 +10,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+from stemgui.separation.checkpoint import read_checkpoint, save_bag_of_files
 from tests.training.test_eval_cli import VALID, model, musdb_like  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +31,24 @@ def _came_back(folder: Path, kind: str, best: Path, split: bool) -> None:
         archive.unlink()
 
 
+def _finish(files: Path, runs: Path, data: Path, **env: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATA": str(data), "RUNS": str(runs), "PYTHON": sys.executable, **env}
+    return subprocess.run(
+        ["bash", "training/gpu/finish.sh", str(files)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _scored(runs: Path) -> list[str]:
+    scores = json.loads((runs / "scores.json").read_text())
+    assert scores["tracks"] == VALID
+    return [name for name in scores["musdb"] if name not in ("mixture/4", "IRM oracle")]
+
+
 def test_finish_scores_each_kind_and_their_bag_beside_the_shipped_model(
     tmp_path,
     musdb_like,  # noqa: F811 (the fixtures imported above)
@@ -40,21 +59,29 @@ def test_finish_scores_each_kind_and_their_bag_beside_the_shipped_model(
     _came_back(files, "general", model, split=False)
     _came_back(files, "0-0-1-0", model, split=True)
     runs = tmp_path / "runs"
-    env = {**os.environ, "DATA": str(root), "RUNS": str(runs), "PYTHON": sys.executable}
-    result = subprocess.run(
-        ["bash", "training/gpu/finish.sh", str(files)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = _finish(files, runs, root)
     assert result.returncode == 0, result.stderr[-2000:]
     for kind in ("general", "0-0-1-0"):
         assert (runs / kind / "q8.stemgui").is_file() and (runs / kind / "fit.log").is_file()
-    scores = json.loads((runs / "scores.json").read_text())
-    assert scores["tracks"] == VALID
-    models = [name for name in scores["musdb"] if name not in ("mixture/4", "IRM oracle")]
     shipped = next(Path(REPO / "resources" / "models").glob("*.stemgui")).name
-    assert models == [shipped, "general/q8.stemgui", "0-0-1-0/q8.stemgui", "bag.stemgui"]
+    assert _scored(runs) == [shipped, "general/q8.stemgui", "0-0-1-0/q8.stemgui", "bag.stemgui"]
     assert f"training export {runs}/bag.stemgui --name" in result.stdout
+
+
+def test_one_kind_back_is_bagged_with_the_other_member_of_a_shipped_bag(
+    tmp_path,
+    musdb_like,  # noqa: F811
+    model,  # noqa: F811
+):
+    root, _ = musdb_like
+    shipped = tmp_path / "shipped.stemgui"
+    save_bag_of_files([model, model], shipped, weights=[[1, 1, 0, 1], [0, 0, 1, 0]])
+    files, runs = tmp_path / "files", tmp_path / "runs"
+    _came_back(files, "0-0-1-0", model, split=False)
+    result = _finish(files, runs, root, SHIPPED=str(shipped))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _scored(runs) == ["shipped.stemgui", "q8.stemgui", "bag.stemgui"]
+    members = read_checkpoint(runs / "bag.stemgui")["provenance"]["members"]
+    assert [m["file"] for m in members] == ["runs/shipped-general.stemgui", "0-0-1-0/q8.stemgui"]
+    assert members[0]["from_bag"] == {"file": "shipped.stemgui", "member": 0, "was": ""}
+    assert not (runs / "shipped-0-0-1-0.stemgui").exists()

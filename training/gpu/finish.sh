@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Here, after a GPU run: unpack what came back, quantize each kind to 8 bits, bag a specialist of
 # "other" with the general model, and score them all beside the shipped model on the 14 MUSDB
-# validation previews (BSS Eval medians, as the README's table). Exporting stays a decision:
-# the last lines print the command for the candidate, not run it.
+# validation previews (BSS Eval medians, as the README's table). When one kind came back and the
+# shipped model is such a bag, the other kind is its member from there (the one that kind's run
+# would have started from). Exporting stays a decision: the last lines print the command for
+# each candidate, not run it.
 #   bash training/gpu/finish.sh FILES_AT        # the folder the device tool put $OUT's files in
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,8 +12,10 @@ FILES=${1:?the folder holding general/ (and 0-0-1-0/) as the GPU run left them}
 DATA=${DATA:-../shared/data/musdb18-7/train}
 RUNS=${RUNS:-runs/gpu}
 PYTHON=${PYTHON:-.venv/bin/python}
+SHIPPED=${SHIPPED:-$(ls resources/models/*.stemgui | head -n 1)}
 mkdir -p "$RUNS"
 candidates=()
+declare -A member   # kind -> the file of that kind to bag
 for kind in general 0-0-1-0; do
     parts=("$FILES/$kind"/run.tar.gz*)
     [ -e "${parts[0]}" ] || continue
@@ -21,16 +25,30 @@ for kind in general 0-0-1-0; do
     "$PYTHON" -m training quantize "$RUNS/$kind/best.stemgui" "$RUNS/$kind/q8.stemgui" \
         --data "$DATA" --cache "$RUNS/cache"
     candidates+=("$RUNS/$kind/q8.stemgui")
+    member[$kind]=$RUNS/$kind/q8.stemgui
 done
-[ "${#candidates[@]}" -gt 0 ] || { echo "no run.tar.gz under $FILES/general or $FILES/0-0-1-0" >&2; exit 1; }
-if [ -f "$RUNS/general/q8.stemgui" ] && [ -f "$RUNS/0-0-1-0/q8.stemgui" ]; then
+[ "${#member[@]}" -gt 0 ] || { echo "no run.tar.gz under $FILES/general or $FILES/0-0-1-0" >&2; exit 1; }
+kind_of() {  # "model" or "bag"
+    "$PYTHON" -c 'import sys
+from stemgui.separation.checkpoint import read_checkpoint
+print(read_checkpoint(sys.argv[1])["kind"])' "$1"
+}
+if [ "${#member[@]}" -eq 1 ] && [ "$(kind_of "$SHIPPED")" = bag ]; then
+    # the weights each kind trains with: its member of the bag, as fit --init picks it
+    for kind in general 0-0-1-0; do
+        [ -n "${member[$kind]:-}" ] && continue
+        weights=$([ "$kind" = general ] && echo 1,1,1,1 || echo 0,0,1,0)
+        "$PYTHON" -m training member "$SHIPPED" "$weights" "$RUNS/shipped-$kind.stemgui"
+        member[$kind]=$RUNS/shipped-$kind.stemgui
+    done
+fi
+if [ "${#member[@]}" -eq 2 ]; then
     # drums, bass and vocals from the general model, "other" from its specialist
-    "$PYTHON" -m training bag "$RUNS/bag.stemgui" "$RUNS/general/q8.stemgui" \
-        "$RUNS/0-0-1-0/q8.stemgui" --weights 1,1,0,1 0,0,1,0 --data "$DATA" --cache "$RUNS/cache"
+    "$PYTHON" -m training bag "$RUNS/bag.stemgui" "${member[general]}" "${member[0-0-1-0]}" \
+        --weights 1,1,0,1 0,0,1,0 --data "$DATA" --cache "$RUNS/cache"
     candidates+=("$RUNS/bag.stemgui")
 fi
-shipped=$(ls resources/models/*.stemgui | head -n 1)
-"$PYTHON" -m training eval "$shipped" "${candidates[@]}" --data "$DATA" --cache "$RUNS/cache" \
+"$PYTHON" -m training eval "$SHIPPED" "${candidates[@]}" --data "$DATA" --cache "$RUNS/cache" \
     --json "$RUNS/scores.json" | tee "$RUNS/eval.txt"
 echo
 echo "The target: every stem 2 dB above mixture/4 (\"other\" at least 3.11) and a mean of 3 or more."
