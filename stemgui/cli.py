@@ -322,13 +322,17 @@ def list_models() -> list[str]:
 
     store = ModelStore()
     default = store.default_name()
-    lines = []
+    rows = []
     for entry in store.list_models():
-        status = "" if entry.available else " (downloaded on first use)"
-        mark = " (default)" if entry.name == default and entry.available else ""
-        description = f"  {entry.description}" if entry.description else ""
-        lines.append(f"{entry.name:<14} {entry.origin:<8}{mark}{status}{description}")
-    return lines
+        state = "" if entry.available else "(downloaded on first use)"
+        if entry.name == default and entry.available:
+            state = "(default)"
+        rows.append((entry.name, entry.origin, state, entry.description or ""))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]  # aligned columns
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, [*widths, 0])).rstrip()
+        for row in rows
+    ]
 
 
 class _TrackRun:

@@ -389,6 +389,8 @@ def test_list_models_prints_bundled_default_and_official(bundled, capsys):
     assert {"htdemucs", "htdemucs_ft", "htdemucs_6s", "mdx_extra"} <= set(official)
     assert "official" in official["htdemucs"]
     assert "(downloaded on first use)" in official["htdemucs"]
+    # in columns, whatever the names' lengths: the descriptions start one under another
+    assert lines[0].index("scales the mix") == official["htdemucs"].index("Hybrid Transformer")
 
 
 def test_default_model_is_the_bundled_one(tmp_path, bundled, capsys):

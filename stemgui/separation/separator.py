@@ -400,8 +400,9 @@ class Separator:
             [int(d) for d in rng.integers(0, max_shift + 1, size=self.shifts)] for _ in self._nets
         ]
 
-    def _segment_of(self, net: nn.Module) -> Any:
-        """Chunk length in seconds for ``net``: requested, bag's, net's or default; capped."""
+    def _segment_of(self, net: nn.Module) -> tuple[Any, Any]:
+        """(chunk length in seconds for ``net``: requested, bag's, net's or default, capped;
+        the longer length asked for when it was capped, else None)."""
         segment = self.segment
         if segment is None:
             segment = self._bag_segment
@@ -410,16 +411,10 @@ class Separator:
         fixed = _fixed_segment(net)
         if fixed is not None:
             if segment > fixed:
-                logger.warning(  # as Demucs refuses it: said where a user sees it
-                    "segment %g s is longer than the network's fixed %g s; %g s is used",
-                    segment,
-                    fixed,
-                    fixed,
-                )
-                segment = fixed
+                return fixed, segment
         elif self._segment_scale != 1.0:
             segment = segment * self._segment_scale
-        return segment
+        return segment, None
 
     def _padded_length(self, net: nn.Module, length: int) -> int:
         """Frames ``net`` must be fed for a chunk of ``length`` frames."""
@@ -432,13 +427,24 @@ class Separator:
 
     def _plan_passes(self, frames: int, delays: list[list[int]]) -> list[_Pass]:
         passes = []
+        capped = {}  # (asked, used): once for a bag whose members have the same fixed length
         for member, net in enumerate(self._nets):
-            segment_length = max(1, int(self.samplerate * self._segment_of(net)))
+            segment, asked = self._segment_of(net)
+            if asked is not None:
+                capped[asked, segment] = None
+            segment_length = max(1, int(self.samplerate * segment))
             member_delays = delays[member]
             for delay in member_delays:
                 plan = plan_chunks(frames + delay, segment_length, self.overlap)
                 scale = self._scales[member] / len(member_delays)
                 passes.append(_Pass(member, delay, plan, scale))
+        for asked, used in capped:  # as Demucs refuses it: said where a user sees it
+            logger.warning(
+                "segment %g s is longer than the network's fixed %g s; %g s is used",
+                asked,
+                used,
+                used,
+            )
         return passes
 
     # -- input, output, recovery ----------------------------------------------------------

@@ -145,6 +145,13 @@ def test_fixed_segment_is_never_exceeded(caplog):
     assert "segment 3 s is longer than the network's fixed 0.4 s; 0.4 s is used" in caplog.text
 
 
+def test_a_bag_says_its_capped_segment_once(caplog):
+    bag = BagOfModels([FixedIdentityNet(segment=0.4), FixedIdentityNet(segment=0.4)])
+    with caplog.at_level("WARNING"):
+        assert_identity(Separator(bag, device="cpu", segment=3.0).separate(song(150)), song(150))
+    assert caplog.text.count("segment 3 s is longer than the network's fixed 0.4 s") == 1
+
+
 @pytest.mark.parametrize(
     "options, said",
     [
