@@ -491,10 +491,11 @@ class MainWindow(QMainWindow):
         if job.mixer is None or job.mixer.stems != job.stemset.names:
             previous = job.mixer
             job.mixer = MixerState(job.stemset.names, original=job.stemset.mix is not None)
-            if previous is not None:  # two-stem mode: vocals keep their strip
+            # the song's mix as the last session left it: also no_vocals, first shown after
+            # four stems when a two-stem song is separated or read from the cache again
+            job.mixer.take_controls(job.strips)
+            if previous is not None:  # two-stem mode: vocals keep their strip as it is now
                 job.mixer.take_controls(previous.strips())
-            elif job.strips:  # the song's mix as the last session left it
-                job.mixer.take_controls(job.strips)
         self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
         self.player.load(job.stemset, job.mixer)
         self.pages.setCurrentIndex(1)

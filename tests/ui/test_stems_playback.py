@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from stemgui.playback.output import AudioDeviceError, NullOutput
 from stemgui.playback.transport import PlayState
-from stemgui.stems.mixer import MIN_DB, MixerState
+from stemgui.stems.mixer import MIN_DB, MixerState, StemControl
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
@@ -420,6 +420,28 @@ def test_two_stem_stems_replace_the_four_in_place_and_playback_goes_on(
     assert (transport.loop, transport.loop_enabled) == ((1000, 20000), True)
     assert job.mixer.control("vocals").solo and job.mixer.control("vocals").gain_db == -4.0
     assert win.stems.rows["vocals"].gain.value() == -4
+    win.close()
+
+
+def test_a_restored_two_stem_song_gets_back_its_no_vocals_strip(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    song = tmp_path / "My Song.wav"
+    song.write_bytes(b"")
+    job = Job(song, state=JobState.SEPARATING, model_name="tiny")
+    job.strips = {"vocals": StemControl(2.0), "no_vocals": StemControl(-3.0, solo=True)}
+    win.controller.model._jobs.append(job)
+    job.stemset = make_stemset()  # the four stems come first (separated, or from the cache)
+    win.show_job(job)
+    win.stems.rows["vocals"].gain.setValue(-4)  # changed in this session: this one stays
+    four = job.stemset
+    job.stemset = StemSet(
+        ("vocals", "no_vocals"), RATE, np.stack([four.data[3], four.data[:3].sum(axis=0)])
+    )
+    job.state = JobState.DONE
+    win._job_ended(job)
+    assert job.mixer.control("no_vocals") == StemControl(-3.0, solo=True)
+    assert job.mixer.control("vocals").gain_db == -4.0
+    assert win.stems.rows["no_vocals"].solo.isChecked()
     win.close()
 
 
