@@ -40,7 +40,7 @@ from stemgui.ui.worker import (
 
 logger = logging.getLogger(__name__)
 
-_ETA_MIN_FRACTION = 0.02  # below this the estimate is noise
+_ETA_MIN_FRACTION = 0.02  # the estimate waits for this much progress past its first report
 # Freed memory goes back to the system (on the worker's thread) once the queue has rested this
 # long, and in a long queue before every TRIM_EVERY_SONGS-th song: malloc_trim stalls the GUI
 # thread for tens of ms, so not after every song, yet a long session must not keep growing.
@@ -154,7 +154,9 @@ class QueueController(QObject):
         self._blocker = blocker
         self._current: Job | None = None
         self._cancel: threading.Event | None = None
-        self._started_at = 0.0
+        # (time, fraction) of the job's first progress report: the rate is measured from there,
+        # past the first chunk, which carries the network's one-time warm-up (a second or so)
+        self._rate_from: tuple[float, float] | None = None
         self._thread = QThread()
         self._thread.setObjectName("stemgui-separation")
         self.scratch_dir = scratch_dir if scratch_dir is not None else default_scratch_dir()
@@ -343,7 +345,7 @@ class QueueController(QObject):
         if job is not None:
             self.model.update(job, state=JobState(stage))
             if job.state is JobState.SEPARATING:
-                self._started_at = time.monotonic()
+                self._rate_from = None
 
     @Slot(int, object, str)
     def _on_started(self, job_id: int, stemset: Any, model_name: str) -> None:
@@ -357,10 +359,15 @@ class QueueController(QObject):
         job = self._job(job_id)
         if job is None:
             return
+        now = time.monotonic()
+        # the first report, or progress back to the start (on the CPU after the GPU ran out of
+        # memory): the rate is measured afresh
+        if self._rate_from is None or fraction < self._rate_from[1]:
+            self._rate_from = (now, fraction)
+        since, base = self._rate_from
         eta = None
-        if fraction >= _ETA_MIN_FRACTION:
-            elapsed = time.monotonic() - self._started_at
-            eta = elapsed * (1.0 - fraction) / fraction
+        if fraction - base >= _ETA_MIN_FRACTION:
+            eta = (now - since) * (1.0 - fraction) / (fraction - base)
         self.model.update(job, fraction=fraction, eta=eta, notes=tuple(notes))
         self.job_progress.emit(job)
 

@@ -296,3 +296,27 @@ def test_a_finished_song_says_what_separated_it():
         "done (m, vocals / rest)"
     )
     assert Job(song, state=JobState.DONE).status_text() == "done"
+
+
+def test_the_time_left_is_measured_past_the_first_chunk_and_afresh_after_a_restart(
+    controller, tmp_path, monkeypatch
+):
+    clock = [100.0]
+    monkeypatch.setattr(controller_module.time, "monotonic", lambda: clock[0])
+    job = Job(tmp_path / "song.wav", state=JobState.WAITING)
+    controller.model._jobs.append(job)
+    controller._current = job  # as if the worker had taken it
+
+    def report(at: float, fraction: float) -> float | None:
+        clock[0] = at
+        controller._on_progress(job.id, fraction, 0, ())
+        return job.eta
+
+    controller._on_stage(job.id, "separating")
+    # the first chunk took 3 s (1.5 s of warm-up); then 1.5 s for each tenth of the song
+    assert report(103.0, 0.1) is None
+    assert report(104.5, 0.2) == pytest.approx(12.0)  # 8 tenths left at 1.5 s: not 16 s
+    assert report(106.0, 0.3) == pytest.approx(10.5)
+    # the GPU ran out of memory: the song starts again on the CPU, at its own pace
+    assert report(107.0, 0.0) is None
+    assert report(111.0, 0.1) == pytest.approx(36.0)
