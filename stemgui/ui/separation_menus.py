@@ -248,6 +248,8 @@ class SeparationMenus(QObject):
     def wait_reason(self) -> str | None:
         """Why songs cannot start yet, in a few words; None when they can."""
         if self.has_model() is False:
+            if self.store_models:  # installed ones, but not the one chosen
+                return "the chosen model is missing (see the Model menu)"
             return "no model yet (see Model ▸ Get models…)"
         if self.probing and self.has_model() is None:
             return "looking for models…"
@@ -260,6 +262,9 @@ class SeparationMenus(QObject):
         spec = self.settings.get(S.MODEL)
         if not spec:
             return NO_MODEL_MESSAGE
+        if self.store_models:
+            choose = "Choose one in the Model menu (installed: " + ", ".join(self.store_models)
+            return f"The chosen model “{display_name(spec)}” is missing ({spec}). {choose})."
         return (
             f"The chosen model “{display_name(spec)}” is not available ({spec}). "
             "Download one (Model ▸ Get models…) or choose a model file (Model ▸ Choose model "

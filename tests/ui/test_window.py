@@ -134,6 +134,27 @@ def test_no_model_is_said_plainly_and_songs_wait_for_one(
     win.close()
 
 
+def test_a_chosen_model_file_that_is_gone_points_to_the_installed_ones(
+    qtbot, settings_store, monkeypatch, songs, tmp_path
+):
+    import stemgui.ui.models as models
+
+    monkeypatch.setattr(models, "store_names", lambda: ["bundled-model"])
+    gone = tmp_path / "old-bundled-824b31fa.stemgui"  # replaced by an update, say
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(gone))
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    (job,) = win.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    assert job.status_text() == "waiting: the chosen model is missing (see the Model menu)"
+    assert win.banner.text() == (
+        f"The chosen model “old-bundled-824b31fa” is missing ({gone}). "
+        "Choose one in the Model menu (installed: bundled-model)."
+    )
+    win.close()
+
+
 def test_settings_are_typed_and_survive_garbage(settings_store):
     settings = S.Settings(settings_store)
     assert settings.get(S.QUALITY) == "balanced"
