@@ -195,6 +195,7 @@ def overlap_add(
     weights: np.ndarray,
     scale: np.ndarray | float = 1.0,
     delay: int = 0,
+    floor: int = 0,
 ) -> None:
     """Add ``estimate * weights * scale`` into ``target`` at frame ``start - delay`` (in place).
 
@@ -206,10 +207,11 @@ def overlap_add(
         scale: scalar or (sources,) factor (bag weights, shift averaging).
         delay: frames the input was delayed by; frames that land before 0 or past the end of
             ``target`` are dropped.
+        floor: frames of ``target`` before it are left as they are (final already).
     """
     n = estimate.shape[-1]
     first = start - delay
-    lo, hi = max(first, 0), min(first + n, target.shape[-1])
+    lo, hi = max(first, floor, 0), min(first + n, target.shape[-1])
     if lo >= hi:
         return
     part = estimate[..., lo - first : hi - first] * weights[lo - first : hi - first]

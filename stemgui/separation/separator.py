@@ -255,18 +255,22 @@ class Separator:
             (sources, channels, frames) float32: ``out`` if given.
 
         A GPU out-of-memory error restarts the job with chunks half as long (not for HTDemucs,
-        whose chunks are fixed), then on the CPU; each step is logged and added to ``notes``,
-        progress then starts again from 0. Both choices stay for later calls.
+        whose chunks are fixed), then on the CPU; each step is logged and added to ``notes``.
+        The frames already final (reported ready, perhaps being played) are kept as they are,
+        and the job goes on from there. Both choices stay for later calls.
         """
         buffer = self._check_buffer(buffer)
         frames = buffer.shape[-1]
         out = self._prepare_out(out, frames)
         mean, std = mix_statistics(buffer)
         delays = self._draw_delays()
+        ready = [0]  # frames final so far, over the attempts
         with _checked_in_every_layer(self._nets, cancel):
             while True:
                 try:
-                    self._run(buffer, out, mean, std + _STD_FLOOR, delays, on_progress, cancel)
+                    self._run(
+                        buffer, out, mean, std + _STD_FLOOR, delays, on_progress, cancel, ready
+                    )
                 except RuntimeError as error:
                     if not _is_out_of_memory(error) or not self._recover_from_oom(error):
                         raise
@@ -284,7 +288,12 @@ class Separator:
         delays: list[list[int]],
         on_progress: Callable[[Progress], None] | None,
         cancel: CancelToken | None,
+        ready: list[int],
     ) -> None:
+        """One attempt; ``ready[0]``: frames of ``out`` final from an earlier attempt, kept
+        (neither zeroed nor added to; chunks that only touch them are not run), then updated
+        as frames become final."""
+        keep = ready[0]
         frames = buffer.shape[-1]
         seconds_total = frames / self.samplerate
         passes = self._plan_passes(frames, delays)
@@ -303,10 +312,17 @@ class Separator:
         finished = [0 for _ in passes]  # per pass: frames [0, n) its later chunks never touch
         # ``out`` is zeroed just ahead of the chunks, not all at once: a memory-mapped spool
         # then only has the pages of the chunks in flight resident (see stemgui.spool).
-        zeroed = 0
+        zeroed = keep
         done = 0
+        for _, number, index in order:  # what the earlier attempt finished: done already
+            if passes[number].plan.span(index)[1] - passes[number].delay > keep:
+                break
+            done += 1
+            member_done[passes[number].member] += 1
+        order = order[done:]
 
         def report(member: int, frames_ready: int) -> None:
+            ready[0] = max(ready[0], frames_ready)
             if on_progress is None:
                 return
             share = member_done[member] / per_model[member] if per_model[member] else 1.0
@@ -319,12 +335,12 @@ class Separator:
                     seconds_done=seconds_total * share,
                     seconds_total=seconds_total,
                     fraction=done / chunks if chunks else 1.0,
-                    frames_ready=frames_ready,
+                    frames_ready=ready[0],
                     notes=tuple(self.notes),
                 )
             )
 
-        report(0, frames if chunks == 0 else 0)
+        report(0, frames if chunks == 0 else keep)
         windows: dict[int, np.ndarray] = {}
         for _, number, index in order:
             if cancel is not None and cancel.is_set():
@@ -346,6 +362,7 @@ class Separator:
                 blend_weights(plan, window, index),
                 scale=job.scale,
                 delay=job.delay,
+                floor=keep,
             )
             done += 1
             member_done[job.member] += 1

@@ -154,9 +154,10 @@ class QueueController(QObject):
         self._blocker = blocker
         self._current: Job | None = None
         self._cancel: threading.Event | None = None
-        # (time, fraction) of the job's first progress report: the rate is measured from there,
-        # past the first chunk, which carries the network's one-time warm-up (a second or so)
-        self._rate_from: tuple[float, float] | None = None
+        # (time, fraction, notes) of the job's first progress report: the rate is measured from
+        # there, past the first chunk, which carries the network's one-time warm-up (a second
+        # or so), and afresh when a new note says the job runs otherwise (on the CPU now)
+        self._rate_from: tuple[float, float, int] | None = None
         self._thread = QThread()
         self._thread.setObjectName("stemgui-separation")
         self.scratch_dir = scratch_dir if scratch_dir is not None else default_scratch_dir()
@@ -360,11 +361,9 @@ class QueueController(QObject):
         if job is None:
             return
         now = time.monotonic()
-        # the first report, or progress back to the start (on the CPU after the GPU ran out of
-        # memory): the rate is measured afresh
-        if self._rate_from is None or fraction < self._rate_from[1]:
-            self._rate_from = (now, fraction)
-        since, base = self._rate_from
+        if self._rate_from is None or len(notes) != self._rate_from[2]:
+            self._rate_from = (now, fraction, len(notes))
+        since, base, _ = self._rate_from
         eta = None
         if fraction - base >= _ETA_MIN_FRACTION:
             eta = (now - since) * (1.0 - fraction) / (fraction - base)

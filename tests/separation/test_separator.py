@@ -437,6 +437,37 @@ def test_out_of_memory_with_fixed_segment_goes_to_cpu(fake_gpu):
     assert len(separator.notes) == 1
 
 
+@pytest.mark.parametrize("overlap, shifts", [(0.0, 0), (0.25, 0), (0.25, 2)])
+def test_out_of_memory_mid_song_keeps_the_frames_already_ready(fake_gpu, overlap, shifts):
+    class MidSongOutOfMemoryNet(IdentityNet):
+        """Runs out of memory on its third chunk; from then on it doubles (another device)."""
+
+        def forward(self, mix):
+            if len(self.calls) == 2 and self.gain == 1.0:
+                self.gain = 2.0
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+            return super().forward(mix)
+
+    net = MidSongOutOfMemoryNet(segment=1.0)
+    reports = []
+    buffer = song(400)
+    separator = Separator(net, overlap=overlap, shifts=shifts, seed=1)
+    result = separator.separate(buffer, reports.append)
+    ready = [r.frames_ready for r in reports]
+    assert ready == sorted(ready) and ready[-1] == 400  # never taken back
+    restart = next(r for r in reports if r.notes)  # goes on from what was ready
+    keep = restart.frames_ready
+    assert 0 < keep < 400 and restart.fraction > 0
+    # what was ready is kept as the first attempt made it; the rest is the second's
+    np.testing.assert_allclose(result[:, :, :keep], np.stack([buffer[:, :keep]] * 2), atol=1e-5)
+    mean, _ = mix_statistics(buffer)  # the network doubles the normalised song
+    doubled = 2 * buffer[:, keep:] - mean
+    np.testing.assert_allclose(result[:, :, keep:], np.stack([doubled] * 2), atol=1e-5)
+    if (overlap, shifts) == (0.0, 0):  # [0, 100) and [100, 200) not run again; then halves
+        assert net.calls == [100, 100, 50, 50, 50, 50] and keep == 200
+        assert restart.fraction == 4 / 8
+
+
 def test_out_of_memory_on_cpu_is_raised():
     separator = Separator(OutOfMemoryNet(failures=1), device="cpu")
     with pytest.raises(torch.cuda.OutOfMemoryError):

@@ -307,9 +307,9 @@ def test_the_time_left_is_measured_past_the_first_chunk_and_afresh_after_a_resta
     controller.model._jobs.append(job)
     controller._current = job  # as if the worker had taken it
 
-    def report(at: float, fraction: float) -> float | None:
+    def report(at: float, fraction: float, notes: tuple = ()) -> float | None:
         clock[0] = at
-        controller._on_progress(job.id, fraction, 0, ())
+        controller._on_progress(job.id, fraction, 0, notes)
         return job.eta
 
     controller._on_stage(job.id, "separating")
@@ -317,6 +317,7 @@ def test_the_time_left_is_measured_past_the_first_chunk_and_afresh_after_a_resta
     assert report(103.0, 0.1) is None
     assert report(104.5, 0.2) == pytest.approx(12.0)  # 8 tenths left at 1.5 s: not 16 s
     assert report(106.0, 0.3) == pytest.approx(10.5)
-    # the GPU ran out of memory: the song starts again on the CPU, at its own pace
-    assert report(107.0, 0.0) is None
-    assert report(111.0, 0.1) == pytest.approx(36.0)
+    # the GPU ran out of memory: the song goes on on the CPU, at its own pace
+    cpu = ("The GPU ran out of memory; separating on the CPU instead (slower).",)
+    assert report(107.0, 0.3, cpu) is None
+    assert report(111.0, 0.4, cpu) == pytest.approx(24.0)
