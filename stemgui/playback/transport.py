@@ -16,6 +16,8 @@ Rules:
   position after the loop end (after a seek) plays on to the end of the song and then loops.
 - With the loop off, reaching the end of the song stops (position back to 0) and counts one
   more ``ends``, which the UI can poll.
+- While the song is still being separated (``ready``), playing holds at the first frame not
+  separated yet, still "playing", and goes on as soon as more is: nothing is skipped unheard.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +44,14 @@ class Transport:
     Args:
         frames: length of the song in frames.
         samplerate: frames per second (for the conversions to and from seconds).
+        ready: how many frames from the start can be played now (``StemSet.frames_ready``
+            while the song is separated); default all of them. Called by the audio callback;
+            set the attribute to None when no more will come (the separation was cancelled).
     """
 
-    def __init__(self, frames: int, samplerate: int) -> None:
+    def __init__(
+        self, frames: int, samplerate: int, ready: Callable[[], int] | None = None
+    ) -> None:
         if int(frames) < 0 or int(samplerate) <= 0:
             raise ValueError(f"bad transport: frames={frames}, samplerate={samplerate}")
         self.frames = int(frames)
@@ -54,6 +62,7 @@ class Transport:
         self._loop: tuple[int, int] | None = None
         self._loop_enabled = False
         self._ends = 0
+        self.ready = ready
 
     # --- read by the GUI ------------------------------------------------------------------
 
@@ -148,8 +157,9 @@ class Transport:
     def on_block(self, frames: int) -> tuple[int, int]:
         """Claim the next run of at most ``frames`` frames to play: ``(start, count)``.
 
-        ``count`` is 0 when not playing, or when the song has just ended (the transport is
-        then stopped and rewound). Cheap and allocation-free apart from the returned tuple.
+        ``count`` is 0 when not playing, when the song has just ended (the transport is
+        then stopped and rewound), or at the first frame not separated yet. Cheap and
+        allocation-free apart from the returned tuple.
         """
         with self._lock:
             if self._state is not PlayState.PLAYING or frames <= 0:
@@ -167,6 +177,12 @@ class Transport:
                 self._position = 0
                 self._ends += 1
                 return 0, 0
+            ready = self.ready
+            if ready is not None:
+                end = min(end, ready())
+                if position >= end:  # not separated yet: hold here, still playing
+                    self._position = position
+                    return position, 0
             count = min(int(frames), end - position)
             self._position = position + count
             return position, count

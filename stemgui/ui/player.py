@@ -77,14 +77,17 @@ class Player(QObject):
     def can_play(self) -> bool:
         return self.output is not None
 
-    def load(self, stemset: Any, mixer: Any) -> None:
-        """Play ``stemset`` from now on (stopped at the start), through a new output."""
+    def load(self, stemset: Any, mixer: Any, *, separating: bool = False) -> None:
+        """Play ``stemset`` from now on (stopped at the start), through a new output;
+        ``separating``: it is still being separated, and playing waits at the edge of what is
+        done (until ``separation_ended``)."""
         from stemgui.playback.transport import Transport
 
         self.unload()
         self.stemset, self.mixer = stemset, mixer
         mixer.set_master_db(self.master_db)
-        self.transport = Transport(stemset.frames, stemset.samplerate)
+        ready = (lambda: stemset.frames_ready) if separating else None
+        self.transport = Transport(stemset.frames, stemset.samplerate, ready)
         self.timeline.reset(stemset.frames, stemset.samplerate)
         self._open_output()
         self.timer.start()
@@ -106,6 +109,12 @@ class Player(QObject):
             self.error = ""
             self.unavailable.emit("")
         return True
+
+    def separation_ended(self) -> None:
+        """No more of the song will come (done, or cancelled): play on through what is not
+        separated (silence) instead of waiting for it."""
+        if self.transport is not None:
+            self.transport.ready = None
 
     def unload(self) -> None:
         self.timer.stop()

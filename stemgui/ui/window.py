@@ -452,6 +452,7 @@ class MainWindow(QMainWindow):
                 self.show_job(None)
             elif self.stems.stemset is job.stemset:  # done, or cancelled: what was made plays
                 self.stems.update_ready()
+                self.player.separation_ended()
                 self._show_title(job)
             else:  # new stems (two-stem mode): shown in place; playhead, loop and play go on
                 transport = self.player.transport if self.player.loaded else None
@@ -497,7 +498,7 @@ class MainWindow(QMainWindow):
             if previous is not None:  # two-stem mode: vocals keep their strip as it is now
                 job.mixer.take_controls(previous.strips())
         self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
-        self.player.load(job.stemset, job.mixer)
+        self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
         self.pages.setCurrentIndex(1)
         self._show_title(job)
         self._update_buttons()

@@ -132,3 +132,29 @@ def test_an_empty_song_never_plays():
     t = Transport(0, 100)
     t.play()
     assert t.state is PlayState.STOPPED and t.on_block(64) == (0, 0)
+
+
+def test_playing_holds_at_the_first_frame_not_separated_yet_and_goes_on():
+    ready = [0]
+    t = Transport(1000, 100, lambda: ready[0])
+    t.play()
+    assert _runs(t, 64) == [] and t.position == 0 and t.playing  # nothing separated yet
+    ready[0] = 100
+    assert _runs(t, 64) == [(0, 64)]
+    assert _runs(t, 64) == [(64, 36)] and t.position == 100  # the rest of the block: silence
+    assert _runs(t, 64) == [] and t.position == 100 and t.playing
+    ready[0] = 1000
+    assert _runs(t, 64) == [(100, 64)]
+    t.seek(990)
+    assert _runs(t, 64) == [(990, 10)] and t.state is PlayState.STOPPED  # the end as before
+
+
+def test_a_loop_past_what_is_separated_waits_at_its_edge():
+    ready = [150]
+    t = Transport(1000, 100, lambda: ready[0])
+    t.set_loop(100, 200)
+    t.seek(100)
+    t.play()
+    assert _runs(t, 80) == [(100, 50)] and t.position == 150
+    ready[0] = 300
+    assert _runs(t, 80) == [(150, 50), (100, 30)]  # wraps at the loop end once it is there

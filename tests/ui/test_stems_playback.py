@@ -445,6 +445,30 @@ def test_a_restored_two_stem_song_gets_back_its_no_vocals_strip(qtbot, settings_
     win.close()
 
 
+def test_playing_a_song_being_separated_waits_for_it_and_not_after_a_cancel(
+    qtbot, settings_store, tmp_path
+):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    song = tmp_path / "My Song.wav"
+    song.write_bytes(b"")
+    job = Job(song, state=JobState.SEPARATING, stemset=make_stemset(ready=0), model_name="m")
+    win.controller.model._jobs.append(job)
+    win.show_job(job)
+    transport = win.player.transport
+    qtbot.keyClick(win, Qt.Key.Key_Space)  # pressed before anything is separated
+    outputs[-1].pump(RATE)
+    assert transport.playing and transport.position == 0  # waits: nothing skipped unheard
+    job.stemset.frames_ready = RATE // 2
+    outputs[-1].pump(RATE)
+    assert transport.playing and transport.position == RATE // 2
+    job.state = JobState.CANCELLED  # the rest will not come: it plays on (silence) to the end
+    win._job_ended(job)
+    outputs[-1].pump(RATE)
+    assert transport.playing and transport.position == RATE // 2 + RATE
+    win.close()
+
+
 def test_cancelling_the_song_on_screen_keeps_what_was_separated(qtbot, settings_store, tmp_path):
     win = _null_window(qtbot, settings_store, [])
     job = _done_job(win, tmp_path, make_stemset(ready=RATE))
