@@ -158,6 +158,10 @@ class QueueController(QObject):
         # there, past the first chunk, which carries the network's one-time warm-up (a second
         # or so), and afresh when a new note says the job runs otherwise (on the CPU now)
         self._rate_from: tuple[float, float, int] | None = None
+        # The audio package whole, on this thread, before the worker's: a song added while the
+        # worker's probe imported it met its modules half initialised (an ImportError).
+        import stemgui.audio  # noqa: F401
+
         self._thread = QThread()
         self._thread.setObjectName("stemgui-separation")
         self.scratch_dir = scratch_dir if scratch_dir is not None else default_scratch_dir()
@@ -361,12 +365,14 @@ class QueueController(QObject):
         if job is None:
             return
         now = time.monotonic()
-        if self._rate_from is None or len(notes) != self._rate_from[2]:
+        # not the report before the first chunk (fraction 0): from the end of the first chunk
+        if fraction > 0 and (self._rate_from is None or len(notes) != self._rate_from[2]):
             self._rate_from = (now, fraction, len(notes))
-        since, base, _ = self._rate_from
         eta = None
-        if fraction - base >= _ETA_MIN_FRACTION:
-            eta = (now - since) * (1.0 - fraction) / (fraction - base)
+        if self._rate_from is not None:
+            since, base, _ = self._rate_from
+            if fraction - base >= _ETA_MIN_FRACTION:
+                eta = (now - since) * (1.0 - fraction) / (fraction - base)
         self.model.update(job, fraction=fraction, eta=eta, notes=tuple(notes))
         self.job_progress.emit(job)
 

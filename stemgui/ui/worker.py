@@ -168,7 +168,7 @@ class SeparationWorker(QObject):
 
         try:
             models, catalogue, devices = store_names(), official_catalogue(), device_choices()
-        except (StemguiError, OSError, RuntimeError) as error:
+        except Exception as error:  # any: the window must hear back, or it looks forever
             logger.exception("listing the models and devices failed")
             self.probed.emit([], [], [], str(error))
             return

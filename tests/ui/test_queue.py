@@ -313,6 +313,7 @@ def test_the_time_left_is_measured_past_the_first_chunk_and_afresh_after_a_resta
         return job.eta
 
     controller._on_stage(job.id, "separating")
+    assert report(100.0, 0.0) is None  # the separator's report before the first chunk
     # the first chunk took 3 s (1.5 s of warm-up); then 1.5 s for each tenth of the song
     assert report(103.0, 0.1) is None
     assert report(104.5, 0.2) == pytest.approx(12.0)  # 8 tenths left at 1.5 s: not 16 s
@@ -321,3 +322,35 @@ def test_the_time_left_is_measured_past_the_first_chunk_and_afresh_after_a_resta
     cpu = ("The GPU ran out of memory; separating on the CPU instead (slower).",)
     assert report(107.0, 0.3, cpu) is None
     assert report(111.0, 0.4, cpu) == pytest.approx(24.0)
+
+
+def test_the_controller_imports_the_audio_package_before_its_worker_can():
+    # The GUI thread's lazy import of stemgui.audio.decode and the worker's probe importing the
+    # same package at once raised "partially initialized module" and lost the song: the whole
+    # package is imported on the controller's (the GUI) thread first.
+    code = (
+        "import sys\n"
+        "from PySide6.QtCore import QCoreApplication\n"
+        "from stemgui.ui.controller import QueueController\n"
+        "assert 'stemgui.audio.decode' not in sys.modules\n"
+        "app = QCoreApplication([])\n"
+        "controller = QueueController()\n"
+        "assert 'stemgui.audio.decode' in sys.modules\n"
+        "controller.shutdown()\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_probe_that_fails_in_any_way_still_answers(qtbot, monkeypatch, tmp_path):
+    import stemgui.ui.models as models
+
+    def broken():
+        raise ImportError("cannot import name 'X' from partially initialized module")
+
+    monkeypatch.setattr(models, "store_names", broken)
+    worker = worker_module.SeparationWorker(None, tmp_path, 1 << 20, None, None)
+    with qtbot.waitSignal(worker.probed, timeout=TIMEOUT_MS) as blocker:
+        worker.probe()
+    assert blocker.args[:3] == [[], [], []] and "partially initialized" in blocker.args[3]
