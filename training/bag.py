@@ -118,8 +118,10 @@ def run_member(args: argparse.Namespace) -> int:
     if "," in args.which:  # per-source weights: the member weighted most like them
         entries, wanted = payload["models"], parse_weights(args.which)
         sources = list(entries[0]["sources"])
-        if len(wanted) != len(sources):
-            raise ValueError(f"weights {args.which!r}: give one per source ({', '.join(sources)})")
+        if len(wanted) != len(sources) or not any(wanted):
+            raise ValueError(
+                f"weights {args.which!r}: give one per source ({', '.join(sources)}), not all 0"
+            )
         weights = payload.get("weights") or [[1.0] * len(sources)] * len(entries)
         index = closest_member(weights, wanted)
     else:

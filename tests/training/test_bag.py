@@ -170,6 +170,7 @@ def test_a_member_comes_out_of_a_bag_as_stored_with_its_history(tmp_path, member
         ([str(bag), "2"], "no member 2; its members are 0 to 1"),
         ([str(bag), "x"], "member 'x': give its number (0 first) or weights like 0,0,1,0"),
         ([str(bag), "1,1"], "weights '1,1': give one per source (drums, bass, other, vocals)"),
+        ([str(bag), "0,0,0,0"], "weights '0,0,0,0': give one per source (drums, bass, other,"),
     ]
     for args, message in refused:
         assert main(["member", *args, str(tmp_path / "refused.stemgui")]) == 1

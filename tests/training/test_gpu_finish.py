@@ -85,3 +85,38 @@ def test_one_kind_back_is_bagged_with_the_other_member_of_a_shipped_bag(
     assert [m["file"] for m in members] == ["runs/shipped-general.stemgui", "0-0-1-0/q8.stemgui"]
     assert members[0]["from_bag"] == {"file": "shipped.stemgui", "member": 0, "was": ""}
     assert not (runs / "shipped-0-0-1-0.stemgui").exists()
+
+
+def test_nothing_usable_back_is_said_in_one_line_and_nothing_is_left_half_unpacked(
+    tmp_path,
+    model,  # noqa: F811
+):
+    files, runs = tmp_path / "files", tmp_path / "runs"
+    files.mkdir()
+    result = subprocess.run(  # a folder relative to where it is called from
+        ["bash", str(REPO / "training" / "gpu" / "finish.sh"), "files"],
+        cwd=tmp_path,
+        env={**os.environ, "SHIPPED": str(model), "PYTHON": sys.executable, "RUNS": str(runs)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"finish.sh: no run.tar.gz under {files}/general or {files}/0-0-1-0"
+    )
+    _came_back(files, "general", model, split=False)
+    archive = files / "general" / "run.tar.gz"
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])  # cut short
+    result = _finish(files, runs, tmp_path, SHIPPED=str(model))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"finish.sh: {archive}: damaged or incomplete (tar could not unpack it); fetch it again"
+    )
+    assert sorted(p.name for p in runs.iterdir()) == []  # no half-unpacked folder
+    missing = tmp_path / "nowhere"
+    result = _finish(missing, runs, tmp_path, SHIPPED=str(model))
+    assert (result.returncode, result.stderr.strip()) == (1, f"finish.sh: {missing}: not found")
+    result = _finish(files, runs, tmp_path, SHIPPED=str(tmp_path / "gone.stemgui"))
+    assert result.returncode == 1 and "finish.sh: " in result.stderr
+    assert "gone.stemgui" in result.stderr and "Traceback" not in result.stderr
