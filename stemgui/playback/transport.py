@@ -62,6 +62,7 @@ class Transport:
         self._loop: tuple[int, int] | None = None
         self._loop_enabled = False
         self._ends = 0
+        self._held = False  # the last block found nothing separated to play
         self.ready = ready
 
     # --- read by the GUI ------------------------------------------------------------------
@@ -73,6 +74,11 @@ class Transport:
     @property
     def playing(self) -> bool:
         return self._state is PlayState.PLAYING
+
+    @property
+    def waiting(self) -> bool:
+        """Playing, and holding at the first frame not separated yet."""
+        return self._held and self._state is PlayState.PLAYING
 
     @property
     def position(self) -> int:
@@ -181,8 +187,9 @@ class Transport:
             if ready is not None:
                 end = min(end, ready())
                 if position >= end:  # not separated yet: hold here, still playing
-                    self._position = position
+                    self._position, self._held = position, True
                     return position, 0
+            self._held = False
             count = min(int(frames), end - position)
             self._position = position + count
             return position, count

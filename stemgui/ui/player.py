@@ -216,7 +216,7 @@ class Player(QObject):
                 self.timeline.set_position(position)
             self.position_changed.emit(position)
         self.timeline.set_loop(transport.loop, transport.loop_enabled)
-        state = (transport.state, transport.loop, transport.loop_enabled)
+        state = (transport.state, transport.loop, transport.loop_enabled, transport.waiting)
         if state != self._last_state:
             self._last_state = state
             self.state_changed.emit()

@@ -80,7 +80,8 @@ class TransportBar(QWidget):
             self.position.setText("–:–– / –:––")
             return
         rate = transport.samplerate
-        self.position.setText(f"{clock(frame / rate)} / {clock(transport.frames / rate)}")
+        waiting = "  (waiting for the separation)" if transport.waiting else ""
+        self.position.setText(f"{clock(frame / rate)} / {clock(transport.frames / rate)}{waiting}")
 
     def refresh(self) -> None:
         player = self.player

@@ -139,8 +139,12 @@ def test_playing_holds_at_the_first_frame_not_separated_yet_and_goes_on():
     t = Transport(1000, 100, lambda: ready[0])
     t.play()
     assert _runs(t, 64) == [] and t.position == 0 and t.playing  # nothing separated yet
+    assert t.waiting
+    t.pause()
+    assert not t.waiting
+    t.play()
     ready[0] = 100
-    assert _runs(t, 64) == [(0, 64)]
+    assert _runs(t, 64) == [(0, 64)] and not t.waiting
     assert _runs(t, 64) == [(64, 36)] and t.position == 100  # the rest of the block: silence
     assert _runs(t, 64) == [] and t.position == 100 and t.playing
     ready[0] = 1000
