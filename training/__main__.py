@@ -1,4 +1,4 @@
-"""``python -m training COMMAND ...``: synth, fit, eval, quantize, segment, bag, export."""
+"""``python -m training COMMAND ...``: synth, fit, eval, quantize, segment, bag, member, export."""
 
 from __future__ import annotations
 

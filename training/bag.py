@@ -12,6 +12,9 @@ Members are copied as stored (8-bit members keep the bag small). With ``--data``
 each member are separated over the validation tracks and the bag's global SDR goes into its
 provenance (what ``export`` writes into the manifest). The app runs every member, so a bag of
 two takes twice as long to separate as one model.
+
+``python -m training member BAG WHICH OUTPUT`` takes one member back out, as stored, with the
+history the bag recorded of it (to fine-tune it, or to bag it with a new specialist).
 """
 
 from __future__ import annotations
@@ -90,9 +93,9 @@ def run_bag(args: argparse.Namespace) -> int:
         # what export writes at the top of the manifest entry: all the members learnt from
         "data": list(dict.fromkeys(d for s in summaries for d in s.get("data", []))),
     }
-    tracks = [s["train_tracks"] for s in summaries if s.get("train_tracks") is not None]
-    if tracks:
-        provenance["train_tracks"] = max(tracks)
+    counts = [s["train_tracks"] for s in summaries if s.get("train_tracks") is not None]
+    if counts:
+        provenance["train_tracks"] = max(counts)
     if args.data:
         tracks = evaluate.validation_tracks(args.data, args.cache)
         print(f"global SDR (dB), mean over {len(tracks)} validation tracks")
