@@ -380,8 +380,10 @@ def _write(payload: dict[str, Any], path: Path, provenance: Mapping[str, Any] | 
         software={"stemgui": str(stemgui.__version__), "torch": str(torch.__version__)},
         provenance=encode_plain(dict(provenance or {}), "provenance"),
     )
-    with atomic_path(path, overwrite=True) as part:
-        torch.save(payload, part)
+    # through a file object: torch names the archive inside after a path's file (here the
+    # temporary one, random), so the same model written twice had two hashes
+    with atomic_path(path, overwrite=True) as part, open(part, "wb") as stream:
+        torch.save(payload, stream)
     sha256 = file_sha256(path)
     logger.info("saved %s (%s, sha256 %s)", path, payload["kind"], sha256[:HASH_PREFIX_LENGTH])
     return sha256

@@ -230,8 +230,7 @@ def test_save_is_atomic_and_replaces(tmp_path, monkeypatch, mix):
     first = path.read_bytes()
 
     def failing_save(obj, f, *args, **kwargs):
-        with open(f, "wb") as handle:
-            handle.write(b"partial")
+        f.write(b"partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(checkpoint.torch, "save", failing_save)
@@ -244,6 +243,15 @@ def test_save_is_atomic_and_replaces(tmp_path, monkeypatch, mix):
     save_model(make_tiny(seed=2), path)
     with torch.no_grad():
         assert torch.equal(load_model(path)(mix), make_tiny(seed=2)(mix))
+
+
+def test_the_same_model_makes_the_same_file_whatever_its_name(tmp_path):
+    first, second = tmp_path / "a.stemgui", tmp_path / "other-name.stemgui"
+    provenance = {"steps": 3}
+    assert save_model(make_tiny(seed=1), first, provenance=provenance) == save_model(
+        make_tiny(seed=1), second, provenance=provenance
+    )
+    assert first.read_bytes() == second.read_bytes()
 
 
 @pytest.mark.parametrize("quantizer", ["DiffQuantizer", "UniformQuantizer"])
