@@ -47,6 +47,7 @@ MEMBER_KEYS = (
     "train_tracks",
     "config",
     "from_bag",
+    "earlier",
 )
 
 

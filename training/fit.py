@@ -270,6 +270,7 @@ class Trainer:
             index = closest_member(start.weights, self.source_weights.tolist())
             log.info("starting from member %d of the bag %s", index, path)
             start = start.models[index]
+            self.init = f"{Path(path).name} (member {index})"  # what provenance records
         if registry.name_of(start) != self.config["model"]["architecture"]:
             raise ValueError(f"{path}: its architecture differs from the recipe's")
         try:

@@ -128,6 +128,8 @@ def test_fine_tuning_from_a_bag_starts_from_the_member_of_the_recipes_sources(tm
         )
         for name, tensor in load_model(member).state_dict().items():
             assert torch.equal(trainer.model.state_dict()[name], tensor), name
+        index = members.index(member)
+        assert trainer.init == f"bag.stemgui (member {index})"  # what its provenance records
 
 
 def test_closest_member_is_the_most_similar_direction():
