@@ -456,9 +456,11 @@ class MainWindow(QMainWindow):
                 self._show_title(job)
             else:  # new stems (two-stem mode): shown in place; playhead, loop and play go on
                 transport = self.player.transport if self.player.loaded else None
+                playing = transport is not None and transport.playing
+                if playing:  # the old output claims no more frames: none is heard twice
+                    transport.pause()
                 position = transport.position if transport is not None else 0
                 loop = (transport.loop, transport.loop_enabled) if transport else (None, False)
-                playing = transport is not None and transport.playing
                 self.show_job(job)
                 if loop[0] is not None:
                     self.player.set_loop(*loop[0])
