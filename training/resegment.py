@@ -24,9 +24,13 @@ def run_segment(args: argparse.Namespace) -> int:
     output_file(args.output, [args.model])
     # The data are read first: a missing folder is refused before any file is written.
     tracks = evaluate.validation_tracks(args.data, args.cache) if args.data else []
-    sha256 = save_with_segment(args.model, args.output, args.seconds)
+    # without --data the source's figures, measured on other chunks, are not carried over
+    unmeasured = None if tracks else {"valid_sdr": {}}
+    sha256 = save_with_segment(args.model, args.output, args.seconds, provenance=unmeasured)
     if tracks:
         sha256 = measure(args, tracks)
+    else:
+        print("its validation SDR is not measured on the new chunks: --data records it")
     print(f"wrote {args.output} (chunks of {args.seconds:g} s, sha256 {sha256[:8]})")
     return 0
 

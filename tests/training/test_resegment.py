@@ -30,7 +30,7 @@ def chunks_for(model, seconds: float) -> int:
 
 def test_the_weights_stay_and_the_chunks_grow(tmp_path):
     source, output = tmp_path / "half.stemgui", tmp_path / "one.stemgui"
-    save_model(tiny_htdemucs(), source, provenance={"steps": 7})
+    save_model(tiny_htdemucs(), source, provenance={"steps": 7, "valid_sdr": {"drums": 1.0}})
     assert main(["segment", str(source), str(output), "--seconds", "1"]) == 0
     before, after = load_model(source), load_model(output)
     assert before.segment == Fraction(1, 2) and after.segment == 1.0
@@ -40,6 +40,7 @@ def test_the_weights_stay_and_the_chunks_grow(tmp_path):
     assert chunks_for(before, 2.0) == 5 and chunks_for(after, 2.0) == 3
     provenance = read_checkpoint(output)["provenance"]
     assert provenance["steps"] == 7
+    assert provenance["valid_sdr"] == {}  # measured on 0.5 s chunks: not this file's (no --data)
     assert provenance["segment_changed"] == {"from_file": "half.stemgui", "from": 0.5, "to": 1.0}
 
 
