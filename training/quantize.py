@@ -124,7 +124,10 @@ def quantize_file(
     model = load_model(source)
     if not hasattr(model, "_init_kwargs"):
         raise ValueError(f"{source} holds a bag of models; quantize its members one by one")
-    provenance = dict(read_checkpoint(source).get("provenance") or {})
+    payload = read_checkpoint(source)
+    if payload["models"][0].get("quantized") is not None:
+        raise ValueError(f"{source} is quantized already; quantize the float file it was made from")
+    provenance = dict(payload.get("provenance") or {})
     provenance["quantization"] = {
         "from": source.name,
         "method": "diffq.UniformQuantizer (post-training)",

@@ -124,6 +124,13 @@ def test_bag_or_bad_bits_are_refused(float_file, tmp_path):
         quantize.uniform_quantizer(model, 16)
 
 
+def test_a_quantized_file_is_not_quantized_again(quantized_files, tmp_path):
+    eight_bits = quantized_files[8].destination
+    with pytest.raises(ValueError, match="is quantized already; quantize the float file"):
+        quantize.quantize_file(eight_bits, tmp_path / "again.stemgui")
+    assert not (tmp_path / "again.stemgui").exists()
+
+
 # ----------------------------------------------------------------------------- QAT
 
 
