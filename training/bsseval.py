@@ -33,7 +33,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -298,26 +297,3 @@ def evaluate_tracks(
     if not per_track:
         raise ValueError("no tracks to evaluate")
     return {name: median_over_tracks([t[name] for t in per_track]) for name in per_track[0]}
-
-
-def separate_and_score(
-    model: Any,
-    tracks: Sequence[np.ndarray],
-    *,
-    segment: float | None = None,
-    overlap: float = 0.25,
-    device: str = "cpu",
-) -> list[np.ndarray]:
-    """MUSDB SDR per track of a model: one (sources,) array of frame medians per track.
-
-    ``tracks``: (1 + sources, channels, frames) arrays, the mixture first (``training.data``).
-    Combine them with ``median_over_tracks``.
-    """
-    from stemgui.separation.separator import Separator
-
-    separator = Separator(model, device=device, segment=segment, overlap=overlap, shifts=0)
-    scores = []
-    for track in tracks:
-        estimates = separator.separate(np.ascontiguousarray(track[0], dtype=np.float32))
-        scores.append(track_sdr(np.asarray(track[1:]), estimates))
-    return scores

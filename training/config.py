@@ -79,7 +79,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "group_size": 8,  # weights sharing one learned bit depth
         "bits_lr": 1e-3,  # Adam learning rate of the bit depths
     },
-    "eval": {"segment": 0.0, "overlap": 0.25, "max_tracks": 0},
+    # best.stemgui: the weights with the best validation score, by "global" (the mean over
+    # tracks of the global SDR) or "musdb" (MUSDB's median over 1 s frames, then over tracks:
+    # training.bsseval, the README's table). Every evaluation logs both.
+    "eval": {"segment": 0.0, "overlap": 0.25, "max_tracks": 0, "metric": "global"},
     "seed": {"value": 42},
 }
 
@@ -189,6 +192,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "eval.segment": (_within(0), "a number of seconds from 0 (0: the model's own)"),
     "eval.overlap": (_within(0, 1, below=True), "a fraction from 0 to below 1"),
     "eval.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
+    "eval.metric": (lambda v: v in ("global", "musdb"), '"global" or "musdb"'),
     "seed.value": (_whole, "a whole number"),
 }
 

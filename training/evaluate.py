@@ -8,7 +8,7 @@ Tracks are (1 + sources, channels, frames) arrays, the mixture first, as ``train
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -21,11 +21,13 @@ def separate_tracks(
     model: nn.Module,
     tracks: Sequence[np.ndarray],
     *,
+    score: Callable[[np.ndarray, np.ndarray], np.ndarray] = global_sdr,
     segment: float | None = None,
     overlap: float = 0.25,
     device: str = "cpu",
 ) -> list[np.ndarray]:
-    """Global SDR per source, one (sources,) array per track, separating with ``Separator``."""
+    """``score(references, estimates)`` of every track, separating with ``Separator``: by
+    default the global SDR, one (sources,) array per track (``bsseval.track_sdr``: MUSDB's)."""
     from stemgui.separation.separator import Separator
 
     was_training = model.training
@@ -34,8 +36,8 @@ def separate_tracks(
         separator = Separator(model, device=device, segment=segment, overlap=overlap, shifts=0)
         scores = []
         for track in tracks:
-            estimates = separator.separate(np.ascontiguousarray(track[0]))
-            scores.append(global_sdr(np.asarray(track[1:]), estimates))
+            estimates = separator.separate(np.ascontiguousarray(track[0], dtype=np.float32))
+            scores.append(score(np.asarray(track[1:]), estimates))
     finally:
         model.train(was_training)
     return scores

@@ -13,10 +13,13 @@ A run folder holds everything about a run:
     config-until-step-N.toml  the recipe before, when a run resumed at step N with another
     provenance.json  git commit, software versions, data, start time; and under "earlier"
                      the commit, start time and device of each session it resumed
-    history.json     one entry per logged step (loss) and per evaluation (validation SDR)
+    history.json     one entry per logged step (loss) and per evaluation (validation SDR, global
+                     ``valid_*`` and MUSDB's ``musdb_*``)
     history.csv      the same, flat, for spreadsheets
     last.pt          the resumable state: model, optimizer, EMA, step (plain tensors, weights_only)
-    best.stemgui     the best model by mean validation SDR, in stemgui's checkpoint format
+    best.stemgui     the best model by validation SDR (``[eval] metric``: the global SDR or
+                     MUSDB's), in stemgui's checkpoint format; a fine-tuning (``--init``) scores
+                     its starting weights first, so it is never worse than them by that score
                      (without validation tracks: the latest weights at each evaluation step)
     curves.png       loss and validation SDR curves
 
@@ -474,26 +477,43 @@ class Trainer:
         self.step += 1
         return float(loss)
 
-    def evaluate(self) -> dict[str, float]:
-        """Mean over validation tracks of the global SDR per source, and their mean ("all")."""
-        from training.evaluate import mean_sdr, scores_by_source
+    def evaluate(self) -> dict[str, dict[str, float]]:
+        """The validation tracks' SDR per source, their mean ("all") and, with loss weights, the
+        weighted sum ("weighted"), by both metrics from one separation: ``{"global": mean over
+        tracks of the global SDR, "musdb": MUSDB's median over frames, then over tracks}``."""
+        from training import bsseval
+        from training.evaluate import scores_by_source, separate_tracks
+        from training.sdr import global_sdr
+
+        def both(references: np.ndarray, estimates: np.ndarray) -> np.ndarray:
+            return np.stack(
+                [global_sdr(references, estimates), bsseval.track_sdr(references, estimates)]
+            )
 
         model = self.ema if self.ema is not None else self.model
         options = self.config["eval"]
         tracks = self.valid_tracks[: options["max_tracks"] or None]
-        means = mean_sdr(
+        per_track = separate_tracks(  # (2, sources) per track: global, then MUSDB
             model,
             tracks,
+            score=both,
             segment=options["segment"] or None,
             overlap=options["overlap"],
             device=str(self.device),  # not the CPU: the Separator moves the model to its device
         )
         sources = list(model.sources)
-        result = scores_by_source(sources, means)
-        weighted = sum(w * result[s] for w, s in zip(self.source_weights.tolist(), sources))
-        if self.config["optim"]["source_weights"]:
-            result["weighted"] = float(weighted)
-        return result
+        by_metric = {
+            "global": np.mean([t[0] for t in per_track], axis=0),
+            "musdb": bsseval.median_over_tracks([t[1] for t in per_track]),
+        }
+        results = {}
+        for metric, values in by_metric.items():
+            result = scores_by_source(sources, values)
+            if self.config["optim"]["source_weights"]:
+                weights = self.source_weights.tolist()
+                result["weighted"] = float(sum(w * v for w, v in zip(weights, values)))
+            results[metric] = result
+        return results
 
     def run(
         self,
@@ -512,15 +532,28 @@ class Trainer:
         schedule = self.config["schedule"]
         total = schedule["steps"] if steps is None else steps
         before = self.check_resumable()
-        if self.load_state() and self.init is not None:
+        resumed = self.load_state()
+        if resumed and self.init is not None:
             log.warning(
                 "--init %s is not used: %s resumes from its last.pt at step %d",
                 self.init,
                 self.run_dir,
                 self.step,
             )
+        metric = self.config["eval"]["metric"]
+        if resumed and before is not None and before["eval"]["metric"] != metric:
+            log.warning(
+                "%s: best.stemgui was chosen by the %s SDR until step %d, by the %s SDR from now",
+                self.run_dir,
+                before["eval"]["metric"],
+                self.step,
+                metric,
+            )
+            self.best_sdr = -math.inf  # the scores of the two metrics do not compare
         if self.is_main:
             self._write_run_files(before)
+        if not resumed and self.init is not None and self.step < total:
+            self._evaluate_and_keep_best()  # the starting weights: a fine-tuning never ends worse
         if self.step >= total:
             log.info(
                 "%s is at step %d: the %d steps asked are done", self.run_dir, self.step, total
@@ -594,21 +627,37 @@ class Trainer:
             self.save_best({})
             return
         scores = self.evaluate()
-        self.history.append({"step": self.step, **{f"valid_{k}": v for k, v in scores.items()}})
-        log.info("step %d: validation SDR %s", self.step, _format_scores(scores))
-        score = scores.get("weighted", scores["all"])  # what the loss asks for
-        if score > self.best_sdr:
+        self.history.append(
+            {
+                "step": self.step,
+                **{f"valid_{k}": v for k, v in scores["global"].items()},
+                **{f"musdb_{k}": v for k, v in scores["musdb"].items()},
+            }
+        )
+        log.info(
+            "step %d: validation SDR %s; MUSDB %s",
+            self.step,
+            _format_scores(scores["global"]),
+            _format_scores(scores["musdb"]),
+        )
+        chosen = scores[self.config["eval"]["metric"]]
+        score = chosen.get("weighted", chosen["all"])  # what the loss asks for
+        if math.isnan(score):  # MUSDB's: a source silent in every validation track
+            log.warning("the validation score is NaN: best.stemgui holds the latest weights")
+            self.save_best(scores)
+        elif score > self.best_sdr:
             self.best_sdr = score
             self.save_best(scores)
 
-    def save_best(self, scores: dict[str, float]) -> Path:
+    def save_best(self, scores: dict[str, dict[str, float]]) -> Path:
         from stemgui.separation.checkpoint import save_model
 
         model = self.ema if self.ema is not None else self.model
         provenance = {
             **self.session,  # as written when the session started (its start time, not now)
             "steps": self.step,
-            "valid_sdr": scores,
+            "valid_sdr": scores.get("global", {}),
+            "valid_musdb": scores.get("musdb", {}),
             "config": config_mod.dumps(self.config),
         }
         path = self.run_dir / "best.stemgui"
@@ -694,25 +743,30 @@ def plot_history(history: list[dict[str, Any]], path: Path) -> None:
 
 
 def curves_figure(history: list[dict[str, Any]]) -> Any:
-    """Loss on the left, validation SDR per source on the right: a matplotlib ``Figure`` (drawn
-    without pyplot, so no GUI backend and nothing to close)."""
+    """Loss on the left, validation SDR per source on the right (the global SDR, then MUSDB's
+    when the history has it): a matplotlib ``Figure`` (drawn without pyplot, so no GUI backend
+    and nothing to close)."""
     from matplotlib.figure import Figure
 
     losses = [(e["step"], e["loss"]) for e in history if "loss" in e]
     valid = [e for e in history if "valid_all" in e]
-    figure = Figure(figsize=(10, 4))
-    left, right = figure.subplots(1, 2)
+    panels = [("valid_", "validation SDR (dB), global")]
+    if any("musdb_all" in e for e in valid):  # histories from before it have none
+        panels.append(("musdb_", "validation SDR (dB), MUSDB"))
+    figure = Figure(figsize=(5 * (1 + len(panels)), 4))
+    left, *rights = figure.subplots(1, 1 + len(panels))
     if losses:  # points marked while they are few: a line through one point draws nothing
         left.plot(*zip(*losses), marker="o" if len(losses) < 50 else None)
     left.set(title="training loss (L1)", xlabel="step", yscale="log")
-    for key in sorted({k for e in valid for k in e if k.startswith("valid_")}):
-        points = [(e["step"], e[key]) for e in valid if key in e]  # a score added on resuming
-        right.plot(*zip(*points), "o-", label=key[6:])
-    right.set(title="validation SDR (dB)", xlabel="step")
-    if valid:
-        right.legend()
-    else:
-        right.text(0.5, 0.5, "no validation tracks", ha="center", transform=right.transAxes)
+    for right, (prefix, title) in zip(rights, panels):
+        for key in sorted({k for e in valid for k in e if k.startswith(prefix)}):
+            points = [(e["step"], e[key]) for e in valid if key in e]  # a score added on resuming
+            right.plot(*zip(*points), "o-", label=key[len(prefix) :])
+        right.set(title=title, xlabel="step")
+        if valid:
+            right.legend()
+        else:
+            right.text(0.5, 0.5, "no validation tracks", ha="center", transform=right.transAxes)
     figure.tight_layout()
     return figure
 

@@ -310,8 +310,100 @@ def test_a_specialist_learns_only_its_source_and_is_kept_by_its_score(tmp_path):
     assert torch.equal(last.bias[keep], before_b[keep])
     assert not torch.equal(last.weight[:, other], before_w[:, other])
     scores = trainer.evaluate()
-    assert scores["weighted"] == scores["other"]
+    assert [s["weighted"] for s in scores.values()] == [s["other"] for s in scores.values()]
     assert trainer.best_sdr == [e for e in trainer.history if "valid_other" in e][-1]["valid_other"]
+
+
+def script_scores(trainer, rows):
+    """``trainer.evaluate`` returns, in turn, every source at (global, MUSDB) of ``rows``."""
+    rows = iter(rows)
+
+    def evaluate():
+        scores = dict(zip(("global", "musdb"), next(rows)))
+        return {k: {**dict.fromkeys(trainer.model.sources, v), "all": v} for k, v in scores.items()}
+
+    trainer.evaluate = evaluate
+
+
+@pytest.mark.parametrize("metric, kept", [("global", 3), ("musdb", 1)])
+def test_best_is_the_one_the_recipes_metric_prefers(tmp_path, metric, kept):
+    from stemgui.separation.checkpoint import read_checkpoint
+
+    overrides = {"schedule": {"eval_every": 1}, "eval": {"metric": metric}}
+    trainer = make(tmp_path, overrides=overrides)
+    # as a specialist of "other" did on the GPU: the global SDR up, MUSDB's median down
+    script_scores(trainer, [(1.0, 3.0), (1.1, 2.9), (1.2, 2.8)])
+    history = trainer.run(steps=3)
+    assert [e["musdb_all"] for e in history if "musdb_all" in e] == [3.0, 2.9, 2.8]
+    provenance = read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]
+    assert provenance["steps"] == kept
+    assert provenance["valid_sdr"]["all"] == [1.0, 1.1, 1.2][kept - 1]
+    assert provenance["valid_musdb"]["all"] == [3.0, 2.9, 2.8][kept - 1]
+
+
+def test_validation_gives_both_metrics_of_the_same_estimates(tmp_path):
+    from training import bsseval
+    from training.evaluate import separate_tracks
+
+    trainer = make(tmp_path)
+    trainer.valid_tracks = generated_tracks(3, seconds=2.5, seed=1)  # of three 1 s frames
+    scores = trainer.evaluate()
+    sources = list(trainer.model.sources)
+    musdb = separate_tracks(trainer.ema, trainer.valid_tracks, score=bsseval.track_sdr)
+    glob = separate_tracks(trainer.ema, trainer.valid_tracks)
+    assert [scores["musdb"][s] for s in sources] == pytest.approx(
+        bsseval.median_over_tracks(musdb), abs=1e-9
+    )
+    assert [scores["global"][s] for s in sources] == pytest.approx(np.mean(glob, 0), abs=1e-9)
+    assert not np.allclose(bsseval.median_over_tracks(musdb), np.mean(glob, 0))  # told apart
+
+
+def test_a_fine_tuning_that_never_beats_its_start_keeps_the_starting_weights(tmp_path):
+    from stemgui.separation.checkpoint import load_model, read_checkpoint
+
+    make(tmp_path, "first").run(steps=2)
+    start = tmp_path / "first" / "best.stemgui"
+    trainer = make(tmp_path, init=start, overrides={"schedule": {"eval_every": 2}})
+    script_scores(trainer, [(2.0, 2.0), (1.0, 1.0), (1.5, 1.5)])
+    history = trainer.run(steps=4)
+    assert [e["step"] for e in history if "valid_all" in e] == [0, 2, 4]
+    best = tmp_path / "run" / "best.stemgui"
+    assert read_checkpoint(best)["provenance"]["steps"] == 0
+    kept, started = load_model(best).state_dict(), load_model(start).state_dict()
+    for name, value in started.items():
+        assert torch.equal(kept[name], value), name
+    # a resumed run does not score its start again
+    again = make(tmp_path, init=start, overrides={"schedule": {"eval_every": 2}})
+    script_scores(again, [(1.8, 1.8)])
+    again.run(steps=6)
+    assert [e["step"] for e in again.history if "valid_all" in e] == [0, 2, 4, 6]
+    assert read_checkpoint(best)["provenance"]["steps"] == 0  # 1.8 < 2.0
+
+
+def test_a_run_resumed_with_another_metric_chooses_afresh(tmp_path, caplog):
+    from stemgui.separation.checkpoint import read_checkpoint
+
+    first = make(tmp_path, overrides={"schedule": {"eval_every": 1}})
+    script_scores(first, [(5.0, 1.0)])
+    first.run(steps=1)
+    resumed = make(tmp_path, overrides={"schedule": {"eval_every": 1}, "eval": {"metric": "musdb"}})
+    script_scores(resumed, [(1.0, 2.0)])
+    with caplog.at_level("WARNING", logger="training.fit"):
+        resumed.run(steps=2)
+    assert "chosen by the global SDR until step 1, by the musdb SDR from now" in caplog.text
+    best = read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]
+    assert best["steps"] == 2 and resumed.best_sdr == 2.0  # 2.0 < 5.0, of another metric
+
+
+def test_a_nan_score_keeps_the_latest_weights(tmp_path, caplog):
+    from stemgui.separation.checkpoint import read_checkpoint
+
+    trainer = make(tmp_path, overrides={"schedule": {"eval_every": 1}, "eval": {"metric": "musdb"}})
+    script_scores(trainer, [(1.0, 1.0), (0.5, float("nan"))])
+    with caplog.at_level("WARNING", logger="training.fit"):
+        trainer.run(steps=2)
+    assert "the validation score is NaN" in caplog.text
+    assert read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]["steps"] == 2
 
 
 def test_source_weights_are_checked():
@@ -533,3 +625,8 @@ def test_curves_of_a_short_run_without_validation_show_their_points_and_say_why_
     loss, valid = curves_figure(long_run).axes
     assert loss.lines[0].get_marker() == "None" and not valid.texts
     assert valid.lines[0].get_ydata().tolist() == [1.0]
+    both = [{"step": 5, "valid_all": 1.0, "musdb_all": 2.5, "musdb_drums": 3.0}]
+    _, valid, musdb = curves_figure(both).axes
+    assert [line.get_label() for line in valid.lines] == ["all"]
+    assert [line.get_label() for line in musdb.lines] == ["all", "drums"]
+    assert musdb.lines[0].get_ydata().tolist() == [2.5] and "MUSDB" in musdb.get_title()
