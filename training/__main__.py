@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training.options import count, device, output_file, positive
+from training.options import count, device, fraction, output_file, positive
 
 if TYPE_CHECKING:
     import numpy as np
@@ -103,7 +103,14 @@ def _eval(args: argparse.Namespace) -> int:
     sources = list(data_mod.SOURCES)
     for name, model in models.items():
         sources = list(model.sources)
-        separator = Separator(model, device=args.device, segment=args.segment, shifts=0)
+        separator = Separator(
+            model,
+            device=args.device,
+            segment=args.segment,
+            overlap=args.overlap,
+            shifts=args.shifts,
+            seed=0,  # the same shifts every run
+        )
         estimates[name] = [
             separator.separate(np.ascontiguousarray(t[0], dtype=np.float32))
             for t in bar(arrays, f"separate {name}")
@@ -248,6 +255,16 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--split", choices=("valid", "train", "all"), default="valid")
     ev.add_argument("--cache", default="runs/cache")
     ev.add_argument("--segment", type=positive, help="chunk length (default: the model's)")
+    ev.add_argument(
+        "--overlap", type=fraction, default=0.25, help="of a chunk with the next (%(default)s)"
+    )
+    ev.add_argument(
+        "--shifts",
+        type=count(0),
+        default=0,
+        help="random time shifts averaged, drawn from a fixed seed (%(default)s; the app's "
+        "Best preset: 2)",
+    )
     ev.add_argument("--device", type=device, default="cpu")
     ev.add_argument("--max-tracks", type=count(0), default=0)
     ev.add_argument("--json", metavar="FILE", help="also write every score per track here")

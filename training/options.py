@@ -46,6 +46,14 @@ positive = _number(0, strict=True)
 non_negative = _number(0, strict=False)
 
 
+def fraction(text: str) -> float:
+    """A number from 0 to below 1 (a chunk overlap)."""
+    value = non_negative(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"a number from 0 to below 1, got {text!r}")
+    return value
+
+
 def device(text: str) -> str:
     """A device this machine has: cpu, cuda, cuda:N, mps or auto (the best one), as torch names
     it; a GPU that is not there is refused here, not by a traceback from the first tensor."""

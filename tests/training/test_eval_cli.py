@@ -105,3 +105,36 @@ def test_a_model_given_twice_or_a_scores_file_over_a_model_is_refused(tmp_path, 
     assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(model)]) == 1
     assert f"{model}: is also an input of this command" in caplog.text
     assert model.read_bytes() == before
+
+
+def test_overlap_and_shifts_reach_the_separator_with_the_same_shifts_every_run(
+    tmp_path, musdb_like, model
+):
+    from stemgui.separation.checkpoint import load_model
+    from stemgui.separation.separator import Separator
+
+    root, tracks = musdb_like
+    args = ["eval", str(model), "--data", str(root), "--cache", str(tmp_path / "cache")]
+    args += ["--overlap", "0.5", "--shifts", "2"]
+    runs = []
+    for name in ("first.json", "second.json"):
+        assert main([*args, "--json", str(tmp_path / name)]) == 0
+        scores = json.loads((tmp_path / name).read_text())
+        runs.append(
+            [[scores["musdb"]["best.stemgui"][t][s] for s in scores["sources"]] for t in VALID]
+        )
+    assert runs[0] == runs[1]
+
+    def direct(**options):
+        separator = Separator(load_model(model), **options)
+        return [bsseval.track_sdr(t[1:], separator.separate(t[0])) for t in tracks]
+
+    np.testing.assert_allclose(runs[0], direct(overlap=0.5, shifts=2, seed=0), atol=1e-3)
+    assert not np.allclose(runs[0], direct(), atol=1e-3)  # the defaults score otherwise
+
+
+@pytest.mark.parametrize("option", [["--overlap", "1"], ["--overlap", "-0.1"], ["--shifts", "-1"]])
+def test_an_overlap_or_shifts_it_cannot_use_is_refused_by_the_parser(tmp_path, option, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["eval", "--data", str(tmp_path), *option])
+    assert stop.value.code == 2 and option[0] in capsys.readouterr().err
