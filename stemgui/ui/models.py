@@ -49,6 +49,14 @@ def store_names() -> list[str]:
     return list(make_store().names())
 
 
+def model_descriptions() -> dict[str, str]:
+    """{name: description} of every model the store lists (the one loaded by a name first)."""
+    descriptions: dict[str, str] = {}
+    for entry in make_store().list_models():
+        descriptions.setdefault(entry.name, entry.description)
+    return descriptions
+
+
 def official_catalogue() -> list[tuple[str, str, bool]]:
     """(name, description, downloaded) of every official Demucs model the store knows."""
     return [

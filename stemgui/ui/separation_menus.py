@@ -56,6 +56,7 @@ class SeparationMenus(QObject):
         self.window = window
         self._probe = probe
         self.store_models: list[str] | None = None  # None until the worker answered
+        self.descriptions: dict[str, str] = {}  # name -> what the store says of it
         self.catalogue: list[tuple[str, str, bool]] = []  # official: name, text, downloaded
         self.root_url: str | None = None  # where official models download from
         self.dialog: ModelsDialog | None = None
@@ -63,6 +64,7 @@ class SeparationMenus(QObject):
         self._checked.connect(self._model_file_checked)
 
         self.model_menu = QMenu("&Model", window)
+        self.model_menu.setToolTipsVisible(True)  # each model's description
         self.model_group = QActionGroup(self)
         self.model_menu.aboutToShow.connect(self.fill_model_menu)
         self.fill_model_menu()
@@ -70,6 +72,7 @@ class SeparationMenus(QObject):
         self.device_group = QActionGroup(self)
         self.fill_device_menu([("auto", "Automatic"), ("cpu", "CPU")])
         self.quality_menu = QMenu("&Quality", window)
+        self.quality_menu.setToolTipsVisible(True)  # what each preset asks of the separator
         self._build_quality_menu()
 
     # -- settings ---------------------------------------------------------------------------
@@ -102,7 +105,8 @@ class SeparationMenus(QObject):
             action = menu.addAction(preset.label)
             action.setCheckable(True)
             action.setChecked(key == current)
-            action.setToolTip(f"overlap {preset.overlap:.0%}, {preset.shifts} random shifts")
+            passes = f"; {preset.shifts} passes at random delays, averaged" if preset.shifts else ""
+            action.setToolTip(f"chunks overlap {preset.overlap:.0%}{passes}")
             action.triggered.connect(lambda _=False, k=key: self._set(S.QUALITY, k))
             group.addAction(action)
         menu.addSeparator()
@@ -128,7 +132,7 @@ class SeparationMenus(QObject):
             empty.setEnabled(False)
         for name in names:
             action = QAction(display_name(name), self)
-            action.setToolTip(name)
+            action.setToolTip(self.descriptions.get(name) or name)
             action.setCheckable(True)
             action.setChecked(name == current or (not current and name == names[0]))
             action.triggered.connect(lambda _=False, n=name: self.choose_model(n))
@@ -210,6 +214,7 @@ class SeparationMenus(QObject):
     def _model_downloaded(self, name: str) -> None:
         self.store_models = [*(self.store_models or []), name]
         self.catalogue = [(n, text, here or n == name) for n, text, here in self.catalogue]
+        self.descriptions[name] = next((text for n, text, _ in self.catalogue if n == name), "")
         chosen = not self.settings.get(S.MODEL) or self.has_model() is False
         if chosen:
             self.choose_model(name)
@@ -220,9 +225,11 @@ class SeparationMenus(QObject):
         self._probe()
 
     def probed(self, models: list, catalogue: list, devices: list) -> None:
-        """Take in the worker's answer: the models that load now, the catalogue, the devices."""
+        """Take in the worker's answer: the models that load now (name, description), the
+        catalogue, the devices."""
         self.probing = False
-        self.store_models = list(models)
+        self.store_models = [name for name, _ in models]
+        self.descriptions = {name: text for name, text in models if text}
         self.catalogue = [tuple(entry) for entry in catalogue]
         if devices:
             devices = [tuple(d) for d in devices]

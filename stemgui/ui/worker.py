@@ -164,10 +164,17 @@ class SeparationWorker(QObject):
     @Slot()
     def probe(self) -> None:
         """List the models and devices (this loads torch, off the GUI thread)."""
-        from stemgui.ui.models import device_choices, official_catalogue, store_names
+        from stemgui.ui.models import (
+            device_choices,
+            model_descriptions,
+            official_catalogue,
+            store_names,
+        )
 
         try:
-            models, catalogue, devices = store_names(), official_catalogue(), device_choices()
+            about = model_descriptions()
+            models = [(name, about.get(name, "")) for name in store_names()]
+            catalogue, devices = official_catalogue(), device_choices()
         except Exception as error:  # any: the window must hear back, or it looks forever
             logger.exception("listing the models and devices failed")
             self.probed.emit([], [], [], str(error))

@@ -155,6 +155,28 @@ def test_a_chosen_model_file_that_is_gone_points_to_the_installed_ones(
     win.close()
 
 
+def test_the_menus_say_what_each_model_and_quality_is(qtbot, settings_store, monkeypatch):
+    import stemgui.ui.models as models
+
+    monkeypatch.setattr(models, "store_names", lambda: ["bundled-model", "mine"])
+    about = {"bundled-model": "Our small model, 8-bit: MUSDB SDR 4.2 dB", "mine": ""}
+    monkeypatch.setattr(models, "model_descriptions", lambda: about)
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    menus = win.menus
+    assert menus.model_menu.toolTipsVisible() and menus.quality_menu.toolTipsVisible()
+    tips = {a.text(): a.toolTip() for a in menus.model_menu.actions() if a.isCheckable()}
+    assert tips == {"bundled-model": about["bundled-model"], "mine": "mine"}  # none: its name
+    tips = {a.text(): a.toolTip() for a in menus.quality_menu.actions() if a.actionGroup()}
+    assert tips == {
+        "Fast": "chunks overlap 10%",
+        "Balanced": "chunks overlap 25%",
+        "Best (slow)": "chunks overlap 25%; 2 passes at random delays, averaged",
+    }
+    win.close()
+
+
 def test_settings_are_typed_and_survive_garbage(settings_store):
     settings = S.Settings(settings_store)
     assert settings.get(S.QUALITY) == "balanced"
