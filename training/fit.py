@@ -554,6 +554,9 @@ class Trainer:
             self._write_run_files(before)
         if not resumed and self.init is not None and self.step < total:
             self._evaluate_and_keep_best()  # the starting weights: a fine-tuning never ends worse
+            if self.is_main:  # a best.stemgui without last.pt is a folder fit will not resume
+                self.save_state()
+                self.write_history()
         if self.step >= total:
             log.info(
                 "%s is at step %d: the %d steps asked are done", self.run_dir, self.step, total

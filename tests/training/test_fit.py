@@ -380,6 +380,23 @@ def test_a_fine_tuning_that_never_beats_its_start_keeps_the_starting_weights(tmp
     assert read_checkpoint(best)["provenance"]["steps"] == 0  # 1.8 < 2.0
 
 
+def test_a_fine_tuning_killed_before_its_first_step_resumes(tmp_path):
+    make(tmp_path, "first").run(steps=2)
+    start = tmp_path / "first" / "best.stemgui"
+    killed = make(tmp_path, init=start)
+
+    def kill():
+        raise RuntimeError("killed")
+
+    killed.train_step = kill
+    with pytest.raises(RuntimeError, match="killed"):
+        killed.run(steps=3)
+    assert (tmp_path / "run" / "best.stemgui").exists()  # scored at step 0
+    again = make(tmp_path, init=start)
+    assert again.run(steps=1) and again.step == 1  # resumed from step 0, not refused
+    assert [e["step"] for e in again.history if "valid_all" in e] == [0, 1]
+
+
 def test_a_run_resumed_with_another_metric_chooses_afresh(tmp_path, caplog):
     from stemgui.separation.checkpoint import read_checkpoint
 
