@@ -61,6 +61,16 @@ class SeparationOptions:
         return {"segment": self.segment, "overlap": self.overlap, "shifts": self.shifts}
 
 
+def _file_stamp(spec: str) -> tuple[int, int] | None:
+    """(size, modification time in ns) of the model file ``spec`` names; None for a store name
+    or a file that cannot be read (loading it says why)."""
+    try:
+        stat = Path(spec).stat() if spec else None
+    except OSError:
+        return None
+    return None if stat is None else (stat.st_size, stat.st_mtime_ns)
+
+
 MEMMAP_BYTES = 256 << 20
 """Stems larger than this (about 3 minutes of four stereo stems at 44.1 kHz) live in a file."""
 
@@ -143,7 +153,7 @@ class SeparationWorker(QObject):
     ) -> None:
         super().__init__()
         self._factory = separator_factory or default_separator_factory
-        self._cached: tuple[SeparationOptions, Any, str] | None = None
+        self._cached: tuple[tuple, Any, str] | None = None  # (key, separator, model name)
         self.scratch_dir = scratch_dir
         self.memmap_bytes = memmap_bytes
         self.stem_cache = stem_cache
@@ -208,11 +218,14 @@ class SeparationWorker(QObject):
             )
 
     def _separator(self, options: SeparationOptions) -> tuple[Any, str]:
-        key = options.separator_key()
+        options = options.separator_key()
+        # A model file replaced in place (retrained, exported again) is loaded again: its old
+        # weights must not separate under the new file's identity (the stem cache keeps both).
+        key = (options, _file_stamp(options.model))
         if self._cached is not None and self._cached[0] == key:
             return self._cached[1], self._cached[2]
         self._cached = None
-        separator, name = self._factory(key)
+        separator, name = self._factory(options)
         self._cached = (key, separator, name)
         self._report_device(separator)
         return separator, name

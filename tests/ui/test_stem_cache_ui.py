@@ -162,3 +162,36 @@ def test_shutdown_stops_a_store_in_progress(qtbot, options, songs, tmp_path):
     worker.run(1, str(songs[0]), options, threading.Event())
     assert len(done) == 1 and done[0].complete
     assert StemCache(tmp_path / "stemcache").keys() == []
+
+
+def test_a_model_file_replaced_in_place_separates_with_its_new_weights(
+    qtbot, options, songs, tmp_path
+):
+    """Retrained and exported again under the same name: the next song must not get the old
+    weights' stems, under the new file's identity in the cache."""
+    import shutil
+
+    import torch
+
+    from stemgui.separation.checkpoint import save_model
+    from tests.ui.conftest import RATE, UiTinyNet
+
+    model = tmp_path / "mine.stemgui"
+    shutil.copy(options.model, model)
+    options = SeparationOptions(model=str(model), device="cpu")
+    factory = CountingFactory()
+    worker = SeparationWorker(factory, stem_cache=StemCache(tmp_path / "stemcache"))
+    done = []
+    worker.finished.connect(lambda job, stemset, waveforms: done.append(np.array(stemset.data)))
+    worker.run(1, str(songs[0]), options, threading.Event())
+    worker.run(2, str(songs[1]), options, threading.Event())
+    assert factory.calls == 1  # the same file: loaded once
+    torch.manual_seed(123)
+    save_model(UiTinyNet(samplerate=RATE, segment=0.25, gain=5.0), model)
+    worker.run(3, str(songs[1]), options, threading.Event())
+    assert factory.calls == 2
+    fresh = SeparationWorker(default_separator_factory)  # a new app, no cache
+    fresh.finished.connect(lambda job, stemset, waveforms: done.append(np.array(stemset.data)))
+    fresh.run(4, str(songs[1]), options, threading.Event())
+    np.testing.assert_allclose(done[2], done[3], atol=1e-6)
+    assert not np.allclose(done[1], done[2], atol=1e-3)  # the two models do differ
