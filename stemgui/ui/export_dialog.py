@@ -56,7 +56,8 @@ class ExportDialog(QDialog):
     Args:
         stems: the song's stem names.
         settings: remembered choices (format, bit rate, folder, template).
-        default_folder: the folder when the settings name none (the song's folder).
+        default_folder: the song's folder: the files go there when the settings name no
+            folder, and a relative folder (``stems``) is taken from there.
         two_stems: the two-stem setting ("off" or a stem name): preselects that export.
         track, model: the song's name and the model's, for the file name example.
     """
@@ -112,7 +113,10 @@ class ExportDialog(QDialog):
         self.format.currentIndexChanged.connect(self._format_changed)
         form.addRow("Format", self.format)
         form.addRow("MP3 bit rate", self.bitrate)
+        self.song_folder = Path(default_folder)
         self.folder = QLineEdit(settings.get(S.EXPORT_FOLDER) or str(default_folder))
+        self.folder.setPlaceholderText("beside the song")
+        self.folder.setToolTip("A folder; one typed without its full path is in the song's folder")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         folder_line = QHBoxLayout()
@@ -148,26 +152,20 @@ class ExportDialog(QDialog):
         self._show_example()
 
     def _show_example(self) -> None:
-        """The first file's path under the folder, or what is wrong (then Export is off)."""
+        """The first file's path, or what is wrong (then Export is off): the export's own
+        checks (template, stems, two stems on one file), less the files that exist already,
+        which the export asks about."""
         from dataclasses import replace
 
         from stemgui.errors import ExportError
-        from stemgui.export.exporter import stem_names
-        from stemgui.export.naming import render
+        from stemgui.export.exporter import plan
 
         track, model = self._names
-        request = self.request()
+        request = replace(self.request(), overwrite=True)
         if self.mix.isChecked():  # the heard mix's gains are taken when exporting
             request = replace(request, mix_gains=())
         try:
-            path = render(
-                request.template,
-                request.folder,
-                track=track,
-                stem=stem_names(request, self._stems)[0],
-                model=model,
-                ext=request.fmt.extension,
-            )
+            (_, path), *_ = plan(request, self._stems, track, model)
         except ExportError as error:
             self.example.setStyleSheet("color: #d9534f;")
             self.example.setText(error.reason)
@@ -196,7 +194,7 @@ class ExportDialog(QDialog):
         two = self.two_stems_name if self.two_stems.isChecked() else None
         stems = [name for name, check in self.stem_boxes.items() if check.isChecked()]
         return ExportRequest(
-            folder=Path(self.folder.text()).expanduser(),
+            folder=self.song_folder / Path(self.folder.text().strip()).expanduser(),
             stems=stems,
             mix_gains=mixer.mix_gains if (self.mix.isChecked() and mixer is not None) else None,
             two_stems=two,
@@ -207,8 +205,10 @@ class ExportDialog(QDialog):
         )
 
     def remember(self) -> None:
-        """Keep the format, bit rate and template for next time (and a folder that was typed)."""
+        """Keep the format, bit rate, template and folder for next time; the song's own folder
+        is kept as "beside each song", not as this song's folder for every song after it."""
         self.settings.set(S.EXPORT_FORMAT, self.format.currentData())
         self.settings.set(S.MP3_BITRATE, self.bitrate.currentData())
         self.settings.set(S.EXPORT_TEMPLATE, self.template.text())
-        self.settings.set(S.EXPORT_FOLDER, self.folder.text())
+        beside = self.request().folder == self.song_folder
+        self.settings.set(S.EXPORT_FOLDER, "" if beside else self.folder.text().strip())

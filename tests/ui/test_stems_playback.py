@@ -356,6 +356,51 @@ def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings
     assert dialog.example.text() == f"e.g. {tmp_path / 'vocals.mp3'}"
 
 
+def test_export_dialog_refuses_a_template_that_puts_two_stems_in_one_file(
+    qtbot, settings_store, tmp_path
+):
+    (tmp_path / "a.wav").write_bytes(b"")  # exists: the export asks about it, not the dialog
+    dialog = ExportDialog(NAMES, S.Settings(settings_store), tmp_path, track="a", model="m")
+    qtbot.addWidget(dialog)
+    dialog.template.setText("{track}.{ext}")
+    assert "the same file; put {stem} in it" in dialog.example.text()
+    assert not dialog.export_button.isEnabled()
+    for name in ("drums", "bass", "other"):  # vocals alone: one file, no clash
+        dialog.stem_boxes[name].setChecked(False)
+    assert dialog.example.text() == f"e.g. {tmp_path / 'a.wav'}"
+    assert dialog.export_button.isEnabled()
+
+
+def test_export_folders_are_the_songs_unless_another_is_chosen(qtbot, settings_store, tmp_path):
+    settings = S.Settings(settings_store)
+    first, second = tmp_path / "A", tmp_path / "B"
+
+    def dialog_for(folder):
+        dialog = ExportDialog(NAMES, settings, folder, track="s", model="m")
+        qtbot.addWidget(dialog)
+        dialog.template.setText("{stem}.{ext}")
+        return dialog
+
+    dialog = dialog_for(first)
+    assert dialog.request().folder == first
+    dialog.remember()  # exported beside the first song
+    assert settings.get(S.EXPORT_FOLDER) == ""
+    dialog = dialog_for(second)
+    assert dialog.folder.text() == str(second) and dialog.request().folder == second
+    for typed in ("", "   "):  # blank: beside the song, not the app's working folder
+        dialog.folder.setText(typed)
+        assert dialog.example.text() == f"e.g. {second / 'drums.wav'}"
+    dialog.folder.setText("stems")  # relative: in the song's folder
+    assert dialog.example.text() == f"e.g. {second / 'stems' / 'drums.wav'}"
+    dialog.remember()
+    assert settings.get(S.EXPORT_FOLDER) == "stems"
+    assert dialog_for(first).request().folder == first / "stems"  # beside each song
+    chosen = tmp_path / "All stems"
+    dialog.folder.setText(str(chosen))
+    dialog.remember()
+    assert dialog_for(second).request().folder == chosen
+
+
 def test_an_output_that_dies_turns_playback_off_with_a_message(qtbot, settings_store, tmp_path):
     outputs = []
     win = _null_window(qtbot, settings_store, outputs)
