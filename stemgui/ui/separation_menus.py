@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
@@ -62,6 +62,12 @@ class SeparationMenus(QObject):
         self.dialog: ModelsDialog | None = None
         self.probing = False  # the worker has been asked and has not answered yet
         self._checked.connect(self._model_file_checked)
+        # A chosen model file that is gone (a drive unplugged) is looked for every 2 s, so that
+        # the songs waiting for it start when it is back.
+        self._watch = QTimer(self)
+        self._watch.setInterval(2000)
+        self._watch.timeout.connect(self._look_for_chosen_file)
+        self.availability_changed.connect(self._update_watch)
 
         self.model_menu = QMenu("&Model", window)
         self.model_menu.setToolTipsVisible(True)  # each model's description
@@ -130,8 +136,9 @@ class SeparationMenus(QObject):
             looking = self.store_models is None
             empty = menu.addAction("Looking for models…" if looking else "No model installed yet")
             empty.setEnabled(False)
+        missing = current if self.has_model() is False else None  # chosen, and not there
         for name in names:
-            action = QAction(display_name(name), self)
+            action = QAction(display_name(name) + (" (missing)" if name == missing else ""), self)
             action.setToolTip(self.descriptions.get(name) or name)
             action.setCheckable(True)
             action.setChecked(name == current or (not current and name == names[0]))
@@ -241,6 +248,16 @@ class SeparationMenus(QObject):
         self.fill_model_menu()
         self.availability_changed.emit()
 
+    def _update_watch(self) -> None:
+        if self.has_model() is False and self.settings.get(S.MODEL):
+            self._watch.start()
+        else:
+            self._watch.stop()
+
+    def _look_for_chosen_file(self) -> None:
+        if is_model_file(self.settings.get(S.MODEL)):
+            self.availability_changed.emit()  # which stops the watch
+
     def has_model(self) -> bool | None:
         """Whether a model can be used (None while the worker is still looking)."""
         spec = self.settings.get(S.MODEL)
@@ -255,7 +272,7 @@ class SeparationMenus(QObject):
     def wait_reason(self) -> str | None:
         """Why songs cannot start yet, in a few words; None when they can."""
         if self.has_model() is False:
-            if self.store_models:  # installed ones, but not the one chosen
+            if self.settings.get(S.MODEL):  # as problem() says, installed ones or not
                 return "the chosen model is missing (see the Model menu)"
             return "no model yet (see Model ▸ Get models…)"
         if self.probing and self.has_model() is None:

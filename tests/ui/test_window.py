@@ -155,6 +155,36 @@ def test_a_chosen_model_file_that_is_gone_points_to_the_installed_ones(
     win.close()
 
 
+def test_songs_waiting_for_a_model_file_that_is_gone_start_when_it_is_back(
+    qtbot, settings_store, monkeypatch, songs, tiny_model_file, tmp_path
+):
+    import shutil
+
+    import stemgui.ui.models as models
+
+    monkeypatch.setattr(models, "store_names", lambda: [])  # none installed
+    model = tmp_path / "mine.stemgui"
+    shutil.copy(tiny_model_file, model)
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(model))
+    model.rename(tmp_path / "away.stemgui")  # on a drive that is unplugged
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    (job,) = win.add_paths(songs[:1])
+    qtbot.wait(100)
+    assert job.status_text() == "waiting: the chosen model is missing (see the Model menu)"
+    assert "“mine” is not available" in win.banner.text()  # the row and banner agree
+    win.menus.fill_model_menu()
+    assert win.menus.model_menu.actions()[0].text() == "mine (missing)"
+    (tmp_path / "away.stemgui").rename(model)  # plugged in again
+    qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert not win.banner.isVisibleTo(win) and not win.menus._watch.isActive()
+    win.menus.fill_model_menu()
+    assert win.menus.model_menu.actions()[0].text() == "mine"
+    win.close()
+
+
 def test_the_menus_say_what_each_model_and_quality_is(qtbot, settings_store, monkeypatch):
     import stemgui.ui.models as models
 
