@@ -57,6 +57,13 @@ class StemControl:
     mute: bool = False
 
 
+def folded(strips: Mapping[str, StemControl], parts: Sequence[str]) -> StemControl | None:
+    """The controls of a stem that sums ``parts`` (no_vocals after drums, bass and other): theirs
+    when they all have the same, else None (no single strip sounds as they did)."""
+    controls = {strips.get(name, StemControl()) for name in parts}
+    return controls.pop() if len(controls) == 1 else None
+
+
 def audible(controls: Sequence[StemControl], original: bool = False) -> tuple[bool, ...]:
     """Per stem, whether it is heard: not muted and (nothing soloed or itself soloed).
 

@@ -499,11 +499,33 @@ class MainWindow(QMainWindow):
             job.mixer.take_controls(job.strips)
             if previous is not None:  # two-stem mode: vocals keep their strip as it is now
                 job.mixer.take_controls(previous.strips())
+                self._fold_strips(job, previous)
         self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
         self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
         self.pages.setCurrentIndex(1)
         self._show_title(job)
         self._update_buttons()
+
+    def _fold_strips(self, job: Job, previous: Any) -> None:
+        """no_vocals, new after the four stems it sums, takes their controls when they agree
+        (drums, bass and other all muted: no_vocals muted), else starts fresh, saying so."""
+        from stemgui.stems.mixer import folded
+
+        strips = previous.strips()
+        for name in job.mixer.stems:
+            kept = name.removeprefix("no_")
+            if name == kept or name in strips or name in job.strips or kept not in strips:
+                continue
+            parts = [stem for stem in previous.stems if stem != kept]
+            control = folded(strips, parts)
+            if control is not None:
+                job.mixer.take_controls({name: control})
+            else:
+                self.statusBar().showMessage(
+                    f"{', '.join(parts)} had different solo, mute or gain: {name}, their sum, "
+                    "starts unmuted at 0 dB.",
+                    8000,
+                )
 
     def _park_if_hidden(self, job: Job) -> None:
         """A finished song off screen reads its stems from the stem cache, not from RAM."""

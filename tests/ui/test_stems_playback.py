@@ -468,6 +468,36 @@ def test_two_stem_stems_replace_the_four_in_place_and_playback_goes_on(
     win.close()
 
 
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"drums": "mute", "bass": "mute", "other": "mute"}, StemControl(mute=True)),
+        ({"drums": "mute"}, StemControl()),  # they differ: no_vocals fresh, and a note
+        ({}, StemControl()),
+    ],
+)
+def test_no_vocals_takes_the_controls_its_stems_had_when_they_agree(
+    qtbot, settings_store, tmp_path, changes, expected
+):
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    job.state = JobState.SEPARATING  # the four stems of a two-stem run, as they come
+    for name, button in changes.items():
+        click(qtbot, getattr(win.stems.rows[name], button))
+    win.statusBar().clearMessage()
+    four = job.stemset
+    job.stemset = StemSet(
+        ("vocals", "no_vocals"), RATE, np.stack([four.data[3], four.data[:3].sum(axis=0)])
+    )
+    job.state = JobState.DONE
+    win._job_ended(job)
+    assert job.mixer.control("no_vocals") == expected
+    assert win.stems.rows["no_vocals"].mute.isChecked() == expected.mute
+    note = win.statusBar().currentMessage()
+    assert ("no_vocals, their sum, starts unmuted at 0 dB" in note) == (len(changes) == 1)
+    win.close()
+
+
 def test_a_restored_two_stem_song_gets_back_its_no_vocals_strip(qtbot, settings_store, tmp_path):
     win = _null_window(qtbot, settings_store, [])
     song = tmp_path / "My Song.wav"
