@@ -27,6 +27,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from stemgui.ui import settings as S
+
 logger = logging.getLogger(__name__)
 
 
@@ -82,6 +84,14 @@ class Job:
     def title(self) -> str:
         return self.path.name
 
+    def _quality(self) -> str:
+        """The quality preset the stems were made with, unless the default (Balanced)."""
+        options = self.cache_key[-1] if self.cache_key else None
+        if options is None:
+            return ""
+        key = S.preset_named(options.segment, options.overlap, options.shifts)
+        return "" if key == S.QUALITY.default else key.title()
+
     @property
     def reason(self) -> str:
         """``error`` without this song's path in front: where the song is named already."""
@@ -103,7 +113,11 @@ class Job:
             # with what: a song added again to redo it otherwise shows which row is which
             names = tuple(self.stemset.names)
             two = len(names) == 2 and names[1] == f"no_{names[0]}"
-            made = ", ".join(filter(None, [self.model_name, f"{names[0]} / rest" if two else ""]))
+            made = ", ".join(
+                filter(
+                    None, [self.model_name, self._quality(), f"{names[0]} / rest" if two else ""]
+                )
+            )
             return f"done ({made})" if made else "done"
         return self.state.value
 

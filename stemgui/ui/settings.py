@@ -51,6 +51,15 @@ QUALITY_PRESETS: dict[str, Quality] = {
     "best": Quality("Best (slow)", None, 0.25, 2),
 }
 
+
+def preset_named(segment: float | None, overlap: float, shifts: int) -> str:
+    """The key of the quality preset that asks for these ``Separator`` arguments, or ""."""
+    for key, preset in QUALITY_PRESETS.items():
+        if (preset.segment, preset.overlap, preset.shifts) == (segment, overlap, shifts):
+            return key
+    return ""
+
+
 TWO_STEM_MODES = {"off": "All stems", "vocals": "Vocals / instrumental"}
 
 EXPORT_FORMATS = {

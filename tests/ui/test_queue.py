@@ -296,6 +296,24 @@ def test_a_finished_song_says_what_separated_it():
         "done (m, vocals / rest)"
     )
     assert Job(song, state=JobState.DONE).status_text() == "done"
+    # the quality too, unless the default: the same song redone Fast is told from the first
+    key = (str(song), 1, 1)
+    fast = SeparationOptions(overlap=0.1)
+    assert Job(
+        song, state=JobState.DONE, stemset=pair, model_name="m", cache_key=(*key, fast)
+    ).status_text() == ("done (m, Fast, vocals / rest)")
+    balanced = Job(
+        song,
+        state=JobState.DONE,
+        stemset=four,
+        model_name="m",
+        cache_key=(*key, SeparationOptions()),
+    )
+    assert balanced.status_text() == "done (m)"
+    best = SeparationOptions(shifts=2)
+    assert Job(song, state=JobState.DONE, stemset=four, cache_key=(*key, best)).status_text() == (
+        "done (Best)"
+    )
 
 
 def test_the_time_left_is_measured_past_the_first_chunk_and_afresh_after_a_restart(
