@@ -225,6 +225,7 @@ class Trainer:
         self.clock: Callable[[], float] = time.monotonic  # of time-boxed runs
         self.history: list[dict[str, Any]] = []
         self.best_sdr = -math.inf
+        self.best_metric = config["eval"]["metric"]  # a resumed run's: what last.pt says
         self.accumulate = optim["accumulate"]
         if (optim["batch_size"] // self.world) % self.accumulate:
             raise config_mod.RecipeError(
@@ -298,6 +299,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "best_sdr": self.best_sdr,
+            "best_metric": self.best_metric,  # what best_sdr was measured by
             "history": json.dumps(self.history),
         }
         part = self.last_path.with_name(".last.pt.part")
@@ -349,6 +351,7 @@ class Trainer:
                 self.ema.load_state_dict(state["ema"])
             self.step = int(state["step"])
             self.best_sdr = float(state["best_sdr"])
+            self.best_metric = str(state.get("best_metric", "global"))  # before there were two
             self.history = json.loads(state["history"])
         except (RuntimeError, EOFError, pickle.UnpicklingError, KeyError, TypeError) as error:
             reason = (str(error).strip() or type(error).__name__).splitlines()[0]
@@ -541,15 +544,16 @@ class Trainer:
                 self.step,
             )
         metric = self.config["eval"]["metric"]
-        if resumed and before is not None and before["eval"]["metric"] != metric:
+        if resumed and self.best_metric != metric:
             log.warning(
                 "%s: best.stemgui was chosen by the %s SDR until step %d, by the %s SDR from now",
                 self.run_dir,
-                before["eval"]["metric"],
+                self.best_metric,
                 self.step,
                 metric,
             )
             self.best_sdr = -math.inf  # the scores of the two metrics do not compare
+            self.best_metric = metric
         if self.is_main:
             self._write_run_files(before)
         if not resumed and self.init is not None and self.step < total:
@@ -645,9 +649,12 @@ class Trainer:
         )
         chosen = scores[self.config["eval"]["metric"]]
         score = chosen.get("weighted", chosen["all"])  # what the loss asks for
-        if math.isnan(score):  # MUSDB's: a source silent in every validation track
-            log.warning("the validation score is NaN: best.stemgui holds the latest weights")
-            self.save_best(scores)
+        if math.isnan(score):  # diverged, or MUSDB's with a source silent in every track
+            if self.best_sdr == -math.inf:  # nothing better to keep
+                log.warning("the validation score is NaN: best.stemgui holds the latest weights")
+                self.save_best(scores)
+            else:
+                log.warning("the validation score is NaN: best.stemgui stays as it was")
         elif score > self.best_sdr:
             self.best_sdr = score
             self.save_best(scores)
@@ -659,8 +666,7 @@ class Trainer:
         provenance = {
             **self.session,  # as written when the session started (its start time, not now)
             "steps": self.step,
-            "valid_sdr": scores.get("global", {}),
-            "valid_musdb": scores.get("musdb", {}),
+            "valid_sdr": scores.get("global", {}),  # MUSDB's too in history.json
             "config": config_mod.dumps(self.config),
         }
         path = self.run_dir / "best.stemgui"
@@ -671,7 +677,11 @@ class Trainer:
         return path
 
     def write_history(self) -> None:
-        (self.run_dir / "history.json").write_text(json.dumps(self.history, indent=1) + "\n")
+        entries = [  # NaN as null: bare NaN is not JSON to other readers
+            {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in entry.items()}
+            for entry in self.history
+        ]
+        (self.run_dir / "history.json").write_text(json.dumps(entries, indent=1) + "\n")
         keys = sorted({k for entry in self.history for k in entry}, key=lambda k: (k != "step", k))
         with open(self.run_dir / "history.csv", "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=keys)

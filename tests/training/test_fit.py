@@ -338,7 +338,6 @@ def test_best_is_the_one_the_recipes_metric_prefers(tmp_path, metric, kept):
     provenance = read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]
     assert provenance["steps"] == kept
     assert provenance["valid_sdr"]["all"] == [1.0, 1.1, 1.2][kept - 1]
-    assert provenance["valid_musdb"]["all"] == [3.0, 2.9, 2.8][kept - 1]
 
 
 def test_validation_gives_both_metrics_of_the_same_estimates(tmp_path):
@@ -410,17 +409,34 @@ def test_a_run_resumed_with_another_metric_chooses_afresh(tmp_path, caplog):
     assert "chosen by the global SDR until step 1, by the musdb SDR from now" in caplog.text
     best = read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]
     assert best["steps"] == 2 and resumed.best_sdr == 2.0  # 2.0 < 5.0, of another metric
+    # A session that switches back but trains no step saves no state: the next one, by what
+    # last.pt says, still knows its best score is MUSDB's.
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="training.fit"):
+        make(tmp_path, overrides={"schedule": {"eval_every": 1}}).run(steps=2)
+        back = make(tmp_path, overrides={"schedule": {"eval_every": 1}})
+        script_scores(back, [(1.5, 9.0)])
+        back.run(steps=3)
+    assert caplog.text.count("chosen by the musdb SDR until step 2, by the global SDR") == 2
+    assert read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]["steps"] == 3
 
 
-def test_a_nan_score_keeps_the_latest_weights(tmp_path, caplog):
+def test_a_nan_score_keeps_the_latest_weights_only_when_none_were_scored(tmp_path, caplog):
     from stemgui.separation.checkpoint import read_checkpoint
 
     trainer = make(tmp_path, overrides={"schedule": {"eval_every": 1}, "eval": {"metric": "musdb"}})
-    script_scores(trainer, [(1.0, 1.0), (0.5, float("nan"))])
+    nan = float("nan")
+    script_scores(trainer, [(0.5, nan), (1.0, 1.0), (0.5, nan)])
+    best = tmp_path / "run" / "best.stemgui"
     with caplog.at_level("WARNING", logger="training.fit"):
-        trainer.run(steps=2)
-    assert "the validation score is NaN" in caplog.text
-    assert read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]["steps"] == 2
+        trainer.run(steps=1)
+        assert read_checkpoint(best)["provenance"]["steps"] == 1  # nothing else to keep
+        trainer.run(steps=3)  # a good score at step 2, then a run that diverged
+    assert "NaN: best.stemgui holds the latest weights" in caplog.text
+    assert "NaN: best.stemgui stays as it was" in caplog.text
+    assert read_checkpoint(best)["provenance"]["steps"] == 2
+    history = json.loads((tmp_path / "run" / "history.json").read_text())  # strict JSON:
+    assert [e["musdb_all"] for e in history if "musdb_all" in e] == [None, 1.0, None]
 
 
 def test_source_weights_are_checked():
