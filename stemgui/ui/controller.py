@@ -235,7 +235,7 @@ class QueueController(QObject):
         """Take ``job`` out of the queue (cancelling it first if it runs)."""
         if job is self._current:
             self.cancel(job)
-            job.removed = True  # dropped when the worker confirms the end
+            self.model.update(job, removed=True)  # dropped when the worker confirms the end
             return
         self.model.remove(job)
         delete_scratch_file(job.stemset, self.scratch_dir)

@@ -100,6 +100,8 @@ class Job:
 
     def status_text(self) -> str:
         """The state in words, as the queue shows it."""
+        if self.removed:  # until the worker stops at its next chunk
+            return "removing…"
         if self.state is JobState.SEPARATING:
             text = f"separating {math.floor(self.fraction * 100):d} %"
             if self.eta is not None and self.eta >= 1:
@@ -273,16 +275,30 @@ class QueueModel(QAbstractListModel):
         self.endRemoveRows()
 
     def can_move(self, job: Job | None, offset: int = 0) -> bool:
-        """Whether ``job`` may move (it waits) by ``offset`` rows (0: anywhere)."""
+        """Whether ``job`` may move (it waits): anywhere (``offset`` 0), or up (-1) or down (+1)
+        past the next waiting job that way."""
         if job is None or job.state is not JobState.WAITING:
             return False
-        return offset == 0 or 0 <= self.row_of(job) + offset < len(self._jobs)
+        return offset == 0 or self._next_waiting(job, offset) is not None
 
     def move(self, job: Job, offset: int) -> bool:
-        """Move a waiting ``job`` up (-1) or down (+1) in the queue; False if it cannot."""
-        row = self.row_of(job)
-        target = min(max(row + offset, 0), len(self._jobs) - 1)
-        return self.move_to(job, target + 1 if target > row else target)
+        """Move a waiting ``job`` up (-1) or down (+1) past the next waiting job, so that it
+        separates before (after) it: rows running or done between them are passed too (moving
+        past those alone changes nothing). False if it cannot."""
+        target = self._next_waiting(job, offset) if job.state is JobState.WAITING else None
+        if target is None:
+            return False
+        return self.move_to(job, target + 1 if offset > 0 else target)
+
+    def _next_waiting(self, job: Job, offset: int) -> int | None:
+        """The row of the nearest waiting job above (``offset`` < 0) or below ``job``."""
+        step = 1 if offset > 0 else -1
+        row = self.row_of(job) + step
+        while 0 <= row < len(self._jobs):
+            if self._jobs[row].state is JobState.WAITING:
+                return row
+            row += step
+        return None
 
     def move_to(self, job: Job, row: int) -> bool:
         """Move a waiting ``job`` before row ``row`` (``len``: to the end); False if it cannot.

@@ -210,9 +210,10 @@ class QueuePanel(QWidget):
     def update_buttons(self) -> None:
         job = self.selected_job()
         state = job.state if job is not None else None
-        self.cancel_button.setEnabled(state is not None and not state.ended)
+        removing = job is not None and job.removed  # the worker is stopping it
+        self.cancel_button.setEnabled(state is not None and not state.ended and not removing)
         self.retry_button.setEnabled(state in (JobState.FAILED, JobState.CANCELLED))
-        for button in (self.remove_button, self.reveal_button):
-            button.setEnabled(job is not None)
+        self.remove_button.setEnabled(job is not None and not removing)
+        self.reveal_button.setEnabled(job is not None)
         self.up_button.setEnabled(self.model.can_move(job, -1))
         self.down_button.setEnabled(self.model.can_move(job, 1))

@@ -62,28 +62,31 @@ def test_corrupt_file_fails_with_its_reason_and_the_queue_goes_on(
     assert good.state is JobState.DONE
 
 
+class GatedSeparator:
+    """Blocks in its first chunk until the test opens ``gate``; honours cancel."""
+
+    sources: ClassVar[list[str]] = ["drums", "bass"]
+    samplerate = 8000
+
+    class model:
+        audio_channels = 2
+
+    def __init__(self, gate: threading.Event) -> None:
+        self.gate = gate
+
+    def separate(self, buffer, on_progress=None, cancel=None, out=None):
+        from stemgui.errors import SeparationCancelled
+
+        assert self.gate.wait(TIMEOUT_MS / 1000)
+        if cancel.is_set():
+            raise SeparationCancelled("cancelled")
+        out[...] = buffer[None] / 2
+        return out
+
+
 def test_cancel_waiting_and_running_jobs(qtbot, songs, tiny_model_file):
     gate = threading.Event()
-
-    class GatedSeparator:
-        """Blocks in its first chunk until the test opens the gate; honours cancel."""
-
-        sources: ClassVar[list[str]] = ["drums", "bass"]
-        samplerate = 8000
-
-        class model:
-            audio_channels = 2
-
-        def separate(self, buffer, on_progress=None, cancel=None, out=None):
-            from stemgui.errors import SeparationCancelled
-
-            assert gate.wait(TIMEOUT_MS / 1000)
-            if cancel.is_set():
-                raise SeparationCancelled("cancelled")
-            out[...] = buffer[None] / 2
-            return out
-
-    ctl = QueueController(separator_factory=lambda options: (GatedSeparator(), "gated"))
+    ctl = QueueController(separator_factory=lambda options: (GatedSeparator(gate), "gated"))
     try:
         running, waiting = ctl.add(songs)
         qtbot.waitUntil(lambda: running.state is JobState.SEPARATING, timeout=TIMEOUT_MS)
@@ -101,6 +104,35 @@ def test_cancel_waiting_and_running_jobs(qtbot, songs, tiny_model_file):
     finally:
         gate.set()
         ctl.shutdown()
+
+
+def test_a_running_song_being_removed_says_so_until_it_stops(qtbot, songs, settings_store):
+    from stemgui.ui import settings as S
+    from stemgui.ui.window import MainWindow
+    from tests.fakes import FakeOutput
+
+    gate = threading.Event()
+    win = MainWindow(
+        S.Settings(settings_store),
+        separator_factory=lambda options: (GatedSeparator(gate), "gated"),
+        output_factory=FakeOutput,
+        probe=False,
+    )
+    qtbot.addWidget(win)
+    try:
+        running, _ = win.add_paths(songs)
+        qtbot.waitUntil(lambda: running.state is JobState.SEPARATING, timeout=TIMEOUT_MS)
+        win.select(running)
+        win.queue.remove_button.click()
+        assert running.status_text() == "removing…"
+        assert running in win.controller.model.jobs  # until the worker stops at its chunk
+        assert not win.queue.remove_button.isEnabled()
+        assert not win.queue.cancel_button.isEnabled()
+        gate.set()
+        qtbot.waitUntil(lambda: running not in win.controller.model.jobs, timeout=TIMEOUT_MS)
+    finally:
+        gate.set()
+        win.close()
 
 
 def test_no_model_says_so(qtbot, songs, monkeypatch):

@@ -60,6 +60,19 @@ def test_waiting_jobs_move_and_others_keep_their_place(model):
     assert not model.moveRow(QModelIndex(), 3, QModelIndex(), 0)  # "a" is separating
 
 
+def test_up_and_down_pass_the_next_waiting_song_not_just_the_next_row(model):
+    model.update(job(model, "a"), state=JobState.DONE)
+    model.update(job(model, "b"), state=JobState.SEPARATING)
+    model.update(job(model, "d"), state=JobState.DONE)  # retried songs, say
+    # c is the first to wait: moving it above the running b would change nothing
+    assert not model.can_move(job(model, "c"), -1) and not model.move(job(model, "c"), -1)
+    assert model.can_move(job(model, "e"), -1)
+    assert model.move(job(model, "e"), -1) and names(model) == "abecd"  # before c, past d
+    assert not model.can_move(job(model, "e"), -1)
+    assert model.can_move(job(model, "e"), 1) and not model.can_move(job(model, "c"), 1)
+    assert model.move(job(model, "e"), 1) and names(model) == "abced"
+
+
 def test_drag_payload_holds_waiting_jobs_only_and_drops_keep_their_order(model):
     model.update(job(model, "c"), state=JobState.SEPARATING)
     index = {name: model.index(model.row_of(job(model, name))) for name in "abcde"}
