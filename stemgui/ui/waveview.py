@@ -137,6 +137,9 @@ class WaveformView(QWidget):
         self._cache_key: tuple | None = None
         self._pixmap: QPixmap | None = None
         self._press_x: float | None = None
+        # the frame under the press, taken then: the view may page along with the playhead
+        # before the release, and the press's x then names another frame
+        self._press_frame = 0
         self._drag: tuple[int, int] | None = None
         self.setMinimumHeight(48)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -232,6 +235,7 @@ class WaveformView(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.timeline.frames:
             self._press_x = event.position().x()
+            self._press_frame = self.frame_at(self._press_x)
             event.accept()
         else:
             super().mousePressEvent(event)
@@ -241,7 +245,7 @@ class WaveformView(QWidget):
             return
         x = event.position().x()
         if self._drag is not None or abs(x - self._press_x) >= _DRAG_PIXELS:
-            a, b = sorted((self.frame_at(self._press_x), self.frame_at(x)))
+            a, b = sorted((self._press_frame, self.frame_at(x)))
             self._drag = (a, b)
             self.update()
 
@@ -252,7 +256,7 @@ class WaveformView(QWidget):
         dragged = self._drag is not None or abs(x - press) >= _DRAG_PIXELS
         self._press_x, self._drag = None, None
         if dragged:
-            a, b = sorted((self.frame_at(press), self.frame_at(x)))
+            a, b = sorted((self._press_frame, self.frame_at(x)))
             if b > a:
                 self.timeline.loop_requested.emit(a, b)
         else:

@@ -73,3 +73,26 @@ def test_a_zoomed_view_pages_along_with_the_playhead_it_shows(qapp):
     timeline.set_position(99_000)
     timeline.follow(100_000)  # the end of the song: the last page stays
     assert timeline.view == (90_000, 100_000)
+
+
+def test_a_loop_dragged_while_the_view_pages_starts_where_the_press_was(qtbot):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from stemgui.ui.waveview import WaveformView
+
+    timeline = Timeline()
+    timeline.reset(100_000, 1000)
+    timeline.set_view(0, 10_000)
+    view = WaveformView(timeline, QColor("red"))
+    qtbot.addWidget(view)
+    view.resize(1000, 80)
+    loops = []
+    timeline.loop_requested.connect(lambda a, b: loops.append((a, b)))
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(100, 40))  # frame 1000
+    QTest.mouseMove(view, QPoint(150, 40))
+    timeline.follow(11_000)  # playing: the view pages on to 11 000 - 21 000 mid-drag
+    QTest.mouseMove(view, QPoint(200, 40))
+    assert view._drag == (1000, 13_000)
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(200, 40))  # frame 13 000
+    assert loops == [(1000, 13_000)]  # not 11 000 - 13 000, where nobody pressed
