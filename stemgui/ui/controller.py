@@ -211,6 +211,7 @@ class QueueController(QObject):
         if job is self._current:
             if self._cancel is not None:
                 self._cancel.set()
+                self.model.update(job, stopping=True)
         elif job.state is JobState.WAITING:
             self.model.update(job, state=JobState.CANCELLED, eta=None)
             self.job_ended.emit(job)
@@ -401,7 +402,7 @@ class QueueController(QObject):
             return
         self._current = None
         self._cancel = None
-        self.model.update(job, eta=None, **changes)
+        self.model.update(job, eta=None, stopping=False, **changes)
         if job.removed:
             self.model.remove(job)
             delete_scratch_file(job.stemset, self.scratch_dir)

@@ -78,6 +78,7 @@ class Job:
     stem_entry: str = ""  # the stem cache entry holding its stems once stored
     hold: str = ""  # why the queue does not start it yet ("no model yet")
     removed: bool = False  # taken out while running: dropped when it ends
+    stopping: bool = False  # cancelled while running: until the worker stops at its chunk
     strips: dict = field(default_factory=dict)  # stem -> StemControl, for its first mixer
 
     @property
@@ -102,6 +103,8 @@ class Job:
         """The state in words, as the queue shows it."""
         if self.removed:  # until the worker stops at its next chunk
             return "removing…"
+        if self.stopping:
+            return "cancelling…"
         if self.state is JobState.SEPARATING:
             text = f"separating {math.floor(self.fraction * 100):d} %"
             if self.eta is not None and self.eta >= 1:

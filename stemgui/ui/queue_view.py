@@ -211,7 +211,8 @@ class QueuePanel(QWidget):
         job = self.selected_job()
         state = job.state if job is not None else None
         removing = job is not None and job.removed  # the worker is stopping it
-        self.cancel_button.setEnabled(state is not None and not state.ended and not removing)
+        stopping = removing or (job is not None and job.stopping)
+        self.cancel_button.setEnabled(state is not None and not state.ended and not stopping)
         self.retry_button.setEnabled(state in (JobState.FAILED, JobState.CANCELLED))
         self.remove_button.setEnabled(job is not None and not removing)
         self.reveal_button.setEnabled(job is not None)

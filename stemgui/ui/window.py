@@ -657,11 +657,14 @@ class MainWindow(QMainWindow):
 
     def save_session(self) -> None:
         """Keep the queue for the next start, separated songs with their mixes, songs still to
-        separate (or separating) with them; failed and cancelled ones are left out. Only with the
-        stem cache on: without it every song would be separated again."""
+        separate (or separating) with them; failed and cancelled ones are left out, and those
+        being removed or cancelled. Only with the stem cache on: without it every song would be
+        separated again."""
         songs = []
         if self.settings.get(S.KEEP_STEMS):
             for job in self.controller.model.jobs:
+                if job.removed or job.stopping:
+                    continue
                 if job.state in (JobState.DONE, JobState.WAITING) or job.state.active:
                     strips = job.mixer.strips() if job.mixer is not None else job.strips
                     controls = {n: [c.gain_db, c.solo, c.mute] for n, c in strips.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -106,7 +107,9 @@ def test_cancel_waiting_and_running_jobs(qtbot, songs, tiny_model_file):
         ctl.shutdown()
 
 
-def test_a_running_song_being_removed_says_so_until_it_stops(qtbot, songs, settings_store):
+def test_a_running_song_being_cancelled_or_removed_says_so_until_it_stops(
+    qtbot, songs, settings_store
+):
     from stemgui.ui import settings as S
     from stemgui.ui.window import MainWindow
     from tests.fakes import FakeOutput
@@ -123,6 +126,13 @@ def test_a_running_song_being_removed_says_so_until_it_stops(qtbot, songs, setti
         running, _ = win.add_paths(songs)
         qtbot.waitUntil(lambda: running.state is JobState.SEPARATING, timeout=TIMEOUT_MS)
         win.select(running)
+        win.queue.cancel_button.click()
+        assert running.status_text() == "cancelling…"
+        assert not win.queue.cancel_button.isEnabled() and win.queue.remove_button.isEnabled()
+        win.save_session()  # quit now: it does not come back at the next start
+        assert [Path(song["path"]).name for song in json.loads(win.settings.get(S.SESSION))] == [
+            songs[1].name
+        ]
         win.queue.remove_button.click()
         assert running.status_text() == "removing…"
         assert running in win.controller.model.jobs  # until the worker stops at its chunk
