@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         # failed), a Job (that song failed), or None; it goes when its subject is mended.
         self._banner_about: object = None
         self._selecting_by_hand = True
+        self._keep_shown = False  # a row of another song is being removed: no new song shown
 
         self.controller = QueueController(
             lambda: self.menus.options(),
@@ -407,9 +408,20 @@ class MainWindow(QMainWindow):
             self._selecting_by_hand = True
 
     def remove_job(self, job: Job) -> None:
-        if job is self.shown_job:
+        shown = self.shown_job
+        if job is shown or shown is None:
             self.show_job(None)
-        self.controller.remove(job)
+            self.controller.remove(job)  # the selection moves on: that song is shown
+            return
+        # Another song is on screen (playing, perhaps): Qt moves the selection to a neighbour of
+        # the removed row, which the user did not choose; the song shown stays, selected again.
+        self._keep_shown = True
+        try:
+            self.controller.remove(job)
+        finally:
+            self._keep_shown = False
+        if shown in self.controller.model.jobs:
+            self._select_for_the_user(shown)
 
     def reveal(self, job: Job) -> None:
         folder = job.export_folder or job.path.parent
@@ -422,6 +434,8 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self, job: Job | None) -> None:
         self._update_buttons()
+        if self._keep_shown:
+            return
         if self._selecting_by_hand and isinstance(self._banner_about, Job):
             self._clear_banner(self._banner_about)  # the user moved on from that failure
         if job is not None and job.stemset is not None:

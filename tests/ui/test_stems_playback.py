@@ -590,3 +590,26 @@ def test_the_session_keeps_separated_and_waiting_songs_in_order_not_failed_ones(
     assert [song["path"] for song in songs] == [str(done.path), str(tmp_path / "later.wav")]
     assert songs[0]["strips"]["bass"] == [0.0, False, True] and songs[1]["strips"] == {}
     win.close()
+
+
+def test_removing_another_song_leaves_the_one_playing(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    paths = [tmp_path / f"{name}.wav" for name in "ABC"]
+    for path in paths:
+        path.write_bytes(b"")
+    a, b, c = win.controller.model.add(paths)
+    for job in (a, b):
+        win.controller.model.update(job, state=JobState.DONE, stemset=make_stemset())
+    win.controller.model.update(c, state=JobState.CANCELLED)
+    win.select(a)
+    win.player.seek(3000)
+    win.player.toggle()
+    win.select(c)  # a cancelled song: nothing to show, A plays on
+    assert win.shown_job is a and win.player.transport.playing
+    win.queue.remove_button.click()
+    assert win.controller.model.jobs == [a, b]
+    assert win.shown_job is a and win.selected_job() is a  # not B, chosen by Qt
+    assert win.player.transport.playing and win.player.transport.position >= 3000
+    win.select(b)  # the user's choice still shows the other song
+    assert win.shown_job is b
+    win.close()
