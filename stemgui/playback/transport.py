@@ -106,9 +106,12 @@ class Transport:
     # --- commands from the GUI ------------------------------------------------------------
 
     def play(self) -> None:
-        """Start or resume playing from ``position`` (nothing happens for an empty song)."""
+        """Start or resume playing from ``position`` (nothing happens for an empty song); at the
+        end of the song, from its start, as players do (it would stop at once: Play seemed dead)."""
         with self._lock:
             if self.frames > 0:
+                if self._position >= self.frames and not (self._loop_enabled and self._loop):
+                    self._position = 0
                 self._state = PlayState.PLAYING
 
     def pause(self) -> None:

@@ -69,6 +69,19 @@ def test_end_of_song_stops_and_rewinds():
     assert t.on_block(64) == (0, 0) and t.ends == 1
 
 
+def test_play_at_the_very_end_plays_from_the_start():
+    t = Transport(1000, 100)
+    t.seek(1000)  # a click at the right edge, or Ctrl+Right near the end, paused
+    t.play()
+    assert t.on_block(64) == (0, 64) and t.playing and t.ends == 0
+    t.set_loop(200, 400)
+    t.set_loop_enabled(True)
+    t.pause()
+    t.seek(1000)
+    t.play()  # with a loop on, the loop takes over as when the end is reached playing
+    assert t.on_block(64) == (200, 64)
+
+
 def test_loop_wraps_across_the_block_boundary():
     t = Transport(1000, 100)
     t.set_loop(200, 300)
