@@ -80,6 +80,8 @@ class Job:
     removed: bool = False  # taken out while running: dropped when it ends
     stopping: bool = False  # cancelled while running: until the worker stops at its chunk
     strips: dict = field(default_factory=dict)  # stem -> StemControl, for its first mixer
+    # where the player was on this song when another was shown: (position, loop, loop on, view)
+    place: tuple | None = None
 
     @property
     def title(self) -> str:

@@ -473,13 +473,7 @@ class MainWindow(QMainWindow):
                 playing = transport is not None and transport.playing
                 if playing:  # the old output claims no more frames: none is heard twice
                     transport.pause()
-                position = transport.position if transport is not None else 0
-                loop = (transport.loop, transport.loop_enabled) if transport else (None, False)
-                self.show_job(job)
-                if loop[0] is not None:
-                    self.player.set_loop(*loop[0])
-                    self.player.set_loop_enabled(loop[1])
-                self.player.seek(position)
+                self.show_job(job)  # at its place (show_job keeps it)
                 if playing:
                     self.player.toggle()
         self._update_buttons()
@@ -491,6 +485,10 @@ class MainWindow(QMainWindow):
         if job is self.shown_job and (job is None or self.stems.stemset is job.stemset):
             return
         previous, self.shown_job = self.shown_job, job
+        transport = self.player.transport
+        if previous is not None and transport is not None:  # back to it later: as it was
+            loop = (transport.loop, transport.loop_enabled)
+            previous.place = (transport.position, *loop, self.timeline.view)
         if job is None or job.stemset is None:
             self.player.unload()
             self.stems.clear()
@@ -516,6 +514,13 @@ class MainWindow(QMainWindow):
                 self._fold_strips(job, previous)
         self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
         self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
+        if job.place is not None:  # where it was left: playhead, loop, zoom
+            position, loop, looping, view = job.place
+            if loop is not None:
+                self.player.set_loop(*loop)
+                self.player.set_loop_enabled(looping)
+            self.player.seek(position)
+            self.timeline.set_view(*view)
         self.pages.setCurrentIndex(1)
         self._show_title(job)
         self._update_buttons()

@@ -613,3 +613,28 @@ def test_removing_another_song_leaves_the_one_playing(qtbot, settings_store, tmp
     win.select(b)  # the user's choice still shows the other song
     assert win.shown_job is b
     win.close()
+
+
+def test_a_song_shown_again_is_where_it_was_left(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    paths = [tmp_path / f"{name}.wav" for name in "AB"]
+    for path in paths:
+        path.write_bytes(b"")
+    a, b = win.controller.model.add(paths)
+    for job in (a, b):
+        win.controller.model.update(job, state=JobState.DONE, stemset=make_stemset())
+    win.select(a)
+    win.player.set_loop(1000, 6000)
+    win.player.seek(2500)
+    win.timeline.set_view(800, 7000)
+    win.select(b)
+    assert win.player.transport.position == 0 and win.player.transport.loop is None
+    win.select(a)  # a DJ back on the first track: its cue, loop and zoom
+    transport = win.player.transport
+    assert (transport.position, transport.loop, transport.loop_enabled) == (
+        2500,
+        (1000, 6000),
+        True,
+    )
+    assert win.timeline.view == (800, 7000) and win.timeline.loop == (1000, 6000)
+    win.close()
