@@ -16,6 +16,9 @@ class DbSlider(QSlider):
     ) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setRange(low, high)
+        # A click beside the handle moves it by the page step, Qt's 10 by default: a tap meant
+        # to focus the slider took vocals from 0 to -10 dB. One dB, as the arrow keys.
+        self.setPageStep(1)
         if readout is not None:
             readout.installEventFilter(self)
 

@@ -93,6 +93,10 @@ def test_a_double_click_on_a_gain_or_its_value_sets_0_db(qtbot, panel):
         assert row.gain.value() == 0
     qtbot.keyClick(row.gain, Qt.Key.Key_Right)  # arrows step one dB
     assert row.gain.value() == 1
+    row.gain.resize(200, row.gain.height())
+    left = QPoint(5, row.gain.height() // 2)  # the groove, far left of the handle
+    qtbot.mouseClick(row.gain, Qt.MouseButton.LeftButton, pos=left)
+    assert row.gain.value() == 0  # a click beside the handle: one dB, not ten
 
 
 def test_gain_slider_sets_decibels(qtbot, panel):
