@@ -19,17 +19,19 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from stemgui import __version__, memory
 from stemgui.errors import ExportError, StemguiError
-from stemgui.export.naming import DEFAULT_TEMPLATE, template_parts
+from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, template_parts
 from stemgui.logs import setup_logging
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("stemgui.cli")  # as __main__ too (python -m stemgui.cli)
 
 MODEL_SUFFIXES = (".th", ".yaml", ".yml", ".stemgui", ".pt", ".safetensors")
 
@@ -235,11 +237,20 @@ def _shared_target(
     tracks: Sequence[Path], request: Any, sources: Sequence[str], model_name: str
 ) -> str | None:
     """Two tracks whose stems the template puts in the same file (album/cd1/01.wav and
-    album/cd2/01.wav under {track}), in words; None when every file is a track's own."""
+    album/cd2/01.wav under {track}), or a stem that would replace one of the tracks (a song
+    named vocals.wav, ``-o . --filename {stem}.{ext} --overwrite``), in words; None when every
+    file is a track's own."""
     from dataclasses import replace
 
     from stemgui.export.exporter import plan
 
+    def key(path: Path) -> str:
+        text = str(path.resolve())
+        if sys.platform in ("win32", "darwin"):  # names that differ in case: one file there
+            text = text.casefold()
+        return text
+
+    inputs = {key(track): track for track in tracks}
     writers: dict[str, Path] = {}
     for track in tracks:
         try:
@@ -247,10 +258,12 @@ def _shared_target(
         except ExportError:
             continue  # said for that track when its turn comes
         for _name, target in targets:
-            key = str(target.resolve())
-            if sys.platform in ("win32", "darwin"):  # names that differ in case: one file there
-                key = key.casefold()
-            first = writers.setdefault(key, track)
+            if key(target) in inputs:
+                return (
+                    f"{track}: a stem would be written over the song {inputs[key(target)]}; "
+                    "choose another -o folder or --filename"
+                )
+            first = writers.setdefault(key(target), track)
             if first != track:
                 return (
                     f"{first} and {track} would both write {target}; separate them in two runs "
@@ -416,10 +429,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if log_file is not None:
         logger.debug("log file: %s", log_file)
     try:
-        return _run(parser, args, log_file)
-    except KeyboardInterrupt:
+        with _stopped_by_signals():
+            return _run(parser, args, log_file)
+    except KeyboardInterrupt as stop:
         logger.error("interrupted; files being written were discarded")
-        return 130
+        return 128 + getattr(stop, "signum", signal.SIGINT)  # 130 for Ctrl-C, 143 for TERM
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a kill, a closed terminal), raised where the program is, as Ctrl-C
+    is: files being written are discarded on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the run as Ctrl-C does, while it runs (handlers restored after)."""
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise _Stopped(signum)
+
+    before = {name: signal.signal(getattr(signal, name), stop) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in before.items():
+            signal.signal(getattr(signal, name), handler)
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Path | None) -> int:
@@ -429,7 +471,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         except StemguiError as error:
             logger.error("%s", error, exc_info=True)
             return 1
-        print("\n".join(models))
+        try:
+            print("\n".join(models), flush=True)
+        except BrokenPipeError:  # `| head -1`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return 0
     if not args.tracks:
         parser.error("give at least one track (an audio file or a folder)")
@@ -439,6 +484,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         parser.error(str(error))
     try:
         template_parts(args.filename, args.out)
+        check_extension(args.filename, fmt.extension, args.out)
     except ExportError as error:
         parser.error(error.reason)
     if args.out.exists() and not args.out.is_dir():  # before any song is separated
@@ -499,7 +545,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
             written = run(track)
         except StemguiError as error:
             failed += 1
-            line = str(error)
+            line = str(error).replace("allow overwriting", "pass --overwrite")  # in our words
             if getattr(error, "path", None) != track:
                 line = f"{track}: {line}"
             logger.error("%s", line, exc_info=True)

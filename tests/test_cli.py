@@ -7,6 +7,7 @@ answer: ``stem_k = factor_k * mix``.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -173,6 +174,32 @@ def test_no_track_and_bad_template_exit_2(capsys):
     assert "outside the output folder" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "flags, template, ending",
+    [
+        (["--mp3"], "{track}-{stem}.wav", ".wav"),
+        ([], "{stem}.mp3", ".mp3"),
+        (["--flac"], "{stem}.WAV", ".WAV"),
+    ],
+)
+def test_a_template_ending_in_another_formats_extension_exits_2(capsys, flags, template, ending):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["a.wav", *flags, "--filename", template])
+    assert caught.value.code == 2
+    assert f"ends in {ending} but the files are" in capsys.readouterr().err
+
+
+def test_a_stem_that_would_replace_a_song_is_refused_before_any_work(tmp_path, model_file, capsys):
+    song = tmp_path / "vocals.wav"
+    write_song(song)
+    before = song.read_bytes()
+    argv = ["vocals.wav", "-n", str(model_file), "-o", ".", "--filename", "{stem}.{ext}"]
+    assert cli.main([*argv, "--overwrite"]) == 1
+    assert "a stem would be written over the song vocals.wav" in capsys.readouterr().err
+    assert song.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.glob("*.wav")) == ["vocals.wav"]  # no stem written
+
+
 def test_an_output_folder_that_is_a_file_exits_2_before_any_work(tmp_path, capsys):
     (tmp_path / "stems").write_text("")
     with pytest.raises(SystemExit) as caught:
@@ -300,7 +327,7 @@ def test_existing_stems_are_kept_unless_overwrite(tmp_path, model_file, capsys):
     lines = error_lines(capsys.readouterr().err)
     relative = target.relative_to(tmp_path)  # the output folder is given relative to cwd
     assert lines[0] == (
-        f"error: song.wav: {relative}: exists already; choose another folder or allow overwriting"
+        f"error: song.wav: {relative}: exists already; choose another folder or pass --overwrite"
     )
     assert len(lines) == 2 and lines[1].startswith("error: 1 of 1 track(s) failed; details in ")
     assert target.read_bytes() == b"mine"
@@ -391,6 +418,24 @@ def test_list_models_prints_bundled_default_and_official(bundled, capsys):
     assert "(downloaded on first use)" in official["htdemucs"]
     # in columns, whatever the names' lengths: the descriptions start one under another
     assert lines[0].index("scales the mix") == official["htdemucs"].index("Hybrid Transformer")
+
+
+def test_list_models_into_a_pipe_closed_early_ends_quietly(tmp_path):
+    """`stemgui-separate --list-models | head -1`: the reader is gone before the list is
+    written; no BrokenPipeError traceback, and success."""
+    import subprocess
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "stemgui.cli", "--list-models"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    child.stdout.close()  # before the child has imported torch, let alone printed
+    _, errors = child.communicate(timeout=120)
+    assert child.returncode == 0, errors.decode()
+    assert b"Traceback" not in errors and b"BrokenPipe" not in errors
 
 
 def test_default_model_is_the_bundled_one(tmp_path, bundled, capsys):

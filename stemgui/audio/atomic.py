@@ -55,14 +55,20 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
     try:
         yield part
         _fsync_file(part)
-        if overwrite:
-            os.replace(part, path)
-        else:
-            _rename_no_replace(part, path)
+        put_in_place(part, path, overwrite)
         fsync_folder(path.parent)
     except BaseException:
         _remove_quietly(part)
         raise
+
+
+def put_in_place(part: Path, path: Path, overwrite: bool) -> None:
+    """Rename the complete file ``part`` onto ``path``: replacing it only with ``overwrite``
+    (FileExistsError otherwise). The caller syncs the folder (``fsync_folder``)."""
+    if overwrite:
+        os.replace(part, path)
+    else:
+        _rename_no_replace(part, path)
 
 
 def clean_stale_parts(folder: str | os.PathLike[str], older_than: float = 0.0) -> list[Path]:

@@ -2,9 +2,10 @@
 
 ``export(stemset, request, track, model_name)`` plans every target first, refuses the whole
 request if any target already exists (unless ``request.overwrite``), and only then writes the
-files one by one through ``stemgui.audio.encode.write_audio``, which writes each atomically
-(temporary name in the target folder, renamed when complete). If a write fails, the files this
-call created are removed again, so an export leaves either all its files or none of the new ones.
+files one by one through ``stemgui.audio.encode.write_audio``, each under a temporary name in its
+target folder; once all are complete they are renamed onto their targets. If a write fails, the
+temporary files are removed: an export leaves all its files or none, and the files of an earlier
+export it was to replace stay as they were.
 
 Two-stem mode (``two_stems="vocals"``) writes ``vocals`` and ``no_vocals``, the sum of every other
 stem, as the Demucs command line does.
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stemgui.errors import ExportError, FileError
-from stemgui.export.naming import DEFAULT_TEMPLATE, render, template_parts
+from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, render, template_parts
 
 if TYPE_CHECKING:
     from stemgui.audio.encode import AudioFormat
@@ -112,6 +113,7 @@ def plan(
             ``request.overwrite``) targets that exist already, all of them listed.
     """
     template_parts(request.template, request.folder)
+    check_extension(request.template, request.fmt.extension, request.folder)
     track_name = track.stem if isinstance(track, Path) else str(track)
     targets = [
         (
@@ -225,6 +227,7 @@ def export(
         ExportError: see ``plan``; or a file could not be written (the files created by this
             call are removed again).
     """
+    from stemgui.audio.atomic import fsync_folder, part_path_for, put_in_place
     from stemgui.audio.encode import write_audio
     from stemgui.audio.stream import peak, write_blocks
 
@@ -245,40 +248,47 @@ def export(
     if request.rescale_together and fmt.clip == "rescale":  # one divisor, found first
         divisor = np.float32(max(1.01 * max(loudest(name) for name, _ in targets), 1.0))
         fmt = replace(fmt, clip="none")  # nothing reaches full scale once divided
-    written: list[Path] = []
+    # Every file is written under a temporary name first and put in place once all are
+    # complete: a failure (disk full on the third stem) leaves the files of an earlier export,
+    # with --overwrite too, as they were, not a set of new and old stems.
+    staged: list[tuple[Path, Path]] = []  # (complete temporary file, its target)
     created: list[Path] = []
     folders: list[Path] = []  # made by this export, outermost first
     current = Path(request.folder)
     try:
         for name, current in targets:
-            existed = current.exists()
             missing = [p for p in (current.parent, *current.parent.parents) if not p.exists()]
             current.parent.mkdir(parents=True, exist_ok=True)
             folders.extend(reversed(missing))
+            part = part_path_for(current)
+            staged.append((part, current))
             if spooled:
                 read = readers[name]
                 write_blocks(
-                    current,
+                    part,
                     read if divisor == 1 else lambda a, b, read=read: read(a, b) / divisor,
                     stemset.channels,
                     stemset.frames,
                     stemset.samplerate,
                     fmt,
-                    overwrite=request.overwrite,
                 )
             else:
                 samples = made.pop(name) if name in made else makers[name]()
                 samples = np.ascontiguousarray(samples, dtype=np.float32)
                 if divisor != 1:
                     samples = samples / divisor
-                write_audio(current, samples, stemset.samplerate, fmt, overwrite=request.overwrite)
-            written.append(current)
+                write_audio(part, samples, stemset.samplerate, fmt)
+            logger.debug("wrote %s", current)
+        for part, current in staged:
+            existed = current.exists()
+            put_in_place(part, current, request.overwrite)
             if not existed:
                 created.append(current)
-            logger.debug("wrote %s", current)
+        for folder in dict.fromkeys(target.parent for _, target in staged):
+            fsync_folder(folder)
     except BaseException as error:
         # A failed write, or an interruption (Ctrl-C, a cancel): no partial export stays.
-        for path in created:
+        for path in [part for part, _ in staged] + created:
             path.unlink(missing_ok=True)
         for folder in reversed(folders):  # innermost first; one that holds anything stays
             with contextlib.suppress(OSError):
@@ -289,5 +299,6 @@ def export(
         if not reason.startswith("could not be written"):
             reason = f"could not be written: {reason}"
         raise ExportError(current, reason) from error
+    written = [target for _, target in staged]
     logger.info("exported %d file(s) to %s", len(written), request.folder)
     return written

@@ -106,6 +106,25 @@ def template_parts(template: str, folder: Path | str = ".") -> list[str]:
     return parts
 
 
+AUDIO_EXTENSIONS = ("wav", "flac", "mp3")  # what an export writes
+
+
+def check_extension(template: str, extension: str, folder: Path | str = ".") -> None:
+    """Refuse a template that ends in an audio extension of its own other than ``extension``
+    (``{stem}.wav`` with mp3 chosen): the files would hold one format under another's name.
+
+    Raises:
+        ExportError: (about ``folder``) naming both and what to do.
+    """
+    written = template.rpartition(".")[2]
+    if written.lower() in AUDIO_EXTENSIONS and written.lower() != extension:
+        raise ExportError(
+            folder,
+            f"file name template {template!r} ends in .{written} but the files are "
+            f"{extension}: end it in .{{ext}}, or choose the format that matches",
+        )
+
+
 def template_pattern(template: str, stems: Sequence[str]) -> re.Pattern[str]:
     """The paths (relative to the output folder, "/" between parts) that ``template`` writes,
     for any track and model and the given ``stems``, in any of the written formats.

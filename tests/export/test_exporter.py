@@ -169,6 +169,33 @@ def test_failed_write_removes_the_files_of_this_export(tmp_path, stems, monkeypa
     assert files_under(tmp_path) == ["m/mine.txt"]
 
 
+def test_a_failed_overwrite_leaves_the_earlier_export_whole(tmp_path, stems, monkeypatch):
+    """Disk full on the third stem of an export over an earlier one: all the earlier files stay
+    as they were, not two new stems beside two old ones."""
+    import stemgui.audio.encode as encode
+
+    export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    before = {p: (tmp_path / p).read_bytes() for p in files_under(tmp_path)}
+    louder = StemSet(stems.names, stems.samplerate, stems.data * 0.5)
+    real, calls = encode.write_audio, []
+
+    def full(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 3:
+            raise EncodeError(path, "disk full")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(encode, "write_audio", full)
+    with pytest.raises(ExportError, match="disk full"):
+        export(louder, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
+    assert {p: (tmp_path / p).read_bytes() for p in files_under(tmp_path)} == before
+    assert not [p for p in (tmp_path / "m" / "t").iterdir() if p.name.startswith(".")]
+    monkeypatch.setattr(encode, "write_audio", real)
+    written = export(louder, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
+    assert all((tmp_path / p).read_bytes() != before[p] for p in files_under(tmp_path))
+    assert [p.name for p in written] == [f"{n}.wav" for n in stems.names]
+
+
 def test_stems_differing_only_in_case_clash(tmp_path):
     stems = StemSet(("Keys", "keys"), RATE, np.zeros((2, 2, 10), np.float32))
     with pytest.raises(ExportError, match="gives stems 'Keys' and 'keys' the same file"):

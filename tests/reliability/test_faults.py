@@ -149,6 +149,22 @@ def test_interrupt_during_export_leaves_no_partial_set(isolated, model_file, mon
     assert files_under(isolated / "separated") == []
 
 
+@pytest.mark.parametrize("name, status", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_a_kill_or_a_closed_terminal_during_export_leaves_no_stems(
+    isolated, model_file, monkeypatch, capsys, name, status
+):
+    """SIGTERM or SIGHUP while the third stem is written: handled as Ctrl-C, so the next run
+    does not find two stems "existing already" and refuse."""
+    number = getattr(signal, name)
+    write_song(isolated / "a.wav")
+    handler = signal.getsignal(number)
+    failing_write(monkeypatch, 3, RuntimeError("not reached"), lambda: os.kill(os.getpid(), number))
+    assert cli.main(["a.wav", "-n", str(model_file)]) == status
+    assert "interrupted; files being written were discarded" in capsys.readouterr().err
+    assert files_under(isolated / "separated") == []
+    assert signal.getsignal(number) is handler  # given back
+
+
 def test_cancel_during_export_leaves_nothing(isolated, model_file, monkeypatch):
     """A cancel between two files (the app's worker) removes the files this export wrote."""
     import stemgui.audio.encode as encode
