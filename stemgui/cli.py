@@ -101,12 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--segment",
-        type=_checked(float, lambda v: 0 < v < float("inf"), "a number of seconds above 0"),
+        # Shorter chunks than 0.1 s, or more overlap than 0.9, run for hours to days (--overlap
+        # 0.99999 steps one sample at a time: 530,000 chunks for 12 s) for nothing of use.
+        type=_checked(float, lambda v: 0.1 <= v < float("inf"), "a number of seconds from 0.1"),
         help="chunk length in seconds (default: the model's own)",
     )
     parser.add_argument(
         "--overlap",
-        type=_checked(float, lambda v: 0 <= v < 1, "a fraction from 0 to below 1"),
+        type=_checked(float, lambda v: 0 <= v <= 0.9, "a fraction from 0 to 0.9"),
         default=0.25,
         help="overlap between chunks (%(default)s)",
     )

@@ -152,7 +152,9 @@ def test_parser_reads_every_flag():
         ["--shifts", "x"],
         ["a.wav", "--shifts", "-1"],  # these failed on every track, after the model loaded
         ["a.wav", "--overlap", "1"],
+        ["a.wav", "--overlap", "0.99999"],  # one sample a step: days for a song
         ["a.wav", "--segment", "nan"],
+        ["a.wav", "--segment", "0.0001"],
         ["a.wav", "-d", "cuda:7"],
         ["a.wav", "-n", ""],  # said ".: no model named ''"
     ],

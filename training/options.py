@@ -47,10 +47,10 @@ non_negative = _number(0, strict=False)
 
 
 def fraction(text: str) -> float:
-    """A number from 0 to below 1 (a chunk overlap)."""
+    """A chunk overlap from 0 to 0.9 (0.99999 would step one sample at a time, for days)."""
     value = non_negative(text)
-    if value >= 1:
-        raise argparse.ArgumentTypeError(f"a number from 0 to below 1, got {text!r}")
+    if value > 0.9:
+        raise argparse.ArgumentTypeError(f"a number from 0 to 0.9, got {text!r}")
     return value
 
 

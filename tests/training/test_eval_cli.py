@@ -133,7 +133,9 @@ def test_overlap_and_shifts_reach_the_separator_with_the_same_shifts_every_run(
     assert not np.allclose(runs[0], direct(), atol=1e-3)  # the defaults score otherwise
 
 
-@pytest.mark.parametrize("option", [["--overlap", "1"], ["--overlap", "-0.1"], ["--shifts", "-1"]])
+@pytest.mark.parametrize(
+    "option", [["--overlap", "0.95"], ["--overlap", "-0.1"], ["--shifts", "-1"]]
+)
 def test_an_overlap_or_shifts_it_cannot_use_is_refused_by_the_parser(tmp_path, option, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["eval", "--data", str(tmp_path), *option])
