@@ -208,9 +208,16 @@ def find_tracks(
         found = find_audio_files([path])
         if path.is_dir() and excluded is not None:
             folder = path.resolve()
-            found = [
-                p for p in found if not _earlier_output(p.resolve(), excluded, folder, written)
-            ]
+            earlier = [p for p in found if _earlier_output(p.resolve(), excluded, folder, written)]
+            if earlier:  # a song named like a stem would be missed without a word
+                logger.warning(
+                    "%s: left out %d file(s) that look like stems of an earlier run (%s%s)",
+                    path,
+                    len(earlier),
+                    earlier[0],
+                    ", …" if len(earlier) > 1 else "",
+                )
+            found = [p for p in found if p not in earlier]
         if path.is_dir() and not found:
             problems.append(f"{path}: no audio files in this folder")
         for p in found:

@@ -221,6 +221,9 @@ def test_an_output_folder_above_the_songs_keeps_them_and_skips_only_stems(
     write_song(tmp_path / "album" / "mix.wav")  # a song named like a stem is still a song
     write_song(tmp_path / "tiny" / "old" / "vocals.wav")  # an earlier run's stem, under -o .
     assert cli.main(["album", ".", "-n", str(model_file), "-o", "."]) == 0, capsys.readouterr()
+    said = capsys.readouterr().err
+    assert "left out 1 file(s) that look like stems of an earlier run" in said  # not in silence
+    assert str(Path("tiny/old/vocals.wav")) in said
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.wav"))
     assert "tiny/one/drums.wav" in written  # was: "album: no audio files in this folder"
     assert "tiny/mix/drums.wav" in written
