@@ -494,6 +494,12 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     try:
         template_parts(args.filename, args.out)
         check_extension(args.filename, fmt.extension, args.out)
+        if "{stem}" not in args.filename:  # every run writes two stems or more
+            raise ExportError(
+                args.out,
+                f"file name template {args.filename!r} has no {{stem}}: every stem would get "
+                "the same file; put {stem} in it",
+            )
     except ExportError as error:
         parser.error(error.reason)
     if args.out.exists() and not args.out.is_dir():  # before any song is separated

@@ -177,6 +177,22 @@ def test_no_track_and_bad_template_exit_2(capsys):
 
 
 @pytest.mark.parametrize(
+    "template, words",
+    [
+        ("{track}.{ext}", "has no {stem}: every stem would get the same file"),
+        ("  /{stem}.{ext}", "has no name (only spaces or dots)"),
+    ],
+)
+def test_a_template_that_cannot_name_every_stem_exits_2_before_the_model_loads(
+    capsys, template, words
+):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["a.wav", "--filename", template])
+    assert caught.value.code == 2
+    assert words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
     "flags, template, ending",
     [
         (["--mp3"], "{track}-{stem}.wav", ".wav"),

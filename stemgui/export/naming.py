@@ -88,6 +88,8 @@ def template_parts(template: str, folder: Path | str = ".") -> list[str]:
         raise fail("'..' would write outside the output folder")
     if not parts:
         raise fail("it names no file")
+    if any(not part.strip(" .") for part in parts):
+        raise fail("a folder or file in it has no name (only spaces or dots); remove it")
     for part in parts:
         try:
             fields = list(string.Formatter().parse(part))
@@ -176,7 +178,9 @@ def render(
         text = part.format(**values)
         if not text.strip(" ."):
             raise ExportError(
-                folder, f"file name template {template!r} gives an empty name for {values}"
+                folder,
+                f"file name template {template!r} gives a folder or file with no name (for "
+                f"{values['track']!r}, stem {values['stem']!r}); fill in or remove that part",
             )
         rendered.append(safe_name(text))
     return folder.joinpath(*rendered)

@@ -71,8 +71,10 @@ def test_template_check_alone_gives_parts():
 
 
 def test_empty_result_is_refused(tmp_path):
-    with pytest.raises(ExportError, match="empty name"):
+    with pytest.raises(ExportError, match=r"gives a folder or file with no name \(for 't', stem"):
         render("{model}/{stem}", tmp_path, track="t", stem="", model="m", ext="wav")
+    with pytest.raises(ExportError, match="has no name \\(only spaces or dots\\); remove it"):
+        template_parts("  /{stem}.{ext}", tmp_path)  # before any song is separated
 
 
 def test_values_cannot_add_folders_or_climb(tmp_path):
