@@ -142,9 +142,12 @@ class Player(QObject):
             self.poll()
 
     def seek(self, frame: int) -> None:
+        """Move the playhead to ``frame``; a zoomed view that does not show it pages to it (a
+        jump by key, Home or Ctrl+←/→: the playhead went where the user sent it)."""
         if self.transport is not None:
             self.transport.seek(frame)
             self.poll()
+            self.timeline.reveal(self.transport.position)
 
     def nudge(self, seconds: float) -> None:
         """Seek ``seconds`` forward (negative: back) from the current position."""

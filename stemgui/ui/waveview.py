@@ -94,7 +94,13 @@ class Timeline(QObject):
         start, stop = self.view
         seen = start <= self.position < stop
         self.set_position(frame)
-        if seen and not start <= frame < stop:
+        if seen:
+            self.reveal(frame)
+
+    def reveal(self, frame: int) -> None:
+        """Page the view to ``frame`` (at its left edge, as ``follow`` does) if it is not shown."""
+        start, stop = self.view
+        if not start <= frame < stop:
             self.set_view(frame, frame + stop - start)
 
     def set_loop(self, loop: tuple[int, int] | None, enabled: bool) -> None:

@@ -204,7 +204,10 @@ class MainWindow(QMainWindow):
         self._action(play_menu, "Back 5 seconds", lambda: self.player.nudge(-5.0), "Ctrl+Left")
         self._action(play_menu, "Forward 5 seconds", lambda: self.player.nudge(5.0), "Ctrl+Right")
         play_menu.addSeparator()
-        self._action(play_menu, "Zoom in", lambda: self._zoom(0.5), QKeySequence.StandardKey.ZoomIn)
+        zoom_in = self._action(
+            play_menu, "Zoom in", lambda: self._zoom(0.5), QKeySequence.StandardKey.ZoomIn
+        )
+        zoom_in.setShortcuts([zoom_in.shortcut(), QKeySequence("Ctrl+=")])  # + without Shift
         self._action(
             play_menu, "Zoom out", lambda: self._zoom(2.0), QKeySequence.StandardKey.ZoomOut
         )

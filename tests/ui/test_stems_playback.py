@@ -642,3 +642,16 @@ def test_a_song_shown_again_is_where_it_was_left(qtbot, settings_store, tmp_path
     )
     assert win.timeline.view == (800, 7000) and win.timeline.loop == (1000, 6000)
     win.close()
+
+
+def test_zoom_keys_with_and_without_shift(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)
+    frames = win.timeline.frames
+    qtbot.keyClick(win, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)  # Ctrl+=
+    assert win.timeline.view[1] - win.timeline.view[0] == frames // 2
+    qtbot.keyClick(win, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)  # Ctrl++
+    assert win.timeline.view[1] - win.timeline.view[0] == frames // 4
+    qtbot.keyClick(win, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert win.timeline.view == (0, frames)
+    win.close()
