@@ -172,17 +172,18 @@ def _written_stems() -> tuple[str, ...]:
     return (*sources, *(f"no_{s}" for s in sources), MIX_NAME)
 
 
-def _earlier_output(path: Path, out: Path, folder: Path, written: Any) -> bool:
+def _earlier_output(path: Path, out: Path, folder: Path, written: Sequence[Any]) -> bool:
     """Whether ``path``, found in ``folder``, is a stem an earlier run wrote into ``out``.
 
     An output folder inside the searched one holds nothing else; one that is the searched
     folder or above it (``album -o .``) holds the songs too, so there only the paths that
-    match ``written`` (the file name template's pattern) are.
+    match one of ``written`` (file name templates' patterns) are.
     """
     if out not in path.parents:
         return False
     if out == folder or out in folder.parents:
-        return written.fullmatch(path.relative_to(out).as_posix()) is not None
+        relative = path.relative_to(out).as_posix()
+        return any(pattern.fullmatch(relative) is not None for pattern in written)
     return True
 
 
@@ -194,14 +195,18 @@ def find_tracks(
     Folders are searched as ``stemgui.audio.decode.find_audio_files`` does (recursively,
     supported extensions, no hidden files); files are kept whatever their extension and missing
     paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
-    wrote into ``exclude`` (the output folder) with ``template`` are skipped, so they are never
-    separated again (see ``_earlier_output``). Each file appears once, in the order given.
+    wrote into ``exclude`` (the output folder) with ``template`` or the default template are
+    skipped, so they are never separated again (see ``_earlier_output``). Each file appears
+    once, in the order given.
     """
     from stemgui.audio.decode import find_audio_files
     from stemgui.export.naming import template_pattern
 
     excluded = exclude.resolve() if exclude is not None else None
-    written = template_pattern(template, _written_stems())
+    # this run's template, and the default one: stems of a run before a --filename change
+    written = [
+        template_pattern(t, _written_stems()) for t in dict.fromkeys([template, DEFAULT_TEMPLATE])
+    ]
     tracks: dict[Path, Path] = {}
     problems: list[str] = []
     for path in paths:

@@ -255,6 +255,23 @@ def test_stems_of_an_earlier_run_with_another_template_are_not_songs(tmp_path, m
     assert names == ["s1-bass.wav", "s1-drums.wav", "s1-other.wav", "s1-vocals.wav", "s1.wav"]
 
 
+def test_stems_of_a_run_with_the_default_template_are_not_songs_after_a_change(
+    tmp_path, model_file
+):
+    write_song(tmp_path / "s1.wav")
+    argv = [".", "-n", str(model_file), "-o", "."]
+    assert cli.main(argv) == 0  # tiny/s1/drums.wav ...
+    assert cli.main([*argv, "--filename", "{track}-{stem}.{ext}"]) == 0
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.wav"))
+    assert [n for n in names if not n.startswith("tiny/")] == [  # not tiny-drums-bass.wav ...
+        "s1-bass.wav",
+        "s1-drums.wav",
+        "s1-other.wav",
+        "s1-vocals.wav",
+        "s1.wav",
+    ]
+
+
 def test_two_tracks_that_would_write_the_same_files_are_refused_before_any_work(
     tmp_path, model_file, capsys
 ):
