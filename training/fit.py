@@ -536,13 +536,7 @@ class Trainer:
         total = schedule["steps"] if steps is None else steps
         before = self.check_resumable()
         resumed = self.load_state()
-        if resumed and self.init is not None:
-            log.warning(
-                "--init %s is not used: %s resumes from its last.pt at step %d",
-                self.init,
-                self.run_dir,
-                self.step,
-            )
+        given = self.init  # this --init, before the run folder says what it started from
         metric = self.config["eval"]["metric"]
         if resumed and self.best_metric != metric:
             log.warning(
@@ -556,6 +550,17 @@ class Trainer:
             self.best_metric = metric
         if self.is_main:
             self._write_run_files(before)
+            if resumed and given is not None:
+                started = str(self.init or "").split(" (member ")[0]  # the file, of a bag too
+                log.log(
+                    logging.INFO if started == given else logging.WARNING,
+                    "--init %s is not used: %s resumes from its last.pt at step %d (its weights "
+                    "started from %s)",
+                    given,
+                    self.run_dir,
+                    self.step,
+                    self.init or "scratch",
+                )
         if not resumed and self.init is not None and self.step < total:
             self._evaluate_and_keep_best()  # the starting weights: a fine-tuning never ends worse
             if self.is_main:  # a best.stemgui without last.pt is a folder fit will not resume

@@ -379,7 +379,7 @@ def test_a_fine_tuning_that_never_beats_its_start_keeps_the_starting_weights(tmp
     assert read_checkpoint(best)["provenance"]["steps"] == 0  # 1.8 < 2.0
 
 
-def test_a_fine_tuning_killed_before_its_first_step_resumes(tmp_path):
+def test_a_fine_tuning_killed_before_its_first_step_resumes(tmp_path, caplog):
     make(tmp_path, "first").run(steps=2)
     start = tmp_path / "first" / "best.stemgui"
     killed = make(tmp_path, init=start)
@@ -392,7 +392,11 @@ def test_a_fine_tuning_killed_before_its_first_step_resumes(tmp_path):
         killed.run(steps=3)
     assert (tmp_path / "run" / "best.stemgui").exists()  # scored at step 0
     again = make(tmp_path, init=start)
-    assert again.run(steps=1) and again.step == 1  # resumed from step 0, not refused
+    with caplog.at_level("INFO", logger="training.fit"):
+        assert again.run(steps=1) and again.step == 1  # resumed from step 0, not refused
+    (said,) = [r for r in caplog.records if "is not used" in r.getMessage()]
+    assert said.levelname == "INFO"  # the same command again: its weights did start there
+    assert "(its weights started from best.stemgui)" in said.getMessage()
     assert [e["step"] for e in again.history if "valid_all" in e] == [0, 1]
 
 
