@@ -23,6 +23,7 @@ import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,19 @@ class StemControl:
     gain_db: float = 0.0
     solo: bool = False
     mute: bool = False
+
+
+def restored_strip(saved: Sequence[Any]) -> StemControl:
+    """A strip as a settings file kept it, ``[gain_db, solo, mute]``: a gain outside the
+    sliders' range (a damaged file: -1e300 broke the song's rows) is brought into it, a gain
+    that is not a number is 0 dB."""
+    gain, solo, mute = (list(saved) + [0.0, False, False][len(saved) :])[:3]
+    try:
+        gain = float(gain)
+    except (TypeError, ValueError):
+        gain = 0.0
+    gain = min(max(gain, MIN_DB), MAX_DB) if math.isfinite(gain) else 0.0
+    return StemControl(gain, bool(solo), bool(mute))
 
 
 def folded(strips: Mapping[str, StemControl], parts: Sequence[str]) -> StemControl | None:

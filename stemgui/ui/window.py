@@ -690,13 +690,14 @@ class MainWindow(QMainWindow):
                 if job.state in (JobState.DONE, JobState.WAITING) or job.state.active:
                     strips = job.mixer.strips() if job.mixer is not None else job.strips
                     controls = {n: [c.gain_db, c.solo, c.mute] for n, c in strips.items()}
-                    songs.append({"path": str(job.path), "strips": controls})
+                    # absolute: the next start may be from another folder (a launcher)
+                    songs.append({"path": str(job.path.absolute()), "strips": controls})
         self.settings.set(S.SESSION, json.dumps(songs))
 
     def restore_session(self) -> list[Job]:
         """Queue the songs of the last session again, each with its mix: the separated ones'
         stems come from the stem cache at once. Files gone since are left out."""
-        from stemgui.stems.mixer import StemControl
+        from stemgui.stems.mixer import restored_strip
 
         if not self.settings.get(S.KEEP_STEMS):
             return []
@@ -708,7 +709,7 @@ class MainWindow(QMainWindow):
         jobs = self.controller.add(list(songs)) if songs else []
         for job in jobs:  # before the first is shown: its mixer is made with them
             strips = songs[job.path.absolute()].get("strips", {})
-            job.strips = {name: StemControl(*strip) for name, strip in strips.items()}
+            job.strips = {name: restored_strip(strip) for name, strip in strips.items()}
         return jobs
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -243,9 +243,10 @@ class SeparationWorker(QObject):
 
         check()
         song_sha = identity = None
-        if self.stem_cache is not None:
+        cache = self.stem_cache  # once: File ▸ Keep separated stems may turn it off meanwhile
+        if cache is not None:
             self.stage.emit(job, "decoding")  # reading the song to recognise it
-            song_sha, identity, hit = self._look_up(path, options, cancel)
+            song_sha, identity, hit = self._look_up(cache, path, options, cancel)
             if hit is not None:
                 self._finish_from_cache(job, path, hit, options)
                 return
@@ -297,7 +298,7 @@ class SeparationWorker(QObject):
     # -- the stem cache ---------------------------------------------------------------------
 
     def _look_up(
-        self, path: Path, options: SeparationOptions, cancel: threading.Event
+        self, cache: Any, path: Path, options: SeparationOptions, cancel: threading.Event
     ) -> tuple[str | None, str | None, Any]:
         """(song sha256, model identity, cache hit or None); raises SeparationCancelled.
 
@@ -312,7 +313,7 @@ class SeparationWorker(QObject):
         identity = self._identity(options, cancel)
         if identity is None:
             return song_sha, None, None
-        hit = self.stem_cache.get(StemCache.key(song_sha, identity, options.stem_options()))
+        hit = cache.get(StemCache.key(song_sha, identity, options.stem_options()))
         return song_sha, identity, hit
 
     def _finish_from_cache(
@@ -343,6 +344,9 @@ class SeparationWorker(QObject):
         """Keep the full stems of a finished job in the cache; whatever happens, only logs."""
         from stemgui.stemcache import StemCache
 
+        cache = self.stem_cache
+        if cache is None:  # turned off while the song separated: not kept, as asked
+            return
         try:
             if identity is None:  # e.g. an official model downloaded by this very job
                 identity = self._identity(options, self.stopping)
@@ -356,7 +360,7 @@ class SeparationWorker(QObject):
                 "model_identity": identity,
                 "options": options.stem_options(),
             }
-            if self.stem_cache.put(key, stemset, info, cancel=self.stopping):
+            if cache.put(key, stemset, info, cancel=self.stopping):
                 self.stored.emit(job, key)
         except SeparationCancelled:
             logger.info("%s: the stems were not cached (stopping)", path)

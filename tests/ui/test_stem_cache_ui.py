@@ -195,3 +195,31 @@ def test_a_model_file_replaced_in_place_separates_with_its_new_weights(
     fresh.run(4, str(songs[1]), options, threading.Event())
     np.testing.assert_allclose(done[2], done[3], atol=1e-6)
     assert not np.allclose(done[1], done[2], atol=1e-3)  # the two models do differ
+
+
+def test_keep_stems_turned_off_while_a_song_is_recognised_does_not_fail_it(
+    qtbot, options, songs, tmp_path, caplog
+):
+    worker = SeparationWorker(stem_cache=StemCache(tmp_path / "stemcache"))
+
+    class TurnsOff(threading.Event):
+        """The user unticks File ▸ Keep separated stems while the song is hashed (the checks
+        after the worker's first)."""
+
+        checks = 0
+
+        def is_set(self) -> bool:
+            self.checks += 1
+            if self.checks > 1:
+                worker.stem_cache = None
+            return super().is_set()
+
+    ended = []
+    worker.finished.connect(lambda job, stemset, waveforms: ended.append("finished"))
+    worker.failed.connect(lambda job, reason: ended.append(reason))
+    forget_digests()
+    with caplog.at_level(logging.WARNING):
+        worker.run(1, str(songs[0]), options, TurnsOff())
+    assert ended == ["finished"]
+    assert "storing the stems in the cache failed" not in caplog.text  # not kept, quietly
+    assert StemCache(tmp_path / "stemcache").keys() == []

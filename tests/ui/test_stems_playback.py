@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -594,6 +596,25 @@ def test_the_session_keeps_separated_and_waiting_songs_in_order_not_failed_ones(
     assert [song["path"] for song in songs] == [str(done.path), str(tmp_path / "later.wav")]
     assert songs[0]["strips"]["bass"] == [0.0, False, True] and songs[1]["strips"] == {}
     win.close()
+
+
+def test_a_session_is_kept_with_whole_paths_and_damaged_gains_are_mended(
+    qtbot, settings_store, tmp_path, monkeypatch
+):
+    import json
+
+    from stemgui.stems.mixer import restored_strip
+
+    monkeypatch.chdir(tmp_path)  # songs opened as `python -m stemgui a.wav` from here
+    win = _null_window(qtbot, settings_store, [])
+    win.controller.model._jobs.append(Job(Path("a.wav"), state=JobState.WAITING))
+    win.save_session()
+    assert json.loads(win.settings.get(S.SESSION))[0]["path"] == str(tmp_path / "a.wav")
+    win.close()
+    assert restored_strip([-1e300, False, True]) == StemControl(-60.0, mute=True)
+    assert restored_strip([float("nan"), True, False]) == StemControl(solo=True)
+    assert restored_strip([1e9]) == StemControl(12.0)
+    assert restored_strip(["loud", 0, 0]) == StemControl()
 
 
 def test_removing_another_song_leaves_the_one_playing(qtbot, settings_store, tmp_path):
