@@ -58,6 +58,7 @@ class SeparationMenus(QObject):
         self.store_models: list[str] | None = None  # None until the worker answered
         self.descriptions: dict[str, str] = {}  # name -> what the store says of it
         self.catalogue: list[tuple[str, str, bool]] = []  # official: name, text, downloaded
+        self.devices: list[str] | None = None  # what this machine has, once the worker said
         self.root_url: str | None = None  # where official models download from
         self.dialog: ModelsDialog | None = None
         self.probing = False  # the worker has been asked and has not answered yet
@@ -89,12 +90,18 @@ class SeparationMenus(QObject):
         two = self.settings.get(S.TWO_STEMS)
         return SeparationOptions(
             model=self.settings.get(S.MODEL),
-            device=self.settings.get(S.DEVICE),
+            device=self.device(),
             segment=quality.segment,
             overlap=quality.overlap,
             shifts=quality.shifts,
             two_stems=None if two == "off" else two,
         )
+
+    def device(self) -> str:
+        """The chosen device, or "auto" while it is not there (a GPU gone since it was chosen:
+        every song failed on it, as if the app had a bug); the setting stays for its return."""
+        chosen = self.settings.get(S.DEVICE)
+        return "auto" if self.devices is not None and chosen not in self.devices else chosen
 
     def _set(self, setting: S.Setting, value: Any) -> None:
         self.settings.set(setting, value)
@@ -155,7 +162,7 @@ class SeparationMenus(QObject):
             self.device_group.removeAction(action)
         current = self.settings.get(S.DEVICE)
         if current not in [name for name, _ in devices]:
-            devices = [*devices, (current, current)]
+            devices = [*devices, (current, f"{current} (missing: Automatic is used)")]
         for name, label in devices:
             action = QAction(label, self)
             action.setCheckable(True)
@@ -241,10 +248,16 @@ class SeparationMenus(QObject):
         if devices:
             devices = [tuple(d) for d in devices]
             self.fill_device_menu(devices)
+            self.devices = [name for name, _ in devices]
             labels = dict(devices)
             current = self.settings.get(S.DEVICE)
             if current in labels:
                 self.device_text.emit(labels[current])
+            else:
+                logger.warning(
+                    "the device %s chosen earlier is not here: Automatic is used", current
+                )
+                self.device_text.emit(f"{labels.get('auto', 'Automatic')} ({current} is missing)")
         self.fill_model_menu()
         self.availability_changed.emit()
 

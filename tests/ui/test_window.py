@@ -185,6 +185,27 @@ def test_songs_waiting_for_a_model_file_that_is_gone_start_when_it_is_back(
     win.close()
 
 
+def test_a_device_chosen_earlier_and_gone_separates_on_automatic(
+    qtbot, settings_store, monkeypatch, songs, tiny_model_file
+):
+    import stemgui.ui.models as models
+
+    monkeypatch.setattr(models, "device_choices", lambda: [("auto", "Automatic"), ("cpu", "CPU")])
+    settings = S.Settings(settings_store)
+    settings.set(S.DEVICE, "cuda:1")  # an external GPU, unplugged since
+    settings.set(S.MODEL, str(tiny_model_file))
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.devices is not None, timeout=TIMEOUT_MS)
+    assert win.menus.options().device == "auto" and settings.get(S.DEVICE) == "cuda:1"
+    labels = [a.text() for a in win.menus.device_menu.actions()]
+    assert labels == ["Automatic", "CPU", "cuda:1 (missing: Automatic is used)"]
+    (job,) = win.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+    assert job.state is JobState.DONE, job.error  # each song failed as an unexpected error
+    win.close()
+
+
 def test_the_menus_say_what_each_model_and_quality_is(qtbot, settings_store, monkeypatch):
     import stemgui.ui.models as models
 
