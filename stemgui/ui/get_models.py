@@ -222,8 +222,9 @@ class ModelsDialog(QDialog):
             name, "cancelled", "Download cancelled; it resumes where it stopped next time."
         )
 
-    def closeEvent(self, event) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            self.task.wait(10)
-        super().closeEvent(event)
+    def reject(self) -> None:
+        """Close, Esc and the window's close button: the download stops (it resumes next
+        time). Not waited for here: a stalled connection held the whole window for 10 s; the
+        thread ends on its own, and this dialog, shown again meanwhile, says so."""
+        self.cancel()
+        super().reject()

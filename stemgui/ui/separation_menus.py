@@ -219,7 +219,14 @@ class SeparationMenus(QObject):
         self.checked.emit(path, error)
 
     def get_models(self) -> ModelsDialog:
-        """Open the dialog that downloads official models (it stays open while it works)."""
+        """Open the dialog that downloads official models (it stays open while it works); the
+        one already open, or still ending a download, comes to the front instead of a second
+        one that would download the same file at the same time."""
+        if self.dialog is not None and (self.dialog.isVisible() or self.dialog.task is not None):
+            self.dialog.show()
+            self.dialog.raise_()
+            self.dialog.activateWindow()
+            return self.dialog
         self.dialog = ModelsDialog(self.catalogue, self.root_url, self.window)
         self.dialog.downloaded.connect(self._model_downloaded)
         self.dialog.show()

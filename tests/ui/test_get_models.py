@@ -93,3 +93,64 @@ def test_a_failed_download_says_why(qtbot, settings_store, published, tmp_path):
     assert dialog.table.item(0, 2).text() == "failed"
     assert "Download failed" in dialog.status.text() and "404" in dialog.status.text()
     assert dialog.download_button.isEnabled()  # try again
+
+
+@pytest.fixture
+def stalled(published, tmp_path):
+    """A server that answers with headers and a few bytes, then nothing until released."""
+    from http.server import BaseHTTPRequestHandler
+
+    release = threading.Event()
+
+    class Stalls(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            self.wfile.write(b"x" * 1000)
+            self.wfile.flush()
+            release.wait(30)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Stalls)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    release.set()
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("how", ["close", "escape"])
+def test_one_get_models_dialog_and_closing_it_stops_its_download_at_once(
+    qtbot, settings_store, stalled, how
+):
+    import time
+
+    from PySide6.QtCore import Qt
+
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+        win.menus.root_url = stalled
+        dialog = win.menus.get_models()
+        assert win.menus.get_models() is dialog  # not a second one, with its own download
+        dialog.table.selectRow(dialog.rows["tiny_ui"])
+        task = dialog.download_selected()
+        qtbot.waitUntil(lambda: "tiny" in dialog.status.text() and "MB" in dialog.status.text())
+        started = time.monotonic()
+        if how == "close":
+            dialog.close_button.click()
+        else:
+            qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        assert time.monotonic() - started < 2  # a stalled connection held the window 10 s
+        assert not dialog.isVisible() and task.cancel_event.is_set()
+        again = win.menus.get_models()  # while the download still ends: that same dialog
+        assert again is dialog and not again.download_button.isEnabled()
+        again.close()
+    finally:
+        win.close()
