@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 from functools import partial
@@ -39,13 +40,22 @@ def published(tmp_path, monkeypatch, tiny_model_file):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "served"))
     handler.log_message = lambda *args: None
+    with serving(handler) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(handler):
+    """An HTTP server on loopback with ``handler``, in a thread: its root URL."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
 
 
 def test_download_an_official_model_then_separate_with_it(qtbot, settings_store, published, songs):
@@ -114,14 +124,11 @@ def stalled(published, tmp_path):
         def log_message(self, *args):
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Stalls)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    release.set()
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    with serving(Stalls) as url:
+        try:
+            yield url
+        finally:
+            release.set()  # before the server stops: it waits for its handlers
 
 
 @pytest.mark.parametrize("how", ["close", "escape"])
