@@ -257,9 +257,14 @@ class MainWindow(QMainWindow):
         from stemgui.stemcache import StemCache
 
         entries, freed = (self.controller.worker.stem_cache or StemCache()).clear()
-        self.statusBar().showMessage(
-            f"Stem cache cleared: {entries} songs, {freed / 1e6:.0f} MB freed.", 10_000
-        )
+        message = f"Stem cache cleared: {entries} songs, {freed / 1e6:.0f} MB."
+        if any(job.state is JobState.DONE for job in self.controller.model.jobs):
+            # their stems are read from those files until they go: the space comes free then
+            message += (
+                " The songs in the queue stay until removed or the app closes, and are "
+                "separated again at the next start."
+            )
+        self.statusBar().showMessage(message, 10_000)
 
     def _connect(self) -> None:
         c = self.controller

@@ -466,7 +466,9 @@ def test_stems_are_kept_between_sessions_until_the_cache_is_cleared(
     np.testing.assert_array_equal(np.asarray(again.stemset.data), job.stemset.data)
     second.clear_stem_cache()
     assert cache.keys() == []
-    assert "1 songs" in second.statusBar().currentMessage()
+    said = second.statusBar().currentMessage()
+    assert said.startswith("Stem cache cleared: 1 songs") and "freed" not in said
+    assert "stay until removed or the app closes, and are separated again" in said  # it is open
     second.keep_stems_action.trigger()
     assert second.controller.worker.stem_cache is None
     assert S.Settings(settings_store).get(S.KEEP_STEMS) is False
