@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -243,6 +244,11 @@ def _unwritable(folder: Path) -> str | None:
     if not existing.is_dir():
         return f"{existing} is a file, not a folder"
     if not os.access(existing, os.W_OK | os.X_OK):  # a read-only disk too, for root
+        return f"{existing} cannot be written"
+    try:  # /proc and /sys pass os.access for root, and refuse every file after the separation
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError:
         return f"{existing} cannot be written"
     return None
 
