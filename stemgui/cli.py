@@ -476,6 +476,9 @@ def _stopped_by_signals() -> Iterator[None]:
     def stop(signum: int, _frame: Any) -> None:
         raise _Stopped(signum)
 
+    # Not a signal ignored on purpose (nohup ignores SIGHUP), nor one handled from C (unknown
+    # to Python: it could not be given back).
+    names = [n for n in names if signal.getsignal(getattr(signal, n)) is signal.SIG_DFL]
     before = {name: signal.signal(getattr(signal, name), stop) for name in names}
     try:
         yield

@@ -551,9 +551,9 @@ class Trainer:
         if self.is_main:
             self._write_run_files(before)
             if resumed and given is not None:
-                started = str(self.init or "").split(" (member ")[0]  # the file, of a bag too
+                origin = str(self.init or "").split(" (member ")[0]  # the file, of a bag too
                 log.log(
-                    logging.INFO if started == given else logging.WARNING,
+                    logging.INFO if origin == given else logging.WARNING,
                     "--init %s is not used: %s resumes from its last.pt at step %d (its weights "
                     "started from %s)",
                     given,

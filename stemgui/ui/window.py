@@ -524,10 +524,11 @@ class MainWindow(QMainWindow):
         self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
         if job.place is not None:  # where it was left: playhead, loop, zoom
             position, loop, looping, view = job.place
-            if loop is not None:
+            frames = job.stemset.frames  # a retry of a file changed since may be shorter
+            if loop is not None and loop[1] <= frames:
                 self.player.set_loop(*loop)
                 self.player.set_loop_enabled(looping)
-            self.player.seek(position)
+            self.player.seek(min(position, frames))
             self.timeline.set_view(*view)
         self.pages.setCurrentIndex(1)
         self._show_title(job)

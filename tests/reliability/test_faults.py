@@ -157,12 +157,38 @@ def test_a_kill_or_a_closed_terminal_during_export_leaves_no_stems(
     does not find two stems "existing already" and refuse."""
     number = getattr(signal, name)
     write_song(isolated / "a.wav")
-    handler = signal.getsignal(number)
-    failing_write(monkeypatch, 3, RuntimeError("not reached"), lambda: os.kill(os.getpid(), number))
-    assert cli.main(["a.wav", "-n", str(model_file)]) == status
-    assert "interrupted; files being written were discarded" in capsys.readouterr().err
-    assert files_under(isolated / "separated") == []
-    assert signal.getsignal(number) is handler  # given back
+    before = signal.signal(number, signal.SIG_DFL)  # as in a terminal, whatever runs the tests
+    try:
+        failing_write(
+            monkeypatch, 3, RuntimeError("not reached"), lambda: os.kill(os.getpid(), number)
+        )
+        assert cli.main(["a.wav", "-n", str(model_file)]) == status
+        assert "interrupted; files being written were discarded" in capsys.readouterr().err
+        assert files_under(isolated / "separated") == []
+        assert signal.getsignal(number) is signal.SIG_DFL  # given back
+    finally:
+        signal.signal(number, before)
+
+
+def test_a_hangup_ignored_on_purpose_stays_ignored(isolated, model_file, monkeypatch):
+    """`nohup stemgui-separate ...`: the terminal closing does not stop the run."""
+    write_song(isolated / "a.wav")
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        real, writes = sf.SoundFile.write, []
+
+        def write(self, data):  # the terminal closes while the third stem is written
+            writes.append(self.name)
+            if len(writes) == 3:
+                os.kill(os.getpid(), signal.SIGHUP)
+            return real(self, data)
+
+        monkeypatch.setattr(sf.SoundFile, "write", write)
+        assert cli.main(["a.wav", "-n", str(model_file)]) == 0
+        assert len(files_under(isolated / "separated")) == 4
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
 
 
 def test_cancel_during_export_leaves_nothing(isolated, model_file, monkeypatch):

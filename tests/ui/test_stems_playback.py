@@ -662,6 +662,11 @@ def test_a_song_shown_again_is_where_it_was_left(qtbot, settings_store, tmp_path
         True,
     )
     assert win.timeline.view == (800, 7000) and win.timeline.loop == (1000, 6000)
+    win.select(b)
+    a.stemset = make_stemset(frames=4000)  # retried after the file was cut short
+    win.select(a)  # the loop past its end is dropped, the playhead kept inside
+    transport = win.player.transport
+    assert transport.loop is None and transport.position <= 4000 and win.shown_job is a
     win.close()
 
 
