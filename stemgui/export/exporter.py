@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -131,6 +132,8 @@ def plan(
     ]
     seen: dict[str, str] = {}  # case-folded: Windows and macOS names ignore case
     for name, path in targets:
+        if path.is_dir():  # found now, not after every stem of a long song is written
+            raise ExportError(path, "is a folder; choose another folder or file name")
         key = str(path).casefold()
         if key in seen:
             raise ExportError(
@@ -252,7 +255,8 @@ def export(
     # complete: a failure (disk full on the third stem) leaves the files of an earlier export,
     # with --overwrite too, as they were, not a set of new and old stems.
     staged: list[tuple[Path, Path]] = []  # (complete temporary file, its target)
-    created: list[Path] = []
+    placed: list[Path] = []  # targets this call put its files at
+    aside: list[tuple[Path, Path]] = []  # (target, the earlier file there, moved away)
     folders: list[Path] = []  # made by this export, outermost first
     current = Path(request.folder)
     try:
@@ -280,16 +284,21 @@ def export(
                 write_audio(part, samples, stemset.samplerate, fmt)
             logger.debug("wrote %s", current)
         for part, current in staged:
-            existed = current.exists()
+            if request.overwrite and current.exists():  # kept until all are in place
+                aside.append((current, part_path_for(current)))
+                os.replace(*aside[-1])
             put_in_place(part, current, request.overwrite)
-            if not existed:
-                created.append(current)
+            placed.append(current)
         for folder in dict.fromkeys(target.parent for _, target in staged):
             fsync_folder(folder)
     except BaseException as error:
-        # A failed write, or an interruption (Ctrl-C, a cancel): no partial export stays.
-        for path in [part for part, _ in staged] + created:
+        # A failed write, or an interruption (Ctrl-C, a cancel): no partial export stays, and
+        # the files it was replacing go back (a rename refused on Windows: a file a DAW holds).
+        for path in [part for part, _ in staged] + placed:
             path.unlink(missing_ok=True)
+        for target, earlier in aside:
+            with contextlib.suppress(OSError):
+                os.replace(earlier, target)
         for folder in reversed(folders):  # innermost first; one that holds anything stays
             with contextlib.suppress(OSError):
                 folder.rmdir()
@@ -299,6 +308,8 @@ def export(
         if not reason.startswith("could not be written"):
             reason = f"could not be written: {reason}"
         raise ExportError(current, reason) from error
+    for _, earlier in aside:
+        earlier.unlink(missing_ok=True)
     written = [target for _, target in staged]
     logger.info("exported %d file(s) to %s", len(written), request.folder)
     return written

@@ -196,6 +196,37 @@ def test_a_failed_overwrite_leaves_the_earlier_export_whole(tmp_path, stems, mon
     assert [p.name for p in written] == [f"{n}.wav" for n in stems.names]
 
 
+def test_a_rename_refused_at_the_end_puts_the_earlier_export_back(tmp_path, stems, monkeypatch):
+    """The last step fails (Windows refuses to replace a file a DAW holds open): the files
+    already renamed are taken back out and the earlier export's files return."""
+    import stemgui.audio.atomic as atomic
+
+    export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    before = {p: (tmp_path / p).read_bytes() for p in files_under(tmp_path)}
+    real, calls = atomic.put_in_place, []
+
+    def refused(part, path, overwrite):
+        calls.append(path)
+        if len(calls) == 3:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(part, path, overwrite)
+
+    monkeypatch.setattr(atomic, "put_in_place", refused)
+    louder = StemSet(stems.names, stems.samplerate, stems.data * 0.5)
+    with pytest.raises(ExportError, match="could not be written"):
+        export(louder, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
+    assert len(calls) == 3
+    assert {p: (tmp_path / p).read_bytes() for p in files_under(tmp_path)} == before
+
+
+def test_a_target_that_is_a_folder_is_refused_before_any_file(tmp_path, stems):
+    (tmp_path / "m" / "t" / "other.wav").mkdir(parents=True)
+    with pytest.raises(ExportError, match="is a folder") as caught:
+        export(stems, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
+    assert caught.value.path == tmp_path / "m" / "t" / "other.wav"
+    assert files_under(tmp_path) == []
+
+
 def test_stems_differing_only_in_case_clash(tmp_path):
     stems = StemSet(("Keys", "keys"), RATE, np.zeros((2, 2, 10), np.float32))
     with pytest.raises(ExportError, match="gives stems 'Keys' and 'keys' the same file"):
