@@ -230,11 +230,16 @@ def export(
         ExportError: see ``plan``; or a file could not be written (the files created by this
             call are removed again).
     """
-    from stemgui.audio.atomic import fsync_folder, part_path_for, put_in_place
+    from stemgui.audio.atomic import clean_stale_parts, fsync_folder, part_path_for, put_in_place
     from stemgui.audio.encode import write_audio
     from stemgui.audio.stream import peak, write_blocks
+    from stemgui.spool import STALE_PART_SECONDS
 
     targets = plan(request, stemset.names, track, model_name)
+    for folder in dict.fromkeys(target.parent for _, target in targets):
+        # what an export killed there left (hidden temporary files); the app's exports go
+        # beside the songs, where no start-up cleanup looks
+        clean_stale_parts(folder, older_than=STALE_PART_SECONDS)
     spooled = isinstance(stemset.data, np.memmap)  # a long song: write block by block
     makers = _sources_of(stemset, request)
     readers = _readers_of(stemset, request) if spooled else {}

@@ -227,6 +227,21 @@ def test_a_target_that_is_a_folder_is_refused_before_any_file(tmp_path, stems):
     assert files_under(tmp_path) == []
 
 
+def test_what_a_killed_export_left_in_its_folder_goes_with_the_next(tmp_path, stems):
+    import os
+
+    from stemgui.audio.atomic import part_path_for
+
+    folder = tmp_path / "m" / "t"
+    folder.mkdir(parents=True)
+    stale, fresh = part_path_for(folder / "drums.wav"), part_path_for(folder / "bass.wav")
+    stale.write_bytes(b"half a stem")
+    fresh.write_bytes(b"another export, writing now")
+    os.utime(stale, (1, 1))  # long ago
+    export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    assert not stale.exists() and fresh.exists()
+
+
 def test_stems_differing_only_in_case_clash(tmp_path):
     stems = StemSet(("Keys", "keys"), RATE, np.zeros((2, 2, 10), np.float32))
     with pytest.raises(ExportError, match="gives stems 'Keys' and 'keys' the same file"):
