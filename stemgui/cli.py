@@ -467,24 +467,28 @@ class _Stopped(KeyboardInterrupt):
 
 @contextlib.contextmanager
 def _stopped_by_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP stop the run as Ctrl-C does, while it runs (handlers restored after)."""
-    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    """SIGTERM and SIGHUP stop the run as Ctrl-C does, while it runs; only where they would
+    end the program anyway (their default action): not one ignored on purpose (nohup ignores
+    SIGHUP), nor one handled from C (unknown to Python: it could not be given back)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    numbers = [
+        number
+        for number in (getattr(signal, name, None) for name in ("SIGTERM", "SIGHUP"))
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL
+    ]
 
     def stop(signum: int, _frame: Any) -> None:
         raise _Stopped(signum)
 
-    # Not a signal ignored on purpose (nohup ignores SIGHUP), nor one handled from C (unknown
-    # to Python: it could not be given back).
-    names = [n for n in names if signal.getsignal(getattr(signal, n)) is signal.SIG_DFL]
-    before = {name: signal.signal(getattr(signal, name), stop) for name in names}
+    for number in numbers:
+        signal.signal(number, stop)
     try:
         yield
     finally:
-        for name, handler in before.items():
-            signal.signal(getattr(signal, name), handler)
+        for number in numbers:
+            signal.signal(number, signal.SIG_DFL)
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Path | None) -> int:
