@@ -149,6 +149,11 @@ class Player(QObject):
             self.poll()
             self.timeline.reveal(self.transport.position)
 
+    def seek_end(self) -> None:
+        """Move the playhead to the song's end (End): playing stops there, Play starts over."""
+        if self.transport is not None:
+            self.seek(self.transport.frames)
+
     def nudge(self, seconds: float) -> None:
         """Seek ``seconds`` forward (negative: back) from the current position."""
         if self.transport is not None:

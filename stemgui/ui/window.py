@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
         self._action(play_menu, "Stop", self.player.stop, "Ctrl+.")
         self.loop_action = self._action(play_menu, "Loop on / off", self.player.toggle_loop, "L")
         self._action(play_menu, "Back to start", lambda: self.player.seek(0), "Home")
+        self._action(play_menu, "To the end", self.player.seek_end, "End")
         self._action(play_menu, "Back 5 seconds", lambda: self.player.nudge(-5.0), "Ctrl+Left")
         self._action(play_menu, "Forward 5 seconds", lambda: self.player.nudge(5.0), "Ctrl+Right")
         play_menu.addSeparator()

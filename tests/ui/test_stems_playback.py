@@ -670,6 +670,19 @@ def test_a_song_shown_again_is_where_it_was_left(qtbot, settings_store, tmp_path
     win.close()
 
 
+def test_home_and_end_keys_send_the_playhead_to_the_song_edges(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)
+    transport = win.player.transport
+    win._zoom(0.25)  # the first quarter on screen
+    qtbot.keyClick(win, Qt.Key.Key_End)
+    assert transport.position == transport.frames
+    assert win.timeline.view[1] == transport.frames  # the view pages to the end
+    qtbot.keyClick(win, Qt.Key.Key_Home)
+    assert transport.position == 0 and win.timeline.view[0] == 0
+    win.close()
+
+
 def test_zoom_keys_with_and_without_shift(qtbot, settings_store, tmp_path):
     win = _null_window(qtbot, settings_store, [])
     _done_job(win, tmp_path)
