@@ -54,6 +54,15 @@ def fraction(text: str) -> float:
     return value
 
 
+def chunk_seconds(text: str) -> float:
+    """A chunk length from 0.1 to 60 s: a network runs every chunk at once, so a longer one
+    (1e9 s) is written without complaint and then asks for terabytes at the first song."""
+    value = positive(text)
+    if not 0.1 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"seconds from 0.1 to 60, got {text!r}")
+    return value
+
+
 def device(text: str) -> str:
     """A device this machine has: cpu, cuda, cuda:N, mps or auto (the best one), as torch names
     it; a GPU that is not there is refused here, not by a traceback from the first tensor."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.separation.checkpoint import add_provenance, load_model, save_with_segment
-from training.options import device, output_file, positive
+from training.options import chunk_seconds, device, output_file
 
 
 def run_segment(args: argparse.Namespace) -> int:
@@ -56,7 +56,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser("segment", help="change the chunk length a model runs on")
     parser.add_argument("model", help="stemgui checkpoint (a single network)")
     parser.add_argument("output", help="stemgui checkpoint to write")
-    parser.add_argument("--seconds", type=positive, required=True, help="the new chunk length")
+    parser.add_argument(
+        "--seconds", type=chunk_seconds, required=True, help="the new chunk length (0.1-60 s)"
+    )
     parser.add_argument("--data", nargs="*", default=[], help="data roots: measure the change")
     parser.add_argument("--cache", default="runs/cache")
     parser.add_argument("--device", type=device, default="cpu")

@@ -113,6 +113,7 @@ def test_synth_refuses_a_missing_soundfont_before_making_its_folder(tmp_path, ca
         (["eval", "m.stemgui", "--data", "d", "--device", "gpu"], "--device"),
         (["quantize", "m.stemgui", "q.stemgui", "--max-tracks", "-1"], "--max-tracks"),
         (["segment", "m.stemgui", "s.stemgui", "--seconds", "0"], "--seconds"),
+        (["segment", "m.stemgui", "s.stemgui", "--seconds", "1e9"], "--seconds"),  # wrote it
         (["synth", "--out", "o", "--songs", "0"], "--songs"),
         (["synth", "--out", "o", "--seconds", "nan"], "--seconds"),
         (["fit", "r.toml", "--lr", "inf"], "--lr"),  # trained on NaN and said nothing
