@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QLabel, QSlider, QWidget
 
 
@@ -29,6 +29,14 @@ class DbSlider(QSlider):
             event.ignore()
             return
         super().keyPressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        # The wheel scrolling past an unfocused slider changed that stem's gain (-1 dB a notch,
+        # unseen); it turns a slider only once clicked or tabbed to, else the rows scroll.
+        if not self.hasFocus():
+            event.ignore()
+            return
+        super().wheelEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.setValue(0)

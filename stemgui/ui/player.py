@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from stemgui.playback.transport import PlayState
 from stemgui.ui.waveview import Timeline
 
 logger = logging.getLogger(__name__)
@@ -137,9 +138,11 @@ class Player(QObject):
         self.poll()
 
     def stop(self) -> None:
+        """Stop and go back to the start, which a zoomed view pages to (as at the song's end)."""
         if self.transport is not None:
             self.transport.stop()
             self.poll()
+            self.timeline.reveal(self.transport.position)
 
     def seek(self, frame: int) -> None:
         """Move the playhead to ``frame``; a zoomed view that does not show it pages to it (a
@@ -222,6 +225,10 @@ class Player(QObject):
                 self.timeline.follow(position)
             else:
                 self.timeline.set_position(position)
+                if self._last_state is not None and self._last_state[0] is PlayState.PLAYING:
+                    # the song ended (back at its start): the view goes there too, or a zoomed
+                    # view would never follow the playhead again
+                    self.timeline.reveal(position)
             self.position_changed.emit(position)
         self.timeline.set_loop(transport.loop, transport.loop_enabled)
         state = (transport.state, transport.loop, transport.loop_enabled, transport.waiting)

@@ -87,15 +87,14 @@ class TransportBar(QWidget):
         player = self.player
         loaded = player.loaded
         for widget in (self.play, self.stop, self.loop):
-            widget.setEnabled(loaded)
-        self.play.setEnabled(loaded and player.can_play)
+            widget.setEnabled(loaded)  # Play too when playback is off: it opens the device again
         playing = loaded and player.transport.playing
         pixmap = (
             QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         )
         self.play.setIcon(self.style().standardIcon(pixmap))
         if loaded and not player.can_play:
-            self.play.setToolTip(f"Playback is off: {player.error}")
+            self.play.setToolTip(f"Playback is off: {player.error}\nPlay tries again")
         else:
             self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")
         self.loop.setChecked(loaded and player.transport.loop_enabled)

@@ -228,7 +228,8 @@ class WaveformView(QWidget):
             a, b = self.x_of(region[0]), self.x_of(region[1])
             alpha = 70 if (self._drag or timeline.loop_enabled) else 30
             painter.fillRect(QRectF(a, 0, b - a, height), QColor(255, 200, 0, alpha))
-        x = self.x_of(timeline.position)
+        # the last frame's line at x == width would fall one pixel outside the widget (End)
+        x = min(self.x_of(timeline.position), self.width() - 1.0)
         painter.setPen(QColor(255, 255, 255) if self._is_dark() else QColor(0, 0, 0))
         painter.drawLine(QPointF(x, 0), QPointF(x, height))
         painter.end()
@@ -347,6 +348,7 @@ class TimeRuler(QWidget):
             tick += step
         x = left + (timeline.position / rate - first) / (last - first) * width
         if left <= x <= left + width:
+            x = min(x, left + width - 1.0)  # over the waveforms' last column, as their line
             painter.setBrush(colour)
             painter.drawPolygon(QPolygonF([QPointF(x - 5, 0), QPointF(x + 5, 0), QPointF(x, 7)]))
         painter.end()

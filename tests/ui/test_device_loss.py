@@ -1,5 +1,5 @@
 """The audio device goes away in the middle of playback: playback pauses with a message, Play
-is off until a device opens again, and the rest of the app (seek, mixer, the queue) goes on."""
+looks for a device again, and the rest of the app (seek, mixer, the queue) goes on."""
 
 from __future__ import annotations
 
@@ -122,10 +122,11 @@ def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
     assert "was the device unplugged?" in win.statusBar().currentMessage()
     assert player.transport.state is PlayState.PAUSED and player.transport.position == 256
     assert player.output is None and stream.closed
-    assert not win.transport_bar.play.isEnabled() and win.playback_off.isVisibleTo(win)
+    assert win.transport_bar.play.isEnabled() and win.playback_off.isVisibleTo(win)
+    assert win.transport_bar.play.toolTip().endswith("Play tries again")
 
     # Play while the device is still gone: says so, nothing plays.
-    player.toggle()
+    win.transport_bar.play.click()
     assert player.transport.state is PlayState.PAUSED
     assert "No audio output device could be opened" in win.statusBar().currentMessage()
 
@@ -141,7 +142,7 @@ def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
     # Plugged back in: Play opens a new stream and plays from where it was, with the mixer.
     win.show_job(job)
     sounddevice.plugged = True
-    player.toggle()
+    win.transport_bar.play.click()  # the button, which was greyed out with no way back
     assert player.transport.playing and win.transport_bar.play.isEnabled()
     assert win.statusBar().currentMessage() == "" and not win.playback_off.isVisibleTo(win)
     block = sounddevice.streams[-1].play(100)

@@ -223,9 +223,10 @@ def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_s
     _done_job(win, tmp_path)
     assert "Playback is off" in win.statusBar().currentMessage()
     assert "No audio output device" in win.statusBar().currentMessage()
-    assert not win.transport_bar.play.isEnabled()
     reason = "Playback is off: No audio output device could be opened (Error querying device -1)."
-    assert win.transport_bar.play.toolTip() == reason  # why it is greyed out
+    # Play stays clickable: it looks for a device again (a mouse user had no other way back)
+    assert win.transport_bar.play.isEnabled()
+    assert win.transport_bar.play.toolTip() == reason + "\nPlay tries again"
     win.statusBar().showMessage("My Song.wav: separated.", 5000)  # the next message
     assert win.playback_off.isVisibleTo(win) and win.playback_off.toolTip() == reason
     qtbot.keyClick(win, Qt.Key.Key_Space)
@@ -681,6 +682,85 @@ def test_home_and_end_keys_send_the_playhead_to_the_song_edges(qtbot, settings_s
     qtbot.keyClick(win, Qt.Key.Key_Home)
     assert transport.position == 0 and win.timeline.view[0] == 0
     win.close()
+
+
+def _play_until(win, output, frame):
+    player = win.player
+    while player.transport.playing and player.transport.position < frame:
+        output.pump(256)
+        player.poll()
+
+
+@pytest.mark.parametrize("how", ["stop", "end"])
+def test_a_zoomed_view_goes_back_to_the_start_with_the_playhead(
+    qtbot, settings_store, tmp_path, how
+):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    timeline, transport = win.timeline, win.player.transport
+    win._zoom(0.25)  # a second on screen
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    _play_until(win, outputs[-1], 3 * RATE)
+    assert timeline.view[0] >= 2 * RATE  # paged along
+    if how == "stop":
+        qtbot.keyClick(win, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
+    else:
+        _play_until(win, outputs[-1], transport.frames + 1)  # until it stops by itself
+    assert transport.position == 0 and timeline.view[0] == 0  # was left 2-3 s in
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    _play_until(win, outputs[-1], 2 * RATE)
+    assert timeline.view[0] <= timeline.position < timeline.view[1]  # followed it again
+    win.close()
+
+
+def test_the_playhead_at_the_song_end_is_drawn_inside_the_waveform(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)
+    view = win.stems.rows["drums"].view
+    colour = 255 if view._is_dark() else 0
+
+    def line_at(x: int) -> int:
+        image = view.grab().toImage()
+        return [image.pixelColor(x, y).lightness() for y in range(image.height())].count(colour)
+
+    win.player.seek(win.timeline.frames // 2)
+    middle = line_at(round(view.x_of(win.timeline.position)))
+    assert middle > view.height() // 2  # a line from top to bottom, waveform aside
+    win.player.seek_end()
+    assert line_at(view.width() - 1) == middle  # was drawn at x == width, outside
+    win.close()
+
+
+def test_the_wheel_turns_a_gain_slider_only_once_it_has_the_focus(qtbot, panel):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    gain = panel.rows["bass"].gain
+
+    def notch_down():
+        middle = QPointF(gain.width() / 2, gain.height() / 2)
+        QApplication.sendEvent(
+            gain,
+            QWheelEvent(
+                middle,
+                gain.mapToGlobal(middle),
+                QPoint(0, 0),
+                QPoint(0, -120),
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+                Qt.ScrollPhase.NoScrollPhase,
+                False,
+            ),
+        )
+
+    notch_down()  # scrolling the rows past it
+    assert gain.value() == 0
+    gain.setFocus()
+    qtbot.waitUntil(gain.hasFocus)
+    notch_down()
+    assert gain.value() < 0
 
 
 def test_zoom_keys_with_and_without_shift(qtbot, settings_store, tmp_path):
