@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -60,10 +61,12 @@ class BlockRenderer:
         self.transport = transport
         self._scratch = np.empty((1, _SCRATCH_FRAMES), dtype=np.float32)
 
-    def render(self, out: np.ndarray) -> int:
+    def render(self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None) -> int:
         """Fill ``out`` (frames, channels) float32 with what plays next; return frames of song.
 
-        Frames after the song (stopped, paused, ended) are silence.
+        Frames after the song (stopped, paused, ended) are silence. ``on_run(offset, start,
+        count)`` hears of each run of song frames ``[start, start + count)`` written at
+        ``out[offset:]`` (a loop's wrap makes two in one block).
         """
         total = out.shape[0]
         gains = self.mixer.gains  # one snapshot for the whole block
@@ -72,6 +75,8 @@ class BlockRenderer:
             start, count = self.transport.on_block(total - filled)
             if count == 0:
                 break
+            if on_run is not None:
+                on_run(filled, start, count)
             mix_block(
                 self.stemset,
                 start,
@@ -146,6 +151,11 @@ class SoundDeviceOutput(_Output):
         self._sd = sounddevice
         self._closing = False
         self.underflows = 0
+        # (DAC time, first frame, frames) of the runs handed to the device lately, a count of 0
+        # for silence: which frame is at the speakers now, the latency behind the transport
+        self._runs: deque[tuple[float, int, int]] = deque(maxlen=256)
+        self._runs_lock = threading.Lock()
+        self._block_time = 0.0  # the DAC time of the block being rendered
         self.stream = sounddevice.OutputStream(
             samplerate=stemset.samplerate,
             channels=stemset.channels,
@@ -176,11 +186,45 @@ class SoundDeviceOutput(_Output):
             self._fail(f"The audio output stopped (was the device unplugged?). {NO_DEVICE_ADVICE}")
         return self._error
 
+    def heard_position(self) -> int | None:
+        """The song frame the device plays now, or None when the host does not say when its
+        blocks play (then the transport's position is the best guess).
+
+        The transport runs ahead of the speakers by the stream's latency ("high": up to a few
+        hundred ms), which a playhead drawn from it shows: a cue set on a beat heard lands early.
+        """
+        with self._runs_lock:
+            runs = list(self._runs)
+        if not runs:
+            return None
+        try:
+            now = float(self.stream.time)
+        except (AttributeError, self._sd.PortAudioError):
+            return None
+        rate = self.stemset.samplerate
+        heard = next((i for i in range(len(runs) - 1, -1, -1) if runs[i][0] <= now), None)
+        if heard is not None and runs[heard][2] > 0:
+            when, start, count = runs[heard]
+            return start + min(round((now - when) * rate), count)
+        # silence at the speakers, or nothing yet: the first frame on its way there, if any
+        later = runs if heard is None else runs[heard + 1 :]
+        coming = next((run for run in later if run[2] > 0), None)
+        return None if coming is None else coming[1]
+
+    def _note_run(self, offset: int, start: int, count: int) -> None:
+        with self._runs_lock:
+            self._runs.append((self._block_time + offset / self.stemset.samplerate, start, count))
+
     def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
         if status and status.output_underflow:
             self.underflows += 1  # a glitch, not a failure: the stream goes on
+        # Some hosts give no DAC time (0): their blocks' times are not known.
+        self._block_time = float(getattr(time, "outputBufferDacTime", 0.0) or 0.0)
+        known = self._block_time > 0
         try:
-            self.renderer.render(outdata)
+            filled = self.renderer.render(outdata, self._note_run if known else None)
+            if known and filled < frames and (not self._runs or self._runs[-1][2] > 0):
+                self._note_run(filled, 0, 0)  # silence from here (paused, stopped, waiting)
         except Exception as error:
             outdata.fill(0.0)
             self._fail(f"Playback failed: {error}")

@@ -219,6 +219,10 @@ class Player(QObject):
             if message:
                 self._output_lost(message)
         position = transport.position
+        if transport.playing and self.output is not None:
+            # what is heard, a latency behind what the output was handed (when it says)
+            heard = getattr(self.output, "heard_position", lambda: None)()
+            position = position if heard is None else heard
         if position != self._last_position:
             self._last_position = position
             if transport.playing:

@@ -330,3 +330,73 @@ def test_the_callback_body_allocates_nothing_large(rig):
     finally:
         tracemalloc.stop()
     assert peak < 8 * 1024
+
+
+class TimedStream(FakeStream):
+    """A stream whose blocks reach the speakers ``latency`` s after their callback, on a clock
+    that each block moves on (``time``, as ``sounddevice.OutputStream.time``)."""
+
+    latency = 0.2
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.time = 10.0
+
+    def play(self, frames, status=None):
+        out = np.zeros((frames, self.kwargs["channels"]), np.float32)
+        info = types.SimpleNamespace(outputBufferDacTime=self.time + self.latency)
+        self.kwargs["callback"](out, frames, info, status or FakeFlags())
+        self.time += frames / self.kwargs["samplerate"]
+        return out
+
+
+@pytest.fixture()
+def timed_stream(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", _fake_sounddevice(TimedStream))
+
+
+def test_the_heard_frame_is_the_latency_behind_the_transport(rig, timed_stream):
+    stems, mixer, transport = rig  # 1000 frames a second: 0.2 s of latency is 200 frames
+    output = open_output(stems, mixer, transport)
+    stream = output.stream
+    assert output.heard_position() is None  # nothing handed out yet
+    stream.play(100)
+    assert output.heard_position() is None  # silence (stopped) on its way: nothing known
+    transport.play()
+    for _ in range(3):
+        stream.play(100)
+    assert transport.position == 300 and stream.time == pytest.approx(10.4)
+    assert output.heard_position() == 100  # the second block of song reaches the speakers
+    stream.time += 0.05
+    assert output.heard_position() == 150
+
+    # Paused and sent elsewhere: what was handed out plays on, then the new place.
+    transport.pause()
+    stream.play(100)
+    transport.seek(2000)
+    transport.play()
+    stream.time = 10.5
+    assert output.heard_position() == 200  # the third block still sounding
+    stream.time = 10.62
+    assert output.heard_position() == 300  # its last frame, heard to the end
+    stream.play(100)  # handed out at 10.62, heard from 10.82; the clock moves to 10.72
+    assert output.heard_position() == 2000  # the pause's silence heard: waits at the new place
+    stream.time = 10.87
+    assert output.heard_position() == 2050
+
+    # A loop's wrap inside one block: two runs, each heard at its own time.
+    transport.set_loop(2100, 2150)
+    stream.time = 11.0
+    stream.play(100)  # 2100..2150 from 11.2, then 2100..2150 again from 11.25
+    stream.time = 11.26
+    assert output.heard_position() == 2110
+    output.close()
+
+
+def test_a_host_without_dac_times_leaves_the_transport_s_position(rig, fake_stream):
+    stems, mixer, transport = rig
+    output = open_output(stems, mixer, transport)
+    transport.play()
+    output.stream.play(100)  # the fake passes no time information
+    assert output.heard_position() is None
+    output.close()

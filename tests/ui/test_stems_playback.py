@@ -211,6 +211,30 @@ def test_heard_mix_follows_the_controls(qtbot, settings_store, tmp_path):
     win.close()
 
 
+def test_the_playhead_shows_the_frame_heard_while_playing(qtbot, settings_store, tmp_path):
+    class LateOutput(NullOutput):
+        def heard_position(self):  # a device 1000 frames behind what it was handed
+            return max(self.transport.position - 1000, 0)
+
+    outputs = []
+
+    def factory(stemset, mixer, transport):
+        outputs.append(LateOutput(stemset, mixer, transport, blocksize=256))
+        return outputs[-1]
+
+    win = MainWindow(S.Settings(settings_store), output_factory=factory, probe=False)
+    qtbot.addWidget(win)
+    _done_job(win, tmp_path)
+    win.player.toggle()
+    outputs[-1].pump(RATE)
+    win.player.poll()
+    assert win.timeline.position == RATE - 1000
+    assert win.transport_bar.position.text().startswith("0:00.9 ")
+    win.player.toggle()  # paused: where Play goes on from
+    assert win.timeline.position == RATE
+    win.close()
+
+
 def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_store, tmp_path):
     def no_device(stemset, mixer, transport):
         raise AudioDeviceError("No audio output device could be opened (Error querying device -1).")
