@@ -182,6 +182,12 @@ class Player(QObject):
             self.transport.set_loop_enabled(enabled)
         self.poll()
 
+    def clear_loop(self) -> None:
+        """Forget the loop region: L then loops what is on screen again."""
+        if self.transport is not None:
+            self.transport.clear_loop()
+            self.poll()
+
     def toggle_loop(self) -> None:
         if self.transport is not None:
             self.set_loop_enabled(not self.transport.loop_enabled)

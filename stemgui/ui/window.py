@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         self.play_action = self._action(play_menu, "Play / pause", self.player.toggle, "Space")
         self._action(play_menu, "Stop", self.player.stop, "Ctrl+.")
         self.loop_action = self._action(play_menu, "Loop on / off", self.player.toggle_loop, "L")
+        self._action(play_menu, "Clear loop", self.player.clear_loop, "Shift+L")
         self._action(play_menu, "Back to start", lambda: self.player.seek(0), "Home")
         self._action(play_menu, "To the end", self.player.seek_end, "End")
         self._action(play_menu, "Back 5 seconds", lambda: self.player.nudge(-5.0), "Ctrl+Left")

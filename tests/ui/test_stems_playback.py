@@ -194,6 +194,11 @@ def test_transport_with_null_output_plays_seeks_and_loops(qtbot, settings_store,
     assert not transport.loop_enabled
     qtbot.keyClick(win, Qt.Key.Key_Space)
     assert transport.state is PlayState.PAUSED
+    # Shift+L forgets the region (it stayed drawn, and L only ever brought it back)
+    qtbot.keyClick(win, Qt.Key.Key_L, Qt.KeyboardModifier.ShiftModifier)
+    assert transport.loop is None and win.timeline.loop is None
+    qtbot.keyClick(win, Qt.Key.Key_L)
+    assert transport.loop == win.timeline.view and transport.loop_enabled  # what is on screen
     win.close()
     assert output._thread is None
 
