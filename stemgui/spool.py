@@ -11,7 +11,7 @@ resident memory stays bounded; the exporter then reads the stems with plain file
 A run killed outright (SIGKILL, power cut) leaves two kinds of leftovers, both removed by
 :func:`clean_leftovers` the next time stemgui starts:
 
-- ``.<name>.<random>.stemgui-part`` files beside the outputs it was writing
+- ``.<name>.<pid>-<random>.stemgui-part`` files beside the outputs it was writing
   (``stemgui.audio.atomic``): the command line cleans its output folder tree at start; the app
   must call ``clean_leftovers(folder)`` at start-up for its default output folder and before an
   export into a folder;
@@ -25,13 +25,12 @@ import logging
 import mmap
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from stemgui.audio.atomic import clean_stale_parts
+from stemgui.audio.atomic import clean_stale_parts, process_alive
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +38,8 @@ SPOOL_THRESHOLD_SECONDS = 300.0
 """Songs longer than this (5 minutes: 420 MB of stems) have their stems spooled to disk."""
 SPOOL_PREFIX = "stemgui-spool-"
 STALE_PART_SECONDS = 60.0
-"""A temporary export file untouched for this long belongs to no running write."""
+"""A temporary export file that names no writer (an older version's), untouched this long,
+belongs to no running write; one that names its process is kept while that process runs."""
 _RELEASE_BYTES = 64 << 20  # release finished pages every 64 MiB of stems
 
 
@@ -144,30 +144,6 @@ class StemSpool:
         self.close()
 
 
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id runs now (what a live run owns is never removed)."""
-    if pid <= 0:
-        return False
-    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
-        import ctypes
-
-        kernel32 = ctypes.windll.kernel32
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        code = ctypes.c_ulong()
-        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-        kernel32.CloseHandle(handle)
-        return code.value == 259  # STILL_ACTIVE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
-
-
 def clean_stale_spools(folder: str | os.PathLike[str] | None = None) -> list[Path]:
     """Remove spool folders (in ``folder``, default the temporary folder) of dead processes."""
     root = Path(folder or tempfile.gettempdir())
@@ -185,8 +161,8 @@ def clean_stale_spools(folder: str | os.PathLike[str] | None = None) -> list[Pat
 def clean_leftovers(
     folder: str | os.PathLike[str], older_than: float = STALE_PART_SECONDS
 ) -> list[Path]:
-    """Remove temporary export files under ``folder`` (recursively) untouched for ``older_than``
-    seconds, and spool folders of dead processes. Returns the paths removed."""
+    """Remove temporary export files under ``folder`` (recursively) of runs that are gone
+    (``clean_stale_parts``), and spool folders of dead processes. Returns the paths removed."""
     removed: list[Path] = []
     for root, _dirs, _files in os.walk(folder):
         removed.extend(clean_stale_parts(root, older_than=older_than))

@@ -15,7 +15,7 @@ overlap, shifts; not the device), this module's schema and the stemgui version (
 version may decode or separate differently: its stems are made afresh, the old entries age
 out).
 
-An entry is written into a hidden sibling folder (``.<key>.<pid>.<random>.stemgui-part``) and
+An entry is written into a hidden sibling folder (``.<key>.<pid>-<random>.stemgui-part``) and
 renamed when complete, so a run killed mid-write leaves only a temporary folder, which the next
 open removes. Reading checks the schema, names, shapes, dtypes and file sizes; an entry that
 fails is logged as a warning, deleted, and reported as a miss. Past ``max_bytes`` the least
@@ -40,9 +40,8 @@ from typing import Any
 import numpy as np
 
 from stemgui import __version__
-from stemgui.audio.atomic import fsync_folder, is_part, part_path_for
+from stemgui.audio.atomic import fsync_folder, is_part, part_path_for, part_pid, process_alive
 from stemgui.errors import SeparationCancelled
-from stemgui.spool import process_alive
 from stemgui.stems.stemset import StemSet
 
 logger = logging.getLogger(__name__)
@@ -324,7 +323,7 @@ class StemCache:
             return True
 
     def _write(self, key: str, stemset: StemSet, info: dict[str, Any], cancel: Cancel) -> None:
-        part = part_path_for(self.root / f"{key}.{os.getpid()}")
+        part = part_path_for(self.root / key)
         part.mkdir()
         try:
             _write_npy(part / STEMS_FILE, stemset.data, cancel)
@@ -411,7 +410,7 @@ class StemCache:
         for folder in self.root.iterdir():
             if not is_part(folder) or not folder.is_dir():
                 continue
-            pid = _part_pid(folder)
+            pid = part_pid(folder)
             try:
                 young = now - folder.stat().st_mtime < STALE_PART_SECONDS
             except OSError:
@@ -516,12 +515,6 @@ def _last_used(folder: Path) -> int:
         return (folder / ENTRY_FILE).stat().st_mtime_ns
     except OSError:
         return 0  # no entry.json: damaged, evicted first
-
-
-def _part_pid(folder: Path) -> int | None:
-    """The process id in ``.<key>.<pid>.<random>.stemgui-part``, or None."""
-    fields = folder.name.split(".")
-    return int(fields[2]) if len(fields) > 3 and fields[2].isdigit() else None
 
 
 def _remove_tree(folder: Path) -> None:

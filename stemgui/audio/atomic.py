@@ -4,9 +4,10 @@
         write_everything_to(part)
     # target now exists, complete; on any error it was left untouched and part was removed
 
-The temporary file is ``.<name>.<random>.stemgui-part`` beside the target, so the rename never
-crosses file systems and a crash leaves only a hidden leftover that :func:`clean_stale_parts`
-removes. An existing target is never replaced unless ``overwrite=True``.
+The temporary file is ``.<name>.<pid>-<random>.stemgui-part`` beside the target, so the rename
+never crosses file systems and a crash leaves only a hidden leftover that
+:func:`clean_stale_parts` removes once the process that wrote it is gone. An existing target is
+never replaced unless ``overwrite=True``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import errno
 import logging
 import os
 import secrets
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,12 +26,44 @@ logger = logging.getLogger(__name__)
 
 PART_MARKER = ".stemgui-part"
 _MAX_NAME_CHARS = 100  # keeps the temporary name under the 255-byte limit of common file systems
+_WRITE_SECONDS = 24 * 3600.0  # no write takes longer; after that its process id is another's
 
 
 def part_path_for(path: Path) -> Path:
-    """A fresh temporary path beside ``path`` (not created)."""
+    """A fresh temporary path beside ``path`` (not created), naming this process."""
     name = path.name[:_MAX_NAME_CHARS]
-    return path.with_name(f".{name}.{secrets.token_hex(4)}{PART_MARKER}")
+    return path.with_name(f".{name}.{os.getpid()}-{secrets.token_hex(4)}{PART_MARKER}")
+
+
+def part_pid(path: Path) -> int | None:
+    """The id of the process that wrote the temporary ``path``, or None (none in the name)."""
+    writer, dash, _ = path.name[: -len(PART_MARKER)].rpartition(".")[2].partition("-")
+    named = path.name.endswith(PART_MARKER) and dash and writer.isdigit()
+    return int(writer) if named else None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs now (what a live run owns is never removed)."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def is_part(path: Path) -> bool:
@@ -74,8 +108,10 @@ def put_in_place(part: Path, path: Path, overwrite: bool) -> None:
 def clean_stale_parts(folder: str | os.PathLike[str], older_than: float = 0.0) -> list[Path]:
     """Delete temporary files left in ``folder`` (not recursive) by interrupted writes.
 
-    Only files at least ``older_than`` seconds old are removed, so that a caller can spare the
-    writes another process has in progress. Returns the paths removed; a missing folder gives [].
+    A file whose writer (``part_pid``) still runs is kept for a day: an export of several files
+    holds its finished ones until the last is done, minutes for a long song's mp3s. One that
+    names no writer (an older version's) is removed once ``older_than`` seconds old. Returns the
+    paths removed; a missing folder gives [].
     """
     folder = Path(folder)
     removed: list[Path] = []
@@ -87,8 +123,18 @@ def clean_stale_parts(folder: str | os.PathLike[str], older_than: float = 0.0) -
     for entry in entries:
         if not is_part(entry):
             continue
+        pid = part_pid(entry)
         try:
-            if not entry.is_file() or now - entry.stat().st_mtime < older_than:
+            if not entry.is_file():
+                continue
+            age = now - entry.stat().st_mtime
+            if pid is None and age < older_than:
+                continue
+            if (
+                pid is not None
+                and age < _WRITE_SECONDS
+                and (pid == os.getpid() or process_alive(pid))
+            ):
                 continue
             entry.unlink()
         except OSError as error:

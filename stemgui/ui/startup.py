@@ -1,9 +1,9 @@
 """Start-up cleanup: what an earlier run killed outright (SIGKILL, power cut) left on disk.
 
-Two kinds of leftovers: temporary export files (``.<name>.<random>.stemgui-part``, see
+Two kinds of leftovers: temporary export files (``.<name>.<pid>-<random>.stemgui-part``, see
 ``stemgui.audio.atomic``) in the export folder the settings remember and in the folder stems
-are dragged out from, removed by ``stemgui.spool.clean_leftovers`` once they are old enough to
-belong to no running write; and the scratch stem folders of dead processes,
+are dragged out from, removed by ``stemgui.spool.clean_leftovers`` once the process that wrote
+them is gone; and the scratch stem folders of dead processes,
 ``<user cache>/stemgui/stems/run-<pid>-<random>`` (``controller.default_scratch_dir``).
 
 ``clean_leftovers`` runs off the GUI thread (``start_cleanup``): walking a large export folder

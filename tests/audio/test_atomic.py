@@ -133,5 +133,27 @@ def test_clean_stale_parts_spares_recent_writes(tmp_path):
     assert new.exists()
 
 
+def test_clean_stale_parts_asks_whether_their_writer_still_runs(tmp_path):
+    import subprocess
+    import sys
+
+    from stemgui.audio.atomic import part_path_for, part_pid
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    ours = part_path_for(tmp_path / "song - drums.mp3")
+    assert part_pid(ours) == os.getpid()
+    killed = tmp_path / f".song - bass.mp3.{dead.pid}-0badf00d.stemgui-part"
+    for path in (ours, killed):
+        path.write_bytes(b"x")
+    hour_ago = time.time() - 3600
+    os.utime(ours, (hour_ago, hour_ago))
+    assert clean_stale_parts(tmp_path, older_than=60) == [killed]  # young, but its run is gone
+    assert ours.exists()  # an hour old, its run still writes the rest
+    day_ago = time.time() - 25 * 3600  # no write takes a day: the id is another process's now
+    os.utime(ours, (day_ago, day_ago))
+    assert clean_stale_parts(tmp_path, older_than=60) == [ours]
+
+
 def test_clean_stale_parts_of_a_missing_folder(tmp_path):
     assert clean_stale_parts(tmp_path / "missing") == []

@@ -229,17 +229,26 @@ def test_a_target_that_is_a_folder_is_refused_before_any_file(tmp_path, stems):
 
 def test_what_a_killed_export_left_in_its_folder_goes_with_the_next(tmp_path, stems):
     import os
+    import subprocess
+    import sys
+    import time
 
     from stemgui.audio.atomic import part_path_for
 
     folder = tmp_path / "m" / "t"
     folder.mkdir(parents=True)
-    stale, fresh = part_path_for(folder / "drums.wav"), part_path_for(folder / "bass.wav")
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()
+    stale = folder / f".drums.wav.{killed.pid}-0badf00d.stemgui-part"
     stale.write_bytes(b"half a stem")
-    fresh.write_bytes(b"another export, writing now")
-    os.utime(stale, (1, 1))  # long ago
+    # Another export of this process, into the same folder: its finished files wait for its
+    # last one (a long song's mp3s, minutes), so age is no sign that it was abandoned.
+    running = part_path_for(folder / "bass.wav")
+    running.write_bytes(b"another export, done with this stem")
+    hour_ago = time.time() - 3600
+    os.utime(running, (hour_ago, hour_ago))
     export(stems, ExportRequest(folder=tmp_path), "t", "m")
-    assert not stale.exists() and fresh.exists()
+    assert not stale.exists() and running.exists()
 
 
 def test_stems_differing_only_in_case_clash(tmp_path):

@@ -339,11 +339,11 @@ def test_a_killed_write_looks_like_no_entry_and_is_removed_at_the_next_start(cac
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     # What SIGKILL during a write leaves: the temporary folder, even with every file in it.
-    leftover = root / f".{key}.{dead.pid}.0badf00d.stemgui-part"
+    leftover = root / f".{key}.{dead.pid}-0badf00d.stemgui-part"
     shutil.copytree(root / key, leftover)
     shutil.rmtree(root / key)
     assert cache.get(key) is None and cache.keys() == []
-    ours = root / f".{key}.{os.getpid()}.12345678.stemgui-part"  # still being written here
+    ours = root / f".{key}.{os.getpid()}-12345678.stemgui-part"  # still being written here
     ours.mkdir()
     StemCache(root).keys()  # a new start opens the cache
     assert _only_entries(root) == [ours.name]
