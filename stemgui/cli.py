@@ -583,9 +583,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
                 line = f"{track}: {line}"
             logger.error("%s", line, exc_info=True)
             continue
-        except (RuntimeError, MemoryError, ValueError) as error:
-            # Not a domain error: a bug or the machine running out of memory. Keep going with
-            # the next track; the traceback is in the log file.
+        except (RuntimeError, MemoryError, ValueError, OSError) as error:
+            # Not a domain error: a bug, the machine running out of memory, a file system
+            # refusing something unforeseen. Keep going with the next track; the traceback is
+            # in the log file.
             failed += 1
             logger.error(
                 "%s: separation failed (%s: %s)",

@@ -117,7 +117,7 @@ def clean_stale_parts(folder: str | os.PathLike[str], older_than: float = 0.0) -
     removed: list[Path] = []
     try:
         entries = list(folder.iterdir())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return removed
     now = time.time()
     for entry in entries:

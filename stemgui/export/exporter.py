@@ -134,6 +134,12 @@ def plan(
     for name, path in targets:
         if path.is_dir():  # found now, not after every stem of a long song is written
             raise ExportError(path, "is a folder; choose another folder or file name")
+        # the nearest part of the path that exists must be a folder to make the rest in
+        there = next((p for p in path.parents if p.exists()), None)
+        if there is not None and not there.is_dir():
+            raise ExportError(
+                there, "is a file where the export needs a folder; choose another folder"
+            )
         key = str(path).casefold()
         if key in seen:
             raise ExportError(

@@ -279,3 +279,13 @@ def test_rescaled_together_the_stems_keep_their_levels_and_add_up(tmp_path, spoo
         np.testing.assert_allclose(read(shared), levels[name] / divisor, atol=2**-23)
     total = sum(read(path) for path in written)
     np.testing.assert_allclose(total, stemset.mix / divisor, atol=4 * 2**-23)
+
+
+def test_a_file_where_the_template_needs_a_folder_is_named_before_any_work(tmp_path, stems):
+    (tmp_path / "m").write_text("notes")  # where {model}/{track}/... needs a folder
+    with pytest.raises(ExportError, match="is a file where the export needs a folder") as caught:
+        plan(ExportRequest(folder=tmp_path), stems.names, "t", "m")
+    assert caught.value.path == tmp_path / "m"
+    with pytest.raises(ExportError, match="needs a folder"):  # was NotADirectoryError
+        export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    assert (tmp_path / "m").read_text() == "notes"
