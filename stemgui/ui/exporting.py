@@ -8,7 +8,9 @@ back with signals, so a long song never freezes the window.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -45,14 +47,19 @@ def confirm_targets(
     the user declined to replace files.
 
     Raises:
-        ExportError: bad template, unknown stem, two stems on one file.
+        ExportError: bad template, unknown stem, two stems on one file, a stem on the song.
     """
     from dataclasses import replace
 
+    from stemgui.errors import ExportError
     from stemgui.export.exporter import plan
 
     targets = plan(replace(request, overwrite=True), stemset.names, track, model_name)
     existing = [path for _name, path in targets if path.exists()]
+    for path in existing:  # vocals.wav exported beside itself as {stem}.{ext}
+        with contextlib.suppress(OSError):  # the song gone meanwhile: nothing to replace
+            if os.path.samefile(path, track):
+                raise ExportError(path, "is the song itself; choose another folder or template")
     if existing and not request.overwrite:
         listed = "\n".join(str(p) for p in existing[:8])
         more = f"\n… and {len(existing) - 8} more" if len(existing) > 8 else ""

@@ -325,6 +325,24 @@ def test_export_never_overwrites_without_asking(qtbot, settings_store, tmp_path)
     win.close()
 
 
+def test_an_export_over_the_song_itself_is_refused_not_offered(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    job.path.write_bytes(b"the song")
+    dialog = ExportDialog(job.stemset.names, win.settings, tmp_path)
+    qtbot.addWidget(dialog)
+    for name in ("drums", "bass", "other"):
+        dialog.stem_boxes[name].setChecked(False)
+    dialog.template.setText("{track}.{ext}")  # vocals as "My Song.wav", beside the song
+    asked = []
+    win.confirm_overwrite = lambda message: asked.append(message) or True
+    assert win.export_job(job, dialog.request()) is None
+    assert asked == []  # was "1 file(s) exist already ... Replace them?", and Yes lost the song
+    assert f"{job.path}: is the song itself" in win.message
+    assert job.path.read_bytes() == b"the song"
+    win.close()
+
+
 def test_export_error_is_shown_in_words(qtbot, settings_store, tmp_path):
     win = _null_window(qtbot, settings_store, [])
     job = _done_job(win, tmp_path)
@@ -336,10 +354,8 @@ def test_export_error_is_shown_in_words(qtbot, settings_store, tmp_path):
     dialog.template.setText("{stem}.{ext}")
     dialog.folder.setText(str(tmp_path / "file"))
     (tmp_path / "file").write_bytes(b"not a folder")
-    task = win.export_job(job, dialog.request())
-    qtbot.waitUntil(lambda: task not in win.exporter.tasks, timeout=20_000)
-    assert "Export failed" in win.message
-    assert str(tmp_path / "file") in win.message
+    assert win.export_job(job, dialog.request()) is None  # refused before any writing
+    assert f"{tmp_path / 'file'}: is a file where the export needs a folder" in win.message
     assert win.banner.isVisibleTo(win)
     dialog.folder.setText(str(tmp_path / "out"))
     assert len(run_export(qtbot, win, job, dialog.request())) == 4
