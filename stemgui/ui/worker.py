@@ -244,6 +244,7 @@ class SeparationWorker(QObject):
         check()
         song_sha = identity = None
         cache = self.stem_cache  # once: File ▸ Keep separated stems may turn it off meanwhile
+        stamp = _file_stamp(path)  # taken before the hash: a file rewritten later is noticed
         if cache is not None:
             self.stage.emit(job, "decoding")  # reading the song to recognise it
             song_sha, identity, hit = self._look_up(cache, path, options, cancel)
@@ -258,6 +259,11 @@ class SeparationWorker(QObject):
         song = decode(path, samplerate=separator.samplerate, channels=channels)
         for warning in song.warnings:
             logger.warning("%s: %s", path, warning)
+        if song_sha is not None and _file_stamp(path) != stamp:
+            # rewritten (a bounce finishing) since it was hashed: these stems are of other
+            # audio than that hash, and kept under it would be given to the old song
+            logger.info("%s changed while it was read: its stems are not cached", path)
+            song_sha = None
         check()
         sources = list(separator.sources)
         stemset = StemSet.allocate(
@@ -415,6 +421,15 @@ def one_line(error: BaseException) -> str:
     """``error``'s message on one line (engine and torch messages may span several)."""
     text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
     return text or type(error).__name__
+
+
+def _file_stamp(path: str | Path) -> tuple[int, int, int] | None:
+    """(size, modification time, inode) of ``path``, to tell a rewritten file; None: unreadable."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns, info.st_ino
 
 
 def _device_label(separator: Any) -> str:

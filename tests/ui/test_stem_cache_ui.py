@@ -223,3 +223,33 @@ def test_keep_stems_turned_off_while_a_song_is_recognised_does_not_fail_it(
     assert ended == ["finished"]
     assert "storing the stems in the cache failed" not in caplog.text  # not kept, quietly
     assert StemCache(tmp_path / "stemcache").keys() == []
+
+
+def test_a_song_rewritten_while_the_model_loads_is_not_cached_under_its_old_hash(
+    qtbot, songs, options, tmp_path, caplog
+):
+    root = tmp_path / "stemcache"
+    song = tmp_path / "bounce.wav"
+    song.write_bytes(songs[0].read_bytes())
+    forget_digests()
+
+    def rewriting(options: SeparationOptions):  # a DAW's bounce finishing meanwhile
+        song.write_bytes(songs[1].read_bytes())
+        return default_separator_factory(options)
+
+    ctl = QueueController(
+        lambda: options, rewriting, scratch_dir=tmp_path / "scratch", stem_cache=StemCache(root)
+    )
+    try:
+        with caplog.at_level(logging.INFO, logger="stemgui.ui.worker"):
+            (job,) = ctl.add([song])
+            qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+            assert job.state is JobState.DONE, job.error
+            qtbot.waitUntil(
+                lambda: "changed while it was read" in caplog.text or StemCache(root).keys(),
+                timeout=TIMEOUT_MS,
+            )
+    finally:
+        ctl.shutdown()
+    # were stored under the first content's hash: that song would get these stems back
+    assert StemCache(root).keys() == []
