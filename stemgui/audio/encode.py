@@ -148,7 +148,7 @@ def encoding(path: Path, overwrite: bool) -> Iterator[Path]:
     except EncodeError:
         raise
     except Exception as error:  # soundfile, PyAV and OS errors all end here, explained
-        raise EncodeError(path, _explain(path, error)) from error
+        raise EncodeError(path, explain_write_error(path, error)) from error
 
 
 def check_target(path: Path, fmt: AudioFormat, channels: int, samplerate: int) -> None:
@@ -214,9 +214,14 @@ def _quantise(block: np.ndarray, fmt: AudioFormat) -> np.ndarray:
     return values << (32 - bits) if bits < 32 else values
 
 
-def _explain(path: Path, error: BaseException) -> str:
-    """A user-facing reason for a failed write."""
+def explain_write_error(path: Path, error: BaseException) -> str:
+    """A user-facing reason for a failed write of ``path``, with what to do."""
     code = error.errno if isinstance(error, OSError) else None
+    if code == errno.EEXIST:
+        return (
+            "could not be written: another program or export wrote this file meanwhile; "
+            "export again and allow replacing it"
+        )
     if code == errno.ENOSPC or _disk_nearly_full(path.parent):
         return "could not be written: the disk is full; free some space or choose another folder"
     if code in (errno.EACCES, errno.EPERM, errno.EROFS):

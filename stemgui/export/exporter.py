@@ -237,7 +237,7 @@ def export(
             call are removed again).
     """
     from stemgui.audio.atomic import clean_stale_parts, fsync_folder, part_path_for, put_in_place
-    from stemgui.audio.encode import write_audio
+    from stemgui.audio.encode import explain_write_error, write_audio
     from stemgui.audio.stream import peak, write_blocks
     from stemgui.spool import STALE_PART_SECONDS
 
@@ -315,9 +315,12 @@ def export(
                 folder.rmdir()
         if isinstance(error, ExportError) or not isinstance(error, (FileError, OSError)):
             raise
-        reason = error.reason if isinstance(error, FileError) else (error.strerror or str(error))
-        if not reason.startswith("could not be written"):
-            reason = f"could not be written: {reason}"
+        if isinstance(error, FileError):
+            reason = error.reason
+            if not reason.startswith("could not be written"):
+                reason = f"could not be written: {reason}"
+        else:  # a folder that cannot be made, a rename refused: with what to do
+            reason = explain_write_error(current, error)
         raise ExportError(current, reason) from error
     for _, earlier in aside:
         earlier.unlink(missing_ok=True)

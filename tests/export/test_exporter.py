@@ -289,3 +289,20 @@ def test_a_file_where_the_template_needs_a_folder_is_named_before_any_work(tmp_p
     with pytest.raises(ExportError, match="needs a folder"):  # was NotADirectoryError
         export(stems, ExportRequest(folder=tmp_path), "t", "m")
     assert (tmp_path / "m").read_text() == "notes"
+
+
+def test_a_folder_that_cannot_be_made_says_what_to_do(tmp_path, stems, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", read_only)  # a song on a read-only disk
+    with pytest.raises(ExportError) as caught:
+        export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    # was "could not be written: Read-only file system", and nothing about what to do
+    assert caught.value.reason == (
+        f"could not be written: the folder {tmp_path / 'm' / 't'} is not writable; "
+        "choose another folder or change its permissions"
+    )
