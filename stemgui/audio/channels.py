@@ -9,8 +9,9 @@ normalisation FFmpeg applies by default). For a 5.1 source this gives
     L = (FL + 0.7071 FC + 0.7071 BL) / 2.4142
     R = (FR + 0.7071 FC + 0.7071 BR) / 2.4142
 
-Channel roles come from the file's layout when the decoder knows it (PyAV), or else from the
-default WAVE/FLAC order for the channel count (libsndfile does not expose the channel mask).
+Channel roles come from the file's layout when the decoder knows it (PyAV; for a WAV, the
+channel mask of its WAVE_FORMAT_EXTENSIBLE header, which libsndfile reads but does not expose:
+``wave_mask_roles``), or else from the default WAVE/FLAC order for the channel count.
 A layout with a role this table does not know is averaged into both sides instead.
 """
 
@@ -43,6 +44,7 @@ _ROLE_WEIGHTS: dict[str, tuple[float, float]] = {
     "TBL": (_G, 0.0),
     "TBR": (0.0, _G),
     "TC": (_G * _G, _G * _G),
+    "TBC": (_G * _G, _G * _G),
     "WL": (_G, 0.0),
     "WR": (0.0, _G),
 }
@@ -58,6 +60,37 @@ DEFAULT_ROLES: dict[int, tuple[str, ...]] = {
     7: ("FL", "FR", "FC", "LFE", "BC", "SL", "SR"),
     8: ("FL", "FR", "FC", "LFE", "BL", "BR", "SL", "SR"),
 }
+
+
+# The speaker of each bit of a WAVE_FORMAT_EXTENSIBLE channel mask, lowest first; channels are
+# stored in this order, one per set bit.
+_MASK_ROLES = (
+    "FL", "FR", "FC", "LFE", "BL", "BR", "FLC", "FRC", "BC", "SL", "SR",
+    "TC", "TFL", "TFC", "TFR", "TBL", "TBC", "TBR",
+)  # fmt: skip
+_EXTENSIBLE = 0xFFFE
+
+
+def wave_mask_roles(head: bytes, count: int) -> tuple[str, ...] | None:
+    """The roles a WAV file's channel mask gives its ``count`` channels, from the file's first
+    bytes ``head``; None when it is no such WAV, has no mask, or the mask does not fit."""
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+        return None
+    offset = 12
+    while offset + 8 <= len(head):
+        chunk, size = (
+            head[offset : offset + 4],
+            int.from_bytes(head[offset + 4 : offset + 8], "little"),
+        )
+        body = head[offset + 8 : offset + 8 + size]
+        if chunk == b"fmt ":
+            if len(body) < 24 or int.from_bytes(body[:2], "little") != _EXTENSIBLE:
+                return None
+            mask = int.from_bytes(body[20:24], "little")
+            roles = tuple(role for bit, role in enumerate(_MASK_ROLES) if mask >> bit & 1)
+            return roles if len(roles) == count else None
+        offset += 8 + size + (size & 1)  # chunks are padded to an even size
+    return None
 
 
 def downmix_matrix(roles: Sequence[str] | None, count: int) -> np.ndarray:

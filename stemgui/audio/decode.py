@@ -28,7 +28,7 @@ from typing import NoReturn
 import numpy as np
 
 from stemgui.audio import _pyav
-from stemgui.audio.channels import convert_channels
+from stemgui.audio.channels import convert_channels, wave_mask_roles
 from stemgui.audio.sniff import not_audio_kind
 from stemgui.errors import DecodeError
 
@@ -112,6 +112,8 @@ def decode(
     warnings.extend(raw.warnings)
     samples, rate, roles = raw.samples, raw.samplerate, raw.roles
     source_channels, frames = samples.shape
+    if roles is None and source_channels > 2:  # libsndfile's: the order a WAV's mask declares
+        roles = wave_mask_roles(head, source_channels)
     if frames == 0:
         _refuse(path, head, _pyav.ZERO_FRAMES)
 

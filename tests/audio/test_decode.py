@@ -132,6 +132,39 @@ def test_six_channel_wav_downmix_known_answer(tmp_path):
     np.testing.assert_allclose(song.samples[1], expected_right, atol=1e-6)
 
 
+def _wave_extensible(path, data: np.ndarray, rate: int, mask: int) -> None:
+    """A 16-bit WAVE_FORMAT_EXTENSIBLE file whose channel mask is ``mask``."""
+    import struct
+
+    channels = data.shape[0]
+    pcm = (np.clip(data.T, -1, 1) * 32767).astype("<i2").tobytes()
+    pcm_guid = bytes.fromhex("0100000000001000800000aa00389b71")
+    fmt = (
+        struct.pack("<HHIIHH", 0xFFFE, channels, rate, rate * channels * 2, channels * 2, 16)
+        + struct.pack("<HHI", 22, 16, mask)
+        + pcm_guid
+    )
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(pcm)) + pcm
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+
+
+@pytest.mark.parametrize(
+    ("mask", "channel", "left", "right"),
+    [
+        (0x637, 3, G / (1 + 3 * G), 0.0),  # 7.0: FL FR FC BL BR SL SR; BL was taken as LFE
+        (0x00F, 2, G / (1 + G), G / (1 + G)),  # 3.1: FL FR FC LFE; the centre went left only
+        (0x03B, 2, 0.0, 0.0),  # 4.1: FL FR LFE BL BR; the LFE was mixed in as a centre
+    ],
+)
+def test_a_wav_channel_mask_places_its_channels(tmp_path, mask, channel, left, right):
+    data = np.zeros((bin(mask).count("1"), 1000))
+    data[channel] = 0.5
+    _wave_extensible(tmp_path / "surround.wav", data, 44100, mask)
+    song = decode(tmp_path / "surround.wav")
+    np.testing.assert_allclose(song.samples[:, 500], [0.5 * left, 0.5 * right], atol=1e-4)
+
+
 def test_six_channel_aac_downmix_follows_the_layout(tmp_path):
     # 5.1(side) order: FL FR FC LFE SL SR. FC carries 440 Hz, SL carries 1000 Hz.
     data = np.zeros((6, 44100), np.float32)
