@@ -80,13 +80,31 @@ def decode(path: Path) -> Decoded:
         if resampler is None or not blocks:
             raise Failure(CORRUPT if damaged else ZERO_FRAMES)
         samplerate = int(resampler.rate)
+        length = _stated_length(container, stream, samplerate)
     samples = np.concatenate(blocks, axis=1).astype(np.float32, copy=False)
+    if length is not None and 0 < samples.shape[1] - length <= _MAX_PADDING:
+        samples = samples[:, :length]  # the encoder's padding at the end, not the song's
     warnings: tuple[str, ...] = ()
     if damaged:
         message = f"{damaged} damaged packet(s) skipped; the file may be truncated or corrupt"
         logger.warning("%s: %s", path, message)
         warnings = (message,)
     return Decoded(samples=samples, samplerate=samplerate, roles=roles, warnings=warnings)
+
+
+_MAX_PADDING = 4096  # frames: AAC pads its last 1024-frame block, plus the encoder's delay
+
+
+def _stated_length(container, stream, samplerate: int) -> int | None:
+    """The song's length in frames as an mp4/m4a states it (its edit list), or None.
+
+    AAC ends on a whole 1024-frame block: decoded, an m4a is up to a block longer than the
+    song, which every stem then was too. Other containers only estimate their duration (ADTS
+    .aac from the bit rate), and are not cut.
+    """
+    if "mp4" not in container.format.name or not stream.duration or stream.time_base is None:
+        return None
+    return round(stream.duration * stream.time_base * samplerate)
 
 
 def probe(path: Path) -> dict:
