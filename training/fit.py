@@ -347,10 +347,12 @@ class Trainer:
             state = torch.load(self.last_path, map_location=self.device, weights_only=True)
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])  # with saved rates: self.rates
-            if self.ema is not None and state["ema"] is not None:
-                self.ema.load_state_dict(state["ema"])
+            if self.ema is not None:  # turned on by this session: it averages from here
+                self.ema.load_state_dict(state["ema"] or state["model"])
             self.step = int(state["step"])
             self.best_sdr = float(state["best_sdr"])
+            if not (self.run_dir / "best.stemgui").exists():  # killed before writing it
+                self.best_sdr = -math.inf
             self.best_metric = str(state.get("best_metric", "global"))  # before there were two
             self.history = json.loads(state["history"])
         except (RuntimeError, EOFError, pickle.UnpicklingError, KeyError, TypeError) as error:
@@ -666,6 +668,9 @@ class Trainer:
 
     def save_best(self, scores: dict[str, dict[str, float]]) -> Path:
         from stemgui.separation.checkpoint import save_model
+
+        if not self.last_path.exists():  # first: fit refuses a best.stemgui without last.pt
+            self.save_state()
 
         model = self.ema if self.ema is not None else self.model
         provenance = {

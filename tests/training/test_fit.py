@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import signal
 
@@ -211,6 +212,35 @@ def test_a_folder_with_results_but_no_saved_state_is_not_overwritten(tmp_path):
     recipe = config_mod.from_dict({**TINY, "data": {"roots": [str(tmp_path / "absent")]}})
     with pytest.raises(ValueError, match="holds a run's results"):  # before any data are read
         Trainer(recipe, tmp_path / "run")
+
+
+def test_a_run_killed_after_its_first_validation_before_its_checkpoint_resumes(tmp_path):
+    overrides = {"schedule": {"eval_every": 2, "checkpoint_every": 5}}
+    killed = make(tmp_path, overrides=overrides)
+
+    def kill(step, loss):
+        if step == 3:  # best.stemgui written at step 2, the first last.pt due at step 5
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        killed.run(steps=6, on_step=kill)
+    assert (tmp_path / "run" / "best.stemgui").exists()
+    again = make(tmp_path, overrides=overrides)
+    again.run(steps=6)  # was refused: "holds a run's results (best.stemgui) but no last.pt"
+    assert again.step == 6
+
+    # Killed between last.pt and best.stemgui: the score it had is not trusted without its file.
+    (tmp_path / "run" / "best.stemgui").unlink()
+    resumed = make(tmp_path, overrides=overrides)
+    assert resumed.load_state() and resumed.best_sdr == -math.inf
+
+
+def test_an_average_turned_on_at_a_resume_starts_from_the_trained_weights(tmp_path):
+    make(tmp_path, overrides={"optim": {"ema": 0.0}}).run(steps=5)
+    resumed = make(tmp_path, overrides={"optim": {"ema": 0.999}})
+    assert resumed.load_state()
+    for name, tensor in resumed.model.state_dict().items():  # not the random start's
+        torch.testing.assert_close(resumed.ema.state_dict()[name], tensor, rtol=0, atol=0)
 
 
 def test_init_is_not_used_nor_recorded_when_a_run_resumes(tmp_path, caplog):
