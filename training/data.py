@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,10 +234,14 @@ class TrackCache:
         if not target.exists():
             self.folder.mkdir(parents=True, exist_ok=True)
             data = read_track(track, self.samplerate)
-            part = target.with_name(f".{target.name}.part")
-            with open(part, "wb") as handle:
-                np.save(handle, data)
-            part.replace(target)
+            # each process its own part: torchrun's ranks decode a cold cache side by side
+            part = target.with_name(f".{target.name}.{os.getpid()}.part")
+            try:
+                with open(part, "wb") as handle:
+                    np.save(handle, data)
+                part.replace(target)  # the same bytes from whichever rank renames last
+            finally:
+                part.unlink(missing_ok=True)
             log.info("cached %s (%d frames)", track.name, data.shape[-1])
         return np.load(target, mmap_mode="r")
 

@@ -124,6 +124,31 @@ def test_cache_decodes_once(tmp_path, monkeypatch):
     np.testing.assert_array_equal(first, second)
 
 
+def test_two_ranks_caching_one_track_at_once_both_get_it(tmp_path, monkeypatch):
+    """torchrun on a cold cache: each rank decodes the track and puts its file in place."""
+    import os
+
+    _stems_folder(tmp_path / "src", True)
+    (track,) = data.discover([tmp_path / "src"])
+    cache = data.TrackCache(tmp_path / "cache")
+    rank = [1001]
+    monkeypatch.setattr(os, "getpid", lambda: rank[0])
+    real_save = np.save
+    results = []
+
+    def save(handle, array):
+        real_save(handle, array)
+        if rank[0] == 1001 and not results:  # the other rank finishes while this one writes
+            rank[0] = 1002
+            results.append(np.array(cache.load(track)))
+            rank[0] = 1001
+
+    monkeypatch.setattr(np, "save", save)
+    mine = cache.load(track)  # was FileNotFoundError: the shared .part was renamed already
+    np.testing.assert_array_equal(mine, results[0])
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [cache._file(track).name]
+
+
 def test_a_stem_rewritten_in_place_is_decoded_again(tmp_path):
     folder = _stems_folder(tmp_path / "src", True)
     (track,) = data.discover([tmp_path / "src"])
