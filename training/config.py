@@ -193,7 +193,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "eval.overlap": (_within(0, 1, below=True), "a fraction from 0 to below 1"),
     "eval.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
     "eval.metric": (lambda v: v in ("global", "musdb"), '"global" or "musdb"'),
-    "seed.value": (_whole, "a whole number"),
+    # drawn from by numpy and torch (seed * 1_000_003 + step must stay a 64-bit number)
+    "seed.value": (lambda v: _whole(v) and 0 <= v < 2**32, "a whole number from 0 to 2**32 - 1"),
 }
 
 

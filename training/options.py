@@ -54,13 +54,28 @@ def fraction(text: str) -> float:
     return value
 
 
-def chunk_seconds(text: str) -> float:
-    """A chunk length from 0.1 to 60 s: a network runs every chunk at once, so a longer one
-    (1e9 s) is written without complaint and then asks for terabytes at the first song."""
-    value = positive(text)
-    if not 0.1 <= value <= 60:
-        raise argparse.ArgumentTypeError(f"seconds from 0.1 to 60, got {text!r}")
-    return value
+def seconds(low: float, high: float) -> Callable[[str], float]:
+    """A length in seconds from ``low`` to ``high`` (nan and inf are refused)."""
+    words = f"seconds from {low:g} to {high:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{words}, got {text!r}")
+        return value
+
+    return parse
+
+
+# A network runs a chunk at once: a longer one (1e9 s) is written without complaint and then asks
+# for terabytes at the first song.
+chunk_seconds = seconds(0.1, 60)
+# A synthetic song: under a second is no music to learn from (fit leaves out tracks shorter than
+# its excerpts), and 1e5 s asked 131 GiB after rendering for 15 s.
+song_seconds = seconds(1, 600)
 
 
 def device(text: str) -> str:

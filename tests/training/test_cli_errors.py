@@ -116,6 +116,8 @@ def test_synth_refuses_a_missing_soundfont_before_making_its_folder(tmp_path, ca
         (["segment", "m.stemgui", "s.stemgui", "--seconds", "1e9"], "--seconds"),  # wrote it
         (["synth", "--out", "o", "--songs", "0"], "--songs"),
         (["synth", "--out", "o", "--seconds", "nan"], "--seconds"),
+        (["synth", "--out", "o", "--seconds", "1e5"], "--seconds"),  # 131 GiB, after rendering
+        (["synth", "--out", "o", "--seconds", "0.01"], "--seconds"),  # too short to train on
         (["fit", "r.toml", "--lr", "inf"], "--lr"),  # trained on NaN and said nothing
         (["synth", "--out", "o", "--seed", "-1"], "--seed"),  # failed in numpy, folder made
         (["quantize", "m.stemgui", "q.stemgui", "--bits", "0"], "--bits"),

@@ -51,6 +51,8 @@ def test_every_setting_has_a_rule_its_default_passes():
         ("quant", "group_size", 0),
         ("eval", "overlap", 1),
         ("seed", "value", "forty-two"),
+        ("seed", "value", -1),  # failed in numpy after the data were decoded
+        ("seed", "value", 2**63),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_setting_and_the_value(section, key, value):

@@ -18,7 +18,7 @@ import logging
 import time
 from pathlib import Path
 
-from training.options import count, positive
+from training.options import count, song_seconds
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--songs", type=count(1), default=1, help="number of songs")
     parser.add_argument(
         "--seconds",
-        type=positive,
+        type=song_seconds,
         default=30.0,
         help="length of each rendered song (remixes keep the lengths of the pool's songs)",
     )
