@@ -216,8 +216,11 @@ class QueueController(QObject):
             self.model.update(job, state=JobState.CANCELLED, eta=None)
             self.job_ended.emit(job)
 
-    def retry(self, job: Job) -> None:
-        """Queue a failed or cancelled job again."""
+    def retry(self, job: Job) -> bool:
+        """Queue a failed or cancelled job again; False when it is not one, or when its song
+        is waiting or separating in another row already (dropped again meanwhile)."""
+        if job.path.absolute() in self.model.busy_paths():
+            return False
         if job.state in (JobState.FAILED, JobState.CANCELLED):
             delete_scratch_file(job.stemset, self.scratch_dir)
             self.model.update(
@@ -231,6 +234,8 @@ class QueueController(QObject):
                 notes=(),
             )
             self._start_next()
+            return True
+        return False
 
     def remove(self, job: Job) -> None:
         """Take ``job`` out of the queue (cancelling it first if it runs)."""

@@ -262,9 +262,18 @@ class QueueModel(QAbstractListModel):
     def jobs(self) -> list[Job]:
         return list(self._jobs)
 
+    def busy_paths(self) -> set[Path]:
+        """The songs waiting or separating, not those on their way out (cancelling, removing):
+        a song dropped again then was refused as busy, and its old row went."""
+        return {
+            job.path.absolute()
+            for job in self._jobs
+            if not (job.state.ended or job.removed or job.stopping)
+        }
+
     def add(self, paths: list[Path]) -> list[Job]:
         """Append a waiting job per path (a path already waiting or running is skipped)."""
-        busy = {job.path.absolute() for job in self._jobs if not job.state.ended}
+        busy = self.busy_paths()
         new = [Job(Path(p)) for p in paths if Path(p).absolute() not in busy]
         if new:
             first = len(self._jobs)

@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         self.menus.checked.connect(self._model_file_checked)
         self.menus.option_changed.connect(self._option_changed)
         self.queue.current_changed.connect(self._selection_changed)
-        self.queue.connect_actions(c.cancel, c.retry, self.remove_job, self.reveal)
+        self.queue.connect_actions(c.cancel, self.retry_job, self.remove_job, self.reveal)
         c.model.dataChanged.connect(lambda *_: self._update_buttons())
         self.player.unavailable.connect(self._playback_unavailable)
         self.stems.error.connect(self.show_error)
@@ -367,6 +367,12 @@ class MainWindow(QMainWindow):
         if self.menus.has_model() is False and jobs:
             self._models_changed()
         return jobs
+
+    def retry_job(self, job: Job) -> None:
+        if not self.controller.retry(job) and job.state.ended:
+            self.statusBar().showMessage(
+                f"{job.path.name} is already waiting or separating in another row.", 5000
+            )
 
     def open_songs(self) -> None:
         from stemgui.audio.decode import SUPPORTED_EXTENSIONS

@@ -145,6 +145,27 @@ def test_a_running_song_being_cancelled_or_removed_says_so_until_it_stops(
         win.close()
 
 
+def test_a_song_dropped_again_while_its_row_goes_is_queued_and_retry_never_doubles_it(qtbot, songs):
+    gate = threading.Event()
+    ctl = QueueController(separator_factory=lambda options: (GatedSeparator(gate), "gated"))
+    try:
+        running, waiting = ctl.add(songs)
+        qtbot.waitUntil(lambda: running.state is JobState.SEPARATING, timeout=TIMEOUT_MS)
+        ctl.remove(running)  # "removing…" until the worker stops at its chunk
+        (again,) = ctl.add(songs[:1])  # was refused as busy, and then the old row went
+        ctl.cancel(waiting)
+        (waiting_again,) = ctl.add(songs[1:])
+        assert not ctl.retry(waiting)  # was a second waiting row of the same song
+        gate.set()
+        qtbot.waitUntil(lambda: waiting_again.state is JobState.DONE, timeout=TIMEOUT_MS)
+        assert again.state is JobState.DONE and running not in ctl.model.jobs
+        assert [job.path for job in ctl.model.jobs] == [songs[1], songs[0], songs[1]]
+        assert waiting.state is JobState.CANCELLED
+    finally:
+        gate.set()
+        ctl.shutdown()
+
+
 def test_no_model_says_so(qtbot, songs, monkeypatch):
     import stemgui.ui.models as models
 
