@@ -61,9 +61,9 @@ class SeparationOptions:
         return {"segment": self.segment, "overlap": self.overlap, "shifts": self.shifts}
 
 
-def _file_stamp(spec: str) -> tuple[int, int] | None:
-    """(size, modification time in ns) of the model file ``spec`` names; None for a store name
-    or a file that cannot be read (loading it says why)."""
+def _file_stamp(spec: str | Path) -> tuple[int, int] | None:
+    """(size, modification time in ns) of the file ``spec`` names (a model file, a song); None
+    for a store name or a file that cannot be read (loading it says why)."""
     try:
         stat = Path(spec).stat() if spec else None
     except OSError:
@@ -421,15 +421,6 @@ def one_line(error: BaseException) -> str:
     """``error``'s message on one line (engine and torch messages may span several)."""
     text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
     return text or type(error).__name__
-
-
-def _file_stamp(path: str | Path) -> tuple[int, int, int] | None:
-    """(size, modification time, inode) of ``path``, to tell a rewritten file; None: unreadable."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_size, info.st_mtime_ns, info.st_ino
 
 
 def _device_label(separator: Any) -> str:
