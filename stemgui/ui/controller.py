@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +203,12 @@ class QueueController(QObject):
         self._start_next()
         return jobs
 
+    def restore(self, jobs: list[Job]) -> list[Job]:
+        """Queue the songs of a saved session as they are (their own options, mixes)."""
+        self.model.append(jobs)
+        self._start_next()
+        return jobs
+
     def resume(self) -> None:
         """Start the next song if the reason to wait went away."""
         self._start_next()
@@ -232,6 +239,7 @@ class QueueController(QObject):
                 stemset=None,
                 waveforms=None,
                 notes=(),
+                options=None,  # the settings of now (Fast, after running out of memory)
             )
             self._start_next()
             return True
@@ -284,6 +292,8 @@ class QueueController(QObject):
             logger.info("the queue waits: %s", reason)
             return
         options = self._options()
+        if job.options is not None:  # a restored song: its own, on the device of now
+            options = replace(job.options, device=options.device)
         key = cache_key(job.path, options)
         earlier = self._cached(key)
         if earlier is not None:

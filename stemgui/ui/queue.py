@@ -75,6 +75,9 @@ class Job:
     export_folder: Path | None = None
     mixer: Any = None  # stemgui.stems.mixer.MixerState, made when the stems are first shown
     cache_key: tuple | None = None  # the file and the options its stems were made with
+    # a restored song's own SeparationOptions (its stems come from the cache as they were);
+    # None: the settings' when it starts
+    options: Any = None
     stem_entry: str = ""  # the stem cache entry holding its stems once stored
     hold: str = ""  # why the queue does not start it yet ("no model yet")
     removed: bool = False  # taken out while running: dropped when it ends
@@ -274,13 +277,16 @@ class QueueModel(QAbstractListModel):
     def add(self, paths: list[Path]) -> list[Job]:
         """Append a waiting job per path (a path already waiting or running is skipped)."""
         busy = self.busy_paths()
-        new = [Job(Path(p)) for p in paths if Path(p).absolute() not in busy]
-        if new:
+        return self.append([Job(Path(p)) for p in paths if Path(p).absolute() not in busy])
+
+    def append(self, jobs: list[Job]) -> list[Job]:
+        """Append ``jobs`` as they are (a restored session's); returns them."""
+        if jobs:
             first = len(self._jobs)
-            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-            self._jobs.extend(new)
+            self.beginInsertRows(QModelIndex(), first, first + len(jobs) - 1)
+            self._jobs.extend(jobs)
             self.endInsertRows()
-        return new
+        return jobs
 
     def remove(self, job: Job) -> None:
         row = self.row_of(job)

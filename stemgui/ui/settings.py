@@ -131,32 +131,44 @@ def _device_name(value: str) -> None:
 
 
 def _session(value: str) -> None:
-    """A JSON list of songs: {"path": text, "strips": {stem: [gain dB, solo, mute]}}."""
+    """A JSON list of songs; each is checked where it is restored (``session_song``), so that
+    one damaged song (or one a newer version wrote) leaves out that song, not the queue."""
     try:
         songs = json.loads(value)
     except json.JSONDecodeError:
         raise ValueError("is not a list of songs (JSON)") from None
-    ok = (
-        isinstance(songs, list)
-        and all(
-            isinstance(song, dict)
-            and isinstance(song.get("path"), str)
-            and isinstance(song.get("strips", {}), dict)
-            and all(
-                isinstance(strip, list)
-                and len(strip) == 3
-                and isinstance(strip[0], (int, float))
-                and not isinstance(strip[0], bool)
-                and math.isfinite(strip[0])
-                and strip[0] <= MASTER_DB.limits[1]  # the mixer's MAX_DB
-                and all(isinstance(flag, bool) for flag in strip[1:])
-                for strip in song.get("strips", {}).values()
-            )
-            for song in songs
-        )
-    )
-    if not ok:
-        raise ValueError("is not a list of songs with their stems' gain, solo and mute")
+    if not isinstance(songs, list):
+        raise ValueError("is not a list of songs")
+
+
+_OPTION_TYPES = {
+    "model": (str,),
+    "device": (str,),
+    "segment": (int, float, type(None)),
+    "overlap": (int, float),
+    "shifts": (int,),
+    "two_stems": (str, type(None)),
+}
+
+
+def session_song(entry: Any) -> tuple[Path, dict[str, list], dict[str, Any] | None] | None:
+    """One song of a saved session, ``{"path": text, "strips": {stem: [gain dB, solo, mute]},
+    "options": {SeparationOptions' fields}}``, as (path, strips, options or None); None when it
+    cannot be read. Damaged strips are mended where they are used (``mixer.restored_strip``)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+        return None
+    strips = entry.get("strips", {})
+    if not isinstance(strips, dict):
+        return None
+    strips = {str(name): strip for name, strip in strips.items() if isinstance(strip, list)}
+    options = entry.get("options")
+    known = isinstance(options, dict) and set(options) == set(_OPTION_TYPES)
+    if not known or not all(
+        isinstance(options[k], types) and not isinstance(options[k], bool)
+        for k, types in _OPTION_TYPES.items()
+    ):
+        options = None  # separated again with the settings of the day
+    return Path(entry["path"]), strips, options
 
 
 # Every setting of the app, in one place.

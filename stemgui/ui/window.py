@@ -7,10 +7,12 @@ imported on the worker thread, which then answers with the models and devices it
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,7 @@ from stemgui.ui.controller import QueueController
 from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.exporting import ExportRunner, ExportTask, ask_overwrite
-from stemgui.ui.models import display_name
+from stemgui.ui.models import display_name, store_names
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
@@ -51,7 +53,7 @@ from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import THEMES, Theme
 from stemgui.ui.transport_bar import TransportBar
 from stemgui.ui.waveview import Timeline
-from stemgui.ui.worker import SeparatorFactory
+from stemgui.ui.worker import SeparationOptions, SeparatorFactory
 
 logger = logging.getLogger(__name__)
 
@@ -705,7 +707,13 @@ class MainWindow(QMainWindow):
                     strips = job.mixer.strips() if job.mixer is not None else job.strips
                     controls = {n: [c.gain_db, c.solo, c.mute] for n, c in strips.items()}
                     # absolute: the next start may be from another folder (a launcher)
-                    songs.append({"path": str(job.path.absolute()), "strips": controls})
+                    song = {"path": str(job.path.absolute()), "strips": controls}
+                    # what its stems were made with: the same come back, not the settings' then
+                    started = job.cache_key[-1] if job.cache_key else None
+                    options = job.options if job.state is JobState.WAITING else started
+                    if options is not None:
+                        song["options"] = dataclasses.asdict(options)
+                    songs.append(song)
         self.settings.set(S.SESSION, json.dumps(songs))
 
     def restore_session(self) -> list[Job]:
@@ -715,16 +723,27 @@ class MainWindow(QMainWindow):
 
         if not self.settings.get(S.KEEP_STEMS):
             return []
-        songs = {
-            Path(song["path"]).absolute(): song
-            for song in json.loads(self.settings.get(S.SESSION))
-            if Path(song["path"]).is_file()
-        }
-        jobs = self.controller.add(list(songs)) if songs else []
-        for job in jobs:  # before the first is shown: its mixer is made with them
-            strips = songs[job.path.absolute()].get("strips", {})
+        entries = [S.session_song(song) for song in json.loads(self.settings.get(S.SESSION))]
+        if None in entries:
+            damaged = entries.count(None)
+            logger.warning("%d song(s) of the saved session could not be read", damaged)
+            self.statusBar().showMessage(
+                f"{damaged} song(s) of the last session could not be read and are left out.", 8000
+            )
+        jobs: list[Job] = []
+        seen = set()
+        store = functools.cache(lambda: set(store_names()))  # listed once, if a song needs it
+        for path, strips, options in filter(None, entries):
+            path = path.absolute()
+            pinned = _restored_options(options, store)
+            if not path.is_file() or (path, pinned) in seen:
+                continue
+            seen.add((path, pinned))  # a song in the queue twice, made two ways: both come back
+            job = Job(path, options=pinned)
+            # before the first is shown: its mixer is made with them
             job.strips = {name: restored_strip(strip) for name, strip in strips.items()}
-        return jobs
+            jobs.append(job)
+        return self.controller.restore(jobs) if jobs else []
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.window_state.save(self.saveGeometry(), self.saveState())
@@ -738,3 +757,20 @@ class MainWindow(QMainWindow):
             self.hide()  # (it stood unanswering for the whole export: 13 s for a 90 s song)
             self.exporter.wait_all()
         super().closeEvent(event)
+
+
+def _restored_options(
+    saved: dict[str, Any] | None, store: Callable[[], set[str]]
+) -> SeparationOptions | None:
+    """A restored song's options, or None (the settings of now) when none were saved or its
+    model is gone: a model file moved, a downloaded model deleted (``store()``: the names of
+    the store's models)."""
+    if saved is None:
+        return None
+    options = SeparationOptions(**saved)
+    model = options.model
+    if not model:  # the bundled model
+        return options
+    if Path(model).suffix in (".stemgui", ".th", ".yaml") or os.sep in model:
+        return options if Path(model).is_file() else None
+    return options if model in store() else None

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.window import MainWindow
+from stemgui.ui.worker import SeparationOptions
 from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS
 
@@ -473,6 +474,71 @@ def test_stems_are_kept_between_sessions_until_the_cache_is_cleared(
     assert second.controller.worker.stem_cache is None
     assert S.Settings(settings_store).get(S.KEEP_STEMS) is False
     second.close()
+
+
+def test_a_restored_song_keeps_the_settings_it_was_separated_with(
+    qtbot, settings_store, tiny_model_file, songs
+):
+    """Separated with Fast, then Balanced chosen for the next songs: after a restart the song
+    comes back from the stem cache as it was (it was separated again, Balanced, and the mix
+    made on the Fast stems was put on the new ones)."""
+    import json
+
+    def window(quality):
+        settings = S.Settings(settings_store)
+        settings.set(S.MODEL, str(tiny_model_file))
+        settings.set(S.DEVICE, "cpu")
+        settings.set(S.QUALITY, quality)
+        win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+        qtbot.addWidget(win)
+        return win
+
+    first = window("fast")
+    (job,) = first.add_paths([songs[0]])
+    qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)  # stored
+    first.close()
+    saved = json.loads(S.Settings(settings_store).get(S.SESSION))
+    assert saved[0]["options"]["overlap"] == 0.1
+
+    second = window("balanced")
+    (again,) = second.restore_session()
+    qtbot.waitUntil(lambda: again.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert again.cache_key[-1].overlap == 0.1 and "Fast" in again.status_text()
+    assert isinstance(again.stemset.data, np.memmap)  # from the cache, not separated again
+    np.testing.assert_array_equal(np.asarray(again.stemset.data), job.stemset.data)
+    second.close()
+
+
+def test_a_session_keeps_a_song_queued_twice_and_leaves_out_only_damaged_songs(
+    qtbot, settings_store, tiny_model_file, songs
+):
+    import json
+
+    fast = {"model": str(tiny_model_file), "device": "cpu", "segment": None, "overlap": 0.1}
+    fast |= {"shifts": 0, "two_stems": None}
+    session = [
+        {"path": str(songs[0]), "strips": {"drums": [-6.0, False, True]}, "options": fast},
+        {"path": 3},  # damaged: the whole queue was thrown away for it
+        {"path": str(songs[0]), "strips": {"bass": [1.0, True, False, "new"]}},  # a newer one
+        {"path": str(songs[1]), "options": {**fast, "model": "/gone/model.stemgui"}},
+    ]
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(tiny_model_file))
+    settings.set(S.SESSION, json.dumps(session))
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    jobs = win.restore_session()
+    # the same song twice, made two ways (was once, without its mix)
+    assert [(job.path, job.options) for job in jobs] == [
+        (songs[0], SeparationOptions(**fast)),
+        (songs[0], None),
+        (songs[1], None),  # its model is gone: the settings of now
+    ]
+    assert jobs[0].strips["drums"].mute and jobs[1].strips["bass"].solo
+    assert "1 song(s) of the last session could not be read" in win.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
+    win.close()
 
 
 def test_finished_songs_off_screen_read_their_stems_from_the_cache(qtbot, window, songs):
