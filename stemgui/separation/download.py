@@ -28,6 +28,7 @@ from stemgui.separation.checkpoint import hash_prefix_from_name, verify_sha256
 logger = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
+LOCK_SUFFIX = ".lock"
 ProgressCallback = Callable[[int, "int | None"], None]
 """``on_progress(bytes_done, bytes_total)``; ``bytes_total`` is None when the server omits it."""
 
@@ -96,16 +97,70 @@ def download_file(
     label = name or dest.name
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"only http(s) downloads are supported, not {url!r}")
-    if dest.exists():
-        try:
-            verify_sha256(dest, sha256)
-            return dest
-        except ModelLoadError as exc:
-            logger.warning("%s; downloading it again", exc)
-            dest.unlink()
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = part_path(dest)
+    with _only_download(dest, label):
+        if dest.exists():  # here already (another process may just have finished it)
+            try:
+                verify_sha256(dest, sha256)
+                return dest
+            except ModelLoadError as exc:
+                logger.warning("%s; downloading it again", exc)
+                dest.unlink()
+        return _fetch(url, dest, label, sha256, on_progress, cancel, timeout)
 
+
+@contextmanager
+def _only_download(dest: Path, label: str) -> Iterator[None]:
+    """Hold ``<dest>.lock`` (naming this process) while ``dest`` downloads.
+
+    Two stemgui windows fetching one model appended to the same ``.part`` file: the second
+    wrote on after the first had renamed it into place, leaving a damaged file counted as
+    downloaded. A lock whose process is gone (killed) is taken over.
+
+    Raises:
+        DownloadError: another running process holds it.
+    """
+    from stemgui.audio.atomic import process_alive
+
+    lock = dest.with_name(dest.name + LOCK_SUFFIX)
+    for _ in range(2):
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                holder = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                holder = 0
+            if holder and holder != os.getpid() and process_alive(holder):
+                raise DownloadError(
+                    dest,
+                    f"model {label} is being downloaded by another stemgui (process {holder}); "
+                    "wait for it to finish, then try again",
+                ) from None
+            logger.info("%s: taking over the lock of a download that stopped", lock)
+            lock.unlink(missing_ok=True)
+            continue
+        with os.fdopen(handle, "w") as written:
+            written.write(str(os.getpid()))
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+        return
+    raise DownloadError(dest, f"model {label}: {lock} cannot be taken; delete it and try again")
+
+
+def _fetch(
+    url: str,
+    dest: Path,
+    label: str,
+    sha256: str | None,
+    on_progress: ProgressCallback | None,
+    cancel: Any,
+    timeout: float,
+) -> Path:
+    """The download itself (``download_file``'s arguments), under the lock."""
+    part = part_path(dest)
     for attempt in range(2):  # a second attempt only after a 416 on a stale partial file
         start = part.stat().st_size if part.exists() else 0
         try:

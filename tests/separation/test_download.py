@@ -235,3 +235,27 @@ def test_tqdm_progress_draws_the_byte_count(capsys):
         progress(2048, 2048)
     drawn = capsys.readouterr().err
     assert "htdemucs" in drawn and "2.00k/2.00k" in drawn
+
+
+def test_a_download_another_process_runs_is_refused_and_a_dead_ones_taken_over(
+    tmp_path, server, checkpoint_bytes
+):
+    import os
+    import subprocess
+    import sys
+
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    lock = dest.with_name(dest.name + ".lock")
+    parent = os.getppid()  # alive: another stemgui window downloading the same model
+    lock.write_text(str(parent))
+    with pytest.raises(
+        DownloadError, match=rf"being downloaded by another stemgui \(process {parent}\)"
+    ):
+        download_file(server.url, dest)
+    assert not dest.exists() and not part_path(dest).exists() and server.ranges == []
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock.write_text(str(dead.pid))  # killed during its download
+    assert download_file(server.url, dest).read_bytes() == data
+    assert not lock.exists()
