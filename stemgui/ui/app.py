@@ -56,8 +56,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_smoke_test(app)
 
+    from stemgui.ui import settings as S
+    from stemgui.ui.single import SongInbox, hand_over, server_name
+
+    name = server_name(S.default_store().fileName())
+    if hand_over(name, args.songs):
+        print("stemgui is open already: the songs went to its queue")
+        return 0
     global _window
     window = _window = MainWindow()
+    inbox = SongInbox(name, window)
+    inbox.received.connect(window.take_songs)
     window.show()
     window.schedule_cleanup()  # leftovers of killed runs, after the first paint
     window.restore_session()  # the songs separated last time, from the stem cache

@@ -370,6 +370,15 @@ class MainWindow(QMainWindow):
             self._models_changed()
         return jobs
 
+    def take_songs(self, paths: list[Path]) -> None:
+        """Songs of a later launch (``stemgui.ui.single``): queued, and the window comes up."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if paths:
+            self.add_paths(paths)
+
     def retry_job(self, job: Job) -> None:
         if not self.controller.retry(job) and job.state.ended:
             self.statusBar().showMessage(
