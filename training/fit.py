@@ -551,7 +551,8 @@ class Trainer:
             self.best_sdr = -math.inf  # the scores of the two metrics do not compare
             self.best_metric = metric
         if self.is_main:
-            self._write_run_files(before)
+            if self.step < total or not resumed:  # a finished run asked again keeps its record
+                self._write_run_files(before)
             if resumed and given is not None:
                 origin = str(self.init or "").split(" (member ")[0]  # the file, of a bag too
                 log.log(

@@ -235,6 +235,16 @@ def test_a_run_killed_after_its_first_validation_before_its_checkpoint_resumes(t
     assert resumed.load_state() and resumed.best_sdr == -math.inf
 
 
+def test_a_finished_run_asked_again_keeps_its_provenance(tmp_path):
+    make(tmp_path).run(steps=3)
+    path = tmp_path / "run" / "provenance.json"
+    recorded = path.read_text()
+    again = make(tmp_path)
+    again.run(steps=3)  # nothing to do
+    assert again.step == 3
+    assert path.read_text() == recorded  # was restamped, with an empty session in "earlier"
+
+
 def test_an_average_turned_on_at_a_resume_starts_from_the_trained_weights(tmp_path):
     make(tmp_path, overrides={"optim": {"ema": 0.0}}).run(steps=5)
     resumed = make(tmp_path, overrides={"optim": {"ema": 0.999}})
@@ -277,8 +287,11 @@ def test_a_resumed_run_takes_the_recipes_learning_rate_and_keeps_the_recipe_befo
     assert config_mod.load(folder / "config.toml")["optim"]["lr"] == 1e-4
     assert "resumes at step 2 with another recipe (optim.lr: 0.003 -> 0.0001)" in caplog.text
     # a session at step 3 that stopped before its first step, then one with yet another rate
-    make(tmp_path, "run", overrides={"optim": {"lr": 5e-4}}).run(steps=3)
-    make(tmp_path, "run", overrides={"optim": {"lr": 2e-4}}).run(steps=3)
+    killed = make(tmp_path, "run", overrides={"optim": {"lr": 5e-4}})
+    killed.train_step = lambda: (_ for _ in ()).throw(KeyboardInterrupt)
+    with pytest.raises(KeyboardInterrupt):
+        killed.run(steps=4)
+    make(tmp_path, "run", overrides={"optim": {"lr": 2e-4}}).run(steps=4)
     # the steps up to 3 ran 1e-4, not the 5e-4 of the session that ran none (was overwritten)
     assert config_mod.load(folder / "config-until-step-3.toml")["optim"]["lr"] == 1e-4
 
