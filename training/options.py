@@ -26,16 +26,21 @@ def count(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
-def _number(low: float, *, strict: bool) -> Callable[[str], float]:
-    """A finite number above ``low`` (``strict``) or from it; nan and inf are refused."""
-    words = f"a number {'above' if strict else 'from'} {low:g}"
+def _number(
+    low: float, high: float = math.inf, *, strict: bool = False, what: str = "a number"
+) -> Callable[[str], float]:
+    """A finite number above ``low`` (``strict``) or from it, up to ``high``; nan and inf are
+    refused."""
+    words = f"{what} {'above' if strict else 'from'} {low:g}"
+    words += "" if high == math.inf else f" to {high:g}"
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             value = math.nan
-        if not (math.isfinite(value) and (value > low if strict else value >= low)):
+        above = value > low if strict else value >= low
+        if not (math.isfinite(value) and above and value <= high):
             raise argparse.ArgumentTypeError(f"{words}, got {text!r}")
         return value
 
@@ -43,39 +48,15 @@ def _number(low: float, *, strict: bool) -> Callable[[str], float]:
 
 
 positive = _number(0, strict=True)
-non_negative = _number(0, strict=False)
-
-
-def fraction(text: str) -> float:
-    """A chunk overlap from 0 to 0.9 (0.99999 would step one sample at a time, for days)."""
-    value = non_negative(text)
-    if value > 0.9:
-        raise argparse.ArgumentTypeError(f"a number from 0 to 0.9, got {text!r}")
-    return value
-
-
-def seconds(low: float, high: float) -> Callable[[str], float]:
-    """A length in seconds from ``low`` to ``high`` (nan and inf are refused)."""
-    words = f"seconds from {low:g} to {high:g}"
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{words}, got {text!r}")
-        return value
-
-    return parse
-
-
+non_negative = _number(0)
+# A chunk overlap: 0.99999 would step one sample at a time, for days.
+fraction = _number(0, 0.9)
 # A network runs a chunk at once: a longer one (1e9 s) is written without complaint and then asks
 # for terabytes at the first song.
-chunk_seconds = seconds(0.1, 60)
+chunk_seconds = _number(0.1, 60, what="seconds")
 # A synthetic song: under a second is no music to learn from (fit leaves out tracks shorter than
 # its excerpts), and 1e5 s asked 131 GiB after rendering for 15 s.
-song_seconds = seconds(1, 600)
+song_seconds = _number(1, 600, what="seconds")
 
 
 def device(text: str) -> str:
