@@ -57,12 +57,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_smoke_test(app)
 
     from stemgui.ui import settings as S
-    from stemgui.ui.single import SongInbox, hand_over, server_name
+    from stemgui.ui.single import SongInbox, hand_over, instance_lock, server_name
 
     name = server_name(S.default_store().fileName())
-    if hand_over(name, args.songs):
-        print("stemgui is open already: the songs went to its queue")
-        return 0
+    lock = instance_lock(name)
+    if not lock.tryLock(0):  # a window runs: it takes the songs, and no second one opens
+        if hand_over(name, args.songs):
+            print("stemgui is open already: the songs went to its queue")
+            return 0
+        print(
+            "stemgui is open already but does not answer; add the songs in its window, or "
+            "close it and start again",
+            file=sys.stderr,
+        )
+        return 1
     global _window
     window = _window = MainWindow()
     inbox = SongInbox(name, window)
@@ -79,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         sys.excepthook = previous_hook
         _window = None
+        lock.unlock()
 
 
 def report_uncaught(kind: type[BaseException], error: BaseException, traceback: Any) -> None:

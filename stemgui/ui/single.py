@@ -4,10 +4,13 @@ Two windows shared one saved session (the last to close wrote it: the other's qu
 one stem cache and one model folder. Songs opened from a file manager ("Open with stemgui",
 one launch per file) now all join the first window's queue, which comes to the front.
 
-The running app listens on a ``QLocalServer`` (a socket file on Linux and macOS, a named pipe on
-Windows) named after the settings file, so a test or a portable install with its own settings
-has its own. A launch sends one line, the JSON list of its songs' absolute paths, and waits for
-"ok". A server whose app is gone (killed) is noticed by the failed connection and replaced.
+The first app holds a ``QLockFile`` for its whole run (Qt writes its process, host and
+application there, and takes over the lock of a process that died) and listens on a
+``QLocalServer`` (a socket file on Linux and macOS, a named pipe on Windows), both named after
+the settings file, so a test or a portable install with its own settings has its own. A later
+launch that finds the lock taken connects (waiting while the first one still builds its
+window), sends one line, the JSON list of its songs' absolute paths, and exits: it never opens a
+second window, even when the first one is too busy to answer at once (it queues them later).
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QDir, QLockFile, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 logger = logging.getLogger(__name__)
 
-WAIT_MS = 5000  # a running window answers in milliseconds; a hung one is not waited for longer
+WAIT_MS = 10_000  # a first launch still building its window, or busy a moment
 
 
 def server_name(settings_file: str) -> str:
@@ -31,28 +35,37 @@ def server_name(settings_file: str) -> str:
     return "stemgui-" + hashlib.sha1(settings_file.encode()).hexdigest()[:16]
 
 
+def instance_lock(name: str) -> QLockFile:
+    """The lock the first app of ``name`` holds (in the user's temporary folder)."""
+    lock = QLockFile(str(Path(QDir.tempPath()) / f"{name}.lock"))
+    lock.setStaleLockTime(0)  # stale only once its process is gone, however long that runs
+    return lock
+
+
 def hand_over(name: str, songs: Sequence[Path], wait_ms: int = WAIT_MS) -> bool:
-    """Send ``songs`` (none: just bring the window up) to the app listening on ``name``; True
-    when it took them, False when none runs (or it does not answer)."""
+    """Send ``songs`` (none: just bring the window up) to the app listening on ``name``,
+    trying to connect for up to ``wait_ms`` (it may be starting); True once they are sent."""
     socket = QLocalSocket()
+    deadline = time.monotonic() + wait_ms / 1000
     socket.connectToServer(name)
-    if not socket.waitForConnected(wait_ms):
-        return False
+    while not socket.waitForConnected(wait_ms):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+        socket.connectToServer(name)
     try:
-        line = json.dumps([str(Path(song).absolute()) for song in songs]) + "\n"
-        socket.write(line.encode())
+        socket.write((json.dumps([str(Path(s).absolute()) for s in songs]) + "\n").encode())
         if not socket.waitForBytesWritten(wait_ms):
             return False
-        answer = b""
-        while b"\n" not in answer and socket.waitForReadyRead(wait_ms):
-            answer += bytes(socket.readAll().data())
-        return answer.startswith(b"ok")
+        socket.waitForReadyRead(wait_ms)  # its "ok" (a window busy longer queues them later)
+        return True
     finally:
         socket.disconnectFromServer()
 
 
 class SongInbox(QObject):
-    """Listens on ``name`` for the songs of later launches.
+    """Listens on ``name`` for the songs of later launches (made by the holder of
+    ``instance_lock`` only).
 
     Signals:
         received(paths): a launch's songs (maybe none), as a list of ``Path``.
@@ -64,13 +77,11 @@ class SongInbox(QObject):
         super().__init__(parent)
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        QLocalServer.removeServer(name)  # with the lock held, a socket there is a killed run's
         if not self.server.listen(name):
-            # Still there from a run that was killed (nothing answers on it): take it over.
-            QLocalServer.removeServer(name)
-            if not self.server.listen(name):
-                logger.warning(
-                    "songs from later launches cannot be received: %s", self.server.errorString()
-                )
+            logger.warning(
+                "songs from later launches cannot be received: %s", self.server.errorString()
+            )
         self.server.newConnection.connect(self._accept)
         self._lines: dict[QLocalSocket, bytes] = {}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QDir
 
-from stemgui.ui.single import SongInbox, hand_over, server_name
+from stemgui.ui.single import SongInbox, hand_over, instance_lock, server_name
 from tests.ui.conftest import TIMEOUT_MS
 
 
@@ -39,8 +39,25 @@ def test_a_second_launch_hands_its_songs_to_the_open_window(qtbot, tmp_path):
     inbox.server.close()
 
 
-def test_with_no_window_open_the_launch_opens_one(tmp_path):
-    assert not hand_over(server_name(str(tmp_path / "settings.conf")), [tmp_path / "a.wav"])
+def test_a_hand_over_with_nobody_listening_gives_up(tmp_path):
+    name = server_name(str(tmp_path / "settings.conf"))
+    assert not hand_over(name, [tmp_path / "a.wav"], wait_ms=300)
+
+
+def test_one_window_holds_the_lock_and_a_killed_ones_is_taken_over(tmp_path):
+    name = server_name(str(tmp_path / "settings.conf"))
+    first = instance_lock(name)
+    assert first.tryLock(0)
+    assert not instance_lock(name).tryLock(0)  # a second launch: hands over, opens nothing
+    first.unlock()
+    killed = (
+        "import os, sys; from stemgui.ui.single import instance_lock; "
+        "assert instance_lock(sys.argv[1]).tryLock(0); os._exit(0)"  # never unlocked
+    )
+    subprocess.run([sys.executable, "-c", killed, name], check=True)
+    again = instance_lock(name)
+    assert again.tryLock(0)
+    again.unlock()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a named pipe goes with its process")
@@ -72,12 +89,24 @@ def test_the_window_queues_handed_songs_and_comes_up(qtbot, settings_store, song
     window.close()
 
 
-def test_main_exits_once_the_open_window_took_the_songs(monkeypatch, capsys, tmp_path):
+@pytest.mark.parametrize("answers", [True, False])
+def test_main_never_opens_a_second_window(monkeypatch, capsys, tmp_path, answers):
     from stemgui.ui import app, single
+    from stemgui.ui import settings as S
 
+    running = instance_lock(server_name(S.default_store().fileName()))
+    assert running.tryLock(0)  # the window open already
     handed = []
-    monkeypatch.setattr(single, "hand_over", lambda name, songs: handed.append(songs) or True)
-    assert app.main([str(tmp_path / "a.wav")]) == 0
-    assert handed == [[tmp_path / "a.wav"]]
-    assert "stemgui is open already" in capsys.readouterr().out
-    assert app._window is None  # no second window
+    monkeypatch.setattr(single, "hand_over", lambda name, songs: handed.append(songs) or answers)
+    made = []
+    monkeypatch.setattr("stemgui.ui.window.MainWindow", lambda *a: made.append(a))
+    try:
+        assert app.main([str(tmp_path / "a.wav")]) == (0 if answers else 1)
+    finally:
+        running.unlock()
+    assert handed == [[tmp_path / "a.wav"]] and made == []
+    said = capsys.readouterr()
+    if answers:
+        assert "stemgui is open already: the songs went to its queue" in said.out
+    else:  # busy past the wait, or hung: still no second window over the same session
+        assert "stemgui is open already but does not answer" in said.err
