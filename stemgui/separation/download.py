@@ -15,6 +15,7 @@ import http.client
 import logging
 import os
 import re
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -111,43 +112,50 @@ def download_file(
 
 @contextmanager
 def _only_download(dest: Path, label: str) -> Iterator[None]:
-    """Hold ``<dest>.lock`` (naming this process) while ``dest`` downloads.
+    """Hold an operating-system lock on ``<dest>.lock`` while ``dest`` downloads.
 
     Two stemgui windows fetching one model appended to the same ``.part`` file: the second
     wrote on after the first had renamed it into place, leaving a damaged file counted as
-    downloaded. A lock whose process is gone (killed) is taken over.
+    downloaded. The system drops the lock when its holder ends, killed or not, so a lock is
+    never stale; another thread of this process is refused too. The lock file stays (empty).
 
     Raises:
-        DownloadError: another running process holds it.
+        DownloadError: another download of ``dest`` holds it.
     """
-    from stemgui.audio.atomic import process_alive
-
-    lock = dest.with_name(dest.name + LOCK_SUFFIX)
-    for _ in range(2):
+    with open(dest.with_name(dest.name + LOCK_SUFFIX), "a+b") as handle:
         try:
-            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                holder = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                holder = 0
-            if holder and holder != os.getpid() and process_alive(holder):
-                raise DownloadError(
-                    dest,
-                    f"model {label} is being downloaded by another stemgui (process {holder}); "
-                    "wait for it to finish, then try again",
-                ) from None
-            logger.info("%s: taking over the lock of a download that stopped", lock)
-            lock.unlink(missing_ok=True)
-            continue
-        with os.fdopen(handle, "w") as written:
-            written.write(str(os.getpid()))
+            _lock(handle)
+        except OSError:
+            raise DownloadError(
+                dest,
+                f"model {label} is being downloaded already (by another stemgui window or "
+                "command); wait for it to finish, then try again",
+            ) from None
         try:
             yield
         finally:
-            lock.unlink(missing_ok=True)
-        return
-    raise DownloadError(dest, f"model {label}: {lock} cannot be taken; delete it and try again")
+            _unlock(handle)
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _lock(handle: Any) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # OSError when held
+
+    def _unlock(handle: Any) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(handle: Any) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError when held
+
+    def _unlock(handle: Any) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _fetch(

@@ -237,25 +237,40 @@ def test_tqdm_progress_draws_the_byte_count(capsys):
     assert "htdemucs" in drawn and "2.00k/2.00k" in drawn
 
 
-def test_a_download_another_process_runs_is_refused_and_a_dead_ones_taken_over(
+def test_a_download_held_by_another_process_is_refused_until_that_one_ends(
     tmp_path, server, checkpoint_bytes
 ):
-    import os
     import subprocess
     import sys
 
     data, digest = checkpoint_bytes
     dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
-    lock = dest.with_name(dest.name + ".lock")
-    parent = os.getppid()  # alive: another stemgui window downloading the same model
-    lock.write_text(str(parent))
-    with pytest.raises(
-        DownloadError, match=rf"being downloaded by another stemgui \(process {parent}\)"
-    ):
+    holder = (  # another stemgui window downloading the same model, then killed
+        "import sys, time; from pathlib import Path; "
+        "from stemgui.separation.download import _only_download; "
+        "cm = _only_download(Path(sys.argv[1]), 'tiny'); cm.__enter__(); "
+        "print('held', flush=True); time.sleep(60)"
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", holder, str(dest)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert other.stdout.readline().strip() == "held"
+        with pytest.raises(DownloadError, match="is being downloaded already"):
+            download_file(server.url, dest)
+        assert not dest.exists() and not part_path(dest).exists() and server.ranges == []
+    finally:
+        other.kill()
+        other.wait()
+    assert download_file(server.url, dest).read_bytes() == data  # its lock went with it
+
+
+def test_a_second_download_in_this_process_is_refused_too(tmp_path, server, checkpoint_bytes):
+    from stemgui.separation.download import _only_download
+
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    # the Get models dialog, say, while a song loads the same model
+    with _only_download(dest, "tiny"), pytest.raises(DownloadError, match="being downloaded"):
         download_file(server.url, dest)
-    assert not dest.exists() and not part_path(dest).exists() and server.ranges == []
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    lock.write_text(str(dead.pid))  # killed during its download
     assert download_file(server.url, dest).read_bytes() == data
-    assert not lock.exists()
