@@ -108,10 +108,12 @@ def put_in_place(part: Path, path: Path, overwrite: bool) -> None:
 def clean_stale_parts(folder: str | os.PathLike[str], older_than: float = 0.0) -> list[Path]:
     """Delete temporary files left in ``folder`` (not recursive) by interrupted writes.
 
-    A file whose writer (``part_pid``) still runs is kept for a day: an export of several files
-    holds its finished ones until the last is done, minutes for a long song's mp3s. One that
-    names no writer (an older version's) is removed once ``older_than`` seconds old. Returns the
-    paths removed; a missing folder gives [].
+    A file is removed once ``older_than`` seconds old, unless the process it names
+    (``part_pid``) still runs: an export of several files holds its finished ones until the
+    last is done, minutes for a long song's mp3s. That is kept for a day. (A process id of
+    another machine writing to a shared folder, or of another container, reads as gone here:
+    such a file is spared for ``older_than`` seconds only, as it was before ids were named.)
+    Returns the paths removed; a missing folder gives [].
     """
     folder = Path(folder)
     removed: list[Path] = []
@@ -128,13 +130,10 @@ def clean_stale_parts(folder: str | os.PathLike[str], older_than: float = 0.0) -
             if not entry.is_file():
                 continue
             age = now - entry.stat().st_mtime
-            if pid is None and age < older_than:
+            if age < older_than:
                 continue
-            if (
-                pid is not None
-                and age < _WRITE_SECONDS
-                and (pid == os.getpid() or process_alive(pid))
-            ):
+            writing = pid is not None and (pid == os.getpid() or process_alive(pid))
+            if writing and age < _WRITE_SECONDS:
                 continue
             entry.unlink()
         except OSError as error:

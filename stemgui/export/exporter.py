@@ -267,7 +267,8 @@ def export(
     # with --overwrite too, as they were, not a set of new and old stems.
     staged: list[tuple[Path, Path]] = []  # (complete temporary file, its target)
     placed: list[Path] = []  # targets this call put its files at
-    aside: list[tuple[Path, Path]] = []  # (target, the earlier file there, moved away)
+    # (target, the earlier file there moved away, its (access, modification) times in ns)
+    aside: list[tuple[Path, Path, tuple[int, int]]] = []
     folders: list[Path] = []  # made by this export, outermost first
     current = Path(request.folder)
     try:
@@ -296,8 +297,12 @@ def export(
             logger.debug("wrote %s", current)
         for part, current in staged:
             if request.overwrite and current.exists():  # kept until all are in place
-                aside.append((current, part_path_for(current)))
-                os.replace(*aside[-1])
+                info = current.stat()
+                aside.append(
+                    (current, part_path_for(current), (info.st_atime_ns, info.st_mtime_ns))
+                )
+                os.replace(current, aside[-1][1])
+                os.utime(aside[-1][1])  # a renamed file keeps its age: a cleanup took it
             put_in_place(part, current, request.overwrite)
             placed.append(current)
         for folder in dict.fromkeys(target.parent for _, target in staged):
@@ -307,9 +312,10 @@ def export(
         # the files it was replacing go back (a rename refused on Windows: a file a DAW holds).
         for path in [part for part, _ in staged] + placed:
             path.unlink(missing_ok=True)
-        for target, earlier in aside:
+        for target, earlier, times in aside:
             with contextlib.suppress(OSError):
                 os.replace(earlier, target)
+                os.utime(target, ns=times)  # as it was
         for folder in reversed(folders):  # innermost first; one that holds anything stays
             with contextlib.suppress(OSError):
                 folder.rmdir()
@@ -322,7 +328,7 @@ def export(
         else:  # a folder that cannot be made, a rename refused: with what to do
             reason = explain_write_error(current, error)
         raise ExportError(current, reason) from error
-    for _, earlier in aside:
+    for _, earlier, _times in aside:
         earlier.unlink(missing_ok=True)
     written = [target for _, target in staged]
     logger.info("exported %d file(s) to %s", len(written), request.folder)

@@ -199,15 +199,24 @@ def test_a_failed_overwrite_leaves_the_earlier_export_whole(tmp_path, stems, mon
 def test_a_rename_refused_at_the_end_puts_the_earlier_export_back(tmp_path, stems, monkeypatch):
     """The last step fails (Windows refuses to replace a file a DAW holds open): the files
     already renamed are taken back out and the earlier export's files return."""
+    import os
+
     import stemgui.audio.atomic as atomic
 
     export(stems, ExportRequest(folder=tmp_path), "t", "m")
     before = {p: (tmp_path / p).read_bytes() for p in files_under(tmp_path)}
+    for p in files_under(tmp_path):  # last week's export
+        os.utime(tmp_path / p, ns=(10**18, 10**18))
     real, calls = atomic.put_in_place, []
 
     def refused(part, path, overwrite):
+        if atomic.is_part(path):  # the encoder's own staging of each temporary file
+            return real(part, path, overwrite)
         calls.append(path)
         if len(calls) == 3:
+            # another export's cleanup meanwhile: the earlier files moved aside were taken
+            # for a killed run's (a rename keeps a file's age)
+            assert atomic.clean_stale_parts(path.parent, older_than=60) == []
             raise PermissionError(13, "Permission denied", str(path))
         return real(part, path, overwrite)
 
@@ -217,6 +226,7 @@ def test_a_rename_refused_at_the_end_puts_the_earlier_export_back(tmp_path, stem
         export(louder, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
     assert len(calls) == 3
     assert {p: (tmp_path / p).read_bytes() for p in files_under(tmp_path)} == before
+    assert all((tmp_path / p).stat().st_mtime_ns == 10**18 for p in files_under(tmp_path))
 
 
 def test_a_target_that_is_a_folder_is_refused_before_any_file(tmp_path, stems):
@@ -241,6 +251,8 @@ def test_what_a_killed_export_left_in_its_folder_goes_with_the_next(tmp_path, st
     killed.wait()
     stale = folder / f".drums.wav.{killed.pid}-0badf00d.stemgui-part"
     stale.write_bytes(b"half a stem")
+    two_minutes_ago = time.time() - 120
+    os.utime(stale, (two_minutes_ago, two_minutes_ago))
     # Another export of this process, into the same folder: its finished files wait for its
     # last one (a long song's mp3s, minutes), so age is no sign that it was abandoned.
     running = part_path_for(folder / "bass.wav")
