@@ -17,7 +17,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from stemgui.playback.transport import PlayState
 from stemgui.ui.waveview import Timeline
 
 logger = logging.getLogger(__name__)
@@ -153,14 +152,14 @@ class Player(QObject):
             self.timeline.reveal(self.transport.position)
 
     def seek_end(self) -> None:
-        """Move the playhead to the song's end (End): playing stops there, Play starts over."""
+        """Move the playhead to the song's end (End): playing ends there, back at the start."""
         if self.transport is not None:
             self.seek(self.transport.frames)
 
     def nudge(self, seconds: float) -> None:
-        """Seek ``seconds`` forward (negative: back) from the current position."""
+        """Seek ``seconds`` forward (negative: back) from the position shown (heard)."""
         if self.transport is not None:
-            self.seek(self.transport.position + round(seconds * self.transport.samplerate))
+            self.seek(self.timeline.position + round(seconds * self.transport.samplerate))
 
     def set_loop(self, start: int, end: int) -> None:
         """Loop frames [start, end) and turn the loop on."""
@@ -229,19 +228,24 @@ class Player(QObject):
             # what is heard, a latency behind what the output was handed (when it says)
             heard = getattr(self.output, "heard_position", lambda: None)()
             position = position if heard is None else heard
+        ended = self._last_state is not None and transport.ends != self._last_state[-1]
         if position != self._last_position:
             self._last_position = position
             if transport.playing:
                 self.timeline.follow(position)
             else:
                 self.timeline.set_position(position)
-                if self._last_state is not None and self._last_state[0] is PlayState.PLAYING:
-                    # the song ended (back at its start): the view goes there too, or a zoomed
-                    # view would never follow the playhead again
-                    self.timeline.reveal(position)
+                if ended:  # back at its start: a zoomed view too, or it never followed again
+                    self.timeline.reveal(position)  # (not at a pause: the view stays put)
             self.position_changed.emit(position)
         self.timeline.set_loop(transport.loop, transport.loop_enabled)
-        state = (transport.state, transport.loop, transport.loop_enabled, transport.waiting)
+        state = (
+            transport.state,
+            transport.loop,
+            transport.loop_enabled,
+            transport.waiting,
+            transport.ends,
+        )
         if state != self._last_state:
             self._last_state = state
             self.state_changed.emit()

@@ -98,4 +98,4 @@ class TransportBar(QWidget):
         else:
             self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")
         self.loop.setChecked(loaded and player.transport.loop_enabled)
-        self._show_position(player.transport.position if loaded else 0)
+        self._show_position(player.timeline.position if loaded else 0)  # the heard one

@@ -237,6 +237,15 @@ def test_the_playhead_shows_the_frame_heard_while_playing(qtbot, settings_store,
     assert win.transport_bar.position.text().startswith("0:00.9 ")
     win.player.toggle()  # paused: where Play goes on from
     assert win.timeline.position == RATE
+    # Zoomed, and scrolled away while playing: a pause leaves the view where the user put it
+    # (the playhead's step from the heard frame to the transport's paged it back).
+    win._zoom(0.25)
+    win.player.toggle()
+    outputs[-1].pump(256)
+    win.player.poll()
+    win.timeline.set_view(3 * RATE, 4 * RATE)
+    win.player.toggle()
+    assert win.timeline.view == (3 * RATE, 4 * RATE)
     win.close()
 
 
