@@ -31,10 +31,9 @@ from stemgui import __version__, memory
 from stemgui.errors import ExportError, StemguiError
 from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, template_parts
 from stemgui.logs import setup_logging
+from stemgui.separation.spec import names_a_file
 
 logger = logging.getLogger("stemgui.cli")  # as __main__ too (python -m stemgui.cli)
-
-MODEL_SUFFIXES = (".th", ".yaml", ".yml", ".stemgui", ".pt", ".safetensors")
 
 
 def _checked(kind: type, ok: Any, words: str) -> Any:
@@ -329,7 +328,7 @@ def load_model(name: str | None) -> tuple[Any, str]:
     named = len(path.parts) == 1 and (name in local or name in OFFICIAL_MODELS)
     if path.is_dir() and not named:  # a folder named like a model is not one: the model is
         raise ModelLoadError(path, "is a folder; name a model file in it (.stemgui, .th, .yaml)")
-    if path.is_file() or path.suffix.lower() in MODEL_SUFFIXES or len(path.parts) > 1:
+    if path.is_file() or names_a_file(path):
         if not path.is_file():
             raise ModelLoadError(path, "no such model file; check the path")
         return store.load(path), _display_name(path)

@@ -126,8 +126,8 @@ def model_identity(spec: str, cancel: Cancel = None, store: Any = None) -> str |
     Raises:
         SeparationCancelled: ``cancel`` was set while hashing.
     """
-    from stemgui.cli import MODEL_SUFFIXES
     from stemgui.errors import ModelLoadError
+    from stemgui.separation.spec import names_a_file
     from stemgui.separation.store import OFFICIAL_MODELS, ModelStore
 
     try:
@@ -136,7 +136,7 @@ def model_identity(spec: str, cancel: Cancel = None, store: Any = None) -> str |
         if name is None:
             return None
         path = Path(name)
-        if path.is_file() or path.suffix.lower() in MODEL_SUFFIXES or len(path.parts) > 1:
+        if path.is_file() or names_a_file(path):
             digests = _model_file_digests(path, cancel) if path.is_file() else None
         else:
             digests = _named_model_digests(store, name, OFFICIAL_MODELS, cancel)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stemgui.separation.spec import names_a_file
 from stemgui.ui import settings as S
 from stemgui.ui.banner import Banner
 from stemgui.ui.controller import QueueController
@@ -745,9 +746,10 @@ class MainWindow(QMainWindow):
         for path, strips, options in filter(None, entries):
             path = path.absolute()
             pinned = _restored_options(options, store)
-            if not path.is_file() or (path, pinned) in seen:
+            made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
+            if not path.is_file() or (path, made) in seen:
                 continue
-            seen.add((path, pinned))  # a song in the queue twice, made two ways: both come back
+            seen.add((path, made))  # a song in the queue twice, made two ways: both come back
             job = Job(path, options=pinned)
             # before the first is shown: its mixer is made with them
             job.strips = {name: restored_strip(strip) for name, strip in strips.items()}
@@ -780,6 +782,6 @@ def _restored_options(
     model = options.model
     if not model:  # the bundled model
         return options
-    if Path(model).suffix in (".stemgui", ".th", ".yaml") or os.sep in model:
+    if names_a_file(model):  # C:/models/bag.yml as Qt's file dialog gives it too
         return options if Path(model).is_file() else None
     return options if model in store() else None

@@ -511,9 +511,12 @@ def test_a_restored_song_keeps_the_settings_it_was_separated_with(
 
 
 def test_a_session_keeps_a_song_queued_twice_and_leaves_out_only_damaged_songs(
-    qtbot, settings_store, tiny_model_file, songs
+    qtbot, settings_store, tiny_model_file, songs, tmp_path, monkeypatch
 ):
     import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "net.TH").write_bytes(b"a model file chosen in its folder")
 
     fast = {"model": str(tiny_model_file), "device": "cpu", "segment": None, "overlap": 0.1}
     fast |= {"shifts": 0, "two_stems": None}
@@ -521,7 +524,9 @@ def test_a_session_keeps_a_song_queued_twice_and_leaves_out_only_damaged_songs(
         {"path": str(songs[0]), "strips": {"drums": [-6.0, False, True]}, "options": fast},
         {"path": 3},  # damaged: the whole queue was thrown away for it
         {"path": str(songs[0]), "strips": {"bass": [1.0, True, False, "new"]}},  # a newer one
+        {"path": str(songs[0]), "options": {**fast, "device": "cuda"}},  # the same, on a GPU
         {"path": str(songs[1]), "options": {**fast, "model": "/gone/model.stemgui"}},
+        {"path": str(songs[1]), "options": {**fast, "model": "net.TH"}},  # taken for a name
     ]
     settings = S.Settings(settings_store)
     settings.set(S.MODEL, str(tiny_model_file))
@@ -534,6 +539,7 @@ def test_a_session_keeps_a_song_queued_twice_and_leaves_out_only_damaged_songs(
         (songs[0], SeparationOptions(**fast)),
         (songs[0], None),
         (songs[1], None),  # its model is gone: the settings of now
+        (songs[1], SeparationOptions(**{**fast, "model": "net.TH"})),
     ]
     assert jobs[0].strips["drums"].mute and jobs[1].strips["bass"].solo
     assert "1 song(s) of the last session could not be read" in win.statusBar().currentMessage()
