@@ -140,7 +140,14 @@ def encoding(path: Path, overwrite: bool) -> Iterator[Path]:
     to do (exists, disk full, read-only, codec errors...); nothing is left under ``path``."""
     try:
         with atomic_path(path, overwrite=overwrite) as part:
-            yield part
+            try:
+                yield part
+            except (EncodeError, FileExistsError):
+                raise
+            except Exception as error:
+                # explained while the partial file still takes its room: libsndfile's "System
+                # error." has no errno, and the disk is only seen full before the file goes
+                raise EncodeError(path, explain_write_error(path, error)) from error
     except FileExistsError:
         raise EncodeError(
             path, "already exists; allow overwriting or choose another name or folder"

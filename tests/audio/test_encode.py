@@ -198,6 +198,21 @@ def test_disk_full_midway_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_full_disk_libsndfile_reports_without_errno_is_said_to_be_full(tmp_path, monkeypatch):
+    from stemgui.audio.atomic import is_part
+
+    def system_error(part, *args, **kwargs):
+        part.write_bytes(b"the first blocks")
+        raise sf.LibsndfileError(2, "System error.")  # what a full tmpfs gave, no errno
+
+    monkeypatch.setattr(encode, "write_soundfile_blocks", system_error)
+    # full while the partial file takes its room; its removal frees the space again
+    monkeypatch.setattr(encode, "_disk_nearly_full", lambda f: any(map(is_part, f.iterdir())))
+    with pytest.raises(EncodeError, match="the disk is full"):  # was "(System error.)"
+        write_audio(tmp_path / "x.wav", noise(), 44100, AudioFormat())
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_disk_full_keeps_the_old_file_on_overwrite(tmp_path, monkeypatch):
     target = tmp_path / "x.flac"
     target.write_bytes(b"old")
