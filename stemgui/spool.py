@@ -71,10 +71,13 @@ def reserved_memmap(path: str | os.PathLike[str], shape: tuple[int, ...]) -> np.
     if full:
         free = shutil.disk_usage(path.parent).free  # what there is, for the message
         path.unlink(missing_ok=True)
+        # the command line's spool is in TMPDIR; the app's stems are in the user cache folder
+        temporary = path.parent.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
         raise FileError(
             path.parent,
             f"not enough free space for this song's stems ({_size(nbytes)} needed, "
-            f"{_size(free)} free); free some space, or set TMPDIR to a folder on a bigger disk",
+            f"{_size(free)} free); free some space on that disk"
+            + (", or set TMPDIR to a folder on a bigger disk" if temporary else ""),
         )
     return np.memmap(path, dtype=np.float32, mode="r+", shape=shape)
 

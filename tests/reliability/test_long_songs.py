@@ -105,6 +105,27 @@ def test_a_spool_without_room_is_one_error_line_and_the_next_song_runs(
     assert (stem_folder(spool_everything.parent, "next") / "vocals.wav").exists()
 
 
+def test_the_app_s_stems_without_room_name_no_tmpdir(tmp_path, monkeypatch):
+    """The app keeps a long song's stems in the user cache folder: TMPDIR does not move them."""
+    import errno
+
+    from stemgui.errors import FileError
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(spool.os, "posix_fallocate", full)
+    cache = tmp_path / "cache" / "stemgui" / "stems"
+    cache.mkdir(parents=True)
+    monkeypatch.setattr(spool.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    with pytest.raises(FileError, match="free some space on that disk$") as caught:
+        spool.reserved_memmap(cache / "stems-1.f32", (4, 2, 1000))
+    assert caught.value.path == cache  # was "... or set TMPDIR to a folder on a bigger disk"
+    monkeypatch.setattr(spool.tempfile, "gettempdir", lambda: str(tmp_path))
+    with pytest.raises(FileError, match="or set TMPDIR to a folder on a bigger disk$"):
+        spool.reserved_memmap(cache / "stems-1.f32", (4, 2, 1000))
+
+
 def test_short_song_is_not_spooled(isolated, model_file, monkeypatch):
     outs = _record_outputs(monkeypatch)
     write_song(isolated / "a.wav")
