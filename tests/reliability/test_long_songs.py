@@ -118,11 +118,11 @@ def test_the_app_s_stems_without_room_name_no_tmpdir(tmp_path, monkeypatch):
     cache = tmp_path / "cache" / "stemgui" / "stems"
     cache.mkdir(parents=True)
     monkeypatch.setattr(spool.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
-    with pytest.raises(FileError, match="free some space on that disk$") as caught:
+    with pytest.raises(FileError, match=r"free some space on that disk$") as caught:
         spool.reserved_memmap(cache / "stems-1.f32", (4, 2, 1000))
     assert caught.value.path == cache  # was "... or set TMPDIR to a folder on a bigger disk"
     monkeypatch.setattr(spool.tempfile, "gettempdir", lambda: str(tmp_path))
-    with pytest.raises(FileError, match="or set TMPDIR to a folder on a bigger disk$"):
+    with pytest.raises(FileError, match=r"or set TMPDIR to a folder on a bigger disk$"):
         spool.reserved_memmap(cache / "stems-1.f32", (4, 2, 1000))
 
 
