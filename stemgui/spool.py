@@ -86,6 +86,39 @@ def _size(nbytes: int) -> str:
     return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e9 else f"{nbytes / 1e6:.1f} MB"
 
 
+def release_pages(array: np.ndarray, start: int, stop: int, *, flush: bool = True) -> None:
+    """Drop from this process's memory the pages of frames [start, stop) of a (sources,
+    channels, frames) float32 ``np.memmap``; they come back from its file when read again (a
+    shared file mapping keeps written pages in the page cache: ``flush=False`` spares the GUI
+    thread the wait for the disk). Does nothing for an array in RAM."""
+    handle = getattr(array, "_mmap", None)
+    if handle is None or not hasattr(handle, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    if flush:
+        array.flush()
+    sources, channels, frames = array.shape
+    page = mmap.PAGESIZE
+    for row in range(sources * channels):
+        first = (row * frames + start) * 4 // page * page
+        last = (row * frames + stop) * 4 // page * page
+        if last > first:
+            handle.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+
+def release_done(array: np.ndarray, released: int, frames_ready: int, *, flush: bool = True) -> int:
+    """``release_pages`` of frames [released, frames_ready) of a memmap a separation fills (or
+    a reader reads), every 64 MiB of stems and at the end; returns the frames released so far.
+    Cheap to call after every chunk."""
+    sources, channels, frames = array.shape
+    frames_ready = min(int(frames_ready), frames)
+    if (frames_ready - released) * sources * channels * 4 < _RELEASE_BYTES and (
+        frames_ready < frames
+    ):
+        return released
+    release_pages(array, released, frames_ready, flush=flush)
+    return frames_ready
+
+
 class StemSpool:
     """A (sources, channels, frames) float32 ``np.memmap`` in a temporary folder of its own.
 
@@ -107,26 +140,8 @@ class StemSpool:
     def release(self, frames_ready: int) -> None:
         """Drop from this process's memory the pages of frames [0, frames_ready), once they are
         final (the data stays in the file). Cheap to call after every chunk."""
-        array = self.array
-        if array is None:
-            return
-        sources, channels, frames = array.shape
-        frames_ready = min(int(frames_ready), frames)
-        if (frames_ready - self._released) * sources * channels * 4 < _RELEASE_BYTES and (
-            frames_ready < frames
-        ):
-            return
-        array.flush()
-        handle = getattr(array, "_mmap", None)
-        if handle is None or not hasattr(handle, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
-            return
-        page = mmap.PAGESIZE
-        for row in range(sources * channels):
-            start = (row * frames + self._released) * 4 // page * page
-            stop = (row * frames + frames_ready) * 4 // page * page
-            if stop > start:
-                handle.madvise(mmap.MADV_DONTNEED, start, stop - start)
-        self._released = frames_ready
+        if self.array is not None:
+            self._released = release_done(self.array, self._released, frames_ready)
 
     def close(self) -> None:
         """Unmap and delete the spool (idempotent)."""

@@ -194,6 +194,9 @@ class Waveform:
         maxs[keep] = np.maximum(maxs[keep], np.maximum.reduceat(high, bounds)[0::2])
 
 
+_BLOCK_FRAMES = 1 << 21  # 2 Mi frames: 64 MiB of four stereo stems
+
+
 class StemWaveforms:
     """One ``Waveform`` per stem of a ``StemSet`` (and one of its mix when it has one).
 
@@ -205,10 +208,16 @@ class StemWaveforms:
     ) -> None:
         self.stemset = stemset
         ready = stemset.frames_ready
+        # A long song's stems file (or the stem cache's): the pages read are let go as the
+        # envelopes are made, or the whole file counts in the app's memory (4.9 GB for 60 min).
+        self._mapped = isinstance(stemset.data, np.memmap)
+        self._released = 0
         self.stems: dict[str, Waveform] = {
-            name: Waveform(stemset.stem(name), frames_per_bin, frames_ready=ready)
+            name: Waveform(stemset.stem(name), frames_per_bin, frames_ready=0)
             for name in stemset.names
         }
+        for stop in range(_BLOCK_FRAMES, ready + _BLOCK_FRAMES, _BLOCK_FRAMES):
+            self.update_to(min(stop, ready))
         self.mix: Waveform | None = (
             None if stemset.mix is None else Waveform(stemset.mix, frames_per_bin)
         )
@@ -222,6 +231,7 @@ class StemWaveforms:
         if stemset.names != self.stemset.names or stemset.data.shape != self.stemset.data.shape:
             raise ValueError(f"{stemset!r} does not hold the stems of {self.stemset!r}")
         self.stemset = stemset
+        self._mapped = isinstance(stemset.data, np.memmap)
         for name, waveform in self.stems.items():
             waveform.samples = np.asarray(stemset.stem(name))
         if self.mix is not None and stemset.mix is not None:
@@ -229,7 +239,14 @@ class StemWaveforms:
 
     def update(self) -> int:
         """Take in the frames that became final; return the frames now ready."""
-        ready = self.stemset.frames_ready
+        return self.update_to(self.stemset.frames_ready)
+
+    def update_to(self, ready: int) -> int:
+        """Take in the frames up to ``ready``; return it."""
         for waveform in self.stems.values():
             waveform.extend(ready)
+        if self._mapped:  # on the GUI thread too: no wait for the disk
+            from stemgui.spool import release_done
+
+            self._released = release_done(self.stemset.data, self._released, ready, flush=False)
         return ready

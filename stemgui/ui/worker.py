@@ -233,7 +233,10 @@ class SeparationWorker(QObject):
     def _separate(
         self, job: int, path: Path, options: SeparationOptions, cancel: threading.Event
     ) -> None:
+        import numpy as np
+
         from stemgui.audio.decode import decode
+        from stemgui.spool import release_done
         from stemgui.stems.stemset import StemSet
         from stemgui.stems.waveform import StemWaveforms
 
@@ -278,9 +281,14 @@ class SeparationWorker(QObject):
         self.started.emit(job, stemset, model_name)
         notes_before = len(getattr(separator, "notes", ()))
 
+        released = 0  # frames of a long song's stems file dropped from memory (it keeps them)
+
         def on_progress(progress: Any) -> None:
+            nonlocal released
             ready = max(stemset.frames_ready, min(int(progress.frames_ready), stemset.frames))
             stemset.frames_ready = ready
+            if isinstance(stemset.data, np.memmap):  # read back from the file when played
+                released = release_done(stemset.data, released, ready)
             notes = (*song.warnings, *progress.notes)  # what was repaired, what was changed
             self.progress.emit(job, float(progress.fraction), ready, notes)
 

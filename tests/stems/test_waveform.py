@@ -151,3 +151,23 @@ def test_rebind_reads_a_copy_of_the_same_stems_and_keeps_the_envelopes(tmp_path)
     np.testing.assert_array_equal(waves["a"].envelope(0, 5000, 50), before)
     with pytest.raises(ValueError, match="does not hold the stems"):
         waves.rebind(StemSet(["a", "b"], 44100, data[:, :, :100]))
+
+
+def test_a_memory_mapped_song_lets_go_of_the_pages_it_has_read(tmp_path, monkeypatch):
+    """A long song's stems file read for its envelopes: the pages go again as they are read,
+    or the whole file counted in the app's memory (4.9 GB for 60 minutes)."""
+    from stemgui import spool
+    from stemgui.stems import waveform as waveform_module
+
+    monkeypatch.setattr(waveform_module, "_BLOCK_FRAMES", 1000)
+    monkeypatch.setattr(spool, "_RELEASE_BYTES", 1)
+    released = []
+    monkeypatch.setattr(
+        spool, "release_pages", lambda a, start, stop, flush: released.append((start, stop))
+    )
+    data = spool.reserved_memmap(tmp_path / "stems.f32", (2, 2, 2500))
+    data[:] = 0.5
+    stemset = StemSet(("drums", "bass"), 8000, data)
+    waveforms = StemWaveforms(stemset)
+    assert released == [(0, 1000), (1000, 2000), (2000, 2500)]
+    assert waveforms["bass"].envelope(0, 2500, 5)[1].tolist() == [0.5] * 5
