@@ -1,6 +1,7 @@
 """``python -m stemgui``: the QApplication, logging to the user log folder, and the main window.
 
-Songs named on the command line are queued. torch is not imported here: the window is on screen
+Songs named on the command line are queued, or handed to the window already open
+(``stemgui.ui.single``: one window per user). torch is not imported here: the window is on screen
 before the separation engine loads on the worker thread.
 """
 
