@@ -210,7 +210,6 @@ class StemWaveforms:
         ready = stemset.frames_ready
         # A long song's stems file (or the stem cache's): the pages read are let go as the
         # envelopes are made, or the whole file counts in the app's memory (4.9 GB for 60 min).
-        self._mapped = isinstance(stemset.data, np.memmap)
         self._released = 0
         self.stems: dict[str, Waveform] = {
             name: Waveform(stemset.stem(name), frames_per_bin, frames_ready=0)
@@ -231,7 +230,6 @@ class StemWaveforms:
         if stemset.names != self.stemset.names or stemset.data.shape != self.stemset.data.shape:
             raise ValueError(f"{stemset!r} does not hold the stems of {self.stemset!r}")
         self.stemset = stemset
-        self._mapped = isinstance(stemset.data, np.memmap)
         for name, waveform in self.stems.items():
             waveform.samples = np.asarray(stemset.stem(name))
         if self.mix is not None and stemset.mix is not None:
@@ -245,8 +243,8 @@ class StemWaveforms:
         """Take in the frames up to ``ready``; return it."""
         for waveform in self.stems.values():
             waveform.extend(ready)
-        if self._mapped:  # on the GUI thread too: no wait for the disk
-            from stemgui.spool import release_done
+        from stemgui.spool import release_done  # an array in RAM: nothing to let go
 
-            self._released = release_done(self.stemset.data, self._released, ready, flush=False)
+        # on the GUI thread too: no wait for the disk
+        self._released = release_done(self.stemset.data, self._released, ready, flush=False)
         return ready

@@ -233,8 +233,6 @@ class SeparationWorker(QObject):
     def _separate(
         self, job: int, path: Path, options: SeparationOptions, cancel: threading.Event
     ) -> None:
-        import numpy as np
-
         from stemgui.audio.decode import decode
         from stemgui.spool import release_done
         from stemgui.stems.stemset import StemSet
@@ -287,8 +285,7 @@ class SeparationWorker(QObject):
             nonlocal released
             ready = max(stemset.frames_ready, min(int(progress.frames_ready), stemset.frames))
             stemset.frames_ready = ready
-            if isinstance(stemset.data, np.memmap):  # read back from the file when played
-                released = release_done(stemset.data, released, ready)
+            released = release_done(stemset.data, released, ready)  # a long song's file
             notes = (*song.warnings, *progress.notes)  # what was repaired, what was changed
             self.progress.emit(job, float(progress.fraction), ready, notes)
 
