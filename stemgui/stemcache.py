@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from stemgui import __version__
-from stemgui.audio.atomic import fsync_folder, is_part, part_path_for, part_pid, process_alive
+from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
 from stemgui.errors import SeparationCancelled
 from stemgui.stems.stemset import StemSet
 
@@ -50,8 +50,6 @@ SCHEMA = 1
 ENGINE_VERSION = __version__
 DEFAULT_MAX_BYTES = 4 << 30
 """4 GiB: about ten 4-minute songs (4 stereo stems + mix at 44.1 kHz: 420 MB each)."""
-STALE_PART_SECONDS = 24 * 3600.0
-"""A temporary entry older than this is removed even if its process id is in use again."""
 ENTRY_FILE = "entry.json"
 STEMS_FILE = "stems.npy"
 MIX_FILE = "mix.npy"
@@ -406,17 +404,14 @@ class StemCache:
             return
         self.root.mkdir(parents=True, exist_ok=True)
         self._opened = True
-        now = time.time()
         for folder in self.root.iterdir():
             if not is_part(folder) or not folder.is_dir():
                 continue
-            pid = part_pid(folder)
             try:
-                young = now - folder.stat().st_mtime < STALE_PART_SECONDS
+                if not abandoned(folder):
+                    continue  # another cache object, or another stemgui, is writing it
             except OSError:
                 continue
-            if young and pid is not None and (pid == os.getpid() or process_alive(pid)):
-                continue  # another cache object, or another stemgui, is writing it
             logger.info("removing an unfinished stem cache entry: %s", folder)
             _remove_tree(folder)
 

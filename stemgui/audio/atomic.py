@@ -105,6 +105,16 @@ def put_in_place(part: Path, path: Path, overwrite: bool) -> None:
         _rename_no_replace(part, path)
 
 
+def abandoned(part: Path, older_than: float = 0.0, now: float | None = None) -> bool:
+    """Whether the temporary file or folder ``part`` is left by a write that stopped: at least
+    ``older_than`` seconds old, and its process (``part_pid``) gone, or a day old (no write
+    takes longer; its id may be another process's by then). Raises OSError from ``stat``."""
+    age = (time.time() if now is None else now) - part.stat().st_mtime
+    pid = part_pid(part)
+    writing = pid is not None and (pid == os.getpid() or process_alive(pid))
+    return age >= older_than and not (writing and age < _WRITE_SECONDS)
+
+
 def clean_stale_parts(folder: str | os.PathLike[str], older_than: float = 0.0) -> list[Path]:
     """Delete temporary files left in ``folder`` (not recursive) by interrupted writes.
 
@@ -125,15 +135,8 @@ def clean_stale_parts(folder: str | os.PathLike[str], older_than: float = 0.0) -
     for entry in entries:
         if not is_part(entry):
             continue
-        pid = part_pid(entry)
         try:
-            if not entry.is_file():
-                continue
-            age = now - entry.stat().st_mtime
-            if age < older_than:
-                continue
-            writing = pid is not None and (pid == os.getpid() or process_alive(pid))
-            if writing and age < _WRITE_SECONDS:
+            if not entry.is_file() or not abandoned(entry, older_than, now):
                 continue
             entry.unlink()
         except OSError as error:
