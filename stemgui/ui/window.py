@@ -8,11 +8,10 @@ imported on the worker thread, which then answers with the models and devices it
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,7 @@ from stemgui.ui.controller import QueueController
 from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.exporting import ExportRunner, ExportTask, ask_overwrite
-from stemgui.ui.models import display_name, store_names
+from stemgui.ui.models import display_name
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
@@ -742,10 +741,9 @@ class MainWindow(QMainWindow):
             )
         jobs: list[Job] = []
         seen = set()
-        store = functools.cache(lambda: set(store_names()))  # listed once, if a song needs it
         for path, strips, options in filter(None, entries):
             path = path.absolute()
-            pinned = _restored_options(options, store)
+            pinned = _restored_options(options)
             made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
             if not path.is_file() or (path, made) in seen:
                 continue
@@ -770,18 +768,14 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _restored_options(
-    saved: dict[str, Any] | None, store: Callable[[], set[str]]
-) -> SeparationOptions | None:
+def _restored_options(saved: dict[str, Any] | None) -> SeparationOptions | None:
     """A restored song's options, or None (the settings of now) when none were saved or its
-    model is gone: a model file moved, a downloaded model deleted (``store()``: the names of
-    the store's models)."""
+    model file is gone. A model of the store is not looked for here (listing the store loads
+    torch: a second on the GUI thread at start-up); one deleted since fails the song, and Retry
+    takes the settings of now."""
     if saved is None:
         return None
     options = SeparationOptions(**saved)
-    model = options.model
-    if not model:  # the bundled model
-        return options
-    if names_a_file(model):  # C:/models/bag.yml as Qt's file dialog gives it too
-        return options if Path(model).is_file() else None
-    return options if model in store() else None
+    if names_a_file(options.model):  # C:/models/bag.yml as Qt's file dialog gives it too
+        return options if Path(options.model).is_file() else None
+    return options
