@@ -87,22 +87,41 @@ def _size(nbytes: int) -> str:
 
 
 def release_pages(array: np.ndarray, start: int, stop: int, *, flush: bool = True) -> None:
-    """Drop from this process's memory the pages of frames [start, stop) of a (sources,
-    channels, frames) float32 ``np.memmap``; they come back from its file when read again (a
-    shared file mapping keeps written pages in the page cache: ``flush=False`` spares the GUI
-    thread the wait for the disk). Does nothing for an array in RAM."""
+    """Drop from this process's memory the pages of frames [start, stop) of a float32
+    ``np.memmap`` of rows of frames ((sources, channels, frames) stems, (channels, frames) a
+    mix); they come back from its file when read again (a shared file mapping keeps written
+    pages in the page cache: ``flush=False`` spares the GUI thread the wait for the disk).
+    Does nothing for an array in RAM, or for a view of a memmap (its place in the mapping is
+    not known)."""
     handle = getattr(array, "_mmap", None)
-    if handle is None or not hasattr(handle, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
+    if (
+        handle is None
+        or array.base is not handle  # a view, not the memmap numpy made
+        or not hasattr(handle, "madvise")
+        or not hasattr(mmap, "MADV_DONTNEED")
+    ):
+        return
+    start, stop = max(int(start), 0), min(int(stop), array.shape[-1])
+    if stop <= start:
         return
     if flush:
         array.flush()
-    sources, channels, frames = array.shape
+    frames = array.shape[-1]
+    rows = array.size // frames if frames else 0
     page = mmap.PAGESIZE
-    for row in range(sources * channels):
-        first = (row * frames + start) * 4 // page * page
-        last = (row * frames + stop) * 4 // page * page
+    head = int(array.offset) % mmap.ALLOCATIONGRANULARITY  # where the array starts in the map
+    for row in range(rows):
+        first = (head + (row * frames + start) * 4) // page * page
+        last = (head + (row * frames + stop) * 4) // page * page
         if last > first:
             handle.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+
+def release_outside(array: np.ndarray, keep_start: int, keep_stop: int, stop: int) -> None:
+    """``release_pages`` (without flushing) of frames [0, stop) of ``array`` but those of
+    [keep_start, keep_stop): what the player keeps around its playhead."""
+    release_pages(array, 0, min(keep_start, stop), flush=False)
+    release_pages(array, keep_stop, stop, flush=False)
 
 
 def release_done(array: np.ndarray, released: int, frames_ready: int, *, flush: bool = True) -> int:

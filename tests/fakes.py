@@ -1,4 +1,5 @@
-"""Stand-ins shared by the tests: an audio output that plays nothing, a cancel token."""
+"""Stand-ins shared by the tests: an audio output that plays nothing, a cancel token; what of
+a memory-mapped file is in memory."""
 
 from __future__ import annotations
 
@@ -24,3 +25,32 @@ class CancelAfter:
     def is_set(self) -> bool:
         self.checks += 1
         return self.checks >= self.calls
+
+
+def resident(array, start: int, stop: int) -> float:
+    """The share of the pages of frames [start, stop) of every row of a memory-mapped
+    (..., frames) ``array`` that are in this process's memory (Linux's /proc/self/pagemap;
+    the test is skipped elsewhere)."""
+    import mmap
+    import struct
+
+    import pytest
+
+    try:
+        pagemap = open("/proc/self/pagemap", "rb")  # noqa: SIM115 (closed below)
+    except OSError:
+        pytest.skip("needs Linux's /proc/self/pagemap")
+    page = mmap.PAGESIZE
+    rows = array.reshape(-1, array.shape[-1])  # a view of the same memory
+    present = total = 0
+    with pagemap:
+        for row in range(rows.shape[0]):
+            begin = rows[row, start:stop].ctypes.data
+            end = begin + (stop - start) * rows.itemsize
+            for address in range(-(-begin // page) * page, end // page * page, page):
+                pagemap.seek(address // page * 8)
+                (entry,) = struct.unpack("Q", pagemap.read(8))
+                present += entry >> 63
+                total += 1
+    assert total, "no whole page in that range"
+    return present / total

@@ -213,11 +213,17 @@ def _readers_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable]
 
         readers[f"no_{request.two_stems}"] = rest
     if request.mix_gains is not None:
+        from stemgui.spool import release_pages
         from stemgui.stems.mixer import render_mix
 
-        readers[request.mix_name] = lambda start, stop: render_mix(
-            stemset, request.mix_gains, start=start, stop=stop
-        )
+        def mixed(start: int, stop: int) -> np.ndarray:
+            block = render_mix(stemset, request.mix_gains, start=start, stop=stop)
+            for array in (stemset.data, stemset.mix):  # read through the mapping: let go
+                if array is not None:
+                    release_pages(array, start, stop, flush=False)
+            return block
+
+        readers[request.mix_name] = mixed
     return readers
 
 

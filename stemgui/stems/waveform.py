@@ -26,6 +26,11 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_FRAMES_PER_BIN = (64, 256, 1024, 4096)
 _CHUNK_BINS = 1024  # base bins read per step by extend(): bounds the temporary memory
+# Base bins per column from which ``envelope`` moves inner column edges onto bin boundaries
+# (by less than a bin: under 1/16 of a column). Reading every column's ragged ends from a
+# memory-mapped file brought most of a long song's stems file into the app's memory at each
+# redraw during a separation (a 60-minute song: 5.7 GB resident instead of 1.9 GB).
+SNAP_BINS = 16
 
 
 class Waveform:
@@ -113,7 +118,9 @@ class Waveform:
 
         Column i covers frames [e(i), max(e(i + 1), e(i) + 1)) with
         ``e(i) = start + i * (stop - start) // bins``; frames past ``frames_ready`` are left
-        out, and a column with none left reads 0 (silence, as the player hears it).
+        out, and a column with none left reads 0 (silence, as the player hears it). When
+        ``stop - start`` is at least ``bins * SNAP_BINS * frames_per_bin[0]``, the inner edges
+        e(1)..e(bins - 1) are rounded down to a multiple of ``frames_per_bin[0]``.
         """
         bins = int(bins)
         if bins < 1:
@@ -121,6 +128,9 @@ class Waveform:
         start = min(max(int(start), 0), self.frames)
         stop = min(max(int(stop), start), self.frames)
         edges = start + (np.arange(bins + 1, dtype=np.int64) * (stop - start)) // bins
+        base = self.frames_per_bin[0]
+        if stop - start >= bins * SNAP_BINS * base:
+            edges[1:-1] -= edges[1:-1] % base
         lo = np.minimum(edges[:-1], self._ready)
         hi = np.minimum(np.maximum(edges[1:], edges[:-1] + 1), self._ready)
         mins = np.zeros(bins, dtype=np.float32)
@@ -130,7 +140,11 @@ class Waveform:
             lo, hi = lo[full], hi[full]
             low = np.full(full.size, np.inf, dtype=np.float32)
             high = np.full(full.size, -np.inf, dtype=np.float32)
-            self._ragged_ends(lo, hi, low, high)
+            ragged = np.flatnonzero((lo % base != 0) | (hi % base != 0))  # else whole bins
+            if ragged.size:
+                ends_low, ends_high = low[ragged], high[ragged]
+                self._ragged_ends(lo[ragged], hi[ragged], ends_low, ends_high)
+                low[ragged], high[ragged] = ends_low, ends_high
             self._whole_bins(lo, hi, low, high)
             mins[full], maxs[full] = low, high
         return mins, maxs

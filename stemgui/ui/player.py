@@ -22,6 +22,12 @@ from stemgui.ui.waveview import Timeline
 logger = logging.getLogger(__name__)
 
 POLL_MS = 30
+TRIM_POLLS = 33
+"""Every this many polls (about a second) the pages of a memory-mapped song away from the
+playhead are let go (``stemgui.spool.release_outside``): played through, a 60-minute song's
+stems file would otherwise all count in the app's memory (4.9 GB)."""
+KEEP_BEHIND, KEEP_AHEAD = 2.0, 10.0
+"""Seconds around the playhead whose pages are kept."""
 
 OutputFactory = Callable[[Any, Any, Any], Any]
 """(stemset, mixer, transport) -> an output with ``close()`` (and optionally ``poll()``)."""
@@ -63,6 +69,7 @@ class Player(QObject):
         self.master_db = 0.0
         self._last_position = -1
         self._last_state: Any = None
+        self._polls = 0
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -249,3 +256,21 @@ class Player(QObject):
         if state != self._last_state:
             self._last_state = state
             self.state_changed.emit()
+        self._polls += 1
+        if self._polls % TRIM_POLLS == 0:
+            self.let_go_of_pages()
+
+    def let_go_of_pages(self) -> None:
+        """Drop from memory the pages of the song's memory-mapped stems (and mix) read so far
+        (played, drawn, exported) but those around the playhead; the file keeps them. What is
+        not final yet is left to the separation."""
+        from stemgui.spool import release_outside
+
+        stemset, transport = self.stemset, self.transport
+        if stemset is None or transport is None:
+            return
+        position, rate = transport.position, stemset.samplerate
+        keep = (position - round(KEEP_BEHIND * rate), position + round(KEEP_AHEAD * rate))
+        for array in (stemset.data, stemset.mix):
+            if array is not None:
+                release_outside(array, *keep, stemset.frames_ready)

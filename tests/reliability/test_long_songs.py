@@ -14,6 +14,7 @@ from stemgui import cli, spool
 from stemgui.audio.encode import AudioFormat, write_audio
 from stemgui.audio.stream import stem_reader, write_blocks
 from stemgui.separation import separator as separator_module
+from tests.fakes import resident
 from tests.reliability.helpers import (
     NAMES,
     RATE,
@@ -147,6 +148,50 @@ def test_released_pages_keep_their_data(tmp_path, monkeypatch):
         folder = stems.folder
         assert folder.parent == tmp_path and folder.is_dir()
     assert not folder.exists()
+
+
+@pytest.mark.parametrize("kind", ["spool", "npy"])
+def test_pages_let_go_leave_memory_and_keep_their_data(tmp_path, kind):
+    """The spool's stems (the map starts at the file's start) and the stem cache's .npy files
+    (the array starts 128 bytes in): the pages outside what is kept leave the process's
+    memory, and read again they hold the same data."""
+    data = np.random.default_rng(1).standard_normal((2, 2, 40_000)).astype(np.float32)
+    if kind == "spool":
+        array = spool.reserved_memmap(tmp_path / "stems.f32", data.shape)
+        array[:] = data
+    else:
+        np.save(tmp_path / "stems.npy", data)
+        array = np.load(tmp_path / "stems.npy", mmap_mode="r")
+    assert np.asarray(array).sum() == data.sum() and resident(array, 0, 40_000) == 1.0
+    spool.release_outside(array, 10_000, 20_000, 30_000)
+    assert resident(array, 0, 10_000) == 0.0 and resident(array, 21_000, 30_000) == 0.0
+    assert resident(array, 10_000, 20_000) == 1.0 and resident(array, 30_000, 40_000) == 1.0
+    spool.release_pages(array[1], 0, 40_000)  # a view: where it lies in the map is unknown
+    assert resident(array, 30_000, 40_000) == 1.0
+    np.testing.assert_array_equal(np.asarray(array), data)
+
+
+def test_a_mix_exported_from_a_long_song_leaves_no_pages_behind(tmp_path):
+    """The heard mix of a memory-mapped song is rendered through the mapping: each block's
+    pages go once it is written (60 minutes read through would all count in the app's
+    memory)."""
+    from stemgui.export.exporter import ExportRequest, export
+    from stemgui.stems.stemset import StemSet
+
+    data = np.random.default_rng(2).standard_normal((4, 2, 100_000)).astype(np.float32) / 8
+    array = spool.reserved_memmap(tmp_path / "stems.f32", data.shape)
+    array[:] = data
+    stemset = StemSet(NAMES, RATE, array)
+    request = ExportRequest(
+        folder=tmp_path / "out",
+        stems=[],
+        mix_gains=(1.0, 0.5, 0.0, 1.0),
+        fmt=AudioFormat("wav", 32, float=True, clip="none"),
+    )
+    (path,) = export(stemset, request, "song", "tiny")
+    assert resident(array, 0, 100_000) < 0.05
+    written, _rate = sf.read(path, dtype="float32", always_2d=True)
+    np.testing.assert_allclose(written.T, data[0] + 0.5 * data[1] + data[3], atol=1e-6)
 
 
 @pytest.mark.parametrize(

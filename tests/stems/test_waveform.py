@@ -8,12 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stemgui.stems.stemset import StemSet
-from stemgui.stems.waveform import StemWaveforms, Waveform
+from stemgui.stems.waveform import SNAP_BINS, StemWaveforms, Waveform
 
 
-def _reference(samples, start, stop, bins, ready):
-    """Column by column with numpy, by the rule of Waveform.envelope's docstring."""
+def _reference(samples, start, stop, bins, ready, base=1):
+    """Column by column with numpy, by the rule of Waveform.envelope's docstring (``base``:
+    the Waveform's finest bin)."""
     edges = start + (np.arange(bins + 1) * (stop - start)) // bins
+    if stop - start >= bins * SNAP_BINS * base:
+        edges[1:-1] = edges[1:-1] // base * base
     mins, maxs = np.zeros(bins, np.float32), np.zeros(bins, np.float32)
     for i in range(bins):
         lo = min(edges[i], ready)
@@ -43,7 +46,7 @@ def test_envelope_equals_numpy_min_max(case):
     samples = np.random.default_rng(seed).standard_normal((channels, frames)).astype(np.float32)
     waveform = Waveform(samples, levels, frames_ready=ready)
     mins, maxs = waveform.envelope(start, stop, bins)
-    expected_mins, expected_maxs = _reference(samples, start, stop, bins, ready)
+    expected_mins, expected_maxs = _reference(samples, start, stop, bins, ready, levels[0])
     np.testing.assert_array_equal(mins, expected_mins)
     np.testing.assert_array_equal(maxs, expected_maxs)
 
@@ -91,10 +94,44 @@ def test_whole_song_in_few_columns_on_a_long_signal():
     samples[0, 7] = -9.0
     waveform = Waveform(samples)
     mins, maxs = waveform.envelope(0, 300_001, 7)
-    expected = _reference(samples, 0, 300_001, 7, 300_001)
+    expected = _reference(samples, 0, 300_001, 7, 300_001, waveform.frames_per_bin[0])
     np.testing.assert_array_equal(mins, expected[0])
     np.testing.assert_array_equal(maxs, expected[1])
     assert mins[0] == -9.0 and maxs[2] == 9.0
+
+
+class _Reads:
+    """Samples that record the frames read from them (as ``Waveform.envelope`` indexes them)."""
+
+    def __init__(self, samples):
+        self.samples, self.shape, self.frames = samples, samples.shape, set()
+
+    def __getitem__(self, key):
+        self.frames.update(np.unique(np.asarray(key[1])).tolist())
+        return self.samples[key]
+
+
+def test_wide_columns_read_samples_only_at_the_ends_of_the_range():
+    """A long song's overview (its stems memory-mapped) reads no page of it between the two
+    ends of the range and the ragged last bin before frames_ready."""
+    rng = np.random.default_rng(5)
+    samples = rng.standard_normal((2, 200_003)).astype(np.float32)
+    waveform = Waveform(samples, (64, 256), frames_ready=190_001)
+    waveform.samples = reads = _Reads(samples)
+    mins, maxs = waveform.envelope(1_000, 200_003, 100)  # ~1990 frames a column: snapped
+    expected = _reference(samples, 1_000, 200_003, 100, 190_001, 64)
+    np.testing.assert_array_equal(mins, expected[0])
+    np.testing.assert_array_equal(maxs, expected[1])
+    # the first column's ends (it starts off a bin boundary) and the column holding frame
+    # 190_000 (whose end is off one): at most a bin at each end of each
+    first_column, last_column = (1_000, 2_944), (188_000, 190_001)
+    assert 0 < len(reads.frames) <= 4 * 64
+    assert all(
+        a <= f < b for f in reads.frames for a, b in [first_column if f < 3_000 else last_column]
+    )
+    reads.frames.clear()
+    waveform.envelope(1_000, 2_000, 100)  # zoomed in: exact edges, read from the samples
+    assert len(reads.frames) == 1_000
 
 
 def test_columns_past_frames_ready_are_silent_until_extended():

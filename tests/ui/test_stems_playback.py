@@ -203,6 +203,34 @@ def test_transport_with_null_output_plays_seeks_and_loops(qtbot, settings_store,
     assert output._thread is None
 
 
+@pytest.mark.parametrize("separating", [False, True])
+def test_a_long_song_s_pages_away_from_the_playhead_leave_memory(qtbot, tmp_path, separating):
+    """Played, drawn or exported through, a memory-mapped song's stems file would all count in
+    the app's memory (4.9 GB for 60 minutes): every second the player lets go of its pages but
+    those around the playhead. What is still being separated is left alone."""
+    from stemgui.spool import reserved_memmap
+    from stemgui.ui.player import TRIM_POLLS, Player
+    from tests.fakes import FakeOutput, resident
+
+    array = reserved_memmap(tmp_path / "stems.f32", (4, 2, 60 * RATE))
+    array[:] = 0.25
+    ready = 50 * RATE if separating else None
+    player = Player(Timeline(), output_factory=FakeOutput)
+    player.load(StemSet(NAMES, RATE, array, frames_ready=ready), MixerState(NAMES))
+    player.transport.seek(30 * RATE)  # (no poll)
+    assert resident(array, 0, 60 * RATE) == 1.0  # written, as if played through
+    for _ in range(TRIM_POLLS - 1):
+        player.poll()
+    assert resident(array, 0, 60 * RATE) == 1.0  # not at every poll
+    player.poll()
+    assert resident(array, 0, 28 * RATE) == 0.0
+    assert resident(array, 28 * RATE, 40 * RATE) == 1.0  # 2 s behind, 10 s ahead
+    assert resident(array, 40 * RATE, 50 * RATE) == 0.0
+    assert resident(array, 50 * RATE, 60 * RATE) == (1.0 if separating else 0.0)
+    assert float(np.asarray(array).min()) == float(np.asarray(array).max()) == 0.25
+    player.unload()
+
+
 def test_heard_mix_follows_the_controls(qtbot, settings_store, tmp_path):
     outputs = []
     win = _null_window(qtbot, settings_store, outputs)
