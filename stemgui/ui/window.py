@@ -380,7 +380,14 @@ class MainWindow(QMainWindow):
             self.add_paths(paths)
 
     def retry_job(self, job: Job) -> None:
-        if not self.controller.retry(job) and job.state.ended:
+        shown = job is self.shown_job
+        if shown:  # what a cancel left goes (its stems file too): not played or shown on
+            self.show_job(None)
+        if self.controller.retry(job):
+            return
+        if shown:
+            self.show_job(job)  # refused: as it was
+        if job.state.ended:
             self.statusBar().showMessage(
                 f"{job.path.name} is already waiting or separating in another row.", 5000
             )

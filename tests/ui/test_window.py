@@ -319,6 +319,43 @@ def test_listen_while_it_separates_then_cancel_and_retry(qtbot, settings_store, 
         win.close()
 
 
+def test_retrying_the_song_on_screen_takes_its_cancelled_stems_off(qtbot, settings_store, songs):
+    """Retry of a cancelled song waiting behind another: what the cancel left was still shown
+    and played (its stems file deleted) until the song's turn came."""
+    import threading
+
+    gate = threading.Event()
+    win = MainWindow(
+        S.Settings(settings_store),
+        separator_factory=lambda options: (HalfwaySeparator(gate), "halfway"),
+        output_factory=FakeOutput,
+        probe=False,
+    )
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        (first,) = win.add_paths(songs[:1])
+        qtbot.waitUntil(lambda: first.fraction == 0.5, timeout=TIMEOUT_MS)
+        win.controller.cancel(first)
+        gate.set()
+        qtbot.waitUntil(lambda: first.state is JobState.CANCELLED, timeout=TIMEOUT_MS)
+        gate.clear()
+        (second,) = win.add_paths(songs[1:2])
+        qtbot.waitUntil(lambda: second.fraction == 0.5, timeout=TIMEOUT_MS)
+        assert win.shown_job is first and win.player.loaded
+        win.player.toggle()
+        win.retry_job(first)
+        assert first.state is JobState.WAITING
+        assert win.shown_job is None and not win.player.loaded and win.stems.stemset is None
+        assert win.song_title.text() == ""
+        gate.set()
+        qtbot.waitUntil(lambda: first.state is JobState.DONE, timeout=TIMEOUT_MS)
+        assert win.shown_job is first and win.stems.waveforms["vocals"].frames_ready == 8000
+    finally:
+        gate.set()
+        win.close()
+
+
 def test_songs_already_waiting_are_counted_when_added_again(window, songs):
     (first,) = window.add_paths(songs[:1])
     # selected at once: Cancel works while it decodes (it was selected when its stems began)
