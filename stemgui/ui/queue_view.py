@@ -103,7 +103,8 @@ class QueuePanel(QWidget):
 
     The buttons act on the selected job through the callbacks given to ``connect_actions``;
     the panel enables them from the job's state. A waiting song moves by drag and drop in the
-    list, by the ↑ / ↓ buttons and by Ctrl+Up / Ctrl+Down (``move_selected``).
+    list, by the ↑ / ↓ buttons and by Ctrl+Up / Ctrl+Down (``move_selected``); Delete (or
+    Backspace) in the list removes the selected song, as Remove does.
 
     Signals:
         current_changed(job): the selected job (None when nothing is selected).
@@ -130,6 +131,14 @@ class QueuePanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.retry_button = QPushButton("Retry")
         self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Remove the selected song from the queue (Delete)")
+        self.remove_action = QAction("Remove song", self)
+        self.remove_action.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence("Backspace")]
+        )
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.remove_action.triggered.connect(self.remove_button.click)  # only when enabled
+        self.addAction(self.remove_action)
         self.up_button = QPushButton("↑")
         self.down_button = QPushButton("↓")
         self.reveal_button = QPushButton("Show folder")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDrag, QMouseEvent
+from PySide6.QtGui import QColor, QDrag, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -44,6 +44,11 @@ _FALLBACK_COLOURS = ("#d9a441", "#5fb0b0", "#c0605a", "#8d9a4c")
 MIX_COLOUR = "#9a9a9a"
 MIX_ROW = "Original mix"
 _CONTROLS_WIDTH = 250
+
+
+def _keys(text: str) -> str:
+    """A shortcut as this system writes it (⌘1 on macOS, Ctrl+1 elsewhere)."""
+    return QKeySequence(text).toString(QKeySequence.SequenceFormat.NativeText)
 
 
 def stem_label(name: str) -> str:
@@ -235,6 +240,7 @@ class StemPanel(QWidget):
         if self.waveforms.mix is not None:
             if mixer is not None and ORIGINAL in mixer.names:
                 self.mix_row = StemRow(ORIGINAL, QColor(MIX_COLOUR), self.timeline, mixer)
+                self.mix_row.solo.setToolTip("Solo the original mix, to compare (A)")
                 self.mix_row.changed.connect(self.show_audibility)
             else:
                 self.mix_row = StemRow(MIX_ROW, QColor(MIX_COLOUR), self.timeline)
@@ -242,6 +248,10 @@ class StemPanel(QWidget):
             self._layout.addWidget(self.mix_row)
         for index, name in enumerate(stemset.names):
             row = StemRow(name, stem_colour(name, index), self.timeline, mixer)
+            if row.solo is not None and index < 9:  # the window's keys (MainWindow)
+                number = index + 1
+                row.solo.setToolTip(f"Solo {name} ({_keys(f'Ctrl+{number}')})")
+                row.mute.setToolTip(f"Mute {name} ({number})")
             row.view.set_waveform(self.waveforms[name])
             row.changed.connect(self.show_audibility)
             row.drag_requested.connect(self.drag_out)
@@ -251,6 +261,16 @@ class StemPanel(QWidget):
         self.ruler.align_to = first.view
         self.ruler.show()
         self.show_audibility()
+
+    def toggle(self, index: int, what: str) -> None:
+        """Press S (``what="solo"``) or M (``"mute"``) of the ``index``-th stem row (0: the
+        first after the original mix), or of the original mix (``index`` -1); nothing when
+        there is no such row (keys 1–9 and A)."""
+        rows = [*self.rows.values()]
+        row = self.mix_row if index == -1 else rows[index] if 0 <= index < len(rows) else None
+        button = getattr(row, what, None) if row is not None else None
+        if button is not None:
+            button.toggle()  # as a click: the mixer, the dimming, the button's look
 
     def update_ready(self) -> None:
         """Take in the frames the separation finished since the last call."""

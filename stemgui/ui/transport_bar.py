@@ -41,7 +41,6 @@ class TransportBar(QWidget):
         self.volume.setAccessibleName("Master volume in dB")
         self.volume.setToolTip("Listening volume in dB (double-click it or its value for 0 dB)")
         self.volume_label.setToolTip(self.volume.toolTip())
-        self.volume.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.volume_label.setFixedWidth(52)
         self._volume_changed(self.volume.value())
         for widget in (self.play, self.stop, self.loop, self.position):
@@ -80,8 +79,12 @@ class TransportBar(QWidget):
             self.position.setText("–:–– / –:––")
             return
         rate = transport.samplerate
-        waiting = "  (waiting for the separation)" if transport.waiting else ""
+        # short: beside the volume, in a narrow window (the tooltip says why)
+        waiting = "  waiting…" if transport.waiting else ""
         self.position.setText(f"{clock(frame / rate)} / {clock(transport.frames / rate)}{waiting}")
+        self.position.setToolTip(
+            "Playing waits here for the separation to get further" if waiting else ""
+        )
 
     def refresh(self) -> None:
         player = self.player

@@ -208,6 +208,19 @@ class MainWindow(QMainWindow):
         self._action(play_menu, "Back 5 seconds", lambda: self.player.nudge(-5.0), "Ctrl+Left")
         self._action(play_menu, "Forward 5 seconds", lambda: self.player.nudge(5.0), "Ctrl+Right")
         play_menu.addSeparator()
+        self._action(
+            play_menu, "Solo the original mix (A/B)", lambda: self.stems.toggle(-1, "solo"), "A"
+        )
+        for number in range(1, 10):  # in no menu: the S and M buttons' tooltips name them
+            for keys, what in ((str(number), "mute"), (f"Ctrl+{number}", "solo")):
+                action = QAction(f"{what} stem {number}", self)
+                action.setShortcut(QKeySequence(keys))
+                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+                action.triggered.connect(
+                    lambda _=False, i=number - 1, w=what: self.stems.toggle(i, w)
+                )
+                self.addAction(action)
+        play_menu.addSeparator()
         zoom_in = self._action(
             play_menu, "Zoom in", lambda: self._zoom(0.5), QKeySequence.StandardKey.ZoomIn
         )

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from stemgui.playback.output import AudioDeviceError, NullOutput
 from stemgui.playback.transport import PlayState
-from stemgui.stems.mixer import MIN_DB, MixerState, StemControl
+from stemgui.stems.mixer import MIN_DB, ORIGINAL, MixerState, StemControl
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
@@ -624,7 +624,8 @@ def test_playing_a_song_being_separated_waits_for_it_and_not_after_a_cancel(
     outputs[-1].pump(RATE)
     assert transport.playing and transport.position == 0  # waits: nothing skipped unheard
     win.player.poll()
-    assert win.transport_bar.position.text() == "0:00.0 / 0:04.0  (waiting for the separation)"
+    assert win.transport_bar.position.text() == "0:00.0 / 0:04.0  waiting…"
+    assert "waits here for the separation" in win.transport_bar.position.toolTip()
     job.stemset.frames_ready = RATE // 2
     outputs[-1].pump(RATE // 4)
     win.player.poll()
@@ -763,6 +764,54 @@ def test_home_and_end_keys_send_the_playhead_to_the_song_edges(qtbot, settings_s
     assert win.timeline.view[1] == transport.frames  # the view pages to the end
     qtbot.keyClick(win, Qt.Key.Key_Home)
     assert transport.position == 0 and win.timeline.view[0] == 0
+    win.close()
+
+
+def test_number_keys_mute_and_solo_the_stems_and_a_compares_with_the_original(
+    qtbot, settings_store, tmp_path
+):
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    mixer, rows = job.mixer, win.stems.rows
+    qtbot.keyClick(win, Qt.Key.Key_2)  # the second stem: bass
+    assert mixer.control("bass").mute and rows["bass"].mute.isChecked()
+    assert rows["bass"].view.dimmed and not mixer.is_audible("bass")
+    qtbot.keyClick(win, Qt.Key.Key_2)
+    assert not mixer.control("bass").mute
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert mixer.control("vocals").solo and rows["vocals"].solo.isChecked()
+    assert not mixer.is_audible("drums")
+    qtbot.keyClick(win, Qt.Key.Key_A)  # the song itself, soloed beside the vocals
+    assert win.stems.mix_row.solo.isChecked() and mixer.is_audible(ORIGINAL)
+    qtbot.keyClick(win, Qt.Key.Key_9)  # no ninth stem: nothing
+    assert [mixer.control(n).mute for n in NAMES] == [False] * 4
+    assert rows["drums"].mute.toolTip() == "Mute drums (1)"
+    assert rows["vocals"].solo.toolTip().startswith("Solo vocals (") and "4" in (
+        rows["vocals"].solo.toolTip()
+    )
+    win.close()
+
+
+def test_delete_in_the_queue_removes_the_selected_song(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    win.controller.model._jobs.remove(job)
+    win.controller.model.append([job])  # a row in the list
+    win.select(job)
+    win.queue.view.setFocus()
+    qtbot.keyClick(win.queue.view, Qt.Key.Key_Delete)
+    assert job not in win.controller.model.jobs and win.shown_job is None
+    win.close()
+
+
+def test_the_volume_slider_takes_the_focus_and_the_arrow_keys(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)
+    volume = win.transport_bar.volume
+    assert volume.focusPolicy() == Qt.FocusPolicy.StrongFocus  # by Tab and by a click
+    volume.setFocus()
+    qtbot.keyClick(volume, Qt.Key.Key_Down)
+    assert volume.value() == -1 and win.player.master_db == -1.0
     win.close()
 
 
