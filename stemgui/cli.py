@@ -202,7 +202,7 @@ def find_tracks(
     from stemgui.audio.decode import find_audio_files
     from stemgui.export.naming import template_pattern
 
-    excluded = exclude.resolve() if exclude is not None else None
+    excluded = _real_path(exclude) if exclude is not None else None
     # this run's template, and the default one: stems of a run before a --filename change
     written = [
         template_pattern(t, _written_stems()) for t in dict.fromkeys([template, DEFAULT_TEMPLATE])
@@ -212,8 +212,10 @@ def find_tracks(
     for path in paths:
         found = find_audio_files([path])
         if path.is_dir() and excluded is not None:
-            folder = path.resolve()
-            earlier = [p for p in found if _earlier_output(p.resolve(), excluded, folder, written)]
+            folder = _real_path(path)
+            earlier = [
+                p for p in found if _earlier_output(_real_path(p), excluded, folder, written)
+            ]
             if earlier:  # a song named like a stem would be missed without a word
                 logger.warning(
                     "%s: left out %d file(s) that look like stems of an earlier run (%s%s)",
@@ -226,13 +228,20 @@ def find_tracks(
         if path.is_dir() and not found:
             problems.append(f"{path}: no audio files in this folder")
         for p in found:
-            key = p.resolve()
+            key = _real_path(p)
             if key in tracks and not path.is_dir():  # named twice, or a link to another: said
                 first = tracks[key]
                 again = "given twice" if first == p else f"the same file as {first}"
                 logger.warning("%s: %s; separated once, as %s", p, again, first)
             tracks.setdefault(key, p)
     return list(tracks.values()), problems
+
+
+def _real_path(path: Path) -> Path:
+    """``path`` with its links followed. A link loop stays as it is, for decoding to say so:
+    ``Path.resolve`` raised RuntimeError on one before Python 3.13 (a traceback, and no song of
+    the batch separated)."""
+    return Path(os.path.realpath(path))
 
 
 def _unwritable(folder: Path) -> str | None:
@@ -264,7 +273,7 @@ def _shared_target(
     from stemgui.export.exporter import plan
 
     def key(path: Path) -> str:
-        text = str(path.resolve())
+        text = str(_real_path(path))
         if sys.platform in ("win32", "darwin"):  # names that differ in case: one file there
             text = text.casefold()
         return text

@@ -24,11 +24,13 @@ recently used entries go first (a hit counts as a use).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import os
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -84,8 +86,10 @@ def file_digest(path: str | os.PathLike[str], cancel: Cancel = None) -> str:
         OSError: the file cannot be read.
         SeparationCancelled: ``cancel`` was set (checked between blocks).
     """
-    path = Path(path).resolve()
+    path = Path(os.path.realpath(path))  # not resolve(): RuntimeError on a link loop (< 3.13)
     before = path.stat()
+    if not stat.S_ISREG(before.st_mode):  # a named pipe would block here for good
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
     memo = (str(path), before.st_size, before.st_mtime_ns, before.st_ino)
     with _digests_lock:
         known = _digests.get(memo)

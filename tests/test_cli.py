@@ -562,6 +562,21 @@ def test_flac_and_mp3_outputs(tmp_path, model_file, flags, format_, subtype):
         assert info.subtype == subtype
 
 
+def test_a_link_loop_in_a_folder_is_one_error_line_and_the_other_songs_run(
+    tmp_path, model_file, capsys
+):
+    """Path.resolve raised RuntimeError on a link loop (Python < 3.13): a traceback, and not
+    one song of the batch separated."""
+    album = tmp_path / "album"
+    album.mkdir()
+    write_song(album / "01.wav")
+    (album / "self.mp3").symlink_to(album / "self.mp3")
+    assert cli.main(["album", "-n", str(model_file)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "self.mp3" in err
+    assert (tmp_path / "separated" / "tiny" / "01" / "vocals.wav").is_file()
+
+
 def test_a_song_named_twice_is_separated_once_and_said(tmp_path, model_file, capsys):
     write_song(tmp_path / "song.wav")
     (tmp_path / "link.wav").symlink_to(tmp_path / "song.wav")
