@@ -15,8 +15,10 @@ import http.client
 import logging
 import os
 import re
+import socket
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -204,11 +206,11 @@ def _fetch(
                 dest, f"could not download model {label} from {url}: HTTP {exc.code} {exc.reason}"
             ) from exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            reason = getattr(exc, "reason", None) or exc
+            logger.warning("download of %s from %s failed: %r", label, url, exc)  # the details
             kept = part.exists() and part.stat().st_size > 0  # else there is nothing to resume
             raise DownloadError(
                 dest,
-                f"could not download model {label} from {url}: {reason}; check the "
+                f"could not download model {label}: {_unreachable(exc, url)}; check the "
                 "connection and try again" + (" (the partial download resumes)" if kept else ""),
             ) from exc
 
@@ -224,6 +226,22 @@ def _fetch(
     os.replace(part, dest)
     logger.info("downloaded %s (%s, sha256 %s)", dest, label, digest[:8])
     return dest
+
+
+def _unreachable(error: BaseException, url: str) -> str:
+    """Why a download did not get through, in words ("[Errno -2] Name or service not known"
+    meant nothing to a musician)."""
+    host = urllib.parse.urlsplit(url).hostname or url
+    reason = getattr(error, "reason", None) or error
+    if isinstance(reason, socket.gaierror):
+        return f"{host} cannot be found (no internet connection?)"
+    if isinstance(reason, TimeoutError):  # socket.timeout too
+        return f"{host} did not answer in time"
+    if isinstance(reason, ConnectionRefusedError):
+        return f"{host} refused the connection"
+    if isinstance(reason, ConnectionError):
+        return f"the connection to {host} was lost"
+    return f"{reason} ({host})"
 
 
 @contextmanager

@@ -79,7 +79,8 @@ class DownloadTask(QObject):
                 self.cancelled.emit(self.name)
             else:
                 logger.warning("download of %s failed: %s", self.name, error)
-                self.failed.emit(self.name, str(error))
+                # in words; the file's path is in the log
+                self.failed.emit(self.name, getattr(error, "reason", str(error)))
         except Exception as error:  # a bug: report it rather than lose it on a thread
             logger.exception("download of %s failed unexpectedly", self.name)
             self.failed.emit(self.name, f"unexpected error: {error}")
@@ -215,7 +216,7 @@ class ModelsDialog(QDialog):
         self.downloaded.emit(name)  # whoever takes it says whether it is the model now
 
     def _failed(self, name: str, message: str) -> None:
-        self._finish(name, "failed", f"Download failed: {message}")
+        self._finish(name, "failed", message[:1].upper() + message[1:])
 
     def _cancelled(self, name: str) -> None:
         self._finish(

@@ -335,7 +335,8 @@ class MainWindow(QMainWindow):
     def _model_file_checked(self, path: str, error: str) -> None:
         if error:
             self.statusBar().clearMessage()
-            self.show_error(f"{error} The model in use stays; choose another file.", "model")
+            stop = "" if error.endswith((".", "!", "?")) else "."
+            self.show_error(f"{error}{stop} The model in use stays; choose another file.", "model")
         else:
             self.statusBar().showMessage(f"Model {display_name(path)} is ready.", 5000)
 

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import socket
 import threading
+import urllib.error
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -119,13 +120,16 @@ def test_full_download_with_progress(tmp_path, server, checkpoint_bytes):
     assert isinstance(load_model(dest), TinyNet)
 
 
-def test_resume_after_a_dropped_connection(tmp_path, server, checkpoint_bytes):
+def test_resume_after_a_dropped_connection(tmp_path, server, checkpoint_bytes, caplog):
     data, digest = checkpoint_bytes
     dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
     server.cut_first = 100_000
     with pytest.raises(DownloadError) as info:
         download_file(server.url, dest, name="tiny")
-    assert "model tiny" in str(info.value) and server.url in str(info.value)
+    reason = info.value.reason
+    assert reason.startswith("could not download model tiny: connection closed after 100000 of")
+    assert reason.endswith("try again (the partial download resumes)")
+    assert server.url in caplog.text  # where from: in the log
     assert not dest.exists()
     assert part_path(dest).read_bytes() == data[:100_000]
 
@@ -187,8 +191,28 @@ def test_http_error_and_unreachable_server(tmp_path, server, checkpoint_bytes):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/model"
-    with pytest.raises(DownloadError, match=f"could not download model htdemucs from {url}"):
+    with pytest.raises(DownloadError) as info:
         download_file(url, dest, name="htdemucs", timeout=5)
+    assert info.value.reason == (
+        "could not download model htdemucs: 127.0.0.1 refused the connection; check the "
+        "connection and try again"
+    )
+
+
+def test_a_download_without_internet_says_so_in_words(tmp_path, monkeypatch):
+    """The name lookup fails (no network): not "[Errno -2] Name or service not known"."""
+    from stemgui.separation import download
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
+
+    monkeypatch.setattr(download.urllib.request, "urlopen", offline)
+    with pytest.raises(DownloadError) as info:
+        download_file("https://models.example/x.th", tmp_path / "x.th", name="htdemucs")
+    assert info.value.reason == (
+        "could not download model htdemucs: models.example cannot be found (no internet "
+        "connection?); check the connection and try again"
+    )
 
 
 def test_existing_file_is_verified_not_fetched(tmp_path, server, checkpoint_bytes):

@@ -101,7 +101,9 @@ def test_a_failed_download_says_why(qtbot, settings_store, published, tmp_path):
     dialog.download_selected()
     qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
     assert dialog.table.item(0, 2).text() == "failed"
-    assert "Download failed" in dialog.status.text() and "404" in dialog.status.text()
+    assert dialog.status.text().startswith("Could not download model") and "404" in (
+        dialog.status.text()
+    )
     assert dialog.download_button.isEnabled()  # try again
 
 

@@ -125,7 +125,7 @@ def test_no_model_is_said_plainly_and_songs_wait_for_one(
     bogus.write_bytes(b"not a model")
     win.menus.check_model_file(str(bogus))  # what Model > Choose model file... does
     qtbot.waitUntil(lambda: "bogus.stemgui" in win.banner.text(), timeout=TIMEOUT_MS)
-    assert "The model in use stays; choose another file." in win.banner.text()
+    assert "export it again. The model in use stays; choose another file." in win.banner.text()
     assert win.settings.get(S.MODEL) == "" and job.state is JobState.WAITING  # not taken
     win.menus.check_model_file(str(tiny_model_file))
     qtbot.waitUntil(lambda: win.settings.get(S.MODEL) == str(tiny_model_file), timeout=5000)
