@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 _SCRATCH_FRAMES = 4096
 NO_DEVICE_ADVICE = (
-    "Connect speakers or headphones or choose another output device; "
-    "separating and exporting still work without sound."
+    "Connect speakers or headphones (or make them the system's sound output), then press "
+    "Play; separating and exporting work without sound."
 )
 
 
@@ -338,9 +338,14 @@ def open_output(
             sounddevice=sounddevice,
         )
     except (sounddevice.PortAudioError, ValueError) as error:
-        raise AudioDeviceError(
-            f"No audio output device could be opened ({error}). {NO_DEVICE_ADVICE}"
-        ) from error
+        logger.warning("no audio output: %s", error)  # PortAudio's words, for the log
+        # "Error querying device -1": PortAudio's way of saying there is none
+        what = (
+            "No audio output device was found"
+            if "-1" in str(error)
+            else f"The audio output device could not be opened ({error})"
+        )
+        raise AudioDeviceError(f"{what}. {NO_DEVICE_ADVICE}") from error
     if start:
         try:
             output.start()

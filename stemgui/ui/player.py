@@ -117,6 +117,14 @@ class Player(QObject):
             self.unavailable.emit("")
         return True
 
+    def reopen(self) -> bool:
+        """Look for an audio output again (playback is off); True when one opened."""
+        if self.transport is None or self.can_play:
+            return self.can_play
+        if self._open_output():
+            self.state_changed.emit()
+        return self.can_play
+
     def separation_ended(self) -> None:
         """No more of the song will come (done, or cancelled): play on through what is not
         separated (silence) instead of waiting for it."""
@@ -136,10 +144,8 @@ class Player(QObject):
     def toggle(self) -> None:
         if self.transport is None:
             return
-        if not self.can_play and not self.transport.playing:
-            if not self._open_output():  # the device may be back
-                return
-            self.state_changed.emit()
+        if not self.can_play and not self.transport.playing and not self.reopen():
+            return  # the device is not back
         self.transport.toggle()
         self.poll()
 

@@ -97,8 +97,10 @@ class MainWindow(QMainWindow):
         self.exporter = ExportRunner(lambda message: self.confirm_overwrite(message), self)
         self.last_export: list[Path] = []
         # What the banner is about: "model" (none is available), "export" (the last export
-        # failed), a Job (that song failed), or None; it goes when its subject is mended.
+        # failed), "playback" (it is off), a Job (that song failed), or None; it goes when its
+        # subject is mended.
         self._banner_about: object = None
+        self._playback_said = ""  # why playback is off, as the banner last said it
         self._selecting_by_hand = True
         self._keep_shown = False  # a row of another song is being removed: no new song shown
 
@@ -161,7 +163,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([300, 900])
         self.setCentralWidget(splitter)
-        self.device_label = QLabel("Device: —")
+        self.device_label = QLabel("Separating on: —")
         self.device_label.setAccessibleName("Separation device")
         self.statusBar().addPermanentWidget(self.device_label)
         # Stays while playback is off: the status bar's messages are replaced by the next one.
@@ -289,7 +291,7 @@ class MainWindow(QMainWindow):
         c.job_progress.connect(self._job_progress)
         c.job_ended.connect(self._job_ended)
         c.job_stored.connect(self._park_if_hidden)
-        c.device_changed.connect(lambda label: self.device_label.setText(f"Device: {label}"))
+        c.device_changed.connect(lambda label: self.device_label.setText(f"Separating on: {label}"))
         c.probed.connect(self._probed)
         self.menus.availability_changed.connect(self._models_changed)
         self.menus.device_text.connect(self._show_device)
@@ -342,7 +344,7 @@ class MainWindow(QMainWindow):
 
     def _show_device(self, label: str) -> None:
         if self.controller.current is None:  # while a song runs, the worker's word counts
-            self.device_label.setText(f"Device: {label}")
+            self.device_label.setText(f"Separating on: {label}")
 
     def _models_changed(self) -> None:
         """Say whether a model can be used; songs held for want of one may start now."""
@@ -675,8 +677,19 @@ class MainWindow(QMainWindow):
         self.playback_off.setToolTip(f"Playback is off: {message}" if message else "")
         if message:
             self.statusBar().showMessage(f"Playback is off: {message}")
+            # in the banner too, which stays (the status bar's next message replaced it), once
+            # per reason (not at every song shown), never over a song's or a model's message
+            banner_free = not self.banner.isVisibleTo(self) or self._banner_about == "playback"
+            if message != self._playback_said and banner_free:
+                self._playback_said = message
+                self.message, self._banner_about = message, "playback"
+                self.banner.show_message(
+                    f"Playback is off: {message}", [("Try again", self.player.reopen)]
+                )
         else:
             self.statusBar().clearMessage()
+            self._clear_banner("playback")
+            self._playback_said = ""
         self.transport_bar.refresh()
 
     def _settings_problems(self) -> None:

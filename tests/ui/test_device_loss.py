@@ -128,7 +128,7 @@ def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
     # Play while the device is still gone: says so, nothing plays.
     win.transport_bar.play.click()
     assert player.transport.state is PlayState.PAUSED
-    assert "No audio output device could be opened" in win.statusBar().currentMessage()
+    assert "No audio output device was found" in win.statusBar().currentMessage()
 
     # The rest goes on: seek, mixer, and a song separates.
     player.seek(1000)
@@ -141,7 +141,13 @@ def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
 
     # Plugged back in: Play opens a new stream and plays from where it was, with the mixer.
     win.show_job(job)
+    assert win.banner.isVisibleTo(win) and "Playback is off" in win.banner.text()
     sounddevice.plugged = True
+    try_again = win.banner.buttons[0]
+    assert try_again.text() == "Try again"
+    try_again.click()  # opens the device, plays nothing yet
+    assert player.can_play and not player.transport.playing
+    assert not win.banner.isVisibleTo(win) and not win.playback_off.isVisibleTo(win)
     win.transport_bar.play.click()  # the button, which was greyed out with no way back
     assert player.transport.playing and win.transport_bar.play.isEnabled()
     assert win.statusBar().currentMessage() == "" and not win.playback_off.isVisibleTo(win)

@@ -295,6 +295,13 @@ def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_s
     assert win.transport_bar.play.toolTip() == reason + "\nPlay tries again"
     win.statusBar().showMessage("My Song.wav: separated.", 5000)  # the next message
     assert win.playback_off.isVisibleTo(win) and win.playback_off.toolTip() == reason
+    # the banner keeps saying it, once: not again at every song shown after the user closed it
+    assert win.banner.isVisibleTo(win) and win.banner.text() == reason
+    assert [b.text() for b in win.banner.buttons] == ["Try again"]
+    win.banner.close_button.click()
+    win.show_job(None)
+    _done_job(win, tmp_path)
+    assert not win.banner.isVisibleTo(win)
     qtbot.keyClick(win, Qt.Key.Key_Space)
     assert win.player.transport.state is PlayState.STOPPED
     win.player.seek(1234)

@@ -368,7 +368,7 @@ def test_songs_already_waiting_are_counted_when_added_again(window, songs):
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
     (job,) = window.add_paths(songs[:1])
     qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
-    assert window.device_label.text() == "Device: CPU"
+    assert window.device_label.text() == "Separating on: CPU"
 
 
 def test_help_opens_the_log_folder(qtbot, window, tmp_path, monkeypatch):
