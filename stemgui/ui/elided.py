@@ -8,8 +8,9 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
 class ElidedLabel(QLabel):
-    """Shows as much of its text as fits, "…" in the middle (a song's name and the state at its
-    end both stay), the whole text in the tooltip. ``text()`` is the whole text.
+    """Shows as much of its text as fits, "…" in the middle, the whole text in the tooltip.
+    ``text()`` is the whole text. A ``tail`` given to ``setText`` (a song's model and state)
+    stays whole while there is room for a little of the rest.
 
     A plain QLabel asks for its text's width: a 164-character file name made the window 1957
     pixels wide, past the screen, and kept it that wide.
@@ -17,11 +18,11 @@ class ElidedLabel(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._full = ""
+        self._full = self._tail = ""
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-    def setText(self, text: str) -> None:
-        self._full = text
+    def setText(self, text: str, tail: str = "") -> None:
+        self._full, self._tail = text + tail, tail
         self._fit()
 
     def text(self) -> str:
@@ -35,8 +36,12 @@ class ElidedLabel(QLabel):
         self._fit()
 
     def _fit(self) -> None:
-        shown = self.fontMetrics().elidedText(
-            self._full, Qt.TextElideMode.ElideMiddle, self.width()
-        )
+        metrics, middle = self.fontMetrics(), Qt.TextElideMode.ElideMiddle
+        head = self._full[: len(self._full) - len(self._tail)]
+        room = self.width() - metrics.horizontalAdvance(self._tail)
+        if self._tail and room >= metrics.horizontalAdvance(head[:4] + "…"):
+            shown = metrics.elidedText(head, middle, room) + self._tail
+        else:
+            shown = metrics.elidedText(self._full, middle, self.width())
         super().setText(shown)
         self.setToolTip(self._full if shown != self._full else "")

@@ -93,7 +93,8 @@ class ExportDialog(QDialog):
             self.two_stems_name = ""
         if self.two_stems_name:
             self.two_stems.setText(
-                f"Two stems: {self.two_stems_name} and no_{self.two_stems_name} (the rest summed)"
+                f"Two stems: {self.two_stems_name} and the rest summed "
+                f"(no_{self.two_stems_name}, as its file is named)"
             )
             self.two_stems.setChecked(two_stems in stems)
             stems_layout.addWidget(self.two_stems)

@@ -146,7 +146,9 @@ class QueuePanel(QWidget):
         self.down_button.setAccessibleName("Move down")
         self.up_button.setToolTip("Separate this waiting song earlier (Ctrl+Up, or drag it)")
         self.down_button.setToolTip("Separate this waiting song later (Ctrl+Down, or drag it)")
-        self.reveal_button.setToolTip("Open the folder the stems were exported to")
+        self.reveal_button.setToolTip(
+            "Open the folder the song's stems were last exported to (until then, the song's)"
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 0, 6)
         layout.addWidget(QLabel("<b>Queue</b>"))

@@ -605,7 +605,7 @@ class MainWindow(QMainWindow):
     def _show_title(self, job: Job) -> None:
         model = f" — {job.model_name}" if job.model_name else ""
         state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
-        self.song_title.setText(f"{job.title}{model}{state}")
+        self.song_title.setText(job.title, f"{model}{state}")  # a long name gives way first
 
     def _zoom(self, factor: float) -> None:
         if self.timeline.frames:

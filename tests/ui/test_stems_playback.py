@@ -530,6 +530,14 @@ def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     shown = QLabel.text(win.song_title)
     assert "…" in shown and shown.endswith("Remaster).wav — m")
     assert win.song_title.text() == win.song_title.toolTip() == f"{song.name} — m"
+    # separating: the name gives way, the model and the state stay whole
+    job.state, job.model_name = JobState.SEPARATING, "stemgui-htdemucs-small"
+    win.resize(800, 700)  # about the narrowest it gets
+    qtbot.waitUntil(lambda: win.width() <= 800)
+    win._show_title(job)
+    shown = QLabel.text(win.song_title)
+    assert "…" in shown and shown.endswith(" — stemgui-htdemucs-small  (separating 100 %)")
+    assert shown.startswith("A Ve")
     win.close()
 
 
