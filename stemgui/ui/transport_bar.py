@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 from stemgui.ui.dbslider import DbSlider
 from stemgui.ui.player import Player
@@ -33,11 +33,13 @@ class TransportBar(QWidget):
         self.loop.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.position = QLabel("0:00.0 / 0:00.0")
         self.position.setAccessibleName("Position and duration")
-        self.position.setMinimumWidth(120)
+        # never cut (it was, "(wai" in a narrow window): the volume slider gives way instead
+        self.position.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         self.volume_label = QLabel()
         self.volume = DbSlider(int(MIN_DB), int(MAX_DB), self.volume_label)
         self.volume.setValue(round(player.master_db))
-        self.volume.setFixedWidth(140)
+        self.volume.setMinimumWidth(60)
+        self.volume.setMaximumWidth(140)
         self.volume.setAccessibleName("Master volume in dB")
         self.volume.setToolTip("Listening volume in dB (double-click it or its value for 0 dB)")
         self.volume_label.setToolTip(self.volume.toolTip())

@@ -61,7 +61,7 @@ APP_TITLE = "stemgui"
 EMPTY_TEXT = (
     "<h2>Drop songs or folders here</h2>"
     "<p>or use <b>File ▸ Open songs…</b> — they are separated one at a time into "
-    "drums, bass, other and vocals,<br>and you can listen while it works.</p>"
+    "drums, bass, other and vocals, and you can listen while it works.</p>"
 )
 
 
