@@ -6,32 +6,43 @@ PyAV takes the bit rate users ask for (128, 192, 320 kbps) directly.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 _ENCODER = "libmp3lame"
-_BLOCK_FRAMES = 1152 * 32
 
 
-def write(part: Path, samples: np.ndarray, samplerate: int, bitrate_kbps: int) -> None:
-    """Encode ``samples`` (channels, frames) float32, 1 or 2 channels, to an mp3 at ``part``."""
+def write(
+    part: Path,
+    blocks: Iterable[np.ndarray],
+    channels: int,
+    samplerate: int,
+    bitrate_kbps: int,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """Encode (channels, n) float32 blocks, 1 or 2 channels, to an mp3 at ``part``; ``tags``
+    (FFmpeg's names: title, artist, track...) go into its ID3 header."""
     import av
 
-    channels, frames = samples.shape
     layout = "mono" if channels == 1 else "stereo"
     with av.open(str(part), mode="w", format="mp3") as container:
+        container.metadata.update(tags or {})  # before the header is written
         stream = container.add_stream(_ENCODER, rate=samplerate)
         stream.bit_rate = bitrate_kbps * 1000
         stream.layout = layout
         stream.format = "fltp"
         time_base = Fraction(1, samplerate)
-        for start in range(0, frames, _BLOCK_FRAMES):
-            block = np.ascontiguousarray(samples[:, start : start + _BLOCK_FRAMES])
-            frame = av.AudioFrame.from_ndarray(block, format="fltp", layout=layout)
+        pts = 0
+        for block in blocks:
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(block, dtype=np.float32), format="fltp", layout=layout
+            )
             frame.sample_rate = samplerate
             frame.time_base = time_base
-            frame.pts = start
+            frame.pts = pts
+            pts += block.shape[1]
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))

@@ -21,7 +21,7 @@ import errno
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,8 +103,10 @@ def write_audio(
     fmt: AudioFormat,
     *,
     overwrite: bool = False,
+    tags: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write ``samples`` (channels, frames) float32 at ``samplerate`` to ``path`` in ``fmt``.
+    """Write ``samples`` (channels, frames) float32 at ``samplerate`` to ``path`` in ``fmt``,
+    with ``tags`` (``stemgui.audio.tags``: title, artist...).
 
     Returns ``path``. Raises EncodeError when the folder is missing or not writable, the disk is
     full, the file exists and ``overwrite`` is False, or the format cannot hold this audio
@@ -119,17 +121,12 @@ def write_audio(
     check_target(path, fmt, samples.shape[0], samplerate)
     samples = _finite(path, samples)
     samples = apply_clip(samples, fmt.clip)
+    blocks = (
+        samples[:, start : start + _BLOCK_FRAMES]
+        for start in range(0, samples.shape[1], _BLOCK_FRAMES)
+    )
     with encoding(path, overwrite) as part:
-        if fmt.kind == "mp3":
-            from stemgui.audio import _mp3
-
-            _mp3.write(part, samples, samplerate, fmt.mp3_bitrate)
-        else:
-            blocks = (
-                samples[:, start : start + _BLOCK_FRAMES]
-                for start in range(0, samples.shape[1], _BLOCK_FRAMES)
-            )
-            write_soundfile_blocks(part, blocks, samples.shape[0], samplerate, fmt)
+        write_encoded_blocks(part, blocks, samples.shape[0], samplerate, fmt, tags)
     logger.info("wrote %s (%s, %d frames)", path, fmt.kind, samples.shape[1])
     return path
 
@@ -185,12 +182,25 @@ def _finite(path: Path, samples: np.ndarray) -> np.ndarray:
     return np.where(finite, samples, np.float32(0.0))
 
 
-def write_soundfile_blocks(
-    part: Path, blocks, channels: int, samplerate: int, fmt: AudioFormat
+def write_encoded_blocks(
+    part: Path,
+    blocks: Iterable[np.ndarray],
+    channels: int,
+    samplerate: int,
+    fmt: AudioFormat,
+    tags: Mapping[str, str] | None = None,
 ) -> None:
-    """Write (channels, n) blocks in order, quantising integer formats ourselves (saturating,
-    rounded). Shared by ``write_audio`` and ``stream.write_blocks``."""
+    """Write (channels, n) blocks in order in ``fmt``, with ``tags``: mp3 through LAME, the
+    rest through libsndfile, quantising integer formats ourselves (saturating, rounded).
+    Shared by ``write_audio`` and ``stream.write_blocks``."""
+    if fmt.kind == "mp3":
+        from stemgui.audio import _mp3
+
+        _mp3.write(part, blocks, channels, samplerate, fmt.mp3_bitrate, tags)
+        return
     import soundfile as sf
+
+    from stemgui.audio.tags import set_soundfile_tags
 
     with sf.SoundFile(
         str(part),
@@ -200,6 +210,7 @@ def write_soundfile_blocks(
         format=fmt.kind.upper(),
         subtype=fmt.subtype,
     ) as handle:
+        set_soundfile_tags(handle, tags or {})
         for block in blocks:
             handle.write(_quantise(block.T, fmt))
 

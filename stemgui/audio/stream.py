@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
-from fractions import Fraction
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -81,12 +80,13 @@ def write_blocks(
     *,
     overwrite: bool = False,
     block_frames: int = BLOCK_FRAMES,
+    tags: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the ``frames`` frames that ``read`` gives to ``path`` in ``fmt``, block by block.
 
-    Equivalent to ``write_audio(path, <all blocks joined>, samplerate, fmt, overwrite=...)``
-    (same file, same errors) with one block in memory at a time; ``read`` is called twice per
-    block with the ``rescale`` clip mode (peak, then write).
+    Equivalent to ``write_audio(path, <all blocks joined>, samplerate, fmt, overwrite=...,
+    tags=...)`` (same file, same errors) with one block in memory at a time; ``read`` is
+    called twice per block with the ``rescale`` clip mode (peak, then write).
 
     Raises:
         EncodeError: as ``write_audio``.
@@ -112,34 +112,8 @@ def write_blocks(
             yield block / scale if fmt.clip == "rescale" else encode.apply_clip(block, fmt.clip)
 
     with encode.encoding(path, overwrite) as part:
-        if fmt.kind == "mp3":
-            _write_mp3(part, blocks(), channels, samplerate, fmt.mp3_bitrate)
-        else:
-            encode.write_soundfile_blocks(part, blocks(), channels, samplerate, fmt)
+        encode.write_encoded_blocks(part, blocks(), channels, samplerate, fmt, tags)
     if bad:
         logger.warning("%s: %d NaN or infinite samples written as silence", path, bad)
     logger.info("wrote %s (%s, %d frames, in blocks)", path, fmt.kind, frames)
     return path
-
-
-def _write_mp3(part: Path, blocks, channels: int, samplerate: int, bitrate_kbps: int) -> None:
-    import av
-
-    layout = "mono" if channels == 1 else "stereo"
-    with av.open(str(part), mode="w", format="mp3") as container:
-        stream = container.add_stream("libmp3lame", rate=samplerate)
-        stream.bit_rate = bitrate_kbps * 1000
-        stream.layout = layout
-        stream.format = "fltp"
-        time_base = Fraction(1, samplerate)
-        pts = 0
-        for block in blocks:
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(block), format="fltp", layout=layout
-            )
-            frame.sample_rate = samplerate
-            frame.time_base = time_base
-            frame.pts = pts
-            pts += block.shape[1]
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))

@@ -235,7 +235,8 @@ def export(
     Args:
         stemset: the separation: ``names``, ``samplerate``, ``data`` (sources, channels, frames).
         request: what to write (see ``ExportRequest``).
-        track: the song's name without extension, or its path (whose stem is used).
+        track: the song's name without extension, or its path (whose stem is used, and whose
+            tags each file gets, with the stem's name in the title: ``stemgui.audio.tags``).
         model_name: the model's name, for ``{model}`` in the template.
 
     Raises:
@@ -245,9 +246,11 @@ def export(
     from stemgui.audio.atomic import clean_stale_parts, fsync_folder, part_path_for, put_in_place
     from stemgui.audio.encode import explain_write_error, write_audio
     from stemgui.audio.stream import peak, write_blocks
+    from stemgui.audio.tags import read_tags, stem_tags
     from stemgui.spool import STALE_PART_SECONDS
 
     targets = plan(request, stemset.names, track, model_name)
+    song_tags = read_tags(track) if Path(track).is_file() else {}
     for folder in dict.fromkeys(target.parent for _, target in targets):
         # what an export killed there left (hidden temporary files); the app's exports go
         # beside the songs, where no start-up cleanup looks
@@ -284,6 +287,7 @@ def export(
             folders.extend(reversed(missing))
             part = part_path_for(current)
             staged.append((part, current))
+            tags = stem_tags(song_tags, name, str(track), model_name)
             if spooled:
                 read = readers[name]
                 write_blocks(
@@ -293,13 +297,14 @@ def export(
                     stemset.frames,
                     stemset.samplerate,
                     fmt,
+                    tags=tags,
                 )
             else:
                 samples = made.pop(name) if name in made else makers[name]()
                 samples = np.ascontiguousarray(samples, dtype=np.float32)
                 if divisor != 1:
                     samples = samples / divisor
-                write_audio(part, samples, stemset.samplerate, fmt)
+                write_audio(part, samples, stemset.samplerate, fmt, tags=tags)
             logger.debug("wrote %s", current)
         for part, current in staged:
             if request.overwrite and current.exists():  # kept until all are in place

@@ -205,7 +205,7 @@ def test_a_full_disk_libsndfile_reports_without_errno_is_said_to_be_full(tmp_pat
         part.write_bytes(b"the first blocks")
         raise sf.LibsndfileError(2, "System error.")  # what a full tmpfs gave, no errno
 
-    monkeypatch.setattr(encode, "write_soundfile_blocks", system_error)
+    monkeypatch.setattr(encode, "write_encoded_blocks", system_error)
     # full while the partial file takes its room; its removal frees the space again
     monkeypatch.setattr(encode, "_disk_nearly_full", lambda f: any(map(is_part, f.iterdir())))
     with pytest.raises(EncodeError, match="the disk is full"):  # was "(System error.)"
@@ -220,7 +220,7 @@ def test_disk_full_keeps_the_old_file_on_overwrite(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(encode, "write_soundfile_blocks", fail)
+    monkeypatch.setattr(encode, "write_encoded_blocks", fail)
     with pytest.raises(EncodeError, match="disk is full"):
         write_audio(target, noise(), 44100, AudioFormat("flac"), overwrite=True)
     assert target.read_bytes() == b"old"
@@ -244,7 +244,7 @@ def test_read_only_folder(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(encode, "write_soundfile_blocks", denied)
+    monkeypatch.setattr(encode, "write_encoded_blocks", denied)
     with pytest.raises(EncodeError, match="is not writable; choose another folder"):
         write_audio(tmp_path / "x.wav", noise(), 44100, AudioFormat())
     assert list(tmp_path.iterdir()) == []

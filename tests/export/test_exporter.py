@@ -318,3 +318,36 @@ def test_a_folder_that_cannot_be_made_says_what_to_do(tmp_path, stems, monkeypat
         f"could not be written: the folder {tmp_path / 'm' / 't'} is not writable; "
         "choose another folder or change its permissions"
     )
+
+
+@pytest.mark.parametrize("kind", ["wav", "flac", "mp3"])
+@pytest.mark.parametrize("spooled", [False, True])
+def test_each_file_carries_the_song_s_tags_with_the_stem_in_its_title(tmp_path, kind, spooled):
+    """In a DJ's library a stem without tags is "vocals" by nobody, beside every other song's."""
+    from stemgui.audio.tags import read_tags
+
+    song = tmp_path / "05 - Night Drive.flac"
+    with sf.SoundFile(song, "w", RATE, 2, format="FLAC") as handle:
+        handle.title, handle.artist, handle.album = "Night Drive", "The Band", "Roads"
+        handle.tracknumber, handle.genre, handle.date = "5", "House", "2024"
+        handle.write(np.zeros((RATE // 10, 2), np.float32))
+    data = np.zeros((4, 2, RATE // 10), np.float32)
+    if spooled:  # a long song's stems, written block by block
+        spool = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=data.shape)
+        data = spool
+    stemset = StemSet(NAMES, RATE, data)
+    fmt = AudioFormat(kind, 16) if kind != "mp3" else AudioFormat("mp3")
+    request = ExportRequest(
+        folder=tmp_path / "out", stems=["vocals"], mix_gains=(1, 1, 0, 1), fmt=fmt
+    )
+    vocals, mix = export(stemset, request, song, "tiny")
+    shared = {"artist": "The Band", "album": "Roads", "genre": "House", "date": "2024"}
+    tags = read_tags(vocals)
+    assert tags == {**shared, "title": "Night Drive (Vocals)", "track": "5"}
+    assert read_tags(mix)["title"] == "Night Drive (Mix)"
+    # a song without tags: its file's name is the title
+    untagged = tmp_path / "Demo take.wav"
+    sf.write(untagged, np.zeros((100, 2), np.float32), RATE)
+    request = ExportRequest(folder=tmp_path / "plain", two_stems="vocals", fmt=fmt)
+    written = {path.stem: path for path in export(stemset, request, untagged, "tiny")}
+    assert read_tags(written["no_vocals"]) == {"title": "Demo take (No vocals)"}

@@ -1,0 +1,62 @@
+"""Tags (title, artist, album...): the song's, read once, and those each exported stem carries.
+
+A stem exported without tags shows up in a DJ's library (Rekordbox, Serato, a music player) as
+"vocals" by nobody, beside every other song's "vocals". Each stem gets the song's artist, album,
+date, genre and track number, and the song's title with the stem's name: "Song (Vocals)".
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+SONG_KEYS = ("title", "artist", "album", "album_artist", "date", "genre", "track")
+"""The song's tags a stem keeps (FFmpeg's names for them, whatever the container)."""
+
+
+def read_tags(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The song's tags among ``SONG_KEYS`` that are set; {} when it has none or cannot be
+    read (the stems are exported all the same)."""
+    try:
+        import av
+
+        with av.open(str(path), metadata_errors="ignore") as container:
+            found = {key.lower(): str(value) for key, value in container.metadata.items()}
+            for stream in container.streams.audio[:1]:  # an Ogg file's tags are its stream's
+                for key, value in stream.metadata.items():
+                    found.setdefault(key.lower(), str(value))
+    except Exception as error:  # av.FFmpegError, OSError, or a PyAV that will not load
+        logger.debug("%s: no tags read (%s)", path, error)
+        return {}
+    return {key: found[key].strip() for key in SONG_KEYS if found.get(key, "").strip()}
+
+
+def stem_tags(song: Mapping[str, str], stem: str, track: str, model_name: str) -> dict[str, str]:
+    """The tags of stem ``stem`` of the song whose tags are ``song`` and whose file is named
+    ``track`` (its title when it has none)."""
+    label = stem.replace("_", " ").capitalize()  # no_vocals -> No vocals
+    title = song.get("title") or Path(track).stem
+    tags = {key: song[key] for key in SONG_KEYS if song.get(key)}
+    tags["title"] = f"{title} ({label})"
+    tags["comment"] = f"{label} of {title}, separated by stemgui ({model_name})"
+    return tags
+
+
+# libsndfile's names where they differ from FFmpeg's; album_artist has none there
+_SOUNDFILE_NAMES = {"track": "tracknumber", "album_artist": None}
+
+
+def set_soundfile_tags(handle, tags: Mapping[str, str]) -> None:
+    """Set ``tags`` on a ``soundfile.SoundFile`` open for writing (a WAV's INFO list, FLAC's
+    and Ogg's comments), before its first frames."""
+    for key, value in tags.items():
+        name = _SOUNDFILE_NAMES.get(key, key)
+        if name is not None:
+            try:
+                setattr(handle, name, value)
+            except RuntimeError as error:  # a format without that field: the rest still go
+                logger.debug("%s: tag %s not written (%s)", handle.name, key, error)
