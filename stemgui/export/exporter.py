@@ -60,6 +60,9 @@ class ExportRequest:
             that keeps the loudest of them below full scale, so the stems keep their levels
             against each other and still add up to the song; otherwise each file is rescaled
             by its own peak, as the Demucs command line does.
+        span: (start, stop) in seconds: only that part of the song (a loop region, for a
+            sample), its files named after the song and the span ("Song 1m02.5s-1m18.0s");
+            None: the whole song.
     """
 
     folder: Path
@@ -71,6 +74,7 @@ class ExportRequest:
     overwrite: bool = False
     mix_name: str = MIX_NAME
     rescale_together: bool = False
+    span: tuple[float, float] | None = None
 
 
 def stem_names(request: ExportRequest, sources: Sequence[str]) -> list[str]:
@@ -116,6 +120,8 @@ def plan(
     template_parts(request.template, request.folder)
     check_extension(request.template, request.fmt.extension, request.folder)
     track_name = track.stem if isinstance(track, Path) else str(track)
+    if request.span is not None:  # not the whole song's files: a name of its own
+        track_name = f"{track_name} {span_label(*request.span)}"
     targets = [
         (
             name,
@@ -162,6 +168,16 @@ def plan(
                 "allow overwriting",
             )
     return targets
+
+
+def span_label(start: float, stop: float) -> str:
+    """A part of a song in a file name: "1m02.5s-1m18.0s" (no colon: Windows refuses it)."""
+
+    def at(seconds: float) -> str:
+        minutes, rest = divmod(round(seconds, 1), 60)
+        return f"{int(minutes)}m{rest:04.1f}s"
+
+    return f"{at(start)}-{at(stop)}"
 
 
 def _sources_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable[[], np.ndarray]]:
@@ -255,15 +271,27 @@ def export(
         # what an export killed there left (hidden temporary files); the app's exports go
         # beside the songs, where no start-up cleanup looks
         clean_stale_parts(folder, older_than=STALE_PART_SECONDS)
-    spooled = isinstance(stemset.data, np.memmap)  # a long song: write block by block
+    first, frames = 0, stemset.frames
+    if request.span is not None:
+        first = min(max(round(request.span[0] * stemset.samplerate), 0), stemset.frames)
+        frames = min(round(request.span[1] * stemset.samplerate), stemset.frames) - first
+        if frames <= 0:
+            raise ExportError(request.folder, "the part of the song to export is empty")
+    # a long song (its stems on disk), or a part of a song: written block by block
+    spooled = isinstance(stemset.data, np.memmap) or frames != stemset.frames
     makers = _sources_of(stemset, request)
     readers = _readers_of(stemset, request) if spooled else {}
+    if first:
+        readers = {
+            name: lambda a, b, read=read: read(first + a, first + b)
+            for name, read in readers.items()
+        }
 
     made: dict[str, np.ndarray] = {}  # a mix or no_<stem> made for its peak, kept to write
 
     def loudest(name: str) -> float:
         if spooled:
-            return peak(readers[name], stemset.frames)
+            return peak(readers[name], frames)
         samples = made[name] = makers[name]()
         return peak(lambda start, stop: samples[:, start:stop], stemset.frames)
 
@@ -294,7 +322,7 @@ def export(
                     part,
                     read if divisor == 1 else lambda a, b, read=read: read(a, b) / divisor,
                     stemset.channels,
-                    stemset.frames,
+                    frames,
                     stemset.samplerate,
                     fmt,
                     tags=tags,

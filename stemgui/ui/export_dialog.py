@@ -60,6 +60,8 @@ class ExportDialog(QDialog):
             folder, and a relative folder (``stems``) is taken from there.
         two_stems: the two-stem setting ("off" or a stem name): preselects that export.
         track, model: the song's name and the model's, for the file name example.
+        loop: the song's loop region (start, stop) in seconds, if it has one: offered as
+            the part to export instead of the whole song.
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class ExportDialog(QDialog):
         parent: QWidget | None = None,
         track: str = "song",
         model: str = "model",
+        loop: tuple[float, float] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export stems")
@@ -100,6 +103,13 @@ class ExportDialog(QDialog):
             stems_layout.addWidget(self.two_stems)
         self.mix = QCheckBox("Export what I hear (the current mix, with solo, mute and gain)")
         stems_layout.addWidget(self.mix)
+        self.loop = loop
+        self.only_loop = QCheckBox()
+        if loop is not None:  # a sample of the song: the region looped
+            from stemgui.ui.waveview import clock
+
+            self.only_loop.setText(f"Only the loop region ({clock(loop[0])} – {clock(loop[1])})")
+            stems_layout.addWidget(self.only_loop)
         layout.addWidget(box)
 
         form = QFormLayout()
@@ -136,7 +146,7 @@ class ExportDialog(QDialog):
         self.template.textChanged.connect(self._show_example)
         self.folder.textChanged.connect(self._show_example)
         self.format.currentIndexChanged.connect(self._show_example)
-        for check in (*self.stem_boxes.values(), self.two_stems, self.mix):
+        for check in (*self.stem_boxes.values(), self.two_stems, self.mix, self.only_loop):
             check.toggled.connect(self._show_example)
 
         buttons = QDialogButtonBox(
@@ -203,6 +213,7 @@ class ExportDialog(QDialog):
             template=self.template.text(),
             overwrite=overwrite,
             rescale_together=True,  # the stems still add up to the song
+            span=self.loop if self.only_loop.isChecked() else None,
         )
 
     def remember(self) -> None:

@@ -629,10 +629,19 @@ class MainWindow(QMainWindow):
             self,
             track=job.path.stem,
             model=job.model_name or "model",
+            loop=self._loop_seconds(),
         )
         if dialog.exec() == ExportDialog.DialogCode.Accepted:
             dialog.remember()
             self.export_job(job, dialog.request(job.mixer))
+
+    def _loop_seconds(self) -> tuple[float, float] | None:
+        """The loop region of the song on screen in seconds, or None."""
+        transport = self.player.transport
+        if transport is None or transport.loop is None:
+            return None
+        start, stop = transport.loop
+        return start / transport.samplerate, stop / transport.samplerate
 
     def export_job(self, job: Job, request: Any) -> ExportTask | None:
         """Write ``request`` for ``job`` on a thread, asking before replacing files."""

@@ -351,3 +351,27 @@ def test_each_file_carries_the_song_s_tags_with_the_stem_in_its_title(tmp_path, 
     request = ExportRequest(folder=tmp_path / "plain", two_stems="vocals", fmt=fmt)
     written = {path.stem: path for path in export(stemset, request, untagged, "tiny")}
     assert read_tags(written["no_vocals"]) == {"title": "Demo take (No vocals)"}
+
+
+@pytest.mark.parametrize("spooled", [False, True])
+def test_a_part_of_the_song_is_exported_under_a_name_of_its_own(tmp_path, stems, spooled):
+    """A loop region as a sample: its frames only, not over the whole song's files."""
+    from stemgui.export.exporter import span_label
+
+    data = stems.data
+    if spooled:
+        data = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=stems.data.shape)
+        data[:] = stems.data
+    stemset = StemSet(NAMES, RATE, data, mix=stems.mix)
+    request = ExportRequest(
+        folder=tmp_path, stems=["bass"], mix_gains=(0, 1, 0, 0.5), fmt=FLOAT32, span=(0.01, 0.03)
+    )
+    bass, mix = export(stemset, request, "My Song", "tiny")
+    assert bass == tmp_path / "tiny/My Song 0m00.0s-0m00.0s/bass.wav"
+    np.testing.assert_array_equal(read(bass), stems.data[1][:, 441:1323])
+    np.testing.assert_allclose(
+        read(mix), (stems.data[1] + 0.5 * stems.data[3])[:, 441:1323], atol=1e-7
+    )
+    assert span_label(62.5, 78.04) == "1m02.5s-1m18.0s" and span_label(0, 5) == "0m00.0s-0m05.0s"
+    with pytest.raises(ExportError, match="part of the song to export is empty"):
+        export(stemset, ExportRequest(folder=tmp_path / "e", fmt=FLOAT32, span=(1, 1)), "s", "m")

@@ -452,6 +452,26 @@ def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings
     assert dialog.example.text() == f"e.g. {tmp_path / 'vocals.mp3'}"
 
 
+def test_the_loop_region_can_be_exported_alone(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)
+    assert win._loop_seconds() is None
+    win.player.set_loop(RATE, RATE * 5 // 2)
+    assert win._loop_seconds() == (1.0, 2.5)
+    dialog = ExportDialog(
+        NAMES, S.Settings(settings_store), tmp_path, track="My Song", model="m", loop=(1.0, 2.5)
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.only_loop.text() == "Only the loop region (0:01.0 – 0:02.5)"
+    assert not dialog.only_loop.isChecked() and dialog.request().span is None
+    dialog.only_loop.setChecked(True)
+    assert dialog.request().span == (1.0, 2.5)
+    assert (
+        dialog.example.text() == f"e.g. {tmp_path / 'm' / 'My Song 0m01.0s-0m02.5s' / 'drums.wav'}"
+    )
+    win.close()
+
+
 def test_export_dialog_refuses_a_template_that_puts_two_stems_in_one_file(
     qtbot, settings_store, tmp_path
 ):
