@@ -54,6 +54,7 @@ def decode(path: Path) -> Decoded:
         resampler = None
         roles = None
         damaged = 0
+        timeline = None
         try:
             for packet in container.demux(stream):
                 try:
@@ -70,7 +71,13 @@ def decode(path: Path) -> Decoded:
                             format="fltp", layout=frame.layout, rate=frame.sample_rate
                         )
                         roles = _roles(frame.layout)
-                    blocks.extend(out.to_ndarray() for out in resampler.resample(frame))
+                        timeline = _Timeline(frame.sample_rate, frame.layout.nb_channels)
+                    silence = timeline.gap_before(frame, stream.time_base)
+                    if silence is not None:
+                        blocks.append(silence)
+                    for out in resampler.resample(frame):
+                        blocks.append(out.to_ndarray())
+                        timeline.written += out.samples
             if resampler is not None:
                 blocks.extend(out.to_ndarray() for out in resampler.resample(None))
         except av.FFmpegError as error:
@@ -85,12 +92,58 @@ def decode(path: Path) -> Decoded:
     if length is not None and 0 < samples.shape[1] - length <= _MAX_PADDING:
         samples = samples[:, :length]  # the encoder's padding at the end, not the song's
     warnings: tuple[str, ...] = ()
-    if damaged:
+    if timeline.gaps:
+        message = (
+            f"{timeline.gaps} damaged spot(s) replaced by silence"
+            f" ({timeline.filled / samplerate:.2f} s in all), so that the audio after them stays"
+            " in time; the file is truncated or corrupt"
+        )
+    elif damaged:
         message = f"{damaged} damaged packet(s) skipped; the file may be truncated or corrupt"
+    if timeline.gaps or damaged:
         logger.warning("%s: %s", path, message)
         warnings = (message,)
     return Decoded(samples=samples, samplerate=samplerate, roles=roles, warnings=warnings)
 
+
+class _Timeline:
+    """Where each decoded frame belongs, so that lost audio leaves a hole instead of a shift.
+
+    A damaged packet that fails to decode, or one the demuxer drops (FFmpeg's FLAC parser drops
+    a frame whose checksum fails, without a word), would otherwise pull everything after it
+    earlier: stems out of sync with the original. The frames' timestamps say where they start;
+    a jump between the audio written so far and the next frame is filled with silence.
+    """
+
+    def __init__(self, samplerate: int, channels: int) -> None:
+        self.samplerate = samplerate
+        self.channels = channels
+        self.origin: int | None = None  # the first frame's start, in frames
+        self.written = 0  # frames output so far, silence included
+        self.gaps = 0
+        self.filled = 0
+
+    def gap_before(self, frame, time_base) -> np.ndarray | None:
+        """The silence (channels, frames) that belongs before ``frame``, or None."""
+        time_base = frame.time_base or time_base
+        if frame.pts is None or time_base is None:
+            return None
+        start = round(frame.pts * time_base * self.samplerate)
+        if self.origin is None:
+            self.origin = start
+        gap = start - self.origin - self.written
+        # Below the smallest real frame, a jump is timestamp rounding or a resampler's delay;
+        # beyond _MAX_GAP_SECONDS, a broken timestamp rather than lost audio.
+        if not _MIN_GAP_SECONDS * self.samplerate <= gap <= _MAX_GAP_SECONDS * self.samplerate:
+            return None
+        self.gaps += 1
+        self.filled += gap
+        self.written += gap
+        return np.zeros((self.channels, gap), dtype=np.float32)
+
+
+_MIN_GAP_SECONDS = 0.002  # an Opus frame, the shortest there is, lasts 2.5 ms
+_MAX_GAP_SECONDS = 30.0
 
 _MAX_PADDING = 4096  # frames: AAC pads its last 1024-frame block, plus the encoder's delay
 

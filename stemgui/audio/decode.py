@@ -9,8 +9,9 @@ A file that cannot be used raises :class:`~stemgui.errors.DecodeError` and nothi
 a folder, not readable, empty, truncated or corrupt, not audio at all, no audio stream, an
 unsupported codec, zero frames, or only NaN/infinite samples. Isolated NaN/infinite samples are
 replaced by silence with a warning. Damaged packets in the middle of a compressed stream are
-skipped (as media players do), and a wav/aiff cut short decodes what is there; both are
-reported in :attr:`DecodedAudio.warnings` and the log.
+replaced by silence of their length, so that the audio after them stays in time with the
+original, and a wav/aiff cut short decodes what is there; both are reported in
+:attr:`DecodedAudio.warnings` and the log.
 """
 
 from __future__ import annotations

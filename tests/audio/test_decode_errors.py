@@ -106,6 +106,22 @@ def test_truncated_flac_keeps_what_is_there_and_warns(tmp_path):
     np.testing.assert_allclose(song.samples, tone(44100, 1.0)[:, : song.frames], atol=1e-4)
 
 
+def test_damage_inside_a_flac_becomes_silence_and_the_rest_stays_in_time(tmp_path):
+    noise = (np.random.default_rng(0).standard_normal((2, 88200)) * 0.1).astype(np.float32)
+    sf.write(tmp_path / "good.flac", noise.T, 44100)
+    data = bytearray((tmp_path / "good.flac").read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 200] = bytes(200)  # one FLAC frame (4096 frames of audio) lost
+    (tmp_path / "damaged.flac").write_bytes(bytes(data))
+    song = decode(tmp_path / "damaged.flac")
+    assert song.frames == 88200
+    assert song.warnings and "replaced by silence" in song.warnings[0]
+    # After the damage the audio sits where it was, not 4096 frames early.
+    np.testing.assert_allclose(song.samples[:, -22050:], noise[:, -22050:], atol=1e-4)
+    silent = np.flatnonzero(~song.samples.any(axis=0))
+    assert len(silent) == 4096 and silent[-1] - silent[0] == 4095
+
+
 def test_wav_cut_inside_its_data_keeps_what_is_there_and_warns(tmp_path, caplog):
     data = tone(44100, 0.1)
     sf.write(tmp_path / "whole.wav", data.T, 44100, subtype="FLOAT")
