@@ -2,7 +2,8 @@
 
 soundfile (libsndfile: wav, flac, ogg/vorbis/opus, aiff, mp3) is tried first; PyAV (its bundled
 FFmpeg) reads everything else: m4a/aac, wma, and the first audio stream of a video (mp4, mkv,
-webm, mov). The result is resampled with julius (torch, imported only when the rate differs) and
+webm, mov), and the files libsndfile would read only in part (joined mp3s, chained Oggs, an mp3
+header with a damaged length: see :mod:`stemgui.audio._partial_reads`). The result is resampled with julius (torch, imported only when the rate differs) and
 converted to the requested channel count (see :mod:`stemgui.audio.channels`).
 
 A file that cannot be used raises :class:`~stemgui.errors.DecodeError` and nothing else: missing,
@@ -28,7 +29,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from stemgui.audio import _pyav
+from stemgui.audio import _partial_reads, _pyav
 from stemgui.audio.channels import convert_channels, wave_mask_roles
 from stemgui.audio.sniff import not_audio_kind
 from stemgui.errors import DecodeError
@@ -107,7 +108,13 @@ def decode(
     head = _check_file(path)
 
     warnings: list[str] = []
-    raw = _read_soundfile(path)
+    raw = None
+    pyav_reason = _partial_reads.pyav_reason(path, head)
+    if pyav_reason is None:
+        raw = _read_soundfile(path)
+    elif pyav_reason:
+        logger.warning("%s: %s", path, pyav_reason)
+        warnings.append(pyav_reason)
     if raw is None:
         raw = _read_pyav(path, head)
     warnings.extend(raw.warnings)

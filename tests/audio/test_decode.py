@@ -220,6 +220,39 @@ def test_nan_and_inf_are_replaced_by_silence(tmp_path, caplog):
     assert "3 NaN or infinite" in caplog.text
 
 
+def test_joined_mp3s_are_decoded_whole(tmp_path):
+    sf.write(tmp_path / "part.mp3", tone(44100, 0.5).T, 44100, format="MP3")
+    part = (tmp_path / "part.mp3").read_bytes()
+    (tmp_path / "joined.mp3").write_bytes(part + part)  # `cat part.mp3 part.mp3`
+    song = decode(tmp_path / "joined.mp3")
+    # libsndfile stopped at 0.5 s; the second part brings its own encoder delay and padding.
+    assert 1.0 <= song.duration <= 1.15
+    assert any("more audio than its header says" in w for w in song.warnings)
+
+
+def test_chained_ogg_is_decoded_whole(tmp_path):
+    sf.write(tmp_path / "part.ogg", tone(44100, 0.5).T, 44100, format="OGG", subtype="VORBIS")
+    part = (tmp_path / "part.ogg").read_bytes()
+    (tmp_path / "chained.ogg").write_bytes(part + part)  # a valid chain of two Ogg files
+    song = decode(tmp_path / "chained.ogg")
+    assert song.duration == pytest.approx(1.0, abs=0.02)
+    assert song.warnings == ()
+
+
+@pytest.mark.parametrize("frames", [10, 0x00FFFFFF])
+def test_mp3_with_a_damaged_frame_count_is_decoded_whole(tmp_path, frames):
+    # Too few frames cut the song short; too many were "too long for the memory available".
+    sf.write(tmp_path / "good.mp3", tone(44100, 0.5).T, 44100, format="MP3")
+    data = bytearray((tmp_path / "good.mp3").read_bytes())
+    xing = data.index(b"Xing")
+    assert data[xing + 7] & 1  # the frame count is there, right after the flags
+    data[xing + 8 : xing + 12] = frames.to_bytes(4, "big")
+    (tmp_path / "damaged.mp3").write_bytes(bytes(data))
+    song = decode(tmp_path / "damaged.mp3")
+    assert song.duration == pytest.approx(0.5, abs=0.03)
+    assert any("header is damaged" in w for w in song.warnings)
+
+
 def test_clean_file_has_no_warnings(tmp_path):
     sf.write(tmp_path / "x.wav", tone(44100, seconds=0.1).T, 44100)
     assert decode(tmp_path / "x.wav").warnings == ()
