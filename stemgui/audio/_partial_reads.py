@@ -113,6 +113,12 @@ def mp3_header(data: bytes) -> Mp3Header | None:
     return None
 
 
+def states_length(head: bytes) -> bool:
+    """True when the mp3 whose first bytes are ``head`` has a header stating its frame count."""
+    header = mp3_header(head)
+    return header is not None and header.frames is not None
+
+
 def count_frames(data: bytes, at: int) -> int:
     """MPEG layer III frames in ``data`` from offset ``at`` on, the header's own excluded.
 

@@ -3,15 +3,16 @@
 soundfile (libsndfile: wav, flac, ogg/vorbis/opus, aiff, mp3) is tried first; PyAV (its bundled
 FFmpeg) reads everything else: m4a/aac, wma, and the first audio stream of a video (mp4, mkv,
 webm, mov), and the files libsndfile would read only in part (joined mp3s, chained Oggs, an mp3
-header with a damaged length: see :mod:`stemgui.audio._partial_reads`). The result is resampled with julius (torch, imported only when the rate differs) and
-converted to the requested channel count (see :mod:`stemgui.audio.channels`).
+header with a damaged length: see :mod:`stemgui.audio._partial_reads`). The result is resampled
+with julius (torch, imported only when the rate differs) and converted to the requested channel
+count (see :mod:`stemgui.audio.channels`).
 
 A file that cannot be used raises :class:`~stemgui.errors.DecodeError` and nothing else: missing,
 a folder, not readable, empty, truncated or corrupt, not audio at all, no audio stream, an
 unsupported codec, zero frames, or only NaN/infinite samples. Isolated NaN/infinite samples are
 replaced by silence with a warning. Damaged packets in the middle of a compressed stream are
 replaced by silence of their length, so that the audio after them stays in time with the
-original, and a wav/aiff cut short decodes what is there; both are reported in
+original, and a file cut short decodes what is there; both are reported in
 :attr:`DecodedAudio.warnings` and the log.
 """
 
@@ -111,7 +112,7 @@ def decode(
     raw = None
     pyav_reason = _partial_reads.pyav_reason(path, head)
     if pyav_reason is None:
-        raw = _read_soundfile(path)
+        raw = _read_soundfile(path, head)
     elif pyav_reason:
         logger.warning("%s: %s", path, pyav_reason)
         warnings.append(pyav_reason)
@@ -261,7 +262,7 @@ def _check_file(path: Path) -> bytes:
     return head
 
 
-def _read_soundfile(path: Path) -> _Raw | None:
+def _read_soundfile(path: Path, head: bytes) -> _Raw | None:
     """Decode with libsndfile, or return None when it cannot (PyAV gets its turn)."""
     import soundfile as sf
 
@@ -270,6 +271,7 @@ def _read_soundfile(path: Path) -> _Raw | None:
             data = _read_blocks(handle)  # (channels, frames)
             rate = handle.samplerate
             log = handle.extra_info
+            stated, kind = max(int(handle.frames), 0), handle.format
     except MemoryError:
         raise DecodeError(path, "is too long to decode in the memory available") from None
     except (sf.SoundFileError, RuntimeError, ValueError, OSError):
@@ -278,11 +280,47 @@ def _read_soundfile(path: Path) -> _Raw | None:
     if data.shape[1] == 0:
         return None  # let PyAV try: it may read what libsndfile cannot, or confirm it is empty
     warnings: tuple[str, ...] = ()
-    if _header_promises_more(log):
-        message = "the file is shorter than its header says (truncated); decoded what is there"
+    message = _cut_short(kind, log, head, data.shape[1], stated, rate)
+    if message:
         logger.warning("%s: %s", path, message)
         warnings = (message,)
     return _Raw(samples=data, samplerate=int(rate), warnings=warnings)
+
+
+def _cut_short(kind: str, log: str, head: bytes, frames: int, stated: int, rate: int) -> str | None:
+    """What to tell the user when libsndfile's read shows the file was cut short, or None.
+
+    ``kind`` is libsndfile's format name, ``log`` its log of the file, ``head`` the file's first
+    bytes; ``frames`` were read of the ``stated`` the header gave.
+    """
+    if _header_promises_more(log):
+        return "the file is shorter than its header says (truncated); decoded what is there"
+    # An mp3 without a Xing/Info/VBRI header has its length estimated from its size, which
+    # shrinks with a cut: only a stated length tells that frames are missing.
+    if (
+        kind == "MP3"
+        and _partial_reads.states_length(head)
+        and stated - frames > (_MP3_SLACK * stated + 2 * _MP3_FRAME)
+    ):
+        return (
+            f"the file ends early: {frames / rate:.1f} s of the {stated / rate:.1f} s its"
+            " header announces were decoded; it was cut short (an unfinished download or"
+            " copy?), get it again if you can"
+        )
+    if kind == "OGG" and _OGG_CUT_SHORT.search(log):
+        return (
+            f"the file ends early: it stops without its last page, after {frames / rate:.1f} s;"
+            " it was cut short (an unfinished download or copy?), get it again if you can"
+        )
+    return None
+
+
+_MP3_SLACK = 0.01  # as libmpg123 allows a Xing header before it calls it off
+_MP3_FRAME = 1152
+# libsndfile's log of an Ogg Vorbis/Opus file that stops before its end-of-stream page.
+_OGG_CUT_SHORT = re.compile(
+    r"Last page lacks an end-of-stream bit|File ended unexpectedly without an End-Of-Stream"
+)
 
 
 _READ_BLOCK_FRAMES = 1 << 18

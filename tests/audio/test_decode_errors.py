@@ -106,6 +106,27 @@ def test_truncated_flac_keeps_what_is_there_and_warns(tmp_path):
     np.testing.assert_allclose(song.samples, tone(44100, 1.0)[:, : song.frames], atol=1e-4)
 
 
+@pytest.mark.parametrize(
+    ("ext", "fmt", "subtype", "rate"),
+    [
+        ("mp3", "MP3", "MPEG_LAYER_III", 44100),
+        ("ogg", "OGG", "VORBIS", 44100),
+        ("opus", "OGG", "OPUS", 48000),
+    ],
+)
+def test_compressed_file_cut_short_warns(tmp_path, ext, fmt, subtype, rate):
+    # Noise, so that the audio outweighs the codec's headers and the cut falls inside it.
+    noise = np.random.default_rng(3).uniform(-0.3, 0.3, (2 * rate, 2)).astype(np.float32)
+    whole = tmp_path / f"whole.{ext}"
+    sf.write(whole, noise, rate, format=fmt, subtype=subtype)
+    assert decode(whole).warnings == ()
+    cut = tmp_path / f"cut.{ext}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 3 // 4])
+    song = decode(cut)
+    assert 0.5 < song.duration < 1.9
+    assert song.warnings and "the file ends early" in song.warnings[0]
+
+
 def test_damage_inside_a_flac_becomes_silence_and_the_rest_stays_in_time(tmp_path):
     noise = (np.random.default_rng(0).standard_normal((2, 88200)) * 0.1).astype(np.float32)
     sf.write(tmp_path / "good.flac", noise.T, 44100)
