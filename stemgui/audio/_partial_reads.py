@@ -50,9 +50,9 @@ def pyav_reason(path: Path, head: bytes) -> str | None:
                 " together?); all of it was decoded"
             )
         return "the length in the file's header is damaged; all the audio in it was decoded"
-    if found < claimed and not _near(found, claimed) and size_agrees:
-        # Every byte the header counts is there, yet not the frames it counts: a file cut
-        # short would miss bytes too.
+    if claimed > 2 * found and size_agrees:
+        # Every byte the header counts is there, yet far from the frames it counts: a file cut
+        # short would miss bytes too, and damage in the middle loses a few frames, not half.
         return "the length in the file's header is damaged; all the audio in it was decoded"
     return None
 

@@ -143,6 +143,18 @@ def test_damage_inside_a_flac_becomes_silence_and_the_rest_stays_in_time(tmp_pat
     assert len(silent) == 4096 and silent[-1] - silent[0] == 4095
 
 
+def test_damage_inside_an_mp3_is_not_called_a_damaged_header(tmp_path):
+    noise = (np.random.default_rng(4).uniform(-0.3, 0.3, (88200, 2))).astype(np.float32)
+    sf.write(tmp_path / "good.mp3", noise, 44100, format="MP3")
+    data = bytearray((tmp_path / "good.mp3").read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 2000] = bytes(2000)  # a few frames lost; the header is intact
+    (tmp_path / "damaged.mp3").write_bytes(bytes(data))
+    song = decode(tmp_path / "damaged.mp3")
+    assert song.duration > 1.8
+    assert not any("header" in warning for warning in song.warnings)
+
+
 def test_wav_cut_inside_its_data_keeps_what_is_there_and_warns(tmp_path, caplog):
     data = tone(44100, 0.1)
     sf.write(tmp_path / "whole.wav", data.T, 44100, subtype="FLOAT")
