@@ -51,7 +51,7 @@ def decode(path: Path) -> Decoded:
     with container:
         stream = _audio_stream(container)
         blocks: list[np.ndarray] = []
-        resampler = None
+        resampler = resampler_kind = None
         roles = None
         damaged = 0
         timeline = None
@@ -64,29 +64,34 @@ def decode(path: Path) -> Decoded:
                     logger.debug("%s: damaged packet skipped: %s", path, error)
                     continue
                 for frame in frames:
-                    if resampler is None:
-                        # Planar float at the first frame's rate and layout: later frames that
-                        # change either are converted to match.
-                        resampler = av.AudioResampler(
-                            format="fltp", layout=frame.layout, rate=frame.sample_rate
-                        )
+                    if timeline is None:
+                        layout, rate = frame.layout, frame.sample_rate
                         roles = _roles(frame.layout)
-                        timeline = _Timeline(frame.sample_rate, frame.layout.nb_channels)
+                        timeline = _Timeline(rate, frame.layout.nb_channels)
+                    # Everything is converted to planar float at the first frame's rate and
+                    # layout. A resampler is set up for one input format and passes later
+                    # frames through unchanged even when theirs differs (joined files, a TV
+                    # recording switching between stereo and 5.1): each format gets its own.
+                    kind = (frame.format.name, frame.layout.name, frame.sample_rate)
+                    if kind != resampler_kind:
+                        if resampler is not None:
+                            _convert(resampler, None, blocks, timeline)  # its last samples
+                            timeline.trusted = False
+                        resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+                        resampler_kind = kind
                     silence = timeline.gap_before(frame, stream.time_base)
                     if silence is not None:
                         blocks.append(silence)
-                    for out in resampler.resample(frame):
-                        blocks.append(out.to_ndarray())
-                        timeline.written += out.samples
+                    _convert(resampler, frame, blocks, timeline)
             if resampler is not None:
-                blocks.extend(out.to_ndarray() for out in resampler.resample(None))
+                _convert(resampler, None, blocks, timeline)
         except av.FFmpegError as error:
             # The container itself is damaged past this point: keep what was read.
             damaged += 1
             logger.debug("%s: demuxing stopped: %s", path, error)
         if resampler is None or not blocks:
             raise Failure(CORRUPT if damaged else ZERO_FRAMES)
-        samplerate = int(resampler.rate)
+        samplerate = timeline.samplerate
         length = _stated_length(container, stream, samplerate)
     samples = np.concatenate(blocks, axis=1).astype(np.float32, copy=False)
     if length is not None and 0 < samples.shape[1] - length <= _MAX_PADDING:
@@ -106,6 +111,13 @@ def decode(path: Path) -> Decoded:
     return Decoded(samples=samples, samplerate=samplerate, roles=roles, warnings=warnings)
 
 
+def _convert(resampler, frame, blocks: list[np.ndarray], timeline: _Timeline) -> None:
+    """Append ``frame`` converted by ``resampler`` to ``blocks`` (None: what it still holds)."""
+    for out in resampler.resample(frame):
+        blocks.append(out.to_ndarray())
+        timeline.written += out.samples
+
+
 class _Timeline:
     """Where each decoded frame belongs, so that lost audio leaves a hole instead of a shift.
 
@@ -122,11 +134,14 @@ class _Timeline:
         self.written = 0  # frames output so far, silence included
         self.gaps = 0
         self.filled = 0
+        # Once the rate or layout changes (joined files), the timestamps are no longer to be
+        # trusted: a raw stream's demuxer counts every packet at the first part's rate.
+        self.trusted = True
 
     def gap_before(self, frame, time_base) -> np.ndarray | None:
         """The silence (channels, frames) that belongs before ``frame``, or None."""
         time_base = frame.time_base or time_base
-        if frame.pts is None or time_base is None:
+        if frame.pts is None or time_base is None or not self.trusted:
             return None
         start = round(frame.pts * time_base * self.samplerate)
         if self.origin is None:

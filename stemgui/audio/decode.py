@@ -370,6 +370,11 @@ def _read_pyav(path: Path, head: bytes) -> _Raw:
         _refuse(path, head, failure.reason)
     except MemoryError:
         raise DecodeError(path, "is too long to decode in the memory available") from None
+    except ValueError as error:  # PyAV's word for frames it cannot convert or join
+        logger.debug("%s: PyAV cannot decode it", path, exc_info=True)
+        raise DecodeError(
+            path, "could not be decoded: it is damaged; try re-downloading or re-exporting it"
+        ) from error
     return _Raw(
         samples=decoded.samples,
         samplerate=decoded.samplerate,

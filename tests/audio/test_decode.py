@@ -253,6 +253,25 @@ def test_mp3_with_a_damaged_frame_count_is_decoded_whole(tmp_path, frames):
     assert any("header is damaged" in w for w in song.warnings)
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [((22050, 2), (44100, 2)), ((44100, 1), (44100, 2))],
+    ids=["rate changes", "channels change"],
+)
+def test_stream_whose_format_changes_part_way_keeps_its_speed(tmp_path, first, second):
+    # Joined ADTS files, as TV recordings and joined downloads are: 0.5 s of each part.
+    parts = b""
+    for index, (rate, channels) in enumerate((first, second)):
+        part = tmp_path / f"part{index}.aac"
+        av_write(part, tone(rate, 0.5, amps=(0.5,) * channels), rate, "aac", "adts")
+        parts += part.read_bytes()
+    (tmp_path / "joined.aac").write_bytes(parts)
+    song = decode(tmp_path / "joined.aac")
+    assert song.duration == pytest.approx(1.0, abs=0.1)
+    freq, _ = spectrum_peak(song.samples[0, -16384:-2048], 44100)
+    assert freq == pytest.approx(440, abs=5)  # not an octave down
+
+
 def test_clean_file_has_no_warnings(tmp_path):
     sf.write(tmp_path / "x.wav", tone(44100, seconds=0.1).T, 44100)
     assert decode(tmp_path / "x.wav").warnings == ()

@@ -178,6 +178,17 @@ def test_streamed_wav_with_unknown_length_is_not_called_truncated(tmp_path):
     assert song.warnings == ()
 
 
+def test_pyav_value_error_becomes_decode_error(tmp_path, monkeypatch):
+    from stemgui.audio import _pyav
+
+    def refuse(path):
+        raise ValueError("Frame does not match AudioResampler setup.")
+
+    monkeypatch.setattr(_pyav, "decode", refuse)
+    path = av_write(tmp_path / "song.m4a", tone(44100, 0.1), 44100, "aac", "mp4")
+    assert "damaged" in reason_of(path)
+
+
 def test_text_renamed_to_mp3(tmp_path):
     path = tmp_path / "lyrics.mp3"
     path.write_text("Hello, this is not a song.\n" * 40)
