@@ -145,6 +145,8 @@ def decode(
     else:
         samples = _resample_song(path, samples, rate, samplerate)
         samples = _convert(path, samples, channels, roles)
+    if samples.shape[1] == 0:  # a sample or two at a higher rate resamples to nothing
+        _refuse(path, head, _pyav.ZERO_FRAMES)
     return DecodedAudio(
         samples=np.ascontiguousarray(samples, dtype=np.float32),
         samplerate=samplerate,

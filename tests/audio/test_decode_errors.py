@@ -218,6 +218,12 @@ def test_zero_frames(tmp_path):
     assert "zero frames" in reason_of(path)
 
 
+def test_a_sample_or_two_that_resample_to_nothing_are_refused(tmp_path):
+    path = tmp_path / "blip.wav"
+    sf.write(path, np.full((1, 2), 0.5, np.float32), 96000)
+    assert "zero frames" in reason_of(path)
+
+
 def test_all_nan_is_refused(tmp_path):
     path = tmp_path / "nan.wav"
     sf.write(path, np.full((100, 2), np.nan, np.float32), 44100, subtype="FLOAT")
