@@ -11,7 +11,8 @@ normalisation FFmpeg applies by default). For a 5.1 source this gives
 
 Channel roles come from the file's layout when the decoder knows it (PyAV; for a WAV, the
 channel mask of its WAVE_FORMAT_EXTENSIBLE header, which libsndfile reads but does not expose:
-``wave_mask_roles``), or else from the default WAVE/FLAC order for the channel count.
+``wave_mask_roles``; for an Ogg read by libsndfile, the Vorbis order ``VORBIS_ROLES``), or else
+from the default WAVE/FLAC order for the channel count.
 A layout with a role this table does not know is averaged into both sides instead.
 """
 
@@ -49,7 +50,7 @@ _ROLE_WEIGHTS: dict[str, tuple[float, float]] = {
     "WR": (0.0, _G),
 }
 
-# Default channel order by count (WAVE_FORMAT_EXTENSIBLE / FLAC / Vorbis-in-FFmpeg order).
+# Default channel order by count (WAVE_FORMAT_EXTENSIBLE / FLAC order).
 DEFAULT_ROLES: dict[int, tuple[str, ...]] = {
     1: ("FC",),
     2: ("FL", "FR"),
@@ -59,6 +60,17 @@ DEFAULT_ROLES: dict[int, tuple[str, ...]] = {
     6: ("FL", "FR", "FC", "LFE", "BL", "BR"),
     7: ("FL", "FR", "FC", "LFE", "BC", "SL", "SR"),
     8: ("FL", "FR", "FC", "LFE", "BL", "BR", "SL", "SR"),
+}
+
+# Vorbis and Opus order by count, which libsndfile keeps when it reads an Ogg (FFmpeg reorders
+# to its own layouts when it decodes one).
+VORBIS_ROLES: dict[int, tuple[str, ...]] = {
+    3: ("FL", "FC", "FR"),
+    4: ("FL", "FR", "BL", "BR"),
+    5: ("FL", "FC", "FR", "BL", "BR"),
+    6: ("FL", "FC", "FR", "BL", "BR", "LFE"),
+    7: ("FL", "FC", "FR", "SL", "SR", "BC", "LFE"),
+    8: ("FL", "FC", "FR", "SL", "SR", "BL", "BR", "LFE"),
 }
 
 

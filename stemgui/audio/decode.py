@@ -31,7 +31,7 @@ from typing import NoReturn
 import numpy as np
 
 from stemgui.audio import _partial_reads, _pyav
-from stemgui.audio.channels import convert_channels, wave_mask_roles
+from stemgui.audio.channels import VORBIS_ROLES, convert_channels, wave_mask_roles
 from stemgui.audio.sniff import not_audio_kind
 from stemgui.errors import DecodeError
 
@@ -286,7 +286,8 @@ def _read_soundfile(path: Path, head: bytes) -> _Raw | None:
     if message:
         logger.warning("%s: %s", path, message)
         warnings = (message,)
-    return _Raw(samples=data, samplerate=int(rate), warnings=warnings)
+    roles = VORBIS_ROLES.get(data.shape[0]) if kind == "OGG" else None
+    return _Raw(samples=data, samplerate=int(rate), roles=roles, warnings=warnings)
 
 
 def _cut_short(kind: str, log: str, head: bytes, frames: int, stated: int, rate: int) -> str | None:

@@ -182,6 +182,19 @@ def test_six_channel_aac_downmix_follows_the_layout(tmp_path):
     assert amplitude_at(right, 44100, 1000) < 0.01 * expected
 
 
+def test_six_channel_opus_downmix_follows_the_vorbis_order(tmp_path):
+    # FFmpeg stores 5.1 in the Vorbis order (FL FC FR BL BR LFE); libsndfile reads it so.
+    data = np.zeros((6, 48000), np.float32)
+    data[2] = tone(48000, freq=440.0, amps=(0.5,))[0]  # FC in FFmpeg's 5.1 order
+    av_write(tmp_path / "surround.opus", data, 48000, "libopus", "ogg", layout="5.1")
+    song = decode(tmp_path / "surround.opus")
+    assert song.original_channels == 6
+    left, right = song.samples[:, 11025:33075]
+    expected = 0.5 * G / (1 + 2 * G)
+    assert amplitude_at(left, 44100, 440) == pytest.approx(expected, rel=0.1)
+    assert amplitude_at(right, 44100, 440) == pytest.approx(expected, rel=0.1)
+
+
 def test_downmix_matrix_rows_never_exceed_one():
     for count in range(3, 9):
         matrix = downmix_matrix(None, count)
