@@ -424,10 +424,17 @@ class MainWindow(QMainWindow):
             self.add_paths([folder])
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_paths(event.mimeData().urls()):
+        urls = event.mimeData().urls()
+        if local_paths(urls):
             event.acceptProposedAction()
-        else:
-            event.ignore()
+            return
+        event.ignore()
+        if urls:  # a link from a browser or a streaming app: say why it is refused
+            self.statusBar().showMessage(
+                "Only songs saved on this computer can be added: download the song, then drop "
+                "the file.",
+                6000,
+            )
 
     def dragMoveEvent(self, event) -> None:
         if local_paths(event.mimeData().urls()):

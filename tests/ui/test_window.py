@@ -356,6 +356,25 @@ def test_retrying_the_song_on_screen_takes_its_cancelled_stems_off(qtbot, settin
         win.close()
 
 
+def test_a_web_link_dragged_in_is_refused_with_the_reason(window):
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+    from PySide6.QtGui import QDragEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl("https://open.example.com/track/123")])
+    enter = QDragEnterEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+    assert window.statusBar().currentMessage().startswith("Only songs saved on this computer")
+
+
 def test_songs_already_waiting_are_counted_when_added_again(window, songs):
     (first,) = window.add_paths(songs[:1])
     # selected at once: Cancel works while it decodes (it was selected when its stems began)
