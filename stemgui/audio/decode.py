@@ -18,11 +18,15 @@ original, and a file cut short decodes what is there; both are reported in
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import re
-from collections.abc import Iterable
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -264,12 +268,45 @@ def _check_file(path: Path) -> bytes:
     return head
 
 
+_stderr_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _c_stderr_to_log(path: Path) -> Iterator[None]:
+    """Send what the C libraries print on the process's stderr meanwhile to the log.
+
+    libsndfile's mp3 decoder (libmpg123) prints there straight away: "Warning: Xing stream
+    size off by more than 1%", "error: Giving up resync after 1024 bytes", lines naming no file,
+    some saying "error" about a song that then decodes. What they mean is said in our own words
+    (``_cut_short``, ``_partial_reads``); they go to the log, with the file's name, at debug
+    level. Whatever another thread writes to stderr meanwhile goes there too.
+    """
+    with _stderr_lock:  # one redirection at a time, or the saved stderr would be a capture
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):  # no stderr (a windowed app on Windows)
+            yield
+            return
+        with tempfile.TemporaryFile() as capture:
+            os.dup2(capture.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                capture.seek(0)
+                said = capture.read().decode("utf-8", "replace").strip()
+                if said:
+                    logger.debug("%s: the decoder said: %s", path, " | ".join(said.splitlines()))
+
+
 def _read_soundfile(path: Path, head: bytes) -> _Raw | None:
     """Decode with libsndfile, or return None when it cannot (PyAV gets its turn)."""
     import soundfile as sf
 
     try:
-        with sf.SoundFile(str(path)) as handle:
+        with _c_stderr_to_log(path), sf.SoundFile(str(path)) as handle:
             data = _read_blocks(handle)  # (channels, frames)
             rate = handle.samplerate
             log = handle.extra_info

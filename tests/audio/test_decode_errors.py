@@ -127,6 +127,24 @@ def test_compressed_file_cut_short_warns(tmp_path, ext, fmt, subtype, rate):
     assert song.warnings and "the file ends early" in song.warnings[0]
 
 
+def test_the_mp3_decoder_s_own_messages_go_to_the_log_not_the_terminal(tmp_path, capfd, caplog):
+    """libmpg123 printed "Warning: Xing stream size off by more than 1%..." on stderr, naming
+    no file, beside our own warning about the cut."""
+    import logging
+
+    noise = np.random.default_rng(3).uniform(-0.3, 0.3, (88200, 2)).astype(np.float32)
+    whole = tmp_path / "whole.mp3"
+    sf.write(whole, noise, 44100, format="MP3", subtype="MPEG_LAYER_III")
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 3 // 4])
+    capfd.readouterr()
+    with caplog.at_level(logging.DEBUG, logger="stemgui.audio.decode"):
+        decode(cut)
+    assert "Xing" not in capfd.readouterr().err
+    said = [r.getMessage() for r in caplog.records if "the decoder said" in r.getMessage()]
+    assert len(said) == 1 and "cut.mp3" in said[0] and "Xing stream size" in said[0]
+
+
 def test_damage_inside_a_flac_becomes_silence_and_the_rest_stays_in_time(tmp_path):
     noise = (np.random.default_rng(0).standard_normal((2, 88200)) * 0.1).astype(np.float32)
     sf.write(tmp_path / "good.flac", noise.T, 44100)
