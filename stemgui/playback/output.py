@@ -339,10 +339,10 @@ def open_output(
         )
     except (sounddevice.PortAudioError, ValueError) as error:
         logger.warning("no audio output: %s", error)  # PortAudio's words, for the log
-        # "Error querying device -1": PortAudio's way of saying there is none
+        # PortAudio's way of saying there is none (a busy device's message holds "-1" too)
         what = (
             "No audio output device was found"
-            if "-1" in str(error)
+            if "Error querying device -1" in str(error)
             else f"The audio output device could not be opened ({error})"
         )
         raise AudioDeviceError(f"{what}. {NO_DEVICE_ADVICE}") from error

@@ -108,9 +108,11 @@ class QueuePanel(QWidget):
 
     Signals:
         current_changed(job): the selected job (None when nothing is selected).
+        refused(message): a key did nothing, and this says why (for the status bar).
     """
 
     current_changed = Signal(object)
+    refused = Signal(str)  # a key that does nothing now, and why
 
     def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -137,7 +139,7 @@ class QueuePanel(QWidget):
             [QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence("Backspace")]
         )
         self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.remove_action.triggered.connect(self.remove_button.click)  # only when enabled
+        self.remove_action.triggered.connect(self._remove_by_key)
         self.addAction(self.remove_action)
         self.up_button = QPushButton("↑")
         self.down_button = QPushButton("↓")
@@ -211,6 +213,15 @@ class QueuePanel(QWidget):
 
     def select(self, job: Job) -> None:
         self.view.setCurrentIndex(self.model.index(self.model.row_of(job)))
+
+    def _remove_by_key(self) -> None:
+        """Delete: as Remove, but never for the song being separated (a stray key would
+        throw away minutes of work); Cancel, then Delete, does it."""
+        job = self.selected_job()
+        if job is not None and job.state is JobState.SEPARATING:
+            self.refused.emit(f"{job.title} is being separated: Cancel it first to remove it.")
+            return
+        self.remove_button.click()  # only when enabled
 
     def _on_selected(self, action: Callable[[Job], None]) -> None:
         job = self.selected_job()

@@ -304,6 +304,7 @@ class MainWindow(QMainWindow):
         self.menus.checked.connect(self._model_file_checked)
         self.menus.option_changed.connect(self._option_changed)
         self.queue.current_changed.connect(self._selection_changed)
+        self.queue.refused.connect(lambda message: self.statusBar().showMessage(message, 6000))
         self.queue.connect_actions(c.cancel, self.retry_job, self.remove_job, self.reveal)
         c.model.dataChanged.connect(lambda *_: self._update_buttons())
         self.player.unavailable.connect(self._playback_unavailable)
@@ -671,16 +672,19 @@ class MainWindow(QMainWindow):
 
     # -- messages ---------------------------------------------------------------------------
 
-    def show_error(self, message: str, about: object = None) -> None:
+    def show_error(self, message: str, about: object = None, actions: Any = None) -> None:
         """An error in plain words, in the banner above the stems (details are in the log).
 
-        ``about``: what it concerns ("model", "export", a failed Job): the banner goes once
-        that is mended (a model can be used, an export succeeds, the song is retried) or, for
-        a song, once the user selects another.
+        ``about``: what it concerns ("model", "export", "playback", a failed Job): the banner
+        goes once that is mended (a model can be used, an export succeeds, a device opens, the
+        song is retried) or, for a song, once the user selects another. ``actions``: the
+        banner's buttons, (label, callback); Open log folder by default.
         """
         self.message = message
         self._banner_about = about
-        self.banner.show_message(message, [("Open log folder", self.open_log_folder)])
+        if actions is None:
+            actions = [("Open log folder", self.open_log_folder)]
+        self.banner.show_message(message, actions)
 
     def _clear_banner(self, about: object) -> None:
         """Hide the banner if it is about ``about``."""
@@ -698,15 +702,22 @@ class MainWindow(QMainWindow):
             banner_free = not self.banner.isVisibleTo(self) or self._banner_about == "playback"
             if message != self._playback_said and banner_free:
                 self._playback_said = message
-                self.message, self._banner_about = message, "playback"
-                self.banner.show_message(
-                    f"Playback is off: {message}", [("Try again", self.player.reopen)]
+                self.show_error(
+                    f"Playback is off: {message}", "playback", [("Try again", self._try_playback)]
                 )
         else:
             self.statusBar().clearMessage()
             self._clear_banner("playback")
             self._playback_said = ""
         self.transport_bar.refresh()
+
+    def _try_playback(self) -> None:
+        """The banner's Try again: open an audio output again; say so when there is none yet
+        (with no song on screen, the next song shown tries)."""
+        if not self.player.loaded:
+            self._clear_banner("playback")
+        elif not self.player.reopen():
+            self.statusBar().showMessage(f"Playback is still off: {self.player.error}", 6000)
 
     def _settings_problems(self) -> None:
         """Say once that damaged settings were reset to their defaults (the log has details)."""

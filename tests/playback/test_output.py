@@ -302,6 +302,22 @@ def test_a_device_that_fails_to_start_is_closed(rig, monkeypatch):
     assert closed == [True]
 
 
+def test_a_busy_device_is_not_said_to_be_missing(rig, monkeypatch):
+    """PortAudio's "busy" message holds a "-1" too (-16, -9999): not "no device was found"."""
+
+    def busy(**kwargs):
+        raise FakePortAudioError(
+            "Error opening OutputStream: Unanticipated host error [PaErrorCode -9999]: "
+            "'Device or resource busy' [ALSA error -16]"
+        )
+
+    monkeypatch.setitem(sys.modules, "sounddevice", _fake_sounddevice(busy))
+    with pytest.raises(AudioDeviceError) as caught:
+        open_output(*rig)
+    assert str(caught.value).startswith("The audio output device could not be opened (")
+    assert "Device or resource busy" in str(caught.value)
+
+
 def test_an_unknown_device_name_raises_audio_device_error(rig, monkeypatch):
     def unknown(**kwargs):
         raise ValueError("No output device matching 'Nope'")

@@ -142,9 +142,11 @@ def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
     # Plugged back in: Play opens a new stream and plays from where it was, with the mixer.
     win.show_job(job)
     assert win.banner.isVisibleTo(win) and "Playback is off" in win.banner.text()
-    sounddevice.plugged = True
     try_again = win.banner.buttons[0]
     assert try_again.text() == "Try again"
+    try_again.click()  # still unplugged: said, not silently nothing
+    assert win.statusBar().currentMessage().startswith("Playback is still off: No audio output")
+    sounddevice.plugged = True
     try_again.click()  # opens the device, plays nothing yet
     assert player.can_play and not player.transport.playing
     assert not win.banner.isVisibleTo(win) and not win.playback_off.isVisibleTo(win)

@@ -375,6 +375,36 @@ def test_a_web_link_dragged_in_is_refused_with_the_reason(window):
     assert window.statusBar().currentMessage().startswith("Only songs saved on this computer")
 
 
+def test_delete_never_throws_away_the_separation_running(qtbot, settings_store, songs):
+    import threading
+
+    gate = threading.Event()
+    win = MainWindow(
+        S.Settings(settings_store),
+        separator_factory=lambda options: (HalfwaySeparator(gate), "halfway"),
+        output_factory=FakeOutput,
+        probe=False,
+    )
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        (job,) = win.add_paths(songs[:1])
+        qtbot.waitUntil(lambda: job.fraction == 0.5, timeout=TIMEOUT_MS)
+        win.select(job)
+        win.queue.view.setFocus()
+        qtbot.keyClick(win.queue.view, Qt.Key.Key_Backspace)
+        assert job in win.controller.model.jobs and job.state is JobState.SEPARATING
+        assert "Cancel it first" in win.statusBar().currentMessage()
+        qtbot.mouseClick(win.queue.cancel_button, Qt.MouseButton.LeftButton)
+        gate.set()
+        qtbot.waitUntil(lambda: job.state is JobState.CANCELLED, timeout=TIMEOUT_MS)
+        qtbot.keyClick(win.queue.view, Qt.Key.Key_Delete)
+        assert job not in win.controller.model.jobs
+    finally:
+        gate.set()
+        win.close()
+
+
 def test_songs_already_waiting_are_counted_when_added_again(window, songs):
     (first,) = window.add_paths(songs[:1])
     # selected at once: Cancel works while it decodes (it was selected when its stems began)
