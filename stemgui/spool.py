@@ -26,6 +26,7 @@ import mmap
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -117,11 +118,14 @@ def release_pages(array: np.ndarray, start: int, stop: int, *, flush: bool = Tru
             handle.madvise(mmap.MADV_DONTNEED, first, last - first)
 
 
-def release_outside(array: np.ndarray, keep_start: int, keep_stop: int, stop: int) -> None:
-    """``release_pages`` (without flushing) of frames [0, stop) of ``array`` but those of
-    [keep_start, keep_stop): what the player keeps around its playhead."""
-    release_pages(array, 0, min(keep_start, stop), flush=False)
-    release_pages(array, keep_stop, stop, flush=False)
+def release_outside(array: np.ndarray, keep: Sequence[tuple[int, int]], stop: int) -> None:
+    """``release_pages`` (without flushing) of frames [0, stop) of ``array`` but those of the
+    ``keep`` ranges (start, stop): what the player keeps around its playhead."""
+    released = 0
+    for keep_start, keep_stop in sorted(keep):
+        release_pages(array, released, min(keep_start, stop), flush=False)
+        released = max(released, keep_stop)
+    release_pages(array, released, stop, flush=False)
 
 
 def release_done(array: np.ndarray, released: int, frames_ready: int, *, flush: bool = True) -> int:

@@ -276,7 +276,10 @@ class Player(QObject):
         if stemset is None or transport is None:
             return
         position, rate = transport.position, stemset.samplerate
-        keep = (position - round(KEEP_BEHIND * rate), position + round(KEEP_AHEAD * rate))
+        keep = [(position - round(KEEP_BEHIND * rate), position + round(KEEP_AHEAD * rate))]
+        if transport.loop_enabled and transport.loop is not None:  # where each wrap lands:
+            start = transport.loop[0]  # not read back from the file on the audio thread
+            keep.append((start, start + round(KEEP_AHEAD * rate)))
         for array in (stemset.data, stemset.mix):
             if array is not None:
-                release_outside(array, *keep, stemset.frames_ready)
+                release_outside(array, keep, stemset.frames_ready)

@@ -163,9 +163,10 @@ def test_pages_let_go_leave_memory_and_keep_their_data(tmp_path, kind):
         np.save(tmp_path / "stems.npy", data)
         array = np.load(tmp_path / "stems.npy", mmap_mode="r")
     assert np.asarray(array).sum() == data.sum() and resident(array, 0, 40_000) == 1.0
-    spool.release_outside(array, 10_000, 20_000, 30_000)
-    assert resident(array, 0, 10_000) == 0.0 and resident(array, 21_000, 30_000) == 0.0
-    assert resident(array, 10_000, 20_000) == 1.0 and resident(array, 30_000, 40_000) == 1.0
+    spool.release_outside(array, [(25_000, 27_000), (10_000, 20_000)], 30_000)
+    assert resident(array, 0, 10_000) == 0.0 and resident(array, 21_000, 24_000) == 0.0
+    assert resident(array, 10_000, 20_000) == 1.0 and resident(array, 25_000, 27_000) == 1.0
+    assert resident(array, 28_000, 30_000) == 0.0 and resident(array, 30_000, 40_000) == 1.0
     spool.release_pages(array[1], 0, 40_000)  # a view: where it lies in the map is unknown
     assert resident(array, 30_000, 40_000) == 1.0
     np.testing.assert_array_equal(np.asarray(array), data)

@@ -228,6 +228,13 @@ def test_a_long_song_s_pages_away_from_the_playhead_leave_memory(qtbot, tmp_path
     assert resident(array, 40 * RATE, 50 * RATE) == 0.0
     assert resident(array, 50 * RATE, 60 * RATE) == (1.0 if separating else 0.0)
     assert float(np.asarray(array).min()) == float(np.asarray(array).max()) == 0.25
+    # looping 5 s - 35 s: where each wrap lands stays too, not read on the audio thread
+    player.set_loop(5 * RATE, 35 * RATE)
+    player.transport.seek(30 * RATE)
+    for _ in range(TRIM_POLLS):
+        player.poll()
+    assert resident(array, 5 * RATE, 15 * RATE) == 1.0
+    assert resident(array, 16 * RATE, 28 * RATE) == 0.0
     player.unload()
 
 
@@ -467,7 +474,8 @@ def test_the_loop_region_can_be_exported_alone(qtbot, settings_store, tmp_path):
     dialog.only_loop.setChecked(True)
     assert dialog.request().span == (1.0, 2.5)
     assert (
-        dialog.example.text() == f"e.g. {tmp_path / 'm' / 'My Song 0m01.0s-0m02.5s' / 'drums.wav'}"
+        dialog.example.text()
+        == f"e.g. {tmp_path / 'm' / 'My Song 0m01.00s-0m02.50s' / 'drums.wav'}"
     )
     win.close()
 
