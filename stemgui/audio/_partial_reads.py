@@ -9,6 +9,7 @@ PyAV, which reads every frame, decodes them instead.
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +33,20 @@ def pyav_reason(path: Path, head: bytes) -> str | None:
     """Why libsndfile would not read all of ``path`` (a warning for the user), or None.
 
     "" means PyAV should decode it but there is nothing to warn about (a chained Ogg is valid).
+    The file is memory-mapped, not read into memory (a long mp3 is 100 MB and more).
+
+    Raises:
+        OSError, ValueError: the file cannot be read or mapped.
     """
-    if head.startswith(b"OggS"):
-        return "" if ogg_is_chained(path.read_bytes()) else None
-    if not head.startswith(b"ID3") and (len(head) < 4 or _frame_size(head, 0) is None):
-        return None  # not an mp3: no need to read it
-    data = path.read_bytes()
+    ogg = head.startswith(b"OggS")
+    if not ogg and not head.startswith(b"ID3") and (len(head) < 4 or _frame_size(head, 0) is None):
+        return None  # neither an Ogg nor an mp3: no need to read it
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return ("" if ogg_is_chained(data) else None) if ogg else _mp3_reason(data)
+
+
+def _mp3_reason(data: bytes) -> str | None:
+    """``pyav_reason`` of an mp3 whose bytes are ``data``."""
     header = mp3_header(data)
     if header is None or header.frames is None:
         return None  # libsndfile estimates the length from the file's size: it reads it all
@@ -66,21 +75,32 @@ def ogg_is_chained(data: bytes) -> bool:
     """True when an Ogg stream begins again after its first pages: a chain of Ogg files.
 
     Every logical stream starts with a page whose "beginning of stream" flag is set; those of a
-    single file (one per multiplexed stream) all come first.
+    single file (one per multiplexed stream) all come first. The pages are walked by their
+    lengths ("OggS" found by chance inside the audio is not a page); after damage, the walk
+    goes on from the next "OggS".
     """
     seen_data = False
     at = data.find(b"OggS")
-    while at >= 0 and at + 5 < len(data):
+    while at >= 0 and at + _PAGE_HEADER <= len(data):
+        segments = data[at + _PAGE_HEADER - 1]
+        table = data[at + _PAGE_HEADER : at + _PAGE_HEADER + segments]
+        if data[at + 4] != 0 or len(table) < segments:  # not a page after all
+            at = data.find(b"OggS", at + 1)
+            continue
         if data[at + 5] & _BEGINNING_OF_STREAM:
             if seen_data:
                 return True
         else:
             seen_data = True
-        at = data.find(b"OggS", at + 27)  # a page header is 27 bytes at least
+        following = at + _PAGE_HEADER + segments + sum(table)
+        at = following if data[following : following + 4] == b"OggS" else data.find(b"OggS", at + 1)
     return False
 
 
 _BEGINNING_OF_STREAM = 0x02
+_PAGE_HEADER = (
+    27  # "OggS", version, flags, granule (8), serial (4), sequence (4), CRC (4), segments
+)
 
 
 def mp3_header(data: bytes) -> Mp3Header | None:
@@ -165,7 +185,7 @@ def _frame_size(data: bytes, at: int) -> int | None:
 
 def _id3v2_size(head: bytes) -> int:
     """Bytes of the ID3v2 tag that opens the file (0 when there is none)."""
-    if len(head) < 10 or not head.startswith(b"ID3"):
+    if len(head) < 10 or head[:3] != b"ID3":
         return 0
     size = 0
     for byte in head[6:10]:  # "synchsafe": seven bits per byte

@@ -114,7 +114,11 @@ def decode(
 
     warnings: list[str] = []
     raw = None
-    pyav_reason = _partial_reads.pyav_reason(path, head)
+    try:
+        pyav_reason = _partial_reads.pyav_reason(path, head)
+    except (OSError, ValueError):  # unreadable now: libsndfile says so in its words, or PyAV
+        logger.debug("%s: its whole length was not checked", path, exc_info=True)
+        pyav_reason = None
     if pyav_reason is None:
         raw = _read_soundfile(path, head)
     elif pyav_reason:

@@ -35,13 +35,16 @@ def read_tags(path: str | os.PathLike[str]) -> dict[str, str]:
     return {key: found[key].strip() for key in SONG_KEYS if found.get(key, "").strip()}
 
 
-def stem_tags(song: Mapping[str, str], stem: str, track: str, model_name: str) -> dict[str, str]:
+def stem_tags(
+    song: Mapping[str, str], stem: str, track: str, model_name: str, part: str = ""
+) -> dict[str, str]:
     """The tags of stem ``stem`` of the song whose tags are ``song`` and whose file is named
-    ``track`` (its title when it has none)."""
+    ``track`` (its title when it has none); ``part``: the part of the song exported, if not
+    all of it ("1m02.50s-1m18.00s"), said in the title too."""
     label = stem.replace("_", " ").capitalize()  # no_vocals -> No vocals
     title = song.get("title") or Path(track).stem
     tags = {key: song[key] for key in SONG_KEYS if song.get(key)}
-    tags["title"] = f"{title} ({label})"
+    tags["title"] = f"{title} ({label}, {part})" if part else f"{title} ({label})"
     tags["comment"] = f"{label} of {title}, separated by stemgui ({model_name})"
     return tags
 

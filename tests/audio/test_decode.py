@@ -243,6 +243,31 @@ def test_joined_mp3s_are_decoded_whole(tmp_path):
     assert any("more audio than its header says" in w for w in song.warnings)
 
 
+def test_ogg_pages_are_walked_by_length_not_found_by_chance():
+    """ "OggS" with a beginning-of-stream flag inside a page's audio is not a second stream."""
+    from stemgui.audio._partial_reads import ogg_is_chained
+
+    def page(flags: int, body: bytes) -> bytes:
+        return b"OggS" + bytes([0, flags]) + bytes(20) + bytes([1, len(body)]) + body
+
+    by_chance = b"audio OggS\x00\x02 more audio"
+    assert not ogg_is_chained(page(2, b"head") + page(0, by_chance) + page(4, b"end"))
+    assert ogg_is_chained(page(2, b"one") + page(0, b"a") + page(2, b"two") + page(0, b"b"))
+
+
+def test_a_file_that_cannot_be_mapped_for_its_length_check_still_decodes(tmp_path, monkeypatch):
+    """decode raises DecodeError and nothing else: the check for joined files must not leak
+    an OSError (a network drive's I/O error)."""
+    from stemgui.audio import _partial_reads
+
+    def unreadable(path, head):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(_partial_reads, "pyav_reason", unreadable)
+    sf.write(tmp_path / "song.mp3", tone(44100, 1.0).T, 44100, format="MP3")
+    assert decode(tmp_path / "song.mp3").frames > 40000
+
+
 def test_chained_ogg_is_decoded_whole(tmp_path):
     sf.write(tmp_path / "part.ogg", tone(44100, 0.5).T, 44100, format="OGG", subtype="VORBIS")
     part = (tmp_path / "part.ogg").read_bytes()
