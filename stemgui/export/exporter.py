@@ -61,7 +61,7 @@ class ExportRequest:
             against each other and still add up to the song; otherwise each file is rescaled
             by its own peak, as the Demucs command line does.
         span: (start, stop) in seconds: only that part of the song (a loop region, for a
-            sample), its files named after the song and the span ("Song 1m02.5s-1m18.0s");
+            sample), its files named after the song and the span ("Song 1m02.50s-1m18.00s");
             None: the whole song.
     """
 
@@ -171,11 +171,12 @@ def plan(
 
 
 def span_label(start: float, stop: float) -> str:
-    """A part of a song in a file name: "1m02.5s-1m18.0s" (no colon: Windows refuses it)."""
+    """A part of a song in a file name: "1m02.50s-1m18.00s" (no colon: Windows refuses it).
+    To the hundredth, so that two loops set by hand hardly ever share a name."""
 
     def at(seconds: float) -> str:
-        minutes, rest = divmod(round(seconds, 1), 60)
-        return f"{int(minutes)}m{rest:04.1f}s"
+        minutes, rest = divmod(round(seconds, 2), 60)
+        return f"{int(minutes)}m{rest:05.2f}s"
 
     return f"{at(start)}-{at(stop)}"
 
@@ -272,6 +273,7 @@ def export(
         # beside the songs, where no start-up cleanup looks
         clean_stale_parts(folder, older_than=STALE_PART_SECONDS)
     first, frames = 0, stemset.frames
+    portion = "" if request.span is None else span_label(*request.span)
     if request.span is not None:
         first = min(max(round(request.span[0] * stemset.samplerate), 0), stemset.frames)
         frames = min(round(request.span[1] * stemset.samplerate), stemset.frames) - first
@@ -290,7 +292,7 @@ def export(
     made: dict[str, np.ndarray] = {}  # a mix or no_<stem> made for its peak, kept to write
 
     def loudest(name: str) -> float:
-        if spooled:
+        if spooled:  # a part of the song always is: the branch below is the whole song
             return peak(readers[name], frames)
         samples = made[name] = makers[name]()
         return peak(lambda start, stop: samples[:, start:stop], stemset.frames)
@@ -315,7 +317,7 @@ def export(
             folders.extend(reversed(missing))
             part = part_path_for(current)
             staged.append((part, current))
-            tags = stem_tags(song_tags, name, str(track), model_name)
+            tags = stem_tags(song_tags, name, str(track), model_name, portion)
             if spooled:
                 read = readers[name]
                 write_blocks(

@@ -180,19 +180,26 @@ def _fetch(
                 done = offset
                 if start and not offset:
                     logger.info("%s: server ignored the resume request, starting over", url)
-                with open(part, mode) as handle:
+                try:
+                    handle = open(part, mode)  # noqa: SIM115 (closed below)
+                except OSError as exc:
+                    raise _not_saved(dest, label, exc) from exc
+                with handle:
                     if on_progress:
                         on_progress(done, total)
                     while block := response.read(_BLOCK):
-                        handle.write(block)
+                        try:
+                            handle.write(block)
+                            handle.flush()  # a full disk says so here, not as a network error
+                        except OSError as exc:
+                            raise _not_saved(dest, label, exc) from exc
                         done += len(block)
                         if on_progress:
                             on_progress(done, total)
                         if cancel is not None and cancel.is_set():
                             raise DownloadError(
                                 dest,
-                                f"download of model {label} from {url} "
-                                "was cancelled; it resumes next time",
+                                f"download of model {label} was cancelled; it resumes next time",
                             )
                 if total is not None and done != total:
                     raise OSError(f"connection closed after {done} of {total} bytes")
@@ -202,8 +209,12 @@ def _fetch(
                 logger.info("%s: stale partial download of %d bytes, starting over", url, start)
                 part.unlink()
                 continue
+            logger.warning("download of %s from %s failed: HTTP %s", label, url, exc.code)
+            host = urllib.parse.urlsplit(url).hostname or url
             raise DownloadError(
-                dest, f"could not download model {label} from {url}: HTTP {exc.code} {exc.reason}"
+                dest,
+                f"could not download model {label}: {host} answered HTTP {exc.code} "
+                f"{exc.reason}; try again later",
             ) from exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             logger.warning("download of %s from %s failed: %r", label, url, exc)  # the details
@@ -218,14 +229,24 @@ def _fetch(
         digest = verify_sha256(part, sha256 or hash_prefix_from_name(dest))
     except ModelLoadError as exc:
         part.unlink(missing_ok=True)
+        logger.warning("model %s from %s failed its check: %s", label, url, exc.reason)
         raise DownloadError(
             dest,
-            f"downloaded model {label} from {url} is corrupt ({exc.reason}); it was "
-            "deleted: try again",
+            f"downloaded model {label} is damaged ({exc.reason}); it was deleted: try again",
         ) from exc
     os.replace(part, dest)
     logger.info("downloaded %s (%s, sha256 %s)", dest, label, digest[:8])
     return dest
+
+
+def _not_saved(dest: Path, label: str, error: OSError) -> DownloadError:
+    """A model that could not be written to the disk, said as such (it was the network's
+    fault in the message before: "check the connection")."""
+    return DownloadError(
+        dest,
+        f"could not save model {label} there: {error.strerror or error}; free some space on "
+        "that disk, or make the folder writable, and try again",
+    )
 
 
 def _unreachable(error: BaseException, url: str) -> str:

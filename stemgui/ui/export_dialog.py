@@ -104,11 +104,13 @@ class ExportDialog(QDialog):
         self.mix = QCheckBox("Export what I hear (the current mix, with solo, mute and gain)")
         stems_layout.addWidget(self.mix)
         self.loop = loop
-        self.only_loop = QCheckBox()
+        self.only_loop: QCheckBox | None = None
         if loop is not None:  # a sample of the song: the region looped
             from stemgui.ui.waveview import clock
 
-            self.only_loop.setText(f"Only the loop region ({clock(loop[0])} – {clock(loop[1])})")
+            self.only_loop = QCheckBox(
+                f"Only the loop region ({clock(loop[0])} – {clock(loop[1])})"
+            )
             stems_layout.addWidget(self.only_loop)
         layout.addWidget(box)
 
@@ -147,7 +149,8 @@ class ExportDialog(QDialog):
         self.folder.textChanged.connect(self._show_example)
         self.format.currentIndexChanged.connect(self._show_example)
         for check in (*self.stem_boxes.values(), self.two_stems, self.mix, self.only_loop):
-            check.toggled.connect(self._show_example)
+            if check is not None:
+                check.toggled.connect(self._show_example)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -213,7 +216,7 @@ class ExportDialog(QDialog):
             template=self.template.text(),
             overwrite=overwrite,
             rescale_together=True,  # the stems still add up to the song
-            span=self.loop if self.only_loop.isChecked() else None,
+            span=self.loop if self.only_loop and self.only_loop.isChecked() else None,
         )
 
     def remember(self) -> None:

@@ -367,11 +367,15 @@ def test_a_part_of_the_song_is_exported_under_a_name_of_its_own(tmp_path, stems,
         folder=tmp_path, stems=["bass"], mix_gains=(0, 1, 0, 0.5), fmt=FLOAT32, span=(0.01, 0.03)
     )
     bass, mix = export(stemset, request, "My Song", "tiny")
-    assert bass == tmp_path / "tiny/My Song 0m00.0s-0m00.0s/bass.wav"
+    assert bass == tmp_path / "tiny/My Song 0m00.01s-0m00.03s/bass.wav"
+    from stemgui.audio.tags import read_tags
+
+    assert read_tags(bass)["title"] == "My Song (Bass, 0m00.01s-0m00.03s)"
     np.testing.assert_array_equal(read(bass), stems.data[1][:, 441:1323])
     np.testing.assert_allclose(
         read(mix), (stems.data[1] + 0.5 * stems.data[3])[:, 441:1323], atol=1e-7
     )
-    assert span_label(62.5, 78.04) == "1m02.5s-1m18.0s" and span_label(0, 5) == "0m00.0s-0m05.0s"
+    assert span_label(62.51, 78.04) == "1m02.51s-1m18.04s"
+    assert span_label(0, 59.999) == "0m00.00s-1m00.00s"
     with pytest.raises(ExportError, match="part of the song to export is empty"):
         export(stemset, ExportRequest(folder=tmp_path / "e", fmt=FLOAT32, span=(1, 1)), "s", "m")
