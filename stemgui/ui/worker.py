@@ -217,11 +217,14 @@ class SeparationWorker(QObject):
                 "Details are in the log file (Help ▸ Open log folder).",
             )
 
-    def _separator(self, options: SeparationOptions) -> tuple[Any, str]:
+    def _separator(self, options: SeparationOptions, cancel: Any) -> tuple[Any, str]:
+        # A model whose files changed since it was loaded (retrained and saved under the same
+        # name, a bag's member replaced, a store model downloaded again) is loaded again: its
+        # old weights must not separate under the new files' identity (the stem cache keeps
+        # both). The identity hashes the files once per change (remembered by size and time).
+        identity = self._identity(options, cancel)
         options = options.separator_key()
-        # A model file replaced in place (retrained, exported again) is loaded again: its old
-        # weights must not separate under the new file's identity (the stem cache keeps both).
-        key = (options, _file_stamp(options.model))
+        key = (options, identity if identity is not None else _file_stamp(options.model))
         if self._cached is not None and self._cached[0] == key:
             return self._cached[1], self._cached[2]
         self._cached = None
@@ -253,7 +256,7 @@ class SeparationWorker(QObject):
                 self._finish_from_cache(job, path, hit, options)
                 return
         self.stage.emit(job, "loading model")
-        separator, model_name = self._separator(options)
+        separator, model_name = self._separator(options, cancel)
         check()
         self.stage.emit(job, "decoding")
         channels = int(getattr(separator.model, "audio_channels", 2))

@@ -197,6 +197,34 @@ def test_a_model_file_replaced_in_place_separates_with_its_new_weights(
     assert not np.allclose(done[1], done[2], atol=1e-3)  # the two models do differ
 
 
+def test_a_store_model_replaced_under_its_name_is_loaded_again(qtbot, options, songs, tmp_path):
+    """A model in the store (chosen by its name, not a path) retrained and saved again: the
+    worker kept the old weights, and the cache stored their stems under the new file."""
+    import shutil
+
+    import torch
+
+    from stemgui.separation.checkpoint import save_model
+    from stemgui.separation.store import ModelStore
+    from tests.ui.conftest import RATE, UiTinyNet
+
+    store = ModelStore()
+    store.user_dir.mkdir(parents=True, exist_ok=True)
+    model = store.user_dir / "mine.stemgui"
+    shutil.copy(options.model, model)
+    assert "mine" in [entry.name for entry in store.list_models()]
+    options = SeparationOptions(model="mine", device="cpu")
+    factory = CountingFactory()
+    worker = SeparationWorker(factory)  # no stem cache: the worker's own reuse is the point
+    worker.run(1, str(songs[0]), options, threading.Event())
+    worker.run(2, str(songs[1]), options, threading.Event())
+    assert factory.calls == 1  # the same files: loaded once
+    torch.manual_seed(7)
+    save_model(UiTinyNet(samplerate=RATE, segment=0.25, gain=5.0), model)
+    worker.run(3, str(songs[1]), options, threading.Event())
+    assert factory.calls == 2
+
+
 def test_keep_stems_turned_off_while_a_song_is_recognised_does_not_fail_it(
     qtbot, options, songs, tmp_path, caplog
 ):
