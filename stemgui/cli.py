@@ -309,13 +309,14 @@ def _display_name(path: Path) -> str:
     return path.stem
 
 
-def load_model(name: str | None) -> tuple[Any, str]:
+def load_model(name: str | None, *, download: bool = True) -> tuple[Any, str]:
     """The model named ``name`` (None: the store's default) and its name for ``{model}``.
 
     ``name`` is a model name (``--list-models``) or a path to a file: our checkpoint, an
     official Demucs ``.th`` file, or a bag ``.yaml`` (whose models are looked up in its folder).
     An official model (``htdemucs``...) that is not downloaded yet is downloaded first, with a
-    progress bar, as the Demucs command line does.
+    progress bar, as the Demucs command line does; with ``download=False`` (the app, whose
+    downloads go through Get models…, with progress and Cancel) it is refused instead.
 
     Raises:
         ModelLoadError: the model is missing, unknown, fails its sha256 check or its download.
@@ -342,6 +343,12 @@ def load_model(name: str | None) -> tuple[Any, str]:
             raise ModelLoadError(path, "no such model file; check the path")
         return store.load(path), _display_name(path)
     if name in OFFICIAL_MODELS and name not in local:
+        if not download and store.missing_files(name):
+            raise ModelLoadError(
+                store.official_dir,
+                f"model {name} is not downloaded (or its files were deleted since); get it "
+                "with Model ▸ Get models…, or choose another model",
+            )
         _download_official(store, name)
     return store.load(name), name
 

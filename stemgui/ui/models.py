@@ -86,13 +86,15 @@ def load_model(spec: str) -> tuple[Any, str]:
 
     Raises:
         NoModelError: ``spec`` is empty and the store has no model.
-        ModelLoadError: the model is missing, unknown, tampered with or unreadable.
+        ModelLoadError: the model is missing (an official one not downloaded too: in the app,
+            Get models… downloads, with progress and Cancel, not a song's separation),
+            unknown, tampered with or unreadable.
     """
     from stemgui.cli import load_model as load_named
 
     if not spec and not store_names():
         raise NoModelError()
-    return load_named(spec or None)
+    return load_named(spec or None, download=False)
 
 
 def device_choices() -> list[tuple[str, str]]:

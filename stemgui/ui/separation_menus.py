@@ -62,6 +62,7 @@ class SeparationMenus(QObject):
         self.root_url: str | None = None  # where official models download from
         self.dialog: ModelsDialog | None = None
         self.probing = False  # the worker has been asked and has not answered yet
+        self._checking: str | None = None  # the model file last sent to be checked
         self._checked.connect(self._model_file_checked)
         # A chosen model file that is gone (a drive unplugged) is looked for every 2 s, so that
         # the songs waiting for it start when it is back.
@@ -178,6 +179,7 @@ class SeparationMenus(QObject):
     # -- models -----------------------------------------------------------------------------
 
     def choose_model(self, spec: str) -> None:
+        self._checking = None  # a choice made now wins over a file still being checked
         self._set(S.MODEL, spec)
         self.availability_changed.emit()
 
@@ -210,10 +212,16 @@ class SeparationMenus(QObject):
             else:
                 self._checked.emit(path, "")
 
+        self._checking = path
         self.checking.emit(path)
         threading.Thread(target=load, name="stemgui-model-check", daemon=True).start()
 
     def _model_file_checked(self, path: str, error: str) -> None:
+        """A file checked: chosen if it loads, unless the user chose another model (or file)
+        since; a big bag takes seconds, and the check that ended last used to win."""
+        if not error and path != self._checking:
+            logger.info("model file %s loads, but another model was chosen since", path)
+            return
         if not error:
             self.choose_model(path)
         self.checked.emit(path, error)

@@ -163,3 +163,17 @@ def test_one_get_models_dialog_and_closing_it_stops_its_download_at_once(
         again.close()
     finally:
         win.close()
+
+
+def test_a_song_never_downloads_its_official_model_itself(published, tmp_path):
+    """A model's files deleted while the app ran: the song's separation downloaded them with no
+    progress and no Cancel, from the default server, and on Windows (no console) crashed on
+    the command line's progress bar. It says where to get the model instead."""
+    from stemgui.errors import ModelLoadError
+    from stemgui.separation.store import ModelStore
+    from stemgui.ui.worker import SeparationOptions, default_separator_factory
+
+    with pytest.raises(ModelLoadError, match=r"tiny_ui is not downloaded .* Get models…"):
+        default_separator_factory(SeparationOptions(model="tiny_ui", device="cpu"))
+    official = ModelStore().official_dir
+    assert not official.exists() or not any(official.iterdir())  # nothing fetched

@@ -135,6 +135,32 @@ def test_no_model_is_said_plainly_and_songs_wait_for_one(
     win.close()
 
 
+def test_a_model_chosen_while_a_file_is_checked_is_not_replaced_by_it(
+    qtbot, settings_store, tiny_model_file, tmp_path
+):
+    """A big bag takes seconds to load: the user picked another model meanwhile, and the
+    file's check, ending later, took the setting back without a word."""
+    import shutil
+
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    other = tmp_path / "other.stemgui"
+    shutil.copy(tiny_model_file, other)
+    checked = []
+    win.menus.checked.connect(lambda path, error: checked.append(path))
+    win.menus.check_model_file(str(tiny_model_file))
+    win.menus.choose_model("stemgui-htdemucs-small")  # from the Model menu, at once
+    win.menus.check_model_file(str(other))
+    qtbot.waitUntil(lambda: checked == [str(other)], timeout=TIMEOUT_MS)
+    qtbot.wait(300)  # the first check has ended too by now
+    assert win.settings.get(S.MODEL) == str(other) and checked == [str(other)]
+    win.menus.check_model_file(str(tiny_model_file))
+    win.menus.choose_model("stemgui-htdemucs-small")
+    qtbot.wait(500)
+    assert win.settings.get(S.MODEL) == "stemgui-htdemucs-small"
+    win.close()
+
+
 def test_a_chosen_model_file_that_is_gone_points_to_the_installed_ones(
     qtbot, settings_store, monkeypatch, songs, tmp_path
 ):
