@@ -36,7 +36,7 @@ ProgressCallback = Callable[[int, "int | None"], None]
 """``on_progress(bytes_done, bytes_total)``; ``bytes_total`` is None when the server omits it."""
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
-_BLOCK = 1 << 16
+_BLOCK = 1 << 14  # a cancel is seen, and progress said, every 16 KiB
 
 
 class DownloadError(ModelLoadError):

@@ -169,7 +169,7 @@ class ModelsDialog(QDialog):
         name = self.selected()
         here = name is not None and self.table.item(self.rows[name], 2).text() == "downloaded"
         self.download_button.setEnabled(not busy and name is not None and not here)
-        self.cancel_button.setEnabled(busy)
+        self.cancel_button.setEnabled(busy and not self.task.cancel_event.is_set())
 
     def download_selected(self) -> DownloadTask | None:
         name = self.selected()
@@ -189,13 +189,19 @@ class ModelsDialog(QDialog):
         return task
 
     def cancel(self) -> None:
-        if self.task is not None:
+        """Stop the download; said at once, since a stalled server answers late (the next
+        block, or the connection's timeout)."""
+        if self.task is not None and not self.task.cancel_event.is_set():
             self.task.cancel()
+            self.status.setText(f"Cancelling the download of {self.task.name}…")
+            self._update()
 
     def _set_status(self, name: str, text: str) -> None:
         self.table.item(self.rows[name], 2).setText(text)
 
     def _progress(self, file: str, done: int, total: int) -> None:
+        if self.task is not None and self.task.cancel_event.is_set():
+            return  # "Cancelling…" stays
         megabytes = done / 1e6
         if total > 0:
             self.bar.setRange(0, 1000)

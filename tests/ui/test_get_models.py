@@ -165,6 +165,26 @@ def test_one_get_models_dialog_and_closing_it_stops_its_download_at_once(
         win.close()
 
 
+def test_cancel_on_a_stalled_download_is_said_at_once(qtbot, settings_store, stalled):
+    """The server stopped sending: the dialog went on showing the bytes so far, with Cancel
+    still enabled, until the connection timed out half a minute later."""
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+        win.menus.root_url = stalled
+        dialog = win.menus.get_models()
+        dialog.table.selectRow(dialog.rows["tiny_ui"])
+        dialog.download_selected()
+        qtbot.waitUntil(lambda: "MB" in dialog.status.text())
+        dialog.cancel_button.click()
+        assert dialog.status.text() == "Cancelling the download of tiny_ui…"
+        assert not dialog.cancel_button.isEnabled() and not dialog.download_button.isEnabled()
+        dialog.close()
+    finally:
+        win.close()
+
+
 def test_a_song_never_downloads_its_official_model_itself(published, tmp_path):
     """A model's files deleted while the app ran: the song's separation downloaded them with no
     progress and no Cancel, from the default server, and on Windows (no console) crashed on
