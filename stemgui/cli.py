@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--filename",
         default=DEFAULT_TEMPLATE,
-        help="file name template under the output folder, with {track}, {stem}, {model}, {ext} "
-        "(default: %(default)s)",
+        help="file name template under the output folder (not under its model folder, as "
+        "Demucs's is), with {track}, {stem}, {model}, {ext} (default: %(default)s)",
     )
     parser.add_argument(
         "-d",
@@ -132,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--mp3-bitrate", type=int, default=320, help="mp3 bitrate in kbps (%(default)s)"
     )
+    # Demucs's speed and encoder-effort flags: taken, so that its scripts run, and said to
+    # do nothing here (one song at a time on every core; LAME at a constant bit rate).
+    parser.add_argument("-j", "--jobs", type=int, help="Demucs's; ignored here (a warning)")
+    parser.add_argument("--mp3-preset", type=int, help="Demucs's; ignored here (a warning)")
     parser.add_argument(
         "--clip-mode",
         choices=["rescale", "clamp", "none"],
@@ -463,6 +467,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_file = setup_logging(args.verbose)
     if log_file is not None:
         logger.debug("log file: %s", log_file)
+    for flag, given in (("-j/--jobs", args.jobs), ("--mp3-preset", args.mp3_preset)):
+        if given is not None:
+            logger.warning("%s is Demucs's and does nothing here; it can be left out", flag)
     try:
         with _stopped_by_signals():
             return _run(parser, args, log_file)

@@ -586,3 +586,13 @@ def test_a_song_named_twice_is_separated_once_and_said(tmp_path, model_file, cap
     assert sorted(p.name for p in (tmp_path / "separated" / "tiny").iterdir()) == ["link"]
     assert cli.main(["song.wav", "song.wav", "-n", str(model_file)]) == 0
     assert "song.wav: given twice; separated once, as song.wav" in capsys.readouterr().err
+
+
+def test_demucs_speed_flags_are_taken_and_said_to_do_nothing(tmp_path, model_file, capsys):
+    """A Demucs script with -j 2 failed on an unknown argument before any song."""
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", str(model_file), "-j", "2", "--mp3-preset", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "-j/--jobs is Demucs's and does nothing here" in err
+    assert "--mp3-preset is Demucs's and does nothing here" in err
+    assert (tmp_path / "separated" / "tiny" / "song" / "vocals.wav").is_file()

@@ -238,7 +238,7 @@ def explain_write_error(path: Path, error: BaseException) -> str:
     if code == errno.EEXIST:
         return (
             "could not be written: another program or export wrote this file meanwhile; "
-            "export again and allow replacing it"
+            "export again and allow overwriting"
         )
     if code == errno.ENOSPC or _disk_nearly_full(path.parent):
         return "could not be written: the disk is full; free some space or choose another folder"

@@ -112,19 +112,24 @@ AUDIO_EXTENSIONS = ("wav", "flac", "mp3")  # what an export writes
 
 
 def check_extension(template: str, extension: str, folder: Path | str = ".") -> None:
-    """Refuse a template that ends in an audio extension of its own other than ``extension``
-    (``{stem}.wav`` with mp3 chosen): the files would hold one format under another's name.
+    """Refuse a template whose file names do not end in ``.{ext}`` or ``.<extension>``
+    (``{stem}.wav`` with mp3 chosen, ``{stem}.ogg``, ``{stem}``): the files would hold one
+    format under another's name, or none, and players and DAWs choose a decoder by it.
 
     Raises:
         ExportError: (about ``folder``) naming both and what to do.
     """
-    written = template.rpartition(".")[2]
-    if written.lower() in AUDIO_EXTENSIONS and written.lower() != extension:
-        raise ExportError(
-            folder,
-            f"file name template {template!r} ends in .{written} but the files are "
-            f"{extension}: end it in .{{ext}}, or choose the format that matches",
-        )
+    name = template.replace("\\", "/").rpartition("/")[2]
+    if name.endswith(".{ext}") or name.lower().endswith(f".{extension}"):
+        return
+    written = name.rpartition(".")[2] if "." in name else ""
+    ending = f"ends in .{written}" if written and "{" not in written else "has no extension"
+    raise ExportError(
+        folder,
+        f"file name template {template!r} {ending} but the files are {extension}: end it "
+        "in .{ext}"
+        + (", or choose the format that matches" if written in AUDIO_EXTENSIONS else ""),
+    )
 
 
 def template_pattern(template: str, stems: Sequence[str]) -> re.Pattern[str]:

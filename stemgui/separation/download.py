@@ -270,7 +270,7 @@ def tqdm_progress(description: str) -> Iterator[ProgressCallback]:
     """A progress callback drawing a tqdm bar (for the command line), closed on exit."""
     from tqdm import tqdm
 
-    bar = tqdm(desc=description, unit="B", unit_scale=True, unit_divisor=1024)
+    bar = tqdm(desc=description, unit="B", unit_scale=True, unit_divisor=1024, disable=None)
     try:
 
         def update(done: int, total: int | None) -> None:

@@ -23,7 +23,10 @@ _window = None  # the open window (kept referenced while the app runs)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="stemgui", description="Split songs into stems, play them together, export them."
+        prog="stemgui",
+        description="Split songs into stems, play them together, export them.",
+        epilog="Without a window (a server, a script): python -m stemgui separate --help, or "
+        "stemgui-separate --help.",
     )
     parser.add_argument("songs", nargs="*", type=Path, help="songs or folders to queue")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug messages on stderr")
@@ -35,6 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_display() -> bool:
+    """True on Linux with neither an X nor a Wayland display (a server, an ssh session) and no
+    other Qt platform asked for: Qt would abort the process with a page about its plugins."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the window (queueing the songs in ``argv``) and run until it closes."""
     from PySide6.QtWidgets import QApplication
@@ -43,6 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from stemgui.ui.window import MainWindow
 
     args_in = list(sys.argv[1:] if argv is None else argv)
+    if {"-h", "--help"} & set(args_in):  # before Qt, which aborts the process with no display
+        build_parser().parse_args(args_in)
+    if _no_display():
+        print(
+            "stemgui: no display to open the window on; to separate songs without one, use "
+            "`python -m stemgui separate SONG...` (or stemgui-separate)",
+            file=sys.stderr,
+        )
+        return 2
     # Qt takes its own options (-platform, -style) out of the list first.
     app = QApplication.instance() or QApplication([sys.argv[0], *args_in])
     qt_args = app.arguments()[1:] if argv is None else args_in

@@ -132,3 +132,22 @@ def test_non_ascii_values_survive_rendering(tmp_path):
     )
     assert path == tmp_path / "htdemucs" / "Sigur Rós_ Hoppípolla_" / "vocals.flac"
     assert isinstance(path, Path)
+
+
+@pytest.mark.parametrize(
+    ("template", "why"),
+    [
+        ("{track}/{stem}.ogg", "ends in .ogg"),  # FLAC bytes in an .ogg file: players refuse it
+        ("{track}/{stem}", "has no extension"),
+        ("{track}.v2/{stem}", "has no extension"),
+        ("{stem}.wav", "ends in .wav"),
+    ],
+)
+def test_a_file_name_must_end_in_its_format_s_extension(template, why):
+    from stemgui.errors import ExportError
+    from stemgui.export.naming import check_extension
+
+    with pytest.raises(ExportError, match=why):
+        check_extension(template, "flac")
+    check_extension("{track}/{stem}.{ext}", "flac")
+    check_extension("{track}/{stem}.FLAC", "flac")

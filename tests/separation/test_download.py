@@ -267,13 +267,18 @@ def test_only_http_urls(tmp_path):
         download_file("file:///etc/passwd", tmp_path / "x.th")
 
 
-def test_tqdm_progress_draws_the_byte_count(capsys):
-    with tqdm_progress("htdemucs") as progress:
-        progress(0, 2048)
-        progress(1024, 2048)
-        progress(2048, 2048)
-    drawn = capsys.readouterr().err
-    assert "htdemucs" in drawn and "2.00k/2.00k" in drawn
+def test_tqdm_progress_draws_the_byte_count_on_a_terminal_only(capsys, monkeypatch):
+    """Piped to a file, the bar filled the log with redraws, glued to the next warning."""
+    import sys
+
+    for terminal in (True, False):
+        monkeypatch.setattr(sys.stderr, "isatty", lambda terminal=terminal: terminal)
+        with tqdm_progress("htdemucs") as progress:
+            progress(0, 2048)
+            progress(1024, 2048)
+            progress(2048, 2048)
+        drawn = capsys.readouterr().err
+        assert ("htdemucs" in drawn and "2.00k/2.00k" in drawn) if terminal else drawn == ""
 
 
 def test_a_download_held_by_another_process_is_refused_until_that_one_ends(

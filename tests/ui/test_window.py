@@ -717,3 +717,20 @@ def test_the_next_start_reopens_the_separated_songs_with_their_mix(
     qtbot.addWidget(third)
     assert third.restore_session() == []
     third.close()
+
+
+def test_without_a_display_the_app_says_to_use_separate_instead_of_aborting(monkeypatch, capsys):
+    """Qt aborted the process (SIGABRT and a page about plugins) on a server or over ssh."""
+    import sys
+
+    from stemgui.ui import app
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    for variable in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(variable, raising=False)
+    assert app.main(["song.mp3"]) == 2
+    assert "python -m stemgui separate" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:
+        app.main(["--help"])
+    assert caught.value.code == 0
+    assert "stemgui-separate --help" in capsys.readouterr().out
