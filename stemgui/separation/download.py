@@ -130,8 +130,9 @@ def _only_download(dest: Path, label: str) -> Iterator[None]:
         except OSError:
             raise DownloadError(
                 dest,
-                f"model {label} is being downloaded already (by another stemgui window or "
-                "command); wait for it to finish, then try again",
+                f"{dest.name}, a file of model {label}, is being downloaded already (for "
+                "another model that shares it, or by another stemgui window or command); wait "
+                "for it to finish, then try again",
             ) from None
         try:
             yield
@@ -232,7 +233,9 @@ def _fetch(
         logger.warning("model %s from %s failed its check: %s", label, url, exc.reason)
         raise DownloadError(
             dest,
-            f"downloaded model {label} is damaged ({exc.reason}); it was deleted: try again",
+            f"downloaded model {label} is damaged (its checksum does not match: a broken "
+            "connection, or a page of the network's instead of the file); it was deleted: try "
+            "again",
         ) from exc
     os.replace(part, dest)
     logger.info("downloaded %s (%s, sha256 %s)", dest, label, digest[:8])

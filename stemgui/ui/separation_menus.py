@@ -316,7 +316,9 @@ class SeparationMenus(QObject):
             return NO_MODEL_MESSAGE
         if self.store_models:
             choose = "Choose one in the Model menu (installed: " + ", ".join(self.store_models)
-            return f"The chosen model “{display_name(spec)}” is missing ({spec}). {choose})."
+            official = any(name == spec for name, _text, _here in self.catalogue)
+            again = " Model ▸ Get models… downloads it again." if official else ""
+            return f"The chosen model “{display_name(spec)}” is missing ({spec}).{again} {choose})."
         return (
             f"The chosen model “{display_name(spec)}” is not available ({spec}). "
             "Download one (Model ▸ Get models…) or choose a model file (Model ▸ Choose model "

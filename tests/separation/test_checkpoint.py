@@ -155,6 +155,14 @@ def test_missing_file_refused(tmp_path):
         load_model(tmp_path / "absent.stemgui")
 
 
+def test_a_song_chosen_as_a_model_is_called_a_song(tmp_path):
+    """ "download or export it again" sent someone who picked their mp3 the wrong way."""
+    song = tmp_path / "Night Drive.mp3"
+    song.write_bytes(os.urandom(2000))
+    with pytest.raises(ModelLoadError, match="is a song, not a model; choose a model file"):
+        load_model(song)
+
+
 def test_random_bytes_and_foreign_files_refused(tmp_path):
     junk = tmp_path / "junk.stemgui"
     junk.write_bytes(os.urandom(2000))

@@ -734,3 +734,18 @@ def test_without_a_display_the_app_says_to_use_separate_instead_of_aborting(monk
         app.main(["--help"])
     assert caught.value.code == 0
     assert "stemgui-separate --help" in capsys.readouterr().out
+
+
+def test_a_missing_official_model_is_said_to_be_downloadable_again(qtbot, settings_store):
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, "htdemucs")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.menus.probed(
+        [("stemgui-htdemucs-small", "")], [("htdemucs", "Hybrid Transformer", False)], []
+    )
+    assert win.menus.problem() == (
+        "The chosen model “htdemucs” is missing (htdemucs). Model ▸ Get models… downloads it "
+        "again. Choose one in the Model menu (installed: stemgui-htdemucs-small)."
+    )
+    win.close()
