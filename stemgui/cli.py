@@ -585,8 +585,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     )
     try:
         stem_names(request, separator.sources)
-    except ExportError as error:
-        logger.error("%s", error.reason)
+    except ExportError as error:  # --two-stems of a stem this model has not: said once
+        flag = f"--two-stems {args.two_stems}: " if args.two_stems else ""
+        logger.error("%s%s", flag, error.reason)
         return 1
     if (clash := _shared_target(tracks, request, separator.sources, model_name)) is not None:
         logger.error("%s", clash)

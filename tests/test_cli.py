@@ -395,7 +395,10 @@ def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):
     write_song(tmp_path / "song.wav")
     assert cli.main(["song.wav", "-n", str(model_file), "--two-stems", "piano"]) == 1
     lines = error_lines(capsys.readouterr().err)
-    assert lines == ["error: there is no stem 'piano'; the stems are drums, bass, other, vocals"]
+    assert lines == [
+        "error: --two-stems piano: there is no stem 'piano'; the stems are drums, bass, other, "
+        "vocals"
+    ]
     assert not (tmp_path / "separated").exists()
 
 

@@ -208,6 +208,7 @@ class Separator:
         self.shifts = int(shifts)
         self.seed = seed
         self.notes: list[str] = []
+        self._capped_said: set[tuple[float, float]] = set()  # segment warnings given
         self._segment_scale = 1.0
         if hasattr(model, "models") and hasattr(model, "weights"):
             self._nets = list(model.models)
@@ -455,7 +456,8 @@ class Separator:
                 plan = plan_chunks(frames + delay, segment_length, self.overlap)
                 scale = self._scales[member] / len(member_delays)
                 passes.append(_Pass(member, delay, plan, scale))
-        for asked, used in capped:  # as Demucs refuses it: said where a user sees it
+        for asked, used in capped.keys() - self._capped_said:  # once, not for every song
+            self._capped_said.add((asked, used))  # (as Demucs refuses it: said where seen)
             logger.warning(
                 "segment %g s is longer than the network's fixed %g s; %g s is used",
                 asked,

@@ -145,10 +145,14 @@ def test_fixed_segment_is_never_exceeded(caplog):
     assert "segment 3 s is longer than the network's fixed 0.4 s; 0.4 s is used" in caplog.text
 
 
-def test_a_bag_says_its_capped_segment_once(caplog):
+def test_a_bag_says_its_capped_segment_once_for_every_song(caplog):
+    """Once, not once per member, nor once per song of a batch (the CLI's warning was repeated
+    under each track's name)."""
     bag = BagOfModels([FixedIdentityNet(segment=0.4), FixedIdentityNet(segment=0.4)])
+    separator = Separator(bag, device="cpu", segment=3.0)
     with caplog.at_level("WARNING"):
-        assert_identity(Separator(bag, device="cpu", segment=3.0).separate(song(150)), song(150))
+        assert_identity(separator.separate(song(150)), song(150))
+        assert_identity(separator.separate(song(120)), song(120))
     assert caplog.text.count("segment 3 s is longer than the network's fixed 0.4 s") == 1
 
 
