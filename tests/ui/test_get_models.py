@@ -133,6 +133,20 @@ def stalled(published, tmp_path):
             release.set()  # before the server stops: it waits for its handlers
 
 
+def _downloading(qtbot, settings_store, root_url):
+    """(window, its Get models dialog, the task) downloading tiny_ui from ``root_url``, its
+    first bytes shown."""
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    win.menus.root_url = root_url
+    dialog = win.menus.get_models()
+    dialog.table.selectRow(dialog.rows["tiny_ui"])
+    task = dialog.download_selected()
+    qtbot.waitUntil(lambda: "tiny" in dialog.status.text() and "MB" in dialog.status.text())
+    return win, dialog, task
+
+
 @pytest.mark.parametrize("how", ["close", "escape"])
 def test_one_get_models_dialog_and_closing_it_stops_its_download_at_once(
     qtbot, settings_store, stalled, how
@@ -141,16 +155,9 @@ def test_one_get_models_dialog_and_closing_it_stops_its_download_at_once(
 
     from PySide6.QtCore import Qt
 
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
-    qtbot.addWidget(win)
+    win, dialog, task = _downloading(qtbot, settings_store, stalled)
     try:
-        qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
-        win.menus.root_url = stalled
-        dialog = win.menus.get_models()
         assert win.menus.get_models() is dialog  # not a second one, with its own download
-        dialog.table.selectRow(dialog.rows["tiny_ui"])
-        task = dialog.download_selected()
-        qtbot.waitUntil(lambda: "tiny" in dialog.status.text() and "MB" in dialog.status.text())
         started = time.monotonic()
         if how == "close":
             dialog.close_button.click()
@@ -168,15 +175,8 @@ def test_one_get_models_dialog_and_closing_it_stops_its_download_at_once(
 def test_cancel_on_a_stalled_download_is_said_at_once(qtbot, settings_store, stalled):
     """The server stopped sending: the dialog went on showing the bytes so far, with Cancel
     still enabled, until the connection timed out half a minute later."""
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
-    qtbot.addWidget(win)
+    win, dialog, _task = _downloading(qtbot, settings_store, stalled)
     try:
-        qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
-        win.menus.root_url = stalled
-        dialog = win.menus.get_models()
-        dialog.table.selectRow(dialog.rows["tiny_ui"])
-        dialog.download_selected()
-        qtbot.waitUntil(lambda: "MB" in dialog.status.text())
         dialog.cancel_button.click()
         assert dialog.status.text() == "Cancelling the download of tiny_ui…"
         assert not dialog.cancel_button.isEnabled() and not dialog.download_button.isEnabled()

@@ -71,9 +71,7 @@ def test_drop_of_a_folder_queues_its_songs_and_stem_rows_appear(qtbot, window, s
     assert "tiny" in window.song_title.text()
 
 
-def test_drop_without_files_is_refused(window):
-    mime = QMimeData()
-    mime.setText("not a file")
+def _drag_in(window, mime: QMimeData) -> QDragEnterEvent:
     enter = QDragEnterEvent(
         QPoint(5, 5),
         Qt.DropAction.CopyAction,
@@ -82,7 +80,20 @@ def test_drop_without_files_is_refused(window):
         Qt.KeyboardModifier.NoModifier,
     )
     QApplication.sendEvent(window, enter)
-    assert not enter.isAccepted()
+    return enter
+
+
+def test_drop_without_files_is_refused(window):
+    mime = QMimeData()
+    mime.setText("not a file")
+    assert not _drag_in(window, mime).isAccepted()
+
+
+def test_a_web_link_dragged_in_is_refused_with_the_reason(window):
+    mime = QMimeData()
+    mime.setUrls([QUrl("https://open.example.com/track/123")])
+    assert not _drag_in(window, mime).isAccepted()
+    assert window.statusBar().currentMessage().startswith("Only songs saved on this computer")
 
 
 def test_corrupt_song_shows_its_error_and_the_next_one_separates(
@@ -310,7 +321,8 @@ class HalfwaySeparator:
         return out
 
 
-def test_listen_while_it_separates_then_cancel_and_retry(qtbot, settings_store, songs):
+def _halfway_window(qtbot, settings_store):
+    """(gate, a shown window whose songs separate halfway, then wait for the gate)."""
     import threading
 
     gate = threading.Event()
@@ -322,6 +334,11 @@ def test_listen_while_it_separates_then_cancel_and_retry(qtbot, settings_store, 
     )
     qtbot.addWidget(win)
     win.show()
+    return gate, win
+
+
+def test_listen_while_it_separates_then_cancel_and_retry(qtbot, settings_store, songs):
+    gate, win = _halfway_window(qtbot, settings_store)
     try:
         (job,) = win.add_paths(songs[:1])
         qtbot.waitUntil(lambda: job.fraction == 0.5, timeout=TIMEOUT_MS)
@@ -348,17 +365,7 @@ def test_listen_while_it_separates_then_cancel_and_retry(qtbot, settings_store, 
 def test_retrying_the_song_on_screen_takes_its_cancelled_stems_off(qtbot, settings_store, songs):
     """Retry of a cancelled song waiting behind another: what the cancel left was still shown
     and played (its stems file deleted) until the song's turn came."""
-    import threading
-
-    gate = threading.Event()
-    win = MainWindow(
-        S.Settings(settings_store),
-        separator_factory=lambda options: (HalfwaySeparator(gate), "halfway"),
-        output_factory=FakeOutput,
-        probe=False,
-    )
-    qtbot.addWidget(win)
-    win.show()
+    gate, win = _halfway_window(qtbot, settings_store)
     try:
         (first,) = win.add_paths(songs[:1])
         qtbot.waitUntil(lambda: first.fraction == 0.5, timeout=TIMEOUT_MS)
@@ -382,37 +389,8 @@ def test_retrying_the_song_on_screen_takes_its_cancelled_stems_off(qtbot, settin
         win.close()
 
 
-def test_a_web_link_dragged_in_is_refused_with_the_reason(window):
-    from PySide6.QtCore import QMimeData, QPoint, QUrl
-    from PySide6.QtGui import QDragEnterEvent
-    from PySide6.QtWidgets import QApplication
-
-    mime = QMimeData()
-    mime.setUrls([QUrl("https://open.example.com/track/123")])
-    enter = QDragEnterEvent(
-        QPoint(10, 10),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(window, enter)
-    assert not enter.isAccepted()
-    assert window.statusBar().currentMessage().startswith("Only songs saved on this computer")
-
-
 def test_delete_never_throws_away_the_separation_running(qtbot, settings_store, songs):
-    import threading
-
-    gate = threading.Event()
-    win = MainWindow(
-        S.Settings(settings_store),
-        separator_factory=lambda options: (HalfwaySeparator(gate), "halfway"),
-        output_factory=FakeOutput,
-        probe=False,
-    )
-    qtbot.addWidget(win)
-    win.show()
+    gate, win = _halfway_window(qtbot, settings_store)
     try:
         (job,) = win.add_paths(songs[:1])
         qtbot.waitUntil(lambda: job.fraction == 0.5, timeout=TIMEOUT_MS)
