@@ -31,7 +31,7 @@ from stemgui import __version__, memory
 from stemgui.errors import ExportError, StemguiError
 from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, template_parts
 from stemgui.logs import setup_logging
-from stemgui.separation.spec import names_a_file
+from stemgui.separation.spec import file_model_name, names_a_file
 
 logger = logging.getLogger("stemgui.cli")  # as __main__ too (python -m stemgui.cli)
 
@@ -304,15 +304,6 @@ def _shared_target(
     return None
 
 
-def _display_name(path: Path) -> str:
-    """A model file's name for ``{model}``: its stem without a ``-<8 hex of sha256>`` suffix."""
-    from stemgui.separation.checkpoint import HASH_PREFIX_LENGTH, hash_prefix_from_name
-
-    if hash_prefix_from_name(path):
-        return path.stem[: -(HASH_PREFIX_LENGTH + 1)]
-    return path.stem
-
-
 def load_model(name: str | None, *, download: bool = True) -> tuple[Any, str]:
     """The model named ``name`` (None: the store's default) and its name for ``{model}``.
 
@@ -345,7 +336,7 @@ def load_model(name: str | None, *, download: bool = True) -> tuple[Any, str]:
     if path.is_file() or names_a_file(path):
         if not path.is_file():
             raise ModelLoadError(path, "no such model file; check the path")
-        return store.load(path), _display_name(path)
+        return store.load(path), file_model_name(path)
     if name in OFFICIAL_MODELS and name not in local:
         if not download and store.missing_files(name):
             raise ModelLoadError(

@@ -48,6 +48,7 @@ from stemgui.audio.atomic import atomic_path
 from stemgui.errors import ModelLoadError
 from stemgui.separation import registry
 from stemgui.separation.bag import BagOfModels
+from stemgui.separation.spec import HASHED_STEM
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,6 @@ FORMAT_VERSION = 1
 SUFFIX = ".stemgui"
 HASH_PREFIX_LENGTH = 8
 
-_HASHED_STEM = re.compile(r"^(?P<name>.+)-(?P<prefix>[0-9a-f]{8})$")
 _FRACTION_TAG = "__fraction__"
 _FP16_MAX = 65504.0
 
@@ -75,7 +75,7 @@ def file_sha256(path: str | Path) -> str:
 
 def hash_prefix_from_name(path: str | Path) -> str | None:
     """The 8 hex digits of ``name-<prefix>.ext``, or None when the name carries no hash."""
-    match = _HASHED_STEM.match(Path(path).stem)
+    match = HASHED_STEM.match(Path(path).stem)
     return match["prefix"] if match else None
 
 

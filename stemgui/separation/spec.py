@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 MODEL_SUFFIXES = (".th", ".yaml", ".yml", ".stemgui", ".pt", ".safetensors")
+HASHED_STEM = re.compile(r"^(?P<name>.+)-(?P<prefix>[0-9a-f]{8})$")
+"""A file name's stem ending in the first 8 hex digits of its sha256 (``htdemucs-1a2b3c4d``)."""
 
 
 def names_a_file(spec: str | Path) -> bool:
@@ -12,3 +15,11 @@ def names_a_file(spec: str | Path) -> bool:
     ``C:/models/net.TH``, ``./mine``), not a name in the model store (``htdemucs``)."""
     path = Path(spec)
     return path.suffix.lower() in MODEL_SUFFIXES or len(path.parts) > 1
+
+
+def file_model_name(path: str | Path) -> str:
+    """A model file's name, as the menus, the queue and ``{model}`` show it: its stem without
+    a ``-<8 hex of sha256>`` suffix (``mymodel-1a2b3c4d.stemgui`` -> ``mymodel``)."""
+    stem = Path(path).stem
+    match = HASHED_STEM.match(stem)
+    return match["name"] if match else stem

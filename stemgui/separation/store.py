@@ -42,7 +42,7 @@ from torch import nn
 
 from stemgui.errors import ModelLoadError
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import SUFFIX, hash_prefix_from_name, load_model
+from stemgui.separation.checkpoint import SUFFIX, load_model
 from stemgui.separation.official import (
     OFFICIAL_SUFFIX,
     find_signature,
@@ -50,6 +50,7 @@ from stemgui.separation.official import (
     load_any,
     load_bag_file,
 )
+from stemgui.separation.spec import file_model_name
 
 logger = logging.getLogger(__name__)
 
@@ -216,12 +217,6 @@ def default_user_dir() -> Path:
     return platformdirs.user_data_path("stemgui", appauthor=False) / "models"
 
 
-def _display_name(path: Path) -> str:
-    """``mymodel-1a2b3c4d.stemgui`` -> ``mymodel``."""
-    stem = path.stem
-    return stem.rsplit("-", 1)[0] if hash_prefix_from_name(path) else stem
-
-
 class ModelStore:
     """Names -> models, over the bundled folder, the user folder and the official catalogue."""
 
@@ -293,7 +288,7 @@ class ModelStore:
         suffixes = (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
         for path in sorted(self.user_dir.iterdir()):
             if path.is_file() and path.suffix in suffixes and not path.name.startswith("."):
-                entries.append(ModelEntry(_display_name(path), "user", True, path))
+                entries.append(ModelEntry(file_model_name(path), "user", True, path))
         return entries
 
     def missing_files(self, name: str) -> list[tuple[str, Path]]:

@@ -71,11 +71,14 @@ def is_model_file(spec: str) -> bool:
 
 
 def display_name(spec: str) -> str:
-    """How a model spec is shown: a file by its name without extension, a store name as is."""
+    """How a model spec is shown: a file by its name (as the queue and the command line name
+    it: ``file_model_name``), a store name as is."""
+    from stemgui.separation.spec import file_model_name
+
     if not spec:
         return ""
     path = Path(spec)
-    return path.stem if len(path.parts) > 1 or path.suffix else spec
+    return file_model_name(path) if len(path.parts) > 1 or path.suffix else spec
 
 
 def load_model(spec: str) -> tuple[Any, str]:

@@ -187,7 +187,7 @@ def test_a_chosen_model_file_that_is_gone_points_to_the_installed_ones(
     qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
     assert job.status_text() == "waiting: the chosen model is missing (see the Model menu)"
     assert win.banner.text() == (
-        f"The chosen model “old-bundled-824b31fa” is missing ({gone}). "
+        f"The chosen model “old-bundled” is missing ({gone}). "
         "Choose one in the Model menu (installed: bundled-model)."
     )
     win.close()
@@ -727,3 +727,14 @@ def test_a_missing_official_model_is_said_to_be_downloadable_again(qtbot, settin
         "again. Choose one in the Model menu (installed: stemgui-htdemucs-small)."
     )
     win.close()
+
+
+def test_a_model_file_is_named_alike_in_the_menu_and_the_queue():
+    """aaaa1111-987cb8fd.th showed as "aaaa1111-987cb8fd" in the Model menu and as "aaaa1111"
+    in the queue and the command line."""
+    from stemgui.separation.spec import file_model_name
+    from stemgui.ui.models import display_name
+
+    assert display_name("/models/aaaa1111-987cb8fd.th") == "aaaa1111"
+    assert file_model_name("/models/aaaa1111-987cb8fd.th") == "aaaa1111"
+    assert display_name("/models/mine.stemgui") == "mine" and display_name("htdemucs") == "htdemucs"
