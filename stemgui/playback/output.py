@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 _SCRATCH_FRAMES = 4096
 NO_DEVICE_ADVICE = (
-    "Connect speakers or headphones (or make them the system's sound output), then press "
-    "Play; separating and exporting work without sound."
+    "Connect speakers or headphones (or make them the system's sound output) and try again; "
+    "separating and exporting work without sound."
 )
 
 

@@ -106,11 +106,10 @@ class ExportDialog(QDialog):
         self.loop = loop
         self.only_loop: QCheckBox | None = None
         if loop is not None:  # a sample of the song: the region looped
-            from stemgui.ui.waveview import clock
+            from stemgui.export.exporter import span_label
 
-            self.only_loop = QCheckBox(
-                f"Only the loop region ({clock(loop[0])} – {clock(loop[1])})"
-            )
+            # as its files will be named: one notation, one precision
+            self.only_loop = QCheckBox(f"Only the loop region ({span_label(*loop)})")
             stems_layout.addWidget(self.only_loop)
         layout.addWidget(box)
 

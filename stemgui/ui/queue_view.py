@@ -108,11 +108,11 @@ class QueuePanel(QWidget):
 
     Signals:
         current_changed(job): the selected job (None when nothing is selected).
-        refused(message): a key did nothing, and this says why (for the status bar).
+        refused(message): what a key did, or why it did nothing (for the status bar).
     """
 
     current_changed = Signal(object)
-    refused = Signal(str)  # a key that does nothing now, and why
+    refused = Signal(str)  # what a key did, or why it did nothing
 
     def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -215,13 +215,15 @@ class QueuePanel(QWidget):
         self.view.setCurrentIndex(self.model.index(self.model.row_of(job)))
 
     def _remove_by_key(self) -> None:
-        """Delete: as Remove, but never for the song being separated (a stray key would
-        throw away minutes of work); Cancel, then Delete, does it."""
+        """Delete: as Remove, but never for the song being worked on (a stray key would
+        throw away minutes of work); Cancel, then Delete, does it. What went is said."""
         job = self.selected_job()
-        if job is not None and job.state is JobState.SEPARATING:
+        if job is not None and job.state.active:
             self.refused.emit(f"{job.title} is being separated: Cancel it first to remove it.")
             return
-        self.remove_button.click()  # only when enabled
+        if job is not None and self.remove_button.isEnabled():
+            self.remove_button.click()
+            self.refused.emit(f"Removed {job.title} from the queue.")
 
     def _on_selected(self, action: Callable[[Job], None]) -> None:
         job = self.selected_job()

@@ -30,6 +30,8 @@ class TransportBar(QWidget):
         self.loop = self._button(None, "Loop")
         self.loop.setText("⟲ Loop")
         self.loop.setCheckable(True)
+        # on or off at a glance in both themes (the dark one told them apart by a shade)
+        self.loop.setStyleSheet("QToolButton:checked { background: #e0a020; color: black; }")
         self.loop.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.position = QLabel("0:00.0 / 0:00.0")
         self.position.setAccessibleName("Position and duration")

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
         self.resize(1200, 760)
+        self.setMinimumHeight(420)  # a stem row and two songs of the queue, whole
         self.shown_job: Job | None = None
         self.message = ""
         self.exporter = ExportRunner(lambda message: self.confirm_overwrite(message), self)
@@ -401,6 +402,8 @@ class MainWindow(QMainWindow):
         if shown:  # what a cancel left goes (its stems file too): not played or shown on
             self.show_job(None)
         if self.controller.retry(job):
+            if shown:  # still selected: its name and state stay in the title
+                self._show_title(job)
             return
         if shown:
             self.show_job(job)  # refused: as it was
@@ -571,6 +574,9 @@ class MainWindow(QMainWindow):
                 job.mixer.take_controls(previous.strips())
                 self._fold_strips(job, previous)
         self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
+        gains = [row.gain for row in self.stems.rows.values() if row.gain is not None]
+        if gains:  # Tab: the stems' gains, then the Volume below them (not before)
+            QWidget.setTabOrder(gains[-1], self.transport_bar.volume)
         self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
         if job.place is not None:  # where it was left: playhead, loop, zoom
             position, loop, looping, view = job.place
@@ -687,10 +693,13 @@ class MainWindow(QMainWindow):
         self.banner.show_message(message, actions)
 
     def _clear_banner(self, about: object) -> None:
-        """Hide the banner if it is about ``about``."""
+        """Hide the banner if it is about ``about``; playback still off comes back to it (a
+        song's failure had taken its place)."""
         if self._banner_about is not None and self._banner_about == about:
             self.banner.hide()
             self._banner_about = None
+            if about != "playback" and self.player.error:
+                self._show_playback_off(self.player.error)
 
     def _playback_unavailable(self, message: str) -> None:
         self.playback_off.setVisible(bool(message))
@@ -701,15 +710,18 @@ class MainWindow(QMainWindow):
             # per reason (not at every song shown), never over a song's or a model's message
             banner_free = not self.banner.isVisibleTo(self) or self._banner_about == "playback"
             if message != self._playback_said and banner_free:
-                self._playback_said = message
-                self.show_error(
-                    f"Playback is off: {message}", "playback", [("Try again", self._try_playback)]
-                )
+                self._show_playback_off(message)
         else:
             self.statusBar().clearMessage()
             self._clear_banner("playback")
             self._playback_said = ""
         self.transport_bar.refresh()
+
+    def _show_playback_off(self, message: str) -> None:
+        self._playback_said = message
+        self.show_error(
+            f"Playback is off: {message}", "playback", [("Try again", self._try_playback)]
+        )
 
     def _try_playback(self) -> None:
         """The banner's Try again: open an audio output again; say so when there is none yet
@@ -717,7 +729,7 @@ class MainWindow(QMainWindow):
         if not self.player.loaded:
             self._clear_banner("playback")
         elif not self.player.reopen():
-            self.statusBar().showMessage(f"Playback is still off: {self.player.error}", 6000)
+            self.statusBar().showMessage("Still no audio output.", 6000)  # the banner says why
 
     def _settings_problems(self) -> None:
         """Say once that damaged settings were reset to their defaults (the log has details)."""

@@ -309,6 +309,10 @@ def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_s
     win.show_job(None)
     _done_job(win, tmp_path)
     assert not win.banner.isVisibleTo(win)
+    # a song's failure takes the banner; once it goes, playback still off is said again
+    win.show_error("broken.wav: could not be decoded", about="song")
+    win._clear_banner("song")
+    assert win.banner.isVisibleTo(win) and win.banner.text() == reason
     qtbot.keyClick(win, Qt.Key.Key_Space)
     assert win.player.transport.state is PlayState.STOPPED
     win.player.seek(1234)
@@ -469,7 +473,7 @@ def test_the_loop_region_can_be_exported_alone(qtbot, settings_store, tmp_path):
         NAMES, S.Settings(settings_store), tmp_path, track="My Song", model="m", loop=(1.0, 2.5)
     )
     qtbot.addWidget(dialog)
-    assert dialog.only_loop.text() == "Only the loop region (0:01.0 – 0:02.5)"
+    assert dialog.only_loop.text() == "Only the loop region (0m01.00s-0m02.50s)"  # as named
     assert not dialog.only_loop.isChecked() and dialog.request().span is None
     dialog.only_loop.setChecked(True)
     assert dialog.request().span == (1.0, 2.5)
@@ -856,6 +860,8 @@ def test_the_volume_slider_takes_the_focus_and_the_arrow_keys(qtbot, settings_st
     _done_job(win, tmp_path)
     volume = win.transport_bar.volume
     assert volume.focusPolicy() == Qt.FocusPolicy.StrongFocus  # by Tab and by a click
+    # after the stems' gains, as on screen (it came between the list and the first gain)
+    assert win.stems.rows["vocals"].gain.nextInFocusChain() is volume
     volume.setFocus()
     qtbot.keyClick(volume, Qt.Key.Key_Down)
     assert volume.value() == -1 and win.player.master_db == -1.0

@@ -380,7 +380,7 @@ def test_retrying_the_song_on_screen_takes_its_cancelled_stems_off(qtbot, settin
         win.retry_job(first)
         assert first.state is JobState.WAITING
         assert win.shown_job is None and not win.player.loaded and win.stems.stemset is None
-        assert win.song_title.text() == ""
+        assert win.song_title.text().endswith("(waiting)")  # its name stays, with its state
         gate.set()
         qtbot.waitUntil(lambda: first.state is JobState.DONE, timeout=TIMEOUT_MS)
         assert win.shown_job is first and win.stems.waveforms["vocals"].frames_ready == 8000
@@ -404,6 +404,7 @@ def test_delete_never_throws_away_the_separation_running(qtbot, settings_store, 
         qtbot.waitUntil(lambda: job.state is JobState.CANCELLED, timeout=TIMEOUT_MS)
         qtbot.keyClick(win.queue.view, Qt.Key.Key_Delete)
         assert job not in win.controller.model.jobs
+        assert win.statusBar().currentMessage() == f"Removed {job.title} from the queue."
     finally:
         gate.set()
         win.close()
