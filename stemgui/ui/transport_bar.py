@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 from stemgui.ui.dbslider import DbSlider
@@ -24,9 +25,8 @@ class TransportBar(QWidget):
         self.player = player
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        style = self.style()
-        self.play = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play")
-        self.stop = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop")
+        self.play = self._button(None, "Play")
+        self.stop = self._button(None, "Stop")
         self.loop = self._button(None, "Loop")
         self.loop.setText("⟲ Loop")
         self.loop.setCheckable(True)
@@ -49,9 +49,9 @@ class TransportBar(QWidget):
         self._volume_changed(self.volume.value())
         for widget in (self.play, self.stop, self.loop, self.position):
             layout.addWidget(widget)
-        layout.addStretch(1)
+        layout.addStretch(4)  # with the slider's 1: it grows to its 140 px once there is room
         layout.addWidget(QLabel("Volume"))
-        layout.addWidget(self.volume)
+        layout.addWidget(self.volume, 1)
         layout.addWidget(self.volume_label)
 
         self.play.clicked.connect(player.toggle)
@@ -70,6 +70,25 @@ class TransportBar(QWidget):
         button.setAccessibleName(text)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         return button
+
+    def _icon(self, which: QStyle.StandardPixmap) -> QIcon:
+        """The style's icon in the palette's button text colour: the style draws them black,
+        which the dark theme's buttons hardly showed."""
+        source = self.style().standardIcon(which).pixmap(16, 16)
+        tinted = QPixmap(source.size())
+        tinted.setDevicePixelRatio(source.devicePixelRatio())
+        tinted.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(tinted)
+        painter.drawPixmap(0, 0, source)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+        painter.fillRect(tinted.rect(), self.palette().buttonText().color())
+        painter.end()
+        return QIcon(tinted)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a theme chosen: icons in its colour
+            self.refresh()
 
     def _volume_changed(self, db: int) -> None:
         from stemgui.stems.mixer import MIN_DB
@@ -99,7 +118,8 @@ class TransportBar(QWidget):
         pixmap = (
             QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         )
-        self.play.setIcon(self.style().standardIcon(pixmap))
+        self.play.setIcon(self._icon(pixmap))
+        self.stop.setIcon(self._icon(QStyle.StandardPixmap.SP_MediaStop))
         if loaded and not player.can_play:
             self.play.setToolTip(f"Playback is off: {player.error}\nPlay tries again")
         else:

@@ -78,3 +78,25 @@ def test_stem_rows_shown_before_a_theme_change_follow_it(qtbot, first, then):
     for widget in (row.label, row.solo, row.mute, row.gain_label):  # the first three: own sheets
         assert widget.palette().windowText().color().name() == text, widget.accessibleName()
         assert widget.palette().buttonText().color().name() == text, widget.accessibleName()
+
+
+def test_the_transport_icons_take_the_theme_s_text_colour(qtbot, settings_store):
+    """The style draws Play and Stop black: on the dark theme's buttons they hardly showed."""
+
+    def lightest(button) -> int:
+        image = button.icon().pixmap(16, 16).toImage()
+        return max(
+            image.pixelColor(x, y).lightness()
+            for x in range(image.width())
+            for y in range(image.height())
+            if image.pixelColor(x, y).alpha() > 200
+        )
+
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.set_theme("light")
+    assert lightest(win.transport_bar.play) < 80 and lightest(win.transport_bar.stop) < 80
+    win.set_theme("dark")
+    qtbot.waitUntil(lambda: lightest(win.transport_bar.play) > 180, timeout=2000)
+    assert lightest(win.transport_bar.stop) > 180
+    win.close()
