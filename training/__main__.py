@@ -80,6 +80,15 @@ def _eval(args: argparse.Namespace) -> int:
     models = {
         label: load_model(path) for label, path in zip(model_labels(args.models), args.models)
     }
+    sources = list(data_mod.SOURCES)  # the references' order; estimates are put in it by name
+    for path, model in zip(args.models, models.values()):
+        if sorted(model.sources) != sorted(sources):
+            raise ValueError(
+                f"{path}: its stems are {list(model.sources)}; eval scores models of {sources}"
+            )
+    rates = {int(model.samplerate) for model in models.values()}
+    if len(rates) > 1:
+        raise ValueError(f"the models run at different rates ({sorted(rates)} Hz): eval one by one")
     tracks = data_mod.discover(args.data)
     train, valid = data_mod.split_validation(tracks)
     chosen, kind = {
@@ -91,7 +100,7 @@ def _eval(args: argparse.Namespace) -> int:
         chosen = chosen[: args.max_tracks]
     if not chosen:
         raise ValueError(f"no {kind} under {', '.join(map(str, args.data))}")
-    cache = data_mod.TrackCache(args.cache)
+    cache = data_mod.TrackCache(args.cache, samplerate=rates.pop())  # at the models' rate
     arrays = [cache.load(t) for t in chosen]
     references = [np.asarray(t[1:]) for t in arrays]
 
@@ -100,9 +109,8 @@ def _eval(args: argparse.Namespace) -> int:
 
     # name -> one (sources, channels, frames) estimate per track
     estimates: dict[str, list[np.ndarray]] = {}
-    sources = list(data_mod.SOURCES)
     for name, model in models.items():
-        sources = list(model.sources)
+        order = [list(model.sources).index(source) for source in sources]
         separator = Separator(
             model,
             device=args.device,
@@ -112,7 +120,7 @@ def _eval(args: argparse.Namespace) -> int:
             seed=0,  # the same shifts every run
         )
         estimates[name] = [
-            separator.separate(np.ascontiguousarray(t[0], dtype=np.float32))
+            separator.separate(np.ascontiguousarray(t[0], dtype=np.float32))[order]
             for t in bar(arrays, f"separate {name}")
         ]
     estimates["mixture/4"] = [

@@ -89,7 +89,12 @@ def git_commit() -> str:
 def build_model(config: dict[str, Any]) -> nn.Module:
     """The network a recipe describes; sources and samplerate come from the data section."""
     kwargs = dict(config["model"]["kwargs"])
-    kwargs.setdefault("sources", list(data_mod.SOURCES))
+    sources = list(kwargs.setdefault("sources", list(data_mod.SOURCES)))
+    if sources != list(data_mod.SOURCES):  # the loss pairs outputs and stems by position
+        raise config_mod.RecipeError(
+            f"[model.kwargs] sources = {sources}: the training data's stems are "
+            f"{list(data_mod.SOURCES)}, in that order; leave sources out of the recipe"
+        )
     kwargs.setdefault("samplerate", config["data"]["samplerate"])
     architecture = config["model"]["architecture"]
     # A network that cannot be made or run is refused in one line: torch's warnings about its

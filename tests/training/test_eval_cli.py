@@ -140,3 +140,36 @@ def test_an_overlap_or_shifts_it_cannot_use_is_refused_by_the_parser(tmp_path, o
     with pytest.raises(SystemExit) as stop:
         main(["eval", "--data", str(tmp_path), *option])
     assert stop.value.code == 2 and option[0] in capsys.readouterr().err
+
+
+def test_a_model_s_stems_are_scored_by_name_not_by_position(tmp_path, musdb_like, caplog):
+    """A model listing its stems in another order had its "vocals" scored against the drums,
+    under the table's headings; one with other stems failed after separating every track."""
+    from stemgui.separation import registry
+    from stemgui.separation.checkpoint import save_model
+    from tests.reliability.helpers import TinyNet
+
+    root, _ = musdb_like
+    by_name = {"drums": 0.5, "bass": 0.25, "other": 0.125, "vocals": 0.0625}
+    registry.register("TinyNet", TinyNet)
+    try:
+        for name, order in (
+            ("usual", list(by_name)),
+            ("reordered", ["vocals", "drums", "bass", "other"]),
+        ):
+            net = TinyNet(sources=order, factors=[by_name[s] for s in order])
+            save_model(net.eval(), tmp_path / f"{name}.stemgui")
+        save_model(
+            TinyNet(sources=["vocals", "rest"], factors=[0.5, 0.5]).eval(), tmp_path / "two.stemgui"
+        )
+        scores = {}
+        for name in ("usual", "reordered"):
+            out = tmp_path / f"{name}.json"
+            args = ["eval", str(tmp_path / f"{name}.stemgui"), "--data", str(root)]
+            assert main([*args, "--cache", str(tmp_path / "cache"), "--json", str(out)]) == 0
+            scores[name] = json.loads(out.read_text())["musdb"][f"{name}.stemgui"]
+        assert scores["usual"] == scores["reordered"]
+        assert main(["eval", str(tmp_path / "two.stemgui"), "--data", str(root)]) == 1
+        assert "two.stemgui: its stems are ['vocals', 'rest']" in caplog.text
+    finally:
+        registry.unregister("TinyNet")

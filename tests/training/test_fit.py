@@ -711,3 +711,17 @@ def test_curves_of_a_short_run_without_validation_show_their_points_and_say_why_
     assert [line.get_label() for line in valid.lines] == ["all"]
     assert [line.get_label() for line in musdb.lines] == ["all", "drums"]
     assert musdb.lines[0].get_ydata().tolist() == [2.5] and "MUSDB" in musdb.get_title()
+
+
+@pytest.mark.parametrize(
+    "sources", [["vocals", "drums", "bass", "other"], ["vocals", "accompaniment"]]
+)
+def test_a_recipe_naming_other_stems_is_refused_before_any_data(tmp_path, sources):
+    """The loss pairs outputs and stems by position: a reordered list trained and exported a
+    model whose "vocals" were the drums, without a word; two stems died at the first step."""
+    from training.fit import build_model
+
+    values = json.loads(json.dumps(TINY))
+    values["model"]["kwargs"]["sources"] = sources
+    with pytest.raises(config_mod.RecipeError, match=r"leave sources out of the recipe"):
+        build_model(config_mod.from_dict(values))
