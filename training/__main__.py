@@ -36,6 +36,8 @@ def _fit(args: argparse.Namespace) -> int:
         optim["lr"] = args.lr
     config = config_mod.from_dict({**config, "optim": optim})
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
+    if run_dir.exists() and not run_dir.is_dir():  # before minutes of decoding, not after
+        raise ValueError(f"--run {run_dir}: is a file, not a run folder; name a folder")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     distributed = "WORLD_SIZE" in os.environ

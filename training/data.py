@@ -229,20 +229,26 @@ class TrackCache:
         return self.folder / f"{safe}-{digest}.npy"
 
     def load(self, track: TrackSource) -> np.ndarray:
-        """(1 + sources, channels, frames) float32, memory-mapped read-only."""
+        """(1 + sources, channels, frames) float32, memory-mapped read-only; a cached file
+        that is damaged (a disk filled, a copy cut short) is decoded again."""
         target = self._file(track)
-        if not target.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            data = read_track(track, self.samplerate)
-            # each process its own part: torchrun's ranks decode a cold cache side by side
-            part = target.with_name(f".{target.name}.{os.getpid()}.part")
+        if target.exists():
             try:
-                with open(part, "wb") as handle:
-                    np.save(handle, data)
-                part.replace(target)  # the same bytes from whichever rank renames last
-            finally:
-                part.unlink(missing_ok=True)
-            log.info("cached %s (%d frames)", track.name, data.shape[-1])
+                return np.load(target, mmap_mode="r")
+            except (OSError, ValueError, EOFError) as error:
+                log.warning("%s: damaged (%s); decoding %s again", target, error, track.name)
+                target.unlink(missing_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = read_track(track, self.samplerate)
+        # each process its own part: torchrun's ranks decode a cold cache side by side
+        part = target.with_name(f".{target.name}.{os.getpid()}.part")
+        try:
+            with open(part, "wb") as handle:
+                np.save(handle, data)
+            part.replace(target)  # the same bytes from whichever rank renames last
+        finally:
+            part.unlink(missing_ok=True)
+        log.info("cached %s (%d frames)", track.name, data.shape[-1])
         return np.load(target, mmap_mode="r")
 
 

@@ -360,11 +360,19 @@ class Trainer:
                 self.best_sdr = -math.inf
             self.best_metric = str(state.get("best_metric", "global"))  # before there were two
             self.history = json.loads(state["history"])
-        except (RuntimeError, EOFError, pickle.UnpicklingError, KeyError, TypeError) as error:
+        except (
+            OSError,  # a file cut short: torch's "[Errno 22] Invalid argument", naming nothing
+            RuntimeError,
+            EOFError,
+            pickle.UnpicklingError,
+            KeyError,
+            TypeError,
+        ) as error:
             reason = (str(error).strip() or type(error).__name__).splitlines()[0]
             raise ValueError(
                 f"{self.last_path}: this run's saved state cannot be read or does not fit the "
-                f"recipe's network ({reason}); move it aside to start the run from step 0"
+                f"recipe's network ({reason}); train into another --run folder, or move this "
+                "one aside"  # (its results without last.pt are refused: check_resumable)
             ) from None
         log.info("resumed %s at step %d", self.run_dir, self.step)
         return True

@@ -25,6 +25,8 @@ def not_a_model(tmp_path):
         (["segment", "{bad}", "{tmp}/s.stemgui", "--seconds", "4"], "notes.stemgui"),
         (["bag", "{tmp}/b.stemgui", "{bad}"], "notes.stemgui"),
         (["fit", "{tmp}/absent.toml", "--run", "{tmp}/run"], "absent.toml"),
+        # a file as the run folder: said before any track was decoded (was [Errno 17] after)
+        (["fit", "training/configs/htdemucs_cpu.toml", "--run", "{bad}"], "is a file"),
     ],
     ids=lambda value: value[0] if isinstance(value, list) else "",
 )

@@ -124,6 +124,21 @@ def test_cache_decodes_once(tmp_path, monkeypatch):
     np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.parametrize("keep", [0, 3000])
+def test_a_damaged_cached_track_is_decoded_again(tmp_path, keep, caplog):
+    """Cut short, it gave "mmap length is greater than file size" (or a traceback when empty),
+    naming no file, at every run."""
+    _stems_folder(tmp_path / "src", True)
+    (track,) = data.discover([tmp_path / "src"])
+    cache = data.TrackCache(tmp_path / "cache")
+    first = np.array(cache.load(track))
+    (cached,) = (tmp_path / "cache").glob("*.npy")
+    cached.write_bytes(cached.read_bytes()[:keep])
+    again = cache.load(track)
+    np.testing.assert_array_equal(first, again)
+    assert f"{cached}: damaged" in caplog.text
+
+
 def test_two_ranks_caching_one_track_at_once_both_get_it(tmp_path, monkeypatch):
     """torchrun on a cold cache: each rank decodes the track and puts its file in place."""
     import os

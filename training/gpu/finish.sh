@@ -19,7 +19,10 @@ cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data/musdb18-7/train}
 RUNS=${RUNS:-runs/gpu}
 PYTHON=${PYTHON:-.venv/bin/python}
-SHIPPED=${SHIPPED:-$(ls resources/models/*.stemgui | head -n 1)}
+# the manifest's default model (another file may lie beside it once a new one ships)
+SHIPPED=${SHIPPED:-$("$PYTHON" -c 'import json
+models = json.load(open("resources/models/manifest.json"))["models"]
+print(next("resources/models/" + m["file"] for m in models if m.get("default")))')}
 kind_of() {  # "model" or "bag"; one line naming the file when it is not a model
     "$PYTHON" -c 'import sys
 from stemgui.errors import StemguiError

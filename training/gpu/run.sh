@@ -19,7 +19,10 @@ if [ "${WHEELS:-1}" = 1 ]; then
     export PYTHONPATH=/tmp/site:$PWD
 fi
 ARGS=()
-SHIPPED=$(ls resources/models/*.stemgui 2>/dev/null | head -n 1)
+# the manifest's default model (another file may lie beside it once a new one ships)
+SHIPPED=$("$PYTHON" -c 'import json
+models = json.load(open("resources/models/manifest.json"))["models"]
+print(next("resources/models/" + m["file"] for m in models if m.get("default")))' 2>/dev/null)
 [ -n "$SHIPPED" ] && ARGS=(--init "$SHIPPED")   # of a bag: the member closest to the weights
 [ -n "${LR:-}" ] && ARGS+=(--lr "$LR")   # LR=1e-4: gentler on the shipped weights (README)
 # The batch of 32 at once takes over 22 GB on a CPU: there, 8 micro-batches of 4 (5 GB).
