@@ -302,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:  # a second Ctrl-C in fit, or one elsewhere: no traceback
-        log.error("stopped (Ctrl-C); a fit run resumes from its last saved step")
+        resumes = "; the run resumes from its last saved step" if args.func is _fit else ""
+        log.error("stopped (Ctrl-C)%s", resumes)
         return 130
     except (OSError, ValueError, StemguiError) as exc:  # a file, folder, option or recipe
         # One line naming what is wrong; the traceback only with --verbose.

@@ -128,6 +128,9 @@ def quantize_file(
     if payload["models"][0].get("quantized") is not None:
         raise ValueError(f"{source} is quantized already; quantize the float file it was made from")
     provenance = dict(payload.get("provenance") or {})
+    # the float model's figures are not the 8-bit file's: measured (--data) or none, never
+    # shipped by export as if they were
+    provenance["valid_sdr"] = {}
     provenance["quantization"] = {
         "from": source.name,
         "method": "diffq.UniformQuantizer (post-training)",

@@ -24,8 +24,9 @@ def run_segment(args: argparse.Namespace) -> int:
     output_file(args.output, [args.model])
     # The data are read first: a missing folder is refused before any file is written.
     tracks = evaluate.validation_tracks(args.data, args.cache) if args.data else []
-    # without --data the source's figures, measured on other chunks, are not carried over
-    unmeasured = None if tracks else {"valid_sdr": {}}
+    # The source's figures, measured on other chunks, are not carried over: --data measures
+    # them after the file is written (stopped before, it holds none rather than the source's).
+    unmeasured = {"valid_sdr": {}}
     sha256 = save_with_segment(args.model, args.output, args.seconds, provenance=unmeasured)
     if tracks:
         sha256 = measure(args, tracks)

@@ -155,4 +155,4 @@ def test_a_second_ctrl_c_is_one_line_and_exit_130(monkeypatch, caplog):
     monkeypatch.setattr(entry, "_fit", interrupted)
     with caplog.at_level(logging.ERROR, logger="training"):
         assert main(["fit", "r.toml"]) == 130  # was a traceback
-    assert "stopped (Ctrl-C); a fit run resumes from its last saved step" in caplog.text
+    assert "stopped (Ctrl-C); the run resumes from its last saved step" in caplog.text

@@ -263,3 +263,11 @@ def test_sdr_change_table():
     table = quantize.sdr_change_table(["a", "b"], before, after, 2, ("m.stemgui", "8 bits"))
     assert "| change | -0.50 | +0.50 | +0.00 |" in table
     assert "| m.stemgui | 1.00 | 3.00 | 2.00 |" in table and "| 8 bits | 0.50 | 3.50 |" in table
+
+
+def test_the_float_model_s_scores_are_not_carried_into_the_quantized_file(tmp_path):
+    """Without --data, export shipped the float model's validation SDR as the 8-bit file's."""
+    source = tmp_path / "float.stemgui"
+    save_model(_model(), source, provenance={"valid_sdr": {"drums": 4.2}})
+    quantize.quantize_file(source, tmp_path / "q.stemgui", bits=8)
+    assert read_checkpoint(tmp_path / "q.stemgui")["provenance"]["valid_sdr"] == {}

@@ -64,3 +64,23 @@ def test_a_bag_or_a_bad_length_is_refused(tmp_path, caplog):
     with pytest.raises(ValueError, match="positive number of seconds"):  # the command's parser
         save_with_segment(single, tmp_path / "b.stemgui", 0)  # refuses it first (test_cli_errors)
     assert not (tmp_path / "a.stemgui").exists() and not (tmp_path / "b.stemgui").exists()
+
+
+def test_stopped_while_measuring_the_file_holds_no_figures_of_the_source(
+    tmp_path, monkeypatch, caplog
+):
+    """Ctrl-C while --data measured left the source's figures (other chunks) in the new file."""
+    from training import evaluate, resegment
+
+    source, output = tmp_path / "half.stemgui", tmp_path / "one.stemgui"
+    save_model(tiny_htdemucs(), source, provenance={"valid_sdr": {"drums": 1.0}})
+    monkeypatch.setattr(evaluate, "validation_tracks", lambda *args, **kwargs: ["a track"])
+
+    def stopped(args, tracks):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(resegment, "measure", stopped)
+    argv = ["segment", str(source), str(output), "--seconds", "1", "--data", str(tmp_path)]
+    assert main(argv) == 130
+    assert read_checkpoint(output)["provenance"]["valid_sdr"] == {}
+    assert "resumes" not in caplog.text  # only a fit run does
