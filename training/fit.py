@@ -123,6 +123,18 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     return model
 
 
+# The settings a validation score depends on (data.roots too: relative track names): scores
+# before and after a change of one do not compare, so the best is chosen afresh.
+_VALIDATION_SETTINGS = (
+    ("data", "roots"),
+    ("data", "validation"),
+    ("data", "max_tracks"),
+    ("eval", "max_tracks"),
+    ("eval", "segment"),
+    ("eval", "overlap"),
+)
+
+
 class Trainer:
     """Trains one model in one run folder; ``run()`` continues from ``last.pt`` if present.
 
@@ -563,6 +575,19 @@ class Trainer:
             )
             self.best_sdr = -math.inf  # the scores of the two metrics do not compare
             self.best_metric = metric
+        measured_by = [  # what the validation score depends on: changed, it compares no more
+            f"{section}.{key}"
+            for section, key in _VALIDATION_SETTINGS
+            if before is not None and before[section][key] != self.config[section][key]
+        ]
+        if resumed and measured_by and self.best_sdr > -math.inf:
+            log.warning(
+                "%s: the validation changed (%s): best.stemgui is kept until the first "
+                "validation by the new one, which takes its place",
+                self.run_dir,
+                ", ".join(measured_by),
+            )
+            self.best_sdr = -math.inf
         if self.is_main:
             if self.step < total or not resumed:  # a finished run asked again keeps its record
                 self._write_run_files(before)

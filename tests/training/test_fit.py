@@ -446,6 +446,24 @@ def test_a_fine_tuning_killed_before_its_first_step_resumes(tmp_path, caplog):
     assert [e["step"] for e in again.history if "valid_all" in e] == [0, 1]
 
 
+def test_a_run_resumed_with_another_validation_chooses_afresh(tmp_path, caplog):
+    """Scores on another validation set do not compare: best.stemgui stopped updating, kept by
+    a score of the old set that the new one never reached."""
+    from stemgui.separation.checkpoint import read_checkpoint
+
+    first = make(tmp_path, overrides={"schedule": {"eval_every": 1}})
+    script_scores(first, [(5.0, 5.0)])
+    first.run(steps=1)
+    overrides = {"schedule": {"eval_every": 1}, "eval": {"segment": 1.0}}
+    resumed = make(tmp_path, overrides=overrides)
+    script_scores(resumed, [(1.0, 1.0)])
+    with caplog.at_level("WARNING", logger="training.fit"):
+        resumed.run(steps=2)
+    assert "the validation changed (eval.segment)" in caplog.text
+    best = read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]
+    assert best["steps"] == 2 and resumed.best_sdr == 1.0
+
+
 def test_a_run_resumed_with_another_metric_chooses_afresh(tmp_path, caplog):
     from stemgui.separation.checkpoint import read_checkpoint
 
