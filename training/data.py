@@ -99,6 +99,24 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
                         ", ".join(SOURCES),
                     )
                     continue
+                extra = sorted(
+                    p.name
+                    for p in path.iterdir()
+                    if p.is_file()
+                    and p.suffix.lower() in _AUDIO_SUFFIXES
+                    and p not in files.values()
+                )
+                if extra:  # a piano stem: trained without it, but a mixture file may hold it
+                    log.warning(
+                        "%s: %s left out (the stems are %s)%s",
+                        path,
+                        ", ".join(extra),
+                        ", ".join(SOURCES),
+                        "; its mixture file may hold them, and validation then scores another "
+                        "input than training saw: add them to other"
+                        if "mixture" in files
+                        else "",
+                    )
                 name = path.name
             else:
                 continue

@@ -32,6 +32,17 @@ def _stems_folder(root: Path, with_mixture: bool) -> Path:
     return folder
 
 
+def test_an_extra_stem_in_a_folder_is_said_to_be_left_out(tmp_path, caplog):
+    """A piano.wav was dropped without a word while mixture.wav held it: training fed the sum
+    of four stems, validation a mixture with the piano."""
+    folder = _stems_folder(tmp_path, True)
+    sf.write(folder / "piano.wav", np.zeros((100, 2), np.float32), 44100)
+    (track,) = data.discover([tmp_path])
+    assert track.name == "Song A"
+    assert f"{folder}: piano.wav left out (the stems are drums, bass, other, vocals)" in caplog.text
+    assert "add them to other" in caplog.text
+
+
 @pytest.mark.parametrize("with_mixture", [True, False])
 def test_stems_folder_reads_mixture_first(tmp_path, with_mixture):
     _stems_folder(tmp_path, with_mixture)
