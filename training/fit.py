@@ -195,6 +195,8 @@ class Trainer:
         self.shift = round(data["shift"] * self.samplerate)
         augment = config["augment"]
         self.track_count = len(train_tracks)  # what provenance reports: without changed copies
+        # what the batches are drawn from, kept in last.pt: a resumed run on other data is said
+        self.data_print = [len(train_tracks), int(sum(t.shape[-1] for t in train_tracks))]
         draw = [1.0] * len(train_tracks)
         if augment["repitch"]:
             from training.repitch import copies
@@ -318,6 +320,7 @@ class Trainer:
             "best_sdr": self.best_sdr,
             "best_metric": self.best_metric,  # what best_sdr was measured by
             "history": json.dumps(self.history),
+            "data": self.data_print,
         }
         part = self.last_path.with_name(".last.pt.part")
         torch.save(state, part)
@@ -372,6 +375,7 @@ class Trainer:
                 self.best_sdr = -math.inf
             self.best_metric = str(state.get("best_metric", "global"))  # before there were two
             self.history = json.loads(state["history"])
+            drawn_from = state.get("data")  # (tracks, frames); not in runs before it was kept
         except (
             OSError,  # a file cut short: torch's "[Errno 22] Invalid argument", naming nothing
             RuntimeError,
@@ -387,6 +391,15 @@ class Trainer:
                 "one aside"  # (its results without last.pt are refused: check_resumable)
             ) from None
         log.info("resumed %s at step %d", self.run_dir, self.step)
+        if drawn_from is not None and list(drawn_from) != self.data_print:
+            log.warning(
+                "%s: the training data changed since step %d (%d tracks, %d frames; now %d, "
+                "%d): the batches from here are not those of an uninterrupted run",
+                self.run_dir,
+                self.step,
+                *drawn_from,
+                *self.data_print,
+            )
         return True
 
     def _write_run_files(self, before: dict[str, Any] | None) -> None:

@@ -446,6 +446,25 @@ def test_a_fine_tuning_killed_before_its_first_step_resumes(tmp_path, caplog):
     assert [e["step"] for e in again.history if "valid_all" in e] == [0, 1]
 
 
+def test_a_run_resumed_on_other_training_data_says_so(tmp_path, caplog):
+    """A track added to the data folder between sessions changed every batch without a word
+    (resumed runs promise an uninterrupted run's weights)."""
+    make(tmp_path).run(steps=2)
+    more = make(tmp_path)
+    more_tracks = generated_tracks(5)
+    resumed = Trainer(
+        more.config, tmp_path / "run", train_tracks=more_tracks, valid_tracks=more.valid_tracks
+    )
+    with caplog.at_level("WARNING", logger="training.fit"):
+        resumed.run(steps=3)
+    assert "the training data changed since step 2 (4 tracks" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="training.fit"):
+        make(tmp_path, name="same").run(steps=1)
+        make(tmp_path, name="same").run(steps=2)
+    assert "training data changed" not in caplog.text
+
+
 def test_a_run_resumed_with_another_validation_chooses_afresh(tmp_path, caplog):
     """Scores on another validation set do not compare: best.stemgui stopped updating, kept by
     a score of the old set that the new one never reached."""
