@@ -94,7 +94,12 @@ def verify_sha256(path: str | Path, expected: str | None = None) -> str:
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelLoadError(path, "model file not found; download or export it again")
+        what = (
+            "is a folder; name a model file in it"
+            if path.is_dir()
+            else ("model file not found; download or export it again")
+        )
+        raise ModelLoadError(path, what)
     try:
         actual = file_sha256(path)
     except OSError as exc:

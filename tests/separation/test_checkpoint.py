@@ -153,6 +153,8 @@ def test_truncated_file_refused(tmp_path, keep):
 def test_missing_file_refused(tmp_path):
     with pytest.raises(ModelLoadError, match="not found"):
         load_model(tmp_path / "absent.stemgui")
+    with pytest.raises(ModelLoadError, match="is a folder; name a model file in it"):
+        load_model(tmp_path)  # a run folder given for its best.stemgui: not "not found"
 
 
 def test_a_song_chosen_as_a_model_is_called_a_song(tmp_path):
