@@ -34,7 +34,19 @@ def _fit(args: argparse.Namespace) -> int:
         optim["accumulate"] = args.accumulate
     if args.lr is not None:
         optim["lr"] = args.lr
-    config = config_mod.from_dict({**config, "optim": optim})
+    # a setting the command line gave is named as its option, not as the recipe's
+    given = {"source_weights": "--source-weights", "accumulate": "--accumulate", "lr": "--lr"}
+    given = {key: flag for key, flag in given.items() if getattr(args, key) is not None}
+
+    def blame(error: Exception) -> config_mod.RecipeError:
+        said = str(error)
+        flag = next((f for key, f in given.items() if f"optim.{key}" in said), None)
+        return config_mod.RecipeError(f"{flag or args.config}: {said}")
+
+    try:
+        config = config_mod.from_dict({**config, "optim": optim})
+    except ValueError as error:  # a setting of a wrong kind or range
+        raise blame(error) from None
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
     if run_dir.exists() and not run_dir.is_dir():  # before minutes of decoding, not after
         raise ValueError(f"--run {run_dir}: is a file, not a run folder; name a folder")
@@ -54,7 +66,7 @@ def _fit(args: argparse.Namespace) -> int:
         try:
             trainer = Trainer(config, run_dir, device=args.device, init=args.init)
         except config_mod.RecipeError as error:
-            raise config_mod.RecipeError(f"{args.config}: {error}") from None
+            raise blame(error) from None
         max_seconds = args.max_minutes * 60 if args.max_minutes else None
         trainer.run(steps=args.steps, max_seconds=max_seconds)
         if distributed:

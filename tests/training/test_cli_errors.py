@@ -156,3 +156,20 @@ def test_a_second_ctrl_c_is_one_line_and_exit_130(monkeypatch, caplog):
     with caplog.at_level(logging.ERROR, logger="training"):
         assert main(["fit", "r.toml"]) == 130  # was a traceback
     assert "stopped (Ctrl-C); the run resumes from its last saved step" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--source-weights", "0,0,1"], "--source-weights: optim.source_weights has 3 weights"),
+        (["--source-weights", "0,0,0,0"], "--source-weights: optim.source_weights must be"),
+        (["--accumulate", "3"], "--accumulate: optim.accumulate must divide"),
+    ],
+)
+def test_a_bad_fit_option_is_named_as_the_option_not_as_the_recipe(tmp_path, caplog, option, said):
+    """They read "htdemucs_cpu.toml: optim.source_weights ...": the recipe was blamed."""
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[model]\narchitecture = "Demucs"\n[optim]\nbatch_size = 4\n')
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["fit", str(recipe), "--run", str(tmp_path / "run"), *option]) == 1
+    assert said in caplog.text
