@@ -108,11 +108,11 @@ class QueuePanel(QWidget):
 
     Signals:
         current_changed(job): the selected job (None when nothing is selected).
-        refused(message): what a key did, or why it did nothing (for the status bar).
+        said(message): what a key did, or why it did nothing (for the status bar).
     """
 
     current_changed = Signal(object)
-    refused = Signal(str)  # what a key did, or why it did nothing
+    said = Signal(str)  # what a key did, or why it did nothing
 
     def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -219,11 +219,11 @@ class QueuePanel(QWidget):
         throw away minutes of work); Cancel, then Delete, does it. What went is said."""
         job = self.selected_job()
         if job is not None and job.state.active:
-            self.refused.emit(f"{job.title} is being separated: Cancel it first to remove it.")
+            self.said.emit(f"{job.title} is being separated: Cancel it first to remove it.")
             return
         if job is not None and self.remove_button.isEnabled():
             self.remove_button.click()
-            self.refused.emit(f"Removed {job.title} from the queue.")
+            self.said.emit(f"Removed {job.title} from the queue.")
 
     def _on_selected(self, action: Callable[[Job], None]) -> None:
         job = self.selected_job()

@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
         self.menus.checked.connect(self._model_file_checked)
         self.menus.option_changed.connect(self._option_changed)
         self.queue.current_changed.connect(self._selection_changed)
-        self.queue.refused.connect(lambda message: self.statusBar().showMessage(message, 6000))
+        self.queue.said.connect(lambda message: self.statusBar().showMessage(message, 6000))
         self.queue.connect_actions(c.cancel, self.retry_job, self.remove_job, self.reveal)
         c.model.dataChanged.connect(lambda *_: self._update_buttons())
         self.player.unavailable.connect(self._playback_unavailable)

@@ -217,12 +217,11 @@ class SeparationWorker(QObject):
                 "Details are in the log file (Help ▸ Open log folder).",
             )
 
-    def _separator(self, options: SeparationOptions, cancel: Any) -> tuple[Any, str]:
+    def _separator(self, options: SeparationOptions, identity: str | None) -> tuple[Any, str]:
         # A model whose files changed since it was loaded (retrained and saved under the same
         # name, a bag's member replaced, a store model downloaded again) is loaded again: its
         # old weights must not separate under the new files' identity (the stem cache keeps
-        # both). The identity hashes the files once per change (remembered by size and time).
-        identity = self._identity(options, cancel)
+        # both). ``identity``: the model's (``self._identity``), None when it has none.
         options = options.separator_key()
         key = (options, identity if identity is not None else _file_stamp(options.model))
         if self._cached is not None and self._cached[0] == key:
@@ -256,7 +255,9 @@ class SeparationWorker(QObject):
                 self._finish_from_cache(job, path, hit, options)
                 return
         self.stage.emit(job, "loading model")
-        separator, model_name = self._separator(options, cancel)
+        if identity is None:  # not looked up for the cache: once, for the reuse of the model
+            identity = self._identity(options, cancel)
+        separator, model_name = self._separator(options, identity)
         check()
         self.stage.emit(job, "decoding")
         channels = int(getattr(separator.model, "audio_channels", 2))
