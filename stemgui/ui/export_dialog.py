@@ -51,7 +51,7 @@ def audio_format(kind: str, mp3_bitrate: int = 320) -> Any:
 
 
 class ExportDialog(QDialog):
-    """Choose what to export for one song.
+    """Choose what to export for one song, or for several (File ▸ Export all separated songs).
 
     Args:
         stems: the song's stem names.
@@ -62,6 +62,10 @@ class ExportDialog(QDialog):
         track, model: the song's name and the model's, for the file name example.
         loop: the song's loop region (start, stop) in seconds, if it has one: offered as
             the part to export instead of the whole song.
+        songs: how many songs the export is for; with more than one, ``stems`` are those of
+            every song, the folder is "beside each song" unless one is chosen, and
+            ``request_for`` gives each song's request (``default_folder``, ``track`` and
+            ``model`` are the first song's, for the example).
     """
 
     def __init__(
@@ -74,9 +78,11 @@ class ExportDialog(QDialog):
         track: str = "song",
         model: str = "model",
         loop: tuple[float, float] | None = None,
+        songs: int = 1,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export stems")
+        self.batch = songs > 1
+        self.setWindowTitle(f"Export the stems of {songs} songs" if self.batch else "Export stems")
         self.settings = settings
         layout = QVBoxLayout(self)
 
@@ -101,7 +107,11 @@ class ExportDialog(QDialog):
             )
             self.two_stems.setChecked(two_stems in stems)
             stems_layout.addWidget(self.two_stems)
-        self.mix = QCheckBox("Export what I hear (the current mix, with solo, mute and gain)")
+        self.mix = QCheckBox(
+            "Export what I hear (each song's mix, with its solo, mute and gain)"
+            if self.batch
+            else "Export what I hear (the current mix, with solo, mute and gain)"
+        )
         stems_layout.addWidget(self.mix)
         self.loop = loop
         self.only_loop: QCheckBox | None = None
@@ -126,8 +136,9 @@ class ExportDialog(QDialog):
         form.addRow("Format", self.format)
         form.addRow("MP3 bit rate", self.bitrate)
         self.song_folder = Path(default_folder)
-        self.folder = QLineEdit(settings.get(S.EXPORT_FOLDER) or str(default_folder))
-        self.folder.setPlaceholderText("beside the song")
+        remembered = settings.get(S.EXPORT_FOLDER)
+        self.folder = QLineEdit(remembered if self.batch else remembered or str(default_folder))
+        self.folder.setPlaceholderText("beside each song" if self.batch else "beside the song")
         self.folder.setToolTip("A folder; one typed without its full path is in the song's folder")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -200,14 +211,18 @@ class ExportDialog(QDialog):
         if folder:
             self.folder.setText(folder)
 
-    def request(self, mixer: Any = None, overwrite: bool = False) -> Any:
-        """The ``ExportRequest`` the dialog describes (``mixer`` gives the heard mix's gains)."""
+    def request(
+        self, mixer: Any = None, overwrite: bool = False, song_folder: Path | None = None
+    ) -> Any:
+        """The ``ExportRequest`` the dialog describes (``mixer`` gives the heard mix's gains;
+        ``song_folder``, the folder of the song, the first song's by default)."""
         from stemgui.export.exporter import ExportRequest
 
         two = self.two_stems_name if self.two_stems.isChecked() else None
         stems = [name for name, check in self.stem_boxes.items() if check.isChecked()]
+        song_folder = self.song_folder if song_folder is None else song_folder
         return ExportRequest(
-            folder=self.song_folder / Path(self.folder.text().strip()).expanduser(),
+            folder=song_folder / Path(self.folder.text().strip()).expanduser(),
             stems=stems,
             mix_gains=mixer.mix_gains if (self.mix.isChecked() and mixer is not None) else None,
             two_stems=two,
@@ -218,11 +233,26 @@ class ExportDialog(QDialog):
             span=self.loop if self.only_loop and self.only_loop.isChecked() else None,
         )
 
+    def request_for(self, stems: Sequence[str], mixer: Any, song: Path) -> Any:
+        """The request for one song of a batch, separated into ``stems``: the chosen stems
+        it has; None when it has none of them (and no mix is asked for)."""
+        from dataclasses import replace
+
+        request = self.request(mixer, song_folder=song.parent)
+        if request.two_stems is not None:  # (not offered when a song is in two stems)
+            return request if request.two_stems in stems else None
+        chosen = [name for name in request.stems if name in stems]
+        if not chosen and request.mix_gains is None:
+            return None
+        return replace(request, stems=chosen)
+
     def remember(self) -> None:
         """Keep the format, bit rate, template and folder for next time; the song's own folder
         is kept as "beside each song", not as this song's folder for every song after it."""
         self.settings.set(S.EXPORT_FORMAT, self.format.currentData())
         self.settings.set(S.MP3_BITRATE, self.bitrate.currentData())
         self.settings.set(S.EXPORT_TEMPLATE, self.template.text())
-        beside = self.request().folder == self.song_folder
+        beside = not self.folder.text().strip() or (
+            not self.batch and self.request().folder == self.song_folder
+        )
         self.settings.set(S.EXPORT_FOLDER, "" if beside else self.folder.text().strip())

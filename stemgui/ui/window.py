@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.message = ""
         self.exporter = ExportRunner(lambda message: self.confirm_overwrite(message), self)
         self.last_export: list[Path] = []
+        self._left_out: list[str] = []  # songs of the last "Export all" without its stems
         # What the banner is about: "model" (none is available), "export" (the last export
         # failed), "playback" (it is off), a Job (that song failed), or None; it goes when its
         # subject is mended.
@@ -192,6 +193,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Open songs…", self.open_songs, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open &folder…", self.open_folder)
         self.export_action = self._action(file_menu, "&Export stems…", self.export_dialog, "Ctrl+E")
+        self.export_all_action = self._action(
+            file_menu, "Export &all separated songs…", self.export_all_dialog, "Ctrl+Shift+E"
+        )
         file_menu.addSeparator()
         self.keep_stems_action = self._action(
             file_menu, "&Keep separated stems between sessions", self.keep_stems, checkable=True
@@ -313,7 +317,9 @@ class MainWindow(QMainWindow):
         self.exporter.started.connect(
             lambda title: self.statusBar().showMessage(f"Exporting {title}…")
         )
+        self.exporter.progress.connect(self.statusBar().showMessage)
         self.exporter.finished.connect(self._exported)
+        self.exporter.ended.connect(self._exported_songs)
         self.exporter.failed.connect(self._export_failed)
         self.exporter.declined.connect(
             lambda: self.statusBar().showMessage("Export cancelled: no file was replaced.", 5000)
@@ -492,6 +498,7 @@ class MainWindow(QMainWindow):
         self.queue.update_buttons()
         shown = self.shown_job
         self.export_action.setEnabled(shown is not None and shown.state is JobState.DONE)
+        self.export_all_action.setEnabled(bool(self._separated_jobs()))
 
     def _selection_changed(self, job: Job | None) -> None:
         self._update_buttons()
@@ -561,7 +568,8 @@ class MainWindow(QMainWindow):
         if previous is not None and previous is not job:
             self._park_if_hidden(previous)
 
-    def _show_stems(self, job: Job) -> None:
+    def _mixer_of(self, job: Job) -> Any:
+        """The song's ``MixerState``, made when its stems are first shown (or exported)."""
         from stemgui.stems.mixer import MixerState
 
         if job.mixer is None or job.mixer.stems != job.stemset.names:
@@ -573,7 +581,10 @@ class MainWindow(QMainWindow):
             if previous is not None:  # two-stem mode: vocals keep their strip as it is now
                 job.mixer.take_controls(previous.strips())
                 self._fold_strips(job, previous)
-        self.stems.show_song(job.stemset, job.mixer, job.path.stem, job.waveforms)
+        return job.mixer
+
+    def _show_stems(self, job: Job) -> None:
+        self.stems.show_song(job.stemset, self._mixer_of(job), job.path.stem, job.waveforms)
         gains = [row.gain for row in self.stems.rows.values() if row.gain is not None]
         if gains:  # Tab: the stems' gains, then the Volume below them (not before)
             QWidget.setTabOrder(gains[-1], self.transport_bar.volume)
@@ -649,6 +660,37 @@ class MainWindow(QMainWindow):
             dialog.remember()
             self.export_job(job, dialog.request(job.mixer))
 
+    def _separated_jobs(self) -> list[Job]:
+        return [job for job in self.controller.model.jobs if job.state is JobState.DONE]
+
+    def export_all_dialog(self) -> None:
+        """Export every separated song of the queue with one choice of stems, format, folder
+        and file names (each song's mix as it is heard, with its own solo, mute and gain)."""
+        jobs = self._separated_jobs()
+        if not jobs:
+            self.show_error("No song is separated yet: there is nothing to export.")
+            return
+        first = jobs[0]
+        dialog = ExportDialog(
+            list(dict.fromkeys(name for job in jobs for name in job.stemset.names)),
+            self.settings,
+            first.path.parent,
+            self.settings.get(S.TWO_STEMS),
+            self,
+            track=first.path.stem,
+            model=first.model_name or "model",
+            songs=len(jobs),
+        )
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return
+        dialog.remember()
+        songs = [
+            (job, dialog.request_for(job.stemset.names, self._mixer_of(job), job.path))
+            for job in jobs
+        ]
+        self._left_out = [job.title for job, request in songs if request is None]
+        self.export_songs([(job, request) for job, request in songs if request is not None])
+
     def _loop_seconds(self) -> tuple[float, float] | None:
         """The loop region of the song on screen in seconds, or None."""
         transport = self.player.transport
@@ -661,6 +703,11 @@ class MainWindow(QMainWindow):
         """Write ``request`` for ``job`` on a thread, asking before replacing files."""
         return self.exporter.start(job, request)
 
+    def export_songs(self, songs: list[tuple[Job, Any]]) -> ExportTask | None:
+        """Write each (job, request) on a thread, one song after the other, asking once
+        before replacing files."""
+        return self.exporter.start_songs(songs) if songs else None
+
     def _exported(self, job: Job, paths: list[Path]) -> None:
         self.last_export = paths
         if paths:
@@ -668,6 +715,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported {len(paths)} file(s) to {job.export_folder}", 8000)
         self._clear_banner("export")
         self._update_buttons()
+
+    def _exported_songs(self, songs: int, files: int, total: int) -> None:
+        """The end of an export of several songs (a failure's banner says which failed)."""
+        of = f"{total}" if songs == total else f"{songs} of {total}"
+        left_out = f"; left out, without the chosen stems: {', '.join(self._left_out)}"
+        self.statusBar().showMessage(
+            f"Exported {files} file(s) of {of} song(s){left_out if self._left_out else ''}.",
+            10_000,
+        )
 
     def _export_failed(self, message: str) -> None:
         self.statusBar().clearMessage()

@@ -1,0 +1,229 @@
+"""File ▸ Export all separated songs: one choice for every separated song of the queue."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui.errors import ExportError
+from stemgui.playback.output import NullOutput
+from stemgui.stems.mixer import StemControl
+from stemgui.ui import settings as S
+from stemgui.ui.export_dialog import ExportDialog
+from stemgui.ui.queue import Job, JobState
+from stemgui.ui.window import MainWindow
+from tests.ui.test_stems_playback import NAMES, RATE, make_stemset
+
+
+@pytest.fixture
+def win(qtbot, settings_store):
+    def output(stemset, mixer, transport):
+        return NullOutput(stemset, mixer, transport, blocksize=256)
+
+    window = MainWindow(S.Settings(settings_store), output_factory=output, probe=False)
+    qtbot.addWidget(window)
+    yield window
+    window.close()
+
+
+def add_done(win, path, scale=1.0, names=NAMES) -> Job:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    stemset = make_stemset()
+    if names != NAMES:  # a two-stem song: vocals and the rest
+        from stemgui.stems.stemset import StemSet
+
+        data = np.stack([stemset.data[3], stemset.data[:3].sum(axis=0)])
+        stemset = StemSet(names, RATE, data, mix=stemset.mix)
+    stemset.data *= scale
+    job = Job(path, state=JobState.DONE, fraction=1.0, stemset=stemset, model_name="tiny")
+    win.controller.model._jobs.append(job)
+    win._update_buttons()  # as the queue's change would
+    return job
+
+
+def accept_with(monkeypatch, choose):
+    """Make the dialog answer Export at once, after ``choose(dialog)``."""
+    seen = []
+
+    def exec_(dialog):
+        seen.append(dialog)
+        choose(dialog)
+        return ExportDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ExportDialog, "exec", exec_)
+    return seen
+
+
+def wait_export(qtbot, win):
+    qtbot.waitUntil(lambda: not win.exporter.tasks, timeout=20_000)
+
+
+def read(path):
+    audio, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == RATE
+    return audio.T
+
+
+def test_every_separated_song_is_exported_beside_itself_with_its_own_mix(
+    qtbot, win, tmp_path, monkeypatch
+):
+    first = add_done(win, tmp_path / "cd1" / "One.wav")
+    second = add_done(win, tmp_path / "cd2" / "Two.wav", scale=2.0)
+    waiting = Job(tmp_path / "Three.wav")  # not separated: not exported
+    win.controller.model._jobs.append(waiting)
+    win.show_job(first)
+    win.stems.rows["drums"].mute.click()  # the first song's mix, as heard
+    second.strips = {"vocals": StemControl(mute=True)}  # never shown: as its session left it
+    assert win.export_all_action.isEnabled()
+
+    def choose(dialog):
+        assert dialog.windowTitle() == "Export the stems of 2 songs"
+        assert dialog.folder.text() == "" and dialog.folder.placeholderText() == "beside each song"
+        for name in ("drums", "bass", "other"):
+            dialog.stem_boxes[name].setChecked(False)
+        dialog.mix.setChecked(True)
+        dialog.format.setCurrentIndex(dialog.format.findData("wav32f"))
+        dialog.template.setText("{track}/{stem}.{ext}")
+
+    dialogs = accept_with(monkeypatch, choose)
+    win.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert len(dialogs) == 1
+    for job, heard in ((first, (1, 2, 3)), (second, (0, 1, 2))):
+        folder = job.path.parent / job.path.stem
+        assert sorted(p.name for p in folder.iterdir()) == ["mix.wav", "vocals.wav"]
+        np.testing.assert_array_equal(read(folder / "vocals.wav"), job.stemset.data[3])
+        mix = job.stemset.data[list(heard)].sum(axis=0)
+        np.testing.assert_allclose(read(folder / "mix.wav"), mix, atol=1e-5)
+    assert not (tmp_path / "Three").exists()
+    assert "Exported 4 file(s) of 2 song(s)." in win.statusBar().currentMessage()
+    assert win.settings.get(S.EXPORT_FOLDER) == ""  # still "beside each song" next time
+
+
+def test_existing_files_of_every_song_are_asked_about_once(qtbot, win, tmp_path, monkeypatch):
+    jobs = [add_done(win, tmp_path / name) for name in ("a.wav", "b.wav")]
+    out = tmp_path / "out"
+
+    def choose(dialog):
+        dialog.folder.setText(str(out))
+        dialog.template.setText("{track}-{stem}.{ext}")
+        dialog.format.setCurrentIndex(dialog.format.findData("wav32f"))
+
+    accept_with(monkeypatch, choose)
+    for job in jobs:
+        (out / f"{job.path.stem}-bass.wav").parent.mkdir(exist_ok=True)
+        (out / f"{job.path.stem}-bass.wav").write_bytes(b"keep me")
+    asked = []
+    win.confirm_overwrite = lambda message: asked.append(message) or False
+    win.export_all_action.trigger()
+    assert len(asked) == 1 and asked[0].startswith("2 file(s) exist already")
+    assert not win.exporter.tasks
+    assert sorted(p.name for p in out.iterdir()) == ["a-bass.wav", "b-bass.wav"]
+    assert (out / "a-bass.wav").read_bytes() == b"keep me"
+    win.confirm_overwrite = lambda message: asked.append(message) or True
+    win.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert len(asked) == 2 and len(list(out.iterdir())) == 8
+    np.testing.assert_array_equal(read(out / "b-bass.wav"), jobs[1].stemset.data[1])
+
+
+def test_two_songs_of_one_name_on_the_same_files_are_refused_first(
+    qtbot, win, tmp_path, monkeypatch
+):
+    add_done(win, tmp_path / "cd1" / "01.wav")
+    add_done(win, tmp_path / "cd2" / "01.wav")
+    out = tmp_path / "out"
+
+    def choose(dialog):
+        dialog.folder.setText(str(out))
+        dialog.template.setText("{track}/{stem}.{ext}")
+
+    accept_with(monkeypatch, choose)
+    win.export_all_action.trigger()
+    assert not win.exporter.tasks and not out.exists()  # nothing written
+    assert f"of {tmp_path / 'cd1' / '01.wav'} and of {tmp_path / 'cd2' / '01.wav'}" in win.message
+    assert "put {track} in the file names, or export beside each song" in win.message
+
+
+def test_a_song_without_the_chosen_stems_is_left_out_and_said(qtbot, win, tmp_path, monkeypatch):
+    add_done(win, tmp_path / "four.wav")
+    two = add_done(win, tmp_path / "two.wav", names=("vocals", "no_vocals"))
+
+    def choose(dialog):
+        assert list(dialog.stem_boxes) == [*NAMES, "no_vocals"]
+        assert not dialog.two_stems_name  # a song is in two stems already
+        for name in ("bass", "other", "vocals", "no_vocals"):
+            dialog.stem_boxes[name].setChecked(False)
+        dialog.template.setText("{track}/{stem}.{ext}")
+
+    accept_with(monkeypatch, choose)
+    win.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert [p.name for p in (tmp_path / "four").iterdir()] == ["drums.wav"]
+    assert not (tmp_path / "two").exists()
+    message = win.statusBar().currentMessage()
+    assert (
+        message
+        == f"Exported 1 file(s) of 1 song(s); left out, without the chosen stems: {two.title}."
+    )
+
+
+def test_a_song_that_fails_is_named_and_the_others_are_written(qtbot, win, tmp_path, monkeypatch):
+    from stemgui.export import exporter
+
+    jobs = [add_done(win, tmp_path / f"{name}.wav") for name in ("a", "b", "c")]
+    real = exporter.export
+
+    def export(stemset, request, track, model):
+        if track == jobs[1].path:
+            raise ExportError(request.folder, "No space left on device")
+        return real(stemset, request, track, model)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 4 and len(list((tmp_path / "c").iterdir())) == 4
+    assert not (tmp_path / "b").exists()
+    assert win.message == (
+        "Export failed: 1 of 3 song(s) were not exported. "
+        f"b.wav: {tmp_path}: No space left on device"
+    )
+    assert win.banner.isVisibleTo(win)
+
+
+def test_closing_the_window_finishes_the_song_being_written_and_skips_the_rest(
+    qtbot, win, tmp_path, monkeypatch
+):
+    from stemgui.export import exporter
+
+    jobs = [add_done(win, tmp_path / f"{name}.wav") for name in ("a", "b")]
+    writing, go_on = threading.Event(), threading.Event()
+    real = exporter.export
+
+    def export(*args):
+        writing.set()
+        go_on.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.export_all_action.trigger()
+    assert writing.wait(10)
+    threading.Timer(0.2, go_on.set).start()
+    win.close()
+    assert len(list((tmp_path / "a").iterdir())) == 4
+    assert not (tmp_path / "b").exists()
+    assert jobs[1].path.exists()
+
+
+def test_export_all_needs_a_separated_song(qtbot, win, tmp_path):
+    win.controller.model._jobs.append(Job(tmp_path / "waiting.wav"))
+    win._update_buttons()
+    assert not win.export_all_action.isEnabled()
+    win.export_all_dialog()  # as if from a shortcut while it changed
+    assert win.message == "No song is separated yet: there is nothing to export."
