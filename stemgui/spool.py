@@ -5,8 +5,8 @@ A 60-minute song has 5 GB of float32 stems (4 stems, stereo, 44.1 kHz). Above
 in a private temporary folder (``stemgui-spool-<pid>-*`` under the system's temporary folder),
 removed when the spool is closed, whatever happened. While the separator fills it, ``release``
 hands the pages of finished frames back to the kernel (they stay in the file), so the process's
-resident memory stays bounded; the exporter then reads the stems with plain file reads
-(``stemgui.audio.stream.stem_reader``).
+resident memory stays bounded; the exporter then reads the stems through the mapping, letting
+go of each block's pages (``stemgui.audio.stream.stem_reader``).
 
 A run killed outright (SIGKILL, power cut) leaves two kinds of leftovers, both removed by
 :func:`clean_leftovers` the next time stemgui starts:

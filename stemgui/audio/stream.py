@@ -7,8 +7,8 @@ peak for the ``rescale`` clip mode is found in a first pass, then every block is
 NaN/infinite samples, clipped, quantised and written. Same formats, same atomic temporary file,
 same ``EncodeError`` messages as ``write_audio``.
 
-:func:`stem_reader` reads a stem out of a memory-mapped spool with plain file reads, so that the
-pages of a 60-minute stem are not mapped into (and counted against) this process.
+:func:`stem_reader` reads a stem out of a memory-mapped spool, letting go of the pages it read,
+so that the pages of a 60-minute stem do not stay in (and count against) this process.
 """
 
 from __future__ import annotations
@@ -35,24 +35,19 @@ BlockReader = Callable[[int, int], np.ndarray]
 def stem_reader(data: np.ndarray, index: int) -> BlockReader:
     """A reader of stem ``index`` of ``data`` (sources, channels, frames).
 
-    For an ``np.memmap`` (C order, as the spool writes it) the frames are read from its file
-    with ``np.fromfile``; anything else is sliced.
+    An ``np.memmap`` is read through its mapping, and the pages read are let go of at once, so
+    that the pages of a 60-minute stem are not kept in (and counted against) this process. Not
+    through its file's name: the app deletes that file once no song shows it (a song parked or
+    removed, a cache entry evicted or cleared), and an export still reading it failed with "the
+    folder disappeared"; a mapping stays readable after its file is deleted.
     """
-    filename = getattr(data, "filename", None)
-    if not isinstance(data, np.memmap) or filename is None or not data.flags.c_contiguous:
+    if not isinstance(data, np.memmap):
         return lambda start, stop: np.asarray(data[index, :, start:stop], dtype=np.float32)
-    data.flush()  # what was written through the mapping, on disk for the plain reads
-    _sources, channels, frames = data.shape
-    itemsize = data.dtype.itemsize
-    base = int(data.offset)
+    from stemgui.spool import release_pages
 
     def read(start: int, stop: int) -> np.ndarray:
-        block = np.empty((channels, stop - start), dtype=np.float32)
-        with open(filename, "rb") as handle:
-            for channel in range(channels):
-                offset = base + ((index * channels + channel) * frames + start) * itemsize
-                handle.seek(offset)
-                block[channel] = np.fromfile(handle, dtype=data.dtype, count=stop - start)
+        block = np.array(data[index, :, start:stop], dtype=np.float32)  # a copy
+        release_pages(data, start, stop, flush=False)
         return block
 
     return read

@@ -195,6 +195,36 @@ def test_a_mix_exported_from_a_long_song_leaves_no_pages_behind(tmp_path):
     np.testing.assert_allclose(written.T, data[0] + 0.5 * data[1] + data[3], atol=1e-6)
 
 
+@pytest.mark.parametrize("kind", ["spool", "npy"])
+def test_stems_export_from_a_file_deleted_meanwhile_and_leave_no_pages_behind(tmp_path, kind):
+    """The app deletes a song's stems file once no row shows it (another song selected, the
+    row removed, a cache entry evicted or cleared) while an export may still be reading it: the
+    export reads through the mapping, which outlives the file (it opened the file by its name
+    and failed with "the folder disappeared"), and lets go of the pages it read."""
+    from stemgui.export.exporter import ExportRequest, export
+    from stemgui.stems.stemset import StemSet
+
+    data = np.random.default_rng(3).standard_normal((4, 2, 100_000)).astype(np.float32) / 8
+    if kind == "spool":
+        array = spool.reserved_memmap(tmp_path / "stems.f32", data.shape)
+        array[:] = data
+        (tmp_path / "stems.f32").unlink()
+    else:
+        np.save(tmp_path / "stems.npy", data)
+        array = np.load(tmp_path / "stems.npy", mmap_mode="r")
+        (tmp_path / "stems.npy").unlink()
+    request = ExportRequest(
+        folder=tmp_path / "out",
+        stems=["bass", "vocals"],
+        fmt=AudioFormat("wav", 32, float=True, clip="none"),
+    )
+    paths = export(StemSet(NAMES, RATE, array), request, "song", "tiny")
+    assert resident(array, 0, 100_000) < 0.05
+    for path, index in zip(paths, (1, 3), strict=True):
+        written, _rate = sf.read(path, dtype="float32", always_2d=True)
+        np.testing.assert_array_equal(written.T, data[index])
+
+
 @pytest.mark.parametrize(
     "fmt",
     [
