@@ -252,7 +252,7 @@ class QueueController(QObject):
             self.model.update(job, removed=True)  # dropped when the worker confirms the end
             return
         self.model.remove(job)
-        delete_scratch_file(job.stemset, self.scratch_dir)
+        self._let_go_of(job.stemset)
         self._release_memory_later()  # its stems
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
@@ -348,10 +348,19 @@ class QueueController(QObject):
             return False
         if job.waveforms is not None:
             job.waveforms.rebind(parked)
-        previous, job.stemset, job.stem_entry = job.stemset, parked, ""
-        delete_scratch_file(previous, self.scratch_dir)
+        previous, job.stem_entry = job.stemset, ""
+        for row in self.model.jobs:  # the song added again shares them: its rows go together
+            if row.stemset is previous:
+                row.stemset = parked
+        self._let_go_of(previous)
         self._release_memory_later()
         return True
+
+    def _let_go_of(self, stemset: Any) -> None:
+        """Delete the scratch file of ``stemset`` once no row holds it (a song added again
+        shares the stems of its first row: removing that row deleted the other's file)."""
+        if not any(row.stemset is stemset for row in self.model.jobs):
+            delete_scratch_file(stemset, self.scratch_dir)
 
     def _job(self, job_id: int) -> Job | None:
         job = self._current
@@ -420,6 +429,6 @@ class QueueController(QObject):
         self.model.update(job, eta=None, stopping=False, **changes)
         if job.removed:
             self.model.remove(job)
-            delete_scratch_file(job.stemset, self.scratch_dir)
+            self._let_go_of(job.stemset)
         self.job_ended.emit(job)
         self._start_next()

@@ -662,6 +662,29 @@ def test_finished_songs_off_screen_read_their_stems_from_the_cache(qtbot, window
     assert window.stems.stemset is second.stemset
 
 
+def test_a_song_added_again_shares_its_stems_file_until_no_row_holds_it(qtbot, window, songs):
+    """A song added again takes the stems of its first row, not a second separation. Removing
+    that row deleted the file both read (a long song's stems file); parking it left the other
+    row on the deleted file, with waveforms made again on the GUI thread when shown."""
+    window.controller.worker.memmap_bytes = 0  # every song's stems in a file, as a long one's
+    (first,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: bool(first.stem_entry), timeout=TIMEOUT_MS)  # separated, stored
+    scratch = Path(first.stemset.data.filename)
+    (second,) = window.add_paths(songs[:1])
+    (third,) = window.add_paths(songs[:1])
+    assert second.stemset is first.stemset is third.stemset and scratch.exists()
+    window.controller.remove(third)
+    assert scratch.exists()  # the other rows read it
+
+    window.select(second)  # the first row goes off screen: parked, with the rows sharing it
+    root = window.controller.worker.stem_cache.root
+    assert root in Path(second.stemset.data.filename).parents
+    assert second.stemset is first.stemset and second.waveforms.stemset is second.stemset
+    assert not scratch.exists()  # no row holds it any more
+    window.select(first)
+    assert window.stems.waveforms is first.waveforms  # not made again
+
+
 def test_a_new_setting_says_when_it_takes_effect(window):
     best = next(a for a in window.menus.quality_menu.actions() if a.text() == "Best (slow)")
     best.trigger()
