@@ -301,28 +301,31 @@ class StemCache:
         """
         if not stemset.complete or stemset.frames == 0:
             raise ValueError(f"only complete, non-empty stems are cached, got {stemset!r}")
-        with self._lock:
-            try:
+        needed = stemset.data.nbytes + (0 if stemset.mix is None else stemset.mix.nbytes)
+        if needed > self.max_bytes:
+            logger.info(
+                "stems of %d MB are not cached: the cache holds %d MB at most",
+                needed >> 20,
+                self.max_bytes >> 20,
+            )
+            return False
+        try:
+            with self._lock:
                 self._open()
                 if self.get(key) is not None:
                     return True  # stored before (get marked it as used)
-                needed = stemset.data.nbytes + (0 if stemset.mix is None else stemset.mix.nbytes)
-                if needed > self.max_bytes:
-                    logger.info(
-                        "stems of %d MB are not cached: the cache holds %d MB at most",
-                        needed >> 20,
-                        self.max_bytes >> 20,
-                    )
-                    return False
-                self._write(key, stemset, dict(info or {}), cancel)
-            except SeparationCancelled:
-                logger.info("storing the stems in the cache was cancelled")
-                return False
-            except OSError as error:
-                logger.warning("the stems could not be cached in %s: %s", self.root, error)
-                return False
-            self.evict(keep=key)
-            return True
+            # Written without the lock, into a folder of its own renamed into place whole: a
+            # `get` on the GUI thread (a song parked) waited for the whole write, seconds for
+            # a long song's gigabytes.
+            self._write(key, stemset, dict(info or {}), cancel)
+        except SeparationCancelled:
+            logger.info("storing the stems in the cache was cancelled")
+            return False
+        except OSError as error:
+            logger.warning("the stems could not be cached in %s: %s", self.root, error)
+            return False
+        self.evict(keep=key)
+        return True
 
     def _write(self, key: str, stemset: StemSet, info: dict[str, Any], cancel: Cancel) -> None:
         part = part_path_for(self.root / key)

@@ -353,6 +353,38 @@ def test_an_exception_mid_write_propagates_and_leaves_nothing(cache, tmp_path, m
     assert _only_entries(tmp_path / "cache") == []
 
 
+def test_a_hit_is_read_while_another_entry_is_being_written(cache, monkeypatch):
+    """The app parks a song (``get``, on the GUI thread) while the worker stores another: the
+    write held the cache's lock, and the window stood still for the whole write."""
+    import threading
+
+    cache.put(_key("a" * 64), _stems(1))
+    writing, go_on = threading.Event(), threading.Event()
+    real = stemcache._write_npy
+
+    def slow(path, array, cancel):  # a long song's gigabytes
+        writing.set()
+        assert go_on.wait(10)
+        return real(path, array, cancel)
+
+    monkeypatch.setattr(stemcache, "_write_npy", slow)
+    stored = []
+    worker = threading.Thread(target=lambda: stored.append(cache.put(_key("c" * 64), _stems(2))))
+    worker.start()
+    assert writing.wait(10)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(cache.get(_key("a" * 64))))
+    reader.start()
+    reader.join(5)
+    finished_before_the_write = bool(got)
+    go_on.set()
+    worker.join(10)
+    reader.join(10)
+    assert finished_before_the_write and stored == [True]
+    np.testing.assert_array_equal(got[0].stems, _stems(1).data)
+    np.testing.assert_array_equal(cache.get(_key("c" * 64)).stems, _stems(2).data)
+
+
 def test_cancel_while_storing_leaves_nothing(cache, tmp_path):
     assert not cache.put(_key(), _stems(frames=3 << 20), cancel=CancelAfter(2))
     assert _only_entries(tmp_path / "cache") == []
