@@ -233,12 +233,13 @@ class ExportDialog(QDialog):
             span=self.loop if self.only_loop and self.only_loop.isChecked() else None,
         )
 
-    def request_for(self, stems: Sequence[str], mixer: Any, song: Path) -> Any:
-        """The request for one song of a batch, separated into ``stems``: the chosen stems
-        it has; None when it has none of them (and no mix is asked for)."""
+    def request_for(self, stems: Sequence[str], mixer: Any, song_folder: Path) -> Any:
+        """The request for one song of a batch, separated into ``stems``, whose exports go
+        in or under ``song_folder``: the chosen stems it has; None when it has none of them
+        (and no mix is asked for)."""
         from dataclasses import replace
 
-        request = self.request(mixer, song_folder=song.parent)
+        request = self.request(mixer, song_folder=song_folder)
         if request.two_stems is not None:  # (not offered when a song is in two stems)
             return request if request.two_stems in stems else None
         chosen = [name for name in request.stems if name in stems]

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QStackedWidget,
@@ -63,6 +64,30 @@ EMPTY_TEXT = (
     "<p>or use <b>File ▸ Open songs…</b> — they are separated one at a time into "
     "drums, bass, other and vocals, and you can listen while it works.</p>"
 )
+NOT_SEPARATED_TEXT = (
+    "<h3>This song was not separated</h3>"
+    "<p>The message above says why. Retry it once that is mended, or remove it from the "
+    "queue.</p>"
+)
+
+
+def demo_song() -> Path | None:
+    """The short song shipped with the app, for a first try without a song at hand."""
+    from stemgui.ui.smoke import resources_dir
+
+    path = resources_dir() / "demo" / "demo.mp3"
+    return path if path.is_file() else None
+
+
+def export_folder_of(song: Path) -> Path:
+    """Where "beside the song" exports go: the song's folder, or for the demo song (in the
+    app's own folder, perhaps read-only once installed) the user's music folder."""
+    from stemgui.ui.smoke import resources_dir
+
+    if not song.absolute().is_relative_to(resources_dir().absolute()):
+        return song.parent
+    music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
+    return Path(music or Path.home()) / "stemgui"
 
 
 def local_paths(urls: Iterable[QUrl]) -> list[Path]:
@@ -140,9 +165,18 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.song_title = ElidedLabel()
         self.song_title.setStyleSheet("font-size: 15px; font-weight: bold;")
-        self.empty = QLabel(EMPTY_TEXT)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
+        self.hint = QLabel(EMPTY_TEXT)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.demo_button = QPushButton("Try the demo song")
+        self.demo_button.setToolTip("A 28-second song made for stemgui, shipped with it")
+        self.demo_button.clicked.connect(self.open_demo)
+        self.empty = QWidget()
+        empty_layout = QVBoxLayout(self.empty)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(self.hint)
+        empty_layout.addWidget(self.demo_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(1)
         self.stems = StemPanel(self.timeline)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -254,6 +288,7 @@ class MainWindow(QMainWindow):
             self.theme_actions[key] = action
 
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Try the &demo song", self.open_demo)
         self._action(help_menu, "Open &log folder", self.open_log_folder)
         self._action(help_menu, "&About stemgui", self.about)
 
@@ -418,6 +453,19 @@ class MainWindow(QMainWindow):
                 f"{job.path.name} is already waiting or separating in another row.", 5000
             )
 
+    def open_demo(self) -> list[Job]:
+        """Queue the demo song shipped with the app (Help ▸ Try the demo song)."""
+        song = demo_song()
+        if song is None:
+            from stemgui.ui.smoke import resources_dir
+
+            self.show_error(
+                f"The demo song is missing from this installation ({resources_dir() / 'demo'}); "
+                "install stemgui again, or open a song of your own."
+            )
+            return []
+        return self.add_paths([song])
+
     def open_songs(self) -> None:
         from stemgui.audio.decode import SUPPORTED_EXTENSIONS
 
@@ -475,6 +523,7 @@ class MainWindow(QMainWindow):
             self._selecting_by_hand = True
 
     def remove_job(self, job: Job) -> None:
+        self._clear_banner(job)  # its failure, if it failed
         shown = self.shown_job
         if job is shown or shown is None:
             self.show_job(None)
@@ -509,8 +558,29 @@ class MainWindow(QMainWindow):
         if job is not None and job.stemset is not None:
             self.show_job(job)
         elif job is not None and job.state is JobState.FAILED:
-            self.show_job(None)  # not the stems of the song selected before
-            self.show_error(f"{job.title}: {job.reason}", about=job)
+            self._show_not_separated(job)  # not the stems of the song selected before
+            self._say_failed(job)
+
+    def _say_failed(self, job: Job) -> None:
+        self.show_error(
+            f"{job.title}: {job.reason}",
+            about=job,
+            actions=[
+                ("Remove", lambda: self.remove_job(job)),
+                ("Open log folder", self.open_log_folder),
+            ],
+        )
+
+    def _show_not_separated(self, job: Job) -> None:
+        """A failed song on screen: its name, and what to do, not the first-run hint."""
+        self.show_job(None)
+        self.song_title.setText(job.title, "  (failed)")  # why: in the banner above
+        self._show_hint(NOT_SEPARATED_TEXT, demo=False)
+
+    def _show_hint(self, text: str, demo: bool) -> None:
+        self.hint.setText(text)
+        self.demo_button.setVisible(demo and demo_song() is not None)
+        self.pages.setCurrentWidget(self.empty)
 
     def _job_started(self, job: Job) -> None:
         self._clear_banner(job)  # retried
@@ -525,12 +595,14 @@ class MainWindow(QMainWindow):
 
     def _job_ended(self, job: Job) -> None:
         if job.state is JobState.FAILED:
-            self.show_error(f"{job.title}: {job.reason}", about=job)
+            self._say_failed(job)
         elif job.state is JobState.DONE:
             self.statusBar().showMessage(f"{job.title}: separated.", 5000)
         if job is self.shown_job:
             cancelled = job.state is JobState.CANCELLED and job.stemset is not None
-            if job.state is not JobState.DONE and not cancelled:
+            if job.state is JobState.FAILED:
+                self._show_not_separated(job)
+            elif job.state is not JobState.DONE and not cancelled:
                 self.show_job(None)
             elif self.stems.stemset is job.stemset:  # done, or cancelled: what was made plays
                 self.stems.update_ready()
@@ -560,7 +632,7 @@ class MainWindow(QMainWindow):
         if job is None or job.stemset is None:
             self.player.unload()
             self.stems.clear()
-            self.pages.setCurrentWidget(self.empty)
+            self._show_hint(EMPTY_TEXT, demo=True)
             self.song_title.clear()
             self._update_buttons()
         else:
@@ -649,7 +721,7 @@ class MainWindow(QMainWindow):
         dialog = ExportDialog(
             job.stemset.names,
             self.settings,
-            job.path.parent,
+            export_folder_of(job.path),
             self.settings.get(S.TWO_STEMS),
             self,
             track=job.path.stem,
@@ -674,7 +746,7 @@ class MainWindow(QMainWindow):
         dialog = ExportDialog(
             list(dict.fromkeys(name for job in jobs for name in job.stemset.names)),
             self.settings,
-            first.path.parent,
+            export_folder_of(first.path),
             self.settings.get(S.TWO_STEMS),
             self,
             track=first.path.stem,
@@ -685,7 +757,12 @@ class MainWindow(QMainWindow):
             return
         dialog.remember()
         songs = [
-            (job, dialog.request_for(job.stemset.names, self._mixer_of(job), job.path))
+            (
+                job,
+                dialog.request_for(
+                    job.stemset.names, self._mixer_of(job), export_folder_of(job.path)
+                ),
+            )
             for job in jobs
         ]
         self._left_out = [job.title for job, request in songs if request is None]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
@@ -111,8 +111,40 @@ def test_corrupt_song_shows_its_error_and_the_next_one_separates(
     window.select(bad)  # its reason, and not the stems of the song selected before
     assert window.banner.isVisibleTo(window) and window.banner.text().startswith("broken.wav:")
     assert window.shown_job is None and not window.player.loaded
+    # its name and what to do; it was the first-run "Drop songs or folders here", untitled
+    assert window.song_title.text() == "broken.wav  (failed)"
+    assert window.pages.currentWidget() is window.empty
+    assert "This song was not separated" in window.hint.text()
+    assert not window.demo_button.isVisibleTo(window)
     window.select(good)  # the user moves on: that failure was read
     assert not window.banner.isVisibleTo(window) and window.shown_job is good
+    window.select(bad)
+    remove = next(b for b in window.banner.findChildren(QPushButton) if b.text() == "Remove")
+    remove.click()  # the banner's own way out
+    assert window.controller.model.jobs == [good]
+    assert not window.banner.isVisibleTo(window)
+
+
+def test_the_demo_song_is_offered_where_songs_are_dropped_and_in_the_help_menu(
+    qtbot, window, monkeypatch, tmp_path
+):
+    from stemgui.ui import window as window_module
+
+    assert window.pages.currentWidget() is window.empty and "Drop songs" in window.hint.text()
+    assert window.demo_button.isVisibleTo(window)
+    demo = window_module.demo_song()
+    assert demo is not None and demo.name == "demo.mp3"
+    window.demo_button.click()
+    assert [job.path for job in window.controller.model.jobs] == [demo]
+    # "beside the song" is the user's music folder: the app's own may be read-only
+    assert window_module.export_folder_of(demo).name == "stemgui"
+    assert not window_module.export_folder_of(demo).is_relative_to(demo.parent.parent)
+    assert window_module.export_folder_of(tmp_path / "a.wav") == tmp_path
+
+    monkeypatch.setattr(window_module, "demo_song", lambda: None)  # a damaged install
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    next(a for a in help_menu.actions() if a.text() == "Try the &demo song").trigger()
+    assert window.message.startswith("The demo song is missing from this installation (")
 
 
 def test_no_model_is_said_plainly_and_songs_wait_for_one(
