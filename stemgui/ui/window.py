@@ -288,6 +288,12 @@ class MainWindow(QMainWindow):
             self.theme_actions[key] = action
 
         help_menu = bar.addMenu("&Help")
+        self._action(
+            help_menu,
+            "&Keyboard and mouse",
+            self.show_shortcuts,
+            QKeySequence.StandardKey.HelpContents,
+        )
         self._action(help_menu, "Try the &demo song", self.open_demo)
         self._action(help_menu, "Open &log folder", self.open_log_folder)
         self._action(help_menu, "&About stemgui", self.about)
@@ -897,6 +903,11 @@ class MainWindow(QMainWindow):
         folder = log_folder()
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def show_shortcuts(self) -> None:
+        from stemgui.ui.shortcuts import ShortcutsDialog
+
+        ShortcutsDialog([self, self.queue], self).exec()
 
     def about(self) -> None:
         import stemgui

@@ -794,3 +794,22 @@ def test_a_model_file_is_named_alike_in_the_menu_and_the_queue():
     assert display_name("/models/aaaa1111-987cb8fd.th") == "aaaa1111"
     assert file_model_name("/models/aaaa1111-987cb8fd.th") == "aaaa1111"
     assert display_name("/models/mine.stemgui") == "mine" and display_name("htdemucs") == "htdemucs"
+
+
+def test_help_lists_every_shortcut_from_the_actions_themselves(window):
+    from stemgui.ui.shortcuts import MOUSE, ShortcutsDialog, shortcut_rows
+
+    rows = dict(shortcut_rows([window, window.queue]))
+    assert rows["Space"] == "Play / pause"
+    assert rows["Ctrl+Shift+E"] == "Export all separated songs"
+    assert rows["Del, Backspace"] == "Remove song"
+    assert rows["Ctrl+Up"] == "Move song up"
+    assert rows["1 … 9"] == "Mute or unmute the stems in their order"
+    assert rows["Ctrl+1 … Ctrl+9"] == "Solo or unsolo the stems in their order"
+    assert rows["F1"] == "Keyboard and mouse"
+    assert not any("stem 3" in what for what in rows.values())  # folded into one line
+    keyed = [a for w in (window, window.queue) for a in w.actions() if not a.shortcut().isEmpty()]
+    assert len(rows) == len(keyed) - 16  # every action with keys: the 18 numbered in 2 lines
+    dialog = ShortcutsDialog([window, window.queue], window)
+    assert dialog.rows()[-len(MOUSE) :] == list(MOUSE)
+    assert ("A", "Solo the original mix (A/B)") in dialog.rows()
