@@ -102,8 +102,8 @@ class ExportDialog(QDialog):
             self.two_stems_name = ""
         if self.two_stems_name:
             self.two_stems.setText(
-                f"Two stems: {self.two_stems_name} and the rest summed "
-                f"(no_{self.two_stems_name}, as its file is named)"
+                f"Two stems: {self.two_stems_name} and no {self.two_stems_name} (the rest "
+                f"summed, in a file named no_{self.two_stems_name})"
             )
             self.two_stems.setChecked(two_stems in stems)
             stems_layout.addWidget(self.two_stems)

@@ -125,7 +125,12 @@ class Job:
             two = len(names) == 2 and names[1] == f"no_{names[0]}"
             made = ", ".join(
                 filter(
-                    None, [self.model_name, self._quality(), f"{names[0]} / rest" if two else ""]
+                    None,
+                    [
+                        self.model_name,
+                        self._quality(),
+                        f"{names[0]} / no {names[0]}" if two else "",
+                    ],
                 )
             )
             return f"done ({made})" if made else "done"

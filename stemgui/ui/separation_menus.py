@@ -124,7 +124,7 @@ class SeparationMenus(QObject):
             action.triggered.connect(lambda _=False, k=key: self._set(S.QUALITY, k))
             group.addAction(action)
         menu.addSeparator()
-        self.two_stems_action = menu.addAction("Two stems: vocals / instrumental")
+        self.two_stems_action = menu.addAction("Two stems: vocals and no vocals (the instrumental)")
         self.two_stems_action.setCheckable(True)
         self.two_stems_action.setChecked(self.settings.get(S.TWO_STEMS) != "off")
         self.two_stems_action.triggered.connect(

@@ -356,7 +356,7 @@ def test_a_finished_song_says_what_separated_it():
         "done (m)"
     )
     assert Job(song, state=JobState.DONE, stemset=pair, model_name="m").status_text() == (
-        "done (m, vocals / rest)"
+        "done (m, vocals / no vocals)"
     )
     assert Job(song, state=JobState.DONE).status_text() == "done"
     # the quality too, unless the default: the same song redone Fast is told from the first
@@ -364,7 +364,7 @@ def test_a_finished_song_says_what_separated_it():
     fast = SeparationOptions(overlap=0.1)
     assert Job(
         song, state=JobState.DONE, stemset=pair, model_name="m", cache_key=(*key, fast)
-    ).status_text() == ("done (m, Fast, vocals / rest)")
+    ).status_text() == ("done (m, Fast, vocals / no vocals)")
     balanced = Job(
         song,
         state=JobState.DONE,
