@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtGui import QFont
 
 from stemgui.ui import settings as S
 
@@ -151,7 +152,9 @@ class QueueModel(QAbstractListModel):
     """The jobs, in queue order, for a ``QListView``.
 
     Roles: DisplayRole "name — state", ToolTipRole the path and the full error, ``JobRole`` the
-    ``Job`` itself. Waiting jobs can be dragged; a drop between rows moves them there.
+    ``Job`` itself, FontRole bold for the song on screen (``set_shown``: selecting a waiting
+    song leaves the one playing there). Waiting jobs can be dragged; a drop between rows moves
+    them there.
     """
 
     JobRole = Qt.ItemDataRole.UserRole + 1
@@ -160,6 +163,7 @@ class QueueModel(QAbstractListModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._jobs: list[Job] = []
+        self._shown: Job | None = None
 
     # -- Qt model ---------------------------------------------------------------------------
 
@@ -183,7 +187,19 @@ class QueueModel(QAbstractListModel):
             return f"{job.title}, {job.status_text()}"
         if role == self.JobRole:
             return job
+        if role == Qt.ItemDataRole.FontRole and job is self._shown:
+            font = QFont()
+            font.setBold(True)
+            return font
         return None
+
+    def set_shown(self, job: Job | None) -> None:
+        """Mark ``job`` as the song whose stems are on screen (None: none is)."""
+        changed = [j for j in (self._shown, job) if j is not None and j in self._jobs]
+        self._shown = job
+        for row in {self._jobs.index(j) for j in changed}:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.FontRole])
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():

@@ -631,6 +631,7 @@ class MainWindow(QMainWindow):
         if job is self.shown_job and (job is None or self.stems.stemset is job.stemset):
             return
         previous, self.shown_job = self.shown_job, job
+        self.controller.model.set_shown(job)  # its row in bold: a waiting one may be selected
         transport = self.player.transport
         if previous is not None and transport is not None:  # back to it later: as it was
             loop = (transport.loop, transport.loop_enabled)

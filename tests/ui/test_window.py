@@ -813,3 +813,25 @@ def test_help_lists_every_shortcut_from_the_actions_themselves(window):
     dialog = ShortcutsDialog([window, window.queue], window)
     assert dialog.rows()[-len(MOUSE) :] == list(MOUSE)
     assert ("A", "Solo the original mix (A/B)") in dialog.rows()
+
+
+def test_the_song_on_screen_is_bold_in_the_queue_when_a_waiting_one_is_selected(
+    qtbot, window, songs
+):
+    """Selecting a waiting song (to move or cancel it) leaves the song playing on screen: its
+    row says which it is."""
+    from PySide6.QtCore import Qt
+
+    first, second = window.add_paths(songs[:2])
+    qtbot.waitUntil(lambda: second.state is JobState.DONE, timeout=TIMEOUT_MS)
+    model = window.controller.model
+
+    def bold(job):
+        font = model.data(model.index(model.row_of(job)), Qt.ItemDataRole.FontRole)
+        return font is not None and font.bold()
+
+    assert window.shown_job is first and bold(first) and not bold(second)
+    window.select(second)
+    assert bold(second) and not bold(first)
+    window.show_job(None)
+    assert not bold(second)
