@@ -1,10 +1,16 @@
-"""A one-line label that never widens its window: a text too long for it is cut in the middle."""
+"""A one-line label that never widens its window: a text too long for it is cut in the middle;
+and ``counted``, a number of things in words."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+
+def counted(number: int, noun: str) -> str:
+    """ "1 song", "2 songs": a message reads as written, not "1 song(s)"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 class ElidedLabel(QLabel):

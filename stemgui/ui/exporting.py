@@ -21,6 +21,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from stemgui.ui.elided import counted
+
 logger = logging.getLogger(__name__)
 
 SongExport = tuple[Any, Any]
@@ -90,7 +92,7 @@ def confirm_targets(
     if existing and not all(request.overwrite for _job, request in songs):
         listed = "\n".join(str(p) for p in existing[:8])
         more = f"\n… and {len(existing) - 8} more" if len(existing) > 8 else ""
-        if not confirm(f"{len(existing)} file(s) exist already:\n{listed}{more}"):
+        if not confirm(f"{counted(len(existing), 'file')} exist already:\n{listed}{more}"):
             return None
         songs = [(job, replace(request, overwrite=True)) for job, request in songs]
     return list(songs)
@@ -239,7 +241,7 @@ class ExportRunner(QObject):
                 self.ended.emit(written[0], written[1], len(confirmed))
                 if failures:
                     self.failed.emit(
-                        f"{len(failures)} of {len(confirmed)} song(s) were not exported. "
+                        f"{len(failures)} of {counted(len(confirmed), 'song')} were not exported. "
                         + "; ".join(failures)
                     )
 
@@ -248,8 +250,7 @@ class ExportRunner(QObject):
         task.failed.connect(failed)
         task.ended.connect(ended)
         self.tasks.append(task)
-        count = len(confirmed)
-        self.started.emit(f"{count} song{'s' * (count != 1)}" if batch else confirmed[0][0].title)
+        self.started.emit(counted(len(confirmed), "song") if batch else confirmed[0][0].title)
         task.start()
         return task
 

@@ -42,7 +42,7 @@ from stemgui.separation.spec import names_a_file
 from stemgui.ui import settings as S
 from stemgui.ui.banner import Banner
 from stemgui.ui.controller import QueueController
-from stemgui.ui.elided import ElidedLabel
+from stemgui.ui.elided import ElidedLabel, counted
 from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.exporting import ExportRunner, ExportTask, ask_overwrite
 from stemgui.ui.models import display_name
@@ -427,8 +427,8 @@ class MainWindow(QMainWindow):
         jobs = self.controller.add(found)
         if jobs and self.selected_job() is None:  # Cancel works before its stems begin
             self._select_for_the_user(jobs[0])
-        added = f"Added {len(jobs)} song(s) to the queue."
-        if len(jobs) < len(found):  # it said "Added 0 song(s)" and no more
+        added = f"Added {counted(len(jobs), 'song')} to the queue."
+        if len(jobs) < len(found):  # it said "Added 0 songs" and no more
             added += f" {len(found) - len(jobs)} already waiting or separating."
         self.statusBar().showMessage(f"{added} {note}".strip(), 8000 if note else 4000)
         if self.menus.has_model() is False and jobs:
@@ -796,16 +796,18 @@ class MainWindow(QMainWindow):
         self.last_export = paths
         if paths:
             job.export_folder = Path(os.path.commonpath([p.parent for p in paths]))
-        self.statusBar().showMessage(f"Exported {len(paths)} file(s) to {job.export_folder}", 8000)
+        self.statusBar().showMessage(
+            f"Exported {counted(len(paths), 'file')} to {job.export_folder}", 8000
+        )
         self._clear_banner("export")
         self._update_buttons()
 
     def _exported_songs(self, songs: int, files: int, total: int) -> None:
         """The end of an export of several songs (a failure's banner says which failed)."""
-        of = f"{total}" if songs == total else f"{songs} of {total}"
+        of = counted(total, "song") if songs == total else f"{songs} of {counted(total, 'song')}"
         left_out = f"; left out, without the chosen stems: {', '.join(self._left_out)}"
         self.statusBar().showMessage(
-            f"Exported {files} file(s) of {of} song(s){left_out if self._left_out else ''}.",
+            f"Exported {counted(files, 'file')} of {of}{left_out if self._left_out else ''}.",
             10_000,
         )
 
@@ -955,7 +957,8 @@ class MainWindow(QMainWindow):
             damaged = entries.count(None)
             logger.warning("%d song(s) of the saved session could not be read", damaged)
             self.statusBar().showMessage(
-                f"{damaged} song(s) of the last session could not be read and are left out.", 8000
+                f"{counted(damaged, 'song')} of the last session could not be read and left out.",
+                8000,
             )
         jobs: list[Job] = []
         seen = set()

@@ -100,7 +100,7 @@ def test_every_separated_song_is_exported_beside_itself_with_its_own_mix(
         mix = job.stemset.data[list(heard)].sum(axis=0)
         np.testing.assert_allclose(read(folder / "mix.wav"), mix, atol=1e-5)
     assert not (tmp_path / "Three").exists()
-    assert "Exported 4 file(s) of 2 song(s)." in win.statusBar().currentMessage()
+    assert "Exported 4 files of 2 songs." in win.statusBar().currentMessage()
     assert win.settings.get(S.EXPORT_FOLDER) == ""  # still "beside each song" next time
 
 
@@ -120,7 +120,7 @@ def test_existing_files_of_every_song_are_asked_about_once(qtbot, win, tmp_path,
     asked = []
     win.confirm_overwrite = lambda message: asked.append(message) or False
     win.export_all_action.trigger()
-    assert len(asked) == 1 and asked[0].startswith("2 file(s) exist already")
+    assert len(asked) == 1 and asked[0].startswith("2 files exist already")
     assert not win.exporter.tasks
     assert sorted(p.name for p in out.iterdir()) == ["a-bass.wav", "b-bass.wav"]
     assert (out / "a-bass.wav").read_bytes() == b"keep me"
@@ -166,10 +166,7 @@ def test_a_song_without_the_chosen_stems_is_left_out_and_said(qtbot, win, tmp_pa
     assert [p.name for p in (tmp_path / "four").iterdir()] == ["drums.wav"]
     assert not (tmp_path / "two").exists()
     message = win.statusBar().currentMessage()
-    assert (
-        message
-        == f"Exported 1 file(s) of 1 song(s); left out, without the chosen stems: {two.title}."
-    )
+    assert message == f"Exported 1 file of 1 song; left out, without the chosen stems: {two.title}."
 
 
 def test_a_song_that_fails_is_named_and_the_others_are_written(qtbot, win, tmp_path, monkeypatch):
@@ -190,8 +187,7 @@ def test_a_song_that_fails_is_named_and_the_others_are_written(qtbot, win, tmp_p
     assert len(list((tmp_path / "a").iterdir())) == 4 and len(list((tmp_path / "c").iterdir())) == 4
     assert not (tmp_path / "b").exists()
     assert win.message == (
-        "Export failed: 1 of 3 song(s) were not exported. "
-        f"b.wav: {tmp_path}: No space left on device"
+        f"Export failed: 1 of 3 songs were not exported. b.wav: {tmp_path}: No space left on device"
     )
     assert win.banner.isVisibleTo(win)
 

@@ -448,7 +448,7 @@ def test_songs_already_waiting_are_counted_when_added_again(window, songs):
     assert window.selected_job() is first and window.queue.cancel_button.isEnabled()
     assert len(window.add_paths(songs[:2])) == 1  # the first one is in the queue already
     message = window.statusBar().currentMessage()
-    assert message == "Added 1 song(s) to the queue. 1 already waiting or separating."
+    assert message == "Added 1 song to the queue. 1 already waiting or separating."
 
 
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
@@ -665,7 +665,10 @@ def test_a_session_keeps_a_song_queued_twice_and_leaves_out_only_damaged_songs(
         (songs[1], SeparationOptions(**{**fast, "model": "net.TH"})),
     ]
     assert jobs[0].strips["drums"].mute and jobs[1].strips["bass"].solo
-    assert "1 song(s) of the last session could not be read" in win.statusBar().currentMessage()
+    assert (
+        "1 song of the last session could not be read and left out."
+        in win.statusBar().currentMessage()
+    )
     qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
     win.close()
 
