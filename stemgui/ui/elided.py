@@ -3,9 +3,14 @@ and ``counted``, a number of things in words."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import unicodedata
+
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+ISOLATE, POP_ISOLATE = "\u2068", "\u2069"  # FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE
+_MARKS = {Qt.LayoutDirection.LeftToRight: "\u200e", Qt.LayoutDirection.RightToLeft: "\u200f"}
 
 
 def counted(number: int, noun: str) -> str:
@@ -20,6 +25,10 @@ class ElidedLabel(QLabel):
 
     A plain QLabel asks for its text's width: a 164-character file name made the window 1957
     pixels wide, past the screen, and kept it that wide.
+
+    The text before the tail (a file name) is shown as a bidi isolate, in its own direction,
+    on a line in the label's layout direction: an Arabic title made the whole line right to
+    left and mixed ".wav — stemgui-htdemucs-small" into the Arabic.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -41,13 +50,49 @@ class ElidedLabel(QLabel):
         super().resizeEvent(event)
         self._fit()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LayoutDirectionChange:
+            self._fit()
+
     def _fit(self) -> None:
-        metrics, middle = self.fontMetrics(), Qt.TextElideMode.ElideMiddle
-        head = self._full[: len(self._full) - len(self._tail)]
-        room = self.width() - metrics.horizontalAdvance(self._tail)
-        if self._tail and room >= metrics.horizontalAdvance(head[:4] + "…"):
-            shown = metrics.elidedText(head, middle, room) + self._tail
+        metrics, tail = self.fontMetrics(), self._tail
+        head = self._full[: len(self._full) - len(tail)]
+        room = self.width() - metrics.horizontalAdvance(tail)
+        whole = self._line(head, tail) if self._full else ""
+        if not self._full or metrics.horizontalAdvance(whole) <= self.width():
+            shown = whole
+        elif tail and room >= metrics.horizontalAdvance(head[:4] + "…"):
+            shown = self._line(metrics.elidedText(head, Qt.TextElideMode.ElideMiddle, room), tail)
         else:
-            shown = metrics.elidedText(self._full, middle, self.width())
+            shown = self._cut(head, tail)
         super().setText(shown)
-        self.setToolTip(self._full if shown != self._full else "")
+        self.setToolTip(whole if shown != whole else "")
+
+    def _line(self, head: str, tail: str) -> str:
+        """``head`` isolated, then ``tail``, after a mark that sets the line's direction."""
+        return f"{_MARKS[self.layoutDirection()]}{ISOLATE}{head}{POP_ISOLATE}{tail}"
+
+    def _cut(self, head: str, tail: str) -> str:
+        """``head + tail`` cut in the middle to the label's width (the tail does not fit whole),
+        what is left of the head still isolated."""
+        text, end = head + tail, len(head)
+
+        def shown(keep: int) -> str:
+            a, b = keep - keep // 2, len(text) - keep // 2  # text[a:b] gives way to "…"
+            while b < len(text) and unicodedata.combining(text[b]):  # not an accent alone
+                b += 1
+            if b <= end:  # only the head is cut
+                return self._line(f"{text[:a]}…{text[b:end]}", tail)
+            if a >= end:  # only the tail is cut
+                return self._line(head, f"{text[end:a]}…{text[b:]}")
+            return self._line(text[:a], f"…{text[b:]}")
+
+        fits, over = 0, len(text) + 1  # the most characters kept that fit: binary search
+        while over - fits > 1:
+            keep = (fits + over) // 2
+            if self.fontMetrics().horizontalAdvance(shown(keep)) <= self.width():
+                fits = keep
+            else:
+                over = keep
+        return shown(fits)
