@@ -1,10 +1,17 @@
-"""A slider of whole decibels that a double-click sets back to 0 dB, as on a mixing desk."""
+"""A slider of whole decibels that a double-click sets back to 0 dB, as on a mixing desk.
+
+A focused slider is framed in the palette's highlight colour: the wheel turns only the slider
+that has focus, and Fusion draws a slider's focus faintly, only after a Tab.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QWheelEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QWheelEvent
 from PySide6.QtWidgets import QLabel, QSlider, QWidget
+
+FOCUS_PEN = 2.0
+"""Width in pixels of the frame drawn around a focused slider."""
 
 
 class DbSlider(QSlider):
@@ -37,6 +44,17 @@ class DbSlider(QSlider):
             event.ignore()
             return
         super().wheelEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self.hasFocus():  # under the handle, which stays whole
+            painter = QPainter(self)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), FOCUS_PEN))
+            inset = FOCUS_PEN / 2
+            frame = self.rect().toRectF().adjusted(inset, inset, -inset, -inset)
+            painter.drawRoundedRect(frame, 4, 4)
+            painter.end()
+        super().paintEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.setValue(0)
