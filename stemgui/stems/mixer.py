@@ -183,11 +183,16 @@ class MixerState:
 
     def take_controls(self, strips: Mapping[str, StemControl]) -> None:
         """The controls of every channel of ``strips`` this mixer has too: the same song shown
-        again with other stems (vocals / no_vocals after four), or in a new session."""
+        again with other stems (vocals / no_vocals after four), or in a new session.
+
+        ``ORIGINAL`` comes unmuted: the app has no mute for it (it is heard only when soloed),
+        and a session saved when it had one would bring it back silent for good."""
         for name in self.names:
             if name in strips:
                 control = strips[name]
                 db_to_linear(control.gain_db)  # validates
+                if name == ORIGINAL:
+                    control = replace(control, mute=False)
                 # one change per channel: the audio thread never hears it half set
                 self._update(name, gain_db=float(control.gain_db), solo=control.solo,
                              mute=control.mute)  # fmt: skip

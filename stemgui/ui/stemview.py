@@ -3,8 +3,9 @@
 A row shows the stem's colour and name, solo (S) and mute (M) buttons, a gain slider in dB and
 the waveform. The controls write straight into the song's ``MixerState`` (the player reads its
 gains on the next audio block); a stem that is not heard is drawn dimmed. The original mix row
-has the same controls on the mixer's ``ORIGINAL`` channel, which is heard only when soloed: solo
-it to compare the song with its stems (A/B).
+works the mixer's ``ORIGINAL`` channel, which is heard only when soloed: solo it to compare the
+song with its stems (A/B). It has S and a gain (heard while soloed) but no M: muting what is
+already silent did nothing, and "M off" read as "the original plays on top of the stems".
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def stem_colour(name: str, index: int) -> QColor:
 
 
 class StemRow(QFrame):
-    """Controls and waveform of one stem. ``mixer`` None makes a row without controls.
+    """Controls and waveform of one stem. ``mixer`` None makes a row without controls; the
+    ``ORIGINAL`` channel's row has no mute (``mute`` is None).
 
     ``changed`` is emitted after a control changed the mixer.
     """
@@ -78,7 +80,7 @@ class StemRow(QFrame):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        from stemgui.stems.mixer import MAX_DB, MIN_DB
+        from stemgui.stems.mixer import MAX_DB, MIN_DB, ORIGINAL
 
         self.name = name
         self.mixer = mixer
@@ -105,9 +107,14 @@ class StemRow(QFrame):
         self.solo = self.mute = self.gain = self.gain_label = None
         if mixer is not None:
             self.solo = self._toggle("S", f"Solo {name}", "#e0c341")
-            self.mute = self._toggle("M", f"Mute {name}", "#e05a4f")
             top.addWidget(self.solo)
-            top.addWidget(self.mute)
+            if name != ORIGINAL:
+                self.mute = self._toggle("M", f"Mute {name}", "#e05a4f")
+                top.addWidget(self.mute)
+            else:  # heard only when soloed: no M, its place kept so that the S buttons line up
+                blank = QWidget()
+                blank.setFixedSize(self.solo.size())
+                top.addWidget(blank)
             gain_line = QHBoxLayout()
             self.gain_label = QLabel()
             self.gain = DbSlider(int(MIN_DB), int(MAX_DB), self.gain_label)
@@ -123,15 +130,14 @@ class StemRow(QFrame):
             gain_line.addWidget(self.gain_label)
             grid.addLayout(gain_line)
             self.solo.setChecked(mixer.control(name).solo)
-            self.mute.setChecked(mixer.control(name).mute)
             self.solo.toggled.connect(lambda on: self._set("solo", on))
-            self.mute.toggled.connect(lambda on: self._set("mute", on))
+            if self.mute is not None:
+                self.mute.setChecked(mixer.control(name).mute)
+                self.mute.toggled.connect(lambda on: self._set("mute", on))
             self.gain.valueChanged.connect(lambda db: self._set("gain", db))
             self._show_gain(self.gain.value())
         grid.addStretch(1)
         layout.addWidget(controls)
-
-        from stemgui.stems.mixer import ORIGINAL
 
         for handle in (swatch, self.label) if mixer is not None and name != ORIGINAL else ():
             handle.setToolTip(f"Drag {name} onto a folder or a DAW to copy it as a wav file")
@@ -265,7 +271,7 @@ class StemPanel(QWidget):
     def toggle(self, index: int, what: str) -> None:
         """Press S (``what="solo"``) or M (``"mute"``) of the ``index``-th stem row (0: the
         first after the original mix), or of the original mix (``index`` -1); nothing when
-        there is no such row (keys 1–9 and A)."""
+        there is no such row or button (keys 1–9 and A; the original mix has no M)."""
         rows = [*self.rows.values()]
         row = self.mix_row if index == -1 else rows[index] if 0 <= index < len(rows) else None
         button = getattr(row, what, None) if row is not None else None

@@ -276,9 +276,10 @@ def test_controls_carry_over_to_the_channels_both_mixers_have():
     four.set_solo("vocals")
     four.set_mute("drums")
     four.set_gain_db(ORIGINAL, -6)
+    four.set_mute(ORIGINAL)  # as a session saved when its row had an M
     two = MixerState(("vocals", "no_vocals"), original=True)
     two.take_controls(four.strips())
     assert two.control("vocals") == StemControl(gain_db=-4.0, solo=True, mute=False)
     assert two.control("no_vocals") == StemControl()  # drums' mute is not its business
-    assert two.control(ORIGINAL).gain_db == -6.0
+    assert two.control(ORIGINAL) == StemControl(gain_db=-6.0)  # unmuted: the app has no M for it
     assert two.gains[:2] == pytest.approx((10 ** (-4 / 20), 0.0))  # vocals soloed

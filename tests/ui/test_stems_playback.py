@@ -82,6 +82,34 @@ def test_original_mix_row_solo_compares_the_song_with_its_stems(qtbot):
     assert mixer.gains[-1] == pytest.approx(10 ** (-6 / 20))
 
 
+def test_the_original_mix_row_has_solo_and_gain_but_no_mute(qtbot):
+    """Heard only when soloed, the original had an M that did nothing audible ("M off" read as
+    "the original plays on top of the stems")."""
+    from PySide6.QtWidgets import QToolButton
+
+    widget = StemPanel(Timeline())
+    qtbot.addWidget(widget)
+    mixer = MixerState(NAMES, original=True)
+    mixer.take_controls({ORIGINAL: StemControl(-3.0, solo=True, mute=True)})  # saved with M on
+    widget.show_song(make_stemset(), mixer)
+    widget.show()
+    row = widget.mix_row
+    assert row.mute is None and [b.text() for b in row.findChildren(QToolButton)] == ["S"]
+    assert row.solo.isChecked() and row.gain.value() == -3
+    assert mixer.is_audible(ORIGINAL) and not row.view.dimmed  # not silenced for good
+    widget.toggle(-1, "mute")  # no M to press
+    assert not mixer.control(ORIGINAL).mute and mixer.is_audible(ORIGINAL)
+    widget.toggle(-1, "solo")  # A: back to the stems
+    assert not mixer.is_audible(ORIGINAL) and row.view.dimmed
+    assert all(r.mute is not None for r in widget.rows.values())  # the stems keep theirs
+    qtbot.waitUntil(lambda: row.solo.isVisible())
+
+    def x(r) -> int:
+        return r.solo.mapTo(widget, QPoint(0, 0)).x()
+
+    assert x(row) == x(widget.rows["drums"])  # the S buttons still line up
+
+
 def test_a_double_click_on_a_gain_or_its_value_sets_0_db(qtbot, panel):
     row = panel.rows["bass"]
     row.gain.setValue(-9)
