@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 from stemgui.ui.dbslider import DbSlider
@@ -73,17 +73,17 @@ class TransportBar(QWidget):
 
     def _icon(self, which: QStyle.StandardPixmap) -> QIcon:
         """The style's icon in the palette's button text colour: the style draws them black,
-        which the dark theme's buttons hardly showed."""
+        which the dark theme's buttons hardly showed. Disabled (no song), in the disabled text
+        colour: Qt's own disabled pixmap of a black icon looked enabled beside a greyed Loop."""
         source = self.style().standardIcon(which).pixmap(16, 16)
-        tinted = QPixmap(source.size())
-        tinted.setDevicePixelRatio(source.devicePixelRatio())
-        tinted.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(tinted)
-        painter.drawPixmap(0, 0, source)
-        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
-        painter.fillRect(tinted.rect(), self.palette().buttonText().color())
-        painter.end()
-        return QIcon(tinted)
+        icon = QIcon()
+        palette, role = self.palette(), QPalette.ColorRole.ButtonText
+        for mode, group in (
+            (QIcon.Mode.Normal, QPalette.ColorGroup.Active),
+            (QIcon.Mode.Disabled, QPalette.ColorGroup.Disabled),
+        ):
+            icon.addPixmap(_tinted(source, palette.color(group, role)), mode)
+        return icon
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -126,3 +126,16 @@ class TransportBar(QWidget):
             self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")
         self.loop.setChecked(loaded and player.transport.loop_enabled)
         self._show_position(player.timeline.position if loaded else 0)  # the heard one
+
+
+def _tinted(source: QPixmap, colour: QColor) -> QPixmap:
+    """``source``'s shape (its alpha) filled with ``colour``."""
+    tinted = QPixmap(source.size())
+    tinted.setDevicePixelRatio(source.devicePixelRatio())
+    tinted.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(tinted)
+    painter.drawPixmap(0, 0, source)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(tinted.rect(), colour)
+    painter.end()
+    return tinted

@@ -100,3 +100,34 @@ def test_the_transport_icons_take_the_theme_s_text_colour(qtbot, settings_store)
     qtbot.waitUntil(lambda: lightest(win.transport_bar.play) > 180, timeout=2000)
     assert lightest(win.transport_bar.stop) > 180
     win.close()
+
+
+def test_disabled_transport_icons_take_the_disabled_text_colour(qtbot, settings_store):
+    """Qt greyed the black Play and Stop of no song hardly at all: they looked enabled beside
+    the greyed Loop. A theme chosen afterwards greys them in its own colour."""
+    from PySide6.QtGui import QIcon, QPalette
+
+    def colours(button, mode) -> set[str]:
+        image = button.icon().pixmap(16, 16, mode).toImage()
+        return {
+            image.pixelColor(x, y).name()
+            for x in range(image.width())
+            for y in range(image.height())
+            if image.pixelColor(x, y).alpha() == 255
+        }
+
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    bar = win.transport_bar
+    for theme in ("light", "dark"):
+        win.set_theme(theme)
+        palette = QApplication.instance().palette()
+        grey = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText).name()
+        text = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText).name()
+        assert grey != text
+        qtbot.waitUntil(lambda t=text: colours(bar.play, QIcon.Mode.Normal) == {t}, timeout=2000)
+        for button in (bar.play, bar.stop):
+            assert not button.isEnabled()  # no song
+            assert colours(button, QIcon.Mode.Disabled) == {grey}, theme
+            assert colours(button, QIcon.Mode.Normal) == {text}, theme
+    win.close()
