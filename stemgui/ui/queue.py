@@ -174,8 +174,8 @@ class QueueModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._jobs):
             return None
         job = self._jobs[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return f"{job.title} — {job.status_text()}"
+        if role == Qt.ItemDataRole.DisplayRole:  # the title isolated: an Arabic one stays whole
+            return f"\u200e\u2068{job.title}\u2069 — {job.status_text()}"
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = str(job.path)
             if job.error:
