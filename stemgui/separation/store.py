@@ -102,7 +102,7 @@ OFFICIAL_MODELS: dict[str, OfficialModel] = {
     for model in (
         OfficialModel(
             "htdemucs",
-            "Hybrid Transformer Demucs (v4), the reference's default",
+            "Hybrid Transformer Demucs (v4), the Demucs authors' default",
             "hybrid_transformer/",
             ("955717e8-8726e21a.th",),
         ),
