@@ -25,14 +25,31 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 PART_MARKER = ".stemgui-part"
-_MAX_NAME_CHARS = 100  # keeps the temporary name under the 255-byte limit of common file systems
 _WRITE_SECONDS = 24 * 3600.0  # no write takes longer; after that its process id is another's
 
 
 def part_path_for(path: Path) -> Path:
-    """A fresh temporary path beside ``path`` (not created), naming this process."""
-    name = path.name[:_MAX_NAME_CHARS]
-    return path.with_name(f".{name}.{os.getpid()}-{secrets.token_hex(4)}{PART_MARKER}")
+    """A fresh temporary path beside ``path`` (not created), naming this process.
+
+    Its name starts with as much of ``path``'s as fits the file system's limit in bytes
+    (``file_system_limits``): any name the target can have, its temporary one can too."""
+    tail = f".{os.getpid()}-{secrets.token_hex(4)}{PART_MARKER}"
+    room = file_system_limits(path.parent)[0] - len(tail) - 1  # the leading dot
+    name = os.fsencode(path.name)[: max(room, 0)].decode("utf-8", errors="ignore")
+    return path.with_name(f".{name}{tail}")
+
+
+def file_system_limits(folder: Path) -> tuple[int, int | None]:
+    """(longest name, longest path) in bytes that the file system of ``folder`` takes: 255 and
+    None (not known) where it cannot say (Windows, a folder not made yet). A name is counted
+    in bytes, not characters: 85 Japanese characters fill 255 bytes."""
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+        path_max = os.pathconf(folder, "PC_PATH_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf on Windows
+        return 255, None
+    # never over 255: the characters APFS and NTFS allow too; PATH_MAX counts the final NUL
+    return min(name_max, 255) if name_max > 0 else 255, path_max - 1 if path_max > 0 else None
 
 
 def part_pid(path: Path) -> int | None:
@@ -91,6 +108,19 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
         _fsync_file(part)
         put_in_place(part, path, overwrite)
         fsync_folder(path.parent)
+    except BaseException:
+        _remove_quietly(part)
+        raise
+
+
+@contextlib.contextmanager
+def staged_path(part: Path) -> Iterator[Path]:
+    """Yield ``part`` (from ``part_path_for``), which the caller renames into place itself with
+    ``put_in_place``, as an export does with all its files once the last is complete: synced
+    to disk when the block succeeds, removed when it raises."""
+    try:
+        yield part
+        _fsync_file(part)
     except BaseException:
         _remove_quietly(part)
         raise

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stemgui.audio.atomic import atomic_path
+from stemgui.audio.atomic import atomic_path, staged_path
 from stemgui.errors import EncodeError
 
 logger = logging.getLogger(__name__)
@@ -104,9 +104,14 @@ def write_audio(
     *,
     overwrite: bool = False,
     tags: Mapping[str, str] | None = None,
+    part: Path | None = None,
 ) -> Path:
     """Write ``samples`` (channels, frames) float32 at ``samplerate`` to ``path`` in ``fmt``,
     with ``tags`` (``stemgui.audio.tags``: title, artist...).
+
+    With ``part`` (``atomic.part_path_for(path)``), the file is written there and left for the
+    caller to put in place (an export renames all its files together); errors still name
+    ``path``, and ``overwrite`` is the caller's to check.
 
     Returns ``path``. Raises EncodeError when the folder is missing or not writable, the disk is
     full, the file exists and ``overwrite`` is False, or the format cannot hold this audio
@@ -125,20 +130,23 @@ def write_audio(
         samples[:, start : start + _BLOCK_FRAMES]
         for start in range(0, samples.shape[1], _BLOCK_FRAMES)
     )
-    with encoding(path, overwrite) as part:
-        write_encoded_blocks(part, blocks, samples.shape[0], samplerate, fmt, tags)
+    with encoding(path, overwrite, part) as written:
+        write_encoded_blocks(written, blocks, samples.shape[0], samplerate, fmt, tags)
     logger.info("wrote %s (%s, %d frames)", path, fmt.kind, samples.shape[1])
     return path
 
 
 @contextlib.contextmanager
-def encoding(path: Path, overwrite: bool) -> Iterator[Path]:
+def encoding(path: Path, overwrite: bool, part: Path | None = None) -> Iterator[Path]:
     """``atomic_path(path)`` whose failures become one ``EncodeError`` naming ``path`` and what
-    to do (exists, disk full, read-only, codec errors...); nothing is left under ``path``."""
+    to do (exists, disk full, read-only, codec errors...); nothing is left under ``path``.
+    With ``part``: that temporary file (``atomic.staged_path``), which the caller puts in
+    place; removed on failure."""
+    staging = atomic_path(path, overwrite=overwrite) if part is None else staged_path(part)
     try:
-        with atomic_path(path, overwrite=overwrite) as part:
+        with staging as written:
             try:
-                yield part
+                yield written
             except (EncodeError, FileExistsError):
                 raise
             except Exception as error:

@@ -76,11 +76,12 @@ def write_blocks(
     overwrite: bool = False,
     block_frames: int = BLOCK_FRAMES,
     tags: Mapping[str, str] | None = None,
+    part: Path | None = None,
 ) -> Path:
     """Write the ``frames`` frames that ``read`` gives to ``path`` in ``fmt``, block by block.
 
     Equivalent to ``write_audio(path, <all blocks joined>, samplerate, fmt, overwrite=...,
-    tags=...)`` (same file, same errors) with one block in memory at a time; ``read`` is
+    tags=..., part=...)`` (same file, same errors) with one block in memory at a time; ``read`` is
     called twice per block with the ``rescale`` clip mode (peak, then write).
 
     Raises:
@@ -106,8 +107,8 @@ def write_blocks(
                 block = np.where(finite, block, np.float32(0.0))
             yield block / scale if fmt.clip == "rescale" else encode.apply_clip(block, fmt.clip)
 
-    with encode.encoding(path, overwrite) as part:
-        encode.write_encoded_blocks(part, blocks(), channels, samplerate, fmt, tags)
+    with encode.encoding(path, overwrite, part) as written:
+        encode.write_encoded_blocks(written, blocks(), channels, samplerate, fmt, tags)
     if bad:
         logger.warning("%s: %d NaN or infinite samples written as silence", path, bad)
     logger.info("wrote %s (%s, %d frames, in blocks)", path, fmt.kind, frames)

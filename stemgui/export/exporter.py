@@ -146,6 +146,8 @@ def plan(
             raise ExportError(
                 there, "is a file where the export needs a folder; choose another folder"
             )
+        if there is not None:
+            _check_length(path, there)
         key = str(path).casefold()
         if key in seen:
             raise ExportError(
@@ -168,6 +170,34 @@ def plan(
                 "allow overwriting",
             )
     return targets
+
+
+def _check_length(path: Path, there: Path) -> None:
+    """Refuse ``path`` if the file system of ``there``, its nearest folder that exists, cannot
+    hold it (a name over 143 bytes on eCryptfs, a path over 4095 bytes on Linux), so that it
+    is said before the song is separated, not after.
+
+    Raises:
+        ExportError: naming the file, the name or path too long, and what to do.
+    """
+    from stemgui.audio.atomic import file_system_limits, part_path_for
+
+    name_max, path_max = file_system_limits(there)
+    for name in path.relative_to(there).parts:
+        size = len(os.fsencode(name))
+        if size > name_max:
+            raise ExportError(
+                path,
+                f"the name {name!r} is too long for the disk it goes on ({size} bytes; it takes "
+                f"{name_max}); choose a shorter file name template or another folder",
+            )
+    longest = max(len(os.fsencode(p)) for p in (path, part_path_for(path)))
+    if path_max is not None and longest > path_max:
+        raise ExportError(
+            path,
+            f"the path is too long ({longest} bytes with its temporary name; the system takes "
+            f"{path_max}); choose a folder nearer the top or a shorter file name template",
+        )
 
 
 def span_label(start: float, stop: float) -> str:
@@ -244,6 +274,29 @@ def _readers_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable]
     return readers
 
 
+def _roll_back(
+    made: list[Path], aside: list[tuple[Path, Path, tuple[int, int]]], folders: list[Path]
+) -> None:
+    """Undo a failed export: remove the files it ``made``, put back the files it set ``aside``
+    (target, where it is now, its times) and remove the ``folders`` it made (outermost first)
+    that stayed empty. Never raises: one file that cannot be removed must not keep the others
+    from going back; what is left is logged."""
+    for path in made:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            logger.warning("could not remove %s: %s", path, error)
+    for target, earlier, times in aside:
+        try:
+            os.replace(earlier, target)
+            os.utime(target, ns=times)  # as it was
+        except OSError as error:
+            logger.warning("could not put %s back from %s: %s", target, earlier, error)
+    for folder in reversed(folders):  # innermost first; one that holds anything stays
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 def export(
     stemset: StemSet, request: ExportRequest, track: str | Path, model_name: str
 ) -> list[Path]:
@@ -315,26 +368,27 @@ def export(
             missing = [p for p in (current.parent, *current.parent.parents) if not p.exists()]
             current.parent.mkdir(parents=True, exist_ok=True)
             folders.extend(reversed(missing))
-            part = part_path_for(current)
+            part = part_path_for(current)  # the one temporary name: put in place below
             staged.append((part, current))
             tags = stem_tags(song_tags, name, str(track), model_name, portion)
             if spooled:
                 read = readers[name]
                 write_blocks(
-                    part,
+                    current,
                     read if divisor == 1 else lambda a, b, read=read: read(a, b) / divisor,
                     stemset.channels,
                     frames,
                     stemset.samplerate,
                     fmt,
                     tags=tags,
+                    part=part,
                 )
             else:
                 samples = made.pop(name) if name in made else makers[name]()
                 samples = np.ascontiguousarray(samples, dtype=np.float32)
                 if divisor != 1:
                     samples = samples / divisor
-                write_audio(part, samples, stemset.samplerate, fmt, tags=tags)
+                write_audio(current, samples, stemset.samplerate, fmt, tags=tags, part=part)
             logger.debug("wrote %s", current)
         for part, current in staged:
             if request.overwrite and current.exists():  # kept until all are in place
@@ -351,15 +405,7 @@ def export(
     except BaseException as error:
         # A failed write, or an interruption (Ctrl-C, a cancel): no partial export stays, and
         # the files it was replacing go back (a rename refused on Windows: a file a DAW holds).
-        for path in [part for part, _ in staged] + placed:
-            path.unlink(missing_ok=True)
-        for target, earlier, times in aside:
-            with contextlib.suppress(OSError):
-                os.replace(earlier, target)
-                os.utime(target, ns=times)  # as it was
-        for folder in reversed(folders):  # innermost first; one that holds anything stays
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        _roll_back([part for part, _ in staged] + placed, aside, folders)
         if isinstance(error, ExportError) or not isinstance(error, (FileError, OSError)):
             raise
         if isinstance(error, FileError):

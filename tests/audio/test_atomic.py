@@ -160,3 +160,16 @@ def test_clean_stale_parts_asks_whether_their_writer_still_runs(tmp_path):
 
 def test_clean_stale_parts_of_a_missing_folder(tmp_path):
     assert clean_stale_parts(tmp_path / "missing") == []
+
+
+def test_a_temporary_name_fits_in_bytes_whatever_the_target_s_name(tmp_path):
+    """255 bytes per name (ext4): 80 Japanese characters fill 240 of them; a cap counted in
+    characters let their temporary name reach 300 (File name too long)."""
+    target = tmp_path / ("あ" * 80 + ".wav")
+    part = atomic.part_path_for(target)
+    assert len(os.fsencode(part.name)) <= 255
+    assert part.name.startswith(".ああ") and is_part(part)
+    assert atomic.part_pid(part) == os.getpid()
+    with atomic_path(target) as part:
+        part.write_bytes(b"complete")
+    assert target.read_bytes() == b"complete"

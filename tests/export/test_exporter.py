@@ -210,8 +210,6 @@ def test_a_rename_refused_at_the_end_puts_the_earlier_export_back(tmp_path, stem
     real, calls = atomic.put_in_place, []
 
     def refused(part, path, overwrite):
-        if atomic.is_part(path):  # the encoder's own staging of each temporary file
-            return real(part, path, overwrite)
         calls.append(path)
         if len(calls) == 3:
             # another export's cleanup meanwhile: the earlier files moved aside were taken
@@ -379,3 +377,80 @@ def test_a_part_of_the_song_is_exported_under_a_name_of_its_own(tmp_path, stems,
     assert span_label(0, 59.999) == "0m00.00s-1m00.00s"
     with pytest.raises(ExportError, match="part of the song to export is empty"):
         export(stemset, ExportRequest(folder=tmp_path / "e", fmt=FLOAT32, span=(1, 1)), "s", "m")
+
+
+@pytest.mark.parametrize("spooled", [False, True])
+def test_names_as_long_as_safe_name_allows_are_written(tmp_path, stems, spooled):
+    """75 Japanese characters and the stem: 236 bytes, within the 240 of ``safe_name``. Each
+    file took a temporary name and a second one built on it, which went past 255 bytes."""
+    data = stems.data
+    if spooled:  # a long song's stems, written block by block
+        data = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=stems.data.shape)
+        data[:] = stems.data
+    stemset = StemSet(NAMES, RATE, data)
+    track = "あ" * 75
+    request = ExportRequest(folder=tmp_path / "out", template="{track}-{stem}.{ext}", fmt=FLOAT32)
+    written = export(stemset, request, track, "m")
+    assert [p.name for p in written] == [f"{track}-{n}.wav" for n in NAMES]
+    assert files_under(tmp_path / "out") == sorted(f"{track}-{n}.wav" for n in NAMES)
+    np.testing.assert_array_equal(read(written[3]), stems.stem("vocals"))
+
+
+def test_a_failed_clean_up_still_puts_the_earlier_files_back(tmp_path, stems, monkeypatch):
+    """The rename of the third file is refused and a temporary file cannot be removed: the
+    error is the export's, not the removal's, and the earlier files all come back."""
+    import errno
+    from pathlib import Path
+
+    import stemgui.audio.atomic as atomic
+
+    export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    before = {p: (tmp_path / p).read_bytes() for p in files_under(tmp_path)}
+    real_put, calls = atomic.put_in_place, []
+
+    def refused(part, path, overwrite):
+        calls.append(path)
+        if len(calls) == 3:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_put(part, path, overwrite)
+
+    real_unlink = Path.unlink
+
+    def stuck(self, missing_ok=False):
+        if atomic.is_part(self) and self.exists():
+            raise OSError(errno.EBUSY, "Device or resource busy", str(self))
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(atomic, "put_in_place", refused)
+    monkeypatch.setattr(Path, "unlink", stuck)
+    louder = StemSet(stems.names, stems.samplerate, stems.data * 0.5)
+    with pytest.raises(ExportError, match="not writable"):
+        export(louder, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
+    kept = [p for p in files_under(tmp_path) if not atomic.is_part(tmp_path / p)]
+    assert {p: (tmp_path / p).read_bytes() for p in kept} == before  # the stuck ones logged
+
+
+def test_a_name_the_disk_cannot_hold_is_refused_before_separating(tmp_path, monkeypatch):
+    """Said by ``plan`` (before the separation), naming the file, not after every stem."""
+    import os
+
+    folder = tmp_path
+    while len(os.fsencode(folder)) < 3800:  # a deep folder: the whole path past 4095 bytes
+        folder = folder / ("p" * 200)
+    folder.mkdir(parents=True)
+    with pytest.raises(ExportError, match="the path is too long") as caught:
+        plan(ExportRequest(folder=folder), NAMES, "t" * 200, "m")
+    assert caught.value.path == folder / "m" / ("t" * 200) / "drums.wav"
+    assert "choose a folder nearer the top" in str(caught.value)
+    assert plan(ExportRequest(folder=folder), NAMES, "t" * 20, "m")  # one that fits
+    # eCryptfs takes names of 143 bytes: 60 Japanese characters are 180
+    real = os.pathconf
+    monkeypatch.setattr(
+        os, "pathconf", lambda p, key: 143 if key == "PC_NAME_MAX" else real(p, key)
+    )
+    with pytest.raises(ExportError, match=r"too long for the disk it goes on \(180 bytes"):
+        plan(ExportRequest(folder=tmp_path), NAMES, "あ" * 60, "m")
+    stems = StemSet(NAMES, RATE, np.zeros((4, 2, 100), np.float32))
+    track = "あ" * 45  # 135 bytes: its temporary names are cut to fit too
+    written = export(stems, ExportRequest(folder=tmp_path, stems=["bass"]), track, "m")
+    assert written == [tmp_path / "m" / track / "bass.wav"]
