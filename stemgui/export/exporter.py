@@ -120,8 +120,8 @@ def plan(
     template_parts(request.template, request.folder)
     check_extension(request.template, request.fmt.extension, request.folder)
     track_name = track.stem if isinstance(track, Path) else str(track)
-    if request.span is not None:  # not the whole song's files: a name of its own
-        track_name = f"{track_name} {span_label(*request.span)}"
+    # not the whole song's files: a name of its own, the song's name and the part
+    label = "" if request.span is None else span_label(*request.span)
     targets = [
         (
             name,
@@ -132,6 +132,7 @@ def plan(
                 stem=name,
                 model=model_name,
                 ext=request.fmt.extension,
+                track_label=label,
             ),
         )
         for name in stem_names(request, sources)

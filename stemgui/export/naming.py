@@ -35,37 +35,43 @@ _SEPARATORS = re.compile(r"[/\\]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def safe_name(name: str, replacement: str = "_") -> str:
+def safe_name(name: str, replacement: str = "_", *, extension: bool = True) -> str:
     """``name`` made usable as one file or folder name on Windows, macOS and Linux.
 
     Unicode is normalised to NFC and kept; reserved characters (``<>:"/\\|?*`` and control
     characters) become ``replacement``; leading and trailing spaces and trailing dots are removed;
     Windows device names get ``replacement`` appended to their base; an empty result, ``.`` and
     ``..`` become ``replacement``. Names longer than ``MAX_NAME_BYTES`` in UTF-8 are shortened,
-    keeping a short extension.
+    keeping a short extension if ``extension``: pass False for a folder or a song's name, whose
+    last dot starts no extension ("Song 1m02.50s-1m18.40s" would keep ".40s" and lose the rest).
     """
     name = unicodedata.normalize("NFC", name)
     name = _RESERVED_CHARACTERS.sub(replacement, name)
     name = name.strip(" ").rstrip(". ")
     if name in ("", ".", ".."):
         return replacement
-    base, dot, extension = name.partition(".")
+    base, dot, end = name.partition(".")
     if base.rstrip(" ").upper() in _WINDOWS_DEVICES:
-        name = base.rstrip(" ") + replacement + dot + extension
-    return _shorten(name)
+        name = base.rstrip(" ") + replacement + dot + end
+    return _shorten(name, extension)
 
 
-def _shorten(name: str) -> str:
+def _shorten(name: str, extension: bool) -> str:
     if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
         return name
-    stem, dot, extension = name.rpartition(".")
-    if not dot or len(extension) > 16 or not stem:
-        stem, extension = name, ""
+    stem, dot, end = name.rpartition(".")
+    if not extension or not dot or len(end) > 16 or not stem:
+        stem, end = name, ""
     else:
-        extension = "." + extension
-    budget = MAX_NAME_BYTES - len(extension.encode("utf-8"))
-    cut = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore").rstrip(". ")
-    return (cut or "_") + extension
+        end = "." + end
+    return _cut(stem, MAX_NAME_BYTES - len(end.encode("utf-8"))) + end
+
+
+def _cut(text: str, size: int) -> str:
+    """``text`` cut to at most ``size`` bytes of UTF-8, never inside a character, without
+    trailing dots or spaces (Windows drops them)."""
+    cut = text.encode("utf-8")[: max(size, 0)].decode("utf-8", errors="ignore").rstrip(". ")
+    return cut or "_"
 
 
 def template_parts(template: str, folder: Path | str = ".") -> list[str]:
@@ -159,12 +165,21 @@ def template_pattern(template: str, stems: Sequence[str]) -> re.Pattern[str]:
 
 
 def render(
-    template: str, folder: Path | str, *, track: str, stem: str, model: str, ext: str
+    template: str,
+    folder: Path | str,
+    *,
+    track: str,
+    stem: str,
+    model: str,
+    ext: str,
+    track_label: str = "",
 ) -> Path:
     """The path under ``folder`` that ``template`` gives for these values.
 
     Every value and every resulting folder or file name is passed through ``safe_name``, so a
-    value can never add a folder level or climb out of ``folder``.
+    value can never add a folder level or climb out of ``folder``. ``track_label`` follows the
+    track's name after a space (the part of the song exported, "1m02.50s-1m18.40s"): a long
+    name is shortened before it, so that two parts of one song never share a name.
 
     Raises:
         ExportError: for a bad template (see ``template_parts``) or a file name that comes out
@@ -173,13 +188,16 @@ def render(
     folder = Path(folder)
     parts = template_parts(template, folder)
     values = {
-        "track": safe_name(track) if track else "",
-        "stem": safe_name(stem) if stem else "",
-        "model": safe_name(model) if model else "",
-        "ext": safe_name(ext) if ext else "",
+        "track": safe_name(track, extension=False) if track else "",
+        "stem": safe_name(stem, extension=False) if stem else "",
+        "model": safe_name(model, extension=False) if model else "",
+        "ext": safe_name(ext, extension=False) if ext else "",
     }
+    if track_label:
+        room = MAX_NAME_BYTES - len(f" {track_label}".encode())
+        values["track"] = f"{_cut(values['track'], room)} {track_label}"
     rendered = []
-    for part in parts:
+    for index, part in enumerate(parts):
         text = part.format(**values)
         if not text.strip(" ."):
             raise ExportError(
@@ -187,5 +205,5 @@ def render(
                 f"file name template {template!r} gives a folder or file with no name (for "
                 f"{values['track']!r}, stem {values['stem']!r}); fill in or remove that part",
             )
-        rendered.append(safe_name(text))
+        rendered.append(safe_name(text, extension=index == len(parts) - 1))  # folders: none
     return folder.joinpath(*rendered)

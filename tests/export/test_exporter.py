@@ -454,3 +454,14 @@ def test_a_name_the_disk_cannot_hold_is_refused_before_separating(tmp_path, monk
     track = "あ" * 45  # 135 bytes: its temporary names are cut to fit too
     written = export(stems, ExportRequest(folder=tmp_path, stems=["bass"]), track, "m")
     assert written == [tmp_path / "m" / track / "bass.wav"]
+
+
+def test_two_parts_of_a_long_named_song_get_folders_of_their_own(tmp_path, stems):
+    """Each folder ends with the whole part, the song's name shortened: its ".03s" taken for an
+    extension, two loops ending together shared a folder (the second found "files exist")."""
+    track = ("Night Drive - Extended Club Mix " * 8)[:236]
+    first = export(stems, ExportRequest(folder=tmp_path, span=(0.01, 0.03)), track, "m")
+    second = export(stems, ExportRequest(folder=tmp_path, span=(0.02, 0.03)), track, "m")
+    assert first[0].parent.name.endswith(" 0m00.01s-0m00.03s")
+    assert second[0].parent.name.endswith(" 0m00.02s-0m00.03s")
+    assert [sf.info(p).frames for p in (first[0], second[0])] == [882, 441]

@@ -151,3 +151,18 @@ def test_a_file_name_must_end_in_its_format_s_extension(template, why):
         check_extension(template, "flac")
     check_extension("{track}/{stem}.{ext}", "flac")
     check_extension("{track}/{stem}.FLAC", "flac")
+
+
+def test_a_long_name_is_shortened_before_the_part_of_the_song_it_names(tmp_path):
+    """The span's ".40s" is no extension: kept as one, two loops of a long-named song (both
+    ending at 0.40 s) got one folder and the second export found the first's files there."""
+    track = ("Night Drive - Extended Club Mix " * 8)[:236]
+    folders = [
+        render(DEFAULT_TEMPLATE, tmp_path, **{**VALUES, "track": track}, track_label=label).parent
+        for label in ("0m00.10s-0m00.40s", "0m00.20s-0m00.40s")
+    ]
+    assert [f.name[-18:] for f in folders] == [" 0m00.10s-0m00.40s", " 0m00.20s-0m00.40s"]
+    assert all(f.name.startswith("Night Drive - Extended") for f in folders)
+    assert all(len(f.name.encode("utf-8")) <= MAX_NAME_BYTES for f in folders)
+    cut = safe_name("x" * 300 + " 1m02.50s-1m18.40s", extension=False)
+    assert cut == "x" * MAX_NAME_BYTES  # cut at the end: no ".40s" taken for an extension
