@@ -5,11 +5,13 @@ extension), ``{stem}``, ``{model}`` and ``{ext}`` (``wav``, ``flac``, ``mp3``). 
 separates folders. Rendering checks the template (no other keys, no absolute path, no ``..``) and
 makes every folder and file name safe on Windows, macOS and Linux: reserved characters become
 ``_``, trailing dots and spaces go, reserved device names (``CON``, ``NUL``, ``COM1``...) get a
-``_``, overlong names are shortened. Letters outside ASCII are kept.
+``_``, overlong names are shortened (in a file name, the track's name gives way to the stem and
+extension). Letters outside ASCII are kept.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import unicodedata
@@ -177,9 +179,11 @@ def render(
     """The path under ``folder`` that ``template`` gives for these values.
 
     Every value and every resulting folder or file name is passed through ``safe_name``, so a
-    value can never add a folder level or climb out of ``folder``. ``track_label`` follows the
-    track's name after a space (the part of the song exported, "1m02.50s-1m18.40s"): a long
-    name is shortened before it, so that two parts of one song never share a name.
+    value can never add a folder level or climb out of ``folder``. A name too long is made to
+    fit by shortening the track's name in it, never the stem or extension after it (two stems
+    would share a file). ``track_label`` follows the track's name after a space (the part of
+    the song exported, "1m02.50s-1m18.40s"), kept whole too: two parts of one song never share
+    a name.
 
     Raises:
         ExportError: for a bad template (see ``template_parts``) or a file name that comes out
@@ -187,18 +191,31 @@ def render(
     """
     folder = Path(folder)
     parts = template_parts(template, folder)
+    song = safe_name(track, extension=False) if track else ""
+
+    def track_in(room: int) -> str:
+        """The track's value in at most ``room`` bytes of UTF-8: the song's name cut, not the
+        label."""
+        if not song:
+            return track_label
+        if not track_label:
+            return _cut(song, room)
+        return f"{_cut(song, room - len(track_label.encode('utf-8')) - 1)} {track_label}"
+
     values = {
-        "track": safe_name(track, extension=False) if track else "",
+        "track": track_in(MAX_NAME_BYTES),
         "stem": safe_name(stem, extension=False) if stem else "",
         "model": safe_name(model, extension=False) if model else "",
         "ext": safe_name(ext, extension=False) if ext else "",
     }
-    if track_label:
-        room = MAX_NAME_BYTES - len(f" {track_label}".encode())
-        values["track"] = f"{_cut(values['track'], room)} {track_label}"
     rendered = []
     for index, part in enumerate(parts):
         text = part.format(**values)
+        over = len(text.encode("utf-8")) - MAX_NAME_BYTES
+        uses = [key for _literal, key, _spec, _conversion in string.Formatter().parse(part)]
+        if over > 0 and song and "track" in uses:  # "{track}_{stem}.{ext}": the track gives way
+            room = len(values["track"].encode("utf-8")) - math.ceil(over / uses.count("track"))
+            text = part.format(**{**values, "track": track_in(room)})
         if not text.strip(" ."):
             raise ExportError(
                 folder,

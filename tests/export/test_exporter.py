@@ -465,3 +465,13 @@ def test_two_parts_of_a_long_named_song_get_folders_of_their_own(tmp_path, stems
     assert first[0].parent.name.endswith(" 0m00.01s-0m00.03s")
     assert second[0].parent.name.endswith(" 0m00.02s-0m00.03s")
     assert [sf.info(p).frames for p in (first[0], second[0])] == [882, 441]
+
+
+def test_a_long_track_name_leaves_room_for_the_stem(tmp_path, stems):
+    """ "{track}_{stem}.{ext}" with an 80-character Japanese name: refused before as giving
+    two stems one file, though {stem} is in it."""
+    track = "あ" * 80
+    request = ExportRequest(folder=tmp_path, template="{track}_{stem}.{ext}")
+    written = export(stems, request, track, "m")
+    assert [p.name.rpartition("_")[2] for p in written] == [f"{n}.wav" for n in NAMES]
+    assert all(p.name.startswith("あ" * 70) for p in written)

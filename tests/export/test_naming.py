@@ -166,3 +166,23 @@ def test_a_long_name_is_shortened_before_the_part_of_the_song_it_names(tmp_path)
     assert all(len(f.name.encode("utf-8")) <= MAX_NAME_BYTES for f in folders)
     cut = safe_name("x" * 300 + " 1m02.50s-1m18.40s", extension=False)
     assert cut == "x" * MAX_NAME_BYTES  # cut at the end: no ".40s" taken for an extension
+
+
+@pytest.mark.parametrize("label", ["", "0m00.10s-0m00.40s"])
+def test_a_long_track_gives_way_to_the_stem_in_a_file_name(tmp_path, label):
+    """ "{track}_{stem}.{ext}" with 80 Japanese characters (240 bytes): the name was cut at its
+    end, the stem with it, and every stem of the song got the same file."""
+    names = [
+        render(
+            "{track}_{stem}.{ext}",
+            tmp_path,
+            **{**VALUES, "track": "あ" * 80, "stem": stem},
+            track_label=label,
+        ).name
+        for stem in ("drums", "vocals")
+    ]
+    ending = f" {label}" if label else ""
+    assert [n.rpartition("あ")[2] for n in names] == [f"{ending}_drums.wav", f"{ending}_vocals.wav"]
+    assert all(len(n.encode("utf-8")) <= MAX_NAME_BYTES for n in names)
+    twice = render("{track}-{track}-{stem}.{ext}", tmp_path, **{**VALUES, "track": "é" * 200})
+    assert twice.name.endswith("-vocals.wav") and len(twice.name.encode()) <= MAX_NAME_BYTES
