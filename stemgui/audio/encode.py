@@ -210,14 +210,22 @@ def write_encoded_blocks(
 
     from stemgui.audio.tags import set_soundfile_tags
 
-    with sf.SoundFile(
-        str(part),
-        mode="w",
-        samplerate=samplerate,
-        channels=channels,
-        format=fmt.kind.upper(),
-        subtype=fmt.subtype,
-    ) as handle:
+    # Opened here, handed over as a descriptor: libsndfile refuses paths over 1024 bytes (the
+    # OS takes 4095), and an open that fails says why (errno) where libsndfile says "System
+    # error.". A descriptor rather than a file object: libsndfile writes to it itself, so a
+    # failed write is its error, not one lost in a callback.
+    with (
+        open(part, "wb") as file,
+        sf.SoundFile(
+            file.fileno(),
+            mode="w",
+            samplerate=samplerate,
+            channels=channels,
+            format=fmt.kind.upper(),
+            subtype=fmt.subtype,
+            closefd=False,
+        ) as handle,
+    ):
         set_soundfile_tags(handle, tags or {})
         for block in blocks:
             handle.write(_quantise(block.T, fmt))
@@ -258,6 +266,7 @@ def explain_write_error(path: Path, error: BaseException) -> str:
     if code == errno.ENOENT:
         return f"could not be written: the folder {path.parent} disappeared; create it again"
     detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    detail = getattr(error, "error_string", None) or detail  # libsndfile's, without its fd
     return f"could not be written ({detail or type(error).__name__}); try another folder or format"
 
 

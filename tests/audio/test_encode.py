@@ -89,6 +89,18 @@ def test_mp3_has_the_tone_the_length_and_the_bit_rate(tmp_path, bitrate):
         assert found == pytest.approx(amp, rel=0.06)
 
 
+@pytest.mark.parametrize("fmt", [AudioFormat("wav"), AudioFormat("flac"), AudioFormat("mp3")])
+def test_a_folder_deeper_than_libsndfile_takes_is_written(tmp_path, fmt):
+    """Paths of 1100 bytes: libsndfile opens at most 1024 ("System error." for wav and flac,
+    mp3 went through); Linux takes 4095."""
+    folder = tmp_path
+    while len(os.fsencode(folder)) < 1100:
+        folder = folder / ("p" * 200)
+    folder.mkdir(parents=True)
+    path = write_audio(folder / f"x.{fmt.extension}", noise(), 44100, fmt)
+    assert abs(decode(path).frames - 4000) <= 1152  # mp3: whole frames
+
+
 def test_mono_mp3(tmp_path):
     path = write_audio(tmp_path / "m.mp3", tone(44100, 0.5, amps=(0.5,)), 44100, AudioFormat("mp3"))
     song = decode(path)
