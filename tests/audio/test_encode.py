@@ -101,6 +101,17 @@ def test_a_folder_deeper_than_libsndfile_takes_is_written(tmp_path, fmt):
     assert abs(decode(path).frames - 4000) <= 1152  # mp3: whole frames
 
 
+@pytest.mark.parametrize("frames", [1152 * 20 + 5, 1152 * 20 + 10, 1152 * 20 + 46, 1152 * 3 + 47])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_an_mp3_decodes_to_the_song_s_length(tmp_path, frames, channels):
+    """Its LAME header says how much padding to drop at the end. For lengths of 5..46 past a
+    multiple of 1152, FFmpeg's muxer wrote only its last packet's: stems 1-42 samples longer."""
+    path = write_audio(tmp_path / "x.mp3", noise(frames)[:channels], 44100, AudioFormat("mp3"))
+    assert decode(path).frames == frames  # libsndfile (mpg123)
+    with av.open(str(path)) as container:  # FFmpeg
+        assert sum(frame.samples for frame in container.decode(audio=0)) == frames
+
+
 def test_mono_mp3(tmp_path):
     path = write_audio(tmp_path / "m.mp3", tone(44100, 0.5, amps=(0.5,)), 44100, AudioFormat("mp3"))
     song = decode(path)
