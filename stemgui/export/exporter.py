@@ -142,7 +142,7 @@ def plan(
         if path.is_dir():  # found now, not after every stem of a long song is written
             raise ExportError(path, "is a folder; choose another folder or file name")
         # the nearest part of the path that exists must be a folder to make the rest in
-        there = next((p for p in path.parents if p.exists()), None)
+        there = next((p for p in path.parents if os.path.lexists(p)), None)
         if there is not None and not there.is_dir():
             raise ExportError(
                 there, "is a file where the export needs a folder; choose another folder"
@@ -158,7 +158,8 @@ def plan(
             )
         seen[key] = name
     if not request.overwrite:
-        existing = [path for _name, path in targets if path.exists()]
+        # a link to nothing too: found now, not by the rename after every file is written
+        existing = [path for _name, path in targets if os.path.lexists(path)]
         if len(existing) == 1:
             raise ExportError(
                 existing[0], "exists already; choose another folder or allow overwriting"
@@ -276,12 +277,14 @@ def _readers_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable]
 
 
 def _roll_back(
-    made: list[Path], aside: list[tuple[Path, Path, tuple[int, int]]], folders: list[Path]
+    made: list[Path],
+    aside: list[tuple[Path, Path, tuple[int, int] | None]],
+    folders: list[Path],
 ) -> None:
     """Undo a failed export: remove the files it ``made``, put back the files it set ``aside``
-    (target, where it is now, its times) and remove the ``folders`` it made (outermost first)
-    that stayed empty. Never raises: one file that cannot be removed must not keep the others
-    from going back; what is left is logged."""
+    (target, where it is now, its times or None for a link) and remove the ``folders`` it made
+    (outermost first) that stayed empty. Never raises: one file that cannot be removed must
+    not keep the others from going back; what is left is logged."""
     for path in made:
         try:
             path.unlink(missing_ok=True)
@@ -290,7 +293,8 @@ def _roll_back(
     for target, earlier, times in aside:
         try:
             os.replace(earlier, target)
-            os.utime(target, ns=times)  # as it was
+            if times is not None:
+                os.utime(target, ns=times)  # as it was
         except OSError as error:
             logger.warning("could not put %s back from %s: %s", target, earlier, error)
     for folder in reversed(folders):  # innermost first; one that holds anything stays
@@ -360,8 +364,9 @@ def export(
     # with --overwrite too, as they were, not a set of new and old stems.
     staged: list[tuple[Path, Path]] = []  # (complete temporary file, its target)
     placed: list[Path] = []  # targets this call put its files at
-    # (target, the earlier file there moved away, its (access, modification) times in ns)
-    aside: list[tuple[Path, Path, tuple[int, int]]] = []
+    # (target, the earlier file there moved away, its (access, modification) times in ns;
+    # None for a symbolic link)
+    aside: list[tuple[Path, Path, tuple[int, int] | None]] = []
     folders: list[Path] = []  # made by this export, outermost first
     current = Path(request.folder)
     try:
@@ -392,13 +397,14 @@ def export(
                 write_audio(current, samples, stemset.samplerate, fmt, tags=tags, part=part)
             logger.debug("wrote %s", current)
         for part, current in staged:
-            if request.overwrite and current.exists():  # kept until all are in place
-                info = current.stat()
-                aside.append(
-                    (current, part_path_for(current), (info.st_atime_ns, info.st_mtime_ns))
-                )
+            if request.overwrite and os.path.lexists(current):  # kept until all are in place
+                link = current.is_symlink()  # moved as it is; the file it names is not touched
+                info = None if link else current.stat()
+                times = None if info is None else (info.st_atime_ns, info.st_mtime_ns)
+                aside.append((current, part_path_for(current), times))
                 os.replace(current, aside[-1][1])
-                os.utime(aside[-1][1])  # a renamed file keeps its age: a cleanup took it
+                if not link:
+                    os.utime(aside[-1][1])  # a renamed file keeps its age: a cleanup took it
             put_in_place(part, current, request.overwrite)
             placed.append(current)
         for folder in dict.fromkeys(target.parent for _, target in staged):

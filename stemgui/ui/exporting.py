@@ -68,7 +68,7 @@ def existing_targets(songs: Sequence[SongExport]) -> list[Path]:
                     f"the stems of {other.path} and of {job.path} would both be written here; "
                     "put {track} in the file names, or export beside each song",
                 )
-            if not path.exists():
+            if not os.path.lexists(path):  # a link to nothing is asked about too
                 continue
             with contextlib.suppress(OSError):  # the song gone meanwhile: nothing to replace
                 if os.path.samefile(path, job.path):  # vocals.wav exported as {stem}.{ext}

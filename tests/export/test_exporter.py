@@ -475,3 +475,36 @@ def test_a_long_track_name_leaves_room_for_the_stem(tmp_path, stems):
     written = export(stems, request, track, "m")
     assert [p.name.rpartition("_")[2] for p in written] == [f"{n}.wav" for n in NAMES]
     assert all(p.name.startswith("あ" * 70) for p in written)
+
+
+def test_a_link_to_nothing_at_a_target_is_found_before_writing(tmp_path, stems, monkeypatch):
+    """A dangling symbolic link: refused before any file is written (exists() follows it and
+    said no: the rename found it after every stem); replaced with overwriting, and put back
+    if that export fails."""
+    import stemgui.audio.atomic as atomic
+    import stemgui.audio.encode as encode
+
+    link = tmp_path / "m" / "t" / "vocals.wav"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "nowhere.wav")
+    real_write = encode.write_audio
+    monkeypatch.setattr(encode, "write_audio", lambda *a, **k: pytest.fail("a file was written"))
+    with pytest.raises(ExportError, match="exists already") as caught:
+        export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    assert caught.value.path == link
+    monkeypatch.setattr(encode, "write_audio", real_write)
+    real_put = atomic.put_in_place
+
+    def refused(part, path, overwrite):
+        if path == link:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_put(part, path, overwrite)
+
+    monkeypatch.setattr(atomic, "put_in_place", refused)
+    with pytest.raises(ExportError, match="not writable"):
+        export(stems, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
+    assert link.is_symlink() and sorted(p.name for p in link.parent.iterdir()) == ["vocals.wav"]
+    monkeypatch.setattr(atomic, "put_in_place", real_put)
+    export(stems, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
+    assert not link.is_symlink() and sf.info(link).frames == stems.frames
+    assert not (tmp_path / "nowhere.wav").exists()

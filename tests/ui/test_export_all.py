@@ -223,3 +223,17 @@ def test_export_all_needs_a_separated_song(qtbot, win, tmp_path):
     assert not win.export_all_action.isEnabled()
     win.export_all_dialog()  # as if from a shortcut while it changed
     assert win.message == "No song is separated yet: there is nothing to export."
+
+
+def test_a_link_to_nothing_is_among_the_files_asked_about(tmp_path):
+    """A dangling symbolic link at a target: exists() follows it and said no, so it was found
+    only by the rename, after every file of the song was written."""
+    from stemgui.export.exporter import ExportRequest
+    from stemgui.ui.exporting import existing_targets
+
+    job = Job(tmp_path / "song.wav", state=JobState.DONE, stemset=make_stemset(), model_name="m")
+    link = tmp_path / "out" / "m" / "song" / "vocals.wav"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "nowhere.wav")
+    request = ExportRequest(folder=tmp_path / "out", stems=["vocals"])
+    assert existing_targets([(job, request)]) == [link]
