@@ -24,15 +24,28 @@ def read_tags(path: str | os.PathLike[str]) -> dict[str, str]:
     try:
         import av
 
-        with av.open(str(path), metadata_errors="ignore") as container:
-            found = {key.lower(): str(value) for key, value in container.metadata.items()}
+        # the bytes that are not UTF-8 kept (as surrogates), for _text to read otherwise
+        with av.open(str(path), metadata_errors="surrogateescape") as container:
+            found = {key.lower(): _text(value) for key, value in container.metadata.items()}
             for stream in container.streams.audio[:1]:  # an Ogg file's tags are its stream's
                 for key, value in stream.metadata.items():
-                    found.setdefault(key.lower(), str(value))
+                    found.setdefault(key.lower(), _text(value))
     except Exception as error:  # av.FFmpegError, OSError, or a PyAV that will not load
         logger.debug("%s: no tags read (%s)", path, error)
         return {}
     return {key: found[key].strip() for key in SONG_KEYS if found.get(key, "").strip()}
+
+
+def _text(value: object) -> str:
+    """A tag's text: UTF-8, as most files have it, or else Windows-1252 (Latin-1 for the few
+    bytes it leaves out), as Windows tools write a WAV's INFO list: "Café", not "Caf"."""
+    raw = str(value).encode("utf-8", errors="surrogateescape")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
 
 
 def stem_tags(

@@ -1,0 +1,43 @@
+"""Tags: the song's read back whatever their encoding, and each stem's written in every format."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import numpy as np
+import soundfile as sf
+
+from stemgui.audio.tags import read_tags
+
+
+def wav_with_info(path, info: dict[bytes, bytes]) -> None:
+    """A WAV whose LIST/INFO chunk holds these raw bytes (``b"INAM"``: title...)."""
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros((100, 2), np.float32), 44100, format="WAV", subtype="PCM_16")
+    data = bytearray(buffer.getvalue())
+    fields = b""
+    for key, value in info.items():
+        text = value + b"\0"
+        fields += key + struct.pack("<I", len(text)) + text + b"\0" * (len(text) % 2)
+    data += b"LIST" + struct.pack("<I", 4 + len(fields)) + b"INFO" + fields
+    data[4:8] = struct.pack("<I", len(data) - 8)
+    path.write_bytes(bytes(data))
+
+
+def test_a_wav_s_latin_1_tags_keep_their_accents(tmp_path):
+    """Windows tools write INFO tags in their code page: read as UTF-8 with what is not UTF-8
+    dropped, "Café Noir" lost its é."""
+    song = tmp_path / "latin1.wav"
+    wav_with_info(
+        song,
+        {
+            b"INAM": "Café Noir".encode("cp1252"),
+            b"IART": "Björk".encode("cp1252"),
+            b"IGNR": "Électro €".encode("cp1252"),
+        },
+    )
+    assert read_tags(song) == {"title": "Café Noir", "artist": "Björk", "genre": "Électro €"}
+    utf8 = tmp_path / "utf8.wav"
+    wav_with_info(utf8, {b"INAM": "Café 東京".encode(), b"IART": b"Me"})
+    assert read_tags(utf8) == {"title": "Café 東京", "artist": "Me"}
