@@ -64,15 +64,24 @@ def stem_tags(
 
 # libsndfile's names where they differ from FFmpeg's; album_artist has none there
 _SOUNDFILE_NAMES = {"track": "tracknumber", "album_artist": None}
+# libsndfile reads no WAV INFO text of 2046 bytes or more, and then none of the file's tags: a
+# long title cost the artist and album too. FLAC's comments have no such limit.
+_WAV_TAG_BYTES = 2000
 
 
 def set_soundfile_tags(handle, tags: Mapping[str, str]) -> None:
     """Set ``tags`` on a ``soundfile.SoundFile`` open for writing (a WAV's INFO list, FLAC's
-    and Ogg's comments), before its first frames."""
+    and Ogg's comments), before its first frames; a WAV's each cut to ``_WAV_TAG_BYTES``."""
+    wav = handle.format in ("WAV", "WAVEX", "RF64")
     for key, value in tags.items():
         name = _SOUNDFILE_NAMES.get(key, key)
-        if name is not None:
-            try:
-                setattr(handle, name, value)
-            except RuntimeError as error:  # a format without that field: the rest still go
-                logger.debug("%s: tag %s not written (%s)", handle.name, key, error)
+        if name is None:
+            continue
+        if wav and len(value.encode("utf-8")) > _WAV_TAG_BYTES:
+            cut = value.encode("utf-8")[:_WAV_TAG_BYTES].decode("utf-8", errors="ignore")
+            logger.debug("tag %s cut from %d to %d characters", key, len(value), len(cut))
+            value = cut
+        try:
+            setattr(handle, name, value)
+        except RuntimeError as error:  # a format without that field: the rest still go
+            logger.debug("tag %s not written (%s)", key, error)

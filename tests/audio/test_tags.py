@@ -41,3 +41,18 @@ def test_a_wav_s_latin_1_tags_keep_their_accents(tmp_path):
     utf8 = tmp_path / "utf8.wav"
     wav_with_info(utf8, {b"INAM": "Café 東京".encode(), b"IART": b"Me"})
     assert read_tags(utf8) == {"title": "Café 東京", "artist": "Me"}
+
+
+def test_a_very_long_title_is_cut_in_a_wav_and_the_other_tags_stay(tmp_path):
+    """libsndfile reads no WAV tag of 2046 bytes or more, and then none at all: a 3000-letter
+    title lost the artist too. FLAC keeps it whole."""
+    from stemgui.audio.encode import AudioFormat, write_audio
+
+    tags = {"title": "Tï" * 1500, "artist": "The Band", "album": "Roads"}
+    silence = np.zeros((2, 100), np.float32)
+    wav = write_audio(tmp_path / "x.wav", silence, 44100, AudioFormat("wav"), tags=tags)
+    with sf.SoundFile(wav) as handle:
+        assert (handle.artist, handle.album) == ("The Band", "Roads")
+        assert handle.title.startswith("TïTï") and len(handle.title.encode()) <= 2000
+    flac = write_audio(tmp_path / "x.flac", silence, 44100, AudioFormat("flac"), tags=tags)
+    assert read_tags(flac)["title"] == "Tï" * 1500
