@@ -4,9 +4,9 @@ A template is a relative path whose parts may use the keys ``{track}`` (the song
 extension), ``{stem}``, ``{model}`` and ``{ext}`` (``wav``, ``flac``, ``mp3``). ``/`` (or ``\\``)
 separates folders. Rendering checks the template (no other keys, no absolute path, no ``..``) and
 makes every folder and file name safe on Windows, macOS and Linux: reserved characters become
-``_``, trailing dots and spaces go, reserved device names (``CON``, ``NUL``, ``COM1``...) get a
-``_``, overlong names are shortened (in a file name, the track's name gives way to the stem and
-extension). Letters outside ASCII are kept.
+``_``, trailing dots and spaces go, a leading dot (a hidden file) becomes ``_``, reserved device
+names (``CON``, ``NUL``, ``COM1``...) get a ``_``, overlong names are shortened (in a file name,
+the track's name gives way to the stem and extension). Letters outside ASCII are kept.
 """
 
 from __future__ import annotations
@@ -42,16 +42,19 @@ def safe_name(name: str, replacement: str = "_", *, extension: bool = True) -> s
 
     Unicode is normalised to NFC and kept; reserved characters (``<>:"/\\|?*`` and control
     characters) become ``replacement``; leading and trailing spaces and trailing dots are removed;
-    Windows device names get ``replacement`` appended to their base; an empty result, ``.`` and
-    ``..`` become ``replacement``. Names longer than ``MAX_NAME_BYTES`` in UTF-8 are shortened,
-    keeping a short extension if ``extension``: pass False for a folder or a song's name, whose
-    last dot starts no extension ("Song 1m02.50s-1m18.40s" would keep ".40s" and lose the rest).
+    a leading dot becomes ``replacement``; Windows device names get ``replacement`` appended to
+    their base; an empty result, ``.`` and ``..`` become ``replacement``. Names longer than
+    ``MAX_NAME_BYTES`` in UTF-8 are shortened, keeping a short extension if ``extension``: pass
+    False for a folder or a song's name, whose last dot starts no extension ("Song
+    1m02.50s-1m18.40s" would keep ".40s" and lose the rest).
     """
     name = unicodedata.normalize("NFC", name)
     name = _RESERVED_CHARACTERS.sub(replacement, name)
     name = name.strip(" ").rstrip(". ")
     if name in ("", ".", ".."):
         return replacement
+    if name.startswith("."):  # hidden on Linux and macOS: " .hidden.wav"'s stems out of sight
+        name = replacement + name[1:]
     base, dot, end = name.partition(".")
     if base.rstrip(" ").upper() in _WINDOWS_DEVICES:
         name = base.rstrip(" ") + replacement + dot + end

@@ -508,3 +508,10 @@ def test_a_link_to_nothing_at_a_target_is_found_before_writing(tmp_path, stems, 
     export(stems, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
     assert not link.is_symlink() and sf.info(link).frames == stems.frames
     assert not (tmp_path / "nowhere.wav").exists()
+
+
+def test_a_song_whose_name_starts_with_a_dot_is_exported_in_sight(tmp_path, stems):
+    """ " .hidden.wav": its leading space removed, its stems went to a hidden folder ".hidden"."""
+    song = tmp_path / " .hidden.wav"
+    request = ExportRequest(folder=tmp_path / "out", stems=["bass"])
+    assert export(stems, request, song, "m") == [tmp_path / "out/m/_hidden/bass.wav"]
