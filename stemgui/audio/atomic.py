@@ -218,5 +218,7 @@ def fsync_folder(folder: Path) -> None:
 def _remove_quietly(part: Path) -> None:
     try:
         part.unlink(missing_ok=True)
+    except NotADirectoryError:  # its folder replaced by a file: gone with it
+        pass
     except OSError as error:
         logger.warning("could not remove temporary file %s: %s", part, error)

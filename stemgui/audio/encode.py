@@ -263,7 +263,8 @@ def explain_write_error(path: Path, error: BaseException) -> str:
             f"could not be written: the folder {path.parent} is not writable; "
             "choose another folder or change its permissions"
         )
-    if code == errno.ENOENT:
+    # removed, or replaced by a file, meanwhile; libsndfile's "System error." has no errno
+    if code in (errno.ENOENT, errno.ENOTDIR) or (code is None and not path.parent.is_dir()):
         return f"could not be written: the folder {path.parent} disappeared; create it again"
     detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
     detail = getattr(error, "error_string", None) or detail  # libsndfile's, without its fd

@@ -288,6 +288,8 @@ def _roll_back(
     for path in made:
         try:
             path.unlink(missing_ok=True)
+        except NotADirectoryError:  # its folder replaced by a file: gone with it
+            pass
         except OSError as error:
             logger.warning("could not remove %s: %s", path, error)
     for target, earlier, times in aside:

@@ -236,6 +236,29 @@ def test_a_full_disk_libsndfile_reports_without_errno_is_said_to_be_full(tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("then", ["removed", "a file"])
+def test_a_folder_gone_midway_is_said_to_have_disappeared(tmp_path, monkeypatch, then):
+    """libsndfile says "System error." with no errno: that was the message, and what to do
+    was "try another folder or format"."""
+    import shutil
+
+    folder = tmp_path / "stems"
+    folder.mkdir()
+
+    def gone(part, *args, **kwargs):
+        shutil.rmtree(folder)
+        if then == "a file":
+            folder.write_text("notes")
+        raise sf.LibsndfileError(2, "System error.")
+
+    monkeypatch.setattr(encode, "write_encoded_blocks", gone)
+    with pytest.raises(EncodeError) as caught:
+        write_audio(folder / "x.wav", noise(), 44100, AudioFormat())
+    assert caught.value.reason == (
+        f"could not be written: the folder {folder} disappeared; create it again"
+    )
+
+
 def test_disk_full_keeps_the_old_file_on_overwrite(tmp_path, monkeypatch):
     target = tmp_path / "x.flac"
     target.write_bytes(b"old")
