@@ -130,13 +130,12 @@ def release_outside(array: np.ndarray, keep: Sequence[tuple[int, int]], stop: in
 
 def release_done(array: np.ndarray, released: int, frames_ready: int, *, flush: bool = True) -> int:
     """``release_pages`` of frames [released, frames_ready) of a memmap a separation fills (or
-    a reader reads), every 64 MiB of stems and at the end; returns the frames released so far.
-    Cheap to call after every chunk."""
-    sources, channels, frames = array.shape
+    a reader reads), every 64 MiB and at the end; returns the frames released so far. Cheap to
+    call after every chunk. Rows of frames of any shape: stems, a mix."""
+    frames = array.shape[-1]
     frames_ready = min(int(frames_ready), frames)
-    if (frames_ready - released) * sources * channels * 4 < _RELEASE_BYTES and (
-        frames_ready < frames
-    ):
+    rows = array.size // frames if frames else 0
+    if (frames_ready - released) * rows * 4 < _RELEASE_BYTES and frames_ready < frames:
         return released
     release_pages(array, released, frames_ready, flush=flush)
     return frames_ready

@@ -442,7 +442,10 @@ class StemCache:
 
 def _write_npy(path: Path, array: np.ndarray, cancel: Cancel) -> None:
     """Write ``array`` as a little-endian float32 ``.npy``, in blocks, with plain file writes
-    (not a memory map: a full disk must raise OSError, not kill the process)."""
+    (not a memory map: a full disk must raise OSError, not kill the process). The pages of a
+    memory-mapped ``array`` (a long song's) are let go of as they are written."""
+    from stemgui.spool import release_pages
+
     rows = array.reshape(-1, array.shape[-1])  # a view for C-contiguous data and memmaps
     frames = array.shape[-1]
     step = max(1, _WRITE_BLOCK // _DTYPE.itemsize)
@@ -454,6 +457,7 @@ def _write_npy(path: Path, array: np.ndarray, cancel: Cancel) -> None:
                 if cancel is not None and cancel.is_set():
                     raise SeparationCancelled("storing the stems was cancelled")
                 handle.write(np.ascontiguousarray(row[start : start + step], dtype=_DTYPE))
+                release_pages(array, start, start + step, flush=False)
         handle.flush()
         os.fsync(handle.fileno())
 

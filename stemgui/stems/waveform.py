@@ -231,9 +231,12 @@ class StemWaveforms:
         }
         for stop in range(_BLOCK_FRAMES, ready + _BLOCK_FRAMES, _BLOCK_FRAMES):
             self.update_to(min(stop, ready))
-        self.mix: Waveform | None = (
-            None if stemset.mix is None else Waveform(stemset.mix, frames_per_bin)
-        )
+        self.mix: Waveform | None = None
+        if stemset.mix is not None:
+            from stemgui.spool import release_pages
+
+            self.mix = Waveform(stemset.mix, frames_per_bin)
+            release_pages(stemset.mix, 0, stemset.frames, flush=False)  # a long song's file
 
     def __getitem__(self, name: str) -> Waveform:
         return self.stems[name]

@@ -273,29 +273,30 @@ class SeparationWorker(QObject):
             song_sha = None
         check()
         sources = list(separator.sources)
+        stems_file = self._scratch_file(len(sources) * channels * song.frames * 4)
+        warnings, mix = song.warnings, song.samples
+        del song  # a long song's decoded copy goes once its file has it
+        if stems_file is not None:  # its mix too, then, off the RAM (1.3 GB for 60 minutes)
+            mix = _scratch_mix(stems_file, mix)
         stemset = StemSet.allocate(
-            sources,
-            separator.samplerate,
-            channels,
-            song.frames,
-            mix=song.samples,
-            path=self._scratch_file(len(sources) * channels * song.frames * 4),
+            sources, separator.samplerate, channels, mix.shape[1], mix=mix, path=stems_file
         )
+        del mix
         self.stage.emit(job, "separating")
         self.started.emit(job, stemset, model_name)
         notes_before = len(getattr(separator, "notes", ()))
 
-        released = 0  # frames of a long song's stems file dropped from memory (it keeps them)
+        released = [0, 0]  # frames of a long song's stems and mix files dropped from memory
 
         def on_progress(progress: Any) -> None:
-            nonlocal released
             ready = max(stemset.frames_ready, min(int(progress.frames_ready), stemset.frames))
             stemset.frames_ready = ready
-            released = release_done(stemset.data, released, ready)  # a long song's file
-            notes = (*song.warnings, *progress.notes)  # what was repaired, what was changed
+            released[0] = release_done(stemset.data, released[0], ready)  # a long song's files
+            released[1] = release_done(stemset.mix, released[1], ready, flush=False)
+            notes = (*warnings, *progress.notes)  # what was repaired, what was changed
             self.progress.emit(job, float(progress.fraction), ready, notes)
 
-        separator.separate(song.samples, on_progress=on_progress, cancel=cancel, out=stemset.data)
+        separator.separate(stemset.mix, on_progress=on_progress, cancel=cancel, out=stemset.data)
         stemset.frames_ready = stemset.frames
         separated = stemset
         if options.two_stems and options.two_stems in stemset.names:
@@ -310,7 +311,7 @@ class SeparationWorker(QObject):
         if song_sha is not None:
             self._store(job, path, song_sha, identity, separated, options, model_name)
         if separated is not stemset:  # two stems were made from the full ones: those go
-            delete_scratch_file(separated, self.scratch_dir)
+            delete_scratch_file(separated, self.scratch_dir, mix=False)
 
     # -- the stem cache ---------------------------------------------------------------------
 
@@ -418,17 +419,36 @@ def lower_thread_priority(niceness: int = WORKER_NICENESS) -> None:
         logger.warning("could not lower the separation thread's priority: %s", error)
 
 
-def delete_scratch_file(stemset: Any, scratch_dir: Path | None) -> None:
-    """Delete the file under ``scratch_dir`` that holds ``stemset`` (if it is one), once no
-    job needs it. A view still mapped keeps working (POSIX); on Windows the file cannot be
-    deleted while mapped and stays until the scratch folder goes at shutdown."""
-    name = getattr(getattr(stemset, "data", None), "filename", None)
-    if name is None or scratch_dir is None or Path(name).parent != Path(scratch_dir):
-        return  # in RAM, or a stem cache entry
-    try:
-        Path(name).unlink()
-    except OSError as error:
-        logger.info("scratch stems %s stay until shutdown: %s", name, error)
+def _scratch_mix(stems_file: Path, samples: Any) -> Any:
+    """``samples`` (a long song's mix) copied into a memory-mapped file beside its stems file,
+    its pages let go: read back from the disk as they are separated, played and drawn."""
+    from stemgui.spool import release_pages, reserved_memmap
+
+    mix = reserved_memmap(stems_file.with_name(f"{stems_file.stem}-mix.f32"), samples.shape)
+    for start in range(0, samples.shape[1], _MIX_BLOCK_FRAMES):
+        stop = start + _MIX_BLOCK_FRAMES
+        mix[:, start:stop] = samples[:, start:stop]
+        release_pages(mix, start, stop)
+    return mix
+
+
+_MIX_BLOCK_FRAMES = 1 << 20  # 8 MiB of stereo float32 written, then let go of
+
+
+def delete_scratch_file(stemset: Any, scratch_dir: Path | None, *, mix: bool = True) -> None:
+    """Delete the files under ``scratch_dir`` that hold ``stemset`` (its stems, and a long
+    song's mix unless ``mix`` is False: the two stems made from it share it), once no job needs
+    them. A view still mapped keeps working (POSIX); on Windows a file cannot be deleted while
+    mapped and stays until the scratch folder goes at shutdown."""
+    arrays = (getattr(stemset, "data", None), getattr(stemset, "mix", None) if mix else None)
+    for array in arrays:
+        name = getattr(array, "filename", None)
+        if name is None or scratch_dir is None or Path(name).parent != Path(scratch_dir):
+            continue  # in RAM, or a stem cache entry
+        try:
+            Path(name).unlink()
+        except OSError as error:
+            logger.info("scratch file %s stays until shutdown: %s", name, error)
 
 
 def one_line(error: BaseException) -> str:
@@ -450,8 +470,10 @@ def two_stem_set(stemset: Any, keep: str, path: Path | None = None) -> Any:
     """``keep`` and ``no_<keep>`` (the sum of the other stems), as a new complete ``StemSet``.
 
     The sum is taken stem by stem into the new buffer (an ``np.memmap`` at ``path`` if given),
-    so the only extra memory is the result.
+    so the only extra memory is the result; a block at a time, letting go of the pages of
+    memory-mapped stems (a 60-minute song's 7.5 GB read and written stayed in memory).
     """
+    from stemgui.spool import release_pages
     from stemgui.stems.stemset import StemSet
 
     index = stemset.index(keep)
@@ -463,9 +485,13 @@ def two_stem_set(stemset: Any, keep: str, path: Path | None = None) -> Any:
         mix=stemset.mix,
         path=path,
     )
-    pair.data[0] = stemset.data[index]
-    for other in range(stemset.sources):
-        if other != index:
-            pair.data[1] += stemset.data[other]
+    for start in range(0, stemset.frames, _MIX_BLOCK_FRAMES):
+        block = slice(start, start + _MIX_BLOCK_FRAMES)
+        pair.data[0, :, block] = stemset.data[index, :, block]
+        for other in range(stemset.sources):
+            if other != index:
+                pair.data[1, :, block] += stemset.data[other, :, block]
+        release_pages(pair.data, start, block.stop)
+        release_pages(stemset.data, start, block.stop, flush=False)
     pair.frames_ready = pair.frames
     return pair

@@ -385,6 +385,23 @@ def test_a_hit_is_read_while_another_entry_is_being_written(cache, monkeypatch):
     np.testing.assert_array_equal(cache.get(_key("c" * 64)).stems, _stems(2).data)
 
 
+def test_storing_a_long_song_s_memory_mapped_stems_leaves_no_pages_behind(cache, tmp_path):
+    """A 60-minute song's 6 GB read through to be stored all stayed in the app's memory."""
+    from tests.fakes import resident
+
+    stems = _stems(frames=300_000)
+    data = np.memmap(tmp_path / "stems.f32", np.float32, "w+", shape=stems.data.shape)
+    mix = np.memmap(tmp_path / "mix.f32", np.float32, "w+", shape=stems.mix.shape)
+    data[:], mix[:] = stems.data, stems.mix
+    data.flush(), mix.flush()
+    from stemgui.spool import release_pages
+
+    release_pages(data, 0, 300_000), release_pages(mix, 0, 300_000)
+    assert cache.put(_key(), StemSet(NAMES, 8000, data, mix))
+    assert resident(data, 0, 300_000) < 0.05 and resident(mix, 0, 300_000) < 0.05
+    np.testing.assert_array_equal(cache.get(_key()).stems, stems.data)
+
+
 def test_cancel_while_storing_leaves_nothing(cache, tmp_path):
     assert not cache.put(_key(), _stems(frames=3 << 20), cancel=CancelAfter(2))
     assert _only_entries(tmp_path / "cache") == []

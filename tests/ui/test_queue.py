@@ -18,6 +18,7 @@ from stemgui.ui import worker as worker_module
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.worker import WORKER_NICENESS, SeparationOptions, default_separator_factory
+from tests.fakes import resident
 from tests.ui.conftest import TIMEOUT_MS, write_song
 
 
@@ -204,13 +205,22 @@ def test_long_songs_keep_their_stems_in_a_file(qtbot, songs, tiny_model_file, tm
     _wait_idle(qtbot, ctl)
     assert job.state is JobState.DONE, job.error
     assert isinstance(job.stemset.data, np.memmap)
-    assert [p.name for p in scratch.iterdir()] == ["stems-1.f32"]
+    # the song's mix too: it stayed in RAM, 1.3 GB for 60 minutes
+    assert isinstance(job.stemset.mix, np.memmap)
+    assert sorted(p.name for p in scratch.iterdir()) == ["stems-1-mix.f32", "stems-1.f32"]
     assert (scratch / "stems-1.f32").stat().st_size == 4 * 2 * 8000 * 4
+    assert (scratch / "stems-1-mix.f32").stat().st_size == 2 * 8000 * 4
+    # separated, drawn: no page of either file left in the process's memory
+    assert resident(job.stemset.mix, 0, 8000) == 0 and resident(job.stemset.data, 0, 8000) == 0
     assert np.abs(job.stemset.data).max() > 0
-    stems = np.array(job.stemset.data)
+    from stemgui.audio.decode import decode
+
+    np.testing.assert_array_equal(job.stemset.mix, decode(songs[0], samplerate=8000).samples)
+    stems, mix = np.array(job.stemset.data), np.array(job.stemset.mix)
     ctl.remove(job)  # a long session does not keep the files of removed songs
     assert list(scratch.iterdir()) == []
     np.testing.assert_array_equal(job.stemset.data, stems)  # still readable while mapped
+    np.testing.assert_array_equal(job.stemset.mix, mix)
     ctl.shutdown()
     assert not scratch.exists()
 
@@ -226,7 +236,8 @@ def test_two_stem_mode_keeps_only_the_two_stems_file(qtbot, songs, tiny_model_fi
     _wait_idle(qtbot, ctl)
     assert job.state is JobState.DONE, job.error
     assert job.stemset.names == ("vocals", "no_vocals")
-    assert [p.name for p in scratch.iterdir()] == [Path(job.stemset.data.filename).name]
+    kept = [Path(job.stemset.data.filename).name, Path(job.stemset.mix.filename).name]
+    assert sorted(p.name for p in scratch.iterdir()) == sorted(kept)  # the mix they share
     ctl.shutdown()
 
 
