@@ -26,7 +26,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QFont
 
 from stemgui.ui import settings as S
 
@@ -152,12 +151,13 @@ class QueueModel(QAbstractListModel):
     """The jobs, in queue order, for a ``QListView``.
 
     Roles: DisplayRole "name — state", ToolTipRole the path and the full error, ``JobRole`` the
-    ``Job`` itself, FontRole bold for the song on screen (``set_shown``: selecting a waiting
-    song leaves the one playing there). Waiting jobs can be dragged; a drop between rows moves
-    them there.
+    ``Job`` itself, ``ShownRole`` True for the song on screen (``set_shown``: selecting a
+    waiting song leaves the one playing there). Waiting jobs can be dragged; a drop between
+    rows moves them there.
     """
 
     JobRole = Qt.ItemDataRole.UserRole + 1
+    ShownRole = Qt.ItemDataRole.UserRole + 2
     MIME_TYPE = "application/x-stemgui-queue-jobs"
 
     def __init__(self, parent: Any = None) -> None:
@@ -174,8 +174,8 @@ class QueueModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._jobs):
             return None
         job = self._jobs[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:  # the title isolated: an Arabic one stays whole
-            return f"\u200e\u2068{job.title}\u2069 — {job.status_text()}"
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{job.title} — {job.status_text()}"
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = str(job.path)
             if job.error:
@@ -187,10 +187,8 @@ class QueueModel(QAbstractListModel):
             return f"{job.title}, {job.status_text()}"
         if role == self.JobRole:
             return job
-        if role == Qt.ItemDataRole.FontRole and job is self._shown:
-            font = QFont()
-            font.setBold(True)
-            return font
+        if role == self.ShownRole:
+            return job is self._shown
         return None
 
     def set_shown(self, job: Job | None) -> None:
@@ -199,7 +197,7 @@ class QueueModel(QAbstractListModel):
         self._shown = job
         for row in {self._jobs.index(j) for j in changed}:
             index = self.index(row)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.FontRole])
+            self.dataChanged.emit(index, index, [self.ShownRole])
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():

@@ -29,6 +29,7 @@ from stemgui.ui.queue import Job, JobState, QueueModel
 logger = logging.getLogger(__name__)
 
 _PAD = 6
+_SHOWN_BAR = 3  # pixels: the mark of the song on screen, in the padding at the left
 _BAR = 4
 _STATE_COLOURS = {
     JobState.FAILED: "#d9534f",
@@ -38,7 +39,8 @@ _STATE_COLOURS = {
 
 
 class QueueDelegate(QStyledItemDelegate):
-    """Two lines per song, with a progress bar while it is being worked on."""
+    """Two lines per song, with a progress bar while it is being worked on, and a bar at the
+    left of the song on screen."""
 
     def paint(
         self,
@@ -62,6 +64,9 @@ class QueueDelegate(QStyledItemDelegate):
         text = palette.highlightedText().color() if selected else palette.text().color()
         rect = option.rect.adjusted(_PAD, 3, -_PAD, -3)
         painter.save()
+        if index.data(QueueModel.ShownRole):  # the song whose stems are on screen
+            shown = QRect(option.rect.x() + 1, rect.y(), _SHOWN_BAR, rect.height())
+            painter.fillRect(shown, text if selected else palette.highlight().color())
         title_font = QFont(option.font)
         title_font.setBold(True)
         painter.setFont(title_font)

@@ -446,24 +446,3 @@ def test_a_probe_that_fails_in_any_way_still_answers(qtbot, monkeypatch, tmp_pat
     with qtbot.waitSignal(worker.probed, timeout=TIMEOUT_MS) as blocker:
         worker.probe()
     assert blocker.args[:3] == [[], [], []] and "partially initialized" in blocker.args[3]
-
-
-def test_a_right_to_left_title_in_the_queue_keeps_its_state_after_it(qtbot):
-    """An Arabic song name made the whole row right to left, its state read into the title."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QTextLayout
-
-    from stemgui.ui.queue import QueueModel
-
-    model = QueueModel()
-    model.add([Path("أغنية الليل.wav")])
-    text = model.data(model.index(0), Qt.ItemDataRole.DisplayRole)
-    assert text == "\u200e\u2068أغنية الليل.wav\u2069 — waiting"
-    layout = QTextLayout(text)
-    layout.beginLayout()
-    line = layout.createLine()
-    layout.endLayout()
-    # the state (left to right) is drawn after the title, at the right
-    title_end = line.cursorToX(text.index("\u2069"))[0]
-    state_start = line.cursorToX(text.index("waiting"))[0]
-    assert state_start > title_end

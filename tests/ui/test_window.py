@@ -818,23 +818,25 @@ def test_help_lists_every_shortcut_from_the_actions_themselves(window):
     assert ("A", "Solo the original mix (A/B)") in dialog.rows()
 
 
-def test_the_song_on_screen_is_bold_in_the_queue_when_a_waiting_one_is_selected(
+def test_the_song_on_screen_is_marked_in_the_queue_when_a_waiting_one_is_selected(
     qtbot, window, songs
 ):
-    """Selecting a waiting song (to move or cancel it) leaves the song playing on screen: its
-    row says which it is."""
-    from PySide6.QtCore import Qt
-
+    """Selecting a waiting song (to move or cancel it) leaves the song playing on screen: a bar
+    at the left of its row says which it is."""
     first, second = window.add_paths(songs[:2])
     qtbot.waitUntil(lambda: second.state is JobState.DONE, timeout=TIMEOUT_MS)
-    model = window.controller.model
+    model, view = window.controller.model, window.queue.view
 
-    def bold(job):
-        font = model.data(model.index(model.row_of(job)), Qt.ItemDataRole.FontRole)
-        return font is not None and font.bold()
+    def marked(job):  # the bar's colour at the row's left edge, where nothing else is drawn
+        index = model.index(model.row_of(job))
+        rect = view.visualRect(index)
+        colour = view.viewport().grab().toImage().pixelColor(rect.x() + 2, rect.center().y())
+        palette = view.palette()
+        selected = view.selectionModel().isSelected(index)
+        return colour == (palette.highlightedText() if selected else palette.highlight()).color()
 
-    assert window.shown_job is first and bold(first) and not bold(second)
+    assert window.shown_job is first and marked(first) and not marked(second)
     window.select(second)
-    assert bold(second) and not bold(first)
+    assert marked(second) and not marked(first)
     window.show_job(None)
-    assert not bold(second)
+    assert not marked(second)
