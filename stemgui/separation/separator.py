@@ -149,12 +149,16 @@ def mix_statistics(buffer: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation (unbiased) of the mono mix of ``buffer`` (channels, frames).
 
     Computed block by block in float64 (Chan's parallel update), so a long song or an
-    ``np.memmap`` costs one block of temporary memory. A song under 2 frames has std 0.
+    ``np.memmap`` costs one block of temporary memory; the pages of a memmap (the app's copy of
+    a long song) are let go of as they are read. A song under 2 frames has std 0.
     """
+    from stemgui.spool import release_pages
+
     count, mean, squares = 0, 0.0, 0.0
     frames = buffer.shape[-1]
     for start in range(0, frames, _STATISTICS_BLOCK):
         mono = buffer[:, start : start + _STATISTICS_BLOCK].mean(axis=0, dtype=np.float64)
+        release_pages(buffer, start, start + _STATISTICS_BLOCK, flush=False)
         n = mono.shape[0]
         block_mean = float(mono.mean())
         block_squares = float(((mono - block_mean) ** 2).sum())

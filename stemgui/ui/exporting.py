@@ -45,57 +45,75 @@ def _model(job: Any) -> str:
     return job.model_name or "model"
 
 
-def existing_targets(songs: Sequence[SongExport]) -> list[Path]:
-    """The files the exports of ``songs`` would replace, once every request is checked.
+def check_targets(songs: Sequence[SongExport]) -> tuple[list[SongExport], list[Path], list[str]]:
+    """Every song's request checked before anything is written: (the songs that can be
+    written, the files they would replace, why each other song cannot: "title: reason").
 
-    Raises:
-        ExportError: bad template, unknown stem, two stems on one file, a stem on the song
-            itself, or two songs' stems on one file (songs of one name from two folders).
+    A song is refused for a bad template, an unknown stem, two stems on one file, a stem on the
+    song itself, or files another song of the list writes already (songs of one name from two
+    folders, or one song separated two ways).
     """
     from stemgui.errors import ExportError
     from stemgui.export.exporter import plan
 
     owners: dict[str, Any] = {}  # case-folded: Windows and macOS names ignore case
+    writable: list[SongExport] = []
     existing: list[Path] = []
+    refused: list[str] = []
     for job, request in songs:
-        targets = plan(replace(request, overwrite=True), job.stemset.names, job.path, _model(job))
-        for _name, path in targets:
-            key = os.path.normcase(os.path.abspath(path)).casefold()
-            other = owners.setdefault(key, job)
-            if other is not job:
-                raise ExportError(
-                    path,
-                    f"the stems of {other.path} and of {job.path} would both be written here; "
-                    "put {track} in the file names, or export beside each song",
-                )
-            if not os.path.lexists(path):  # a link to nothing is asked about too
-                continue
-            with contextlib.suppress(OSError):  # the song gone meanwhile: nothing to replace
-                if os.path.samefile(path, job.path):  # vocals.wav exported as {stem}.{ext}
-                    raise ExportError(path, "is the song itself; choose another folder or template")
-            existing.append(path)
-    return existing
+        try:
+            targets = plan(
+                replace(request, overwrite=True), job.stemset.names, job.path, _model(job)
+            )
+            keys = [os.path.normcase(os.path.abspath(path)).casefold() for _name, path in targets]
+            for key, (_name, path) in zip(keys, targets, strict=True):
+                if key in owners:
+                    raise ExportError(path, _clash(owners[key], job))
+            replaced = [path for _name, path in targets if os.path.lexists(path)]  # links too
+            for path in replaced:
+                with contextlib.suppress(OSError):  # the song gone meanwhile: nothing to replace
+                    if os.path.samefile(path, job.path):  # vocals.wav exported as {stem}.{ext}
+                        raise ExportError(
+                            path, "is the song itself; choose another folder or template"
+                        )
+        except ExportError as error:
+            refused.append(f"{job.title}: {error}")
+            continue
+        owners.update(dict.fromkeys(keys, job))
+        writable.append((job, request))
+        existing += replaced
+    return writable, existing, refused
+
+
+def _clash(first: Any, second: Any) -> str:
+    if first.path == second.path:
+        return (
+            f"{second.path.name} is in the queue twice, separated two ways, and both would "
+            "be written here; export each with File ▸ Export stems, into folders of their own"
+        )
+    return (
+        f"the stems of {first.path} would be written here too (songs of one name); export "
+        "beside each song, or rename one of them"
+    )
 
 
 def confirm_targets(
     songs: Sequence[SongExport], confirm: Callable[[str], bool]
-) -> list[SongExport] | None:
+) -> tuple[list[SongExport] | None, list[str]]:
     """``songs`` checked against the disk; if files exist, ``confirm(message)`` decides, once.
 
-    Returns the songs to write (their requests with ``overwrite`` set when the user agreed),
-    or None when the user declined to replace files.
-
-    Raises:
-        ExportError: as ``existing_targets``.
+    Returns (the songs to write, their requests with ``overwrite`` set when the user agreed,
+    or None when the user declined to replace files; why each other song cannot be written).
     """
-    existing = existing_targets(songs)
-    if existing and not all(request.overwrite for _job, request in songs):
+    writable, existing, refused = check_targets(songs)
+    if existing and not all(request.overwrite for _job, request in writable):
         listed = "\n".join(str(p) for p in existing[:8])
         more = f"\n… and {len(existing) - 8} more" if len(existing) > 8 else ""
-        if not confirm(f"{counted(len(existing), 'file')} exist already:\n{listed}{more}"):
-            return None
-        songs = [(job, replace(request, overwrite=True)) for job, request in songs]
-    return list(songs)
+        exist = "exists" if len(existing) == 1 else "exist"
+        if not confirm(f"{counted(len(existing), 'file')} {exist} already:\n{listed}{more}"):
+            return None, refused
+        writable = [(job, replace(request, overwrite=True)) for job, request in writable]
+    return writable, refused
 
 
 class ExportTask(QObject):
@@ -175,8 +193,8 @@ class ExportRunner(QObject):
         finished(job, paths): the files written for ``job``.
         failed(message): why an export did not happen or did not complete, in words; for a
             batch, once at the end, naming each song that failed.
-        ended(songs, files, total): a batch ended: how many of the
-            ``total`` songs were written, and how many files.
+        ended(songs, files, total, left_out): a batch ended: how many of its ``total``
+            songs were written, and how many files; the titles of the songs left out.
         declined(): the user chose not to replace files; nothing was written.
     """
 
@@ -184,7 +202,7 @@ class ExportRunner(QObject):
     progress = Signal(str)
     finished = Signal(object, list)
     failed = Signal(str)
-    ended = Signal(int, int, int)
+    ended = Signal(int, int, int, list)
     declined = Signal()
 
     def __init__(self, confirm: Callable[[str], bool], parent: QObject | None = None) -> None:
@@ -196,33 +214,35 @@ class ExportRunner(QObject):
         """Write ``request`` for ``job`` (a finished queue ``Job``) on a thread."""
         return self.start_songs([(job, request)], batch=False)
 
-    def start_songs(self, songs: Sequence[SongExport], batch: bool = True) -> ExportTask | None:
+    def start_songs(
+        self, songs: Sequence[SongExport], batch: bool = True, left_out: Sequence[str] = ()
+    ) -> ExportTask | None:
         """Write each (job, request) of ``songs`` on a thread, one song after the other.
 
-        ``batch``: say each song's progress, collect the failures and end with ``ended``
-        (False: one song's export, said by ``started``, ``finished`` or ``failed`` alone).
+        ``batch``: say each song's progress, write the songs that can be when others cannot,
+        collect the failures and end with ``ended`` (False: one song's export, said by
+        ``started``, ``finished`` or ``failed`` alone). ``left_out``: the titles of the songs
+        of a batch that had nothing to export, for ``ended`` to name.
 
-        Returns the running task, or None when nothing is written: a bad request (``failed``)
+        Returns the running task, or None when nothing is written: no song can be (``failed``)
         or the user declined to replace files (``declined``).
         """
-        from stemgui.errors import StemguiError
-
-        try:
-            confirmed = confirm_targets(songs, self.confirm)
-        except StemguiError as error:
-            logger.warning("export refused: %s", error)
-            self.failed.emit(str(error))
-            return None
+        confirmed, failures = confirm_targets(songs, self.confirm)
         if confirmed is None:
             self.declined.emit()
             return None
+        if failures and (not batch or not confirmed):
+            logger.warning("export refused: %s", "; ".join(failures))
+            title = f"{songs[0][0].title}: " if len(songs) == 1 else ""
+            self.failed.emit("; ".join(failure.removeprefix(title) for failure in failures))
+            return None
         task = ExportTask(confirmed)
-        failures: list[str] = []
+        total = len(songs)
         written = [0, 0]  # songs, files
 
-        def song_started(index: int, total: int, title: str) -> None:
+        def song_started(index: int, count: int, title: str) -> None:
             if batch:
-                self.progress.emit(f"Exporting {index} of {total}: {title}…")
+                self.progress.emit(f"Exporting {index} of {count}: {title}…")
 
         def done(job: Any, paths: list[Path]) -> None:
             written[0] += 1
@@ -237,13 +257,14 @@ class ExportRunner(QObject):
 
         def ended() -> None:
             self.tasks.remove(task)
-            if batch:
-                self.ended.emit(written[0], written[1], len(confirmed))
-                if failures:
-                    self.failed.emit(
-                        f"{len(failures)} of {counted(len(confirmed), 'song')} were not exported. "
-                        + "; ".join(failures)
-                    )
+            if not batch:
+                return
+            if failures:  # first: the summary's status line comes after the banner
+                self.failed.emit(
+                    f"{len(failures)} of {counted(total, 'song')} could not be exported. "
+                    + "; ".join(failures)
+                )
+            self.ended.emit(written[0], written[1], total, list(left_out))
 
         task.song_started.connect(song_started)
         task.done.connect(done)

@@ -122,7 +122,6 @@ class MainWindow(QMainWindow):
         self.message = ""
         self.exporter = ExportRunner(lambda message: self.confirm_overwrite(message), self)
         self.last_export: list[Path] = []
-        self._left_out: list[str] = []  # songs of the last "Export all" without its stems
         # What the banner is about: "model" (none is available), "export" (the last export
         # failed), "playback" (it is off), a Job (that song failed), or None; it goes when its
         # subject is mended.
@@ -740,7 +739,11 @@ class MainWindow(QMainWindow):
             self.export_job(job, dialog.request(job.mixer))
 
     def _separated_jobs(self) -> list[Job]:
-        return [job for job in self.controller.model.jobs if job.state is JobState.DONE]
+        """The separated songs, once each: a song added again shares its first row's stems."""
+        jobs = [job for job in self.controller.model.jobs if job.state is JobState.DONE]
+        return [
+            job for n, job in enumerate(jobs) if all(job.stemset is not j.stemset for j in jobs[:n])
+        ]
 
     def export_all_dialog(self) -> None:
         """Export every separated song of the queue with one choice of stems, format, folder
@@ -772,8 +775,9 @@ class MainWindow(QMainWindow):
             )
             for job in jobs
         ]
-        self._left_out = [job.title for job, request in songs if request is None]
-        self.export_songs([(job, request) for job, request in songs if request is not None])
+        left_out = [job.title for job, request in songs if request is None]
+        chosen = [(job, request) for job, request in songs if request is not None]
+        self.exporter.start_songs(chosen, left_out=left_out)
 
     def _loop_seconds(self) -> tuple[float, float] | None:
         """The loop region of the song on screen in seconds, or None."""
@@ -787,11 +791,6 @@ class MainWindow(QMainWindow):
         """Write ``request`` for ``job`` on a thread, asking before replacing files."""
         return self.exporter.start(job, request)
 
-    def export_songs(self, songs: list[tuple[Job, Any]]) -> ExportTask | None:
-        """Write each (job, request) on a thread, one song after the other, asking once
-        before replacing files."""
-        return self.exporter.start_songs(songs) if songs else None
-
     def _exported(self, job: Job, paths: list[Path]) -> None:
         self.last_export = paths
         if paths:
@@ -802,14 +801,13 @@ class MainWindow(QMainWindow):
         self._clear_banner("export")
         self._update_buttons()
 
-    def _exported_songs(self, songs: int, files: int, total: int) -> None:
+    def _exported_songs(self, songs: int, files: int, total: int, left_out: list[str]) -> None:
         """The end of an export of several songs (a failure's banner says which failed)."""
-        of = counted(total, "song") if songs == total else f"{songs} of {counted(total, 'song')}"
-        left_out = f"; left out, without the chosen stems: {', '.join(self._left_out)}"
-        self.statusBar().showMessage(
-            f"Exported {counted(files, 'file')} of {of}{left_out if self._left_out else ''}.",
-            10_000,
+        of = (
+            counted(total, "song") if songs == total else f"{songs} of the {counted(total, 'song')}"
         )
+        without = f"; left out, without the chosen stems: {', '.join(left_out)}" if left_out else ""
+        self.statusBar().showMessage(f"Exported {counted(files, 'file')} of {of}{without}.", 10_000)
 
     def _export_failed(self, message: str) -> None:
         self.statusBar().clearMessage()

@@ -131,22 +131,59 @@ def test_existing_files_of_every_song_are_asked_about_once(qtbot, win, tmp_path,
     np.testing.assert_array_equal(read(out / "b-bass.wav"), jobs[1].stemset.data[1])
 
 
-def test_two_songs_of_one_name_on_the_same_files_are_refused_first(
+def test_a_song_whose_files_another_song_writes_is_refused_before_writing(
     qtbot, win, tmp_path, monkeypatch
 ):
-    add_done(win, tmp_path / "cd1" / "01.wav")
+    first = add_done(win, tmp_path / "cd1" / "01.wav")
     add_done(win, tmp_path / "cd2" / "01.wav")
     out = tmp_path / "out"
 
     def choose(dialog):
-        dialog.folder.setText(str(out))
-        dialog.template.setText("{track}/{stem}.{ext}")
+        dialog.folder.setText(str(out))  # the default template: {model}/{track}/{stem}.{ext}
 
     accept_with(monkeypatch, choose)
     win.export_all_action.trigger()
-    assert not win.exporter.tasks and not out.exists()  # nothing written
-    assert f"of {tmp_path / 'cd1' / '01.wav'} and of {tmp_path / 'cd2' / '01.wav'}" in win.message
-    assert "put {track} in the file names, or export beside each song" in win.message
+    wait_export(qtbot, win)
+    np.testing.assert_allclose(
+        read(out / "tiny" / "01" / "bass.wav"), first.stemset.data[1], atol=1e-4
+    )
+    assert win.message == (
+        "Export failed: 1 of 2 songs could not be exported. 01.wav: "
+        f"{out / 'tiny' / '01' / 'drums.wav'}: the stems of {first.path} would be written here "
+        "too (songs of one name); export beside each song, or rename one of them"
+    )
+    assert win.statusBar().currentMessage() == "Exported 4 files of 1 of the 2 songs."
+
+
+def test_a_song_in_the_queue_twice_is_exported_once(qtbot, win, tmp_path, monkeypatch):
+    first = add_done(win, tmp_path / "a.wav")
+    again = Job(first.path, state=JobState.DONE, stemset=first.stemset, model_name="tiny")
+    win.controller.model._jobs.append(again)  # added again: it shares the first row's stems
+
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 4
+    assert win.statusBar().currentMessage() == "Exported 4 files of 1 song."
+    assert not win.banner.isVisibleTo(win)
+
+
+def test_a_song_with_a_bad_target_is_named_and_the_others_are_written(
+    qtbot, win, tmp_path, monkeypatch
+):
+    jobs = [add_done(win, tmp_path / f"{name}.wav") for name in ("a", "b", "c")]
+    (tmp_path / "b" / "drums.wav").mkdir(parents=True)  # a folder where a stem goes
+
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 4 and len(list((tmp_path / "c").iterdir())) == 4
+    assert list((tmp_path / "b").iterdir()) == [tmp_path / "b" / "drums.wav"]
+    assert win.message == (
+        f"Export failed: 1 of 3 songs could not be exported. {jobs[1].title}: "
+        f"{tmp_path / 'b' / 'drums.wav'}: is a folder; choose another folder or file name"
+    )
+    assert win.statusBar().currentMessage() == "Exported 8 files of 2 of the 3 songs."
 
 
 def test_a_song_without_the_chosen_stems_is_left_out_and_said(qtbot, win, tmp_path, monkeypatch):
@@ -187,7 +224,8 @@ def test_a_song_that_fails_is_named_and_the_others_are_written(qtbot, win, tmp_p
     assert len(list((tmp_path / "a").iterdir())) == 4 and len(list((tmp_path / "c").iterdir())) == 4
     assert not (tmp_path / "b").exists()
     assert win.message == (
-        f"Export failed: 1 of 3 songs were not exported. b.wav: {tmp_path}: No space left on device"
+        "Export failed: 1 of 3 songs could not be exported. "
+        f"b.wav: {tmp_path}: No space left on device"
     )
     assert win.banner.isVisibleTo(win)
 
@@ -229,11 +267,11 @@ def test_a_link_to_nothing_is_among_the_files_asked_about(tmp_path):
     """A dangling symbolic link at a target: exists() follows it and said no, so it was found
     only by the rename, after every file of the song was written."""
     from stemgui.export.exporter import ExportRequest
-    from stemgui.ui.exporting import existing_targets
+    from stemgui.ui.exporting import check_targets
 
     job = Job(tmp_path / "song.wav", state=JobState.DONE, stemset=make_stemset(), model_name="m")
     link = tmp_path / "out" / "m" / "song" / "vocals.wav"
     link.parent.mkdir(parents=True)
     link.symlink_to(tmp_path / "nowhere.wav")
     request = ExportRequest(folder=tmp_path / "out", stems=["vocals"])
-    assert existing_targets([(job, request)]) == [link]
+    assert check_targets([(job, request)]) == ([(job, request)], [link], [])
