@@ -4,7 +4,7 @@ its heard mix exported.
 The real ``MainWindow`` (offscreen) gets one generated song (60 minutes by default, a 16-bit wav
 from ``long_song_memory.write_song``); a known-answer network as fast as a network gets
 (``queue_memory.tiny_network``) separates it, so the figures are those of the app's own
-buffers: the decoded mix in memory, the stems in a memory-mapped file, the waveforms, the player
+buffers: the decoded mix and the stems in memory-mapped files, the waveforms, the player
 and the exporter. The song plays from the start while it is separated, through an output that
 plays nothing ``--speed`` times faster than real time, and on to its end; then its heard mix is
 exported as a wav. A thread reads this process's ``/proc/self/status`` every 0.2 s; each phase
@@ -15,8 +15,8 @@ GUI thread, to let go of the pages away from the playhead is printed too.
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/app_long_song_memory.py
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/app_long_song_memory.py --minutes 10
 
-For scale: 60 minutes of stereo float32 at 44.1 kHz is 1.27 GB (the decoded mix, kept in
-memory) and its four stems 5.08 GB (in the file).
+For scale: 60 minutes of stereo float32 at 44.1 kHz is 1.27 GB (the decoded mix, in a file once
+decoded) and its four stems 5.08 GB (in their file).
 """
 
 from __future__ import annotations

@@ -141,11 +141,28 @@ def release_done(array: np.ndarray, released: int, frames_ready: int, *, flush: 
     return frames_ready
 
 
+def spooled_copy(path: str | os.PathLike[str], samples: np.ndarray) -> np.memmap:
+    """``samples`` (rows of frames: a long song's decoded mix) copied into a new memory-mapped
+    file at ``path``, a block at a time, its pages let go of: read back from the disk as they
+    are needed, the song costs no RAM once its caller drops the copy it decoded (1.3 GB for 60
+    minutes of stereo at 44.1 kHz)."""
+    copy = reserved_memmap(path, samples.shape)
+    for start in range(0, samples.shape[-1], _COPY_FRAMES):
+        stop = start + _COPY_FRAMES
+        copy[..., start:stop] = samples[..., start:stop]
+        release_pages(copy, start, stop)
+    return copy
+
+
+_COPY_FRAMES = 1 << 20  # 8 MiB of stereo float32 copied, then let go of
+
+
 class StemSpool:
     """A (sources, channels, frames) float32 ``np.memmap`` in a temporary folder of its own.
 
     Use as a context manager: the folder and file are removed on exit, on success, error or
-    cancel. ``array`` is the memmap to pass as the separator's ``out=``.
+    cancel. ``array`` is the memmap to pass as the separator's ``out=``; ``spool_mix`` puts the
+    song's mix beside it.
     """
 
     def __init__(self, shape: tuple[int, int, int], folder: str | os.PathLike[str] | None = None):
@@ -156,25 +173,36 @@ class StemSpool:
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
-        self._released = 0
+        self.mix: np.ndarray | None = None
+        self._released = self._mix_released = 0
         logger.debug("spooling %s stems to %s", shape, self.path)
+
+    def spool_mix(self, samples: np.ndarray) -> np.ndarray:
+        """The song's mix copied into the spool's folder (``spooled_copy``); the caller drops
+        its own copy and separates this one."""
+        self.mix = spooled_copy(self.folder / "mix.f32", samples)
+        return self.mix
 
     def release(self, frames_ready: int) -> None:
         """Drop from this process's memory the pages of frames [0, frames_ready), once they are
         final (the data stays in the file). Cheap to call after every chunk."""
         if self.array is not None:
             self._released = release_done(self.array, self._released, frames_ready)
+        if self.mix is not None:  # read by the separator: what is behind it goes too
+            self._mix_released = release_done(
+                self.mix, self._mix_released, frames_ready, flush=False
+            )
 
     def close(self) -> None:
         """Unmap and delete the spool (idempotent)."""
-        if self.array is not None:
-            handle = getattr(self.array, "_mmap", None)
-            self.array = None
+        for array in (self.array, self.mix):
+            handle = getattr(array, "_mmap", None)
             if handle is not None:
                 try:
                     handle.close()
                 except BufferError:  # a view still exists; the GC unmaps it later
-                    logger.debug("spool %s still referenced; unmapped later", self.path)
+                    logger.debug("spool %s still referenced; unmapped later", self.folder)
+        self.array = self.mix = None
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> StemSpool:

@@ -232,11 +232,13 @@ class StemWaveforms:
         for stop in range(_BLOCK_FRAMES, ready + _BLOCK_FRAMES, _BLOCK_FRAMES):
             self.update_to(min(stop, ready))
         self.mix: Waveform | None = None
-        if stemset.mix is not None:
+        if stemset.mix is not None:  # whole from the start; a long song's file let go of too
             from stemgui.spool import release_pages
 
-            self.mix = Waveform(stemset.mix, frames_per_bin)
-            release_pages(stemset.mix, 0, stemset.frames, flush=False)  # a long song's file
+            self.mix = Waveform(stemset.mix, frames_per_bin, frames_ready=0)
+            for start in range(0, stemset.frames, _BLOCK_FRAMES):
+                self.mix.extend(min(start + _BLOCK_FRAMES, stemset.frames))
+                release_pages(stemset.mix, start, start + _BLOCK_FRAMES, flush=False)
 
     def __getitem__(self, name: str) -> Waveform:
         return self.stems[name]

@@ -238,7 +238,7 @@ class SeparationWorker(QObject):
         self, job: int, path: Path, options: SeparationOptions, cancel: threading.Event
     ) -> None:
         from stemgui.audio.decode import decode
-        from stemgui.spool import release_done
+        from stemgui.spool import release_done, spooled_copy
         from stemgui.stems.stemset import StemSet
         from stemgui.stems.waveform import StemWaveforms
 
@@ -277,7 +277,7 @@ class SeparationWorker(QObject):
         warnings, mix = song.warnings, song.samples
         del song  # a long song's decoded copy goes once its file has it
         if stems_file is not None:  # its mix too, then, off the RAM (1.3 GB for 60 minutes)
-            mix = _scratch_mix(stems_file, mix)
+            mix = spooled_copy(stems_file.with_name(f"{stems_file.stem}-mix.f32"), mix)
         stemset = StemSet.allocate(
             sources, separator.samplerate, channels, mix.shape[1], mix=mix, path=stems_file
         )
@@ -419,22 +419,6 @@ def lower_thread_priority(niceness: int = WORKER_NICENESS) -> None:
         logger.warning("could not lower the separation thread's priority: %s", error)
 
 
-def _scratch_mix(stems_file: Path, samples: Any) -> Any:
-    """``samples`` (a long song's mix) copied into a memory-mapped file beside its stems file,
-    its pages let go: read back from the disk as they are separated, played and drawn."""
-    from stemgui.spool import release_pages, reserved_memmap
-
-    mix = reserved_memmap(stems_file.with_name(f"{stems_file.stem}-mix.f32"), samples.shape)
-    for start in range(0, samples.shape[1], _MIX_BLOCK_FRAMES):
-        stop = start + _MIX_BLOCK_FRAMES
-        mix[:, start:stop] = samples[:, start:stop]
-        release_pages(mix, start, stop)
-    return mix
-
-
-_MIX_BLOCK_FRAMES = 1 << 20  # 8 MiB of stereo float32 written, then let go of
-
-
 def delete_scratch_file(stemset: Any, scratch_dir: Path | None, *, mix: bool = True) -> None:
     """Delete the files under ``scratch_dir`` that hold ``stemset`` (its stems, and a long
     song's mix unless ``mix`` is False: the two stems made from it share it), once no job needs
@@ -466,6 +450,9 @@ def _device_label(separator: Any) -> str:
     return describe_device(device)
 
 
+_TWO_STEM_BLOCK_FRAMES = 1 << 20  # 32 MiB of four stereo stems summed, then let go of
+
+
 def two_stem_set(stemset: Any, keep: str, path: Path | None = None) -> Any:
     """``keep`` and ``no_<keep>`` (the sum of the other stems), as a new complete ``StemSet``.
 
@@ -485,8 +472,8 @@ def two_stem_set(stemset: Any, keep: str, path: Path | None = None) -> Any:
         mix=stemset.mix,
         path=path,
     )
-    for start in range(0, stemset.frames, _MIX_BLOCK_FRAMES):
-        block = slice(start, start + _MIX_BLOCK_FRAMES)
+    for start in range(0, stemset.frames, _TWO_STEM_BLOCK_FRAMES):
+        block = slice(start, start + _TWO_STEM_BLOCK_FRAMES)
         pair.data[0, :, block] = stemset.data[index, :, block]
         for other in range(stemset.sources):
             if other != index:

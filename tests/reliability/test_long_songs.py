@@ -6,6 +6,8 @@ The default suite lowers the spool threshold to run the long-song path on second
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -36,12 +38,16 @@ def spool_everything(isolated, monkeypatch):
 
 
 def _record_outputs(monkeypatch) -> list:
-    """The ``out`` buffer of every ``Separator.separate`` call, in a list filled as they come."""
+    """The ``out`` buffer of every ``Separator.separate`` call, then its input's file name (None
+    for an array in RAM) and a copy of it, in a list filled as they come (a spool's memmaps
+    are unmapped once the song is written: read then, they crash the process)."""
     outs = []
     real = separator_module.Separator.separate
 
     def separate(self, buffer, on_progress=None, cancel=None, out=None):
         outs.append(out)
+        name = getattr(buffer, "filename", None)
+        outs.append((name and Path(name).name, np.array(buffer)))
         return real(self, buffer, on_progress, cancel, out)
 
     monkeypatch.setattr(separator_module.Separator, "separate", separate)
@@ -56,6 +62,9 @@ def test_long_song_goes_through_a_spool_that_is_removed(spool_everything, model_
     monkeypatch.setattr(spool, "_RELEASE_BYTES", 1 << 16)  # release pages often
     assert cli.main(["a.wav", "-n", str(model_file), *flags]) == 0
     assert isinstance(outs[0], np.memmap)
+    # the mix too, read back from the disk as it is separated (1.3 GB of RAM for 60 minutes)
+    assert outs[1][0] == "mix.f32"
+    np.testing.assert_array_equal(outs[1][1], mix)
     assert list(spool_everything.iterdir()) == []
     expected = dict(zip(NAMES, expected_stems(mix)))
     if "--two-stems" in flags:
@@ -131,7 +140,7 @@ def test_short_song_is_not_spooled(isolated, model_file, monkeypatch):
     outs = _record_outputs(monkeypatch)
     write_song(isolated / "a.wav")
     assert cli.main(["a.wav", "-n", str(model_file)]) == 0
-    assert outs == [None]
+    assert outs[0] is None and outs[1][0] is None  # the mix in RAM too
 
 
 def test_released_pages_keep_their_data(tmp_path, monkeypatch):
