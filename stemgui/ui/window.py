@@ -565,6 +565,9 @@ class MainWindow(QMainWindow):
         elif job is not None and job.state is JobState.FAILED:
             self._show_not_separated(job)  # not the stems of the song selected before
             self._say_failed(job)
+        elif self.shown_job is None:  # nor a failed song's page once it is left or removed
+            self._show_hint(EMPTY_TEXT, demo=True)
+            self.song_title.clear()
 
     def _say_failed(self, job: Job) -> None:
         self.show_error(

@@ -125,6 +125,23 @@ def test_corrupt_song_shows_its_error_and_the_next_one_separates(
     assert not window.banner.isVisibleTo(window)
 
 
+def test_a_failed_song_s_page_goes_with_it(qtbot, window, songs, corrupt_song):
+    """Removed, or left for a waiting song, a failed song's name and "not separated" stayed."""
+    (bad,) = window.add_paths([corrupt_song])
+    qtbot.waitUntil(lambda: bad.state is JobState.FAILED, timeout=TIMEOUT_MS)
+    window.controller.model.set_hold("held")  # the next song waits
+    (waiting,) = window.add_paths(songs[:1])
+    window.select(waiting)
+    window.select(bad)
+    assert "not separated" in window.hint.text()
+    window.select(waiting)
+    assert "Drop songs" in window.hint.text() and window.song_title.text() == ""
+    window.select(bad)
+    window.remove_job(bad)
+    assert window.controller.model.jobs == [waiting]
+    assert "Drop songs" in window.hint.text() and window.song_title.text() == ""
+
+
 def test_the_demo_song_is_offered_where_songs_are_dropped_and_in_the_help_menu(
     qtbot, window, monkeypatch, tmp_path
 ):
