@@ -345,9 +345,13 @@ class QueueController(QObject):
         file) for the whole session.
         """
         cache = self.worker.stem_cache
-        if job.state is not JobState.DONE or not job.stem_entry or cache is None:
+        # the song added again shares the stems of its first row, which has the cache entry:
+        # the rows go together (the window parks none of them while one is on screen)
+        rows = [row for row in self.model.jobs if row.stemset is job.stemset] or [job]
+        entry = next((row.stem_entry for row in rows if row.stem_entry), "")
+        if job.state is not JobState.DONE or not entry or cache is None:
             return False
-        hit = cache.get(job.stem_entry)
+        hit = cache.get(entry)
         if hit is None or job.stemset is None or hit.names != job.stemset.names:
             return False  # gone from the cache, or two-stem mode (made from other stems)
         parked = hit.stemset()
@@ -355,10 +359,9 @@ class QueueController(QObject):
             return False
         if job.waveforms is not None:
             job.waveforms.rebind(parked)
-        previous, job.stem_entry = job.stemset, ""
-        for row in self.model.jobs:  # the song added again shares them: its rows go together
-            if row.stemset is previous:
-                row.stemset = parked
+        previous = job.stemset
+        for row in rows:
+            row.stemset, row.stem_entry = parked, ""
         self._let_go_of(previous)
         self._release_memory_later()
         return True

@@ -704,8 +704,10 @@ class MainWindow(QMainWindow):
                 )
 
     def _park_if_hidden(self, job: Job) -> None:
-        """A finished song off screen reads its stems from the stem cache, not from RAM."""
-        if job is not self.shown_job:
+        """A finished song off screen reads its stems from the stem cache, not from RAM (not
+        while the same song, added again, is on screen: its player holds those stems)."""
+        shown = self.shown_job
+        if job is not shown and (shown is None or shown.stemset is not job.stemset):
             self.controller.park(job)
 
     def _show_title(self, job: Job) -> None:

@@ -717,7 +717,8 @@ def test_finished_songs_off_screen_read_their_stems_from_the_cache(qtbot, window
 def test_a_song_added_again_shares_its_stems_file_until_no_row_holds_it(qtbot, window, songs):
     """A song added again takes the stems of its first row, not a second separation. Removing
     that row deleted the file both read (a long song's stems file); parking it left the other
-    row on the deleted file, with waveforms made again on the GUI thread when shown."""
+    row on the deleted file, with waveforms made again on the GUI thread when shown; parked
+    while the other row was on screen, the player's stems were swapped under it."""
     window.controller.worker.memmap_bytes = 0  # every song's stems in a file, as a long one's
     (first,) = window.add_paths(songs[:1])
     qtbot.waitUntil(lambda: bool(first.stem_entry), timeout=TIMEOUT_MS)  # separated, stored
@@ -728,7 +729,12 @@ def test_a_song_added_again_shares_its_stems_file_until_no_row_holds_it(qtbot, w
     window.controller.remove(third)
     assert scratch.exists()  # the other rows read it
 
-    window.select(second)  # the first row goes off screen: parked, with the rows sharing it
+    window.select(second)  # the same stems on screen: left as they are, playing
+    assert second.stemset is first.stemset and Path(second.stemset.data.filename) == scratch
+    assert window.player.stemset is second.stemset
+    (other,) = window.add_paths(songs[1:2])
+    qtbot.waitUntil(lambda: other.state is JobState.DONE, timeout=TIMEOUT_MS)
+    window.select(other)  # off screen: both rows read the cache entry the first row made
     root = window.controller.worker.stem_cache.root
     assert root in Path(second.stemset.data.filename).parents
     assert second.stemset is first.stemset and second.waveforms.stemset is second.stemset
