@@ -74,14 +74,19 @@ class Demo:
     seconds: float
 
 
+def demo_path(root: Path | None = None) -> Path:
+    """Where the demo song shipped with the app lies (Help ▸ Try the demo song, this test)."""
+    return (root if root is not None else resources_dir()) / "demo" / "demo.mp3"
+
+
 def bundled_demo(root: Path | None = None) -> Demo:
     """The demo song shipped in ``resources/demo`` and its length from ``demo.json``.
 
     Raises:
         SmokeFailure: the song or its description is missing or unreadable.
     """
-    folder = (root if root is not None else resources_dir()) / "demo"
-    song, description = folder / "demo.mp3", folder / "demo.json"
+    song = demo_path(root)
+    description = song.with_name("demo.json")
     if not song.is_file():
         raise SmokeFailure(f"the demo song is missing: {song}")
     try:

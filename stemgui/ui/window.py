@@ -73,9 +73,9 @@ NOT_SEPARATED_TEXT = (
 
 def demo_song() -> Path | None:
     """The short song shipped with the app, for a first try without a song at hand."""
-    from stemgui.ui.smoke import resources_dir
+    from stemgui.ui.smoke import demo_path
 
-    path = resources_dir() / "demo" / "demo.mp3"
+    path = demo_path()
     return path if path.is_file() else None
 
 
@@ -462,11 +462,11 @@ class MainWindow(QMainWindow):
         """Queue the demo song shipped with the app (Help ▸ Try the demo song)."""
         song = demo_song()
         if song is None:
-            from stemgui.ui.smoke import resources_dir
+            from stemgui.ui.smoke import demo_path
 
             self.show_error(
-                f"The demo song is missing from this installation ({resources_dir() / 'demo'}); "
-                "install stemgui again, or open a song of your own."
+                f"The demo song is missing from this installation ({demo_path()}); install "
+                "stemgui again, or open a song of your own."
             )
             return []
         return self.add_paths([song])
