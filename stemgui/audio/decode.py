@@ -134,18 +134,15 @@ def decode(
     if frames == 0:
         _refuse(path, head, _pyav.ZERO_FRAMES)
 
-    finite = np.isfinite(samples)
-    if not finite.all():
-        bad = int(samples.size - np.count_nonzero(finite))
-        if bad == samples.size:
-            raise DecodeError(
-                path, "contains no valid samples (all are NaN or infinite); the file is damaged"
-            )
-        samples = np.where(finite, samples, np.float32(0.0))
+    bad = _silence_non_finite(samples)
+    if bad == samples.size:
+        raise DecodeError(
+            path, "contains no valid samples (all are NaN or infinite); the file is damaged"
+        )
+    if bad:
         message = f"{bad} NaN or infinite samples replaced by silence"
         logger.warning("%s: %s", path, message)
         warnings.append(message)
-    del finite
 
     if source_channels > channels:
         samples = _convert(path, samples, channels, roles)
@@ -164,6 +161,20 @@ def decode(
         path=path,
         warnings=tuple(warnings),
     )
+
+
+def _silence_non_finite(samples: np.ndarray) -> int:
+    """Set NaN and infinite samples to 0 in place, a block at a time; return how many there
+    were. A mask of the whole song at once cost a quarter of its size again (300 MB for 60
+    minutes), at the decoding's peak."""
+    bad = 0
+    for start in range(0, samples.shape[1], _READ_BLOCK_FRAMES):
+        block = samples[:, start : start + _READ_BLOCK_FRAMES]
+        finite = np.isfinite(block)
+        if not finite.all():
+            bad += int(block.size - np.count_nonzero(finite))
+            block[~finite] = 0.0
+    return bad
 
 
 def probe(path: str | os.PathLike[str]) -> AudioInfo:
