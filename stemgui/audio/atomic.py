@@ -109,7 +109,7 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
         put_in_place(part, path, overwrite)
         fsync_folder(path.parent)
     except BaseException:
-        _remove_quietly(part)
+        remove_quietly(part)
         raise
 
 
@@ -122,7 +122,7 @@ def staged_path(part: Path) -> Iterator[Path]:
         yield part
         _fsync_file(part)
     except BaseException:
-        _remove_quietly(part)
+        remove_quietly(part)
         raise
 
 
@@ -215,7 +215,8 @@ def fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def _remove_quietly(part: Path) -> None:
+def remove_quietly(part: Path) -> None:
+    """Remove a temporary file if it is there; a file that cannot be removed is logged."""
     try:
         part.unlink(missing_ok=True)
     except NotADirectoryError:  # its folder replaced by a file: gone with it

@@ -285,13 +285,10 @@ def _roll_back(
     (target, where it is now, its times or None for a link) and remove the ``folders`` it made
     (outermost first) that stayed empty. Never raises: one file that cannot be removed must
     not keep the others from going back; what is left is logged."""
+    from stemgui.audio.atomic import remove_quietly
+
     for path in made:
-        try:
-            path.unlink(missing_ok=True)
-        except NotADirectoryError:  # its folder replaced by a file: gone with it
-            pass
-        except OSError as error:
-            logger.warning("could not remove %s: %s", path, error)
+        remove_quietly(path)
     for target, earlier, times in aside:
         try:
             os.replace(earlier, target)
