@@ -10,12 +10,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, Qt, QTimer, QUrl
+from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -43,8 +42,8 @@ from stemgui.ui import settings as S
 from stemgui.ui.banner import Banner
 from stemgui.ui.controller import QueueController
 from stemgui.ui.elided import ElidedLabel, counted
-from stemgui.ui.export_dialog import ExportDialog
-from stemgui.ui.exporting import ExportRunner, ExportTask, ask_overwrite
+from stemgui.ui.export_commands import ExportCommands
+from stemgui.ui.exporting import ExportTask
 from stemgui.ui.models import display_name
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
@@ -79,17 +78,6 @@ def demo_song() -> Path | None:
     return path if path.is_file() else None
 
 
-def export_folder_of(song: Path) -> Path:
-    """Where "beside the song" exports go: the song's folder, or for the demo song (in the
-    app's own folder, perhaps read-only once installed) the user's music folder."""
-    from stemgui.ui.smoke import resources_dir
-
-    if not song.absolute().is_relative_to(resources_dir().absolute()):
-        return song.parent
-    music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
-    return Path(music or Path.home()) / "stemgui"
-
-
 def local_paths(urls: Iterable[QUrl]) -> list[Path]:
     return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
 
@@ -120,8 +108,8 @@ class MainWindow(QMainWindow):
         self.setMinimumHeight(420)  # a stem row and two songs of the queue, whole
         self.shown_job: Job | None = None
         self.message = ""
-        self.exporter = ExportRunner(lambda message: self.confirm_overwrite(message), self)
-        self.last_export: list[Path] = []
+        self.exports = ExportCommands(self)
+        self.exporter = self.exports.exporter  # the smoke test and the benches wait on it
         # What the banner is about: "model" (none is available), "export" (the last export
         # failed), "playback" (it is off), a Job (that song failed), or None; it goes when its
         # subject is mended.
@@ -145,7 +133,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_menus()
         self._connect()
-        self._update_buttons()
+        self.update_buttons()
         geometry = self.window_state.geometry()
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -225,9 +213,14 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self._action(file_menu, "&Open songs…", self.open_songs, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open &folder…", self.open_folder)
-        self.export_action = self._action(file_menu, "&Export stems…", self.export_dialog, "Ctrl+E")
+        self.export_action = self._action(
+            file_menu, "&Export stems…", self.exports.export_dialog, "Ctrl+E"
+        )
         self.export_all_action = self._action(
-            file_menu, "Export &all separated songs…", self.export_all_dialog, "Ctrl+Shift+E"
+            file_menu,
+            "Export &all separated songs…",
+            self.exports.export_all_dialog,
+            "Ctrl+Shift+E",
         )
         file_menu.addSeparator()
         self.keep_stems_action = self._action(
@@ -351,19 +344,9 @@ class MainWindow(QMainWindow):
         self.queue.current_changed.connect(self._selection_changed)
         self.queue.said.connect(lambda message: self.statusBar().showMessage(message, 6000))
         self.queue.connect_actions(c.cancel, self.retry_job, self.remove_job, self.reveal)
-        c.model.dataChanged.connect(lambda *_: self._update_buttons())
+        c.model.dataChanged.connect(lambda *_: self.update_buttons())
         self.player.unavailable.connect(self._playback_unavailable)
         self.stems.error.connect(self.show_error)
-        self.exporter.started.connect(
-            lambda title: self.statusBar().showMessage(f"Exporting {title}…")
-        )
-        self.exporter.progress.connect(self.statusBar().showMessage)
-        self.exporter.finished.connect(self._exported)
-        self.exporter.ended.connect(self._exported_songs)
-        self.exporter.failed.connect(self._export_failed)
-        self.exporter.declined.connect(
-            lambda: self.statusBar().showMessage("Export cancelled: no file was replaced.", 5000)
-        )
 
     # -- models ---------------------------------------------------------------------------
 
@@ -548,14 +531,15 @@ class MainWindow(QMainWindow):
         folder = job.export_folder or job.path.parent
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
-    def _update_buttons(self) -> None:
+    def update_buttons(self) -> None:
+        """Enable the queue's buttons and the export actions for the queue as it is now."""
         self.queue.update_buttons()
         shown = self.shown_job
         self.export_action.setEnabled(shown is not None and shown.state is JobState.DONE)
-        self.export_all_action.setEnabled(bool(self._separated_jobs()))
+        self.export_all_action.setEnabled(bool(self.exports.separated_jobs()))
 
     def _selection_changed(self, job: Job | None) -> None:
-        self._update_buttons()
+        self.update_buttons()
         if self._keep_shown:
             return
         if self._selecting_by_hand and isinstance(self._banner_about, Job):
@@ -624,7 +608,7 @@ class MainWindow(QMainWindow):
                 self.show_job(job)  # at its place (show_job keeps it)
                 if playing:
                     self.player.toggle()
-        self._update_buttons()
+        self.update_buttons()
 
     # -- the song on screen -----------------------------------------------------------------
 
@@ -643,13 +627,13 @@ class MainWindow(QMainWindow):
             self.stems.clear()
             self._show_hint(EMPTY_TEXT, demo=True)
             self.song_title.clear()
-            self._update_buttons()
+            self.update_buttons()
         else:
             self._show_stems(job)
         if previous is not None and previous is not job:
             self._park_if_hidden(previous)
 
-    def _mixer_of(self, job: Job) -> Any:
+    def mixer_of(self, job: Job) -> Any:
         """The song's ``MixerState``, made when its stems are first shown (or exported)."""
         from stemgui.stems.mixer import MixerState
 
@@ -665,7 +649,7 @@ class MainWindow(QMainWindow):
         return job.mixer
 
     def _show_stems(self, job: Job) -> None:
-        self.stems.show_song(job.stemset, self._mixer_of(job), job.path.stem, job.waveforms)
+        self.stems.show_song(job.stemset, self.mixer_of(job), job.path.stem, job.waveforms)
         gains = [row.gain for row in self.stems.rows.values() if row.gain is not None]
         if gains:  # Tab: the stems' gains, then the Volume below them (not before)
             QWidget.setTabOrder(gains[-1], self.transport_bar.volume)
@@ -680,7 +664,7 @@ class MainWindow(QMainWindow):
             self.timeline.set_view(*view)
         self.pages.setCurrentIndex(1)
         self._show_title(job)
-        self._update_buttons()
+        self.update_buttons()
 
     def _fold_strips(self, job: Job, previous: Any) -> None:
         """no_vocals, new after the four stems it sums, takes their controls when they agree
@@ -722,104 +706,11 @@ class MainWindow(QMainWindow):
     def _zoom_all(self) -> None:
         self.timeline.set_view(0, self.timeline.frames)
 
-    # -- out --------------------------------------------------------------------------------
-
-    def export_dialog(self) -> None:
-        job = self.shown_job
-        if job is None or job.state is not JobState.DONE:
-            self.show_error("Select a separated song to export.")
-            return
-        dialog = ExportDialog(
-            job.stemset.names,
-            self.settings,
-            export_folder_of(job.path),
-            self.settings.get(S.TWO_STEMS),
-            self,
-            track=job.path.stem,
-            model=job.model_name or "model",
-            loop=self._loop_seconds(),
-        )
-        if dialog.exec() == ExportDialog.DialogCode.Accepted:
-            dialog.remember()
-            self.export_job(job, dialog.request(job.mixer))
-
-    def _separated_jobs(self) -> list[Job]:
-        """The separated songs, once each: a song added again shares its first row's stems."""
-        jobs = [job for job in self.controller.model.jobs if job.state is JobState.DONE]
-        return [
-            job for n, job in enumerate(jobs) if all(job.stemset is not j.stemset for j in jobs[:n])
-        ]
-
-    def export_all_dialog(self) -> None:
-        """Export every separated song of the queue with one choice of stems, format, folder
-        and file names (each song's mix as it is heard, with its own solo, mute and gain)."""
-        jobs = self._separated_jobs()
-        if not jobs:
-            self.show_error("No song is separated yet: there is nothing to export.")
-            return
-        first = jobs[0]
-        dialog = ExportDialog(
-            list(dict.fromkeys(name for job in jobs for name in job.stemset.names)),
-            self.settings,
-            export_folder_of(first.path),
-            self.settings.get(S.TWO_STEMS),
-            self,
-            track=first.path.stem,
-            model=first.model_name or "model",
-            songs=len(jobs),
-        )
-        if dialog.exec() != ExportDialog.DialogCode.Accepted:
-            return
-        dialog.remember()
-        songs = [
-            (
-                job,
-                dialog.request_for(
-                    job.stemset.names, self._mixer_of(job), export_folder_of(job.path)
-                ),
-            )
-            for job in jobs
-        ]
-        left_out = [job.title for job, request in songs if request is None]
-        chosen = [(job, request) for job, request in songs if request is not None]
-        self.exporter.start_songs(chosen, left_out=left_out)
-
-    def _loop_seconds(self) -> tuple[float, float] | None:
-        """The loop region of the song on screen in seconds, or None."""
-        transport = self.player.transport
-        if transport is None or transport.loop is None:
-            return None
-        start, stop = transport.loop
-        return start / transport.samplerate, stop / transport.samplerate
+    # -- out ------------------------------------------------------------------------------
 
     def export_job(self, job: Job, request: Any) -> ExportTask | None:
         """Write ``request`` for ``job`` on a thread, asking before replacing files."""
-        return self.exporter.start(job, request)
-
-    def _exported(self, job: Job, paths: list[Path]) -> None:
-        self.last_export = paths
-        if paths:
-            job.export_folder = Path(os.path.commonpath([p.parent for p in paths]))
-        self.statusBar().showMessage(
-            f"Exported {counted(len(paths), 'file')} to {job.export_folder}", 8000
-        )
-        self._clear_banner("export")
-        self._update_buttons()
-
-    def _exported_songs(self, songs: int, files: int, total: int, left_out: list[str]) -> None:
-        """The end of an export of several songs (a failure's banner says which failed)."""
-        of = (
-            counted(total, "song") if songs == total else f"{songs} of the {counted(total, 'song')}"
-        )
-        without = f"; left out, without the chosen stems: {', '.join(left_out)}" if left_out else ""
-        self.statusBar().showMessage(f"Exported {counted(files, 'file')} of {of}{without}.", 10_000)
-
-    def _export_failed(self, message: str) -> None:
-        self.statusBar().clearMessage()
-        self.show_error(f"Export failed: {message}", about="export")
-
-    def confirm_overwrite(self, message: str) -> bool:
-        return ask_overwrite(self, message)
+        return self.exports.export_job(job, request)
 
     # -- messages ---------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ def add_done(win, path, scale=1.0, names=NAMES) -> Job:
     stemset.data *= scale
     job = Job(path, state=JobState.DONE, fraction=1.0, stemset=stemset, model_name="tiny")
     win.controller.model._jobs.append(job)
-    win._update_buttons()  # as the queue's change would
+    win.update_buttons()  # as the queue's change would
     return job
 
 
@@ -118,13 +118,13 @@ def test_existing_files_of_every_song_are_asked_about_once(qtbot, win, tmp_path,
         (out / f"{job.path.stem}-bass.wav").parent.mkdir(exist_ok=True)
         (out / f"{job.path.stem}-bass.wav").write_bytes(b"keep me")
     asked = []
-    win.confirm_overwrite = lambda message: asked.append(message) or False
+    win.exports.confirm_overwrite = lambda message: asked.append(message) or False
     win.export_all_action.trigger()
     assert len(asked) == 1 and asked[0].startswith("2 files exist already")
     assert not win.exporter.tasks
     assert sorted(p.name for p in out.iterdir()) == ["a-bass.wav", "b-bass.wav"]
     assert (out / "a-bass.wav").read_bytes() == b"keep me"
-    win.confirm_overwrite = lambda message: asked.append(message) or True
+    win.exports.confirm_overwrite = lambda message: asked.append(message) or True
     win.export_all_action.trigger()
     wait_export(qtbot, win)
     assert len(asked) == 2 and len(list(out.iterdir())) == 8
@@ -257,9 +257,9 @@ def test_closing_the_window_finishes_the_song_being_written_and_skips_the_rest(
 
 def test_export_all_needs_a_separated_song(qtbot, win, tmp_path):
     win.controller.model._jobs.append(Job(tmp_path / "waiting.wav"))
-    win._update_buttons()
+    win.update_buttons()
     assert not win.export_all_action.isEnabled()
-    win.export_all_dialog()  # as if from a shortcut while it changed
+    win.exports.export_all_dialog()  # as if from a shortcut while it changed
     assert win.message == "No song is separated yet: there is nothing to export."
 
 

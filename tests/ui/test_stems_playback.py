@@ -354,7 +354,7 @@ def run_export(qtbot, win, job, request):
     task = win.export_job(job, request)
     assert task is not None
     qtbot.waitUntil(lambda: task not in win.exporter.tasks, timeout=20_000)
-    return win.last_export
+    return win.exports.last_export
 
 
 def test_export_writes_the_chosen_stems_and_the_heard_mix(qtbot, settings_store, tmp_path):
@@ -398,11 +398,11 @@ def test_export_never_overwrites_without_asking(qtbot, settings_store, tmp_path)
     target.parent.mkdir()
     target.write_bytes(b"keep me")
     asked = []
-    win.confirm_overwrite = lambda message: asked.append(message) or False
+    win.exports.confirm_overwrite = lambda message: asked.append(message) or False
     assert win.export_job(job, dialog.request()) is None
     assert target.read_bytes() == b"keep me"
     assert "vocals.wav" in asked[0]
-    win.confirm_overwrite = lambda message: True
+    win.exports.confirm_overwrite = lambda message: True
     assert run_export(qtbot, win, job, dialog.request()) == [target]
     assert sf.info(target).frames == job.stemset.frames
     win.close()
@@ -418,7 +418,7 @@ def test_an_export_over_the_song_itself_is_refused_not_offered(qtbot, settings_s
         dialog.stem_boxes[name].setChecked(False)
     dialog.template.setText("{track}.{ext}")  # vocals as "My Song.wav", beside the song
     asked = []
-    win.confirm_overwrite = lambda message: asked.append(message) or True
+    win.exports.confirm_overwrite = lambda message: asked.append(message) or True
     assert win.export_job(job, dialog.request()) is None
     assert asked == []  # was "1 file(s) exist already ... Replace them?", and Yes lost the song
     assert f"{job.path}: is the song itself" in win.message
@@ -494,9 +494,9 @@ def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings
 def test_the_loop_region_can_be_exported_alone(qtbot, settings_store, tmp_path):
     win = _null_window(qtbot, settings_store, [])
     _done_job(win, tmp_path)
-    assert win._loop_seconds() is None
+    assert win.exports._loop_seconds() is None
     win.player.set_loop(RATE, RATE * 5 // 2)
-    assert win._loop_seconds() == (1.0, 2.5)
+    assert win.exports._loop_seconds() == (1.0, 2.5)
     dialog = ExportDialog(
         NAMES, S.Settings(settings_store), tmp_path, track="My Song", model="m", loop=(1.0, 2.5)
     )

@@ -146,6 +146,7 @@ def test_the_demo_song_is_offered_where_songs_are_dropped_and_in_the_help_menu(
     qtbot, window, monkeypatch, tmp_path
 ):
     from stemgui.ui import window as window_module
+    from stemgui.ui.export_commands import export_folder_of
 
     assert window.pages.currentWidget() is window.empty and "Drop songs" in window.hint.text()
     assert window.demo_button.isVisibleTo(window)
@@ -154,9 +155,9 @@ def test_the_demo_song_is_offered_where_songs_are_dropped_and_in_the_help_menu(
     window.demo_button.click()
     assert [job.path for job in window.controller.model.jobs] == [demo]
     # "beside the song" is the user's music folder: the app's own may be read-only
-    assert window_module.export_folder_of(demo).name == "stemgui"
-    assert not window_module.export_folder_of(demo).is_relative_to(demo.parent.parent)
-    assert window_module.export_folder_of(tmp_path / "a.wav") == tmp_path
+    assert export_folder_of(demo).name == "stemgui"
+    assert not export_folder_of(demo).is_relative_to(demo.parent.parent)
+    assert export_folder_of(tmp_path / "a.wav") == tmp_path
 
     monkeypatch.setattr(window_module, "demo_song", lambda: None)  # a damaged install
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")

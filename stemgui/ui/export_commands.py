@@ -1,0 +1,172 @@
+"""The window's exports: File ▸ Export stems… and Export all separated songs….
+
+``ExportCommands`` asks with ``ExportDialog`` (the song on screen, or every separated song of
+the queue), hands the songs to its ``ExportRunner`` (``stemgui.ui.exporting``: checked targets,
+one question before files are replaced, written on a thread) and says in the status bar and the
+banner how the export went. It lives on the GUI thread, a child of the window.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QStandardPaths
+
+from stemgui.ui import settings as S
+from stemgui.ui.elided import counted
+from stemgui.ui.export_dialog import ExportDialog
+from stemgui.ui.exporting import ExportRunner, ExportTask, ask_overwrite
+from stemgui.ui.queue import Job, JobState
+
+if TYPE_CHECKING:
+    from stemgui.ui.window import MainWindow
+
+
+def export_folder_of(song: Path) -> Path:
+    """Where "beside the song" exports go: the song's folder, or for the demo song (in the
+    app's own folder, perhaps read-only once installed) the user's music folder."""
+    from stemgui.ui.smoke import resources_dir
+
+    if not song.absolute().is_relative_to(resources_dir().absolute()):
+        return song.parent
+    music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
+    return Path(music or Path.home()) / "stemgui"
+
+
+class ExportCommands(QObject):
+    """Exports started from the window's File menu.
+
+    Args:
+        window: the main window: its settings, queue, player and song on screen, and where the
+            outcome is said.
+
+    Attributes:
+        exporter: the ``ExportRunner`` (the window waits on its tasks when it closes).
+        last_export: the files the last finished song's export wrote.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.exporter = ExportRunner(lambda message: self.confirm_overwrite(message), window)
+        self.last_export: list[Path] = []
+        self.exporter.started.connect(
+            lambda title: self.window.statusBar().showMessage(f"Exporting {title}…")
+        )
+        self.exporter.progress.connect(self._say)
+        self.exporter.finished.connect(self._exported)
+        self.exporter.ended.connect(self._exported_songs)
+        self.exporter.failed.connect(self._export_failed)
+        self.exporter.declined.connect(
+            lambda: self.window.statusBar().showMessage(
+                "Export cancelled: no file was replaced.", 5000
+            )
+        )
+
+    def export_dialog(self) -> None:
+        """Export the song on screen, asking which stems, format, folder and file names."""
+        window = self.window
+        job = window.shown_job
+        if job is None or job.state is not JobState.DONE:
+            window.show_error("Select a separated song to export.")
+            return
+        dialog = ExportDialog(
+            job.stemset.names,
+            window.settings,
+            export_folder_of(job.path),
+            window.settings.get(S.TWO_STEMS),
+            window,
+            track=job.path.stem,
+            model=job.model_name or "model",
+            loop=self._loop_seconds(),
+        )
+        if dialog.exec() == ExportDialog.DialogCode.Accepted:
+            dialog.remember()
+            self.export_job(job, dialog.request(job.mixer))
+
+    def separated_jobs(self) -> list[Job]:
+        """The separated songs, once each: a song added again shares its first row's stems."""
+        jobs = [job for job in self.window.controller.model.jobs if job.state is JobState.DONE]
+        return [
+            job for n, job in enumerate(jobs) if all(job.stemset is not j.stemset for j in jobs[:n])
+        ]
+
+    def export_all_dialog(self) -> None:
+        """Export every separated song of the queue with one choice of stems, format, folder
+        and file names (each song's mix as it is heard, with its own solo, mute and gain)."""
+        window = self.window
+        jobs = self.separated_jobs()
+        if not jobs:
+            window.show_error("No song is separated yet: there is nothing to export.")
+            return
+        first = jobs[0]
+        dialog = ExportDialog(
+            list(dict.fromkeys(name for job in jobs for name in job.stemset.names)),
+            window.settings,
+            export_folder_of(first.path),
+            window.settings.get(S.TWO_STEMS),
+            window,
+            track=first.path.stem,
+            model=first.model_name or "model",
+            songs=len(jobs),
+        )
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return
+        dialog.remember()
+        songs = [
+            (
+                job,
+                dialog.request_for(
+                    job.stemset.names, window.mixer_of(job), export_folder_of(job.path)
+                ),
+            )
+            for job in jobs
+        ]
+        left_out = [job.title for job, request in songs if request is None]
+        chosen = [(job, request) for job, request in songs if request is not None]
+        self.exporter.start_songs(chosen, left_out=left_out)
+
+    def _loop_seconds(self) -> tuple[float, float] | None:
+        """The loop region of the song on screen in seconds, or None."""
+        transport = self.window.player.transport
+        if transport is None or transport.loop is None:
+            return None
+        start, stop = transport.loop
+        return start / transport.samplerate, stop / transport.samplerate
+
+    def export_job(self, job: Job, request: Any) -> ExportTask | None:
+        """Write ``request`` for ``job`` on a thread, asking before replacing files."""
+        return self.exporter.start(job, request)
+
+    def confirm_overwrite(self, message: str) -> bool:
+        """Ask whether to replace existing files (tests answer in its place)."""
+        return ask_overwrite(self.window, message)
+
+    def _say(self, message: str) -> None:
+        self.window.statusBar().showMessage(message)
+
+    def _exported(self, job: Job, paths: list[Path]) -> None:
+        self.last_export = paths
+        if paths:
+            job.export_folder = Path(os.path.commonpath([p.parent for p in paths]))
+        self.window.statusBar().showMessage(
+            f"Exported {counted(len(paths), 'file')} to {job.export_folder}", 8000
+        )
+        self.window._clear_banner("export")
+        self.window.update_buttons()
+
+    def _exported_songs(self, songs: int, files: int, total: int, left_out: list[str]) -> None:
+        """The end of an export of several songs (a failure's banner says which failed)."""
+        of = (
+            counted(total, "song") if songs == total else f"{songs} of the {counted(total, 'song')}"
+        )
+        without = f"; left out, without the chosen stems: {', '.join(left_out)}" if left_out else ""
+        self.window.statusBar().showMessage(
+            f"Exported {counted(files, 'file')} of {of}{without}.", 10_000
+        )
+
+    def _export_failed(self, message: str) -> None:
+        self.window.statusBar().clearMessage()
+        self.window.show_error(f"Export failed: {message}", about="export")
