@@ -154,7 +154,7 @@ class ExportCommands(QObject):
         self.window.statusBar().showMessage(
             f"Exported {counted(len(paths), 'file')} to {job.export_folder}", 8000
         )
-        self.window._clear_banner("export")
+        self.window.messages.clear("export")
         self.window.update_buttons()
 
     def _exported_songs(self, songs: int, files: int, total: int, left_out: list[str]) -> None:

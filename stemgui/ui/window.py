@@ -44,6 +44,7 @@ from stemgui.ui.controller import QueueController
 from stemgui.ui.elided import ElidedLabel, counted
 from stemgui.ui.export_commands import ExportCommands
 from stemgui.ui.exporting import ExportTask
+from stemgui.ui.messages import Messages
 from stemgui.ui.models import display_name
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
@@ -107,14 +108,9 @@ class MainWindow(QMainWindow):
         self.resize(1200, 760)
         self.setMinimumHeight(420)  # a stem row and two songs of the queue, whole
         self.shown_job: Job | None = None
-        self.message = ""
         self.exports = ExportCommands(self)
         self.exporter = self.exports.exporter  # the smoke test and the benches wait on it
-        # What the banner is about: "model" (none is available), "export" (the last export
-        # failed), "playback" (it is off), a Job (that song failed), or None; it goes when its
-        # subject is mended.
-        self._banner_about: object = None
-        self._playback_said = ""  # why playback is off, as the banner last said it
+        self.messages = Messages(self)  # the banner, and what it is about
         self._selecting_by_hand = True
         self._keep_shown = False  # a row of another song is being removed: no new song shown
 
@@ -138,7 +134,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self._models_changed()
-        self._settings_problems()
+        self.messages.settings_problems()
         if probe:
             self.menus.probing = True
             self.controller.probe()
@@ -345,8 +341,8 @@ class MainWindow(QMainWindow):
         self.queue.said.connect(lambda message: self.statusBar().showMessage(message, 6000))
         self.queue.connect_actions(c.cancel, self.retry_job, self.remove_job, self.reveal)
         c.model.dataChanged.connect(lambda *_: self.update_buttons())
-        self.player.unavailable.connect(self._playback_unavailable)
-        self.stems.error.connect(self.show_error)
+        self.player.unavailable.connect(self.messages.playback_unavailable)
+        self.stems.error.connect(self.messages.show_error)
 
     # -- models ---------------------------------------------------------------------------
 
@@ -382,16 +378,16 @@ class MainWindow(QMainWindow):
         self.controller.resume()
         problem = self.menus.problem()
         if problem is not None:
-            self.banner.show_message(
+            self.messages.show(
                 problem,
+                "model",
                 [
                     ("Get models…", self.menus.get_models),
                     ("Choose model file…", self.menus.choose_model_file),
                 ],
             )
-            self._banner_about = "model"
         else:
-            self._clear_banner("model")
+            self.messages.clear("model")
 
     # -- songs in ---------------------------------------------------------------------------
 
@@ -511,7 +507,7 @@ class MainWindow(QMainWindow):
             self._selecting_by_hand = True
 
     def remove_job(self, job: Job) -> None:
-        self._clear_banner(job)  # its failure, if it failed
+        self.messages.clear(job)  # its failure, if it failed
         shown = self.shown_job
         if job is shown or shown is None:
             self.show_job(None)
@@ -542,8 +538,8 @@ class MainWindow(QMainWindow):
         self.update_buttons()
         if self._keep_shown:
             return
-        if self._selecting_by_hand and isinstance(self._banner_about, Job):
-            self._clear_banner(self._banner_about)  # the user moved on from that failure
+        if self._selecting_by_hand and isinstance(self.messages.about, Job):
+            self.messages.clear(self.messages.about)  # the user moved on from that failure
         if job is not None and job.stemset is not None:
             self.show_job(job)
         elif job is not None and job.state is JobState.FAILED:
@@ -575,7 +571,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.empty)
 
     def _job_started(self, job: Job) -> None:
-        self._clear_banner(job)  # retried
+        self.messages.clear(job)  # retried
         if self.shown_job is None or self.selected_job() is job:
             self._select_for_the_user(job)
             self.show_job(job)
@@ -714,69 +710,16 @@ class MainWindow(QMainWindow):
 
     # -- messages ---------------------------------------------------------------------------
 
+    @property
+    def message(self) -> str:
+        """The last error said in the banner."""
+        return self.messages.message
+
     def show_error(self, message: str, about: object = None, actions: Any = None) -> None:
-        """An error in plain words, in the banner above the stems (details are in the log).
+        """An error in plain words, in the banner (``Messages.show_error``)."""
+        self.messages.show_error(message, about, actions)
 
-        ``about``: what it concerns ("model", "export", "playback", a failed Job): the banner
-        goes once that is mended (a model can be used, an export succeeds, a device opens, the
-        song is retried) or, for a song, once the user selects another. ``actions``: the
-        banner's buttons, (label, callback); Open log folder by default.
-        """
-        self.message = message
-        self._banner_about = about
-        if actions is None:
-            actions = [("Open log folder", self.open_log_folder)]
-        self.banner.show_message(message, actions)
-
-    def _clear_banner(self, about: object) -> None:
-        """Hide the banner if it is about ``about``; playback still off comes back to it (a
-        song's failure had taken its place)."""
-        if self._banner_about is not None and self._banner_about == about:
-            self.banner.hide()
-            self._banner_about = None
-            if about != "playback" and self.player.error:
-                self._show_playback_off(self.player.error)
-
-    def _playback_unavailable(self, message: str) -> None:
-        self.playback_off.setVisible(bool(message))
-        self.playback_off.setToolTip(f"Playback is off: {message}" if message else "")
-        if message:
-            self.statusBar().showMessage(f"Playback is off: {message}")
-            # in the banner too, which stays (the status bar's next message replaced it), once
-            # per reason (not at every song shown), never over a song's or a model's message
-            banner_free = not self.banner.isVisibleTo(self) or self._banner_about == "playback"
-            if message != self._playback_said and banner_free:
-                self._show_playback_off(message)
-        else:
-            self.statusBar().clearMessage()
-            self._clear_banner("playback")
-            self._playback_said = ""
-        self.transport_bar.refresh()
-
-    def _show_playback_off(self, message: str) -> None:
-        self._playback_said = message
-        self.show_error(
-            f"Playback is off: {message}", "playback", [("Try again", self._try_playback)]
-        )
-
-    def _try_playback(self) -> None:
-        """The banner's Try again: open an audio output again; say so when there is none yet
-        (with no song on screen, the next song shown tries)."""
-        if not self.player.loaded:
-            self._clear_banner("playback")
-        elif not self.player.reopen():
-            self.statusBar().showMessage("Still no audio output.", 6000)  # the banner says why
-
-    def _settings_problems(self) -> None:
-        """Say once that damaged settings were reset to their defaults (the log has details)."""
-        problems = self.settings.problems
-        if not problems:
-            return
-        text = "\n".join(problems)
-        if self._banner_about == "model":  # the banner asks for a model: that comes first
-            self.statusBar().showMessage(text, 20000)
-        else:
-            self.show_error(text)
+    # -- start-up and help ------------------------------------------------------------------
 
     def schedule_cleanup(self) -> None:
         """Remove what killed runs left (temporary export files, scratch stems) once the event

@@ -339,7 +339,7 @@ def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_s
     assert not win.banner.isVisibleTo(win)
     # a song's failure takes the banner; once it goes, playback still off is said again
     win.show_error("broken.wav: could not be decoded", about="song")
-    win._clear_banner("song")
+    win.messages.clear("song")
     assert win.banner.isVisibleTo(win) and win.banner.text() == reason
     qtbot.keyClick(win, Qt.Key.Key_Space)
     assert win.player.transport.state is PlayState.STOPPED
