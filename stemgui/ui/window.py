@@ -21,11 +21,11 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from stemgui.separation.spec import names_a_file
 from stemgui.ui import settings as S
+from stemgui.ui import song_intake
 from stemgui.ui.banner import Banner
 from stemgui.ui.controller import QueueController
 from stemgui.ui.elided import ElidedLabel, counted
@@ -71,18 +72,6 @@ NOT_SEPARATED_TEXT = (
 )
 
 
-def demo_song() -> Path | None:
-    """The short song shipped with the app, for a first try without a song at hand."""
-    from stemgui.ui.smoke import demo_path
-
-    path = demo_path()
-    return path if path.is_file() else None
-
-
-def local_paths(urls: Iterable[QUrl]) -> list[Path]:
-    return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
-
-
 class MainWindow(QMainWindow):
     """The app's window.
 
@@ -111,6 +100,7 @@ class MainWindow(QMainWindow):
         self.exports = ExportCommands(self)
         self.exporter = self.exports.exporter  # the smoke test and the benches wait on it
         self.messages = Messages(self)  # the banner, and what it is about
+        self.intake = song_intake.SongIntake(self)  # songs opened, dropped, sent by a launch
         self._selecting_by_hand = True
         self._keep_shown = False  # a row of another song is being removed: no new song shown
 
@@ -133,7 +123,7 @@ class MainWindow(QMainWindow):
         geometry = self.window_state.geometry()
         if geometry is not None:
             self.restoreGeometry(geometry)
-        self._models_changed()
+        self.models_changed()
         self.messages.settings_problems()
         if probe:
             self.menus.probing = True
@@ -153,7 +143,7 @@ class MainWindow(QMainWindow):
         self.hint.setWordWrap(True)
         self.demo_button = QPushButton("Try the demo song")
         self.demo_button.setToolTip("A 28-second song made for stemgui, shipped with it")
-        self.demo_button.clicked.connect(self.open_demo)
+        self.demo_button.clicked.connect(self.intake.open_demo)
         self.empty = QWidget()
         empty_layout = QVBoxLayout(self.empty)
         empty_layout.addStretch(1)
@@ -207,8 +197,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self._action(file_menu, "&Open songs…", self.open_songs, QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Open &folder…", self.open_folder)
+        self._action(
+            file_menu, "&Open songs…", self.intake.open_songs, QKeySequence.StandardKey.Open
+        )
+        self._action(file_menu, "Open &folder…", self.intake.open_folder)
         self.export_action = self._action(
             file_menu, "&Export stems…", self.exports.export_dialog, "Ctrl+E"
         )
@@ -282,7 +274,7 @@ class MainWindow(QMainWindow):
             self.show_shortcuts,
             QKeySequence.StandardKey.HelpContents,
         )
-        self._action(help_menu, "Try the &demo song", self.open_demo)
+        self._action(help_menu, "Try the &demo song", self.intake.open_demo)
         self._action(help_menu, "Open &log folder", self.open_log_folder)
         self._action(help_menu, "&About stemgui", self.about)
 
@@ -327,7 +319,7 @@ class MainWindow(QMainWindow):
         c.job_stored.connect(self._park_if_hidden)
         c.device_changed.connect(lambda label: self.device_label.setText(f"Separating on: {label}"))
         c.probed.connect(self._probed)
-        self.menus.availability_changed.connect(self._models_changed)
+        self.menus.availability_changed.connect(self.models_changed)
         self.menus.device_text.connect(self._show_device)
         self.menus.downloaded.connect(
             lambda name: self.statusBar().showMessage(f"Model {name} is ready.", 5000)
@@ -373,7 +365,7 @@ class MainWindow(QMainWindow):
         if self.controller.current is None:  # while a song runs, the worker's word counts
             self.device_label.setText(f"Separating on: {label}")
 
-    def _models_changed(self) -> None:
+    def models_changed(self) -> None:
         """Say whether a model can be used; songs held for want of one may start now."""
         self.controller.resume()
         problem = self.menus.problem()
@@ -393,34 +385,36 @@ class MainWindow(QMainWindow):
 
     def add_paths(self, paths: Iterable[str | Path]) -> list[Job]:
         """Queue songs and the supported files inside folders (recursively)."""
-        from stemgui.audio.decode import find_audio_files
-
-        given = [Path(p) for p in paths]
-        found = find_audio_files(given)
-        empty = [p for p in given if p.is_dir() and not any(f.is_relative_to(p) for f in found)]
-        note = f"No audio or video files in {', '.join(map(str, empty))}." if empty else ""
-        if not found:
-            self.statusBar().showMessage(note or "No audio or video files found there.", 8000)
-            return []
-        jobs = self.controller.add(found)
-        if jobs and self.selected_job() is None:  # Cancel works before its stems begin
-            self._select_for_the_user(jobs[0])
-        added = f"Added {counted(len(jobs), 'song')} to the queue."
-        if len(jobs) < len(found):  # it said "Added 0 songs" and no more
-            added += f" {len(found) - len(jobs)} already waiting or separating."
-        self.statusBar().showMessage(f"{added} {note}".strip(), 8000 if note else 4000)
-        if self.menus.has_model() is False and jobs:
-            self._models_changed()
-        return jobs
+        return self.intake.add_paths(paths)
 
     def take_songs(self, paths: list[Path]) -> None:
         """Songs of a later launch (``stemgui.ui.single``): queued, and the window comes up."""
-        if self.isMinimized():
-            self.showNormal()
-        self.raise_()
-        self.activateWindow()
-        if paths:
-            self.add_paths(paths)
+        self.intake.take_songs(paths)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self.intake.drag_enter(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self.intake.drag_move(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.intake.drop(event)
+
+    # -- queue ------------------------------------------------------------------------------
+
+    def selected_job(self) -> Job | None:
+        return self.queue.selected_job()
+
+    def select(self, job: Job) -> None:
+        self.queue.select(job)
+
+    def select_for_the_user(self, job: Job) -> None:
+        """Select ``job`` because the queue moved on, not the user (a banner stays)."""
+        self._selecting_by_hand = False
+        try:
+            self.select(job)
+        finally:
+            self._selecting_by_hand = True
 
     def retry_job(self, job: Job) -> None:
         shown = job is self.shown_job
@@ -437,75 +431,6 @@ class MainWindow(QMainWindow):
                 f"{job.path.name} is already waiting or separating in another row.", 5000
             )
 
-    def open_demo(self) -> list[Job]:
-        """Queue the demo song shipped with the app (Help ▸ Try the demo song)."""
-        song = demo_song()
-        if song is None:
-            from stemgui.ui.smoke import demo_path
-
-            self.show_error(
-                f"The demo song is missing from this installation ({demo_path()}); install "
-                "stemgui again, or open a song of your own."
-            )
-            return []
-        return self.add_paths([song])
-
-    def open_songs(self) -> None:
-        from stemgui.audio.decode import SUPPORTED_EXTENSIONS
-
-        patterns = " ".join(f"*{ext}" for ext in sorted(SUPPORTED_EXTENSIONS))
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Open songs", "", f"Audio and video ({patterns});;All files (*)"
-        )
-        if paths:
-            self.add_paths(paths)
-
-    def open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of songs")
-        if folder:
-            self.add_paths([folder])
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        urls = event.mimeData().urls()
-        if local_paths(urls):
-            event.acceptProposedAction()
-            return
-        event.ignore()
-        if urls:  # a link from a browser or a streaming app: say why it is refused
-            self.statusBar().showMessage(
-                "Only songs saved on this computer can be added: download the song, then drop "
-                "the file.",
-                6000,
-            )
-
-    def dragMoveEvent(self, event) -> None:
-        if local_paths(event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData().urls())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.add_paths(paths)
-
-    # -- queue ------------------------------------------------------------------------------
-
-    def selected_job(self) -> Job | None:
-        return self.queue.selected_job()
-
-    def select(self, job: Job) -> None:
-        self.queue.select(job)
-
-    def _select_for_the_user(self, job: Job) -> None:
-        """Select ``job`` because the queue moved on, not the user (a banner stays)."""
-        self._selecting_by_hand = False
-        try:
-            self.select(job)
-        finally:
-            self._selecting_by_hand = True
-
     def remove_job(self, job: Job) -> None:
         self.messages.clear(job)  # its failure, if it failed
         shown = self.shown_job
@@ -521,7 +446,7 @@ class MainWindow(QMainWindow):
         finally:
             self._keep_shown = False
         if shown in self.controller.model.jobs:
-            self._select_for_the_user(shown)
+            self.select_for_the_user(shown)
 
     def reveal(self, job: Job) -> None:
         folder = job.export_folder or job.path.parent
@@ -567,13 +492,13 @@ class MainWindow(QMainWindow):
 
     def _show_hint(self, text: str, demo: bool) -> None:
         self.hint.setText(text)
-        self.demo_button.setVisible(demo and demo_song() is not None)
+        self.demo_button.setVisible(demo and song_intake.demo_song() is not None)
         self.pages.setCurrentWidget(self.empty)
 
     def _job_started(self, job: Job) -> None:
         self.messages.clear(job)  # retried
         if self.shown_job is None or self.selected_job() is job:
-            self._select_for_the_user(job)
+            self.select_for_the_user(job)
             self.show_job(job)
 
     def _job_progress(self, job: Job) -> None:

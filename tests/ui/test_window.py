@@ -145,12 +145,12 @@ def test_a_failed_song_s_page_goes_with_it(qtbot, window, songs, corrupt_song):
 def test_the_demo_song_is_offered_where_songs_are_dropped_and_in_the_help_menu(
     qtbot, window, monkeypatch, tmp_path
 ):
-    from stemgui.ui import window as window_module
+    from stemgui.ui import song_intake
     from stemgui.ui.export_commands import export_folder_of
 
     assert window.pages.currentWidget() is window.empty and "Drop songs" in window.hint.text()
     assert window.demo_button.isVisibleTo(window)
-    demo = window_module.demo_song()
+    demo = song_intake.demo_song()
     assert demo is not None and demo.name == "demo.mp3"
     window.demo_button.click()
     assert [job.path for job in window.controller.model.jobs] == [demo]
@@ -159,7 +159,7 @@ def test_the_demo_song_is_offered_where_songs_are_dropped_and_in_the_help_menu(
     assert not export_folder_of(demo).is_relative_to(demo.parent.parent)
     assert export_folder_of(tmp_path / "a.wav") == tmp_path
 
-    monkeypatch.setattr(window_module, "demo_song", lambda: None)  # a damaged install
+    monkeypatch.setattr(song_intake, "demo_song", lambda: None)  # a damaged install
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     next(a for a in help_menu.actions() if a.text() == "Try the &demo song").trigger()
     assert window.message.startswith("The demo song is missing from this installation (")

@@ -1,0 +1,138 @@
+"""How songs come into the queue: File ▸ Open, a folder, drag and drop, the demo song, a later
+launch of the app.
+
+Folders are searched recursively for the supported audio and video files; links that are not
+files on this computer are refused with a word why. ``SongIntake`` lives on the GUI thread, a
+child of the window, and says what it queued in the status bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog
+
+from stemgui.ui.elided import counted
+from stemgui.ui.queue import Job
+
+if TYPE_CHECKING:
+    from stemgui.ui.window import MainWindow
+
+
+def demo_song() -> Path | None:
+    """The short song shipped with the app, for a first try without a song at hand."""
+    from stemgui.ui.smoke import demo_path
+
+    path = demo_path()
+    return path if path.is_file() else None
+
+
+def local_paths(urls: Iterable[QUrl]) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
+
+
+class SongIntake(QObject):
+    """Queues the songs the user gives the window and selects the first when none is.
+
+    Args:
+        window: the main window: its queue, its selection and its status bar.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def add_paths(self, paths: Iterable[str | Path]) -> list[Job]:
+        """Queue songs and the supported files inside folders (recursively)."""
+        from stemgui.audio.decode import find_audio_files
+
+        window = self.window
+        given = [Path(p) for p in paths]
+        found = find_audio_files(given)
+        empty = [p for p in given if p.is_dir() and not any(f.is_relative_to(p) for f in found)]
+        note = f"No audio or video files in {', '.join(map(str, empty))}." if empty else ""
+        if not found:
+            window.statusBar().showMessage(note or "No audio or video files found there.", 8000)
+            return []
+        jobs = window.controller.add(found)
+        if jobs and window.selected_job() is None:  # Cancel works before its stems begin
+            window.select_for_the_user(jobs[0])
+        added = f"Added {counted(len(jobs), 'song')} to the queue."
+        if len(jobs) < len(found):  # it said "Added 0 songs" and no more
+            added += f" {len(found) - len(jobs)} already waiting or separating."
+        window.statusBar().showMessage(f"{added} {note}".strip(), 8000 if note else 4000)
+        if window.menus.has_model() is False and jobs:
+            window.models_changed()
+        return jobs
+
+    def take_songs(self, paths: list[Path]) -> None:
+        """Songs of a later launch (``stemgui.ui.single``): queued, and the window comes up."""
+        window = self.window
+        if window.isMinimized():
+            window.showNormal()
+        window.raise_()
+        window.activateWindow()
+        if paths:
+            self.add_paths(paths)
+
+    def open_demo(self) -> list[Job]:
+        """Queue the demo song shipped with the app (Help ▸ Try the demo song)."""
+        song = demo_song()
+        if song is None:
+            from stemgui.ui.smoke import demo_path
+
+            self.window.show_error(
+                f"The demo song is missing from this installation ({demo_path()}); install "
+                "stemgui again, or open a song of your own."
+            )
+            return []
+        return self.add_paths([song])
+
+    def open_songs(self) -> None:
+        """File ▸ Open songs…"""
+        from stemgui.audio.decode import SUPPORTED_EXTENSIONS
+
+        patterns = " ".join(f"*{ext}" for ext in sorted(SUPPORTED_EXTENSIONS))
+        paths, _ = QFileDialog.getOpenFileNames(
+            self.window, "Open songs", "", f"Audio and video ({patterns});;All files (*)"
+        )
+        if paths:
+            self.add_paths(paths)
+
+    def open_folder(self) -> None:
+        """File ▸ Open folder…"""
+        folder = QFileDialog.getExistingDirectory(self.window, "Open a folder of songs")
+        if folder:
+            self.add_paths([folder])
+
+    def drag_enter(self, event: QDragEnterEvent) -> None:
+        """The window's ``dragEnterEvent``: files are welcome, links are refused with a word."""
+        urls = event.mimeData().urls()
+        if local_paths(urls):
+            event.acceptProposedAction()
+            return
+        event.ignore()
+        if urls:  # a link from a browser or a streaming app: say why it is refused
+            self.window.statusBar().showMessage(
+                "Only songs saved on this computer can be added: download the song, then drop "
+                "the file.",
+                6000,
+            )
+
+    def drag_move(self, event: QDragMoveEvent) -> None:
+        """The window's ``dragMoveEvent``."""
+        if local_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def drop(self, event: QDropEvent) -> None:
+        """The window's ``dropEvent``: the files and folders dropped are queued."""
+        paths = local_paths(event.mimeData().urls())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.add_paths(paths)
