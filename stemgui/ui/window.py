@@ -7,8 +7,6 @@ imported on the worker thread, which then answers with the models and devices it
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,9 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stemgui.separation.spec import names_a_file
+from stemgui.ui import session, song_intake
 from stemgui.ui import settings as S
-from stemgui.ui import song_intake
 from stemgui.ui.banner import Banner
 from stemgui.ui.controller import QueueController
 from stemgui.ui.elided import ElidedLabel, counted
@@ -55,7 +52,7 @@ from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import THEMES, Theme
 from stemgui.ui.transport_bar import TransportBar
 from stemgui.ui.waveview import Timeline
-from stemgui.ui.worker import SeparationOptions, SeparatorFactory
+from stemgui.ui.worker import SeparatorFactory
 
 logger = logging.getLogger(__name__)
 
@@ -684,57 +681,21 @@ class MainWindow(QMainWindow):
             "networks, plays them together, exports them.</p>",
         )
 
+    # -- the session ------------------------------------------------------------------------
+
     def save_session(self) -> None:
-        """Keep the queue for the next start, separated songs with their mixes, songs still to
-        separate (or separating) with them; failed and cancelled ones are left out, and those
-        being removed or cancelled. Only with the stem cache on: without it every song would be
-        separated again."""
-        songs = []
-        if self.settings.get(S.KEEP_STEMS):
-            for job in self.controller.model.jobs:
-                if job.removed or job.stopping:
-                    continue
-                if job.state in (JobState.DONE, JobState.WAITING) or job.state.active:
-                    strips = job.mixer.strips() if job.mixer is not None else job.strips
-                    controls = {n: [c.gain_db, c.solo, c.mute] for n, c in strips.items()}
-                    # absolute: the next start may be from another folder (a launcher)
-                    song = {"path": str(job.path.absolute()), "strips": controls}
-                    # what its stems were made with: the same come back, not the settings' then
-                    started = job.cache_key[-1] if job.cache_key else None
-                    options = job.options if job.state is JobState.WAITING else started
-                    if options is not None:
-                        song["options"] = dataclasses.asdict(options)
-                    songs.append(song)
-        self.settings.set(S.SESSION, json.dumps(songs))
+        """Keep the queue for the next start (``stemgui.ui.session``)."""
+        session.save(self.settings, self.controller.model.jobs)
 
     def restore_session(self) -> list[Job]:
         """Queue the songs of the last session again, each with its mix: the separated ones'
         stems come from the stem cache at once. Files gone since are left out."""
-        from stemgui.stems.mixer import restored_strip
-
-        if not self.settings.get(S.KEEP_STEMS):
-            return []
-        entries = [S.session_song(song) for song in json.loads(self.settings.get(S.SESSION))]
-        if None in entries:
-            damaged = entries.count(None)
-            logger.warning("%d song(s) of the saved session could not be read", damaged)
+        jobs, damaged = session.load(self.settings)
+        if damaged:
             self.statusBar().showMessage(
                 f"{counted(damaged, 'song')} of the last session could not be read and left out.",
                 8000,
             )
-        jobs: list[Job] = []
-        seen = set()
-        for path, strips, options in filter(None, entries):
-            path = path.absolute()
-            pinned = _restored_options(options)
-            made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
-            if not path.is_file() or (path, made) in seen:
-                continue
-            seen.add((path, made))  # a song in the queue twice, made two ways: both come back
-            job = Job(path, options=pinned)
-            # before the first is shown: its mixer is made with them
-            job.strips = {name: restored_strip(strip) for name, strip in strips.items()}
-            jobs.append(job)
         return self.controller.restore(jobs) if jobs else []
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -751,16 +712,3 @@ class MainWindow(QMainWindow):
             self.hide()  # (it stood unanswering for the whole export: 13 s for a 90 s song)
             self.exporter.wait_all()
         super().closeEvent(event)
-
-
-def _restored_options(saved: dict[str, Any] | None) -> SeparationOptions | None:
-    """A restored song's options, or None (the settings of now) when none were saved or its
-    model file is gone. A model of the store is not looked for here (listing the store loads
-    torch: a second on the GUI thread at start-up); one deleted since fails the song, and Retry
-    takes the settings of now."""
-    if saved is None:
-        return None
-    options = SeparationOptions(**saved)
-    if names_a_file(options.model):  # C:/models/bag.yml as Qt's file dialog gives it too
-        return options if Path(options.model).is_file() else None
-    return options

@@ -1,0 +1,91 @@
+"""The queue kept between sessions: saved when the window closes, queued again at the next start.
+
+Only with the stem cache on (``KEEP_STEMS``): without it every song would be separated again.
+The session is a JSON list in the ``SESSION`` setting, one entry per song::
+
+    {"path": "/abs/song.mp3", "strips": {"vocals": [gain_db, solo, mute], ...},
+     "options": {...}}  # the SeparationOptions its stems were made with, when known
+
+A separated song's stems then come from the stem cache at once, with its mix as it was left.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from stemgui.separation.spec import names_a_file
+from stemgui.ui import settings as S
+from stemgui.ui.queue import Job, JobState
+from stemgui.ui.worker import SeparationOptions
+
+logger = logging.getLogger(__name__)
+
+
+def save(settings: S.Settings, jobs: Iterable[Job]) -> None:
+    """Keep the queue for the next start, separated songs with their mixes, songs still to
+    separate (or separating) with them; failed and cancelled ones are left out, and those
+    being removed or cancelled. Only with the stem cache on: without it every song would be
+    separated again."""
+    songs = []
+    if settings.get(S.KEEP_STEMS):
+        for job in jobs:
+            if job.removed or job.stopping:
+                continue
+            if job.state in (JobState.DONE, JobState.WAITING) or job.state.active:
+                strips = job.mixer.strips() if job.mixer is not None else job.strips
+                controls = {n: [c.gain_db, c.solo, c.mute] for n, c in strips.items()}
+                # absolute: the next start may be from another folder (a launcher)
+                song = {"path": str(job.path.absolute()), "strips": controls}
+                # what its stems were made with: the same come back, not the settings' then
+                started = job.cache_key[-1] if job.cache_key else None
+                options = job.options if job.state is JobState.WAITING else started
+                if options is not None:
+                    song["options"] = dataclasses.asdict(options)
+                songs.append(song)
+    settings.set(S.SESSION, json.dumps(songs))
+
+
+def load(settings: S.Settings) -> tuple[list[Job], int]:
+    """The songs of the last session as new queue ``Job``s, each with its mix, and how many
+    saved songs could not be read (logged). Files gone since are left out, and a song saved
+    twice made the same way; nothing comes back with the stem cache off."""
+    from stemgui.stems.mixer import restored_strip
+
+    if not settings.get(S.KEEP_STEMS):
+        return [], 0
+    entries = [S.session_song(song) for song in json.loads(settings.get(S.SESSION))]
+    damaged = entries.count(None)
+    if damaged:
+        logger.warning("%d song(s) of the saved session could not be read", damaged)
+    jobs: list[Job] = []
+    seen = set()
+    for path, strips, options in filter(None, entries):
+        path = path.absolute()
+        pinned = _restored_options(options)
+        made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
+        if not path.is_file() or (path, made) in seen:
+            continue
+        seen.add((path, made))  # a song in the queue twice, made two ways: both come back
+        job = Job(path, options=pinned)
+        # before the first is shown: its mixer is made with them
+        job.strips = {name: restored_strip(strip) for name, strip in strips.items()}
+        jobs.append(job)
+    return jobs, damaged
+
+
+def _restored_options(saved: dict[str, Any] | None) -> SeparationOptions | None:
+    """A restored song's options, or None (the settings of now) when none were saved or its
+    model file is gone. A model of the store is not looked for here (listing the store loads
+    torch: a second on the GUI thread at start-up); one deleted since fails the song, and Retry
+    takes the settings of now."""
+    if saved is None:
+        return None
+    options = SeparationOptions(**saved)
+    if names_a_file(options.model):  # C:/models/bag.yml as Qt's file dialog gives it too
+        return options if Path(options.model).is_file() else None
+    return options
