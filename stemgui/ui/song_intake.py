@@ -66,7 +66,7 @@ class SongIntake(QObject):
             added += f" {len(found) - len(jobs)} already waiting or separating."
         window.statusBar().showMessage(f"{added} {note}".strip(), 8000 if note else 4000)
         if window.menus.has_model() is False and jobs:
-            window.models_changed()
+            window.model_status.models_changed()
         return jobs
 
     def take_songs(self, paths: list[Path]) -> None:

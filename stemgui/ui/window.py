@@ -43,7 +43,7 @@ from stemgui.ui.elided import ElidedLabel, counted
 from stemgui.ui.export_commands import ExportCommands
 from stemgui.ui.exporting import ExportTask
 from stemgui.ui.messages import Messages
-from stemgui.ui.models import display_name
+from stemgui.ui.model_status import ModelStatus
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.exporter = self.exports.exporter  # the smoke test and the benches wait on it
         self.messages = Messages(self)  # the banner, and what it is about
         self.intake = song_intake.SongIntake(self)  # songs opened, dropped, sent by a launch
+        self.model_status = ModelStatus(self)  # what is said about models and devices
         self._selecting_by_hand = True
         self._keep_shown = False  # a row of another song is being removed: no new song shown
 
@@ -120,7 +121,7 @@ class MainWindow(QMainWindow):
         geometry = self.window_state.geometry()
         if geometry is not None:
             self.restoreGeometry(geometry)
-        self.models_changed()
+        self.model_status.models_changed()
         self.messages.settings_problems()
         if probe:
             self.menus.probing = True
@@ -314,69 +315,21 @@ class MainWindow(QMainWindow):
         c.job_progress.connect(self._job_progress)
         c.job_ended.connect(self._job_ended)
         c.job_stored.connect(self._park_if_hidden)
-        c.device_changed.connect(lambda label: self.device_label.setText(f"Separating on: {label}"))
-        c.probed.connect(self._probed)
-        self.menus.availability_changed.connect(self.models_changed)
-        self.menus.device_text.connect(self._show_device)
-        self.menus.downloaded.connect(
-            lambda name: self.statusBar().showMessage(f"Model {name} is ready.", 5000)
-        )
-        self.menus.checking.connect(
-            lambda path: self.statusBar().showMessage(f"Loading the model file {path}…", 10_000)
-        )
-        self.menus.checked.connect(self._model_file_checked)
-        self.menus.option_changed.connect(self._option_changed)
+        m = self.model_status
+        c.device_changed.connect(m.device_in_use)
+        c.probed.connect(m.probed)
+        self.menus.availability_changed.connect(m.models_changed)
+        self.menus.device_text.connect(m.device_chosen)
+        self.menus.downloaded.connect(m.downloaded)
+        self.menus.checking.connect(m.checking)
+        self.menus.checked.connect(m.file_checked)
+        self.menus.option_changed.connect(m.option_changed)
         self.queue.current_changed.connect(self._selection_changed)
         self.queue.said.connect(lambda message: self.statusBar().showMessage(message, 6000))
         self.queue.connect_actions(c.cancel, self.retry_job, self.remove_job, self.reveal)
         c.model.dataChanged.connect(lambda *_: self.update_buttons())
         self.player.unavailable.connect(self.messages.playback_unavailable)
         self.stems.error.connect(self.messages.show_error)
-
-    # -- models ---------------------------------------------------------------------------
-
-    def _probed(self, models: list, catalogue: list, devices: list, error: str) -> None:
-        if error:
-            self.show_error(f"Could not look for models and devices: {error}")
-        self.menus.probed(models, catalogue, devices)
-
-    def _option_changed(self) -> None:
-        """Say when a new setting takes effect (the song separating went on as it started)."""
-        running = self.controller.current
-        note = f"; {running.title} keeps the settings it started with" if running else ""
-        self.statusBar().showMessage(
-            f"Applies to the songs separated from now on{note}. To redo a separated song with "
-            "it, add the song again.",
-            8000,
-        )
-
-    def _model_file_checked(self, path: str, error: str) -> None:
-        if error:
-            self.statusBar().clearMessage()
-            stop = "" if error.endswith((".", "!", "?")) else "."
-            self.show_error(f"{error}{stop} The model in use stays; choose another file.", "model")
-        else:
-            self.statusBar().showMessage(f"Model {display_name(path)} is ready.", 5000)
-
-    def _show_device(self, label: str) -> None:
-        if self.controller.current is None:  # while a song runs, the worker's word counts
-            self.device_label.setText(f"Separating on: {label}")
-
-    def models_changed(self) -> None:
-        """Say whether a model can be used; songs held for want of one may start now."""
-        self.controller.resume()
-        problem = self.menus.problem()
-        if problem is not None:
-            self.messages.show(
-                problem,
-                "model",
-                [
-                    ("Get models…", self.menus.get_models),
-                    ("Choose model file…", self.menus.choose_model_file),
-                ],
-            )
-        else:
-            self.messages.clear("model")
 
     # -- songs in ---------------------------------------------------------------------------
 

@@ -1,0 +1,90 @@
+"""What the window says about models and devices.
+
+The worker's answer to the start-up probe, a model downloaded or a model file checked, a
+separation option changed, the device songs are separated on (the status bar's lasting label),
+and the banner while no model can be used: songs wait for one, and start once there is.
+``ModelStatus`` answers the signals of ``SeparationMenus`` and the ``QueueController``; it lives
+on the GUI thread, a child of the window.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from stemgui.ui.models import display_name
+
+if TYPE_CHECKING:
+    from stemgui.ui.window import MainWindow
+
+
+class ModelStatus(QObject):
+    """Says in the window's status bar, device label and banner how models and devices stand.
+
+    Args:
+        window: the main window: its separation menus, its controller and where it says things.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def probed(self, models: list, catalogue: list, devices: list, error: str) -> None:
+        """The worker's answer: the models and devices it found (the menus list them)."""
+        if error:
+            self.window.show_error(f"Could not look for models and devices: {error}")
+        self.window.menus.probed(models, catalogue, devices)
+
+    def option_changed(self) -> None:
+        """Say when a new setting takes effect (the song separating went on as it started)."""
+        running = self.window.controller.current
+        note = f"; {running.title} keeps the settings it started with" if running else ""
+        self.window.statusBar().showMessage(
+            f"Applies to the songs separated from now on{note}. To redo a separated song with "
+            "it, add the song again.",
+            8000,
+        )
+
+    def downloaded(self, name: str) -> None:
+        self.window.statusBar().showMessage(f"Model {name} is ready.", 5000)
+
+    def checking(self, path: str) -> None:
+        self.window.statusBar().showMessage(f"Loading the model file {path}…", 10_000)
+
+    def file_checked(self, path: str, error: str) -> None:
+        """A model file the user chose was loaded, or why it cannot be used."""
+        if error:
+            self.window.statusBar().clearMessage()
+            stop = "" if error.endswith((".", "!", "?")) else "."
+            self.window.show_error(
+                f"{error}{stop} The model in use stays; choose another file.", "model"
+            )
+        else:
+            self.window.statusBar().showMessage(f"Model {display_name(path)} is ready.", 5000)
+
+    def device_in_use(self, label: str) -> None:
+        """The worker's word: the device the song separating runs on."""
+        self.window.device_label.setText(f"Separating on: {label}")
+
+    def device_chosen(self, label: str) -> None:
+        """The Device menu's choice, said while no song runs (then the worker's word counts)."""
+        if self.window.controller.current is None:
+            self.window.device_label.setText(f"Separating on: {label}")
+
+    def models_changed(self) -> None:
+        """Say whether a model can be used; songs held for want of one may start now."""
+        window = self.window
+        window.controller.resume()
+        problem = window.menus.problem()
+        if problem is not None:
+            window.messages.show(
+                problem,
+                "model",
+                [
+                    ("Get models…", window.menus.get_models),
+                    ("Choose model file…", window.menus.choose_model_file),
+                ],
+            )
+        else:
+            window.messages.clear("model")
