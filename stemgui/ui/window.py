@@ -3,6 +3,12 @@
 Songs come in by drag and drop anywhere on the window (folders are searched recursively), by
 File ▸ Open and from the command line. The window appears before torch loads: the engine is
 imported on the worker thread, which then answers with the models and devices it found.
+
+``MainWindow`` builds the widgets and menus, wires them, and follows the queue with the song on
+screen. Each other concern has a module of its own, which the window creates and hands itself
+to: ``song_intake`` (songs opened, dropped, sent by a later launch), ``model_status`` (what is
+said about models and devices), ``messages`` (the banner), ``export_commands`` (File ▸ Export)
+and ``session`` (the queue kept between sessions).
 """
 
 from __future__ import annotations
@@ -331,7 +337,7 @@ class MainWindow(QMainWindow):
         self.player.unavailable.connect(self.messages.playback_unavailable)
         self.stems.error.connect(self.messages.show_error)
 
-    # -- songs in ---------------------------------------------------------------------------
+    # -- songs in: stemgui.ui.song_intake ---------------------------------------------------
 
     def add_paths(self, paths: Iterable[str | Path]) -> list[Job]:
         """Queue songs and the supported files inside folders (recursively)."""
@@ -577,13 +583,13 @@ class MainWindow(QMainWindow):
     def _zoom_all(self) -> None:
         self.timeline.set_view(0, self.timeline.frames)
 
-    # -- out ------------------------------------------------------------------------------
+    # -- out: stemgui.ui.export_commands ----------------------------------------------------
 
     def export_job(self, job: Job, request: Any) -> ExportTask | None:
         """Write ``request`` for ``job`` on a thread, asking before replacing files."""
         return self.exports.export_job(job, request)
 
-    # -- messages ---------------------------------------------------------------------------
+    # -- messages: stemgui.ui.messages ------------------------------------------------------
 
     @property
     def message(self) -> str:
@@ -634,7 +640,7 @@ class MainWindow(QMainWindow):
             "networks, plays them together, exports them.</p>",
         )
 
-    # -- the session ------------------------------------------------------------------------
+    # -- the session: stemgui.ui.session ----------------------------------------------------
 
     def save_session(self) -> None:
         """Keep the queue for the next start (``stemgui.ui.session``)."""
