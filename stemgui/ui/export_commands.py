@@ -72,19 +72,24 @@ class ExportCommands(QObject):
         if job is None or job.state is not JobState.DONE:
             window.show_error("Select a separated song to export.")
             return
-        dialog = ExportDialog(
-            job.stemset.names,
-            window.settings,
-            export_folder_of(job.path),
-            window.settings.get(S.TWO_STEMS),
-            window,
-            track=job.path.stem,
-            model=job.model_name or "model",
-            loop=self._loop_seconds(),
-        )
+        dialog = self._dialog([job], job.stemset.names, loop=self._loop_seconds())
         if dialog.exec() == ExportDialog.DialogCode.Accepted:
             dialog.remember()
             self.export_job(job, dialog.request(job.mixer))
+
+    def _dialog(self, jobs: list[Job], stems: list[str], **extra: Any) -> ExportDialog:
+        """The export dialog for ``jobs``; its example names the first song's file."""
+        first, window = jobs[0], self.window
+        return ExportDialog(
+            stems,
+            window.settings,
+            export_folder_of(first.path),
+            window.settings.get(S.TWO_STEMS),
+            window,
+            track=first.path.stem,
+            model=first.model_name or "model",
+            **extra,
+        )
 
     def separated_jobs(self) -> list[Job]:
         """The separated songs, once each: a song added again shares its first row's stems."""
@@ -101,17 +106,8 @@ class ExportCommands(QObject):
         if not jobs:
             window.show_error("No song is separated yet: there is nothing to export.")
             return
-        first = jobs[0]
-        dialog = ExportDialog(
-            list(dict.fromkeys(name for job in jobs for name in job.stemset.names)),
-            window.settings,
-            export_folder_of(first.path),
-            window.settings.get(S.TWO_STEMS),
-            window,
-            track=first.path.stem,
-            model=first.model_name or "model",
-            songs=len(jobs),
-        )
+        stems = list(dict.fromkeys(name for job in jobs for name in job.stemset.names))
+        dialog = self._dialog(jobs, stems, songs=len(jobs))
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return
         dialog.remember()
