@@ -24,7 +24,7 @@ class Messages(QObject):
     """The window's banner and what it is about; lives on the GUI thread, a child of the window.
 
     Attributes:
-        message: the last error said (tests and the crash handler read it).
+        message: the last error said (the window's ``message``; the tests read it).
         about: what the banner is about now (see the module's docstring).
     """
 
