@@ -94,9 +94,8 @@ class ExportCommands(QObject):
     def separated_jobs(self) -> list[Job]:
         """The separated songs, once each: a song added again shares its first row's stems."""
         jobs = [job for job in self.window.controller.model.jobs if job.state is JobState.DONE]
-        return [
-            job for n, job in enumerate(jobs) if all(job.stemset is not j.stemset for j in jobs[:n])
-        ]
+        first = {id(job.stemset): job for job in reversed(jobs)}  # each stems' first row
+        return [job for job in jobs if first[id(job.stemset)] is job]
 
     def export_all_dialog(self) -> None:
         """Export every separated song of the queue with one choice of stems, format, folder

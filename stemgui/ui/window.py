@@ -413,7 +413,9 @@ class MainWindow(QMainWindow):
         self.queue.update_buttons()
         shown = self.shown_job
         self.export_action.setEnabled(shown is not None and shown.state is JobState.DONE)
-        self.export_all_action.setEnabled(bool(self.exports.separated_jobs()))
+        # on every progress tick of the queue: whether one is separated, not which
+        done = any(job.state is JobState.DONE for job in self.controller.model.jobs)
+        self.export_all_action.setEnabled(done)
 
     def _selection_changed(self, job: Job | None) -> None:
         self.update_buttons()
