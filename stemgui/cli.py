@@ -388,6 +388,7 @@ class _TrackRun:
         self.model_name = model_name
 
     def __call__(self, track: Path) -> list[Path]:
+        import numpy as np
         from tqdm import tqdm
 
         from stemgui import spool
@@ -397,21 +398,30 @@ class _TrackRun:
 
         sep = self.separator
         plan(self.request, sep.sources, track, self.model_name)  # fail before the long part
-        audio = decode(track, samplerate=sep.samplerate, channels=self.channels)
-        logger.debug(
-            "%s: %.1f s, %d Hz, %d channel(s)",
-            track,
-            audio.duration,
-            audio.original_samplerate,
-            audio.original_channels,
-        )
-        total = max(round(audio.duration, 1), 0.1)
         with contextlib.ExitStack() as cleanup:
-            # A long song's stems go to a temporary np.memmap, removed at the end in any case.
+            # A long song's mix and stems go to temporary np.memmaps, removed at the end in
+            # any case: the song is decoded into its file, not the RAM (1.3 GB for 60 minutes).
             stems_spool = None
-            if audio.duration > spool.SPOOL_THRESHOLD_SECONDS:
-                shape = (len(sep.sources), audio.channels, audio.frames)
-                stems_spool = cleanup.enter_context(spool.StemSpool(shape))
+
+            def allocate(shape: tuple[int, int]) -> np.ndarray:
+                nonlocal stems_spool
+                if stems_spool is not None:  # called again (a file shorter than it said)
+                    stems_spool.close()
+                    stems_spool = None
+                if shape[1] <= spool.SPOOL_THRESHOLD_SECONDS * sep.samplerate:
+                    return np.empty(shape, dtype=np.float32)
+                stems_spool = cleanup.enter_context(spool.StemSpool((len(sep.sources), *shape)))
+                return stems_spool.mix_array(shape)
+
+            audio = decode(track, sep.samplerate, self.channels, allocate=allocate)
+            logger.debug(
+                "%s: %.1f s, %d Hz, %d channel(s)",
+                track,
+                audio.duration,
+                audio.original_samplerate,
+                audio.original_channels,
+            )
+            total = max(round(audio.duration, 1), 0.1)
             bar = cleanup.enter_context(
                 tqdm(total=total, unit="s", desc=track.name, file=sys.stderr, disable=None,
                      leave=False)
@@ -423,10 +433,9 @@ class _TrackRun:
                 if stems_spool is not None:
                     stems_spool.release(progress.frames_ready)
 
-            mix, out = audio.samples, None
-            if stems_spool is not None:  # the mix too: read back as it is separated
-                out, mix = stems_spool.array, stems_spool.spool_mix(mix)
-            del audio  # a long song's decoded copy: 1.3 GB for 60 minutes
+            mix = audio.samples
+            out = stems_spool.array if stems_spool is not None else None
+            del audio
             data = sep.separate(mix, on_progress=on_progress, out=out)
             del mix, out  # the mix is not exported: free it before writing
             bar.close()

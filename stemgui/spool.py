@@ -141,27 +141,11 @@ def release_done(array: np.ndarray, released: int, frames_ready: int, *, flush: 
     return frames_ready
 
 
-def spooled_copy(path: str | os.PathLike[str], samples: np.ndarray) -> np.memmap:
-    """``samples`` (rows of frames: a long song's decoded mix) copied into a new memory-mapped
-    file at ``path``, a block at a time, its pages let go of: read back from the disk as they
-    are needed, the song costs no RAM once its caller drops the copy it decoded (1.3 GB for 60
-    minutes of stereo at 44.1 kHz)."""
-    copy = reserved_memmap(path, samples.shape)
-    for start in range(0, samples.shape[-1], _COPY_FRAMES):
-        stop = start + _COPY_FRAMES
-        copy[..., start:stop] = samples[..., start:stop]
-        release_pages(copy, start, stop)
-    return copy
-
-
-_COPY_FRAMES = 1 << 20  # 8 MiB of stereo float32 copied, then let go of
-
-
 class StemSpool:
     """A (sources, channels, frames) float32 ``np.memmap`` in a temporary folder of its own.
 
     Use as a context manager: the folder and file are removed on exit, on success, error or
-    cancel. ``array`` is the memmap to pass as the separator's ``out=``; ``spool_mix`` puts the
+    cancel. ``array`` is the memmap to pass as the separator's ``out=``; ``mix_array`` puts the
     song's mix beside it.
     """
 
@@ -177,10 +161,12 @@ class StemSpool:
         self._released = self._mix_released = 0
         logger.debug("spooling %s stems to %s", shape, self.path)
 
-    def spool_mix(self, samples: np.ndarray) -> np.ndarray:
-        """The song's mix copied into the spool's folder (``spooled_copy``); the caller drops
-        its own copy and separates this one."""
-        self.mix = spooled_copy(self.folder / "mix.f32", samples)
+    def mix_array(self, shape: tuple[int, int]) -> np.ndarray:
+        """A new memmap in the spool's folder for the song's mix, (channels, frames): what
+        ``decode`` writes the song into (its ``allocate``)."""
+        self.mix = None  # a first call's, dropped by the decoder
+        self.mix = reserved_memmap(self.folder / "mix.f32", shape)
+        self._mix_released = 0
         return self.mix
 
     def release(self, frames_ready: int) -> None:

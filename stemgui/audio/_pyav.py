@@ -50,7 +50,7 @@ def decode(path: Path) -> Decoded:
         raise Failure(CORRUPT) from error
     with container:
         stream = _audio_stream(container)
-        blocks: list[np.ndarray] = []
+        blocks = _Blocks()
         resampler = resampler_kind = None
         roles = None
         damaged = 0
@@ -89,13 +89,14 @@ def decode(path: Path) -> Decoded:
             # The container itself is damaged past this point: keep what was read.
             damaged += 1
             logger.debug("%s: demuxing stopped: %s", path, error)
-        if resampler is None or not blocks:
+        if resampler is None or not blocks.frames:
             raise Failure(CORRUPT if damaged else ZERO_FRAMES)
         samplerate = timeline.samplerate
         length = _stated_length(container, stream, samplerate)
-    samples = np.concatenate(blocks, axis=1).astype(np.float32, copy=False)
-    if length is not None and 0 < samples.shape[1] - length <= _MAX_PADDING:
-        samples = samples[:, :length]  # the encoder's padding at the end, not the song's
+    frames = blocks.frames
+    if length is not None and 0 < frames - length <= _MAX_PADDING:
+        frames = length  # the encoder's padding at the end, not the song's
+    samples = blocks.join(timeline.channels, frames)
     warnings: tuple[str, ...] = ()
     if timeline.gaps:
         message = (
@@ -111,7 +112,50 @@ def decode(path: Path) -> Decoded:
     return Decoded(samples=samples, samplerate=samplerate, roles=roles, warnings=warnings)
 
 
-def _convert(resampler, frame, blocks: list[np.ndarray], timeline: _Timeline) -> None:
+class _Blocks:
+    """The decoded frames of a song, gathered into chunks of about 6 s as they come.
+
+    ``join`` copies the chunks into one array, letting go of each once copied, last first, so
+    that the song costs its size about once. Joining thousands of frames of a few KB (an AAC
+    frame is 1024 samples) would cost it twice: freed in order, they give nothing back to the
+    system until the last of them goes.
+    """
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self._chunks: list[np.ndarray] = []
+        self._pending: list[np.ndarray] = []
+        self._pending_frames = 0
+
+    def append(self, block: np.ndarray) -> None:
+        self._pending.append(block)
+        self._pending_frames += block.shape[1]
+        self.frames += block.shape[1]
+        if self._pending_frames >= _CHUNK_FRAMES:
+            self._seal()
+
+    def _seal(self) -> None:
+        if self._pending:
+            self._chunks.append(np.concatenate(self._pending, axis=1, dtype=np.float32))
+            self._pending, self._pending_frames = [], 0
+
+    def join(self, channels: int, frames: int) -> np.ndarray:
+        """The first ``frames`` frames as one (channels, frames) float32 array."""
+        self._seal()
+        samples = np.empty((channels, frames), dtype=np.float32)
+        starts = np.cumsum([0] + [chunk.shape[1] for chunk in self._chunks[:-1]])
+        while self._chunks:
+            chunk, start = self._chunks.pop(), int(starts[len(self._chunks)])
+            if start < frames:
+                samples[:, start : start + chunk.shape[1]] = chunk[:, : frames - start]
+            del chunk
+        return samples
+
+
+_CHUNK_FRAMES = 1 << 18
+
+
+def _convert(resampler, frame, blocks: _Blocks, timeline: _Timeline) -> None:
     """Append ``frame`` converted by ``resampler`` to ``blocks`` (None: what it still holds)."""
     for out in resampler.resample(frame):
         blocks.append(out.to_ndarray())

@@ -26,7 +26,7 @@ import re
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -97,13 +97,28 @@ class AudioInfo:
     container: str
 
 
+Allocate = Callable[[tuple[int, int]], np.ndarray]
+
+
 def decode(
-    path: str | os.PathLike[str], samplerate: int = 44100, channels: int = 2
+    path: str | os.PathLike[str],
+    samplerate: int = 44100,
+    channels: int = 2,
+    *,
+    allocate: Allocate | None = None,
 ) -> DecodedAudio:
     """Read ``path`` as float32 (channels, frames) at ``samplerate``; DecodeError if unusable.
 
     ``channels`` is 1 or 2 (or the file's own count): mono is duplicated to stereo, multichannel
     is downmixed to stereo, anything is averaged to mono.
+
+    ``allocate(shape)`` gives the C-ordered float32 array the song is written into, a block at
+    a time (default: a new one in RAM); a caller that keeps a long song off the RAM hands out a
+    memory-mapped file, whose pages written are let go of (``stemgui.spool``). A wav, flac or
+    mp3 at ``samplerate`` with ``channels`` goes straight into it; other songs are decoded in
+    RAM at their own rate first (about their size once). It is called again when a file turns
+    out shorter than its header said, after the array of the first call was dropped: the last
+    call's array holds the song.
     """
     if samplerate <= 0:
         raise ValueError(f"samplerate must be positive, got {samplerate}")
@@ -120,40 +135,32 @@ def decode(
         logger.debug("%s: its whole length was not checked", path, exc_info=True)
         pyav_reason = None
     if pyav_reason is None:
-        raw = _read_soundfile(path, head)
+        raw = _read_soundfile(path, head, allocate, (samplerate, channels))
     elif pyav_reason:
         logger.warning("%s: %s", path, pyav_reason)
         warnings.append(pyav_reason)
     if raw is None:
         raw = _read_pyav(path, head)
     warnings.extend(raw.warnings)
-    samples, rate, roles = raw.samples, raw.samplerate, raw.roles
-    source_channels, frames = samples.shape
-    if roles is None and source_channels > 2:  # libsndfile's: the order a WAV's mask declares
-        roles = wave_mask_roles(head, source_channels)
+    source_channels, frames = raw.samples.shape
+    if raw.roles is None and source_channels > 2:  # libsndfile's: the order a WAV's mask says
+        raw.roles = wave_mask_roles(head, source_channels)
     if frames == 0:
         _refuse(path, head, _pyav.ZERO_FRAMES)
 
-    bad = _silence_non_finite(samples)
-    if bad == samples.size:
+    if raw.non_finite == raw.samples.size:
         raise DecodeError(
             path, "contains no valid samples (all are NaN or infinite); the file is damaged"
         )
-    if bad:
-        message = f"{bad} NaN or infinite samples replaced by silence"
+    if raw.non_finite:
+        message = f"{raw.non_finite} NaN or infinite samples replaced by silence"
         logger.warning("%s: %s", path, message)
         warnings.append(message)
 
-    if source_channels > channels:
-        samples = _convert(path, samples, channels, roles)
-        samples = _resample_song(path, samples, rate, samplerate)
-    else:
-        samples = _resample_song(path, samples, rate, samplerate)
-        samples = _convert(path, samples, channels, roles)
-    if samples.shape[1] == 0:  # a sample or two at a higher rate resamples to nothing
-        _refuse(path, head, _pyav.ZERO_FRAMES)
+    rate = raw.samplerate
+    samples = _finish(path, head, raw, samplerate, channels, allocate)
     return DecodedAudio(
-        samples=np.ascontiguousarray(samples, dtype=np.float32),
+        samples=samples,
         samplerate=samplerate,
         original_samplerate=rate,
         original_channels=source_channels,
@@ -175,6 +182,76 @@ def _silence_non_finite(samples: np.ndarray) -> int:
             bad += int(block.size - np.count_nonzero(finite))
             block[~finite] = 0.0
     return bad
+
+
+def _finish(
+    path: Path,
+    head: bytes,
+    raw: _Raw,
+    samplerate: int,
+    channels: int,
+    allocate: Allocate | None,
+) -> np.ndarray:
+    """``raw`` at ``samplerate`` with ``channels``, written a block at a time into the array
+    ``allocate`` gives (``raw.samples`` itself when it is that already, or needs no change and
+    no array was asked for)."""
+    samples, rate = raw.samples, raw.samplerate
+    source, frames = samples.shape
+    if raw.allocated or (allocate is None and rate == samplerate and source == channels):
+        return samples
+    try:
+        resampler = _BlockResampler(rate, samplerate) if rate != samplerate else None
+    except ValueError as error:
+        raise DecodeError(path, f"cannot be used: {error}; the file is damaged") from error
+    length = resampler.length(frames) if resampler else frames
+    if length == 0:  # a sample or two at a higher rate resamples to nothing
+        _refuse(path, head, _pyav.ZERO_FRAMES)
+
+    def convert(block: np.ndarray) -> np.ndarray:
+        try:
+            return convert_channels(block, channels, raw.roles)
+        except ValueError as error:
+            raise DecodeError(
+                path, f"cannot be converted to {channels} channels: {error}"
+            ) from error
+
+    out = (allocate or _in_ram)((channels, length))
+    released = 0
+    try:
+        if resampler is None:
+            blocks = (
+                (start, convert(samples[:, start : start + _READ_BLOCK_FRAMES]))
+                for start in range(0, frames, _READ_BLOCK_FRAMES)
+            )
+        else:  # the fewer channels first: a downmix before, a duplication after
+            blocks = resampler.blocks(
+                samples,
+                before=convert if source > channels else None,
+                after=convert if source <= channels else None,
+            )
+        for start, block in blocks:
+            out[:, start : start + block.shape[1]] = block
+            released = _release_written(out, released, start + block.shape[1])
+    except MemoryError:
+        raise DecodeError(path, "is too long to resample in the memory available") from None
+    except RuntimeError as error:  # torch reports allocation failures as RuntimeError
+        if "memory" not in str(error).lower():
+            raise
+        raise DecodeError(path, "is too long to resample in the memory available") from error
+    return out
+
+
+def _in_ram(shape: tuple[int, int]) -> np.ndarray:
+    return np.empty(shape, dtype=np.float32)
+
+
+def _release_written(out: np.ndarray, released: int, written: int) -> int:
+    """Let go of the pages of a memory-mapped ``out`` written so far (``spool.release_done``)."""
+    if not isinstance(out, np.memmap):
+        return released
+    from stemgui.spool import release_done
+
+    return release_done(out, released, written)
 
 
 def probe(path: str | os.PathLike[str]) -> AudioInfo:
@@ -255,10 +332,12 @@ def _sort_key(relative: Path) -> tuple:
 
 @dataclass
 class _Raw:
-    samples: np.ndarray  # (channels, frames) float32
+    samples: np.ndarray  # (channels, frames) float32, NaN and infinite samples made 0
     samplerate: int
     roles: tuple[str, ...] | None = None
     warnings: tuple[str, ...] = ()
+    non_finite: int = 0  # samples that were NaN or infinite
+    allocated: bool = False  # ``samples`` is the caller's array, the song as asked for
 
 
 def _check_file(path: Path) -> bytes:
@@ -316,18 +395,25 @@ def _c_stderr_to_log(path: Path) -> Iterator[None]:
                     logger.debug("%s: the decoder said: %s", path, " | ".join(said.splitlines()))
 
 
-def _read_soundfile(path: Path, head: bytes) -> _Raw | None:
-    """Decode with libsndfile, or return None when it cannot (PyAV gets its turn)."""
+def _read_soundfile(
+    path: Path, head: bytes, allocate: Allocate | None, wanted: tuple[int, int]
+) -> _Raw | None:
+    """Decode with libsndfile, or return None when it cannot (PyAV gets its turn). A song at
+    the ``wanted`` (rate, channels) is read into the array ``allocate`` gives, if any."""
     import soundfile as sf
 
     try:
         with _c_stderr_to_log(path), sf.SoundFile(str(path)) as handle:
-            data = _read_blocks(handle)  # (channels, frames)
             rate = handle.samplerate
+            if (rate, handle.channels) != wanted:
+                allocate = None
+            data, bad, allocated = _read_blocks(handle, allocate)  # (channels, frames)
             log = handle.extra_info
             stated, kind = max(int(handle.frames), 0), handle.format
     except MemoryError:
         raise DecodeError(path, "is too long to decode in the memory available") from None
+    except _NoArray as failure:
+        raise failure.__cause__ from None
     except (sf.SoundFileError, RuntimeError, ValueError, OSError):
         logger.debug("%s: soundfile cannot read it, trying PyAV", path, exc_info=True)
         return None
@@ -339,7 +425,7 @@ def _read_soundfile(path: Path, head: bytes) -> _Raw | None:
         logger.warning("%s: %s", path, message)
         warnings = (message,)
     roles = VORBIS_ROLES.get(data.shape[0]) if kind == "OGG" else None
-    return _Raw(samples=data, samplerate=int(rate), roles=roles, warnings=warnings)
+    return _Raw(data, int(rate), roles, warnings, non_finite=bad, allocated=allocated)
 
 
 def _cut_short(kind: str, log: str, head: bytes, frames: int, stated: int, rate: int) -> str | None:
@@ -381,26 +467,41 @@ _OGG_CUT_SHORT = re.compile(
 _READ_BLOCK_FRAMES = 1 << 18
 
 
-def _read_blocks(handle) -> np.ndarray:
-    """Read an open ``soundfile.SoundFile`` into one (channels, frames) float32 array.
+class _NoArray(Exception):
+    """``allocate`` failed (its error is the cause): not a reason to try PyAV."""
+
+
+def _read_blocks(handle, allocate: Allocate | None) -> tuple[np.ndarray, int, bool]:
+    """Read an open ``soundfile.SoundFile`` into one (channels, frames) float32 array, into the
+    one ``allocate`` gives if any; return it, how many samples were NaN or infinite (made 0),
+    and whether it is ``allocate``'s.
 
     Block by block into the final array, so that a long song costs its own size once, not
-    twice (a whole (frames, channels) read followed by its transposed copy). A file shorter
-    than its header says yields the frames that are there.
+    twice (a whole (frames, channels) read followed by its transposed copy), or nothing in a
+    memory-mapped file. A file shorter than its header says yields the frames that are there,
+    in RAM.
     """
     channels, expected = handle.channels, max(int(handle.frames), 0)
-    samples = np.empty((channels, expected), dtype=np.float32)
+    try:
+        samples = (allocate or _in_ram)((channels, expected))
+    except MemoryError:
+        raise
+    except Exception as error:  # the caller's (a full disk): not the file's fault
+        raise _NoArray from error
     block = np.empty((min(_READ_BLOCK_FRAMES, max(expected, 1)), channels), dtype=np.float32)
-    done = 0
+    done = released = bad = 0
     while done < expected:
         n = handle.read(out=block[: min(len(block), expected - done)]).shape[0]
         if n == 0:
             break
+        bad += _silence_non_finite(block[:n].T)
         samples[:, done : done + n] = block[:n].T
         done += n
+        released = _release_written(samples, released, done)
     if done < expected:
-        samples = samples[:, :done].copy()
-    return samples
+        samples = np.array(samples[:, :done])  # in RAM: ``allocate`` gets the length after
+        return samples, bad, False
+    return samples, bad, allocate is not None
 
 
 # libsndfile's log of a wav/aiff whose data chunk was cut: "data : 4000 (should be 1956)"
@@ -430,12 +531,8 @@ def _read_pyav(path: Path, head: bytes) -> _Raw:
         raise DecodeError(
             path, "could not be decoded: it is damaged; try re-downloading or re-exporting it"
         ) from error
-    return _Raw(
-        samples=decoded.samples,
-        samplerate=decoded.samplerate,
-        roles=decoded.roles,
-        warnings=decoded.warnings,
-    )
+    bad = _silence_non_finite(decoded.samples)
+    return _Raw(decoded.samples, decoded.samplerate, decoded.roles, decoded.warnings, bad)
 
 
 def _refuse(path: Path, head: bytes, reason: str) -> NoReturn:
@@ -448,13 +545,6 @@ def _refuse(path: Path, head: bytes, reason: str) -> NoReturn:
     raise DecodeError(path, reason)
 
 
-def _convert(path: Path, samples: np.ndarray, channels: int, roles) -> np.ndarray:
-    try:
-        return convert_channels(samples, channels, roles)
-    except ValueError as error:
-        raise DecodeError(path, f"cannot be converted to {channels} channels: {error}") from error
-
-
 # julius builds one filter per output phase: (target / gcd) filters of (source / gcd + 2 * width)
 # taps. An odd rate (a prime, or a damaged header) makes that bank gigabytes, built in a Python
 # loop; above this many values the ratio is approximated instead (see ``resample_rates``).
@@ -463,14 +553,18 @@ _MAX_SOURCE_RATE = 10_000_000  # beyond any real recording: a damaged header
 _GOOD_ENOUGH = 1e-4  # relative pitch error of an approximated ratio: 0.17 cent, inaudible
 
 
+def _filter_width(old: int, new: int) -> int:
+    """How many input frames julius's filter reaches either side (its zeros=24, rolloff)."""
+    return math.ceil(24 * old / (min(old, new) * 0.945))
+
+
 def _filter_values(source: int, target: int) -> int:
-    """Values in julius's filter bank for ``source`` -> ``target`` Hz (its zeros=24, rolloff)."""
+    """Values in julius's filter bank for ``source`` -> ``target`` Hz."""
     gcd = math.gcd(source, target)
     old, new = source // gcd, target // gcd
     if old == new:
         return 0
-    width = math.ceil(24 * old / (min(old, new) * 0.945))
-    return new * (2 * width + old)
+    return new * (2 * _filter_width(old, new) + old)
 
 
 def resample_rates(source: int, target: int) -> tuple[int, int]:
@@ -499,29 +593,55 @@ def resample_rates(source: int, target: int) -> tuple[int, int]:
     return best.denominator, best.numerator
 
 
-def _resample(samples: np.ndarray, source: int, target: int) -> np.ndarray:
-    """Resample (channels, frames) float32 from ``source`` Hz to ``target`` Hz with julius."""
-    if source == target:
-        return samples
-    import julius
-    import torch
+class _BlockResampler:
+    """julius's resampling of a song, a block at a time: the samples of one
+    ``julius.resample_frac`` of the whole song, without its copies of it (the padded input and
+    the convolution's output cost 4.3 times the song at the peak).
 
-    old, new = resample_rates(source, target)
-    if (old, new) != (source, target):
-        logger.info("resampling %d Hz as %d/%d of it (an approximation)", source, new, old)
-    with torch.inference_mode():
-        tensor = torch.from_numpy(np.ascontiguousarray(samples))
-        return julius.resample_frac(tensor, old, new).numpy()
+    julius cuts the input in periods of ``old`` frames, each giving ``new`` frames; one
+    period's output reads ``width`` frames either side of it. A block of periods is resampled
+    with a margin of whole periods around it that covers that reach, and its output cut back
+    to its own periods; at the ends of the song, julius's own padding applies, as in one call.
+    """
 
+    def __init__(self, source: int, target: int) -> None:
+        import julius
 
-def _resample_song(path: Path, samples: np.ndarray, source: int, target: int) -> np.ndarray:
-    try:
-        return _resample(samples, source, target)
-    except ValueError as error:
-        raise DecodeError(path, f"cannot be used: {error}; the file is damaged") from error
-    except MemoryError:
-        raise DecodeError(path, "is too long to resample in the memory available") from None
-    except RuntimeError as error:  # torch reports allocation failures as RuntimeError
-        if "memory" not in str(error).lower():
-            raise
-        raise DecodeError(path, "is too long to resample in the memory available") from error
+        old, new = resample_rates(source, target)
+        if (old, new) != (source, target):
+            logger.info("resampling %d Hz as %d/%d of it (an approximation)", source, new, old)
+        gcd = math.gcd(old, new)
+        self.old, self.new = old // gcd, new // gcd
+        self._julius = julius.ResampleFrac(self.old, self.new)
+        self._margin = -(-_filter_width(self.old, self.new) // self.old)  # in periods
+
+    def length(self, frames: int) -> int:
+        """The frames ``frames`` input frames resample to (as julius counts them)."""
+        return self.new * frames // self.old
+
+    def blocks(
+        self,
+        samples: np.ndarray,
+        before: Callable[[np.ndarray], np.ndarray] | None = None,
+        after: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """(first output frame, block) of ``samples`` (channels, frames) resampled, in order;
+        ``before``/``after`` change each block's channels before or after it is resampled."""
+        import torch
+
+        frames = samples.shape[1]
+        length, periods = self.length(frames), -(-frames // self.old)
+        step = max(_READ_BLOCK_FRAMES // self.old, 1)
+        for first in range(0, periods, step):
+            last = min(first + step, periods)
+            low = max(first - self._margin, 0)
+            piece = samples[:, low * self.old : min((last + self._margin) * self.old, frames)]
+            if before is not None:
+                piece = before(piece)
+            with torch.inference_mode():
+                resampled = self._julius(torch.from_numpy(np.ascontiguousarray(piece))).numpy()
+            skip = (first - low) * self.new
+            count = min((last - first) * self.new, length - first * self.new)
+            if count > 0:
+                block = resampled[:, skip : skip + count]
+                yield first * self.new, block if after is None else after(block)

@@ -235,8 +235,11 @@ class SeparationWorker(QObject):
     def _separate(
         self, job: int, path: Path, options: SeparationOptions, cancel: threading.Event
     ) -> None:
+        import numpy as np
+
+        from stemgui.audio.atomic import remove_quietly
         from stemgui.audio.decode import decode
-        from stemgui.spool import release_done, spooled_copy
+        from stemgui.spool import release_done, reserved_memmap
         from stemgui.stems.stemset import StemSet
         from stemgui.stems.waveform import StemWaveforms
 
@@ -261,24 +264,39 @@ class SeparationWorker(QObject):
         check()
         self.stage.emit(job, "decoding")
         channels = int(getattr(separator.model, "audio_channels", 2))
-        song = decode(path, samplerate=separator.samplerate, channels=channels)
-        for warning in song.warnings:
-            logger.warning("%s: %s", path, warning)
-        if song_sha is not None and _file_stamp(path) != stamp:
-            # rewritten (a bounce finishing) since it was hashed: these stems are of other
-            # audio than that hash, and kept under it would be given to the old song
-            logger.info("%s changed while it was read: its stems are not cached", path)
-            song_sha = None
-        check()
         sources = list(separator.sources)
-        stems_file = self._scratch_file(len(sources) * channels * song.frames * 4)
-        warnings, mix = song.warnings, song.samples
-        del song  # a long song's decoded copy goes once its file has it
-        if stems_file is not None:  # its mix too, then, off the RAM (1.3 GB for 60 minutes)
-            mix = spooled_copy(stems_file.with_name(f"{stems_file.stem}-mix.f32"), mix)
-        stemset = StemSet.allocate(
-            sources, separator.samplerate, channels, mix.shape[1], mix=mix, path=stems_file
-        )
+        stems_file: Path | None = None  # a long song's: its stems, its mix beside them
+
+        def allocate(shape: tuple[int, int]) -> np.ndarray:
+            """The mix's array: a long song's goes straight into a file, not the RAM (1.3 GB
+            for 60 minutes); called again for a file shorter than it said (the first dropped)."""
+            nonlocal stems_file
+            if stems_file is not None:
+                remove_quietly(_mix_file(stems_file))
+            stems_file = self._scratch_file(len(sources) * shape[0] * shape[1] * 4)
+            if stems_file is None:
+                return np.empty(shape, dtype=np.float32)
+            return reserved_memmap(_mix_file(stems_file), shape)
+
+        try:
+            song = decode(path, separator.samplerate, channels, allocate=allocate)
+            for warning in song.warnings:
+                logger.warning("%s: %s", path, warning)
+            if song_sha is not None and _file_stamp(path) != stamp:
+                # rewritten (a bounce finishing) since it was hashed: these stems are of other
+                # audio than that hash, and kept under it would be given to the old song
+                logger.info("%s changed while it was read: its stems are not cached", path)
+                song_sha = None
+            check()
+            warnings, mix = song.warnings, song.samples
+            del song
+            stemset = StemSet.allocate(
+                sources, separator.samplerate, channels, mix.shape[1], mix=mix, path=stems_file
+            )
+        except BaseException:
+            if stems_file is not None:
+                remove_quietly(_mix_file(stems_file))
+            raise
         del mix
         self.stage.emit(job, "separating")
         self.started.emit(job, stemset, model_name)
@@ -412,6 +430,11 @@ def lower_thread_priority(niceness: int = WORKER_NICENESS) -> None:
         os.setpriority(os.PRIO_PROCESS, thread, max(current, niceness))
     except OSError as error:  # a sandbox that refuses it: the app works, a little less smoothly
         logger.warning("could not lower the separation thread's priority: %s", error)
+
+
+def _mix_file(stems_file: Path) -> Path:
+    """Where a long song's mix goes: beside its stems."""
+    return stems_file.with_name(f"{stems_file.stem}-mix.f32")
 
 
 def delete_scratch_file(stemset: Any, scratch_dir: Path | None, *, mix: bool = True) -> None:

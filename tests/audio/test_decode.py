@@ -351,3 +351,103 @@ def test_named_roles_drive_the_downmix():
     quad = downmix_matrix(("FL", "FR", "BL", "BR"), 4)
     np.testing.assert_allclose(quad[0], np.array([1, 0, G, 0]) / (1 + G), atol=1e-7)
     np.testing.assert_allclose(quad[1], np.array([0, 1, 0, G]) / (1 + G), atol=1e-7)
+
+
+# -- into the caller's array (a long song's memory-mapped file) ---------------------------------
+
+
+class Allocations:
+    """An ``allocate`` for decode() that records its calls; ``memmap`` ones go to files."""
+
+    def __init__(self, folder=None):
+        self.folder, self.shapes, self.arrays = folder, [], []
+
+    def __call__(self, shape):
+        self.shapes.append(shape)
+        if self.folder is None:
+            array = np.full(shape, np.nan, dtype=np.float32)
+        else:
+            path = self.folder / f"mix-{len(self.shapes)}.f32"
+            array = np.memmap(path, dtype=np.float32, mode="w+", shape=shape)
+        self.arrays.append(array)
+        return array
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac", "m4a", "opus"])
+def test_a_song_is_decoded_into_the_callers_array(tmp_path, ext):
+    path, rate = make_song(tmp_path, ext)
+    alone = decode(path)
+    allocations = Allocations(tmp_path)
+    song = decode(path, allocate=allocations)
+    assert allocations.shapes == [alone.samples.shape]
+    assert song.samples is allocations.arrays[0]  # the memmap itself, no copy of it
+    np.testing.assert_array_equal(song.samples, alone.samples)
+
+
+def test_mono_into_the_callers_array_is_made_stereo(tmp_path):
+    sf.write(tmp_path / "mono.wav", tone(44100, 0.5)[0], 44100, subtype="FLOAT")
+    allocations = Allocations()
+    song = decode(tmp_path / "mono.wav", allocate=allocations)
+    assert allocations.shapes == [(2, 22050)]
+    np.testing.assert_array_equal(song.samples[0], tone(44100, 0.5)[0])
+    np.testing.assert_array_equal(song.samples[1], song.samples[0])
+
+
+def test_a_file_shorter_than_its_header_asks_for_a_second_array(tmp_path):
+    sf.write(tmp_path / "whole.mp3", tone(44100, 2.0).T, 44100, format="MP3")
+    whole = (tmp_path / "whole.mp3").read_bytes()
+    cut = tmp_path / "cut.mp3"  # its Xing header still says 2 s
+    cut.write_bytes(whole[: len(whole) // 2])
+    alone = decode(cut)
+    allocations = Allocations(tmp_path)
+    song = decode(cut, allocate=allocations)
+    assert allocations.shapes == [(2, 88200), alone.samples.shape]
+    assert 0 < song.frames < 88200 and song.warnings == alone.warnings
+    assert song.samples is allocations.arrays[1]
+    np.testing.assert_array_equal(song.samples, alone.samples)
+
+
+def test_a_failing_allocation_is_the_callers_error_not_the_files(tmp_path):
+    from stemgui.errors import FileError
+
+    path, _ = make_song(tmp_path, "wav")
+
+    def full_disk(shape):
+        raise FileError(tmp_path, "not enough free space for this song's stems")
+
+    with pytest.raises(FileError, match="not enough free space") as raised:
+        decode(path, allocate=full_disk)
+    assert type(raised.value) is FileError  # not a DecodeError blaming the song
+
+
+@pytest.mark.parametrize("rate", [48000, 22050, 8000, 96000, 44101])
+def test_resampling_a_block_at_a_time_gives_julius_samples_for_the_whole_song(
+    monkeypatch, rate
+):
+    import importlib
+
+    import julius
+    import torch
+
+    module = importlib.import_module("stemgui.audio.decode")
+    monkeypatch.setattr(module, "_READ_BLOCK_FRAMES", 5000)  # many blocks
+    samples = np.random.default_rng(rate).standard_normal((2, 60_001)).astype(np.float32)
+    resampler = module._BlockResampler(rate, 44100)
+    out = np.full((2, resampler.length(samples.shape[1])), np.nan, dtype=np.float32)
+    for start, block in resampler.blocks(samples):
+        out[:, start : start + block.shape[1]] = block
+    old, new = module.resample_rates(rate, 44100)
+    whole = julius.resample_frac(torch.from_numpy(samples), old, new).numpy()
+    assert out.shape == whole.shape
+    np.testing.assert_allclose(out, whole, rtol=0, atol=1e-6)
+
+
+def test_pyav_joins_its_chunks_in_order(tmp_path, monkeypatch):
+    from stemgui.audio import _pyav
+
+    path, _ = make_song(tmp_path, "m4a", seconds=2.0)
+    whole = decode(path)
+    monkeypatch.setattr(_pyav, "_CHUNK_FRAMES", 3000)  # some 30 chunks, not one
+    song = decode(path)
+    np.testing.assert_array_equal(song.samples, whole.samples)
+    assert song.frames == 88200  # the encoder's padding cut, as from one chunk

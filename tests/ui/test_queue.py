@@ -225,6 +225,36 @@ def test_long_songs_keep_their_stems_in_a_file(qtbot, songs, tiny_model_file, tm
     assert not scratch.exists()
 
 
+def test_a_long_song_failing_once_decoded_leaves_no_file(
+    qtbot, songs, tiny_model_file, tmp_path, monkeypatch
+):
+    import importlib
+
+    from stemgui.errors import DecodeError
+
+    decoding = importlib.import_module("stemgui.audio.decode")  # the module, not its function
+
+    real = decoding.decode
+
+    def decoded_then_refused(path, *args, **kwargs):
+        song = real(path, *args, **kwargs)  # into the scratch file the worker hands out
+        assert isinstance(song.samples, np.memmap)
+        raise DecodeError(path, "is damaged after all")
+
+    monkeypatch.setattr(decoding, "decode", decoded_then_refused)
+    scratch = tmp_path / "scratch"
+    ctl = QueueController(
+        lambda: SeparationOptions(model=str(tiny_model_file), device="cpu"),
+        scratch_dir=scratch,
+        memmap_bytes=1000,  # every song counts as long
+    )
+    (job,) = ctl.add(songs[:1])
+    _wait_idle(qtbot, ctl)
+    assert job.state is JobState.FAILED and "damaged after all" in job.error
+    assert list(scratch.iterdir()) == []
+    ctl.shutdown()
+
+
 def test_two_stem_mode_keeps_only_the_two_stems_file(qtbot, songs, tiny_model_file, tmp_path):
     scratch = tmp_path / "scratch"
     ctl = QueueController(
