@@ -413,7 +413,13 @@ class _TrackRun:
                 stems_spool = cleanup.enter_context(spool.StemSpool((len(sep.sources), *shape)))
                 return stems_spool.mix_array(shape)
 
-            audio = decode(track, sep.samplerate, self.channels, allocate=allocate)
+            audio = decode(
+                track,
+                sep.samplerate,
+                self.channels,
+                allocate=allocate,
+                scratch=Path(tempfile.gettempdir()),
+            )
             logger.debug(
                 "%s: %.1f s, %d Hz, %d channel(s)",
                 track,

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from stemgui.audio._gather import Gathered
+
 logger = logging.getLogger(__name__)
 
 CORRUPT = (
@@ -33,14 +35,17 @@ class Failure(Exception):
 
 @dataclass(frozen=True)
 class Decoded:
-    samples: np.ndarray  # (channels, frames) float32
+    gathered: Gathered  # the frames; NaN and infinite samples were made 0
+    frames: int  # of them, the song's
     samplerate: int
     roles: tuple[str, ...] | None
     warnings: tuple[str, ...]
 
 
-def decode(path: Path) -> Decoded:
-    """Decode the first audio stream of ``path`` to float32 (channels, frames) at its own rate."""
+def decode(path: Path, scratch: Path | None = None) -> Decoded:
+    """Decode the first audio stream of ``path`` to float32 (channels, frames) at its own rate,
+    a long song into a temporary file in ``scratch`` if given (see :mod:`._gather`; the
+    caller closes ``Decoded.gathered``)."""
     import av
 
     try:
@@ -50,53 +55,19 @@ def decode(path: Path) -> Decoded:
         raise Failure(CORRUPT) from error
     with container:
         stream = _audio_stream(container)
-        blocks = _Blocks()
-        resampler = resampler_kind = None
-        roles = None
-        damaged = 0
-        timeline = None
+        blocks = Gathered(scratch)
         try:
-            for packet in container.demux(stream):
-                try:
-                    frames = packet.decode()
-                except av.FFmpegError as error:
-                    damaged += 1
-                    logger.debug("%s: damaged packet skipped: %s", path, error)
-                    continue
-                for frame in frames:
-                    if timeline is None:
-                        layout, rate = frame.layout, frame.sample_rate
-                        roles = _roles(frame.layout)
-                        timeline = _Timeline(rate, frame.layout.nb_channels)
-                    # Everything is converted to planar float at the first frame's rate and
-                    # layout. A resampler is set up for one input format and passes later
-                    # frames through unchanged even when theirs differs (joined files, a TV
-                    # recording switching between stereo and 5.1): each format gets its own.
-                    kind = (frame.format.name, frame.layout.name, frame.sample_rate)
-                    if kind != resampler_kind:
-                        if resampler is not None:
-                            _convert(resampler, None, blocks, timeline)  # its last samples
-                            timeline.trusted = False
-                        resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-                        resampler_kind = kind
-                    silence = timeline.gap_before(frame, stream.time_base)
-                    if silence is not None:
-                        blocks.append(silence)
-                    _convert(resampler, frame, blocks, timeline)
-            if resampler is not None:
-                _convert(resampler, None, blocks, timeline)
-        except av.FFmpegError as error:
-            # The container itself is damaged past this point: keep what was read.
-            damaged += 1
-            logger.debug("%s: demuxing stopped: %s", path, error)
-        if resampler is None or not blocks.frames:
-            raise Failure(CORRUPT if damaged else ZERO_FRAMES)
+            timeline, roles, damaged = _demux(path, container, stream, blocks)
+            if timeline is None or not blocks.frames:
+                raise Failure(CORRUPT if damaged else ZERO_FRAMES)
+        except BaseException:
+            blocks.close()  # its file, if a long song was spilled
+            raise
         samplerate = timeline.samplerate
         length = _stated_length(container, stream, samplerate)
     frames = blocks.frames
     if length is not None and 0 < frames - length <= _MAX_PADDING:
         frames = length  # the encoder's padding at the end, not the song's
-    samples = blocks.join(timeline.channels, frames)
     warnings: tuple[str, ...] = ()
     if timeline.gaps:
         message = (
@@ -109,53 +80,56 @@ def decode(path: Path) -> Decoded:
     if timeline.gaps or damaged:
         logger.warning("%s: %s", path, message)
         warnings = (message,)
-    return Decoded(samples=samples, samplerate=samplerate, roles=roles, warnings=warnings)
+    return Decoded(blocks, frames, samplerate, roles, warnings)
 
 
-class _Blocks:
-    """The decoded frames of a song, gathered into chunks of about 6 s as they come.
+def _demux(path: Path, container, stream, blocks: Gathered):
+    """Decode ``stream`` into ``blocks``; return its timeline (None: no frame), the channel
+    roles and how many packets were damaged."""
+    import av
 
-    ``join`` copies the chunks into one array, letting go of each once copied, last first, so
-    that the song costs its size about once. Joining thousands of frames of a few KB (an AAC
-    frame is 1024 samples) would cost it twice: freed in order, they give nothing back to the
-    system until the last of them goes.
-    """
+    resampler = resampler_kind = None
+    roles = None
+    damaged = 0
+    timeline = None
+    try:
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.FFmpegError as error:
+                damaged += 1
+                logger.debug("%s: damaged packet skipped: %s", path, error)
+                continue
+            for frame in frames:
+                if timeline is None:
+                    layout, rate = frame.layout, frame.sample_rate
+                    roles = _roles(frame.layout)
+                    timeline = _Timeline(rate, frame.layout.nb_channels)
+                # Everything is converted to planar float at the first frame's rate and
+                # layout. A resampler is set up for one input format and passes later
+                # frames through unchanged even when theirs differs (joined files, a TV
+                # recording switching between stereo and 5.1): each format gets its own.
+                kind = (frame.format.name, frame.layout.name, frame.sample_rate)
+                if kind != resampler_kind:
+                    if resampler is not None:
+                        _convert(resampler, None, blocks, timeline)  # its last samples
+                        timeline.trusted = False
+                    resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+                    resampler_kind = kind
+                silence = timeline.gap_before(frame, stream.time_base)
+                if silence is not None:
+                    blocks.append(silence)
+                _convert(resampler, frame, blocks, timeline)
+        if resampler is not None:
+            _convert(resampler, None, blocks, timeline)
+    except av.FFmpegError as error:
+        # The container itself is damaged past this point: keep what was read.
+        damaged += 1
+        logger.debug("%s: demuxing stopped: %s", path, error)
+    return timeline, roles, damaged
 
-    def __init__(self) -> None:
-        self.frames = 0
-        self._chunks: list[np.ndarray] = []
-        self._pending: list[np.ndarray] = []
-        self._pending_frames = 0
 
-    def append(self, block: np.ndarray) -> None:
-        self._pending.append(block)
-        self._pending_frames += block.shape[1]
-        self.frames += block.shape[1]
-        if self._pending_frames >= _CHUNK_FRAMES:
-            self._seal()
-
-    def _seal(self) -> None:
-        if self._pending:
-            self._chunks.append(np.concatenate(self._pending, axis=1, dtype=np.float32))
-            self._pending, self._pending_frames = [], 0
-
-    def join(self, channels: int, frames: int) -> np.ndarray:
-        """The first ``frames`` frames as one (channels, frames) float32 array."""
-        self._seal()
-        samples = np.empty((channels, frames), dtype=np.float32)
-        starts = np.cumsum([0] + [chunk.shape[1] for chunk in self._chunks[:-1]])
-        while self._chunks:
-            chunk, start = self._chunks.pop(), int(starts[len(self._chunks)])
-            if start < frames:
-                samples[:, start : start + chunk.shape[1]] = chunk[:, : frames - start]
-            del chunk
-        return samples
-
-
-_CHUNK_FRAMES = 1 << 18
-
-
-def _convert(resampler, frame, blocks: _Blocks, timeline: _Timeline) -> None:
+def _convert(resampler, frame, blocks: Gathered, timeline: _Timeline) -> None:
     """Append ``frame`` converted by ``resampler`` to ``blocks`` (None: what it still holds)."""
     for out in resampler.resample(frame):
         blocks.append(out.to_ndarray())

@@ -35,6 +35,7 @@ from typing import NoReturn
 import numpy as np
 
 from stemgui.audio import _partial_reads, _pyav
+from stemgui.audio._gather import Gathered, Spilled, silence_non_finite
 from stemgui.audio.channels import VORBIS_ROLES, convert_channels, wave_mask_roles
 from stemgui.audio.sniff import not_audio_kind
 from stemgui.errors import DecodeError
@@ -106,6 +107,7 @@ def decode(
     channels: int = 2,
     *,
     allocate: Allocate | None = None,
+    scratch: Path | None = None,
 ) -> DecodedAudio:
     """Read ``path`` as float32 (channels, frames) at ``samplerate``; DecodeError if unusable.
 
@@ -115,9 +117,10 @@ def decode(
     ``allocate(shape)`` gives the C-ordered float32 array the song is written into, a block at
     a time (default: a new one in RAM); a caller that keeps a long song off the RAM hands out a
     memory-mapped file, whose pages written are let go of (``stemgui.spool``). A wav, flac or
-    mp3 at ``samplerate`` with ``channels`` goes straight into it; other songs are decoded in
-    RAM at their own rate first (about their size once). It is called again when a file turns
-    out shorter than its header said, after the array of the first call was dropped: the last
+    mp3 at ``samplerate`` with ``channels`` goes straight into it; other songs are decoded at
+    their own rate first, a long one into an anonymous temporary file in the ``scratch`` folder
+    if given, else in RAM (about its size). ``allocate`` is called again when a file turns out
+    shorter than its header said, after the array of the first call was dropped: the last
     call's array holds the song.
     """
     if samplerate <= 0:
@@ -135,12 +138,28 @@ def decode(
         logger.debug("%s: its whole length was not checked", path, exc_info=True)
         pyav_reason = None
     if pyav_reason is None:
-        raw = _read_soundfile(path, head, allocate, (samplerate, channels))
+        raw = _read_soundfile(path, head, allocate, (samplerate, channels), scratch)
     elif pyav_reason:
         logger.warning("%s: %s", path, pyav_reason)
         warnings.append(pyav_reason)
     if raw is None:
-        raw = _read_pyav(path, head)
+        raw = _read_pyav(path, head, scratch)
+    try:
+        return _decoded(path, head, raw, warnings, samplerate, channels, allocate)
+    finally:
+        if raw.gathered is not None:
+            raw.gathered.close()  # its file, if any
+
+
+def _decoded(
+    path: Path,
+    head: bytes,
+    raw: _Raw,
+    warnings: list[str],
+    samplerate: int,
+    channels: int,
+    allocate: Allocate | None,
+) -> DecodedAudio:
     warnings.extend(raw.warnings)
     source_channels, frames = raw.samples.shape
     if raw.roles is None and source_channels > 2:  # libsndfile's: the order a WAV's mask says
@@ -170,20 +189,6 @@ def decode(
     )
 
 
-def _silence_non_finite(samples: np.ndarray) -> int:
-    """Set NaN and infinite samples to 0 in place, a block at a time; return how many there
-    were. A mask of the whole song at once cost a quarter of its size again (300 MB for 60
-    minutes), at the decoding's peak."""
-    bad = 0
-    for start in range(0, samples.shape[1], _READ_BLOCK_FRAMES):
-        block = samples[:, start : start + _READ_BLOCK_FRAMES]
-        finite = np.isfinite(block)
-        if not finite.all():
-            bad += int(block.size - np.count_nonzero(finite))
-            block[~finite] = 0.0
-    return bad
-
-
 def _finish(
     path: Path,
     head: bytes,
@@ -197,7 +202,8 @@ def _finish(
     no array was asked for)."""
     samples, rate = raw.samples, raw.samplerate
     source, frames = samples.shape
-    if raw.allocated or (allocate is None and rate == samplerate and source == channels):
+    unchanged = rate == samplerate and source == channels and isinstance(samples, np.ndarray)
+    if raw.allocated or (allocate is None and unchanged):
         return samples
     try:
         resampler = _BlockResampler(rate, samplerate) if rate != samplerate else None
@@ -332,12 +338,13 @@ def _sort_key(relative: Path) -> tuple:
 
 @dataclass
 class _Raw:
-    samples: np.ndarray  # (channels, frames) float32, NaN and infinite samples made 0
+    samples: np.ndarray | Spilled  # (channels, frames) float32, NaN/infinite made 0
     samplerate: int
     roles: tuple[str, ...] | None = None
     warnings: tuple[str, ...] = ()
     non_finite: int = 0  # samples that were NaN or infinite
     allocated: bool = False  # ``samples`` is the caller's array, the song as asked for
+    gathered: Gathered | None = None  # where ``samples`` came from, to close once read
 
 
 def _check_file(path: Path) -> bytes:
@@ -396,28 +403,40 @@ def _c_stderr_to_log(path: Path) -> Iterator[None]:
 
 
 def _read_soundfile(
-    path: Path, head: bytes, allocate: Allocate | None, wanted: tuple[int, int]
+    path: Path,
+    head: bytes,
+    allocate: Allocate | None,
+    wanted: tuple[int, int],
+    scratch: Path | None,
 ) -> _Raw | None:
     """Decode with libsndfile, or return None when it cannot (PyAV gets its turn). A song at
-    the ``wanted`` (rate, channels) is read into the array ``allocate`` gives, if any."""
+    the ``wanted`` (rate, channels) is read into the array ``allocate`` gives, if any; another
+    is gathered (``scratch``: see :mod:`._gather`)."""
     import soundfile as sf
 
+    gathered = None
     try:
         with _c_stderr_to_log(path), sf.SoundFile(str(path)) as handle:
             rate = handle.samplerate
-            if (rate, handle.channels) != wanted:
-                allocate = None
-            data, bad, allocated = _read_blocks(handle, allocate)  # (channels, frames)
+            if (rate, handle.channels) == wanted:
+                data, bad, allocated = _read_blocks(handle, allocate)  # (channels, frames)
+            else:
+                gathered = Gathered(scratch)
+                data, allocated = _gather_blocks(handle, gathered), False
+                bad = gathered.non_finite
             log = handle.extra_info
             stated, kind = max(int(handle.frames), 0), handle.format
     except MemoryError:
+        _close(gathered)
         raise DecodeError(path, "is too long to decode in the memory available") from None
     except _NoArray as failure:
         raise failure.__cause__ from None
     except (sf.SoundFileError, RuntimeError, ValueError, OSError):
+        _close(gathered)
         logger.debug("%s: soundfile cannot read it, trying PyAV", path, exc_info=True)
         return None
     if data.shape[1] == 0:
+        _close(gathered)
         return None  # let PyAV try: it may read what libsndfile cannot, or confirm it is empty
     warnings: tuple[str, ...] = ()
     message = _cut_short(kind, log, head, data.shape[1], stated, rate)
@@ -425,7 +444,12 @@ def _read_soundfile(
         logger.warning("%s: %s", path, message)
         warnings = (message,)
     roles = VORBIS_ROLES.get(data.shape[0]) if kind == "OGG" else None
-    return _Raw(data, int(rate), roles, warnings, non_finite=bad, allocated=allocated)
+    return _Raw(data, int(rate), roles, warnings, bad, allocated, gathered)
+
+
+def _close(gathered: Gathered | None) -> None:
+    if gathered is not None:
+        gathered.close()
 
 
 def _cut_short(kind: str, log: str, head: bytes, frames: int, stated: int, rate: int) -> str | None:
@@ -494,7 +518,7 @@ def _read_blocks(handle, allocate: Allocate | None) -> tuple[np.ndarray, int, bo
         n = handle.read(out=block[: min(len(block), expected - done)]).shape[0]
         if n == 0:
             break
-        bad += _silence_non_finite(block[:n].T)
+        bad += silence_non_finite(block[:n].T)
         samples[:, done : done + n] = block[:n].T
         done += n
         released = _release_written(samples, released, done)
@@ -502,6 +526,18 @@ def _read_blocks(handle, allocate: Allocate | None) -> tuple[np.ndarray, int, bo
         samples = np.array(samples[:, :done])  # in RAM: ``allocate`` gets the length after
         return samples, bad, False
     return samples, bad, allocate is not None
+
+
+def _gather_blocks(handle, gathered: Gathered) -> np.ndarray | Spilled:
+    """Read an open ``soundfile.SoundFile`` into ``gathered``; return what it holds."""
+    expected = max(int(handle.frames), 0)
+    while gathered.frames < expected:
+        count = min(_READ_BLOCK_FRAMES, expected - gathered.frames)
+        block = handle.read(count, "float32", always_2d=True)
+        if len(block) == 0:
+            break
+        gathered.append(block.T)
+    return gathered.samples(gathered.frames)
 
 
 # libsndfile's log of a wav/aiff whose data chunk was cut: "data : 4000 (should be 1956)"
@@ -519,9 +555,9 @@ def _header_promises_more(log: str) -> bool:
     )
 
 
-def _read_pyav(path: Path, head: bytes) -> _Raw:
+def _read_pyav(path: Path, head: bytes, scratch: Path | None) -> _Raw:
     try:
-        decoded = _pyav.decode(path)
+        decoded = _pyav.decode(path, scratch)
     except _pyav.Failure as failure:
         _refuse(path, head, failure.reason)
     except MemoryError:
@@ -531,8 +567,20 @@ def _read_pyav(path: Path, head: bytes) -> _Raw:
         raise DecodeError(
             path, "could not be decoded: it is damaged; try re-downloading or re-exporting it"
         ) from error
-    bad = _silence_non_finite(decoded.samples)
-    return _Raw(decoded.samples, decoded.samplerate, decoded.roles, decoded.warnings, bad)
+    gathered = decoded.gathered
+    try:
+        samples = gathered.samples(decoded.frames)
+    except MemoryError:
+        gathered.close()
+        raise DecodeError(path, "is too long to decode in the memory available") from None
+    return _Raw(
+        samples,
+        decoded.samplerate,
+        decoded.roles,
+        decoded.warnings,
+        gathered.non_finite,
+        gathered=gathered,
+    )
 
 
 def _refuse(path: Path, head: bytes, reason: str) -> NoReturn:

@@ -279,7 +279,9 @@ class SeparationWorker(QObject):
             return reserved_memmap(_mix_file(stems_file), shape)
 
         try:
-            song = decode(path, separator.samplerate, channels, allocate=allocate)
+            song = decode(
+                path, separator.samplerate, channels, allocate=allocate, scratch=self.scratch_dir
+            )
             for warning in song.warnings:
                 logger.warning("%s: %s", path, warning)
             if song_sha is not None and _file_stamp(path) != stamp:

@@ -443,11 +443,45 @@ def test_resampling_a_block_at_a_time_gives_julius_samples_for_the_whole_song(
 
 
 def test_pyav_joins_its_chunks_in_order(tmp_path, monkeypatch):
-    from stemgui.audio import _pyav
+    from stemgui.audio import _gather
 
     path, _ = make_song(tmp_path, "m4a", seconds=2.0)
     whole = decode(path)
-    monkeypatch.setattr(_pyav, "_CHUNK_FRAMES", 3000)  # some 30 chunks, not one
+    monkeypatch.setattr(_gather, "CHUNK_FRAMES", 3000)  # some 30 chunks, not one
     song = decode(path)
     np.testing.assert_array_equal(song.samples, whole.samples)
     assert song.frames == 88200  # the encoder's padding cut, as from one chunk
+
+
+@pytest.mark.parametrize("ext", ["m4a", "opus", "wav48", "mono"])
+def test_a_long_song_is_spilled_to_the_scratch_folder_and_gone_after(tmp_path, monkeypatch, ext):
+    from stemgui.audio import _gather
+
+    if ext == "wav48":  # libsndfile, resampled
+        path = tmp_path / "song.wav"
+        sf.write(path, tone(48000, 2.0).T, 48000, subtype="FLOAT")
+    elif ext == "mono":  # libsndfile, made stereo
+        path = tmp_path / "song.wav"
+        sf.write(path, tone(44100, 2.0)[0], 44100, subtype="FLOAT")
+    else:
+        path, _ = make_song(tmp_path, ext, seconds=2.0)
+    in_ram = decode(path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    files, folders = [], []
+    real = _gather.tempfile.TemporaryFile
+
+    def seen(*args, **kwargs):
+        file = real(*args, **kwargs)
+        if kwargs.get("prefix") == "stemgui-decoding-":  # not the decoders' stderr
+            folders.append(kwargs["dir"])
+            files.append(file)
+        return file
+
+    monkeypatch.setattr(_gather.tempfile, "TemporaryFile", seen)
+    monkeypatch.setattr(_gather, "CHUNK_FRAMES", 3000)
+    monkeypatch.setattr(_gather, "SPILL_BYTES", 40_000)  # 0.1 s: the song is long
+    song = decode(path, scratch=scratch, allocate=Allocations())
+    np.testing.assert_allclose(song.samples, in_ram.samples, rtol=0, atol=1e-6)
+    assert folders == [scratch] and files[0].closed  # spilled there, and gone
+    assert list(scratch.iterdir()) == []

@@ -199,7 +199,7 @@ def test_streamed_wav_with_unknown_length_is_not_called_truncated(tmp_path):
 def test_pyav_value_error_becomes_decode_error(tmp_path, monkeypatch):
     from stemgui.audio import _pyav
 
-    def refuse(path):
+    def refuse(path, scratch=None):
         raise ValueError("Frame does not match AudioResampler setup.")
 
     monkeypatch.setattr(_pyav, "decode", refuse)
