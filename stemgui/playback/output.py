@@ -9,12 +9,18 @@ operations only, and allocates nothing large: its scratch buffer is made once.
 plain message when there is none. When the device goes away during playback (the stream ends
 without being asked to, or the callback fails), playback stops and ``error`` holds a message
 the UI shows on its next poll.
+
+PortAudio lists the devices once, when it is initialised (at ``import sounddevice``): a device
+plugged in later is not seen until it is initialised again (python-sounddevice#125). So after an
+output failed to open or was lost, ``open_output`` initialises it again first, which is safe only
+while none of our streams is open (terminating closes them all).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -37,6 +43,41 @@ NO_DEVICE_ADVICE = (
 
 class AudioDeviceError(StemguiError):
     """No audio output could be opened or kept running; the message says why in plain words."""
+
+
+class _DeviceList:
+    """Whether PortAudio's device list may be out of date, and our streams open on it.
+
+    PortAudio takes the list when it is initialised; a device plugged in or pulled out since is
+    seen only after ``sounddevice._terminate(); sounddevice._initialize()``. Terminating closes
+    every stream, so ``refresh`` does it only when none of ours is open, and only when the list
+    may be what failed us (``stale``: an output failed to open or was lost).
+    """
+
+    def __init__(self) -> None:
+        self.stale = False
+        self.open: weakref.WeakSet[SoundDeviceOutput] = weakref.WeakSet()
+
+    def refresh(self, sd: Any) -> None:
+        """Initialise PortAudio again if the list is stale and none of our streams is open."""
+        if not self.stale or len(self.open) > 0:
+            return
+        terminate = getattr(sd, "_terminate", None)
+        initialize = getattr(sd, "_initialize", None)
+        if terminate is None or initialize is None:  # not the sounddevice we know
+            return
+        try:
+            if getattr(sd, "_initialized", 1) > 0:  # 0: an earlier initialise failed
+                terminate()
+            initialize()
+        except sd.PortAudioError as error:  # opening then says what is wrong
+            logger.warning("initialising PortAudio again: %s", error)
+            return
+        self.stale = False
+        logger.info("PortAudio initialised again: the device list is fresh")
+
+
+_devices = _DeviceList()
 
 
 class HasGains(Protocol):
@@ -166,6 +207,7 @@ class SoundDeviceOutput(_Output):
             callback=self._callback,
             finished_callback=self._finished,
         )
+        _devices.open.add(self)
 
     def start(self) -> None:
         self._closing = False
@@ -179,6 +221,7 @@ class SoundDeviceOutput(_Output):
             self.stream.close()
         except self._sd.PortAudioError as error:  # the device may already be gone
             logger.warning("closing the audio stream: %s", error)
+        _devices.open.discard(self)
 
     def poll(self) -> str | None:
         """For the UI timer: the failure message, noticing a stream that died silently."""
@@ -214,6 +257,10 @@ class SoundDeviceOutput(_Output):
     def _note_run(self, offset: int, start: int, count: int) -> None:
         with self._runs_lock:
             self._runs.append((self._block_time + offset / self.stemset.samplerate, start, count))
+
+    def _fail(self, message: str) -> None:
+        _devices.stale = True  # the device may be gone: PortAudio must list them again
+        super()._fail(message)
 
     def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
         if status and status.output_underflow:
@@ -316,6 +363,9 @@ def open_output(
 ) -> SoundDeviceOutput:
     """Open (and by default start) a stream that plays ``stemset`` on a sound device.
 
+    After an output failed to open or was lost, PortAudio lists the devices again first (when
+    none of our streams is open), so that one plugged in since is found.
+
     Raises:
         AudioDeviceError: PortAudio is missing, there is no output device (PortAudio then says
             'Error querying device -1'), or the device refuses the format.
@@ -327,6 +377,7 @@ def open_output(
             f"Sound output is not available ({error}). Install PortAudio "
             f"(libportaudio2 on Debian/Ubuntu). {NO_DEVICE_ADVICE}"
         ) from error
+    _devices.refresh(sounddevice)
     try:
         output = SoundDeviceOutput(
             stemset,
@@ -338,6 +389,7 @@ def open_output(
             sounddevice=sounddevice,
         )
     except (sounddevice.PortAudioError, ValueError) as error:
+        _devices.stale = True  # one may be plugged in before the next try
         logger.warning("no audio output: %s", error)  # PortAudio's words, for the log
         # PortAudio's way of saying there is none (a busy device's message holds "-1" too)
         what = (
@@ -351,6 +403,7 @@ def open_output(
             output.start()
         except sounddevice.PortAudioError as error:
             output.close()
+            _devices.stale = True
             raise AudioDeviceError(
                 f"The audio output device could not start ({error}). {NO_DEVICE_ADVICE}"
             ) from error

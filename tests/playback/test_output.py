@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from stemgui.errors import StemguiError
+from stemgui.playback import output as output_module
 from stemgui.playback.output import (
     AudioDeviceError,
     NullOutput,
@@ -202,6 +203,13 @@ def _fake_sounddevice(stream_class):
     )
 
 
+@pytest.fixture(autouse=True)
+def device_list(monkeypatch):
+    """A device list of each test's own: an output a test leaves open keeps no other test from
+    initialising PortAudio again."""
+    monkeypatch.setattr(output_module, "_devices", output_module._DeviceList())
+
+
 @pytest.fixture()
 def fake_stream(monkeypatch):
     monkeypatch.setitem(sys.modules, "sounddevice", _fake_sounddevice(FakeStream))
@@ -231,6 +239,7 @@ def test_a_vanishing_device_stops_playback_with_a_message(rig, fake_stream):
     output.stream.vanish()
     assert not transport.playing and transport.position == 100
     assert "unplugged" in output.poll()
+    output.close()
 
 
 def test_a_silently_dead_stream_is_noticed_by_poll(rig, fake_stream):
@@ -240,6 +249,7 @@ def test_a_silently_dead_stream_is_noticed_by_poll(rig, fake_stream):
     assert output.poll() is None
     output.stream.active = False  # no finished callback came
     assert "unplugged" in output.poll() and not transport.playing
+    output.close()
 
 
 def test_a_failing_callback_aborts_and_reports(rig, fake_stream):
@@ -250,6 +260,7 @@ def test_a_failing_callback_aborts_and_reports(rig, fake_stream):
     with pytest.raises(FakeCallbackAbort):
         output.stream.play(64)
     assert output.error.startswith("Playback failed") and not transport.playing
+    output.close()
 
 
 def test_underflows_are_counted_not_fatal(rig, fake_stream):
@@ -258,6 +269,7 @@ def test_underflows_are_counted_not_fatal(rig, fake_stream):
     transport.play()
     output.stream.play(64, status=FakeFlags(output_underflow=True))
     assert output.underflows == 1 and output.error is None and transport.playing
+    output.close()
 
 
 # --- no device ----------------------------------------------------------------------------
@@ -416,3 +428,77 @@ def test_a_host_without_dac_times_leaves_the_transport_s_position(rig, fake_stre
     output.stream.play(100)  # the fake passes no time information
     assert output.heard_position() is None
     output.close()
+
+
+# --- devices plugged in after PortAudio started ------------------------------------------
+
+
+class PortAudioWithDevices:
+    """A sounddevice module whose device list is taken when PortAudio is initialised."""
+
+    PortAudioError = FakePortAudioError
+    CallbackAbort = FakeCallbackAbort
+
+    def __init__(self, plugged):
+        self.plugged = plugged  # the world
+        self.fail_next_initialisation = False
+        self._initialized = 0
+        self.initialisations = 0
+        self._initialize()
+
+    def _initialize(self):
+        if self.fail_next_initialisation:
+            self.fail_next_initialisation = False
+            raise FakePortAudioError("Error initializing PortAudio: Internal PortAudio error")
+        self._initialized += 1
+        self.initialisations += 1
+        self.listed = self.plugged
+
+    def _terminate(self):
+        if not self._initialized:
+            raise FakePortAudioError("Error terminating PortAudio: PortAudio not initialized")
+        self._initialized -= 1
+
+    def OutputStream(self, **kwargs):
+        if not self._initialized:
+            raise FakePortAudioError("Error opening OutputStream: PortAudio not initialized")
+        if not self.listed:
+            raise FakePortAudioError("Error querying device -1")
+        return FakeStream(**kwargs)
+
+
+def test_portaudio_lists_the_devices_again_only_after_a_failure(rig, monkeypatch):
+    sd = PortAudioWithDevices(plugged=False)
+    monkeypatch.setitem(sys.modules, "sounddevice", sd)
+    with pytest.raises(AudioDeviceError, match="No audio output device was found"):
+        open_output(*rig)
+    assert sd.initialisations == 1
+    sd.plugged = True  # plugged in: PortAudio is initialised again, and finds it
+    first = open_output(*rig)
+    assert sd.initialisations == 2 and sd._initialized == 1
+    first.close()
+    open_output(*rig).close()  # nothing failed: the list stands (initialising takes time)
+    assert sd.initialisations == 2
+
+    # Lost while another stream of ours is open: not before that one is closed too.
+    lost, other = open_output(*rig), open_output(*rig)
+    lost.stream.vanish()
+    lost.close()
+    open_output(*rig).close()
+    assert sd.initialisations == 2
+    other.close()
+    open_output(*rig).close()
+    assert sd.initialisations == 3 and sd._initialized == 1
+
+
+def test_a_failed_initialisation_is_tried_again(rig, monkeypatch):
+    sd = PortAudioWithDevices(plugged=False)
+    monkeypatch.setitem(sys.modules, "sounddevice", sd)
+    with pytest.raises(AudioDeviceError, match="No audio output device was found"):
+        open_output(*rig)
+    sd.plugged, sd.fail_next_initialisation = True, True
+    with pytest.raises(AudioDeviceError, match="PortAudio not initialized"):
+        open_output(*rig)
+    assert sd._initialized == 0
+    open_output(*rig).close()  # initialised (not terminated first: it is not initialised)
+    assert sd._initialized == 1 and sd.initialisations == 2

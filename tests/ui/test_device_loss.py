@@ -32,18 +32,51 @@ class CallbackAbort(Exception):
 
 
 class FakeSoundDevice:
-    """Stands for the ``sounddevice`` module: streams that play on request, a plug to pull."""
+    """Stands for the ``sounddevice`` module: streams that play on request, a plug to pull.
+
+    As PortAudio does, it lists the devices when it is initialised (at import) and not again
+    until ``_terminate(); _initialize()``: a device plugged in since is not seen, and one pulled
+    out stays listed but does not open. Each plugging is a new device (CoreAudio gives it a new
+    id). Terminating under an open stream is a test failure (PortAudio would close it).
+    """
 
     PortAudioError = PortAudioError
     CallbackAbort = CallbackAbort
 
-    def __init__(self) -> None:
-        self.plugged = True
+    def __init__(self, plugged: bool = True) -> None:
+        self._plugs = 0
+        self._present: int | None = None  # the device in the world, by plugging
+        self.plugged = plugged
         self.streams: list[FakeStream] = []
+        self._initialized = 0
+        self._initialize()
+
+    @property
+    def plugged(self) -> bool:
+        return self._present is not None
+
+    @plugged.setter
+    def plugged(self, plugged: bool) -> None:
+        if plugged != self.plugged:
+            self._plugs += 1
+            self._present = self._plugs if plugged else None
+
+    def _initialize(self) -> None:
+        self._initialized += 1
+        self.listed = self._present
+
+    def _terminate(self) -> None:
+        assert all(stream.closed for stream in self.streams), "PortAudio ended under a stream"
+        self._initialized -= 1
+        self.listed = None
 
     def OutputStream(self, **kwargs):  # the sounddevice name
-        if not self.plugged:
+        if self.listed is None:
             raise PortAudioError("Error querying device -1")
+        if self.listed != self._present:  # listed, but pulled out since
+            raise PortAudioError(
+                "Error opening OutputStream: Unanticipated host error [PaErrorCode -9999]"
+            )
         stream = FakeStream(kwargs)
         self.streams.append(stream)
         return stream
@@ -95,6 +128,15 @@ def _window(qtbot, settings_store, tmp_path, output_factory, model=None) -> tupl
     win.controller.model._jobs.append(job)  # as if it had been separated
     win.show_job(job)
     return win, job
+
+
+@pytest.fixture(autouse=True)
+def device_list(monkeypatch):
+    """A device list of each test's own: an output another test left open (PortAudio then may
+    not be initialised again) does not count here."""
+    from stemgui.playback import output
+
+    monkeypatch.setattr(output, "_devices", output._DeviceList())
 
 
 @pytest.fixture
@@ -157,6 +199,25 @@ def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
     data = job.stemset.data
     expected = (data[0] + data[2] + data[3])[:, 1000:1100].T
     np.testing.assert_allclose(block, expected, rtol=1e-5, atol=1e-6)
+    win.close()
+
+
+def test_a_device_plugged_in_after_the_first_try_is_found(
+    qtbot, settings_store, tmp_path, monkeypatch
+):
+    """PortAudio listed no device when it started; one plugged in later opens on Try again."""
+    sounddevice = FakeSoundDevice(plugged=False)
+    monkeypatch.setitem(sys.modules, "sounddevice", sounddevice)
+    win, _job = _window(qtbot, settings_store, tmp_path, default_output_factory)
+    player = win.player
+    assert not player.can_play and "No audio output device was found" in player.error
+    sounddevice.plugged = True
+    assert win.banner.buttons[0].text() == "Try again"
+    win.banner.buttons[0].click()
+    assert player.can_play and len(sounddevice.streams) == 1
+    win.transport_bar.play.click()
+    assert player.transport.playing
+    assert sounddevice.streams[0].play(100).any() and player.transport.position == 100
     win.close()
 
 
