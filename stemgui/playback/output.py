@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -39,6 +40,7 @@ NO_DEVICE_ADVICE = (
     "Connect speakers or headphones (or make them the system's sound output) and try again; "
     "separating and exporting work without sound."
 )
+DEVICE_LOST = f"The audio output stopped (was the device unplugged?). {NO_DEVICE_ADVICE}"
 
 
 class AudioDeviceError(StemguiError):
@@ -169,6 +171,11 @@ class SoundDeviceOutput(_Output):
 
     Use ``open_output``, which turns a missing device into ``AudioDeviceError``.
 
+    ``poll`` notices a device lost without a word: CoreAudio can leave the stream of a removed
+    device "active" and simply never call back again. While the transport plays, no callback for
+    ``stall_s`` seconds of polls in a row (``first_callback_s`` before the stream's first one,
+    which some devices, Bluetooth ones, are slow to give) counts as the device lost.
+
     Args:
         stemset, mixer, transport: what to play, how loud, and where in the song.
         device: a sounddevice device index or name; None for the system default.
@@ -176,6 +183,10 @@ class SoundDeviceOutput(_Output):
         latency: sounddevice latency ("low", "high" or seconds).
         sounddevice: the sounddevice module (a fake one in tests).
     """
+
+    stall_s = 2.0  # far above any block's latency ("high": a few hundred ms)
+    first_callback_s = 5.0
+    clock = staticmethod(time.monotonic)  # tests set their own
 
     def __init__(
         self,
@@ -197,6 +208,10 @@ class SoundDeviceOutput(_Output):
         self._runs: deque[tuple[float, int, int]] = deque(maxlen=256)
         self._runs_lock = threading.Lock()
         self._block_time = 0.0  # the DAC time of the block being rendered
+        self._callbacks = 0  # counted by the callback, watched by poll
+        self._seen_callbacks = 0
+        self._quiet_since = 0.0  # since when poll sees no new callback while playing
+        self._last_poll: float | None = None
         self.stream = sounddevice.OutputStream(
             samplerate=stemset.samplerate,
             channels=stemset.channels,
@@ -224,10 +239,30 @@ class SoundDeviceOutput(_Output):
         _devices.open.discard(self)
 
     def poll(self) -> str | None:
-        """For the UI timer: the failure message, noticing a stream that died silently."""
-        if self._error is None and not self._closing and not self.stream.active:
-            self._fail(f"The audio output stopped (was the device unplugged?). {NO_DEVICE_ADVICE}")
+        """For the UI timer: the failure message, noticing a stream that died silently (ended,
+        or still "active" with no callbacks coming while the transport plays)."""
+        if self._error is None and not self._closing:
+            lost = not self.stream.active or self._stalled()
+            if lost:
+                self._fail(DEVICE_LOST)
         return self._error
+
+    def _stalled(self) -> bool:
+        """True when the transport has played, not waiting, for ``stall_s`` (``first_callback_s``
+        before the first callback) of polls without a callback."""
+        now = self.clock()
+        callbacks, transport = self._callbacks, self.transport
+        # A gap between polls (the UI busy, the computer asleep) says nothing about callbacks.
+        gap = self._last_poll is None or now - self._last_poll > self.stall_s / 2
+        self._last_poll = now
+        if gap or callbacks != self._seen_callbacks or not transport.playing or transport.waiting:
+            self._seen_callbacks, self._quiet_since = callbacks, now
+            return False
+        limit = self.stall_s if callbacks > 0 else self.first_callback_s
+        if now - self._quiet_since <= limit:
+            return False
+        logger.warning("no audio callback for %.1f s while playing", now - self._quiet_since)
+        return True
 
     def heard_position(self) -> int | None:
         """The song frame the device plays now, or None when the host does not say when its
@@ -263,6 +298,7 @@ class SoundDeviceOutput(_Output):
         super()._fail(message)
 
     def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        self._callbacks += 1  # alive (``poll`` watches for this to stop)
         if status and status.output_underflow:
             self.underflows += 1  # a glitch, not a failure: the stream goes on
         # Some hosts give no DAC time (0): their blocks' times are not known.
@@ -279,7 +315,7 @@ class SoundDeviceOutput(_Output):
 
     def _finished(self) -> None:
         if not self._closing:
-            self._fail(f"The audio output stopped (was the device unplugged?). {NO_DEVICE_ADVICE}")
+            self._fail(DEVICE_LOST)
 
 
 class NullOutput(_Output):

@@ -221,6 +221,47 @@ def test_a_device_plugged_in_after_the_first_try_is_found(
     win.close()
 
 
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_stream_that_stops_calling_back_turns_playback_off(
+    qtbot, settings_store, tmp_path, sounddevice
+):
+    """CoreAudio can leave a removed device's stream "active", never calling back again."""
+    win, _job = _window(qtbot, settings_store, tmp_path, default_output_factory)
+    player = win.player
+    win.player.timer.stop()  # polled here, on a clock of its own
+    clock = FakeClock()
+    player.output.clock = clock
+    (stream,) = sounddevice.streams
+    player.set_loop(0, player.transport.frames)  # the 4 s song, round and round
+    player.toggle()
+
+    def run(seconds: float, blocks: bool) -> None:
+        for _ in range(round(seconds / 0.03)):
+            clock.now += 0.03
+            if blocks:
+                stream.play(240)  # 30 ms at 8000 Hz
+            player.poll()
+
+    run(10.0, blocks=True)  # a healthy stream: never taken for lost
+    assert player.transport.playing and player.output is not None and not player.error
+    run(1.8, blocks=False)  # the device is removed: the stream says nothing
+    assert player.transport.playing and player.output is not None and stream.active
+    run(0.4, blocks=False)
+    assert "Playback is off" in win.statusBar().currentMessage()
+    assert "was the device unplugged?" in win.statusBar().currentMessage()
+    assert player.transport.state is PlayState.PAUSED
+    assert player.transport.position == round(10.0 / 0.03) * 240 % player.transport.frames
+    assert player.output is None and stream.closed
+    win.close()
+
+
 def test_an_output_failing_in_its_thread_turns_playback_off(qtbot, settings_store, tmp_path):
     """A null output whose thread dies mid-stream (a sink that raises after three blocks)."""
 
