@@ -36,6 +36,7 @@ from stemgui.stems.stemset import StemSet
 logger = logging.getLogger(__name__)
 
 _SCRATCH_FRAMES = 4096
+_DOWNMIX_FRAMES = 16384  # the stems' channels of one callback, before a mono device's downmix
 NO_DEVICE_ADVICE = (
     "Connect speakers or headphones (or make them the system's sound output) and try again; "
     "separating and exporting work without sound."
@@ -171,6 +172,11 @@ class SoundDeviceOutput(_Output):
 
     Use ``open_output``, which turns a missing device into ``AudioDeviceError``.
 
+    A device that plays mono only (a Bluetooth headset in call mode says it has one output
+    channel, or refuses two with "Invalid number of channels") gets a mono stream: the callback
+    renders the stems' channels into a buffer of its own and writes their mean. ``channels``
+    says which it is.
+
     ``poll`` notices a device lost without a word: CoreAudio can leave the stream of a removed
     device "active" and simply never call back again. While the transport plays, no callback for
     ``stall_s`` seconds of polls in a row (``first_callback_s`` before the stream's first one,
@@ -212,17 +218,41 @@ class SoundDeviceOutput(_Output):
         self._seen_callbacks = 0
         self._quiet_since = 0.0  # since when poll sees no new callback while playing
         self._last_poll: float | None = None
-        self.stream = sounddevice.OutputStream(
-            samplerate=stemset.samplerate,
-            channels=stemset.channels,
-            dtype="float32",
-            device=device,
-            blocksize=blocksize,
-            latency=latency,
-            callback=self._callback,
-            finished_callback=self._finished,
-        )
+        settings = {
+            "samplerate": stemset.samplerate,
+            "dtype": "float32",
+            "device": device,
+            "blocksize": blocksize,
+            "latency": latency,
+            "callback": self._callback,
+            "finished_callback": self._finished,
+        }
+        self.channels = min(stemset.channels, self._device_channels(device))
+        try:
+            self.stream = sounddevice.OutputStream(channels=self.channels, **settings)
+        except sounddevice.PortAudioError as error:
+            if self.channels == 1 or "Invalid number of channels" not in str(error):
+                raise
+            logger.info("the output refuses %s channels (%s): mono", self.channels, error)
+            self.channels = 1
+            self.stream = sounddevice.OutputStream(channels=1, **settings)
+        # (frames, stem channels) rendered before a downmix, or None: rendered in place
+        self._wide: np.ndarray | None = None
+        if self.channels != stemset.channels:
+            self._wide = np.zeros((_DOWNMIX_FRAMES, stemset.channels), np.float32)
         _devices.open.add(self)
+
+    def _device_channels(self, device: int | str | None) -> int:
+        """How many output channels the device has, as far as PortAudio says (else "enough")."""
+        query = getattr(self._sd, "query_devices", None)
+        if query is None:
+            return self.stemset.channels
+        try:
+            channels = int(query(device, "output")["max_output_channels"])
+        except (self._sd.PortAudioError, ValueError, KeyError, TypeError) as error:
+            logger.debug("output channels not known: %s", error)  # opening says what is wrong
+            return self.stemset.channels
+        return channels if channels >= 1 else self.stemset.channels
 
     def start(self) -> None:
         self._closing = False
@@ -305,13 +335,29 @@ class SoundDeviceOutput(_Output):
         self._block_time = float(getattr(time, "outputBufferDacTime", 0.0) or 0.0)
         known = self._block_time > 0
         try:
-            filled = self.renderer.render(outdata, self._note_run if known else None)
+            if self._wide is None:
+                filled = self.renderer.render(outdata, self._note_run if known else None)
+            else:
+                filled = self._render_mono(outdata, frames, known)
             if known and filled < frames and (not self._runs or self._runs[-1][2] > 0):
                 self._note_run(filled, 0, 0)  # silence from here (paused, stopped, waiting)
         except Exception as error:
             outdata.fill(0.0)
             self._fail(f"Playback failed: {error}")
             raise self._sd.CallbackAbort from error
+
+    def _render_mono(self, outdata: np.ndarray, frames: int, known: bool) -> int:
+        """Render the stems' channels, write their mean into ``outdata`` (frames, 1)."""
+        if self._wide is None or self._wide.shape[0] < frames:  # a host's larger block: once
+            self._wide = np.zeros((frames, self.stemset.channels), np.float32)
+        wide = self._wide[:frames]
+        filled = self.renderer.render(wide, self._note_run if known else None)
+        mono = outdata[:, 0]
+        np.copyto(mono, wide[:, 0])
+        for channel in range(1, wide.shape[1]):
+            mono += wide[:, channel]
+        mono *= np.float32(1.0 / wide.shape[1])
+        return filled
 
     def _finished(self) -> None:
         if not self._closing:
@@ -446,7 +492,7 @@ def open_output(
     logger.info(
         "audio output open: %s Hz, %s channels, device %s",
         stemset.samplerate,
-        stemset.channels,
+        output.channels,
         device if device is not None else "default",
     )
     return output

@@ -576,3 +576,58 @@ def test_a_failed_initialisation_is_tried_again(rig, monkeypatch):
     assert sd._initialized == 0
     open_output(*rig).close()  # initialised (not terminated first: it is not initialised)
     assert sd._initialized == 1 and sd.initialisations == 2
+
+
+# --- mono-only devices --------------------------------------------------------------------
+
+
+class MonoOnlyStream(FakeStream):
+    """A Bluetooth headset in call mode: PortAudio refuses two channels."""
+
+    def __init__(self, **kwargs):
+        if kwargs["channels"] != 1:
+            raise FakePortAudioError(
+                "Error opening OutputStream: Invalid number of channels [PaErrorCode -9998]"
+            )
+        super().__init__(**kwargs)
+
+
+def test_a_device_refusing_two_channels_plays_their_mean(rig, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", _fake_sounddevice(MonoOnlyStream))
+    stems, mixer, transport = rig
+    output = open_output(stems, mixer, transport)
+    assert output.channels == 1 and output.stream.kwargs["channels"] == 1
+    transport.play()
+    out = output.stream.play(256)
+    assert out.shape == (256, 1) and transport.position == 256
+    expected = _mix(stems, 0, 256).mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    transport.pause()
+    assert not output.stream.play(256).any()
+    output.close()
+
+
+def test_a_device_with_one_output_channel_is_opened_mono(rig, monkeypatch):
+    opened = []
+
+    class Stream(FakeStream):
+        def __init__(self, **kwargs):
+            opened.append(kwargs["channels"])
+            super().__init__(**kwargs)
+
+    sd = _fake_sounddevice(Stream)
+    sd.query_devices = lambda device, kind: {"name": "headset", "max_output_channels": 1}
+    monkeypatch.setitem(sys.modules, "sounddevice", sd)
+    stems, mixer, transport = rig
+    output = open_output(stems, mixer, transport)
+    assert opened == [1]  # asked for mono at once, no refused try
+    transport.set_loop(0, FRAMES)
+    transport.play()
+    out = output.stream.play(20000)  # a block larger than the buffer made beforehand
+    expected = np.concatenate([_mix(stems, 0, FRAMES)] * 4).mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    output.close()
+
+    sd.query_devices = lambda device, kind: {"name": "speakers", "max_output_channels": 8}
+    open_output(stems, mixer, transport).close()
+    assert opened == [1, 2]  # the stems' channels, not the device's
