@@ -14,6 +14,9 @@ Rules:
 - ``stop()`` pauses and rewinds to frame 0; ``pause()`` keeps the position.
 - With the loop on, reaching the loop end (or the end of the song) jumps to the loop start; a
   position after the loop end (after a seek) plays on to the end of the song and then loops.
+- A loop region is at least ``MIN_LOOP_SECONDS`` long (10 ms: a 1/32 beat loop up to 187 BPM);
+  a shorter one is lengthened to it. Every wrap costs the audio callback a mix and a fade, and a
+  loop of a frame or two wrapped hundreds of times a block: the callback fell behind the device.
 - With the loop off, reaching the end of the song stops (position back to 0) and counts one
   more ``ends``, which the UI can poll.
 - While the song is still being separated (``ready``), playing holds at the first frame not
@@ -28,6 +31,9 @@ import threading
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
+
+MIN_LOOP_SECONDS = 0.01
+"""The shortest loop region: a shorter one is lengthened to this."""
 
 
 class PlayState(enum.Enum):
@@ -142,10 +148,18 @@ class Transport:
         self.seek(round(seconds * self.samplerate))
 
     def set_loop(self, start: int, end: int, *, enabled: bool = True) -> None:
-        """Loop frames [start, end) (``end`` clipped to the song); ``enabled`` turns it on."""
+        """Loop frames [start, end) (``end`` clipped to the song); ``enabled`` turns it on.
+
+        A region shorter than ``MIN_LOOP_SECONDS`` is lengthened to it: its end moves on, or at
+        the end of the song its start moves back (a song shorter than that loops whole).
+        """
         start, end = max(int(start), 0), min(int(end), self.frames)
         if start >= end:
             raise ValueError(f"a loop region needs start < end, got [{start}, {end})")
+        shortest = max(1, round(MIN_LOOP_SECONDS * self.samplerate))
+        if end - start < shortest:
+            end = min(start + shortest, self.frames)
+            start = max(end - shortest, 0)
         with self._lock:
             self._loop = (start, end)
             self._loop_enabled = bool(enabled)

@@ -175,9 +175,11 @@ class Player(QObject):
             self.seek(self.timeline.position + round(seconds * self.transport.samplerate))
 
     def set_loop(self, start: int, end: int) -> None:
-        """Loop frames [start, end) and turn the loop on."""
+        """Loop frames [start, end) and turn the loop on (a region shorter than the transport's
+        ``MIN_LOOP_SECONDS`` is lengthened to it, and drawn so)."""
         if self.transport is not None and end > start:
             self.transport.set_loop(start, end, enabled=True)
+            start, end = self.transport.loop
             if not start <= self.transport.position < end:
                 self.transport.seek(start)
             self.poll()

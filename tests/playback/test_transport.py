@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stemgui.playback.transport import PlayState, Transport
+from stemgui.playback.transport import MIN_LOOP_SECONDS, PlayState, Transport
 
 
 def _runs(transport, frames):
@@ -139,6 +139,26 @@ def test_loop_off_plays_through_and_clear_forgets():
 def test_empty_loop_regions_are_refused(start, end):
     with pytest.raises(ValueError):
         Transport(1000, 100).set_loop(start, end)
+
+
+def test_a_loop_shorter_than_the_shortest_is_lengthened():
+    """A loop of one frame wrapped 1024 times in a 1024-frame callback block (20 ms of work
+    for 23 ms of sound); none is shorter than 10 ms, 441 frames at 44.1 kHz."""
+    shortest = round(MIN_LOOP_SECONDS * 44100)
+    assert shortest == 441
+    t = Transport(44100, 44100)
+    t.set_loop(5000, 5001)
+    assert t.loop == (5000, 5000 + shortest) and t.loop_enabled
+    t.seek(5000)
+    t.play()
+    assert len(_runs(t, 1024)) == 3  # 441 + 441 + 142 frames: two wraps, not 1024
+    t.set_loop(44099, 44100)  # at the end of the song: the start moves back
+    assert t.loop == (44100 - shortest, 44100)
+    t.set_loop(7000, 7000 + shortest)
+    assert t.loop == (7000, 7000 + shortest)  # long enough: as asked
+    short = Transport(100, 44100)  # a song shorter than the shortest loop: all of it
+    short.set_loop(10, 11)
+    assert short.loop == (0, 100)
 
 
 def test_an_empty_song_never_plays():

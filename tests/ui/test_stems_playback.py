@@ -10,7 +10,7 @@ import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
 
 from stemgui.playback.output import AudioDeviceError, NullOutput
-from stemgui.playback.transport import PlayState
+from stemgui.playback.transport import MIN_LOOP_SECONDS, PlayState
 from stemgui.stems.mixer import MIN_DB, ORIGINAL, MixerState, StemControl
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
@@ -264,6 +264,25 @@ def test_a_long_song_s_pages_away_from_the_playhead_leave_memory(qtbot, tmp_path
     assert resident(array, 5 * RATE, 15 * RATE) == 1.0
     assert resident(array, 16 * RATE, 28 * RATE) == 0.0
     player.unload()
+
+
+def test_a_drag_shorter_than_the_shortest_loop_loops_the_shortest(qtbot, settings_store, tmp_path):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    win.timeline.set_view(1000, 1100)  # zoomed in as far as it goes: a few frames a pixel
+    view = win.stems.rows["drums"].view
+    a, b = view.width() // 4, view.width() // 4 + 10
+    assert view.frame_at(b) - view.frame_at(a) < round(MIN_LOOP_SECONDS * RATE)
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(a, 10))
+    qtbot.mouseMove(view, QPoint(b, 10))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(b, 10))
+    start = view.frame_at(a)
+    transport = win.player.transport
+    assert transport.loop == (start, start + round(MIN_LOOP_SECONDS * RATE))  # 10 ms
+    assert win.timeline.loop == transport.loop and transport.loop_enabled  # drawn as it plays
+    assert transport.position == start
+    win.close()
 
 
 def test_heard_mix_follows_the_controls(qtbot, settings_store, tmp_path):
