@@ -1,9 +1,9 @@
 """Audio outputs: the sounddevice stream the app plays through, and a null output for tests.
 
-Both run the same callback body (``BlockRenderer.render``): ask the transport for the next run
-of frames, mix it with ``stemgui.stems.mixer.mix_block`` straight into the output buffer, fill
-the rest with silence. It touches no Qt, takes the transport's lock for a few integer
-operations only, and allocates nothing large: its scratch buffer is made once.
+Both run the same callback body (``stemgui.playback.renderer.BlockRenderer.render``): ask the
+transport for the next run of frames, mix it straight into the output buffer with ramped gains
+and fades at every cut, fill the rest with silence. It touches no Qt, takes the
+transport's lock for a few integer operations only, and allocates nothing large.
 
 ``open_output`` opens the default (or a named) device and raises ``AudioDeviceError`` with a
 plain message when there is none. When the device goes away during playback (the stream ends
@@ -24,18 +24,17 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from stemgui.errors import StemguiError
+from stemgui.playback.renderer import BlockRenderer, HasGains
 from stemgui.playback.transport import Transport
-from stemgui.stems.mixer import mix_block
 from stemgui.stems.stemset import StemSet
 
 logger = logging.getLogger(__name__)
 
-_SCRATCH_FRAMES = 4096
 _DOWNMIX_FRAMES = 16384  # the stems' channels of one callback, before a mono device's downmix
 NO_DEVICE_ADVICE = (
     "Connect speakers or headphones (or make them the system's sound output) and try again; "
@@ -81,58 +80,6 @@ class _DeviceList:
 
 
 _devices = _DeviceList()
-
-
-class HasGains(Protocol):
-    """Anything with a ``gains`` tuple of per-stem linear factors (``MixerState``)."""
-
-    @property
-    def gains(self) -> tuple[float, ...]: ...
-
-
-class BlockRenderer:
-    """The body of every output's callback: transport -> mix -> output buffer.
-
-    Args:
-        stemset: the stems, (sources, channels, frames).
-        mixer: source of the per-stem gains, read once per block.
-        transport: decides which frames play next.
-    """
-
-    def __init__(self, stemset: StemSet, mixer: HasGains, transport: Transport) -> None:
-        self.stemset = stemset
-        self.mixer = mixer
-        self.transport = transport
-        self._scratch = np.empty((1, _SCRATCH_FRAMES), dtype=np.float32)
-
-    def render(self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None) -> int:
-        """Fill ``out`` (frames, channels) float32 with what plays next; return frames of song.
-
-        Frames after the song (stopped, paused, ended) are silence. ``on_run(offset, start,
-        count)`` hears of each run of song frames ``[start, start + count)`` written at
-        ``out[offset:]`` (a loop's wrap makes two in one block).
-        """
-        total = out.shape[0]
-        gains = self.mixer.gains  # one snapshot for the whole block
-        filled = 0
-        while filled < total:
-            start, count = self.transport.on_block(total - filled)
-            if count == 0:
-                break
-            if on_run is not None:
-                on_run(filled, start, count)
-            mix_block(
-                self.stemset,
-                start,
-                count,
-                gains,
-                out[filled : filled + count],
-                scratch=self._scratch,
-            )
-            filled += count
-        if filled < total:
-            out[filled:] = 0.0
-        return filled
 
 
 class _Output:

@@ -13,7 +13,9 @@ The laws, used by the player and by "export what I hear" alike:
 ``MixerState`` is edited by the GUI thread; the audio thread reads ``MixerState.gains``, an
 immutable tuple of linear factors (master included) that every edit replaces in one attribute
 assignment, so the callback never waits on a lock. ``mix_block`` writes a block of the mix into
-a buffer the caller owns, in sounddevice's (frames, channels) layout, allocating nothing large.
+a buffer the caller owns, in sounddevice's (frames, channels) layout, allocating nothing large;
+it can ramp each factor from an old value to a new one across the block, which is how the
+player changes a gain without a click (``stemgui.playback.renderer``).
 """
 
 from __future__ import annotations
@@ -230,6 +232,17 @@ def _gain_tuple(gains: Sequence[float] | MixerState) -> Sequence[float]:
     return gains.gains if isinstance(gains, MixerState) else gains
 
 
+_counting_cache = np.arange(1, 4097, dtype=np.float32)
+
+
+def _counting(n: int) -> np.ndarray:
+    """1, 2, ..., n as float32, a view of a cache made once (grown for a longer ramp)."""
+    global _counting_cache
+    if _counting_cache.shape[0] < n:
+        _counting_cache = np.arange(1, max(n, 2 * _counting_cache.shape[0]) + 1, dtype=np.float32)
+    return _counting_cache[:n]
+
+
 def mix_block(
     stemset: StemSet,
     start: int,
@@ -238,6 +251,7 @@ def mix_block(
     out: np.ndarray,
     *,
     scratch: np.ndarray | None = None,
+    gains_from: Sequence[float] | None = None,
 ) -> None:
     """Write frames [start, start + frames) of the mix into ``out[:frames]``.
 
@@ -257,6 +271,10 @@ def mix_block(
         scratch: float32 buffer of shape (rows >= 1, n >= 1), reused across calls so that
             nothing is allocated; the mix goes through its first row in pieces of n frames.
             When None, one of (1, frames) is allocated if two stems or more are heard.
+        gains_from: per stem factors to ramp from, one for each of ``gains``: frame ``i``
+            of stem ``s`` is multiplied by ``gains_from[s] + (gains[s] - gains_from[s]) *
+            (i + 1) / frames``, a straight line that reaches ``gains[s]`` on the last frame
+            (a change of gain without a click). None: ``gains`` on every frame.
     """
     start, frames = int(start), int(frames)
     if start < 0 or frames < 0:
@@ -266,6 +284,8 @@ def mix_block(
     gains = _gain_tuple(gains)
     if len(gains) not in (stemset.sources, stemset.sources + 1):
         raise ValueError(f"{len(gains)} gains for {stemset.sources} stems")
+    if gains_from is not None and len(gains_from) != len(gains):
+        raise ValueError(f"{len(gains_from)} gains to ramp from for {len(gains)} gains")
     ready = min(stemset.frames_ready, stemset.frames)
     valid = min(frames, max(0, ready - start))
     out[valid:frames] = 0.0
@@ -278,7 +298,8 @@ def mix_block(
     # iteration buffer (32 KiB) on every call; 1-D rows need none.
     for s, g in enumerate(gains):
         g = float(g)
-        if g == 0.0:
+        g0 = g if gains_from is None else float(gains_from[s])
+        if g == 0.0 and g0 == 0.0:
             continue
         if s < stemset.sources:
             source = stemset.data[s, :, start : start + valid]  # (channels, valid)
@@ -286,9 +307,17 @@ def mix_block(
             source = stemset.mix[:, start : start + valid]
         else:
             continue
+        # A ramp: the factor of frame i is g0 + slope * (i + 1), made in the row it multiplies.
+        slope = (g - g0) / frames if g0 != g else None
+        steps = _counting(valid) if slope is not None else None
         if first:
             for c in range(channels):
-                np.multiply(source[c], g, out=target[c])
+                if slope is None:
+                    np.multiply(source[c], g, out=target[c])
+                else:
+                    np.multiply(steps, slope, out=target[c])
+                    np.add(target[c], g0, out=target[c])
+                    np.multiply(target[c], source[c], out=target[c])
             first = False
             continue
         if scratch is None:
@@ -297,9 +326,15 @@ def mix_block(
         piece = scratch[0]
         for a in range(0, valid, step):
             b = min(a + step, valid)
+            p = piece[: b - a]
             for c in range(channels):
-                np.multiply(source[c, a:b], g, out=piece[: b - a])
-                np.add(target[c, a:b], piece[: b - a], out=target[c, a:b])
+                if slope is None:
+                    np.multiply(source[c, a:b], g, out=p)
+                else:
+                    np.multiply(steps[a:b], slope, out=p)
+                    np.add(p, g0, out=p)
+                    np.multiply(p, source[c, a:b], out=p)
+                np.add(target[c, a:b], p, out=target[c, a:b])
     if first:
         target[...] = 0.0
 

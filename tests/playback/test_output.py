@@ -17,11 +17,13 @@ from stemgui.playback.output import (
     SoundDeviceOutput,
     open_output,
 )
+from stemgui.playback.renderer import FADE_SECONDS
 from stemgui.playback.transport import PlayState, Transport
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet
 
 FRAMES = 5000
+FADE = round(FADE_SECONDS * 1000)  # the ramps and fades at the rig's 1000 frames a second
 
 
 @pytest.fixture()
@@ -40,6 +42,13 @@ def _mix(stems, start, stop, gains=(1.0, 1.0, 1.0)):
     return np.einsum("s,scf->fc", np.asarray(gains, np.float64), block)
 
 
+def _faded_in(block):
+    """``block`` (frames, channels) as a start from silence plays it: its first frames fade in."""
+    block = block.copy()
+    block[:FADE] *= (np.arange(1, FADE + 1) / FADE)[:, None]
+    return block
+
+
 # --- NullOutput ---------------------------------------------------------------------------
 
 
@@ -50,7 +59,7 @@ def test_pumping_advances_the_position_exactly(rig):
     blocks = [output.pump(n) for n in (256, 100, 1, 999)]
     assert transport.position == 256 + 100 + 1 + 999
     played = np.concatenate(blocks)
-    np.testing.assert_allclose(played, _mix(stems, 0, 1356), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(played, _faded_in(_mix(stems, 0, 1356)), rtol=1e-5, atol=1e-6)
 
 
 def test_paused_or_stopped_pumps_silence_and_holds(rig):
@@ -60,6 +69,7 @@ def test_paused_or_stopped_pumps_silence_and_holds(rig):
     transport.play()
     output.pump(128)
     transport.pause()
+    assert output.pump(FADE).any()  # what played fades out
     assert not output.pump(128).any() and transport.position == 128
 
 
@@ -69,7 +79,10 @@ def test_seek_while_playing_plays_from_the_new_place(rig):
     transport.play()
     output.pump(300)
     transport.seek(4000)
-    np.testing.assert_allclose(output.pump(200), _mix(stems, 4000, 4200), rtol=1e-5, atol=1e-6)
+    rise = (np.arange(1, FADE + 1) / FADE)[:, None]
+    cross = _mix(stems, 300, 300 + FADE) * (1 - rise) + _mix(stems, 4000, 4000 + FADE) * rise
+    expected = np.concatenate([cross, _mix(stems, 4000 + FADE, 4200)])
+    np.testing.assert_allclose(output.pump(200), expected, rtol=1e-5, atol=1e-6)
     assert transport.position == 4200
 
 
@@ -80,7 +93,11 @@ def test_loop_wrap_inside_one_callback_block(rig):
     transport.seek(1060)
     transport.play()
     block = output.pump(64)
-    expected = np.concatenate([_mix(stems, 1060, 1100), _mix(stems, 1000, 1024)])
+    rise = (np.arange(1, FADE + 1) / FADE)[:, None]
+    cross = _mix(stems, 1100, 1100 + FADE) * (1 - rise) + _mix(stems, 1000, 1000 + FADE) * rise
+    expected = np.concatenate(
+        [_faded_in(_mix(stems, 1060, 1100)), cross, _mix(stems, 1000 + FADE, 1024)]
+    )
     np.testing.assert_allclose(block, expected, rtol=1e-5, atol=1e-6)
     assert transport.position == 1024
 
@@ -91,20 +108,29 @@ def test_end_of_song_gives_silence_and_stops(rig):
     transport.seek(FRAMES - 10)
     transport.play()
     block = output.pump(64)
-    np.testing.assert_allclose(block[:10], _mix(stems, FRAMES - 10, FRAMES), rtol=1e-5, atol=1e-6)
-    assert not block[10:].any()
+    np.testing.assert_allclose(
+        block[:10], _faded_in(_mix(stems, FRAMES - 10, FRAMES)), rtol=1e-5, atol=1e-6
+    )
+    assert not block[10:].any()  # past the end: nothing to fade out
     assert transport.state is PlayState.STOPPED and transport.position == 0
 
 
-def test_mixer_changes_apply_on_the_next_block(rig):
+def test_mixer_changes_ramp_in_on_the_next_block(rig):
+    """A change of gains goes in a straight line from the old to the new over FADE frames
+    (a step would click), then the new gains hold."""
     stems, mixer, transport = rig
     output = NullOutput(stems, mixer, transport)
     transport.play()
     output.pump(100)
     mixer.set_solo("bass")
     mixer.set_gain_db("bass", -20.0)
+    block = output.pump(100)
+    for i in range(FADE):
+        w = (i + 1) / FADE
+        gains = (1.0 - w, 1.0 + (0.1 - 1.0) * w, 1.0 - w)
+        np.testing.assert_allclose(block[i], _mix(stems, 100 + i, 101 + i, gains)[0], rtol=1e-5)
     np.testing.assert_allclose(
-        output.pump(100), _mix(stems, 100, 200, (0.0, 0.1, 0.0)), rtol=1e-5, atol=1e-6
+        block[FADE:], _mix(stems, 100 + FADE, 200, (0.0, 0.1, 0.0)), rtol=1e-5, atol=1e-6
     )
 
 
@@ -116,7 +142,8 @@ def test_frames_not_yet_separated_play_as_silence():
     transport.seek(500)
     transport.play()
     block = output.pump(200)
-    assert np.all(block[:100] == 2.0) and not block[100:].any()
+    np.testing.assert_allclose(block[:FADE, 0], 2.0 * np.arange(1, FADE + 1) / FADE)  # fade-in
+    assert np.all(block[FADE:100] == 2.0) and not block[100:].any()
     assert transport.position == 700  # time goes on through the silence
 
 
@@ -147,7 +174,7 @@ def test_the_thread_drives_the_callback(rig):
     position = transport.position
     assert position >= 3 * 64 and position % 64 == 0
     assert output.error is None
-    np.testing.assert_allclose(seen[0], _mix(stems, 0, 64), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(seen[0], _faded_in(_mix(stems, 0, 64)), rtol=1e-5, atol=1e-6)
 
 
 # --- SoundDeviceOutput with a fake sounddevice ---------------------------------------------
@@ -223,10 +250,10 @@ def test_open_output_plays_through_the_stream(rig, fake_stream):
     assert (kwargs["samplerate"], kwargs["channels"], kwargs["dtype"]) == (1000, 2, "float32")
     transport.play()
     out = output.stream.play(256)
-    np.testing.assert_allclose(out, _mix(stems, 0, 256), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, _faded_in(_mix(stems, 0, 256)), rtol=1e-5, atol=1e-6)
     assert transport.position == 256
     transport.pause()
-    assert not output.stream.play(256).any()
+    assert not output.stream.play(256)[FADE:].any()  # faded out
     output.close()
     assert output.error is None and output.poll() is None  # a wanted close is no failure
 

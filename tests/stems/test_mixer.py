@@ -198,6 +198,32 @@ def test_mix_block_refuses_a_wrong_buffer():
         mix_block(stems, 0, 100, (1.0, 1.0), np.empty((100, 2), np.float32))
 
 
+@pytest.mark.parametrize("scratch", [None, np.empty((1, 7), np.float32)])
+def test_mix_block_ramps_each_gain_in_a_straight_line(scratch):
+    """gains_from: frame i of stem s at gains_from[s] + (gains[s] - gains_from[s]) * (i + 1) /
+    frames, the last frame at gains[s] (what the player does at a change of gain)."""
+    stems = _stems()
+    start, frames = 300, 100
+    before, after = (1.0, 0.0, 0.5), (0.0, 0.0, 2.0)  # muted, silent throughout, raised
+    out = np.full((frames, 2), 7.0, np.float32)
+    mix_block(stems, start, frames, after, out, scratch=scratch, gains_from=before)
+    w = np.arange(1, frames + 1) / frames
+    ramps = np.asarray(before)[:, None] + (np.subtract(after, before)[:, None]) * w  # (s, f)
+    block = stems.data[:, :, start : start + frames].astype(np.float64)
+    np.testing.assert_allclose(out, np.einsum("sf,scf->fc", ramps, block), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[-1], _reference(stems, start + frames - 1, 1, after)[0])
+    with pytest.raises(ValueError):
+        mix_block(stems, start, frames, after, out, gains_from=(1.0, 1.0))
+
+
+def test_mix_block_ramping_from_the_same_gains_is_the_plain_mix():
+    stems = _stems()
+    gains = (0.25, 1.5, -1.0)
+    out = np.empty((512, 2), np.float32)
+    mix_block(stems, 10, 512, gains, out, gains_from=gains)
+    np.testing.assert_array_equal(out, render_mix(stems, gains, start=10, stop=522).T)
+
+
 def test_muted_stems_are_not_read():
     """NaN in a silent stem stays out of the mix: a gain of 0 skips the stem."""
     stems = _stems()

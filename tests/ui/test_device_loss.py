@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from stemgui.playback.output import NullOutput
+from stemgui.playback.renderer import FADE_SECONDS
 from stemgui.playback.transport import PlayState
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
@@ -198,6 +199,8 @@ def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
     block = sounddevice.streams[-1].play(100)
     data = job.stemset.data
     expected = (data[0] + data[2] + data[3])[:, 1000:1100].T
+    fade = round(FADE_SECONDS * RATE)  # the start fades in
+    expected[:fade] *= (np.arange(1, fade + 1) / fade)[:, None]
     np.testing.assert_allclose(block, expected, rtol=1e-5, atol=1e-6)
     win.close()
 

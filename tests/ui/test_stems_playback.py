@@ -10,6 +10,7 @@ import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
 
 from stemgui.playback.output import AudioDeviceError, NullOutput
+from stemgui.playback.renderer import FADE_SECONDS
 from stemgui.playback.transport import MIN_LOOP_SECONDS, PlayState
 from stemgui.stems.mixer import MIN_DB, ORIGINAL, MixerState, StemControl
 from stemgui.stems.stemset import StemSet
@@ -294,6 +295,8 @@ def test_heard_mix_follows_the_controls(qtbot, settings_store, tmp_path):
     win.player.toggle()
     block = outputs[0].pump(1000)
     expected = job.stemset.data[3, :, :1000].T * 10 ** (-6 / 20)
+    fade = round(FADE_SECONDS * RATE)  # a start fades in
+    expected[:fade] *= (np.arange(1, fade + 1) / fade)[:, None]
     np.testing.assert_allclose(block, expected, rtol=1e-6, atol=1e-7)
     win.close()
 
