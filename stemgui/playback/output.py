@@ -2,7 +2,7 @@
 
 Both run the same callback body (``stemgui.playback.renderer.BlockRenderer.render``): ask the
 transport for the next run of frames, mix it straight into the output buffer with ramped gains
-and fades at every cut, fill the rest with silence. It touches no Qt, takes the
+and fades at every cut, fill the rest with silence, soft-limit it. It touches no Qt, takes the
 transport's lock for a few integer operations only, and allocates nothing large.
 
 ``open_output`` opens the default (or a named) device and raises ``AudioDeviceError`` with a

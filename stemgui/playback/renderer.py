@@ -12,6 +12,10 @@ click, so nothing it plays changes at once:
   what was playing goes on for ``FADE_SECONDS`` fading out (the *tail*, mixed at the cut
   into a small buffer; the transport's position does not move for it) while what plays next
   fades in from silence. A cut inside another's fades folds the earlier tail into its own.
+- **a soft limiter** (``soft_limit``) on what goes to the device: samples within
+  ±``LIMIT_KNEE`` (-1 dBFS) pass unchanged, louder ones bend towards full scale and never
+  pass it. Stems and their gains add up past full scale (a soloed stem over the soloed
+  original plays it twice); exports (``render_mix``) are the mix unchanged.
 
 It touches no Qt, takes the transport's lock only inside ``Transport.on_block``, runs no
 Python loop per sample, and allocates nothing large: its buffers are made once.
@@ -30,6 +34,8 @@ from stemgui.stems.stemset import StemSet
 
 FADE_SECONDS = 0.005
 """How long a gain ramp and a cut's fades take: 5 ms, 220 frames at 44.1 kHz."""
+LIMIT_KNEE = 10.0 ** (-1.0 / 20.0)
+"""Where the limiter starts to bend (-1 dBFS): below it the output is the mix, exactly."""
 
 _SCRATCH_FRAMES = 4096
 
@@ -41,8 +47,42 @@ class HasGains(Protocol):
     def gains(self) -> tuple[float, ...]: ...
 
 
+def soft_limit(block: np.ndarray, scratch: np.ndarray) -> None:
+    """Bend the samples of ``block`` (frames, channels) float32 past ±``LIMIT_KNEE``, in place.
+
+    ``|y| = |x|`` up to the knee ``k``; above it ``|y| = k + (1 - k) * tanh((|x| - k) / (1 - k))``,
+    which leaves the knee with slope 1 (no corner to hear) and never reaches past 1.0. The sign
+    is kept. A block within the knee (nearly all of them) costs one max and one min.
+
+    Args:
+        block: the samples, any strides.
+        scratch: float32 buffer of shape (2, n >= 1); the block goes through it n frames at a
+            time.
+    """
+    frames = block.shape[0]
+    if frames == 0 or (block.max() <= LIMIT_KNEE and block.min() >= -LIMIT_KNEE):
+        return
+    room = 1.0 - LIMIT_KNEE
+    step = scratch.shape[1]
+    for a in range(0, frames, step):
+        b = min(a + step, frames)
+        size, bent = scratch[0, : b - a], scratch[1, : b - a]
+        for c in range(block.shape[1]):
+            x = block[a:b, c]
+            np.abs(x, out=size)
+            np.subtract(size, LIMIT_KNEE, out=bent)
+            np.maximum(bent, 0.0, out=bent)  # how far past the knee: 0 below it
+            np.multiply(bent, 1.0 / room, out=bent)
+            np.tanh(bent, out=bent)
+            np.multiply(bent, room, out=bent)
+            np.add(bent, LIMIT_KNEE, out=bent)
+            np.minimum(bent, 1.0, out=bent)  # float rounding never passes full scale
+            np.minimum(size, bent, out=size)  # below the knee: |x| itself, exactly
+            np.copysign(size, x, out=x)
+
+
 class BlockRenderer:
-    """Transport -> mix -> output buffer, with the ramps and fades above.
+    """Transport -> mix -> output buffer, with the ramps, fades and limiter above.
 
     Args:
         stemset: the stems, (sources, channels, frames).
@@ -108,6 +148,7 @@ class BlockRenderer:
             rest[...] = 0.0
             self._play_tail(rest)
         self._ramped = min(self.fade, self._ramped + total)
+        soft_limit(out[:total], self._scratch)
         return filled
 
     # --- the gains' ramp ------------------------------------------------------------------

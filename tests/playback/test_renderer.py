@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from stemgui.playback.output import NullOutput
-from stemgui.playback.renderer import FADE_SECONDS
+from stemgui.playback.renderer import FADE_SECONDS, LIMIT_KNEE, soft_limit
 from stemgui.playback.transport import Transport
-from stemgui.stems.mixer import MixerState
+from stemgui.stems.mixer import ORIGINAL, MixerState, render_mix
 from stemgui.stems.stemset import StemSet
 
 RATE = 44100
@@ -183,3 +183,75 @@ def test_gains_changed_while_stopped_apply_at_once(p):
     block = p.output.pump(500)
     half = 10 ** (-6 / 20)
     np.testing.assert_allclose(block[FADE:, 0], SINE[FADE:500] * half, atol=1e-6)
+
+
+# --- the limiter --------------------------------------------------------------------------
+
+
+def test_the_limiter_leaves_everything_below_the_knee_as_it_is():
+    block = np.random.default_rng(0).uniform(-LIMIT_KNEE, LIMIT_KNEE, (4096, 2))
+    block = block.astype(np.float32)
+    block[0] = (LIMIT_KNEE, -LIMIT_KNEE)
+    limited = block.copy()
+    soft_limit(limited, np.empty((2, 1000), np.float32))
+    np.testing.assert_array_equal(limited, block)
+
+
+def test_the_limiter_bends_louder_samples_below_full_scale():
+    x = np.linspace(-100.0, 100.0, 200001, dtype=np.float32)
+    y = np.stack([x, -x], axis=1)
+    soft_limit(y, np.empty((2, 4096), np.float32))
+    assert np.abs(y).max() <= 1.0  # never past full scale, however loud
+    assert np.all(np.diff(y[:, 0]) >= 0)  # louder in, never quieter out
+    np.testing.assert_array_equal(y[:, 1], -y[:, 0])  # the same both ways
+    over = np.abs(x) > LIMIT_KNEE
+    assert np.all(np.abs(y[over, 0]) > LIMIT_KNEE) and np.all(np.abs(y[over, 0]) <= np.abs(x[over]))
+    # known answer: past the knee by (1 - k) * atanh(1/2), half the way to full scale
+    room = 1.0 - LIMIT_KNEE
+    z = np.array([[LIMIT_KNEE + room * np.arctanh(0.5)] * 2], np.float32)
+    soft_limit(z, np.empty((2, 1), np.float32))
+    np.testing.assert_allclose(z, LIMIT_KNEE + room * 0.5, rtol=1e-6)
+
+
+def test_a_stem_soloed_over_the_original_does_not_clip_the_device():
+    """A while vocals are soloed: the vocals twice over the song, a peak of 1.35 and 12,970
+    samples over full scale before the limiter. Exports stay as mixed."""
+    t = np.arange(RATE) / RATE
+    data = np.zeros((4, 2, RATE), np.float32)
+    data[0] = 0.45 * np.sign(np.sin(2 * np.pi * 2 * t))  # drums
+    data[3] = 0.45 * np.sin(2 * np.pi * 330 * t)  # vocals
+    stems = StemSet(("drums", "bass", "other", "vocals"), RATE, data, mix=data.sum(0))
+    mixer = MixerState(stems.names, original=True)
+    mixer.set_solo("vocals")
+    mixer.set_solo(ORIGINAL)
+    transport = Transport(stems.frames, RATE)
+    transport.play()
+    heard = NullOutput(stems, mixer, transport).pump(RATE)
+    mixed = render_mix(stems, mixer).T
+    assert np.abs(mixed).max() > 1.3  # what the mix is, and what an export writes
+    assert np.abs(heard).max() <= 1.0
+    quiet = np.abs(mixed) <= LIMIT_KNEE
+    quiet[: round(FADE_SECONDS * RATE)] = False  # the start's fade-in
+    np.testing.assert_array_equal(heard[quiet], mixed[quiet])
+
+
+def test_limiting_cuts_and_ramps_allocate_nothing_large(p):
+    """A loud block (limited), a loop's wraps (cross-fades) and gain changes (ramps) in every
+    callback of 4096 frames x 2 channels: no temporary of the block's size (32 KiB)."""
+    import tracemalloc
+
+    p.mixer.set_gain_db("vocals", 12.0)  # 2.0: past full scale
+    p.transport.set_loop(1000, 4000)
+    p.transport.play()
+    out = np.empty((4096, 2), np.float32)
+    p.output.pump(4096, out=out)  # warm up
+    tracemalloc.start()
+    try:
+        for i in range(20):
+            p.mixer.set_gain_db("vocals", 12.0 - i % 2)
+            p.output.pump(4096, out=out)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert np.abs(out).max() <= 1.0
+    assert peak < 8 * 1024
