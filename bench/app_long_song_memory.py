@@ -80,11 +80,54 @@ class Peaks:
         self._thread.join()
 
 
+def _m4a(wav: Path) -> Path:
+    """``wav`` encoded as AAC (192 kbit/s) in an m4a beside it, 10 s at a time."""
+    import av
+    import numpy as np
+    import soundfile as sf
+
+    path = wav.with_suffix(".m4a")
+    with av.open(str(path), "w") as container, sf.SoundFile(wav) as source:
+        stream = container.add_stream("aac", rate=source.samplerate, layout="stereo")
+        stream.bit_rate = 192_000
+        for block in source.blocks(blocksize=10 * source.samplerate, dtype="float32"):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(block.T), format="fltp", layout="stereo"
+            )
+            frame.sample_rate = source.samplerate
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def _flac48(wav: Path) -> Path:
+    """``wav`` resampled to 48 kHz (julius, 10 s at a time) in a 16-bit flac beside it."""
+    import julius
+    import numpy as np
+    import soundfile as sf
+    import torch
+
+    path = wav.with_suffix(".flac")
+    with sf.SoundFile(wav) as source, sf.SoundFile(path, "w", 48000, 2) as target:
+        for block in source.blocks(blocksize=10 * source.samplerate, dtype="float32"):
+            tensor = torch.from_numpy(np.ascontiguousarray(block.T))
+            target.write(julius.resample_frac(tensor, source.samplerate, 48000).numpy().T)
+    return path
+
+
+FORMATS = {"m4a": _m4a, "flac48": _flac48, "wav": lambda wav: wav}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the song (60)")
     parser.add_argument("--speed", type=float, default=50.0, help="playing speed (50x)")
     parser.add_argument("--folder", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument(
+        "--format", choices=sorted(FORMATS), default="wav",
+        help="the song's file: a 16-bit wav at 44.1 kHz (default), an AAC m4a (PyAV decodes"
+        " it), or a flac at 48 kHz (resampled)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -124,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         save_model(registry.build("BenchScaleNet", {}).eval(), model)
         song = folder / f"song-{args.minutes:g}min.wav"
         write_song(song, args.minutes * 60)
+        if args.format != "wav":
+            song = FORMATS[args.format](song)
         settings = S.Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
         settings.set(S.MODEL, str(model))
         settings.set(S.DEVICE, "cpu")
@@ -185,8 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"export failed: {done[0]}", file=sys.stderr)
         return 1
     mix_mb = 2 * 4 * args.minutes * 60 * 44100 / 1e6
-    print(f"{args.minutes:g}-minute song (decoded mix {mix_mb:.0f} MB, stems {4 * mix_mb:.0f} MB "
-          f"in their file), separated in {separated:.1f} s, played at {args.speed:g}x")  # fmt: skip
+    print(f"{args.minutes:g}-minute {args.format} song (decoded mix {mix_mb:.0f} MB, "
+          f"stems {4 * mix_mb:.0f} MB in their file), separated in {separated:.1f} s, "
+          f"played at {args.speed:g}x")  # fmt: skip
     for phase, peak in peaks.peaks.items():
         print(f"  {phase:24s} peak RSS {peak['VmRSS']:6d} MiB "
               f"(anonymous {peak['RssAnon']:5d}, files {peak['RssFile']:5d})")  # fmt: skip

@@ -221,9 +221,9 @@ def _finish(
                 path, f"cannot be converted to {channels} channels: {error}"
             ) from error
 
-    out = (allocate or _in_ram)((channels, length))
     released = 0
     try:
+        out = (allocate or _in_ram)((channels, length))
         if resampler is None:
             blocks = (
                 (start, convert(samples[:, start : start + _READ_BLOCK_FRAMES]))
@@ -239,11 +239,11 @@ def _finish(
             out[:, start : start + block.shape[1]] = block
             released = _release_written(out, released, start + block.shape[1])
     except MemoryError:
-        raise DecodeError(path, "is too long to resample in the memory available") from None
+        raise DecodeError(path, "is too long to decode in the memory available") from None
     except RuntimeError as error:  # torch reports allocation failures as RuntimeError
         if "memory" not in str(error).lower():
             raise
-        raise DecodeError(path, "is too long to resample in the memory available") from error
+        raise DecodeError(path, "is too long to decode in the memory available") from error
     return out
 
 

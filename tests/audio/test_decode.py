@@ -375,7 +375,7 @@ class Allocations:
 
 @pytest.mark.parametrize("ext", ["wav", "flac", "m4a", "opus"])
 def test_a_song_is_decoded_into_the_callers_array(tmp_path, ext):
-    path, rate = make_song(tmp_path, ext)
+    path, _ = make_song(tmp_path, ext)
     alone = decode(path)
     allocations = Allocations(tmp_path)
     song = decode(path, allocate=allocations)
@@ -421,9 +421,7 @@ def test_a_failing_allocation_is_the_callers_error_not_the_files(tmp_path):
 
 
 @pytest.mark.parametrize("rate", [48000, 22050, 8000, 96000, 44101])
-def test_resampling_a_block_at_a_time_gives_julius_samples_for_the_whole_song(
-    monkeypatch, rate
-):
+def test_resampling_a_block_at_a_time_gives_julius_samples_for_the_whole_song(monkeypatch, rate):
     import importlib
 
     import julius
@@ -485,3 +483,18 @@ def test_a_long_song_is_spilled_to_the_scratch_folder_and_gone_after(tmp_path, m
     np.testing.assert_allclose(song.samples, in_ram.samples, rtol=0, atol=1e-6)
     assert folders == [scratch] and files[0].closed  # spilled there, and gone
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])  # read straight in; resampled into it
+def test_no_memory_for_the_song_is_a_decode_error_naming_it(tmp_path, rate):
+    from stemgui.errors import DecodeError
+
+    path = tmp_path / "long.wav"
+    sf.write(path, tone(rate, 0.5).T, rate)
+
+    def no_memory(shape):
+        raise MemoryError
+
+    with pytest.raises(DecodeError, match="too long to decode in the memory available") as raised:
+        decode(path, allocate=no_memory)
+    assert raised.value.path == path
