@@ -93,9 +93,11 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
     """Yield a temporary Path beside ``path``; rename it onto ``path`` if the block succeeds.
 
     The block must create the file at the yielded path. If the block raises, the temporary file
-    is deleted and the error propagates; ``path`` is not touched. Raises FileExistsError when
-    ``path`` exists and ``overwrite`` is False (checked before the block runs, and again, without
-    a race, at the rename), and IsADirectoryError when ``path`` is a folder (before the block).
+    is deleted and the error propagates; ``path`` is not touched. An OSError about the
+    temporary file (a read-only folder, a full disk) is raised again naming ``path``: the user
+    never chose the hidden name. Raises FileExistsError when ``path`` exists and ``overwrite`` is
+    False (checked before the block runs, and again, without a race, at the rename), and
+    IsADirectoryError when ``path`` is a folder (before the block).
     """
     path = Path(path)
     if path.is_dir():
@@ -108,9 +110,29 @@ def atomic_path(path: str | os.PathLike[str], overwrite: bool = False) -> Iterat
         _fsync_file(part)
         put_in_place(part, path, overwrite)
         fsync_folder(path.parent)
+    except OSError as error:
+        remove_quietly(part)
+        named = naming_target(error, part, path)
+        if named is error:
+            raise
+        raise named from error
     except BaseException:
         remove_quietly(part)
         raise
+
+
+def naming_target(error: OSError, part: Path, path: Path) -> OSError:
+    """``error`` with ``path`` in the place of the temporary ``part`` it names (the same class,
+    errno and reason); ``error`` itself when it names another file."""
+    if error.errno is None or error.filename is None:
+        return error
+    try:
+        about_part = os.fspath(error.filename) == os.fspath(part)
+    except TypeError:  # a file descriptor, or bytes
+        return error
+    if not about_part:
+        return error
+    return OSError(error.errno, error.strerror, str(path))  # OSError picks the subclass
 
 
 @contextlib.contextmanager
@@ -216,10 +238,15 @@ def fsync_folder(folder: Path) -> None:
 
 
 def remove_quietly(part: Path) -> None:
-    """Remove a temporary file if it is there; a file that cannot be removed is logged."""
+    """Remove a temporary file if it is there; a file that cannot be removed is logged.
+
+    A file that was never made (its folder read-only, or not ours to write in) is nothing to
+    remove, although the system refuses the removal (EROFS, EACCES) before looking for it."""
     try:
         part.unlink(missing_ok=True)
     except NotADirectoryError:  # its folder replaced by a file: gone with it
         pass
     except OSError as error:
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and not os.path.lexists(part):
+            return
         logger.warning("could not remove temporary file %s: %s", part, error)

@@ -173,3 +173,44 @@ def test_a_temporary_name_fits_in_bytes_whatever_the_target_s_name(tmp_path):
     with atomic_path(target) as part:
         part.write_bytes(b"complete")
     assert target.read_bytes() == b"complete"
+
+
+def test_an_error_about_the_temporary_file_names_the_target(tmp_path, monkeypatch):
+    """A read-only folder said "[Errno 30] Read-only file system: '.s.json.9846-95a75d23
+    .stemgui-part'": a name the user never chose, and a warning that it could not be removed."""
+    target = tmp_path / "s.json"
+    real_unlink = atomic.Path.unlink
+
+    def read_only_unlink(self, missing_ok=False):
+        if is_part(self):  # Linux refuses before looking: the file was never made
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(atomic.Path, "unlink", read_only_unlink)
+    with pytest.raises(OSError) as caught, atomic_path(target) as part:
+        raise OSError(errno.EROFS, "Read-only file system", str(part))
+    assert (caught.value.errno, caught.value.filename) == (errno.EROFS, str(target))
+    assert str(caught.value) == f"[Errno 30] Read-only file system: '{target}'"
+
+
+def test_no_warning_about_a_temporary_file_never_made(tmp_path, monkeypatch, caplog):
+    def refused(self, missing_ok=False):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(atomic.Path, "unlink", refused)
+    with caplog.at_level("WARNING"):
+        atomic.remove_quietly(tmp_path / ".never-made.stemgui-part")
+    assert caplog.records == []
+    made = tmp_path / ".made.stemgui-part"
+    made.write_bytes(b"x")
+    with caplog.at_level("WARNING"):
+        atomic.remove_quietly(made)  # there, and left behind: said
+    assert "could not remove temporary file" in caplog.text
+
+
+def test_an_error_about_another_file_is_left_as_it_is(tmp_path):
+    other = tmp_path / "elsewhere" / "x"
+    with pytest.raises(FileNotFoundError) as caught, atomic_path(tmp_path / "t") as part:
+        part.write_bytes(b"")
+        other.read_bytes()
+    assert caught.value.filename == str(other)
