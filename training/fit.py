@@ -95,7 +95,12 @@ def build_model(config: dict[str, Any]) -> nn.Module:
             f"[model.kwargs] sources = {sources}: the training data's stems are "
             f"{list(data_mod.SOURCES)}, in that order; leave sources out of the recipe"
         )
-    kwargs.setdefault("samplerate", config["data"]["samplerate"])
+    rate = config["data"]["samplerate"]
+    if kwargs.setdefault("samplerate", rate) != rate:  # 0 trained, then failed at validation
+        raise config_mod.RecipeError(
+            f"[model.kwargs] samplerate = {kwargs['samplerate']!r}: the network runs at the "
+            f"data's rate (data.samplerate = {rate}); leave samplerate out of [model.kwargs]"
+        )
     architecture = config["model"]["architecture"]
     # A network that cannot be made or run is refused in one line: torch's warnings about its
     # empty layers, said on the way, are dropped then (they hid that line), and said otherwise.
@@ -103,7 +108,8 @@ def build_model(config: dict[str, Any]) -> nn.Module:
         warnings.simplefilter("always")
         try:
             model = registry.build(architecture, kwargs)
-        except (TypeError, ValueError, RuntimeError) as error:  # an argument it does not take
+        # an argument it does not take, or a value it cannot use (stride = 0: ZeroDivisionError)
+        except (TypeError, ValueError, RuntimeError, ArithmeticError) as error:
             raise config_mod.RecipeError(
                 f"[model.kwargs] do not make a {architecture}: {error}"
             ) from None
@@ -113,8 +119,8 @@ def build_model(config: dict[str, Any]) -> nn.Module:
         try:
             with torch.no_grad():
                 model(torch.zeros(1, model.audio_channels, frames))
-        except RuntimeError as error:
-            reason = str(error).strip().splitlines()[0]
+        except (RuntimeError, ArithmeticError) as error:
+            reason = str(error).strip().splitlines()[0] or type(error).__name__
             raise config_mod.RecipeError(
                 f"[model.kwargs] make a {architecture} that cannot run: {reason}"
             ) from None
@@ -166,6 +172,13 @@ class Trainer:
         # The network first: a recipe or --init file it refuses costs no decoding.
         torch.manual_seed(seed)
         self.model = build_model(config).to(self.device)
+        if config["quant"]["diffq"] > 0:  # needed after the decode: missing, said before it
+            from training.quantize import DiffqMissing, require_diffq
+
+            try:
+                require_diffq(f"[quant] diffq = {config['quant']['diffq']:g}")
+            except DiffqMissing as missing:
+                raise config_mod.RecipeError(f"{missing}, or set diffq = 0") from None
         weights = config["optim"]["source_weights"] or [1.0] * len(self.model.sources)
         if len(weights) != len(self.model.sources):
             raise config_mod.RecipeError(

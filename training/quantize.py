@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stemgui.errors import StemguiError
 from training.options import count, device, non_negative, output_file, positive
 
 logger = logging.getLogger(__name__)
@@ -37,12 +38,31 @@ DIFFQ_SUFFIX = "_diffq"  # DiffQuantizer's bits parameters (logits), never saved
 SHIP_RULE_DB = 0.2  # the quantized file is shipped if it loses less than this much SDR
 
 
+class DiffqMissing(StemguiError):
+    """The ``diffq`` package, which training's quantization needs (the app does not), is not
+    installed: said in one line with the command that installs it."""
+
+
 def _diffq():
     try:
         import diffq
     except ImportError as exc:  # a training-only dependency: say how to get it
-        raise RuntimeError("quantization needs diffq: pip install diffq cython") from exc
+        raise DiffqMissing(
+            "quantization needs the diffq package, which is not installed: pip install diffq cython"
+        ) from exc
     return diffq
+
+
+def require_diffq(what: str) -> None:
+    """Refuse ``what`` (a recipe's setting, say) before any work when diffq is missing.
+
+    Raises:
+        DiffqMissing: naming ``what`` and how to install diffq.
+    """
+    try:
+        _diffq()
+    except DiffqMissing as missing:
+        raise DiffqMissing(f"{what}: {missing}") from None
 
 
 # ----------------------------------------------------------------------------- post-training

@@ -173,3 +173,67 @@ def test_a_bad_fit_option_is_named_as_the_option_not_as_the_recipe(tmp_path, cap
     with caplog.at_level(logging.ERROR, logger="training"):
         assert main(["fit", str(recipe), "--run", str(tmp_path / "run"), *option]) == 1
     assert said in caplog.text
+
+
+TINY_NET = (
+    '[model]\narchitecture = "Demucs"\n[model.kwargs]\nchannels = 4\ndepth = 2\n'
+    "lstm_layers = 0\nrewrite = false\nresample = false\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("stride = 0", "[model.kwargs] make a Demucs that cannot run: division by zero"),
+        # trained, then failed at the first validation
+        ("samplerate = 0", "[model.kwargs] samplerate = 0: the network runs at the data's rate"),
+        # trained at 44.1 kHz and shipped as if at 22.05
+        ("samplerate = 22050", "[model.kwargs] samplerate = 22050: the network runs at"),
+    ],
+)
+def test_network_arguments_it_cannot_use_are_refused_naming_the_recipe(
+    tmp_path, caplog, setting, said
+):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(TINY_NET + setting + "\n")
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and not errors[0].exc_info  # was a ZeroDivisionError traceback
+    assert errors[0].getMessage().startswith(f"{recipe}: {said}")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture
+def without_diffq(monkeypatch):
+    import sys
+
+    for name in [m for m in sys.modules if m == "diffq" or m.startswith("diffq.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "diffq", None)  # import diffq now raises ImportError
+
+
+def test_quantize_without_diffq_says_how_to_install_it(tmp_path, a_model, without_diffq, caplog):
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["quantize", str(a_model), str(tmp_path / "q.stemgui")]) == 1
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and not errors[0].exc_info  # was a RuntimeError traceback
+    assert errors[0].getMessage() == (
+        "quantization needs the diffq package, which is not installed: pip install diffq cython"
+    )
+    assert not (tmp_path / "q.stemgui").exists()
+
+
+def test_quantization_aware_fit_without_diffq_is_refused_before_any_data(
+    tmp_path, without_diffq, caplog
+):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(TINY_NET + "[optim]\nema = 0\n[quant]\ndiffq = 0.0003\n")
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and not errors[0].exc_info
+    assert errors[0].getMessage() == (
+        f"{recipe}: [quant] diffq = 0.0003: quantization needs the diffq package, which is not "
+        "installed: pip install diffq cython, or set diffq = 0"
+    )
