@@ -89,7 +89,7 @@ def _eval(args: argparse.Namespace) -> int:
     from training.sdr import global_sdr
 
     if args.json:
-        output_file(args.json, args.models, model=False)
+        output_file(args.json, args.models, model=False, overwrite=args.overwrite)
     # refused before data; two runs' best.stemgui are told apart by their folders
     models = {
         label: load_model(path) for label, path in zip(model_labels(args.models), args.models)
@@ -161,7 +161,14 @@ def _eval(args: argparse.Namespace) -> int:
     print(f"\nglobal SDR (dB), mean over {over}")
     print(format_table(fast, sources))
     if args.json:
-        write_scores(args.json, [t.name for t in chosen], sources, musdb_tracks, fast_tracks)
+        write_scores(
+            args.json,
+            [t.name for t in chosen],
+            sources,
+            musdb_tracks,
+            fast_tracks,
+            overwrite=args.overwrite,
+        )
         print(f"\nscores per track: {args.json}")
     return 0
 
@@ -189,10 +196,13 @@ def write_scores(
     sources: list[str],
     musdb: dict[str, list[np.ndarray]],
     fast: dict[str, list[np.ndarray]],
+    *,
+    overwrite: bool = False,
 ) -> None:
     """Every estimator's scores per track (BSS Eval v4 frame medians and global SDR) as JSON,
-    written whole or not at all. A MUSDB median over few tracks is set by the one or two tracks
-    in the middle; this file shows which."""
+    written whole or not at all; an existing file is replaced only with ``overwrite``. A MUSDB
+    median over few tracks is set by the one or two tracks in the middle; this file shows
+    which."""
     import numpy as np
 
     from stemgui.audio.atomic import atomic_path
@@ -209,7 +219,7 @@ def write_scores(
         "musdb": {name: table(scores) for name, scores in musdb.items()},
         "global": {name: table(scores) for name, scores in fast.items()},
     }
-    with atomic_path(path, overwrite=True) as part:
+    with atomic_path(path, overwrite=overwrite) as part:
         part.write_text(json.dumps(document, indent=1) + "\n")
 
 
@@ -290,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--device", type=device, default="cpu")
     ev.add_argument("--max-tracks", type=count(0), default=0)
     ev.add_argument("--json", metavar="FILE", help="also write every score per track here")
+    ev.add_argument("--overwrite", action="store_true", help="replace the --json FILE if it exists")
     ev.set_defaults(func=_eval)
 
     from training.bag import add_parser as add_bag_parser

@@ -82,7 +82,7 @@ def run_bag(args: argparse.Namespace) -> int:
     from training import evaluate
 
     members = [Path(m) for m in args.models]
-    output = output_file(args.output, members)
+    output = output_file(args.output, members, overwrite=args.overwrite)
     weights = [parse_weights(w) for w in args.weights] if args.weights else None
     models = [load_model(m) for m in members]
     bag = BagOfModels(models, weights)
@@ -108,6 +108,7 @@ def run_bag(args: argparse.Namespace) -> int:
             cells = " | ".join(f"{scores[key]:.2f}" for key in [*bag.sources, "all"])
             print(f"| {_label(path)} | {cells} |")
         provenance["valid_sdr"] = scores  # the last row's: the bag's
+        output_file(output, members, overwrite=args.overwrite)  # made meanwhile: still refused
     sha256 = save_bag_of_files(members, output, weights=weights, provenance=provenance)
     print(f"wrote {output} ({output.stat().st_size:,} bytes, sha256 {sha256[:8]})")
     return 0
@@ -117,7 +118,7 @@ def run_member(args: argparse.Namespace) -> int:
     """``member BAG WHICH OUTPUT``: one member of a bag as its own file (``fit --init``,
     ``quantize``, ``segment`` or a new ``bag`` take it), with the history the bag recorded."""
     source = Path(args.bag)
-    output = output_file(args.output, [source])
+    output = output_file(args.output, [source], overwrite=args.overwrite)
     payload = read_checkpoint(source)
     if "," in args.which:  # per-source weights: the member weighted most like them
         entries, wanted = payload["models"], parse_weights(args.which)
@@ -152,6 +153,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("output", help="the bag's stemgui file to write")
     parser.add_argument("models", nargs="+", help="member stemgui files (single models)")
     parser.add_argument(
+        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+    )
+    parser.add_argument(
         "--weights",
         nargs="+",
         help="one comma list per member, one weight per source (default: all 1)",
@@ -169,5 +173,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "most like them (as fit --init picks one)",
     )
     member.add_argument("output", help="the member's stemgui file to write")
+    member.add_argument(
+        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+    )
     member.set_defaults(func=run_member)
     return parser

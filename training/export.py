@@ -4,7 +4,8 @@
 ``resources/models/stemgui-htdemucs-<sha256[:8]>.stemgui`` (so its name carries the hash that the
 engine checks) and writes the manifest entry that ``stemgui.separation.store`` reads, extended with
 how the model was made: architecture, sources, size, data, steps, validation SDR per stem, config
-and git commit, all taken from the checkpoint's own provenance.
+and git commit, all taken from the checkpoint's own provenance. A name already in the manifest is
+refused unless ``--replace`` is given: then its entry and the file it named are replaced.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from stemgui.export.naming import safe_name
 from stemgui.separation.checkpoint import file_sha256, hashed_name, load_model, read_checkpoint
 from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
 from training.data import describe
+from training.options import writable_folder
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS_DIR = REPO / "resources" / "models"
@@ -33,14 +35,18 @@ def export_model(
     *,
     description: str = "",
     default: bool = True,
+    replace: bool = False,
 ) -> dict[str, Any]:
-    """Copy ``source`` into ``models_dir`` and (re)write its manifest entry; returns the entry.
+    """Copy ``source`` into ``models_dir`` and write its manifest entry; returns the entry.
 
-    An earlier entry of the same name is replaced and its file removed; with ``default`` every
-    other entry loses its default flag.
+    An earlier entry of the same name is refused unless ``replace``: then it is replaced and its
+    file removed (unless another entry names it). With ``default`` every other entry loses its
+    default flag.
 
     Raises:
-        ValueError: ``name`` cannot be a file name on every system.
+        ValueError: ``name`` cannot be a file name on every system, ``models_dir`` cannot be
+            written, or ``name`` is in the manifest already and ``replace`` is not given.
+        ModelLoadError: ``source`` does not load, or the manifest is damaged.
     """
     if name.startswith(".") or safe_name(name) != name:  # safe on Windows, macOS and Linux
         raise ValueError(
@@ -48,10 +54,17 @@ def export_model(
             f'{safe_name(name.lstrip("."))!r} (no leading dot, none of / \\ : * ? " < > |)'
         )
     source, models_dir = Path(source), Path(models_dir)
-    payload = read_checkpoint(source)
-    model = load_model(source)  # proves the engine loads it before anything is written
+    writable_folder(models_dir, "--models-dir")  # before anything is read or written
     manifest_path = models_dir / MANIFEST
     entries = ModelStore(bundled_dir=models_dir).manifest()  # a damaged one: refused here too
+    earlier = [e for e in entries if e["name"] == name]
+    if earlier and not replace:
+        raise ValueError(
+            f"{manifest_path}: already ships a model named {name!r} ({earlier[0]['file']}); "
+            f"choose another --name, or add --replace to replace it (its file is deleted)"
+        )
+    payload = read_checkpoint(source)
+    model = load_model(source)  # proves the engine loads it before anything is written
     sha256 = file_sha256(source)
     target = hashed_name(models_dir / f"{name}{source.suffix}", sha256)
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -90,8 +103,9 @@ def export_model(
         entry["members"] = provenance.get("members", [])
         entry["weights"] = payload.get("weights")
 
-    replaced = [e["file"] for e in entries if e["name"] == name and e["file"] != target.name]
     entries = [e for e in entries if e["name"] != name]
+    kept = {e["file"] for e in entries} | {target.name}  # a file another entry names stays
+    replaced = [e["file"] for e in earlier if e["file"] not in kept]
     if default:
         for other in entries:
             other["default"] = False
@@ -106,7 +120,12 @@ def export_model(
 
 def run_export(args: argparse.Namespace) -> int:
     entry = export_model(
-        args.model, args.name, args.models_dir, description=args.description, default=True
+        args.model,
+        args.name,
+        args.models_dir,
+        description=args.description,
+        default=True,
+        replace=args.replace,
     )
     sdr = ", ".join(f"{k} {v:.2f}" for k, v in entry["valid_sdr"].items())
     steps = "" if entry["steps"] is None else f", {entry['steps']} steps"  # a bag: its members'
@@ -122,6 +141,11 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser("export", help="ship a trained model in resources/models")
     parser.add_argument("model", help="a stemgui checkpoint (e.g. runs/x/best.stemgui)")
     parser.add_argument("--name", required=True, help="model name shown in the app and CLI")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the manifest's model of this name, deleting its file (refused otherwise)",
+    )
     parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
     parser.add_argument("--description", default="")
     parser.set_defaults(func=run_export)

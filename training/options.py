@@ -70,12 +70,19 @@ def device(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def output_file(path: str | Path, inputs: Iterable[str | Path] = (), *, model: bool = True) -> Path:
+def output_file(
+    path: str | Path,
+    inputs: Iterable[str | Path] = (),
+    *,
+    model: bool = True,
+    overwrite: bool = False,
+) -> Path:
     """``path`` checked as the file a command writes, before any work: not a folder, in a
-    folder that exists, not one of the command's ``inputs`` (replacing a model with its own
-    quantized copy or a bag of it lost the original), and for a model (``model``) not named
-    ``name-<8 hex digits>``: the engine reads that ending as the start of the file's sha256 and
-    refuses the file as damaged.
+    folder that exists and can be written, not an existing file unless ``overwrite`` (the
+    command's ``--overwrite``: another run's best.stemgui was replaced without a word), not one
+    of the command's ``inputs`` (replacing a model with its own quantized copy or a bag of it
+    lost the original), and for a model (``model``) not named ``name-<8 hex digits>``: the
+    engine reads that ending as the start of the file's sha256 and refuses the file as damaged.
 
     Raises:
         ValueError: naming the file and what to do.
@@ -95,4 +102,38 @@ def output_file(path: str | Path, inputs: Iterable[str | Path] = (), *, model: b
             f"sha256 and refused when loaded; name it otherwise (such as {path.stem}_1"
             f"{path.suffix})"
         )
+    if path.exists() and not overwrite:
+        raise ValueError(f"{path}: exists; name another file, or add --overwrite to replace it")
+    writable_folder(path.resolve().parent, f"{path}: its folder")
     return path
+
+
+def writable_folder(folder: str | Path, what: str) -> Path:
+    """``folder`` checked as one a command writes in, before any work: a folder, or one it can
+    create (its nearest existing parent a folder), that accepts a new file; ``what`` names it in
+    the error (``--models-dir x``). A file is tried there and removed (as root, or on a
+    read-only file system, permissions do not tell).
+
+    Raises:
+        ValueError: ``what`` cannot be written, and why.
+    """
+    from stemgui.audio.atomic import part_path_for, remove_quietly
+
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        named = "is a file" if existing == folder else f"is under the file {existing}"
+        raise ValueError(f"{what} {folder}: {named}, not a folder; name a folder")
+    probe = part_path_for(existing / "write-test")
+    try:
+        with open(probe, "xb"):
+            pass
+    except OSError as error:
+        where = "" if existing == folder else f" (nor its parent {existing}, to create it)"
+        raise ValueError(
+            f"{what} {folder}: cannot be written{where}: {error.strerror}; name another folder"
+        ) from None
+    remove_quietly(probe)
+    return folder

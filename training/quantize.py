@@ -304,7 +304,7 @@ def run_quantize(args: argparse.Namespace) -> int:
     from stemgui.separation.checkpoint import add_provenance, load_model
     from training import evaluate
 
-    output_file(args.output, [args.model])
+    output_file(args.output, [args.model], overwrite=args.overwrite)
     # The data are read first: a missing folder is refused before any file is written.
     tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks) if args.data else []
     report = quantize_file(args.model, args.output, bits=args.bits, min_size=args.min_size)
@@ -340,6 +340,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("model", help="stemgui checkpoint to quantize")
     parser.add_argument("output", help="quantized stemgui checkpoint to write")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+    )
     parser.add_argument("--bits", type=count(1, 15), default=DEFAULT_BITS)  # diffq's range
     parser.add_argument(
         "--min-size",

@@ -21,7 +21,7 @@ from training.options import chunk_seconds, device, output_file
 def run_segment(args: argparse.Namespace) -> int:
     from training import evaluate
 
-    output_file(args.output, [args.model])
+    output_file(args.output, [args.model], overwrite=args.overwrite)
     # The data are read first: a missing folder is refused before any file is written.
     tracks = evaluate.validation_tracks(args.data, args.cache) if args.data else []
     # The source's figures, measured on other chunks, are not carried over: --data measures
@@ -57,6 +57,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser("segment", help="change the chunk length a model runs on")
     parser.add_argument("model", help="stemgui checkpoint (a single network)")
     parser.add_argument("output", help="stemgui checkpoint to write")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+    )
     parser.add_argument(
         "--seconds", type=chunk_seconds, required=True, help="the new chunk length (0.1-60 s)"
     )

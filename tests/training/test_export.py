@@ -31,9 +31,15 @@ def test_exported_model_loads_through_the_store_with_identical_outputs(tmp_path)
         expected = trainer.ema.eval()(mix)
         assert torch.equal(loaded(mix), expected)
 
-    # A second export of the same name replaces the entry and removes the old file.
+    # A second export of the same name is refused: the shipped model and its entry stay.
     trainer.run(steps=8)
-    entry2 = export_model(tmp_path / "run" / "best.stemgui", "tiny", models)
+    manifest = (models / "manifest.json").read_bytes()
+    with pytest.raises(ValueError, match=r"already ships a model named 'tiny' .*--replace"):
+        export_model(tmp_path / "run" / "best.stemgui", "tiny", models)
+    assert (models / "manifest.json").read_bytes() == manifest
+    assert sorted(p.name for p in models.glob("tiny-*")) == [entry["file"]]
+    # With replace it replaces the entry and removes the old file.
+    entry2 = export_model(tmp_path / "run" / "best.stemgui", "tiny", models, replace=True)
     files = sorted(p.name for p in models.glob("tiny-*"))
     assert files == [entry2["file"]]
     assert len(json.loads((models / "manifest.json").read_text())["models"]) == 1
