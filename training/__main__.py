@@ -82,17 +82,17 @@ def _eval(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from stemgui.separation.checkpoint import load_model
     from stemgui.separation.separator import Separator
     from training import bsseval, evaluate
     from training import data as data_mod
+    from training.models import load_network
     from training.sdr import global_sdr
 
     if args.json:
         output_file(args.json, args.models, model=False, overwrite=args.overwrite)
     # refused before data; two runs' best.stemgui are told apart by their folders
     models = {
-        label: load_model(path) for label, path in zip(model_labels(args.models), args.models)
+        label: load_network(path) for label, path in zip(model_labels(args.models), args.models)
     }
     sources = list(data_mod.SOURCES)  # the references' order; estimates are put in it by name
     for path, model in zip(args.models, models.values()):
@@ -258,8 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--device", type=device, default="cpu", help="cpu, cuda, cuda:N, mps, auto")
     fit.add_argument(
         "--init",
-        help="start from this stemgui checkpoint (fine-tuning); of a bag, the member whose "
-        "weights are closest to the recipe's source weights",
+        help="start from this stemgui checkpoint or official Demucs .th (fine-tuning); of a bag, "
+        "the member whose weights are closest to the recipe's source weights",
     )
     fit.add_argument(
         "--source-weights",
@@ -282,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     fit.set_defaults(func=_fit)
 
     ev = commands.add_parser("eval", help="SDR of models and baselines on multitracks")
-    ev.add_argument("models", nargs="*", help="stemgui checkpoints to evaluate")
+    ev.add_argument(
+        "models", nargs="*", help="stemgui checkpoints (or official Demucs .th files) to evaluate"
+    )
     ev.add_argument("--data", nargs="+", required=True, help="data roots")
     ev.add_argument("--split", choices=("valid", "train", "all"), default="valid")
     ev.add_argument("--cache", default="runs/cache")

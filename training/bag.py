@@ -22,17 +22,18 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from stemgui.separation.checkpoint import (
     file_sha256,
-    load_model,
     read_checkpoint,
     save_bag_of_files,
     save_member,
 )
 from training.fit import closest_member, git_commit
+from training.models import as_stemgui_file, load_network, provenance_of
 from training.options import device, output_file
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ MEMBER_KEYS = (
     "config",
     "from_bag",
     "earlier",
+    "imported_from",  # an official Demucs .th member
 )
 
 
@@ -69,7 +71,7 @@ def _label(path: Path) -> str:
 
 def member_provenance(path: Path) -> dict[str, Any]:
     """Where a member came from: its file, hash and the keys of ``MEMBER_KEYS`` it records."""
-    provenance = read_checkpoint(path).get("provenance") or {}
+    provenance = provenance_of(path)
     summary = {"file": _label(path), "sha256": file_sha256(path)}
     summary.update({k: provenance[k] for k in MEMBER_KEYS if k in provenance})
     if "quantization" in provenance:
@@ -84,7 +86,7 @@ def run_bag(args: argparse.Namespace) -> int:
     members = [Path(m) for m in args.models]
     output = output_file(args.output, members, overwrite=args.overwrite)
     weights = [parse_weights(w) for w in args.weights] if args.weights else None
-    models = [load_model(m) for m in members]
+    models = [load_network(m) for m in members]
     bag = BagOfModels(models, weights)
     summaries = [member_provenance(m) for m in members]
     provenance: dict[str, Any] = {
@@ -109,7 +111,12 @@ def run_bag(args: argparse.Namespace) -> int:
             print(f"| {_label(path)} | {cells} |")
         provenance["valid_sdr"] = scores  # the last row's: the bag's
         output_file(output, members, overwrite=args.overwrite)  # made meanwhile: still refused
-    sha256 = save_bag_of_files(members, output, weights=weights, provenance=provenance)
+    with tempfile.TemporaryDirectory(prefix="stemgui-bag-") as folder:  # for .th members
+        stored = []
+        for index, member in enumerate(members):  # two runs' x.th apart
+            (Path(folder) / str(index)).mkdir()
+            stored.append(as_stemgui_file(member, Path(folder) / str(index)))
+        sha256 = save_bag_of_files(stored, output, weights=weights, provenance=provenance)
     print(f"wrote {output} ({output.stat().st_size:,} bytes, sha256 {sha256[:8]})")
     return 0
 
@@ -151,7 +158,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register ``bag`` on ``python -m training``'s subparsers; returns its parser."""
     parser = commands.add_parser("bag", help="combine trained models into a bag (htdemucs_ft)")
     parser.add_argument("output", help="the bag's stemgui file to write")
-    parser.add_argument("models", nargs="+", help="member stemgui files (single models)")
+    parser.add_argument(
+        "models", nargs="+", help="member stemgui files (single models) or official Demucs .th"
+    )
     parser.add_argument(
         "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
     )

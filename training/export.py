@@ -5,7 +5,9 @@
 engine checks) and writes the manifest entry that ``stemgui.separation.store`` reads, extended with
 how the model was made: architecture, sources, size, data, steps, validation SDR per stem, config
 and git commit, all taken from the checkpoint's own provenance. A name already in the manifest is
-refused unless ``--replace`` is given: then its entry and the file it named are replaced.
+refused unless ``--replace`` is given: then its entry and the file it named are replaced. An
+official Demucs ``.th`` file is shipped as a stemgui checkpoint of its network
+(``training.models``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import datetime as _dt
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from stemgui.export.naming import safe_name
 from stemgui.separation.checkpoint import file_sha256, hashed_name, load_model, read_checkpoint
 from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
 from training.data import describe
+from training.models import as_stemgui_file, is_official
 from training.options import writable_folder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +45,7 @@ def export_model(
 
     An earlier entry of the same name is refused unless ``replace``: then it is replaced and its
     file removed (unless another entry names it). With ``default`` every other entry loses its
-    default flag.
+    default flag. An official ``.th`` file is written there as a stemgui checkpoint.
 
     Raises:
         ValueError: ``name`` cannot be a file name on every system, ``models_dir`` cannot be
@@ -63,6 +67,17 @@ def export_model(
             f"{manifest_path}: already ships a model named {name!r} ({earlier[0]['file']}); "
             f"choose another --name, or add --replace to replace it (its file is deleted)"
         )
+    if is_official(source):
+        with tempfile.TemporaryDirectory(prefix="stemgui-export-") as folder:
+            imported = as_stemgui_file(source, folder)
+            return export_model(
+                imported,
+                name,
+                models_dir,
+                description=description or f"imported from the official Demucs {source.name}",
+                default=default,
+                replace=replace,
+            )
     payload = read_checkpoint(source)
     model = load_model(source)  # proves the engine loads it before anything is written
     sha256 = file_sha256(source)
@@ -95,6 +110,8 @@ def export_model(
         "config": provenance.get("config", ""),
         "exported": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    if provenance.get("imported_from"):  # an official .th file: which one
+        entry["imported_from"] = provenance["imported_from"]
     if provenance.get("init"):
         entry["init"] = provenance["init"]  # the checkpoint its training started from
     if provenance.get("earlier"):  # the sessions a resumed run ran before the last one
@@ -139,7 +156,9 @@ def run_export(args: argparse.Namespace) -> int:
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register ``export`` on ``python -m training``'s subparsers."""
     parser = commands.add_parser("export", help="ship a trained model in resources/models")
-    parser.add_argument("model", help="a stemgui checkpoint (e.g. runs/x/best.stemgui)")
+    parser.add_argument(
+        "model", help="a stemgui checkpoint (e.g. runs/x/best.stemgui) or an official Demucs .th"
+    )
     parser.add_argument("--name", required=True, help="model name shown in the app and CLI")
     parser.add_argument(
         "--replace",

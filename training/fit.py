@@ -299,9 +299,9 @@ class Trainer:
         return [cache.load(t) for t in train], [cache.load(t) for t in valid]
 
     def _init_from(self, path: str | Path) -> None:
-        from stemgui.separation.checkpoint import load_model
+        from training.models import load_network  # an official .th file too
 
-        start = load_model(path)
+        start = load_network(path)
         if isinstance(start, BagOfModels):
             index = closest_member(start.weights, self.source_weights.tolist())
             log.info("starting from member %d of the bag %s", index, path)

@@ -134,20 +134,28 @@ def quantize_file(
 
     The new file is loaded back through the engine to measure the weight error.
 
+    ``source`` may be an official Demucs ``.th`` file (``training.models``).
+
     Raises:
         ModelLoadError: ``source`` (or the written file) does not load.
         ValueError: ``source`` holds a bag of models (quantize its members one by one).
     """
     from stemgui.separation.checkpoint import load_model, read_checkpoint
+    from training.models import is_official, load_network, provenance_of
 
     source, destination = Path(source), Path(destination)
-    model = load_model(source)
+    model = load_network(source)
     if not hasattr(model, "_init_kwargs"):
         raise ValueError(f"{source} holds a bag of models; quantize its members one by one")
-    payload = read_checkpoint(source)
-    if payload["models"][0].get("quantized") is not None:
-        raise ValueError(f"{source} is quantized already; quantize the float file it was made from")
-    provenance = dict(payload.get("provenance") or {})
+    if is_official(source):
+        provenance = provenance_of(source)
+    else:
+        payload = read_checkpoint(source)
+        if payload["models"][0].get("quantized") is not None:
+            raise ValueError(
+                f"{source} is quantized already; quantize the float file it was made from"
+            )
+        provenance = dict(payload.get("provenance") or {})
     # the float model's figures are not the 8-bit file's: measured (--data) or none, never
     # shipped by export as if they were
     provenance["valid_sdr"] = {}
@@ -303,6 +311,7 @@ def run_quantize(args: argparse.Namespace) -> int:
     """``python -m training quantize MODEL OUTPUT [--bits 8] [--data ROOT ...]``."""
     from stemgui.separation.checkpoint import add_provenance, load_model
     from training import evaluate
+    from training.models import load_network
 
     output_file(args.output, [args.model], overwrite=args.overwrite)
     # The data are read first: a missing folder is refused before any file is written.
@@ -317,7 +326,7 @@ def run_quantize(args: argparse.Namespace) -> int:
     if not tracks:
         return 0
     running = {"segment": args.segment, "device": args.device}
-    source = load_model(report.source)
+    source = load_network(report.source)
     before = evaluate.mean_sdr(source, tracks, **running)
     after = evaluate.mean_sdr(load_model(report.destination), tracks, **running)
     labels = (report.source.name, f"{report.bits} bits")
@@ -338,7 +347,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "quantize", help="post-training quantization of a model, with its validation SDR change"
     )
-    parser.add_argument("model", help="stemgui checkpoint to quantize")
+    parser.add_argument("model", help="stemgui checkpoint (or official Demucs .th) to quantize")
     parser.add_argument("output", help="quantized stemgui checkpoint to write")
     parser.add_argument(
         "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"

@@ -11,10 +11,12 @@ SDR change is printed, as ``quantize`` does, and the new file records its own va
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from stemgui.separation.checkpoint import add_provenance, load_model, save_with_segment
+from training.models import as_stemgui_file, load_network
 from training.options import chunk_seconds, device, output_file
 
 
@@ -27,7 +29,9 @@ def run_segment(args: argparse.Namespace) -> int:
     # The source's figures, measured on other chunks, are not carried over: --data measures
     # them after the file is written (stopped before, it holds none rather than the source's).
     unmeasured = {"valid_sdr": {}}
-    sha256 = save_with_segment(args.model, args.output, args.seconds, provenance=unmeasured)
+    with tempfile.TemporaryDirectory(prefix="stemgui-segment-") as folder:  # for a .th file
+        source = as_stemgui_file(args.model, folder)
+        sha256 = save_with_segment(source, args.output, args.seconds, provenance=unmeasured)
     if tracks:
         sha256 = measure(args, tracks)
     else:
@@ -43,7 +47,7 @@ def measure(args: argparse.Namespace, tracks: list) -> str:
     from training.quantize import sdr_change_table
 
     changed = load_model(args.output)
-    before = evaluate.mean_sdr(load_model(args.model), tracks, device=args.device)
+    before = evaluate.mean_sdr(load_network(args.model), tracks, device=args.device)
     after = evaluate.mean_sdr(changed, tracks, device=args.device)
     labels = (f"{Path(args.model).name}", f"{args.seconds:g} s chunks")
     print(sdr_change_table(list(changed.sources), before, after, len(tracks), labels))
@@ -55,7 +59,9 @@ def measure(args: argparse.Namespace, tracks: list) -> str:
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register ``segment`` on ``python -m training``'s subparsers; returns its parser."""
     parser = commands.add_parser("segment", help="change the chunk length a model runs on")
-    parser.add_argument("model", help="stemgui checkpoint (a single network)")
+    parser.add_argument(
+        "model", help="stemgui checkpoint (a single network) or official Demucs .th file"
+    )
     parser.add_argument("output", help="stemgui checkpoint to write")
     parser.add_argument(
         "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"

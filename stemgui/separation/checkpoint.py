@@ -415,7 +415,11 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
             raise ModelLoadError(
                 path, "is a song, not a model; choose a model file (.stemgui, .th or .yaml)"
             ) from exc
-        hint = " (an official Demucs .th file? import it instead)" if path.suffix == ".th" else ""
+        hint = (
+            " (an official Demucs .th file? this needs a stemgui file; the app opens .th files)"
+            if path.suffix == ".th"
+            else ""
+        )
         raise ModelLoadError(
             path,
             "not a readable stemgui model file: truncated, damaged or another format"

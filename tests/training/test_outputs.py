@@ -1,5 +1,5 @@
 """What the ``python -m training`` commands write: never over an existing file unless asked, never
-into a folder they cannot write (said before the work)."""
+into a folder they cannot write (said before the work), and official Demucs ``.th`` files read."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from stemgui.separation.checkpoint import read_checkpoint, save_bag_of_files, save_model
+from stemgui.separation.checkpoint import load_model, read_checkpoint, save_bag_of_files, save_model
+from stemgui.separation.official import import_official
+from stemgui.separation.store import ModelStore
 from tests.separation.model_files_helpers import tiny_htdemucs
+from tests.training.test_eval_cli import musdb_like  # noqa: F401 (a fixture it shares)
+from tests.training.test_fit import make
 from training.__main__ import main
 from training.export import export_model
 
@@ -154,3 +158,89 @@ def test_export_of_a_name_already_shipped_is_refused_unless_replace(tmp_path, a_
     entries = json.loads((models / "manifest.json").read_text())["models"]
     assert [e["name"] for e in entries] == ["small"] and entries[0]["file"] != first["file"]
     assert not (models / first["file"]).exists()
+
+
+# ----------------------------------------------------------------------------- official .th files
+
+
+@pytest.fixture
+def official_file(tmp_path):
+    """A tiny official Demucs v2 file, written by the reference package itself."""
+    demucs = pytest.importorskip("demucs.demucs")
+    from demucs.states import serialize_model
+    from omegaconf import OmegaConf
+
+    torch.manual_seed(3)
+    reference = demucs.Demucs(
+        sources=["drums", "bass", "other", "vocals"],
+        channels=4,
+        depth=2,
+        lstm_layers=0,
+        rewrite=False,
+        resample=False,
+        dconv_mode=0,  # as the tiny recipe of tests.training.test_fit
+        normalize=True,
+    )
+    path = tmp_path / "official.th"
+    torch.save(serialize_model(reference, OmegaConf.create({})), path)
+    return path
+
+
+def test_an_official_file_is_quantized_with_its_origin_recorded(tmp_path, official_file):
+    pytest.importorskip("diffq")
+    out = tmp_path / "q8.stemgui"
+    assert main(["quantize", str(official_file), str(out)]) == 0
+    provenance = read_checkpoint(out)["provenance"]
+    assert provenance["imported_from"]["file"] == "official.th"
+    assert provenance["quantization"]["from"] == "official.th"
+    imported, quantized = import_official(official_file), load_model(out)
+    assert type(quantized) is type(imported) and quantized.sources == imported.sources
+
+
+def test_an_official_file_exports_as_a_stemgui_model_with_the_same_outputs(tmp_path, official_file):
+    models = tmp_path / "models"
+    assert main(["export", str(official_file), "--name", "v2", "--models-dir", str(models)]) == 0
+    entry = json.loads((models / "manifest.json").read_text())["models"][0]
+    assert entry["file"].startswith("v2-") and entry["file"].endswith(".stemgui")
+    assert entry["imported_from"]["file"] == "official.th"
+    shipped = ModelStore(bundled_dir=models, user_dir=tmp_path / "user").load("v2")
+    mix = torch.randn(1, 2, 8000)
+    with torch.no_grad():
+        assert torch.equal(shipped(mix), import_official(official_file)(mix))
+
+
+def test_an_official_file_joins_a_bag_and_changes_its_chunks(tmp_path, official_file):
+    bag = tmp_path / "bag.stemgui"
+    assert main(["bag", str(bag), str(official_file), str(official_file)]) == 0
+    members = read_checkpoint(bag)["provenance"]["members"]
+    assert [m["imported_from"]["file"] for m in members] == ["official.th"] * 2
+    assert len(load_model(bag).models) == 2
+    segment = tmp_path / "s.stemgui"
+    assert main(["segment", str(official_file), str(segment), "--seconds", "2"]) == 0
+    written = read_checkpoint(segment)
+    assert written["models"][0]["segment"] == 2.0
+    assert written["provenance"]["imported_from"]["file"] == "official.th"
+
+
+def test_fit_starts_from_an_official_file(tmp_path, official_file):
+    """It was "not a readable stemgui model file ... import it instead": no command does."""
+    trainer = make(tmp_path, init=official_file)  # the recipe's network: the same Demucs
+    expected = import_official(official_file).state_dict()
+    for name, tensor in trainer.model.state_dict().items():
+        torch.testing.assert_close(tensor, expected[name], rtol=0, atol=0)
+
+
+def test_eval_scores_an_official_file_as_its_stemgui_copy(
+    tmp_path,
+    official_file,
+    musdb_like,  # noqa: F811 (the fixture imported above)
+):
+    copy = tmp_path / "copy.stemgui"
+    save_model(import_official(official_file), copy)
+    scores = []
+    for model in (official_file, copy):
+        out = tmp_path / f"{model.name}.json"
+        argv = ["eval", str(model), "--data", str(musdb_like[0]), "--json", str(out)]
+        assert main([*argv, "--cache", str(tmp_path / "cache")]) == 0
+        scores.append(json.loads(out.read_text())["global"][model.name])
+    assert scores[0] == scores[1]
