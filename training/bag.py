@@ -100,7 +100,7 @@ def run_bag(args: argparse.Namespace) -> int:
     if counts:
         provenance["train_tracks"] = max(counts)
     if args.data:
-        tracks = evaluate.validation_tracks(args.data, args.cache)
+        tracks = evaluate.validation_tracks(args.data, args.cache, samplerate=bag.samplerate)
         print(f"global SDR (dB), mean over {len(tracks)} validation tracks")
         print("| | " + " | ".join([*bag.sources, "mean"]) + " |")
         print("|" + "---|" * (len(bag.sources) + 2))

@@ -43,8 +43,11 @@ def separate_tracks(
     return scores
 
 
-def validation_tracks(roots: Sequence[str], cache: str, max_tracks: int = 0) -> list[np.ndarray]:
-    """The decoded MUSDB validation tracks found under the data ``roots`` (cached in ``cache``).
+def validation_tracks(
+    roots: Sequence[str], cache: str, max_tracks: int = 0, *, samplerate: int = 44100
+) -> list[np.ndarray]:
+    """The decoded MUSDB validation tracks found under the data ``roots`` (cached in ``cache``),
+    at ``samplerate``: the rate of the model they are separated by.
 
     Raises:
         ValueError: there are none.
@@ -58,7 +61,7 @@ def validation_tracks(roots: Sequence[str], cache: str, max_tracks: int = 0) -> 
             f"no validation tracks under {', '.join(map(str, roots))} (the 14 MUSDB18 "
             f"validation songs, training.data.MUSDB_VALIDATION, by their names)"
         )
-    store = data_mod.TrackCache(cache)
+    store = data_mod.TrackCache(cache, samplerate=samplerate)
     return [store.load(track) for track in valid]
 
 

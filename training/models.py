@@ -34,6 +34,17 @@ def load_network(path: str | Path) -> nn.Module:
     return load_any(path)
 
 
+def samplerate_of(path: str | Path) -> int:
+    """The rate (Hz) the network of ``path`` runs at: what its validation tracks are decoded to.
+
+    Raises:
+        ModelLoadError: ``path`` does not read.
+    """
+    if is_official(path):
+        return int(load_network(path).samplerate)
+    return int(read_checkpoint(path)["models"][0]["samplerate"])
+
+
 def provenance_of(path: str | Path) -> dict[str, Any]:
     """How the weights of ``path`` were made, as its checkpoint records it; for an official file,
     which one it is (name and sha256): it records nothing of ours.

@@ -311,11 +311,14 @@ def run_quantize(args: argparse.Namespace) -> int:
     """``python -m training quantize MODEL OUTPUT [--bits 8] [--data ROOT ...]``."""
     from stemgui.separation.checkpoint import add_provenance, load_model
     from training import evaluate
-    from training.models import load_network
+    from training.models import load_network, samplerate_of
 
     output_file(args.output, [args.model], overwrite=args.overwrite)
     # The data are read first: a missing folder is refused before any file is written.
-    tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks) if args.data else []
+    tracks = []
+    if args.data:  # at the model's rate, as eval decodes them
+        rate = samplerate_of(args.model)
+        tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks, samplerate=rate)
     report = quantize_file(args.model, args.output, bits=args.bits, min_size=args.min_size)
     print(
         f"{report.source.name}: {report.bytes_before:,} bytes -> {report.destination.name}: "

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.separation.checkpoint import add_provenance, load_model, save_with_segment
-from training.models import as_stemgui_file, load_network
+from training.models import as_stemgui_file, load_network, samplerate_of
 from training.options import chunk_seconds, device, output_file
 
 
@@ -25,7 +25,10 @@ def run_segment(args: argparse.Namespace) -> int:
 
     output_file(args.output, [args.model], overwrite=args.overwrite)
     # The data are read first: a missing folder is refused before any file is written.
-    tracks = evaluate.validation_tracks(args.data, args.cache) if args.data else []
+    tracks = []
+    if args.data:  # at the model's rate, as eval decodes them
+        rate = samplerate_of(args.model)
+        tracks = evaluate.validation_tracks(args.data, args.cache, samplerate=rate)
     # The source's figures, measured on other chunks, are not carried over: --data measures
     # them after the file is written (stopped before, it holds none rather than the source's).
     unmeasured = {"valid_sdr": {}}

@@ -53,3 +53,40 @@ def test_irm_estimates_sum_to_the_mixture():
 def test_irm_shape(power):
     track = _track(frames=30000)
     assert evaluate.irm_estimates(track, power=power).shape == (4, 2, 30000)
+
+
+@pytest.mark.parametrize("command", ["quantize", "segment", "bag"])
+def test_models_are_measured_on_tracks_at_their_own_rate(tmp_path, monkeypatch, command):
+    """quantize, segment and bag --data decoded every track at 44.1 kHz: an 8 kHz model was
+    scored on audio 5.5 times too slow for it (eval already used the model's rate)."""
+    import soundfile as sf
+
+    from stemgui.separation.checkpoint import save_model
+    from tests.separation.model_files_helpers import tiny_htdemucs
+    from training import evaluate
+    from training.__main__ import main
+
+    if command == "quantize":
+        pytest.importorskip("diffq")
+    song = tmp_path / "data" / "Leaf - Summerghost"  # a MUSDB validation name
+    song.mkdir(parents=True)
+    for stem in ("drums", "bass", "other", "vocals"):
+        sf.write(song / f"{stem}.wav", np.zeros((44100, 2), np.float32), 44100)
+    model = tmp_path / "m.stemgui"
+    save_model(tiny_htdemucs(), model)  # 8 kHz
+    measured = []
+
+    def record(model, tracks, **options):
+        measured.extend(np.asarray(t).shape[-1] for t in tracks)
+        return np.zeros(len(model.sources))
+
+    monkeypatch.setattr(evaluate, "mean_sdr", record)
+    out = str(tmp_path / "out.stemgui")
+    data = ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
+    argv = {
+        "quantize": ["quantize", str(model), out],
+        "segment": ["segment", str(model), out, "--seconds", "1"],
+        "bag": ["bag", out, str(model)],
+    }[command]
+    assert main([*argv, *data]) == 0
+    assert measured and set(measured) == {8000}  # one second at the model's rate
