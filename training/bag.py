@@ -79,6 +79,41 @@ def member_provenance(path: Path) -> dict[str, Any]:
     return summary
 
 
+def check_members(
+    members: list[Path], models: list, weights: list[list[float]] | None, texts: list[str]
+) -> None:
+    """Refuse members that do not make a bag, naming the file and both values, and ``--weights``
+    (``texts`` as given) that do not fit them, with the counts.
+
+    Raises:
+        ValueError: naming what does not fit.
+    """
+    first = models[0]
+    for path, model in zip(members[1:], models[1:]):
+        for attribute, what in (
+            ("sources", "sources"),
+            ("samplerate", "rate (Hz)"),
+            ("audio_channels", "audio channels"),
+        ):
+            mine, theirs = getattr(model, attribute), getattr(first, attribute)
+            if mine != theirs:
+                raise ValueError(
+                    f"{path}: its {what} {mine} are not those of {members[0]} ({theirs}); "
+                    f"the members of a bag must agree on them"
+                )
+    if weights is None:
+        return
+    need = f"each needs {len(first.sources)} ({', '.join(first.sources)})"
+    if len(weights) != len(models):
+        lists = "list" if len(weights) == 1 else "lists"
+        raise ValueError(
+            f"{len(models)} members, {len(weights)} --weights {lists}; one list per member, {need}"
+        )
+    for path, text, listed in zip(members, texts, weights):
+        if len(listed) != len(first.sources):
+            raise ValueError(f"--weights {text} (for {path}): {len(listed)} numbers; {need}")
+
+
 def run_bag(args: argparse.Namespace) -> int:
     from stemgui.separation.bag import BagOfModels
     from training import evaluate
@@ -87,6 +122,7 @@ def run_bag(args: argparse.Namespace) -> int:
     output = output_file(args.output, members, overwrite=args.overwrite)
     weights = [parse_weights(w) for w in args.weights] if args.weights else None
     models = [load_network(m) for m in members]
+    check_members(members, models, weights, args.weights or [])
     bag = BagOfModels(models, weights)
     summaries = [member_provenance(m) for m in members]
     provenance: dict[str, Any] = {

@@ -33,8 +33,11 @@ class BagOfModels(nn.Module):
         first = models[0]
         for other in models[1:]:
             for attribute in ("sources", "samplerate", "audio_channels"):
-                if getattr(other, attribute) != getattr(first, attribute):
-                    raise ValueError(f"models of a bag disagree on {attribute}")
+                theirs, mine = getattr(other, attribute), getattr(first, attribute)
+                if theirs != mine:
+                    raise ValueError(
+                        f"models of a bag disagree on {attribute}: {mine} and {theirs}"
+                    )
         self.models = nn.ModuleList(models)
         self.sources: list[str] = list(first.sources)
         self.samplerate: int = first.samplerate
@@ -43,7 +46,11 @@ class BagOfModels(nn.Module):
             weights = [[1.0] * len(self.sources) for _ in models]
         weights = [list(map(float, w)) for w in weights]
         if len(weights) != len(models) or any(len(w) != len(self.sources) for w in weights):
-            raise ValueError("a bag needs one weight per source for each model")
+            raise ValueError(
+                f"a bag needs one weight per source ({len(self.sources)}: "
+                f"{', '.join(self.sources)}) for each of its {len(models)} models; got "
+                f"{len(weights)} lists of {', '.join(str(len(w)) for w in weights) or 'none'}"
+            )
         for source_index, source in enumerate(self.sources):
             if sum(w[source_index] for w in weights) <= 0:
                 raise ValueError(f"the weights of source {source!r} sum to zero")

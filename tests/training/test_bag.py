@@ -105,7 +105,9 @@ def test_bad_bags_are_refused_naming_the_problem(tmp_path, members, caplog):
     assert main(["bag", str(tmp_path / "x.stemgui"), str(bag), str(members[0])]) == 1
     assert f"{bag}: holds a bag already" in caplog.text
     assert main(["bag", str(tmp_path / "y.stemgui"), *map(str, members), "--weights", "1,1"]) == 1
-    assert "one weight per source" in caplog.text
+    assert "2 members, 1 --weights list; one list per member, each needs 4 (drums, bass, " in (
+        caplog.text
+    )
     assert main(["bag", str(tmp_path / "z.stemgui"), str(members[0]), "--weights", "1,x,1,1"]) == 1
     assert "weights '1,x,1,1'" in caplog.text
     assert (
@@ -178,3 +180,36 @@ def test_a_member_comes_out_of_a_bag_as_stored_with_its_history(tmp_path, member
         assert main(["member", *args, str(tmp_path / "refused.stemgui")]) == 1
         assert message in caplog.text
     assert not (tmp_path / "refused.stemgui").exists()
+
+
+def test_members_or_weights_that_do_not_fit_are_named_with_their_counts(tmp_path, members, caplog):
+    """Said "models of a bag disagree on sources" and "a bag needs one weight per source for
+    each model": no file, no counts."""
+    from stemgui.separation.checkpoint import save_model
+    from tests.separation.model_files_helpers import tiny_htdemucs
+
+    two = tmp_path / "two.stemgui"
+    save_model(tiny_htdemucs(), two)  # drums and bass only
+    out = str(tmp_path / "b.stemgui")
+    with caplog.at_level("ERROR", logger="training"):
+        assert main(["bag", out, str(members[0]), str(two)]) == 1
+        assert main(["bag", out, *map(str, members), "--weights", "1,1,1,1", "0,1"]) == 1
+    said = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert said == [
+        f"{two}: its sources ['drums', 'bass'] are not those of {members[0]} "
+        "(['drums', 'bass', 'other', 'vocals']); the members of a bag must agree on them",
+        f"--weights 0,1 (for {members[1]}): 2 numbers; each needs 4 (drums, bass, other, vocals)",
+    ]
+    assert not (tmp_path / "b.stemgui").exists()
+
+
+def test_the_engine_says_what_a_bag_of_models_disagrees_on():
+    from tests.separation.model_files_helpers import tiny_htdemucs
+
+    small = tiny_htdemucs()
+    with pytest.raises(
+        ValueError,
+        match=r"^a bag needs one weight per source \(2: drums, bass\) "
+        r"for each of its 2 models; got 1 lists of 2$",
+    ):
+        BagOfModels([small, small], [[1, 1]])
