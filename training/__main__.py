@@ -113,7 +113,14 @@ def _eval(args: argparse.Namespace) -> int:
     if args.max_tracks:
         chosen = chosen[: args.max_tracks]
     if not chosen:
-        raise ValueError(f"no {kind} under {', '.join(map(str, args.data))}")
+        under = ", ".join(map(str, args.data))
+        if args.split == "valid" and tracks:  # one's own tracks: none has those names
+            raise ValueError(
+                f"no validation tracks under {under}: --split valid means the 14 MUSDB18 "
+                f"validation songs, by their names (training.data.MUSDB_VALIDATION); "
+                f"score these {len(tracks)} tracks with --split all"
+            )
+        raise ValueError(f"no {kind} under {under}")
     cache = data_mod.TrackCache(args.cache, samplerate=rates.pop())  # at the models' rate
     arrays = [cache.load(t) for t in chosen]
     references = [np.asarray(t[1:]) for t in arrays]

@@ -293,7 +293,11 @@ class ExcerptSampler:
             raise ValueError("the sampler needs one non-negative weight per track")
         usable = [(t, w) for t, w in zip(tracks, weights) if t.shape[-1] >= frames]
         if not usable:
-            raise ValueError(f"no track is at least {frames} frames long (one excerpt)")
+            longest = max((t.shape[-1] for t in tracks), default=0)
+            raise ValueError(
+                f"no track is at least {frames} frames long (one excerpt); the longest has "
+                f"{longest}"
+            )
         if len(usable) < len(tracks):
             log.warning(
                 "%d of %d training tracks are shorter than an excerpt (%d frames) and are never "

@@ -217,6 +217,13 @@ class Trainer:
             changed = copies(train_tracks, augment["repitch"], seed, augment["repitch_percent"])
             train_tracks = list(train_tracks) + changed
             draw += [augment["repitch_weight"]] * len(changed)
+        longest = max((t.shape[-1] for t in train_tracks), default=0)
+        if longest < self.segment + self.shift:  # said in frames by the sampler, naming nothing
+            raise config_mod.RecipeError(
+                f"data.segment {data['segment']:g} s + data.shift {data['shift']:g} s is longer "
+                f"than the longest training track ({longest / self.samplerate:.2f} s): shorten "
+                f"them or add longer tracks"
+            )
         self.sampler = data_mod.ExcerptSampler(
             train_tracks, self.segment + self.shift, seed=seed, weights=draw
         )

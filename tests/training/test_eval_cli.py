@@ -173,3 +173,19 @@ def test_a_model_s_stems_are_scored_by_name_not_by_position(tmp_path, musdb_like
         assert "two.stemgui: its stems are ['vocals', 'rest']" in caplog.text
     finally:
         registry.unregister("TinyNet")
+
+
+def test_own_tracks_without_musdb_names_are_pointed_to_split_all(tmp_path, model, caplog):
+    """ "no validation tracks under own_tracks" did not say that "valid" means MUSDB's names."""
+    import soundfile as sf
+
+    song = tmp_path / "own" / "My Song"
+    song.mkdir(parents=True)
+    for stem in ("drums", "bass", "other", "vocals"):
+        sf.write(song / f"{stem}.wav", np.zeros((4410, 2), np.float32), 44100)
+    assert main(["eval", str(model), "--data", str(tmp_path / "own")]) == 1
+    assert (
+        f"no validation tracks under {tmp_path / 'own'}: --split valid means the 14 MUSDB18 "
+        "validation songs, by their names (training.data.MUSDB_VALIDATION); score these 1 "
+        "tracks with --split all"
+    ) in caplog.text

@@ -764,3 +764,13 @@ def test_a_recipe_naming_other_stems_is_refused_before_any_data(tmp_path, source
     values["model"]["kwargs"]["sources"] = sources
     with pytest.raises(config_mod.RecipeError, match=r"leave sources out of the recipe"):
         build_model(config_mod.from_dict(values))
+
+
+def test_excerpts_longer_than_every_track_are_refused_in_seconds(tmp_path):
+    """Said "no track is at least 134505 frames long (one excerpt)": no recipe, no seconds."""
+    with pytest.raises(config_mod.RecipeError) as refused:
+        make(tmp_path, overrides={"data": {"segment": 3.0, "shift": 0.05}})  # 1 s tracks
+    assert str(refused.value) == (
+        "data.segment 3 s + data.shift 0.05 s is longer than the longest training track "
+        "(1.00 s): shorten them or add longer tracks"
+    )
