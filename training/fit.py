@@ -23,6 +23,9 @@ A run folder holds everything about a run:
                      (without validation tracks: the latest weights at each evaluation step)
     curves.png       loss and validation SDR curves
 
+Every file is written under a temporary name and renamed when complete (``atomic_path``): a
+full disk or a kill mid-write leaves the one before as it was, and the error names the file.
+
 Every batch is a pure function of (seed, step): a run interrupted at any moment and resumed from
 ``last.pt`` sees the same batches and ends with the same weights as an uninterrupted one.
 Distributed training (``torchrun``): every rank draws and augments the same global batch and
@@ -37,10 +40,10 @@ import contextlib
 import copy
 import csv
 import datetime as _dt
+import errno
 import json
 import logging
 import math
-import os
 import pickle
 import shutil
 import signal
@@ -56,6 +59,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stemgui.audio.atomic import atomic_path
 from stemgui.separation import registry
 from stemgui.separation.bag import BagOfModels
 from training import augment as aug
@@ -190,6 +194,7 @@ class Trainer:
         self.init = None if init is None else Path(init).name
         self.session: dict[str, Any] = {}  # this session's provenance, once run() starts
         self.interrupted = False  # the last run() stopped on Ctrl-C, state saved
+        self.saved_step: int | None = None  # the step of last.pt as on disk (None: none)
         self.check_resumable()  # a folder it must not train in: refused before the decode
         if init is not None and not self.last_path.exists():  # resuming: last.pt's weights
             self._init_from(init)
@@ -331,7 +336,8 @@ class Trainer:
         return self.run_dir / "last.pt"
 
     def save_state(self) -> None:
-        """Write ``last.pt`` atomically (a kill mid-write leaves the previous one intact)."""
+        """Write ``last.pt`` atomically: a kill or a full disk mid-write leaves the previous one
+        intact, and the error names the file and the step the run resumes from."""
         state = {
             "step": self.step,
             "model": self.model.state_dict(),
@@ -342,9 +348,31 @@ class Trainer:
             "history": json.dumps(self.history),
             "data": self.data_print,
         }
-        part = self.last_path.with_name(".last.pt.part")
-        torch.save(state, part)
-        os.replace(part, self.last_path)
+        self._write_file(self.last_path, lambda part: _save_tensors(state, part))
+        self.saved_step = self.step
+
+    def _write_file(self, path: Path, write: Callable[[Path], Any]) -> None:
+        """``write(part)`` to a temporary file beside ``path``, renamed onto it when complete
+        (one per process: two runs never share it). A write that fails leaves ``path`` as it
+        was, no temporary file, and raises OSError naming ``path`` and what to do."""
+        try:
+            with atomic_path(path, overwrite=True) as part:
+                write(part)
+        except (OSError, RuntimeError) as error:  # torch's RuntimeError: a write that failed
+            raise self._unwritten(path, error) from error
+
+    def _unwritten(self, path: Path, error: BaseException) -> OSError:
+        """The one-line error of a run file that could not be written."""
+        code = _write_errno(error)
+        remedy = "free space on its disk" if code in _FULL or code is None else "make it writable"
+        if self.saved_step is None:
+            then = "the same command starts the run again"
+        else:
+            then = f"the same command resumes the run from step {self.saved_step} (its last.pt)"
+        reason = _write_reason(error)
+        failure = OSError(f"{path}: could not be written ({reason}); {remedy}, {then}")
+        failure.errno = code
+        return failure
 
     def check_resumable(self) -> dict[str, Any] | None:
         """Refuse to continue a run folder whose recipe trained another network or loss.
@@ -390,6 +418,7 @@ class Trainer:
             if self.ema is not None:  # turned on by this session: it averages from here
                 self.ema.load_state_dict(state["ema"] or state["model"])
             self.step = int(state["step"])
+            self.saved_step = self.step
             self.best_sdr = float(state["best_sdr"])
             if not (self.run_dir / "best.stemgui").exists():  # killed before writing it
                 self.best_sdr = -math.inf
@@ -431,7 +460,8 @@ class Trainer:
         if changes:
             kept = recorded.with_name(f"config-until-step-{self.step}.toml")
             if not kept.exists():  # else a session that ran no step left config.toml changed
-                shutil.copyfile(recorded, kept)  # a copy: config.toml is never missing
+                # a copy: config.toml is never missing
+                self._write_file(kept, lambda part: shutil.copyfile(recorded, part))
             log.warning(
                 "%s resumes at step %d with another recipe (%s); the one before is kept in %s",
                 self.run_dir,
@@ -439,7 +469,8 @@ class Trainer:
                 "; ".join(changes),
                 kept.name,
             )
-        recorded.write_text(config_mod.dumps(self.config), encoding="utf-8")
+        text = config_mod.dumps(self.config)
+        self._write_file(recorded, lambda part: part.write_text(text, encoding="utf-8"))
         path = self.run_dir / "provenance.json"
         earlier = []
         if before is not None and path.exists():  # a resumed run: keep who ran its steps so far
@@ -448,7 +479,8 @@ class Trainer:
             earlier = [*old.get("earlier", []), {**session, "until_step": self.step}]
             self.init = old.get("init")  # what its weights started from, not this --init
         self.session = {**self.provenance(), "earlier": earlier}
-        path.write_text(json.dumps(self.session, indent=2) + "\n")
+        recorded_session = json.dumps(self.session, indent=2) + "\n"
+        self._write_file(path, lambda part: part.write_text(recorded_session, encoding="utf-8"))
 
     def provenance(self) -> dict[str, Any]:
         import stemgui
@@ -588,6 +620,11 @@ class Trainer:
 
         ``max_seconds`` stops earlier, after the step that crosses that much wall time, with an
         evaluation and a checkpoint as at the last step (for time-boxed machines).
+
+        Raises:
+            ValueError: ``check_resumable`` refuses the folder.
+            OSError: a run file could not be written (a full disk), naming it; the files are as
+                they were before that write.
         """
         from tqdm import tqdm
 
@@ -752,10 +789,13 @@ class Trainer:
             "config": config_mod.dumps(self.config),
         }
         path = self.run_dir / "best.stemgui"
-        if self.qat is not None:  # the weights with their learned bits, packed
-            self.qat.save(path, provenance=provenance)
-        else:
-            save_model(copy.deepcopy(model).cpu().eval(), path, provenance=provenance)
+        try:  # written atomically: a full disk leaves the one before as it was
+            if self.qat is not None:  # the weights with their learned bits, packed
+                self.qat.save(path, provenance=provenance)
+            else:
+                save_model(copy.deepcopy(model).cpu().eval(), path, provenance=provenance)
+        except OSError as error:  # save_model's names the file; this says where the run is
+            raise self._unwritten(path, error) from error
         return path
 
     def write_history(self) -> None:
@@ -763,13 +803,24 @@ class Trainer:
             {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in entry.items()}
             for entry in self.history
         ]
-        (self.run_dir / "history.json").write_text(json.dumps(entries, indent=1) + "\n")
+        text = json.dumps(entries, indent=1) + "\n"
+        self._write_file(
+            self.run_dir / "history.json", lambda part: part.write_text(text, encoding="utf-8")
+        )
         keys = sorted({k for entry in self.history for k in entry}, key=lambda k: (k != "step", k))
-        with open(self.run_dir / "history.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=keys)
-            writer.writeheader()
-            writer.writerows(self.history)
-        plot_history(self.history, self.run_dir / "curves.png")
+
+        def write_csv(part: Path) -> None:
+            with open(part, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=keys)
+                writer.writeheader()
+                writer.writerows(self.history)
+
+        self._write_file(self.run_dir / "history.csv", write_csv)
+        curves = self.run_dir / "curves.png"
+        try:
+            plot_history(self.history, curves)
+        except OSError as error:
+            raise self._unwritten(curves, error) from error
 
 
 class _Interrupt:
@@ -823,18 +874,63 @@ def closest_member(bag_weights: Sequence[Sequence[float]], weights: Sequence[flo
     return int(np.argmax(similarity))
 
 
+# errno of a write refused for want of room: a full disk, a quota, a file size limit
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _save_tensors(value: Any, path: Path) -> None:
+    """``torch.save`` through a file object: a write that fails then says why (to a path,
+    torch's own writer says only "unexpected pos 64 vs 0")."""
+    with open(path, "wb") as stream:
+        torch.save(value, stream)
+
+
+def _write_errno(error: BaseException) -> int | None:
+    """The errno of a failed write, from the error or what it was raised from."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return seen.errno
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _write_reason(error: BaseException) -> str:
+    """Why a write failed, in a few words: the system's (No space left on device) where the
+    error or what it was raised from has them, else the error's first line."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        seen = seen.__cause__ or seen.__context__
+    return _reason(error)
+
+
+def _reason(error: BaseException) -> str:
+    """An error's message in one line: the line that says what is wrong, not a heading
+    ("Error(s) in loading state_dict for Demucs:" is followed by the mismatch)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    if lines[0].endswith(":") and len(lines) > 1:
+        return f"{lines[0]} {lines[1]}"
+    return lines[0]
+
+
 def _format_scores(scores: dict[str, float]) -> str:
     return " ".join(f"{k}={v:.2f}" for k, v in scores.items())
 
 
 def plot_history(history: list[dict[str, Any]], path: Path) -> None:
-    """Loss and validation SDR against steps, as a PNG (skipped without matplotlib)."""
+    """Loss and validation SDR against steps, as a PNG (skipped without matplotlib), written
+    atomically: a write that fails leaves the one before."""
     try:
         figure = curves_figure(history)
     except ImportError:
         log.warning("matplotlib is not installed: no curves.png (pip install '.[train]')")
         return
-    figure.savefig(path, dpi=80)
+    with atomic_path(path, overwrite=True) as part:
+        figure.savefig(part, format="png", dpi=80)
 
 
 def curves_figure(history: list[dict[str, Any]]) -> Any:

@@ -32,6 +32,7 @@ names the file and says what to do.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import re
@@ -387,11 +388,31 @@ def _write(payload: dict[str, Any], path: Path, provenance: Mapping[str, Any] | 
     )
     # through a file object: torch names the archive inside after a path's file (here the
     # temporary one, random), so the same model written twice had two hashes
-    with atomic_path(path, overwrite=True) as part, open(part, "wb") as stream:
-        torch.save(payload, stream)
+    try:
+        with atomic_path(path, overwrite=True) as part, open(part, "wb") as stream:
+            torch.save(payload, stream)
+    except (OSError, RuntimeError) as error:  # torch's RuntimeError: a write that failed
+        raise _unwritten(path, error) from error
     sha256 = file_sha256(path)
     logger.info("saved %s (%s, sha256 %s)", path, payload["kind"], sha256[:HASH_PREFIX_LENGTH])
     return sha256
+
+
+def _unwritten(path: Path, error: BaseException) -> OSError:
+    """The one-line OSError of a model file that could not be written (the one before, if
+    any, is as it was; the temporary file is gone): its name, why, and what to do."""
+    seen: BaseException | None = error  # torch raises RuntimeError from the OSError of a write
+    while seen is not None and not (isinstance(seen, OSError) and seen.strerror):
+        seen = seen.__cause__ or seen.__context__
+    found = seen if isinstance(seen, OSError) else None
+    said = (str(error).strip() or type(error).__name__).splitlines()[0]
+    reason = found.strerror if found is not None else said
+    code = found.errno if found is not None else None
+    full = code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or found is None
+    remedy = "free space on its disk" if full else "choose a folder you can write to"
+    failure = OSError(f"{path}: could not be written ({reason}); {remedy} and try again")
+    failure.errno = code
+    return failure
 
 
 # ----------------------------------------------------------------------------- loading
