@@ -48,6 +48,7 @@ import pickle
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -66,6 +67,11 @@ from training import augment as aug
 from training import config as config_mod
 from training import data as data_mod
 from training.quantize import plain_parameters
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +201,10 @@ class Trainer:
         self.session: dict[str, Any] = {}  # this session's provenance, once run() starts
         self.interrupted = False  # the last run() stopped on Ctrl-C, state saved
         self.saved_step: int | None = None  # the step of last.pt as on disk (None: none)
-        self.check_resumable()  # a folder it must not train in: refused before the decode
+        self._state: tuple[tuple[int, int, int], dict[str, Any]] | None = None  # last.pt read
+        self._provenance_before: dict[str, Any] | None = None  # provenance.json as resumed
+        # A folder it must not train in (damaged or other run files): refused before the decode
+        self.check_resumable()
         if init is not None and not self.last_path.exists():  # resuming: last.pt's weights
             self._init_from(init)
 
@@ -375,15 +384,17 @@ class Trainer:
         return failure
 
     def check_resumable(self) -> dict[str, Any] | None:
-        """Refuse to continue a run folder whose recipe trained another network or loss.
+        """Refuse to continue a run folder whose recipe trained another network or loss, or
+        whose saved state, recipe or provenance cannot be read (all before any data are decoded).
 
-        The network (architecture and arguments), the per-source loss weights and diffq's
-        penalty must be those of the run it resumes; steps, learning rate, data and schedule
-        may change between sessions. Returns the recipe the folder ran so far (None for a new
-        run).
+        The network (architecture and arguments), the per-source loss weights, diffq's penalty
+        and group size must be those of the run it resumes; steps, learning rate, data and
+        schedule may change between sessions. Returns the recipe the folder ran so far (None for
+        a new run).
 
         Raises:
-            ValueError: they differ, naming the setting and the run folder.
+            ValueError: they differ, naming the setting and the run folder; or a run file is
+                damaged, naming it.
         """
         recorded = self.run_dir / "config.toml"
         results = [n for n in ("best.stemgui", "history.json") if (self.run_dir / n).exists()]
@@ -392,10 +403,17 @@ class Trainer:
                 f"{self.run_dir} holds a run's results ({', '.join(results)}) but no last.pt to "
                 "resume it from: train into another --run folder, or move them aside"
             )
-        if not (self.last_path.exists() and recorded.exists()):
+        if not self.last_path.exists():
             return None
-        before = config_mod.load(recorded)
-        for section, key in (("model", None), ("optim", "source_weights"), ("quant", "diffq")):
+        self._read_state()
+        if not recorded.exists():
+            return None
+        before = _read_recipe(recorded)
+        self._provenance_before = _read_provenance(self.run_dir / "provenance.json")
+        settings = [("model", None), ("optim", "source_weights"), ("quant", "diffq")]
+        if self.config["quant"]["diffq"] > 0:  # the shape of the bits' logits in last.pt
+            settings.append(("quant", "group_size"))
+        for section, key in settings:
             old, new = before[section], self.config[section]
             if key is not None:
                 old, new = old[key], new[key]
@@ -407,24 +425,25 @@ class Trainer:
                 )
         return before
 
-    def load_state(self) -> bool:
-        """Continue from ``last.pt`` if the run folder has one; True when it did."""
-        if not self.last_path.exists():
-            return False
+    def _read_state(self) -> dict[str, Any]:
+        """``last.pt``, read on the CPU and checked against the recipe's network (kept until
+        ``load_state`` takes it, unless the file changes).
+
+        Raises:
+            ValueError: it cannot be read or its weights do not fit the network, naming it.
+        """
+        stat = self.last_path.stat()
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if self._state is not None and self._state[0] == key:
+            return self._state[1]
         try:
-            state = torch.load(self.last_path, map_location=self.device, weights_only=True)
-            self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])  # with saved rates: self.rates
-            if self.ema is not None:  # turned on by this session: it averages from here
-                self.ema.load_state_dict(state["ema"] or state["model"])
-            self.step = int(state["step"])
-            self.saved_step = self.step
-            self.best_sdr = float(state["best_sdr"])
-            if not (self.run_dir / "best.stemgui").exists():  # killed before writing it
-                self.best_sdr = -math.inf
-            self.best_metric = str(state.get("best_metric", "global"))  # before there were two
-            self.history = json.loads(state["history"])
-            drawn_from = state.get("data")  # (tracks, frames); not in runs before it was kept
+            state = torch.load(self.last_path, map_location="cpu", weights_only=True)
+            int(state["step"])
+            float(state["best_sdr"])
+            json.loads(state["history"])
+            saved = dict(state["model"])
+            if not {"state", "param_groups"} <= dict(state["optimizer"]).keys():
+                raise KeyError("optimizer state")
         except (
             OSError,  # a file cut short: torch's "[Errno 22] Invalid argument", naming nothing
             RuntimeError,
@@ -432,13 +451,51 @@ class Trainer:
             pickle.UnpicklingError,
             KeyError,
             TypeError,
+            ValueError,
         ) as error:
-            reason = (str(error).strip() or type(error).__name__).splitlines()[0]
             raise ValueError(
-                f"{self.last_path}: this run's saved state cannot be read or does not fit the "
-                f"recipe's network ({reason}); train into another --run folder, or move this "
-                "one aside"  # (its results without last.pt are refused: check_resumable)
+                f"{self.last_path}: this run's saved state cannot be read ({_reason(error)}); "
+                "train into another --run folder, or move this one aside"
             ) from None
+        for name, tensor in self.model.state_dict().items():  # diffq's logits come later
+            if name not in saved or not isinstance(saved[name], torch.Tensor):
+                mismatch = f"it has no {name}"
+            elif saved[name].shape != tensor.shape:
+                mismatch = f"{name} is {list(saved[name].shape)} there, {list(tensor.shape)} now"
+            else:
+                continue
+            raise ValueError(
+                f"{self.last_path}: this run's saved weights do not fit the recipe's network "
+                f"({mismatch}); resume it with its own recipe, or train into another --run folder"
+            )
+        self._state = (key, state)
+        self.saved_step = int(state["step"])
+        return state
+
+    def load_state(self) -> bool:
+        """Continue from ``last.pt`` if the run folder has one; True when it did."""
+        if not self.last_path.exists():
+            return False
+        state = self._read_state()
+        self._state = None  # in the model and optimizer from here
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])  # with saved rates: self.rates
+            if self.ema is not None:  # turned on by this session: it averages from here
+                self.ema.load_state_dict(state["ema"] or state["model"])
+        except (RuntimeError, KeyError, TypeError, ValueError) as error:
+            raise ValueError(
+                f"{self.last_path}: this run's saved state does not fit the recipe's network "
+                f"({_reason(error)}); resume it with its own recipe, or train into another "
+                "--run folder"
+            ) from None
+        self.step = int(state["step"])
+        self.best_sdr = float(state["best_sdr"])
+        if not (self.run_dir / "best.stemgui").exists():  # killed before writing it
+            self.best_sdr = -math.inf
+        self.best_metric = str(state.get("best_metric", "global"))  # before there were two
+        self.history = json.loads(state["history"])
+        drawn_from = state.get("data")  # (tracks, frames); not in runs before it was kept
         log.info("resumed %s at step %d", self.run_dir, self.step)
         if drawn_from is not None and list(drawn_from) != self.data_print:
             log.warning(
@@ -471,16 +528,18 @@ class Trainer:
             )
         text = config_mod.dumps(self.config)
         self._write_file(recorded, lambda part: part.write_text(text, encoding="utf-8"))
-        path = self.run_dir / "provenance.json"
         earlier = []
-        if before is not None and path.exists():  # a resumed run: keep who ran its steps so far
-            old = json.loads(path.read_text())
+        old = self._provenance_before if before is not None else None
+        if old:  # a resumed run: keep who ran its steps so far
             session = {key: old.get(key) for key in ("git_commit", "started", "device")}
             earlier = [*old.get("earlier", []), {**session, "until_step": self.step}]
             self.init = old.get("init")  # what its weights started from, not this --init
         self.session = {**self.provenance(), "earlier": earlier}
         recorded_session = json.dumps(self.session, indent=2) + "\n"
-        self._write_file(path, lambda part: part.write_text(recorded_session, encoding="utf-8"))
+        self._write_file(
+            self.run_dir / "provenance.json",
+            lambda part: part.write_text(recorded_session, encoding="utf-8"),
+        )
 
     def provenance(self) -> dict[str, Any]:
         import stemgui
@@ -915,6 +974,46 @@ def _reason(error: BaseException) -> str:
     if lines[0].endswith(":") and len(lines) > 1:
         return f"{lines[0]} {lines[1]}"
     return lines[0]
+
+
+def _read_recipe(path: Path) -> dict[str, Any]:
+    """A run folder's config.toml, as ``fit`` wrote it: whole, ending with ``[seed] value``.
+
+    Raises:
+        ValueError: it cannot be read, is not a recipe, or is cut short, naming it.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        values = tomllib.loads(text)
+        if not (text.endswith("\n") and "value" in values.get("seed", {})):
+            raise ValueError("cut short: it ends before its last setting, [seed] value")
+        return config_mod.load(path)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        reason = _reason(error).removeprefix(f"{path}: ")
+        raise ValueError(
+            f"{path}: the recipe this run ran with cannot be read ({reason}); put it back as "
+            "it was, or train into another --run folder"
+        ) from None
+
+
+def _read_provenance(path: Path) -> dict[str, Any] | None:
+    """A run folder's provenance.json (None when it has none).
+
+    Raises:
+        ValueError: it cannot be read or is not a JSON object, naming it.
+    """
+    if not path.exists():
+        return None
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(values, dict):
+            raise ValueError(f"a JSON {type(values).__name__}, not an object")
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(
+            f"{path}: this run's provenance cannot be read ({_reason(error)}); put it back as "
+            "it was, or delete it to resume without the record of its earlier sessions"
+        ) from None
+    return values
 
 
 def _format_scores(scores: dict[str, float]) -> str:

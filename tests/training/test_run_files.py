@@ -14,6 +14,7 @@ import torch
 from tests.disk import fill_disk
 from tests.training.test_fit import TINY, make
 from training import config as config_mod
+from training.fit import Trainer
 
 RUN_FILES = ["config.toml", "provenance.json", "history.json", "history.csv", "curves.png"]
 
@@ -120,3 +121,57 @@ def test_each_process_writes_its_own_temporary_state(tmp_path, monkeypatch):
     make(tmp_path).run(steps=1)
     states = [n for n in names if "last.pt" in n]
     assert states and all(n.startswith(f".last.pt.{os.getpid()}-") for n in states)
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "reason"),
+    [
+        # cut in a table's name: was refused as "run7/config.toml: Expected ']'...", not
+        # saying what to do
+        ("config.toml", lambda b: b[: b.index(b"[model.kwargs]") + 5], r"Expected ']'"),
+        # cut where it still parses: was read as the defaults and refused as another model
+        ("config.toml", lambda b: b[: b.index(b"[model]")], "cut short"),
+        ("config.toml", lambda b: b"", "cut short"),
+        ("provenance.json", lambda b: b"", r"Expecting value"),
+        ("provenance.json", lambda b: b"[]", r"not an object"),
+        ("last.pt", lambda b: b[:1000], ""),
+    ],
+)
+def test_a_damaged_run_file_is_refused_naming_it_before_any_data(
+    tmp_path, run_at_step_2, name, damage, reason
+):
+    """A cut config.toml that still parsed read as the defaults: refused as "another model";
+    an empty provenance.json said "Expecting value: line 1 column 1 (char 0)" and nothing else,
+    after the decode; a damaged last.pt was found after the decode too."""
+    path = run_at_step_2 / name
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(ValueError) as caught:
+        Trainer(absent_data(tmp_path), run_at_step_2)
+    said = str(caught.value)
+    assert said.startswith(f"{path}: ")
+    assert reason in said or reason == ""
+    assert "another model" not in said and "absent" not in said
+    assert any(words in said for words in ("put it back", "another --run folder"))
+
+
+def test_a_saved_state_of_another_network_is_refused_before_any_data(tmp_path, run_at_step_2):
+    (run_at_step_2 / "config.toml").unlink()  # nothing else to tell it by
+    values = json.loads(json.dumps(TINY))
+    values["model"]["kwargs"]["channels"] = 8
+    values["data"]["roots"] = [str(tmp_path / "absent")]
+    with pytest.raises(ValueError, match=r"last\.pt: this run's saved weights do not fit .*\[8,"):
+        Trainer(config_mod.from_dict(values), run_at_step_2)
+
+
+def test_resuming_with_another_diffq_group_size_names_it(tmp_path):
+    """Was "last.pt: ... does not fit the recipe's network (Error(s) in loading state_dict for
+    Demucs:)", the line that said what did not fit cut off."""
+    wider = {**TINY["model"]["kwargs"], "channels": 16}  # weights big enough to quantize
+    quant = {"optim": {"ema": 0.0}, "model": {"kwargs": wider}, "quant": {"diffq": 1e-2}}
+    make(tmp_path, overrides=quant).run(steps=1)
+    other = {**quant, "quant": {"diffq": 1e-2, "group_size": 4}}
+    with pytest.raises(ValueError, match=r"another quant\.group_size \(8 there, 4 now\)"):
+        make(tmp_path, overrides=other)
+    (tmp_path / "run" / "config.toml").unlink()  # the state alone says what does not fit
+    with pytest.raises(ValueError, match=r"last\.pt: .* \(Error\(s\) in loading .* size mismatch"):
+        make(tmp_path, overrides=other).run(steps=2)
