@@ -22,9 +22,11 @@ A run folder holds everything about a run:
                      its starting weights first, so it is never worse than them by that score
                      (without validation tracks: the latest weights at each evaluation step)
     curves.png       loss and validation SDR curves
+    fit.lock         while a ``fit`` trains in the folder: its process id and machine
 
 Every file is written under a temporary name and renamed when complete (``atomic_path``): a
 full disk or a kill mid-write leaves the one before as it was, and the error names the file.
+Two ``fit`` processes never train in one folder: the second is refused, naming the first.
 
 Every batch is a pure function of (seed, step): a run interrupted at any moment and resumed from
 ``last.pt`` sees the same batches and ends with the same weights as an uninterrupted one.
@@ -44,9 +46,11 @@ import errno
 import json
 import logging
 import math
+import os
 import pickle
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -60,7 +64,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from stemgui.audio.atomic import atomic_path
+from stemgui.audio.atomic import atomic_path, clean_stale_parts, process_alive
 from stemgui.separation import registry
 from stemgui.separation.bag import BagOfModels
 from training import augment as aug
@@ -203,7 +207,10 @@ class Trainer:
         self.saved_step: int | None = None  # the step of last.pt as on disk (None: none)
         self._state: tuple[tuple[int, int, int], dict[str, Any]] | None = None  # last.pt read
         self._provenance_before: dict[str, Any] | None = None  # provenance.json as resumed
-        # A folder it must not train in (damaged or other run files): refused before the decode
+        # A folder it must not train in (another fit in it, damaged or other run files):
+        # refused before the decode.
+        if self.is_main:
+            self._refuse_if_locked()
         self.check_resumable()
         if init is not None and not self.last_path.exists():  # resuming: last.pt's weights
             self._init_from(init)
@@ -508,6 +515,47 @@ class Trainer:
             )
         return True
 
+    # -- the folder's lock: one fit at a time -------------------------------------------------
+    @property
+    def lock_path(self) -> Path:
+        return self.run_dir / "fit.lock"
+
+    def _refuse_if_locked(self) -> None:
+        """Refuse a folder another live ``fit`` trains in (ValueError naming it)."""
+        holder = _lock_holder(self.lock_path)
+        if holder is not None:
+            raise ValueError(
+                f"{self.run_dir}: another fit trains in this folder ({holder}, {self.lock_path}): "
+                "let it finish or stop it, or train into another --run folder"
+            )
+
+    def _take_lock(self) -> None:
+        """Create ``fit.lock`` (exclusively) with this process's id and machine; a lock left by
+        a process that is gone is taken over."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        mine = f"{os.getpid()} {socket.gethostname()}\n"
+        for _ in range(2):  # the second after taking over a stale one
+            try:
+                descriptor = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                self._refuse_if_locked()
+                stale = _read_lock(self.lock_path)
+                log.warning("%s: taking over the lock of a fit that is gone", self.run_dir)
+                if _read_lock(self.lock_path) == stale:  # not taken by another meanwhile
+                    self.lock_path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(mine)
+            # what a run that stopped mid-write left (a part file of a process that is gone)
+            clean_stale_parts(self.run_dir)
+            return
+        self._refuse_if_locked()  # another took it first
+        raise ValueError(f"{self.lock_path}: cannot be taken; train into another --run folder")
+
+    def _release_lock(self) -> None:
+        if _read_lock(self.lock_path) == (os.getpid(), socket.gethostname()):
+            self.lock_path.unlink(missing_ok=True)
+
     def _write_run_files(self, before: dict[str, Any] | None) -> None:
         """The recipe and provenance of this session; a recipe that differs from ``before``,
         the one the resumed steps ran, keeps that one beside it as config-until-step-N.toml."""
@@ -681,10 +729,24 @@ class Trainer:
         evaluation and a checkpoint as at the last step (for time-boxed machines).
 
         Raises:
-            ValueError: ``check_resumable`` refuses the folder.
+            ValueError: another ``fit`` trains in the folder, or ``check_resumable`` refuses it.
             OSError: a run file could not be written (a full disk), naming it; the files are as
                 they were before that write.
         """
+        if not self.is_main:  # the first rank holds the folder for all
+            return self._run(steps, on_step, max_seconds)
+        self._take_lock()
+        try:
+            return self._run(steps, on_step, max_seconds)
+        finally:
+            self._release_lock()
+
+    def _run(
+        self,
+        steps: int | None,
+        on_step: Callable[[int, float], None] | None,
+        max_seconds: float | None,
+    ) -> list[dict[str, Any]]:
         from tqdm import tqdm
 
         started = self.clock()
@@ -1014,6 +1076,36 @@ def _read_provenance(path: Path) -> dict[str, Any] | None:
             "it was, or delete it to resume without the record of its earlier sessions"
         ) from None
     return values
+
+
+_LOCK_SETTLE_SECONDS = 10.0  # a lock younger than this may be being written
+
+
+def _read_lock(path: Path) -> tuple[int, str] | None:
+    """(process id, machine) of a ``fit.lock``; None when there is none or it does not say."""
+    try:
+        pid, host = path.read_text(encoding="utf-8").split()
+        return int(pid), host
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _lock_holder(path: Path) -> str | None:
+    """Who holds the lock ``path`` ("process 1234 on this machine"), or None when nobody
+    does: no lock, or the lock of a process that is gone."""
+    held = _read_lock(path)
+    if held is None:  # none, or one being written this moment (or left empty by a crash)
+        try:
+            young = time.time() - path.stat().st_mtime < _LOCK_SETTLE_SECONDS
+        except OSError:
+            return None
+        return "a process starting now" if young else None
+    pid, host = held
+    if host != socket.gethostname():  # its process cannot be looked up from here
+        return f"process {pid} on {host}; if that run has stopped, delete the lock"
+    if pid == os.getpid() or process_alive(pid):
+        return f"process {pid} on this machine"
+    return None
 
 
 def _format_scores(scores: dict[str, float]) -> str:

@@ -7,6 +7,9 @@ import json
 import math
 import os
 import shutil
+import socket
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -175,3 +178,57 @@ def test_resuming_with_another_diffq_group_size_names_it(tmp_path):
     (tmp_path / "run" / "config.toml").unlink()  # the state alone says what does not fit
     with pytest.raises(ValueError, match=r"last\.pt: .* \(Error\(s\) in loading .* size mismatch"):
         make(tmp_path, overrides=other).run(steps=2)
+
+
+def finished_process() -> int:
+    """The id of a process that has ended."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(child.stdout)
+
+
+def test_a_folder_another_fit_trains_in_is_refused_naming_it(tmp_path, run_at_step_2):
+    """Two fits in one folder both went ahead, writing the same .last.pt.part."""
+    trainer = make(tmp_path)  # made while the other was starting: refused when it starts
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock = run_at_step_2 / "fit.lock"
+        lock.write_text(f"{other.pid} {socket.gethostname()}\n")
+        with pytest.raises(ValueError) as caught:  # before the decode
+            Trainer(absent_data(tmp_path), run_at_step_2)
+        assert str(caught.value) == (
+            f"{run_at_step_2}: another fit trains in this folder (process {other.pid} on this "
+            f"machine, {lock}): let it finish or stop it, or train into another --run folder"
+        )
+        with pytest.raises(ValueError, match=f"process {other.pid} on this machine"):
+            trainer.run(steps=3)
+        assert trainer.step == 0 and lock.read_text() == f"{other.pid} {socket.gethostname()}\n"
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_the_lock_of_a_fit_that_is_gone_is_taken_over_and_released(tmp_path, run_at_step_2):
+    lock = run_at_step_2 / "fit.lock"
+    lock.write_text(f"{finished_process()} {socket.gethostname()}\n")
+    os.utime(lock, (0, 0))
+    left = run_at_step_2 / f".last.pt.{finished_process()}-0a1b2c3d.stemgui-part"
+    left.write_bytes(b"half a state")  # what a fit killed mid-write left
+    held = []
+
+    def look(step, loss):
+        held.append(lock.read_text())
+
+    make(tmp_path).run(steps=3, on_step=look)
+    assert held == [f"{os.getpid()} {socket.gethostname()}\n"]
+    assert not lock.exists() and not left.exists()
+
+
+def test_a_lock_of_another_machine_is_not_taken_over(tmp_path, run_at_step_2):
+    (run_at_step_2 / "fit.lock").write_text("123 another-host\n")
+    with pytest.raises(ValueError, match="process 123 on another-host; if that run has stopped"):
+        Trainer(absent_data(tmp_path), run_at_step_2)
