@@ -50,6 +50,13 @@ def _fit(args: argparse.Namespace) -> int:
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
     if run_dir.exists() and not run_dir.is_dir():  # before minutes of decoding, not after
         raise ValueError(f"--run {run_dir}: is a file, not a run folder; name a folder")
+    recorded = run_dir / "config.toml"  # what fit writes: the recipe with every setting filled in
+    if recorded.exists() and os.path.samefile(recorded, args.config):
+        raise ValueError(
+            f"--run {run_dir}: its config.toml is the recipe {args.config} itself, which fit "
+            "would rewrite (comments dropped, folders made absolute); keep the recipe outside "
+            "the run folder, or name another --run folder"
+        )
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     distributed = "WORLD_SIZE" in os.environ

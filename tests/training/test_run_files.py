@@ -232,3 +232,18 @@ def test_a_lock_of_another_machine_is_not_taken_over(tmp_path, run_at_step_2):
     (run_at_step_2 / "fit.lock").write_text("123 another-host\n")
     with pytest.raises(ValueError, match="process 123 on another-host; if that run has stopped"):
         Trainer(absent_data(tmp_path), run_at_step_2)
+
+
+def test_a_run_folder_holding_the_recipe_itself_is_refused(tmp_path, caplog):
+    """``fit proj/config.toml --run proj`` rewrote the user's recipe: comments gone, folders
+    made absolute."""
+    from training.__main__ import main
+
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    recipe = folder / "config.toml"
+    text = '# my recipe\n[data]\nroots = ["data"]\n'
+    recipe.write_text(text)
+    assert main(["fit", str(recipe), "--run", str(folder), "--steps", "1"]) == 1
+    assert f"its config.toml is the recipe {recipe} itself" in caplog.text
+    assert recipe.read_text() == text
