@@ -279,6 +279,24 @@ def test_synth_command_writes_a_pool_and_resumes(tmp_path, soundfont, capsys, ca
     assert f"songs already in {tmp_path} last 2 s, not the 3 s asked for" in caplog.text
 
 
+def test_a_song_whose_recipe_is_damaged_is_rendered_again(tmp_path, soundfont, caplog):
+    from training.__main__ import main
+
+    argv = ["synth", "--out", str(tmp_path), "--songs", "1", "--seconds", "2", "--seed", "40"]
+    argv += ["--soundfont", str(soundfont), "--vocals", "fluidsynth"]
+    assert main(argv) == 0
+    recipe = tmp_path / "synth-000040" / "recipe.json"
+    whole = recipe.read_text()
+    recipe.write_text(whole[:50])  # an older version's write, interrupted
+    with pytest.raises(ValueError, match=f"{recipe}: cannot be read as a song's recipe"):
+        load_recipe(recipe.parent)
+    assert main(argv) == 0
+    assert f"{recipe}: cannot be read as a song's recipe" in caplog.text
+    assert "rendering it again" in caplog.text
+    assert recipe.read_text() == whole + "\n" or recipe.read_text() == whole
+    assert load_recipe(recipe.parent) == make_recipe(40, 2.0, vocal_engine="fluidsynth")
+
+
 def test_synth_demo_writes_the_mixture_and_its_recipe_into_a_new_folder(tmp_path, soundfont):
     from stemgui.audio.decode import decode
     from training.__main__ import main

@@ -13,7 +13,6 @@ A pool song is a stems folder (``<out>/synth-<seed>/{drums,bass,other,vocals,mix
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import time
 from pathlib import Path
@@ -73,6 +72,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def _write_demo(song, out: Path, name: str) -> Path:
     from stemgui.audio.encode import AudioFormat, write_audio
+    from training.synth.pool import write_json
 
     fmt = AudioFormat(kind="mp3", mp3_bitrate=192, clip="none")
     path = write_audio(out / f"{name}.mp3", song.mixture, song.samplerate, fmt, overwrite=True)
@@ -80,7 +80,7 @@ def _write_demo(song, out: Path, name: str) -> Path:
     record["soundfont"] = Path(song.soundfont).name
     record["samplerate"] = song.samplerate
     record["fade_out"] = DEMO_FADE
-    (out / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    write_json(out / f"{name}.json", record)
     return path
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stemgui.audio.atomic import atomic_path
 from stemgui.audio.encode import AudioFormat, write_audio
 from training.synth import mix
 from training.synth.notes import to_midi
@@ -48,8 +49,15 @@ def write_song(song: Song, folder: str | Path, fmt: AudioFormat = FLAC) -> Path:
     record["soundfont"] = Path(song.soundfont).name
     record["samplerate"] = song.samplerate
     # Last: a folder with a recipe.json is complete (render_pool skips it when resuming).
-    (folder / "recipe.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    write_json(folder / "recipe.json", record)
     return folder
+
+
+def write_json(path: Path, record: dict) -> None:
+    """``record`` as JSON at ``path``, whole or not at all (an interrupted write leaves no
+    half a recipe to be taken for a finished song)."""
+    with atomic_path(path, overwrite=True) as part:
+        part.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 def _render_one(seed: int, seconds: float, engine: str, soundfont: str | None, target: Path):
@@ -78,7 +86,7 @@ def render_pool(
     ``on_song(index, recipe)`` is called in this process after each song is written.
     """
     targets = [Path(folder) / song_name(seed + index) for index in range(songs)]
-    todo = [i for i, target in enumerate(targets) if not (target / "recipe.json").exists()]
+    todo = [i for i, target in enumerate(targets) if not _finished(target)]
     if len(todo) < songs:
         log.info("%d of %d songs already in %s, skipped", songs - len(todo), songs, folder)
         kept = [load_recipe(targets[i]).seconds for i in sorted(set(range(songs)) - set(todo))]
@@ -148,11 +156,34 @@ def remix_pool(
             "index": index,
             "sources": {stem: tracks[int(p)].name for stem, p in zip(STEMS, picks)},
         }
-        (target / "recipe.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+        write_json(target / "recipe.json", record)
         written.append(target)
     return written
 
 
 def load_recipe(folder: str | Path) -> SongRecipe:
-    """The recipe of a pool song, to render it again: ``render_song(load_recipe(f))``."""
-    return SongRecipe.from_json((Path(folder) / "recipe.json").read_text(encoding="utf-8"))
+    """The recipe of a pool song, to render it again: ``render_song(load_recipe(f))``.
+
+    Raises:
+        ValueError: its ``recipe.json`` is missing or damaged, naming it.
+    """
+    path = Path(folder) / "recipe.json"
+    try:
+        return SongRecipe.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"{path}: cannot be read as a song's recipe ({error}); delete its folder, and"
+            " the same synth command renders the song again"
+        ) from error
+
+
+def _finished(folder: Path) -> bool:
+    """Whether a pool song was written whole: its recipe.json, written last, reads."""
+    if not (folder / "recipe.json").exists():
+        return False
+    try:
+        load_recipe(folder)
+    except ValueError as error:
+        log.warning("%s; rendering it again", error)
+        return False
+    return True
