@@ -28,3 +28,40 @@ def _own_user_folders(tmp_path_factory, monkeypatch):
     root = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("XDG_CACHE_HOME", str(root / "cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(root / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _event_loops_still_run():
+    """Fail the test in which ``QCoreApplication.exit`` was called outside ``app.exec()``.
+
+    Qt then marks the main thread as quitting until the next ``app.exec()``: every later event
+    loop (each ``qtbot.wait``, ``waitUntil``, ``waitSignal``) returns at once without delivering
+    a thing, and later tests time out far from the cause (a window's queue stood in "loading
+    model" while its worker had finished). A timer of an earlier test that outlived it did this.
+    """
+    yield
+    import sys
+
+    if "PySide6.QtCore" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+
+    app = QCoreApplication.instance()
+    if app is None:
+        return
+    loop = QEventLoop()
+    tick = QTimer(singleShot=True, interval=0)
+    tick.timeout.connect(loop.quit)
+    tick.start()
+    ran = loop.exec() == 0
+    tick.stop()
+    if ran:
+        return
+    end = QTimer(singleShot=True, interval=0)  # app.exec() clears the quitting mark
+    end.timeout.connect(lambda: app.exit(0))
+    end.start()
+    app.exec()
+    pytest.fail(
+        "QCoreApplication.exit() was called outside app.exec() during this test (a timer "
+        "left by an earlier test?): the event loops of later tests would end at once"
+    )

@@ -116,20 +116,30 @@ def test_the_app_cleans_up_after_its_window_is_shown(qtbot, tmp_path, monkeypatc
 
     monkeypatch.setattr(window_module, "MainWindow", make_window)
 
-    def stop_when_done():
-        if threads and not threads[0].is_alive():
-            app_instance.exit(0)  # (quit would close the window)
-        else:
-            QTimer.singleShot(10, stop_when_done)
-
     from PySide6.QtWidgets import QApplication
 
     app_instance = QApplication.instance()
-    QTimer.singleShot(0, stop_when_done)
-    QTimer.singleShot(20_000, lambda: app_instance.exit(1))  # never hang the suite
+
+    def stop_when_done():
+        if threads and not threads[0].is_alive():
+            poll.stop()
+            app_instance.exit(0)  # (quit would close the window)
+
+    # Timers of this test, stopped when it ends: a QTimer.singleShot(20 s, app.exit) outlived it
+    # and fired in a later test, outside app.exec(): QCoreApplication.exit then left the main
+    # thread's event loops ending at once for the rest of the run (every qtbot wait returned
+    # without delivering the worker's signals: a later window's queue stood in "loading model").
+    poll = QTimer(interval=10)
+    poll.timeout.connect(stop_when_done)
+    guard = QTimer(singleShot=True, interval=20_000)  # never hang the suite
+    guard.timeout.connect(lambda: app_instance.exit(1))
+    poll.start()
+    guard.start()
     try:
         assert app.main([]) == 0
     finally:
+        poll.stop()
+        guard.stop()
         reset_logging()
     assert len(threads) == 1 and not threads[0].is_alive()
     assert windows[0].isVisible()  # the cleanup closes nothing
