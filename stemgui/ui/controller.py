@@ -54,6 +54,10 @@ TRIM_EVERY_SONGS = 10
 # and waited for at exit; past UNSTOPPED_WAIT_MS the process leaves without them.
 _unstopped: list[tuple[QThread, QObject]] = []
 UNSTOPPED_WAIT_MS = 30_000
+# At shutdown, the stems of a song just separated that are being stored in the stem cache get
+# this long to finish (a 4-minute song's take a second or two); stopped sooner, the song is
+# separated again at the next start, minutes on a CPU.
+STORE_WAIT_MS = 10_000
 
 
 @atexit.register
@@ -256,11 +260,14 @@ class QueueController(QObject):
         self._release_memory_later()  # its stems
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Cancel the running job (and the storing of stems in the cache); stop the thread."""
+        """Cancel the running job; let the storing of a finished song's stems in the cache end
+        (``STORE_WAIT_MS`` at most, then it is cancelled too); stop the thread."""
         if self._cancel is not None:
             self._cancel.set()
-        self.worker.stopping.set()
         self._thread.quit()
+        if self.worker.storing.is_set() and self._thread.wait(STORE_WAIT_MS):
+            logger.info("the stems of the last song were stored before leaving")
+        self.worker.stopping.set()
         if not self._thread.wait(timeout_ms):
             logger.error("the separation thread did not stop within %d ms", timeout_ms)
             _unstopped.append((self._thread, self.worker))

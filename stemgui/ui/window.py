@@ -666,6 +666,8 @@ class MainWindow(QMainWindow):
         if self.menus.dialog is not None:
             self.menus.dialog.close()  # cancels a download; it resumes next time
         self.player.unload()
+        if self.controller.worker.storing.is_set():  # gone from the screen while it ends
+            self.hide()
         self.controller.shutdown()
         if self.exporter.tasks:  # the window goes now; the files are finished before the end
             self.hide()  # (it stood unanswering for the whole export: 13 s for a 90 s song)

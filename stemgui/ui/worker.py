@@ -130,7 +130,8 @@ class SeparationWorker(QObject):
         stem_cache: a ``stemgui.stemcache.StemCache``, or None to separate every time.
         model_identity: for the cache's key; default ``default_model_identity``.
 
-    ``stopping`` (a ``threading.Event``) interrupts storing stems in the cache at shutdown.
+    ``stopping`` (a ``threading.Event``) interrupts storing stems in the cache at shutdown;
+    ``storing`` is set while a finished song's stems are being stored.
     """
 
     stage = Signal(int, str)
@@ -159,6 +160,7 @@ class SeparationWorker(QObject):
         self.stem_cache = stem_cache
         self._identity = model_identity or default_model_identity
         self.stopping = threading.Event()
+        self.storing = threading.Event()
         self._files = 0
 
     @Slot()
@@ -383,6 +385,7 @@ class SeparationWorker(QObject):
         cache = self.stem_cache
         if cache is None:  # turned off while the song separated: not kept, as asked
             return
+        self.storing.set()
         try:
             if identity is None:  # e.g. an official model downloaded by this very job
                 identity = self._identity(options, self.stopping)
@@ -402,6 +405,8 @@ class SeparationWorker(QObject):
             logger.info("%s: the stems were not cached (stopping)", path)
         except Exception:  # the job is finished: a cache bug must not touch it
             logger.exception("%s: storing the stems in the cache failed", path)
+        finally:
+            self.storing.clear()
 
     def _scratch_file(self, nbytes: int) -> Path | None:
         """A new file for stems of ``nbytes`` that should stay off the RAM; None: keep in RAM."""

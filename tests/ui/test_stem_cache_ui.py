@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stemgui.errors import SeparationCancelled
 from stemgui.stemcache import StemCache, forget_digests
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
@@ -281,3 +282,43 @@ def test_a_song_rewritten_while_the_model_loads_is_not_cached_under_its_old_hash
         ctl.shutdown()
     # were stored under the first content's hash: that song would get these stems back
     assert StemCache(root).keys() == []
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_closing_while_a_finished_song_is_stored_lets_the_store_end_for_a_while(
+    qtbot, options, songs, tmp_path, monkeypatch, quick
+):
+    """Closing the app a moment after a song finished cancelled the storing of its stems, and
+    the next start separated it again; now the store gets ``STORE_WAIT_MS`` to end (a slower
+    one is still cancelled, leaving nothing)."""
+    import time
+
+    from stemgui import stemcache
+    from stemgui.ui import controller as controller_module
+
+    monkeypatch.setattr(controller_module, "STORE_WAIT_MS", 3000)
+    real = stemcache._write_npy
+    writing = threading.Event()
+
+    def slow(path, array, cancel):
+        writing.set()
+        for _ in range(10 if quick else 500):  # 0.2 s, or 10 s unless cancelled
+            time.sleep(0.02)
+            if cancel is not None and cancel.is_set():
+                raise SeparationCancelled("stopping")
+        return real(path, array, cancel)
+
+    monkeypatch.setattr(stemcache, "_write_npy", slow)
+    root = tmp_path / "stemcache"
+    ctl = QueueController(
+        lambda: options, scratch_dir=tmp_path / "scratch", stem_cache=StemCache(root)
+    )
+    (job,) = ctl.add([songs[0]])
+    qtbot.waitUntil(lambda: writing.is_set(), timeout=TIMEOUT_MS)
+    assert job.state is JobState.DONE and ctl.worker.storing.is_set()
+    started = time.monotonic()
+    ctl.shutdown()
+    waited = time.monotonic() - started
+    assert len(StemCache(root).keys()) == (1 if quick else 0)
+    assert not quick or waited < 3  # it ended; a slow one waited 3 s, then was cancelled
+    assert not ctl.worker.storing.is_set()
