@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,24 @@ logger = logging.getLogger(__name__)
 
 CHUNK_FRAMES = 1 << 18
 SPILL_BYTES = 128 << 20  # about 6 minutes of stereo float32 at 44.1 kHz
+
+Allocate = Callable[[tuple[int, int]], np.ndarray]
+"""``allocate(shape)``: the (channels, frames) float32 array a song is to be written into."""
+
+
+def in_ram(shape: tuple[int, int]) -> np.ndarray:
+    """The default ``Allocate``: a new array in RAM."""
+    return np.empty(shape, dtype=np.float32)
+
+
+def release_written(out: np.ndarray, released: int, written: int) -> int:
+    """Let go of the pages of a memory-mapped ``out`` written so far (``spool.release_done``);
+    return the frames let go of."""
+    if not isinstance(out, np.memmap):
+        return released
+    from stemgui.spool import release_done
+
+    return release_done(out, released, written)
 
 
 def silence_non_finite(samples: np.ndarray) -> int:
@@ -140,3 +160,16 @@ class Spilled:
         if self._file.readinto(memoryview(block).cast("B")) != block.nbytes:
             raise OSError("the decoded song's temporary file was cut short")
         return block.T
+
+
+@dataclass
+class Raw:
+    """What a reader gives :func:`stemgui.audio.decode.decode`: the song at its own rate."""
+
+    samples: np.ndarray | Spilled  # (channels, frames) float32, NaN/infinite made 0
+    samplerate: int
+    roles: tuple[str, ...] | None = None
+    warnings: tuple[str, ...] = ()
+    non_finite: int = 0  # samples that were NaN or infinite
+    allocated: bool = False  # ``samples`` is the caller's array, the song as asked for
+    gathered: Gathered | None = None  # where ``samples`` came from, to close once read

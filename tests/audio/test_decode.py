@@ -422,19 +422,17 @@ def test_a_failing_allocation_is_the_callers_error_not_the_files(tmp_path):
 
 @pytest.mark.parametrize("rate", [48000, 22050, 8000, 96000, 44101])
 def test_resampling_a_block_at_a_time_gives_julius_samples_for_the_whole_song(monkeypatch, rate):
-    import importlib
-
     import julius
     import torch
 
-    module = importlib.import_module("stemgui.audio.decode")
-    monkeypatch.setattr(module, "_READ_BLOCK_FRAMES", 5000)  # many blocks
+    from stemgui.audio.resample import BlockResampler, resample_rates
+
     samples = np.random.default_rng(rate).standard_normal((2, 60_001)).astype(np.float32)
-    resampler = module._BlockResampler(rate, 44100)
+    resampler = BlockResampler(rate, 44100, block_frames=5000)  # many blocks
     out = np.full((2, resampler.length(samples.shape[1])), np.nan, dtype=np.float32)
     for start, block in resampler.blocks(samples):
         out[:, start : start + block.shape[1]] = block
-    old, new = module.resample_rates(rate, 44100)
+    old, new = resample_rates(rate, 44100)
     whole = julius.resample_frac(torch.from_numpy(samples), old, new).numpy()
     assert out.shape == whole.shape
     np.testing.assert_allclose(out, whole, rtol=0, atol=1e-6)

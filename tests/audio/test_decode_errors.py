@@ -138,7 +138,7 @@ def test_the_mp3_decoder_s_own_messages_go_to_the_log_not_the_terminal(tmp_path,
     cut = tmp_path / "cut.mp3"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 3 // 4])
     capfd.readouterr()
-    with caplog.at_level(logging.DEBUG, logger="stemgui.audio.decode"):
+    with caplog.at_level(logging.DEBUG, logger="stemgui.audio._soundfile"):
         decode(cut)
     assert "Xing" not in capfd.readouterr().err
     said = [r.getMessage() for r in caplog.records if "the decoder said" in r.getMessage()]
@@ -298,7 +298,7 @@ def test_non_finite_samples_are_counted_and_silenced_in_every_block(tmp_path, mo
     every block, the first and the last, and none of the others."""
     import sys
 
-    monkeypatch.setattr(sys.modules["stemgui.audio.decode"], "_READ_BLOCK_FRAMES", 1000)
+    monkeypatch.setattr(sys.modules["stemgui.audio._soundfile"], "_READ_BLOCK_FRAMES", 1000)
     data = (np.random.default_rng(5).uniform(-0.5, 0.5, (2, 4500))).astype(np.float32)
     data[0, 0], data[1, 999], data[0, 1000], data[1, 4499] = np.nan, np.inf, -np.inf, np.nan
     data[:, 2500:2600] = np.nan

@@ -116,7 +116,7 @@ def test_any_rate_in_the_header(scratch, rate):
 @settings(max_examples=300, deadline=None)
 @given(source=st.integers(1, 10_000_000), target=st.sampled_from([44100, 48000, 22050]))
 def test_resample_rates_bound_the_filter_bank_and_keep_the_pitch(source, target):
-    from stemgui.audio.decode import _MAX_FILTER_VALUES, _filter_values, resample_rates
+    from stemgui.audio.resample import _MAX_FILTER_VALUES, _filter_values, resample_rates
 
     old, new = resample_rates(source, target)
     assert _filter_values(old, new) <= _MAX_FILTER_VALUES
