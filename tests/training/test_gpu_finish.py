@@ -65,7 +65,9 @@ def test_finish_scores_each_kind_and_their_bag_beside_the_shipped_model(
         assert (runs / kind / "q8.stemgui").is_file() and (runs / kind / "fit.log").is_file()
     shipped = next(Path(REPO / "resources" / "models").glob("*.stemgui")).name
     assert _scored(runs) == [shipped, "general/q8.stemgui", "0-0-1-0/q8.stemgui", "bag.stemgui"]
-    assert f"training export {runs}/bag.stemgui --name" in result.stdout
+    assert f"training export {runs}/bag.stemgui --name stemgui-htdemucs-small --replace" in (
+        result.stdout
+    )  # the name the app ships: replacing it is the point
 
 
 def test_one_kind_back_is_bagged_with_the_other_member_of_a_shipped_bag(
@@ -85,6 +87,9 @@ def test_one_kind_back_is_bagged_with_the_other_member_of_a_shipped_bag(
     assert [m["file"] for m in members] == ["runs/shipped-general.stemgui", "0-0-1-0/q8.stemgui"]
     assert members[0]["from_bag"] == {"file": "shipped.stemgui", "member": 0, "was": ""}
     assert not (runs / "shipped-0-0-1-0.stemgui").exists()
+    again = _finish(files, runs, root, SHIPPED=str(shipped))  # after a resumed GPU run
+    assert again.returncode == 0, again.stderr[-2000:]  # its scores replace the first ones
+    assert _scored(runs) == ["shipped.stemgui", "q8.stemgui", "bag.stemgui"]
 
 
 def test_nothing_usable_back_is_said_in_one_line_and_nothing_is_left_half_unpacked(

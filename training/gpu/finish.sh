@@ -76,10 +76,10 @@ if [ "${#member[@]}" -eq 2 ]; then
     candidates+=("$RUNS/bag.stemgui")
 fi
 "$PYTHON" -m training eval "$SHIPPED" "${candidates[@]}" --data "$DATA" --cache "$RUNS/cache" \
-    --json "$RUNS/scores.json" | tee "$RUNS/eval.txt"
+    --json "$RUNS/scores.json" --overwrite | tee "$RUNS/eval.txt"  # an earlier finish's go
 echo
 echo "The target: every stem 2 dB above mixture/4 (\"other\" at least 3.11) and a mean of 3 or more."
 echo "To ship one (then update the README's table and eval command, screenshots, bundle figures):"
 for candidate in "${candidates[@]}"; do
-    echo "  $PYTHON -m training export $candidate --name stemgui-htdemucs-small --description \"...\""
+    echo "  $PYTHON -m training export $candidate --name stemgui-htdemucs-small --replace --description \"...\""
 done
