@@ -17,6 +17,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -36,7 +37,8 @@ ProgressCallback = Callable[[int, "int | None"], None]
 """``on_progress(bytes_done, bytes_total)``; ``bytes_total`` is None when the server omits it."""
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
-_BLOCK = 1 << 14  # a cancel is seen, and progress said, every 16 KiB
+_BLOCK = 1 << 14  # progress is said every 16 KiB
+_CANCEL_POLL = 0.05  # seconds between looks at the cancel token while a download runs
 
 
 class DownloadError(ModelLoadError):
@@ -50,11 +52,90 @@ def part_path(dest: str | Path) -> Path:
     return dest.with_name(dest.name + PART_SUFFIX)
 
 
-def _open(url: str, start: int, timeout: float) -> Any:
+def _open(url: str, start: int, timeout: float, hangup: _Hangup) -> Any:
     request = urllib.request.Request(url, headers={"User-Agent": "stemgui"})
     if start:
         request.add_header("Range", f"bytes={start}-")
-    return urllib.request.urlopen(request, timeout=timeout)
+    return _opener(hangup.watch).open(request, timeout=timeout)
+
+
+def _opener(watch: Callable[[socket.socket], None]) -> urllib.request.OpenerDirector:
+    """urllib's usual opener (proxies from the environment, redirects), whose connections are
+    handed to ``watch`` once connected (through a redirect too)."""
+
+    class Watched:
+        def do_open(self, http_class: Any, request: Any, **kwargs: Any) -> Any:
+            class Connection(http_class):
+                def connect(self) -> None:
+                    super().connect()
+                    watch(self.sock)
+
+            return super().do_open(Connection, request, **kwargs)  # type: ignore[misc]
+
+    class HTTPHandler(Watched, urllib.request.HTTPHandler):
+        pass
+
+    class HTTPSHandler(Watched, urllib.request.HTTPSHandler):
+        pass
+
+    return urllib.request.build_opener(HTTPHandler, HTTPSHandler)
+
+
+class _Hangup:
+    """Shuts a download's connection down as soon as its cancel token is set.
+
+    The cancel used to be seen only between blocks: a server that stopped sending held the
+    download (and the Cancel the user clicked) until the connection's timeout, half a minute.
+    A socket shut down from this watcher thread ends the read blocked on it at once (it returns
+    what came so far, then nothing, or raises); every byte written before is one the server
+    sent, so the partial file stays a true prefix of the model and resumes. Not covered: the
+    connection being made and the TLS handshake (bounded by the timeout).
+    """
+
+    def __init__(self, cancel: Any) -> None:
+        self.cancel = cancel
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._hung_up = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._wait, name="stemgui-download-cancel", daemon=True
+        )
+
+    def __enter__(self) -> _Hangup:
+        if self.cancel is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down when the cancel comes (at once if it came already)."""
+        with self._lock:
+            self._sockets.append(sock)
+            if self._hung_up:
+                _shut_down(sock)
+
+    def _wait(self) -> None:
+        while not self._done.wait(_CANCEL_POLL):
+            if self.cancel.is_set():
+                with self._lock:
+                    self._hung_up = True
+                    for sock in self._sockets:
+                        _shut_down(sock)
+                return
+
+
+def _shut_down(sock: socket.socket) -> None:
+    # socket.socket's own method: an SSLSocket's would also drop its TLS state, which the
+    # reading thread is using; the shut-down file descriptor ends that read all the same.
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError as exc:  # closed already (the download ended meanwhile): nothing to stop
+        logger.debug("no connection to shut down: %r", exc)
 
 
 def _total_size(response: Any, start: int) -> tuple[int, int | None]:
@@ -88,8 +169,10 @@ def download_file(
         sha256: expected hash (full or prefix of 8+ hex digits); default: the name's prefix.
         name: model name for messages (default: the file name).
         on_progress: called with (bytes done, total bytes or None) after each block.
-        cancel: anything with ``is_set()``; checked between blocks. Cancelling keeps the partial
-            file for a later resume and raises ``DownloadError``.
+        cancel: anything with ``is_set()``; looked at every 50 ms, and a set one shuts the
+            connection down, so that a stalled server does not hold the cancel (see
+            ``_Hangup``). Cancelling keeps the partial file for a later resume and raises
+            ``DownloadError``.
         timeout: seconds without data before giving up.
 
     Raises:
@@ -175,37 +258,11 @@ def _fetch(
     for attempt in range(2):  # a second attempt only after a 416 on a stale partial file
         start = part.stat().st_size if part.exists() else 0
         try:
-            with _open(url, start, timeout) as response:
-                offset, total = _total_size(response, start)
-                mode = "ab" if offset else "wb"
-                done = offset
-                if start and not offset:
-                    logger.info("%s: server ignored the resume request, starting over", url)
-                try:
-                    handle = open(part, mode)  # noqa: SIM115 (closed below)
-                except OSError as exc:
-                    raise _not_saved(dest, label, exc) from exc
-                with handle:
-                    if on_progress:
-                        on_progress(done, total)
-                    while block := response.read(_BLOCK):
-                        try:
-                            handle.write(block)
-                            handle.flush()  # a full disk says so here, not as a network error
-                        except OSError as exc:
-                            raise _not_saved(dest, label, exc) from exc
-                        done += len(block)
-                        if on_progress:
-                            on_progress(done, total)
-                        if cancel is not None and cancel.is_set():
-                            raise DownloadError(
-                                dest,
-                                f"download of model {label} was cancelled; it resumes next time",
-                            )
-                if total is not None and done != total:
-                    raise OSError(f"connection closed after {done} of {total} bytes")
+            with _Hangup(cancel) as hangup:
+                _receive(url, dest, label, start, on_progress, cancel, timeout, hangup)
             break
         except urllib.error.HTTPError as exc:
+            _stop_if_cancelled(dest, label, cancel)
             if exc.code == 416 and start and attempt == 0:
                 logger.info("%s: stale partial download of %d bytes, starting over", url, start)
                 part.unlink()
@@ -218,6 +275,7 @@ def _fetch(
                 f"{exc.reason}; try again later",
             ) from exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            _stop_if_cancelled(dest, label, cancel)  # the cancel shut the connection down
             logger.warning("download of %s from %s failed: %r", label, url, exc)  # the details
             kept = part.exists() and part.stat().st_size > 0  # else there is nothing to resume
             raise DownloadError(
@@ -240,6 +298,52 @@ def _fetch(
     os.replace(part, dest)
     logger.info("downloaded %s (%s, sha256 %s)", dest, label, digest[:8])
     return dest
+
+
+def _receive(
+    url: str,
+    dest: Path,
+    label: str,
+    start: int,
+    on_progress: ProgressCallback | None,
+    cancel: Any,
+    timeout: float,
+    hangup: _Hangup,
+) -> None:
+    """Append the body of one request to ``dest``'s partial file (from ``start``)."""
+    part = part_path(dest)
+    _stop_if_cancelled(dest, label, cancel)
+    with _open(url, start, timeout, hangup) as response:
+        offset, total = _total_size(response, start)
+        mode = "ab" if offset else "wb"
+        done = offset
+        if start and not offset:
+            logger.info("%s: server ignored the resume request, starting over", url)
+        try:
+            handle = open(part, mode)  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            raise _not_saved(dest, label, exc) from exc
+        with handle:
+            if on_progress:
+                on_progress(done, total)
+            while block := response.read(_BLOCK):
+                try:
+                    handle.write(block)
+                    handle.flush()  # a full disk says so here, not as a network error
+                except OSError as exc:
+                    raise _not_saved(dest, label, exc) from exc
+                done += len(block)
+                if on_progress:
+                    on_progress(done, total)
+                _stop_if_cancelled(dest, label, cancel)
+        _stop_if_cancelled(dest, label, cancel)  # the cancel ended the body early
+        if total is not None and done != total:
+            raise OSError(f"connection closed after {done} of {total} bytes")
+
+
+def _stop_if_cancelled(dest: Path, label: str, cancel: Any) -> None:
+    if cancel is not None and cancel.is_set():
+        raise DownloadError(dest, f"download of model {label} was cancelled; it resumes next time")
 
 
 def _not_saved(dest: Path, label: str, error: OSError) -> DownloadError:

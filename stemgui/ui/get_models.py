@@ -189,8 +189,8 @@ class ModelsDialog(QDialog):
         return task
 
     def cancel(self) -> None:
-        """Stop the download; said at once, since a stalled server answers late (the next
-        block, or the connection's timeout)."""
+        """Stop the download; said at once, though the thread takes up to a second to end
+        (a connection still being made: up to its timeout)."""
         if self.task is not None and not self.task.cancel_event.is_set():
             self.task.cancel()
             self.status.setText(f"Cancelling the download of {self.task.name}…")

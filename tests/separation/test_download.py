@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import socket
 import threading
-import urllib.error
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -21,6 +21,8 @@ class FileServer:
     """Serves ``data`` at ``/model``; honours ``Range: bytes=N-`` unless told otherwise.
 
     ``cut_first``: the first response announces the full length but sends only this many bytes.
+    ``stall_after``: each response sends this many bytes of its body (None: all of them; -1:
+    not even the headers), then nothing until ``release`` is set.
     """
 
     def __init__(self, data: bytes) -> None:
@@ -29,12 +31,19 @@ class FileServer:
         self.ignore_range = False
         self.status: int | None = None
         self.ranges: list[str | None] = []
+        self.paths: list[str] = []
+        self.stall_after: int | None = None
+        self.release = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 requested = self.headers.get("Range")
                 server.ranges.append(requested)
+                server.paths.append(self.path)
+                if server.stall_after == -1:
+                    server.release.wait(10)
+                    return
                 if server.status:
                     self.send_error(server.status)
                     return
@@ -55,6 +64,11 @@ class FileServer:
                 payload = body[start:]
                 if server.cut_first is not None:
                     payload, server.cut_first = payload[: server.cut_first], None
+                if server.stall_after is not None:
+                    self.wfile.write(payload[: server.stall_after])
+                    self.wfile.flush()
+                    server.release.wait(10)
+                    return
                 self.wfile.write(payload)
 
             def log_message(self, *args) -> None:
@@ -102,6 +116,7 @@ def server(checkpoint_bytes):
     served = FileServer(checkpoint_bytes[0])
     served.thread.start()
     yield served
+    served.release.set()  # before the server stops: it waits for its handlers
     served.httpd.shutdown()
     served.httpd.server_close()
     served.thread.join(timeout=5)
@@ -203,12 +218,11 @@ def test_http_error_and_unreachable_server(tmp_path, server, checkpoint_bytes):
 
 def test_a_download_without_internet_says_so_in_words(tmp_path, monkeypatch):
     """The name lookup fails (no network): not "[Errno -2] Name or service not known"."""
-    from stemgui.separation import download
 
     def offline(*args, **kwargs):
-        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
+        raise socket.gaierror(-2, "Name or service not known")
 
-    monkeypatch.setattr(download.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(socket, "getaddrinfo", offline)
     with pytest.raises(DownloadError) as info:
         download_file("https://models.example/x.th", tmp_path / "x.th", name="htdemucs")
     assert info.value.reason == (
@@ -260,6 +274,42 @@ def test_cancel_keeps_the_partial_file(tmp_path, server, checkpoint_bytes):
     download_file(server.url, dest)
     assert server.ranges[-1] == f"bytes={kept}-"
     assert dest.read_bytes() == data
+
+
+@pytest.mark.parametrize("stall_after", [1000, -1], ids=["in the body", "before the headers"])
+def test_cancel_stops_a_stalled_download_at_once(tmp_path, server, checkpoint_bytes, stall_after):
+    """The server stops sending: the cancel was only seen with the next block, so the user's
+    Cancel waited for the connection's timeout (half a minute by default)."""
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    server.stall_after = stall_after
+    cancel = threading.Event()
+    clicked = threading.Timer(0.3, cancel.set)
+    clicked.start()
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match="download of model tiny was cancelled"):
+        download_file(server.url, dest, name="tiny", cancel=cancel, timeout=4)
+    assert time.monotonic() - started < 2
+    clicked.join()
+    if stall_after > 0:  # what came is kept, and the download resumes after it
+        assert part_path(dest).read_bytes() == data[:stall_after]
+    server.stall_after = None
+    assert download_file(server.url, dest).read_bytes() == data
+    assert server.ranges[-1] == (f"bytes={stall_after}-" if stall_after > 0 else None)
+
+
+def test_a_proxy_from_the_environment_is_used(tmp_path, server, checkpoint_bytes, monkeypatch):
+    """Behind a proxy (http_proxy), the model comes through it, resumed there too."""
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    part_path(dest).write_bytes(data[:5000])
+    proxy = server.url.removesuffix("/model")
+    monkeypatch.setenv("http_proxy", proxy)
+    monkeypatch.setenv("no_proxy", "")
+    monkeypatch.setenv("NO_PROXY", "")
+    assert download_file("http://models.invalid/tiny.th", dest).read_bytes() == data
+    assert server.paths == ["http://models.invalid/tiny.th"]  # asked of the proxy
+    assert server.ranges == ["bytes=5000-"]
 
 
 def test_only_http_urls(tmp_path):

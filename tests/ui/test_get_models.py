@@ -180,6 +180,12 @@ def test_cancel_on_a_stalled_download_is_said_at_once(qtbot, settings_store, sta
         dialog.cancel_button.click()
         assert dialog.status.text() == "Cancelling the download of tiny_ui…"
         assert not dialog.cancel_button.isEnabled() and not dialog.download_button.isEnabled()
+        # and done within a second: it waited for the connection's timeout, half a minute,
+        # before the model could be downloaded again
+        qtbot.waitUntil(lambda: dialog.task is None, timeout=1500)
+        assert dialog.status.text().startswith("Download cancelled; it resumes")
+        assert dialog.table.item(dialog.rows["tiny_ui"], 2).text() == "cancelled"
+        assert dialog.download_button.isEnabled()
         dialog.close()
     finally:
         win.close()
