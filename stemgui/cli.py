@@ -354,7 +354,6 @@ def _download_official(store: Any, name: str) -> None:
 
     for url, dest in store.missing_files(name):
         logger.info("downloading model %s: %s", name, url)
-        dest.parent.mkdir(parents=True, exist_ok=True)
         with tqdm_progress(dest.name) as on_progress:
             download_file(url, dest, name=name, on_progress=on_progress)
 

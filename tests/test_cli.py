@@ -517,6 +517,15 @@ def test_official_model_is_downloaded_first(tmp_path, monkeypatch, capsys):
     assert len(lines) == 1 and "network is unreachable" in lines[0]
 
 
+def test_a_models_folder_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "user").mkdir(exist_ok=True)
+    (tmp_path / "user" / "official").write_text("a file where the folder goes")
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", "htdemucs"]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "could not save model htdemucs there" in lines[0]
+
+
 def test_unavailable_device_is_a_usage_error_before_the_model_loads(tmp_path, capsys):
     write_song(tmp_path / "song.wav")
     with pytest.raises(SystemExit) as caught:

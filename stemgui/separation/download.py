@@ -183,7 +183,10 @@ def download_file(
     label = name or dest.name
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"only http(s) downloads are supported, not {url!r}")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _not_saved(dest, label, exc) from exc
     with _only_download(dest, label):
         if dest.exists():  # here already (another process may just have finished it)
             try:
@@ -205,9 +208,13 @@ def _only_download(dest: Path, label: str) -> Iterator[None]:
     never stale; another thread of this process is refused too. The lock file stays (empty).
 
     Raises:
-        DownloadError: another download of ``dest`` holds it.
+        DownloadError: another download of ``dest`` holds it, or the lock cannot be written.
     """
-    with open(dest.with_name(dest.name + LOCK_SUFFIX), "a+b") as handle:
+    try:
+        handle = open(dest.with_name(dest.name + LOCK_SUFFIX), "a+b")  # noqa: SIM115
+    except OSError as exc:  # a read-only folder
+        raise _not_saved(dest, label, exc) from exc
+    with handle:
         try:
             _lock(handle)
         except OSError:

@@ -244,6 +244,27 @@ def test_a_model_that_cannot_be_saved_is_not_blamed_on_the_network(
     assert "connection" not in info.value.reason
 
 
+@pytest.mark.parametrize("blocked", ["folder", "lock"])
+def test_a_models_folder_that_cannot_be_written_is_said_so(
+    tmp_path, server, checkpoint_bytes, blocked
+):
+    """The models folder could not be made, or the lock file beside the model written (a
+    read-only folder): a bare FileExistsError or PermissionError escaped, which the app showed
+    as an "unexpected error" and the command line as a traceback."""
+    _, digest = checkpoint_bytes
+    folder = tmp_path / "models"
+    dest = folder / f"tiny-{digest[:8]}.stemgui"
+    if blocked == "folder":
+        folder.write_text("a file where the folder goes")
+    else:
+        dest.with_name(dest.name + ".lock").mkdir(parents=True)  # as root, chmod would not do
+    with pytest.raises(DownloadError) as info:
+        download_file(server.url, dest, name="tiny")
+    assert info.value.reason.startswith("could not save model tiny there: ")
+    assert info.value.reason.endswith("or make the folder writable, and try again")
+    assert server.ranges == []
+
+
 def test_existing_file_is_verified_not_fetched(tmp_path, server, checkpoint_bytes):
     data, digest = checkpoint_bytes
     dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
