@@ -269,17 +269,21 @@ def _fetch(
                 _receive(url, dest, label, start, on_progress, cancel, timeout, hangup)
             break
         except urllib.error.HTTPError as exc:
+            exc.close()  # its connection: the answer's body is not read
             _stop_if_cancelled(dest, label, cancel)
             if exc.code == 416 and start and attempt == 0:
                 logger.info("%s: stale partial download of %d bytes, starting over", url, start)
                 part.unlink()
                 continue
-            logger.warning("download of %s from %s failed: HTTP %s", label, url, exc.code)
+            logger.warning("download of %s from %s failed: HTTP %s", label, url, exc)
             host = urllib.parse.urlsplit(url).hostname or url
+            answer = (  # a redirect loop's reason is three lines of urllib's
+                f"sent the download round in circles (HTTP {exc.code} redirects)"
+                if 300 <= exc.code < 400 and "infinite loop" in str(exc.reason)
+                else f"answered HTTP {exc.code} {exc.reason}"
+            )
             raise DownloadError(
-                dest,
-                f"could not download model {label}: {host} answered HTTP {exc.code} "
-                f"{exc.reason}; try again later",
+                dest, f"could not download model {label}: {host} {answer}; try again later"
             ) from exc
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             _stop_if_cancelled(dest, label, cancel)  # the cancel shut the connection down
@@ -374,7 +378,7 @@ def _unreachable(error: BaseException, url: str) -> str:
         return f"{host} did not answer in time"
     if isinstance(reason, ConnectionRefusedError):
         return f"{host} refused the connection"
-    if isinstance(reason, ConnectionError):
+    if isinstance(reason, ConnectionError | http.client.IncompleteRead):  # chunks cut short
         return f"the connection to {host} was lost"
     return f"{reason} ({host})"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import socket
@@ -82,6 +83,28 @@ class FileServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/model"
+
+
+@contextlib.contextmanager
+def answering(do_get):
+    """A loopback server whose GET handler is ``do_get(handler)``: its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            do_get(self)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/model"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
 
 
 @pytest.fixture(autouse=True)
@@ -214,6 +237,47 @@ def test_http_error_and_unreachable_server(tmp_path, server, checkpoint_bytes):
         "could not download model htdemucs: 127.0.0.1 refused the connection; check the "
         "connection and try again"
     )
+
+
+def test_a_redirect_loop_is_said_in_one_line(tmp_path):
+    """urllib's "redirect error that would lead to an infinite loop.\nThe last 30x error
+    message was:\nFound" went into the message as is, three lines in the dialog."""
+
+    def loop(handler):
+        handler.send_response(302)
+        handler.send_header("Location", handler.path)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    with answering(loop) as url, pytest.raises(DownloadError) as info:
+        download_file(url, tmp_path / "x.th", name="htdemucs")
+    assert info.value.reason == (
+        "could not download model htdemucs: 127.0.0.1 sent the download round in circles "
+        "(HTTP 302 redirects); try again later"
+    )
+
+
+def test_a_chunked_body_cut_short_is_a_lost_connection(tmp_path, checkpoint_bytes):
+    """A body sent in chunks (no length) cut mid-chunk said "IncompleteRead(848 bytes read)"."""
+    data, digest = checkpoint_bytes
+
+    def cut(handler):
+        handler.protocol_version = "HTTP/1.1"
+        handler.send_response(200)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        handler.wfile.write(b"%x\r\n%s\r\n" % (50_000, data[:50_000]))
+        handler.wfile.write(b"%x\r\n%s" % (50_000, data[50_000:60_000]))  # and no more
+        handler.close_connection = True
+
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    with answering(cut) as url, pytest.raises(DownloadError) as info:
+        download_file(url, dest, name="tiny")
+    assert info.value.reason == (
+        "could not download model tiny: the connection to 127.0.0.1 was lost; check the "
+        "connection and try again (the partial download resumes)"
+    )
+    assert data.startswith(part_path(dest).read_bytes())  # a true prefix, resumed next time
 
 
 def test_a_download_without_internet_says_so_in_words(tmp_path, monkeypatch):
