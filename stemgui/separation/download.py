@@ -2,9 +2,12 @@
 
 The bytes go to ``<dest>.part`` beside the destination. A later call resumes from the end of
 that file with an HTTP ``Range`` request (a server that ignores it sends the whole file again,
-and we start over). When complete, the sha256 is checked (against the expected value or the
-``name-<first 8 hex>.ext`` prefix of the destination name) and the ``.part`` file is renamed
-onto the destination, so a destination file is always whole and verified.
+and we start over). A partial file the server cannot go on from (416, another range), or whose
+resumed whole fails the check (another version of the file, or damaged), is dropped and the
+file downloaded once more from the start. When complete, the sha256 is checked (against the
+expected value or the ``name-<first 8 hex>.ext`` prefix of the destination name) and the
+``.part`` file is renamed onto the destination, so a destination file is always whole and
+verified.
 
 Only ``urllib`` from the standard library; proxies from the environment are honoured.
 """
@@ -138,12 +141,16 @@ def _shut_down(sock: socket.socket) -> None:
         logger.debug("no connection to shut down: %r", exc)
 
 
+class _OtherRange(OSError):
+    """A partial answer that does not go on from the partial file's end."""
+
+
 def _total_size(response: Any, start: int) -> tuple[int, int | None]:
     """(offset the body starts at, full size or None) from a 200 or 206 response."""
     if response.status == 206:
         match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
         if not match or int(match[1]) != start:
-            raise OSError(
+            raise _OtherRange(
                 f"server sent an unexpected range {response.headers.get('Content-Range')}"
             )
         return start, None if match[3] == "*" else int(match[3])
@@ -262,16 +269,17 @@ def _fetch(
 ) -> Path:
     """The download itself (``download_file``'s arguments), under the lock."""
     part = part_path(dest)
-    for attempt in range(2):  # a second attempt only after a 416 on a stale partial file
+    expected = sha256 or hash_prefix_from_name(dest)
+    for attempt in range(2):  # a second attempt, whole, only when the partial file was stale
         start = part.stat().st_size if part.exists() else 0
+        again = start > 0 and attempt == 0
         try:
             with _Hangup(cancel) as hangup:
-                _receive(url, dest, label, start, on_progress, cancel, timeout, hangup)
-            break
+                resumed = _receive(url, dest, label, start, on_progress, cancel, timeout, hangup)
         except urllib.error.HTTPError as exc:
             exc.close()  # its connection: the answer's body is not read
             _stop_if_cancelled(dest, label, cancel)
-            if exc.code == 416 and start and attempt == 0:
+            if exc.code == 416 and again:
                 logger.info("%s: stale partial download of %d bytes, starting over", url, start)
                 part.unlink()
                 continue
@@ -285,30 +293,47 @@ def _fetch(
             raise DownloadError(
                 dest, f"could not download model {label}: {host} {answer}; try again later"
             ) from exc
+        except _OtherRange as exc:
+            if not again:
+                raise _lost(dest, label, url, exc) from exc
+            # kept, the partial file would meet the same answer at every later try
+            logger.info("%s: %s, starting over", url, exc)
+            part.unlink()
+            continue
         except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
             _stop_if_cancelled(dest, label, cancel)  # the cancel shut the connection down
-            logger.warning("download of %s from %s failed: %r", label, url, exc)  # the details
-            kept = part.exists() and part.stat().st_size > 0  # else there is nothing to resume
+            raise _lost(dest, label, url, exc) from exc
+
+        try:
+            digest = verify_sha256(part, expected)
+        except ModelLoadError as exc:
+            part.unlink(missing_ok=True)
+            logger.warning("model %s from %s failed its check: %s", label, url, exc.reason)
+            if resumed and again:  # the part was of another version of the file, or damaged
+                logger.info("%s: downloading it whole again", url)
+                continue
             raise DownloadError(
                 dest,
-                f"could not download model {label}: {_unreachable(exc, url)}; check the "
-                "connection and try again" + (" (the partial download resumes)" if kept else ""),
+                f"downloaded model {label} is damaged (its checksum does not match: a broken "
+                "connection, or a page of the network's instead of the file); it was deleted: "
+                "try again",
             ) from exc
+        os.replace(part, dest)
+        logger.info("downloaded %s (%s, sha256 %s)", dest, label, digest[:8])
+        return dest
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
-    try:
-        digest = verify_sha256(part, sha256 or hash_prefix_from_name(dest))
-    except ModelLoadError as exc:
-        part.unlink(missing_ok=True)
-        logger.warning("model %s from %s failed its check: %s", label, url, exc.reason)
-        raise DownloadError(
-            dest,
-            f"downloaded model {label} is damaged (its checksum does not match: a broken "
-            "connection, or a page of the network's instead of the file); it was deleted: try "
-            "again",
-        ) from exc
-    os.replace(part, dest)
-    logger.info("downloaded %s (%s, sha256 %s)", dest, label, digest[:8])
-    return dest
+
+def _lost(dest: Path, label: str, url: str, error: BaseException) -> DownloadError:
+    """A download that stopped on the network's side; the partial file is kept."""
+    logger.warning("download of %s from %s failed: %r", label, url, error)  # the details
+    part = part_path(dest)
+    kept = part.exists() and part.stat().st_size > 0  # else there is nothing to resume
+    return DownloadError(
+        dest,
+        f"could not download model {label}: {_unreachable(error, url)}; check the "
+        "connection and try again" + (" (the partial download resumes)" if kept else ""),
+    )
 
 
 def _receive(
@@ -320,8 +345,9 @@ def _receive(
     cancel: Any,
     timeout: float,
     hangup: _Hangup,
-) -> None:
-    """Append the body of one request to ``dest``'s partial file (from ``start``)."""
+) -> bool:
+    """Append the body of one request to ``dest``'s partial file (from ``start``); return
+    whether the server resumed there (else it sent the whole file, written over it)."""
     part = part_path(dest)
     _stop_if_cancelled(dest, label, cancel)
     with _open(url, start, timeout, hangup) as response:
@@ -350,6 +376,7 @@ def _receive(
         _stop_if_cancelled(dest, label, cancel)  # the cancel ended the body early
         if total is not None and done != total:
             raise OSError(f"connection closed after {done} of {total} bytes")
+    return offset > 0
 
 
 def _stop_if_cancelled(dest: Path, label: str, cancel: Any) -> None:

@@ -34,6 +34,7 @@ class FileServer:
         self.ranges: list[str | None] = []
         self.paths: list[str] = []
         self.stall_after: int | None = None
+        self.range_from_zero = False
         self.release = threading.Event()
         server = self
 
@@ -56,6 +57,8 @@ class FileServer:
                         self.send_header("Content-Range", f"bytes */{len(body)}")
                         self.end_headers()
                         return
+                    if server.range_from_zero:  # a 206 of the whole file, whatever was asked
+                        start = 0
                     self.send_response(206)
                     self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
                 else:
@@ -196,6 +199,36 @@ def test_stale_partial_file_longer_than_the_model(tmp_path, server, checkpoint_b
     download_file(server.url, dest)
     assert server.ranges == [f"bytes={len(data) + 10}-", None]
     assert dest.read_bytes() == data
+
+
+def test_a_stale_partial_file_is_downloaded_again_whole(tmp_path, server, checkpoint_bytes):
+    """The partial file was of another version of the file (changed on the server since), or
+    damaged: the resumed download failed its check and was deleted, and the user had to start
+    the whole download again by hand. It is started again once, by itself."""
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    part_path(dest).write_bytes(b"an older version of the file" * 100)
+    assert download_file(server.url, dest).read_bytes() == data
+    assert server.ranges == ["bytes=2800-", None]
+    assert not part_path(dest).exists()
+
+    other = tmp_path / "tiny-0badc0de.stemgui"  # the server's file is not the one expected
+    part_path(other).write_bytes(data[:5000])
+    with pytest.raises(DownloadError, match="is damaged"):
+        download_file(server.url, other, name="tiny")
+    assert server.ranges[2:] == ["bytes=5000-", None]  # once again whole, not more
+    assert not other.exists() and not part_path(other).exists()
+
+
+def test_a_resume_answered_with_another_range_starts_over(tmp_path, server, checkpoint_bytes):
+    """A 206 whose range did not start at the partial file's end failed, "check the
+    connection", and the partial file was kept: every later try failed the same way."""
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    part_path(dest).write_bytes(data[:5000])
+    server.range_from_zero = True
+    assert download_file(server.url, dest).read_bytes() == data
+    assert server.ranges == ["bytes=5000-", None]
 
 
 def test_corrupt_download_refused_and_not_moved_into_place(tmp_path, server, checkpoint_bytes):
