@@ -131,6 +131,11 @@ class Timeline(QObject):
         self.set_view(start + frames, stop + frames)
 
 
+LOOP_FILL = QColor(255, 200, 0, 70)  # the loop region, when looping (or being dragged)
+LOOP_OFF = QColor(255, 200, 0, 30)  # a loop region set aside (Loop off)
+LOOP_EDGE = QColor(214, 150, 0)
+
+
 class WaveformView(QWidget):
     """One waveform row. ``set_waveform(None)`` draws an empty row."""
 
@@ -220,14 +225,18 @@ class WaveformView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.drawPixmap(0, 0, self.envelope_image())
         height = self.height()
         timeline = self.timeline
         region = self._drag or timeline.loop
-        if region is not None:
+        active = bool(self._drag or timeline.loop_enabled)
+        if region is not None:  # behind the waveform: over it, it washed the stems' colours out
             a, b = self.x_of(region[0]), self.x_of(region[1])
-            alpha = 70 if (self._drag or timeline.loop_enabled) else 30
-            painter.fillRect(QRectF(a, 0, b - a, height), QColor(255, 200, 0, alpha))
+            painter.fillRect(QRectF(a, 0, b - a, height), LOOP_FILL if active else LOOP_OFF)
+        painter.drawPixmap(0, 0, self.envelope_image())
+        if region is not None and active:  # its edges, in front, so that it reads over a loud stem
+            painter.setPen(LOOP_EDGE)
+            for x in (a, b - 1.0):
+                painter.drawLine(QPointF(x, 0), QPointF(x, height))
         # the last frame's line at x == width would fall one pixel outside the widget (End)
         x = min(self.x_of(timeline.position), self.width() - 1.0)
         painter.setPen(QColor(255, 255, 255) if self._is_dark() else QColor(0, 0, 0))

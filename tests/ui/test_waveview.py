@@ -119,3 +119,30 @@ def test_a_jump_by_key_brings_a_zoomed_view_to_the_playhead(qtbot, settings_stor
     win.player.seek(1000)  # on screen: the view stays
     assert win.timeline.view == (0, 2000)
     win.close()
+
+
+class _FullScale:
+    """A waveform at full scale everywhere: every column filled top to bottom."""
+
+    frames_ready = 100_000
+
+    def envelope(self, start, stop, width):
+        return np.full(width, -1.0, np.float32), np.full(width, 1.0, np.float32)
+
+
+def test_the_loop_region_lies_behind_the_waveform_and_its_edges_in_front(qtbot):
+    from stemgui.ui.waveview import LOOP_EDGE, WaveformView
+
+    timeline = Timeline()
+    timeline.reset(100_000, 1000)
+    timeline.set_view(0, 100_000)
+    view = WaveformView(timeline, QColor(0, 0, 255))
+    qtbot.addWidget(view)
+    view.resize(1000, 40)
+    view.set_waveform(_FullScale())
+    timeline.set_loop((20_000, 40_000), True)  # x 200 to 400
+    image = view.grab().toImage()
+    # the stem's colour inside the loop as outside it (the fill over it turned blue grey)
+    assert image.pixelColor(300, 20) == image.pixelColor(700, 20) == QColor(0, 0, 255)
+    assert image.pixelColor(200, 20) == image.pixelColor(399, 20) == LOOP_EDGE
+    assert image.pixelColor(300, 0) != image.pixelColor(700, 0)  # the fill where no wave is
