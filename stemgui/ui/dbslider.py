@@ -1,5 +1,8 @@
 """A slider of whole decibels that a double-click sets back to 0 dB, as on a mixing desk.
 
+Its readout label shows the value as "+3 dB", "−8 dB" (a true minus sign, as in "−∞") and, at
+the minimum, which is silence, "−∞ dB".
+
 A focused slider is framed in the palette's highlight colour: the wheel turns only the slider
 that has focus, and Fusion draws a slider's focus faintly, only after a Tab.
 """
@@ -14,9 +17,16 @@ FOCUS_PEN = 2.0
 """Width in pixels of the frame drawn around a focused slider."""
 
 
+def db_text(db: int, silent: int) -> str:
+    """How a level of ``db`` is written; at or below ``silent``, "−∞ dB"."""
+    if db <= silent:
+        return "−∞ dB"
+    return f"{db:+d} dB".replace("-", "−")  # U+2212, as in −∞: "-8" beside "−∞" looked odd
+
+
 class DbSlider(QSlider):
-    """Horizontal, from ``low`` to ``high`` dB; a double-click on it or on ``readout`` (the label
-    showing its value) sets 0 dB."""
+    """Horizontal, from ``low`` to ``high`` dB (``low`` is silence); ``readout``, the label
+    showing its value (``db_text``), follows it, and a double-click on either sets 0 dB."""
 
     def __init__(
         self, low: int, high: int, readout: QLabel | None = None, parent: QWidget | None = None
@@ -28,6 +38,8 @@ class DbSlider(QSlider):
         self.setPageStep(1)
         if readout is not None:
             readout.installEventFilter(self)
+            readout.setText(db_text(self.value(), low))
+            self.valueChanged.connect(lambda db: readout.setText(db_text(db, self.minimum())))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # A focused slider jumps a whole range on these (End: +12 dB at once, loud); arrows

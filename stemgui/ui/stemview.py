@@ -135,7 +135,6 @@ class StemRow(QFrame):
                 self.mute.setChecked(mixer.control(name).mute)
                 self.mute.toggled.connect(lambda on: self._set("mute", on))
             self.gain.valueChanged.connect(lambda db: self._set("gain", db))
-            self._show_gain(self.gain.value())
         grid.addStretch(1)
         layout.addWidget(controls)
 
@@ -186,13 +185,7 @@ class StemRow(QFrame):
             self.mixer.set_mute(self.name, bool(value))
         else:
             self.mixer.set_gain_db(self.name, float(value))
-            self._show_gain(int(value))
         self.changed.emit()
-
-    def _show_gain(self, db: int) -> None:
-        from stemgui.stems.mixer import MIN_DB
-
-        self.gain_label.setText("−∞ dB" if db <= MIN_DB else f"{db:+d} dB")
 
 
 class StemPanel(QWidget):

@@ -91,9 +91,6 @@ class TransportBar(QWidget):
             self.refresh()
 
     def _volume_changed(self, db: int) -> None:
-        from stemgui.stems.mixer import MIN_DB
-
-        self.volume_label.setText("−∞ dB" if db <= MIN_DB else f"{db:+d} dB")
         self.player.set_master_db(float(db))
 
     def _show_position(self, frame: int) -> None:

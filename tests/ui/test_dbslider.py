@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from stemgui.ui import theme as T
 from stemgui.ui.dbslider import DbSlider
@@ -47,3 +47,18 @@ def test_a_focused_slider_is_framed_in_the_highlight_colour(qtbot, theme):
     for row in (0, 1, slider.height() - 1):  # the frame's top and bottom edges
         assert _highlighted(plain, highlight, row) == 0
         assert _highlighted(focused, highlight, row) > slider.width() // 2
+
+
+def test_the_readout_writes_every_minus_sign_alike(qtbot):
+    """Gains read "-8 dB" (a hyphen) beside "−∞ dB" (U+2212): one minus sign, U+2212."""
+    readout = QLabel()
+    slider = DbSlider(-60, 12, readout)
+    qtbot.addWidget(slider)
+    qtbot.addWidget(readout)
+    assert readout.text() == "+0 dB"
+    slider.setValue(-8)
+    assert readout.text() == "\u22128 dB"
+    slider.setValue(3)
+    assert readout.text() == "+3 dB"
+    slider.setValue(-60)
+    assert readout.text() == "\u2212\u221e dB"

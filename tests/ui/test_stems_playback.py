@@ -135,7 +135,7 @@ def test_gain_slider_sets_decibels(qtbot, panel):
     row.gain.setValue(-6)
     assert panel.mixer.control("bass").gain_db == -6.0
     assert panel.mixer.gains[1] == pytest.approx(10 ** (-6 / 20))
-    assert row.gain_label.text() == "-6 dB"
+    assert row.gain_label.text() == "\u22126 dB"  # the minus of "−∞ dB", not a hyphen
     row.gain.setValue(int(MIN_DB))
     assert panel.mixer.gains[1] == 0.0
     assert row.gain_label.text() == "−∞ dB"
@@ -916,6 +916,7 @@ def test_the_volume_slider_takes_the_focus_and_the_arrow_keys(qtbot, settings_st
     volume.setFocus()
     qtbot.keyClick(volume, Qt.Key.Key_Down)
     assert volume.value() == -1 and win.player.master_db == -1.0
+    assert win.transport_bar.volume_label.text() == "\u22121 dB"  # as the gains write it
     win.close()
 
 
