@@ -1,7 +1,8 @@
 """What the window says about models and devices.
 
 The worker's answer to the start-up probe, a model downloaded or a model file checked, a
-separation option changed, the device songs are separated on (the status bar's lasting label),
+separation option changed, the device (the status bar's lasting label: "Device: CPU", and
+"Separating on: CPU" while a song is being worked on),
 and the banner while no model can be used: songs wait for one, and start once there is.
 ``ModelStatus`` answers the signals of ``SeparationMenus`` and the ``QueueController``; it lives
 on the GUI thread, a child of the window.
@@ -29,6 +30,8 @@ class ModelStatus(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self._device = "—"  # what the label names: the worker's word, else the menu's choice
+        self._chosen: str | None = None  # a choice made while a song runs: from the next one
 
     def probed(self, models: list, catalogue: list, devices: list, error: str) -> None:
         """The worker's answer: the models and devices it found (the menus list them)."""
@@ -65,12 +68,24 @@ class ModelStatus(QObject):
 
     def device_in_use(self, label: str) -> None:
         """The worker's word: the device the song separating runs on."""
-        self.window.device_label.setText(f"Separating on: {label}")
+        self._device = label
+        self.show_device()
 
     def device_chosen(self, label: str) -> None:
-        """The Device menu's choice, said while no song runs (then the worker's word counts)."""
-        if self.window.controller.current is None:
-            self.window.device_label.setText(f"Separating on: {label}")
+        """The Device menu's choice; named once no song runs (until then the worker's word
+        counts: the song running keeps its device)."""
+        self._chosen = label
+        self.show_device()
+
+    def show_device(self) -> None:
+        """Name the device: "Separating on: …" while a song is being worked on, else
+        "Device: …" (it said "Separating on" with nothing in the queue). Called as the queue
+        changes."""
+        running = self.window.controller.current is not None
+        if not running and self._chosen is not None:
+            self._device, self._chosen = self._chosen, None
+        prefix = "Separating on" if running else "Device"
+        self.window.device_label.setText(f"{prefix}: {self._device}")
 
     def models_changed(self) -> None:
         """Say whether a model can be used; songs held for want of one may start now."""

@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([300, 900])
         self.setCentralWidget(splitter)
-        self.device_label = QLabel("Separating on: —")
+        self.device_label = QLabel("Device: —")  # ModelStatus.show_device
         self.device_label.setAccessibleName("Separation device")
         self.statusBar().addPermanentWidget(self.device_label)
         # Stays while playback is off: the status bar's messages are replaced by the next one.
@@ -323,6 +323,7 @@ class MainWindow(QMainWindow):
         c.job_stored.connect(self._park_if_hidden)
         m = self.model_status
         c.device_changed.connect(m.device_in_use)
+        c.model.dataChanged.connect(lambda *_: m.show_device())  # a song started or ended
         c.probed.connect(m.probed)
         self.menus.availability_changed.connect(m.models_changed)
         self.menus.device_text.connect(m.device_chosen)

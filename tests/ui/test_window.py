@@ -470,9 +470,17 @@ def test_songs_already_waiting_are_counted_when_added_again(window, songs):
 
 
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
+    """Says "Separating on" while a song is separated; "Device" with nothing running (it said
+    "Separating on: CPU" with nothing in the queue)."""
+    assert window.device_label.text() == "Device: —"  # no probe: not known yet
+    said = []
+    window.controller.job_progress.connect(lambda _job: said.append(window.device_label.text()))
     (job,) = window.add_paths(songs[:1])
     qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
-    assert window.device_label.text() == "Separating on: CPU"
+    assert said and set(said) == {"Separating on: CPU"}
+    assert window.device_label.text() == "Device: CPU"
+    window.model_status.device_chosen("Automatic")  # the Device menu, nothing running
+    assert window.device_label.text() == "Device: Automatic"
 
 
 def test_help_opens_the_log_folder(qtbot, window, tmp_path, monkeypatch):
