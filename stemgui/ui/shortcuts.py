@@ -65,7 +65,8 @@ def shortcut_rows(owners: Iterable[QWidget]) -> list[tuple[str, str]]:
             numbered[match[1]][1].append(keys)
     for what, (row, keys) in numbered.items():
         doing = "Mute or unmute" if what == "mute" else "Solo or unsolo"
-        rows[row] = (f"{keys[0]} … {keys[-1]}", f"{doing} the stems in their order")
+        # "in their order" read as counting the original mix, the first row: 1 is Drums
+        rows[row] = (f"{keys[0]} … {keys[-1]}", f"{doing} the stem with that number on its row")
     return rows
 
 

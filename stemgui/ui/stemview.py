@@ -1,11 +1,12 @@
 """The stem view: one row per stem (and one for the original mix) of the selected song.
 
-A row shows the stem's colour and name, solo (S) and mute (M) buttons, a gain slider in dB and
-the waveform. The controls write straight into the song's ``MixerState`` (the player reads its
-gains on the next audio block); a stem that is not heard is drawn dimmed. The original mix row
-works the mixer's ``ORIGINAL`` channel, which is heard only when soloed: solo it to compare the
-song with its stems (A/B). It has S and a gain (heard while soloed) but no M: muting what is
-already silent did nothing, and "M off" read as "the original plays on top of the stems".
+A row shows the window's key for it (1–9, A for the original mix), the stem's colour and name,
+solo (S) and mute (M) buttons, a gain slider in dB and the waveform. The controls write straight
+into the song's ``MixerState`` (the player reads its gains on the next audio block); a stem that
+is not heard is drawn dimmed. The original mix row works the mixer's ``ORIGINAL`` channel, which
+is heard only when soloed: solo it to compare the song with its stems (A/B). It has S and a gain
+(heard while soloed) but no M: muting what is already silent did nothing, and "M off" read as
+"the original plays on top of the stems".
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDrag, QKeySequence, QMouseEvent
+from PySide6.QtGui import QColor, QDrag, QKeySequence, QMouseEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -95,6 +96,13 @@ class StemRow(QFrame):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(2)
         top = QHBoxLayout()
+        # the key that works the row (1-9 for the stems, A for the original mix), muted, so
+        # that "1" is seen to be Drums and not the original mix above it; set by the panel
+        self.key = QLabel()
+        self.key.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.key.setFixedWidth(self.key.fontMetrics().horizontalAdvance("9") + 2)
+        self.key.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.key)
         swatch = QLabel()
         swatch.setFixedSize(12, 12)
         swatch.setStyleSheet(f"background: {colour.name()}; border-radius: 6px;")
@@ -147,6 +155,12 @@ class StemRow(QFrame):
         self.view.setAccessibleName(f"Waveform of {name}")
         layout.addWidget(self.view, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def show_key(self, key: str, tip: str) -> None:
+        """Write ``key``, the window's key for this row, before its name."""
+        self.key.setText(key)
+        self.key.setToolTip(tip)
+        self.key.setAccessibleName(f"Key {key}")
 
     # A press and a drag on the name side (not on the waveform) drags the stem out as a file.
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -240,6 +254,7 @@ class StemPanel(QWidget):
             if mixer is not None and ORIGINAL in mixer.names:
                 self.mix_row = StemRow(ORIGINAL, QColor(MIX_COLOUR), self.timeline, mixer)
                 self.mix_row.solo.setToolTip("Solo the original mix, to compare (A)")
+                self.mix_row.show_key("A", "A solos the original mix, to compare (A/B)")
                 self.mix_row.changed.connect(self.show_audibility)
             else:
                 self.mix_row = StemRow(MIX_ROW, QColor(MIX_COLOUR), self.timeline)
@@ -249,8 +264,10 @@ class StemPanel(QWidget):
             row = StemRow(name, stem_colour(name, index), self.timeline, mixer)
             if row.solo is not None and index < 9:  # the window's keys (MainWindow)
                 number = index + 1
-                row.solo.setToolTip(f"Solo {name} ({_keys(f'Ctrl+{number}')})")
+                solo = _keys(f"Ctrl+{number}")
+                row.solo.setToolTip(f"Solo {name} ({solo})")
                 row.mute.setToolTip(f"Mute {name} ({number})")
+                row.show_key(str(number), f"{number} mutes {name}, {solo} solos it")
             row.view.set_waveform(self.waveforms[name])
             row.changed.connect(self.show_audibility)
             row.drag_requested.connect(self.drag_out)

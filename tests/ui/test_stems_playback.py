@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QPalette
 
 from stemgui.playback.output import AudioDeviceError, NullOutput
 from stemgui.playback.renderer import FADE_SECONDS
@@ -891,6 +892,26 @@ def test_number_keys_mute_and_solo_the_stems_and_a_compares_with_the_original(
     assert rows["vocals"].solo.toolTip().startswith("Solo vocals (") and "4" in (
         rows["vocals"].solo.toolTip()
     )
+    win.close()
+
+
+def test_each_row_shows_the_key_that_works_it(qtbot, settings_store, tmp_path):
+    """The original mix is the first row, yet 1 muted Drums, the second, and no row said so:
+    each row shows its key before its name, and that key works that row."""
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    mix_row, rows = win.stems.mix_row, win.stems.rows
+    assert mix_row.key.text() == "A"
+    assert [row.key.text() for row in rows.values()] == ["1", "2", "3", "4"]
+    for name, row in rows.items():
+        qtbot.waitUntil(row.key.isVisible)
+        assert row.key.mapTo(row, QPoint(0, 0)).x() < row.label.mapTo(row, QPoint(0, 0)).x()
+        qtbot.keyClick(win, getattr(Qt.Key, f"Key_{row.key.text()}"))  # the key it shows
+        assert [n for n in NAMES if job.mixer.control(n).mute] == [name]
+        qtbot.keyClick(win, getattr(Qt.Key, f"Key_{row.key.text()}"))
+    qtbot.keyClick(win, Qt.Key.Key_A)
+    assert mix_row.solo.isChecked()
+    assert rows["drums"].key.foregroundRole() == QPalette.ColorRole.PlaceholderText  # muted
     win.close()
 
 

@@ -839,8 +839,8 @@ def test_help_lists_every_shortcut_from_the_actions_themselves(window):
     assert rows["Ctrl+Shift+E"] == "Export all separated songs"
     assert rows["Del, Backspace"] == "Remove song"
     assert rows["Ctrl+Up"] == "Move song up"
-    assert rows["1 … 9"] == "Mute or unmute the stems in their order"
-    assert rows["Ctrl+1 … Ctrl+9"] == "Solo or unsolo the stems in their order"
+    assert rows["1 … 9"] == "Mute or unmute the stem with that number on its row"
+    assert rows["Ctrl+1 … Ctrl+9"] == "Solo or unsolo the stem with that number on its row"
     assert rows["F1"] == "Keyboard and mouse"
     assert not any("stem 3" in what for what in rows.values())  # folded into one line
     keyed = [a for w in (window, window.queue) for a in w.actions() if not a.shortcut().isEmpty()]
