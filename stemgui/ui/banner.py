@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
@@ -51,7 +52,13 @@ class Banner(QFrame):
         self.buttons = []
         for label, callback in actions:
             button = QPushButton(label)
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # keyboard_focus says why
             button.clicked.connect(callback)
             self._layout.insertWidget(self._layout.count() - 1, button)
             self.buttons.append(button)
+        # Tab: the buttons from left to right, then ×, where the banner is (a new widget
+        # comes last, after the transport below the stems)
+        chain = [self.close_button.previousInFocusChain(), *self.buttons, self.close_button]
+        for before, after in pairwise(chain):
+            QWidget.setTabOrder(before, after)
         self.show()

@@ -109,7 +109,8 @@ class QueuePanel(QWidget):
     The buttons act on the selected job through the callbacks given to ``connect_actions``;
     the panel enables them from the job's state. A waiting song moves by drag and drop in the
     list, by the ↑ / ↓ buttons and by Ctrl+Up / Ctrl+Down (``move_selected``); Delete (or
-    Backspace) in the list removes the selected song, as Remove does.
+    Backspace) in the list removes the selected song, as Remove does, and Ctrl+R retries it, as
+    Retry does. The buttons are reached by Tab and pressed by Space or Return.
 
     Signals:
         current_changed(job): the selected job (None when nothing is selected).
@@ -146,6 +147,14 @@ class QueuePanel(QWidget):
         self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.remove_action.triggered.connect(self._remove_by_key)
         self.addAction(self.remove_action)
+        self.retry_button.setToolTip(
+            "Separate the selected failed or cancelled song again (Ctrl+R)"
+        )
+        self.retry_action = QAction("Retry song", self)
+        self.retry_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.retry_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.retry_action.triggered.connect(self._retry_by_key)
+        self.addAction(self.retry_action)
         self.up_button = QPushButton("↑")
         self.down_button = QPushButton("↓")
         self.reveal_button = QPushButton("Show folder")
@@ -156,6 +165,11 @@ class QueuePanel(QWidget):
         self.reveal_button.setToolTip(
             "Open the folder the song's stems were last exported to (until then, the song's)"
         )
+        # Tab reaches the buttons, Space and Return press them (keyboard_focus); a click leaves
+        # the focus in the list, so that Space after a click on Remove plays, removes no more
+        buttons = (self.cancel_button, self.retry_button, self.remove_button)
+        for button in (*buttons, self.up_button, self.down_button, self.reveal_button):
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 0, 6)
         layout.addWidget(QLabel("<b>Queue</b>"))
@@ -229,6 +243,14 @@ class QueuePanel(QWidget):
         if job is not None and self.remove_button.isEnabled():
             self.remove_button.click()
             self.said.emit(f"Removed {job.title} from the queue.")
+
+    def _retry_by_key(self) -> None:
+        """Ctrl+R: as Retry, or why it does nothing."""
+        job = self.selected_job()
+        if self.retry_button.isEnabled():
+            self.retry_button.click()
+        elif job is not None:
+            self.said.emit(f"{job.title} neither failed nor was cancelled: nothing to retry.")
 
     def _on_selected(self, action: Callable[[Job], None]) -> None:
         job = self.selected_job()

@@ -2,8 +2,9 @@
 
 The list is made from the ``QAction``s the window and its queue hold, so a key added to a menu
 appears here without a second list to keep; the nine "mute stem N" and "solo stem N" actions
-(in no menu) are folded into one line each. What the mouse does on a waveform and a gain is
-not an action: those few lines are written here.
+(in no menu) are folded into one line each. What the mouse does on a waveform and a gain, and
+what Tab and a focused button do (``keyboard_focus``), are not actions: those few lines are
+written here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
+)
+
+FOCUS = (
+    ("Tab, Shift+Tab", "Go to the next or previous button, gain or list"),
+    ("Space, Return on a button", "Press it (elsewhere Space plays and pauses)"),
 )
 
 MOUSE = (
@@ -71,13 +77,13 @@ def shortcut_rows(owners: Iterable[QWidget]) -> list[tuple[str, str]]:
 
 
 class ShortcutsDialog(QDialog):
-    """The keys of ``owners``' actions, then what the mouse does."""
+    """The keys of ``owners``' actions, what Tab and a focused button do, then the mouse."""
 
     def __init__(self, owners: Iterable[QWidget], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard and mouse")
         self.resize(560, 600)
-        rows = [*shortcut_rows(owners), *MOUSE]
+        rows = [*shortcut_rows(owners), *FOCUS, *MOUSE]
         self.table = QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels(["Keys", "What they do"])
         self.table.verticalHeader().hide()

@@ -188,7 +188,9 @@ class StemRow(QFrame):
         button.setFixedSize(26, 22)
         button.setAccessibleName(accessible)
         button.setToolTip(accessible)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Tab reaches it and Space presses it (keyboard_focus), for who cannot see the keys
+        # 1-9; a click leaves the focus where it was (a gain keeps the wheel)
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         button.setStyleSheet(f"QToolButton:checked {{ background: {colour}; color: black; }}")
         return button
 

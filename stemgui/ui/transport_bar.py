@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from itertools import pairwise
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
@@ -68,8 +69,15 @@ class TransportBar(QWidget):
             button.setIcon(icon)
         button.setToolTip(text)
         button.setAccessibleName(text)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Tab reaches it, Space presses it (keyboard_focus); a click leaves the focus be
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         return button
+
+    def follow_in_tab_order(self, widget: QWidget) -> None:
+        """Tab goes from ``widget`` (the last stem row's gain) to Play, Stop, Loop, Volume."""
+        chain = [widget, self.play, self.stop, self.loop, self.volume]
+        for before, after in pairwise(chain):
+            QWidget.setTabOrder(before, after)
 
     def _icon(self, which: QStyle.StandardPixmap) -> QIcon:
         """The style's icon in the palette's button text colour: the style draws them black,

@@ -7,8 +7,9 @@ imported on the worker thread, which then answers with the models and devices it
 ``MainWindow`` builds the widgets and menus, wires them, and follows the queue with the song on
 screen. Each other concern has a module of its own, which the window creates and hands itself
 to: ``song_intake`` (songs opened, dropped, sent by a later launch), ``model_status`` (what is
-said about models and devices), ``messages`` (the banner), ``export_commands`` (File ▸ Export)
-and ``session`` (the queue kept between sessions).
+said about models and devices), ``messages`` (the banner), ``export_commands`` (File ▸ Export),
+``session`` (the queue kept between sessions) and ``keyboard_focus`` (a focused button takes
+Space and Return).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from stemgui.ui.controller import QueueController
 from stemgui.ui.elided import ElidedLabel, counted
 from stemgui.ui.export_commands import ExportCommands
 from stemgui.ui.exporting import ExportTask
+from stemgui.ui.keyboard_focus import KeyboardFocus
 from stemgui.ui.messages import Messages
 from stemgui.ui.model_status import ModelStatus
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
@@ -147,6 +149,7 @@ class MainWindow(QMainWindow):
         self.hint.setWordWrap(True)
         self.demo_button = QPushButton("Try the demo song")
         self.demo_button.setToolTip("A 28-second song made for stemgui, shipped with it")
+        self.demo_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # KeyboardFocus says why
         self.demo_button.clicked.connect(self.intake.open_demo)
         self.empty = QWidget()
         empty_layout = QVBoxLayout(self.empty)
@@ -158,6 +161,8 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.stems)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it was a Tab stop showing nothing
+        self.keyboard_focus = KeyboardFocus(self, scroll)  # Space on a focused button presses it
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty)
         self.pages.addWidget(scroll)
@@ -531,8 +536,8 @@ class MainWindow(QMainWindow):
     def _show_stems(self, job: Job) -> None:
         self.stems.show_song(job.stemset, self.mixer_of(job), job.path.stem, job.waveforms)
         gains = [row.gain for row in self.stems.rows.values() if row.gain is not None]
-        if gains:  # Tab: the stems' gains, then the Volume below them (not before)
-            QWidget.setTabOrder(gains[-1], self.transport_bar.volume)
+        if gains:  # Tab: the stems' controls, then the transport below them (not before)
+            self.transport_bar.follow_in_tab_order(gains[-1])
         self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
         if job.place is not None:  # where it was left: playhead, loop, zoom
             position, loop, looping, view = job.place

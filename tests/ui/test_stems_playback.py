@@ -932,8 +932,11 @@ def test_the_volume_slider_takes_the_focus_and_the_arrow_keys(qtbot, settings_st
     _done_job(win, tmp_path)
     volume = win.transport_bar.volume
     assert volume.focusPolicy() == Qt.FocusPolicy.StrongFocus  # by Tab and by a click
-    # after the stems' gains, as on screen (it came between the list and the first gain)
-    assert win.stems.rows["vocals"].gain.nextInFocusChain() is volume
+    # after the stems' gains and the transport's buttons, as on screen (it came between the
+    # list and the first gain)
+    bar = win.transport_bar
+    assert win.stems.rows["vocals"].gain.nextInFocusChain() is bar.play
+    assert bar.loop.nextInFocusChain() is volume
     volume.setFocus()
     qtbot.keyClick(volume, Qt.Key.Key_Down)
     assert volume.value() == -1 and win.player.master_db == -1.0

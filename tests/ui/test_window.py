@@ -832,7 +832,7 @@ def test_a_model_file_is_named_alike_in_the_menu_and_the_queue():
 
 
 def test_help_lists_every_shortcut_from_the_actions_themselves(window):
-    from stemgui.ui.shortcuts import MOUSE, ShortcutsDialog, shortcut_rows
+    from stemgui.ui.shortcuts import FOCUS, MOUSE, ShortcutsDialog, shortcut_rows
 
     rows = dict(shortcut_rows([window, window.queue]))
     assert rows["Space"] == "Play / pause"
@@ -847,6 +847,8 @@ def test_help_lists_every_shortcut_from_the_actions_themselves(window):
     assert len(rows) == len(keyed) - 16  # every action with keys: the 18 numbered in 2 lines
     dialog = ShortcutsDialog([window, window.queue], window)
     assert dialog.rows()[-len(MOUSE) :] == list(MOUSE)
+    assert dialog.rows()[-len(MOUSE) - len(FOCUS) : -len(MOUSE)] == list(FOCUS)
+    assert rows["Ctrl+R"] == "Retry song"
     assert ("A", "Solo the original mix (A/B)") in dialog.rows()
 
 
