@@ -101,6 +101,7 @@ class KeyboardFocus(QObject):
 
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
         if self.ring is not None:
+            self.ring.hide()  # now: deleteLater waits for the event loop
             self.ring.deleteLater()
             self.ring = None
         button = self.focused_button()
