@@ -38,6 +38,9 @@ class TransportBar(QWidget):
         self.position.setAccessibleName("Position and duration")
         # never cut (it was, "(wai" in a narrow window): the volume slider gives way instead
         self.position.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
+        self.loop_span = QLabel()  # the loop region, where the waveforms may not show it
+        self.loop_span.setAccessibleName("Loop region")
+        self.loop_span.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         self.volume_label = QLabel()
         self.volume = DbSlider(int(MIN_DB), int(MAX_DB), self.volume_label)
         self.volume.setValue(round(player.master_db))
@@ -48,7 +51,7 @@ class TransportBar(QWidget):
         self.volume_label.setToolTip(self.volume.toolTip())
         self.volume_label.setFixedWidth(52)
         self._volume_changed(self.volume.value())
-        for widget in (self.play, self.stop, self.loop, self.position):
+        for widget in (self.play, self.stop, self.loop, self.position, self.loop_span):
             layout.addWidget(widget)
         layout.addStretch(4)  # with the slider's 1: it grows to its 140 px once there is room
         layout.addWidget(QLabel("Volume"))
@@ -131,6 +134,25 @@ class TransportBar(QWidget):
             self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")
         self.loop.setChecked(loaded and player.transport.loop_enabled)
         self._show_position(player.timeline.position if loaded else 0)  # the heard one
+        self._show_loop()
+
+    def _show_loop(self) -> None:
+        """ "Loop 0:08.4–0:12.6 (4.2 s)": zoomed in, or looping what was on screen (L with no
+        region), the waveforms do not say where the loop is; "off" when it is set aside."""
+        transport = self.player.transport if self.player.loaded else None
+        region = transport.loop if transport is not None else None
+        self.loop_span.setVisible(region is not None)
+        if region is None:
+            return
+        rate = transport.samplerate
+        start, end = region[0] / rate, region[1] / rate
+        length = end - start
+        span = f"{length:.1f} s" if length < 60 else clock(length)
+        off = "" if transport.loop_enabled else ", off"
+        self.loop_span.setText(f"Loop {clock(start)}–{clock(end)} ({span}{off})")
+        self.loop_span.setToolTip(
+            "The loop region: drag across the waveforms for another, L turns it on or off"
+        )
 
 
 def _tinted(source: QPixmap, colour: QColor) -> QPixmap:

@@ -233,6 +233,23 @@ def test_transport_with_null_output_plays_seeks_and_loops(qtbot, settings_store,
     assert output._thread is None
 
 
+def test_the_transport_bar_says_where_the_loop_is(qtbot, settings_store, tmp_path):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    span = win.transport_bar.loop_span
+    assert span.isHidden()  # no region
+    win.player.set_loop(RATE, 3 * RATE // 2)
+    assert not span.isHidden() and span.text() == "Loop 0:01.0–0:01.5 (0.5 s)"
+    qtbot.keyClick(win, Qt.Key.Key_L)  # set aside
+    assert span.text() == "Loop 0:01.0–0:01.5 (0.5 s, off)"
+    qtbot.keyClick(win, Qt.Key.Key_L, Qt.KeyboardModifier.ShiftModifier)  # forgotten
+    assert span.isHidden()
+    qtbot.keyClick(win, Qt.Key.Key_L)  # no region: what is on screen, the whole song, said so
+    assert span.text() == "Loop 0:00.0–0:04.0 (4.0 s)"
+    win.close()
+
+
 @pytest.mark.parametrize("separating", [False, True])
 def test_a_long_song_s_pages_away_from_the_playhead_leave_memory(qtbot, tmp_path, separating):
     """Played, drawn or exported through, a memory-mapped song's stems file would all count in
