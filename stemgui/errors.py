@@ -26,6 +26,11 @@ class DecodeError(FileError):
     """A song could not be read: missing, empty, truncated, no audio stream, unsupported codec."""
 
 
+class NotAudioError(DecodeError):
+    """The file is not audio at all (text, an image, a folder): reading it again cannot help;
+    only another file can."""
+
+
 class EncodeError(FileError):
     """A stem could not be written: bad format options, disk full, folder not writable."""
 

@@ -11,10 +11,11 @@ memory-mapped file without ever being whole in RAM (:mod:`._gather`).
 
 A file that cannot be used raises :class:`~stemgui.errors.DecodeError` and nothing else: missing,
 a folder, not readable, empty, truncated or corrupt, not audio at all, no audio stream, an
-unsupported codec, zero frames, or only NaN/infinite samples. Isolated NaN/infinite samples are
-replaced by silence with a warning. Damaged packets in the middle of a compressed stream are
-replaced by silence of their length, so that the audio after them stays in time with the
-original, and a file cut short decodes what is there; both are reported in
+unsupported codec, zero frames, or only NaN/infinite samples (a folder, a device and a file that
+is not audio at all raise its subclass :class:`~stemgui.errors.NotAudioError`). Isolated
+NaN/infinite samples are replaced by silence with a warning. Damaged packets in the middle of a
+compressed stream are replaced by silence of their length, so that the audio after them stays in
+time with the original, and a file cut short decodes what is there; both are reported in
 :attr:`DecodedAudio.warnings` and the log.
 """
 
@@ -34,7 +35,7 @@ from stemgui.audio._gather import Allocate, Raw, in_ram, release_written
 from stemgui.audio.channels import convert_channels, wave_mask_roles
 from stemgui.audio.resample import BlockResampler
 from stemgui.audio.sniff import not_audio_kind
-from stemgui.errors import DecodeError
+from stemgui.errors import DecodeError, NotAudioError
 
 logger = logging.getLogger(__name__)
 
@@ -320,9 +321,11 @@ def _sort_key(relative: Path) -> tuple:
 def _check_file(path: Path) -> bytes:
     """Fail early on a missing, folder, unreadable or empty path; return the first bytes."""
     if path.is_dir():
-        raise DecodeError(path, "is a folder, not a file; choose an audio file inside it")
+        raise NotAudioError(path, "is a folder, not a file; choose an audio file inside it")
     if path.exists() and not path.is_file():
-        raise DecodeError(path, "is not a regular file (a device or a pipe); choose an audio file")
+        raise NotAudioError(
+            path, "is not a regular file (a device or a pipe); choose an audio file"
+        )
     try:
         with open(path, "rb") as handle:
             head = handle.read(_HEAD_BYTES)
@@ -371,7 +374,7 @@ def _refuse(path: Path, head: bytes, reason: str) -> NoReturn:
     """Raise DecodeError with ``reason``, unless the bytes show it is not audio at all."""
     kind = not_audio_kind(head)
     if kind is not None:
-        raise DecodeError(
+        raise NotAudioError(
             path, f"is not an audio file (it looks like {kind}); choose a song or a video"
         )
     raise DecodeError(path, reason)

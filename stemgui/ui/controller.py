@@ -238,6 +238,7 @@ class QueueController(QObject):
                 job,
                 state=JobState.WAITING,
                 error="",
+                retry_helps=True,
                 fraction=0.0,
                 eta=None,
                 stemset=None,
@@ -422,9 +423,9 @@ class QueueController(QObject):
                 job.stem_entry = key
                 self.job_stored.emit(job)
 
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, message: str) -> None:
-        self._end(job_id, state=JobState.FAILED, error=message)
+    @Slot(int, str, bool)
+    def _on_failed(self, job_id: int, message: str, retry_helps: bool) -> None:
+        self._end(job_id, state=JobState.FAILED, error=message, retry_helps=retry_helps)
 
     @Slot(int)
     def _on_cancelled(self, job_id: int) -> None:

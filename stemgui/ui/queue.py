@@ -68,6 +68,7 @@ class Job:
     fraction: float = 0.0
     eta: float | None = None
     error: str = ""
+    retry_helps: bool = True  # False: it failed as a file that is not audio at all
     stemset: Any = None  # stemgui.stems.stemset.StemSet
     waveforms: Any = None  # stemgui.stems.waveform.StemWaveforms of the finished stems
     model_name: str = ""

@@ -33,7 +33,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from stemgui.errors import SeparationCancelled, StemguiError
+from stemgui.errors import NotAudioError, SeparationCancelled, StemguiError
 from stemgui.memory import release_free_memory
 
 logger = logging.getLogger(__name__)
@@ -117,9 +117,11 @@ class SeparationWorker(QObject):
         started(job, stemset, model_name): the (silent) ``StemSet`` exists; it fills in as
             ``progress`` reports, and can be played and drawn up to ``frames_ready``.
         progress(job, fraction, frames_ready, notes): after each chunk.
-        finished(job, stemset, waveforms) / failed(job, message) / cancelled(job): exactly one
-            per run; ``waveforms`` is the ``StemWaveforms`` of the final stems, computed here
-            so that showing a long song costs the GUI thread nothing.
+        finished(job, stemset, waveforms) / failed(job, message, retry_helps) / cancelled(job):
+            exactly one per run; ``waveforms`` is the ``StemWaveforms`` of the final stems,
+            computed here so that showing a long song costs the GUI thread nothing;
+            ``retry_helps`` is False when the file is not audio at all (``NotAudioError``):
+            separating it again cannot work.
         stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
         device(label): the device the separator runs on (again when it falls back to the CPU).
         probed(models, catalogue, devices, error): the names of the models that load now,
@@ -139,7 +141,7 @@ class SeparationWorker(QObject):
     progress = Signal(int, float, int, object)
     finished = Signal(int, object, object)
     stored = Signal(int, str)
-    failed = Signal(int, str)
+    failed = Signal(int, str, bool)
     cancelled = Signal(int)
     device = Signal(str)
     probed = Signal(list, list, list, str)
@@ -203,13 +205,14 @@ class SeparationWorker(QObject):
             self.cancelled.emit(job)
         except StemguiError as error:
             logger.warning("job %d (%s) failed: %s", job, path, error, exc_info=True)
-            self.failed.emit(job, one_line(error))
+            self.failed.emit(job, one_line(error), not isinstance(error, NotAudioError))
         except MemoryError:
             logger.exception("job %d (%s): out of memory", job, path)
             self.failed.emit(
                 job,
                 f"{path}: not enough memory to separate this song. Close other programs "
                 "or choose the Fast quality, then retry.",
+                True,
             )
         except Exception as error:  # a bug or an engine failure: the queue must go on
             logger.exception("job %d (%s) failed unexpectedly", job, path)
@@ -217,6 +220,7 @@ class SeparationWorker(QObject):
                 job,
                 f"{path}: unexpected error ({one_line(error)}). "
                 "Details are in the log file (Help ▸ Open log folder).",
+                True,
             )
 
     def _separator(self, options: SeparationOptions, identity: str | None) -> tuple[Any, str]:
