@@ -49,6 +49,7 @@ from stemgui.ui.controller import QueueController
 from stemgui.ui.elided import ElidedLabel, counted
 from stemgui.ui.export_commands import ExportCommands
 from stemgui.ui.exporting import ExportTask
+from stemgui.ui.failed_page import FailedPage
 from stemgui.ui.keyboard_focus import KeyboardFocus
 from stemgui.ui.messages import Messages
 from stemgui.ui.model_status import ModelStatus
@@ -69,11 +70,6 @@ EMPTY_TEXT = (
     "<h2>Drop songs or folders here</h2>"
     "<p>or use <b>File ▸ Open songs…</b> — they are separated one at a time into "
     "drums, bass, other and vocals, and you can listen while it works.</p>"
-)
-NOT_SEPARATED_TEXT = (
-    "<h3>This song was not separated</h3>"
-    "<p>The message above says why. Retry it once that is mended, or remove it from the "
-    "queue.</p>"
 )
 
 
@@ -101,7 +97,10 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1200, 760)
         self.setMinimumHeight(420)  # a stem row and two songs of the queue, whole
-        self.shown_job: Job | None = None
+        self.shown_job: Job | None = None  # the song in the player, its stems in the panel
+        # a failed song's page over them: the user reads why (they play on under it)
+        self.failed_job: Job | None = None
+        self._failed_chosen = False  # the user selected it (the queue moving on leaves it)
         self.exports = ExportCommands(self)
         self.exporter = self.exports.exporter  # the smoke test and the benches wait on it
         self.messages = Messages(self)  # the banner, and what it is about
@@ -163,9 +162,11 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.stems)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it was a Tab stop showing nothing
         self.keyboard_focus = KeyboardFocus(self, scroll)  # Space on a focused button presses it
+        self.failed_page = FailedPage(self.retry_job, self.remove_job, self.open_log_folder)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty)
         self.pages.addWidget(scroll)
+        self.pages.addWidget(self.failed_page)
         self.transport_bar = TransportBar(self.player)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -382,8 +383,11 @@ class MainWindow(QMainWindow):
         shown = job is self.shown_job
         if shown:  # what a cancel left goes (its stems file too): not played or shown on
             self.show_job(None)
+        read = job is self.failed_job
         if self.controller.retry(job):
-            if shown:  # still selected: its name and state stay in the title
+            if read:  # waiting now: the song loaded comes back, if any
+                self._leave_failed_page()
+            if shown or (read and self.shown_job is None):  # its name and state stay
                 self._show_title(job)
             return
         if shown:
@@ -395,6 +399,8 @@ class MainWindow(QMainWindow):
 
     def remove_job(self, job: Job) -> None:
         self.messages.clear(job)  # its failure, if it failed
+        if job is self.failed_job:  # its page goes with it: back to the song loaded, if any
+            self._leave_failed_page()
         shown = self.shown_job
         if job is shown or shown is None:
             self.show_job(None)
@@ -428,13 +434,16 @@ class MainWindow(QMainWindow):
         if self._keep_shown:
             return
         if self._selecting_by_hand and isinstance(self.messages.about, Job):
-            self.messages.clear(self.messages.about)  # the user moved on from that failure
+            self.messages.clear(self.messages.about)  # read on its page, or moved on from
+        if job is not None and job.state is JobState.FAILED:
+            # why, on its own page (over the song loaded, which plays on: a DJ scanning the
+            # queue keeps the track playing)
+            self._show_not_separated(job, chosen=self._selecting_by_hand)
+            return
+        self._leave_failed_page()
         if job is not None and job.stemset is not None:
             self.show_job(job)
-        elif job is not None and job.state is JobState.FAILED:
-            self._show_not_separated(job)  # not the stems of the song selected before
-            self._say_failed(job)
-        elif self.shown_job is None:  # nor a failed song's page once it is left or removed
+        elif self.shown_job is None:  # a waiting song: the hint, untitled
             self._show_hint(EMPTY_TEXT, demo=True)
             self.song_title.clear()
 
@@ -448,11 +457,29 @@ class MainWindow(QMainWindow):
             ],
         )
 
-    def _show_not_separated(self, job: Job) -> None:
-        """A failed song on screen: its name, and what to do, not the first-run hint."""
-        self.show_job(None)
-        self.song_title.setText(job.title, "  (failed)")  # why: in the banner above
-        self._show_hint(NOT_SEPARATED_TEXT, demo=False)
+    def _show_not_separated(self, job: Job, chosen: bool) -> None:
+        """A failed song's page: its name, why and what to do. The song loaded stays loaded
+        (and playing) under it; ``chosen``: the user selected it, and it stays until they
+        select another (a song starting does not replace it)."""
+        self.failed_job, self._failed_chosen = job, chosen
+        self.failed_page.show_failed(job)
+        self.failed_page.show_loaded(self.shown_job)
+        self.song_title.setText(job.title, "  (failed)")
+        self.pages.setCurrentWidget(self.failed_page)
+        self.update_buttons()
+
+    def _leave_failed_page(self) -> None:
+        """Back from a failed song's page to the song loaded (or the hint, with none)."""
+        if self.failed_job is None:
+            return
+        self.failed_job = None
+        shown = self.shown_job
+        if shown is not None and shown.stemset is not None:
+            self.pages.setCurrentIndex(1)
+            self._show_title(shown)
+        else:
+            self._show_hint(EMPTY_TEXT, demo=True)
+            self.song_title.clear()
 
     def _show_hint(self, text: str, demo: bool) -> None:
         self.hint.setText(text)
@@ -461,30 +488,35 @@ class MainWindow(QMainWindow):
 
     def _job_started(self, job: Job) -> None:
         self.messages.clear(job)  # retried
-        if self.shown_job is None or self.selected_job() is job:
+        # a song starting is shown when nothing is on screen, but not over a failed song
+        # the user is reading (a failure the queue showed by itself gives way)
+        reading = self.failed_job is not None and self._failed_chosen
+        if self.selected_job() is job or (self.shown_job is None and not reading):
+            left = self.failed_job
             self.select_for_the_user(job)
             self.show_job(job)
+            if left is not None and left.state is JobState.FAILED:
+                self._say_failed(left)  # its page gave way: the banner still says it
 
     def _job_progress(self, job: Job) -> None:
         if job is self.shown_job:
             self.stems.update_ready()
-            self._show_title(job)
+            if self.failed_job is None:  # a failed song's page keeps its name on top
+                self._show_title(job)
 
     def _job_ended(self, job: Job) -> None:
-        if job.state is JobState.FAILED:
-            self._say_failed(job)
-        elif job.state is JobState.DONE:
+        if job.state is JobState.DONE:
             self.statusBar().showMessage(f"{job.title}: separated.", 5000)
+        on_screen = job is self.shown_job or job is self.selected_job()
         if job is self.shown_job:
             cancelled = job.state is JobState.CANCELLED and job.stemset is not None
-            if job.state is JobState.FAILED:
-                self._show_not_separated(job)
-            elif job.state is not JobState.DONE and not cancelled:
-                self.show_job(None)
+            if job.state is not JobState.DONE and not cancelled:
+                self.show_job(None)  # a failed song's stems are not played on
             elif self.stems.stemset is job.stemset:  # done, or cancelled: what was made plays
                 self.stems.update_ready()
                 self.player.separation_ended()
-                self._show_title(job)
+                if self.failed_job is None:
+                    self._show_title(job)
             else:  # new stems (two-stem mode): shown in place; playhead, loop and play go on
                 transport = self.player.transport if self.player.loaded else None
                 playing = transport is not None and transport.playing
@@ -493,12 +525,18 @@ class MainWindow(QMainWindow):
                 self.show_job(job)  # at its place (show_job keeps it)
                 if playing:
                     self.player.toggle()
+        if job.state is JobState.FAILED:
+            if on_screen and self.failed_job is None:  # not over the failed song being read
+                self._show_not_separated(job, chosen=False)
+            if job is not self.failed_job:
+                self._say_failed(job)  # in the banner, unless its page says it
         self.update_buttons()
 
     # -- the song on screen -----------------------------------------------------------------
 
     def show_job(self, job: Job | None) -> None:
-        """Show ``job``'s stems (None: the drop hint) and load it into the player."""
+        """Show ``job``'s stems (None: the drop hint) and load it into the player; a failed
+        song's page on screen stays over them, naming the song now loaded."""
         if job is self.shown_job and (job is None or self.stems.stemset is job.stemset):
             return
         previous, self.shown_job = self.shown_job, job
@@ -510,11 +548,14 @@ class MainWindow(QMainWindow):
         if job is None or job.stemset is None:
             self.player.unload()
             self.stems.clear()
-            self._show_hint(EMPTY_TEXT, demo=True)
-            self.song_title.clear()
+            if self.failed_job is None:
+                self._show_hint(EMPTY_TEXT, demo=True)
+                self.song_title.clear()
             self.update_buttons()
         else:
             self._show_stems(job)
+        if self.failed_job is not None:
+            self.failed_page.show_loaded(self.shown_job)
         if previous is not None and previous is not job:
             self._park_if_hidden(previous)
 
@@ -547,8 +588,9 @@ class MainWindow(QMainWindow):
                 self.player.set_loop_enabled(looping)
             self.player.seek(min(position, frames))
             self.timeline.set_view(*view)
-        self.pages.setCurrentIndex(1)
-        self._show_title(job)
+        if self.failed_job is None:  # else under a failed song's page, until it is left
+            self.pages.setCurrentIndex(1)
+            self._show_title(job)
         self.update_buttons()
 
     def _fold_strips(self, job: Job, previous: Any) -> None:

@@ -1,0 +1,128 @@
+"""The page of a song that was not separated: its name, why, and what can be done about it.
+
+It says everything itself (the banner above can be closed, or replaced by another message):
+the file's name and folder, the whole reason, word-wrapped and selectable, and Retry (only when
+trying again can help: not for a file that is not audio at all), Remove and Open log folder.
+The song loaded in the player stays loaded under this page; the page names it, since Space and
+the transport below still play it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stemgui.ui.queue import Job
+
+RETRY_HELPS = "Retry it once that is mended, or remove it from the queue."
+RETRY_CANNOT_HELP = (
+    "Trying again cannot help: this file itself is not a song. Remove it, and add the song "
+    "it should have been."
+)
+
+
+def _text_label(accessible_name: str) -> QLabel:
+    """Word-wrapped, selectable text that never widens the window: a word longer than the page
+    (a deep folder's path) is cut at its edge, not given room; selected, it copies whole."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setAccessibleName(accessible_name)
+    policy = label.sizePolicy()  # height for width kept: the wrapped lines get their height
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+    label.setSizePolicy(policy)
+    return label
+
+
+def reason_sentence(job: Job) -> str:
+    """Why ``job`` failed, as a sentence: "It is not an audio file (…)" for an error about the
+    song's file (whose message goes on from its name), else the message as it is."""
+    reason = job.reason
+    sentence = (
+        f"It {reason}" if job.error.startswith(f"{job.path}: ") else reason[:1].upper() + reason[1:]
+    )
+    return sentence if sentence.endswith((".", "!", "?", ")")) else f"{sentence}."
+
+
+class FailedPage(QWidget):
+    """Shows one failed ``Job`` (``show_failed``) and the song still loaded (``show_loaded``).
+
+    Args:
+        retry, remove, open_log: what its buttons do; retry and remove get the job shown.
+    """
+
+    def __init__(
+        self,
+        retry: Callable[[Job], None],
+        remove: Callable[[Job], None],
+        open_log: Callable[[], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.job: Job | None = None
+        self.heading = _text_label("Song not separated")
+        self.heading.setTextFormat(Qt.TextFormat.RichText)
+        self.reason = _text_label("Why it was not separated")
+        self.reason.setTextFormat(Qt.TextFormat.PlainText)
+        self.advice = _text_label("What to do")
+        self.advice.setTextFormat(Qt.TextFormat.PlainText)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Separate this song again")
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Remove this song from the queue")
+        self.log_button = QPushButton("Open log folder")
+        self.log_button.setToolTip("The log file has the details of what went wrong")
+        self.loaded = _text_label("Song still loaded")
+        self.loaded.setTextFormat(Qt.TextFormat.PlainText)
+        self.retry_button.clicked.connect(lambda _=False: self._act(retry))
+        self.remove_button.clicked.connect(lambda _=False: self._act(remove))
+        self.log_button.clicked.connect(lambda _=False: open_log())
+
+        buttons = QHBoxLayout()
+        for button in (self.retry_button, self.remove_button, self.log_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 24, 24, 24)
+        layout.addStretch(1)
+        for label in (self.heading, self.reason, self.advice):
+            layout.addWidget(label)
+        layout.addLayout(buttons)
+        layout.addSpacing(24)
+        layout.addWidget(self.loaded)
+        layout.addStretch(2)
+
+    def show_failed(self, job: Job) -> None:
+        """Say why ``job`` failed; Retry only where trying again can help."""
+        self.job = job
+        self.heading.setText(
+            "<h3>This song was not separated</h3>"
+            f"<p><b>{html.escape(job.title)}</b><br>"
+            f"in {html.escape(str(job.path.parent))}</p>"
+        )
+        self.reason.setText(reason_sentence(job))
+        self.advice.setText(RETRY_HELPS if job.retry_helps else RETRY_CANNOT_HELP)
+        self.retry_button.setVisible(job.retry_helps)
+
+    def show_loaded(self, job: Job | None) -> None:
+        """Name the song still in the player under this page (None: none is)."""
+        self.loaded.setVisible(job is not None)
+        if job is not None:
+            self.loaded.setText(
+                f"Still loaded: {job.path.stem}. Space and the transport below play it; "
+                "select it in the queue to see its stems."
+            )
+
+    def _act(self, action: Callable[[Job], None]) -> None:
+        if self.job is not None:
+            action(self.job)
