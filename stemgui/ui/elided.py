@@ -20,8 +20,9 @@ def counted(number: int, noun: str) -> str:
 
 class ElidedLabel(QLabel):
     """Shows as much of its text as fits, "…" in the middle, the whole text in the tooltip.
-    ``text()`` is the whole text. A ``tail`` given to ``setText`` (a song's model and state)
-    stays whole while there is room for a little of the rest.
+    ``text()`` is the whole text. A ``tail`` given to ``setText`` (a song's state) stays whole
+    while there is room for a little of the rest; an ``aside`` (a song's model, read between
+    the two) is left out first, before anything of the text is cut.
 
     A plain QLabel asks for its text's width: a 164-character file name made the window 1957
     pixels wide, past the screen, and kept it that wide.
@@ -33,11 +34,11 @@ class ElidedLabel(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._full = self._tail = ""
+        self._full = self._tail = self._aside = ""
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-    def setText(self, text: str, tail: str = "") -> None:
-        self._full, self._tail = text + tail, tail
+    def setText(self, text: str, tail: str = "", aside: str = "") -> None:
+        self._full, self._tail, self._aside = text + aside + tail, tail, aside
         self._fit()
 
     def text(self) -> str:
@@ -56,12 +57,14 @@ class ElidedLabel(QLabel):
             self._fit()
 
     def _fit(self) -> None:
-        metrics, tail = self.fontMetrics(), self._tail
-        head = self._full[: len(self._full) - len(tail)]
+        metrics, tail, aside = self.fontMetrics(), self._tail, self._aside
+        head = self._full[: len(self._full) - len(aside) - len(tail)]
         room = self.width() - metrics.horizontalAdvance(tail)
-        whole = self._line(head, tail) if self._full else ""
+        whole = self._line(head, aside + tail) if self._full else ""
         if not self._full or metrics.horizontalAdvance(whole) <= self.width():
             shown = whole
+        elif metrics.horizontalAdvance(without := self._line(head, tail)) <= self.width():
+            shown = without  # the aside alone gives way
         elif tail and room >= metrics.horizontalAdvance(head[:4] + "…"):
             shown = self._line(metrics.elidedText(head, Qt.TextElideMode.ElideMiddle, room), tail)
         else:

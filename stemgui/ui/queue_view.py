@@ -7,7 +7,8 @@ Ctrl+Up / Ctrl+Down; the order is what separates next.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter
@@ -31,11 +32,52 @@ logger = logging.getLogger(__name__)
 _PAD = 6
 _SHOWN_BAR = 3  # pixels: the mark of the song on screen, in the padding at the left
 _BAR = 4
+_LEAD = 8  # characters of a name's start kept before the part that tells it from another
+_DIFFERENCE = 6  # characters of that part that show it (a track number, a word of a mix)
 _STATE_COLOURS = {
     JobState.FAILED: "#d9534f",
     JobState.CANCELLED: "#8a8a8a",
     JobState.DONE: "#3fa45b",
 }
+
+
+def elide_title(title: str, others: Iterable[str], metrics: QFontMetrics, width: int) -> str:
+    """``title`` (a file name) cut to ``width`` pixels so that what tells it from the other
+    rows' ``others`` stays in view.
+
+    Songs of different artists differ at their start, which carries the artist and the title:
+    a name too long keeps its start, cut at the end as a music library's column is, after
+    leaving out its extension (the same in most rows; the tooltip has it). Songs of one album
+    or remixes of one song share their start ("Artist - Title (Extended Mix)", "… (Radio
+    Edit)"): cutting at the end, or in the middle as Qt does, showed them alike. There the
+    shared part gives way to the word where the name departs from the most alike other row,
+    after a short lead that keeps the artist in view.
+    """
+    if metrics.horizontalAdvance(title) <= width:
+        return title
+    others = {other for other in others if other != title}  # a song queued twice is alike
+    stem = os.path.splitext(title)[0]
+    if stem and all(os.path.splitext(other)[0] != stem for other in others):
+        title, others = stem, {os.path.splitext(other)[0] for other in others}
+    shared = max((_shared_start(title, other) for other in others), default=0)
+    start = title.rfind(" ", 0, shared) + 1 if shared < len(title) else 0  # of that word
+    head, rest = title[:start], title[start:]
+    shown = metrics.elidedText(title, Qt.TextElideMode.ElideRight, width)
+    if shown.startswith(head + rest[:_DIFFERENCE]):  # what differs is in view already
+        return shown
+    lead_room = width - metrics.horizontalAdvance(rest)
+    if lead_room >= metrics.horizontalAdvance(head[:_LEAD] + "…"):
+        return metrics.elidedText(head, Qt.TextElideMode.ElideRight, lead_room) + rest
+    lead = metrics.elidedText(head, Qt.TextElideMode.ElideRight, width // 3)
+    room = width - metrics.horizontalAdvance(lead)
+    return lead + metrics.elidedText(rest, Qt.TextElideMode.ElideRight, room)
+
+
+def _shared_start(one: str, other: str) -> int:
+    """How many characters ``one`` and ``other`` share at their start."""
+    return next(
+        (i for i, (a, b) in enumerate(zip(one, other)) if a != b), min(len(one), len(other))
+    )
 
 
 class QueueDelegate(QStyledItemDelegate):
@@ -72,9 +114,8 @@ class QueueDelegate(QStyledItemDelegate):
         painter.setFont(title_font)
         painter.setPen(text)
         line = QFontMetrics(title_font).height()
-        title = QFontMetrics(title_font).elidedText(
-            job.title, Qt.TextElideMode.ElideMiddle, rect.width()
-        )
+        others = [other.title for other in getattr(index.model(), "jobs", ())]
+        title = elide_title(job.title, others, QFontMetrics(title_font), rect.width())
         painter.drawText(
             QRect(rect.x(), rect.y(), rect.width(), line), Qt.AlignmentFlag.AlignLeft, title
         )

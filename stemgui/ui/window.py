@@ -464,7 +464,7 @@ class MainWindow(QMainWindow):
         self.failed_job, self._failed_chosen = job, chosen
         self.failed_page.show_failed(job)
         self.failed_page.show_loaded(self.shown_job)
-        self.song_title.setText(job.title, "  (failed)")
+        self.song_title.setText(job.path.stem, "  (failed)")
         self.pages.setCurrentWidget(self.failed_page)
         self.update_buttons()
 
@@ -622,9 +622,11 @@ class MainWindow(QMainWindow):
             self.controller.park(job)
 
     def _show_title(self, job: Job) -> None:
+        """The song's name without its extension, the model, the state: short of room, the
+        model gives way first (the queue row names it too), then the middle of the name."""
         model = f" — {job.model_name}" if job.model_name else ""
         state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
-        self.song_title.setText(job.title, f"{model}{state}")  # a long name gives way first
+        self.song_title.setText(job.path.stem, state, aside=model)
 
     def _zoom(self, factor: float) -> None:
         if self.timeline.frames:

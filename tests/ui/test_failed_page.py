@@ -58,7 +58,7 @@ def test_a_failed_song_being_read_stays_when_the_next_song_starts(qtbot, window,
     # it jumped to the song started, the failed song's banner left over its stems
     assert window.selected_job() is bad
     assert window.pages.currentWidget() is window.failed_page
-    assert window.song_title.text() == "broken.mp3  (failed)"
+    assert window.song_title.text() == "broken  (failed)"
     assert window.failed_page.job is bad
     qtbot.waitUntil(lambda: good.state is JobState.DONE, timeout=TIMEOUT_MS)
     assert window.selected_job() is bad and window.pages.currentWidget() is window.failed_page

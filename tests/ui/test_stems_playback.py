@@ -628,16 +628,17 @@ def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     qtbot.wait(50)
     assert win.width() == 1000 and win.minimumSizeHint().width() < 1000  # was 1957 px
     shown = QLabel.text(win.song_title)
-    assert "…" in shown and shown.endswith("Remaster).wav\u2069 — m")
-    assert win.song_title.text() == f"{song.name} — m"
-    assert win.song_title.toolTip() == f"\u200e\u2068{song.name}\u2069 — m"  # the name isolated
-    # separating: the name gives way, the model and the state stay whole
+    # the model gives way first, then the middle of the name; no extension
+    assert "…" in shown and shown.endswith("Remaster)\u2069") and " — m" not in shown
+    assert win.song_title.text() == f"{song.stem} — m"
+    assert win.song_title.toolTip() == f"\u200e\u2068{song.stem}\u2069 — m"  # the name isolated
+    # separating: the name gives way, the state stays whole
     job.state, job.model_name = JobState.SEPARATING, "stemgui-htdemucs-small"
     win.resize(800, 700)  # about the narrowest it gets
     qtbot.waitUntil(lambda: win.width() <= 800)
     win._show_title(job)
     shown = QLabel.text(win.song_title)
-    assert "…" in shown and shown.endswith(" — stemgui-htdemucs-small  (separating 100 %)")
+    assert "…" in shown and shown.endswith("\u2069  (separating 100 %)") and "htdemucs" not in shown
     assert shown.startswith("\u200e\u2068A") and len(shown) < len(win.song_title.text())
     win.close()
 

@@ -113,7 +113,7 @@ def test_corrupt_song_shows_its_error_and_the_next_one_separates(
     assert not window.banner.isVisibleTo(window)  # said once, there
     assert window.shown_job is good and window.player.loaded
     # its name and what to do; it was the first-run "Drop songs or folders here", untitled
-    assert window.song_title.text() == "broken.wav  (failed)"
+    assert window.song_title.text() == "broken  (failed)"
     assert window.pages.currentWidget() is window.failed_page
     assert "This song was not separated" in window.failed_page.heading.text()
     window.select(good)  # the user moves on

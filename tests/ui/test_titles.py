@@ -1,0 +1,104 @@
+"""Long song names: the header leaves out the extension and gives up the model before the name;
+a queue row keeps what tells it from the other rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QLabel
+
+from stemgui.ui import settings as S
+from stemgui.ui.elided import ElidedLabel
+from stemgui.ui.queue import Job, JobState
+from stemgui.ui.window import MainWindow
+from tests.fakes import FakeOutput
+
+
+@pytest.fixture
+def window(qtbot, settings_store):
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def test_the_header_gives_up_the_model_before_the_title_and_shows_no_extension(qtbot, window):
+    name = "DJ Long Artist feat. Another - A Long Song Title (Extended Club Remix) [Radio Edit]"
+    label = window.song_title
+    job = Job(Path(f"/music/{name}.wav"), state=JobState.DONE, model_name="stemgui-htdemucs-small")
+    window._show_title(job)
+    assert label.text() == f"{name} — stemgui-htdemucs-small"  # the whole, in the tooltip
+    metrics = label.fontMetrics()
+    label.resize(metrics.horizontalAdvance(name) + 10, 30)  # the title fits, not the model
+    shown = QLabel.text(label)
+    assert name in shown and "…" not in shown and "htdemucs" not in shown
+    assert ".wav" not in shown and "htdemucs" in label.toolTip()
+    label.resize(metrics.horizontalAdvance(name) // 2, 30)
+    assert "…" in QLabel.text(label) and "htdemucs" not in QLabel.text(label)
+
+
+def test_an_aside_goes_first_then_the_text_is_cut_with_the_tail_whole(qtbot):
+    label = ElidedLabel()
+    qtbot.addWidget(label)
+    label.show()
+    head, aside, tail = "A fairly long song name", " — some-model", "  (separating 40 %)"
+    label.setText(head, tail, aside=aside)
+    metrics = label.fontMetrics()
+    label.resize(metrics.horizontalAdvance(head + aside + tail) + 10, 30)
+    assert QLabel.text(label).endswith(f"{head}\u2069{aside}{tail}")
+    label.resize(metrics.horizontalAdvance(head + tail) + 4, 30)
+    assert QLabel.text(label).endswith(f"{head}\u2069{tail}")
+    label.resize(metrics.horizontalAdvance(head[:10] + tail), 30)
+    shown = QLabel.text(label)
+    assert "…" in shown and shown.endswith(f"\u2069{tail}") and aside not in shown
+    assert label.text() == head + aside + tail
+
+
+def _metrics() -> QFontMetrics:
+    return QFontMetrics(QFont())
+
+
+def _fits(metrics: QFontMetrics, text: str, width: int) -> bool:
+    return metrics.horizontalAdvance(text) <= width
+
+
+def test_queue_rows_keep_what_tells_siblings_apart(qtbot):
+    from stemgui.ui.queue_view import elide_title
+
+    metrics = _metrics()
+    base = "DJ Extremely Long Artist Name feat. Another Artist - A Very Long Song Title"
+    extended, radio = f"{base} (Extended Mix).wav", f"{base} (Radio Edit).wav"
+    width = metrics.horizontalAdvance(base) // 2
+    one = elide_title(extended, [extended, radio], metrics, width)
+    other = elide_title(radio, [extended, radio], metrics, width)
+    # in the middle, as Qt cuts, both read "DJ Extremely Lo…ong Song Title (…"
+    assert one.startswith("DJ") and other.startswith("DJ")  # the artist stays in view
+    assert one.endswith("(Extended Mix)") and other.endswith("(Radio Edit)")
+    assert _fits(metrics, one, width) and _fits(metrics, other, width)
+
+    # an album: the shared start gives way to the song's own title
+    tracks = [f"{base} - Track {n:02d} - Title number {n}.flac" for n in (1, 2)]
+    first = elide_title(tracks[0], tracks, metrics, width)
+    assert "01 - Title" in first and first.startswith("DJ") and _fits(metrics, first, width)
+
+
+def test_a_long_name_alone_keeps_its_start_without_its_extension(qtbot):
+    from stemgui.ui.queue_view import elide_title
+
+    metrics = _metrics()
+    name = (
+        "DJ Extremely Long Artist Name feat. Another Artist & The Orchestra - A Very Long "
+        "Song Title (Extended Club Remix 2024 Remastered) [Radio Edit].wav"
+    )
+    width = 240
+    shown = elide_title(name, [name, "demo.mp3", "broken.mp3"], metrics, width)
+    # it was "DJ Extremely Long A…d) [Radio Edit].wav": the artist cut off after a word
+    assert shown.endswith("…") and ".wav" not in shown and _fits(metrics, shown, width)
+    assert shown.startswith("DJ Extremely Long Artist")
+    assert elide_title("demo.mp3", [name, "demo.mp3"], metrics, width) == "demo.mp3"  # fits
+    # the same song in two formats: the extension is what tells them apart
+    pair = [f"{name[:-4]}.wav", f"{name[:-4]}.flac"]
+    assert elide_title(pair[1], pair, metrics, width).endswith(".flac")
