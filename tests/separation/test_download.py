@@ -15,6 +15,7 @@ import pytest
 from stemgui.errors import ModelLoadError
 from stemgui.separation.checkpoint import load_model, save_model
 from stemgui.separation.download import DownloadError, download_file, part_path, tqdm_progress
+from tests.loopback import serving
 from tests.separation.model_files_helpers import TinyNet, make_tiny, tiny_registered
 
 
@@ -99,15 +100,8 @@ def answering(do_get):
         def log_message(self, *args) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/model"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serving(Handler) as root:
+        yield root + "model"
 
 
 @pytest.fixture(autouse=True)

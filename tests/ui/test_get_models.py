@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import threading
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 
 import pytest
 
@@ -16,6 +15,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
+from tests.loopback import serving
 from tests.ui.conftest import TIMEOUT_MS
 
 
@@ -42,20 +42,6 @@ def published(tmp_path, monkeypatch, tiny_model_file):
     handler.log_message = lambda *args: None
     with serving(handler) as url:
         yield url
-
-
-@contextlib.contextmanager
-def serving(handler):
-    """An HTTP server on loopback with ``handler``, in a thread: its root URL."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 def test_download_an_official_model_then_separate_with_it(qtbot, settings_store, published, songs):
