@@ -119,7 +119,8 @@ class SeparationWorker(QObject):
         progress(job, fraction, frames_ready, notes): after each chunk.
         finished(job, stemset, waveforms) / failed(job, message, retry_helps) / cancelled(job):
             exactly one per run; ``waveforms`` is the ``StemWaveforms`` of the final stems,
-            computed here so that showing a long song costs the GUI thread nothing;
+            computed here so that showing a long song costs the GUI thread nothing, with the
+            song's tempo (``bpm``, from its drums; None when none was found) estimated here too;
             ``retry_helps`` is False when the file is not audio at all (``NotAudioError``):
             separating it again cannot work.
         stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
@@ -331,6 +332,7 @@ class SeparationWorker(QObject):
         if len(getattr(separator, "notes", ())) != notes_before:
             self._report_device(separator)
         waveforms = StemWaveforms(stemset)
+        waveforms.bpm = song_tempo(separated, path)  # of the full stems: drums, if any
         self.finished.emit(job, stemset, waveforms)
         if song_sha is not None:
             self._store(job, path, song_sha, identity, separated, options, model_name)
@@ -365,13 +367,15 @@ class SeparationWorker(QObject):
         from stemgui.stems.waveform import StemWaveforms
 
         logger.info("%s: reusing the stems separated earlier (stem cache %s)", path, hit.key)
-        stemset = hit.stemset()
+        stemset = full = hit.stemset()
         self.started.emit(job, stemset, hit.model_name)
         if options.two_stems and options.two_stems in stemset.names:
             stemset = two_stem_set(
                 stemset, options.two_stems, self._scratch_file(stemset.data.nbytes // 2)
             )
-        self.finished.emit(job, stemset, StemWaveforms(stemset))
+        waveforms = StemWaveforms(stemset)
+        waveforms.bpm = song_tempo(full, path)
+        self.finished.emit(job, stemset, waveforms)
 
     def _store(
         self,
@@ -462,6 +466,20 @@ def delete_scratch_file(stemset: Any, scratch_dir: Path | None, *, mix: bool = T
             Path(name).unlink()
         except OSError as error:
             logger.info("scratch file %s stays until shutdown: %s", name, error)
+
+
+def song_tempo(stemset: Any, path: Path) -> float | None:
+    """The tempo of a separated song in BPM (``stemgui.stems.tempo.stemset_bpm``: its drums,
+    else its mix), or None; a failure only logs, the song is separated all the same."""
+    from stemgui.stems.tempo import stemset_bpm
+
+    try:
+        bpm = stemset_bpm(stemset)
+    except Exception:  # a bug in the estimate must not fail a separated song
+        logger.exception("%s: estimating the tempo failed", path)
+        return None
+    logger.info("%s: tempo %s", path, f"{bpm:.1f} BPM" if bpm is not None else "not found")
+    return bpm
 
 
 def one_line(error: BaseException) -> str:
