@@ -625,6 +625,8 @@ class MainWindow(QMainWindow):
         """The song's name without its extension, the model, the state: short of room, the
         model gives way first (the queue row names it too), then the middle of the name."""
         model = f" — {job.model_name}" if job.model_name else ""
+        bpm = getattr(job.waveforms, "bpm", None)  # estimated by the worker; None: no pulse
+        model = f" — {bpm:g} BPM{model}" if bpm is not None else model
         state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
         self.song_title.setText(job.path.stem, state, aside=model)
 

@@ -1,0 +1,87 @@
+"""The tempo of a separated song: estimated on the worker from its drums, after a separation
+and for stems from the stem cache, and shown beside the song's title."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui.stemcache import StemCache
+from stemgui.ui.queue import JobState
+from stemgui.ui.worker import SeparationOptions, SeparationWorker
+from tests.stems.drumkit import RATE, drum_track
+from tests.ui.conftest import TIMEOUT_MS
+
+
+class DrumsSeparator:
+    """Gives the song as its drums, and a louder 100 BPM pulse as "other"."""
+
+    sources: ClassVar[list[str]] = ["drums", "other"]
+    samplerate = RATE
+
+    class model:
+        audio_channels = 2
+
+    def separate(self, buffer, on_progress=None, cancel=None, out=None):
+        out[0] = buffer
+        out[1] = 2 * drum_track(100, buffer.shape[1] / RATE, "four", seed=5)[:, : buffer.shape[1]]
+        return out
+
+
+@pytest.fixture
+def song(tmp_path):
+    path = tmp_path / "beat.wav"
+    sf.write(path, drum_track(128, 12.0, "four").T, RATE, subtype="FLOAT")
+    return path
+
+
+def _run(worker: SeparationWorker, song, options: SeparationOptions) -> tuple:
+    done: list[tuple] = []
+    worker.finished.connect(lambda job, stemset, waveforms: done.append((stemset, waveforms)))
+    worker.failed.connect(lambda job, message: pytest.fail(message))
+    worker.run(1, str(song), options, threading.Event())
+    worker.finished.disconnect()
+    worker.failed.disconnect()
+    return done[0]
+
+
+def test_the_worker_times_separated_and_cached_songs_by_their_drums(qtbot, song, tmp_path):
+    worker = SeparationWorker(
+        lambda options: (DrumsSeparator(), "drums"),
+        stem_cache=StemCache(tmp_path / "stemcache"),
+        model_identity=lambda options, cancel: "drums-model",
+    )
+    _separated, waveforms = _run(worker, song, SeparationOptions())
+    assert waveforms.bpm == pytest.approx(128, abs=0.5)
+    cached, again = _run(worker, song, SeparationOptions())
+    assert isinstance(cached.data, np.memmap)  # from the stem cache
+    assert again.bpm == pytest.approx(128, abs=0.5)
+    # two stems without drums: timed by the drums they were made from
+    pair, two = _run(worker, song, SeparationOptions(two_stems="other"))
+    assert pair.names == ("other", "no_other") and two.bpm == pytest.approx(128, abs=0.5)
+
+
+def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store):
+    from stemgui.ui import settings as S
+    from stemgui.ui.window import MainWindow
+    from tests.fakes import FakeOutput
+
+    win = MainWindow(
+        S.Settings(settings_store),
+        separator_factory=lambda options: (DrumsSeparator(), "drums"),
+        output_factory=FakeOutput,
+        probe=False,
+    )
+    qtbot.addWidget(win)
+    try:
+        (job,) = win.add_paths([song])
+        qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+        win.select(job)
+        qtbot.waitUntil(lambda: win.shown_job is job, timeout=TIMEOUT_MS)
+        assert "— 128 BPM — drums" in win.song_title.text()
+    finally:
+        win.controller.shutdown()
