@@ -41,13 +41,22 @@ def stem_reader(data: np.ndarray, index: int) -> BlockReader:
     removed, a cache entry evicted or cleared), and an export still reading it failed with "the
     folder disappeared"; a mapping stays readable after its file is deleted.
     """
-    if not isinstance(data, np.memmap):
-        return lambda start, stop: np.asarray(data[index, :, start:stop], dtype=np.float32)
+    return _reader(data, lambda start, stop: data[index, :, start:stop])
+
+
+def array_reader(samples: np.ndarray) -> BlockReader:
+    """A reader of ``samples`` (channels, frames), a song's mix: as ``stem_reader``."""
+    return _reader(samples, lambda start, stop: samples[:, start:stop])
+
+
+def _reader(array: np.ndarray, part: Callable[[int, int], np.ndarray]) -> BlockReader:
+    if not isinstance(array, np.memmap):
+        return lambda start, stop: np.asarray(part(start, stop), dtype=np.float32)
     from stemgui.spool import release_pages
 
     def read(start: int, stop: int) -> np.ndarray:
-        block = np.array(data[index, :, start:stop], dtype=np.float32)  # a copy
-        release_pages(data, start, stop, flush=False)
+        block = np.array(part(start, stop), dtype=np.float32)  # a copy
+        release_pages(array, start, stop, flush=False)
         return block
 
     return read

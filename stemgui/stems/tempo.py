@@ -34,9 +34,10 @@ score is below ``MIN_PULSE`` (white noise, whose envelope is all onsets of no pe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import numpy as np
+
+from stemgui.audio.stream import BlockReader, array_reader, stem_reader
 
 logger = logging.getLogger(__name__)
 
@@ -56,21 +57,6 @@ HOP = 64
 BLOCK_FRAMES = 1 << 18  # input frames read at a time (2 MiB of stereo float32)
 _GAMMA = 1000.0  # log compression: log(1 + gamma * magnitude)
 SNARE_BAND = (250.0, 2000.0)  # Hz: a snare's body, above the kick, below the hi-hats
-
-BlockReader = Callable[[int, int], np.ndarray]
-"""``read(start, stop)`` -> frames [start, stop) as (channels, stop - start) float32."""
-
-
-def array_reader(samples: np.ndarray) -> BlockReader:
-    """A reader of a (channels, frames) array; an ``np.memmap`` lets go of the pages read."""
-    from stemgui.spool import release_pages  # does nothing for an array in RAM
-
-    def read(start: int, stop: int) -> np.ndarray:
-        block = np.array(samples[:, start:stop], dtype=np.float32)  # a copy
-        release_pages(samples, start, stop, flush=False)
-        return block
-
-    return read
 
 
 def estimate_bpm(samples: np.ndarray, samplerate: int) -> float | None:
@@ -95,8 +81,6 @@ def bpm_from_reader(read: BlockReader, frames: int, samplerate: int) -> float | 
 def stemset_bpm(stemset: object) -> float | None:
     """The tempo of a ``StemSet``'s drums when it has a "drums" stem (their pulse is the
     clearest), else of its mix, else of the sum of its stems; None as ``estimate_bpm``."""
-    from stemgui.audio.stream import stem_reader
-
     data, frames, rate = stemset.data, stemset.frames, stemset.samplerate
     if "drums" in stemset.names:
         read = stem_reader(data, stemset.index("drums"))

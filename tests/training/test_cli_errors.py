@@ -40,19 +40,6 @@ def test_bad_input_is_one_logged_line_and_exit_1(tmp_path, not_a_model, caplog, 
     assert not errors[0].exc_info  # no traceback unless --verbose
 
 
-@pytest.fixture
-def a_model(tmp_path):
-    import torch
-
-    from stemgui.separation.checkpoint import save_model
-    from tests.separation.model_files_helpers import tiny_htdemucs
-
-    torch.manual_seed(0)
-    path = tmp_path / "m.stemgui"
-    save_model(tiny_htdemucs(), path)
-    return path
-
-
 @pytest.mark.parametrize(
     ("output", "said"),
     [

@@ -21,14 +21,6 @@ from training.__main__ import main
 from training.export import export_model
 
 
-@pytest.fixture
-def a_model(tmp_path):
-    torch.manual_seed(0)
-    path = tmp_path / "m.stemgui"
-    save_model(tiny_htdemucs(), path)
-    return path
-
-
 def unwritable_folder(tmp_path: Path) -> Path:
     """A folder a new file cannot be made in: made read-only, or for root (who writes there
     anyway) /sys, where the kernel refuses new files; the test is skipped where neither holds."""
