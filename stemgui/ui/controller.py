@@ -30,6 +30,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from stemgui.ui.queue import Job, JobState, QueueModel
+from stemgui.ui.restore import answer_kept
 from stemgui.ui.worker import (
     MEMMAP_BYTES,
     ModelIdentity,
@@ -139,6 +140,7 @@ class QueueController(QObject):
     idle = Signal()
 
     _run = Signal(int, str, object, object)
+    _answered = Signal(object, object)  # (job, restore.Answer), from the restore thread
     _probe = Signal()
     _release_memory = Signal()
 
@@ -186,6 +188,8 @@ class QueueController(QObject):
         self.worker.progress.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
         self.worker.stored.connect(self._on_stored)
+        self.worker.kept.connect(self._on_kept)
+        self._answered.connect(self._on_answered)
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.device.connect(self.device_changed)
@@ -208,8 +212,29 @@ class QueueController(QObject):
         return jobs
 
     def restore(self, jobs: list[Job]) -> list[Job]:
-        """Queue the songs of a saved session as they are (their own options, mixes)."""
+        """Queue the songs of a saved session as they are (their own options, mixes). Those
+        whose stems the session says are in the stem cache are answered from there on a thread
+        of their own, without the model and without waiting for it (``stemgui.ui.restore``);
+        any it cannot answer (changed since, entry gone) then waits its turn as a new song."""
         self.model.append(jobs)
+        cache = self.worker.stem_cache
+        known = [
+            job
+            for job in jobs
+            if cache is not None
+            and job.kept is not None
+            and job.options is not None
+            and not job.options.two_stems  # made from the full stems by the worker
+        ]
+        for job in known:
+            self.model.update(job, state=JobState.DECODING)  # reading the song's stems
+        if known:
+            threading.Thread(
+                target=answer_kept,
+                args=(known, cache, self._answered.emit),
+                name="stemgui-restore",
+                daemon=True,
+            ).start()
         self._start_next()
         return jobs
 
@@ -245,6 +270,7 @@ class QueueController(QObject):
                 waveforms=None,
                 notes=(),
                 options=None,  # the settings of now (Fast, after running out of memory)
+                kept=None,
             )
             self._start_next()
             return True
@@ -312,6 +338,7 @@ class QueueController(QObject):
                 stemset=earlier.stemset,
                 waveforms=earlier.waveforms,
                 model_name=earlier.model_name,
+                kept=earlier.kept,
             )
             self.job_started.emit(job)
             self.model.update(job, state=JobState.DONE, fraction=1.0, cache_key=key)
@@ -422,6 +449,34 @@ class QueueController(QObject):
             if job.id == job_id and job.state is JobState.DONE:
                 job.stem_entry = key
                 self.job_stored.emit(job)
+
+    @Slot(int, object)
+    def _on_kept(self, job_id: int, kept: Any) -> None:
+        for job in self.model.jobs:  # running (found in the cache) or DONE (stored)
+            if job.id == job_id and (job is self._current or job.state is JobState.DONE):
+                job.kept = kept
+
+    @Slot(object, object)
+    def _on_answered(self, job: Job, answer: Any) -> None:
+        """A restored song read from the stem cache (``answer``), or not (None: it waits its
+        turn on the worker, which recognises it by its bytes)."""
+        if job.state is not JobState.DECODING or not any(row is job for row in self.model.jobs):
+            return  # removed meanwhile
+        if answer is None:
+            self.model.update(job, state=JobState.WAITING, kept=None)
+            self._start_next()
+            return
+        stemset, waveforms, model_name = answer
+        options = replace(job.options, device=self._options().device)
+        self.model.update(job, stemset=stemset, waveforms=waveforms, model_name=model_name)
+        self.job_started.emit(job)
+        key = cache_key(job.path, options)
+        self.model.update(
+            job, state=JobState.DONE, fraction=1.0, cache_key=key, stem_entry=job.kept.entry
+        )
+        self.job_ended.emit(job)
+        if self._current is None and self.model.next_waiting() is None:
+            self._start_next()  # idle: says so, trims later
 
     @Slot(int, str, bool)
     def _on_failed(self, job_id: int, message: str, retry_helps: bool) -> None:

@@ -80,6 +80,8 @@ class Job:
     # None: the settings' when it starts
     options: Any = None
     stem_entry: str = ""  # the stem cache entry holding its stems once stored
+    # where its full stems are kept, for the next start (``restore``): a ``restore.Kept``
+    kept: Any = None
     hold: str = ""  # why the queue does not start it yet ("no model yet")
     removed: bool = False  # taken out while running: dropped when it ends
     stopping: bool = False  # cancelled while running: until the worker stops at its chunk

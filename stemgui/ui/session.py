@@ -4,9 +4,12 @@ Only with the stem cache on (``KEEP_STEMS``): without it every song would be sep
 The session is a JSON list in the ``SESSION`` setting, one entry per song::
 
     {"path": "/abs/song.mp3", "strips": {"vocals": [gain_db, solo, mute], ...},
-     "options": {...}}  # the SeparationOptions its stems were made with, when known
+     "options": {...},  # the SeparationOptions its stems were made with, when known
+     "kept": {"entry": key, "song": [size, mtime_ns], "model": [size, mtime_ns] | null}}
 
-A separated song's stems then come from the stem cache at once, with its mix as it was left.
+A separated song's stems then come from the stem cache at once, with its mix as it was left:
+``kept`` (``stemgui.ui.restore.Kept``) names its cache entry, read without the model while the
+song and model files are as they were then.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 from stemgui.separation.spec import names_a_file
 from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
+from stemgui.ui.restore import Kept
 from stemgui.ui.worker import SeparationOptions
 
 logger = logging.getLogger(__name__)
@@ -43,9 +47,13 @@ def save(settings: S.Settings, jobs: Iterable[Job]) -> None:
                 song = {"path": str(job.path.absolute()), "strips": controls}
                 # what its stems were made with: the same come back, not the settings' then
                 started = job.cache_key[-1] if job.cache_key else None
-                options = job.options if job.state is JobState.WAITING else started
+                # (a restored song being read from the stem cache has none yet: its own)
+                waits = job.state is JobState.WAITING or started is None
+                options = job.options if waits else started
                 if options is not None:
                     song["options"] = dataclasses.asdict(options)
+                if job.kept is not None:  # its stems found at the next start without the model
+                    song["kept"] = job.kept.to_json()
                 songs.append(song)
     settings.set(S.SESSION, json.dumps(songs))
 
@@ -58,13 +66,18 @@ def load(settings: S.Settings) -> tuple[list[Job], int]:
 
     if not settings.get(S.KEEP_STEMS):
         return [], 0
-    entries = [S.session_song(song) for song in json.loads(settings.get(S.SESSION))]
+    saved = json.loads(settings.get(S.SESSION))
+    entries = [S.session_song(song) for song in saved]
+    kept = [Kept.from_json(song.get("kept")) if isinstance(song, dict) else None for song in saved]
     damaged = entries.count(None)
     if damaged:
         logger.warning("%d song(s) of the saved session could not be read", damaged)
     jobs: list[Job] = []
     seen = set()
-    for path, strips, options in filter(None, entries):
+    for entry, found in zip(entries, kept, strict=True):
+        if entry is None:
+            continue
+        path, strips, options = entry
         path = path.absolute()
         pinned = _restored_options(options)
         made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
@@ -74,6 +87,8 @@ def load(settings: S.Settings) -> tuple[list[Job], int]:
         job = Job(path, options=pinned)
         # before the first is shown: its mixer is made with them
         job.strips = {name: restored_strip(strip) for name, strip in strips.items()}
+        if pinned is not None:  # not with the settings of now: those stems are of other options
+            job.kept = found
         jobs.append(job)
     return jobs, damaged
 

@@ -35,6 +35,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from stemgui.errors import NotAudioError, SeparationCancelled, StemguiError
 from stemgui.memory import release_free_memory
+from stemgui.ui.restore import Kept, file_stamp
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +62,7 @@ class SeparationOptions:
         return {"segment": self.segment, "overlap": self.overlap, "shifts": self.shifts}
 
 
-def _file_stamp(spec: str | Path) -> tuple[int, int] | None:
-    """(size, modification time in ns) of the file ``spec`` names (a model file, a song); None
-    for a store name or a file that cannot be read (loading it says why)."""
-    try:
-        stat = Path(spec).stat() if spec else None
-    except OSError:
-        return None
-    return None if stat is None else (stat.st_size, stat.st_mtime_ns)
+_file_stamp = file_stamp  # (size, mtime ns) of a model file or a song; None: no file
 
 
 MEMMAP_BYTES = 256 << 20
@@ -124,6 +118,10 @@ class SeparationWorker(QObject):
             ``retry_helps`` is False when the file is not audio at all (``NotAudioError``):
             separating it again cannot work.
         stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
+        kept(job, kept): the job's full stems are in the stem cache (before ``finished`` when
+            they were found there, after it when stored): a
+            ``restore.Kept`` (the entry, and the song and model files as they were recognised),
+            which the session keeps so that the next start finds them without the model.
         device(label): the device the separator runs on (again when it falls back to the CPU).
         probed(models, catalogue, devices, error): the names of the models that load now,
             (name, description, downloaded) of the official models, (name, label) of the
@@ -142,6 +140,7 @@ class SeparationWorker(QObject):
     progress = Signal(int, float, int, object)
     finished = Signal(int, object, object)
     stored = Signal(int, str)
+    kept = Signal(int, object)
     failed = Signal(int, str, bool)
     cancelled = Signal(int)
     device = Signal(str)
@@ -262,6 +261,7 @@ class SeparationWorker(QObject):
             self.stage.emit(job, "decoding")  # reading the song to recognise it
             song_sha, identity, hit = self._look_up(cache, path, options, cancel)
             if hit is not None:
+                self.kept.emit(job, Kept(hit.key, stamp, _file_stamp(options.model)))
                 self._finish_from_cache(job, path, hit, options)
                 return
         self.stage.emit(job, "loading model")
@@ -335,7 +335,7 @@ class SeparationWorker(QObject):
         waveforms.bpm = song_tempo(separated, path)  # of the full stems: drums, if any
         self.finished.emit(job, stemset, waveforms)
         if song_sha is not None:
-            self._store(job, path, song_sha, identity, separated, options, model_name)
+            self._store(job, path, song_sha, identity, separated, options, model_name, stamp)
         if separated is not stemset:  # two stems were made from the full ones: those go
             delete_scratch_file(separated, self.scratch_dir, mix=False)
 
@@ -386,6 +386,7 @@ class SeparationWorker(QObject):
         stemset: Any,
         options: SeparationOptions,
         model_name: str,
+        stamp: tuple[int, int] | None = None,
     ) -> None:
         """Keep the full stems of a finished job in the cache; whatever happens, only logs."""
         from stemgui.stemcache import StemCache
@@ -409,6 +410,7 @@ class SeparationWorker(QObject):
             }
             if cache.put(key, stemset, info, cancel=self.stopping):
                 self.stored.emit(job, key)
+                self.kept.emit(job, Kept(key, stamp, _file_stamp(options.model)))
         except SeparationCancelled:
             logger.info("%s: the stems were not cached (stopping)", path)
         except Exception:  # the job is finished: a cache bug must not touch it

@@ -1,0 +1,116 @@
+"""The songs of the last session come back from the stem cache without the model: no model
+identity, no hash of the song, no model loaded, not held by the model list; a song rewritten
+since is recognised by its new bytes and separated again, never given its old stems."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stemgui.stemcache import StemCache, forget_digests
+from stemgui.ui import session
+from stemgui.ui import settings as S
+from stemgui.ui.controller import QueueController
+from stemgui.ui.queue import JobState
+from stemgui.ui.worker import SeparationOptions, default_model_identity, default_separator_factory
+from tests.ui.conftest import TIMEOUT_MS, write_song
+
+
+class Counting:
+    """Wraps the worker's model factory or identity, counting its calls."""
+
+    def __init__(self, function) -> None:
+        self.function, self.calls = function, 0
+
+    def __call__(self, *args):
+        self.calls += 1
+        return self.function(*args)
+
+
+def _start(root: Path, options: SeparationOptions, blocker=None):
+    """A new app run: no file hashes known; counting model loads and model identities."""
+    forget_digests()
+    factory, identity = Counting(default_separator_factory), Counting(default_model_identity)
+    ctl = QueueController(
+        lambda: options,
+        factory,
+        scratch_dir=root.parent / "scratch",
+        stem_cache=StemCache(root),
+        model_identity=identity,
+        blocker=blocker,
+    )
+    return ctl, factory, identity
+
+
+@pytest.fixture
+def first_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
+    """A song separated, stored in the cache, and the session saved at the close."""
+    options = SeparationOptions(model=str(tiny_model_file), device="cpu")
+    settings = S.Settings(settings_store)
+    root = tmp_path / "stemcache"
+    ctl, factory, _ = _start(root, options)
+    try:
+        (job,) = ctl.add([songs[0]])
+        qtbot.waitUntil(lambda: job.kept is not None, timeout=TIMEOUT_MS)
+        assert job.state is JobState.DONE and factory.calls == 1
+        session.save(settings, ctl.model.jobs)
+    finally:
+        ctl.shutdown()
+    return settings, root, options, job
+
+
+def test_restored_songs_are_done_without_the_model_or_the_model_list(qtbot, first_session):
+    settings, root, options, first = first_session
+    # the queue held as at start-up while the models are listed: only the cache can answer
+    ctl, factory, identity = _start(root, options, blocker=lambda: "looking for models…")
+    try:
+        jobs, damaged = session.load(settings)
+        assert damaged == 0 and len(jobs) == 1
+        ctl.restore(jobs)
+        qtbot.waitUntil(lambda: jobs[0].state is JobState.DONE, timeout=TIMEOUT_MS)
+        (job,) = jobs
+        assert factory.calls == 0 and identity.calls == 0  # no model, no model identity
+        np.testing.assert_array_equal(job.stemset.data, first.stemset.data)
+        assert job.waveforms is not None and job.model_name == "tiny"
+        assert job.stem_entry == first.kept.entry  # parked from its entry when off screen
+        # the next close keeps it the same way
+        session.save(settings, ctl.model.jobs)
+        assert session.load(settings)[0][0].kept == first.kept
+    finally:
+        ctl.shutdown()
+
+
+def test_a_song_rewritten_since_is_separated_again(qtbot, first_session):
+    settings, root, options, first = first_session
+    song = first.path
+    before = song.stat()
+    write_song(song, seed=7)  # other audio, the same size
+    assert song.stat().st_size == before.st_size
+    os.utime(song, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    ctl, factory, _ = _start(root, options)
+    try:
+        jobs, _ = session.load(settings)
+        ctl.restore(jobs)
+        qtbot.waitUntil(lambda: jobs[0].state.ended, timeout=TIMEOUT_MS)
+        (job,) = jobs
+        assert job.state is JobState.DONE and factory.calls == 1  # separated, not restored
+        assert not np.array_equal(job.stemset.data, first.stemset.data)
+    finally:
+        ctl.shutdown()
+
+
+def test_a_song_whose_entry_is_gone_is_separated_again(qtbot, first_session):
+    settings, root, options, first = first_session
+    StemCache(root).clear()
+    ctl, factory, _ = _start(root, options)
+    try:
+        jobs, _ = session.load(settings)
+        ctl.restore(jobs)
+        qtbot.waitUntil(lambda: jobs[0].state.ended, timeout=TIMEOUT_MS)
+        assert jobs[0].state is JobState.DONE and factory.calls == 1
+        np.testing.assert_array_equal(jobs[0].stemset.data, first.stemset.data)
+    finally:
+        ctl.shutdown()
