@@ -471,7 +471,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 all good, 1 a track failed)."""
     memory.reuse_freed_memory()  # first thing: torch (and its threads) are not loaded yet
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.error(_unknown_arguments(unknown))
     log_file = setup_logging(args.verbose)
     if log_file is not None:
         logger.debug("log file: %s", log_file)
@@ -484,6 +486,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:
         logger.error("interrupted; files being written were discarded")
         return 128 + getattr(stop, "signum", signal.SIGINT)  # 130 for Ctrl-C, 143 for TERM
+
+
+def _unknown_arguments(unknown: Sequence[str]) -> str:
+    """argparse's words for arguments it does not know, and how to name a song whose file name
+    starts with ``-`` (``-x.wav``), which argparse takes for an option."""
+    words = f"unrecognized arguments: {' '.join(unknown)}"
+    song = next((a for a in unknown if a.startswith("-") and Path(a).exists()), None)
+    if song is not None:
+        words += f"; {song} is a file: write ./{song}, or put -- before it (-- {song})"
+    return words
 
 
 class _Stopped(KeyboardInterrupt):

@@ -608,3 +608,16 @@ def test_demucs_speed_flags_are_taken_and_said_to_do_nothing(tmp_path, model_fil
     assert "-j/--jobs is Demucs's and does nothing here" in err
     assert "--mp3-preset is Demucs's and does nothing here" in err
     assert (tmp_path / "separated" / "tiny" / "song" / "vocals.wav").is_file()
+
+
+def test_a_song_named_like_an_option_is_told_how_to_name_it(tmp_path, model_file, capsys):
+    """``stemgui-separate -x.wav`` said only "unrecognized arguments: -x.wav"."""
+    write_song(tmp_path / "-x.wav")
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["-x.wav", "-n", str(model_file)])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert "-x.wav is a file" in err and "./-x.wav" in err and "-- -x.wav" in err, err
+    assert cli.main(["-n", str(model_file), "--", "-x.wav"]) == 0  # as the line says
+    assert (tmp_path / "separated" / "tiny" / "-x" / "vocals.wav").is_file()
+
