@@ -385,6 +385,7 @@ class _TrackRun:
         self.channels = channels
         self.request = request
         self.model_name = model_name
+        self.count: tuple[int, int] | None = None  # (this track's number, the tracks') if set
 
     def __call__(self, track: Path) -> list[Path]:
         import numpy as np
@@ -432,6 +433,8 @@ class _TrackRun:
                      leave=False)
             )  # fmt: skip
             cleanup.enter_context(_naming_track(track))
+            if bar.disable and self.count is not None:  # no bar (not a terminal): said in words
+                logger.info("%s: separating (%d of %d)", track, *self.count)
 
             def on_progress(progress: Any) -> None:
                 bar.update(min(total, round(progress.fraction * total, 1)) - bar.n)
@@ -616,7 +619,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
 
     run = _TrackRun(separator, int(model.audio_channels), request, model_name)
     failed = len(problems)
-    for track in tracks:
+    for number, track in enumerate(tracks, 1):
+        run.count = (number, len(tracks))
         try:
             written = run(track)
         except StemguiError as error:
@@ -645,6 +649,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         details = f"; details in {log_file}" if log_file is not None else ""
         logger.error("%d of %d track(s) failed%s", failed, len(tracks) + len(problems), details)
         return 1
+    logger.info("done: %d track(s) separated into %s", len(tracks), args.out.resolve())
     return 0
 
 

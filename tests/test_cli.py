@@ -621,3 +621,20 @@ def test_a_song_named_like_an_option_is_told_how_to_name_it(tmp_path, model_file
     assert cli.main(["-n", str(model_file), "--", "-x.wav"]) == 0  # as the line says
     assert (tmp_path / "separated" / "tiny" / "-x" / "vocals.wav").is_file()
 
+
+def test_a_batch_without_a_terminal_says_which_song_runs_and_ends_with_a_summary(
+    tmp_path, model_file, capsys
+):
+    """Without a TTY (no progress bar) a log showed nothing while a song ran, nor how many were
+    left, and a run that went well ended without a word on what it did."""
+    for i, name in enumerate(["one", "two"]):
+        write_song(tmp_path / "album" / f"{name}.wav", seed=i)
+    assert cli.main(["album", "-n", str(model_file), "-o", "out"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1:] == [
+        "album/one.wav: separating (1 of 2)",
+        "album/one.wav: 4 file(s) in out/tiny/one",
+        "album/two.wav: separating (2 of 2)",
+        "album/two.wav: 4 file(s) in out/tiny/two",
+        f"done: 2 track(s) separated into {tmp_path / 'out'}",
+    ], lines
