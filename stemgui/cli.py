@@ -8,6 +8,7 @@ Folders are searched (recursively) for audio files. A track that fails is report
 the exit status is 1 if any track failed, 0 otherwise, 2 for bad arguments.
 
 Existing files are never replaced without ``--overwrite``; they are detected before separating.
+``--skip-existing`` skips the songs whose files all exist (a batch stopped half-way, run again).
 Songs longer than ``stemgui.spool.SPOOL_THRESHOLD_SECONDS`` have their stems spooled to a
 temporary file, so memory stays bounded; temporary files left in the output folder by a run that
 was killed are removed when the next run starts (``stemgui.spool.clean_leftovers``).
@@ -142,8 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="rescale",
         help="avoid clipping by rescaling the whole stem (default) or by clamping samples",
     )
-    parser.add_argument(
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument(
         "--overwrite", action="store_true", help="replace existing files instead of refusing"
+    )
+    existing.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="skip the songs whose files all exist (to finish a batch that was stopped)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -387,6 +394,19 @@ class _TrackRun:
         self.model_name = model_name
         self.count: tuple[int, int] | None = None  # (this track's number, the tracks') if set
 
+    def existing(self, track: Path) -> int:
+        """How many files ``track`` would write if all of them exist already, else 0."""
+        from dataclasses import replace
+
+        from stemgui.export.exporter import plan
+
+        try:
+            targets = plan(replace(self.request, overwrite=True), self.separator.sources, track,
+                           self.model_name)  # fmt: skip
+        except ExportError:
+            return 0  # said when the track's turn comes
+        return len(targets) if all(target.exists() for _name, target in targets) else 0
+
     def __call__(self, track: Path) -> list[Path]:
         import numpy as np
         from tqdm import tqdm
@@ -487,7 +507,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _stopped_by_signals():
             return _run(parser, args, log_file)
     except KeyboardInterrupt as stop:
-        logger.error("interrupted; files being written were discarded")
+        logger.error(
+            "interrupted; files being written were discarded (finished songs are kept: run "
+            "again with --skip-existing to separate the rest)"
+        )
         return 128 + getattr(stop, "signum", signal.SIGINT)  # 130 for Ctrl-C, 143 for TERM
 
 
@@ -619,7 +642,12 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
 
     run = _TrackRun(separator, int(model.audio_channels), request, model_name)
     failed = len(problems)
+    skipped = 0
     for number, track in enumerate(tracks, 1):
+        if args.skip_existing and (count := run.existing(track)):
+            skipped += 1
+            logger.info("%s: its %d file(s) exist already; skipped", track, count)
+            continue
         run.count = (number, len(tracks))
         try:
             written = run(track)
@@ -649,7 +677,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         details = f"; details in {log_file}" if log_file is not None else ""
         logger.error("%d of %d track(s) failed%s", failed, len(tracks) + len(problems), details)
         return 1
-    logger.info("done: %d track(s) separated into %s", len(tracks), args.out.resolve())
+    also = f"; {skipped} skipped, their files exist already" if skipped else ""
+    logger.info(
+        "done: %d track(s) separated into %s%s", len(tracks) - skipped, args.out.resolve(), also
+    )
     return 0
 
 

@@ -638,3 +638,36 @@ def test_a_batch_without_a_terminal_says_which_song_runs_and_ends_with_a_summary
         "album/two.wav: 4 file(s) in out/tiny/two",
         f"done: 2 track(s) separated into {tmp_path / 'out'}",
     ], lines
+
+
+def test_a_batch_stopped_half_way_is_finished_by_a_rerun_with_skip_existing(
+    tmp_path, model_file, monkeypatch, capsys
+):
+    """After Ctrl-C the rerun failed on every song finished before it ("exists already"; exit 1)
+    and --overwrite separated them all again: no way to do just the rest."""
+    songs = [write_song(tmp_path / "album" / f"{name}.wav", seed=i)
+             for i, name in enumerate(["one", "two"])]  # fmt: skip
+    real = cli._TrackRun.__call__
+
+    def stop_at_two(self, track):
+        if track.name == "two.wav":
+            raise KeyboardInterrupt
+        return real(self, track)
+
+    monkeypatch.setattr(cli._TrackRun, "__call__", stop_at_two)
+    argv = ["album", "-n", str(model_file), "--float32"]
+    assert cli.main(argv) == 130
+    assert "run again with --skip-existing to separate the rest" in capsys.readouterr().err
+    monkeypatch.setattr(cli._TrackRun, "__call__", real)
+    one = tmp_path / "separated" / "tiny" / "one" / "vocals.wav"
+    one.write_bytes(b"kept")  # not written again
+    assert cli.main([*argv, "--skip-existing"]) == 0
+    err = capsys.readouterr().err
+    assert error_lines(err) == []
+    assert "album/one.wav: its 4 file(s) exist already; skipped" in err
+    assert one.read_bytes() == b"kept"
+    two = tmp_path / "separated" / "tiny" / "two"
+    np.testing.assert_allclose(read(two / "vocals.wav"), 0.0625 * songs[1], atol=1e-6)
+    with pytest.raises(SystemExit) as caught:  # skip and replace: one or the other
+        cli.main([*argv, "--skip-existing", "--overwrite"])
+    assert caught.value.code == 2
