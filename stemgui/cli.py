@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import signal
+import string
 import sys
 import tempfile
 import threading
@@ -514,6 +515,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + getattr(stop, "signum", signal.SIGINT)  # 130 for Ctrl-C, 143 for TERM
 
 
+def _template_keys(template: str) -> set[str]:
+    """The keys a (checked) file name template fills in; ``{{stem}}`` is the text ``{stem}``."""
+    return {field for _text, field, _spec, _conv in string.Formatter().parse(template) if field}
+
+
 def _unknown_arguments(unknown: Sequence[str]) -> str:
     """argparse's words for arguments it does not know, and how to name a song whose file name
     starts with ``-`` (``-x.wav``), which argparse takes for an option."""
@@ -580,7 +586,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     try:
         template_parts(args.filename, args.out)
         check_extension(args.filename, fmt.extension, args.out)
-        if "{stem}" not in args.filename:  # every run writes two stems or more
+        if "stem" not in _template_keys(args.filename):  # every run writes two stems or more
             raise ExportError(
                 args.out,
                 f"file name template {args.filename!r} has no {{stem}}: every stem would get "

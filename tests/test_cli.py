@@ -181,6 +181,8 @@ def test_no_track_and_bad_template_exit_2(capsys):
     [
         ("{track}.{ext}", "has no {stem}: every stem would get the same file"),
         ("  /{stem}.{ext}", "has no name (only spaces or dots)"),
+        # literal braces: the text "{stem}" in every name; failed on each track, model loaded
+        ("{{stem}}.{ext}", "has no {stem}: every stem would get the same file"),
     ],
 )
 def test_a_template_that_cannot_name_every_stem_exits_2_before_the_model_loads(
