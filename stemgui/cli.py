@@ -454,6 +454,8 @@ class _TrackRun:
                      leave=False)
             )  # fmt: skip
             cleanup.enter_context(_naming_track(track))
+            if not bar.disable:
+                cleanup.enter_context(_above_the_bar())
             if bar.disable and self.count is not None:  # no bar (not a terminal): said in words
                 logger.info("%s: separating (%d of %d)", track, *self.count)
 
@@ -473,6 +475,39 @@ class _TrackRun:
             written = export(stems, self.request, track, self.model_name)
             del stems  # the spool can be unmapped
             return written
+
+
+class _BarSafeStream:
+    """A stream that writes through ``tqdm.write``: the progress bar is cleared first and
+    drawn again below, rather than the text running on after it on its line."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(text, file=self.stream, end="")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+@contextlib.contextmanager
+def _above_the_bar() -> Iterator[None]:
+    """While a progress bar is shown, the console's log lines are written above it."""
+    handlers = [
+        handler
+        for handler in logging.getLogger("stemgui").handlers
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr
+    ]
+    for handler in handlers:
+        handler.setStream(_BarSafeStream(sys.stderr))
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.setStream(sys.stderr)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ answer: ``stem_k = factor_k * mix``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -673,3 +674,34 @@ def test_a_batch_stopped_half_way_is_finished_by_a_rerun_with_skip_existing(
     with pytest.raises(SystemExit) as caught:  # skip and replace: one or the other
         cli.main([*argv, "--skip-existing", "--overwrite"])
     assert caught.value.code == 2
+
+
+def test_a_warning_during_the_progress_bar_gets_a_line_of_its_own(
+    tmp_path, model_file, monkeypatch
+):
+    """On a terminal a warning logged while a song ran (a --segment capped, an out-of-memory
+    retry) was written after the bar on its line: "1.wav: 0%| | 0/2.0 [...]warning: ..."."""
+    import io
+
+    from stemgui.separation.separator import Separator
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    real = Separator.separate
+
+    def separate(self, *args, **kwargs):
+        logging.getLogger("stemgui.separation.separator").warning("something to know")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Separator, "separate", separate)
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", str(model_file)]) == 0
+    text = terminal.getvalue()
+    assert "song.wav:   0%|" in text  # the bar was drawn
+    pieces = text.replace("\r", "\n").splitlines()
+    said = [p for p in pieces if "something to know" in p]
+    assert said == ["warning: song.wav: something to know"], pieces
