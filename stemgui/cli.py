@@ -449,10 +449,10 @@ class _TrackRun:
                 audio.original_channels,
             )
             total = max(round(audio.duration, 1), 0.1)
+            desc = track.name if self.count is None else f"{track.name} (%d of %d)" % self.count
             bar = cleanup.enter_context(
-                tqdm(total=total, unit="s", desc=track.name, file=sys.stderr, disable=None,
-                     leave=False)
-            )  # fmt: skip
+                tqdm(total=total, unit="s", desc=desc, file=sys.stderr, disable=None, leave=False)
+            )
             cleanup.enter_context(_naming_track(track))
             if not bar.disable:
                 cleanup.enter_context(_above_the_bar())

@@ -701,7 +701,26 @@ def test_a_warning_during_the_progress_bar_gets_a_line_of_its_own(
     write_song(tmp_path / "song.wav")
     assert cli.main(["song.wav", "-n", str(model_file)]) == 0
     text = terminal.getvalue()
-    assert "song.wav:   0%|" in text  # the bar was drawn
+    assert "song.wav (1 of 1):   0%|" in text  # the bar was drawn
     pieces = text.replace("\r", "\n").splitlines()
     said = [p for p in pieces if "something to know" in p]
     assert said == ["warning: song.wav: something to know"], pieces
+
+
+def test_the_progress_bar_says_which_song_of_how_many(tmp_path, model_file, monkeypatch):
+    """On a terminal the bar said "two.wav: 40%" and nothing of the batch: song 2 of 2, or 2 of
+    200, looked the same."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    for i, name in enumerate(["one", "two"]):
+        write_song(tmp_path / "album" / f"{name}.wav", seed=i)
+    assert cli.main(["album", "-n", str(model_file)]) == 0
+    text = terminal.getvalue()
+    assert "one.wav (1 of 2):   0%|" in text and "two.wav (2 of 2):   0%|" in text, text
+    assert "separating (" not in text  # the bar says it: no line of its own
