@@ -330,6 +330,11 @@ def _check_file(path: Path) -> bytes:
         with open(path, "rb") as handle:
             head = handle.read(_HEAD_BYTES)
     except FileNotFoundError:
+        if path.is_symlink():  # the link is there to see: where it leads is not
+            raise DecodeError(
+                path,
+                f"is a link to {os.readlink(path)}, which does not exist; fix or remove the link",
+            ) from None
         raise DecodeError(path, "does not exist; check the name or choose another file") from None
     except PermissionError:
         raise DecodeError(

@@ -37,6 +37,16 @@ def test_missing_file(tmp_path):
     assert "does not exist" in reason_of(tmp_path / "nope.mp3")
 
 
+def test_a_link_to_a_missing_file_says_where_it_points(tmp_path):
+    """A dangling link said only "does not exist", while the user sees the link right there."""
+    (tmp_path / "song.mp3").symlink_to(tmp_path / "moved" / "song.mp3")
+    reason = reason_of(tmp_path / "song.mp3")
+    assert reason == (
+        f"is a link to {tmp_path / 'moved' / 'song.mp3'}, which does not exist; "
+        "fix or remove the link"
+    )
+
+
 def test_folder_given_as_a_file(tmp_path):
     folder = tmp_path / "album.wav"
     folder.mkdir()
