@@ -194,15 +194,22 @@ def test_remove_and_reorder(qtbot, songs, tmp_path):
     assert model.rowCount() == 1
 
 
+def _one_long_song(qtbot, song, model_file, scratch):
+    """A controller whose every song counts as long (stems and mix in ``scratch``), after it
+    ran ``song``: (controller, job)."""
+    ctl = QueueController(
+        lambda: SeparationOptions(model=str(model_file), device="cpu"),
+        scratch_dir=scratch,
+        memmap_bytes=1000,
+    )
+    (job,) = ctl.add([song])
+    _wait_idle(qtbot, ctl)
+    return ctl, job
+
+
 def test_long_songs_keep_their_stems_in_a_file(qtbot, songs, tiny_model_file, tmp_path):
     scratch = tmp_path / "scratch"
-    ctl = QueueController(
-        lambda: SeparationOptions(model=str(tiny_model_file), device="cpu"),
-        scratch_dir=scratch,
-        memmap_bytes=1000,  # every song counts as long
-    )
-    (job,) = ctl.add(songs[:1])
-    _wait_idle(qtbot, ctl)
+    ctl, job = _one_long_song(qtbot, songs[0], tiny_model_file, scratch)
     assert job.state is JobState.DONE, job.error
     assert isinstance(job.stemset.data, np.memmap)
     # the song's mix too: it stayed in RAM, 1.3 GB for 60 minutes
@@ -243,13 +250,7 @@ def test_a_long_song_failing_once_decoded_leaves_no_file(
 
     monkeypatch.setattr(decoding, "decode", decoded_then_refused)
     scratch = tmp_path / "scratch"
-    ctl = QueueController(
-        lambda: SeparationOptions(model=str(tiny_model_file), device="cpu"),
-        scratch_dir=scratch,
-        memmap_bytes=1000,  # every song counts as long
-    )
-    (job,) = ctl.add(songs[:1])
-    _wait_idle(qtbot, ctl)
+    ctl, job = _one_long_song(qtbot, songs[0], tiny_model_file, scratch)
     assert job.state is JobState.FAILED and "damaged after all" in job.error
     assert list(scratch.iterdir()) == []
     ctl.shutdown()
