@@ -62,9 +62,6 @@ class SeparationOptions:
         return {"segment": self.segment, "overlap": self.overlap, "shifts": self.shifts}
 
 
-_file_stamp = file_stamp  # (size, mtime ns) of a model file or a song; None: no file
-
-
 MEMMAP_BYTES = 256 << 20
 """Stems larger than this (about 3 minutes of four stereo stems at 44.1 kHz) live in a file."""
 
@@ -229,7 +226,7 @@ class SeparationWorker(QObject):
         # old weights must not separate under the new files' identity (the stem cache keeps
         # both). ``identity``: the model's (``self._identity``), None when it has none.
         options = options.separator_key()
-        key = (options, identity if identity is not None else _file_stamp(options.model))
+        key = (options, identity if identity is not None else file_stamp(options.model))
         if self._cached is not None and self._cached[0] == key:
             return self._cached[1], self._cached[2]
         self._cached = None
@@ -256,12 +253,12 @@ class SeparationWorker(QObject):
         check()
         song_sha = identity = None
         cache = self.stem_cache  # once: File ▸ Keep separated stems may turn it off meanwhile
-        stamp = _file_stamp(path)  # taken before the hash: a file rewritten later is noticed
+        stamp = file_stamp(path)  # taken before the hash: a file rewritten later is noticed
         if cache is not None:
             self.stage.emit(job, "decoding")  # reading the song to recognise it
             song_sha, identity, hit = self._look_up(cache, path, options, cancel)
             if hit is not None:
-                self.kept.emit(job, Kept(hit.key, stamp, _file_stamp(options.model)))
+                self.kept.emit(job, Kept(hit.key, stamp, file_stamp(options.model)))
                 self._finish_from_cache(job, path, hit, options)
                 return
         self.stage.emit(job, "loading model")
@@ -291,7 +288,7 @@ class SeparationWorker(QObject):
             )
             for warning in song.warnings:
                 logger.warning("%s: %s", path, warning)
-            if song_sha is not None and _file_stamp(path) != stamp:
+            if song_sha is not None and file_stamp(path) != stamp:
                 # rewritten (a bounce finishing) since it was hashed: these stems are of other
                 # audio than that hash, and kept under it would be given to the old song
                 logger.info("%s changed while it was read: its stems are not cached", path)
@@ -410,7 +407,7 @@ class SeparationWorker(QObject):
             }
             if cache.put(key, stemset, info, cancel=self.stopping):
                 self.stored.emit(job, key)
-                self.kept.emit(job, Kept(key, stamp, _file_stamp(options.model)))
+                self.kept.emit(job, Kept(key, stamp, file_stamp(options.model)))
         except SeparationCancelled:
             logger.info("%s: the stems were not cached (stopping)", path)
         except Exception:  # the job is finished: a cache bug must not touch it
