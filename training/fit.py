@@ -42,7 +42,6 @@ import contextlib
 import copy
 import csv
 import datetime as _dt
-import errno
 import json
 import logging
 import math
@@ -52,7 +51,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import warnings
@@ -64,18 +62,25 @@ import numpy as np
 import torch
 from torch import nn
 
-from stemgui.audio.atomic import atomic_path, clean_stale_parts, process_alive
+from stemgui.audio.atomic import atomic_path, clean_stale_parts
 from stemgui.separation import registry
 from stemgui.separation.bag import BagOfModels
 from training import augment as aug
 from training import config as config_mod
 from training import data as data_mod
 from training.quantize import plain_parameters
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from training.runfiles import (
+    FULL,
+    error_line,
+    lock_holder,
+    plot_history,
+    read_lock,
+    read_provenance,
+    read_recipe,
+    save_tensors,
+    write_errno,
+    write_reason,
+)
 
 log = logging.getLogger(__name__)
 
@@ -364,7 +369,7 @@ class Trainer:
             "history": json.dumps(self.history),
             "data": self.data_print,
         }
-        self._write_file(self.last_path, lambda part: _save_tensors(state, part))
+        self._write_file(self.last_path, lambda part: save_tensors(state, part))
         self.saved_step = self.step
 
     def _write_file(self, path: Path, write: Callable[[Path], Any]) -> None:
@@ -379,13 +384,13 @@ class Trainer:
 
     def _unwritten(self, path: Path, error: BaseException) -> OSError:
         """The one-line error of a run file that could not be written."""
-        code = _write_errno(error)
-        remedy = "free space on its disk" if code in _FULL or code is None else "make it writable"
+        code = write_errno(error)
+        remedy = "free space on its disk" if code in FULL or code is None else "make it writable"
         if self.saved_step is None:
             then = "the same command starts the run again"
         else:
             then = f"the same command resumes the run from step {self.saved_step} (its last.pt)"
-        reason = _write_reason(error)
+        reason = write_reason(error)
         failure = OSError(f"{path}: could not be written ({reason}); {remedy}, {then}")
         failure.errno = code
         return failure
@@ -415,8 +420,8 @@ class Trainer:
         self._read_state()
         if not recorded.exists():
             return None
-        before = _read_recipe(recorded)
-        self._provenance_before = _read_provenance(self.run_dir / "provenance.json")
+        before = read_recipe(recorded)
+        self._provenance_before = read_provenance(self.run_dir / "provenance.json")
         settings = [("model", None), ("optim", "source_weights"), ("quant", "diffq")]
         if self.config["quant"]["diffq"] > 0:  # the shape of the bits' logits in last.pt
             settings.append(("quant", "group_size"))
@@ -461,7 +466,7 @@ class Trainer:
             ValueError,
         ) as error:
             raise ValueError(
-                f"{self.last_path}: this run's saved state cannot be read ({_reason(error)}); "
+                f"{self.last_path}: this run's saved state cannot be read ({error_line(error)}); "
                 "train into another --run folder, or move this one aside"
             ) from None
         for name, tensor in self.model.state_dict().items():  # diffq's logits come later
@@ -493,7 +498,7 @@ class Trainer:
         except (RuntimeError, KeyError, TypeError, ValueError) as error:
             raise ValueError(
                 f"{self.last_path}: this run's saved state does not fit the recipe's network "
-                f"({_reason(error)}); resume it with its own recipe, or train into another "
+                f"({error_line(error)}); resume it with its own recipe, or train into another "
                 "--run folder"
             ) from None
         self.step = int(state["step"])
@@ -522,7 +527,7 @@ class Trainer:
 
     def _refuse_if_locked(self) -> None:
         """Refuse a folder another live ``fit`` trains in (ValueError naming it)."""
-        holder = _lock_holder(self.lock_path)
+        holder = lock_holder(self.lock_path)
         if holder is not None:
             raise ValueError(
                 f"{self.run_dir}: another fit trains in this folder ({holder}, {self.lock_path}): "
@@ -539,9 +544,9 @@ class Trainer:
                 descriptor = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
                 self._refuse_if_locked()
-                stale = _read_lock(self.lock_path)
+                stale = read_lock(self.lock_path)
                 log.warning("%s: taking over the lock of a fit that is gone", self.run_dir)
-                if _read_lock(self.lock_path) == stale:  # not taken by another meanwhile
+                if read_lock(self.lock_path) == stale:  # not taken by another meanwhile
                     self.lock_path.unlink(missing_ok=True)
                 continue
             with os.fdopen(descriptor, "w") as handle:
@@ -553,7 +558,7 @@ class Trainer:
         raise ValueError(f"{self.lock_path}: cannot be taken; train into another --run folder")
 
     def _release_lock(self) -> None:
-        if _read_lock(self.lock_path) == (os.getpid(), socket.gethostname()):
+        if read_lock(self.lock_path) == (os.getpid(), socket.gethostname()):
             self.lock_path.unlink(missing_ok=True)
 
     def _write_run_files(self, before: dict[str, Any] | None) -> None:
@@ -995,162 +1000,8 @@ def closest_member(bag_weights: Sequence[Sequence[float]], weights: Sequence[flo
     return int(np.argmax(similarity))
 
 
-# errno of a write refused for want of room: a full disk, a quota, a file size limit
-_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-
-
-def _save_tensors(value: Any, path: Path) -> None:
-    """``torch.save`` through a file object: a write that fails then says why (to a path,
-    torch's own writer says only "unexpected pos 64 vs 0")."""
-    with open(path, "wb") as stream:
-        torch.save(value, stream)
-
-
-def _write_errno(error: BaseException) -> int | None:
-    """The errno of a failed write, from the error or what it was raised from."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno is not None:
-            return seen.errno
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _write_reason(error: BaseException) -> str:
-    """Why a write failed, in a few words: the system's (No space left on device) where the
-    error or what it was raised from has them, else the error's first line."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.strerror:
-            return seen.strerror
-        seen = seen.__cause__ or seen.__context__
-    return _reason(error)
-
-
-def _reason(error: BaseException) -> str:
-    """An error's message in one line: the line that says what is wrong, not a heading
-    ("Error(s) in loading state_dict for Demucs:" is followed by the mismatch)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    if not lines:
-        return type(error).__name__
-    if lines[0].endswith(":") and len(lines) > 1:
-        return f"{lines[0]} {lines[1]}"
-    return lines[0]
-
-
-def _read_recipe(path: Path) -> dict[str, Any]:
-    """A run folder's config.toml, as ``fit`` wrote it: whole, ending with ``[seed] value``.
-
-    Raises:
-        ValueError: it cannot be read, is not a recipe, or is cut short, naming it.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-        values = tomllib.loads(text)
-        if not (text.endswith("\n") and "value" in values.get("seed", {})):
-            raise ValueError("cut short: it ends before its last setting, [seed] value")
-        return config_mod.load(path)
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        reason = _reason(error).removeprefix(f"{path}: ")
-        raise ValueError(
-            f"{path}: the recipe this run ran with cannot be read ({reason}); put it back as "
-            "it was, or train into another --run folder"
-        ) from None
-
-
-def _read_provenance(path: Path) -> dict[str, Any] | None:
-    """A run folder's provenance.json (None when it has none).
-
-    Raises:
-        ValueError: it cannot be read or is not a JSON object, naming it.
-    """
-    if not path.exists():
-        return None
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(values, dict):
-            raise ValueError(f"a JSON {type(values).__name__}, not an object")
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ValueError(
-            f"{path}: this run's provenance cannot be read ({_reason(error)}); put it back as "
-            "it was, or delete it to resume without the record of its earlier sessions"
-        ) from None
-    return values
-
-
-_LOCK_SETTLE_SECONDS = 10.0  # a lock younger than this may be being written
-
-
-def _read_lock(path: Path) -> tuple[int, str] | None:
-    """(process id, machine) of a ``fit.lock``; None when there is none or it does not say."""
-    try:
-        pid, host = path.read_text(encoding="utf-8").split()
-        return int(pid), host
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-
-
-def _lock_holder(path: Path) -> str | None:
-    """Who holds the lock ``path`` ("process 1234 on this machine"), or None when nobody
-    does: no lock, or the lock of a process that is gone."""
-    held = _read_lock(path)
-    if held is None:  # none, or one being written this moment (or left empty by a crash)
-        try:
-            young = time.time() - path.stat().st_mtime < _LOCK_SETTLE_SECONDS
-        except OSError:
-            return None
-        return "a process starting now" if young else None
-    pid, host = held
-    if host != socket.gethostname():  # its process cannot be looked up from here
-        return f"process {pid} on {host}; if that run has stopped, delete the lock"
-    if pid == os.getpid() or process_alive(pid):
-        return f"process {pid} on this machine"
-    return None
-
-
 def _format_scores(scores: dict[str, float]) -> str:
     return " ".join(f"{k}={v:.2f}" for k, v in scores.items())
-
-
-def plot_history(history: list[dict[str, Any]], path: Path) -> None:
-    """Loss and validation SDR against steps, as a PNG (skipped without matplotlib), written
-    atomically: a write that fails leaves the one before."""
-    try:
-        figure = curves_figure(history)
-    except ImportError:
-        log.warning("matplotlib is not installed: no curves.png (pip install '.[train]')")
-        return
-    with atomic_path(path, overwrite=True) as part:
-        figure.savefig(part, format="png", dpi=80)
-
-
-def curves_figure(history: list[dict[str, Any]]) -> Any:
-    """Loss on the left, validation SDR per source on the right (the global SDR, then MUSDB's
-    when the history has it): a matplotlib ``Figure`` (drawn without pyplot, so no GUI backend
-    and nothing to close)."""
-    from matplotlib.figure import Figure
-
-    losses = [(e["step"], e["loss"]) for e in history if "loss" in e]
-    valid = [e for e in history if "valid_all" in e]
-    panels = [("valid_", "validation SDR (dB), global")]
-    if any("musdb_all" in e for e in valid):  # histories from before it have none
-        panels.append(("musdb_", "validation SDR (dB), MUSDB"))
-    figure = Figure(figsize=(5 * (1 + len(panels)), 4))
-    left, *rights = figure.subplots(1, 1 + len(panels))
-    if losses:  # points marked while they are few: a line through one point draws nothing
-        left.plot(*zip(*losses), marker="o" if len(losses) < 50 else None)
-    left.set(title="training loss (L1)", xlabel="step", yscale="log")
-    for right, (prefix, title) in zip(rights, panels):
-        for key in sorted({k for e in valid for k in e if k.startswith(prefix)}):
-            points = [(e["step"], e[key]) for e in valid if key in e]  # a score added on resuming
-            right.plot(*zip(*points), "o-", label=key[len(prefix) :])
-        right.set(title=title, xlabel="step")
-        if valid:
-            right.legend()
-        else:
-            right.text(0.5, 0.5, "no validation tracks", ha="center", transform=right.transAxes)
-    figure.tight_layout()
-    return figure
 
 
 def _distributed_rank_world() -> tuple[int, int]:

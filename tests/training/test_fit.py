@@ -723,7 +723,7 @@ def test_the_command_line_overrides_the_recipes_source_weights(tmp_path, caplog)
 
 
 def test_curves_plot_scores_that_only_some_evaluations_have(tmp_path):
-    from training.fit import plot_history
+    from training.runfiles import plot_history
 
     history = [
         {"step": 1, "loss": 0.1},
@@ -736,7 +736,7 @@ def test_curves_plot_scores_that_only_some_evaluations_have(tmp_path):
 
 
 def test_curves_of_a_short_run_without_validation_show_their_points_and_say_why_one_is_empty():
-    from training.fit import curves_figure
+    from training.runfiles import curves_figure
 
     loss, valid = curves_figure([{"step": 2, "loss": 0.04}]).axes
     assert loss.lines[0].get_marker() == "o"  # one point: a plain line would draw nothing

@@ -1,0 +1,184 @@
+"""The files of a run folder (``training.fit``): how they are read back, written and locked.
+
+Reading a recipe, the provenance or the lock says in one line what is wrong, naming the file;
+a write that fails is said in the system's words (``write_reason``); ``curves.png`` is drawn
+without pyplot and written atomically.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stemgui.audio.atomic import atomic_path, process_alive
+from training import config as config_mod
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+log = logging.getLogger(__name__)
+
+
+# errno of a write refused for want of room: a full disk, a quota, a file size limit
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def save_tensors(value: Any, path: Path) -> None:
+    """``torch.save`` through a file object: a write that fails then says why (to a path,
+    torch's own writer says only "unexpected pos 64 vs 0")."""
+    with open(path, "wb") as stream:
+        torch.save(value, stream)
+
+
+def write_errno(error: BaseException) -> int | None:
+    """The errno of a failed write, from the error or what it was raised from."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return seen.errno
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def write_reason(error: BaseException) -> str:
+    """Why a write failed, in a few words: the system's (No space left on device) where the
+    error or what it was raised from has them, else the error's first line."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        seen = seen.__cause__ or seen.__context__
+    return error_line(error)
+
+
+def error_line(error: BaseException) -> str:
+    """An error's message in one line: the line that says what is wrong, not a heading
+    ("Error(s) in loading state_dict for Demucs:" is followed by the mismatch)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    if lines[0].endswith(":") and len(lines) > 1:
+        return f"{lines[0]} {lines[1]}"
+    return lines[0]
+
+
+def read_recipe(path: Path) -> dict[str, Any]:
+    """A run folder's config.toml, as ``fit`` wrote it: whole, ending with ``[seed] value``.
+
+    Raises:
+        ValueError: it cannot be read, is not a recipe, or is cut short, naming it.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        values = tomllib.loads(text)
+        if not (text.endswith("\n") and "value" in values.get("seed", {})):
+            raise ValueError("cut short: it ends before its last setting, [seed] value")
+        return config_mod.load(path)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        reason = error_line(error).removeprefix(f"{path}: ")
+        raise ValueError(
+            f"{path}: the recipe this run ran with cannot be read ({reason}); put it back as "
+            "it was, or train into another --run folder"
+        ) from None
+
+
+def read_provenance(path: Path) -> dict[str, Any] | None:
+    """A run folder's provenance.json (None when it has none).
+
+    Raises:
+        ValueError: it cannot be read or is not a JSON object, naming it.
+    """
+    if not path.exists():
+        return None
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(values, dict):
+            raise ValueError(f"a JSON {type(values).__name__}, not an object")
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(
+            f"{path}: this run's provenance cannot be read ({error_line(error)}); put it back as "
+            "it was, or delete it to resume without the record of its earlier sessions"
+        ) from None
+    return values
+
+
+_LOCK_SETTLE_SECONDS = 10.0  # a lock younger than this may be being written
+
+
+def read_lock(path: Path) -> tuple[int, str] | None:
+    """(process id, machine) of a ``fit.lock``; None when there is none or it does not say."""
+    try:
+        pid, host = path.read_text(encoding="utf-8").split()
+        return int(pid), host
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def lock_holder(path: Path) -> str | None:
+    """Who holds the lock ``path`` ("process 1234 on this machine"), or None when nobody
+    does: no lock, or the lock of a process that is gone."""
+    held = read_lock(path)
+    if held is None:  # none, or one being written this moment (or left empty by a crash)
+        try:
+            young = time.time() - path.stat().st_mtime < _LOCK_SETTLE_SECONDS
+        except OSError:
+            return None
+        return "a process starting now" if young else None
+    pid, host = held
+    if host != socket.gethostname():  # its process cannot be looked up from here
+        return f"process {pid} on {host}; if that run has stopped, delete the lock"
+    if pid == os.getpid() or process_alive(pid):
+        return f"process {pid} on this machine"
+    return None
+
+
+def plot_history(history: list[dict[str, Any]], path: Path) -> None:
+    """Loss and validation SDR against steps, as a PNG (skipped without matplotlib), written
+    atomically: a write that fails leaves the one before."""
+    try:
+        figure = curves_figure(history)
+    except ImportError:
+        log.warning("matplotlib is not installed: no curves.png (pip install '.[train]')")
+        return
+    with atomic_path(path, overwrite=True) as part:
+        figure.savefig(part, format="png", dpi=80)
+
+
+def curves_figure(history: list[dict[str, Any]]) -> Any:
+    """Loss on the left, validation SDR per source on the right (the global SDR, then MUSDB's
+    when the history has it): a matplotlib ``Figure`` (drawn without pyplot, so no GUI backend
+    and nothing to close)."""
+    from matplotlib.figure import Figure
+
+    losses = [(e["step"], e["loss"]) for e in history if "loss" in e]
+    valid = [e for e in history if "valid_all" in e]
+    panels = [("valid_", "validation SDR (dB), global")]
+    if any("musdb_all" in e for e in valid):  # histories from before it have none
+        panels.append(("musdb_", "validation SDR (dB), MUSDB"))
+    figure = Figure(figsize=(5 * (1 + len(panels)), 4))
+    left, *rights = figure.subplots(1, 1 + len(panels))
+    if losses:  # points marked while they are few: a line through one point draws nothing
+        left.plot(*zip(*losses), marker="o" if len(losses) < 50 else None)
+    left.set(title="training loss (L1)", xlabel="step", yscale="log")
+    for right, (prefix, title) in zip(rights, panels):
+        for key in sorted({k for e in valid for k in e if k.startswith(prefix)}):
+            points = [(e["step"], e[key]) for e in valid if key in e]  # a score added on resuming
+            right.plot(*zip(*points), "o-", label=key[len(prefix) :])
+        right.set(title=title, xlabel="step")
+        if valid:
+            right.legend()
+        else:
+            right.text(0.5, 0.5, "no validation tracks", ha="center", transform=right.transAxes)
+    figure.tight_layout()
+    return figure
