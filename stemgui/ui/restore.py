@@ -92,7 +92,7 @@ def answer_kept(jobs: Iterable[Any], cache: Any, deliver: Callable[[Any, Answer]
 
 def _answer(job: Any, cache: Any) -> Answer:
     from stemgui.stems.waveform import StemWaveforms
-    from stemgui.ui.worker import song_tempo
+    from stemgui.ui.worker import cached_tempo
 
     if not job.kept.still_holds(job.path, job.options.model):
         logger.info("%s (or its model file) changed since the last session", job.path)
@@ -103,5 +103,5 @@ def _answer(job: Any, cache: Any) -> Answer:
     logger.info("%s: the stems of the last session (stem cache %s)", job.path, hit.key)
     stemset = hit.stemset()
     waveforms = StemWaveforms(stemset)
-    waveforms.bpm = song_tempo(stemset, job.path)
+    waveforms.bpm = cached_tempo(hit, stemset, job.path)
     return stemset, waveforms, hit.model_name

@@ -332,7 +332,9 @@ class SeparationWorker(QObject):
         waveforms.bpm = song_tempo(separated, path)  # of the full stems: drums, if any
         self.finished.emit(job, stemset, waveforms)
         if song_sha is not None:
-            self._store(job, path, song_sha, identity, separated, options, model_name, stamp)
+            self._store(
+                job, path, song_sha, identity, separated, options, model_name, stamp, waveforms.bpm
+            )
         if separated is not stemset:  # two stems were made from the full ones: those go
             delete_scratch_file(separated, self.scratch_dir, mix=False)
 
@@ -371,7 +373,7 @@ class SeparationWorker(QObject):
                 stemset, options.two_stems, self._scratch_file(stemset.data.nbytes // 2)
             )
         waveforms = StemWaveforms(stemset)
-        waveforms.bpm = song_tempo(full, path)
+        waveforms.bpm = cached_tempo(hit, full, path)
         self.finished.emit(job, stemset, waveforms)
 
     def _store(
@@ -384,8 +386,10 @@ class SeparationWorker(QObject):
         options: SeparationOptions,
         model_name: str,
         stamp: tuple[int, int] | None = None,
+        bpm: float | None = None,
     ) -> None:
-        """Keep the full stems of a finished job in the cache; whatever happens, only logs."""
+        """Keep the full stems of a finished job in the cache, with their tempo (``bpm``, read
+        back by ``cached_tempo``); whatever happens, only logs."""
         from stemgui.stemcache import StemCache
 
         cache = self.stem_cache
@@ -404,6 +408,7 @@ class SeparationWorker(QObject):
                 "model": model_name,
                 "model_identity": identity,
                 "options": options.stem_options(),
+                "bpm": bpm,
             }
             if cache.put(key, stemset, info, cancel=self.stopping):
                 self.stored.emit(job, key)
@@ -465,6 +470,15 @@ def delete_scratch_file(stemset: Any, scratch_dir: Path | None, *, mix: bool = T
             Path(name).unlink()
         except OSError as error:
             logger.info("scratch file %s stays until shutdown: %s", name, error)
+
+
+def cached_tempo(hit: Any, stemset: Any, path: Path) -> float | None:
+    """The tempo kept with a stem cache entry (None too: no pulse), or, for an entry stored
+    before tempos were, ``song_tempo`` of its full ``stemset``."""
+    if "bpm" in hit.info:
+        bpm = hit.info["bpm"]
+        return float(bpm) if isinstance(bpm, (int, float)) and not isinstance(bpm, bool) else None
+    return song_tempo(stemset, path)
 
 
 def song_tempo(stemset: Any, path: Path) -> float | None:

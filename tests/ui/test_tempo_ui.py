@@ -3,6 +3,7 @@ and for stems from the stem cache, and shown beside the song's title."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import ClassVar
 
@@ -85,3 +86,29 @@ def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store):
         assert "— 128 BPM — drums" in win.song_title.text()
     finally:
         win.controller.shutdown()
+
+
+def test_the_tempo_is_kept_with_the_cached_stems_not_estimated_again(
+    qtbot, song, tmp_path, monkeypatch
+):
+    from stemgui.ui import worker as worker_module
+
+    cache = StemCache(tmp_path / "stemcache")
+    worker = SeparationWorker(
+        lambda options: (DrumsSeparator(), "drums"),
+        stem_cache=cache,
+        model_identity=lambda options, cancel: "drums-model",
+    )
+    _run(worker, song, SeparationOptions())
+    estimated = []
+    monkeypatch.setattr(
+        worker_module, "song_tempo", lambda stemset, path: estimated.append(path) or 99.0
+    )
+    _cached, again = _run(worker, song, SeparationOptions())  # every restart did it again
+    assert again.bpm == pytest.approx(128, abs=0.5) and estimated == []
+    (entry,) = (tmp_path / "stemcache").glob("*/entry.json")
+    info = json.loads(entry.read_text())
+    del info["bpm"]  # an entry stored before tempos were
+    entry.write_text(json.dumps(info))
+    _cached, older = _run(worker, song, SeparationOptions())
+    assert older.bpm == 99.0 and estimated == [song]
