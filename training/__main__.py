@@ -89,18 +89,16 @@ def _eval(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
+    from stemgui.separation.official import load_any
     from stemgui.separation.separator import Separator
     from training import bsseval, evaluate
     from training import data as data_mod
-    from training.models import load_network
     from training.sdr import global_sdr
 
     if args.json:
         output_file(args.json, args.models, model=False, overwrite=args.overwrite)
     # refused before data; two runs' best.stemgui are told apart by their folders
-    models = {
-        label: load_network(path) for label, path in zip(model_labels(args.models), args.models)
-    }
+    models = {label: load_any(path) for label, path in zip(model_labels(args.models), args.models)}
     sources = list(data_mod.SOURCES)  # the references' order; estimates are put in it by name
     for path, model in zip(args.models, models.values()):
         if sorted(model.sources) != sorted(sources):

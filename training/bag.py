@@ -32,8 +32,9 @@ from stemgui.separation.checkpoint import (
     save_bag_of_files,
     save_member,
 )
+from stemgui.separation.official import load_any
 from training.fit import closest_member, git_commit
-from training.models import as_stemgui_file, load_network, provenance_of
+from training.models import as_stemgui_file, provenance_of
 from training.options import device, output_file
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def run_bag(args: argparse.Namespace) -> int:
     members = [Path(m) for m in args.models]
     output = output_file(args.output, members, overwrite=args.overwrite)
     weights = [parse_weights(w) for w in args.weights] if args.weights else None
-    models = [load_network(m) for m in members]
+    models = [load_any(m) for m in members]
     check_members(members, models, weights, args.weights or [])
     bag = BagOfModels(models, weights)
     summaries = [member_provenance(m) for m in members]

@@ -332,9 +332,9 @@ class Trainer:
         return [cache.load(t) for t in train], [cache.load(t) for t in valid]
 
     def _init_from(self, path: str | Path) -> None:
-        from training.models import load_network  # an official .th file too
+        from stemgui.separation.official import load_any  # an official .th file too
 
-        start = load_network(path)
+        start = load_any(path)
         if isinstance(start, BagOfModels):
             index = closest_member(start.weights, self.source_weights.tolist())
             log.info("starting from member %d of the bag %s", index, path)

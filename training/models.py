@@ -2,8 +2,8 @@
 files, imported as the app opens them (``stemgui.separation.official``: a restricted unpickler,
 the tensors mapped onto our network).
 
-``eval``, ``quantize`` and ``fit --init`` load either through ``load_network``; ``export`` ships
-an official file as a stemgui checkpoint written by ``as_stemgui_file`` (self-describing, loaded
+The commands load either with ``stemgui.separation.official.load_any``; ``export`` ships an
+official file as a stemgui checkpoint written by ``as_stemgui_file`` (self-describing, loaded
 without pickle), recording which file it was imported from.
 """
 
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-
-from torch import nn
 
 from stemgui.separation.checkpoint import file_sha256, read_checkpoint, save_model
 from stemgui.separation.official import OFFICIAL_SUFFIX, load_any
@@ -24,16 +22,6 @@ def is_official(path: str | Path) -> bool:
     return Path(path).suffix == OFFICIAL_SUFFIX
 
 
-def load_network(path: str | Path) -> nn.Module:
-    """The network (or bag) of a stemgui checkpoint or of an official ``.th`` file: eval mode,
-    float32, CPU.
-
-    Raises:
-        ModelLoadError: naming the file (missing, damaged, another format, unknown network).
-    """
-    return load_any(path)
-
-
 def samplerate_of(path: str | Path) -> int:
     """The rate (Hz) the network of ``path`` runs at: what its validation tracks are decoded to.
 
@@ -41,7 +29,7 @@ def samplerate_of(path: str | Path) -> int:
         ModelLoadError: ``path`` does not read.
     """
     if is_official(path):
-        return int(load_network(path).samplerate)
+        return int(load_any(path).samplerate)
     return int(read_checkpoint(path)["models"][0]["samplerate"])
 
 
@@ -70,5 +58,5 @@ def as_stemgui_file(path: str | Path, folder: str | Path) -> Path:
         return path
     # "<sig>-<hash>.th.stemgui": not read as a name ending in its own hash
     converted = Path(folder) / f"{path.name}.stemgui"
-    save_model(load_network(path), converted, provenance=provenance_of(path))
+    save_model(load_any(path), converted, provenance=provenance_of(path))
     return converted

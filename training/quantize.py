@@ -141,10 +141,11 @@ def quantize_file(
         ValueError: ``source`` holds a bag of models (quantize its members one by one).
     """
     from stemgui.separation.checkpoint import load_model, read_checkpoint
-    from training.models import is_official, load_network, provenance_of
+    from stemgui.separation.official import load_any
+    from training.models import is_official, provenance_of
 
     source, destination = Path(source), Path(destination)
-    model = load_network(source)
+    model = load_any(source)
     if not hasattr(model, "_init_kwargs"):
         raise ValueError(f"{source} holds a bag of models; quantize its members one by one")
     if is_official(source):
@@ -310,8 +311,9 @@ def sdr_change_table(
 def run_quantize(args: argparse.Namespace) -> int:
     """``python -m training quantize MODEL OUTPUT [--bits 8] [--data ROOT ...]``."""
     from stemgui.separation.checkpoint import add_provenance, load_model
+    from stemgui.separation.official import load_any
     from training import evaluate
-    from training.models import load_network, samplerate_of
+    from training.models import samplerate_of
 
     output_file(args.output, [args.model], overwrite=args.overwrite)
     # The data are read first: a missing folder is refused before any file is written.
@@ -329,7 +331,7 @@ def run_quantize(args: argparse.Namespace) -> int:
     if not tracks:
         return 0
     running = {"segment": args.segment, "device": args.device}
-    source = load_network(report.source)
+    source = load_any(report.source)
     before = evaluate.mean_sdr(source, tracks, **running)
     after = evaluate.mean_sdr(load_model(report.destination), tracks, **running)
     labels = (report.source.name, f"{report.bits} bits")

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.separation.checkpoint import add_provenance, load_model, save_with_segment
-from training.models import as_stemgui_file, load_network, samplerate_of
+from stemgui.separation.official import load_any
+from training.models import as_stemgui_file, samplerate_of
 from training.options import chunk_seconds, device, output_file
 
 
@@ -50,7 +51,7 @@ def measure(args: argparse.Namespace, tracks: list) -> str:
     from training.quantize import sdr_change_table
 
     changed = load_model(args.output)
-    before = evaluate.mean_sdr(load_network(args.model), tracks, device=args.device)
+    before = evaluate.mean_sdr(load_any(args.model), tracks, device=args.device)
     after = evaluate.mean_sdr(changed, tracks, device=args.device)
     labels = (f"{Path(args.model).name}", f"{args.seconds:g} s chunks")
     print(sdr_change_table(list(changed.sources), before, after, len(tracks), labels))

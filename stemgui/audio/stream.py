@@ -66,12 +66,19 @@ def peak(read: BlockReader, frames: int, block_frames: int = BLOCK_FRAMES) -> fl
     """The largest absolute finite sample of the ``frames`` frames ``read`` gives (0 if none)."""
     loudest = 0.0
     for start in range(0, frames, block_frames):
-        block = read(start, min(start + block_frames, frames))
-        finite = np.isfinite(block)
-        if not finite.all():
-            block = np.where(finite, block, np.float32(0.0))
-        loudest = max(loudest, float(np.max(np.abs(block))) if block.size else 0.0)
+        loudest = max(loudest, block_peak(finite(read(start, min(start + block_frames, frames)))))
     return loudest
+
+
+def finite(block: np.ndarray) -> np.ndarray:
+    """``block`` with its NaN and infinite samples as 0 (a copy only when it has some)."""
+    ok = np.isfinite(block)
+    return block if ok.all() else np.where(ok, block, np.float32(0.0))
+
+
+def block_peak(block: np.ndarray) -> float:
+    """The largest absolute sample of ``block`` (0 for an empty one)."""
+    return float(np.max(np.abs(block))) if block.size else 0.0
 
 
 def write_blocks(

@@ -37,7 +37,7 @@ import logging
 
 import numpy as np
 
-from stemgui.audio.stream import BlockReader, array_reader, stem_reader
+from stemgui.audio.stream import BlockReader, array_reader, block_peak, finite, stem_reader
 
 logger = logging.getLogger(__name__)
 
@@ -110,12 +110,8 @@ def onset_envelope(
     previous: np.ndarray | None = None  # the last frame's log magnitude
     peak = 0.0
     for start in range(0, frames, block_frames):
-        block = read(start, min(start + block_frames, frames))
-        finite = np.isfinite(block)
-        if not finite.all():
-            block = np.where(finite, block, np.float32(0.0))
-        if block.size:
-            peak = max(peak, float(np.max(np.abs(block))))
+        block = finite(read(start, min(start + block_frames, frames)))
+        peak = max(peak, block_peak(block))
         mono = block.mean(axis=0, dtype=np.float32)
         whole = mono.shape[0] // factor * factor
         mono = mono[:whole].reshape(-1, factor).mean(axis=1, dtype=np.float32)
