@@ -115,19 +115,22 @@ def forget_digests() -> None:
         _digests.clear()
 
 
-def model_identity(spec: str, cancel: Cancel = None, store: Any = None) -> str | None:
-    """What identifies the model ``spec`` names: its name and the sha256 of its files.
+@dataclass(frozen=True)
+class ModelFiles:
+    """The files a model spec resolves to now: ``name`` (the spec, or the store's default name),
+    ``paths`` (a file; a bag ``.yaml`` and its members; a store model's file or official files)
+    and, for a bundled model, its manifest ``sha256`` (checked on every load: not hashed)."""
 
-    ``spec`` is what ``stemgui.cli.load_model`` takes: a store name, a model file path, or ""
-    for the store's default. A bundled model is identified by its manifest sha256 (checked on
-    every load); other files are hashed (remembered, see :func:`file_digest`). None when the
-    model cannot be resolved now (unknown, not downloaded): loading it will say why. Imports
-    the model store, and with it torch: call it off the GUI thread. ``store``: a
-    ``ModelStore`` (default: the user's).
+    name: str
+    paths: tuple[Path, ...]
+    sha256: str | None = None
 
-    Raises:
-        SeparationCancelled: ``cancel`` was set while hashing.
-    """
+
+def model_files(spec: str, store: Any = None) -> ModelFiles | None:
+    """The files of the model ``spec`` names (what ``stemgui.cli.load_model`` takes: a store
+    name, a model file path, or "" for the store's default); None when it cannot be resolved
+    now (unknown, not downloaded, a bag member missing): loading it will say why. Imports the
+    model store, and with it torch. ``store``: a ``ModelStore`` (default: the user's)."""
     from stemgui.errors import ModelLoadError
     from stemgui.separation.spec import names_a_file
     from stemgui.separation.store import OFFICIAL_MODELS, ModelStore
@@ -139,26 +142,48 @@ def model_identity(spec: str, cancel: Cancel = None, store: Any = None) -> str |
             return None
         path = Path(name)
         if path.is_file() or names_a_file(path):
-            digests = _model_file_digests(path, cancel) if path.is_file() else None
-        else:
-            digests = _named_model_digests(store, name, OFFICIAL_MODELS, cancel)
+            paths = _file_and_members(path) if path.is_file() else None
+            return None if paths is None else ModelFiles(name, paths)
+        return _named_model_files(store, name, OFFICIAL_MODELS)
     except (ModelLoadError, OSError) as error:
+        logger.debug("model %r has no files now: %s", spec, error)
+        return None
+
+
+def model_identity(spec: str, cancel: Cancel = None, store: Any = None) -> str | None:
+    """What identifies the model ``spec`` names (:func:`model_files`): its name and the sha256
+    of its files. A bundled model is identified by its manifest sha256; other files are hashed
+    (remembered, see :func:`file_digest`). None when the model cannot be resolved now. Imports
+    torch: call it off the GUI thread.
+
+    Raises:
+        SeparationCancelled: ``cancel`` was set while hashing.
+    """
+    files = model_files(spec, store)
+    if files is None:
+        return None
+    try:
+        digests = (
+            [files.sha256.lower()]
+            if files.sha256
+            else [file_digest(path, cancel) for path in files.paths]
+        )
+    except OSError as error:
         logger.debug("model %r has no identity for the stem cache: %s", spec, error)
         return None
-    if digests is None:
-        return None
-    return f"{name}|{','.join(digests)}"
+    return f"{files.name}|{','.join(digests)}"
 
 
-def _named_model_digests(store: Any, name: str, official: Mapping, cancel: Cancel) -> list | None:
+def _named_model_files(store: Any, name: str, official: Mapping) -> ModelFiles | None:
     for entry in store.list_models():
         if entry.name != name or entry.origin == "official":
             continue
         if not entry.available or entry.path is None:
             return None
         if entry.sha256:
-            return [entry.sha256.lower()]
-        return _model_file_digests(entry.path, cancel)
+            return ModelFiles(name, (entry.path,), entry.sha256)
+        paths = _file_and_members(entry.path)
+        return None if paths is None else ModelFiles(name, paths)
     if name not in official:
         return None
     from stemgui.separation.official import find_signature
@@ -166,12 +191,12 @@ def _named_model_digests(store: Any, name: str, official: Mapping, cancel: Cance
     files = [find_signature(store.official_dir, s) for s in official[name].signatures]
     if any(file is None for file in files):
         return None
-    return [file_digest(file, cancel) for file in files]
+    return ModelFiles(name, tuple(files))
 
 
-def _model_file_digests(path: Path, cancel: Cancel) -> list[str] | None:
-    """The file's sha256; for a bag ``.yaml``, also those of the members found beside it."""
-    digests = [file_digest(path, cancel)]
+def _file_and_members(path: Path) -> tuple[Path, ...] | None:
+    """The file; for a bag ``.yaml``, also its members found beside it (None: one is missing)."""
+    paths = [path]
     if path.suffix.lower() in (".yaml", ".yml"):
         from stemgui.separation.official import find_signature, read_bag_file
 
@@ -179,8 +204,8 @@ def _model_file_digests(path: Path, cancel: Cancel) -> list[str] | None:
             member = find_signature(path.parent, signature)
             if member is None:
                 return None
-            digests.append(file_digest(member, cancel))
-    return digests
+            paths.append(member)
+    return tuple(paths)
 
 
 # ----------------------------------------------------------------------------- the cache

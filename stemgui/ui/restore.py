@@ -4,12 +4,12 @@ The worker finds a song's stems in the cache by a key made of the sha256 of the 
 the model's identity: torch (the model store), then a hash of each song, one after the other, and
 only once the models are listed (the queue waits for that): 1 s or more after the window showed,
 before the first restored song came back. The session keeps what the worker found instead
-(``Kept``: the cache entry, and the song's and the model file's size and modification time
-then). At the next start a song whose files are as they were is answered from that entry on a
-thread of its own (``answer_kept``), while torch loads; a song changed since (or its model file),
-or whose entry is gone, goes the worker's way: hashed, and separated again if its new bytes have
-no stems. A model of the store replaced under its name is not noticed here (its name has no file
-to look at): such a song keeps the stems it had when the window closed.
+(``Kept``: the cache entry, the song's size and modification time then, and those of each file
+the model was read from: a model file, a bag and its members, a store model's file). At the next
+start a song whose files are as they were is answered from that entry on a thread of its own
+(``answer_kept``), while torch loads; a song changed since (or a file of its model: a store
+model replaced under its name has another file), or whose entry is gone, goes the worker's way:
+hashed, and separated again if its new bytes have no stems.
 """
 
 from __future__ import annotations
@@ -36,38 +36,69 @@ def file_stamp(spec: str | Path) -> Stamp | None:
     return None if stat is None else (stat.st_size, stat.st_mtime_ns)
 
 
+ModelStamps = tuple[tuple[str, Stamp | None], ...]
+"""(path, stamp) of each file a model was read from."""
+
+
+def model_stamps(spec: str) -> ModelStamps | None:
+    """The stamp of each file the model ``spec`` is read from now (``stemcache.model_files``);
+    None when it cannot be resolved. Imports torch (the model store): the worker's side."""
+    from stemgui.stemcache import model_files
+
+    files = model_files(spec)
+    return None if files is None else tuple((str(p), file_stamp(p)) for p in files.paths)
+
+
 @dataclass(frozen=True)
 class Kept:
-    """Where a finished song's full stems are kept: the stem cache ``entry``, and the ``song``
-    file's and the ``model`` file's stamps when the worker recognised the song (None: no file,
-    e.g. a model of the store)."""
+    """Where a finished song's full stems are kept: the stem cache ``entry``, the ``song``
+    file's stamp and its ``model``'s files' stamps when the worker recognised the song."""
 
     entry: str
-    song: Stamp | None
-    model: Stamp | None
+    song: Stamp
+    model: ModelStamps
 
     def to_json(self) -> dict[str, Any]:
-        return {"entry": self.entry, "song": self.song, "model": self.model}
+        return {
+            "entry": self.entry,
+            "song": list(self.song),
+            "model": [[path, list(stamp) if stamp else None] for path, stamp in self.model],
+        }
 
     @classmethod
     def from_json(cls, value: Any) -> Kept | None:
-        """The ``Kept`` of a saved session's song, or None when absent or not readable."""
+        """The ``Kept`` of a saved session's song, or None when absent or not readable (as is
+        an earlier version's, whose model had one stamp: such a song goes the worker's way)."""
         if not isinstance(value, dict) or not isinstance(value.get("entry"), str):
             return None
-        stamps = [value.get("song"), value.get("model")]
-        for stamp in stamps:
-            if stamp is not None and not (
-                isinstance(stamp, list)
-                and len(stamp) == 2
-                and all(isinstance(n, int) and not isinstance(n, bool) for n in stamp)
-            ):
+        song, model = _stamp(value.get("song")), value.get("model")
+        if song is None or not isinstance(model, list) or not model:
+            return None
+        files = []
+        for item in model:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
                 return None
-        song, model = (tuple(s) if s is not None else None for s in stamps)
-        return None if song is None else cls(value["entry"], song, model)
+            stamp = _stamp(item[1])
+            if stamp is None and item[1] is not None:
+                return None
+            files.append((item[0], stamp))
+        return cls(value["entry"], song, tuple(files))
 
-    def still_holds(self, path: Path, model: str) -> bool:
-        """Whether the song at ``path`` and the ``model`` file are as they were recognised."""
-        return file_stamp(path) == self.song and file_stamp(model) == self.model
+    def still_holds(self, path: Path) -> bool:
+        """Whether the song at ``path`` and its model's files are as they were recognised."""
+        return file_stamp(path) == self.song and all(
+            file_stamp(file) == stamp for file, stamp in self.model
+        )
+
+
+def _stamp(value: Any) -> Stamp | None:
+    if not (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+    ):
+        return None
+    return (value[0], value[1])
 
 
 Answer = tuple[Any, Any, str] | None
@@ -94,7 +125,7 @@ def _answer(job: Any, cache: Any) -> Answer:
     from stemgui.stems.waveform import StemWaveforms
     from stemgui.ui.worker import cached_tempo
 
-    if not job.kept.still_holds(job.path, job.options.model):
+    if not job.kept.still_holds(job.path):
         logger.info("%s (or its model file) changed since the last session", job.path)
         return None
     hit = cache.get(job.kept.entry)

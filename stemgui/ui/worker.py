@@ -35,7 +35,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from stemgui.errors import NotAudioError, SeparationCancelled, StemguiError
 from stemgui.memory import release_free_memory
-from stemgui.ui.restore import Kept, file_stamp
+from stemgui.ui.restore import Kept, Stamp, file_stamp, model_stamps
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +220,13 @@ class SeparationWorker(QObject):
                 True,
             )
 
+    def _keep(self, job: int, entry: str, song: Stamp | None, options: SeparationOptions) -> None:
+        """Say where the song's stems are kept (``restore.Kept``), for the next start: not for
+        a song or a model whose files cannot be stamped (the next start recognises it anew)."""
+        model = model_stamps(options.model)
+        if song is not None and model is not None:
+            self.kept.emit(job, Kept(entry, song, model))
+
     def _separator(self, options: SeparationOptions, identity: str | None) -> tuple[Any, str]:
         # A model whose files changed since it was loaded (retrained and saved under the same
         # name, a bag's member replaced, a store model downloaded again) is loaded again: its
@@ -258,7 +265,7 @@ class SeparationWorker(QObject):
             self.stage.emit(job, "decoding")  # reading the song to recognise it
             song_sha, identity, hit = self._look_up(cache, path, options, cancel)
             if hit is not None:
-                self.kept.emit(job, Kept(hit.key, stamp, file_stamp(options.model)))
+                self._keep(job, hit.key, stamp, options)
                 self._finish_from_cache(job, path, hit, options)
                 return
         self.stage.emit(job, "loading model")
@@ -412,7 +419,7 @@ class SeparationWorker(QObject):
             }
             if cache.put(key, stemset, info, cancel=self.stopping):
                 self.stored.emit(job, key)
-                self.kept.emit(job, Kept(key, stamp, file_stamp(options.model)))
+                self._keep(job, key, stamp, options)
         except SeparationCancelled:
             logger.info("%s: the stems were not cached (stopping)", path)
         except Exception:  # the job is finished: a cache bug must not touch it

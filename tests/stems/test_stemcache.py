@@ -17,7 +17,13 @@ import pytest
 
 from stemgui import stemcache
 from stemgui.errors import SeparationCancelled
-from stemgui.stemcache import StemCache, file_digest, forget_digests, model_identity
+from stemgui.stemcache import (
+    StemCache,
+    file_digest,
+    forget_digests,
+    model_files,
+    model_identity,
+)
 from stemgui.stems.stemset import StemSet
 from tests.fakes import CancelAfter
 
@@ -198,8 +204,11 @@ def test_model_identity_of_a_bag_covers_its_members(tmp_path):
     identity = model_identity(str(tmp_path / "bag.yaml"))
     digests = identity.split("|", 1)[1].split(",")
     assert digests[1:] == [hashlib.sha256(b).hexdigest() for b in (b"first", b"second")]
+    files = model_files(str(tmp_path / "bag.yaml"))  # what a restored song's model is checked by
+    assert files.paths == tuple(tmp_path / n for n in ("bag.yaml", "aaaa1111.th", "bbbb2222.th"))
     (tmp_path / "bbbb2222.th").unlink()
     assert model_identity(str(tmp_path / "bag.yaml")) is None
+    assert model_files(str(tmp_path / "bag.yaml")) is None
 
 
 def test_model_identity_by_name_uses_the_manifest_sha_or_the_user_file(tmp_path):

@@ -4,19 +4,23 @@ since is recognised by its new bytes and separated again, never given its old st
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from stemgui.stemcache import StemCache, forget_digests
 from stemgui.ui import session
 from stemgui.ui import settings as S
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
+from stemgui.ui.restore import Kept
 from stemgui.ui.worker import SeparationOptions, default_model_identity, default_separator_factory
-from tests.ui.conftest import TIMEOUT_MS, write_song
+from tests.ui.conftest import RATE, TIMEOUT_MS, UiTinyNet, write_song
 
 
 class Counting:
@@ -49,6 +53,10 @@ def _start(root: Path, options: SeparationOptions, blocker=None):
 def first_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
     """A song separated, stored in the cache, and the session saved at the close."""
     options = SeparationOptions(model=str(tiny_model_file), device="cpu")
+    return _first_session(qtbot, settings_store, songs, options, tmp_path)
+
+
+def _first_session(qtbot, settings_store, songs, options, tmp_path):
     settings = S.Settings(settings_store)
     root = tmp_path / "stemcache"
     ctl, factory, _ = _start(root, options)
@@ -60,6 +68,49 @@ def first_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
     finally:
         ctl.shutdown()
     return settings, root, options, job
+
+
+def _restart(qtbot, settings, root, options):
+    """The next start: its restored song once ended, and how many models it loaded."""
+    ctl, factory, _ = _start(root, options)
+    try:
+        jobs, _ = session.load(settings)
+        ctl.restore(jobs)
+        qtbot.waitUntil(lambda: jobs[0].state.ended, timeout=TIMEOUT_MS)
+        assert jobs[0].state is JobState.DONE
+        session.save(settings, ctl.model.jobs)
+        return jobs[0], factory.calls
+    finally:
+        ctl.shutdown()
+
+
+def test_a_store_model_replaced_under_its_name_separates_again(
+    qtbot, settings_store, songs, tiny_model_file, tmp_path
+):
+    from stemgui.separation.checkpoint import save_model
+    from stemgui.separation.store import default_user_dir
+
+    mine = default_user_dir() / "mine.stemgui"  # the user's models folder, by name
+    mine.parent.mkdir(parents=True)
+    shutil.copyfile(tiny_model_file, mine)
+    options = SeparationOptions(model="mine", device="cpu")
+    settings, root, _, first = _first_session(qtbot, settings_store, songs, options, tmp_path)
+    job, loads = _restart(qtbot, settings, root, options)
+    assert loads == 0  # as it was: answered from the cache
+    np.testing.assert_array_equal(job.stemset.data, first.stemset.data)
+
+    torch.manual_seed(1)  # retrained, saved under the same name
+    save_model(UiTinyNet(samplerate=RATE, segment=0.25), mine)
+    job, loads = _restart(qtbot, settings, root, options)
+    assert loads == 1  # not the old model's stems
+    assert not np.array_equal(job.stemset.data, first.stemset.data)
+
+
+def test_a_session_of_an_earlier_version_is_recognised_anew():
+    old = {"entry": "k", "song": [10, 20], "model": [30, 40]}  # one stamp for the model
+    assert Kept.from_json(old) is None
+    kept = Kept("k", (10, 20), (("/m/bag.yaml", (1, 2)), ("/m/a.th", None)))
+    assert Kept.from_json(json.loads(json.dumps(kept.to_json()))) == kept
 
 
 def test_restored_songs_are_done_without_the_model_or_the_model_list(qtbot, first_session):
