@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import socket
+import ssl
 import sys
 import threading
 import urllib.error
@@ -59,19 +60,20 @@ def _open(url: str, start: int, timeout: float, hangup: _Hangup) -> Any:
     request = urllib.request.Request(url, headers={"User-Agent": "stemgui"})
     if start:
         request.add_header("Range", f"bytes={start}-")
-    return _opener(hangup.watch).open(request, timeout=timeout)
+    return _opener(hangup).open(request, timeout=timeout)
 
 
-def _opener(watch: Callable[[socket.socket], None]) -> urllib.request.OpenerDirector:
+def _opener(hangup: _Hangup) -> urllib.request.OpenerDirector:
     """urllib's usual opener (proxies from the environment, redirects), whose connections are
-    handed to ``watch`` once connected (through a redirect too)."""
+    made by ``hangup.connect`` and handed to ``hangup.watch``: the plain socket once connected,
+    a TLS one before its handshake (through a redirect too)."""
 
     class Watched:
         def do_open(self, http_class: Any, request: Any, **kwargs: Any) -> Any:
             class Connection(http_class):
-                def connect(self) -> None:
-                    super().connect()
-                    watch(self.sock)
+                def __init__(self, *args: Any, **kwargs: Any) -> None:
+                    super().__init__(*args, **kwargs)
+                    self._create_connection = hangup.connect
 
             return super().do_open(Connection, request, **kwargs)  # type: ignore[misc]
 
@@ -81,7 +83,30 @@ def _opener(watch: Callable[[socket.socket], None]) -> urllib.request.OpenerDire
     class HTTPSHandler(Watched, urllib.request.HTTPSHandler):
         pass
 
-    return urllib.request.build_opener(HTTPHandler, HTTPSHandler)
+    return urllib.request.build_opener(HTTPHandler(), HTTPSHandler(context=_WatchedTLS(hangup)))
+
+
+class _WatchedTLS(ssl.SSLContext):
+    """The default client context (the system's certificates, host names checked), whose
+    sockets ``hangup`` watches before their handshake: a server that accepted the connection
+    and then said nothing held the Cancel until the timeout."""
+
+    def __new__(cls, hangup: _Hangup) -> _WatchedTLS:
+        return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+
+    def __init__(self, hangup: _Hangup) -> None:  # SSLContext is made whole by __new__
+        self.hangup = hangup
+        self.load_default_certs()
+        self.set_alpn_protocols(["http/1.1"])
+
+    def wrap_socket(  # type: ignore[override]
+        self, sock: socket.socket, *args: Any, do_handshake_on_connect: bool = True, **kwargs: Any
+    ) -> ssl.SSLSocket:
+        tls = super().wrap_socket(sock, *args, do_handshake_on_connect=False, **kwargs)
+        self.hangup.watch(tls)
+        if do_handshake_on_connect:
+            tls.do_handshake()
+        return tls
 
 
 class _Hangup:
@@ -91,8 +116,9 @@ class _Hangup:
     download (and the Cancel the user clicked) until the connection's timeout, half a minute.
     A socket shut down from this watcher thread ends the read blocked on it at once (it returns
     what came so far, then nothing, or raises); every byte written before is one the server
-    sent, so the partial file stays a true prefix of the model and resumes. Not covered: the
-    connection being made and the TLS handshake (bounded by the timeout).
+    sent, so the partial file stays a true prefix of the model and resumes. A connection being
+    made (the name looked up, the host not answering) is given up at once (``connect``); a
+    TLS handshake is watched like a read (``_WatchedTLS``).
     """
 
     def __init__(self, cancel: Any) -> None:
@@ -114,6 +140,44 @@ class _Hangup:
         self._done.set()
         if self._thread.is_alive():
             self._thread.join()
+
+    def connect(
+        self,
+        address: tuple[str, int],
+        timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT,  # type: ignore[attr-defined]
+        source_address: Any = None,
+    ) -> socket.socket:
+        """``socket.create_connection`` on a thread of its own, given up when the cancel comes
+        (a host that does not answer held the Cancel until the timeout); the socket watched."""
+        if self.cancel is None:
+            return socket.create_connection(address, timeout, source_address)
+        outcome: list[Any] = []  # the socket, or what was raised
+        given_up = threading.Event()
+
+        def run() -> None:
+            try:
+                result: Any = socket.create_connection(address, timeout, source_address)
+            except Exception as exc:
+                result = exc
+            with self._lock:
+                outcome.append(result)
+                if given_up.is_set() and isinstance(result, socket.socket):
+                    result.close()  # nobody waits for it any more
+
+        thread = threading.Thread(target=run, name="stemgui-download-connect", daemon=True)
+        thread.start()
+        while True:
+            thread.join(_CANCEL_POLL)
+            with self._lock:
+                if outcome:
+                    break
+                if self.cancel.is_set():
+                    given_up.set()
+                    raise ConnectionAbortedError("cancelled while connecting")
+        if isinstance(outcome[0], Exception):
+            raise outcome[0]
+        self.watch(outcome[0])
+        return outcome[0]
 
     def watch(self, sock: socket.socket) -> None:
         """Shut ``sock`` down when the cancel comes (at once if it came already)."""

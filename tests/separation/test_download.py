@@ -410,6 +410,36 @@ def test_cancel_stops_a_stalled_download_at_once(tmp_path, server, checkpoint_by
     assert server.ranges[-1] == (f"bytes={stall_after}-" if stall_after > 0 else None)
 
 
+@contextlib.contextmanager
+def _silent_host(kind: str):
+    """A loopback address that never answers: ``connect``, a host whose connection is never
+    made (its one-place backlog held by a connection not accepted); ``tls``, one that accepts
+    and then says nothing (the client waits in its TLS handshake)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        with contextlib.ExitStack() as held:
+            if kind == "connect":
+                filler = held.enter_context(socket.socket())
+                filler.connect(("127.0.0.1", port))  # in the backlog; the next one waits
+            yield f"https://127.0.0.1:{port}/tiny.th"
+
+
+@pytest.mark.parametrize("kind", ["connect", "tls"])
+def test_cancel_stops_a_connection_being_made_at_once(tmp_path, kind):
+    """A host that does not answer: the connect, or the TLS handshake, held the user's Cancel
+    until the timeout (half a minute by default)."""
+    cancel = threading.Event()
+    clicked = threading.Timer(0.3, cancel.set)
+    clicked.start()
+    started = time.monotonic()
+    with _silent_host(kind) as url, pytest.raises(DownloadError, match="was cancelled"):
+        download_file(url, tmp_path / "tiny-aaaabbbb.th", name="tiny", cancel=cancel, timeout=4)
+    assert time.monotonic() - started < 2
+    clicked.join()
+
+
 def test_a_proxy_from_the_environment_is_used(tmp_path, server, checkpoint_bytes, monkeypatch):
     """Behind a proxy (http_proxy), the model comes through it, resumed there too."""
     data, digest = checkpoint_bytes
