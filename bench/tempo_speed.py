@@ -1,4 +1,5 @@
-"""Speed of the tempo estimate (``stemgui.stems.tempo``) on a 5-minute song, against reading it.
+"""Speed of the tempo estimate and its beat grid (``stemgui.stems.tempo``) on a 5-minute song,
+against reading it.
 
 The song (synthetic drums at 128 BPM, stereo, 44.1 kHz) lies in an ``np.memmap`` file, as a long
 song's stems do in the app. The reference, timed in the same run, reads the file once a block at
@@ -23,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stemgui.spool import release_pages
-from stemgui.stems.tempo import estimate_bpm
+from stemgui.stems.tempo import estimate_tempo
 from tests.stems.drumkit import RATE, drum_track
 
 
@@ -41,7 +42,7 @@ def main() -> None:
             song[:, start:stop] = bar[:, : stop - start]
             release_pages(song, start, stop)  # written: out of this process's memory
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        reads, estimates, bpm = [], [], None
+        reads, estimates, tempo = [], [], None
         for _ in range(args.repeats):
             begin = time.perf_counter()
             total = 0.0
@@ -50,12 +51,17 @@ def main() -> None:
                 release_pages(song, start, start + (1 << 18), flush=False)
             reads.append(time.perf_counter() - begin)
             begin = time.perf_counter()
-            bpm = estimate_bpm(song, RATE)
+            tempo = estimate_tempo(song, RATE)
             estimates.append(time.perf_counter() - begin)
         del song
     read, estimate = min(reads), min(estimates)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{args.minutes:g} min song: {bpm} BPM (128 made)")
+    grid = "no beat grid"
+    if tempo.beat is not None:  # the grid's beat nearest 0, where the first hit was made
+        offset = tempo.first_beat - (tempo.beat if tempo.first_beat > tempo.beat / 2 else 0)
+        grid = f"beats every {tempo.beat * 1000:.3f} ms (made: {60000 / 128:.3f}), one at"
+        grid += f" {offset * 1000:+.1f} ms (made: 0)"
+    print(f"{args.minutes:g} min song: {tempo.bpm} BPM (128 made), {grid}")
     print(f"estimate {estimate:.3f} s, reading the song {read:.3f} s, ratio {estimate / read:.1f}")
     print(
         f"peak resident memory {before:.0f} MB before, {peak:.0f} MB after"

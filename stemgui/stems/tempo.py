@@ -22,7 +22,9 @@ Three steps, numpy only:
    tempo (measured on synthetic drums: 0.94-0.98 for drum & bass, 0.48-0.51 for hip-hop).
    The period is then refined from the
    autocorrelation's peaks at every multiple of it up to 16 beats (each placed by parabolic
-   interpolation, the period fitted through them by least squares) and rounded to 0.1 BPM.
+   interpolation, the period fitted through them by least squares). Where the beats keep a
+   steady grid, the grid fitted to the whole song (``stemgui.stems.beats``) gives the length
+   of the beat instead, and where they fall; the tempo is rounded to 0.1 BPM.
 
 No tempo (None) for a signal whose loudest sample is below -80 dBFS (silence), shorter than
 ``MIN_SECONDS``, without onsets (the top 1 % of the envelope less than ``MIN_ONSET`` above its
@@ -34,10 +36,12 @@ score is below ``MIN_PULSE`` (white noise, whose envelope is all onsets of no pe
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
 from stemgui.audio.stream import BlockReader, array_reader, block_peak, finite, stem_reader
+from stemgui.stems.beats import ONSET_DELAY, fit_grid
 
 logger = logging.getLogger(__name__)
 
@@ -59,28 +63,48 @@ _GAMMA = 1000.0  # log compression: log(1 + gamma * magnitude)
 SNARE_BAND = (250.0, 2000.0)  # Hz: a snare's body, above the kick, below the hi-hats
 
 
-def estimate_bpm(samples: np.ndarray, samplerate: int) -> float | None:
-    """The tempo of ``samples`` (channels, frames) float32 (or (frames,)), in BPM to 0.1, or
-    None for silence or no clear pulse. An ``np.memmap`` is read a block at a time."""
+@dataclass(frozen=True)
+class Tempo:
+    """A song's tempo: ``bpm`` to 0.1 and, when its beats keep a steady grid
+    (``stemgui.stems.beats``), where they fall: the ``first_beat`` and the ``beat``'s length,
+    in seconds (None: no steady grid; the tempo alone is still told)."""
+
+    bpm: float
+    first_beat: float | None = None
+    beat: float | None = None
+
+
+def estimate_tempo(samples: np.ndarray, samplerate: int) -> Tempo | None:
+    """The tempo of ``samples`` (channels, frames) float32 (or (frames,)), or None for silence
+    or no clear pulse. An ``np.memmap`` is read a block at a time."""
     samples = np.asarray(samples) if not isinstance(samples, np.memmap) else samples
     if samples.ndim == 1:
         samples = samples[None, :]
-    return bpm_from_reader(array_reader(samples), samples.shape[-1], samplerate)
+    return tempo_from_reader(array_reader(samples), samples.shape[-1], samplerate)
 
 
-def bpm_from_reader(read: BlockReader, frames: int, samplerate: int) -> float | None:
-    """``estimate_bpm`` of the ``frames`` frames that ``read`` gives."""
+def tempo_from_reader(read: BlockReader, frames: int, samplerate: int) -> Tempo | None:
+    """``estimate_tempo`` of the ``frames`` frames that ``read`` gives."""
     if frames < MIN_SECONDS * samplerate:
         return None
     envelope, rate, peak = onset_envelope(read, frames, samplerate)
     if peak < SILENCE:
         return None
-    return bpm_from_envelope(envelope, rate)
+    period = beat_period(envelope, rate)
+    if period is None:
+        return None
+    grid = fit_grid(_less_local_mean(envelope[0], round(period)), period)
+    if grid is None:
+        return Tempo(round(60.0 * rate / period, 1))
+    first, length = grid
+    beat = length / rate
+    delay = ONSET_DELAY / (rate * HOP)  # analysis samples -> seconds
+    return Tempo(round(60.0 / beat, 1), (first / rate + delay) % beat, beat)
 
 
-def stemset_bpm(stemset: object) -> float | None:
+def stemset_tempo(stemset: object) -> Tempo | None:
     """The tempo of a ``StemSet``'s drums when it has a "drums" stem (their pulse is the
-    clearest), else of its mix, else of the sum of its stems; None as ``estimate_bpm``."""
+    clearest), else of its mix, else of the sum of its stems; None as ``estimate_tempo``."""
     data, frames, rate = stemset.data, stemset.frames, stemset.samplerate
     if "drums" in stemset.names:
         read = stem_reader(data, stemset.index("drums"))
@@ -92,7 +116,7 @@ def stemset_bpm(stemset: object) -> float | None:
         def read(start: int, stop: int) -> np.ndarray:
             return sum(r(start, stop) for r in readers)
 
-    return bpm_from_reader(read, frames, rate)
+    return tempo_from_reader(read, frames, rate)
 
 
 def onset_envelope(
@@ -136,9 +160,10 @@ def onset_envelope(
     return envelope, samplerate / factor / HOP, peak
 
 
-def bpm_from_envelope(envelope: np.ndarray, rate: float) -> float | None:
-    """The tempo of onset-strength envelopes (2, frames) of ``rate`` frames per second (all
-    frequencies, the snare's band), as ``onset_envelope`` makes them; or None."""
+def beat_period(envelope: np.ndarray, rate: float) -> float | None:
+    """The beat's length, in frames, of onset-strength envelopes (2, frames) of ``rate``
+    frames per second (all frequencies, the snare's band), as ``onset_envelope`` makes them;
+    or None."""
     envelope = np.asarray(envelope, dtype=np.float64)
     if envelope.shape[-1] < MIN_SECONDS * rate:
         return None
@@ -164,7 +189,7 @@ def bpm_from_envelope(envelope: np.ndarray, rate: float) -> float | None:
     refined = _refine(acf, period)
     if abs(refined / period - 1) < 0.03:  # else a peak of another pulse was followed
         period = refined
-    return round(60.0 * rate / period, 1)
+    return period
 
 
 def _backbeat_every(snare: np.ndarray, period: float) -> bool:

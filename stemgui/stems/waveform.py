@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from stemgui.stems.stemset import StemSet
+from stemgui.stems.tempo import Tempo
 
 logger = logging.getLogger(__name__)
 
@@ -214,15 +215,16 @@ _BLOCK_FRAMES = 1 << 21  # 2 Mi frames: 64 MiB of four stereo stems
 class StemWaveforms:
     """One ``Waveform`` per stem of a ``StemSet`` (and one of its mix when it has one).
 
-    ``update()`` follows ``stemset.frames_ready`` while a separation runs. ``bpm`` is the
-    song's tempo once the separation worker has estimated it (``stemgui.stems.tempo``), else None.
+    ``update()`` follows ``stemset.frames_ready`` while a separation runs. ``tempo`` is the
+    song's (``stemgui.stems.tempo.Tempo``) once the separation worker has estimated it, else
+    None.
     """
 
     def __init__(
         self, stemset: StemSet, frames_per_bin: Sequence[int] = DEFAULT_FRAMES_PER_BIN
     ) -> None:
         self.stemset = stemset
-        self.bpm: float | None = None
+        self.tempo: Tempo | None = None
         ready = stemset.frames_ready
         # A long song's stems file (or the stem cache's): the pages read are let go as the
         # envelopes are made, or the whole file counts in the app's memory (4.9 GB for 60 min).

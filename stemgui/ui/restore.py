@@ -134,5 +134,5 @@ def _answer(job: Any, cache: Any) -> Answer:
     logger.info("%s: the stems of the last session (stem cache %s)", job.path, hit.key)
     stemset = hit.stemset()
     waveforms = StemWaveforms(stemset)
-    waveforms.bpm = cached_tempo(hit, stemset, job.path)
+    waveforms.tempo = cached_tempo(hit, stemset, job.path)
     return stemset, waveforms, hit.model_name

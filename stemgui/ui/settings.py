@@ -183,6 +183,7 @@ EXPORT_FORMAT = Setting("export/format", str, "wav16", tuple(EXPORT_FORMATS))
 MP3_BITRATE = Setting("export/mp3_bitrate", int, 320, (128, 192, 256, 320))
 EXPORT_TEMPLATE = Setting("export/template", str, "{model}/{track}/{stem}.{ext}")
 MASTER_DB = Setting("playback/master_db", float, 0.0, limits=(-60.0, 12.0))  # mixer MIN/MAX_DB
+SNAP_TO_BEATS = Setting("playback/snap_to_beats", bool, True, doc="loops dragged snap to beats")
 THEME = Setting("appearance/theme", str, "system", tuple(THEMES))
 KEEP_STEMS = Setting("cache/keep_stems", bool, True, doc="keep separated stems between sessions")
 STEM_CACHE_GB = Setting("cache/size_gb", int, 4, limits=(1, 1000), doc="stem cache size limit")
@@ -200,6 +201,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     MP3_BITRATE,
     EXPORT_TEMPLATE,
     MASTER_DB,
+    SNAP_TO_BEATS,
     THEME,
     KEEP_STEMS,
     STEM_CACHE_GB,

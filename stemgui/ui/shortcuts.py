@@ -31,7 +31,10 @@ FOCUS = (
 
 MOUSE = (
     ("Click on a waveform", "Go there"),
-    ("Drag on a waveform", "Set the loop region"),
+    (
+        "Drag on a waveform",
+        "Set the loop region (from beat to beat: Playback ▸ Snap loops to beats)",
+    ),
     ("Wheel on a waveform", "Zoom in or out around the pointer (Shift: scroll)"),
     ("Double-click a gain", "Back to 0 dB"),
     ("Drag a stem's name", "Drop the stem as a wav file (on a folder or a DAW)"),

@@ -1,11 +1,14 @@
-"""The waveform of one stem, drawn from its min/max envelope, with playhead and loop region.
+"""The waveform of one stem, drawn from its min/max envelope, with playhead, loop region and
+beat grid.
 
-``Timeline`` is the state every row shares: song length, playhead, loop region and the visible
-range (zoom). ``WaveformView`` draws one ``stemgui.stems.waveform.Waveform`` over the visible
-range: one envelope query of ``width`` columns, cached as a pixmap until the size, the range or
-the frames ready change, so a 10-minute song draws as fast as a short one and moving the
-playhead only repaints a line. A click seeks; a drag selects a loop region; the wheel zooms
-around the pointer (Shift+wheel scrolls).
+``Timeline`` is the state every row shares: song length, playhead, loop region, the visible
+range (zoom) and the song's beat grid, which loops dragged snap to. ``WaveformView`` draws
+one ``stemgui.stems.waveform.Waveform`` over the visible range: one envelope query of
+``width`` columns, cached as a pixmap until the size, the range or the frames ready change, so
+a 10-minute song draws as fast as a short one and moving the playhead only repaints a line. A
+click seeks; a drag selects a loop region (from beat to beat where the song has a grid and
+``snap_to_beats`` is on); the wheel zooms around the pointer (Shift+wheel scrolls). Beats are
+drawn once they are ``MIN_BEAT_PIXELS`` apart.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 logger = logging.getLogger(__name__)
 
 _DRAG_PIXELS = 4  # a press that moves less than this is a click
+MIN_BEAT_PIXELS = 10
 _MIN_VIEW_FRAMES = 256
 
 
@@ -74,10 +78,13 @@ class Timeline(QObject):
         self.loop: tuple[int, int] | None = None
         self.loop_enabled = False
         self.view = (0, 0)
+        self.beats: tuple[float, float] | None = None  # (first beat, beat length) in frames
+        self.snap_to_beats = True
 
     def reset(self, frames: int, samplerate: int) -> None:
         self.frames, self.samplerate = int(frames), int(samplerate)
         self.position, self.loop, self.loop_enabled = 0, None, False
+        self.beats = None
         self.view = (0, self.frames)
         self.view_changed.emit()
         self.changed.emit()
@@ -107,6 +114,34 @@ class Timeline(QObject):
         if loop != self.loop or enabled != self.loop_enabled:
             self.loop, self.loop_enabled = loop, bool(enabled)
             self.changed.emit()
+
+    def set_beats(self, beats: tuple[float, float] | None) -> None:
+        """The song's beat grid: (first beat, beat length) in frames; None: none."""
+        if beats != self.beats:
+            self.beats = beats
+            self.changed.emit()
+
+    def beat_frames(self, start: int, stop: int) -> np.ndarray:
+        """The frames of the grid's beats in [start, stop) (none without a grid)."""
+        if self.beats is None:
+            return np.zeros(0)
+        first, length = self.beats
+        numbers = np.arange(np.ceil((start - first) / length), np.ceil((stop - first) / length))
+        return first + numbers * length
+
+    def snapped_region(self, start: int, stop: int) -> tuple[int, int]:
+        """[start, stop) moved to the nearest beats when loops snap to a grid; as it is when
+        both ends would meet on one beat (a region shorter than a beat stays as drawn)."""
+        if self.beats is None or not self.snap_to_beats:
+            return start, stop
+        first, length = self.beats
+
+        def snap(frame: int) -> int:
+            beat = first + round((frame - first) / length) * length
+            return int(min(max(round(beat), 0), self.frames))
+
+        snapped = snap(start), snap(stop)
+        return snapped if snapped[1] > snapped[0] else (start, stop)
 
     def set_view(self, start: int, stop: int) -> None:
         """Show frames [start, stop), kept inside the song and at least a few hundred wide."""
@@ -232,6 +267,7 @@ class WaveformView(QWidget):
         if region is not None:  # behind the waveform: over it, it washed the stems' colours out
             a, b = self.x_of(region[0]), self.x_of(region[1])
             painter.fillRect(QRectF(a, 0, b - a, height), LOOP_FILL if active else LOOP_OFF)
+        self._draw_beats(painter)
         painter.drawPixmap(0, 0, self.envelope_image())
         if region is not None and active:  # its edges, in front, so that it reads over a loud stem
             painter.setPen(LOOP_EDGE)
@@ -242,6 +278,22 @@ class WaveformView(QWidget):
         painter.setPen(QColor(255, 255, 255) if self._is_dark() else QColor(0, 0, 0))
         painter.drawLine(QPointF(x, 0), QPointF(x, height))
         painter.end()
+
+    def _draw_beats(self, painter: QPainter) -> None:
+        """The beat grid behind the waveform, once its beats are ``MIN_BEAT_PIXELS`` apart."""
+        timeline = self.timeline
+        start, stop = timeline.view
+        if timeline.beats is None or stop <= start:
+            return
+        if timeline.beats[1] / (stop - start) * self.width() < MIN_BEAT_PIXELS:
+            return
+        colour = QColor(self.palette().windowText().color())
+        colour.setAlpha(32)
+        painter.setPen(colour)
+        height = self.height()
+        for frame in timeline.beat_frames(start, stop):
+            x = self.x_of(frame)
+            painter.drawLine(QPointF(x, 0), QPointF(x, height))
 
     def _is_dark(self) -> bool:
         return self.palette().window().color().lightness() < 128
@@ -262,7 +314,7 @@ class WaveformView(QWidget):
         x = event.position().x()
         if self._drag is not None or abs(x - self._press_x) >= _DRAG_PIXELS:
             a, b = sorted((self._press_frame, self.frame_at(x)))
-            self._drag = (a, b)
+            self._drag = self.timeline.snapped_region(a, b)
             self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -272,7 +324,7 @@ class WaveformView(QWidget):
         dragged = self._drag is not None or abs(x - press) >= _DRAG_PIXELS
         self._press_x, self._drag = None, None
         if dragged:
-            a, b = sorted((self._press_frame, self.frame_at(x)))
+            a, b = self.timeline.snapped_region(*sorted((self._press_frame, self.frame_at(x))))
             if b > a:
                 self.timeline.loop_requested.emit(a, b)
         else:

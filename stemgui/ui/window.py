@@ -234,6 +234,11 @@ class MainWindow(QMainWindow):
         self._action(play_menu, "Stop", self.player.stop, "Ctrl+.")
         self.loop_action = self._action(play_menu, "Loop on / off", self.player.toggle_loop, "L")
         self._action(play_menu, "Clear loop", self.player.clear_loop, "Shift+L")
+        self.snap_action = self._action(
+            play_menu, "&Snap loops to beats", self.snap_to_beats, checkable=True
+        )
+        self.snap_action.setChecked(self.settings.get(S.SNAP_TO_BEATS))
+        self.timeline.snap_to_beats = self.snap_action.isChecked()
         self._action(play_menu, "Back to start", lambda: self.player.seek(0), "Home")
         self._action(play_menu, "To the end", self.player.seek_end, "End")
         self._action(play_menu, "Back 5 seconds", lambda: self.player.nudge(-5.0), "Ctrl+Left")
@@ -301,6 +306,11 @@ class MainWindow(QMainWindow):
         from stemgui.stemcache import StemCache
 
         return StemCache(max_bytes=self.settings.get(S.STEM_CACHE_GB) << 30)
+
+    def snap_to_beats(self, on: bool) -> None:
+        """Loops dragged on a song with a beat grid go from beat to beat (or as drawn)."""
+        self.settings.set(S.SNAP_TO_BEATS, bool(on))
+        self.timeline.snap_to_beats = bool(on)
 
     def keep_stems(self, on: bool) -> None:
         """Keep (or stop keeping) separated stems between sessions, from the next song on."""
@@ -515,6 +525,7 @@ class MainWindow(QMainWindow):
             elif self.stems.stemset is job.stemset:  # done, or cancelled: what was made plays
                 self.stems.update_ready()
                 self.player.separation_ended()
+                self._show_beats(job)  # estimated at the end
                 if self.failed_job is None:
                     self._show_title(job)
             else:  # new stems (two-stem mode): shown in place; playhead, loop and play go on
@@ -580,6 +591,7 @@ class MainWindow(QMainWindow):
         if gains:  # Tab: the stems' controls, then the transport below them (not before)
             self.transport_bar.follow_in_tab_order(gains[-1])
         self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
+        self._show_beats(job)
         if job.place is not None:  # where it was left: playhead, loop, zoom
             position, loop, looping, view = job.place
             frames = job.stemset.frames  # a retry of a file changed since may be shorter
@@ -625,10 +637,19 @@ class MainWindow(QMainWindow):
         """The song's name without its extension, the model, the state: short of room, the
         model gives way first (the queue row names it too), then the middle of the name."""
         model = f" — {job.model_name}" if job.model_name else ""
-        bpm = getattr(job.waveforms, "bpm", None)  # estimated by the worker; None: no pulse
-        model = f" — {bpm:g} BPM{model}" if bpm is not None else model
+        tempo = getattr(job.waveforms, "tempo", None)  # estimated by the worker; None: no pulse
+        model = f" — {tempo.bpm:g} BPM{model}" if tempo is not None else model
         state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
         self.song_title.setText(job.path.stem, state, aside=model)
+
+    def _show_beats(self, job: Job) -> None:
+        """The song's beat grid on its waveforms, where it keeps a steady one."""
+        tempo = getattr(job.waveforms, "tempo", None)
+        if tempo is None or tempo.beat is None:
+            self.timeline.set_beats(None)
+        else:
+            rate = job.stemset.samplerate
+            self.timeline.set_beats((tempo.first_beat * rate, tempo.beat * rate))
 
     def _zoom(self, factor: float) -> None:
         if self.timeline.frames:

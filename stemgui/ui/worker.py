@@ -29,13 +29,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from stemgui.errors import NotAudioError, SeparationCancelled, StemguiError
 from stemgui.memory import release_free_memory
 from stemgui.ui.restore import Kept, Stamp, file_stamp, model_stamps
+
+if TYPE_CHECKING:
+    from stemgui.stems.tempo import Tempo
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +114,8 @@ class SeparationWorker(QObject):
         finished(job, stemset, waveforms) / failed(job, message, retry_helps) / cancelled(job):
             exactly one per run; ``waveforms`` is the ``StemWaveforms`` of the final stems,
             computed here so that showing a long song costs the GUI thread nothing, with the
-            song's tempo (``bpm``, from its drums; None when none was found) estimated here too;
+            song's ``tempo`` (from its drums, with its beat grid; None: no pulse) estimated
+            here too;
             ``retry_helps`` is False when the file is not audio at all (``NotAudioError``):
             separating it again cannot work.
         stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
@@ -336,11 +340,19 @@ class SeparationWorker(QObject):
         if len(getattr(separator, "notes", ())) != notes_before:
             self._report_device(separator)
         waveforms = StemWaveforms(stemset)
-        waveforms.bpm = song_tempo(separated, path)  # of the full stems: drums, if any
+        waveforms.tempo = song_tempo(separated, path)  # of the full stems: drums, if any
         self.finished.emit(job, stemset, waveforms)
         if song_sha is not None:
             self._store(
-                job, path, song_sha, identity, separated, options, model_name, stamp, waveforms.bpm
+                job,
+                path,
+                song_sha,
+                identity,
+                separated,
+                options,
+                model_name,
+                stamp,
+                waveforms.tempo,
             )
         if separated is not stemset:  # two stems were made from the full ones: those go
             delete_scratch_file(separated, self.scratch_dir, mix=False)
@@ -380,7 +392,7 @@ class SeparationWorker(QObject):
                 stemset, options.two_stems, self._scratch_file(stemset.data.nbytes // 2)
             )
         waveforms = StemWaveforms(stemset)
-        waveforms.bpm = cached_tempo(hit, full, path)
+        waveforms.tempo = cached_tempo(hit, full, path)
         self.finished.emit(job, stemset, waveforms)
 
     def _store(
@@ -393,10 +405,10 @@ class SeparationWorker(QObject):
         options: SeparationOptions,
         model_name: str,
         stamp: tuple[int, int] | None = None,
-        bpm: float | None = None,
+        tempo: Tempo | None = None,
     ) -> None:
-        """Keep the full stems of a finished job in the cache, with their tempo (``bpm``, read
-        back by ``cached_tempo``); whatever happens, only logs."""
+        """Keep the full stems of a finished job in the cache, with their ``tempo`` (read back
+        by ``cached_tempo``); whatever happens, only logs."""
         from stemgui.stemcache import StemCache
 
         cache = self.stem_cache
@@ -415,7 +427,7 @@ class SeparationWorker(QObject):
                 "model": model_name,
                 "model_identity": identity,
                 "options": options.stem_options(),
-                "bpm": bpm,
+                **tempo_info(tempo),
             }
             if cache.put(key, stemset, info, cancel=self.stopping):
                 self.stored.emit(job, key)
@@ -479,27 +491,52 @@ def delete_scratch_file(stemset: Any, scratch_dir: Path | None, *, mix: bool = T
             logger.info("scratch file %s stays until shutdown: %s", name, error)
 
 
-def cached_tempo(hit: Any, stemset: Any, path: Path) -> float | None:
-    """The tempo kept with a stem cache entry (None too: no pulse), or, for an entry stored
-    before tempos were, ``song_tempo`` of its full ``stemset``."""
-    if "bpm" in hit.info:
-        bpm = hit.info["bpm"]
-        return float(bpm) if isinstance(bpm, (int, float)) and not isinstance(bpm, bool) else None
-    return song_tempo(stemset, path)
+def tempo_info(tempo: Tempo | None) -> dict[str, Any]:
+    """A tempo as a stem cache entry keeps it: ``bpm`` (None: no pulse) and ``beats``, the
+    first beat and the beat's length in seconds (None: no steady grid)."""
+    if tempo is None:
+        return {"bpm": None, "beats": None}
+    beats = [tempo.first_beat, tempo.beat] if tempo.beat is not None else None
+    return {"bpm": tempo.bpm, "beats": beats}
 
 
-def song_tempo(stemset: Any, path: Path) -> float | None:
-    """The tempo of a separated song in BPM (``stemgui.stems.tempo.stemset_bpm``: its drums,
+def cached_tempo(hit: Any, stemset: Any, path: Path) -> Tempo | None:
+    """The tempo kept with a stem cache entry (``tempo_info``; None too: no pulse), or, for
+    an entry stored before tempos (or their beats) were, ``song_tempo`` of its full
+    ``stemset``."""
+    from stemgui.stems.tempo import Tempo
+
+    info = hit.info
+    if "beats" not in info:
+        return song_tempo(stemset, path)
+    bpm, beats = info.get("bpm"), info["beats"]
+    if not _number(bpm):
+        return None
+    if isinstance(beats, list) and len(beats) == 2 and all(map(_number, beats)):
+        return Tempo(float(bpm), float(beats[0]), float(beats[1]))
+    return Tempo(float(bpm))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def song_tempo(stemset: Any, path: Path) -> Tempo | None:
+    """The tempo of a separated song (``stemgui.stems.tempo.stemset_tempo``: of its drums,
     else its mix), or None; a failure only logs, the song is separated all the same."""
-    from stemgui.stems.tempo import stemset_bpm
+    from stemgui.stems.tempo import stemset_tempo
 
     try:
-        bpm = stemset_bpm(stemset)
+        tempo = stemset_tempo(stemset)
     except Exception:  # a bug in the estimate must not fail a separated song
         logger.exception("%s: estimating the tempo failed", path)
         return None
-    logger.info("%s: tempo %s", path, f"{bpm:.1f} BPM" if bpm is not None else "not found")
-    return bpm
+    if tempo is None:
+        logger.info("%s: no tempo found", path)
+    else:
+        grid = "" if tempo.beat is None else f", first beat at {tempo.first_beat:.3f} s"
+        logger.info("%s: tempo %.1f BPM%s", path, tempo.bpm, grid)
+    return tempo
 
 
 def one_line(error: BaseException) -> str:

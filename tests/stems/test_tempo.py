@@ -1,4 +1,5 @@
-"""The tempo estimate: synthetic drums of known tempo, signals with none, the demo song."""
+"""The tempo estimate and its beat grid: synthetic drums of known tempo and start, signals with
+none, tempos that change, the demo song."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ import numpy as np
 import pytest
 
 from stemgui.stems.stemset import StemSet
-from stemgui.stems.tempo import estimate_bpm, stemset_bpm
+from stemgui.stems.tempo import estimate_tempo, stemset_tempo
 from tests.stems.drumkit import RATE, drum_track
+
+
+def estimate_bpm(samples: np.ndarray, rate: int) -> float | None:
+    tempo = estimate_tempo(samples, rate)
+    return None if tempo is None else tempo.bpm
+
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,13 +44,13 @@ def test_a_fractional_tempo_is_refined_to_a_tenth():
 
 
 def test_another_samplerate_and_mono():
-    from stemgui.stems import tempo
-
-    track = drum_track(128, 20.0, "four")[0]
+    track = _late(drum_track(128, 20.0, "four"), 0.3)[0]
     assert estimate_bpm(track, RATE) == pytest.approx(128, abs=0.5)
-    # 48 kHz: decimated by 4 to 12 kHz, another analysis frame rate
+    # 48 kHz: decimated by 4 to 12 kHz, another analysis frame rate and onset delay in seconds
     resampled = np.interp(np.arange(0, track.size, RATE / 48000), np.arange(track.size), track)
-    assert tempo.estimate_bpm(resampled.astype(np.float32), 48000) == pytest.approx(128, abs=0.5)
+    tempo = estimate_tempo(resampled.astype(np.float32), 48000)
+    assert tempo.bpm == pytest.approx(128, abs=0.5)
+    assert abs(_grid_error(tempo, 0.3, 128, 10.0)) < 0.005
 
 
 def _chord(seconds: float = 20.0) -> np.ndarray:
@@ -69,12 +76,15 @@ def test_no_tempo_without_a_pulse(make):
     assert estimate_bpm(make(), RATE) is None
 
 
-def test_the_demo_song_has_the_tempo_of_its_recipe():
+def test_the_demo_song_has_the_tempo_of_its_recipe_and_a_grid_from_its_start():
     from stemgui.audio.decode import decode
 
     recipe = json.loads((ROOT / "resources/demo/demo.json").read_text(encoding="utf-8"))
     song = decode(ROOT / "resources/demo/demo.mp3", RATE, 2)
-    assert estimate_bpm(song.samples, RATE) == pytest.approx(recipe["tempo"], abs=0.5)
+    tempo = estimate_tempo(song.samples, RATE)
+    assert tempo.bpm == pytest.approx(recipe["tempo"], abs=0.5)
+    assert tempo.beat == pytest.approx(60 / recipe["tempo"], rel=1e-3)
+    assert min(tempo.first_beat, tempo.beat - tempo.first_beat) < 0.01  # the song starts on one
 
 
 def test_a_stemset_is_timed_by_its_drums_else_its_mix(tmp_path):
@@ -82,9 +92,9 @@ def test_a_stemset_is_timed_by_its_drums_else_its_mix(tmp_path):
     other = drum_track(100, 20.0, "four", seed=2)  # another pulse, louder, in the mix
     data = np.stack([drums, other])
     stems = StemSet(["drums", "other"], RATE, data, mix=(drums + 2 * other))
-    assert stemset_bpm(stems) == pytest.approx(140, abs=0.5)
+    assert stemset_tempo(stems).bpm == pytest.approx(140, abs=0.5)
     no_drums = StemSet(["vocals", "other"], RATE, data[::-1].copy(), mix=other)
-    assert stemset_bpm(no_drums) == pytest.approx(100, abs=0.5)
+    assert stemset_tempo(no_drums).bpm == pytest.approx(100, abs=0.5)
 
 
 def test_a_memory_mapped_song_is_read_in_blocks(tmp_path):
@@ -93,3 +103,83 @@ def test_a_memory_mapped_song_is_read_in_blocks(tmp_path):
     mapped[:] = track
     mapped.flush()
     assert estimate_bpm(mapped, RATE) == pytest.approx(128, abs=0.5)
+
+
+def _late(track: np.ndarray, seconds: float) -> np.ndarray:
+    """``track`` starting ``seconds`` later (silence before it)."""
+    return np.concatenate([np.zeros((2, round(seconds * RATE)), np.float32), track], axis=1)
+
+
+def _grid_error(tempo, start: float, bpm: float, at: float) -> float:
+    """Seconds between the grid's beat nearest the true beat at ``at`` and that beat."""
+    true = start + round((at - start) * bpm / 60) * 60 / bpm
+    nearest = tempo.first_beat + round((true - tempo.first_beat) / tempo.beat) * tempo.beat
+    return nearest - true
+
+
+@pytest.mark.parametrize(
+    ("bpm", "style", "swing", "start", "seconds"),
+    [
+        (120, "four", 0.0, 0.377, 30.0),
+        (128, "four", 0.0, 1.234, 300.0),  # 640 beats: a length off by 0.1 % drifts 0.6 beat
+        (90, "hiphop", 0.3, 0.8, 60.0),  # hats on every sixteenth: the beats, not between
+        (174, "dnb", 0.0, 0.6, 60.0),
+        (123.4, "four", 0.0, 0.2, 120.0),
+    ],
+)
+def test_the_beat_grid_falls_on_the_beats_to_the_end(bpm, style, swing, start, seconds):
+    track = drum_track(bpm, seconds, style, swing=swing, noise=0.05, seed=7)
+    tempo = estimate_tempo(_late(track, start), RATE)
+    assert 0 <= tempo.first_beat < tempo.beat == pytest.approx(60 / bpm, rel=1e-4)
+    for at in (start, start + seconds / 2, start + seconds - 1):  # hits are off by up to 3 ms
+        assert abs(_grid_error(tempo, start, bpm, at)) < 0.005
+
+
+def test_a_break_without_drums_keeps_the_grid():
+    """84 beats, 42 beats without drums (20 s: nothing for the sections there to place), 84."""
+    first, second = (drum_track(126, 40.0, "four", seed=seed) for seed in (1, 2))
+    song = np.concatenate([first, np.zeros((2, 20 * RATE), np.float32), second], axis=1)
+    tempo = estimate_tempo(_late(song, 0.5), RATE)
+    for at in (10.0, 70.0, 99.0):
+        assert abs(_grid_error(tempo, 0.5, 126, at)) < 0.005
+
+
+def _sped_up(track: np.ndarray, by: float) -> np.ndarray:
+    """``track`` played faster and faster: ``by`` faster at its end than at its start."""
+    frames = track.shape[-1]
+    u = np.arange(frames) / frames
+    source = (u + by / 2 * u**2) * frames
+    source = source[source < frames - 1]
+    return np.stack([np.interp(source, np.arange(frames), c) for c in track]).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: np.concatenate(  # 120, then 126
+            [drum_track(120, 30.0, seed=1), drum_track(126, 30.0, seed=2)], axis=1
+        ),
+        lambda: _sped_up(drum_track(120, 60.0, seed=3), 0.08),  # a band speeding up
+    ],
+    ids=["a step", "speeding up"],
+)
+def test_a_tempo_that_changes_has_no_grid(make):
+    tempo = estimate_tempo(make(), RATE)
+    assert tempo is not None and 118 < tempo.bpm < 130  # the tempo is still told
+    assert tempo.first_beat is None and tempo.beat is None
+
+
+def test_the_grid_corrects_a_beat_length_off_by_a_little():
+    """The tempo's length of the beat, 0.3 % off, would drift 2 beats over these 640; the grid
+    is fitted to where the beats fall, section after section."""
+    from stemgui.stems.beats import fit_grid
+
+    length, first, beats = 80.74, 31.3, 640
+    rng = np.random.default_rng(0)
+    onsets = 0.2 * rng.standard_normal(round(first + length * (beats + 1)))
+    for k in range(beats):
+        at = first + k * length + rng.uniform(-0.5, 0.5)  # frames
+        onsets[int(at) : int(at) + 2] += [1 - at % 1, at % 1]
+    found_first, found_length = fit_grid(onsets, length * 1.003)
+    assert found_length == pytest.approx(length, rel=2e-5)
+    assert found_first == pytest.approx(first, abs=0.3)

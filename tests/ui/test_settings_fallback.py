@@ -24,6 +24,7 @@ mp3_bitrate=loud
 template=@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x12garbage)
 [playback]
 master_db=nan
+snap_to_beats=sometimes
 [appearance]
 theme=purple
 [cache]

@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from stemgui.stemcache import StemCache
+from stemgui.stems.tempo import Tempo
 from stemgui.ui.queue import JobState
 from stemgui.ui.worker import SeparationOptions, SeparationWorker
 from tests.stems.drumkit import RATE, drum_track
@@ -36,7 +37,7 @@ class DrumsSeparator:
 @pytest.fixture
 def song(tmp_path):
     path = tmp_path / "beat.wav"
-    sf.write(path, drum_track(128, 12.0, "four").T, RATE, subtype="FLOAT")
+    sf.write(path, drum_track(128, 20.0, "four").T, RATE, subtype="FLOAT")  # long enough for a grid
     return path
 
 
@@ -57,13 +58,14 @@ def test_the_worker_times_separated_and_cached_songs_by_their_drums(qtbot, song,
         model_identity=lambda options, cancel: "drums-model",
     )
     _separated, waveforms = _run(worker, song, SeparationOptions())
-    assert waveforms.bpm == pytest.approx(128, abs=0.5)
+    assert waveforms.tempo.bpm == pytest.approx(128, abs=0.5)
+    assert waveforms.tempo.beat == pytest.approx(60 / 128, rel=1e-3)  # and its beat grid
     cached, again = _run(worker, song, SeparationOptions())
     assert isinstance(cached.data, np.memmap)  # from the stem cache
-    assert again.bpm == pytest.approx(128, abs=0.5)
+    assert again.tempo == waveforms.tempo
     # two stems without drums: timed by the drums they were made from
     pair, two = _run(worker, song, SeparationOptions(two_stems="other"))
-    assert pair.names == ("other", "no_other") and two.bpm == pytest.approx(128, abs=0.5)
+    assert pair.names == ("other", "no_other") and two.tempo.bpm == pytest.approx(128, abs=0.5)
 
 
 def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store):
@@ -84,6 +86,13 @@ def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store):
         win.select(job)
         qtbot.waitUntil(lambda: win.shown_job is job, timeout=TIMEOUT_MS)
         assert "— 128 BPM — drums" in win.song_title.text()
+        first, length = win.timeline.beats  # the grid the waveforms draw and loops snap to
+        assert length == pytest.approx(RATE * 60 / 128, rel=1e-3)
+        assert min(first, length - first) < 0.005 * RATE  # the drums start on a beat
+        assert win.timeline.snap_to_beats and win.snap_action.isChecked()
+        win.snap_action.trigger()  # off, and so at the next start
+        assert not win.timeline.snap_to_beats
+        assert not S.Settings(settings_store).get(S.SNAP_TO_BEATS)
     finally:
         win.controller.shutdown()
 
@@ -102,13 +111,18 @@ def test_the_tempo_is_kept_with_the_cached_stems_not_estimated_again(
     _run(worker, song, SeparationOptions())
     estimated = []
     monkeypatch.setattr(
-        worker_module, "song_tempo", lambda stemset, path: estimated.append(path) or 99.0
+        worker_module, "song_tempo", lambda stemset, path: estimated.append(path) or Tempo(99.0)
     )
     _cached, again = _run(worker, song, SeparationOptions())  # every restart did it again
-    assert again.bpm == pytest.approx(128, abs=0.5) and estimated == []
+    assert again.tempo.bpm == pytest.approx(128, abs=0.5) and estimated == []
+    assert again.tempo.beat == pytest.approx(60 / 128, rel=1e-3)
     (entry,) = (tmp_path / "stemcache").glob("*/entry.json")
     info = json.loads(entry.read_text())
-    del info["bpm"]  # an entry stored before tempos were
+    del info["beats"]  # an entry stored before beat grids were (or before tempos: no "bpm")
     entry.write_text(json.dumps(info))
     _cached, older = _run(worker, song, SeparationOptions())
-    assert older.bpm == 99.0 and estimated == [song]
+    assert older.tempo == Tempo(99.0) and estimated == [song]
+    info["beats"], info["bpm"] = None, None  # no pulse, as found then: not estimated again
+    entry.write_text(json.dumps(info))
+    _cached, none = _run(worker, song, SeparationOptions())
+    assert none.tempo is None and estimated == [song]

@@ -146,3 +146,57 @@ def test_the_loop_region_lies_behind_the_waveform_and_its_edges_in_front(qtbot):
     assert image.pixelColor(300, 20) == image.pixelColor(700, 20) == QColor(0, 0, 255)
     assert image.pixelColor(200, 20) == image.pixelColor(399, 20) == LOOP_EDGE
     assert image.pixelColor(300, 0) != image.pixelColor(700, 0)  # the fill where no wave is
+
+
+def test_a_loop_dragged_on_a_beat_grid_goes_from_beat_to_beat(qtbot):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from stemgui.ui.waveview import WaveformView
+
+    timeline = Timeline()
+    timeline.reset(100_000, 1000)
+    timeline.set_view(0, 10_000)  # 10 frames a pixel
+    timeline.set_beats((130.0, 500.0))  # beats at 130, 630, 1130, ...
+    view = WaveformView(timeline, QColor("red"))
+    qtbot.addWidget(view)
+    view.resize(1000, 80)
+    loops = []
+    timeline.loop_requested.connect(lambda a, b: loops.append((a, b)))
+
+    def drag(x0: int, x1: int) -> None:
+        QTest.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(x0, 40))
+        QTest.mouseMove(view, QPoint((x0 + x1) // 2, 40))
+        QTest.mouseMove(view, QPoint(x1, 40))
+        QTest.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(x1, 40))
+
+    drag(100, 420)  # frames 1000 to 4200: the beats nearest, 1130 and 4130
+    assert loops[-1] == (1130, 4130)
+    drag(420, 100)  # the other way round
+    assert loops[-1] == (1130, 4130)
+    drag(5, 33)  # frames 50 to 330: both nearest 130, so as drawn
+    assert loops[-1] == (50, 330)
+    timeline.snap_to_beats = False
+    drag(100, 420)
+    assert loops[-1] == (1000, 4200)
+
+
+def test_the_beats_are_drawn_behind_the_waveform_once_far_enough_apart(qtbot):
+    from stemgui.ui.waveview import WaveformView
+
+    timeline = Timeline()
+    timeline.reset(100_000, 1000)
+    view = WaveformView(timeline, QColor(0, 0, 255))
+    qtbot.addWidget(view)
+    view.resize(1000, 40)
+    timeline.set_beats((250.0, 500.0))
+    timeline.set_view(0, 10_000)  # a beat every 50 pixels: x 25, 75, 125, ...
+    image = view.grab().toImage()
+    background = image.pixelColor(50, 20)
+    assert image.pixelColor(25, 20) != background and image.pixelColor(75, 20) != background
+    timeline.set_view(0, 60_000)  # every 8 pixels: too close to draw
+    image = view.grab().toImage()
+    assert image.pixelColor(4, 20) == image.pixelColor(6, 20) == image.pixelColor(8, 20)
+    timeline.set_beats(None)
+    timeline.set_view(0, 10_000)
+    assert view.grab().toImage().pixelColor(25, 20) == background

@@ -1,0 +1,107 @@
+"""Where the beats fall: a steady grid (first beat, beat length) fitted to an onset envelope.
+
+The tempo (``stemgui.stems.tempo``) gives the beat's length to about 0.1 %: over a 5-minute
+song of 600 beats, a grid drawn from it would drift by more than half a beat. So the grid is
+fitted to the whole song:
+
+1. **Phase by sections**: the envelope (less its local mean, its rises only) is cut into
+   sections of ``SECTION_BEATS`` beats. In each, the phase whose comb (every beat of the
+   section) sums the most onset strength, placed to a fraction of a frame by a parabola, marks
+   its middle beat (a length a little off tilts the comb around its middle: its first beat
+   would be off); how far that sum stands above the section's mean is its weight.
+2. **Numbering**: taken in time order, each section's beat gets the beat number nearest to
+   where the grid fitted so far puts it; a wrong number would tilt every later one, so the fit
+   is updated as it goes (from one section to the next a length 0.1 % off moves a beat by
+   0.016 beats).
+3. **Fit**: beat time against beat number by weighted least squares; beats more than
+   ``OUTLIER_BEATS`` off the line (a fill) are dropped and it is fitted again. A song whose
+   beats stray from any steady grid (a band speeding up, a tempo change, rubato) has no grid:
+   fewer than ``STEADY_SHARE`` of its sections with a pulse lie on the line.
+
+Envelope frame ``n`` compares the analysis frames that start at ``n - 1`` and ``n`` hops: a hit
+shows most where it enters the window's right part, ``ONSET_DELAY`` analysis samples after
+that frame's start (measured on synthetic drums: the grid then falls on the hits within 2 ms).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SECTION_BEATS = 16
+OUTLIER_BEATS = 0.15
+STEADY_SHARE = 0.8
+QUIET_SECTION = 0.25
+MIN_SECTIONS = 2
+ONSET_DELAY = 348  # analysis samples (31.6 ms at 11025 Hz); see the module's docstring
+
+
+def fit_grid(onsets: np.ndarray, period: float) -> tuple[float, float] | None:
+    """(first beat, beat length) in envelope frames of the steady grid that fits ``onsets``
+    (the onset strength, less its local mean) best, starting from a beat length of ``period``
+    frames; None when too short (fewer than ``MIN_SECTIONS`` sections with a pulse) or not
+    steady."""
+    onsets = np.maximum(np.asarray(onsets, dtype=np.float64), 0.0)
+    span = SECTION_BEATS * period
+    sections = int(onsets.shape[0] // span)
+    if sections < MIN_SECTIONS:
+        return None
+    beats, weights = np.empty(sections), np.empty(sections)
+    for i in range(sections):
+        beats[i], weights[i] = _section_beat(onsets, i * span, period)
+    weights[weights < QUIET_SECTION * np.median(weights)] = 0.0  # a break: no pulse to place
+    pulsing = weights > 0
+    if np.count_nonzero(pulsing) < MIN_SECTIONS:
+        return None
+    numbers = _numbers(beats, weights, period)
+    keep = pulsing.copy()
+    for _ in range(3):  # fit, drop what lies off the line, fit again
+        if np.count_nonzero(keep) < MIN_SECTIONS:
+            return None
+        first, length = _line(numbers[keep], beats[keep], weights[keep])
+        on_line = np.abs(beats - (first + numbers * length)) <= OUTLIER_BEATS * length
+        keep = pulsing & on_line
+    if np.count_nonzero(keep) < STEADY_SHARE * np.count_nonzero(pulsing):
+        return None
+    return first % length, length
+
+
+def _section_beat(onsets: np.ndarray, start: float, period: float) -> tuple[float, float]:
+    """(the frame of the middle beat, its weight) of the section of ``SECTION_BEATS`` beats at
+    ``start``: the middle one, as a ``period`` a little off tilts the comb around its middle."""
+    phases = np.arange(0.0, period, 0.5)
+    times = start + phases[:, None] + period * np.arange(SECTION_BEATS)[None, :]
+    frames = np.arange(onsets.shape[0])
+    sums = np.interp(times, frames, onsets).sum(axis=1)
+    best = int(np.argmax(sums))
+    weight = float(sums[best] - sums.mean())
+    a, b, c = sums[best - 1], sums[best], sums[(best + 1) % sums.shape[0]]  # the phase wraps
+    curve = a - 2 * b + c
+    shift = 0.5 * (a - c) / curve if curve < 0 else 0.0
+    phase = 0.5 * (best + float(np.clip(shift, -1.0, 1.0)))
+    return start + phase + SECTION_BEATS // 2 * period, max(weight, 0.0)
+
+
+def _numbers(beats: np.ndarray, weights: np.ndarray, period: float) -> np.ndarray:
+    """The beat number of each section's beat, counted from the first weighed one's."""
+    numbers = np.zeros(beats.shape[0])
+    order = np.flatnonzero(weights > 0)
+    if order.size == 0:
+        return numbers
+    first, length = beats[order[0]], period
+    for i in order[1:]:
+        numbers[i] = round((beats[i] - first) / length)
+        done = order[order <= i]
+        if np.ptp(numbers[done]) > 0:
+            first, length = _line(numbers[done], beats[done], weights[done])
+    silent = weights <= 0  # not fitted; numbered all the same
+    numbers[silent] = np.round((beats[silent] - first) / length)
+    return numbers
+
+
+def _line(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """(intercept, slope) of ``y`` against ``x`` by least squares weighted by ``w``."""
+    w = w / w.sum()
+    mx, my = float(np.dot(w, x)), float(np.dot(w, y))
+    vx = float(np.dot(w, (x - mx) ** 2))
+    slope = float(np.dot(w, (x - mx) * (y - my)) / vx) if vx > 0 else 0.0
+    return my - slope * mx, slope
