@@ -127,8 +127,8 @@ class ModelFiles:
 
 
 def model_files(spec: str, store: Any = None) -> ModelFiles | None:
-    """The files of the model ``spec`` names (what ``stemgui.cli.load_model`` takes: a store
-    name, a model file path, or "" for the store's default); None when it cannot be resolved
+    """The files of the model ``spec`` names (what ``stemgui.cli.models.load_model`` takes: a
+    store name, a model file path, or "" for the store's default); None when it cannot be resolved
     now (unknown, not downloaded, a bag member missing): loading it will say why. Imports the
     model store, and with it torch. ``store``: a ``ModelStore`` (default: the user's)."""
     from stemgui.errors import ModelLoadError

@@ -18,6 +18,8 @@ import soundfile as sf
 
 from stemgui import __main__ as entry
 from stemgui import cli
+from stemgui.cli.arguments import audio_format, build_parser
+from stemgui.cli.batch import TrackRun
 from stemgui.logs import LOG_FILE_NAME, reset_logging
 from stemgui.separation import registry
 from stemgui.separation.checkpoint import file_sha256, save_model
@@ -81,7 +83,7 @@ def error_lines(text: str) -> list[str]:
 
 
 def test_parser_defaults_match_the_demucs_cli():
-    args = cli.build_parser().parse_args(["song.mp3"])
+    args = build_parser().parse_args(["song.mp3"])
     assert args.tracks == [Path("song.mp3")]
     assert args.out == Path("separated")
     assert args.filename == "{model}/{track}/{stem}.{ext}"
@@ -108,7 +110,7 @@ def test_parser_defaults_match_the_demucs_cli():
 
 
 def test_parser_reads_every_flag():
-    args = cli.build_parser().parse_args(
+    args = build_parser().parse_args(
         [
             "a.wav",
             "b",
@@ -298,7 +300,7 @@ def test_two_tracks_that_would_write_the_same_files_are_refused_before_any_work(
     ],
 )
 def test_audio_format_from_flags(flags, expected):
-    fmt = cli.audio_format(cli.build_parser().parse_args(["a.wav", *flags]))
+    fmt = audio_format(build_parser().parse_args(["a.wav", *flags]))
     assert (fmt.kind, fmt.bits, fmt.float) == expected
     assert fmt.extension == expected[0]
     assert fmt.mp3_bitrate == (128 if "--mp3" in flags else 320)
@@ -650,18 +652,18 @@ def test_a_batch_stopped_half_way_is_finished_by_a_rerun_with_skip_existing(
     and --overwrite separated them all again: no way to do just the rest."""
     songs = [write_song(tmp_path / "album" / f"{name}.wav", seed=i)
              for i, name in enumerate(["one", "two"])]  # fmt: skip
-    real = cli._TrackRun.__call__
+    real = TrackRun.__call__
 
     def stop_at_two(self, track):
         if track.name == "two.wav":
             raise KeyboardInterrupt
         return real(self, track)
 
-    monkeypatch.setattr(cli._TrackRun, "__call__", stop_at_two)
+    monkeypatch.setattr(TrackRun, "__call__", stop_at_two)
     argv = ["album", "-n", str(model_file), "--float32"]
     assert cli.main(argv) == 130
     assert "run again with --skip-existing to separate the rest" in capsys.readouterr().err
-    monkeypatch.setattr(cli._TrackRun, "__call__", real)
+    monkeypatch.setattr(TrackRun, "__call__", real)
     one = tmp_path / "separated" / "tiny" / "one" / "vocals.wav"
     one.write_bytes(b"kept")  # not written again
     assert cli.main([*argv, "--skip-existing"]) == 0

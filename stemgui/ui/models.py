@@ -93,7 +93,7 @@ def load_model(spec: str) -> tuple[Any, str]:
             Get models… downloads, with progress and Cancel, not a song's separation),
             unknown, tampered with or unreadable.
     """
-    from stemgui.cli import load_model as load_named
+    from stemgui.cli.models import load_model as load_named
 
     if not spec and not store_names():
         raise NoModelError()

@@ -1,0 +1,175 @@
+"""``stemgui-separate``: separate songs into stem files from the command line, without the window.
+
+    stemgui-separate song.mp3 album/ -o stems --two-stems vocals --flac
+
+Flags follow the Demucs command line where they exist. The model is loaded once for all tracks.
+Folders are searched (recursively) for audio files. A track that fails is reported on one line
+(the reason, no traceback unless ``--verbose``; the log file keeps it) and the others still run;
+the exit status is 1 if any track failed, 0 otherwise, 2 for bad arguments.
+
+Existing files are never replaced without ``--overwrite``; they are detected before separating.
+``--skip-existing`` skips the songs whose files all exist (a batch stopped half-way, run again).
+Songs longer than ``stemgui.spool.SPOOL_THRESHOLD_SECONDS`` have their stems spooled to a
+temporary file, so memory stays bounded; temporary files left in the output folder by a run that
+was killed are removed when the next run starts (``stemgui.spool.clean_leftovers``).
+
+The command line's modules: ``arguments`` (the parser and the usage checks), ``models`` (``-n``
+and ``--list-models``), ``batch`` (the songs named, the run of one after another) and
+``progress`` (the bar). This one holds the entry point (``main``) and the order of its steps;
+``python -m stemgui.cli`` runs it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from stemgui import memory
+from stemgui.cli.arguments import build_parser, check_usage, unknown_arguments
+from stemgui.cli.batch import TrackRun, find_tracks, separate_all, shared_target
+from stemgui.cli.models import list_models, load_model
+from stemgui.errors import ExportError, StemguiError
+from stemgui.logs import setup_logging
+
+logger = logging.getLogger(__name__)  # "stemgui.cli": its INFO lines reach the console
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 all good, 1 a track failed)."""
+    memory.reuse_freed_memory()  # first thing: torch (and its threads) are not loaded yet
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.error(unknown_arguments(unknown))
+    log_file = setup_logging(args.verbose)
+    if log_file is not None:
+        logger.debug("log file: %s", log_file)
+    for flag, given in (("-j/--jobs", args.jobs), ("--mp3-preset", args.mp3_preset)):
+        if given is not None:
+            logger.warning("%s is Demucs's and does nothing here; it can be left out", flag)
+    try:
+        with _stopped_by_signals():
+            return _run(parser, args, log_file)
+    except KeyboardInterrupt as stop:
+        logger.error(
+            "interrupted; files being written were discarded (finished songs are kept: run "
+            "again with --skip-existing to separate the rest)"
+        )
+        return 128 + getattr(stop, "signum", signal.SIGINT)  # 130 for Ctrl-C, 143 for TERM
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a kill, a closed terminal), raised where the program is, as Ctrl-C
+    is: files being written are discarded on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop the run as Ctrl-C does, while it runs; only where they would
+    end the program anyway (their default action): not one ignored on purpose (nohup ignores
+    SIGHUP), nor one handled from C (unknown to Python: it could not be given back)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    numbers = [
+        number
+        for number in (getattr(signal, name, None) for name in ("SIGTERM", "SIGHUP"))
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL
+    ]
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise _Stopped(signum)
+
+    for number in numbers:
+        signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number in numbers:
+            signal.signal(number, signal.SIG_DFL)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Path | None) -> int:
+    """The run after the arguments are parsed: the models listed, or the usage checked, the songs
+    found, the model loaded once, its output checked for clashes, then the batch."""
+    if args.list_models:
+        try:
+            models = list_models()
+        except StemguiError as error:
+            logger.error("%s", error, exc_info=True)
+            return 1
+        try:
+            print("\n".join(models), flush=True)
+        except BrokenPipeError:  # `| head -1`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 0
+    fmt = check_usage(parser, args)
+
+    from stemgui.spool import clean_leftovers
+
+    clean_leftovers(args.out)  # temporary files of runs that were killed
+    tracks, problems = find_tracks(args.tracks, exclude=args.out, template=args.filename)
+    for problem in problems:
+        logger.error("%s", problem)
+    if not tracks:
+        return 1
+
+    from stemgui.export.exporter import ExportRequest, stem_names
+
+    try:
+        model, model_name = load_model(args.name)
+    except StemguiError as error:
+        logger.error("%s", error, exc_info=True)
+        return 1
+    from stemgui.separation.separator import Separator
+
+    try:
+        separator = Separator(
+            model,
+            device=args.device,
+            segment=args.segment,
+            overlap=args.overlap,
+            shifts=args.shifts,
+        )
+    except (ValueError, RuntimeError, StemguiError) as error:
+        logger.error("cannot run model %s: %s", model_name, error, exc_info=True)
+        return 1
+    request = ExportRequest(
+        folder=args.out,
+        two_stems=args.two_stems,
+        fmt=fmt,
+        template=args.filename,
+        overwrite=args.overwrite,
+    )
+    try:
+        stem_names(request, separator.sources)
+    except ExportError as error:  # --two-stems of a stem this model has not: said once
+        flag = f"--two-stems {args.two_stems}: " if args.two_stems else ""
+        logger.error("%s%s", flag, error.reason)
+        return 1
+    if (clash := shared_target(tracks, request, separator.sources, model_name)) is not None:
+        logger.error("%s", clash)
+        return 1
+    logger.info("model %s on %s; stems go to %s", model_name, separator.device, args.out.resolve())
+
+    run = TrackRun(separator, int(model.audio_channels), request, model_name)
+    return separate_all(
+        run,
+        tracks,
+        problems,
+        skip_existing=args.skip_existing,
+        out=args.out,
+        log_file=log_file,
+    )

@@ -1,0 +1,216 @@
+"""The arguments of ``stemgui-separate``: the parser, the types that check each flag as it is
+parsed, and the usage checks made before the model loads.
+
+Arguments that would fail every track are refused here with a usage error (exit status 2),
+before the model loads, rather than once per track after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import string
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from stemgui import __version__
+from stemgui.errors import ExportError
+from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, template_parts
+
+
+def _checked(kind: type, ok: Any, words: str) -> Any:
+    """An argparse type: ``kind(text)`` if ``ok`` of it holds, else the usage error ``words``
+    (exit 2 before the model loads; these failed on every track, after it)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{words}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{words}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _device(text: str) -> str:
+    """A device this machine has (auto, cpu, cuda, cuda:N, mps), kept as written."""
+    if text == "auto":  # always there; and the default, parsed on every run: no torch import
+        return text
+    from stemgui.separation.device import resolve_device
+
+    try:
+        resolve_device(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stemgui-separate",
+        description="Separate songs into stems (drums, bass, other, vocals) and write them as "
+        "audio files.",
+    )
+    parser.add_argument(
+        "tracks", nargs="*", type=Path, help="audio files, or folders searched for audio files"
+    )
+    parser.add_argument(
+        "-n",
+        "--name",
+        type=_checked(str, bool, "a model name or a model file"),
+        help="model name (see --list-models) or path to a model file (our checkpoint, an "
+        "official Demucs .th file, or a bag .yaml); default: the bundled model",
+    )
+    parser.add_argument("--list-models", action="store_true", help="list the models and exit")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug messages, tracebacks")
+    parser.add_argument(
+        "-o", "--out", type=Path, default=Path("separated"), help="output folder (%(default)s)"
+    )
+    parser.add_argument(
+        "--filename",
+        default=DEFAULT_TEMPLATE,
+        help="file name template under the output folder (not under its model folder, as "
+        "Demucs's is), with {track}, {stem}, {model}, {ext} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "-d",
+        "--device",
+        type=_device,
+        default="auto",
+        help="auto (default: cuda, then mps, then cpu), cpu, cuda",
+    )
+    parser.add_argument(
+        "--segment",
+        # Shorter chunks than 0.1 s, or more overlap than 0.9, run for hours to days (--overlap
+        # 0.99999 steps one sample at a time: 530,000 chunks for 12 s) for nothing of use.
+        type=_checked(float, lambda v: 0.1 <= v < float("inf"), "a number of seconds from 0.1"),
+        help="chunk length in seconds (default: the model's own)",
+    )
+    parser.add_argument(
+        "--overlap",
+        type=_checked(float, lambda v: 0 <= v <= 0.9, "a fraction from 0 to 0.9"),
+        default=0.25,
+        help="overlap between chunks (%(default)s)",
+    )
+    parser.add_argument(
+        "--shifts",
+        type=_checked(int, lambda v: v >= 0, "a whole number from 0"),
+        default=0,
+        help="random time shifts averaged; each one costs a full pass (%(default)s)",
+    )
+    parser.add_argument(
+        "--two-stems",
+        metavar="STEM",
+        help="write only STEM and no_STEM (the sum of the other stems)",
+    )
+    depth = parser.add_mutually_exclusive_group()
+    depth.add_argument("--int24", action="store_true", help="24-bit wav/flac")
+    depth.add_argument("--float32", action="store_true", help="32-bit float wav")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--flac", action="store_true", help="write flac instead of wav")
+    kind.add_argument("--mp3", action="store_true", help="write mp3 instead of wav")
+    parser.add_argument(
+        "--mp3-bitrate", type=int, default=320, help="mp3 bitrate in kbps (%(default)s)"
+    )
+    # Demucs's speed and encoder-effort flags: taken, so that its scripts run, and said to
+    # do nothing here (one song at a time on every core; LAME at a constant bit rate).
+    parser.add_argument("-j", "--jobs", type=int, help="Demucs's; ignored here (a warning)")
+    parser.add_argument("--mp3-preset", type=int, help="Demucs's; ignored here (a warning)")
+    parser.add_argument(
+        "--clip-mode",
+        choices=["rescale", "clamp", "none"],
+        default="rescale",
+        help="avoid clipping by rescaling the whole stem (default) or by clamping samples",
+    )
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--overwrite", action="store_true", help="replace existing files instead of refusing"
+    )
+    existing.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="skip the songs whose files all exist (to finish a batch that was stopped)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def audio_format(args: argparse.Namespace) -> Any:
+    """The ``AudioFormat`` the flags ask for."""
+    from stemgui.audio.encode import AudioFormat
+
+    kind = "mp3" if args.mp3 else "flac" if args.flac else "wav"
+    if kind == "mp3" and args.int24:  # was ignored without a word
+        raise ValueError("mp3 has no bit depth; leave out --int24")
+    bits = 32 if args.float32 else 24 if args.int24 else 16
+    return AudioFormat(
+        kind=kind,
+        bits=bits,
+        float=args.float32,
+        mp3_bitrate=args.mp3_bitrate,
+        clip=args.clip_mode,
+    )
+
+
+def _template_keys(template: str) -> set[str]:
+    """The keys a (checked) file name template fills in; ``{{stem}}`` is the text ``{stem}``."""
+    return {field for _text, field, _spec, _conv in string.Formatter().parse(template) if field}
+
+
+def unknown_arguments(unknown: Sequence[str]) -> str:
+    """argparse's words for arguments it does not know, and how to name a song whose file name
+    starts with ``-`` (``-x.wav``), which argparse takes for an option."""
+    words = f"unrecognized arguments: {' '.join(unknown)}"
+    song = next((a for a in unknown if a.startswith("-") and Path(a).exists()), None)
+    if song is not None:
+        words += f"; {song} is a file: write ./{song}, or put -- before it (-- {song})"
+    return words
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why files cannot be written under ``folder`` (made if need be), or None."""
+    existing = folder.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):  # a read-only disk too, for root
+        return f"{existing} cannot be written"
+    try:  # /proc and /sys pass os.access for root, and refuse every file after the separation
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError:
+        return f"{existing} cannot be written"
+    return None
+
+
+def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
+    """Exit with a usage error (status 2) for arguments that would fail every track: no track,
+    a format or file name template that cannot be written, an output folder that is a file or
+    cannot be written. Return the ``AudioFormat`` the flags ask for."""
+    if not args.tracks:
+        parser.error("give at least one track (an audio file or a folder)")
+    try:
+        fmt = audio_format(args)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        template_parts(args.filename, args.out)
+        check_extension(args.filename, fmt.extension, args.out)
+        if "stem" not in _template_keys(args.filename):  # every run writes two stems or more
+            raise ExportError(
+                args.out,
+                f"file name template {args.filename!r} has no {{stem}}: every stem would get "
+                "the same file; put {stem} in it",
+            )
+    except ExportError as error:
+        parser.error(error.reason)
+    if args.out.exists() and not args.out.is_dir():  # before any song is separated
+        parser.error(f"-o {args.out}: is a file, not a folder; name a folder for the stems")
+    if (problem := _unwritable(args.out)) is not None:  # found after every song otherwise
+        parser.error(f"-o {args.out}: {problem}; name a folder you can write to")
+    return fmt

@@ -1,0 +1,280 @@
+"""The batch of ``stemgui-separate``: the songs the command line names (folders searched, stems
+of an earlier run left out), the check that no two of them write the same file, and the run of
+one track after another with one Separator (``--skip-existing``, a line per track, the summary).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from stemgui.cli.progress import track_progress
+from stemgui.errors import ExportError, StemguiError
+from stemgui.export.naming import DEFAULT_TEMPLATE
+
+# The front end's logger: its INFO lines (a track done, the summary) reach the console without
+# -v (stemgui.logs.CONSOLE_INFO_LOGGERS).
+logger = logging.getLogger("stemgui.cli")
+
+
+def _written_stems() -> tuple[str, ...]:
+    """The stem names this program writes: the official models' sources (4 and 6), two-stem
+    mode's no_<stem>, and the mix."""
+    from stemgui.export.exporter import MIX_NAME
+    from stemgui.separation.store import OFFICIAL_MODELS
+
+    sources = dict.fromkeys(s for model in OFFICIAL_MODELS.values() for s in model.sources)
+    return (*sources, *(f"no_{s}" for s in sources), MIX_NAME)
+
+
+def _earlier_output(path: Path, out: Path, folder: Path, written: Sequence[Any]) -> bool:
+    """Whether ``path``, found in ``folder``, is a stem an earlier run wrote into ``out``.
+
+    An output folder inside the searched one holds nothing else; one that is the searched
+    folder or above it (``album -o .``) holds the songs too, so there only the paths that
+    match one of ``written`` (file name templates' patterns) are.
+    """
+    if out not in path.parents:
+        return False
+    if out == folder or out in folder.parents:
+        relative = path.relative_to(out).as_posix()
+        return any(pattern.fullmatch(relative) is not None for pattern in written)
+    return True
+
+
+def find_tracks(
+    paths: Sequence[Path], exclude: Path | None = None, template: str = DEFAULT_TEMPLATE
+) -> tuple[list[Path], list[str]]:
+    """The songs named by ``paths`` and one-line problems for folders that hold none.
+
+    Folders are searched as ``stemgui.audio.decode.find_audio_files`` does (recursively,
+    supported extensions, no hidden files); files are kept whatever their extension and missing
+    paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
+    wrote into ``exclude`` (the output folder) with ``template`` or the default template are
+    skipped, so they are never separated again (see ``_earlier_output``). Each file appears
+    once, in the order given.
+    """
+    from stemgui.audio.decode import find_audio_files
+    from stemgui.export.naming import template_pattern
+
+    excluded = _real_path(exclude) if exclude is not None else None
+    # this run's template, and the default one: stems of a run before a --filename change
+    written = [
+        template_pattern(t, _written_stems()) for t in dict.fromkeys([template, DEFAULT_TEMPLATE])
+    ]
+    tracks: dict[Path, Path] = {}
+    problems: list[str] = []
+    for path in paths:
+        found = find_audio_files([path])
+        if path.is_dir() and excluded is not None:
+            folder = _real_path(path)
+            earlier = [
+                p for p in found if _earlier_output(_real_path(p), excluded, folder, written)
+            ]
+            if earlier:  # a song named like a stem would be missed without a word
+                logger.warning(
+                    "%s: left out %d file(s) that look like stems of an earlier run (%s%s)",
+                    path,
+                    len(earlier),
+                    earlier[0],
+                    ", …" if len(earlier) > 1 else "",
+                )
+            found = [p for p in found if p not in earlier]
+        if path.is_dir() and not found:
+            problems.append(f"{path}: no audio files in this folder")
+        for p in found:
+            key = _real_path(p)
+            if key in tracks and not path.is_dir():  # named twice, or a link to another: said
+                first = tracks[key]
+                again = "given twice" if first == p else f"the same file as {first}"
+                logger.warning("%s: %s; separated once, as %s", p, again, first)
+            tracks.setdefault(key, p)
+    return list(tracks.values()), problems
+
+
+def _real_path(path: Path) -> Path:
+    """``path`` with its links followed. A link loop stays as it is, for decoding to say so:
+    ``Path.resolve`` raised RuntimeError on one before Python 3.13 (a traceback, and no song of
+    the batch separated)."""
+    return Path(os.path.realpath(path))
+
+
+def shared_target(
+    tracks: Sequence[Path], request: Any, sources: Sequence[str], model_name: str
+) -> str | None:
+    """Two tracks whose stems the template puts in the same file (album/cd1/01.wav and
+    album/cd2/01.wav under {track}), or a stem that would replace one of the tracks (a song
+    named vocals.wav, ``-o . --filename {stem}.{ext} --overwrite``), in words; None when every
+    file is a track's own."""
+    from dataclasses import replace
+
+    from stemgui.export.exporter import plan
+
+    def key(path: Path) -> str:
+        text = str(_real_path(path))
+        if sys.platform in ("win32", "darwin"):  # names that differ in case: one file there
+            text = text.casefold()
+        return text
+
+    inputs = {key(track): track for track in tracks}
+    writers: dict[str, Path] = {}
+    for track in tracks:
+        try:
+            targets = plan(replace(request, overwrite=True), sources, track, model_name)
+        except ExportError:
+            continue  # said for that track when its turn comes
+        for _name, target in targets:
+            if key(target) in inputs:
+                return (
+                    f"{track}: a stem would be written over the song {inputs[key(target)]}; "
+                    "choose another -o folder or --filename"
+                )
+            first = writers.setdefault(key(target), track)
+            if first != track:
+                return (
+                    f"{first} and {track} would both write {target}; separate them in two runs "
+                    "with different -o folders"
+                )
+    return None
+
+
+class TrackRun:
+    """Separates and exports one track after another with one Separator."""
+
+    def __init__(self, separator: Any, channels: int, request: Any, model_name: str) -> None:
+        self.separator = separator
+        self.channels = channels
+        self.request = request
+        self.model_name = model_name
+        self.count: tuple[int, int] | None = None  # (this track's number, the tracks') if set
+
+    def existing(self, track: Path) -> int:
+        """How many files ``track`` would write if all of them exist already, else 0."""
+        from dataclasses import replace
+
+        from stemgui.export.exporter import plan
+
+        try:
+            targets = plan(replace(self.request, overwrite=True), self.separator.sources, track,
+                           self.model_name)  # fmt: skip
+        except ExportError:
+            return 0  # said when the track's turn comes
+        return len(targets) if all(target.exists() for _name, target in targets) else 0
+
+    def __call__(self, track: Path) -> list[Path]:
+        import numpy as np
+
+        from stemgui import spool
+        from stemgui.audio.decode import decode
+        from stemgui.export.exporter import export, plan
+        from stemgui.stems.stemset import StemSet
+
+        sep = self.separator
+        plan(self.request, sep.sources, track, self.model_name)  # fail before the long part
+        with contextlib.ExitStack() as cleanup:
+            # A long song's mix and stems go to temporary np.memmaps, removed at the end in
+            # any case: the song is decoded into its file, not the RAM (1.3 GB for 60 minutes).
+            stems_spool = None
+
+            def allocate(shape: tuple[int, int]) -> np.ndarray:
+                nonlocal stems_spool
+                if stems_spool is not None:  # called again (a file shorter than it said)
+                    stems_spool.close()
+                    stems_spool = None
+                if shape[1] <= spool.SPOOL_THRESHOLD_SECONDS * sep.samplerate:
+                    return np.empty(shape, dtype=np.float32)
+                stems_spool = cleanup.enter_context(spool.StemSpool((len(sep.sources), *shape)))
+                return stems_spool.mix_array(shape)
+
+            audio = decode(
+                track,
+                sep.samplerate,
+                self.channels,
+                allocate=allocate,
+                scratch=Path(tempfile.gettempdir()),
+            )
+            logger.debug(
+                "%s: %.1f s, %d Hz, %d channel(s)",
+                track,
+                audio.duration,
+                audio.original_samplerate,
+                audio.original_channels,
+            )
+            total = max(round(audio.duration, 1), 0.1)
+            bar = cleanup.enter_context(track_progress(track, self.count, total))
+
+            def on_progress(progress: Any) -> None:
+                bar.update(min(total, round(progress.fraction * total, 1)) - bar.n)
+                if stems_spool is not None:
+                    stems_spool.release(progress.frames_ready)
+
+            mix = audio.samples
+            out = stems_spool.array if stems_spool is not None else None
+            del audio
+            data = sep.separate(mix, on_progress=on_progress, out=out)
+            del mix, out  # the mix is not exported: free it before writing
+            bar.close()
+            stems = StemSet(list(sep.sources), sep.samplerate, data)
+            del data
+            written = export(stems, self.request, track, self.model_name)
+            del stems  # the spool can be unmapped
+            return written
+
+
+def separate_all(
+    run: TrackRun,
+    tracks: Sequence[Path],
+    problems: Sequence[str],
+    *,
+    skip_existing: bool,
+    out: Path,
+    log_file: Path | None,
+) -> int:
+    """Separate ``tracks`` one after another, a line for each; a track that fails is said and the
+    next one runs. ``problems``: the arguments that named no song, counted as failed. Return the
+    exit status: 1 if any failed, else 0."""
+    failed = len(problems)
+    skipped = 0
+    for number, track in enumerate(tracks, 1):
+        if skip_existing and (count := run.existing(track)):
+            skipped += 1
+            logger.info("%s: its %d file(s) exist already; skipped", track, count)
+            continue
+        run.count = (number, len(tracks))
+        try:
+            written = run(track)
+        except StemguiError as error:
+            failed += 1
+            line = str(error).replace("allow overwriting", "pass --overwrite")  # in our words
+            if getattr(error, "path", None) != track:
+                line = f"{track}: {line}"
+            logger.error("%s", line, exc_info=True)
+            continue
+        except (RuntimeError, MemoryError, ValueError, OSError) as error:
+            # Not a domain error: a bug, the machine running out of memory, a file system
+            # refusing something unforeseen. Keep going with the next track; the traceback is
+            # in the log file.
+            failed += 1
+            logger.error(
+                "%s: separation failed (%s: %s)",
+                track,
+                type(error).__name__,
+                error,
+                exc_info=True,
+            )
+            continue
+        folders = sorted({str(p.parent) for p in written})
+        logger.info("%s: %d file(s) in %s", track, len(written), ", ".join(folders))
+    if failed:
+        details = f"; details in {log_file}" if log_file is not None else ""
+        logger.error("%d of %d track(s) failed%s", failed, len(tracks) + len(problems), details)
+        return 1
+    also = f"; {skipped} skipped, their files exist already" if skipped else ""
+    logger.info("done: %d track(s) separated into %s%s", len(tracks) - skipped, out.resolve(), also)
+    return 0

@@ -1,0 +1,89 @@
+"""The models of ``stemgui-separate`` (``-n``, ``--list-models``): a model named by the user (a
+store name or a model file) loaded, an official one downloaded first if need be, and the store's
+models listed. The app loads the model a queue names through ``load_model`` too.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from stemgui.separation.spec import file_model_name, names_a_file
+
+# The front end's logger: its INFO lines (a download starting) reach the console without -v
+# (stemgui.logs.CONSOLE_INFO_LOGGERS).
+logger = logging.getLogger("stemgui.cli")
+
+
+def load_model(name: str | None, *, download: bool = True) -> tuple[Any, str]:
+    """The model named ``name`` (None: the store's default) and its name for ``{model}``.
+
+    ``name`` is a model name (``--list-models``) or a path to a file: our checkpoint, an
+    official Demucs ``.th`` file, or a bag ``.yaml`` (whose models are looked up in its folder).
+    An official model (``htdemucs``...) that is not downloaded yet is downloaded first, with a
+    progress bar, as the Demucs command line does; with ``download=False`` (the app, whose
+    downloads go through Get models…, with progress and Cancel) it is refused instead.
+
+    Raises:
+        ModelLoadError: the model is missing, unknown, fails its sha256 check or its download.
+    """
+    from stemgui.errors import ModelLoadError
+    from stemgui.separation.store import OFFICIAL_MODELS, ModelStore
+
+    store = ModelStore()
+    if name is None:
+        name = store.default_name()
+        if name is None:
+            raise ModelLoadError(
+                store.bundled_dir,
+                "no model is installed; choose one with -n: a model file, or an official "
+                "name such as htdemucs (downloaded on first use)",
+            )
+    path = Path(name)
+    local = {entry.name for entry in store.list_models() if entry.origin != "official"}
+    named = len(path.parts) == 1 and (name in local or name in OFFICIAL_MODELS)
+    if path.is_dir() and not named:  # a folder named like a model is not one: the model is
+        raise ModelLoadError(path, "is a folder; name a model file in it (.stemgui, .th, .yaml)")
+    if path.is_file() or names_a_file(path):
+        if not path.is_file():
+            raise ModelLoadError(path, "no such model file; check the path")
+        return store.load(path), file_model_name(path)
+    if name in OFFICIAL_MODELS and name not in local:
+        if not download and store.missing_files(name):
+            raise ModelLoadError(
+                store.official_dir,
+                f"model {name} is not downloaded (or its files were deleted since); get it "
+                "with Model ▸ Get models…, or choose another model",
+            )
+        _download_official(store, name)
+    return store.load(name), name
+
+
+def _download_official(store: Any, name: str) -> None:
+    """Fetch the missing files of official model ``name`` into the store, with progress bars."""
+    from stemgui.separation.download import download_file, tqdm_progress
+
+    for url, dest in store.missing_files(name):
+        logger.info("downloading model %s: %s", name, url)
+        with tqdm_progress(dest.name) as on_progress:
+            download_file(url, dest, name=name, on_progress=on_progress)
+
+
+def list_models() -> list[str]:
+    """One line per model the store knows: name, origin, default mark, description."""
+    from stemgui.separation.store import ModelStore
+
+    store = ModelStore()
+    default = store.default_name()
+    rows = []
+    for entry in store.list_models():
+        state = "" if entry.available else "(downloaded on first use)"
+        if entry.name == default and entry.available:
+            state = "(default)"
+        rows.append((entry.name, entry.origin, state, entry.description or ""))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]  # aligned columns
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, [*widths, 0])).rstrip()
+        for row in rows
+    ]

@@ -1,0 +1,87 @@
+"""What ``stemgui-separate`` shows while a track runs: a progress bar on a terminal (the track
+and its number in the batch), log lines written above the bar rather than after it on its line,
+a line per track where there is no terminal, and the separator's lines named after the track.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+# The front end's logger: its INFO lines reach the console without -v
+# (stemgui.logs.CONSOLE_INFO_LOGGERS).
+logger = logging.getLogger("stemgui.cli")
+
+
+@contextlib.contextmanager
+def track_progress(track: Path, count: tuple[int, int] | None, total: float) -> Iterator[Any]:
+    """A tqdm bar of ``total`` seconds for ``track`` on stderr, shown only on a terminal;
+    ``count``: (this track's number, the tracks') or None. Without a bar the track's start is
+    said on a line of its own (for a batch). While it is open, the console's log lines are
+    written above the bar and what the separator logs is prefixed with the track's path."""
+    from tqdm import tqdm
+
+    desc = track.name if count is None else f"{track.name} (%d of %d)" % count
+    with contextlib.ExitStack() as stack:
+        bar = stack.enter_context(
+            tqdm(total=total, unit="s", desc=desc, file=sys.stderr, disable=None, leave=False)
+        )
+        stack.enter_context(_naming_track(track))
+        if not bar.disable:
+            stack.enter_context(_above_the_bar())
+        if bar.disable and count is not None:  # no bar (not a terminal): said in words
+            logger.info("%s: separating (%d of %d)", track, *count)
+        yield bar
+
+
+class _BarSafeStream:
+    """A stream that writes through ``tqdm.write``: the progress bar is cleared first and
+    drawn again below, rather than the text running on after it on its line."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(text, file=self.stream, end="")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+@contextlib.contextmanager
+def _above_the_bar() -> Iterator[None]:
+    """While a progress bar is shown, the console's log lines are written above it."""
+    handlers = [
+        handler
+        for handler in logging.getLogger("stemgui").handlers
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr
+    ]
+    for handler in handlers:
+        handler.setStream(_BarSafeStream(sys.stderr))
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.setStream(sys.stderr)
+
+
+@contextlib.contextmanager
+def _naming_track(track: Path) -> Iterator[None]:
+    """Prefix what the separator logs (out-of-memory retries) with the track's path."""
+
+    def name_it(record: logging.LogRecord) -> bool:
+        record.msg, record.args = f"{track}: {record.getMessage()}", None
+        return True
+
+    separator_logger = logging.getLogger("stemgui.separation.separator")
+    separator_logger.addFilter(name_it)
+    try:
+        yield
+    finally:
+        separator_logger.removeFilter(name_it)
