@@ -33,9 +33,10 @@ from stemgui.separation.checkpoint import (
     save_member,
 )
 from stemgui.separation.official import load_any
-from training.fit import closest_member, git_commit
 from training.models import as_stemgui_file, provenance_of
+from training.network import closest_member
 from training.options import device, output_file
+from training.provenance import git_commit
 
 logger = logging.getLogger(__name__)
 

@@ -2,24 +2,28 @@
 
 Reading a recipe, the provenance or the lock says in one line what is wrong, naming the file;
 a write that fails is said in the system's words (``write_reason``); ``curves.png`` is drawn
-without pyplot and written atomically.
+without pyplot and written atomically. ``RunFolder`` is the trainer's side of them: it takes
+and releases ``fit.lock`` and writes every file under a temporary name, renamed when complete.
 """
 
 from __future__ import annotations
 
+import csv
 import errno
 import json
 import logging
+import math
 import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from stemgui.audio.atomic import atomic_path, process_alive
+from stemgui.audio.atomic import atomic_path, clean_stale_parts, process_alive
 from training import config as config_mod
 
 if sys.version_info >= (3, 11):
@@ -182,3 +186,103 @@ def curves_figure(history: list[dict[str, Any]]) -> Any:
             right.text(0.5, 0.5, "no validation tracks", ha="center", transform=right.transAxes)
     figure.tight_layout()
     return figure
+
+
+class RunFolder:
+    """The run folder of ``training.fit.Trainer``: its lock (one ``fit`` at a time), its files
+    written atomically, and the history written out (json, csv, curves)."""
+
+    run_dir: Path
+    history: list[dict[str, Any]]
+    saved_step: int | None  # the step of last.pt as on disk (None: none)
+
+    @property
+    def last_path(self) -> Path:
+        return self.run_dir / "last.pt"
+
+    def _write_file(self, path: Path, write: Callable[[Path], Any]) -> None:
+        """``write(part)`` to a temporary file beside ``path``, renamed onto it when complete
+        (one per process: two runs never share it). A write that fails leaves ``path`` as it
+        was, no temporary file, and raises OSError naming ``path`` and what to do."""
+        try:
+            with atomic_path(path, overwrite=True) as part:
+                write(part)
+        except (OSError, RuntimeError) as error:  # torch's RuntimeError: a write that failed
+            raise self._unwritten(path, error) from error
+
+    def _unwritten(self, path: Path, error: BaseException) -> OSError:
+        """The one-line error of a run file that could not be written."""
+        code = write_errno(error)
+        remedy = "free space on its disk" if code in FULL or code is None else "make it writable"
+        if self.saved_step is None:
+            then = "the same command starts the run again"
+        else:
+            then = f"the same command resumes the run from step {self.saved_step} (its last.pt)"
+        reason = write_reason(error)
+        failure = OSError(f"{path}: could not be written ({reason}); {remedy}, {then}")
+        failure.errno = code
+        return failure
+
+    @property
+    def lock_path(self) -> Path:
+        return self.run_dir / "fit.lock"
+
+    def _refuse_if_locked(self) -> None:
+        """Refuse a folder another live ``fit`` trains in (ValueError naming it)."""
+        holder = lock_holder(self.lock_path)
+        if holder is not None:
+            raise ValueError(
+                f"{self.run_dir}: another fit trains in this folder ({holder}, {self.lock_path}): "
+                "let it finish or stop it, or train into another --run folder"
+            )
+
+    def _take_lock(self) -> None:
+        """Create ``fit.lock`` (exclusively) with this process's id and machine; a lock left by
+        a process that is gone is taken over."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        mine = f"{os.getpid()} {socket.gethostname()}\n"
+        for _ in range(2):  # the second after taking over a stale one
+            try:
+                descriptor = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                self._refuse_if_locked()
+                stale = read_lock(self.lock_path)
+                log.warning("%s: taking over the lock of a fit that is gone", self.run_dir)
+                if read_lock(self.lock_path) == stale:  # not taken by another meanwhile
+                    self.lock_path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(mine)
+            # what a run that stopped mid-write left (a part file of a process that is gone)
+            clean_stale_parts(self.run_dir)
+            return
+        self._refuse_if_locked()  # another took it first
+        raise ValueError(f"{self.lock_path}: cannot be taken; train into another --run folder")
+
+    def _release_lock(self) -> None:
+        if read_lock(self.lock_path) == (os.getpid(), socket.gethostname()):
+            self.lock_path.unlink(missing_ok=True)
+
+    def write_history(self) -> None:
+        entries = [  # NaN as null: bare NaN is not JSON to other readers
+            {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in entry.items()}
+            for entry in self.history
+        ]
+        text = json.dumps(entries, indent=1) + "\n"
+        self._write_file(
+            self.run_dir / "history.json", lambda part: part.write_text(text, encoding="utf-8")
+        )
+        keys = sorted({k for entry in self.history for k in entry}, key=lambda k: (k != "step", k))
+
+        def write_csv(part: Path) -> None:
+            with open(part, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=keys)
+                writer.writeheader()
+                writer.writerows(self.history)
+
+        self._write_file(self.run_dir / "history.csv", write_csv)
+        curves = self.run_dir / "curves.png"
+        try:
+            plot_history(self.history, curves)
+        except OSError as error:
+            raise self._unwritten(curves, error) from error

@@ -18,7 +18,7 @@ from stemgui.separation.store import ModelStore
 from tests.training.test_fit import make
 from training.__main__ import main
 from training.export import export_model
-from training.fit import git_commit
+from training.provenance import git_commit
 
 STEPS = {"schedule": {"steps": 2, "eval_every": 2}}
 
@@ -135,7 +135,7 @@ def test_fine_tuning_from_a_bag_starts_from_the_member_of_the_recipes_sources(tm
 
 
 def test_closest_member_is_the_most_similar_direction():
-    from training.fit import closest_member
+    from training.network import closest_member
 
     bag = [[1, 1, 0, 1], [0, 0, 1, 0]]
     assert closest_member(bag, [1, 1, 1, 1]) == 0

@@ -109,7 +109,7 @@ def test_a_model_recording_only_its_data_roots_exports_them_as_another_machine_k
 ):
     from stemgui.separation.checkpoint import save_model
     from training import config as config_mod
-    from training.fit import build_model
+    from training.network import build_model
 
     path = tmp_path / "old.stemgui"
     roots = [str(tmp_path / "musdb18-7" / "train")]  # a path of the machine that trained it

@@ -92,7 +92,7 @@ def test_the_best_model_records_when_its_session_started_not_when_it_was_saved(
     from types import SimpleNamespace
 
     from stemgui.separation.checkpoint import read_checkpoint
-    from training import fit
+    from training import provenance
 
     hours = iter(range(100))
 
@@ -102,7 +102,9 @@ def test_the_best_model_records_when_its_session_started_not_when_it_was_saved(
             start = datetime.datetime(2026, 1, 1, tzinfo=tz)
             return start + datetime.timedelta(hours=next(hours))
 
-    monkeypatch.setattr(fit, "_dt", SimpleNamespace(datetime=Clock, timezone=datetime.timezone))
+    monkeypatch.setattr(
+        provenance, "_dt", SimpleNamespace(datetime=Clock, timezone=datetime.timezone)
+    )
     make(tmp_path, overrides={"schedule": {"steps": 4, "eval_every": 2}}).run()
     written = json.loads((tmp_path / "run" / "provenance.json").read_text())
     saved = read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]
@@ -257,7 +259,7 @@ def test_init_is_not_used_nor_recorded_when_a_run_resumes(tmp_path, caplog):
     make(tmp_path, "first").run(steps=2)
     make(tmp_path).run(steps=5)
     again = make(tmp_path, init=tmp_path / "first" / "best.stemgui")
-    with caplog.at_level("WARNING", logger="training.fit"):
+    with caplog.at_level("WARNING", logger="training.resume"):
         again.run(steps=6)
     assert "--init best.stemgui is not used" in caplog.text
     provenance = json.loads((tmp_path / "run" / "provenance.json").read_text())
@@ -279,7 +281,7 @@ def test_a_resumed_run_takes_the_recipes_learning_rate_and_keeps_the_recipe_befo
 ):
     make(tmp_path, "run").run(steps=2)
     resumed = make(tmp_path, "run", overrides={"optim": {"lr": 1e-4}})
-    with caplog.at_level("WARNING", logger="training.fit"):
+    with caplog.at_level("WARNING", logger="training.provenance"):
         resumed.run(steps=3)
     assert resumed.step == 3
     assert [group["lr"] for group in resumed.optimizer.param_groups] == [1e-4]
@@ -437,7 +439,7 @@ def test_a_fine_tuning_killed_before_its_first_step_resumes(tmp_path, caplog):
         killed.run(steps=3)
     assert (tmp_path / "run" / "best.stemgui").exists()  # scored at step 0
     again = make(tmp_path, init=start)
-    with caplog.at_level("INFO", logger="training.fit"):
+    with caplog.at_level("INFO", logger="training.resume"):
         # time-boxed, as on the GPU machine: the clock's start was once shadowed by a name
         assert again.run(steps=1, max_seconds=3600) and again.step == 1  # resumed, not refused
     (said,) = [r for r in caplog.records if "is not used" in r.getMessage()]
@@ -455,11 +457,11 @@ def test_a_run_resumed_on_other_training_data_says_so(tmp_path, caplog):
     resumed = Trainer(
         more.config, tmp_path / "run", train_tracks=more_tracks, valid_tracks=more.valid_tracks
     )
-    with caplog.at_level("WARNING", logger="training.fit"):
+    with caplog.at_level("WARNING", logger="training.resume"):
         resumed.run(steps=3)
     assert "the training data changed since step 2 (4 tracks" in caplog.text
     caplog.clear()
-    with caplog.at_level("WARNING", logger="training.fit"):
+    with caplog.at_level("WARNING", logger="training.resume"):
         make(tmp_path, name="same").run(steps=1)
         make(tmp_path, name="same").run(steps=2)
     assert "training data changed" not in caplog.text
@@ -476,7 +478,7 @@ def test_a_run_resumed_with_another_validation_chooses_afresh(tmp_path, caplog):
     overrides = {"schedule": {"eval_every": 1}, "eval": {"segment": 1.0}}
     resumed = make(tmp_path, overrides=overrides)
     script_scores(resumed, [(1.0, 1.0)])
-    with caplog.at_level("WARNING", logger="training.fit"):
+    with caplog.at_level("WARNING", logger="training.resume"):
         resumed.run(steps=2)
     assert "the validation changed (eval.segment)" in caplog.text
     best = read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]
@@ -491,7 +493,7 @@ def test_a_run_resumed_with_another_metric_chooses_afresh(tmp_path, caplog):
     first.run(steps=1)
     resumed = make(tmp_path, overrides={"schedule": {"eval_every": 1}, "eval": {"metric": "musdb"}})
     script_scores(resumed, [(1.0, 2.0)])
-    with caplog.at_level("WARNING", logger="training.fit"):
+    with caplog.at_level("WARNING", logger="training.resume"):
         resumed.run(steps=2)
     assert "chosen by the global SDR until step 1, by the musdb SDR from now" in caplog.text
     best = read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]
@@ -499,7 +501,7 @@ def test_a_run_resumed_with_another_metric_chooses_afresh(tmp_path, caplog):
     # A session that switches back but trains no step saves no state: the next one, by what
     # last.pt says, still knows its best score is MUSDB's.
     caplog.clear()
-    with caplog.at_level("WARNING", logger="training.fit"):
+    with caplog.at_level("WARNING", logger="training.resume"):
         make(tmp_path, overrides={"schedule": {"eval_every": 1}}).run(steps=2)
         back = make(tmp_path, overrides={"schedule": {"eval_every": 1}})
         script_scores(back, [(1.5, 9.0)])
@@ -515,7 +517,7 @@ def test_a_nan_score_keeps_the_latest_weights_only_when_none_were_scored(tmp_pat
     nan = float("nan")
     script_scores(trainer, [(0.5, nan), (1.0, 1.0), (0.5, nan)])
     best = tmp_path / "run" / "best.stemgui"
-    with caplog.at_level("WARNING", logger="training.fit"):
+    with caplog.at_level("WARNING", logger="training.validation"):
         trainer.run(steps=1)
         assert read_checkpoint(best)["provenance"]["steps"] == 1  # nothing else to keep
         trainer.run(steps=3)  # a good score at step 2, then a run that diverged
@@ -758,7 +760,7 @@ def test_curves_of_a_short_run_without_validation_show_their_points_and_say_why_
 def test_a_recipe_naming_other_stems_is_refused_before_any_data(tmp_path, sources):
     """The loss pairs outputs and stems by position: a reordered list trained and exported a
     model whose "vocals" were the drums, without a word; two stems died at the first step."""
-    from training.fit import build_model
+    from training.network import build_model
 
     values = json.loads(json.dumps(TINY))
     values["model"]["kwargs"]["sources"] = sources

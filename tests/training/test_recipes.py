@@ -9,7 +9,7 @@ import pytest
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.store import ModelStore
 from training import config as config_mod
-from training.fit import build_model
+from training.network import build_model
 
 RECIPES = sorted((Path(__file__).resolve().parents[2] / "training" / "configs").glob("*.toml"))
 
