@@ -188,8 +188,8 @@ class Player(QObject):
         if self.transport is None:
             return
         if enabled and self.transport.loop is None:
-            # No region yet: loop what is on screen.
-            start, stop = self.timeline.view
+            # No region yet: loop what is on screen (from beat to beat, as a drag would).
+            start, stop = self.timeline.snapped_region(*self.timeline.view)
             if stop > start:
                 self.transport.set_loop(start, stop, enabled=True)
         else:
