@@ -17,11 +17,14 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from stemgui.stems.stemset import StemSet
-from stemgui.stems.tempo import Tempo
+
+if TYPE_CHECKING:
+    from stemgui.stems.analysis import Analysis
 
 logger = logging.getLogger(__name__)
 
@@ -215,16 +218,16 @@ _BLOCK_FRAMES = 1 << 21  # 2 Mi frames: 64 MiB of four stereo stems
 class StemWaveforms:
     """One ``Waveform`` per stem of a ``StemSet`` (and one of its mix when it has one).
 
-    ``update()`` follows ``stemset.frames_ready`` while a separation runs. ``tempo`` is the
-    song's (``stemgui.stems.tempo.Tempo``) once the separation worker has estimated it, else
-    None.
+    ``update()`` follows ``stemset.frames_ready`` while a separation runs. ``analysis`` is the
+    song's tempo, beat grid and key (``stemgui.stems.analysis``) once the separation worker has
+    made it, else None.
     """
 
     def __init__(
         self, stemset: StemSet, frames_per_bin: Sequence[int] = DEFAULT_FRAMES_PER_BIN
     ) -> None:
         self.stemset = stemset
-        self.tempo: Tempo | None = None
+        self.analysis: Analysis | None = None
         ready = stemset.frames_ready
         # A long song's stems file (or the stem cache's): the pages read are let go as the
         # envelopes are made, or the whole file counts in the app's memory (4.9 GB for 60 min).

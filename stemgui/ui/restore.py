@@ -123,7 +123,7 @@ def answer_kept(jobs: Iterable[Any], cache: Any, deliver: Callable[[Any, Answer]
 
 def _answer(job: Any, cache: Any) -> Answer:
     from stemgui.stems.waveform import StemWaveforms
-    from stemgui.ui.worker import cached_tempo
+    from stemgui.ui.worker import cached_analysis
 
     if not job.kept.still_holds(job.path):
         logger.info("%s (or its model file) changed since the last session", job.path)
@@ -134,5 +134,5 @@ def _answer(job: Any, cache: Any) -> Answer:
     logger.info("%s: the stems of the last session (stem cache %s)", job.path, hit.key)
     stemset = hit.stemset()
     waveforms = StemWaveforms(stemset)
-    waveforms.tempo = cached_tempo(hit, stemset, job.path)
+    waveforms.analysis = cached_analysis(hit, stemset, job.path)
     return stemset, waveforms, hit.model_name

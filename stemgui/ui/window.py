@@ -637,14 +637,18 @@ class MainWindow(QMainWindow):
         """The song's name without its extension, the model, the state: short of room, the
         model gives way first (the queue row names it too), then the middle of the name."""
         model = f" — {job.model_name}" if job.model_name else ""
-        tempo = getattr(job.waveforms, "tempo", None)  # estimated by the worker; None: no pulse
-        model = f" — {tempo.bpm:g} BPM{model}" if tempo is not None else model
+        analysis = getattr(job.waveforms, "analysis", None)  # made by the worker
+        tempo, key = (analysis.tempo, analysis.key) if analysis is not None else (None, None)
+        found = [f"{tempo.bpm:g} BPM"] if tempo is not None else []
+        found += [f"{key.name} ({key.camelot})"] if key is not None else []
+        model = f" — {', '.join(found)}{model}" if found else model
         state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
         self.song_title.setText(job.path.stem, state, aside=model)
 
     def _show_beats(self, job: Job) -> None:
         """The song's beat grid on its waveforms, where it keeps a steady one."""
-        tempo = getattr(job.waveforms, "tempo", None)
+        analysis = getattr(job.waveforms, "analysis", None)
+        tempo = analysis.tempo if analysis is not None else None
         if tempo is None or tempo.beat is None:
             self.timeline.set_beats(None)
         else:

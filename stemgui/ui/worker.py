@@ -38,7 +38,7 @@ from stemgui.memory import release_free_memory
 from stemgui.ui.restore import Kept, Stamp, file_stamp, model_stamps
 
 if TYPE_CHECKING:
-    from stemgui.stems.tempo import Tempo
+    from stemgui.stems.analysis import Analysis
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +114,8 @@ class SeparationWorker(QObject):
         finished(job, stemset, waveforms) / failed(job, message, retry_helps) / cancelled(job):
             exactly one per run; ``waveforms`` is the ``StemWaveforms`` of the final stems,
             computed here so that showing a long song costs the GUI thread nothing, with the
-            song's ``tempo`` (from its drums, with its beat grid; None: no pulse) estimated
-            here too;
+            song's ``analysis`` (``stemgui.stems.analysis``: tempo, beat grid, key) made here
+            too;
             ``retry_helps`` is False when the file is not audio at all (``NotAudioError``):
             separating it again cannot work.
         stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
@@ -254,6 +254,7 @@ class SeparationWorker(QObject):
         from stemgui.audio.atomic import remove_quietly
         from stemgui.audio.decode import decode
         from stemgui.spool import release_done, reserved_memmap
+        from stemgui.stems.analysis import analyse
         from stemgui.stems.stemset import StemSet
         from stemgui.stems.waveform import StemWaveforms
 
@@ -340,7 +341,7 @@ class SeparationWorker(QObject):
         if len(getattr(separator, "notes", ())) != notes_before:
             self._report_device(separator)
         waveforms = StemWaveforms(stemset)
-        waveforms.tempo = song_tempo(separated, path)  # of the full stems: drums, if any
+        waveforms.analysis = analyse(separated, path)  # of the full stems: drums, if any
         self.finished.emit(job, stemset, waveforms)
         if song_sha is not None:
             self._store(
@@ -352,7 +353,7 @@ class SeparationWorker(QObject):
                 options,
                 model_name,
                 stamp,
-                waveforms.tempo,
+                waveforms.analysis,
             )
         if separated is not stemset:  # two stems were made from the full ones: those go
             delete_scratch_file(separated, self.scratch_dir, mix=False)
@@ -392,7 +393,7 @@ class SeparationWorker(QObject):
                 stemset, options.two_stems, self._scratch_file(stemset.data.nbytes // 2)
             )
         waveforms = StemWaveforms(stemset)
-        waveforms.tempo = cached_tempo(hit, full, path)
+        waveforms.analysis = cached_analysis(hit, full, path)
         self.finished.emit(job, stemset, waveforms)
 
     def _store(
@@ -405,11 +406,12 @@ class SeparationWorker(QObject):
         options: SeparationOptions,
         model_name: str,
         stamp: tuple[int, int] | None = None,
-        tempo: Tempo | None = None,
+        analysis: Analysis | None = None,
     ) -> None:
-        """Keep the full stems of a finished job in the cache, with their ``tempo`` (read back
-        by ``cached_tempo``); whatever happens, only logs."""
+        """Keep the full stems of a finished job in the cache, with their ``analysis`` (read
+        back by ``cached_analysis``); whatever happens, only logs."""
         from stemgui.stemcache import StemCache
+        from stemgui.stems.analysis import Analysis
 
         cache = self.stem_cache
         if cache is None:  # turned off while the song separated: not kept, as asked
@@ -427,7 +429,7 @@ class SeparationWorker(QObject):
                 "model": model_name,
                 "model_identity": identity,
                 "options": options.stem_options(),
-                **tempo_info(tempo),
+                **(analysis or Analysis()).to_info(),
             }
             if cache.put(key, stemset, info, cancel=self.stopping):
                 self.stored.emit(job, key)
@@ -491,52 +493,12 @@ def delete_scratch_file(stemset: Any, scratch_dir: Path | None, *, mix: bool = T
             logger.info("scratch file %s stays until shutdown: %s", name, error)
 
 
-def tempo_info(tempo: Tempo | None) -> dict[str, Any]:
-    """A tempo as a stem cache entry keeps it: ``bpm`` (None: no pulse) and ``beats``, the
-    first beat and the beat's length in seconds (None: no steady grid)."""
-    if tempo is None:
-        return {"bpm": None, "beats": None}
-    beats = [tempo.first_beat, tempo.beat] if tempo.beat is not None else None
-    return {"bpm": tempo.bpm, "beats": beats}
+def cached_analysis(hit: Any, stemset: Any, path: Path) -> Analysis:
+    """The tempo and key kept with a stem cache entry, or, for an entry stored before they
+    were, ``analyse`` of its full ``stemset``."""
+    from stemgui.stems.analysis import Analysis, analyse
 
-
-def cached_tempo(hit: Any, stemset: Any, path: Path) -> Tempo | None:
-    """The tempo kept with a stem cache entry (``tempo_info``; None too: no pulse), or, for
-    an entry stored before tempos (or their beats) were, ``song_tempo`` of its full
-    ``stemset``."""
-    from stemgui.stems.tempo import Tempo
-
-    info = hit.info
-    if "beats" not in info:
-        return song_tempo(stemset, path)
-    bpm, beats = info.get("bpm"), info["beats"]
-    if not _number(bpm):
-        return None
-    if isinstance(beats, list) and len(beats) == 2 and all(map(_number, beats)):
-        return Tempo(float(bpm), float(beats[0]), float(beats[1]))
-    return Tempo(float(bpm))
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def song_tempo(stemset: Any, path: Path) -> Tempo | None:
-    """The tempo of a separated song (``stemgui.stems.tempo.stemset_tempo``: of its drums,
-    else its mix), or None; a failure only logs, the song is separated all the same."""
-    from stemgui.stems.tempo import stemset_tempo
-
-    try:
-        tempo = stemset_tempo(stemset)
-    except Exception:  # a bug in the estimate must not fail a separated song
-        logger.exception("%s: estimating the tempo failed", path)
-        return None
-    if tempo is None:
-        logger.info("%s: no tempo found", path)
-    else:
-        grid = "" if tempo.beat is None else f", first beat at {tempo.first_beat:.3f} s"
-        logger.info("%s: tempo %.1f BPM%s", path, tempo.bpm, grid)
-    return tempo
+    return Analysis.from_info(hit.info) or analyse(stemset, path)
 
 
 def one_line(error: BaseException) -> str:

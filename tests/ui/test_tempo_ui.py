@@ -1,5 +1,6 @@
-"""The tempo of a separated song: estimated on the worker from its drums, after a separation
-and for stems from the stem cache, and shown beside the song's title."""
+"""The tempo, beat grid and key of a separated song: estimated on the worker (the tempo from
+its drums), after a separation and for stems from the stem cache, kept in the cache, and shown
+beside the song's title."""
 
 from __future__ import annotations
 
@@ -12,15 +13,19 @@ import pytest
 import soundfile as sf
 
 from stemgui.stemcache import StemCache
+from stemgui.stems.analysis import Analysis
+from stemgui.stems.key import Key
 from stemgui.stems.tempo import Tempo
 from stemgui.ui.queue import JobState
 from stemgui.ui.worker import SeparationOptions, SeparationWorker
 from tests.stems.drumkit import RATE, drum_track
+from tests.stems.harmony import key_song
 from tests.ui.conftest import TIMEOUT_MS
 
 
 class DrumsSeparator:
-    """Gives the song as its drums, and a louder 100 BPM pulse as "other"."""
+    """Gives the song as its drums, and a louder 100 BPM pulse with chords in D major as
+    "other"."""
 
     sources: ClassVar[list[str]] = ["drums", "other"]
     samplerate = RATE
@@ -30,7 +35,9 @@ class DrumsSeparator:
 
     def separate(self, buffer, on_progress=None, cancel=None, out=None):
         out[0] = buffer
-        out[1] = 2 * drum_track(100, buffer.shape[1] / RATE, "four", seed=5)[:, : buffer.shape[1]]
+        frames = buffer.shape[1]
+        out[1] = 2 * drum_track(100, frames / RATE, "four", seed=5)[:, :frames]
+        out[1] += key_song(2, "major", frames / RATE + 1)[:, :frames]
         return out
 
 
@@ -58,14 +65,17 @@ def test_the_worker_times_separated_and_cached_songs_by_their_drums(qtbot, song,
         model_identity=lambda options, cancel: "drums-model",
     )
     _separated, waveforms = _run(worker, song, SeparationOptions())
-    assert waveforms.tempo.bpm == pytest.approx(128, abs=0.5)
-    assert waveforms.tempo.beat == pytest.approx(60 / 128, rel=1e-3)  # and its beat grid
+    tempo = waveforms.analysis.tempo
+    assert tempo.bpm == pytest.approx(128, abs=0.5)
+    assert tempo.beat == pytest.approx(60 / 128, rel=1e-3)  # and its beat grid
     cached, again = _run(worker, song, SeparationOptions())
     assert isinstance(cached.data, np.memmap)  # from the stem cache
-    assert again.tempo == waveforms.tempo
+    assert again.analysis == waveforms.analysis
     # two stems without drums: timed by the drums they were made from
     pair, two = _run(worker, song, SeparationOptions(two_stems="other"))
-    assert pair.names == ("other", "no_other") and two.tempo.bpm == pytest.approx(128, abs=0.5)
+    assert pair.names == ("other", "no_other") and two.analysis.tempo.bpm == pytest.approx(
+        128, abs=0.5
+    )
 
 
 def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store):
@@ -85,7 +95,7 @@ def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store):
         qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
         win.select(job)
         qtbot.waitUntil(lambda: win.shown_job is job, timeout=TIMEOUT_MS)
-        assert "— 128 BPM — drums" in win.song_title.text()
+        assert "— 128 BPM, D major (10B) — drums" in win.song_title.text()
         first, length = win.timeline.beats  # the grid the waveforms draw and loops snap to
         assert length == pytest.approx(RATE * 60 / 128, rel=1e-3)
         assert min(first, length - first) < 0.005 * RATE  # the drums start on a beat
@@ -105,7 +115,7 @@ def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store):
 def test_the_tempo_is_kept_with_the_cached_stems_not_estimated_again(
     qtbot, song, tmp_path, monkeypatch
 ):
-    from stemgui.ui import worker as worker_module
+    from stemgui.stems import analysis
 
     cache = StemCache(tmp_path / "stemcache")
     worker = SeparationWorker(
@@ -116,18 +126,20 @@ def test_the_tempo_is_kept_with_the_cached_stems_not_estimated_again(
     _run(worker, song, SeparationOptions())
     estimated = []
     monkeypatch.setattr(
-        worker_module, "song_tempo", lambda stemset, path: estimated.append(path) or Tempo(99.0)
+        analysis,
+        "analyse",
+        lambda stemset, path: estimated.append(path) or Analysis(Tempo(99.0), Key(9, "minor")),
     )
     _cached, again = _run(worker, song, SeparationOptions())  # every restart did it again
-    assert again.tempo.bpm == pytest.approx(128, abs=0.5) and estimated == []
-    assert again.tempo.beat == pytest.approx(60 / 128, rel=1e-3)
+    assert again.analysis.tempo.bpm == pytest.approx(128, abs=0.5) and estimated == []
+    assert again.analysis.tempo.beat == pytest.approx(60 / 128, rel=1e-3)
     (entry,) = (tmp_path / "stemcache").glob("*/entry.json")
     info = json.loads(entry.read_text())
-    del info["beats"]  # an entry stored before beat grids were (or before tempos: no "bpm")
+    del info["song_key"]  # an entry stored before keys were (or beat grids, or tempos)
     entry.write_text(json.dumps(info))
     _cached, older = _run(worker, song, SeparationOptions())
-    assert older.tempo == Tempo(99.0) and estimated == [song]
-    info["beats"], info["bpm"] = None, None  # no pulse, as found then: not estimated again
+    assert older.analysis == Analysis(Tempo(99.0), Key(9, "minor")) and estimated == [song]
+    info.update(bpm=None, beats=None, song_key=None)  # none found then: not estimated again
     entry.write_text(json.dumps(info))
     _cached, none = _run(worker, song, SeparationOptions())
-    assert none.tempo is None and estimated == [song]
+    assert none.analysis == Analysis() and estimated == [song]

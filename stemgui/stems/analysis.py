@@ -1,0 +1,90 @@
+"""What a separated song is found to be: its tempo and beat grid (``stemgui.stems.tempo``) and
+its key (``stemgui.stems.key``), estimated once from its stems and kept with them.
+
+A stem cache entry keeps them in its ``entry.json`` (``to_info``): ``bpm`` (None: no pulse),
+``beats`` (first beat and beat length in seconds; None: no steady grid) and ``song_key`` (tonic
+pitch class and mode; None: no clear key). An entry stored before one of them was kept has no
+such field, and its song is analysed again (``from_info`` says None).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from stemgui.stems.key import Key
+from stemgui.stems.tempo import Tempo
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A song's ``tempo`` and ``key`` (each None when it has none)."""
+
+    tempo: Tempo | None = None
+    key: Key | None = None
+
+    def to_info(self) -> dict[str, Any]:
+        """The fields a stem cache entry keeps."""
+        tempo, key = self.tempo, self.key
+        beats = None if tempo is None or tempo.beat is None else [tempo.first_beat, tempo.beat]
+        return {
+            "bpm": None if tempo is None else tempo.bpm,
+            "beats": beats,
+            "song_key": None if key is None else [key.tonic, key.mode],
+        }
+
+    @classmethod
+    def from_info(cls, info: Any) -> Analysis | None:
+        """The analysis a stem cache entry kept; None when it kept none (stored before), so
+        that the song is analysed again. Damaged fields read as not found."""
+        if not isinstance(info, dict) or not {"bpm", "beats", "song_key"} <= info.keys():
+            return None
+        bpm, beats, key = info["bpm"], info["beats"], info["song_key"]
+        tempo = None
+        if _number(bpm):
+            grid = isinstance(beats, list) and len(beats) == 2 and all(map(_number, beats))
+            tempo = Tempo(float(bpm), *(map(float, beats) if grid else ()))
+        found = None
+        if (
+            isinstance(key, list)
+            and len(key) == 2
+            and key[0] in range(12)
+            and not isinstance(key[0], bool)
+            and key[1] in ("major", "minor")
+        ):
+            found = Key(int(key[0]), str(key[1]))
+        return cls(tempo, found)
+
+    def describe(self) -> str:
+        """For the log: "tempo 119.0 BPM, first beat at 0.005 s, key A major (11B)"."""
+        tempo, key = self.tempo, self.key
+        said = "no tempo" if tempo is None else f"tempo {tempo.bpm:.1f} BPM"
+        if tempo is not None and tempo.beat is not None:
+            said += f", first beat at {tempo.first_beat:.3f} s"
+        return said + (", no key" if key is None else f", key {key.name} ({key.camelot})")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def analyse(stemset: Any, label: Any) -> Analysis:
+    """The tempo (of the drums, else the mix) and key (of the stems but the drums) of a
+    separated song's full ``stemset``; a failure of either only logs (naming ``label``), the
+    song is separated all the same."""
+    from stemgui.stems.key import stemset_key
+    from stemgui.stems.tempo import stemset_tempo
+
+    found: dict[str, Any] = {}
+    for what, estimate in (("tempo", stemset_tempo), ("key", stemset_key)):
+        try:
+            found[what] = estimate(stemset)
+        except Exception:  # a bug in an estimate must not fail a separated song
+            logger.exception("%s: estimating the %s failed", label, what)
+            found[what] = None
+    analysis = Analysis(**found)
+    logger.info("%s: %s", label, analysis.describe())
+    return analysis

@@ -1,0 +1,99 @@
+"""The key estimate: songs made in known keys and tunings, the Camelot codes, signals with no
+key, the demo song, a separated song heard without its drums."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stemgui.stems.key import Key, estimate_key, stemset_key
+from stemgui.stems.stemset import StemSet
+from tests.stems.drumkit import drum_track
+from tests.stems.harmony import RATE, key_song
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("tonic", "mode"),
+    [(0, "major"), (9, "minor"), (6, "minor"), (3, "major"), (11, "minor"), (7, "major")],
+)
+def test_songs_in_known_keys(tonic, mode):
+    assert estimate_key(key_song(tonic, mode, seed=tonic), RATE) == Key(tonic, mode)
+
+
+@pytest.mark.parametrize("cents", [-40.0, 30.0])
+def test_a_song_tuned_away_from_440_keeps_its_key(cents):
+    """40 cents flat is nearer the semitone below than A = 440: untuned, A minor reads G♯."""
+    song = key_song(9, "minor", cents=cents, seed=3)
+    assert estimate_key(song, RATE) == Key(9, "minor")
+
+
+def test_names_and_camelot_codes():
+    said = {
+        (0, "major"): ("C major", "8B"),
+        (9, "minor"): ("A minor", "8A"),
+        (7, "major"): ("G major", "9B"),
+        (4, "major"): ("E major", "12B"),
+        (6, "minor"): ("F♯ minor", "11A"),
+        (3, "major"): ("E♭ major", "5B"),
+        (8, "minor"): ("G♯ minor", "1A"),
+        (5, "minor"): ("F minor", "4A"),
+    }
+    for (tonic, mode), (name, code) in said.items():
+        assert (Key(tonic, mode).name, Key(tonic, mode).camelot) == (name, code)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: np.zeros((2, 10 * RATE), np.float32),
+        lambda: (0.1 * np.random.default_rng(0).standard_normal((2, 10 * RATE))).astype(np.float32),
+        lambda: drum_track(120, 12.0, "four"),  # its kick is a falling sine: still no key
+        lambda: key_song(0, "major")[:, : 2 * RATE],  # too short to tell
+    ],
+    ids=["silence", "noise", "drums", "short"],
+)
+def test_no_key_without_notes(make):
+    assert estimate_key(make(), RATE) is None
+
+
+def test_the_demo_song_is_in_the_key_of_its_recipe():
+    from stemgui.audio.decode import decode
+
+    recipe = json.loads((ROOT / "resources/demo/demo.json").read_text(encoding="utf-8"))
+    song = decode(ROOT / "resources/demo/demo.mp3", RATE, 2)
+    assert estimate_key(song.samples, RATE) == Key(recipe["tonic"], recipe["mode"])
+
+
+def test_a_stemset_is_heard_without_its_drums(tmp_path):
+    """Drums four times louder than the notes: the stems but the drums give the key."""
+    notes = key_song(2, "major", seed=1)
+    drums = 4 * drum_track(120, 12.0, "four")[:, : notes.shape[1]]
+    data = np.stack([drums, notes, np.zeros_like(notes)])
+    stems = StemSet(["drums", "other", "vocals"], RATE, data, mix=drums + notes)
+    assert stemset_key(stems) == Key(2, "major")
+    mapped = np.memmap(tmp_path / "stems.f32", np.float32, "w+", shape=data.shape)
+    mapped[:] = data  # a long song's stems file, read a block at a time
+    assert stemset_key(StemSet(["drums", "other", "vocals"], RATE, mapped)) == Key(2, "major")
+    only = StemSet(["drums"], RATE, drums[None].copy(), mix=drums)
+    assert stemset_key(only) is None  # drums alone have no key
+
+
+def test_an_analysis_is_kept_as_a_cache_entry_keeps_it():
+    from stemgui.stems.analysis import Analysis
+    from stemgui.stems.tempo import Tempo
+
+    found = Analysis(Tempo(128.0, 0.25, 0.46875), Key(6, "minor"))
+    info = json.loads(json.dumps(found.to_info()))  # as entry.json writes and reads it
+    assert Analysis.from_info(info) == found
+    assert Analysis.from_info(Analysis().to_info()) == Analysis()  # none found: kept so
+    assert Analysis.from_info({"bpm": 128.0, "beats": None}) is None  # stored before keys
+    damaged = {"bpm": "fast", "beats": [0.25], "song_key": [True, "lydian"]}
+    assert Analysis.from_info(damaged) == Analysis()
+    assert Analysis.from_info({"bpm": 90, "beats": "x", "song_key": [12, "major"]}) == Analysis(
+        Tempo(90.0)
+    )
