@@ -1,0 +1,84 @@
+"""How often the key estimate (``stemgui.stems.key``) names the key synthetic songs were made in.
+
+Songs from ``training.synth`` (FluidSynth, Debian's GM soundfont, the FluidSynth vocal line so that
+no Sinsy build is needed), each drawn from its seed with a tonic and a mode, are heard as the app
+hears a separated song: its stems but the drums (``stemset_key``), and, beside it, the mixture
+with its drums. Each answer is counted as exact, the relative key (C major for A minor: the same
+notes), a fifth away, the parallel key (C minor for C major), other, or none. Also prints how
+long an estimate takes against decoding nothing: reading the stems once. Never pass/fail.
+
+    .venv/bin/python bench/key_accuracy.py                  # 40 songs of 30 s, seeds 100-139
+    .venv/bin/python bench/key_accuracy.py --songs 10 --first-seed 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from stemgui.stems.key import Key, estimate_key, stemset_key
+from stemgui.stems.stemset import StemSet
+from training.synth.recipe import STEMS, make_recipe
+from training.synth.song import render_song
+
+
+def relation(found: Key | None, made: Key) -> str:
+    if found is None:
+        return "none"
+    if found == made:
+        return "exact"
+    relative = (made.tonic + (9 if made.mode == "major" else 3)) % 12
+    if found.mode != made.mode and found.tonic == relative:
+        return "relative"
+    if found.mode == made.mode and (found.tonic - made.tonic) % 12 in (5, 7):
+        return "fifth"
+    if found.mode != made.mode and found.tonic == made.tonic:
+        return "parallel"
+    return "other"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--songs", type=int, default=40)
+    parser.add_argument("--first-seed", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    counts = {"stems": collections.Counter(), "mixture": collections.Counter()}
+    spent = {"estimate": 0.0, "read": 0.0}
+    print(f"{'seed':>5}  {'made in':<10} {'stems but drums':<24} {'mixture':<24}")
+    for seed in range(args.first_seed, args.first_seed + args.songs):
+        recipe = make_recipe(seed, args.seconds, vocal_engine="fluidsynth")
+        song = render_song(recipe)
+        made = Key(recipe.tonic, recipe.mode)
+        stems = StemSet(list(STEMS), song.samplerate, song.stems, mix=song.mixture)
+        start = time.perf_counter()
+        heard = stemset_key(stems)
+        spent["estimate"] += time.perf_counter() - start
+        start = time.perf_counter()
+        float(np.sum(song.stems[1:], dtype=np.float64))  # the reference: read the stems once
+        spent["read"] += time.perf_counter() - start
+        whole = estimate_key(song.mixture, song.samplerate)
+        row = []
+        for name, found in (("stems", heard), ("mixture", whole)):
+            what = relation(found, made)
+            counts[name][what] += 1
+            row.append(f"{found.name if found else '-':<12}{what:<12}")
+        print(f"{seed:>5}  {made.name:<10} {row[0]} {row[1]}", flush=True)
+    for name, count in counts.items():
+        said = ", ".join(f"{what} {n}" for what, n in count.most_common())
+        print(f"{name}: {count['exact']}/{args.songs} exact ({said})")
+    print(
+        f"estimate {1000 * spent['estimate'] / args.songs:.1f} ms a song, "
+        f"{spent['estimate'] / max(spent['read'], 1e-9):.1f} times reading its stems once"
+    )
+
+
+if __name__ == "__main__":
+    main()
