@@ -80,24 +80,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_smoke_test(app)
 
     from stemgui.ui import settings as S
-    from stemgui.ui.single import SongInbox, hand_over, instance_lock, server_name
+    from stemgui.ui.single import Answer, hand_over, instance_lock, server_name, wait_for_lock
 
     name = server_name(S.default_store().fileName())
     lock = instance_lock(name)
     if not lock.tryLock(0):  # a window runs: it takes the songs, and no second one opens
-        if hand_over(name, args.songs):
+        answer = hand_over(name, args.songs, lock=lock)
+        if answer is Answer.TAKEN:
             print("stemgui is open already: the songs went to its queue")
             return 0
-        print(
-            "stemgui is open already but does not answer; add the songs in its window, or "
-            "close it and start again",
-            file=sys.stderr,
-        )
-        return 1
+        if answer is Answer.SILENT:
+            print(
+                "stemgui is open already but does not answer; if the songs do not appear in "
+                "its queue, add them in its window, or close it and start again",
+                file=sys.stderr,
+            )
+            return 1
+        if not lock.isLocked():  # closing: this launch opens the window once it is gone
+            print("stemgui is closing: a new window opens with the songs once it has")
+            if not wait_for_lock(lock):
+                print(
+                    "stemgui is still closing (finishing exports?); start it again once it has",
+                    file=sys.stderr,
+                )
+                return 1
     global _window
     window = _window = MainWindow()
-    inbox = SongInbox(name, window)
-    inbox.received.connect(window.take_songs)
+    window.intake.listen(name)
     window.show()
     window.schedule_cleanup()  # leftovers of killed runs, after the first paint
     window.restore_session()  # the songs separated last time, from the stem cache

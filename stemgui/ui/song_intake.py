@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
@@ -45,6 +45,22 @@ class SongIntake(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self.inbox: Any = None  # a ``single.SongInbox`` once ``listen`` is called
+
+    def listen(self, name: str) -> Any:
+        """Take the songs later launches send to ``name`` (``stemgui.ui.single``) until the
+        window closes; returns the ``SongInbox``."""
+        from stemgui.ui.single import SongInbox
+
+        self.inbox = SongInbox(name, self)
+        self.inbox.received.connect(self.take_songs)
+        return self.inbox
+
+    def stop_listening(self) -> None:
+        """The window is closing: a later launch is told so, and opens a window of its own once
+        this one is gone, rather than queue songs after the queue was saved (they were lost)."""
+        if self.inbox is not None:
+            self.inbox.close()
 
     def add_paths(self, paths: Iterable[str | Path]) -> list[Job]:
         """Queue songs and the supported files inside folders (recursively)."""

@@ -737,6 +737,7 @@ class MainWindow(QMainWindow):
         return self.controller.restore(jobs) if jobs else []
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.intake.stop_listening()  # first: no song may join the queue once it is saved
         self.window_state.save(self.saveGeometry(), self.saveState())
         self.save_session()
         self.settings.set(S.MASTER_DB, self.player.master_db)

@@ -5,26 +5,40 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from PySide6.QtCore import QDir
 
-from stemgui.ui.single import SongInbox, hand_over, instance_lock, server_name
+from stemgui.ui.single import Answer, SongInbox, hand_over, instance_lock, server_name
 from tests.ui.conftest import TIMEOUT_MS
 
 
-def _launch(qtbot, name: str, songs: list[Path]) -> bool:
+def _launch(qtbot, name: str, songs: list[Path]) -> str:
     """``hand_over`` from another process, as a second launch does, while this one's event
-    loop answers (a thread would hold the interpreter in Qt's blocking waits)."""
+    loop answers (a thread would hold the interpreter in Qt's blocking waits); its answer."""
+    launch = _start_launch(name, songs)
+    qtbot.waitUntil(lambda: launch.poll() is not None, timeout=TIMEOUT_MS)
+    return _answer(launch)
+
+
+def _start_launch(name: str, songs: list[Path]) -> subprocess.Popen:
     code = (
         "import sys; from pathlib import Path; from PySide6.QtCore import QCoreApplication; "
         "from stemgui.ui.single import hand_over; app = QCoreApplication([]); "
-        "sys.exit(0 if hand_over(sys.argv[1], [Path(a) for a in sys.argv[2:]]) else 3)"
+        "print(hand_over(sys.argv[1], [Path(a) for a in sys.argv[2:]]).value)"
     )
-    launch = subprocess.Popen([sys.executable, "-c", code, name, *map(str, songs)])
-    qtbot.waitUntil(lambda: launch.poll() is not None, timeout=TIMEOUT_MS)
-    return launch.returncode == 0
+    return subprocess.Popen(
+        [sys.executable, "-c", code, name, *map(str, songs)], stdout=subprocess.PIPE, text=True
+    )
+
+
+def _answer(launch: subprocess.Popen) -> str:
+    out, _ = launch.communicate()
+    assert launch.returncode == 0
+    return out.strip()
 
 
 def test_a_second_launch_hands_its_songs_to_the_open_window(qtbot, tmp_path):
@@ -32,16 +46,71 @@ def test_a_second_launch_hands_its_songs_to_the_open_window(qtbot, tmp_path):
     inbox = SongInbox(name)
     received = []
     inbox.received.connect(received.append)
-    assert _launch(qtbot, name, [tmp_path / "a.wav", tmp_path / "b c.wav"])
+    assert _launch(qtbot, name, [tmp_path / "a.wav", tmp_path / "b c.wav"]) == "taken"
     assert received == [[tmp_path / "a.wav", tmp_path / "b c.wav"]]
-    assert _launch(qtbot, name, [])  # no songs: the window comes up
+    assert _launch(qtbot, name, []) == "taken"  # no songs: the window comes up
     assert received[-1] == []
     inbox.server.close()
 
 
 def test_a_hand_over_with_nobody_listening_gives_up(tmp_path):
     name = server_name(str(tmp_path / "settings.conf"))
-    assert not hand_over(name, [tmp_path / "a.wav"], wait_ms=300)
+    running = instance_lock(name)
+    assert running.tryLock(0)  # starting, or hung, and not listening
+    try:
+        assert hand_over(name, [tmp_path / "a.wav"], wait_ms=300) is Answer.SILENT
+        mine = instance_lock(name)
+        assert hand_over(name, [], wait_ms=300, lock=mine) is Answer.SILENT
+        assert not mine.isLocked()
+    finally:
+        running.unlock()
+
+
+def test_a_hand_over_to_an_app_that_closed_meanwhile_takes_its_lock(tmp_path):
+    """It stopped listening to close, and is gone now: this launch opens the window."""
+    name = server_name(str(tmp_path / "settings.conf"))
+    mine = instance_lock(name)
+    assert hand_over(name, [tmp_path / "a.wav"], wait_ms=300, lock=mine) is Answer.CLOSING
+    assert mine.isLocked()
+    mine.unlock()
+
+
+def test_a_closing_inbox_tells_a_launch_so_and_takes_nothing(qtbot, tmp_path):
+    name = server_name(str(tmp_path / "settings.conf"))
+    inbox = SongInbox(name)
+    received = []
+    inbox.received.connect(received.append)
+    launch = _start_launch(name, [tmp_path / "a.wav"])
+    # connected while the window closes: its event loop no longer runs to read the songs
+    assert inbox.server.waitForNewConnection(TIMEOUT_MS)[0] or inbox._lines
+    inbox.close()
+    assert not inbox.server.isListening()
+    qtbot.waitUntil(lambda: launch.poll() is not None, timeout=TIMEOUT_MS)
+    assert _answer(launch) == "closing" and received == []
+
+
+def test_a_launch_while_the_window_closes_is_told_and_its_songs_are_not_lost(
+    qtbot, settings_store, tmp_path
+):
+    """The window took songs that came while it closed, after saving its queue (they went
+    with it), and the launch said they "went to its queue"; now it is told the window closes,
+    and opens its own once that one is gone (``test_main_never_opens_a_second_window``)."""
+    from stemgui.ui import settings as S
+    from stemgui.ui.window import MainWindow
+    from tests.fakes import FakeOutput
+
+    window = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(window)
+    name = server_name(str(tmp_path / "settings.conf"))
+    window.intake.listen(name)
+    launch = _start_launch(name, [tmp_path / "a.wav"])
+    assert window.intake.inbox.server.waitForNewConnection(TIMEOUT_MS)[0] or (
+        window.intake.inbox._lines
+    )
+    window.close()
+    qtbot.waitUntil(lambda: launch.poll() is not None, timeout=TIMEOUT_MS)
+    assert _answer(launch) == "closing"
+    assert window.controller.model.jobs == []
 
 
 def test_one_window_holds_the_lock_and_a_killed_ones_is_taken_over(tmp_path):
@@ -70,7 +139,7 @@ def test_the_socket_a_killed_app_left_is_taken_over(qtbot, tmp_path):
     assert inbox.server.isListening()
     received = []
     inbox.received.connect(received.append)
-    assert _launch(qtbot, name, [tmp_path / "a.wav"])
+    assert _launch(qtbot, name, [tmp_path / "a.wav"]) == "taken"
     assert received == [[tmp_path / "a.wav"]]
     inbox.server.close()
 
@@ -89,24 +158,73 @@ def test_the_window_queues_handed_songs_and_comes_up(qtbot, settings_store, song
     window.close()
 
 
-@pytest.mark.parametrize("answers", [True, False])
-def test_main_never_opens_a_second_window(monkeypatch, capsys, tmp_path, answers):
+class _Window:
+    """Stands for ``MainWindow`` in ``main``: what it was given; the event loop ends at once."""
+
+    made: ClassVar[list[_Window]] = []
+
+    def __init__(self) -> None:
+        self.intake = self
+        self.listening: list[str] = []
+        self.added: list[list[Path]] = []
+        self.made.append(self)
+
+    def listen(self, name: str) -> None:
+        self.listening.append(name)
+
+    def show(self) -> None:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
+        QTimer.singleShot(0, QApplication.instance().quit)
+
+    def schedule_cleanup(self) -> None:
+        pass
+
+    def restore_session(self) -> list:
+        return []
+
+    def add_paths(self, paths: list[Path]) -> None:
+        self.added.append(list(paths))
+
+
+@pytest.mark.parametrize("answer", ["taken", "silent", "closing", "closed"])
+def test_main_never_opens_a_second_window(qtbot, monkeypatch, capsys, tmp_path, answer):
+    """Taken or silent: no window opens over the same session. Closing: once the window has
+    closed (its lock released), this launch opens one with its songs."""
     from stemgui.ui import app, single
     from stemgui.ui import settings as S
 
     running = instance_lock(server_name(S.default_store().fileName()))
     assert running.tryLock(0)  # the window open already
     handed = []
-    monkeypatch.setattr(single, "hand_over", lambda name, songs: handed.append(songs) or answers)
-    made = []
-    monkeypatch.setattr("stemgui.ui.window.MainWindow", lambda *a: made.append(a))
+
+    def hand_over(name, songs, lock):
+        handed.append(songs)
+        if answer == "closed":  # gone by the time it was found not listening
+            running.unlock()
+            assert lock.tryLock(0)
+        elif answer == "closing":  # said so, and gone a moment later
+            threading.Timer(0.3, running.unlock).start()
+        return Answer.CLOSING if answer.startswith("clos") else Answer(answer)
+
+    monkeypatch.setattr(single, "hand_over", hand_over)
+    monkeypatch.setattr(_Window, "made", [])
+    monkeypatch.setattr("stemgui.ui.window.MainWindow", _Window)
     try:
-        assert app.main([str(tmp_path / "a.wav")]) == (0 if answers else 1)
+        code = app.main([str(tmp_path / "a.wav")])
     finally:
         running.unlock()
-    assert handed == [[tmp_path / "a.wav"]] and made == []
+    assert handed == [[tmp_path / "a.wav"]]
     said = capsys.readouterr()
-    if answers:
+    if answer == "taken":
+        assert code == 0 and _Window.made == []
         assert "stemgui is open already: the songs went to its queue" in said.out
-    else:  # busy past the wait, or hung: still no second window over the same session
+    elif answer == "silent":  # busy past the wait, or hung: still no second window
+        assert code == 1 and _Window.made == []
         assert "stemgui is open already but does not answer" in said.err
+    else:
+        (window,) = _Window.made
+        assert code == 0 and window.added == [[tmp_path / "a.wav"]] and window.listening
+        waited = "stemgui is closing: a new window opens with the songs once it has"
+        assert (waited in said.out) == (answer == "closing")
