@@ -30,6 +30,8 @@ from stemgui.errors import StemguiError
 
 logger = logging.getLogger(__name__)
 
+NOT_LOADED = "The list of official models is not loaded yet; it shows here once it is."
+
 
 class DownloadTask(QObject):
     """Downloads one official model on a thread.
@@ -98,6 +100,8 @@ class ModelsDialog(QDialog):
 
     Signals:
         downloaded(name): a model finished downloading and can be used.
+
+    ``show_catalogue`` shows the catalogue again when it changes while the dialog is open.
     """
 
     downloaded = Signal(str)
@@ -113,7 +117,7 @@ class ModelsDialog(QDialog):
         self.resize(640, 360)
         self.root_url = root_url
         self.task: DownloadTask | None = None
-        self.rows = {name: row for row, (name, _text, _here) in enumerate(catalogue)}
+        self.rows: dict[str, int] = {}  # model name -> its row
         layout = QVBoxLayout(self)
         intro = QLabel(
             "The official Demucs models, published by their authors. Each file is checked "
@@ -121,7 +125,7 @@ class ModelsDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.table = QTableWidget(len(catalogue), 3)
+        self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Model", "Description", "Status"])
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -131,10 +135,6 @@ class ModelsDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        for row, (name, text, here) in enumerate(catalogue):
-            self.table.setItem(row, 0, QTableWidgetItem(name))
-            self.table.setItem(row, 1, QTableWidgetItem(text))
-            self.table.setItem(row, 2, QTableWidgetItem("downloaded" if here else "not downloaded"))
         layout.addWidget(self.table, 1)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -154,10 +154,36 @@ class ModelsDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.close)
         self.table.itemSelectionChanged.connect(self._update)
-        if "htdemucs" in self.rows:
-            self.table.selectRow(self.rows["htdemucs"])
+        self.show_catalogue(catalogue)
         if not catalogue:
-            self.status.setText("The list of official models is not loaded yet; try again soon.")
+            self.status.setText(NOT_LOADED)
+
+    def show_catalogue(self, catalogue: list[tuple[str, str, bool]]) -> None:
+        """Show ``catalogue`` (name, description, downloaded), as given first or changed since
+        (``SeparationMenus.catalogue_changed``: the list came, a model was downloaded or its
+        files deleted): new models get a row, each row says what the store says now. The model
+        downloading keeps its progress, a failed or cancelled one its word until it is here;
+        the selection stays."""
+        if catalogue and self.status.text() == NOT_LOADED:
+            self.status.clear()
+        for name, text, here in catalogue:
+            row = self.rows.get(name)
+            if row is None:
+                row = self.rows[name] = self.table.rowCount()
+                self.table.insertRow(row)
+                for column, cell in enumerate((name, text, "")):
+                    self.table.setItem(row, column, QTableWidgetItem(cell))
+            self.table.item(row, 1).setText(text)
+            status = self.table.item(row, 2).text()
+            if self.task is not None and self.task.name == name:
+                continue  # "downloading…", until it ends
+            if here:
+                status = "downloaded"
+            elif status not in ("failed", "cancelled"):
+                status = "not downloaded"
+            self._set_status(name, status)
+        if self.selected() is None and "htdemucs" in self.rows:
+            self.table.selectRow(self.rows["htdemucs"])
         self._update()
 
     def selected(self) -> str | None:

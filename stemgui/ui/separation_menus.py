@@ -36,6 +36,9 @@ class SeparationMenus(QObject):
         availability_changed(): ``has_model()`` or ``problem()`` may have changed.
         device_text(label): the device the settings choose, for the status bar.
         downloaded(name): an official model was downloaded and can be used.
+        catalogue_changed(catalogue): ``catalogue`` changed (the worker answered, a model was
+            downloaded, or its files were deleted since the last look); the Get models dialog
+            shows it.
         option_changed(): the model, device, quality or two-stem mode was set.
         checking(path): a chosen model file is being loaded, to see that it is one.
         checked(path, message): the check ended: "" and the file is the model now, or why
@@ -45,6 +48,7 @@ class SeparationMenus(QObject):
     availability_changed = Signal()
     device_text = Signal(str)
     downloaded = Signal(str)
+    catalogue_changed = Signal(list)
     option_changed = Signal()
     checking = Signal(str)
     checked = Signal(str, str)
@@ -229,20 +233,31 @@ class SeparationMenus(QObject):
     def get_models(self) -> ModelsDialog:
         """Open the dialog that downloads official models (it stays open while it works); the
         one already open, or still ending a download, comes to the front instead of a second
-        one that would download the same file at the same time."""
+        one that would download the same file at the same time. The worker looks at the store
+        again; the dialog shows its answer (``catalogue_changed``)."""
         if self.dialog is not None and (self.dialog.isVisible() or self.dialog.task is not None):
             self.dialog.show()
             self.dialog.raise_()
             self.dialog.activateWindow()
             return self.dialog
+        if self.dialog is not None:  # closed: it is not told of the catalogue any more
+            self.catalogue_changed.disconnect(self.dialog.show_catalogue)
+            self.dialog.deleteLater()
         self.dialog = ModelsDialog(self.catalogue, self.root_url, self.window)
         self.dialog.downloaded.connect(self._model_downloaded)
+        self.catalogue_changed.connect(self.dialog.show_catalogue)
         self.dialog.show()
+        self._probe()  # a model's files deleted since the last look: "not downloaded" again
         return self.dialog
+
+    def _set_catalogue(self, catalogue: list[tuple[str, str, bool]]) -> None:
+        if catalogue != self.catalogue:
+            self.catalogue = catalogue
+            self.catalogue_changed.emit(catalogue)
 
     def _model_downloaded(self, name: str) -> None:
         self.store_models = [*(self.store_models or []), name]
-        self.catalogue = [(n, text, here or n == name) for n, text, here in self.catalogue]
+        self._set_catalogue([(n, text, here or n == name) for n, text, here in self.catalogue])
         self.descriptions[name] = next((text for n, text, _ in self.catalogue if n == name), "")
         chosen = not self.settings.get(S.MODEL) or self.has_model() is False
         if chosen:
@@ -259,7 +274,8 @@ class SeparationMenus(QObject):
         self.probing = False
         self.store_models = [name for name, _ in models]
         self.descriptions = {name: text for name, text in models if text}
-        self.catalogue = [tuple(entry) for entry in catalogue]
+        if catalogue:  # none: the worker could not look (its error is said)
+            self._set_catalogue([tuple(entry) for entry in catalogue])
         if devices:
             devices = [tuple(d) for d in devices]
             self.fill_device_menu(devices)

@@ -189,3 +189,53 @@ def test_a_song_never_downloads_its_official_model_itself(published, tmp_path):
         default_separator_factory(SeparationOptions(model="tiny_ui", device="cpu"))
     official = ModelStore().official_dir
     assert not official.exists() or not any(official.iterdir())  # nothing fetched
+
+
+def test_the_get_models_dialog_follows_the_catalogue_while_open(qtbot, settings_store):
+    """Opened before the worker's first answer it said "not loaded yet" for good, and a model
+    downloaded or deleted since it opened kept its old status (and Download its old state)."""
+    from types import SimpleNamespace
+
+    from stemgui.ui.get_models import NOT_LOADED
+
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    asked = []
+    win.menus._probe = lambda: asked.append(True)
+    try:
+        dialog = win.menus.get_models()
+        assert asked  # a look at the store: files deleted since show as such
+        assert dialog.table.rowCount() == 0 and dialog.status.text() == NOT_LOADED
+        win.menus.probed([], [("htdemucs", "usual", False), ("mdx", "other", True)], [])
+        assert [dialog.table.item(row, 2).text() for row in range(2)] == [
+            "not downloaded",
+            "downloaded",
+        ]
+        assert dialog.selected() == "htdemucs" and dialog.download_button.isEnabled()
+        assert dialog.status.text() == ""
+        # htdemucs downloaded from the command line, mdx's files deleted
+        win.menus.probed(
+            [("htdemucs", "usual")], [("htdemucs", "usual", True), ("mdx", "o", False)], []
+        )
+        assert dialog.table.item(dialog.rows["htdemucs"], 2).text() == "downloaded"
+        assert dialog.table.item(dialog.rows["mdx"], 2).text() == "not downloaded"
+        assert dialog.table.item(dialog.rows["mdx"], 1).text() == "o"
+        assert not dialog.download_button.isEnabled()  # htdemucs, still selected, is here
+        dialog.table.selectRow(dialog.rows["mdx"])
+        assert dialog.download_button.isEnabled()
+        # the model downloading keeps its progress; a new model gets a row
+        dialog.task = SimpleNamespace(name="mdx", cancel_event=threading.Event())
+        dialog._set_status("mdx", "downloading…")
+        win.menus.probed([], [("htdemucs", "usual", False), ("mdx", "o", False), ("x", "", 0)], [])
+        assert dialog.table.item(dialog.rows["mdx"], 2).text() == "downloading…"
+        assert dialog.table.item(dialog.rows["x"], 2).text() == "not downloaded"
+        assert dialog.selected() == "mdx"
+        dialog.task = None
+        dialog.close()
+        again = win.menus.get_models()  # a new one: the closed one is told no more
+        assert again is not dialog and again.table.rowCount() == 3
+        win.menus.probed([], [("htdemucs", "usual", True)], [])
+        assert again.table.item(again.rows["htdemucs"], 2).text() == "downloaded"
+        again.close()
+    finally:
+        win.close()
