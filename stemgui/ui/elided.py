@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -25,21 +25,35 @@ class ElidedLabel(QLabel):
     the two) is left out first, before anything of the text is cut.
 
     A plain QLabel asks for its text's width: a 164-character file name made the window 1957
-    pixels wide, past the screen, and kept it that wide.
+    pixels wide, past the screen, and kept it that wide. This one's minimum width is nothing;
+    its size hint is its whole text, which shows where the layout has room for it. ``note``, a
+    tooltip of its own, follows the whole text in the tooltip.
 
     The text before the tail (a file name) is shown as a bidi isolate, in its own direction,
     on a line in the label's layout direction: an Arabic title made the whole line right to
     left and mixed ".wav — stemgui-htdemucs-small" into the Arabic.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, note: str = "") -> None:
         super().__init__(parent)
         self._full = self._tail = self._aside = ""
+        self._note = note
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def setText(self, text: str, tail: str = "", aside: str = "") -> None:
+        before = self._whole()
         self._full, self._tail, self._aside = text + aside + tail, tail, aside
+        if self._whole() != before:  # its size hint is the whole text's
+            self.updateGeometry()
         self._fit()
+
+    def sizeHint(self) -> QSize:
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self._whole()) + 2 * self.margin()
+        return QSize(width + margins.left() + margins.right(), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
 
     def text(self) -> str:
         return self._full
@@ -56,11 +70,16 @@ class ElidedLabel(QLabel):
         if event.type() == QEvent.Type.LayoutDirectionChange:
             self._fit()
 
+    def _head(self) -> str:
+        return self._full[: len(self._full) - len(self._aside) - len(self._tail)]
+
+    def _whole(self) -> str:
+        return self._line(self._head(), self._aside + self._tail) if self._full else ""
+
     def _fit(self) -> None:
-        metrics, tail, aside = self.fontMetrics(), self._tail, self._aside
-        head = self._full[: len(self._full) - len(aside) - len(tail)]
+        metrics, tail, head = self.fontMetrics(), self._tail, self._head()
         room = self.width() - metrics.horizontalAdvance(tail)
-        whole = self._line(head, aside + tail) if self._full else ""
+        whole = self._whole()
         if not self._full or metrics.horizontalAdvance(whole) <= self.width():
             shown = whole
         elif metrics.horizontalAdvance(without := self._line(head, tail)) <= self.width():
@@ -70,7 +89,10 @@ class ElidedLabel(QLabel):
         else:
             shown = self._cut(head, tail)
         super().setText(shown)
-        self.setToolTip(whole if shown != whole else "")
+        tip = whole if shown != whole else ""
+        if self._note and self._full:
+            tip = f"{tip}\n{self._note}" if tip else self._note
+        self.setToolTip(tip)
 
     def _line(self, head: str, tail: str) -> str:
         """``head`` isolated, then ``tail``, after a mark that sets the line's direction."""

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 from stemgui.ui.dbslider import DbSlider
+from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.player import Player
 from stemgui.ui.waveview import clock
 
@@ -38,9 +39,14 @@ class TransportBar(QWidget):
         self.position.setAccessibleName("Position and duration")
         # never cut (it was, "(wai" in a narrow window): the volume slider gives way instead
         self.position.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
-        self.loop_span = QLabel()  # the loop region, where the waveforms may not show it
+        # The loop region, where the waveforms may not show it. Cut short of room: it made the
+        # window 164 px wider when set. Always there (empty without a loop): the window's
+        # narrowest is the same with a loop and without.
+        self.loop_span = ElidedLabel(
+            note="The loop region: drag across the waveforms for another, L turns it on or off"
+        )
         self.loop_span.setAccessibleName("Loop region")
-        self.loop_span.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
+        self.loop_span.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.volume_label = QLabel()
         self.volume = DbSlider(int(MIN_DB), int(MAX_DB), self.volume_label)
         self.volume.setValue(round(player.master_db))
@@ -141,18 +147,16 @@ class TransportBar(QWidget):
         region), the waveforms do not say where the loop is; "off" when it is set aside."""
         transport = self.player.transport if self.player.loaded else None
         region = transport.loop if transport is not None else None
-        self.loop_span.setVisible(region is not None)
         if region is None:
+            self.loop_span.clear()
             return
         rate = transport.samplerate
         start, end = region[0] / rate, region[1] / rate
         length = end - start
         span = f"{length:.1f} s" if length < 60 else clock(length)
         off = "" if transport.loop_enabled else ", off"
-        self.loop_span.setText(f"Loop {clock(start)}–{clock(end)} ({span}{off})")
-        self.loop_span.setToolTip(
-            "The loop region: drag across the waveforms for another, L turns it on or off"
-        )
+        # the length and "off" stay whole while a little of the region shows
+        self.loop_span.setText(f"Loop {clock(start)}–{clock(end)}", tail=f" ({span}{off})")
 
 
 def _tinted(source: QPixmap, colour: QColor) -> QPixmap:

@@ -238,15 +238,45 @@ def test_the_transport_bar_says_where_the_loop_is(qtbot, settings_store, tmp_pat
     win = _null_window(qtbot, settings_store, outputs)
     _done_job(win, tmp_path)
     span = win.transport_bar.loop_span
-    assert span.isHidden()  # no region
+    assert span.text() == "" and span.toolTip() == ""  # no region
     win.player.set_loop(RATE, 3 * RATE // 2)
-    assert not span.isHidden() and span.text() == "Loop 0:01.0–0:01.5 (0.5 s)"
+    assert span.text() == "Loop 0:01.0–0:01.5 (0.5 s)"
     qtbot.keyClick(win, Qt.Key.Key_L)  # set aside
     assert span.text() == "Loop 0:01.0–0:01.5 (0.5 s, off)"
     qtbot.keyClick(win, Qt.Key.Key_L, Qt.KeyboardModifier.ShiftModifier)  # forgotten
-    assert span.isHidden()
+    assert span.text() == ""
     qtbot.keyClick(win, Qt.Key.Key_L)  # no region: what is on screen, the whole song, said so
     assert span.text() == "Loop 0:00.0–0:04.0 (4.0 s)"
+    win.close()
+
+
+def test_a_loop_does_not_widen_the_window(qtbot, settings_store, tmp_path):
+    """The loop readout asked for its whole text: setting a loop made the window's minimum
+    164 px wider (674 to 838 px; 681 to 869 on a 12-minute song), and a window at its minimum
+    grew. It is cut in the middle now, the whole of it in its tooltip."""
+    from PySide6.QtWidgets import QLabel
+
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path, make_stemset(frames=700 * RATE))  # "11:40.0" in the readouts
+    qtbot.wait(10)
+    narrowest = win.minimumSizeHint().width()
+    assert narrowest < 720  # 687 px
+    win.player.set_loop(RATE, 699 * RATE)
+    qtbot.wait(10)
+    assert win.minimumSizeHint().width() == narrowest
+    win.player.set_loop_enabled(False)  # ", off" said too
+    qtbot.wait(10)
+    assert win.minimumSizeHint().width() == narrowest
+    span = win.transport_bar.loop_span
+    whole = "Loop 0:01.0–11:39.0\u2069 (11:38.0, off)"
+    assert span.text() == "Loop 0:01.0–11:39.0 (11:38.0, off)"
+    win.resize(narrowest, win.height())
+    qtbot.waitUntil(lambda: win.width() == narrowest)
+    assert "…" in QLabel.text(span) and whole not in QLabel.text(span)
+    assert whole in span.toolTip() and "drag across the waveforms" in span.toolTip()
+    win.resize(narrowest + span.sizeHint().width() + 100, win.height())  # room: all of it
+    qtbot.waitUntil(lambda: QLabel.text(span).endswith(whole))
+    assert span.toolTip().startswith("The loop region")
     win.close()
 
 
