@@ -8,8 +8,8 @@ imported on the worker thread, which then answers with the models and devices it
 screen. Each other concern has a module of its own, which the window creates and hands itself
 to: ``song_intake`` (songs opened, dropped, sent by a later launch), ``model_status`` (what is
 said about models and devices), ``messages`` (the banner), ``export_commands`` (File ▸ Export),
-``session`` (the queue kept between sessions) and ``keyboard_focus`` (a focused button takes
-Space and Return).
+``session`` (the queue kept between sessions), ``keyboard_focus`` (a focused button takes
+Space and Return) and ``menu_bar`` (the File, Playback, View and Help menus and their commands).
 """
 
 from __future__ import annotations
@@ -21,19 +21,15 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -42,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stemgui.ui import session, song_intake
+from stemgui.ui import menu_bar, session, song_intake
 from stemgui.ui import settings as S
 from stemgui.ui.banner import Banner
 from stemgui.ui.controller import QueueController
@@ -58,7 +54,7 @@ from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
 from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.stemview import StemPanel
-from stemgui.ui.theme import THEMES, Theme
+from stemgui.ui.theme import Theme
 from stemgui.ui.transport_bar import TransportBar
 from stemgui.ui.waveview import Timeline
 from stemgui.ui.worker import SeparatorFactory
@@ -114,7 +110,7 @@ class MainWindow(QMainWindow):
             separator_factory,
             self,
             blocker=lambda: self.menus.wait_reason(),
-            stem_cache=self._stem_cache(),
+            stem_cache=menu_bar.stem_cache(self.settings),
         )
         self.menus = SeparationMenus(self.settings, self, self.controller.probe)
         self.timeline = Timeline(self)
@@ -122,7 +118,7 @@ class MainWindow(QMainWindow):
         self.player.master_db = self.settings.get(S.MASTER_DB)
         self.theme = Theme(self.settings.get(S.THEME), self)
         self._build_widgets()
-        self._build_menus()
+        self.menu_bar = menu_bar.MenuBar(self)  # File, Playback, View, Help
         self._connect()
         self.update_buttons()
         geometry = self.window_state.geometry()
@@ -190,146 +186,6 @@ class MainWindow(QMainWindow):
         self.playback_off.setAccessibleName("Playback is off")
         self.playback_off.hide()
         self.statusBar().insertPermanentWidget(0, self.playback_off)
-
-    def _action(
-        self, menu, text: str, slot, shortcut: Any = None, checkable: bool = False
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        self.addAction(action)  # shortcuts work while the menu bar is hidden too
-        return action
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self._action(
-            file_menu, "&Open songs…", self.intake.open_songs, QKeySequence.StandardKey.Open
-        )
-        self._action(file_menu, "Open &folder…", self.intake.open_folder)
-        self.export_action = self._action(
-            file_menu, "&Export stems…", self.exports.export_dialog, "Ctrl+E"
-        )
-        self.export_all_action = self._action(
-            file_menu,
-            "Export &all separated songs…",
-            self.exports.export_all_dialog,
-            "Ctrl+Shift+E",
-        )
-        file_menu.addSeparator()
-        self.keep_stems_action = self._action(
-            file_menu, "&Keep separated stems between sessions", self.keep_stems, checkable=True
-        )
-        self.keep_stems_action.setChecked(self.settings.get(S.KEEP_STEMS))
-        self._action(file_menu, "&Clear stem cache", self.clear_stem_cache)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        play_menu = bar.addMenu("&Playback")
-        self.play_action = self._action(play_menu, "Play / pause", self.player.toggle, "Space")
-        self._action(play_menu, "Stop", self.player.stop, "Ctrl+.")
-        self.loop_action = self._action(play_menu, "Loop on / off", self.player.toggle_loop, "L")
-        self._action(play_menu, "Clear loop", self.player.clear_loop, "Shift+L")
-        self.snap_action = self._action(
-            play_menu, "&Snap loops to beats", self.snap_to_beats, checkable=True
-        )
-        self.snap_action.setChecked(self.settings.get(S.SNAP_TO_BEATS))
-        self.timeline.snap_to_beats = self.snap_action.isChecked()
-        self._action(play_menu, "Back to start", lambda: self.player.seek(0), "Home")
-        self._action(play_menu, "To the end", self.player.seek_end, "End")
-        self._action(play_menu, "Back 5 seconds", lambda: self.player.nudge(-5.0), "Ctrl+Left")
-        self._action(play_menu, "Forward 5 seconds", lambda: self.player.nudge(5.0), "Ctrl+Right")
-        play_menu.addSeparator()
-        self._action(
-            play_menu, "Solo the original mix (A/B)", lambda: self.stems.toggle(-1, "solo"), "A"
-        )
-        for number in range(1, 10):  # in no menu: the S and M buttons' tooltips name them
-            for keys, what in ((str(number), "mute"), (f"Ctrl+{number}", "solo")):
-                action = QAction(f"{what} stem {number}", self)
-                action.setShortcut(QKeySequence(keys))
-                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-                action.triggered.connect(
-                    lambda _=False, i=number - 1, w=what: self.stems.toggle(i, w)
-                )
-                self.addAction(action)
-        play_menu.addSeparator()
-        zoom_in = self._action(
-            play_menu, "Zoom in", lambda: self._zoom(0.5), QKeySequence.StandardKey.ZoomIn
-        )
-        zoom_in.setShortcuts([zoom_in.shortcut(), QKeySequence("Ctrl+=")])  # + without Shift
-        self._action(
-            play_menu, "Zoom out", lambda: self._zoom(2.0), QKeySequence.StandardKey.ZoomOut
-        )
-        self._action(play_menu, "Show whole song", self._zoom_all, "Ctrl+0")
-
-        bar.addMenu(self.menus.model_menu)
-        bar.addMenu(self.menus.device_menu)
-        bar.addMenu(self.menus.quality_menu)
-
-        view_menu = bar.addMenu("&View")
-        theme_menu = view_menu.addMenu("&Theme")
-        themes = QActionGroup(self)
-        self.theme_actions: dict[str, QAction] = {}
-        for key, label in THEMES.items():
-            action = self._action(
-                theme_menu, label, lambda _=False, k=key: self.set_theme(k), checkable=True
-            )
-            action.setChecked(key == self.theme.choice)
-            themes.addAction(action)
-            self.theme_actions[key] = action
-
-        help_menu = bar.addMenu("&Help")
-        self._action(
-            help_menu,
-            "&Keyboard and mouse",
-            self.show_shortcuts,
-            QKeySequence.StandardKey.HelpContents,
-        )
-        self._action(help_menu, "Try the &demo song", self.intake.open_demo)
-        self._action(help_menu, "Open &log folder", self.open_log_folder)
-        self._action(help_menu, "&About stemgui", self.about)
-
-    def set_theme(self, choice: str) -> None:
-        """Light, dark or the system's colours, now and at the next start."""
-        self.theme.apply(choice)
-        self.settings.set(S.THEME, choice)
-        self.theme_actions[choice].setChecked(True)
-
-    def _stem_cache(self) -> Any:
-        """The on-disk cache of separated stems the settings ask for, or None."""
-        if not self.settings.get(S.KEEP_STEMS):
-            return None
-        from stemgui.stemcache import StemCache
-
-        return StemCache(max_bytes=self.settings.get(S.STEM_CACHE_GB) << 30)
-
-    def snap_to_beats(self, on: bool) -> None:
-        """Loops dragged on a song with a beat grid go from beat to beat (or as drawn)."""
-        self.settings.set(S.SNAP_TO_BEATS, bool(on))
-        self.timeline.snap_to_beats = bool(on)
-
-    def keep_stems(self, on: bool) -> None:
-        """Keep (or stop keeping) separated stems between sessions, from the next song on."""
-        self.settings.set(S.KEEP_STEMS, bool(on))
-        self.controller.worker.stem_cache = self._stem_cache()
-
-    def clear_stem_cache(self) -> None:
-        """Delete every song's stems kept between sessions (the songs open now stay)."""
-        from stemgui.stemcache import StemCache
-
-        entries, freed = (self.controller.worker.stem_cache or StemCache()).clear()
-        message = f"Stem cache cleared: {entries} songs, {freed / 1e6:.0f} MB."
-        if any(job.state is JobState.DONE for job in self.controller.model.jobs):
-            # their stems are read from those files until they go: the space comes free then
-            message += (
-                " The songs in the queue stay until removed or the app closes, and are "
-                "separated again at the next start."
-            )
-        self.statusBar().showMessage(message, 10_000)
 
     def _connect(self) -> None:
         c = self.controller
@@ -434,10 +290,10 @@ class MainWindow(QMainWindow):
         """Enable the queue's buttons and the export actions for the queue as it is now."""
         self.queue.update_buttons()
         shown = self.shown_job
-        self.export_action.setEnabled(shown is not None and shown.state is JobState.DONE)
+        self.menu_bar.export_action.setEnabled(shown is not None and shown.state is JobState.DONE)
         # on every progress tick of the queue: whether one is separated, not which
         done = any(job.state is JobState.DONE for job in self.controller.model.jobs)
-        self.export_all_action.setEnabled(done)
+        self.menu_bar.export_all_action.setEnabled(done)
 
     def _selection_changed(self, job: Job | None) -> None:
         self.update_buttons()
@@ -655,13 +511,6 @@ class MainWindow(QMainWindow):
             rate = job.stemset.samplerate
             self.timeline.set_beats((tempo.first_beat * rate, tempo.beat * rate))
 
-    def _zoom(self, factor: float) -> None:
-        if self.timeline.frames:
-            self.timeline.zoom(factor, self.timeline.position)
-
-    def _zoom_all(self) -> None:
-        self.timeline.set_view(0, self.timeline.frames)
-
     # -- out: stemgui.ui.export_commands ----------------------------------------------------
 
     def export_job(self, job: Job, request: Any) -> ExportTask | None:
@@ -703,21 +552,6 @@ class MainWindow(QMainWindow):
         folder = log_folder()
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
-
-    def show_shortcuts(self) -> None:
-        from stemgui.ui.shortcuts import ShortcutsDialog
-
-        ShortcutsDialog([self, self.queue], self).exec()
-
-    def about(self) -> None:
-        import stemgui
-
-        QMessageBox.about(
-            self,
-            "About stemgui",
-            f"<b>stemgui {stemgui.__version__}</b><p>Splits songs into stems with Demucs "
-            "networks, plays them together, exports them.</p>",
-        )
 
     # -- the session: stemgui.ui.session ----------------------------------------------------
 

@@ -78,7 +78,7 @@ def test_every_separated_song_is_exported_beside_itself_with_its_own_mix(
     win.show_job(first)
     win.stems.rows["drums"].mute.click()  # the first song's mix, as heard
     second.strips = {"vocals": StemControl(mute=True)}  # never shown: as its session left it
-    assert win.export_all_action.isEnabled()
+    assert win.menu_bar.export_all_action.isEnabled()
 
     def choose(dialog):
         assert dialog.windowTitle() == "Export the stems of 2 songs"
@@ -90,7 +90,7 @@ def test_every_separated_song_is_exported_beside_itself_with_its_own_mix(
         dialog.template.setText("{track}/{stem}.{ext}")
 
     dialogs = accept_with(monkeypatch, choose)
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     assert len(dialogs) == 1
     for job, heard in ((first, (1, 2, 3)), (second, (0, 1, 2))):
@@ -119,13 +119,13 @@ def test_existing_files_of_every_song_are_asked_about_once(qtbot, win, tmp_path,
         (out / f"{job.path.stem}-bass.wav").write_bytes(b"keep me")
     asked = []
     win.exports.confirm_overwrite = lambda message: asked.append(message) or False
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     assert len(asked) == 1 and asked[0].startswith("2 files exist already")
     assert not win.exporter.tasks
     assert sorted(p.name for p in out.iterdir()) == ["a-bass.wav", "b-bass.wav"]
     assert (out / "a-bass.wav").read_bytes() == b"keep me"
     win.exports.confirm_overwrite = lambda message: asked.append(message) or True
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     assert len(asked) == 2 and len(list(out.iterdir())) == 8
     np.testing.assert_array_equal(read(out / "b-bass.wav"), jobs[1].stemset.data[1])
@@ -142,7 +142,7 @@ def test_a_song_whose_files_another_song_writes_is_refused_before_writing(
         dialog.folder.setText(str(out))  # the default template: {model}/{track}/{stem}.{ext}
 
     accept_with(monkeypatch, choose)
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     np.testing.assert_allclose(
         read(out / "tiny" / "01" / "bass.wav"), first.stemset.data[1], atol=1e-4
@@ -161,7 +161,7 @@ def test_a_song_in_the_queue_twice_is_exported_once(qtbot, win, tmp_path, monkey
     win.controller.model._jobs.append(again)  # added again: it shares the first row's stems
 
     accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     assert len(list((tmp_path / "a").iterdir())) == 4
     assert win.statusBar().currentMessage() == "Exported 4 files of 1 song."
@@ -175,7 +175,7 @@ def test_a_song_with_a_bad_target_is_named_and_the_others_are_written(
     (tmp_path / "b" / "drums.wav").mkdir(parents=True)  # a folder where a stem goes
 
     accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     assert len(list((tmp_path / "a").iterdir())) == 4 and len(list((tmp_path / "c").iterdir())) == 4
     assert list((tmp_path / "b").iterdir()) == [tmp_path / "b" / "drums.wav"]
@@ -198,7 +198,7 @@ def test_a_song_without_the_chosen_stems_is_left_out_and_said(qtbot, win, tmp_pa
         dialog.template.setText("{track}/{stem}.{ext}")
 
     accept_with(monkeypatch, choose)
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     assert [p.name for p in (tmp_path / "four").iterdir()] == ["drums.wav"]
     assert not (tmp_path / "two").exists()
@@ -219,7 +219,7 @@ def test_a_song_that_fails_is_named_and_the_others_are_written(qtbot, win, tmp_p
 
     monkeypatch.setattr(exporter, "export", export)
     accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     assert len(list((tmp_path / "a").iterdir())) == 4 and len(list((tmp_path / "c").iterdir())) == 4
     assert not (tmp_path / "b").exists()
@@ -246,7 +246,7 @@ def test_closing_the_window_finishes_the_song_being_written_and_skips_the_rest(
 
     monkeypatch.setattr(exporter, "export", export)
     accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     assert writing.wait(10)
     threading.Timer(0.2, go_on.set).start()
     win.close()
@@ -258,7 +258,7 @@ def test_closing_the_window_finishes_the_song_being_written_and_skips_the_rest(
 def test_export_all_needs_a_separated_song(qtbot, win, tmp_path):
     win.controller.model._jobs.append(Job(tmp_path / "waiting.wav"))
     win.update_buttons()
-    assert not win.export_all_action.isEnabled()
+    assert not win.menu_bar.export_all_action.isEnabled()
     win.exports.export_all_dialog()  # as if from a shortcut while it changed
     assert win.message == "No song is separated yet: there is nothing to export."
 

@@ -118,7 +118,7 @@ def test_looking_at_a_failed_song_leaves_the_song_playing(qtbot, window, songs, 
     assert not model.index(model.row_of(bad)).data(QueueModel.ShownRole)
     assert window.failed_page.loaded.isVisibleTo(window)
     assert good.path.stem in window.failed_page.loaded.text()
-    assert window.export_action.isEnabled()  # of the song loaded, as the transport
+    assert window.menu_bar.export_action.isEnabled()  # of the song loaded, as the transport
     qtbot.keyClick(window, Qt.Key.Key_Space)  # acts on the song loaded
     assert not transport.playing and window.player.transport is transport
     window.select(good)

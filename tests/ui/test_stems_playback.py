@@ -372,7 +372,7 @@ def test_the_playhead_shows_the_frame_heard_while_playing(qtbot, settings_store,
     assert win.timeline.position == RATE
     # Zoomed, and scrolled away while playing: a pause leaves the view where the user put it
     # (the playhead's step from the heard frame to the transport's paged it back).
-    win._zoom(0.25)
+    win.menu_bar.zoom(0.25)
     win.player.toggle()
     outputs[-1].pump(256)
     win.player.poll()
@@ -909,7 +909,7 @@ def test_home_and_end_keys_send_the_playhead_to_the_song_edges(qtbot, settings_s
     win = _null_window(qtbot, settings_store, [])
     _done_job(win, tmp_path)
     transport = win.player.transport
-    win._zoom(0.25)  # the first quarter on screen
+    win.menu_bar.zoom(0.25)  # the first quarter on screen
     qtbot.keyClick(win, Qt.Key.Key_End)
     assert transport.position == transport.frames
     assert win.timeline.view[1] == transport.frames  # the view pages to the end
@@ -1007,7 +1007,7 @@ def test_a_zoomed_view_goes_back_to_the_start_with_the_playhead(
     win = _null_window(qtbot, settings_store, outputs)
     _done_job(win, tmp_path)
     timeline, transport = win.timeline, win.player.transport
-    win._zoom(0.25)  # a second on screen
+    win.menu_bar.zoom(0.25)  # a second on screen
     qtbot.keyClick(win, Qt.Key.Key_Space)
     _play_until(win, outputs[-1], 3 * RATE)
     assert timeline.view[0] >= 2 * RATE  # paged along

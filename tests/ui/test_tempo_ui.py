@@ -99,13 +99,13 @@ def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store):
         first, length = win.timeline.beats  # the grid the waveforms draw and loops snap to
         assert length == pytest.approx(RATE * 60 / 128, rel=1e-3)
         assert min(first, length - first) < 0.005 * RATE  # the drums start on a beat
-        assert win.timeline.snap_to_beats and win.snap_action.isChecked()
+        assert win.timeline.snap_to_beats and win.menu_bar.snap_action.isChecked()
         win.timeline.set_view(RATE, 3 * RATE)  # L without a region loops what is on screen
         win.player.toggle_loop()
         beat = 60 / 128 * RATE  # the beats nearest 1 s and 3 s: the 2nd and 6th, 0.94 and 2.81 s
         start, stop = win.player.transport.loop
         assert abs(start - 2 * beat) < 0.002 * RATE and abs(stop - 6 * beat) < 0.002 * RATE
-        win.snap_action.trigger()  # off, and so at the next start
+        win.menu_bar.snap_action.trigger()  # off, and so at the next start
         assert not win.timeline.snap_to_beats
         assert not S.Settings(settings_store).get(S.SNAP_TO_BEATS)
     finally:

@@ -53,14 +53,14 @@ def test_system_theme_follows_the_desktop(qapp, monkeypatch):
 def test_theme_menu_sets_and_keeps_the_choice(qtbot, settings_store):
     win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
-    assert win.theme_actions["system"].isChecked()
-    win.theme_actions["dark"].trigger()
+    assert win.menu_bar.theme_actions["system"].isChecked()
+    win.menu_bar.theme_actions["dark"].trigger()
     assert win.theme.dark and _window_lightness() < 80
     assert S.Settings(settings_store).get(S.THEME) == "dark"
     win.close()
     again = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(again)
-    assert again.theme_actions["dark"].isChecked() and again.theme.dark
+    assert again.menu_bar.theme_actions["dark"].isChecked() and again.theme.dark
     again.close()
 
 
@@ -94,9 +94,9 @@ def test_the_transport_icons_take_the_theme_s_text_colour(qtbot, settings_store)
 
     win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
-    win.set_theme("light")
+    win.menu_bar.set_theme("light")
     assert lightest(win.transport_bar.play) < 80 and lightest(win.transport_bar.stop) < 80
-    win.set_theme("dark")
+    win.menu_bar.set_theme("dark")
     qtbot.waitUntil(lambda: lightest(win.transport_bar.play) > 180, timeout=2000)
     assert lightest(win.transport_bar.stop) > 180
     win.close()
@@ -120,7 +120,7 @@ def test_disabled_transport_icons_take_the_disabled_text_colour(qtbot, settings_
     qtbot.addWidget(win)
     bar = win.transport_bar
     for theme in ("light", "dark"):
-        win.set_theme(theme)
+        win.menu_bar.set_theme(theme)
         palette = QApplication.instance().palette()
         grey = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText).name()
         text = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.ButtonText).name()

@@ -67,7 +67,7 @@ def test_drop_of_a_folder_queues_its_songs_and_stem_rows_appear(qtbot, window, s
     assert list(window.stems.rows) == ["drums", "bass", "other", "vocals"]
     assert window.stems.mix_row.solo is not None  # the original mix has its A/B controls
     assert window.stems.waveforms["vocals"].frames_ready == jobs[0].stemset.frames
-    assert window.export_action.isEnabled()
+    assert window.menu_bar.export_action.isEnabled()
     assert "tiny" in window.song_title.text()
 
 
@@ -607,19 +607,19 @@ def test_stems_are_kept_between_sessions_until_the_cache_is_cleared(
 
     first, job = session()
     cache = first.controller.worker.stem_cache
-    assert first.keep_stems_action.isChecked()
+    assert first.menu_bar.keep_stems_action.isChecked()
     qtbot.waitUntil(lambda: len(cache.keys()) == 1, timeout=TIMEOUT_MS)  # stored after DONE
     first.close()
 
     second, again = session()
     assert isinstance(again.stemset.data, np.memmap)  # read from the cache, not separated
     np.testing.assert_array_equal(np.asarray(again.stemset.data), job.stemset.data)
-    second.clear_stem_cache()
+    second.menu_bar.clear_stem_cache()
     assert cache.keys() == []
     said = second.statusBar().currentMessage()
     assert said.startswith("Stem cache cleared: 1 songs") and "freed" not in said
     assert "stay until removed or the app closes, and are separated again" in said  # it is open
-    second.keep_stems_action.trigger()
+    second.menu_bar.keep_stems_action.trigger()
     assert second.controller.worker.stem_cache is None
     assert S.Settings(settings_store).get(S.KEEP_STEMS) is False
     second.close()

@@ -1,0 +1,207 @@
+"""The window's File, Playback, View and Help menus, and the commands only they give: the
+theme, snapping loops to beats, keeping and clearing the stem cache, zoom, the help pages.
+
+The Model, Device and Quality menus, between Playback and View, are ``separation_menus``'.
+Every action is added to the window as well, so that its shortcut works while the menu bar is
+hidden; Help ▸ Keyboard and mouse (``shortcuts``) lists them from there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu, QMessageBox
+
+from stemgui.ui import settings as S
+from stemgui.ui.queue import JobState
+from stemgui.ui.theme import THEMES
+
+if TYPE_CHECKING:
+    from stemgui.ui.window import MainWindow
+
+
+def stem_cache(settings: S.Settings) -> Any:
+    """The on-disk cache of separated stems ``settings`` ask for (a ``StemCache``), or None."""
+    if not settings.get(S.KEEP_STEMS):
+        return None
+    from stemgui.stemcache import StemCache
+
+    return StemCache(max_bytes=settings.get(S.STEM_CACHE_GB) << 30)
+
+
+class MenuBar(QObject):
+    """Fills the window's menu bar; holds the actions whose state changes (``export_action``
+    and ``export_all_action``, enabled by ``MainWindow.update_buttons``; the checkable ones).
+
+    Args:
+        window: the main window: its menu bar, and what the commands act on.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.theme_actions: dict[str, QAction] = {}
+        self._build()
+
+    def _action(
+        self, menu: QMenu, text: str, slot: Any, shortcut: Any = None, checkable: bool = False
+    ) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.window.addAction(action)  # shortcuts work while the menu bar is hidden too
+        return action
+
+    def _build(self) -> None:
+        w = self.window
+        bar = w.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Open songs…", w.intake.open_songs, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open &folder…", w.intake.open_folder)
+        self.export_action = self._action(
+            file_menu, "&Export stems…", w.exports.export_dialog, "Ctrl+E"
+        )
+        self.export_all_action = self._action(
+            file_menu,
+            "Export &all separated songs…",
+            w.exports.export_all_dialog,
+            "Ctrl+Shift+E",
+        )
+        file_menu.addSeparator()
+        self.keep_stems_action = self._action(
+            file_menu, "&Keep separated stems between sessions", self.keep_stems, checkable=True
+        )
+        self.keep_stems_action.setChecked(w.settings.get(S.KEEP_STEMS))
+        self._action(file_menu, "&Clear stem cache", self.clear_stem_cache)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
+
+        self._build_playback(bar.addMenu("&Playback"))
+
+        bar.addMenu(w.menus.model_menu)
+        bar.addMenu(w.menus.device_menu)
+        bar.addMenu(w.menus.quality_menu)
+
+        view_menu = bar.addMenu("&View")
+        theme_menu = view_menu.addMenu("&Theme")
+        themes = QActionGroup(self)
+        for key, label in THEMES.items():
+            action = self._action(
+                theme_menu, label, lambda _=False, k=key: self.set_theme(k), checkable=True
+            )
+            action.setChecked(key == w.theme.choice)
+            themes.addAction(action)
+            self.theme_actions[key] = action
+
+        help_menu = bar.addMenu("&Help")
+        self._action(
+            help_menu,
+            "&Keyboard and mouse",
+            self.show_shortcuts,
+            QKeySequence.StandardKey.HelpContents,
+        )
+        self._action(help_menu, "Try the &demo song", w.intake.open_demo)
+        self._action(help_menu, "Open &log folder", w.open_log_folder)
+        self._action(help_menu, "&About stemgui", self.about)
+
+    def _build_playback(self, play_menu: QMenu) -> None:
+        w = self.window
+        player = w.player
+        self.play_action = self._action(play_menu, "Play / pause", player.toggle, "Space")
+        self._action(play_menu, "Stop", player.stop, "Ctrl+.")
+        self.loop_action = self._action(play_menu, "Loop on / off", player.toggle_loop, "L")
+        self._action(play_menu, "Clear loop", player.clear_loop, "Shift+L")
+        self.snap_action = self._action(
+            play_menu, "&Snap loops to beats", self.snap_to_beats, checkable=True
+        )
+        self.snap_action.setChecked(w.settings.get(S.SNAP_TO_BEATS))
+        w.timeline.snap_to_beats = self.snap_action.isChecked()
+        self._action(play_menu, "Back to start", lambda: player.seek(0), "Home")
+        self._action(play_menu, "To the end", player.seek_end, "End")
+        self._action(play_menu, "Back 5 seconds", lambda: player.nudge(-5.0), "Ctrl+Left")
+        self._action(play_menu, "Forward 5 seconds", lambda: player.nudge(5.0), "Ctrl+Right")
+        play_menu.addSeparator()
+        self._action(
+            play_menu, "Solo the original mix (A/B)", lambda: w.stems.toggle(-1, "solo"), "A"
+        )
+        for number in range(1, 10):  # in no menu: the S and M buttons' tooltips name them
+            for keys, what in ((str(number), "mute"), (f"Ctrl+{number}", "solo")):
+                action = QAction(f"{what} stem {number}", w)
+                action.setShortcut(QKeySequence(keys))
+                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+                action.triggered.connect(
+                    lambda _=False, i=number - 1, what=what: w.stems.toggle(i, what)
+                )
+                w.addAction(action)
+        play_menu.addSeparator()
+        zoom_in = self._action(
+            play_menu, "Zoom in", lambda: self.zoom(0.5), QKeySequence.StandardKey.ZoomIn
+        )
+        zoom_in.setShortcuts([zoom_in.shortcut(), QKeySequence("Ctrl+=")])  # + without Shift
+        self._action(
+            play_menu, "Zoom out", lambda: self.zoom(2.0), QKeySequence.StandardKey.ZoomOut
+        )
+        self._action(play_menu, "Show whole song", self.zoom_all, "Ctrl+0")
+
+    # -- the commands -----------------------------------------------------------------------
+
+    def set_theme(self, choice: str) -> None:
+        """Light, dark or the system's colours, now and at the next start."""
+        self.window.theme.apply(choice)
+        self.window.settings.set(S.THEME, choice)
+        self.theme_actions[choice].setChecked(True)
+
+    def snap_to_beats(self, on: bool) -> None:
+        """Loops dragged on a song with a beat grid go from beat to beat (or as drawn)."""
+        self.window.settings.set(S.SNAP_TO_BEATS, bool(on))
+        self.window.timeline.snap_to_beats = bool(on)
+
+    def keep_stems(self, on: bool) -> None:
+        """Keep (or stop keeping) separated stems between sessions, from the next song on."""
+        self.window.settings.set(S.KEEP_STEMS, bool(on))
+        self.window.controller.worker.stem_cache = stem_cache(self.window.settings)
+
+    def clear_stem_cache(self) -> None:
+        """Delete every song's stems kept between sessions (the songs open now stay)."""
+        from stemgui.stemcache import StemCache
+
+        controller = self.window.controller
+        entries, freed = (controller.worker.stem_cache or StemCache()).clear()
+        message = f"Stem cache cleared: {entries} songs, {freed / 1e6:.0f} MB."
+        if any(job.state is JobState.DONE for job in controller.model.jobs):
+            # their stems are read from those files until they go: the space comes free then
+            message += (
+                " The songs in the queue stay until removed or the app closes, and are "
+                "separated again at the next start."
+            )
+        self.window.statusBar().showMessage(message, 10_000)
+
+    def zoom(self, factor: float) -> None:
+        """Show ``factor`` times as much of the song, around the playhead."""
+        timeline = self.window.timeline
+        if timeline.frames:
+            timeline.zoom(factor, timeline.position)
+
+    def zoom_all(self) -> None:
+        self.window.timeline.set_view(0, self.window.timeline.frames)
+
+    def show_shortcuts(self) -> None:
+        from stemgui.ui.shortcuts import ShortcutsDialog
+
+        ShortcutsDialog([self.window, self.window.queue], self.window).exec()
+
+    def about(self) -> None:
+        import stemgui
+
+        QMessageBox.about(
+            self.window,
+            "About stemgui",
+            f"<b>stemgui {stemgui.__version__}</b><p>Splits songs into stems with Demucs "
+            "networks, plays them together, exports them.</p>",
+        )
