@@ -86,8 +86,9 @@ class Job:
     removed: bool = False  # taken out while running: dropped when it ends
     stopping: bool = False  # cancelled while running: until the worker stops at its chunk
     strips: dict = field(default_factory=dict)  # stem -> StemControl, for its first mixer
-    # where the player was on this song when another was shown: (position, loop, loop on, view)
-    place: tuple | None = None
+    # where the player was on this song when another was shown, or at the last close: a
+    # ``place.Place``, put back when it is shown again
+    place: Any = None
 
     @property
     def title(self) -> str:

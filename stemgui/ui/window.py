@@ -49,6 +49,7 @@ from stemgui.ui.failed_page import FailedPage
 from stemgui.ui.keyboard_focus import KeyboardFocus
 from stemgui.ui.messages import Messages
 from stemgui.ui.model_status import ModelStatus
+from stemgui.ui.place import Place
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
@@ -408,10 +409,8 @@ class MainWindow(QMainWindow):
             return
         previous, self.shown_job = self.shown_job, job
         self.controller.model.set_shown(job)  # its row in bold: a waiting one may be selected
-        transport = self.player.transport
-        if previous is not None and transport is not None:  # back to it later: as it was
-            loop = (transport.loop, transport.loop_enabled)
-            previous.place = (transport.position, *loop, self.timeline.view)
+        if previous is not None and self.player.loaded:  # back to it later: as it was
+            previous.place = Place.taken(self.player)
         if job is None or job.stemset is None:
             self.player.unload()
             self.stems.clear()
@@ -449,13 +448,7 @@ class MainWindow(QMainWindow):
         self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
         self._show_beats(job)
         if job.place is not None:  # where it was left: playhead, loop, zoom
-            position, loop, looping, view = job.place
-            frames = job.stemset.frames  # a retry of a file changed since may be shorter
-            if loop is not None and loop[1] <= frames:
-                self.player.set_loop(*loop)
-                self.player.set_loop_enabled(looping)
-            self.player.seek(min(position, frames))
-            self.timeline.set_view(*view)
+            job.place.put(self.player)  # (inside it: a file changed since may be shorter)
         if self.failed_job is None:  # else under a failed song's page, until it is left
             self.pages.setCurrentIndex(1)
             self._show_title(job)
