@@ -5,11 +5,15 @@ The session is a JSON list in the ``SESSION`` setting, one entry per song::
 
     {"path": "/abs/song.mp3", "strips": {"vocals": [gain_db, solo, mute], ...},
      "options": {...},  # the SeparationOptions its stems were made with, when known
-     "kept": {"entry": key, "song": [size, mtime_ns], "model": [size, mtime_ns] | null}}
+     "kept": {"entry": key, "song": [size, mtime_ns], "model": [size, mtime_ns] | null},
+     "place": {"position": s, "loop": [s, s] | null, "looping": bool, "view": [s, s]},
+     "shown": true}  # only the song on screen at the close
 
 A separated song's stems then come from the stem cache at once, with its mix as it was left:
 ``kept`` (``stemgui.ui.restore.Kept``) names its cache entry, read without the model while the
-song and model files are as they were then.
+song and model files are as they were then. ``place`` (``stemgui.ui.place.Place``) is where the
+player was on the song (a song never shown has none), and the song ``shown`` is shown again. A
+session of an earlier version, without them, loads as it did: the first song to come is shown.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from stemgui.separation.spec import names_a_file
 from stemgui.ui import settings as S
+from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.restore import Kept
 from stemgui.ui.worker import SeparationOptions
@@ -30,11 +35,19 @@ from stemgui.ui.worker import SeparationOptions
 logger = logging.getLogger(__name__)
 
 
-def save(settings: S.Settings, jobs: Iterable[Job]) -> None:
-    """Keep the queue for the next start, separated songs with their mixes, songs still to
-    separate (or separating) with them; failed and cancelled ones are left out, and those
-    being removed or cancelled. Only with the stem cache on: without it every song would be
-    separated again."""
+class Saved(NamedTuple):
+    """The last session as ``load`` finds it."""
+
+    jobs: list[Job]  # its songs, as new queue jobs, each with its mix and place
+    shown: Job | None  # the one on screen at the close, when it came back
+    damaged: int  # how many saved songs could not be read (logged)
+
+
+def save(settings: S.Settings, jobs: Iterable[Job], shown: Job | None = None) -> None:
+    """Keep the queue for the next start, separated songs with their mixes and places, songs
+    still to separate (or separating) with them, and which of them is ``shown``; failed and
+    cancelled ones are left out, and those being removed or cancelled. Only with the stem cache
+    on: without it every song would be separated again."""
     songs = []
     if settings.get(S.KEEP_STEMS):
         for job in jobs:
@@ -54,18 +67,23 @@ def save(settings: S.Settings, jobs: Iterable[Job]) -> None:
                     song["options"] = dataclasses.asdict(options)
                 if job.kept is not None:  # its stems found at the next start without the model
                     song["kept"] = job.kept.to_json()
+                if job.place is not None:
+                    song["place"] = job.place.to_json()
+                if job is shown:
+                    song["shown"] = True
                 songs.append(song)
     settings.set(S.SESSION, json.dumps(songs))
 
 
-def load(settings: S.Settings) -> tuple[list[Job], int]:
-    """The songs of the last session as new queue ``Job``s, each with its mix, and how many
-    saved songs could not be read (logged). Files gone since are left out, and a song saved
-    twice made the same way; nothing comes back with the stem cache off."""
+def load(settings: S.Settings) -> Saved:
+    """The songs of the last session as new queue ``Job``s, each with its mix and place, the
+    one shown at the close, and how many saved songs could not be read. Files gone since are
+    left out, and a song saved twice made the same way (shown: the row kept is); nothing comes
+    back with the stem cache off. A damaged place is left out, not the song."""
     from stemgui.stems.mixer import restored_strip
 
     if not settings.get(S.KEEP_STEMS):
-        return [], 0
+        return Saved([], None, 0)
     saved = json.loads(settings.get(S.SESSION))
     entries = [S.session_song(song) for song in saved]
     kept = [Kept.from_json(song.get("kept")) if isinstance(song, dict) else None for song in saved]
@@ -73,24 +91,38 @@ def load(settings: S.Settings) -> tuple[list[Job], int]:
     if damaged:
         logger.warning("%d song(s) of the saved session could not be read", damaged)
     jobs: list[Job] = []
-    seen = set()
-    for entry, found in zip(entries, kept, strict=True):
+    shown = None
+    seen: dict[tuple, Job] = {}
+    for entry, found, song in zip(entries, kept, saved, strict=True):
         if entry is None:
             continue
         path, strips, options = entry
         path = path.absolute()
         pinned = _restored_options(options)
         made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
-        if not path.is_file() or (path, made) in seen:
+        if not path.is_file():
             continue
-        seen.add((path, made))  # a song in the queue twice, made two ways: both come back
-        job = Job(path, options=pinned)
-        # before the first is shown: its mixer is made with them
-        job.strips = {name: restored_strip(strip) for name, strip in strips.items()}
-        if pinned is not None:  # not with the settings of now: those stems are of other options
-            job.kept = found
-        jobs.append(job)
-    return jobs, damaged
+        if (path, made) not in seen:  # a song in the queue twice, made two ways: both come back
+            job = Job(path, options=pinned, place=_place(song))
+            # before the first is shown: its mixer is made with them
+            job.strips = {name: restored_strip(strip) for name, strip in strips.items()}
+            if pinned is not None:  # not with the settings of now: its stems are of others
+                job.kept = found
+            seen[path, made] = job
+            jobs.append(job)
+        if song.get("shown") is True and shown is None:
+            shown = seen[path, made]
+    return Saved(jobs, shown, damaged)
+
+
+def _place(song: dict[str, Any]) -> Place | None:
+    """Where the player was on a saved song; None when it has none or it is damaged."""
+    if "place" not in song:
+        return None
+    place = Place.from_json(song["place"])
+    if place is None:
+        logger.warning("%s: where it was left could not be read; it starts at 0", song["path"])
+    return place
 
 
 def _restored_options(saved: dict[str, Any] | None) -> SeparationOptions | None:

@@ -549,13 +549,17 @@ class MainWindow(QMainWindow):
     # -- the session: stemgui.ui.session ----------------------------------------------------
 
     def save_session(self) -> None:
-        """Keep the queue for the next start (``stemgui.ui.session``)."""
-        session.save(self.settings, self.controller.model.jobs)
+        """Keep the queue for the next start (``stemgui.ui.session``), with where the song on
+        screen is left: it is shown again there."""
+        if self.shown_job is not None and self.player.loaded:
+            self.shown_job.place = Place.taken(self.player)
+        session.save(self.settings, self.controller.model.jobs, self.shown_job)
 
     def restore_session(self) -> list[Job]:
         """Queue the songs of the last session again, each with its mix: the separated ones'
-        stems come from the stem cache at once. Files gone since are left out."""
-        jobs, damaged = session.load(self.settings)
+        stems come from the stem cache at once, each where it was left. Files gone since are
+        left out."""
+        jobs, _, damaged = session.load(self.settings)
         if damaged:
             self.statusBar().showMessage(
                 f"{counted(damaged, 'song')} of the last session could not be read and left out.",

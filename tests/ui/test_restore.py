@@ -74,7 +74,7 @@ def _restart(qtbot, settings, root, options):
     """The next start: its restored song once ended, and how many models it loaded."""
     ctl, factory, _ = _start(root, options)
     try:
-        jobs, _ = session.load(settings)
+        jobs = session.load(settings).jobs
         ctl.restore(jobs)
         qtbot.waitUntil(lambda: jobs[0].state.ended, timeout=TIMEOUT_MS)
         assert jobs[0].state is JobState.DONE
@@ -118,7 +118,7 @@ def test_restored_songs_are_done_without_the_model_or_the_model_list(qtbot, firs
     # the queue held as at start-up while the models are listed: only the cache can answer
     ctl, factory, identity = _start(root, options, blocker=lambda: "looking for models…")
     try:
-        jobs, damaged = session.load(settings)
+        jobs, _, damaged = session.load(settings)
         assert damaged == 0 and len(jobs) == 1
         ctl.restore(jobs)
         qtbot.waitUntil(lambda: jobs[0].state is JobState.DONE, timeout=TIMEOUT_MS)
@@ -143,7 +143,7 @@ def test_a_song_rewritten_since_is_separated_again(qtbot, first_session):
     os.utime(song, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
     ctl, factory, _ = _start(root, options)
     try:
-        jobs, _ = session.load(settings)
+        jobs = session.load(settings).jobs
         ctl.restore(jobs)
         qtbot.waitUntil(lambda: jobs[0].state.ended, timeout=TIMEOUT_MS)
         (job,) = jobs
@@ -158,7 +158,7 @@ def test_a_song_whose_entry_is_gone_is_separated_again(qtbot, first_session):
     StemCache(root).clear()
     ctl, factory, _ = _start(root, options)
     try:
-        jobs, _ = session.load(settings)
+        jobs = session.load(settings).jobs
         ctl.restore(jobs)
         qtbot.waitUntil(lambda: jobs[0].state.ended, timeout=TIMEOUT_MS)
         assert jobs[0].state is JobState.DONE and factory.calls == 1
