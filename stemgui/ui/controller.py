@@ -160,6 +160,7 @@ class QueueController(QObject):
         self._options = options
         self._blocker = blocker
         self._current: Job | None = None
+        self._awaited: Job | None = None  # see ``awaited``
         self._cancel: threading.Event | None = None
         # (time, fraction, notes) of the job's first progress report: the rate is measured from
         # there, past the first chunk, which carries the network's one-time warm-up (a second
@@ -211,16 +212,32 @@ class QueueController(QObject):
         self._start_next()
         return jobs
 
-    def restore(self, jobs: list[Job]) -> list[Job]:
+    @property
+    def awaited(self) -> Job | None:
+        """The song ``restore`` was told was on screen at the last close, until its stems come
+        (or it ends without, or is removed): no other song should take the screen before it."""
+        job = self._awaited
+        if job is not None and (
+            job.stemset is not None
+            or job.state.ended
+            or all(row is not job for row in self.model.jobs)
+        ):
+            job = self._awaited = None
+        return job
+
+    def restore(self, jobs: list[Job], shown: Job | None = None) -> list[Job]:
         """Queue the songs of a saved session as they are (their own options, mixes). Those
         whose stems the session says are in the stem cache are answered from there on a thread
-        of their own, without the model and without waiting for it (``stemgui.ui.restore``);
-        any it cannot answer (changed since, entry gone) then waits its turn as a new song."""
+        of their own, without the model and without waiting for it (``stemgui.ui.restore``),
+        ``shown`` (the song on screen at the close) first; any it cannot answer (changed since,
+        entry gone) then waits its turn as a new song."""
         self.model.append(jobs)
+        self._awaited = shown
         cache = self.worker.stem_cache
+        first = [shown] if shown in jobs else []
         known = [
             job
-            for job in jobs
+            for job in first + [job for job in jobs if job is not shown]
             if cache is not None
             and job.kept is not None
             and job.options is not None

@@ -358,7 +358,8 @@ class MainWindow(QMainWindow):
         # a song starting is shown when nothing is on screen, but not over a failed song
         # the user is reading (a failure the queue showed by itself gives way)
         reading = self.failed_job is not None and self._failed_chosen
-        if self.selected_job() is job or (self.shown_job is None and not reading):
+        awaited = self.controller.awaited in (None, job)  # not before the song last shown
+        if self.selected_job() is job or (self.shown_job is None and not reading and awaited):
             left = self.failed_job
             self.select_for_the_user(job)
             self.show_job(job)
@@ -557,15 +558,18 @@ class MainWindow(QMainWindow):
 
     def restore_session(self) -> list[Job]:
         """Queue the songs of the last session again, each with its mix: the separated ones'
-        stems come from the stem cache at once, each where it was left. Files gone since are
-        left out."""
-        jobs, _, damaged = session.load(self.settings)
+        stems come from the stem cache at once; the song shown at the close is shown again,
+        each where it was left. Files gone since are left out."""
+        jobs, shown, damaged = session.load(self.settings)
         if damaged:
             self.statusBar().showMessage(
                 f"{counted(damaged, 'song')} of the last session could not be read and left out.",
                 8000,
             )
-        return self.controller.restore(jobs) if jobs else []
+        restored = self.controller.restore(jobs, shown) if jobs else []
+        if shown is not None:  # on its way: selected, shown when its stems come
+            self.select_for_the_user(shown)
+        return restored
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.intake.stop_listening()  # first: no song may join the queue once it is saved

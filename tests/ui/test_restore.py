@@ -165,3 +165,53 @@ def test_a_song_whose_entry_is_gone_is_separated_again(qtbot, first_session):
         np.testing.assert_array_equal(jobs[0].stemset.data, first.stemset.data)
     finally:
         ctl.shutdown()
+
+
+@pytest.fixture
+def two_songs_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
+    """Both songs separated and stored; the second on screen at the close."""
+    options = SeparationOptions(model=str(tiny_model_file), device="cpu")
+    settings, root = S.Settings(settings_store), tmp_path / "stemcache"
+    ctl, _, _ = _start(root, options)
+    try:
+        jobs = ctl.add(songs)
+        qtbot.waitUntil(lambda: all(job.kept is not None for job in jobs), timeout=TIMEOUT_MS)
+        session.save(settings, ctl.model.jobs, shown=jobs[1])
+    finally:
+        ctl.shutdown()
+    return settings, root, options
+
+
+def test_the_song_shown_at_the_close_comes_back_first_and_is_awaited_until_then(
+    qtbot, two_songs_session
+):
+    settings, root, options = two_songs_session
+    ctl, factory, _ = _start(root, options)
+    try:
+        jobs, shown, _ = session.load(settings)
+        assert shown is jobs[1]
+        started = []
+        ctl.job_started.connect(started.append)
+        ctl.restore(jobs, shown)
+        assert ctl.awaited is shown  # no other song takes the screen before it
+        qtbot.waitUntil(lambda: all(job.state is JobState.DONE for job in jobs), timeout=TIMEOUT_MS)
+        assert started == [jobs[1], jobs[0]] and factory.calls == 0  # from the cache, it first
+        assert ctl.awaited is None  # it came
+    finally:
+        ctl.shutdown()
+
+
+def test_the_song_shown_at_the_close_removed_before_it_comes_is_awaited_no_more(
+    qtbot, two_songs_session
+):
+    settings, root, options = two_songs_session
+    ctl, _, _ = _start(root, options)
+    try:
+        jobs, shown, _ = session.load(settings)
+        ctl.restore(jobs, shown)
+        ctl.remove(shown)
+        assert ctl.awaited is None
+        qtbot.waitUntil(lambda: jobs[0].state is JobState.DONE, timeout=TIMEOUT_MS)
+        assert ctl.model.jobs == [jobs[0]]
+    finally:
+        ctl.shutdown()

@@ -1,5 +1,6 @@
-"""The session keeps where each song was left and which song was on screen; a damaged place
-leaves out the place, not the song; a session of an earlier version still loads."""
+"""The session keeps where each song was left and which song was on screen: the next start shows
+that song again, each song at its playhead, loop and view, clamped to a song cut short since; a
+damaged place leaves out the place, not the song; a session of an earlier version still loads."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from stemgui.ui import session
 from stemgui.ui import settings as S
 from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
+from stemgui.ui.window import MainWindow
+from tests.fakes import FakeOutput
+from tests.ui.conftest import TIMEOUT_MS, write_song
 
 PLACE = Place(0.375, (0.25, 0.5), True, (0.125, 0.625))
 
@@ -94,3 +98,84 @@ def test_the_song_shown_saved_twice_comes_back_as_the_row_kept(settings, songs):
     settings.set(S.SESSION, json.dumps(rows))
     jobs, shown, _ = session.load(settings)
     assert len(jobs) == 2 and shown is jobs[1]
+
+
+# -- the next start, in the window ------------------------------------------------------------
+
+
+def _window(qtbot, settings_store, tiny_model_file) -> MainWindow:
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(tiny_model_file))
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def _first_session(qtbot, settings_store, tiny_model_file, songs):
+    """Both songs separated and stored; the first left at 0.75 s zoomed in on its second half,
+    the second (on screen at the close) looping 0.25-0.5 s at 0.375 s, zoomed on 0.125-0.625 s."""
+    win = _window(qtbot, settings_store, tiny_model_file)
+    a, b = win.add_paths(songs)
+    qtbot.waitUntil(lambda: a.kept is not None and b.kept is not None, timeout=TIMEOUT_MS)
+    assert win.shown_job is a
+    win.player.seek(6000)  # 8000 frames a second
+    win.timeline.set_view(4000, 8000)
+    win.select(b)
+    win.player.set_loop(2000, 4000)
+    win.player.seek(3000)
+    win.timeline.set_view(1000, 5000)
+    win.close()
+
+
+def _shows(win, monkeypatch) -> list[Job]:
+    """The songs ``win`` shows from now on, in order."""
+    shown, show = [], win.show_job
+    monkeypatch.setattr(win, "show_job", lambda job: shown.append(job) or show(job))
+    return shown
+
+
+def test_the_next_start_shows_the_song_left_on_screen_each_where_it_was_left(
+    qtbot, settings_store, tiny_model_file, songs, monkeypatch
+):
+    _first_session(qtbot, settings_store, tiny_model_file, songs)
+    win = _window(qtbot, settings_store, tiny_model_file)
+    seen = _shows(win, monkeypatch)
+    a, b = win.restore_session()
+    qtbot.waitUntil(
+        lambda: a.state is JobState.DONE and b.state is JobState.DONE, timeout=TIMEOUT_MS
+    )
+    assert seen == [b] and win.shown_job is b and win.selected_job() is b  # not the first
+    transport = win.player.transport
+    assert (transport.position, transport.loop, transport.loop_enabled) == (
+        3000,
+        (2000, 4000),
+        True,
+    )
+    assert win.timeline.view == (1000, 5000) and win.timeline.loop == (2000, 4000)
+    win.select(a)
+    transport = win.player.transport
+    assert (transport.position, transport.loop, transport.loop_enabled) == (6000, None, False)
+    assert win.timeline.view == (4000, 8000)
+    win.close()
+
+
+def test_the_song_left_on_screen_cut_short_since_comes_back_inside_it_and_first(
+    qtbot, settings_store, tiny_model_file, songs, monkeypatch
+):
+    """The song shown is separated again (its file changed): the other song, back from the
+    cache at once, does not take the screen first; the place is clamped to the new length."""
+    _first_session(qtbot, settings_store, tiny_model_file, songs)
+    write_song(songs[1], seconds=0.25, seed=2)  # 2000 frames: the loop is past its end now
+    win = _window(qtbot, settings_store, tiny_model_file)
+    seen = _shows(win, monkeypatch)
+    a, b = win.restore_session()
+    qtbot.waitUntil(
+        lambda: a.state is JobState.DONE and b.state is JobState.DONE, timeout=TIMEOUT_MS
+    )
+    assert b.stemset.frames == 2000 and seen == [b] and win.shown_job is b
+    transport = win.player.transport
+    assert (transport.position, transport.loop, transport.loop_enabled) == (2000, None, False)
+    assert win.timeline.view == (0, 2000)
+    win.close()
