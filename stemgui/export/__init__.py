@@ -1,4 +1,5 @@
-"""Export room: what to write (``ExportRequest``), how it is named (templates), atomic writes."""
+"""Export room: what to write (``ExportRequest``), how it is named (templates), what each file
+holds (``sources``), atomic writes."""
 
 from stemgui.export.exporter import ExportRequest, export, plan, stem_names
 from stemgui.export.naming import DEFAULT_TEMPLATE, TEMPLATE_KEYS, render, safe_name

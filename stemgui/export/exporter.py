@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ import numpy as np
 
 from stemgui.errors import ExportError, FileError
 from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, render, template_parts
+from stemgui.export.sources import readers_of, sources_of
 
 if TYPE_CHECKING:
     from stemgui.audio.encode import AudioFormat
@@ -213,69 +214,6 @@ def span_label(start: float, stop: float) -> str:
     return f"{at(start)}-{at(stop)}"
 
 
-def _sources_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable[[], np.ndarray]]:
-    """Stem name -> function returning its samples (channels, frames), computed only when asked."""
-    names = list(stemset.names)
-    data = stemset.data  # (sources, channels, frames)
-
-    def stem(index: int) -> Callable[[], np.ndarray]:
-        return lambda: data[index]
-
-    makers: dict[str, Callable[[], np.ndarray]] = {n: stem(i) for i, n in enumerate(names)}
-    if request.two_stems is not None and request.two_stems in names:
-        kept = names.index(request.two_stems)
-
-        def rest() -> np.ndarray:
-            total = np.zeros(data.shape[1:], dtype=np.float32)
-            for index in range(len(names)):
-                if index != kept:
-                    total += data[index]
-            return total
-
-        makers[f"no_{request.two_stems}"] = rest
-    if request.mix_gains is not None:
-
-        def mix() -> np.ndarray:
-            from stemgui.stems.mixer import render_mix
-
-            return np.asarray(render_mix(stemset, request.mix_gains), dtype=np.float32)
-
-        makers[request.mix_name] = mix
-    return makers
-
-
-def _readers_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable]:
-    """Stem name -> ``read(start, stop)`` of its frames, for stems spooled to an ``np.memmap``
-    (written block by block by ``stemgui.audio.stream.write_blocks``)."""
-    from stemgui.audio.stream import stem_reader
-
-    names = list(stemset.names)
-    readers = {name: stem_reader(stemset.data, i) for i, name in enumerate(names)}
-    if request.two_stems is not None and request.two_stems in names:
-        others = [readers[n] for n in names if n != request.two_stems]
-
-        def rest(start: int, stop: int) -> np.ndarray:
-            total = others[0](start, stop).copy()
-            for read in others[1:]:
-                total += read(start, stop)
-            return total
-
-        readers[f"no_{request.two_stems}"] = rest
-    if request.mix_gains is not None:
-        from stemgui.spool import release_pages
-        from stemgui.stems.mixer import render_mix
-
-        def mixed(start: int, stop: int) -> np.ndarray:
-            block = render_mix(stemset, request.mix_gains, start=start, stop=stop)
-            for array in (stemset.data, stemset.mix):  # read through the mapping: let go
-                if array is not None:
-                    release_pages(array, start, stop, flush=False)
-            return block
-
-        readers[request.mix_name] = mixed
-    return readers
-
-
 def _roll_back(
     made: list[Path],
     aside: list[tuple[Path, Path, tuple[int, int] | None]],
@@ -338,8 +276,8 @@ def export(
             raise ExportError(request.folder, "the part of the song to export is empty")
     # a long song (its stems on disk), or a part of a song: written block by block
     spooled = isinstance(stemset.data, np.memmap) or frames != stemset.frames
-    makers = _sources_of(stemset, request)
-    readers = _readers_of(stemset, request) if spooled else {}
+    makers = sources_of(stemset, request)
+    readers = readers_of(stemset, request) if spooled else {}
     if first:
         readers = {
             name: lambda a, b, read=read: read(first + a, first + b)

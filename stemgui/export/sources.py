@@ -1,0 +1,78 @@
+"""What each file of an export holds: a stem, ``no_<stem>`` (the sum of the others, in two-stem
+mode) or the mix being heard, as a whole array (``sources_of``) or read block by block from stems
+spooled to disk (``readers_of``). Nothing is computed until a file asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from stemgui.export.exporter import ExportRequest
+    from stemgui.stems.stemset import StemSet
+
+
+def sources_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable[[], np.ndarray]]:
+    """Stem name -> function returning its samples (channels, frames), computed only when asked."""
+    names = list(stemset.names)
+    data = stemset.data  # (sources, channels, frames)
+
+    def stem(index: int) -> Callable[[], np.ndarray]:
+        return lambda: data[index]
+
+    makers: dict[str, Callable[[], np.ndarray]] = {n: stem(i) for i, n in enumerate(names)}
+    if request.two_stems is not None and request.two_stems in names:
+        kept = names.index(request.two_stems)
+
+        def rest() -> np.ndarray:
+            total = np.zeros(data.shape[1:], dtype=np.float32)
+            for index in range(len(names)):
+                if index != kept:
+                    total += data[index]
+            return total
+
+        makers[f"no_{request.two_stems}"] = rest
+    if request.mix_gains is not None:
+
+        def mix() -> np.ndarray:
+            from stemgui.stems.mixer import render_mix
+
+            return np.asarray(render_mix(stemset, request.mix_gains), dtype=np.float32)
+
+        makers[request.mix_name] = mix
+    return makers
+
+
+def readers_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable]:
+    """Stem name -> ``read(start, stop)`` of its frames, for stems spooled to an ``np.memmap``
+    (written block by block by ``stemgui.audio.stream.write_blocks``)."""
+    from stemgui.audio.stream import stem_reader
+
+    names = list(stemset.names)
+    readers = {name: stem_reader(stemset.data, i) for i, name in enumerate(names)}
+    if request.two_stems is not None and request.two_stems in names:
+        others = [readers[n] for n in names if n != request.two_stems]
+
+        def rest(start: int, stop: int) -> np.ndarray:
+            total = others[0](start, stop).copy()
+            for read in others[1:]:
+                total += read(start, stop)
+            return total
+
+        readers[f"no_{request.two_stems}"] = rest
+    if request.mix_gains is not None:
+        from stemgui.spool import release_pages
+        from stemgui.stems.mixer import render_mix
+
+        def mixed(start: int, stop: int) -> np.ndarray:
+            block = render_mix(stemset, request.mix_gains, start=start, stop=stop)
+            for array in (stemset.data, stemset.mix):  # read through the mapping: let go
+                if array is not None:
+                    release_pages(array, start, stop, flush=False)
+            return block
+
+        readers[request.mix_name] = mixed
+    return readers
