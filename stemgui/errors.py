@@ -43,5 +43,16 @@ class ModelLoadError(FileError):
     """A model file is missing, tampered with (sha256), malformed, or of an unknown architecture."""
 
 
-class SeparationCancelled(StemguiError):
+class Cancelled(StemguiError):
+    """The user stopped the work; raised from where it checks its cancel token. Not a failure:
+    writers let it through as it is rather than reporting it as a write error."""
+
+
+class SeparationCancelled(Cancelled):
     """Raised by ``Separator.separate`` when its cancel token is set; nothing is half-written."""
+
+
+class ExportCancelled(Cancelled):
+    """Raised by ``stemgui.export.export`` when its cancel token is set, between two blocks:
+    none of that export's files is left (nor a temporary one), and the files it was to replace
+    stay as they were."""

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from stemgui.audio.atomic import atomic_path, staged_path
-from stemgui.errors import EncodeError
+from stemgui.errors import Cancelled, EncodeError
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def encoding(path: Path, overwrite: bool, part: Path | None = None) -> Iterator[
         with staging as written:
             try:
                 yield written
-            except (EncodeError, FileExistsError):
+            except (Cancelled, EncodeError, FileExistsError):  # a cancel is no write error
                 raise
             except Exception as error:
                 # explained while the partial file still takes its room: libsndfile's "System
@@ -157,7 +157,7 @@ def encoding(path: Path, overwrite: bool, part: Path | None = None) -> Iterator[
         raise EncodeError(
             path, "already exists; allow overwriting or choose another name or folder"
         ) from None
-    except EncodeError:
+    except (Cancelled, EncodeError):
         raise
     except Exception as error:  # soundfile, PyAV and OS errors all end here, explained
         raise EncodeError(path, explain_write_error(path, error)) from error

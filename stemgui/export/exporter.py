@@ -2,10 +2,11 @@
 
 ``export(stemset, request, track, model_name)`` plans every target first, refuses the whole
 request if any target already exists (unless ``request.overwrite``), and only then writes the
-files one by one through ``stemgui.audio.encode.write_audio``, each under a temporary name in its
-target folder; once all are complete they are renamed onto their targets. If a write fails, the
-temporary files are removed: an export leaves all its files or none, and the files of an earlier
-export it was to replace stay as they were.
+files one by one, a block at a time, through ``stemgui.audio.stream.write_blocks``, each under a
+temporary name in its target folder; once all are complete they are renamed onto their targets.
+If a write fails or the export is cancelled (``on_progress`` and ``cancel``:
+``stemgui.export.progress``), the temporary files are removed: an export leaves all its files
+or none, and the files of an earlier export it was to replace stay as they were.
 
 Two-stem mode (``two_stems="vocals"``) writes ``vocals`` and ``no_vocals``, the sum of every other
 stem, as the Demucs command line does.
@@ -25,6 +26,7 @@ import numpy as np
 
 from stemgui.errors import ExportError, FileError
 from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, render, template_parts
+from stemgui.export.progress import CancelToken, ExportProgress, ProgressCallback
 from stemgui.export.sources import readers_of, sources_of
 
 if TYPE_CHECKING:
@@ -240,7 +242,12 @@ def _roll_back(
 
 
 def export(
-    stemset: StemSet, request: ExportRequest, track: str | Path, model_name: str
+    stemset: StemSet,
+    request: ExportRequest,
+    track: str | Path,
+    model_name: str,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> list[Path]:
     """Write the files of ``request`` for ``stemset``; return their paths in writing order.
 
@@ -250,14 +257,17 @@ def export(
         track: the song's name without extension, or its path (whose stem is used, and whose
             tags each file gets, with the stem's name in the title: ``stemgui.audio.tags``).
         model_name: the model's name, for ``{model}`` in the template.
+        on_progress: told the fraction done, 0 to 1, after every block read (on this thread).
+        cancel: a token (``threading.Event``) looked at before every block.
 
     Raises:
         ExportError: see ``plan``; or a file could not be written (the files created by this
             call are removed again).
+        ExportCancelled: ``cancel`` was set; as for a failed write, nothing of this call stays.
     """
     from stemgui.audio.atomic import clean_stale_parts, fsync_folder, part_path_for, put_in_place
-    from stemgui.audio.encode import explain_write_error, write_audio
-    from stemgui.audio.stream import peak, write_blocks
+    from stemgui.audio.encode import explain_write_error
+    from stemgui.audio.stream import array_reader, peak, write_blocks
     from stemgui.audio.tags import read_tags, stem_tags
     from stemgui.spool import STALE_PART_SECONDS
 
@@ -285,15 +295,22 @@ def export(
         }
 
     made: dict[str, np.ndarray] = {}  # a mix or no_<stem> made for its peak, kept to write
+    together = request.rescale_together and request.fmt.clip == "rescale"
+    # the frames read: a peak pass over every file for the one divisor, or write_blocks' own
+    # peak pass over each file in ``rescale``; and the pass that writes each file
+    per_file = 2 if request.fmt.clip == "rescale" and not together else 1
+    total = frames * len(targets) * (together + per_file)
+    what = track.name if isinstance(track, Path) else str(track)
+    progress = ExportProgress(total, on_progress, cancel, what)
 
     def loudest(name: str) -> float:
         if spooled:  # a part of the song always is: the branch below is the whole song
-            return peak(readers[name], frames)
+            return peak(progress.reading(readers[name]), frames)
         samples = made[name] = makers[name]()
-        return peak(lambda start, stop: samples[:, start:stop], stemset.frames)
+        return peak(progress.reading(array_reader(samples)), stemset.frames)
 
     fmt, divisor = request.fmt, np.float32(1.0)
-    if request.rescale_together and fmt.clip == "rescale":  # one divisor, found first
+    if together:  # one divisor, found first
         divisor = np.float32(max(1.01 * max(loudest(name) for name, _ in targets), 1.0))
         fmt = replace(fmt, clip="none")  # nothing reaches full scale once divided
     # Every file is written under a temporary name first and put in place once all are
@@ -316,23 +333,21 @@ def export(
             tags = stem_tags(song_tags, name, str(track), model_name, portion)
             if spooled:
                 read = readers[name]
-                write_blocks(
-                    current,
-                    read if divisor == 1 else lambda a, b, read=read: read(a, b) / divisor,
-                    stemset.channels,
-                    frames,
-                    stemset.samplerate,
-                    fmt,
-                    tags=tags,
-                    part=part,
-                )
-            else:
+            else:  # the whole song in memory: read a block at a time too, to be cancelled
                 samples = made.pop(name) if name in made else makers[name]()
-                samples = np.ascontiguousarray(samples, dtype=np.float32)
-                if divisor != 1:
-                    samples = samples / divisor
-                write_audio(current, samples, stemset.samplerate, fmt, tags=tags, part=part)
+                read = array_reader(np.ascontiguousarray(samples, dtype=np.float32))
+            write_blocks(
+                current,
+                progress.reading(read if divisor == 1 else lambda a, b, r=read: r(a, b) / divisor),
+                stemset.channels,
+                frames,
+                stemset.samplerate,
+                fmt,
+                tags=tags,
+                part=part,
+            )
             logger.debug("wrote %s", current)
+        progress.check()  # the last moment: once files are renamed into place, they stay
         for part, current in staged:
             if request.overwrite and os.path.lexists(current):  # kept until all are in place
                 link = current.is_symlink()  # moved as it is; the file it names is not touched
@@ -362,5 +377,6 @@ def export(
     for _, earlier, _times in aside:
         earlier.unlink(missing_ok=True)
     written = [target for _, target in staged]
+    progress.finish()
     logger.info("exported %d file(s) to %s", len(written), request.folder)
     return written

@@ -143,9 +143,9 @@ def test_plan_lists_targets_without_writing(tmp_path):
 
 
 def test_failed_write_removes_the_files_of_this_export(tmp_path, stems, monkeypatch):
-    import stemgui.audio.encode as encode
+    import stemgui.audio.stream as stream
 
-    real = encode.write_audio
+    real = stream.write_blocks
     calls = []
 
     def flaky(path, *args, **kwargs):
@@ -154,7 +154,7 @@ def test_failed_write_removes_the_files_of_this_export(tmp_path, stems, monkeypa
             raise EncodeError(path, "disk full")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(encode, "write_audio", flaky)
+    monkeypatch.setattr(stream, "write_blocks", flaky)
     with pytest.raises(ExportError, match="could not be written: disk full") as caught:
         export(stems, ExportRequest(folder=tmp_path), "t", "m")
     assert caught.value.path == tmp_path / "m/t/other.wav"
@@ -172,12 +172,12 @@ def test_failed_write_removes_the_files_of_this_export(tmp_path, stems, monkeypa
 def test_a_failed_overwrite_leaves_the_earlier_export_whole(tmp_path, stems, monkeypatch):
     """Disk full on the third stem of an export over an earlier one: all the earlier files stay
     as they were, not two new stems beside two old ones."""
-    import stemgui.audio.encode as encode
+    import stemgui.audio.stream as stream
 
     export(stems, ExportRequest(folder=tmp_path), "t", "m")
     before = {p: (tmp_path / p).read_bytes() for p in files_under(tmp_path)}
     louder = StemSet(stems.names, stems.samplerate, stems.data * 0.5)
-    real, calls = encode.write_audio, []
+    real, calls = stream.write_blocks, []
 
     def full(path, *args, **kwargs):
         calls.append(path)
@@ -185,12 +185,12 @@ def test_a_failed_overwrite_leaves_the_earlier_export_whole(tmp_path, stems, mon
             raise EncodeError(path, "disk full")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(encode, "write_audio", full)
+    monkeypatch.setattr(stream, "write_blocks", full)
     with pytest.raises(ExportError, match="disk full"):
         export(louder, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
     assert {p: (tmp_path / p).read_bytes() for p in files_under(tmp_path)} == before
     assert not [p for p in (tmp_path / "m" / "t").iterdir() if p.name.startswith(".")]
-    monkeypatch.setattr(encode, "write_audio", real)
+    monkeypatch.setattr(stream, "write_blocks", real)
     written = export(louder, ExportRequest(folder=tmp_path, overwrite=True), "t", "m")
     assert all((tmp_path / p).read_bytes() != before[p] for p in files_under(tmp_path))
     assert [p.name for p in written] == [f"{n}.wav" for n in stems.names]
@@ -482,17 +482,17 @@ def test_a_link_to_nothing_at_a_target_is_found_before_writing(tmp_path, stems, 
     said no: the rename found it after every stem); replaced with overwriting, and put back
     if that export fails."""
     import stemgui.audio.atomic as atomic
-    import stemgui.audio.encode as encode
+    import stemgui.audio.stream as stream
 
     link = tmp_path / "m" / "t" / "vocals.wav"
     link.parent.mkdir(parents=True)
     link.symlink_to(tmp_path / "nowhere.wav")
-    real_write = encode.write_audio
-    monkeypatch.setattr(encode, "write_audio", lambda *a, **k: pytest.fail("a file was written"))
+    real_write = stream.write_blocks
+    monkeypatch.setattr(stream, "write_blocks", lambda *a, **k: pytest.fail("a file was written"))
     with pytest.raises(ExportError, match="exists already") as caught:
         export(stems, ExportRequest(folder=tmp_path), "t", "m")
     assert caught.value.path == link
-    monkeypatch.setattr(encode, "write_audio", real_write)
+    monkeypatch.setattr(stream, "write_blocks", real_write)
     real_put = atomic.put_in_place
 
     def refused(part, path, overwrite):

@@ -193,11 +193,11 @@ def test_a_hangup_ignored_on_purpose_stays_ignored(isolated, model_file, monkeyp
 
 def test_cancel_during_export_leaves_nothing(isolated, model_file, monkeypatch):
     """A cancel between two files (the app's worker) removes the files this export wrote."""
-    import stemgui.audio.encode as encode
+    import stemgui.audio.stream as stream
     from stemgui.export.exporter import ExportRequest, export
     from stemgui.stems.stemset import StemSet
 
-    real = encode.write_audio
+    real = stream.write_blocks
     calls = []
 
     def cancel_third(path, *args, **kwargs):  # the worker's cancel, seen between two files
@@ -206,7 +206,7 @@ def test_cancel_during_export_leaves_nothing(isolated, model_file, monkeypatch):
             raise SeparationCancelled("export cancelled")
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(encode, "write_audio", cancel_third)
+    monkeypatch.setattr(stream, "write_blocks", cancel_third)
     stems = StemSet(NAMES, 44100, np.zeros((4, 2, 100), np.float32))
     with pytest.raises(SeparationCancelled):
         export(stems, ExportRequest(folder=isolated / "out"), "song", "tiny")

@@ -1,0 +1,97 @@
+"""``export``'s progress per block and its cancel between blocks."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+
+from stemgui.audio.encode import AudioFormat
+from stemgui.audio.stream import BLOCK_FRAMES
+from stemgui.errors import ExportCancelled
+from stemgui.export.exporter import ExportRequest, export
+from stemgui.stems.stemset import StemSet
+
+RATE = 44100
+NAMES = ("drums", "bass", "other", "vocals")
+FLOAT32 = AudioFormat(kind="wav", bits=32, float=True, clip="none")
+FRAMES = 2 * BLOCK_FRAMES + BLOCK_FRAMES // 2  # three blocks a file: two whole, one half
+
+
+def make_stems(tmp_path, spooled: bool, frames: int = FRAMES) -> StemSet:
+    rng = np.random.default_rng(1)
+    data = (rng.standard_normal((4, 2, frames)) * 0.1).astype(np.float32)
+    if spooled:  # a long song's stems, on disk
+        spool = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=data.shape)
+        spool[:] = data
+        data = spool
+    return StemSet(NAMES, RATE, data, mix=np.asarray(data).sum(axis=0))
+
+
+def everything_under(folder):
+    """Every file and folder, hidden temporary files too."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("spooled", [False, True])
+def test_progress_rises_block_by_block_to_one(tmp_path, spooled):
+    stems = make_stems(tmp_path, spooled)
+    request = ExportRequest(folder=tmp_path / "out", stems=["vocals", "drums"], fmt=FLOAT32)
+    seen: list[float] = []
+    export(stems, request, "t", "m", on_progress=seen.append)
+    per_file = np.cumsum([BLOCK_FRAMES, BLOCK_FRAMES, BLOCK_FRAMES // 2])
+    expected = [*(per_file / (2 * FRAMES)), *((FRAMES + per_file) / (2 * FRAMES)), 1.0]
+    assert seen == pytest.approx(expected)
+
+
+def test_every_pass_over_the_samples_is_counted(tmp_path):
+    """Rescaled together: a peak pass over every file, then the pass that writes each; each
+    file rescaled on its own: its peak pass and its writing pass. Both end exactly at 1."""
+    stems = make_stems(tmp_path, spooled=False)
+    for together in (True, False):
+        seen: list[float] = []
+        request = ExportRequest(folder=tmp_path / str(together), rescale_together=together)
+        export(stems, request, "t", "m", on_progress=seen.append)
+        assert len(seen) == 4 * 2 * 3 + 1  # 4 files, two passes of 3 blocks each; the end
+        assert seen[-2] == pytest.approx(1.0) and seen[-1] == 1.0
+        assert all(a < b for a, b in itertools.pairwise(seen[:-1]))
+
+
+@pytest.mark.parametrize("spooled", [False, True])
+def test_a_cancel_between_blocks_leaves_no_file_and_no_temporary_file(tmp_path, spooled):
+    stems = make_stems(tmp_path, spooled)
+    out = tmp_path / "out"
+    cancel = threading.Event()
+    blocks = []
+
+    def progress(fraction):
+        blocks.append(fraction)
+        if len(blocks) == 7:  # the third of four files begun: its first block
+            cancel.set()
+
+    request = ExportRequest(folder=out, fmt=FLOAT32)
+    with pytest.raises(ExportCancelled, match="export of t cancelled"):
+        export(stems, request, "t", "m", on_progress=progress, cancel=cancel)
+    assert len(blocks) == 7  # stopped at the next block, not at the end
+    assert not out.exists()  # nor the folders it made
+
+
+def test_a_cancelled_export_over_an_earlier_one_leaves_it_whole(tmp_path):
+    stems = make_stems(tmp_path, spooled=False)
+    out = tmp_path / "out"
+    export(stems, ExportRequest(folder=out), "t", "m")
+    before = {p: (out / p).read_bytes() for p in everything_under(out) if (out / p).is_file()}
+    cancel = threading.Event()
+
+    def progress(fraction):
+        if fraction > 0.9:  # the last file's last blocks
+            cancel.set()
+
+    louder = StemSet(NAMES, RATE, stems.data * 2)
+    request = ExportRequest(folder=out, overwrite=True)
+    with pytest.raises(ExportCancelled):
+        export(louder, request, "t", "m", on_progress=progress, cancel=cancel)
+    after = {p: (out / p).read_bytes() for p in everything_under(out) if (out / p).is_file()}
+    assert after == before  # no temporary file beside them either
