@@ -1,12 +1,13 @@
 """Write a separation's stems (and, on request, the mix being heard) to audio files.
 
 ``export(stemset, request, track, model_name)`` plans every target first, refuses the whole
-request if any target already exists (unless ``request.overwrite``), and only then writes the
-files one by one, a block at a time, through ``stemgui.audio.stream.write_blocks``, each under a
-temporary name in its target folder; once all are complete they are renamed onto their targets.
-If a write fails or the export is cancelled (``on_progress`` and ``cancel``:
-``stemgui.export.progress``), the temporary files are removed: an export leaves all its files
-or none, and the files of an earlier export it was to replace stay as they were.
+request if any target already exists (unless ``request.overwrite``, or ``request.skip_existing``,
+which leaves those files as they are), and only then writes the files one by one, a block at a
+time, through ``stemgui.audio.stream.write_blocks``, each under a temporary name in its target
+folder; once all are complete they are renamed onto their targets. If a write fails or the export
+is cancelled (``on_progress`` and ``cancel``: ``stemgui.export.progress``), the temporary files
+are removed: an export leaves all its files or none, and the files of an earlier export it was to
+replace stay as they were.
 
 Two-stem mode (``two_stems="vocals"``) writes ``vocals`` and ``no_vocals``, the sum of every other
 stem, as the Demucs command line does.
@@ -59,6 +60,8 @@ class ExportRequest:
         fmt: the ``AudioFormat`` (wav 16/24/32f, flac, mp3); default 16-bit wav.
         template: the file name template (see ``stemgui.export.naming``).
         overwrite: replace existing files; otherwise any existing target refuses the export.
+        skip_existing: leave the targets that exist as they are and write the others (over
+            ``overwrite``): a batch stopped half-way, exported again, writes what is missing.
         rescale_together: with the ``rescale`` clip mode, divide every file by the one number
             that keeps the loudest of them below full scale, so the stems keep their levels
             against each other and still add up to the song; otherwise each file is rescaled
@@ -75,6 +78,7 @@ class ExportRequest:
     fmt: AudioFormat = field(default_factory=_default_format)
     template: str = DEFAULT_TEMPLATE
     overwrite: bool = False
+    skip_existing: bool = False
     mix_name: str = MIX_NAME
     rescale_together: bool = False
     span: tuple[float, float] | None = None
@@ -118,7 +122,8 @@ def plan(
 
     Raises:
         ExportError: bad template, unknown stem, two stems on one path, or (unless
-            ``request.overwrite``) targets that exist already, all of them listed.
+            ``request.overwrite`` or ``request.skip_existing``) targets that exist already,
+            all of them listed.
     """
     template_parts(request.template, request.folder)
     check_extension(request.template, request.fmt.extension, request.folder)
@@ -160,7 +165,7 @@ def plan(
                 "same file; put {stem} in it",
             )
         seen[key] = name
-    if not request.overwrite:
+    if not (request.overwrite or request.skip_existing):
         # a link to nothing too: found now, not by the rename after every file is written
         existing = [path for _name, path in targets if os.path.lexists(path)]
         if len(existing) == 1:
@@ -249,7 +254,8 @@ def export(
     on_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> list[Path]:
-    """Write the files of ``request`` for ``stemset``; return their paths in writing order.
+    """Write the files of ``request`` for ``stemset``; return the paths written, in order (not
+    those ``request.skip_existing`` left as they were).
 
     Args:
         stemset: the separation: ``names``, ``samplerate``, ``data`` (sources, channels, frames).
@@ -272,6 +278,11 @@ def export(
     from stemgui.spool import STALE_PART_SECONDS
 
     targets = plan(request, stemset.names, track, model_name)
+    # (a link to nothing too: it is what is there)
+    todo = [(n, p) for n, p in targets if not (request.skip_existing and os.path.lexists(p))]
+    if not todo:
+        logger.info("nothing to export to %s: every file exists already", request.folder)
+        return []
     song_tags = read_tags(track) if Path(track).is_file() else {}
     for folder in dict.fromkeys(target.parent for _, target in targets):
         # what an export killed there left (hidden temporary files); the app's exports go
@@ -299,7 +310,7 @@ def export(
     # the frames read: a peak pass over every file for the one divisor, or write_blocks' own
     # peak pass over each file in ``rescale``; and the pass that writes each file
     per_file = 2 if request.fmt.clip == "rescale" and not together else 1
-    total = frames * len(targets) * (together + per_file)
+    total = frames * (len(targets) * together + len(todo) * per_file)
     what = track.name if isinstance(track, Path) else str(track)
     progress = ExportProgress(total, on_progress, cancel, what)
 
@@ -310,7 +321,7 @@ def export(
         return peak(progress.reading(array_reader(samples)), stemset.frames)
 
     fmt, divisor = request.fmt, np.float32(1.0)
-    if together:  # one divisor, found first
+    if together:  # one divisor, found first; over the files skipped too, as they were written
         divisor = np.float32(max(1.01 * max(loudest(name) for name, _ in targets), 1.0))
         fmt = replace(fmt, clip="none")  # nothing reaches full scale once divided
     # Every file is written under a temporary name first and put in place once all are
@@ -324,7 +335,7 @@ def export(
     folders: list[Path] = []  # made by this export, outermost first
     current = Path(request.folder)
     try:
-        for name, current in targets:
+        for name, current in todo:
             missing = [p for p in (current.parent, *current.parent.parents) if not p.exists()]
             current.parent.mkdir(parents=True, exist_ok=True)
             folders.extend(reversed(missing))

@@ -1,17 +1,19 @@
-"""``export``'s progress per block and its cancel between blocks."""
+"""``export``'s progress per block, its cancel between blocks, and ``skip_existing``."""
 
 from __future__ import annotations
 
 import itertools
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from stemgui.audio.encode import AudioFormat
 from stemgui.audio.stream import BLOCK_FRAMES
-from stemgui.errors import ExportCancelled
-from stemgui.export.exporter import ExportRequest, export
+from stemgui.errors import ExportCancelled, ExportError
+from stemgui.export.exporter import ExportRequest, export, plan
 from stemgui.stems.stemset import StemSet
 
 RATE = 44100
@@ -95,3 +97,38 @@ def test_a_cancelled_export_over_an_earlier_one_leaves_it_whole(tmp_path):
         export(louder, request, "t", "m", on_progress=progress, cancel=cancel)
     after = {p: (out / p).read_bytes() for p in everything_under(out) if (out / p).is_file()}
     assert after == before  # no temporary file beside them either
+
+
+def test_skip_existing_writes_only_the_missing_files(tmp_path):
+    stems = make_stems(tmp_path, spooled=False, frames=1000)
+    out = tmp_path / "out"
+    kept = out / "m" / "t" / "bass.wav"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"an earlier bass")
+    with pytest.raises(ExportError, match="exists already"):
+        export(stems, ExportRequest(folder=out), "t", "m")
+    request = ExportRequest(folder=out, skip_existing=True)
+    assert [name for name, _path in plan(request, NAMES, "t", "m")] == list(NAMES)
+    written = export(stems, request, "t", "m")
+    assert [p.name for p in written] == ["drums.wav", "other.wav", "vocals.wav"]
+    assert kept.read_bytes() == b"an earlier bass"
+    assert sorted(p.name for p in kept.parent.iterdir()) == sorted(f"{n}.wav" for n in NAMES)
+    seen: list[float] = []
+    assert export(stems, request, "t", "m", on_progress=seen.append) == []  # all there
+    assert sorted(p.name for p in kept.parent.iterdir()) == sorted(f"{n}.wav" for n in NAMES)
+
+
+def test_a_file_written_again_with_skip_existing_matches_its_stems(tmp_path):
+    """Rescaled together, a stem deleted and exported again with skip_existing gets the one
+    divisor of all the files, not one of its own: the stems still add up to the song."""
+    stems = make_stems(tmp_path, spooled=False, frames=1000)
+    stems.data[0] *= 20  # drums over full scale: every file is divided
+    out = tmp_path / "out"
+    request = ExportRequest(folder=out, fmt=AudioFormat(bits=24), rescale_together=True)
+    first = export(stems, request, "t", "m")
+    vocals = first[-1].read_bytes()
+    first[-1].unlink()
+    again = export(stems, replace(request, skip_existing=True), "t", "m")
+    assert again == [first[-1]]
+    assert first[-1].read_bytes() == vocals
+    assert sf.info(first[-1]).frames == 1000
