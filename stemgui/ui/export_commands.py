@@ -1,9 +1,10 @@
 """The window's exports: File ▸ Export stems… and Export all separated songs….
 
 ``ExportCommands`` asks with ``ExportDialog`` (the song on screen, or every separated song of
-the queue), hands the songs to its ``ExportRunner`` (``stemgui.ui.exporting``: checked targets,
-one question before files are replaced, written on a thread) and says in the status bar and the
-banner how the export went. It lives on the GUI thread, a child of the window.
+the queue), hands the songs to its ``ExportRunner`` (``stemgui.ui.exporting``: targets checked
+and one question about existing files, ``stemgui.ui.export_targets``; written on a thread) and
+says in the status bar and the banner how the export went. It lives on the GUI thread, a child
+of the window.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from PySide6.QtCore import QObject, QStandardPaths
 from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
 from stemgui.ui.export_dialog import ExportDialog
-from stemgui.ui.exporting import ExportRunner, ExportTask, ask_overwrite
+from stemgui.ui.export_targets import ask_overwrite
+from stemgui.ui.exporting import ExportRunner, ExportTask
 from stemgui.ui.queue import Job, JobState
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Carrying out an export: check the targets, ask before replacing files, write on a thread.
 
-``ExportRunner`` (GUI thread) plans the request of every song with ``stemgui.export.plan`` and
-asks once before any existing file is replaced; ``ExportTask`` then writes the songs one after
+``ExportRunner`` (GUI thread) has the targets of every song checked and asked about once
+(``stemgui.ui.export_targets``); ``ExportTask`` then writes the songs one after
 the other through ``stemgui.export.export`` (atomic writes: a failed song leaves none of its new
 files) on a Python thread and reports back with signals, so a long song never freezes the
 window. One song's export is a batch of one.
@@ -9,111 +9,18 @@ window. One song's export is a batch of one.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
 
 from stemgui.ui.elided import counted
+from stemgui.ui.export_targets import SongExport, confirm_targets, model_of
 
 logger = logging.getLogger(__name__)
-
-SongExport = tuple[Any, Any]
-"""(a finished queue ``Job``, the ``ExportRequest`` to write for it)."""
-
-
-def ask_overwrite(parent: QWidget | None, existing: str) -> bool:
-    """Ask whether to replace existing files."""
-    answer = QMessageBox.question(
-        parent,
-        "Replace existing files?",
-        f"{existing}\n\nReplace them?",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
-
-
-def _model(job: Any) -> str:
-    return job.model_name or "model"
-
-
-def check_targets(songs: Sequence[SongExport]) -> tuple[list[SongExport], list[Path], list[str]]:
-    """Every song's request checked before anything is written: (the songs that can be
-    written, the files they would replace, why each other song cannot: "title: reason").
-
-    A song is refused for a bad template, an unknown stem, two stems on one file, a stem on the
-    song itself, or files another song of the list writes already (songs of one name from two
-    folders, or one song separated two ways).
-    """
-    from stemgui.errors import ExportError
-    from stemgui.export.exporter import plan
-
-    owners: dict[str, Any] = {}  # case-folded: Windows and macOS names ignore case
-    writable: list[SongExport] = []
-    existing: list[Path] = []
-    refused: list[str] = []
-    for job, request in songs:
-        try:
-            targets = plan(
-                replace(request, overwrite=True), job.stemset.names, job.path, _model(job)
-            )
-            keys = [os.path.normcase(os.path.abspath(path)).casefold() for _name, path in targets]
-            for key, (_name, path) in zip(keys, targets, strict=True):
-                if key in owners:
-                    raise ExportError(path, _clash(owners[key], job))
-            replaced = [path for _name, path in targets if os.path.lexists(path)]  # links too
-            for path in replaced:
-                with contextlib.suppress(OSError):  # the song gone meanwhile: nothing to replace
-                    if os.path.samefile(path, job.path):  # vocals.wav exported as {stem}.{ext}
-                        raise ExportError(
-                            path, "is the song itself; choose another folder or template"
-                        )
-        except ExportError as error:
-            refused.append(f"{job.title}: {error}")
-            continue
-        owners.update(dict.fromkeys(keys, job))
-        writable.append((job, request))
-        existing += replaced
-    return writable, existing, refused
-
-
-def _clash(first: Any, second: Any) -> str:
-    if first.path == second.path:
-        return (
-            f"{second.path.name} is in the queue twice, separated two ways, and both would "
-            "be written here; export each with File ▸ Export stems, into folders of their own"
-        )
-    return (
-        f"the stems of {first.path} would be written here too (songs of one name); export "
-        "beside each song, or rename one of them"
-    )
-
-
-def confirm_targets(
-    songs: Sequence[SongExport], confirm: Callable[[str], bool]
-) -> tuple[list[SongExport] | None, list[str]]:
-    """``songs`` checked against the disk; if files exist, ``confirm(message)`` decides, once.
-
-    Returns (the songs to write, their requests with ``overwrite`` set when the user agreed,
-    or None when the user declined to replace files; why each other song cannot be written).
-    """
-    writable, existing, refused = check_targets(songs)
-    if existing and not all(request.overwrite for _job, request in writable):
-        listed = "\n".join(str(p) for p in existing[:8])
-        more = f"\n… and {len(existing) - 8} more" if len(existing) > 8 else ""
-        exist = "exists" if len(existing) == 1 else "exist"
-        if not confirm(f"{counted(len(existing), 'file')} {exist} already:\n{listed}{more}"):
-            return None, refused
-        writable = [(job, replace(request, overwrite=True)) for job, request in writable]
-    return writable, refused
 
 
 class ExportTask(QObject):
@@ -170,7 +77,7 @@ class ExportTask(QObject):
         from stemgui.export.exporter import export
 
         try:
-            written = export(stemset, request, job.path, _model(job))
+            written = export(stemset, request, job.path, model_of(job))
         except StemguiError as error:
             logger.warning("export of %s failed: %s", job.path, error)
             self.failed.emit(job.title, str(error))

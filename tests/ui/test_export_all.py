@@ -267,7 +267,7 @@ def test_a_link_to_nothing_is_among_the_files_asked_about(tmp_path):
     """A dangling symbolic link at a target: exists() follows it and said no, so it was found
     only by the rename, after every file of the song was written."""
     from stemgui.export.exporter import ExportRequest
-    from stemgui.ui.exporting import check_targets
+    from stemgui.ui.export_targets import check_targets
 
     job = Job(tmp_path / "song.wav", state=JobState.DONE, stemset=make_stemset(), model_name="m")
     link = tmp_path / "out" / "m" / "song" / "vocals.wav"
