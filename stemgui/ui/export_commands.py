@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QStandardPaths
 from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
 from stemgui.ui.export_dialog import ExportDialog
-from stemgui.ui.export_targets import ask_overwrite
+from stemgui.ui.export_targets import Existing, ask_existing
 from stemgui.ui.exporting import ExportRunner, ExportTask
 from stemgui.ui.queue import Job, JobState
 
@@ -52,7 +52,7 @@ class ExportCommands(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.exporter = ExportRunner(lambda message: self.confirm_overwrite(message), window)
+        self.exporter = ExportRunner(lambda message: self.ask_existing(message), window)
         self.last_export: list[Path] = []
         self.exporter.started.connect(
             lambda title: self.window.statusBar().showMessage(f"Exporting {title}…")
@@ -137,9 +137,9 @@ class ExportCommands(QObject):
         """Write ``request`` for ``job`` on a thread, asking before replacing files."""
         return self.exporter.start(job, request)
 
-    def confirm_overwrite(self, message: str) -> bool:
-        """Ask whether to replace existing files (tests answer in its place)."""
-        return ask_overwrite(self.window, message)
+    def ask_existing(self, message: str) -> Existing:
+        """Ask what to do with files that exist already (tests answer in its place)."""
+        return ask_existing(self.window, message)
 
     def _say(self, message: str) -> None:
         self.window.statusBar().showMessage(message)
@@ -149,19 +149,25 @@ class ExportCommands(QObject):
         if paths:
             job.export_folder = Path(os.path.commonpath([p.parent for p in paths]))
         self.window.statusBar().showMessage(
-            f"Exported {counted(len(paths), 'file')} to {job.export_folder}", 8000
+            f"Exported {counted(len(paths), 'file')} to {job.export_folder}"
+            if paths
+            else "Nothing exported: every file exists already.",
+            8000,
         )
         self.window.messages.clear("export")
         self.window.update_buttons()
 
-    def _exported_songs(self, songs: int, files: int, total: int, left_out: list[str]) -> None:
+    def _exported_songs(
+        self, songs: int, files: int, total: int, left_out: list[str], kept: int
+    ) -> None:
         """The end of an export of several songs (a failure's banner says which failed)."""
         of = (
             counted(total, "song") if songs == total else f"{songs} of the {counted(total, 'song')}"
         )
         without = f"; left out, without the chosen stems: {', '.join(left_out)}" if left_out else ""
+        existing = f"; {counted(kept, 'existing file')} kept" if kept else ""
         self.window.statusBar().showMessage(
-            f"Exported {counted(files, 'file')} of {of}{without}.", 10_000
+            f"Exported {counted(files, 'file')} of {of}{existing}{without}.", 10_000
         )
 
     def _export_failed(self, message: str) -> None:

@@ -3,13 +3,14 @@ that exist already.
 
 ``check_targets`` plans each song's request with ``stemgui.export.plan`` and refuses the songs
 that cannot be written (a bad template, a stem on the song itself, files another song of the
-batch writes); ``confirm_targets`` asks once, for all the songs, before existing files are
-replaced.
+batch writes); ``confirm_targets`` asks once, for all the songs, what to do with the files that
+exist already (``ask_existing``: Replace, Skip existing, Cancel).
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -24,16 +25,29 @@ SongExport = tuple[Any, Any]
 """(a finished queue ``Job``, the ``ExportRequest`` to write for it)."""
 
 
-def ask_overwrite(parent: QWidget | None, existing: str) -> bool:
-    """Ask whether to replace existing files."""
-    answer = QMessageBox.question(
-        parent,
-        "Replace existing files?",
-        f"{existing}\n\nReplace them?",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
+class Existing(enum.Enum):
+    """What to do with the files of an export that exist already."""
+
+    REPLACE = "replace"  # write every file, the existing ones replaced
+    SKIP = "skip"  # keep them as they are; write the missing ones
+    CANCEL = "cancel"  # write nothing
+
+
+def ask_existing(parent: QWidget | None, existing: str) -> Existing:
+    """Ask once what to do with existing files: Replace, Skip existing (the default: nothing
+    is lost, and an album exported again after a cancel writes what is missing) or Cancel."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Files exist already", "", parent=parent)
+    box.setText(f"{existing}\n\nReplace them, or keep them and write only the missing files?")
+    replace_button = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+    skip_button = box.addButton("Skip existing", QMessageBox.ButtonRole.AcceptRole)
+    cancel_button = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(skip_button)
+    box.setEscapeButton(cancel_button)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is replace_button:
+        return Existing.REPLACE
+    return Existing.SKIP if clicked is skip_button else Existing.CANCEL
 
 
 def model_of(job: Any) -> str:
@@ -94,19 +108,27 @@ def _clash(first: Any, second: Any) -> str:
 
 
 def confirm_targets(
-    songs: Sequence[SongExport], confirm: Callable[[str], bool]
-) -> tuple[list[SongExport] | None, list[str]]:
-    """``songs`` checked against the disk; if files exist, ``confirm(message)`` decides, once.
+    songs: Sequence[SongExport], ask: Callable[[str], Existing]
+) -> tuple[list[SongExport] | None, list[str], int]:
+    """``songs`` checked against the disk; if files exist, ``ask(message)`` decides, once.
 
-    Returns (the songs to write, their requests with ``overwrite`` set when the user agreed,
-    or None when the user declined to replace files; why each other song cannot be written).
+    Returns (the songs to write, their requests with ``overwrite`` or ``skip_existing`` set as
+    the user answered, or None when the user cancelled; why each other song cannot be written;
+    how many existing files are kept as they are).
     """
     writable, existing, refused = check_targets(songs)
-    if existing and not all(request.overwrite for _job, request in writable):
-        listed = "\n".join(str(p) for p in existing[:8])
-        more = f"\n… and {len(existing) - 8} more" if len(existing) > 8 else ""
-        exist = "exists" if len(existing) == 1 else "exist"
-        if not confirm(f"{counted(len(existing), 'file')} {exist} already:\n{listed}{more}"):
-            return None, refused
-        writable = [(job, replace(request, overwrite=True)) for job, request in writable]
-    return writable, refused
+    if not existing or all(request.overwrite for _job, request in writable):
+        return writable, refused, 0
+    listed = "\n".join(str(p) for p in existing[:8])
+    more = f"\n… and {len(existing) - 8} more" if len(existing) > 8 else ""
+    exist = "exists" if len(existing) == 1 else "exist"
+    answer = ask(f"{counted(len(existing), 'file')} {exist} already:\n{listed}{more}")
+    if answer is Existing.CANCEL:
+        return None, refused, 0
+    skip = answer is Existing.SKIP
+    flag = {"skip_existing": True} if skip else {"overwrite": True}
+    return (
+        [(job, replace(request, **flag)) for job, request in writable],
+        refused,
+        len(existing) if skip else 0,
+    )

@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from stemgui.ui.elided import counted
-from stemgui.ui.export_targets import SongExport, confirm_targets, model_of
+from stemgui.ui.export_targets import Existing, SongExport, confirm_targets, model_of
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,8 @@ class ExportRunner(QObject):
     """Starts exports for the window and keeps them until they end.
 
     Args:
-        confirm: asked with a message before existing files are replaced; True replaces.
+        ask: asked with a message when files exist already; answers Replace, Skip existing
+            or Cancel (``export_targets.Existing``).
 
     Signals:
         started(what): writing began: the song's title, or "12 songs".
@@ -100,21 +101,22 @@ class ExportRunner(QObject):
         finished(job, paths): the files written for ``job``.
         failed(message): why an export did not happen or did not complete, in words; for a
             batch, once at the end, naming each song that failed.
-        ended(songs, files, total, left_out): a batch ended: how many of its ``total``
-            songs were written, and how many files; the titles of the songs left out.
-        declined(): the user chose not to replace files; nothing was written.
+        ended(songs, files, total, left_out, kept): a batch ended: how many of its ``total``
+            songs were written, and how many files; the titles of the songs left out; how
+            many existing files were kept (Skip existing).
+        declined(): the user chose Cancel when asked about existing files; nothing was written.
     """
 
     started = Signal(str)
     progress = Signal(str)
     finished = Signal(object, list)
     failed = Signal(str)
-    ended = Signal(int, int, int, list)
+    ended = Signal(int, int, int, list, int)
     declined = Signal()
 
-    def __init__(self, confirm: Callable[[str], bool], parent: QObject | None = None) -> None:
+    def __init__(self, ask: Callable[[str], Existing], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.confirm = confirm
+        self.ask = ask
         self.tasks: list[ExportTask] = []
 
     def start(self, job: Any, request: Any) -> ExportTask | None:
@@ -132,9 +134,9 @@ class ExportRunner(QObject):
         of a batch that had nothing to export, for ``ended`` to name.
 
         Returns the running task, or None when nothing is written: no song can be (``failed``)
-        or the user declined to replace files (``declined``).
+        or the user cancelled when asked about existing files (``declined``).
         """
-        confirmed, failures = confirm_targets(songs, self.confirm)
+        confirmed, failures, kept = confirm_targets(songs, self.ask)
         if confirmed is None:
             self.declined.emit()
             return None
@@ -171,7 +173,7 @@ class ExportRunner(QObject):
                     f"{len(failures)} of {counted(total, 'song')} could not be exported. "
                     + "; ".join(failures)
                 )
-            self.ended.emit(written[0], written[1], total, list(left_out))
+            self.ended.emit(written[0], written[1], total, list(left_out), kept)
 
         task.song_started.connect(song_started)
         task.done.connect(done)

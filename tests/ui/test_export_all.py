@@ -13,6 +13,7 @@ from stemgui.playback.output import NullOutput
 from stemgui.stems.mixer import StemControl
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
+from stemgui.ui.export_targets import Existing
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.window import MainWindow
 from tests.ui.test_stems_playback import NAMES, RATE, make_stemset
@@ -118,13 +119,13 @@ def test_existing_files_of_every_song_are_asked_about_once(qtbot, win, tmp_path,
         (out / f"{job.path.stem}-bass.wav").parent.mkdir(exist_ok=True)
         (out / f"{job.path.stem}-bass.wav").write_bytes(b"keep me")
     asked = []
-    win.exports.confirm_overwrite = lambda message: asked.append(message) or False
+    win.exports.ask_existing = lambda message: asked.append(message) or Existing.CANCEL
     win.menu_bar.export_all_action.trigger()
     assert len(asked) == 1 and asked[0].startswith("2 files exist already")
     assert not win.exporter.tasks
     assert sorted(p.name for p in out.iterdir()) == ["a-bass.wav", "b-bass.wav"]
     assert (out / "a-bass.wav").read_bytes() == b"keep me"
-    win.exports.confirm_overwrite = lambda message: asked.append(message) or True
+    win.exports.ask_existing = lambda message: asked.append(message) or Existing.REPLACE
     win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     assert len(asked) == 2 and len(list(out.iterdir())) == 8

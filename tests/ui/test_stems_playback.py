@@ -17,6 +17,7 @@ from stemgui.stems.mixer import MIN_DB, ORIGINAL, MixerState, StemControl
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
+from stemgui.ui.export_targets import Existing
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.waveview import Timeline
@@ -468,11 +469,11 @@ def test_export_never_overwrites_without_asking(qtbot, settings_store, tmp_path)
     target.parent.mkdir()
     target.write_bytes(b"keep me")
     asked = []
-    win.exports.confirm_overwrite = lambda message: asked.append(message) or False
+    win.exports.ask_existing = lambda message: asked.append(message) or Existing.CANCEL
     assert win.export_job(job, dialog.request()) is None
     assert target.read_bytes() == b"keep me"
     assert "vocals.wav" in asked[0]
-    win.exports.confirm_overwrite = lambda message: True
+    win.exports.ask_existing = lambda message: Existing.REPLACE
     assert run_export(qtbot, win, job, dialog.request()) == [target]
     assert sf.info(target).frames == job.stemset.frames
     win.close()
@@ -488,7 +489,7 @@ def test_an_export_over_the_song_itself_is_refused_not_offered(qtbot, settings_s
         dialog.stem_boxes[name].setChecked(False)
     dialog.template.setText("{track}.{ext}")  # vocals as "My Song.wav", beside the song
     asked = []
-    win.exports.confirm_overwrite = lambda message: asked.append(message) or True
+    win.exports.ask_existing = lambda message: asked.append(message) or Existing.REPLACE
     assert win.export_job(job, dialog.request()) is None
     assert asked == []  # was "1 file(s) exist already ... Replace them?", and Yes lost the song
     assert f"{job.path}: is the song itself" in win.message
