@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QStandardPaths
 
 from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
+from stemgui.ui.export_choices import ExportChoices
 from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.export_targets import Existing, ask_existing
 from stemgui.ui.exporting import ExportRunner, ExportTask
@@ -47,6 +48,8 @@ class ExportCommands(QObject):
     Attributes:
         exporter: the ``ExportRunner`` (the window waits on its tasks when it closes).
         last_export: the files the last finished song's export wrote.
+        choices: the ticks of the last export dialog accepted, for the next one to open with
+            (``stemgui.ui.export_choices``); None before the first.
     """
 
     def __init__(self, window: MainWindow) -> None:
@@ -54,6 +57,7 @@ class ExportCommands(QObject):
         self.window = window
         self.exporter = ExportRunner(lambda message: self.ask_existing(message), window)
         self.last_export: list[Path] = []
+        self.choices: ExportChoices | None = None
         self.exporter.started.connect(
             lambda title: self.window.statusBar().showMessage(f"Exporting {title}…")
         )
@@ -76,13 +80,13 @@ class ExportCommands(QObject):
             return
         dialog = self._dialog([job], job.stemset.names, loop=self._loop_seconds())
         if dialog.exec() == ExportDialog.DialogCode.Accepted:
-            dialog.remember()
+            self._remember(dialog)
             self.export_job(job, dialog.request(job.mixer))
 
     def _dialog(self, jobs: list[Job], stems: list[str], **extra: Any) -> ExportDialog:
         """The export dialog for ``jobs``; its example names the first song's file."""
         first, window = jobs[0], self.window
-        return ExportDialog(
+        dialog = ExportDialog(
             stems,
             window.settings,
             export_folder_of(first.path),
@@ -92,6 +96,14 @@ class ExportCommands(QObject):
             model=first.model_name or "model",
             **extra,
         )
+        if self.choices is not None:
+            self.choices.apply(dialog)
+        return dialog
+
+    def _remember(self, dialog: ExportDialog) -> None:
+        """Keep the accepted dialog's settings, and its ticks for the rest of the session."""
+        dialog.remember()
+        self.choices = ExportChoices.of(dialog, self.choices)
 
     def separated_jobs(self) -> list[Job]:
         """The separated songs, once each: a song added again shares its first row's stems."""
@@ -111,7 +123,7 @@ class ExportCommands(QObject):
         dialog = self._dialog(jobs, stems, songs=len(jobs))
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return
-        dialog.remember()
+        self._remember(dialog)
         songs = [
             (
                 job,

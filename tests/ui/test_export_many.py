@@ -1,4 +1,5 @@
-"""Exporting many songs: one question (Replace / Skip existing / Cancel) about existing files."""
+"""Exporting many songs: one question (Replace / Skip existing / Cancel) about existing files,
+and the dialog's ticks kept for the session."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.export_targets import Existing, ask_existing
 from stemgui.ui.window import MainWindow
 from tests.ui.test_export_all import accept_with, add_done, read, wait_export
+from tests.ui.test_stems_playback import NAMES
 
 
 @pytest.fixture
@@ -73,3 +75,71 @@ def test_skip_existing_keeps_those_files_and_writes_the_others(qtbot, win, tmp_p
     assert len(asked) == 2 and len(list(out.iterdir())) == 8
     assert (out / "a-bass.wav").read_bytes() == b"keep me"
     assert win.statusBar().currentMessage() == "Exported 0 files of 2 songs; 8 existing files kept."
+
+
+def test_the_dialog_opens_with_the_ticks_of_the_last_one_accepted(
+    qtbot, win, tmp_path, monkeypatch
+):
+    """Ticked once for the session, even when the question about existing files was then
+    cancelled; the format and the rest are settings, as before."""
+    add_done(win, tmp_path / "a.wav")
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "vocals.wav").write_bytes(b"keep me")
+    opened = []
+
+    def choose(dialog):
+        opened.append(
+            (
+                {name: box.isChecked() for name, box in dialog.stem_boxes.items()},
+                dialog.mix.isChecked(),
+            )
+        )
+        dialog.folder.setText(str(out))
+        dialog.template.setText("{track}/{stem}.{ext}")
+        for name in ("drums", "bass"):
+            dialog.stem_boxes[name].setChecked(False)
+        dialog.mix.setChecked(True)
+
+    accept_with(monkeypatch, choose)
+    win.exports.ask_existing = lambda message: Existing.CANCEL
+    win.export_all_action.trigger()
+    assert not win.exporter.tasks
+    win.export_all_action.trigger()
+    ticked = {"drums": False, "bass": False, "other": True, "vocals": True}
+    assert opened == [({name: True for name in ticked}, False), (ticked, True)]
+
+
+def test_ticks_of_stems_or_a_loop_a_song_does_not_offer_are_kept_for_the_next(
+    qtbot, settings_store, tmp_path
+):
+    from stemgui.ui.export_choices import ExportChoices
+    from stemgui.ui.export_dialog import ExportDialog
+
+    settings = S.Settings(settings_store)
+
+    def dialog(stems, loop=None):
+        made = ExportDialog(stems, settings, tmp_path, loop=loop)
+        qtbot.addWidget(made)
+        return made
+
+    four = dialog(NAMES, loop=(1.0, 2.0))
+    four.stem_boxes["drums"].setChecked(False)
+    four.two_stems.setChecked(True)
+    four.only_loop.setChecked(True)
+    choices = ExportChoices.of(four)
+    two = dialog(("vocals", "no_vocals"))  # in two stems already: no two-stem tick, no loop
+    choices.apply(two)
+    assert [box.isChecked() for box in two.stem_boxes.values()] == [True, True]
+    two.stem_boxes["no_vocals"].setChecked(False)
+    choices = ExportChoices.of(two, choices)
+    again = dialog(NAMES, loop=(3.0, 4.0))
+    choices.apply(again)
+    assert {name: box.isChecked() for name, box in again.stem_boxes.items()} == {
+        "drums": False,
+        "bass": True,
+        "other": True,
+        "vocals": True,
+    }
+    assert again.two_stems.isChecked() and again.only_loop.isChecked()
+    assert choices.stems["no_vocals"] is False
