@@ -65,6 +65,11 @@ class ExportCommands(QObject):
         self.exporter.finished.connect(self._exported)
         self.exporter.ended.connect(self._exported_songs)
         self.exporter.failed.connect(self._export_failed)
+        self.exporter.cancelled.connect(
+            lambda message: self.window.statusBar().showMessage(
+                f"Export cancelled: {message}.", 10_000
+            )
+        )
         self.exporter.declined.connect(
             lambda: self.window.statusBar().showMessage(
                 "Export cancelled: no file was replaced.", 5000
@@ -152,6 +157,12 @@ class ExportCommands(QObject):
     def ask_existing(self, message: str) -> Existing:
         """Ask what to do with files that exist already (tests answer in its place)."""
         return ask_existing(self.window, message)
+
+    def cancel_export(self) -> None:
+        """File ▸ Cancel export: stop the running exports at their next block."""
+        if self.exporter.tasks:
+            self.window.statusBar().showMessage("Cancelling the export…")
+            self.exporter.cancel()
 
     def _say(self, message: str) -> None:
         self.window.statusBar().showMessage(message)

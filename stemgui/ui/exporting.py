@@ -29,23 +29,32 @@ class ExportTask(QObject):
     The stems are taken when the task is made: a song retried or removed meanwhile is written
     as it was when the export was asked for.
 
+    Each song ends in exactly one of ``done``, ``failed`` or ``cancelled``.
+
     Signals:
         song_started(index, total, title): writing the ``index``-th song (from 1) began.
-        done(job, paths): the files written for ``job``.
+        progress(fraction): how far the song being written is, 0 to 1, after every block.
+        done(job, paths): the files written for ``job`` (none: they all existed, and the
+            request said to skip them).
         failed(title, message): what went wrong with that song, in words (nothing of its
             export is left behind); the songs after it are still written.
-        ended(): every song was written, failed, or skipped after ``stop()``.
+        cancelled(title): ``cancel()`` stopped that song's export (none of its files stays);
+            the songs after it are skipped.
+        ended(): every song was written, failed, or skipped after ``stop()`` or ``cancel()``.
     """
 
     song_started = Signal(int, int, str)
+    progress = Signal(float)
     done = Signal(object, list)
     failed = Signal(str, str)
+    cancelled = Signal(str)
     ended = Signal()
 
     def __init__(self, songs: Sequence[SongExport]) -> None:
         super().__init__()
         self.songs = [(job, job.stemset, request) for job, request in songs]
         self._stop = threading.Event()
+        self._cancel = threading.Event()  # looked at by the exporter before every block
         self._thread = threading.Thread(target=self._run, name="stemgui-export", daemon=True)
 
     def start(self) -> None:
@@ -54,6 +63,17 @@ class ExportTask(QObject):
     def stop(self) -> None:
         """Skip the songs not begun yet (the one being written is finished)."""
         self._stop.set()
+
+    def cancel(self) -> None:
+        """Stop now: the song being written stops at its next block, and none of its files
+        stays; the songs not begun yet are skipped; those written already stay."""
+        self._cancel.set()
+        self._stop.set()
+
+    @property
+    def cancelling(self) -> bool:
+        """``cancel()`` was called."""
+        return self._cancel.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the task has ended; True if it has."""
@@ -73,11 +93,16 @@ class ExportTask(QObject):
             self.ended.emit()
 
     def _write(self, job: Any, stemset: Any, request: Any) -> None:
-        from stemgui.errors import StemguiError
+        from stemgui.errors import ExportCancelled, StemguiError
         from stemgui.export.exporter import export
 
         try:
-            written = export(stemset, request, job.path, model_of(job))
+            written = export(
+                stemset, request, job.path, model_of(job), self.progress.emit, self._cancel
+            )
+        except ExportCancelled as error:
+            logger.info("%s", error)
+            self.cancelled.emit(job.title)
         except StemguiError as error:
             logger.warning("export of %s failed: %s", job.path, error)
             self.failed.emit(job.title, str(error))
@@ -97,14 +122,17 @@ class ExportRunner(QObject):
 
     Signals:
         started(what): writing began: the song's title, or "12 songs".
-        progress(message): a song of a batch begins ("Exporting 3 of 12: title…").
+        progress(message): how far the export is, each time its percent changes
+            ("Exporting 3 of 12: title… 45%", the song's percent; "Exporting title… 45%").
         finished(job, paths): the files written for ``job``.
         failed(message): why an export did not happen or did not complete, in words; for a
             batch, once at the end, naming each song that failed.
         ended(songs, files, total, left_out, kept): a batch ended: how many of its ``total``
             songs were written, and how many files; the titles of the songs left out; how
             many existing files were kept (Skip existing).
+        cancelled(message): ``cancel()`` stopped the export; what was written and what not.
         declined(): the user chose Cancel when asked about existing files; nothing was written.
+        running(on): whether any export is running now (File ▸ Cancel export).
     """
 
     started = Signal(str)
@@ -112,7 +140,9 @@ class ExportRunner(QObject):
     finished = Signal(object, list)
     failed = Signal(str)
     ended = Signal(int, int, int, list, int)
+    cancelled = Signal(str)
     declined = Signal()
+    running = Signal(bool)
 
     def __init__(self, ask: Callable[[str], Existing], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -148,10 +178,18 @@ class ExportRunner(QObject):
         task = ExportTask(confirmed)
         total = len(songs)
         written = [0, 0]  # songs, files
+        song = ["", -1]  # what is being written, the percent said last
+        cut: list[str] = []  # the song a cancel stopped in the middle
 
         def song_started(index: int, count: int, title: str) -> None:
-            if batch:
-                self.progress.emit(f"Exporting {index} of {count}: {title}…")
+            song[:] = [f"{index} of {count}: {title}" if batch else title, -1]
+            progress(0.0)
+
+        def progress(fraction: float) -> None:
+            percent = int(fraction * 100)
+            if percent != song[1]:
+                song[1] = percent
+                self.progress.emit(f"Exporting {song[0]}… {percent}%")
 
         def done(job: Any, paths: list[Path]) -> None:
             written[0] += 1
@@ -166,23 +204,43 @@ class ExportRunner(QObject):
 
         def ended() -> None:
             self.tasks.remove(task)
-            if not batch:
+            if not self.tasks:
+                self.running.emit(False)
+            stopped = task.cancelling and written[0] + len(failures) < total
+            if not batch and not stopped:
                 return
             if failures:  # first: the summary's status line comes after the banner
                 self.failed.emit(
                     f"{len(failures)} of {counted(total, 'song')} could not be exported. "
                     + "; ".join(failures)
                 )
-            self.ended.emit(written[0], written[1], total, list(left_out), kept)
+            if stopped:
+                rest = f"{cut[0]} and the rest" if cut else "the rest"
+                self.cancelled.emit(
+                    f"{written[0]} of {counted(total, 'song')} exported; {rest} left out"
+                    if batch
+                    else "no file was written"
+                )
+            else:
+                self.ended.emit(written[0], written[1], total, list(left_out), kept)
 
         task.song_started.connect(song_started)
+        task.progress.connect(progress)
         task.done.connect(done)
         task.failed.connect(failed)
+        task.cancelled.connect(cut.append)
         task.ended.connect(ended)
         self.tasks.append(task)
+        self.running.emit(True)
         self.started.emit(counted(len(confirmed), "song") if batch else confirmed[0][0].title)
         task.start()
         return task
+
+    def cancel(self) -> None:
+        """Stop every running export at its next block (File ▸ Cancel export): the songs
+        written already stay, nothing of the one being written does, the rest are skipped."""
+        for task in list(self.tasks):
+            task.cancel()
 
     def wait_all(self) -> None:
         """Let running exports finish the song they are writing (under temporary names) and

@@ -73,6 +73,11 @@ class MenuBar(QObject):
             w.exports.export_all_dialog,
             "Ctrl+Shift+E",
         )
+        self.cancel_export_action = self._action(
+            file_menu, "Cancel e&xport", w.exports.cancel_export
+        )
+        self.cancel_export_action.setEnabled(False)  # while an export runs, and only then
+        w.exporter.running.connect(self.cancel_export_action.setEnabled)
         file_menu.addSeparator()
         self.keep_stems_action = self._action(
             file_menu, "&Keep separated stems between sessions", self.keep_stems, checkable=True

@@ -213,10 +213,10 @@ def test_a_song_that_fails_is_named_and_the_others_are_written(qtbot, win, tmp_p
     jobs = [add_done(win, tmp_path / f"{name}.wav") for name in ("a", "b", "c")]
     real = exporter.export
 
-    def export(stemset, request, track, model):
+    def export(stemset, request, track, model, *progress_and_cancel):
         if track == jobs[1].path:
             raise ExportError(request.folder, "No space left on device")
-        return real(stemset, request, track, model)
+        return real(stemset, request, track, model, *progress_and_cancel)
 
     monkeypatch.setattr(exporter, "export", export)
     accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))

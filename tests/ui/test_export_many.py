@@ -1,12 +1,16 @@
-"""Exporting many songs: one question (Replace / Skip existing / Cancel) about existing files,
-and the dialog's ticks kept for the session."""
+"""Exporting many songs: File ▸ Cancel export, the percent in the status bar, one question
+(Replace / Skip existing / Cancel) about existing files, and the dialog's ticks kept."""
 
 from __future__ import annotations
+
+import re
+import threading
 
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from stemgui.export import exporter
 from stemgui.playback.output import NullOutput
 from stemgui.ui import settings as S
 from stemgui.ui.export_targets import Existing, ask_existing
@@ -24,6 +28,11 @@ def win(qtbot, settings_store):
     qtbot.addWidget(window)
     yield window
     window.close()
+
+
+def everything_under(folder):
+    """Every file and folder, hidden temporary files too."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
 
 
 @pytest.mark.parametrize(
@@ -61,7 +70,7 @@ def test_skip_existing_keeps_those_files_and_writes_the_others(qtbot, win, tmp_p
         (out / f"{job.path.stem}-bass.wav").write_bytes(b"keep me")
     asked = []
     win.exports.ask_existing = lambda message: asked.append(message) or Existing.SKIP
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     assert len(asked) == 1 and asked[0].startswith("2 files exist already")
     assert len(list(out.iterdir())) == 8
@@ -70,11 +79,101 @@ def test_skip_existing_keeps_those_files_and_writes_the_others(qtbot, win, tmp_p
     assert (read(out / "b-vocals.wav") == jobs[1].stemset.data[3]).all()
     message = win.statusBar().currentMessage()
     assert message == "Exported 6 files of 2 songs; 2 existing files kept."
-    win.export_all_action.trigger()  # all there now: asked again, nothing written
+    win.menu_bar.export_all_action.trigger()  # all there now: asked again, nothing written
     wait_export(qtbot, win)
     assert len(asked) == 2 and len(list(out.iterdir())) == 8
     assert (out / "a-bass.wav").read_bytes() == b"keep me"
     assert win.statusBar().currentMessage() == "Exported 0 files of 2 songs; 8 existing files kept."
+
+
+def test_cancel_export_stops_at_a_block_and_keeps_the_songs_written(
+    qtbot, win, tmp_path, monkeypatch
+):
+    """Three songs; cancelled while the second's second file is written: the first song's
+    files stay, nothing of the second (not a temporary file), the third is not begun."""
+    jobs = [add_done(win, tmp_path / f"{name}.wav") for name in ("a", "b", "c")]
+    real = exporter.export
+    reached = threading.Event()
+
+    def export(stemset, request, track, model, on_progress, cancel):
+        blocks = []
+
+        def progress(fraction):
+            on_progress(fraction)
+            blocks.append(fraction)
+            # 4 blocks of the peak pass (the stems rescaled together), then a block a file
+            if track == jobs[1].path and len(blocks) == 6:
+                reached.set()
+                assert cancel.wait(10)  # File ▸ Cancel export, on the GUI thread
+
+        return real(stemset, request, track, model, progress, cancel)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    said = []
+    win.exporter.progress.connect(said.append)
+    assert not win.menu_bar.cancel_export_action.isEnabled()
+    win.menu_bar.export_all_action.trigger()
+    assert win.menu_bar.cancel_export_action.isEnabled()
+    qtbot.waitUntil(reached.is_set, timeout=20_000)
+    win.menu_bar.cancel_export_action.trigger()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 4
+    assert not (tmp_path / "b").exists()  # nor a hidden temporary file in it
+    assert not (tmp_path / "c").exists()
+    assert everything_under(tmp_path / "a") == [f"{n}.wav" for n in sorted(NAMES)]
+    assert not list(tmp_path.rglob(".*"))  # no temporary file anywhere
+    assert win.statusBar().currentMessage() == (
+        "Export cancelled: 1 of 3 songs exported; b.wav and the rest left out."
+    )
+    assert not win.menu_bar.cancel_export_action.isEnabled()
+    assert "Exporting 1 of 3: a.wav… 0%" in said and "Exporting 1 of 3: a.wav… 100%" in said
+    assert "Exporting 2 of 3: b.wav… 0%" in said and not any("3 of 3" in m for m in said)
+
+
+def test_the_status_bar_shows_the_percent_of_the_song_being_written(
+    qtbot, win, tmp_path, monkeypatch
+):
+    add_done(win, tmp_path / "a.wav")
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    shown = []
+    win.statusBar().messageChanged.connect(shown.append)
+    job = win.controller.model.jobs[0]
+    win.select_for_the_user(job)
+    win.menu_bar.export_action.trigger()
+    wait_export(qtbot, win)
+    percents = [int(m[1]) for m in map(re.compile(r"Exporting a\.wav… (\d+)%$").match, shown) if m]
+    assert percents[0] == 0 and percents[-1] == 100
+    assert percents == sorted(set(percents)) and len(percents) >= 5  # said as it changed
+    assert shown[-1].startswith("Exported 4 files to")
+
+
+def test_one_song_cancelled_or_with_every_file_there_says_so(qtbot, win, tmp_path, monkeypatch):
+    job = add_done(win, tmp_path / "a.wav")
+    real = exporter.export
+
+    def export(stemset, request, track, model, on_progress, cancel):
+        def progress(fraction):
+            cancel.set()  # the token File ▸ Cancel export sets, during the first block
+            on_progress(fraction)
+
+        return real(stemset, request, track, model, progress, cancel)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.select_for_the_user(job)
+    win.menu_bar.export_action.trigger()
+    wait_export(qtbot, win)
+    assert win.statusBar().currentMessage() == "Export cancelled: no file was written."
+    assert not (tmp_path / "a").exists() and not list(tmp_path.rglob(".*"))
+    monkeypatch.setattr(exporter, "export", real)
+    win.menu_bar.export_action.trigger()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 4
+    win.exports.ask_existing = lambda message: Existing.SKIP
+    win.menu_bar.export_action.trigger()
+    wait_export(qtbot, win)
+    assert win.statusBar().currentMessage() == "Nothing exported: every file exists already."
 
 
 def test_the_dialog_opens_with_the_ticks_of_the_last_one_accepted(
@@ -103,9 +202,9 @@ def test_the_dialog_opens_with_the_ticks_of_the_last_one_accepted(
 
     accept_with(monkeypatch, choose)
     win.exports.ask_existing = lambda message: Existing.CANCEL
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     assert not win.exporter.tasks
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     ticked = {"drums": False, "bass": False, "other": True, "vocals": True}
     assert opened == [({name: True for name in ticked}, False), (ticked, True)]
 
