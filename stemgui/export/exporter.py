@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stemgui.errors import ExportError, FileError
-from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, render, template_parts
+from stemgui.export.naming import (
+    DEFAULT_TEMPLATE,
+    check_extension,
+    render,
+    span_label,
+    template_parts,
+)
 from stemgui.export.progress import CancelToken, ExportProgress, ProgressCallback
 from stemgui.export.sources import readers_of, sources_of
 
@@ -208,17 +214,6 @@ def _check_length(path: Path, there: Path) -> None:
             f"the path is too long ({longest} bytes with its temporary name; the system takes "
             f"{path_max}); choose a folder nearer the top or a shorter file name template",
         )
-
-
-def span_label(start: float, stop: float) -> str:
-    """A part of a song in a file name: "1m02.50s-1m18.00s" (no colon: Windows refuses it).
-    To the hundredth, so that two loops set by hand hardly ever share a name."""
-
-    def at(seconds: float) -> str:
-        minutes, rest = divmod(round(seconds, 2), 60)
-        return f"{int(minutes)}m{rest:05.2f}s"
-
-    return f"{at(start)}-{at(stop)}"
 
 
 def _roll_back(

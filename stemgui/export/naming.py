@@ -79,6 +79,17 @@ def _cut(text: str, size: int) -> str:
     return cut or "_"
 
 
+def span_label(start: float, stop: float) -> str:
+    """A part of a song in a file name: "1m02.50s-1m18.00s" (no colon: Windows refuses it).
+    To the hundredth, so that two loops set by hand hardly ever share a name."""
+
+    def at(seconds: float) -> str:
+        minutes, rest = divmod(round(seconds, 2), 60)
+        return f"{int(minutes)}m{rest:05.2f}s"
+
+    return f"{at(start)}-{at(stop)}"
+
+
 def template_parts(template: str, folder: Path | str = ".") -> list[str]:
     """Split a template into its folder and file parts after checking it.
 

@@ -1,6 +1,9 @@
-"""What each file of an export holds: a stem, ``no_<stem>`` (the sum of the others, in two-stem
-mode) or the mix being heard, as a whole array (``sources_of``) or read block by block from stems
-spooled to disk (``readers_of``). Nothing is computed until a file asks for it.
+"""What an export reads for each file it writes: a stem, ``no_<stem>`` (the others summed) or
+the mix as heard (``stemgui.stems.mixer.render_mix``).
+
+``sources_of`` gives each file's whole samples, computed only when asked (a short song in RAM);
+``readers_of`` gives ``read(start, stop)`` of its frames, for stems spooled to disk or a part of
+the song, so that a long song is written a block at a time.
 """
 
 from __future__ import annotations

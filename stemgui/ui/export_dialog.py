@@ -116,7 +116,7 @@ class ExportDialog(QDialog):
         self.loop = loop
         self.only_loop: QCheckBox | None = None
         if loop is not None:  # a sample of the song: the region looped
-            from stemgui.export.exporter import span_label
+            from stemgui.export.naming import span_label
 
             # as its files will be named: one notation, one precision
             self.only_loop = QCheckBox(f"Only the loop region ({span_label(*loop)})")
