@@ -73,7 +73,8 @@ class ExportRequest:
             against each other and still add up to the song; otherwise each file is rescaled
             by its own peak, as the Demucs command line does.
         span: (start, stop) in seconds: only that part of the song (a loop region, for a
-            sample), its files named after the song and the span ("Song 1m02.50s-1m18.00s");
+            sample), its files named after the song and the span ("Song 1m02.50s-1m18.00s"),
+            or with a template without ``{track}``, their names ("vocals 1m02.50s-1m18.00s.wav");
             None: the whole song.
     """
 

@@ -197,7 +197,8 @@ def render(
     fit by shortening the track's name in it, never the stem or extension after it (two stems
     would share a file). ``track_label`` follows the track's name after a space (the part of
     the song exported, "1m02.50s-1m18.40s"), kept whole too: two parts of one song never share
-    a name.
+    a name. A template without ``{track}`` gets it in its file name, before the extension
+    ("{stem}.{ext}": "vocals 1m02.50s-1m18.40s.wav"), not the whole song's names.
 
     Raises:
         ExportError: for a bad template (see ``template_parts``) or a file name that comes out
@@ -222,9 +223,15 @@ def render(
         "model": safe_name(model, extension=False) if model else "",
         "ext": safe_name(ext, extension=False) if ext else "",
     }
+    # no {track}: the part of the song goes in the file name, or its files are the whole song's
+    labelled = track_label and not any(
+        key == "track" for part in parts for _, key, _, _ in string.Formatter().parse(part)
+    )
     rendered = []
     for index, part in enumerate(parts):
         text = part.format(**values)
+        if labelled and index == len(parts) - 1:
+            text = _with_label(text, track_label)
         over = len(text.encode("utf-8")) - MAX_NAME_BYTES
         uses = [key for _literal, key, _spec, _conversion in string.Formatter().parse(part)]
         if over > 0 and song and "track" in uses:  # "{track}_{stem}.{ext}": the track gives way
@@ -238,3 +245,15 @@ def render(
             )
         rendered.append(safe_name(text, extension=index == len(parts) - 1))  # folders: none
     return folder.joinpath(*rendered)
+
+
+def _with_label(name: str, label: str) -> str:
+    """``label`` after ``name``'s base, before its extension, kept whole: "vocals.wav" and
+    "1m02.50s-1m18.40s" give "vocals 1m02.50s-1m18.40s.wav"; the base is cut if need be."""
+    base, dot, end = name.rpartition(".")
+    if not dot or not base.strip(" ."):
+        base, end = name, ""
+    else:
+        end = "." + end
+    room = MAX_NAME_BYTES - len(f" {label}{end}".encode())
+    return f"{_cut(base, room)} {label}{end}"

@@ -379,6 +379,22 @@ def test_a_part_of_the_song_is_exported_under_a_name_of_its_own(tmp_path, stems,
         export(stemset, ExportRequest(folder=tmp_path / "e", fmt=FLOAT32, span=(1, 1)), "s", "m")
 
 
+@pytest.mark.parametrize("template", ["{stem}.{ext}", "{model}/{stem}-take.{ext}"])
+def test_a_part_of_the_song_without_track_in_the_template_has_names_of_its_own(
+    tmp_path, stems, template
+):
+    """Without {track} the loop's files were the whole song's ("vocals.wav"): a sample exported
+    after the song was refused as "exists already", and with overwriting replaced it."""
+    whole = export(stems, ExportRequest(folder=tmp_path, template=template), "My Song", "m")
+    part = export(
+        stems, ExportRequest(folder=tmp_path, template=template, span=(0.01, 0.03)), "My Song", "m"
+    )
+    stem, _, ext = whole[3].name.rpartition(".")
+    assert part[3] == whole[3].with_name(f"{stem} 0m00.01s-0m00.03s.{ext}")
+    assert not set(part) & set(whole)
+    assert [sf.info(p).frames for p in (whole[3], part[3])] == [2205, 882]
+
+
 @pytest.mark.parametrize("spooled", [False, True])
 def test_names_as_long_as_safe_name_allows_are_written(tmp_path, stems, spooled):
     """75 Japanese characters and the stem: 236 bytes, within the 240 of ``safe_name``. Each

@@ -188,3 +188,13 @@ def test_a_long_track_gives_way_to_the_stem_in_a_file_name(tmp_path, label):
     assert all(len(n.encode("utf-8")) <= MAX_NAME_BYTES for n in names)
     twice = render("{track}-{track}-{stem}.{ext}", tmp_path, **{**VALUES, "track": "é" * 200})
     assert twice.name.endswith("-vocals.wav") and len(twice.name.encode()) <= MAX_NAME_BYTES
+
+
+def test_a_template_without_track_gets_the_part_of_the_song_in_its_file_name(tmp_path):
+    label = "1m02.50s-1m18.40s"
+    name = render("{model}/{stem}.{ext}", tmp_path, **VALUES, track_label=label)
+    assert name == tmp_path / VALUES["model"] / f"{VALUES['stem']} {label}.wav"
+    long = render("{stem}" + "x" * 300 + ".{ext}", tmp_path, **VALUES, track_label=label)
+    assert long.name.endswith(f"x {label}.wav")  # the label and extension kept whole
+    assert len(long.name.encode("utf-8")) <= MAX_NAME_BYTES
+    assert render("{stem}", tmp_path, **VALUES, track_label=label).name.endswith(f" {label}")
