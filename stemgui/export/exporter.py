@@ -135,6 +135,7 @@ def plan(
     template_parts(request.template, request.folder)
     check_extension(request.template, request.fmt.extension, request.folder)
     track_name = track.stem if isinstance(track, Path) else str(track)
+    _check_heard(request, track)
     # not the whole song's files: a name of its own, the song's name and the part
     label = "" if request.span is None else span_label(*request.span)
     targets = [
@@ -187,6 +188,26 @@ def plan(
                 "allow overwriting",
             )
     return targets
+
+
+def _check_heard(request: ExportRequest, track: str | Path) -> None:
+    """Refuse a mix as heard in which every stem is muted (or at the slider's bottom): its file
+    would be silence, and nothing would say why.
+
+    Raises:
+        ExportError: about the song (its path, or the folder naming it).
+    """
+    gains = request.mix_gains
+    gains = getattr(gains, "gains", gains)  # a MixerState, or its factors
+    if gains is None or len(gains) == 0 or any(gains):
+        return
+    song = track if isinstance(track, Path) else request.folder
+    whose = "" if isinstance(track, Path) else f" of {track}"
+    raise ExportError(
+        song,
+        f"the mix{whose} as heard is silent: every stem is muted; unmute a stem, or export "
+        "without the mix",
+    )
 
 
 def _check_length(path: Path, there: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -82,6 +84,28 @@ def test_mix_of_what_is_heard(tmp_path, stems):
     assert written == [tmp_path / "m/t/mix.wav"]
     expected = 0.5 * stems.stem("bass") + stems.stem("vocals")
     np.testing.assert_allclose(read(written[0]), expected, atol=1e-7)
+
+
+def test_a_mix_with_every_stem_muted_is_refused_naming_the_song(tmp_path, stems):
+    """It was written: a file of silence, and nothing said why."""
+    from stemgui.stems.mixer import MixerState
+
+    song = tmp_path / "Night Drive.flac"
+    muted = MixerState(NAMES)
+    for name in NAMES:
+        muted.set_mute(name)
+    for gains in ((0.0, 0.0, 0.0, 0.0), muted):
+        request = ExportRequest(folder=tmp_path / "out", stems=["bass"], mix_gains=gains)
+        with pytest.raises(ExportError, match="every stem is muted") as caught:
+            export(stems, request, song, "m")
+        assert caught.value.path == song
+    with pytest.raises(ExportError, match="the mix of Night Drive as heard is silent"):
+        plan(request, NAMES, "Night Drive", "m")
+    assert not (tmp_path / "out").exists()
+    muted.set_solo("vocals")  # soloed but muted: still nothing heard
+    assert not any(muted.gains)
+    muted.set_mute("vocals", False)
+    assert export(stems, replace(request, mix_gains=muted), song, "m")[-1].name == "mix.wav"
 
 
 def test_existing_targets_refuse_everything_and_are_listed(tmp_path, stems):

@@ -207,6 +207,28 @@ def test_a_song_without_the_chosen_stems_is_left_out_and_said(qtbot, win, tmp_pa
     assert message == f"Exported 1 file of 1 song; left out, without the chosen stems: {two.title}."
 
 
+def test_a_song_whose_mix_is_all_muted_is_named_and_the_others_are_written(
+    qtbot, win, tmp_path, monkeypatch
+):
+    jobs = [add_done(win, tmp_path / f"{name}.wav") for name in ("a", "b")]
+    jobs[1].strips = {name: StemControl(mute=True) for name in NAMES}  # heard: nothing
+
+    def choose(dialog):
+        dialog.template.setText("{track}/{stem}.{ext}")
+        dialog.mix.setChecked(True)
+
+    accept_with(monkeypatch, choose)
+    win.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 5
+    assert not (tmp_path / "b").exists()  # was written, its mix.wav silence
+    assert win.message == (
+        "Export failed: 1 of 2 songs could not be exported. b.wav: "
+        f"{jobs[1].path}: the mix as heard is silent: every stem is muted; unmute a stem, or "
+        "export without the mix"
+    )
+
+
 def test_a_song_that_fails_is_named_and_the_others_are_written(qtbot, win, tmp_path, monkeypatch):
     from stemgui.export import exporter
 
