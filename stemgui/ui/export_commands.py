@@ -10,6 +10,7 @@ of the window.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +87,7 @@ class ExportCommands(QObject):
         dialog = self._dialog([job], job.stemset.names, loop=self._loop_seconds())
         if dialog.exec() == ExportDialog.DialogCode.Accepted:
             self._remember(dialog)
-            self.export_job(job, dialog.request(job.mixer))
+            self.export_job(job, dialog.request(job.mixer), on_written=dialog.remember_folder)
 
     def _dialog(self, jobs: list[Job], stems: list[str], **extra: Any) -> ExportDialog:
         """The export dialog for ``jobs``; its example names the first song's file."""
@@ -140,7 +141,7 @@ class ExportCommands(QObject):
         ]
         left_out = [job.title for job, request in songs if request is None]
         chosen = [(job, request) for job, request in songs if request is not None]
-        self.exporter.start_songs(chosen, left_out=left_out)
+        self.exporter.start_songs(chosen, left_out=left_out, on_written=dialog.remember_folder)
 
     def _loop_seconds(self) -> tuple[float, float] | None:
         """The loop region of the song on screen in seconds, or None."""
@@ -150,9 +151,12 @@ class ExportCommands(QObject):
         start, stop = transport.loop
         return start / transport.samplerate, stop / transport.samplerate
 
-    def export_job(self, job: Job, request: Any) -> ExportTask | None:
-        """Write ``request`` for ``job`` on a thread, asking before replacing files."""
-        return self.exporter.start(job, request)
+    def export_job(
+        self, job: Job, request: Any, on_written: Callable[[], None] | None = None
+    ) -> ExportTask | None:
+        """Write ``request`` for ``job`` on a thread, asking before replacing files;
+        ``on_written()`` once its files are in place."""
+        return self.exporter.start(job, request, on_written)
 
     def ask_existing(self, message: str) -> Existing:
         """Ask what to do with files that exist already (tests answer in its place)."""

@@ -248,11 +248,17 @@ class ExportDialog(QDialog):
         return replace(request, stems=chosen)
 
     def remember(self) -> None:
-        """Keep the format, bit rate, template and folder for next time; the song's own folder
-        is kept as "beside each song", not as this song's folder for every song after it."""
+        """Keep the format, bit rate and template for next time (the folder: ``remember_folder``
+        once the export has written its files)."""
         self.settings.set(S.EXPORT_FORMAT, self.format.currentData())
         self.settings.set(S.MP3_BITRATE, self.bitrate.currentData())
         self.settings.set(S.EXPORT_TEMPLATE, self.template.text())
+
+    def remember_folder(self) -> None:
+        """Keep the folder for next time: called once files were written there, so that a
+        folder the export could not write to (a typo, a disk gone) is not offered again. The
+        song's own folder is kept as "beside each song", not as this song's folder for every
+        song after it."""
         beside = not self.folder.text().strip() or (
             not self.batch and self.request().folder == self.song_folder
         )

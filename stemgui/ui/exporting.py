@@ -149,19 +149,26 @@ class ExportRunner(QObject):
         self.ask = ask
         self.tasks: list[ExportTask] = []
 
-    def start(self, job: Any, request: Any) -> ExportTask | None:
+    def start(
+        self, job: Any, request: Any, on_written: Callable[[], None] | None = None
+    ) -> ExportTask | None:
         """Write ``request`` for ``job`` (a finished queue ``Job``) on a thread."""
-        return self.start_songs([(job, request)], batch=False)
+        return self.start_songs([(job, request)], batch=False, on_written=on_written)
 
     def start_songs(
-        self, songs: Sequence[SongExport], batch: bool = True, left_out: Sequence[str] = ()
+        self,
+        songs: Sequence[SongExport],
+        batch: bool = True,
+        left_out: Sequence[str] = (),
+        on_written: Callable[[], None] | None = None,
     ) -> ExportTask | None:
         """Write each (job, request) of ``songs`` on a thread, one song after the other.
 
         ``batch``: say each song's progress, write the songs that can be when others cannot,
         collect the failures and end with ``ended`` (False: one song's export, said by
         ``started``, ``finished`` or ``failed`` alone). ``left_out``: the titles of the songs
-        of a batch that had nothing to export, for ``ended`` to name.
+        of a batch that had nothing to export, for ``ended`` to name. ``on_written()``: called
+        on the GUI thread once, when the files of a song are in place (never if none are).
 
         Returns the running task, or None when nothing is written: no song can be (``failed``)
         or the user cancelled when asked about existing files (``declined``).
@@ -194,6 +201,8 @@ class ExportRunner(QObject):
         def done(job: Any, paths: list[Path]) -> None:
             written[0] += 1
             written[1] += len(paths)
+            if written[0] == 1 and on_written is not None:
+                on_written()
             self.finished.emit(job, paths)
 
         def failed(title: str, message: str) -> None:

@@ -610,7 +610,7 @@ def test_export_folders_are_the_songs_unless_another_is_chosen(qtbot, settings_s
 
     dialog = dialog_for(first)
     assert dialog.request().folder == first
-    dialog.remember()  # exported beside the first song
+    dialog.remember_folder()  # exported beside the first song
     assert settings.get(S.EXPORT_FOLDER) == ""
     dialog = dialog_for(second)
     assert dialog.folder.text() == str(second) and dialog.request().folder == second
@@ -619,12 +619,12 @@ def test_export_folders_are_the_songs_unless_another_is_chosen(qtbot, settings_s
         assert dialog.example.text() == f"e.g. {second / 'drums.wav'}"
     dialog.folder.setText("stems")  # relative: in the song's folder
     assert dialog.example.text() == f"e.g. {second / 'stems' / 'drums.wav'}"
-    dialog.remember()
+    dialog.remember_folder()
     assert settings.get(S.EXPORT_FOLDER) == "stems"
     assert dialog_for(first).request().folder == first / "stems"  # beside each song
     chosen = tmp_path / "All stems"
     dialog.folder.setText(str(chosen))
-    dialog.remember()
+    dialog.remember_folder()
     assert dialog_for(second).request().folder == chosen
 
 
