@@ -1,4 +1,5 @@
-"""Resampling a song with julius, a block at a time (:mod:`stemgui.audio.decode` uses it).
+"""Resampling a song with julius, a block at a time (:mod:`stemgui.audio.decode` uses it, and
+an export at the song's own rate, :mod:`stemgui.export.sources`).
 
 ``resample_rates`` keeps julius's filter bank small for any rate a file may claim;
 ``BlockResampler`` gives julius's samples for a whole song without its copies of the song.
@@ -99,21 +100,36 @@ class BlockResampler:
     ) -> Iterator[tuple[int, np.ndarray]]:
         """(first output frame, block) of ``samples`` (channels, frames) resampled, in order;
         ``before``/``after`` change each block's channels before or after it is resampled."""
+
+        def read(start: int, stop: int) -> np.ndarray:
+            piece = samples[:, start:stop]
+            return piece if before is None else before(piece)
+
+        resampled = self.reader(read, samples.shape[1])
+        length, step = self.length(samples.shape[1]), self._step * self.new
+        for first in range(0, length, step):
+            block = resampled(first, min(first + step, length))
+            yield first, block if after is None else after(block)
+
+    def reader(
+        self, read: Callable[[int, int], np.ndarray], frames: int
+    ) -> Callable[[int, int], np.ndarray]:
+        """``read(start, stop)`` of frames [start, stop) of the ``frames`` frames that ``read``
+        gives (channels, stop - start), resampled: julius's samples for the whole signal, in any
+        order. Each call reads its own frames and as many either side as the filter reaches
+        (whole periods), so memory holds one block, not the signal."""
         import torch
 
-        frames = samples.shape[1]
-        length, periods = self.length(frames), -(-frames // self.old)
-        step = self._step
-        for first in range(0, periods, step):
-            last = min(first + step, periods)
+        length = self.length(frames)
+
+        def resampled(start: int, stop: int) -> np.ndarray:
+            stop = min(stop, length)
+            first, last = start // self.new, -(-stop // self.new)  # output periods
             low = max(first - self._margin, 0)
-            piece = samples[:, low * self.old : min((last + self._margin) * self.old, frames)]
-            if before is not None:
-                piece = before(piece)
+            piece = read(low * self.old, min((last + self._margin) * self.old, frames))
             with torch.inference_mode():
-                resampled = self._julius(torch.from_numpy(np.ascontiguousarray(piece))).numpy()
-            skip = (first - low) * self.new
-            count = min((last - first) * self.new, length - first * self.new)
-            if count > 0:
-                block = resampled[:, skip : skip + count]
-                yield first * self.new, block if after is None else after(block)
+                out = self._julius(torch.from_numpy(np.ascontiguousarray(piece))).numpy()
+            skip = start - low * self.new
+            return out[:, skip : skip + max(stop - start, 0)]
+
+        return resampled

@@ -9,6 +9,9 @@ is cancelled (``on_progress`` and ``cancel``: ``stemgui.export.progress``), the 
 are removed: an export leaves all its files or none, and the files of an earlier export it was to
 replace stay as they were.
 
+The files are at the stems' rate (the model's), or at ``request.samplerate`` (the song's own,
+in the app), resampled a block at a time (``stemgui.export.rates``).
+
 Two-stem mode (``two_stems="vocals"``) writes ``vocals`` and ``no_vocals``, the sum of every other
 stem, as the Demucs command line does.
 """
@@ -18,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +37,8 @@ from stemgui.export.naming import (
     template_parts,
 )
 from stemgui.export.progress import CancelToken, ExportProgress, ProgressCallback
-from stemgui.export.sources import readers_of, sources_of
+from stemgui.export.rates import check_rate
+from stemgui.export.sources import part_readers, sources_of
 
 if TYPE_CHECKING:
     from stemgui.audio.encode import AudioFormat
@@ -76,6 +80,8 @@ class ExportRequest:
             sample), its files named after the song and the span ("Song 1m02.50s-1m18.00s"),
             or with a template without ``{track}``, their names ("vocals 1m02.50s-1m18.00s.wav");
             None: the whole song.
+        samplerate: the files' sample rate; None: the stems' own (the model's). Another
+            resamples them as they are written (``stemgui.export.rates``).
     """
 
     folder: Path
@@ -89,6 +95,7 @@ class ExportRequest:
     mix_name: str = MIX_NAME
     rescale_together: bool = False
     span: tuple[float, float] | None = None
+    samplerate: int | None = None
 
 
 def stem_names(request: ExportRequest, sources: Sequence[str]) -> list[str]:
@@ -134,6 +141,7 @@ def plan(
     """
     template_parts(request.template, request.folder)
     check_extension(request.template, request.fmt.extension, request.folder)
+    check_rate(request.samplerate, request.fmt, request.folder)
     track_name = track.stem if isinstance(track, Path) else str(track)
     _check_heard(request, track)
     # not the whole song's files: a name of its own, the song's name and the part
@@ -312,15 +320,17 @@ def export(
         frames = min(round(request.span[1] * stemset.samplerate), stemset.frames) - first
         if frames <= 0:
             raise ExportError(request.folder, "the part of the song to export is empty")
-    # a long song (its stems on disk), or a part of a song: written block by block
-    spooled = isinstance(stemset.data, np.memmap) or frames != stemset.frames
+    rate = request.samplerate or stemset.samplerate
+    # a long song (its stems on disk), a part of a song, or one resampled: block by block
+    spooled = (
+        isinstance(stemset.data, np.memmap)
+        or frames != stemset.frames
+        or rate != stemset.samplerate
+    )
     makers = sources_of(stemset, request)
-    readers = readers_of(stemset, request) if spooled else {}
-    if first:
-        readers = {
-            name: lambda a, b, read=read: read(first + a, first + b)
-            for name, read in readers.items()
-        }
+    readers: dict[str, Callable[[int, int], np.ndarray]] = {}
+    if spooled:
+        readers, frames = part_readers(stemset, request, first, frames, rate)
 
     made: dict[str, np.ndarray] = {}  # a mix or no_<stem> made for its peak, kept to write
     together = request.rescale_together and request.fmt.clip == "rescale"
@@ -369,7 +379,7 @@ def export(
                 progress.reading(read if divisor == 1 else lambda a, b, r=read: r(a, b) / divisor),
                 stemset.channels,
                 frames,
-                stemset.samplerate,
+                rate,
                 fmt,
                 tags=tags,
                 part=part,

@@ -3,7 +3,8 @@ the mix as heard (``stemgui.stems.mixer.render_mix``).
 
 ``sources_of`` gives each file's whole samples, computed only when asked (a short song in RAM);
 ``readers_of`` gives ``read(start, stop)`` of its frames, for stems spooled to disk or a part of
-the song, so that a long song is written a block at a time.
+the song, so that a long song is written a block at a time; ``part_readers`` those of a part of
+the song, resampled to the rate the files are written at.
 """
 
 from __future__ import annotations
@@ -79,3 +80,25 @@ def readers_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable]:
 
         readers[request.mix_name] = mixed
     return readers
+
+
+def part_readers(
+    stemset: StemSet, request: ExportRequest, first: int, frames: int, samplerate: int
+) -> tuple[dict[str, Callable[[int, int], np.ndarray]], int]:
+    """Stem name -> ``read(start, stop)`` of the file's frames, and how many frames there are:
+    the ``frames`` frames of the stems from ``first`` on (the whole song, or a loop region), at
+    ``samplerate``; resampled with julius a block at a time when the stems are at another rate
+    (``stemgui.audio.resample.BlockResampler``), so a long song never is whole in memory."""
+    readers = readers_of(stemset, request)
+    if first:
+        readers = {
+            name: lambda a, b, read=read: read(first + a, first + b)
+            for name, read in readers.items()
+        }
+    if samplerate == stemset.samplerate:
+        return readers, frames
+    from stemgui.audio.resample import BlockResampler
+
+    resampler = BlockResampler(stemset.samplerate, samplerate)
+    resampled = {name: resampler.reader(read, frames) for name, read in readers.items()}
+    return resampled, resampler.length(frames)

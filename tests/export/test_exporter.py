@@ -420,6 +420,62 @@ def test_a_part_of_the_song_without_track_in_the_template_has_names_of_its_own(
 
 
 @pytest.mark.parametrize("spooled", [False, True])
+def test_the_files_can_be_at_another_rate_resampled_as_julius_does(tmp_path, stems, spooled):
+    """At the song's own rate (48 kHz): the stems were always written at the model's, 44.1."""
+    import julius
+    import torch
+
+    data = stems.data
+    if spooled:
+        data = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=stems.data.shape)
+        data[:] = stems.data
+    stemset = StemSet(NAMES, RATE, data, mix=stems.mix)
+    request = ExportRequest(
+        folder=tmp_path, stems=["bass"], mix_gains=(0, 1, 0, 0.5), fmt=FLOAT32, samplerate=48000
+    )
+    bass, mix = export(stemset, request, "My Song", "m")
+    expected = julius.resample_frac(torch.from_numpy(stems.data[1]), RATE, 48000).numpy()
+    samples, rate = sf.read(bass, dtype="float32", always_2d=True)
+    assert rate == 48000 and samples.shape == (2400, 2)  # 0.05 s
+    np.testing.assert_allclose(samples.T, expected, rtol=0, atol=1e-6)
+    heard = stems.data[1] + 0.5 * stems.data[3]
+    heard = julius.resample_frac(torch.from_numpy(heard), RATE, 48000).numpy()
+    np.testing.assert_allclose(sf.read(mix, dtype="float32")[0].T, heard, atol=1e-6)
+    part = replace(request, span=(0.01, 0.03), stems=[], mix_gains=None, two_stems="vocals")
+    vocals, rest = export(stemset, part, "My Song", "m")
+    assert sf.info(vocals).samplerate == 48000 and sf.info(vocals).frames == 960
+    np.testing.assert_allclose(
+        sf.read(rest, dtype="float32")[0].T,
+        julius.resample_frac(torch.from_numpy(stems.data[:3, :, 441:1323].sum(0)), RATE, 48000),
+        atol=1e-6,
+    )
+
+
+def test_a_rescaled_export_at_another_rate_stays_below_full_scale(tmp_path, stems):
+    """The one divisor is found on the resampled files: their peaks fall between the stems'
+    samples (white noise at full scale reaches 1.76 at 48 kHz)."""
+    loud = StemSet(NAMES, RATE, stems.data * (1 / np.abs(stems.data).max()), mix=stems.mix)
+    request = ExportRequest(
+        folder=tmp_path,
+        fmt=AudioFormat(kind="wav", bits=32, float=True, clip="rescale"),  # shows what clips
+        rescale_together=True,
+        samplerate=48000,
+    )
+    peaks = [np.abs(sf.read(p)[0]).max() for p in export(loud, request, "s", "m")]
+    assert 0.98 < max(peaks) < 0.9901  # 1 / 1.01
+
+
+def test_a_rate_the_format_cannot_hold_is_refused_before_writing(tmp_path, stems):
+    mp3 = AudioFormat(kind="mp3")
+    request = ExportRequest(folder=tmp_path, fmt=mp3, samplerate=96000)
+    with pytest.raises(ExportError, match="mp3 cannot hold audio at 96000 Hz; choose wav or flac"):
+        export(stems, request, "s", "m")
+    with pytest.raises(ExportError, match="a sample rate of 0 Hz is impossible"):
+        plan(replace(request, samplerate=0, fmt=FLOAT32), NAMES, "s", "m")
+    assert files_under(tmp_path) == []
+
+
+@pytest.mark.parametrize("spooled", [False, True])
 def test_names_as_long_as_safe_name_allows_are_written(tmp_path, stems, spooled):
     """75 Japanese characters and the stem: 236 bytes, within the 240 of ``safe_name``. Each
     file took a temporary name and a second one built on it, which went past 255 bytes."""
