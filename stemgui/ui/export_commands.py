@@ -91,6 +91,8 @@ class ExportCommands(QObject):
 
     def _dialog(self, jobs: list[Job], stems: list[str], **extra: Any) -> ExportDialog:
         """The export dialog for ``jobs``; its example names the first song's file."""
+        from stemgui.export.rates import song_rate
+
         first, window = jobs[0], self.window
         dialog = ExportDialog(
             stems,
@@ -100,6 +102,8 @@ class ExportCommands(QObject):
             window,
             track=first.path.stem,
             model=first.model_name or "model",
+            song_rate=song_rate(first.path),
+            stems_rate=first.stemset.samplerate,
             **extra,
         )
         if self.choices is not None:
@@ -130,11 +134,17 @@ class ExportCommands(QObject):
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return
         self._remember(dialog)
+        from stemgui.export.rates import song_rate
+
         songs = [
             (
                 job,
                 dialog.request_for(
-                    job.stemset.names, window.mixer_of(job), export_folder_of(job.path)
+                    job.stemset.names,
+                    window.mixer_of(job),
+                    export_folder_of(job.path),
+                    song_rate(job.path),
+                    job.stemset.samplerate,
                 ),
             )
             for job in jobs

@@ -50,6 +50,11 @@ def audio_format(kind: str, mp3_bitrate: int = 320) -> Any:
     return AudioFormat(**formats[kind])
 
 
+def khz(rate: int) -> str:
+    """ "44.1 kHz", "48 kHz"."""
+    return f"{rate / 1000:g} kHz"
+
+
 class ExportDialog(QDialog):
     """Choose what to export for one song, or for several (File ▸ Export all separated songs).
 
@@ -66,6 +71,8 @@ class ExportDialog(QDialog):
             every song, the folder is "beside each song" unless one is chosen, and
             ``request_for`` gives each song's request (``default_folder``, ``track`` and
             ``model`` are the first song's, for the example).
+        song_rate, stems_rate: the song's sample rate (None: unknown) and its stems' (the
+            model's): the files are at the song's own unless the stems' is chosen.
     """
 
     def __init__(
@@ -79,6 +86,8 @@ class ExportDialog(QDialog):
         model: str = "model",
         loop: tuple[float, float] | None = None,
         songs: int = 1,
+        song_rate: int | None = None,
+        stems_rate: int = 44100,
     ) -> None:
         super().__init__(parent)
         self.batch = songs > 1
@@ -135,6 +144,19 @@ class ExportDialog(QDialog):
         self.format.currentIndexChanged.connect(self._format_changed)
         form.addRow("Format", self.format)
         form.addRow("MP3 bit rate", self.bitrate)
+        self.song_rate, self.stems_rate = song_rate, stems_rate
+        self.rate = QComboBox()
+        song = "Each song's own" if self.batch else "The song's own"
+        if song_rate is not None and not self.batch:
+            song += f" ({khz(song_rate)})"
+        self.rate.addItem(song, "song")
+        self.rate.addItem(f"The stems' own ({khz(stems_rate)}, as separated)", "stems")
+        self.rate.setCurrentIndex(self.rate.findData(settings.get(S.EXPORT_RATE)))
+        self.rate.setToolTip(
+            "At the song's own rate the stems line up sample for sample with the song in a DAW "
+            "session at that rate; mp3 holds at most 48 kHz (a song above it: the stems' rate)"
+        )
+        form.addRow("Sample rate", self.rate)
         self.song_folder = Path(default_folder)
         remembered = settings.get(S.EXPORT_FOLDER)
         self.folder = QLineEdit(remembered if self.batch else remembered or str(default_folder))
@@ -221,25 +243,44 @@ class ExportDialog(QDialog):
         two = self.two_stems_name if self.two_stems.isChecked() else None
         stems = [name for name, check in self.stem_boxes.items() if check.isChecked()]
         song_folder = self.song_folder if song_folder is None else song_folder
+        fmt = audio_format(self.format.currentData(), self.bitrate.currentData())
         return ExportRequest(
             folder=song_folder / Path(self.folder.text().strip()).expanduser(),
             stems=stems,
             mix_gains=mixer.mix_gains if (self.mix.isChecked() and mixer is not None) else None,
             two_stems=two,
-            fmt=audio_format(self.format.currentData(), self.bitrate.currentData()),
+            fmt=fmt,
             template=self.template.text(),
             overwrite=overwrite,
             rescale_together=True,  # the stems still add up to the song
             span=self.loop if self.only_loop and self.only_loop.isChecked() else None,
+            samplerate=self.samplerate(fmt, self.song_rate, self.stems_rate),
         )
 
-    def request_for(self, stems: Sequence[str], mixer: Any, song_folder: Path) -> Any:
-        """The request for one song of a batch, separated into ``stems``, whose exports go
-        in or under ``song_folder``: the chosen stems it has; None when it has none of them
-        (and no mix is asked for)."""
+    def samplerate(self, fmt: Any, song_rate: int | None, stems_rate: int) -> int | None:
+        """The ``ExportRequest.samplerate`` of a song at ``song_rate`` whose stems are at
+        ``stems_rate``, as chosen: the song's own if ``fmt`` holds it, else None (the stems')."""
+        from stemgui.export.rates import export_rate
+
+        if self.rate.currentData() != "song":
+            return None
+        return export_rate(fmt, song_rate, stems_rate)
+
+    def request_for(
+        self,
+        stems: Sequence[str],
+        mixer: Any,
+        song_folder: Path,
+        song_rate: int | None = None,
+        stems_rate: int = 44100,
+    ) -> Any:
+        """The request for one song of a batch, separated into ``stems`` at ``stems_rate``,
+        whose exports go in or under ``song_folder``, at ``song_rate`` if it is its own: the
+        chosen stems it has; None when it has none of them (and no mix is asked for)."""
         from dataclasses import replace
 
         request = self.request(mixer, song_folder=song_folder)
+        request = replace(request, samplerate=self.samplerate(request.fmt, song_rate, stems_rate))
         if request.two_stems is not None:  # (not offered when a song is in two stems)
             return request if request.two_stems in stems else None
         chosen = [name for name in request.stems if name in stems]
@@ -248,11 +289,12 @@ class ExportDialog(QDialog):
         return replace(request, stems=chosen)
 
     def remember(self) -> None:
-        """Keep the format, bit rate and template for next time (the folder: ``remember_folder``
-        once the export has written its files)."""
+        """Keep the format, bit rate, sample rate and template for next time (the folder:
+        ``remember_folder``, once the export has written its files)."""
         self.settings.set(S.EXPORT_FORMAT, self.format.currentData())
         self.settings.set(S.MP3_BITRATE, self.bitrate.currentData())
         self.settings.set(S.EXPORT_TEMPLATE, self.template.text())
+        self.settings.set(S.EXPORT_RATE, self.rate.currentData())
 
     def remember_folder(self) -> None:
         """Keep the folder for next time: called once files were written there, so that a

@@ -182,6 +182,13 @@ EXPORT_FOLDER = Setting("export/folder", str, "", doc="empty: beside each song")
 EXPORT_FORMAT = Setting("export/format", str, "wav16", tuple(EXPORT_FORMATS))
 MP3_BITRATE = Setting("export/mp3_bitrate", int, 320, (128, 192, 256, 320))
 EXPORT_TEMPLATE = Setting("export/template", str, "{model}/{track}/{stem}.{ext}")
+EXPORT_RATE = Setting(
+    "export/samplerate",
+    str,
+    "song",
+    ("song", "stems"),
+    doc="the files' rate: the song's or model's",
+)
 MASTER_DB = Setting("playback/master_db", float, 0.0, limits=(-60.0, 12.0))  # mixer MIN/MAX_DB
 SNAP_TO_BEATS = Setting("playback/snap_to_beats", bool, True, doc="loops dragged snap to beats")
 THEME = Setting("appearance/theme", str, "system", tuple(THEMES))
@@ -200,6 +207,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     EXPORT_FORMAT,
     MP3_BITRATE,
     EXPORT_TEMPLATE,
+    EXPORT_RATE,
     MASTER_DB,
     SNAP_TO_BEATS,
     THEME,

@@ -105,6 +105,26 @@ def test_every_separated_song_is_exported_beside_itself_with_its_own_mix(
     assert win.settings.get(S.EXPORT_FOLDER) == ""  # still "beside each song" next time
 
 
+def test_each_song_is_exported_at_its_own_rate(qtbot, win, tmp_path, monkeypatch):
+    rates = {"a": 48000, "b": 22050, "gone": None}  # the last one's file moved since
+    jobs = [add_done(win, tmp_path / f"{name}.wav") for name in rates]
+    for job in jobs[:2]:
+        sf.write(job.path, np.zeros((100, 2), np.float32), rates[job.path.stem])
+    jobs[2].path.unlink()
+
+    def choose(dialog):
+        assert dialog.rate.currentText() == "Each song's own"
+        dialog.template.setText("{track}/{stem}.{ext}")
+
+    accept_with(monkeypatch, choose)
+    win.export_all_action.trigger()
+    wait_export(qtbot, win)
+    for name, rate in rates.items():
+        info = sf.info(tmp_path / name / "drums.wav")
+        assert info.samplerate == (rate or RATE)
+        assert info.frames == 4 * (rate or RATE)  # 4 s
+
+
 def test_existing_files_of_every_song_are_asked_about_once(qtbot, win, tmp_path, monkeypatch):
     jobs = [add_done(win, tmp_path / name) for name in ("a.wav", "b.wav")]
     out = tmp_path / "out"

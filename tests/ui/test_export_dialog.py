@@ -3,9 +3,12 @@ what it refuses, and what the export remembers."""
 
 from __future__ import annotations
 
+import numpy as np
+import soundfile as sf
+
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
-from tests.ui.test_stems_playback import NAMES, _done_job, _null_window, click
+from tests.ui.test_stems_playback import NAMES, RATE, _done_job, _null_window, click
 
 
 def test_a_mix_with_every_stem_muted_is_refused_naming_the_song(qtbot, settings_store, tmp_path):
@@ -66,4 +69,41 @@ def test_the_folder_is_remembered_only_once_an_export_has_written_there(
     export_to(tmp_path / "stems")
     assert (tmp_path / "stems" / "vocals.wav").is_file()
     assert win.settings.get(S.EXPORT_FOLDER) == str(tmp_path / "stems")
+    win.close()
+
+
+def test_a_song_s_stems_are_exported_at_its_own_rate_unless_the_stems_is_chosen(
+    qtbot, settings_store, tmp_path, monkeypatch
+):
+    """A 48 kHz song's stems were written at the model's rate, and did not line up with it in
+    a DAW session at 48 kHz."""
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)  # stems at 8 kHz
+    sf.write(job.path, np.zeros((4800, 2), np.float32), 48000)
+    choices, offered = [], []
+
+    def exec_(dialog):
+        offered.append(dialog.rate.currentText())
+        dialog.rate.setCurrentIndex(dialog.rate.findData(choices[-1]))
+        dialog.folder.setText(str(tmp_path / choices[-1]))
+        dialog.template.setText("{stem}.{ext}")
+        return ExportDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ExportDialog, "exec", exec_)
+    for choice in ("song", "stems"):
+        choices.append(choice)
+        win.export_action.trigger()
+        qtbot.waitUntil(lambda: not win.exporter.tasks, timeout=20_000)
+    assert offered == ["The song's own (48 kHz)", "The song's own (48 kHz)"]
+    song, stems = (sf.info(tmp_path / choice / "vocals.wav") for choice in ("song", "stems"))
+    assert (song.samplerate, song.frames) == (48000, 6 * job.stemset.frames)
+    assert (stems.samplerate, stems.frames) == (RATE, job.stemset.frames)
+    assert win.settings.get(S.EXPORT_RATE) == "stems"  # offered first next time
+    dialog = ExportDialog(NAMES, win.settings, tmp_path, song_rate=96000, stems_rate=44100)
+    qtbot.addWidget(dialog)
+    assert dialog.rate.currentText() == "The stems' own (44.1 kHz, as separated)"
+    dialog.rate.setCurrentIndex(0)
+    assert dialog.request().samplerate == 96000
+    dialog.format.setCurrentIndex(dialog.format.findData("mp3"))  # mp3 holds no 96 kHz
+    assert dialog.request().samplerate is None
     win.close()

@@ -22,6 +22,7 @@ folder=@ByteArray(\\x1\\x2)
 format=ogg
 mp3_bitrate=loud
 template=@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x12garbage)
+samplerate=96000
 [playback]
 master_db=nan
 snap_to_beats=sometimes
