@@ -126,9 +126,13 @@ class ExportDialog(QDialog):
         self.only_loop: QCheckBox | None = None
         if loop is not None:  # a sample of the song: the region looped
             from stemgui.export.naming import span_label
+            from stemgui.ui.waveview import loop_times
 
-            # as its files will be named: one notation, one precision
-            self.only_loop = QCheckBox(f"Only the loop region ({span_label(*loop)})")
+            # as the player's clock says it, and as its files are named (to the hundredth)
+            times, length = loop_times(*loop, decimals=2)
+            self.only_loop = QCheckBox(
+                f"Only the loop region: {times} ({length}), named {span_label(*loop)}"
+            )
             stems_layout.addWidget(self.only_loop)
         layout.addWidget(box)
 

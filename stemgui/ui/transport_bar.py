@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolBut
 from stemgui.ui.dbslider import DbSlider
 from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.player import Player
-from stemgui.ui.waveview import clock
+from stemgui.ui.waveview import clock, loop_times
 
 logger = logging.getLogger(__name__)
 
@@ -151,12 +151,10 @@ class TransportBar(QWidget):
             self.loop_span.clear()
             return
         rate = transport.samplerate
-        start, end = region[0] / rate, region[1] / rate
-        length = end - start
-        span = f"{length:.1f} s" if length < 60 else clock(length)
+        times, span = loop_times(region[0] / rate, region[1] / rate)
         off = "" if transport.loop_enabled else ", off"
         # the length and "off" stay whole while a little of the region shows
-        self.loop_span.setText(f"Loop {clock(start)}–{clock(end)}", tail=f" ({span}{off})")
+        self.loop_span.setText(f"Loop {times}", tail=f" ({span}{off})")
 
 
 def _tinted(source: QPixmap, colour: QColor) -> QPixmap:

@@ -364,6 +364,14 @@ def clock(seconds: float, decimals: int = 1) -> str:
     return f"{minutes}:{rest / scale:0{width}.{decimals}f}"
 
 
+def loop_times(start: float, end: float, decimals: int = 1) -> tuple[str, str]:
+    """A loop region's times and its length, as the clock shows them: ("0:08.4–0:12.6",
+    "4.2 s"); a minute or longer, its length on the clock too ("1:02.5")."""
+    length = end - start
+    span = f"{length:.{decimals}f} s" if length < 60 else clock(length, decimals)
+    return f"{clock(start, decimals)}–{clock(end, decimals)}", span
+
+
 def tick_label(seconds: float, step: float) -> str:
     return clock(seconds, 1 if step < 1 else 0)
 

@@ -107,3 +107,16 @@ def test_a_song_s_stems_are_exported_at_its_own_rate_unless_the_stems_is_chosen(
     dialog.format.setCurrentIndex(dialog.format.findData("mp3"))  # mp3 holds no 96 kHz
     assert dialog.request().samplerate is None
     win.close()
+
+
+def test_the_loop_is_shown_in_times_and_as_its_files_are_named(qtbot, settings_store, tmp_path):
+    dialog = ExportDialog(
+        NAMES, S.Settings(settings_store), tmp_path, track="Night Drive", model="m", loop=(62.5, 78)
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.only_loop.text() == (
+        "Only the loop region: 1:02.50–1:18.00 (15.50 s), named 1m02.50s-1m18.00s"
+    )
+    dialog.only_loop.setChecked(True)
+    dialog.template.setText("{stem}.{ext}")  # no {track}: the loop in the file names
+    assert dialog.example.text() == f"e.g. {tmp_path / 'drums 1m02.50s-1m18.00s.wav'}"

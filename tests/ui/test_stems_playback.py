@@ -572,7 +572,9 @@ def test_the_loop_region_can_be_exported_alone(qtbot, settings_store, tmp_path):
         NAMES, S.Settings(settings_store), tmp_path, track="My Song", model="m", loop=(1.0, 2.5)
     )
     qtbot.addWidget(dialog)
-    assert dialog.only_loop.text() == "Only the loop region (0m01.00s-0m02.50s)"  # as named
+    assert dialog.only_loop.text() == (
+        "Only the loop region: 0:01.00–0:02.50 (1.50 s), named 0m01.00s-0m02.50s"
+    )
     assert not dialog.only_loop.isChecked() and dialog.request().span is None
     dialog.only_loop.setChecked(True)
     assert dialog.request().span == (1.0, 2.5)
