@@ -84,7 +84,7 @@ class ExportCommands(QObject):
         if job is None or job.state is not JobState.DONE:
             window.show_error("Select a separated song to export.")
             return
-        dialog = self._dialog([job], job.stemset.names, loop=self._loop_seconds())
+        dialog = self._dialog([job], job.stemset.names, loop=self._loop_seconds(), mixer=job.mixer)
         if dialog.exec() == ExportDialog.DialogCode.Accepted:
             self._remember(dialog)
             self.export_job(job, dialog.request(job.mixer), on_written=dialog.remember_folder)

@@ -23,11 +23,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from stemgui.ui import settings as S
+from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.stemview import stem_label
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,8 @@ class ExportDialog(QDialog):
             ``model`` are the first song's, for the example).
         song_rate, stems_rate: the song's sample rate (None: unknown) and its stems' (the
             model's): the files are at the song's own unless the stems' is chosen.
+        mixer: the song's ``MixerState``, if one song: a mix as heard with every stem muted
+            is refused in the dialog already.
     """
 
     def __init__(
@@ -88,8 +92,10 @@ class ExportDialog(QDialog):
         songs: int = 1,
         song_rate: int | None = None,
         stems_rate: int = 44100,
+        mixer: Any = None,
     ) -> None:
         super().__init__(parent)
+        self.mixer = mixer
         self.batch = songs > 1
         self.setWindowTitle(f"Export the stems of {songs} songs" if self.batch else "Export stems")
         self.settings = settings
@@ -175,9 +181,17 @@ class ExportDialog(QDialog):
         self.template = QLineEdit(settings.get(S.EXPORT_TEMPLATE))
         self.template.setToolTip("Keys: {track}, {stem}, {model}, {ext}; / makes folders")
         form.addRow("File names", self.template)
-        self.example = QLabel()
-        self.example.setWordWrap(True)
-        form.addRow("", self.example)
+        # the first file's path, cut in the middle (whole in its tooltip): a long path made
+        # the dialog as wide as itself; or, in its place, what is wrong
+        self.example = ElidedLabel()
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.problem.setStyleSheet("color: #d9534f;")
+        examples = QVBoxLayout()
+        examples.addWidget(self.example)
+        examples.addWidget(self.problem)
+        form.addRow("", examples)
         layout.addLayout(form)
         self._names = (track, model)
         self._stems = tuple(stems)
@@ -202,9 +216,9 @@ class ExportDialog(QDialog):
         self._show_example()
 
     def _show_example(self) -> None:
-        """The first file's path, or what is wrong (then Export is off): the export's own
-        checks (template, stems, two stems on one file), less the files that exist already,
-        which the export asks about."""
+        """The first file's path in ``example``, or what is wrong in ``problem`` (then Export
+        is off): the export's own checks (template, stems, two stems on one file, a mix with
+        every stem muted), less the files that exist already, which the export asks about."""
         from dataclasses import replace
 
         from stemgui.errors import ExportError
@@ -213,17 +227,18 @@ class ExportDialog(QDialog):
         track, model = self._names
         request = replace(self.request(), overwrite=True)
         if self.mix.isChecked():  # the heard mix's gains are taken when exporting
-            request = replace(request, mix_gains=())
+            request = replace(request, mix_gains=self.mixer.mix_gains if self.mixer else ())
         try:
             (_, path), *_ = plan(request, self._stems, track, model)
         except ExportError as error:
-            self.example.setStyleSheet("color: #d9534f;")
-            self.example.setText(error.reason)
-            self.export_button.setEnabled(False)
-            return
-        self.example.setStyleSheet("")
-        self.example.setText(f"e.g. {path}")
-        self.export_button.setEnabled(True)
+            self.example.clear()
+            self.problem.setText(error.reason)
+        else:
+            self.example.setText(f"e.g. {path}")
+            self.problem.clear()
+        self.example.setVisible(bool(self.example.text()))
+        self.problem.setVisible(bool(self.problem.text()))
+        self.export_button.setEnabled(not self.problem.text())
 
     def _format_changed(self) -> None:
         self.bitrate.setEnabled(self.format.currentData() == "mp3")

@@ -109,6 +109,29 @@ def test_a_song_s_stems_are_exported_at_its_own_rate_unless_the_stems_is_chosen(
     win.close()
 
 
+def test_a_long_example_path_is_cut_not_added_to_the_dialog_s_width(
+    qtbot, settings_store, tmp_path
+):
+    """A song name of 160 characters without a space made the dialog over 1100 pixels wide:
+    the example was a QLabel, wrapped only at spaces."""
+    track = "Night_Drive_(Extended_Club_Mix)_" * 5
+    folder = tmp_path / ("very long folder name " * 4).strip()
+    dialog = ExportDialog(NAMES, S.Settings(settings_store), folder, track=track, model="m")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.width() < 700
+    path = folder / "m" / track / "drums.wav"
+    assert dialog.example.text() == f"e.g. {path}"  # the whole path, cut only on screen
+    assert str(path) in dialog.example.toolTip()
+    dialog.template.setText("{track}/{song}.{ext}")
+    assert "unknown key {song}" in dialog.problem.text() and dialog.problem.isVisible()
+    assert not dialog.example.isVisible() and not dialog.export_button.isEnabled()
+    assert dialog.width() < 700
+    dialog.template.setText("{track}/{stem}.{ext}")
+    assert dialog.example.isVisible() and not dialog.problem.isVisible()
+
+
 def test_the_loop_is_shown_in_times_and_as_its_files_are_named(qtbot, settings_store, tmp_path):
     dialog = ExportDialog(
         NAMES, S.Settings(settings_store), tmp_path, track="Night Drive", model="m", loop=(62.5, 78)
@@ -120,3 +143,20 @@ def test_the_loop_is_shown_in_times_and_as_its_files_are_named(qtbot, settings_s
     dialog.only_loop.setChecked(True)
     dialog.template.setText("{stem}.{ext}")  # no {track}: the loop in the file names
     assert dialog.example.text() == f"e.g. {tmp_path / 'drums 1m02.50s-1m18.00s.wav'}"
+
+
+def test_the_dialog_says_a_mix_with_every_stem_muted_is_silent(qtbot, settings_store, tmp_path):
+    from stemgui.stems.mixer import MixerState
+
+    mixer = MixerState(NAMES)
+    for name in NAMES:
+        mixer.set_mute(name)
+    dialog = ExportDialog(NAMES, S.Settings(settings_store), tmp_path, track="Song", mixer=mixer)
+    qtbot.addWidget(dialog)
+    assert dialog.export_button.isEnabled()  # the stems alone: fine
+    dialog.mix.setChecked(True)
+    assert dialog.problem.text() == (
+        "the mix of Song as heard is silent: every stem is muted; unmute a stem, or export "
+        "without the mix"
+    )
+    assert not dialog.export_button.isEnabled()

@@ -550,13 +550,15 @@ def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings
     dialog.format.setCurrentIndex(dialog.format.findData("mp3"))
     assert dialog.example.text().endswith("drums.mp3") and dialog.bitrate.isEnabled()
     dialog.template.setText("{stem")
-    assert "template" in dialog.example.text() and not dialog.export_button.isEnabled()
+    assert "template" in dialog.problem.text() and not dialog.export_button.isEnabled()
+    assert dialog.example.text() == "" and dialog.example.isHidden()
     dialog.template.setText("{stem}.{ext}")
     for name in NAMES:
         dialog.stem_boxes[name].setChecked(False)
-    assert "nothing to export" in dialog.example.text() and not dialog.export_button.isEnabled()
+    assert "nothing to export" in dialog.problem.text() and not dialog.export_button.isEnabled()
     dialog.mix.setChecked(True)  # the first file is the one the export writes first
     assert dialog.example.text() == f"e.g. {tmp_path / 'mix.mp3'}"
+    assert dialog.problem.text() == "" and dialog.problem.isHidden()
     assert dialog.export_button.isEnabled()
     dialog.two_stems.setChecked(True)
     assert dialog.example.text() == f"e.g. {tmp_path / 'vocals.mp3'}"
@@ -592,7 +594,7 @@ def test_export_dialog_refuses_a_template_that_puts_two_stems_in_one_file(
     dialog = ExportDialog(NAMES, S.Settings(settings_store), tmp_path, track="a", model="m")
     qtbot.addWidget(dialog)
     dialog.template.setText("{track}.{ext}")
-    assert "the same file; put {stem} in it" in dialog.example.text()
+    assert "the same file; put {stem} in it" in dialog.problem.text()
     assert not dialog.export_button.isEnabled()
     for name in ("drums", "bass", "other"):  # vocals alone: one file, no clash
         dialog.stem_boxes[name].setChecked(False)
