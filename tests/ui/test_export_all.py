@@ -117,7 +117,7 @@ def test_each_song_is_exported_at_its_own_rate(qtbot, win, tmp_path, monkeypatch
         dialog.template.setText("{track}/{stem}.{ext}")
 
     accept_with(monkeypatch, choose)
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     for name, rate in rates.items():
         info = sf.info(tmp_path / name / "drums.wav")
@@ -238,7 +238,7 @@ def test_a_song_whose_mix_is_all_muted_is_named_and_the_others_are_written(
         dialog.mix.setChecked(True)
 
     accept_with(monkeypatch, choose)
-    win.export_all_action.trigger()
+    win.menu_bar.export_all_action.trigger()
     wait_export(qtbot, win)
     assert len(list((tmp_path / "a").iterdir())) == 5
     assert not (tmp_path / "b").exists()  # was written, its mix.wav silence

@@ -49,7 +49,7 @@ def test_the_folder_is_remembered_only_once_an_export_has_written_there(
 
     def export_to(folder):
         chosen.append(str(folder))
-        win.export_action.trigger()
+        win.menu_bar.export_action.trigger()
         qtbot.waitUntil(lambda: not win.exporter.tasks, timeout=20_000)
 
     export_to(tmp_path / "a file")  # refused before writing
@@ -58,7 +58,7 @@ def test_the_folder_is_remembered_only_once_an_export_has_written_there(
     assert win.settings.get(S.EXPORT_TEMPLATE) == "{stem}.{ext}"  # the other choices are kept
     real = exporter.export
 
-    def full_disk(stemset, request, track, model):
+    def full_disk(stemset, request, track, model, *args, **kwargs):
         raise ExportError(request.folder, "No space left on device")
 
     monkeypatch.setattr(exporter, "export", full_disk)
@@ -92,7 +92,7 @@ def test_a_song_s_stems_are_exported_at_its_own_rate_unless_the_stems_is_chosen(
     monkeypatch.setattr(ExportDialog, "exec", exec_)
     for choice in ("song", "stems"):
         choices.append(choice)
-        win.export_action.trigger()
+        win.menu_bar.export_action.trigger()
         qtbot.waitUntil(lambda: not win.exporter.tasks, timeout=20_000)
     assert offered == ["The song's own (48 kHz)", "The song's own (48 kHz)"]
     song, stems = (sf.info(tmp_path / choice / "vocals.wav") for choice in ("song", "stems"))
