@@ -12,6 +12,7 @@ is heard only when soloed: solo it to compare the song with its stems (A/B). It 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +214,8 @@ class StemPanel(QWidget):
         super().__init__(parent)
         self.timeline = timeline
         self.track = ""
+        # the rate stems are dragged out at (None: the stems' own), asked at each drag
+        self.drag_rate: Callable[[], int | None] = lambda: None
         self._drag_mime: QMimeData | None = None
         self.rows: dict[str, StemRow] = {}
         self.mix_row: StemRow | None = None
@@ -314,12 +317,15 @@ class StemPanel(QWidget):
 
     def drag_file(self, name: str) -> Path:
         """Stem ``name`` written as a 32-bit float wav in the drag folder (reused while it is
-        there): every sample as separated, so stems dragged one by one still add up to the song.
+        there), at ``drag_rate()``: every sample as separated at the stems' rate, resampled a
+        block at a time at another (the song's, as exports are), so stems dragged one by one
+        still add up to the song.
 
         Raises:
             StemguiError: the song is still separating, or the file cannot be written.
         """
         from stemgui.audio.encode import AudioFormat, write_audio
+        from stemgui.audio.stream import stem_reader, write_blocks
         from stemgui.errors import ExportError
         from stemgui.export.naming import safe_name
 
@@ -332,7 +338,18 @@ class StemPanel(QWidget):
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / safe_name(f"{self.track} - {name}.wav")
         exact = AudioFormat("wav", 32, float=True, clip="none")
-        write_audio(path, stemset.stem(name), stemset.samplerate, exact, overwrite=True)
+        rate = self.drag_rate() or stemset.samplerate
+        if rate == stemset.samplerate:
+            write_audio(path, stemset.stem(name), rate, exact, overwrite=True)
+            return path
+        from stemgui.audio.resample import BlockResampler
+
+        resampler = BlockResampler(stemset.samplerate, rate)
+        read = resampler.reader(
+            stem_reader(stemset.data, stemset.names.index(name)), stemset.frames
+        )
+        frames = resampler.length(stemset.frames)
+        write_blocks(path, read, stemset.channels, frames, rate, exact, overwrite=True)
         return path
 
     def drag_mime(self, name: str) -> QMimeData:

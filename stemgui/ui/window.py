@@ -441,8 +441,16 @@ class MainWindow(QMainWindow):
                 self._fold_strips(job, previous)
         return job.mixer
 
+    def _export_rate(self, job: Job) -> int | None:
+        """The rate the export dialog offers first for ``job``'s stems: its song's own when the
+        settings say so and its file can be read, else None (the stems' own)."""
+        from stemgui.export.rates import song_rate
+
+        return song_rate(job.path) if self.settings.get(S.EXPORT_RATE) == "song" else None
+
     def _show_stems(self, job: Job) -> None:
         self.stems.show_song(job.stemset, self.mixer_of(job), job.path.stem, job.waveforms)
+        self.stems.drag_rate = lambda: self._export_rate(job)  # dragged as exported
         gains = [row.gain for row in self.stems.rows.values() if row.gain is not None]
         if gains:  # Tab: the stems' controls, then the transport below them (not before)
             self.transport_bar.follow_in_tab_order(gains[-1])

@@ -109,6 +109,25 @@ def test_a_song_s_stems_are_exported_at_its_own_rate_unless_the_stems_is_chosen(
     win.close()
 
 
+def test_a_stem_row_drags_out_at_the_rate_an_export_is_written_at(
+    qtbot, settings_store, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)  # stems at 8 kHz
+    sf.write(job.path, np.zeros((4800, 2), np.float32), 48000)
+    for choice, rate in (("song", 48000), ("stems", RATE)):
+        win.settings.set(S.EXPORT_RATE, choice)
+        (url,) = win.stems.drag_mime("vocals").urls()
+        info = sf.info(url.toLocalFile())
+        assert (info.samplerate, info.frames) == (rate, rate // RATE * job.stemset.frames)
+    job.path.unlink()  # the song gone: its stems' own rate
+    win.settings.set(S.EXPORT_RATE, "song")
+    (url,) = win.stems.drag_mime("vocals").urls()
+    assert sf.info(url.toLocalFile()).samplerate == RATE
+    win.close()
+
+
 def test_a_long_example_path_is_cut_not_added_to_the_dialog_s_width(
     qtbot, settings_store, tmp_path
 ):

@@ -529,6 +529,22 @@ def test_a_stem_drags_out_as_a_wav_file(qtbot, panel, tmp_path, monkeypatch):
     np.testing.assert_array_equal(samples.T, panel.stemset.stem("bass"))  # as separated
 
 
+def test_a_stem_drags_out_at_the_rate_asked_resampled_as_julius_does(
+    qtbot, panel, tmp_path, monkeypatch
+):
+    """A 48 kHz song's stem dropped into a DAW session at 48 kHz was at the model's rate."""
+    import julius
+    import torch
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    panel.drag_rate = lambda: 12000
+    (url,) = panel.drag_mime("bass").urls()
+    samples, rate = sf.read(url.toLocalFile(), dtype="float32", always_2d=True)
+    expected = julius.resample_frac(torch.from_numpy(panel.stemset.stem("bass")), RATE, 12000)
+    assert rate == 12000 and samples.shape == (6 * RATE, 2)
+    np.testing.assert_allclose(samples.T, expected.numpy(), atol=1e-6)
+
+
 def test_a_stem_still_separating_does_not_drag_out(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     widget = StemPanel(Timeline())
