@@ -151,6 +151,12 @@ class BlockRenderer:
         soft_limit(out[:total], self._scratch)
         return filled
 
+    def follow_on(self, frame: int) -> None:
+        """The next run, from ``frame``, goes on from what was heard without a cut: what
+        played last (through ``stemgui.playback.stretch``) ended just before ``frame``."""
+        if self._next is not None:
+            self._next = frame
+
     # --- the gains' ramp ------------------------------------------------------------------
 
     def _aim(self, gains: tuple[float, ...]) -> None:

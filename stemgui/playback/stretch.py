@@ -1,0 +1,221 @@
+"""Playing slower or faster without changing the pitch, for practising a part: WSOLA.
+
+``Stretcher`` sits between the audio callback and the ``BlockRenderer``: at speed 1 it hands
+the callback's buffer straight to the renderer (the samples are the renderer's, bit for bit);
+at another speed it asks the renderer for song audio as it needs it and lays it out in time
+with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
+
+- The output is made of Hann windows ``WINDOW_SECONDS`` long, half a window apart, which add up
+  to one. Window k is cut from the song near ``k * hop * speed``: slower than 1 takes windows
+  closer together than they are laid down (a part is heard again), faster further apart.
+- Within ``SEARCH_SECONDS`` of that point, the window is cut where it best continues the one
+  before (the cross-correlation with what followed the previous window in the song is
+  highest), so the overlaps add in phase: notes keep their pitch and do not beat.
+
+Everything the renderer does still holds, in the song's time: gains ramp, jumps cross-fade,
+loops wrap, the limiter limits (two overlapping windows of limited audio never add up past its
+peak: the windows add up to one). The transport runs ahead of the output by what is buffered
+(a window and the search, about 70 ms); ``on_run`` hears of every half window with the song
+frame it came from, so the position the device plays is known as at speed 1, to half a window.
+
+Changing the speed takes effect at the next half window. Back at speed 1 the last window's
+second half plays whole, the transport goes back to the song frame after it (the one heard, not
+the one the transport had run ahead to) and the renderer goes on from there without a cut.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 0.046
+SEARCH_SECONDS = 0.012
+SPEEDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.25, 1.5)
+"""The speeds the app offers (Playback ▸ Speed); ``Stretcher`` takes any in [0.25, 2]."""
+MIN_SPEED, MAX_SPEED = 0.25, 2.0
+
+RunCallback = Callable[[int, int, int], None]
+
+
+class Renderer(Protocol):
+    transport: Any
+
+    def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int: ...
+
+    def follow_on(self, frame: int) -> None: ...
+
+
+class Stretcher:
+    """``render`` as ``BlockRenderer.render`` does, at ``speed`` times the song's pace.
+
+    Args:
+        renderer: the song's ``BlockRenderer`` (its ``transport`` is sought on the way back
+            to speed 1).
+        channels, samplerate: of the song.
+    """
+
+    def __init__(self, renderer: Renderer, channels: int, samplerate: int) -> None:
+        self.renderer = renderer
+        self.speed = 1.0  # set from any thread; read once per half window
+        self.channels = int(channels)
+        self.hop = max(8, round(WINDOW_SECONDS * samplerate / 2))
+        self.size = 2 * self.hop
+        self.search = max(1, round(SEARCH_SECONDS * samplerate))
+        # periodic Hann: windows half a window apart add up to exactly one
+        self.window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.size) / self.size)).astype(
+            np.float32
+        )
+        self.active = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self._input = np.zeros((0, self.channels), np.float32)
+        self._base = 0  # the input index of _input[0]
+        self._runs: list[tuple[int, int, int]] = []  # (input index, song frame, count)
+        self._position = 0.0  # the input index the next window is aimed at
+        self._previous = 0  # where the last window was cut
+        self._sum = np.zeros((self.size, self.channels), np.float32)  # windows being added
+        self._ready = np.zeros((0, self.channels), np.float32)  # output not handed out yet
+        self._ready_runs: list[tuple[int, int, int]] = []  # (offset in _ready, song, count)
+        self._silent = 0  # input frames in a row the renderer had no song for
+        self._handing_over = False
+
+    def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
+        """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
+        if not self.active:
+            if self.speed == 1.0:
+                return self.renderer.render(out, on_run)
+            self._start()
+        total, done, filled = out.shape[0], 0, 0
+        while done < total:
+            if self._ready.shape[0] == 0:
+                if self._handing_over:  # the renderer goes on from where the windows stop
+                    self.active = False
+                    self._reset()
+                    return filled + self._renderer_from(out, done, on_run)
+                speed = min(max(float(self.speed), MIN_SPEED), MAX_SPEED)
+                if speed == 1.0:
+                    self._hand_over()
+                else:
+                    self._next_window(speed)
+            n = min(total - done, self._ready.shape[0])
+            out[done : done + n] = self._ready[:n]
+            for offset, song, count in self._ready_runs:
+                if offset < n:
+                    if on_run is not None:
+                        on_run(done + offset, song, count)
+                    filled += min(n - offset, self.hop)
+            self._ready = self._ready[n:]
+            self._ready_runs = [(o - n, s, c) for o, s, c in self._ready_runs if o >= n]
+            done += n
+        if self._silent >= self.size + 2 * self.search + self.hop:
+            self.active = False  # paused or stopped and played out: start afresh next time
+            self._reset()
+        return min(filled, total)
+
+    # --- the windows ------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """From speed 1: the first half window plays as it comes, so nothing fades in."""
+        self._reset()
+        self.active = True
+        self._need(self.size)
+        self._ready = self._input[: self.hop].copy()
+        song = self._song_at(0)
+        self._ready_runs = [] if song is None else [(0, song, self.hop)]
+        self._sum[: self.hop] = self._input[self.hop : self.size] * self.window[self.hop :, None]
+        self._sum[self.hop :] = 0.0
+
+    def _next_window(self, speed: float) -> None:
+        """Cut the next window, add it, and make the next half window ready."""
+        self._position += self.hop * speed
+        aim = round(self._position)
+        low = max(aim - self.search, self._base)
+        self._need(low - self._base + 2 * self.search + self.size)
+        start = low + self._best_lag(low, min(aim + self.search, low + 2 * self.search))
+        at = start - self._base
+        self._sum += self._input[at : at + self.size] * self.window[:, None]
+        self._ready = self._sum[: self.hop].copy()
+        self._sum[: self.hop] = self._sum[self.hop :]
+        self._sum[self.hop :] = 0.0
+        song = self._song_at(self._previous + self.hop - self._base)
+        self._ready_runs = [] if song is None else [(0, song, max(1, round(self.hop * speed)))]
+        self._previous = start
+        self._forget(min(start, aim) - self.search)
+
+    def _best_lag(self, low: int, high: int) -> int:
+        """The offset from ``low`` (at most ``high - low``) where a window best continues the
+        previous one: highest cross-correlation with what followed it in the song."""
+        follow = self._previous + self.hop - self._base
+        template = self._input[follow : follow + self.size].sum(axis=1)
+        lags = high - low + 1
+        at = low - self._base
+        region = self._input[at : at + lags - 1 + self.size].sum(axis=1)
+        if not np.any(template) or not np.any(region):
+            return round(self._position) - low if low <= round(self._position) <= high else 0
+        n = 1 << int(np.ceil(np.log2(region.shape[0] + self.size)))
+        spectrum = np.fft.rfft(region, n) * np.conj(np.fft.rfft(template, n))
+        correlation = np.fft.irfft(spectrum, n)[:lags]
+        return int(np.argmax(correlation))
+
+    # --- the song audio, from the renderer --------------------------------------------------
+
+    def _need(self, frames: int) -> None:
+        """Render song audio until ``_input`` holds ``frames`` frames."""
+        while self._input.shape[0] < frames:
+            block = np.zeros(
+                (max(self.hop, frames - self._input.shape[0]), self.channels), np.float32
+            )
+            index = self._base + self._input.shape[0]
+
+            def note(offset: int, song: int, count: int, index: int = index) -> None:
+                self._runs.append((index + offset, song, count))
+
+            got = self.renderer.render(block, note)
+            self._silent = self._silent + block.shape[0] if got == 0 else 0
+            self._input = np.concatenate([self._input, block])
+
+    def _forget(self, before: int) -> None:
+        """Let go of the input before input index ``before``."""
+        drop = min(max(0, before - self._base), self._input.shape[0])
+        if drop:
+            self._input = self._input[drop:]
+            self._base += drop
+            self._runs = [run for run in self._runs if run[0] + run[2] > self._base]
+
+    def _song_at(self, at: int) -> int | None:
+        """The song frame of ``_input[at]``, or None (silence)."""
+        index = self._base + at
+        for where, song, count in reversed(self._runs):
+            if where <= index < where + count:
+                return song + index - where
+        return None
+
+    def _renderer_from(self, out: np.ndarray, done: int, on_run: RunCallback | None) -> int:
+        """The renderer's frames into ``out[done:]``, its runs told ``done`` frames on."""
+        if on_run is None:
+            return self.renderer.render(out[done:])
+        return self.renderer.render(
+            out[done:], lambda offset, song, count: on_run(done + offset, song, count)
+        )
+
+    def _hand_over(self) -> None:
+        """Back to speed 1: the last window's second half is played whole (the song as it
+        goes on from the frame being heard) and the renderer goes on after it without a cut."""
+        self._handing_over = True
+        last = self._song_at(self._previous + self.size - 1 - self._base)
+        at = self._previous + self.hop - self._base
+        if last is None or not getattr(self.renderer.transport, "playing", False):
+            self._ready = self._sum[: self.hop].copy()  # paused: the window fades out
+            self._ready_runs = []
+            return
+        self._ready = self._input[at : at + self.hop].copy()
+        song = self._song_at(at)
+        self._ready_runs = [] if song is None else [(0, song, self.hop)]
+        self.renderer.transport.seek(last + 1)
+        self.renderer.follow_on(last + 1)

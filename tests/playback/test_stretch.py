@@ -1,0 +1,146 @@
+"""Playing slower or faster with the pitch kept (``Stretcher``, WSOLA): the same notes, as
+loud, without clicks, the song's pace changed by the speed, and speed 1 untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stemgui.playback.output import NullOutput
+from stemgui.playback.renderer import BlockRenderer
+from stemgui.playback.stretch import Stretcher
+from stemgui.playback.transport import Transport
+from stemgui.stems.mixer import MixerState
+from stemgui.stems.stemset import StemSet
+
+RATE = 44100
+SECONDS = 6
+T = np.arange(SECONDS * RATE) / RATE
+# a chord (A3, E4, C#5) that changes loudness slowly, as a held part does
+CHORD = (
+    (0.2 * np.sin(2 * np.pi * 220 * T) + 0.15 * np.sin(2 * np.pi * 330 * T + 1.0))
+    + 0.1 * np.sin(2 * np.pi * 554.37 * T + 2.0)
+) * (1.0 - 0.3 * T / SECONDS)
+CHORD = CHORD.astype(np.float32)
+
+
+def player(signal: np.ndarray = CHORD) -> tuple[NullOutput, Transport]:
+    data = np.zeros((2, 2, signal.size), np.float32)
+    data[0] = signal
+    stems = StemSet(("vocals", "other"), RATE, data)
+    transport = Transport(stems.frames, RATE)
+    return NullOutput(stems, MixerState(stems.names), transport, blocksize=512), transport
+
+
+def play(output: NullOutput, frames: int, block: int = 512) -> np.ndarray:
+    return np.concatenate([output.pump(block).copy() for _ in range(frames // block)])
+
+
+def peaks(signal: np.ndarray, count: int = 3) -> list[float]:
+    """The ``count`` strongest frequencies of ``signal`` (Hz, to 0.5 Hz), low to high."""
+    spectrum = np.abs(np.fft.rfft(signal * np.hanning(signal.size), 8 * signal.size))
+    hz = np.fft.rfftfreq(8 * signal.size, 1 / RATE)
+    found: list[float] = []
+    for index in np.argsort(spectrum)[::-1]:
+        if all(abs(hz[index] - f) > 20 for f in found):
+            found.append(float(hz[index]))
+        if len(found) == count:
+            return sorted(found)
+    return sorted(found)
+
+
+def test_at_speed_one_the_renderer_s_samples_come_through_untouched():
+    output, transport = player()
+    transport.play()
+    heard = play(output, RATE)
+    fresh, again = player()
+    again.play()
+    reference = np.zeros_like(heard)
+    BlockRenderer(fresh.stemset, fresh.mixer, again).render(reference)
+    np.testing.assert_array_equal(heard, reference)
+    assert not output.stretcher.active
+
+
+@pytest.mark.parametrize("speed", [0.5, 0.75, 1.25, 1.5])
+def test_the_notes_keep_their_pitch_and_loudness_and_the_song_its_pace_times_speed(speed):
+    output, transport = player()
+    output.stretcher.speed = speed
+    transport.play()
+    frames = 3 * RATE
+    heard = play(output, frames)[:, 0]
+    steady = heard[RATE // 2 :]  # past the first windows
+    # within 7 cents: the windows follow the strongest note, the others' overlaps add sidebands
+    assert peaks(steady) == pytest.approx([220, 330, 554.37], rel=0.004)
+    # as loud as the song where it is heard: the windows add up in phase, not beating
+    song_at = (np.arange(steady.size) + RATE // 2) * speed
+    level = (1.0 - 0.3 * song_at / RATE / SECONDS) * np.sqrt((0.2**2 + 0.15**2 + 0.1**2) / 2)
+    rms = np.sqrt(np.mean(steady.astype(np.float64) ** 2))
+    assert 20 * np.log10(rms / np.sqrt(np.mean(level**2))) == pytest.approx(0.0, abs=0.5)
+    # the transport is where the song is: ahead of the output only by what is buffered
+    buffered = output.stretcher.size + 2 * output.stretcher.search + output.stretcher.hop
+    assert 0 <= transport.position - frames * speed <= buffered + 512
+
+
+@pytest.mark.parametrize("speed", [0.5, 0.8, 1.25])
+def test_no_click_where_windows_meet(speed):
+    """A pure tone's largest step from one sample to the next stays the tone's own."""
+    tone = (0.5 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
+    natural = float(np.abs(np.diff(tone)).max())
+    output, transport = player(tone)
+    output.stretcher.speed = speed
+    transport.play()
+    heard = play(output, 2 * RATE)[:, 0]
+    assert float(np.abs(np.diff(heard)).max()) < 1.1 * natural
+
+
+def test_each_half_window_says_which_song_frame_it_plays():
+    output, transport = player()
+    stretcher = Stretcher(output.renderer, 2, RATE)
+    stretcher.speed = 0.5
+    transport.play()
+    runs = []
+    out = np.zeros((512, 2), np.float32)
+    for block in range(200):
+        stretcher.render(
+            out, lambda offset, song, count, b=block: runs.append((b * 512 + offset, song))
+        )
+    (first_out, first_song), (last_out, last_song) = runs[1], runs[-1]
+    # the song moves half as fast as the output, to a window
+    assert (last_song - first_song) == pytest.approx(
+        0.5 * (last_out - first_out), abs=stretcher.size
+    )
+    songs = [song for _, song in runs]
+    assert songs == sorted(songs)
+
+
+def test_back_at_speed_one_playback_goes_on_from_the_frame_heard_without_a_click():
+    tone = (0.5 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
+    natural = float(np.abs(np.diff(tone)).max())
+    output, transport = player(tone)
+    output.stretcher.speed = 0.5
+    transport.play()
+    before = play(output, RATE)
+    ahead = transport.position  # the transport ran ahead of the windows being heard
+    output.stretcher.speed = 1.0
+    after = play(output, RATE // 2)
+    assert not output.stretcher.active
+    # went back to about half a second of song (a second at half speed), not on from "ahead"
+    assert abs((transport.position - RATE // 2) - RATE // 2) < output.stretcher.size + 512
+    assert transport.position < ahead + RATE // 2
+    joined = np.concatenate([before, after])[:, 0]
+    assert float(np.abs(np.diff(joined)).max()) < 1.5 * natural
+
+
+def test_paused_it_falls_silent_and_starts_afresh():
+    output, transport = player()
+    output.stretcher.speed = 0.75
+    transport.play()
+    play(output, RATE // 2)
+    transport.pause()
+    tail = play(output, RATE // 2)
+    assert not np.any(tail[-RATE // 4 :])  # silent once what was buffered has played
+    paused_at = transport.position
+    transport.play()
+    heard = play(output, RATE)
+    assert np.any(heard) and transport.position > paused_at
+    assert peaks(heard[RATE // 2 :, 0]) == pytest.approx([220, 330, 554.37], rel=0.004)
