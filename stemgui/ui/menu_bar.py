@@ -132,6 +132,10 @@ class MenuBar(QObject):
         self._action(play_menu, "Back 5 seconds", lambda: player.nudge(-5.0), "Ctrl+Left")
         self._action(play_menu, "Forward 5 seconds", lambda: player.nudge(5.0), "Ctrl+Right")
         play_menu.addSeparator()
+        self._action(play_menu, "Slower (pitch kept)", player.slower, "[")
+        self._action(play_menu, "Faster (pitch kept)", player.faster, "]")
+        self._action(play_menu, "Normal speed", lambda: player.set_speed(1.0), "\\")
+        play_menu.addSeparator()
         self._action(
             play_menu, "Solo the original mix (A/B)", lambda: w.stems.toggle(-1, "solo"), "A"
         )

@@ -67,6 +67,7 @@ class Player(QObject):
         self.stemset: Any = None
         self.error = ""
         self.master_db = 0.0
+        self.speed = 1.0  # of every song this session, the pitch kept (``set_speed``)
         self._last_position = -1
         self._last_state: Any = None
         self._polls = 0
@@ -112,6 +113,7 @@ class Player(QObject):
             self.error = str(error)
             self.unavailable.emit(self.error)
             return False
+        self._apply_speed()
         if self.error:
             self.error = ""
             self.unavailable.emit("")
@@ -211,6 +213,32 @@ class Player(QObject):
         self.master_db = float(db)
         if self.mixer is not None:
             self.mixer.set_master_db(db)
+
+    def set_speed(self, speed: float) -> None:
+        """Play every song at ``speed`` times its pace from now on, the pitch kept (clamped to
+        the stretcher's 0.25-2; 1 is the song as it is)."""
+        from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
+
+        self.speed = min(max(float(speed), MIN_SPEED), MAX_SPEED)
+        self._apply_speed()
+        self.state_changed.emit()
+
+    def slower(self) -> None:
+        """The next slower of the speeds offered (``SPEEDS``)."""
+        from stemgui.playback.stretch import SPEEDS
+
+        self.set_speed(max((s for s in SPEEDS if s < self.speed - 1e-9), default=SPEEDS[0]))
+
+    def faster(self) -> None:
+        """The next faster of the speeds offered."""
+        from stemgui.playback.stretch import SPEEDS
+
+        self.set_speed(min((s for s in SPEEDS if s > self.speed + 1e-9), default=SPEEDS[-1]))
+
+    def _apply_speed(self) -> None:
+        stretcher = getattr(self.output, "stretcher", None)  # a test's output may have none
+        if stretcher is not None:
+            stretcher.speed = self.speed
 
     # -- polling ----------------------------------------------------------------------------
 

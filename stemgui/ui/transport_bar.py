@@ -1,4 +1,4 @@
-"""The transport bar: play/pause, stop, loop, position / duration and the master volume."""
+"""The transport bar: play/pause, stop, loop, speed, position / duration and the master volume."""
 
 from __future__ import annotations
 
@@ -6,8 +6,16 @@ import logging
 from itertools import pairwise
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
 
 from stemgui.ui.dbslider import DbSlider
 from stemgui.ui.elided import ElidedLabel
@@ -35,6 +43,7 @@ class TransportBar(QWidget):
         # on or off at a glance in both themes (the dark one told them apart by a shade)
         self.loop.setStyleSheet("QToolButton:checked { background: #e0a020; color: black; }")
         self.loop.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.speed = self._speed_button(player)
         self.position = QLabel("0:00.0 / 0:00.0")
         self.position.setAccessibleName("Position and duration")
         # never cut (it was, "(wai" in a narrow window): the volume slider gives way instead
@@ -57,7 +66,7 @@ class TransportBar(QWidget):
         self.volume_label.setToolTip(self.volume.toolTip())
         self.volume_label.setFixedWidth(52)
         self._volume_changed(self.volume.value())
-        for widget in (self.play, self.stop, self.loop, self.position, self.loop_span):
+        for widget in (self.play, self.stop, self.loop, self.speed, self.position, self.loop_span):
             layout.addWidget(widget)
         layout.addStretch(4)  # with the slider's 1: it grows to its 140 px once there is room
         layout.addWidget(QLabel("Volume"))
@@ -82,9 +91,34 @@ class TransportBar(QWidget):
         button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         return button
 
+    def _speed_button(self, player: Player) -> QToolButton:
+        """ "100 %": the speed songs play at, the pitch kept; a click offers the others.
+        Amber, as Loop on is, while a song is not at its own pace."""
+        from stemgui.playback.stretch import SPEEDS
+
+        button = self._button(None, "Playback speed")
+        button.setToolTip("Playback speed, the pitch kept ([ slower, ] faster, \\ normal)")
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setCheckable(True)
+        button.setStyleSheet(  # no arrow: 20 px less of the window's narrowest
+            "QToolButton:checked { background: #e0a020; color: black; }"
+            "QToolButton::menu-indicator { image: none; width: 0px; }"
+        )
+        menu = QMenu(button)
+        self.speed_actions: dict[float, QAction] = {}
+        for speed in SPEEDS:
+            action = menu.addAction(f"{round(speed * 100)} %")
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, s=speed: player.set_speed(s))
+            self.speed_actions[speed] = action
+        button.setMenu(menu)
+        return button
+
     def follow_in_tab_order(self, widget: QWidget) -> None:
-        """Tab goes from ``widget`` (the last stem row's gain) to Play, Stop, Loop, Volume."""
-        chain = [widget, self.play, self.stop, self.loop, self.volume]
+        """Tab goes from ``widget`` (the last stem row's gain) to Play, Stop, Loop, the speed,
+        Volume."""
+        chain = [widget, self.play, self.stop, self.loop, self.speed, self.volume]
         for before, after in pairwise(chain):
             QWidget.setTabOrder(before, after)
 
@@ -139,6 +173,10 @@ class TransportBar(QWidget):
         else:
             self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")
         self.loop.setChecked(loaded and player.transport.loop_enabled)
+        self.speed.setText(f"{round(player.speed * 100)} %")
+        self.speed.setChecked(player.speed != 1.0)
+        for speed, action in self.speed_actions.items():
+            action.setChecked(abs(speed - player.speed) < 1e-9)
         self._show_position(player.timeline.position if loaded else 0)  # the heard one
         self._show_loop()
 

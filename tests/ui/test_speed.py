@@ -1,0 +1,60 @@
+"""Playback speed as a musician practising a part uses it: [ and ] step through the speeds,
+\\ goes back to the song's pace, the transport bar says the speed (amber while not 100 %) and
+offers every one, and the speed holds for every song of the session."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from stemgui.playback.stretch import SPEEDS
+from tests.ui.test_stems_playback import RATE, _done_job, _null_window, make_stemset
+
+
+def test_keys_and_the_speed_button_set_the_speed_of_every_song(qtbot, settings_store, tmp_path):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    bar = win.transport_bar
+    assert (bar.speed.text(), bar.speed.isChecked()) == ("100 %", False)
+    qtbot.keyClick(win, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(win, Qt.Key.Key_BracketLeft)
+    assert win.player.speed == 0.9 and outputs[-1].stretcher.speed == 0.9
+    assert (bar.speed.text(), bar.speed.isChecked()) == ("90 %", True)
+    bar.speed_actions[0.5].trigger()  # from the button's menu
+    assert outputs[-1].stretcher.speed == 0.5 and bar.speed.text() == "50 %"
+    assert [s for s, action in bar.speed_actions.items() if action.isChecked()] == [0.5]
+    qtbot.keyClick(win, Qt.Key.Key_BracketLeft)  # the slowest stays the slowest
+    assert win.player.speed == SPEEDS[0] == 0.5
+    # another song opens a new output: at the same speed
+    other = tmp_path / "other"
+    other.mkdir()
+    _done_job(win, other, make_stemset(2 * RATE))
+    assert len(outputs) == 2 and outputs[-1].stretcher.speed == 0.5
+    qtbot.keyClick(win, Qt.Key.Key_BracketRight)
+    assert win.player.speed == 0.6
+    qtbot.keyClick(win, Qt.Key.Key_Backslash)
+    assert outputs[-1].stretcher.speed == 1.0
+    assert (bar.speed.text(), bar.speed.isChecked()) == ("100 %", False)
+    for _ in SPEEDS:
+        qtbot.keyClick(win, Qt.Key.Key_BracketRight)
+    assert win.player.speed == SPEEDS[-1] == 1.5
+    win.close()
+
+
+def test_at_half_speed_the_song_moves_half_as_fast(qtbot, settings_store, tmp_path):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    output, transport = outputs[-1], win.player.transport
+    win.player.set_speed(0.5)
+    transport.play()
+    for _ in range(40):
+        output.pump(1000)
+    # 40000 frames heard: 20000 of song, and what the stretcher holds ahead (under 0.1 s)
+    assert 20_000 <= transport.position <= 20_000 + RATE // 10
+    win.player.set_speed(1.0)
+    at = transport.position
+    for _ in range(10):
+        output.pump(1000)
+    assert transport.position <= at + 10_000  # went back to the frame heard, then on at 1x
+    win.close()
