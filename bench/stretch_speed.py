@@ -1,9 +1,11 @@
-"""What playing slower or faster (``stemgui.playback.stretch``) costs the audio callback, against
-playing at the song's pace, in the same run.
+"""What playing slower or faster (``stemgui.playback.stretch``) or in another key
+(``stemgui.playback.pitch``) costs the audio callback, against playing the song as it is, in the
+same run.
 
 Four stereo stems of noise shaped like music, 44.1 kHz, through ``NullOutput.pump`` in blocks of
-512 frames as PortAudio asks for them: the time to render 30 s of output at each speed, and how
-many times faster than real time that is (the callback must stay far above 1). Never pass/fail.
+512 frames as PortAudio asks for them: the time to render 30 s of output at each speed and
+transposition, and how many times faster than real time that is (the callback must stay far
+above 1). Never pass/fail.
 
     .venv/bin/python bench/stretch_speed.py
     .venv/bin/python bench/stretch_speed.py --seconds 60 --block 256
@@ -39,10 +41,12 @@ def song(seconds: float) -> StemSet:
     return StemSet(("drums", "bass", "other", "vocals"), RATE, data)
 
 
-def render_time(stems: StemSet, speed: float, seconds: float, block: int) -> float:
+def render_time(
+    stems: StemSet, speed: float, seconds: float, block: int, semitones: int = 0
+) -> float:
     transport = Transport(stems.frames, RATE)
     output = NullOutput(stems, MixerState(stems.names), transport, blocksize=block)
-    output.stretcher.speed = speed
+    output.transposer.speed, output.transposer.semitones = speed, semitones
     transport.play()
     out = np.zeros((block, 2), np.float32)
     blocks = int(seconds * RATE) // block
@@ -61,11 +65,21 @@ def main() -> None:
     reference = render_time(stems, 1.0, args.seconds, args.block)
     print(f"{args.seconds:.0f} s of output in blocks of {args.block} frames")
     print(f"speed 1.00: {reference:.3f} s, {args.seconds / reference:.0f} times real time")
-    for speed in (0.5, 0.75, 0.9, 1.25, 1.5):
-        spent = render_time(stems, speed, args.seconds, args.block)
+    for speed, semitones in (
+        (0.5, 0),
+        (0.75, 0),
+        (0.9, 0),
+        (1.25, 0),
+        (1.5, 0),
+        (1.0, 2),
+        (1.0, -3),
+        (1.0, 6),
+        (0.75, 2),
+    ):
+        spent = render_time(stems, speed, args.seconds, args.block, semitones)
         print(
-            f"speed {speed:.2f}: {spent:.3f} s, {args.seconds / spent:.0f} times real time, "
-            f"{spent / reference:.2f} times speed 1"
+            f"speed {speed:.2f} {semitones:+d} st: {spent:.3f} s, "
+            f"{args.seconds / spent:.0f} times real time, {spent / reference:.2f} times speed 1"
         )
 
 

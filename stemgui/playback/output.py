@@ -3,8 +3,9 @@
 Both run the same callback body (``stemgui.playback.renderer.BlockRenderer.render``): ask the
 transport for the next run of frames, mix it straight into the output buffer with ramped gains
 and fades at every cut, fill the rest with silence, soft-limit it. It touches no Qt, takes the
-transport's lock for a few integer operations only, and allocates nothing large. At a speed
-other than 1 (``stretcher.speed``) the renderer's audio goes through ``Stretcher`` first.
+transport's lock for a few integer operations only, and allocates nothing large. At another
+pace or key (``transposer.speed``, ``transposer.semitones``) the renderer's audio goes through
+``Stretcher`` and ``Transposer`` first.
 
 ``open_output`` opens the default (or a named) device and raises ``AudioDeviceError`` with a
 plain message when there is none. When the device goes away during playback (the stream ends
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from stemgui.errors import StemguiError
+from stemgui.playback.pitch import Transposer
 from stemgui.playback.renderer import BlockRenderer, HasGains
 from stemgui.playback.stretch import Stretcher
 from stemgui.playback.transport import Transport
@@ -92,8 +94,10 @@ class _Output:
         self.mixer = mixer
         self.transport = transport
         self.renderer = BlockRenderer(stemset, mixer, transport)
-        # the callbacks render through it: at speed 1 it hands the buffer to the renderer
+        # the callbacks render through these (``transposer.speed`` and ``.semitones``): at the
+        # song's pace and key they hand the buffer on to the renderer
         self.stretcher = Stretcher(self.renderer, stemset.channels, stemset.samplerate)
+        self.transposer = Transposer(self.stretcher)
         self._error: str | None = None
 
     @property
@@ -287,7 +291,7 @@ class SoundDeviceOutput(_Output):
         known = self._block_time > 0
         try:
             if self._wide is None:
-                filled = self.stretcher.render(outdata, self._note_run if known else None)
+                filled = self.transposer.render(outdata, self._note_run if known else None)
             else:
                 filled = self._render_mono(outdata, frames, known)
             if known and filled < frames and (not self._runs or self._runs[-1][2] > 0):
@@ -302,7 +306,7 @@ class SoundDeviceOutput(_Output):
         if self._wide is None or self._wide.shape[0] < frames:  # a host's larger block: once
             self._wide = np.zeros((frames, self.stemset.channels), np.float32)
         wide = self._wide[:frames]
-        filled = self.stretcher.render(wide, self._note_run if known else None)
+        filled = self.transposer.render(wide, self._note_run if known else None)
         mono = outdata[:, 0]
         np.copyto(mono, wide[:, 0])
         for channel in range(1, wide.shape[1]):
@@ -353,7 +357,7 @@ class NullOutput(_Output):
         """
         if out is None:
             out = np.empty((int(frames), self.stemset.channels), dtype=np.float32)
-        self.stretcher.render(out[: int(frames)])
+        self.transposer.render(out[: int(frames)])
         return out[: int(frames)]
 
     def start(self) -> None:
@@ -375,7 +379,7 @@ class NullOutput(_Output):
         period = self.blocksize / self.stemset.samplerate / self.speed
         while not self._stop.is_set():
             try:
-                self.stretcher.render(self._buffer)
+                self.transposer.render(self._buffer)
                 if self.sink is not None:
                     self.sink(self._buffer)
             except Exception as error:

@@ -64,6 +64,10 @@ class Key:
         names = MAJOR_NAMES if self.mode == "major" else MINOR_NAMES
         return f"{names[self.tonic]} {self.mode}"
 
+    def transposed(self, semitones: int) -> Key:
+        """The key ``semitones`` higher (negative: lower): D major +2 is E major."""
+        return Key((self.tonic + int(semitones)) % 12, self.mode)
+
     @property
     def camelot(self) -> str:
         """The Camelot wheel's code, as DJs mix by it: C major 8B, A minor 8A; a step round

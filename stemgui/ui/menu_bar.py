@@ -135,6 +135,9 @@ class MenuBar(QObject):
         self._action(play_menu, "Slower (pitch kept)", player.slower, "[")
         self._action(play_menu, "Faster (pitch kept)", player.faster, "]")
         self._action(play_menu, "Normal speed", lambda: player.set_speed(1.0), "\\")
+        self._action(play_menu, "Transpose up a semitone", lambda: player.transpose(1), "Ctrl+]")
+        self._action(play_menu, "Transpose down a semitone", lambda: player.transpose(-1), "Ctrl+[")
+        self._action(play_menu, "Original key", lambda: player.set_semitones(0), "Ctrl+\\")
         play_menu.addSeparator()
         self._action(
             play_menu, "Solo the original mix (A/B)", lambda: w.stems.toggle(-1, "solo"), "A"

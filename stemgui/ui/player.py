@@ -46,11 +46,13 @@ class Player(QObject):
         state_changed(): play state, loop or song changed (for the transport bar).
         position_changed(frame): the playhead moved.
         unavailable(message): playback is off for this reason ("" when it works again).
+        pace_changed(): the speed or the transposition changed.
     """
 
     state_changed = Signal()
     position_changed = Signal(int)
     unavailable = Signal(str)
+    pace_changed = Signal()
 
     def __init__(
         self,
@@ -68,6 +70,7 @@ class Player(QObject):
         self.error = ""
         self.master_db = 0.0
         self.speed = 1.0  # of every song this session, the pitch kept (``set_speed``)
+        self.semitones = 0  # every song this session transposed by (``set_semitones``)
         self._last_position = -1
         self._last_state: Any = None
         self._polls = 0
@@ -222,6 +225,7 @@ class Player(QObject):
         self.speed = min(max(float(speed), MIN_SPEED), MAX_SPEED)
         self._apply_speed()
         self.state_changed.emit()
+        self.pace_changed.emit()
 
     def slower(self) -> None:
         """The next slower of the speeds offered (``SPEEDS``)."""
@@ -235,10 +239,24 @@ class Player(QObject):
 
         self.set_speed(min((s for s in SPEEDS if s > self.speed + 1e-9), default=SPEEDS[-1]))
 
+    def set_semitones(self, semitones: int) -> None:
+        """Play every song ``semitones`` higher (negative: lower) from now on at the same pace
+        (clamped to the tritone either way that ``SEMITONES`` offers; 0 is the song's key)."""
+        from stemgui.playback.pitch import SEMITONES
+
+        self.semitones = min(max(int(semitones), SEMITONES[0]), SEMITONES[-1])
+        self._apply_speed()
+        self.state_changed.emit()
+        self.pace_changed.emit()
+
+    def transpose(self, step: int) -> None:
+        """``step`` semitones higher (negative: lower) than now."""
+        self.set_semitones(self.semitones + step)
+
     def _apply_speed(self) -> None:
-        stretcher = getattr(self.output, "stretcher", None)  # a test's output may have none
-        if stretcher is not None:
-            stretcher.speed = self.speed
+        transposer = getattr(self.output, "transposer", None)  # a test's output may have none
+        if transposer is not None:
+            transposer.speed, transposer.semitones = self.speed, self.semitones
 
     # -- polling ----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The transport bar: play/pause, stop, loop, speed, position / duration and the master volume."""
+"""The transport bar: play/pause, stop, loop, speed, key, position / duration and the master
+volume."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ class TransportBar(QWidget):
         self.loop.setStyleSheet("QToolButton:checked { background: #e0a020; color: black; }")
         self.loop.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.speed = self._speed_button(player)
+        self.key = self._key_button(player)
         self.position = QLabel("0:00.0 / 0:00.0")
         self.position.setAccessibleName("Position and duration")
         # never cut (it was, "(wai" in a narrow window): the volume slider gives way instead
@@ -66,7 +68,8 @@ class TransportBar(QWidget):
         self.volume_label.setToolTip(self.volume.toolTip())
         self.volume_label.setFixedWidth(52)
         self._volume_changed(self.volume.value())
-        for widget in (self.play, self.stop, self.loop, self.speed, self.position, self.loop_span):
+        widgets = (self.play, self.stop, self.loop, self.speed, self.key, self.position)
+        for widget in (*widgets, self.loop_span):
             layout.addWidget(widget)
         layout.addStretch(4)  # with the slider's 1: it grows to its 140 px once there is room
         layout.addWidget(QLabel("Volume"))
@@ -91,19 +94,27 @@ class TransportBar(QWidget):
         button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         return button
 
+    def _menu_button(self, name: str, tip: str) -> QToolButton:
+        """A button that opens its menu at a click, amber while checked (not as the song is);
+        no arrow: 20 px less of the window's narrowest."""
+        button = self._button(None, name)
+        button.setToolTip(tip)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setCheckable(True)
+        button.setStyleSheet(
+            "QToolButton:checked { background: #e0a020; color: black; }"
+            "QToolButton::menu-indicator { image: none; width: 0px; }"
+        )
+        return button
+
     def _speed_button(self, player: Player) -> QToolButton:
         """ "100 %": the speed songs play at, the pitch kept; a click offers the others.
         Amber, as Loop on is, while a song is not at its own pace."""
         from stemgui.playback.stretch import SPEEDS
 
-        button = self._button(None, "Playback speed")
-        button.setToolTip("Playback speed, the pitch kept ([ slower, ] faster, \\ normal)")
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        button.setCheckable(True)
-        button.setStyleSheet(  # no arrow: 20 px less of the window's narrowest
-            "QToolButton:checked { background: #e0a020; color: black; }"
-            "QToolButton::menu-indicator { image: none; width: 0px; }"
+        button = self._menu_button(
+            "Playback speed", "Playback speed, the pitch kept ([ slower, ] faster, \\ normal)"
         )
         menu = QMenu(button)
         self.speed_actions: dict[float, QAction] = {}
@@ -115,10 +126,29 @@ class TransportBar(QWidget):
         button.setMenu(menu)
         return button
 
+    def _key_button(self, player: Player) -> QToolButton:
+        """ "Key 0": how many semitones songs are transposed by, at the same pace; a click
+        offers the others. Amber while a song is not in its own key."""
+        from stemgui.playback.pitch import SEMITONES
+
+        button = self._menu_button(
+            "Transpose", "Transpose, the pace kept (Ctrl+] up, Ctrl+[ down, Ctrl+\\ the song's key)"
+        )
+        menu = QMenu(button)
+        self.key_actions: dict[int, QAction] = {}
+        for step in reversed(SEMITONES):
+            text = "0 (the song's key)" if step == 0 else f"{_signed(step)} semitones"
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, s=step: player.set_semitones(s))
+            self.key_actions[step] = action
+        button.setMenu(menu)
+        return button
+
     def follow_in_tab_order(self, widget: QWidget) -> None:
         """Tab goes from ``widget`` (the last stem row's gain) to Play, Stop, Loop, the speed,
-        Volume."""
-        chain = [widget, self.play, self.stop, self.loop, self.speed, self.volume]
+        the key, Volume."""
+        chain = [widget, self.play, self.stop, self.loop, self.speed, self.key, self.volume]
         for before, after in pairwise(chain):
             QWidget.setTabOrder(before, after)
 
@@ -177,6 +207,10 @@ class TransportBar(QWidget):
         self.speed.setChecked(player.speed != 1.0)
         for speed, action in self.speed_actions.items():
             action.setChecked(abs(speed - player.speed) < 1e-9)
+        self.key.setText(f"Key {_signed(player.semitones)}")
+        self.key.setChecked(player.semitones != 0)
+        for step, action in self.key_actions.items():
+            action.setChecked(step == player.semitones)
         self._show_position(player.timeline.position if loaded else 0)  # the heard one
         self._show_loop()
 
@@ -193,6 +227,11 @@ class TransportBar(QWidget):
         off = "" if transport.loop_enabled else ", off"
         # the length and "off" stay whole while a little of the region shows
         self.loop_span.setText(f"Loop {times}", tail=f" ({span}{off})")
+
+
+def _signed(step: int) -> str:
+    """+2, 0, −3 (a minus sign, as printed)."""
+    return f"+{step}" if step > 0 else f"−{-step}" if step < 0 else "0"
 
 
 def _tinted(source: QPixmap, colour: QColor) -> QPixmap:

@@ -209,6 +209,9 @@ class MainWindow(QMainWindow):
         self.queue.connect_actions(c.cancel, self.retry_job, self.remove_job, self.reveal)
         c.model.dataChanged.connect(lambda *_: self.update_buttons())
         self.player.unavailable.connect(self.messages.playback_unavailable)
+        self.player.pace_changed.connect(  # the title's tempo and key as heard
+            lambda: self.shown_job is not None and self._show_title(self.shown_job)
+        )
         self.stems.error.connect(self.messages.show_error)
 
     # -- songs in: stemgui.ui.song_intake ---------------------------------------------------
@@ -497,8 +500,14 @@ class MainWindow(QMainWindow):
         model = f" — {job.model_name}" if job.model_name else ""
         analysis = getattr(job.waveforms, "analysis", None)  # made by the worker
         tempo, key = (analysis.tempo, analysis.key) if analysis is not None else (None, None)
-        found = [f"{tempo.bpm:g} BPM"] if tempo is not None else []
-        found += [f"{key.name} ({key.camelot})"] if key is not None else []
+        speed, semitones = self.player.speed, self.player.semitones
+        found = [] if tempo is None else [f"{tempo.bpm:g} BPM"]
+        if tempo is not None and speed != 1.0:  # as heard: "119 → 89.3 BPM"
+            found = [f"{tempo.bpm:g} → {round(tempo.bpm * speed, 1):g} BPM"]
+        if key is not None:
+            heard = key.transposed(semitones)
+            said = f"{key.name} → " if semitones else ""
+            found += [f"{said}{heard.name} ({heard.camelot})"]
         model = f" — {', '.join(found)}{model}" if found else model
         state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
         self.song_title.setText(job.path.stem, state, aside=model)

@@ -64,7 +64,7 @@ def test_at_speed_one_the_renderer_s_samples_come_through_untouched():
 @pytest.mark.parametrize("speed", [0.5, 0.75, 1.25, 1.5])
 def test_the_notes_keep_their_pitch_and_loudness_and_the_song_its_pace_times_speed(speed):
     output, transport = player()
-    output.stretcher.speed = speed
+    output.transposer.speed = speed
     transport.play()
     frames = 3 * RATE
     heard = play(output, frames)[:, 0]
@@ -87,7 +87,7 @@ def test_no_click_where_windows_meet(speed):
     tone = (0.5 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
     natural = float(np.abs(np.diff(tone)).max())
     output, transport = player(tone)
-    output.stretcher.speed = speed
+    output.transposer.speed = speed
     transport.play()
     heard = play(output, 2 * RATE)[:, 0]
     assert float(np.abs(np.diff(heard)).max()) < 1.1 * natural
@@ -117,11 +117,11 @@ def test_back_at_speed_one_playback_goes_on_from_the_frame_heard_without_a_click
     tone = (0.5 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
     natural = float(np.abs(np.diff(tone)).max())
     output, transport = player(tone)
-    output.stretcher.speed = 0.5
+    output.transposer.speed = 0.5
     transport.play()
     before = play(output, RATE)
     ahead = transport.position  # the transport ran ahead of the windows being heard
-    output.stretcher.speed = 1.0
+    output.transposer.speed = 1.0
     after = play(output, RATE // 2)
     assert not output.stretcher.active
     # went back to about half a second of song (a second at half speed), not on from "ahead"
@@ -133,7 +133,7 @@ def test_back_at_speed_one_playback_goes_on_from_the_frame_heard_without_a_click
 
 def test_paused_it_falls_silent_and_starts_afresh():
     output, transport = player()
-    output.stretcher.speed = 0.75
+    output.transposer.speed = 0.75
     transport.play()
     play(output, RATE // 2)
     transport.pause()

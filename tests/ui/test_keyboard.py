@@ -126,6 +126,7 @@ def test_tab_goes_through_the_controls_in_their_order_on_screen(qtbot, win, tmp_
         t.stop,
         t.loop,
         t.speed,
+        t.key,
         t.volume,
     ]
     assert seen == [w for w in expected if w is not None]

@@ -1,11 +1,13 @@
-"""Playback speed as a musician practising a part uses it: [ and ] step through the speeds,
-\\ goes back to the song's pace, the transport bar says the speed (amber while not 100 %) and
-offers every one, and the speed holds for every song of the session."""
+"""Playback speed and key as a musician practising a part uses them: [ and ] step through the
+speeds, \\ goes back to the song's pace, Ctrl+] and Ctrl+[ transpose by a semitone, Ctrl+\\
+back to the song's key; the transport bar says both (amber while not as the song is) and offers
+every one, and they hold for every song of the session."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import SPEEDS
 from tests.ui.test_stems_playback import RATE, _done_job, _null_window, make_stemset
 
@@ -18,10 +20,10 @@ def test_keys_and_the_speed_button_set_the_speed_of_every_song(qtbot, settings_s
     assert (bar.speed.text(), bar.speed.isChecked()) == ("100 %", False)
     qtbot.keyClick(win, Qt.Key.Key_BracketLeft)
     qtbot.keyClick(win, Qt.Key.Key_BracketLeft)
-    assert win.player.speed == 0.9 and outputs[-1].stretcher.speed == 0.9
+    assert win.player.speed == 0.9 and outputs[-1].transposer.speed == 0.9
     assert (bar.speed.text(), bar.speed.isChecked()) == ("90 %", True)
     bar.speed_actions[0.5].trigger()  # from the button's menu
-    assert outputs[-1].stretcher.speed == 0.5 and bar.speed.text() == "50 %"
+    assert outputs[-1].transposer.speed == 0.5 and bar.speed.text() == "50 %"
     assert [s for s, action in bar.speed_actions.items() if action.isChecked()] == [0.5]
     qtbot.keyClick(win, Qt.Key.Key_BracketLeft)  # the slowest stays the slowest
     assert win.player.speed == SPEEDS[0] == 0.5
@@ -29,11 +31,11 @@ def test_keys_and_the_speed_button_set_the_speed_of_every_song(qtbot, settings_s
     other = tmp_path / "other"
     other.mkdir()
     _done_job(win, other, make_stemset(2 * RATE))
-    assert len(outputs) == 2 and outputs[-1].stretcher.speed == 0.5
+    assert len(outputs) == 2 and outputs[-1].transposer.speed == 0.5
     qtbot.keyClick(win, Qt.Key.Key_BracketRight)
     assert win.player.speed == 0.6
     qtbot.keyClick(win, Qt.Key.Key_Backslash)
-    assert outputs[-1].stretcher.speed == 1.0
+    assert outputs[-1].transposer.speed == 1.0
     assert (bar.speed.text(), bar.speed.isChecked()) == ("100 %", False)
     for _ in SPEEDS:
         qtbot.keyClick(win, Qt.Key.Key_BracketRight)
@@ -57,4 +59,31 @@ def test_at_half_speed_the_song_moves_half_as_fast(qtbot, settings_store, tmp_pa
     for _ in range(10):
         output.pump(1000)
     assert transport.position <= at + 10_000  # went back to the frame heard, then on at 1x
+    win.close()
+
+
+def test_keys_and_the_key_button_transpose_every_song(qtbot, settings_store, tmp_path):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    bar = win.transport_bar
+    assert (bar.key.text(), bar.key.isChecked()) == ("Key 0", False)
+    up = Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(win, Qt.Key.Key_BracketRight, up)
+    qtbot.keyClick(win, Qt.Key.Key_BracketRight, up)
+    assert win.player.semitones == 2 and outputs[-1].transposer.semitones == 2
+    assert (bar.key.text(), bar.key.isChecked()) == ("Key +2", True)
+    bar.key_actions[-3].trigger()
+    assert outputs[-1].transposer.semitones == -3 and bar.key.text() == "Key −3"
+    assert [s for s, action in bar.key_actions.items() if action.isChecked()] == [-3]
+    for _ in SEMITONES:
+        qtbot.keyClick(win, Qt.Key.Key_BracketLeft, up)
+    assert win.player.semitones == SEMITONES[0] == -6
+    other = tmp_path / "other"
+    other.mkdir()
+    _done_job(win, other, make_stemset(2 * RATE))
+    assert outputs[-1].transposer.semitones == -6  # the next song too
+    qtbot.keyClick(win, Qt.Key.Key_Backslash, up)
+    assert outputs[-1].transposer.semitones == 0 and bar.key.text() == "Key 0"
+    assert not bar.key.isChecked()
     win.close()

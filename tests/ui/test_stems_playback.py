@@ -261,7 +261,7 @@ def test_a_loop_does_not_widen_the_window(qtbot, settings_store, tmp_path):
     _done_job(win, tmp_path, make_stemset(frames=700 * RATE))  # "11:40.0" in the readouts
     qtbot.wait(10)
     narrowest = win.minimumSizeHint().width()
-    assert narrowest < 780  # 748 px (687 before the speed button)
+    assert narrowest < 840  # 804 px (687 before the speed and key buttons)
     win.player.set_loop(RATE, 699 * RATE)
     qtbot.wait(10)
     assert win.minimumSizeHint().width() == narrowest
@@ -1006,7 +1006,8 @@ def test_the_volume_slider_takes_the_focus_and_the_arrow_keys(qtbot, settings_st
     bar = win.transport_bar
     assert win.stems.rows["vocals"].gain.nextInFocusChain() is bar.play
     assert bar.loop.nextInFocusChain() is bar.speed
-    assert bar.speed.nextInFocusChain() is volume
+    assert bar.speed.nextInFocusChain() is bar.key
+    assert bar.key.nextInFocusChain() is volume
     volume.setFocus()
     qtbot.keyClick(volume, Qt.Key.Key_Down)
     assert volume.value() == -1 and win.player.master_db == -1.0

@@ -96,6 +96,12 @@ def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store):
         win.select(job)
         qtbot.waitUntil(lambda: win.shown_job is job, timeout=TIMEOUT_MS)
         assert "— 128 BPM, D major (10B) — drums" in win.song_title.text()
+        win.player.set_speed(0.75)  # as heard: slower, and up a tone
+        win.player.set_semitones(2)
+        assert "— 128 → 96 BPM, D major → E major (12B) — drums" in win.song_title.text()
+        win.player.set_speed(1.0)
+        win.player.set_semitones(0)
+        assert "— 128 BPM, D major (10B) — drums" in win.song_title.text()
         first, length = win.timeline.beats  # the grid the waveforms draw and loops snap to
         assert length == pytest.approx(RATE * 60 / 128, rel=1e-3)
         assert min(first, length - first) < 0.005 * RATE  # the drums start on a beat

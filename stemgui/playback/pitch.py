@@ -1,0 +1,157 @@
+"""Playing in another key at the same pace, for singing or playing along: ``Transposer``.
+
+A song goes up by ``semitones`` when it is stretched to last ``ratio = 2 ** (semitones / 12)``
+times as long with its pitch kept (``stemgui.playback.stretch``, at ``speed / ratio``) and then
+played ``ratio`` times as fast: every frame read ``ratio`` frames after the last, between the
+stretched frames, by a Lanczos kernel (``TAPS`` lobes each side; widened by the ratio going up,
+so that nothing above the new Nyquist folds back down). Its pace is the speed's, its notes a
+``ratio`` higher (lower for negative semitones).
+
+At 0 semitones the stretcher's frames pass untouched. Back to 0 from a transposition, one block
+plays a fraction of a frame faster, so that the next frame falls on a stretched one; the frames
+already stretched then play as they are, and the stretcher's after them: nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, Stretcher
+
+TAPS = 8
+SEMITONES = tuple(range(-6, 7))
+"""What the app offers (Playback ▸ Transpose): up to a tritone either way."""
+
+RunCallback = Callable[[int, int, int], None]
+
+
+class Transposer:
+    """``render`` as the stretcher's, ``semitones`` higher (or lower) at the same pace.
+
+    Args:
+        stretcher: the song's ``Stretcher``; its ``speed`` is the pace this plays at.
+    """
+
+    def __init__(self, stretcher: Stretcher) -> None:
+        self.stretcher = stretcher
+        self.speed = 1.0  # the pace, set from any thread
+        self.semitones = 0  # set from any thread; read once per block
+        self._history = np.zeros((self.reach, stretcher.channels), np.float32)  # last played
+        self._buffer: np.ndarray | None = None  # stretched frames; None: not transposing
+        self._at = 0.0  # where in ``_buffer`` the next frame is read
+        self._runs: list[tuple[int, int, int]] = []  # (buffer index, song frame, count)
+
+    @property
+    def reach(self) -> int:
+        """Stretched frames the kernel reads either side of a frame at the widest ratio."""
+        return math.ceil(TAPS * 2 ** (max(SEMITONES) / 12)) + 1
+
+    def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
+        """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
+        semitones = int(self.semitones)
+        ratio = 2.0 ** (semitones / 12)
+        self.stretcher.speed = min(max(self.speed / ratio, MIN_SPEED), MAX_SPEED)
+        if semitones == 0:
+            if self._buffer is not None and self._at != math.floor(self._at):
+                # a block a fraction of a frame faster: the next frame lies on a stretched one
+                ratio = 1.0 + (math.ceil(self._at) - self._at) / out.shape[0]
+                filled = self._transposed(out, ratio, on_run)
+                self._at = float(round(self._at))
+                return filled
+            done = 0 if self._buffer is None else self._drain(out, on_run)
+            filled = done
+            if done < out.shape[0]:
+                filled += self._stretched(out, done, on_run)
+            self._remember(out)
+            return filled
+        if self._buffer is None:  # from 0: the kernel starts on the frames last heard
+            self._buffer, self._at, self._runs = self._history.copy(), float(len(self._history)), []
+        return self._transposed(out, ratio, on_run)
+
+    # --- the transposition ------------------------------------------------------------------
+
+    def _transposed(self, out: np.ndarray, ratio: float, on_run: RunCallback | None) -> int:
+        frames = out.shape[0]
+        width = max(1.0, ratio)  # going up: the kernel widened, its cut-off lowered
+        reach = math.ceil(TAPS * width)
+        where = self._at + ratio * np.arange(frames)
+        self._need(int(where[-1]) + reach + 1)
+        first = np.floor(where).astype(np.int64) - reach + 1
+        index = first[:, None] + np.arange(2 * reach)[None, :]
+        x = (where[:, None] - index) / width
+        weights = (np.sinc(x) * np.sinc(x / TAPS) * (np.abs(x) < TAPS)) / width
+        weights /= weights.sum(axis=1, keepdims=True)  # a steady signal keeps its level
+        taken = self._buffer[np.clip(index, 0, len(self._buffer) - 1)]  # (frames, taps, ch)
+        out[:] = np.einsum("ft,ftc->fc", weights.astype(np.float32), taken)
+        song = self._song_at(int(self._at))
+        filled = 0
+        if song is not None:
+            if on_run is not None:
+                on_run(0, song, max(1, round(frames * self.stretcher.speed * ratio)))
+            filled = frames
+        self._at += ratio * frames
+        self._forget(int(self._at) - reach - 1)
+        self._remember(out)
+        return filled
+
+    def _need(self, frames: int) -> None:
+        """Stretch song until ``_buffer`` holds ``frames`` frames."""
+        missing = frames - len(self._buffer)
+        if missing <= 0:
+            return
+        block = np.zeros((missing, self.stretcher.channels), np.float32)
+        base = len(self._buffer)
+
+        def note(offset: int, song: int, count: int) -> None:
+            self._runs.append((base + offset, song, count))
+
+        self.stretcher.render(block, note)
+        self._buffer = np.concatenate([self._buffer, block])
+
+    def _forget(self, before: int) -> None:
+        drop = min(max(0, before), len(self._buffer))
+        if drop:
+            self._buffer = self._buffer[drop:]
+            self._at -= drop
+            self._runs = [(i - drop, s, c) for i, s, c in self._runs if i - drop + c > 0]
+
+    def _song_at(self, index: int) -> int | None:
+        for where, song, count in reversed(self._runs):
+            if where <= index < where + max(count, 1):
+                return song + index - where
+        return None
+
+    # --- back at 0 semitones ----------------------------------------------------------------
+
+    def _drain(self, out: np.ndarray, on_run: RunCallback | None) -> int:
+        """The frames stretched for the transposition and not yet heard, as they are."""
+        start = math.ceil(self._at)
+        rest = self._buffer[start:]
+        n = min(len(rest), out.shape[0])
+        out[:n] = rest[:n]
+        song = self._song_at(start)
+        if song is not None and on_run is not None and n:
+            on_run(0, song, n)
+        if n == len(rest):
+            self._buffer, self._runs = None, []
+        else:
+            self._at = float(start + n)
+        return n
+
+    def _stretched(self, out: np.ndarray, done: int, on_run: RunCallback | None) -> int:
+        if on_run is None or done == 0:
+            return self.stretcher.render(out[done:], on_run)
+        return self.stretcher.render(
+            out[done:], lambda offset, song, count: on_run(done + offset, song, count)
+        )
+
+    def _remember(self, out: np.ndarray) -> None:
+        """Keep the last frames played: a transposition starts its kernel on them."""
+        n = min(out.shape[0], self._history.shape[0])  # in place: the callback allocates little
+        if n == 0:
+            return
+        self._history[:-n] = self._history[n:].copy() if n < self._history.shape[0] else 0.0
+        self._history[-n:] = out[-n:]

@@ -1,0 +1,88 @@
+"""Playing in another key at the same pace (``Transposer``): every note the right number of
+semitones off, as loud, the song at its pace (or the speed's), nothing above the new Nyquist
+folded back, no click in or out of a transposition, and 0 semitones untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stemgui.playback.renderer import BlockRenderer
+from tests.playback.test_stretch import CHORD, RATE, SECONDS, T, peaks, play, player
+
+NOTES = [220, 330, 554.37]
+
+
+def test_at_zero_semitones_the_renderer_s_samples_come_through_untouched():
+    output, transport = player()
+    output.transposer.semitones = 0
+    transport.play()
+    heard = play(output, RATE)
+    fresh, again = player()
+    again.play()
+    reference = np.zeros_like(heard)
+    BlockRenderer(fresh.stemset, fresh.mixer, again).render(reference)
+    np.testing.assert_array_equal(heard, reference)
+
+
+@pytest.mark.parametrize(
+    ("semitones", "speed"), [(2, 1.0), (-3, 1.0), (6, 1.0), (-6, 1.0), (2, 0.75)]
+)
+def test_every_note_moves_by_the_semitones_and_the_song_keeps_its_pace(semitones, speed):
+    output, transport = player()
+    output.transposer.semitones, output.transposer.speed = semitones, speed
+    transport.play()
+    frames = 3 * RATE
+    heard = play(output, frames)[:, 0]
+    steady = heard[RATE // 2 :]
+    ratio = 2 ** (semitones / 12)
+    assert peaks(steady) == pytest.approx([f * ratio for f in NOTES], rel=0.004)  # 7 cents
+    song_at = (np.arange(steady.size) + RATE // 2) * speed
+    level = (1.0 - 0.3 * song_at / RATE / SECONDS) * np.sqrt((0.2**2 + 0.15**2 + 0.1**2) / 2)
+    rms = np.sqrt(np.mean(steady.astype(np.float64) ** 2))
+    assert 20 * np.log10(rms / np.sqrt(np.mean(level**2))) == pytest.approx(0.0, abs=0.5)
+    stretcher = output.stretcher
+    buffered = (stretcher.size + 2 * stretcher.search + stretcher.hop) * 1.5 + 512
+    assert 0 <= transport.position - frames * speed <= buffered
+
+
+def test_going_up_nothing_above_the_new_nyquist_folds_back():
+    """An 18 kHz tone up a tritone would be 25.5 kHz: above 22.05 kHz it must vanish, not come
+    back down as an 18.7 kHz tone."""
+    tone = (0.5 * np.sin(2 * np.pi * 18000 * T)).astype(np.float32)
+    output, transport = player(tone)
+    output.transposer.semitones = 6
+    transport.play()
+    heard = play(output, RATE)[RATE // 2 :, 0]
+    assert 20 * np.log10(np.sqrt(np.mean(heard**2)) / (0.5 / np.sqrt(2))) < -40
+
+
+@pytest.mark.parametrize("semitones", [3, -4])
+def test_into_and_out_of_a_transposition_without_a_click(semitones):
+    tone = (0.5 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
+    ratio = 2 ** (semitones / 12)
+    natural = float(np.abs(np.diff(tone)).max()) * max(1.0, ratio)
+    output, transport = player(tone)
+    transport.play()
+    blocks = [play(output, RATE // 2)]
+    output.transposer.semitones = semitones
+    blocks.append(play(output, RATE // 2))
+    output.transposer.semitones = 0
+    blocks.append(play(output, RATE // 2))
+    joined = np.concatenate(blocks)[:, 0]
+    assert float(np.abs(np.diff(joined)).max()) < 1.5 * natural
+    assert peaks(blocks[1][RATE // 4 :, 0], 1) == pytest.approx([220 * ratio], rel=0.004)
+    assert peaks(blocks[2][RATE // 4 :, 0], 1) == pytest.approx([220], rel=0.004)
+    assert not output.stretcher.active or output.stretcher.speed == 1.0
+
+
+def test_the_heard_song_frame_is_said_for_every_block():
+    output, transport = player(CHORD)
+    output.transposer.semitones = 4
+    transport.play()
+    runs = []
+    out = np.zeros((512, 2), np.float32)
+    for block in range(100):
+        output.transposer.render(out, lambda o, s, c, b=block: runs.append((b * 512 + o, s)))
+    (first_out, first_song), (last_out, last_song) = runs[2], runs[-1]
+    assert last_song - first_song == pytest.approx(last_out - first_out, abs=2048)
