@@ -4,7 +4,9 @@ volume."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from itertools import pairwise
+from typing import Any
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPalette, QPixmap
@@ -94,9 +96,12 @@ class TransportBar(QWidget):
         button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         return button
 
-    def _menu_button(self, name: str, tip: str) -> QToolButton:
-        """A button that opens its menu at a click, amber while checked (not as the song is);
-        no arrow: 20 px less of the window's narrowest."""
+    def _menu_button(
+        self, name: str, tip: str, choices: dict[Any, str], choose: Callable[[Any], None]
+    ) -> tuple[QToolButton, dict[Any, QAction]]:
+        """A button that opens a menu of ``choices`` (value -> text) at a click, each calling
+        ``choose(value)``; amber while checked (not as the song is); no arrow: 20 px less of
+        the window's narrowest. Returns it and its actions by value."""
         button = self._button(None, name)
         button.setToolTip(tip)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -106,24 +111,27 @@ class TransportBar(QWidget):
             "QToolButton:checked { background: #e0a020; color: black; }"
             "QToolButton::menu-indicator { image: none; width: 0px; }"
         )
-        return button
+        menu = QMenu(button)
+        actions = {}
+        for value, text in choices.items():
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, v=value: choose(v))
+            actions[value] = action
+        button.setMenu(menu)
+        return button, actions
 
     def _speed_button(self, player: Player) -> QToolButton:
         """ "100 %": the speed songs play at, the pitch kept; a click offers the others.
         Amber, as Loop on is, while a song is not at its own pace."""
         from stemgui.playback.stretch import SPEEDS
 
-        button = self._menu_button(
-            "Playback speed", "Playback speed, the pitch kept ([ slower, ] faster, \\ normal)"
+        button, self.speed_actions = self._menu_button(
+            "Playback speed",
+            "Playback speed, the pitch kept ([ slower, ] faster, \\ normal)",
+            {speed: f"{round(speed * 100)} %" for speed in SPEEDS},
+            player.set_speed,
         )
-        menu = QMenu(button)
-        self.speed_actions: dict[float, QAction] = {}
-        for speed in SPEEDS:
-            action = menu.addAction(f"{round(speed * 100)} %")
-            action.setCheckable(True)
-            action.triggered.connect(lambda _=False, s=speed: player.set_speed(s))
-            self.speed_actions[speed] = action
-        button.setMenu(menu)
         return button
 
     def _key_button(self, player: Player) -> QToolButton:
@@ -131,18 +139,15 @@ class TransportBar(QWidget):
         offers the others. Amber while a song is not in its own key."""
         from stemgui.playback.pitch import SEMITONES
 
-        button = self._menu_button(
-            "Transpose", "Transpose, the pace kept (Ctrl+] up, Ctrl+[ down, Ctrl+\\ the song's key)"
+        button, self.key_actions = self._menu_button(
+            "Transpose",
+            "Transpose, the pace kept (Ctrl+] up, Ctrl+[ down, Ctrl+\\ the song's key)",
+            {
+                step: "0 (the song's key)" if step == 0 else f"{_signed(step)} semitones"
+                for step in reversed(SEMITONES)
+            },
+            player.set_semitones,
         )
-        menu = QMenu(button)
-        self.key_actions: dict[int, QAction] = {}
-        for step in reversed(SEMITONES):
-            text = "0 (the song's key)" if step == 0 else f"{_signed(step)} semitones"
-            action = menu.addAction(text)
-            action.setCheckable(True)
-            action.triggered.connect(lambda _=False, s=step: player.set_semitones(s))
-            self.key_actions[step] = action
-        button.setMenu(menu)
         return button
 
     def follow_in_tab_order(self, widget: QWidget) -> None:

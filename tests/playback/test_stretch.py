@@ -49,7 +49,7 @@ def peaks(signal: np.ndarray, count: int = 3) -> list[float]:
     return sorted(found)
 
 
-def test_at_speed_one_the_renderer_s_samples_come_through_untouched():
+def test_at_speed_one_in_the_song_s_key_the_renderer_s_samples_come_through_untouched():
     output, transport = player()
     transport.play()
     heard = play(output, RATE)
