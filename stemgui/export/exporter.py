@@ -36,6 +36,7 @@ from stemgui.export.naming import (
     span_label,
     template_parts,
 )
+from stemgui.export.pace import Pace, paced_readers
 from stemgui.export.progress import CancelToken, ExportProgress, ProgressCallback
 from stemgui.export.rates import check_rate
 from stemgui.export.sources import part_readers, sources_of
@@ -82,6 +83,9 @@ class ExportRequest:
             None: the whole song.
         samplerate: the files' sample rate; None: the stems' own (the model's). Another
             resamples them as they are written (``stemgui.export.rates``).
+        pace: a ``Pace`` (speed, semitones) the files are played at as they are written, as
+            the player plays them (``stemgui.export.pace``), named after it ("Song 90% +2st");
+            None: as the song is.
     """
 
     folder: Path
@@ -96,6 +100,7 @@ class ExportRequest:
     rescale_together: bool = False
     span: tuple[float, float] | None = None
     samplerate: int | None = None
+    pace: Pace | None = None
 
 
 def stem_names(request: ExportRequest, sources: Sequence[str]) -> list[str]:
@@ -145,7 +150,7 @@ def plan(
     track_name = track.stem if isinstance(track, Path) else str(track)
     _check_heard(request, track)
     # not the whole song's files: a name of its own, the song's name and the part
-    label = "" if request.span is None else span_label(*request.span)
+    label = part_label(request)
     targets = [
         (
             name,
@@ -246,6 +251,15 @@ def _check_length(path: Path, there: Path) -> None:
         )
 
 
+def part_label(request: ExportRequest) -> str:
+    """What the files hold when not the whole song as it is: the span of it ("1m02.50s-1m18.00s")
+    and the pace ("90% +2st"), for their names and titles; "" for the whole song."""
+    parts = [] if request.span is None else [span_label(*request.span)]
+    if request.pace is not None and not request.pace.normal:
+        parts.append(request.pace.label)
+    return " ".join(parts)
+
+
 def _roll_back(
     made: list[Path],
     aside: list[tuple[Path, Path, tuple[int, int] | None]],
@@ -314,23 +328,27 @@ def export(
         # beside the songs, where no start-up cleanup looks
         clean_stale_parts(folder, older_than=STALE_PART_SECONDS)
     first, frames = 0, stemset.frames
-    portion = "" if request.span is None else span_label(*request.span)
+    portion = part_label(request)
     if request.span is not None:
         first = min(max(round(request.span[0] * stemset.samplerate), 0), stemset.frames)
         frames = min(round(request.span[1] * stemset.samplerate), stemset.frames) - first
         if frames <= 0:
             raise ExportError(request.folder, "the part of the song to export is empty")
     rate = request.samplerate or stemset.samplerate
-    # a long song (its stems on disk), a part of a song, or one resampled: block by block
+    paced = request.pace is not None and not request.pace.normal
+    # a long song (its stems on disk), a part of a song, one resampled or paced: block by block
     spooled = (
         isinstance(stemset.data, np.memmap)
         or frames != stemset.frames
         or rate != stemset.samplerate
+        or paced
     )
     makers = sources_of(stemset, request)
     readers: dict[str, Callable[[int, int], np.ndarray]] = {}
     if spooled:
         readers, frames = part_readers(stemset, request, first, frames, rate)
+    if paced:
+        readers, frames = paced_readers(readers, stemset.channels, frames, rate, request.pace)
 
     made: dict[str, np.ndarray] = {}  # a mix or no_<stem> made for its peak, kept to write
     together = request.rescale_together and request.fmt.clip == "rescale"

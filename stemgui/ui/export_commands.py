@@ -91,6 +91,7 @@ class ExportCommands(QObject):
 
     def _dialog(self, jobs: list[Job], stems: list[str], **extra: Any) -> ExportDialog:
         """The export dialog for ``jobs``; its example names the first song's file."""
+        from stemgui.export.pace import Pace
         from stemgui.export.rates import song_rate
 
         first, window = jobs[0], self.window
@@ -104,6 +105,7 @@ class ExportCommands(QObject):
             model=first.model_name or "model",
             song_rate=song_rate(first.path),
             stems_rate=first.stemset.samplerate,
+            pace=Pace(window.player.speed, window.player.semitones),
             **extra,
         )
         if self.choices is not None:

@@ -77,6 +77,8 @@ class ExportDialog(QDialog):
             model's): the files are at the song's own unless the stems' is chosen.
         mixer: the song's ``MixerState``, if one song: a mix as heard with every stem muted
             is refused in the dialog already.
+        pace: the player's ``Pace`` (speed, semitones): when not the song's own, offered for
+            the files (a backing track slowed down, or in a singer's key).
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class ExportDialog(QDialog):
         song_rate: int | None = None,
         stems_rate: int = 44100,
         mixer: Any = None,
+        pace: Any = None,
     ) -> None:
         super().__init__(parent)
         self.mixer = mixer
@@ -140,6 +143,16 @@ class ExportDialog(QDialog):
                 f"Only the loop region: {times} ({length}), named {span_label(*loop)}"
             )
             stems_layout.addWidget(self.only_loop)
+        self.pace = pace
+        self.at_pace: QCheckBox | None = None
+        if pace is not None and not pace.normal:  # as heard: slower, faster, transposed
+            self.at_pace = QCheckBox(
+                f"At the speed and key heard ({pace_words(pace)}), named {pace.label}"
+            )
+            self.at_pace.setToolTip(
+                "The files as the player plays them now; the stems still add up to the mix"
+            )
+            stems_layout.addWidget(self.at_pace)
         layout.addWidget(box)
 
         form = QFormLayout()
@@ -198,7 +211,8 @@ class ExportDialog(QDialog):
         self.template.textChanged.connect(self._show_example)
         self.folder.textChanged.connect(self._show_example)
         self.format.currentIndexChanged.connect(self._show_example)
-        for check in (*self.stem_boxes.values(), self.two_stems, self.mix, self.only_loop):
+        checks = (self.two_stems, self.mix, self.only_loop, self.at_pace)
+        for check in (*self.stem_boxes.values(), *checks):
             if check is not None:
                 check.toggled.connect(self._show_example)
 
@@ -274,6 +288,7 @@ class ExportDialog(QDialog):
             rescale_together=True,  # the stems still add up to the song
             span=self.loop if self.only_loop and self.only_loop.isChecked() else None,
             samplerate=self.samplerate(fmt, self.song_rate, self.stems_rate),
+            pace=self.pace if self.at_pace and self.at_pace.isChecked() else None,
         )
 
     def samplerate(self, fmt: Any, song_rate: int | None, stems_rate: int) -> int | None:
@@ -324,3 +339,13 @@ class ExportDialog(QDialog):
             not self.batch and self.request().folder == self.song_folder
         )
         self.settings.set(S.EXPORT_FOLDER, "" if beside else self.folder.text().strip())
+
+
+def pace_words(pace: Any) -> str:
+    """ "75 % speed, 2 semitones up": a ``Pace`` as the dialog says it."""
+    said = [] if pace.speed == 1.0 else [f"{round(pace.speed * 100)} % speed"]
+    if pace.semitones:
+        way = "up" if pace.semitones > 0 else "down"
+        plural = "s" if abs(pace.semitones) > 1 else ""
+        said.append(f"{abs(pace.semitones)} semitone{plural} {way}")
+    return ", ".join(said)

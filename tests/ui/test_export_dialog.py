@@ -179,3 +179,39 @@ def test_the_dialog_says_a_mix_with_every_stem_muted_is_silent(qtbot, settings_s
         "without the mix"
     )
     assert not dialog.export_button.isEnabled()
+
+
+def test_the_files_can_be_at_the_speed_and_key_heard(qtbot, settings_store, tmp_path, monkeypatch):
+    """A backing track for practice at 75 %, for a singer two semitones up: the player played
+    it so, and the export wrote the song as it is."""
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)  # 4 s at 8 kHz
+    seen = []
+
+    def exec_(dialog):
+        seen.append(dialog.at_pace)
+        if dialog.at_pace is not None:
+            assert dialog.at_pace.text() == (
+                "At the speed and key heard (75 % speed, 2 semitones up), named 75% +2st"
+            )
+            dialog.at_pace.setChecked(True)
+            assert dialog.example.text().endswith("My Song 75% +2st/drums.wav")
+        dialog.folder.setText(str(tmp_path / "out"))
+        dialog.mix.setChecked(True)
+        return ExportDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ExportDialog, "exec", exec_)
+    win.menu_bar.export_action.trigger()  # as the song is: nothing offered
+    qtbot.waitUntil(lambda: not win.exporter.tasks, timeout=20_000)
+    assert seen == [None]
+    win.player.set_speed(0.75)
+    win.player.set_semitones(2)
+    win.menu_bar.export_action.trigger()
+    qtbot.waitUntil(lambda: not win.exporter.tasks, timeout=20_000)
+    paced = tmp_path / "out" / "tiny" / "My Song 75% +2st"
+    assert sorted(p.name for p in paced.iterdir()) == sorted(f"{n}.wav" for n in (*NAMES, "mix"))
+    assert sf.info(paced / "vocals.wav").frames == round(job.stemset.frames / 0.75)
+    assert sf.info(tmp_path / "out" / "tiny" / "My Song" / "vocals.wav").frames == (
+        job.stemset.frames
+    )
+    win.close()

@@ -1,0 +1,83 @@
+"""Exporting at the speed and key heard (``ExportRequest.pace``): files as long as the pace
+makes them, every note moved, the stems still adding up to the mix, named after the pace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui.audio.encode import AudioFormat
+from stemgui.export.exporter import ExportRequest, export
+from stemgui.export.pace import Pace
+from stemgui.stems.stemset import StemSet
+from tests.playback.test_stretch import peaks
+
+RATE = 44100
+NAMES = ("drums", "bass", "other", "vocals")
+FLOAT32 = AudioFormat(kind="wav", bits=32, float=True, clip="none")
+T = np.arange(3 * RATE) / RATE
+TONES = (110.0, 220.0, 330.0, 440.0)
+
+
+@pytest.fixture
+def stems() -> StemSet:
+    """Each stem a tone of its own (drums the lowest), 3 s."""
+    data = np.stack([np.tile(0.2 * np.sin(2 * np.pi * f * T), (2, 1)) for f in TONES])
+    data = data.astype(np.float32)
+    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0))
+
+
+def read(path) -> np.ndarray:
+    samples, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == RATE
+    return samples.T
+
+
+@pytest.mark.parametrize("pace", [Pace(0.75, 0), Pace(1.0, 2), Pace(1.25, -3)])
+def test_the_stems_at_a_pace_add_up_to_the_mix_at_it_with_every_note_moved(tmp_path, stems, pace):
+    request = ExportRequest(folder=tmp_path, mix_gains=(1.0, 1.0, 1.0, 1.0), fmt=FLOAT32, pace=pace)
+    written = export(stems, request, "Song", "m")
+    label = pace.label
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == [
+        f"m/Song {label}/{name}.wav" for name in (*NAMES, "mix")
+    ]
+    files = [read(p) for p in written]
+    assert all(f.shape == (2, round(stems.frames / pace.speed)) for f in files)
+    # the windows are cut alike in every file: the stems still add up to the mix
+    np.testing.assert_allclose(sum(files[:4]), files[4], atol=1e-5)
+    ratio = 2 ** (pace.semitones / 12)
+    for samples, tone in zip(files[:4], TONES):
+        assert peaks(samples[0, RATE // 4 : -RATE // 4], 1) == pytest.approx(
+            [tone * ratio], rel=0.004
+        )
+
+
+def test_as_the_song_is_the_pace_changes_nothing(tmp_path, stems):
+    plain = export(stems, ExportRequest(folder=tmp_path / "a", fmt=FLOAT32), "Song", "m")
+    normal = ExportRequest(folder=tmp_path / "b", fmt=FLOAT32, pace=Pace())
+    same = export(stems, normal, "Song", "m")
+    assert [p.relative_to(tmp_path / "b") for p in same] == [
+        p.relative_to(tmp_path / "a") for p in plain
+    ]
+    for a, b in zip(plain, same):
+        np.testing.assert_array_equal(read(a), read(b))
+
+
+def test_rescaled_together_the_second_pass_reads_what_the_first_measured(tmp_path, stems):
+    """16-bit with one divisor: a pass over every file for the peak, then one writing each;
+    the chain runs again from the start for each, and gives the same samples."""
+    loud = StemSet(NAMES, RATE, stems.data * 2.0, mix=stems.mix * 2.0)  # the mix clips
+    request = ExportRequest(
+        folder=tmp_path,
+        mix_gains=(1.0, 1.0, 1.0, 1.0),
+        rescale_together=True,
+        pace=Pace(0.8, 1),
+        template="{stem}.{ext}",
+    )
+    written = export(loud, request, "Song", "m")
+    assert [p.name for p in written] == [f"{n} 80% +1st.wav" for n in (*NAMES, "mix")]
+    files = [read(p) for p in written]
+    assert max(float(np.abs(f).max()) for f in files) < 1.0
+    assert float(np.abs(files[4]).max()) > 0.9  # divided by the mix's own peak
+    np.testing.assert_allclose(sum(files[:4]), files[4], atol=4 / 2**15)
