@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ from stemgui.export.naming import (
     span_label,
     template_parts,
 )
-from stemgui.export.pace import Pace, paced_readers
+from stemgui.export.pace import Pace, PacedFiles
 from stemgui.export.progress import CancelToken, ExportProgress, ProgressCallback
 from stemgui.export.rates import check_rate
 from stemgui.export.sources import part_readers, sources_of
@@ -310,6 +311,19 @@ def export(
             call are removed again).
         ExportCancelled: ``cancel`` was set; as for a failed write, nothing of this call stays.
     """
+    with ExitStack() as cleanup:  # a spool of files at a pace is deleted, whatever happens
+        return _export(stemset, request, track, model_name, on_progress, cancel, cleanup)
+
+
+def _export(
+    stemset: StemSet,
+    request: ExportRequest,
+    track: str | Path,
+    model_name: str,
+    on_progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+    cleanup: ExitStack,
+) -> list[Path]:
     from stemgui.audio.atomic import clean_stale_parts, fsync_folder, part_path_for, put_in_place
     from stemgui.audio.encode import explain_write_error
     from stemgui.audio.stream import array_reader, peak, write_blocks
@@ -347,8 +361,10 @@ def export(
     readers: dict[str, Callable[[int, int], np.ndarray]] = {}
     if spooled:
         readers, frames = part_readers(stemset, request, first, frames, rate)
-    if paced:
-        readers, frames = paced_readers(readers, stemset.channels, frames, rate, request.pace)
+    if paced:  # every file through the player's stretcher and transposer, spooled once
+        files = PacedFiles(readers, stemset.channels, frames, rate, request.pace)
+        cleanup.callback(files.close)
+        readers, frames = files.readers, files.frames
 
     made: dict[str, np.ndarray] = {}  # a mix or no_<stem> made for its peak, kept to write
     together = request.rescale_together and request.fmt.clip == "rescale"

@@ -1,11 +1,11 @@
 """Exporting at the speed and in the key the song is heard at (a backing track at 80 % for
-practice, the instrumental two semitones down for a singer): ``Pace`` and ``paced_readers``.
+practice, the instrumental two semitones down for a singer): ``Pace`` and ``PacedFiles``.
 
 The files go through the player's own ``Stretcher`` and ``Transposer``, offline, with every
 file of the export as channels of one signal: the windows are cut where the sum of them all
 (the song) continues best, the same for each, so the stems at a pace still add up to the mix at
-that pace, sample for sample. The chain only goes forward: a file read again from its start (a
-peak pass, then the writing pass) runs it again from the song's start.
+that pace, sample for sample. The chain only goes forward, so it runs once into a spool on disk
+(a 4-minute song's five files at 80 %: 530 MB) that every pass over the files reads.
 """
 
 from __future__ import annotations
@@ -64,58 +64,60 @@ class _Joined:
         pass
 
 
-class _PacedSong:
-    """All the files at ``pace``, read forward; a read before the last one starts over."""
+class PacedFiles:
+    """Every file of an export at ``pace``, spooled: the chain runs once, forward, into a
+    temporary ``StemSpool`` (files, channels, frames) as far as the reads have asked, and each
+    file is read from there (a peak pass, then the writing pass, read it twice). ``close``
+    deletes the spool.
+
+    Args:
+        readers: name -> ``read(start, stop)`` of (channels, n) frames of each file.
+        channels, frames, samplerate: of the files as they are.
+        pace: the speed and semitones to write them at.
+
+    Raises:
+        FileError: no room for the spool in the temporary folder (``reserved_memmap``).
+    """
 
     def __init__(
-        self, readers: list[Reader], channels: int, frames: int, samplerate: int, pace: Pace
+        self,
+        readers: dict[str, Reader],
+        channels: int,
+        frames: int,
+        samplerate: int,
+        pace: Pace,
     ) -> None:
-        self.args = (readers, channels, frames, samplerate)
-        self.pace = pace
-        self._start()
-
-    def _start(self) -> None:
+        from stemgui.audio.stream import stem_reader
         from stemgui.playback.pitch import Transposer
         from stemgui.playback.stretch import Stretcher
+        from stemgui.spool import StemSpool
 
-        readers, channels, frames, samplerate = self.args
-        joined = _Joined(readers, channels, frames)
-        self.chain = Transposer(Stretcher(joined, channels * len(readers), samplerate))
-        self.chain.speed, self.chain.semitones = self.pace.speed, self.pace.semitones
-        self.at = 0
-        self.last: tuple[int, int, np.ndarray] | None = None
+        names = list(readers)
+        self.frames = pace.frames(frames)
+        self.spool = StemSpool((len(names), channels, self.frames))
+        joined = _Joined([readers[name] for name in names], channels, frames)
+        self._chain = Transposer(Stretcher(joined, channels * len(names), samplerate))
+        self._chain.speed, self._chain.semitones = pace.speed, pace.semitones
+        self._shape = (len(names), channels)
+        self._done = 0
+        self.readers: dict[str, Reader] = {}
+        for index, name in enumerate(names):
+            read = stem_reader(self.spool.array, index)
+            self.readers[name] = lambda a, b, read=read: (self._fill(b), read(a, b))[1]
 
-    def read(self, start: int, stop: int) -> np.ndarray:
-        """Frames [start, stop) of every file: (stop - start, files x channels)."""
-        if self.last is not None and self.last[:2] == (start, stop):
-            return self.last[2]  # the next file asks for the same block
-        if start < self.at:
-            self._start()
-        skip = np.zeros((min(start - self.at, 1 << 16), self.chain.stretcher.channels), np.float32)
-        while self.at < start:
-            n = min(start - self.at, skip.shape[0])
-            self.chain.render(skip[:n])
-            self.at += n
-        block = np.zeros((stop - start, self.chain.stretcher.channels), np.float32)
-        self.chain.render(block)
-        self.at = stop
-        self.last = (start, stop, block)
-        return block
+    def _fill(self, stop: int) -> None:
+        """Run the chain on until the spool holds frames [0, stop)."""
+        array = self.spool.array
+        while self._done < stop:
+            n = min(_BLOCK, self.frames - self._done)
+            block = np.zeros((n, self._shape[0] * self._shape[1]), np.float32)
+            self._chain.render(block)
+            array[:, :, self._done : self._done + n] = block.T.reshape(*self._shape, n)
+            self._done += n
+            self.spool.release(self._done)  # in the file, not in this process's memory
+
+    def close(self) -> None:
+        self.spool.close()
 
 
-def paced_readers(
-    readers: dict[str, Reader], channels: int, frames: int, samplerate: int, pace: Pace
-) -> tuple[dict[str, Reader], int]:
-    """``readers`` (name -> ``read(start, stop)`` of (channels, n) frames, ``frames`` long) at
-    ``pace``, and how many frames they now give."""
-    names = list(readers)
-    song = _PacedSong([readers[n] for n in names], channels, frames, samplerate, pace)
-
-    def reader(index: int) -> Reader:
-        def read(start: int, stop: int) -> np.ndarray:
-            block = song.read(start, stop)
-            return np.ascontiguousarray(block[:, index * channels : (index + 1) * channels].T)
-
-        return read
-
-    return {name: reader(i) for i, name in enumerate(names)}, pace.frames(frames)
+_BLOCK = 1 << 15

@@ -81,3 +81,32 @@ def test_rescaled_together_the_second_pass_reads_what_the_first_measured(tmp_pat
     assert max(float(np.abs(f).max()) for f in files) < 1.0
     assert float(np.abs(files[4]).max()) > 0.9  # divided by the mix's own peak
     np.testing.assert_allclose(sum(files[:4]), files[4], atol=4 / 2**15)
+
+
+def test_the_spool_of_the_files_at_a_pace_is_deleted_after_the_export_or_a_cancel(
+    tmp_path, stems, monkeypatch
+):
+    import tempfile
+    import threading
+
+    from stemgui.export.progress import ExportCancelled
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    request = ExportRequest(folder=tmp_path / "out", fmt=FLOAT32, pace=Pace(0.5, -2))
+    spools = []
+    export(
+        stems, request, "Song", "m", on_progress=lambda f: spools.append(list(scratch.iterdir()))
+    )
+    assert any(spools) and not list(scratch.iterdir())  # there while writing, gone after
+    stop = threading.Event()
+
+    def halfway(fraction: float) -> None:
+        if fraction > 0.5:
+            stop.set()
+
+    with pytest.raises(ExportCancelled):
+        export(stems, request, "Again", "m", on_progress=halfway, cancel=stop)
+    assert not list(scratch.iterdir())
+    assert not (tmp_path / "out" / "m" / "Again 50% -2st").exists()
