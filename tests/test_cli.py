@@ -158,6 +158,10 @@ def test_parser_reads_every_flag():
         ["a.wav", "--overlap", "0.99999"],  # one sample a step: days for a song
         ["a.wav", "--segment", "nan"],
         ["a.wav", "--segment", "0.0001"],
+        ["a.wav", "--speed", "0"],
+        ["a.wav", "--speed", "3"],
+        ["a.wav", "--semitones", "7"],
+        ["a.wav", "--semitones", "1.5"],
         ["a.wav", "-d", "cuda:7"],
         ["a.wav", "-n", ""],  # said ".: no model named ''"
     ],
@@ -358,6 +362,20 @@ def test_folder_of_good_tracks_exit_0_and_output_folder_skipped(tmp_path, model_
     for name, mix in songs.items():
         np.testing.assert_allclose(read(out / f"{name}-vocals.wav"), 0.0625 * mix, atol=1e-6)
         np.testing.assert_allclose(read(out / f"{name}-no_vocals.wav"), 0.875 * mix, atol=1e-6)
+
+
+def test_a_practice_track_slower_and_in_another_key(tmp_path, model_file, capsys):
+    """--speed and --semitones: the stems as the app's player would play them, named so."""
+    mix = write_song(tmp_path / "song.wav", seconds=2.0)
+    argv = ["song.wav", "-n", str(model_file), "--float32", "--speed", "0.5", "--semitones", "-2"]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    folder = tmp_path / "separated" / "tiny" / "song 50% -2st"
+    stems = [read(folder / f"{name}.wav") / factor for name, factor in zip(NAMES, FACTORS)]
+    assert all(s.shape == (2, 2 * mix.shape[1]) for s in stems)
+    # the known-answer model's stems are fractions of the song: so are they at a pace, the
+    # windows cut alike in every stem
+    for stem in stems[1:]:
+        np.testing.assert_allclose(stem, stems[0], atol=1e-4)
 
 
 def test_existing_stems_are_kept_unless_overwrite(tmp_path, model_file, capsys):

@@ -127,6 +127,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         return 1
 
     from stemgui.export.exporter import ExportRequest, stem_names
+    from stemgui.export.pace import Pace
 
     try:
         model, model_name = load_model(args.name)
@@ -152,6 +153,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         fmt=fmt,
         template=args.filename,
         overwrite=args.overwrite,
+        pace=Pace(args.speed, args.semitones),
     )
     try:
         stem_names(request, separator.sources)

@@ -18,6 +18,8 @@ from typing import Any
 from stemgui import __version__
 from stemgui.errors import ExportError
 from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, template_parts
+from stemgui.playback.pitch import SEMITONES
+from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
 
 
 def _checked(kind: type, ok: Any, words: str) -> Any:
@@ -106,6 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--two-stems",
         metavar="STEM",
         help="write only STEM and no_STEM (the sum of the other stems)",
+    )
+    parser.add_argument(  # not Demucs's: the app's speed and key, for practice tracks
+        "--speed",
+        type=_checked(float, lambda v: MIN_SPEED <= v <= MAX_SPEED, "a speed from 0.25 to 2"),
+        default=1.0,
+        help="write the stems this many times as fast, the pitch kept (0.8: a practice track)",
+    )
+    parser.add_argument(
+        "--semitones",
+        type=_checked(int, lambda v: v in SEMITONES, "a whole number from -6 to 6"),
+        default=0,
+        help="write the stems this many semitones higher (negative: lower), the pace kept",
     )
     depth = parser.add_mutually_exclusive_group()
     depth.add_argument("--int24", action="store_true", help="24-bit wav/flac")
