@@ -1,11 +1,13 @@
-"""Where the player was on a song: playhead, loop region, looping, waveform view.
+"""Where the player was on a song: playhead, loop region, looping, waveform view, speed, key.
 
 A DJ who goes to another song and back, or quits and starts again, lands where they left each
 song. The window takes a ``Place`` from the player when a song leaves the screen (and, for the
 song on screen, when the session is saved), keeps it on the song's ``Job``, and puts it back
 when the song is shown. Times are seconds from the song's start, not frames: a song separated
 again by a model of another sample rate lands at the same moment. The session file keeps it as
-``{"position": s, "loop": [start, end] | null, "looping": bool, "view": [start, stop]}``.
+``{"position": s, "loop": [start, end] | null, "looping": bool, "view": [start, stop],
+"speed": 0.8, "semitones": -2}`` (a session of an earlier version has no speed and key: the
+song's own).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from stemgui.playback.pitch import SEMITONES
+from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
+
 Span = tuple[float, float]
 """(start, end) in seconds, end excluded."""
 
@@ -21,12 +26,15 @@ Span = tuple[float, float]
 @dataclass(frozen=True)
 class Place:
     """The playhead ``position``, the ``loop`` region or None, whether ``looping``, and the
-    waveforms' ``view``, all in seconds; ``looping`` only with a region."""
+    waveforms' ``view``, all in seconds; ``looping`` only with a region; the ``speed`` and
+    ``semitones`` the song was played at (a part practised slower, or in a singer's key)."""
 
     position: float
     loop: Span | None
     looping: bool
     view: Span
+    speed: float = 1.0
+    semitones: int = 0
 
     @classmethod
     def taken(cls, player: Any) -> Place | None:
@@ -41,6 +49,8 @@ class Place:
             None if loop is None else (loop[0] / rate, loop[1] / rate),
             transport.loop_enabled and loop is not None,
             (player.timeline.view[0] / rate, player.timeline.view[1] / rate),
+            player.speed,
+            player.semitones,
         )
 
     def clamped(self, length: float) -> Place:
@@ -55,6 +65,8 @@ class Place:
             loop,
             self.looping and loop is not None,
             (start, start + width),
+            self.speed,
+            self.semitones,
         )
 
     def put(self, player: Any) -> None:
@@ -73,6 +85,8 @@ class Place:
             player.set_loop_enabled(place.looping)
         player.seek(frame(place.position))
         player.timeline.set_view(frame(place.view[0]), frame(place.view[1]))
+        player.set_speed(place.speed)
+        player.set_semitones(place.semitones)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,13 +94,16 @@ class Place:
             "loop": None if self.loop is None else list(self.loop),
             "looping": self.looping,
             "view": list(self.view),
+            "speed": self.speed,
+            "semitones": self.semitones,
         }
 
     @classmethod
     def from_json(cls, value: Any) -> Place | None:
         """The ``Place`` a session kept, or None when any field is missing or damaged (a time
         that is not a finite number of seconds from 0, a region that ends before it starts,
-        looping without a region): the song then starts from its beginning, as a new one."""
+        looping without a region, a speed or key the player does not offer): the song then
+        starts from its beginning, as a new one."""
         if not isinstance(value, dict):
             return None
         position, looping = value.get("position"), value.get("looping")
@@ -99,7 +116,14 @@ class Place:
             return None
         if looping and loop is None:
             return None
-        return cls(float(position), loop, looping, view)
+        speed, semitones = value.get("speed", 1.0), value.get("semitones", 0)
+        if not _seconds(speed) or not MIN_SPEED <= speed <= MAX_SPEED:
+            return None
+        if not isinstance(semitones, int) or isinstance(semitones, bool):
+            return None
+        if semitones not in SEMITONES:
+            return None
+        return cls(float(position), loop, looping, view, float(speed), semitones)
 
 
 def _seconds(value: Any) -> bool:

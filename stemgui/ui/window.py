@@ -459,8 +459,11 @@ class MainWindow(QMainWindow):
             self.transport_bar.follow_in_tab_order(gains[-1])
         self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
         self._show_beats(job)
-        if job.place is not None:  # where it was left: playhead, loop, zoom
+        if job.place is not None:  # where it was left: playhead, loop, zoom, speed, key
             job.place.put(self.player)  # (inside it: a file changed since may be shorter)
+        else:  # a song shown for the first time: at its own pace and key
+            self.player.set_speed(1.0)
+            self.player.set_semitones(0)
         if self.failed_job is None:  # else under a failed song's page, until it is left
             self.pages.setCurrentIndex(1)
             self._show_title(job)

@@ -17,8 +17,15 @@ from stemgui.ui.waveview import Timeline
 from tests.fakes import FakeOutput
 
 RATE = 8000
-PLACE = Place(62.5, (60.0, 64.0), True, (50.0, 80.0))
-SAVED = {"position": 62.5, "loop": [60.0, 64.0], "looping": True, "view": [50.0, 80.0]}
+PLACE = Place(62.5, (60.0, 64.0), True, (50.0, 80.0), 0.75, -2)
+SAVED = {
+    "position": 62.5,
+    "loop": [60.0, 64.0],
+    "looping": True,
+    "view": [50.0, 80.0],
+    "speed": 0.75,
+    "semitones": -2,
+}
 
 
 def test_a_place_goes_through_json_and_back_unchanged():
@@ -27,8 +34,13 @@ def test_a_place_goes_through_json_and_back_unchanged():
     bare = Place(0.0, None, False, (0.0, 240.0))
     assert Place.from_json(json.loads(json.dumps(bare.to_json()))) == bare
     assert Place.from_json({**SAVED, "position": 62, "later": "a newer field"}) == Place(
-        62.0, (60.0, 64.0), True, (50.0, 80.0)
+        62.0, (60.0, 64.0), True, (50.0, 80.0), 0.75, -2
     )  # whole seconds as JSON integers; a field of a newer version is let be
+
+
+def test_a_place_of_an_earlier_version_is_at_the_song_s_own_speed_and_key():
+    earlier = {key: value for key, value in SAVED.items() if key not in ("speed", "semitones")}
+    assert Place.from_json(earlier) == Place(62.5, (60.0, 64.0), True, (50.0, 80.0), 1.0, 0)
 
 
 @pytest.mark.parametrize(
@@ -52,6 +64,14 @@ def test_a_place_goes_through_json_and_back_unchanged():
         {"view": [80.0, 50.0]},
         {"view": None},
         {"view": [50.0, float("nan")]},
+        {"speed": 0.0},
+        {"speed": 5.0},
+        {"speed": "fast"},
+        {"speed": float("nan")},
+        {"semitones": 7},
+        {"semitones": 1.5},
+        {"semitones": True},
+        {"semitones": "-2"},
     ],
 )
 def test_a_damaged_field_leaves_out_the_place(changes):
@@ -74,9 +94,9 @@ def test_a_place_is_clamped_to_a_shorter_song():
     assert PLACE.clamped(64.0).loop == (60.0, 64.0)  # a loop up to the very end stays
     # 40 s long now: the playhead at its end, the loop past it dropped (and looping with it),
     # the 30 s view kept as wide, moved inside
-    assert PLACE.clamped(40.0) == Place(40.0, None, False, (10.0, 40.0))
-    # 20 s long: the view as wide as the song
-    assert PLACE.clamped(20.0) == Place(20.0, None, False, (0.0, 20.0))
+    assert PLACE.clamped(40.0) == Place(40.0, None, False, (10.0, 40.0), 0.75, -2)
+    # 20 s long: the view as wide as the song; speed and key as they were
+    assert PLACE.clamped(20.0) == Place(20.0, None, False, (0.0, 20.0), 0.75, -2)
 
 
 @pytest.fixture
@@ -102,6 +122,8 @@ def test_a_place_is_taken_from_a_player_and_put_back_frame_for_frame(player):
     first.set_loop(480_000, 512_000)  # 60 s to 64 s
     first.seek(500_000)  # 62.5 s
     first.timeline.set_view(400_000, 640_000)  # 50 s to 80 s
+    first.set_speed(0.75)
+    first.set_semitones(-2)
     taken = Place.taken(first)
     assert taken == PLACE
 
@@ -115,6 +137,7 @@ def test_a_place_is_taken_from_a_player_and_put_back_frame_for_frame(player):
     )
     assert again.timeline.view == (400_000, 640_000)
     assert again.timeline.loop == (480_000, 512_000)
+    assert (again.speed, again.semitones) == (0.75, -2)
 
     first.set_loop_enabled(False)  # a region kept, not looping: comes back so
     off = Place.taken(first)

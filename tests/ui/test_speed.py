@@ -1,7 +1,8 @@
 """Playback speed and key as a musician practising a part uses them: [ and ] step through the
 speeds, \\ goes back to the song's pace, Ctrl+] and Ctrl+[ transpose by a semitone, Ctrl+\\
 back to the song's key; the transport bar says both (amber while not as the song is) and offers
-every one, and they hold for every song of the session."""
+every one, and each song keeps its own: a new song plays as it is, a song shown again at the
+speed and key it was left at."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from stemgui.playback.stretch import SPEEDS
 from tests.ui.test_stems_playback import RATE, _done_job, _null_window, make_stemset
 
 
-def test_keys_and_the_speed_button_set_the_speed_of_every_song(qtbot, settings_store, tmp_path):
+def test_keys_and_the_speed_button_set_the_speed_each_song_keeps(qtbot, settings_store, tmp_path):
     outputs = []
     win = _null_window(qtbot, settings_store, outputs)
     _done_job(win, tmp_path)
@@ -27,11 +28,15 @@ def test_keys_and_the_speed_button_set_the_speed_of_every_song(qtbot, settings_s
     assert [s for s, action in bar.speed_actions.items() if action.isChecked()] == [0.5]
     qtbot.keyClick(win, Qt.Key.Key_BracketLeft)  # the slowest stays the slowest
     assert win.player.speed == SPEEDS[0] == 0.5
-    # another song opens a new output: at the same speed
+    # another song: as it is; the first shown again: at half speed again
+    first = win.shown_job
     other = tmp_path / "other"
     other.mkdir()
     _done_job(win, other, make_stemset(2 * RATE))
-    assert len(outputs) == 2 and outputs[-1].transposer.speed == 0.5
+    assert len(outputs) == 2 and outputs[-1].transposer.speed == 1.0
+    assert (bar.speed.text(), bar.speed.isChecked()) == ("100 %", False)
+    win.show_job(first)
+    assert outputs[-1].transposer.speed == 0.5 and bar.speed.text() == "50 %"
     qtbot.keyClick(win, Qt.Key.Key_BracketRight)
     assert win.player.speed == 0.6
     qtbot.keyClick(win, Qt.Key.Key_Backslash)
@@ -62,7 +67,7 @@ def test_at_half_speed_the_song_moves_half_as_fast(qtbot, settings_store, tmp_pa
     win.close()
 
 
-def test_keys_and_the_key_button_transpose_every_song(qtbot, settings_store, tmp_path):
+def test_keys_and_the_key_button_transpose_each_song_as_it_keeps(qtbot, settings_store, tmp_path):
     outputs = []
     win = _null_window(qtbot, settings_store, outputs)
     _done_job(win, tmp_path)
@@ -79,10 +84,13 @@ def test_keys_and_the_key_button_transpose_every_song(qtbot, settings_store, tmp
     for _ in SEMITONES:
         qtbot.keyClick(win, Qt.Key.Key_BracketLeft, up)
     assert win.player.semitones == SEMITONES[0] == -6
+    first = win.shown_job
     other = tmp_path / "other"
     other.mkdir()
     _done_job(win, other, make_stemset(2 * RATE))
-    assert outputs[-1].transposer.semitones == -6  # the next song too
+    assert outputs[-1].transposer.semitones == 0  # another song: in its own key
+    win.show_job(first)
+    assert outputs[-1].transposer.semitones == -6 and bar.key.text() == "Key −6"
     qtbot.keyClick(win, Qt.Key.Key_Backslash, up)
     assert outputs[-1].transposer.semitones == 0 and bar.key.text() == "Key 0"
     assert not bar.key.isChecked()
