@@ -120,6 +120,8 @@ def main() -> int:
         frames = first.stemset.frames
         window.player.set_loop(int(frames * 0.30), int(frames * 0.45))
         window.player.seek(int(frames * 0.36))
+        window.player.set_speed(0.9)  # a part practised slower, a tone down for a singer
+        window.player.set_semitones(-2)
         QTimer.singleShot(300, shoot)
 
     def shoot() -> None:
