@@ -91,7 +91,6 @@ class ExportCommands(QObject):
 
     def _dialog(self, jobs: list[Job], stems: list[str], **extra: Any) -> ExportDialog:
         """The export dialog for ``jobs``; its example names the first song's file."""
-        from stemgui.export.pace import Pace
         from stemgui.export.rates import song_rate
 
         first, window = jobs[0], self.window
@@ -105,7 +104,7 @@ class ExportCommands(QObject):
             model=first.model_name or "model",
             song_rate=song_rate(first.path),
             stems_rate=first.stemset.samplerate,
-            pace=Pace(window.player.speed, window.player.semitones),
+            pace=self.pace_of(first),
             **extra,
         )
         if self.choices is not None:
@@ -116,6 +115,16 @@ class ExportCommands(QObject):
         """Keep the accepted dialog's settings, and its ticks for the rest of the session."""
         dialog.remember()
         self.choices = ExportChoices.of(dialog, self.choices)
+
+    def pace_of(self, job: Job) -> Any:
+        """The ``Pace`` ``job`` was last heard at: the player's for the song on screen, else
+        the speed and key kept with its place (as it is, for a song never shown)."""
+        from stemgui.export.pace import Pace
+
+        if job is self.window.shown_job:
+            return Pace(self.window.player.speed, self.window.player.semitones)
+        place = job.place
+        return Pace() if place is None else Pace(place.speed, place.semitones)
 
     def separated_jobs(self) -> list[Job]:
         """The separated songs, once each: a song added again shares its first row's stems."""
@@ -132,7 +141,8 @@ class ExportCommands(QObject):
             window.show_error("No song is separated yet: there is nothing to export.")
             return
         stems = list(dict.fromkeys(name for job in jobs for name in job.stemset.names))
-        dialog = self._dialog(jobs, stems, songs=len(jobs))
+        paced = any(not self.pace_of(job).normal for job in jobs)
+        dialog = self._dialog(jobs, stems, songs=len(jobs), some_paced=paced)
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return
         self._remember(dialog)
@@ -147,6 +157,7 @@ class ExportCommands(QObject):
                     export_folder_of(job.path),
                     song_rate(job.path),
                     job.stemset.samplerate,
+                    self.pace_of(job),
                 ),
             )
             for job in jobs

@@ -77,8 +77,10 @@ class ExportDialog(QDialog):
             model's): the files are at the song's own unless the stems' is chosen.
         mixer: the song's ``MixerState``, if one song: a mix as heard with every stem muted
             is refused in the dialog already.
-        pace: the player's ``Pace`` (speed, semitones): when not the song's own, offered for
-            the files (a backing track slowed down, or in a singer's key).
+        pace: the ``Pace`` (speed, semitones) the song was last heard at: when not the song's
+            own, offered for the files (a backing track slowed down, or in a singer's key).
+        some_paced: for several songs: some were last heard at another speed or key; offered
+            for each at its own (``request_for``'s ``pace``).
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class ExportDialog(QDialog):
         stems_rate: int = 44100,
         mixer: Any = None,
         pace: Any = None,
+        some_paced: bool = False,
     ) -> None:
         super().__init__(parent)
         self.mixer = mixer
@@ -145,10 +148,15 @@ class ExportDialog(QDialog):
             stems_layout.addWidget(self.only_loop)
         self.pace = pace
         self.at_pace: QCheckBox | None = None
-        if pace is not None and not pace.normal:  # as heard: slower, faster, transposed
+        if self.batch and some_paced:
+            self.at_pace = QCheckBox(
+                "At the speed and key each song was last heard at (named after them)"
+            )
+        elif not self.batch and pace is not None and not pace.normal:  # slower, transposed
             self.at_pace = QCheckBox(
                 f"At the speed and key heard ({pace_words(pace)}), named {pace.label}"
             )
+        if self.at_pace is not None:
             self.at_pace.setToolTip(
                 "The files as the player plays them now; the stems still add up to the mix"
             )
@@ -307,14 +315,20 @@ class ExportDialog(QDialog):
         song_folder: Path,
         song_rate: int | None = None,
         stems_rate: int = 44100,
+        pace: Any = None,
     ) -> Any:
         """The request for one song of a batch, separated into ``stems`` at ``stems_rate``,
-        whose exports go in or under ``song_folder``, at ``song_rate`` if it is its own: the
-        chosen stems it has; None when it has none of them (and no mix is asked for)."""
+        whose exports go in or under ``song_folder``, at ``song_rate`` if it is its own, at
+        ``pace`` (the one it was last heard at) if that is ticked: the chosen stems it has;
+        None when it has none of them (and no mix is asked for)."""
         from dataclasses import replace
 
         request = self.request(mixer, song_folder=song_folder)
-        request = replace(request, samplerate=self.samplerate(request.fmt, song_rate, stems_rate))
+        request = replace(
+            request,
+            samplerate=self.samplerate(request.fmt, song_rate, stems_rate),
+            pace=pace if self.at_pace is not None and self.at_pace.isChecked() else None,
+        )
         if request.two_stems is not None:  # (not offered when a song is in two stems)
             return request if request.two_stems in stems else None
         chosen = [name for name in request.stems if name in stems]

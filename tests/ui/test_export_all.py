@@ -318,3 +318,32 @@ def test_a_link_to_nothing_is_among_the_files_asked_about(tmp_path):
     link.symlink_to(tmp_path / "nowhere.wav")
     request = ExportRequest(folder=tmp_path / "out", stems=["vocals"])
     assert check_targets([(job, request)]) == ([(job, request)], [link], [])
+
+
+def test_each_song_at_the_speed_and_key_it_was_last_heard_at(qtbot, win, tmp_path, monkeypatch):
+    """The player's pace was the shown song's: a batch gave it to every song."""
+    slow = add_done(win, tmp_path / "Slow.wav")
+    plain = add_done(win, tmp_path / "Plain.wav")
+    high = add_done(win, tmp_path / "High.wav")
+    win.show_job(slow)
+    win.player.set_speed(0.5)
+    win.show_job(plain)  # as it is: the slow song keeps its pace with its place
+    win.show_job(high)
+    win.player.set_semitones(3)  # on screen: the player's own
+    offered = []
+
+    def choose(dialog):
+        offered.append(dialog.at_pace.text())
+        dialog.at_pace.setChecked(True)
+        dialog.folder.setText(str(tmp_path / "out"))
+        dialog.template.setText("{track}/{stem}.{ext}")
+
+    accept_with(monkeypatch, choose)
+    win.menu_bar.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert offered == ["At the speed and key each song was last heard at (named after them)"]
+    folders = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert folders == ["High 100% +3st", "Plain", "Slow 50%"]
+    frames = slow.stemset.frames
+    assert sf.info(tmp_path / "out" / "Slow 50%" / "bass.wav").frames == 2 * frames
+    assert sf.info(tmp_path / "out" / "High 100% +3st" / "bass.wav").frames == frames
