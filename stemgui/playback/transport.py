@@ -68,6 +68,7 @@ class Transport:
         self._loop: tuple[int, int] | None = None
         self._loop_enabled = False
         self._ends = 0
+        self._wraps = 0
         self._held = False  # the last block found nothing separated to play
         self.ready = ready
 
@@ -108,6 +109,11 @@ class Transport:
     def ends(self) -> int:
         """How many times playback reached the end of the song and stopped."""
         return self._ends
+
+    @property
+    def wraps(self) -> int:
+        """How many times playback went round the loop (from its end back to its start)."""
+        return self._wraps
 
     # --- commands from the GUI ------------------------------------------------------------
 
@@ -193,6 +199,7 @@ class Transport:
                 loop_start, loop_end = self._loop
                 if position == loop_end or position >= self.frames:
                     position = loop_start
+                    self._wraps += 1
                 if position < loop_end:
                     end = loop_end
             if position >= end:

@@ -135,6 +135,9 @@ class MenuBar(QObject):
         self._action(play_menu, "Slower (pitch kept)", player.slower, "[")
         self._action(play_menu, "Faster (pitch kept)", player.faster, "]")
         self._action(play_menu, "Normal speed", lambda: player.set_speed(1.0), "\\")
+        self.trainer_action = self._action(
+            play_menu, "Speed up each time round the loop", self.speed_trainer, checkable=True
+        )
         self._action(play_menu, "Transpose up a semitone", lambda: player.transpose(1), "Ctrl+]")
         self._action(play_menu, "Transpose down a semitone", lambda: player.transpose(-1), "Ctrl+[")
         self._action(play_menu, "Original key", lambda: player.set_semitones(0), "Ctrl+\\")
@@ -168,6 +171,11 @@ class MenuBar(QObject):
         self.window.theme.apply(choice)
         self.window.settings.set(S.THEME, choice)
         self.theme_actions[choice].setChecked(True)
+
+    def speed_trainer(self, on: bool) -> None:
+        """A loop practised slower goes a step faster each time round, up to the song's pace
+        (50 % to 100 % in eight times round); for this session."""
+        self.window.player.speed_trainer = bool(on)
 
     def snap_to_beats(self, on: bool) -> None:
         """Loops dragged on a song with a beat grid go from beat to beat (or as drawn)."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, SPEEDS
 from stemgui.ui.waveview import Timeline
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,9 @@ class Player(QObject):
         self.master_db = 0.0
         self.speed = 1.0  # of every song this session, the pitch kept (``set_speed``)
         self.semitones = 0  # every song this session transposed by (``set_semitones``)
+        # each time round the loop a step faster (``SPEEDS``), up to the song's own pace
+        self.speed_trainer = False
+        self._wraps = 0
         self._last_position = -1
         self._last_state: Any = None
         self._polls = 0
@@ -141,7 +145,7 @@ class Player(QObject):
         if self.output is not None:
             self.output.close()
         self.output = self.transport = self.stemset = self.mixer = None
-        self._last_position, self._last_state = -1, None
+        self._last_position, self._last_state, self._wraps = -1, None, 0
         self.state_changed.emit()
 
     # -- commands ---------------------------------------------------------------------------
@@ -220,8 +224,6 @@ class Player(QObject):
     def set_speed(self, speed: float) -> None:
         """Play every song at ``speed`` times its pace from now on, the pitch kept (clamped to
         the stretcher's 0.25-2; 1 is the song as it is)."""
-        from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
-
         self.speed = min(max(float(speed), MIN_SPEED), MAX_SPEED)
         self._apply_speed()
         self.state_changed.emit()
@@ -229,14 +231,10 @@ class Player(QObject):
 
     def slower(self) -> None:
         """The next slower of the speeds offered (``SPEEDS``)."""
-        from stemgui.playback.stretch import SPEEDS
-
         self.set_speed(max((s for s in SPEEDS if s < self.speed - 1e-9), default=SPEEDS[0]))
 
     def faster(self) -> None:
         """The next faster of the speeds offered."""
-        from stemgui.playback.stretch import SPEEDS
-
         self.set_speed(min((s for s in SPEEDS if s > self.speed + 1e-9), default=SPEEDS[-1]))
 
     def set_semitones(self, semitones: int) -> None:
@@ -300,6 +298,10 @@ class Player(QObject):
                     self.timeline.reveal(position)  # (not at a pause: the view stays put)
             self.position_changed.emit(position)
         self.timeline.set_loop(transport.loop, transport.loop_enabled)
+        if transport.wraps != self._wraps:  # round the loop once more
+            self._wraps = transport.wraps
+            if self.speed_trainer and self.speed < 1.0:
+                self.set_speed(min(1.0, min(s for s in SPEEDS if s > self.speed + 1e-9)))
         state = (
             transport.state,
             transport.loop,

@@ -91,6 +91,7 @@ def test_loop_wraps_across_the_block_boundary():
     assert t.position == 214
     assert _runs(t, 64) == [(214, 64)]
     assert _runs(t, 64) == [(278, 22), (200, 42)]
+    assert t.wraps == 2  # round the loop twice (the speed trainer counts them)
 
 
 def test_a_block_longer_than_the_loop_wraps_several_times():
@@ -99,6 +100,7 @@ def test_a_block_longer_than_the_loop_wraps_several_times():
     t.seek(10)
     t.play()
     assert _runs(t, 100) == [(10, 30), (10, 30), (10, 30), (10, 10)]
+    assert t.wraps == 3
 
 
 def test_loop_at_the_end_of_the_song_loops_instead_of_stopping():

@@ -95,3 +95,33 @@ def test_keys_and_the_key_button_transpose_each_song_as_it_keeps(qtbot, settings
     assert outputs[-1].transposer.semitones == 0 and bar.key.text() == "Key 0"
     assert not bar.key.isChecked()
     win.close()
+
+
+def test_the_speed_trainer_goes_a_step_faster_each_time_round_the_loop(
+    qtbot, settings_store, tmp_path
+):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    output, player = outputs[-1], win.player
+    player.set_loop(RATE, RATE + RATE // 4)  # a quarter of a second
+    player.set_speed(0.5)
+
+    def round_the_loop() -> None:
+        wraps = player.transport.wraps
+        while player.transport.wraps == wraps:
+            output.pump(256)
+        player.poll()
+
+    player.transport.play()
+    round_the_loop()
+    assert player.speed == 0.5  # off: as slow as it was set
+    win.menu_bar.trainer_action.trigger()
+    assert player.speed_trainer
+    heard = []
+    for _ in range(10):
+        round_the_loop()
+        heard.append(player.speed)
+    assert heard == [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0, 1.0]
+    assert outputs[-1].transposer.speed == 1.0 and win.transport_bar.speed.text() == "100 %"
+    win.close()
