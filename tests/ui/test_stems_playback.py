@@ -278,6 +278,14 @@ def test_a_loop_does_not_widen_the_window(qtbot, settings_store, tmp_path):
     win.resize(narrowest + span.sizeHint().width() + 100, win.height())  # room: all of it
     qtbot.waitUntil(lambda: QLabel.text(span).endswith(whole))
     assert span.toolTip().startswith("The loop region")
+    win.resize(narrowest, win.height())
+    win.player.clear_loop()
+    win.player.seek(30 * RATE)  # "0:30.0 / 11:40.0"
+    qtbot.wait(10)
+    early = win.minimumSizeHint().width()
+    win.player.seek(690 * RATE)  # "11:30.0": a digit more, and not a pixel wider
+    qtbot.wait(10)
+    assert win.minimumSizeHint().width() == early
     win.close()
 
 
