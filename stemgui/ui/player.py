@@ -70,8 +70,10 @@ class Player(QObject):
         self.stemset: Any = None
         self.error = ""
         self.master_db = 0.0
-        self.speed = 1.0  # of every song this session, the pitch kept (``set_speed``)
-        self.semitones = 0  # every song this session transposed by (``set_semitones``)
+        # the song's speed (pitch kept) and transposition (pace kept); each song keeps its own
+        # with its place (``stemgui.ui.place``), and the next output loaded takes them
+        self.speed = 1.0
+        self.semitones = 0
         # each time round the loop a step faster (``SPEEDS``), up to the song's own pace
         self.speed_trainer = False
         self._wraps = 0
@@ -222,7 +224,7 @@ class Player(QObject):
             self.mixer.set_master_db(db)
 
     def set_speed(self, speed: float) -> None:
-        """Play every song at ``speed`` times its pace from now on, the pitch kept (clamped to
+        """Play at ``speed`` times the song's pace from now on, the pitch kept (clamped to
         the stretcher's 0.25-2; 1 is the song as it is)."""
         self.speed = min(max(float(speed), MIN_SPEED), MAX_SPEED)
         self._apply_speed()
@@ -238,7 +240,7 @@ class Player(QObject):
         self.set_speed(min((s for s in SPEEDS if s > self.speed + 1e-9), default=SPEEDS[-1]))
 
     def set_semitones(self, semitones: int) -> None:
-        """Play every song ``semitones`` higher (negative: lower) from now on at the same pace
+        """Play ``semitones`` higher (negative: lower) from now on at the same pace
         (clamped to the tritone either way that ``SEMITONES`` offers; 0 is the song's key)."""
         from stemgui.playback.pitch import SEMITONES
 
@@ -300,8 +302,8 @@ class Player(QObject):
         self.timeline.set_loop(transport.loop, transport.loop_enabled)
         if transport.wraps != self._wraps:  # round the loop once more
             self._wraps = transport.wraps
-            if self.speed_trainer and self.speed < 1.0:
-                self.set_speed(min(1.0, min(s for s in SPEEDS if s > self.speed + 1e-9)))
+            if self.speed_trainer and self.speed < 1.0:  # 1.0 is among them: no further
+                self.faster()
         state = (
             transport.state,
             transport.loop,
