@@ -191,7 +191,7 @@ class TransportBar(QWidget):
         self.position.setText(f"{clock(frame / rate)} / {length}{waiting}")
         # as wide as the song's widest time from the start: past 10:00 the clock gains a
         # digit, which widened the window's narrowest as it played
-        widest = "".join("8" if c.isdigit() else c for c in f"{length} / {length}")
+        widest = "".join("8" if c.isdigit() else c for c in f"{length} / {length}{waiting}")
         self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(widest))
         self.position.setToolTip(
             "Playing waits here for the separation to get further" if waiting else ""
