@@ -122,6 +122,15 @@ class MenuBar(QObject):
         self._action(play_menu, "Stop", player.stop, "Ctrl+.")
         self.loop_action = self._action(play_menu, "Loop on / off", player.toggle_loop, "L")
         self._action(play_menu, "Clear loop", player.clear_loop, "Shift+L")
+        beats_menu = play_menu.addMenu("Loop &beats from here")
+        for count, keys in ((1, "Alt+1"), (2, "Alt+2"), (4, "Alt+4"), (8, "Alt+8"), (16, None)):
+            self._action(
+                beats_menu,
+                f"{count} beat{'s' if count > 1 else ''}"
+                + (" (a bar of 4/4)" if count == 4 else ""),
+                lambda _=False, n=count: self.loop_beats(n),
+                keys,
+            )
         self.snap_action = self._action(
             play_menu, "&Snap loops to beats", self.snap_to_beats, checkable=True
         )
@@ -171,6 +180,15 @@ class MenuBar(QObject):
         self.window.theme.apply(choice)
         self.window.settings.set(S.THEME, choice)
         self.theme_actions[choice].setChecked(True)
+
+    def loop_beats(self, count: int) -> None:
+        """Loop ``count`` beats from the beat at the playhead, or say why not."""
+        if not self.window.player.loop_beats(count):
+            self.window.statusBar().showMessage(
+                "This song has no beat grid (no steady tempo was found): drag across the "
+                "waveforms to loop a part instead.",
+                8000,
+            )
 
     def speed_trainer(self, on: bool) -> None:
         """A loop practised slower goes a step faster each time round, up to the song's pace

@@ -12,6 +12,7 @@ Play tries to open an output again, so that a device plugged back in works.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -206,6 +207,21 @@ class Player(QObject):
         else:
             self.transport.set_loop_enabled(enabled)
         self.poll()
+
+    def loop_beats(self, count: int) -> bool:
+        """Loop ``count`` beats of the song's grid from the beat at (or just before) the
+        playhead heard, and turn the loop on: a DJ's auto-loop. False, and nothing changed,
+        for a song without a beat grid."""
+        if self.transport is None or self.timeline.beats is None:
+            return False
+        first, length = self.timeline.beats
+        beat = first + math.floor((self.timeline.position - first) / length) * length
+        start = max(round(beat), 0)
+        end = min(round(beat + count * length), self.transport.frames)
+        if end <= start:
+            return False
+        self.set_loop(start, end)
+        return True
 
     def clear_loop(self) -> None:
         """Forget the loop region: L then loops what is on screen again."""

@@ -1,0 +1,42 @@
+"""A DJ's auto-loop: Alt+1/2/4/8 loop that many beats of the song's grid from the beat at the
+playhead, looping at once; a song without a grid says so and keeps its loop."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from tests.ui.test_stems_playback import RATE, _done_job, _null_window
+
+FIRST, BEAT = 1000.0, 4000.0  # a beat every half second at 8 kHz (120 BPM), the first at 1000
+
+
+def test_alt_and_a_number_loops_that_many_beats_from_the_beat_at_the_playhead(
+    qtbot, settings_store, tmp_path
+):
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)  # 4 s
+    win.timeline.set_beats((FIRST, BEAT))
+    player, transport = win.player, win.player.transport
+    player.seek(10_500)  # between the beats at 9000 and 13000
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    assert transport.loop == (9000, 25_000) and transport.loop_enabled
+    assert transport.position == 10_500  # inside the loop: playing goes on from here
+    qtbot.keyClick(win, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert transport.loop == (9000, 13_000)
+    player.seek(30_000)  # a loop that would run past the song's end stops at it
+    qtbot.keyClick(win, Qt.Key.Key_8, Qt.KeyboardModifier.AltModifier)
+    assert transport.loop == (29_000, 4 * RATE)
+    player.seek(500)  # before the first beat: from the start of the song
+    qtbot.keyClick(win, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert transport.loop == (0, 5000)
+    win.close()
+
+
+def test_a_song_without_a_beat_grid_says_so_and_keeps_its_loop(qtbot, settings_store, tmp_path):
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)
+    win.player.set_loop(RATE, 2 * RATE)
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    assert win.player.transport.loop == (RATE, 2 * RATE)
+    assert "no beat grid" in win.statusBar().currentMessage()
+    win.close()
