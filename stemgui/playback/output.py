@@ -5,7 +5,7 @@ transport for the next run of frames, mix it straight into the output buffer wit
 and fades at every cut, fill the rest with silence, soft-limit it. It touches no Qt, takes the
 transport's lock for a few integer operations only, and allocates nothing large. At another
 pace or key (``transposer.speed``, ``transposer.semitones``) the renderer's audio goes through
-``Stretcher`` and ``Transposer`` first.
+``Stretcher`` and ``Transposer`` first; ``Clicker`` adds a metronome click on the beats.
 
 ``open_output`` opens the default (or a named) device and raises ``AudioDeviceError`` with a
 plain message when there is none. When the device goes away during playback (the stream ends
@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from stemgui.errors import StemguiError
+from stemgui.playback.click import Clicker
 from stemgui.playback.pitch import Transposer
 from stemgui.playback.renderer import BlockRenderer, HasGains
 from stemgui.playback.stretch import Stretcher
@@ -98,6 +99,7 @@ class _Output:
         # song's pace and key they hand the buffer on to the renderer
         self.stretcher = Stretcher(self.renderer, stemset.channels, stemset.samplerate)
         self.transposer = Transposer(self.stretcher)
+        self.clicker = Clicker(self.transposer, stemset.samplerate)  # the metronome, last
         self._error: str | None = None
 
     @property
@@ -291,7 +293,7 @@ class SoundDeviceOutput(_Output):
         known = self._block_time > 0
         try:
             if self._wide is None:
-                filled = self.transposer.render(outdata, self._note_run if known else None)
+                filled = self.clicker.render(outdata, self._note_run if known else None)
             else:
                 filled = self._render_mono(outdata, frames, known)
             if known and filled < frames and (not self._runs or self._runs[-1][2] > 0):
@@ -306,7 +308,7 @@ class SoundDeviceOutput(_Output):
         if self._wide is None or self._wide.shape[0] < frames:  # a host's larger block: once
             self._wide = np.zeros((frames, self.stemset.channels), np.float32)
         wide = self._wide[:frames]
-        filled = self.transposer.render(wide, self._note_run if known else None)
+        filled = self.clicker.render(wide, self._note_run if known else None)
         mono = outdata[:, 0]
         np.copyto(mono, wide[:, 0])
         for channel in range(1, wide.shape[1]):
@@ -357,7 +359,7 @@ class NullOutput(_Output):
         """
         if out is None:
             out = np.empty((int(frames), self.stemset.channels), dtype=np.float32)
-        self.transposer.render(out[: int(frames)])
+        self.clicker.render(out[: int(frames)])
         return out[: int(frames)]
 
     def start(self) -> None:
@@ -379,7 +381,7 @@ class NullOutput(_Output):
         period = self.blocksize / self.stemset.samplerate / self.speed
         while not self._stop.is_set():
             try:
-                self.transposer.render(self._buffer)
+                self.clicker.render(self._buffer)
                 if self.sink is not None:
                     self.sink(self._buffer)
             except Exception as error:

@@ -122,6 +122,9 @@ class MenuBar(QObject):
         self._action(play_menu, "Stop", player.stop, "Ctrl+.")
         self.loop_action = self._action(play_menu, "Loop on / off", player.toggle_loop, "L")
         self._action(play_menu, "Clear loop", player.clear_loop, "Shift+L")
+        self.click_action = self._action(
+            play_menu, "Metronome &click on the beats", player.set_click, "K", checkable=True
+        )
         beats_menu = play_menu.addMenu("Loop &beats from here")
         for count, keys in ((1, "Alt+1"), (2, "Alt+2"), (4, "Alt+4"), (8, "Alt+8"), (16, None)):
             self._action(

@@ -77,6 +77,7 @@ class Player(QObject):
         self.semitones = 0
         # each time round the loop a step faster (``SPEEDS``), up to the song's own pace
         self.speed_trainer = False
+        self.click = False  # a metronome click on the song's beats (``set_click``)
         self._wraps = 0
         self._last_position = -1
         self._last_state: Any = None
@@ -269,10 +270,22 @@ class Player(QObject):
         """``step`` semitones higher (negative: lower) than now."""
         self.set_semitones(self.semitones + step)
 
+    def set_click(self, on: bool) -> None:
+        """A metronome click on every beat of the song's grid (none without one), heard at
+        the speed and key the song plays at; for every song from now on."""
+        self.click = bool(on)
+        self._apply_speed()
+        self.state_changed.emit()
+
     def _apply_speed(self) -> None:
-        transposer = getattr(self.output, "transposer", None)  # a test's output may have none
+        """Hand the speed, key and click to the output's chain (a test's may have none)."""
+        transposer = getattr(self.output, "transposer", None)
         if transposer is not None:
             transposer.speed, transposer.semitones = self.speed, self.semitones
+        clicker = getattr(self.output, "clicker", None)
+        if clicker is not None:
+            timeline = self.timeline
+            clicker.beats, clicker.on = (lambda: timeline.beats), self.click
 
     # -- polling ----------------------------------------------------------------------------
 

@@ -125,3 +125,22 @@ def test_the_speed_trainer_goes_a_step_faster_each_time_round_the_loop(
     assert heard == [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0, 1.0]
     assert outputs[-1].transposer.speed == 1.0 and win.transport_bar.speed.text() == "100 %"
     win.close()
+
+
+def test_k_turns_the_metronome_click_on_for_every_song(qtbot, settings_store, tmp_path):
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    win.timeline.set_beats((1000.0, 4000.0))
+    assert not outputs[-1].clicker.on
+    qtbot.keyClick(win, Qt.Key.Key_K)
+    assert win.player.click and outputs[-1].clicker.on
+    assert outputs[-1].clicker.beats() == (1000.0, 4000.0)  # the grid the waveforms draw
+    assert win.menu_bar.click_action.isChecked()
+    other = tmp_path / "other"
+    other.mkdir()
+    _done_job(win, other, make_stemset(2 * RATE))
+    assert outputs[-1].clicker.on  # the next song too
+    qtbot.keyClick(win, Qt.Key.Key_K)
+    assert not outputs[-1].clicker.on
+    win.close()

@@ -1,0 +1,98 @@
+"""The metronome click (``Clicker``): one click on every beat of the grid where it is heard, at
+any speed, once each time round a loop, never clipping, and nothing at all when off."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stemgui.playback.click import Clicker
+from stemgui.playback.output import NullOutput
+from stemgui.playback.transport import Transport
+from stemgui.stems.mixer import MixerState
+from stemgui.stems.stemset import StemSet
+
+RATE = 44100
+FIRST, BEAT = 1000.0, 22050.0  # 120 BPM, the first beat 1000 frames in
+
+
+def silent_song(seconds: float = 8.0, level: float = 0.0) -> tuple[NullOutput, Transport]:
+    data = np.full((2, 2, int(seconds * RATE)), level, np.float32)
+    stems = StemSet(("vocals", "other"), RATE, data)
+    transport = Transport(stems.frames, RATE)
+    output = NullOutput(stems, MixerState(stems.names), transport, blocksize=512)
+    output.clicker.beats = lambda: (FIRST, BEAT)
+    return output, transport
+
+
+def onsets(signal: np.ndarray) -> list[int]:
+    """Where each click starts: a sample past silence after at least 1000 silent ones."""
+    loud = np.flatnonzero(np.abs(signal) > 1e-4)
+    return [int(i) for k, i in enumerate(loud) if k == 0 or i - loud[k - 1] > 1000]
+
+
+def play(output: NullOutput, frames: int) -> np.ndarray:
+    return np.concatenate([output.pump(512).copy() for _ in range(frames // 512)])[:, 0]
+
+
+def test_a_click_starts_on_every_beat_to_the_frame():
+    output, transport = silent_song()
+    output.clicker.on = True
+    transport.play()
+    heard = play(output, 3 * RATE)
+    # (its first sample is sin 0: heard from the frame after the beat)
+    assert onsets(heard) == [round(FIRST + k * BEAT) + 1 for k in range(6)]
+    assert float(np.abs(heard).max()) == pytest.approx(0.3, abs=0.05)
+
+
+@pytest.mark.parametrize("speed", [0.5, 0.75])
+def test_slower_the_clicks_are_as_far_apart_as_the_beats_are_heard(speed):
+    output, transport = silent_song()
+    output.clicker.on = True
+    output.transposer.speed = speed
+    transport.play()
+    heard = play(output, 4 * RATE)
+    found = onsets(heard)
+    expected = [(FIRST + k * BEAT) / speed for k in range(len(found))]
+    assert len(found) == int((4 * RATE * speed - FIRST) / BEAT) + 1  # each beat once
+    assert np.allclose(found, expected, atol=0.03 * RATE)  # to a window of the stretcher
+
+
+def test_each_time_round_a_loop_once_more():
+    output, transport = silent_song()
+    output.clicker.on = True
+    transport.set_loop(0, 2 * int(BEAT))  # two beats: at 1000 and 23050
+    transport.play()
+    heard = play(output, 3 * 2 * int(BEAT))
+    loop = 2 * int(BEAT)
+    assert onsets(heard) == [
+        round(FIRST + k * BEAT) + 1 + lap * loop for lap in range(3) for k in (0, 1)
+    ]
+
+
+def test_off_or_without_a_grid_the_output_is_untouched():
+    output, transport = silent_song(level=0.2)
+    reference, again = silent_song(level=0.2)
+    transport.play()
+    again.play()
+    output.clicker.beats = lambda: None
+    output.clicker.on = True  # no grid: nothing to click
+    np.testing.assert_array_equal(play(output, RATE), play(reference, RATE))
+
+
+def test_the_click_over_a_loud_song_never_clips():
+    output, transport = silent_song(level=0.49)  # two stems: 0.98, past the limiter's knee
+    output.clicker.on = True
+    transport.play()
+    heard = play(output, 2 * RATE)
+    assert float(np.abs(heard).max()) <= 1.0
+
+
+def test_a_clicker_on_its_own_reports_the_chain_s_runs():
+    output, transport = silent_song()
+    clicker = Clicker(output.transposer, RATE, lambda: (FIRST, BEAT))
+    clicker.on = True
+    transport.play()
+    runs = []
+    clicker.render(np.zeros((512, 2), np.float32), lambda *run: runs.append(run))
+    assert runs == [(0, 0, 512)]
