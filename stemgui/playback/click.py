@@ -54,7 +54,7 @@ class Clicker:
         """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
         on, grid = self.on, self.beats()
         if not on or grid is None:
-            self._tail, self._next_beat, self._due = self._tail[:0], None, []
+            self._tail, self._next_beat, self._song_end, self._due = self._tail[:0], None, None, []
             return self.chain.render(out, on_run)
         runs: list[tuple[int, int, int]] = []
 
@@ -90,7 +90,7 @@ class Clicker:
         """Click the beats in song frames [song, song + count), which play from ``out[offset]``
         on, ``scale`` output frames a song frame."""
         first, length = grid
-        if self._song_end is None or abs(song - self._song_end) > self.jump:
+        if self._next_beat is None or abs(song - (self._song_end or 0)) > self.jump:
             self._next_beat = math.ceil((song - first) / length)  # a jump: from here on
         self._song_end = song + count
         clicked = False

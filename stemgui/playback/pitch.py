@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from stemgui.playback.renderer import soft_limit
 from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, Stretcher
 
 TAPS = 8
@@ -43,6 +44,7 @@ class Transposer:
         self._buffer: np.ndarray | None = None  # stretched frames; None: not transposing
         self._at = 0.0  # where in ``_buffer`` the next frame is read
         self._runs: list[tuple[int, int, int]] = []  # (buffer index, song frame, count)
+        self._scratch = np.empty((2, 4096), np.float32)
 
     @property
     def reach(self) -> int:
@@ -84,6 +86,8 @@ class Transposer:
         weights = _kernel(ratio, where - whole)  # (frames, taps)
         taken = self._buffer[np.clip(index, 0, len(self._buffer) - 1)]  # (frames, taps, ch)
         out[:] = np.einsum("ft,ftc->fc", weights, taken)
+        # between the samples of limited audio the kernel finds peaks past full scale
+        soft_limit(out, self._scratch)
         song = self._song_at(int(self._at))
         filled = 0
         if song is not None:
