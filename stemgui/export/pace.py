@@ -96,7 +96,8 @@ class PacedFiles:
         self.frames = pace.frames(frames)
         self.spool = StemSpool((len(names), channels, self.frames))
         joined = _Joined([readers[name] for name in names], channels, frames)
-        self._chain = Transposer(Stretcher(joined, channels * len(names), samplerate))
+        stretcher = Stretcher(joined, channels * len(names), samplerate)
+        self._chain = Transposer(stretcher, limit=False)  # the export rescales its files
         self._chain.speed, self._chain.semitones = pace.speed, pace.semitones
         self._shape = (len(names), channels)
         self._done = 0

@@ -34,10 +34,13 @@ class Transposer:
 
     Args:
         stretcher: the song's ``Stretcher``; its ``speed`` is the pace this plays at.
+        limit: bend peaks past -1 dBFS as the renderer's limiter does (for playback; an
+            export rescales its files itself, and its stems must still add up to its mix).
     """
 
-    def __init__(self, stretcher: Stretcher) -> None:
+    def __init__(self, stretcher: Stretcher, limit: bool = True) -> None:
         self.stretcher = stretcher
+        self.limit = limit
         self.speed = 1.0  # the pace, set from any thread
         self.semitones = 0  # set from any thread; read once per block
         self._history = np.zeros((self.reach, stretcher.channels), np.float32)  # last played
@@ -86,8 +89,8 @@ class Transposer:
         weights = _kernel(ratio, where - whole)  # (frames, taps)
         taken = self._buffer[np.clip(index, 0, len(self._buffer) - 1)]  # (frames, taps, ch)
         out[:] = np.einsum("ft,ftc->fc", weights, taken)
-        # between the samples of limited audio the kernel finds peaks past full scale
-        soft_limit(out, self._scratch)
+        if self.limit:  # between the samples of limited audio the kernel finds peaks past 1
+            soft_limit(out, self._scratch)
         song = self._song_at(int(self._at))
         filled = 0
         if song is not None:

@@ -110,3 +110,13 @@ def test_the_spool_of_the_files_at_a_pace_is_deleted_after_the_export_or_a_cance
         export(stems, request, "Again", "m", on_progress=halfway, cancel=stop)
     assert not list(scratch.iterdir())
     assert not (tmp_path / "out" / "m" / "Again 50% -2st").exists()
+
+
+def test_a_loud_song_transposed_still_adds_up(tmp_path, stems):
+    """The player's transposer bends peaks past -1 dBFS; the export's must not (it rescales
+    its files itself), or the mix would no longer be the sum of the stems where it is loud."""
+    loud = StemSet(NAMES, RATE, stems.data * 2.0, mix=stems.mix * 2.0)  # the mix peaks at 1.6
+    request = ExportRequest(folder=tmp_path, mix_gains=(1.0,) * 4, fmt=FLOAT32, pace=Pace(1.0, 3))
+    files = [read(p) for p in export(loud, request, "Song", "m")]
+    assert float(np.abs(files[4]).max()) > 1.2
+    np.testing.assert_allclose(sum(files[:4]), files[4], atol=1e-5)
