@@ -126,8 +126,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     if not tracks:
         return 1
 
-    from stemgui.export.exporter import ExportRequest, stem_names
+    from stemgui.export.exporter import ExportRequest
     from stemgui.export.pace import Pace
+    from stemgui.export.planning import stem_names
 
     try:
         model, model_name = load_model(args.name)

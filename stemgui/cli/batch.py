@@ -114,7 +114,7 @@ def shared_target(
     file is a track's own."""
     from dataclasses import replace
 
-    from stemgui.export.exporter import plan
+    from stemgui.export.planning import plan
 
     def key(path: Path) -> str:
         text = str(_real_path(path))
@@ -158,7 +158,7 @@ class TrackRun:
         """How many files ``track`` would write if all of them exist already, else 0."""
         from dataclasses import replace
 
-        from stemgui.export.exporter import plan
+        from stemgui.export.planning import plan
 
         try:
             targets = plan(replace(self.request, overwrite=True), self.separator.sources, track,
@@ -172,7 +172,8 @@ class TrackRun:
 
         from stemgui import spool
         from stemgui.audio.decode import decode
-        from stemgui.export.exporter import export, plan
+        from stemgui.export.exporter import export
+        from stemgui.export.planning import plan
         from stemgui.stems.stemset import StemSet
 
         sep = self.separator

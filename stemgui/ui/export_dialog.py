@@ -244,7 +244,7 @@ class ExportDialog(QDialog):
         from dataclasses import replace
 
         from stemgui.errors import ExportError
-        from stemgui.export.exporter import plan
+        from stemgui.export.planning import plan
 
         track, model = self._names
         request = replace(self.request(), overwrite=True)

@@ -64,7 +64,7 @@ def check_targets(songs: Sequence[SongExport]) -> tuple[list[SongExport], list[P
     folders, or one song separated two ways).
     """
     from stemgui.errors import ExportError
-    from stemgui.export.exporter import plan
+    from stemgui.export.planning import plan
 
     owners: dict[str, Any] = {}  # case-folded: Windows and macOS names ignore case
     writable: list[SongExport] = []

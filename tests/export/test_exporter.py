@@ -10,7 +10,8 @@ import soundfile as sf
 
 from stemgui.audio.encode import AudioFormat
 from stemgui.errors import EncodeError, ExportError
-from stemgui.export.exporter import ExportRequest, export, plan, stem_names
+from stemgui.export.exporter import ExportRequest, export
+from stemgui.export.planning import plan, stem_names
 from stemgui.stems.stemset import StemSet
 
 RATE = 44100
@@ -378,7 +379,7 @@ def test_each_file_carries_the_song_s_tags_with_the_stem_in_its_title(tmp_path, 
 @pytest.mark.parametrize("spooled", [False, True])
 def test_a_part_of_the_song_is_exported_under_a_name_of_its_own(tmp_path, stems, spooled):
     """A loop region as a sample: its frames only, not over the whole song's files."""
-    from stemgui.export.exporter import span_label
+    from stemgui.export.naming import span_label
 
     data = stems.data
     if spooled:

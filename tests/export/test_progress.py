@@ -13,7 +13,8 @@ import soundfile as sf
 from stemgui.audio.encode import AudioFormat
 from stemgui.audio.stream import BLOCK_FRAMES
 from stemgui.errors import ExportCancelled, ExportError
-from stemgui.export.exporter import ExportRequest, export, plan
+from stemgui.export.exporter import ExportRequest, export
+from stemgui.export.planning import plan
 from stemgui.stems.stemset import StemSet
 
 RATE = 44100

@@ -1,0 +1,176 @@
+"""Where an export's files go, checked before any audio is written: ``plan`` (the command line
+calls it before separating, so that a name clash or an existing file is said before minutes of
+work), ``stem_names`` (which files a request writes) and ``part_label`` (what the names say of a
+part of the song or a pace).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from stemgui.errors import ExportError
+from stemgui.export.naming import check_extension, render, span_label, template_parts
+from stemgui.export.rates import check_rate
+
+if TYPE_CHECKING:
+    from stemgui.export.exporter import ExportRequest
+
+
+def stem_names(request: ExportRequest, sources: Sequence[str]) -> list[str]:
+    """The names of the files ``request`` writes for a separation into ``sources``, in order.
+
+    Raises:
+        ExportError: a requested stem is not among ``sources``, or nothing is requested.
+    """
+    sources = list(sources)
+
+    def check(name: str) -> None:
+        if name not in sources:
+            raise ExportError(
+                request.folder, f"there is no stem {name!r}; the stems are {', '.join(sources)}"
+            )
+
+    if request.two_stems is not None:
+        check(request.two_stems)
+        names = [request.two_stems, f"no_{request.two_stems}"]
+    else:
+        names = list(sources if request.stems is None else dict.fromkeys(request.stems))
+        for name in names:
+            check(name)
+    if request.mix_gains is not None:
+        names.append(request.mix_name)
+    if not names:
+        raise ExportError(request.folder, "nothing to export: choose at least one stem or the mix")
+    return names
+
+
+def plan(
+    request: ExportRequest, sources: Sequence[str], track: str | Path, model_name: str
+) -> list[tuple[str, Path]]:
+    """Every (stem name, target path) of the request, checked, before any audio exists.
+
+    The command line calls this before separating, so that a name clash or an existing file
+    is reported before minutes of work rather than after.
+
+    Raises:
+        ExportError: bad template, unknown stem, two stems on one path, or (unless
+            ``request.overwrite`` or ``request.skip_existing``) targets that exist already,
+            all of them listed.
+    """
+    template_parts(request.template, request.folder)
+    check_extension(request.template, request.fmt.extension, request.folder)
+    check_rate(request.samplerate, request.fmt, request.folder)
+    track_name = track.stem if isinstance(track, Path) else str(track)
+    _check_heard(request, track)
+    # not the whole song's files: a name of its own, the song's name and the part
+    label = part_label(request)
+    targets = [
+        (
+            name,
+            render(
+                request.template,
+                request.folder,
+                track=track_name,
+                stem=name,
+                model=model_name,
+                ext=request.fmt.extension,
+                track_label=label,
+            ),
+        )
+        for name in stem_names(request, sources)
+    ]
+    seen: dict[str, str] = {}  # case-folded: Windows and macOS names ignore case
+    for name, path in targets:
+        if path.is_dir():  # found now, not after every stem of a long song is written
+            raise ExportError(path, "is a folder; choose another folder or file name")
+        # the nearest part of the path that exists must be a folder to make the rest in
+        there = next((p for p in path.parents if os.path.lexists(p)), None)
+        if there is not None and not there.is_dir():
+            raise ExportError(
+                there, "is a file where the export needs a folder; choose another folder"
+            )
+        if there is not None:
+            _check_length(path, there)
+        key = str(path).casefold()
+        if key in seen:
+            raise ExportError(
+                path,
+                f"the template {request.template!r} gives stems {seen[key]!r} and {name!r} the "
+                "same file; put {stem} in it",
+            )
+        seen[key] = name
+    if not (request.overwrite or request.skip_existing):
+        # a link to nothing too: found now, not by the rename after every file is written
+        existing = [path for _name, path in targets if os.path.lexists(path)]
+        if len(existing) == 1:
+            raise ExportError(
+                existing[0], "exists already; choose another folder or allow overwriting"
+            )
+        if existing:
+            listed = ", ".join(str(p) for p in existing)
+            raise ExportError(
+                request.folder,
+                f"{len(existing)} files exist already ({listed}); choose another folder or "
+                "allow overwriting",
+            )
+    return targets
+
+
+def _check_heard(request: ExportRequest, track: str | Path) -> None:
+    """Refuse a mix as heard in which every stem is muted (or at the slider's bottom): its file
+    would be silence, and nothing would say why.
+
+    Raises:
+        ExportError: about the song (its path, or the folder naming it).
+    """
+    gains = request.mix_gains
+    gains = getattr(gains, "gains", gains)  # a MixerState, or its factors
+    if gains is None or len(gains) == 0 or any(gains):
+        return
+    song = track if isinstance(track, Path) else request.folder
+    whose = "" if isinstance(track, Path) else f" of {track}"
+    raise ExportError(
+        song,
+        f"the mix{whose} as heard is silent: every stem is muted; unmute a stem, or export "
+        "without the mix",
+    )
+
+
+def _check_length(path: Path, there: Path) -> None:
+    """Refuse ``path`` if the file system of ``there``, its nearest folder that exists, cannot
+    hold it (a name over 143 bytes on eCryptfs, a path over 4095 bytes on Linux), so that it
+    is said before the song is separated, not after.
+
+    Raises:
+        ExportError: naming the file, the name or path too long, and what to do.
+    """
+    from stemgui.audio.atomic import file_system_limits, part_path_for
+
+    name_max, path_max = file_system_limits(there)
+    for name in path.relative_to(there).parts:
+        size = len(os.fsencode(name))
+        if size > name_max:
+            raise ExportError(
+                path,
+                f"the name {name!r} is too long for the disk it goes on ({size} bytes; it takes "
+                f"{name_max}); choose a shorter file name template or another folder",
+            )
+    longest = max(len(os.fsencode(p)) for p in (path, part_path_for(path)))
+    if path_max is not None and longest > path_max:
+        raise ExportError(
+            path,
+            f"the path is too long ({longest} bytes with its temporary name; the system takes "
+            f"{path_max}); choose a folder nearer the top or a shorter file name template",
+        )
+
+
+def part_label(request: ExportRequest) -> str:
+    """What the files hold when not the whole song as it is: the span of it ("1m02.50s-1m18.00s")
+    and the pace ("90% +2st"), for their names and titles; "" for the whole song."""
+    parts = [] if request.span is None else [span_label(*request.span)]
+    if request.pace is not None and not request.pace.normal:
+        parts.append(request.pace.label)
+    return " ".join(parts)
