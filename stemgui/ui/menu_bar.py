@@ -129,7 +129,7 @@ class MenuBar(QObject):
         for count, keys in ((1, "Alt+1"), (2, "Alt+2"), (4, "Alt+4"), (8, "Alt+8"), (16, None)):
             self._action(
                 beats_menu,
-                f"{count} beat{'s' if count > 1 else ''}"
+                f"Loop {count} beat{'s' if count > 1 else ''}"
                 + (" (a bar of 4/4)" if count == 4 else ""),
                 lambda _=False, n=count: self.loop_beats(n),
                 keys,
