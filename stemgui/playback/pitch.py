@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from stemgui.playback.renderer import soft_limit
-from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, Stretcher
+from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, Stretcher, render_rest, song_frame
 
 TAPS = 8
 SEMITONES = tuple(range(-6, 7))
@@ -69,7 +69,7 @@ class Transposer:
             done = 0 if self._buffer is None else self._drain(out, on_run)
             filled = done
             if done < out.shape[0]:
-                filled += self._stretched(out, done, on_run)
+                filled += render_rest(self.stretcher.render, out, done, on_run)
             self._remember(out)
             return filled
         if self._buffer is None:  # from 0: the kernel starts on the frames last heard
@@ -124,10 +124,7 @@ class Transposer:
             self._runs = [(i - drop, s, c) for i, s, c in self._runs if i - drop + c > 0]
 
     def _song_at(self, index: int) -> int | None:
-        for where, song, count in reversed(self._runs):
-            if where <= index < where + max(count, 1):
-                return song + index - where
-        return None
+        return song_frame(self._runs, index)
 
     # --- back at 0 semitones ----------------------------------------------------------------
 
@@ -146,13 +143,6 @@ class Transposer:
             self._at = float(start + n)
         return n
 
-    def _stretched(self, out: np.ndarray, done: int, on_run: RunCallback | None) -> int:
-        if on_run is None or done == 0:
-            return self.stretcher.render(out[done:], on_run)
-        return self.stretcher.render(
-            out[done:], lambda offset, song, count: on_run(done + offset, song, count)
-        )
-
     def _remember(self, out: np.ndarray) -> None:
         """Keep the last frames played: a transposition starts its kernel on them."""
         n = min(out.shape[0], self._history.shape[0])  # in place: the callback allocates little
@@ -164,6 +154,7 @@ class Transposer:
 
 PHASES = 2048  # fractions of a frame the kernel is tabled at: 1/2048 frame, -63 dB at 10 kHz
 _tables: dict[float, np.ndarray] = {}
+_RATIOS = frozenset(2.0 ** (step / 12) for step in SEMITONES)  # as ``render`` computes them
 
 
 def _kernel(ratio: float, fraction: np.ndarray) -> np.ndarray:
@@ -172,9 +163,7 @@ def _kernel(ratio: float, fraction: np.ndarray) -> np.ndarray:
     by ``ratio`` going up, each row adding up to one (a steady signal keeps its level). Tabled
     at ``PHASES`` fractions for the semitones offered; computed for any other ratio (the one
     block that lands a return to 0 semitones on a stretched frame)."""
-    steps = 2.0 ** (np.array(SEMITONES) / 12)
-    known = np.isclose(steps, ratio, rtol=0, atol=1e-12).any()
-    if not known:
+    if ratio not in _RATIOS:
         return _lanczos(ratio, fraction)
     table = _tables.get(ratio)
     if table is None:

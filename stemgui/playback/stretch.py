@@ -97,7 +97,7 @@ class Stretcher:
                 if self._handing_over:  # the renderer goes on from where the windows stop
                     self.active = False
                     self._reset()
-                    return filled + self._renderer_from(out, done, on_run)
+                    return filled + render_rest(self.renderer.render, out, done, on_run)
                 speed = min(max(float(self.speed), MIN_SPEED), MAX_SPEED)
                 if speed == 1.0:
                     self._hand_over()
@@ -190,19 +190,7 @@ class Stretcher:
 
     def _song_at(self, at: int) -> int | None:
         """The song frame of ``_input[at]``, or None (silence)."""
-        index = self._base + at
-        for where, song, count in reversed(self._runs):
-            if where <= index < where + count:
-                return song + index - where
-        return None
-
-    def _renderer_from(self, out: np.ndarray, done: int, on_run: RunCallback | None) -> int:
-        """The renderer's frames into ``out[done:]``, its runs told ``done`` frames on."""
-        if on_run is None:
-            return self.renderer.render(out[done:])
-        return self.renderer.render(
-            out[done:], lambda offset, song, count: on_run(done + offset, song, count)
-        )
+        return song_frame(self._runs, self._base + at)
 
     def _hand_over(self) -> None:
         """Back to speed 1: the last window's second half is played whole (the song as it
@@ -219,3 +207,21 @@ class Stretcher:
         self._ready_runs = [] if song is None else [(0, song, self.hop)]
         self.renderer.transport.seek(last + 1)
         self.renderer.follow_on(last + 1)
+
+
+def song_frame(runs: list[tuple[int, int, int]], index: int) -> int | None:
+    """The song frame at ``index`` of a buffer whose ``runs`` (index, song frame, count) were
+    reported as it was rendered, the latest last; None where none covers it (silence)."""
+    for where, song, count in reversed(runs):
+        if where <= index < where + count:
+            return song + index - where
+    return None
+
+
+def render_rest(
+    render: Callable[..., int], out: np.ndarray, done: int, on_run: RunCallback | None
+) -> int:
+    """``render`` into ``out[done:]``, the runs it reports told ``done`` frames on."""
+    if on_run is None:
+        return render(out[done:])
+    return render(out[done:], lambda offset, song, count: on_run(done + offset, song, count))
