@@ -85,8 +85,7 @@ class Place:
             player.set_loop_enabled(place.looping)
         player.seek(frame(place.position))
         player.timeline.set_view(frame(place.view[0]), frame(place.view[1]))
-        player.set_speed(place.speed)
-        player.set_semitones(place.semitones)
+        player.set_pace(place.speed, place.semitones)
 
     def to_json(self) -> dict[str, Any]:
         return {

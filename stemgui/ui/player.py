@@ -18,6 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, SPEEDS
 from stemgui.ui.waveview import Timeline
 
@@ -124,7 +125,7 @@ class Player(QObject):
             self.error = str(error)
             self.unavailable.emit(self.error)
             return False
-        self._apply_speed()
+        self._apply_to_output()
         if self.error:
             self.error = ""
             self.unavailable.emit("")
@@ -240,13 +241,19 @@ class Player(QObject):
         if self.mixer is not None:
             self.mixer.set_master_db(db)
 
-    def set_speed(self, speed: float) -> None:
-        """Play at ``speed`` times the song's pace from now on, the pitch kept (clamped to
-        the stretcher's 0.25-2; 1 is the song as it is)."""
+    def set_pace(self, speed: float = 1.0, semitones: int = 0) -> None:
+        """Play at ``speed`` times the song's pace with the pitch kept (clamped to the
+        stretcher's 0.25-2) and ``semitones`` higher (negative: lower) at that pace (clamped to
+        the tritone either way ``SEMITONES`` offers); the defaults: the song as it is."""
         self.speed = min(max(float(speed), MIN_SPEED), MAX_SPEED)
-        self._apply_speed()
+        self.semitones = min(max(int(semitones), SEMITONES[0]), SEMITONES[-1])
+        self._apply_to_output()
         self.state_changed.emit()
         self.pace_changed.emit()
+
+    def set_speed(self, speed: float) -> None:
+        """``set_pace`` at another speed, in the same key."""
+        self.set_pace(speed, self.semitones)
 
     def slower(self) -> None:
         """The next slower of the speeds offered (``SPEEDS``)."""
@@ -257,14 +264,8 @@ class Player(QObject):
         self.set_speed(min((s for s in SPEEDS if s > self.speed + 1e-9), default=SPEEDS[-1]))
 
     def set_semitones(self, semitones: int) -> None:
-        """Play ``semitones`` higher (negative: lower) from now on at the same pace
-        (clamped to the tritone either way that ``SEMITONES`` offers; 0 is the song's key)."""
-        from stemgui.playback.pitch import SEMITONES
-
-        self.semitones = min(max(int(semitones), SEMITONES[0]), SEMITONES[-1])
-        self._apply_speed()
-        self.state_changed.emit()
-        self.pace_changed.emit()
+        """``set_pace`` in another key, at the same speed."""
+        self.set_pace(self.speed, semitones)
 
     def transpose(self, step: int) -> None:
         """``step`` semitones higher (negative: lower) than now."""
@@ -274,10 +275,10 @@ class Player(QObject):
         """A metronome click on every beat of the song's grid (none without one), heard at
         the speed and key the song plays at; for every song from now on."""
         self.click = bool(on)
-        self._apply_speed()
+        self._apply_to_output()
         self.state_changed.emit()
 
-    def _apply_speed(self) -> None:
+    def _apply_to_output(self) -> None:
         """Hand the speed, key and click to the output's chain (a test's may have none)."""
         transposer = getattr(self.output, "transposer", None)
         if transposer is not None:

@@ -6,7 +6,8 @@ The session is a JSON list in the ``SESSION`` setting, one entry per song::
     {"path": "/abs/song.mp3", "strips": {"vocals": [gain_db, solo, mute], ...},
      "options": {...},  # the SeparationOptions its stems were made with, when known
      "kept": {"entry": key, "song": [size, mtime_ns], "model": [size, mtime_ns] | null},
-     "place": {"position": s, "loop": [s, s] | null, "looping": bool, "view": [s, s]},
+     "place": {"position": s, "loop": [s, s] | null, "looping": bool, "view": [s, s],
+               "speed": 0.8, "semitones": -2},
      "shown": true}  # only the song on screen at the close
 
 A separated song's stems then come from the stem cache at once, with its mix as it was left:

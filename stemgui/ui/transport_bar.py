@@ -27,6 +27,9 @@ from stemgui.ui.waveview import clock, loop_times
 
 logger = logging.getLogger(__name__)
 
+# a button that is on (the loop; a speed or key not the song's) seen at a glance in both themes
+AMBER = "QToolButton:checked { background: #e0a020; color: black; }"
+
 
 class TransportBar(QWidget):
     """Buttons and readouts for a ``Player``; keyboard shortcuts live on the window's actions."""
@@ -44,7 +47,7 @@ class TransportBar(QWidget):
         self.loop.setText("⟲ Loop")
         self.loop.setCheckable(True)
         # on or off at a glance in both themes (the dark one told them apart by a shade)
-        self.loop.setStyleSheet("QToolButton:checked { background: #e0a020; color: black; }")
+        self.loop.setStyleSheet(AMBER)
         self.loop.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.speed = self._speed_button(player)
         self.key = self._key_button(player)
@@ -107,10 +110,7 @@ class TransportBar(QWidget):
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         button.setCheckable(True)
-        button.setStyleSheet(
-            "QToolButton:checked { background: #e0a020; color: black; }"
-            "QToolButton::menu-indicator { image: none; width: 0px; }"
-        )
+        button.setStyleSheet(AMBER + "QToolButton::menu-indicator { image: none; width: 0px; }")
         menu = QMenu(button)
         actions = {}
         for value, text in choices.items():

@@ -462,8 +462,7 @@ class MainWindow(QMainWindow):
         if job.place is not None:  # where it was left: playhead, loop, zoom, speed, key
             job.place.put(self.player)  # (inside it: a file changed since may be shorter)
         else:  # a song shown for the first time: at its own pace and key
-            self.player.set_speed(1.0)
-            self.player.set_semitones(0)
+            self.player.set_pace()
         if self.failed_job is None:  # else under a failed song's page, until it is left
             self.pages.setCurrentIndex(1)
             self._show_title(job)
