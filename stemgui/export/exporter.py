@@ -198,8 +198,9 @@ def _export(
     readers: dict[str, Callable[[int, int], np.ndarray]] = {}
     if spooled:
         readers, frames = part_readers(stemset, request, first, frames, rate)
-    if paced:  # every file through the player's stretcher and transposer, spooled once
-        files = PacedFiles(readers, stemset.channels, frames, rate, request.pace)
+    if paced:  # the files through the player's stretcher and transposer, spooled once
+        wanted = {name: readers[name] for name, _ in targets}  # not every stem: those asked
+        files = PacedFiles(wanted, stemset.channels, frames, rate, request.pace)
         cleanup.callback(files.close)
         readers, frames = files.readers, files.frames
 

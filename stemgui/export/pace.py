@@ -51,11 +51,12 @@ class _Joined:
 
     def render(self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None) -> int:
         n = max(0, min(out.shape[0], self.frames - self.at))
-        for i, read in enumerate(self.readers):
-            if n:
-                out[:n, i * self.channels : (i + 1) * self.channels] = read(self.at, self.at + n).T
         out[n:] = 0.0
-        if n and on_run is not None:
+        if n == 0:
+            return 0
+        for i, read in enumerate(self.readers):
+            out[:n, i * self.channels : (i + 1) * self.channels] = read(self.at, self.at + n).T
+        if on_run is not None:
             on_run(0, self.at, n)
         self.at += n
         return n
