@@ -696,6 +696,27 @@ def test_a_batch_stopped_half_way_is_finished_by_a_rerun_with_skip_existing(
     assert caught.value.code == 2
 
 
+def test_skip_existing_writes_the_files_a_stopped_song_did_not(tmp_path, model_file, capsys):
+    """A batch stopped while a song's files were being written left some of them; the rerun
+    with --skip-existing separated that song and then refused it ("exists already"; exit 1), so
+    the song could only be finished by --overwrite, which separates every song again."""
+    song = write_song(tmp_path / "album" / "one.wav", seed=0)
+    folder = tmp_path / "separated" / "tiny" / "one"
+    folder.mkdir(parents=True)
+    (folder / "drums.wav").write_bytes(b"kept")
+    argv = ["album", "-n", str(model_file), "--float32", "--skip-existing"]
+    assert cli.main(argv) == 0
+    assert error_lines(capsys.readouterr().err) == []
+    assert (folder / "drums.wav").read_bytes() == b"kept"
+    np.testing.assert_allclose(read(folder / "vocals.wav"), 0.0625 * song, atol=1e-6)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "bass.wav",
+        "drums.wav",
+        "other.wav",
+        "vocals.wav",
+    ]
+
+
 def test_a_warning_during_the_progress_bar_gets_a_line_of_its_own(
     tmp_path, model_file, monkeypatch
 ):

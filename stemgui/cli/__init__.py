@@ -8,7 +8,8 @@ Folders are searched (recursively) for audio files. A track that fails is report
 the exit status is 1 if any track failed, 0 otherwise, 2 for bad arguments.
 
 Existing files are never replaced without ``--overwrite``; they are detected before separating.
-``--skip-existing`` skips the songs whose files all exist (a batch stopped half-way, run again).
+``--skip-existing`` skips the songs whose files all exist and writes only the missing files of
+the others (a batch stopped half-way, run again).
 Songs longer than ``stemgui.spool.SPOOL_THRESHOLD_SECONDS`` have their stems spooled to a
 temporary file, so memory stays bounded; temporary files left in the output folder by a run that
 was killed are removed when the next run starts (``stemgui.spool.clean_leftovers``).
@@ -154,6 +155,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         fmt=fmt,
         template=args.filename,
         overwrite=args.overwrite,
+        skip_existing=args.skip_existing,  # a song stopped while its files were written
         pace=Pace(args.speed, args.semitones),
     )
     try:

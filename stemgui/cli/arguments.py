@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     existing.add_argument(
         "--skip-existing",
         action="store_true",
-        help="skip the songs whose files all exist (to finish a batch that was stopped)",
+        help="keep the files that exist and write the rest; a song whose files all exist is not "
+        "separated again (to finish a batch that was stopped)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
