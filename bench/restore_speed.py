@@ -37,7 +37,7 @@ app.setApplicationName("stemgui"); app.setOrganizationName("stemgui")
 from stemgui.stemcache import StemCache, file_digest, model_identity
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
-from stemgui.ui.worker import SeparationOptions
+from stemgui.ui.separation_options import SeparationOptions
 folder, count, seconds = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 settings = S.Settings()
 quality = settings.quality()

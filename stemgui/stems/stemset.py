@@ -4,6 +4,8 @@ A ``StemSet`` is the value the separation hands to the player, the waveform view
 exporter. While a separation is still running, ``frames_ready`` says how many frames from the
 start are final: the player treats everything after it as silence, the waveforms stop there.
 It only grows. For long songs ``data`` may be an ``np.memmap``; nothing here copies it.
+``two_stem_set`` makes the pair two-stem mode shows and exports: one stem and the sum of the
+others.
 """
 
 from __future__ import annotations
@@ -160,3 +162,36 @@ class StemSet:
             f"StemSet(names={self.names}, samplerate={self.samplerate}, "
             f"channels={self.channels}, frames={self.frames}, frames_ready={self.frames_ready})"
         )
+
+
+_TWO_STEM_BLOCK_FRAMES = 1 << 20  # 32 MiB of four stereo stems summed, then let go of
+
+
+def two_stem_set(stemset: StemSet, keep: str, path: Path | None = None) -> StemSet:
+    """``keep`` and ``no_<keep>`` (the sum of the other stems), as a new complete ``StemSet``.
+
+    The sum is taken stem by stem into the new buffer (an ``np.memmap`` at ``path`` if given),
+    so the only extra memory is the result; a block at a time, letting go of the pages of
+    memory-mapped stems (a 60-minute song's 7.5 GB read and written stayed in memory).
+    """
+    from stemgui.spool import release_pages
+
+    index = stemset.index(keep)
+    pair = StemSet.allocate(
+        [keep, f"no_{keep}"],
+        stemset.samplerate,
+        stemset.channels,
+        stemset.frames,
+        mix=stemset.mix,
+        path=path,
+    )
+    for start in range(0, stemset.frames, _TWO_STEM_BLOCK_FRAMES):
+        block = slice(start, start + _TWO_STEM_BLOCK_FRAMES)
+        pair.data[0, :, block] = stemset.data[index, :, block]
+        for other in range(stemset.sources):
+            if other != index:
+                pair.data[1, :, block] += stemset.data[other, :, block]
+        release_pages(pair.data, start, block.stop)
+        release_pages(stemset.data, start, block.stop, flush=False)
+    pair.frames_ready = pair.frames
+    return pair

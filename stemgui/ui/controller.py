@@ -8,7 +8,7 @@ worker's signals into job state and its own signals for the window. Cancelling s
 The same file separated again with the same options reuses the earlier stems: at once while
 that job is in the queue, and across runs through the ``stem_cache`` (``stemgui.stemcache``),
 which the worker consults on its thread (hashing the song there). The stems and the mix of
-long songs live in files (``np.memmap``) in a scratch folder of the user cache, removed at
+long songs live in files (``np.memmap``) in a scratch folder of the user cache (``scratch``), removed at
 shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``.
 """
 
@@ -17,11 +17,8 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import shutil
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -31,14 +28,9 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from stemgui.ui.queue import Job, JobState, QueueModel
 from stemgui.ui.restore import answer_kept
-from stemgui.ui.worker import (
-    MEMMAP_BYTES,
-    ModelIdentity,
-    SeparationOptions,
-    SeparationWorker,
-    SeparatorFactory,
-    delete_scratch_file,
-)
+from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file, remove_scratch
+from stemgui.ui.separation_options import ModelIdentity, SeparationOptions, SeparatorFactory
+from stemgui.ui.worker import MEMMAP_BYTES, SeparationWorker
 
 logger = logging.getLogger(__name__)
 
@@ -68,28 +60,6 @@ def _wait_for_unstopped_threads() -> None:
             logger.error("leaving with a separation thread still running")
             logging.shutdown()
             os._exit(0)
-
-
-def default_scratch_dir() -> Path:
-    """A folder of its own for this run, under ``<user cache>/stemgui/stems``."""
-    import platformdirs
-
-    root = platformdirs.user_cache_path("stemgui", appauthor=False) / "stems"
-    return root / f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
-
-def remove_scratch(folder: Path) -> None:
-    """Delete a scratch folder; what cannot be deleted (still mapped on Windows) is logged."""
-    if not folder.exists():
-        return
-
-    def report(function, path, error) -> None:
-        logger.warning("could not delete %s: %s", path, error)
-
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(folder, onexc=report)
-    else:
-        shutil.rmtree(folder, onerror=lambda function, path, info: report(function, path, info[1]))
 
 
 def cache_key(path: Path, options: SeparationOptions) -> tuple | None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from stemgui.ui import settings as S
 from stemgui.ui.get_models import ModelsDialog
 from stemgui.ui.models import MODEL_FILE_FILTER, NO_MODEL_MESSAGE, display_name, is_model_file
-from stemgui.ui.worker import SeparationOptions
+from stemgui.ui.separation_options import SeparationOptions
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.restore import Kept
-from stemgui.ui.worker import SeparationOptions
+from stemgui.ui.separation_options import SeparationOptions
 
 logger = logging.getLogger(__name__)
 

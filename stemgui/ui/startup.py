@@ -4,7 +4,7 @@ Two kinds of leftovers: temporary export files (``.<name>.<pid>-<random>.stemgui
 ``stemgui.audio.atomic``) in the export folder the settings remember and in the folder stems
 are dragged out from, removed by ``stemgui.spool.clean_leftovers`` once the process that wrote
 them is gone; and the scratch stem folders of dead processes,
-``<user cache>/stemgui/stems/run-<pid>-<random>`` (``controller.default_scratch_dir``).
+``<user cache>/stemgui/stems/run-<pid>-<random>`` (``stemgui.ui.scratch``).
 
 ``clean_leftovers`` runs off the GUI thread (``start_cleanup``): walking a large export folder
 must not hold up the window. It touches no Qt.
@@ -17,34 +17,10 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from stemgui.spool import STALE_PART_SECONDS, process_alive
+from stemgui.spool import STALE_PART_SECONDS
+from stemgui.ui.scratch import dead_scratch_folders, remove_scratch
 
 logger = logging.getLogger(__name__)
-
-SCRATCH_PREFIX = "run-"
-
-
-def scratch_root() -> Path:
-    """The folder holding every run's scratch stems: ``<user cache>/stemgui/stems``."""
-    from stemgui.ui.controller import default_scratch_dir
-
-    return default_scratch_dir().parent
-
-
-def dead_scratch_folders(root: Path) -> list[Path]:
-    """The ``run-<pid>-*`` folders in ``root`` whose process is gone."""
-    found = []
-    try:
-        entries = sorted(root.iterdir())
-    except FileNotFoundError:
-        return []
-    for entry in entries:
-        pid_text = entry.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
-        if not entry.name.startswith(SCRATCH_PREFIX) or not pid_text.isdigit():
-            continue
-        if entry.is_dir() and not process_alive(int(pid_text)):
-            found.append(entry)
-    return found
 
 
 def clean_leftovers(
@@ -58,7 +34,6 @@ def clean_leftovers(
     A folder that does not exist is skipped; what cannot be removed is logged and left.
     """
     from stemgui import spool
-    from stemgui.ui.controller import remove_scratch
 
     removed: list[Path] = []
     for folder in export_folders:

@@ -54,11 +54,11 @@ from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
 from stemgui.ui.separation_menus import SeparationMenus
+from stemgui.ui.separation_options import SeparatorFactory
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import Theme
 from stemgui.ui.transport_bar import TransportBar
 from stemgui.ui.waveview import Timeline
-from stemgui.ui.worker import SeparatorFactory
 
 logger = logging.getLogger(__name__)
 
@@ -550,7 +550,8 @@ class MainWindow(QMainWindow):
 
     def start_cleanup(self) -> Any:
         """Start the start-up cleanup now; returns its ``threading.Thread``."""
-        from stemgui.ui.startup import scratch_root, start_cleanup
+        from stemgui.ui.scratch import scratch_root
+        from stemgui.ui.startup import start_cleanup
         from stemgui.ui.stemview import drag_folder
 
         folders = [drag_folder()]

@@ -26,8 +26,6 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +34,14 @@ from PySide6.QtCore import QObject, Signal, Slot
 from stemgui.errors import NotAudioError, SeparationCancelled, StemguiError
 from stemgui.memory import release_free_memory
 from stemgui.ui.restore import Kept, Stamp, file_stamp, model_stamps
+from stemgui.ui.scratch import delete_scratch_file, mix_file
+from stemgui.ui.separation_options import (
+    ModelIdentity,
+    SeparationOptions,
+    SeparatorFactory,
+    default_model_identity,
+    default_separator_factory,
+)
 
 if TYPE_CHECKING:
     from stemgui.stems.analysis import Analysis
@@ -43,64 +49,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class SeparationOptions:
-    """What a separation is asked for: the model spec and the ``Separator``'s arguments."""
-
-    model: str = ""
-    device: str = "auto"
-    segment: float | None = None
-    overlap: float = 0.25
-    shifts: int = 0
-    two_stems: str | None = None  # a stem name: keep it and sum the others as no_<stem>
-
-    def separator_key(self) -> SeparationOptions:
-        """The options that decide the ``Separator`` (two-stem mode only changes the result)."""
-        return replace(self, two_stems=None)
-
-    def stem_options(self) -> dict[str, Any]:
-        """The options that change the separated stems, for the stem cache's key. Not the
-        model (the cache keys on its identity), nor the device, nor two-stem mode (derived
-        from the full stems, which are what the cache keeps)."""
-        return {"segment": self.segment, "overlap": self.overlap, "shifts": self.shifts}
-
-
 MEMMAP_BYTES = 256 << 20
 """Stems larger than this (about 3 minutes of four stereo stems at 44.1 kHz) live in a file."""
-
-SeparatorFactory = Callable[[SeparationOptions], tuple[Any, str]]
-"""options -> (a ``Separator``-like object, the model's display name)."""
-
-ModelIdentity = Callable[[SeparationOptions, Any], "str | None"]
-"""(options, cancel) -> what identifies the model's weights (``stemcache.model_identity``), or
-None when it cannot be told without loading it (the stems are then neither looked up nor kept)."""
-
-
-def default_separator_factory(options: SeparationOptions) -> tuple[Any, str]:
-    """Load the model named by ``options`` and wrap it in a ``Separator`` (imports torch)."""
-    from stemgui.separation.separator import Separator
-    from stemgui.ui.models import load_model
-
-    model, name = load_model(options.model)
-    separator = Separator(
-        model,
-        device=options.device,
-        segment=options.segment,
-        overlap=options.overlap,
-        shifts=options.shifts,
-    )
-    return separator, name
-
-
-def default_model_identity(options: SeparationOptions, cancel: Any = None) -> str | None:
-    """The identity of the model ``options`` names, as ``default_separator_factory`` would
-    load it (imports torch; hashes the model's files once per process)."""
-    from stemgui.stemcache import model_identity
-    from stemgui.ui.models import store_names
-
-    if not options.model and not store_names():
-        return None  # no model: loading says so
-    return model_identity(options.model, cancel)
 
 
 class SeparationWorker(QObject):
@@ -255,7 +205,7 @@ class SeparationWorker(QObject):
         from stemgui.audio.decode import decode
         from stemgui.spool import release_done, reserved_memmap
         from stemgui.stems.analysis import analyse
-        from stemgui.stems.stemset import StemSet
+        from stemgui.stems.stemset import StemSet, two_stem_set
         from stemgui.stems.waveform import StemWaveforms
 
         def check() -> None:
@@ -288,11 +238,11 @@ class SeparationWorker(QObject):
             for 60 minutes); called again for a file shorter than it said (the first dropped)."""
             nonlocal stems_file
             if stems_file is not None:
-                remove_quietly(_mix_file(stems_file))
+                remove_quietly(mix_file(stems_file))
             stems_file = self._scratch_file(len(sources) * shape[0] * shape[1] * 4)
             if stems_file is None:
                 return np.empty(shape, dtype=np.float32)
-            return reserved_memmap(_mix_file(stems_file), shape)
+            return reserved_memmap(mix_file(stems_file), shape)
 
         try:
             song = decode(
@@ -313,7 +263,7 @@ class SeparationWorker(QObject):
             )
         except BaseException:
             if stems_file is not None:
-                remove_quietly(_mix_file(stems_file))
+                remove_quietly(mix_file(stems_file))
             raise
         del mix
         self.stage.emit(job, "separating")
@@ -383,6 +333,7 @@ class SeparationWorker(QObject):
         self, job: int, path: Path, hit: Any, options: SeparationOptions
     ) -> None:
         """Finish ``job`` with the cached stems (memory-mapped), without loading the model."""
+        from stemgui.stems.stemset import two_stem_set
         from stemgui.stems.waveform import StemWaveforms
 
         logger.info("%s: reusing the stems separated earlier (stem cache %s)", path, hit.key)
@@ -472,27 +423,6 @@ def lower_thread_priority(niceness: int = WORKER_NICENESS) -> None:
         logger.warning("could not lower the separation thread's priority: %s", error)
 
 
-def _mix_file(stems_file: Path) -> Path:
-    """Where a long song's mix goes: beside its stems."""
-    return stems_file.with_name(f"{stems_file.stem}-mix.f32")
-
-
-def delete_scratch_file(stemset: Any, scratch_dir: Path | None, *, mix: bool = True) -> None:
-    """Delete the files under ``scratch_dir`` that hold ``stemset`` (its stems, and a long
-    song's mix unless ``mix`` is False: the two stems made from it share it), once no job needs
-    them. A view still mapped keeps working (POSIX); on Windows a file cannot be deleted while
-    mapped and stays until the scratch folder goes at shutdown."""
-    arrays = (getattr(stemset, "data", None), getattr(stemset, "mix", None) if mix else None)
-    for array in arrays:
-        name = getattr(array, "filename", None)
-        if name is None or scratch_dir is None or Path(name).parent != Path(scratch_dir):
-            continue  # in RAM, or a stem cache entry
-        try:
-            Path(name).unlink()
-        except OSError as error:
-            logger.info("scratch file %s stays until shutdown: %s", name, error)
-
-
 def cached_analysis(hit: Any, stemset: Any, path: Path) -> Analysis:
     """The tempo and key kept with a stem cache entry, or, for an entry stored before they
     were, ``analyse`` of its full ``stemset``."""
@@ -514,37 +444,3 @@ def _device_label(separator: Any) -> str:
     from stemgui.ui.models import describe_device
 
     return describe_device(device)
-
-
-_TWO_STEM_BLOCK_FRAMES = 1 << 20  # 32 MiB of four stereo stems summed, then let go of
-
-
-def two_stem_set(stemset: Any, keep: str, path: Path | None = None) -> Any:
-    """``keep`` and ``no_<keep>`` (the sum of the other stems), as a new complete ``StemSet``.
-
-    The sum is taken stem by stem into the new buffer (an ``np.memmap`` at ``path`` if given),
-    so the only extra memory is the result; a block at a time, letting go of the pages of
-    memory-mapped stems (a 60-minute song's 7.5 GB read and written stayed in memory).
-    """
-    from stemgui.spool import release_pages
-    from stemgui.stems.stemset import StemSet
-
-    index = stemset.index(keep)
-    pair = StemSet.allocate(
-        [keep, f"no_{keep}"],
-        stemset.samplerate,
-        stemset.channels,
-        stemset.frames,
-        mix=stemset.mix,
-        path=path,
-    )
-    for start in range(0, stemset.frames, _TWO_STEM_BLOCK_FRAMES):
-        block = slice(start, start + _TWO_STEM_BLOCK_FRAMES)
-        pair.data[0, :, block] = stemset.data[index, :, block]
-        for other in range(stemset.sources):
-            if other != index:
-                pair.data[1, :, block] += stemset.data[other, :, block]
-        release_pages(pair.data, start, block.stop)
-        release_pages(stemset.data, start, block.stop, flush=False)
-    pair.frames_ready = pair.frames
-    return pair

@@ -148,7 +148,7 @@ def test_an_unexpected_engine_failure_is_one_line_naming_the_song(qtbot, isolate
     """A multi-line error from deep in the engine (torch's are) becomes one line; the queue
     goes on with the next song."""
     from stemgui.ui.controller import QueueController
-    from stemgui.ui.worker import SeparationOptions
+    from stemgui.ui.separation_options import SeparationOptions
 
     class FlakySeparator:
         sources: ClassVar[list[str]] = ["drums", "bass"]

@@ -183,7 +183,7 @@ def test_a_song_never_downloads_its_official_model_itself(published, tmp_path):
     the command line's progress bar. It says where to get the model instead."""
     from stemgui.errors import ModelLoadError
     from stemgui.separation.store import ModelStore
-    from stemgui.ui.worker import SeparationOptions, default_separator_factory
+    from stemgui.ui.separation_options import SeparationOptions, default_separator_factory
 
     with pytest.raises(ModelLoadError, match=r"tiny_ui is not downloaded .* Get models…"):
         default_separator_factory(SeparationOptions(model="tiny_ui", device="cpu"))

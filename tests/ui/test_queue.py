@@ -17,7 +17,8 @@ from stemgui.ui import controller as controller_module
 from stemgui.ui import worker as worker_module
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import Job, JobState
-from stemgui.ui.worker import WORKER_NICENESS, SeparationOptions, default_separator_factory
+from stemgui.ui.separation_options import SeparationOptions, default_separator_factory
+from stemgui.ui.worker import WORKER_NICENESS
 from tests.fakes import resident
 from tests.ui.conftest import TIMEOUT_MS, write_song
 

@@ -106,7 +106,7 @@ def test_drag_payload_holds_waiting_jobs_only_and_drops_keep_their_order(model):
 
 def test_the_order_decides_what_separates_next(qtbot, tmp_path):
     from stemgui.ui.controller import QueueController
-    from stemgui.ui.worker import SeparationOptions
+    from stemgui.ui.separation_options import SeparationOptions
 
     class HalfSeparator:
         sources: ClassVar[list[str]] = ["drums", "bass"]

@@ -19,7 +19,11 @@ from stemgui.ui import settings as S
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
 from stemgui.ui.restore import Kept
-from stemgui.ui.worker import SeparationOptions, default_model_identity, default_separator_factory
+from stemgui.ui.separation_options import (
+    SeparationOptions,
+    default_model_identity,
+    default_separator_factory,
+)
 from tests.ui.conftest import RATE, TIMEOUT_MS, UiTinyNet, write_song
 
 

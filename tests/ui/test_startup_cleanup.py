@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, QTimer
 
+from stemgui import spool
+from stemgui.ui import scratch, startup
 from stemgui.ui import settings as S
-from stemgui.ui import startup
 from tests.fakes import FakeOutput
 
 HOUR = 3600.0
@@ -68,7 +69,7 @@ def leftovers(tmp_path, monkeypatch):
 
     made = Leftovers(tmp_path)
     monkeypatch.setattr(stemview, "drag_folder", lambda: made.drag)
-    monkeypatch.setattr(startup, "scratch_root", lambda: made.scratch)
+    monkeypatch.setattr(scratch, "scratch_root", lambda: made.scratch)
     return made
 
 
@@ -80,9 +81,9 @@ def test_clean_leftovers_removes_only_stale_and_dead(leftovers):
 
 
 def test_process_alive():
-    assert startup.process_alive(os.getpid())
-    assert not startup.process_alive(_dead_pid())
-    assert not startup.process_alive(0)
+    assert spool.process_alive(os.getpid())
+    assert not spool.process_alive(_dead_pid())
+    assert not spool.process_alive(0)
 
 
 def test_the_app_cleans_up_after_its_window_is_shown(qtbot, tmp_path, monkeypatch, leftovers):

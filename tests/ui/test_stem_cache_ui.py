@@ -12,14 +12,11 @@ import pytest
 
 from stemgui.errors import SeparationCancelled
 from stemgui.stemcache import StemCache, forget_digests
+from stemgui.stems.stemset import two_stem_set
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
-from stemgui.ui.worker import (
-    SeparationOptions,
-    SeparationWorker,
-    default_separator_factory,
-    two_stem_set,
-)
+from stemgui.ui.separation_options import SeparationOptions, default_separator_factory
+from stemgui.ui.worker import SeparationWorker
 from tests.fakes import CancelAfter
 from tests.ui.conftest import TIMEOUT_MS
 

@@ -17,7 +17,8 @@ from stemgui.stems.analysis import Analysis
 from stemgui.stems.key import Key
 from stemgui.stems.tempo import Tempo
 from stemgui.ui.queue import JobState
-from stemgui.ui.worker import SeparationOptions, SeparationWorker
+from stemgui.ui.separation_options import SeparationOptions
+from stemgui.ui.worker import SeparationWorker
 from tests.stems.drumkit import RATE, drum_track
 from tests.stems.harmony import key_song
 from tests.ui.conftest import TIMEOUT_MS

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QApplication, QPushButton
 
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
+from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.window import MainWindow
-from stemgui.ui.worker import SeparationOptions
 from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS
 
