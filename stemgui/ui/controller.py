@@ -8,8 +8,8 @@ worker's signals into job state and its own signals for the window. Cancelling s
 The same file separated again with the same options reuses the earlier stems: at once while
 that job is in the queue, and across runs through the ``stem_cache`` (``stemgui.stemcache``),
 which the worker consults on its thread (hashing the song there). The stems and the mix of
-long songs live in files (``np.memmap``) in a scratch folder of the user cache (``scratch``), removed at
-shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``.
+long songs live in files (``np.memmap``) in a scratch folder of the user cache (``scratch``),
+removed at shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``.
 """
 
 from __future__ import annotations
