@@ -18,7 +18,6 @@ import atexit
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from stemgui.ui.eta import Eta
 from stemgui.ui.queue import Job, JobState, QueueModel
 from stemgui.ui.restore import answer_kept
 from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file, remove_scratch
@@ -34,7 +34,6 @@ from stemgui.ui.worker import MEMMAP_BYTES, SeparationWorker
 
 logger = logging.getLogger(__name__)
 
-_ETA_MIN_FRACTION = 0.02  # the estimate waits for this much progress past its first report
 # Freed memory goes back to the system (on the worker's thread) once the queue has rested this
 # long, and in a long queue before every TRIM_EVERY_SONGS-th song: malloc_trim stalls the GUI
 # thread for tens of ms, so not after every song, yet a long session must not keep growing.
@@ -132,10 +131,7 @@ class QueueController(QObject):
         self._current: Job | None = None
         self._awaited: Job | None = None  # see ``awaited``
         self._cancel: threading.Event | None = None
-        # (time, fraction, notes) of the job's first progress report: the rate is measured from
-        # there, past the first chunk, which carries the network's one-time warm-up (a second
-        # or so), and afresh when a new note says the job runs otherwise (on the CPU now)
-        self._rate_from: tuple[float, float, int] | None = None
+        self._eta = Eta()
         # The audio package whole, on this thread, before the worker's: a song added while the
         # worker's probe imported it met its modules half initialised (an ImportError).
         import stemgui.audio  # noqa: F401
@@ -400,7 +396,7 @@ class QueueController(QObject):
         if job is not None:
             self.model.update(job, state=JobState(stage))
             if job.state is JobState.SEPARATING:
-                self._rate_from = None
+                self._eta.restart()
 
     @Slot(int, object, str)
     def _on_started(self, job_id: int, stemset: Any, model_name: str) -> None:
@@ -414,15 +410,7 @@ class QueueController(QObject):
         job = self._job(job_id)
         if job is None:
             return
-        now = time.monotonic()
-        # not the report before the first chunk (fraction 0): from the end of the first chunk
-        if fraction > 0 and (self._rate_from is None or len(notes) != self._rate_from[2]):
-            self._rate_from = (now, fraction, len(notes))
-        eta = None
-        if self._rate_from is not None:
-            since, base, _ = self._rate_from
-            if fraction - base >= _ETA_MIN_FRACTION:
-                eta = (now - since) * (1.0 - fraction) / (fraction - base)
+        eta = self._eta.update(fraction, len(notes))
         self.model.update(job, fraction=fraction, eta=eta, notes=tuple(notes))
         self.job_progress.emit(job)
 
