@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stemgui.audio.stream import BlockReader, array_reader, block_peak, finite, stem_reader
+from stemgui.audio.stream import BlockReader, array_reader, stem_reader
+from stemgui.stems.spectra import Spectra
 
 ANALYSIS_RATE = 11025
 N_FFT = 8192
@@ -41,7 +42,6 @@ MIN_TONAL = 0.15
 BASS_HZ = 250.0
 MIN_SECONDS = 3.0
 SILENCE = 1e-4
-BLOCK_FRAMES = 1 << 18
 
 # Krumhansl & Kessler (1982): how well each pitch class fits a key, from C (its tonic) up
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -120,30 +120,13 @@ def average_spectrum(
 ) -> tuple[np.ndarray | None, float, float]:
     """(the mean magnitude spectrum of N_FFT-point frames, or None when no whole frame; the
     analysis rate in Hz; the loudest |sample|)."""
-    factor = max(1, round(samplerate / ANALYSIS_RATE))
-    rate = samplerate / factor
-    block_frames = BLOCK_FRAMES // factor * factor
-    window = np.hanning(N_FFT + 1)[:N_FFT].astype(np.float32) * np.float32(2.0 / (N_FFT / 2))
+    spectra = Spectra(read, frames, samplerate, analysis_rate=ANALYSIS_RATE, n_fft=N_FFT, hop=HOP)
     total = np.zeros(N_FFT // 2 + 1)
     count = 0
-    pending = np.zeros(0, dtype=np.float32)
-    peak = 0.0
-    for start in range(0, frames, block_frames):
-        block = finite(read(start, min(start + block_frames, frames)))
-        peak = max(peak, block_peak(block))
-        mono = block.mean(axis=0, dtype=np.float32)
-        whole = mono.shape[0] // factor * factor
-        mono = mono[:whole].reshape(-1, factor).mean(axis=1, dtype=np.float32)
-        pending = np.concatenate([pending, mono])
-        n = (pending.shape[0] - N_FFT) // HOP + 1
-        if n <= 0:
-            continue
-        framed = np.lib.stride_tricks.sliding_window_view(pending, N_FFT)[::HOP][:n]
-        magnitude = np.abs(np.fft.rfft(framed * window, axis=1))
+    for magnitude in spectra:
         total += magnitude.sum(axis=0)
-        count += n
-        pending = pending[n * HOP :].copy()
-    return (total / count if count else None), rate, peak
+        count += magnitude.shape[0]
+    return (total / count if count else None), spectra.rate, spectra.peak
 
 
 def chroma(spectrum: np.ndarray, rate: float) -> np.ndarray | None:

@@ -40,8 +40,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stemgui.audio.stream import BlockReader, array_reader, block_peak, finite, stem_reader
+from stemgui.audio.stream import BlockReader, array_reader, stem_reader
 from stemgui.stems.beats import ONSET_DELAY, fit_grid
+from stemgui.stems.spectra import Spectra
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,6 @@ SILENCE = 1e-4  # -80 dBFS
 ANALYSIS_RATE = 11025  # about: the signal is decimated by a whole factor towards it
 N_FFT = 512
 HOP = 64
-BLOCK_FRAMES = 1 << 18  # input frames read at a time (2 MiB of stereo float32)
 _GAMMA = 1000.0  # log compression: log(1 + gamma * magnitude)
 SNARE_BAND = (250.0, 2000.0)  # Hz: a snare's body, above the kick, below the hi-hats
 
@@ -123,28 +123,13 @@ def onset_envelope(
     read: BlockReader, frames: int, samplerate: int
 ) -> tuple[np.ndarray, float, float]:
     """(spectral flux per analysis frame, analysis frames per second, loudest |sample|)."""
-    factor = max(1, round(samplerate / ANALYSIS_RATE))
-    block_frames = BLOCK_FRAMES // factor * factor
-    window = np.hanning(N_FFT + 1)[:N_FFT].astype(np.float32) * np.float32(2.0 / (N_FFT / 2))
+    spectra = Spectra(read, frames, samplerate, analysis_rate=ANALYSIS_RATE, n_fft=N_FFT, hop=HOP)
     pieces: list[np.ndarray] = []
     middles: list[np.ndarray] = []  # the flux of the snare's band alone
-    bin_hz = samplerate / factor / N_FFT
+    bin_hz = spectra.rate / N_FFT
     band = slice(int(SNARE_BAND[0] / bin_hz), int(SNARE_BAND[1] / bin_hz) + 1)
-    pending = np.zeros(0, dtype=np.float32)  # decimated samples not yet in a whole frame
     previous: np.ndarray | None = None  # the last frame's log magnitude
-    peak = 0.0
-    for start in range(0, frames, block_frames):
-        block = finite(read(start, min(start + block_frames, frames)))
-        peak = max(peak, block_peak(block))
-        mono = block.mean(axis=0, dtype=np.float32)
-        whole = mono.shape[0] // factor * factor
-        mono = mono[:whole].reshape(-1, factor).mean(axis=1, dtype=np.float32)
-        pending = np.concatenate([pending, mono])
-        count = (pending.shape[0] - N_FFT) // HOP + 1
-        if count <= 0:
-            continue
-        framed = np.lib.stride_tricks.sliding_window_view(pending, N_FFT)[::HOP][:count]
-        magnitude = np.abs(np.fft.rfft(framed * window, axis=1))
+    for magnitude in spectra:
         logmag = np.log1p(np.float32(_GAMMA) * magnitude.astype(np.float32))
         if previous is None:
             previous = logmag[:1]
@@ -152,12 +137,10 @@ def onset_envelope(
         pieces.append(rise.sum(axis=1, dtype=np.float32))
         middles.append(rise[:, band].sum(axis=1, dtype=np.float32))
         previous = logmag[-1:]
-        pending = pending[count * HOP :].copy()
     if not pieces:
-        empty = np.zeros((2, 0), dtype=np.float32)
-        return empty, samplerate / factor / HOP, peak
+        return np.zeros((2, 0), dtype=np.float32), spectra.rate / HOP, spectra.peak
     envelope = np.stack([np.concatenate(pieces), np.concatenate(middles)])
-    return envelope, samplerate / factor / HOP, peak
+    return envelope, spectra.rate / HOP, spectra.peak
 
 
 def beat_period(envelope: np.ndarray, rate: float) -> float | None:
