@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,7 +126,9 @@ def test_each_song_is_exported_at_its_own_rate(qtbot, win, tmp_path, monkeypatch
         assert info.frames == 4 * (rate or RATE)  # 4 s
 
 
-def test_existing_files_of_every_song_are_asked_about_once(qtbot, win, tmp_path, monkeypatch):
+def songs_with_a_file_each(win, tmp_path, monkeypatch) -> tuple[list[Job], Path]:
+    """Songs a.wav and b.wav separated, their export into ``out`` (``{track}-{stem}``, 32-bit
+    float) accepted in advance, and a bass file of each there already ("keep me")."""
     jobs = [add_done(win, tmp_path / name) for name in ("a.wav", "b.wav")]
     out = tmp_path / "out"
 
@@ -135,9 +138,14 @@ def test_existing_files_of_every_song_are_asked_about_once(qtbot, win, tmp_path,
         dialog.format.setCurrentIndex(dialog.format.findData("wav32f"))
 
     accept_with(monkeypatch, choose)
+    out.mkdir()
     for job in jobs:
-        (out / f"{job.path.stem}-bass.wav").parent.mkdir(exist_ok=True)
         (out / f"{job.path.stem}-bass.wav").write_bytes(b"keep me")
+    return jobs, out
+
+
+def test_existing_files_of_every_song_are_asked_about_once(qtbot, win, tmp_path, monkeypatch):
+    jobs, out = songs_with_a_file_each(win, tmp_path, monkeypatch)
     asked = []
     win.exports.ask_existing = lambda message: asked.append(message) or Existing.CANCEL
     win.menu_bar.export_all_action.trigger()

@@ -15,7 +15,13 @@ from stemgui.playback.output import NullOutput
 from stemgui.ui import settings as S
 from stemgui.ui.export_targets import Existing, ask_existing
 from stemgui.ui.window import MainWindow
-from tests.ui.test_export_all import accept_with, add_done, read, wait_export
+from tests.ui.test_export_all import (
+    accept_with,
+    add_done,
+    read,
+    songs_with_a_file_each,
+    wait_export,
+)
 from tests.ui.test_stems_playback import NAMES
 
 
@@ -56,18 +62,7 @@ def test_the_question_offers_replace_skip_existing_and_cancel(qtbot, button, ans
 
 
 def test_skip_existing_keeps_those_files_and_writes_the_others(qtbot, win, tmp_path, monkeypatch):
-    jobs = [add_done(win, tmp_path / name) for name in ("a.wav", "b.wav")]
-    out = tmp_path / "out"
-
-    def choose(dialog):
-        dialog.folder.setText(str(out))
-        dialog.template.setText("{track}-{stem}.{ext}")
-        dialog.format.setCurrentIndex(dialog.format.findData("wav32f"))
-
-    accept_with(monkeypatch, choose)
-    out.mkdir()
-    for job in jobs:
-        (out / f"{job.path.stem}-bass.wav").write_bytes(b"keep me")
+    jobs, out = songs_with_a_file_each(win, tmp_path, monkeypatch)
     asked = []
     win.exports.ask_existing = lambda message: asked.append(message) or Existing.SKIP
     win.menu_bar.export_all_action.trigger()
