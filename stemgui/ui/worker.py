@@ -72,8 +72,9 @@ SeparatorFactory = Callable[[SeparationOptions], tuple[Any, str]]
 """options -> (a ``Separator``-like object, the model's display name)."""
 
 ModelIdentity = Callable[[SeparationOptions, Any], "str | None"]
-"""(options, cancel) -> what identifies the model's weights (``stemcache.model_identity``), or
-None when it cannot be told without loading it (the stems are then neither looked up nor kept)."""
+"""(options, cancel) -> what identifies the model's weights
+(``separation.model_identity.model_identity``), or None when it cannot be told without loading
+it (the stems are then neither looked up nor kept)."""
 
 
 def default_separator_factory(options: SeparationOptions) -> tuple[Any, str]:
@@ -95,7 +96,7 @@ def default_separator_factory(options: SeparationOptions) -> tuple[Any, str]:
 def default_model_identity(options: SeparationOptions, cancel: Any = None) -> str | None:
     """The identity of the model ``options`` names, as ``default_separator_factory`` would
     load it (imports torch; hashes the model's files once per process)."""
-    from stemgui.stemcache import model_identity
+    from stemgui.separation.model_identity import model_identity
     from stemgui.ui.models import store_names
 
     if not options.model and not store_names():
@@ -366,7 +367,8 @@ class SeparationWorker(QObject):
         """(song sha256, model identity, cache hit or None); raises SeparationCancelled.
 
         An unreadable song gives (None, None, None): decoding it will say what is wrong."""
-        from stemgui.stemcache import StemCache, file_digest
+        from stemgui.separation.model_identity import file_digest
+        from stemgui.stemcache import StemCache
 
         try:
             song_sha = file_digest(path, cancel)
