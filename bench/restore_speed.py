@@ -34,7 +34,8 @@ import soundfile as sf
 from PySide6.QtCore import QCoreApplication
 app = QCoreApplication([])
 app.setApplicationName("stemgui"); app.setOrganizationName("stemgui")
-from stemgui.stemcache import StemCache, file_digest, model_identity
+from stemgui.separation.model_identity import file_digest, model_identity
+from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.separation_options import SeparationOptions

@@ -8,12 +8,12 @@ A cache entry is a folder ``<root>/<key>/`` (root: ``<user cache>/stemgui/stemca
 - ``entry.json``: schema, key, names, samplerate, channels, frames, and for people reading the
   folder the source path, model and options it was made from and when.
 
-The key (:meth:`StemCache.key`) is the sha256 of the song's bytes (:func:`file_digest`), the
-model's identity (:func:`model_identity`: its name and the sha256 of its files, so that a
-retrained model does not reuse old stems), the options that change the stems (segment,
-overlap, shifts; not the device), this module's schema and the stemgui version (a new
-version may decode or separate differently: its stems are made afresh, the old entries age
-out).
+The key (:meth:`StemCache.key`) is the sha256 of the song's bytes, the model's identity (its
+name and the sha256 of its files, so that a retrained model does not reuse old stems; both
+worked out by ``stemgui.separation.model_identity``: ``file_digest``, ``model_identity``), the
+options that change the stems (segment, overlap, shifts; not the device), this module's schema
+and the stemgui version (a new version may decode or separate differently: its stems are made
+afresh, the old entries age out).
 
 An entry is written into a hidden sibling folder (``.<key>.<pid>-<random>.stemgui-part``) and
 renamed when complete, so a run killed mid-write leaves only a temporary folder, which the next
@@ -24,13 +24,11 @@ recently used entries go first (a hit counts as a use).
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
 import os
 import shutil
-import stat
 import sys
 import threading
 import time
@@ -55,7 +53,6 @@ DEFAULT_MAX_BYTES = 4 << 30
 ENTRY_FILE = "entry.json"
 STEMS_FILE = "stems.npy"
 MIX_FILE = "mix.npy"
-_HASH_BLOCK = 1 << 20  # bytes read per step of a file hash
 _WRITE_BLOCK = 8 << 20  # bytes written per step of an entry
 _DTYPE = np.dtype("<f4")
 
@@ -68,144 +65,6 @@ def default_cache_dir() -> Path:
     import platformdirs
 
     return platformdirs.user_cache_path("stemgui", appauthor=False) / "stemcache"
-
-
-# ----------------------------------------------------------------------------- file hashes
-
-_digests: dict[tuple[str, int, int, int], str] = {}
-_digests_lock = threading.Lock()
-
-
-def file_digest(path: str | os.PathLike[str], cancel: Cancel = None) -> str:
-    """sha256 of the file's bytes (64 hex digits), read in 1 MiB blocks.
-
-    Remembered for this process by (path, size, modification time), so that hashing a song
-    again costs nothing until the file changes.
-
-    Raises:
-        OSError: the file cannot be read.
-        SeparationCancelled: ``cancel`` was set (checked between blocks).
-    """
-    path = Path(os.path.realpath(path))  # not resolve(): RuntimeError on a link loop (< 3.13)
-    before = path.stat()
-    if not stat.S_ISREG(before.st_mode):  # a named pipe would block here for good
-        raise OSError(errno.EINVAL, "not a regular file", str(path))
-    memo = (str(path), before.st_size, before.st_mtime_ns, before.st_ino)
-    with _digests_lock:
-        known = _digests.get(memo)
-    if known is not None:
-        return known
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_HASH_BLOCK):
-            if cancel is not None and cancel.is_set():
-                raise SeparationCancelled(f"{path.name}: cancelled")
-            digest.update(block)
-    after = path.stat()
-    result = digest.hexdigest()
-    if (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns):
-        with _digests_lock:
-            _digests[memo] = result
-    return result
-
-
-def forget_digests() -> None:
-    """Forget the remembered file hashes (as a new process would)."""
-    with _digests_lock:
-        _digests.clear()
-
-
-@dataclass(frozen=True)
-class ModelFiles:
-    """The files a model spec resolves to now: ``name`` (the spec, or the store's default name),
-    ``paths`` (a file; a bag ``.yaml`` and its members; a store model's file or official files)
-    and, for a bundled model, its manifest ``sha256`` (checked on every load: not hashed)."""
-
-    name: str
-    paths: tuple[Path, ...]
-    sha256: str | None = None
-
-
-def model_files(spec: str, store: Any = None) -> ModelFiles | None:
-    """The files of the model ``spec`` names (what ``stemgui.cli.models.load_model`` takes: a
-    store name, a model file path, or "" for the store's default); None when it cannot be resolved
-    now (unknown, not downloaded, a bag member missing): loading it will say why. Imports the
-    model store, and with it torch. ``store``: a ``ModelStore`` (default: the user's)."""
-    from stemgui.errors import ModelLoadError
-    from stemgui.separation.spec import names_a_file
-    from stemgui.separation.store import OFFICIAL_MODELS, ModelStore
-
-    try:
-        store = store if store is not None else ModelStore()
-        name = spec or store.default_name()
-        if name is None:
-            return None
-        path = Path(name)
-        if path.is_file() or names_a_file(path):
-            paths = _file_and_members(path) if path.is_file() else None
-            return None if paths is None else ModelFiles(name, paths)
-        return _named_model_files(store, name, OFFICIAL_MODELS)
-    except (ModelLoadError, OSError) as error:
-        logger.debug("model %r has no files now: %s", spec, error)
-        return None
-
-
-def model_identity(spec: str, cancel: Cancel = None, store: Any = None) -> str | None:
-    """What identifies the model ``spec`` names (:func:`model_files`): its name and the sha256
-    of its files. A bundled model is identified by its manifest sha256; other files are hashed
-    (remembered, see :func:`file_digest`). None when the model cannot be resolved now. Imports
-    torch: call it off the GUI thread.
-
-    Raises:
-        SeparationCancelled: ``cancel`` was set while hashing.
-    """
-    files = model_files(spec, store)
-    if files is None:
-        return None
-    try:
-        digests = (
-            [files.sha256.lower()]
-            if files.sha256
-            else [file_digest(path, cancel) for path in files.paths]
-        )
-    except OSError as error:
-        logger.debug("model %r has no identity for the stem cache: %s", spec, error)
-        return None
-    return f"{files.name}|{','.join(digests)}"
-
-
-def _named_model_files(store: Any, name: str, official: Mapping) -> ModelFiles | None:
-    for entry in store.list_models():
-        if entry.name != name or entry.origin == "official":
-            continue
-        if not entry.available or entry.path is None:
-            return None
-        if entry.sha256:
-            return ModelFiles(name, (entry.path,), entry.sha256)
-        paths = _file_and_members(entry.path)
-        return None if paths is None else ModelFiles(name, paths)
-    if name not in official:
-        return None
-    from stemgui.separation.official import find_signature
-
-    files = [find_signature(store.official_dir, s) for s in official[name].signatures]
-    if any(file is None for file in files):
-        return None
-    return ModelFiles(name, tuple(files))
-
-
-def _file_and_members(path: Path) -> tuple[Path, ...] | None:
-    """The file; for a bag ``.yaml``, also its members found beside it (None: one is missing)."""
-    paths = [path]
-    if path.suffix.lower() in (".yaml", ".yml"):
-        from stemgui.separation.official import find_signature, read_bag_file
-
-        for signature in read_bag_file(path)["models"]:
-            member = find_signature(path.parent, signature)
-            if member is None:
-                return None
-            paths.append(member)
-    return tuple(paths)
 
 
 # ----------------------------------------------------------------------------- the cache

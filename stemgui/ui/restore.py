@@ -41,9 +41,10 @@ ModelStamps = tuple[tuple[str, Stamp | None], ...]
 
 
 def model_stamps(spec: str) -> ModelStamps | None:
-    """The stamp of each file the model ``spec`` is read from now (``stemcache.model_files``);
-    None when it cannot be resolved. Imports torch (the model store): the worker's side."""
-    from stemgui.stemcache import model_files
+    """The stamp of each file the model ``spec`` is read from now
+    (``separation.model_identity.model_files``); None when it cannot be resolved. Imports torch
+    (the model store): the worker's side."""
+    from stemgui.separation.model_identity import model_files
 
     files = model_files(spec)
     return None if files is None else tuple((str(p), file_stamp(p)) for p in files.paths)

@@ -36,8 +36,9 @@ SeparatorFactory = Callable[[SeparationOptions], tuple[Any, str]]
 """options -> (a ``Separator``-like object, the model's display name)."""
 
 ModelIdentity = Callable[[SeparationOptions, Any], "str | None"]
-"""(options, cancel) -> what identifies the model's weights (``stemcache.model_identity``), or
-None when it cannot be told without loading it (the stems are then neither looked up nor kept)."""
+"""(options, cancel) -> what identifies the model's weights
+(``separation.model_identity.model_identity``), or None when it cannot be told without loading
+it (the stems are then neither looked up nor kept)."""
 
 
 def default_separator_factory(options: SeparationOptions) -> tuple[Any, str]:
@@ -59,7 +60,7 @@ def default_separator_factory(options: SeparationOptions) -> tuple[Any, str]:
 def default_model_identity(options: SeparationOptions, cancel: Any = None) -> str | None:
     """The identity of the model ``options`` names, as ``default_separator_factory`` would
     load it (imports torch; hashes the model's files once per process)."""
-    from stemgui.stemcache import model_identity
+    from stemgui.separation.model_identity import model_identity
     from stemgui.ui.models import store_names
 
     if not options.model and not store_names():

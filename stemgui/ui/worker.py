@@ -316,7 +316,8 @@ class SeparationWorker(QObject):
         """(song sha256, model identity, cache hit or None); raises SeparationCancelled.
 
         An unreadable song gives (None, None, None): decoding it will say what is wrong."""
-        from stemgui.stemcache import StemCache, file_digest
+        from stemgui.separation.model_identity import file_digest
+        from stemgui.stemcache import StemCache
 
         try:
             song_sha = file_digest(path, cancel)

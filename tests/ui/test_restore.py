@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from stemgui.stemcache import StemCache, forget_digests
+from stemgui.separation.model_identity import forget_digests
+from stemgui.stemcache import StemCache
 from stemgui.ui import session
 from stemgui.ui import settings as S
 from stemgui.ui.controller import QueueController

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from stemgui.errors import SeparationCancelled
-from stemgui.stemcache import StemCache, forget_digests
+from stemgui.separation.model_identity import forget_digests
+from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import two_stem_set
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
