@@ -22,7 +22,8 @@ from stemgui.cli.arguments import audio_format, build_parser
 from stemgui.cli.batch import TrackRun
 from stemgui.logs import LOG_FILE_NAME, reset_logging
 from stemgui.separation import registry
-from stemgui.separation.checkpoint import file_sha256, save_model
+from stemgui.separation.checkpoint import save_model
+from stemgui.separation.hashing import file_sha256
 from tests.reliability.helpers import FACTORS, NAMES, RATE, TinyNet, write_song
 
 

@@ -26,13 +26,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from stemgui.separation.checkpoint import (
-    file_sha256,
-    read_checkpoint,
-    save_bag_of_files,
-    save_member,
-)
+from stemgui.separation.checkpoint import read_checkpoint
+from stemgui.separation.hashing import file_sha256
 from stemgui.separation.official import load_any
+from stemgui.separation.rewrite import save_bag_of_files, save_member
 from training.models import as_stemgui_file, provenance_of
 from training.network import closest_member
 from training.options import device, output_file

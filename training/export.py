@@ -22,7 +22,8 @@ from typing import Any
 
 from stemgui.audio.atomic import atomic_path
 from stemgui.export.naming import safe_name
-from stemgui.separation.checkpoint import file_sha256, hashed_name, load_model, read_checkpoint
+from stemgui.separation.checkpoint import load_model, read_checkpoint
+from stemgui.separation.hashing import file_sha256, hashed_name
 from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
 from training.data import describe
 from training.models import as_stemgui_file, is_official

@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stemgui.separation.checkpoint import file_sha256, read_checkpoint, save_model
+from stemgui.separation.checkpoint import read_checkpoint, save_model
+from stemgui.separation.hashing import file_sha256
 from stemgui.separation.official import OFFICIAL_SUFFIX, load_any
 
 

@@ -87,7 +87,7 @@ def output_file(
     Raises:
         ValueError: naming the file and what to do.
     """
-    from stemgui.separation.checkpoint import hash_prefix_from_name
+    from stemgui.separation.hashing import hash_prefix_from_name
 
     path = Path(path)
     if path.is_dir():

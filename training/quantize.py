@@ -310,8 +310,9 @@ def sdr_change_table(
 
 def run_quantize(args: argparse.Namespace) -> int:
     """``python -m training quantize MODEL OUTPUT [--bits 8] [--data ROOT ...]``."""
-    from stemgui.separation.checkpoint import add_provenance, load_model
+    from stemgui.separation.checkpoint import load_model
     from stemgui.separation.official import load_any
+    from stemgui.separation.rewrite import add_provenance
     from training import evaluate
     from training.models import samplerate_of
 

@@ -15,8 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from stemgui.separation.checkpoint import add_provenance, load_model, save_with_segment
+from stemgui.separation.checkpoint import load_model
 from stemgui.separation.official import load_any
+from stemgui.separation.rewrite import add_provenance, save_with_segment
 from training.models import as_stemgui_file, samplerate_of
 from training.options import chunk_seconds, device, output_file
 

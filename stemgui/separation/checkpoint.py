@@ -24,20 +24,18 @@ A file is ``torch.save`` of plain containers only, read back with ``torch.load(w
         "segment": float | None,          # bag only
     }
 
-Integrity: the file's sha256 is checked against an expected value (argument or manifest) or,
-failing that, against the hash prefix in its name (``name-<first 8 hex of sha256>.ext``, the
-convention of the Demucs model repository). Every failure to load is a ``ModelLoadError`` that
-names the file and says what to do.
+Integrity: the file's sha256 is checked on loading (``hashing.verify_sha256``) against an
+expected value (argument or manifest) or, failing that, against the hash prefix in its name.
+Every failure to load is a ``ModelLoadError`` that names the file and says what to do. Values
+other than tensors go through ``plain_values``; files made from other model files (bags of
+member files, a changed segment, added provenance) are written by ``rewrite``.
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
-import re
 from collections.abc import Mapping
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -49,124 +47,16 @@ from stemgui.audio.atomic import atomic_path
 from stemgui.errors import ModelLoadError
 from stemgui.separation import registry
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.spec import HASHED_STEM
+from stemgui.separation.hashing import HASH_PREFIX_LENGTH, file_sha256, verify_sha256
+from stemgui.separation.plain_values import decode_plain, encode_plain
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "stemgui-model"
 FORMAT_VERSION = 1
 SUFFIX = ".stemgui"
-HASH_PREFIX_LENGTH = 8
 
-_FRACTION_TAG = "__fraction__"
 _FP16_MAX = 65504.0
-
-
-# ----------------------------------------------------------------------------- integrity
-
-
-def file_sha256(path: str | Path) -> str:
-    """The sha256 of a file's bytes as 64 lower-case hex digits (read in 1 MiB blocks)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def hash_prefix_from_name(path: str | Path) -> str | None:
-    """The 8 hex digits of ``name-<prefix>.ext``, or None when the name carries no hash."""
-    match = HASHED_STEM.match(Path(path).stem)
-    return match["prefix"] if match else None
-
-
-def hashed_name(path: str | Path, sha256: str) -> Path:
-    """``folder/name.ext`` -> ``folder/name-<first 8 hex of sha256>.ext``."""
-    path = Path(path)
-    return path.with_name(f"{path.stem}-{sha256[:HASH_PREFIX_LENGTH]}{path.suffix}")
-
-
-def verify_sha256(path: str | Path, expected: str | None = None) -> str:
-    """Check ``path`` against ``expected`` (full hex or a prefix of at least 8 digits), else
-    against the prefix in its name; return the actual sha256.
-
-    Raises:
-        ModelLoadError: the file is missing, unreadable, or its hash does not match.
-    """
-    path = Path(path)
-    if not path.is_file():
-        what = (
-            "is a folder; name a model file in it"
-            if path.is_dir()
-            else ("model file not found; download or export it again")
-        )
-        raise ModelLoadError(path, what)
-    try:
-        actual = file_sha256(path)
-    except OSError as exc:
-        raise ModelLoadError(path, f"model file could not be read ({exc})") from exc
-    source = "expected"
-    if expected is None:
-        expected = hash_prefix_from_name(path)
-        source = "its name says"
-    if expected is None:
-        return actual
-    expected = expected.strip().lower()
-    if len(expected) < HASH_PREFIX_LENGTH or not re.fullmatch(r"[0-9a-f]+", expected):
-        raise ValueError(f"expected sha256 must be at least 8 hex digits, got {expected!r}")
-    if not actual.startswith(expected):
-        raise ModelLoadError(
-            path,
-            f"sha256 is {actual[: len(expected)]} but {source} {expected}: the file is damaged "
-            "or was changed; download it again (or export it again if you made it)",
-        )
-    return actual
-
-
-# ----------------------------------------------------------------------------- plain values
-
-
-def encode_plain(value: Any, where: str = "value") -> Any:
-    """Copy ``value`` into containers that ``torch.load(weights_only=True)`` accepts.
-
-    Allowed: None, bool, int, float, str, lists/tuples and str-keyed dicts of those, and
-    ``Fraction`` (stored as ``{"__fraction__": [numerator, denominator]}``).
-
-    Raises:
-        ValueError: naming the offending entry, for anything else (tensors, objects, ...).
-    """
-    if value is None or isinstance(value, bool):
-        return value
-    for plain in (int, float, str):  # exact types: subclasses (TorchVersion, enums) would pickle
-        if isinstance(value, plain):  # as classes that weights_only refuses
-            return plain(value)
-    if isinstance(value, Fraction):
-        return {_FRACTION_TAG: [value.numerator, value.denominator]}
-    if isinstance(value, list | tuple):
-        items = [encode_plain(item, f"{where}[{i}]") for i, item in enumerate(value)]
-        return items if isinstance(value, list) else tuple(items)
-    if isinstance(value, Mapping):
-        encoded = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValueError(f"{where}: keys must be strings, got {key!r}")
-            encoded[key] = encode_plain(item, f"{where}[{key!r}]")
-        return encoded
-    raise ValueError(f"{where}: {type(value).__name__} cannot be stored in a checkpoint")
-
-
-def decode_plain(value: Any) -> Any:
-    """Inverse of ``encode_plain``."""
-    if isinstance(value, dict):
-        if set(value) == {_FRACTION_TAG}:
-            numerator, denominator = value[_FRACTION_TAG]
-            return Fraction(numerator, denominator)
-        return {key: decode_plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [decode_plain(item) for item in value]
-    if isinstance(value, tuple):
-        return tuple(decode_plain(item) for item in value)
-    return value
 
 
 # ----------------------------------------------------------------------------- saving
@@ -256,130 +146,18 @@ def save_model(
         }
     else:
         payload = {"kind": "model", "models": [_model_entry(model, half, quantizer)]}
-    return _write(payload, path, provenance)
+    return write_payload(payload, path, provenance)
 
 
-def save_bag_of_files(
-    members: list[str | Path],
-    path: str | Path,
-    *,
-    weights: list[list[float]] | None = None,
-    segment: float | None = None,
-    provenance: Mapping[str, Any] | None = None,
-) -> str:
-    """Write a bag whose members are the networks of the single-model files ``members``.
-
-    Each member's entry is copied as stored (a quantized member stays quantized), so a bag of
-    8-bit files is as small as its members. ``weights``: per member, one weight per source
-    (``[[1, 1, 0, 1], [0, 0, 1, 0]]`` takes "other" from the second model and the rest from the
-    first, as htdemucs_ft does); default all ones. Returns the written file's sha256.
+def write_payload(payload: dict[str, Any], path: Path, provenance: Mapping[str, Any] | None) -> str:
+    """Write ``payload`` (``kind``, ``models`` and, for a bag, ``weights`` and ``segment``) to
+    ``path`` with the format header, software versions and ``provenance`` added (atomically);
+    return the file's sha256.
 
     Raises:
-        ModelLoadError: a member does not load, or holds a bag itself.
-        ValueError: the members or weights do not make a bag (sources differ, wrong counts,
-            a source whose weights sum to zero).
+        ValueError: ``provenance`` holds values that are not plain.
+        OSError: the file could not be written (one line: its name, why, what to do).
     """
-    entries, networks = [], []
-    for member in map(Path, members):
-        payload = read_checkpoint(member)
-        if payload["kind"] != "model":
-            raise ModelLoadError(member, "holds a bag already; list its own member files instead")
-        entries.append(payload["models"][0])
-        networks.append(_build_entry(member, entries[-1]))
-    BagOfModels(networks, weights, segment)  # validates the members together and the weights
-    payload = {
-        "kind": "bag",
-        "models": entries,
-        "weights": None if weights is None else [list(map(float, w)) for w in weights],
-        "segment": None if segment is None else float(segment),
-    }
-    return _write(payload, Path(path), provenance)
-
-
-def save_member(
-    source: str | Path,
-    index: int,
-    path: str | Path,
-    *,
-    provenance: Mapping[str, Any] | None = None,
-) -> str:
-    """Write member ``index`` (0 first) of the bag file ``source`` to ``path`` as a single-model
-    file, its tensors copied as stored (a quantized member stays quantized), with
-    ``provenance``; returns the written file's sha256.
-
-    Raises:
-        ModelLoadError: ``source`` does not load, or holds one model, not a bag.
-        ValueError: the bag has no member ``index``.
-    """
-    source = Path(source)
-    payload = read_checkpoint(source)
-    if payload["kind"] != "bag":
-        raise ModelLoadError(source, "holds one model, not a bag: use the file itself")
-    members = payload["models"]
-    if not 0 <= index < len(members):
-        raise ValueError(f"{source}: no member {index}; its members are 0 to {len(members) - 1}")
-    _build_entry(source, members[index])  # it must load on its own
-    return _write({"kind": "model", "models": [members[index]]}, Path(path), provenance)
-
-
-def save_with_segment(
-    source: str | Path,
-    path: str | Path,
-    segment: float,
-    *,
-    provenance: Mapping[str, Any] | None = None,
-) -> str:
-    """Copy the single-model file ``source`` to ``path`` with its network's chunk length changed.
-
-    For networks trained on fixed chunks (HTDemucs: its transformer sees ``segment`` seconds at
-    once), the chunk length is a constructor argument, not a weight: the same weights can run on
-    longer chunks (more context) or shorter ones. The tensors are copied as stored (a quantized
-    file stays quantized); the provenance records the change, and ``provenance`` entries (e.g.
-    the validation SDR measured on the new chunks) replace the source's. Returns the sha256.
-
-    Raises:
-        ModelLoadError: ``source`` does not load, or holds a bag.
-        ValueError: the architecture has no ``segment`` argument, or ``segment`` is not positive.
-    """
-    source = Path(source)
-    if not segment > 0:
-        raise ValueError(f"segment must be a positive number of seconds, got {segment}")
-    payload = read_checkpoint(source)
-    if payload["kind"] != "model":
-        raise ModelLoadError(source, "holds a bag; change the segment of its members one by one")
-    entry = dict(payload["models"][0])
-    kwargs = decode_plain(entry["kwargs"])
-    if "segment" not in kwargs:
-        raise ValueError(f"{source}: {entry['architecture']} takes no segment argument")
-    previous = kwargs["segment"]
-    kwargs["segment"] = float(segment)
-    entry["kwargs"] = encode_plain(kwargs, "kwargs")
-    entry["segment"] = float(segment)
-    _build_entry(source, entry)  # the changed entry must still build and load
-    provenance = {**(payload.get("provenance") or {}), **(provenance or {})}
-    provenance["segment_changed"] = {
-        "from_file": source.name,
-        "from": float(previous),
-        "to": float(segment),
-    }
-    return _write({"kind": "model", "models": [entry]}, Path(path), provenance)
-
-
-def add_provenance(path: str | Path, entries: Mapping[str, Any]) -> str:
-    """Rewrite the checkpoint ``path`` with ``entries`` added to (or replacing in) its
-    provenance, the tensors as stored (such as the validation SDR measured on the file after it
-    was written); returns its new sha256.
-
-    Raises:
-        ModelLoadError: ``path`` does not read as a stemgui checkpoint.
-    """
-    path = Path(path)
-    payload = read_checkpoint(path)
-    provenance = {**decode_plain(payload.get("provenance") or {}), **entries}
-    return _write(payload, path, provenance)
-
-
-def _write(payload: dict[str, Any], path: Path, provenance: Mapping[str, Any] | None) -> str:
     payload.update(
         format=FORMAT,
         format_version=FORMAT_VERSION,
@@ -477,7 +255,13 @@ def architecture_class(path: Path, name: str) -> type:
         raise ModelLoadError(path, f"architecture {name!r} is not available: {exc}") from exc
 
 
-def _build_entry(path: Path, entry: Any) -> nn.Module:
+def build_entry(path: Path, entry: Any) -> nn.Module:
+    """The network of one stored model entry of the file ``path``: eval mode, float32, CPU.
+
+    Raises:
+        ModelLoadError: the entry is malformed, its architecture unknown, or its tensors do not
+            fit the network built from its arguments.
+    """
     required = ("architecture", "kwargs", "sources", "samplerate", "audio_channels", "state")
     if not isinstance(entry, dict) or any(key not in entry for key in required):
         raise ModelLoadError(path, "malformed stemgui model entry; export it again")
@@ -543,7 +327,7 @@ def load_model(path: str | Path, *, sha256: str | None = None) -> nn.Module:
     """
     path = Path(path)
     payload = read_checkpoint(path, sha256=sha256)
-    models = [_build_entry(path, entry) for entry in payload["models"]]
+    models = [build_entry(path, entry) for entry in payload["models"]]
     if payload["kind"] == "model":
         return models[0]
     try:

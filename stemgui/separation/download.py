@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.errors import ModelLoadError
-from stemgui.separation.checkpoint import hash_prefix_from_name, verify_sha256
+from stemgui.separation.hashing import hash_prefix_from_name, verify_sha256
 
 logger = logging.getLogger(__name__)
 

@@ -28,14 +28,9 @@ from torch import nn
 
 from stemgui.errors import ModelLoadError
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import (
-    HASH_PREFIX_LENGTH,
-    SUFFIX,
-    architecture_class,
-    load_model,
-    verify_sha256,
-)
+from stemgui.separation.checkpoint import SUFFIX, architecture_class, load_model
 from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
+from stemgui.separation.hashing import HASH_PREFIX_LENGTH, verify_sha256
 
 logger = logging.getLogger(__name__)
 

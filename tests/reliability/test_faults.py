@@ -317,7 +317,7 @@ def test_damaged_model_file_is_refused_in_one_line(isolated, model_file, damage,
         data = data[: len(data) // 2]
     else:
         data[len(data) // 2] ^= 0xFF
-    from stemgui.separation.checkpoint import file_sha256
+    from stemgui.separation.hashing import file_sha256
 
     model_file.write_bytes(bytes(data))
     # with its sha256 in the name (as the store names files), a flipped byte is caught too

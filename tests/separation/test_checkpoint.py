@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import zipfile
 from fractions import Fraction
@@ -13,13 +12,8 @@ import torch
 from stemgui.errors import ModelLoadError
 from stemgui.separation import checkpoint
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import (
-    file_sha256,
-    hashed_name,
-    load_model,
-    read_checkpoint,
-    save_model,
-)
+from stemgui.separation.checkpoint import load_model, read_checkpoint, save_model
+from stemgui.separation.hashing import file_sha256, hashed_name
 from tests.separation.model_files_helpers import (
     TinyNet,
     make_tiny,
@@ -298,17 +292,6 @@ def test_diffq_quantized_model_round_trip(tmp_path, mix, quantizer):
         save_model(make_tiny(), tmp_path / "x.stemgui", quantizer=q)
     with pytest.raises(ValueError, match="bag"):
         save_model(BagOfModels([model]), tmp_path / "y.stemgui", quantizer=q)
-
-
-def test_plain_value_encoding_round_trips():
-    value = {"a": [1, 2.5, None, True], "b": (Fraction(1, 3), "x"), "c": {"d": Fraction(5)}}
-    encoded = checkpoint.encode_plain(value)
-    buffer = io.BytesIO()
-    torch.save(encoded, buffer)
-    buffer.seek(0)
-    assert checkpoint.decode_plain(torch.load(buffer, weights_only=True)) == value
-    with pytest.raises(ValueError, match=r"\['k'\]"):
-        checkpoint.encode_plain({"k": object()})
 
 
 def test_real_network_round_trip(tmp_path):

@@ -16,7 +16,8 @@ import torch
 from stemgui.errors import ModelLoadError
 from stemgui.separation import store as store_module
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import hashed_name, save_model
+from stemgui.separation.checkpoint import save_model
+from stemgui.separation.hashing import hashed_name
 from stemgui.separation.store import OFFICIAL_MODELS, ModelStore, OfficialModel
 from tests.separation.model_files_helpers import (
     TinyNet,

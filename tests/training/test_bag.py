@@ -8,12 +8,8 @@ import pytest
 import torch
 
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import (
-    add_provenance,
-    load_model,
-    read_checkpoint,
-    save_bag_of_files,
-)
+from stemgui.separation.checkpoint import load_model, read_checkpoint
+from stemgui.separation.rewrite import add_provenance, save_bag_of_files
 from stemgui.separation.store import ModelStore
 from tests.training.test_fit import make
 from training.__main__ import main

@@ -10,7 +10,8 @@ import sys
 import tarfile
 from pathlib import Path
 
-from stemgui.separation.checkpoint import read_checkpoint, save_bag_of_files
+from stemgui.separation.checkpoint import read_checkpoint
+from stemgui.separation.rewrite import save_bag_of_files
 from tests.training.test_eval_cli import VALID, model, musdb_like  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]

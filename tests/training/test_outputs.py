@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from stemgui.separation.checkpoint import load_model, read_checkpoint, save_bag_of_files, save_model
+from stemgui.separation.checkpoint import load_model, read_checkpoint, save_model
 from stemgui.separation.official import import_official
+from stemgui.separation.rewrite import save_bag_of_files
 from stemgui.separation.store import ModelStore
 from tests.separation.model_files_helpers import tiny_htdemucs
 from tests.training.test_eval_cli import musdb_like  # noqa: F401 (a fixture it shares)

@@ -8,12 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from stemgui.separation.checkpoint import (
-    load_model,
-    read_checkpoint,
-    save_model,
-    save_with_segment,
-)
+from stemgui.separation.checkpoint import load_model, read_checkpoint, save_model
+from stemgui.separation.rewrite import save_with_segment
 from stemgui.separation.separator import Separator
 from tests.separation.model_files_helpers import tiny_htdemucs
 from training.__main__ import main

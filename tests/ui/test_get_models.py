@@ -9,7 +9,7 @@ from http.server import SimpleHTTPRequestHandler
 
 import pytest
 
-from stemgui.separation.checkpoint import file_sha256
+from stemgui.separation.hashing import file_sha256
 from stemgui.separation.store import OFFICIAL_MODELS, OfficialModel
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
