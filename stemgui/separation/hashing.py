@@ -13,18 +13,27 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
-from stemgui.errors import ModelLoadError
+from stemgui.errors import ModelLoadError, SeparationCancelled
 from stemgui.separation.spec import HASHED_STEM
 
 HASH_PREFIX_LENGTH = 8
 
 
-def file_sha256(path: str | Path) -> str:
-    """The sha256 of a file's bytes as 64 lower-case hex digits (read in 1 MiB blocks)."""
+def file_sha256(path: str | Path, cancel: Any = None) -> str:
+    """The sha256 of a file's bytes as 64 lower-case hex digits (read in 1 MiB blocks).
+
+    Raises:
+        OSError: the file cannot be read.
+        SeparationCancelled: ``cancel`` (anything with ``is_set()``) was set, checked between
+            blocks.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(1 << 20):
+            if cancel is not None and cancel.is_set():
+                raise SeparationCancelled(f"{Path(path).name}: cancelled")
             digest.update(block)
     return digest.hexdigest()
 

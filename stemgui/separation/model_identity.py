@@ -15,7 +15,6 @@ with it.
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import stat
@@ -25,11 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stemgui.errors import SeparationCancelled
+from stemgui.separation.hashing import file_sha256
 
 logger = logging.getLogger(__name__)
-
-_HASH_BLOCK = 1 << 20  # bytes read per step of a file hash
 
 Cancel = Any
 """Anything with ``is_set()`` (a ``threading.Event``); checked between blocks."""
@@ -60,14 +57,8 @@ def file_digest(path: str | os.PathLike[str], cancel: Cancel = None) -> str:
         known = _digests.get(memo)
     if known is not None:
         return known
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_HASH_BLOCK):
-            if cancel is not None and cancel.is_set():
-                raise SeparationCancelled(f"{path.name}: cancelled")
-            digest.update(block)
+    result = file_sha256(path, cancel)
     after = path.stat()
-    result = digest.hexdigest()
     if (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns):
         with _digests_lock:
             _digests[memo] = result
