@@ -9,7 +9,8 @@ screen. Each other concern has a module of its own, which the window creates and
 to: ``song_intake`` (songs opened, dropped, sent by a later launch), ``model_status`` (what is
 said about models and devices), ``messages`` (the banner), ``export_commands`` (File ▸ Export),
 ``session`` (the queue kept between sessions), ``keyboard_focus`` (a focused button takes
-Space and Return) and ``menu_bar`` (the File, Playback, View and Help menus and their commands).
+Space and Return), ``menu_bar`` (the File, Playback, View and Help menus and their commands) and
+``shown_song`` (the title's tempo and key, the beat grid and the mixer of the song on screen).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
 from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.separation_options import SeparatorFactory
+from stemgui.ui.shown_song import beat_grid, mixer_of, title_aside
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import Theme
 from stemgui.ui.transport_bar import TransportBar
@@ -430,19 +432,8 @@ class MainWindow(QMainWindow):
             self._park_if_hidden(previous)
 
     def mixer_of(self, job: Job) -> Any:
-        """The song's ``MixerState``, made when its stems are first shown (or exported)."""
-        from stemgui.stems.mixer import MixerState
-
-        if job.mixer is None or job.mixer.stems != job.stemset.names:
-            previous = job.mixer
-            job.mixer = MixerState(job.stemset.names, original=job.stemset.mix is not None)
-            # the song's mix as the last session left it: also no_vocals, first shown after
-            # four stems when a two-stem song is separated or read from the cache again
-            job.mixer.take_controls(job.strips)
-            if previous is not None:  # two-stem mode: vocals keep their strip as it is now
-                job.mixer.take_controls(previous.strips())
-                self._fold_strips(job, previous)
-        return job.mixer
+        """The song's ``MixerState`` (``shown_song.mixer_of``)."""
+        return mixer_of(job, lambda text: self.statusBar().showMessage(text, 8000))
 
     def _export_rate(self, job: Job) -> int | None:
         """The rate the export dialog offers first for ``job``'s stems: its song's own when the
@@ -468,27 +459,6 @@ class MainWindow(QMainWindow):
             self._show_title(job)
         self.update_buttons()
 
-    def _fold_strips(self, job: Job, previous: Any) -> None:
-        """no_vocals, new after the four stems it sums, takes their controls when they agree
-        (drums, bass and other all muted: no_vocals muted), else starts fresh, saying so."""
-        from stemgui.stems.mixer import folded
-
-        strips = previous.strips()
-        for name in job.mixer.stems:
-            kept = name.removeprefix("no_")
-            if name == kept or name in strips or name in job.strips or kept not in strips:
-                continue
-            parts = [stem for stem in previous.stems if stem != kept]
-            control = folded(strips, parts)
-            if control is not None:
-                job.mixer.take_controls({name: control})
-            else:
-                self.statusBar().showMessage(
-                    f"{', '.join(parts)} had different solo, mute or gain: {name}, their sum, "
-                    "starts unmuted at 0 dB.",
-                    8000,
-                )
-
     def _park_if_hidden(self, job: Job) -> None:
         """A finished song off screen reads its stems from the stem cache, not from RAM (not
         while the same song, added again, is on screen: its player holds those stems)."""
@@ -499,30 +469,13 @@ class MainWindow(QMainWindow):
     def _show_title(self, job: Job) -> None:
         """The song's name without its extension, the model, the state: short of room, the
         model gives way first (the queue row names it too), then the middle of the name."""
-        model = f" — {job.model_name}" if job.model_name else ""
-        analysis = getattr(job.waveforms, "analysis", None)  # made by the worker
-        tempo, key = (analysis.tempo, analysis.key) if analysis is not None else (None, None)
-        speed, semitones = self.player.speed, self.player.semitones
-        found = [] if tempo is None else [f"{tempo.bpm:g} BPM"]
-        if tempo is not None and speed != 1.0:  # as heard: "119 → 89.3 BPM"
-            found = [f"{tempo.bpm:g} → {round(tempo.bpm * speed, 1):g} BPM"]
-        if key is not None:
-            heard = key.transposed(semitones)
-            said = f"{key.name} → " if semitones else ""
-            found += [f"{said}{heard.name} ({heard.camelot})"]
-        model = f" — {', '.join(found)}{model}" if found else model
+        aside = title_aside(job, self.player.speed, self.player.semitones)
         state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
-        self.song_title.setText(job.path.stem, state, aside=model)
+        self.song_title.setText(job.path.stem, state, aside=aside)
 
     def _show_beats(self, job: Job) -> None:
         """The song's beat grid on its waveforms, where it keeps a steady one."""
-        analysis = getattr(job.waveforms, "analysis", None)
-        tempo = analysis.tempo if analysis is not None else None
-        if tempo is None or tempo.beat is None:
-            self.timeline.set_beats(None)
-        else:
-            rate = job.stemset.samplerate
-            self.timeline.set_beats((tempo.first_beat * rate, tempo.beat * rate))
+        self.timeline.set_beats(beat_grid(job))
 
     # -- out: stemgui.ui.export_commands ----------------------------------------------------
 
