@@ -138,9 +138,12 @@ def test_parser_reads_every_flag():
             "clamp",
             "--overwrite",
             "-v",
+            "--samplerate",
+            "48000",
         ]
     )
     assert args.tracks == [Path("a.wav"), Path("b")]
+    assert args.samplerate == 48000 and build_parser().parse_args(["a", "--samplerate", "song"])
     assert (args.name, args.out, args.filename) == ("htdemucs", Path("out"), "{track}_{stem}.{ext}")
     assert (args.two_stems, args.segment, args.overlap, args.shifts) == ("vocals", 5.5, 0.5, 2)
     assert (args.device, args.mp3, args.mp3_bitrate, args.clip_mode) == ("cpu", True, 192, "clamp")
@@ -165,6 +168,9 @@ def test_parser_reads_every_flag():
         ["a.wav", "--semitones", "1.5"],
         ["a.wav", "-d", "cuda:7"],
         ["a.wav", "-n", ""],  # said ".: no model named ''"
+        ["a.wav", "--samplerate", "fast"],
+        ["a.wav", "--samplerate", "100"],
+        ["a.wav", "--samplerate", "96000", "--mp3"],  # mp3 cannot hold it: said before any work
     ],
 )
 def test_conflicting_or_bad_flags_exit_2(argv, capsys):
@@ -377,6 +383,30 @@ def test_a_practice_track_slower_and_in_another_key(tmp_path, model_file, capsys
     # windows cut alike in every stem
     for stem in stems[1:]:
         np.testing.assert_allclose(stem, stems[0], atol=1e-4)
+
+
+def test_the_stems_of_a_48_khz_song_at_its_own_rate_or_another(tmp_path, model_file, capsys):
+    """The model runs at 44.1 kHz, so its stems came out at that rate whatever the song's: a 48
+    kHz song's stems ran short and slow in a 48 kHz DAW session. --samplerate song writes each
+    song's at its own rate, --samplerate N at N Hz; the default stays the model's (Demucs's)."""
+    rate = 48000
+    t = np.arange(rate) / rate
+    song = np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 660 * t)]) * 0.3
+    sf.write(tmp_path / "song.wav", song.T.astype(np.float32), rate, subtype="FLOAT")
+    for flags, expected in (
+        ([], RATE),
+        (["--samplerate", "song"], rate),
+        (["--samplerate", "32000"], 32000),
+    ):
+        out = f"out-{expected}"
+        argv = ["song.wav", "-n", str(model_file), "--float32", "-o", out, *flags]
+        assert cli.main(argv) == 0, capsys.readouterr().err
+        vocals, written = sf.read(tmp_path / out / "tiny" / "song" / "vocals.wav", dtype="float32")
+        assert written == expected
+        assert vocals.shape == (expected, 2)  # one second
+        if expected == rate:  # back at the song's rate: the known answer, sample for sample
+            inner = slice(1000, -1000)  # away from the ends, where the resamplers' filters pad
+            np.testing.assert_allclose(vocals.T[:, inner], 0.0625 * song[:, inner], atol=2e-4)
 
 
 def test_existing_stems_are_kept_unless_overwrite(tmp_path, model_file, capsys):

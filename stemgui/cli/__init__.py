@@ -157,6 +157,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         overwrite=args.overwrite,
         skip_existing=args.skip_existing,  # a song stopped while its files were written
         pace=Pace(args.speed, args.semitones),
+        samplerate=args.samplerate if isinstance(args.samplerate, int) else None,
     )
     try:
         stem_names(request, separator.sources)
@@ -170,6 +171,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     logger.info("model %s on %s; stems go to %s", model_name, separator.device, args.out.resolve())
 
     run = TrackRun(separator, int(model.audio_channels), request, model_name)
+    run.song_rate = args.samplerate == "song"
     return separate_all(
         run,
         tracks,

@@ -18,6 +18,7 @@ from typing import Any
 from stemgui import __version__
 from stemgui.errors import ExportError
 from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, template_parts
+from stemgui.export.rates import holds
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
 
@@ -121,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="write the stems this many semitones higher (negative: lower), the pace kept",
     )
+    parser.add_argument(  # not Demucs's (it writes the model's rate): the app's choice
+        "--samplerate",
+        type=_samplerate,
+        default="model",
+        metavar="RATE",
+        help="the files' sample rate: model (default, the stems' own: 44100 for the bundled "
+        "model), song (each song's own, so that the stems line up with it in a DAW session at "
+        "that rate; the model's where a format cannot hold it) or a number of Hz",
+    )
     depth = parser.add_mutually_exclusive_group()
     depth.add_argument("--int24", action="store_true", help="24-bit wav/flac")
     depth.add_argument("--float32", action="store_true", help="32-bit float wav")
@@ -203,6 +213,14 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
+def _samplerate(text: str) -> str | int:
+    """``--samplerate``: "model", "song" or a whole number of Hz from 8000 to 384000."""
+    if text in ("model", "song"):
+        return text
+    words = "model, song or a sample rate in Hz from 8000 to 384000"
+    return _checked(int, lambda v: 8000 <= v <= 384_000, words)(text)
+
+
 def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
     """Exit with a usage error (status 2) for arguments that would fail every track: no track,
     a format or file name template that cannot be written, an output folder that is a file or
@@ -213,6 +231,13 @@ def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> An
         fmt = audio_format(args)
     except ValueError as error:
         parser.error(str(error))
+    if isinstance(args.samplerate, int) and not holds(fmt, args.samplerate):
+        from stemgui.audio.encode import MP3_SAMPLERATES
+
+        parser.error(
+            f"--samplerate {args.samplerate}: mp3 cannot hold audio at that rate; choose wav or "
+            f"flac, or one of mp3's rates ({', '.join(map(str, MP3_SAMPLERATES))})"
+        )
     try:
         template_parts(args.filename, args.out)
         check_extension(args.filename, fmt.extension, args.out)

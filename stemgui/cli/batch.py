@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,6 @@ def shared_target(
     album/cd2/01.wav under {track}), or a stem that would replace one of the tracks (a song
     named vocals.wav, ``-o . --filename {stem}.{ext} --overwrite``), in words; None when every
     file is a track's own."""
-    from dataclasses import replace
-
     from stemgui.export.planning import plan
 
     def key(path: Path) -> str:
@@ -153,11 +152,10 @@ class TrackRun:
         self.request = request
         self.model_name = model_name
         self.count: tuple[int, int] | None = None  # (this track's number, the tracks') if set
+        self.song_rate = False  # True: each song's files at its own rate (--samplerate song)
 
     def existing(self, track: Path) -> int:
         """How many files ``track`` would write if all of them exist already, else 0."""
-        from dataclasses import replace
-
         from stemgui.export.planning import plan
 
         try:
@@ -174,6 +172,7 @@ class TrackRun:
         from stemgui.audio.decode import decode
         from stemgui.export.exporter import export
         from stemgui.export.planning import plan
+        from stemgui.export.rates import export_rate
         from stemgui.stems.stemset import StemSet
 
         sep = self.separator
@@ -215,7 +214,7 @@ class TrackRun:
                 if stems_spool is not None:
                     stems_spool.release(progress.frames_ready)
 
-            mix = audio.samples
+            mix, song_samplerate = audio.samples, audio.original_samplerate
             out = stems_spool.array if stems_spool is not None else None
             del audio
             data = sep.separate(mix, on_progress=on_progress, out=out)
@@ -223,7 +222,11 @@ class TrackRun:
             bar.close()
             stems = StemSet(list(sep.sources), sep.samplerate, data)
             del data
-            written = export(stems, self.request, track, self.model_name)
+            request = self.request
+            if self.song_rate:
+                rate = export_rate(request.fmt, song_samplerate, sep.samplerate)
+                request = replace(request, samplerate=rate)
+            written = export(stems, request, track, self.model_name)
             del stems  # the spool can be unmapped
             return written
 
