@@ -123,8 +123,10 @@ class MenuBar(QObject):
         self.loop_action = self._action(play_menu, "Loop on / off", player.toggle_loop, "L")
         self._action(play_menu, "Clear loop", player.clear_loop, "Shift+L")
         self.click_action = self._action(
-            play_menu, "Metronome &click on the beats", player.set_click, "K", checkable=True
+            play_menu, "Metronome &click on the beats", self.set_click, "K", checkable=True
         )
+        self.click_action.setChecked(w.settings.get(S.CLICK))  # as the last session left it
+        player.set_click(self.click_action.isChecked())
         beats_menu = play_menu.addMenu("Loop &beats from here")
         for count, keys in ((1, "Alt+1"), (2, "Alt+2"), (4, "Alt+4"), (8, "Alt+8"), (16, None)):
             self._action(
@@ -150,6 +152,8 @@ class MenuBar(QObject):
         self.trainer_action = self._action(
             play_menu, "Speed up each time round the loop", self.speed_trainer, checkable=True
         )
+        self.trainer_action.setChecked(w.settings.get(S.SPEED_TRAINER))
+        player.speed_trainer = self.trainer_action.isChecked()
         self._action(play_menu, "Transpose up a semitone", lambda: player.transpose(1), "Ctrl+]")
         self._action(play_menu, "Transpose down a semitone", lambda: player.transpose(-1), "Ctrl+[")
         self._action(play_menu, "Original key", lambda: player.set_semitones(0), "Ctrl+\\")
@@ -195,8 +199,14 @@ class MenuBar(QObject):
 
     def speed_trainer(self, on: bool) -> None:
         """A loop practised slower goes a step faster each time round, up to the song's pace
-        (50 % to 100 % in eight times round); for this session."""
+        (50 % to 100 % in eight times round); now and at the next start."""
+        self.window.settings.set(S.SPEED_TRAINER, bool(on))
         self.window.player.speed_trainer = bool(on)
+
+    def set_click(self, on: bool) -> None:
+        """A metronome click on the beats of every song, now and at the next start."""
+        self.window.settings.set(S.CLICK, bool(on))
+        self.window.player.set_click(bool(on))
 
     def snap_to_beats(self, on: bool) -> None:
         """Loops dragged on a song with a beat grid go from beat to beat (or as drawn)."""

@@ -191,6 +191,10 @@ EXPORT_RATE = Setting(
 )
 MASTER_DB = Setting("playback/master_db", float, 0.0, limits=(-60.0, 12.0))  # mixer MIN/MAX_DB
 SNAP_TO_BEATS = Setting("playback/snap_to_beats", bool, True, doc="loops dragged snap to beats")
+CLICK = Setting("playback/click", bool, False, doc="a metronome click on the beats")
+SPEED_TRAINER = Setting(
+    "playback/speed_trainer", bool, False, doc="a loop played slower speeds up each time round"
+)
 THEME = Setting("appearance/theme", str, "system", tuple(THEMES))
 KEEP_STEMS = Setting("cache/keep_stems", bool, True, doc="keep separated stems between sessions")
 STEM_CACHE_GB = Setting("cache/size_gb", int, 4, limits=(1, 1000), doc="stem cache size limit")
@@ -210,6 +214,8 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     EXPORT_RATE,
     MASTER_DB,
     SNAP_TO_BEATS,
+    CLICK,
+    SPEED_TRAINER,
     THEME,
     KEEP_STEMS,
     STEM_CACHE_GB,

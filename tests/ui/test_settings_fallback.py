@@ -26,6 +26,8 @@ samplerate=96000
 [playback]
 master_db=nan
 snap_to_beats=sometimes
+click=loud
+speed_trainer=2
 [appearance]
 theme=purple
 [cache]

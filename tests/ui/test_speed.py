@@ -144,3 +144,28 @@ def test_k_turns_the_metronome_click_on_for_every_song(qtbot, settings_store, tm
     qtbot.keyClick(win, Qt.Key.Key_K)
     assert not outputs[-1].clicker.on
     win.close()
+
+
+def test_the_click_and_the_speed_trainer_are_on_again_at_the_next_start(
+    qtbot, settings_store, tmp_path
+):
+    """Like the menus' other ticks (snap to beats, the theme), they were forgotten at the close:
+    a player practising with the click had to press K again every time."""
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    assert not win.menu_bar.click_action.isChecked() and not win.player.click
+    qtbot.keyClick(win, Qt.Key.Key_K)
+    win.menu_bar.trainer_action.trigger()
+    win.close()
+    again = _null_window(qtbot, settings_store, outputs)
+    assert again.menu_bar.click_action.isChecked() and again.player.click
+    assert again.menu_bar.trainer_action.isChecked() and again.player.speed_trainer
+    _done_job(again, tmp_path)
+    again.timeline.set_beats((1000.0, 4000.0))
+    assert outputs[-1].clicker.on  # heard on the first song shown
+    again.menu_bar.click_action.trigger()
+    again.menu_bar.trainer_action.trigger()
+    again.close()
+    last = _null_window(qtbot, settings_store, outputs)
+    assert not last.player.click and not last.player.speed_trainer
+    last.close()
