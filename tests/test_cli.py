@@ -550,7 +550,7 @@ def test_no_model_installed_fails_with_one_line(tmp_path, capsys):
 
 def test_official_model_is_downloaded_first(tmp_path, monkeypatch, capsys):
     from stemgui.separation import download
-    from stemgui.separation.download import DownloadError
+    from stemgui.separation.download_errors import DownloadError
 
     asked = []
 
@@ -796,3 +796,17 @@ def test_the_progress_bar_says_which_song_of_how_many(tmp_path, model_file, monk
     text = terminal.getvalue()
     assert "one.wav (1 of 2):   0%|" in text and "two.wav (2 of 2):   0%|" in text, text
     assert "separating (" not in text  # the bar says it: no line of its own
+
+
+def test_tqdm_progress_draws_the_byte_count_on_a_terminal_only(capsys, monkeypatch):
+    """Piped to a file, the bar filled the log with redraws, glued to the next warning."""
+    from stemgui.cli.progress import tqdm_progress
+
+    for terminal in (True, False):
+        monkeypatch.setattr(sys.stderr, "isatty", lambda terminal=terminal: terminal)
+        with tqdm_progress("htdemucs") as progress:
+            progress(0, 2048)
+            progress(1024, 2048)
+            progress(2048, 2048)
+        drawn = capsys.readouterr().err
+        assert ("htdemucs" in drawn and "2.00k/2.00k" in drawn) if terminal else drawn == ""

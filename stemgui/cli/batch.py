@@ -28,7 +28,7 @@ def _written_stems() -> tuple[str, ...]:
     """The stem names this program writes: the official models' sources (4 and 6), two-stem
     mode's no_<stem>, and the mix."""
     from stemgui.export.exporter import MIX_NAME
-    from stemgui.separation.store import OFFICIAL_MODELS
+    from stemgui.separation.official_models import OFFICIAL_MODELS
 
     sources = dict.fromkeys(s for model in OFFICIAL_MODELS.values() for s in model.sources)
     return (*sources, *(f"no_{s}" for s in sources), MIX_NAME)

@@ -29,7 +29,8 @@ def load_model(name: str | None, *, download: bool = True) -> tuple[Any, str]:
         ModelLoadError: the model is missing, unknown, fails its sha256 check or its download.
     """
     from stemgui.errors import ModelLoadError
-    from stemgui.separation.store import OFFICIAL_MODELS, ModelStore
+    from stemgui.separation.official_models import OFFICIAL_MODELS
+    from stemgui.separation.store import ModelStore
 
     store = ModelStore()
     if name is None:
@@ -62,7 +63,8 @@ def load_model(name: str | None, *, download: bool = True) -> tuple[Any, str]:
 
 def _download_official(store: Any, name: str) -> None:
     """Fetch the missing files of official model ``name`` into the store, with progress bars."""
-    from stemgui.separation.download import download_file, tqdm_progress
+    from stemgui.cli.progress import tqdm_progress
+    from stemgui.separation.download import download_file
 
     for url, dest in store.missing_files(name):
         logger.info("downloading model %s: %s", name, url)

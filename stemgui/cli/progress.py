@@ -1,6 +1,7 @@
 """What ``stemgui-separate`` shows while a track runs: a progress bar on a terminal (the track
 and its number in the batch), log lines written above the bar rather than after it on its line,
 a line per track where there is no terminal, and the separator's lines named after the track.
+A model being downloaded has a bar of its own (``tqdm_progress``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stemgui.separation.download import ProgressCallback
 
 # The front end's logger: its INFO lines reach the console without -v
 # (stemgui.logs.CONSOLE_INFO_LOGGERS).
@@ -85,3 +89,21 @@ def _naming_track(track: Path) -> Iterator[None]:
         yield
     finally:
         separator_logger.removeFilter(name_it)
+
+
+@contextlib.contextmanager
+def tqdm_progress(description: str) -> Iterator[ProgressCallback]:
+    """A progress callback drawing a tqdm bar (for the command line), closed on exit."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=description, unit="B", unit_scale=True, unit_divisor=1024, disable=None)
+    try:
+
+        def update(done: int, total: int | None) -> None:
+            if total is not None and bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
+
+        yield update
+    finally:
+        bar.close()

@@ -91,8 +91,9 @@ def model_files(spec: str, store: Any = None) -> ModelFiles | None:
     now (unknown, not downloaded, a bag member missing): loading it will say why. Imports the
     model store, and with it torch. ``store``: a ``ModelStore`` (default: the user's)."""
     from stemgui.errors import ModelLoadError
+    from stemgui.separation.official_models import OFFICIAL_MODELS
     from stemgui.separation.spec import names_a_file
-    from stemgui.separation.store import OFFICIAL_MODELS, ModelStore
+    from stemgui.separation.store import ModelStore
 
     try:
         store = store if store is not None else ModelStore()

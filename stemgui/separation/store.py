@@ -6,8 +6,8 @@
 - **user**: files in the user data folder (``<user data>/stemgui/models``): our ``.stemgui``
   checkpoints, official ``.th`` files, bag ``.yaml`` files. Named by file stem, without the
   ``-<hash>`` suffix.
-- **official**: the Demucs releases known by name (``OFFICIAL_MODELS``); their ``.th`` files are
-  downloaded into ``<user folder>/official`` on request, then imported.
+- **official**: the Demucs releases known by name (``official_models.OFFICIAL_MODELS``); their
+  ``.th`` files are downloaded into ``<user folder>/official`` on request, then imported.
 
 Manifest schema (``resources/models/manifest.json``), version 1:
 
@@ -50,6 +50,7 @@ from stemgui.separation.official import (
     load_any,
     load_bag_file,
 )
+from stemgui.separation.official_models import OFFICIAL_MODELS, OFFICIAL_ROOT_URL, OfficialModel
 from stemgui.separation.spec import file_model_name
 
 logger = logging.getLogger(__name__)
@@ -57,136 +58,7 @@ logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = 1
 BAG_SUFFIXES = (".yaml", ".yml")
-OFFICIAL_ROOT_URL = "https://dl.fbaipublicfiles.com/demucs/"
-FOUR_SOURCES = ("drums", "bass", "other", "vocals")
 Origin = Literal["bundled", "user", "official"]
-
-
-# ----------------------------------------------------------------------------- official catalogue
-
-
-@dataclass(frozen=True)
-class OfficialModel:
-    """A Demucs release: its files (``<signature>-<sha256 prefix>.th``, in bag order), where they
-    are published, and how the bag combines them."""
-
-    name: str
-    description: str
-    folder: str
-    files: tuple[str, ...]
-    sources: tuple[str, ...] = FOUR_SOURCES
-    weights: tuple[tuple[float, ...], ...] | None = None
-    segment: float | None = None
-
-    @property
-    def signatures(self) -> list[str]:
-        return [file.split("-", 1)[0] for file in self.files]
-
-    def url(self, file: str, root: str = OFFICIAL_ROOT_URL) -> str:
-        """Download address of one of ``files`` under the publication ``root``."""
-        return f"{root}{self.folder}{file}"
-
-
-_MDX_WEIGHTS = (
-    (1.0, 1.0, 0.0, 0.0),
-    (0.0, 1.0, 0.0, 0.0),
-    (1.0, 0.0, 1.0, 1.0),
-    (1.0, 0.0, 1.0, 1.0),
-)
-_ONE_PER_SOURCE = tuple(tuple(float(i == j) for j in range(4)) for i in range(4))
-
-# Facts from the demucs 4.1.0 package: remote/*.yaml (bags), remote/files.txt (files and their
-# folders under the download root), pretrained.py (root URL).
-OFFICIAL_MODELS: dict[str, OfficialModel] = {
-    model.name: model
-    for model in (
-        OfficialModel(
-            "htdemucs",
-            "Hybrid Transformer Demucs (v4), the Demucs authors' default",
-            "hybrid_transformer/",
-            ("955717e8-8726e21a.th",),
-        ),
-        OfficialModel(
-            "htdemucs_ft",
-            "htdemucs fine-tuned per source: better, 4x slower",
-            "hybrid_transformer/",
-            (
-                "f7e0c4bc-ba3fe64a.th",
-                "d12395a8-e57c48e6.th",
-                "92cfc3b6-ef3bcb9c.th",
-                "04573f0d-f3cf25b2.th",
-            ),
-            weights=_ONE_PER_SOURCE,
-        ),
-        OfficialModel(
-            "htdemucs_6s",
-            "htdemucs with guitar and piano (experimental; piano is weak)",
-            "hybrid_transformer/",
-            ("5c90dfd2-34c22ccb.th",),
-            sources=("drums", "bass", "other", "vocals", "guitar", "piano"),
-        ),
-        OfficialModel(
-            "hdemucs_mmi",
-            "Hybrid Demucs (v3) retrained on MusDB and 800 extra songs",
-            "hybrid_transformer/",
-            ("75fc33f5-1941ce65.th",),
-            segment=44.0,
-        ),
-        OfficialModel(
-            "mdx",
-            "Demucs v3 bag from the MDX 2021 challenge (track A: MusDB HQ only)",
-            "mdx_final/",
-            (
-                "0d19c1c6-0f06f20e.th",
-                "7ecf8ec1-70f50cc9.th",
-                "c511e2ab-fe698775.th",
-                "7d865c68-3d5dd56b.th",
-            ),
-            weights=_MDX_WEIGHTS,
-            segment=44.0,
-        ),
-        OfficialModel(
-            "mdx_extra",
-            "Demucs v3 bag from the MDX 2021 challenge (track B: extra training data)",
-            "mdx_final/",
-            (
-                "e51eebcc-c1b80bdd.th",
-                "a1d90b5c-ae9d2452.th",
-                "5d2d6c55-db83574e.th",
-                "cfa93e08-61801ae1.th",
-            ),
-            segment=44.0,
-        ),
-        OfficialModel(
-            "mdx_q",
-            "mdx, quantized: smaller download, slightly worse",
-            "mdx_final/",
-            (
-                "6b9c2ca1-3fd82607.th",
-                "b72baf4e-8778635e.th",
-                "42e558d4-196e0e1b.th",
-                "305bc58f-18378783.th",
-            ),
-            weights=_MDX_WEIGHTS,
-            segment=44.0,
-        ),
-        OfficialModel(
-            "mdx_extra_q",
-            "mdx_extra, quantized: smaller download, slightly worse",
-            "mdx_final/",
-            (
-                "83fc094f-4a16d450.th",
-                "464b36d7-e5a9386e.th",
-                "14fc6a69-a89dd0ee.th",
-                "7fd6ef75-a905dd85.th",
-            ),
-            segment=44.0,
-        ),
-    )
-}
-
-
-# ----------------------------------------------------------------------------- the store
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ import pytest
 
 from stemgui.errors import ModelLoadError
 from stemgui.separation.checkpoint import load_model, save_model
-from stemgui.separation.download import DownloadError, download_file, part_path, tqdm_progress
+from stemgui.separation.download import download_file, part_path
+from stemgui.separation.download_errors import DownloadError
 from tests.loopback import serving
 from tests.separation.model_files_helpers import TinyNet, make_tiny, tiny_registered
 
@@ -459,20 +460,6 @@ def test_only_http_urls(tmp_path):
         download_file("file:///etc/passwd", tmp_path / "x.th")
 
 
-def test_tqdm_progress_draws_the_byte_count_on_a_terminal_only(capsys, monkeypatch):
-    """Piped to a file, the bar filled the log with redraws, glued to the next warning."""
-    import sys
-
-    for terminal in (True, False):
-        monkeypatch.setattr(sys.stderr, "isatty", lambda terminal=terminal: terminal)
-        with tqdm_progress("htdemucs") as progress:
-            progress(0, 2048)
-            progress(1024, 2048)
-            progress(2048, 2048)
-        drawn = capsys.readouterr().err
-        assert ("htdemucs" in drawn and "2.00k/2.00k" in drawn) if terminal else drawn == ""
-
-
 def test_a_download_held_by_another_process_is_refused_until_that_one_ends(
     tmp_path, server, checkpoint_bytes
 ):
@@ -483,8 +470,8 @@ def test_a_download_held_by_another_process_is_refused_until_that_one_ends(
     dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
     holder = (  # another stemgui window downloading the same model, then killed
         "import sys, time; from pathlib import Path; "
-        "from stemgui.separation.download import _only_download; "
-        "cm = _only_download(Path(sys.argv[1]), 'tiny'); cm.__enter__(); "
+        "from stemgui.separation.download_lock import only_download; "
+        "cm = only_download(Path(sys.argv[1]), 'tiny'); cm.__enter__(); "
         "print('held', flush=True); time.sleep(60)"
     )
     other = subprocess.Popen(
@@ -502,11 +489,11 @@ def test_a_download_held_by_another_process_is_refused_until_that_one_ends(
 
 
 def test_a_second_download_in_this_process_is_refused_too(tmp_path, server, checkpoint_bytes):
-    from stemgui.separation.download import _only_download
+    from stemgui.separation.download_lock import only_download
 
     data, digest = checkpoint_bytes
     dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
     # the Get models dialog, say, while a song loads the same model
-    with _only_download(dest, "tiny"), pytest.raises(DownloadError, match="being downloaded"):
+    with only_download(dest, "tiny"), pytest.raises(DownloadError, match="being downloaded"):
         download_file(server.url, dest)
     assert download_file(server.url, dest).read_bytes() == data

@@ -18,7 +18,8 @@ from stemgui.separation import store as store_module
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import save_model
 from stemgui.separation.hashing import hashed_name
-from stemgui.separation.store import OFFICIAL_MODELS, ModelStore, OfficialModel
+from stemgui.separation.official_models import OFFICIAL_MODELS, OfficialModel
+from stemgui.separation.store import ModelStore
 from tests.separation.model_files_helpers import (
     TinyNet,
     fake_demucs_class,

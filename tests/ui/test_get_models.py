@@ -10,7 +10,7 @@ from http.server import SimpleHTTPRequestHandler
 import pytest
 
 from stemgui.separation.hashing import file_sha256
-from stemgui.separation.store import OFFICIAL_MODELS, OfficialModel
+from stemgui.separation.official_models import OFFICIAL_MODELS, OfficialModel
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.window import MainWindow

@@ -1,0 +1,52 @@
+"""What a failed download says: ``DownloadError`` and its words for each kind of failure.
+
+Each message names the model, says what went wrong in a musician's words (not "[Errno -2]"),
+whose fault it was (the network's, the disk's, the user's cancel) and what to do next.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from stemgui.errors import ModelLoadError
+
+
+class DownloadError(ModelLoadError):
+    """A model could not be downloaded; ``path`` is the destination and the message names the
+    model and the URL. A partial download is kept (and resumed next time) unless it was bad."""
+
+
+def stop_if_cancelled(dest: Path, label: str, cancel: Any) -> None:
+    """Raise ``DownloadError`` if ``cancel`` (anything with ``is_set()``) is set."""
+    if cancel is not None and cancel.is_set():
+        raise DownloadError(dest, f"download of model {label} was cancelled; it resumes next time")
+
+
+def not_saved(dest: Path, label: str, error: OSError) -> DownloadError:
+    """A model that could not be written to the disk, said as such (it was the network's
+    fault in the message before: "check the connection")."""
+    return DownloadError(
+        dest,
+        f"could not save model {label} there: {error.strerror or error}; free some space on "
+        "that disk, or make the folder writable, and try again",
+    )
+
+
+def unreachable(error: BaseException, url: str) -> str:
+    """Why a download did not get through, in words ("[Errno -2] Name or service not known"
+    meant nothing to a musician)."""
+    host = urllib.parse.urlsplit(url).hostname or url
+    reason = getattr(error, "reason", None) or error
+    if isinstance(reason, socket.gaierror):
+        return f"{host} cannot be found (no internet connection?)"
+    if isinstance(reason, TimeoutError):  # socket.timeout too
+        return f"{host} did not answer in time"
+    if isinstance(reason, ConnectionRefusedError):
+        return f"{host} refused the connection"
+    if isinstance(reason, ConnectionError | http.client.IncompleteRead):  # chunks cut short
+        return f"the connection to {host} was lost"
+    return f"{reason} ({host})"
