@@ -10,165 +10,49 @@ preallocated (or the caller's, possibly an ``np.memmap``) and filled chunk by ch
 reported with a documented payload, a cancel token is checked between chunks and before each
 layer of the network (a chunk of a big model takes seconds on a slow CPU), and a GPU
 that runs out of memory makes it retry with shorter chunks, then on the CPU.
+
+The parts it drives live beside it: ``passes`` (a pass per model and shift, chunk lengths, the
+order of the chunks), ``normalisation`` (the mix's statistics), ``chunking`` (chunk plans and
+the cross-fade), ``progress`` (the payload, its tally and cancelling) and ``memory_fallback``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
 from stemgui.errors import SeparationCancelled
+from stemgui.separation import memory_fallback
 from stemgui.separation.chunking import (
-    ChunkPlan,
     blend_weights,
     center_trim,
     overlap_add,
     padded_span,
-    plan_chunks,
     read_frames,
     triangle_window,
 )
 from stemgui.separation.device import resolve_device
+from stemgui.separation.memory_fallback import is_out_of_memory, next_fallback
+from stemgui.separation.normalisation import normalisation
+from stemgui.separation.passes import (
+    Pass,
+    chunk_order,
+    draw_delays,
+    fixed_segment,
+    padded_length,
+    plan_passes,
+    segment_for,
+)
+from stemgui.separation.progress import CancelToken, ChunkTally, Progress, checked_in_every_layer
 
+# What this module logs (a capped segment, an out-of-memory step) the command line prefixes
+# with the track's name (``stemgui.cli.progress``): the facade says it, not the modules it uses.
 logger = logging.getLogger(__name__)
-
-DEFAULT_SEGMENT = 10.0
-"""Chunk length in seconds for a model that states none."""
-MAX_SHIFT = 0.5
-"""Longest random delay of the shift trick, in seconds (as in the reference)."""
-_STD_FLOOR = 1e-8
-"""Added to the mix's standard deviation, as the reference's api does: silence stays finite."""
-_STATISTICS_BLOCK = 1 << 20
-"""Frames per block when the mix's statistics are computed (bounds the temporary memory)."""
-
-
-class CancelToken(Protocol):
-    """Anything with ``is_set()``, such as ``threading.Event``."""
-
-    def is_set(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What ``Separator.separate`` reports after each chunk (and once before the first).
-
-    Attributes:
-        chunk: chunks done so far over the whole job (every model, every shift pass).
-        chunks: chunks of the whole job.
-        model: index in the bag of the model that ran the last chunk, from 0 (0 for a single
-            network). The passes (every model of a bag, every shift) advance together along
-            the song, so with a bag this alternates between models.
-        models: models in the bag (1 for a single network).
-        seconds_done: seconds of the song that model has finished, counting its shift passes
-            as equal shares; reaches ``seconds_total`` when that model is done.
-        seconds_total: duration of the song in seconds.
-        fraction: ``chunk / chunks``, 0 to 1 over the whole job; 1 exactly at the end.
-        frames_ready: output frames ``[0, frames_ready)`` are final and safe to play: every
-            pass has run every chunk that touches them. It grows as the job goes, with a bag
-            or shifts too, and is the song's length at the end.
-        notes: what the separator changed on its own so far, in words for the user (e.g. "the
-            GPU ran out of memory; separating on the CPU"); the same as ``Separator.notes``.
-    """
-
-    chunk: int
-    chunks: int
-    model: int
-    models: int
-    seconds_done: float
-    seconds_total: float
-    fraction: float
-    frames_ready: int
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class _Pass:
-    """One run of one network over the whole song: ``delay`` zeros, then the song."""
-
-    member: int
-    delay: int
-    plan: ChunkPlan
-    scale: np.ndarray  # (sources,) bag weight / total weight / passes of that model
-
-
-def _to_device(obj: Any, device: torch.device) -> Any:
-    """Move a module or tensor (one place, so that tests can simulate a GPU on the CPU)."""
-    return obj.to(device)
-
-
-def _is_out_of_memory(error: BaseException) -> bool:
-    """True for a GPU out-of-memory error (CUDA's own class, or MPS's RuntimeError)."""
-    if isinstance(error, torch.cuda.OutOfMemoryError):
-        return True
-    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
-
-
-def _fixed_segment(net: nn.Module) -> Any:
-    """The training segment (seconds) of a network that only runs on chunks of that length.
-
-    HTDemucs with ``use_train_segment`` (the default and the official weights) pads every
-    input to its training segment: shorter chunks cost the same, longer ones are refused.
-    """
-    flag = getattr(net, "use_train_segment", None)
-    if flag is None:
-        flag = type(net).__name__ == "HTDemucs"
-    segment = getattr(net, "segment", None)
-    return segment if flag and segment else None
-
-
-@contextlib.contextmanager
-def _checked_in_every_layer(nets: list[nn.Module], cancel: CancelToken | None) -> Iterator[None]:
-    """While the block runs, a forward pre-hook on every module of ``nets`` raises
-    ``SeparationCancelled`` once ``cancel`` is set: cancelling (or closing the app) waits for
-    one layer, not for a whole chunk. The hooks cost microseconds per chunk."""
-    if cancel is None:
-        yield
-        return
-
-    def check(module: nn.Module, args: Any) -> None:
-        if cancel.is_set():
-            raise SeparationCancelled("separation cancelled in the middle of a chunk")
-
-    handles = [m.register_forward_pre_hook(check) for net in nets for m in net.modules()]
-    try:
-        yield
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
-def mix_statistics(buffer: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation (unbiased) of the mono mix of ``buffer`` (channels, frames).
-
-    Computed block by block in float64 (Chan's parallel update), so a long song or an
-    ``np.memmap`` costs one block of temporary memory; the pages of a memmap (the app's copy of
-    a long song) are let go of as they are read. A song under 2 frames has std 0.
-    """
-    from stemgui.spool import release_pages
-
-    count, mean, squares = 0, 0.0, 0.0
-    frames = buffer.shape[-1]
-    for start in range(0, frames, _STATISTICS_BLOCK):
-        mono = buffer[:, start : start + _STATISTICS_BLOCK].mean(axis=0, dtype=np.float64)
-        release_pages(buffer, start, start + _STATISTICS_BLOCK, flush=False)
-        n = mono.shape[0]
-        block_mean = float(mono.mean())
-        block_squares = float(((mono - block_mean) ** 2).sum())
-        delta = block_mean - mean
-        total = count + n
-        mean += delta * n / total
-        squares += block_squares + delta * delta * count * n / total
-        count = total
-    std = math.sqrt(squares / (count - 1)) if count > 1 else 0.0
-    return mean, std
 
 
 class Separator:
@@ -180,10 +64,10 @@ class Separator:
             It is put in eval mode and moved to the device.
         device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda[:N]"``, ``"mps"``.
         segment: chunk length in seconds; default the bag's ``segment``, else each network's,
-            else ``DEFAULT_SEGMENT``. A network with a fixed training segment (HTDemucs) never
-            gets longer chunks than that segment.
+            else ``passes.DEFAULT_SEGMENT``. A network with a fixed training segment (HTDemucs)
+            never gets longer chunks than that segment.
         overlap: fraction of a chunk shared with the next, in [0, 1).
-        shifts: number of random delays (0 to ``MAX_SHIFT`` seconds) to average; 0 for none.
+        shifts: number of random delays (0 to ``passes.MAX_SHIFT`` seconds) to average; 0 for none.
         seed: makes the random delays reproducible; None draws fresh ones on every call.
 
     Attributes:
@@ -224,7 +108,7 @@ class Separator:
             self._scales = [np.ones(len(model.sources))]
             self._bag_segment = None
         self.device = resolve_device(device)
-        _to_device(self.model, self.device)
+        memory_fallback.to_device(self.model, self.device)
 
     @property
     def sources(self) -> list[str]:
@@ -267,17 +151,15 @@ class Separator:
         buffer = self._check_buffer(buffer)
         frames = buffer.shape[-1]
         out = self._prepare_out(out, frames)
-        mean, std = mix_statistics(buffer)
-        delays = self._draw_delays()
+        mean, std = normalisation(buffer)
+        delays = draw_delays(len(self._nets), self.shifts, self.seed, self.samplerate)
         ready = [0]  # frames final so far, over the attempts
-        with _checked_in_every_layer(self._nets, cancel):
+        with checked_in_every_layer(self._nets, cancel):
             while True:
                 try:
-                    self._run(
-                        buffer, out, mean, std + _STD_FLOOR, delays, on_progress, cancel, ready
-                    )
+                    self._run(buffer, out, mean, std, delays, on_progress, cancel, ready)
                 except RuntimeError as error:
-                    if not _is_out_of_memory(error) or not self._recover_from_oom(error):
+                    if not is_out_of_memory(error) or not self._recover_from_oom(error):
                         raise
                 else:
                     return out
@@ -300,56 +182,24 @@ class Separator:
         as frames become final."""
         keep = ready[0]
         frames = buffer.shape[-1]
-        seconds_total = frames / self.samplerate
         passes = self._plan_passes(frames, delays)
-        # Every pass (each model of a bag, each shift) advances together along the song: the
-        # chunks of all passes in the order of where they start in it. Frames then become final
-        # as the job goes, whatever the number of passes (the app plays them), and a
-        # memory-mapped ``out`` only has the pages around the current position resident.
-        order = sorted(
-            (job.plan.start(index) - job.delay, number, index)
-            for number, job in enumerate(passes)
-            for index in range(job.plan.count)
-        )
-        chunks = len(order)
-        per_model = [sum(p.plan.count for p in passes if p.member == m) for m in self._members()]
-        member_done = [0 for _ in self._members()]
-        finished = [0 for _ in passes]  # per pass: frames [0, n) its later chunks never touch
+        tally = ChunkTally(passes, len(self._nets), frames, self.samplerate, ready)
+        order = tally.skip_kept(chunk_order(passes))  # what an earlier attempt finished is done
         # ``out`` is zeroed just ahead of the chunks, not all at once: a memory-mapped spool
         # then only has the pages of the chunks in flight resident (see stemgui.spool).
         zeroed = keep
-        done = 0
-        for _, number, index in order:  # what the earlier attempt finished: done already
-            if passes[number].plan.span(index)[1] - passes[number].delay > keep:
-                break
-            done += 1
-            member_done[passes[number].member] += 1
-        order = order[done:]
 
-        def report(member: int, frames_ready: int) -> None:
-            ready[0] = max(ready[0], frames_ready)
-            if on_progress is None:
-                return
-            share = member_done[member] / per_model[member] if per_model[member] else 1.0
-            on_progress(
-                Progress(
-                    chunk=done,
-                    chunks=chunks,
-                    model=member,
-                    models=len(self._nets),
-                    seconds_done=seconds_total * share,
-                    seconds_total=seconds_total,
-                    fraction=done / chunks if chunks else 1.0,
-                    frames_ready=ready[0],
-                    notes=tuple(self.notes),
-                )
-            )
+        def report(model: int) -> None:
+            if on_progress is not None:
+                on_progress(tally.progress(model, tuple(self.notes)))
 
-        report(0, frames if chunks == 0 else keep)
+        report(0)
         windows: dict[int, np.ndarray] = {}
-        for _, number, index in order:
+        for number, index in order:
             if cancel is not None and cancel.is_set():
-                raise SeparationCancelled(f"separation cancelled after {done} of {chunks} chunks")
+                raise SeparationCancelled(
+                    f"separation cancelled after {tally.done} of {tally.chunks} chunks"
+                )
             job = passes[number]
             plan = job.plan
             window = windows.setdefault(plan.segment_length, triangle_window(plan.segment_length))
@@ -369,10 +219,7 @@ class Separator:
                 delay=job.delay,
                 floor=keep,
             )
-            done += 1
-            member_done[job.member] += 1
-            finished[number] = min(max(plan.final_before(index) - job.delay, 0), frames)
-            report(job.member, min(finished))
+            report(tally.chunk_done(number, index))
         if zeroed < frames:
             out[..., zeroed:] = 0
 
@@ -392,9 +239,10 @@ class Separator:
         neighbours where there is some, zeros beyond the song) and its output is trimmed back.
         """
         length = stop - start
-        first, last = padded_span(start, stop, self._padded_length(net, length))
+        first, last = padded_span(start, stop, padded_length(net, length, self.samplerate))
         chunk = read_frames(buffer, first, last, delay, mean=mean, std=std)  # (channels, time)
-        mix = _to_device(torch.from_numpy(chunk)[None], self.device)  # (1, channels, time)
+        mix = torch.from_numpy(chunk)[None]  # (1, channels, time)
+        mix = memory_fallback.to_device(mix, self.device)
         with torch.inference_mode():
             estimate = net(mix)  # (1, sources, channels, time)
         expected = (len(self.model.sources), chunk.shape[0])
@@ -409,57 +257,17 @@ class Separator:
 
     # -- planning -------------------------------------------------------------------------
 
-    def _members(self) -> range:
-        return range(len(self._nets))
-
-    def _draw_delays(self) -> list[list[int]]:
-        """Per model, the delay in frames of each shift pass ([0] without shifts)."""
-        if not self.shifts:
-            return [[0] for _ in self._nets]
-        rng = np.random.default_rng(self.seed)
-        max_shift = int(MAX_SHIFT * self.samplerate)
-        return [
-            [int(d) for d in rng.integers(0, max_shift + 1, size=self.shifts)] for _ in self._nets
-        ]
-
-    def _segment_of(self, net: nn.Module) -> tuple[Any, Any]:
-        """(chunk length in seconds for ``net``: requested, bag's, net's or default, capped;
-        the longer length asked for when it was capped, else None)."""
-        segment = self.segment
-        if segment is None:
-            segment = self._bag_segment
-        if segment is None:
-            segment = getattr(net, "segment", None) or DEFAULT_SEGMENT
-        fixed = _fixed_segment(net)
-        if fixed is not None:
-            if segment > fixed:
-                return fixed, segment
-        elif self._segment_scale != 1.0:
-            segment = segment * self._segment_scale
-        return segment, None
-
-    def _padded_length(self, net: nn.Module, length: int) -> int:
-        """Frames ``net`` must be fed for a chunk of ``length`` frames."""
-        if hasattr(net, "valid_length"):
-            return int(net.valid_length(length))
-        fixed = _fixed_segment(net)
-        if fixed is not None:
-            return max(length, int(self.samplerate * fixed))
-        return length
-
-    def _plan_passes(self, frames: int, delays: list[list[int]]) -> list[_Pass]:
-        passes = []
+    def _plan_passes(self, frames: int, delays: list[list[int]]) -> list[Pass]:
+        """The passes of one attempt, with the chunk lengths of now (shorter after the GPU ran
+        out of memory); a length capped at a network's fixed segment is said once."""
+        segments = []
         capped = {}  # (asked, used): once for a bag whose members have the same fixed length
-        for member, net in enumerate(self._nets):
-            segment, asked = self._segment_of(net)
+        for net in self._nets:
+            segment, asked = segment_for(net, self.segment, self._bag_segment, self._segment_scale)
             if asked is not None:
                 capped[asked, segment] = None
-            segment_length = max(1, int(self.samplerate * segment))
-            member_delays = delays[member]
-            for delay in member_delays:
-                plan = plan_chunks(frames + delay, segment_length, self.overlap)
-                scale = self._scales[member] / len(member_delays)
-                passes.append(_Pass(member, delay, plan, scale))
+            segments.append(segment)
+        passes = plan_passes(frames, segments, delays, self._scales, self.overlap, self.samplerate)
         for asked, used in capped.keys() - self._capped_said:  # once, not for every song
             self._capped_said.add((asked, used))  # (as Demucs refuses it: said where seen)
             logger.warning(
@@ -494,19 +302,14 @@ class Separator:
 
     def _recover_from_oom(self, error: BaseException) -> bool:
         """Shorter chunks first, then the CPU; False when nothing is left to try."""
-        if self.device.type == "cpu":
+        flexible = any(fixed_segment(net) is None for net in self._nets)
+        step = next_fallback(self.device, self._segment_scale, flexible)
+        if step is None:
             return False
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-        flexible = any(_fixed_segment(net) is None for net in self._nets)
-        if flexible and self._segment_scale == 1.0:
-            self._segment_scale = 0.5
-            note = "The GPU ran out of memory; retrying with chunks half as long."
-        else:
-            self._segment_scale = 1.0
-            self.device = torch.device("cpu")
-            _to_device(self.model, self.device)
-            note = "The GPU ran out of memory; separating on the CPU instead (slower)."
-        logger.warning("%s (%s)", note, error)
-        self.notes.append(note)
+        self._segment_scale = step.segment_scale
+        if step.device != self.device:
+            self.device = step.device
+            memory_fallback.to_device(self.model, self.device)
+        logger.warning("%s (%s)", step.note, error)
+        self.notes.append(step.note)
         return True

@@ -13,7 +13,7 @@ import soundfile as sf
 import torch
 from torch import nn
 
-from stemgui.separation.separator import mix_statistics
+from stemgui.separation.normalisation import mix_statistics
 
 RATE = 44100
 NAMES = ["drums", "bass", "other", "vocals"]

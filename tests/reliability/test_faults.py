@@ -30,6 +30,7 @@ import torch
 from stemgui import cli
 from stemgui.audio.atomic import PART_MARKER
 from stemgui.errors import SeparationCancelled
+from stemgui.separation import memory_fallback
 from stemgui.separation import separator as separator_module
 from tests.reliability.helpers import (
     NAMES,
@@ -337,7 +338,7 @@ def test_damaged_model_file_is_refused_in_one_line(isolated, model_file, damage,
 def gpu_that_runs_out(monkeypatch):
     """The separator believes it runs on CUDA; the first two chunks run out of memory."""
     monkeypatch.setattr(separator_module, "resolve_device", lambda name: torch.device("cuda"))
-    monkeypatch.setattr(separator_module, "_to_device", lambda obj, device: obj)
+    monkeypatch.setattr(memory_fallback, "to_device", lambda obj, device: obj)
     real = separator_module.Separator._separate_chunk
     failures = []
 

@@ -161,6 +161,7 @@ def test_shift_trick_matches_reference(tmp_path, monkeypatch):
     """With the reference's random offset pinned to our delay, one shifted pass agrees."""
     official = pytest.importorskip("stemgui.separation.official")
     pytest.importorskip("stemgui.separation.nets.demucs")
+    from stemgui.separation.passes import draw_delays
     from stemgui.separation.separator import Separator
 
     torch.manual_seed(3)
@@ -171,7 +172,7 @@ def test_shift_trick_matches_reference(tmp_path, monkeypatch):
     reference = demucs_states.load_model(path).eval()
     ours = official.import_official(path)
     separator = Separator(ours, device="cpu", segment=SEGMENT, shifts=1, seed=7)
-    (delay,) = separator._draw_delays()[0]
+    (delay,) = draw_delays(1, separator.shifts, separator.seed, separator.samplerate)[0]
     max_shift = int(0.5 * RATE)
     assert 0 < delay < max_shift
     # the reference draws offset = randint(0, max_shift) and delays the song by max_shift - offset

@@ -10,9 +10,12 @@ import torch
 from torch import nn
 
 from stemgui.errors import SeparationCancelled
+from stemgui.separation import memory_fallback, normalisation, passes
 from stemgui.separation import separator as separator_module
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.separator import Progress, Separator, mix_statistics
+from stemgui.separation.normalisation import mix_statistics
+from stemgui.separation.progress import Progress
+from stemgui.separation.separator import Separator
 
 RATE = 100  # frames per second: a 1 s segment is 100 frames, the largest shift 50 frames
 
@@ -132,7 +135,7 @@ def test_chunks_have_the_segment_length():
 def test_a_model_without_segment_gets_the_default():
     net = IdentityNet(segment=None)
     Separator(net, device="cpu", overlap=0.25).separate(song(2500))
-    assert separator_module.DEFAULT_SEGMENT == 10.0
+    assert passes.DEFAULT_SEGMENT == 10.0
     assert net.calls == [1000, 1000, 1000]  # the reference adds 250 frames (2250, 2500)
 
 
@@ -196,7 +199,7 @@ def test_float64_buffer_is_accepted():
 
 
 def test_mix_statistics_match_numpy_over_blocks(monkeypatch):
-    monkeypatch.setattr(separator_module, "_STATISTICS_BLOCK", 7)
+    monkeypatch.setattr(normalisation, "_STATISTICS_BLOCK", 7)
     buffer = song(100, seed=3) + 5.0
     mean, std = mix_statistics(buffer)
     mono = buffer.astype(np.float64).mean(axis=0)
@@ -403,7 +406,7 @@ def test_shift_delays_stay_within_half_a_second():
 def fake_gpu(monkeypatch):
     """The separator believes it runs on CUDA; moving things is a no-op on this CPU."""
     monkeypatch.setattr(separator_module, "resolve_device", lambda name: torch.device("cuda"))
-    monkeypatch.setattr(separator_module, "_to_device", lambda obj, device: obj)
+    monkeypatch.setattr(memory_fallback, "to_device", lambda obj, device: obj)
 
 
 def test_out_of_memory_halves_the_segment(fake_gpu, caplog):

@@ -358,7 +358,7 @@ class HalfwaySeparator:
 
     def separate(self, buffer, on_progress=None, cancel=None, out=None):
         from stemgui.errors import SeparationCancelled
-        from stemgui.separation.separator import Progress
+        from stemgui.separation.progress import Progress
 
         half = buffer.shape[1] // 2
         out[:, :, :half] = buffer[None, :, :half] / 4

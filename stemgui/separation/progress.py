@@ -1,0 +1,153 @@
+"""How far a separation has got, and stopping it between two chunks or two layers.
+
+``Separator.separate`` runs the chunks of every pass (each model of a bag, each shift) in the
+order of where they start in the song. ``ChunkTally`` counts them as they run, works out which
+output frames are final (every pass has run every chunk that touches them) and makes the
+``Progress`` payload that ``on_progress`` gets. The ``CancelToken`` is looked at before every
+chunk and, through ``checked_in_every_layer``, before every layer of the network: a chunk of a
+big model takes seconds on a slow CPU. Either way ``SeparationCancelled`` is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from torch import nn
+
+from stemgui.errors import SeparationCancelled
+
+if TYPE_CHECKING:
+    from stemgui.separation.passes import Pass
+
+
+class CancelToken(Protocol):
+    """Anything with ``is_set()``, such as ``threading.Event``."""
+
+    def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What ``Separator.separate`` reports after each chunk (and once before the first).
+
+    Attributes:
+        chunk: chunks done so far over the whole job (every model, every shift pass).
+        chunks: chunks of the whole job.
+        model: index in the bag of the model that ran the last chunk, from 0 (0 for a single
+            network). The passes (every model of a bag, every shift) advance together along
+            the song, so with a bag this alternates between models.
+        models: models in the bag (1 for a single network).
+        seconds_done: seconds of the song that model has finished, counting its shift passes
+            as equal shares; reaches ``seconds_total`` when that model is done.
+        seconds_total: duration of the song in seconds.
+        fraction: ``chunk / chunks``, 0 to 1 over the whole job; 1 exactly at the end.
+        frames_ready: output frames ``[0, frames_ready)`` are final and safe to play: every
+            pass has run every chunk that touches them. It grows as the job goes, with a bag
+            or shifts too, and is the song's length at the end.
+        notes: what the separator changed on its own so far, in words for the user (e.g. "the
+            GPU ran out of memory; separating on the CPU"); the same as ``Separator.notes``.
+    """
+
+    chunk: int
+    chunks: int
+    model: int
+    models: int
+    seconds_done: float
+    seconds_total: float
+    fraction: float
+    frames_ready: int
+    notes: tuple[str, ...] = ()
+
+
+class ChunkTally:
+    """The chunks one attempt of a job has run, and the output frames final so far.
+
+    Args:
+        passes: the attempt's passes; a chunk is named by its pass's number here and its index.
+        models: models in the bag (1 for a single network).
+        frames: frames of the song.
+        samplerate: frames per second of the song.
+        ready: one item, the output frames final so far over every attempt of the job: read
+            as the frames kept from an earlier attempt, raised as more become final (so that
+            an attempt cut short by an out-of-memory error leaves them for the next).
+    """
+
+    def __init__(
+        self, passes: list[Pass], models: int, frames: int, samplerate: int, ready: list[int]
+    ) -> None:
+        self.passes = passes
+        self.models = models
+        self.frames = frames
+        self.seconds_total = frames / samplerate
+        self.chunks = sum(job.plan.count for job in passes)
+        self.done = 0
+        self.ready = ready
+        self._per_model = [
+            sum(job.plan.count for job in passes if job.member == m) for m in range(models)
+        ]
+        self._member_done = [0 for _ in range(models)]
+        self._finished = [0 for _ in passes]  # per pass: frames [0, n) its later chunks never touch
+        if self.chunks == 0:  # nothing to run: the (empty) song is final
+            ready[0] = max(ready[0], frames)
+
+    def skip_kept(self, order: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """``order`` (pass number, chunk index) less the chunks at its head that only touch
+        frames kept from an earlier attempt: those are counted as done, not run again."""
+        keep = self.ready[0]
+        for count, (number, index) in enumerate(order):
+            job = self.passes[number]
+            if job.plan.span(index)[1] - job.delay > keep:
+                return order[count:]
+            self.done += 1
+            self._member_done[job.member] += 1
+        return []
+
+    def chunk_done(self, number: int, index: int) -> int:
+        """Count chunk ``index`` of pass ``number`` as run; returns the model that ran it."""
+        job = self.passes[number]
+        self.done += 1
+        self._member_done[job.member] += 1
+        final = min(max(job.plan.final_before(index) - job.delay, 0), self.frames)
+        self._finished[number] = final
+        self.ready[0] = max(self.ready[0], min(self._finished))
+        return job.member
+
+    def progress(self, model: int, notes: tuple[str, ...]) -> Progress:
+        """The payload after a chunk of ``model`` (0 before the first chunk)."""
+        per_model = self._per_model[model]
+        share = self._member_done[model] / per_model if per_model else 1.0
+        return Progress(
+            chunk=self.done,
+            chunks=self.chunks,
+            model=model,
+            models=self.models,
+            seconds_done=self.seconds_total * share,
+            seconds_total=self.seconds_total,
+            fraction=self.done / self.chunks if self.chunks else 1.0,
+            frames_ready=self.ready[0],
+            notes=notes,
+        )
+
+
+@contextlib.contextmanager
+def checked_in_every_layer(nets: list[nn.Module], cancel: CancelToken | None) -> Iterator[None]:
+    """While the block runs, a forward pre-hook on every module of ``nets`` raises
+    ``SeparationCancelled`` once ``cancel`` is set: cancelling (or closing the app) waits for
+    one layer, not for a whole chunk. The hooks cost microseconds per chunk."""
+    if cancel is None:
+        yield
+        return
+
+    def check(module: nn.Module, args: Any) -> None:
+        if cancel.is_set():
+            raise SeparationCancelled("separation cancelled in the middle of a chunk")
+
+    handles = [m.register_forward_pre_hook(check) for net in nets for m in net.modules()]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
