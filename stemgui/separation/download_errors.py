@@ -17,7 +17,8 @@ from stemgui.errors import ModelLoadError
 
 class DownloadError(ModelLoadError):
     """A model could not be downloaded; ``path`` is the destination and the message names the
-    model and the URL. A partial download is kept (and resumed next time) unless it was bad."""
+    model and, when the network failed, the host it came from. A partial download is kept (and
+    resumed next time) unless it was bad."""
 
 
 def stop_if_cancelled(dest: Path, label: str, cancel: Any) -> None:
