@@ -170,8 +170,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         return 1
     logger.info("model %s on %s; stems go to %s", model_name, separator.device, args.out.resolve())
 
-    run = TrackRun(separator, int(model.audio_channels), request, model_name)
-    run.song_rate = args.samplerate == "song"
+    channels = int(model.audio_channels)
+    run = TrackRun(separator, channels, request, model_name, args.samplerate == "song")
     return separate_all(
         run,
         tracks,

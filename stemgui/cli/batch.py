@@ -146,13 +146,15 @@ def shared_target(
 class TrackRun:
     """Separates and exports one track after another with one Separator."""
 
-    def __init__(self, separator: Any, channels: int, request: Any, model_name: str) -> None:
+    def __init__(
+        self, separator: Any, channels: int, request: Any, model_name: str, song_rate: bool = False
+    ) -> None:
         self.separator = separator
         self.channels = channels
         self.request = request
         self.model_name = model_name
+        self.song_rate = song_rate  # each song's files at its own rate (--samplerate song)
         self.count: tuple[int, int] | None = None  # (this track's number, the tracks') if set
-        self.song_rate = False  # True: each song's files at its own rate (--samplerate song)
 
     def existing(self, track: Path) -> int:
         """How many files ``track`` would write if all of them exist already, else 0."""
