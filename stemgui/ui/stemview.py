@@ -323,7 +323,7 @@ class StemPanel(QWidget):
         every sample as separated at the stems' rate, resampled a block at a time at another
         (the song's, as exports are), so stems dragged one by one still add up to the song.
         The file written by the last drag of the same stems at the same rate is used again
-        while it is there as written (a 10-minute stem takes 0.4 s to write, 1 s resampled).
+        while it is there as written: writing a long stem holds the window up for a moment.
 
         Raises:
             StemguiError: the song is still separating, or the file cannot be written.
