@@ -72,7 +72,7 @@ def draw(minutes: float = 10.0) -> None:
     from stemgui.stems.mixer import MixerState
     from stemgui.stems.stemset import StemSet
     from stemgui.ui.stemview import StemPanel
-    from stemgui.ui.waveview import Timeline
+    from stemgui.ui.timeline import Timeline
 
     frames = int(minutes * 60 * 44100)
     rng = np.random.default_rng(0)

@@ -18,7 +18,7 @@ import soundfile as sf
 import yaml
 
 import stemgui
-from stemgui.ui import smoke
+from stemgui.ui import resources, smoke, smoke_checks, smoke_steps
 from tests.fakes import FakeOutput
 from tests.ui import conftest as ui_fixtures
 from tests.ui.conftest import RATE, write_song
@@ -375,21 +375,21 @@ def test_app_takes_the_smoke_test_option():
 
 
 def test_bundled_demo_and_model_are_found_in_the_source_tree():
-    demo = smoke.bundled_demo()
+    demo = smoke_checks.bundled_demo()
     assert demo.path == ROOT / "resources" / "demo" / "demo.mp3"
     assert demo.seconds == json.loads((ROOT / "resources/demo/demo.json").read_text())["seconds"]
     manifest = json.loads((ROOT / "resources/models/manifest.json").read_text())["models"]
     default = [m["name"] for m in manifest if m.get("default")] or [manifest[0]["name"]]
-    assert smoke.bundled_default_model() == default[0]
+    assert smoke_checks.bundled_default_model() == default[0]
 
 
 def test_resources_are_found_under_the_frozen_apps_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
-    assert smoke.resources_dir() == tmp_path / "resources"
-    with pytest.raises(smoke.SmokeFailure, match="demo song is missing"):
-        smoke.bundled_demo()
-    with pytest.raises(smoke.SmokeFailure, match="no bundled model"):
-        smoke.bundled_default_model()
+    assert resources.resources_dir() == tmp_path / "resources"
+    with pytest.raises(smoke_checks.SmokeFailure, match="demo song is missing"):
+        smoke_checks.bundled_demo()
+    with pytest.raises(smoke_checks.SmokeFailure, match="no bundled model"):
+        smoke_checks.bundled_default_model()
 
 
 def _stem_files(folder: Path, seconds: float = 1.0, rate: int = RATE) -> list[Path]:
@@ -404,7 +404,7 @@ def _stem_files(folder: Path, seconds: float = 1.0, rate: int = RATE) -> list[Pa
 
 
 def test_check_stems_passes_four_full_length_finite_stems(tmp_path):
-    summary = smoke.check_stems(_stem_files(tmp_path), STEMS, 1.0)
+    summary = smoke_checks.check_stems(_stem_files(tmp_path), STEMS, 1.0)
     assert summary.startswith("quietest stem") and "-20.0 dBFS" in summary
 
 
@@ -433,19 +433,19 @@ def test_check_stems_names_the_first_bad_stem(tmp_path, damage, reason):
         paths = paths[:3]
     elif damage == "garbage":
         by_name["other"].write_bytes(b"not audio at all" * 10)
-    with pytest.raises(smoke.SmokeFailure, match=reason.replace(".", r"\.")):
-        smoke.check_stems(paths, STEMS, 1.0)
+    with pytest.raises(smoke_checks.SmokeFailure, match=reason.replace(".", r"\.")):
+        smoke_checks.check_stems(paths, STEMS, 1.0)
 
 
 def test_check_stems_wants_four_stems(tmp_path):
     paths = _stem_files(tmp_path)[:2]
-    with pytest.raises(smoke.SmokeFailure, match="expected 4 stems, the model gave 2"):
-        smoke.check_stems(paths, STEMS[:2], 1.0)
+    with pytest.raises(smoke_checks.SmokeFailure, match="expected 4 stems, the model gave 2"):
+        smoke_checks.check_stems(paths, STEMS[:2], 1.0)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux /proc only")
 def test_process_age_is_known_on_linux():
-    age = smoke.process_age()
+    age = smoke_checks.process_age()
     assert age is not None and age > 0
 
 
@@ -470,7 +470,9 @@ def smoke_window(qtbot, tmp_path, tiny_model_file):
 def _run(qtbot, win, tmp_path, song, seconds=1.0, expect="tiny", timeout=60.0):
     out = tmp_path / "stems"
     out.mkdir()
-    test = smoke.SmokeTest(win, out, smoke.Demo(song, seconds), expect, timeout=timeout)
+    test = smoke_steps.SmokeTest(
+        win, out, smoke_checks.Demo(song, seconds), expect, timeout=timeout
+    )
     with qtbot.waitSignal(test.done, timeout=TIMEOUT_MS) as signal:
         test.start()
     return signal.args, out

@@ -4,7 +4,8 @@
 - ``window``: the main window, assembling the parts below.
 - ``queue``, ``queue_view``, ``controller``, ``worker``: the song queue, one song at a time on a
   QThread worker that talks to widgets only through signals.
-- ``stemview``, ``waveview``: a row per stem (solo, mute, gain, waveform), playhead, loop region.
+- ``stemview``, ``waveview``, ``time_ruler``, ``timeline``: a row per stem (solo, mute, gain,
+  waveform), the ruler of seconds, and the playhead, loop region, zoom and beats they share.
 - ``player``, ``transport_bar``: transport commands and the position poll; the transport bar.
 - ``export_dialog``, ``exporting``: what to export, and writing it on a thread.
 - ``settings``, ``separation_menus``, ``models``, ``get_models``: settings declared once, the

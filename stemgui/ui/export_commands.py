@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 def export_folder_of(song: Path) -> Path:
     """Where "beside the song" exports go: the song's folder, or for the demo song (in the
     app's own folder, perhaps read-only once installed) the user's music folder."""
-    from stemgui.ui.smoke import resources_dir
+    from stemgui.ui.resources import resources_dir
 
     if not song.absolute().is_relative_to(resources_dir().absolute()):
         return song.parent

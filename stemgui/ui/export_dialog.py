@@ -138,7 +138,7 @@ class ExportDialog(QDialog):
         self.only_loop: QCheckBox | None = None
         if loop is not None:  # a sample of the song: the region looped
             from stemgui.export.naming import span_label
-            from stemgui.ui.waveview import loop_times
+            from stemgui.ui.clock import loop_times
 
             # as the player's clock says it, and as its files are named (to the hundredth)
             times, length = loop_times(*loop, decimals=2)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, SPEEDS
-from stemgui.ui.waveview import Timeline
+from stemgui.ui.timeline import Timeline
 
 logger = logging.getLogger(__name__)
 

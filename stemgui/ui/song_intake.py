@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def demo_song() -> Path | None:
     """The short song shipped with the app, for a first try without a song at hand."""
-    from stemgui.ui.smoke import demo_path
+    from stemgui.ui.resources import demo_path
 
     path = demo_path()
     return path if path.is_file() else None
@@ -99,7 +99,7 @@ class SongIntake(QObject):
         """Queue the demo song shipped with the app (Help ▸ Try the demo song)."""
         song = demo_song()
         if song is None:
-            from stemgui.ui.smoke import demo_path
+            from stemgui.ui.resources import demo_path
 
             self.window.show_error(
                 f"The demo song is missing from this installation ({demo_path()}); install "

@@ -31,7 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from stemgui.ui.dbslider import DbSlider
-from stemgui.ui.waveview import Timeline, TimeRuler, WaveformView
+from stemgui.ui.time_ruler import TimeRuler
+from stemgui.ui.timeline import Timeline
+from stemgui.ui.waveview import WaveformView
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stemgui.ui.clock import clock, loop_times
 from stemgui.ui.dbslider import DbSlider
 from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.player import Player
-from stemgui.ui.waveview import clock, loop_times
 
 logger = logging.getLogger(__name__)
 

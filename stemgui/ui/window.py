@@ -59,8 +59,8 @@ from stemgui.ui.separation_options import SeparatorFactory
 from stemgui.ui.shown_song import beat_grid, mixer_of, title_aside
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import Theme
+from stemgui.ui.timeline import Timeline
 from stemgui.ui.transport_bar import TransportBar
-from stemgui.ui.waveview import Timeline
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet
 from stemgui.ui.place import Place
 from stemgui.ui.player import Player
-from stemgui.ui.waveview import Timeline
+from stemgui.ui.timeline import Timeline
 from tests.fakes import FakeOutput
 
 RATE = 8000

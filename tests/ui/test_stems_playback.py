@@ -20,7 +20,7 @@ from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.export_targets import Existing
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.stemview import StemPanel
-from stemgui.ui.waveview import Timeline
+from stemgui.ui.timeline import Timeline
 from stemgui.ui.window import MainWindow
 
 NAMES = ("drums", "bass", "other", "vocals")

@@ -9,7 +9,7 @@ from stemgui.stems.mixer import MixerState
 from stemgui.ui import settings as S
 from stemgui.ui import theme as T
 from stemgui.ui.stemview import StemPanel
-from stemgui.ui.waveview import Timeline
+from stemgui.ui.timeline import Timeline
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
 from tests.ui.test_stems_playback import NAMES, make_stemset

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
-from stemgui.ui.waveview import Timeline, clock, envelope_columns, tick_label
+from stemgui.ui.clock import clock
+from stemgui.ui.time_ruler import tick_label
+from stemgui.ui.timeline import Timeline
+from stemgui.ui.waveview import envelope_columns
 
 
 def alphas(image) -> np.ndarray:

@@ -555,7 +555,7 @@ def test_same_file_same_settings_reuses_the_stems(qtbot, window, songs):
 
 
 def test_zoom_keeps_the_frame_under_the_pointer():
-    from stemgui.ui.waveview import Timeline
+    from stemgui.ui.timeline import Timeline
 
     timeline = Timeline()
     timeline.reset(10_000, 1000)

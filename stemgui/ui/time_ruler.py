@@ -1,0 +1,82 @@
+"""The ruler of seconds above the waveforms: ticks spaced to stay legible at any zoom, the
+playhead's marker, and a click that seeks."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPolygonF
+from PySide6.QtWidgets import QWidget
+
+from stemgui.ui.clock import clock
+from stemgui.ui.timeline import Timeline
+from stemgui.ui.waveview import WaveformView
+
+_TICK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
+_MIN_TICK_PIXELS = 70
+
+
+def tick_step(seconds_visible: float, pixels: int) -> float:
+    """The smallest step of ``_TICK_STEPS`` that leaves ``_MIN_TICK_PIXELS`` between ticks."""
+    for step in _TICK_STEPS:
+        if pixels and step / max(seconds_visible, 1e-9) * pixels >= _MIN_TICK_PIXELS:
+            return step
+    return _TICK_STEPS[-1]
+
+
+def tick_label(seconds: float, step: float) -> str:
+    return clock(seconds, 1 if step < 1 else 0)
+
+
+class TimeRuler(QWidget):
+    """Seconds above the waveforms, lined up with ``align_to`` (a ``WaveformView``); click seeks."""
+
+    def __init__(self, timeline: Timeline, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.timeline = timeline
+        self.align_to: WaveformView | None = None
+        self.setFixedHeight(20)
+        timeline.changed.connect(self.update)
+
+    def _span(self) -> tuple[float, float]:
+        view = self.align_to
+        if view is None or not view.isVisible():
+            return 0.0, float(self.width())
+        left = view.mapTo(self.window(), view.rect().topLeft()).x()
+        left -= self.mapTo(self.window(), self.rect().topLeft()).x()
+        return float(left), float(view.width())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        timeline = self.timeline
+        start, stop = timeline.view
+        if stop <= start or not timeline.samplerate:
+            return
+        left, width = self._span()
+        rate = timeline.samplerate
+        first, last = start / rate, stop / rate
+        step = tick_step(last - first, int(width))
+        painter = QPainter(self)
+        colour = self.palette().windowText().color()
+        painter.setPen(colour)
+        tick = np.ceil(first / step) * step
+        metrics = painter.fontMetrics()
+        while tick <= last:
+            x = left + (tick - first) / (last - first) * width
+            painter.drawLine(QPointF(x, self.height() - 6), QPointF(x, self.height()))
+            label = tick_label(tick, step)
+            if x + 3 + metrics.horizontalAdvance(label) <= self.width():  # whole, or not at all
+                painter.drawText(QPointF(x + 3, self.height() - 7), label)
+            tick += step
+        x = left + (timeline.position / rate - first) / (last - first) * width
+        if left <= x <= left + width:
+            x = min(x, left + width - 1.0)  # over the waveforms' last column, as their line
+            painter.setBrush(colour)
+            painter.drawPolygon(QPolygonF([QPointF(x - 5, 0), QPointF(x + 5, 0), QPointF(x, 7)]))
+        painter.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        left, width = self._span()
+        start, stop = self.timeline.view
+        if width > 0 and stop > start and event.button() == Qt.MouseButton.LeftButton:
+            share = min(max((event.position().x() - left) / width, 0.0), 1.0)
+            self.timeline.seek_requested.emit(round(start + share * (stop - start)))
