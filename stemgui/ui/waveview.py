@@ -11,7 +11,6 @@ where the song has a grid and ``snap_to_beats`` is on); the wheel zooms around t
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
@@ -28,8 +27,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from stemgui.ui.timeline import Timeline
-
-logger = logging.getLogger(__name__)
 
 _DRAG_PIXELS = 4  # a press that moves less than this is a click
 MIN_BEAT_PIXELS = 10
