@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from stemgui.audio.encode import AudioFormat
     from stemgui.export.exporter import ExportRequest
-    from stemgui.playback.output import NullOutput
+    from stemgui.playback.null_output import NullOutput
     from stemgui.separation import registry
     from stemgui.separation.checkpoint import save_model
     from stemgui.ui import settings as S

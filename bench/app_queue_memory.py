@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEvent, QSettings
     from PySide6.QtWidgets import QApplication
 
-    from stemgui.playback.output import NullOutput
+    from stemgui.playback.null_output import NullOutput
     from stemgui.separation import registry
     from stemgui.separation.checkpoint import save_model
     from stemgui.ui import settings as S

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stemgui.playback.output import NullOutput
+from stemgui.playback.null_output import NullOutput
 from stemgui.playback.transport import Transport
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet

@@ -115,7 +115,7 @@ def heartbeat(seconds: float = 10.0) -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    from stemgui.playback.output import AudioDeviceError
+    from stemgui.playback.sounddevice_output import AudioDeviceError
     from stemgui.ui import settings as S
     from stemgui.ui.window import MainWindow
 

@@ -78,7 +78,7 @@ def main() -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from stemgui.playback.output import NullOutput
+    from stemgui.playback.null_output import NullOutput
     from stemgui.ui import settings as S
     from stemgui.ui.queue import JobState
     from stemgui.ui.window import MainWindow

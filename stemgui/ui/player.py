@@ -37,7 +37,7 @@ OutputFactory = Callable[[Any, Any, Any], Any]
 
 
 def default_output_factory(stemset: Any, mixer: Any, transport: Any) -> Any:
-    from stemgui.playback.output import open_output
+    from stemgui.playback.sounddevice_output import open_output
 
     return open_output(stemset, mixer, transport)
 

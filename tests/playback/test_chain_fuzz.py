@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stemgui.playback.output import NullOutput
+from stemgui.playback.null_output import NullOutput
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import SPEEDS
 from stemgui.playback.transport import Transport

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from stemgui.playback.click import Clicker
-from stemgui.playback.output import NullOutput
+from stemgui.playback.null_output import NullOutput
 from stemgui.playback.transport import Transport
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet

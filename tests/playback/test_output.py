@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from stemgui.errors import StemguiError
-from stemgui.playback import output as output_module
-from stemgui.playback.output import (
+from stemgui.playback import sounddevice_output as output_module
+from stemgui.playback.null_output import NullOutput
+from stemgui.playback.renderer import FADE_SECONDS
+from stemgui.playback.sounddevice_output import (
     AudioDeviceError,
-    NullOutput,
     SoundDeviceOutput,
     open_output,
 )
-from stemgui.playback.renderer import FADE_SECONDS
 from stemgui.playback.transport import PlayState, Transport
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet

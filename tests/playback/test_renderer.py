@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from stemgui.playback.output import NullOutput
+from stemgui.playback.null_output import NullOutput
 from stemgui.playback.renderer import FADE_SECONDS, LIMIT_KNEE, soft_limit
 from stemgui.playback.transport import Transport
 from stemgui.stems.mixer import ORIGINAL, MixerState, render_mix

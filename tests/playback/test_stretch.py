@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stemgui.playback.output import NullOutput
+from stemgui.playback.null_output import NullOutput
 from stemgui.playback.renderer import BlockRenderer
 from stemgui.playback.stretch import Stretcher
 from stemgui.playback.transport import Transport

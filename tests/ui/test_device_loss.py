@@ -10,7 +10,7 @@ import types
 import numpy as np
 import pytest
 
-from stemgui.playback.output import NullOutput
+from stemgui.playback.null_output import NullOutput
 from stemgui.playback.renderer import FADE_SECONDS
 from stemgui.playback.transport import PlayState
 from stemgui.stems.stemset import StemSet
@@ -135,9 +135,9 @@ def _window(qtbot, settings_store, tmp_path, output_factory, model=None) -> tupl
 def device_list(monkeypatch):
     """A device list of each test's own: an output another test left open (PortAudio then may
     not be initialised again) does not count here."""
-    from stemgui.playback import output
+    from stemgui.playback import sounddevice_output
 
-    monkeypatch.setattr(output, "_devices", output._DeviceList())
+    monkeypatch.setattr(sounddevice_output, "_devices", sounddevice_output._DeviceList())
 
 
 @pytest.fixture

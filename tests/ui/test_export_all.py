@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from stemgui.errors import ExportError
-from stemgui.playback.output import NullOutput
+from stemgui.playback.null_output import NullOutput
 from stemgui.stems.mixer import StemControl
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog

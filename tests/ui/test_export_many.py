@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from stemgui.export import exporter
-from stemgui.playback.output import NullOutput
+from stemgui.playback.null_output import NullOutput
 from stemgui.ui import settings as S
 from stemgui.ui.export_targets import Existing, ask_existing
 from stemgui.ui.window import MainWindow

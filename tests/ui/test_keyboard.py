@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QScrollArea
 
-from stemgui.playback.output import NullOutput
+from stemgui.playback.null_output import NullOutput
 from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.window import MainWindow

@@ -10,8 +10,9 @@ import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QPalette
 
-from stemgui.playback.output import AudioDeviceError, NullOutput
+from stemgui.playback.null_output import NullOutput
 from stemgui.playback.renderer import FADE_SECONDS
+from stemgui.playback.sounddevice_output import AudioDeviceError
 from stemgui.playback.transport import MIN_LOOP_SECONDS, PlayState
 from stemgui.stems.mixer import MIN_DB, ORIGINAL, MixerState, StemControl
 from stemgui.stems.stemset import StemSet

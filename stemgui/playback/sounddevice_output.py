@@ -1,16 +1,11 @@
-"""Audio outputs: the sounddevice stream the app plays through, and a null output for tests.
-
-Both run the same callback body (``stemgui.playback.renderer.BlockRenderer.render``): ask the
-transport for the next run of frames, mix it straight into the output buffer with ramped gains
-and fades at every cut, fill the rest with silence, soft-limit it. It touches no Qt, takes the
-transport's lock for a few integer operations only, and allocates nothing large. At another
-pace or key (``transposer.speed``, ``transposer.semitones``) the renderer's audio goes through
-``Stretcher`` and ``Transposer`` first; ``Clicker`` adds a metronome click on the beats.
+"""The sound device output: a sounddevice (PortAudio) stream, and the device handling around it.
 
 ``open_output`` opens the default (or a named) device and raises ``AudioDeviceError`` with a
-plain message when there is none. When the device goes away during playback (the stream ends
-without being asked to, or the callback fails), playback stops and ``error`` holds a message
-the UI shows on its next poll.
+plain message when there is none. ``SoundDeviceOutput`` renders the chain (``chain.Output``) in
+PortAudio's callback, downmixes for a mono-only device, notes when each block reaches the DAC
+(``heard_position``: the latency behind the transport), and notices a device lost during
+playback (the stream ends without being asked to, the callbacks stop, or the callback fails):
+playback stops and ``error`` holds a message the UI shows on its next poll.
 
 PortAudio lists the devices once, when it is initialised (at ``import sounddevice``): a device
 plugged in later is not seen until it is initialised again (python-sounddevice#125). So after an
@@ -25,16 +20,13 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from stemgui.errors import StemguiError
-from stemgui.playback.click import Clicker
-from stemgui.playback.pitch import Transposer
-from stemgui.playback.renderer import BlockRenderer, HasGains
-from stemgui.playback.stretch import Stretcher
+from stemgui.playback.chain import Output
+from stemgui.playback.renderer import HasGains
 from stemgui.playback.transport import Transport
 from stemgui.stems.stemset import StemSet
 
@@ -87,44 +79,7 @@ class _DeviceList:
 _devices = _DeviceList()
 
 
-class _Output:
-    """What both outputs share: the renderer, the error the UI polls, closing."""
-
-    def __init__(self, stemset: StemSet, mixer: HasGains, transport: Transport) -> None:
-        self.stemset = stemset
-        self.mixer = mixer
-        self.transport = transport
-        self.renderer = BlockRenderer(stemset, mixer, transport)
-        # the callbacks render through these (``transposer.speed`` and ``.semitones``): at the
-        # song's pace and key they hand the buffer on to the renderer
-        self.stretcher = Stretcher(self.renderer, stemset.channels, stemset.samplerate)
-        self.transposer = Transposer(self.stretcher)
-        self.clicker = Clicker(self.transposer, stemset.samplerate)  # the metronome, last
-        self._error: str | None = None
-
-    @property
-    def error(self) -> str | None:
-        """Why the output stopped working, in plain words, or None while it works."""
-        return self._error
-
-    def _fail(self, message: str) -> None:
-        """Record the first failure and stop playback; safe from any thread."""
-        if self._error is None:
-            self._error = message
-            logger.error("audio output failed: %s", message)
-        self.transport.pause()
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class SoundDeviceOutput(_Output):
+class SoundDeviceOutput(Output):
     """Plays through a sounddevice ``OutputStream`` (PortAudio).
 
     Use ``open_output``, which turns a missing device into ``AudioDeviceError``.
@@ -319,75 +274,6 @@ class SoundDeviceOutput(_Output):
     def _finished(self) -> None:
         if not self._closing:
             self._fail(DEVICE_LOST)
-
-
-class NullOutput(_Output):
-    """Runs the output callback without a sound card: by ``pump`` calls or on its own thread.
-
-    Args:
-        stemset, mixer, transport: what to play, how loud, and where in the song.
-        blocksize: frames per block of the thread.
-        speed: how many times faster than real time the thread runs (``inf``: no waiting).
-        sink: called with every block the thread renders, (blocksize, channels) float32,
-            a buffer reused for the next block.
-    """
-
-    def __init__(
-        self,
-        stemset: StemSet,
-        mixer: HasGains,
-        transport: Transport,
-        *,
-        blocksize: int = 512,
-        speed: float = 1.0,
-        sink: Callable[[np.ndarray], None] | None = None,
-    ) -> None:
-        super().__init__(stemset, mixer, transport)
-        if blocksize < 1 or not speed > 0:
-            raise ValueError(f"bad null output: blocksize={blocksize}, speed={speed}")
-        self.blocksize = int(blocksize)
-        self.speed = float(speed)
-        self.sink = sink
-        self._buffer = np.zeros((self.blocksize, stemset.channels), dtype=np.float32)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def pump(self, frames: int, out: np.ndarray | None = None) -> np.ndarray:
-        """Render the next ``frames`` frames as a callback would; return them.
-
-        Into ``out`` (frames, channels) float32 when given, else into a new array.
-        """
-        if out is None:
-            out = np.empty((int(frames), self.stemset.channels), dtype=np.float32)
-        self.clicker.render(out[: int(frames)])
-        return out[: int(frames)]
-
-    def start(self) -> None:
-        """Run the callback on a thread, one block each ``blocksize / samplerate / speed`` s."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="stemgui-null-output", daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        """Stop the thread (if any) and wait for it."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        period = self.blocksize / self.stemset.samplerate / self.speed
-        while not self._stop.is_set():
-            try:
-                self.clicker.render(self._buffer)
-                if self.sink is not None:
-                    self.sink(self._buffer)
-            except Exception as error:
-                self._fail(f"Playback failed: {error}")
-                return
-            self._stop.wait(period)
 
 
 def open_output(

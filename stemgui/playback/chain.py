@@ -1,0 +1,62 @@
+"""The audio chain every output plays through, and what outputs share: the error the UI polls.
+
+``Output`` builds renderer -> stretcher -> transposer -> clicker for a stem set. The callback body
+is ``BlockRenderer.render`` (``stemgui.playback.renderer``): ask the transport for the next run
+of frames, mix it straight into the output buffer with ramped gains and fades at every cut, fill
+the rest with silence, soft-limit it. It touches no Qt, takes the transport's lock for a few
+integer operations only, and allocates nothing large. At another pace or key
+(``transposer.speed``, ``transposer.semitones``) the renderer's audio goes through ``Stretcher``
+and ``Transposer`` first; ``Clicker`` adds a metronome click on the beats. Outputs render by
+calling ``clicker.render``: ``SoundDeviceOutput`` (``sounddevice_output.py``) from PortAudio's
+callback, ``NullOutput`` (``null_output.py``) without a sound card.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from stemgui.playback.click import Clicker
+from stemgui.playback.pitch import Transposer
+from stemgui.playback.renderer import BlockRenderer, HasGains
+from stemgui.playback.stretch import Stretcher
+from stemgui.playback.transport import Transport
+from stemgui.stems.stemset import StemSet
+
+logger = logging.getLogger(__name__)
+
+
+class Output:
+    """What both outputs share: the chain above, the error the UI polls, closing."""
+
+    def __init__(self, stemset: StemSet, mixer: HasGains, transport: Transport) -> None:
+        self.stemset = stemset
+        self.mixer = mixer
+        self.transport = transport
+        self.renderer = BlockRenderer(stemset, mixer, transport)
+        # the callbacks render through these (``transposer.speed`` and ``.semitones``): at the
+        # song's pace and key they hand the buffer on to the renderer
+        self.stretcher = Stretcher(self.renderer, stemset.channels, stemset.samplerate)
+        self.transposer = Transposer(self.stretcher)
+        self.clicker = Clicker(self.transposer, stemset.samplerate)  # the metronome, last
+        self._error: str | None = None
+
+    @property
+    def error(self) -> str | None:
+        """Why the output stopped working, in plain words, or None while it works."""
+        return self._error
+
+    def _fail(self, message: str) -> None:
+        """Record the first failure and stop playback; safe from any thread."""
+        if self._error is None:
+            self._error = message
+            logger.error("audio output failed: %s", message)
+        self.transport.pause()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
