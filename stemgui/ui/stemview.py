@@ -12,7 +12,6 @@ is heard only when soloed: solo it to compare the song with its stems (A/B). It 
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from stemgui.ui.dbslider import DbSlider
+from stemgui.ui.drag_out import DragFiles
 from stemgui.ui.time_ruler import TimeRuler
 from stemgui.ui.timeline import Timeline
 from stemgui.ui.waveview import WaveformView
@@ -220,8 +220,7 @@ class StemPanel(QWidget):
         # the rate stems are dragged out at (None: the stems' own), asked at each drag
         self.drag_rate: Callable[[], int | None] = lambda: None
         self._drag_mime: QMimeData | None = None
-        # path -> (the stems, rate, size, modification time) of the files dragged out so far
-        self._dragged: dict[Path, tuple[weakref.ref, int, int, int]] = {}
+        self._drag_files = DragFiles()
         self.rows: dict[str, StemRow] = {}
         self.mix_row: StemRow | None = None
         self.stemset: Any = None
@@ -321,62 +320,12 @@ class StemPanel(QWidget):
     # -- dragging a stem out ----------------------------------------------------------------
 
     def drag_file(self, name: str) -> Path:
-        """Stem ``name`` written as a 32-bit float wav in the drag folder, at ``drag_rate()``:
-        every sample as separated at the stems' rate, resampled a block at a time at another
-        (the song's, as exports are), so stems dragged one by one still add up to the song.
-        The file written by the last drag of the same stems at the same rate is used again
-        while it is there as written: writing a long stem holds the window up for a moment.
+        """Stem ``name`` as the wav file a drag drops, at ``drag_rate()`` (``drag_out``).
 
         Raises:
             StemguiError: the song is still separating, or the file cannot be written.
         """
-        from stemgui.audio.encode import AudioFormat, write_audio
-        from stemgui.audio.stream import stem_reader, write_blocks
-        from stemgui.errors import ExportError
-        from stemgui.export.naming import safe_name
-
-        stemset = self.stemset
-        if not stemset.complete:
-            raise ExportError(
-                self.track, "the stems can be dragged out once the separation is finished"
-            )
-        folder = drag_folder()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / safe_name(f"{self.track} - {name}.wav")
-        exact = AudioFormat("wav", 32, float=True, clip="none")
-        rate = self.drag_rate() or stemset.samplerate
-        written = self._written(path)
-        if written is not None and written[0] is stemset and written[1] == rate:
-            return path
-        if rate == stemset.samplerate:
-            write_audio(path, stemset.stem(name), rate, exact, overwrite=True)
-        else:
-            from stemgui.audio.resample import BlockResampler
-
-            resampler = BlockResampler(stemset.samplerate, rate)
-            read = resampler.reader(
-                stem_reader(stemset.data, stemset.names.index(name)), stemset.frames
-            )
-            frames = resampler.length(stemset.frames)
-            write_blocks(path, read, stemset.channels, frames, rate, exact, overwrite=True)
-        stat = path.stat()
-        self._dragged[path] = (weakref.ref(stemset), rate, stat.st_size, stat.st_mtime_ns)
-        return path
-
-    def _written(self, path: Path) -> tuple[Any, int] | None:
-        """(the stems, the rate) the file at ``path`` was last written from by a drag, if it
-        is still as written then (not replaced by another song's of the same name, not
-        deleted); else None."""
-        if path not in self._dragged:
-            return None
-        stems, rate, size, modified = self._dragged[path]
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        if (stat.st_size, stat.st_mtime_ns) != (size, modified):
-            return None
-        return stems(), rate
+        return self._drag_files.file(self.stemset, self.track, name, self.drag_rate())
 
     def drag_mime(self, name: str) -> QMimeData:
         """The drag payload of stem ``name``: the file URL of its wav."""
@@ -396,10 +345,3 @@ class StemPanel(QWidget):
         drag = QDrag(self)
         drag.setMimeData(self._drag_mime)
         drag.exec(Qt.DropAction.CopyAction)
-
-
-def drag_folder() -> Path:
-    """Where dragged stems are written: ``<user cache>/stemgui/drag``."""
-    import platformdirs
-
-    return platformdirs.user_cache_path("stemgui", appauthor=False) / "drag"

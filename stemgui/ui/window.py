@@ -503,9 +503,9 @@ class MainWindow(QMainWindow):
 
     def start_cleanup(self) -> Any:
         """Start the start-up cleanup now; returns its ``threading.Thread``."""
+        from stemgui.ui.drag_out import drag_folder
         from stemgui.ui.scratch import scratch_root
         from stemgui.ui.startup import start_cleanup
-        from stemgui.ui.stemview import drag_folder
 
         folders = [drag_folder()]
         remembered = self.settings.get(S.EXPORT_FOLDER)

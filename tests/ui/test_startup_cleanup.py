@@ -65,10 +65,10 @@ class Leftovers:
 
 @pytest.fixture
 def leftovers(tmp_path, monkeypatch):
-    import stemgui.ui.stemview as stemview
+    import stemgui.ui.drag_out as drag_out
 
     made = Leftovers(tmp_path)
-    monkeypatch.setattr(stemview, "drag_folder", lambda: made.drag)
+    monkeypatch.setattr(drag_out, "drag_folder", lambda: made.drag)
     monkeypatch.setattr(scratch, "scratch_root", lambda: made.scratch)
     return made
 

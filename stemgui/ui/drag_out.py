@@ -1,0 +1,81 @@
+"""Stems dragged out of the window onto a folder or a DAW: the wav files they drop.
+
+Each stem is written as a 32-bit float wav in ``<user cache>/stemgui/drag``, named after its
+song, at the rate asked (the one an export would take): every sample as separated at the stems'
+rate, resampled a block at a time at another, so stems dragged one by one still add up to the
+song. The file written for the same stems at the same rate is dropped again while it is as
+written: writing a long stem holds the window up for a moment, at every drag otherwise.
+"""
+
+from __future__ import annotations
+
+import weakref
+from pathlib import Path
+from typing import Any
+
+
+def drag_folder() -> Path:
+    """Where dragged stems are written: ``<user cache>/stemgui/drag``."""
+    import platformdirs
+
+    return platformdirs.user_cache_path("stemgui", appauthor=False) / "drag"
+
+
+class DragFiles:
+    """The files stems were dragged out as, remembered by their path."""
+
+    def __init__(self) -> None:
+        # path -> (the stems, rate, size, modification time) of each file written
+        self._written: dict[Path, tuple[weakref.ref, int, int, int]] = {}
+
+    def file(self, stemset: Any, track: str, name: str, rate: int | None) -> Path:
+        """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
+        stems' own), written unless the last file written there is of these stems at that rate
+        and as written.
+
+        Raises:
+            StemguiError: the song is still separating, or the file cannot be written.
+        """
+        from stemgui.audio.encode import AudioFormat, write_audio
+        from stemgui.audio.stream import stem_reader, write_blocks
+        from stemgui.errors import ExportError
+        from stemgui.export.naming import safe_name
+
+        if not stemset.complete:
+            raise ExportError(track, "the stems can be dragged out once the separation is finished")
+        folder = drag_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / safe_name(f"{track} - {name}.wav")
+        rate = rate or stemset.samplerate
+        if self._as_written(path) == (id(stemset), rate):
+            return path
+        exact = AudioFormat("wav", 32, float=True, clip="none")
+        if rate == stemset.samplerate:
+            write_audio(path, stemset.stem(name), rate, exact, overwrite=True)
+        else:
+            from stemgui.audio.resample import BlockResampler
+
+            resampler = BlockResampler(stemset.samplerate, rate)
+            read = resampler.reader(
+                stem_reader(stemset.data, stemset.names.index(name)), stemset.frames
+            )
+            frames = resampler.length(stemset.frames)
+            write_blocks(path, read, stemset.channels, frames, rate, exact, overwrite=True)
+        stat = path.stat()
+        self._written[path] = (weakref.ref(stemset), rate, stat.st_size, stat.st_mtime_ns)
+        return path
+
+    def _as_written(self, path: Path) -> tuple[int, int] | None:
+        """(id of the stems, rate) the file at ``path`` was written from, if they still exist
+        and the file is still as written then (not replaced by another song's of the same
+        name, not deleted); else None."""
+        if path not in self._written:
+            return None
+        stems, rate, size, modified = self._written[path]
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        if stems() is None or (stat.st_size, stat.st_mtime_ns) != (size, modified):
+            return None
+        return id(stems()), rate
