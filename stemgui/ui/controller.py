@@ -88,7 +88,7 @@ class QueueController(QObject):
             4 GiB) that keeps stems between runs, or None (default) to keep them only while
             their job is in the queue.
         model_identity: how the worker identifies a model for the cache (tests inject one);
-            default ``worker.default_model_identity``.
+            default ``separation_options.default_model_identity``.
 
     Signals:
         job_started(job): its ``stemset`` exists and fills in as it separates.
