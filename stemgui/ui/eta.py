@@ -22,10 +22,10 @@ class Eta:
     def restart(self) -> None:
         self._from = None
 
-    def update(self, fraction: float, notes: int, now: float | None = None) -> float | None:
+    def update(self, fraction: float, notes: int) -> float | None:
         """The seconds left after a report of ``fraction`` done (0 to 1) with ``notes`` notes
         so far, or None while it cannot be told."""
-        now = time.monotonic() if now is None else now
+        now = time.monotonic()
         # not the report before the first chunk (fraction 0): from the end of the first chunk
         if fraction > 0 and (self._from is None or notes != self._from[2]):
             self._from = (now, fraction, notes)
