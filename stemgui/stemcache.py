@@ -1,17 +1,13 @@
 """Stems kept on disk between runs: the same song, model and settings are separated only once.
 
 A cache entry is a folder ``<root>/<key>/`` (root: ``<user cache>/stemgui/stemcache``) holding
-
-- ``stems.npy``: float32, shape (sources, channels, frames), one array so that a ``StemSet``
-  can memory-map it whole (``np.load(mmap_mode="r")``): a long song is never read into RAM;
-- ``mix.npy``: float32, shape (channels, frames), the decoded song at the model's rate;
-- ``entry.json``: schema, key, names, samplerate, channels, frames, and for people reading the
-  folder the source path, model and options it was made from and when.
+the stems, the mix and an ``entry.json`` (its files, how they are written, checked and
+memory-mapped: ``stemgui.stemcache_entry``).
 
 The key (:meth:`StemCache.key`) is the sha256 of the song's bytes, the model's identity (its
 name and the sha256 of its files, so that a retrained model does not reuse old stems; both
 worked out by ``stemgui.separation.model_identity``: ``file_digest``, ``model_identity``), the
-options that change the stems (segment, overlap, shifts; not the device), this module's schema
+options that change the stems (segment, overlap, shifts; not the device), the entries' schema
 and the stemgui version (a new version may decode or separate differently: its stems are made
 afresh, the old entries age out).
 
@@ -28,36 +24,33 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import sys
 import threading
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from stemgui import __version__
 from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
 from stemgui.errors import SeparationCancelled
+from stemgui.stemcache_entry import (
+    SCHEMA,
+    CachedStems,
+    Cancel,
+    DamagedEntry,
+    folder_bytes,
+    last_used,
+    mark_used,
+    read_entry,
+    remove_tree,
+    write_entry,
+)
 from stemgui.stems.stemset import StemSet
 
 logger = logging.getLogger(__name__)
 
-SCHEMA = 1
 ENGINE_VERSION = __version__
 DEFAULT_MAX_BYTES = 4 << 30
 """4 GiB: about ten 4-minute songs (4 stereo stems + mix at 44.1 kHz: 420 MB each)."""
-ENTRY_FILE = "entry.json"
-STEMS_FILE = "stems.npy"
-MIX_FILE = "mix.npy"
-_WRITE_BLOCK = 8 << 20  # bytes written per step of an entry
-_DTYPE = np.dtype("<f4")
-
-Cancel = Any
-"""Anything with ``is_set()`` (a ``threading.Event``); checked between blocks."""
 
 
 def default_cache_dir() -> Path:
@@ -65,34 +58,6 @@ def default_cache_dir() -> Path:
     import platformdirs
 
     return platformdirs.user_cache_path("stemgui", appauthor=False) / "stemcache"
-
-
-# ----------------------------------------------------------------------------- the cache
-
-
-@dataclass(frozen=True)
-class CachedStems:
-    """A cache hit. ``stems``: (sources, channels, frames) and ``mix``: (channels, frames),
-    read-only memory maps of the entry's files; ``info``: its ``entry.json``."""
-
-    key: str
-    names: tuple[str, ...]
-    samplerate: int
-    stems: np.ndarray
-    mix: np.ndarray | None
-    info: Mapping[str, Any]
-
-    @property
-    def model_name(self) -> str:
-        return str(self.info.get("model", ""))
-
-    def stemset(self) -> StemSet:
-        """A complete ``StemSet`` over the memory-mapped arrays (nothing is copied)."""
-        return StemSet(self.names, self.samplerate, self.stems, self.mix)
-
-
-class DamagedEntry(Exception):
-    """A cache entry fails its checks (the message says which)."""
 
 
 class StemCache:
@@ -143,7 +108,7 @@ class StemCache:
             if not folder.is_dir():
                 return None
             try:
-                hit = _read_entry(folder, key)
+                hit = read_entry(folder, key)
             except DamagedEntry as damage:
                 logger.warning(
                     "the cached stems in %s are damaged (%s); they are deleted and the song "
@@ -153,7 +118,7 @@ class StemCache:
                 )
                 self.remove(key)
                 return None
-            self._touch(folder)
+            mark_used(folder)
             return hit
 
     def keys(self) -> list[str]:
@@ -166,7 +131,7 @@ class StemCache:
         """Bytes used by the entries."""
         with self._lock:
             self._open()
-            return sum(_folder_bytes(folder) for folder in self._entry_folders())
+            return sum(folder_bytes(folder) for folder in self._entry_folders())
 
     # --------------------------------------------------------------- writing
 
@@ -215,35 +180,19 @@ class StemCache:
         part = part_path_for(self.root / key)
         part.mkdir()
         try:
-            _write_npy(part / STEMS_FILE, stemset.data, cancel)
-            if stemset.mix is not None:
-                _write_npy(part / MIX_FILE, stemset.mix, cancel)
-            info.update(
-                schema=SCHEMA,
-                key=key,
-                names=list(stemset.names),
-                samplerate=stemset.samplerate,
-                channels=stemset.channels,
-                frames=stemset.frames,
-                mix=stemset.mix is not None,
-                created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            )
-            with open(part / ENTRY_FILE, "w", encoding="utf-8") as handle:
-                json.dump(info, handle, indent=1, default=str)
-                handle.flush()
-                os.fsync(handle.fileno())
+            write_entry(part, key, stemset, info, cancel)
             try:
                 os.rename(part, self.root / key)
             except OSError:
                 if not (self.root / key).is_dir():
                     raise
                 logger.debug("entry %s was stored meanwhile by another run", key)
-                _remove_tree(part)
+                remove_tree(part)
                 return
             fsync_folder(self.root)
-            self._touch(self.root / key)
+            mark_used(self.root / key)
         except BaseException:
-            _remove_tree(part)
+            remove_tree(part)
             raise
 
     # --------------------------------------------------------------- housekeeping
@@ -251,7 +200,7 @@ class StemCache:
     def remove(self, key: str) -> None:
         """Delete entry ``key`` (what cannot be deleted is logged)."""
         with self._lock:
-            _remove_tree(self.root / key)
+            remove_tree(self.root / key)
 
     def clear(self) -> tuple[int, int]:
         """Delete every complete entry; returns (entries, bytes) deleted.
@@ -260,9 +209,9 @@ class StemCache:
         window can call it while the worker stores stems.
         """
         folders = self._entry_folders()
-        freed = sum(_folder_bytes(folder) for folder in folders)
+        freed = sum(folder_bytes(folder) for folder in folders)
         for folder in folders:
-            _remove_tree(folder)
+            remove_tree(folder)
         return len(folders), freed
 
     def evict(self, keep: str | None = None) -> list[str]:
@@ -271,7 +220,7 @@ class StemCache:
         with self._lock:
             self._open()
             entries = [
-                (_last_used(folder), folder.name, _folder_bytes(folder))
+                (last_used(folder), folder.name, folder_bytes(folder))
                 for folder in self._entry_folders()
             ]
             total = sum(size for _, _, size in entries)
@@ -304,116 +253,10 @@ class StemCache:
             except OSError:
                 continue
             logger.info("removing an unfinished stem cache entry: %s", folder)
-            _remove_tree(folder)
+            remove_tree(folder)
 
     def _entry_folders(self) -> list[Path]:
         try:
             return [f for f in self.root.iterdir() if f.is_dir() and not is_part(f)]
         except FileNotFoundError:
             return []
-
-    def _touch(self, folder: Path) -> None:
-        """Mark ``folder`` as used now (the eviction order)."""
-        now = time.time_ns()
-        try:
-            os.utime(folder / ENTRY_FILE, ns=(now, now))
-        except OSError as error:
-            logger.debug("could not mark %s as used: %s", folder, error)
-
-
-# ----------------------------------------------------------------------------- entry files
-
-
-def _write_npy(path: Path, array: np.ndarray, cancel: Cancel) -> None:
-    """Write ``array`` as a little-endian float32 ``.npy``, in blocks, with plain file writes
-    (not a memory map: a full disk must raise OSError, not kill the process). The pages of a
-    memory-mapped ``array`` (a long song's) are let go of as they are written."""
-    from stemgui.spool import release_pages
-
-    rows = array.reshape(-1, array.shape[-1])  # a view for C-contiguous data and memmaps
-    frames = array.shape[-1]
-    step = max(1, _WRITE_BLOCK // _DTYPE.itemsize)
-    with open(path, "wb") as handle:
-        header = {"descr": _DTYPE.str, "fortran_order": False, "shape": tuple(array.shape)}
-        np.lib.format.write_array_header_1_0(handle, header)
-        for row in rows:
-            for start in range(0, frames, step):
-                if cancel is not None and cancel.is_set():
-                    raise SeparationCancelled("storing the stems was cancelled")
-                handle.write(np.ascontiguousarray(row[start : start + step], dtype=_DTYPE))
-                release_pages(array, start, start + step, flush=False)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _read_entry(folder: Path, key: str) -> CachedStems:
-    """Check and memory-map the entry in ``folder``; raises DamagedEntry."""
-    try:
-        info = json.loads((folder / ENTRY_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DamagedEntry(f"{ENTRY_FILE} is not readable: {error}") from error
-    if not isinstance(info, dict) or info.get("schema") != SCHEMA:
-        raise DamagedEntry(f"{ENTRY_FILE} is not of schema {SCHEMA}")
-    if info.get("key") != key:
-        raise DamagedEntry(f"{ENTRY_FILE} names the entry {info.get('key')!r}")
-    names, samplerate = info.get("names"), info.get("samplerate")
-    channels, frames = info.get("channels"), info.get("frames")
-    if (
-        not isinstance(names, list)
-        or not names
-        or not all(isinstance(n, str) for n in names)
-        or len(set(names)) != len(names)
-    ):
-        raise DamagedEntry(f"bad stem names {names!r}")
-    for label, value in (("samplerate", samplerate), ("channels", channels), ("frames", frames)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise DamagedEntry(f"bad {label} {value!r}")
-    stems = _map_npy(folder / STEMS_FILE, (len(names), channels, frames))
-    mix = _map_npy(folder / MIX_FILE, (channels, frames)) if info.get("mix") else None
-    return CachedStems(key, tuple(names), samplerate, stems, mix, info)
-
-
-def _map_npy(path: Path, shape: tuple[int, ...]) -> np.ndarray:
-    """``path`` memory-mapped read-only, checked to be float32 of ``shape`` and of exact size."""
-    try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-        size = path.stat().st_size
-    except (OSError, ValueError, EOFError) as error:
-        raise DamagedEntry(f"{path.name} is not readable: {error}") from error
-    if not isinstance(array, np.memmap) or array.dtype != _DTYPE or array.shape != shape:
-        raise DamagedEntry(
-            f"{path.name} holds {getattr(array, 'dtype', '?')} {getattr(array, 'shape', '?')}, "
-            f"expected float32 {shape}"
-        )
-    if size != array.offset + array.nbytes:
-        raise DamagedEntry(f"{path.name} has {size} bytes, expected {array.offset + array.nbytes}")
-    return array
-
-
-def _folder_bytes(folder: Path) -> int:
-    total = 0
-    for file in folder.iterdir():
-        try:
-            total += file.stat().st_size
-        except OSError:
-            continue
-    return total
-
-
-def _last_used(folder: Path) -> int:
-    try:
-        return (folder / ENTRY_FILE).stat().st_mtime_ns
-    except OSError:
-        return 0  # no entry.json: damaged, evicted first
-
-
-def _remove_tree(folder: Path) -> None:
-    def report(function: Any, path: str, error: BaseException) -> None:
-        logger.warning("could not delete %s: %s", path, error)
-
-    if not folder.exists():
-        return
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(folder, onexc=report)
-    else:
-        shutil.rmtree(folder, onerror=lambda function, path, info: report(function, path, info[1]))

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stemgui import stemcache
+from stemgui import stemcache, stemcache_entry
 from stemgui.separation.model_identity import file_digest
 from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import StemSet
@@ -221,7 +221,7 @@ def test_a_damaged_entry_is_dropped_with_a_warning(cache, tmp_path, caplog, dama
 
 
 def test_a_failed_write_leaves_nothing_and_is_a_warning(cache, tmp_path, monkeypatch, caplog):
-    real = stemcache._write_npy
+    real = stemcache_entry._write_npy
     calls = []
 
     def disk_full(path, array, cancel):
@@ -231,7 +231,7 @@ def test_a_failed_write_leaves_nothing_and_is_a_warning(cache, tmp_path, monkeyp
             raise OSError(errno.ENOSPC, "No space left on device")
         real(path, array, cancel)
 
-    monkeypatch.setattr(stemcache, "_write_npy", disk_full)
+    monkeypatch.setattr(stemcache_entry, "_write_npy", disk_full)
     with caplog.at_level(logging.WARNING, logger="stemgui.stemcache"):
         assert not cache.put(_key(), _stems())
     assert calls == ["stems.npy", "mix.npy"]
@@ -245,7 +245,7 @@ def test_an_exception_mid_write_propagates_and_leaves_nothing(cache, tmp_path, m
         path.write_bytes(b"half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(stemcache, "_write_npy", killed)
+    monkeypatch.setattr(stemcache_entry, "_write_npy", killed)
     with pytest.raises(KeyboardInterrupt):
         cache.put(_key(), _stems())
     assert _only_entries(tmp_path / "cache") == []
@@ -258,14 +258,14 @@ def test_a_hit_is_read_while_another_entry_is_being_written(cache, monkeypatch):
 
     cache.put(_key("a" * 64), _stems(1))
     writing, go_on = threading.Event(), threading.Event()
-    real = stemcache._write_npy
+    real = stemcache_entry._write_npy
 
     def slow(path, array, cancel):  # a long song's gigabytes
         writing.set()
         assert go_on.wait(10)
         return real(path, array, cancel)
 
-    monkeypatch.setattr(stemcache, "_write_npy", slow)
+    monkeypatch.setattr(stemcache_entry, "_write_npy", slow)
     stored = []
     worker = threading.Thread(target=lambda: stored.append(cache.put(_key("c" * 64), _stems(2))))
     worker.start()

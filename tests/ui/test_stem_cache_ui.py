@@ -291,11 +291,11 @@ def test_closing_while_a_finished_song_is_stored_lets_the_store_end_for_a_while(
     one is still cancelled, leaving nothing)."""
     import time
 
-    from stemgui import stemcache
+    from stemgui import stemcache_entry
     from stemgui.ui import controller as controller_module
 
     monkeypatch.setattr(controller_module, "STORE_WAIT_MS", 3000)
-    real = stemcache._write_npy
+    real = stemcache_entry._write_npy
     writing = threading.Event()
 
     def slow(path, array, cancel):
@@ -306,7 +306,7 @@ def test_closing_while_a_finished_song_is_stored_lets_the_store_end_for_a_while(
                 raise SeparationCancelled("stopping")
         return real(path, array, cancel)
 
-    monkeypatch.setattr(stemcache, "_write_npy", slow)
+    monkeypatch.setattr(stemcache_entry, "_write_npy", slow)
     root = tmp_path / "stemcache"
     ctl = QueueController(
         lambda: options, scratch_dir=tmp_path / "scratch", stem_cache=StemCache(root)
