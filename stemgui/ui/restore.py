@@ -124,7 +124,7 @@ def answer_kept(jobs: Iterable[Any], cache: Any, deliver: Callable[[Any, Answer]
 
 def _answer(job: Any, cache: Any) -> Answer:
     from stemgui.stems.waveform import StemWaveforms
-    from stemgui.ui.worker import cached_analysis
+    from stemgui.ui.worker_cache import cached_analysis
 
     if not job.kept.still_holds(job.path):
         logger.info("%s (or its model file) changed since the last session", job.path)

@@ -14,10 +14,8 @@ milliseconds that the GUI thread must not spend.
 The worker's thread runs at a lower priority than the GUI thread (``lower_priority``): with all
 cores busy separating, a repaint would otherwise wait its turn behind torch's threads.
 
-With a ``StemCache`` the worker first hashes the song (on its thread; cancel is checked between
-blocks) and looks up its stems for this model and these options: a hit finishes at once from the
-memory-mapped entry without loading the model; a miss separates, reports ``finished``, then
-stores the stems (a failure to store is a warning, never a failed job).
+With a ``StemCache`` the worker looks a song up there before separating it and stores the stems
+it separates: those steps are in ``worker_cache``.
 """
 
 from __future__ import annotations
@@ -27,13 +25,13 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from stemgui.errors import NotAudioError, SeparationCancelled, StemguiError
 from stemgui.memory import release_free_memory
-from stemgui.ui.restore import Kept, Stamp, file_stamp, model_stamps
+from stemgui.ui.restore import file_stamp
 from stemgui.ui.scratch import delete_scratch_file, mix_file
 from stemgui.ui.separation_options import (
     ModelIdentity,
@@ -42,9 +40,7 @@ from stemgui.ui.separation_options import (
     default_model_identity,
     default_separator_factory,
 )
-
-if TYPE_CHECKING:
-    from stemgui.stems.analysis import Analysis
+from stemgui.ui.worker_cache import StemCacheSteps
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +49,7 @@ MEMMAP_BYTES = 256 << 20
 """Stems larger than this (about 3 minutes of four stereo stems at 44.1 kHz) live in a file."""
 
 
-class SeparationWorker(QObject):
+class SeparationWorker(StemCacheSteps, QObject):
     """Separates songs on the thread it was moved to.
 
     Signals (``job`` is the job id):
@@ -173,13 +169,6 @@ class SeparationWorker(QObject):
                 "Details are in the log file (Help ▸ Open log folder).",
                 True,
             )
-
-    def _keep(self, job: int, entry: str, song: Stamp | None, options: SeparationOptions) -> None:
-        """Say where the song's stems are kept (``restore.Kept``), for the next start: not for
-        a song or a model whose files cannot be stamped (the next start recognises it anew)."""
-        model = model_stamps(options.model)
-        if song is not None and model is not None:
-            self.kept.emit(job, Kept(entry, song, model))
 
     def _separator(self, options: SeparationOptions, identity: str | None) -> tuple[Any, str]:
         # A model whose files changed since it was loaded (retrained and saved under the same
@@ -308,91 +297,6 @@ class SeparationWorker(QObject):
         if separated is not stemset:  # two stems were made from the full ones: those go
             delete_scratch_file(separated, self.scratch_dir, mix=False)
 
-    # -- the stem cache ---------------------------------------------------------------------
-
-    def _look_up(
-        self, cache: Any, path: Path, options: SeparationOptions, cancel: threading.Event
-    ) -> tuple[str | None, str | None, Any]:
-        """(song sha256, model identity, cache hit or None); raises SeparationCancelled.
-
-        An unreadable song gives (None, None, None): decoding it will say what is wrong."""
-        from stemgui.separation.model_identity import file_digest
-        from stemgui.stemcache import StemCache
-
-        try:
-            song_sha = file_digest(path, cancel)
-        except OSError as error:
-            logger.debug("%s cannot be hashed for the stem cache: %s", path, error)
-            return None, None, None
-        identity = self._identity(options, cancel)
-        if identity is None:
-            return song_sha, None, None
-        hit = cache.get(StemCache.key(song_sha, identity, options.stem_options()))
-        return song_sha, identity, hit
-
-    def _finish_from_cache(
-        self, job: int, path: Path, hit: Any, options: SeparationOptions
-    ) -> None:
-        """Finish ``job`` with the cached stems (memory-mapped), without loading the model."""
-        from stemgui.stems.stemset import two_stem_set
-        from stemgui.stems.waveform import StemWaveforms
-
-        logger.info("%s: reusing the stems separated earlier (stem cache %s)", path, hit.key)
-        stemset = full = hit.stemset()
-        self.started.emit(job, stemset, hit.model_name)
-        if options.two_stems and options.two_stems in stemset.names:
-            stemset = two_stem_set(
-                stemset, options.two_stems, self._scratch_file(stemset.data.nbytes // 2)
-            )
-        waveforms = StemWaveforms(stemset)
-        waveforms.analysis = cached_analysis(hit, full, path)
-        self.finished.emit(job, stemset, waveforms)
-
-    def _store(
-        self,
-        job: int,
-        path: Path,
-        song_sha: str,
-        identity: str | None,
-        stemset: Any,
-        options: SeparationOptions,
-        model_name: str,
-        stamp: tuple[int, int] | None = None,
-        analysis: Analysis | None = None,
-    ) -> None:
-        """Keep the full stems of a finished job in the cache, with their ``analysis`` (read
-        back by ``cached_analysis``); whatever happens, only logs."""
-        from stemgui.stemcache import StemCache
-        from stemgui.stems.analysis import Analysis
-
-        cache = self.stem_cache
-        if cache is None:  # turned off while the song separated: not kept, as asked
-            return
-        self.storing.set()
-        try:
-            if identity is None:  # e.g. an official model downloaded by this very job
-                identity = self._identity(options, self.stopping)
-            if identity is None:
-                return
-            key = StemCache.key(song_sha, identity, options.stem_options())
-            info = {
-                "source": str(path),
-                "source_sha256": song_sha,
-                "model": model_name,
-                "model_identity": identity,
-                "options": options.stem_options(),
-                **(analysis or Analysis()).to_info(),
-            }
-            if cache.put(key, stemset, info, cancel=self.stopping):
-                self.stored.emit(job, key)
-                self._keep(job, key, stamp, options)
-        except SeparationCancelled:
-            logger.info("%s: the stems were not cached (stopping)", path)
-        except Exception:  # the job is finished: a cache bug must not touch it
-            logger.exception("%s: storing the stems in the cache failed", path)
-        finally:
-            self.storing.clear()
-
     def _scratch_file(self, nbytes: int) -> Path | None:
         """A new file for stems of ``nbytes`` that should stay off the RAM; None: keep in RAM."""
         if self.scratch_dir is None or nbytes <= self.memmap_bytes:
@@ -422,14 +326,6 @@ def lower_thread_priority(niceness: int = WORKER_NICENESS) -> None:
         os.setpriority(os.PRIO_PROCESS, thread, max(current, niceness))
     except OSError as error:  # a sandbox that refuses it: the app works, a little less smoothly
         logger.warning("could not lower the separation thread's priority: %s", error)
-
-
-def cached_analysis(hit: Any, stemset: Any, path: Path) -> Analysis:
-    """The tempo and key kept with a stem cache entry, or, for an entry stored before they
-    were, ``analyse`` of its full ``stemset``."""
-    from stemgui.stems.analysis import Analysis, analyse
-
-    return Analysis.from_info(hit.info) or analyse(stemset, path)
 
 
 def one_line(error: BaseException) -> str:

@@ -1,0 +1,147 @@
+"""The separation worker's stem cache steps: a song recognised and answered from the stem cache,
+a separated song's stems kept in it.
+
+With a ``StemCache`` the worker first hashes the song (on its thread; cancel is checked between
+blocks) and looks up its stems for this model and these options: a hit finishes at once from the
+memory-mapped entry without loading the model; a miss separates, reports ``finished``, then
+stores the stems (a failure to store is a warning, never a failed job). Either way the worker
+says where the song's stems are kept (``restore.Kept``), so that the next start finds them
+without the model.
+
+The tempo and key found in the stems are kept with them; ``cached_analysis`` reads them back (for
+the worker and for a song answered at start-up, ``restore.answer_kept``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stemgui.errors import SeparationCancelled
+from stemgui.ui.restore import Kept, Stamp, model_stamps
+from stemgui.ui.separation_options import ModelIdentity, SeparationOptions
+
+if TYPE_CHECKING:
+    from stemgui.stems.analysis import Analysis
+
+logger = logging.getLogger(__name__)
+
+
+class StemCacheSteps:
+    """Mixin giving ``SeparationWorker`` (``stemgui.ui.worker``) its stem cache steps.
+
+    The worker has the signals ``started``, ``finished``, ``stored`` and ``kept``, its
+    ``stem_cache`` (None: separate every time), the events ``stopping`` and ``storing``, the
+    ``_identity`` of a model and ``_scratch_file`` (a file for stems to keep off the RAM).
+    """
+
+    started: Any
+    finished: Any
+    stored: Any
+    kept: Any
+    stem_cache: Any
+    stopping: threading.Event
+    storing: threading.Event
+    _identity: ModelIdentity
+    _scratch_file: Callable[[int], Path | None]
+
+    def _look_up(
+        self, cache: Any, path: Path, options: SeparationOptions, cancel: threading.Event
+    ) -> tuple[str | None, str | None, Any]:
+        """(song sha256, model identity, cache hit or None); raises SeparationCancelled.
+
+        An unreadable song gives (None, None, None): decoding it will say what is wrong."""
+        from stemgui.separation.model_identity import file_digest
+        from stemgui.stemcache import StemCache
+
+        try:
+            song_sha = file_digest(path, cancel)
+        except OSError as error:
+            logger.debug("%s cannot be hashed for the stem cache: %s", path, error)
+            return None, None, None
+        identity = self._identity(options, cancel)
+        if identity is None:
+            return song_sha, None, None
+        hit = cache.get(StemCache.key(song_sha, identity, options.stem_options()))
+        return song_sha, identity, hit
+
+    def _finish_from_cache(
+        self, job: int, path: Path, hit: Any, options: SeparationOptions
+    ) -> None:
+        """Finish ``job`` with the cached stems (memory-mapped), without loading the model."""
+        from stemgui.stems.stemset import two_stem_set
+        from stemgui.stems.waveform import StemWaveforms
+
+        logger.info("%s: reusing the stems separated earlier (stem cache %s)", path, hit.key)
+        stemset = full = hit.stemset()
+        self.started.emit(job, stemset, hit.model_name)
+        if options.two_stems and options.two_stems in stemset.names:
+            stemset = two_stem_set(
+                stemset, options.two_stems, self._scratch_file(stemset.data.nbytes // 2)
+            )
+        waveforms = StemWaveforms(stemset)
+        waveforms.analysis = cached_analysis(hit, full, path)
+        self.finished.emit(job, stemset, waveforms)
+
+    def _store(
+        self,
+        job: int,
+        path: Path,
+        song_sha: str,
+        identity: str | None,
+        stemset: Any,
+        options: SeparationOptions,
+        model_name: str,
+        stamp: tuple[int, int] | None = None,
+        analysis: Analysis | None = None,
+    ) -> None:
+        """Keep the full stems of a finished job in the cache, with their ``analysis`` (read
+        back by ``cached_analysis``); whatever happens, only logs."""
+        from stemgui.stemcache import StemCache
+        from stemgui.stems.analysis import Analysis
+
+        cache = self.stem_cache
+        if cache is None:  # turned off while the song separated: not kept, as asked
+            return
+        self.storing.set()
+        try:
+            if identity is None:  # e.g. an official model downloaded by this very job
+                identity = self._identity(options, self.stopping)
+            if identity is None:
+                return
+            key = StemCache.key(song_sha, identity, options.stem_options())
+            info = {
+                "source": str(path),
+                "source_sha256": song_sha,
+                "model": model_name,
+                "model_identity": identity,
+                "options": options.stem_options(),
+                **(analysis or Analysis()).to_info(),
+            }
+            if cache.put(key, stemset, info, cancel=self.stopping):
+                self.stored.emit(job, key)
+                self._keep(job, key, stamp, options)
+        except SeparationCancelled:
+            logger.info("%s: the stems were not cached (stopping)", path)
+        except Exception:  # the job is finished: a cache bug must not touch it
+            logger.exception("%s: storing the stems in the cache failed", path)
+        finally:
+            self.storing.clear()
+
+    def _keep(self, job: int, entry: str, song: Stamp | None, options: SeparationOptions) -> None:
+        """Say where the song's stems are kept (``restore.Kept``), for the next start: not for
+        a song or a model whose files cannot be stamped (the next start recognises it anew)."""
+        model = model_stamps(options.model)
+        if song is not None and model is not None:
+            self.kept.emit(job, Kept(entry, song, model))
+
+
+def cached_analysis(hit: Any, stemset: Any, path: Path) -> Analysis:
+    """The tempo and key kept with a stem cache entry, or, for an entry stored before they
+    were, ``analyse`` of its full ``stemset``."""
+    from stemgui.stems.analysis import Analysis, analyse
+
+    return Analysis.from_info(hit.info) or analyse(stemset, path)
