@@ -6,10 +6,11 @@ worker's signals into job state and its own signals for the window. Cancelling s
 ``threading.Event``, which the separator checks between chunks.
 
 The same file separated again with the same options reuses the earlier stems: at once while
-that job is in the queue, and across runs through the ``stem_cache`` (``stemgui.stemcache``),
-which the worker consults on its thread (hashing the song there). The stems and the mix of
-long songs live in files (``np.memmap``) in a scratch folder of the user cache (``scratch``),
-removed at shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``.
+that job is in the queue (``finished_stems``, which also parks a finished song's stems in the
+stem cache), and across runs through the ``stem_cache`` (``stemgui.stemcache``), which the
+worker consults on its thread (hashing the song there). The stems and the mix of long songs
+live in files (``np.memmap``) in a scratch folder of the user cache (``scratch``), removed at
+shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from stemgui.ui import finished_stems
 from stemgui.ui.eta import Eta
 from stemgui.ui.queue import Job, JobState, QueueModel
 from stemgui.ui.restore import answer_kept
@@ -59,18 +61,6 @@ def _wait_for_unstopped_threads() -> None:
             logger.error("leaving with a separation thread still running")
             logging.shutdown()
             os._exit(0)
-
-
-def cache_key(path: Path, options: SeparationOptions) -> tuple | None:
-    """What makes two separations give the same stems: the file (path, size, time) and options.
-
-    None when the file cannot be read (the worker reports why).
-    """
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, options)
 
 
 class QueueController(QObject):
@@ -266,7 +256,7 @@ class QueueController(QObject):
             self.model.update(job, removed=True)  # dropped when the worker confirms the end
             return
         self.model.remove(job)
-        self._let_go_of(job.stemset)
+        finished_stems.let_go_of(job.stemset, self.model.jobs, self.scratch_dir)
         self._release_memory_later()  # its stems
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
@@ -311,8 +301,8 @@ class QueueController(QObject):
         options = self._options()
         if job.options is not None:  # a restored song: its own, on the device of now
             options = replace(job.options, device=options.device)
-        key = cache_key(job.path, options)
-        earlier = self._cached(key)
+        key = finished_stems.cache_key(job.path, options)
+        earlier = finished_stems.separated_before(self.model.jobs, key)
         if earlier is not None:
             logger.info("%s: reusing the stems separated earlier with the same settings", job.path)
             self.model.update(
@@ -339,49 +329,13 @@ class QueueController(QObject):
         )
         self._run.emit(job.id, str(job.path), options, self._cancel)
 
-    def _cached(self, key: tuple | None) -> Job | None:
-        """A finished job whose stems were made from the same file with the same options."""
-        if key is None:
-            return None
-        for job in self.model.jobs:
-            if job.state is JobState.DONE and job.cache_key == key and job.stemset is not None:
-                return job
-        return None
-
     def park(self, job: Job) -> bool:
-        """Let a finished song that is not on screen read its stems from the stem cache
-        (memory-mapped, clean pages the system can drop) and free its own copy; True if so.
-
-        Without this every finished song in the queue keeps its stems in RAM (or in a scratch
-        file) for the whole session.
-        """
-        cache = self.worker.stem_cache
-        # the song added again shares the stems of its first row, which has the cache entry:
-        # the rows go together (the window parks none of them while one is on screen)
-        rows = [row for row in self.model.jobs if row.stemset is job.stemset] or [job]
-        entry = next((row.stem_entry for row in rows if row.stem_entry), "")
-        if job.state is not JobState.DONE or not entry or cache is None:
+        """Let a finished song that is not on screen read its stems from the stem cache and
+        free its own copy (``finished_stems.park``); True if so."""
+        if not finished_stems.park(job, self.model.jobs, self.worker.stem_cache, self.scratch_dir):
             return False
-        hit = cache.get(entry)
-        if hit is None or job.stemset is None or hit.names != job.stemset.names:
-            return False  # gone from the cache, or two-stem mode (made from other stems)
-        parked = hit.stemset()
-        if parked.data.shape != job.stemset.data.shape:
-            return False
-        if job.waveforms is not None:
-            job.waveforms.rebind(parked)
-        previous = job.stemset
-        for row in rows:
-            row.stemset, row.stem_entry = parked, ""
-        self._let_go_of(previous)
         self._release_memory_later()
         return True
-
-    def _let_go_of(self, stemset: Any) -> None:
-        """Delete the scratch file of ``stemset`` once no row holds it (a song added again
-        shares the stems of its first row: removing that row deleted the other's file)."""
-        if not any(row.stemset is stemset for row in self.model.jobs):
-            delete_scratch_file(stemset, self.scratch_dir)
 
     def _job(self, job_id: int) -> Job | None:
         job = self._current
@@ -445,7 +399,7 @@ class QueueController(QObject):
         options = replace(job.options, device=self._options().device)
         self.model.update(job, stemset=stemset, waveforms=waveforms, model_name=model_name)
         self.job_started.emit(job)
-        key = cache_key(job.path, options)
+        key = finished_stems.cache_key(job.path, options)
         self.model.update(
             job, state=JobState.DONE, fraction=1.0, cache_key=key, stem_entry=job.kept.entry
         )
@@ -470,6 +424,6 @@ class QueueController(QObject):
         self.model.update(job, eta=None, stopping=False, **changes)
         if job.removed:
             self.model.remove(job)
-            self._let_go_of(job.stemset)
+            finished_stems.let_go_of(job.stemset, self.model.jobs, self.scratch_dir)
         self.job_ended.emit(job)
         self._start_next()
