@@ -1,9 +1,9 @@
 """Runs the queue: one song at a time on the separation worker's thread.
 
 ``QueueController`` lives on the GUI thread. It owns the ``QueueModel``, the worker and its
-``QThread``; it sends the next waiting job to the worker with a queued signal and turns the
-worker's signals into job state and its own signals for the window. Cancelling sets the job's
-``threading.Event``, which the separator checks between chunks.
+``QThread`` (``separation_thread``); it sends the next waiting job to the worker with a queued
+signal and turns the worker's signals into job state and its own signals for the window.
+Cancelling sets the job's ``threading.Event``, which the separator checks between chunks.
 
 The same file separated again with the same options reuses the earlier stems: at once while
 that job is in the queue (``finished_stems``, which also parks a finished song's stems in the
@@ -15,18 +15,16 @@ shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``.
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from stemgui.ui import finished_stems
+from stemgui.ui import finished_stems, separation_thread
 from stemgui.ui.eta import Eta
 from stemgui.ui.queue import Job, JobState, QueueModel
 from stemgui.ui.restore import answer_kept
@@ -41,26 +39,6 @@ logger = logging.getLogger(__name__)
 # thread for tens of ms, so not after every song, yet a long session must not keep growing.
 IDLE_TRIM_MS = 2000
 TRIM_EVERY_SONGS = 10
-
-
-# Separation threads that did not stop when asked (a layer that ignores cancel: a hung GPU
-# driver). Qt aborts the process if a QThread is destroyed while it runs, so they are kept here
-# and waited for at exit; past UNSTOPPED_WAIT_MS the process leaves without them.
-_unstopped: list[tuple[QThread, QObject]] = []
-UNSTOPPED_WAIT_MS = 30_000
-# At shutdown, the stems of a song just separated that are being stored in the stem cache get
-# this long to finish (a 4-minute song's take a second or two); stopped sooner, the song is
-# separated again at the next start, minutes on a CPU.
-STORE_WAIT_MS = 10_000
-
-
-@atexit.register
-def _wait_for_unstopped_threads() -> None:
-    for thread, _worker in _unstopped:
-        if not thread.wait(UNSTOPPED_WAIT_MS):
-            logger.error("leaving with a separation thread still running")
-            logging.shutdown()
-            os._exit(0)
 
 
 class QueueController(QObject):
@@ -126,14 +104,10 @@ class QueueController(QObject):
         # worker's probe imported it met its modules half initialised (an ImportError).
         import stemgui.audio  # noqa: F401
 
-        self._thread = QThread()
-        self._thread.setObjectName("stemgui-separation")
         self.scratch_dir = scratch_dir if scratch_dir is not None else default_scratch_dir()
         self.worker = SeparationWorker(
             separator_factory, self.scratch_dir, memmap_bytes, stem_cache, model_identity
         )
-        self.worker.moveToThread(self._thread)
-        self._thread.started.connect(self.worker.lower_priority)
         self._run.connect(self.worker.run)
         self._probe.connect(self.worker.probe)
         self._release_memory.connect(self.worker.release_memory)
@@ -151,7 +125,7 @@ class QueueController(QObject):
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.device.connect(self.device_changed)
         self.worker.probed.connect(self.probed)
-        self._thread.start(QThread.Priority.LowPriority)
+        self._thread = separation_thread.start(self.worker)
 
     @property
     def current(self) -> Job | None:
@@ -260,19 +234,12 @@ class QueueController(QObject):
         self._release_memory_later()  # its stems
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Cancel the running job; let the storing of a finished song's stems in the cache end
-        (``STORE_WAIT_MS`` at most, then it is cancelled too); stop the thread."""
+        """Cancel the running job; stop the thread (``separation_thread.stop``: the storing of
+        a finished song's stems in the cache gets a while to end); remove the scratch folder."""
         if self._cancel is not None:
             self._cancel.set()
-        self._thread.quit()
-        if self.worker.storing.is_set() and self._thread.wait(STORE_WAIT_MS):
-            logger.info("the stems of the last song were stored before leaving")
-        self.worker.stopping.set()
-        if not self._thread.wait(timeout_ms):
-            logger.error("the separation thread did not stop within %d ms", timeout_ms)
-            _unstopped.append((self._thread, self.worker))
-            return
-        remove_scratch(self.scratch_dir)
+        if separation_thread.stop(self._thread, self.worker, timeout_ms):
+            remove_scratch(self.scratch_dir)
 
     # -- running ----------------------------------------------------------------------------
 
