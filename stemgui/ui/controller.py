@@ -10,7 +10,8 @@ that job is in the queue (``finished_stems``, which also parks a finished song's
 stem cache), and across runs through the ``stem_cache`` (``stemgui.stemcache``), which the
 worker consults on its thread (hashing the song there). The stems and the mix of long songs
 live in files (``np.memmap``) in a scratch folder of the user cache (``scratch``), removed at
-shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``.
+shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``. A saved session's
+songs are queued again by ``restored_songs``: those in the stem cache without the model.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from stemgui.ui import finished_stems, separation_thread
 from stemgui.ui.eta import Eta
 from stemgui.ui.queue import Job, JobState, QueueModel
-from stemgui.ui.restore import answer_kept
+from stemgui.ui.restored_songs import RestoredSongs
 from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file, remove_scratch
 from stemgui.ui.separation_options import ModelIdentity, SeparationOptions, SeparatorFactory
 from stemgui.ui.worker import MEMMAP_BYTES, SeparationWorker
@@ -77,7 +78,6 @@ class QueueController(QObject):
     idle = Signal()
 
     _run = Signal(int, str, object, object)
-    _answered = Signal(object, object)  # (job, restore.Answer), from the restore thread
     _probe = Signal()
     _release_memory = Signal()
 
@@ -97,7 +97,6 @@ class QueueController(QObject):
         self._options = options
         self._blocker = blocker
         self._current: Job | None = None
-        self._awaited: Job | None = None  # see ``awaited``
         self._cancel: threading.Event | None = None
         self._eta = Eta()
         # The audio package whole, on this thread, before the worker's: a song added while the
@@ -120,11 +119,11 @@ class QueueController(QObject):
         self.worker.finished.connect(self._on_finished)
         self.worker.stored.connect(self._on_stored)
         self.worker.kept.connect(self._on_kept)
-        self._answered.connect(self._on_answered)
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.device.connect(self.device_changed)
         self.worker.probed.connect(self.probed)
+        self._restored = RestoredSongs(self, options)  # a saved session's songs
         self._thread = separation_thread.start(self.worker)
 
     @property
@@ -144,49 +143,18 @@ class QueueController(QObject):
 
     @property
     def awaited(self) -> Job | None:
-        """The song ``restore`` was told was on screen at the last close, until its stems come
-        (or it ends without, or is removed): no other song should take the screen before it."""
-        job = self._awaited
-        if job is not None and (
-            job.stemset is not None
-            or job.state.ended
-            or all(row is not job for row in self.model.jobs)
-        ):
-            job = self._awaited = None
-        return job
+        """The song on screen at the last close, until its stems come: no other song should
+        take the screen before it (``RestoredSongs.awaited``)."""
+        return self._restored.awaited
 
     def restore(self, jobs: list[Job], shown: Job | None = None) -> list[Job]:
-        """Queue the songs of a saved session as they are (their own options, mixes). Those
-        whose stems the session says are in the stem cache are answered from there on a thread
-        of their own, without the model and without waiting for it (``stemgui.ui.restore``),
-        ``shown`` (the song on screen at the close) first; any it cannot answer (changed since,
-        entry gone) then waits its turn as a new song."""
-        self.model.append(jobs)
-        self._awaited = shown
-        cache = self.worker.stem_cache
-        first = [shown] if shown in jobs else []
-        known = [
-            job
-            for job in first + [job for job in jobs if job is not shown]
-            if cache is not None
-            and job.kept is not None
-            and job.options is not None
-            and not job.options.two_stems  # made from the full stems by the worker
-        ]
-        for job in known:
-            self.model.update(job, state=JobState.DECODING)  # reading the song's stems
-        if known:
-            threading.Thread(
-                target=answer_kept,
-                args=(known, cache, self._answered.emit),
-                name="stemgui-restore",
-                daemon=True,
-            ).start()
-        self._start_next()
-        return jobs
+        """Queue the songs of a saved session as they are, answering those it can from the
+        stem cache, ``shown`` (the song on screen at the close) first (``RestoredSongs``)."""
+        return self._restored.restore(jobs, shown)
 
     def resume(self) -> None:
-        """Start the next song if the reason to wait went away."""
+        """Start the next song if none runs (the reason to wait went away, a restored song
+        was answered or waits its turn)."""
         self._start_next()
 
     def cancel(self, job: Job) -> None:
@@ -351,28 +319,6 @@ class QueueController(QObject):
         for job in self.model.jobs:  # running (found in the cache) or DONE (stored)
             if job.id == job_id and (job is self._current or job.state is JobState.DONE):
                 job.kept = kept
-
-    @Slot(object, object)
-    def _on_answered(self, job: Job, answer: Any) -> None:
-        """A restored song read from the stem cache (``answer``), or not (None: it waits its
-        turn on the worker, which recognises it by its bytes)."""
-        if job.state is not JobState.DECODING or not any(row is job for row in self.model.jobs):
-            return  # removed meanwhile
-        if answer is None:
-            self.model.update(job, state=JobState.WAITING, kept=None)
-            self._start_next()
-            return
-        stemset, waveforms, model_name = answer
-        options = replace(job.options, device=self._options().device)
-        self.model.update(job, stemset=stemset, waveforms=waveforms, model_name=model_name)
-        self.job_started.emit(job)
-        key = finished_stems.cache_key(job.path, options)
-        self.model.update(
-            job, state=JobState.DONE, fraction=1.0, cache_key=key, stem_entry=job.kept.entry
-        )
-        self.job_ended.emit(job)
-        if self._current is None and self.model.next_waiting() is None:
-            self._start_next()  # idle: says so, trims later
 
     @Slot(int, str, bool)
     def _on_failed(self, job_id: int, message: str, retry_helps: bool) -> None:
