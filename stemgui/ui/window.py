@@ -9,7 +9,8 @@ screen. Each other concern has a module of its own, which the window creates and
 to: ``song_intake`` (songs opened, dropped, sent by a later launch), ``model_status`` (what is
 said about models and devices), ``messages`` (the banner), ``export_commands`` (File ▸ Export),
 ``session`` (the queue kept between sessions), ``keyboard_focus`` (a focused button takes
-Space and Return), ``menu_bar`` (the File, Playback, View and Help menus and their commands) and
+Space and Return), ``menu_bar`` (the File, Playback, View and Help menus and their commands),
+``screen`` (the song on screen, a failed song's page over it, or the drop hint) and
 ``shown_song`` (the title's tempo and key, the beat grid and the mixer of the song on screen).
 """
 
@@ -54,9 +55,10 @@ from stemgui.ui.place import Place
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
+from stemgui.ui.screen import Screen
 from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.separation_options import SeparatorFactory
-from stemgui.ui.shown_song import beat_grid, mixer_of, title_aside
+from stemgui.ui.shown_song import mixer_of
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import Theme
 from stemgui.ui.timeline import Timeline
@@ -96,10 +98,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1200, 760)
         self.setMinimumHeight(420)  # a stem row and two songs of the queue, whole
-        self.shown_job: Job | None = None  # the song in the player, its stems in the panel
-        # a failed song's page over them: the user reads why (they play on under it)
-        self.failed_job: Job | None = None
-        self._failed_chosen = False  # the user selected it (the queue moving on leaves it)
+        self.screen = Screen(self)  # the song on screen, a failed song's page, or the hint
+        self._failed_chosen = False  # the user selected the failed song on screen
         self.exports = ExportCommands(self)
         self.exporter = self.exports.exporter  # the smoke test and the benches wait on it
         self.messages = Messages(self)  # the banner, and what it is about
@@ -195,7 +195,7 @@ class MainWindow(QMainWindow):
         c.job_started.connect(self._job_started)
         c.job_progress.connect(self._job_progress)
         c.job_ended.connect(self._job_ended)
-        c.job_stored.connect(self._park_if_hidden)
+        c.job_stored.connect(self.screen.park_if_hidden)
         m = self.model_status
         c.device_changed.connect(m.device_in_use)
         c.model.dataChanged.connect(lambda *_: m.show_device())  # a song started or ended
@@ -212,7 +212,7 @@ class MainWindow(QMainWindow):
         c.model.dataChanged.connect(lambda *_: self.update_buttons())
         self.player.unavailable.connect(self.messages.playback_unavailable)
         self.player.pace_changed.connect(  # the title's tempo and key as heard
-            lambda: self.shown_job is not None and self._show_title(self.shown_job)
+            lambda: self.shown_job is not None and self.screen.show_title(self.shown_job)
         )
         self.stems.error.connect(self.messages.show_error)
 
@@ -258,9 +258,9 @@ class MainWindow(QMainWindow):
         read = job is self.failed_job
         if self.controller.retry(job):
             if read:  # waiting now: the song loaded comes back, if any
-                self._leave_failed_page()
+                self.screen.leave_failed()
             if shown or (read and self.shown_job is None):  # its name and state stay
-                self._show_title(job)
+                self.screen.show_title(job)
             return
         if shown:
             self.show_job(job)  # refused: as it was
@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
     def remove_job(self, job: Job) -> None:
         self.messages.clear(job)  # its failure, if it failed
         if job is self.failed_job:  # its page goes with it: back to the song loaded, if any
-            self._leave_failed_page()
+            self.screen.leave_failed()
         shown = self.shown_job
         if job is shown or shown is None:
             self.show_job(None)
@@ -312,12 +312,11 @@ class MainWindow(QMainWindow):
             # queue keeps the track playing)
             self._show_not_separated(job, chosen=self._selecting_by_hand)
             return
-        self._leave_failed_page()
+        self.screen.leave_failed()
         if job is not None and job.stemset is not None:
             self.show_job(job)
         elif self.shown_job is None:  # a waiting song: the hint, untitled
-            self._show_hint(EMPTY_TEXT, demo=True)
-            self.song_title.clear()
+            self.screen.show_hint()
 
     def _say_failed(self, job: Job) -> None:
         self.show_error(
@@ -330,33 +329,11 @@ class MainWindow(QMainWindow):
         )
 
     def _show_not_separated(self, job: Job, chosen: bool) -> None:
-        """A failed song's page: its name, why and what to do. The song loaded stays loaded
-        (and playing) under it; ``chosen``: the user selected it, and it stays until they
-        select another (a song starting does not replace it)."""
-        self.failed_job, self._failed_chosen = job, chosen
-        self.failed_page.show_failed(job)
-        self.failed_page.show_loaded(self.shown_job)
-        self.song_title.setText(job.path.stem, "  (failed)")
-        self.pages.setCurrentWidget(self.failed_page)
-        self.update_buttons()
-
-    def _leave_failed_page(self) -> None:
-        """Back from a failed song's page to the song loaded (or the hint, with none)."""
-        if self.failed_job is None:
-            return
-        self.failed_job = None
-        shown = self.shown_job
-        if shown is not None and shown.stemset is not None:
-            self.pages.setCurrentIndex(1)
-            self._show_title(shown)
-        else:
-            self._show_hint(EMPTY_TEXT, demo=True)
-            self.song_title.clear()
-
-    def _show_hint(self, text: str, demo: bool) -> None:
-        self.hint.setText(text)
-        self.demo_button.setVisible(demo and song_intake.demo_song() is not None)
-        self.pages.setCurrentWidget(self.empty)
+        """A failed song's page over the song loaded (``Screen.show_failed``); ``chosen``: the
+        user selected it, and it stays until they select another (a song starting does not
+        replace it)."""
+        self._failed_chosen = chosen
+        self.screen.show_failed(job)
 
     def _job_started(self, job: Job) -> None:
         self.messages.clear(job)  # retried
@@ -375,7 +352,7 @@ class MainWindow(QMainWindow):
         if job is self.shown_job:
             self.stems.update_ready()
             if self.failed_job is None:  # a failed song's page keeps its name on top
-                self._show_title(job)
+                self.screen.show_title(job)
 
     def _job_ended(self, job: Job) -> None:
         if job.state is JobState.DONE:
@@ -388,9 +365,9 @@ class MainWindow(QMainWindow):
             elif self.stems.stemset is job.stemset:  # done, or cancelled: what was made plays
                 self.stems.update_ready()
                 self.player.separation_ended()
-                self._show_beats(job)  # estimated at the end
+                self.screen.show_beats(job)  # estimated at the end
                 if self.failed_job is None:
-                    self._show_title(job)
+                    self.screen.show_title(job)
             else:  # new stems (two-stem mode): shown in place; playhead, loop and play go on
                 transport = self.player.transport if self.player.loaded else None
                 playing = transport is not None and transport.playing
@@ -406,76 +383,26 @@ class MainWindow(QMainWindow):
                 self._say_failed(job)  # in the banner, unless its page says it
         self.update_buttons()
 
-    # -- the song on screen -----------------------------------------------------------------
+    # -- the song on screen: stemgui.ui.screen ---------------------------------------------
+
+    @property
+    def shown_job(self) -> Job | None:
+        """The song in the player, its stems in the panel (``Screen.shown_job``)."""
+        return self.screen.shown_job
+
+    @property
+    def failed_job(self) -> Job | None:
+        """The failed song whose page is on screen, or None (``Screen.failed_job``)."""
+        return self.screen.failed_job
 
     def show_job(self, job: Job | None) -> None:
-        """Show ``job``'s stems (None: the drop hint) and load it into the player; a failed
-        song's page on screen stays over them, naming the song now loaded."""
-        if job is self.shown_job and (job is None or self.stems.stemset is job.stemset):
-            return
-        previous, self.shown_job = self.shown_job, job
-        self.controller.model.set_shown(job)  # its row in bold: a waiting one may be selected
-        if previous is not None and self.player.loaded:  # back to it later: as it was
-            previous.place = Place.taken(self.player)
-        if job is None or job.stemset is None:
-            self.player.unload()
-            self.stems.clear()
-            if self.failed_job is None:
-                self._show_hint(EMPTY_TEXT, demo=True)
-                self.song_title.clear()
-            self.update_buttons()
-        else:
-            self._show_stems(job)
-        if self.failed_job is not None:
-            self.failed_page.show_loaded(self.shown_job)
-        if previous is not None and previous is not job:
-            self._park_if_hidden(previous)
+        """Show ``job``'s stems (None: the drop hint) and load it into the player
+        (``Screen.show_job``)."""
+        self.screen.show_job(job)
 
     def mixer_of(self, job: Job) -> Any:
         """The song's ``MixerState`` (``shown_song.mixer_of``)."""
         return mixer_of(job, lambda text: self.statusBar().showMessage(text, 8000))
-
-    def _export_rate(self, job: Job) -> int | None:
-        """The rate the export dialog offers first for ``job``'s stems: its song's own when the
-        settings say so and its file can be read, else None (the stems' own)."""
-        from stemgui.export.rates import song_rate
-
-        return song_rate(job.path) if self.settings.get(S.EXPORT_RATE) == "song" else None
-
-    def _show_stems(self, job: Job) -> None:
-        self.stems.show_song(job.stemset, self.mixer_of(job), job.path.stem, job.waveforms)
-        self.stems.drag_rate = lambda: self._export_rate(job)  # dragged as exported
-        gains = [row.gain for row in self.stems.rows.values() if row.gain is not None]
-        if gains:  # Tab: the stems' controls, then the transport below them (not before)
-            self.transport_bar.follow_in_tab_order(gains[-1])
-        self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
-        self._show_beats(job)
-        if job.place is not None:  # where it was left: playhead, loop, zoom, speed, key
-            job.place.put(self.player)  # (inside it: a file changed since may be shorter)
-        else:  # a song shown for the first time: at its own pace and key
-            self.player.set_pace()
-        if self.failed_job is None:  # else under a failed song's page, until it is left
-            self.pages.setCurrentIndex(1)
-            self._show_title(job)
-        self.update_buttons()
-
-    def _park_if_hidden(self, job: Job) -> None:
-        """A finished song off screen reads its stems from the stem cache, not from RAM (not
-        while the same song, added again, is on screen: its player holds those stems)."""
-        shown = self.shown_job
-        if job is not shown and (shown is None or shown.stemset is not job.stemset):
-            self.controller.park(job)
-
-    def _show_title(self, job: Job) -> None:
-        """The song's name without its extension, the model, the state: short of room, the
-        model gives way first (the queue row names it too), then the middle of the name."""
-        aside = title_aside(job, self.player.speed, self.player.semitones)
-        state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
-        self.song_title.setText(job.path.stem, state, aside=aside)
-
-    def _show_beats(self, job: Job) -> None:
-        """The song's beat grid on its waveforms, where it keeps a steady one."""
-        self.timeline.set_beats(beat_grid(job))
 
     # -- out: stemgui.ui.export_commands ----------------------------------------------------
 

@@ -728,7 +728,7 @@ def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     job.state, job.model_name = JobState.SEPARATING, "stemgui-htdemucs-small"
     win.resize(800, 700)  # about the narrowest it gets
     qtbot.waitUntil(lambda: win.width() <= 800)
-    win._show_title(job)
+    win.screen.show_title(job)
     shown = QLabel.text(win.song_title)
     assert "…" in shown and shown.endswith("\u2069  (separating 100 %)") and "htdemucs" not in shown
     assert shown.startswith("\u200e\u2068A") and len(shown) < len(win.song_title.text())
