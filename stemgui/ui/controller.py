@@ -1,33 +1,34 @@
 """Runs the queue: one song at a time on the separation worker's thread.
 
 ``QueueController`` lives on the GUI thread. It owns the ``QueueModel``, the worker and its
-``QThread``; it sends the next waiting job to the worker with a queued signal and turns the
-worker's signals into job state and its own signals for the window. Cancelling sets the job's
-``threading.Event``, which the separator checks between chunks.
+``QThread`` (``separation_thread``); it sends the next waiting job to the worker with a queued
+signal and turns the worker's signals into job state and its own signals for the window.
+Cancelling sets the job's ``threading.Event``, which the separator checks between chunks.
 
 The same file separated again with the same options reuses the earlier stems: at once while
-that job is in the queue, and across runs through the ``stem_cache`` (``stemgui.stemcache``),
-which the worker consults on its thread (hashing the song there). The stems and the mix of
-long songs live in files (``np.memmap``) in a scratch folder of the user cache (``scratch``),
-removed at shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``.
+that job is in the queue (``finished_stems``, which also parks a finished song's stems in the
+stem cache), and across runs through the ``stem_cache`` (``stemgui.stemcache``), which the
+worker consults on its thread (hashing the song there). The stems and the mix of long songs
+live in files (``np.memmap``) in a scratch folder of the user cache (``scratch``), removed at
+shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``. A saved session's
+songs are queued again by ``restored_songs``: those in the stem cache without the model.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from stemgui.ui import finished_stems, separation_thread
 from stemgui.ui.eta import Eta
 from stemgui.ui.queue import Job, JobState, QueueModel
-from stemgui.ui.restore import answer_kept
+from stemgui.ui.restored_songs import RestoredSongs
 from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file, remove_scratch
 from stemgui.ui.separation_options import ModelIdentity, SeparationOptions, SeparatorFactory
 from stemgui.ui.worker import MEMMAP_BYTES, SeparationWorker
@@ -39,38 +40,6 @@ logger = logging.getLogger(__name__)
 # thread for tens of ms, so not after every song, yet a long session must not keep growing.
 IDLE_TRIM_MS = 2000
 TRIM_EVERY_SONGS = 10
-
-
-# Separation threads that did not stop when asked (a layer that ignores cancel: a hung GPU
-# driver). Qt aborts the process if a QThread is destroyed while it runs, so they are kept here
-# and waited for at exit; past UNSTOPPED_WAIT_MS the process leaves without them.
-_unstopped: list[tuple[QThread, QObject]] = []
-UNSTOPPED_WAIT_MS = 30_000
-# At shutdown, the stems of a song just separated that are being stored in the stem cache get
-# this long to finish (a 4-minute song's take a second or two); stopped sooner, the song is
-# separated again at the next start, minutes on a CPU.
-STORE_WAIT_MS = 10_000
-
-
-@atexit.register
-def _wait_for_unstopped_threads() -> None:
-    for thread, _worker in _unstopped:
-        if not thread.wait(UNSTOPPED_WAIT_MS):
-            logger.error("leaving with a separation thread still running")
-            logging.shutdown()
-            os._exit(0)
-
-
-def cache_key(path: Path, options: SeparationOptions) -> tuple | None:
-    """What makes two separations give the same stems: the file (path, size, time) and options.
-
-    None when the file cannot be read (the worker reports why).
-    """
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, options)
 
 
 class QueueController(QObject):
@@ -109,7 +78,6 @@ class QueueController(QObject):
     idle = Signal()
 
     _run = Signal(int, str, object, object)
-    _answered = Signal(object, object)  # (job, restore.Answer), from the restore thread
     _probe = Signal()
     _release_memory = Signal()
 
@@ -129,21 +97,16 @@ class QueueController(QObject):
         self._options = options
         self._blocker = blocker
         self._current: Job | None = None
-        self._awaited: Job | None = None  # see ``awaited``
         self._cancel: threading.Event | None = None
         self._eta = Eta()
         # The audio package whole, on this thread, before the worker's: a song added while the
         # worker's probe imported it met its modules half initialised (an ImportError).
         import stemgui.audio  # noqa: F401
 
-        self._thread = QThread()
-        self._thread.setObjectName("stemgui-separation")
         self.scratch_dir = scratch_dir if scratch_dir is not None else default_scratch_dir()
         self.worker = SeparationWorker(
             separator_factory, self.scratch_dir, memmap_bytes, stem_cache, model_identity
         )
-        self.worker.moveToThread(self._thread)
-        self._thread.started.connect(self.worker.lower_priority)
         self._run.connect(self.worker.run)
         self._probe.connect(self.worker.probe)
         self._release_memory.connect(self.worker.release_memory)
@@ -156,12 +119,12 @@ class QueueController(QObject):
         self.worker.finished.connect(self._on_finished)
         self.worker.stored.connect(self._on_stored)
         self.worker.kept.connect(self._on_kept)
-        self._answered.connect(self._on_answered)
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.device.connect(self.device_changed)
         self.worker.probed.connect(self.probed)
-        self._thread.start(QThread.Priority.LowPriority)
+        self._restored = RestoredSongs(self, options)  # a saved session's songs
+        self._thread = separation_thread.start(self.worker)
 
     @property
     def current(self) -> Job | None:
@@ -180,49 +143,18 @@ class QueueController(QObject):
 
     @property
     def awaited(self) -> Job | None:
-        """The song ``restore`` was told was on screen at the last close, until its stems come
-        (or it ends without, or is removed): no other song should take the screen before it."""
-        job = self._awaited
-        if job is not None and (
-            job.stemset is not None
-            or job.state.ended
-            or all(row is not job for row in self.model.jobs)
-        ):
-            job = self._awaited = None
-        return job
+        """The song on screen at the last close, until its stems come: no other song should
+        take the screen before it (``RestoredSongs.awaited``)."""
+        return self._restored.awaited
 
     def restore(self, jobs: list[Job], shown: Job | None = None) -> list[Job]:
-        """Queue the songs of a saved session as they are (their own options, mixes). Those
-        whose stems the session says are in the stem cache are answered from there on a thread
-        of their own, without the model and without waiting for it (``stemgui.ui.restore``),
-        ``shown`` (the song on screen at the close) first; any it cannot answer (changed since,
-        entry gone) then waits its turn as a new song."""
-        self.model.append(jobs)
-        self._awaited = shown
-        cache = self.worker.stem_cache
-        first = [shown] if shown in jobs else []
-        known = [
-            job
-            for job in first + [job for job in jobs if job is not shown]
-            if cache is not None
-            and job.kept is not None
-            and job.options is not None
-            and not job.options.two_stems  # made from the full stems by the worker
-        ]
-        for job in known:
-            self.model.update(job, state=JobState.DECODING)  # reading the song's stems
-        if known:
-            threading.Thread(
-                target=answer_kept,
-                args=(known, cache, self._answered.emit),
-                name="stemgui-restore",
-                daemon=True,
-            ).start()
-        self._start_next()
-        return jobs
+        """Queue the songs of a saved session as they are, answering those it can from the
+        stem cache, ``shown`` (the song on screen at the close) first (``RestoredSongs``)."""
+        return self._restored.restore(jobs, shown)
 
     def resume(self) -> None:
-        """Start the next song if the reason to wait went away."""
+        """Start the next song if none runs (the reason to wait went away, a restored song
+        was answered or waits its turn)."""
         self._start_next()
 
     def cancel(self, job: Job) -> None:
@@ -266,23 +198,16 @@ class QueueController(QObject):
             self.model.update(job, removed=True)  # dropped when the worker confirms the end
             return
         self.model.remove(job)
-        self._let_go_of(job.stemset)
+        finished_stems.let_go_of(job.stemset, self.model.jobs, self.scratch_dir)
         self._release_memory_later()  # its stems
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Cancel the running job; let the storing of a finished song's stems in the cache end
-        (``STORE_WAIT_MS`` at most, then it is cancelled too); stop the thread."""
+        """Cancel the running job; stop the thread (``separation_thread.stop``: the storing of
+        a finished song's stems in the cache gets a while to end); remove the scratch folder."""
         if self._cancel is not None:
             self._cancel.set()
-        self._thread.quit()
-        if self.worker.storing.is_set() and self._thread.wait(STORE_WAIT_MS):
-            logger.info("the stems of the last song were stored before leaving")
-        self.worker.stopping.set()
-        if not self._thread.wait(timeout_ms):
-            logger.error("the separation thread did not stop within %d ms", timeout_ms)
-            _unstopped.append((self._thread, self.worker))
-            return
-        remove_scratch(self.scratch_dir)
+        if separation_thread.stop(self._thread, self.worker, timeout_ms):
+            remove_scratch(self.scratch_dir)
 
     # -- running ----------------------------------------------------------------------------
 
@@ -311,8 +236,8 @@ class QueueController(QObject):
         options = self._options()
         if job.options is not None:  # a restored song: its own, on the device of now
             options = replace(job.options, device=options.device)
-        key = cache_key(job.path, options)
-        earlier = self._cached(key)
+        key = finished_stems.cache_key(job.path, options)
+        earlier = finished_stems.separated_before(self.model.jobs, key)
         if earlier is not None:
             logger.info("%s: reusing the stems separated earlier with the same settings", job.path)
             self.model.update(
@@ -339,49 +264,13 @@ class QueueController(QObject):
         )
         self._run.emit(job.id, str(job.path), options, self._cancel)
 
-    def _cached(self, key: tuple | None) -> Job | None:
-        """A finished job whose stems were made from the same file with the same options."""
-        if key is None:
-            return None
-        for job in self.model.jobs:
-            if job.state is JobState.DONE and job.cache_key == key and job.stemset is not None:
-                return job
-        return None
-
     def park(self, job: Job) -> bool:
-        """Let a finished song that is not on screen read its stems from the stem cache
-        (memory-mapped, clean pages the system can drop) and free its own copy; True if so.
-
-        Without this every finished song in the queue keeps its stems in RAM (or in a scratch
-        file) for the whole session.
-        """
-        cache = self.worker.stem_cache
-        # the song added again shares the stems of its first row, which has the cache entry:
-        # the rows go together (the window parks none of them while one is on screen)
-        rows = [row for row in self.model.jobs if row.stemset is job.stemset] or [job]
-        entry = next((row.stem_entry for row in rows if row.stem_entry), "")
-        if job.state is not JobState.DONE or not entry or cache is None:
+        """Let a finished song that is not on screen read its stems from the stem cache and
+        free its own copy (``finished_stems.park``); True if so."""
+        if not finished_stems.park(job, self.model.jobs, self.worker.stem_cache, self.scratch_dir):
             return False
-        hit = cache.get(entry)
-        if hit is None or job.stemset is None or hit.names != job.stemset.names:
-            return False  # gone from the cache, or two-stem mode (made from other stems)
-        parked = hit.stemset()
-        if parked.data.shape != job.stemset.data.shape:
-            return False
-        if job.waveforms is not None:
-            job.waveforms.rebind(parked)
-        previous = job.stemset
-        for row in rows:
-            row.stemset, row.stem_entry = parked, ""
-        self._let_go_of(previous)
         self._release_memory_later()
         return True
-
-    def _let_go_of(self, stemset: Any) -> None:
-        """Delete the scratch file of ``stemset`` once no row holds it (a song added again
-        shares the stems of its first row: removing that row deleted the other's file)."""
-        if not any(row.stemset is stemset for row in self.model.jobs):
-            delete_scratch_file(stemset, self.scratch_dir)
 
     def _job(self, job_id: int) -> Job | None:
         job = self._current
@@ -431,28 +320,6 @@ class QueueController(QObject):
             if job.id == job_id and (job is self._current or job.state is JobState.DONE):
                 job.kept = kept
 
-    @Slot(object, object)
-    def _on_answered(self, job: Job, answer: Any) -> None:
-        """A restored song read from the stem cache (``answer``), or not (None: it waits its
-        turn on the worker, which recognises it by its bytes)."""
-        if job.state is not JobState.DECODING or not any(row is job for row in self.model.jobs):
-            return  # removed meanwhile
-        if answer is None:
-            self.model.update(job, state=JobState.WAITING, kept=None)
-            self._start_next()
-            return
-        stemset, waveforms, model_name = answer
-        options = replace(job.options, device=self._options().device)
-        self.model.update(job, stemset=stemset, waveforms=waveforms, model_name=model_name)
-        self.job_started.emit(job)
-        key = cache_key(job.path, options)
-        self.model.update(
-            job, state=JobState.DONE, fraction=1.0, cache_key=key, stem_entry=job.kept.entry
-        )
-        self.job_ended.emit(job)
-        if self._current is None and self.model.next_waiting() is None:
-            self._start_next()  # idle: says so, trims later
-
     @Slot(int, str, bool)
     def _on_failed(self, job_id: int, message: str, retry_helps: bool) -> None:
         self._end(job_id, state=JobState.FAILED, error=message, retry_helps=retry_helps)
@@ -470,6 +337,6 @@ class QueueController(QObject):
         self.model.update(job, eta=None, stopping=False, **changes)
         if job.removed:
             self.model.remove(job)
-            self._let_go_of(job.stemset)
+            finished_stems.let_go_of(job.stemset, self.model.jobs, self.scratch_dir)
         self.job_ended.emit(job)
         self._start_next()

@@ -4,12 +4,13 @@ Songs come in by drag and drop anywhere on the window (folders are searched recu
 File ▸ Open and from the command line. The window appears before torch loads: the engine is
 imported on the worker thread, which then answers with the models and devices it found.
 
-``MainWindow`` builds the widgets and menus, wires them, and follows the queue with the song on
-screen. Each other concern has a module of its own, which the window creates and hands itself
-to: ``song_intake`` (songs opened, dropped, sent by a later launch), ``model_status`` (what is
-said about models and devices), ``messages`` (the banner), ``export_commands`` (File ▸ Export),
-``session`` (the queue kept between sessions), ``keyboard_focus`` (a focused button takes
-Space and Return), ``menu_bar`` (the File, Playback, View and Help menus and their commands) and
+``MainWindow`` builds the widgets and menus and wires them. Each concern has a module of its own,
+which the window creates and hands itself to: ``song_intake`` (songs opened, dropped, sent by a
+later launch), ``model_status`` (what is said about models and devices), ``messages`` (the banner),
+``export_commands`` (File ▸ Export), ``session`` (the queue kept between sessions),
+``keyboard_focus`` (a focused button takes Space and Return), ``menu_bar`` (the File, Playback,
+View and Help menus and their commands), ``screen`` (the song on screen, a failed song's page over
+it, or the drop hint), ``following`` (which song takes the screen as the queue moves on) and
 ``shown_song`` (the title's tempo and key, the beat grid and the mixer of the song on screen).
 """
 
@@ -47,6 +48,7 @@ from stemgui.ui.elided import ElidedLabel, counted
 from stemgui.ui.export_commands import ExportCommands
 from stemgui.ui.exporting import ExportTask
 from stemgui.ui.failed_page import FailedPage
+from stemgui.ui.following import Following
 from stemgui.ui.keyboard_focus import KeyboardFocus
 from stemgui.ui.messages import Messages
 from stemgui.ui.model_status import ModelStatus
@@ -54,9 +56,10 @@ from stemgui.ui.place import Place
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
+from stemgui.ui.screen import Screen
 from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.separation_options import SeparatorFactory
-from stemgui.ui.shown_song import beat_grid, mixer_of, title_aside
+from stemgui.ui.shown_song import mixer_of
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import Theme
 from stemgui.ui.timeline import Timeline
@@ -96,17 +99,13 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1200, 760)
         self.setMinimumHeight(420)  # a stem row and two songs of the queue, whole
-        self.shown_job: Job | None = None  # the song in the player, its stems in the panel
-        # a failed song's page over them: the user reads why (they play on under it)
-        self.failed_job: Job | None = None
-        self._failed_chosen = False  # the user selected it (the queue moving on leaves it)
+        self.screen = Screen(self)  # the song on screen, a failed song's page, or the hint
+        self.following = Following(self)  # which song takes the screen as the queue moves on
         self.exports = ExportCommands(self)
         self.exporter = self.exports.exporter  # the smoke test and the benches wait on it
         self.messages = Messages(self)  # the banner, and what it is about
         self.intake = song_intake.SongIntake(self)  # songs opened, dropped, sent by a launch
         self.model_status = ModelStatus(self)  # what is said about models and devices
-        self._selecting_by_hand = True
-        self._keep_shown = False  # a row of another song is being removed: no new song shown
 
         self.controller = QueueController(
             lambda: self.menus.options(),
@@ -192,10 +191,10 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         c = self.controller
-        c.job_started.connect(self._job_started)
-        c.job_progress.connect(self._job_progress)
-        c.job_ended.connect(self._job_ended)
-        c.job_stored.connect(self._park_if_hidden)
+        c.job_started.connect(self.following.job_started)
+        c.job_progress.connect(self.following.job_progress)
+        c.job_ended.connect(self.following.job_ended)
+        c.job_stored.connect(self.screen.park_if_hidden)
         m = self.model_status
         c.device_changed.connect(m.device_in_use)
         c.model.dataChanged.connect(lambda *_: m.show_device())  # a song started or ended
@@ -206,13 +205,13 @@ class MainWindow(QMainWindow):
         self.menus.checking.connect(m.checking)
         self.menus.checked.connect(m.file_checked)
         self.menus.option_changed.connect(m.option_changed)
-        self.queue.current_changed.connect(self._selection_changed)
+        self.queue.current_changed.connect(self.following.selection_changed)
         self.queue.said.connect(lambda message: self.statusBar().showMessage(message, 6000))
         self.queue.connect_actions(c.cancel, self.retry_job, self.remove_job, self.reveal)
         c.model.dataChanged.connect(lambda *_: self.update_buttons())
         self.player.unavailable.connect(self.messages.playback_unavailable)
         self.player.pace_changed.connect(  # the title's tempo and key as heard
-            lambda: self.shown_job is not None and self._show_title(self.shown_job)
+            lambda: self.shown_job is not None and self.screen.show_title(self.shown_job)
         )
         self.stems.error.connect(self.messages.show_error)
 
@@ -244,49 +243,16 @@ class MainWindow(QMainWindow):
         self.queue.select(job)
 
     def select_for_the_user(self, job: Job) -> None:
-        """Select ``job`` because the queue moved on, not the user (a banner stays)."""
-        self._selecting_by_hand = False
-        try:
-            self.select(job)
-        finally:
-            self._selecting_by_hand = True
+        """Select ``job`` because the queue moved on, not the user (``Following``)."""
+        self.following.select_for_the_user(job)
 
     def retry_job(self, job: Job) -> None:
-        shown = job is self.shown_job
-        if shown:  # what a cancel left goes (its stems file too): not played or shown on
-            self.show_job(None)
-        read = job is self.failed_job
-        if self.controller.retry(job):
-            if read:  # waiting now: the song loaded comes back, if any
-                self._leave_failed_page()
-            if shown or (read and self.shown_job is None):  # its name and state stay
-                self._show_title(job)
-            return
-        if shown:
-            self.show_job(job)  # refused: as it was
-        if job.state.ended:
-            self.statusBar().showMessage(
-                f"{job.path.name} is already waiting or separating in another row.", 5000
-            )
+        """Queue a failed or cancelled song again (``Following.retry``)."""
+        self.following.retry(job)
 
     def remove_job(self, job: Job) -> None:
-        self.messages.clear(job)  # its failure, if it failed
-        if job is self.failed_job:  # its page goes with it: back to the song loaded, if any
-            self._leave_failed_page()
-        shown = self.shown_job
-        if job is shown or shown is None:
-            self.show_job(None)
-            self.controller.remove(job)  # the selection moves on: that song is shown
-            return
-        # Another song is on screen (playing, perhaps): Qt moves the selection to a neighbour of
-        # the removed row, which the user did not choose; the song shown stays, selected again.
-        self._keep_shown = True
-        try:
-            self.controller.remove(job)
-        finally:
-            self._keep_shown = False
-        if shown in self.controller.model.jobs:
-            self.select_for_the_user(shown)
+        """Take a song out of the queue (``Following.remove``)."""
+        self.following.remove(job)
 
     def reveal(self, job: Job) -> None:
         folder = job.export_folder or job.path.parent
@@ -301,181 +267,26 @@ class MainWindow(QMainWindow):
         done = any(job.state is JobState.DONE for job in self.controller.model.jobs)
         self.menu_bar.export_all_action.setEnabled(done)
 
-    def _selection_changed(self, job: Job | None) -> None:
-        self.update_buttons()
-        if self._keep_shown:
-            return
-        if self._selecting_by_hand and isinstance(self.messages.about, Job):
-            self.messages.clear(self.messages.about)  # read on its page, or moved on from
-        if job is not None and job.state is JobState.FAILED:
-            # why, on its own page (over the song loaded, which plays on: a DJ scanning the
-            # queue keeps the track playing)
-            self._show_not_separated(job, chosen=self._selecting_by_hand)
-            return
-        self._leave_failed_page()
-        if job is not None and job.stemset is not None:
-            self.show_job(job)
-        elif self.shown_job is None:  # a waiting song: the hint, untitled
-            self._show_hint(EMPTY_TEXT, demo=True)
-            self.song_title.clear()
+    # -- the song on screen: stemgui.ui.screen ---------------------------------------------
 
-    def _say_failed(self, job: Job) -> None:
-        self.show_error(
-            f"{job.title}: {job.reason}",
-            about=job,
-            actions=[
-                ("Remove", lambda: self.remove_job(job)),
-                ("Open log folder", self.open_log_folder),
-            ],
-        )
+    @property
+    def shown_job(self) -> Job | None:
+        """The song in the player, its stems in the panel (``Screen.shown_job``)."""
+        return self.screen.shown_job
 
-    def _show_not_separated(self, job: Job, chosen: bool) -> None:
-        """A failed song's page: its name, why and what to do. The song loaded stays loaded
-        (and playing) under it; ``chosen``: the user selected it, and it stays until they
-        select another (a song starting does not replace it)."""
-        self.failed_job, self._failed_chosen = job, chosen
-        self.failed_page.show_failed(job)
-        self.failed_page.show_loaded(self.shown_job)
-        self.song_title.setText(job.path.stem, "  (failed)")
-        self.pages.setCurrentWidget(self.failed_page)
-        self.update_buttons()
-
-    def _leave_failed_page(self) -> None:
-        """Back from a failed song's page to the song loaded (or the hint, with none)."""
-        if self.failed_job is None:
-            return
-        self.failed_job = None
-        shown = self.shown_job
-        if shown is not None and shown.stemset is not None:
-            self.pages.setCurrentIndex(1)
-            self._show_title(shown)
-        else:
-            self._show_hint(EMPTY_TEXT, demo=True)
-            self.song_title.clear()
-
-    def _show_hint(self, text: str, demo: bool) -> None:
-        self.hint.setText(text)
-        self.demo_button.setVisible(demo and song_intake.demo_song() is not None)
-        self.pages.setCurrentWidget(self.empty)
-
-    def _job_started(self, job: Job) -> None:
-        self.messages.clear(job)  # retried
-        # a song starting is shown when nothing is on screen, but not over a failed song
-        # the user is reading (a failure the queue showed by itself gives way)
-        reading = self.failed_job is not None and self._failed_chosen
-        awaited = self.controller.awaited in (None, job)  # not before the song last shown
-        if self.selected_job() is job or (self.shown_job is None and not reading and awaited):
-            left = self.failed_job
-            self.select_for_the_user(job)
-            self.show_job(job)
-            if left is not None and left.state is JobState.FAILED:
-                self._say_failed(left)  # its page gave way: the banner still says it
-
-    def _job_progress(self, job: Job) -> None:
-        if job is self.shown_job:
-            self.stems.update_ready()
-            if self.failed_job is None:  # a failed song's page keeps its name on top
-                self._show_title(job)
-
-    def _job_ended(self, job: Job) -> None:
-        if job.state is JobState.DONE:
-            self.statusBar().showMessage(f"{job.title}: separated.", 5000)
-        on_screen = job is self.shown_job or job is self.selected_job()
-        if job is self.shown_job:
-            cancelled = job.state is JobState.CANCELLED and job.stemset is not None
-            if job.state is not JobState.DONE and not cancelled:
-                self.show_job(None)  # a failed song's stems are not played on
-            elif self.stems.stemset is job.stemset:  # done, or cancelled: what was made plays
-                self.stems.update_ready()
-                self.player.separation_ended()
-                self._show_beats(job)  # estimated at the end
-                if self.failed_job is None:
-                    self._show_title(job)
-            else:  # new stems (two-stem mode): shown in place; playhead, loop and play go on
-                transport = self.player.transport if self.player.loaded else None
-                playing = transport is not None and transport.playing
-                if playing:  # the old output claims no more frames: none is heard twice
-                    transport.pause()
-                self.show_job(job)  # at its place (show_job keeps it)
-                if playing:
-                    self.player.toggle()
-        if job.state is JobState.FAILED:
-            if on_screen and self.failed_job is None:  # not over the failed song being read
-                self._show_not_separated(job, chosen=False)
-            if job is not self.failed_job:
-                self._say_failed(job)  # in the banner, unless its page says it
-        self.update_buttons()
-
-    # -- the song on screen -----------------------------------------------------------------
+    @property
+    def failed_job(self) -> Job | None:
+        """The failed song whose page is on screen, or None (``Screen.failed_job``)."""
+        return self.screen.failed_job
 
     def show_job(self, job: Job | None) -> None:
-        """Show ``job``'s stems (None: the drop hint) and load it into the player; a failed
-        song's page on screen stays over them, naming the song now loaded."""
-        if job is self.shown_job and (job is None or self.stems.stemset is job.stemset):
-            return
-        previous, self.shown_job = self.shown_job, job
-        self.controller.model.set_shown(job)  # its row in bold: a waiting one may be selected
-        if previous is not None and self.player.loaded:  # back to it later: as it was
-            previous.place = Place.taken(self.player)
-        if job is None or job.stemset is None:
-            self.player.unload()
-            self.stems.clear()
-            if self.failed_job is None:
-                self._show_hint(EMPTY_TEXT, demo=True)
-                self.song_title.clear()
-            self.update_buttons()
-        else:
-            self._show_stems(job)
-        if self.failed_job is not None:
-            self.failed_page.show_loaded(self.shown_job)
-        if previous is not None and previous is not job:
-            self._park_if_hidden(previous)
+        """Show ``job``'s stems (None: the drop hint) and load it into the player
+        (``Screen.show_job``)."""
+        self.screen.show_job(job)
 
     def mixer_of(self, job: Job) -> Any:
         """The song's ``MixerState`` (``shown_song.mixer_of``)."""
         return mixer_of(job, lambda text: self.statusBar().showMessage(text, 8000))
-
-    def _export_rate(self, job: Job) -> int | None:
-        """The rate the export dialog offers first for ``job``'s stems: its song's own when the
-        settings say so and its file can be read, else None (the stems' own)."""
-        from stemgui.export.rates import song_rate
-
-        return song_rate(job.path) if self.settings.get(S.EXPORT_RATE) == "song" else None
-
-    def _show_stems(self, job: Job) -> None:
-        self.stems.show_song(job.stemset, self.mixer_of(job), job.path.stem, job.waveforms)
-        self.stems.drag_rate = lambda: self._export_rate(job)  # dragged as exported
-        gains = [row.gain for row in self.stems.rows.values() if row.gain is not None]
-        if gains:  # Tab: the stems' controls, then the transport below them (not before)
-            self.transport_bar.follow_in_tab_order(gains[-1])
-        self.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
-        self._show_beats(job)
-        if job.place is not None:  # where it was left: playhead, loop, zoom, speed, key
-            job.place.put(self.player)  # (inside it: a file changed since may be shorter)
-        else:  # a song shown for the first time: at its own pace and key
-            self.player.set_pace()
-        if self.failed_job is None:  # else under a failed song's page, until it is left
-            self.pages.setCurrentIndex(1)
-            self._show_title(job)
-        self.update_buttons()
-
-    def _park_if_hidden(self, job: Job) -> None:
-        """A finished song off screen reads its stems from the stem cache, not from RAM (not
-        while the same song, added again, is on screen: its player holds those stems)."""
-        shown = self.shown_job
-        if job is not shown and (shown is None or shown.stemset is not job.stemset):
-            self.controller.park(job)
-
-    def _show_title(self, job: Job) -> None:
-        """The song's name without its extension, the model, the state: short of room, the
-        model gives way first (the queue row names it too), then the middle of the name."""
-        aside = title_aside(job, self.player.speed, self.player.semitones)
-        state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
-        self.song_title.setText(job.path.stem, state, aside=aside)
-
-    def _show_beats(self, job: Job) -> None:
-        """The song's beat grid on its waveforms, where it keeps a steady one."""
-        self.timeline.set_beats(beat_grid(job))
 
     # -- out: stemgui.ui.export_commands ----------------------------------------------------
 

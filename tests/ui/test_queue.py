@@ -347,8 +347,8 @@ import sys, threading, time
 import numpy as np, soundfile as sf
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from stemgui.ui import controller as C
-C.UNSTOPPED_WAIT_MS = int(sys.argv[3])
+from stemgui.ui import controller as C, separation_thread
+separation_thread.UNSTOPPED_WAIT_MS = int(sys.argv[3])
 
 class Stuck:  # a chunk that ignores cancel for a while
     sources = ["a", "b"]

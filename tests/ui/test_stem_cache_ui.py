@@ -292,9 +292,9 @@ def test_closing_while_a_finished_song_is_stored_lets_the_store_end_for_a_while(
     import time
 
     from stemgui import stemcache_entry
-    from stemgui.ui import controller as controller_module
+    from stemgui.ui import separation_thread
 
-    monkeypatch.setattr(controller_module, "STORE_WAIT_MS", 3000)
+    monkeypatch.setattr(separation_thread, "STORE_WAIT_MS", 3000)
     real = stemcache_entry._write_npy
     writing = threading.Event()
 

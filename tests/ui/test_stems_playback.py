@@ -728,7 +728,7 @@ def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     job.state, job.model_name = JobState.SEPARATING, "stemgui-htdemucs-small"
     win.resize(800, 700)  # about the narrowest it gets
     qtbot.waitUntil(lambda: win.width() <= 800)
-    win._show_title(job)
+    win.screen.show_title(job)
     shown = QLabel.text(win.song_title)
     assert "…" in shown and shown.endswith("\u2069  (separating 100 %)") and "htdemucs" not in shown
     assert shown.startswith("\u200e\u2068A") and len(shown) < len(win.song_title.text())
@@ -756,7 +756,7 @@ def test_two_stem_stems_replace_the_four_in_place_and_playback_goes_on(
         mix=four.mix,
     )
     job.state = JobState.DONE
-    win._job_ended(job)  # what the controller's job_ended calls
+    win.following.job_ended(job)  # what the controller's job_ended calls
     assert list(win.stems.rows) == ["vocals", "no_vocals"]
     transport = win.player.transport
     assert transport.playing and transport.position == 5000  # it stopped at the swap
@@ -788,7 +788,7 @@ def test_no_vocals_takes_the_controls_its_stems_had_when_they_agree(
         ("vocals", "no_vocals"), RATE, np.stack([four.data[3], four.data[:3].sum(axis=0)])
     )
     job.state = JobState.DONE
-    win._job_ended(job)
+    win.following.job_ended(job)
     assert job.mixer.control("no_vocals") == expected
     assert win.stems.rows["no_vocals"].mute.isChecked() == expected.mute
     note = win.statusBar().currentMessage()
@@ -811,7 +811,7 @@ def test_a_restored_two_stem_song_gets_back_its_no_vocals_strip(qtbot, settings_
         ("vocals", "no_vocals"), RATE, np.stack([four.data[3], four.data[:3].sum(axis=0)])
     )
     job.state = JobState.DONE
-    win._job_ended(job)
+    win.following.job_ended(job)
     assert job.mixer.control("no_vocals") == StemControl(-3.0, solo=True)
     assert job.mixer.control("vocals").gain_db == -4.0
     assert win.stems.rows["no_vocals"].solo.isChecked()
@@ -846,7 +846,7 @@ def test_playing_a_song_being_separated_waits_for_it_and_not_after_a_cancel(
     outputs[-1].pump(RATE)
     assert transport.playing and transport.position == RATE // 2
     job.state = JobState.CANCELLED  # the rest will not come: it plays on (silence) to the end
-    win._job_ended(job)
+    win.following.job_ended(job)
     outputs[-1].pump(RATE)
     assert transport.playing and transport.position == RATE // 2 + RATE
     win.close()
@@ -856,7 +856,7 @@ def test_cancelling_the_song_on_screen_keeps_what_was_separated(qtbot, settings_
     win = _null_window(qtbot, settings_store, [])
     job = _done_job(win, tmp_path, make_stemset(ready=RATE))
     job.state = JobState.CANCELLED
-    win._job_ended(job)
+    win.following.job_ended(job)
     assert win.shown_job is job and win.player.loaded  # the view went blank
     assert win.song_title.text().endswith("(cancelled)")
     win.close()

@@ -29,7 +29,7 @@ def test_the_header_gives_up_the_model_before_the_title_and_shows_no_extension(q
     name = "DJ Long Artist feat. Another - A Long Song Title (Extended Club Remix) [Radio Edit]"
     label = window.song_title
     job = Job(Path(f"/music/{name}.wav"), state=JobState.DONE, model_name="stemgui-htdemucs-small")
-    window._show_title(job)
+    window.screen.show_title(job)
     assert label.text() == f"{name} — stemgui-htdemucs-small"  # the whole, in the tooltip
     metrics = label.fontMetrics()
     label.resize(metrics.horizontalAdvance(name) + 10, 30)  # the title fits, not the model

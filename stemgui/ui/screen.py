@@ -1,0 +1,142 @@
+"""What the right side of the window shows: the song on screen, a failed song's page over it, or
+the drop hint.
+
+The song on screen (``shown_job``) has its stems in the stem panel and its name, state, tempo
+and key in the title, and is loaded in the player where it was left, with its beat grid on the
+waveforms. A failed song's page (``failed_job``) goes over it: the song stays loaded, and
+playing, under the page, which names it. With no song, the drop hint and the demo song's
+button. A finished song taken off screen is parked (``QueueController.park``): it reads its
+stems from the stem cache, not from RAM. Which song is shown as the queue moves on is decided in
+``following``; the words of the title, the beat grid and the mixer are worked out in
+``shown_song``. ``Screen`` lives on the GUI thread, a child of the window.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from stemgui.ui import settings as S
+from stemgui.ui.place import Place
+from stemgui.ui.queue import Job, JobState
+from stemgui.ui.shown_song import beat_grid, title_aside
+from stemgui.ui.song_intake import demo_song
+
+if TYPE_CHECKING:
+    from stemgui.ui.window import MainWindow
+
+
+class Screen(QObject):
+    """Puts a song, a failed song's page or the drop hint on the right side of the window.
+
+    Args:
+        window: the main window: its pages, title, stem panel, player and controller.
+
+    Attributes:
+        shown_job: the song in the player, its stems in the panel, or None.
+        failed_job: the failed song whose page is on screen over it, or None.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.shown_job: Job | None = None
+        self.failed_job: Job | None = None
+
+    def show_job(self, job: Job | None) -> None:
+        """Show ``job``'s stems (None: the drop hint) and load it into the player; a failed
+        song's page on screen stays over them, naming the song now loaded."""
+        window = self.window
+        if job is self.shown_job and (job is None or window.stems.stemset is job.stemset):
+            return
+        previous, self.shown_job = self.shown_job, job
+        window.controller.model.set_shown(job)  # its row in bold: a waiting one may be selected
+        if previous is not None and window.player.loaded:  # back to it later: as it was
+            previous.place = Place.taken(window.player)
+        if job is None or job.stemset is None:
+            window.player.unload()
+            window.stems.clear()
+            if self.failed_job is None:
+                self.show_hint()
+            window.update_buttons()
+        else:
+            self._show_stems(job)
+        if self.failed_job is not None:
+            window.failed_page.show_loaded(self.shown_job)
+        if previous is not None and previous is not job:
+            self.park_if_hidden(previous)
+
+    def show_failed(self, job: Job) -> None:
+        """A failed song's page: its name, why and what to do. The song loaded stays loaded
+        (and playing) under it."""
+        window = self.window
+        self.failed_job = job
+        window.failed_page.show_failed(job)
+        window.failed_page.show_loaded(self.shown_job)
+        window.song_title.setText(job.path.stem, "  (failed)")
+        window.pages.setCurrentWidget(window.failed_page)
+        window.update_buttons()
+
+    def leave_failed(self) -> None:
+        """Back from a failed song's page to the song loaded (or the hint, with none)."""
+        if self.failed_job is None:
+            return
+        self.failed_job = None
+        shown = self.shown_job
+        if shown is not None and shown.stemset is not None:
+            self.window.pages.setCurrentIndex(1)
+            self.show_title(shown)
+        else:
+            self.show_hint()
+
+    def show_hint(self) -> None:
+        """The drop hint, with the demo song's button where the demo ships; no title."""
+        window = self.window
+        window.demo_button.setVisible(demo_song() is not None)
+        window.pages.setCurrentWidget(window.empty)
+        window.song_title.clear()
+
+    def show_title(self, job: Job) -> None:
+        """The song's name without its extension, the model, the state: short of room, the
+        model gives way first (the queue row names it too), then the middle of the name."""
+        player = self.window.player
+        aside = title_aside(job, player.speed, player.semitones)
+        state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
+        self.window.song_title.setText(job.path.stem, state, aside=aside)
+
+    def show_beats(self, job: Job) -> None:
+        """The song's beat grid on its waveforms, where it keeps a steady one."""
+        self.window.timeline.set_beats(beat_grid(job))
+
+    def park_if_hidden(self, job: Job) -> None:
+        """A finished song off screen reads its stems from the stem cache, not from RAM (not
+        while the same song, added again, is on screen: its player holds those stems)."""
+        shown = self.shown_job
+        if job is not shown and (shown is None or shown.stemset is not job.stemset):
+            self.window.controller.park(job)
+
+    def _show_stems(self, job: Job) -> None:
+        window = self.window
+        window.stems.show_song(job.stemset, window.mixer_of(job), job.path.stem, job.waveforms)
+        window.stems.drag_rate = lambda: self._export_rate(job)  # dragged as exported
+        gains = [row.gain for row in window.stems.rows.values() if row.gain is not None]
+        if gains:  # Tab: the stems' controls, then the transport below them (not before)
+            window.transport_bar.follow_in_tab_order(gains[-1])
+        window.player.load(job.stemset, job.mixer, separating=job.state is JobState.SEPARATING)
+        self.show_beats(job)
+        if job.place is not None:  # where it was left: playhead, loop, zoom, speed, key
+            job.place.put(window.player)  # (inside it: a file changed since may be shorter)
+        else:  # a song shown for the first time: at its own pace and key
+            window.player.set_pace()
+        if self.failed_job is None:  # else under a failed song's page, until it is left
+            window.pages.setCurrentIndex(1)
+            self.show_title(job)
+        window.update_buttons()
+
+    def _export_rate(self, job: Job) -> int | None:
+        """The rate the export dialog offers first for ``job``'s stems: its song's own when the
+        settings say so and its file can be read, else None (the stems' own)."""
+        from stemgui.export.rates import song_rate
+
+        return song_rate(job.path) if self.window.settings.get(S.EXPORT_RATE) == "song" else None
