@@ -32,6 +32,7 @@ from typing import Any
 from stemgui import __version__
 from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
 from stemgui.errors import SeparationCancelled
+from stemgui.folders import remove_tree
 from stemgui.stemcache_entry import (
     SCHEMA,
     CachedStems,
@@ -41,7 +42,6 @@ from stemgui.stemcache_entry import (
     last_used,
     mark_used,
     read_entry,
-    remove_tree,
     write_entry,
 )
 from stemgui.stems.stemset import StemSet

@@ -20,8 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -201,18 +199,3 @@ def last_used(folder: Path) -> int:
         return (folder / ENTRY_FILE).stat().st_mtime_ns
     except OSError:
         return 0  # no entry.json: damaged, evicted first
-
-
-def remove_tree(folder: Path) -> None:
-    """Delete ``folder`` (an entry, or one being written) if there; what cannot be deleted is
-    logged."""
-
-    def report(function: Any, path: str, error: BaseException) -> None:
-        logger.warning("could not delete %s: %s", path, error)
-
-    if not folder.exists():
-        return
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(folder, onexc=report)
-    else:
-        shutil.rmtree(folder, onerror=lambda function, path, info: report(function, path, info[1]))

@@ -25,11 +25,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from stemgui.folders import remove_tree
 from stemgui.ui import finished_stems, separation_thread
 from stemgui.ui.eta import Eta
 from stemgui.ui.queue import Job, JobState, QueueModel
 from stemgui.ui.restored_songs import RestoredSongs
-from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file, remove_scratch
+from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file
 from stemgui.ui.separation_options import ModelIdentity, SeparationOptions, SeparatorFactory
 from stemgui.ui.worker import MEMMAP_BYTES, SeparationWorker
 
@@ -207,7 +208,7 @@ class QueueController(QObject):
         if self._cancel is not None:
             self._cancel.set()
         if separation_thread.stop(self._thread, self.worker, timeout_ms):
-            remove_scratch(self.scratch_dir)
+            remove_tree(self.scratch_dir)
 
     # -- running ----------------------------------------------------------------------------
 

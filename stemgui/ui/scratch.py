@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -53,20 +51,6 @@ def delete_scratch_file(stemset: Any, scratch_dir: Path | None, *, mix: bool = T
             Path(name).unlink()
         except OSError as error:
             logger.info("scratch file %s stays until shutdown: %s", name, error)
-
-
-def remove_scratch(folder: Path) -> None:
-    """Delete a scratch folder; what cannot be deleted (still mapped on Windows) is logged."""
-    if not folder.exists():
-        return
-
-    def report(function, path, error) -> None:
-        logger.warning("could not delete %s: %s", path, error)
-
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(folder, onexc=report)
-    else:
-        shutil.rmtree(folder, onerror=lambda function, path, info: report(function, path, info[1]))
 
 
 def dead_scratch_folders(root: Path) -> list[Path]:

@@ -17,8 +17,9 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from stemgui.folders import remove_tree
 from stemgui.spool import STALE_PART_SECONDS
-from stemgui.ui.scratch import dead_scratch_folders, remove_scratch
+from stemgui.ui.scratch import dead_scratch_folders
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def clean_leftovers(
                 logger.warning("could not clean the temporary files in %s: %s", folder, error)
     if scratch is not None:
         for folder in dead_scratch_folders(scratch):
-            remove_scratch(folder)
+            remove_tree(folder)
             if not folder.exists():
                 removed.append(folder)
     if removed:
