@@ -23,9 +23,12 @@ def _torch_threads():
 
 @pytest.fixture(autouse=True)
 def _own_user_folders(tmp_path_factory, monkeypatch):
-    """The user cache and data folders (stem cache, scratch stems, downloaded models) of each
-    test are fresh: no test reads what an earlier run or the real user left there."""
+    """The user cache, data and config folders (stem cache, scratch stems, downloaded models,
+    the settings of an app started without a store of its own, as a test's subprocess is) of
+    each test are fresh: no test reads what an earlier run or the real user left there, or
+    writes over the real user's settings."""
     root = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(root / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(root / "cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(root / "data"))
 
