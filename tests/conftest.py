@@ -23,12 +23,13 @@ def _torch_threads():
 
 @pytest.fixture(autouse=True)
 def _own_user_folders(tmp_path_factory, monkeypatch):
-    """The user cache, data and config folders (stem cache, scratch stems, downloaded models,
-    the settings of an app started without a store of its own, as a test's subprocess is) of
-    each test are fresh: no test reads what an earlier run or the real user left there, or
-    writes over the real user's settings."""
+    """The user cache, data, config and state folders (stem cache, scratch stems, downloaded
+    models, the settings of an app started without a store of its own, as a test's subprocess
+    is, the log) of each test are fresh: no test reads what an earlier run or the real user
+    left there, or writes over the real user's settings or into their log."""
     root = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(root / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(root / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(root / "cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(root / "data"))
 

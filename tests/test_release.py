@@ -367,6 +367,34 @@ def test_make_bundle_test_runs_the_frozen_smoke_test():
 # ----------------------------------------------------------------------------- smoke test logic
 
 
+def test_the_smoke_test_passes_from_the_checkout_and_leaves_no_folder_behind(tmp_path):
+    """``python -m stemgui --smoke-test`` as the frozen app runs it: the bundled demo through the
+    bundled model. Its throw-away settings folder goes with it (their store once wrote itself
+    back after the folder was removed, leaving a folder in the temporary folder every run)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "TMPDIR": str(temp),
+        "STEMGUI_SMOKE_DEVICE": "cpu",
+        "STEMGUI_SMOKE_TIMEOUT": "240",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "stemgui", "--smoke-test"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "smoke test passed: 4 stems of demo.mp3 (28.0 s) with stemgui-htdemucs-small" in (
+        result.stdout + result.stderr
+    )
+    assert list(temp.iterdir()) == []
+
+
 def test_app_takes_the_smoke_test_option():
     from stemgui.ui.app import build_parser
 

@@ -113,6 +113,9 @@ def run_smoke_test(app: Any) -> int:
         smoke.start()
         app.exec()
         window.deleteLater()
+        # now, not when Python lets it go at exit: written after the folder went, the store
+        # would make it again (a "stemgui-smoke-*" folder left in the temporary folder each run)
+        settings.store.sync()
     watchdog.cancel()
     _report(outcome[1])
     return int(outcome[0])
