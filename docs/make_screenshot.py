@@ -10,6 +10,7 @@ taken while the second one separates. Playback goes to a null output (Xvfb has n
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -132,7 +133,10 @@ def main() -> int:
         app.quit()
 
     QTimer.singleShot(100, stage)
-    return app.exec()
+    code = app.exec()
+    settings.store.sync()  # now: written after its folder went, the store would make it again
+    shutil.rmtree(folder, ignore_errors=True)  # the generated songs and the settings
+    return code
 
 
 if __name__ == "__main__":
