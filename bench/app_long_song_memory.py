@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -132,7 +131,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     import torch
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from stemgui.audio.encode import AudioFormat
@@ -143,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     from stemgui.ui import settings as S
     from stemgui.ui.player import Player
     from stemgui.ui.queue import JobState
+    from stemgui.ui.smoke import throwaway_folder
     from stemgui.ui.window import MainWindow
 
     releases: list[float] = []  # seconds each Player.let_go_of_pages took
@@ -157,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(2)
     app = QApplication([sys.argv[0]])
-    with tempfile.TemporaryDirectory(prefix="stemgui-app-long-") as temporary:
-        folder = args.folder or Path(temporary)
+    with throwaway_folder("stemgui-app-long-") as (settings, temporary):
+        folder = args.folder or temporary
         folder.mkdir(parents=True, exist_ok=True)
         os.environ["STEMGUI_LOG_DIR"] = str(folder / "logs")
         os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
@@ -169,10 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         write_song(song, args.minutes * 60)
         if args.format != "wav":
             song = FORMATS[args.format](song)
-        settings = S.Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
         settings.set(S.MODEL, str(model))
-        settings.set(S.DEVICE, "cpu")
-        settings.set(S.KEEP_STEMS, False)  # the stems file is the run's own, as on a first run
+        settings.set(S.DEVICE, "cpu")  # stem cache off: the stems file is the run's own
 
         outputs: list[NullOutput] = []
 

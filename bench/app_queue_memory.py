@@ -24,7 +24,6 @@ import collections
 import gc
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from stemgui import memory
@@ -48,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import soundfile as sf
     import torch
-    from PySide6.QtCore import QEvent, QSettings
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
     from stemgui.playback.null_output import NullOutput
@@ -56,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     from stemgui.separation.checkpoint import save_model
     from stemgui.ui import settings as S
     from stemgui.ui.queue import JobState
+    from stemgui.ui.smoke import throwaway_folder
     from stemgui.ui.window import MainWindow
 
     torch.set_num_threads(2)
     app = QApplication([sys.argv[0]])
-    with tempfile.TemporaryDirectory(prefix="stemgui-app-queue-") as temporary:
-        folder = Path(temporary)
+    with throwaway_folder("stemgui-app-queue-") as (settings, folder):
         os.environ["STEMGUI_LOG_DIR"] = str(folder / "logs")
         os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
         registry.register("BenchScaleNet", tiny_network())
@@ -75,7 +74,6 @@ def main(argv: list[str] | None = None) -> int:
             noise = 0.1 * rng.standard_normal((int(args.seconds * RATE), 2))
             sf.write(path, noise.astype(np.float32), RATE, subtype="PCM_16")
             songs.append(path)
-        settings = S.Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
         settings.set(S.MODEL, str(model))
         settings.set(S.DEVICE, "cpu")
         settings.set(S.KEEP_STEMS, args.keep)

@@ -111,12 +111,12 @@ def draw(minutes: float = 10.0) -> None:
 def heartbeat(seconds: float = 10.0) -> None:
     """Gaps of a 10 ms QTimer on the GUI thread while the worker separates ``seconds`` of audio."""
     import soundfile as sf
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
     from stemgui.playback.sounddevice_output import AudioDeviceError
-    from stemgui.ui import settings as S
+    from stemgui.ui.smoke import throwaway_folder
     from stemgui.ui.window import MainWindow
 
     def factory(options):
@@ -140,47 +140,48 @@ def heartbeat(seconds: float = 10.0) -> None:
     def no_output(*args):
         raise AudioDeviceError("no sound card needed here")
 
-    folder = Path(tempfile.mkdtemp())
-    song = folder / "song.wav"
-    noise = np.random.default_rng(0).standard_normal((int(seconds * 44100), 2)) * 0.1
-    sf.write(song, noise.astype(np.float32), 44100)
-    settings = S.Settings(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat))
-    settings.set(S.KEEP_STEMS, False)  # a stem cache would find the song from the last run
-    window = MainWindow(settings, separator_factory=factory, output_factory=no_output, probe=False)
-    window.show()
-    gaps: list[float] = []
-    state = {"last": 0.0, "start": 0.0}
+    # stem cache off: it would find the song from the last run
+    with throwaway_folder("stemgui-heartbeat-") as (settings, folder):
+        song = folder / "song.wav"
+        noise = np.random.default_rng(0).standard_normal((int(seconds * 44100), 2)) * 0.1
+        sf.write(song, noise.astype(np.float32), 44100)
+        window = MainWindow(
+            settings, separator_factory=factory, output_factory=no_output, probe=False
+        )
+        window.show()
+        gaps: list[float] = []
+        state = {"last": 0.0, "start": 0.0}
 
-    def beat() -> None:
-        now = time.perf_counter()
-        gaps.append(now - state["last"])
-        state["last"] = now
+        def beat() -> None:
+            now = time.perf_counter()
+            gaps.append(now - state["last"])
+            state["last"] = now
 
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(beat)
-    (job,) = window.add_paths([song])
+        timer = QTimer()
+        timer.setInterval(10)
+        timer.timeout.connect(beat)
+        (job,) = window.add_paths([song])
 
-    def watch() -> None:
-        if job.state.value == "separating" and not timer.isActive():
-            state["start"] = state["last"] = time.perf_counter()
-            timer.start()
-        if job.state.ended:
-            timer.stop()
-            took = time.perf_counter() - state["start"]
-            g = np.array(gaps) * 1000
-            print(
-                f"{job.state.value}: {seconds:.0f} s of audio separated in {took:.1f} s; "
-                f"{g.size} heartbeats, median gap {np.median(g):.1f} ms, "
-                f"99th percentile {np.percentile(g, 99):.1f} ms, longest {g.max():.1f} ms"
-            )
-            window.close()
-            app.quit()
-            return
+        def watch() -> None:
+            if job.state.value == "separating" and not timer.isActive():
+                state["start"] = state["last"] = time.perf_counter()
+                timer.start()
+            if job.state.ended:
+                timer.stop()
+                took = time.perf_counter() - state["start"]
+                g = np.array(gaps) * 1000
+                print(
+                    f"{job.state.value}: {seconds:.0f} s of audio separated in {took:.1f} s; "
+                    f"{g.size} heartbeats, median gap {np.median(g):.1f} ms, "
+                    f"99th percentile {np.percentile(g, 99):.1f} ms, longest {g.max():.1f} ms"
+                )
+                window.close()
+                app.quit()
+                return
+            QTimer.singleShot(20, watch)
+
         QTimer.singleShot(20, watch)
-
-    QTimer.singleShot(20, watch)
-    app.exec()
+        app.exec()
 
 
 if __name__ == "__main__":

@@ -10,9 +10,7 @@ taken while the second one separates. Playback goes to a null output (Xvfb has n
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -76,67 +74,64 @@ def synth_song(seed: int, seconds: float = SECONDS) -> np.ndarray:
 
 
 def main() -> int:
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from stemgui.playback.null_output import NullOutput
     from stemgui.ui import settings as S
     from stemgui.ui.queue import JobState
+    from stemgui.ui.smoke import throwaway_folder
     from stemgui.ui.window import MainWindow
 
     args = [a for a in sys.argv[1:] if a != "--dark"]
     out_path = Path(args[0] if args else Path(__file__).with_name("screenshot.png"))
     app = QApplication([sys.argv[0]])
-    folder = Path(tempfile.mkdtemp(prefix="stemgui-shot-"))
-    demo = Path(__file__).resolve().parents[1] / "resources" / "demo" / "demo.mp3"
-    paths = [demo]
-    for i, (title, seconds) in enumerate([("Night Bus", 37.0), ("Harbour Lights", 35.0)]):
-        path = folder / f"{title}.wav"
-        sf.write(path, synth_song(i + 1, seconds).sum(axis=0).T, RATE, subtype="FLOAT")
-        paths.append(path)
-    settings = S.Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
-    settings.set(S.KEEP_STEMS, False)
-    settings.set(S.DEVICE, "cpu")
-    settings.set(S.THEME, "dark" if "--dark" in sys.argv else "light")
-    window = MainWindow(settings, output_factory=lambda s, m, t: NullOutput(s, m, t))
-    window.resize(1280, 800)
-    window.show()
-    window.add_paths(paths)
-    first, second, _third = window.controller.model.jobs
+    with throwaway_folder("stemgui-shot-") as (settings, folder):  # the songs made go too
+        demo = Path(__file__).resolve().parents[1] / "resources" / "demo" / "demo.mp3"
+        paths = [demo]
+        for i, (title, seconds) in enumerate([("Night Bus", 37.0), ("Harbour Lights", 35.0)]):
+            path = folder / f"{title}.wav"
+            sf.write(path, synth_song(i + 1, seconds).sum(axis=0).T, RATE, subtype="FLOAT")
+            paths.append(path)
+        settings.set(S.DEVICE, "cpu")
+        settings.set(S.THEME, "dark" if "--dark" in sys.argv else "light")
+        window = MainWindow(settings, output_factory=lambda s, m, t: NullOutput(s, m, t))
+        window.resize(1280, 800)
+        window.show()
+        window.add_paths(paths)
+        first, second, _third = window.controller.model.jobs
 
-    def stage() -> None:
-        if first.state is JobState.FAILED:
-            print(f"the demo failed: {first.error}")
-            app.exit(1)
-            return
-        if second.fraction < 0.4:
-            QTimer.singleShot(200, stage)
-            return
-        window.select(first)
-        window.show_job(first)
-        rows = window.stems.rows
-        rows["vocals"].gain.setValue(-3)
-        rows["other"].mute.setChecked(True)
-        rows["bass"].gain.setValue(2)
-        frames = first.stemset.frames
-        window.player.set_loop(int(frames * 0.30), int(frames * 0.45))
-        window.player.seek(int(frames * 0.36))
-        window.player.set_speed(0.9)  # a part practised slower, a tone down for a singer
-        window.player.set_semitones(-2)
-        QTimer.singleShot(300, shoot)
+        def stage() -> None:
+            if first.state is JobState.FAILED:
+                print(f"the demo failed: {first.error}")
+                app.exit(1)
+                return
+            if second.fraction < 0.4:
+                QTimer.singleShot(200, stage)
+                return
+            window.select(first)
+            window.show_job(first)
+            rows = window.stems.rows
+            rows["vocals"].gain.setValue(-3)
+            rows["other"].mute.setChecked(True)
+            rows["bass"].gain.setValue(2)
+            frames = first.stemset.frames
+            window.player.set_loop(int(frames * 0.30), int(frames * 0.45))
+            window.player.seek(int(frames * 0.36))
+            window.player.set_speed(0.9)  # a part practised slower, a tone down for a singer
+            window.player.set_semitones(-2)
+            QTimer.singleShot(300, shoot)
 
-    def shoot() -> None:
-        app.processEvents()
-        window.grab().save(str(out_path))
-        print(f"saved {out_path}; states: {[j.state.value for j in window.controller.model.jobs]}")
-        window.close()
-        app.quit()
+        def shoot() -> None:
+            app.processEvents()
+            window.grab().save(str(out_path))
+            states = [job.state.value for job in window.controller.model.jobs]
+            print(f"saved {out_path}; states: {states}")
+            window.close()
+            app.quit()
 
-    QTimer.singleShot(100, stage)
-    code = app.exec()
-    settings.store.sync()  # now: written after its folder went, the store would make it again
-    shutil.rmtree(folder, ignore_errors=True)  # the generated songs and the settings
-    return code
+        QTimer.singleShot(100, stage)
+        return app.exec()
 
 
 if __name__ == "__main__":

@@ -26,11 +26,13 @@ This module is the entry point (settings, time limit, watchdog, the result line)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,20 @@ def throwaway_settings(path: Path) -> Any:
     if keep_stems is not None:
         settings.set(keep_stems, False)
     return settings
+
+
+@contextlib.contextmanager
+def throwaway_folder(prefix: str) -> Iterator[tuple[Any, Path]]:
+    """(``throwaway_settings`` in a new temporary folder, the folder); both go at the end. The
+    settings are written before the folder goes: left to write themselves when Python lets them
+    go (at exit), they would make the folder again."""
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as name:
+        folder = Path(name)
+        settings = throwaway_settings(folder / "settings.ini")
+        try:
+            yield settings, folder
+        finally:
+            settings.store.sync()
 
 
 def _timeout_from_env() -> float:
@@ -96,10 +112,9 @@ def run_smoke_test(app: Any) -> int:
     timeout = _timeout_from_env()
     watchdog = _watchdog(timeout + WATCHDOG_GRACE)
     outcome = [1, f"{FAILED}: the event loop ended without a result"]
-    with tempfile.TemporaryDirectory(prefix="stemgui-smoke-", ignore_cleanup_errors=True) as folder:
-        settings = throwaway_settings(Path(folder) / "settings.ini")
+    with throwaway_folder("stemgui-smoke-") as (settings, folder):
         settings.set(S.DEVICE, os.environ.get(DEVICE_ENV, "auto"))
-        out_dir = Path(folder) / "stems"
+        out_dir = folder / "stems"
         out_dir.mkdir()
         window = MainWindow(settings)
         smoke = SmokeTest(window, out_dir, timeout=timeout)
@@ -113,9 +128,6 @@ def run_smoke_test(app: Any) -> int:
         smoke.start()
         app.exec()
         window.deleteLater()
-        # now, not when Python lets it go at exit: written after the folder went, the store
-        # would make it again (a "stemgui-smoke-*" folder left in the temporary folder each run)
-        settings.store.sync()
     watchdog.cancel()
     _report(outcome[1])
     return int(outcome[0])
