@@ -7,6 +7,7 @@ the CLI show ``str(error)`` as is; details (tracebacks) go to the log.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 
 class StemguiError(Exception):
@@ -56,3 +57,10 @@ class ExportCancelled(Cancelled):
     """Raised by ``stemgui.export.export`` when its cancel token is set, between two blocks:
     none of that export's files is left (nor a temporary one), and the files it was to replace
     stay as they were."""
+
+
+class CancelToken(Protocol):
+    """What stops long work between two steps (blocks, chunks, layers): anything with
+    ``is_set()``, such as ``threading.Event``; once set, the work raises its ``Cancelled``."""
+
+    def is_set(self) -> bool: ...

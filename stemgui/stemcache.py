@@ -31,12 +31,11 @@ from typing import Any
 
 from stemgui import __version__
 from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
-from stemgui.errors import SeparationCancelled
+from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
 from stemgui.stemcache_entry import (
     SCHEMA,
     CachedStems,
-    Cancel,
     DamagedEntry,
     folder_bytes,
     last_used,
@@ -140,7 +139,7 @@ class StemCache:
         key: str,
         stemset: StemSet,
         info: Mapping[str, Any] | None = None,
-        cancel: Cancel = None,
+        cancel: CancelToken | None = None,
     ) -> bool:
         """Store the complete ``stemset`` (and its mix) as entry ``key``; True when stored.
 
@@ -176,7 +175,9 @@ class StemCache:
         self.evict(keep=key)
         return True
 
-    def _write(self, key: str, stemset: StemSet, info: dict[str, Any], cancel: Cancel) -> None:
+    def _write(
+        self, key: str, stemset: StemSet, info: dict[str, Any], cancel: CancelToken | None
+    ) -> None:
         part = part_path_for(self.root / key)
         part.mkdir()
         try:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from stemgui.errors import SeparationCancelled
+from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.stems.stemset import StemSet
 
 logger = logging.getLogger(__name__)
@@ -39,9 +39,6 @@ STEMS_FILE = "stems.npy"
 MIX_FILE = "mix.npy"
 _WRITE_BLOCK = 8 << 20  # bytes written per step of an entry
 _DTYPE = np.dtype("<f4")
-
-Cancel = Any
-"""Anything with ``is_set()`` (a ``threading.Event``); checked between blocks."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,7 @@ class DamagedEntry(Exception):
 
 
 def write_entry(
-    folder: Path, key: str, stemset: StemSet, info: dict[str, Any], cancel: Cancel
+    folder: Path, key: str, stemset: StemSet, info: dict[str, Any], cancel: CancelToken | None
 ) -> None:
     """Write the complete ``stemset`` (and its mix) as entry ``key`` into the existing, empty
     ``folder``, each file synced to disk; ``info`` (updated here) becomes its ``entry.json``.
@@ -101,7 +98,7 @@ def write_entry(
         os.fsync(handle.fileno())
 
 
-def _write_npy(path: Path, array: np.ndarray, cancel: Cancel) -> None:
+def _write_npy(path: Path, array: np.ndarray, cancel: CancelToken | None) -> None:
     """Write ``array`` as a little-endian float32 ``.npy``, in blocks, with plain file writes
     (not a memory map: a full disk must raise OSError, not kill the process). The pages of a
     memory-mapped ``array`` (a long song's) are let go of as they are written."""

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stemgui.errors import ExportError, FileError
+from stemgui.errors import CancelToken, ExportError, FileError
 from stemgui.export.naming import DEFAULT_TEMPLATE
 from stemgui.export.pace import Pace, PacedFiles
 from stemgui.export.planning import part_label, plan
-from stemgui.export.progress import CancelToken, ExportProgress, ProgressCallback
+from stemgui.export.progress import ExportProgress, ProgressCallback
 from stemgui.export.sources import part_readers, sources_of
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ Payload of ``on_progress``: one float from 0 to 1, rising, over every file of th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from stemgui.errors import ExportCancelled
+from stemgui.errors import CancelToken, ExportCancelled
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,12 +24,6 @@ if TYPE_CHECKING:
 
 ProgressCallback = Callable[[float], None]
 """Called with the fraction done, 0 to 1, after each block (on the exporting thread)."""
-
-
-class CancelToken(Protocol):
-    """Anything with ``is_set()``, such as ``threading.Event``."""
-
-    def is_set(self) -> bool: ...
 
 
 class ExportProgress:

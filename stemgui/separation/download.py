@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stemgui.errors import ModelLoadError
+from stemgui.errors import CancelToken, ModelLoadError
 from stemgui.separation.download_errors import (
     DownloadError,
     not_saved,
@@ -85,7 +85,7 @@ def download_file(
     sha256: str | None = None,
     name: str | None = None,
     on_progress: ProgressCallback | None = None,
-    cancel: Any = None,
+    cancel: CancelToken | None = None,
     timeout: float = 30.0,
 ) -> Path:
     """Download ``url`` to ``dest``, resuming ``dest.part`` if present; return ``dest``.
@@ -131,7 +131,7 @@ def _fetch(
     label: str,
     sha256: str | None,
     on_progress: ProgressCallback | None,
-    cancel: Any,
+    cancel: CancelToken | None,
     timeout: float,
 ) -> Path:
     """The download itself (``download_file``'s arguments), under the lock."""
@@ -209,7 +209,7 @@ def _receive(
     label: str,
     start: int,
     on_progress: ProgressCallback | None,
-    cancel: Any,
+    cancel: CancelToken | None,
     timeout: float,
     hangup: Hangup,
 ) -> bool:

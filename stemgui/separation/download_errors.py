@@ -10,9 +10,8 @@ import http.client
 import socket
 import urllib.parse
 from pathlib import Path
-from typing import Any
 
-from stemgui.errors import ModelLoadError
+from stemgui.errors import CancelToken, ModelLoadError
 
 
 class DownloadError(ModelLoadError):
@@ -21,7 +20,7 @@ class DownloadError(ModelLoadError):
     resumed next time) unless it was bad."""
 
 
-def stop_if_cancelled(dest: Path, label: str, cancel: Any) -> None:
+def stop_if_cancelled(dest: Path, label: str, cancel: CancelToken | None) -> None:
     """Raise ``DownloadError`` if ``cancel`` (anything with ``is_set()``) is set."""
     if cancel is not None and cancel.is_set():
         raise DownloadError(dest, f"download of model {label} was cancelled; it resumes next time")

@@ -15,6 +15,8 @@ import threading
 import urllib.request
 from typing import Any
 
+from stemgui.errors import CancelToken
+
 logger = logging.getLogger(__name__)
 
 _CANCEL_POLL = 0.05  # seconds between looks at the cancel token while a download runs
@@ -78,7 +80,7 @@ class Hangup:
     TLS handshake is watched like a read (``_WatchedTLS``).
     """
 
-    def __init__(self, cancel: Any) -> None:
+    def __init__(self, cancel: CancelToken | None) -> None:
         self.cancel = cancel
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()

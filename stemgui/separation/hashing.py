@@ -13,15 +13,14 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
 
-from stemgui.errors import ModelLoadError, SeparationCancelled
+from stemgui.errors import CancelToken, ModelLoadError, SeparationCancelled
 from stemgui.separation.spec import HASHED_STEM
 
 HASH_PREFIX_LENGTH = 8
 
 
-def file_sha256(path: str | Path, cancel: Any = None) -> str:
+def file_sha256(path: str | Path, cancel: CancelToken | None = None) -> str:
     """The sha256 of a file's bytes as 64 lower-case hex digits (read in 1 MiB blocks).
 
     Raises:

@@ -24,13 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stemgui.errors import CancelToken
 from stemgui.separation.hashing import file_sha256
 
 logger = logging.getLogger(__name__)
-
-Cancel = Any
-"""Anything with ``is_set()`` (a ``threading.Event``); checked between blocks."""
-
 
 # ----------------------------------------------------------------------------- file hashes
 
@@ -38,7 +35,7 @@ _digests: dict[tuple[str, int, int, int], str] = {}
 _digests_lock = threading.Lock()
 
 
-def file_digest(path: str | os.PathLike[str], cancel: Cancel = None) -> str:
+def file_digest(path: str | os.PathLike[str], cancel: CancelToken | None = None) -> str:
     """sha256 of the file's bytes (64 hex digits), read in 1 MiB blocks.
 
     Remembered for this process by (path, size, modification time), so that hashing a song
@@ -110,7 +107,7 @@ def model_files(spec: str, store: Any = None) -> ModelFiles | None:
         return None
 
 
-def model_identity(spec: str, cancel: Cancel = None, store: Any = None) -> str | None:
+def model_identity(spec: str, cancel: CancelToken | None = None, store: Any = None) -> str | None:
     """What identifies the model ``spec`` names (:func:`model_files`): its name and the sha256
     of its files. A bundled model is identified by its manifest sha256; other files are hashed
     (remembered, see :func:`file_digest`). None when the model cannot be resolved now. Imports

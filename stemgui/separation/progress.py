@@ -13,20 +13,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
-from stemgui.errors import SeparationCancelled
+from stemgui.errors import CancelToken, SeparationCancelled
 
 if TYPE_CHECKING:
     from stemgui.separation.passes import Pass
-
-
-class CancelToken(Protocol):
-    """Anything with ``is_set()``, such as ``threading.Event``."""
-
-    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from stemgui.errors import SeparationCancelled
+from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.separation import memory_fallback
 from stemgui.separation.chunking import (
     blend_weights,
@@ -48,7 +48,7 @@ from stemgui.separation.passes import (
     plan_passes,
     segment_for,
 )
-from stemgui.separation.progress import CancelToken, ChunkTally, Progress, checked_in_every_layer
+from stemgui.separation.progress import ChunkTally, Progress, checked_in_every_layer
 
 # What this module logs (a capped segment, an out-of-memory step) the command line prefixes
 # with the track's name (``stemgui.cli.progress``): the facade says it, not the modules it uses.

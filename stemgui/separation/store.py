@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 from torch import nn
 
-from stemgui.errors import ModelLoadError
+from stemgui.errors import CancelToken, ModelLoadError
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import SUFFIX, load_model
 from stemgui.separation.official import (
@@ -272,7 +272,7 @@ class ModelStore:
         self,
         name: str,
         on_progress: Callable[[str, int, int | None], None] | None = None,
-        cancel: Any = None,
+        cancel: CancelToken | None = None,
     ) -> list[Path]:
         """Download the missing files of official model ``name``; return the downloaded paths.
 

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from stemgui.errors import CancelToken
+
 
 @dataclass(frozen=True)
 class SeparationOptions:
@@ -57,7 +59,9 @@ def default_separator_factory(options: SeparationOptions) -> tuple[Any, str]:
     return separator, name
 
 
-def default_model_identity(options: SeparationOptions, cancel: Any = None) -> str | None:
+def default_model_identity(
+    options: SeparationOptions, cancel: CancelToken | None = None
+) -> str | None:
     """The identity of the model ``options`` names, as ``default_separator_factory`` would
     load it (imports torch; hashes the model's files once per process)."""
     from stemgui.separation.model_identity import model_identity
