@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stemgui.separation.official import load_any
 from stemgui.separation.separator import Separator
-from training import bsseval
+from training import bsseval, evaluate
 from training import data as data_mod
 
 MODEL = "resources/models/stemgui-htdemucs-small-119eec4f.stemgui"
@@ -70,10 +70,9 @@ def istft(spec: torch.Tensor, length: int) -> np.ndarray:
 
 
 def wiener(stems: np.ndarray, mix: np.ndarray, power: float) -> np.ndarray:
-    """The mixture's STFT shared out by the stems' magnitudes to the power ``power``."""
-    magnitudes = stft(stems).abs() ** power
-    masks = magnitudes / magnitudes.sum(dim=0, keepdim=True).clamp_min(1e-10)
-    return istft(masks * stft(mix), mix.shape[-1])
+    """The mixture's STFT shared out by the stems' magnitudes to the power ``power``: the
+    ideal-ratio-mask baseline of ``training eval``, with the estimates for references."""
+    return evaluate.irm_estimates(np.concatenate([mix[None], stems]), N_FFT, power)
 
 
 def blend_inputs(mix: np.ndarray, general: np.ndarray, specialist: np.ndarray) -> torch.Tensor:
