@@ -810,3 +810,17 @@ def test_tqdm_progress_draws_the_byte_count_on_a_terminal_only(capsys, monkeypat
             progress(2048, 2048)
         drawn = capsys.readouterr().err
         assert ("htdemucs" in drawn and "2.00k/2.00k" in drawn) if terminal else drawn == ""
+
+
+def test_the_files_carry_the_song_s_tempo_and_key(tmp_path, model_file):
+    """For DJ software, as the app's exports: the tiny model's stems are the mix scaled, so
+    the drums stem has the song's 120 BPM and the others its A minor."""
+    from tests.audio.test_tempo_key_tags import tags_of
+    from tests.stems.drumkit import drum_track
+    from tests.stems.harmony import key_song
+
+    song = 0.5 * drum_track(120, 8.0)[:, : 8 * RATE] + 0.5 * key_song(9, "minor", 8.0)
+    sf.write(tmp_path / "song.wav", song.T, RATE, subtype="FLOAT")
+    assert cli.main(["song.wav", "-n", str(model_file), "--mp3"]) == 0
+    tags = tags_of(tmp_path / "separated" / "tiny" / "song" / "bass.mp3")
+    assert (tags["TBPM"], tags["TKEY"], tags["title"]) == ("120", "Am", "song (Bass)")

@@ -27,9 +27,11 @@ def write(
     (FFmpeg's names: title, artist, track...) go into its ID3 header."""
     import av
 
+    from stemgui.audio.tags import mp3_tags
+
     layout = "mono" if channels == 1 else "stereo"
     with av.open(str(part), mode="w", format="mp3") as container:
-        container.metadata.update(tags or {})  # before the header is written
+        container.metadata.update(mp3_tags(tags or {}))  # before the header is written
         stream = container.add_stream(_ENCODER, rate=samplerate)
         stream.bit_rate = bitrate_kbps * 1000
         stream.layout = layout

@@ -2,7 +2,10 @@
 
 A stem exported without tags shows up in a DJ's library (Rekordbox, Serato, a music player) as
 "vocals" by nobody, beside every other song's "vocals". Each stem gets the song's artist, album,
-date, genre and track number, and the song's title with the stem's name: "Song (Vocals)".
+date, genre and track number, and the song's title with the stem's name: "Song (Vocals)"; and
+the song's tempo and key as the app found them ("bpm", "key": ``TEMPO_AND_KEY``), where DJ
+software reads them: ID3's TBPM and TKEY in an mp3 and in a WAV's "id3 " chunk
+(``stemgui.audio.id3``), the BPM and INITIALKEY comments in a FLAC (``flac_comments``).
 """
 
 from __future__ import annotations
@@ -62,6 +65,34 @@ def stem_tags(
     return tags
 
 
+TEMPO_AND_KEY = {"bpm": "BPM", "key": "INITIALKEY"}
+"""Tags libsndfile has no field for -> their FLAC (Vorbis comment) names."""
+
+
+def mp3_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """``tags`` as FFmpeg's mp3 muxer takes them: the tempo and key under their ID3 frames'
+    names (TBPM, TKEY; it writes a name it does not know as a TXXX frame)."""
+    from stemgui.audio.id3 import FRAMES
+
+    return {FRAMES[k] if k in TEMPO_AND_KEY else k: v for k, v in tags.items()}
+
+
+def add_tempo_and_key(path: Path, kind: str, tags: Mapping[str, str]) -> None:
+    """Add the tempo and key of ``tags`` to the ``kind`` ("wav", "flac") file that libsndfile
+    wrote at ``path``, with ``set_soundfile_tags``'s; nothing when ``tags`` has neither.
+    Raises OSError (a full disk)."""
+    if not TEMPO_AND_KEY.keys() & tags.keys():
+        return
+    if kind == "wav":
+        from stemgui.audio.id3 import append_id3_chunk
+
+        append_id3_chunk(path, tags)  # all of them: some readers take a WAV's ID3 alone
+    elif kind == "flac":
+        from stemgui.audio.flac_comments import add_vorbis_comments
+
+        add_vorbis_comments(path, {TEMPO_AND_KEY[k]: tags[k] for k in TEMPO_AND_KEY if k in tags})
+
+
 # libsndfile's names where they differ from FFmpeg's; album_artist has none there
 _SOUNDFILE_NAMES = {"track": "tracknumber", "album_artist": None}
 # libsndfile reads no WAV INFO text of 2046 bytes or more, and then none of the file's tags: a
@@ -75,7 +106,7 @@ def set_soundfile_tags(handle, tags: Mapping[str, str]) -> None:
     wav = handle.format in ("WAV", "WAVEX", "RF64")
     for key, value in tags.items():
         name = _SOUNDFILE_NAMES.get(key, key)
-        if name is None:
+        if name is None or key in TEMPO_AND_KEY:  # added once written: add_tempo_and_key
             continue
         if wav and len(value.encode("utf-8")) > _WAV_TAG_BYTES:
             cut = value.encode("utf-8")[:_WAV_TAG_BYTES].decode("utf-8", errors="ignore")

@@ -175,6 +175,7 @@ class TrackRun:
         from stemgui.export.exporter import export
         from stemgui.export.planning import plan
         from stemgui.export.rates import export_rate
+        from stemgui.stems.analysis import analyse
         from stemgui.stems.stemset import StemSet
 
         sep = self.separator
@@ -224,7 +225,8 @@ class TrackRun:
             bar.close()
             stems = StemSet(list(sep.sources), sep.samplerate, data)
             del data
-            request = self.request
+            # the files carry the song's tempo and key, as the app's exports do
+            request = replace(self.request, analysis=analyse(stems, track))
             if self.song_rate:
                 rate = export_rate(request.fmt, song_samplerate, sep.samplerate)
                 request = replace(request, samplerate=rate)

@@ -38,6 +38,7 @@ from stemgui.export.sources import part_readers, sources_of
 
 if TYPE_CHECKING:
     from stemgui.audio.encode import AudioFormat
+    from stemgui.stems.analysis import Analysis
     from stemgui.stems.stemset import StemSet
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class ExportRequest:
         pace: a ``Pace`` (speed, semitones) the files are played at as they are written, as
             the player plays them (``stemgui.export.pace``), named after it ("Song 90% +2st");
             None: as the song is.
+        analysis: the song's tempo and key (``stemgui.stems.analysis.Analysis``), written in
+            every file's tags at the files' pace (``tempo_and_key``); None: not known.
     """
 
     folder: Path
@@ -96,6 +99,17 @@ class ExportRequest:
     span: tuple[float, float] | None = None
     samplerate: int | None = None
     pace: Pace | None = None
+    analysis: Analysis | None = None
+
+
+def tempo_and_key(analysis: Analysis | None, pace: Pace | None) -> dict[str, str]:
+    """The "bpm" and "key" tags of files at ``pace`` of a song found to be ``analysis``: its
+    tempo times the speed, to the whole beat (as ID3 counts it), and its key transposed
+    ("F#m", ``Key.tag``); those not known left out."""
+    pace = pace or Pace()
+    tempo, key = (analysis.tempo, analysis.key) if analysis is not None else (None, None)
+    tags = {} if tempo is None else {"bpm": str(round(tempo.bpm * pace.speed))}
+    return tags if key is None else {**tags, "key": key.transposed(pace.semitones).tag}
 
 
 def _roll_back(
@@ -174,6 +188,7 @@ def _export(
         logger.info("nothing to export to %s: every file exists already", request.folder)
         return []
     song_tags = read_tags(track) if Path(track).is_file() else {}
+    heard = tempo_and_key(request.analysis, request.pace)
     for folder in dict.fromkeys(target.parent for _, target in targets):
         # what an export killed there left (hidden temporary files); the app's exports go
         # beside the songs, where no start-up cleanup looks
@@ -240,7 +255,7 @@ def _export(
             folders.extend(reversed(missing))
             part = part_path_for(current)  # the one temporary name: put in place below
             staged.append((part, current))
-            tags = stem_tags(song_tags, name, str(track), model_name, portion)
+            tags = stem_tags(song_tags, name, str(track), model_name, portion) | heard
             if spooled:
                 read = readers[name]
             else:  # the whole song in memory: read a block at a time too, to be cancelled

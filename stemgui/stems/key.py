@@ -69,6 +69,13 @@ class Key:
         return Key((self.tonic + int(semitones)) % 12, self.mode)
 
     @property
+    def tag(self) -> str:
+        """As a file's key tag has it (ID3's TKEY, DJ software's INITIALKEY): "F#m", "Db"."""
+        names = MAJOR_NAMES if self.mode == "major" else MINOR_NAMES
+        tonic = names[self.tonic].replace("♭", "b").replace("♯", "#")
+        return tonic + ("m" if self.mode == "minor" else "")
+
+    @property
     def camelot(self) -> str:
         """The Camelot wheel's code, as DJs mix by it: C major 8B, A minor 8A; a step round
         the wheel is a fifth up (G major 9B), the same number the relative key."""

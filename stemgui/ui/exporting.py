@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,11 @@ class ExportTask(QObject):
 
     def __init__(self, songs: Sequence[SongExport]) -> None:
         super().__init__()
-        self.songs = [(job, job.stemset, request) for job, request in songs]
+        # each file tagged with its song's tempo and key (at the pace of the files)
+        self.songs = [
+            (job, job.stemset, replace(request, analysis=getattr(job.waveforms, "analysis", None)))
+            for job, request in songs
+        ]
         self._stop = threading.Event()
         self._cancel = threading.Event()  # looked at by the exporter before every block
         self._thread = threading.Thread(target=self._run, name="stemgui-export", daemon=True)

@@ -120,3 +120,28 @@ def test_a_loud_song_transposed_still_adds_up(tmp_path, stems):
     files = [read(p) for p in export(loud, request, "Song", "m")]
     assert float(np.abs(files[4]).max()) > 1.2
     np.testing.assert_allclose(sum(files[:4]), files[4], atol=1e-5)
+
+
+def test_the_files_carry_the_tempo_and_key_they_are_heard_at(tmp_path, stems):
+    """Tagged for DJ software: 119 BPM in A major at 90 % and two semitones down is 107 BPM
+    (107.1 to the whole beat, as ID3 counts) in G major."""
+    from stemgui.export.exporter import tempo_and_key
+    from stemgui.stems.analysis import Analysis
+    from stemgui.stems.key import Key
+    from stemgui.stems.tempo import Tempo
+    from tests.audio.test_tempo_key_tags import tags_of
+
+    found = Analysis(Tempo(119.0, 0.1, 60 / 119), Key(9, "major"))
+    assert tempo_and_key(found, None) == {"bpm": "119", "key": "A"}
+    assert tempo_and_key(found, Pace(0.9, -2)) == {"bpm": "107", "key": "G"}
+    assert tempo_and_key(Analysis(None, Key(9, "minor")), Pace(1.0, 3)) == {"key": "Cm"}
+    assert tempo_and_key(Analysis(Tempo(96.4), None), Pace(1.25, 0)) == {"bpm": "120"}
+    assert tempo_and_key(None, Pace(0.9, -2)) == {}
+
+    mp3 = AudioFormat("mp3")
+    request = ExportRequest(tmp_path, stems=["bass"], fmt=mp3, analysis=found, pace=Pace(0.9, -2))
+    (bass,) = export(stems, request, "Song", "m")
+    tags = tags_of(bass)
+    assert (tags["TBPM"], tags["TKEY"], tags["title"]) == ("107", "G", "Song (Bass, 90% -2st)")
+    (plain,) = export(stems, ExportRequest(tmp_path / "plain", stems=["bass"]), "Song", "m")
+    assert not {"TBPM", "TKEY"} & tags_of(plain).keys()  # a song not analysed: none

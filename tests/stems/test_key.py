@@ -32,19 +32,21 @@ def test_a_song_tuned_away_from_440_keeps_its_key(cents):
     assert estimate_key(song, RATE) == Key(9, "minor")
 
 
-def test_names_and_camelot_codes():
+def test_names_camelot_codes_and_tags():
     said = {
-        (0, "major"): ("C major", "8B"),
-        (9, "minor"): ("A minor", "8A"),
-        (7, "major"): ("G major", "9B"),
-        (4, "major"): ("E major", "12B"),
-        (6, "minor"): ("F♯ minor", "11A"),
-        (3, "major"): ("E♭ major", "5B"),
-        (8, "minor"): ("G♯ minor", "1A"),
-        (5, "minor"): ("F minor", "4A"),
+        (0, "major"): ("C major", "8B", "C"),
+        (9, "minor"): ("A minor", "8A", "Am"),
+        (7, "major"): ("G major", "9B", "G"),
+        (4, "major"): ("E major", "12B", "E"),
+        (6, "minor"): ("F♯ minor", "11A", "F#m"),
+        (3, "major"): ("E♭ major", "5B", "Eb"),
+        (8, "minor"): ("G♯ minor", "1A", "G#m"),
+        (5, "minor"): ("F minor", "4A", "Fm"),
+        (1, "major"): ("D♭ major", "3B", "Db"),
     }
-    for (tonic, mode), (name, code) in said.items():
-        assert (Key(tonic, mode).name, Key(tonic, mode).camelot) == (name, code)
+    for (tonic, mode), expected in said.items():
+        key = Key(tonic, mode)
+        assert (key.name, key.camelot, key.tag) == expected
 
 
 @pytest.mark.parametrize(

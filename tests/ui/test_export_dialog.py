@@ -183,9 +183,18 @@ def test_the_dialog_says_a_mix_with_every_stem_muted_is_silent(qtbot, settings_s
 
 def test_the_files_can_be_at_the_speed_and_key_heard(qtbot, settings_store, tmp_path, monkeypatch):
     """A backing track for practice at 75 %, for a singer two semitones up: the player played
-    it so, and the export wrote the song as it is."""
+    it so, and the export wrote the song as it is. The files' tags say the tempo and key of
+    each, for DJ software."""
+    from stemgui.stems.analysis import Analysis
+    from stemgui.stems.key import Key
+    from stemgui.stems.tempo import Tempo
+    from stemgui.stems.waveform import StemWaveforms
+    from tests.audio.test_tempo_key_tags import tags_of
+
     win = _null_window(qtbot, settings_store, [])
     job = _done_job(win, tmp_path)  # 4 s at 8 kHz
+    job.waveforms = StemWaveforms(job.stemset)
+    job.waveforms.analysis = Analysis(Tempo(120.0), Key(2, "major"))  # as the worker found
     seen = []
 
     def exec_(dialog):
@@ -214,4 +223,8 @@ def test_the_files_can_be_at_the_speed_and_key_heard(qtbot, settings_store, tmp_
     assert sf.info(tmp_path / "out" / "tiny" / "My Song" / "vocals.wav").frames == (
         job.stemset.frames
     )
+    tags = tags_of(paced / "vocals.wav")
+    assert (tags["TBPM"], tags["TKEY"]) == ("90", "E")
+    tags = tags_of(tmp_path / "out" / "tiny" / "My Song" / "mix.wav")
+    assert (tags["TBPM"], tags["TKEY"]) == ("120", "D")
     win.close()
