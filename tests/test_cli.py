@@ -168,6 +168,8 @@ def test_parser_reads_every_flag():
         ["a.wav", "--semitones", "1.5"],
         ["a.wav", "-d", "cuda:7"],
         ["a.wav", "-n", ""],  # said ".: no model named ''"
+        [""],  # an unset shell variable: searched the current folder, and every folder in it
+        ["a.wav", "-o", ""],  # wrote into the current folder
         ["a.wav", "--samplerate", "fast"],
         ["a.wav", "--samplerate", "100"],
         ["a.wav", "--samplerate", "96000", "--mp3"],  # mp3 cannot hold it: said before any work

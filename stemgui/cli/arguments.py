@@ -39,6 +39,14 @@ def _checked(kind: type, ok: Any, words: str) -> Any:
     return parse
 
 
+def _path(text: str) -> Path:
+    """A path as written; an empty one (an unset shell variable) is refused: ``Path("")`` is
+    the current folder, which ``""`` as a track would search whole."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path; name a file or a folder")
+    return Path(text)
+
+
 def _device(text: str) -> str:
     """A device this machine has (auto, cpu, cuda, cuda:N, mps), kept as written."""
     if text == "auto":  # always there; and the default, parsed on every run: no torch import
@@ -59,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "audio files.",
     )
     parser.add_argument(
-        "tracks", nargs="*", type=Path, help="audio files, or folders searched for audio files"
+        "tracks", nargs="*", type=_path, help="audio files, or folders searched for audio files"
     )
     parser.add_argument(
         "-n",
@@ -71,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-models", action="store_true", help="list the models and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug messages, tracebacks")
     parser.add_argument(
-        "-o", "--out", type=Path, default=Path("separated"), help="output folder (%(default)s)"
+        "-o", "--out", type=_path, default=Path("separated"), help="output folder (%(default)s)"
     )
     parser.add_argument(
         "--filename",
