@@ -248,6 +248,16 @@ def test_an_output_folder_that_is_a_file_exits_2_before_any_work(tmp_path, capsy
     assert f"{tmp_path / 'stems'} is a file, not a folder" in capsys.readouterr().err
 
 
+def test_an_output_folder_behind_a_broken_link_exits_2_before_any_work(tmp_path, capsys):
+    (tmp_path / "stems").symlink_to(tmp_path / "unmounted" / "stems")
+    with pytest.raises(SystemExit) as caught:  # was: "is a file" after the model, every song
+        cli.main([str(tmp_path / "song.wav"), "-o", str(tmp_path / "stems" / "new")])
+    assert caught.value.code == 2
+    said = capsys.readouterr().err
+    assert f"{tmp_path / 'stems'} is a link to {tmp_path / 'unmounted' / 'stems'}" in said
+    assert "which does not exist; name a folder you can write to" in said
+
+
 def test_an_output_folder_above_the_songs_keeps_them_and_skips_only_stems(
     tmp_path, model_file, capsys
 ):

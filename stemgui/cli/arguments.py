@@ -208,6 +208,8 @@ def _unwritable(folder: Path) -> str | None:
     """Why files cannot be written under ``folder`` (made if need be), or None."""
     existing = folder.absolute()
     while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():  # no folder can be made there: a drive not mounted, say
+            return f"{existing} is a link to {os.readlink(existing)}, which does not exist"
         existing = existing.parent
     if not existing.is_dir():
         return f"{existing} is a file, not a folder"
