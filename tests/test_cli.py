@@ -258,6 +258,21 @@ def test_an_output_folder_behind_a_broken_link_exits_2_before_any_work(tmp_path,
     assert "which does not exist; name a folder you can write to" in said
 
 
+@pytest.mark.parametrize(
+    "out, words",
+    [
+        ("x" * 300, "is too long for the disk (300 bytes; it takes"),
+        ("/".join(["d" * 200] * 25), "the path is too long (5"),
+    ],
+)
+def test_an_output_folder_whose_name_is_too_long_exits_2_before_any_work(out, words, capsys):
+    with pytest.raises(SystemExit) as caught:  # was: a traceback, "OSError: File name too long"
+        cli.main(["song.wav", "-o", out])
+    assert caught.value.code == 2
+    said = capsys.readouterr().err
+    assert words in said and "Traceback" not in said
+
+
 def test_an_output_folder_above_the_songs_keeps_them_and_skips_only_stems(
     tmp_path, model_file, capsys
 ):

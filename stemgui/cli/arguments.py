@@ -206,13 +206,22 @@ def unknown_arguments(unknown: Sequence[str]) -> str:
 
 def _unwritable(folder: Path) -> str | None:
     """Why files cannot be written under ``folder`` (made if need be), or None."""
+    from stemgui.audio.atomic import file_system_limits
+
     existing = folder.absolute()
-    while not existing.exists() and existing != existing.parent:
-        if existing.is_symlink():  # no folder can be made there: a drive not mounted, say
+    # os.path's tests: Path.exists raised "File name too long" on a name over 255 bytes
+    while not os.path.exists(existing) and existing != existing.parent:
+        if os.path.islink(existing):  # no folder can be made there: a drive not mounted, say
             return f"{existing} is a link to {os.readlink(existing)}, which does not exist"
         existing = existing.parent
     if not existing.is_dir():
         return f"{existing} is a file, not a folder"
+    name_max, path_max = file_system_limits(existing)
+    for name in folder.absolute().relative_to(existing).parts:
+        if (size := len(os.fsencode(name))) > name_max:
+            return f"the name {name!r} is too long for the disk ({size} bytes; it takes {name_max})"
+    if path_max is not None and (size := len(os.fsencode(folder.absolute()))) > path_max:
+        return f"the path is too long ({size} bytes; the system takes {path_max})"
     if not os.access(existing, os.W_OK | os.X_OK):  # a read-only disk too, for root
         return f"{existing} cannot be written"
     try:  # /proc and /sys pass os.access for root, and refuse every file after the separation
@@ -259,7 +268,7 @@ def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> An
             )
     except ExportError as error:
         parser.error(error.reason)
-    if args.out.exists() and not args.out.is_dir():  # before any song is separated
+    if os.path.exists(args.out) and not args.out.is_dir():  # before any song is separated
         parser.error(f"-o {args.out}: is a file, not a folder; name a folder for the stems")
     if (problem := _unwritable(args.out)) is not None:  # found after every song otherwise
         parser.error(f"-o {args.out}: {problem}; name a folder you can write to")
