@@ -472,6 +472,24 @@ def test_missing_track_folder_without_songs_and_missing_model(tmp_path, model_fi
     assert line.startswith("error: empty: is a folder; name a model file in it")
 
 
+def test_a_track_or_model_whose_name_is_too_long_is_one_line_and_the_others_run(
+    tmp_path, model_file, capsys
+):
+    """A name over 255 bytes (a paste gone wrong): "OSError: File name too long" from pathlib's
+    is_dir was a traceback, and no song of the batch was separated."""
+    write_song(tmp_path / "song.wav")
+    long = "x" * 300 + ".wav"
+    assert cli.main([long, "song.wav", "-n", str(model_file)]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert lines[0] == f"error: {long}: cannot be read: File name too long"
+    assert len(lines) == 2 and lines[1].startswith("error: 1 of 2 track(s) failed")
+    assert (tmp_path / "separated" / "tiny" / "song" / "bass.wav").is_file()
+    for name in ("x" * 300 + ".stemgui", "x" * 300):  # a model file, a name in the store
+        assert cli.main(["song.wav", "-n", name, "--overwrite"]) == 1
+        (line,) = error_lines(capsys.readouterr().err)
+        assert line.startswith(f"error: {name}: ")
+
+
 def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):
     write_song(tmp_path / "song.wav")
     assert cli.main(["song.wav", "-n", str(model_file), "--two-stems", "piano"]) == 1
