@@ -168,6 +168,8 @@ def test_parser_reads_every_flag():
         ["a.wav", "--semitones", "1.5"],
         ["a.wav", "-d", "cuda:7"],
         ["a.wav", "-n", ""],  # said ".: no model named ''"
+        [""],  # an unset shell variable: searched the current folder, and every folder in it
+        ["a.wav", "-o", ""],  # wrote into the current folder
         ["a.wav", "--samplerate", "fast"],
         ["a.wav", "--samplerate", "100"],
         ["a.wav", "--samplerate", "96000", "--mp3"],  # mp3 cannot hold it: said before any work
@@ -244,6 +246,31 @@ def test_an_output_folder_that_is_a_file_exits_2_before_any_work(tmp_path, capsy
         cli.main([str(tmp_path / "song.wav"), "-o", str(tmp_path / "stems" / "new")])
     assert caught.value.code == 2
     assert f"{tmp_path / 'stems'} is a file, not a folder" in capsys.readouterr().err
+
+
+def test_an_output_folder_behind_a_broken_link_exits_2_before_any_work(tmp_path, capsys):
+    (tmp_path / "stems").symlink_to(tmp_path / "unmounted" / "stems")
+    with pytest.raises(SystemExit) as caught:  # was: "is a file" after the model, every song
+        cli.main([str(tmp_path / "song.wav"), "-o", str(tmp_path / "stems" / "new")])
+    assert caught.value.code == 2
+    said = capsys.readouterr().err
+    assert f"{tmp_path / 'stems'} is a link to {tmp_path / 'unmounted' / 'stems'}" in said
+    assert "which does not exist; name a folder you can write to" in said
+
+
+@pytest.mark.parametrize(
+    "out, words",
+    [
+        ("x" * 300, "is too long for the disk (300 bytes; it takes"),
+        ("/".join(["d" * 200] * 25), "the path is too long (5"),
+    ],
+)
+def test_an_output_folder_whose_name_is_too_long_exits_2_before_any_work(out, words, capsys):
+    with pytest.raises(SystemExit) as caught:  # was: a traceback, "OSError: File name too long"
+        cli.main(["song.wav", "-o", out])
+    assert caught.value.code == 2
+    said = capsys.readouterr().err
+    assert words in said and "Traceback" not in said
 
 
 def test_an_output_folder_above_the_songs_keeps_them_and_skips_only_stems(
@@ -443,6 +470,24 @@ def test_missing_track_folder_without_songs_and_missing_model(tmp_path, model_fi
     assert cli.main(["song.wav", "-n", "empty"]) == 1  # relative: said "no model named"
     (line,) = error_lines(capsys.readouterr().err)
     assert line.startswith("error: empty: is a folder; name a model file in it")
+
+
+def test_a_track_or_model_whose_name_is_too_long_is_one_line_and_the_others_run(
+    tmp_path, model_file, capsys
+):
+    """A name over 255 bytes (a paste gone wrong): "OSError: File name too long" from pathlib's
+    is_dir was a traceback, and no song of the batch was separated."""
+    write_song(tmp_path / "song.wav")
+    long = "x" * 300 + ".wav"
+    assert cli.main([long, "song.wav", "-n", str(model_file)]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert lines[0] == f"error: {long}: cannot be read: File name too long"
+    assert len(lines) == 2 and lines[1].startswith("error: 1 of 2 track(s) failed")
+    assert (tmp_path / "separated" / "tiny" / "song" / "bass.wav").is_file()
+    for name in ("x" * 300 + ".stemgui", "x" * 300):  # a model file, a name in the store
+        assert cli.main(["song.wav", "-n", name, "--overwrite"]) == 1
+        (line,) = error_lines(capsys.readouterr().err)
+        assert line.startswith(f"error: {name}: ")
 
 
 def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):

@@ -296,7 +296,7 @@ def find_audio_files(
 
     for item in paths:
         path = Path(item)
-        if not path.is_dir():
+        if not os.path.isdir(path):  # Path.is_dir raises on a name too long for the disk
             add(path)
             continue
         matches = []
@@ -320,9 +320,10 @@ def _sort_key(relative: Path) -> tuple:
 
 def _check_file(path: Path) -> bytes:
     """Fail early on a missing, folder, unreadable or empty path; return the first bytes."""
-    if path.is_dir():
+    # os.path's tests: pathlib's raise on a name too long for the disk, which open() says in words
+    if os.path.isdir(path):
         raise NotAudioError(path, "is a folder, not a file; choose an audio file inside it")
-    if path.exists() and not path.is_file():
+    if os.path.exists(path) and not os.path.isfile(path):
         raise NotAudioError(
             path, "is not a regular file (a device or a pipe); choose an audio file"
         )

@@ -39,6 +39,14 @@ def _checked(kind: type, ok: Any, words: str) -> Any:
     return parse
 
 
+def _path(text: str) -> Path:
+    """A path as written; an empty one (an unset shell variable) is refused: ``Path("")`` is
+    the current folder, which ``""`` as a track would search whole."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path; name a file or a folder")
+    return Path(text)
+
+
 def _device(text: str) -> str:
     """A device this machine has (auto, cpu, cuda, cuda:N, mps), kept as written."""
     if text == "auto":  # always there; and the default, parsed on every run: no torch import
@@ -59,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "audio files.",
     )
     parser.add_argument(
-        "tracks", nargs="*", type=Path, help="audio files, or folders searched for audio files"
+        "tracks", nargs="*", type=_path, help="audio files, or folders searched for audio files"
     )
     parser.add_argument(
         "-n",
@@ -71,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-models", action="store_true", help="list the models and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug messages, tracebacks")
     parser.add_argument(
-        "-o", "--out", type=Path, default=Path("separated"), help="output folder (%(default)s)"
+        "-o", "--out", type=_path, default=Path("separated"), help="output folder (%(default)s)"
     )
     parser.add_argument(
         "--filename",
@@ -198,11 +206,22 @@ def unknown_arguments(unknown: Sequence[str]) -> str:
 
 def _unwritable(folder: Path) -> str | None:
     """Why files cannot be written under ``folder`` (made if need be), or None."""
+    from stemgui.audio.atomic import file_system_limits
+
     existing = folder.absolute()
-    while not existing.exists() and existing != existing.parent:
+    # os.path's tests: Path.exists raised "File name too long" on a name over 255 bytes
+    while not os.path.exists(existing) and existing != existing.parent:
+        if os.path.islink(existing):  # no folder can be made there: a drive not mounted, say
+            return f"{existing} is a link to {os.readlink(existing)}, which does not exist"
         existing = existing.parent
     if not existing.is_dir():
         return f"{existing} is a file, not a folder"
+    name_max, path_max = file_system_limits(existing)
+    for name in folder.absolute().relative_to(existing).parts:
+        if (size := len(os.fsencode(name))) > name_max:
+            return f"the name {name!r} is too long for the disk ({size} bytes; it takes {name_max})"
+    if path_max is not None and (size := len(os.fsencode(folder.absolute()))) > path_max:
+        return f"the path is too long ({size} bytes; the system takes {path_max})"
     if not os.access(existing, os.W_OK | os.X_OK):  # a read-only disk too, for root
         return f"{existing} cannot be written"
     try:  # /proc and /sys pass os.access for root, and refuse every file after the separation
@@ -249,7 +268,7 @@ def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> An
             )
     except ExportError as error:
         parser.error(error.reason)
-    if args.out.exists() and not args.out.is_dir():  # before any song is separated
+    if os.path.exists(args.out) and not args.out.is_dir():  # before any song is separated
         parser.error(f"-o {args.out}: is a file, not a folder; name a folder for the stems")
     if (problem := _unwritable(args.out)) is not None:  # found after every song otherwise
         parser.error(f"-o {args.out}: {problem}; name a folder you can write to")

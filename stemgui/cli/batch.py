@@ -73,7 +73,8 @@ def find_tracks(
     problems: list[str] = []
     for path in paths:
         found = find_audio_files([path])
-        if path.is_dir() and excluded is not None:
+        is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
+        if is_dir and excluded is not None:
             folder = _real_path(path)
             earlier = [
                 p for p in found if _earlier_output(_real_path(p), excluded, folder, written)
@@ -87,11 +88,11 @@ def find_tracks(
                     ", …" if len(earlier) > 1 else "",
                 )
             found = [p for p in found if p not in earlier]
-        if path.is_dir() and not found:
+        if is_dir and not found:
             problems.append(f"{path}: no audio files in this folder")
         for p in found:
             key = _real_path(p)
-            if key in tracks and not path.is_dir():  # named twice, or a link to another: said
+            if key in tracks and not is_dir:  # named twice, or a link to another: said
                 first = tracks[key]
                 again = "given twice" if first == p else f"the same file as {first}"
                 logger.warning("%s: %s; separated once, as %s", p, again, first)

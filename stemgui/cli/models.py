@@ -6,6 +6,7 @@ models listed. The app loads the model a queue names through ``load_model`` too.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,11 @@ def load_model(name: str | None, *, download: bool = True) -> tuple[Any, str]:
     path = Path(name)
     local = {entry.name for entry in store.list_models() if entry.origin != "official"}
     named = len(path.parts) == 1 and (name in local or name in OFFICIAL_MODELS)
-    if path.is_dir() and not named:  # a folder named like a model is not one: the model is
+    if os.path.isdir(path) and not named:  # a folder named like a model is not one: the model is
         raise ModelLoadError(path, "is a folder; name a model file in it (.stemgui, .th, .yaml)")
-    if path.is_file() or names_a_file(path):
-        if not path.is_file():
+    # os.path's tests: Path.is_file raises on a name too long for the disk
+    if os.path.isfile(path) or names_a_file(path):
+        if not os.path.isfile(path):
             raise ModelLoadError(path, "no such model file; check the path")
         return store.load(path), file_model_name(path)
     if name in OFFICIAL_MODELS and name not in local:

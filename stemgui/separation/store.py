@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -228,7 +229,8 @@ class ModelStore:
         """
         path = Path(name_or_path)
         known_suffix = path.suffix in (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
-        if isinstance(name_or_path, Path) or path.is_file() or known_suffix:
+        # os.path.isfile: Path.is_file raises on a name too long for the disk
+        if isinstance(name_or_path, Path) or os.path.isfile(path) or known_suffix:
             return self._load_path(path)
         name = str(name_or_path)
         for entry in (*self._bundled(), *self._user()):
