@@ -106,7 +106,7 @@ _PAGE_HEADER = (
 def mp3_header(data: bytes) -> Mp3Header | None:
     """The Xing/Info/VBRI header of the mp3 whose bytes are ``data``, or None."""
     start = _id3v2_size(data)
-    frame = _first_frame(data[start : start + _SYNC_SEARCH_BYTES])
+    frame = next_frame(data[start : start + _SYNC_SEARCH_BYTES], 0)
     if frame is None:
         return None
     frame += start
@@ -148,11 +148,11 @@ def count_frames(data: bytes, at: int) -> int:
     count = -1  # the Xing/Info/VBRI frame holds no audio and is not counted in its header
     while at + 4 <= len(data):
         size = _frame_size(data, at)
-        if size is None:
-            skipped = _first_frame(data[at + 1 : at + 1 + _SYNC_SEARCH_BYTES])
-            if skipped is None:
+        if size is None:  # junk or damage, however long (8 KB of zeros lost 18 frames)
+            following = next_frame(data, at + 1)
+            if following is None:
                 break
-            at += 1 + skipped
+            at = following
             continue
         count += 1
         at += size
@@ -194,13 +194,13 @@ def _id3v2_size(head: bytes) -> int:
     return 10 + size + footer
 
 
-def _first_frame(window: bytes) -> int | None:
-    """Offset of the first MPEG layer III frame header in ``window``, or None."""
-    at = window.find(b"\xff")
-    while at >= 0 and at + 4 <= len(window):
-        if _frame_size(window, at) is not None:
+def next_frame(data: bytes, start: int) -> int | None:
+    """Offset of the first MPEG layer III frame header in ``data`` from ``start`` on, or None."""
+    at = data.find(b"\xff", start)
+    while at >= 0 and at + 4 <= len(data):
+        if _frame_size(data, at) is not None:
             return at
-        at = window.find(b"\xff", at + 1)
+        at = data.find(b"\xff", at + 1)
     return None
 
 

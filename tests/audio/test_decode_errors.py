@@ -171,16 +171,50 @@ def test_damage_inside_a_flac_becomes_silence_and_the_rest_stays_in_time(tmp_pat
     assert len(silent) == 4096 and silent[-1] - silent[0] == 4095
 
 
-def test_damage_inside_an_mp3_is_not_called_a_damaged_header(tmp_path):
+@pytest.mark.parametrize("lost", [2000, 8000])
+def test_damage_inside_an_mp3_is_not_called_a_damaged_header(tmp_path, lost):
+    """8000 bytes are past the 4 KB a frame header was looked for in: the frames after them
+    went uncounted, and the file was said to have a damaged header."""
     noise = (np.random.default_rng(4).uniform(-0.3, 0.3, (88200, 2))).astype(np.float32)
     sf.write(tmp_path / "good.mp3", noise, 44100, format="MP3")
     data = bytearray((tmp_path / "good.mp3").read_bytes())
-    middle = len(data) // 2
-    data[middle : middle + 2000] = bytes(2000)  # a few frames lost; the header is intact
+    third = len(data) // 3
+    data[third : third + lost] = bytes(lost)  # frames lost; the header is intact
     (tmp_path / "damaged.mp3").write_bytes(bytes(data))
     song = decode(tmp_path / "damaged.mp3")
     assert song.duration > 1.8
-    assert not any("header" in warning for warning in song.warnings)
+    assert song.warnings and not any("header" in warning for warning in song.warnings)
+
+
+@pytest.mark.parametrize("garbage", ["zeros", "noise"])
+@pytest.mark.parametrize("bitrate", ["constant", "variable"])
+def test_damage_inside_an_mp3_becomes_silence_and_the_rest_stays_in_time(
+    tmp_path, garbage, bitrate
+):
+    """An mp3's packets carry no time: the packets lost to 8 KB of damage (18 at 144 kbps,
+    0.47 s) pulled the rest of the song earlier, and the warning said it stayed in time."""
+    from stemgui.audio.encode import AudioFormat, write_audio
+
+    rng = np.random.default_rng(5)
+    noise = rng.uniform(-0.3, 0.3, (2, 6 * 44100)).astype(np.float32)
+    good = tmp_path / "good.mp3"
+    if bitrate == "constant":  # LAME at 128 kbps: every frame 417 or 418 bytes
+        write_audio(good, noise, 44100, AudioFormat("mp3", mp3_bitrate=128, clip="none"))
+    else:  # libsndfile's LAME, at a variable rate
+        sf.write(good, noise.T, 44100, format="MP3")
+    data = bytearray(good.read_bytes())
+    middle = len(data) // 2
+    damage = bytes(8000) if garbage == "zeros" else rng.integers(0, 256, 8000, np.uint8).tobytes()
+    data[middle : middle + 8000] = damage
+    (tmp_path / "damaged.mp3").write_bytes(bytes(data))
+    clean, song = decode(good), decode(tmp_path / "damaged.mp3")
+    assert song.warnings and "replaced by silence" in song.warnings[-1]
+    assert abs(song.frames - clean.frames) < 1152  # the encoder's padding, at most
+    silent = np.flatnonzero(~song.samples.any(axis=0))
+    assert len(silent) % 1152 == 0 and 8000 / 640 < len(silent) / 1152 < 8000 / 320
+    # After the damage (and the frame the bit reservoir spoils) the song is where it was.
+    after = slice(silent[-1] + 4 * 1152, clean.frames - 4410)
+    np.testing.assert_allclose(song.samples[:, after], clean.samples[:, after], atol=1e-4)
 
 
 def test_wav_cut_inside_its_data_keeps_what_is_there_and_warns(tmp_path, caplog):
