@@ -499,6 +499,8 @@ def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):
         "vocals"
     ]
     assert not (tmp_path / "separated").exists()
+    assert cli.main(["song.wav", "-n", str(model_file), "--two-stems", ""]) == 1
+    assert error_lines(capsys.readouterr().err)[0].startswith("error: --two-stems '': there is")
 
 
 # ----------------------------------------------------------------------------- python -m stemgui

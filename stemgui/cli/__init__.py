@@ -162,7 +162,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     try:
         stem_names(request, separator.sources)
     except ExportError as error:  # --two-stems of a stem this model has not: said once
-        flag = f"--two-stems {args.two_stems}: " if args.two_stems else ""
+        given = args.two_stems or repr(args.two_stems)  # '' said as such
+        flag = f"--two-stems {given}: " if args.two_stems is not None else ""
         logger.error("%s%s", flag, error.reason)
         return 1
     if (clash := shared_target(tracks, request, separator.sources, model_name)) is not None:

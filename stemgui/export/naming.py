@@ -142,6 +142,12 @@ def check_extension(template: str, extension: str, folder: Path | str = ".") -> 
         ExportError: (about ``folder``) naming both and what to do.
     """
     name = template.replace("\\", "/").rpartition("/")[2]
+    if name.lower() in (".{ext}", f".{extension}"):  # written as "_wav", a name with none
+        raise ExportError(
+            folder,
+            f"file name template {template!r} has nothing before the extension: name the "
+            "files, as in {stem}.{ext}",
+        )
     if name.endswith(".{ext}") or name.lower().endswith(f".{extension}"):
         return
     written = name.rpartition(".")[2] if "." in name else ""

@@ -143,6 +143,8 @@ def test_non_ascii_values_survive_rendering(tmp_path):
         ("{track}/{stem}", "has no extension"),
         ("{track}.v2/{stem}", "has no extension"),
         ("{stem}.wav", "ends in .wav"),
+        ("{stem}/.{ext}", "nothing before the extension"),  # written as "_wav"
+        ("{track}/.FLAC", "nothing before the extension"),
     ],
 )
 def test_a_file_name_must_end_in_its_format_s_extension(template, why):
