@@ -200,8 +200,9 @@ class TransportBar(QWidget):
     def refresh(self) -> None:
         player = self.player
         loaded = player.loaded
-        for widget in (self.play, self.stop, self.loop):
-            widget.setEnabled(loaded)  # Play too when playback is off: it opens the device again
+        # Play too when playback is off: it opens the device again
+        for widget in (self.play, self.stop, self.loop, self.speed, self.key):
+            widget.setEnabled(loaded)
         playing = loaded and player.transport.playing
         pixmap = (
             QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
