@@ -252,8 +252,8 @@ def test_a_song_whose_mix_is_all_muted_is_named_and_the_others_are_written(
     assert not (tmp_path / "b").exists()  # was written, its mix.wav silence
     assert win.message == (
         "Export failed: 1 of 2 songs could not be exported. b.wav: "
-        f"{jobs[1].path}: the mix as heard is silent: every stem is muted; unmute a stem, or "
-        "export without the mix"
+        f"{jobs[1].path}: the mix as heard is silent: every stem is muted or turned all the way "
+        "down; unmute or turn up a stem, or export without the mix"
     )
 
 
