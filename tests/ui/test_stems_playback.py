@@ -597,7 +597,11 @@ def test_a_stem_still_separating_does_not_drag_out(qtbot, tmp_path, monkeypatch)
     errors = []
     widget.error.connect(errors.append)
     widget.drag_out("drums")
-    assert "once the separation is finished" in errors[0]
+    # nor one cancelled, whose separation never finishes: it named no way on
+    assert errors[0] == (
+        "Busy: the stems can be dragged out once the whole song is separated "
+        "(Retry a cancelled song)"
+    )
     assert not (tmp_path / "cache" / "stemgui" / "drag").exists()
 
 
