@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -314,8 +315,17 @@ def find_audio_files(
 
 
 def _sort_key(relative: Path) -> tuple:
-    """Folder by folder, ignoring case first ("b.mp3" before "C.mp3"), then exactly."""
-    return tuple((part.casefold(), part) for part in relative.parts)
+    """Folder by folder as a file manager lists them: numbers by their value ("2 Song" before
+    "10 Outro": an album without leading zeros), ignoring case first ("b.mp3" before "C.mp3"),
+    then exactly."""
+    return tuple((_natural(part.casefold()), part) for part in relative.parts)
+
+
+def _natural(text: str) -> list[str | int]:
+    """``text`` cut into runs of digits and what lies between, the digits as numbers:
+    "track10a" is ["track", 10, "a"] (text at even places, numbers at odd ones: two compare)."""
+    runs = re.split(r"(\d+)", text)
+    return [int(run) if index % 2 else run for index, run in enumerate(runs)]
 
 
 def _check_file(path: Path) -> bytes:
