@@ -315,17 +315,14 @@ def find_audio_files(
 
 
 def _sort_key(relative: Path) -> tuple:
-    """Folder by folder as a file manager lists them: numbers by their value ("2 Song" before
-    "10 Outro": an album without leading zeros), ignoring case first ("b.mp3" before "C.mp3"),
-    then exactly."""
+    """Folder by folder as a file manager lists them: numbers by value ("2 Song" before "10
+    Outro"), ignoring case first ("b.mp3" before "C.mp3"), then exactly."""
     return tuple((_natural(part.casefold()), part) for part in relative.parts)
 
 
 def _natural(text: str) -> list[str | int]:
-    """``text`` cut into runs of digits and what lies between, the digits as numbers:
-    "track10a" is ["track", 10, "a"] (text at even places, numbers at odd ones: two compare)."""
-    runs = re.split(r"(\d+)", text)
-    return [int(run) if index % 2 else run for index, run in enumerate(runs)]
+    """ "track10a" as ["track", 10, "a"]: text at even places, numbers at odd ones."""
+    return [int(run) if i % 2 else run for i, run in enumerate(re.split(r"(\d+)", text))]
 
 
 def _check_file(path: Path) -> bytes:
