@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -314,8 +315,14 @@ def find_audio_files(
 
 
 def _sort_key(relative: Path) -> tuple:
-    """Folder by folder, ignoring case first ("b.mp3" before "C.mp3"), then exactly."""
-    return tuple((part.casefold(), part) for part in relative.parts)
+    """Folder by folder as a file manager lists them: numbers by value ("2 Song" before "10
+    Outro"), ignoring case first ("b.mp3" before "C.mp3"), then exactly."""
+    return tuple((_natural(part.casefold()), part) for part in relative.parts)
+
+
+def _natural(text: str) -> list[str | int]:
+    """ "track10a" as ["track", 10, "a"]: text at even places, numbers at odd ones."""
+    return [int(run) if i % 2 else run for i, run in enumerate(re.split(r"(\d+)", text))]
 
 
 def _check_file(path: Path) -> bytes:

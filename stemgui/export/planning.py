@@ -134,8 +134,8 @@ def _check_heard(request: ExportRequest, track: str | Path) -> None:
     whose = "" if isinstance(track, Path) else f" of {track}"
     raise ExportError(
         song,
-        f"the mix{whose} as heard is silent: every stem is muted; unmute a stem, or export "
-        "without the mix",
+        f"the mix{whose} as heard is silent: every stem is muted or turned all the way down; "
+        "unmute or turn up a stem, or export without the mix",
     )
 
 

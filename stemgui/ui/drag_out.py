@@ -34,7 +34,8 @@ class DragFiles:
         and as written.
 
         Raises:
-            StemguiError: the song is still separating, or the file cannot be written.
+            StemguiError: the song is still separating (or was cancelled), or the file cannot be
+                written.
         """
         from stemgui.audio.encode import AudioFormat, write_audio
         from stemgui.audio.stream import stem_reader, write_blocks
@@ -42,7 +43,11 @@ class DragFiles:
         from stemgui.export.naming import safe_name
 
         if not stemset.complete:
-            raise ExportError(track, "the stems can be dragged out once the separation is finished")
+            raise ExportError(  # a cancelled song's never finishes: Retry does
+                track,
+                "the stems can be dragged out once the whole song is separated "
+                "(Retry a cancelled song)",
+            )
         folder = drag_folder()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / safe_name(f"{track} - {name}.wav")

@@ -190,12 +190,15 @@ class MenuBar(QObject):
 
     def loop_beats(self, count: int) -> None:
         """Loop ``count`` beats from the beat at the playhead, or say why not."""
-        if not self.window.player.loop_beats(count):
-            self.window.statusBar().showMessage(
-                "This song has no beat grid (no steady tempo was found): drag across the "
-                "waveforms to loop a part instead.",
-                8000,
-            )
+        window = self.window
+        job = window.shown_job
+        if window.player.loop_beats(count) or job is None:  # no song: nothing to say
+            return
+        if job.state is JobState.DONE:
+            text = "This song has no beat grid (no steady tempo was found): drag across the "
+        else:  # the grid is fitted at the end of the separation
+            text = "This song's beats are found once it is separated: meanwhile, drag across the "
+        window.statusBar().showMessage(text + "waveforms to loop a part instead.", 8000)
 
     def speed_trainer(self, on: bool) -> None:
         """A loop practised slower goes a step faster each time round, up to the song's pace

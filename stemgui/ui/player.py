@@ -151,6 +151,7 @@ class Player(QObject):
             self.output.close()
         self.output = self.transport = self.stemset = self.mixer = None
         self._last_position, self._last_state, self._wraps = -1, None, 0
+        self.speed, self.semitones = 1.0, 0  # the next song is shown at its own (Screen)
         self.state_changed.emit()
 
     # -- commands ---------------------------------------------------------------------------
@@ -244,7 +245,10 @@ class Player(QObject):
     def set_pace(self, speed: float = 1.0, semitones: int = 0) -> None:
         """Play at ``speed`` times the song's pace with the pitch kept (clamped to the
         stretcher's 0.25-2) and ``semitones`` higher (negative: lower) at that pace (clamped to
-        the tritone either way ``SEMITONES`` offers); the defaults: the song as it is."""
+        the tritone either way ``SEMITONES`` offers); the defaults: the song as it is. Nothing
+        without a song: the next one is shown at its own pace (or where it was left)."""
+        if self.transport is None:
+            return
         self.speed = min(max(float(speed), MIN_SPEED), MAX_SPEED)
         self.semitones = min(max(int(semitones), SEMITONES[0]), SEMITONES[-1])
         self._apply_to_output()

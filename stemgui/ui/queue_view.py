@@ -290,6 +290,8 @@ class QueuePanel(QWidget):
         job = self.selected_job()
         if self.retry_button.isEnabled():
             self.retry_button.click()
+        elif job is not None and not job.retry_helps:
+            self.said.emit(f"{job.title} is not audio: trying again cannot help. Remove it.")
         elif job is not None:
             self.said.emit(f"{job.title} neither failed nor was cancelled: nothing to retry.")
 
@@ -305,7 +307,9 @@ class QueuePanel(QWidget):
         removing = job is not None and job.removed  # the worker is stopping it
         stopping = removing or (job is not None and job.stopping)
         self.cancel_button.setEnabled(state is not None and not state.ended and not stopping)
-        self.retry_button.setEnabled(state in (JobState.FAILED, JobState.CANCELLED))
+        # not for a file that is not audio at all: its page says trying again cannot help
+        retry = state in (JobState.FAILED, JobState.CANCELLED) and job.retry_helps
+        self.retry_button.setEnabled(retry)
         self.remove_button.setEnabled(job is not None and not removing)
         self.reveal_button.setEnabled(job is not None)
         self.up_button.setEnabled(self.model.can_move(job, -1))

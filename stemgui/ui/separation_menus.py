@@ -317,6 +317,9 @@ class SeparationMenus(QObject):
         """Why songs cannot start yet, in a few words; None when they can."""
         if self.has_model() is False:
             if self.settings.get(S.MODEL):  # as problem() says, installed ones or not
+                # gone since it was chosen (a drive unplugged while the app runs): looked for
+                # every 2 s from now on, or the songs waited for it for good
+                self._update_watch()
                 return "the chosen model is missing (see the Model menu)"
             return "no model yet (see Model ▸ Get models…)"
         if self.probing and self.has_model() is None:

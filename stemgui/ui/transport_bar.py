@@ -200,8 +200,9 @@ class TransportBar(QWidget):
     def refresh(self) -> None:
         player = self.player
         loaded = player.loaded
-        for widget in (self.play, self.stop, self.loop):
-            widget.setEnabled(loaded)  # Play too when playback is off: it opens the device again
+        # Play too when playback is off: it opens the device again
+        for widget in (self.play, self.stop, self.loop, self.speed, self.key):
+            widget.setEnabled(loaded)
         playing = loaded and player.transport.playing
         pixmap = (
             QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
@@ -233,7 +234,9 @@ class TransportBar(QWidget):
             self.loop_span.clear()
             return
         rate = transport.samplerate
-        times, span = loop_times(region[0] / rate, region[1] / rate)
+        start, end = region[0] / rate, region[1] / rate
+        # under a second, to the hundredth: a 10 ms loop read "0:01.0–0:01.0 (0.0 s)"
+        times, span = loop_times(start, end, decimals=1 if end - start >= 1 else 2)
         off = "" if transport.loop_enabled else ", off"
         # the length and "off" stay whole while a little of the region shows
         self.loop_span.setText(f"Loop {times}", tail=f" ({span}{off})")

@@ -208,7 +208,9 @@ class MainWindow(QMainWindow):
         self.queue.current_changed.connect(self.following.selection_changed)
         self.queue.said.connect(lambda message: self.statusBar().showMessage(message, 6000))
         self.queue.connect_actions(c.cancel, self.retry_job, self.remove_job, self.reveal)
-        c.model.dataChanged.connect(lambda *_: self.update_buttons())
+        # a song's state, and songs in and out (the last separated one removed: nothing to export)
+        for changed in (c.model.dataChanged, c.model.rowsInserted, c.model.rowsRemoved):
+            changed.connect(lambda *_: self.update_buttons())
         self.player.unavailable.connect(self.messages.playback_unavailable)
         self.player.pace_changed.connect(  # the title's tempo and key as heard
             lambda: self.shown_job is not None and self.screen.show_title(self.shown_job)

@@ -83,3 +83,13 @@ def test_importing_the_room_loads_neither_torch_nor_pyav():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_track_numbers_without_leading_zeros_are_in_number_order(tmp_path):
+    """An album named "1 Intro", "2 …", "10 Outro" was queued 1, 10, 2 (as a file manager
+    does not): separated, and exported all, out of order."""
+    album = tmp_path / "album"
+    names = ["1 Intro.mp3", "2 Song.mp3", "9 Song.mp3", "10 Outro.mp3", "Disc 2/1 b.mp3"]
+    names += ["Disc 10/1 a.mp3", "track2b.mp3", "track10a.mp3"]
+    expected = [touch(album / name) for name in names]
+    assert find_audio_files([album]) == expected

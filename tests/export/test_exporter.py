@@ -89,7 +89,7 @@ def test_mix_of_what_is_heard(tmp_path, stems):
 
 def test_a_mix_with_every_stem_muted_is_refused_naming_the_song(tmp_path, stems):
     """It was written: a file of silence, and nothing said why."""
-    from stemgui.stems.mixer import MixerState
+    from stemgui.stems.mixer import MIN_DB, MixerState
 
     song = tmp_path / "Night Drive.flac"
     muted = MixerState(NAMES)
@@ -103,6 +103,11 @@ def test_a_mix_with_every_stem_muted_is_refused_naming_the_song(tmp_path, stems)
     with pytest.raises(ExportError, match="the mix of Night Drive as heard is silent"):
         plan(request, NAMES, "Night Drive", "m")
     assert not (tmp_path / "out").exists()
+    down = MixerState(NAMES)  # no stem muted: every gain at the slider's bottom, "−∞ dB"
+    for name in NAMES:
+        down.set_gain_db(name, MIN_DB)
+    with pytest.raises(ExportError, match="muted or turned all the way down; unmute or turn up"):
+        export(stems, replace(request, mix_gains=down), song, "m")
     muted.set_solo("vocals")  # soloed but muted: still nothing heard
     assert not any(muted.gains)
     muted.set_mute("vocals", False)

@@ -252,8 +252,8 @@ def test_a_song_whose_mix_is_all_muted_is_named_and_the_others_are_written(
     assert not (tmp_path / "b").exists()  # was written, its mix.wav silence
     assert win.message == (
         "Export failed: 1 of 2 songs could not be exported. b.wav: "
-        f"{jobs[1].path}: the mix as heard is silent: every stem is muted; unmute a stem, or "
-        "export without the mix"
+        f"{jobs[1].path}: the mix as heard is silent: every stem is muted or turned all the way "
+        "down; unmute or turn up a stem, or export without the mix"
     )
 
 
@@ -355,3 +355,14 @@ def test_each_song_at_the_speed_and_key_it_was_last_heard_at(qtbot, win, tmp_pat
     frames = slow.stemset.frames
     assert sf.info(tmp_path / "out" / "Slow 50%" / "bass.wav").frames == 2 * frames
     assert sf.info(tmp_path / "out" / "High 100% +3st" / "bass.wav").frames == frames
+
+
+@pytest.mark.parametrize("shown", [True, False])
+def test_export_all_goes_off_with_the_last_separated_song_removed(win, tmp_path, shown):
+    """It stayed on with the queue empty: only a song's state changing updated it."""
+    job = add_done(win, tmp_path / "One.wav")
+    if shown:
+        win.show_job(job)
+    assert win.menu_bar.export_all_action.isEnabled()
+    win.remove_job(job)
+    assert not win.menu_bar.export_all_action.isEnabled()

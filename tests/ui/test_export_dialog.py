@@ -21,8 +21,8 @@ def test_a_mix_with_every_stem_muted_is_refused_naming_the_song(qtbot, settings_
     dialog.mix.setChecked(True)
     assert win.export_job(job, dialog.request(job.mixer)) is None  # refused before writing
     assert win.message == (
-        f"Export failed: {job.path}: the mix as heard is silent: every stem is muted; unmute a "
-        "stem, or export without the mix"
+        f"Export failed: {job.path}: the mix as heard is silent: every stem is muted or turned "
+        "all the way down; unmute or turn up a stem, or export without the mix"
     )
     assert not (tmp_path / "out").exists()
     win.close()
@@ -175,8 +175,8 @@ def test_the_dialog_says_a_mix_with_every_stem_muted_is_silent(qtbot, settings_s
     assert dialog.export_button.isEnabled()  # the stems alone: fine
     dialog.mix.setChecked(True)
     assert dialog.problem.text() == (
-        "the mix of Song as heard is silent: every stem is muted; unmute a stem, or export "
-        "without the mix"
+        "the mix of Song as heard is silent: every stem is muted or turned all the way down; "
+        "unmute or turn up a stem, or export without the mix"
     )
     assert not dialog.export_button.isEnabled()
 

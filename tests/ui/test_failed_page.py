@@ -87,9 +87,17 @@ def test_the_page_says_why_itself_and_offers_retry_only_where_it_can_help(
     assert page.isVisibleTo(window) and page.reason.text() == f"It {NOT_AUDIO}."
     assert not page.retry_button.isVisibleTo(window)  # not audio: retrying cannot mend it
     assert page.remove_button.isVisibleTo(window) and "cannot help" in page.advice.text()
+    # nor the queue's Retry, right below the page's "Trying again cannot help", nor Ctrl+R
+    assert not window.queue.retry_button.isEnabled()
+    window.queue.retry_action.trigger()
+    assert bad.state is JobState.FAILED
+    assert window.statusBar().currentMessage() == (
+        "broken.mp3 is not audio: trying again cannot help. Remove it."
+    )
 
     window.select(damaged)  # a damaged file may be downloaded again: Retry is offered
     assert page.job is damaged and page.retry_button.isVisibleTo(window)
+    assert window.queue.retry_button.isEnabled()
     assert page.reason.text() == f"It {damaged.reason}."
     page.retry_button.click()
     assert damaged.state is not JobState.FAILED

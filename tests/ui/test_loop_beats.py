@@ -40,3 +40,19 @@ def test_a_song_without_a_beat_grid_says_so_and_keeps_its_loop(qtbot, settings_s
     assert win.player.transport.loop == (RATE, 2 * RATE)
     assert "no beat grid" in win.statusBar().currentMessage()
     win.close()
+
+
+def test_a_song_still_separating_is_not_said_to_have_no_grid(qtbot, settings_store, tmp_path):
+    """Its grid is fitted once it is separated: "no steady tempo was found" was untrue then
+    (the demo has one), and said with no song at all too."""
+    from stemgui.ui.queue import JobState
+
+    win = _null_window(qtbot, settings_store, [])
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    assert win.statusBar().currentMessage() == ""
+    job = _done_job(win, tmp_path)
+    job.state = JobState.SEPARATING
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    message = win.statusBar().currentMessage()
+    assert "no beat grid" not in message and "once it is separated" in message
+    win.close()

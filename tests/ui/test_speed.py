@@ -169,3 +169,24 @@ def test_the_click_and_the_speed_trainer_are_on_again_at_the_next_start(
     last = _null_window(qtbot, settings_store, outputs)
     assert not last.player.click and not last.player.speed_trainer
     last.close()
+
+
+def test_speed_and_key_are_off_without_a_song(qtbot, settings_store, tmp_path):
+    """They stayed on with no song (amber "75 %" after the last song was removed), and a speed
+    chosen then was dropped without a word by the first song, which plays as it is."""
+    win = _null_window(qtbot, settings_store, [])
+    bar = win.transport_bar
+    qtbot.keyClick(win, Qt.Key.Key_BracketLeft)
+    assert win.player.speed == 1.0
+    assert (bar.speed.text(), bar.speed.isEnabled(), bar.key.isEnabled()) == ("100 %", False, False)
+    job = _done_job(win, tmp_path)
+    assert bar.speed.isEnabled() and bar.key.isEnabled()
+    win.player.set_pace(0.75, 2)
+    win.remove_job(job)
+    assert (bar.speed.text(), bar.speed.isChecked(), bar.speed.isEnabled()) == (
+        "100 %",
+        False,
+        False,
+    )
+    assert (bar.key.text(), bar.key.isChecked(), bar.key.isEnabled()) == ("Key 0", False, False)
+    win.close()

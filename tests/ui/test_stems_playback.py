@@ -241,10 +241,13 @@ def test_the_transport_bar_says_where_the_loop_is(qtbot, settings_store, tmp_pat
     _done_job(win, tmp_path)
     span = win.transport_bar.loop_span
     assert span.text() == "" and span.toolTip() == ""  # no region
-    win.player.set_loop(RATE, 3 * RATE // 2)
-    assert span.text() == "Loop 0:01.0–0:01.5 (0.5 s)"
+    win.player.set_loop(RATE, 3 * RATE)
+    assert span.text() == "Loop 0:01.0–0:03.0 (2.0 s)"
     qtbot.keyClick(win, Qt.Key.Key_L)  # set aside
-    assert span.text() == "Loop 0:01.0–0:01.5 (0.5 s, off)"
+    assert span.text() == "Loop 0:01.0–0:03.0 (2.0 s, off)"
+    # under a second, to the hundredth (as the export names it): 10 ms read "0:01.0–0:01.0 (0.0 s)"
+    win.player.set_loop(RATE, RATE + RATE // 100)
+    assert span.text() == "Loop 0:01.00–0:01.01 (0.01 s)"
     qtbot.keyClick(win, Qt.Key.Key_L, Qt.KeyboardModifier.ShiftModifier)  # forgotten
     assert span.text() == ""
     qtbot.keyClick(win, Qt.Key.Key_L)  # no region: what is on screen, the whole song, said so
@@ -594,7 +597,11 @@ def test_a_stem_still_separating_does_not_drag_out(qtbot, tmp_path, monkeypatch)
     errors = []
     widget.error.connect(errors.append)
     widget.drag_out("drums")
-    assert "once the separation is finished" in errors[0]
+    # nor one cancelled, whose separation never finishes: it named no way on
+    assert errors[0] == (
+        "Busy: the stems can be dragged out once the whole song is separated "
+        "(Retry a cancelled song)"
+    )
     assert not (tmp_path / "cache" / "stemgui" / "drag").exists()
 
 

@@ -273,6 +273,34 @@ def test_songs_waiting_for_a_model_file_that_is_gone_start_when_it_is_back(
     win.close()
 
 
+def test_songs_wait_for_a_model_file_gone_during_the_session_and_start_when_it_is_back(
+    qtbot, settings_store, monkeypatch, songs, tiny_model_file, tmp_path
+):
+    """The file was looked for again only if it was gone at the start: unplugged later, the
+    songs added waited for it for good, plugged in again or not."""
+    import shutil
+
+    import stemgui.ui.models as models
+
+    monkeypatch.setattr(models, "store_names", lambda: [])
+    model = tmp_path / "mine.stemgui"
+    shutil.copy(tiny_model_file, model)
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(model))
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    (first,) = win.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: first.state is JobState.DONE, timeout=TIMEOUT_MS)
+    model.rename(tmp_path / "away.stemgui")  # the drive unplugged
+    (job,) = win.add_paths(songs[1:])
+    qtbot.wait(100)
+    assert job.status_text() == "waiting: the chosen model is missing (see the Model menu)"
+    (tmp_path / "away.stemgui").rename(model)  # plugged in again
+    qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert not win.banner.isVisibleTo(win) and not win.menus._watch.isActive()
+    win.close()
+
+
 def test_a_device_chosen_earlier_and_gone_separates_on_automatic(
     qtbot, settings_store, monkeypatch, songs, tiny_model_file
 ):
