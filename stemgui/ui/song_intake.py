@@ -77,9 +77,13 @@ class SongIntake(QObject):
         jobs = window.controller.add(found)
         if jobs and window.selected_job() is None:  # Cancel works before its stems begin
             window.select_for_the_user(jobs[0])
-        added = f"Added {counted(len(jobs), 'song')} to the queue."
-        if len(jobs) < len(found):  # it said "Added 0 songs" and no more
-            added += f" {len(found) - len(jobs)} already waiting or separating."
+        again = len(found) - len(jobs)  # in the queue already
+        if not jobs:  # not "Added 0 songs to the queue. 2 already waiting or separating."
+            added = f"{'That song is' if again == 1 else f'All {again} songs are'} already"
+            added += " waiting or separating."
+        else:
+            added = f"Added {counted(len(jobs), 'song')} to the queue."
+            added += f" {again} already waiting or separating." if again else ""
         window.statusBar().showMessage(f"{added} {note}".strip(), 8000 if note else 4000)
         if window.menus.has_model() is False and jobs:
             window.model_status.models_changed()

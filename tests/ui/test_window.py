@@ -495,6 +495,11 @@ def test_songs_already_waiting_are_counted_when_added_again(window, songs):
     assert len(window.add_paths(songs[:2])) == 1  # the first one is in the queue already
     message = window.statusBar().currentMessage()
     assert message == "Added 1 song to the queue. 1 already waiting or separating."
+    assert window.add_paths(songs[:2]) == []  # it said "Added 0 songs to the queue. 2 …"
+    message = window.statusBar().currentMessage()
+    assert message == "All 2 songs are already waiting or separating."
+    assert window.add_paths(songs[:1]) == []
+    assert window.statusBar().currentMessage() == "That song is already waiting or separating."
 
 
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
