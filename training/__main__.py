@@ -126,7 +126,10 @@ def _eval(args: argparse.Namespace) -> int:
                 f"score these {len(tracks)} tracks with --split all"
             )
         raise ValueError(f"no {kind} under {under}")
-    cache = data_mod.TrackCache(args.cache, samplerate=rates.pop())  # at the models' rate
+    # at the models' rate; without models (the baselines alone), at MUSDB's
+    cache = data_mod.TrackCache(
+        args.cache, samplerate=rates.pop() if rates else data_mod.SAMPLERATE
+    )
     arrays = [cache.load(t) for t in chosen]
     references = [np.asarray(t[1:]) for t in arrays]
 
@@ -295,7 +298,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ev = commands.add_parser("eval", help="SDR of models and baselines on multitracks")
     ev.add_argument(
-        "models", nargs="*", help="stemgui checkpoints (or official Demucs .th files) to evaluate"
+        "models",
+        nargs="*",
+        help="stemgui checkpoints (or official Demucs .th files) to evaluate (none: the "
+        "baselines alone)",
     )
     ev.add_argument("--data", nargs="+", required=True, help="data roots")
     ev.add_argument("--split", choices=("valid", "train", "all"), default="valid")
