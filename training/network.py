@@ -89,6 +89,13 @@ def start_from(
         origin = f"{Path(path).name} (member {index})"  # what provenance records
     if registry.name_of(start) != architecture:
         raise ValueError(f"{path}: its architecture differs from the recipe's")
+    # weights of the same shapes: each output would start from those of another stem
+    mine, theirs = (list(model.sources), model.samplerate), (list(start.sources), start.samplerate)
+    if theirs != mine:
+        raise ValueError(
+            f"{path}: it separates {theirs[0]} at {theirs[1]} Hz, the recipe's network "
+            f"{mine[0]} at {mine[1]} Hz; start from a model of the recipe's stems and rate"
+        )
     try:
         model.load_state_dict(start.state_dict())
     except RuntimeError as error:  # the same network with other arguments (channels, ...)

@@ -77,6 +77,25 @@ def test_starting_from_a_model_of_other_arguments_is_refused_naming_it(tmp_path)
         make(tmp_path, "wider", overrides={"model": {"kwargs": wider}}, init=start)
 
 
+def test_starting_from_a_model_of_other_stems_or_rate_is_refused_naming_it(tmp_path):
+    """A model listing its stems in another order (or running at another rate) has weights of
+    the same shapes: fine-tuning started each output from the weights of another stem."""
+    from stemgui.separation.checkpoint import save_model
+    from stemgui.separation.nets.demucs import Demucs
+
+    kwargs = TINY["model"]["kwargs"]
+    for name, changed in (
+        ("reordered", {"sources": ["vocals", "drums", "bass", "other"]}),
+        ("slower", {"samplerate": 22050}),
+    ):
+        start = tmp_path / f"{name}.stemgui"
+        save_model(
+            Demucs(**{"sources": ["drums", "bass", "other", "vocals"], **kwargs, **changed}), start
+        )
+        with pytest.raises(ValueError, match=rf"{name}.stemgui: it separates .* the recipe's"):
+            make(tmp_path, name, init=start)
+
+
 @pytest.mark.parametrize(
     ("name", "instead"),
     [("bad/name", "bad_name"), ("", "_"), (".hidden", "hidden"), ("a:b", "a_b"), ("NUL", "NUL_")],
