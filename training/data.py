@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from stemgui.audio.atomic import atomic_path, clean_stale_parts
 from stemgui.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -257,15 +257,13 @@ class TrackCache:
                 log.warning("%s: damaged (%s); decoding %s again", target, error, track.name)
                 target.unlink(missing_ok=True)
         self.folder.mkdir(parents=True, exist_ok=True)
+        # what a killed decode left (a full song's part holds hundreds of MB), a minute old
+        clean_stale_parts(self.folder, older_than=60)
         data = read_track(track, self.samplerate)
-        # each process its own part: torchrun's ranks decode a cold cache side by side
-        part = target.with_name(f".{target.name}.{os.getpid()}.part")
-        try:
-            with open(part, "wb") as handle:
-                np.save(handle, data)
-            part.replace(target)  # the same bytes from whichever rank renames last
-        finally:
-            part.unlink(missing_ok=True)
+        # each process its own part: torchrun's ranks decode a cold cache side by side; the
+        # same bytes from whichever rank renames last
+        with atomic_path(target, overwrite=True) as part, open(part, "wb") as handle:
+            np.save(handle, data)
         log.info("cached %s (%d frames)", track.name, data.shape[-1])
         return np.load(target, mmap_mode="r")
 

@@ -175,6 +175,27 @@ def test_two_ranks_caching_one_track_at_once_both_get_it(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [cache._file(track).name]
 
 
+def test_what_a_killed_decode_left_in_the_cache_is_removed(tmp_path, monkeypatch):
+    """A fit killed while it decoded a track left its hidden part file (hundreds of MB for a
+    full song) in the cache for good."""
+    import os
+    import time
+
+    from stemgui.audio.atomic import part_path_for
+
+    _stems_folder(tmp_path / "src", True)
+    (track,) = data.discover([tmp_path / "src"])
+    cache = data.TrackCache(tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "getpid", lambda: 2**22 + 1)  # above Linux's pid_max: gone
+        left = part_path_for(cache._file(track))
+    left.write_bytes(b"half a track")
+    os.utime(left, (time.time() - 120,) * 2)
+    cache.load(track)
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [cache._file(track).name]
+
+
 def test_a_stem_rewritten_in_place_is_decoded_again(tmp_path):
     folder = _stems_folder(tmp_path / "src", True)
     (track,) = data.discover([tmp_path / "src"])
