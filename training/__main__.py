@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training.options import count, device, fraction, output_file, positive
+from training.options import chunk_seconds, count, device, fraction, output_file, positive
 
 if TYPE_CHECKING:
     import numpy as np
@@ -306,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--data", nargs="+", required=True, help="data roots")
     ev.add_argument("--split", choices=("valid", "train", "all"), default="valid")
     ev.add_argument("--cache", default="runs/cache")
-    ev.add_argument("--segment", type=positive, help="chunk length (default: the model's)")
+    ev.add_argument(
+        "--segment", type=chunk_seconds, help="chunk length, 0.1-60 s (default: the model's)"
+    )
     ev.add_argument(
         "--overlap", type=fraction, default=0.25, help="of a chunk with the next (%(default)s)"
     )

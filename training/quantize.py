@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from stemgui.errors import StemguiError
-from training.options import count, device, non_negative, output_file, positive
+from training.options import chunk_seconds, count, device, non_negative, output_file
 
 logger = logging.getLogger(__name__)
 
@@ -373,7 +373,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="data roots: report the SDR change on their validation tracks",
     )
     parser.add_argument("--cache", default="runs/cache")
-    parser.add_argument("--segment", type=positive, help="chunk length (default: the model's)")
+    parser.add_argument(
+        "--segment", type=chunk_seconds, help="chunk length, 0.1-60 s (default: the model's)"
+    )
     parser.add_argument("--device", type=device, default="cpu")
     parser.add_argument("--max-tracks", type=count(0), default=0)
     parser.set_defaults(func=run_quantize)

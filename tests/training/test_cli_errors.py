@@ -111,6 +111,9 @@ def test_synth_refuses_a_missing_soundfont_before_making_its_folder(tmp_path, ca
         (["synth", "--out", "o", "--seed", "-1"], "--seed"),  # failed in numpy, folder made
         (["quantize", "m.stemgui", "q.stemgui", "--bits", "0"], "--bits"),
         (["quantize", "m.stemgui", "q.stemgui", "--min-size", "-5"], "--min-size"),
+        # a waveform Demucs asked 160 TiB at the first track, with a traceback
+        (["eval", "m.stemgui", "--data", "d", "--segment", "1e9"], "--segment"),
+        (["quantize", "m.stemgui", "q.stemgui", "--segment", "1e9"], "--segment"),
     ],
     ids=lambda value: " ".join(value[:1] + value[-2:]) if isinstance(value, list) else "",
 )
