@@ -78,6 +78,7 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
 
     Raises:
         FileNotFoundError: a root does not exist.
+        ValueError: two tracks have one name (``cd1/01`` and ``cd2/01``), naming both.
     """
     found: dict[str, TrackSource] = {}
     for root in map(Path, roots):
@@ -120,7 +121,12 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
                 name = path.name
             else:
                 continue
-            found.setdefault(name, TrackSource(name, path))
+            earlier = found.setdefault(name, TrackSource(name, path)).path
+            if earlier.resolve() != path.resolve():  # not the same track reached twice
+                raise ValueError(
+                    f"two tracks named {name}: {earlier} and {path}; tracks are told apart by "
+                    "name (validation, scores): rename one, or leave one out of the data roots"
+                )
     return [found[name] for name in sorted(found)]
 
 

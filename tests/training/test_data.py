@@ -75,6 +75,17 @@ def test_a_track_too_short_to_evaluate_is_refused(tmp_path):
         data.read_track(data.discover([tmp_path])[0])
 
 
+def test_two_tracks_of_one_name_are_refused_naming_both(tmp_path):
+    """cd2/01 was dropped without a word beside cd1/01 (or a second remix pool beside the first,
+    both named remix-0000-*): half the data left out of training."""
+    first = _stems_folder(tmp_path / "cd1", True).rename(tmp_path / "cd1" / "01")
+    second = _stems_folder(tmp_path / "cd2", True).rename(tmp_path / "cd2" / "01")
+    with pytest.raises(ValueError, match=rf"two tracks named 01: {first} and {second}"):
+        data.discover([tmp_path])
+    # the same track reached twice (a root and a folder in it) is one track
+    assert [t.path for t in data.discover([tmp_path / "cd1", first])] == [first]
+
+
 def test_incomplete_folder_is_not_a_track_and_is_named(tmp_path, caplog):
     folder = _stems_folder(tmp_path, True)
     (folder / "vocals.wav").rename(folder / "vocal.wav")
