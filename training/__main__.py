@@ -10,7 +10,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training.options import chunk_seconds, count, device, fraction, output_file, positive
+from training.options import (
+    chunk_seconds,
+    count,
+    device,
+    fraction,
+    output_file,
+    positive,
+    writable_folder,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,6 +58,7 @@ def _fit(args: argparse.Namespace) -> int:
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
     if run_dir.exists() and not run_dir.is_dir():  # before minutes of decoding, not after
         raise ValueError(f"--run {run_dir}: is a file, not a run folder; name a folder")
+    writable_folder(run_dir, "--run")  # under a file, or on a read-only disk: before it too
     recorded = run_dir / "config.toml"  # what fit writes: the recipe with every setting filled in
     if recorded.exists() and os.path.samefile(recorded, args.config):
         raise ValueError(

@@ -27,6 +27,8 @@ def not_a_model(tmp_path):
         (["fit", "{tmp}/absent.toml", "--run", "{tmp}/run"], "absent.toml"),
         # a file as the run folder: said before any track was decoded (was [Errno 17] after)
         (["fit", "training/configs/htdemucs_cpu.toml", "--run", "{bad}"], "is a file"),
+        # a run folder that cannot be made: said before the data (was [Errno 20] after them)
+        (["fit", "training/configs/htdemucs_cpu.toml", "--run", "{bad}/run"], "under the file"),
     ],
     ids=lambda value: value[0] if isinstance(value, list) else "",
 )
