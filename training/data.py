@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from stemgui.audio.atomic import atomic_path, clean_stale_parts
+from stemgui.audio.decode import SUPPORTED_EXTENSIONS
 from stemgui.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ MAX_LENGTH_GAP = 0.1
 MIN_SECONDS = 0.2
 
 _STEM_SUFFIX = ".stem.mp4"
-_AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
+_AUDIO_SUFFIXES = SUPPORTED_EXTENSIONS  # what the app decodes: .opus and .m4a stems too
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,17 @@ def test_two_tracks_of_one_name_are_refused_naming_both(tmp_path):
     assert [t.path for t in data.discover([tmp_path / "cd1", first])] == [first]
 
 
+def test_stems_in_any_format_the_app_reads_make_a_track(tmp_path):
+    """A folder of .opus (or .m4a) stems was passed over without a word: "no training tracks"."""
+    folder = tmp_path / "Song B"
+    folder.mkdir()
+    for name, tone in zip(data.SOURCES, _tones(48000, 48000)):
+        sf.write(folder / f"{name}.opus", np.stack([tone, tone]).T, 48000, "OPUS", format="OGG")
+    (track,) = data.discover([tmp_path])
+    assert track.path == folder
+    assert data.read_track(track).shape[:2] == (5, 2)
+
+
 def test_incomplete_folder_is_not_a_track_and_is_named(tmp_path, caplog):
     folder = _stems_folder(tmp_path, True)
     (folder / "vocals.wav").rename(folder / "vocal.wav")
