@@ -229,3 +229,19 @@ def test_quantization_aware_fit_without_diffq_is_refused_before_any_data(
         f"{recipe}: [quant] diffq = 0.0003: quantization needs the diffq package, which is not "
         "installed: pip install diffq cython, or set diffq = 0"
     )
+
+
+def test_a_data_folder_without_tracks_is_named_with_what_a_track_is(tmp_path, caplog):
+    """It said "no training tracks found under X", naming neither the recipe nor the layout
+    (a folder of stems in an unknown format, or only validation tracks, gave the same)."""
+    from training import config as config_mod
+
+    (tmp_path / "data" / "Leaf - Summerghost").mkdir(parents=True)  # a validation name, empty
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(
+        config_mod.dumps(config_mod.DEFAULTS).replace("roots = []", 'roots = ["data"]')
+    )
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
+    assert f"{recipe}: no training tracks under {tmp_path / 'data'}" in caplog.text
+    assert "a .stem.mp4 file or a folder of drums, bass, other and vocals files" in caplog.text
