@@ -40,6 +40,12 @@ def build_model(config: dict[str, Any]) -> nn.Module:
             f"[model.kwargs] samplerate = {kwargs['samplerate']!r}: the network runs at the "
             f"data's rate (data.samplerate = {rate}); leave samplerate out of [model.kwargs]"
         )
+    if kwargs.get("audio_channels", 2) != 2:  # every track is decoded to stereo
+        raise config_mod.RecipeError(
+            f"[model.kwargs] audio_channels = {kwargs['audio_channels']!r}: the network takes the "
+            "data's 2 channels (every track is decoded to stereo); leave audio_channels out of "
+            "[model.kwargs]"
+        )
     architecture = config["model"]["architecture"]
     # A network that cannot be made or run is refused in one line: torch's warnings about its
     # empty layers, said on the way, are dropped then (they hid that line), and said otherwise.

@@ -181,6 +181,8 @@ TINY_NET = (
         ("samplerate = 0", "[model.kwargs] samplerate = 0: the network runs at the data's rate"),
         # trained at 44.1 kHz and shipped as if at 22.05
         ("samplerate = 22050", "[model.kwargs] samplerate = 22050: the network runs at"),
+        # a RuntimeError traceback at the first step, after the data were decoded
+        ("audio_channels = 1", "[model.kwargs] audio_channels = 1: the network takes the data's"),
     ],
 )
 def test_network_arguments_it_cannot_use_are_refused_naming_the_recipe(
