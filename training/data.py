@@ -263,7 +263,13 @@ class TrackCache:
             except (OSError, ValueError, EOFError) as error:
                 log.warning("%s: damaged (%s); decoding %s again", target, error, track.name)
                 target.unlink(missing_ok=True)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # said as "[Errno 17] File exists"
+            raise ValueError(
+                f"{self.folder}: is a file, not a cache folder; name a folder (--cache, or a "
+                "recipe's [data] cache)"
+            ) from None
         # what a killed decode left (a full song's part holds hundreds of MB), a minute old
         clean_stale_parts(self.folder, older_than=60)
         data = read_track(track, self.samplerate)

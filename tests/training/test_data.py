@@ -197,6 +197,15 @@ def test_two_ranks_caching_one_track_at_once_both_get_it(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [cache._file(track).name]
 
 
+def test_a_cache_folder_that_is_a_file_is_said_so(tmp_path):
+    """It said "[Errno 17] File exists", not what the file was taken for."""
+    _stems_folder(tmp_path / "src", True)
+    (track,) = data.discover([tmp_path / "src"])
+    (tmp_path / "cache").write_text("")
+    with pytest.raises(ValueError, match=r"cache: is a file, not a cache folder; name a folder"):
+        data.TrackCache(tmp_path / "cache").load(track)
+
+
 def test_what_a_killed_decode_left_in_the_cache_is_removed(tmp_path, monkeypatch):
     """A fit killed while it decoded a track left its hidden part file (hundreds of MB for a
     full song) in the cache for good."""
