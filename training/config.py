@@ -237,11 +237,11 @@ def load(path: str | Path) -> dict[str, Any]:
         ValueError: it is not TOML or ``from_dict`` refuses it; the message names the file.
     """
     path = Path(path)
-    with open(path, "rb") as handle:
-        try:
-            config = from_dict(tomllib.load(handle))
-        except ValueError as error:  # tomllib.TOMLDecodeError is one too
-            raise ValueError(f"{path}: {error}") from None
+    text = path.read_bytes()
+    try:  # utf-8-sig: a byte order mark (Windows Notepad) is no "invalid statement"
+        config = from_dict(tomllib.loads(text.decode("utf-8-sig")))
+    except ValueError as error:  # tomllib.TOMLDecodeError and UnicodeDecodeError are ones too
+        raise ValueError(f"{path}: {error}") from None
     data = config["data"]
     data["roots"] = [str((path.parent / root).resolve()) for root in data["roots"]]
     if data["cache"]:

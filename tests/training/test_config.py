@@ -77,6 +77,14 @@ def test_reading_a_recipe_names_its_file(tmp_path):
         config_mod.load(recipe)
 
 
+def test_a_recipe_saved_with_a_byte_order_mark_reads(tmp_path):
+    """Saved by Windows Notepad (UTF-8 with a BOM), it was refused: "Invalid statement (at line
+    1, column 1)", pointing at nothing to be seen."""
+    recipe = tmp_path / "mine.toml"
+    recipe.write_bytes(b"\xef\xbb\xbf[optim]\r\nlr = 1e-4\r\n")
+    assert config_mod.load(recipe)["optim"]["lr"] == 1e-4
+
+
 def test_network_arguments_it_does_not_take_are_refused_before_any_data(tmp_path):
     config = config_mod.from_dict(
         {"data": {"roots": [str(tmp_path / "absent")]}, "model": {"kwargs": {"chanels": 4}}}
