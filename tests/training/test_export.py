@@ -110,6 +110,15 @@ def test_a_name_that_cannot_be_a_file_name_is_refused_before_anything_is_written
     assert not models.exists()
 
 
+def test_the_name_of_an_official_model_is_refused_before_anything_is_written(tmp_path):
+    """Exported as "htdemucs", a model took the official htdemucs's place in the app and in
+    stemgui-separate -n htdemucs (the bundled one wins a name), which then could not be had."""
+    models = tmp_path / "models"
+    with pytest.raises(ValueError, match=r"model name 'htdemucs': .*official Demucs model"):
+        export_model(tmp_path / "never read.stemgui", "htdemucs", models)
+    assert not models.exists()
+
+
 def test_a_damaged_manifest_is_refused_before_the_model_is_copied(tmp_path, caplog):
     from training.__main__ import main
 
