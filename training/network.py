@@ -94,7 +94,10 @@ def start_from(
         start = start.models[index]
         origin = f"{Path(path).name} (member {index})"  # what provenance records
     if registry.name_of(start) != architecture:
-        raise ValueError(f"{path}: its architecture differs from the recipe's")
+        raise ValueError(
+            f"{path}: a {registry.name_of(start)}, the recipe's a {architecture}; start from a "
+            f"model of the recipe's network"
+        )
     # weights of the same shapes: each output would start from those of another stem
     mine, theirs = (list(model.sources), model.samplerate), (list(start.sources), start.samplerate)
     if theirs != mine:

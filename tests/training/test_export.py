@@ -79,11 +79,17 @@ def test_starting_from_a_model_of_other_arguments_is_refused_naming_it(tmp_path)
 
 def test_starting_from_a_model_of_other_stems_or_rate_is_refused_naming_it(tmp_path):
     """A model listing its stems in another order (or running at another rate) has weights of
-    the same shapes: fine-tuning started each output from the weights of another stem."""
+    the same shapes: fine-tuning started each output from the weights of another stem. Another
+    network is named with the recipe's."""
     from stemgui.separation.checkpoint import save_model
     from stemgui.separation.nets.demucs import Demucs
+    from tests.separation.model_files_helpers import tiny_htdemucs
 
     kwargs = TINY["model"]["kwargs"]
+    start = tmp_path / "hybrid.stemgui"  # said "its architecture differs", naming neither
+    save_model(tiny_htdemucs(sources=["drums", "bass", "other", "vocals"]), start)
+    with pytest.raises(ValueError, match=r"hybrid.stemgui: a HTDemucs, the recipe's a Demucs"):
+        make(tmp_path, "hybrid", init=start)
     for name, changed in (
         ("reordered", {"sources": ["vocals", "drums", "bass", "other"]}),
         ("slower", {"samplerate": 22050}),
