@@ -63,7 +63,7 @@ def export_model(
     if name in OFFICIAL_MODELS:  # the bundled model wins a name: the official one is lost
         raise ValueError(
             f"model name {name!r}: it is an official Demucs model's, which the app would no "
-            f"longer offer (this one would take its place); choose another --name"
+            "longer offer (this one would take its place); choose another --name"
         )
     source, models_dir = Path(source), Path(models_dir)
     writable_folder(models_dir, "--models-dir")  # before anything is read or written

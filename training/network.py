@@ -96,7 +96,7 @@ def start_from(
     if registry.name_of(start) != architecture:
         raise ValueError(
             f"{path}: a {registry.name_of(start)}, the recipe's a {architecture}; start from a "
-            f"model of the recipe's network"
+            "model of the recipe's network"
         )
     # weights of the same shapes: each output would start from those of another stem
     mine, theirs = (list(model.sources), model.samplerate), (list(start.sources), start.samplerate)
