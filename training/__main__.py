@@ -10,7 +10,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training.options import count, device, fraction, output_file, positive
+from training.options import (
+    chunk_seconds,
+    count,
+    device,
+    fraction,
+    output_file,
+    positive,
+    writable_folder,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,6 +58,7 @@ def _fit(args: argparse.Namespace) -> int:
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
     if run_dir.exists() and not run_dir.is_dir():  # before minutes of decoding, not after
         raise ValueError(f"--run {run_dir}: is a file, not a run folder; name a folder")
+    writable_folder(run_dir, "--run")  # under a file, or on a read-only disk: before it too
     recorded = run_dir / "config.toml"  # what fit writes: the recipe with every setting filled in
     if recorded.exists() and os.path.samefile(recorded, args.config):
         raise ValueError(
@@ -126,7 +135,10 @@ def _eval(args: argparse.Namespace) -> int:
                 f"score these {len(tracks)} tracks with --split all"
             )
         raise ValueError(f"no {kind} under {under}")
-    cache = data_mod.TrackCache(args.cache, samplerate=rates.pop())  # at the models' rate
+    # at the models' rate; without models (the baselines alone), at MUSDB's
+    cache = data_mod.TrackCache(
+        args.cache, samplerate=rates.pop() if rates else data_mod.SAMPLERATE
+    )
     arrays = [cache.load(t) for t in chosen]
     references = [np.asarray(t[1:]) for t in arrays]
 
@@ -295,12 +307,17 @@ def main(argv: list[str] | None = None) -> int:
 
     ev = commands.add_parser("eval", help="SDR of models and baselines on multitracks")
     ev.add_argument(
-        "models", nargs="*", help="stemgui checkpoints (or official Demucs .th files) to evaluate"
+        "models",
+        nargs="*",
+        help="stemgui checkpoints (or official Demucs .th files) to evaluate (none: the "
+        "baselines alone)",
     )
     ev.add_argument("--data", nargs="+", required=True, help="data roots")
     ev.add_argument("--split", choices=("valid", "train", "all"), default="valid")
     ev.add_argument("--cache", default="runs/cache")
-    ev.add_argument("--segment", type=positive, help="chunk length (default: the model's)")
+    ev.add_argument(
+        "--segment", type=chunk_seconds, help="chunk length, 0.1-60 s (default: the model's)"
+    )
     ev.add_argument(
         "--overlap", type=fraction, default=0.25, help="of a chunk with the next (%(default)s)"
     )

@@ -135,6 +135,7 @@ def run_bag(args: argparse.Namespace) -> int:
     if counts:
         provenance["train_tracks"] = max(counts)
     if args.data:
+        evaluate.reference_order(bag.sources, members[0])  # the members' stems: those of the first
         tracks = evaluate.validation_tracks(args.data, args.cache, samplerate=bag.samplerate)
         print(f"global SDR (dB), mean over {len(tracks)} validation tracks")
         print("| | " + " | ".join([*bag.sources, "mean"]) + " |")

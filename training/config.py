@@ -189,7 +189,10 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "quant.diffq": (_within(0), "a penalty per MB from 0 (0: off)"),
     "quant.group_size": (_count(1), "a whole number of weights from 1"),
     "quant.bits_lr": (_within(0, above=True), "a learning rate above 0"),
-    "eval.segment": (_within(0), "a number of seconds from 0 (0: the model's own)"),
+    "eval.segment": (
+        lambda v: v == 0 or _within(0.1, 60)(v),  # as segment --seconds: one chunk at once
+        "0 (the model's own) or a number of seconds from 0.1 to 60",
+    ),
     "eval.overlap": (_within(0, 1, below=True), "a fraction from 0 to below 1"),
     "eval.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
     "eval.metric": (lambda v: v in ("global", "musdb"), '"global" or "musdb"'),
@@ -234,11 +237,11 @@ def load(path: str | Path) -> dict[str, Any]:
         ValueError: it is not TOML or ``from_dict`` refuses it; the message names the file.
     """
     path = Path(path)
-    with open(path, "rb") as handle:
-        try:
-            config = from_dict(tomllib.load(handle))
-        except ValueError as error:  # tomllib.TOMLDecodeError is one too
-            raise ValueError(f"{path}: {error}") from None
+    text = path.read_bytes()
+    try:  # utf-8-sig: a byte order mark (Windows Notepad) is no "invalid statement"
+        config = from_dict(tomllib.loads(text.decode("utf-8-sig")))
+    except ValueError as error:  # tomllib.TOMLDecodeError and UnicodeDecodeError are ones too
+        raise ValueError(f"{path}: {error}") from None
     data = config["data"]
     data["roots"] = [str((path.parent / root).resolve()) for root in data["roots"]]
     if data["cache"]:

@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from stemgui.audio.atomic import atomic_path, clean_stale_parts
+from stemgui.audio.decode import SUPPORTED_EXTENSIONS
 from stemgui.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ MAX_LENGTH_GAP = 0.1
 MIN_SECONDS = 0.2
 
 _STEM_SUFFIX = ".stem.mp4"
-_AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3")
+_AUDIO_SUFFIXES = SUPPORTED_EXTENSIONS  # what the app decodes: .opus and .m4a stems too
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
 
     Raises:
         FileNotFoundError: a root does not exist.
+        ValueError: two tracks have one name (``cd1/01`` and ``cd2/01``), naming both.
     """
     found: dict[str, TrackSource] = {}
     for root in map(Path, roots):
@@ -120,7 +122,12 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
                 name = path.name
             else:
                 continue
-            found.setdefault(name, TrackSource(name, path))
+            earlier = found.setdefault(name, TrackSource(name, path)).path
+            if earlier.resolve() != path.resolve():  # not the same track reached twice
+                raise ValueError(
+                    f"two tracks named {name}: {earlier} and {path}; tracks are told apart by "
+                    "name (validation, scores): rename one, or leave one out of the data roots"
+                )
     return [found[name] for name in sorted(found)]
 
 
@@ -256,16 +263,20 @@ class TrackCache:
             except (OSError, ValueError, EOFError) as error:
                 log.warning("%s: damaged (%s); decoding %s again", target, error, track.name)
                 target.unlink(missing_ok=True)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        data = read_track(track, self.samplerate)
-        # each process its own part: torchrun's ranks decode a cold cache side by side
-        part = target.with_name(f".{target.name}.{os.getpid()}.part")
         try:
-            with open(part, "wb") as handle:
-                np.save(handle, data)
-            part.replace(target)  # the same bytes from whichever rank renames last
-        finally:
-            part.unlink(missing_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # said as "[Errno 17] File exists"
+            raise ValueError(
+                f"{self.folder}: is a file, not a cache folder; name a folder (--cache, or a "
+                "recipe's [data] cache)"
+            ) from None
+        # what a killed decode left (a full song's part holds hundreds of MB), a minute old
+        clean_stale_parts(self.folder, older_than=60)
+        data = read_track(track, self.samplerate)
+        # each process its own part: torchrun's ranks decode a cold cache side by side; the
+        # same bytes from whichever rank renames last
+        with atomic_path(target, overwrite=True) as part, open(part, "wb") as handle:
+            np.save(handle, data)
         log.info("cached %s (%d frames)", track.name, data.shape[-1])
         return np.load(target, mmap_mode="r")
 

@@ -65,8 +65,29 @@ def validation_tracks(
     return [store.load(track) for track in valid]
 
 
+def reference_order(sources: Sequence[str], what: str) -> list[int]:
+    """Where each of a model's ``sources`` is among a track's references (``training.data``'s
+    stems): its estimate ``i`` is scored against the stem ``order[i]``, by name.
+
+    Raises:
+        ValueError: naming ``what``, when its stems are not the data's (a six-stem model).
+    """
+    from training.data import SOURCES
+
+    if sorted(sources) != sorted(SOURCES):
+        raise ValueError(
+            f"{what}: its stems are {list(sources)}; --data scores models of {list(SOURCES)} "
+            "(in any order): leave --data out for this one"
+        )
+    return [SOURCES.index(source) for source in sources]
+
+
 def mean_sdr(model: nn.Module, tracks: Sequence[np.ndarray], **options) -> np.ndarray:
-    """(sources,) global SDR per source, mean over ``tracks`` (``separate_tracks``'s options)."""
+    """(sources,) global SDR per source in the model's order, each scored against the reference
+    of its name; mean over ``tracks`` (``separate_tracks``'s options)."""
+    order = reference_order(model.sources, "the model")
+    if order != sorted(order):  # the references put in the model's order
+        tracks = [np.concatenate([t[:1], np.asarray(t)[1:][order]]) for t in tracks]
     return np.mean(separate_tracks(model, tracks, **options), axis=0)
 
 

@@ -24,6 +24,7 @@ from stemgui.audio.atomic import atomic_path
 from stemgui.export.naming import safe_name
 from stemgui.separation.checkpoint import load_model, read_checkpoint
 from stemgui.separation.hashing import file_sha256, hashed_name
+from stemgui.separation.official_models import OFFICIAL_MODELS
 from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
 from training.data import describe
 from training.models import as_stemgui_file, is_official
@@ -49,14 +50,20 @@ def export_model(
     default flag. An official ``.th`` file is written there as a stemgui checkpoint.
 
     Raises:
-        ValueError: ``name`` cannot be a file name on every system, ``models_dir`` cannot be
-            written, or ``name`` is in the manifest already and ``replace`` is not given.
+        ValueError: ``name`` cannot be a file name on every system or is an official model's,
+            ``models_dir`` cannot be written, or ``name`` is in the manifest already and
+            ``replace`` is not given.
         ModelLoadError: ``source`` does not load, or the manifest is damaged.
     """
     if name.startswith(".") or safe_name(name) != name:  # safe on Windows, macOS and Linux
         raise ValueError(
             f"model name {name!r}: it becomes the file's name; use a name such as "
             f'{safe_name(name.lstrip("."))!r} (no leading dot, none of / \\ : * ? " < > |)'
+        )
+    if name in OFFICIAL_MODELS:  # the bundled model wins a name: the official one is lost
+        raise ValueError(
+            f"model name {name!r}: it is an official Demucs model's, which the app would no "
+            "longer offer (this one would take its place); choose another --name"
         )
     source, models_dir = Path(source), Path(models_dir)
     writable_folder(models_dir, "--models-dir")  # before anything is read or written

@@ -202,7 +202,11 @@ class Trainer(Optimisation, Validation, ResumableState, SessionRecord, RunFolder
         if data["max_tracks"]:
             train = train[: data["max_tracks"]]
         if not train:
-            raise ValueError(f"no training tracks found under {', '.join(data['roots'])}")
+            held = f" ({len(valid)} validation tracks, held out)" if valid else ""
+            raise config_mod.RecipeError(
+                f"no training tracks under {', '.join(data['roots'])}{held}: a track is a "
+                ".stem.mp4 file or a folder of drums, bass, other and vocals files"
+            )
         cache = data_mod.TrackCache(
             data["cache"] or self.run_dir.parent / "cache", samplerate=data["samplerate"]
         )

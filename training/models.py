@@ -34,6 +34,17 @@ def samplerate_of(path: str | Path) -> int:
     return int(read_checkpoint(path)["models"][0]["samplerate"])
 
 
+def sources_of(path: str | Path) -> list[str]:
+    """The stems the network of ``path`` separates, in its order.
+
+    Raises:
+        ModelLoadError: ``path`` does not read.
+    """
+    if is_official(path):
+        return list(load_any(path).sources)
+    return list(read_checkpoint(path)["models"][0]["sources"])
+
+
 def provenance_of(path: str | Path) -> dict[str, Any]:
     """How the weights of ``path`` were made, as its checkpoint records it; for an official file,
     which one it is (name and sha256): it records nothing of ours.

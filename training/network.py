@@ -40,6 +40,12 @@ def build_model(config: dict[str, Any]) -> nn.Module:
             f"[model.kwargs] samplerate = {kwargs['samplerate']!r}: the network runs at the "
             f"data's rate (data.samplerate = {rate}); leave samplerate out of [model.kwargs]"
         )
+    if kwargs.get("audio_channels", 2) != 2:  # every track is decoded to stereo
+        raise config_mod.RecipeError(
+            f"[model.kwargs] audio_channels = {kwargs['audio_channels']!r}: the network takes the "
+            "data's 2 channels (every track is decoded to stereo); leave audio_channels out of "
+            "[model.kwargs]"
+        )
     architecture = config["model"]["architecture"]
     # A network that cannot be made or run is refused in one line: torch's warnings about its
     # empty layers, said on the way, are dropped then (they hid that line), and said otherwise.
@@ -88,7 +94,17 @@ def start_from(
         start = start.models[index]
         origin = f"{Path(path).name} (member {index})"  # what provenance records
     if registry.name_of(start) != architecture:
-        raise ValueError(f"{path}: its architecture differs from the recipe's")
+        raise ValueError(
+            f"{path}: a {registry.name_of(start)}, the recipe's a {architecture}; start from a "
+            "model of the recipe's network"
+        )
+    # weights of the same shapes: each output would start from those of another stem
+    mine, theirs = (list(model.sources), model.samplerate), (list(start.sources), start.samplerate)
+    if theirs != mine:
+        raise ValueError(
+            f"{path}: it separates {theirs[0]} at {theirs[1]} Hz, the recipe's network "
+            f"{mine[0]} at {mine[1]} Hz; start from a model of the recipe's stems and rate"
+        )
     try:
         model.load_state_dict(start.state_dict())
     except RuntimeError as error:  # the same network with other arguments (channels, ...)

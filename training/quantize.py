@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from stemgui.errors import StemguiError
-from training.options import count, device, non_negative, output_file, positive
+from training.options import chunk_seconds, count, device, non_negative, output_file
 
 logger = logging.getLogger(__name__)
 
@@ -314,12 +314,13 @@ def run_quantize(args: argparse.Namespace) -> int:
     from stemgui.separation.official import load_any
     from stemgui.separation.rewrite import add_provenance
     from training import evaluate
-    from training.models import samplerate_of
+    from training.models import samplerate_of, sources_of
 
     output_file(args.output, [args.model], overwrite=args.overwrite)
     # The data are read first: a missing folder is refused before any file is written.
     tracks = []
     if args.data:  # at the model's rate, as eval decodes them
+        evaluate.reference_order(sources_of(args.model), args.model)  # stems it cannot score
         rate = samplerate_of(args.model)
         tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks, samplerate=rate)
     report = quantize_file(args.model, args.output, bits=args.bits, min_size=args.min_size)
@@ -372,7 +373,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="data roots: report the SDR change on their validation tracks",
     )
     parser.add_argument("--cache", default="runs/cache")
-    parser.add_argument("--segment", type=positive, help="chunk length (default: the model's)")
+    parser.add_argument(
+        "--segment", type=chunk_seconds, help="chunk length, 0.1-60 s (default: the model's)"
+    )
     parser.add_argument("--device", type=device, default="cpu")
     parser.add_argument("--max-tracks", type=count(0), default=0)
     parser.set_defaults(func=run_quantize)

@@ -18,7 +18,7 @@ from typing import Any
 from stemgui.separation.checkpoint import load_model
 from stemgui.separation.official import load_any
 from stemgui.separation.rewrite import add_provenance, save_with_segment
-from training.models import as_stemgui_file, samplerate_of
+from training.models import as_stemgui_file, samplerate_of, sources_of
 from training.options import chunk_seconds, device, output_file
 
 
@@ -29,6 +29,7 @@ def run_segment(args: argparse.Namespace) -> int:
     # The data are read first: a missing folder is refused before any file is written.
     tracks = []
     if args.data:  # at the model's rate, as eval decodes them
+        evaluate.reference_order(sources_of(args.model), args.model)  # stems it cannot score
         rate = samplerate_of(args.model)
         tracks = evaluate.validation_tracks(args.data, args.cache, samplerate=rate)
     # The source's figures, measured on other chunks, are not carried over: --data measures

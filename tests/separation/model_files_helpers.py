@@ -22,13 +22,14 @@ from torch import nn
 from stemgui.separation import registry
 
 
-def tiny_htdemucs(seed: int = 0) -> nn.Module:
-    """Our HTDemucs, two sources, 8 kHz, 8 channels, 3 layers, trained on 0.5 s: eval mode."""
+def tiny_htdemucs(seed: int = 0, sources: Sequence[str] = ("drums", "bass")) -> nn.Module:
+    """Our HTDemucs, two sources (or ``sources``), 8 kHz, 8 channels, 3 layers, trained on
+    0.5 s: eval mode."""
     from stemgui.separation.nets.htdemucs import HTDemucs
 
     torch.manual_seed(seed)
     return HTDemucs(
-        sources=["drums", "bass"],
+        sources=list(sources),
         channels=8,
         depth=3,
         nfft=256,

@@ -27,6 +27,8 @@ def not_a_model(tmp_path):
         (["fit", "{tmp}/absent.toml", "--run", "{tmp}/run"], "absent.toml"),
         # a file as the run folder: said before any track was decoded (was [Errno 17] after)
         (["fit", "training/configs/htdemucs_cpu.toml", "--run", "{bad}"], "is a file"),
+        # a run folder that cannot be made: said before the data (was [Errno 20] after them)
+        (["fit", "training/configs/htdemucs_cpu.toml", "--run", "{bad}/run"], "under the file"),
     ],
     ids=lambda value: value[0] if isinstance(value, list) else "",
 )
@@ -111,6 +113,9 @@ def test_synth_refuses_a_missing_soundfont_before_making_its_folder(tmp_path, ca
         (["synth", "--out", "o", "--seed", "-1"], "--seed"),  # failed in numpy, folder made
         (["quantize", "m.stemgui", "q.stemgui", "--bits", "0"], "--bits"),
         (["quantize", "m.stemgui", "q.stemgui", "--min-size", "-5"], "--min-size"),
+        # a waveform Demucs asked 160 TiB at the first track, with a traceback
+        (["eval", "m.stemgui", "--data", "d", "--segment", "1e9"], "--segment"),
+        (["quantize", "m.stemgui", "q.stemgui", "--segment", "1e9"], "--segment"),
     ],
     ids=lambda value: " ".join(value[:1] + value[-2:]) if isinstance(value, list) else "",
 )
@@ -176,6 +181,8 @@ TINY_NET = (
         ("samplerate = 0", "[model.kwargs] samplerate = 0: the network runs at the data's rate"),
         # trained at 44.1 kHz and shipped as if at 22.05
         ("samplerate = 22050", "[model.kwargs] samplerate = 22050: the network runs at"),
+        # a RuntimeError traceback at the first step, after the data were decoded
+        ("audio_channels = 1", "[model.kwargs] audio_channels = 1: the network takes the data's"),
     ],
 )
 def test_network_arguments_it_cannot_use_are_refused_naming_the_recipe(
@@ -224,3 +231,19 @@ def test_quantization_aware_fit_without_diffq_is_refused_before_any_data(
         f"{recipe}: [quant] diffq = 0.0003: quantization needs the diffq package, which is not "
         "installed: pip install diffq cython, or set diffq = 0"
     )
+
+
+def test_a_data_folder_without_tracks_is_named_with_what_a_track_is(tmp_path, caplog):
+    """It said "no training tracks found under X", naming neither the recipe nor the layout
+    (a folder of stems in an unknown format, or only validation tracks, gave the same)."""
+    from training import config as config_mod
+
+    (tmp_path / "data" / "Leaf - Summerghost").mkdir(parents=True)  # a validation name, empty
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(
+        config_mod.dumps(config_mod.DEFAULTS).replace("roots = []", 'roots = ["data"]')
+    )
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
+    assert f"{recipe}: no training tracks under {tmp_path / 'data'}" in caplog.text
+    assert "a .stem.mp4 file or a folder of drums, bass, other and vocals files" in caplog.text

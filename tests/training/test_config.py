@@ -50,6 +50,7 @@ def test_every_setting_has_a_rule_its_default_passes():
         ("quant", "diffq", -1e-4),
         ("quant", "group_size", 0),
         ("eval", "overlap", 1),
+        ("eval", "segment", 1e9),  # 160 TiB asked at the first validation, after training
         ("seed", "value", "forty-two"),
         ("seed", "value", -1),  # failed in numpy after the data were decoded
         ("seed", "value", 2**63),
@@ -74,6 +75,14 @@ def test_reading_a_recipe_names_its_file(tmp_path):
     recipe.write_text("[optim\nlr = 1\n")
     with pytest.raises(ValueError, match=rf"^{re.escape(str(recipe))}: "):
         config_mod.load(recipe)
+
+
+def test_a_recipe_saved_with_a_byte_order_mark_reads(tmp_path):
+    """Saved by Windows Notepad (UTF-8 with a BOM), it was refused: "Invalid statement (at line
+    1, column 1)", pointing at nothing to be seen."""
+    recipe = tmp_path / "mine.toml"
+    recipe.write_bytes(b"\xef\xbb\xbf[optim]\r\nlr = 1e-4\r\n")
+    assert config_mod.load(recipe)["optim"]["lr"] == 1e-4
 
 
 def test_network_arguments_it_does_not_take_are_refused_before_any_data(tmp_path):

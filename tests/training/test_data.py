@@ -75,6 +75,28 @@ def test_a_track_too_short_to_evaluate_is_refused(tmp_path):
         data.read_track(data.discover([tmp_path])[0])
 
 
+def test_two_tracks_of_one_name_are_refused_naming_both(tmp_path):
+    """cd2/01 was dropped without a word beside cd1/01 (or a second remix pool beside the first,
+    both named remix-0000-*): half the data left out of training."""
+    first = _stems_folder(tmp_path / "cd1", True).rename(tmp_path / "cd1" / "01")
+    second = _stems_folder(tmp_path / "cd2", True).rename(tmp_path / "cd2" / "01")
+    with pytest.raises(ValueError, match=rf"two tracks named 01: {first} and {second}"):
+        data.discover([tmp_path])
+    # the same track reached twice (a root and a folder in it) is one track
+    assert [t.path for t in data.discover([tmp_path / "cd1", first])] == [first]
+
+
+def test_stems_in_any_format_the_app_reads_make_a_track(tmp_path):
+    """A folder of .opus (or .m4a) stems was passed over without a word: "no training tracks"."""
+    folder = tmp_path / "Song B"
+    folder.mkdir()
+    for name, tone in zip(data.SOURCES, _tones(48000, 48000)):
+        sf.write(folder / f"{name}.opus", np.stack([tone, tone]).T, 48000, "OPUS", format="OGG")
+    (track,) = data.discover([tmp_path])
+    assert track.path == folder
+    assert data.read_track(track).shape[:2] == (5, 2)
+
+
 def test_incomplete_folder_is_not_a_track_and_is_named(tmp_path, caplog):
     folder = _stems_folder(tmp_path, True)
     (folder / "vocals.wav").rename(folder / "vocal.wav")
@@ -172,6 +194,36 @@ def test_two_ranks_caching_one_track_at_once_both_get_it(tmp_path, monkeypatch):
     monkeypatch.setattr(np, "save", save)
     mine = cache.load(track)  # was FileNotFoundError: the shared .part was renamed already
     np.testing.assert_array_equal(mine, results[0])
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [cache._file(track).name]
+
+
+def test_a_cache_folder_that_is_a_file_is_said_so(tmp_path):
+    """It said "[Errno 17] File exists", not what the file was taken for."""
+    _stems_folder(tmp_path / "src", True)
+    (track,) = data.discover([tmp_path / "src"])
+    (tmp_path / "cache").write_text("")
+    with pytest.raises(ValueError, match=r"cache: is a file, not a cache folder; name a folder"):
+        data.TrackCache(tmp_path / "cache").load(track)
+
+
+def test_what_a_killed_decode_left_in_the_cache_is_removed(tmp_path, monkeypatch):
+    """A fit killed while it decoded a track left its hidden part file (hundreds of MB for a
+    full song) in the cache for good."""
+    import os
+    import time
+
+    from stemgui.audio.atomic import part_path_for
+
+    _stems_folder(tmp_path / "src", True)
+    (track,) = data.discover([tmp_path / "src"])
+    cache = data.TrackCache(tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "getpid", lambda: 2**22 + 1)  # above Linux's pid_max: gone
+        left = part_path_for(cache._file(track))
+    left.write_bytes(b"half a track")
+    os.utime(left, (time.time() - 120,) * 2)
+    cache.load(track)
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [cache._file(track).name]
 
 

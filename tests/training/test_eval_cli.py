@@ -189,3 +189,10 @@ def test_own_tracks_without_musdb_names_are_pointed_to_split_all(tmp_path, model
         "validation songs, by their names (training.data.MUSDB_VALIDATION); score these 1 "
         "tracks with --split all"
     ) in caplog.text
+
+
+def test_without_models_it_scores_the_baselines(tmp_path, musdb_like, capsys):
+    root, _ = musdb_like
+    assert main(["eval", "--data", str(root), "--cache", str(tmp_path / "cache")]) == 0
+    printed = capsys.readouterr().out
+    assert "| mixture/4 |" in printed and "| IRM oracle |" in printed

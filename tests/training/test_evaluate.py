@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from training import evaluate, sdr
+from training.data import SOURCES
 
 
 def test_global_sdr_known_values():
@@ -73,7 +74,7 @@ def test_models_are_measured_on_tracks_at_their_own_rate(tmp_path, monkeypatch, 
     for stem in ("drums", "bass", "other", "vocals"):
         sf.write(song / f"{stem}.wav", np.zeros((44100, 2), np.float32), 44100)
     model = tmp_path / "m.stemgui"
-    save_model(tiny_htdemucs(), model)  # 8 kHz
+    save_model(tiny_htdemucs(sources=SOURCES), model)  # 8 kHz
     measured = []
 
     def record(model, tracks, **options):
@@ -90,3 +91,72 @@ def test_models_are_measured_on_tracks_at_their_own_rate(tmp_path, monkeypatch, 
     }[command]
     assert main([*argv, *data]) == 0
     assert measured and set(measured) == {8000}  # one second at the model's rate
+
+
+class _Scaled:
+    """A linear "network" whose stems, in its own order (not the data's), are the mixture
+    scaled by each stem's share in ``_scaled_track``: a perfect separation, by name."""
+
+    sources = ("vocals", "drums", "bass", "other")
+    shares = (0.4, 0.1, 0.2, 0.3)
+    samplerate = 8000
+    audio_channels = 2
+    segment = None
+    training = False
+
+    def __call__(self, mix):  # (batch, channels, time) -> (batch, sources, channels, time)
+        import torch
+
+        return torch.stack([share * mix for share in self.shares], dim=1)
+
+    def eval(self):
+        return self
+
+    def train(self, mode=True):
+        return self
+
+    def to(self, device):
+        return self
+
+    def parameters(self):
+        return iter(())
+
+
+def test_mean_sdr_scores_each_stem_against_the_reference_of_its_name():
+    """quantize, segment and bag --data scored a model's stems by position: a model listing
+    them in another order was scored against the wrong references."""
+    noise = np.random.default_rng(1).standard_normal((2, 8000)).astype(np.float32)
+    stems = np.stack([share * noise for share in (0.1, 0.2, 0.3, 0.4)])  # drums ... vocals
+    track = np.concatenate([noise[None], stems])
+    assert np.all(evaluate.mean_sdr(_Scaled(), [track]) > 15)  # by position: 6 dB and below
+
+
+@pytest.mark.parametrize("command", ["quantize", "segment", "bag"])
+def test_a_model_of_other_stems_is_refused_before_anything_is_written(tmp_path, command, caplog):
+    """A six-stem model (the official htdemucs_6s) with --data: quantize and segment wrote
+    their file, then stopped on "operands could not be broadcast together"."""
+    import soundfile as sf
+
+    from stemgui.separation.checkpoint import save_model
+    from tests.separation.model_files_helpers import tiny_htdemucs
+    from training.__main__ import main
+
+    if command == "quantize":
+        pytest.importorskip("diffq")
+    song = tmp_path / "data" / "Leaf - Summerghost"  # a MUSDB validation name
+    song.mkdir(parents=True)
+    for stem in ("drums", "bass", "other", "vocals"):
+        sf.write(song / f"{stem}.wav", np.zeros((8000, 2), np.float32), 8000)
+    six = ("drums", "bass", "other", "vocals", "guitar", "piano")
+    model = tmp_path / "six.stemgui"
+    save_model(tiny_htdemucs(sources=six), model)
+    out = tmp_path / "out.stemgui"
+    argv = {
+        "quantize": ["quantize", str(model), str(out)],
+        "segment": ["segment", str(model), str(out), "--seconds", "1"],
+        "bag": ["bag", str(out), str(model)],
+    }[command]
+    data = ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
+    assert main([*argv, *data]) == 1
+    assert f"{model}: its stems are {list(six)}" in caplog.text
+    assert not out.exists() and not (tmp_path / "cache").exists()

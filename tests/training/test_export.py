@@ -77,6 +77,31 @@ def test_starting_from_a_model_of_other_arguments_is_refused_naming_it(tmp_path)
         make(tmp_path, "wider", overrides={"model": {"kwargs": wider}}, init=start)
 
 
+def test_starting_from_a_model_of_other_stems_or_rate_is_refused_naming_it(tmp_path):
+    """A model listing its stems in another order (or running at another rate) has weights of
+    the same shapes: fine-tuning started each output from the weights of another stem. Another
+    network is named with the recipe's."""
+    from stemgui.separation.checkpoint import save_model
+    from stemgui.separation.nets.demucs import Demucs
+    from tests.separation.model_files_helpers import tiny_htdemucs
+
+    kwargs = TINY["model"]["kwargs"]
+    start = tmp_path / "hybrid.stemgui"  # said "its architecture differs", naming neither
+    save_model(tiny_htdemucs(sources=["drums", "bass", "other", "vocals"]), start)
+    with pytest.raises(ValueError, match=r"hybrid.stemgui: a HTDemucs, the recipe's a Demucs"):
+        make(tmp_path, "hybrid", init=start)
+    for name, changed in (
+        ("reordered", {"sources": ["vocals", "drums", "bass", "other"]}),
+        ("slower", {"samplerate": 22050}),
+    ):
+        start = tmp_path / f"{name}.stemgui"
+        save_model(
+            Demucs(**{"sources": ["drums", "bass", "other", "vocals"], **kwargs, **changed}), start
+        )
+        with pytest.raises(ValueError, match=rf"{name}.stemgui: it separates .* the recipe's"):
+            make(tmp_path, name, init=start)
+
+
 @pytest.mark.parametrize(
     ("name", "instead"),
     [("bad/name", "bad_name"), ("", "_"), (".hidden", "hidden"), ("a:b", "a_b"), ("NUL", "NUL_")],
@@ -88,6 +113,15 @@ def test_a_name_that_cannot_be_a_file_name_is_refused_before_anything_is_written
     expected = rf"model name {re.escape(repr(name))}: .* such as {re.escape(repr(instead))} "
     with pytest.raises(ValueError, match=expected):
         export_model(tmp_path / "never read.stemgui", name, models)
+    assert not models.exists()
+
+
+def test_the_name_of_an_official_model_is_refused_before_anything_is_written(tmp_path):
+    """Exported as "htdemucs", a model took the official htdemucs's place in the app and in
+    stemgui-separate -n htdemucs (the bundled one wins a name), which then could not be had."""
+    models = tmp_path / "models"
+    with pytest.raises(ValueError, match=r"model name 'htdemucs': .*official Demucs model"):
+        export_model(tmp_path / "never read.stemgui", "htdemucs", models)
     assert not models.exists()
 
 

@@ -43,3 +43,13 @@ def test_a_packed_folder_is_described_by_the_data_it_was_packed_from(tmp_path):
     assert pack([str(tmp_path / "musdb" / "train")], tmp_path / "packed") == 1
     assert data.describe(tmp_path / "packed") == "musdb/train (packed as Ogg Opus, 48 kHz)"
     assert [t.name for t in data.discover([tmp_path / "packed"])] == ["Song"]
+
+
+def test_a_missing_data_folder_is_one_line_and_exit_1(tmp_path, capsys):
+    """prepare.sh with a wrong data folder ended in a FileNotFoundError traceback."""
+    from training.gpu.pack import main
+
+    assert main(["--data", str(tmp_path / "absent"), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err == f"pack: {tmp_path / 'absent'}: no such data folder\n"
+    assert not (tmp_path / "out").exists()

@@ -351,3 +351,25 @@ def test_pool_rendered_by_worker_processes_matches_in_process_render(tmp_path, s
         expected = render_song(recipe, soundfont)
         data = read_track(tracks[folder.name])
         assert np.abs(data[1:] - expected.stems).max() <= 2.0**-23
+
+
+def test_ctrl_c_leaves_the_songs_not_started_unrendered(tmp_path, soundfont):
+    """With --jobs, Ctrl-C waited for the worker processes to render every song still queued
+    (minutes for a pool of 200) before it stopped."""
+    from training.synth.pool import render_pool
+
+    def stop(index, recipe):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        render_pool(
+            tmp_path,
+            12,
+            1.0,
+            soundfont=soundfont,
+            vocal_engine="fluidsynth",
+            jobs=2,
+            on_song=stop,
+        )
+    rendered = list(tmp_path.glob("*/recipe.json"))
+    assert 1 <= len(rendered) <= 6  # the first, those under way and queued to a worker

@@ -56,7 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", nargs="+", required=True, help="data roots")
     parser.add_argument("--out", required=True, help="output folder")
     args = parser.parse_args(argv)
-    count = pack(args.data, Path(args.out))
+    from stemgui.errors import StemguiError
+
+    try:
+        count = pack(args.data, Path(args.out))
+    except (OSError, ValueError, StemguiError) as error:  # a data folder, a track, the disk
+        print(f"pack: {error}", file=sys.stderr)
+        return 1
     print(f"packed {count} tracks into {args.out}")
     return 0
 

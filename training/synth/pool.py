@@ -111,10 +111,14 @@ def render_pool(
             pool.submit(_render_one, seed + i, seconds, vocal_engine, font, targets[i]): i
             for i in todo
         }
-        for future in as_completed(futures):
-            recipe = future.result()
-            if on_song is not None:
-                on_song(futures[future], recipe)
+        try:
+            for future in as_completed(futures):
+                recipe = future.result()
+                if on_song is not None:
+                    on_song(futures[future], recipe)
+        except BaseException:  # Ctrl-C or a song that failed: the songs not started are not
+            pool.shutdown(wait=False, cancel_futures=True)  # rendered first (was every one)
+            raise
     return targets
 
 
