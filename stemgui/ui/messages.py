@@ -70,7 +70,9 @@ class Messages(QObject):
         window.playback_off.setVisible(bool(message))
         window.playback_off.setToolTip(f"Playback is off: {message}" if message else "")
         if message:
-            window.statusBar().showMessage(f"Playback is off: {message}")
+            # its first sentence: the whole of it runs on behind the "Playback off" label
+            first = message.split(". ", 1)[0].rstrip(".")
+            window.statusBar().showMessage(f"Playback is off: {first}.")
             # in the banner too, which stays (the status bar's next message replaced it), once
             # per reason (not at every song shown), never over a song's or a model's message
             banner_free = not window.banner.isVisibleTo(window) or self.about == "playback"
