@@ -40,7 +40,8 @@ def main() -> None:
         for fmt in (AudioFormat("wav", bits=16), AudioFormat("flac", bits=16)):
             times: dict[str, list[float]] = {"without": [], "with": []}
             for repeat in range(args.repeats):
-                for kind, analysis in (("without", None), ("with", FOUND)):
+                runs = [("without", None), ("with", FOUND)]
+                for kind, analysis in runs if repeat % 2 else runs[::-1]:  # each first in turn
                     request = ExportRequest(
                         folder=Path(folder) / f"{kind}-{repeat}",
                         mix_gains=(1.0, 1.0, 1.0, 1.0),

@@ -104,6 +104,10 @@ def set_soundfile_tags(handle, tags: Mapping[str, str]) -> None:
     """Set ``tags`` on a ``soundfile.SoundFile`` open for writing (a WAV's INFO list, FLAC's
     and Ogg's comments), before its first frames; a WAV's each cut to ``_WAV_TAG_BYTES``."""
     wav = handle.format in ("WAV", "WAVEX", "RF64")
+    if handle.format == "FLAC" and TEMPO_AND_KEY.keys() & tags.keys():
+        from stemgui.audio.flac_comments import reserve
+
+        reserve(handle)  # room for them, in place once the file is written
     for key, value in tags.items():
         name = _SOUNDFILE_NAMES.get(key, key)
         if name is None or key in TEMPO_AND_KEY:  # added once written: add_tempo_and_key

@@ -98,11 +98,37 @@ def test_a_file_that_is_not_a_riff_wav_is_left_as_it_was(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_a_flac_without_comments_gets_a_comment_block(tmp_path):
-    samples = song(1)
-    path = write_audio(
-        tmp_path / "bare.flac", samples, RATE, AudioFormat("flac"), tags={"bpm": "90"}
+def test_a_flac_s_tempo_and_key_take_the_room_kept_for_them(tmp_path):
+    """Written in place: the audio does not move (the file is not copied), the room left over
+    is padding, and the license comment that kept it is gone."""
+    from stemgui.audio.flac_comments import _RESERVED_ENTRY, _blocks, _body, _entries
+
+    path = write_audio(tmp_path / "x.flac", song(), RATE, AudioFormat("flac"), tags=TAGS)
+    with open(path, "rb") as file:
+        blocks = _blocks(file)
+        audio = file.tell()
+    assert [kind for _, kind, _ in blocks] == [0, 4, 1]  # stream info, comments, padding
+    vendor, entries = _entries(blocks[1][2])
+    assert (
+        b"BPM=107" in entries
+        and b"INITIALKEY=F#m" in entries
+        and b"title=Caf\xc3\xa9 (Vocals)" in entries
     )
+    assert not [entry for entry in entries if entry.startswith(b"license=")]
+    # where libsndfile put the audio: behind its comments with the room kept (a copy puts it
+    # behind the new comments alone)
+    kept = [entry for entry in entries if not entry.startswith((b"BPM=", b"INITIALKEY="))]
+    assert audio == 4 + (4 + 34) + 4 + len(_body(vendor, [*kept, _RESERVED_ENTRY]))
+    assert "license" not in {name.lower() for name in tags_of(path)}
+
+
+def test_a_flac_without_room_or_comments_is_rewritten_with_them(tmp_path):
+    from stemgui.audio.flac_comments import add_vorbis_comments
+
+    samples = song(1)
+    path = tmp_path / "bare.flac"
+    sf.write(path, samples[0], RATE, format="FLAC")  # no tags: no comment block at all
+    add_vorbis_comments(path, {"BPM": "90"})
     assert tags_of(path)["BPM"] == "90"
     np.testing.assert_allclose(sf.read(path)[0], samples[0], atol=1 / 32768)
     assert not list(tmp_path.glob(".*"))  # the rewrite's temporary file is gone
