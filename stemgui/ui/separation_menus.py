@@ -294,7 +294,8 @@ class SeparationMenus(QObject):
 
     def _update_watch(self) -> None:
         if self.has_model() is False and self.settings.get(S.MODEL):
-            self._watch.start()
+            if not self._watch.isActive():  # start() again would put off its next look
+                self._watch.start()
         else:
             self._watch.stop()
 

@@ -295,6 +295,10 @@ def test_songs_wait_for_a_model_file_gone_during_the_session_and_start_when_it_i
     (job,) = win.add_paths(songs[1:])
     qtbot.wait(100)
     assert job.status_text() == "waiting: the chosen model is missing (see the Model menu)"
+    due = win.menus._watch.remainingTime()
+    qtbot.wait(300)
+    win.menus.wait_reason()  # asked again (the queue asks often): the next look is not put off
+    assert win.menus._watch.remainingTime() <= due - 200
     (tmp_path / "away.stemgui").rename(model)  # plugged in again
     qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
     assert not win.banner.isVisibleTo(win) and not win.menus._watch.isActive()
