@@ -131,7 +131,10 @@ class Following(QObject):
             if read:  # waiting now: the song loaded comes back, if any
                 window.screen.leave_failed()
             if shown or (read and window.shown_job is None):  # its name and state stay
-                window.screen.show_title(job)
+                if window.failed_job is None:
+                    window.screen.show_hint(job)  # its stems come there, not "Drop songs"
+                else:
+                    window.screen.show_title(job)
             return
         if shown:
             window.show_job(job)  # refused: as it was

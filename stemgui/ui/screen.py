@@ -58,7 +58,7 @@ class Screen(QObject):
             window.player.unload()
             window.stems.clear()
             if self.failed_job is None:
-                self.show_hint()
+                self.show_hint(job)
             window.update_buttons()
         else:
             self._show_stems(job)
@@ -90,12 +90,27 @@ class Screen(QObject):
         else:
             self.show_hint()
 
-    def show_hint(self) -> None:
-        """The drop hint, with the demo song's button where the demo ships; no title."""
+    def show_hint(self, waiting: Job | None = None) -> None:
+        """The drop hint, with the demo song's button where the demo ships; no title. With
+        ``waiting``, a song on screen whose stems are not begun (retried, say): its title, and
+        in the hint's place its name and that its stems come (not "Drop songs here")."""
+        from html import escape
+
+        from stemgui.ui.window import EMPTY_TEXT
+
         window = self.window
-        window.demo_button.setVisible(demo_song() is not None)
+        window.hint.setText(
+            EMPTY_TEXT
+            if waiting is None
+            else f"<h2>{escape(waiting.path.name)}</h2><p>Its stems show here as it is "
+            "separated.</p>"
+        )
+        window.demo_button.setVisible(waiting is None and demo_song() is not None)
         window.pages.setCurrentWidget(window.empty)
-        window.song_title.clear()
+        if waiting is None:
+            window.song_title.clear()
+        else:
+            self.show_title(waiting)
 
     def show_title(self, job: Job) -> None:
         """The song's name without its extension, the model, the state: short of room, the

@@ -463,9 +463,15 @@ def test_retrying_the_song_on_screen_takes_its_cancelled_stems_off(qtbot, settin
         assert first.state is JobState.WAITING
         assert win.shown_job is None and not win.player.loaded and win.stems.stemset is None
         assert win.song_title.text().endswith("(waiting)")  # its name stays, with its state
+        # in the hint's place: its name, not "Drop songs or folders here" and the demo's button
+        assert win.pages.currentWidget() is win.empty and not win.demo_button.isVisibleTo(win)
+        assert win.hint.text().startswith(f"<h2>{first.path.name}</h2>")
         gate.set()
         qtbot.waitUntil(lambda: first.state is JobState.DONE, timeout=TIMEOUT_MS)
         assert win.shown_job is first and win.stems.waveforms["vocals"].frames_ready == 8000
+        win.remove_job(first)
+        win.remove_job(second)
+        assert "Drop songs or folders here" in win.hint.text()  # the hint as it was
     finally:
         gate.set()
         win.close()
