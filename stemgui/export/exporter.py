@@ -213,6 +213,11 @@ def _export(
     readers: dict[str, Callable[[int, int], np.ndarray]] = {}
     if spooled:
         readers, frames = part_readers(stemset, request, first, frames, rate)
+        if frames <= 0:  # a frame or two of the stems, none at a lower rate: empty files
+            raise ExportError(
+                request.folder,
+                f"the part of the song to export is empty at {rate} Hz; choose a longer part",
+            )
     if paced:  # the files through the player's stretcher and transposer, spooled once
         wanted = {name: readers[name] for name, _ in targets}  # not every stem: those asked
         files = PacedFiles(wanted, stemset.channels, frames, rate, request.pace)

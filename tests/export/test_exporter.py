@@ -457,6 +457,16 @@ def test_the_files_can_be_at_another_rate_resampled_as_julius_does(tmp_path, ste
     )
 
 
+def test_a_part_too_short_for_the_rate_it_is_written_at_is_refused(tmp_path, stems):
+    """One frame of the stems at 44.1 kHz is none at 22.05 kHz: four empty files were written."""
+    request = ExportRequest(folder=tmp_path, samplerate=22050, span=(0, 1 / RATE))
+    with pytest.raises(ExportError, match="part of the song to export is empty at 22050 Hz"):
+        export(stems, request, "s", "m")
+    assert files_under(tmp_path) == []
+    (one,) = export(stems, replace(request, samplerate=None, stems=["bass"]), "s", "m")
+    assert sf.info(one).frames == 1  # at the stems' own rate it is a frame
+
+
 def test_a_rescaled_export_at_another_rate_stays_below_full_scale(tmp_path, stems):
     """The one divisor is found on the resampled files: their peaks fall between the stems'
     samples (white noise at full scale reaches 1.76 at 48 kHz)."""
