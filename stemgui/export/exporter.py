@@ -151,8 +151,9 @@ def export(
     Args:
         stemset: the separation: ``names``, ``samplerate``, ``data`` (sources, channels, frames).
         request: what to write (see ``ExportRequest``).
-        track: the song's name without extension, or its path (whose stem is used, and whose
-            tags each file gets, with the stem's name in the title: ``stemgui.audio.tags``).
+        track: the song's name without extension (a ``str``), or its ``Path`` (whose stem is
+            used, and whose tags each file gets, with the stem's name in the title:
+            ``stemgui.audio.tags``).
         model_name: the model's name, for ``{model}`` in the template.
         on_progress: told the fraction done, 0 to 1, after every block read (on this thread).
         cancel: a token (``threading.Event``) looked at before every block.
@@ -187,7 +188,8 @@ def _export(
     if not todo:
         logger.info("nothing to export to %s: every file exists already", request.folder)
         return []
-    song_tags = read_tags(track) if Path(track).is_file() else {}
+    # a name is no path (as ``plan`` reads it): looked up, one over 255 bytes raised OSError
+    song_tags = read_tags(track) if isinstance(track, Path) and track.is_file() else {}
     heard = tempo_and_key(request.analysis, request.pace)
     for folder in dict.fromkeys(target.parent for _, target in targets):
         # what an export killed there left (hidden temporary files); the app's exports go

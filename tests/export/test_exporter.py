@@ -467,6 +467,14 @@ def test_a_part_too_short_for_the_rate_it_is_written_at_is_refused(tmp_path, ste
     assert sf.info(one).frames == 1  # at the stems' own rate it is a frame
 
 
+def test_a_song_s_name_too_long_for_a_file_is_cut_in_the_file_names(tmp_path, stems):
+    """A name (not a path) over 255 bytes was looked up as a file: OSError, "File name too
+    long", instead of the names cut to fit as ``render`` does."""
+    (bass,) = export(stems, ExportRequest(folder=tmp_path, stems=["bass"]), "日" * 120, "m")
+    assert bass.parent.name == "日" * 80  # 240 bytes
+    assert sf.info(bass).frames == stems.frames
+
+
 def test_a_rescaled_export_at_another_rate_stays_below_full_scale(tmp_path, stems):
     """The one divisor is found on the resampled files: their peaks fall between the stems'
     samples (white noise at full scale reaches 1.76 at 48 kHz)."""
