@@ -171,9 +171,14 @@ def _map_npy(path: Path, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def folder_bytes(folder: Path) -> int:
-    """Bytes of the files in ``folder`` (one that cannot be read counts nothing)."""
+    """Bytes of the files in ``folder`` (one that cannot be read counts nothing, and so does
+    a folder gone: another run sharing the cache evicted it)."""
+    try:
+        files = list(folder.iterdir())
+    except OSError:
+        return 0
     total = 0
-    for file in folder.iterdir():
+    for file in files:
         try:
             total += file.stat().st_size
         except OSError:

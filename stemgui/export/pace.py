@@ -61,7 +61,7 @@ class _Joined:
         self.at += n
         return n
 
-    def follow_on(self, frame: int) -> None:
+    def follow_on(self, frame: int | None) -> None:
         pass
 
 

@@ -151,10 +151,12 @@ class BlockRenderer:
         soft_limit(out[:total], self._scratch)
         return filled
 
-    def follow_on(self, frame: int) -> None:
+    def follow_on(self, frame: int | None) -> None:
         """The next run, from ``frame``, goes on from what was heard without a cut: what
-        played last (through ``stemgui.playback.stretch``) ended just before ``frame``."""
-        if self._next is not None:
+        played last (through ``stemgui.playback.stretch``) ended just before ``frame``.
+        None: what was heard faded out to silence; the next run fades in, and what this
+        rendered last (never heard) does not fade out over it."""
+        if frame is None or self._next is not None:
             self._next = frame
 
     # --- the gains' ramp ------------------------------------------------------------------

@@ -20,7 +20,9 @@ frame it came from, so the position the device plays is known as at speed 1, to 
 
 Changing the speed takes effect at the next half window. Back at speed 1 the last window's
 second half plays whole, the transport goes back to the song frame after it (the one heard, not
-the one the transport had run ahead to) and the renderer goes on from there without a cut.
+the one the transport had run ahead to) and the renderer goes on from there without a cut;
+unless the transport was sought meanwhile (a seek, stop and play): then the window fades out and
+the renderer fades in where the transport was sent.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Renderer(Protocol):
 
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int: ...
 
-    def follow_on(self, frame: int) -> None: ...
+    def follow_on(self, frame: int | None) -> None: ...
 
 
 class Stretcher:
@@ -84,6 +86,7 @@ class Stretcher:
         self._ready_runs: list[tuple[int, int, int]] = []  # (offset in _ready, song, count)
         self._silent = 0  # input frames in a row the renderer had no song for
         self._handing_over = False
+        self._left_at: int | None = None  # the transport's position after the last input
 
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
         """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
@@ -179,6 +182,7 @@ class Stretcher:
             got = self.renderer.render(block, note)
             self._silent = self._silent + block.shape[0] if got == 0 else 0
             self._input = np.concatenate([self._input, block])
+            self._left_at = getattr(self.renderer.transport, "position", None)
 
     def _forget(self, before: int) -> None:
         """Let go of the input before input index ``before``."""
@@ -194,13 +198,18 @@ class Stretcher:
 
     def _hand_over(self) -> None:
         """Back to speed 1: the last window's second half is played whole (the song as it
-        goes on from the frame being heard) and the renderer goes on after it without a cut."""
+        goes on from the frame being heard) and the renderer goes on after it without a cut.
+        Paused, or sought since the last input was read, the window fades out instead and the
+        renderer starts where the transport is: the seek is not undone."""
         self._handing_over = True
         last = self._song_at(self._previous + self.size - 1 - self._base)
         at = self._previous + self.hop - self._base
-        if last is None or not getattr(self.renderer.transport, "playing", False):
-            self._ready = self._sum[: self.hop].copy()  # paused: the window fades out
+        transport = self.renderer.transport
+        sought = getattr(transport, "position", None) != self._left_at
+        if last is None or sought or not getattr(transport, "playing", False):
+            self._ready = self._sum[: self.hop].copy()  # the window fades out
             self._ready_runs = []
+            self.renderer.follow_on(None)  # and the renderer fades in after it
             return
         self._ready = self._input[at : at + self.hop].copy()
         song = self._song_at(at)

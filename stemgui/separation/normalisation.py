@@ -24,7 +24,9 @@ def mix_statistics(buffer: np.ndarray) -> tuple[float, float]:
 
     Computed block by block in float64 (Chan's parallel update), so a long song or an
     ``np.memmap`` costs one block of temporary memory; the pages of a memmap (the app's copy of
-    a long song) are let go of as they are read. A song under 2 frames has std 0.
+    a long song) are let go of as they are read. A song under 2 frames has std 0; a NaN or
+    infinite sample makes the mean or the std NaN or infinite (without a warning: ``Separator``
+    refuses such a song).
     """
     from stemgui.spool import release_pages
 
@@ -35,7 +37,8 @@ def mix_statistics(buffer: np.ndarray) -> tuple[float, float]:
         release_pages(buffer, start, start + _STATISTICS_BLOCK, flush=False)
         n = mono.shape[0]
         block_mean = float(mono.mean())
-        block_squares = float(((mono - block_mean) ** 2).sum())
+        with np.errstate(invalid="ignore"):  # inf - inf is NaN: said by the caller
+            block_squares = float(((mono - block_mean) ** 2).sum())
         delta = block_mean - mean
         total = count + n
         mean += delta * n / total

@@ -132,6 +132,9 @@ class Separator:
         Args:
             buffer: (channels, frames) float32 at ``samplerate``, ``channels`` the model's
                 ``audio_channels`` (other float types are converted, at the cost of a copy).
+                Every sample finite: a NaN or infinite one is a ``ValueError`` (through the
+                mix's statistics it would make every stem NaN; ``stemgui.audio.decode``
+                makes them silence).
             on_progress: called on this thread with a ``Progress`` once before the first chunk
                 and after every chunk; see ``Progress`` for the payload.
             cancel: checked before every chunk and every layer of the network; once set,
@@ -152,6 +155,8 @@ class Separator:
         frames = buffer.shape[-1]
         out = self._prepare_out(out, frames)
         mean, std = normalisation(buffer)
+        if not (math.isfinite(mean) and math.isfinite(std)):
+            raise ValueError("the buffer has NaN or infinite samples: every stem would be NaN")
         delays = draw_delays(len(self._nets), self.shifts, self.seed, self.samplerate)
         ready = [0]  # frames final so far, over the attempts
         with checked_in_every_layer(self._nets, cancel):

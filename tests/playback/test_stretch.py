@@ -131,6 +131,28 @@ def test_back_at_speed_one_playback_goes_on_from_the_frame_heard_without_a_click
     assert float(np.abs(np.diff(joined)).max()) < 1.5 * natural
 
 
+@pytest.mark.parametrize("how", ["seek", "stop and play"])
+def test_a_seek_as_the_speed_goes_back_to_one_is_not_undone_and_makes_no_click(how):
+    tone = (0.5 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
+    natural = float(np.abs(np.diff(tone)).max())
+    output, transport = player(tone)
+    output.transposer.speed = 0.5
+    transport.play()
+    before = play(output, RATE)
+    output.transposer.speed = 1.0  # the windows still buffered play out first, then the hand-over
+    if how == "seek":
+        transport.seek(3 * RATE + 77)
+    else:
+        transport.stop()
+        transport.play()
+    sought = transport.position
+    after = play(output, 10 * 512)
+    assert not output.stretcher.active
+    assert sought <= transport.position <= sought + 10 * 512  # not back where it played slowly
+    joined = np.concatenate([before, after])[:, 0]
+    assert float(np.abs(np.diff(joined)).max()) < 1.5 * natural
+
+
 def test_paused_it_falls_silent_and_starts_afresh():
     output, transport = player()
     output.transposer.speed = 0.75

@@ -335,6 +335,14 @@ def test_bad_inputs_are_refused():
         Separator(WrongNet(), device="cpu").separate(song(50))
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_sample_that_is_not_finite_is_refused_not_spread_over_every_stem(bad):
+    buffer = song(5000)
+    buffer[1, 1234] = bad  # the mix's statistics, and so every chunk, would be NaN
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        Separator(IdentityNet(), device="cpu").separate(buffer)
+
+
 # -- cancel -----------------------------------------------------------------------------------
 
 

@@ -330,3 +330,24 @@ def test_an_unusable_cache_folder_is_a_warning_not_an_error(tmp_path, caplog):
         assert cache.get(_key()) is None
         assert not cache.put(_key(), _stems())
     assert caplog.text.count("WARNING") == 2
+
+
+def test_an_entry_evicted_by_another_run_while_this_one_measures_is_not_an_error(
+    tmp_path, monkeypatch
+):
+    probe = StemCache(tmp_path / "probe")
+    probe.put(_key(), _stems())
+    cache = StemCache(tmp_path / "cache", max_bytes=probe.size() + probe.size() // 2)
+    old, new = _key(song="a" * 64), _key(song="b" * 64)
+    assert cache.put(old, _stems(1))
+    real = stemcache.last_used
+
+    def last_used(folder: Path) -> int:
+        used = real(folder)
+        if folder.name == old:  # another run sharing the cache evicts it just now
+            shutil.rmtree(folder)
+        return used
+
+    monkeypatch.setattr(stemcache, "last_used", last_used)
+    assert cache.put(new, _stems(2))  # "never raises for the disk"
+    assert cache.keys() == [new]
