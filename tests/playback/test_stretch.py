@@ -113,13 +113,18 @@ def test_each_half_window_says_which_song_frame_it_plays():
     assert songs == sorted(songs)
 
 
-def test_back_at_speed_one_playback_goes_on_from_the_frame_heard_without_a_click():
+def slowed_tone():
+    """A 220 Hz tone played for a second at half speed: (its largest step from one sample to
+    the next, the output, its transport, what it played)."""
     tone = (0.5 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
-    natural = float(np.abs(np.diff(tone)).max())
     output, transport = player(tone)
     output.transposer.speed = 0.5
     transport.play()
-    before = play(output, RATE)
+    return float(np.abs(np.diff(tone)).max()), output, transport, play(output, RATE)
+
+
+def test_back_at_speed_one_playback_goes_on_from_the_frame_heard_without_a_click():
+    natural, output, transport, before = slowed_tone()
     ahead = transport.position  # the transport ran ahead of the windows being heard
     output.transposer.speed = 1.0
     after = play(output, RATE // 2)
@@ -133,12 +138,7 @@ def test_back_at_speed_one_playback_goes_on_from_the_frame_heard_without_a_click
 
 @pytest.mark.parametrize("how", ["seek", "stop and play"])
 def test_a_seek_as_the_speed_goes_back_to_one_is_not_undone_and_makes_no_click(how):
-    tone = (0.5 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
-    natural = float(np.abs(np.diff(tone)).max())
-    output, transport = player(tone)
-    output.transposer.speed = 0.5
-    transport.play()
-    before = play(output, RATE)
+    natural, output, transport, before = slowed_tone()
     output.transposer.speed = 1.0  # the windows still buffered play out first, then the hand-over
     if how == "seek":
         transport.seek(3 * RATE + 77)
