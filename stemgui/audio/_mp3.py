@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 _ENCODER = "libmp3lame"
+_LOUDEST = 1e4  # 80 dB over full scale: what an mp3 keeps of a sample at most
 
 
 def write(
@@ -39,8 +40,11 @@ def write(
         time_base = Fraction(1, samplerate)
         pts = 0
         for block in blocks:
+            # LAME aborts the whole process (a failed assertion, no exception) on samples
+            # near 1e6; no sound is within 80 dB of that, clip mode "none" or not
+            block = np.clip(block, -_LOUDEST, _LOUDEST, dtype=np.float32)
             frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(block, dtype=np.float32), format="fltp", layout=layout
+                np.ascontiguousarray(block), format="fltp", layout=layout
             )
             frame.sample_rate = samplerate
             frame.time_base = time_base

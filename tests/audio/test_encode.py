@@ -306,3 +306,24 @@ def test_read_only_folder_for_real(tmp_path):
             write_audio(folder / "x.wav", noise(), 44100, AudioFormat())
     finally:
         folder.chmod(0o700)
+
+
+def test_an_mp3_of_absurdly_loud_samples_is_written_not_a_crash(tmp_path):
+    """With clip mode "none", samples near 1e6 (gains of +120 dB) made LAME fail an assertion
+    and abort the whole process: run in a child, so that the suite would see it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, sys\n"
+        "from stemgui.audio.encode import AudioFormat, write_audio\n"
+        "noise = (np.random.default_rng(0).standard_normal((2, 44100)) * 1e6).astype('f4')\n"
+        "write_audio(sys.argv[1], noise, 44100, AudioFormat('mp3', clip='none'))\n"
+    )
+    path = tmp_path / "loud.mp3"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-300:]
+    samples, rate = sf.read(path, dtype="float32")
+    assert rate == 44100 and len(samples) == 44100 and np.isfinite(samples).all()
