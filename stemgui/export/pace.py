@@ -25,6 +25,10 @@ class Pace:
     speed: float = 1.0
     semitones: int = 0
 
+    def __post_init__(self) -> None:
+        if not 0 < self.speed < float("inf"):  # 0 divided by zero; below it, 1-frame files
+            raise ValueError(f"a speed of {self.speed} times the song's: it must be above 0")
+
     @property
     def normal(self) -> bool:
         return self.speed == 1.0 and self.semitones == 0

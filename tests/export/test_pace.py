@@ -145,3 +145,10 @@ def test_the_files_carry_the_tempo_and_key_they_are_heard_at(tmp_path, stems):
     assert (tags["TBPM"], tags["TKEY"], tags["title"]) == ("107", "G", "Song (Bass, 90% -2st)")
     (plain,) = export(stems, ExportRequest(tmp_path / "plain", stems=["bass"]), "Song", "m")
     assert not {"TBPM", "TKEY"} & tags_of(plain).keys()  # a song not analysed: none
+
+
+@pytest.mark.parametrize("speed", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_pace_of_no_speed_is_refused(speed):
+    """Pace(0) divided by zero in ``frames``; a negative speed wrote 1-frame files."""
+    with pytest.raises(ValueError, match="must be above 0"):
+        Pace(speed)
