@@ -259,5 +259,5 @@ class StemCache:
     def _entry_folders(self) -> list[Path]:
         try:
             return [f for f in self.root.iterdir() if f.is_dir() and not is_part(f)]
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # none yet; a file in its place
             return []

@@ -351,3 +351,12 @@ def test_an_entry_evicted_by_another_run_while_this_one_measures_is_not_an_error
     monkeypatch.setattr(stemcache, "last_used", last_used)
     assert cache.put(new, _stems(2))  # "never raises for the disk"
     assert cache.keys() == [new]
+
+
+def test_a_file_where_the_cache_folder_goes_is_cleared_as_empty(tmp_path):
+    """File ▸ Clear stem cache raised NotADirectoryError on the window's thread; get and put
+    already only warn about such a cache."""
+    root = tmp_path / "cache"
+    root.write_bytes(b"not a folder")
+    assert StemCache(root).clear() == (0, 0)
+    assert root.read_bytes() == b"not a folder"
