@@ -311,6 +311,17 @@ def test_synth_demo_writes_the_mixture_and_its_recipe_into_a_new_folder(tmp_path
     assert abs(audio.samples.shape[-1] / audio.samplerate - 2.0) < 0.1
 
 
+@pytest.mark.parametrize("name", ["../x", "sub/demo", "..", "", "a\\b"])
+def test_synth_demo_takes_a_name_not_a_path(tmp_path, capsys, name):
+    """``--demo ../x`` wrote outside --out."""
+    from training.__main__ import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(["synth", "--out", str(tmp_path / "out"), "--demo", name])
+    assert caught.value.code == 2 and "a name, not a path" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 def test_add_parser_registers_the_synth_command():
     import argparse
 

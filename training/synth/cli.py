@@ -64,10 +64,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo",
         metavar="NAME",
+        type=_demo_name,
         help="write one song's mixture as OUT/NAME.mp3 (192 kbps) and its recipe as NAME.json",
     )
     parser.set_defaults(func=run)
     return parser
+
+
+def _demo_name(text: str) -> str:
+    """A file name without its extension; a path (``../x``) would write outside --out."""
+    if not text or Path(text).name != text or text in (".", "..") or "\\" in text:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a name, not a path (the song goes into --out as NAME.mp3)"
+        )
+    return text
 
 
 def _write_demo(song, out: Path, name: str) -> Path:
