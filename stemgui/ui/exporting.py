@@ -55,8 +55,7 @@ class ExportTask(QObject):
         super().__init__()
         # each file tagged with its song's tempo and key (at the pace of the files)
         self.songs = [
-            (job, job.stemset, replace(request, analysis=getattr(job.waveforms, "analysis", None)))
-            for job, request in songs
+            (job, job.stemset, replace(request, analysis=job.analysis)) for job, request in songs
         ]
         self._stop = threading.Event()
         self._cancel = threading.Event()  # looked at by the exporter before every block

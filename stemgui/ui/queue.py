@@ -94,6 +94,12 @@ class Job:
     def title(self) -> str:
         return self.path.name
 
+    @property
+    def analysis(self) -> Any:
+        """Its tempo and key (``stemgui.stems.analysis.Analysis``), found by the worker with
+        its waveforms; None until then."""
+        return getattr(self.waveforms, "analysis", None)
+
     def _quality(self) -> str:
         """The quality preset the stems were made with, unless the default (Balanced)."""
         options = self.cache_key[-1] if self.cache_key else None

@@ -16,7 +16,7 @@ def title_aside(job: Job, speed: float, semitones: int) -> str:
     song, as heard at ``speed`` and ``semitones`` (what the song was, then what is heard, when
     they differ), then the model; "" when there is none of them."""
     model = f" — {job.model_name}" if job.model_name else ""
-    analysis = getattr(job.waveforms, "analysis", None)  # made by the worker
+    analysis = job.analysis
     tempo, key = (analysis.tempo, analysis.key) if analysis is not None else (None, None)
     found = [] if tempo is None else [f"{tempo.bpm:g} BPM"]
     if tempo is not None and speed != 1.0:  # as heard: "119 → 89.3 BPM"
@@ -30,7 +30,7 @@ def title_aside(job: Job, speed: float, semitones: int) -> str:
 
 def beat_grid(job: Job) -> tuple[float, float] | None:
     """(first beat, beat length) in frames of the song's stems, where it keeps a steady grid."""
-    analysis = getattr(job.waveforms, "analysis", None)
+    analysis = job.analysis
     tempo = analysis.tempo if analysis is not None else None
     if tempo is None or tempo.beat is None:
         return None
