@@ -121,22 +121,24 @@ class Waveform:
         """Exact (mins, maxs) of frames [start, stop) in ``bins`` columns, each (bins,) float32.
 
         Column i covers frames [e(i), max(e(i + 1), e(i) + 1)) with
-        ``e(i) = start + i * (stop - start) // bins``; frames past ``frames_ready`` are left
-        out, and a column with none left reads 0 (silence, as the player hears it). When
-        ``stop - start`` is at least ``bins * SNAP_BINS * frames_per_bin[0]``, the inner edges
-        e(1)..e(bins - 1) are rounded down to a multiple of ``frames_per_bin[0]``.
+        ``e(i) = start + i * (stop - start) // bins``, whatever part of the range lies before
+        frame 0 or past the end (a view past the song keeps its columns' width); frames outside
+        [0, frames_ready) are left out, and a column with none left reads 0 (silence, as the
+        player hears it). When ``stop - start`` is at least ``bins * SNAP_BINS *
+        frames_per_bin[0]``, the inner edges e(1)..e(bins - 1) are rounded down to a multiple of
+        ``frames_per_bin[0]``.
         """
         bins = int(bins)
         if bins < 1:
             raise ValueError(f"bins must be at least 1, got {bins}")
-        start = min(max(int(start), 0), self.frames)
-        stop = min(max(int(stop), start), self.frames)
+        start = int(start)
+        stop = max(int(stop), start)
         edges = start + (np.arange(bins + 1, dtype=np.int64) * (stop - start)) // bins
         base = self.frames_per_bin[0]
         if stop - start >= bins * SNAP_BINS * base:
             edges[1:-1] -= edges[1:-1] % base
-        lo = np.minimum(edges[:-1], self._ready)
-        hi = np.minimum(np.maximum(edges[1:], edges[:-1] + 1), self._ready)
+        lo = np.clip(edges[:-1], 0, self._ready)
+        hi = np.clip(np.maximum(edges[1:], edges[:-1] + 1), 0, self._ready)
         mins = np.zeros(bins, dtype=np.float32)
         maxs = np.zeros(bins, dtype=np.float32)
         full = np.flatnonzero(lo < hi)  # columns holding at least one ready frame

@@ -19,8 +19,8 @@ def _reference(samples, start, stop, bins, ready, base=1):
         edges[1:-1] = edges[1:-1] // base * base
     mins, maxs = np.zeros(bins, np.float32), np.zeros(bins, np.float32)
     for i in range(bins):
-        lo = min(edges[i], ready)
-        hi = min(max(edges[i + 1], edges[i] + 1), ready)
+        lo = min(max(edges[i], 0), ready)
+        hi = min(max(edges[i + 1], edges[i] + 1, 0), ready)
         if lo < hi:
             mins[i], maxs[i] = samples[:, lo:hi].min(), samples[:, lo:hi].max()
     return mins, maxs
@@ -32,8 +32,8 @@ def _cases(draw):
     channels = draw(st.integers(1, 2))
     levels = draw(st.sampled_from([(4, 16, 64), (8, 32), (16,), (3, 12, 48, 96)]))
     seed = draw(st.integers(0, 2**31))
-    start = draw(st.integers(0, frames))
-    stop = draw(st.integers(start, frames))
+    start = draw(st.integers(-frames, frames))  # a view may reach before or past the song
+    stop = draw(st.integers(start, 2 * frames))
     bins = draw(st.integers(1, 80))
     ready = draw(st.integers(0, frames))
     return frames, channels, levels, seed, start, stop, bins, ready
@@ -141,6 +141,17 @@ def test_columns_past_frames_ready_are_silent_until_extended():
     assert list(maxs) == [1.0] * 5 + [0.0] * 5 and list(mins) == [1.0] * 5 + [0.0] * 5
     waveform.extend(1000)
     assert list(waveform.envelope(0, 1000, 10)[1]) == [1.0] * 10
+
+
+def test_a_range_past_the_end_keeps_the_column_width():
+    """A view past the song's end (or before its start) draws the song in the columns its
+    frames fall in and silence in the others, rather than squeezing it into all of them."""
+    samples = np.ones((1, 1000), np.float32)
+    waveform = Waveform(samples, (8, 32))
+    mins, maxs = waveform.envelope(0, 2000, 10)
+    assert list(maxs) == [1.0] * 5 + [0.0] * 5 and list(mins) == [1.0] * 5 + [0.0] * 5
+    mins, maxs = waveform.envelope(-500, 500, 10)
+    assert list(maxs) == [0.0] * 5 + [1.0] * 5 and list(mins) == [0.0] * 5 + [1.0] * 5
 
 
 def test_more_columns_than_frames_repeat_samples():
