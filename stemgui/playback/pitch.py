@@ -58,7 +58,7 @@ class Transposer:
         """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
         semitones = int(self.semitones)
         ratio = 2.0 ** (semitones / 12)
-        self.stretcher.speed = min(max(self.speed / ratio, MIN_SPEED), MAX_SPEED)
+        self.stretcher.speed = min(max(float(self.speed), MIN_SPEED), MAX_SPEED) / ratio
         if semitones == 0:
             if self._buffer is not None and self._at != math.floor(self._at):
                 # a block a fraction of a frame faster: the next frame lies on a stretched one

@@ -38,8 +38,12 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 0.046
 SEARCH_SECONDS = 0.012
 SPEEDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.25, 1.5)
-"""The speeds the app offers (Playback ▸ Speed); ``Stretcher`` takes any in [0.25, 2]."""
+"""The speeds the app offers (Playback ▸ Speed); the player and the command line take any in
+[``MIN_SPEED``, ``MAX_SPEED``]."""
 MIN_SPEED, MAX_SPEED = 0.25, 2.0
+MIN_STRETCH, MAX_STRETCH = MIN_SPEED / 2**0.5, MAX_SPEED * 2**0.5
+"""What ``Stretcher`` takes: any speed over a transposition of up to a tritone either way
+(``stemgui.playback.pitch`` stretches by the speed over its ratio)."""
 
 RunCallback = Callable[[int, int, int], None]
 
@@ -101,7 +105,7 @@ class Stretcher:
                     self.active = False
                     self._reset()
                     return filled + render_rest(self.renderer.render, out, done, on_run)
-                speed = min(max(float(self.speed), MIN_SPEED), MAX_SPEED)
+                speed = min(max(float(self.speed), MIN_STRETCH), MAX_STRETCH)
                 if speed == 1.0:
                     self._hand_over()
                 else:

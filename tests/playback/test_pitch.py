@@ -34,6 +34,23 @@ def test_every_note_moves_by_the_semitones_and_the_song_keeps_its_pace(semitones
     assert 0 <= transport.position - frames * speed <= buffered
 
 
+@pytest.mark.parametrize(("semitones", "speed"), [(-6, 1.5), (-5, 2.0), (6, 0.25)])
+def test_the_fastest_and_slowest_speeds_keep_their_pace_in_any_key(semitones, speed):
+    """150 % a tritone down stretches the song by 2.12, past the 2 a speed may be; a quarter
+    speed a tritone up by 0.18: the song still moves at the speed (it went at 141 % and 35 %).
+    Its strongest note within 10 cents: at twice the pace, in the song's key too, the windows
+    lie far apart and follow it less closely."""
+    output, transport = player()
+    output.transposer.semitones, output.transposer.speed = semitones, speed
+    transport.play()
+    frames = 2 * RATE
+    heard = play(output, frames)[RATE // 2 :, 0]
+    assert peaks(heard, 1) == pytest.approx([220 * 2 ** (semitones / 12)], rel=0.006)
+    stretcher = output.stretcher
+    buffered = (stretcher.size + 2 * stretcher.search + stretcher.hop) * 1.5 + 512
+    assert 0 <= transport.position - frames * speed <= buffered
+
+
 def test_going_up_nothing_above_the_new_nyquist_folds_back():
     """An 18 kHz tone up a tritone would be 25.5 kHz: above 22.05 kHz it must vanish, not come
     back down as an 18.7 kHz tone."""
