@@ -10,6 +10,7 @@ such field, and its song is analysed again (``from_info`` says None).
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +45,9 @@ class Analysis:
             return None
         bpm, beats, key = info["bpm"], info["beats"], info["song_key"]
         tempo = None
-        if _number(bpm):
+        if _number(bpm) and bpm > 0:
             grid = isinstance(beats, list) and len(beats) == 2 and all(map(_number, beats))
+            grid = grid and beats[1] > 0  # a beat of no length: every beat clicked at once
             tempo = Tempo(float(bpm), *(map(float, beats) if grid else ()))
         found = None
         if (
@@ -68,7 +70,8 @@ class Analysis:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite number (JSON reads NaN and Infinity too), not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def analyse(stemset: Any, label: Any) -> Analysis:

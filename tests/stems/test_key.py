@@ -99,3 +99,11 @@ def test_an_analysis_is_kept_as_a_cache_entry_keeps_it():
     assert Analysis.from_info({"bpm": 90, "beats": "x", "song_key": [12, "major"]}) == Analysis(
         Tempo(90.0)
     )
+    # a beat of no length or less (the click counted beats forever), or what JSON reads as
+    # NaN or Infinity: no grid, no tempo
+    for beats in ([0.25, 0.0], [0.25, -0.5], [float("nan"), 0.5], [0.25, float("inf")]):
+        info = json.loads(json.dumps({"bpm": 90, "beats": beats, "song_key": None}))
+        assert Analysis.from_info(info) == Analysis(Tempo(90.0))
+    for bpm in (0, -120, float("nan"), float("inf")):
+        info = json.loads(json.dumps({"bpm": bpm, "beats": [0.25, 0.5], "song_key": None}))
+        assert Analysis.from_info(info) == Analysis()
