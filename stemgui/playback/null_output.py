@@ -7,6 +7,7 @@ block by block when asked (``pump``) or on a thread of its own at (a multiple of
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -75,6 +76,7 @@ class NullOutput(Output):
 
     def _run(self) -> None:
         period = self.blocksize / self.stemset.samplerate / self.speed
+        due = time.monotonic()  # when the next block is due: the render's own time counts
         while not self._stop.is_set():
             try:
                 self.clicker.render(self._buffer)
@@ -83,4 +85,6 @@ class NullOutput(Output):
             except Exception as error:
                 self._fail(f"Playback failed: {error}")
                 return
-            self._stop.wait(period)
+            # behind (a render slower than a block): on at once, without making up the lag
+            due = max(due + period, time.monotonic())
+            self._stop.wait(due - time.monotonic())

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
+from stemgui.playback import null_output
 from stemgui.playback.null_output import NullOutput
 from stemgui.playback.transport import PlayState, Transport
 from stemgui.stems.mixer import MixerState
@@ -136,6 +139,34 @@ def test_the_thread_drives_the_callback(rig):
     assert position >= 3 * 64 and position % 64 == 0
     assert output.error is None
     np.testing.assert_allclose(seen[0], faded_in(mix_of(stems, 0, 64)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cost", [0.4, 1.5])
+def test_the_thread_keeps_time_whatever_a_block_takes(rig, monkeypatch, cost):
+    """A block every blocksize / samplerate / speed s, the render's own time included (it
+    waited a whole period after each render: 31 times real time where 50 was asked); a render
+    slower than that goes on at once, and the lag is not made up in a burst."""
+    stems, mixer, transport = rig
+    clock = [0.0]
+    monkeypatch.setattr(null_output, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    output = NullOutput(stems, mixer, transport, blocksize=64, speed=50.0)
+    period = 64 / stems.samplerate / 50.0
+    output.sink = lambda block: clock.__setitem__(0, clock[0] + cost * period)
+    waits: list[float] = []
+
+    class Stop:
+        def is_set(self) -> bool:
+            return len(waits) == 20
+
+        def wait(self, seconds: float) -> None:
+            waits.append(seconds)
+            clock[0] += max(seconds, 0.0)
+
+    output._stop = Stop()
+    transport.play()
+    output._run()
+    assert clock[0] == pytest.approx(20 * max(cost, 1.0) * period)
+    assert transport.position == 20 * 64
 
 
 # --- SoundDeviceOutput with a fake sounddevice ---------------------------------------------
