@@ -63,14 +63,15 @@ class StemControl:
 def restored_strip(saved: Sequence[Any]) -> StemControl:
     """A strip as a settings file kept it, ``[gain_db, solo, mute]``: a gain outside the
     sliders' range (a damaged file: -1e300 broke the song's rows) is brought into it, a gain
-    that is not a number is 0 dB."""
+    that is not a number is 0 dB, and solo or mute is on only when it is JSON's true (a damaged
+    "false" is off)."""
     gain, solo, mute = (list(saved) + [0.0, False, False][len(saved) :])[:3]
     try:
         gain = float(gain)
     except (TypeError, ValueError):
         gain = 0.0
     gain = min(max(gain, MIN_DB), MAX_DB) if math.isfinite(gain) else 0.0
-    return StemControl(gain, bool(solo), bool(mute))
+    return StemControl(gain, solo is True, mute is True)
 
 
 def folded(strips: Mapping[str, StemControl], parts: Sequence[str]) -> StemControl | None:

@@ -921,6 +921,7 @@ def test_a_session_is_kept_with_whole_paths_and_damaged_gains_are_mended(
     assert restored_strip([float("nan"), True, False]) == StemControl(solo=True)
     assert restored_strip([1e9]) == StemControl(12.0)
     assert restored_strip(["loud", 0, 0]) == StemControl()
+    assert restored_strip([0.0, "false", "no"]) == StemControl()
 
 
 def test_removing_another_song_leaves_the_one_playing(qtbot, settings_store, tmp_path):
