@@ -26,8 +26,19 @@ class Pace:
     semitones: int = 0
 
     def __post_init__(self) -> None:
-        if not 0 < self.speed < float("inf"):  # 0 divided by zero; below it, 1-frame files
-            raise ValueError(f"a speed of {self.speed} times the song's: it must be above 0")
+        from stemgui.playback.pitch import SEMITONES
+        from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
+
+        # outside them the chain plays at its limit while ``frames`` counts the asked-for length
+        if not MIN_SPEED <= self.speed <= MAX_SPEED:
+            raise ValueError(
+                f"a speed of {self.speed} times the song's: it must be from {MIN_SPEED} to "
+                f"{MAX_SPEED}"
+            )
+        if self.semitones not in SEMITONES:
+            raise ValueError(
+                f"{self.semitones} semitones: it must be from {min(SEMITONES)} to {max(SEMITONES)}"
+            )
 
     @property
     def normal(self) -> bool:

@@ -147,8 +147,15 @@ def test_the_files_carry_the_tempo_and_key_they_are_heard_at(tmp_path, stems):
     assert not {"TBPM", "TKEY"} & tags_of(plain).keys()  # a song not analysed: none
 
 
-@pytest.mark.parametrize("speed", [0.0, -1.0, float("nan"), float("inf")])
-def test_a_pace_of_no_speed_is_refused(speed):
-    """Pace(0) divided by zero in ``frames``; a negative speed wrote 1-frame files."""
-    with pytest.raises(ValueError, match="must be above 0"):
+@pytest.mark.parametrize("speed", [0.0, -1.0, float("nan"), float("inf"), 0.2, 2.5])
+def test_a_pace_outside_the_players_speeds_is_refused(speed):
+    """Pace(0) divided by zero in ``frames``; a negative speed wrote 1-frame files; 2.5 was
+    played at 2 while the file's length was counted at 2.5."""
+    with pytest.raises(ValueError, match=r"must be from 0\.25 to 2\.0"):
         Pace(speed)
+
+
+@pytest.mark.parametrize("semitones", [-7, 12])
+def test_a_pace_outside_the_players_keys_is_refused(semitones):
+    with pytest.raises(ValueError, match="must be from -6 to 6"):
+        Pace(1.0, semitones)
