@@ -47,6 +47,17 @@ def stem_names(request: ExportRequest, sources: Sequence[str]) -> list[str]:
     return names
 
 
+def reached(folder: Path) -> Path:
+    """``folder`` as the system reaches it once it is made: the ``..`` in its part that does
+    not exist yet taken away by name (that part holds no link), so that ``a/../b`` makes and
+    names ``b`` alone (made a part at a time, it made an empty ``a`` too). In the part that
+    exists a ``..`` after a link goes where the link leads, and stays."""
+    there = next((p for p in (folder, *folder.parents) if os.path.lexists(p)), None)
+    if there is None:
+        return folder
+    return there / os.path.normpath(folder.relative_to(there))
+
+
 def plan(
     request: ExportRequest, sources: Sequence[str], track: str | Path, model_name: str
 ) -> list[tuple[str, Path]]:
@@ -67,12 +78,13 @@ def plan(
     _check_heard(request, track)
     # not the whole song's files: a name of its own, the song's name and the part
     label = part_label(request)
+    folder = reached(request.folder)
     targets = [
         (
             name,
             render(
                 request.template,
-                request.folder,
+                folder,
                 track=track_name,
                 stem=name,
                 model=model_name,

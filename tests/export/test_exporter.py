@@ -635,3 +635,15 @@ def test_a_song_whose_name_starts_with_a_dot_is_exported_in_sight(tmp_path, stem
     song = tmp_path / " .hidden.wav"
     request = ExportRequest(folder=tmp_path / "out", stems=["bass"])
     assert export(stems, request, song, "m") == [tmp_path / "out/m/_hidden/bass.wav"]
+
+
+def test_a_folder_through_one_not_made_yet_makes_only_the_one_written_to(tmp_path, stems):
+    """A folder typed as ``a/../b`` left an empty folder ``a`` beside ``b``."""
+    request = ExportRequest(folder=tmp_path / "a" / ".." / "b", template="{stem}.{ext}")
+    written = export(stems, request, "t", "m")
+    assert written == [tmp_path / f"b/{n}.wav" for n in NAMES]  # named as they are reached
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]
+    (tmp_path / "b" / "c").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "b" / "c")  # a link that exists goes where it leads
+    written = export(stems, replace(request, folder=tmp_path / "link" / ".." / "d"), "t", "m")
+    assert written[0].resolve() == tmp_path / "b" / "d" / "drums.wav"
