@@ -96,16 +96,16 @@ def plan(
     ]
     seen: dict[str, str] = {}  # case-folded: Windows and macOS names ignore case
     for name, path in targets:
-        if path.is_dir():  # found now, not after every stem of a long song is written
-            raise ExportError(path, "is a folder; choose another folder or file name")
         # the nearest part of the path that exists must be a folder to make the rest in
         there = next((p for p in path.parents if os.path.lexists(p)), None)
         if there is not None and not there.is_dir():
             raise ExportError(
                 there, "is a file where the export needs a folder; choose another folder"
             )
-        if there is not None:
+        if there is not None:  # first: a folder's name too long made is_dir raise OSError
             _check_length(path, there)
+        if path.is_dir():  # found now, not after every stem of a long song is written
+            raise ExportError(path, "is a folder; choose another folder or file name")
         key = str(path).casefold()
         if key in seen:
             raise ExportError(

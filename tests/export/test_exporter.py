@@ -576,6 +576,14 @@ def test_a_name_the_disk_cannot_hold_is_refused_before_separating(tmp_path, monk
     assert written == [tmp_path / "m" / track / "bass.wav"]
 
 
+def test_a_folder_whose_name_the_disk_cannot_hold_is_refused_with_its_name(tmp_path):
+    """A folder of 300 letters typed in the export dialog raised OSError (File name too long)
+    from ``plan``, on every key typed after it, instead of saying what to do."""
+    folder = tmp_path / ("x" * 300)
+    with pytest.raises(ExportError, match=r"the name 'x+' is too long .* \(300 bytes; it takes"):
+        plan(ExportRequest(folder=folder), NAMES, "t", "m")
+
+
 def test_two_parts_of_a_long_named_song_get_folders_of_their_own(tmp_path, stems):
     """Each folder ends with the whole part, the song's name shortened: its ".03s" taken for an
     extension, two loops ending together shared a folder (the second found "files exist")."""
