@@ -7,6 +7,7 @@ replacing existing files, and writes it on a thread (see ``stemgui.ui.exporting`
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -288,7 +289,8 @@ class ExportDialog(QDialog):
         song_folder = self.song_folder if song_folder is None else song_folder
         fmt = audio_format(self.format.currentData(), self.bitrate.currentData())
         return ExportRequest(
-            folder=song_folder / Path(self.folder.text().strip()).expanduser(),
+            # "~/x" is in the home folder; "~Exports" (no such user) a folder of that name
+            folder=song_folder / os.path.expanduser(self.folder.text().strip()),
             stems=stems,
             mix_gains=mixer.mix_gains if (self.mix.isChecked() and mixer is not None) else None,
             two_stems=two,
