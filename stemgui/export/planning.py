@@ -99,6 +99,12 @@ def plan(
         # the nearest part of the path that exists must be a folder to make the rest in
         there = next((p for p in path.parents if os.path.lexists(p)), None)
         if there is not None and not there.is_dir():
+            if not there.exists():  # a link to nothing: a drive not connected, say
+                raise ExportError(
+                    there,
+                    f"is a link to {os.readlink(there)}, which is not there (a drive not "
+                    "connected?); connect it or choose another folder",
+                )
             raise ExportError(
                 there, "is a file where the export needs a folder; choose another folder"
             )

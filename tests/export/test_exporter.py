@@ -584,6 +584,19 @@ def test_a_folder_whose_name_the_disk_cannot_hold_is_refused_with_its_name(tmp_p
         plan(ExportRequest(folder=folder), NAMES, "t", "m")
 
 
+def test_a_folder_through_a_link_to_nothing_says_the_link_leads_nowhere(tmp_path):
+    """~/Music/USB linked to a drive not mounted was said to be "a file where the export
+    needs a folder"."""
+    (tmp_path / "USB").symlink_to(tmp_path / "media" / "usb")
+    for folder in (tmp_path / "USB", tmp_path / "USB" / "stems"):
+        with pytest.raises(ExportError) as caught:
+            plan(ExportRequest(folder=folder), NAMES, "t", "m")
+        assert str(caught.value) == (
+            f"{tmp_path / 'USB'}: is a link to {tmp_path / 'media' / 'usb'}, which is not there "
+            "(a drive not connected?); connect it or choose another folder"
+        )
+
+
 def test_two_parts_of_a_long_named_song_get_folders_of_their_own(tmp_path, stems):
     """Each folder ends with the whole part, the song's name shortened: its ".03s" taken for an
     extension, two loops ending together shared a folder (the second found "files exist")."""
