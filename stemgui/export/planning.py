@@ -47,6 +47,17 @@ def stem_names(request: ExportRequest, sources: Sequence[str]) -> list[str]:
     return names
 
 
+def reached(folder: Path) -> Path:
+    """``folder`` as the system reaches it once it is made: the ``..`` in its part that does
+    not exist yet taken away by name (that part holds no link), so that ``a/../b`` makes and
+    names ``b`` alone (made a part at a time, it made an empty ``a`` too). In the part that
+    exists a ``..`` after a link goes where the link leads, and stays."""
+    there = next((p for p in (folder, *folder.parents) if os.path.lexists(p)), None)
+    if there is None:
+        return folder
+    return there / os.path.normpath(folder.relative_to(there))
+
+
 def plan(
     request: ExportRequest, sources: Sequence[str], track: str | Path, model_name: str
 ) -> list[tuple[str, Path]]:
@@ -67,12 +78,13 @@ def plan(
     _check_heard(request, track)
     # not the whole song's files: a name of its own, the song's name and the part
     label = part_label(request)
+    folder = reached(request.folder)
     targets = [
         (
             name,
             render(
                 request.template,
-                request.folder,
+                folder,
                 track=track_name,
                 stem=name,
                 model=model_name,
@@ -84,16 +96,22 @@ def plan(
     ]
     seen: dict[str, str] = {}  # case-folded: Windows and macOS names ignore case
     for name, path in targets:
-        if path.is_dir():  # found now, not after every stem of a long song is written
-            raise ExportError(path, "is a folder; choose another folder or file name")
         # the nearest part of the path that exists must be a folder to make the rest in
         there = next((p for p in path.parents if os.path.lexists(p)), None)
         if there is not None and not there.is_dir():
+            if not there.exists():  # a link to nothing: a drive not connected, say
+                raise ExportError(
+                    there,
+                    f"is a link to {os.readlink(there)}, which is not there (a drive not "
+                    "connected?); connect it or choose another folder",
+                )
             raise ExportError(
                 there, "is a file where the export needs a folder; choose another folder"
             )
-        if there is not None:
+        if there is not None:  # first: a folder's name too long made is_dir raise OSError
             _check_length(path, there)
+        if path.is_dir():  # found now, not after every stem of a long song is written
+            raise ExportError(path, "is a folder; choose another folder or file name")
         key = str(path).casefold()
         if key in seen:
             raise ExportError(

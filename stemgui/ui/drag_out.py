@@ -34,8 +34,8 @@ class DragFiles:
         and as written.
 
         Raises:
-            StemguiError: the song is still separating (or was cancelled), or the file cannot be
-                written.
+            StemguiError: the song is still separating (or was cancelled), or the file (or
+                its folder) cannot be written.
         """
         from stemgui.audio.encode import AudioFormat, write_audio
         from stemgui.audio.stream import stem_reader, write_blocks
@@ -49,7 +49,15 @@ class DragFiles:
                 "(Retry a cancelled song)",
             )
         folder = drag_folder()
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a file in its place, a cache folder not writable
+            raise ExportError(
+                folder,
+                f"the folder dragged stems are written to cannot be made "
+                f"({error.strerror or error}); move away the file in its place or make "
+                f"{folder.parent} writable",
+            ) from error
         path = folder / safe_name(f"{track} - {name}.wav")
         rate = rate or stemset.samplerate
         if self._as_written(path) == (id(stemset), rate):

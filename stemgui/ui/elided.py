@@ -39,6 +39,7 @@ class ElidedLabel(QLabel):
         self._full = self._tail = self._aside = ""
         self._note = note
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # a song named "<b>Live<i>" is not HTML
 
     def setText(self, text: str, tail: str = "", aside: str = "") -> None:
         before = self._whole()

@@ -7,10 +7,12 @@ replacing existing files, and writes it on a thread (see ``stemgui.ui.exporting`
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -207,6 +209,7 @@ class ExportDialog(QDialog):
         self.example = ElidedLabel()
         self.problem = QLabel()
         self.problem.setWordWrap(True)
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the template typed
         self.problem.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.problem.setStyleSheet("color: #d9534f;")
         examples = QVBoxLayout()
@@ -286,7 +289,8 @@ class ExportDialog(QDialog):
         song_folder = self.song_folder if song_folder is None else song_folder
         fmt = audio_format(self.format.currentData(), self.bitrate.currentData())
         return ExportRequest(
-            folder=song_folder / Path(self.folder.text().strip()).expanduser(),
+            # "~/x" is in the home folder; "~Exports" (no such user) a folder of that name
+            folder=song_folder / os.path.expanduser(self.folder.text().strip()),
             stems=stems,
             mix_gains=mixer.mix_gains if (self.mix.isChecked() and mixer is not None) else None,
             two_stems=two,

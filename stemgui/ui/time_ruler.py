@@ -12,7 +12,12 @@ from stemgui.ui.clock import clock
 from stemgui.ui.timeline import Timeline
 from stemgui.ui.waveview import WaveformView
 
-_TICK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
+_TICK_STEPS = (
+    # down to a millisecond: zoomed all the way in (the timeline's 256 frames, 6 ms at
+    # 44.1 kHz), a tenth of a second apart left one tick or none
+    *(0.001, 0.002, 0.005, 0.01, 0.02, 0.05),
+    *(0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600),
+)
 _MIN_TICK_PIXELS = 70
 
 
@@ -25,7 +30,9 @@ def tick_step(seconds_visible: float, pixels: int) -> float:
 
 
 def tick_label(seconds: float, step: float) -> str:
-    return clock(seconds, 1 if step < 1 else 0)
+    """The tick's time with as many decimals as its ``step`` needs ("0:00.005" a millisecond
+    apart)."""
+    return clock(seconds, sum(step < limit for limit in (1, 0.1, 0.01)))
 
 
 class TimeRuler(QWidget):

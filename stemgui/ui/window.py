@@ -330,7 +330,15 @@ class MainWindow(QMainWindow):
         from stemgui.logs import log_folder
 
         folder = log_folder()
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # the log went to no file either (``setup_logging``)
+            self.statusBar().showMessage(
+                f"The log folder {folder} cannot be made ({error.strerror or error}): no log "
+                "file is written. Move away the file in its place or make its folder writable.",
+                15_000,
+            )
+            return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # -- the session: stemgui.ui.session ----------------------------------------------------

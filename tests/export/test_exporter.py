@@ -576,6 +576,27 @@ def test_a_name_the_disk_cannot_hold_is_refused_before_separating(tmp_path, monk
     assert written == [tmp_path / "m" / track / "bass.wav"]
 
 
+def test_a_folder_whose_name_the_disk_cannot_hold_is_refused_with_its_name(tmp_path):
+    """A folder of 300 letters typed in the export dialog raised OSError (File name too long)
+    from ``plan``, on every key typed after it, instead of saying what to do."""
+    folder = tmp_path / ("x" * 300)
+    with pytest.raises(ExportError, match=r"the name 'x+' is too long .* \(300 bytes; it takes"):
+        plan(ExportRequest(folder=folder), NAMES, "t", "m")
+
+
+def test_a_folder_through_a_link_to_nothing_says_the_link_leads_nowhere(tmp_path):
+    """~/Music/USB linked to a drive not mounted was said to be "a file where the export
+    needs a folder"."""
+    (tmp_path / "USB").symlink_to(tmp_path / "media" / "usb")
+    for folder in (tmp_path / "USB", tmp_path / "USB" / "stems"):
+        with pytest.raises(ExportError) as caught:
+            plan(ExportRequest(folder=folder), NAMES, "t", "m")
+        assert str(caught.value) == (
+            f"{tmp_path / 'USB'}: is a link to {tmp_path / 'media' / 'usb'}, which is not there "
+            "(a drive not connected?); connect it or choose another folder"
+        )
+
+
 def test_two_parts_of_a_long_named_song_get_folders_of_their_own(tmp_path, stems):
     """Each folder ends with the whole part, the song's name shortened: its ".03s" taken for an
     extension, two loops ending together shared a folder (the second found "files exist")."""
@@ -635,3 +656,15 @@ def test_a_song_whose_name_starts_with_a_dot_is_exported_in_sight(tmp_path, stem
     song = tmp_path / " .hidden.wav"
     request = ExportRequest(folder=tmp_path / "out", stems=["bass"])
     assert export(stems, request, song, "m") == [tmp_path / "out/m/_hidden/bass.wav"]
+
+
+def test_a_folder_through_one_not_made_yet_makes_only_the_one_written_to(tmp_path, stems):
+    """A folder typed as ``a/../b`` left an empty folder ``a`` beside ``b``."""
+    request = ExportRequest(folder=tmp_path / "a" / ".." / "b", template="{stem}.{ext}")
+    written = export(stems, request, "t", "m")
+    assert written == [tmp_path / f"b/{n}.wav" for n in NAMES]  # named as they are reached
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]
+    (tmp_path / "b" / "c").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "b" / "c")  # a link that exists goes where it leads
+    written = export(stems, replace(request, folder=tmp_path / "link" / ".." / "d"), "t", "m")
+    assert written[0].resolve() == tmp_path / "b" / "d" / "drums.wav"

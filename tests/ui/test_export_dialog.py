@@ -151,6 +151,19 @@ def test_a_long_example_path_is_cut_not_added_to_the_dialog_s_width(
     assert dialog.example.isVisible() and not dialog.problem.isVisible()
 
 
+def test_a_folder_typed_with_a_tilde_is_the_home_folder_or_a_name(qtbot, settings_store, tmp_path):
+    """ "~Exports" (no user of that name) raised RuntimeError at every key typed."""
+    from pathlib import Path
+
+    dialog = ExportDialog(NAMES, S.Settings(settings_store), tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText("~Exports")
+    assert dialog.request().folder == tmp_path / "~Exports"  # beside the song, as typed
+    assert dialog.export_button.isEnabled()
+    dialog.folder.setText("~/stems")
+    assert dialog.request().folder == Path.home() / "stems"
+
+
 def test_the_loop_is_shown_in_times_and_as_its_files_are_named(qtbot, settings_store, tmp_path):
     dialog = ExportDialog(
         NAMES, S.Settings(settings_store), tmp_path, track="Night Drive", model="m", loop=(62.5, 78)

@@ -607,6 +607,21 @@ def test_a_stem_still_separating_does_not_drag_out(qtbot, tmp_path, monkeypatch)
     assert not (tmp_path / "cache" / "stemgui" / "drag").exists()
 
 
+def test_a_drag_folder_that_cannot_be_made_is_said(qtbot, panel, tmp_path, monkeypatch):
+    """A file where the drag folder goes raised FileExistsError out of the drag."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "stemgui" / "drag"
+    folder.parent.mkdir(parents=True)
+    folder.write_text("not a folder")
+    errors = []
+    panel.error.connect(errors.append)
+    panel.drag_out("bass")
+    assert errors == [
+        f"{folder}: the folder dragged stems are written to cannot be made (File exists); "
+        f"move away the file in its place or make {folder.parent} writable"
+    ]
+
+
 def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings_store, tmp_path):
     dialog = ExportDialog(
         NAMES, S.Settings(settings_store), tmp_path, track="My Song", model="htdemucs"

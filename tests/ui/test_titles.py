@@ -102,3 +102,25 @@ def test_a_long_name_alone_keeps_its_start_without_its_extension(qtbot):
     # the same song in two formats: the extension is what tells them apart
     pair = [f"{name[:-4]}.wav", f"{name[:-4]}.flac"]
     assert elide_title(pair[1], pair, metrics, width).endswith(".flac")
+
+
+def test_a_name_that_looks_like_html_is_shown_as_it_is_named(qtbot, window, tmp_path):
+    """ "<b>Live<i>.wav": the header said "Live" in bold and italics, the banner and the export
+    dialog's problem took a song's name or a template typed for HTML too."""
+    from PySide6.QtGui import QAccessible
+
+    from stemgui.ui.export_dialog import ExportDialog
+
+    def read(label: QLabel) -> str:  # what is drawn, as a screen reader is told it
+        return QAccessible.queryAccessibleInterface(label).text(QAccessible.Text.Name)
+
+    job = Job(tmp_path / "<b>Live<i>.wav", state=JobState.DONE, model_name="m")
+    window.screen.show_title(job)
+    assert read(window.song_title) == "\u200e\u2068<b>Live<i>\u2069 — m"
+    window.show_error(f"{job.path}: is not an audio file")
+    window.banner.label.setAccessibleName("")  # its text, not its name
+    assert read(window.banner.label) == f"{job.path}: is not an audio file"
+    dialog = ExportDialog(["drums"], window.settings, tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.template.setText("<b>{stem}.{ext}<i>")
+    assert read(dialog.problem).startswith("file name template '<b>{stem}.{ext}<i>' has no")

@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from stemgui.ui.clock import clock
-from stemgui.ui.time_ruler import tick_label
+from stemgui.ui.time_ruler import tick_label, tick_step
 from stemgui.ui.timeline import Timeline
 from stemgui.ui.waveview import envelope_columns
 
@@ -57,6 +57,14 @@ def test_times_round_as_a_whole_and_never_read_60_seconds():
     assert clock(125.25, 0) == "2:05" and clock(119.6, 0) == "2:00"
     assert clock(3600.0) == "60:00.0"
     assert tick_label(59.96, 0.5) == "1:00.0" and tick_label(59.6, 5) == "1:00"
+
+
+def test_the_ruler_has_ticks_zoomed_all_the_way_in():
+    """256 frames at 44.1 kHz (6 ms) over 620 pixels: a tenth of a second between ticks left
+    one or none, and no time to read."""
+    step = tick_step(256 / 44100, 620)
+    assert step == 0.001 and tick_label(0.049, step) == "0:00.049"
+    assert tick_label(0.05, 0.02) == "0:00.05" and tick_label(1.26, 0.1) == "0:01.3"
 
 
 def test_a_zoomed_view_pages_along_with_the_playhead_it_shows(qapp):

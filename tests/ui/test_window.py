@@ -535,6 +535,18 @@ def test_help_opens_the_log_folder(qtbot, window, tmp_path, monkeypatch):
     window.open_log_folder()
     assert [u.toLocalFile() for u in opened] == [str(tmp_path / "logs")]
     assert (tmp_path / "logs").is_dir()
+    # a file in its place: the log file could not be written either; said, not raised
+    monkeypatch.setenv("STEMGUI_LOG_DIR", str(tmp_path / "logs" / "file"))
+    (tmp_path / "logs" / "file").write_text("")
+    window.open_log_folder()
+    assert len(opened) == 1
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .startswith(
+            f"The log folder {tmp_path / 'logs' / 'file'} cannot be made (File exists): no log file"
+        )
+    )
 
 
 def test_geometry_is_kept_apart_from_the_settings(qtbot, settings_store):
