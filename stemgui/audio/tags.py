@@ -33,6 +33,7 @@ def read_tags(path: str | os.PathLike[str]) -> dict[str, str]:
             for stream in container.streams.audio[:1]:  # an Ogg file's tags are its stream's
                 for key, value in stream.metadata.items():
                     found.setdefault(key.lower(), _text(value))
+            found.setdefault("artist", found.get("author", ""))  # an AIFF's AUTH chunk
     except Exception as error:  # av.FFmpegError, OSError, or a PyAV that will not load
         logger.debug("%s: no tags read (%s)", path, error)
         return {}

@@ -56,3 +56,13 @@ def test_a_very_long_title_is_cut_in_a_wav_and_the_other_tags_stay(tmp_path):
         assert handle.title.startswith("TïTï") and len(handle.title.encode()) <= 2000
     flac = write_audio(tmp_path / "x.flac", silence, 44100, AudioFormat("flac"), tags=tags)
     assert read_tags(flac)["title"] == "Tï" * 1500
+
+
+def test_an_aiff_s_artist_is_read_from_its_author_chunk(tmp_path):
+    """An AIFF keeps its artist in an AUTH chunk, which FFmpeg calls "author": the stems of
+    an AIFF by libsndfile, FFmpeg or a DAW went out without their artist."""
+    song = tmp_path / "song.aiff"
+    with sf.SoundFile(song, "w", 44100, 2, format="AIFF") as handle:
+        handle.title, handle.artist = "Night Drive", "The Band"
+        handle.write(np.zeros((100, 2), np.float32))
+    assert read_tags(song) == {"title": "Night Drive", "artist": "The Band"}
