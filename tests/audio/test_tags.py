@@ -6,6 +6,7 @@ import io
 import struct
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from stemgui.audio.tags import read_tags
@@ -66,3 +67,16 @@ def test_an_aiff_s_artist_is_read_from_its_author_chunk(tmp_path):
         handle.title, handle.artist = "Night Drive", "The Band"
         handle.write(np.zeros((100, 2), np.float32))
     assert read_tags(song) == {"title": "Night Drive", "artist": "The Band"}
+
+
+@pytest.mark.parametrize("kind", ["wav", "flac", "mp3"])
+@pytest.mark.parametrize("tempo", [{}, {"bpm": "120", "key": "Am"}], ids=["alone", "with tempo"])
+def test_the_album_artist_reaches_every_format(tmp_path, kind, tempo):
+    """libsndfile has no field for it: a compilation's stems lost their "Various Artists" in a
+    WAV or a FLAC, and kept it in an mp3."""
+    from stemgui.audio.encode import AudioFormat, write_audio
+
+    tags = {"title": "Song (Vocals)", "artist": "The Band", "album_artist": "Various Artists"}
+    silence = np.zeros((2, 100), np.float32)
+    path = write_audio(tmp_path / f"x.{kind}", silence, 44100, AudioFormat(kind), tags=tags | tempo)
+    assert read_tags(path) == tags
