@@ -250,7 +250,8 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     path = Path(path)
     head = _check_file(path)
     try:
-        info = sf.info(str(path))
+        with _soundfile.c_stderr_to_log(path):
+            info = sf.info(str(path))
     except (sf.SoundFileError, RuntimeError, ValueError, OSError):
         logger.debug("%s: soundfile cannot probe it, trying PyAV", path, exc_info=True)
     else:
