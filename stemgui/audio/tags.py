@@ -42,8 +42,9 @@ def read_tags(path: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def _text(value: object) -> str:
-    """A tag's text: UTF-8, as most files have it, or else Windows-1252 (Latin-1 for the few
-    bytes it leaves out), as Windows tools write a WAV's INFO list: "Café", not "Caf"."""
+    """A tag's text (or a file name's): UTF-8, as most files have it, or else Windows-1252
+    (Latin-1 for the few bytes it leaves out), as Windows tools write a WAV's INFO list:
+    "Café", not "Caf"."""
     raw = str(value).encode("utf-8", errors="surrogateescape")
     for encoding in ("utf-8", "cp1252"):
         try:
@@ -60,7 +61,7 @@ def stem_tags(
     ``track`` (its title when it has none); ``part``: the part of the song exported, if not
     all of it ("1m02.50s-1m18.00s"), said in the title too."""
     label = stem.replace("_", " ").capitalize()  # no_vocals -> No vocals
-    title = song.get("title") or Path(track).stem
+    title = song.get("title") or _text(Path(track).stem)  # a name's bytes that are not UTF-8 too
     tags = {key: song[key] for key in SONG_KEYS if song.get(key)}
     tags["title"] = f"{title} ({label}, {part})" if part else f"{title} ({label})"
     tags["comment"] = f"{label} of {title}, separated by stemgui ({model_name})"

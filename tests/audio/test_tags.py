@@ -80,3 +80,16 @@ def test_the_album_artist_reaches_every_format(tmp_path, kind, tempo):
     silence = np.zeros((2, 100), np.float32)
     path = write_audio(tmp_path / f"x.{kind}", silence, 44100, AudioFormat(kind), tags=tags | tempo)
     assert read_tags(path) == tags
+
+
+def test_a_title_from_a_file_name_that_is_not_utf_8_is_written(tmp_path):
+    """A Latin-1 "café.flac" in a UTF-8 folder ("caf\\udce9" to Python) without a title tag:
+    the stems' title, the file's name, could not be encoded and every stem failed."""
+    from stemgui.audio.encode import AudioFormat, write_audio
+    from stemgui.audio.tags import stem_tags
+
+    tags = stem_tags({}, "vocals", "caf\udce9.flac", "model")
+    silence = np.zeros((2, 100), np.float32)
+    for kind in ("wav", "flac", "mp3"):
+        path = write_audio(tmp_path / f"x.{kind}", silence, 44100, AudioFormat(kind), tags=tags)
+        assert read_tags(path)["title"] == "café (Vocals)"
