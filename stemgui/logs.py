@@ -119,7 +119,11 @@ def setup_logging(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         file_handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=MAX_LOG_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+            path,
+            maxBytes=MAX_LOG_BYTES,
+            backupCount=BACKUP_COUNT,
+            encoding="utf-8",
+            errors="backslashreplace",  # a file name's bytes that are not UTF-8, as "\xe9"
         )
     except OSError as error:
         ours.warning(

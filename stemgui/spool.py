@@ -70,8 +70,8 @@ def reserved_memmap(path: str | os.PathLike[str], shape: tuple[int, ...]) -> np.
             no_room = getattr(error, "errno", None) in _NO_ROOM
             full = no_room or shutil.disk_usage(path.parent).free < nbytes
     if full:
+        path.unlink(missing_ok=True)  # first: a failed fallocate may keep what it took (ext4)
         free = shutil.disk_usage(path.parent).free  # what there is, for the message
-        path.unlink(missing_ok=True)
         # the command line's spool is in TMPDIR; the app's stems are in the user cache folder
         temporary = path.parent.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
         raise FileError(

@@ -659,6 +659,19 @@ def test_logging_setup_is_idempotent_and_quiet_without_verbose(tmp_path, capsys)
     assert "engine detail" in text and "front end news" in text and "something odd" in text
 
 
+def test_a_file_name_that_is_not_utf_8_is_logged(tmp_path, capsys):
+    """A Latin-1 "café.mp3" in a UTF-8 folder is "caf\\udce9.mp3" to Python: each line about
+    it was lost from the log file, and "--- Logging error ---" and a traceback went to stderr."""
+    import logging
+
+    from stemgui.logs import setup_logging
+
+    path = setup_logging(console=False)  # the terminal's stderr writes such bytes escaped
+    logging.getLogger("stemgui.audio.decode").warning("%s: damaged", Path("caf\udce9.mp3"))
+    assert "Logging error" not in capsys.readouterr().err
+    assert "caf\\udce9.mp3: damaged" in path.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("flags", "format_", "subtype"),
     [(["--flac", "--int24"], "FLAC", "PCM_24"), (["--mp3", "--mp3-bitrate", "128"], "MP3", None)],

@@ -2,14 +2,17 @@
 
 libsndfile takes an mp3's length from its Xing/Info/VBRI header and reads no further, and it
 reads only the first link of a chained Ogg (Ogg files joined end to end, as radio rips and some
-downloads are). Two mp3s joined with ``cat``, a chained Ogg, or an mp3 whose header holds a
-damaged frame count would lose audio without a word; :func:`pyav_reason` finds them so that
-PyAV, which reads every frame, decodes them instead.
+downloads are). An mp3 without that header has its length estimated from its size at its first
+frame's bit rate: a variable bit rate file whose first frame is dense lost the rest. Two mp3s
+joined with ``cat``, a chained Ogg, an mp3 whose header holds a damaged frame count, or a
+variable bit rate mp3 without a header would lose audio without a word; :func:`pyav_reason`
+finds them so that PyAV, which reads every frame, decodes them instead.
 """
 
 from __future__ import annotations
 
 import mmap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +52,9 @@ def _mp3_reason(data: bytes) -> str | None:
     """``pyav_reason`` of an mp3 whose bytes are ``data``."""
     header = mp3_header(data)
     if header is None or header.frames is None:
-        return None  # libsndfile estimates the length from the file's size: it reads it all
+        # libsndfile estimates the length from the size at the first frame's bit rate, which
+        # holds for a constant bit rate only (a valid file: nothing to warn about)
+        return None if _constant_bit_rate(data) else ""
     claimed, found = header.frames, count_frames(data, header.first_frame)
     size_agrees = header.size is not None and _near(header.audio_bytes, header.size)
     if found > claimed and not _near(found, claimed):
@@ -140,12 +145,25 @@ def states_length(head: bytes) -> bool:
 
 
 def count_frames(data: bytes, at: int) -> int:
-    """MPEG layer III frames in ``data`` from offset ``at`` on, the header's own excluded.
+    """MPEG layer III frames in ``data`` from offset ``at`` on, the header's own excluded."""
+    # the Xing/Info/VBRI frame holds no audio and is not counted in its header
+    return max(sum(1 for _ in _frames(data, at)) - 1, 0)
+
+
+def _constant_bit_rate(data: bytes) -> bool:
+    """True when every MPEG layer III frame of the mp3 whose bytes are ``data`` has the bit
+    rate of its first."""
+    start = _id3v2_size(data)
+    rates = {data[at + 2] >> 4 for at in _frames(data, start)}
+    return len(rates) <= 1
+
+
+def _frames(data: bytes, at: int) -> Iterator[int]:
+    """The offsets of the MPEG layer III frames in ``data`` from offset ``at`` on.
 
     Each frame header gives the frame's size, so the walk is fast; junk between frames is
     skipped as a decoder would.
     """
-    count = -1  # the Xing/Info/VBRI frame holds no audio and is not counted in its header
     while at + 4 <= len(data):
         size = _frame_size(data, at)
         if size is None:  # junk or damage, however long (8 KB of zeros lost 18 frames)
@@ -154,9 +172,8 @@ def count_frames(data: bytes, at: int) -> int:
                 break
             at = following
             continue
-        count += 1
+        yield at
         at += size
-    return max(count, 0)
 
 
 _SYNC_SEARCH_BYTES = 4096

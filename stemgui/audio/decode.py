@@ -207,7 +207,9 @@ def _finish(
         raise DecodeError(path, f"cannot be used: {error}; the file is damaged") from error
     length = resampler.length(frames) if resampler else frames
     if length == 0:  # a sample or two at a higher rate resamples to nothing
-        _refuse(path, head, _pyav.ZERO_FRAMES)
+        _refuse(
+            path, head, f"is too short: {frames} frame(s) at {rate} Hz are none at {samplerate} Hz"
+        )
 
     def convert(block: np.ndarray) -> np.ndarray:
         try:
@@ -250,7 +252,8 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     path = Path(path)
     head = _check_file(path)
     try:
-        info = sf.info(str(path))
+        with _soundfile.c_stderr_to_log(path):
+            info = sf.info(str(path))
     except (sf.SoundFileError, RuntimeError, ValueError, OSError):
         logger.debug("%s: soundfile cannot probe it, trying PyAV", path, exc_info=True)
     else:

@@ -208,7 +208,7 @@ def write_encoded_blocks(
         return
     import soundfile as sf
 
-    from stemgui.audio.tags import add_tempo_and_key, set_soundfile_tags
+    from stemgui.audio.tags import add_tags_libsndfile_lacks, set_soundfile_tags
 
     # Opened here, handed over as a descriptor: libsndfile refuses paths over 1024 bytes (the
     # OS takes 4095), and an open that fails says why (errno) where libsndfile says "System
@@ -229,7 +229,7 @@ def write_encoded_blocks(
         set_soundfile_tags(handle, tags or {})
         for block in blocks:
             handle.write(_quantise(block.T, fmt))
-    add_tempo_and_key(part, fmt.kind, tags or {})
+    add_tags_libsndfile_lacks(part, fmt.kind, tags or {})
 
 
 def _quantise(block: np.ndarray, fmt: AudioFormat) -> np.ndarray:

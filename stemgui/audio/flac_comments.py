@@ -101,7 +101,8 @@ def add_vorbis_comments(path: str | os.PathLike[str], comments: Mapping[str, str
 
 def _rewrite(path: Path, blocks: list, added: list[bytes], audio: int) -> None:
     """Replace the FLAC file ``path`` by a copy whose comment block (a new one if it has none)
-    holds ``added`` too, ``audio`` being where its audio frames begin."""
+    holds ``added`` too and not the room ``reserve`` kept, ``audio`` being where its audio
+    frames begin."""
     from stemgui.audio.atomic import part_path_for, remove_quietly
 
     bodies = [(kind, body) for _, kind, body in blocks]
@@ -112,9 +113,10 @@ def _rewrite(path: Path, blocks: list, added: list[bytes], audio: int) -> None:
         with open(part, "wb") as out, open(path, "rb") as source:
             out.write(b"fLaC")
             for number, (kind, body) in enumerate(bodies, 1):
-                if kind == _VORBIS_COMMENT:
+                if kind == _VORBIS_COMMENT:  # the room kept, too small, is let go of
                     vendor, entries = _entries(body)
-                    body = _body(vendor, entries + added)
+                    kept = [entry for entry in entries if entry != _RESERVED_ENTRY]
+                    body = _body(vendor, kept + added)
                 out.write(_header(kind, len(body), number == len(bodies)) + body)
             source.seek(audio)
             shutil.copyfileobj(source, out, 1 << 20)

@@ -41,6 +41,7 @@ def not_audio_kind(head: bytes) -> str | None:
 
 
 def _is_text(head: bytes) -> bool:
+    head = head.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark Windows tools start with
     if not head:
         return False
     try:

@@ -5,7 +5,8 @@ A stem exported without tags shows up in a DJ's library (Rekordbox, Serato, a mu
 date, genre and track number, and the song's title with the stem's name: "Song (Vocals)"; and
 the song's tempo and key as the app found them ("bpm", "key": ``TEMPO_AND_KEY``), where DJ
 software reads them: ID3's TBPM and TKEY in an mp3 and in a WAV's "id3 " chunk
-(``stemgui.audio.id3``), the BPM and INITIALKEY comments in a FLAC (``flac_comments``).
+(``stemgui.audio.id3``), the BPM and INITIALKEY comments in a FLAC (``flac_comments``). The album
+artist, which libsndfile has no field for either, goes there too (TPE2, ALBUMARTIST).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def read_tags(path: str | os.PathLike[str]) -> dict[str, str]:
             for stream in container.streams.audio[:1]:  # an Ogg file's tags are its stream's
                 for key, value in stream.metadata.items():
                     found.setdefault(key.lower(), _text(value))
+            found.setdefault("artist", found.get("author", ""))  # an AIFF's AUTH chunk
     except Exception as error:  # av.FFmpegError, OSError, or a PyAV that will not load
         logger.debug("%s: no tags read (%s)", path, error)
         return {}
@@ -40,8 +42,9 @@ def read_tags(path: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def _text(value: object) -> str:
-    """A tag's text: UTF-8, as most files have it, or else Windows-1252 (Latin-1 for the few
-    bytes it leaves out), as Windows tools write a WAV's INFO list: "Café", not "Caf"."""
+    """A tag's text (or a file name's): UTF-8, as most files have it, or else Windows-1252
+    (Latin-1 for the few bytes it leaves out), as Windows tools write a WAV's INFO list:
+    "Café", not "Caf"."""
     raw = str(value).encode("utf-8", errors="surrogateescape")
     for encoding in ("utf-8", "cp1252"):
         try:
@@ -58,7 +61,7 @@ def stem_tags(
     ``track`` (its title when it has none); ``part``: the part of the song exported, if not
     all of it ("1m02.50s-1m18.00s"), said in the title too."""
     label = stem.replace("_", " ").capitalize()  # no_vocals -> No vocals
-    title = song.get("title") or Path(track).stem
+    title = song.get("title") or _text(Path(track).stem)  # a name's bytes that are not UTF-8 too
     tags = {key: song[key] for key in SONG_KEYS if song.get(key)}
     tags["title"] = f"{title} ({label}, {part})" if part else f"{title} ({label})"
     tags["comment"] = f"{label} of {title}, separated by stemgui ({model_name})"
@@ -66,7 +69,10 @@ def stem_tags(
 
 
 TEMPO_AND_KEY = {"bpm": "BPM", "key": "INITIALKEY"}
-"""Tags libsndfile has no field for -> their FLAC (Vorbis comment) names."""
+"""The tempo and key -> their FLAC (Vorbis comment) names."""
+
+LIBSNDFILE_LACKS = {"album_artist": "ALBUMARTIST", **TEMPO_AND_KEY}
+"""Tags libsndfile has no field for -> their FLAC names: added once it wrote the file."""
 
 
 def mp3_tags(tags: Mapping[str, str]) -> dict[str, str]:
@@ -77,11 +83,11 @@ def mp3_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {FRAMES[k] if k in TEMPO_AND_KEY else k: v for k, v in tags.items()}
 
 
-def add_tempo_and_key(path: Path, kind: str, tags: Mapping[str, str]) -> None:
-    """Add the tempo and key of ``tags`` to the ``kind`` ("wav", "flac") file that libsndfile
-    wrote at ``path``, with ``set_soundfile_tags``'s; nothing when ``tags`` has neither.
-    Raises OSError (a full disk)."""
-    if not TEMPO_AND_KEY.keys() & tags.keys():
+def add_tags_libsndfile_lacks(path: Path, kind: str, tags: Mapping[str, str]) -> None:
+    """Add the tags of ``tags`` among ``LIBSNDFILE_LACKS`` to the ``kind`` ("wav", "flac")
+    file that libsndfile wrote at ``path``, with ``set_soundfile_tags``'s; nothing when
+    ``tags`` has none of them. Raises OSError (a full disk)."""
+    if not LIBSNDFILE_LACKS.keys() & tags.keys():
         return
     if kind == "wav":
         from stemgui.audio.id3 import append_id3_chunk
@@ -90,11 +96,13 @@ def add_tempo_and_key(path: Path, kind: str, tags: Mapping[str, str]) -> None:
     elif kind == "flac":
         from stemgui.audio.flac_comments import add_vorbis_comments
 
-        add_vorbis_comments(path, {TEMPO_AND_KEY[k]: tags[k] for k in TEMPO_AND_KEY if k in tags})
+        add_vorbis_comments(
+            path, {name: tags[k] for k, name in LIBSNDFILE_LACKS.items() if k in tags}
+        )
 
 
-# libsndfile's names where they differ from FFmpeg's; album_artist has none there
-_SOUNDFILE_NAMES = {"track": "tracknumber", "album_artist": None}
+# libsndfile's names where they differ from FFmpeg's
+_SOUNDFILE_NAMES = {"track": "tracknumber"}
 # libsndfile reads no WAV INFO text of 2046 bytes or more, and then none of the file's tags: a
 # long title cost the artist and album too. FLAC's comments have no such limit.
 _WAV_TAG_BYTES = 2000
@@ -104,14 +112,14 @@ def set_soundfile_tags(handle, tags: Mapping[str, str]) -> None:
     """Set ``tags`` on a ``soundfile.SoundFile`` open for writing (a WAV's INFO list, FLAC's
     and Ogg's comments), before its first frames; a WAV's each cut to ``_WAV_TAG_BYTES``."""
     wav = handle.format in ("WAV", "WAVEX", "RF64")
-    if handle.format == "FLAC" and TEMPO_AND_KEY.keys() & tags.keys():
+    if handle.format == "FLAC" and LIBSNDFILE_LACKS.keys() & tags.keys():
         from stemgui.audio.flac_comments import reserve
 
         reserve(handle)  # room for them, in place once the file is written
     for key, value in tags.items():
-        name = _SOUNDFILE_NAMES.get(key, key)
-        if name is None or key in TEMPO_AND_KEY:  # added once written: add_tempo_and_key
+        if key in LIBSNDFILE_LACKS:  # added once written: add_tags_libsndfile_lacks
             continue
+        name = _SOUNDFILE_NAMES.get(key, key)
         if wav and len(value.encode("utf-8")) > _WAV_TAG_BYTES:
             cut = value.encode("utf-8")[:_WAV_TAG_BYTES].decode("utf-8", errors="ignore")
             logger.debug("tag %s cut from %d to %d characters", key, len(value), len(cut))

@@ -291,6 +291,24 @@ def test_mp3_with_a_damaged_frame_count_is_decoded_whole(tmp_path, frames):
     assert any("header is damaged" in w for w in song.warnings)
 
 
+def test_a_variable_bit_rate_mp3_without_its_header_is_decoded_whole(tmp_path):
+    """libsndfile takes the length of an mp3 without a Xing header from its size at the first
+    frame's bit rate: 2 s of which the first frame is dense read as 0.75 s, without a word."""
+    from stemgui.audio._partial_reads import _frame_size, mp3_header
+
+    song = tone(44100, 2.0)
+    song[:, 44100:] = 0.3 * np.random.default_rng(0).standard_normal((2, 44100))  # denser
+    sf.write(tmp_path / "vbr.mp3", song.T, 44100, format="MP3", bitrate_mode="VARIABLE")
+    data = (tmp_path / "vbr.mp3").read_bytes()
+    first = mp3_header(data).first_frame  # the Xing frame, as an mp3 cutter leaves it out
+    stripped = data[:first] + data[first + _frame_size(data, first) :]
+    (tmp_path / "stripped.mp3").write_bytes(stripped)
+    decoded = decode(tmp_path / "stripped.mp3")
+    # without the header's LAME tag, the encoder's delay and padding are decoded too
+    assert decoded.duration == pytest.approx(2.0, abs=0.06)
+    assert decoded.warnings == ()
+
+
 @pytest.mark.parametrize(
     ("first", "second"),
     [((22050, 2), (44100, 2)), ((44100, 1), (44100, 2))],

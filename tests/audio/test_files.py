@@ -68,6 +68,9 @@ def test_sniffer_names_only_what_is_certain():
     assert not_audio_kind(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "a WebP image"
     assert not_audio_kind("<html>Chanson d'été</html>\n".encode()) == "text"
     assert not_audio_kind("été".encode()[:-1]) == "text"  # cut inside a character
+    # a cue sheet or playlist as Windows tools save them, behind a byte-order mark
+    assert not_audio_kind('\ufeffFILE "Album.flac" WAVE\r\n'.encode()) == "text"
+    assert not_audio_kind("\ufeff".encode()) is None
     # audio and unknown binaries: not named
     assert not_audio_kind(b"RIFF\x00\x00\x00\x00WAVEfmt ") is None
     assert not_audio_kind(b"ID3\x04\x00\x00\x00\x00\x00\x00") is None

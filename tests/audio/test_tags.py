@@ -6,6 +6,7 @@ import io
 import struct
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from stemgui.audio.tags import read_tags
@@ -56,3 +57,39 @@ def test_a_very_long_title_is_cut_in_a_wav_and_the_other_tags_stay(tmp_path):
         assert handle.title.startswith("TïTï") and len(handle.title.encode()) <= 2000
     flac = write_audio(tmp_path / "x.flac", silence, 44100, AudioFormat("flac"), tags=tags)
     assert read_tags(flac)["title"] == "Tï" * 1500
+
+
+def test_an_aiff_s_artist_is_read_from_its_author_chunk(tmp_path):
+    """An AIFF keeps its artist in an AUTH chunk, which FFmpeg calls "author": the stems of
+    an AIFF by libsndfile, FFmpeg or a DAW went out without their artist."""
+    song = tmp_path / "song.aiff"
+    with sf.SoundFile(song, "w", 44100, 2, format="AIFF") as handle:
+        handle.title, handle.artist = "Night Drive", "The Band"
+        handle.write(np.zeros((100, 2), np.float32))
+    assert read_tags(song) == {"title": "Night Drive", "artist": "The Band"}
+
+
+@pytest.mark.parametrize("kind", ["wav", "flac", "mp3"])
+@pytest.mark.parametrize("tempo", [{}, {"bpm": "120", "key": "Am"}], ids=["alone", "with tempo"])
+def test_the_album_artist_reaches_every_format(tmp_path, kind, tempo):
+    """libsndfile has no field for it: a compilation's stems lost their "Various Artists" in a
+    WAV or a FLAC, and kept it in an mp3."""
+    from stemgui.audio.encode import AudioFormat, write_audio
+
+    tags = {"title": "Song (Vocals)", "artist": "The Band", "album_artist": "Various Artists"}
+    silence = np.zeros((2, 100), np.float32)
+    path = write_audio(tmp_path / f"x.{kind}", silence, 44100, AudioFormat(kind), tags=tags | tempo)
+    assert read_tags(path) == tags
+
+
+def test_a_title_from_a_file_name_that_is_not_utf_8_is_written(tmp_path):
+    """A Latin-1 "café.flac" in a UTF-8 folder ("caf\\udce9" to Python) without a title tag:
+    the stems' title, the file's name, could not be encoded and every stem failed."""
+    from stemgui.audio.encode import AudioFormat, write_audio
+    from stemgui.audio.tags import stem_tags
+
+    tags = stem_tags({}, "vocals", "caf\udce9.flac", "model")
+    silence = np.zeros((2, 100), np.float32)
+    for kind in ("wav", "flac", "mp3"):
+        path = write_audio(tmp_path / f"x.{kind}", silence, 44100, AudioFormat(kind), tags=tags)
+        assert read_tags(path)["title"] == "café (Vocals)"

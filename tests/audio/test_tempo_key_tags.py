@@ -132,3 +132,13 @@ def test_a_flac_without_room_or_comments_is_rewritten_with_them(tmp_path):
     assert tags_of(path)["BPM"] == "90"
     np.testing.assert_allclose(sf.read(path)[0], samples[0], atol=1 / 32768)
     assert not list(tmp_path.glob(".*"))  # the rewrite's temporary file is gone
+
+
+def test_comments_that_outgrow_the_room_kept_leave_no_placeholder(tmp_path):
+    """Past the room kept the file is rewritten: it kept the license comment that held the
+    room, and DJ software showed a license of 96 tildes."""
+    tags = TAGS | {"album_artist": "The Orchestra and Choir " * 10}  # 240 bytes: past the room
+    path = write_audio(tmp_path / "x.flac", song(), RATE, AudioFormat("flac"), tags=tags)
+    found = tags_of(path)
+    assert "license" not in {name.lower() for name in found}
+    assert (found["BPM"], found["album_artist"]) == ("107", tags["album_artist"])

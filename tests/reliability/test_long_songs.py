@@ -136,6 +136,31 @@ def test_the_app_s_stems_without_room_name_no_tmpdir(tmp_path, monkeypatch):
         spool.reserved_memmap(cache / "stems-1.f32", (4, 2, 1000))
 
 
+def test_the_free_space_said_is_the_disk_s_without_the_space_a_failed_reservation_took(
+    tmp_path, monkeypatch
+):
+    """ext4's fallocate that runs out of room keeps what it took: a FLAC whose header claimed
+    hours was refused with "274.9 GB needed, 0.0 MB free" on a disk with 78 GB free."""
+    import errno
+    from types import SimpleNamespace
+
+    from stemgui.errors import FileError
+
+    path = tmp_path / "stems.f32"
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def usage(folder):  # the partly reserved file holds all the room there was
+        return SimpleNamespace(free=0 if path.exists() else 78 * 10**9)
+
+    monkeypatch.setattr(spool.os, "posix_fallocate", full)
+    monkeypatch.setattr(spool.shutil, "disk_usage", usage)
+    with pytest.raises(FileError, match=r"\(275.0 GB needed, 78.0 GB free\)"):
+        spool.reserved_memmap(path, (4, 2, 8_593_750_000))
+    assert not path.exists()
+
+
 def test_short_song_is_not_spooled(isolated, model_file, monkeypatch):
     outs = _record_outputs(monkeypatch)
     write_song(isolated / "a.wav")
