@@ -45,7 +45,7 @@ SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
         # libsndfile
         ".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc", ".mp3",
         # FFmpeg (PyAV): audio containers
-        ".m4a", ".aac", ".wma", ".mka", ".ac3", ".caf", ".wv",
+        ".m4a", ".m4b", ".aac", ".wma", ".mka", ".ac3", ".caf", ".wv", ".mp2", ".tta",
         # FFmpeg (PyAV): videos, first audio stream
         ".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".wmv",
     }

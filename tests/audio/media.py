@@ -62,6 +62,8 @@ def av_write(
             astream = out.add_stream(codec, rate=samplerate)
             astream.bit_rate = 128000
             astream.layout = layout or LAYOUTS[samples.shape[0]]
+            if astream.codec_context.format.name == "u8":  # TTA's first: 8 bits lose the tone
+                astream.format = "s16"
             fmt = astream.codec_context.format.name
         if vstream is not None:
             for i in range(5):
