@@ -472,6 +472,20 @@ def test_missing_track_folder_without_songs_and_missing_model(tmp_path, model_fi
     assert line.startswith("error: empty: is a folder; name a model file in it")
 
 
+def test_only_folders_without_songs_end_with_the_batch_summary(tmp_path, model_file, capsys):
+    """Given only an empty folder, the run said "empty: no audio files in this folder" and
+    stopped there, without the summary every other failed batch ends with."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bare").mkdir()
+    assert cli.main(["empty", "bare", "-n", str(model_file)]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert lines[:2] == [
+        "error: empty: no audio files in this folder",
+        "error: bare: no audio files in this folder",
+    ]
+    assert len(lines) == 3 and lines[2].startswith("error: 2 of 2 track(s) failed; details in ")
+
+
 def test_a_track_or_model_whose_name_is_too_long_is_one_line_and_the_others_run(
     tmp_path, model_file, capsys
 ):

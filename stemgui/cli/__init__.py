@@ -35,7 +35,7 @@ from typing import Any
 
 from stemgui import memory
 from stemgui.cli.arguments import build_parser, check_usage, unknown_arguments
-from stemgui.cli.batch import TrackRun, find_tracks, separate_all, shared_target
+from stemgui.cli.batch import TrackRun, find_tracks, separate_all, shared_target, summary
 from stemgui.cli.models import list_models, load_model
 from stemgui.errors import ExportError, StemguiError
 from stemgui.logs import setup_logging
@@ -124,8 +124,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     tracks, problems = find_tracks(args.tracks, exclude=args.out, template=args.filename)
     for problem in problems:
         logger.error("%s", problem)
-    if not tracks:
-        return 1
+    if not tracks:  # every argument named no song: the batch's summary all the same
+        return summary(len(problems), len(problems), 0, args.out, log_file)
 
     from stemgui.export.exporter import ExportRequest
     from stemgui.export.pace import Pace

@@ -280,10 +280,16 @@ def separate_all(
             continue
         folders = sorted({str(p.parent) for p in written})
         logger.info("%s: %d file(s) in %s", track, len(written), ", ".join(folders))
+    return summary(failed, len(tracks) + len(problems), skipped, out, log_file)
+
+
+def summary(failed: int, total: int, skipped: int, out: Path, log_file: Path | None) -> int:
+    """The batch's last line, and its exit status: ``failed`` of ``total`` tracks said (1), or
+    those separated into ``out`` and the ``skipped`` ones (0)."""
     if failed:
         details = f"; details in {log_file}" if log_file is not None else ""
-        logger.error("%d of %d track(s) failed%s", failed, len(tracks) + len(problems), details)
+        logger.error("%d of %d track(s) failed%s", failed, total, details)
         return 1
     also = f"; {skipped} skipped, their files exist already" if skipped else ""
-    logger.info("done: %d track(s) separated into %s%s", len(tracks) - skipped, out.resolve(), also)
+    logger.info("done: %d track(s) separated into %s%s", total - skipped, out.resolve(), also)
     return 0
