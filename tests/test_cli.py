@@ -885,3 +885,47 @@ def test_the_files_carry_the_song_s_tempo_and_key(tmp_path, model_file):
     assert cli.main(["song.wav", "-n", str(model_file), "--mp3"]) == 0
     tags = tags_of(tmp_path / "separated" / "tiny" / "song" / "bass.mp3")
     assert (tags["TBPM"], tags["TKEY"], tags["title"]) == ("120", "Am", "song (Bass)")
+
+
+@pytest.mark.parametrize(
+    ("width", "columns", "bar"),
+    [(0, None, False), (0, "0", False), (0, "60", True), (80, None, True)],
+)
+def test_a_terminal_without_columns_gets_a_line_per_song(
+    tmp_path, model_file, monkeypatch, width, columns, bar
+):
+    """On a terminal of 0 columns (a serial console, a pty made without a size) tqdm drew its
+    bar one column short of nothing, cut off; the songs' lines were not said either, as on a
+    terminal. Such a terminal gets the lines; COLUMNS, when set above 0, gives the width."""
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+
+    main_fd, terminal_fd = pty.openpty()
+    fcntl.ioctl(terminal_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
+    terminal = open(terminal_fd, "w", buffering=1, encoding="utf-8")  # noqa: SIM115
+    monkeypatch.setattr(sys, "stderr", terminal)
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    for i, name in enumerate(["one", "two"]):
+        write_song(tmp_path / "album" / f"{name}.wav", seed=i)
+    try:
+        assert cli.main(["album", "-n", str(model_file)]) == 0
+        terminal.flush()
+        os.set_blocking(main_fd, False)
+        text = os.read(main_fd, 1 << 16).decode()
+    finally:
+        terminal.close()
+        os.close(main_fd)
+    lines = text.replace("\r\n", "\n").split("\n")
+    drawn = [line for line in text.split("\r") if "two.wav (2 of 2):   0%|" in line]
+    if bar:
+        assert drawn and drawn[0].endswith("s/s]"), text  # whole, to its last column
+        assert len(drawn[0]) == (int(columns) if columns else width) - 1
+        assert "album/two.wav: separating (2 of 2)" not in lines
+    else:
+        assert not drawn and "%|" not in text, text
+        assert "album/two.wav: separating (2 of 2)" in lines, text
