@@ -182,6 +182,11 @@ def _export(
     from stemgui.audio.tags import read_tags, stem_tags
     from stemgui.spool import STALE_PART_SECONDS
 
+    if request.span is not None:  # named after the part the song has, not the part asked for
+        start, stop = request.span
+        request = replace(
+            request, span=(min(max(start, 0.0), stemset.duration), min(stop, stemset.duration))
+        )
     targets = plan(request, stemset.names, track, model_name)
     # (a link to nothing too: it is what is there)
     todo = [(n, p) for n, p in targets if not (request.skip_existing and os.path.lexists(p))]
