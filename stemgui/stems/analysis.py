@@ -10,6 +10,7 @@ such field, and its song is analysed again (``from_info`` says None).
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +45,15 @@ class Analysis:
             return None
         bpm, beats, key = info["bpm"], info["beats"], info["song_key"]
         tempo = None
-        if _number(bpm):
-            grid = isinstance(beats, list) and len(beats) == 2 and all(map(_number, beats))
+        if _number(bpm) and bpm > 0:
+            # a grid whose beat is the tempo's (a beat of 0 divided by zero on the timeline)
+            grid = (
+                isinstance(beats, list)
+                and len(beats) == 2
+                and all(map(_number, beats))
+                and beats[1] > 0
+                and abs(60.0 / beats[1] - bpm) <= 0.05  # the tempo is 60 / beat to 0.1 BPM
+            )
             tempo = Tempo(float(bpm), *(map(float, beats) if grid else ()))
         found = None
         if (
@@ -68,7 +76,8 @@ class Analysis:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite number (JSON reads NaN and Infinity too)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def analyse(stemset: Any, label: Any) -> Analysis:
