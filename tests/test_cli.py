@@ -315,6 +315,21 @@ def test_stems_of_a_run_with_the_default_template_are_not_songs_after_a_change(
     ]
 
 
+def test_stems_at_a_pace_named_in_the_file_name_are_not_songs(tmp_path, model_file, capsys):
+    """Without {track} the pace is in the file's name ("drums 80%.wav"), which the patterns of
+    earlier stems missed: run again, the stems were songs, refused as "a stem would be written
+    over the song tiny/drums 80%.wav"."""
+    write_song(tmp_path / "solo" / "song.wav")
+    argv = ["solo", "-n", str(model_file), "-o", "solo", "--filename", "{model}/{stem}.{ext}"]
+    assert cli.main([*argv, "--speed", "0.8"]) == 0
+    assert cli.main([*argv, "--speed", "0.8", "--overwrite"]) == 0
+    assert cli.main([*argv, "--semitones", "-2"]) == 0
+    assert error_lines(capsys.readouterr().err) == []
+    names = sorted(p.relative_to(tmp_path / "solo").as_posix() for p in tmp_path.rglob("*.wav"))
+    paced = [f"tiny/{stem} {pace}.wav" for stem in NAMES for pace in ("80%", "100% -2st")]
+    assert names == sorted(["song.wav", *paced])
+
+
 def test_two_tracks_that_would_write_the_same_files_are_refused_before_any_work(
     tmp_path, model_file, capsys
 ):
