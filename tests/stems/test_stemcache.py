@@ -199,6 +199,8 @@ DAMAGE = {
     "duplicate names": ("entry.json", _entry(lambda i: i.update(names=["a", "a", "b", "c"]))),
     "zero frames": ("entry.json", _entry(lambda i: i.update(frames=0))),
     "entry.json not an object": ("entry.json", lambda p: p.write_text("[1, 2]")),
+    # json raised RecursionError, which failed the song instead of separating it again
+    "entry.json nested too deep": ("entry.json", lambda p: p.write_text("[" * 10**5 + "]" * 10**5)),
 }
 
 
