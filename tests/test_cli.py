@@ -824,6 +824,28 @@ def test_skip_existing_writes_the_files_a_stopped_song_did_not(tmp_path, model_f
     ]
 
 
+def test_skip_existing_skips_a_song_whose_files_are_there_a_link_to_nothing_too(
+    tmp_path, model_file, capsys
+):
+    """A file that is a link to nothing was kept by the export, as it is, but the song was
+    separated first all the same, for no file: "one.wav: 0 file(s) in ", counted separated."""
+    write_song(tmp_path / "album" / "one.wav")
+    argv = ["album", "-n", str(model_file)]
+    assert cli.main(argv) == 0
+    vocals = tmp_path / "separated" / "tiny" / "one" / "vocals.wav"
+    vocals.unlink()
+    vocals.symlink_to(tmp_path / "gone.wav")
+    capsys.readouterr()
+    assert cli.main([*argv, "--skip-existing"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1:] == [
+        "album/one.wav: its 4 file(s) exist already; skipped",
+        f"done: 0 track(s) separated into {tmp_path / 'separated'}; 1 skipped, their files exist "
+        "already",
+    ], lines
+    assert vocals.is_symlink()
+
+
 def test_a_warning_during_the_progress_bar_gets_a_line_of_its_own(
     tmp_path, model_file, monkeypatch
 ):
