@@ -719,6 +719,24 @@ def test_a_link_loop_in_a_folder_is_one_error_line_and_the_other_songs_run(
     assert (tmp_path / "separated" / "tiny" / "01" / "vocals.wav").is_file()
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="names that are not UTF-8: Linux's disks")
+@pytest.mark.parametrize("kind", ["wav", "mp3"])
+def test_a_song_whose_file_name_is_not_utf8_is_separated(tmp_path, model_file, kind):
+    """A song named in Latin-1 (b"Caf\xe9.wav", from an old disk or archive) stopped the whole
+    batch with a traceback: its name, with Python's escape for the byte, could not be encoded
+    into the stems' file names, nor into their titles."""
+    from tests.audio.test_tempo_key_tags import tags_of
+
+    write_song(tmp_path / "album" / "plain.wav")
+    write_song(tmp_path / "x.wav")
+    os.rename(b"x.wav", b"album/Caf\xe9 au lait.wav")  # in the current folder, tmp_path
+    argv = ["album", "-n", str(model_file)] + (["--mp3"] if kind == "mp3" else [])
+    assert cli.main(argv) == 0
+    folder = tmp_path / "separated" / "tiny" / "Caf_ au lait"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{s}.{kind}" for s in NAMES)
+    assert tags_of(folder / f"vocals.{kind}")["title"] == "Café au lait (Vocals)"
+
+
 def test_a_song_named_twice_is_separated_once_and_said(tmp_path, model_file, capsys):
     write_song(tmp_path / "song.wav")
     (tmp_path / "link.wav").symlink_to(tmp_path / "song.wav")

@@ -58,7 +58,7 @@ def stem_tags(
     ``track`` (its title when it has none); ``part``: the part of the song exported, if not
     all of it ("1m02.50s-1m18.00s"), said in the title too."""
     label = stem.replace("_", " ").capitalize()  # no_vocals -> No vocals
-    title = song.get("title") or Path(track).stem
+    title = song.get("title") or _text(Path(track).stem)  # a file name that is not UTF-8 too
     tags = {key: song[key] for key in SONG_KEYS if song.get(key)}
     tags["title"] = f"{title} ({label}, {part})" if part else f"{title} ({label})"
     tags["comment"] = f"{label} of {title}, separated by stemgui ({model_name})"

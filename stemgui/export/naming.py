@@ -23,8 +23,9 @@ from stemgui.errors import ExportError
 TEMPLATE_KEYS = ("track", "stem", "model", "ext")
 DEFAULT_TEMPLATE = "{model}/{track}/{stem}.{ext}"
 
-# Characters Windows refuses in a name, path separators of every system, and control characters.
-_RESERVED_CHARACTERS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+# Characters Windows refuses in a name, path separators of every system, control characters,
+# and the bytes of a name that is not UTF-8 (Python's surrogate escapes, which no name can hold).
+_RESERVED_CHARACTERS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f\ud800-\udfff]')
 _WINDOWS_DEVICES = frozenset(
     {"CON", "PRN", "AUX", "NUL"}
     | {f"COM{i}" for i in range(10)}
@@ -40,13 +41,13 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 def safe_name(name: str, replacement: str = "_", *, extension: bool = True) -> str:
     """``name`` made usable as one file or folder name on Windows, macOS and Linux.
 
-    Unicode is normalised to NFC and kept; reserved characters (``<>:"/\\|?*`` and control
-    characters) become ``replacement``; leading and trailing spaces and trailing dots are removed;
-    a leading dot becomes ``replacement``; Windows device names get ``replacement`` appended to
-    their base; an empty result, ``.`` and ``..`` become ``replacement``. Names longer than
-    ``MAX_NAME_BYTES`` in UTF-8 are shortened, keeping a short extension if ``extension``: pass
-    False for a folder or a song's name, whose last dot starts no extension ("Song
-    1m02.50s-1m18.40s" would keep ".40s" and lose the rest).
+    Unicode is normalised to NFC and kept; reserved characters (``<>:"/\\|?*``, control
+    characters, and the bytes of a name that is not UTF-8) become ``replacement``; leading and
+    trailing spaces and trailing dots are removed; a leading dot becomes ``replacement``;
+    Windows device names get ``replacement`` appended to their base; an empty result, ``.`` and
+    ``..`` become ``replacement``. Names longer than ``MAX_NAME_BYTES`` in UTF-8 are shortened,
+    keeping a short extension if ``extension``: pass False for a folder or a song's name, whose
+    last dot starts no extension ("Song 1m02.50s-1m18.40s" would keep ".40s" and lose the rest).
     """
     name = unicodedata.normalize("NFC", name)
     name = _RESERVED_CHARACTERS.sub(replacement, name)
