@@ -119,7 +119,11 @@ def setup_logging(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         file_handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=MAX_LOG_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+            path,
+            maxBytes=MAX_LOG_BYTES,
+            backupCount=BACKUP_COUNT,
+            encoding="utf-8",
+            errors="backslashreplace",  # a file name that is not UTF-8: "Caf\udce9.wav"
         )
     except OSError as error:
         ours.warning(

@@ -688,6 +688,19 @@ def test_logging_setup_is_idempotent_and_quiet_without_verbose(tmp_path, capsys)
     assert "engine detail" in text and "front end news" in text and "something odd" in text
 
 
+def test_a_file_name_that_is_not_utf8_is_written_to_the_log_file_escaped(tmp_path, capsys):
+    """The log file refused a song's name that is not UTF-8 (Python's escape of its byte):
+    every line naming it printed "--- Logging error ---" and a traceback on the console, and
+    was missing from the log."""
+    from stemgui.logs import setup_logging
+
+    path = setup_logging(console=False)  # the console's sys.stderr escapes it (Python's own)
+    song = Path(os.fsdecode(b"album/Caf\xe9.wav"))
+    logging.getLogger("stemgui.cli").info("%s: separating (1 of 1)", song)
+    assert capsys.readouterr().err == ""
+    assert "album/Caf\\udce9.wav: separating (1 of 1)" in path.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("flags", "format_", "subtype"),
     [(["--flac", "--int24"], "FLAC", "PCM_24"), (["--mp3", "--mp3-bitrate", "128"], "MP3", None)],
