@@ -877,6 +877,41 @@ def test_skip_existing_skips_a_song_whose_files_are_there_a_link_to_nothing_too(
     assert vocals.is_symlink()
 
 
+@pytest.mark.parametrize("meanwhile", [["vocals"], NAMES])
+def test_skip_existing_keeps_files_another_run_writes_meanwhile(
+    tmp_path, model_file, monkeypatch, capsys, meanwhile
+):
+    """Two runs with --skip-existing over one batch (two machines, one shared folder): the
+    files one wrote while the other separated the same song failed the other's song ("another
+    program or export wrote this file meanwhile; export again and pass --overwrite")."""
+    import stemgui.audio.stream as stream
+
+    song = write_song(tmp_path / "album" / "one.wav")
+    real = stream.write_blocks
+
+    def another_run_too(path, *args, **kwargs):
+        real(path, *args, **kwargs)
+        if path.stem in meanwhile:
+            path.write_bytes(b"the other run's")
+
+    monkeypatch.setattr(stream, "write_blocks", another_run_too)
+    assert cli.main(["album", "-n", str(model_file), "--float32", "--skip-existing"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    folder = tmp_path / "separated" / "tiny" / "one"
+    said = f"{len(NAMES) - len(meanwhile)} file(s) in separated/tiny/one"
+    if len(meanwhile) == len(NAMES):
+        said = "its files were written meanwhile, by another run; kept"
+    assert lines[2] == f"album/one.wav: {said}", lines
+    for name in NAMES:
+        if name in meanwhile:
+            assert (folder / f"{name}.wav").read_bytes() == b"the other run's"
+        else:
+            np.testing.assert_allclose(
+                read(folder / f"{name}.wav"), FACTORS[NAMES.index(name)] * song, atol=1e-6
+            )
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.wav" for n in NAMES)
+
+
 def test_a_warning_during_the_progress_bar_gets_a_line_of_its_own(
     tmp_path, model_file, monkeypatch
 ):

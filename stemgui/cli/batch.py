@@ -279,6 +279,9 @@ def separate_all(
                 exc_info=True,
             )
             continue
+        if not written:  # with --skip-existing: another run wrote them meanwhile
+            logger.info("%s: its files were written meanwhile, by another run; kept", track)
+            continue
         folders = sorted({str(p.parent) for p in written})
         logger.info("%s: %d file(s) in %s", track, len(written), ", ".join(folders))
     return summary(failed, len(tracks) + len(problems), skipped, out, log_file)
