@@ -519,6 +519,29 @@ def test_a_track_or_model_whose_name_is_too_long_is_one_line_and_the_others_run(
         assert line.startswith(f"error: {name}: ")
 
 
+def test_a_model_or_track_error_of_several_lines_is_said_on_one(
+    tmp_path, model_file, monkeypatch, capsys
+):
+    """A bag file that is not YAML was said over five lines (the parser's, down to a lone
+    "^"), and a track's error of several lines (torch's) as many: one line each is promised."""
+    from stemgui.separation.separator import Separator
+
+    write_song(tmp_path / "song.wav")
+    (tmp_path / "bag.yaml").write_text("models: [\n", encoding="utf-8")
+    assert cli.main(["song.wav", "-n", "bag.yaml"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: bag.yaml: bag file is not readable YAML: while parsing"), line
+
+    def fail(self, *args, **kwargs):
+        raise RuntimeError("the kernel failed\n\n  on this input\n")
+
+    monkeypatch.setattr(Separator, "separate", fail)
+    assert cli.main(["song.wav", "-n", str(model_file)]) == 1
+    assert error_lines(capsys.readouterr().err)[0] == (
+        "error: song.wav: separation failed (RuntimeError: the kernel failed on this input)"
+    )
+
+
 def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):
     write_song(tmp_path / "song.wav")
     assert cli.main(["song.wav", "-n", str(model_file), "--two-stems", "piano"]) == 1

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.cli.progress import track_progress
-from stemgui.errors import ExportError, StemguiError
+from stemgui.errors import ExportError, StemguiError, one_line
 from stemgui.export.naming import DEFAULT_TEMPLATE
 
 # The front end's logger: its INFO lines (a track done, the summary) reach the console without
@@ -261,7 +261,7 @@ def separate_all(
             written = run(track)
         except StemguiError as error:
             failed += 1
-            line = str(error).replace("allow overwriting", "pass --overwrite")  # in our words
+            line = one_line(error).replace("allow overwriting", "pass --overwrite")  # our words
             if getattr(error, "path", None) != track:
                 line = f"{track}: {line}"
             logger.error("%s", line, exc_info=True)
@@ -275,7 +275,7 @@ def separate_all(
                 "%s: separation failed (%s: %s)",
                 track,
                 type(error).__name__,
-                error,
+                one_line(error),
                 exc_info=True,
             )
             continue
