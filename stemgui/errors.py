@@ -1,7 +1,7 @@
 """Domain exceptions raised at the engine boundary.
 
 Every message says what happened, to which file, and what the user can do about it. The UI and
-the CLI show ``str(error)`` as is; details (tracebacks) go to the log.
+the CLI show ``str(error)`` on one line (``one_line``); details (tracebacks) go to the log.
 """
 
 from __future__ import annotations
@@ -64,3 +64,9 @@ class CancelToken(Protocol):
     ``is_set()``, such as ``threading.Event``; once set, the work raises its ``Cancelled``."""
 
     def is_set(self) -> bool: ...
+
+
+def one_line(error: BaseException) -> str:
+    """``error``'s message on one line (engine, torch and YAML messages may span several)."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return text or type(error).__name__

@@ -5,6 +5,7 @@ left, for the next start or the user to remove."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -13,11 +14,18 @@ logger = logging.getLogger(__name__)
 
 
 def remove_tree(folder: Path) -> None:
-    """Delete ``folder`` and all it holds, if it is there; what cannot be deleted is logged."""
+    """Delete ``folder`` and all it holds, if it is there, or the file or link in its place
+    (not what a link names); what cannot be deleted is logged."""
 
     def report(function: object, path: str, error: BaseException) -> None:
         logger.warning("could not delete %s: %s", path, error)
 
+    if os.path.islink(folder) or os.path.isfile(folder):
+        try:
+            folder.unlink()
+        except OSError as error:
+            report(os.unlink, str(folder), error)
+        return
     if not folder.exists():
         return
     if sys.version_info >= (3, 12):

@@ -104,7 +104,7 @@ class StemCache:
                 logger.warning("the stem cache %s cannot be used: %s", self.root, error)
                 return None
             folder = self.root / key
-            if not folder.is_dir():
+            if not os.path.lexists(folder):  # a file or a link there is a damaged entry
                 return None
             try:
                 hit = read_entry(folder, key)

@@ -127,7 +127,7 @@ def read_entry(folder: Path, key: str) -> CachedStems:
     """Check and memory-map the entry in ``folder``; raises DamagedEntry."""
     try:
         info = json.loads((folder / ENTRY_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise DamagedEntry(f"{ENTRY_FILE} is not readable: {error}") from error
     if not isinstance(info, dict) or info.get("schema") != SCHEMA:
         raise DamagedEntry(f"{ENTRY_FILE} is not of schema {SCHEMA}")

@@ -315,6 +315,21 @@ def test_stems_of_a_run_with_the_default_template_are_not_songs_after_a_change(
     ]
 
 
+def test_stems_at_a_pace_named_in_the_file_name_are_not_songs(tmp_path, model_file, capsys):
+    """Without {track} the pace is in the file's name ("drums 80%.wav"), which the patterns of
+    earlier stems missed: run again, the stems were songs, refused as "a stem would be written
+    over the song tiny/drums 80%.wav"."""
+    write_song(tmp_path / "solo" / "song.wav")
+    argv = ["solo", "-n", str(model_file), "-o", "solo", "--filename", "{model}/{stem}.{ext}"]
+    assert cli.main([*argv, "--speed", "0.8"]) == 0
+    assert cli.main([*argv, "--speed", "0.8", "--overwrite"]) == 0
+    assert cli.main([*argv, "--semitones", "-2"]) == 0
+    assert error_lines(capsys.readouterr().err) == []
+    names = sorted(p.relative_to(tmp_path / "solo").as_posix() for p in tmp_path.rglob("*.wav"))
+    paced = [f"tiny/{stem} {pace}.wav" for stem in NAMES for pace in ("80%", "100% -2st")]
+    assert names == sorted(["song.wav", *paced])
+
+
 def test_two_tracks_that_would_write_the_same_files_are_refused_before_any_work(
     tmp_path, model_file, capsys
 ):
@@ -472,6 +487,20 @@ def test_missing_track_folder_without_songs_and_missing_model(tmp_path, model_fi
     assert line.startswith("error: empty: is a folder; name a model file in it")
 
 
+def test_only_folders_without_songs_end_with_the_batch_summary(tmp_path, model_file, capsys):
+    """Given only an empty folder, the run said "empty: no audio files in this folder" and
+    stopped there, without the summary every other failed batch ends with."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bare").mkdir()
+    assert cli.main(["empty", "bare", "-n", str(model_file)]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert lines[:2] == [
+        "error: empty: no audio files in this folder",
+        "error: bare: no audio files in this folder",
+    ]
+    assert len(lines) == 3 and lines[2].startswith("error: 2 of 2 track(s) failed; details in ")
+
+
 def test_a_track_or_model_whose_name_is_too_long_is_one_line_and_the_others_run(
     tmp_path, model_file, capsys
 ):
@@ -488,6 +517,29 @@ def test_a_track_or_model_whose_name_is_too_long_is_one_line_and_the_others_run(
         assert cli.main(["song.wav", "-n", name, "--overwrite"]) == 1
         (line,) = error_lines(capsys.readouterr().err)
         assert line.startswith(f"error: {name}: ")
+
+
+def test_a_model_or_track_error_of_several_lines_is_said_on_one(
+    tmp_path, model_file, monkeypatch, capsys
+):
+    """A bag file that is not YAML was said over five lines (the parser's, down to a lone
+    "^"), and a track's error of several lines (torch's) as many: one line each is promised."""
+    from stemgui.separation.separator import Separator
+
+    write_song(tmp_path / "song.wav")
+    (tmp_path / "bag.yaml").write_text("models: [\n", encoding="utf-8")
+    assert cli.main(["song.wav", "-n", "bag.yaml"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: bag.yaml: bag file is not readable YAML: while parsing"), line
+
+    def fail(self, *args, **kwargs):
+        raise RuntimeError("the kernel failed\n\n  on this input\n")
+
+    monkeypatch.setattr(Separator, "separate", fail)
+    assert cli.main(["song.wav", "-n", str(model_file)]) == 1
+    assert error_lines(capsys.readouterr().err)[0] == (
+        "error: song.wav: separation failed (RuntimeError: the kernel failed on this input)"
+    )
 
 
 def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):
@@ -703,6 +755,24 @@ def test_a_link_loop_in_a_folder_is_one_error_line_and_the_other_songs_run(
     assert (tmp_path / "separated" / "tiny" / "01" / "vocals.wav").is_file()
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="names that are not UTF-8: Linux's disks")
+@pytest.mark.parametrize("kind", ["wav", "mp3"])
+def test_a_song_whose_file_name_is_not_utf8_is_separated(tmp_path, model_file, kind):
+    """A song named in Latin-1 (b"Caf\xe9.wav", from an old disk or archive) stopped the whole
+    batch with a traceback: its name, with Python's escape for the byte, could not be encoded
+    into the stems' file names, nor into their titles."""
+    from tests.audio.test_tempo_key_tags import tags_of
+
+    write_song(tmp_path / "album" / "plain.wav")
+    write_song(tmp_path / "x.wav")
+    os.rename(b"x.wav", b"album/Caf\xe9 au lait.wav")  # in the current folder, tmp_path
+    argv = ["album", "-n", str(model_file)] + (["--mp3"] if kind == "mp3" else [])
+    assert cli.main(argv) == 0
+    folder = tmp_path / "separated" / "tiny" / "Caf_ au lait"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{s}.{kind}" for s in NAMES)
+    assert tags_of(folder / f"vocals.{kind}")["title"] == "Café au lait (Vocals)"
+
+
 def test_a_song_named_twice_is_separated_once_and_said(tmp_path, model_file, capsys):
     write_song(tmp_path / "song.wav")
     (tmp_path / "link.wav").symlink_to(tmp_path / "song.wav")
@@ -808,6 +878,63 @@ def test_skip_existing_writes_the_files_a_stopped_song_did_not(tmp_path, model_f
     ]
 
 
+def test_skip_existing_skips_a_song_whose_files_are_there_a_link_to_nothing_too(
+    tmp_path, model_file, capsys
+):
+    """A file that is a link to nothing was kept by the export, as it is, but the song was
+    separated first all the same, for no file: "one.wav: 0 file(s) in ", counted separated."""
+    write_song(tmp_path / "album" / "one.wav")
+    argv = ["album", "-n", str(model_file)]
+    assert cli.main(argv) == 0
+    vocals = tmp_path / "separated" / "tiny" / "one" / "vocals.wav"
+    vocals.unlink()
+    vocals.symlink_to(tmp_path / "gone.wav")
+    capsys.readouterr()
+    assert cli.main([*argv, "--skip-existing"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1:] == [
+        "album/one.wav: its 4 file(s) exist already; skipped",
+        f"done: 0 track(s) separated into {tmp_path / 'separated'}; 1 skipped, their files exist "
+        "already",
+    ], lines
+    assert vocals.is_symlink()
+
+
+@pytest.mark.parametrize("meanwhile", [["vocals"], NAMES])
+def test_skip_existing_keeps_files_another_run_writes_meanwhile(
+    tmp_path, model_file, monkeypatch, capsys, meanwhile
+):
+    """Two runs with --skip-existing over one batch (two machines, one shared folder): the
+    files one wrote while the other separated the same song failed the other's song ("another
+    program or export wrote this file meanwhile; export again and pass --overwrite")."""
+    import stemgui.audio.stream as stream
+
+    song = write_song(tmp_path / "album" / "one.wav")
+    real = stream.write_blocks
+
+    def another_run_too(path, *args, **kwargs):
+        real(path, *args, **kwargs)
+        if path.stem in meanwhile:
+            path.write_bytes(b"the other run's")
+
+    monkeypatch.setattr(stream, "write_blocks", another_run_too)
+    assert cli.main(["album", "-n", str(model_file), "--float32", "--skip-existing"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    folder = tmp_path / "separated" / "tiny" / "one"
+    said = f"{len(NAMES) - len(meanwhile)} file(s) in separated/tiny/one"
+    if len(meanwhile) == len(NAMES):
+        said = "its files were written meanwhile, by another run; kept"
+    assert lines[2] == f"album/one.wav: {said}", lines
+    for name in NAMES:
+        if name in meanwhile:
+            assert (folder / f"{name}.wav").read_bytes() == b"the other run's"
+        else:
+            np.testing.assert_allclose(
+                read(folder / f"{name}.wav"), FACTORS[NAMES.index(name)] * song, atol=1e-6
+            )
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.wav" for n in NAMES)
+
+
 def test_a_warning_during_the_progress_bar_gets_a_line_of_its_own(
     tmp_path, model_file, monkeypatch
 ):
@@ -884,3 +1011,47 @@ def test_the_files_carry_the_song_s_tempo_and_key(tmp_path, model_file):
     assert cli.main(["song.wav", "-n", str(model_file), "--mp3"]) == 0
     tags = tags_of(tmp_path / "separated" / "tiny" / "song" / "bass.mp3")
     assert (tags["TBPM"], tags["TKEY"], tags["title"]) == ("120", "Am", "song (Bass)")
+
+
+@pytest.mark.parametrize(
+    ("width", "columns", "bar"),
+    [(0, None, False), (0, "0", False), (0, "60", True), (80, None, True)],
+)
+def test_a_terminal_without_columns_gets_a_line_per_song(
+    tmp_path, model_file, monkeypatch, width, columns, bar
+):
+    """On a terminal of 0 columns (a serial console, a pty made without a size) tqdm drew its
+    bar one column short of nothing, cut off; the songs' lines were not said either, as on a
+    terminal. Such a terminal gets the lines; COLUMNS, when set above 0, gives the width."""
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+
+    main_fd, terminal_fd = pty.openpty()
+    fcntl.ioctl(terminal_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
+    terminal = open(terminal_fd, "w", buffering=1, encoding="utf-8")  # noqa: SIM115
+    monkeypatch.setattr(sys, "stderr", terminal)
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    for i, name in enumerate(["one", "two"]):
+        write_song(tmp_path / "album" / f"{name}.wav", seed=i)
+    try:
+        assert cli.main(["album", "-n", str(model_file)]) == 0
+        terminal.flush()
+        os.set_blocking(main_fd, False)
+        text = os.read(main_fd, 1 << 16).decode()
+    finally:
+        terminal.close()
+        os.close(main_fd)
+    lines = text.replace("\r\n", "\n").split("\n")
+    drawn = [line for line in text.split("\r") if "two.wav (2 of 2):   0%|" in line]
+    if bar:
+        assert drawn and drawn[0].endswith("s/s]"), text  # whole, to its last column
+        assert len(drawn[0]) == (int(columns) if columns else width) - 1
+        assert "album/two.wav: separating (2 of 2)" not in lines
+    else:
+        assert not drawn and "%|" not in text, text
+        assert "album/two.wav: separating (2 of 2)" in lines, text

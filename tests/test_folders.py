@@ -38,3 +38,20 @@ def test_a_file_that_cannot_be_deleted_is_logged_and_the_rest_goes(tmp_path, mon
     assert sorted(p.name for p in folder.iterdir()) == ["held.npy"]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("could not delete" in w and "held.npy" in w for w in warnings), warnings
+
+
+def test_a_file_or_link_in_the_folder_s_place_goes_not_what_a_link_names(tmp_path):
+    """rmtree refused both ("Cannot call rmtree on a symbolic link", NotADirectoryError): a
+    stem cache entry replaced by one could not be dropped."""
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "stems.npy").write_bytes(b"x")
+    for name, make in (
+        ("file", lambda p: p.write_bytes(b"x")),
+        ("link", lambda p: p.symlink_to(kept)),
+        ("dangling", lambda p: p.symlink_to(tmp_path / "gone")),
+    ):
+        make(tmp_path / name)
+        remove_tree(tmp_path / name)
+        assert not os.path.lexists(tmp_path / name)
+    assert (kept / "stems.npy").read_bytes() == b"x"

@@ -35,9 +35,9 @@ from typing import Any
 
 from stemgui import memory
 from stemgui.cli.arguments import build_parser, check_usage, unknown_arguments
-from stemgui.cli.batch import TrackRun, find_tracks, separate_all, shared_target
+from stemgui.cli.batch import TrackRun, find_tracks, separate_all, shared_target, summary
 from stemgui.cli.models import list_models, load_model
-from stemgui.errors import ExportError, StemguiError
+from stemgui.errors import ExportError, StemguiError, one_line
 from stemgui.logs import setup_logging
 
 logger = logging.getLogger(__name__)  # "stemgui.cli": its INFO lines reach the console
@@ -109,7 +109,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         try:
             models = list_models()
         except StemguiError as error:
-            logger.error("%s", error, exc_info=True)
+            logger.error("%s", one_line(error), exc_info=True)
             return 1
         try:
             print("\n".join(models), flush=True)
@@ -124,8 +124,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     tracks, problems = find_tracks(args.tracks, exclude=args.out, template=args.filename)
     for problem in problems:
         logger.error("%s", problem)
-    if not tracks:
-        return 1
+    if not tracks:  # every argument named no song: the batch's summary all the same
+        return summary(len(problems), len(problems), 0, args.out, log_file)
 
     from stemgui.export.exporter import ExportRequest
     from stemgui.export.pace import Pace
@@ -134,7 +134,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     try:
         model, model_name = load_model(args.name)
     except StemguiError as error:
-        logger.error("%s", error, exc_info=True)
+        logger.error("%s", one_line(error), exc_info=True)
         return 1
     from stemgui.separation.separator import Separator
 
@@ -147,7 +147,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
             shifts=args.shifts,
         )
     except (ValueError, RuntimeError, StemguiError) as error:
-        logger.error("cannot run model %s: %s", model_name, error, exc_info=True)
+        logger.error("cannot run model %s: %s", model_name, one_line(error), exc_info=True)
         return 1
     request = ExportRequest(
         folder=args.out,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.cli.progress import track_progress
-from stemgui.errors import ExportError, StemguiError
+from stemgui.errors import ExportError, StemguiError, one_line
 from stemgui.export.naming import DEFAULT_TEMPLATE
 
 # The front end's logger: its INFO lines (a track done, the summary) reach the console without
@@ -166,7 +166,8 @@ class TrackRun:
                            self.model_name)  # fmt: skip
         except ExportError:
             return 0  # said when the track's turn comes
-        return len(targets) if all(target.exists() for _name, target in targets) else 0
+        # a link to nothing too, as the export skips it: the song was separated for no file
+        return len(targets) if all(os.path.lexists(target) for _name, target in targets) else 0
 
     def __call__(self, track: Path) -> list[Path]:
         import numpy as np
@@ -260,7 +261,7 @@ def separate_all(
             written = run(track)
         except StemguiError as error:
             failed += 1
-            line = str(error).replace("allow overwriting", "pass --overwrite")  # in our words
+            line = one_line(error).replace("allow overwriting", "pass --overwrite")  # our words
             if getattr(error, "path", None) != track:
                 line = f"{track}: {line}"
             logger.error("%s", line, exc_info=True)
@@ -274,16 +275,25 @@ def separate_all(
                 "%s: separation failed (%s: %s)",
                 track,
                 type(error).__name__,
-                error,
+                one_line(error),
                 exc_info=True,
             )
             continue
+        if not written:  # with --skip-existing: another run wrote them meanwhile
+            logger.info("%s: its files were written meanwhile, by another run; kept", track)
+            continue
         folders = sorted({str(p.parent) for p in written})
         logger.info("%s: %d file(s) in %s", track, len(written), ", ".join(folders))
+    return summary(failed, len(tracks) + len(problems), skipped, out, log_file)
+
+
+def summary(failed: int, total: int, skipped: int, out: Path, log_file: Path | None) -> int:
+    """The batch's last line, and its exit status: ``failed`` of ``total`` tracks said (1), or
+    those separated into ``out`` and the ``skipped`` ones (0)."""
     if failed:
         details = f"; details in {log_file}" if log_file is not None else ""
-        logger.error("%d of %d track(s) failed%s", failed, len(tracks) + len(problems), details)
+        logger.error("%d of %d track(s) failed%s", failed, total, details)
         return 1
     also = f"; {skipped} skipped, their files exist already" if skipped else ""
-    logger.info("done: %d track(s) separated into %s%s", len(tracks) - skipped, out.resolve(), also)
+    logger.info("done: %d track(s) separated into %s%s", total - skipped, out.resolve(), also)
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,15 +25,25 @@ logger = logging.getLogger("stemgui.cli")
 @contextlib.contextmanager
 def track_progress(track: Path, count: tuple[int, int] | None, total: float) -> Iterator[Any]:
     """A tqdm bar of ``total`` seconds for ``track`` on stderr, shown only on a terminal;
-    ``count``: (this track's number, the tracks') or None. Without a bar the track's start is
-    said on a line of its own (for a batch). While it is open, the console's log lines are
-    written above the bar and what the separator logs is prefixed with the track's path."""
+    ``count``: (this track's number, the tracks') or None. Without a bar (no terminal, or one
+    that says it has no columns) the track's start is said on a line of its own (for a batch).
+    While it is open, the console's log lines are written above the bar and what the separator
+    logs is prefixed with the track's path."""
     from tqdm import tqdm
 
     desc = track.name if count is None else f"{track.name} (%d of %d)" % count
+    columns = _terminal_columns(sys.stderr)
     with contextlib.ExitStack() as stack:
         bar = stack.enter_context(
-            tqdm(total=total, unit="s", desc=desc, file=sys.stderr, disable=None, leave=False)
+            tqdm(
+                total=total,
+                unit="s",
+                desc=desc,
+                file=sys.stderr,
+                disable=True if columns == 0 else None,  # no room for a bar: lines instead
+                ncols=columns - 1 if columns else None,  # the last column left, as tqdm does
+                leave=False,
+            )
         )
         stack.enter_context(_naming_track(track))
         if not bar.disable:
@@ -40,6 +51,20 @@ def track_progress(track: Path, count: tuple[int, int] | None, total: float) -> 
         if bar.disable and count is not None:  # no bar (not a terminal): said in words
             logger.info("%s: separating (%d of %d)", track, *count)
         yield bar
+
+
+def _terminal_columns(stream: Any) -> int | None:
+    """The width of the terminal ``stream`` shows on: COLUMNS when set above 0 (as
+    ``shutil.get_terminal_size`` reads it), else the terminal's own, 0 where it does not know
+    (a serial console, a pty made without a size: tqdm drew its bar cut short there); None
+    for a stream that is no file."""
+    with contextlib.suppress(KeyError, ValueError):
+        if (columns := int(os.environ["COLUMNS"])) > 0:
+            return columns
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 class _BarSafeStream:

@@ -176,12 +176,23 @@ def _export(
     cancel: CancelToken | None,
     cleanup: ExitStack,
 ) -> list[Path]:
-    from stemgui.audio.atomic import clean_stale_parts, fsync_folder, part_path_for, put_in_place
+    from stemgui.audio.atomic import (
+        clean_stale_parts,
+        fsync_folder,
+        part_path_for,
+        put_in_place,
+        remove_quietly,
+    )
     from stemgui.audio.encode import explain_write_error
     from stemgui.audio.stream import array_reader, peak, write_blocks
     from stemgui.audio.tags import read_tags, stem_tags
     from stemgui.spool import STALE_PART_SECONDS
 
+    if request.span is not None:  # named after the part the song has, not the part asked for
+        start, stop = request.span
+        request = replace(
+            request, span=(min(max(start, 0.0), stemset.duration), min(stop, stemset.duration))
+        )
     targets = plan(request, stemset.names, track, model_name)
     # (a link to nothing too: it is what is there)
     todo = [(n, p) for n, p in targets if not (request.skip_existing and os.path.lexists(p))]
@@ -289,7 +300,15 @@ def _export(
                 os.replace(current, aside[-1][1])
                 if not link:
                     os.utime(aside[-1][1])  # a renamed file keeps its age: a cleanup took it
-            put_in_place(part, current, request.overwrite)
+            try:
+                put_in_place(part, current, request.overwrite)
+            except FileExistsError:
+                if not request.skip_existing:
+                    raise
+                # written meanwhile (another run of the same batch): kept, as the others were
+                logger.info("%s was written meanwhile; kept as it is", current)
+                remove_quietly(part)
+                continue
             placed.append(current)
         for folder in dict.fromkeys(target.parent for _, target in staged):
             fsync_folder(folder)
@@ -308,7 +327,6 @@ def _export(
         raise ExportError(current, reason) from error
     for _, earlier, _times in aside:
         earlier.unlink(missing_ok=True)
-    written = [target for _, target in staged]
     progress.finish()
-    logger.info("exported %d file(s) to %s", len(written), request.folder)
-    return written
+    logger.info("exported %d file(s) to %s", len(placed), request.folder)
+    return placed

@@ -48,8 +48,7 @@ def safe_name(name: str, replacement: str = "_", *, extension: bool = True) -> s
     Windows device names get ``replacement`` appended to their base; an empty result, ``.`` and
     ``..`` become ``replacement``. Names longer than ``MAX_NAME_BYTES`` in UTF-8 are shortened,
     keeping a short extension if ``extension``: pass False for a folder or a song's name, whose
-    last dot starts no extension ("Song
-    1m02.50s-1m18.40s" would keep ".40s" and lose the rest).
+    last dot starts no extension ("Song 1m02.50s-1m18.40s" would keep ".40s" and lose the rest).
     """
     name = unicodedata.normalize("NFC", name)
     name = _RESERVED_CHARACTERS.sub(replacement, name)
@@ -165,7 +164,9 @@ def check_extension(template: str, extension: str, folder: Path | str = ".") -> 
 
 def template_pattern(template: str, stems: Sequence[str]) -> re.Pattern[str]:
     """The paths (relative to the output folder, "/" between parts) that ``template`` writes,
-    for any track and model and the given ``stems``, in any of the written formats.
+    for any track and model and the given ``stems``, in any of the written formats, of the
+    whole song or a part of it or at a pace (which a template without ``{track}`` names in the
+    file's name, "vocals 80%.wav": see ``render``).
 
     Raises:
         ExportError: for a bad template (see ``template_parts``).
@@ -178,13 +179,22 @@ def template_pattern(template: str, stems: Sequence[str]) -> re.Pattern[str]:
         "stem": "(?:" + "|".join(re.escape(s) for s in stems) + ")",
         "ext": "(?:" + "|".join(KINDS) + ")",
     }
-    pieces = []
-    for part in template_parts(template):
-        pieces.append(
-            "".join(
-                re.escape(literal) + (fields[field] if field else "")
-                for literal, field, _spec, _conversion in string.Formatter().parse(part)
-            )
+
+    def pattern(text: str) -> str:
+        return "".join(
+            re.escape(literal) + (fields[field] if field else "")
+            for literal, field, _spec, _conversion in string.Formatter().parse(text)
+        )
+
+    parts = template_parts(template)
+    pieces = [pattern(part) for part in parts]
+    if not any(
+        field == "track" for part in parts for _, field, _, _ in string.Formatter().parse(part)
+    ):
+        base, dot, end = parts[-1].rpartition(".")  # the label goes before the extension
+        label = r"(?: [^/]+)?"
+        pieces[-1] = (
+            pattern(base) + label + re.escape(dot) + pattern(end) if dot else pieces[-1] + label
         )
     return re.compile("/".join(pieces))
 

@@ -46,8 +46,14 @@ class Analysis:
         bpm, beats, key = info["bpm"], info["beats"], info["song_key"]
         tempo = None
         if _number(bpm) and bpm > 0:
-            grid = isinstance(beats, list) and len(beats) == 2 and all(map(_number, beats))
-            grid = grid and beats[1] > 0  # a beat of no length: every beat clicked at once
+            # a grid whose beat is the tempo's (a beat of 0 divided by zero on the timeline)
+            grid = (
+                isinstance(beats, list)
+                and len(beats) == 2
+                and all(map(_number, beats))
+                and beats[1] > 0
+                and abs(60.0 / beats[1] - bpm) < 0.051  # the tempo is 60 / beat rounded to 0.1 BPM
+            )
             tempo = Tempo(float(bpm), *(map(float, beats) if grid else ()))
         found = None
         if (

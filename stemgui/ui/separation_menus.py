@@ -200,7 +200,7 @@ class SeparationMenus(QObject):
         A damaged file or one of another kind was taken on its extension before, and every
         song then failed on it in turn.
         """
-        from stemgui.ui.worker import one_line
+        from stemgui.errors import one_line
 
         def load() -> None:
             from stemgui.errors import StemguiError

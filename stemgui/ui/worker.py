@@ -29,7 +29,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from stemgui.errors import NotAudioError, SeparationCancelled, StemguiError
+from stemgui.errors import NotAudioError, SeparationCancelled, StemguiError, one_line
 from stemgui.memory import release_free_memory
 from stemgui.ui.restore import file_stamp
 from stemgui.ui.scratch import delete_scratch_file, mix_file
@@ -326,12 +326,6 @@ def lower_thread_priority(niceness: int = WORKER_NICENESS) -> None:
         os.setpriority(os.PRIO_PROCESS, thread, max(current, niceness))
     except OSError as error:  # a sandbox that refuses it: the app works, a little less smoothly
         logger.warning("could not lower the separation thread's priority: %s", error)
-
-
-def one_line(error: BaseException) -> str:
-    """``error``'s message on one line (engine and torch messages may span several)."""
-    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
-    return text or type(error).__name__
 
 
 def _device_label(separator: Any) -> str:

@@ -409,6 +409,17 @@ def test_a_part_of_the_song_is_exported_under_a_name_of_its_own(tmp_path, stems,
         export(stemset, ExportRequest(folder=tmp_path / "e", fmt=FLOAT32, span=(1, 1)), "s", "m")
 
 
+def test_a_part_reaching_past_the_song_is_named_after_the_part_written(tmp_path, stems):
+    """A span asked for beyond the song's ends was cut to the song, but the files were named
+    after the times asked for: "0m00.00s-0m09.00s" for 0.05 s of stems."""
+    part = export(stems, ExportRequest(folder=tmp_path, span=(-2, 9)), "My Song", "m")
+    assert part[0] == tmp_path / "m" / "My Song 0m00.00s-0m00.05s" / "drums.wav"
+    (tail,) = export(
+        stems, ExportRequest(folder=tmp_path, stems=["bass"], span=(0.03, 9)), "s", "m"
+    )
+    assert tail.parent.name == "s 0m00.03s-0m00.05s" and sf.info(tail).frames == 2205 - 1323
+
+
 @pytest.mark.parametrize("template", ["{stem}.{ext}", "{model}/{stem}-take.{ext}"])
 def test_a_part_of_the_song_without_track_in_the_template_has_names_of_its_own(
     tmp_path, stems, template

@@ -107,3 +107,29 @@ def test_an_analysis_is_kept_as_a_cache_entry_keeps_it():
     for bpm in (0, -120, float("nan"), float("inf")):
         info = json.loads(json.dumps({"bpm": bpm, "beats": [0.25, 0.5], "song_key": None}))
         assert Analysis.from_info(info) == Analysis()
+
+
+@pytest.mark.parametrize(
+    ("bpm", "beats", "tempo"),
+    [
+        (float("nan"), None, None),
+        (float("inf"), None, None),
+        (-120.0, None, None),
+        (0, None, None),
+        (120.0, [0.1, 0.0], 120.0),
+        (120.0, [0.1, -0.5], 120.0),
+        (120.0, [float("nan"), 0.5], 120.0),
+        (120.0, [0.1, 0.25], 120.0),
+        (120.0, [0.1, 0.5], (120.0, 0.1, 0.5)),
+    ],
+)
+def test_an_analysis_damaged_in_a_cache_entry_reads_as_not_found(bpm, beats, tempo):
+    """A cache entry edited by hand (or NaN, which JSON reads) gave a tempo of NaN or below 0,
+    which the export's tags raised on (round(nan)), and a beat of 0, on which the timeline
+    divided by zero; a beat that is not the tempo's drew a grid at another tempo."""
+    from stemgui.stems.analysis import Analysis
+    from stemgui.stems.tempo import Tempo
+
+    info = json.loads(json.dumps({"bpm": bpm, "beats": beats, "song_key": None}))
+    expected = None if tempo is None else Tempo(*(tempo if isinstance(tempo, tuple) else [tempo]))
+    assert Analysis.from_info(info) == Analysis(expected)

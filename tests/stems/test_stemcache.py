@@ -199,6 +199,8 @@ DAMAGE = {
     "duplicate names": ("entry.json", _entry(lambda i: i.update(names=["a", "a", "b", "c"]))),
     "zero frames": ("entry.json", _entry(lambda i: i.update(frames=0))),
     "entry.json not an object": ("entry.json", lambda p: p.write_text("[1, 2]")),
+    # json raised RecursionError, which failed the song instead of separating it again
+    "entry.json nested too deep": ("entry.json", lambda p: p.write_text("[" * 10**5 + "]" * 10**5)),
 }
 
 
@@ -215,6 +217,26 @@ def test_a_damaged_entry_is_dropped_with_a_warning(cache, tmp_path, caplog, dama
     assert not (tmp_path / "cache" / key).exists()
     assert fresh.put(key, _stems())  # the song is stored again after it separates
     np.testing.assert_array_equal(fresh.get(key).stems, _stems().data)
+
+
+@pytest.mark.parametrize("kind", ["file", "link to an entry", "link to nothing"])
+def test_an_entry_that_is_no_folder_is_dropped_and_stored_again(cache, tmp_path, caplog, kind):
+    """A file or link where an entry's folder goes (put there by hand, by a sync tool) was
+    passed over as no entry, and every put of that song failed on it: never cached again."""
+    key, other = _key(), _key(song="c" * 64)
+    cache.put(other, _stems(1))
+    folder = tmp_path / "cache" / key
+    if kind == "file":
+        folder.write_bytes(b"not an entry")
+    else:
+        folder.symlink_to(folder.parent / (other if kind == "link to an entry" else "gone"))
+    fresh = StemCache(tmp_path / "cache")
+    with caplog.at_level(logging.WARNING, logger="stemgui.stemcache"):
+        assert fresh.get(key) is None
+    assert "damaged" in caplog.text and not os.path.lexists(folder)
+    assert fresh.put(key, _stems())
+    np.testing.assert_array_equal(fresh.get(key).stems, _stems().data)
+    np.testing.assert_array_equal(fresh.get(other).stems, _stems(1).data)  # a link's, kept
 
 
 # ----------------------------------------------------------------------------- faults
