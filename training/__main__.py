@@ -114,6 +114,7 @@ def _eval(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"{path}: its stems are {list(model.sources)}; eval scores models of {sources}"
             )
+        evaluate.check_channels(int(model.audio_channels), path)
     rates = {int(model.samplerate) for model in models.values()}
     if len(rates) > 1:
         raise ValueError(f"the models run at different rates ({sorted(rates)} Hz): eval one by one")

@@ -136,6 +136,7 @@ def run_bag(args: argparse.Namespace) -> int:
         provenance["train_tracks"] = max(counts)
     if args.data:
         evaluate.reference_order(bag.sources, members[0])  # the members' stems: those of the first
+        evaluate.check_channels(bag.audio_channels, members[0])
         tracks = evaluate.validation_tracks(args.data, args.cache, samplerate=bag.samplerate)
         print(f"global SDR (dB), mean over {len(tracks)} validation tracks")
         print("| | " + " | ".join([*bag.sources, "mean"]) + " |")
