@@ -130,7 +130,8 @@ def _names(value: Any) -> bool:
 
 def _loss_weights(value: Any) -> bool:
     weights_ok = isinstance(value, list) and all(_number(w) and w >= 0 for w in value)
-    return weights_ok and (not value or sum(value) > 0)
+    # a sum past the largest float (1e308 each) made every weight NaN, and the run trained on it
+    return weights_ok and (not value or 0 < sum(value) < math.inf)
 
 
 def _gain(value: Any) -> bool:
@@ -168,7 +169,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "optim.ema": (_within(0, 1, below=True), "a decay per step from 0 to below 1 (0: no EMA)"),
     "optim.source_weights": (
         _loss_weights,
-        "[] or one weight per source, non-negative and not all zero",
+        "[] or one weight per source, non-negative, not all zero, with a finite sum",
     ),
     "schedule.steps": (_count(0), "a whole number of steps from 0"),
     "schedule.eval_every": (_count(1), "a whole number of steps from 1"),

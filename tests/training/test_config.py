@@ -39,6 +39,7 @@ def test_every_setting_has_a_rule_its_default_passes():
         ("optim", "ema", 1),
         ("optim", "source_weights", [0, 0, 0, 0]),
         ("optim", "source_weights", [1, -1, 1, 1]),
+        ("optim", "source_weights", [1e308] * 4),  # a sum past the largest float: NaN loss
         ("schedule", "steps", 1.5),
         ("schedule", "eval_every", 0),
         ("schedule", "anneal", 1.5),
