@@ -110,7 +110,11 @@ def test_bad_bags_are_refused_naming_the_problem(tmp_path, members, caplog):
         main(["bag", str(tmp_path / "w.stemgui"), str(members[0]), "--weights", "nan,1,1,1"]) == 1
     )
     assert "weights 'nan,1,1,1': give one number from 0 per source" in caplog.text
-    written = ("x.stemgui", "y.stemgui", "z.stemgui", "w.stemgui")
+    # each weight a float, their sum not: the drums were silent (1e308 / inf)
+    huge = ["--weights", "1e308,1,1,1", "1e308,1,1,1"]
+    assert main(["bag", str(tmp_path / "v.stemgui"), *map(str, members), *huge]) == 1
+    assert "the weights of source 'drums' sum to inf; they must add up to a finite" in caplog.text
+    written = ("x.stemgui", "y.stemgui", "z.stemgui", "w.stemgui", "v.stemgui")
     assert not any((tmp_path / n).exists() for n in written)
 
 
