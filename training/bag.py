@@ -87,6 +87,11 @@ def check_members(
     Raises:
         ValueError: naming what does not fit.
     """
+    from stemgui.separation.bag import BagOfModels
+
+    for path, model in zip(members, models):  # refused when written: after --data, if given
+        if isinstance(model, BagOfModels):
+            raise ValueError(f"{path}: holds a bag already; list its own member files instead")
     first = models[0]
     for path, model in zip(members[1:], models[1:]):
         for attribute, what in (

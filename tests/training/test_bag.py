@@ -182,6 +182,25 @@ def test_a_member_comes_out_of_a_bag_as_stored_with_its_history(tmp_path, member
     assert not (tmp_path / "refused.stemgui").exists()
 
 
+def test_a_bag_among_the_members_is_refused_before_data(tmp_path, members, caplog):
+    """With --data each member was scored, then the bag stopped on "input of 16000 samples is
+    longer than the training segment" (a bag in a bag), or, without, refused when written."""
+    import numpy as np
+    import soundfile as sf
+
+    bag = tmp_path / "bag.stemgui"
+    save_bag_of_files(members, bag)
+    song = tmp_path / "data" / "Leaf - Summerghost"  # a MUSDB validation name
+    song.mkdir(parents=True)
+    for stem in ("drums", "bass", "other", "vocals"):
+        sf.write(song / f"{stem}.wav", np.zeros((44100, 2), np.float32), 44100)
+    out = tmp_path / "out.stemgui"
+    data = ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
+    assert main(["bag", str(out), str(members[0]), str(bag), *data]) == 1
+    assert f"{bag}: holds a bag already; list its own member files instead" in caplog.text
+    assert not out.exists() and not (tmp_path / "cache").exists()
+
+
 def test_members_or_weights_that_do_not_fit_are_named_with_their_counts(tmp_path, members, caplog):
     """Said "models of a bag disagree on sources" and "a bag needs one weight per source for
     each model": no file, no counts."""
