@@ -89,9 +89,12 @@ def check_members(
     """
     from stemgui.separation.bag import BagOfModels
 
-    for path, model in zip(members, models):  # refused when written: after --data, if given
-        if isinstance(model, BagOfModels):
+    for index, (path, model) in enumerate(zip(members, models)):
+        if isinstance(model, BagOfModels):  # refused when written: after --data, if given
             raise ValueError(f"{path}: holds a bag already; list its own member files instead")
+        # one file twice: the model's own stems, in twice the time
+        if path.resolve() in [earlier.resolve() for earlier in members[:index]]:
+            raise ValueError(f"{path}: given twice; the members of a bag are different models")
     first = models[0]
     for path, model in zip(members[1:], models[1:]):
         for attribute, what in (

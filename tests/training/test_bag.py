@@ -114,7 +114,10 @@ def test_bad_bags_are_refused_naming_the_problem(tmp_path, members, caplog):
     huge = ["--weights", "1e308,1,1,1", "1e308,1,1,1"]
     assert main(["bag", str(tmp_path / "v.stemgui"), *map(str, members), *huge]) == 1
     assert "the weights of source 'drums' sum to inf; they must add up to a finite" in caplog.text
-    written = ("x.stemgui", "y.stemgui", "z.stemgui", "w.stemgui", "v.stemgui")
+    # one file twice: the model's own stems in twice the time
+    assert main(["bag", str(tmp_path / "u.stemgui"), str(members[0]), str(members[0])]) == 1
+    assert f"{members[0]}: given twice; the members of a bag are different models" in caplog.text
+    written = ("x.stemgui", "y.stemgui", "z.stemgui", "w.stemgui", "v.stemgui", "u.stemgui")
     assert not any((tmp_path / n).exists() for n in written)
 
 
