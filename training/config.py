@@ -151,7 +151,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "data.roots": (_names, "a list of folders"),
     "data.validation": (lambda v: v == "musdb" or _names(v), '"musdb" or a list of track names'),
     "data.samplerate": (_count(1), "a whole number of Hz above 0"),
-    "data.segment": (_within(0, above=True), "a number of seconds above 0"),
+    # the network runs one excerpt when the recipe is read, before any data: 1e6 s (a length in
+    # frames, say) asked 64 GB there and was said as [model.kwargs] that cannot run
+    "data.segment": (_within(0, 60, above=True), "a number of seconds above 0, up to 60"),
     "data.shift": (_within(0), "a number of seconds from 0"),
     "data.cache": (lambda v: isinstance(v, str), 'a folder ("": beside the run folder)'),
     "data.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
