@@ -150,7 +150,11 @@ def _flag(value: Any) -> bool:
 RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "data.roots": (_names, "a list of folders"),
     "data.validation": (lambda v: v == "musdb" or _names(v), '"musdb" or a list of track names'),
-    "data.samplerate": (_count(1), "a whole number of Hz above 0"),
+    # as stemgui-separate --samplerate: 1e9 (every track resampled to it) was killed for memory
+    "data.samplerate": (
+        lambda v: _whole(v) and 8000 <= v <= 384_000,
+        "a whole number of Hz from 8000 to 384000",
+    ),
     # the network runs one excerpt when the recipe is read, before any data: 1e6 s (a length in
     # frames, say) asked 64 GB there and was said as [model.kwargs] that cannot run
     "data.segment": (_within(0, 60, above=True), "a number of seconds above 0, up to 60"),

@@ -23,6 +23,7 @@ def test_every_setting_has_a_rule_its_default_passes():
         ("data", "roots", "songs"),  # one folder, not a list
         ("data", "validation", "all"),
         ("data", "samplerate", 44100.5),
+        ("data", "samplerate", 10**9),  # killed for memory, without a word
         ("data", "segment", 0),
         ("data", "segment", 176400),  # 4 s in frames: 64 GB asked, blamed on [model.kwargs]
         ("data", "shift", -0.5),
