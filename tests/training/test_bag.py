@@ -145,6 +145,9 @@ def test_closest_member_is_the_most_similar_direction():
     assert closest_member(bag, [0, 0, 1, 0]) == 1
     assert closest_member(bag, [0, 0, 3, 1]) == 1
     assert closest_member([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1]], [0, 1, 0, 0]) == 1
+    # weights whose squares pass the largest float: NaN similarities took the first member
+    assert closest_member(bag, [0, 0, 1e308, 0]) == 1
+    assert closest_member([[1e300, 1e300, 0, 1e300], [0, 0, 1e300, 0]], [0, 0, 1, 0]) == 1
 
 
 def test_a_member_comes_out_of_a_bag_as_stored_with_its_history(tmp_path, members, caplog):
