@@ -188,9 +188,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "augment.gain": (_gain, "[] or [low, high] with 0 < low <= high"),
     "augment.remix_group": (_count(0), "a whole number of tracks from 0 (0 or 1: no remix)"),
     "augment.repitch": (_count(0), "a whole number of copies from 0"),
-    "augment.repitch_percent": (
-        lambda v: _whole(v) and 0 < v < 100,
-        "a whole percent from 1 to 99",
+    "augment.repitch_percent": (  # -50 %: an octave down; -99 % made copies 100 times as long
+        lambda v: _whole(v) and 0 < v <= 50,
+        "a whole percent from 1 to 50",
     ),
     "augment.repitch_weight": (_within(0, above=True), "a number above 0"),
     "quant.diffq": (_within(0), "a penalty per MB from 0 (0: off)"),
