@@ -114,6 +114,7 @@ def _eval(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"{path}: its stems are {list(model.sources)}; eval scores models of {sources}"
             )
+        evaluate.check_channels(int(model.audio_channels), path)
     rates = {int(model.samplerate) for model in models.values()}
     if len(rates) > 1:
         raise ValueError(f"the models run at different rates ({sorted(rates)} Hz): eval one by one")
@@ -301,7 +302,11 @@ def main(argv: list[str] | None = None) -> int:
         type=positive,
         help="Adam's learning rate (the recipe's optim.lr); lower for fine-tuning a shipped model",
     )
-    fit.add_argument("--threads", type=count(1), help="torch CPU threads (default: torch's)")
+    fit.add_argument(
+        "--threads",
+        type=count(1, os.cpu_count() or 1),  # 100000 crashed torch (segmentation fault)
+        help="torch CPU threads, at most one a core (default: torch's)",
+    )
     fit.add_argument("--max-minutes", type=positive, help="stop (evaluated, saved) after this long")
     fit.set_defaults(func=_fit)
 

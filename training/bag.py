@@ -87,6 +87,14 @@ def check_members(
     Raises:
         ValueError: naming what does not fit.
     """
+    from stemgui.separation.bag import BagOfModels
+
+    for index, (path, model) in enumerate(zip(members, models)):
+        if isinstance(model, BagOfModels):  # refused when written: after --data, if given
+            raise ValueError(f"{path}: holds a bag already; list its own member files instead")
+        # one file twice: the model's own stems, in twice the time
+        if path.resolve() in [earlier.resolve() for earlier in members[:index]]:
+            raise ValueError(f"{path}: given twice; the members of a bag are different models")
     first = models[0]
     for path, model in zip(members[1:], models[1:]):
         for attribute, what in (
@@ -136,6 +144,7 @@ def run_bag(args: argparse.Namespace) -> int:
         provenance["train_tracks"] = max(counts)
     if args.data:
         evaluate.reference_order(bag.sources, members[0])  # the members' stems: those of the first
+        evaluate.check_channels(bag.audio_channels, members[0])
         tracks = evaluate.validation_tracks(args.data, args.cache, samplerate=bag.samplerate)
         print(f"global SDR (dB), mean over {len(tracks)} validation tracks")
         print("| | " + " | ".join([*bag.sources, "mean"]) + " |")

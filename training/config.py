@@ -130,7 +130,8 @@ def _names(value: Any) -> bool:
 
 def _loss_weights(value: Any) -> bool:
     weights_ok = isinstance(value, list) and all(_number(w) and w >= 0 for w in value)
-    return weights_ok and (not value or sum(value) > 0)
+    # a sum past the largest float (1e308 each) made every weight NaN, and the run trained on it
+    return weights_ok and (not value or 0 < sum(value) < math.inf)
 
 
 def _gain(value: Any) -> bool:
@@ -149,8 +150,14 @@ def _flag(value: Any) -> bool:
 RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "data.roots": (_names, "a list of folders"),
     "data.validation": (lambda v: v == "musdb" or _names(v), '"musdb" or a list of track names'),
-    "data.samplerate": (_count(1), "a whole number of Hz above 0"),
-    "data.segment": (_within(0, above=True), "a number of seconds above 0"),
+    # as stemgui-separate --samplerate: 1e9 (every track resampled to it) was killed for memory
+    "data.samplerate": (
+        lambda v: _whole(v) and 8000 <= v <= 384_000,
+        "a whole number of Hz from 8000 to 384000",
+    ),
+    # the network runs one excerpt when the recipe is read, before any data: 1e6 s (a length in
+    # frames, say) asked 64 GB there and was said as [model.kwargs] that cannot run
+    "data.segment": (_within(0, 60, above=True), "a number of seconds above 0, up to 60"),
     "data.shift": (_within(0), "a number of seconds from 0"),
     "data.cache": (lambda v: isinstance(v, str), 'a folder ("": beside the run folder)'),
     "data.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
@@ -168,7 +175,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "optim.ema": (_within(0, 1, below=True), "a decay per step from 0 to below 1 (0: no EMA)"),
     "optim.source_weights": (
         _loss_weights,
-        "[] or one weight per source, non-negative and not all zero",
+        "[] or one weight per source, non-negative, not all zero, with a finite sum",
     ),
     "schedule.steps": (_count(0), "a whole number of steps from 0"),
     "schedule.eval_every": (_count(1), "a whole number of steps from 1"),
@@ -181,9 +188,9 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "augment.gain": (_gain, "[] or [low, high] with 0 < low <= high"),
     "augment.remix_group": (_count(0), "a whole number of tracks from 0 (0 or 1: no remix)"),
     "augment.repitch": (_count(0), "a whole number of copies from 0"),
-    "augment.repitch_percent": (
-        lambda v: _whole(v) and 0 < v < 100,
-        "a whole percent from 1 to 99",
+    "augment.repitch_percent": (  # -50 %: an octave down; -99 % made copies 100 times as long
+        lambda v: _whole(v) and 0 < v <= 50,
+        "a whole percent from 1 to 50",
     ),
     "augment.repitch_weight": (_within(0, above=True), "a number above 0"),
     "quant.diffq": (_within(0), "a penalty per MB from 0 (0: off)"),

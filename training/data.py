@@ -79,7 +79,8 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
 
     Raises:
         FileNotFoundError: a root does not exist.
-        ValueError: two tracks have one name (``cd1/01`` and ``cd2/01``), naming both.
+        ValueError: two tracks have one name (``cd1/01`` and ``cd2/01``), naming both; a stems
+            folder holds two files of one stem.
     """
     found: dict[str, TrackSource] = {}
     for root in map(Path, roots):
@@ -151,11 +152,19 @@ def split_validation(
 
 
 def _stem_files(folder: Path) -> dict[str, Path]:
-    """The audio files of ``folder`` named after a source or "mixture", by that role."""
+    """The audio files of ``folder`` named after a source or "mixture", by that role.
+
+    Raises:
+        ValueError: two files of one role (``drums.wav`` and ``drums.flac``), naming both.
+    """
     files: dict[str, Path] = {}
-    for path in folder.iterdir():
+    for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix.lower() in _AUDIO_SUFFIXES:
             role = path.stem.lower()
+            if role in files:  # which one was read hung on the order the disk lists them
+                raise ValueError(
+                    f"{folder}: two {role} files, {files[role].name} and {path.name}; keep one"
+                )
             if role in SOURCES or role == "mixture":
                 files[role] = path
     return files

@@ -82,6 +82,20 @@ def reference_order(sources: Sequence[str], what: str) -> list[int]:
     return [SOURCES.index(source) for source in sources]
 
 
+def check_channels(channels: int, what: str) -> None:
+    """Refuse, naming ``what``, a network that does not take the tracks' channels: ``training.data``
+    decodes every signal to stereo.
+
+    Raises:
+        ValueError: it takes another count (a mono model).
+    """
+    if channels != 2:
+        raise ValueError(
+            f"{what}: it takes {channels} audio channel{'' if channels == 1 else 's'}; --data "
+            "tracks are stereo: leave --data out for this one"
+        )
+
+
 def mean_sdr(model: nn.Module, tracks: Sequence[np.ndarray], **options) -> np.ndarray:
     """(sources,) global SDR per source in the model's order, each scored against the reference
     of its name; mean over ``tracks`` (``separate_tracks``'s options)."""

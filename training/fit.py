@@ -110,8 +110,11 @@ class Trainer(Optimisation, Validation, ResumableState, SessionRecord, RunFolder
                 f"optim.source_weights has {len(weights)} weights for "
                 f"{len(self.model.sources)} sources ({', '.join(self.model.sources)})"
             )
-        self.source_weights = torch.tensor(weights, dtype=torch.float32, device=self.device)
-        self.source_weights /= self.source_weights.sum()
+        # summed before float32, which holds neither 1e39 nor 1e-46
+        total = sum(weights)
+        self.source_weights = torch.tensor(
+            [w / total for w in weights], dtype=torch.float32, device=self.device
+        )
         self.init = None if init is None else Path(init).name
         self.session: dict[str, Any] = {}  # this session's provenance, once run() starts
         self.interrupted = False  # the last run() stopped on Ctrl-C, state saved

@@ -45,6 +45,17 @@ def sources_of(path: str | Path) -> list[str]:
     return list(read_checkpoint(path)["models"][0]["sources"])
 
 
+def channels_of(path: str | Path) -> int:
+    """The audio channels the network of ``path`` takes (2: stereo).
+
+    Raises:
+        ModelLoadError: ``path`` does not read.
+    """
+    if is_official(path):
+        return int(load_any(path).audio_channels)
+    return int(read_checkpoint(path)["models"][0]["audio_channels"])
+
+
 def provenance_of(path: str | Path) -> dict[str, Any]:
     """How the weights of ``path`` were made, as its checkpoint records it; for an official file,
     which one it is (name and sha256): it records nothing of ours.

@@ -119,9 +119,17 @@ def start_from(
 def closest_member(bag_weights: Sequence[Sequence[float]], weights: Sequence[float]) -> int:
     """Index of the bag member whose per-source weights point most nearly the way ``weights``
     do (cosine): the general model for equal weights, the specialist for a one-source recipe."""
-    target = np.asarray(weights, dtype=float)
+
+    def direction(vector: Sequence[float]) -> np.ndarray:
+        # over its largest weight first: the norm of [0, 0, 1e308, 0] overflowed, every
+        # similarity was NaN and the first member was taken
+        vector = np.asarray(vector, dtype=float)
+        largest = np.abs(vector).max()
+        return vector / largest if largest > 0 else vector
+
+    target = direction(weights)
     similarity = [
         np.dot(member, target) / (np.linalg.norm(member) * np.linalg.norm(target))
-        for member in np.asarray(bag_weights, dtype=float)
+        for member in map(direction, bag_weights)
     ]
     return int(np.argmax(similarity))

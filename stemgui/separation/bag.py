@@ -7,6 +7,7 @@ and forms, per source, the weighted average of their estimates.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from torch import nn
@@ -52,8 +53,12 @@ class BagOfModels(nn.Module):
                 f"{len(weights)} lists of {', '.join(str(len(w)) for w in weights) or 'none'}"
             )
         for source_index, source in enumerate(self.sources):
-            if sum(w[source_index] for w in weights) <= 0:
-                raise ValueError(f"the weights of source {source!r} sum to zero")
+            total = sum(w[source_index] for w in weights)
+            if not 0 < total < math.inf:  # inf: each weight became 0 of it, a silent stem
+                raise ValueError(
+                    f"the weights of source {source!r} sum to {total:g}; they must add up to a "
+                    "finite number above 0"
+                )
         self.weights = weights
         self.segment = segment
 

@@ -214,6 +214,10 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
             raise ModelLoadError(
                 path, "is a song, not a model; choose a model file (.stemgui, .th or .yaml)"
             ) from exc
+        if path.suffix.lower() in (".yaml", ".yml"):  # what the store opens as a bag
+            raise ModelLoadError(
+                path, "is a bag description, not a model file; give the model files it lists"
+            ) from exc
         hint = (
             " (an official Demucs .th file? this needs a stemgui file; the app opens .th files)"
             if path.suffix == ".th"

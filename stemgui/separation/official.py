@@ -248,8 +248,15 @@ def read_bag_file(yaml_path: str | Path) -> dict[str, Any]:
         description = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ModelLoadError(yaml_path, "bag file not found") from exc
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ModelLoadError(yaml_path, f"bag file is not readable YAML: {exc}") from exc
+    except yaml.YAMLError as exc:  # its own text takes 4 to 8 lines, the faulty line quoted
+        mark = getattr(exc, "problem_mark", None)  # a syntax error: where, and what
+        if mark is None:  # an unreadable character: what, on its first line
+            reason = str(exc).splitlines()[0]
+        else:
+            reason = f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+        raise ModelLoadError(yaml_path, f"bag file is not readable YAML: {reason}") from exc
     if not isinstance(description, dict) or not isinstance(description.get("models"), list):
         raise ModelLoadError(yaml_path, "not a bag of models (no 'models:' list)")
     signatures = description["models"]

@@ -159,6 +159,15 @@ def test_a_song_chosen_as_a_model_is_called_a_song(tmp_path):
         load_model(song)
 
 
+def test_a_bag_yaml_given_as_a_model_is_called_one(tmp_path):
+    """A valid htdemucs_ft.yaml given to a training command was "truncated, damaged or another
+    format; download or export it again"."""
+    bag = tmp_path / "htdemucs_ft.yaml"
+    bag.write_text("models: ['f7e0c4bc', 'd12395a8']\n")
+    with pytest.raises(ModelLoadError, match="is a bag description, not a model file; give the"):
+        load_model(bag)
+
+
 def test_random_bytes_and_foreign_files_refused(tmp_path):
     junk = tmp_path / "junk.stemgui"
     junk.write_bytes(os.urandom(2000))

@@ -310,6 +310,18 @@ def test_bag_file_errors(tmp_path, demucs_class):
     (tmp_path / "bad.yaml").write_text("models: [unclosed\n")
     with pytest.raises(ModelLoadError, match="not readable YAML"):
         load_bag_file(tmp_path / "bad.yaml", models_dir)
+    # PyYAML's own text quotes the faulty line under a caret, in 7 lines: said in one
+    (tmp_path / "bad.yaml").write_text("models: [a, b\nweights: [[1, 1]]\n")
+    with pytest.raises(ModelLoadError) as refused:
+        load_bag_file(tmp_path / "bad.yaml", models_dir)
+    assert str(refused.value) == (
+        f"{tmp_path / 'bad.yaml'}: bag file is not readable YAML: line 2, column 8: "
+        "expected ',' or ']', but got ':'"
+    )
+    (tmp_path / "bad.yaml").write_text("\x07models: []\n")  # a character YAML refuses
+    with pytest.raises(ModelLoadError, match="YAML: unacceptable character #x0007") as refused:
+        load_bag_file(tmp_path / "bad.yaml", models_dir)
+    assert "\n" not in str(refused.value)
     (tmp_path / "empty.yaml").write_text("weights: [[1]]\n")
     with pytest.raises(ModelLoadError, match="no 'models:' list"):
         load_bag_file(tmp_path / "empty.yaml", models_dir)

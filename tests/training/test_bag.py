@@ -110,7 +110,14 @@ def test_bad_bags_are_refused_naming_the_problem(tmp_path, members, caplog):
         main(["bag", str(tmp_path / "w.stemgui"), str(members[0]), "--weights", "nan,1,1,1"]) == 1
     )
     assert "weights 'nan,1,1,1': give one number from 0 per source" in caplog.text
-    written = ("x.stemgui", "y.stemgui", "z.stemgui", "w.stemgui")
+    # each weight a float, their sum not: the drums were silent (1e308 / inf)
+    huge = ["--weights", "1e308,1,1,1", "1e308,1,1,1"]
+    assert main(["bag", str(tmp_path / "v.stemgui"), *map(str, members), *huge]) == 1
+    assert "the weights of source 'drums' sum to inf; they must add up to a finite" in caplog.text
+    # one file twice: the model's own stems in twice the time
+    assert main(["bag", str(tmp_path / "u.stemgui"), str(members[0]), str(members[0])]) == 1
+    assert f"{members[0]}: given twice; the members of a bag are different models" in caplog.text
+    written = ("x.stemgui", "y.stemgui", "z.stemgui", "w.stemgui", "v.stemgui", "u.stemgui")
     assert not any((tmp_path / n).exists() for n in written)
 
 
@@ -138,6 +145,9 @@ def test_closest_member_is_the_most_similar_direction():
     assert closest_member(bag, [0, 0, 1, 0]) == 1
     assert closest_member(bag, [0, 0, 3, 1]) == 1
     assert closest_member([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1]], [0, 1, 0, 0]) == 1
+    # weights whose squares pass the largest float: NaN similarities took the first member
+    assert closest_member(bag, [0, 0, 1e308, 0]) == 1
+    assert closest_member([[1e300, 1e300, 0, 1e300], [0, 0, 1e300, 0]], [0, 0, 1, 0]) == 1
 
 
 def test_a_member_comes_out_of_a_bag_as_stored_with_its_history(tmp_path, members, caplog):
@@ -176,6 +186,25 @@ def test_a_member_comes_out_of_a_bag_as_stored_with_its_history(tmp_path, member
         assert main(["member", *args, str(tmp_path / "refused.stemgui")]) == 1
         assert message in caplog.text
     assert not (tmp_path / "refused.stemgui").exists()
+
+
+def test_a_bag_among_the_members_is_refused_before_data(tmp_path, members, caplog):
+    """With --data each member was scored, then the bag stopped on "input of 16000 samples is
+    longer than the training segment" (a bag in a bag), or, without, refused when written."""
+    import numpy as np
+    import soundfile as sf
+
+    bag = tmp_path / "bag.stemgui"
+    save_bag_of_files(members, bag)
+    song = tmp_path / "data" / "Leaf - Summerghost"  # a MUSDB validation name
+    song.mkdir(parents=True)
+    for stem in ("drums", "bass", "other", "vocals"):
+        sf.write(song / f"{stem}.wav", np.zeros((44100, 2), np.float32), 44100)
+    out = tmp_path / "out.stemgui"
+    data = ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
+    assert main(["bag", str(out), str(members[0]), str(bag), *data]) == 1
+    assert f"{bag}: holds a bag already; list its own member files instead" in caplog.text
+    assert not out.exists() and not (tmp_path / "cache").exists()
 
 
 def test_members_or_weights_that_do_not_fit_are_named_with_their_counts(tmp_path, members, caplog):

@@ -110,6 +110,7 @@ def test_synth_refuses_a_missing_soundfont_before_making_its_folder(tmp_path, ca
         (["synth", "--out", "o", "--seconds", "1e5"], "--seconds"),  # 131 GiB, after rendering
         (["synth", "--out", "o", "--seconds", "0.01"], "--seconds"),  # too short to train on
         (["fit", "r.toml", "--lr", "inf"], "--lr"),  # trained on NaN and said nothing
+        (["fit", "r.toml", "--threads", "100000"], "--threads"),  # a segmentation fault
         (["synth", "--out", "o", "--seed", "-1"], "--seed"),  # failed in numpy, folder made
         (["quantize", "m.stemgui", "q.stemgui", "--bits", "0"], "--bits"),
         (["quantize", "m.stemgui", "q.stemgui", "--min-size", "-5"], "--min-size"),

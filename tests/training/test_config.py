@@ -23,7 +23,9 @@ def test_every_setting_has_a_rule_its_default_passes():
         ("data", "roots", "songs"),  # one folder, not a list
         ("data", "validation", "all"),
         ("data", "samplerate", 44100.5),
+        ("data", "samplerate", 10**9),  # killed for memory, without a word
         ("data", "segment", 0),
+        ("data", "segment", 176400),  # 4 s in frames: 64 GB asked, blamed on [model.kwargs]
         ("data", "shift", -0.5),
         ("data", "max_tracks", -1),
         ("model", "architecture", "Nope"),
@@ -39,6 +41,7 @@ def test_every_setting_has_a_rule_its_default_passes():
         ("optim", "ema", 1),
         ("optim", "source_weights", [0, 0, 0, 0]),
         ("optim", "source_weights", [1, -1, 1, 1]),
+        ("optim", "source_weights", [1e308] * 4),  # a sum past the largest float: NaN loss
         ("schedule", "steps", 1.5),
         ("schedule", "eval_every", 0),
         ("schedule", "anneal", 1.5),

@@ -86,6 +86,15 @@ def test_two_tracks_of_one_name_are_refused_naming_both(tmp_path):
     assert [t.path for t in data.discover([tmp_path / "cd1", first])] == [first]
 
 
+def test_two_files_of_one_stem_are_refused_naming_both(tmp_path):
+    """drums.wav beside drums.flac: one was read, which one hung on the order the disk listed
+    them, and the other was said to be "left out (the stems are drums, ...)"."""
+    folder = _stems_folder(tmp_path, True)
+    sf.write(folder / "Drums.flac", np.zeros((44100, 2), np.float32), 44100)
+    with pytest.raises(ValueError, match=rf"^{folder}: two drums files, Drums.flac and drums.wav"):
+        data.discover([tmp_path])
+
+
 def test_stems_in_any_format_the_app_reads_make_a_track(tmp_path):
     """A folder of .opus (or .m4a) stems was passed over without a word: "no training tracks"."""
     folder = tmp_path / "Song B"

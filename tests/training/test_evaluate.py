@@ -131,14 +131,11 @@ def test_mean_sdr_scores_each_stem_against_the_reference_of_its_name():
     assert np.all(evaluate.mean_sdr(_Scaled(), [track]) > 15)  # by position: 6 dB and below
 
 
-@pytest.mark.parametrize("command", ["quantize", "segment", "bag"])
-def test_a_model_of_other_stems_is_refused_before_anything_is_written(tmp_path, command, caplog):
-    """A six-stem model (the official htdemucs_6s) with --data: quantize and segment wrote
-    their file, then stopped on "operands could not be broadcast together"."""
+def _run_with_data(tmp_path, command: str, model) -> int:
+    """``command`` on ``model`` with --data of one silent validation track; nothing may be
+    written when it is refused."""
     import soundfile as sf
 
-    from stemgui.separation.checkpoint import save_model
-    from tests.separation.model_files_helpers import tiny_htdemucs
     from training.__main__ import main
 
     if command == "quantize":
@@ -147,16 +144,41 @@ def test_a_model_of_other_stems_is_refused_before_anything_is_written(tmp_path, 
     song.mkdir(parents=True)
     for stem in ("drums", "bass", "other", "vocals"):
         sf.write(song / f"{stem}.wav", np.zeros((8000, 2), np.float32), 8000)
-    six = ("drums", "bass", "other", "vocals", "guitar", "piano")
-    model = tmp_path / "six.stemgui"
-    save_model(tiny_htdemucs(sources=six), model)
     out = tmp_path / "out.stemgui"
     argv = {
+        "eval": ["eval", str(model)],
         "quantize": ["quantize", str(model), str(out)],
         "segment": ["segment", str(model), str(out), "--seconds", "1"],
         "bag": ["bag", str(out), str(model)],
     }[command]
-    data = ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
-    assert main([*argv, *data]) == 1
-    assert f"{model}: its stems are {list(six)}" in caplog.text
+    status = main([*argv, "--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")])
     assert not out.exists() and not (tmp_path / "cache").exists()
+    return status
+
+
+@pytest.mark.parametrize("command", ["quantize", "segment", "bag"])
+def test_a_model_of_other_stems_is_refused_before_anything_is_written(tmp_path, command, caplog):
+    """A six-stem model (the official htdemucs_6s) with --data: quantize and segment wrote
+    their file, then stopped on "operands could not be broadcast together"."""
+    from stemgui.separation.checkpoint import save_model
+    from tests.separation.model_files_helpers import tiny_htdemucs
+
+    six = ("drums", "bass", "other", "vocals", "guitar", "piano")
+    model = tmp_path / "six.stemgui"
+    save_model(tiny_htdemucs(sources=six), model)
+    assert _run_with_data(tmp_path, command, model) == 1
+    assert f"{model}: its stems are {list(six)}" in caplog.text
+
+
+@pytest.mark.parametrize("command", ["eval", "quantize", "segment", "bag"])
+def test_a_mono_model_is_refused_naming_it_before_anything_is_written(tmp_path, command, caplog):
+    """A mono model with --data: each command said only "the model takes 1 channels, the
+    buffer has 2", naming no file, and quantize and segment had written theirs first."""
+    from stemgui.separation.checkpoint import save_model
+    from tests.separation.model_files_helpers import make_tiny, tiny_registered
+
+    model = tmp_path / "mono.stemgui"
+    with tiny_registered():
+        save_model(make_tiny(audio_channels=1), model)
+        assert _run_with_data(tmp_path, command, model) == 1
+    assert f"{model}: it takes 1 audio channel; --data tracks are stereo" in caplog.text

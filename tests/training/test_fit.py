@@ -530,10 +530,19 @@ def test_a_nan_score_keeps_the_latest_weights_only_when_none_were_scored(tmp_pat
 
 
 def test_source_weights_are_checked():
-    with pytest.raises(ValueError, match="non-negative and not all zero"):
+    with pytest.raises(ValueError, match="non-negative, not all zero"):
         config_mod.from_dict({"optim": {"source_weights": [0, 0, 0, 0]}})
-    with pytest.raises(ValueError, match="non-negative and not all zero"):
+    with pytest.raises(ValueError, match="non-negative, not all zero"):
         config_mod.from_dict({"optim": {"source_weights": [1, -1, 1, 1]}})
+    with pytest.raises(ValueError, match="with a finite sum, got \\[1e\\+308"):
+        config_mod.from_dict({"optim": {"source_weights": [1e308] * 4}})
+
+
+@pytest.mark.parametrize("weights", [[0, 0, 1e39, 0], [0, 0, 1e-46, 0]])
+def test_source_weights_beyond_float32_weigh_as_their_ratios(tmp_path, weights):
+    """1e39 is no float32 (inf) and 1e-46 rounds to 0 in one: each made the loss weights NaN."""
+    trainer = make(tmp_path, overrides={"optim": {"source_weights": weights}})
+    assert trainer.source_weights.tolist() == [0, 0, 1, 0]
 
 
 def test_source_weights_must_name_every_source(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -204,7 +205,10 @@ def test_an_official_file_exports_as_a_stemgui_model_with_the_same_outputs(tmp_p
 
 def test_an_official_file_joins_a_bag_and_changes_its_chunks(tmp_path, official_file):
     bag = tmp_path / "bag.stemgui"
-    assert main(["bag", str(bag), str(official_file), str(official_file)]) == 0
+    other = tmp_path / "other" / official_file.name  # another run's file of the same name
+    other.parent.mkdir()
+    shutil.copy(official_file, other)
+    assert main(["bag", str(bag), str(official_file), str(other)]) == 0
     members = read_checkpoint(bag)["provenance"]["members"]
     assert [m["imported_from"]["file"] for m in members] == ["official.th"] * 2
     assert len(load_model(bag).models) == 2

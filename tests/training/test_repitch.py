@@ -88,6 +88,7 @@ def test_repitch_weight_sets_the_share_of_changed_excerpts(tmp_path):
         {"repitch": 1.5},
         {"repitch_percent": 0},
         {"repitch_percent": 100},
+        {"repitch_percent": 99},  # a copy 99 % slower is 100 times as long, kept in memory
         {"repitch_weight": 0},
         {"repitch_weight": "often"},
         {"repitch": True},  # "true" in a recipe is not one copy

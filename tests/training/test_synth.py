@@ -256,6 +256,21 @@ def test_remix_of_a_pool_of_one_song_is_refused_before_writing(song, tmp_path, c
     assert not (tmp_path / "remix").exists()
 
 
+@pytest.mark.parametrize("remix", [False, True])
+def test_an_out_that_is_a_file_is_refused_naming_it(song, tmp_path, caplog, remix):
+    """A file given as --out was said as "[Errno 17] File exists: '...'"."""
+    from training.__main__ import main
+
+    (tmp_path / "out").write_text("notes")
+    for name in ("a", "b"):
+        write_song(song, tmp_path / "pool" / name)
+    remixing = ["--remix-from", str(tmp_path / "pool")] if remix else []
+    assert main(["synth", "--out", str(tmp_path / "out"), "--seconds", "2", *remixing]) == 1
+    assert f"--out {tmp_path / 'out'}: is a file, not a folder; name a folder" in caplog.text
+    assert main(["synth", "--out", str(tmp_path / "out" / "x"), "--seconds", "2", *remixing]) == 1
+    assert f"is under the file {tmp_path / 'out'}, not a folder" in caplog.text
+
+
 def test_synth_command_writes_a_pool_and_resumes(tmp_path, soundfont, capsys, caplog):
     from training.__main__ import main
 

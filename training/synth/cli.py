@@ -17,7 +17,7 @@ import logging
 import time
 from pathlib import Path
 
-from training.options import count, song_seconds
+from training.options import count, song_seconds, writable_folder
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from training.synth.song import render_song
 
     out = Path(args.out)
+    writable_folder(out, "--out")  # a file, or under one: said so, not "[Errno 17] File exists"
     if args.remix_from:  # the pool is checked before anything is written
         written = remix_pool(args.remix_from, out, args.songs, seed=args.seed)
         print(f"{len(written)} remixes of {args.remix_from} in {out}")
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     soundfont = Path(args.soundfont) if args.soundfont else fluid.default_soundfont()
     if not soundfont.is_file():
         raise FileNotFoundError(f"{soundfont}: no such soundfont; name an .sf2 or .sf3 file")
-    out.mkdir(parents=True, exist_ok=True)  # a folder it cannot write is refused before work
+    out.mkdir(parents=True, exist_ok=True)
     engine = args.vocals
     if engine == "auto":
         engine = "sinsy" if sing.available() else "fluidsynth"
