@@ -10,7 +10,9 @@ that job is in the queue (``finished_stems``, which also parks a finished song's
 stem cache), and across runs through the ``stem_cache`` (``stemgui.stemcache``), which the
 worker consults on its thread (hashing the song there). The stems and the mix of long songs
 live in files (``np.memmap``) in a scratch folder of the user cache (``scratch``), removed at
-shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``. A saved session's
+shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``; a model that does not
+load stops it there (``model_failed``: the song stays waiting while the ``blocker`` holds the
+queue for that, rather than every song failing in turn). A saved session's
 songs are queued again by ``restored_songs``: those in the stem cache without the model.
 """
 
@@ -65,6 +67,10 @@ class QueueController(QObject):
         job_progress(job): ``fraction``, ``eta`` and ``stemset.frames_ready`` moved on.
         job_ended(job): DONE, FAILED or CANCELLED.
         job_stored(job): a DONE job's stems are in the stem cache (``park`` can use them).
+        model_failed(model, message): the model spec ``model`` did not load (why:
+            ``message``, which names the file). The job that met it waits again if the
+            ``blocker`` then holds the queue (the window does, until a model that loads is
+            chosen), and fails otherwise.
         device_changed(label): the device the separator runs on.
         probed(models, catalogue, devices, error): see ``SeparationWorker.probed``.
         idle(): nothing is left to run.
@@ -74,6 +80,7 @@ class QueueController(QObject):
     job_progress = Signal(object)
     job_ended = Signal(object)
     job_stored = Signal(object)
+    model_failed = Signal(str, str)
     device_changed = Signal(str)
     probed = Signal(list, list, list, str)
     idle = Signal()
@@ -121,6 +128,7 @@ class QueueController(QObject):
         self.worker.stored.connect(self._on_stored)
         self.worker.kept.connect(self._on_kept)
         self.worker.failed.connect(self._on_failed)
+        self.worker.model_failed.connect(self._on_model_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.device.connect(self.device_changed)
         self.worker.probed.connect(self.probed)
@@ -324,6 +332,23 @@ class QueueController(QObject):
     @Slot(int, str, bool)
     def _on_failed(self, job_id: int, message: str, retry_helps: bool) -> None:
         self._end(job_id, state=JobState.FAILED, error=message, retry_helps=retry_helps)
+
+    @Slot(int, str, str)
+    def _on_model_failed(self, job_id: int, model: str, message: str) -> None:
+        job = self._job(job_id)
+        if job is None:
+            return
+        self.model_failed.emit(model, message)  # the window holds the queue for it (blocker)
+        held = self._blocker is not None and self._blocker()
+        if not held or job.stopping:  # cancelled or removed meanwhile: it ends as asked
+            state = JobState.CANCELLED if job.stopping else JobState.FAILED
+            self._end(job_id, state=state, error="" if job.stopping else message)
+            return
+        logger.info("%s waits: the model does not load", job.path)
+        self._current = None
+        self._cancel = None
+        self.model.update(job, state=JobState.WAITING, fraction=0.0, eta=None, error="")
+        self._start_next()  # held: the songs say why
 
     @Slot(int)
     def _on_cancelled(self, job_id: int) -> None:

@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         c.device_changed.connect(m.device_in_use)
         c.model.dataChanged.connect(lambda *_: m.show_device())  # a song started or ended
         c.probed.connect(m.probed)
+        c.model_failed.connect(self.menus.model_failed)  # the songs wait, the banner says why
         self.menus.availability_changed.connect(m.models_changed)
         self.menus.device_text.connect(m.device_chosen)
         self.menus.downloaded.connect(m.downloaded)
