@@ -30,7 +30,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from stemgui.folders import remove_tree
 from stemgui.ui import finished_stems, separation_thread
 from stemgui.ui.eta import Eta
-from stemgui.ui.queue import Job, JobState, QueueModel
+from stemgui.ui.queue import Job, JobState, QueueModel, song_file
 from stemgui.ui.restored_songs import RestoredSongs
 from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file
 from stemgui.ui.separation_options import ModelIdentity, SeparationOptions, SeparatorFactory
@@ -179,7 +179,7 @@ class QueueController(QObject):
     def retry(self, job: Job) -> bool:
         """Queue a failed or cancelled job again; False when it is not one, or when its song
         is waiting or separating in another row already (dropped again meanwhile)."""
-        if job.path.absolute() in self.model.busy_paths():
+        if song_file(job.path) in self.model.busy_paths():
             return False
         if job.state in (JobState.FAILED, JobState.CANCELLED):
             delete_scratch_file(job.stemset, self.scratch_dir)
