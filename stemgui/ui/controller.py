@@ -167,12 +167,13 @@ class QueueController(QObject):
         self._start_next()
 
     def cancel(self, job: Job) -> None:
-        """Stop ``job``: at once if it waits, at the next chunk if it runs."""
+        """Stop ``job``: at once if it waits (or, restored, is being read from the stem cache:
+        that answer is not taken), at the next chunk if it runs."""
         if job is self._current:
             if self._cancel is not None:
                 self._cancel.set()
                 self.model.update(job, stopping=True)
-        elif job.state is JobState.WAITING:
+        elif job.state is JobState.WAITING or job.state.active:
             self.model.update(job, state=JobState.CANCELLED, eta=None)
             self.job_ended.emit(job)
 

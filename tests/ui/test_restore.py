@@ -220,3 +220,26 @@ def test_the_song_shown_at_the_close_removed_before_it_comes_is_awaited_no_more(
         assert ctl.model.jobs == [jobs[0]]
     finally:
         ctl.shutdown()
+
+
+def test_a_restored_song_cancelled_while_it_is_read_from_the_cache_is_cancelled(
+    qtbot, first_session
+):
+    """Cancel was offered while the song's stems were read, and did nothing: it came back
+    done."""
+    settings, root, options, _ = first_session
+    ctl, _, _ = _start(root, options)
+    try:
+        (job,) = session.load(settings).jobs
+        ended = []
+        ctl.job_ended.connect(ended.append)
+        ctl.restore([job])
+        assert job.state is JobState.DECODING
+        ctl.cancel(job)
+        assert job.state is JobState.CANCELLED and ended == [job]
+        qtbot.wait(500)  # the answer comes, and is not taken
+        assert job.state is JobState.CANCELLED and job.stemset is None and ended == [job]
+        assert ctl.retry(job)
+        qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+    finally:
+        ctl.shutdown()
