@@ -603,6 +603,25 @@ def test_delete_never_throws_away_the_separation_running(qtbot, settings_store, 
         win.close()
 
 
+def test_delete_removes_a_song_being_cancelled(qtbot, settings_store, songs):
+    """Cancel, then Delete at once: it said to cancel it first, and did nothing."""
+    gate, win = _halfway_window(qtbot, settings_store)
+    try:
+        (job,) = win.add_paths(songs[:1])
+        qtbot.waitUntil(lambda: job.fraction == 0.5, timeout=TIMEOUT_MS)
+        win.select(job)
+        win.queue.view.setFocus()
+        qtbot.mouseClick(win.queue.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(win.queue.view, Qt.Key.Key_Delete)
+        assert job.status_text() == "removing…"
+        assert win.statusBar().currentMessage() == f"Removed {job.title} from the queue."
+        gate.set()
+        qtbot.waitUntil(lambda: job not in win.controller.model.jobs, timeout=TIMEOUT_MS)
+    finally:
+        gate.set()
+        win.close()
+
+
 def test_songs_already_waiting_are_counted_when_added_again(window, songs):
     (first,) = window.add_paths(songs[:1])
     # selected at once: Cancel works while it decodes (it was selected when its stems began)
