@@ -70,7 +70,8 @@ class QueueController(QObject):
         model_failed(model, message): the model spec ``model`` did not load (why:
             ``message``, which names the file). The job that met it waits again if the
             ``blocker`` then holds the queue (the window does, until a model that loads is
-            chosen), and fails otherwise.
+            chosen), and fails otherwise. Not for a restored song's own model (not the one of
+            now): that song takes the settings of now.
         device_changed(label): the device the separator runs on.
         probed(models, catalogue, devices, error): see ``SeparationWorker.probed``.
         idle(): nothing is left to run.
@@ -339,17 +340,28 @@ class QueueController(QObject):
         job = self._job(job_id)
         if job is None:
             return
+        if job.stopping:  # cancelled or removed meanwhile: it ends as asked
+            self._end(job_id, state=JobState.CANCELLED)
+            return
+        if job.options is not None:
+            # a restored song's own model: it takes the settings of now, as one whose model
+            # file is gone does (``session``), rather than fail on a model not chosen now
+            logger.info("%s: its model does not load; it takes the settings of now", job.path)
+            self._wait_again(job, options=None, kept=None)
+            return
         self.model_failed.emit(model, message)  # the window holds the queue for it (blocker)
-        held = self._blocker is not None and self._blocker()
-        if not held or job.stopping:  # cancelled or removed meanwhile: it ends as asked
-            state = JobState.CANCELLED if job.stopping else JobState.FAILED
-            self._end(job_id, state=state, error="" if job.stopping else message)
+        if self._blocker is None or not self._blocker():
+            self._end(job_id, state=JobState.FAILED, error=message)
             return
         logger.info("%s waits: the model does not load", job.path)
+        self._wait_again(job)  # held: the songs say why
+
+    def _wait_again(self, job: Job, **changes: Any) -> None:
+        """The running ``job`` waits again, not ended (its model did not load)."""
         self._current = None
         self._cancel = None
-        self.model.update(job, state=JobState.WAITING, fraction=0.0, eta=None, error="")
-        self._start_next()  # held: the songs say why
+        self.model.update(job, state=JobState.WAITING, fraction=0.0, eta=None, **changes)
+        self._start_next()
 
     @Slot(int)
     def _on_cancelled(self, job_id: int) -> None:

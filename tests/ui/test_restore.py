@@ -243,3 +243,23 @@ def test_a_restored_song_cancelled_while_it_is_read_from_the_cache_is_cancelled(
         qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
     finally:
         ctl.shutdown()
+
+
+def test_a_restored_song_whose_model_no_longer_loads_takes_the_model_of_now(
+    qtbot, songs, tiny_model_file, tmp_path
+):
+    """As one whose model file is gone does: it failed on its damaged model (and, with that
+    model still chosen, stopped the queue until another was chosen, then failed on it)."""
+    from stemgui.ui.queue import Job
+
+    damaged = tmp_path / "old.stemgui"
+    damaged.write_bytes(tiny_model_file.read_bytes()[:500])
+    options = SeparationOptions(model=str(tiny_model_file), device="cpu")
+    ctl, factory, _ = _start(tmp_path / "stemcache", options)
+    try:
+        (job,) = ctl.restore([Job(songs[0], options=SeparationOptions(model=str(damaged)))])
+        qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+        assert job.state is JobState.DONE, job.error
+        assert factory.calls == 2 and job.options is None and job.model_name == "tiny"
+    finally:
+        ctl.shutdown()
