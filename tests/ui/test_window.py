@@ -650,6 +650,25 @@ def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
     assert window.device_label.text() == "Device: Automatic"
 
 
+def test_show_folder_of_a_song_whose_folder_is_gone_says_so(window, tmp_path, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    album = tmp_path / "album"
+    album.mkdir()
+    (job,) = window.controller.model.add([album / "gone.wav"])
+    window.reveal(job)
+    assert [url.toLocalFile() for url in opened] == [str(album)]
+    album.rmdir()  # deleted with its folder while it waited
+    window.reveal(job)
+    assert len(opened) == 1
+    assert window.statusBar().currentMessage() == (
+        f"The folder {album} is not there any more: moved, deleted, or on a drive that is not "
+        "connected."
+    )
+
+
 def test_help_opens_the_log_folder(qtbot, window, tmp_path, monkeypatch):
     from PySide6.QtGui import QDesktopServices
 
