@@ -268,7 +268,9 @@ class SeparationMenus(QObject):
         self.store_models = [*(self.store_models or []), name]
         self._set_catalogue([(n, text, here or n == name) for n, text, here in self.catalogue])
         self.descriptions[name] = next((text for n, text, _ in self.catalogue if n == name), "")
-        chosen = not self.settings.get(S.MODEL) or self.has_model() is False
+        # none chosen, or the one chosen is gone or does not load (the banner sent them here)
+        spec = self.settings.get(S.MODEL)
+        chosen = not spec or self.has_model() is False or self._unloadable is not None
         if chosen:
             self.choose_model(name)
         if self.dialog is not None:  # it said "it is selected" even when another model was
