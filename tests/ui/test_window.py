@@ -349,6 +349,18 @@ def test_a_model_that_does_not_load_stops_the_queue_until_another_is_chosen(
     win.close()
 
 
+def test_a_song_added_while_the_model_does_not_load_says_why_again(
+    qtbot, settings_store, tiny_model_file, tmp_path
+):
+    """The banner closed, a song added waited with no word but its row's."""
+    win, _, _, said = _damaged_model_window(qtbot, settings_store, tiny_model_file, tmp_path)
+    win.banner.close_button.click()
+    win.add_paths([write_song(tmp_path / "more.wav")])
+    assert win.banner.isVisibleTo(win) and len(said) == 2
+    assert said[1].startswith("The chosen model “mine” does not load, so the songs wait: ")
+    win.close()
+
+
 def test_a_model_file_mended_in_place_lets_the_queue_go_on(
     qtbot, settings_store, tiny_model_file, tmp_path
 ):
