@@ -284,16 +284,17 @@ def find_audio_files(
     Folders are searched recursively for files with a supported extension (any case), skipping
     hidden files and folders (names starting with "."), and their finds are sorted by path,
     component by component, ignoring case ("cd1/02.mp3" < "cd2/01.mp3" < "Intro.mp3"). The order of
-    ``paths`` is kept and each file appears once. A path that does not exist is kept, so that the
+    ``paths`` is kept and each file appears once, by the first path that reaches it (a link to
+    it, or ``sub/../a.wav``, is the same file). A path that does not exist is kept, so that the
     caller reports it.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     found: list[Path] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
 
     def add(candidate: Path) -> None:
-        key = candidate.absolute()
+        key = os.path.realpath(candidate)  # the file: a link to it, or sub/../a.wav, is the same
         if key not in seen:
             seen.add(key)
             found.append(candidate)

@@ -10,7 +10,9 @@ that job is in the queue (``finished_stems``, which also parks a finished song's
 stem cache), and across runs through the ``stem_cache`` (``stemgui.stemcache``), which the
 worker consults on its thread (hashing the song there). The stems and the mix of long songs
 live in files (``np.memmap``) in a scratch folder of the user cache (``scratch``), removed at
-shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``. A saved session's
+shutdown. A ``blocker`` (no model yet) holds the queue until ``resume``; a model that does not
+load stops it there (``model_failed``: the song stays waiting while the ``blocker`` holds the
+queue for that, rather than every song failing in turn). A saved session's
 songs are queued again by ``restored_songs``: those in the stem cache without the model.
 """
 
@@ -28,7 +30,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from stemgui.folders import remove_tree
 from stemgui.ui import finished_stems, separation_thread
 from stemgui.ui.eta import Eta
-from stemgui.ui.queue import Job, JobState, QueueModel
+from stemgui.ui.queue import Job, JobState, QueueModel, song_file
 from stemgui.ui.restored_songs import RestoredSongs
 from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file
 from stemgui.ui.separation_options import ModelIdentity, SeparationOptions, SeparatorFactory
@@ -65,6 +67,11 @@ class QueueController(QObject):
         job_progress(job): ``fraction``, ``eta`` and ``stemset.frames_ready`` moved on.
         job_ended(job): DONE, FAILED or CANCELLED.
         job_stored(job): a DONE job's stems are in the stem cache (``park`` can use them).
+        model_failed(model, message): the model spec ``model`` did not load (why:
+            ``message``, which names the file). The job that met it waits again if the
+            ``blocker`` then holds the queue (the window does, until a model that loads is
+            chosen), and fails otherwise. Not for a restored song's own model (not the one of
+            now): that song takes the settings of now.
         device_changed(label): the device the separator runs on.
         probed(models, catalogue, devices, error): see ``SeparationWorker.probed``.
         idle(): nothing is left to run.
@@ -74,6 +81,7 @@ class QueueController(QObject):
     job_progress = Signal(object)
     job_ended = Signal(object)
     job_stored = Signal(object)
+    model_failed = Signal(str, str)
     device_changed = Signal(str)
     probed = Signal(list, list, list, str)
     idle = Signal()
@@ -121,6 +129,7 @@ class QueueController(QObject):
         self.worker.stored.connect(self._on_stored)
         self.worker.kept.connect(self._on_kept)
         self.worker.failed.connect(self._on_failed)
+        self.worker.model_failed.connect(self._on_model_failed)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.device.connect(self.device_changed)
         self.worker.probed.connect(self.probed)
@@ -159,19 +168,20 @@ class QueueController(QObject):
         self._start_next()
 
     def cancel(self, job: Job) -> None:
-        """Stop ``job``: at once if it waits, at the next chunk if it runs."""
+        """Stop ``job``: at once if it waits (or, restored, is being read from the stem cache:
+        that answer is not taken), at the next chunk if it runs."""
         if job is self._current:
             if self._cancel is not None:
                 self._cancel.set()
                 self.model.update(job, stopping=True)
-        elif job.state is JobState.WAITING:
+        elif job.state is JobState.WAITING or job.state.active:
             self.model.update(job, state=JobState.CANCELLED, eta=None)
             self.job_ended.emit(job)
 
     def retry(self, job: Job) -> bool:
         """Queue a failed or cancelled job again; False when it is not one, or when its song
         is waiting or separating in another row already (dropped again meanwhile)."""
-        if job.path.absolute() in self.model.busy_paths():
+        if song_file(job.path) in self.model.busy_paths():
             return False
         if job.state in (JobState.FAILED, JobState.CANCELLED):
             delete_scratch_file(job.stemset, self.scratch_dir)
@@ -324,6 +334,34 @@ class QueueController(QObject):
     @Slot(int, str, bool)
     def _on_failed(self, job_id: int, message: str, retry_helps: bool) -> None:
         self._end(job_id, state=JobState.FAILED, error=message, retry_helps=retry_helps)
+
+    @Slot(int, str, str)
+    def _on_model_failed(self, job_id: int, model: str, message: str) -> None:
+        job = self._job(job_id)
+        if job is None:
+            return
+        if job.stopping:  # cancelled or removed meanwhile: it ends as asked
+            self._end(job_id, state=JobState.CANCELLED)
+            return
+        if job.options is not None:
+            # a restored song's own model: it takes the settings of now, as one whose model
+            # file is gone does (``session``), rather than fail on a model not chosen now
+            logger.info("%s: its model does not load; it takes the settings of now", job.path)
+            self._wait_again(job, options=None, kept=None)
+            return
+        self.model_failed.emit(model, message)  # the window holds the queue for it (blocker)
+        if self._blocker is None or not self._blocker():
+            self._end(job_id, state=JobState.FAILED, error=message)
+            return
+        logger.info("%s waits: the model does not load", job.path)
+        self._wait_again(job)  # held: the songs say why
+
+    def _wait_again(self, job: Job, **changes: Any) -> None:
+        """The running ``job`` waits again, not ended (its model did not load)."""
+        self._current = None
+        self._cancel = None
+        self.model.update(job, state=JobState.WAITING, fraction=0.0, eta=None, **changes)
+        self._start_next()
 
     @Slot(int)
     def _on_cancelled(self, job_id: int) -> None:

@@ -14,6 +14,7 @@ import enum
 import itertools
 import logging
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,13 @@ class Job:
             )
             return f"done ({made})" if made else "done"
         return self.state.value
+
+
+def song_file(path: str | Path) -> Path:
+    """The file a song's ``path`` leads to (links followed, ``..`` taken out), by which the
+    queue knows the same song reached two ways: a link to it or ``sub/../a.wav`` queued it
+    twice."""
+    return Path(os.path.realpath(path))
 
 
 def format_duration(seconds: float) -> str:
@@ -295,18 +303,20 @@ class QueueModel(QAbstractListModel):
         return list(self._jobs)
 
     def busy_paths(self) -> set[Path]:
-        """The songs waiting or separating, not those on their way out (cancelling, removing):
-        a song dropped again then was refused as busy, and its old row went."""
+        """The songs waiting or separating (each the file it is: ``song_file``), not those on
+        their way out (cancelling, removing): a song dropped again then was refused as busy,
+        and its old row went."""
         return {
-            job.path.absolute()
+            song_file(job.path)
             for job in self._jobs
             if not (job.state.ended or job.removed or job.stopping)
         }
 
     def add(self, paths: list[Path]) -> list[Job]:
-        """Append a waiting job per path (a path already waiting or running is skipped)."""
+        """Append a waiting job per path (a song already waiting or running is skipped, by
+        whichever path it was reached)."""
         busy = self.busy_paths()
-        return self.append([Job(Path(p)) for p in paths if Path(p).absolute() not in busy])
+        return self.append([Job(Path(p)) for p in paths if song_file(p) not in busy])
 
     def append(self, jobs: list[Job]) -> list[Job]:
         """Append ``jobs`` as they are (a restored session's); returns them."""

@@ -276,9 +276,10 @@ class QueuePanel(QWidget):
 
     def _remove_by_key(self) -> None:
         """Delete: as Remove, but never for the song being worked on (a stray key would
-        throw away minutes of work); Cancel, then Delete, does it. What went is said."""
+        throw away minutes of work); Cancel, then Delete (at once too), does it. What went
+        is said."""
         job = self.selected_job()
-        if job is not None and job.state.active:
+        if job is not None and job.state.active and not job.stopping:
             self.said.emit(f"{job.title} is being separated: Cancel it first to remove it.")
             return
         if job is not None and self.remove_button.isEnabled():

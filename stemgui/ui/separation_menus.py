@@ -2,7 +2,8 @@
 
 ``SeparationMenus`` knows which models exist (the worker's probe answers, since listing them
 loads torch), whether one can be used, and turns the settings into ``SeparationOptions``. It
-says "no model" in plain words (``availability_changed``, ``problem()``) rather than pretend.
+says "no model" in plain words (``availability_changed``, ``problem()``) rather than pretend,
+and holds the songs while the chosen model does not load (``model_failed``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from stemgui.ui import settings as S
 from stemgui.ui.get_models import ModelsDialog
 from stemgui.ui.models import MODEL_FILE_FILTER, NO_MODEL_MESSAGE, display_name, is_model_file
+from stemgui.ui.restore import Stamp, file_stamp
 from stemgui.ui.separation_options import SeparationOptions
 
 logger = logging.getLogger(__name__)
@@ -67,9 +69,12 @@ class SeparationMenus(QObject):
         self.dialog: ModelsDialog | None = None
         self.probing = False  # the worker has been asked and has not answered yet
         self._checking: str | None = None  # the model file last sent to be checked
+        # the chosen model that did not load on the worker: (spec, why, its file's stamp then)
+        self._unloadable: tuple[str, str, Stamp | None] | None = None
         self._checked.connect(self._model_file_checked)
         # A chosen model file that is gone (a drive unplugged) is looked for every 2 s, so that
-        # the songs waiting for it start when it is back.
+        # the songs waiting for it start when it is back; one that does not load, to see
+        # whether it changed (mended: downloaded or exported again).
         self._watch = QTimer(self)
         self._watch.setInterval(2000)
         self._watch.timeout.connect(self._look_for_chosen_file)
@@ -150,10 +155,13 @@ class SeparationMenus(QObject):
             empty.setEnabled(False)
         missing = current if self.has_model() is False else None  # chosen, and not there
         for name in names:
-            action = QAction(display_name(name) + (" (missing)" if name == missing else ""), self)
+            chosen = name == current or (not current and name == names[0])  # "": the default
+            broken = chosen and self._unloadable is not None  # the one chosen, as it is
+            mark = " (missing)" if name == missing else " (does not load)" if broken else ""
+            action = QAction(display_name(name) + mark, self)
             action.setToolTip(self.descriptions.get(name) or name)
             action.setCheckable(True)
-            action.setChecked(name == current or (not current and name == names[0]))
+            action.setChecked(chosen)
             action.triggered.connect(lambda _=False, n=name: self.choose_model(n))
             self.model_group.addAction(action)
             menu.addAction(action)
@@ -184,6 +192,7 @@ class SeparationMenus(QObject):
 
     def choose_model(self, spec: str) -> None:
         self._checking = None  # a choice made now wins over a file still being checked
+        self._unloadable = None  # the same one again: tried again
         self._set(S.MODEL, spec)
         self.availability_changed.emit()
 
@@ -259,7 +268,9 @@ class SeparationMenus(QObject):
         self.store_models = [*(self.store_models or []), name]
         self._set_catalogue([(n, text, here or n == name) for n, text, here in self.catalogue])
         self.descriptions[name] = next((text for n, text, _ in self.catalogue if n == name), "")
-        chosen = not self.settings.get(S.MODEL) or self.has_model() is False
+        # none chosen, or the one chosen is gone or does not load (the banner sent them here)
+        spec = self.settings.get(S.MODEL)
+        chosen = not spec or self.has_model() is False or self._unloadable is not None
         if chosen:
             self.choose_model(name)
         if self.dialog is not None:  # it said "it is selected" even when another model was
@@ -292,15 +303,33 @@ class SeparationMenus(QObject):
         self.fill_model_menu()
         self.availability_changed.emit()
 
+    def model_failed(self, spec: str, message: str) -> None:
+        """The model ``spec`` did not load on the worker (``message`` says why: damaged since it
+        was chosen, say). While it is the one chosen, songs wait (``wait_reason``) and
+        ``problem`` says why, until a model is chosen (the same one too: tried again) or its
+        file changes (mended). Nothing is held for a model chosen before the one of now, or a
+        file gone (that is said and watched as missing)."""
+        if spec != self.settings.get(S.MODEL) or self.has_model() is False:
+            return
+        self._unloadable = (spec, message, file_stamp(spec))
+        self.availability_changed.emit()
+
     def _update_watch(self) -> None:
-        if self.has_model() is False and self.settings.get(S.MODEL):
+        missing = self.has_model() is False and bool(self.settings.get(S.MODEL))
+        if missing or self._unloadable is not None:
             if not self._watch.isActive():  # start() again would put off its next look
                 self._watch.start()
         else:
             self._watch.stop()
 
     def _look_for_chosen_file(self) -> None:
-        if is_model_file(self.settings.get(S.MODEL)):
+        if self._unloadable is not None:
+            spec, _message, stamp = self._unloadable
+            if file_stamp(spec) != stamp:
+                logger.info("the model file %s changed: it is tried again", spec)
+                self._unloadable = None
+                self.availability_changed.emit()
+        elif is_model_file(self.settings.get(S.MODEL)):
             self.availability_changed.emit()  # which stops the watch
 
     def has_model(self) -> bool | None:
@@ -323,6 +352,8 @@ class SeparationMenus(QObject):
                 self._update_watch()
                 return "the chosen model is missing (see the Model menu)"
             return "no model yet (see Model ▸ Get models…)"
+        if self._unloadable is not None:
+            return "the chosen model does not load (see the Model menu)"
         if self.probing and self.has_model() is None:
             return "looking for models…"
         return None
@@ -330,7 +361,16 @@ class SeparationMenus(QObject):
     def problem(self) -> str | None:
         """Why no song can be separated now, in words; None when a model is there (or unknown)."""
         if self.has_model() is not False:
-            return None
+            if self._unloadable is None:
+                return None
+            spec, message, _stamp = self._unloadable
+            stop = "" if message.endswith((".", "!", "?")) else "."
+            named = f" “{display_name(spec)}”" if spec else ""  # "": the store's default
+            return (
+                f"The chosen model{named} does not load, so the songs wait: "
+                f"{message}{stop} Choose another model in the Model menu or a model file (or "
+                "mend this one): the queue goes on with it."
+            )
         spec = self.settings.get(S.MODEL)
         if not spec:
             return NO_MODEL_MESSAGE

@@ -85,7 +85,7 @@ class SongIntake(QObject):
             added = f"Added {counted(len(jobs), 'song')} to the queue."
             added += f" {again} already waiting or separating." if again else ""
         window.statusBar().showMessage(f"{added} {note}".strip(), 8000 if note else 4000)
-        if window.menus.has_model() is False and jobs:
+        if jobs and window.menus.problem() is not None:  # the banner closed: said again
             window.model_status.models_changed()
         return jobs
 

@@ -17,6 +17,7 @@ it, or the drop hint), ``following`` (which song takes the screen as the queue m
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,7 @@ class MainWindow(QMainWindow):
         c.device_changed.connect(m.device_in_use)
         c.model.dataChanged.connect(lambda *_: m.show_device())  # a song started or ended
         c.probed.connect(m.probed)
+        c.model_failed.connect(self.menus.model_failed)  # the songs wait, the banner says why
         self.menus.availability_changed.connect(m.models_changed)
         self.menus.device_text.connect(m.device_chosen)
         self.menus.downloaded.connect(m.downloaded)
@@ -257,7 +259,16 @@ class MainWindow(QMainWindow):
         self.following.remove(job)
 
     def reveal(self, job: Job) -> None:
+        """Show folder: where the song's stems were last exported, until then the song's; one
+        gone since (the song deleted with its folder, a drive not connected) is said."""
         folder = job.export_folder or job.path.parent
+        if not os.path.isdir(folder):  # opening it did nothing, without a word
+            self.statusBar().showMessage(
+                f"The folder {folder} is not there any more: moved, deleted, or on a drive "
+                "that is not connected.",
+                8000,
+            )
+            return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def update_buttons(self) -> None:

@@ -3,7 +3,7 @@
 It turns the synchronous, Qt-free engine (``decode`` -> ``Separator.separate`` -> ``StemSet``) into
 signals. It never touches a widget: everything it has to say goes out as a signal, delivered to
 the GUI thread by Qt's queued connections. Every ``run`` ends in exactly one of ``finished``,
-``failed`` or ``cancelled`` for its job id.
+``failed``, ``model_failed`` or ``cancelled`` for its job id.
 
 The engine (and with it torch) is imported inside the slots, on the worker thread, so that the
 window appears before torch loads. A separator is kept between songs while the model and the
@@ -29,7 +29,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from stemgui.errors import NotAudioError, SeparationCancelled, StemguiError, one_line
+from stemgui.errors import (
+    ModelLoadError,
+    NotAudioError,
+    SeparationCancelled,
+    StemguiError,
+    one_line,
+)
 from stemgui.memory import release_free_memory
 from stemgui.ui.restore import file_stamp
 from stemgui.ui.scratch import delete_scratch_file, mix_file
@@ -64,6 +70,9 @@ class SeparationWorker(StemCacheSteps, QObject):
             too;
             ``retry_helps`` is False when the file is not audio at all (``NotAudioError``):
             separating it again cannot work.
+        model_failed(job, model, message): the run's end when the model (the spec ``model``)
+            does not load (``ModelLoadError``): the song is not at fault, and every song after
+            it would fail alike.
         stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
         kept(job, kept): the job's full stems are in the stem cache (before ``finished`` when
             they were found there, after it when stored): a
@@ -89,6 +98,7 @@ class SeparationWorker(StemCacheSteps, QObject):
     stored = Signal(int, str)
     kept = Signal(int, object)
     failed = Signal(int, str, bool)
+    model_failed = Signal(int, str, str)
     cancelled = Signal(int)
     device = Signal(str)
     probed = Signal(list, list, list, str)
@@ -150,6 +160,9 @@ class SeparationWorker(StemCacheSteps, QObject):
         except SeparationCancelled:
             logger.info("job %d (%s) cancelled", job, path)
             self.cancelled.emit(job)
+        except ModelLoadError as error:
+            logger.warning("job %d (%s): the model does not load: %s", job, path, error)
+            self.model_failed.emit(job, options.model, one_line(error))
         except StemguiError as error:
             logger.warning("job %d (%s) failed: %s", job, path, error, exc_info=True)
             self.failed.emit(job, one_line(error), not isinstance(error, NotAudioError))

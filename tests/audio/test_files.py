@@ -50,6 +50,15 @@ def test_files_are_kept_in_order_once(tmp_path):
     assert result == [other, notes, song, missing]
 
 
+def test_a_file_reached_two_ways_is_found_once(tmp_path):
+    song = touch(tmp_path / "album" / "song.wav")
+    (tmp_path / "album" / "sub").mkdir()
+    link = tmp_path / "link.wav"
+    link.symlink_to(song)
+    roundabout = tmp_path / "album" / "sub" / ".." / "song.wav"
+    assert find_audio_files([song, roundabout, link, tmp_path / "album"]) == [song]
+
+
 def test_a_single_path_is_accepted(tmp_path):
     song = touch(tmp_path / "a" / "song.opus")
     assert find_audio_files(tmp_path) == [song]

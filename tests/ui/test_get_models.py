@@ -77,6 +77,34 @@ def test_download_an_official_model_then_separate_with_it(qtbot, settings_store,
         win.close()
 
 
+def test_a_model_downloaded_while_the_chosen_one_does_not_load_is_used(
+    qtbot, settings_store, published, songs, tiny_model_file, tmp_path
+):
+    """The banner says the chosen model does not load and offers Get models…: the model
+    downloaded there was left unchosen ("choose it in the Model menu"), the songs waiting."""
+    damaged = tmp_path / "mine.stemgui"
+    damaged.write_bytes(tiny_model_file.read_bytes()[:500])
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(damaged))
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    try:
+        (job,) = win.add_paths(songs[:1])
+        qtbot.waitUntil(lambda: "does not load" in job.hold, timeout=TIMEOUT_MS)
+        win.menus.root_url = published
+        dialog = win.menus.get_models()
+        dialog.table.selectRow(dialog.rows["tiny_ui"])
+        dialog.download_selected()
+        qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+        assert settings.get(S.MODEL) == "tiny_ui"
+        assert dialog.status.text() == "tiny_ui is downloaded and verified; the next songs use it."
+        qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+        assert job.state is JobState.DONE and job.model_name == "tiny_ui", job.error
+        dialog.close()
+    finally:
+        win.close()
+
+
 def test_a_failed_download_says_why(qtbot, settings_store, published, tmp_path):
     from stemgui.ui.get_models import ModelsDialog
 

@@ -196,6 +196,37 @@ def test_remove_and_reorder(qtbot, songs, tmp_path):
     assert model.rowCount() == 1
 
 
+def test_a_song_reached_two_ways_is_queued_once(songs, tmp_path):
+    """It was matched by its path as given: a link to it, or sub/../a.wav, queued it again."""
+    from stemgui.ui.queue import QueueModel
+
+    link = tmp_path / "link.wav"
+    link.symlink_to(songs[0])
+    roundabout = songs[1].parent / ".." / songs[0].name
+    model = QueueModel()
+    (job,) = model.add(songs[:1])
+    assert model.add([link]) == [] and model.add([roundabout]) == []
+    model.update(job, state=JobState.CANCELLED)
+    assert len(model.add([link])) == 1  # cancelled: queued again
+    assert model.busy_paths() == {songs[0].resolve()}
+
+
+def test_retry_knows_a_song_waiting_under_another_path(qtbot, songs, tmp_path):
+    gate = threading.Event()
+    ctl = QueueController(separator_factory=lambda options: (GatedSeparator(gate), "gated"))
+    try:
+        _running, waiting = ctl.add(songs)
+        ctl.cancel(waiting)
+        link = tmp_path / "link.wav"
+        link.symlink_to(songs[1])
+        assert len(ctl.add([link])) == 1
+        assert not ctl.retry(waiting)  # it waits already, through the link
+        assert waiting.state is JobState.CANCELLED
+    finally:
+        gate.set()
+        ctl.shutdown()
+
+
 def _one_long_song(qtbot, song, model_file, scratch):
     """A controller whose every song counts as long (stems and mix in ``scratch``), after it
     ran ``song``: (controller, job)."""

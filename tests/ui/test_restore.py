@@ -220,3 +220,46 @@ def test_the_song_shown_at_the_close_removed_before_it_comes_is_awaited_no_more(
         assert ctl.model.jobs == [jobs[0]]
     finally:
         ctl.shutdown()
+
+
+def test_a_restored_song_cancelled_while_it_is_read_from_the_cache_is_cancelled(
+    qtbot, first_session
+):
+    """Cancel was offered while the song's stems were read, and did nothing: it came back
+    done."""
+    settings, root, options, _ = first_session
+    ctl, _, _ = _start(root, options)
+    try:
+        (job,) = session.load(settings).jobs
+        ended = []
+        ctl.job_ended.connect(ended.append)
+        ctl.restore([job])
+        assert job.state is JobState.DECODING
+        ctl.cancel(job)
+        assert job.state is JobState.CANCELLED and ended == [job]
+        qtbot.wait(500)  # the answer comes, and is not taken
+        assert job.state is JobState.CANCELLED and job.stemset is None and ended == [job]
+        assert ctl.retry(job)
+        qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+    finally:
+        ctl.shutdown()
+
+
+def test_a_restored_song_whose_model_no_longer_loads_takes_the_model_of_now(
+    qtbot, songs, tiny_model_file, tmp_path
+):
+    """As one whose model file is gone does: it failed on its damaged model (and, with that
+    model still chosen, stopped the queue until another was chosen, then failed on it)."""
+    from stemgui.ui.queue import Job
+
+    damaged = tmp_path / "old.stemgui"
+    damaged.write_bytes(tiny_model_file.read_bytes()[:500])
+    options = SeparationOptions(model=str(tiny_model_file), device="cpu")
+    ctl, factory, _ = _start(tmp_path / "stemcache", options)
+    try:
+        (job,) = ctl.restore([Job(songs[0], options=SeparationOptions(model=str(damaged)))])
+        qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+        assert job.state is JobState.DONE, job.error
+        assert factory.calls == 2 and job.options is None and job.model_name == "tiny"
+    finally:
+        ctl.shutdown()

@@ -18,7 +18,7 @@ from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
-from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.conftest import TIMEOUT_MS, write_song
 
 
 @pytest.fixture
@@ -305,6 +305,123 @@ def test_songs_wait_for_a_model_file_gone_during_the_session_and_start_when_it_i
     win.close()
 
 
+def _damaged_model_window(qtbot, settings_store, tiny_model_file, tmp_path):
+    """A window whose chosen model file was damaged since it was chosen (cut short), three
+    songs queued, and the banner's messages as said."""
+    model = tmp_path / "mine.stemgui"
+    model.write_bytes(tiny_model_file.read_bytes()[:500])
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(model))
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    said = []
+    show = win.banner.show_message
+    win.banner.show_message = lambda text, actions=(): (said.append(text), show(text, actions))
+    paths = [write_song(tmp_path / f"{n}.wav", seed=n) for n in range(3)]
+    jobs = win.add_paths(paths)
+    qtbot.waitUntil(lambda: jobs[0].hold != "", timeout=TIMEOUT_MS)
+    return win, model, jobs, said
+
+
+def test_a_model_that_does_not_load_stops_the_queue_until_another_is_chosen(
+    qtbot, settings_store, tiny_model_file, tmp_path
+):
+    """Every song failed in turn with the model's message, and the banner offered to remove
+    the last song."""
+    win, model, jobs, said = _damaged_model_window(qtbot, settings_store, tiny_model_file, tmp_path)
+    qtbot.wait(300)  # nothing else is tried
+    assert [job.state for job in jobs] == [JobState.WAITING] * 3
+    assert {job.status_text() for job in jobs} == {
+        "waiting: the chosen model does not load (see the Model menu)"
+    }
+    assert all(job.error == "" for job in jobs) and win.controller.current is None
+    (text,) = said  # once, about the model
+    assert text.startswith(f"The chosen model “mine” does not load, so the songs wait: {model}: ")
+    assert "truncated, damaged or another format" in text and "Choose another model" in text
+    assert [b.text() for b in win.banner.buttons] == ["Get models…", "Choose model file…"]
+    win.menus.fill_model_menu()
+    assert win.menus.model_menu.actions()[0].text() == "mine (does not load)"
+    win.menus.check_model_file(str(tiny_model_file))  # Model ▸ Choose model file…
+    qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
+    assert [job.state for job in jobs] == [JobState.DONE] * 3, [job.error for job in jobs]
+    assert not win.banner.isVisibleTo(win) and not win.menus._watch.isActive()
+    win.close()
+
+
+def test_a_song_added_while_the_model_does_not_load_says_why_again(
+    qtbot, settings_store, tiny_model_file, tmp_path
+):
+    """The banner closed, a song added waited with no word but its row's."""
+    win, _, _, said = _damaged_model_window(qtbot, settings_store, tiny_model_file, tmp_path)
+    win.banner.close_button.click()
+    win.add_paths([write_song(tmp_path / "more.wav")])
+    assert win.banner.isVisibleTo(win) and len(said) == 2
+    assert said[1].startswith("The chosen model “mine” does not load, so the songs wait: ")
+    win.close()
+
+
+def test_a_model_file_mended_in_place_lets_the_queue_go_on(
+    qtbot, settings_store, tiny_model_file, tmp_path
+):
+    win, model, jobs, said = _damaged_model_window(qtbot, settings_store, tiny_model_file, tmp_path)
+    model.write_bytes(tiny_model_file.read_bytes())  # exported again
+    qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
+    assert [job.state for job in jobs] == [JobState.DONE] * 3, [job.error for job in jobs]
+    assert len(said) == 1 and not win.banner.isVisibleTo(win)
+    win.close()
+
+
+def test_the_default_model_that_does_not_load_is_named_by_its_file(qtbot, settings_store, songs):
+    """No model chosen: the store's default, which the banner called “”."""
+    from stemgui.errors import ModelLoadError
+
+    def factory(options):
+        raise ModelLoadError("/models/bundled.stemgui", "its sha256 does not match")
+
+    win = MainWindow(S.Settings(settings_store), factory, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.menus.store_models = ["bundled"]  # as the worker listed them
+    (job,) = win.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: job.hold != "", timeout=TIMEOUT_MS)
+    assert win.banner.text().startswith(
+        "The chosen model does not load, so the songs wait: /models/bundled.stemgui: its sha256 "
+        "does not match. Choose another model"
+    )
+    win.menus.fill_model_menu()
+    assert win.menus.model_menu.actions()[0].text() == "bundled (does not load)"
+    win.close()
+
+
+def test_a_song_cancelled_while_its_model_fails_to_load_is_cancelled(
+    qtbot, settings_store, songs, tiny_model_file
+):
+    import threading
+
+    from stemgui.errors import ModelLoadError
+
+    loading = threading.Event()
+    release = threading.Event()
+
+    def factory(options):
+        loading.set()
+        release.wait(TIMEOUT_MS / 1000)
+        raise ModelLoadError(options.model, "damaged")
+
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(tiny_model_file))
+    win = MainWindow(settings, factory, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    first, second = win.add_paths(songs)
+    qtbot.waitUntil(loading.is_set, timeout=TIMEOUT_MS)
+    win.controller.cancel(first)
+    release.set()
+    qtbot.waitUntil(lambda: first.state is JobState.CANCELLED, timeout=TIMEOUT_MS)
+    assert first.error == "" and second.state is JobState.WAITING
+    assert second.hold == "the chosen model does not load (see the Model menu)"
+    win.close()
+
+
 def test_a_device_chosen_earlier_and_gone_separates_on_automatic(
     qtbot, settings_store, monkeypatch, songs, tiny_model_file
 ):
@@ -498,6 +615,25 @@ def test_delete_never_throws_away_the_separation_running(qtbot, settings_store, 
         win.close()
 
 
+def test_delete_removes_a_song_being_cancelled(qtbot, settings_store, songs):
+    """Cancel, then Delete at once: it said to cancel it first, and did nothing."""
+    gate, win = _halfway_window(qtbot, settings_store)
+    try:
+        (job,) = win.add_paths(songs[:1])
+        qtbot.waitUntil(lambda: job.fraction == 0.5, timeout=TIMEOUT_MS)
+        win.select(job)
+        win.queue.view.setFocus()
+        qtbot.mouseClick(win.queue.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(win.queue.view, Qt.Key.Key_Delete)
+        assert job.status_text() == "removing…"
+        assert win.statusBar().currentMessage() == f"Removed {job.title} from the queue."
+        gate.set()
+        qtbot.waitUntil(lambda: job not in win.controller.model.jobs, timeout=TIMEOUT_MS)
+    finally:
+        gate.set()
+        win.close()
+
+
 def test_songs_already_waiting_are_counted_when_added_again(window, songs):
     (first,) = window.add_paths(songs[:1])
     # selected at once: Cancel works while it decodes (it was selected when its stems began)
@@ -524,6 +660,25 @@ def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
     assert window.device_label.text() == "Device: CPU"
     window.model_status.device_chosen("Automatic")  # the Device menu, nothing running
     assert window.device_label.text() == "Device: Automatic"
+
+
+def test_show_folder_of_a_song_whose_folder_is_gone_says_so(window, tmp_path, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    album = tmp_path / "album"
+    album.mkdir()
+    (job,) = window.controller.model.add([album / "gone.wav"])
+    window.reveal(job)
+    assert [url.toLocalFile() for url in opened] == [str(album)]
+    album.rmdir()  # deleted with its folder while it waited
+    window.reveal(job)
+    assert len(opened) == 1
+    assert window.statusBar().currentMessage() == (
+        f"The folder {album} is not there any more: moved, deleted, or on a drive that is not "
+        "connected."
+    )
 
 
 def test_help_opens_the_log_folder(qtbot, window, tmp_path, monkeypatch):
