@@ -6,7 +6,8 @@ when complete) holding
 - ``stems.npy``: float32, shape (sources, channels, frames), one array so that a ``StemSet``
   can memory-map it whole (``np.load(mmap_mode="r")``): a long song is never read into RAM;
 - ``mix.npy``: float32, shape (channels, frames), the decoded song at the model's rate;
-- ``entry.json``: schema, key, names, samplerate, channels, frames, and for people reading the
+- ``entry.json``: schema, key, names, samplerate, channels, frames, the song's own rate and
+  frames (``song``, absent in an entry from before it was kept), and for people reading the
   folder the source path, model and options it was made from and when. Its modification time
   says when the entry was last used (the cache evicts the least recently used first).
 
@@ -52,6 +53,7 @@ class CachedStems:
     stems: np.ndarray
     mix: np.ndarray | None
     info: Mapping[str, Any]
+    song: tuple[int, int] | None = None
 
     @property
     def model_name(self) -> str:
@@ -59,7 +61,7 @@ class CachedStems:
 
     def stemset(self) -> StemSet:
         """A complete ``StemSet`` over the memory-mapped arrays (nothing is copied)."""
-        return StemSet(self.names, self.samplerate, self.stems, self.mix)
+        return StemSet(self.names, self.samplerate, self.stems, self.mix, song=self.song)
 
 
 class DamagedEntry(Exception):
@@ -90,6 +92,7 @@ def write_entry(
         channels=stemset.channels,
         frames=stemset.frames,
         mix=stemset.mix is not None,
+        song=None if stemset.song is None else list(stemset.song),
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
     with open(folder / ENTRY_FILE, "w", encoding="utf-8") as handle:
@@ -145,9 +148,18 @@ def read_entry(folder: Path, key: str) -> CachedStems:
     for label, value in (("samplerate", samplerate), ("channels", channels), ("frames", frames)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise DamagedEntry(f"bad {label} {value!r}")
+    song = info.get("song")
+    if song is not None and not (
+        isinstance(song, list)
+        and len(song) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in song)
+    ):
+        raise DamagedEntry(f"bad song {song!r}")
     stems = _map_npy(folder / STEMS_FILE, (len(names), channels, frames))
     mix = _map_npy(folder / MIX_FILE, (channels, frames)) if info.get("mix") else None
-    return CachedStems(key, tuple(names), samplerate, stems, mix, info)
+    return CachedStems(
+        key, tuple(names), samplerate, stems, mix, info, None if song is None else tuple(song)
+    )
 
 
 def _map_npy(path: Path, shape: tuple[int, ...]) -> np.ndarray:

@@ -451,6 +451,25 @@ def test_the_stems_of_a_48_khz_song_at_its_own_rate_or_another(tmp_path, model_f
             np.testing.assert_allclose(vocals.T[:, inner], 0.0625 * song[:, inner], atol=2e-4)
 
 
+@pytest.mark.parametrize(
+    ("rate", "frames"), [(48000, 48_007), (96000, 96_001), (88200, 44_103), (32000, 32_005)]
+)
+def test_the_stems_at_the_song_s_rate_have_its_frame_count(tmp_path, model_file, capsys, rate,
+                                                           frames):  # fmt: skip
+    """Resampled to the model's 44.1 kHz and back, a 48,007-frame 48 kHz song's stems had 48,006
+    frames (julius's floor, twice): a frame short of the song they go beside in a session."""
+    t = np.arange(frames) / rate
+    song = np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 660 * t)]) * 0.3
+    sf.write(tmp_path / "song.flac", song.T, rate, subtype="PCM_24")
+    argv = ["song.flac", "-n", str(model_file), "--samplerate", "song", "--flac"]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    for name, factor in zip(NAMES, FACTORS):
+        stem, written = sf.read(tmp_path / "separated" / "tiny" / "song" / f"{name}.flac")
+        assert written == rate and stem.shape == (frames, 2)
+        inner = slice(1000, -1000)  # away from the ends, where the resamplers' filters pad
+        np.testing.assert_allclose(stem.T[:, inner], factor * song[:, inner], atol=3e-4)
+
+
 def test_existing_stems_are_kept_unless_overwrite(tmp_path, model_file, capsys):
     write_song(tmp_path / "song.wav")
     target = tmp_path / "separated" / "tiny" / "song" / "bass.wav"

@@ -59,8 +59,10 @@ _BLOCK_FRAMES = 1 << 18  # converted and written at a time
 class DecodedAudio:
     """A decoded song.
 
-    ``samples`` has shape (channels, frames), float32, at ``samplerate``. ``original_samplerate``
-    and ``original_channels`` describe the file; ``duration`` is its length in seconds.
+    ``samples`` has shape (channels, frames), float32, at ``samplerate``. ``original_samplerate``,
+    ``original_channels`` and ``original_frames`` describe the file (its stems written back at
+    its rate have that many frames: ``stemgui.stems.stemset.StemSet.song``); ``duration`` is its
+    length in seconds.
     ``warnings`` lists what was repaired on the way (damaged packets, NaN samples).
     """
 
@@ -68,6 +70,7 @@ class DecodedAudio:
     samplerate: int
     original_samplerate: int
     original_channels: int
+    original_frames: int
     duration: float
     path: Path
     warnings: tuple[str, ...] = field(default=())
@@ -179,6 +182,7 @@ def _decoded(
         samplerate=samplerate,
         original_samplerate=rate,
         original_channels=source_channels,
+        original_frames=frames,
         duration=frames / rate,
         path=path,
         warnings=tuple(warnings),

@@ -112,15 +112,31 @@ class BlockResampler:
             yield first, block if after is None else after(block)
 
     def reader(
-        self, read: Callable[[int, int], np.ndarray], frames: int
+        self, read: Callable[[int, int], np.ndarray], frames: int, length: int | None = None
     ) -> Callable[[int, int], np.ndarray]:
         """``read(start, stop)`` of frames [start, stop) of the ``frames`` frames that ``read``
         gives (channels, stop - start), resampled: julius's samples for the whole signal, in any
         order. Each call reads its own frames and as many either side as the filter reaches
-        (whole periods), so memory holds one block, not the signal."""
+        (whole periods), so memory holds one block, not the signal.
+
+        ``length``: the frames of the result, ``self.length(frames)`` by default. More (a song's
+        own count, which its stems at another rate miss by a frame or two in rounding) go on
+        as julius would over the signal ending in copies of its last frame: the edge julius
+        pads with, so the frames before are the same."""
         import torch
 
-        length = self.length(frames)
+        if length is not None and length > self.length(frames):
+            inner, given = read, frames
+            frames = -(-length * self.old // self.new)  # input frames that reach ``length``
+
+            def read(start: int, stop: int) -> np.ndarray:
+                piece = inner(min(start, given), min(stop, given))
+                if stop <= given:
+                    return piece
+                edge = inner(given - 1, given)
+                return np.concatenate([piece, np.repeat(edge, stop - max(start, given), 1)], 1)
+
+        length = self.length(frames) if length is None else length
 
         def resampled(start: int, stop: int) -> np.ndarray:
             stop = min(stop, length)

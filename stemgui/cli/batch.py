@@ -219,18 +219,18 @@ class TrackRun:
                 if stems_spool is not None:
                     stems_spool.release(progress.frames_ready)
 
-            mix, song_samplerate = audio.samples, audio.original_samplerate
+            mix, song = audio.samples, (audio.original_samplerate, audio.original_frames)
             out = stems_spool.array if stems_spool is not None else None
             del audio
             data = sep.separate(mix, on_progress=on_progress, out=out)
             del mix, out  # the mix is not exported: free it before writing
             bar.close()
-            stems = StemSet(list(sep.sources), sep.samplerate, data)
+            stems = StemSet(list(sep.sources), sep.samplerate, data, song=song)
             del data
             # the files carry the song's tempo and key, as the app's exports do
             request = replace(self.request, analysis=analyse(stems, track))
             if self.song_rate:
-                rate = export_rate(request.fmt, song_samplerate, sep.samplerate)
+                rate = export_rate(request.fmt, song[0], sep.samplerate)
                 request = replace(request, samplerate=rate)
             written = export(stems, request, track, self.model_name)
             del stems  # the spool can be unmapped

@@ -88,7 +88,8 @@ def part_readers(
     """Stem name -> ``read(start, stop)`` of the file's frames, and how many frames there are:
     the ``frames`` frames of the stems from ``first`` on (the whole song, or a loop region), at
     ``samplerate``; resampled with julius a block at a time when the stems are at another rate
-    (``stemgui.audio.resample.BlockResampler``), so a long song never is whole in memory."""
+    (``stemgui.audio.resample.BlockResampler``), so a long song never is whole in memory. The
+    whole song at its own rate has its own frame count (``StemSet.song``)."""
     readers = readers_of(stemset, request)
     if first:
         readers = {
@@ -100,5 +101,14 @@ def part_readers(
     from stemgui.audio.resample import BlockResampler
 
     resampler = BlockResampler(stemset.samplerate, samplerate)
-    resampled = {name: resampler.reader(read, frames) for name, read in readers.items()}
-    return resampled, resampler.length(frames)
+    whole = frames == stemset.frames and song_length(stemset, samplerate)
+    length = whole or resampler.length(frames)
+    resampled = {name: resampler.reader(read, frames, length) for name, read in readers.items()}
+    return resampled, length
+
+
+def song_length(stemset: StemSet, samplerate: int) -> int | None:
+    """The frames of the whole song at ``samplerate`` when that is its own rate (its stems
+    resampled back miss a frame or two in rounding); None otherwise, or when unknown."""
+    song = stemset.song
+    return song[1] if song is not None and song[0] == samplerate else None

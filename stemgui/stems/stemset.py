@@ -29,6 +29,9 @@ class StemSet:
             Another float dtype is converted (a copy); float32 is used as is.
         mix: the original mixture, shape (channels, frames), or None.
         frames_ready: frames [0, frames_ready) that are final; default every frame.
+        song: (samplerate, frames) of the song as its file holds it, or None when unknown:
+            its stems exported at that rate get exactly that many frames (resampled to the
+            model's rate and back, they would miss one or two in rounding).
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class StemSet:
         mix: np.ndarray | None = None,
         *,
         frames_ready: int | None = None,
+        song: tuple[int, int] | None = None,
     ) -> None:
         names = tuple(str(n) for n in names)
         if not names:
@@ -66,6 +70,7 @@ class StemSet:
         self.samplerate: int = int(samplerate)
         self.data: np.ndarray = data
         self.mix: np.ndarray | None = mix
+        self.song: tuple[int, int] | None = None if song is None else (int(song[0]), int(song[1]))
         self._index = {name: i for i, name in enumerate(names)}
         self._frames_ready = 0
         self.frames_ready = self.frames if frames_ready is None else frames_ready
@@ -80,6 +85,7 @@ class StemSet:
         *,
         mix: np.ndarray | None = None,
         path: str | Path | None = None,
+        song: tuple[int, int] | None = None,
     ) -> StemSet:
         """An all-silent StemSet with ``frames_ready == 0``, for a separation to fill in place.
 
@@ -92,7 +98,7 @@ class StemSet:
             from stemgui.spool import reserved_memmap
 
             data = reserved_memmap(path, shape)
-        return cls(names, samplerate, data, mix, frames_ready=0)
+        return cls(names, samplerate, data, mix, frames_ready=0, song=song)
 
     @property
     def sources(self) -> int:
@@ -184,6 +190,7 @@ def two_stem_set(stemset: StemSet, keep: str, path: Path | None = None) -> StemS
         stemset.frames,
         mix=stemset.mix,
         path=path,
+        song=stemset.song,
     )
     for start in range(0, stemset.frames, _TWO_STEM_BLOCK_FRAMES):
         block = slice(start, start + _TWO_STEM_BLOCK_FRAMES)

@@ -67,12 +67,13 @@ class DragFiles:
             write_audio(path, stemset.stem(name), rate, exact, overwrite=True)
         else:
             from stemgui.audio.resample import BlockResampler
+            from stemgui.export.sources import song_length
 
             resampler = BlockResampler(stemset.samplerate, rate)
+            frames = song_length(stemset, rate) or resampler.length(stemset.frames)
             read = resampler.reader(
-                stem_reader(stemset.data, stemset.names.index(name)), stemset.frames
+                stem_reader(stemset.data, stemset.names.index(name)), stemset.frames, frames
             )
-            frames = resampler.length(stemset.frames)
             write_blocks(path, read, stemset.channels, frames, rate, exact, overwrite=True)
         stat = path.stat()
         self._written[path] = (weakref.ref(stemset), rate, stat.st_size, stat.st_mtime_ns)

@@ -259,9 +259,16 @@ class SeparationWorker(StemCacheSteps, QObject):
                 song_sha = None
             check()
             warnings, mix = song.warnings, song.samples
+            own = (song.original_samplerate, song.original_frames)  # exported back at its rate
             del song
             stemset = StemSet.allocate(
-                sources, separator.samplerate, channels, mix.shape[1], mix=mix, path=stems_file
+                sources,
+                separator.samplerate,
+                channels,
+                mix.shape[1],
+                mix=mix,
+                path=stems_file,
+                song=own,
             )
         except BaseException:
             if stems_file is not None:

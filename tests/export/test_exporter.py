@@ -436,6 +436,32 @@ def test_a_part_of_the_song_without_track_in_the_template_has_names_of_its_own(
     assert [sf.info(p).frames for p in (whole[3], part[3])] == [2205, 882]
 
 
+@pytest.mark.parametrize("fmt", [FLOAT32, AudioFormat(kind="flac", bits=16)])
+def test_the_whole_song_at_its_own_rate_has_its_own_frame_count(tmp_path, fmt):
+    """A 4,807-frame 48 kHz song decodes to 4,416 frames at 44.1 kHz, which julius gave back as
+    4,806: every file one frame short of the song in a 48 kHz session. Its stems, the mix, two
+    stems and a pace get the song's count (a pace: the count it plays to); a part of the song,
+    or another rate, as before."""
+    from stemgui.export.pace import Pace
+
+    rng = np.random.default_rng(1)
+    data = (rng.standard_normal((4, 2, 4416)) * 0.05).astype(np.float32)
+    stemset = StemSet(NAMES, RATE, data, mix=data.sum(0), song=(48000, 4807))
+    request = ExportRequest(
+        folder=tmp_path, mix_gains=(1, 1, 0, 1), fmt=fmt, samplerate=48000, overwrite=True
+    )
+    for path in export(stemset, request, "s", "m"):
+        assert sf.info(path).frames == 4807, path.name
+    for path in export(stemset, replace(request, two_stems="bass"), "s", "m"):
+        assert sf.info(path).frames == 4807, path.name
+    slow = export(stemset, replace(request, pace=Pace(0.5, 0)), "s", "m")
+    assert {sf.info(path).frames for path in slow} == {2 * 4807}
+    part = export(stemset, replace(request, span=(0.01, 0.05)), "s", "m")
+    assert {sf.info(path).frames for path in part} == {1920}
+    other = export(stemset, replace(request, samplerate=32000), "s", "m")
+    assert {sf.info(path).frames for path in other} == {4416 * 320 // 441}
+
+
 @pytest.mark.parametrize("spooled", [False, True])
 def test_the_files_can_be_at_another_rate_resampled_as_julius_does(tmp_path, stems, spooled):
     """At the song's own rate (48 kHz): the stems were always written at the model's, 44.1."""

@@ -73,6 +73,18 @@ def test_stems_without_mix_round_trip(cache):
     np.testing.assert_array_equal(hit.stems, stems.data)
 
 
+def test_the_song_s_own_rate_and_frames_come_back_with_its_stems(cache, tmp_path):
+    """A 48,007-frame 48 kHz song's stems exported from the cache at its rate need its count:
+    resampled back from the model's rate they are a frame short. An entry from before it was
+    kept has none."""
+    stems = _stems()
+    stems = StemSet(stems.names, stems.samplerate, stems.data, stems.mix, song=(48000, 48007))
+    assert cache.put(_key(), stems)
+    assert cache.get(_key()).stemset().song == (48000, 48007)
+    assert cache.put(_key(model="other"), _stems())
+    assert cache.get(_key(model="other")).stemset().song is None
+
+
 def test_the_key_depends_on_song_model_and_options_but_not_their_order():
     base = _key()
     assert base == StemCache.key("a" * 64, "tiny|" + "b" * 64, dict(reversed(OPTIONS.items())))
@@ -198,6 +210,7 @@ DAMAGE = {
     "entry.json of another key": ("entry.json", _entry(lambda i: i.update(key="0" * 64))),
     "duplicate names": ("entry.json", _entry(lambda i: i.update(names=["a", "a", "b", "c"]))),
     "zero frames": ("entry.json", _entry(lambda i: i.update(frames=0))),
+    "song of no frames": ("entry.json", _entry(lambda i: i.update(song=[48000, 0]))),
     "entry.json not an object": ("entry.json", lambda p: p.write_text("[1, 2]")),
     # json raised RecursionError, which failed the song instead of separating it again
     "entry.json nested too deep": ("entry.json", lambda p: p.write_text("[" * 10**5 + "]" * 10**5)),

@@ -89,6 +89,22 @@ def test_two_stem_mode_is_made_from_the_cached_stems(qtbot, songs, options, tmp_
     np.testing.assert_array_equal(second.stemset.data, expected.data)
 
 
+def test_a_song_s_own_rate_and_frames_are_kept_for_its_export(qtbot, options, tmp_path):
+    """A 48 kHz song's stems exported at its rate were a frame short of it (48,007 frames came
+    back 48,006, the count lost resampling to the model's rate and back); the stems now carry
+    the song's count from its decoding, into the cache and out of it after a restart."""
+    import soundfile as sf
+
+    song = tmp_path / "odd.wav"
+    t = np.arange(4807) / 48000
+    sf.write(song, np.stack([np.sin(2 * np.pi * 440 * t)] * 2, 1) * 0.3, 48000)
+    root = tmp_path / "stemcache"
+    first, _ = _run(qtbot, root, song, options)
+    assert first.stemset.song == (48000, 4807)
+    second, factory = _run(qtbot, root, song, options, stores=0)
+    assert factory.calls == 0 and second.stemset.song == (48000, 4807)
+
+
 def test_other_settings_or_another_song_separate_again(qtbot, songs, options, tmp_path):
     root = tmp_path / "stemcache"
     _run(qtbot, root, songs[0], options)
