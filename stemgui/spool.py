@@ -12,9 +12,9 @@ A run killed outright (SIGKILL, power cut) leaves two kinds of leftovers, both r
 :func:`clean_leftovers` the next time stemgui starts:
 
 - ``.<name>.<pid>-<random>.stemgui-part`` files beside the outputs it was writing
-  (``stemgui.audio.atomic``): the command line cleans its output folder tree at start; the app
-  must call ``clean_leftovers(folder)`` at start-up for its default output folder and before an
-  export into a folder;
+  (``stemgui.audio.atomic``): the command line cleans its output folder at start, as deep as
+  its file name template writes; the app must call ``clean_leftovers(folder)`` at start-up for
+  its default output folder and before an export into a folder;
 - spool folders whose process is gone.
 """
 
@@ -213,12 +213,21 @@ def clean_stale_spools(folder: str | os.PathLike[str] | None = None) -> list[Pat
 
 
 def clean_leftovers(
-    folder: str | os.PathLike[str], older_than: float = STALE_PART_SECONDS
+    folder: str | os.PathLike[str],
+    older_than: float = STALE_PART_SECONDS,
+    depth: int | None = None,
 ) -> list[Path]:
-    """Remove temporary export files under ``folder`` (recursively) of runs that are gone
-    (``clean_stale_parts``), and spool folders of dead processes. Returns the paths removed."""
+    """Remove temporary export files under ``folder`` of runs that are gone
+    (``clean_stale_parts``), and spool folders of dead processes. Returns the paths removed.
+
+    ``depth``: the folders looked in go that many levels below ``folder`` (0: itself alone),
+    the deepest a file name template writes at; None: every level (an output folder such as
+    ``~/Music`` holds a whole library, walked for seconds)."""
     removed: list[Path] = []
-    for root, _dirs, _files in os.walk(folder):
+    top = len(Path(folder).parts)
+    for root, dirs, _files in os.walk(folder):
+        if depth is not None and len(Path(root).parts) - top >= depth:
+            dirs.clear()  # deeper than the template writes: no export of it left a file there
         removed.extend(clean_stale_parts(root, older_than=older_than))
     removed.extend(clean_stale_spools())
     return removed

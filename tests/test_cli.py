@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -468,6 +469,31 @@ def test_the_stems_at_the_song_s_rate_have_its_frame_count(tmp_path, model_file,
         assert written == rate and stem.shape == (frames, 2)
         inner = slice(1000, -1000)  # away from the ends, where the resamplers' filters pad
         np.testing.assert_allclose(stem.T[:, inner], factor * song[:, inner], atol=3e-4)
+
+
+@pytest.mark.parametrize(
+    ("template", "levels"), [(None, 2), ("{stem}.{ext}", 0), ("a/{track}/{model}/{stem}.{ext}", 3)]
+)
+def test_leftovers_are_looked_for_as_deep_as_the_template_writes(tmp_path, model_file, template,
+                                                                 levels):  # fmt: skip
+    """Every start walked the whole -o tree for temporary files of killed runs: seconds for
+    138,000 files, longer with -o ~/Music. They are looked for where the template writes (and
+    above), the folders further down left unread."""
+    (tmp_path / "album").mkdir()
+    parts = [tmp_path / "out"]
+    for depth in range(5):
+        parts.append(parts[-1] / f"level{depth + 1}")
+    hour_ago = time.time() - 3600
+    leftovers = []
+    for folder in parts:
+        folder.mkdir(parents=True, exist_ok=True)
+        leftover = folder / ".vocals.wav.0011.stemgui-part"
+        leftover.write_bytes(b"x")
+        os.utime(leftover, (hour_ago, hour_ago))
+        leftovers.append(leftover)
+    flags = [] if template is None else ["--filename", template]
+    assert cli.main(["album", "-n", str(model_file), "-o", "out", *flags]) == 1  # no songs
+    assert [p.exists() for p in leftovers] == [False] * (levels + 1) + [True] * (5 - levels)
 
 
 def test_existing_stems_are_kept_unless_overwrite(tmp_path, model_file, capsys):

@@ -118,9 +118,11 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         return 0
     fmt = check_usage(parser, args)
 
+    from stemgui.export.naming import template_parts
     from stemgui.spool import clean_leftovers
 
-    clean_leftovers(args.out)  # temporary files of runs that were killed
+    # temporary files of runs that were killed, where the template writes (not a whole library)
+    clean_leftovers(args.out, depth=len(template_parts(args.filename)) - 1)
     tracks, problems = find_tracks(args.tracks, exclude=args.out, template=args.filename)
     for problem in problems:
         logger.error("%s", problem)
