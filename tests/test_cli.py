@@ -452,6 +452,32 @@ def test_the_stems_of_a_48_khz_song_at_its_own_rate_or_another(tmp_path, model_f
             np.testing.assert_allclose(vocals.T[:, inner], 0.0625 * song[:, inner], atol=2e-4)
 
 
+def test_an_mp3_is_never_written_below_the_bit_rate_asked(tmp_path, model_file, capsys):
+    """LAME, asked for 320 kbps at 22.05 kHz, wrote 160 without a word. --samplerate 22050 with
+    it is a usage error saying what the rate holds; a 22.05 kHz song at its own rate keeps the
+    bit rate asked at the stems' rate (as a 96 kHz song's mp3s do); 160 at 22.05 kHz is kept."""
+    import av
+
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["song.wav", "--mp3", "--samplerate", "22050"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "error: --samplerate 22050: an mp3 at that rate holds at most 160 kbps, not 320; pass "
+        "--mp3-bitrate 160 or less, or choose wav or flac\n"
+    )
+    t = np.arange(22050) / 22050
+    sf.write(tmp_path / "song.wav", np.stack([np.sin(2 * np.pi * 440 * t)] * 2, 1) * 0.3, 22050)
+    for flags, out, rate, kbps in (
+        (["--samplerate", "song"], "own", RATE, 320),
+        (["--samplerate", "22050", "--mp3-bitrate", "160"], "low", 22050, 160),
+    ):
+        argv = ["song.wav", "-n", str(model_file), "--mp3", "-o", out, *flags]
+        assert cli.main(argv) == 0, capsys.readouterr().err
+        with av.open(str(tmp_path / out / "tiny" / "song" / "vocals.mp3")) as container:
+            context = container.streams.audio[0].codec_context
+            assert (context.sample_rate, context.bit_rate) == (rate, kbps * 1000)
+
+
 @pytest.mark.parametrize(
     ("rate", "frames"), [(48000, 48_007), (96000, 96_001), (88200, 44_103), (32000, 32_005)]
 )

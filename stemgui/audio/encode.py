@@ -83,6 +83,13 @@ class AudioFormat:
         return "FLOAT" if self.float else f"PCM_{self.bits}"
 
 
+def mp3_max_bitrate(samplerate: int) -> int:
+    """The highest bit rate in kbps an mp3 holds at ``samplerate``: 320 at 32-48 kHz (MPEG-1),
+    160 at 16-24 kHz (MPEG-2), 64 below (MPEG-2.5). LAME, asked for more, writes that without a
+    word (320 kbps asked at 22.05 kHz: a 160 kbps file)."""
+    return 320 if samplerate >= 32000 else 160 if samplerate >= 16000 else 64
+
+
 def apply_clip(samples: np.ndarray, mode: str) -> np.ndarray:
     """Apply a clip mode to float samples (any shape); returns float32, never modifies the input."""
     samples = np.asarray(samples, dtype=np.float32)
@@ -115,7 +122,8 @@ def write_audio(
 
     Returns ``path``. Raises EncodeError when the folder is missing or not writable, the disk is
     full, the file exists and ``overwrite`` is False, or the format cannot hold this audio
-    (mp3: at most 2 channels and the MPEG sample rates). Bad arguments raise ValueError.
+    (mp3: at most 2 channels, the MPEG sample rates, and at each the bit rates of
+    ``mp3_max_bitrate``). Bad arguments raise ValueError.
     """
     path = Path(path)
     samples = np.asarray(samples)
@@ -177,6 +185,12 @@ def check_target(path: Path, fmt: AudioFormat, channels: int, samplerate: int) -
         if samplerate not in MP3_SAMPLERATES:
             raise EncodeError(
                 path, f"mp3 cannot hold audio at {samplerate} Hz; choose wav or flac instead"
+            )
+        if fmt.mp3_bitrate > (most := mp3_max_bitrate(samplerate)):
+            raise EncodeError(
+                path,
+                f"an mp3 at {samplerate} Hz holds at most {most} kbps, not {fmt.mp3_bitrate}; "
+                f"choose {most} kbps or less, or wav or flac",
             )
 
 

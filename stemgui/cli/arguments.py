@@ -251,8 +251,14 @@ def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> An
     except ValueError as error:
         parser.error(str(error))
     if isinstance(args.samplerate, int) and not holds(fmt, args.samplerate):
-        from stemgui.audio.encode import MP3_SAMPLERATES
+        from stemgui.audio.encode import MP3_SAMPLERATES, mp3_max_bitrate
 
+        if args.samplerate in MP3_SAMPLERATES:  # LAME would write a lower bit rate
+            most = mp3_max_bitrate(args.samplerate)
+            parser.error(
+                f"--samplerate {args.samplerate}: an mp3 at that rate holds at most {most} kbps, "
+                f"not {fmt.mp3_bitrate}; pass --mp3-bitrate {most} or less, or choose wav or flac"
+            )
         parser.error(
             f"--samplerate {args.samplerate}: mp3 cannot hold audio at that rate; choose wav or "
             f"flac, or one of mp3's rates ({', '.join(map(str, MP3_SAMPLERATES))})"

@@ -36,16 +36,20 @@ def song_rate(path: str | Path) -> int | None:
 
 
 def holds(fmt: AudioFormat, samplerate: int) -> bool:
-    """Whether files in ``fmt`` can hold audio at ``samplerate`` (mp3 only a few rates)."""
-    from stemgui.audio.encode import MP3_SAMPLERATES
+    """Whether files in ``fmt`` can hold audio at ``samplerate`` (mp3 only a few rates, and
+    below 32 kHz not every bit rate: ``mp3_max_bitrate``)."""
+    from stemgui.audio.encode import MP3_SAMPLERATES, mp3_max_bitrate
 
-    return samplerate > 0 and (fmt.kind != "mp3" or samplerate in MP3_SAMPLERATES)
+    if fmt.kind != "mp3":
+        return samplerate > 0
+    return samplerate in MP3_SAMPLERATES and fmt.mp3_bitrate <= mp3_max_bitrate(samplerate)
 
 
 def export_rate(fmt: AudioFormat, song: int | None, stems: int) -> int | None:
     """The ``ExportRequest.samplerate`` that writes a song's stems at its own rate ``song``:
     None (the stems' rate ``stems``, nothing resampled) when the song is at that rate, its rate
-    is unknown, or ``fmt`` cannot hold it (a 96 kHz song as mp3)."""
+    is unknown, or ``fmt`` cannot hold it (a 96 kHz song as mp3; a 22.05 kHz one as an mp3 of
+    320 kbps, which LAME would write at 160)."""
     if song is None or song == stems or not holds(fmt, song):
         return None
     return song
@@ -61,7 +65,16 @@ def check_rate(samplerate: int | None, fmt: AudioFormat, folder: Path) -> None:
         return
     if samplerate <= 0:
         raise ExportError(folder, f"a sample rate of {samplerate} Hz is impossible")
+    from stemgui.audio.encode import MP3_SAMPLERATES, mp3_max_bitrate
+
+    if samplerate not in MP3_SAMPLERATES:
+        raise ExportError(
+            folder,
+            f"mp3 cannot hold audio at {samplerate} Hz; choose wav or flac, or the stems' own rate",
+        )
+    most = mp3_max_bitrate(samplerate)
     raise ExportError(
         folder,
-        f"mp3 cannot hold audio at {samplerate} Hz; choose wav or flac, or the stems' own rate",
+        f"an mp3 at {samplerate} Hz holds at most {most} kbps, not {fmt.mp3_bitrate}; choose "
+        f"{most} kbps or less, wav or flac, or the stems' own rate",
     )

@@ -187,7 +187,8 @@ class ExportDialog(QDialog):
         self.rate.setCurrentIndex(self.rate.findData(settings.get(S.EXPORT_RATE)))
         self.rate.setToolTip(
             "At the song's own rate the stems line up sample for sample with the song in a DAW "
-            "session at that rate; mp3 holds at most 48 kHz (a song above it: the stems' rate)"
+            "session at that rate; mp3 holds at most 48 kHz, and below 32 kHz at most 160 kbps "
+            "(64 below 16 kHz): a song it cannot hold at the bit rate chosen, at the stems' rate"
         )
         form.addRow("Sample rate", self.rate)
         self.song_folder = Path(default_folder)

@@ -13,7 +13,7 @@ import soundfile as sf
 from stemgui.audio import encode
 from stemgui.audio.atomic import is_part
 from stemgui.audio.decode import decode
-from stemgui.audio.encode import AudioFormat, apply_clip, write_audio
+from stemgui.audio.encode import MP3_BITRATES, AudioFormat, apply_clip, write_audio
 from stemgui.errors import EncodeError
 from tests.audio.media import spectrum_peak, tone
 
@@ -198,6 +198,27 @@ def test_mp3_limits_are_encode_errors(tmp_path):
     with pytest.raises(EncodeError, match="96000 Hz"):
         write_audio(tmp_path / "x.mp3", np.zeros((2, 100), np.float32), 96000, AudioFormat("mp3"))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("rate", "most"), [(8000, 64), (12000, 64), (16000, 160), (24000, 160), (32000, 320)]
+)
+def test_an_mp3_never_has_a_lower_bit_rate_than_asked(tmp_path, rate, most):
+    """LAME, asked for 320 kbps at 22.05 kHz, wrote a 160 kbps file without a word: the most
+    an mp3 holds there. Up to that the file has the bit rate asked; above it, refused."""
+    silence = np.zeros((2, rate), np.float32)
+    path = write_audio(tmp_path / "x.mp3", silence, rate, AudioFormat("mp3", mp3_bitrate=most))
+    with av.open(str(path)) as container:
+        assert container.streams.audio[0].codec_context.bit_rate == most * 1000
+    above = min(b for b in MP3_BITRATES if b > most) if most < 320 else None
+    if above is not None:
+        with pytest.raises(EncodeError) as refused:
+            write_audio(tmp_path / "y.mp3", silence, rate, AudioFormat("mp3", mp3_bitrate=above))
+        assert refused.value.reason == (
+            f"an mp3 at {rate} Hz holds at most {most} kbps, not {above}; choose {most} kbps or "
+            "less, or wav or flac"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.mp3"]
 
 
 def test_disk_full_midway_leaves_nothing(tmp_path, monkeypatch):

@@ -106,6 +106,16 @@ def test_a_song_s_stems_are_exported_at_its_own_rate_unless_the_stems_is_chosen(
     assert dialog.request().samplerate == 96000
     dialog.format.setCurrentIndex(dialog.format.findData("mp3"))  # mp3 holds no 96 kHz
     assert dialog.request().samplerate is None
+    # LAME wrote 320 kbps asked at 22.05 kHz as 160 kbps (the most there; the dialog offers 128
+    # to 320): the stems' rate keeps the bit rate
+    dialog = ExportDialog(NAMES, win.settings, tmp_path, song_rate=22050, stems_rate=44100)
+    qtbot.addWidget(dialog)
+    dialog.rate.setCurrentIndex(0)
+    dialog.format.setCurrentIndex(dialog.format.findData("mp3"))
+    dialog.bitrate.setCurrentIndex(dialog.bitrate.findData(320))
+    assert dialog.request().samplerate is None and dialog.request().fmt.mp3_bitrate == 320
+    dialog.format.setCurrentIndex(dialog.format.findData("flac16"))
+    assert dialog.request().samplerate == 22050
     win.close()
 
 
