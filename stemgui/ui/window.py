@@ -332,9 +332,11 @@ class MainWindow(QMainWindow):
         from stemgui.ui.startup import start_cleanup
 
         folders = [drag_folder()]
-        remembered = self.settings.get(S.EXPORT_FOLDER)
-        if remembered:
-            folders.insert(0, Path(remembered))
+        # as typed in the dialog: "~/Exports" is in the home folder, and one without its full
+        # path ("stems") beside each song, which no start-up cleanup looks for
+        remembered = Path(os.path.expanduser(self.settings.get(S.EXPORT_FOLDER)))
+        if remembered.is_absolute():
+            folders.insert(0, remembered)
         return start_cleanup(folders, scratch_root())
 
     def open_log_folder(self) -> None:

@@ -80,6 +80,26 @@ def test_clean_leftovers_removes_only_stale_and_dead(leftovers):
     assert startup.clean_leftovers([leftovers.export / "gone"], leftovers.scratch / "gone") == []
 
 
+def test_an_export_folder_typed_from_home_is_cleaned_and_one_beside_each_song_is_not(
+    qtbot, settings_store, tmp_path, monkeypatch, leftovers
+):
+    """The folder is remembered as typed: "~/Exports" was looked for as a folder named "~" in
+    the app's working folder (its leftovers stayed), and "stems" (beside each song) as the
+    working folder's "stems"."""
+    from tests.ui.test_stems_playback import _null_window
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    typed = _part(tmp_path / "home" / "Exports" / "m" / "Song", "vocals.wav", HOUR)
+    beside = _part(tmp_path / "stems" / "m" / "Song", "vocals.wav", HOUR)
+    win = _null_window(qtbot, settings_store, [])
+    for folder in ("~/Exports", "stems"):
+        win.settings.set(S.EXPORT_FOLDER, folder)
+        win.start_cleanup().join()
+    assert not typed.exists() and beside.exists()
+    win.close()
+
+
 def test_process_alive():
     assert spool.process_alive(os.getpid())
     assert not spool.process_alive(_dead_pid())
