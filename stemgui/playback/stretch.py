@@ -95,8 +95,9 @@ class Stretcher:
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
         """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
         if not self.active:
-            if self.speed == 1.0:
-                return self.renderer.render(out, on_run)
+            transport = self.renderer.transport
+            if self.speed == 1.0 or (transport is not None and not transport.playing):
+                return self.renderer.render(out, on_run)  # paused: silence, started on play
             self._start()
         total, done, filled = out.shape[0], 0, 0
         while done < total:

@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from stemgui.playback.null_output import NullOutput
-from stemgui.playback.renderer import BlockRenderer
+from stemgui.playback.renderer import FADE_SECONDS, BlockRenderer
 from stemgui.playback.stretch import Stretcher
 from stemgui.playback.transport import Transport
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet
 
 RATE = 44100
+FADE = round(FADE_SECONDS * RATE)  # 220 frames
 SECONDS = 6
 T = np.arange(SECONDS * RATE) / RATE
 # a chord (A3, E4, C#5) that changes loudness slowly, as a held part does
@@ -166,3 +167,18 @@ def test_paused_it_falls_silent_and_starts_afresh():
     heard = play(output, RATE)
     assert np.any(heard) and transport.position > paused_at
     assert peaks(heard[RATE // 2 :, 0]) == pytest.approx([220, 330, 554.37], rel=0.004)
+
+
+@pytest.mark.parametrize("paused_blocks", range(0, 40, 3))
+def test_play_after_a_pause_sounds_at_once(paused_blocks):
+    """Paused at half speed, the stretcher went on starting afresh on silence, a window and
+    its search at a time: Play sounded up to 58 ms late, as that silence played out."""
+    output, transport = player(np.full(T.size, 0.5, np.float32))
+    output.transposer.speed = 0.5
+    transport.play()
+    play(output, RATE // 2)
+    transport.pause()
+    play(output, RATE // 4 + paused_blocks * 512)
+    transport.play()
+    heard = play(output, 2048)[:, 0]
+    assert heard[0] != 0.0 and heard[FADE:].min() > 0.45
