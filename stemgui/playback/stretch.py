@@ -15,8 +15,11 @@ with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
 Everything the renderer does still holds, in the song's time: gains ramp, jumps cross-fade,
 loops wrap, the limiter limits (two overlapping windows of limited audio never add up past its
 peak: the windows add up to one). The transport runs ahead of the output by what is buffered
-(a window and the search, about 70 ms); ``on_run`` hears of every half window with the song
-frame it came from, so the position the device plays is known as at speed 1, to half a window.
+(a window and the search, about 70 ms). Each half window plays the song frames from where the
+last one's ended to ``hop * speed`` further on (from the middle of the window aimed before to
+the middle of its own), laid evenly over it; ``on_run`` hears of them block by block, each run
+on from the last exactly, so the position the device plays, and each beat the click finds, is
+known as at speed 1, to a window.
 
 Changing the speed takes effect at the next half window. Back at speed 1 the last window's
 second half plays whole, the transport goes back to the song frame after it (the one heard, not
@@ -46,6 +49,8 @@ MIN_STRETCH, MAX_STRETCH = MIN_SPEED / 2**0.5, MAX_SPEED * 2**0.5
 (``stemgui.playback.pitch`` stretches by the speed over its ratio)."""
 
 RunCallback = Callable[[int, int, int], None]
+Laid = tuple[float, int, int, float]
+"""Song frames laid over a buffer: (index, first song frame, count, length in frames)."""
 
 
 class Renderer(Protocol):
@@ -86,8 +91,10 @@ class Stretcher:
         self._position = 0.0  # the input index the next window is aimed at
         self._previous = 0  # where the last window was cut
         self._sum = np.zeros((self.size, self.channels), np.float32)  # windows being added
-        self._ready = np.zeros((0, self.channels), np.float32)  # output not handed out yet
-        self._ready_runs: list[tuple[int, int, int]] = []  # (offset in _ready, song, count)
+        self._ready = np.zeros((0, self.channels), np.float32)  # the half window handed out
+        self._played = 0  # how much of it
+        self._ready_runs: list[Laid] = []  # the song frames it plays (offsets in it)
+        self._laid_to = 0  # the input index where the song frames of the last half window end
         self._silent = 0  # input frames in a row the renderer had no song for
         self._handing_over = False
         self._left_at: int | None = None  # the transport's position after the last input
@@ -101,7 +108,7 @@ class Stretcher:
             self._start()
         total, done, filled = out.shape[0], 0, 0
         while done < total:
-            if self._ready.shape[0] == 0:
+            if self._played == self._ready.shape[0]:
                 if self._handing_over:  # the renderer goes on from where the windows stop
                     self.active = False
                     self._reset()
@@ -111,15 +118,10 @@ class Stretcher:
                     self._hand_over()
                 else:
                     self._next_window(speed)
-            n = min(total - done, self._ready.shape[0])
-            out[done : done + n] = self._ready[:n]
-            for offset, song, count in self._ready_runs:
-                if offset < n:
-                    if on_run is not None:
-                        on_run(done + offset, song, count)
-                    filled += min(n - offset, self.hop)
-            self._ready = self._ready[n:]
-            self._ready_runs = [(o - n, s, c) for o, s, c in self._ready_runs if o >= n]
+            played, n = self._played, min(total - done, self._ready.shape[0] - self._played)
+            out[done : done + n] = self._ready[played : played + n]
+            filled += round(play_runs(self._ready_runs, played, played + n, on_run, done))
+            self._played += n
             done += n
         if self._silent >= self.size + 2 * self.search + self.hop:
             self.active = False  # paused or stopped and played out: start afresh next time
@@ -134,8 +136,7 @@ class Stretcher:
         self.active = True
         self._need(self.size)
         self._ready = self._input[: self.hop].copy()
-        song = self._song_at(0)
-        self._ready_runs = [] if song is None else [(0, song, self.hop)]
+        self._lay(0, self.hop)
         self._sum[: self.hop] = self._input[self.hop : self.size] * self.window[self.hop :, None]
         self._sum[self.hop :] = 0.0
 
@@ -151,8 +152,7 @@ class Stretcher:
         self._ready = self._sum[: self.hop].copy()
         self._sum[: self.hop] = self._sum[self.hop :]
         self._sum[self.hop :] = 0.0
-        song = self._song_at(self._previous + self.hop - self._base)
-        self._ready_runs = [] if song is None else [(0, song, max(1, round(self.hop * speed)))]
+        self._lay(self._laid_to, aim + self.hop)  # on from the last: the song's pace times speed
         self._previous = start
         self._forget(min(start, aim) - self.search)
 
@@ -182,6 +182,11 @@ class Stretcher:
             index = self._base + self._input.shape[0]
 
             def note(offset: int, song: int, count: int, index: int = index) -> None:
+                if self._runs:  # one run for song that goes on (a block's edge cuts none)
+                    where, first, had = self._runs[-1]
+                    if where + had == index + offset and first + had == song:
+                        self._runs[-1] = (where, first, had + count)
+                        return
                 self._runs.append((index + offset, song, count))
 
             got = self.renderer.render(block, note)
@@ -196,6 +201,19 @@ class Stretcher:
             self._input = self._input[drop:]
             self._base += drop
             self._runs = [run for run in self._runs if run[0] + run[2] > self._base]
+
+    def _lay(self, start: int, stop: int) -> None:
+        """The half window in ``_ready`` plays input [start, stop): the song frames the renderer
+        reported there, laid evenly over it (a loop's wrap or a seek inside it splits them)."""
+        self._played, self._laid_to = 0, stop
+        scale = self._ready.shape[0] / max(stop - start, 1)
+        runs = []
+        for index, song, count in self._runs:
+            a, b = max(start, index), min(stop, index + count)
+            if a < b:
+                offset = round((a - start) * scale)
+                runs.append((offset, song + a - index, b - a, round((b - start) * scale) - offset))
+        self._ready_runs = runs
 
     def _song_at(self, at: int) -> int | None:
         """The song frame of ``_input[at]``, or None (silence)."""
@@ -213,12 +231,11 @@ class Stretcher:
         sought = getattr(transport, "position", None) != self._left_at
         if last is None or sought or not getattr(transport, "playing", False):
             self._ready = self._sum[: self.hop].copy()  # the window fades out
-            self._ready_runs = []
+            self._played, self._ready_runs = 0, []
             self.renderer.follow_on(None)  # and the renderer fades in after it
             return
         self._ready = self._input[at : at + self.hop].copy()
-        song = self._song_at(at)
-        self._ready_runs = [] if song is None else [(0, song, self.hop)]
+        self._lay(self._laid_to, self._previous + self.size)  # up to the renderer's next frame
         self.renderer.transport.seek(last + 1)
         self.renderer.follow_on(last + 1)
 
@@ -230,6 +247,40 @@ def song_frame(runs: list[tuple[int, int, int]], index: int) -> int | None:
         if where <= index < where + count:
             return song + index - where
     return None
+
+
+def play_runs(
+    runs: list[Laid],
+    start: float,
+    stop: float,
+    on_run: RunCallback | None,
+    at: int = 0,
+    scale: float = 1.0,
+) -> float:
+    """Say which song frames frames [start, stop) of a buffer play; return how many of those
+    frames carry song.
+
+    ``runs`` (index, song, count, length) lay song frames [song, song + count) evenly over the
+    buffer's frames [index, index + length) (a run of length 0 plays at ``index``). Each run's
+    part inside [start, stop) goes to ``on_run(at + (frame - start) / scale, song, count)``:
+    the parts of a run, reported block by block, follow on exactly and add up to it.
+    """
+    carried = 0.0
+    for index, song, count, length in runs:
+        if length > 0:
+            a, b = max(start, index), min(stop, index + length)
+            if a >= b:
+                continue
+            first = song + round((a - index) * count / length)
+            last = song + round((b - index) * count / length)
+            carried += b - a
+        elif start <= index < stop:
+            a, first, last = index, song, song + count
+        else:
+            continue
+        if on_run is not None and last > first:
+            on_run(at + int((a - start) / scale), first, last - first)
+    return carried
 
 
 def render_rest(
