@@ -16,16 +16,21 @@ Everything the renderer does still holds, in the song's time: gains ramp, jumps 
 loops wrap, the limiter limits (two overlapping windows of limited audio never add up past its
 peak: the windows add up to one). The transport runs ahead of the output by what is buffered
 (a window and the search, about 70 ms). Each half window plays the song frames from where the
-last one's ended to ``hop * speed`` further on (from the middle of the window aimed before to
-the middle of its own), laid evenly over it; ``on_run`` hears of them block by block, each run
-on from the last exactly, so the position the device plays, and each beat the click finds, is
-known as at speed 1, to a window.
+last one's ended to about ``hop * speed`` further on (the middle of the window before to the
+middle of its own, where they were cut), laid evenly over it; ``on_run`` hears of them block
+by block, each run on from the last exactly, so the position the device plays, and each beat
+the click finds, is known as at speed 1, to a window.
 
 Changing the speed takes effect at the next half window. Back at speed 1 the last window's
 second half plays whole, the transport goes back to the song frame after it (the one heard, not
 the one the transport had run ahead to) and the renderer goes on from there without a cut;
 unless the transport was sought meanwhile (a seek, stop and play): then the window fades out and
 the renderer fades in where the transport was sent.
+
+Pause, stop and seek are heard at the next block, as at speed 1, not once what is buffered has
+played (111 ms at 50 %): what plays fades out over ``FADE_SECONDS`` and the song buffered ahead
+is dropped; paused, the transport goes back to the song frame heard, so that play goes on from
+there, and a seek fades in where it was sent. While paused nothing runs: play starts afresh.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
+
+from stemgui.playback.renderer import FADE_SECONDS, soft_limit
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +88,10 @@ class Stretcher:
         self.window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.size) / self.size)).astype(
             np.float32
         )
+        self.fade = max(1, round(FADE_SECONDS * samplerate))  # as the renderer's cuts
+        self._fade_out = (1.0 - np.arange(1, self.fade + 1) / self.fade).astype(np.float32)
+        self._tail: np.ndarray | None = None  # what played at a cut, fading out
+        self._scratch = np.empty((2, 4096), np.float32)
         self.active = False
         self._reset()
 
@@ -97,14 +108,19 @@ class Stretcher:
         self._laid_to = 0  # the input index where the song frames of the last half window end
         self._silent = 0  # input frames in a row the renderer had no song for
         self._handing_over = False
-        self._left_at: int | None = None  # the transport's position after the last input
+        self._left: tuple[int, bool] | None = None  # the transport after the last input
 
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
         """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
+        if self.active and self._interrupted():
+            self._cut()
         if not self.active:
             transport = self.renderer.transport
             if self.speed == 1.0 or (transport is not None and not transport.playing):
-                return self.renderer.render(out, on_run)  # paused: silence, started on play
+                filled = self.renderer.render(out, on_run)  # paused: silence, started on play
+                if self._tail is not None:
+                    self._play_tail(out)
+                return filled
             self._start()
         total, done, filled = out.shape[0], 0, 0
         while done < total:
@@ -112,7 +128,8 @@ class Stretcher:
                 if self._handing_over:  # the renderer goes on from where the windows stop
                     self.active = False
                     self._reset()
-                    return filled + render_rest(self.renderer.render, out, done, on_run)
+                    filled += render_rest(self.renderer.render, out, done, on_run)
+                    break
                 speed = min(max(float(self.speed), MIN_STRETCH), MAX_STRETCH)
                 if speed == 1.0:
                     self._hand_over()
@@ -124,8 +141,10 @@ class Stretcher:
             self._played += n
             done += n
         if self._silent >= self.size + 2 * self.search + self.hop:
-            self.active = False  # paused or stopped and played out: start afresh next time
+            self.active = False  # the song ended and played out: start afresh next time
             self._reset()
+        if self._tail is not None:
+            self._play_tail(out)
         return min(filled, total)
 
     # --- the windows ------------------------------------------------------------------------
@@ -152,7 +171,7 @@ class Stretcher:
         self._ready = self._sum[: self.hop].copy()
         self._sum[: self.hop] = self._sum[self.hop :]
         self._sum[self.hop :] = 0.0
-        self._lay(self._laid_to, aim + self.hop)  # on from the last: the song's pace times speed
+        self._lay(self._laid_to, max(self._laid_to + 1, start + self.hop))  # to its middle
         self._previous = start
         self._forget(min(start, aim) - self.search)
 
@@ -192,7 +211,9 @@ class Stretcher:
             got = self.renderer.render(block, note)
             self._silent = self._silent + block.shape[0] if got == 0 else 0
             self._input = np.concatenate([self._input, block])
-            self._left_at = getattr(self.renderer.transport, "position", None)
+            transport = self.renderer.transport
+            if transport is not None:
+                self._left = (transport.position, transport.playing)
 
     def _forget(self, before: int) -> None:
         """Let go of the input before input index ``before``."""
@@ -219,6 +240,50 @@ class Stretcher:
         """The song frame of ``_input[at]``, or None (silence)."""
         return song_frame(self._runs, self._base + at)
 
+    # --- pause, stop and seek ---------------------------------------------------------------
+
+    def _interrupted(self) -> bool:
+        """Whether the transport was paused, stopped or sought since the last input was read
+        (the song's end and a loop's wrap happen as it is read: they are in the input)."""
+        transport = self.renderer.transport
+        return transport is not None and (transport.position, transport.playing) != self._left
+
+    def _cut(self) -> None:
+        """The transport was paused, stopped or sought: the song the windows hold ahead is
+        never heard. What plays goes on for ``fade`` frames fading out (the tail, added to what
+        plays next), as the renderer's cuts do; paused, the transport goes back to the song
+        frame heard, so that play goes on from there. The renderer fades in wherever the
+        transport is next, not out from where it had run ahead to."""
+        ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])
+        tail = ahead[: self.fade] * self._fade_out[:, None]
+        if self._tail is not None:  # a cut inside the last one's fade
+            tail[: self._tail.shape[0]] += self._tail
+        transport, heard = self.renderer.transport, self._heard()
+        if heard is not None and not transport.playing and transport.position == self._left[0]:
+            transport.seek(heard)
+        self.renderer.follow_on(None)
+        self.active = False
+        self._reset()
+        self._tail = tail
+
+    def _heard(self) -> int | None:
+        """The song frame the half window plays next, or None (silence)."""
+        heard = None
+        for offset, song, count, length in self._ready_runs:
+            if offset > self._played:
+                return song if heard is None else heard
+            into = min(self._played - offset, length)
+            heard = song + (count if length <= 0 else round(into * count / length))
+        return heard
+
+    def _play_tail(self, out: np.ndarray) -> None:
+        """Add the tail's next frames onto ``out``, limited as the renderer's cuts are (a cut
+        inside another's fades adds up past the song)."""
+        n = min(out.shape[0], self._tail.shape[0])
+        out[:n] += self._tail[:n]
+        soft_limit(out[:n], self._scratch)
+        self._tail = self._tail[n:] if n < self._tail.shape[0] else None
+
     def _hand_over(self) -> None:
         """Back to speed 1: the last window's second half is played whole (the song as it
         goes on from the frame being heard) and the renderer goes on after it without a cut.
@@ -228,15 +293,15 @@ class Stretcher:
         last = self._song_at(self._previous + self.size - 1 - self._base)
         at = self._previous + self.hop - self._base
         transport = self.renderer.transport
-        sought = getattr(transport, "position", None) != self._left_at
-        if last is None or sought or not getattr(transport, "playing", False):
+        if last is None or self._interrupted() or not getattr(transport, "playing", False):
             self._ready = self._sum[: self.hop].copy()  # the window fades out
             self._played, self._ready_runs = 0, []
             self.renderer.follow_on(None)  # and the renderer fades in after it
             return
         self._ready = self._input[at : at + self.hop].copy()
         self._lay(self._laid_to, self._previous + self.size)  # up to the renderer's next frame
-        self.renderer.transport.seek(last + 1)
+        transport.seek(last + 1)
+        self._left = (last + 1, True)  # not a seek to cut at
         self.renderer.follow_on(last + 1)
 
 
