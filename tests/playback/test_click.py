@@ -25,10 +25,10 @@ def silent_song(seconds: float = 8.0, level: float = 0.0) -> tuple[NullOutput, T
     return output, transport
 
 
-def onsets(signal: np.ndarray) -> list[int]:
-    """Where each click starts: a sample past silence after at least 1000 silent ones."""
+def onsets(signal: np.ndarray, quiet: int = 1000) -> list[int]:
+    """Where each click starts: a sample past silence after at least ``quiet`` silent ones."""
     loud = np.flatnonzero(np.abs(signal) > 1e-4)
-    return [int(i) for k, i in enumerate(loud) if k == 0 or i - loud[k - 1] > 1000]
+    return [int(i) for k, i in enumerate(loud) if k == 0 or i - loud[k - 1] > quiet]
 
 
 def play(output: NullOutput, frames: int) -> np.ndarray:
@@ -68,6 +68,28 @@ def test_each_time_round_a_loop_once_more():
     assert onsets(heard) == [
         round(FIRST + k * BEAT) + 1 + lap * loop for lap in range(3) for k in (0, 1)
     ]
+
+
+@pytest.mark.parametrize("seconds", [0.03, 0.05, 0.099])
+@pytest.mark.parametrize(("speed", "semitones"), [(1.0, 0), (0.5, 0), (0.25, 6), (1.5, -3)])
+def test_a_loop_shorter_than_100_ms_clicks_each_time_round(seconds, speed, semitones):
+    """A run that began within 100 ms of where the last ended was taken for the song going on:
+    a loop around a beat shorter than that clicked the first time round only."""
+    output, transport = silent_song()
+    output.clicker.on = True
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    loop = round(seconds * RATE)
+    start = int(FIRST + BEAT) - loop // 3  # the second beat inside
+    transport.set_loop(start, start + loop)
+    transport.seek(start)
+    transport.play()
+    laps = 12
+    found = onsets(play(output, round(laps * loop / speed) + 512), quiet=200)
+    assert len(found) in (laps, laps + 1)  # once a lap (and the next lap's, begun)
+    if speed == 1.0:  # to the frame
+        assert found == [loop // 3 + 1 + lap * loop for lap in range(len(found))]
+    else:  # to the give of the stretcher's windows
+        np.testing.assert_allclose(np.diff(found[1:]), loop / speed, atol=0.03 * RATE)
 
 
 def test_off_or_without_a_grid_the_output_is_untouched():
