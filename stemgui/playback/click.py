@@ -4,9 +4,10 @@ It sits last in the audio callback's chain (after the stretcher and transposer),
 stays a click at any speed or key: it reads which song frames each run of the output plays
 (the ``on_run`` reports the chain makes for the heard position) and puts a short decaying tone
 where a beat of the grid falls, ``output offset + (beat - run start) / speed`` frames in. Each
-beat sounds once, even where the stretcher's runs overlap or leave a gap of a few
-milliseconds; a jump (a seek, the loop going round) starts counting from the beat after it. The
-click is added after the renderer's limiter and the sum limited again, so it never clips.
+beat sounds once: the chain's runs follow on exactly where the song goes on, at any speed or key,
+and a run that does not begin where the last ended is a jump (a seek, the loop going round,
+however short) that starts counting from the beat at or after it. The click is added after the
+renderer's limiter and the sum limited again, so it never clips.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from stemgui.playback.renderer import soft_limit
 CLICK_SECONDS = 0.012
 CLICK_HZ = 1760.0  # A6: heard over a mix, not mistaken for a hi-hat
 CLICK_LEVEL = 0.3
-JUMP_SECONDS = 0.1  # a run further than this from where the last one ended is a jump
 
 RunCallback = Callable[[int, int, int], None]
 Beats = Callable[[], "tuple[float, float] | None"]
@@ -43,7 +43,6 @@ class Clicker:
         t = np.arange(round(CLICK_SECONDS * samplerate)) / samplerate
         envelope = np.exp(-t / (CLICK_SECONDS / 5))
         self.click = (CLICK_LEVEL * np.sin(2 * np.pi * CLICK_HZ * t) * envelope).astype(np.float32)
-        self.jump = round(JUMP_SECONDS * samplerate)
         self._tail = np.zeros(0, np.float32)  # the end of a click that went past a block
         self._due: list[int] = []  # clicks of beats reported whose frame is in a later block
         self._next_beat: int | None = None  # the number of the next beat to click
@@ -90,7 +89,7 @@ class Clicker:
         """Click the beats in song frames [song, song + count), which play from ``out[offset]``
         on, ``scale`` output frames a song frame."""
         first, length = grid
-        if self._next_beat is None or abs(song - (self._song_end or 0)) > self.jump:
+        if self._next_beat is None or song != self._song_end:
             self._next_beat = math.ceil((song - first) / length)  # a jump: from here on
         self._song_end = song + count
         clicked = False

@@ -10,6 +10,8 @@ so that nothing above the new Nyquist folds back down). Its pace is the speed's,
 At 0 semitones the stretcher's frames pass untouched. Back to 0 from a transposition, one block
 plays a fraction of a frame faster, so that the next frame falls on a stretched one; the frames
 already stretched then play as they are, and the stretcher's after them: nothing is skipped.
+The song frames the stretcher says it plays are read as its frames are: ``on_run`` hears of
+them block by block, each run on from the last.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from collections.abc import Callable
 import numpy as np
 
 from stemgui.playback.renderer import soft_limit
-from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, Stretcher, render_rest, song_frame
+from stemgui.playback.stretch import (
+    MAX_SPEED,
+    MIN_SPEED,
+    Laid,
+    Stretcher,
+    play_runs,
+    render_rest,
+)
 
 TAPS = 8
 SEMITONES = tuple(range(-6, 7))
@@ -46,7 +55,7 @@ class Transposer:
         self._history = np.zeros((self.reach, stretcher.channels), np.float32)  # last played
         self._buffer: np.ndarray | None = None  # stretched frames; None: not transposing
         self._at = 0.0  # where in ``_buffer`` the next frame is read
-        self._runs: list[tuple[int, int, int]] = []  # (buffer index, song frame, count)
+        self._runs: list[Laid] = []  # the song frames the stretcher laid over ``_buffer``
         self._scratch = np.empty((2, 4096), np.float32)
 
     @property
@@ -66,8 +75,7 @@ class Transposer:
                 filled = self._transposed(out, ratio, on_run)
                 self._at = float(round(self._at))
                 return filled
-            done = 0 if self._buffer is None else self._drain(out, on_run)
-            filled = done
+            done, filled = (0, 0) if self._buffer is None else self._drain(out, on_run)
             if done < out.shape[0]:
                 filled += render_rest(self.stretcher.render, out, done, on_run)
             self._remember(out)
@@ -91,13 +99,10 @@ class Transposer:
         out[:] = np.einsum("ft,ftc->fc", weights, taken)
         if self.limit:  # between the samples of limited audio the kernel finds peaks past 1
             soft_limit(out, self._scratch)
-        song = self._song_at(int(self._at))
-        filled = 0
-        if song is not None:
-            if on_run is not None:
-                on_run(0, song, max(1, round(frames * self.stretcher.speed * ratio)))
-            filled = frames
-        self._at += ratio * frames
+        stop = self._at + ratio * frames
+        carried = play_runs(self._runs, self._at, stop, on_run, scale=ratio)
+        filled = min(frames, round(carried / ratio))
+        self._at = stop
         self._forget(int(self._at) - reach - 1)
         self._remember(out)
         return filled
@@ -108,12 +113,13 @@ class Transposer:
         if missing <= 0:
             return
         block = np.zeros((missing, self.stretcher.channels), np.float32)
-        base = len(self._buffer)
-
-        def note(offset: int, song: int, count: int) -> None:
-            self._runs.append((base + offset, song, count))
-
-        self.stretcher.render(block, note)
+        base, notes = len(self._buffer), []
+        self.stretcher.render(block, lambda *run: notes.append(run))
+        # each run the stretcher reports plays until the next, the last to the block's end
+        ends = [offset for offset, _, _ in notes[1:]] + [missing]
+        self._runs += [
+            (base + o, song, count, end - o) for (o, song, count), end in zip(notes, ends)
+        ]
         self._buffer = np.concatenate([self._buffer, block])
 
     def _forget(self, before: int) -> None:
@@ -121,27 +127,23 @@ class Transposer:
         if drop:
             self._buffer = self._buffer[drop:]
             self._at -= drop
-            self._runs = [(i - drop, s, c) for i, s, c in self._runs if i - drop + c > 0]
-
-    def _song_at(self, index: int) -> int | None:
-        return song_frame(self._runs, index)
+            self._runs = [(i - drop, s, c, n) for i, s, c, n in self._runs if i - drop + n > 0]
 
     # --- back at 0 semitones ----------------------------------------------------------------
 
-    def _drain(self, out: np.ndarray, on_run: RunCallback | None) -> int:
-        """The frames stretched for the transposition and not yet heard, as they are."""
+    def _drain(self, out: np.ndarray, on_run: RunCallback | None) -> tuple[int, int]:
+        """The frames stretched for the transposition and not yet heard, as they are: how
+        many, and how many of them carry song."""
         start = math.ceil(self._at)
         rest = self._buffer[start:]
         n = min(len(rest), out.shape[0])
         out[:n] = rest[:n]
-        song = self._song_at(start)
-        if song is not None and on_run is not None and n:
-            on_run(0, song, n)
+        filled = round(play_runs(self._runs, start, start + n, on_run))
         if n == len(rest):
             self._buffer, self._runs = None, []
         else:
             self._at = float(start + n)
-        return n
+        return n, filled
 
     def _remember(self, out: np.ndarray) -> None:
         """Keep the last frames played: a transposition starts its kernel on them."""

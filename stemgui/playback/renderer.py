@@ -155,8 +155,10 @@ class BlockRenderer:
         """The next run, from ``frame``, goes on from what was heard without a cut: what
         played last (through ``stemgui.playback.stretch``) ended just before ``frame``.
         None: what was heard faded out to silence; the next run fades in, and what this
-        rendered last (never heard) does not fade out over it."""
-        if frame is None or self._next is not None:
+        rendered last (never heard) does not fade out over it, nor its cuts' tails."""
+        if frame is None:
+            self._next, self._tail_at = None, self.fade
+        elif self._next is not None:
             self._next = frame
 
     # --- the gains' ramp ------------------------------------------------------------------

@@ -15,14 +15,22 @@ with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
 Everything the renderer does still holds, in the song's time: gains ramp, jumps cross-fade,
 loops wrap, the limiter limits (two overlapping windows of limited audio never add up past its
 peak: the windows add up to one). The transport runs ahead of the output by what is buffered
-(a window and the search, about 70 ms); ``on_run`` hears of every half window with the song
-frame it came from, so the position the device plays is known as at speed 1, to half a window.
+(a window and the search, about 70 ms). Each half window plays the song frames from where the
+last one's ended to about ``hop * speed`` further on (the middle of the window before to the
+middle of its own, where they were cut), laid evenly over it; ``on_run`` hears of them block
+by block, each run on from the last exactly, so the position the device plays, and each beat
+the click finds, is known as at speed 1, to a window.
 
 Changing the speed takes effect at the next half window. Back at speed 1 the last window's
 second half plays whole, the transport goes back to the song frame after it (the one heard, not
 the one the transport had run ahead to) and the renderer goes on from there without a cut;
 unless the transport was sought meanwhile (a seek, stop and play): then the window fades out and
 the renderer fades in where the transport was sent.
+
+Pause, stop and seek are heard at the next block, as at speed 1, not once what is buffered has
+played (111 ms at 50 %): what plays fades out over ``FADE_SECONDS`` and the song buffered ahead
+is dropped; paused, the transport goes back to the song frame heard, so that play goes on from
+there, and a seek fades in where it was sent. While paused nothing runs: play starts afresh.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
+
+from stemgui.playback.renderer import FADE_SECONDS, soft_limit
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +56,8 @@ MIN_STRETCH, MAX_STRETCH = MIN_SPEED / 2**0.5, MAX_SPEED * 2**0.5
 (``stemgui.playback.pitch`` stretches by the speed over its ratio)."""
 
 RunCallback = Callable[[int, int, int], None]
+Laid = tuple[float, int, int, float]
+"""Song frames laid over a buffer: (index, first song frame, count, length in frames)."""
 
 
 class Renderer(Protocol):
@@ -76,6 +88,10 @@ class Stretcher:
         self.window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.size) / self.size)).astype(
             np.float32
         )
+        self.fade = max(1, round(FADE_SECONDS * samplerate))  # as the renderer's cuts
+        self._fade_out = (1.0 - np.arange(1, self.fade + 1) / self.fade).astype(np.float32)
+        self._tail: np.ndarray | None = None  # what played at a cut, fading out
+        self._scratch = np.empty((2, 4096), np.float32)
         self.active = False
         self._reset()
 
@@ -86,43 +102,49 @@ class Stretcher:
         self._position = 0.0  # the input index the next window is aimed at
         self._previous = 0  # where the last window was cut
         self._sum = np.zeros((self.size, self.channels), np.float32)  # windows being added
-        self._ready = np.zeros((0, self.channels), np.float32)  # output not handed out yet
-        self._ready_runs: list[tuple[int, int, int]] = []  # (offset in _ready, song, count)
+        self._ready = np.zeros((0, self.channels), np.float32)  # the half window handed out
+        self._played = 0  # how much of it
+        self._ready_runs: list[Laid] = []  # the song frames it plays (offsets in it)
+        self._laid_to = 0  # the input index where the song frames of the last half window end
         self._silent = 0  # input frames in a row the renderer had no song for
         self._handing_over = False
-        self._left_at: int | None = None  # the transport's position after the last input
+        self._left: tuple[int, bool] | None = None  # the transport after the last input
 
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
         """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
+        if self.active and self._interrupted():
+            self._cut()
         if not self.active:
-            if self.speed == 1.0:
-                return self.renderer.render(out, on_run)
+            transport = self.renderer.transport
+            if self.speed == 1.0 or (transport is not None and not transport.playing):
+                filled = self.renderer.render(out, on_run)  # paused: silence, started on play
+                if self._tail is not None:
+                    self._play_tail(out)
+                return filled
             self._start()
         total, done, filled = out.shape[0], 0, 0
         while done < total:
-            if self._ready.shape[0] == 0:
+            if self._played == self._ready.shape[0]:
                 if self._handing_over:  # the renderer goes on from where the windows stop
                     self.active = False
                     self._reset()
-                    return filled + render_rest(self.renderer.render, out, done, on_run)
+                    filled += render_rest(self.renderer.render, out, done, on_run)
+                    break
                 speed = min(max(float(self.speed), MIN_STRETCH), MAX_STRETCH)
                 if speed == 1.0:
                     self._hand_over()
                 else:
                     self._next_window(speed)
-            n = min(total - done, self._ready.shape[0])
-            out[done : done + n] = self._ready[:n]
-            for offset, song, count in self._ready_runs:
-                if offset < n:
-                    if on_run is not None:
-                        on_run(done + offset, song, count)
-                    filled += min(n - offset, self.hop)
-            self._ready = self._ready[n:]
-            self._ready_runs = [(o - n, s, c) for o, s, c in self._ready_runs if o >= n]
+            played, n = self._played, min(total - done, self._ready.shape[0] - self._played)
+            out[done : done + n] = self._ready[played : played + n]
+            filled += round(play_runs(self._ready_runs, played, played + n, on_run, done))
+            self._played += n
             done += n
         if self._silent >= self.size + 2 * self.search + self.hop:
-            self.active = False  # paused or stopped and played out: start afresh next time
+            self.active = False  # the song ended and played out: start afresh next time
             self._reset()
+        if self._tail is not None:
+            self._play_tail(out)
         return min(filled, total)
 
     # --- the windows ------------------------------------------------------------------------
@@ -133,8 +155,7 @@ class Stretcher:
         self.active = True
         self._need(self.size)
         self._ready = self._input[: self.hop].copy()
-        song = self._song_at(0)
-        self._ready_runs = [] if song is None else [(0, song, self.hop)]
+        self._lay(0, self.hop)
         self._sum[: self.hop] = self._input[self.hop : self.size] * self.window[self.hop :, None]
         self._sum[self.hop :] = 0.0
 
@@ -150,8 +171,7 @@ class Stretcher:
         self._ready = self._sum[: self.hop].copy()
         self._sum[: self.hop] = self._sum[self.hop :]
         self._sum[self.hop :] = 0.0
-        song = self._song_at(self._previous + self.hop - self._base)
-        self._ready_runs = [] if song is None else [(0, song, max(1, round(self.hop * speed)))]
+        self._lay(self._laid_to, max(self._laid_to + 1, start + self.hop))  # to its middle
         self._previous = start
         self._forget(min(start, aim) - self.search)
 
@@ -181,12 +201,19 @@ class Stretcher:
             index = self._base + self._input.shape[0]
 
             def note(offset: int, song: int, count: int, index: int = index) -> None:
+                if self._runs:  # one run for song that goes on (a block's edge cuts none)
+                    where, first, had = self._runs[-1]
+                    if where + had == index + offset and first + had == song:
+                        self._runs[-1] = (where, first, had + count)
+                        return
                 self._runs.append((index + offset, song, count))
 
             got = self.renderer.render(block, note)
             self._silent = self._silent + block.shape[0] if got == 0 else 0
             self._input = np.concatenate([self._input, block])
-            self._left_at = getattr(self.renderer.transport, "position", None)
+            transport = self.renderer.transport
+            if transport is not None:
+                self._left = (transport.position, transport.playing)
 
     def _forget(self, before: int) -> None:
         """Let go of the input before input index ``before``."""
@@ -196,9 +223,66 @@ class Stretcher:
             self._base += drop
             self._runs = [run for run in self._runs if run[0] + run[2] > self._base]
 
+    def _lay(self, start: int, stop: int) -> None:
+        """The half window in ``_ready`` plays input [start, stop): the song frames the renderer
+        reported there, laid evenly over it (a loop's wrap or a seek inside it splits them)."""
+        self._played, self._laid_to = 0, stop
+        scale = self._ready.shape[0] / max(stop - start, 1)
+        runs = []
+        for index, song, count in self._runs:
+            a, b = max(start, index), min(stop, index + count)
+            if a < b:
+                offset = round((a - start) * scale)
+                runs.append((offset, song + a - index, b - a, round((b - start) * scale) - offset))
+        self._ready_runs = runs
+
     def _song_at(self, at: int) -> int | None:
         """The song frame of ``_input[at]``, or None (silence)."""
         return song_frame(self._runs, self._base + at)
+
+    # --- pause, stop and seek ---------------------------------------------------------------
+
+    def _interrupted(self) -> bool:
+        """Whether the transport was paused, stopped or sought since the last input was read
+        (the song's end and a loop's wrap happen as it is read: they are in the input)."""
+        transport = self.renderer.transport
+        return transport is not None and (transport.position, transport.playing) != self._left
+
+    def _cut(self) -> None:
+        """The transport was paused, stopped or sought: the song the windows hold ahead is
+        never heard. What plays goes on for ``fade`` frames fading out (the tail, added to what
+        plays next), as the renderer's cuts do; paused, the transport goes back to the song
+        frame heard, so that play goes on from there. The renderer fades in wherever the
+        transport is next, not out from where it had run ahead to."""
+        ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])
+        tail = ahead[: self.fade] * self._fade_out[:, None]
+        if self._tail is not None:  # a cut inside the last one's fade
+            tail[: self._tail.shape[0]] += self._tail
+        transport, heard = self.renderer.transport, self._heard()
+        if heard is not None and not transport.playing and transport.position == self._left[0]:
+            transport.seek(heard)
+        self.renderer.follow_on(None)
+        self.active = False
+        self._reset()
+        self._tail = tail
+
+    def _heard(self) -> int | None:
+        """The song frame the half window plays next, or None (silence)."""
+        heard = None
+        for offset, song, count, length in self._ready_runs:
+            if offset > self._played:
+                return song if heard is None else heard
+            into = min(self._played - offset, length)
+            heard = song + (count if length <= 0 else round(into * count / length))
+        return heard
+
+    def _play_tail(self, out: np.ndarray) -> None:
+        """Add the tail's next frames onto ``out``, limited as the renderer's cuts are (a cut
+        inside another's fades adds up past the song)."""
+        n = min(out.shape[0], self._tail.shape[0])
+        out[:n] += self._tail[:n]
+        soft_limit(out[:n], self._scratch)
+        self._tail = self._tail[n:] if n < self._tail.shape[0] else None
 
     def _hand_over(self) -> None:
         """Back to speed 1: the last window's second half is played whole (the song as it
@@ -209,16 +293,15 @@ class Stretcher:
         last = self._song_at(self._previous + self.size - 1 - self._base)
         at = self._previous + self.hop - self._base
         transport = self.renderer.transport
-        sought = getattr(transport, "position", None) != self._left_at
-        if last is None or sought or not getattr(transport, "playing", False):
+        if last is None or self._interrupted() or not getattr(transport, "playing", False):
             self._ready = self._sum[: self.hop].copy()  # the window fades out
-            self._ready_runs = []
+            self._played, self._ready_runs = 0, []
             self.renderer.follow_on(None)  # and the renderer fades in after it
             return
         self._ready = self._input[at : at + self.hop].copy()
-        song = self._song_at(at)
-        self._ready_runs = [] if song is None else [(0, song, self.hop)]
-        self.renderer.transport.seek(last + 1)
+        self._lay(self._laid_to, self._previous + self.size)  # up to the renderer's next frame
+        transport.seek(last + 1)
+        self._left = (last + 1, True)  # not a seek to cut at
         self.renderer.follow_on(last + 1)
 
 
@@ -229,6 +312,40 @@ def song_frame(runs: list[tuple[int, int, int]], index: int) -> int | None:
         if where <= index < where + count:
             return song + index - where
     return None
+
+
+def play_runs(
+    runs: list[Laid],
+    start: float,
+    stop: float,
+    on_run: RunCallback | None,
+    at: int = 0,
+    scale: float = 1.0,
+) -> float:
+    """Say which song frames frames [start, stop) of a buffer play; return how many of those
+    frames carry song.
+
+    ``runs`` (index, song, count, length) lay song frames [song, song + count) evenly over the
+    buffer's frames [index, index + length) (a run of length 0 plays at ``index``). Each run's
+    part inside [start, stop) goes to ``on_run(at + (frame - start) / scale, song, count)``:
+    the parts of a run, reported block by block, follow on exactly and add up to it.
+    """
+    carried = 0.0
+    for index, song, count, length in runs:
+        if length > 0:
+            a, b = max(start, index), min(stop, index + length)
+            if a >= b:
+                continue
+            first = song + round((a - index) * count / length)
+            last = song + round((b - index) * count / length)
+            carried += b - a
+        elif start <= index < stop:
+            a, first, last = index, song, song + count
+        else:
+            continue
+        if on_run is not None and last > first:
+            on_run(at + int((a - start) / scale), first, last - first)
+    return carried
 
 
 def render_rest(

@@ -25,10 +25,10 @@ def silent_song(seconds: float = 8.0, level: float = 0.0) -> tuple[NullOutput, T
     return output, transport
 
 
-def onsets(signal: np.ndarray) -> list[int]:
-    """Where each click starts: a sample past silence after at least 1000 silent ones."""
+def onsets(signal: np.ndarray, quiet: int = 1000) -> list[int]:
+    """Where each click starts: a sample past silence after at least ``quiet`` silent ones."""
     loud = np.flatnonzero(np.abs(signal) > 1e-4)
-    return [int(i) for k, i in enumerate(loud) if k == 0 or i - loud[k - 1] > 1000]
+    return [int(i) for k, i in enumerate(loud) if k == 0 or i - loud[k - 1] > quiet]
 
 
 def play(output: NullOutput, frames: int) -> np.ndarray:
@@ -70,6 +70,28 @@ def test_each_time_round_a_loop_once_more():
     ]
 
 
+@pytest.mark.parametrize("seconds", [0.03, 0.05, 0.099])
+@pytest.mark.parametrize(("speed", "semitones"), [(1.0, 0), (0.5, 0), (0.25, 6), (1.5, -3)])
+def test_a_loop_shorter_than_100_ms_clicks_each_time_round(seconds, speed, semitones):
+    """A run that began within 100 ms of where the last ended was taken for the song going on:
+    a loop around a beat shorter than that clicked the first time round only."""
+    output, transport = silent_song()
+    output.clicker.on = True
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    loop = round(seconds * RATE)
+    start = int(FIRST + BEAT) - loop // 3  # the second beat inside
+    transport.set_loop(start, start + loop)
+    transport.seek(start)
+    transport.play()
+    laps = 12
+    found = onsets(play(output, round(laps * loop / speed) + 512), quiet=200)
+    assert len(found) in (laps, laps + 1)  # once a lap (and the next lap's, begun)
+    if speed == 1.0:  # to the frame
+        assert found == [loop // 3 + 1 + lap * loop for lap in range(len(found))]
+    else:  # to the give of the stretcher's windows
+        np.testing.assert_allclose(np.diff(found[1:]), loop / speed, atol=0.03 * RATE)
+
+
 def test_off_or_without_a_grid_the_output_is_untouched():
     output, transport = silent_song(level=0.2)
     reference, again = silent_song(level=0.2)
@@ -96,3 +118,22 @@ def test_a_clicker_on_its_own_reports_the_chain_s_runs():
     runs = []
     clicker.render(np.zeros((512, 2), np.float32), lambda *run: runs.append(run))
     assert runs == [(0, 0, 512)]
+
+
+@pytest.mark.parametrize(
+    ("speed", "semitones", "block"),
+    [(0.75, 6, 2048), (0.5, 6, 4096), (0.25, 6, 4096), (0.5, -3, 4096), (1.5, -6, 2048)],
+)
+def test_transposed_each_beat_clicks_once_in_blocks_of_any_size(speed, semitones, block):
+    """The transposer said the song frame of a block from the stretcher's half window around
+    it, its count taken for frames of output: in blocks of 2048 at 75 % +6 the song it said
+    leapt up to 134 ms and 4 of 5 clicks were lost (a leap over 100 ms counts as a seek)."""
+    output, transport = silent_song()
+    output.clicker.on = True
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    transport.play()
+    heard = np.concatenate([output.pump(block).copy() for _ in range(4 * RATE // block)])[:, 0]
+    found = onsets(heard)
+    apart = BEAT / speed  # the beats as heard; the first half window plays at the song's pace
+    assert len(found) >= 2 and heard.size - found[-1] < apart
+    np.testing.assert_allclose(np.diff(found[1:]), apart, atol=3)

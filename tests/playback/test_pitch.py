@@ -5,6 +5,8 @@ renderer's samples untouched: ``test_stretch``)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -81,13 +83,28 @@ def test_into_and_out_of_a_transposition_without_a_click(semitones):
     assert not output.stretcher.active or output.stretcher.speed == 1.0
 
 
-def test_the_heard_song_frame_is_said_for_every_block():
+@pytest.mark.parametrize(
+    ("semitones", "speed", "block"), [(4, 1.0, 512), (6, 0.25, 2048), (-6, 2.0, 64), (3, 0.5, 7)]
+)
+def test_the_heard_song_frames_are_said_block_after_block_each_once(semitones, speed, block):
+    """What the chain says it plays (the click and the playhead go by it) follows on run after
+    run, every block of output saying its part, at the song's pace times the speed. The
+    transposer said a run from the stretcher's half window around each block, its count taken
+    for frames of output: the song said leapt by up to 134 ms, back by up to 25 ms, and at 25 %
+    +6 five blocks in six said nothing."""
     output, transport = player(CHORD)
-    output.transposer.semitones = 4
+    output.transposer.semitones, output.transposer.speed = semitones, speed
     transport.play()
     runs = []
-    out = np.zeros((512, 2), np.float32)
-    for block in range(100):
-        output.transposer.render(out, lambda o, s, c, b=block: runs.append((b * 512 + o, s)))
-    (first_out, first_song), (last_out, last_song) = runs[2], runs[-1]
-    assert last_song - first_song == pytest.approx(last_out - first_out, abs=2048)
+    out = np.zeros((block, 2), np.float32)
+    blocks = 2 * RATE // block
+    for b in range(blocks):
+        output.clicker.render(out, lambda o, s, c, b=b: runs.append((b * block + o, s, c)))
+    on = [s == s0 + c0 for (_, s0, c0), (_, s, _) in itertools.pairwise(runs)]
+    assert all(on)  # each run on from the last: no song said twice, none left out
+    said = {o // block for o, _, _ in runs}
+    assert said >= set(range(2 * max(1, 2048 // block), blocks))  # past the first windows
+    # the song moves at the speed: a steady lead (the first half window at the song's pace),
+    # give or take where the windows are cut
+    lead = [s - o * speed for o, s, _ in runs if o > RATE // 2]
+    assert max(lead) - min(lead) <= 2 * output.stretcher.search

@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from stemgui.playback.null_output import NullOutput
-from stemgui.playback.renderer import BlockRenderer
+from stemgui.playback.renderer import FADE_SECONDS, BlockRenderer
 from stemgui.playback.stretch import Stretcher
 from stemgui.playback.transport import Transport
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet
 
 RATE = 44100
+FADE = round(FADE_SECONDS * RATE)  # 220 frames
 SECONDS = 6
 T = np.arange(SECONDS * RATE) / RATE
 # a chord (A3, E4, C#5) that changes loudness slowly, as a held part does
@@ -166,3 +167,94 @@ def test_paused_it_falls_silent_and_starts_afresh():
     heard = play(output, RATE)
     assert np.any(heard) and transport.position > paused_at
     assert peaks(heard[RATE // 2 :, 0]) == pytest.approx([220, 330, 554.37], rel=0.004)
+
+
+@pytest.mark.parametrize("paused_blocks", range(0, 40, 3))
+def test_play_after_a_pause_sounds_at_once(paused_blocks):
+    """Paused at half speed, the stretcher went on starting afresh on silence, a window and
+    its search at a time: Play sounded up to 58 ms late, as that silence played out."""
+    output, transport = player(np.full(T.size, 0.5, np.float32))
+    output.transposer.speed = 0.5
+    transport.play()
+    play(output, RATE // 2)
+    transport.pause()
+    play(output, RATE // 4 + paused_blocks * 512)
+    transport.play()
+    heard = play(output, 2048)[:, 0]
+    assert heard[0] != 0.0 and heard[FADE:].min() > 0.45
+
+
+PACES = [(0.5, 0), (0.25, 0), (0.25, 6), (0.5, -6), (1.5, 3), (2.0, -6), (1.0, 4)]
+
+
+@pytest.mark.parametrize("how", ["pause", "stop", "seek"])
+@pytest.mark.parametrize(("speed", "semitones"), PACES)
+def test_pause_stop_and_seek_land_within_a_fade_at_any_pace_without_a_click(how, speed, semitones):
+    """What the stretcher held of the song ahead played out first: pause and stop fell
+    silent, and a seek was heard, 111 ms late at 50 % and 295 ms at 25 %."""
+    tone = (0.5 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
+    ratio = 2 ** (semitones / 12)
+    natural = float(np.abs(np.diff(tone)).max()) * max(1.0, ratio)
+    output, transport = player(tone)
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    transport.play()
+    before = play(output, RATE // 2)
+    if how == "pause":
+        transport.pause()
+    elif how == "stop":
+        transport.stop()
+    else:
+        transport.seek(4 * RATE + 300)  # the tone's phase elsewhere: a cross-fade
+    after = play(output, RATE // 4)
+    joined = np.concatenate([before, after])[:, 0]
+    assert float(np.abs(np.diff(joined)).max()) < 1.5 * natural
+    if how != "seek":  # silent after the fade and the transposer's kernel, at the key's ratio
+        assert not after[round((FADE + 2 * output.transposer.reach) / min(1.0, ratio)) :].any()
+
+
+def ramp_player(speed: float, semitones: int) -> tuple[NullOutput, Transport]:
+    """A song whose every frame says where it is on its left: 0.2 at its start, 0.8 at its
+    end; noise on its right, which the windows follow (on the ramp alone, the louder the
+    better it correlates: they would be cut as late as they may)."""
+    data = np.zeros((2, 2, T.size), np.float32)
+    data[0, 0] = 0.2 + 0.6 * np.arange(T.size) / T.size
+    data[0, 1] = 0.2 * np.random.default_rng(0).standard_normal(T.size)
+    stems = StemSet(("vocals", "other"), RATE, data)
+    transport = Transport(stems.frames, RATE)
+    output = NullOutput(stems, MixerState(stems.names), transport, blocksize=512)
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    return output, transport
+
+
+def song_frame_of(heard: np.ndarray) -> float:
+    return float((heard.mean() - 0.2) / 0.6 * T.size)
+
+
+@pytest.mark.parametrize(("speed", "semitones"), PACES)
+def test_play_after_a_pause_goes_on_from_the_song_frame_heard(speed, semitones):
+    """The transport had run ahead of what was heard by what the stretcher held: play after
+    a pause went on 35 ms of song further on (at 50 % and at 25 %), skipping it."""
+    output, transport = ramp_player(speed, semitones)
+    transport.play()
+    heard = song_frame_of(play(output, RATE // 2)[-64:, 0])
+    transport.pause()
+    play(output, RATE // 4)
+    search = output.stretcher.search  # where a window is cut: WSOLA's own give
+    assert abs(transport.position - heard) < search
+    transport.play()
+    # past the fade-in, in the first half window: the song at its pace, read at the ratio
+    ratio = 2 ** (semitones / 12)
+    again = song_frame_of(play(output, 1024)[2 * FADE : 2 * FADE + 64, 0])
+    assert abs(again - 2 * FADE * ratio - heard) < search
+
+
+@pytest.mark.parametrize(("speed", "semitones"), PACES)
+def test_a_seek_is_heard_within_a_fade_at_any_pace(speed, semitones):
+    output, transport = ramp_player(speed, semitones)
+    transport.play()
+    play(output, RATE // 2)
+    transport.seek(4 * RATE)
+    # past the cross-fade, in the first half window: the song at its pace, read at the ratio
+    ratio = 2 ** (semitones / 12)
+    heard = song_frame_of(play(output, 1024)[2 * FADE : 2 * FADE + 64, 0])
+    assert abs(heard - 2 * FADE * ratio - 4 * RATE) < output.stretcher.search
