@@ -196,3 +196,29 @@ def test_without_models_it_scores_the_baselines(tmp_path, musdb_like, capsys):
     assert main(["eval", "--data", str(root), "--cache", str(tmp_path / "cache")]) == 0
     printed = capsys.readouterr().out
     assert "| mixture/4 |" in printed and "| IRM oracle |" in printed
+
+
+def test_an_instrumental_s_silent_vocals_leave_its_other_sources_scored(tmp_path, capsys, caplog):
+    """A track whose vocals stem is silent made every source of it NaN, and with it alone the
+    table's mean cell printed numpy's "Mean of empty slice" in the middle of the table."""
+    import warnings
+
+    folder = tmp_path / "data" / VALID[0]
+    folder.mkdir(parents=True)
+    track = generated_tracks(1, seconds=2.5, seed=4)[0]
+    track[4] = 0.0
+    track[0] = track[1:].sum(axis=0)
+    for stem, signal in zip(["drums", "bass", "other", "vocals"], track[1:]):
+        sf.write(folder / f"{stem}.wav", signal.T, 44100, subtype="FLOAT")
+    out = tmp_path / "s.json"
+    args = ["eval", "--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no stray warning between the table's lines
+        assert main([*args, "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())["musdb"]["mixture/4"][VALID[0]]
+    expected = bsseval.track_sdr(track[1:4], np.broadcast_to(track[0] / 4, track[1:4].shape))
+    np.testing.assert_allclose([scores[s] for s in ("drums", "bass", "other")], expected, atol=1e-3)
+    assert scores["vocals"] is None
+    row = next(line for line in capsys.readouterr().out.splitlines() if "| mixture/4 |" in line)
+    assert row.split("|")[5:7] == [" nan ", f" {np.mean(expected):.2f} "]
+    assert f"{VALID[0]} (mixture/4): vocals (its reference) silent over the whole" in caplog.text
