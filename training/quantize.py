@@ -105,6 +105,15 @@ class QuantizeReport:
         """How many times smaller the file became."""
         return self.bytes_before / self.bytes_after
 
+    @property
+    def smaller(self) -> bool:
+        """Whether the file became smaller (a float16 source at 15 bits does not)."""
+        return self.bytes_after < self.bytes_before
+
+    def size_change(self) -> str:
+        """``"3.52x smaller"``, or ``"1.27x larger"`` when it is not smaller."""
+        return f"{self.ratio:.2f}x smaller" if self.smaller else f"{1 / self.ratio:.2f}x larger"
+
 
 def quantize_model_file(
     model: nn.Module,
@@ -186,7 +195,7 @@ def quantize_file(
         max_error=max_error,
         max_half_step=max_half_step,
     )
-    logger.info("quantized %s -> %s: %.2fx smaller", source, destination, report.ratio)
+    logger.info("quantized %s -> %s: %s", source, destination, report.size_change())
     return report
 
 
@@ -330,7 +339,7 @@ def run_quantize(args: argparse.Namespace) -> int:
     stored = f"{report.bits} bits" if report.quantized else "float16"
     print(
         f"{report.source.name}: {report.bytes_before:,} bytes -> {report.destination.name}: "
-        f"{report.bytes_after:,} bytes ({report.ratio:.2f}x smaller, {stored}, "
+        f"{report.bytes_after:,} bytes ({report.size_change()}, {stored}, "
         f"sha256 {report.sha256[:8]})"
         + (
             f"; largest weight error {report.max_error:.3g} (bound {report.max_half_step:.3g})"
@@ -355,11 +364,14 @@ def run_quantize(args: argparse.Namespace) -> int:
     change = float(after.mean() - before.mean())
     if not report.quantized:
         verdict = f"keep {report.source.name}: nothing was quantized"
+    elif not report.smaller:
+        verdict = f"keep {report.source.name}: the quantized file is not smaller"
     elif -change < SHIP_RULE_DB:
         verdict = "ship the quantized file"
     else:
         verdict = f"keep {report.source.name}"
-    print(f"mean SDR change {change:+.2f} dB: {verdict} (rule: lose less than {SHIP_RULE_DB} dB)")
+    rule = f"rule: smaller, and losing less than {SHIP_RULE_DB} dB"
+    print(f"mean SDR change {change:+.2f} dB: {verdict} ({rule})")
     return 0
 
 

@@ -254,6 +254,25 @@ def test_command_reports_size_and_sdr_change(float_file, tmp_path, capsys):
     assert read_checkpoint(output)["provenance"]["valid_tracks"] == 1  # measured on, not 14
 
 
+def test_a_quantized_file_that_is_not_smaller_is_said_larger_and_never_recommended(
+    tmp_path, capsys
+):
+    """15 bits of a float16 file: it said "0.28x smaller" and, with --data, "ship the quantized
+    file" since no SDR was lost."""
+    from training.__main__ import main
+
+    source = tmp_path / "half.stemgui"
+    save_model(_model(), source, half=True)
+    output = tmp_path / "q15.stemgui"
+    args = ["quantize", str(source), str(output), "--bits", "15", "--min-size", "0"]
+    assert main([*args, *_one_track(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    larger = output.stat().st_size / source.stat().st_size
+    assert larger > 1 and f"({larger:.2f}x larger, 15 bits," in printed
+    assert "ship the quantized file" not in printed
+    assert "keep half.stemgui: the quantized file is not smaller" in printed
+
+
 def test_a_min_size_above_every_parameter_says_float16_and_keeps_the_source(
     float_file, tmp_path, capsys
 ):
