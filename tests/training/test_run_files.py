@@ -247,3 +247,19 @@ def test_a_run_folder_holding_the_recipe_itself_is_refused(tmp_path, caplog):
     assert main(["fit", str(recipe), "--run", str(folder), "--steps", "1"]) == 1
     assert f"its config.toml is the recipe {recipe} itself" in caplog.text
     assert recipe.read_text() == text
+
+
+@pytest.mark.parametrize("inside", ["sub", "a/b"])
+def test_a_folder_inside_another_run_s_folder_is_refused_before_any_data(
+    tmp_path, run_at_step_2, inside
+):
+    """``fit --run runs/a/sub`` with runs/a a run started training without a word, its files
+    among the other run's."""
+    nested = run_at_step_2 / inside
+    with pytest.raises(ValueError) as caught:
+        Trainer(absent_data(tmp_path), nested)
+    assert str(caught.value) == (
+        f"{nested} is inside the folder of another run, {run_at_step_2} (its last.pt, "
+        "best.stemgui, history.json): train into a --run folder outside it"
+    )
+    assert not (run_at_step_2 / inside.split("/")[0]).exists()
