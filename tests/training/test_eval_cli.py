@@ -77,6 +77,14 @@ def test_a_scores_file_in_a_missing_folder_is_refused_before_any_work(tmp_path, 
     assert f"{target}: its folder does not exist" in caplog.text
 
 
+def test_a_scores_file_under_a_file_is_refused_naming_the_file(tmp_path, model, caplog):
+    """``--json afile/x.json`` said "its folder does not exist; create it", which it cannot be."""
+    (tmp_path / "afile").write_text("notes")
+    target = tmp_path / "afile" / "x.json"
+    assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(target)]) == 1
+    assert f"{target}: {tmp_path / 'afile'} is a file, not a folder" in caplog.text
+
+
 def test_a_scores_file_that_is_a_folder_is_refused_before_any_work(tmp_path, model, caplog):
     assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(tmp_path)]) == 1
     assert f"{tmp_path}: is a folder; name a file in it" in caplog.text
