@@ -23,7 +23,7 @@ import numpy as np
 
 from stemgui.audio.atomic import atomic_path, clean_stale_parts
 from stemgui.audio.decode import SUPPORTED_EXTENSIONS
-from stemgui.errors import DecodeError
+from stemgui.errors import DecodeError, NotAudioError
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +235,21 @@ def _read_stem_folder(folder: Path, samplerate: int) -> list[np.ndarray]:
     files = _stem_files(folder)
     if not all(s in files for s in SOURCES):
         raise DecodeError(folder, f"a stems folder needs files named {', '.join(SOURCES)}")
-    stems = [decode(files[s], samplerate=samplerate).samples for s in SOURCES]
+
+    def read(role: str) -> np.ndarray:
+        try:
+            return decode(files[role], samplerate=samplerate).samples
+        except NotAudioError as error:  # the app's advice, "choose a song", means nothing here
+            said = error.reason.partition(";")[0]  # "is not an audio file (it looks like text)"
+            raise DecodeError(
+                error.path,
+                f"{said}; put the track's {role} stem in its place, or move {folder} out of "
+                "the data folder",
+            ) from None
+
+    stems = [read(s) for s in SOURCES]
     if "mixture" in files:
-        mixture = decode(files["mixture"], samplerate=samplerate).samples
+        mixture = read("mixture")
     else:
         frames = min(s.shape[-1] for s in stems)
         mixture = np.sum([s[:, :frames] for s in stems], axis=0)

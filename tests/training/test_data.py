@@ -66,6 +66,19 @@ def test_a_stem_that_does_not_cover_the_song_is_refused_naming_the_track(tmp_pat
         data.read_track(data.discover([tmp_path])[0])
 
 
+@pytest.mark.parametrize("role", ["bass", "mixture"])
+def test_a_stem_that_is_not_audio_says_what_to_do_with_the_track(tmp_path, role):
+    """It said the app's "choose a song or a video", which a training user cannot do."""
+    folder = _stems_folder(tmp_path, True)
+    (folder / f"{role}.wav").write_text("notes about the mix\n")
+    with pytest.raises(DecodeError) as caught:
+        data.read_track(data.discover([tmp_path])[0])
+    assert str(caught.value) == (
+        f"{folder / role}.wav: is not an audio file (it looks like text); put the track's "
+        f"{role} stem in its place, or move {folder} out of the data folder"
+    )
+
+
 def test_a_track_too_short_to_evaluate_is_refused(tmp_path):
     folder = tmp_path / "Blip"
     folder.mkdir()
