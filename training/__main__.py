@@ -137,9 +137,8 @@ def _eval(args: argparse.Namespace) -> int:
             )
         raise ValueError(f"no {kind} under {under}")
     # at the models' rate; without models (the baselines alone), at MUSDB's
-    cache = data_mod.TrackCache(
-        args.cache, samplerate=rates.pop() if rates else data_mod.SAMPLERATE
-    )
+    rate = rates.pop() if rates else data_mod.SAMPLERATE  # MUSDB's frames: 1 s at this rate
+    cache = data_mod.TrackCache(args.cache, samplerate=rate)
     arrays = [cache.load(t) for t in chosen]
     references = [np.asarray(t[1:]) for t in arrays]
 
@@ -170,7 +169,9 @@ def _eval(args: argparse.Namespace) -> int:
     # name -> one (sources,) score per track
     musdb_tracks = {
         name: [
-            bsseval.track_sdr(r, e, track=f"{t.name} ({name})", sources=sources)
+            bsseval.track_sdr(
+                r, e, track=f"{t.name} ({name})", sources=sources, window=rate, hop=rate
+            )
             for r, e, t in bar(list(zip(references, ests, chosen)), f"BSS Eval {name}")
         ]
         for name, ests in estimates.items()

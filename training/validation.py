@@ -51,12 +51,13 @@ class Validation:
         from training.evaluate import scores_by_source, separate_tracks
         from training.sdr import global_sdr
 
-        def both(references: np.ndarray, estimates: np.ndarray) -> np.ndarray:
-            return np.stack(
-                [global_sdr(references, estimates), bsseval.track_sdr(references, estimates)]
-            )
-
         model = self.ema if self.ema is not None else self.model
+        rate = int(model.samplerate)  # MUSDB's 1-second frames at the tracks' rate
+
+        def both(references: np.ndarray, estimates: np.ndarray) -> np.ndarray:
+            musdb = bsseval.track_sdr(references, estimates, window=rate, hop=rate)
+            return np.stack([global_sdr(references, estimates), musdb])
+
         options = self.config["eval"]
         tracks = self.valid_tracks[: options["max_tracks"] or None]
         per_track = separate_tracks(  # (2, sources) per track: global, then MUSDB

@@ -405,6 +405,23 @@ def test_validation_gives_both_metrics_of_the_same_estimates(tmp_path):
     assert not np.allclose(bsseval.median_over_tracks(musdb), np.mean(glob, 0))  # told apart
 
 
+def test_validation_at_another_rate_scores_one_second_frames_at_that_rate(tmp_path):
+    """At 22.05 kHz MUSDB's score was taken on frames of 44100 samples: 2 s, not 1 s."""
+    from functools import partial
+
+    from training import bsseval
+    from training.evaluate import separate_tracks
+
+    trainer = make(tmp_path, overrides={"data": {"samplerate": 22050}})
+    trainer.valid_tracks = generated_tracks(2, seconds=2.5, seed=1)  # 5 s at 22.05 kHz
+    scores = trainer.evaluate()
+    score = partial(bsseval.track_sdr, window=22050, hop=22050)
+    musdb = separate_tracks(trainer.ema, trainer.valid_tracks, score=score)
+    assert [scores["musdb"][s] for s in trainer.model.sources] == pytest.approx(
+        bsseval.median_over_tracks(musdb), abs=1e-9
+    )
+
+
 def test_a_fine_tuning_that_never_beats_its_start_keeps_the_starting_weights(tmp_path):
     from stemgui.separation.checkpoint import load_model, read_checkpoint
 
