@@ -225,7 +225,12 @@ def _read_stem_mp4(path: Path, samplerate: int) -> list[np.ndarray]:
                     chunks.append(out.to_ndarray())
                 signals.append(np.concatenate(chunks, axis=1).astype(np.float32))
     except av.error.FFmpegError as error:
-        raise DecodeError(path, f"cannot read this stem file ({error})") from error
+        # FFmpeg's own words, without its "[Errno 1094995529] ...: '<the path again>'"
+        raise DecodeError(
+            path,
+            f"cannot be read as a stem file ({error.strerror or error}): it is cut short, "
+            "damaged or not a .stem.mp4; download it again, or move it out of the data folder",
+        ) from error
     return signals
 
 

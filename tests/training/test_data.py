@@ -168,6 +168,30 @@ def test_stem_mp4_with_too_few_streams_names_the_file(tmp_path):
         data.read_track(track)
 
 
+@pytest.mark.parametrize("cut", [6, 3000])  # text, or a stem file cut short
+def test_a_damaged_stem_mp4_says_what_to_do_naming_it_once(tmp_path, cut):
+    """It said "cannot read this stem file ([Errno 1094995529] Invalid data found when
+    processing input: '<the path again>')", and what to do with it nowhere."""
+    path = tmp_path / "Song B.stem.mp4"
+    if cut == 6:
+        path.write_text("notes\n")
+    else:
+        _write_stem_mp4(path, 5)
+        path.write_bytes(path.read_bytes()[:cut])
+    (track,) = data.discover([tmp_path])
+    with pytest.raises(DecodeError) as caught:
+        data.read_track(track)
+    said = str(caught.value)
+    assert (
+        said.startswith(f"{path}: cannot be read as a stem file (") and said.count(str(path)) == 1
+    )
+    assert said.endswith(
+        "): it is cut short, damaged or not a .stem.mp4; download it again, or move it out of "
+        "the data folder"
+    )
+    assert "Errno" not in said
+
+
 def test_cache_decodes_once(tmp_path, monkeypatch):
     _stems_folder(tmp_path / "src", True)
     (track,) = data.discover([tmp_path / "src"])
