@@ -86,7 +86,7 @@ class ResumableState:
 
         Raises:
             ValueError: they differ, naming the setting and the run folder; or a run file is
-                damaged, naming it; or the folder is inside another run's.
+                damaged, naming it; or the folder is inside another run's or holds one.
         """
         for parent in self.run_dir.resolve().parents:  # runs/a/b: b's files would be a's too
             held = [n for n in ("last.pt", *_RESULTS) if (parent / n).exists()]
@@ -94,6 +94,13 @@ class ResumableState:
                 raise ValueError(
                     f"{self.run_dir} is inside the folder of another run, {parent} (its "
                     f"{', '.join(held)}): train into a --run folder outside it"
+                )
+        if self.run_dir.is_dir():  # fit --run runs: the folder of the runs, not of one run
+            inner = sorted(d.name for d in self.run_dir.iterdir() if (d / "last.pt").exists())
+            if inner:
+                raise ValueError(
+                    f"{self.run_dir} holds the folders of other runs ({', '.join(inner)}): "
+                    "train into a --run folder of this run's own, such as a new one in it"
                 )
         recorded = self.run_dir / "config.toml"
         results = [n for n in _RESULTS if (self.run_dir / n).exists()]
