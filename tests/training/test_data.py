@@ -54,6 +54,17 @@ def test_stems_folder_reads_mixture_first(tmp_path, with_mixture):
     np.testing.assert_allclose(signals[1, 0], _tones()[0], atol=1e-6)
 
 
+def test_a_root_that_is_one_stem_file_is_refused_naming_its_folder(tmp_path):
+    """It said "no validation tracks under .../bass.wav", or none found, as of an empty folder."""
+    folder = _stems_folder(tmp_path, False)
+    with pytest.raises(ValueError) as caught:
+        data.discover([folder / "bass.wav"])
+    assert str(caught.value) == (
+        f"{folder / 'bass.wav'}: is a file, not a track (a .stem.mp4 file or a folder of drums, "
+        f"bass, other and vocals files) nor a folder of tracks; name its folder, {folder}"
+    )
+
+
 def test_a_root_that_is_itself_a_stems_folder_is_one_track(tmp_path):
     folder = _stems_folder(tmp_path, True)
     assert [t.path for t in data.discover([folder])] == [folder]
