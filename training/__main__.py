@@ -137,9 +137,8 @@ def _eval(args: argparse.Namespace) -> int:
             )
         raise ValueError(f"no {kind} under {under}")
     # at the models' rate; without models (the baselines alone), at MUSDB's
-    cache = data_mod.TrackCache(
-        args.cache, samplerate=rates.pop() if rates else data_mod.SAMPLERATE
-    )
+    rate = rates.pop() if rates else data_mod.SAMPLERATE  # MUSDB's frames: 1 s at this rate
+    cache = data_mod.TrackCache(args.cache, samplerate=rate)
     arrays = [cache.load(t) for t in chosen]
     references = [np.asarray(t[1:]) for t in arrays]
 
@@ -170,7 +169,10 @@ def _eval(args: argparse.Namespace) -> int:
     # name -> one (sources,) score per track
     musdb_tracks = {
         name: [
-            bsseval.track_sdr(r, e) for r, e in bar(list(zip(references, ests)), f"BSS Eval {name}")
+            bsseval.track_sdr(
+                r, e, track=f"{t.name} ({name})", sources=sources, window=rate, hop=rate
+            )
+            for r, e, t in bar(list(zip(references, ests, chosen)), f"BSS Eval {name}")
         ]
         for name, ests in estimates.items()
     }
@@ -255,7 +257,9 @@ def format_table(rows: dict[str, np.ndarray], sources: list[str]) -> str:
     header = ["", *sources, "mean"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, per_source in rows.items():
-        cells = [f"{v:.2f}" for v in per_source] + [f"{np.nanmean(per_source):.2f}"]
+        scored = np.asarray(per_source)[~np.isnan(per_source)]  # MUSDB's: a source never scored
+        mean = np.mean(scored) if len(scored) else np.nan
+        cells = [f"{v:.2f}" for v in per_source] + [f"{mean:.2f}"]
         lines.append("| " + " | ".join([name, *cells]) + " |")
     return "\n".join(lines)
 

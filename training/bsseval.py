@@ -21,9 +21,11 @@ again with numpy:
    sample, museval's test) is NaN for every source and metric.
 5. Per track: median over the frames that are not NaN. Per source: median over tracks.
 
-Differences with museval: a track with a source silent throughout gives NaN everywhere here
-(museval raises ``ValueError``), and the reference-correlation system is factorised once for
-all sources (museval solves it once per source); results agree to rounding.
+Differences with museval: a source whose reference or estimate is silent over the whole track
+is left out (museval raises ``ValueError`` for the track): its scores are NaN and the other
+sources are scored as museval scores the track without it, so an instrumental's silent vocals
+leave its drums, bass and other scored. And the reference-correlation system is factorised once
+for all sources (museval solves it once per source); results agree to rounding.
 
 Shapes: references and estimates are (sources, channels, time) arrays at 44.1 kHz.
 """
@@ -77,9 +79,15 @@ def frame_slices(length: int, window: int = WINDOW, hop: int = HOP) -> list[slic
     return [slice(i * hop, min(i * hop + window, length)) for i in range(count)]
 
 
+def _silent(signals: np.ndarray) -> np.ndarray:
+    """(sources, channels, time) -> (sources,): whether the channel sum is zero at every sample
+    (museval's test of a silent source)."""
+    return np.all(signals.sum(axis=1) == 0, axis=-1)
+
+
 def _any_silent(signals: np.ndarray) -> bool:
-    """(sources, channels, time) -> whether a source's channel sum is zero at every sample."""
-    return bool(np.any(np.all(signals.sum(axis=1) == 0, axis=-1)))
+    """(sources, channels, time) -> whether a source is silent (``_silent``)."""
+    return bool(np.any(_silent(signals)))
 
 
 # ----------------------------------------------------------------------------- filters
@@ -183,6 +191,8 @@ def bss_eval(
     hop: int = HOP,
     filters_len: int = FILTERS_LEN,
     sdr_only: bool = False,
+    track: str = "",
+    sources: Sequence[str] = (),
 ) -> FrameScores:
     """BSS Eval v4 (images) scores per frame, as ``museval.evaluate(mode="v4")`` computes them.
 
@@ -192,6 +202,9 @@ def bss_eval(
         window, hop: frame length and step in samples (MUSDB: 1 s and 1 s).
         filters_len: taps of the distortion filters (MUSDB: 512).
         sdr_only: skip the filters (the costly part): SDR does not depend on them.
+        track, sources: the track's name and the sources' names, for the warning about a source
+            silent over the whole track (which is left out: NaN for it, the others scored
+            without it).
 
     Returns:
         ``FrameScores`` with (sources, frames) arrays in dB.
@@ -206,11 +219,35 @@ def bss_eval(
             "references and estimates must both be (sources, channels, time), got "
             f"{references.shape} and {estimates.shape}"
         )
-    sources, channels, length = references.shape
+    count, channels, length = references.shape
     frames = frame_slices(length, window, hop)
-    scores = {name: np.full((sources, len(frames)), np.nan) for name in METRICS}
-    if _any_silent(references) or _any_silent(estimates):
-        logger.warning("a source is silent over the whole track: every frame is NaN")
+    scores = {name: np.full((count, len(frames)), np.nan) for name in METRICS}
+    silent_references = _silent(references)
+    silent = silent_references | _silent(estimates)
+    if silent.any():
+        said = [
+            f"{sources[j] if sources else f'source {j}'} (its "
+            f"{'reference' if silent_references[j] else 'estimate'})"
+            for j in np.flatnonzero(silent)
+        ]
+        logger.warning(
+            "%s%s silent over the whole track: left out of its BSS Eval scores (NaN), the other "
+            "sources scored without it",
+            f"{track}: " if track else "",
+            " and ".join(said),
+        )
+        if not silent.all():  # the others scored as museval scores the track without them
+            kept = bss_eval(
+                references[~silent],
+                estimates[~silent],
+                window=window,
+                hop=hop,
+                filters_len=filters_len,
+                sdr_only=sdr_only,
+            )
+            for name in METRICS:
+                if (values := getattr(kept, name)) is not None:
+                    scores[name][~silent] = values
         return _scores(scores, sdr_only)
     if not sdr_only:
         full, own = distortion_filters(references, estimates, filters_len)
@@ -233,10 +270,10 @@ def bss_eval(
         full_response, own_response = responses[n_fft]
         # s + e_spat: each reference through its own filters, (sources, channels, size)
         own_image = np.stack(
-            [_filter(refs[j : j + 1], own_response[j][None], n_fft, size) for j in range(sources)]
+            [_filter(refs[j : j + 1], own_response[j][None], n_fft, size) for j in range(count)]
         )
         projection = _filter(refs, full_response, n_fft, size)  # s + e_spat + e_interf
-        padded_refs = np.zeros((sources, channels, size))
+        padded_refs = np.zeros((count, channels, size))
         padded_refs[..., : refs.shape[-1]] = refs
         padded_ests = np.zeros_like(padded_refs)
         padded_ests[..., : ests.shape[-1]] = ests

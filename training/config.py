@@ -241,10 +241,19 @@ def load(path: str | Path) -> dict[str, Any]:
     """Read a recipe; relative data roots and cache are taken from the recipe's folder.
 
     Raises:
-        ValueError: it is not TOML or ``from_dict`` refuses it; the message names the file.
+        ValueError: it is not there, not a file, not TOML, or ``from_dict`` refuses it; the
+            message names the file.
     """
     path = Path(path)
-    text = path.read_bytes()
+    try:
+        text = path.read_bytes()
+    except OSError as error:  # said as "[Errno 2] No such file or directory: '...'"
+        if path.is_dir() or not path.exists():
+            what = "is a folder" if path.is_dir() else "no such file"
+            reason = f"{what}; name a recipe, such as training/configs/htdemucs_cpu.toml"
+        else:
+            reason = f"cannot be read ({error.strerror})"
+        raise ValueError(f"{path}: {reason}") from None
     try:  # utf-8-sig: a byte order mark (Windows Notepad) is no "invalid statement"
         config = from_dict(tomllib.loads(text.decode("utf-8-sig")))
     except ValueError as error:  # tomllib.TOMLDecodeError and UnicodeDecodeError are ones too

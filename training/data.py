@@ -23,7 +23,7 @@ import numpy as np
 
 from stemgui.audio.atomic import atomic_path, clean_stale_parts
 from stemgui.audio.decode import SUPPORTED_EXTENSIONS
-from stemgui.errors import DecodeError
+from stemgui.errors import DecodeError, NotAudioError
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +79,19 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
 
     Raises:
         FileNotFoundError: a root does not exist.
-        ValueError: two tracks have one name (``cd1/01`` and ``cd2/01``), naming both; a stems
-            folder holds two files of one stem.
+        ValueError: a root is a file other than a ``.stem.mp4``; two tracks have one name
+            (``cd1/01`` and ``cd2/01``), naming both; a stems folder holds two files of one
+            stem.
     """
     found: dict[str, TrackSource] = {}
     for root in map(Path, roots):
         if not root.exists():
             raise FileNotFoundError(f"{root}: no such data folder")
+        if root.is_file() and not root.name.endswith(_STEM_SUFFIX):  # one stem: bass.wav
+            raise ValueError(
+                f"{root}: is a file, not a track (a .stem.mp4 file or a folder of drums, bass, "
+                f"other and vocals files) nor a folder of tracks; name its folder, {root.parent}"
+            )
         # A root may itself be one track: a .stem.mp4 file or a stems folder.
         candidates = [root] if root.is_file() else [root, *sorted(root.rglob("*"))]
         for path in candidates:
@@ -225,7 +231,12 @@ def _read_stem_mp4(path: Path, samplerate: int) -> list[np.ndarray]:
                     chunks.append(out.to_ndarray())
                 signals.append(np.concatenate(chunks, axis=1).astype(np.float32))
     except av.error.FFmpegError as error:
-        raise DecodeError(path, f"cannot read this stem file ({error})") from error
+        # FFmpeg's own words, without its "[Errno 1094995529] ...: '<the path again>'"
+        raise DecodeError(
+            path,
+            f"cannot be read as a stem file ({error.strerror or error}): it is cut short, "
+            "damaged or not a .stem.mp4; download it again, or move it out of the data folder",
+        ) from error
     return signals
 
 
@@ -235,9 +246,21 @@ def _read_stem_folder(folder: Path, samplerate: int) -> list[np.ndarray]:
     files = _stem_files(folder)
     if not all(s in files for s in SOURCES):
         raise DecodeError(folder, f"a stems folder needs files named {', '.join(SOURCES)}")
-    stems = [decode(files[s], samplerate=samplerate).samples for s in SOURCES]
+
+    def read(role: str) -> np.ndarray:
+        try:
+            return decode(files[role], samplerate=samplerate).samples
+        except NotAudioError as error:  # the app's advice, "choose a song", means nothing here
+            said = error.reason.partition(";")[0]  # "is not an audio file (it looks like text)"
+            raise DecodeError(
+                error.path,
+                f"{said}; put the track's {role} stem in its place, or move {folder} out of "
+                "the data folder",
+            ) from None
+
+    stems = [read(s) for s in SOURCES]
     if "mixture" in files:
-        mixture = decode(files["mixture"], samplerate=samplerate).samples
+        mixture = read("mixture")
     else:
         frames = min(s.shape[-1] for s in stems)
         mixture = np.sum([s[:, :frames] for s in stems], axis=0)

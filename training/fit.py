@@ -135,6 +135,7 @@ class Trainer(Optimisation, Validation, ResumableState, SessionRecord, RunFolder
             )
 
         data = config["data"]
+        self.valid_names: list[str] = []  # of the tracks read from the data roots (in warnings)
         if train_tracks is None:
             train_tracks, valid_tracks = self._load_tracks()
         self.valid_tracks = list(valid_tracks or [])
@@ -214,6 +215,7 @@ class Trainer(Optimisation, Validation, ResumableState, SessionRecord, RunFolder
             data["cache"] or self.run_dir.parent / "cache", samplerate=data["samplerate"]
         )
         log.info("data: %d training and %d validation tracks", len(train), len(valid))
+        self.valid_names = [t.name for t in valid]
         return [cache.load(t) for t in train], [cache.load(t) for t in valid]
 
     # -- the loop ---------------------------------------------------------------------------

@@ -92,7 +92,13 @@ def output_file(
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path}: is a folder; name a file in it")
-    if not path.resolve().parent.is_dir():
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        existing = folder
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        if not existing.is_dir():  # afile/x.json: a folder that cannot be created either
+            raise ValueError(f"{path}: {existing} is a file, not a folder; name a file in a folder")
         raise ValueError(f"{path}: its folder does not exist; create it or name another")
     if any(path.resolve() == Path(given).resolve() for given in inputs):
         raise ValueError(f"{path}: is also an input of this command; name another file")

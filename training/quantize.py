@@ -93,6 +93,7 @@ class QuantizeReport:
     source: Path
     destination: Path
     bits: int
+    quantized: int  # parameters stored in ``bits`` bits; the others (under min_size) in float16
     bytes_before: int
     bytes_after: int
     sha256: str
@@ -103,6 +104,15 @@ class QuantizeReport:
     def ratio(self) -> float:
         """How many times smaller the file became."""
         return self.bytes_before / self.bytes_after
+
+    @property
+    def smaller(self) -> bool:
+        """Whether the file became smaller (a float16 source at 15 bits does not)."""
+        return self.bytes_after < self.bytes_before
+
+    def size_change(self) -> str:
+        """``"3.52x smaller"``, or ``"1.27x larger"`` when it is not smaller."""
+        return f"{self.ratio:.2f}x smaller" if self.smaller else f"{1 / self.ratio:.2f}x larger"
 
 
 def quantize_model_file(
@@ -178,13 +188,14 @@ def quantize_file(
         source=source,
         destination=destination,
         bits=bits,
+        quantized=len(read_checkpoint(destination)["models"][0]["quantized"]["quantized"]),
         bytes_before=source.stat().st_size,
         bytes_after=destination.stat().st_size,
         sha256=sha256,
         max_error=max_error,
         max_half_step=max_half_step,
     )
-    logger.info("quantized %s -> %s: %.2fx smaller", source, destination, report.ratio)
+    logger.info("quantized %s -> %s: %s", source, destination, report.size_change())
     return report
 
 
@@ -325,11 +336,17 @@ def run_quantize(args: argparse.Namespace) -> int:
         rate = samplerate_of(args.model)
         tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks, samplerate=rate)
     report = quantize_file(args.model, args.output, bits=args.bits, min_size=args.min_size)
+    stored = f"{report.bits} bits" if report.quantized else "float16"
     print(
         f"{report.source.name}: {report.bytes_before:,} bytes -> {report.destination.name}: "
-        f"{report.bytes_after:,} bytes ({report.ratio:.2f}x smaller, {report.bits} bits, "
-        f"sha256 {report.sha256[:8]}); largest weight error {report.max_error:.3g} "
-        f"(bound {report.max_half_step:.3g})"
+        f"{report.bytes_after:,} bytes ({report.size_change()}, {stored}, "
+        f"sha256 {report.sha256[:8]})"
+        + (
+            f"; largest weight error {report.max_error:.3g} (bound {report.max_half_step:.3g})"
+            if report.quantized
+            else f": no parameter is over --min-size {args.min_size:g} MB, so none is in "
+            f"{report.bits} bits, every weight in float16; give a smaller --min-size"
+        )
     )
     if not tracks:
         return 0
@@ -337,7 +354,7 @@ def run_quantize(args: argparse.Namespace) -> int:
     source = load_any(report.source)
     before = evaluate.mean_sdr(source, tracks, **running)
     after = evaluate.mean_sdr(load_model(report.destination), tracks, **running)
-    labels = (report.source.name, f"{report.bits} bits")
+    labels = (report.source.name, stored)
     print(sdr_change_table(list(source.sources), before, after, len(tracks), labels))
     # What ``export`` puts in the manifest: the quantized file's SDR, not its source's.
     valid_sdr = evaluate.scores_by_source(source.sources, after)
@@ -345,8 +362,16 @@ def run_quantize(args: argparse.Namespace) -> int:
     sha256 = add_provenance(report.destination, record)
     print(f"{report.destination.name} records this SDR (sha256 {sha256[:8]})")
     change = float(after.mean() - before.mean())
-    verdict = "ship the quantized file" if -change < SHIP_RULE_DB else f"keep {report.source.name}"
-    print(f"mean SDR change {change:+.2f} dB: {verdict} (rule: lose less than {SHIP_RULE_DB} dB)")
+    if not report.quantized:
+        verdict = f"keep {report.source.name}: nothing was quantized"
+    elif not report.smaller:
+        verdict = f"keep {report.source.name}: the quantized file is not smaller"
+    elif -change < SHIP_RULE_DB:
+        verdict = "ship the quantized file"
+    else:
+        verdict = f"keep {report.source.name}"
+    rule = f"rule: smaller, and losing less than {SHIP_RULE_DB} dB"
+    print(f"mean SDR change {change:+.2f} dB: {verdict} ({rule})")
     return 0
 
 

@@ -38,6 +38,8 @@ _VALIDATION_SETTINGS = (
     ("eval", "overlap"),
 )
 
+_RESULTS = ("best.stemgui", "history.json")  # a run's results, kept beside its last.pt
+
 
 class ResumableState:
     """``last.pt`` and the checks of a resumed run, a part of ``training.fit.Trainer``."""
@@ -84,10 +86,24 @@ class ResumableState:
 
         Raises:
             ValueError: they differ, naming the setting and the run folder; or a run file is
-                damaged, naming it.
+                damaged, naming it; or the folder is inside another run's or holds one.
         """
+        for parent in self.run_dir.resolve().parents:  # runs/a/b: b's files would be a's too
+            held = [n for n in ("last.pt", *_RESULTS) if (parent / n).exists()]
+            if held:
+                raise ValueError(
+                    f"{self.run_dir} is inside the folder of another run, {parent} (its "
+                    f"{', '.join(held)}): train into a --run folder outside it"
+                )
+        if self.run_dir.is_dir():  # fit --run runs: the folder of the runs, not of one run
+            inner = sorted(d.name for d in self.run_dir.iterdir() if (d / "last.pt").exists())
+            if inner:
+                raise ValueError(
+                    f"{self.run_dir} holds the folders of other runs ({', '.join(inner)}): "
+                    "train into a --run folder of this run's own, such as a new one in it"
+                )
         recorded = self.run_dir / "config.toml"
-        results = [n for n in ("best.stemgui", "history.json") if (self.run_dir / n).exists()]
+        results = [n for n in _RESULTS if (self.run_dir / n).exists()]
         if results and not self.last_path.exists():
             raise ValueError(
                 f"{self.run_dir} holds a run's results ({', '.join(results)}) but no last.pt to "

@@ -39,6 +39,7 @@ class Validation:
     is_main: bool
     source_weights: torch.Tensor
     valid_tracks: list[np.ndarray]
+    valid_names: list[str]  # their names, when read from the data roots; else none
     history: list[dict[str, Any]]
     best_sdr: float
     session: dict[str, Any]
@@ -51,14 +52,19 @@ class Validation:
         from training.evaluate import scores_by_source, separate_tracks
         from training.sdr import global_sdr
 
-        def both(references: np.ndarray, estimates: np.ndarray) -> np.ndarray:
-            return np.stack(
-                [global_sdr(references, estimates), bsseval.track_sdr(references, estimates)]
-            )
-
         model = self.ema if self.ema is not None else self.model
+        rate = int(model.samplerate)  # MUSDB's 1-second frames at the tracks' rate
+        sources = list(model.sources)
         options = self.config["eval"]
         tracks = self.valid_tracks[: options["max_tracks"] or None]
+        names = iter(self.valid_names or [""] * len(tracks))  # scored in the tracks' order
+
+        def both(references: np.ndarray, estimates: np.ndarray) -> np.ndarray:
+            musdb = bsseval.track_sdr(
+                references, estimates, window=rate, hop=rate, track=next(names), sources=sources
+            )
+            return np.stack([global_sdr(references, estimates), musdb])
+
         per_track = separate_tracks(  # (2, sources) per track: global, then MUSDB
             model,
             tracks,
@@ -67,7 +73,6 @@ class Validation:
             overlap=options["overlap"],
             device=str(self.device),  # not the CPU: the Separator moves the model to its device
         )
-        sources = list(model.sources)
         by_metric = {
             "global": np.mean([t[0] for t in per_track], axis=0),
             "musdb": bsseval.median_over_tracks([t[1] for t in per_track]),

@@ -135,7 +135,7 @@ def test_leak_of_another_source_is_interference():
     assert (np.abs(scores.sir - scores.sdr) < 0.5).all() and (scores.sar > 40).all()
 
 
-def test_silent_frames_are_skipped_and_silent_tracks_are_nan():
+def test_silent_frames_are_skipped_and_a_silent_source_left_out():
     refs = _tones(seconds=3)
     estimates = refs + 0.1 * refs[::-1]
     estimates[:, :, 8000:16000] = 0.0  # frame 1: estimates silent
@@ -146,9 +146,44 @@ def test_silent_frames_are_skipped_and_silent_tracks_are_nan():
     silent = refs.copy()
     silent[1] = 0.0
     track = bsseval.track_sdr(silent, estimates, window=8000, hop=8000)
-    assert np.isnan(track).all()
+    assert np.isnan(track[1]) and np.isfinite(track[0])  # the silent source alone is left out
     overall = bsseval.median_over_tracks([track, np.array([1.0, 2.0]), np.array([3.0, 6.0])])
-    np.testing.assert_allclose(overall, [2.0, 4.0])
+    np.testing.assert_allclose(overall, [np.median([track[0], 1.0, 3.0]), 4.0])
+
+
+def test_a_source_silent_over_the_track_is_left_out_and_the_others_scored_as_museval_does(
+    caplog,
+):
+    """An instrumental's silent vocals: museval refuses the track; the other sources score as
+    museval scores the track without vocals, frames silent in them still skipped."""
+    rate = 4000
+    refs, estimates = _song(rate, 3.6, sources=4, seed=6)
+    refs[0, :, rate : 2 * rate] = 0.0  # frame 1 silent in a kept source: NaN for all kept
+    refs[3] = 0.0  # vocals silent throughout
+    kept = [0, 1, 2]
+    ours = bsseval.bss_eval(
+        refs,
+        estimates,
+        window=rate,
+        hop=rate,
+        filters_len=32,
+        track="Song",
+        sources=["drums", "bass", "other", "vocals"],
+    )
+    expected = _compare(refs[kept], estimates[kept], window=rate, filters_len=32, tolerance=1e-6)
+    for name in bsseval.METRICS:
+        np.testing.assert_array_equal(getattr(ours, name)[kept], getattr(expected, name))
+        assert np.isnan(getattr(ours, name)[3]).all()
+    assert np.isnan(ours.sdr[:, 1]).all() and np.isfinite(ours.sdr[:3, [0, 2]]).all()
+    assert "Song: vocals (its reference) silent over the whole track" in caplog.text
+
+    caplog.clear()
+    estimates[1] = 0.0  # a silent estimate is left out too, as museval's frames do
+    fast = bsseval.bss_eval(refs, estimates, window=rate, hop=rate, sdr_only=True)
+    alone = bsseval.bss_eval(refs[[0, 2]], estimates[[0, 2]], window=rate, hop=rate, sdr_only=True)
+    np.testing.assert_array_equal(fast.sdr[[0, 2]], alone.sdr)
+    assert np.isnan(fast.sdr[[1, 3]]).all()
+    assert "source 1 (its estimate) and source 3 (its reference) silent" in caplog.text
 
 
 def test_median_over_frames_then_over_tracks():

@@ -49,14 +49,17 @@ def test_bad_input_is_one_logged_line_and_exit_1(tmp_path, not_a_model, caplog, 
         ("{tmp}/no such folder/out.stemgui", "its folder does not exist"),  # was a traceback
         ("{tmp}/model-20261130.stemgui", "8 hex digits"),  # written, then refused when loaded
         ("{tmp}", "is a folder"),
+        # was "its folder does not exist; create it": it cannot be, a file is in the way
+        ("{model}/sub/out.stemgui", "{model} is a file, not a folder; name a file in a folder"),
     ],
-    ids=["over its input", "missing folder", "hash-like name", "a folder"],
+    ids=["over its input", "missing folder", "hash-like name", "a folder", "under a file"],
 )
 @pytest.mark.parametrize("command", ["quantize", "segment", "bag"])
 def test_an_output_that_cannot_be_written_is_refused_before_any_work(
     tmp_path, a_model, caplog, output, said, command
 ):
     target = output.format(model=a_model, tmp=tmp_path)
+    said = said.format(model=a_model)
     argv = {
         "quantize": ["quantize", str(a_model), target],
         "segment": ["segment", str(a_model), target, "--seconds", "2"],

@@ -80,6 +80,17 @@ def test_reading_a_recipe_names_its_file(tmp_path):
         config_mod.load(recipe)
 
 
+def test_a_missing_recipe_or_a_folder_is_said_in_words_naming_it(tmp_path):
+    """Said as "[Errno 2] No such file or directory: '...'" and "[Errno 21] Is a directory"."""
+    example = "name a recipe, such as training/configs/htdemucs_cpu.toml"
+    with pytest.raises(ValueError) as caught:
+        config_mod.load(tmp_path / "absent.toml")
+    assert str(caught.value) == f"{tmp_path / 'absent.toml'}: no such file; {example}"
+    with pytest.raises(ValueError) as caught:
+        config_mod.load(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: is a folder; {example}"
+
+
 def test_a_recipe_saved_with_a_byte_order_mark_reads(tmp_path):
     """Saved by Windows Notepad (UTF-8 with a BOM), it was refused: "Invalid statement (at line
     1, column 1)", pointing at nothing to be seen."""

@@ -54,6 +54,17 @@ def test_stems_folder_reads_mixture_first(tmp_path, with_mixture):
     np.testing.assert_allclose(signals[1, 0], _tones()[0], atol=1e-6)
 
 
+def test_a_root_that_is_one_stem_file_is_refused_naming_its_folder(tmp_path):
+    """It said "no validation tracks under .../bass.wav", or none found, as of an empty folder."""
+    folder = _stems_folder(tmp_path, False)
+    with pytest.raises(ValueError) as caught:
+        data.discover([folder / "bass.wav"])
+    assert str(caught.value) == (
+        f"{folder / 'bass.wav'}: is a file, not a track (a .stem.mp4 file or a folder of drums, "
+        f"bass, other and vocals files) nor a folder of tracks; name its folder, {folder}"
+    )
+
+
 def test_a_root_that_is_itself_a_stems_folder_is_one_track(tmp_path):
     folder = _stems_folder(tmp_path, True)
     assert [t.path for t in data.discover([folder])] == [folder]
@@ -64,6 +75,19 @@ def test_a_stem_that_does_not_cover_the_song_is_refused_naming_the_track(tmp_pat
     sf.write(folder / "bass.wav", np.zeros((22050, 2)), 44100)  # half the song
     with pytest.raises(DecodeError, match=r"Song A.*differ in length.*bass 0\.50"):
         data.read_track(data.discover([tmp_path])[0])
+
+
+@pytest.mark.parametrize("role", ["bass", "mixture"])
+def test_a_stem_that_is_not_audio_says_what_to_do_with_the_track(tmp_path, role):
+    """It said the app's "choose a song or a video", which a training user cannot do."""
+    folder = _stems_folder(tmp_path, True)
+    (folder / f"{role}.wav").write_text("notes about the mix\n")
+    with pytest.raises(DecodeError) as caught:
+        data.read_track(data.discover([tmp_path])[0])
+    assert str(caught.value) == (
+        f"{folder / role}.wav: is not an audio file (it looks like text); put the track's "
+        f"{role} stem in its place, or move {folder} out of the data folder"
+    )
 
 
 def test_a_track_too_short_to_evaluate_is_refused(tmp_path):
@@ -153,6 +177,30 @@ def test_stem_mp4_with_too_few_streams_names_the_file(tmp_path):
     (track,) = data.discover([tmp_path])
     with pytest.raises(DecodeError, match=r"Bad\.stem\.mp4"):
         data.read_track(track)
+
+
+@pytest.mark.parametrize("cut", [6, 3000])  # text, or a stem file cut short
+def test_a_damaged_stem_mp4_says_what_to_do_naming_it_once(tmp_path, cut):
+    """It said "cannot read this stem file ([Errno 1094995529] Invalid data found when
+    processing input: '<the path again>')", and what to do with it nowhere."""
+    path = tmp_path / "Song B.stem.mp4"
+    if cut == 6:
+        path.write_text("notes\n")
+    else:
+        _write_stem_mp4(path, 5)
+        path.write_bytes(path.read_bytes()[:cut])
+    (track,) = data.discover([tmp_path])
+    with pytest.raises(DecodeError) as caught:
+        data.read_track(track)
+    said = str(caught.value)
+    assert (
+        said.startswith(f"{path}: cannot be read as a stem file (") and said.count(str(path)) == 1
+    )
+    assert said.endswith(
+        "): it is cut short, damaged or not a .stem.mp4; download it again, or move it out of "
+        "the data folder"
+    )
+    assert "Errno" not in said
 
 
 def test_cache_decodes_once(tmp_path, monkeypatch):

@@ -77,6 +77,14 @@ def test_a_scores_file_in_a_missing_folder_is_refused_before_any_work(tmp_path, 
     assert f"{target}: its folder does not exist" in caplog.text
 
 
+def test_a_scores_file_under_a_file_is_refused_naming_the_file(tmp_path, model, caplog):
+    """``--json afile/x.json`` said "its folder does not exist; create it", which it cannot be."""
+    (tmp_path / "afile").write_text("notes")
+    target = tmp_path / "afile" / "x.json"
+    assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(target)]) == 1
+    assert f"{target}: {tmp_path / 'afile'} is a file, not a folder" in caplog.text
+
+
 def test_a_scores_file_that_is_a_folder_is_refused_before_any_work(tmp_path, model, caplog):
     assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(tmp_path)]) == 1
     assert f"{tmp_path}: is a folder; name a file in it" in caplog.text
@@ -196,3 +204,57 @@ def test_without_models_it_scores_the_baselines(tmp_path, musdb_like, capsys):
     assert main(["eval", "--data", str(root), "--cache", str(tmp_path / "cache")]) == 0
     printed = capsys.readouterr().out
     assert "| mixture/4 |" in printed and "| IRM oracle |" in printed
+
+
+def test_an_instrumental_s_silent_vocals_leave_its_other_sources_scored(tmp_path, capsys, caplog):
+    """A track whose vocals stem is silent made every source of it NaN, and with it alone the
+    table's mean cell printed numpy's "Mean of empty slice" in the middle of the table."""
+    import warnings
+
+    folder = tmp_path / "data" / VALID[0]
+    folder.mkdir(parents=True)
+    track = generated_tracks(1, seconds=2.5, seed=4)[0]
+    track[4] = 0.0
+    track[0] = track[1:].sum(axis=0)
+    for stem, signal in zip(["drums", "bass", "other", "vocals"], track[1:]):
+        sf.write(folder / f"{stem}.wav", signal.T, 44100, subtype="FLOAT")
+    out = tmp_path / "s.json"
+    args = ["eval", "--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no stray warning between the table's lines
+        assert main([*args, "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())["musdb"]["mixture/4"][VALID[0]]
+    expected = bsseval.track_sdr(track[1:4], np.broadcast_to(track[0] / 4, track[1:4].shape))
+    np.testing.assert_allclose([scores[s] for s in ("drums", "bass", "other")], expected, atol=1e-3)
+    assert scores["vocals"] is None
+    row = next(line for line in capsys.readouterr().out.splitlines() if "| mixture/4 |" in line)
+    assert row.split("|")[5:7] == [" nan ", f" {np.mean(expected):.2f} "]
+    assert f"{VALID[0]} (mixture/4): vocals (its reference) silent over the whole" in caplog.text
+
+
+def test_a_model_at_another_rate_is_scored_on_one_second_frames_at_its_rate(tmp_path):
+    """An 8 kHz model's tracks (decoded at 8 kHz) were cut in frames of 44100 samples: 5.5 s,
+    one frame of the whole of a short track, not MUSDB's 1-second frames."""
+    from stemgui.separation.checkpoint import save_model
+    from tests.separation.model_files_helpers import tiny_htdemucs
+    from training import data as data_mod
+
+    folder = tmp_path / "data" / VALID[0]
+    folder.mkdir(parents=True)
+    track = generated_tracks(1, seconds=3, seed=5)[0]
+    track[4] *= np.repeat([1.0, 0.1, 0.01], 44100)  # vocals fading: each second scores apart
+    track[0] = track[1:].sum(axis=0)
+    for stem, signal in zip(["drums", "bass", "other", "vocals"], track[1:]):
+        sf.write(folder / f"{stem}.wav", signal.T, 44100, subtype="FLOAT")
+    model = tmp_path / "m.stemgui"
+    save_model(tiny_htdemucs(sources=data_mod.SOURCES), model)  # 8 kHz
+    out, cache = tmp_path / "s.json", tmp_path / "cache"
+    args = ["eval", str(model), "--data", str(tmp_path / "data"), "--cache", str(cache)]
+    assert main([*args, "--json", str(out)]) == 0
+    got = json.loads(out.read_text())["musdb"]["mixture/4"][VALID[0]]
+    (source,) = data_mod.discover([tmp_path / "data"])
+    decoded = data_mod.TrackCache(cache, samplerate=8000).load(source)
+    refs, estimate = decoded[1:], np.broadcast_to(decoded[0] / 4, decoded[1:].shape)
+    expected = bsseval.track_sdr(refs, estimate, window=8000, hop=8000)
+    np.testing.assert_allclose([got[s] for s in data_mod.SOURCES], expected, atol=1e-3)
+    assert abs(expected[3] - bsseval.track_sdr(refs, estimate)[3]) > 1  # not one whole frame

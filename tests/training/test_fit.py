@@ -142,6 +142,27 @@ def test_validation_names_that_are_not_among_the_tracks_are_refused(tmp_path):
         Trainer(config_mod.from_dict(values), tmp_path / "run")
 
 
+def test_a_validation_track_with_a_silent_stem_is_named_in_the_warning(tmp_path, caplog):
+    """An instrumental among the validation tracks: each validation warned "a source is silent
+    over the whole track" without saying which track or source."""
+    import soundfile as sf
+
+    tracks = generated_tracks(3)
+    tracks[2][4] = 0.0  # no vocals
+    tracks[2][0] = tracks[2][1:].sum(axis=0)
+    for index, track in enumerate(tracks):
+        folder = tmp_path / "data" / f"track{index}"
+        folder.mkdir(parents=True)
+        for name, audio in zip(("drums", "bass", "other", "vocals"), track[1:]):
+            sf.write(folder / f"{name}.wav", audio.T, 44100, subtype="FLOAT")
+    roots = {"roots": [str(tmp_path / "data")], "validation": ["track2"]}
+    values = {**TINY, "data": {**TINY["data"], **roots, "cache": str(tmp_path / "cache")}}
+    trainer = Trainer(config_mod.from_dict(values), tmp_path / "run")
+    scores = trainer.evaluate()["musdb"]
+    assert "track2: vocals (its reference) silent over the whole track" in caplog.text
+    assert math.isnan(scores["vocals"]) and not math.isnan(scores["drums"])
+
+
 def test_provenance_counts_the_tracks_not_their_changed_copies(tmp_path):
     trainer = make(tmp_path, overrides={"augment": {"repitch": 2}, "schedule": {"steps": 1}})
     assert len(trainer.sampler.tracks) == 12  # 4 tracks and 2 changed copies of each
@@ -403,6 +424,23 @@ def test_validation_gives_both_metrics_of_the_same_estimates(tmp_path):
     )
     assert [scores["global"][s] for s in sources] == pytest.approx(np.mean(glob, 0), abs=1e-9)
     assert not np.allclose(bsseval.median_over_tracks(musdb), np.mean(glob, 0))  # told apart
+
+
+def test_validation_at_another_rate_scores_one_second_frames_at_that_rate(tmp_path):
+    """At 22.05 kHz MUSDB's score was taken on frames of 44100 samples: 2 s, not 1 s."""
+    from functools import partial
+
+    from training import bsseval
+    from training.evaluate import separate_tracks
+
+    trainer = make(tmp_path, overrides={"data": {"samplerate": 22050}})
+    trainer.valid_tracks = generated_tracks(2, seconds=2.5, seed=1)  # 5 s at 22.05 kHz
+    scores = trainer.evaluate()
+    score = partial(bsseval.track_sdr, window=22050, hop=22050)
+    musdb = separate_tracks(trainer.ema, trainer.valid_tracks, score=score)
+    assert [scores["musdb"][s] for s in trainer.model.sources] == pytest.approx(
+        bsseval.median_over_tracks(musdb), abs=1e-9
+    )
 
 
 def test_a_fine_tuning_that_never_beats_its_start_keeps_the_starting_weights(tmp_path):

@@ -205,6 +205,17 @@ def test_qat_needs_the_optimizer_first():
 # ----------------------------------------------------------------------------- command
 
 
+def _one_track(tmp_path) -> list[str]:
+    """A data folder of one MUSDB validation track of noise: quantize's --data and --cache."""
+    soundfile = pytest.importorskip("soundfile")
+    track = tmp_path / "data" / "Leaf - Summerghost"
+    track.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in SOURCES:
+        soundfile.write(track / f"{name}.wav", 0.1 * rng.standard_normal((22050, 2)), 44100)
+    return ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
+
+
 def test_command_reports_size_and_sdr_change(float_file, tmp_path, capsys):
     soundfile = pytest.importorskip("soundfile")
     _, source = float_file
@@ -241,6 +252,47 @@ def test_command_reports_size_and_sdr_change(float_file, tmp_path, capsys):
     assert [recorded[s] for s in SOURCES] == pytest.approx(measured[:-1], abs=0.005)
     assert recorded["all"] == pytest.approx(measured[-1], abs=0.005)
     assert read_checkpoint(output)["provenance"]["valid_tracks"] == 1  # measured on, not 14
+
+
+def test_a_quantized_file_that_is_not_smaller_is_said_larger_and_never_recommended(
+    tmp_path, capsys
+):
+    """15 bits of a float16 file: it said "0.28x smaller" and, with --data, "ship the quantized
+    file" since no SDR was lost."""
+    from training.__main__ import main
+
+    source = tmp_path / "half.stemgui"
+    save_model(_model(), source, half=True)
+    output = tmp_path / "q15.stemgui"
+    args = ["quantize", str(source), str(output), "--bits", "15", "--min-size", "0"]
+    assert main([*args, *_one_track(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    larger = output.stat().st_size / source.stat().st_size
+    assert larger > 1 and f"({larger:.2f}x larger, 15 bits," in printed
+    assert "ship the quantized file" not in printed
+    assert "keep half.stemgui: the quantized file is not smaller" in printed
+
+
+def test_a_min_size_above_every_parameter_says_float16_and_keeps_the_source(
+    float_file, tmp_path, capsys
+):
+    """--min-size 1000 quantized nothing (every weight float16), said "8 bits" of the file and,
+    with --data, "ship the quantized file"."""
+    from training.__main__ import main
+
+    _, source = float_file
+    output = tmp_path / "q8.stemgui"
+    args = ["quantize", str(source), str(output), "--min-size", "1000"]
+    assert main([*args, *_one_track(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert ", 8 bits," not in printed and "ship the quantized file" not in printed
+    assert (
+        "float16, sha256 " in printed
+        and ": no parameter is over --min-size 1000 MB, so none is in 8 bits, every weight in "
+        "float16; give a smaller --min-size"
+        in printed
+    )
+    assert "| float16 |" in printed and "keep float.stemgui: nothing was quantized" in printed
 
 
 def test_data_without_validation_tracks_are_refused_before_the_output_is_written(

@@ -247,3 +247,32 @@ def test_a_run_folder_holding_the_recipe_itself_is_refused(tmp_path, caplog):
     assert main(["fit", str(recipe), "--run", str(folder), "--steps", "1"]) == 1
     assert f"its config.toml is the recipe {recipe} itself" in caplog.text
     assert recipe.read_text() == text
+
+
+@pytest.mark.parametrize("inside", ["sub", "a/b"])
+def test_a_folder_inside_another_run_s_folder_is_refused_before_any_data(
+    tmp_path, run_at_step_2, inside
+):
+    """``fit --run runs/a/sub`` with runs/a a run started training without a word, its files
+    among the other run's."""
+    nested = run_at_step_2 / inside
+    with pytest.raises(ValueError) as caught:
+        Trainer(absent_data(tmp_path), nested)
+    assert str(caught.value) == (
+        f"{nested} is inside the folder of another run, {run_at_step_2} (its last.pt, "
+        "best.stemgui, history.json): train into a --run folder outside it"
+    )
+    assert not (run_at_step_2 / inside.split("/")[0]).exists()
+
+
+def test_a_folder_holding_other_runs_folders_is_refused_before_any_data(tmp_path, run_at_step_2):
+    """``fit --run runs`` (the folder of the runs) trained there, among the runs' folders, and
+    every run made in it later would be inside that one's."""
+    (tmp_path / "cache").mkdir()  # not a run: no last.pt
+    with pytest.raises(ValueError) as caught:
+        Trainer(absent_data(tmp_path), tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path} holds the folders of other runs (run): train into a --run folder of this "
+        "run's own, such as a new one in it"
+    )
+    assert not (tmp_path / "last.pt").exists()
