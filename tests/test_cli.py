@@ -162,6 +162,7 @@ def test_parser_reads_every_flag():
         ["a.wav", "--overlap", "0.99999"],  # one sample a step: days for a song
         ["a.wav", "--segment", "nan"],
         ["a.wav", "--segment", "0.0001"],
+        ["a.wav", "--segment", "1e9"],  # a free-length network padded the song to it: 160 TiB
         ["a.wav", "--speed", "0"],
         ["a.wav", "--speed", "3"],
         ["a.wav", "--semitones", "7"],

@@ -97,9 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--segment",
         # Shorter chunks than 0.1 s, or more overlap than 0.9, run for hours to days (--overlap
-        # 0.99999 steps one sample at a time: 530,000 chunks for 12 s) for nothing of use.
-        type=_checked(float, lambda v: 0.1 <= v < float("inf"), "a number of seconds from 0.1"),
-        help="chunk length in seconds (default: the model's own)",
+        # 0.99999 steps one sample at a time: 530,000 chunks for 12 s) for nothing of use; a
+        # longer one than 60 s (as training's eval --segment) pads a song to it: 1e9 asked 160 TiB.
+        type=_checked(float, lambda v: 0.1 <= v <= 60, "a number of seconds from 0.1 to 60"),
+        help="chunk length in seconds, 0.1-60 (default: the model's own)",
     )
     parser.add_argument(
         "--overlap",
