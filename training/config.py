@@ -200,7 +200,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: v == 0 or _within(0.1, 60)(v),  # as segment --seconds: one chunk at once
         "0 (the model's own) or a number of seconds from 0.1 to 60",
     ),
-    "eval.overlap": (_within(0, 1, below=True), "a fraction from 0 to below 1"),
+    # as eval --overlap and stemgui-separate --overlap: 0.99999 steps a frame at a time, for days
+    "eval.overlap": (_within(0, 0.9), "a fraction from 0 to 0.9"),
     "eval.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
     "eval.metric": (lambda v: v in ("global", "musdb"), '"global" or "musdb"'),
     # drawn from by numpy and torch (seed * 1_000_003 + step must stay a 64-bit number)
