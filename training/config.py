@@ -245,7 +245,15 @@ def load(path: str | Path) -> dict[str, Any]:
         ValueError: it is not TOML or ``from_dict`` refuses it; the message names the file.
     """
     path = Path(path)
-    text = path.read_bytes()
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise ValueError(
+            f"{path}: no such recipe file; check the path (the shipped ones are "
+            "training/configs/*.toml)"
+        ) from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a folder; name a recipe file (.toml)") from None
     try:  # utf-8-sig: a byte order mark (Windows Notepad) is no "invalid statement"
         config = from_dict(tomllib.loads(text.decode("utf-8-sig")))
     except ValueError as error:  # tomllib.TOMLDecodeError and UnicodeDecodeError are ones too

@@ -81,6 +81,15 @@ def test_reading_a_recipe_names_its_file(tmp_path):
         config_mod.load(recipe)
 
 
+def test_a_recipe_that_is_not_there_or_a_folder_is_said_so(tmp_path):
+    """Said as "[Errno 2] No such file or directory: '...'" and "[Errno 21] Is a directory"."""
+    missing = tmp_path / "htdemucs_cpu.toml"
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(missing))}: no such recipe file; "):
+        config_mod.load(missing)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(tmp_path))}: is a folder; name "):
+        config_mod.load(tmp_path)
+
+
 def test_a_recipe_saved_with_a_byte_order_mark_reads(tmp_path):
     """Saved by Windows Notepad (UTF-8 with a BOM), it was refused: "Invalid statement (at line
     1, column 1)", pointing at nothing to be seen."""
