@@ -246,7 +246,7 @@ def load(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        text = path.read_bytes()
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ValueError(
             f"{path}: no such recipe file; check the path (the shipped ones are "
@@ -255,8 +255,14 @@ def load(path: str | Path) -> dict[str, Any]:
     except IsADirectoryError:
         raise ValueError(f"{path}: is a folder; name a recipe file (.toml)") from None
     try:  # utf-8-sig: a byte order mark (Windows Notepad) is no "invalid statement"
-        config = from_dict(tomllib.loads(text.decode("utf-8-sig")))
-    except ValueError as error:  # tomllib.TOMLDecodeError and UnicodeDecodeError are ones too
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:  # a song or a model given for the recipe
+        raise ValueError(
+            f"{path}: is not text, so no recipe; name a .toml recipe (training/configs/*.toml)"
+        ) from None
+    try:
+        config = from_dict(tomllib.loads(text))
+    except ValueError as error:  # tomllib.TOMLDecodeError is one too
         raise ValueError(f"{path}: {error}") from None
     data = config["data"]
     data["roots"] = [str((path.parent / root).resolve()) for root in data["roots"]]

@@ -90,6 +90,15 @@ def test_a_recipe_that_is_not_there_or_a_folder_is_said_so(tmp_path):
         config_mod.load(tmp_path)
 
 
+def test_a_file_that_is_not_text_is_no_recipe(tmp_path):
+    """A song given for the recipe was refused as "'utf-8' codec can't decode byte 0xac in
+    position 25: invalid start byte"."""
+    song = tmp_path / "song.wav"
+    song.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x02\x00\xac\x44")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(song))}: is not text, so no recipe; "):
+        config_mod.load(song)
+
+
 def test_a_recipe_saved_with_a_byte_order_mark_reads(tmp_path):
     """Saved by Windows Notepad (UTF-8 with a BOM), it was refused: "Invalid statement (at line
     1, column 1)", pointing at nothing to be seen."""
