@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import string
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +16,12 @@ from typing import Any
 
 from stemgui import __version__
 from stemgui.errors import ExportError
-from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, template_parts
+from stemgui.export.naming import (
+    DEFAULT_TEMPLATE,
+    check_extension,
+    template_keys,
+    template_parts,
+)
 from stemgui.export.rates import holds
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
@@ -190,11 +194,6 @@ def audio_format(args: argparse.Namespace) -> Any:
     )
 
 
-def _template_keys(template: str) -> set[str]:
-    """The keys a (checked) file name template fills in; ``{{stem}}`` is the text ``{stem}``."""
-    return {field for _text, field, _spec, _conv in string.Formatter().parse(template) if field}
-
-
 def unknown_arguments(unknown: Sequence[str]) -> str:
     """argparse's words for arguments it does not know, and how to name a song whose file name
     starts with ``-`` (``-x.wav``), which argparse takes for an option."""
@@ -261,7 +260,7 @@ def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> An
     try:
         template_parts(args.filename, args.out)
         check_extension(args.filename, fmt.extension, args.out)
-        if "stem" not in _template_keys(args.filename):  # every run writes two stems or more
+        if "stem" not in template_keys(args.filename):  # every run writes two stems or more
             raise ExportError(
                 args.out,
                 f"file name template {args.filename!r} has no {{stem}}: every stem would get "
