@@ -79,13 +79,19 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
 
     Raises:
         FileNotFoundError: a root does not exist.
-        ValueError: two tracks have one name (``cd1/01`` and ``cd2/01``), naming both; a stems
-            folder holds two files of one stem.
+        ValueError: a root is a file but no ``.stem.mp4`` track; two tracks have one name
+            (``cd1/01`` and ``cd2/01``), naming both; a stems folder holds two files of one
+            stem.
     """
     found: dict[str, TrackSource] = {}
     for root in map(Path, roots):
         if not root.exists():
             raise FileNotFoundError(f"{root}: no such data folder")
+        if root.is_file() and not root.name.endswith(_STEM_SUFFIX):  # a song, say
+            raise ValueError(
+                f"{root}: is a file, not a data folder nor a MUSDB {_STEM_SUFFIX} track; name "
+                "the folder that holds the tracks"
+            )
         # A root may itself be one track: a .stem.mp4 file or a stems folder.
         candidates = [root] if root.is_file() else [root, *sorted(root.rglob("*"))]
         for path in candidates:

@@ -296,3 +296,12 @@ def test_validation_split_of_musdb_previews():
     residual = signals[0] - signals[1:].sum(axis=0)
     snr = 10 * np.log10((signals[0] ** 2).sum() / (residual**2).sum())
     assert snr > 20
+
+
+def test_a_root_that_is_a_file_but_no_track_is_refused_naming_it(tmp_path):
+    """A song given for the data (eval --data song.wav) was searched as an empty folder: "no
+    validation tracks under song.wav", or in a recipe "data.validation names tracks not found"."""
+    song = tmp_path / "song.wav"
+    sf.write(song, np.zeros((100, 2), np.float32), 44100)
+    with pytest.raises(ValueError, match=rf"^{song}: is a file, not a data folder nor a "):
+        data.discover([song])
