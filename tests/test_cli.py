@@ -163,6 +163,7 @@ def test_parser_reads_every_flag():
         ["a.wav", "--overlap", "0.99999"],  # one sample a step: days for a song
         ["a.wav", "--segment", "nan"],
         ["a.wav", "--segment", "0.0001"],
+        ["a.wav", "--segment", "1e9"],  # a free-length network padded the song to it: 160 TiB
         ["a.wav", "--speed", "0"],
         ["a.wav", "--speed", "3"],
         ["a.wav", "--semitones", "7"],
@@ -1088,11 +1089,17 @@ def test_the_files_carry_the_song_s_tempo_and_key(tmp_path, model_file):
 
 
 @pytest.mark.parametrize(
-    ("width", "columns", "bar"),
-    [(0, None, False), (0, "0", False), (0, "60", True), (80, None, True)],
+    ("rows", "width", "columns", "bar"),
+    [
+        (24, 0, None, False),
+        (24, 0, "0", False),
+        (24, 0, "60", True),
+        (24, 80, None, True),
+        (0, 0, "60", True),  # a pty made without a size (script): no bar and no line was shown
+    ],
 )
 def test_a_terminal_without_columns_gets_a_line_per_song(
-    tmp_path, model_file, monkeypatch, width, columns, bar
+    tmp_path, model_file, monkeypatch, rows, width, columns, bar
 ):
     """On a terminal of 0 columns (a serial console, a pty made without a size) tqdm drew its
     bar one column short of nothing, cut off; the songs' lines were not said either, as on a
@@ -1103,7 +1110,7 @@ def test_a_terminal_without_columns_gets_a_line_per_song(
     import termios
 
     main_fd, terminal_fd = pty.openpty()
-    fcntl.ioctl(terminal_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
+    fcntl.ioctl(terminal_fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, width, 0, 0))
     terminal = open(terminal_fd, "w", buffering=1, encoding="utf-8")  # noqa: SIM115
     monkeypatch.setattr(sys, "stderr", terminal)
     if columns is None:

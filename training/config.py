@@ -200,7 +200,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: v == 0 or _within(0.1, 60)(v),  # as segment --seconds: one chunk at once
         "0 (the model's own) or a number of seconds from 0.1 to 60",
     ),
-    "eval.overlap": (_within(0, 1, below=True), "a fraction from 0 to below 1"),
+    # as eval --overlap and stemgui-separate --overlap: 0.99999 steps a frame at a time, for days
+    "eval.overlap": (_within(0, 0.9), "a fraction from 0 to 0.9"),
     "eval.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
     "eval.metric": (lambda v: v in ("global", "musdb"), '"global" or "musdb"'),
     # drawn from by numpy and torch (seed * 1_000_003 + step must stay a 64-bit number)
@@ -246,7 +247,7 @@ def load(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        text = path.read_bytes()
+        raw = path.read_bytes()
     except OSError as error:  # said as "[Errno 2] No such file or directory: '...'"
         if path.is_dir() or not path.exists():
             what = "is a folder" if path.is_dir() else "no such file"
@@ -255,8 +256,14 @@ def load(path: str | Path) -> dict[str, Any]:
             reason = f"cannot be read ({error.strerror})"
         raise ValueError(f"{path}: {reason}") from None
     try:  # utf-8-sig: a byte order mark (Windows Notepad) is no "invalid statement"
-        config = from_dict(tomllib.loads(text.decode("utf-8-sig")))
-    except ValueError as error:  # tomllib.TOMLDecodeError and UnicodeDecodeError are ones too
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:  # a song or a model given for the recipe
+        raise ValueError(
+            f"{path}: is not text, so no recipe; name a .toml recipe (training/configs/*.toml)"
+        ) from None
+    try:
+        config = from_dict(tomllib.loads(text))
+    except ValueError as error:  # tomllib.TOMLDecodeError is one too
         raise ValueError(f"{path}: {error}") from None
     data = config["data"]
     data["roots"] = [str((path.parent / root).resolve()) for root in data["roots"]]

@@ -246,7 +246,9 @@ class ResumableState:
     def _say_init_unused(self, given: str) -> None:
         """Of a resumed run given ``--init``: it continues from its last.pt, not from ``given``
         (said as a warning unless its weights did start from that file)."""
-        origin = str(self.init or "").split(" (member ")[0]  # the file, of a bag too
+        # as provenance.json recorded it: self.init is still ``given`` for a finished run
+        started = (self._provenance_before or {}).get("init")
+        origin = str(started or "").split(" (member ")[0]  # the file, of a bag too
         log.log(
             logging.INFO if origin == given else logging.WARNING,
             "--init %s is not used: %s resumes from its last.pt at step %d (its weights "
@@ -254,5 +256,5 @@ class ResumableState:
             given,
             self.run_dir,
             self.step,
-            self.init or "scratch",
+            started or "scratch",
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import string
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +16,12 @@ from typing import Any
 
 from stemgui import __version__
 from stemgui.errors import ExportError
-from stemgui.export.naming import DEFAULT_TEMPLATE, check_extension, template_parts
+from stemgui.export.naming import (
+    DEFAULT_TEMPLATE,
+    check_extension,
+    template_keys,
+    template_parts,
+)
 from stemgui.export.rates import holds
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
@@ -97,9 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--segment",
         # Shorter chunks than 0.1 s, or more overlap than 0.9, run for hours to days (--overlap
-        # 0.99999 steps one sample at a time: 530,000 chunks for 12 s) for nothing of use.
-        type=_checked(float, lambda v: 0.1 <= v < float("inf"), "a number of seconds from 0.1"),
-        help="chunk length in seconds (default: the model's own)",
+        # 0.99999 steps one sample at a time: 530,000 chunks for 12 s) for nothing of use; a
+        # longer one than 60 s (as training's eval --segment) pads a song to it: 1e9 asked 160 TiB.
+        type=_checked(float, lambda v: 0.1 <= v <= 60, "a number of seconds from 0.1 to 60"),
+        help="chunk length in seconds, 0.1-60 (default: the model's own)",
     )
     parser.add_argument(
         "--overlap",
@@ -189,11 +194,6 @@ def audio_format(args: argparse.Namespace) -> Any:
     )
 
 
-def _template_keys(template: str) -> set[str]:
-    """The keys a (checked) file name template fills in; ``{{stem}}`` is the text ``{stem}``."""
-    return {field for _text, field, _spec, _conv in string.Formatter().parse(template) if field}
-
-
 def unknown_arguments(unknown: Sequence[str]) -> str:
     """argparse's words for arguments it does not know, and how to name a song whose file name
     starts with ``-`` (``-x.wav``), which argparse takes for an option."""
@@ -266,7 +266,7 @@ def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> An
     try:
         template_parts(args.filename, args.out)
         check_extension(args.filename, fmt.extension, args.out)
-        if "stem" not in _template_keys(args.filename):  # every run writes two stems or more
+        if "stem" not in template_keys(args.filename):  # every run writes two stems or more
             raise ExportError(
                 args.out,
                 f"file name template {args.filename!r} has no {{stem}}: every stem would get "

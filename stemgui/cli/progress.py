@@ -42,6 +42,9 @@ def track_progress(track: Path, count: tuple[int, int] | None, total: float) -> 
                 file=sys.stderr,
                 disable=True if columns == 0 else None,  # no room for a bar: lines instead
                 ncols=columns - 1 if columns else None,  # the last column left, as tqdm does
+                # room for the one bar: tqdm reads a pty made without a size as -1 rows (its
+                # height less one) and then draws nothing, COLUMNS set or not
+                nrows=2,
                 leave=False,
             )
         )

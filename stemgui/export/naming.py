@@ -132,6 +132,11 @@ def template_parts(template: str, folder: Path | str = ".") -> list[str]:
     return parts
 
 
+def template_keys(template: str) -> set[str]:
+    """The keys a (checked) file name template fills in; ``{{stem}}`` is the text ``{stem}``."""
+    return {field for _text, field, _spec, _conv in string.Formatter().parse(template) if field}
+
+
 AUDIO_EXTENSIONS = ("wav", "flac", "mp3")  # what an export writes
 
 

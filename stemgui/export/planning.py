@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stemgui.errors import ExportError
-from stemgui.export.naming import check_extension, render, span_label, template_parts
+from stemgui.export.naming import (
+    MAX_NAME_BYTES,
+    check_extension,
+    render,
+    safe_name,
+    span_label,
+    template_keys,
+    template_parts,
+)
 from stemgui.export.rates import check_rate
 
 if TYPE_CHECKING:
@@ -114,11 +122,7 @@ def plan(
             raise ExportError(path, "is a folder; choose another folder or file name")
         key = str(path).casefold()
         if key in seen:
-            raise ExportError(
-                path,
-                f"the template {request.template!r} gives stems {seen[key]!r} and {name!r} the "
-                "same file; put {stem} in it",
-            )
+            raise ExportError(path, _clash(request.template, seen[key], name, path))
         seen[key] = name
     if not (request.overwrite or request.skip_existing):
         # a link to nothing too: found now, not by the rename after every file is written
@@ -135,6 +139,22 @@ def plan(
                 "allow overwriting",
             )
     return targets
+
+
+def _clash(template: str, first: str, second: str, path: Path) -> str:
+    """Why ``template`` gives the stems ``first`` and ``second`` one file, ``path``, and what
+    to do."""
+    words = f"the template {template!r} gives stems {first!r} and {second!r} the same file"
+    if "stem" not in template_keys(template):
+        return words + "; put {stem} in it"
+    if first.casefold() == second.casefold():
+        return words + ": their names differ only in capitals, which Windows and macOS ignore"
+    if safe_name(second, extension=False) not in str(path):
+        return (
+            words + f": a name is cut to {MAX_NAME_BYTES} bytes, and the stem was cut off with "
+            "it; shorten the template's text before {stem}"
+        )
+    return words + f", {path.name!r}: names are made safe for every disk (no / : * ? and such)"
 
 
 def _check_heard(request: ExportRequest, track: str | Path) -> None:

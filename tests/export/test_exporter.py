@@ -293,9 +293,24 @@ def test_what_a_killed_export_left_in_its_folder_goes_with_the_next(tmp_path, st
 
 def test_stems_differing_only_in_case_clash(tmp_path):
     stems = StemSet(("Keys", "keys"), RATE, np.zeros((2, 2, 10), np.float32))
-    with pytest.raises(ExportError, match="gives stems 'Keys' and 'keys' the same file"):
+    with pytest.raises(ExportError, match="gives stems 'Keys' and 'keys' the same file") as caught:
         export(stems, ExportRequest(folder=tmp_path), "t", "m")
+    assert "differ only in capitals" in str(caught.value)
+    assert "put {stem} in it" not in str(caught.value)  # it is in it
     assert files_under(tmp_path) == []
+    stems = StemSet(("a/b", "a:b"), RATE, np.zeros((2, 2, 10), np.float32))
+    with pytest.raises(ExportError, match=r"'a_b\.wav': names are made safe for every disk"):
+        export(stems, ExportRequest(folder=tmp_path), "t", "m")
+
+
+def test_a_name_cut_with_its_stem_says_so(tmp_path):
+    """A template whose text before {stem} is longer than a name holds: the name was cut, the
+    stem with it, and the clash was said as "put {stem} in it", which it was."""
+    template = "{track}/" + "a" * 300 + "{stem}.{ext}"
+    with pytest.raises(ExportError, match="gives stems 'drums' and 'bass' the same file") as caught:
+        plan(ExportRequest(folder=tmp_path, template=template), NAMES, "t", "m")
+    said = str(caught.value)
+    assert "cut to 240 bytes, and the stem was cut off" in said and "put {stem}" not in said
 
 
 @pytest.mark.parametrize("spooled", [False, True])

@@ -162,6 +162,13 @@ def test_full_size_state_dict_loads_strictly(config):
     assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in ref.parameters())
 
 
+def test_official_mmi_configuration_has_the_official_parameter_count():
+    """The figure the README gives for hdemucs_mmi's configuration (Measured figures)."""
+    with torch.device("meta"):
+        ours = HDemucs(SOURCES, **MMI)
+    assert sum(p.numel() for p in ours.parameters()) == 83_637_832
+
+
 def test_odd_length_batch_matches_reference():
     """Two items, a length that is not a multiple of the hop: padding and trimming paths."""
     ref, ours = _pair(SMALL_CONFIGS["hdemucs_mmi"])

@@ -53,6 +53,7 @@ def test_every_setting_has_a_rule_its_default_passes():
         ("quant", "diffq", -1e-4),
         ("quant", "group_size", 0),
         ("eval", "overlap", 1),
+        ("eval", "overlap", 0.99999),  # a frame a step: 132,301 chunks of a 7 s preview
         ("eval", "segment", 1e9),  # 160 TiB asked at the first validation, after training
         ("seed", "value", "forty-two"),
         ("seed", "value", -1),  # failed in numpy after the data were decoded
@@ -89,6 +90,15 @@ def test_a_missing_recipe_or_a_folder_is_said_in_words_naming_it(tmp_path):
     with pytest.raises(ValueError) as caught:
         config_mod.load(tmp_path)
     assert str(caught.value) == f"{tmp_path}: is a folder; {example}"
+
+
+def test_a_file_that_is_not_text_is_no_recipe(tmp_path):
+    """A song given for the recipe was refused as "'utf-8' codec can't decode byte 0xac in
+    position 25: invalid start byte"."""
+    song = tmp_path / "song.wav"
+    song.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x02\x00\xac\x44")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(song))}: is not text, so no recipe; "):
+        config_mod.load(song)
 
 
 def test_a_recipe_saved_with_a_byte_order_mark_reads(tmp_path):

@@ -288,6 +288,19 @@ def test_init_is_not_used_nor_recorded_when_a_run_resumes(tmp_path, caplog):
     assert provenance["init"] is None  # the run started from scratch, whatever this --init
 
 
+def test_a_finished_run_asked_again_with_init_says_where_its_weights_started(tmp_path, caplog):
+    """Said "(its weights started from best.stemgui)", as a mere note, of a run trained from
+    scratch: the --init given was taken for the run's own start when there was no step to do."""
+    make(tmp_path, "first").run(steps=2)
+    make(tmp_path).run(steps=3)
+    again = make(tmp_path, init=tmp_path / "first" / "best.stemgui")
+    with caplog.at_level("INFO", logger="training.resume"):
+        again.run(steps=3)  # nothing to do
+    (said,) = [r for r in caplog.records if "is not used" in r.getMessage()]
+    assert said.levelname == "WARNING"
+    assert "(its weights started from scratch)" in said.getMessage()
+
+
 @pytest.mark.parametrize("keep", [1000, 20000])
 def test_a_damaged_saved_state_is_refused_naming_it(tmp_path, keep):
     """Cut at 20000 bytes, torch said "[Errno 22] Invalid argument" and named nothing."""
