@@ -91,6 +91,7 @@ def export_model(
     sha256 = file_sha256(source)
     target = hashed_name(models_dir / f"{name}{source.suffix}", sha256)
     models_dir.mkdir(parents=True, exist_ok=True)
+    copied = not target.exists()  # the same file exported again is already there
     with atomic_path(target, overwrite=True) as part:
         shutil.copyfile(source, part)
 
@@ -136,8 +137,13 @@ def export_model(
             other["default"] = False
     entries.append(entry)
     document = {"schema": MANIFEST_SCHEMA, "models": entries}
-    with atomic_path(manifest_path, overwrite=True) as part:
-        part.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    try:
+        with atomic_path(manifest_path, overwrite=True) as part:
+            part.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except BaseException:  # no manifest names the copy: it would lie there unshipped
+        if copied:
+            target.unlink(missing_ok=True)
+        raise
     for file in replaced:  # once the manifest no longer names them
         (models_dir / file).unlink(missing_ok=True)
     return entry

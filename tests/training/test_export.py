@@ -138,6 +138,25 @@ def test_a_damaged_manifest_is_refused_before_the_model_is_copied(tmp_path, capl
     assert sorted(p.name for p in models.iterdir()) == ["manifest.json"]  # no stray copy
 
 
+def test_a_manifest_that_cannot_be_written_leaves_no_copy_of_the_model(tmp_path, monkeypatch):
+    """The disk full as the manifest was written: the model's copy stayed, named by nothing."""
+    import training.export as export
+
+    make(tmp_path, overrides={"schedule": {"steps": 2, "eval_every": 2}}).run()
+    models = tmp_path / "models"
+    real = export.atomic_path
+
+    def full(path, **kwargs):
+        if path.name == "manifest.json":
+            raise OSError(28, "No space left on device")
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(export, "atomic_path", full)
+    with pytest.raises(OSError, match="No space left"):
+        export_model(tmp_path / "run" / "best.stemgui", "tiny", models)
+    assert list(models.iterdir()) == []
+
+
 def test_a_model_recording_only_its_data_roots_exports_them_as_another_machine_knows_them(
     tmp_path,
 ):
