@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--device",
         type=_device,
         default="auto",
-        help="auto (default: cuda, then mps, then cpu), cpu, cuda",
+        help="auto (default: cuda, then mps, then cpu), cpu, cuda, cuda:N (the Nth GPU) or mps",
     )
     parser.add_argument(
         "--segment",
@@ -161,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--clip-mode",
         choices=["rescale", "clamp", "none"],
         default="rescale",
-        help="avoid clipping by rescaling the whole stem (default) or by clamping samples",
+        help="avoid clipping by rescaling the whole stem (default) or by clamping samples; none "
+        "leaves them as they are (past full scale --float32 keeps them, the others saturate)",
     )
     existing = parser.add_mutually_exclusive_group()
     existing.add_argument(
