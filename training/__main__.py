@@ -252,13 +252,12 @@ def write_scores(
 
 def format_table(rows: dict[str, np.ndarray], sources: list[str]) -> str:
     """A Markdown table: one row per estimator, one column per source and their mean."""
-    import numpy as np
+    from training import evaluate
 
     header = ["", *sources, "mean"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, per_source in rows.items():
-        scored = np.asarray(per_source)[~np.isnan(per_source)]  # MUSDB's: a source never scored
-        mean = np.mean(scored) if len(scored) else np.nan
+        mean = evaluate.scored_mean(per_source)  # MUSDB's: a source may be never scored
         cells = [f"{v:.2f}" for v in per_source] + [f"{mean:.2f}"]
         lines.append("| " + " | ".join([name, *cells]) + " |")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ Tracks are (1 + sources, channels, frames) arrays, the mixture first, as ``train
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -107,10 +108,21 @@ def mean_sdr(model: nn.Module, tracks: Sequence[np.ndarray], **options) -> np.nd
 
 def scores_by_source(sources: Sequence[str], means: np.ndarray) -> dict[str, float]:
     """``{source: SDR, ..., "all": their mean}`` from (sources,) SDRs: as run histories and the
-    manifest's ``valid_sdr`` record them."""
+    manifest's ``valid_sdr`` record them ("all" over the sources scored, ``scored_mean``)."""
     scores = {source: float(value) for source, value in zip(sources, means)}
-    scores["all"] = float(np.mean(means))
+    scores["all"] = scored_mean(means)
     return scores
+
+
+def scored_mean(values: Sequence[float], weights: Sequence[float] | None = None) -> float:
+    """The (weighted) mean of (sources,) SDRs over the sources that have one, the weights
+    renormalised over them: MUSDB's is NaN for a source silent in every track. NaN when no
+    source with a weight has a score."""
+    values = np.asarray(values, dtype=np.float64)
+    weights = np.ones_like(values) if weights is None else np.asarray(weights, dtype=np.float64)
+    scored = ~np.isnan(values)
+    total = weights[scored].sum()
+    return float(np.dot(weights[scored], values[scored]) / total) if total > 0 else math.nan
 
 
 def mixture_baseline(tracks: Sequence[np.ndarray]) -> list[np.ndarray]:

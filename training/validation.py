@@ -4,7 +4,8 @@ At each evaluation step the validation tracks are separated once by the model (i
 has one) and scored by both metrics: the global SDR and MUSDB's. ``best.stemgui`` keeps the
 weights of the best score by ``[eval] metric`` (with loss weights, their weighted sum), in
 stemgui's checkpoint format with the session's provenance; a diffq run stores them packed,
-truly quantized. A NaN score replaces a best only when none was scored; without validation
+truly quantized. The score is over the sources scored (MUSDB's leaves out a source silent in
+every track). A NaN score replaces a best only when none was scored; without validation
 tracks ``best.stemgui`` holds the latest weights, unscored.
 """
 
@@ -46,10 +47,11 @@ class Validation:
 
     def evaluate(self) -> dict[str, dict[str, float]]:
         """The validation tracks' SDR per source, their mean ("all") and, with loss weights, the
-        weighted sum ("weighted"), by both metrics from one separation: ``{"global": mean over
-        tracks of the global SDR, "musdb": MUSDB's median over frames, then over tracks}``."""
+        weighted mean ("weighted"), each over the sources scored, by both metrics from one
+        separation: ``{"global": mean over tracks of the global SDR, "musdb": MUSDB's median over
+        frames, then over tracks}``."""
         from training import bsseval
-        from training.evaluate import scores_by_source, separate_tracks
+        from training.evaluate import scored_mean, scores_by_source, separate_tracks
         from training.sdr import global_sdr
 
         model = self.ema if self.ema is not None else self.model
@@ -81,8 +83,7 @@ class Validation:
         for metric, values in by_metric.items():
             result = scores_by_source(sources, values)
             if self.config["optim"]["source_weights"]:
-                weights = self.source_weights.tolist()
-                result["weighted"] = float(sum(w * v for w, v in zip(weights, values)))
+                result["weighted"] = scored_mean(values, self.source_weights.tolist())
             results[metric] = result
         return results
 
@@ -108,7 +109,7 @@ class Validation:
         )
         chosen = scores[self.config["eval"]["metric"]]
         score = chosen.get("weighted", chosen["all"])  # what the loss asks for
-        if math.isnan(score):  # diverged, or MUSDB's with a source silent in every track
+        if math.isnan(score):  # diverged, or MUSDB's with every weighted source silent
             if self.best_sdr == -math.inf:  # nothing better to keep
                 log.warning("the validation score is NaN: best.stemgui holds the latest weights")
                 self.save_best(scores)

@@ -580,6 +580,33 @@ def test_a_nan_score_keeps_the_latest_weights_only_when_none_were_scored(tmp_pat
     assert [e["musdb_all"] for e in history if "musdb_all" in e] == [None, 1.0, None]
 
 
+def test_validation_tracks_all_without_vocals_are_scored_over_the_other_sources(tmp_path):
+    """MUSDB's vocals are NaN when every validation track is an instrumental: "all" and
+    "weighted" were NaN with them (a 0 weight times NaN is NaN), and best.stemgui held the
+    latest weights, unscored."""
+    from stemgui.separation.checkpoint import read_checkpoint
+
+    overrides = {
+        "schedule": {"eval_every": 1},
+        "eval": {"metric": "musdb"},
+        "optim": {"source_weights": [2, 1, 1, 1]},
+    }
+    trainer = make(tmp_path, overrides=overrides)
+    for track in trainer.valid_tracks:
+        track[4] = 0.0  # no vocals
+        track[0] = track[1:].sum(axis=0)
+    history = [e for e in trainer.run(steps=3) if "musdb_all" in e]
+    assert len(history) == 3
+    for entry in history:
+        drums, bass, other = (entry[f"musdb_{s}"] for s in ("drums", "bass", "other"))
+        assert math.isnan(entry["musdb_vocals"])
+        assert entry["musdb_all"] == pytest.approx((drums + bass + other) / 3)
+        assert entry["musdb_weighted"] == pytest.approx((2 * drums + bass + other) / 4)
+    best = max(history, key=lambda e: e["musdb_weighted"])
+    assert trainer.best_sdr == best["musdb_weighted"]
+    assert read_checkpoint(tmp_path / "run" / "best.stemgui")["provenance"]["steps"] == best["step"]
+
+
 def test_source_weights_are_checked():
     with pytest.raises(ValueError, match="non-negative, not all zero"):
         config_mod.from_dict({"optim": {"source_weights": [0, 0, 0, 0]}})
