@@ -193,6 +193,7 @@ def bss_eval(
     sdr_only: bool = False,
     track: str = "",
     sources: Sequence[str] = (),
+    said: set[tuple[str, str]] | None = None,
 ) -> FrameScores:
     """BSS Eval v4 (images) scores per frame, as ``museval.evaluate(mode="v4")`` computes them.
 
@@ -205,6 +206,8 @@ def bss_eval(
         track, sources: the track's name and the sources' names, for the warning about a source
             silent over the whole track (which is left out: NaN for it, the others scored
             without it).
+        said: the (track, source) pairs already warned silent: not warned again; those warned
+            now are added.
 
     Returns:
         ``FrameScores`` with (sources, frames) arrays in dB.
@@ -225,17 +228,20 @@ def bss_eval(
     silent_references = _silent(references)
     silent = silent_references | _silent(estimates)
     if silent.any():
-        said = [
-            f"{sources[j] if sources else f'source {j}'} (its "
-            f"{'reference' if silent_references[j] else 'estimate'})"
-            for j in np.flatnonzero(silent)
-        ]
-        logger.warning(
-            "%s%s silent over the whole track: left out of its BSS Eval scores (NaN), the other "
-            "sources scored without it",
-            f"{track}: " if track else "",
-            " and ".join(said),
-        )
+        names = {j: sources[j] if sources else f"source {j}" for j in np.flatnonzero(silent)}
+        new = [j for j in names if said is None or (track, names[j]) not in said]
+        if new:
+            logger.warning(
+                "%s%s silent over the whole track: left out of its BSS Eval scores (NaN), the "
+                "other sources scored without it",
+                f"{track}: " if track else "",
+                " and ".join(
+                    f"{names[j]} (its {'reference' if silent_references[j] else 'estimate'})"
+                    for j in new
+                ),
+            )
+        if said is not None:
+            said.update((track, names[j]) for j in new)
         if not silent.all():  # the others scored as museval scores the track without them
             kept = bss_eval(
                 references[~silent],

@@ -185,6 +185,7 @@ class Trainer(Optimisation, Validation, ResumableState, SessionRecord, RunFolder
         self.history: list[dict[str, Any]] = []
         self.best_sdr = -math.inf
         self.best_metric = config["eval"]["metric"]  # a resumed run's: what last.pt says
+        self.silent_said: set[tuple[str, str]] = set()  # (track, stem) warned silent, once each
 
     # -- data -------------------------------------------------------------------------------
     def _load_tracks(self) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -43,6 +43,7 @@ class Validation:
     valid_names: list[str]  # their names, when read from the data roots; else none
     history: list[dict[str, Any]]
     best_sdr: float
+    silent_said: set[tuple[str, str]]
     session: dict[str, Any]
 
     def evaluate(self) -> dict[str, dict[str, float]]:
@@ -59,11 +60,18 @@ class Validation:
         sources = list(model.sources)
         options = self.config["eval"]
         tracks = self.valid_tracks[: options["max_tracks"] or None]
-        names = iter(self.valid_names or [""] * len(tracks))  # scored in the tracks' order
+        numbered = [f"validation track {i + 1}" for i in range(len(tracks))]  # given unnamed
+        names = iter(self.valid_names or numbered)  # scored in the tracks' order
 
         def both(references: np.ndarray, estimates: np.ndarray) -> np.ndarray:
             musdb = bsseval.track_sdr(
-                references, estimates, window=rate, hop=rate, track=next(names), sources=sources
+                references,
+                estimates,
+                window=rate,
+                hop=rate,
+                track=next(names),
+                sources=sources,
+                said=self.silent_said,  # each warning once a session, not at every validation
             )
             return np.stack([global_sdr(references, estimates), musdb])
 

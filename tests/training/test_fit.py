@@ -161,6 +161,23 @@ def test_a_validation_track_with_a_silent_stem_is_named_in_the_warning(tmp_path,
     scores = trainer.evaluate()["musdb"]
     assert "track2: vocals (its reference) silent over the whole track" in caplog.text
     assert math.isnan(scores["vocals"]) and not math.isnan(scores["drums"])
+    trainer.evaluate()  # said once a session, not at every validation
+    assert caplog.text.count("track2: vocals (its reference) silent") == 1
+    resumed = Trainer(config_mod.from_dict(values), tmp_path / "run")
+    resumed.evaluate()  # and said again in the next session
+    assert caplog.text.count("track2: vocals (its reference) silent") == 2
+
+
+def test_unnamed_validation_tracks_with_a_silent_stem_are_each_said_once(tmp_path, caplog):
+    trainer = make(tmp_path)
+    for track in trainer.valid_tracks:
+        track[4] = 0.0  # no vocals
+        track[0] = track[1:].sum(axis=0)
+    with caplog.at_level("WARNING", logger="training.bsseval"):
+        trainer.evaluate()
+        trainer.evaluate()
+    said = [r.getMessage().split(":")[0] for r in caplog.records if "silent" in r.getMessage()]
+    assert said == ["validation track 1", "validation track 2"]
 
 
 def test_provenance_counts_the_tracks_not_their_changed_copies(tmp_path):
