@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -46,9 +47,11 @@ class Pace:
 
     @property
     def label(self) -> str:
-        """In file names and titles: "90%", "100% +2st", "75% -3st"."""
+        """In file names and titles: "90%", "100% +2st", "75% -3st", "33.3%": the percent with
+        as many decimals as the speed has, so that two speeds never share a name."""
         steps = f" {self.semitones:+d}st" if self.semitones else ""
-        return f"{round(self.speed * 100)}%{steps}"
+        percent = Decimal(repr(float(self.speed))).scaleb(2).normalize()
+        return f"{percent:f}%{steps}"
 
     def frames(self, frames: int) -> int:
         """How long ``frames`` frames of the song last at this pace."""

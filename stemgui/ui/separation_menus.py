@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from stemgui.ui import settings as S
 from stemgui.ui.get_models import ModelsDialog
 from stemgui.ui.models import MODEL_FILE_FILTER, NO_MODEL_MESSAGE, display_name, is_model_file
-from stemgui.ui.restore import Stamp, file_stamp
+from stemgui.ui.restore import ModelStamps, file_stamp
 from stemgui.ui.separation_options import SeparationOptions
 
 logger = logging.getLogger(__name__)
@@ -69,12 +70,12 @@ class SeparationMenus(QObject):
         self.dialog: ModelsDialog | None = None
         self.probing = False  # the worker has been asked and has not answered yet
         self._checking: str | None = None  # the model file last sent to be checked
-        # the chosen model that did not load on the worker: (spec, why, its file's stamp then)
-        self._unloadable: tuple[str, str, Stamp | None] | None = None
+        # the chosen model that did not load on the worker: (spec, why, its files' stamps then)
+        self._unloadable: tuple[str, str, ModelStamps] | None = None
         self._checked.connect(self._model_file_checked)
         # A chosen model file that is gone (a drive unplugged) is looked for every 2 s, so that
         # the songs waiting for it start when it is back; one that does not load, to see
-        # whether it changed (mended: downloaded or exported again).
+        # whether it (or a bag's member) changed (mended: downloaded or exported again).
         self._watch = QTimer(self)
         self._watch.setInterval(2000)
         self._watch.timeout.connect(self._look_for_chosen_file)
@@ -307,11 +308,12 @@ class SeparationMenus(QObject):
         """The model ``spec`` did not load on the worker (``message`` says why: damaged since it
         was chosen, say). While it is the one chosen, songs wait (``wait_reason``) and
         ``problem`` says why, until a model is chosen (the same one too: tried again) or its
-        file changes (mended). Nothing is held for a model chosen before the one of now, or a
-        file gone (that is said and watched as missing)."""
+        file changes (mended; for a bag, a member put beside it or replaced too). Nothing is
+        held for a model chosen before the one of now, or a file gone (that is said and watched
+        as missing)."""
         if spec != self.settings.get(S.MODEL) or self.has_model() is False:
             return
-        self._unloadable = (spec, message, file_stamp(spec))
+        self._unloadable = (spec, message, _stamps(_mending_files(spec)))
         self.availability_changed.emit()
 
     def _update_watch(self) -> None:
@@ -324,8 +326,8 @@ class SeparationMenus(QObject):
 
     def _look_for_chosen_file(self) -> None:
         if self._unloadable is not None:
-            spec, _message, stamp = self._unloadable
-            if file_stamp(spec) != stamp:
+            spec, _message, stamps = self._unloadable
+            if _stamps(path for path, _stamp in stamps) != stamps:
                 logger.info("the model file %s changed: it is tried again", spec)
                 self._unloadable = None
                 self.availability_changed.emit()
@@ -384,3 +386,24 @@ class SeparationMenus(QObject):
             "Download one (Model ▸ Get models…) or choose a model file (Model ▸ Choose model "
             "file…)."
         )
+
+
+def _mending_files(spec: str) -> list[str]:
+    """The files whose change may mend the model ``spec`` that does not load: its file; for a
+    bag, also the folder its members are looked for in (one put there or renamed) and the
+    members there now (one replaced). The bag is read here, once: the watch only stats them."""
+    path = Path(spec)
+    if not spec or path.suffix.lower() not in (".yaml", ".yml"):
+        return [spec]
+    from stemgui.errors import ModelLoadError
+    from stemgui.separation.official import find_signature, read_bag_file
+
+    try:
+        members = [find_signature(path.parent, s) for s in read_bag_file(path)["models"]]
+    except (ModelLoadError, OSError):  # the .yaml itself is at fault: its own stamp says
+        return [spec]
+    return [spec, str(path.parent), *(str(member) for member in members if member)]
+
+
+def _stamps(paths: Iterable[str]) -> ModelStamps:
+    return tuple((path, file_stamp(path)) for path in paths)

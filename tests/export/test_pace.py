@@ -147,6 +147,25 @@ def test_the_files_carry_the_tempo_and_key_they_are_heard_at(tmp_path, stems):
     assert not {"TBPM", "TKEY"} & tags_of(plain).keys()  # a song not analysed: none
 
 
+@pytest.mark.parametrize(
+    ("pace", "label"),
+    [
+        (Pace(0.9, 0), "90%"),
+        (Pace(1.0, 2), "100% +2st"),
+        (Pace(0.75, -3), "75% -3st"),
+        (Pace(2, 0), "200%"),
+        (Pace(0.333, 0), "33.3%"),
+        (Pace(0.334, 0), "33.4%"),
+        (Pace(0.3333, 1), "33.33% +1st"),
+        (Pace(0.755, 0), "75.5%"),
+    ],
+)
+def test_the_label_tells_every_speed_apart_and_whole_percents_stay_whole(pace, label):
+    """``--speed 0.333`` and ``0.334`` are two exports: one name would let --skip-existing keep
+    the other's files."""
+    assert pace.label == label
+
+
 @pytest.mark.parametrize("speed", [0.0, -1.0, float("nan"), float("inf"), 0.2, 2.5])
 def test_a_pace_outside_the_players_speeds_is_refused(speed):
     """Pace(0) divided by zero in ``frames``; a negative speed wrote 1-frame files; 2.5 was

@@ -372,6 +372,37 @@ def test_a_model_file_mended_in_place_lets_the_queue_go_on(
     win.close()
 
 
+@pytest.mark.parametrize("mend", ["put back", "replaced in place"])
+def test_a_bag_whose_member_is_mended_lets_the_queue_go_on(
+    qtbot, settings_store, tiny_model_file, tmp_path, mend
+):
+    """The watch looked at the bag's .yaml only: a member put back beside it (or rewritten
+    whole) left the songs waiting for good."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    bag = folder / "bag.yaml"
+    bag.write_text("models: [one, two]\n")
+    (folder / "one.stemgui").write_bytes(tiny_model_file.read_bytes())
+    two = folder / "two.stemgui"
+    if mend == "replaced in place":
+        two.write_bytes(tiny_model_file.read_bytes()[:500])  # cut short
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(bag))
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    jobs = win.add_paths([write_song(tmp_path / f"{n}.wav", seed=n) for n in range(2)])
+    qtbot.waitUntil(lambda: jobs[0].hold != "", timeout=TIMEOUT_MS)
+    assert win.banner.text().startswith("The chosen model “bag” does not load")
+    qtbot.wait(2500)  # a look of the watch: nothing changed, nothing tried again
+    assert [job.state for job in jobs] == [JobState.WAITING] * 2
+    two.write_bytes(tiny_model_file.read_bytes())
+    qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
+    assert [job.state for job in jobs] == [JobState.DONE] * 2, [job.error for job in jobs]
+    assert not win.banner.isVisibleTo(win) and not win.menus._watch.isActive()
+    win.close()
+
+
 def test_the_default_model_that_does_not_load_is_named_by_its_file(qtbot, settings_store, songs):
     """No model chosen: the store's default, which the banner called “”."""
     from stemgui.errors import ModelLoadError
