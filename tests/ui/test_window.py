@@ -625,13 +625,19 @@ def test_retrying_the_song_on_screen_takes_its_cancelled_stems_off(qtbot, settin
         win.close()
 
 
+def _selected_halfway(qtbot, win, song):
+    """``song`` queued, separated half way (held there), selected, the queue's list focused."""
+    (job,) = win.add_paths([song])
+    qtbot.waitUntil(lambda: job.fraction == 0.5, timeout=TIMEOUT_MS)
+    win.select(job)
+    win.queue.view.setFocus()
+    return job
+
+
 def test_delete_never_throws_away_the_separation_running(qtbot, settings_store, songs):
     gate, win = _halfway_window(qtbot, settings_store)
     try:
-        (job,) = win.add_paths(songs[:1])
-        qtbot.waitUntil(lambda: job.fraction == 0.5, timeout=TIMEOUT_MS)
-        win.select(job)
-        win.queue.view.setFocus()
+        job = _selected_halfway(qtbot, win, songs[0])
         qtbot.keyClick(win.queue.view, Qt.Key.Key_Backspace)
         assert job in win.controller.model.jobs and job.state is JobState.SEPARATING
         assert "Cancel it first" in win.statusBar().currentMessage()
@@ -650,10 +656,7 @@ def test_delete_removes_a_song_being_cancelled(qtbot, settings_store, songs):
     """Cancel, then Delete at once: it said to cancel it first, and did nothing."""
     gate, win = _halfway_window(qtbot, settings_store)
     try:
-        (job,) = win.add_paths(songs[:1])
-        qtbot.waitUntil(lambda: job.fraction == 0.5, timeout=TIMEOUT_MS)
-        win.select(job)
-        win.queue.view.setFocus()
+        job = _selected_halfway(qtbot, win, songs[0])
         qtbot.mouseClick(win.queue.cancel_button, Qt.MouseButton.LeftButton)
         qtbot.keyClick(win.queue.view, Qt.Key.Key_Delete)
         assert job.status_text() == "removing…"
