@@ -17,12 +17,13 @@ from tests.stems.harmony import RATE, key_song
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize(
-    ("tonic", "mode"),
-    [(0, "major"), (9, "minor"), (6, "minor"), (3, "major"), (11, "minor"), (7, "major")],
-)
-def test_songs_in_known_keys(tonic, mode):
-    assert estimate_key(key_song(tonic, mode, seed=tonic), RATE) == Key(tonic, mode)
+@pytest.mark.parametrize("mode", ["major", "minor"])
+@pytest.mark.parametrize("tonic", range(12))
+def test_songs_in_all_24_keys(tonic, mode):
+    """Each key comes back, a third of them in tune, a third 40 cents flat, a third 30 sharp."""
+    cents = (0.0, -40.0, 30.0)[tonic % 3]
+    song = key_song(tonic, mode, cents=cents, seed=tonic)
+    assert estimate_key(song, RATE) == Key(tonic, mode)
 
 
 @pytest.mark.parametrize("cents", [-40.0, 30.0])
