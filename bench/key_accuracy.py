@@ -4,8 +4,9 @@ Songs from ``training.synth`` (FluidSynth, Debian's GM soundfont, the FluidSynth
 no Sinsy build is needed), each drawn from its seed with a tonic and a mode, are heard as the app
 hears a separated song: its stems but the drums (``stemset_key``), and, beside it, the mixture
 with its drums. Each answer is counted as exact, the relative key (C major for A minor: the same
-notes), a fifth away, the parallel key (C minor for C major), other, or none. Also prints how
-long an estimate takes against decoding nothing: reading the stems once. Never pass/fail.
+notes), a fifth away, the parallel key (C minor for C major), other, or none; each row names the
+song's chords as numerals of its key, so that the loops read wrong show. Also prints how long an
+estimate takes against decoding nothing: reading the stems once. Never pass/fail.
 
     .venv/bin/python bench/key_accuracy.py                  # 40 songs of 30 s, seeds 100-139
     .venv/bin/python bench/key_accuracy.py --songs 10 --first-seed 7
@@ -25,8 +26,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stemgui.stems.key import Key, estimate_key, stemset_key
 from stemgui.stems.stemset import StemSet
-from training.synth.recipe import STEMS, make_recipe
+from training.synth.recipe import STEMS, SongRecipe, make_recipe
 from training.synth.song import render_song
+
+NUMERALS = ("I", "II", "III", "IV", "V", "VI", "VII")
+SUFFIXES = {"min7": "7", "dom7": "7", "maj7": "maj7", "sus4": "sus4", "dim": "°"}
+
+
+def numerals(recipe: SongRecipe) -> str:
+    """The recipe's chords as numerals of its key: "i VI III VII", "ii7 V7 Imaj7 Imaj7"."""
+    said = []
+    for degree, quality in recipe.progression:
+        numeral = NUMERALS[int(degree)]
+        if quality in ("min", "min7", "dim"):
+            numeral = numeral.lower()
+        said.append(numeral + SUFFIXES.get(quality, ""))
+    return " ".join(said)
 
 
 def relation(found: Key | None, made: Key) -> str:
@@ -52,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     counts = {"stems": collections.Counter(), "mixture": collections.Counter()}
     spent = {"estimate": 0.0, "read": 0.0}
-    print(f"{'seed':>5}  {'made in':<10} {'stems but drums':<24} {'mixture':<24}")
+    print(f"{'seed':>5}  {'made in':<10} {'stems but drums':<24} {'mixture':<24} chords")
     for seed in range(args.first_seed, args.first_seed + args.songs):
         recipe = make_recipe(seed, args.seconds, vocal_engine="fluidsynth")
         song = render_song(recipe)
@@ -70,7 +85,7 @@ def main() -> None:
             what = relation(found, made)
             counts[name][what] += 1
             row.append(f"{found.name if found else '-':<12}{what:<12}")
-        print(f"{seed:>5}  {made.name:<10} {row[0]} {row[1]}", flush=True)
+        print(f"{seed:>5}  {made.name:<10} {row[0]} {row[1]} {numerals(recipe)}", flush=True)
     for name, count in counts.items():
         said = ", ".join(f"{what} {n}" for what, n in count.most_common())
         print(f"{name}: {count['exact']}/{args.songs} exact ({said})")
