@@ -229,14 +229,15 @@ def write_scores(
     """Every estimator's scores per track (BSS Eval v4 frame medians and global SDR) as JSON,
     written whole or not at all; an existing file is replaced only with ``overwrite``. A MUSDB
     median over few tracks is set by the one or two tracks in the middle; this file shows
-    which."""
+    which. A score that is no number is null: a stem silent over the whole track (NaN), or an
+    estimate equal to its reference (an infinite SDR), which JSON cannot hold either."""
     import numpy as np
 
     from stemgui.audio.atomic import atomic_path
 
     def table(scores: list[np.ndarray]) -> dict[str, dict[str, float | None]]:
         return {
-            track: {s: None if np.isnan(v) else round(float(v), 4) for s, v in zip(sources, row)}
+            track: {s: round(float(v), 4) if np.isfinite(v) else None for s, v in zip(sources, row)}
             for track, row in zip(tracks, scores)
         }
 
@@ -247,7 +248,7 @@ def write_scores(
         "global": {name: table(scores) for name, scores in fast.items()},
     }
     with atomic_path(path, overwrite=overwrite) as part:
-        part.write_text(json.dumps(document, indent=1) + "\n")
+        part.write_text(json.dumps(document, indent=1, allow_nan=False) + "\n")
 
 
 def format_table(rows: dict[str, np.ndarray], sources: list[str]) -> str:
@@ -338,7 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ev.add_argument("--device", type=device, default="cpu")
     ev.add_argument("--max-tracks", type=count(0), default=0)
-    ev.add_argument("--json", metavar="FILE", help="also write every score per track here")
+    ev.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write every score per track here (default: none); null is a stem silent "
+        "over the whole track, or an estimate equal to its reference (an infinite SDR)",
+    )
     ev.add_argument("--overwrite", action="store_true", help="replace the --json FILE if it exists")
     ev.set_defaults(func=_eval)
 
