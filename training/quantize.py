@@ -325,16 +325,14 @@ def run_quantize(args: argparse.Namespace) -> int:
     from stemgui.separation.official import load_any
     from stemgui.separation.rewrite import add_provenance
     from training import evaluate
-    from training.models import channels_of, samplerate_of, sources_of
 
     output_file(args.output, [args.model], overwrite=args.overwrite)
     # The data are read first: a missing folder is refused before any file is written.
     tracks = []
     if args.data:  # at the model's rate, as eval decodes them
-        evaluate.reference_order(sources_of(args.model), args.model)  # stems it cannot score
-        evaluate.check_channels(channels_of(args.model), args.model)
-        rate = samplerate_of(args.model)
-        tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks, samplerate=rate)
+        tracks = evaluate.model_validation_tracks(
+            args.model, args.data, args.cache, args.max_tracks
+        )
     report = quantize_file(args.model, args.output, bits=args.bits, min_size=args.min_size)
     stored = f"{report.bits} bits" if report.quantized else "float16"
     print(

@@ -18,7 +18,7 @@ from typing import Any
 from stemgui.separation.checkpoint import load_model
 from stemgui.separation.official import load_any
 from stemgui.separation.rewrite import add_provenance, save_with_segment
-from training.models import as_stemgui_file, channels_of, samplerate_of, sources_of
+from training.models import as_stemgui_file
 from training.options import chunk_seconds, device, output_file
 
 
@@ -29,10 +29,7 @@ def run_segment(args: argparse.Namespace) -> int:
     # The data are read first: a missing folder is refused before any file is written.
     tracks = []
     if args.data:  # at the model's rate, as eval decodes them
-        evaluate.reference_order(sources_of(args.model), args.model)  # stems it cannot score
-        evaluate.check_channels(channels_of(args.model), args.model)
-        rate = samplerate_of(args.model)
-        tracks = evaluate.validation_tracks(args.data, args.cache, samplerate=rate)
+        tracks = evaluate.model_validation_tracks(args.model, args.data, args.cache)
     # The source's figures, measured on other chunks, are not carried over: --data measures
     # them after the file is written (stopped before, it holds none rather than the source's).
     unmeasured = {"valid_sdr": {}}
