@@ -207,16 +207,34 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "models", nargs="+", help="member stemgui files (single models) or official Demucs .th"
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+        "--overwrite",
+        action="store_true",
+        help="replace OUTPUT if it exists (default: an existing one is refused)",
     )
     parser.add_argument(
         "--weights",
         nargs="+",
-        help="one comma list per member, one weight per source (default: all 1)",
+        help="one comma list per member, one weight per source, such as 1,1,0,1 0,0,1,0 "
+        "(default: all 1, the members' mean)",
     )
-    parser.add_argument("--data", nargs="*", default=[], help="data roots: measure the bag")
-    parser.add_argument("--cache", default="runs/cache")
-    parser.add_argument("--device", type=device, default="cpu")
+    parser.add_argument(
+        "--data",
+        nargs="*",
+        default=[],
+        help="data roots: print every member's and the bag's validation SDR on their MUSDB18 "
+        "validation tracks (default: none, not measured)",
+    )
+    parser.add_argument(
+        "--cache",
+        default="runs/cache",
+        help="folder of the decoded --data tracks, kept for the next run (default: runs/cache)",
+    )
+    parser.add_argument(
+        "--device",
+        type=device,
+        default="cpu",
+        help="where to separate --data: cpu, cuda, cuda:N, mps or auto (default: cpu)",
+    )
     parser.set_defaults(func=run_bag)
 
     member = commands.add_parser("member", help="one member of a bag as its own model file")
@@ -228,7 +246,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     member.add_argument("output", help="the member's stemgui file to write")
     member.add_argument(
-        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+        "--overwrite",
+        action="store_true",
+        help="replace OUTPUT if it exists (default: an existing one is refused)",
     )
     member.set_defaults(func=run_member)
     return parser

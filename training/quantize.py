@@ -381,26 +381,48 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("model", help="stemgui checkpoint (or official Demucs .th) to quantize")
     parser.add_argument("output", help="quantized stemgui checkpoint to write")
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+        "--overwrite",
+        action="store_true",
+        help="replace OUTPUT if it exists (default: an existing one is refused)",
     )
-    parser.add_argument("--bits", type=count(1, 15), default=DEFAULT_BITS)  # diffq's range
+    parser.add_argument(  # diffq's range
+        "--bits",
+        type=count(1, 15),
+        default=DEFAULT_BITS,
+        help="bits per weight, 1-15 (default: %(default)s)",
+    )
     parser.add_argument(
         "--min-size",
         type=non_negative,
         default=DEFAULT_MIN_SIZE,
-        help="parameters under this many MB stay float16 (diffq's min_size)",
+        help="parameters under this many MB stay float16, diffq's min_size (default: %(default)s)",
     )
     parser.add_argument(
         "--data",
         nargs="*",
         default=[],
-        help="data roots: report the SDR change on their validation tracks",
+        help="data roots: report the SDR change on their MUSDB18 validation tracks (default: "
+        "none, the size alone)",
     )
-    parser.add_argument("--cache", default="runs/cache")
+    parser.add_argument(
+        "--cache",
+        default="runs/cache",
+        help="folder of the decoded --data tracks, kept for the next run (default: runs/cache)",
+    )
     parser.add_argument(
         "--segment", type=chunk_seconds, help="chunk length, 0.1-60 s (default: the model's)"
     )
-    parser.add_argument("--device", type=device, default="cpu")
-    parser.add_argument("--max-tracks", type=count(0), default=0)
+    parser.add_argument(
+        "--device",
+        type=device,
+        default="cpu",
+        help="where to separate --data: cpu, cuda, cuda:N, mps or auto (default: cpu)",
+    )
+    parser.add_argument(
+        "--max-tracks",
+        type=count(0),
+        default=0,
+        help="measure on the first N validation tracks only (default: 0, all of them)",
+    )
     parser.set_defaults(func=run_quantize)
     return parser

@@ -251,3 +251,23 @@ def test_a_data_folder_without_tracks_is_named_with_what_a_track_is(tmp_path, ca
         assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
     assert f"{recipe}: no training tracks under {tmp_path / 'data'}" in caplog.text
     assert "a .stem.mp4 file or a folder of drums, bass, other and vocals files" in caplog.text
+
+
+def test_every_option_says_what_it_does_and_its_default():
+    """``eval --cache``, ``--split``, ``--device``, ``--max-tracks``, ``-v`` and others said
+    nothing, or nothing of what they do when not given."""
+    import argparse
+
+    from training.__main__ import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    parsers = {"python -m training": parser, **commands.choices}
+    silent = [
+        f"{name} {action.option_strings[-1]}"
+        for name, each in parsers.items()
+        for action in each._actions
+        if action.option_strings and not isinstance(action, argparse._HelpAction)
+        if not any(word in (action.help or "") for word in ("default", "required"))
+    ]
+    assert silent == []

@@ -35,15 +35,26 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--out", required=True, help="output folder (one sub-folder per song)")
-    parser.add_argument("--songs", type=count(1), default=1, help="number of songs")
+    parser.add_argument(
+        "--out", required=True, help="output folder, one sub-folder per song (required)"
+    )
+    parser.add_argument(
+        "--songs", type=count(1), default=1, help="number of songs (default: %(default)s)"
+    )
     parser.add_argument(
         "--seconds",
         type=song_seconds,
         default=30.0,
-        help="length of each rendered song (remixes keep the lengths of the pool's songs)",
+        help="length of each rendered song, 1-600 s; remixes keep the lengths of the pool's "
+        "songs (default: %(default)g)",
     )
-    parser.add_argument("--seed", type=count(0), default=0, help="seed of the first song")
+    parser.add_argument(
+        "--seed",
+        type=count(0),
+        default=0,
+        help="seed of the first song, the next ones counting up: one seed, one song (default: "
+        "%(default)s)",
+    )
     parser.add_argument(
         "--soundfont", help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)"
     )
@@ -51,21 +62,27 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--vocals",
         choices=("auto", "sinsy", "fluidsynth"),
         default="auto",
-        help="singer: Sinsy (pysinsy) or a FluidSynth choir program; auto: Sinsy if installed",
+        help="singer: Sinsy (pysinsy) or a FluidSynth choir program; auto: Sinsy if installed "
+        "(default: %(default)s)",
     )
     parser.add_argument(
-        "--jobs", type=count(1), default=1, help="worker processes rendering songs in parallel"
+        "--jobs",
+        type=count(1),
+        default=1,
+        help="worker processes rendering songs in parallel (default: %(default)s)",
     )
     parser.add_argument(
         "--remix-from",
         metavar="POOL",
-        help="instead of rendering, write --songs remixes of the stems of this pool",
+        help="instead of rendering, write --songs remixes of the stems of this pool (default: "
+        "render)",
     )
     parser.add_argument(
         "--demo",
         metavar="NAME",
         type=_demo_name,
-        help="write one song's mixture as OUT/NAME.mp3 (192 kbps) and its recipe as NAME.json",
+        help="write one song's mixture as OUT/NAME.mp3 (192 kbps) and its recipe as NAME.json "
+        "(default: a pool of stem folders)",
     )
     parser.set_defaults(func=run)
     return parser
