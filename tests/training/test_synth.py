@@ -294,6 +294,25 @@ def test_synth_command_writes_a_pool_and_resumes(tmp_path, soundfont, capsys, ca
     assert f"songs already in {tmp_path} last 2 s, not the 3 s asked for" in caplog.text
 
 
+def test_songs_kept_from_another_singer_or_soundfont_are_said(tmp_path, soundfont, caplog):
+    """Songs already in --out were skipped without a word when they were sung by another
+    engine or played on another soundfont than asked: only another length was said."""
+    from training.__main__ import main
+
+    other = tmp_path / "other.sf2"
+    other.symlink_to(soundfont)
+    out = tmp_path / "pool"
+    argv = ["synth", "--out", str(out), "--songs", "1", "--seconds", "2", "--seed", "40"]
+    assert main([*argv, "--soundfont", str(soundfont), "--vocals", "fluidsynth"]) == 0
+    caplog.clear()
+    assert main([*argv, "--soundfont", str(soundfont), "--vocals", "fluidsynth"]) == 0
+    assert "not the" not in caplog.text
+    assert main([*argv, "--soundfont", str(other), "--vocals", "sinsy"]) == 0
+    assert f"songs already in {out} are sung by fluidsynth, not the sinsy asked for" in caplog.text
+    said = f"songs already in {out} were played on {soundfont.name}, not the other.sf2 asked for"
+    assert said in caplog.text
+
+
 def test_a_song_whose_recipe_is_damaged_is_rendered_again(tmp_path, soundfont, caplog):
     from training.__main__ import main
 
