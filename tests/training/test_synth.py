@@ -356,6 +356,24 @@ def test_synth_demo_takes_a_name_not_a_path(tmp_path, capsys, name):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--songs", "3"], "--demo demo writes one song, not --songs 3"),  # wrote one of 3
+        (["--remix-from", "pool"], "--demo demo renders one song and --remix-from remixes"),
+    ],
+)
+def test_synth_demo_refuses_options_it_would_leave_undone(tmp_path, caplog, extra, said):
+    """``--demo`` with ``--songs 3`` wrote one song and with ``--remix-from`` wrote the
+    remixes and no demo, each without a word."""
+    from training.__main__ import main
+
+    out = tmp_path / "out"
+    assert main(["synth", "--out", str(out), "--demo", "demo", "--seconds", "1", *extra]) == 1
+    assert said in caplog.text
+    assert not out.exists()
+
+
 def test_add_parser_registers_the_synth_command():
     import argparse
 

@@ -120,6 +120,15 @@ def run(args: argparse.Namespace) -> int:
     from training.synth.recipe import make_recipe
     from training.synth.song import render_song
 
+    if args.demo and args.remix_from:  # the remixes were written, the demo left unsaid
+        raise ValueError(
+            f"--demo {args.demo} renders one song and --remix-from remixes a pool's: give one"
+        )
+    if args.demo and args.songs > 1:  # one song was written, the others left unsaid
+        raise ValueError(
+            f"--demo {args.demo} writes one song, not --songs {args.songs}: leave --songs out, "
+            "or --demo out for a pool of songs"
+        )
     out = Path(args.out)
     writable_folder(out, "--out")  # a file, or under one: said so, not "[Errno 17] File exists"
     if args.remix_from:  # the pool is checked before anything is written
