@@ -256,6 +256,21 @@ def test_remix_of_a_pool_of_one_song_is_refused_before_writing(song, tmp_path, c
     assert not (tmp_path / "remix").exists()
 
 
+@pytest.mark.parametrize("inside", [".", "remixes"])
+def test_remixes_into_their_own_pool_are_refused_before_writing(song, tmp_path, caplog, inside):
+    """Remixes written into the pool were read as its songs by the next remix: the same
+    --seed then gave other songs (remixes of remixes) in place of the first ones."""
+    from training.__main__ import main
+
+    pool = tmp_path / "pool"
+    for name in ("a", "b"):
+        write_song(song, pool / name)
+    out = pool / inside
+    assert main(["synth", "--out", str(out), "--remix-from", str(pool)]) == 1
+    assert f"{out}: is inside the pool {pool} it remixes" in caplog.text
+    assert sorted(p.name for p in pool.iterdir()) == ["a", "b"]
+
+
 @pytest.mark.parametrize("remix", [False, True])
 def test_an_out_that_is_a_file_is_refused_naming_it(song, tmp_path, caplog, remix):
     """A file given as --out was said as "[Errno 17] File exists: '...'"."""

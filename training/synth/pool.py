@@ -152,9 +152,19 @@ def remix_pool(
     augmentation of training. Stems are cut to the shortest, limited together on their sum
     (the same gain for every stem), and each folder's ``recipe.json`` names the source song of
     every stem.
+
+    Raises:
+        ValueError: ``out`` is ``pool`` or inside it; ``pool`` holds under 2 songs.
     """
     from training.data import discover, read_track
 
+    whole = Path(pool).resolve()
+    if whole in (Path(out).resolve(), *Path(out).resolve().parents):
+        raise ValueError(
+            f"{out}: is inside the pool {pool} it remixes: the next remix would take these "
+            "remixes for songs of the pool, and the same seed give other songs; write them "
+            "into a folder outside it"
+        )
     tracks = discover([pool])
     if len(tracks) < 2:
         raise ValueError(f"{pool}: remixing needs at least 2 songs, found {len(tracks)}")
