@@ -451,3 +451,20 @@ def test_ctrl_c_leaves_the_songs_not_started_unrendered(tmp_path, soundfont):
         )
     rendered = list(tmp_path.glob("*/recipe.json"))
     assert 1 <= len(rendered) <= 6  # the first, those under way and queued to a worker
+
+
+def test_sinsy_asked_for_where_it_cannot_load_is_refused_before_rendering(
+    tmp_path, caplog, monkeypatch
+):
+    """``--vocals sinsy`` without pysinsy was an ImportError traceback at the first song, after
+    --out was made and the soundfont loaded."""
+    from training.__main__ import main
+
+    def missing():
+        raise ImportError("pysinsy is not installed")
+
+    monkeypatch.setattr(sing, "_sinsy_module", missing)
+    out = tmp_path / "out"
+    assert main(["synth", "--out", str(out), "--seconds", "1", "--vocals", "sinsy"]) == 1
+    assert "--vocals sinsy: Sinsy cannot be loaded (pysinsy is not installed)" in caplog.text
+    assert not out.exists()

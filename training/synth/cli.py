@@ -138,10 +138,15 @@ def run(args: argparse.Namespace) -> int:
     soundfont = Path(args.soundfont) if args.soundfont else fluid.default_soundfont()
     if not soundfont.is_file():
         raise FileNotFoundError(f"{soundfont}: no such soundfont; name an .sf2 or .sf3 file")
-    out.mkdir(parents=True, exist_ok=True)
     engine = args.vocals
     if engine == "auto":
         engine = "sinsy" if sing.available() else "fluidsynth"
+    elif engine == "sinsy" and (reason := sing.unavailable()):  # a traceback at the first song
+        raise ValueError(
+            f"--vocals sinsy: Sinsy cannot be loaded ({reason}); install pysinsy (the train "
+            "extra, with cmake), or give --vocals fluidsynth"
+        )
+    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if args.jobs <= 1:
         # Many songs: decode a compressed (sf3) soundfont once rather than per render.
