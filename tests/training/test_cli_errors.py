@@ -88,11 +88,25 @@ def test_synth_refuses_a_folder_it_cannot_make_before_rendering(tmp_path, caplog
     assert str(blocker / "songs") in caplog.text
 
 
-def test_synth_refuses_a_missing_soundfont_before_making_its_folder(tmp_path, caplog):
-    absent = tmp_path / "absent.sf2"
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("absent.sf2", "no such soundfont"),
+        ("fonts", "is a folder"),  # was "no such soundfont", of a folder that is there
+        ("pipe.sf2", "is not a file"),
+    ],
+)
+def test_synth_refuses_a_soundfont_that_is_no_file_before_making_its_folder(
+    tmp_path, caplog, name, said
+):
+    import os
+
+    (tmp_path / "fonts").mkdir()
+    os.mkfifo(tmp_path / "pipe.sf2")
+    font = tmp_path / name
     with caplog.at_level(logging.ERROR, logger="training"):
-        assert main(["synth", "--out", str(tmp_path / "songs"), "--soundfont", str(absent)]) == 1
-    assert f"{absent}: no such soundfont" in caplog.text
+        assert main(["synth", "--out", str(tmp_path / "songs"), "--soundfont", str(font)]) == 1
+    assert f"{font}: {said}; name an .sf2 or .sf3 file" in caplog.text
     assert not (tmp_path / "songs").exists()  # was left behind, empty
 
 

@@ -136,8 +136,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(written)} remixes of {args.remix_from} in {out}")
         return 0
     soundfont = Path(args.soundfont) if args.soundfont else fluid.default_soundfont()
-    if not soundfont.is_file():
-        raise FileNotFoundError(f"{soundfont}: no such soundfont; name an .sf2 or .sf3 file")
+    if not soundfont.is_file():  # a folder was said as "no such soundfont"
+        what = "is a folder" if soundfont.is_dir() else "is not a file"
+        what = what if soundfont.exists() else "no such soundfont"
+        raise FileNotFoundError(f"{soundfont}: {what}; name an .sf2 or .sf3 file")
     engine = args.vocals
     if engine == "auto":
         engine = "sinsy" if sing.available() else "fluidsynth"
