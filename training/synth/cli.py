@@ -52,8 +52,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--seed",
         type=count(0),
         default=0,
-        help="seed of the first song, the next ones counting up: one seed, one song (default: "
-        "%(default)s)",
+        help="seed of the first song, the next ones counting up; a seed gives the same song at "
+        "the same --seconds, --soundfont and --vocals (default: %(default)s)",
     )
     parser.add_argument(
         "--soundfont", help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)"
