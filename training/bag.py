@@ -32,7 +32,7 @@ from stemgui.separation.official import load_any
 from stemgui.separation.rewrite import save_bag_of_files, save_member
 from training.models import as_stemgui_file, provenance_of
 from training.network import closest_member
-from training.options import device, output_file
+from training.options import add_measure_options, output_file
 from training.provenance import git_commit
 
 logger = logging.getLogger(__name__)
@@ -217,24 +217,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="one comma list per member, one weight per source, such as 1,1,0,1 0,0,1,0 "
         "(default: all 1, the members' mean)",
     )
-    parser.add_argument(
-        "--data",
-        nargs="*",
-        default=[],
-        help="data roots: print every member's and the bag's validation SDR on their MUSDB18 "
-        "validation tracks (default: none, not measured)",
-    )
-    parser.add_argument(
-        "--cache",
-        default="runs/cache",
-        help="folder of the decoded --data tracks, kept for the next run (default: runs/cache)",
-    )
-    parser.add_argument(
-        "--device",
-        type=device,
-        default="cpu",
-        help="where to separate --data: cpu, cuda, cuda:N, mps or auto (default: cpu)",
-    )
+    add_measure_options(parser, "print every member's and the bag's SDR")
     parser.set_defaults(func=run_bag)
 
     member = commands.add_parser("member", help="one member of a bag as its own model file")

@@ -28,7 +28,13 @@ import torch
 from torch import nn
 
 from stemgui.errors import StemguiError
-from training.options import chunk_seconds, count, device, non_negative, output_file
+from training.options import (
+    add_measure_options,
+    chunk_seconds,
+    count,
+    non_negative,
+    output_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -397,26 +403,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         default=DEFAULT_MIN_SIZE,
         help="parameters under this many MB stay float16, diffq's min_size (default: %(default)s)",
     )
-    parser.add_argument(
-        "--data",
-        nargs="*",
-        default=[],
-        help="data roots: report the SDR change on their MUSDB18 validation tracks (default: "
-        "none, the size alone)",
-    )
-    parser.add_argument(
-        "--cache",
-        default="runs/cache",
-        help="folder of the decoded --data tracks, kept for the next run (default: runs/cache)",
-    )
+    add_measure_options(parser, "print the SDR change, and record it for export,")
     parser.add_argument(
         "--segment", type=chunk_seconds, help="chunk length, 0.1-60 s (default: the model's)"
-    )
-    parser.add_argument(
-        "--device",
-        type=device,
-        default="cpu",
-        help="where to separate --data: cpu, cuda, cuda:N, mps or auto (default: cpu)",
     )
     parser.add_argument(
         "--max-tracks",

@@ -19,7 +19,7 @@ from stemgui.separation.checkpoint import load_model
 from stemgui.separation.official import load_any
 from stemgui.separation.rewrite import add_provenance, save_with_segment
 from training.models import as_stemgui_file
-from training.options import chunk_seconds, device, output_file
+from training.options import add_measure_options, chunk_seconds, output_file
 
 
 def run_segment(args: argparse.Namespace) -> int:
@@ -78,23 +78,6 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         required=True,
         help="the new chunk length, 0.1-60 s (required)",
     )
-    parser.add_argument(
-        "--data",
-        nargs="*",
-        default=[],
-        help="data roots: print the validation SDR change on their MUSDB18 validation tracks "
-        "and record it for export (default: none, not measured)",
-    )
-    parser.add_argument(
-        "--cache",
-        default="runs/cache",
-        help="folder of the decoded --data tracks, kept for the next run (default: runs/cache)",
-    )
-    parser.add_argument(
-        "--device",
-        type=device,
-        default="cpu",
-        help="where to separate --data: cpu, cuda, cuda:N, mps or auto (default: cpu)",
-    )
+    add_measure_options(parser, "print the SDR change, and record it for export,")
     parser.set_defaults(func=run_segment)
     return parser
