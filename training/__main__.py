@@ -229,14 +229,15 @@ def write_scores(
     """Every estimator's scores per track (BSS Eval v4 frame medians and global SDR) as JSON,
     written whole or not at all; an existing file is replaced only with ``overwrite``. A MUSDB
     median over few tracks is set by the one or two tracks in the middle; this file shows
-    which."""
+    which. A score that is no number is null: a stem silent over the whole track (NaN), or an
+    estimate equal to its reference (an infinite SDR), which JSON cannot hold either."""
     import numpy as np
 
     from stemgui.audio.atomic import atomic_path
 
     def table(scores: list[np.ndarray]) -> dict[str, dict[str, float | None]]:
         return {
-            track: {s: None if np.isnan(v) else round(float(v), 4) for s, v in zip(sources, row)}
+            track: {s: round(float(v), 4) if np.isfinite(v) else None for s, v in zip(sources, row)}
             for track, row in zip(tracks, scores)
         }
 
@@ -247,7 +248,7 @@ def write_scores(
         "global": {name: table(scores) for name, scores in fast.items()},
     }
     with atomic_path(path, overwrite=overwrite) as part:
-        part.write_text(json.dumps(document, indent=1) + "\n")
+        part.write_text(json.dumps(document, indent=1, allow_nan=False) + "\n")
 
 
 def format_table(rows: dict[str, np.ndarray], sources: list[str]) -> str:
@@ -270,91 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     # for the next instead of unmapping them (a CPU training step of htdemucs_cpu.toml took 0.70
     # of the time; bench/train_speed.py). Nothing heavy is imported above.
     memory.reuse_freed_memory()
-    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    fit = commands.add_parser("fit", help="train (or resume) a model from a recipe")
-    fit.add_argument("config", help="recipe file (training/configs/*.toml)")
-    fit.add_argument(
-        "--run",
-        "--run-dir",  # under torchrun: it reads --run as an abbreviation of its own --run-path
-        dest="run",
-        help="run folder (default runs/<recipe name>); under torchrun write --run-dir",
-    )
-    fit.add_argument("--steps", type=count(1), help="stop after this many steps in total")
-    fit.add_argument("--device", type=device, default="cpu", help="cpu, cuda, cuda:N, mps, auto")
-    fit.add_argument(
-        "--init",
-        help="start from this stemgui checkpoint or official Demucs .th (fine-tuning); of a bag, "
-        "the member whose weights are closest to the recipe's source weights",
-    )
-    fit.add_argument(
-        "--source-weights",
-        help='loss weight per source, e.g. 0,0,1,0 for an "other" specialist (the recipe\'s '
-        "optim.source_weights)",
-    )
-    fit.add_argument(
-        "--accumulate",
-        type=count(1),
-        help="micro-batches per step, for a batch that does not fit in memory at once (the "
-        "recipe's optim.accumulate)",
-    )
-    fit.add_argument(
-        "--lr",
-        type=positive,
-        help="Adam's learning rate (the recipe's optim.lr); lower for fine-tuning a shipped model",
-    )
-    fit.add_argument(
-        "--threads",
-        type=count(1, os.cpu_count() or 1),  # 100000 crashed torch (segmentation fault)
-        help="torch CPU threads, at most one a core (default: torch's)",
-    )
-    fit.add_argument("--max-minutes", type=positive, help="stop (evaluated, saved) after this long")
-    fit.set_defaults(func=_fit)
-
-    ev = commands.add_parser("eval", help="SDR of models and baselines on multitracks")
-    ev.add_argument(
-        "models",
-        nargs="*",
-        help="stemgui checkpoints (or official Demucs .th files) to evaluate (none: the "
-        "baselines alone)",
-    )
-    ev.add_argument("--data", nargs="+", required=True, help="data roots")
-    ev.add_argument("--split", choices=("valid", "train", "all"), default="valid")
-    ev.add_argument("--cache", default="runs/cache")
-    ev.add_argument(
-        "--segment", type=chunk_seconds, help="chunk length, 0.1-60 s (default: the model's)"
-    )
-    ev.add_argument(
-        "--overlap", type=fraction, default=0.25, help="of a chunk with the next (%(default)s)"
-    )
-    ev.add_argument(
-        "--shifts",
-        type=count(0),
-        default=0,
-        help="random time shifts averaged, drawn from a fixed seed (%(default)s; the app's "
-        "Best preset: 2)",
-    )
-    ev.add_argument("--device", type=device, default="cpu")
-    ev.add_argument("--max-tracks", type=count(0), default=0)
-    ev.add_argument("--json", metavar="FILE", help="also write every score per track here")
-    ev.add_argument("--overwrite", action="store_true", help="replace the --json FILE if it exists")
-    ev.set_defaults(func=_eval)
-
-    from training.bag import add_parser as add_bag_parser
-    from training.export import add_parser as add_export_parser
-    from training.quantize import add_parser as add_quantize_parser
-    from training.resegment import add_parser as add_segment_parser
-    from training.synth.cli import add_parser as add_synth_parser
-
-    add_export_parser(commands)
-    add_bag_parser(commands)
-    add_quantize_parser(commands)
-    add_segment_parser(commands)
-    add_synth_parser(commands)
-
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -371,6 +288,158 @@ def main(argv: list[str] | None = None) -> int:
         # One line naming what is wrong; the traceback only with --verbose.
         log.error("%s", exc, exc_info=args.verbose)
         return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m training`` and of every command on it."""
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log debug messages too, and an error's traceback below its line (default: off, "
+        "one line naming what is wrong); give it before COMMAND",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    fit = commands.add_parser("fit", help="train (or resume) a model from a recipe")
+    fit.add_argument(
+        "config", help="recipe file, TOML (such as training/configs/htdemucs_cpu.toml)"
+    )
+    fit.add_argument(
+        "--run",
+        "--run-dir",  # under torchrun: it reads --run as an abbreviation of its own --run-path
+        dest="run",
+        help="run folder, resumed from its last.pt if it has one (default: runs/<recipe name>); "
+        "under torchrun write --run-dir",
+    )
+    fit.add_argument(
+        "--steps",
+        type=count(1),
+        help="stop after this many steps in total, earlier ones included (default: the recipe's "
+        "schedule.steps)",
+    )
+    fit.add_argument(
+        "--device",
+        type=device,
+        default="cpu",
+        help="where to train: cpu, cuda, cuda:N, mps or auto, the best there is (default: cpu)",
+    )
+    fit.add_argument(
+        "--init",
+        help="start from this stemgui checkpoint or official Demucs .th (fine-tuning); of a bag, "
+        "the member whose weights are closest to the recipe's source weights (default: random "
+        "weights; unused by a run that resumes)",
+    )
+    fit.add_argument(
+        "--source-weights",
+        help='loss weight per source, e.g. 0,0,1,0 for an "other" specialist (default: the '
+        "recipe's optim.source_weights)",
+    )
+    fit.add_argument(
+        "--accumulate",
+        type=count(1),
+        help="micro-batches per step, for a batch that does not fit in memory at once (default: "
+        "the recipe's optim.accumulate)",
+    )
+    fit.add_argument(
+        "--lr",
+        type=positive,
+        help="Adam's learning rate, lower for fine-tuning a shipped model (default: the recipe's "
+        "optim.lr)",
+    )
+    fit.add_argument(
+        "--threads",
+        type=count(1, os.cpu_count() or 1),  # 100000 crashed torch (segmentation fault)
+        help="torch CPU threads, at most one a core (default: torch's)",
+    )
+    fit.add_argument(
+        "--max-minutes",
+        type=positive,
+        help="stop (validated, saved) after the step that passes this many minutes; the "
+        "recipe's schedule.anneal fits in them (default: no time limit)",
+    )
+    fit.set_defaults(func=_fit)
+
+    ev = commands.add_parser("eval", help="SDR of models and baselines on multitracks")
+    ev.add_argument(
+        "models",
+        nargs="*",
+        help="stemgui checkpoints (or official Demucs .th files) to evaluate (none: the "
+        "baselines alone)",
+    )
+    ev.add_argument(
+        "--data",
+        nargs="+",
+        required=True,
+        help="data roots: folders of MUSDB18 .stem.mp4 files or of stem folders (required)",
+    )
+    ev.add_argument(
+        "--split",
+        choices=("valid", "train", "all"),
+        default="valid",
+        help="tracks scored: valid, the 14 MUSDB18 validation songs by name; train, the others; "
+        "all (default: %(default)s)",
+    )
+    ev.add_argument(
+        "--cache",
+        default="runs/cache",
+        help="folder of the decoded tracks, kept for the next run (default: %(default)s)",
+    )
+    ev.add_argument(
+        "--segment", type=chunk_seconds, help="chunk length, 0.1-60 s (default: the model's)"
+    )
+    ev.add_argument(
+        "--overlap",
+        type=fraction,
+        default=0.25,
+        help="fraction of a chunk shared with the next, 0-0.9 (default: %(default)s, the app's "
+        "Balanced preset; Fast: 0.1)",
+    )
+    ev.add_argument(
+        "--shifts",
+        type=count(0),
+        default=0,
+        help="random time shifts averaged, drawn from a fixed seed (default: %(default)s; the "
+        "app's Best preset: 2)",
+    )
+    ev.add_argument(
+        "--device",
+        type=device,
+        default="cpu",
+        help="where to separate: cpu, cuda, cuda:N, mps or auto (default: %(default)s)",
+    )
+    ev.add_argument(
+        "--max-tracks",
+        type=count(0),
+        default=0,
+        help="score the first N tracks of the split only (default: 0, all of them)",
+    )
+    ev.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write every score per track here (default: none); null is a stem silent "
+        "over the whole track, or an estimate equal to its reference (an infinite SDR)",
+    )
+    ev.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the --json FILE if it exists (default: an existing one is refused)",
+    )
+    ev.set_defaults(func=_eval)
+
+    from training.bag import add_parser as add_bag_parser
+    from training.export import add_parser as add_export_parser
+    from training.quantize import add_parser as add_quantize_parser
+    from training.resegment import add_parser as add_segment_parser
+    from training.synth.cli import add_parser as add_synth_parser
+
+    add_export_parser(commands)
+    add_bag_parser(commands)
+    add_quantize_parser(commands)
+    add_segment_parser(commands)
+    add_synth_parser(commands)
+    return parser
 
 
 if __name__ == "__main__":

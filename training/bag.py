@@ -32,7 +32,7 @@ from stemgui.separation.official import load_any
 from stemgui.separation.rewrite import save_bag_of_files, save_member
 from training.models import as_stemgui_file, provenance_of
 from training.network import closest_member
-from training.options import device, output_file
+from training.options import add_measure_options, output_file
 from training.provenance import git_commit
 
 logger = logging.getLogger(__name__)
@@ -207,16 +207,17 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "models", nargs="+", help="member stemgui files (single models) or official Demucs .th"
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+        "--overwrite",
+        action="store_true",
+        help="replace OUTPUT if it exists (default: an existing one is refused)",
     )
     parser.add_argument(
         "--weights",
         nargs="+",
-        help="one comma list per member, one weight per source (default: all 1)",
+        help="one comma list per member, one weight per source, such as 1,1,0,1 0,0,1,0 "
+        "(default: all 1, the members' mean)",
     )
-    parser.add_argument("--data", nargs="*", default=[], help="data roots: measure the bag")
-    parser.add_argument("--cache", default="runs/cache")
-    parser.add_argument("--device", type=device, default="cpu")
+    add_measure_options(parser, "print every member's and the bag's SDR")
     parser.set_defaults(func=run_bag)
 
     member = commands.add_parser("member", help="one member of a bag as its own model file")
@@ -228,7 +229,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     member.add_argument("output", help="the member's stemgui file to write")
     member.add_argument(
-        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+        "--overwrite",
+        action="store_true",
+        help="replace OUTPUT if it exists (default: an existing one is refused)",
     )
     member.set_defaults(func=run_member)
     return parser

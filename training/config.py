@@ -242,19 +242,24 @@ def load(path: str | Path) -> dict[str, Any]:
     """Read a recipe; relative data roots and cache are taken from the recipe's folder.
 
     Raises:
-        ValueError: it is not there, not a file, not TOML, or ``from_dict`` refuses it; the
-            message names the file.
+        ValueError: it is not there, not a regular file, not TOML, or ``from_dict`` refuses it;
+            the message names the file.
     """
     path = Path(path)
+    if not path.is_file():  # a named pipe was read for ever, waiting for a writer
+        if path.is_dir():
+            what = "is a folder"
+        elif path.exists():
+            what = "is not a regular file (a named pipe, a device)"
+        else:  # said as "[Errno 2] No such file or directory: '...'"
+            what = "no such file"
+        raise ValueError(
+            f"{path}: {what}; name a recipe, such as training/configs/htdemucs_cpu.toml"
+        )
     try:
         raw = path.read_bytes()
-    except OSError as error:  # said as "[Errno 2] No such file or directory: '...'"
-        if path.is_dir() or not path.exists():
-            what = "is a folder" if path.is_dir() else "no such file"
-            reason = f"{what}; name a recipe, such as training/configs/htdemucs_cpu.toml"
-        else:
-            reason = f"cannot be read ({error.strerror})"
-        raise ValueError(f"{path}: {reason}") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({error.strerror})") from None
     try:  # utf-8-sig: a byte order mark (Windows Notepad) is no "invalid statement"
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:  # a song or a model given for the recipe

@@ -24,6 +24,7 @@ import numpy as np
 from stemgui.audio.atomic import atomic_path, clean_stale_parts
 from stemgui.audio.decode import SUPPORTED_EXTENSIONS
 from stemgui.errors import DecodeError, NotAudioError
+from training.options import writable_folder
 
 log = logging.getLogger(__name__)
 
@@ -295,13 +296,10 @@ class TrackCache:
             except (OSError, ValueError, EOFError) as error:
                 log.warning("%s: damaged (%s); decoding %s again", target, error, track.name)
                 target.unlink(missing_ok=True)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):  # said as "[Errno 17] File exists"
-            raise ValueError(
-                f"{self.folder}: is a file, not a cache folder; name a folder (--cache, or a "
-                "recipe's [data] cache)"
-            ) from None
+        # A file in the way ("[Errno 17] File exists"), or a folder that cannot be written:
+        # said before the decode, not as "[Errno 13] Permission denied: '<track>.npy'" after it.
+        writable_folder(self.folder, "cache folder (--cache, or a recipe's [data] cache)")
+        self.folder.mkdir(parents=True, exist_ok=True)
         # what a killed decode left (a full song's part holds hundreds of MB), a minute old
         clean_stale_parts(self.folder, older_than=60)
         data = read_track(track, self.samplerate)

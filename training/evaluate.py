@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -64,6 +65,24 @@ def validation_tracks(
         )
     store = data_mod.TrackCache(cache, samplerate=samplerate)
     return [store.load(track) for track in valid]
+
+
+def model_validation_tracks(
+    path: str | Path, roots: Sequence[str], cache: str, max_tracks: int = 0
+) -> list[np.ndarray]:
+    """``validation_tracks`` for the model file ``path``, at its rate, once its stems and
+    channels are known to be scorable on them (``reference_order``, ``check_channels``).
+
+    Raises:
+        ValueError: naming ``path``, for stems or channels the tracks cannot score; or no tracks.
+        ModelLoadError: ``path`` does not read.
+    """
+    from training.models import network_settings
+
+    rate, sources, channels = network_settings(path)
+    reference_order(sources, str(path))
+    check_channels(channels, str(path))
+    return validation_tracks(roots, cache, max_tracks, samplerate=rate)
 
 
 def reference_order(sources: Sequence[str], what: str) -> list[int]:

@@ -173,13 +173,24 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "model", help="a stemgui checkpoint (e.g. runs/x/best.stemgui) or an official Demucs .th"
     )
-    parser.add_argument("--name", required=True, help="model name shown in the app and CLI")
+    parser.add_argument(
+        "--name", required=True, help="model name shown in the app and given to -n (required)"
+    )
     parser.add_argument(
         "--replace",
         action="store_true",
-        help="replace the manifest's model of this name, deleting its file (refused otherwise)",
+        help="replace the manifest's model of this name, deleting its file (default: a name "
+        "the manifest has is refused)",
     )
-    parser.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
-    parser.add_argument("--description", default="")
+    parser.add_argument(
+        "--models-dir",
+        default=str(DEFAULT_MODELS_DIR),
+        help="folder of the shipped models and their manifest.json (default: resources/models)",
+    )
+    parser.add_argument(
+        "--description",
+        default="",
+        help="one line the app shows for the model (default: its network and where it came from)",
+    )
     parser.set_defaults(func=run_export)
     return parser

@@ -23,37 +23,21 @@ def is_official(path: str | Path) -> bool:
     return Path(path).suffix == OFFICIAL_SUFFIX
 
 
-def samplerate_of(path: str | Path) -> int:
-    """The rate (Hz) the network of ``path`` runs at: what its validation tracks are decoded to.
+def network_settings(path: str | Path) -> tuple[int, list[str], int]:
+    """The rate (Hz), stems (in its order) and audio channels (2: stereo) of the network of
+    ``path`` (of a bag, its first member's, which every member shares): what its validation
+    tracks are decoded to and scored against. An official file is loaded once for all three.
 
     Raises:
         ModelLoadError: ``path`` does not read.
     """
     if is_official(path):
-        return int(load_any(path).samplerate)
-    return int(read_checkpoint(path)["models"][0]["samplerate"])
-
-
-def sources_of(path: str | Path) -> list[str]:
-    """The stems the network of ``path`` separates, in its order.
-
-    Raises:
-        ModelLoadError: ``path`` does not read.
-    """
-    if is_official(path):
-        return list(load_any(path).sources)
-    return list(read_checkpoint(path)["models"][0]["sources"])
-
-
-def channels_of(path: str | Path) -> int:
-    """The audio channels the network of ``path`` takes (2: stereo).
-
-    Raises:
-        ModelLoadError: ``path`` does not read.
-    """
-    if is_official(path):
-        return int(load_any(path).audio_channels)
-    return int(read_checkpoint(path)["models"][0]["audio_channels"])
+        model = load_any(path)
+        rate, sources, channels = model.samplerate, model.sources, model.audio_channels
+    else:
+        network = read_checkpoint(path)["models"][0]
+        rate, sources, channels = (network[k] for k in ("samplerate", "sources", "audio_channels"))
+    return int(rate), list(sources), int(channels)
 
 
 def provenance_of(path: str | Path) -> dict[str, Any]:

@@ -59,6 +59,29 @@ chunk_seconds = _number(0.1, 60, what="seconds")
 song_seconds = _number(1, 600, what="seconds")
 
 
+def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--data``, ``--cache`` and ``--device`` of a command that measures on MUSDB18
+    validation tracks the model it writes (``bag``, ``quantize``, ``segment``); ``what`` says
+    what it does with them."""
+    parser.add_argument(
+        "--data",
+        nargs="*",
+        default=[],
+        help=f"data roots: {what} on their MUSDB18 validation tracks (default: none, not measured)",
+    )
+    parser.add_argument(
+        "--cache",
+        default="runs/cache",
+        help="folder of the decoded --data tracks, kept for the next run (default: runs/cache)",
+    )
+    parser.add_argument(
+        "--device",
+        type=device,
+        default="cpu",
+        help="where to separate --data: cpu, cuda, cuda:N, mps or auto (default: cpu)",
+    )
+
+
 def device(text: str) -> str:
     """A device this machine has: cpu, cuda, cuda:N, mps or auto (the best one), as torch names
     it; a GPU that is not there is refused here, not by a traceback from the first tensor."""

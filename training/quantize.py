@@ -28,7 +28,13 @@ import torch
 from torch import nn
 
 from stemgui.errors import StemguiError
-from training.options import chunk_seconds, count, device, non_negative, output_file
+from training.options import (
+    add_measure_options,
+    chunk_seconds,
+    count,
+    non_negative,
+    output_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -325,16 +331,14 @@ def run_quantize(args: argparse.Namespace) -> int:
     from stemgui.separation.official import load_any
     from stemgui.separation.rewrite import add_provenance
     from training import evaluate
-    from training.models import channels_of, samplerate_of, sources_of
 
     output_file(args.output, [args.model], overwrite=args.overwrite)
     # The data are read first: a missing folder is refused before any file is written.
     tracks = []
     if args.data:  # at the model's rate, as eval decodes them
-        evaluate.reference_order(sources_of(args.model), args.model)  # stems it cannot score
-        evaluate.check_channels(channels_of(args.model), args.model)
-        rate = samplerate_of(args.model)
-        tracks = evaluate.validation_tracks(args.data, args.cache, args.max_tracks, samplerate=rate)
+        tracks = evaluate.model_validation_tracks(
+            args.model, args.data, args.cache, args.max_tracks
+        )
     report = quantize_file(args.model, args.output, bits=args.bits, min_size=args.min_size)
     stored = f"{report.bits} bits" if report.quantized else "float16"
     print(
@@ -383,26 +387,31 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("model", help="stemgui checkpoint (or official Demucs .th) to quantize")
     parser.add_argument("output", help="quantized stemgui checkpoint to write")
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+        "--overwrite",
+        action="store_true",
+        help="replace OUTPUT if it exists (default: an existing one is refused)",
     )
-    parser.add_argument("--bits", type=count(1, 15), default=DEFAULT_BITS)  # diffq's range
+    parser.add_argument(  # diffq's range
+        "--bits",
+        type=count(1, 15),
+        default=DEFAULT_BITS,
+        help="bits per weight, 1-15 (default: %(default)s)",
+    )
     parser.add_argument(
         "--min-size",
         type=non_negative,
         default=DEFAULT_MIN_SIZE,
-        help="parameters under this many MB stay float16 (diffq's min_size)",
+        help="parameters under this many MB stay float16, diffq's min_size (default: %(default)s)",
     )
-    parser.add_argument(
-        "--data",
-        nargs="*",
-        default=[],
-        help="data roots: report the SDR change on their validation tracks",
-    )
-    parser.add_argument("--cache", default="runs/cache")
+    add_measure_options(parser, "print the SDR change, and record it for export,")
     parser.add_argument(
         "--segment", type=chunk_seconds, help="chunk length, 0.1-60 s (default: the model's)"
     )
-    parser.add_argument("--device", type=device, default="cpu")
-    parser.add_argument("--max-tracks", type=count(0), default=0)
+    parser.add_argument(
+        "--max-tracks",
+        type=count(0),
+        default=0,
+        help="measure on the first N validation tracks only (default: 0, all of them)",
+    )
     parser.set_defaults(func=run_quantize)
     return parser

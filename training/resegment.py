@@ -18,8 +18,8 @@ from typing import Any
 from stemgui.separation.checkpoint import load_model
 from stemgui.separation.official import load_any
 from stemgui.separation.rewrite import add_provenance, save_with_segment
-from training.models import as_stemgui_file, channels_of, samplerate_of, sources_of
-from training.options import chunk_seconds, device, output_file
+from training.models import as_stemgui_file
+from training.options import add_measure_options, chunk_seconds, output_file
 
 
 def run_segment(args: argparse.Namespace) -> int:
@@ -29,10 +29,7 @@ def run_segment(args: argparse.Namespace) -> int:
     # The data are read first: a missing folder is refused before any file is written.
     tracks = []
     if args.data:  # at the model's rate, as eval decodes them
-        evaluate.reference_order(sources_of(args.model), args.model)  # stems it cannot score
-        evaluate.check_channels(channels_of(args.model), args.model)
-        rate = samplerate_of(args.model)
-        tracks = evaluate.validation_tracks(args.data, args.cache, samplerate=rate)
+        tracks = evaluate.model_validation_tracks(args.model, args.data, args.cache)
     # The source's figures, measured on other chunks, are not carried over: --data measures
     # them after the file is written (stopped before, it holds none rather than the source's).
     unmeasured = {"valid_sdr": {}}
@@ -71,13 +68,16 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("output", help="stemgui checkpoint to write")
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace OUTPUT if it exists (refused otherwise)"
+        "--overwrite",
+        action="store_true",
+        help="replace OUTPUT if it exists (default: an existing one is refused)",
     )
     parser.add_argument(
-        "--seconds", type=chunk_seconds, required=True, help="the new chunk length (0.1-60 s)"
+        "--seconds",
+        type=chunk_seconds,
+        required=True,
+        help="the new chunk length, 0.1-60 s (required)",
     )
-    parser.add_argument("--data", nargs="*", default=[], help="data roots: measure the change")
-    parser.add_argument("--cache", default="runs/cache")
-    parser.add_argument("--device", type=device, default="cpu")
+    add_measure_options(parser, "print the SDR change, and record it for export,")
     parser.set_defaults(func=run_segment)
     return parser

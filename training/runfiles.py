@@ -264,11 +264,14 @@ class RunFolder:
             self.lock_path.unlink(missing_ok=True)
 
     def write_history(self) -> None:
-        entries = [  # NaN as null: bare NaN is not JSON to other readers
-            {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in entry.items()}
+        entries = [  # NaN and infinity as null: bare NaN and Infinity are not JSON to others
+            {
+                k: None if isinstance(v, float) and not math.isfinite(v) else v
+                for k, v in entry.items()
+            }
             for entry in self.history
         ]
-        text = json.dumps(entries, indent=1) + "\n"
+        text = json.dumps(entries, indent=1, allow_nan=False) + "\n"
         self._write_file(
             self.run_dir / "history.json", lambda part: part.write_text(text, encoding="utf-8")
         )

@@ -88,11 +88,25 @@ def test_synth_refuses_a_folder_it_cannot_make_before_rendering(tmp_path, caplog
     assert str(blocker / "songs") in caplog.text
 
 
-def test_synth_refuses_a_missing_soundfont_before_making_its_folder(tmp_path, caplog):
-    absent = tmp_path / "absent.sf2"
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("absent.sf2", "no such soundfont"),
+        ("fonts", "is a folder"),  # was "no such soundfont", of a folder that is there
+        ("pipe.sf2", "is not a file"),
+    ],
+)
+def test_synth_refuses_a_soundfont_that_is_no_file_before_making_its_folder(
+    tmp_path, caplog, name, said
+):
+    import os
+
+    (tmp_path / "fonts").mkdir()
+    os.mkfifo(tmp_path / "pipe.sf2")
+    font = tmp_path / name
     with caplog.at_level(logging.ERROR, logger="training"):
-        assert main(["synth", "--out", str(tmp_path / "songs"), "--soundfont", str(absent)]) == 1
-    assert f"{absent}: no such soundfont" in caplog.text
+        assert main(["synth", "--out", str(tmp_path / "songs"), "--soundfont", str(font)]) == 1
+    assert f"{font}: {said}; name an .sf2 or .sf3 file" in caplog.text
     assert not (tmp_path / "songs").exists()  # was left behind, empty
 
 
@@ -251,3 +265,23 @@ def test_a_data_folder_without_tracks_is_named_with_what_a_track_is(tmp_path, ca
         assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
     assert f"{recipe}: no training tracks under {tmp_path / 'data'}" in caplog.text
     assert "a .stem.mp4 file or a folder of drums, bass, other and vocals files" in caplog.text
+
+
+def test_every_option_says_what_it_does_and_its_default():
+    """``eval --cache``, ``--split``, ``--device``, ``--max-tracks``, ``-v`` and others said
+    nothing, or nothing of what they do when not given."""
+    import argparse
+
+    from training.__main__ import build_parser
+
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    parsers = {"python -m training": parser, **commands.choices}
+    silent = [
+        f"{name} {action.option_strings[-1]}"
+        for name, each in parsers.items()
+        for action in each._actions
+        if action.option_strings and not isinstance(action, argparse._HelpAction)
+        if not any(word in (action.help or "") for word in ("default", "required"))
+    ]
+    assert silent == []

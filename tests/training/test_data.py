@@ -259,8 +259,27 @@ def test_a_cache_folder_that_is_a_file_is_said_so(tmp_path):
     _stems_folder(tmp_path / "src", True)
     (track,) = data.discover([tmp_path / "src"])
     (tmp_path / "cache").write_text("")
-    with pytest.raises(ValueError, match=r"cache: is a file, not a cache folder; name a folder"):
+    with pytest.raises(ValueError, match=r"\[data\] cache\) \S+cache: is a file, not a folder"):
         data.TrackCache(tmp_path / "cache").load(track)
+
+
+def test_a_cache_folder_it_cannot_write_is_said_so_before_decoding(tmp_path, monkeypatch):
+    """It decoded the track, then said "[Errno 13] Permission denied: '<track>.npy'" (on /sys:
+    "[Errno 1] Operation not permitted"), naming neither the cache nor what to do."""
+    from tests.training.test_outputs import unwritable_folder
+
+    _stems_folder(tmp_path / "src", True)
+    (track,) = data.discover([tmp_path / "src"])
+    folder = unwritable_folder(tmp_path)
+
+    def decode(*args, **kwargs):
+        raise AssertionError("decoded before the cache was checked")
+
+    monkeypatch.setattr(data, "read_track", decode)
+    said = r"cache folder \(--cache, or a recipe's \[data\] cache\) \S+: cannot be written"
+    for cache in (folder, folder / "new"):
+        with pytest.raises(ValueError, match=said + r".*; name another folder$"):
+            data.TrackCache(cache).load(track)
 
 
 def test_what_a_killed_decode_left_in_the_cache_is_removed(tmp_path, monkeypatch):

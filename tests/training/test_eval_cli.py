@@ -258,3 +258,23 @@ def test_a_model_at_another_rate_is_scored_on_one_second_frames_at_its_rate(tmp_
     expected = bsseval.track_sdr(refs, estimate, window=8000, hop=8000)
     np.testing.assert_allclose([got[s] for s in data_mod.SOURCES], expected, atol=1e-3)
     assert abs(expected[3] - bsseval.track_sdr(refs, estimate)[3]) > 1  # not one whole frame
+
+
+def test_the_scores_file_is_strict_json_an_exact_estimate_null(tmp_path):
+    """Four equal stems make mixture/4 their exact estimate, an infinite SDR: the file held
+    ``Infinity``, which is no JSON (JSON.parse, jq and strict Python readers refuse it)."""
+    folder = tmp_path / "data" / VALID[0]
+    folder.mkdir(parents=True)
+    stem = generated_tracks(1, seconds=2.5, seed=6)[0][1]
+    for name in ("drums", "bass", "other", "vocals"):
+        sf.write(folder / f"{name}.wav", stem.T, 44100, subtype="FLOAT")
+    out = tmp_path / "s.json"
+    args = ["eval", "--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
+    assert main([*args, "--json", str(out)]) == 0
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    scores = json.loads(out.read_text(), parse_constant=refuse)
+    assert scores["musdb"]["mixture/4"][VALID[0]] == dict.fromkeys(scores["sources"])
+    assert all(v > 100 for v in scores["musdb"]["IRM oracle"][VALID[0]].values())

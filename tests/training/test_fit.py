@@ -597,6 +597,21 @@ def test_a_nan_score_keeps_the_latest_weights_only_when_none_were_scored(tmp_pat
     assert [e["musdb_all"] for e in history if "musdb_all" in e] == [None, 1.0, None]
 
 
+def test_an_infinite_score_is_null_in_history_json(tmp_path):
+    """An estimate equal to its reference over most frames (MUSDB's median) scores an infinite
+    SDR: history.json held ``Infinity``, which is no JSON to other readers (NaN was null)."""
+    trainer = make(tmp_path, overrides={"schedule": {"eval_every": 1}})
+    script_scores(trainer, [(1.0, float("inf"))])
+    trainer.run(steps=1)
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    text = (tmp_path / "run" / "history.json").read_text()
+    history = json.loads(text, parse_constant=refuse)
+    assert [e["musdb_all"] for e in history if "musdb_all" in e] == [None]
+
+
 def test_validation_tracks_all_without_vocals_are_scored_over_the_other_sources(tmp_path):
     """MUSDB's vocals are NaN when every validation track is an instrumental: "all" and
     "weighted" were NaN with them (a 0 weight times NaN is NaN), and best.stemgui held the

@@ -256,6 +256,21 @@ def test_remix_of_a_pool_of_one_song_is_refused_before_writing(song, tmp_path, c
     assert not (tmp_path / "remix").exists()
 
 
+@pytest.mark.parametrize("inside", [".", "remixes"])
+def test_remixes_into_their_own_pool_are_refused_before_writing(song, tmp_path, caplog, inside):
+    """Remixes written into the pool were read as its songs by the next remix: the same
+    --seed then gave other songs (remixes of remixes) in place of the first ones."""
+    from training.__main__ import main
+
+    pool = tmp_path / "pool"
+    for name in ("a", "b"):
+        write_song(song, pool / name)
+    out = pool / inside
+    assert main(["synth", "--out", str(out), "--remix-from", str(pool)]) == 1
+    assert f"{out}: is inside the pool {pool} it remixes" in caplog.text
+    assert sorted(p.name for p in pool.iterdir()) == ["a", "b"]
+
+
 @pytest.mark.parametrize("remix", [False, True])
 def test_an_out_that_is_a_file_is_refused_naming_it(song, tmp_path, caplog, remix):
     """A file given as --out was said as "[Errno 17] File exists: '...'"."""
@@ -292,6 +307,25 @@ def test_synth_command_writes_a_pool_and_resumes(tmp_path, soundfont, capsys, ca
     argv[argv.index("--seconds") + 1] = "3"  # the skipped songs keep their 2 s: said
     assert main(argv) == 0
     assert f"songs already in {tmp_path} last 2 s, not the 3 s asked for" in caplog.text
+
+
+def test_songs_kept_from_another_singer_or_soundfont_are_said(tmp_path, soundfont, caplog):
+    """Songs already in --out were skipped without a word when they were sung by another
+    engine or played on another soundfont than asked: only another length was said."""
+    from training.__main__ import main
+
+    other = tmp_path / "other.sf2"
+    other.symlink_to(soundfont)
+    out = tmp_path / "pool"
+    argv = ["synth", "--out", str(out), "--songs", "1", "--seconds", "2", "--seed", "40"]
+    assert main([*argv, "--soundfont", str(soundfont), "--vocals", "fluidsynth"]) == 0
+    caplog.clear()
+    assert main([*argv, "--soundfont", str(soundfont), "--vocals", "fluidsynth"]) == 0
+    assert "not the" not in caplog.text
+    assert main([*argv, "--soundfont", str(other), "--vocals", "sinsy"]) == 0
+    assert f"songs already in {out} are sung by fluidsynth, not the sinsy asked for" in caplog.text
+    said = f"songs already in {out} were played on {soundfont.name}, not the other.sf2 asked for"
+    assert said in caplog.text
 
 
 def test_a_song_whose_recipe_is_damaged_is_rendered_again(tmp_path, soundfont, caplog):
@@ -335,6 +369,24 @@ def test_synth_demo_takes_a_name_not_a_path(tmp_path, capsys, name):
         main(["synth", "--out", str(tmp_path / "out"), "--demo", name])
     assert caught.value.code == 2 and "a name, not a path" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--songs", "3"], "--demo demo writes one song, not --songs 3"),  # wrote one of 3
+        (["--remix-from", "pool"], "--demo demo renders one song and --remix-from remixes"),
+    ],
+)
+def test_synth_demo_refuses_options_it_would_leave_undone(tmp_path, caplog, extra, said):
+    """``--demo`` with ``--songs 3`` wrote one song and with ``--remix-from`` wrote the
+    remixes and no demo, each without a word."""
+    from training.__main__ import main
+
+    out = tmp_path / "out"
+    assert main(["synth", "--out", str(out), "--demo", "demo", "--seconds", "1", *extra]) == 1
+    assert said in caplog.text
+    assert not out.exists()
 
 
 def test_add_parser_registers_the_synth_command():
@@ -399,3 +451,20 @@ def test_ctrl_c_leaves_the_songs_not_started_unrendered(tmp_path, soundfont):
         )
     rendered = list(tmp_path.glob("*/recipe.json"))
     assert 1 <= len(rendered) <= 6  # the first, those under way and queued to a worker
+
+
+def test_sinsy_asked_for_where_it_cannot_load_is_refused_before_rendering(
+    tmp_path, caplog, monkeypatch
+):
+    """``--vocals sinsy`` without pysinsy was an ImportError traceback at the first song, after
+    --out was made and the soundfont loaded."""
+    from training.__main__ import main
+
+    def missing():
+        raise ImportError("pysinsy is not installed")
+
+    monkeypatch.setattr(sing, "_sinsy_module", missing)
+    out = tmp_path / "out"
+    assert main(["synth", "--out", str(out), "--seconds", "1", "--vocals", "sinsy"]) == 1
+    assert "--vocals sinsy: Sinsy cannot be loaded (pysinsy is not installed)" in caplog.text
+    assert not out.exists()

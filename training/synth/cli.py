@@ -35,15 +35,26 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--out", required=True, help="output folder (one sub-folder per song)")
-    parser.add_argument("--songs", type=count(1), default=1, help="number of songs")
+    parser.add_argument(
+        "--out", required=True, help="output folder, one sub-folder per song (required)"
+    )
+    parser.add_argument(
+        "--songs", type=count(1), default=1, help="number of songs (default: %(default)s)"
+    )
     parser.add_argument(
         "--seconds",
         type=song_seconds,
         default=30.0,
-        help="length of each rendered song (remixes keep the lengths of the pool's songs)",
+        help="length of each rendered song, 1-600 s; remixes keep the lengths of the pool's "
+        "songs (default: %(default)g)",
     )
-    parser.add_argument("--seed", type=count(0), default=0, help="seed of the first song")
+    parser.add_argument(
+        "--seed",
+        type=count(0),
+        default=0,
+        help="seed of the first song, the next ones counting up; a seed gives the same song at "
+        "the same --seconds, --soundfont and --vocals (default: %(default)s)",
+    )
     parser.add_argument(
         "--soundfont", help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)"
     )
@@ -51,21 +62,27 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--vocals",
         choices=("auto", "sinsy", "fluidsynth"),
         default="auto",
-        help="singer: Sinsy (pysinsy) or a FluidSynth choir program; auto: Sinsy if installed",
+        help="singer: Sinsy (pysinsy) or a FluidSynth choir program; auto: Sinsy if installed "
+        "(default: %(default)s)",
     )
     parser.add_argument(
-        "--jobs", type=count(1), default=1, help="worker processes rendering songs in parallel"
+        "--jobs",
+        type=count(1),
+        default=1,
+        help="worker processes rendering songs in parallel (default: %(default)s)",
     )
     parser.add_argument(
         "--remix-from",
         metavar="POOL",
-        help="instead of rendering, write --songs remixes of the stems of this pool",
+        help="instead of rendering, write --songs remixes of the stems of this pool (default: "
+        "render)",
     )
     parser.add_argument(
         "--demo",
         metavar="NAME",
         type=_demo_name,
-        help="write one song's mixture as OUT/NAME.mp3 (192 kbps) and its recipe as NAME.json",
+        help="write one song's mixture as OUT/NAME.mp3 (192 kbps) and its recipe as NAME.json "
+        "(default: a pool of stem folders)",
     )
     parser.set_defaults(func=run)
     return parser
@@ -103,6 +120,15 @@ def run(args: argparse.Namespace) -> int:
     from training.synth.recipe import make_recipe
     from training.synth.song import render_song
 
+    if args.demo and args.remix_from:  # the remixes were written, the demo left unsaid
+        raise ValueError(
+            f"--demo {args.demo} renders one song and --remix-from remixes a pool's: give one"
+        )
+    if args.demo and args.songs > 1:  # one song was written, the others left unsaid
+        raise ValueError(
+            f"--demo {args.demo} writes one song, not --songs {args.songs}: leave --songs out, "
+            "or --demo out for a pool of songs"
+        )
     out = Path(args.out)
     writable_folder(out, "--out")  # a file, or under one: said so, not "[Errno 17] File exists"
     if args.remix_from:  # the pool is checked before anything is written
@@ -110,12 +136,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(written)} remixes of {args.remix_from} in {out}")
         return 0
     soundfont = Path(args.soundfont) if args.soundfont else fluid.default_soundfont()
-    if not soundfont.is_file():
-        raise FileNotFoundError(f"{soundfont}: no such soundfont; name an .sf2 or .sf3 file")
-    out.mkdir(parents=True, exist_ok=True)
+    if not soundfont.is_file():  # a folder was said as "no such soundfont"
+        what = "is a folder" if soundfont.is_dir() else "is not a file"
+        what = what if soundfont.exists() else "no such soundfont"
+        raise FileNotFoundError(f"{soundfont}: {what}; name an .sf2 or .sf3 file")
     engine = args.vocals
     if engine == "auto":
         engine = "sinsy" if sing.available() else "fluidsynth"
+    elif engine == "sinsy" and (reason := sing.unavailable()):  # a traceback at the first song
+        raise ValueError(
+            f"--vocals sinsy: Sinsy cannot be loaded ({reason}); install pysinsy (the train "
+            "extra, with cmake), or give --vocals fluidsynth"
+        )
+    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if args.jobs <= 1:
         # Many songs: decode a compressed (sf3) soundfont once rather than per render.

@@ -23,7 +23,7 @@ import numpy as np
 
 from stemgui.audio.atomic import atomic_path
 from stemgui.audio.encode import AudioFormat, write_audio
-from training.synth import mix
+from training.synth import fluid, mix
 from training.synth.notes import to_midi
 from training.synth.recipe import STEMS, SongRecipe, make_recipe
 from training.synth.song import SAMPLERATE, Song, render_song
@@ -89,15 +89,8 @@ def render_pool(
     todo = [i for i, target in enumerate(targets) if not _finished(target)]
     if len(todo) < songs:
         log.info("%d of %d songs already in %s, skipped", songs - len(todo), songs, folder)
-        kept = [load_recipe(targets[i]).seconds for i in sorted(set(range(songs)) - set(todo))]
-        if any(abs(length - seconds) > 1e-6 for length in kept):  # they keep their length
-            log.warning(
-                "songs already in %s last %s s, not the %g s asked for; render into another "
-                "folder for songs of that length",
-                folder,
-                "/".join(f"{length:g}" for length in sorted(set(kept))),
-                seconds,
-            )
+        kept = [targets[i] for i in sorted(set(range(songs)) - set(todo))]
+        _warn_made_otherwise(folder, kept, seconds, vocal_engine, soundfont)
     font = str(soundfont) if soundfont else None
     if jobs <= 1:
         for index in todo:
@@ -122,6 +115,34 @@ def render_pool(
     return targets
 
 
+def _warn_made_otherwise(
+    folder: str | Path,
+    kept: list[Path],
+    seconds: float,
+    vocal_engine: str,
+    soundfont: str | Path | None,
+) -> None:
+    """Warn of the songs already in ``folder`` (``kept``: skipped, they stay as they are) that
+    were made otherwise than asked: of another length, singer or soundfont."""
+    records = [json.loads((song / "recipe.json").read_text(encoding="utf-8")) for song in kept]
+    font = Path(soundfont) if soundfont else fluid.default_soundfont()
+    made = [
+        ("last", {f"{r['seconds']:g} s" for r in records}, f"{seconds:g} s"),
+        ("are sung by", {r["vocal_engine"] for r in records}, vocal_engine),
+        ("were played on", {str(r.get("soundfont")) for r in records}, font.name),
+    ]
+    for what, found, asked in made:
+        if found != {asked}:
+            log.warning(
+                "songs already in %s %s %s, not the %s asked for; render into another folder "
+                "for songs made that way",
+                folder,
+                what,
+                "/".join(sorted(found)),
+                asked,
+            )
+
+
 def remix_pool(
     pool: str | Path, out: str | Path, songs: int, seed: int = 0, *, ceiling: float = 0.95
 ) -> list[Path]:
@@ -131,9 +152,19 @@ def remix_pool(
     augmentation of training. Stems are cut to the shortest, limited together on their sum
     (the same gain for every stem), and each folder's ``recipe.json`` names the source song of
     every stem.
+
+    Raises:
+        ValueError: ``out`` is ``pool`` or inside it; ``pool`` holds under 2 songs.
     """
     from training.data import discover, read_track
 
+    whole = Path(pool).resolve()
+    if whole in (Path(out).resolve(), *Path(out).resolve().parents):
+        raise ValueError(
+            f"{out}: is inside the pool {pool} it remixes: the next remix would take these "
+            "remixes for songs of the pool, and the same seed give other songs; write them "
+            "into a folder outside it"
+        )
     tracks = discover([pool])
     if len(tracks) < 2:
         raise ValueError(f"{pool}: remixing needs at least 2 songs, found {len(tracks)}")

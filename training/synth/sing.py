@@ -72,14 +72,22 @@ def default_voice() -> Path:
     return root / "htsvoice" / "nitech_jp_song070_f001.htsvoice"
 
 
-def available() -> bool:
-    """True when Sinsy can be loaded with its bundled voice."""
+def unavailable() -> str | None:
+    """Why Sinsy cannot be loaded with its bundled voice; None when it can."""
     try:
         _sinsy_module()
-        return default_voice().is_file()
+        voice = default_voice()
     except ImportError as error:
-        log.info("Sinsy unavailable (%s): vocals fall back to a FluidSynth voice", error)
-        return False
+        return str(error)
+    return None if voice.is_file() else f"its voice {voice} is not there"
+
+
+def available() -> bool:
+    """True when Sinsy can be loaded with its bundled voice."""
+    reason = unavailable()
+    if reason is not None:
+        log.info("Sinsy unavailable (%s): vocals fall back to a FluidSynth voice", reason)
+    return reason is None
 
 
 @cache
