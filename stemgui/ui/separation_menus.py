@@ -308,7 +308,8 @@ class SeparationMenus(QObject):
         """The model ``spec`` did not load on the worker (``message`` says why: damaged since it
         was chosen, say). While it is the one chosen, songs wait (``wait_reason``) and
         ``problem`` says why, until a model is chosen (the same one too: tried again) or its
-        file changes (mended; for a bag, a member put beside it or replaced too). Nothing is
+        file changes (mended; for a bag, a member put beside it or replaced too; for a model of
+        the store, a file put in the store's folders or the folder made again). Nothing is
         held for a model chosen before the one of now, or a file gone (that is said and watched
         as missing)."""
         if spec != self.settings.get(S.MODEL) or self.has_model() is False:
@@ -391,9 +392,15 @@ class SeparationMenus(QObject):
 def _mending_files(spec: str) -> list[str]:
     """The files whose change may mend the model ``spec`` that does not load: its file; for a
     bag, also the folder its members are looked for in (one put there or renamed) and the
-    members there now (one replaced). The bag is read here, once: the watch only stats them."""
+    members there now (one replaced). A model of the store, by its name (or "", its default):
+    the store's folders (a model or a bag's member put there, the folder made again) and the
+    files it is read from now. The bag is read here, once: the watch only stats them."""
+    from stemgui.separation.spec import names_a_file
+
+    if not names_a_file(spec) and not is_model_file(spec):
+        return _store_files(spec)
     path = Path(spec)
-    if not spec or path.suffix.lower() not in (".yaml", ".yml"):
+    if path.suffix.lower() not in (".yaml", ".yml"):
         return [spec]
     from stemgui.errors import ModelLoadError
     from stemgui.separation.official import find_signature, read_bag_file
@@ -403,6 +410,18 @@ def _mending_files(spec: str) -> list[str]:
     except (ModelLoadError, OSError):  # the .yaml itself is at fault: its own stamp says
         return [spec]
     return [spec, str(path.parent), *(str(member) for member in members if member)]
+
+
+def _store_files(name: str) -> list[str]:
+    """The model store's folders and the files the model ``name`` of the store is read from
+    now (``model_files``: none while a bag's member is missing)."""
+    from stemgui.separation.model_identity import model_files
+    from stemgui.separation.store import ModelStore
+
+    store = ModelStore()
+    files = model_files(name, store)
+    found = [] if files is None else [str(path) for path in files.paths]
+    return [str(store.bundled_dir), str(store.user_dir), str(store.official_dir), *found]
 
 
 def _stamps(paths: Iterable[str]) -> ModelStamps:

@@ -372,14 +372,18 @@ def test_a_model_file_mended_in_place_lets_the_queue_go_on(
     win.close()
 
 
+@pytest.mark.parametrize("chosen", ["by file", "by name"])
 @pytest.mark.parametrize("mend", ["put back", "replaced in place"])
 def test_a_bag_whose_member_is_mended_lets_the_queue_go_on(
-    qtbot, settings_store, tiny_model_file, tmp_path, mend
+    qtbot, settings_store, tiny_model_file, tmp_path, mend, chosen
 ):
     """The watch looked at the bag's .yaml only: a member put back beside it (or rewritten
-    whole) left the songs waiting for good."""
-    folder = tmp_path / "models"
-    folder.mkdir()
+    whole) left the songs waiting for good. A bag of the model store chosen by its name was
+    watched as a file named like it, which never changes."""
+    from stemgui.separation.store import default_user_dir
+
+    folder = tmp_path / "models" if chosen == "by file" else default_user_dir()
+    folder.mkdir(parents=True)
     bag = folder / "bag.yaml"
     bag.write_text("models: [one, two]\n")
     (folder / "one.stemgui").write_bytes(tiny_model_file.read_bytes())
@@ -387,10 +391,11 @@ def test_a_bag_whose_member_is_mended_lets_the_queue_go_on(
     if mend == "replaced in place":
         two.write_bytes(tiny_model_file.read_bytes()[:500])  # cut short
     settings = S.Settings(settings_store)
-    settings.set(S.MODEL, str(bag))
+    settings.set(S.MODEL, str(bag) if chosen == "by file" else "bag")
     settings.set(S.DEVICE, "cpu")
     win = MainWindow(settings, output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
+    win.menus.store_models = ["bag", "one"]  # as the worker listed them
     jobs = win.add_paths([write_song(tmp_path / f"{n}.wav", seed=n) for n in range(2)])
     qtbot.waitUntil(lambda: jobs[0].hold != "", timeout=TIMEOUT_MS)
     assert win.banner.text().startswith("The chosen model “bag” does not load")
