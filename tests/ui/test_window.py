@@ -408,6 +408,59 @@ def test_a_bag_whose_member_is_mended_lets_the_queue_go_on(
     win.close()
 
 
+@pytest.mark.parametrize("gone", ["the store's folder", "a member of the default bag"])
+def test_songs_wait_for_the_store_s_default_model_gone_during_the_session(
+    qtbot, settings_store, tiny_model_file, tmp_path, monkeypatch, gone
+):
+    """No model chosen, the store's only model gone while the app ran (its folder deleted, or
+    a member of its bag): every song failed in turn with 'No separation model is installed
+    yet'; now they wait, the banner says why once, and they go on once it is back."""
+    import shutil
+
+    from stemgui.separation.hashing import file_sha256
+    from stemgui.separation.official_models import OFFICIAL_MODELS, OfficialModel
+    from stemgui.separation.store import default_user_dir
+
+    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: tmp_path / "none")
+    store = default_user_dir()
+    official = store / "official"
+    official.mkdir(parents=True)
+    files = tuple(f"{s}-{file_sha256(tiny_model_file)[:8]}.stemgui" for s in ("one", "two"))
+    for name in files:
+        shutil.copy(tiny_model_file, official / name)
+    monkeypatch.setitem(OFFICIAL_MODELS, "tinybag", OfficialModel("tinybag", "test", "", files))
+    settings = S.Settings(settings_store)
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models == ["tinybag"], timeout=TIMEOUT_MS)
+    said = []
+    show = win.banner.show_message
+    win.banner.show_message = lambda text, actions=(): (said.append(text), show(text, actions))
+    moved, away = (
+        (store, tmp_path / "away")
+        if gone == "the store's folder"
+        else (
+            official / files[1],
+            tmp_path / "two",
+        )
+    )
+    moved.rename(away)
+    jobs = win.add_paths([write_song(tmp_path / f"{n}.wav", seed=n) for n in range(2)])
+    qtbot.waitUntil(lambda: jobs[0].hold != "", timeout=TIMEOUT_MS)
+    qtbot.wait(300)  # nothing else is tried
+    assert [job.state for job in jobs] == [JobState.WAITING] * 2, [job.error for job in jobs]
+    assert all(job.error == "" for job in jobs)
+    (text,) = said
+    assert "No separation model is installed yet" in text and "the songs wait" in text
+    assert [b.text() for b in win.banner.buttons] == ["Get models…", "Choose model file…"]
+    away.rename(moved)
+    qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
+    assert [job.state for job in jobs] == [JobState.DONE] * 2, [job.error for job in jobs]
+    assert not win.banner.isVisibleTo(win)
+    win.close()
+
+
 def test_the_default_model_that_does_not_load_is_named_by_its_file(qtbot, settings_store, songs):
     """No model chosen: the store's default, which the banner called “”."""
     from stemgui.errors import ModelLoadError
