@@ -22,8 +22,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from stemgui.separation.spec import names_a_file
@@ -101,7 +101,7 @@ def load(settings: S.Settings) -> Saved:
         path = path.absolute()
         pinned = _restored_options(options)
         made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
-        if not path.is_file():
+        if not os.path.isfile(path):  # not Path.is_file: it raises on EACCES, a name too long
             continue
         if (path, made) not in seen:  # a song in the queue twice, made two ways: both come back
             job = Job(path, options=pinned, place=_place(song))
@@ -135,5 +135,5 @@ def _restored_options(saved: dict[str, Any] | None) -> SeparationOptions | None:
         return None
     options = SeparationOptions(**saved)
     if names_a_file(options.model):  # C:/models/bag.yml as Qt's file dialog gives it too
-        return options if Path(options.model).is_file() else None
+        return options if os.path.isfile(options.model) else None
     return options

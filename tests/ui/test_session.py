@@ -4,6 +4,7 @@ damaged place leaves out the place, not the song; a session of an earlier versio
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -12,6 +13,7 @@ from stemgui.ui import session
 from stemgui.ui import settings as S
 from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
+from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS, write_song
@@ -74,6 +76,23 @@ def test_a_damaged_shown_mark_shows_none(settings, songs, mark):
     settings.set(S.SESSION, json.dumps([{"path": str(songs[0]), "shown": mark}]))
     jobs, shown, _ = session.load(settings)
     assert len(jobs) == 1 and shown is None
+
+
+def test_a_song_or_model_that_cannot_be_looked_at_is_left_out_not_the_session(settings, songs):
+    """A saved path the system refuses to look at (a name too long for the disk; a folder the
+    user may no longer open, EACCES, alike) raised from ``Path.is_file``: the window never
+    opened again, the session being read before the first song."""
+    too_long = f"/{'a' * 300}/song.wav"
+    options = dataclasses.asdict(SeparationOptions(model=f"/{'m' * 300}.stemgui"))
+    saved = [
+        {"path": too_long, "strips": {}},
+        {"path": str(songs[0]), "strips": {}, "options": options},
+        {"path": str(songs[1]), "strips": {}},
+    ]
+    settings.set(S.SESSION, json.dumps(saved))
+    jobs, shown, damaged = session.load(settings)
+    assert [job.path for job in jobs] == songs and (shown, damaged) == (None, 0)
+    assert jobs[0].options is None  # its model file is not there: the settings of now
 
 
 def test_a_session_of_an_earlier_version_loads_as_it_did(settings, songs):
