@@ -243,6 +243,27 @@ def test_a_chosen_model_file_that_is_gone_points_to_the_installed_ones(
     win.close()
 
 
+def test_a_chosen_model_file_that_cannot_be_looked_at_is_said_to_be_missing(
+    qtbot, settings_store, monkeypatch, songs
+):
+    """A model file the system refuses to look at (a folder the user may no longer open,
+    EACCES; a name too long for the disk) raised from ``Path.is_file`` while the window was
+    made: the app never opened again."""
+    import stemgui.ui.models as models
+
+    monkeypatch.setattr(models, "store_names", lambda: ["bundled-model"])
+    refused = f"/{'a' * 300}/mine.stemgui"
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, refused)
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    (job,) = win.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    assert job.status_text() == "waiting: the chosen model is missing (see the Model menu)"
+    assert win.banner.text().startswith(f"The chosen model “mine” is missing ({refused}).")
+    win.close()
+
+
 def test_songs_waiting_for_a_model_file_that_is_gone_start_when_it_is_back(
     qtbot, settings_store, monkeypatch, songs, tiny_model_file, tmp_path
 ):
