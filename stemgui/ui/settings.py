@@ -163,12 +163,24 @@ def session_song(entry: Any) -> tuple[Path, dict[str, list], dict[str, Any] | No
     strips = {str(name): strip for name, strip in strips.items() if isinstance(strip, list)}
     options = entry.get("options")
     known = isinstance(options, dict) and set(options) == set(_OPTION_TYPES)
-    if not known or not all(
-        isinstance(options[k], types) and not isinstance(options[k], bool)
-        for k, types in _OPTION_TYPES.items()
+    if (
+        not known
+        or not all(
+            isinstance(options[k], types) and not isinstance(options[k], bool)
+            for k, types in _OPTION_TYPES.items()
+        )
+        or not _separable(options)
     ):
         options = None  # separated again with the settings of the day
     return Path(entry["path"]), strips, options
+
+
+def _separable(options: dict[str, Any]) -> bool:
+    """Whether saved options of the right types are ones the ``Separator`` takes (a segment of
+    positive seconds or none, an overlap in [0, 1), no fewer than 0 shifts): a damaged session's
+    NaN or 7.0 failed its song as an unexpected error."""
+    segment, overlap, shifts = options["segment"], options["overlap"], options["shifts"]
+    return (segment is None or 0 < segment < math.inf) and 0 <= overlap < 1 and shifts >= 0
 
 
 # Every setting of the app, in one place.

@@ -95,6 +95,18 @@ def test_a_song_or_model_that_cannot_be_looked_at_is_left_out_not_the_session(se
     assert jobs[0].options is None  # its model file is not there: the settings of now
 
 
+@pytest.mark.parametrize(
+    "damage", [{"overlap": 7.0}, {"overlap": float("nan")}, {"segment": -5}, {"shifts": -3}]
+)
+def test_a_song_s_damaged_options_give_way_to_the_settings_of_now(settings, songs, damage):
+    """Options the separator does not take failed the song as an unexpected error ('overlap
+    must be in [0, 1), got 7.0'); of the right type, they were taken as they were."""
+    options = {**dataclasses.asdict(SeparationOptions()), **damage}
+    settings.set(S.SESSION, json.dumps([{"path": str(songs[0]), "options": options}]))
+    (job,), _, damaged = session.load(settings)
+    assert job.options is None and damaged == 0
+
+
 def test_a_session_of_an_earlier_version_loads_as_it_did(settings, songs):
     """No place, no song shown: the songs come back at their start, the first to come shown."""
     earlier = [
