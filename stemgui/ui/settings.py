@@ -290,10 +290,12 @@ class Settings:
             self.store.remove(setting.key)
 
     def _check_file(self) -> None:
-        """Note a settings file that cannot be read or is damaged (its readable part is used)."""
+        """Note a settings file that cannot be read or is damaged (its readable part is used),
+        or that cannot be written (every choice would be lost at the close without a word)."""
         name = self.store.fileName()
         status = self.store.status()
-        if status is QSettings.Status.AccessError:
+        rewrite = status is not QSettings.Status.AccessError
+        if not rewrite:
             reason = "could not be read; using the default settings"
         elif status is QSettings.Status.FormatError:
             reason = (
@@ -302,11 +304,17 @@ class Settings:
             )
         elif _is_ini(self.store) and not _looks_like_text(Path(name)):
             reason = "is damaged (it is not text); using the default settings"
+        elif not self.store.isWritable():
+            rewrite = False
+            reason = (
+                "cannot be written (it or its folder is read-only): the settings chosen now and "
+                "the queue are not kept for the next start; make it writable"
+            )
         else:
             return
         self._problems[""] = f"The settings file {name} {reason}."
         logger.warning("settings file %s %s (%s)", name, reason, status.name)
-        if status is not QSettings.Status.AccessError:
+        if rewrite:
             self._rewrite()
 
     def _rewrite(self) -> None:
