@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
+from stemgui.separation.spec import names_a_file
 from stemgui.ui import settings as S
 from stemgui.ui.get_models import ModelsDialog
 from stemgui.ui.models import MODEL_FILE_FILTER, NO_MODEL_MESSAGE, display_name, is_model_file
@@ -72,10 +73,13 @@ class SeparationMenus(QObject):
         self._checking: str | None = None  # the model file last sent to be checked
         # the chosen model that did not load on the worker: (spec, why, its files' stamps then)
         self._unloadable: tuple[str, str, ModelStamps] | None = None
+        self._store_seen: ModelStamps = ()  # the store's folders when the watch started
         self._checked.connect(self._model_file_checked)
         # A chosen model file that is gone (a drive unplugged) is looked for every 2 s, so that
         # the songs waiting for it start when it is back; one that does not load, to see
-        # whether it (or a bag's member) changed (mended: downloaded or exported again).
+        # whether it (or a bag's member) changed (mended: downloaded or exported again); a
+        # model of the store that is missing (or none), to list the store again once its
+        # folders change (a model put there, the folder put back).
         self._watch = QTimer(self)
         self._watch.setInterval(2000)
         self._watch.timeout.connect(self._look_for_chosen_file)
@@ -318,22 +322,37 @@ class SeparationMenus(QObject):
         self.availability_changed.emit()
 
     def _update_watch(self) -> None:
-        missing = self.has_model() is False and bool(self.settings.get(S.MODEL))
-        if missing or self._unloadable is not None:
+        if self.has_model() is False or self._unloadable is not None:
             if not self._watch.isActive():  # start() again would put off its next look
+                self._store_seen = self._store_stamps()
                 self._watch.start()
         else:
             self._watch.stop()
 
     def _look_for_chosen_file(self) -> None:
+        spec = self.settings.get(S.MODEL)
         if self._unloadable is not None:
             spec, _message, stamps = self._unloadable
             if _stamps(path for path, _stamp in stamps) != stamps:
                 logger.info("the model file %s changed: it is tried again", spec)
                 self._unloadable = None
+                if not names_a_file(spec):  # the store changed: listed again too
+                    self._probe()
                 self.availability_changed.emit()
-        elif is_model_file(self.settings.get(S.MODEL)):
+        elif is_model_file(spec):
             self.availability_changed.emit()  # which stops the watch
+        elif self.has_model() is False and self._store_stamps() != self._store_seen:
+            logger.info("the model store changed: its models are listed again")
+            self._store_seen = self._store_stamps()
+            self._probe()  # its answer says whether the model is there now
+
+    def _store_stamps(self) -> ModelStamps:
+        """The stamps of the store's folders and of the chosen model of the store's files; ()
+        for a model file, or before the worker listed the store (the store imports torch)."""
+        spec = self.settings.get(S.MODEL)
+        if names_a_file(spec) or self.store_models is None:
+            return ()
+        return _stamps(_store_files(spec))
 
     def has_model(self) -> bool | None:
         """Whether a model can be used (None while the worker is still looking)."""
@@ -395,8 +414,6 @@ def _mending_files(spec: str) -> list[str]:
     members there now (one replaced). A model of the store, by its name (or "", its default):
     the store's folders (a model or a bag's member put there, the folder made again) and the
     files it is read from now. The bag is read here, once: the watch only stats them."""
-    from stemgui.separation.spec import names_a_file
-
     if not names_a_file(spec) and not is_model_file(spec):
         return _store_files(spec)
     path = Path(spec)

@@ -326,6 +326,39 @@ def test_songs_wait_for_a_model_file_gone_during_the_session_and_start_when_it_i
     win.close()
 
 
+@pytest.mark.parametrize("chosen", ["mine", ""])
+def test_songs_waiting_for_a_model_of_the_store_start_once_its_folder_is_back(
+    qtbot, settings_store, tiny_model_file, tmp_path, monkeypatch, chosen
+):
+    """The store listed without the chosen model (or any: none chosen), its folder moved away
+    while the app ran: the songs waited for good, the store never listed again unless Get
+    models… was opened."""
+    import shutil
+
+    from stemgui.separation.store import default_user_dir
+
+    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: tmp_path / "none")
+    store = default_user_dir()
+    store.mkdir(parents=True)
+    shutil.copy(tiny_model_file, store / "mine.stemgui")
+    store.rename(tmp_path / "away")  # on a drive that is not mounted yet
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, chosen)
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    (job,) = win.add_paths([write_song(tmp_path / "a.wav")])
+    qtbot.wait(2500)  # a look of the watch: nothing changed, nothing listed again
+    assert job.state is JobState.WAITING and job.hold != ""
+    (tmp_path / "away").rename(store)
+    qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+    assert job.state is JobState.DONE, job.error
+    assert win.menus.store_models == ["mine"] and not win.menus._watch.isActive()
+    assert not win.banner.isVisibleTo(win)
+    win.close()
+
+
 def _damaged_model_window(qtbot, settings_store, tiny_model_file, tmp_path):
     """A window whose chosen model file was damaged since it was chosen (cut short), three
     songs queued, and the banner's messages as said."""
