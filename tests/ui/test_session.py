@@ -38,7 +38,7 @@ def test_the_session_keeps_each_songs_place_and_the_song_shown(settings, songs):
     assert saved[1]["place"] == PLACE.to_json() and saved[1]["shown"] is True
     assert "shown" not in saved[0]
 
-    jobs, shown, damaged = session.load(settings)
+    jobs, shown, damaged, _ = session.load(settings)
     assert [job.path for job in jobs] == songs and damaged == 0
     assert shown is jobs[1]  # not the first of the queue
     assert jobs[0].place == first.place and jobs[1].place == PLACE
@@ -46,7 +46,7 @@ def test_the_session_keeps_each_songs_place_and_the_song_shown(settings, songs):
 
 def test_a_song_never_shown_has_no_place_and_none_shown_shows_none(settings, songs):
     session.save(settings, [_done(songs[0])])
-    (job,), shown, _ = session.load(settings)
+    (job,), shown, _, _ = session.load(settings)
     assert job.place is None and shown is None
 
 
@@ -64,7 +64,7 @@ def test_a_song_never_shown_has_no_place_and_none_shown_shows_none(settings, son
 def test_a_damaged_place_leaves_out_the_place_not_the_song(settings, songs, place, caplog):
     song = {"path": str(songs[0]), "strips": {"drums": [-6.0, False, True]}, "place": place}
     settings.set(S.SESSION, json.dumps([song, {"path": str(songs[1]), "shown": True}]))
-    jobs, shown, damaged = session.load(settings)
+    jobs, shown, damaged, _ = session.load(settings)
     assert [job.path for job in jobs] == songs and damaged == 0
     assert jobs[0].place is None and jobs[0].strips["drums"].mute  # its mix is kept
     assert shown is jobs[1]
@@ -74,7 +74,7 @@ def test_a_damaged_place_leaves_out_the_place_not_the_song(settings, songs, plac
 @pytest.mark.parametrize("mark", ["true", 1, None, [True]])
 def test_a_damaged_shown_mark_shows_none(settings, songs, mark):
     settings.set(S.SESSION, json.dumps([{"path": str(songs[0]), "shown": mark}]))
-    jobs, shown, _ = session.load(settings)
+    jobs, shown, _, _ = session.load(settings)
     assert len(jobs) == 1 and shown is None
 
 
@@ -90,7 +90,7 @@ def test_a_song_or_model_that_cannot_be_looked_at_is_left_out_not_the_session(se
         {"path": str(songs[1]), "strips": {}},
     ]
     settings.set(S.SESSION, json.dumps(saved))
-    jobs, shown, damaged = session.load(settings)
+    jobs, shown, damaged, _ = session.load(settings)
     assert [job.path for job in jobs] == songs and (shown, damaged) == (None, 0)
     assert jobs[0].options is None  # its model file is not there: the settings of now
 
@@ -103,7 +103,7 @@ def test_a_song_s_damaged_options_give_way_to_the_settings_of_now(settings, song
     must be in [0, 1), got 7.0'); of the right type, they were taken as they were."""
     options = {**dataclasses.asdict(SeparationOptions()), **damage}
     settings.set(S.SESSION, json.dumps([{"path": str(songs[0]), "options": options}]))
-    (job,), _, damaged = session.load(settings)
+    (job,), _, damaged, _ = session.load(settings)
     assert job.options is None and damaged == 0
 
 
@@ -114,7 +114,7 @@ def test_a_session_of_an_earlier_version_loads_as_it_did(settings, songs):
         {"path": str(songs[1]), "strips": {}},
     ]
     settings.set(S.SESSION, json.dumps(earlier))
-    jobs, shown, damaged = session.load(settings)
+    jobs, shown, damaged, _ = session.load(settings)
     assert [job.path for job in jobs] == songs and (shown, damaged) == (None, 0)
     assert all(job.place is None for job in jobs) and jobs[0].strips["vocals"].gain_db == -3.0
 
@@ -127,7 +127,7 @@ def test_the_song_shown_saved_twice_comes_back_as_the_row_kept(settings, songs):
         {"path": str(songs[1]), "shown": True},
     ]
     settings.set(S.SESSION, json.dumps(rows))
-    jobs, shown, _ = session.load(settings)
+    jobs, shown, _, _ = session.load(settings)
     assert len(jobs) == 2 and shown is jobs[1]
 
 

@@ -1055,6 +1055,29 @@ def test_a_session_keeps_a_song_queued_twice_and_leaves_out_only_damaged_songs(
     win.close()
 
 
+def test_songs_of_the_last_session_moved_or_deleted_are_named(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path
+):
+    """They were left out of the queue without a word: the songs were simply not there."""
+    import json
+
+    deleted = write_song(tmp_path / "deleted.wav")
+    saved = [{"path": str(path)} for path in (songs[0], songs[1], deleted, songs[1])]
+    songs[1].rename(tmp_path / "b moved.wav")
+    deleted.unlink()
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(tiny_model_file))
+    settings.set(S.SESSION, json.dumps(saved))
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    assert [job.path for job in win.restore_session()] == songs[:1]
+    assert win.statusBar().currentMessage() == (
+        "Not found where they were (moved or deleted), left out of the last session's queue: "
+        "b.wav, deleted.wav. Open them again from where they are now."
+    )
+    win.close()
+
+
 def test_finished_songs_off_screen_read_their_stems_from_the_cache(qtbot, window, songs):
     """A long queue does not keep every song's stems in RAM: once stored in the stem cache, a
     song that is not on screen reads them from there (memory-mapped), unchanged."""
