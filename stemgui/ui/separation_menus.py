@@ -376,7 +376,8 @@ class SeparationMenus(QObject):
             return "no model yet (see Model ▸ Get models…)"
         if self._unloadable is not None:
             return "the chosen model does not load (see the Model menu)"
-        if self.probing and self.has_model() is None:
+        # the devices too: a song given at the start ran on a device gone since (``device``)
+        if self.probing and (self.has_model() is None or self.devices is None):
             return "looking for models…"
         return None
 

@@ -565,9 +565,12 @@ def test_a_song_cancelled_while_its_model_fails_to_load_is_cancelled(
     win.close()
 
 
+@pytest.mark.parametrize("added", ["at the start", "later"])
 def test_a_device_chosen_earlier_and_gone_separates_on_automatic(
-    qtbot, settings_store, monkeypatch, songs, tiny_model_file
+    qtbot, settings_store, monkeypatch, songs, tiny_model_file, added
 ):
+    """A song given at the start (``stemgui song.mp3``, Open with) ran before the worker had
+    said which devices there are, on the one gone, and failed as an unexpected error."""
     import stemgui.ui.models as models
 
     monkeypatch.setattr(models, "device_choices", lambda: [("auto", "Automatic"), ("cpu", "CPU")])
@@ -576,6 +579,10 @@ def test_a_device_chosen_earlier_and_gone_separates_on_automatic(
     settings.set(S.MODEL, str(tiny_model_file))
     win = MainWindow(settings, output_factory=FakeOutput, probe=True)
     qtbot.addWidget(win)
+    if added == "at the start":
+        (first,) = win.add_paths(songs[1:])
+        qtbot.waitUntil(lambda: first.state.ended, timeout=TIMEOUT_MS)
+        assert first.state is JobState.DONE, first.error
     qtbot.waitUntil(lambda: win.menus.devices is not None, timeout=TIMEOUT_MS)
     assert win.menus.options().device == "auto" and settings.get(S.DEVICE) == "cuda:1"
     labels = [a.text() for a in win.menus.device_menu.actions()]
