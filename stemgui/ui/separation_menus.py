@@ -70,6 +70,7 @@ class SeparationMenus(QObject):
         self.root_url: str | None = None  # where official models download from
         self.dialog: ModelsDialog | None = None
         self.probing = False  # the worker has been asked and has not answered yet
+        self.list_error = ""  # why the worker could not list the models (a damaged manifest)
         self._checking: str | None = None  # the model file last sent to be checked
         # the chosen model that did not load on the worker: (spec, why, its files' stamps then)
         self._unloadable: tuple[str, str, ModelStamps] | None = None
@@ -284,10 +285,11 @@ class SeparationMenus(QObject):
         self.downloaded.emit(name)
         self._probe()
 
-    def probed(self, models: list, catalogue: list, devices: list) -> None:
+    def probed(self, models: list, catalogue: list, devices: list, error: str = "") -> None:
         """Take in the worker's answer: the models that load now (name, description), the
-        catalogue, the devices."""
+        catalogue, the devices, and why it could not list them ("" when it could)."""
         self.probing = False
+        self.list_error = error
         self.store_models = [name for name, _ in models]
         self.descriptions = {name: text for name, text in models if text}
         if catalogue:  # none: the worker could not look (its error is said)
@@ -368,6 +370,8 @@ class SeparationMenus(QObject):
     def wait_reason(self) -> str | None:
         """Why songs cannot start yet, in a few words; None when they can."""
         if self.has_model() is False:
+            if self.list_error:  # as problem() says
+                return "the models could not be listed (see the banner)"
             if self.settings.get(S.MODEL):  # as problem() says, installed ones or not
                 # gone since it was chosen (a drive unplugged while the app runs): looked for
                 # every 2 s from now on, or the songs waited for it for good
@@ -395,6 +399,12 @@ class SeparationMenus(QObject):
                 "mend this one): the queue goes on with it."
             )
         spec = self.settings.get(S.MODEL)
+        if self.list_error:  # none listed: "no model installed" said nothing of the cause
+            stop = "" if self.list_error.endswith((".", "!", "?")) else "."
+            return (
+                f"The models could not be listed, so the songs wait: {self.list_error}{stop} "
+                "Reinstall stemgui, or choose a model file (Model ▸ Choose model file…)."
+            )
         if not spec:
             return NO_MODEL_MESSAGE
         if self.store_models:
