@@ -317,7 +317,13 @@ class SeparationMenus(QObject):
         file changes (mended; for a bag, a member put beside it or replaced too; for a model of
         the store, a file put in the store's folders or the folder made again). Nothing is
         held for a model chosen before the one of now, or a file gone (that is said and watched
-        as missing)."""
+        as missing). No model in the store at all (``NoModelError``, none chosen) is said as
+        such: the store has none now, as if listed again."""
+        if message == NO_MODEL_MESSAGE:  # not "the chosen model does not load": none is chosen
+            self.store_models = []
+            self.fill_model_menu()
+            self.availability_changed.emit()
+            return
         if spec != self.settings.get(S.MODEL) or self.has_model() is False:
             return
         self._unloadable = (spec, message, _stamps(_mending_files(spec)))

@@ -499,6 +499,7 @@ def test_songs_wait_for_the_store_s_default_model_gone_during_the_session(
     from stemgui.separation.hashing import file_sha256
     from stemgui.separation.official_models import OFFICIAL_MODELS, OfficialModel
     from stemgui.separation.store import default_user_dir
+    from stemgui.ui.models import NO_MODEL_MESSAGE
 
     monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: tmp_path / "none")
     store = default_user_dir()
@@ -530,8 +531,8 @@ def test_songs_wait_for_the_store_s_default_model_gone_during_the_session(
     qtbot.wait(300)  # nothing else is tried
     assert [job.state for job in jobs] == [JobState.WAITING] * 2, [job.error for job in jobs]
     assert all(job.error == "" for job in jobs)
-    (text,) = said
-    assert "No separation model is installed yet" in text and "the songs wait" in text
+    assert said == [NO_MODEL_MESSAGE]  # not "the chosen model does not load": none is chosen
+    assert jobs[0].hold == "no model yet (see Model ▸ Get models…)"
     assert [b.text() for b in win.banner.buttons] == ["Get models…", "Choose model file…"]
     away.rename(moved)
     qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
