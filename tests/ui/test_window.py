@@ -916,6 +916,18 @@ def test_command_line_songs_are_queued(qtbot, settings_store, songs, monkeypatch
     win.close()
 
 
+def test_a_song_the_system_refuses_to_look_at_fails_naming_it(qtbot, window, songs):
+    """A path given that cannot be looked at (in a folder the user may not open, EACCES; a
+    name too long for the disk) raised from ``Path.is_dir``: given on the command line, the
+    app never opened; handed over by a later launch, 'Something went wrong'."""
+    refused = songs[0].parent / f"{'a' * 300}.wav"
+    first, second = window.add_paths([refused, songs[0]])
+    assert first.path == refused
+    qtbot.waitUntil(lambda: first.state.ended and second.state.ended, timeout=TIMEOUT_MS)
+    assert first.state is JobState.FAILED and str(refused) in first.error
+    assert second.state is JobState.DONE
+
+
 def test_two_stem_mode_gives_vocals_and_the_rest(qtbot, window, songs):
     window.menus.two_stems_action.trigger()
     assert window.settings.get(S.TWO_STEMS) == "vocals"
