@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 
@@ -49,9 +48,10 @@ class Pace:
     def label(self) -> str:
         """In file names and titles: "90%", "100% +2st", "75% -3st", "33.3%": the percent with
         as many decimals as the speed has, so that two speeds never share a name."""
+        from stemgui.playback.stretch import speed_percent
+
         steps = f" {self.semitones:+d}st" if self.semitones else ""
-        percent = Decimal(repr(float(self.speed))).scaleb(2).normalize()
-        return f"{percent:f}%{steps}"
+        return f"{speed_percent(self.speed)}%{steps}"
 
     def frames(self, frames: int) -> int:
         """How long ``frames`` frames of the song last at this pace."""

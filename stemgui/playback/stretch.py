@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Protocol
 
 import numpy as np
@@ -54,6 +55,13 @@ MIN_SPEED, MAX_SPEED = 0.25, 2.0
 MIN_STRETCH, MAX_STRETCH = MIN_SPEED / 2**0.5, MAX_SPEED * 2**0.5
 """What ``Stretcher`` takes: any speed over a transposition of up to a tritone either way
 (``stemgui.playback.pitch`` stretches by the speed over its ratio)."""
+
+
+def speed_percent(speed: float) -> str:
+    """A speed as a percent, with as many decimals as the speed has: 0.9 is "90", 0.333 "33.3"
+    and 0.334 "33.4" (both "33" when rounded), so that two speeds are never said alike."""
+    return f"{Decimal(repr(float(speed))).scaleb(2).normalize():f}"
+
 
 RunCallback = Callable[[int, int, int], None]
 Laid = tuple[float, int, int, float]

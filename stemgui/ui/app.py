@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +51,7 @@ def _no_display() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the window (queueing the songs in ``argv``) and run until it closes."""
+    from PySide6.QtCore import QLockFile
     from PySide6.QtWidgets import QApplication
 
     import stemgui
@@ -84,7 +86,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     name = server_name(S.default_store().fileName())
     lock = instance_lock(name)
-    if not lock.tryLock(0):  # a window runs: it takes the songs, and no second one opens
+    locked = lock.tryLock(0)
+    if not locked and lock.error() is not QLockFile.LockError.LockFailedError:
+        # no lock file can be made at all (a temporary folder gone or read-only): no window
+        # holds it, and asking one for 10 s ended in "open already but does not answer"
+        folder = Path(lock.fileName()).parent
+        why = "it cannot be written" if os.path.isdir(folder) else "no such folder"
+        print(
+            f"stemgui: its lock file cannot be made in {folder} ({why}): a second window "
+            "would not be noticed; make that folder (TMPDIR), or let it be written",
+            file=sys.stderr,
+        )
+        logger.warning("the lock file %s cannot be made: %s", lock.fileName(), lock.error())
+    elif not locked:  # a window runs: it takes the songs, and no second one opens
         answer = hand_over(name, args.songs, lock=lock)
         if answer is Answer.TAKEN:
             print("stemgui is open already: the songs went to its queue")

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stemgui.playback.stretch import speed_percent
 from stemgui.ui import settings as S
 from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.stemview import stem_label
@@ -361,8 +362,9 @@ class ExportDialog(QDialog):
 
 
 def pace_words(pace: Any) -> str:
-    """ "75 % speed, 2 semitones up": a ``Pace`` as the dialog says it."""
-    said = [] if pace.speed == 1.0 else [f"{round(pace.speed * 100)} % speed"]
+    """ "75 % speed, 2 semitones up": a ``Pace`` as the dialog says it (the percent as in
+    its ``label``)."""
+    said = [] if pace.speed == 1.0 else [f"{speed_percent(pace.speed)} % speed"]
     if pace.semitones:
         way = "up" if pace.semitones > 0 else "down"
         plural = "s" if abs(pace.semitones) > 1 else ""

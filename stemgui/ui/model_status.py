@@ -37,7 +37,7 @@ class ModelStatus(QObject):
         """The worker's answer: the models and devices it found (the menus list them)."""
         if error:
             self.window.show_error(f"Could not look for models and devices: {error}")
-        self.window.menus.probed(models, catalogue, devices)
+        self.window.menus.probed(models, catalogue, devices, error)
 
     def option_changed(self) -> None:
         """Say when a new setting takes effect (the song separating went on as it started)."""

@@ -10,6 +10,7 @@ lazily: call it from the worker thread, never at start-up.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ def official_catalogue() -> list[tuple[str, str, bool]]:
 
 
 def is_model_file(spec: str) -> bool:
-    return bool(spec) and Path(spec).is_file()
+    # os.path.isfile: Path.is_file raises on a folder that cannot be opened, a name too long
+    return bool(spec) and os.path.isfile(spec)
 
 
 def display_name(spec: str) -> str:

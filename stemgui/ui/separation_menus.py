@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
+from stemgui.separation.spec import names_a_file
 from stemgui.ui import settings as S
 from stemgui.ui.get_models import ModelsDialog
 from stemgui.ui.models import MODEL_FILE_FILTER, NO_MODEL_MESSAGE, display_name, is_model_file
@@ -69,13 +70,17 @@ class SeparationMenus(QObject):
         self.root_url: str | None = None  # where official models download from
         self.dialog: ModelsDialog | None = None
         self.probing = False  # the worker has been asked and has not answered yet
+        self.list_error = ""  # why the worker could not list the models (a damaged manifest)
         self._checking: str | None = None  # the model file last sent to be checked
         # the chosen model that did not load on the worker: (spec, why, its files' stamps then)
         self._unloadable: tuple[str, str, ModelStamps] | None = None
+        self._store_seen: ModelStamps = ()  # the store's folders when the watch started
         self._checked.connect(self._model_file_checked)
         # A chosen model file that is gone (a drive unplugged) is looked for every 2 s, so that
         # the songs waiting for it start when it is back; one that does not load, to see
-        # whether it (or a bag's member) changed (mended: downloaded or exported again).
+        # whether it (or a bag's member) changed (mended: downloaded or exported again); a
+        # model of the store that is missing (or none), to list the store again once its
+        # folders change (a model put there, the folder put back).
         self._watch = QTimer(self)
         self._watch.setInterval(2000)
         self._watch.timeout.connect(self._look_for_chosen_file)
@@ -280,10 +285,11 @@ class SeparationMenus(QObject):
         self.downloaded.emit(name)
         self._probe()
 
-    def probed(self, models: list, catalogue: list, devices: list) -> None:
+    def probed(self, models: list, catalogue: list, devices: list, error: str = "") -> None:
         """Take in the worker's answer: the models that load now (name, description), the
-        catalogue, the devices."""
+        catalogue, the devices, and why it could not list them ("" when it could)."""
         self.probing = False
+        self.list_error = error
         self.store_models = [name for name, _ in models]
         self.descriptions = {name: text for name, text in models if text}
         if catalogue:  # none: the worker could not look (its error is said)
@@ -308,31 +314,53 @@ class SeparationMenus(QObject):
         """The model ``spec`` did not load on the worker (``message`` says why: damaged since it
         was chosen, say). While it is the one chosen, songs wait (``wait_reason``) and
         ``problem`` says why, until a model is chosen (the same one too: tried again) or its
-        file changes (mended; for a bag, a member put beside it or replaced too). Nothing is
+        file changes (mended; for a bag, a member put beside it or replaced too; for a model of
+        the store, a file put in the store's folders or the folder made again). Nothing is
         held for a model chosen before the one of now, or a file gone (that is said and watched
-        as missing)."""
+        as missing). No model in the store at all (``NoModelError``, none chosen) is said as
+        such: the store has none now, as if listed again."""
+        if message == NO_MODEL_MESSAGE:  # not "the chosen model does not load": none is chosen
+            self.store_models = []
+            self.fill_model_menu()
+            self.availability_changed.emit()
+            return
         if spec != self.settings.get(S.MODEL) or self.has_model() is False:
             return
         self._unloadable = (spec, message, _stamps(_mending_files(spec)))
         self.availability_changed.emit()
 
     def _update_watch(self) -> None:
-        missing = self.has_model() is False and bool(self.settings.get(S.MODEL))
-        if missing or self._unloadable is not None:
+        if self.has_model() is False or self._unloadable is not None:
             if not self._watch.isActive():  # start() again would put off its next look
+                self._store_seen = self._store_stamps()
                 self._watch.start()
         else:
             self._watch.stop()
 
     def _look_for_chosen_file(self) -> None:
+        spec = self.settings.get(S.MODEL)
         if self._unloadable is not None:
             spec, _message, stamps = self._unloadable
             if _stamps(path for path, _stamp in stamps) != stamps:
                 logger.info("the model file %s changed: it is tried again", spec)
                 self._unloadable = None
+                if not names_a_file(spec):  # the store changed: listed again too
+                    self._probe()
                 self.availability_changed.emit()
-        elif is_model_file(self.settings.get(S.MODEL)):
+        elif is_model_file(spec):
             self.availability_changed.emit()  # which stops the watch
+        elif self.has_model() is False and self._store_stamps() != self._store_seen:
+            logger.info("the model store changed: its models are listed again")
+            self._store_seen = self._store_stamps()
+            self._probe()  # its answer says whether the model is there now
+
+    def _store_stamps(self) -> ModelStamps:
+        """The stamps of the store's folders and of the chosen model of the store's files; ()
+        for a model file, or before the worker listed the store (the store imports torch)."""
+        spec = self.settings.get(S.MODEL)
+        if names_a_file(spec) or self.store_models is None:
+            return ()
+        return _stamps(_store_files(spec))
 
     def has_model(self) -> bool | None:
         """Whether a model can be used (None while the worker is still looking)."""
@@ -348,6 +376,8 @@ class SeparationMenus(QObject):
     def wait_reason(self) -> str | None:
         """Why songs cannot start yet, in a few words; None when they can."""
         if self.has_model() is False:
+            if self.list_error:  # as problem() says
+                return "the models could not be listed (see the banner)"
             if self.settings.get(S.MODEL):  # as problem() says, installed ones or not
                 # gone since it was chosen (a drive unplugged while the app runs): looked for
                 # every 2 s from now on, or the songs waited for it for good
@@ -356,7 +386,8 @@ class SeparationMenus(QObject):
             return "no model yet (see Model ▸ Get models…)"
         if self._unloadable is not None:
             return "the chosen model does not load (see the Model menu)"
-        if self.probing and self.has_model() is None:
+        # the devices too: a song given at the start ran on a device gone since (``device``)
+        if self.probing and (self.has_model() is None or self.devices is None):
             return "looking for models…"
         return None
 
@@ -374,6 +405,12 @@ class SeparationMenus(QObject):
                 "mend this one): the queue goes on with it."
             )
         spec = self.settings.get(S.MODEL)
+        if self.list_error:  # none listed: "no model installed" said nothing of the cause
+            stop = "" if self.list_error.endswith((".", "!", "?")) else "."
+            return (
+                f"The models could not be listed, so the songs wait: {self.list_error}{stop} "
+                "Reinstall stemgui, or choose a model file (Model ▸ Choose model file…)."
+            )
         if not spec:
             return NO_MODEL_MESSAGE
         if self.store_models:
@@ -391,9 +428,13 @@ class SeparationMenus(QObject):
 def _mending_files(spec: str) -> list[str]:
     """The files whose change may mend the model ``spec`` that does not load: its file; for a
     bag, also the folder its members are looked for in (one put there or renamed) and the
-    members there now (one replaced). The bag is read here, once: the watch only stats them."""
+    members there now (one replaced). A model of the store, by its name (or "", its default):
+    the store's folders (a model or a bag's member put there, the folder made again) and the
+    files it is read from now. The bag is read here, once: the watch only stats them."""
+    if not names_a_file(spec) and not is_model_file(spec):
+        return _store_files(spec)
     path = Path(spec)
-    if not spec or path.suffix.lower() not in (".yaml", ".yml"):
+    if path.suffix.lower() not in (".yaml", ".yml"):
         return [spec]
     from stemgui.errors import ModelLoadError
     from stemgui.separation.official import find_signature, read_bag_file
@@ -403,6 +444,18 @@ def _mending_files(spec: str) -> list[str]:
     except (ModelLoadError, OSError):  # the .yaml itself is at fault: its own stamp says
         return [spec]
     return [spec, str(path.parent), *(str(member) for member in members if member)]
+
+
+def _store_files(name: str) -> list[str]:
+    """The model store's folders and the files the model ``name`` of the store is read from
+    now (``model_files``: none while a bag's member is missing)."""
+    from stemgui.separation.model_identity import model_files
+    from stemgui.separation.store import ModelStore
+
+    store = ModelStore()
+    files = model_files(name, store)
+    found = [] if files is None else [str(path) for path in files.paths]
+    return [str(store.bundled_dir), str(store.user_dir), str(store.official_dir), *found]
 
 
 def _stamps(paths: Iterable[str]) -> ModelStamps:

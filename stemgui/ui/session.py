@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -42,6 +43,7 @@ class Saved(NamedTuple):
     jobs: list[Job]  # its songs, as new queue jobs, each with its mix and place
     shown: Job | None  # the one on screen at the close, when it came back
     damaged: int  # how many saved songs could not be read (logged)
+    gone: list[Path]  # saved songs whose files are not there any more (moved or deleted)
 
 
 def save(settings: S.Settings, jobs: Iterable[Job], shown: Job | None = None) -> None:
@@ -78,13 +80,14 @@ def save(settings: S.Settings, jobs: Iterable[Job], shown: Job | None = None) ->
 
 def load(settings: S.Settings) -> Saved:
     """The songs of the last session as new queue ``Job``s, each with its mix and place, the
-    one shown at the close, and how many saved songs could not be read. Files gone since are
-    left out, and a song saved twice made the same way (shown: the row kept is); nothing comes
-    back with the stem cache off. A damaged place is left out, not the song."""
+    one shown at the close, how many saved songs could not be read, and the files gone since
+    (moved or deleted), which are left out. A song saved twice made the same way comes back
+    once (shown: the row kept is); nothing comes back with the stem cache off. A damaged place
+    is left out, not the song."""
     from stemgui.stems.mixer import restored_strip
 
     if not settings.get(S.KEEP_STEMS):
-        return Saved([], None, 0)
+        return Saved([], None, 0, [])
     saved = json.loads(settings.get(S.SESSION))
     entries = [S.session_song(song) for song in saved]
     kept = [Kept.from_json(song.get("kept")) if isinstance(song, dict) else None for song in saved]
@@ -92,6 +95,7 @@ def load(settings: S.Settings) -> Saved:
     if damaged:
         logger.warning("%d song(s) of the saved session could not be read", damaged)
     jobs: list[Job] = []
+    gone: list[Path] = []
     shown = None
     seen: dict[tuple, Job] = {}
     for entry, found, song in zip(entries, kept, saved, strict=True):
@@ -101,7 +105,10 @@ def load(settings: S.Settings) -> Saved:
         path = path.absolute()
         pinned = _restored_options(options)
         made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
-        if not path.is_file():
+        if not os.path.isfile(path):  # not Path.is_file: it raises on EACCES, a name too long
+            if path not in gone:
+                logger.info("%s of the last session is not there any more: left out", path)
+                gone.append(path)
             continue
         if (path, made) not in seen:  # a song in the queue twice, made two ways: both come back
             job = Job(path, options=pinned, place=_place(song))
@@ -113,7 +120,7 @@ def load(settings: S.Settings) -> Saved:
             jobs.append(job)
         if song.get("shown") is True and shown is None:
             shown = seen[path, made]
-    return Saved(jobs, shown, damaged)
+    return Saved(jobs, shown, damaged, gone)
 
 
 def _place(song: dict[str, Any]) -> Place | None:
@@ -135,5 +142,5 @@ def _restored_options(saved: dict[str, Any] | None) -> SeparationOptions | None:
         return None
     options = SeparationOptions(**saved)
     if names_a_file(options.model):  # C:/models/bag.yml as Qt's file dialog gives it too
-        return options if Path(options.model).is_file() else None
+        return options if os.path.isfile(options.model) else None
     return options

@@ -163,12 +163,24 @@ def session_song(entry: Any) -> tuple[Path, dict[str, list], dict[str, Any] | No
     strips = {str(name): strip for name, strip in strips.items() if isinstance(strip, list)}
     options = entry.get("options")
     known = isinstance(options, dict) and set(options) == set(_OPTION_TYPES)
-    if not known or not all(
-        isinstance(options[k], types) and not isinstance(options[k], bool)
-        for k, types in _OPTION_TYPES.items()
+    if (
+        not known
+        or not all(
+            isinstance(options[k], types) and not isinstance(options[k], bool)
+            for k, types in _OPTION_TYPES.items()
+        )
+        or not _separable(options)
     ):
         options = None  # separated again with the settings of the day
     return Path(entry["path"]), strips, options
+
+
+def _separable(options: dict[str, Any]) -> bool:
+    """Whether saved options of the right types are ones the ``Separator`` takes (a segment of
+    positive seconds or none, an overlap in [0, 1), no fewer than 0 shifts): a damaged session's
+    NaN or 7.0 failed its song as an unexpected error."""
+    segment, overlap, shifts = options["segment"], options["overlap"], options["shifts"]
+    return (segment is None or 0 < segment < math.inf) and 0 <= overlap < 1 and shifts >= 0
 
 
 # Every setting of the app, in one place.
@@ -278,10 +290,12 @@ class Settings:
             self.store.remove(setting.key)
 
     def _check_file(self) -> None:
-        """Note a settings file that cannot be read or is damaged (its readable part is used)."""
+        """Note a settings file that cannot be read or is damaged (its readable part is used),
+        or that cannot be written (every choice would be lost at the close without a word)."""
         name = self.store.fileName()
         status = self.store.status()
-        if status is QSettings.Status.AccessError:
+        rewrite = status is not QSettings.Status.AccessError
+        if not rewrite:
             reason = "could not be read; using the default settings"
         elif status is QSettings.Status.FormatError:
             reason = (
@@ -290,11 +304,17 @@ class Settings:
             )
         elif _is_ini(self.store) and not _looks_like_text(Path(name)):
             reason = "is damaged (it is not text); using the default settings"
+        elif not self.store.isWritable():
+            rewrite = False
+            reason = (
+                "cannot be written (it or its folder is read-only): the settings chosen now and "
+                "the queue are not kept for the next start; make it writable"
+            )
         else:
             return
         self._problems[""] = f"The settings file {name} {reason}."
         logger.warning("settings file %s %s (%s)", name, reason, status.name)
-        if status is not QSettings.Status.AccessError:
+        if rewrite:
             self._rewrite()
 
     def _rewrite(self) -> None:

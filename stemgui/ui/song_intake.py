@@ -8,6 +8,7 @@ child of the window, and says what it queued in the status bar.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,7 +70,10 @@ class SongIntake(QObject):
         window = self.window
         given = [Path(p) for p in paths]
         found = find_audio_files(given)
-        empty = [p for p in given if p.is_dir() and not any(f.is_relative_to(p) for f in found)]
+        # os.path.isdir: Path.is_dir raises on a folder that cannot be opened, a name too long
+        empty = [
+            p for p in given if os.path.isdir(p) and not any(f.is_relative_to(p) for f in found)
+        ]
         note = f"No audio or video files in {', '.join(map(str, empty))}." if empty else ""
         if not found:
             window.statusBar().showMessage(note or "No audio or video files found there.", 8000)

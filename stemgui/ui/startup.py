@@ -13,6 +13,7 @@ must not hold up the window. It touches no Qt.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,7 +39,7 @@ def clean_leftovers(
 
     removed: list[Path] = []
     for folder in export_folders:
-        if folder.is_dir():
+        if os.path.isdir(folder):  # Path.is_dir raises on EACCES, a name too long: all stopped
             try:
                 removed.extend(spool.clean_leftovers(folder, older_than=older_than))
             except OSError as error:

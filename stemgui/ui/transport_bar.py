@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stemgui.playback.stretch import speed_percent
 from stemgui.ui.clock import clock, loop_times
 from stemgui.ui.dbslider import DbSlider
 from stemgui.ui.elided import ElidedLabel
@@ -129,7 +130,7 @@ class TransportBar(QWidget):
         button, self.speed_actions = self._menu_button(
             "Playback speed",
             "Playback speed, the pitch kept ([ slower, ] faster, \\ normal)",
-            {speed: f"{round(speed * 100)} %" for speed in SPEEDS},
+            {speed: f"{speed_percent(speed)} %" for speed in SPEEDS},
             player.set_speed,
         )
         return button
@@ -214,7 +215,7 @@ class TransportBar(QWidget):
         else:
             self.play.setToolTip("Pause (Space)" if playing else "Play (Space)")
         self.loop.setChecked(loaded and player.transport.loop_enabled)
-        self.speed.setText(f"{round(player.speed * 100)} %")
+        self.speed.setText(f"{speed_percent(player.speed)} %")
         self.speed.setChecked(player.speed != 1.0)
         for speed, action in self.speed_actions.items():
             action.setChecked(abs(speed - player.speed) < 1e-9)

@@ -366,13 +366,23 @@ class MainWindow(QMainWindow):
     def restore_session(self) -> list[Job]:
         """Queue the songs of the last session again, each with its mix: the separated ones'
         stems come from the stem cache at once; the song shown at the close is shown again,
-        each where it was left. Files gone since are left out."""
-        jobs, shown, damaged = session.load(self.settings)
+        each where it was left. Files gone since are left out, and said."""
+        jobs, shown, damaged, gone = session.load(self.settings)
+        said = []
         if damaged:
-            self.statusBar().showMessage(
-                f"{counted(damaged, 'song')} of the last session could not be read and left out.",
-                8000,
+            said.append(
+                f"{counted(damaged, 'song')} of the last session could not be read and left out."
             )
+        if gone:  # they vanished from the queue without a word
+            names = (
+                ", ".join(p.name for p in gone) if len(gone) <= 3 else counted(len(gone), "song")
+            )
+            said.append(
+                "Not found where they were (moved or deleted), left out of the last session's "
+                f"queue: {names}. Open them again from where they are now."
+            )
+        if said:
+            self.statusBar().showMessage(" ".join(said), 15_000)
         restored = self.controller.restore(jobs, shown) if jobs else []
         if shown is not None:  # on its way: selected, shown when its stems come
             self.select_for_the_user(shown)

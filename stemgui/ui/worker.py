@@ -37,6 +37,7 @@ from stemgui.errors import (
     one_line,
 )
 from stemgui.memory import release_free_memory
+from stemgui.ui.models import NoModelError
 from stemgui.ui.restore import file_stamp
 from stemgui.ui.scratch import delete_scratch_file, mix_file
 from stemgui.ui.separation_options import (
@@ -71,8 +72,9 @@ class SeparationWorker(StemCacheSteps, QObject):
             ``retry_helps`` is False when the file is not audio at all (``NotAudioError``):
             separating it again cannot work.
         model_failed(job, model, message): the run's end when the model (the spec ``model``)
-            does not load (``ModelLoadError``): the song is not at fault, and every song after
-            it would fail alike.
+            does not load (``ModelLoadError``; ``NoModelError``: the store's default, and the
+            store has none now): the song is not at fault, and every song after it would fail
+            alike.
         stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
         kept(job, kept): the job's full stems are in the stem cache (before ``finished`` when
             they were found there, after it when stored): a
@@ -160,7 +162,7 @@ class SeparationWorker(StemCacheSteps, QObject):
         except SeparationCancelled:
             logger.info("job %d (%s) cancelled", job, path)
             self.cancelled.emit(job)
-        except ModelLoadError as error:
+        except (ModelLoadError, NoModelError) as error:
             logger.warning("job %d (%s): the model does not load: %s", job, path, error)
             self.model_failed.emit(job, options.model, one_line(error))
         except StemguiError as error:

@@ -256,3 +256,15 @@ def test_the_files_can_be_at_the_speed_and_key_heard(qtbot, settings_store, tmp_
     tags = tags_of(tmp_path / "out" / "tiny" / "My Song" / "mix.wav")
     assert (tags["TBPM"], tags["TKEY"]) == ("120", "D")
     win.close()
+
+
+def test_the_dialog_says_each_speed_as_its_files_are_named():
+    """The words rounded the percent: 0.333 and 0.334 both said "33 % speed", the files
+    they name "33.3%" and "33.4%" (a restored song's speed may be any the player takes)."""
+    from stemgui.export.pace import Pace
+    from stemgui.ui.export_dialog import pace_words
+
+    assert pace_words(Pace(0.333)) == "33.3 % speed" and Pace(0.333).label == "33.3%"
+    assert pace_words(Pace(0.334, -1)) == "33.4 % speed, 1 semitone down"
+    assert pace_words(Pace(0.75, 2)) == "75 % speed, 2 semitones up"
+    assert pace_words(Pace(1.0, 3)) == "3 semitones up"

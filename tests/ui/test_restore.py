@@ -123,7 +123,7 @@ def test_restored_songs_are_done_without_the_model_or_the_model_list(qtbot, firs
     # the queue held as at start-up while the models are listed: only the cache can answer
     ctl, factory, identity = _start(root, options, blocker=lambda: "looking for models…")
     try:
-        jobs, _, damaged = session.load(settings)
+        jobs, _, damaged, _ = session.load(settings)
         assert damaged == 0 and len(jobs) == 1
         ctl.restore(jobs)
         qtbot.waitUntil(lambda: jobs[0].state is JobState.DONE, timeout=TIMEOUT_MS)
@@ -193,7 +193,7 @@ def test_the_song_shown_at_the_close_comes_back_first_and_is_awaited_until_then(
     settings, root, options = two_songs_session
     ctl, factory, _ = _start(root, options)
     try:
-        jobs, shown, _ = session.load(settings)
+        jobs, shown, _, _ = session.load(settings)
         assert shown is jobs[1]
         started = []
         ctl.job_started.connect(started.append)
@@ -212,7 +212,7 @@ def test_the_song_shown_at_the_close_removed_before_it_comes_is_awaited_no_more(
     settings, root, options = two_songs_session
     ctl, _, _ = _start(root, options)
     try:
-        jobs, shown, _ = session.load(settings)
+        jobs, shown, _, _ = session.load(settings)
         ctl.restore(jobs, shown)
         ctl.remove(shown)
         assert ctl.awaited is None

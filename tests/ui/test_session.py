@@ -4,6 +4,7 @@ damaged place leaves out the place, not the song; a session of an earlier versio
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -12,6 +13,7 @@ from stemgui.ui import session
 from stemgui.ui import settings as S
 from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
+from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS, write_song
@@ -36,7 +38,7 @@ def test_the_session_keeps_each_songs_place_and_the_song_shown(settings, songs):
     assert saved[1]["place"] == PLACE.to_json() and saved[1]["shown"] is True
     assert "shown" not in saved[0]
 
-    jobs, shown, damaged = session.load(settings)
+    jobs, shown, damaged, _ = session.load(settings)
     assert [job.path for job in jobs] == songs and damaged == 0
     assert shown is jobs[1]  # not the first of the queue
     assert jobs[0].place == first.place and jobs[1].place == PLACE
@@ -44,7 +46,7 @@ def test_the_session_keeps_each_songs_place_and_the_song_shown(settings, songs):
 
 def test_a_song_never_shown_has_no_place_and_none_shown_shows_none(settings, songs):
     session.save(settings, [_done(songs[0])])
-    (job,), shown, _ = session.load(settings)
+    (job,), shown, _, _ = session.load(settings)
     assert job.place is None and shown is None
 
 
@@ -62,7 +64,7 @@ def test_a_song_never_shown_has_no_place_and_none_shown_shows_none(settings, son
 def test_a_damaged_place_leaves_out_the_place_not_the_song(settings, songs, place, caplog):
     song = {"path": str(songs[0]), "strips": {"drums": [-6.0, False, True]}, "place": place}
     settings.set(S.SESSION, json.dumps([song, {"path": str(songs[1]), "shown": True}]))
-    jobs, shown, damaged = session.load(settings)
+    jobs, shown, damaged, _ = session.load(settings)
     assert [job.path for job in jobs] == songs and damaged == 0
     assert jobs[0].place is None and jobs[0].strips["drums"].mute  # its mix is kept
     assert shown is jobs[1]
@@ -72,8 +74,37 @@ def test_a_damaged_place_leaves_out_the_place_not_the_song(settings, songs, plac
 @pytest.mark.parametrize("mark", ["true", 1, None, [True]])
 def test_a_damaged_shown_mark_shows_none(settings, songs, mark):
     settings.set(S.SESSION, json.dumps([{"path": str(songs[0]), "shown": mark}]))
-    jobs, shown, _ = session.load(settings)
+    jobs, shown, _, _ = session.load(settings)
     assert len(jobs) == 1 and shown is None
+
+
+def test_a_song_or_model_that_cannot_be_looked_at_is_left_out_not_the_session(settings, songs):
+    """A saved path the system refuses to look at (a name too long for the disk; a folder the
+    user may no longer open, EACCES, alike) raised from ``Path.is_file``: the window never
+    opened again, the session being read before the first song."""
+    too_long = f"/{'a' * 300}/song.wav"
+    options = dataclasses.asdict(SeparationOptions(model=f"/{'m' * 300}.stemgui"))
+    saved = [
+        {"path": too_long, "strips": {}},
+        {"path": str(songs[0]), "strips": {}, "options": options},
+        {"path": str(songs[1]), "strips": {}},
+    ]
+    settings.set(S.SESSION, json.dumps(saved))
+    jobs, shown, damaged, _ = session.load(settings)
+    assert [job.path for job in jobs] == songs and (shown, damaged) == (None, 0)
+    assert jobs[0].options is None  # its model file is not there: the settings of now
+
+
+@pytest.mark.parametrize(
+    "damage", [{"overlap": 7.0}, {"overlap": float("nan")}, {"segment": -5}, {"shifts": -3}]
+)
+def test_a_song_s_damaged_options_give_way_to_the_settings_of_now(settings, songs, damage):
+    """Options the separator does not take failed the song as an unexpected error ('overlap
+    must be in [0, 1), got 7.0'); of the right type, they were taken as they were."""
+    options = {**dataclasses.asdict(SeparationOptions()), **damage}
+    settings.set(S.SESSION, json.dumps([{"path": str(songs[0]), "options": options}]))
+    (job,), _, damaged, _ = session.load(settings)
+    assert job.options is None and damaged == 0
 
 
 def test_a_session_of_an_earlier_version_loads_as_it_did(settings, songs):
@@ -83,7 +114,7 @@ def test_a_session_of_an_earlier_version_loads_as_it_did(settings, songs):
         {"path": str(songs[1]), "strips": {}},
     ]
     settings.set(S.SESSION, json.dumps(earlier))
-    jobs, shown, damaged = session.load(settings)
+    jobs, shown, damaged, _ = session.load(settings)
     assert [job.path for job in jobs] == songs and (shown, damaged) == (None, 0)
     assert all(job.place is None for job in jobs) and jobs[0].strips["vocals"].gain_db == -3.0
 
@@ -96,7 +127,7 @@ def test_the_song_shown_saved_twice_comes_back_as_the_row_kept(settings, songs):
         {"path": str(songs[1]), "shown": True},
     ]
     settings.set(S.SESSION, json.dumps(rows))
-    jobs, shown, _ = session.load(settings)
+    jobs, shown, _, _ = session.load(settings)
     assert len(jobs) == 2 and shown is jobs[1]
 
 

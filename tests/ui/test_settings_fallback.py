@@ -146,6 +146,20 @@ def test_an_unreadable_file_gives_the_defaults(tmp_path):
     assert settings.get(S.QUALITY) == "best"
 
 
+def test_a_file_that_cannot_be_written_is_said(tmp_path):
+    """Read-only (here: its folder is a file, which stops root too), every choice and the
+    queue were lost at the close without a word."""
+    (tmp_path / "folder").write_bytes(b"a file where the settings' folder goes")
+    path = tmp_path / "folder" / "settings.ini"
+    settings = S.Settings(_store(path))
+    assert settings.problems == [
+        f"The settings file {path} cannot be written (it or its folder is read-only): the "
+        "settings chosen now and the queue are not kept for the next start; make it writable."
+    ]
+    settings.set(S.QUALITY, "best")  # the app goes on (the value lives for this run)
+    assert settings.get(S.QUALITY) == "best"
+
+
 def test_the_window_shows_the_reset_settings_once(qtbot, tmp_path, tiny_model_file):
     from stemgui.ui.window import MainWindow
 

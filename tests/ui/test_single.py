@@ -228,3 +228,22 @@ def test_main_never_opens_a_second_window(qtbot, monkeypatch, capsys, tmp_path, 
         assert code == 0 and window.added == [[tmp_path / "a.wav"]] and window.listening
         waited = "stemgui is closing: a new window opens with the songs once it has"
         assert (waited in said.out) == (answer == "closing")
+
+
+def test_a_lock_that_cannot_be_made_opens_the_window_all_the_same(
+    qtbot, monkeypatch, capsys, tmp_path
+):
+    """A temporary folder that is gone (a stale TMPDIR) or read-only: the lock could not be
+    taken, taken for another window's, and after 10 s of asking nobody the app said 'stemgui
+    is open already but does not answer' and never opened."""
+    from stemgui.ui import app, single
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "gone"))
+    monkeypatch.setattr(single, "hand_over", lambda *args, **kwargs: pytest.fail("asked"))
+    monkeypatch.setattr(_Window, "made", [])
+    monkeypatch.setattr("stemgui.ui.window.MainWindow", _Window)
+    assert app.main([str(tmp_path / "a.wav")]) == 0
+    (window,) = _Window.made
+    assert window.added == [[tmp_path / "a.wav"]]
+    said = capsys.readouterr().err
+    assert f"its lock file cannot be made in {tmp_path / 'gone'}" in said

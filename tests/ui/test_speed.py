@@ -190,3 +190,14 @@ def test_speed_and_key_are_off_without_a_song(qtbot, settings_store, tmp_path):
     )
     assert (bar.key.text(), bar.key.isChecked(), bar.key.isEnabled()) == ("Key 0", False, False)
     win.close()
+
+
+def test_the_speed_button_says_a_speed_as_the_export_names_it(qtbot, settings_store, tmp_path):
+    """A song restored at 0.333 (any speed the player takes) read "33 %", as 0.334 did."""
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)
+    win.player.set_pace(0.333, 0)
+    assert win.transport_bar.speed.text() == "33.3 %"
+    win.player.set_pace(0.334, 0)
+    assert win.transport_bar.speed.text() == "33.4 %"
+    win.close()

@@ -80,6 +80,15 @@ def test_clean_leftovers_removes_only_stale_and_dead(leftovers):
     assert startup.clean_leftovers([leftovers.export / "gone"], leftovers.scratch / "gone") == []
 
 
+def test_an_export_folder_that_cannot_be_looked_at_leaves_the_rest_cleaned(leftovers):
+    """The remembered export folder in a folder the user may no longer open (EACCES), or a
+    name too long for the disk: ``Path.is_dir`` raised, the cleanup ended there, and the
+    dead runs' scratch stems (gigabytes for long songs) stayed for good."""
+    refused = leftovers.export / ("a" * 300)
+    removed = startup.clean_leftovers([refused, leftovers.drag], leftovers.scratch)
+    assert sorted(removed) == sorted([leftovers.stale_drag, leftovers.dead])
+
+
 def test_an_export_folder_typed_from_home_is_cleaned_and_one_beside_each_song_is_not(
     qtbot, settings_store, tmp_path, monkeypatch, leftovers
 ):

@@ -222,6 +222,31 @@ def test_a_model_chosen_while_a_file_is_checked_is_not_replaced_by_it(
     win.close()
 
 
+def test_models_that_cannot_be_listed_are_said_so_not_as_none_installed(
+    qtbot, settings_store, tmp_path, monkeypatch, songs
+):
+    """A damaged bundled manifest: the banner said why for an instant, then 'No separation
+    model is installed yet' over it, and the rows 'no model yet'."""
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    (bundled / "manifest.json").write_text("{ not json")
+    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: bundled)
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    (job,) = win.add_paths(songs[:1])
+    assert job.status_text() == "waiting: the models could not be listed (see the banner)"
+    assert win.banner.text().startswith(
+        f"The models could not be listed, so the songs wait: {bundled / 'manifest.json'}: "
+        "model manifest is not readable JSON"
+    )
+    assert win.banner.text().endswith(
+        "Reinstall stemgui, or choose a model file (Model ▸ Choose model file…)."
+    )
+    assert [b.text() for b in win.banner.buttons] == ["Get models…", "Choose model file…"]
+    win.close()
+
+
 def test_a_chosen_model_file_that_is_gone_points_to_the_installed_ones(
     qtbot, settings_store, monkeypatch, songs, tmp_path
 ):
@@ -240,6 +265,27 @@ def test_a_chosen_model_file_that_is_gone_points_to_the_installed_ones(
         f"The chosen model “old-bundled” is missing ({gone}). "
         "Choose one in the Model menu (installed: bundled-model)."
     )
+    win.close()
+
+
+def test_a_chosen_model_file_that_cannot_be_looked_at_is_said_to_be_missing(
+    qtbot, settings_store, monkeypatch, songs
+):
+    """A model file the system refuses to look at (a folder the user may no longer open,
+    EACCES; a name too long for the disk) raised from ``Path.is_file`` while the window was
+    made: the app never opened again."""
+    import stemgui.ui.models as models
+
+    monkeypatch.setattr(models, "store_names", lambda: ["bundled-model"])
+    refused = f"/{'a' * 300}/mine.stemgui"
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, refused)
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    (job,) = win.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    assert job.status_text() == "waiting: the chosen model is missing (see the Model menu)"
+    assert win.banner.text().startswith(f"The chosen model “mine” is missing ({refused}).")
     win.close()
 
 
@@ -302,6 +348,39 @@ def test_songs_wait_for_a_model_file_gone_during_the_session_and_start_when_it_i
     (tmp_path / "away.stemgui").rename(model)  # plugged in again
     qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
     assert not win.banner.isVisibleTo(win) and not win.menus._watch.isActive()
+    win.close()
+
+
+@pytest.mark.parametrize("chosen", ["mine", ""])
+def test_songs_waiting_for_a_model_of_the_store_start_once_its_folder_is_back(
+    qtbot, settings_store, tiny_model_file, tmp_path, monkeypatch, chosen
+):
+    """The store listed without the chosen model (or any: none chosen), its folder moved away
+    while the app ran: the songs waited for good, the store never listed again unless Get
+    models… was opened."""
+    import shutil
+
+    from stemgui.separation.store import default_user_dir
+
+    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: tmp_path / "none")
+    store = default_user_dir()
+    store.mkdir(parents=True)
+    shutil.copy(tiny_model_file, store / "mine.stemgui")
+    store.rename(tmp_path / "away")  # on a drive that is not mounted yet
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, chosen)
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    (job,) = win.add_paths([write_song(tmp_path / "a.wav")])
+    qtbot.wait(2500)  # a look of the watch: nothing changed, nothing listed again
+    assert job.state is JobState.WAITING and job.hold != ""
+    (tmp_path / "away").rename(store)
+    qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+    assert job.state is JobState.DONE, job.error
+    assert win.menus.store_models == ["mine"] and not win.menus._watch.isActive()
+    assert not win.banner.isVisibleTo(win)
     win.close()
 
 
@@ -372,14 +451,18 @@ def test_a_model_file_mended_in_place_lets_the_queue_go_on(
     win.close()
 
 
+@pytest.mark.parametrize("chosen", ["by file", "by name"])
 @pytest.mark.parametrize("mend", ["put back", "replaced in place"])
 def test_a_bag_whose_member_is_mended_lets_the_queue_go_on(
-    qtbot, settings_store, tiny_model_file, tmp_path, mend
+    qtbot, settings_store, tiny_model_file, tmp_path, mend, chosen
 ):
     """The watch looked at the bag's .yaml only: a member put back beside it (or rewritten
-    whole) left the songs waiting for good."""
-    folder = tmp_path / "models"
-    folder.mkdir()
+    whole) left the songs waiting for good. A bag of the model store chosen by its name was
+    watched as a file named like it, which never changes."""
+    from stemgui.separation.store import default_user_dir
+
+    folder = tmp_path / "models" if chosen == "by file" else default_user_dir()
+    folder.mkdir(parents=True)
     bag = folder / "bag.yaml"
     bag.write_text("models: [one, two]\n")
     (folder / "one.stemgui").write_bytes(tiny_model_file.read_bytes())
@@ -387,10 +470,11 @@ def test_a_bag_whose_member_is_mended_lets_the_queue_go_on(
     if mend == "replaced in place":
         two.write_bytes(tiny_model_file.read_bytes()[:500])  # cut short
     settings = S.Settings(settings_store)
-    settings.set(S.MODEL, str(bag))
+    settings.set(S.MODEL, str(bag) if chosen == "by file" else "bag")
     settings.set(S.DEVICE, "cpu")
     win = MainWindow(settings, output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
+    win.menus.store_models = ["bag", "one"]  # as the worker listed them
     jobs = win.add_paths([write_song(tmp_path / f"{n}.wav", seed=n) for n in range(2)])
     qtbot.waitUntil(lambda: jobs[0].hold != "", timeout=TIMEOUT_MS)
     assert win.banner.text().startswith("The chosen model “bag” does not load")
@@ -400,6 +484,60 @@ def test_a_bag_whose_member_is_mended_lets_the_queue_go_on(
     qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
     assert [job.state for job in jobs] == [JobState.DONE] * 2, [job.error for job in jobs]
     assert not win.banner.isVisibleTo(win) and not win.menus._watch.isActive()
+    win.close()
+
+
+@pytest.mark.parametrize("gone", ["the store's folder", "a member of the default bag"])
+def test_songs_wait_for_the_store_s_default_model_gone_during_the_session(
+    qtbot, settings_store, tiny_model_file, tmp_path, monkeypatch, gone
+):
+    """No model chosen, the store's only model gone while the app ran (its folder deleted, or
+    a member of its bag): every song failed in turn with 'No separation model is installed
+    yet'; now they wait, the banner says why once, and they go on once it is back."""
+    import shutil
+
+    from stemgui.separation.hashing import file_sha256
+    from stemgui.separation.official_models import OFFICIAL_MODELS, OfficialModel
+    from stemgui.separation.store import default_user_dir
+    from stemgui.ui.models import NO_MODEL_MESSAGE
+
+    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: tmp_path / "none")
+    store = default_user_dir()
+    official = store / "official"
+    official.mkdir(parents=True)
+    files = tuple(f"{s}-{file_sha256(tiny_model_file)[:8]}.stemgui" for s in ("one", "two"))
+    for name in files:
+        shutil.copy(tiny_model_file, official / name)
+    monkeypatch.setitem(OFFICIAL_MODELS, "tinybag", OfficialModel("tinybag", "test", "", files))
+    settings = S.Settings(settings_store)
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models == ["tinybag"], timeout=TIMEOUT_MS)
+    said = []
+    show = win.banner.show_message
+    win.banner.show_message = lambda text, actions=(): (said.append(text), show(text, actions))
+    moved, away = (
+        (store, tmp_path / "away")
+        if gone == "the store's folder"
+        else (
+            official / files[1],
+            tmp_path / "two",
+        )
+    )
+    moved.rename(away)
+    jobs = win.add_paths([write_song(tmp_path / f"{n}.wav", seed=n) for n in range(2)])
+    qtbot.waitUntil(lambda: jobs[0].hold != "", timeout=TIMEOUT_MS)
+    qtbot.wait(300)  # nothing else is tried
+    assert [job.state for job in jobs] == [JobState.WAITING] * 2, [job.error for job in jobs]
+    assert all(job.error == "" for job in jobs)
+    assert said == [NO_MODEL_MESSAGE]  # not "the chosen model does not load": none is chosen
+    assert jobs[0].hold == "no model yet (see Model ▸ Get models…)"
+    assert [b.text() for b in win.banner.buttons] == ["Get models…", "Choose model file…"]
+    away.rename(moved)
+    qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
+    assert [job.state for job in jobs] == [JobState.DONE] * 2, [job.error for job in jobs]
+    assert not win.banner.isVisibleTo(win)
     win.close()
 
 
@@ -448,14 +586,20 @@ def test_a_song_cancelled_while_its_model_fails_to_load_is_cancelled(
     win.controller.cancel(first)
     release.set()
     qtbot.waitUntil(lambda: first.state is JobState.CANCELLED, timeout=TIMEOUT_MS)
-    assert first.error == "" and second.state is JobState.WAITING
+    assert first.error == ""
+    # the second starts then, and its model fails in turn (the stem cache looked first)
+    qtbot.waitUntil(lambda: second.hold != "", timeout=TIMEOUT_MS)
+    assert second.state is JobState.WAITING
     assert second.hold == "the chosen model does not load (see the Model menu)"
     win.close()
 
 
+@pytest.mark.parametrize("added", ["at the start", "later"])
 def test_a_device_chosen_earlier_and_gone_separates_on_automatic(
-    qtbot, settings_store, monkeypatch, songs, tiny_model_file
+    qtbot, settings_store, monkeypatch, songs, tiny_model_file, added
 ):
+    """A song given at the start (``stemgui song.mp3``, Open with) ran before the worker had
+    said which devices there are, on the one gone, and failed as an unexpected error."""
     import stemgui.ui.models as models
 
     monkeypatch.setattr(models, "device_choices", lambda: [("auto", "Automatic"), ("cpu", "CPU")])
@@ -464,6 +608,10 @@ def test_a_device_chosen_earlier_and_gone_separates_on_automatic(
     settings.set(S.MODEL, str(tiny_model_file))
     win = MainWindow(settings, output_factory=FakeOutput, probe=True)
     qtbot.addWidget(win)
+    if added == "at the start":
+        (first,) = win.add_paths(songs[1:])
+        qtbot.waitUntil(lambda: first.state.ended, timeout=TIMEOUT_MS)
+        assert first.state is JobState.DONE, first.error
     qtbot.waitUntil(lambda: win.menus.devices is not None, timeout=TIMEOUT_MS)
     assert win.menus.options().device == "auto" and settings.get(S.DEVICE) == "cuda:1"
     labels = [a.text() for a in win.menus.device_menu.actions()]
@@ -768,6 +916,18 @@ def test_command_line_songs_are_queued(qtbot, settings_store, songs, monkeypatch
     win.close()
 
 
+def test_a_song_the_system_refuses_to_look_at_fails_naming_it(qtbot, window, songs):
+    """A path given that cannot be looked at (in a folder the user may not open, EACCES; a
+    name too long for the disk) raised from ``Path.is_dir``: given on the command line, the
+    app never opened; handed over by a later launch, 'Something went wrong'."""
+    refused = songs[0].parent / f"{'a' * 300}.wav"
+    first, second = window.add_paths([refused, songs[0]])
+    assert first.path == refused
+    qtbot.waitUntil(lambda: first.state.ended and second.state.ended, timeout=TIMEOUT_MS)
+    assert first.state is JobState.FAILED and str(refused) in first.error
+    assert second.state is JobState.DONE
+
+
 def test_two_stem_mode_gives_vocals_and_the_rest(qtbot, window, songs):
     window.menus.two_stems_action.trigger()
     assert window.settings.get(S.TWO_STEMS) == "vocals"
@@ -940,6 +1100,29 @@ def test_a_session_keeps_a_song_queued_twice_and_leaves_out_only_damaged_songs(
         in win.statusBar().currentMessage()
     )
     qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
+    win.close()
+
+
+def test_songs_of_the_last_session_moved_or_deleted_are_named(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path
+):
+    """They were left out of the queue without a word: the songs were simply not there."""
+    import json
+
+    deleted = write_song(tmp_path / "deleted.wav")
+    saved = [{"path": str(path)} for path in (songs[0], songs[1], deleted, songs[1])]
+    songs[1].rename(tmp_path / "b moved.wav")
+    deleted.unlink()
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(tiny_model_file))
+    settings.set(S.SESSION, json.dumps(saved))
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    assert [job.path for job in win.restore_session()] == songs[:1]
+    assert win.statusBar().currentMessage() == (
+        "Not found where they were (moved or deleted), left out of the last session's queue: "
+        "b.wav, deleted.wav. Open them again from where they are now."
+    )
     win.close()
 
 
