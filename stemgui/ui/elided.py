@@ -1,5 +1,5 @@
-"""A one-line label that never widens its window: a text too long for it is cut in the middle;
-and ``counted``, a number of things in words."""
+"""Labels that never widen their window: a one-line label whose text too long for it is cut in
+the middle, and ``wrapped_label``, word-wrapped; and ``counted``, a number of things in words."""
 
 from __future__ import annotations
 
@@ -16,6 +16,20 @@ _MARKS = {Qt.LayoutDirection.LeftToRight: "\u200e", Qt.LayoutDirection.RightToLe
 def counted(number: int, noun: str) -> str:
     """ "1 song", "2 songs": a message reads as written, not "1 song(s)"."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def wrapped_label(accessible_name: str) -> QLabel:
+    """Word-wrapped, selectable text that never widens the window: a word longer than the
+    label's width (a deep folder's path, a file name without spaces) is cut at its edge, not
+    given room; selected, it copies whole."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setAccessibleName(accessible_name)
+    policy = label.sizePolicy()  # height for width kept: the wrapped lines get their height
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+    label.setSizePolicy(policy)
+    return label
 
 
 class ElidedLabel(QLabel):

@@ -728,6 +728,24 @@ def test_an_output_that_dies_turns_playback_off_with_a_message(qtbot, settings_s
     win.close()
 
 
+def test_a_message_naming_a_long_file_does_not_widen_the_window(qtbot, settings_store, tmp_path):
+    """The banner asked for the width of its longest word: an error naming a file whose name
+    has no spaces (a download's "Artist_-_Title_(Official_Video)") made the narrowest window
+    that much wider, and a window at its narrowest grew past its screen's edge. Such a word is
+    cut at the banner's edge now; selected, it copies whole."""
+    win = _null_window(qtbot, settings_store, [])
+    narrowest = win.minimumSizeHint().width()
+    win.resize(narrowest, 700)
+    qtbot.waitUntil(lambda: win.width() == narrowest)
+    name = "Some_Artist_-_A_Very_Long_Song_Title_(Official_Music_Video)_[Extended_Mix]_1080p.wav"
+    win.show_error(f"Could not write {tmp_path / name}: the disk is full. Free some space.")
+    qtbot.wait(50)
+    assert win.banner.isVisible() and name in win.banner.text()
+    assert win.minimumSizeHint().width() == narrowest  # was 1111 px, from 764
+    assert win.width() == narrowest
+    win.close()
+
+
 def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     qtbot, settings_store, tmp_path
 ):
