@@ -114,16 +114,20 @@ class WaveformView(QWidget):
     # -- drawing ----------------------------------------------------------------------------
 
     def envelope_image(self) -> QPixmap:
-        """The waveform over the visible range at the current size (cached)."""
+        """The waveform over the visible range at the current size (cached), one column per
+        device pixel (two per point on a screen at 200 %)."""
         ready = self._waveform.frames_ready if self._waveform is not None else 0
-        key = (self.width(), self.height(), self.timeline.view, ready, self.dimmed)
+        ratio = self.devicePixelRatioF()
+        key = (self.width(), self.height(), ratio, self.timeline.view, ready, self.dimmed)
         if key != self._cache_key or self._pixmap is None:
-            self._pixmap = self._render(max(self.width(), 1), max(self.height(), 1))
+            self._pixmap = self._render(max(self.width(), 1), max(self.height(), 1), ratio)
             self._cache_key = key
         return self._pixmap
 
-    def _render(self, width: int, height: int) -> QPixmap:
-        pixmap = QPixmap(width, height)
+    def _render(self, width: int, height: int, ratio: float) -> QPixmap:
+        columns, rows = max(round(width * ratio), 1), max(round(height * ratio), 1)
+        pixmap = QPixmap(columns, rows)
+        pixmap.setDevicePixelRatio(ratio)  # painted below in points, as the widget
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         middle = height / 2
@@ -134,8 +138,10 @@ class WaveformView(QWidget):
         painter.drawLine(0, int(middle), width, int(middle))
         start, stop = self.timeline.view
         if self._waveform is not None and stop > start:
-            mins, maxs = self._waveform.envelope(start, stop, width)
-            painter.drawImage(0, 0, envelope_columns(mins, maxs, height, colour))
+            mins, maxs = self._waveform.envelope(start, stop, columns)
+            image = envelope_columns(mins, maxs, rows, colour)
+            image.setDevicePixelRatio(ratio)
+            painter.drawImage(0, 0, image)
             ready_x = self.x_of(self._waveform.frames_ready)
             if ready_x < width:  # still separating: hatch what is not there yet
                 painter.fillRect(

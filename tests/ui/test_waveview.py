@@ -211,3 +211,26 @@ def test_the_beats_are_drawn_behind_the_waveform_once_far_enough_apart(qtbot):
     timeline.set_beats(None)
     timeline.set_view(0, 10_000)
     assert view.grab().toImage().pixelColor(25, 20) == background
+
+
+def test_the_waveform_has_a_column_per_device_pixel_on_a_hidpi_screen(qtbot):
+    """At a device pixel ratio of 2 (a Retina screen, 200 % scaling) the waveform was drawn
+    at half the screen's resolution and scaled up: blocky, a click one frame long two pixels
+    wide. Frame 101 of 200 over 100 points: device column 101 alone."""
+    from stemgui.stems.waveform import Waveform
+    from stemgui.ui.waveview import WaveformView
+
+    timeline = Timeline()
+    timeline.reset(200, 1000)
+    view = WaveformView(timeline, QColor("red"))
+    qtbot.addWidget(view)
+    view.resize(100, 50)
+    view.devicePixelRatioF = lambda: 2.0  # as the screen's, without one
+    samples = np.zeros(200, np.float32)
+    samples[101] = 1.0
+    view.set_waveform(Waveform(samples))
+    pixmap = view.envelope_image()
+    assert (pixmap.width(), pixmap.height(), pixmap.devicePixelRatio()) == (200, 100, 2.0)
+    image = pixmap.toImage()
+    assert image.pixelColor(101, 1).alpha() == 255  # full scale: the top row
+    assert image.pixelColor(100, 1).alpha() == 0  # was 255: frames 100 and 101 in one column
