@@ -50,6 +50,23 @@ def test_a_column_entirely_above_the_middle(qapp):
     assert alphas(image)[:, 0].tolist() == [0, 0, 0, 255, 0, 0, 0, 0, 0, 0]
 
 
+def test_columns_of_a_frame_each_join_into_a_line(qapp):
+    """Zoomed in past a frame per column, each column held one value: a steep wave was drawn
+    as dots with gaps between them. Each column now reaches its left neighbour's nearest
+    value. Height 10 (middle y = 5, full scale 4 pixels): 0, then 0.5 (y = 3), then -0.5 (y =
+    7): rows 5, then 3-4 (down to beside the first), then 4-7 (up to beside the second)."""
+    image = envelope_columns(
+        np.array([0.0, 0.5, -0.5], np.float32),
+        np.array([0.0, 0.5, -0.5], np.float32),
+        10,
+        QColor(255, 0, 0),
+    )
+    a = alphas(image)
+    assert a[:, 0].tolist() == [0, 0, 0, 0, 0, 255, 0, 0, 0, 0]
+    assert a[:, 1].tolist() == [0, 0, 0, 255, 255, 0, 0, 0, 0, 0]  # was row 3 alone
+    assert a[:, 2].tolist() == [0, 0, 0, 0, 255, 255, 255, 255, 0, 0]  # was row 7 alone
+
+
 def test_times_round_as_a_whole_and_never_read_60_seconds():
     assert clock(59.97) == "1:00.0"  # was 0:60.0: the seconds rounded after the minutes split
     assert clock(59.94) == "0:59.9"
