@@ -171,10 +171,12 @@ class WaveformView(QWidget):
             painter.setPen(LOOP_EDGE)
             for x in (a, b - 1.0):
                 painter.drawLine(QPointF(x, 0), QPointF(x, height))
-        # the last frame's line at x == width would fall one pixel outside the widget (End)
-        x = min(self.x_of(timeline.position), self.width() - 1.0)
-        painter.setPen(QColor(255, 255, 255) if self._is_dark() else QColor(0, 0, 0))
-        painter.drawLine(QPointF(x, 0), QPointF(x, height))
+        x = self.x_of(timeline.position)
+        if 0 <= x <= self.width():  # not when the view shows another part (the ruler neither)
+            # the last frame's line at x == width would fall one pixel outside the widget (End)
+            x = min(x, self.width() - 1.0)
+            painter.setPen(QColor(255, 255, 255) if self._is_dark() else QColor(0, 0, 0))
+            painter.drawLine(QPointF(x, 0), QPointF(x, height))
         painter.end()
 
     def _draw_beats(self, painter: QPainter) -> None:

@@ -251,3 +251,24 @@ def test_the_waveform_has_a_column_per_device_pixel_on_a_hidpi_screen(qtbot):
     image = pixmap.toImage()
     assert image.pixelColor(101, 1).alpha() == 255  # full scale: the top row
     assert image.pixelColor(100, 1).alpha() == 0  # was 255: frames 100 and 101 in one column
+
+
+def test_the_playhead_is_drawn_only_where_the_view_shows_it(qtbot):
+    """Zoomed in on an earlier part while the song plays on past it, the playhead stood at the
+    waveforms' right edge (clamped there for the song's last frame) as if it were there; the
+    ruler above showed none."""
+    from stemgui.ui.waveview import WaveformView
+
+    timeline = Timeline()
+    timeline.reset(100_000, 1000)
+    timeline.set_view(0, 10_000)
+    view = WaveformView(timeline, QColor("red"))
+    qtbot.addWidget(view)
+    view.resize(1000, 60)
+    timeline.set_position(50_000)  # past the view
+    image = view.grab().toImage()
+    assert image.pixelColor(999, 5) == image.pixelColor(500, 5)  # was the playhead's black
+    timeline.set_view(90_000, 100_000)
+    timeline.set_position(100_000)  # the song's end, on screen: its last column
+    image = view.grab().toImage()
+    assert image.pixelColor(999, 5) != image.pixelColor(500, 5)
