@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -156,15 +155,12 @@ class MainWindow(QMainWindow):
         empty_layout.addWidget(self.demo_button, 0, Qt.AlignmentFlag.AlignHCenter)
         empty_layout.addStretch(1)
         self.stems = StemPanel(self.timeline)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.stems)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it was a Tab stop showing nothing
-        self.keyboard_focus = KeyboardFocus(self, scroll)  # Space on a focused button presses it
+        # Space on a focused button presses it
+        self.keyboard_focus = KeyboardFocus(self, self.stems.scroll_area)
         self.failed_page = FailedPage(self.retry_job, self.remove_job, self.open_log_folder)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty)
-        self.pages.addWidget(scroll)
+        self.pages.addWidget(self.stems)
         self.pages.addWidget(self.failed_page)
         self.transport_bar = TransportBar(self.player)
         right = QWidget()

@@ -136,7 +136,7 @@ def test_tab_goes_through_the_controls_in_their_order_on_screen(qtbot, win, tmp_
 def test_shift_tab_into_the_rows_scrolls_the_control_into_view(qtbot, win, tmp_path):
     job = _queue(win, tmp_path, "song")
     win.show_job(job)
-    scroll = win.pages.currentWidget()
+    scroll = win.stems.scroll_area
     scroll.setMaximumHeight(150)  # the rows do not all fit (six stems in a small window)
     bar = scroll.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)

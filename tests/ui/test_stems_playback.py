@@ -746,6 +746,30 @@ def test_a_message_naming_a_long_file_does_not_widen_the_window(qtbot, settings_
     win.close()
 
 
+def test_the_ruler_stays_when_the_stem_rows_scroll(qtbot, settings_store, tmp_path):
+    """Six stems in a short window scroll: the ruler scrolled away with the first rows, and
+    with it the times, the playhead's marker and the click that seeks. Above the rows, it is
+    drawn again when their scroll bar comes or goes."""
+    win = _null_window(qtbot, settings_store, [])
+    win.resize(900, win.minimumSizeHint().height())
+    names = ("drums", "bass", "other", "vocals", "guitar", "piano")
+    data = np.zeros((6, 2, 4 * RATE), np.float32)
+    _done_job(win, tmp_path, StemSet(names, RATE, data, mix=data.sum(axis=0)))
+    ruler, area = win.stems.ruler, win.stems.scroll_area
+    bar = area.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    redrawn = []
+    ruler.update = lambda: redrawn.append(True)  # (the platform here repaints it anyway)
+    row = win.stems.mix_row  # the row the ticks are lined up with narrows, as with a scroll
+    row.setMaximumWidth(row.width() - 16)  # bar that comes, and the ruler above does not:
+    qtbot.waitUntil(lambda: bool(redrawn))  # its ticks are drawn again, to go with the rows
+    del ruler.update
+    bar.setValue(bar.maximum())  # down to the last row
+    qtbot.waitUntil(lambda: win.stems.rows["piano"].visibleRegion().boundingRect().height() > 40)
+    assert ruler.visibleRegion().boundingRect().height() == ruler.height()  # was empty
+    win.close()
+
+
 def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     qtbot, settings_store, tmp_path
 ):
