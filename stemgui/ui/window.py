@@ -175,6 +175,9 @@ class MainWindow(QMainWindow):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
+        # dragged past either side's narrowest, the handle collapsed that side: the player (its
+        # stems, transport and messages) or the queue was gone, with nothing to say where
+        splitter.setChildrenCollapsible(False)
         splitter.setSizes([300, 900])
         self.setCentralWidget(splitter)
         self.device_label = QLabel("Device: —")  # ModelStatus.show_device

@@ -770,6 +770,20 @@ def test_the_ruler_stays_when_the_stem_rows_scroll(qtbot, settings_store, tmp_pa
     win.close()
 
 
+def test_the_queue_and_the_player_cannot_be_dragged_out_of_sight(qtbot, settings_store):
+    """The handle between the queue and the player, dragged past the player's narrowest,
+    collapsed it to nothing: the stems, the transport and the banner's messages were gone, and
+    the handle left at the window's edge did not say where they were."""
+    win = _null_window(qtbot, settings_store, [])
+    splitter = win.centralWidget()
+    splitter.moveSplitter(win.width(), 1)  # all the way right
+    assert splitter.sizes()[1] >= win.transport_bar.minimumSizeHint().width()  # was 0
+    assert win.transport_bar.visibleRegion().boundingRect().width() > 0
+    splitter.moveSplitter(0, 1)  # all the way left
+    assert splitter.sizes()[0] > 0 and win.queue.visibleRegion().boundingRect().width() > 0
+    win.close()
+
+
 def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     qtbot, settings_store, tmp_path
 ):
