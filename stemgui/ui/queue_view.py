@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stemgui.ui.elided import one_line
 from stemgui.ui.queue import Job, JobState, QueueModel
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,9 @@ def elide_title(title: str, others: Iterable[str], metrics: QFontMetrics, width:
     or remixes of one song share their start ("Artist - Title (Extended Mix)", "… (Radio
     Edit)"): cutting at the end, or in the middle as Qt does, showed them alike. There the
     shared part gives way to the word where the name departs from the most alike other row,
-    after a short lead that keeps the artist in view.
+    after a short lead that keeps the artist in view. A line break in a name is a space.
     """
+    title, others = one_line(title), [one_line(other) for other in others]
     if metrics.horizontalAdvance(title) <= width:
         return title
     others = {other for other in others if other != title}  # a song queued twice is alike
