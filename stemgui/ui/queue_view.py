@@ -180,6 +180,10 @@ class QueuePanel(QWidget):
         self.move_up_action = self._shortcut("Move song up", "Ctrl+Up", -1)
         self.move_down_action = self._shortcut("Move song down", "Ctrl+Down", 1)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip(
+            "Stop separating the selected song, or keep a waiting one from starting (Retry "
+            "queues it again)"
+        )
         self.retry_button = QPushButton("Retry")
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected song from the queue (Delete)")

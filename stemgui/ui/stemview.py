@@ -53,7 +53,7 @@ MIX_ROW = "Original mix"
 _CONTROLS_WIDTH = 250
 
 
-def _keys(text: str) -> str:
+def native_keys(text: str) -> str:
     """A shortcut as this system writes it (⌘1 on macOS, Ctrl+1 elsewhere)."""
     return QKeySequence(text).toString(QKeySequence.SequenceFormat.NativeText)
 
@@ -286,7 +286,7 @@ class StemPanel(QWidget):
             row = StemRow(name, stem_colour(name, index), self.timeline, mixer)
             if row.solo is not None and index < 9:  # the window's keys (MainWindow)
                 number = index + 1
-                solo = _keys(f"Ctrl+{number}")
+                solo = native_keys(f"Ctrl+{number}")
                 row.solo.setToolTip(f"Solo {name} ({solo})")
                 row.mute.setToolTip(f"Mute {name} ({number})")
                 row.show_key(str(number), f"{number} mutes {name}, {solo} solos it")
