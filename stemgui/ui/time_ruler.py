@@ -100,6 +100,7 @@ class TimeRuler(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         left, width = self._span()
         start, stop = self.timeline.view
-        if width > 0 and stop > start and event.button() == Qt.MouseButton.LeftButton:
-            share = min(max((event.position().x() - left) / width, 0.0), 1.0)
+        share = (event.position().x() - left) / width if width > 0 else -1.0
+        # over the waveforms only: above the stems' names it shows no time (it sought the start)
+        if 0 <= share <= 1 and stop > start and event.button() == Qt.MouseButton.LeftButton:
             self.timeline.seek_requested.emit(round(start + share * (stop - start)))

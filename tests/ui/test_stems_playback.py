@@ -784,6 +784,25 @@ def test_the_queue_and_the_player_cannot_be_dragged_out_of_sight(qtbot, settings
     win.close()
 
 
+def test_a_click_on_the_ruler_seeks_only_over_the_waveforms(qtbot, settings_store, tmp_path):
+    """A click on the ruler above the stems' names and buttons, where it shows no time, sent
+    the playhead to the start; one over the waveforms seeks there."""
+    from PySide6.QtTest import QTest
+
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)  # 4 s
+    win.player.seek(2 * RATE)
+    qtbot.waitUntil(lambda: win.timeline.position == 2 * RATE)
+    ruler, view = win.stems.ruler, win.stems.mix_row.view
+    left = ruler.mapFrom(win, view.mapTo(win, QPoint(0, 0))).x()  # where the waveforms begin
+    QTest.mouseClick(ruler, Qt.MouseButton.LeftButton, pos=QPoint(left // 2, 10))
+    qtbot.wait(50)
+    assert win.timeline.position == 2 * RATE  # was 0
+    QTest.mouseClick(ruler, Qt.MouseButton.LeftButton, pos=QPoint(left + view.width() // 4, 10))
+    qtbot.waitUntil(lambda: abs(win.timeline.position - RATE) <= 4 * RATE / view.width())
+    win.close()
+
+
 def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     qtbot, settings_store, tmp_path
 ):
