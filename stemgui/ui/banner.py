@@ -7,7 +7,9 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QToolButton, QWidget
+
+from stemgui.ui.elided import wrapped_label
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +25,8 @@ class Banner(QFrame):
         )
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
+        self.label = wrapped_label("Message")  # a long file name does not widen the window
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # messages name files: not HTML
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setAccessibleName("Message")
         self.buttons: list[QPushButton] = []
         self.close_button = QToolButton()
         self.close_button.setText("×")

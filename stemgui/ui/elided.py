@@ -1,5 +1,5 @@
-"""A one-line label that never widens its window: a text too long for it is cut in the middle;
-and ``counted``, a number of things in words."""
+"""Labels that never widen their window: a one-line label whose text too long for it is cut in
+the middle, and ``wrapped_label``, word-wrapped; and ``counted``, a number of things in words."""
 
 from __future__ import annotations
 
@@ -18,8 +18,29 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+def one_line(text: str) -> str:
+    """``text`` with its line breaks, tabs and other control characters as spaces: a file
+    name may hold them, and a one-line label or a queue row showed its first line alone."""
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+
+
+def wrapped_label(accessible_name: str) -> QLabel:
+    """Word-wrapped, selectable text that never widens the window: a word longer than the
+    label's width (a deep folder's path, a file name without spaces) is cut at its edge, not
+    given room; selected, it copies whole."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setAccessibleName(accessible_name)
+    policy = label.sizePolicy()  # height for width kept: the wrapped lines get their height
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+    label.setSizePolicy(policy)
+    return label
+
+
 class ElidedLabel(QLabel):
-    """Shows as much of its text as fits, "…" in the middle, the whole text in the tooltip.
+    """Shows as much of its text as fits, on one line (``one_line``), "…" in the middle, the
+    whole text in the tooltip.
     ``text()`` is the whole text. A ``tail`` given to ``setText`` (a song's state) stays whole
     while there is room for a little of the rest; an ``aside`` (a song's model, read between
     the two) is left out first, before anything of the text is cut.
@@ -43,6 +64,7 @@ class ElidedLabel(QLabel):
 
     def setText(self, text: str, tail: str = "", aside: str = "") -> None:
         before = self._whole()
+        text, tail, aside = one_line(text), one_line(tail), one_line(aside)
         self._full, self._tail, self._aside = text + aside + tail, tail, aside
         if self._whole() != before:  # its size hint is the whole text's
             self.updateGeometry()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,17 +23,15 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from stemgui.playback.stretch import speed_percent
 from stemgui.ui import settings as S
-from stemgui.ui.elided import ElidedLabel
+from stemgui.ui.elided import ElidedLabel, wrapped_label
 from stemgui.ui.stemview import stem_label
 
 logger = logging.getLogger(__name__)
@@ -209,10 +208,9 @@ class ExportDialog(QDialog):
         # the first file's path, cut in the middle (whole in its tooltip): a long path made
         # the dialog as wide as itself; or, in its place, what is wrong
         self.example = ElidedLabel()
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
+        # as many lines as it takes; no name of its own: a screen reader reads what it says
+        self.problem = wrapped_label("")
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the template typed
-        self.problem.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.problem.setStyleSheet("color: #d9534f;")
         examples = QVBoxLayout()
         examples.addWidget(self.example)
@@ -266,6 +264,17 @@ class ExportDialog(QDialog):
         self.example.setVisible(bool(self.example.text()))
         self.problem.setVisible(bool(self.problem.text()))
         self.export_button.setEnabled(not self.problem.text())
+        self._fit_problem()
+
+    def _fit_problem(self) -> None:
+        """Room for every line of ``problem`` at its width: a window does not grow by itself
+        for a label's wrapped lines (three were cut to one and a half, over Export)."""
+        problem = self.problem
+        problem.setMinimumHeight(problem.heightForWidth(problem.width()) if problem.text() else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_problem()  # its lines at its new width
 
     def _format_changed(self) -> None:
         self.bitrate.setEnabled(self.format.currentData() == "mp3")

@@ -15,13 +15,12 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from stemgui.ui.elided import wrapped_label
 from stemgui.ui.queue import Job
 
 RETRY_HELPS = "Retry it once that is mended, or remove it from the queue."
@@ -29,19 +28,6 @@ RETRY_CANNOT_HELP = (
     "Trying again cannot help: this file itself is not a song. Remove it, and add the song "
     "it should have been."
 )
-
-
-def _text_label(accessible_name: str) -> QLabel:
-    """Word-wrapped, selectable text that never widens the window: a word longer than the page
-    (a deep folder's path) is cut at its edge, not given room; selected, it copies whole."""
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setAccessibleName(accessible_name)
-    policy = label.sizePolicy()  # height for width kept: the wrapped lines get their height
-    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
-    label.setSizePolicy(policy)
-    return label
 
 
 def reason_sentence(job: Job) -> str:
@@ -70,11 +56,11 @@ class FailedPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.job: Job | None = None
-        self.heading = _text_label("Song not separated")
+        self.heading = wrapped_label("Song not separated")
         self.heading.setTextFormat(Qt.TextFormat.RichText)
-        self.reason = _text_label("Why it was not separated")
+        self.reason = wrapped_label("Why it was not separated")
         self.reason.setTextFormat(Qt.TextFormat.PlainText)
-        self.advice = _text_label("What to do")
+        self.advice = wrapped_label("What to do")
         self.advice.setTextFormat(Qt.TextFormat.PlainText)
         self.retry_button = QPushButton("Retry")
         self.retry_button.setToolTip("Separate this song again")
@@ -82,7 +68,7 @@ class FailedPage(QWidget):
         self.remove_button.setToolTip("Remove this song from the queue")
         self.log_button = QPushButton("Open log folder")
         self.log_button.setToolTip("The log file has the details of what went wrong")
-        self.loaded = _text_label("Song still loaded")
+        self.loaded = wrapped_label("Song still loaded")
         self.loaded.setTextFormat(Qt.TextFormat.PlainText)
         self.retry_button.clicked.connect(lambda _=False: self._act(retry))
         self.remove_button.clicked.connect(lambda _=False: self._act(remove))

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stemgui.ui.elided import one_line
 from stemgui.ui.queue import Job, JobState, QueueModel
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,9 @@ def elide_title(title: str, others: Iterable[str], metrics: QFontMetrics, width:
     or remixes of one song share their start ("Artist - Title (Extended Mix)", "… (Radio
     Edit)"): cutting at the end, or in the middle as Qt does, showed them alike. There the
     shared part gives way to the word where the name departs from the most alike other row,
-    after a short lead that keeps the artist in view.
+    after a short lead that keeps the artist in view. A line break in a name is a space.
     """
+    title, others = one_line(title), [one_line(other) for other in others]
     if metrics.horizontalAdvance(title) <= width:
         return title
     others = {other for other in others if other != title}  # a song queued twice is alike
@@ -178,6 +180,10 @@ class QueuePanel(QWidget):
         self.move_up_action = self._shortcut("Move song up", "Ctrl+Up", -1)
         self.move_down_action = self._shortcut("Move song down", "Ctrl+Down", 1)
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip(
+            "Stop separating the selected song, or keep a waiting one from starting (Retry "
+            "queues it again)"
+        )
         self.retry_button = QPushButton("Retry")
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected song from the queue (Delete)")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -52,7 +53,7 @@ MIX_ROW = "Original mix"
 _CONTROLS_WIDTH = 250
 
 
-def _keys(text: str) -> str:
+def native_keys(text: str) -> str:
     """A shortcut as this system writes it (⌘1 on macOS, Ctrl+1 elsewhere)."""
     return QKeySequence(text).toString(QKeySequence.SequenceFormat.NativeText)
 
@@ -209,7 +210,8 @@ class StemRow(QFrame):
 
 
 class StemPanel(QWidget):
-    """The rows of the selected song, stacked; empty until ``show_song``."""
+    """The rows of the selected song, stacked in ``scroll_area`` under the time ruler; empty
+    until ``show_song``."""
 
     error = Signal(str)
 
@@ -226,12 +228,23 @@ class StemPanel(QWidget):
         self.stemset: Any = None
         self.mixer: Any = None
         self.waveforms: Any = None
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(3)
+        page = QVBoxLayout(self)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(3)
         self.ruler = TimeRuler(timeline)
         self.ruler.hide()
-        self._layout.addWidget(self.ruler)
+        page.addWidget(self.ruler)
+        rows = QWidget()
+        self._layout = QVBoxLayout(rows)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(3)
+        # the rows scroll under the ruler, which stays (it scrolled away with them: six stems
+        # in a short window took the times and the click that seeks off screen)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(rows)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a Tab stop showing nothing
+        page.addWidget(self.scroll_area, 1)
 
     def clear(self) -> None:
         for row in [*self.rows.values(), self.mix_row]:
@@ -239,7 +252,7 @@ class StemPanel(QWidget):
                 self._layout.removeWidget(row)
                 row.deleteLater()
         self.rows, self.mix_row = {}, None
-        self.ruler.align_to = None
+        self.ruler.align(None)
         self.ruler.hide()
         self.stemset = self.mixer = self.waveforms = None
 
@@ -273,7 +286,7 @@ class StemPanel(QWidget):
             row = StemRow(name, stem_colour(name, index), self.timeline, mixer)
             if row.solo is not None and index < 9:  # the window's keys (MainWindow)
                 number = index + 1
-                solo = _keys(f"Ctrl+{number}")
+                solo = native_keys(f"Ctrl+{number}")
                 row.solo.setToolTip(f"Solo {name} ({solo})")
                 row.mute.setToolTip(f"Mute {name} ({number})")
                 row.show_key(str(number), f"{number} mutes {name}, {solo} solos it")
@@ -283,7 +296,7 @@ class StemPanel(QWidget):
             self.rows[name] = row
             self._layout.addWidget(row)
         first = self.mix_row or next(iter(self.rows.values()))
-        self.ruler.align_to = first.view
+        self.ruler.align(first.view)
         self.ruler.show()
         self.show_audibility()
 

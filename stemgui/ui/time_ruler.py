@@ -4,7 +4,7 @@ playhead's marker, and a click that seeks."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPolygonF
 from PySide6.QtWidgets import QWidget
 
@@ -36,7 +36,8 @@ def tick_label(seconds: float, step: float) -> str:
 
 
 class TimeRuler(QWidget):
-    """Seconds above the waveforms, lined up with ``align_to`` (a ``WaveformView``); click seeks."""
+    """Seconds above the waveforms, lined up with ``align_to`` (a ``WaveformView``, set by
+    ``align``); click seeks."""
 
     def __init__(self, timeline: Timeline, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +45,21 @@ class TimeRuler(QWidget):
         self.align_to: WaveformView | None = None
         self.setFixedHeight(20)
         timeline.changed.connect(self.update)
+
+    def align(self, view: WaveformView | None) -> None:
+        """Line the ticks up with ``view`` (a row's waveform), redrawn as it is resized: the
+        scroll bar that comes with many stems narrows the rows below, not the ruler."""
+        if self.align_to is not None:
+            self.align_to.removeEventFilter(self)
+        self.align_to = view
+        if view is not None:
+            view.installEventFilter(self)
+        self.update()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.align_to and event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
+            self.update()
+        return False
 
     def _span(self) -> tuple[float, float]:
         view = self.align_to
@@ -84,6 +100,7 @@ class TimeRuler(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         left, width = self._span()
         start, stop = self.timeline.view
-        if width > 0 and stop > start and event.button() == Qt.MouseButton.LeftButton:
-            share = min(max((event.position().x() - left) / width, 0.0), 1.0)
+        share = (event.position().x() - left) / width if width > 0 else -1.0
+        # over the waveforms only: above the stems' names it shows no time (it sought the start)
+        if 0 <= share <= 1 and stop > start and event.button() == Qt.MouseButton.LeftButton:
             self.timeline.seek_requested.emit(round(start + share * (stop - start)))

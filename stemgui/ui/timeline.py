@@ -113,7 +113,9 @@ class Timeline(QObject):
         """Scale the visible range by ``factor`` (< 1 zooms in), keeping frame ``around`` put."""
         start, stop = self.view
         width = stop - start
-        new_width = width * factor
+        # as wide as set_view will make it: the start placed for a narrower view than the
+        # closest moved the view off the pointer at each notch of the wheel
+        new_width = min(max(width * factor, _MIN_VIEW_FRAMES), max(self.frames, 1))
         share = (around - start) / width if width else 0.0
         new_start = around - share * new_width
         self.set_view(round(new_start), round(new_start + new_width))

@@ -25,6 +25,7 @@ from stemgui.ui.clock import clock, loop_times
 from stemgui.ui.dbslider import DbSlider
 from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.player import Player
+from stemgui.ui.stemview import native_keys
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,9 @@ class TransportBar(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         self.play = self._button(None, "Play")
         self.stop = self._button(None, "Stop")
+        self.stop.setToolTip(f"Stop ({native_keys('Ctrl+.')})")
         self.loop = self._button(None, "Loop")
+        self.loop.setToolTip("Loop on / off (L; Shift+L clears the loop)")
         self.loop.setText("⟲ Loop")
         self.loop.setCheckable(True)
         # on or off at a glance in both themes (the dark one told them apart by a shade)

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -156,15 +155,12 @@ class MainWindow(QMainWindow):
         empty_layout.addWidget(self.demo_button, 0, Qt.AlignmentFlag.AlignHCenter)
         empty_layout.addStretch(1)
         self.stems = StemPanel(self.timeline)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.stems)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it was a Tab stop showing nothing
-        self.keyboard_focus = KeyboardFocus(self, scroll)  # Space on a focused button presses it
+        # Space on a focused button presses it
+        self.keyboard_focus = KeyboardFocus(self, self.stems.scroll_area)
         self.failed_page = FailedPage(self.retry_job, self.remove_job, self.open_log_folder)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty)
-        self.pages.addWidget(scroll)
+        self.pages.addWidget(self.stems)
         self.pages.addWidget(self.failed_page)
         self.transport_bar = TransportBar(self.player)
         right = QWidget()
@@ -179,6 +175,9 @@ class MainWindow(QMainWindow):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
+        # dragged past either side's narrowest, the handle collapsed that side: the player (its
+        # stems, transport and messages) or the queue was gone, with nothing to say where
+        splitter.setChildrenCollapsible(False)
         splitter.setSizes([300, 900])
         self.setCentralWidget(splitter)
         self.device_label = QLabel("Device: —")  # ModelStatus.show_device

@@ -209,6 +209,34 @@ def test_the_dialog_says_a_mix_with_every_stem_muted_is_silent(qtbot, settings_s
     assert not dialog.export_button.isEnabled()
 
 
+def test_a_problem_of_several_lines_is_shown_whole(qtbot, settings_store, tmp_path):
+    """What is wrong had the height of one line and a half, whatever its length: a song's name
+    in it made three lines, cut at the top and the bottom, and drawn over the Export button."""
+    from stemgui.stems.mixer import MixerState
+
+    mixer = MixerState(NAMES)
+    for name in NAMES:
+        mixer.set_mute(name)
+    track = "Some Artist feat. Another Artist - Night Drive (Extended Club Mix)"
+    dialog = ExportDialog(NAMES, S.Settings(settings_store), tmp_path, track=track, mixer=mixer)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.mix.setChecked(True)
+    problem = dialog.problem
+    lines = problem.fontMetrics().lineSpacing()
+    qtbot.waitUntil(lambda: problem.heightForWidth(problem.width()) >= 3 * lines)
+    button = dialog.export_button
+
+    def whole() -> bool:
+        above_button = button.mapTo(dialog, button.rect().topLeft()).y()
+        return problem.height() >= problem.heightForWidth(problem.width()) and (
+            problem.mapTo(dialog, problem.rect().bottomLeft()).y() < above_button
+        )
+
+    qtbot.waitUntil(whole)  # was 29 px high for 42 px of lines
+
+
 def test_the_files_can_be_at_the_speed_and_key_heard(qtbot, settings_store, tmp_path, monkeypatch):
     """A backing track for practice at 75 %, for a singer two semitones up: the player played
     it so, and the export wrote the song as it is. The files' tags say the tempo and key of

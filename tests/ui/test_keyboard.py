@@ -136,7 +136,7 @@ def test_tab_goes_through_the_controls_in_their_order_on_screen(qtbot, win, tmp_
 def test_shift_tab_into_the_rows_scrolls_the_control_into_view(qtbot, win, tmp_path):
     job = _queue(win, tmp_path, "song")
     win.show_job(job)
-    scroll = win.pages.currentWidget()
+    scroll = win.stems.scroll_area
     scroll.setMaximumHeight(150)  # the rows do not all fit (six stems in a small window)
     bar = scroll.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)
@@ -189,3 +189,17 @@ def test_the_focused_button_is_ringed_in_the_highlight_colour(qtbot, win, tmp_pa
     assert ring is None or ring.parent() is QApplication.focusWidget()
     _focus(qtbot, remove)
     assert win.keyboard_focus.ring.parent() is remove
+
+
+def test_every_button_of_the_queue_and_the_transport_says_what_it_does_and_its_keys(win):
+    """Play said "Play (Space)" and Remove its Delete, but Stop and Loop said their names
+    alone, without Ctrl+. and L, and Cancel said nothing."""
+    bar, queue = win.transport_bar, win.queue
+    assert bar.stop.toolTip() == "Stop (Ctrl+.)"  # as this system writes Ctrl (⌘ on macOS)
+    assert bar.loop.toolTip() == "Loop on / off (L; Shift+L clears the loop)"
+    assert queue.cancel_button.toolTip() == (
+        "Stop separating the selected song, or keep a waiting one from starting (Retry "
+        "queues it again)"
+    )
+    buttons = (bar.play, bar.speed, bar.key, queue.retry_button, queue.remove_button)
+    assert all("(" in button.toolTip() for button in buttons)  # as before

@@ -728,6 +728,81 @@ def test_an_output_that_dies_turns_playback_off_with_a_message(qtbot, settings_s
     win.close()
 
 
+def test_a_message_naming_a_long_file_does_not_widen_the_window(qtbot, settings_store, tmp_path):
+    """The banner asked for the width of its longest word: an error naming a file whose name
+    has no spaces (a download's "Artist_-_Title_(Official_Video)") made the narrowest window
+    that much wider, and a window at its narrowest grew past its screen's edge. Such a word is
+    cut at the banner's edge now; selected, it copies whole."""
+    win = _null_window(qtbot, settings_store, [])
+    narrowest = win.minimumSizeHint().width()
+    win.resize(narrowest, 700)
+    qtbot.waitUntil(lambda: win.width() == narrowest)
+    name = "Some_Artist_-_A_Very_Long_Song_Title_(Official_Music_Video)_[Extended_Mix]_1080p.wav"
+    win.show_error(f"Could not write {tmp_path / name}: the disk is full. Free some space.")
+    qtbot.wait(50)
+    assert win.banner.isVisible() and name in win.banner.text()
+    assert win.minimumSizeHint().width() == narrowest  # was 1111 px, from 764
+    assert win.width() == narrowest
+    win.close()
+
+
+def test_the_ruler_stays_when_the_stem_rows_scroll(qtbot, settings_store, tmp_path):
+    """Six stems in a short window scroll: the ruler scrolled away with the first rows, and
+    with it the times, the playhead's marker and the click that seeks. Above the rows, it is
+    drawn again when their scroll bar comes or goes."""
+    win = _null_window(qtbot, settings_store, [])
+    win.resize(900, win.minimumSizeHint().height())
+    names = ("drums", "bass", "other", "vocals", "guitar", "piano")
+    data = np.zeros((6, 2, 4 * RATE), np.float32)
+    _done_job(win, tmp_path, StemSet(names, RATE, data, mix=data.sum(axis=0)))
+    ruler, area = win.stems.ruler, win.stems.scroll_area
+    bar = area.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    redrawn = []
+    ruler.update = lambda: redrawn.append(True)  # (the platform here repaints it anyway)
+    row = win.stems.mix_row  # the row the ticks are lined up with narrows, as with a scroll
+    row.setMaximumWidth(row.width() - 16)  # bar that comes, and the ruler above does not:
+    qtbot.waitUntil(lambda: bool(redrawn))  # its ticks are drawn again, to go with the rows
+    del ruler.update
+    bar.setValue(bar.maximum())  # down to the last row
+    qtbot.waitUntil(lambda: win.stems.rows["piano"].visibleRegion().boundingRect().height() > 40)
+    assert ruler.visibleRegion().boundingRect().height() == ruler.height()  # was empty
+    win.close()
+
+
+def test_the_queue_and_the_player_cannot_be_dragged_out_of_sight(qtbot, settings_store):
+    """The handle between the queue and the player, dragged past the player's narrowest,
+    collapsed it to nothing: the stems, the transport and the banner's messages were gone, and
+    the handle left at the window's edge did not say where they were."""
+    win = _null_window(qtbot, settings_store, [])
+    splitter = win.centralWidget()
+    splitter.moveSplitter(win.width(), 1)  # all the way right
+    assert splitter.sizes()[1] >= win.transport_bar.minimumSizeHint().width()  # was 0
+    assert win.transport_bar.visibleRegion().boundingRect().width() > 0
+    splitter.moveSplitter(0, 1)  # all the way left
+    assert splitter.sizes()[0] > 0 and win.queue.visibleRegion().boundingRect().width() > 0
+    win.close()
+
+
+def test_a_click_on_the_ruler_seeks_only_over_the_waveforms(qtbot, settings_store, tmp_path):
+    """A click on the ruler above the stems' names and buttons, where it shows no time, sent
+    the playhead to the start; one over the waveforms seeks there."""
+    from PySide6.QtTest import QTest
+
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)  # 4 s
+    win.player.seek(2 * RATE)
+    qtbot.waitUntil(lambda: win.timeline.position == 2 * RATE)
+    ruler, view = win.stems.ruler, win.stems.mix_row.view
+    left = ruler.mapFrom(win, view.mapTo(win, QPoint(0, 0))).x()  # where the waveforms begin
+    QTest.mouseClick(ruler, Qt.MouseButton.LeftButton, pos=QPoint(left // 2, 10))
+    qtbot.wait(50)
+    assert win.timeline.position == 2 * RATE  # was 0
+    QTest.mouseClick(ruler, Qt.MouseButton.LeftButton, pos=QPoint(left + view.width() // 4, 10))
+    qtbot.waitUntil(lambda: abs(win.timeline.position - RATE) <= 4 * RATE / view.width())
+    win.close()
+
+
 def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     qtbot, settings_store, tmp_path
 ):

@@ -124,3 +124,24 @@ def test_a_name_that_looks_like_html_is_shown_as_it_is_named(qtbot, window, tmp_
     qtbot.addWidget(dialog)
     dialog.template.setText("<b>{stem}.{ext}<i>")
     assert read(dialog.problem).startswith("file name template '<b>{stem}.{ext}<i>' has no")
+
+
+def test_a_name_with_a_line_break_is_shown_on_one_line(qtbot):
+    """A file name may hold a line break (Linux and macOS allow one): the queue row drew its
+    first line alone, in a line's height, so "Intro\nTake 1.wav" and "Intro\nTake 2.wav" read
+    alike, and the header took two lines, pushing the stems down. Breaks, tabs and the other
+    control characters are shown as spaces."""
+    from stemgui.ui.queue_view import elide_title
+
+    metrics = _metrics()
+    names = ["Intro\nTake 1.wav", "Intro\r\nTake 2.wav"]
+    assert elide_title(names[0], names, metrics, 1000) == "Intro Take 1.wav"
+    assert elide_title(names[1], names, metrics, 1000) == "Intro  Take 2.wav"
+    label = ElidedLabel()
+    qtbot.addWidget(label)
+    label.show()
+    label.resize(1000, 30)
+    label.setText("Intro\tTake\n1", "  (separating 40 %)")
+    shown = QLabel.text(label)
+    assert "\n" not in shown and "\t" not in shown and "Intro Take 1" in shown
+    assert label.sizeHint().height() == label.fontMetrics().height()  # was two lines' height

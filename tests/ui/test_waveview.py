@@ -50,6 +50,23 @@ def test_a_column_entirely_above_the_middle(qapp):
     assert alphas(image)[:, 0].tolist() == [0, 0, 0, 255, 0, 0, 0, 0, 0, 0]
 
 
+def test_columns_of_a_frame_each_join_into_a_line(qapp):
+    """Zoomed in past a frame per column, each column held one value: a steep wave was drawn
+    as dots with gaps between them. Each column now reaches its left neighbour's nearest
+    value. Height 10 (middle y = 5, full scale 4 pixels): 0, then 0.5 (y = 3), then -0.5 (y =
+    7): rows 5, then 3-4 (down to beside the first), then 4-7 (up to beside the second)."""
+    image = envelope_columns(
+        np.array([0.0, 0.5, -0.5], np.float32),
+        np.array([0.0, 0.5, -0.5], np.float32),
+        10,
+        QColor(255, 0, 0),
+    )
+    a = alphas(image)
+    assert a[:, 0].tolist() == [0, 0, 0, 0, 0, 255, 0, 0, 0, 0]
+    assert a[:, 1].tolist() == [0, 0, 0, 255, 255, 0, 0, 0, 0, 0]  # was row 3 alone
+    assert a[:, 2].tolist() == [0, 0, 0, 0, 255, 255, 255, 255, 0, 0]  # was row 7 alone
+
+
 def test_times_round_as_a_whole_and_never_read_60_seconds():
     assert clock(59.97) == "1:00.0"  # was 0:60.0: the seconds rounded after the minutes split
     assert clock(59.94) == "0:59.9"
@@ -211,3 +228,47 @@ def test_the_beats_are_drawn_behind_the_waveform_once_far_enough_apart(qtbot):
     timeline.set_beats(None)
     timeline.set_view(0, 10_000)
     assert view.grab().toImage().pixelColor(25, 20) == background
+
+
+def test_the_waveform_has_a_column_per_device_pixel_on_a_hidpi_screen(qtbot):
+    """At a device pixel ratio of 2 (a Retina screen, 200 % scaling) the waveform was drawn
+    at half the screen's resolution and scaled up: blocky, a click one frame long two pixels
+    wide. Frame 101 of 200 over 100 points: device column 101 alone."""
+    from stemgui.stems.waveform import Waveform
+    from stemgui.ui.waveview import WaveformView
+
+    timeline = Timeline()
+    timeline.reset(200, 1000)
+    view = WaveformView(timeline, QColor("red"))
+    qtbot.addWidget(view)
+    view.resize(100, 50)
+    view.devicePixelRatioF = lambda: 2.0  # as the screen's, without one
+    samples = np.zeros(200, np.float32)
+    samples[101] = 1.0
+    view.set_waveform(Waveform(samples))
+    pixmap = view.envelope_image()
+    assert (pixmap.width(), pixmap.height(), pixmap.devicePixelRatio()) == (200, 100, 2.0)
+    image = pixmap.toImage()
+    assert image.pixelColor(101, 1).alpha() == 255  # full scale: the top row
+    assert image.pixelColor(100, 1).alpha() == 0  # was 255: frames 100 and 101 in one column
+
+
+def test_the_playhead_is_drawn_only_where_the_view_shows_it(qtbot):
+    """Zoomed in on an earlier part while the song plays on past it, the playhead stood at the
+    waveforms' right edge (clamped there for the song's last frame) as if it were there; the
+    ruler above showed none."""
+    from stemgui.ui.waveview import WaveformView
+
+    timeline = Timeline()
+    timeline.reset(100_000, 1000)
+    timeline.set_view(0, 10_000)
+    view = WaveformView(timeline, QColor("red"))
+    qtbot.addWidget(view)
+    view.resize(1000, 60)
+    timeline.set_position(50_000)  # past the view
+    image = view.grab().toImage()
+    assert image.pixelColor(999, 5) == image.pixelColor(500, 5)  # was the playhead's black
+    timeline.set_view(90_000, 100_000)
+    timeline.set_position(100_000)  # the song's end, on screen: its last column
+    image = view.grab().toImage()
+    assert image.pixelColor(999, 5) != image.pixelColor(500, 5)

@@ -971,6 +971,21 @@ def test_zoom_keeps_the_frame_under_the_pointer():
     assert timeline.view == (0, 10_000)
 
 
+def test_zooming_in_at_the_closest_leaves_the_view_where_it_is():
+    """At the closest zoom (256 frames), each further notch of the wheel moved the view a fifth
+    of its width (51 frames, 140 pixels) away from the pointer: the view's width was held at 256
+    frames, but its start placed for a narrower one."""
+    from stemgui.ui.timeline import Timeline
+
+    timeline = Timeline()
+    timeline.reset(100_000, 44100)
+    timeline.set_view(1_000, 1_256)
+    timeline.zoom(0.8, around=1_256)  # the pointer at the right edge
+    assert timeline.view == (1_000, 1_256)  # was (1_051, 1_307)
+    timeline.zoom(0.5, around=1_064)  # Ctrl++ with the playhead a quarter in
+    assert timeline.view == (1_000, 1_256)
+
+
 def test_finished_songs_come_with_their_waveforms(qtbot, window, songs):
     _first, second = window.add_paths(songs)
     qtbot.waitUntil(lambda: second.state is JobState.DONE, timeout=TIMEOUT_MS)
