@@ -220,7 +220,7 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
             ) from exc
         hint = (
             " (an official Demucs .th file? this needs a stemgui file; the app opens .th files)"
-            if path.suffix == ".th"
+            if path.suffix.lower() == ".th"
             else ""
         )
         raise ModelLoadError(

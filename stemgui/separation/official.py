@@ -215,7 +215,7 @@ def find_signature(models_dir: str | Path, signature: str) -> Path | None:
         return None
     found = []
     for candidate in models_dir.iterdir():
-        if candidate.suffix not in (OFFICIAL_SUFFIX, SUFFIX) or not candidate.is_file():
+        if candidate.suffix.lower() not in (OFFICIAL_SUFFIX, SUFFIX) or not candidate.is_file():
             continue
         stem = candidate.stem
         head, _, tail = stem.rpartition("-")
@@ -230,9 +230,10 @@ def find_signature(models_dir: str | Path, signature: str) -> Path | None:
 
 
 def load_any(path: str | Path, *, sha256: str | None = None) -> nn.Module:
-    """Load one network file: official ``.th`` through ``import_official``, else our format."""
+    """Load one network file: official ``.th`` (``.TH`` too) through ``import_official``, else
+    our format."""
     path = Path(path)
-    if path.suffix == OFFICIAL_SUFFIX:
+    if path.suffix.lower() == OFFICIAL_SUFFIX:
         return import_official(path, sha256=sha256)
     return load_model(path, sha256=sha256)
 

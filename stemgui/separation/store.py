@@ -43,11 +43,10 @@ from torch import nn
 
 from stemgui.errors import CancelToken, ModelLoadError
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import SUFFIX, load_model
+from stemgui.separation.checkpoint import SUFFIX
 from stemgui.separation.official import (
     OFFICIAL_SUFFIX,
     find_signature,
-    import_official,
     load_any,
     load_bag_file,
 )
@@ -160,7 +159,7 @@ class ModelStore:
         entries = []
         suffixes = (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
         for path in sorted(self.user_dir.iterdir()):
-            if path.is_file() and path.suffix in suffixes and not path.name.startswith("."):
+            if path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith("."):
                 entries.append(ModelEntry(file_model_name(path), "user", True, path))
         return entries
 
@@ -228,7 +227,7 @@ class ModelStore:
             ModelLoadError: unknown name, not downloaded, or the file fails to load.
         """
         path = Path(name_or_path)
-        known_suffix = path.suffix in (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
+        known_suffix = path.suffix.lower() in (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
         # os.path.isfile: Path.is_file raises on a name too long for the disk
         if isinstance(name_or_path, Path) or os.path.isfile(path) or known_suffix:
             return self._load_path(path)
@@ -247,11 +246,9 @@ class ModelStore:
         raise ModelLoadError(path, f"no model named {name!r}; known: {known}")
 
     def _load_path(self, path: Path, sha256: str | None = None) -> nn.Module:
-        if path.suffix in BAG_SUFFIXES:
+        if path.suffix.lower() in BAG_SUFFIXES:
             return load_bag_file(path, path.parent)
-        if path.suffix == OFFICIAL_SUFFIX:
-            return import_official(path, sha256=sha256)
-        return load_model(path, sha256=sha256)
+        return load_any(path, sha256=sha256)
 
     def _load_official(self, model: OfficialModel) -> nn.Module:
         missing = self.missing_files(model.name)

@@ -171,6 +171,29 @@ def test_user_files_listed_and_loaded(tmp_path, monkeypatch, mix):
         assert isinstance(store.load(user / "pair.yaml"), BagOfModels)
 
 
+def test_a_suffix_in_capitals_names_the_same_format(tmp_path, monkeypatch):
+    """NET.TH and PAIR.YAML (a Windows user's files) are an official file and a bag, as
+    ``spec.names_a_file`` reads them: they were opened as our format, 'not a readable stemgui
+    model file', and left out of the user's models."""
+    user = tmp_path / "user"
+    user.mkdir()
+    klass = fake_demucs_class(monkeypatch)
+    official = make_tiny(seed=2)
+    member = write_official(
+        user / "abcd1234.TH", klass, dict(official._init_kwargs), half_state(official)
+    )
+    (user / "PAIR.YAML").write_text("models: ['abcd1234']\nsegment: 2\n")
+
+    store = ModelStore(tmp_path / "no-bundled", user)
+    user_entries = [e for e in store.list_models() if e.origin == "user"]
+    assert sorted(e.name for e in user_entries) == ["PAIR", "abcd1234"]
+    assert isinstance(store.load(member), TinyNet)
+    assert isinstance(store.load(str(member)), TinyNet)
+    assert isinstance(store.load("abcd1234"), TinyNet)
+    bag = store.load(str(user / "PAIR.YAML"))
+    assert isinstance(bag, BagOfModels) and bag.segment == 2.0
+
+
 def test_unknown_name_and_missing_path(tmp_path):
     store = ModelStore(tmp_path / "b", tmp_path / "u")
     with pytest.raises(ModelLoadError, match=r"no model named 'nope'; known: .*htdemucs"):
