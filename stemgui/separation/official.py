@@ -16,6 +16,7 @@ import collections
 import fractions
 import inspect
 import logging
+import math
 import pickle
 import types
 from dataclasses import dataclass
@@ -264,8 +265,14 @@ def read_bag_file(yaml_path: str | Path) -> dict[str, Any]:
     if not signatures or not all(isinstance(s, str | int) for s in signatures):
         raise ModelLoadError(yaml_path, "'models:' must list model signatures")
     segment = description.get("segment")
-    if segment is not None and (isinstance(segment, bool) or not isinstance(segment, int | float)):
-        raise ModelLoadError(yaml_path, f"'segment:' must be a number of seconds, not {segment!r}")
+    if segment is not None and (
+        isinstance(segment, bool)
+        or not isinstance(segment, int | float)
+        or not 0 < segment < math.inf
+    ):  # 0 or less ran chunks of one sample, for days; .nan failed at the first chunk
+        raise ModelLoadError(
+            yaml_path, f"'segment:' must be a number of seconds above 0, not {segment!r}"
+        )
     return {
         "models": [str(s) for s in signatures],
         "weights": description.get("weights"),

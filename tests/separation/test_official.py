@@ -18,6 +18,7 @@ from stemgui.separation.official import (
     find_signature,
     import_official,
     load_bag_file,
+    read_bag_file,
     read_official,
 )
 from tests.separation.model_files_helpers import (
@@ -342,6 +343,17 @@ def test_bag_file_errors(tmp_path, demucs_class):
     )
     with pytest.raises(ModelLoadError, match="weights do not fit"):
         load_bag_file(tmp_path / "weights.yaml", models_dir)
+
+
+@pytest.mark.parametrize("segment", ["0", "-3", ".nan", ".inf", "'4'", "true"])
+def test_a_bag_segment_that_is_no_length_is_refused_naming_the_file(tmp_path, segment):
+    """0 or less made chunks of one sample (8000 forwards for one second at 8 kHz); .nan failed
+    at the first chunk with 'cannot convert float NaN to integer'."""
+    path = tmp_path / "odd.yaml"
+    path.write_text(f"models: ['aaaa0001']\nsegment: {segment}\n")
+    with pytest.raises(ModelLoadError) as refused:
+        read_bag_file(path)
+    assert str(refused.value).startswith(f"{path}: 'segment:' must be a number of seconds above 0")
 
 
 # ----------------------------------------------------------------------------- reference nets
