@@ -345,6 +345,25 @@ def test_bag_file_errors(tmp_path, demucs_class):
         load_bag_file(tmp_path / "weights.yaml", models_dir)
 
 
+@pytest.mark.parametrize("weights", ["[1, 1, 1, 1]", "1", "[null]", "[[1, null, 1, 1]]"])
+def test_bag_weights_not_a_list_per_model_are_said_so(tmp_path, demucs_class, weights):
+    """A flat list (one model's weights without its brackets), a number or a null: it was
+    "'int' object is not iterable"."""
+    model = make_tiny()
+    write_official(
+        tmp_path / "aaaa0001.th", demucs_class, dict(model._init_kwargs), half_state(model)
+    )
+    path = tmp_path / "flat.yaml"
+    path.write_text(f"models: ['aaaa0001']\nweights: {weights}\n")
+    with pytest.raises(ModelLoadError) as refused:
+        load_bag_file(path, tmp_path)
+    assert str(refused.value).startswith(
+        f"{path}: the bag's models or weights do not fit: a bag needs one weight per source "
+        "(4: drums, bass, other, vocals) for each of its 1 models; got "
+    )
+    assert "not iterable" not in str(refused.value)
+
+
 @pytest.mark.parametrize("segment", ["0", "-3", ".nan", ".inf", "'4'", "true"])
 def test_a_bag_segment_that_is_no_length_is_refused_naming_the_file(tmp_path, segment):
     """0 or less made chunks of one sample (8000 forwards for one second at 8 kHz); .nan failed
