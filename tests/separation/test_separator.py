@@ -483,6 +483,29 @@ def test_out_of_memory_mid_song_keeps_the_frames_already_ready(fake_gpu, overlap
         assert restart.fraction == 4 / 8
 
 
+def test_a_model_too_big_for_the_gpu_runs_on_the_cpu(monkeypatch):
+    """The weights moved onto a GPU that another program fills: the error was raised from
+    ``Separator()`` and the song failed, where chunks that do not fit go on on the CPU."""
+    monkeypatch.setattr(separator_module, "resolve_device", lambda name: torch.device("cuda"))
+    moved = []
+
+    def to_device(obj, device):
+        if device.type == "cuda" and isinstance(obj, nn.Module):
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 80.00 MiB")
+        moved.append((type(obj).__name__, device.type))
+        return obj
+
+    monkeypatch.setattr(memory_fallback, "to_device", to_device)
+    net = IdentityNet(segment=1.0)
+    separator = Separator(net, overlap=0.0)
+    assert separator.device == torch.device("cpu")
+    assert separator.notes == ["The GPU ran out of memory; separating on the CPU instead (slower)."]
+    buffer = song(200)
+    assert_identity(separator.separate(buffer), buffer)
+    assert net.calls == [100, 100]  # full-length chunks
+    assert moved[0] == ("IdentityNet", "cpu") and {d for _, d in moved} == {"cpu"}
+
+
 def test_out_of_memory_on_cpu_is_raised():
     separator = Separator(OutOfMemoryNet(failures=1), device="cpu")
     with pytest.raises(torch.cuda.OutOfMemoryError):
