@@ -29,7 +29,7 @@ from torch import nn
 
 from stemgui.errors import ModelLoadError
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import SUFFIX, architecture_class, load_model
+from stemgui.separation.checkpoint import FORMAT, SUFFIX, architecture_class, load_model
 from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
 from stemgui.separation.hashing import HASH_PREFIX_LENGTH, verify_sha256
 
@@ -133,6 +133,12 @@ def read_official(path: str | Path, *, sha256: str | None = None) -> dict[str, A
             "not a readable Demucs checkpoint: truncated, damaged or another format; "
             "download it again",
         ) from exc
+    if isinstance(package, dict) and package.get("format") == FORMAT:  # ours, named .th
+        raise ModelLoadError(
+            path,
+            f"is a stemgui model file, not an official Demucs one; rename it to "
+            f"{path.stem}{SUFFIX}",
+        )
     if not isinstance(package, dict) or not {"klass", "state"} <= package.keys():
         raise ModelLoadError(path, "not a Demucs checkpoint (no 'klass' and 'state' entries)")
     if not isinstance(package["klass"], ClassRef) or package["klass"].module.split(".")[0] != (

@@ -161,6 +161,18 @@ def test_non_demucs_package_and_damaged_files_refused(tmp_path, demucs_class):
         import_official(tmp_path / "absent.th")
 
 
+def test_a_stemgui_file_named_th_is_told_to_be_renamed(tmp_path):
+    """It was 'not a Demucs checkpoint (no 'klass' and 'state' entries)': true, and no help."""
+    ours = tmp_path / "mine.stemgui"
+    save_model(make_tiny(), ours)
+    renamed = ours.rename(tmp_path / "mine.th")
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(renamed)
+    assert str(refused.value) == (
+        f"{renamed}: is a stemgui model file, not an official Demucs one; rename it to mine.stemgui"
+    )
+
+
 def test_unknown_architecture_refused(tmp_path, monkeypatch):
     cls = fake_demucs_class(monkeypatch, name="WDemucs")
     path = write_official(tmp_path / "w.th", cls, {}, half_state(make_tiny()))
