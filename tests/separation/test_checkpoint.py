@@ -16,9 +16,12 @@ from stemgui.separation.checkpoint import load_model, read_checkpoint, save_mode
 from stemgui.separation.hashing import file_sha256, hashed_name
 from tests.separation.model_files_helpers import (
     TinyNet,
+    fake_demucs_class,
+    half_state,
     make_tiny,
     tiny_htdemucs,
     tiny_registered,
+    write_official,
 )
 
 
@@ -166,6 +169,27 @@ def test_a_bag_yaml_given_as_a_model_is_called_one(tmp_path):
     bag.write_text("models: ['f7e0c4bc', 'd12395a8']\n")
     with pytest.raises(ModelLoadError, match="is a bag description, not a model file; give the"):
         load_model(bag)
+
+
+def test_an_official_file_named_stemgui_is_told_to_be_renamed(tmp_path, monkeypatch):
+    """A good htdemucs file renamed (or saved by a browser) as .stemgui was "truncated, damaged
+    or another format; download or export it again": downloading it again gives the same bytes."""
+    klass = fake_demucs_class(monkeypatch)
+    model = make_tiny()
+    official = write_official(
+        tmp_path / "955717e8.th", klass, dict(model._init_kwargs), half_state(model)
+    )
+    renamed = official.rename(official.with_suffix(".stemgui"))
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(renamed)
+    assert str(refused.value) == (
+        f"{renamed}: is an official Demucs checkpoint, not a stemgui model file; rename it to "
+        f"{official.name}"
+    )
+    damaged = tmp_path / "damaged.stemgui"  # neither: as it was
+    damaged.write_bytes(renamed.read_bytes()[:300])
+    with pytest.raises(ModelLoadError, match="truncated, damaged or another format"):
+        load_model(damaged)
 
 
 def test_random_bytes_and_foreign_files_refused(tmp_path):
