@@ -49,6 +49,13 @@ def hashed_name(path: str | Path, sha256: str) -> Path:
     return path.with_name(f"{path.stem}-{sha256[:HASH_PREFIX_LENGTH]}{path.suffix}")
 
 
+def is_sha256_prefix(text: str) -> bool:
+    """Whether ``text`` can be checked against a file: a sha256 or a prefix of it, at least 8 hex
+    digits (either case, spaces around ignored)."""
+    text = text.strip().lower()
+    return len(text) >= HASH_PREFIX_LENGTH and re.fullmatch(r"[0-9a-f]+", text) is not None
+
+
 def verify_sha256(path: str | Path, expected: str | None = None) -> str:
     """Check ``path`` against ``expected`` (full hex or a prefix of at least 8 digits), else
     against the prefix in its name; return the actual sha256.
@@ -74,9 +81,9 @@ def verify_sha256(path: str | Path, expected: str | None = None) -> str:
         source = "its name says"
     if expected is None:
         return actual
-    expected = expected.strip().lower()
-    if len(expected) < HASH_PREFIX_LENGTH or not re.fullmatch(r"[0-9a-f]+", expected):
+    if not is_sha256_prefix(expected):
         raise ValueError(f"expected sha256 must be at least 8 hex digits, got {expected!r}")
+    expected = expected.strip().lower()
     if not actual.startswith(expected):
         raise ModelLoadError(
             path,

@@ -44,6 +44,7 @@ from torch import nn
 from stemgui.errors import CancelToken, ModelLoadError
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import SUFFIX
+from stemgui.separation.hashing import is_sha256_prefix
 from stemgui.separation.official import (
     OFFICIAL_SUFFIX,
     find_signature,
@@ -133,6 +134,12 @@ class ModelStore:
                 isinstance(entry.get(k), str) for k in ("name", "file", "sha256")
             ):
                 raise ModelLoadError(path, f"manifest entry needs name, file, sha256: {entry!r}")
+            if not is_sha256_prefix(entry["sha256"]):  # else every load said a ValueError
+                raise ModelLoadError(
+                    path,
+                    f"manifest entry {entry['name']!r} has a sha256 of {entry['sha256']!r}, "
+                    "not a sha256 (64 hex digits); reinstall stemgui",
+                )
             if entry["name"] in names:
                 raise ModelLoadError(path, f"manifest names {entry['name']!r} twice")
             names.add(entry["name"])

@@ -134,10 +134,16 @@ def test_bundled_model_loads_by_name_with_its_sha256(tmp_path, mix):
         ('{"schema": 1}', 'no \\"models\\" list'),
         ('{"schema": 1, "models": [{"name": "a", "file": "a"}]}', "needs name, file, sha256"),
         (
-            '{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": "0"},'
-            ' {"name": "a", "file": "b", "sha256": "0"}]}',
+            '{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": "00000000"},'
+            ' {"name": "a", "file": "b", "sha256": "00000000"}]}',
             "twice",
         ),
+        # every load of it was a ValueError, its traceback on stemgui-separate's screen
+        (
+            '{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": "abc"}]}',
+            "entry 'a' has a sha256 of 'abc', not a sha256 \\(64 hex digits\\); reinstall",
+        ),
+        ('{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": ""}]}', "sha256 of ''"),
     ],
 )
 def test_bad_manifest_refused(tmp_path, text, message):
