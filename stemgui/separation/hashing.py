@@ -85,9 +85,15 @@ def verify_sha256(path: str | Path, expected: str | None = None) -> str:
         raise ValueError(f"expected sha256 must be at least 8 hex digits, got {expected!r}")
     expected = expected.strip().lower()
     if not actual.startswith(expected):
+        renamed = (  # "mine-20241203.stemgui": a date read as a checksum
+            f"; or, if you named it so, rename it without '-{expected}' (a name ending in '-' "
+            "and 8 hex digits carries the file's sha256)"
+            if source == "its name says"
+            else ""
+        )
         raise ModelLoadError(
             path,
             f"sha256 is {actual[: len(expected)]} but {source} {expected}: the file is damaged "
-            "or was changed; download it again (or export it again if you made it)",
+            f"or was changed; download it again (or export it again if you made it){renamed}",
         )
     return actual

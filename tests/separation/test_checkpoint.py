@@ -125,6 +125,24 @@ def test_hash_prefix_in_file_name_checked(tmp_path):
         load_model(wrong)
 
 
+def test_a_date_at_the_end_of_a_name_is_said_to_be_read_as_a_checksum(tmp_path):
+    """mine-20241203.stemgui, named by hand, was 'damaged or was changed; download it again
+    (or export it again)': done, and the same message again, as the name was the fault."""
+    path = tmp_path / "mine.stemgui"
+    digest = save_model(make_tiny(), path)
+    assert not digest.startswith("20241203")
+    dated = path.rename(tmp_path / "mine-20241203.stemgui")
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(dated)
+    assert str(refused.value).endswith(
+        "; or, if you named it so, rename it without '-20241203' (a name ending in '-' and 8 "
+        "hex digits carries the file's sha256)"
+    )
+    with pytest.raises(ModelLoadError) as refused:  # a checksum given: the name is not at fault
+        load_model(dated, sha256="0" * 8)
+    assert "rename" not in str(refused.value)
+
+
 def test_tampered_byte_is_caught_by_the_hash(tmp_path):
     path = tmp_path / "tiny.stemgui"
     digest = save_model(make_tiny(), path)
