@@ -44,7 +44,7 @@ from torch import nn
 from stemgui.errors import CancelToken, ModelLoadError
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import SUFFIX
-from stemgui.separation.hashing import is_sha256_prefix
+from stemgui.separation.hashing import is_sha256_prefix, verify_sha256
 from stemgui.separation.official import (
     OFFICIAL_SUFFIX,
     find_signature,
@@ -266,11 +266,32 @@ class ModelStore:
                 f"official model {model.name} is not downloaded (missing "
                 f"{files}); download it first",
             )
-        members = [load_any(find_signature(self.official_dir, s)) for s in model.signatures]
+        members = [self._load_downloaded(model, signature) for signature in model.signatures]
         if len(members) == 1 and model.weights is None and model.segment is None:
             return members[0]
         weights = [list(w) for w in model.weights] if model.weights else None
         return BagOfModels(members, weights, model.segment).eval()
+
+    def _load_downloaded(self, model: OfficialModel, signature: str) -> nn.Module:
+        """One downloaded file of ``model``; one whose bytes no longer match the sha256 in its
+        name is deleted, so that the next download fetches it again (it counted as here)."""
+        path = find_signature(self.official_dir, signature)
+        try:
+            return load_any(path)
+        except ModelLoadError:
+            try:
+                verify_sha256(path)
+            except ModelLoadError as damaged:
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:  # a folder that cannot be written: it says to download it again
+                    raise damaged from None
+                raise ModelLoadError(
+                    path,
+                    f"a file of model {model.name} is damaged (its sha256 does not match its "
+                    f"name) and was deleted; download {model.name} again",
+                ) from None
+            raise
 
     # --------------------------------------------------------------- downloading
 

@@ -281,6 +281,24 @@ def test_download_then_load_an_official_bag(tmp_path, published, mix):
         assert torch.equal(bag.models[1](mix), expected.float()(mix))
 
 
+def test_a_downloaded_file_damaged_since_is_deleted_and_downloaded_again(tmp_path, published):
+    """It was 'damaged or was changed; download it again', but the file counted as here: the
+    command line never fetched it again, and Get models said 'downloaded' with no button."""
+    root, _ = published
+    store = ModelStore(tmp_path / "b", tmp_path / "u", official_root_url=root)
+    _, second = store.download("tiny_ft")
+    second.write_bytes(second.read_bytes()[:-10])  # a disk that lost its end
+    with pytest.raises(ModelLoadError) as refused:
+        store.load("tiny_ft")
+    assert str(refused.value) == (
+        f"{second}: a file of model tiny_ft is damaged (its sha256 does not match its name) "
+        "and was deleted; download tiny_ft again"
+    )
+    assert [dest for _, dest in store.missing_files("tiny_ft")] == [second]
+    assert store.download("tiny_ft") == [second]
+    assert isinstance(store.load("tiny_ft"), BagOfModels)
+
+
 def test_download_unknown_official_name(tmp_path):
     with pytest.raises(KeyError, match="not an official model"):
         ModelStore(tmp_path / "b", tmp_path / "u").download("nope")
