@@ -291,7 +291,8 @@ def load_bag_file(yaml_path: str | Path, models_dir: str | Path) -> BagOfModels:
 
     Raises:
         ModelLoadError: bad YAML, a listed model missing (the message names it and says to
-            download it), any member failing to load, or weights that do not fit.
+            download it) or a bag itself, any member failing to load, or weights that do not
+            fit.
     """
     yaml_path = Path(yaml_path)
     description = read_bag_file(yaml_path)
@@ -304,7 +305,14 @@ def load_bag_file(yaml_path: str | Path, models_dir: str | Path) -> BagOfModels:
                 f"model {signature} of this bag is not in {models_dir}; "
                 "download it (or put its .th file there) and try again",
             )
-        models.append(load_any(path))
+        member = load_any(path)
+        if isinstance(member, BagOfModels):  # it loaded, then failed on songs past one chunk
+            raise ModelLoadError(
+                yaml_path,
+                f"model {signature} of this bag ({path.name}) is a bag itself, which a bag "
+                "cannot hold; list single-model files",
+            )
+        models.append(member)
     try:
         bag = BagOfModels(models, description["weights"], description["segment"])
     except (ValueError, TypeError) as exc:

@@ -357,6 +357,21 @@ def test_bag_file_errors(tmp_path, demucs_class):
         load_bag_file(tmp_path / "weights.yaml", models_dir)
 
 
+def test_a_bag_listing_a_bag_file_is_refused_naming_it(tmp_path):
+    """The bundled bag listed in a .yaml loaded, then every song longer than one chunk failed
+    with 'input of 441000 samples is longer than the training segment' (the inner bag, taken
+    for one network, got the default 10 s chunks)."""
+    save_model(BagOfModels([make_tiny(seed=1), make_tiny(seed=2)]), tmp_path / "pair.stemgui")
+    path = tmp_path / "nested.yaml"
+    path.write_text("models: ['pair']\n")
+    with pytest.raises(ModelLoadError) as refused:
+        load_bag_file(path, tmp_path)
+    assert str(refused.value) == (
+        f"{path}: model pair of this bag (pair.stemgui) is a bag itself, which a bag cannot "
+        "hold; list single-model files"
+    )
+
+
 @pytest.mark.parametrize("weights", ["[1, 1, 1, 1]", "1", "[null]", "[[1, null, 1, 1]]"])
 def test_bag_weights_not_a_list_per_model_are_said_so(tmp_path, demucs_class, weights):
     """A flat list (one model's weights without its brackets), a number or a null: it was
