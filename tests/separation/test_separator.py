@@ -318,6 +318,19 @@ def test_out_may_be_a_memmap(tmp_path):
     assert_identity(np.asarray(result), buffer)
 
 
+def test_a_copy_on_write_memmap_keeps_what_was_changed_in_it(tmp_path):
+    """np.load(mmap_mode="c") then changed in place: letting go of its pages after the mix's
+    statistics threw the changes away (its pages are private, not the file's), so the chunks
+    read the file's values and the stems were those of the song as it was on disk."""
+    np.save(tmp_path / "song.npy", song(5000))
+    buffer = np.load(tmp_path / "song.npy", mmap_mode="c")
+    buffer *= 0.5
+    expected = np.array(buffer)
+    result = Separator(IdentityNet(), device="cpu").separate(buffer)
+    np.testing.assert_array_equal(buffer, expected)
+    assert_identity(result, expected)
+
+
 def test_bad_inputs_are_refused():
     separator = Separator(IdentityNet(), device="cpu")
     with pytest.raises(ValueError, match="channels"):
