@@ -92,12 +92,14 @@ def release_pages(array: np.ndarray, start: int, stop: int, *, flush: bool = Tru
     ``np.memmap`` of rows of frames ((sources, channels, frames) stems, (channels, frames) a
     mix); they come back from its file when read again (a shared file mapping keeps written
     pages in the page cache: ``flush=False`` spares the GUI thread the wait for the disk).
-    Does nothing for an array in RAM, or for a view of a memmap (its place in the mapping is
-    not known)."""
+    Does nothing for an array in RAM, for a view of a memmap (its place in the mapping is
+    not known), or for a copy-on-write one (``mode="c"``: its changed pages are its own, and
+    letting go of them would throw the changes away)."""
     handle = getattr(array, "_mmap", None)
     if (
         handle is None
         or array.base is not handle  # a view, not the memmap numpy made
+        or getattr(array, "mode", None) == "c"
         or not hasattr(handle, "madvise")
         or not hasattr(mmap, "MADV_DONTNEED")
     ):

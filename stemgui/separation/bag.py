@@ -45,12 +45,18 @@ class BagOfModels(nn.Module):
         self.audio_channels: int = first.audio_channels
         if weights is None:
             weights = [[1.0] * len(self.sources) for _ in models]
-        weights = [list(map(float, w)) for w in weights]
+        needed = (
+            f"a bag needs one weight per source ({len(self.sources)}: "
+            f"{', '.join(self.sources)}) for each of its {len(models)} models"
+        )
+        try:
+            weights = [list(map(float, w)) for w in weights]
+        except TypeError:  # a number, a flat list of numbers, a null: not a list per model
+            raise ValueError(f"{needed}; got {weights!r}") from None
         if len(weights) != len(models) or any(len(w) != len(self.sources) for w in weights):
             raise ValueError(
-                f"a bag needs one weight per source ({len(self.sources)}: "
-                f"{', '.join(self.sources)}) for each of its {len(models)} models; got "
-                f"{len(weights)} lists of {', '.join(str(len(w)) for w in weights) or 'none'}"
+                f"{needed}; got {len(weights)} lists of "
+                f"{', '.join(str(len(w)) for w in weights) or 'none'}"
             )
         for source_index, source in enumerate(self.sources):
             total = sum(w[source_index] for w in weights)

@@ -218,9 +218,15 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
             raise ModelLoadError(
                 path, "is a bag description, not a model file; give the model files it lists"
             ) from exc
+        if path.suffix.lower() != ".th" and _is_official(path):  # renamed, or saved so
+            raise ModelLoadError(
+                path,
+                "is an official Demucs checkpoint, not a stemgui model file; rename it to "
+                f"{path.stem}.th",
+            ) from exc
         hint = (
             " (an official Demucs .th file? this needs a stemgui file; the app opens .th files)"
-            if path.suffix == ".th"
+            if path.suffix.lower() == ".th"
             else ""
         )
         raise ModelLoadError(
@@ -243,6 +249,17 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
     if kind == "model" and len(entries) != 1:
         raise ModelLoadError(path, "malformed stemgui model file (several models, not a bag)")
     return payload
+
+
+def _is_official(path: Path) -> bool:
+    """Whether ``path`` reads as an official Demucs checkpoint (``official.read_official``)."""
+    from stemgui.separation.official import read_official  # it imports this module
+
+    try:
+        read_official(path)
+    except ModelLoadError:
+        return False
+    return True
 
 
 def architecture_class(path: Path, name: str) -> type:

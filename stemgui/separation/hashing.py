@@ -49,6 +49,13 @@ def hashed_name(path: str | Path, sha256: str) -> Path:
     return path.with_name(f"{path.stem}-{sha256[:HASH_PREFIX_LENGTH]}{path.suffix}")
 
 
+def is_sha256_prefix(text: str) -> bool:
+    """Whether ``text`` can be checked against a file: a sha256 or a prefix of it, at least 8 hex
+    digits (either case, spaces around ignored)."""
+    text = text.strip().lower()
+    return len(text) >= HASH_PREFIX_LENGTH and re.fullmatch(r"[0-9a-f]+", text) is not None
+
+
 def verify_sha256(path: str | Path, expected: str | None = None) -> str:
     """Check ``path`` against ``expected`` (full hex or a prefix of at least 8 digits), else
     against the prefix in its name; return the actual sha256.
@@ -74,13 +81,19 @@ def verify_sha256(path: str | Path, expected: str | None = None) -> str:
         source = "its name says"
     if expected is None:
         return actual
-    expected = expected.strip().lower()
-    if len(expected) < HASH_PREFIX_LENGTH or not re.fullmatch(r"[0-9a-f]+", expected):
+    if not is_sha256_prefix(expected):
         raise ValueError(f"expected sha256 must be at least 8 hex digits, got {expected!r}")
+    expected = expected.strip().lower()
     if not actual.startswith(expected):
+        renamed = (  # "mine-20241203.stemgui": a date read as a checksum
+            f"; or, if you named it so, rename it without '-{expected}' (a name ending in '-' "
+            "and 8 hex digits carries the file's sha256)"
+            if source == "its name says"
+            else ""
+        )
         raise ModelLoadError(
             path,
             f"sha256 is {actual[: len(expected)]} but {source} {expected}: the file is damaged "
-            "or was changed; download it again (or export it again if you made it)",
+            f"or was changed; download it again (or export it again if you made it){renamed}",
         )
     return actual

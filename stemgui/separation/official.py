@@ -16,6 +16,7 @@ import collections
 import fractions
 import inspect
 import logging
+import math
 import pickle
 import types
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from torch import nn
 
 from stemgui.errors import ModelLoadError
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import SUFFIX, architecture_class, load_model
+from stemgui.separation.checkpoint import FORMAT, SUFFIX, architecture_class, load_model
 from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
 from stemgui.separation.hashing import HASH_PREFIX_LENGTH, verify_sha256
 
@@ -132,6 +133,12 @@ def read_official(path: str | Path, *, sha256: str | None = None) -> dict[str, A
             "not a readable Demucs checkpoint: truncated, damaged or another format; "
             "download it again",
         ) from exc
+    if isinstance(package, dict) and package.get("format") == FORMAT:  # ours, named .th
+        raise ModelLoadError(
+            path,
+            f"is a stemgui model file, not an official Demucs one; rename it to "
+            f"{path.stem}{SUFFIX}",
+        )
     if not isinstance(package, dict) or not {"klass", "state"} <= package.keys():
         raise ModelLoadError(path, "not a Demucs checkpoint (no 'klass' and 'state' entries)")
     if not isinstance(package["klass"], ClassRef) or package["klass"].module.split(".")[0] != (
@@ -215,7 +222,7 @@ def find_signature(models_dir: str | Path, signature: str) -> Path | None:
         return None
     found = []
     for candidate in models_dir.iterdir():
-        if candidate.suffix not in (OFFICIAL_SUFFIX, SUFFIX) or not candidate.is_file():
+        if candidate.suffix.lower() not in (OFFICIAL_SUFFIX, SUFFIX) or not candidate.is_file():
             continue
         stem = candidate.stem
         head, _, tail = stem.rpartition("-")
@@ -230,9 +237,10 @@ def find_signature(models_dir: str | Path, signature: str) -> Path | None:
 
 
 def load_any(path: str | Path, *, sha256: str | None = None) -> nn.Module:
-    """Load one network file: official ``.th`` through ``import_official``, else our format."""
+    """Load one network file: official ``.th`` (``.TH`` too) through ``import_official``, else
+    our format."""
     path = Path(path)
-    if path.suffix == OFFICIAL_SUFFIX:
+    if path.suffix.lower() == OFFICIAL_SUFFIX:
         return import_official(path, sha256=sha256)
     return load_model(path, sha256=sha256)
 
@@ -263,8 +271,14 @@ def read_bag_file(yaml_path: str | Path) -> dict[str, Any]:
     if not signatures or not all(isinstance(s, str | int) for s in signatures):
         raise ModelLoadError(yaml_path, "'models:' must list model signatures")
     segment = description.get("segment")
-    if segment is not None and (isinstance(segment, bool) or not isinstance(segment, int | float)):
-        raise ModelLoadError(yaml_path, f"'segment:' must be a number of seconds, not {segment!r}")
+    if segment is not None and (
+        isinstance(segment, bool)
+        or not isinstance(segment, int | float)
+        or not 0 < segment < math.inf
+    ):  # 0 or less ran chunks of one sample, for days; .nan failed at the first chunk
+        raise ModelLoadError(
+            yaml_path, f"'segment:' must be a number of seconds above 0, not {segment!r}"
+        )
     return {
         "models": [str(s) for s in signatures],
         "weights": description.get("weights"),
@@ -277,7 +291,8 @@ def load_bag_file(yaml_path: str | Path, models_dir: str | Path) -> BagOfModels:
 
     Raises:
         ModelLoadError: bad YAML, a listed model missing (the message names it and says to
-            download it), any member failing to load, or weights that do not fit.
+            download it) or a bag itself, any member failing to load, or weights that do not
+            fit.
     """
     yaml_path = Path(yaml_path)
     description = read_bag_file(yaml_path)
@@ -290,7 +305,14 @@ def load_bag_file(yaml_path: str | Path, models_dir: str | Path) -> BagOfModels:
                 f"model {signature} of this bag is not in {models_dir}; "
                 "download it (or put its .th file there) and try again",
             )
-        models.append(load_any(path))
+        member = load_any(path)
+        if isinstance(member, BagOfModels):  # it loaded, then failed on songs past one chunk
+            raise ModelLoadError(
+                yaml_path,
+                f"model {signature} of this bag ({path.name}) is a bag itself, which a bag "
+                "cannot hold; list single-model files",
+            )
+        models.append(member)
     try:
         bag = BagOfModels(models, description["weights"], description["segment"])
     except (ValueError, TypeError) as exc:

@@ -63,6 +63,7 @@ class Separator:
             ``segment``; forward (batch, channels, time) -> (batch, sources, channels, time)).
             It is put in eval mode and moved to the device.
         device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda[:N]"``, ``"mps"``.
+            A GPU without the memory for the model's weights gives the CPU (said in ``notes``).
         segment: chunk length in seconds; default the bag's ``segment``, else each network's,
             else ``passes.DEFAULT_SEGMENT``. A network with a fixed training segment (HTDemucs)
             never gets longer chunks than that segment.
@@ -108,7 +109,11 @@ class Separator:
             self._scales = [np.ones(len(model.sources))]
             self._bag_segment = None
         self.device = resolve_device(device)
-        memory_fallback.to_device(self.model, self.device)
+        try:
+            memory_fallback.to_device(self.model, self.device)
+        except RuntimeError as error:  # the weights alone do not fit: shorter chunks cannot help
+            if not is_out_of_memory(error) or not self._recover_from_oom(error, flexible=False):
+                raise
 
     @property
     def sources(self) -> list[str]:
@@ -305,9 +310,11 @@ class Separator:
             raise ValueError(f"out must be float32 {shape}, got {out.dtype} {tuple(out.shape)}")
         return out
 
-    def _recover_from_oom(self, error: BaseException) -> bool:
-        """Shorter chunks first, then the CPU; False when nothing is left to try."""
-        flexible = any(fixed_segment(net) is None for net in self._nets)
+    def _recover_from_oom(self, error: BaseException, flexible: bool | None = None) -> bool:
+        """Shorter chunks first (unless ``flexible`` is False), then the CPU; False when nothing
+        is left to try."""
+        if flexible is None:
+            flexible = any(fixed_segment(net) is None for net in self._nets)
         step = next_fallback(self.device, self._segment_scale, flexible)
         if step is None:
             return False

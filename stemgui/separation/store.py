@@ -43,11 +43,11 @@ from torch import nn
 
 from stemgui.errors import CancelToken, ModelLoadError
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import SUFFIX, load_model
+from stemgui.separation.checkpoint import SUFFIX
+from stemgui.separation.hashing import is_sha256_prefix, verify_sha256
 from stemgui.separation.official import (
     OFFICIAL_SUFFIX,
     find_signature,
-    import_official,
     load_any,
     load_bag_file,
 )
@@ -134,6 +134,12 @@ class ModelStore:
                 isinstance(entry.get(k), str) for k in ("name", "file", "sha256")
             ):
                 raise ModelLoadError(path, f"manifest entry needs name, file, sha256: {entry!r}")
+            if not is_sha256_prefix(entry["sha256"]):  # else every load said a ValueError
+                raise ModelLoadError(
+                    path,
+                    f"manifest entry {entry['name']!r} has a sha256 of {entry['sha256']!r}, "
+                    "not a sha256 (64 hex digits); reinstall stemgui",
+                )
             if entry["name"] in names:
                 raise ModelLoadError(path, f"manifest names {entry['name']!r} twice")
             names.add(entry["name"])
@@ -160,7 +166,7 @@ class ModelStore:
         entries = []
         suffixes = (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
         for path in sorted(self.user_dir.iterdir()):
-            if path.is_file() and path.suffix in suffixes and not path.name.startswith("."):
+            if path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith("."):
                 entries.append(ModelEntry(file_model_name(path), "user", True, path))
         return entries
 
@@ -228,7 +234,7 @@ class ModelStore:
             ModelLoadError: unknown name, not downloaded, or the file fails to load.
         """
         path = Path(name_or_path)
-        known_suffix = path.suffix in (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
+        known_suffix = path.suffix.lower() in (SUFFIX, OFFICIAL_SUFFIX, *BAG_SUFFIXES)
         # os.path.isfile: Path.is_file raises on a name too long for the disk
         if isinstance(name_or_path, Path) or os.path.isfile(path) or known_suffix:
             return self._load_path(path)
@@ -247,11 +253,9 @@ class ModelStore:
         raise ModelLoadError(path, f"no model named {name!r}; known: {known}")
 
     def _load_path(self, path: Path, sha256: str | None = None) -> nn.Module:
-        if path.suffix in BAG_SUFFIXES:
+        if path.suffix.lower() in BAG_SUFFIXES:
             return load_bag_file(path, path.parent)
-        if path.suffix == OFFICIAL_SUFFIX:
-            return import_official(path, sha256=sha256)
-        return load_model(path, sha256=sha256)
+        return load_any(path, sha256=sha256)
 
     def _load_official(self, model: OfficialModel) -> nn.Module:
         missing = self.missing_files(model.name)
@@ -262,11 +266,32 @@ class ModelStore:
                 f"official model {model.name} is not downloaded (missing "
                 f"{files}); download it first",
             )
-        members = [load_any(find_signature(self.official_dir, s)) for s in model.signatures]
+        members = [self._load_downloaded(model, signature) for signature in model.signatures]
         if len(members) == 1 and model.weights is None and model.segment is None:
             return members[0]
         weights = [list(w) for w in model.weights] if model.weights else None
         return BagOfModels(members, weights, model.segment).eval()
+
+    def _load_downloaded(self, model: OfficialModel, signature: str) -> nn.Module:
+        """One downloaded file of ``model``; one whose bytes no longer match the sha256 in its
+        name is deleted, so that the next download fetches it again (it counted as here)."""
+        path = find_signature(self.official_dir, signature)
+        try:
+            return load_any(path)
+        except ModelLoadError:
+            try:
+                verify_sha256(path)
+            except ModelLoadError as damaged:
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:  # a folder that cannot be written: it says to download it again
+                    raise damaged from None
+                raise ModelLoadError(
+                    path,
+                    f"a file of model {model.name} is damaged (its sha256 does not match its "
+                    f"name) and was deleted; download {model.name} again",
+                ) from None
+            raise
 
     # --------------------------------------------------------------- downloading
 

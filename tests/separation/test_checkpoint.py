@@ -16,9 +16,12 @@ from stemgui.separation.checkpoint import load_model, read_checkpoint, save_mode
 from stemgui.separation.hashing import file_sha256, hashed_name
 from tests.separation.model_files_helpers import (
     TinyNet,
+    fake_demucs_class,
+    half_state,
     make_tiny,
     tiny_htdemucs,
     tiny_registered,
+    write_official,
 )
 
 
@@ -122,6 +125,24 @@ def test_hash_prefix_in_file_name_checked(tmp_path):
         load_model(wrong)
 
 
+def test_a_date_at_the_end_of_a_name_is_said_to_be_read_as_a_checksum(tmp_path):
+    """mine-20241203.stemgui, named by hand, was 'damaged or was changed; download it again
+    (or export it again)': done, and the same message again, as the name was the fault."""
+    path = tmp_path / "mine.stemgui"
+    digest = save_model(make_tiny(), path)
+    assert not digest.startswith("20241203")
+    dated = path.rename(tmp_path / "mine-20241203.stemgui")
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(dated)
+    assert str(refused.value).endswith(
+        "; or, if you named it so, rename it without '-20241203' (a name ending in '-' and 8 "
+        "hex digits carries the file's sha256)"
+    )
+    with pytest.raises(ModelLoadError) as refused:  # a checksum given: the name is not at fault
+        load_model(dated, sha256="0" * 8)
+    assert "rename" not in str(refused.value)
+
+
 def test_tampered_byte_is_caught_by_the_hash(tmp_path):
     path = tmp_path / "tiny.stemgui"
     digest = save_model(make_tiny(), path)
@@ -166,6 +187,27 @@ def test_a_bag_yaml_given_as_a_model_is_called_one(tmp_path):
     bag.write_text("models: ['f7e0c4bc', 'd12395a8']\n")
     with pytest.raises(ModelLoadError, match="is a bag description, not a model file; give the"):
         load_model(bag)
+
+
+def test_an_official_file_named_stemgui_is_told_to_be_renamed(tmp_path, monkeypatch):
+    """A good htdemucs file renamed (or saved by a browser) as .stemgui was "truncated, damaged
+    or another format; download or export it again": downloading it again gives the same bytes."""
+    klass = fake_demucs_class(monkeypatch)
+    model = make_tiny()
+    official = write_official(
+        tmp_path / "955717e8.th", klass, dict(model._init_kwargs), half_state(model)
+    )
+    renamed = official.rename(official.with_suffix(".stemgui"))
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(renamed)
+    assert str(refused.value) == (
+        f"{renamed}: is an official Demucs checkpoint, not a stemgui model file; rename it to "
+        f"{official.name}"
+    )
+    damaged = tmp_path / "damaged.stemgui"  # neither: as it was
+    damaged.write_bytes(renamed.read_bytes()[:300])
+    with pytest.raises(ModelLoadError, match="truncated, damaged or another format"):
+        load_model(damaged)
 
 
 def test_random_bytes_and_foreign_files_refused(tmp_path):

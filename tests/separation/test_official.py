@@ -18,6 +18,7 @@ from stemgui.separation.official import (
     find_signature,
     import_official,
     load_bag_file,
+    read_bag_file,
     read_official,
 )
 from tests.separation.model_files_helpers import (
@@ -158,6 +159,18 @@ def test_non_demucs_package_and_damaged_files_refused(tmp_path, demucs_class):
         import_official(renamed)
     with pytest.raises(ModelLoadError, match="not found"):
         import_official(tmp_path / "absent.th")
+
+
+def test_a_stemgui_file_named_th_is_told_to_be_renamed(tmp_path):
+    """It was 'not a Demucs checkpoint (no 'klass' and 'state' entries)': true, and no help."""
+    ours = tmp_path / "mine.stemgui"
+    save_model(make_tiny(), ours)
+    renamed = ours.rename(tmp_path / "mine.th")
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(renamed)
+    assert str(refused.value) == (
+        f"{renamed}: is a stemgui model file, not an official Demucs one; rename it to mine.stemgui"
+    )
 
 
 def test_unknown_architecture_refused(tmp_path, monkeypatch):
@@ -342,6 +355,51 @@ def test_bag_file_errors(tmp_path, demucs_class):
     )
     with pytest.raises(ModelLoadError, match="weights do not fit"):
         load_bag_file(tmp_path / "weights.yaml", models_dir)
+
+
+def test_a_bag_listing_a_bag_file_is_refused_naming_it(tmp_path):
+    """The bundled bag listed in a .yaml loaded, then every song longer than one chunk failed
+    with 'input of 441000 samples is longer than the training segment' (the inner bag, taken
+    for one network, got the default 10 s chunks)."""
+    save_model(BagOfModels([make_tiny(seed=1), make_tiny(seed=2)]), tmp_path / "pair.stemgui")
+    path = tmp_path / "nested.yaml"
+    path.write_text("models: ['pair']\n")
+    with pytest.raises(ModelLoadError) as refused:
+        load_bag_file(path, tmp_path)
+    assert str(refused.value) == (
+        f"{path}: model pair of this bag (pair.stemgui) is a bag itself, which a bag cannot "
+        "hold; list single-model files"
+    )
+
+
+@pytest.mark.parametrize("weights", ["[1, 1, 1, 1]", "1", "[null]", "[[1, null, 1, 1]]"])
+def test_bag_weights_not_a_list_per_model_are_said_so(tmp_path, demucs_class, weights):
+    """A flat list (one model's weights without its brackets), a number or a null: it was
+    "'int' object is not iterable"."""
+    model = make_tiny()
+    write_official(
+        tmp_path / "aaaa0001.th", demucs_class, dict(model._init_kwargs), half_state(model)
+    )
+    path = tmp_path / "flat.yaml"
+    path.write_text(f"models: ['aaaa0001']\nweights: {weights}\n")
+    with pytest.raises(ModelLoadError) as refused:
+        load_bag_file(path, tmp_path)
+    assert str(refused.value).startswith(
+        f"{path}: the bag's models or weights do not fit: a bag needs one weight per source "
+        "(4: drums, bass, other, vocals) for each of its 1 models; got "
+    )
+    assert "not iterable" not in str(refused.value)
+
+
+@pytest.mark.parametrize("segment", ["0", "-3", ".nan", ".inf", "'4'", "true"])
+def test_a_bag_segment_that_is_no_length_is_refused_naming_the_file(tmp_path, segment):
+    """0 or less made chunks of one sample (8000 forwards for one second at 8 kHz); .nan failed
+    at the first chunk with 'cannot convert float NaN to integer'."""
+    path = tmp_path / "odd.yaml"
+    path.write_text(f"models: ['aaaa0001']\nsegment: {segment}\n")
+    with pytest.raises(ModelLoadError) as refused:
+        read_bag_file(path)
+    assert str(refused.value).startswith(f"{path}: 'segment:' must be a number of seconds above 0")
 
 
 # ----------------------------------------------------------------------------- reference nets

@@ -318,6 +318,19 @@ def test_out_may_be_a_memmap(tmp_path):
     assert_identity(np.asarray(result), buffer)
 
 
+def test_a_copy_on_write_memmap_keeps_what_was_changed_in_it(tmp_path):
+    """np.load(mmap_mode="c") then changed in place: letting go of its pages after the mix's
+    statistics threw the changes away (its pages are private, not the file's), so the chunks
+    read the file's values and the stems were those of the song as it was on disk."""
+    np.save(tmp_path / "song.npy", song(5000))
+    buffer = np.load(tmp_path / "song.npy", mmap_mode="c")
+    buffer *= 0.5
+    expected = np.array(buffer)
+    result = Separator(IdentityNet(), device="cpu").separate(buffer)
+    np.testing.assert_array_equal(buffer, expected)
+    assert_identity(result, expected)
+
+
 def test_bad_inputs_are_refused():
     separator = Separator(IdentityNet(), device="cpu")
     with pytest.raises(ValueError, match="channels"):
@@ -481,6 +494,29 @@ def test_out_of_memory_mid_song_keeps_the_frames_already_ready(fake_gpu, overlap
     if (overlap, shifts) == (0.0, 0):  # [0, 100) and [100, 200) not run again; then halves
         assert net.calls == [100, 100, 50, 50, 50, 50] and keep == 200
         assert restart.fraction == 4 / 8
+
+
+def test_a_model_too_big_for_the_gpu_runs_on_the_cpu(monkeypatch):
+    """The weights moved onto a GPU that another program fills: the error was raised from
+    ``Separator()`` and the song failed, where chunks that do not fit go on on the CPU."""
+    monkeypatch.setattr(separator_module, "resolve_device", lambda name: torch.device("cuda"))
+    moved = []
+
+    def to_device(obj, device):
+        if device.type == "cuda" and isinstance(obj, nn.Module):
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 80.00 MiB")
+        moved.append((type(obj).__name__, device.type))
+        return obj
+
+    monkeypatch.setattr(memory_fallback, "to_device", to_device)
+    net = IdentityNet(segment=1.0)
+    separator = Separator(net, overlap=0.0)
+    assert separator.device == torch.device("cpu")
+    assert separator.notes == ["The GPU ran out of memory; separating on the CPU instead (slower)."]
+    buffer = song(200)
+    assert_identity(separator.separate(buffer), buffer)
+    assert net.calls == [100, 100]  # full-length chunks
+    assert moved[0] == ("IdentityNet", "cpu") and {d for _, d in moved} == {"cpu"}
 
 
 def test_out_of_memory_on_cpu_is_raised():

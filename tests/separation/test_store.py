@@ -134,10 +134,16 @@ def test_bundled_model_loads_by_name_with_its_sha256(tmp_path, mix):
         ('{"schema": 1}', 'no \\"models\\" list'),
         ('{"schema": 1, "models": [{"name": "a", "file": "a"}]}', "needs name, file, sha256"),
         (
-            '{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": "0"},'
-            ' {"name": "a", "file": "b", "sha256": "0"}]}',
+            '{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": "00000000"},'
+            ' {"name": "a", "file": "b", "sha256": "00000000"}]}',
             "twice",
         ),
+        # every load of it was a ValueError, its traceback on stemgui-separate's screen
+        (
+            '{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": "abc"}]}',
+            "entry 'a' has a sha256 of 'abc', not a sha256 \\(64 hex digits\\); reinstall",
+        ),
+        ('{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": ""}]}', "sha256 of ''"),
     ],
 )
 def test_bad_manifest_refused(tmp_path, text, message):
@@ -169,6 +175,29 @@ def test_user_files_listed_and_loaded(tmp_path, monkeypatch, mix):
         by_path = store.load(str(hashed_name(user / "mine.stemgui", digest)))
         assert torch.equal(by_path(mix), ours(mix))
         assert isinstance(store.load(user / "pair.yaml"), BagOfModels)
+
+
+def test_a_suffix_in_capitals_names_the_same_format(tmp_path, monkeypatch):
+    """NET.TH and PAIR.YAML (a Windows user's files) are an official file and a bag, as
+    ``spec.names_a_file`` reads them: they were opened as our format, 'not a readable stemgui
+    model file', and left out of the user's models."""
+    user = tmp_path / "user"
+    user.mkdir()
+    klass = fake_demucs_class(monkeypatch)
+    official = make_tiny(seed=2)
+    member = write_official(
+        user / "abcd1234.TH", klass, dict(official._init_kwargs), half_state(official)
+    )
+    (user / "PAIR.YAML").write_text("models: ['abcd1234']\nsegment: 2\n")
+
+    store = ModelStore(tmp_path / "no-bundled", user)
+    user_entries = [e for e in store.list_models() if e.origin == "user"]
+    assert sorted(e.name for e in user_entries) == ["PAIR", "abcd1234"]
+    assert isinstance(store.load(member), TinyNet)
+    assert isinstance(store.load(str(member)), TinyNet)
+    assert isinstance(store.load("abcd1234"), TinyNet)
+    bag = store.load(str(user / "PAIR.YAML"))
+    assert isinstance(bag, BagOfModels) and bag.segment == 2.0
 
 
 def test_unknown_name_and_missing_path(tmp_path):
@@ -250,6 +279,24 @@ def test_download_then_load_an_official_bag(tmp_path, published, mix):
     expected.load_state_dict(half_state(members[1]))
     with torch.no_grad():
         assert torch.equal(bag.models[1](mix), expected.float()(mix))
+
+
+def test_a_downloaded_file_damaged_since_is_deleted_and_downloaded_again(tmp_path, published):
+    """It was 'damaged or was changed; download it again', but the file counted as here: the
+    command line never fetched it again, and Get models said 'downloaded' with no button."""
+    root, _ = published
+    store = ModelStore(tmp_path / "b", tmp_path / "u", official_root_url=root)
+    _, second = store.download("tiny_ft")
+    second.write_bytes(second.read_bytes()[:-10])  # a disk that lost its end
+    with pytest.raises(ModelLoadError) as refused:
+        store.load("tiny_ft")
+    assert str(refused.value) == (
+        f"{second}: a file of model tiny_ft is damaged (its sha256 does not match its name) "
+        "and was deleted; download tiny_ft again"
+    )
+    assert [dest for _, dest in store.missing_files("tiny_ft")] == [second]
+    assert store.download("tiny_ft") == [second]
+    assert isinstance(store.load("tiny_ft"), BagOfModels)
 
 
 def test_download_unknown_official_name(tmp_path):
