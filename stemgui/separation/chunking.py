@@ -136,8 +136,11 @@ def padded_span(start: int, stop: int, padded_length: int) -> tuple[int, int]:
     """Frames to feed a network that wants ``padded_length`` frames for chunk ``[start, stop)``.
 
     The extra frames are split around the chunk, one more on the right when odd, and are read
-    from the neighbouring audio where the signal has any (zeros beyond its ends), as in the
-    reference. ``center_trim`` undoes it on the output.
+    from the neighbouring audio where the signal has any (zeros beyond its ends), as the
+    reference does for the frames Demucs and HDemucs need. HTDemucs given chunks shorter than it
+    was trained on is where we part from it: the reference pads those with zeros inside the
+    network, we read the neighbouring audio (the bundled bag at ``--segment 2`` on six MUSDB
+    previews: global mean SDR 4.05 dB, 3.49 with zeros). ``center_trim`` undoes it on the output.
     """
     extra = padded_length - (stop - start)
     if extra < 0:
