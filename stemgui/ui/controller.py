@@ -195,7 +195,7 @@ class QueueController(QObject):
                 stemset=None,
                 waveforms=None,
                 notes=(),
-                options=None,  # the settings of now (Fast, after running out of memory)
+                options=None,  # the settings of now (another model or quality chosen since)
                 kept=None,
             )
             self._start_next()

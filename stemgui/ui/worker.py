@@ -172,8 +172,8 @@ class SeparationWorker(StemCacheSteps, QObject):
             logger.exception("job %d (%s): out of memory", job, path)
             self.failed.emit(
                 job,
-                f"{path}: not enough memory to separate this song. Close other programs "
-                "or choose the Fast quality, then retry.",
+                f"{path}: not enough memory to separate this song. Close other programs, "
+                "then retry.",
                 True,
             )
         except Exception as error:  # a bug or an engine failure: the queue must go on

@@ -88,6 +88,26 @@ class GatedSeparator:
         return out
 
 
+class OutOfMemorySeparator(GatedSeparator):
+    def separate(self, buffer, on_progress=None, cancel=None, out=None):
+        raise MemoryError
+
+
+def test_a_song_out_of_memory_says_what_helps_and_can_be_retried(qtbot, songs):
+    # Every quality preset separates chunks of the same length, so none needs less memory:
+    # the message must not send the user to one.
+    ctl = QueueController(
+        separator_factory=lambda options: (OutOfMemorySeparator(threading.Event()), "oom")
+    )
+    (job,) = ctl.add(songs[:1])
+    _wait_idle(qtbot, ctl)
+    assert job.state is JobState.FAILED and job.retry_helps
+    assert job.error == (
+        f"{songs[0]}: not enough memory to separate this song. Close other programs, then retry."
+    )
+    ctl.shutdown()
+
+
 def test_cancel_waiting_and_running_jobs(qtbot, songs, tiny_model_file):
     gate = threading.Event()
     ctl = QueueController(separator_factory=lambda options: (GatedSeparator(gate), "gated"))
