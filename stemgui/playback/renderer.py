@@ -6,7 +6,9 @@ click, so nothing it plays changes at once:
 
 - **gains ramp.** A change of solo, mute or gain (``mixer.gains``) goes from the old factors
   to the new ones in a straight line over ``FADE_SECONDS``: no click, and no zipper noise
-  from a dragged slider. While nothing sounds the new factors apply at once.
+  from a dragged slider. While nothing sounds the new factors apply at once. Slower or faster
+  (``stemgui.playback.stretch``) the stems go through the stretcher side by side
+  (``render_stems``) and the gains ramp as they come out of it (``mix_stems``), at once too.
 - **cuts cross-fade.** Where the frames played jump (a seek, a loop's wrap, a start or a
   resume from silence) or stop (pause, stop, the song's end, waiting for the separation),
   what was playing goes on for ``FADE_SECONDS`` fading out (the *tail*, mixed at the cut
@@ -115,6 +117,12 @@ class BlockRenderer:
         self._faded_in = self.fade  # frames of the current fade-in played
         self._gains_from = self._gains_to = tuple(mixer.gains)
         self._ramped = self.fade  # frames of the gains' ramp played
+        # ``render_stems``: each channel of the mixer alone, at a gain of 1, then the tails
+        count = len(self._gains_to)
+        self._units = [tuple(float(s == j) for s in range(count)) for j in range(count)]
+        self._matrix: tuple[Sequence[float], np.ndarray] = ((), np.zeros(0))  # ``_mixing``'s last
+        self.width = (count + 1) * stemset.channels
+        self._stems = False  # rendering them (the tails go to their columns)
 
     def render(self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None) -> int:
         """Fill ``out`` (frames, channels) float32 with what plays next; return frames of song.
@@ -124,8 +132,57 @@ class BlockRenderer:
         ``[start, start + count)`` written at ``out[offset:]`` (a loop's wrap makes two in one
         block).
         """
+        self._aim(tuple(self.mixer.gains), at_once=self._next is None)  # one for the block
+        filled = self._render(out, on_run, stems=False)
+        self._ramped = min(self.fade, self._ramped + out.shape[0])
+        soft_limit(out, self._scratch)
+        return filled
+
+    def render_stems(
+        self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None
+    ) -> int:
+        """``render`` with the stems side by side, for the stretcher to lay out in time before
+        ``mix_stems`` mixes them: ``out`` is (frames, ``width``), each channel of the mixer
+        (the stems, then the original mix if it has one) alone at a gain of 1 in columns of
+        its own, then the tails of the cuts, mixed as they fade out. The fades are ``render``'s;
+        the gains and the limiter wait for ``mix_stems``."""
+        return self._render(out, on_run, stems=True)
+
+    def mix_stems(self, stems: np.ndarray, out: np.ndarray, *, advance: bool = True) -> None:
+        """Mix ``stems`` (frames, ``width``), laid out as ``render_stems`` does, into ``out``
+        (frames, channels) as ``render`` plays: each at its gain now (ramped from the last
+        ones), the tails added, soft-limited. ``advance``: these frames are heard, so the ramp
+        moves on (not for what fades out at a cut, heard over them)."""
+        self._aim(tuple(self.mixer.gains), at_once=False)
+        frames, ramped = stems.shape[0], self._ramped
+        np.matmul(stems, self._mixing(self._gains_to), out=out[:frames])
+        n = min(frames, self.fade - ramped) if ramped < self.fade else 0
+        if n > 0:  # frame m of the ramp: from + (to - from) * (m + 1) / fade, as ``_gains_at``
+            change = self._mixing(self._gains_to) - self._mixing(self._gains_from)
+            out[:n] -= (stems[:n] @ change) * self._fade_out[ramped : ramped + n, None]
+        if advance:
+            self._ramped = min(self.fade, ramped + frames)
+        soft_limit(out[:frames], self._scratch)
+
+    def heard(self, stems: np.ndarray) -> np.ndarray:
+        """(frames,) float32: ``stems`` (frames, ``width``), laid out as ``render_stems``
+        does, as they are heard now, every channel added (what the stretcher's windows are
+        matched on: a stem muted does not steer them)."""
+        return stems @ self._mixing(self._gains_to).sum(axis=1)
+
+    def _mixing(self, gains: Sequence[float]) -> np.ndarray:
+        """(``width``, channels) float32: the stems side by side times it are their mix at
+        ``gains``, the tails added."""
+        if self._matrix[0] != gains:
+            eye = np.eye(self.stemset.channels, dtype=np.float32)
+            self._matrix = (gains, np.vstack([g * eye for g in gains] + [eye]))
+        return self._matrix[1]
+
+    def _render(
+        self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None, stems: bool
+    ) -> int:
         total = out.shape[0]
-        self._aim(tuple(self.mixer.gains))  # one target for the whole block
+        self._stems = stems
         filled = 0
         while filled < total:
             start, count = self.transport.on_block(total - filled)
@@ -137,7 +194,11 @@ class BlockRenderer:
                 self._cut(filled)
                 self._faded_in = 0
             run = out[filled : filled + count]
-            self._mix(start, count, run, filled)
+            if stems:
+                self._alone(start, count, run)
+            else:
+                self._mix(start, count, run, self._ramped + filled)
+            self._go_on_fading_in(run)
             self._next = start + count
             self._play_tail(run)
             filled += count
@@ -147,8 +208,6 @@ class BlockRenderer:
             rest = out[filled:total]
             rest[...] = 0.0
             self._play_tail(rest)
-        self._ramped = min(self.fade, self._ramped + total)
-        soft_limit(out[:total], self._scratch)
         return filled
 
     def follow_on(self, frame: int | None) -> None:
@@ -163,11 +222,11 @@ class BlockRenderer:
 
     # --- the gains' ramp ------------------------------------------------------------------
 
-    def _aim(self, gains: tuple[float, ...]) -> None:
-        """Ramp towards ``gains`` from where the gains are now (at once while silent)."""
+    def _aim(self, gains: tuple[float, ...], at_once: bool) -> None:
+        """Ramp towards ``gains`` from where the gains are now (``at_once``: nothing sounds)."""
         if gains == self._gains_to:
             return
-        if self._next is None or len(gains) != len(self._gains_to):
+        if at_once or len(gains) != len(self._gains_to):
             self._gains_from = self._gains_to = gains  # a fade-in brings them in
             self._ramped = self.fade
         else:
@@ -181,10 +240,9 @@ class BlockRenderer:
         w = ramped / self.fade
         return tuple(a + (b - a) * w for a, b in zip(self._gains_from, self._gains_to))
 
-    def _mix(self, start: int, count: int, run: np.ndarray, offset: int) -> None:
-        """Mix frames [start, start + count) into ``run``, ``offset`` frames into the block:
-        the part still inside the gains' ramp ramps, and a fade-in goes on."""
-        ramped = self._ramped + offset
+    def _mix(self, start: int, count: int, run: np.ndarray, ramped: int) -> None:
+        """Mix frames [start, start + count) into ``run``, ``ramped`` frames into the gains'
+        ramp: the part still inside it ramps."""
         n = min(count, self.fade - ramped) if ramped < self.fade else 0
         if n > 0:
             mix_block(
@@ -200,8 +258,20 @@ class BlockRenderer:
             mix_block(
                 self.stemset, start + n, count - n, self._gains_to, run[n:], scratch=self._scratch
             )
+
+    def _alone(self, start: int, count: int, run: np.ndarray) -> None:
+        """Frames [start, start + count) of each channel of the mixer alone, at a gain of 1,
+        into its columns of ``run`` (``render_stems``); the tails' columns silent."""
+        channels = self.stemset.channels
+        for j, unit in enumerate(self._units):
+            part = run[:, j * channels : (j + 1) * channels]
+            mix_block(self.stemset, start, count, unit, part, scratch=self._scratch)
+        run[:, -channels:] = 0.0
+
+    def _go_on_fading_in(self, run: np.ndarray) -> None:
+        """A fade-in goes on over ``run``."""
         if self._faded_in < self.fade:
-            m = min(count, self.fade - self._faded_in)
+            m = min(run.shape[0], self.fade - self._faded_in)
             envelope = self._fade_in[self._faded_in : self._faded_in + m]
             for c in range(run.shape[1]):
                 np.multiply(run[:m, c], envelope, out=run[:m, c])
@@ -216,7 +286,8 @@ class BlockRenderer:
             return  # silence: nothing to fade out (an earlier tail plays on)
         level = self._faded_in / self.fade
         tail = self._spare
-        gains = self._gains_at(self._ramped + offset)
+        # the gains then; for the stretcher (``render_stems``), those heard now
+        gains = self._gains_at(self._ramped + (0 if self._stems else offset))
         mix_block(self.stemset, self._next, self.fade, gains, tail, scratch=self._scratch)
         for c in range(tail.shape[1]):
             np.multiply(tail[:, c], self._fade_out, out=tail[:, c])
@@ -229,10 +300,13 @@ class BlockRenderer:
         self._tail_at = 0
 
     def _play_tail(self, part: np.ndarray) -> None:
-        """Add the tail's next frames onto ``part`` (frames, channels)."""
+        """Add the tail's next frames onto ``part`` (frames, channels), or onto its tails'
+        columns (``render_stems``)."""
         n = min(part.shape[0], self.fade - self._tail_at)
         if n <= 0:
             return
+        if self._stems:
+            part = part[:, -self.stemset.channels :]
         tail = self._tail[self._tail_at : self._tail_at + n]
         for c in range(part.shape[1]):
             np.add(part[:n, c], tail[:, c], out=part[:n, c])

@@ -3,6 +3,8 @@ loud, without clicks, the song's pace changed by the speed, and speed 1 untouche
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -258,3 +260,81 @@ def test_a_seek_is_heard_within_a_fade_at_any_pace(speed, semitones):
     ratio = 2 ** (semitones / 12)
     heard = song_frame_of(play(output, 1024)[2 * FADE : 2 * FADE + 64, 0])
     assert abs(heard - 2 * FADE * ratio - 4 * RATE) < output.stretcher.search
+
+
+@pytest.mark.parametrize("speed", [0.5, 0.75, 1.25])
+def test_a_stem_muted_does_not_steer_where_the_windows_are_cut(speed):
+    """A tone with a loud noise stem muted stays a pure tone: matched on every stem, the
+    windows were cut where the noise continued best, and the tone's overlaps did not add in
+    phase (what is not the tone rose from 45 dB below it to 25 dB)."""
+    tone = (0.2 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
+    data = np.zeros((2, 2, T.size), np.float32)
+    data[0] = tone
+    data[1] = 0.3 * np.random.default_rng(0).standard_normal((2, T.size))
+    stems = StemSet(("bass", "drums"), RATE, data)
+    mixer = MixerState(stems.names)
+    mixer.set_mute("drums")
+    transport = Transport(stems.frames, RATE)
+    output = NullOutput(stems, mixer, transport, blocksize=512)
+    output.transposer.speed = speed
+    transport.play()
+    heard = play(output, 2 * RATE)[RATE // 2 :, 0].astype(np.float64)
+    piece = RATE // 20
+    t = np.arange(piece) / RATE
+    sines = np.stack([np.sin(2 * np.pi * 220 * t), np.cos(2 * np.pi * 220 * t)], axis=1)
+    for a in range(0, heard.size - piece, piece):
+        y = heard[a : a + piece]
+        rest = y - sines @ np.linalg.lstsq(sines, y, rcond=None)[0]
+        assert 10 * np.log10(np.mean(rest**2) / np.mean(y**2)) < -35
+
+
+def steady_vocals_player(speed: float, semitones: int) -> tuple[NullOutput, Transport]:
+    """Vocals a steady 0.3 on the left, "other" noise on the right (the windows follow it)."""
+    data = np.zeros((2, 2, T.size), np.float32)
+    data[0, 0] = 0.3
+    data[1, 1] = 0.1 * np.random.default_rng(0).standard_normal(T.size)
+    stems = StemSet(("vocals", "other"), RATE, data)
+    transport = Transport(stems.frames, RATE)
+    output = NullOutput(stems, MixerState(stems.names), transport, blocksize=512)
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    return output, transport
+
+
+@pytest.mark.parametrize(("speed", "semitones"), PACES)
+def test_solo_mute_and_gain_are_heard_within_a_fade_at_any_pace_and_skip_nothing(speed, semitones):
+    """The gains went in ahead of the stretcher, and what it held of the song ahead played
+    out first: a mute was heard 110 ms late at 50 % and 193 ms at 25 %."""
+    output, transport = steady_vocals_player(speed, semitones)
+    transport.play()
+    runs = []
+
+    def hear(frames: int, block: int = 512) -> np.ndarray:
+        out = np.empty((frames, 2), np.float32)
+        for at in range(0, frames, block):
+            output.clicker.render(out[at : at + block], lambda *run: runs.append(run[1:]))
+        return out
+
+    hear(RATE // 2)
+    ratio = 2 ** (semitones / 12)
+    settled = round(FADE / min(1.0, ratio)) + 2 * output.transposer.reach  # under 10 ms
+    quieter = 0.3 * 10 ** (-6 / 20)
+    for change, level in [
+        (lambda mixer: mixer.set_gain_db("vocals", -6.0), quieter),
+        (lambda mixer: mixer.set_mute("vocals", True), 0.0),
+        (lambda mixer: mixer.set_solo("other", True), 0.0),
+        (lambda mixer: mixer.set_mute("vocals", False), 0.0),  # "other" soloed alone
+        (lambda mixer: mixer.set_solo("vocals", True), quieter),  # both soloed
+        (lambda mixer: mixer.reset(), 0.3),
+    ]:
+        before = hear(1)  # a last frame as it was
+        change(output.mixer)
+        left = np.concatenate([before, hear(4096)])[:, 0]
+        assert settled < 0.01 * RATE
+        np.testing.assert_allclose(left[1 + settled :], level, atol=1e-4)
+        assert float(np.abs(np.diff(left)).max()) < 1.5 * 0.3 * max(1.0, ratio) / FADE  # no click
+    # the song frames heard run on, each from where the last ended: nothing skipped or heard
+    # twice, and as many as the pace plays
+    assert all(song == last + count for (last, count), (song, _) in pairwise(runs))
+    played = RATE // 2 // 512 * 512 + 6 * (1 + 4096)
+    said = runs[-1][0] + runs[-1][1] - runs[0][0]
+    assert abs(said - speed * played) < output.stretcher.size * max(1.0, speed / ratio)
