@@ -30,10 +30,12 @@ the one the transport had run ahead to) and the renderer goes on from there with
 unless the transport was sought meanwhile (a seek, stop and play): then the window fades out and
 the renderer fades in where the transport was sent.
 
-Pause, stop and seek are heard at the next block, as at speed 1, not once what is buffered has
-played (111 ms at 50 %): what plays fades out over ``FADE_SECONDS`` and the song buffered ahead
-is dropped; paused, the transport goes back to the song frame heard, so that play goes on from
-there, and a seek fades in where it was sent. While paused nothing runs: play starts afresh.
+Pause, stop and seek, and a loop set, turned on or off, are heard at the next block, as at
+speed 1, not once what is buffered has played (111 ms at 50 %): what plays fades out over
+``FADE_SECONDS`` and the song buffered ahead is dropped; paused, or the loop changed, the
+transport goes back to the song frame heard, so that play goes on from there (a loop turned
+off just before its end does not go round once more), and a seek fades in where it was sent.
+While paused nothing runs: play starts afresh.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ class Stretcher:
         self._laid_to = 0  # the input index where the song frames of the last half window end
         self._silent = 0  # input frames in a row the renderer had no song for
         self._handing_over = False
-        self._left: tuple[int, bool] | None = None  # the transport after the last input
+        self._left: tuple | None = None  # the transport after the last input (``_state``)
 
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
         """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
@@ -226,7 +228,7 @@ class Stretcher:
             self._input = np.concatenate([self._input, block])
             transport = self.renderer.transport
             if transport is not None:
-                self._left = (transport.position, transport.playing)
+                self._left = _state(transport)
 
     def _forget(self, before: int) -> None:
         """Let go of the input before input index ``before``."""
@@ -256,17 +258,20 @@ class Stretcher:
     # --- pause, stop and seek ---------------------------------------------------------------
 
     def _interrupted(self) -> bool:
-        """Whether the transport was paused, stopped or sought since the last input was read
-        (the song's end and a loop's wrap happen as it is read: they are in the input)."""
+        """Whether the transport was paused, stopped or sought, or its loop changed, since the
+        last input was read (the song's end and a loop's wrap happen as it is read: they are
+        in the input)."""
         transport = self.renderer.transport
-        return transport is not None and (transport.position, transport.playing) != self._left
+        return transport is not None and _state(transport) != self._left
 
     def _cut(self, channels: int) -> None:
-        """The transport was paused, stopped or sought: the song the windows hold ahead is
-        never heard. What plays goes on for ``fade`` frames fading out (the tail, added to what
-        plays next), as the renderer's cuts do; paused, the transport goes back to the song
-        frame heard, so that play goes on from there. The renderer fades in wherever the
-        transport is next, not out from where it had run ahead to."""
+        """The transport was paused, stopped or sought, or its loop changed: the song the
+        windows hold ahead is never heard. What plays goes on for ``fade`` frames fading out
+        (the tail, added to what plays next), as the renderer's cuts do; unless it was sought,
+        the transport goes back to the song frame heard, so that play goes on from there (a
+        loop turned off just before its end plays on past it, where the song read ahead had
+        wrapped; turned on, it wraps there). The renderer fades in wherever the transport is
+        next, not out from where it had run ahead to."""
         ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])[: self.fade]
         tail = np.empty((ahead.shape[0], channels), np.float32)
         self.renderer.mix_stems(ahead, tail, advance=False)  # heard over what plays next
@@ -274,7 +279,9 @@ class Stretcher:
         if self._tail is not None:  # a cut inside the last one's fade
             tail[: self._tail.shape[0]] += self._tail
         transport, heard = self.renderer.transport, self._heard()
-        if heard is not None and not transport.playing and transport.position == self._left[0]:
+        # paused, or the loop changed while playing (not play after the song's end, read ahead)
+        unsought = transport.position == self._left[0]
+        if heard is not None and unsought and (self._left[1] or not transport.playing):
             transport.seek(heard)
         self.renderer.follow_on(None)
         self.active = False
@@ -316,8 +323,14 @@ class Stretcher:
         self._ready = self._input[at : at + self.hop].copy()
         self._lay(self._laid_to, self._previous + self.size)  # up to the renderer's next frame
         transport.seek(last + 1)
-        self._left = (last + 1, True)  # not a seek to cut at
+        self._left = _state(transport)  # not a seek to cut at
         self.renderer.follow_on(last + 1)
+
+
+def _state(transport: Any) -> tuple:
+    """What of the transport the song read ahead depends on: where it is, whether it plays,
+    its loop."""
+    return transport.position, transport.playing, transport.loop, transport.loop_enabled
 
 
 def song_frame(runs: list[tuple[int, int, int]], index: int) -> int | None:

@@ -338,3 +338,41 @@ def test_solo_mute_and_gain_are_heard_within_a_fade_at_any_pace_and_skip_nothing
     played = RATE // 2 // 512 * 512 + 6 * (1 + 4096)
     said = runs[-1][0] + runs[-1][1] - runs[0][0]
     assert abs(said - speed * played) < output.stretcher.size * max(1.0, speed / ratio)
+
+
+@pytest.mark.parametrize(("speed", "semitones"), PACES)
+@pytest.mark.parametrize("on", [False, True])
+def test_a_loop_turned_off_or_on_just_before_its_end_is_heard_so(speed, semitones, on):
+    """The stretcher had read the song ahead past the loop's end: turned off 20 ms of song
+    before it, the loop still went round once at 50 % (and up to 40 ms at 25 %); turned on,
+    the song played on past its end once."""
+    output, transport = ramp_player(speed, semitones)
+    start, end = RATE, 2 * RATE
+    transport.set_loop(start, end, enabled=not on)
+    transport.seek(end - RATE // 4)
+    transport.play()
+    runs = []
+    out = np.empty((512, 2), np.float32)
+    while not runs or runs[-1][0] + runs[-1][1] < end - RATE // 50:
+        output.clicker.render(out, lambda offset, song, count: runs.append((song, count)))
+    transport.set_loop_enabled(on)
+    for _ in range(round(RATE / 2 / 512 / speed)):  # half a second of song
+        output.clicker.render(out, lambda offset, song, count: runs.append((song, count)))
+    wrapped = any(song == start for song, _ in runs)
+    assert wrapped == on
+    past_the_end = max(song + count for song, count in runs) > end
+    assert past_the_end != on
+
+
+def test_play_as_the_song_ends_slowly_plays_it_from_its_start():
+    """The transport had stopped at the song's end as the stretcher read it, the end still
+    playing: play then went back to the frame heard, near the end, and stopped again."""
+    output, transport = player()
+    output.transposer.speed = 0.5
+    transport.seek(transport.frames - RATE // 10)
+    transport.play()
+    while transport.ends == 0:
+        output.pump(512)
+    transport.play()
+    play(output, 10 * 512)
+    assert transport.playing and 0 < transport.position <= 10 * 512
