@@ -380,6 +380,6 @@ def render_rest(
     render: Callable[..., int], out: np.ndarray, done: int, on_run: RunCallback | None
 ) -> int:
     """``render`` into ``out[done:]``, the runs it reports told ``done`` frames on."""
-    if on_run is None:
-        return render(out[done:])
+    if on_run is None or done == 0:  # (no closure to make in every callback)
+        return render(out[done:], on_run)
     return render(out[done:], lambda offset, song, count: on_run(done + offset, song, count))

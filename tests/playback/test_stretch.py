@@ -376,3 +376,23 @@ def test_play_as_the_song_ends_slowly_plays_it_from_its_start():
     transport.play()
     play(output, 10 * 512)
     assert transport.playing and 0 < transport.position <= 10 * 512
+
+
+@pytest.mark.parametrize(("speed", "semitones"), [(1.0, 0), *PACES])
+def test_a_lap_counts_when_the_wrap_plays_not_when_it_is_read(speed, semitones):
+    """The transport wraps as the stretcher reads the song ahead, 73 ms (at 50 %) before the
+    wrap plays: the speed trainer, which stepped up on it, sped up the lap's last notes."""
+    output, transport = ramp_player(speed, semitones)
+    transport.set_loop(RATE, RATE + RATE // 4)
+    transport.seek(RATE + 1000)
+    transport.play()
+    out = np.empty((256, 2), np.float32)
+    runs = []
+    for lap in range(1, 4):
+        while output.laps < lap:
+            assert not any(song == RATE for song, _ in runs)
+            runs.clear()
+            output.render(out, lambda offset, song, count: runs.append((song, count)))
+        assert any(song == RATE for song, _ in runs)  # the block that plays the wrap
+        runs.clear()
+    assert output.laps == 3
