@@ -11,8 +11,9 @@ click, so nothing it plays changes at once:
   (``render_stems``) and the gains ramp as they come out of it (``mix_stems``), at once too.
 - **cuts cross-fade.** Where the frames played jump (a seek, a loop's wrap, a start or a
   resume from silence) or stop (pause, stop, the song's end, waiting for the separation),
-  what was playing goes on for ``FADE_SECONDS`` fading out (the *tail*, mixed at the cut
-  into a small buffer; the transport's position does not move for it) while what plays next
+  what was playing goes on for ``FADE_SECONDS`` fading out (the *tail*, each stem's kept in a
+  small buffer at the cut and mixed as it plays; the transport's position does not move for
+  it) while what plays next
   fades in from silence. A cut inside another's fades folds the earlier tail into its own.
 - **a soft limiter** (``soft_limit``) on what goes to the device: samples within
   ±``LIMIT_KNEE`` (-1 dBFS) pass unchanged, louder ones bend towards full scale and never
@@ -25,7 +26,7 @@ Python loop per sample, and allocates nothing large: its buffers are made once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -109,20 +110,25 @@ class BlockRenderer:
         # fade-in of frame m of a fade: (m + 1) / fade; fade-out: what is left of 1
         self._fade_in = np.arange(1, self.fade + 1, dtype=np.float32) / self.fade
         self._fade_out = (1.0 - self._fade_in).astype(np.float32)
-        # the tail, (fade, channels), and a second buffer to fold it into at the next cut
-        self._tail = np.zeros((self.fade, stemset.channels), dtype=np.float32)
-        self._spare = np.zeros_like(self._tail)
-        self._tail_at = self.fade  # the tail's next frame to play; fade: none left
         self._next: int | None = None  # the frame after the last one played; None: silence
         self._faded_in = self.fade  # frames of the current fade-in played
         self._gains_from = self._gains_to = tuple(mixer.gains)
         self._ramped = self.fade  # frames of the gains' ramp played
-        # ``render_stems``: each channel of the mixer alone, at a gain of 1, then the tails
+        # ``render_stems``: each channel of the mixer alone, at a gain of 1, side by side
         count = len(self._gains_to)
         self._units = [tuple(float(s == j) for s in range(count)) for j in range(count)]
-        self._matrix: tuple[Sequence[float], np.ndarray] = ((), np.zeros(0))  # ``_mixing``'s last
-        self.width = (count + 1) * stemset.channels
-        self._stems = False  # rendering them (the tails go to their columns)
+        self.width = count * stemset.channels
+        self._stems = False  # rendering them
+        # ``_mixing``'s matrix and the gains it is at; what a ramp changes of it
+        self._matrix = np.zeros((self.width, stemset.channels), np.float32)
+        self._matrix_at: Sequence[float] = ()
+        self._change = np.zeros_like(self._matrix)
+        # the tail, each stem's alone as the stems side by side (``width`` columns: mixed as
+        # it plays, a gain changed since is heard in it too), and a second buffer to fold it
+        # into at the next cut
+        self._tail = np.zeros((self.fade, self.width), dtype=np.float32)
+        self._spare = np.zeros_like(self._tail)
+        self._tail_at = self.fade  # the tail's next frame to play; fade: none left
 
     def render(self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None) -> int:
         """Fill ``out`` (frames, channels) float32 with what plays next; return frames of song.
@@ -144,24 +150,20 @@ class BlockRenderer:
         """``render`` with the stems side by side, for the stretcher to lay out in time before
         ``mix_stems`` mixes them: ``out`` is (frames, ``width``), each channel of the mixer
         (the stems, then the original mix if it has one) alone at a gain of 1 in columns of
-        its own, then the tails of the cuts, mixed as they fade out. The fades are ``render``'s;
-        the gains and the limiter wait for ``mix_stems``."""
+        its own. The fades are ``render``'s; the gains and the limiter wait for
+        ``mix_stems``."""
         return self._render(out, on_run, stems=True)
 
     def mix_stems(self, stems: np.ndarray, out: np.ndarray, *, advance: bool = True) -> None:
         """Mix ``stems`` (frames, ``width``), laid out as ``render_stems`` does, into ``out``
         (frames, channels) as ``render`` plays: each at its gain now (ramped from the last
-        ones), the tails added, soft-limited. ``advance``: these frames are heard, so the ramp
-        moves on (not for what fades out at a cut, heard over them)."""
+        ones), soft-limited. ``advance``: these frames are heard, so the ramp moves on (not
+        for what fades out at a cut, heard over them)."""
         self._aim(tuple(self.mixer.gains), at_once=False)
-        frames, ramped = stems.shape[0], self._ramped
-        np.matmul(stems, self._mixing(self._gains_to), out=out[:frames])
-        n = min(frames, self.fade - ramped) if ramped < self.fade else 0
-        if n > 0:  # frame m of the ramp: from + (to - from) * (m + 1) / fade, as ``_gains_at``
-            change = self._mixing(self._gains_to) - self._mixing(self._gains_from)
-            out[:n] -= (stems[:n] @ change) * self._fade_out[ramped : ramped + n, None]
+        frames = stems.shape[0]
+        self._side_by_side(stems, out[:frames], self._ramped)
         if advance:
-            self._ramped = min(self.fade, ramped + frames)
+            self._ramped = min(self.fade, self._ramped + frames)
         soft_limit(out[:frames], self._scratch)
 
     def heard(self, stems: np.ndarray) -> np.ndarray:
@@ -170,13 +172,36 @@ class BlockRenderer:
         matched on: a stem muted does not steer them)."""
         return stems @ self._mixing(self._gains_to).sum(axis=1)
 
+    def _side_by_side(self, stems: np.ndarray, out: np.ndarray, ramped: int) -> None:
+        """``out`` (frames, channels) = ``stems`` (frames, ``width``) mixed ``ramped`` frames
+        into the gains' ramp: frame m of the ramp at from + (to - from) * (m + 1) / fade, as
+        ``_gains_at`` (the ramp's part goes through the scratch buffer's second row)."""
+        np.matmul(stems, self._mixing(self._gains_to), out=out)
+        n = min(stems.shape[0], self.fade - ramped) if ramped < self.fade else 0
+        if n > 0:
+            change = self._change
+            self._spread((b - a for a, b in zip(self._gains_from, self._gains_to)), change)
+            undone = self._scratch[1, : n * change.shape[1]].reshape(n, change.shape[1])
+            np.matmul(stems[:n], change, out=undone)
+            left = self._fade_out[ramped : ramped + n]  # of the change, not yet made
+            for c in range(undone.shape[1]):  # 1-D rows: no iteration buffer to allocate
+                np.multiply(undone[:, c], left, out=undone[:, c])
+            np.subtract(out[:n], undone, out=out[:n])
+
     def _mixing(self, gains: Sequence[float]) -> np.ndarray:
         """(``width``, channels) float32: the stems side by side times it are their mix at
-        ``gains``, the tails added."""
-        if self._matrix[0] != gains:
-            eye = np.eye(self.stemset.channels, dtype=np.float32)
-            self._matrix = (gains, np.vstack([g * eye for g in gains] + [eye]))
-        return self._matrix[1]
+        ``gains`` (made again, in place, when they change)."""
+        if gains != self._matrix_at:
+            self._spread(gains, self._matrix)
+            self._matrix_at = gains
+        return self._matrix
+
+    def _spread(self, factors: Iterable[float], matrix: np.ndarray) -> None:
+        """Each stem's factor on its channels in ``matrix`` (``width``, channels)."""
+        channels = self.stemset.channels
+        for j, factor in enumerate(factors):
+            for c in range(channels):
+                matrix[j * channels + c, c] = factor
 
     def _render(
         self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None, stems: bool
@@ -200,14 +225,14 @@ class BlockRenderer:
                 self._mix(start, count, run, self._ramped + filled)
             self._go_on_fading_in(run)
             self._next = start + count
-            self._play_tail(run)
+            self._play_tail(run, filled)
             filled += count
         if filled < total:
             self._cut(filled)
             self._next = None
             rest = out[filled:total]
             rest[...] = 0.0
-            self._play_tail(rest)
+            self._play_tail(rest, filled)
         return filled
 
     def follow_on(self, frame: int | None) -> None:
@@ -261,12 +286,11 @@ class BlockRenderer:
 
     def _alone(self, start: int, count: int, run: np.ndarray) -> None:
         """Frames [start, start + count) of each channel of the mixer alone, at a gain of 1,
-        into its columns of ``run`` (``render_stems``); the tails' columns silent."""
+        into its columns of ``run`` (frames, ``width``)."""
         channels = self.stemset.channels
         for j, unit in enumerate(self._units):
             part = run[:, j * channels : (j + 1) * channels]
             mix_block(self.stemset, start, count, unit, part, scratch=self._scratch)
-        run[:, -channels:] = 0.0
 
     def _go_on_fading_in(self, run: np.ndarray) -> None:
         """A fade-in goes on over ``run``."""
@@ -286,9 +310,7 @@ class BlockRenderer:
             return  # silence: nothing to fade out (an earlier tail plays on)
         level = self._faded_in / self.fade
         tail = self._spare
-        # the gains then; for the stretcher (``render_stems``), those heard now
-        gains = self._gains_at(self._ramped + (0 if self._stems else offset))
-        mix_block(self.stemset, self._next, self.fade, gains, tail, scratch=self._scratch)
+        self._alone(self._next, self.fade, tail)
         for c in range(tail.shape[1]):
             np.multiply(tail[:, c], self._fade_out, out=tail[:, c])
         if level < 1.0:
@@ -299,15 +321,19 @@ class BlockRenderer:
         self._spare, self._tail = self._tail, tail
         self._tail_at = 0
 
-    def _play_tail(self, part: np.ndarray) -> None:
-        """Add the tail's next frames onto ``part`` (frames, channels), or onto its tails'
-        columns (``render_stems``)."""
+    def _play_tail(self, part: np.ndarray, offset: int) -> None:
+        """Add the tail's next frames onto ``part``, ``offset`` frames into the block: mixed
+        with the gains there (frames, channels), or each stem's onto its columns
+        (``render_stems``)."""
         n = min(part.shape[0], self.fade - self._tail_at)
         if n <= 0:
             return
-        if self._stems:
-            part = part[:, -self.stemset.channels :]
         tail = self._tail[self._tail_at : self._tail_at + n]
+        if not self._stems:
+            channels = self.stemset.channels
+            mixed = self._scratch[0, : n * channels].reshape(n, channels)
+            self._side_by_side(tail, mixed, self._ramped + offset)
+            tail = mixed
         for c in range(part.shape[1]):
             np.add(part[:n, c], tail[:, c], out=part[:n, c])
         self._tail_at += n

@@ -258,9 +258,9 @@ def test_limiting_cuts_and_ramps_allocate_nothing_large(p):
 
 
 def test_the_stems_side_by_side_mixed_as_they_play_are_what_render_plays():
-    """What the stretcher lays out in time (``render_stems``, each channel of the mixer alone,
-    then the tails) and mixes as it plays (``mix_stems``): at speed 1 the same as ``render``,
-    through gain ramps, solos of the original, a loop's wraps and the limiter."""
+    """What the stretcher lays out in time (``render_stems``, each channel of the mixer alone)
+    and mixes as it plays (``mix_stems``): at speed 1 the same as ``render``, through gain
+    ramps, solos of the original, a loop's wraps and the limiter."""
     rng = np.random.default_rng(1)
     data = (0.3 * rng.standard_normal((3, 2, RATE))).astype(np.float32)
     stems = StemSet(("drums", "bass", "vocals"), RATE, data, mix=data.sum(0))
@@ -273,7 +273,7 @@ def test_the_stems_side_by_side_mixed_as_they_play_are_what_render_plays():
         return BlockRenderer(stems, mixer, transport)
 
     whole, side_by_side = player(), player()
-    assert side_by_side.width == 5 * 2  # three stems, the original mix, the tails
+    assert side_by_side.width == 4 * 2  # three stems and the original mix
     wide = np.empty((512, side_by_side.width), np.float32)
     for block in range(40):
         for renderer in (whole, side_by_side):

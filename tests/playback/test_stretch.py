@@ -340,6 +340,25 @@ def test_solo_mute_and_gain_are_heard_within_a_fade_at_any_pace_and_skip_nothing
     assert abs(said - speed * played) < output.stretcher.size * max(1.0, speed / ratio)
 
 
+@pytest.mark.parametrize(("speed", "semitones"), [(0.5, 0), (0.25, 0), (0.25, 6)])
+@pytest.mark.parametrize("blocks", [1, 4, 8])
+def test_a_stem_muted_as_a_loop_goes_round_stays_muted_through_its_wrap(speed, semitones, blocks):
+    """The fade-out at a wrap read ahead (the tail) was mixed as it was read: muted ``blocks``
+    blocks after that, the vocals came back at full level around the wrap heard, for up to
+    57 ms at 50 % and 178 ms at 25 % (the windows play the tail several times over)."""
+    output, transport = steady_vocals_player(speed, semitones)
+    transport.set_loop(RATE, RATE + RATE // 2)
+    transport.seek(RATE)
+    transport.play()
+    while transport.wraps < 2:
+        output.pump(512)
+    play(output, blocks * 512)
+    output.mixer.set_mute("vocals")
+    ratio = 2 ** (semitones / 12)
+    settled = round(FADE / min(1.0, ratio)) + 2 * output.transposer.reach
+    assert not play(output, 60 * 512)[settled:, 0].any()
+
+
 @pytest.mark.parametrize(("speed", "semitones"), PACES)
 @pytest.mark.parametrize("on", [False, True])
 def test_a_loop_turned_off_or_on_just_before_its_end_is_heard_so(speed, semitones, on):
