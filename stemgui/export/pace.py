@@ -59,12 +59,14 @@ class Pace:
 
 
 class _Joined:
-    """The files' readers side by side as the channels of one signal, for ``Stretcher``."""
+    """The files' readers side by side as the channels of one signal, for ``Stretcher``: its
+    stems, each file's own, are what it writes (nothing mixes them)."""
 
     transport = None  # the pace never changes during an export: never handed back
 
     def __init__(self, readers: list[Reader], channels: int, frames: int) -> None:
         self.readers, self.channels, self.frames = readers, channels, frames
+        self.width = channels * len(readers)
         self.at = 0
 
     def render(self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None) -> int:
@@ -78,6 +80,14 @@ class _Joined:
             on_run(0, self.at, n)
         self.at += n
         return n
+
+    render_stems = render
+
+    def mix_stems(self, stems: np.ndarray, out: np.ndarray, *, advance: bool = True) -> None:
+        out[: stems.shape[0]] = stems
+
+    def heard(self, stems: np.ndarray) -> np.ndarray:
+        return stems.sum(axis=1)
 
     def follow_on(self, frame: int | None) -> None:
         pass

@@ -7,13 +7,17 @@ the rest with silence, soft-limit it. It touches no Qt, takes the transport's lo
 integer operations only, and allocates nothing large. At another pace or key
 (``transposer.speed``, ``transposer.semitones``) the renderer's audio goes through ``Stretcher``
 and ``Transposer`` first; ``Clicker`` adds a metronome click on the beats. Outputs render by
-calling ``clicker.render``: ``SoundDeviceOutput`` (``sounddevice_output.py``) from PortAudio's
+calling ``Output.render``, which counts the times round the loop as they play (``laps``):
+``SoundDeviceOutput`` (``sounddevice_output.py``) from PortAudio's
 callback, ``NullOutput`` (``null_output.py``) without a sound card.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+
+import numpy as np
 
 from stemgui.playback.click import Clicker
 from stemgui.playback.pitch import Transposer
@@ -39,6 +43,32 @@ class Output:
         self.transposer = Transposer(self.stretcher)
         self.clicker = Clicker(self.transposer, stemset.samplerate)  # the metronome, last
         self._error: str | None = None
+        self.laps = 0  # times round the loop played (the transport's ``wraps``: read ahead)
+        self._song_end: int | None = None  # the song frame after the last one played
+        self._lap = self._count_lap  # bound once: the callback allocates little
+
+    def render(self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None) -> int:
+        """Render the chain into ``out`` (frames, channels) as ``clicker.render`` does, and
+        count ``laps``: at another speed or key the transport wraps as the stretcher reads the
+        song ahead, up to 73 ms (at 50 %) before the wrap plays."""
+        if on_run is None:
+            return self.clicker.render(out, self._lap)
+
+        def note(offset: int, song: int, count: int) -> None:
+            self._count_lap(offset, song, count)
+            on_run(offset, song, count)
+
+        return self.clicker.render(out, note)
+
+    def _count_lap(self, offset: int, song: int, count: int) -> None:
+        """A lap: the song played goes from the loop's end (or the song's) to its start."""
+        transport, loop = self.transport, self.transport.loop
+        back = (
+            loop is not None and song == loop[0] and self._song_end in (loop[1], transport.frames)
+        )
+        if back and transport.loop_enabled:
+            self.laps += 1
+        self._song_end = song + count
 
     @property
     def error(self) -> str | None:

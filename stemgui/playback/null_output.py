@@ -56,7 +56,7 @@ class NullOutput(Output):
         """
         if out is None:
             out = np.empty((int(frames), self.stemset.channels), dtype=np.float32)
-        self.clicker.render(out[: int(frames)])
+        self.render(out[: int(frames)])
         return out[: int(frames)]
 
     def start(self) -> None:
@@ -79,7 +79,7 @@ class NullOutput(Output):
         due = time.monotonic()  # when the next block is due: the render's own time counts
         while not self._stop.is_set():
             try:
-                self.clicker.render(self._buffer)
+                self.render(self._buffer)
                 if self.sink is not None:
                     self.sink(self._buffer)
             except Exception as error:

@@ -6,11 +6,14 @@ click, so nothing it plays changes at once:
 
 - **gains ramp.** A change of solo, mute or gain (``mixer.gains``) goes from the old factors
   to the new ones in a straight line over ``FADE_SECONDS``: no click, and no zipper noise
-  from a dragged slider. While nothing sounds the new factors apply at once.
+  from a dragged slider. While nothing sounds the new factors apply at once. Slower or faster
+  (``stemgui.playback.stretch``) the stems go through the stretcher side by side
+  (``render_stems``) and the gains ramp as they come out of it (``mix_stems``), at once too.
 - **cuts cross-fade.** Where the frames played jump (a seek, a loop's wrap, a start or a
   resume from silence) or stop (pause, stop, the song's end, waiting for the separation),
-  what was playing goes on for ``FADE_SECONDS`` fading out (the *tail*, mixed at the cut
-  into a small buffer; the transport's position does not move for it) while what plays next
+  what was playing goes on for ``FADE_SECONDS`` fading out (the *tail*, each stem's kept in a
+  small buffer at the cut and mixed as it plays; the transport's position does not move for
+  it) while what plays next
   fades in from silence. A cut inside another's fades folds the earlier tail into its own.
 - **a soft limiter** (``soft_limit``) on what goes to the device: samples within
   ±``LIMIT_KNEE`` (-1 dBFS) pass unchanged, louder ones bend towards full scale and never
@@ -23,7 +26,7 @@ Python loop per sample, and allocates nothing large: its buffers are made once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -107,14 +110,25 @@ class BlockRenderer:
         # fade-in of frame m of a fade: (m + 1) / fade; fade-out: what is left of 1
         self._fade_in = np.arange(1, self.fade + 1, dtype=np.float32) / self.fade
         self._fade_out = (1.0 - self._fade_in).astype(np.float32)
-        # the tail, (fade, channels), and a second buffer to fold it into at the next cut
-        self._tail = np.zeros((self.fade, stemset.channels), dtype=np.float32)
-        self._spare = np.zeros_like(self._tail)
-        self._tail_at = self.fade  # the tail's next frame to play; fade: none left
         self._next: int | None = None  # the frame after the last one played; None: silence
         self._faded_in = self.fade  # frames of the current fade-in played
         self._gains_from = self._gains_to = tuple(mixer.gains)
         self._ramped = self.fade  # frames of the gains' ramp played
+        # ``render_stems``: each channel of the mixer alone, at a gain of 1, side by side
+        count = len(self._gains_to)
+        self._units = [tuple(float(s == j) for s in range(count)) for j in range(count)]
+        self.width = count * stemset.channels
+        self._stems = False  # rendering them
+        # ``_mixing``'s matrix and the gains it is at; what a ramp changes of it
+        self._matrix = np.zeros((self.width, stemset.channels), np.float32)
+        self._matrix_at: Sequence[float] = ()
+        self._change = np.zeros_like(self._matrix)
+        # the tail, each stem's alone as the stems side by side (``width`` columns: mixed as
+        # it plays, a gain changed since is heard in it too), and a second buffer to fold it
+        # into at the next cut
+        self._tail = np.zeros((self.fade, self.width), dtype=np.float32)
+        self._spare = np.zeros_like(self._tail)
+        self._tail_at = self.fade  # the tail's next frame to play; fade: none left
 
     def render(self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None) -> int:
         """Fill ``out`` (frames, channels) float32 with what plays next; return frames of song.
@@ -124,8 +138,76 @@ class BlockRenderer:
         ``[start, start + count)`` written at ``out[offset:]`` (a loop's wrap makes two in one
         block).
         """
+        self._aim(tuple(self.mixer.gains), at_once=self._next is None)  # one for the block
+        filled = self._render(out, on_run, stems=False)
+        self._ramped = min(self.fade, self._ramped + out.shape[0])
+        soft_limit(out, self._scratch)
+        return filled
+
+    def render_stems(
+        self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None
+    ) -> int:
+        """``render`` with the stems side by side, for the stretcher to lay out in time before
+        ``mix_stems`` mixes them: ``out`` is (frames, ``width``), each channel of the mixer
+        (the stems, then the original mix if it has one) alone at a gain of 1 in columns of
+        its own. The fades are ``render``'s; the gains and the limiter wait for
+        ``mix_stems``."""
+        return self._render(out, on_run, stems=True)
+
+    def mix_stems(self, stems: np.ndarray, out: np.ndarray, *, advance: bool = True) -> None:
+        """Mix ``stems`` (frames, ``width``), laid out as ``render_stems`` does, into ``out``
+        (frames, channels) as ``render`` plays: each at its gain now (ramped from the last
+        ones), soft-limited. ``advance``: these frames are heard, so the ramp moves on (not
+        for what fades out at a cut, heard over them)."""
+        self._aim(tuple(self.mixer.gains), at_once=False)
+        frames = stems.shape[0]
+        self._side_by_side(stems, out[:frames], self._ramped)
+        if advance:
+            self._ramped = min(self.fade, self._ramped + frames)
+        soft_limit(out[:frames], self._scratch)
+
+    def heard(self, stems: np.ndarray) -> np.ndarray:
+        """(frames,) float32: ``stems`` (frames, ``width``), laid out as ``render_stems``
+        does, as they are heard now, every channel added (what the stretcher's windows are
+        matched on: a stem muted does not steer them)."""
+        return stems @ self._mixing(self._gains_to).sum(axis=1)
+
+    def _side_by_side(self, stems: np.ndarray, out: np.ndarray, ramped: int) -> None:
+        """``out`` (frames, channels) = ``stems`` (frames, ``width``) mixed ``ramped`` frames
+        into the gains' ramp: frame m of the ramp at from + (to - from) * (m + 1) / fade, as
+        ``_gains_at`` (the ramp's part goes through the scratch buffer's second row)."""
+        np.matmul(stems, self._mixing(self._gains_to), out=out)
+        n = min(stems.shape[0], self.fade - ramped) if ramped < self.fade else 0
+        if n > 0:
+            change = self._change
+            self._spread((b - a for a, b in zip(self._gains_from, self._gains_to)), change)
+            undone = self._scratch[1, : n * change.shape[1]].reshape(n, change.shape[1])
+            np.matmul(stems[:n], change, out=undone)
+            left = self._fade_out[ramped : ramped + n]  # of the change, not yet made
+            for c in range(undone.shape[1]):  # 1-D rows: no iteration buffer to allocate
+                np.multiply(undone[:, c], left, out=undone[:, c])
+            np.subtract(out[:n], undone, out=out[:n])
+
+    def _mixing(self, gains: Sequence[float]) -> np.ndarray:
+        """(``width``, channels) float32: the stems side by side times it are their mix at
+        ``gains`` (made again, in place, when they change)."""
+        if gains != self._matrix_at:
+            self._spread(gains, self._matrix)
+            self._matrix_at = gains
+        return self._matrix
+
+    def _spread(self, factors: Iterable[float], matrix: np.ndarray) -> None:
+        """Each stem's factor on its channels in ``matrix`` (``width``, channels)."""
+        channels = self.stemset.channels
+        for j, factor in enumerate(factors):
+            for c in range(channels):
+                matrix[j * channels + c, c] = factor
+
+    def _render(
+        self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None, stems: bool
+    ) -> int:
         total = out.shape[0]
-        self._aim(tuple(self.mixer.gains))  # one target for the whole block
+        self._stems = stems
         filled = 0
         while filled < total:
             start, count = self.transport.on_block(total - filled)
@@ -137,18 +219,20 @@ class BlockRenderer:
                 self._cut(filled)
                 self._faded_in = 0
             run = out[filled : filled + count]
-            self._mix(start, count, run, filled)
+            if stems:
+                self._alone(start, count, run)
+            else:
+                self._mix(start, count, run, self._ramped + filled)
+            self._go_on_fading_in(run)
             self._next = start + count
-            self._play_tail(run)
+            self._play_tail(run, filled)
             filled += count
         if filled < total:
             self._cut(filled)
             self._next = None
             rest = out[filled:total]
             rest[...] = 0.0
-            self._play_tail(rest)
-        self._ramped = min(self.fade, self._ramped + total)
-        soft_limit(out[:total], self._scratch)
+            self._play_tail(rest, filled)
         return filled
 
     def follow_on(self, frame: int | None) -> None:
@@ -163,11 +247,11 @@ class BlockRenderer:
 
     # --- the gains' ramp ------------------------------------------------------------------
 
-    def _aim(self, gains: tuple[float, ...]) -> None:
-        """Ramp towards ``gains`` from where the gains are now (at once while silent)."""
+    def _aim(self, gains: tuple[float, ...], at_once: bool) -> None:
+        """Ramp towards ``gains`` from where the gains are now (``at_once``: nothing sounds)."""
         if gains == self._gains_to:
             return
-        if self._next is None or len(gains) != len(self._gains_to):
+        if at_once or len(gains) != len(self._gains_to):
             self._gains_from = self._gains_to = gains  # a fade-in brings them in
             self._ramped = self.fade
         else:
@@ -181,10 +265,9 @@ class BlockRenderer:
         w = ramped / self.fade
         return tuple(a + (b - a) * w for a, b in zip(self._gains_from, self._gains_to))
 
-    def _mix(self, start: int, count: int, run: np.ndarray, offset: int) -> None:
-        """Mix frames [start, start + count) into ``run``, ``offset`` frames into the block:
-        the part still inside the gains' ramp ramps, and a fade-in goes on."""
-        ramped = self._ramped + offset
+    def _mix(self, start: int, count: int, run: np.ndarray, ramped: int) -> None:
+        """Mix frames [start, start + count) into ``run``, ``ramped`` frames into the gains'
+        ramp: the part still inside it ramps."""
         n = min(count, self.fade - ramped) if ramped < self.fade else 0
         if n > 0:
             mix_block(
@@ -200,8 +283,19 @@ class BlockRenderer:
             mix_block(
                 self.stemset, start + n, count - n, self._gains_to, run[n:], scratch=self._scratch
             )
+
+    def _alone(self, start: int, count: int, run: np.ndarray) -> None:
+        """Frames [start, start + count) of each channel of the mixer alone, at a gain of 1,
+        into its columns of ``run`` (frames, ``width``)."""
+        channels = self.stemset.channels
+        for j, unit in enumerate(self._units):
+            part = run[:, j * channels : (j + 1) * channels]
+            mix_block(self.stemset, start, count, unit, part, scratch=self._scratch)
+
+    def _go_on_fading_in(self, run: np.ndarray) -> None:
+        """A fade-in goes on over ``run``."""
         if self._faded_in < self.fade:
-            m = min(count, self.fade - self._faded_in)
+            m = min(run.shape[0], self.fade - self._faded_in)
             envelope = self._fade_in[self._faded_in : self._faded_in + m]
             for c in range(run.shape[1]):
                 np.multiply(run[:m, c], envelope, out=run[:m, c])
@@ -216,8 +310,7 @@ class BlockRenderer:
             return  # silence: nothing to fade out (an earlier tail plays on)
         level = self._faded_in / self.fade
         tail = self._spare
-        gains = self._gains_at(self._ramped + offset)
-        mix_block(self.stemset, self._next, self.fade, gains, tail, scratch=self._scratch)
+        self._alone(self._next, self.fade, tail)
         for c in range(tail.shape[1]):
             np.multiply(tail[:, c], self._fade_out, out=tail[:, c])
         if level < 1.0:
@@ -228,12 +321,19 @@ class BlockRenderer:
         self._spare, self._tail = self._tail, tail
         self._tail_at = 0
 
-    def _play_tail(self, part: np.ndarray) -> None:
-        """Add the tail's next frames onto ``part`` (frames, channels)."""
+    def _play_tail(self, part: np.ndarray, offset: int) -> None:
+        """Add the tail's next frames onto ``part``, ``offset`` frames into the block: mixed
+        with the gains there (frames, channels), or each stem's onto its columns
+        (``render_stems``)."""
         n = min(part.shape[0], self.fade - self._tail_at)
         if n <= 0:
             return
         tail = self._tail[self._tail_at : self._tail_at + n]
+        if not self._stems:
+            channels = self.stemset.channels
+            mixed = self._scratch[0, : n * channels].reshape(n, channels)
+            self._side_by_side(tail, mixed, self._ramped + offset)
+            tail = mixed
         for c in range(part.shape[1]):
             np.add(part[:n, c], tail[:, c], out=part[:n, c])
         self._tail_at += n

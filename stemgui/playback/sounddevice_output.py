@@ -248,7 +248,7 @@ class SoundDeviceOutput(Output):
         known = self._block_time > 0
         try:
             if self._wide is None:
-                filled = self.clicker.render(outdata, self._note_run if known else None)
+                filled = self.render(outdata, self._note_run if known else None)
             else:
                 filled = self._render_mono(outdata, frames, known)
             if known and filled < frames and (not self._runs or self._runs[-1][2] > 0):
@@ -263,7 +263,7 @@ class SoundDeviceOutput(Output):
         if self._wide is None or self._wide.shape[0] < frames:  # a host's larger block: once
             self._wide = np.zeros((frames, self.stemset.channels), np.float32)
         wide = self._wide[:frames]
-        filled = self.clicker.render(wide, self._note_run if known else None)
+        filled = self.render(wide, self._note_run if known else None)
         mono = outdata[:, 0]
         np.copyto(mono, wide[:, 0])
         for channel in range(1, wide.shape[1]):

@@ -12,14 +12,17 @@ with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
   before (the cross-correlation with what followed the previous window in the song is
   highest), so the overlaps add in phase: notes keep their pitch and do not beat.
 
-Everything the renderer does still holds, in the song's time: gains ramp, jumps cross-fade,
-loops wrap, the limiter limits (two overlapping windows of limited audio never add up past its
-peak: the windows add up to one). The transport runs ahead of the output by what is buffered
-(a window and the search, about 70 ms). Each half window plays the song frames from where the
-last one's ended to about ``hop * speed`` further on (the middle of the window before to the
-middle of its own, where they were cut), laid evenly over it; ``on_run`` hears of them block
-by block, each run on from the last exactly, so the position the device plays, and each beat
-the click finds, is known as at speed 1, to a window.
+The windows are cut from the stems side by side (``BlockRenderer.render_stems``: each channel
+of the mixer at a gain of 1), where the mix heard continues best (a stem muted does not steer
+them), the same for each, and mixed only as they play (``BlockRenderer.mix_stems``): a change
+of solo, mute or gain ramps at the next block, as at speed 1, not once the song buffered ahead
+has played (110 ms at 50 %, 190 ms at 25 %). What the renderer does in the song's time still
+holds: jumps cross-fade, loops wrap; the limiter limits the mix as it plays. The transport runs
+ahead of the output by what is buffered (a window and the search, about 70 ms). Each half
+window plays the song frames from where the last one's ended to about ``hop * speed`` further
+on (the middle of the window before to the middle of its own, where they were cut), laid evenly
+over it; ``on_run`` hears of them block by block, each run on from the last exactly, so the
+position the device plays, and each beat the click finds, is known as at speed 1, to a window.
 
 Changing the speed takes effect at the next half window. Back at speed 1 the last window's
 second half plays whole, the transport goes back to the song frame after it (the one heard, not
@@ -27,10 +30,12 @@ the one the transport had run ahead to) and the renderer goes on from there with
 unless the transport was sought meanwhile (a seek, stop and play): then the window fades out and
 the renderer fades in where the transport was sent.
 
-Pause, stop and seek are heard at the next block, as at speed 1, not once what is buffered has
-played (111 ms at 50 %): what plays fades out over ``FADE_SECONDS`` and the song buffered ahead
-is dropped; paused, the transport goes back to the song frame heard, so that play goes on from
-there, and a seek fades in where it was sent. While paused nothing runs: play starts afresh.
+Pause, stop and seek, and a loop set, turned on or off, are heard at the next block, as at
+speed 1, not once what is buffered has played (111 ms at 50 %): what plays fades out over
+``FADE_SECONDS`` and the song buffered ahead is dropped; paused, or the loop changed, the
+transport goes back to the song frame heard, so that play goes on from there (a loop turned
+off just before its end does not go round once more), and a seek fades in where it was sent.
+While paused nothing runs: play starts afresh.
 """
 
 from __future__ import annotations
@@ -69,9 +74,20 @@ Laid = tuple[float, int, int, float]
 
 
 class Renderer(Protocol):
+    """``BlockRenderer``: ``render`` plays at speed 1; the windows are cut from
+    ``render_stems``'s ``width`` columns where ``heard`` of them continues best, and
+    ``mix_stems`` makes what plays of them."""
+
     transport: Any
+    width: int
 
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int: ...
+
+    def render_stems(self, out: np.ndarray, on_run: RunCallback | None = None) -> int: ...
+
+    def mix_stems(self, stems: np.ndarray, out: np.ndarray, *, advance: bool = True) -> None: ...
+
+    def heard(self, stems: np.ndarray) -> np.ndarray: ...
 
     def follow_on(self, frame: int | None) -> None: ...
 
@@ -82,13 +98,14 @@ class Stretcher:
     Args:
         renderer: the song's ``BlockRenderer`` (its ``transport`` is sought on the way back
             to speed 1).
-        channels, samplerate: of the song.
+        channels, samplerate: of what it plays.
     """
 
     def __init__(self, renderer: Renderer, channels: int, samplerate: int) -> None:
         self.renderer = renderer
         self.speed = 1.0  # set from any thread; read once per half window
         self.channels = int(channels)
+        self.width = int(renderer.width)  # of the stems side by side, the windows' input
         self.hop = max(8, round(WINDOW_SECONDS * samplerate / 2))
         self.size = 2 * self.hop
         self.search = max(1, round(SEARCH_SECONDS * samplerate))
@@ -104,24 +121,24 @@ class Stretcher:
         self._reset()
 
     def _reset(self) -> None:
-        self._input = np.zeros((0, self.channels), np.float32)
+        self._input = np.zeros((0, self.width), np.float32)
         self._base = 0  # the input index of _input[0]
         self._runs: list[tuple[int, int, int]] = []  # (input index, song frame, count)
         self._position = 0.0  # the input index the next window is aimed at
         self._previous = 0  # where the last window was cut
-        self._sum = np.zeros((self.size, self.channels), np.float32)  # windows being added
-        self._ready = np.zeros((0, self.channels), np.float32)  # the half window handed out
+        self._sum = np.zeros((self.size, self.width), np.float32)  # windows being added
+        self._ready = np.zeros((0, self.width), np.float32)  # the half window handed out
         self._played = 0  # how much of it
         self._ready_runs: list[Laid] = []  # the song frames it plays (offsets in it)
         self._laid_to = 0  # the input index where the song frames of the last half window end
         self._silent = 0  # input frames in a row the renderer had no song for
         self._handing_over = False
-        self._left: tuple[int, bool] | None = None  # the transport after the last input
+        self._left: tuple | None = None  # the transport after the last input (``_state``)
 
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
         """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
         if self.active and self._interrupted():
-            self._cut()
+            self._cut(out.shape[1])
         if not self.active:
             transport = self.renderer.transport
             if self.speed == 1.0 or (transport is not None and not transport.playing):
@@ -144,7 +161,7 @@ class Stretcher:
                 else:
                     self._next_window(speed)
             played, n = self._played, min(total - done, self._ready.shape[0] - self._played)
-            out[done : done + n] = self._ready[played : played + n]
+            self.renderer.mix_stems(self._ready[played : played + n], out[done : done + n])
             filled += round(play_runs(self._ready_runs, played, played + n, on_run, done))
             self._played += n
             done += n
@@ -187,10 +204,10 @@ class Stretcher:
         """The offset from ``low`` (at most ``high - low``) where a window best continues the
         previous one: highest cross-correlation with what followed it in the song."""
         follow = self._previous + self.hop - self._base
-        template = self._input[follow : follow + self.size].sum(axis=1)
+        template = self.renderer.heard(self._input[follow : follow + self.size])
         lags = high - low + 1
         at = low - self._base
-        region = self._input[at : at + lags - 1 + self.size].sum(axis=1)
+        region = self.renderer.heard(self._input[at : at + lags - 1 + self.size])
         if not np.any(template) or not np.any(region):
             return round(self._position) - low if low <= round(self._position) <= high else 0
         n = 1 << int(np.ceil(np.log2(region.shape[0] + self.size)))
@@ -203,9 +220,7 @@ class Stretcher:
     def _need(self, frames: int) -> None:
         """Render song audio until ``_input`` holds ``frames`` frames."""
         while self._input.shape[0] < frames:
-            block = np.zeros(
-                (max(self.hop, frames - self._input.shape[0]), self.channels), np.float32
-            )
+            block = np.zeros((max(self.hop, frames - self._input.shape[0]), self.width), np.float32)
             index = self._base + self._input.shape[0]
 
             def note(offset: int, song: int, count: int, index: int = index) -> None:
@@ -216,12 +231,12 @@ class Stretcher:
                         return
                 self._runs.append((index + offset, song, count))
 
-            got = self.renderer.render(block, note)
+            got = self.renderer.render_stems(block, note)
             self._silent = self._silent + block.shape[0] if got == 0 else 0
             self._input = np.concatenate([self._input, block])
             transport = self.renderer.transport
             if transport is not None:
-                self._left = (transport.position, transport.playing)
+                self._left = _state(transport)
 
     def _forget(self, before: int) -> None:
         """Let go of the input before input index ``before``."""
@@ -251,23 +266,30 @@ class Stretcher:
     # --- pause, stop and seek ---------------------------------------------------------------
 
     def _interrupted(self) -> bool:
-        """Whether the transport was paused, stopped or sought since the last input was read
-        (the song's end and a loop's wrap happen as it is read: they are in the input)."""
+        """Whether the transport was paused, stopped or sought, or its loop changed, since the
+        last input was read (the song's end and a loop's wrap happen as it is read: they are
+        in the input)."""
         transport = self.renderer.transport
-        return transport is not None and (transport.position, transport.playing) != self._left
+        return transport is not None and _state(transport) != self._left
 
-    def _cut(self) -> None:
-        """The transport was paused, stopped or sought: the song the windows hold ahead is
-        never heard. What plays goes on for ``fade`` frames fading out (the tail, added to what
-        plays next), as the renderer's cuts do; paused, the transport goes back to the song
-        frame heard, so that play goes on from there. The renderer fades in wherever the
-        transport is next, not out from where it had run ahead to."""
-        ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])
-        tail = ahead[: self.fade] * self._fade_out[:, None]
+    def _cut(self, channels: int) -> None:
+        """The transport was paused, stopped or sought, or its loop changed: the song the
+        windows hold ahead is never heard. What plays goes on for ``fade`` frames fading out
+        (the tail, added to what plays next), as the renderer's cuts do; unless it was sought,
+        the transport goes back to the song frame heard, so that play goes on from there (a
+        loop turned off just before its end plays on past it, where the song read ahead had
+        wrapped; turned on, it wraps there). The renderer fades in wherever the transport is
+        next, not out from where it had run ahead to."""
+        ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])[: self.fade]
+        tail = np.empty((ahead.shape[0], channels), np.float32)
+        self.renderer.mix_stems(ahead, tail, advance=False)  # heard over what plays next
+        tail *= self._fade_out[: tail.shape[0], None]
         if self._tail is not None:  # a cut inside the last one's fade
             tail[: self._tail.shape[0]] += self._tail
         transport, heard = self.renderer.transport, self._heard()
-        if heard is not None and not transport.playing and transport.position == self._left[0]:
+        # paused, or the loop changed while playing (not play after the song's end, read ahead)
+        unsought = transport.position == self._left[0]
+        if heard is not None and unsought and (self._left[1] or not transport.playing):
             transport.seek(heard)
         self.renderer.follow_on(None)
         self.active = False
@@ -309,8 +331,14 @@ class Stretcher:
         self._ready = self._input[at : at + self.hop].copy()
         self._lay(self._laid_to, self._previous + self.size)  # up to the renderer's next frame
         transport.seek(last + 1)
-        self._left = (last + 1, True)  # not a seek to cut at
+        self._left = _state(transport)  # not a seek to cut at
         self.renderer.follow_on(last + 1)
+
+
+def _state(transport: Any) -> tuple:
+    """What of the transport the song read ahead depends on: where it is, whether it plays,
+    its loop."""
+    return transport.position, transport.playing, transport.loop, transport.loop_enabled
 
 
 def song_frame(runs: list[tuple[int, int, int]], index: int) -> int | None:
@@ -360,6 +388,6 @@ def render_rest(
     render: Callable[..., int], out: np.ndarray, done: int, on_run: RunCallback | None
 ) -> int:
     """``render`` into ``out[done:]``, the runs it reports told ``done`` frames on."""
-    if on_run is None:
-        return render(out[done:])
+    if on_run is None or done == 0:  # (no closure to make in every callback)
+        return render(out[done:], on_run)
     return render(out[done:], lambda offset, song, count: on_run(done + offset, song, count))

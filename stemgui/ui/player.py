@@ -79,7 +79,7 @@ class Player(QObject):
         # each time round the loop a step faster (``SPEEDS``), up to the song's own pace
         self.speed_trainer = False
         self.click = False  # a metronome click on the song's beats (``set_click``)
-        self._wraps = 0
+        self._laps = 0  # the output's, the last poll
         self._last_position = -1
         self._last_state: Any = None
         self._polls = 0
@@ -119,6 +119,7 @@ class Player(QObject):
 
         try:
             self.output = self._output_factory(self.stemset, self.mixer, self.transport)
+            self._laps = 0
         except StemguiError as error:  # AudioDeviceError: no device, no PortAudio
             logger.warning("playback unavailable: %s", error)
             self.output = None
@@ -150,7 +151,7 @@ class Player(QObject):
         if self.output is not None:
             self.output.close()
         self.output = self.transport = self.stemset = self.mixer = None
-        self._last_position, self._last_state, self._wraps = -1, None, 0
+        self._last_position, self._last_state, self._laps = -1, None, 0
         self.speed, self.semitones = 1.0, 0  # the next song is shown at its own (Screen)
         self.state_changed.emit()
 
@@ -334,8 +335,9 @@ class Player(QObject):
                     self.timeline.reveal(position)  # (not at a pause: the view stays put)
             self.position_changed.emit(position)
         self.timeline.set_loop(transport.loop, transport.loop_enabled)
-        if transport.wraps != self._wraps:  # round the loop once more
-            self._wraps = transport.wraps
+        laps = getattr(self.output, "laps", self._laps)
+        if laps != self._laps:  # round the loop once more, as heard
+            self._laps = laps
             if self.speed_trainer and self.speed < 1.0:  # 1.0 is among them: no further
                 self.faster()
         state = (

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from stemgui.playback.null_output import NullOutput
-from stemgui.playback.renderer import FADE_SECONDS, LIMIT_KNEE, soft_limit
+from stemgui.playback.renderer import FADE_SECONDS, LIMIT_KNEE, BlockRenderer, soft_limit
 from stemgui.playback.transport import Transport
 from stemgui.stems.mixer import ORIGINAL, MixerState, render_mix
 from stemgui.stems.stemset import StemSet
@@ -255,3 +255,37 @@ def test_limiting_cuts_and_ramps_allocate_nothing_large(p):
         tracemalloc.stop()
     assert np.abs(out).max() <= 1.0
     assert peak < 8 * 1024
+
+
+def test_the_stems_side_by_side_mixed_as_they_play_are_what_render_plays():
+    """What the stretcher lays out in time (``render_stems``, each channel of the mixer alone)
+    and mixes as it plays (``mix_stems``): at speed 1 the same as ``render``, through gain
+    ramps, solos of the original, a loop's wraps and the limiter."""
+    rng = np.random.default_rng(1)
+    data = (0.3 * rng.standard_normal((3, 2, RATE))).astype(np.float32)
+    stems = StemSet(("drums", "bass", "vocals"), RATE, data, mix=data.sum(0))
+
+    def player():
+        mixer = MixerState(stems.names, original=True)
+        transport = Transport(stems.frames, RATE)
+        transport.set_loop(AT, AT + 3000)
+        transport.play()
+        return BlockRenderer(stems, mixer, transport)
+
+    whole, side_by_side = player(), player()
+    assert side_by_side.width == 4 * 2  # three stems and the original mix
+    wide = np.empty((512, side_by_side.width), np.float32)
+    for block in range(40):
+        for renderer in (whole, side_by_side):
+            if block == 5:
+                renderer.mixer.set_gain_db("vocals", -12.0)
+            if block == 9:
+                renderer.mixer.set_solo(ORIGINAL)  # loud: the limiter bends it
+            if block == 15:
+                renderer.mixer.set_mute("drums")
+        expected = np.empty((512, 2), np.float32)
+        whole.render(expected)
+        heard = np.empty((512, 2), np.float32)
+        side_by_side.render_stems(wide)
+        side_by_side.mix_stems(wide, heard)
+        np.testing.assert_allclose(heard, expected, atol=2e-6)

@@ -3,6 +3,8 @@ loud, without clicks, the song's pace changed by the speed, and speed 1 untouche
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -258,3 +260,158 @@ def test_a_seek_is_heard_within_a_fade_at_any_pace(speed, semitones):
     ratio = 2 ** (semitones / 12)
     heard = song_frame_of(play(output, 1024)[2 * FADE : 2 * FADE + 64, 0])
     assert abs(heard - 2 * FADE * ratio - 4 * RATE) < output.stretcher.search
+
+
+@pytest.mark.parametrize("speed", [0.5, 0.75, 1.25])
+def test_a_stem_muted_does_not_steer_where_the_windows_are_cut(speed):
+    """A tone with a loud noise stem muted stays a pure tone: matched on every stem, the
+    windows were cut where the noise continued best, and the tone's overlaps did not add in
+    phase (what is not the tone rose from 45 dB below it to 25 dB)."""
+    tone = (0.2 * np.sin(2 * np.pi * 220 * T)).astype(np.float32)
+    data = np.zeros((2, 2, T.size), np.float32)
+    data[0] = tone
+    data[1] = 0.3 * np.random.default_rng(0).standard_normal((2, T.size))
+    stems = StemSet(("bass", "drums"), RATE, data)
+    mixer = MixerState(stems.names)
+    mixer.set_mute("drums")
+    transport = Transport(stems.frames, RATE)
+    output = NullOutput(stems, mixer, transport, blocksize=512)
+    output.transposer.speed = speed
+    transport.play()
+    heard = play(output, 2 * RATE)[RATE // 2 :, 0].astype(np.float64)
+    piece = RATE // 20
+    t = np.arange(piece) / RATE
+    sines = np.stack([np.sin(2 * np.pi * 220 * t), np.cos(2 * np.pi * 220 * t)], axis=1)
+    for a in range(0, heard.size - piece, piece):
+        y = heard[a : a + piece]
+        rest = y - sines @ np.linalg.lstsq(sines, y, rcond=None)[0]
+        assert 10 * np.log10(np.mean(rest**2) / np.mean(y**2)) < -35
+
+
+def steady_vocals_player(speed: float, semitones: int) -> tuple[NullOutput, Transport]:
+    """Vocals a steady 0.3 on the left, "other" noise on the right (the windows follow it)."""
+    data = np.zeros((2, 2, T.size), np.float32)
+    data[0, 0] = 0.3
+    data[1, 1] = 0.1 * np.random.default_rng(0).standard_normal(T.size)
+    stems = StemSet(("vocals", "other"), RATE, data)
+    transport = Transport(stems.frames, RATE)
+    output = NullOutput(stems, MixerState(stems.names), transport, blocksize=512)
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    return output, transport
+
+
+@pytest.mark.parametrize(("speed", "semitones"), PACES)
+def test_solo_mute_and_gain_are_heard_within_a_fade_at_any_pace_and_skip_nothing(speed, semitones):
+    """The gains went in ahead of the stretcher, and what it held of the song ahead played
+    out first: a mute was heard 110 ms late at 50 % and 193 ms at 25 %."""
+    output, transport = steady_vocals_player(speed, semitones)
+    transport.play()
+    runs = []
+
+    def hear(frames: int, block: int = 512) -> np.ndarray:
+        out = np.empty((frames, 2), np.float32)
+        for at in range(0, frames, block):
+            output.clicker.render(out[at : at + block], lambda *run: runs.append(run[1:]))
+        return out
+
+    hear(RATE // 2)
+    ratio = 2 ** (semitones / 12)
+    settled = round(FADE / min(1.0, ratio)) + 2 * output.transposer.reach  # under 10 ms
+    quieter = 0.3 * 10 ** (-6 / 20)
+    for change, level in [
+        (lambda mixer: mixer.set_gain_db("vocals", -6.0), quieter),
+        (lambda mixer: mixer.set_mute("vocals", True), 0.0),
+        (lambda mixer: mixer.set_solo("other", True), 0.0),
+        (lambda mixer: mixer.set_mute("vocals", False), 0.0),  # "other" soloed alone
+        (lambda mixer: mixer.set_solo("vocals", True), quieter),  # both soloed
+        (lambda mixer: mixer.reset(), 0.3),
+    ]:
+        before = hear(1)  # a last frame as it was
+        change(output.mixer)
+        left = np.concatenate([before, hear(4096)])[:, 0]
+        assert settled < 0.01 * RATE
+        np.testing.assert_allclose(left[1 + settled :], level, atol=1e-4)
+        assert float(np.abs(np.diff(left)).max()) < 1.5 * 0.3 * max(1.0, ratio) / FADE  # no click
+    # the song frames heard run on, each from where the last ended: nothing skipped or heard
+    # twice, and as many as the pace plays
+    assert all(song == last + count for (last, count), (song, _) in pairwise(runs))
+    played = RATE // 2 // 512 * 512 + 6 * (1 + 4096)
+    said = runs[-1][0] + runs[-1][1] - runs[0][0]
+    assert abs(said - speed * played) < output.stretcher.size * max(1.0, speed / ratio)
+
+
+@pytest.mark.parametrize(("speed", "semitones"), [(0.5, 0), (0.25, 0), (0.25, 6)])
+@pytest.mark.parametrize("blocks", [1, 4, 8])
+def test_a_stem_muted_as_a_loop_goes_round_stays_muted_through_its_wrap(speed, semitones, blocks):
+    """The fade-out at a wrap read ahead (the tail) was mixed as it was read: muted ``blocks``
+    blocks after that, the vocals came back at full level around the wrap heard, for up to
+    57 ms at 50 % and 178 ms at 25 % (the windows play the tail several times over)."""
+    output, transport = steady_vocals_player(speed, semitones)
+    transport.set_loop(RATE, RATE + RATE // 2)
+    transport.seek(RATE)
+    transport.play()
+    while transport.wraps < 2:
+        output.pump(512)
+    play(output, blocks * 512)
+    output.mixer.set_mute("vocals")
+    ratio = 2 ** (semitones / 12)
+    settled = round(FADE / min(1.0, ratio)) + 2 * output.transposer.reach
+    assert not play(output, 60 * 512)[settled:, 0].any()
+
+
+@pytest.mark.parametrize(("speed", "semitones"), PACES)
+@pytest.mark.parametrize("on", [False, True])
+def test_a_loop_turned_off_or_on_just_before_its_end_is_heard_so(speed, semitones, on):
+    """The stretcher had read the song ahead past the loop's end: turned off 20 ms of song
+    before it, the loop still went round once at 50 % (and up to 40 ms at 25 %); turned on,
+    the song played on past its end once."""
+    output, transport = ramp_player(speed, semitones)
+    start, end = RATE, 2 * RATE
+    transport.set_loop(start, end, enabled=not on)
+    transport.seek(end - RATE // 4)
+    transport.play()
+    runs = []
+    out = np.empty((512, 2), np.float32)
+    while not runs or runs[-1][0] + runs[-1][1] < end - RATE // 50:
+        output.clicker.render(out, lambda offset, song, count: runs.append((song, count)))
+    transport.set_loop_enabled(on)
+    for _ in range(round(RATE / 2 / 512 / speed)):  # half a second of song
+        output.clicker.render(out, lambda offset, song, count: runs.append((song, count)))
+    wrapped = any(song == start for song, _ in runs)
+    assert wrapped == on
+    past_the_end = max(song + count for song, count in runs) > end
+    assert past_the_end != on
+
+
+def test_play_as_the_song_ends_slowly_plays_it_from_its_start():
+    """The transport had stopped at the song's end as the stretcher read it, the end still
+    playing: play then went back to the frame heard, near the end, and stopped again."""
+    output, transport = player()
+    output.transposer.speed = 0.5
+    transport.seek(transport.frames - RATE // 10)
+    transport.play()
+    while transport.ends == 0:
+        output.pump(512)
+    transport.play()
+    play(output, 10 * 512)
+    assert transport.playing and 0 < transport.position <= 10 * 512
+
+
+@pytest.mark.parametrize(("speed", "semitones"), [(1.0, 0), *PACES])
+def test_a_lap_counts_when_the_wrap_plays_not_when_it_is_read(speed, semitones):
+    """The transport wraps as the stretcher reads the song ahead, 73 ms (at 50 %) before the
+    wrap plays: the speed trainer, which stepped up on it, sped up the lap's last notes."""
+    output, transport = ramp_player(speed, semitones)
+    transport.set_loop(RATE, RATE + RATE // 4)
+    transport.seek(RATE + 1000)
+    transport.play()
+    out = np.empty((256, 2), np.float32)
+    runs = []
+    for lap in range(1, 4):
+        while output.laps < lap:
+            assert not any(song == RATE for song, _ in runs)
+            runs.clear()
+            output.render(out, lambda offset, song, count: runs.append((song, count)))
+        assert any(song == RATE for song, _ in runs)  # the block that plays the wrap
+        runs.clear()
+    assert output.laps == 3

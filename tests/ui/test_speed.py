@@ -108,8 +108,13 @@ def test_the_speed_trainer_goes_a_step_faster_each_time_round_the_loop(
     player.set_speed(0.5)
 
     def round_the_loop() -> None:
-        wraps = player.transport.wraps
-        while player.transport.wraps == wraps:
+        wraps, laps = player.transport.wraps, output.laps
+        while player.transport.wraps == wraps:  # read ahead, not yet played: no step yet
+            output.pump(256)
+        speed = player.speed
+        player.poll()
+        assert player.speed == speed
+        while output.laps == laps:
             output.pump(256)
         player.poll()
 
