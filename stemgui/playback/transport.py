@@ -112,7 +112,8 @@ class Transport:
 
     @property
     def wraps(self) -> int:
-        """How many times playback went round the loop (from its end back to its start)."""
+        """How many times reading went round the loop (from its end back to its start): at other
+        speeds ahead of what is heard (``Output.laps`` counts the laps played)."""
         return self._wraps
 
     # --- commands from the GUI ------------------------------------------------------------

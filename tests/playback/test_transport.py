@@ -91,7 +91,7 @@ def test_loop_wraps_across_the_block_boundary():
     assert t.position == 214
     assert _runs(t, 64) == [(214, 64)]
     assert _runs(t, 64) == [(278, 22), (200, 42)]
-    assert t.wraps == 2  # round the loop twice (the speed trainer counts them)
+    assert t.wraps == 2  # round the loop twice
 
 
 def test_a_block_longer_than_the_loop_wraps_several_times():
