@@ -244,7 +244,9 @@ def test_limiting_cuts_and_ramps_allocate_nothing_large(p):
     p.transport.set_loop(1000, 4000)
     p.transport.play()
     out = np.empty((4096, 2), np.float32)
-    p.output.pump(4096, out=out)  # warm up
+    for i in range(2):  # warm up the paths traced below
+        p.mixer.set_gain_db("vocals", 12.0 - i % 2)
+        p.output.pump(4096, out=out)
     tracemalloc.start()
     try:
         for i in range(20):
@@ -254,7 +256,9 @@ def test_limiting_cuts_and_ramps_allocate_nothing_large(p):
     finally:
         tracemalloc.stop()
     assert np.abs(out).max() <= 1.0
-    assert peak < 8 * 1024
+    # Small objects (gains, a click's beat list) wait for the garbage collector: 11.5 KiB over
+    # these 20 blocks when the test runs alone. A block-sized temporary would be 32 KiB.
+    assert peak < 20 * 1024
 
 
 def test_the_stems_side_by_side_mixed_as_they_play_are_what_render_plays():
