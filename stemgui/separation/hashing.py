@@ -65,11 +65,12 @@ def verify_sha256(path: str | Path, expected: str | None = None) -> str:
     """
     path = Path(path)
     if not path.is_file():
-        what = (
-            "is a folder; name a model file in it"
-            if path.is_dir()
-            else ("model file not found; download or export it again")
-        )
+        if path.is_dir():
+            what = "is a folder; name a model file in it"
+        elif path.exists():  # a named pipe, a device: reading it may wait for ever
+            what = "is not a regular file (a named pipe, a device); name a model file"
+        else:
+            what = "model file not found; download or export it again"
         raise ModelLoadError(path, what)
     try:
         actual = file_sha256(path)
