@@ -9,6 +9,8 @@ import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from stemgui.separation.chunking import MAX_SEGMENT, MIN_SEGMENT
+
 
 def count(low: int, high: int | None = None) -> Callable[[str], int]:
     """A whole number from ``low`` (to ``high``)."""
@@ -51,9 +53,7 @@ positive = _number(0, strict=True)
 non_negative = _number(0)
 # A chunk overlap: 0.99999 would step one sample at a time, for days.
 fraction = _number(0, 0.9)
-# A network runs a chunk at once: a longer one (1e9 s) is written without complaint and then asks
-# for terabytes at the first song.
-chunk_seconds = _number(0.1, 60, what="seconds")
+chunk_seconds = _number(MIN_SEGMENT, MAX_SEGMENT, what="seconds")  # as the app's Separator
 # A synthetic song: under a second is no music to learn from (fit leaves out tracks shorter than
 # its excerpts), and 1e5 s asked 131 GiB after rendering for 15 s.
 song_seconds = _number(1, 600, what="seconds")

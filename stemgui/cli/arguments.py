@@ -25,6 +25,7 @@ from stemgui.export.naming import (
 from stemgui.export.rates import holds
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
+from stemgui.separation.chunking import MAX_SEGMENT, MIN_SEGMENT
 
 
 def _checked(kind: type, ok: Any, words: str) -> Any:
@@ -100,14 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--segment",
-        # Shorter chunks than 0.1 s, or more overlap than 0.9, run for hours to days (--overlap
-        # 0.99999 steps one sample at a time: 530,000 chunks for 12 s) for nothing of use; a
-        # longer one than 60 s (as training's eval --segment) pads a song to it: 1e9 asked 160 TiB.
-        type=_checked(float, lambda v: 0.1 <= v <= 60, "a number of seconds from 0.1 to 60"),
-        help="chunk length in seconds, 0.1-60 (default: the model's own)",
+        type=_checked(
+            float,
+            lambda v: MIN_SEGMENT <= v <= MAX_SEGMENT,
+            f"a number of seconds from {MIN_SEGMENT:g} to {MAX_SEGMENT:g}",
+        ),
+        help=f"chunk length in seconds, {MIN_SEGMENT:g}-{MAX_SEGMENT:g} (default: the model's own)",
     )
     parser.add_argument(
         "--overlap",
+        # More than 0.9 runs for hours to days (0.99999 steps one sample at a time: 530,000
+        # chunks for 12 s) for nothing of use.
         type=_checked(float, lambda v: 0 <= v <= 0.9, "a fraction from 0 to 0.9"),
         default=0.25,
         help="overlap between chunks (%(default)s)",

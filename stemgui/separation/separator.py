@@ -29,6 +29,8 @@ from torch import nn
 from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.separation import memory_fallback
 from stemgui.separation.chunking import (
+    MAX_SEGMENT,
+    MIN_SEGMENT,
     blend_weights,
     center_trim,
     overlap_add,
@@ -85,8 +87,10 @@ class Separator:
         shifts: int = 0,
         seed: int | None = None,
     ) -> None:
-        if segment is not None and not 0 < segment < math.inf:  # nan, inf: no chunk plan
-            raise ValueError(f"segment must be positive seconds, got {segment}")
+        if segment is not None and not MIN_SEGMENT <= segment <= MAX_SEGMENT:  # nan too
+            raise ValueError(
+                f"segment must be {MIN_SEGMENT:g}-{MAX_SEGMENT:g} seconds, got {segment}"
+            )
         if not 0 <= overlap < 1:
             raise ValueError(f"overlap must be in [0, 1), got {overlap}")
         if shifts < 0:

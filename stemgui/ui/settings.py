@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from stemgui.separation.chunking import MAX_SEGMENT, MIN_SEGMENT
 from stemgui.ui.theme import THEMES
 
 logger = logging.getLogger(__name__)
@@ -177,10 +178,14 @@ def session_song(entry: Any) -> tuple[Path, dict[str, list], dict[str, Any] | No
 
 def _separable(options: dict[str, Any]) -> bool:
     """Whether saved options of the right types are ones the ``Separator`` takes (a segment of
-    positive seconds or none, an overlap in [0, 1), no fewer than 0 shifts): a damaged session's
+    0.1-60 seconds or none, an overlap in [0, 1), no fewer than 0 shifts): a damaged session's
     NaN or 7.0 failed its song as an unexpected error."""
     segment, overlap, shifts = options["segment"], options["overlap"], options["shifts"]
-    return (segment is None or 0 < segment < math.inf) and 0 <= overlap < 1 and shifts >= 0
+    return (
+        (segment is None or MIN_SEGMENT <= segment <= MAX_SEGMENT)
+        and 0 <= overlap < 1
+        and shifts >= 0
+    )
 
 
 # Every setting of the app, in one place.

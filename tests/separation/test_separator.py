@@ -110,7 +110,7 @@ def test_identity_comes_back(frames, net_class, overlap):
     assert_identity(result, buffer)
 
 
-@pytest.mark.parametrize("segment", [0.07, 0.5, 1.3])
+@pytest.mark.parametrize("segment", [0.1, 0.5, 1.3])  # 0.1: the shortest taken
 @pytest.mark.parametrize("net_class", [IdentityNet, PaddedIdentityNet])
 @pytest.mark.parametrize("shifts", [1, 3])
 def test_identity_with_segments_and_shifts(segment, net_class, shifts):
@@ -162,9 +162,11 @@ def test_a_bag_says_its_capped_segment_once_for_every_song(caplog):
 @pytest.mark.parametrize(
     "options, said",
     [
-        ({"segment": 0.0}, "segment must be positive"),
-        ({"segment": float("nan")}, "segment must be positive"),  # failed on every track
-        ({"segment": float("inf")}, "segment must be positive"),
+        ({"segment": 0.0}, "segment must be 0.1-60 seconds"),
+        ({"segment": 1e-5}, "segment must be 0.1-60 seconds"),  # one-sample chunks: a hang
+        ({"segment": 61.0}, "segment must be 0.1-60 seconds"),
+        ({"segment": float("nan")}, "segment must be 0.1-60 seconds"),  # failed on every track
+        ({"segment": float("inf")}, "segment must be 0.1-60 seconds"),
         ({"overlap": 1.0}, "overlap must be in"),
         ({"shifts": -1}, "shifts must be 0 or more"),
     ],
