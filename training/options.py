@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from stemgui.separation.chunking import MAX_SEGMENT, MIN_SEGMENT
+from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
 
 
 def count(low: int, high: int | None = None) -> Callable[[str], int]:

@@ -25,7 +25,7 @@ from stemgui.export.naming import (
 from stemgui.export.rates import holds
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
-from stemgui.separation.chunking import MAX_SEGMENT, MIN_SEGMENT
+from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
 
 
 def _checked(kind: type, ok: Any, words: str) -> Any:

@@ -1,0 +1,7 @@
+"""The separation engine: networks, checkpoints, chunked inference, the model store."""
+
+# Chunk lengths in seconds a separation may ask for (the Separator, the CLI, training, a restored
+# session). Shorter than 0.1 s runs for hours to days (a chunk of a few samples, 8000 forwards a
+# second of song) for nothing of use; longer than 60 s pads a song to it (1e9 s asked 160 TiB).
+# Here, not in ``chunking``: training's options read them before numpy may load.
+MIN_SEGMENT, MAX_SEGMENT = 0.1, 60.0

@@ -25,11 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Chunk lengths in seconds a separation may ask for. Shorter than 0.1 s runs for hours to days
-# (a chunk of a few samples, 8000 forwards a second of song) for nothing of use; longer than 60 s
-# pads a song to it (1e9 s asked 160 TiB).
-MIN_SEGMENT, MAX_SEGMENT = 0.1, 60.0
-
 
 def triangle_window(segment_length: int, power: float = 1.0) -> np.ndarray:
     """The cross-fade window of one chunk: (segment_length,) float64, peak 1 in the middle.

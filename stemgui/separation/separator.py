@@ -27,10 +27,8 @@ import torch
 from torch import nn
 
 from stemgui.errors import CancelToken, SeparationCancelled
-from stemgui.separation import memory_fallback
+from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT, memory_fallback
 from stemgui.separation.chunking import (
-    MAX_SEGMENT,
-    MIN_SEGMENT,
     blend_weights,
     center_trim,
     overlap_add,

@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from stemgui.separation.chunking import MAX_SEGMENT, MIN_SEGMENT
+from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
 from stemgui.ui.theme import THEMES
 
 logger = logging.getLogger(__name__)
