@@ -221,6 +221,13 @@ def ramp_player(speed: float, semitones: int) -> tuple[NullOutput, Transport]:
     data = np.zeros((2, 2, T.size), np.float32)
     data[0, 0] = 0.2 + 0.6 * np.arange(T.size) / T.size
     data[0, 1] = 0.2 * np.random.default_rng(0).standard_normal(T.size)
+    return vocals_and_other_player(data, speed, semitones)
+
+
+def vocals_and_other_player(
+    data: np.ndarray, speed: float, semitones: int
+) -> tuple[NullOutput, Transport]:
+    """A player of ``data`` as stems "vocals" and "other", at ``speed`` and ``semitones``."""
     stems = StemSet(("vocals", "other"), RATE, data)
     transport = Transport(stems.frames, RATE)
     output = NullOutput(stems, MixerState(stems.names), transport, blocksize=512)
@@ -293,11 +300,7 @@ def steady_vocals_player(speed: float, semitones: int) -> tuple[NullOutput, Tran
     data = np.zeros((2, 2, T.size), np.float32)
     data[0, 0] = 0.3
     data[1, 1] = 0.1 * np.random.default_rng(0).standard_normal(T.size)
-    stems = StemSet(("vocals", "other"), RATE, data)
-    transport = Transport(stems.frames, RATE)
-    output = NullOutput(stems, MixerState(stems.names), transport, blocksize=512)
-    output.transposer.speed, output.transposer.semitones = speed, semitones
-    return output, transport
+    return vocals_and_other_player(data, speed, semitones)
 
 
 @pytest.mark.parametrize(("speed", "semitones"), PACES)

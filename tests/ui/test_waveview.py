@@ -103,10 +103,8 @@ def test_a_zoomed_view_pages_along_with_the_playhead_it_shows(qapp):
     assert timeline.view == (90_000, 100_000)
 
 
-def test_a_loop_dragged_while_the_view_pages_starts_where_the_press_was(qtbot):
-    from PySide6.QtCore import QPoint, Qt
-    from PySide6.QtTest import QTest
-
+def _paged_view(qtbot, height: int):
+    """A waveform view 1000 pixels wide of the first tenth of a 100 000-frame song."""
     from stemgui.ui.waveview import WaveformView
 
     timeline = Timeline()
@@ -114,7 +112,15 @@ def test_a_loop_dragged_while_the_view_pages_starts_where_the_press_was(qtbot):
     timeline.set_view(0, 10_000)
     view = WaveformView(timeline, QColor("red"))
     qtbot.addWidget(view)
-    view.resize(1000, 80)
+    view.resize(1000, height)
+    return timeline, view
+
+
+def test_a_loop_dragged_while_the_view_pages_starts_where_the_press_was(qtbot):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    timeline, view = _paged_view(qtbot, 80)
     loops = []
     timeline.loop_requested.connect(lambda a, b: loops.append((a, b)))
     QTest.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(100, 40))  # frame 1000
@@ -257,14 +263,7 @@ def test_the_playhead_is_drawn_only_where_the_view_shows_it(qtbot):
     """Zoomed in on an earlier part while the song plays on past it, the playhead stood at the
     waveforms' right edge (clamped there for the song's last frame) as if it were there; the
     ruler above showed none."""
-    from stemgui.ui.waveview import WaveformView
-
-    timeline = Timeline()
-    timeline.reset(100_000, 1000)
-    timeline.set_view(0, 10_000)
-    view = WaveformView(timeline, QColor("red"))
-    qtbot.addWidget(view)
-    view.resize(1000, 60)
+    timeline, view = _paged_view(qtbot, 60)
     timeline.set_position(50_000)  # past the view
     image = view.grab().toImage()
     assert image.pixelColor(999, 5) == image.pixelColor(500, 5)  # was the playhead's black
