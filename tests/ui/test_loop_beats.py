@@ -56,3 +56,20 @@ def test_a_song_still_separating_is_not_said_to_have_no_grid(qtbot, settings_sto
     message = win.statusBar().currentMessage()
     assert "no beat grid" not in message and "once it is separated" in message
     win.close()
+
+
+def test_a_loop_from_a_beat_rounded_down_to_its_frame_is_looped_from_that_beat(
+    qtbot, settings_store, tmp_path
+):
+    """A loop from the beat at 9000.3 starts on frame 9000; with the playhead there (a loop
+    set away from the playhead puts it at the loop's start), Alt+1 looped the beat before."""
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)
+    win.timeline.set_beats((FIRST + 0.3, BEAT))  # beats at 1000.3, 5000.3, 9000.3, ...
+    player, transport = win.player, win.player.transport
+    player.seek(30_000)
+    player.set_loop(*win.timeline.snapped_region(8000, 16_500))  # a loop dragged
+    assert transport.loop == (9000, 17_000) and transport.position == 9000
+    qtbot.keyClick(win, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert transport.loop == (9000, 13_000)
+    win.close()
