@@ -4,7 +4,8 @@ its key (``stemgui.stems.key``), estimated once from its stems and kept with the
 A stem cache entry keeps them in its ``entry.json`` (``to_info``): ``bpm`` (None: no pulse),
 ``beats`` (first beat and beat length in seconds; None: no steady grid) and ``song_key`` (tonic
 pitch class and mode; None: no clear key). An entry stored before one of them was kept has no
-such field, and its song is analysed again (``from_info`` says None).
+such field, and its song is analysed again (``from_info`` says None); so has an entry whose
+estimates failed (``Analysis.failed``): what a failure left out is not kept as none found.
 """
 
 from __future__ import annotations
@@ -22,13 +23,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Analysis:
-    """A song's ``tempo`` and ``key`` (each None when it has none)."""
+    """A song's ``tempo`` and ``key`` (each None when it has none, or when its estimate
+    ``failed``)."""
 
     tempo: Tempo | None = None
     key: Key | None = None
+    failed: bool = False
 
     def to_info(self) -> dict[str, Any]:
-        """The fields a stem cache entry keeps."""
+        """The fields a stem cache entry keeps; none after a failed estimate (the song is
+        analysed again when the entry is read)."""
+        if self.failed:
+            return {}
         tempo, key = self.tempo, self.key
         beats = None if tempo is None or tempo.beat is None else [tempo.first_beat, tempo.beat]
         return {
@@ -93,7 +99,7 @@ def analyse(stemset: Any, label: Any) -> Analysis:
             found[what] = estimate(stemset)
         except Exception:  # a bug in an estimate must not fail a separated song
             logger.exception("%s: estimating the %s failed", label, what)
-            found[what] = None
+            found[what], found["failed"] = None, True
     analysis = Analysis(**found)
     logger.info("%s: %s", label, analysis.describe())
     return analysis
