@@ -194,7 +194,13 @@ class MenuBar(QObject):
         job = window.shown_job
         if window.player.loop_beats(count) or job is None:  # no song: nothing to say
             return
-        if job.state is JobState.DONE:
+        tempo = job.analysis.tempo if job.analysis is not None else None
+        if job.state is JobState.DONE and tempo is not None:  # the title says its tempo
+            text = (
+                f"This song has no beat grid (its beats keep no steady one at {tempo.bpm:g} BPM: "
+                "the tempo changes, or the song is too short to fit one): drag across the "
+            )
+        elif job.state is JobState.DONE:
             text = "This song has no beat grid (no steady tempo was found): drag across the "
         else:  # the grid is fitted at the end of the separation
             text = "This song's beats are found once it is separated: meanwhile, drag across the "

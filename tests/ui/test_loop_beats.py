@@ -3,6 +3,8 @@ playhead, looping at once; a song without a grid says so and keeps its loop."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from PySide6.QtCore import Qt
 
 from tests.ui.test_stems_playback import RATE, _done_job, _null_window
@@ -39,6 +41,23 @@ def test_a_song_without_a_beat_grid_says_so_and_keeps_its_loop(qtbot, settings_s
     qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     assert win.player.transport.loop == (RATE, 2 * RATE)
     assert "no beat grid" in win.statusBar().currentMessage()
+    win.close()
+
+
+def test_a_song_with_a_tempo_but_no_grid_is_not_said_to_have_no_steady_tempo(
+    qtbot, settings_store, tmp_path
+):
+    """Its title shows its tempo (one that changes, or a song shorter than 32 beats): "no
+    steady tempo was found" said otherwise."""
+    from stemgui.stems.analysis import Analysis
+    from stemgui.stems.tempo import Tempo
+
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    job.waveforms = SimpleNamespace(analysis=Analysis(Tempo(123.4)))
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    message = win.statusBar().currentMessage()
+    assert "no steady tempo" not in message and "no steady one at 123.4 BPM" in message
     win.close()
 
 
