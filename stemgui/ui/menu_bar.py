@@ -202,6 +202,9 @@ class MenuBar(QObject):
             )
         elif job.state is JobState.DONE:
             text = "This song has no beat grid (no steady tempo was found): drag across the "
+        elif job.state is JobState.CANCELLED:  # what was made plays; its beats were not found
+            text = "This song's beats are found once it is separated to the end (Ctrl+R "
+            text += "retries it): meanwhile, drag across the "
         else:  # the grid is fitted at the end of the separation
             text = "This song's beats are found once it is separated: meanwhile, drag across the "
         window.statusBar().showMessage(text + "waveforms to loop a part instead.", 8000)

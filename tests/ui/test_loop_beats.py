@@ -77,6 +77,20 @@ def test_a_song_still_separating_is_not_said_to_have_no_grid(qtbot, settings_sto
     win.close()
 
 
+def test_a_cancelled_song_is_not_said_to_be_separating(qtbot, settings_store, tmp_path):
+    """What was made before the cancel plays, without a grid: "found once it is separated:
+    meanwhile" said it was still separating."""
+    from stemgui.ui.queue import JobState
+
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    job.state = JobState.CANCELLED
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    message = win.statusBar().currentMessage()
+    assert "meanwhile" in message and "separated to the end (Ctrl+R retries it)" in message
+    win.close()
+
+
 def test_a_loop_from_a_beat_rounded_down_to_its_frame_is_looped_from_that_beat(
     qtbot, settings_store, tmp_path
 ):
