@@ -97,6 +97,21 @@ def test_a_stemset_is_timed_by_its_drums_else_its_mix(tmp_path):
     assert stemset_tempo(no_drums).bpm == pytest.approx(100, abs=0.5)
 
 
+@pytest.mark.parametrize("bleed", [0.0, 1e-3])
+def test_a_song_without_drums_is_timed_by_its_mix(bleed):
+    """Notes plucked at 100 BPM, and drums of silence or a faint bleed (what separating such a
+    song leaves in its drums stem): the drums had no pulse, so the song had no tempo."""
+    seconds = np.arange(int(0.5 * RATE)) / RATE
+    notes = np.zeros(30 * RATE)
+    for k in range(49):  # a note every 0.6 s
+        note = np.sin(2 * np.pi * (262, 330, 392, 523)[k % 4] * seconds) * np.exp(-seconds / 0.3)
+        notes[round(k * 0.6 * RATE) :][: note.size] += 0.3 * note
+    other = np.stack([notes, notes]).astype(np.float32)
+    drums = (bleed * np.random.default_rng(1).standard_normal(other.shape)).astype(np.float32)
+    stems = StemSet(["drums", "other"], RATE, np.stack([drums, other]), mix=drums + other)
+    assert stemset_tempo(stems).bpm == pytest.approx(100, abs=0.5)
+
+
 def test_a_memory_mapped_song_is_read_in_blocks(tmp_path):
     track = drum_track(128, 20.0, "four")
     mapped = np.memmap(tmp_path / "song.f32", dtype=np.float32, mode="w+", shape=track.shape)
