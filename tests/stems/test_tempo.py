@@ -187,8 +187,12 @@ def _sped_up(track: np.ndarray, by: float) -> np.ndarray:
             [drum_track(120, 30.0, seed=1), drum_track(126, 30.0, seed=2)], axis=1
         ),
         lambda: _sped_up(drum_track(120, 60.0, seed=3), 0.08),  # a band speeding up
+        lambda: np.concatenate(  # 120, then 126, in 30 s: three sections gave a grid at 129
+            [drum_track(120, 15.0, seed=1), drum_track(126, 15.0, seed=2)], axis=1
+        ),
+        lambda: _sped_up(drum_track(120, 30.0, seed=3), 0.08),
     ],
-    ids=["a step", "speeding up"],
+    ids=["a step", "speeding up", "a step in 30 s", "speeding up in 30 s"],
 )
 def test_a_tempo_that_changes_has_no_grid(make):
     tempo = estimate_tempo(make(), RATE)
