@@ -52,12 +52,14 @@ class Analysis:
         bpm, beats, key = info["bpm"], info["beats"], info["song_key"]
         tempo = None
         if _number(bpm) and bpm > 0:
-            # a grid whose beat is the tempo's (a beat of 0 divided by zero on the timeline)
+            # a grid whose beat is the tempo's (a beat of 0 divided by zero on the timeline),
+            # its first beat within the first beat's length, as the estimate gives it (at 1e300
+            # the click's count of beats stood still: the audio callback never returned)
             grid = (
                 isinstance(beats, list)
                 and len(beats) == 2
                 and all(map(_number, beats))
-                and beats[1] > 0
+                and 0 <= beats[0] < beats[1]
                 and abs(60.0 / beats[1] - bpm) < 0.051  # the tempo is 60 / beat rounded to 0.1 BPM
             )
             tempo = Tempo(float(bpm), *(map(float, beats) if grid else ()))
