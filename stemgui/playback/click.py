@@ -86,14 +86,16 @@ class Clicker:
         scale: float,
         grid: tuple[float, float],
     ) -> bool:
-        """Click the beats in song frames [song, song + count), which play from ``out[offset]``
-        on, ``scale`` output frames a song frame."""
+        """Click the beats on song frames [song, song + count), which play from ``out[offset]``
+        on, ``scale`` output frames a song frame. A beat is on the frame nearest it: a loop or a
+        seek to a beat rounded down to its frame starts on it (the beat is clicked there, not as
+        the last frame before the loop goes round)."""
         first, length = grid
         if self._next_beat is None or song != self._song_end:
-            self._next_beat = math.ceil((song - first) / length)  # a jump: from here on
+            self._next_beat = math.ceil((song - 0.5 - first) / length)  # a jump: from here on
         self._song_end = song + count
         clicked = False
-        while (beat := first + self._next_beat * length) < song + count:
+        while (beat := first + self._next_beat * length) < song + count - 0.5:
             clicked |= self._at(out, offset + round(max(beat - song, 0.0) * scale))
             self._next_beat += 1
         return clicked

@@ -4,7 +4,8 @@ its key (``stemgui.stems.key``), estimated once from its stems and kept with the
 A stem cache entry keeps them in its ``entry.json`` (``to_info``): ``bpm`` (None: no pulse),
 ``beats`` (first beat and beat length in seconds; None: no steady grid) and ``song_key`` (tonic
 pitch class and mode; None: no clear key). An entry stored before one of them was kept has no
-such field, and its song is analysed again (``from_info`` says None).
+such field, and its song is analysed again (``from_info`` says None); so has an entry whose
+estimates failed (``Analysis.failed``): what a failure left out is not kept as none found.
 """
 
 from __future__ import annotations
@@ -22,13 +23,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Analysis:
-    """A song's ``tempo`` and ``key`` (each None when it has none)."""
+    """A song's ``tempo`` and ``key`` (each None when it has none, or when its estimate
+    ``failed``)."""
 
     tempo: Tempo | None = None
     key: Key | None = None
+    failed: bool = False
 
     def to_info(self) -> dict[str, Any]:
-        """The fields a stem cache entry keeps."""
+        """The fields a stem cache entry keeps; none after a failed estimate (the song is
+        analysed again when the entry is read)."""
+        if self.failed:
+            return {}
         tempo, key = self.tempo, self.key
         beats = None if tempo is None or tempo.beat is None else [tempo.first_beat, tempo.beat]
         return {
@@ -46,12 +52,14 @@ class Analysis:
         bpm, beats, key = info["bpm"], info["beats"], info["song_key"]
         tempo = None
         if _number(bpm) and bpm > 0:
-            # a grid whose beat is the tempo's (a beat of 0 divided by zero on the timeline)
+            # a grid whose beat is the tempo's (a beat of 0 divided by zero on the timeline),
+            # its first beat within the first beat's length, as the estimate gives it (at 1e300
+            # the click's count of beats stood still: the audio callback never returned)
             grid = (
                 isinstance(beats, list)
                 and len(beats) == 2
                 and all(map(_number, beats))
-                and beats[1] > 0
+                and 0 <= beats[0] < beats[1]
                 and abs(60.0 / beats[1] - bpm) < 0.051  # the tempo is 60 / beat rounded to 0.1 BPM
             )
             tempo = Tempo(float(bpm), *(map(float, beats) if grid else ()))
@@ -93,7 +101,7 @@ def analyse(stemset: Any, label: Any) -> Analysis:
             found[what] = estimate(stemset)
         except Exception:  # a bug in an estimate must not fail a separated song
             logger.exception("%s: estimating the %s failed", label, what)
-            found[what] = None
+            found[what], found["failed"] = None, True
     analysis = Analysis(**found)
     logger.info("%s: %s", label, analysis.describe())
     return analysis

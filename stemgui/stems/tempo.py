@@ -103,12 +103,15 @@ def tempo_from_reader(read: BlockReader, frames: int, samplerate: int) -> Tempo 
 
 
 def stemset_tempo(stemset: object) -> Tempo | None:
-    """The tempo of a ``StemSet``'s drums when it has a "drums" stem (their pulse is the
-    clearest), else of its mix, else of the sum of its stems; None as ``estimate_tempo``."""
+    """The tempo of a ``StemSet``'s drums when it has a "drums" stem with a pulse (theirs is
+    the clearest), else of its mix (a song without drums), else of the sum of its stems; None
+    as ``estimate_tempo``."""
     data, frames, rate = stemset.data, stemset.frames, stemset.samplerate
     if "drums" in stemset.names:
-        read = stem_reader(data, stemset.index("drums"))
-    elif stemset.mix is not None:
+        tempo = tempo_from_reader(stem_reader(data, stemset.index("drums")), frames, rate)
+        if tempo is not None:
+            return tempo
+    if stemset.mix is not None:
         read = array_reader(stemset.mix)
     else:
         readers = [stem_reader(data, i) for i in range(stemset.sources)]

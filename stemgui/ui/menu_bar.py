@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from stemgui.ui import settings as S
-from stemgui.ui.queue import JobState
+from stemgui.ui.queue import Job, JobState
 from stemgui.ui.theme import THEMES
 
 if TYPE_CHECKING:
@@ -194,11 +194,24 @@ class MenuBar(QObject):
         job = window.shown_job
         if window.player.loop_beats(count) or job is None:  # no song: nothing to say
             return
+        window.statusBar().showMessage(
+            self._no_grid(job) + ": drag across the waveforms to loop a part instead.", 8000
+        )
+
+    @staticmethod
+    def _no_grid(job: Job) -> str:
+        """Why the song on screen has no beat grid (yet), as a sentence to go on."""
+        tempo = job.analysis.tempo if job.analysis is not None else None
+        if job.state is JobState.DONE and tempo is not None:  # the title says its tempo
+            return (
+                f"This song has no beat grid (its beats keep no steady one at {tempo.bpm:g} BPM: "
+                "the tempo changes, or the song is too short to fit one)"
+            )
         if job.state is JobState.DONE:
-            text = "This song has no beat grid (no steady tempo was found): drag across the "
-        else:  # the grid is fitted at the end of the separation
-            text = "This song's beats are found once it is separated: meanwhile, drag across the "
-        window.statusBar().showMessage(text + "waveforms to loop a part instead.", 8000)
+            return "This song has no beat grid (no steady tempo was found)"
+        if job.state is JobState.CANCELLED:  # what was made plays; its beats were not found
+            return "This song's beats are found once it is separated to the end (Ctrl+R retries it)"
+        return "This song's beats are found once it is separated"  # fitted at the end
 
     def speed_trainer(self, on: bool) -> None:
         """A loop practised slower goes a step faster each time round, up to the song's pace
@@ -208,8 +221,14 @@ class MenuBar(QObject):
 
     def set_click(self, on: bool) -> None:
         """A metronome click on the beats of every song, now and at the next start."""
-        self.window.settings.set(S.CLICK, bool(on))
-        self.window.player.set_click(bool(on))
+        window = self.window
+        window.settings.set(S.CLICK, bool(on))
+        window.player.set_click(bool(on))
+        job = window.shown_job
+        if on and job is not None and window.timeline.beats is None:  # else silence: say why
+            window.statusBar().showMessage(
+                self._no_grid(job) + ": the click sounds on the beats of songs with one.", 8000
+            )
 
     def snap_to_beats(self, on: bool) -> None:
         """Loops dragged on a song with a beat grid go from beat to beat (or as drawn)."""

@@ -219,7 +219,9 @@ class Player(QObject):
         if self.transport is None or self.timeline.beats is None:
             return False
         first, length = self.timeline.beats
-        beat = first + math.floor((self.timeline.position - first) / length) * length
+        # the beat on the playhead's frame or before it: a beat is on the frame nearest it (a
+        # loop from the beat at 9000.3 starts at 9000; from there, the beat before was taken)
+        beat = first + math.floor((self.timeline.position + 0.5 - first) / length) * length
         start = max(round(beat), 0)
         end = min(round(beat + count * length), self.transport.frames)
         if end <= start:

@@ -213,8 +213,13 @@ class MainWindow(QMainWindow):
         for changed in (c.model.dataChanged, c.model.rowsInserted, c.model.rowsRemoved):
             changed.connect(lambda *_: self.update_buttons())
         self.player.unavailable.connect(self.messages.playback_unavailable)
-        self.player.pace_changed.connect(  # the title's tempo and key as heard
-            lambda: self.shown_job is not None and self.screen.show_title(self.shown_job)
+        # the title's tempo and key as heard; over a failed song's page, the title is its
+        self.player.pace_changed.connect(
+            lambda: (
+                self.shown_job is not None
+                and self.failed_job is None
+                and self.screen.show_title(self.shown_job)
+            )
         )
         self.stems.error.connect(self.messages.show_error)
 

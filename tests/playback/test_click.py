@@ -70,6 +70,22 @@ def test_each_time_round_a_loop_once_more():
     ]
 
 
+@pytest.mark.parametrize("fraction", [0.4, 0.6])
+def test_a_loop_from_a_beat_rounded_to_its_frame_clicks_as_it_starts(fraction):
+    """A loop from the beat at 1000.6 starts on frame 1001 (the nearest): that beat lay
+    before it, so the first lap had no click on its first beat, and each later one had it
+    on the previous lap's last frame (its beat again, at 45100.6)."""
+    output, transport = silent_song()
+    output.clicker.beats = lambda: (FIRST + fraction, BEAT)
+    output.clicker.on = True
+    start, loop = round(FIRST + fraction), 2 * int(BEAT)
+    transport.set_loop(start, start + loop)
+    transport.seek(start)
+    transport.play()
+    heard = play(output, 3 * loop)
+    assert onsets(heard) == [1 + k * int(BEAT) + lap * loop for lap in range(3) for k in (0, 1)]
+
+
 @pytest.mark.parametrize("seconds", [0.03, 0.05, 0.099])
 @pytest.mark.parametrize(("speed", "semitones"), [(1.0, 0), (0.5, 0), (0.25, 6), (1.5, -3)])
 def test_a_loop_shorter_than_100_ms_clicks_each_time_round(seconds, speed, semitones):

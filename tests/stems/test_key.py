@@ -121,13 +121,17 @@ def test_an_analysis_is_kept_as_a_cache_entry_keeps_it():
         (120.0, [0.1, -0.5], 120.0),
         (120.0, [float("nan"), 0.5], 120.0),
         (120.0, [0.1, 0.25], 120.0),
+        (120.0, [1e300, 0.5], 120.0),
+        (120.0, [-0.1, 0.5], 120.0),
+        (120.0, [0.5, 0.5], 120.0),
         (120.0, [0.1, 0.5], (120.0, 0.1, 0.5)),
     ],
 )
 def test_an_analysis_damaged_in_a_cache_entry_reads_as_not_found(bpm, beats, tempo):
     """A cache entry edited by hand (or NaN, which JSON reads) gave a tempo of NaN or below 0,
     which the export's tags raised on (round(nan)), and a beat of 0, on which the timeline
-    divided by zero; a beat that is not the tempo's drew a grid at another tempo."""
+    divided by zero; a beat that is not the tempo's drew a grid at another tempo; a first beat
+    of 1e300 hung the click (its count of beats stood still in the audio callback)."""
     from stemgui.stems.analysis import Analysis
     from stemgui.stems.tempo import Tempo
 

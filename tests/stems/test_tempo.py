@@ -97,6 +97,21 @@ def test_a_stemset_is_timed_by_its_drums_else_its_mix(tmp_path):
     assert stemset_tempo(no_drums).bpm == pytest.approx(100, abs=0.5)
 
 
+@pytest.mark.parametrize("bleed", [0.0, 1e-3])
+def test_a_song_without_drums_is_timed_by_its_mix(bleed):
+    """Notes plucked at 100 BPM, and drums of silence or a faint bleed (what separating such a
+    song leaves in its drums stem): the drums had no pulse, so the song had no tempo."""
+    seconds = np.arange(int(0.5 * RATE)) / RATE
+    notes = np.zeros(30 * RATE)
+    for k in range(49):  # a note every 0.6 s
+        note = np.sin(2 * np.pi * (262, 330, 392, 523)[k % 4] * seconds) * np.exp(-seconds / 0.3)
+        notes[round(k * 0.6 * RATE) :][: note.size] += 0.3 * note
+    other = np.stack([notes, notes]).astype(np.float32)
+    drums = (bleed * np.random.default_rng(1).standard_normal(other.shape)).astype(np.float32)
+    stems = StemSet(["drums", "other"], RATE, np.stack([drums, other]), mix=drums + other)
+    assert stemset_tempo(stems).bpm == pytest.approx(100, abs=0.5)
+
+
 def test_a_memory_mapped_song_is_read_in_blocks(tmp_path):
     track = drum_track(128, 20.0, "four")
     mapped = np.memmap(tmp_path / "song.f32", dtype=np.float32, mode="w+", shape=track.shape)
@@ -144,6 +159,18 @@ def test_a_break_without_drums_keeps_the_grid():
         assert abs(_grid_error(tempo, 0.5, 126, at)) < 0.005
 
 
+def test_drums_in_a_part_of_the_song_alone_keep_their_grid():
+    """40 s of drums amid 60 s either side of what a drums stem holds where a song has none
+    (a faint bleed, -60 dBFS): the sections without drums outnumbered them, their quiet
+    pulses were weighed as beats, and the song had no grid."""
+    bleed = 1e-3 * np.random.default_rng(1).standard_normal((1, 60 * RATE), np.float32)
+    drums = drum_track(120, 40.0, "hiphop")
+    song = np.concatenate([bleed.repeat(2, axis=0), drums, bleed.repeat(2, axis=0)], axis=1)
+    tempo = estimate_tempo(song, RATE)
+    for at in (61.0, 80.0, 99.0):
+        assert abs(_grid_error(tempo, 60.0, 120, at)) < 0.005
+
+
 def _sped_up(track: np.ndarray, by: float) -> np.ndarray:
     """``track`` played faster and faster: ``by`` faster at its end than at its start."""
     frames = track.shape[-1]
@@ -160,8 +187,12 @@ def _sped_up(track: np.ndarray, by: float) -> np.ndarray:
             [drum_track(120, 30.0, seed=1), drum_track(126, 30.0, seed=2)], axis=1
         ),
         lambda: _sped_up(drum_track(120, 60.0, seed=3), 0.08),  # a band speeding up
+        lambda: np.concatenate(  # 120, then 126, in 30 s: three sections gave a grid at 129
+            [drum_track(120, 15.0, seed=1), drum_track(126, 15.0, seed=2)], axis=1
+        ),
+        lambda: _sped_up(drum_track(120, 30.0, seed=3), 0.08),
     ],
-    ids=["a step", "speeding up"],
+    ids=["a step", "speeding up", "a step in 30 s", "speeding up in 30 s"],
 )
 def test_a_tempo_that_changes_has_no_grid(make):
     tempo = estimate_tempo(make(), RATE)

@@ -144,3 +144,25 @@ def test_a_deep_folder_or_a_long_name_does_not_widen_the_window(qtbot):
     page.show_failed(job)
     page.show_loaded(job)
     assert page.minimumSizeHint().width() < 400  # was 2177 px
+
+
+def test_a_failed_song_s_page_keeps_its_title_when_the_speed_changes(
+    qtbot, settings_store, tmp_path
+):
+    """The song loaded under the page plays on (the speed trainer steps its speed each lap):
+    its title, at the new speed, was put over the failed song's page."""
+    from stemgui.ui.queue import Job
+    from tests.ui.test_stems_playback import _done_job, _null_window
+
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)
+    bad = tmp_path / "Bad.mp3"
+    bad.write_bytes(b"x")
+    job = Job(bad, state=JobState.FAILED, error="it is not audio")
+    win.controller.model._jobs.append(job)
+    win.screen.show_failed(job)
+    win.player.set_speed(0.9)
+    assert win.song_title.text() == "Bad  (failed)"
+    win.screen.leave_failed()
+    assert win.song_title.text().startswith("My Song — ")
+    win.close()

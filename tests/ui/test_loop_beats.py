@@ -3,6 +3,8 @@ playhead, looping at once; a song without a grid says so and keeps its loop."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from PySide6.QtCore import Qt
 
 from tests.ui.test_stems_playback import RATE, _done_job, _null_window
@@ -42,6 +44,23 @@ def test_a_song_without_a_beat_grid_says_so_and_keeps_its_loop(qtbot, settings_s
     win.close()
 
 
+def test_a_song_with_a_tempo_but_no_grid_is_not_said_to_have_no_steady_tempo(
+    qtbot, settings_store, tmp_path
+):
+    """Its title shows its tempo (one that changes, or a song shorter than 32 beats): "no
+    steady tempo was found" said otherwise."""
+    from stemgui.stems.analysis import Analysis
+    from stemgui.stems.tempo import Tempo
+
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    job.waveforms = SimpleNamespace(analysis=Analysis(Tempo(123.4)))
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    message = win.statusBar().currentMessage()
+    assert "no steady tempo" not in message and "no steady one at 123.4 BPM" in message
+    win.close()
+
+
 def test_a_song_still_separating_is_not_said_to_have_no_grid(qtbot, settings_store, tmp_path):
     """Its grid is fitted once it is separated: "no steady tempo was found" was untrue then
     (the demo has one), and said with no song at all too."""
@@ -55,4 +74,35 @@ def test_a_song_still_separating_is_not_said_to_have_no_grid(qtbot, settings_sto
     qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     message = win.statusBar().currentMessage()
     assert "no beat grid" not in message and "once it is separated" in message
+    win.close()
+
+
+def test_a_cancelled_song_is_not_said_to_be_separating(qtbot, settings_store, tmp_path):
+    """What was made before the cancel plays, without a grid: "found once it is separated:
+    meanwhile" said it was still separating."""
+    from stemgui.ui.queue import JobState
+
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    job.state = JobState.CANCELLED
+    qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    message = win.statusBar().currentMessage()
+    assert "separated to the end (Ctrl+R retries it): drag across" in message
+    win.close()
+
+
+def test_a_loop_from_a_beat_rounded_down_to_its_frame_is_looped_from_that_beat(
+    qtbot, settings_store, tmp_path
+):
+    """A loop from the beat at 9000.3 starts on frame 9000; with the playhead there (a loop
+    set away from the playhead puts it at the loop's start), Alt+1 looped the beat before."""
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)
+    win.timeline.set_beats((FIRST + 0.3, BEAT))  # beats at 1000.3, 5000.3, 9000.3, ...
+    player, transport = win.player, win.player.transport
+    player.seek(30_000)
+    player.set_loop(*win.timeline.snapped_region(8000, 16_500))  # a loop dragged
+    assert transport.loop == (9000, 17_000) and transport.position == 9000
+    qtbot.keyClick(win, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert transport.loop == (9000, 13_000)
     win.close()

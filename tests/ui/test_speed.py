@@ -151,6 +151,22 @@ def test_k_turns_the_metronome_click_on_for_every_song(qtbot, settings_store, tm
     win.close()
 
 
+def test_k_on_a_song_without_a_beat_grid_says_why_it_is_not_heard(qtbot, settings_store, tmp_path):
+    """It was turned on without a sound or a word: nothing told that the song has no grid."""
+    win = _null_window(qtbot, settings_store, [])
+    _done_job(win, tmp_path)  # no tempo found: no grid
+    qtbot.keyClick(win, Qt.Key.Key_K)
+    assert win.player.click
+    message = win.statusBar().currentMessage()
+    assert message.startswith("This song has no beat grid (no steady tempo was found): the click")
+    qtbot.keyClick(win, Qt.Key.Key_K)  # off: nothing to say
+    win.statusBar().clearMessage()
+    win.timeline.set_beats((1000.0, 4000.0))
+    qtbot.keyClick(win, Qt.Key.Key_K)  # on, with a grid: heard, nothing to say
+    assert win.statusBar().currentMessage() == ""
+    win.close()
+
+
 def test_the_click_and_the_speed_trainer_are_on_again_at_the_next_start(
     qtbot, settings_store, tmp_path
 ):

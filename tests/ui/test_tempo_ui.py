@@ -150,3 +150,25 @@ def test_the_tempo_is_kept_with_the_cached_stems_not_estimated_again(
     entry.write_text(json.dumps(info))
     _cached, none = _run(worker, song, SeparationOptions())
     assert none.analysis == Analysis() and estimated == [song]
+
+
+def test_a_tempo_whose_estimate_failed_is_estimated_again_from_the_cache(
+    qtbot, song, tmp_path, monkeypatch
+):
+    """A failed estimate (a bug, memory short) was kept in the cache as no tempo found: the
+    song had none for good, whatever the next start could have found."""
+    from stemgui.stems import tempo
+
+    worker = SeparationWorker(
+        lambda options: (DrumsSeparator(), "drums"),
+        stem_cache=StemCache(tmp_path / "stemcache"),
+        model_identity=lambda options, cancel: "drums-model",
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(tempo, "stemset_tempo", lambda stemset: 1 / 0)
+        _separated, failed = _run(worker, song, SeparationOptions())
+    assert failed.analysis.tempo is None and failed.analysis.key == Key(2, "major")
+    cached, again = _run(worker, song, SeparationOptions())
+    assert isinstance(cached.data, np.memmap)  # from the stem cache, estimated again
+    assert again.analysis.tempo.bpm == pytest.approx(128, abs=0.5)
+    assert again.analysis.key == Key(2, "major")
