@@ -3,9 +3,11 @@ its key (``stemgui.stems.key``), estimated once from its stems and kept with the
 
 A stem cache entry keeps them in its ``entry.json`` (``to_info``): ``bpm`` (None: no pulse),
 ``beats`` (first beat and beat length in seconds; None: no steady grid) and ``song_key`` (tonic
-pitch class and mode; None: no clear key). An entry stored before one of them was kept has no
-such field, and its song is analysed again (``from_info`` says None); so has an entry whose
-estimates failed (``Analysis.failed``): what a failure left out is not kept as none found.
+pitch class and mode; None: no clear key), and ``analysis``, the ``VERSION`` of the estimates
+that found them. An entry stored before one of them was kept has no such field, or an older
+version, and its song is analysed again (``from_info`` says None): a song without drums kept
+as having no tempo gets the one found now from its mix. So has an entry whose estimates failed
+(``Analysis.failed``): what a failure left out is not kept as none found.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from stemgui.stems.key import Key
 from stemgui.stems.tempo import Tempo
 
 logger = logging.getLogger(__name__)
+
+# Raised whenever the estimates find other answers for the same stems (2: the tempo of songs
+# without drums from their mix, grids refused 0.5 % off their tempo, breaks among bleed).
+VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -41,13 +47,17 @@ class Analysis:
             "bpm": None if tempo is None else tempo.bpm,
             "beats": beats,
             "song_key": None if key is None else [key.tonic, key.mode],
+            "analysis": VERSION,
         }
 
     @classmethod
     def from_info(cls, info: Any) -> Analysis | None:
-        """The analysis a stem cache entry kept; None when it kept none (stored before), so
-        that the song is analysed again. Damaged fields read as not found."""
+        """The analysis a stem cache entry kept; None when it kept none (stored before) or
+        older estimates found it, so that the song is analysed again. Damaged fields read as not
+        found."""
         if not isinstance(info, dict) or not {"bpm", "beats", "song_key"} <= info.keys():
+            return None
+        if info.get("analysis") != VERSION:  # found by older estimates (or damaged)
             return None
         bpm, beats, key = info["bpm"], info["beats"], info["song_key"]
         tempo = None
