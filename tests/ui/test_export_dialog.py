@@ -296,3 +296,18 @@ def test_the_dialog_says_each_speed_as_its_files_are_named():
     assert pace_words(Pace(0.334, -1)) == "33.4 % speed, 1 semitone down"
     assert pace_words(Pace(0.75, 2)) == "75 % speed, 2 semitones up"
     assert pace_words(Pace(1.0, 3)) == "3 semitones up"
+
+
+def test_each_stem_of_a_song_with_a_long_name_drags_out_as_its_own_file(tmp_path, monkeypatch):
+    """The name was cut at its end, the stem's name with it: every stem of a song named in 80
+    Japanese characters (240 bytes) had one file, and dragging the drums dropped the vocals."""
+    from stemgui.ui.drag_out import DragFiles
+    from tests.ui.test_stems_playback import make_stemset
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    stemset, files = make_stemset(), DragFiles()
+    paths = {name: files.file(stemset, "夜" * 80, name, None) for name in NAMES}
+    for index, name in enumerate(NAMES):
+        assert paths[name].name.endswith(f" - {name}.wav")
+        read, _rate = sf.read(paths[name], dtype="float32", always_2d=True)
+        np.testing.assert_array_equal(read.T, stemset.data[index])
