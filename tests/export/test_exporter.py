@@ -199,6 +199,30 @@ def test_failed_write_removes_the_files_of_this_export(tmp_path, stems, monkeypa
     assert files_under(tmp_path) == ["m/mine.txt"]
 
 
+def test_a_folder_removed_while_exporting_is_said_once(tmp_path, stems, monkeypatch):
+    """It was said twice over: "could not be written: cannot be written: the folder ..."."""
+    import shutil
+
+    import stemgui.audio.stream as stream
+
+    real = stream.write_blocks
+    calls = []
+
+    def removing(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:  # a drive unplugged, a folder deleted in a file manager
+            shutil.rmtree(tmp_path / "out")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(stream, "write_blocks", removing)
+    with pytest.raises(ExportError) as caught:
+        export(stems, ExportRequest(folder=tmp_path / "out"), "t", "m")
+    assert str(caught.value) == (
+        f"{tmp_path / 'out/m/t/bass.wav'}: cannot be written: the folder "
+        f"{tmp_path / 'out/m/t'} does not exist; create it"
+    )
+
+
 def test_a_failed_overwrite_leaves_the_earlier_export_whole(tmp_path, stems, monkeypatch):
     """Disk full on the third stem of an export over an earlier one: all the earlier files stay
     as they were, not two new stems beside two old ones."""
