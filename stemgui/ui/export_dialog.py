@@ -257,7 +257,8 @@ class ExportDialog(QDialog):
             (_, path), *_ = plan(request, self._stems, track, model)
         except ExportError as error:
             self.example.clear()
-            self.problem.setText(error.reason)
+            # what is wrong with a file or folder under the one chosen names it
+            self.problem.setText(error.reason if error.path == request.folder else str(error))
         else:
             self.example.setText(f"e.g. {path}")
             self.problem.clear()

@@ -311,3 +311,21 @@ def test_each_stem_of_a_song_with_a_long_name_drags_out_as_its_own_file(tmp_path
         assert paths[name].name.endswith(f" - {name}.wav")
         read, _rate = sf.read(paths[name], dtype="float32", always_2d=True)
         np.testing.assert_array_equal(read.T, stemset.data[index])
+
+
+def test_the_dialog_names_the_file_or_folder_that_is_in_the_way(qtbot, settings_store, tmp_path):
+    """It said "is a folder; choose another folder or file name" of no file: which one, the
+    dialog did not say (the export's own message names it)."""
+    (tmp_path / "m" / "Song" / "drums.wav").mkdir(parents=True)
+    (tmp_path / "a file").write_bytes(b"not a folder")
+    dialog = ExportDialog(NAMES, S.Settings(settings_store), tmp_path, track="Song", model="m")
+    qtbot.addWidget(dialog)
+    assert dialog.problem.text() == (
+        f"{tmp_path / 'm' / 'Song' / 'drums.wav'}: is a folder; choose another folder or file name"
+    )
+    dialog.folder.setText(str(tmp_path / "a file" / "stems"))
+    assert dialog.problem.text() == (
+        f"{tmp_path / 'a file'}: is a file where the export needs a folder; choose another folder"
+    )
+    dialog.template.setText("{stem}.mp3")  # about the template: the folder is not named
+    assert dialog.problem.text().startswith("file name template '{stem}.mp3' ends in .mp3")
