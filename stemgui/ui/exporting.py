@@ -177,7 +177,8 @@ class ExportRunner(QObject):
         Returns the running task, or None when nothing is written: no song can be (``failed``)
         or the user cancelled when asked about existing files (``declined``).
         """
-        confirmed, failures, kept = confirm_targets(songs, self.ask)
+        running = [(job, request) for task in self.tasks for job, _stems, request in task.songs]
+        confirmed, failures, kept = confirm_targets(songs, self.ask, running)
         if confirmed is None:
             self.declined.emit()
             return None
