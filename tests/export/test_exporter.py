@@ -660,6 +660,33 @@ def test_a_folder_whose_name_the_disk_cannot_hold_is_refused_with_its_name(tmp_p
         plan(ExportRequest(folder=folder), NAMES, "t", "m")
 
 
+def test_a_folder_that_cannot_be_entered_is_said_not_writable(tmp_path, stems, monkeypatch):
+    """One in another user's folder raised PermissionError from ``plan`` (Path.is_dir), in
+    the export dialog at every key typed and out of its Export button."""
+    import errno
+    import os
+
+    locked = tmp_path / "theirs"
+    locked.mkdir()
+    real = os.stat
+
+    def stat(path, *args, **kwargs):  # as for a user without the folder's x permission
+        if str(path).startswith(f"{locked}{os.sep}"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "lstat", stat)
+    request = ExportRequest(folder=locked / "stems")
+    assert plan(request, NAMES, "t", "m")[0] == ("drums", locked / "stems/m/t/drums.wav")
+    with pytest.raises(ExportError) as caught:
+        export(stems, request, "t", "m")
+    assert caught.value.reason == (
+        f"could not be written: the folder {locked / 'stems/m/t'} is not writable; "
+        "choose another folder or change its permissions"
+    )
+
+
 def test_a_folder_through_a_link_to_nothing_says_the_link_leads_nowhere(tmp_path):
     """~/Music/USB linked to a drive not mounted was said to be "a file where the export
     needs a folder"."""
