@@ -307,7 +307,7 @@ class ExportDialog(QDialog):
             mix_gains=mixer.mix_gains if (self.mix.isChecked() and mixer is not None) else None,
             two_stems=two,
             fmt=fmt,
-            template=self.template.text(),
+            template=self.template.text().strip(),  # a space pasted after .{ext}, as a folder's
             overwrite=overwrite,
             rescale_together=True,  # the stems still add up to the song
             span=self.loop if self.only_loop and self.only_loop.isChecked() else None,
@@ -357,7 +357,7 @@ class ExportDialog(QDialog):
         ``remember_folder``, once the export has written its files)."""
         self.settings.set(S.EXPORT_FORMAT, self.format.currentData())
         self.settings.set(S.MP3_BITRATE, self.bitrate.currentData())
-        self.settings.set(S.EXPORT_TEMPLATE, self.template.text())
+        self.settings.set(S.EXPORT_TEMPLATE, self.template.text().strip())
         self.settings.set(S.EXPORT_RATE, self.rate.currentData())
 
     def remember_folder(self) -> None:

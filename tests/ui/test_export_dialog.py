@@ -329,3 +329,15 @@ def test_the_dialog_names_the_file_or_folder_that_is_in_the_way(qtbot, settings_
     )
     dialog.template.setText("{stem}.mp3")  # about the template: the folder is not named
     assert dialog.problem.text().startswith("file name template '{stem}.mp3' ends in .mp3")
+
+
+def test_a_space_pasted_after_the_template_is_left_out(qtbot, settings_store, tmp_path):
+    """ "{stem}.{ext} " was refused as having no extension, of a template that ends in .{ext}."""
+    settings = S.Settings(settings_store)
+    dialog = ExportDialog(NAMES, settings, tmp_path, track="Song", model="m")
+    qtbot.addWidget(dialog)
+    dialog.template.setText("{stem}.{ext} ")
+    assert not dialog.problem.text() and dialog.export_button.isEnabled()
+    assert dialog.example.text() == f"e.g. {tmp_path / 'drums.wav'}"
+    dialog.remember()
+    assert settings.get(S.EXPORT_TEMPLATE) == "{stem}.{ext}"
