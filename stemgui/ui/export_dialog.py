@@ -285,7 +285,11 @@ class ExportDialog(QDialog):
             check.setEnabled(not self.two_stems.isChecked())
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to", self.folder.text())
+        # where the files would go (the song's folder for one typed without its full path, or
+        # none), or the nearest folder above it that is there: not the app's working folder
+        there = self.request().folder
+        there = next((p for p in (there, *there.parents) if os.path.isdir(p)), there)
+        folder = QFileDialog.getExistingDirectory(self, "Export to", str(there))
         if folder:
             self.folder.setText(folder)
 

@@ -341,3 +341,27 @@ def test_a_space_pasted_after_the_template_is_left_out(qtbot, settings_store, tm
     assert dialog.example.text() == f"e.g. {tmp_path / 'drums.wav'}"
     dialog.remember()
     assert settings.get(S.EXPORT_TEMPLATE) == "{stem}.{ext}"
+
+
+def test_browse_opens_where_the_files_would_go(qtbot, settings_store, tmp_path, monkeypatch):
+    """It opened in the app's working folder when the folder was left "beside each song" or
+    typed without its full path ("stems"), not in the song's folder."""
+    from PySide6.QtWidgets import QFileDialog
+
+    opened = []
+
+    def choose(parent, caption, folder):
+        opened.append(folder)
+        return str(tmp_path / "chosen")
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", choose)
+    (tmp_path / "album").mkdir()
+    settings = S.Settings(settings_store)
+    dialog = ExportDialog(NAMES, settings, tmp_path / "album", songs=2)
+    qtbot.addWidget(dialog)
+    album = tmp_path / "album"
+    for typed, start in (("", album), ("stems", album), (str(tmp_path / "new" / "x"), tmp_path)):
+        dialog.folder.setText(typed)
+        dialog._browse()
+        assert opened[-1] == str(start)
+        assert dialog.folder.text() == str(tmp_path / "chosen")
