@@ -268,3 +268,32 @@ def test_an_export_of_files_an_export_still_running_writes_is_refused_at_once(
     wait_export(qtbot, win)
     assert win.statusBar().currentMessage() == f"Exported 4 files to {tmp_path / 'a'}"
     assert not asked and len(list((tmp_path / "a").iterdir())) == 4
+
+
+def test_a_file_another_program_writes_meanwhile_is_said_in_the_app_s_words(
+    qtbot, win, tmp_path, monkeypatch
+):
+    """It said to "allow overwriting", which nothing in the app is called: the question about
+    existing files offers Replace."""
+    job = add_done(win, tmp_path / "a.wav")
+    real = exporter.export
+
+    def export(stemset, request, track, model, on_progress, cancel):
+        def progress(fraction):
+            vocals = tmp_path / "a" / "vocals.wav"
+            if vocals.parent.is_dir() and not vocals.exists():  # while the stems are written
+                vocals.write_bytes(b"a DAW's")
+            on_progress(fraction)
+
+        return real(stemset, request, track, model, progress, cancel)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.select_for_the_user(job)
+    win.menu_bar.export_action.trigger()
+    wait_export(qtbot, win)
+    assert win.message == (
+        f"Export failed: {tmp_path / 'a' / 'vocals.wav'}: could not be written: another program "
+        "or export wrote this file meanwhile; export again and choose Replace"
+    )
+    assert (tmp_path / "a" / "vocals.wav").read_bytes() == b"a DAW's"
