@@ -152,7 +152,21 @@ class StemSpool:
     """
 
     def __init__(self, shape: tuple[int, int, int], folder: str | os.PathLike[str] | None = None):
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=folder))
+        """Raises FileError: its folder cannot be made there (a temporary folder gone or
+        read-only, a stale TMPDIR), or the disk has no room for it (``reserved_memmap``)."""
+        from stemgui.errors import FileError
+
+        parent = Path(folder if folder is not None else tempfile.gettempdir())
+        try:
+            made = tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=parent)
+        except OSError as error:  # was said as an unexpected error, naming a file of it
+            why = "it cannot be written" if os.path.isdir(parent) else "no such folder"
+            raise FileError(
+                parent,
+                f"this song's temporary files cannot be made there ({why}); make that folder "
+                "or let it be written, or set TMPDIR to another folder",
+            ) from error
+        self.folder = Path(made)
         self.path = self.folder / "stems.f32"
         try:
             self.array: np.ndarray | None = reserved_memmap(self.path, shape)

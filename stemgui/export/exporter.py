@@ -320,7 +320,7 @@ def _export(
             raise
         if isinstance(error, FileError):
             reason = error.reason
-            if not reason.startswith("could not be written"):
+            if not reason.startswith(("could not be written", "cannot be written")):
                 reason = f"could not be written: {reason}"
         else:  # a folder that cannot be made, a rename refused: with what to do
             reason = explain_write_error(current, error)

@@ -118,7 +118,9 @@ def plan(
             )
         if there is not None:  # first: a folder's name too long made is_dir raise OSError
             _check_length(path, there)
-        if path.is_dir():  # found now, not after every stem of a long song is written
+        # found now, not after every stem of a long song is written; os.path's test: in a
+        # folder that cannot be entered (another user's), Path.is_dir raised PermissionError
+        if os.path.isdir(path):
             raise ExportError(path, "is a folder; choose another folder or file name")
         key = str(path).casefold()
         if key in seen:

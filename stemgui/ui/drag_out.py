@@ -40,7 +40,7 @@ class DragFiles:
         from stemgui.audio.encode import AudioFormat, write_audio
         from stemgui.audio.stream import stem_reader, write_blocks
         from stemgui.errors import ExportError
-        from stemgui.export.naming import safe_name
+        from stemgui.export.naming import render
 
         if not stemset.complete:
             raise ExportError(  # a cancelled song's never finishes: Retry does
@@ -58,7 +58,8 @@ class DragFiles:
                 f"({error.strerror or error}); move away the file in its place or make "
                 f"{folder.parent} writable",
             ) from error
-        path = folder / safe_name(f"{track} - {name}.wav")
+        # a long song's name gives way, not the stem's: each stem has a file of its own
+        path = render("{track} - {stem}.{ext}", folder, track=track, stem=name, model="", ext="wav")
         rate = rate or stemset.samplerate
         if self._as_written(path) == (id(stemset), rate):
             return path

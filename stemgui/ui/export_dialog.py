@@ -257,7 +257,8 @@ class ExportDialog(QDialog):
             (_, path), *_ = plan(request, self._stems, track, model)
         except ExportError as error:
             self.example.clear()
-            self.problem.setText(error.reason)
+            # what is wrong with a file or folder under the one chosen names it
+            self.problem.setText(error.reason if error.path == request.folder else str(error))
         else:
             self.example.setText(f"e.g. {path}")
             self.problem.clear()
@@ -284,7 +285,11 @@ class ExportDialog(QDialog):
             check.setEnabled(not self.two_stems.isChecked())
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to", self.folder.text())
+        # where the files would go (the song's folder for one typed without its full path, or
+        # none), or the nearest folder above it that is there: not the app's working folder
+        there = self.request().folder
+        there = next((p for p in (there, *there.parents) if os.path.isdir(p)), there)
+        folder = QFileDialog.getExistingDirectory(self, "Export to", str(there))
         if folder:
             self.folder.setText(folder)
 
@@ -306,7 +311,7 @@ class ExportDialog(QDialog):
             mix_gains=mixer.mix_gains if (self.mix.isChecked() and mixer is not None) else None,
             two_stems=two,
             fmt=fmt,
-            template=self.template.text(),
+            template=self.template.text().strip(),  # a space pasted after .{ext}, as a folder's
             overwrite=overwrite,
             rescale_together=True,  # the stems still add up to the song
             span=self.loop if self.only_loop and self.only_loop.isChecked() else None,
@@ -356,7 +361,7 @@ class ExportDialog(QDialog):
         ``remember_folder``, once the export has written its files)."""
         self.settings.set(S.EXPORT_FORMAT, self.format.currentData())
         self.settings.set(S.MP3_BITRATE, self.bitrate.currentData())
-        self.settings.set(S.EXPORT_TEMPLATE, self.template.text())
+        self.settings.set(S.EXPORT_TEMPLATE, self.template.text().strip())
         self.settings.set(S.EXPORT_RATE, self.rate.currentData())
 
     def remember_folder(self) -> None:

@@ -3,8 +3,8 @@ that exist already.
 
 ``check_targets`` plans each song's request with ``stemgui.export.plan`` and refuses the songs
 that cannot be written (a bad template, a stem on the song itself, files another song of the
-batch writes); ``confirm_targets`` asks once, for all the songs, what to do with the files that
-exist already (``ask_existing``: Replace, Skip existing, Cancel).
+batch or an export still running writes); ``confirm_targets`` asks once, for all the songs,
+what to do with the files that exist already (``ask_existing``: Replace, Skip existing, Cancel).
 """
 
 from __future__ import annotations
@@ -55,18 +55,27 @@ def model_of(job: Any) -> str:
     return job.model_name or "model"
 
 
-def check_targets(songs: Sequence[SongExport]) -> tuple[list[SongExport], list[Path], list[str]]:
+def check_targets(
+    songs: Sequence[SongExport], running: Sequence[SongExport] = ()
+) -> tuple[list[SongExport], list[Path], list[str]]:
     """Every song's request checked before anything is written: (the songs that can be
     written, the files they would replace, why each other song cannot: "title: reason").
 
     A song is refused for a bad template, an unknown stem, two stems on one file, a stem on the
     song itself, or files another song of the list writes already (songs of one name from two
-    folders, or one song separated two ways).
+    folders, or one song separated two ways), or one of the exports still ``running`` (whose
+    files are not there yet to be asked about).
     """
     from stemgui.errors import ExportError
     from stemgui.export.planning import plan
 
     owners: dict[str, Any] = {}  # case-folded: Windows and macOS names ignore case
+    for job, request in running:
+        with contextlib.suppress(ExportError):  # changed on disk meanwhile: its export says so
+            targets = plan(
+                replace(request, overwrite=True), job.stemset.names, job.path, model_of(job)
+            )
+            owners.update(dict.fromkeys(map(_key, (path for _name, path in targets)), RUNNING))
     writable: list[SongExport] = []
     existing: list[Path] = []
     refused: list[str] = []
@@ -75,7 +84,7 @@ def check_targets(songs: Sequence[SongExport]) -> tuple[list[SongExport], list[P
             targets = plan(
                 replace(request, overwrite=True), job.stemset.names, job.path, model_of(job)
             )
-            keys = [os.path.normcase(os.path.abspath(path)).casefold() for _name, path in targets]
+            keys = [_key(path) for _name, path in targets]
             for key, (_name, path) in zip(keys, targets, strict=True):
                 if key in owners:
                     raise ExportError(path, _clash(owners[key], job))
@@ -95,7 +104,17 @@ def check_targets(songs: Sequence[SongExport]) -> tuple[list[SongExport], list[P
     return writable, existing, refused
 
 
+RUNNING = object()
+"""The owner of the files of an export still running, in ``check_targets``."""
+
+
+def _key(path: Path) -> str:
+    return os.path.normcase(os.path.abspath(path)).casefold()
+
+
 def _clash(first: Any, second: Any) -> str:
+    if first is RUNNING:
+        return "the export still running writes this file too; export again once it has ended"
     if first.path == second.path:
         return (
             f"{second.path.name} is in the queue twice, separated two ways, and both would "
@@ -108,15 +127,18 @@ def _clash(first: Any, second: Any) -> str:
 
 
 def confirm_targets(
-    songs: Sequence[SongExport], ask: Callable[[str], Existing]
+    songs: Sequence[SongExport],
+    ask: Callable[[str], Existing],
+    running: Sequence[SongExport] = (),
 ) -> tuple[list[SongExport] | None, list[str], int]:
-    """``songs`` checked against the disk; if files exist, ``ask(message)`` decides, once.
+    """``songs`` checked against the disk and the exports still ``running``; if files exist,
+    ``ask(message)`` decides, once.
 
     Returns (the songs to write, their requests with ``overwrite`` or ``skip_existing`` set as
     the user answered, or None when the user cancelled; why each other song cannot be written;
     how many existing files are kept as they are).
     """
-    writable, existing, refused = check_targets(songs)
+    writable, existing, refused = check_targets(songs, running)
     if not existing or all(request.overwrite for _job, request in writable):
         return writable, refused, 0
     listed = "\n".join(str(p) for p in existing[:8])

@@ -109,7 +109,9 @@ class ExportTask(QObject):
             self.cancelled.emit(job.title)
         except StemguiError as error:
             logger.warning("export of %s failed: %s", job.path, error)
-            self.failed.emit(job.title, str(error))
+            # a file written meanwhile by another program: the app's own words, as the command
+            # line puts its --overwrite there
+            self.failed.emit(job.title, str(error).replace("allow overwriting", "choose Replace"))
         except Exception as error:  # a bug: say so rather than lose the message on a thread
             logger.exception("export of %s failed unexpectedly", job.path)
             self.failed.emit(job.title, f"unexpected error: {error}; details are in the log file")
@@ -177,7 +179,8 @@ class ExportRunner(QObject):
         Returns the running task, or None when nothing is written: no song can be (``failed``)
         or the user cancelled when asked about existing files (``declined``).
         """
-        confirmed, failures, kept = confirm_targets(songs, self.ask)
+        running = [(job, request) for task in self.tasks for job, _stems, request in task.songs]
+        confirmed, failures, kept = confirm_targets(songs, self.ask, running)
         if confirmed is None:
             self.declined.emit()
             return None

@@ -199,6 +199,30 @@ def test_failed_write_removes_the_files_of_this_export(tmp_path, stems, monkeypa
     assert files_under(tmp_path) == ["m/mine.txt"]
 
 
+def test_a_folder_removed_while_exporting_is_said_once(tmp_path, stems, monkeypatch):
+    """It was said twice over: "could not be written: cannot be written: the folder ..."."""
+    import shutil
+
+    import stemgui.audio.stream as stream
+
+    real = stream.write_blocks
+    calls = []
+
+    def removing(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:  # a drive unplugged, a folder deleted in a file manager
+            shutil.rmtree(tmp_path / "out")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(stream, "write_blocks", removing)
+    with pytest.raises(ExportError) as caught:
+        export(stems, ExportRequest(folder=tmp_path / "out"), "t", "m")
+    assert str(caught.value) == (
+        f"{tmp_path / 'out/m/t/bass.wav'}: cannot be written: the folder "
+        f"{tmp_path / 'out/m/t'} does not exist; create it"
+    )
+
+
 def test_a_failed_overwrite_leaves_the_earlier_export_whole(tmp_path, stems, monkeypatch):
     """Disk full on the third stem of an export over an earlier one: all the earlier files stay
     as they were, not two new stems beside two old ones."""
@@ -634,6 +658,33 @@ def test_a_folder_whose_name_the_disk_cannot_hold_is_refused_with_its_name(tmp_p
     folder = tmp_path / ("x" * 300)
     with pytest.raises(ExportError, match=r"the name 'x+' is too long .* \(300 bytes; it takes"):
         plan(ExportRequest(folder=folder), NAMES, "t", "m")
+
+
+def test_a_folder_that_cannot_be_entered_is_said_not_writable(tmp_path, stems, monkeypatch):
+    """One in another user's folder raised PermissionError from ``plan`` (Path.is_dir), in
+    the export dialog at every key typed and out of its Export button."""
+    import errno
+    import os
+
+    locked = tmp_path / "theirs"
+    locked.mkdir()
+    real = os.stat
+
+    def stat(path, *args, **kwargs):  # as for a user without the folder's x permission
+        if str(path).startswith(f"{locked}{os.sep}"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "lstat", stat)
+    request = ExportRequest(folder=locked / "stems")
+    assert plan(request, NAMES, "t", "m")[0] == ("drums", locked / "stems/m/t/drums.wav")
+    with pytest.raises(ExportError) as caught:
+        export(stems, request, "t", "m")
+    assert caught.value.reason == (
+        f"could not be written: the folder {locked / 'stems/m/t'} is not writable; "
+        "choose another folder or change its permissions"
+    )
 
 
 def test_a_folder_through_a_link_to_nothing_says_the_link_leads_nowhere(tmp_path):

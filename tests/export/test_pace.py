@@ -112,6 +112,25 @@ def test_the_spool_of_the_files_at_a_pace_is_deleted_after_the_export_or_a_cance
     assert not (tmp_path / "out" / "m" / "Again 50% -2st").exists()
 
 
+def test_a_temporary_folder_that_is_gone_is_said_with_what_to_do(tmp_path, stems, monkeypatch):
+    """A stale TMPDIR: the export at a pace failed with FileNotFoundError, which the app said
+    as an unexpected error naming a spool folder of its own making."""
+    import tempfile
+
+    from stemgui.errors import FileError
+
+    gone = tmp_path / "gone"
+    monkeypatch.setattr(tempfile, "tempdir", str(gone))
+    request = ExportRequest(folder=tmp_path / "out", fmt=FLOAT32, pace=Pace(0.75))
+    with pytest.raises(FileError) as caught:
+        export(stems, request, "Song", "m")
+    assert str(caught.value) == (
+        f"{gone}: this song's temporary files cannot be made there (no such folder); make that "
+        "folder or let it be written, or set TMPDIR to another folder"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_loud_song_transposed_still_adds_up(tmp_path, stems):
     """The player's transposer bends peaks past -1 dBFS; the export's must not (it rescales
     its files itself), or the mix would no longer be the sum of the stems where it is loud."""

@@ -296,3 +296,72 @@ def test_the_dialog_says_each_speed_as_its_files_are_named():
     assert pace_words(Pace(0.334, -1)) == "33.4 % speed, 1 semitone down"
     assert pace_words(Pace(0.75, 2)) == "75 % speed, 2 semitones up"
     assert pace_words(Pace(1.0, 3)) == "3 semitones up"
+
+
+def test_each_stem_of_a_song_with_a_long_name_drags_out_as_its_own_file(tmp_path, monkeypatch):
+    """The name was cut at its end, the stem's name with it: every stem of a song named in 80
+    Japanese characters (240 bytes) had one file, and dragging the drums dropped the vocals."""
+    from stemgui.ui.drag_out import DragFiles
+    from tests.ui.test_stems_playback import make_stemset
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    stemset, files = make_stemset(), DragFiles()
+    paths = {name: files.file(stemset, "夜" * 80, name, None) for name in NAMES}
+    for index, name in enumerate(NAMES):
+        assert paths[name].name.endswith(f" - {name}.wav")
+        read, _rate = sf.read(paths[name], dtype="float32", always_2d=True)
+        np.testing.assert_array_equal(read.T, stemset.data[index])
+
+
+def test_the_dialog_names_the_file_or_folder_that_is_in_the_way(qtbot, settings_store, tmp_path):
+    """It said "is a folder; choose another folder or file name" of no file: which one, the
+    dialog did not say (the export's own message names it)."""
+    (tmp_path / "m" / "Song" / "drums.wav").mkdir(parents=True)
+    (tmp_path / "a file").write_bytes(b"not a folder")
+    dialog = ExportDialog(NAMES, S.Settings(settings_store), tmp_path, track="Song", model="m")
+    qtbot.addWidget(dialog)
+    assert dialog.problem.text() == (
+        f"{tmp_path / 'm' / 'Song' / 'drums.wav'}: is a folder; choose another folder or file name"
+    )
+    dialog.folder.setText(str(tmp_path / "a file" / "stems"))
+    assert dialog.problem.text() == (
+        f"{tmp_path / 'a file'}: is a file where the export needs a folder; choose another folder"
+    )
+    dialog.template.setText("{stem}.mp3")  # about the template: the folder is not named
+    assert dialog.problem.text().startswith("file name template '{stem}.mp3' ends in .mp3")
+
+
+def test_a_space_pasted_after_the_template_is_left_out(qtbot, settings_store, tmp_path):
+    """ "{stem}.{ext} " was refused as having no extension, of a template that ends in .{ext}."""
+    settings = S.Settings(settings_store)
+    dialog = ExportDialog(NAMES, settings, tmp_path, track="Song", model="m")
+    qtbot.addWidget(dialog)
+    dialog.template.setText("{stem}.{ext} ")
+    assert not dialog.problem.text() and dialog.export_button.isEnabled()
+    assert dialog.example.text() == f"e.g. {tmp_path / 'drums.wav'}"
+    dialog.remember()
+    assert settings.get(S.EXPORT_TEMPLATE) == "{stem}.{ext}"
+
+
+def test_browse_opens_where_the_files_would_go(qtbot, settings_store, tmp_path, monkeypatch):
+    """It opened in the app's working folder when the folder was left "beside each song" or
+    typed without its full path ("stems"), not in the song's folder."""
+    from PySide6.QtWidgets import QFileDialog
+
+    opened = []
+
+    def choose(parent, caption, folder):
+        opened.append(folder)
+        return str(tmp_path / "chosen")
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", choose)
+    (tmp_path / "album").mkdir()
+    settings = S.Settings(settings_store)
+    dialog = ExportDialog(NAMES, settings, tmp_path / "album", songs=2)
+    qtbot.addWidget(dialog)
+    album = tmp_path / "album"
+    for typed, start in (("", album), ("stems", album), (str(tmp_path / "new" / "x"), tmp_path)):
+        dialog.folder.setText(typed)
+        dialog._browse()
+        assert opened[-1] == str(start)
+        assert dialog.folder.text() == str(tmp_path / "chosen")

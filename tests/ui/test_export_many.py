@@ -237,3 +237,63 @@ def test_ticks_of_stems_or_a_loop_a_song_does_not_offer_are_kept_for_the_next(
     }
     assert again.two_stems.isChecked() and again.only_loop.isChecked()
     assert choices.stems["no_vocals"] is False
+
+
+def test_an_export_of_files_an_export_still_running_writes_is_refused_at_once(
+    qtbot, win, tmp_path, monkeypatch
+):
+    """Export stems pressed again (or Export all) while the song's files were being written:
+    none of them was there yet to ask about, so both wrote them, and the second to finish
+    failed at its end, saying another program wrote them."""
+    job = add_done(win, tmp_path / "a.wav")
+    real = exporter.export
+    going = threading.Event()
+
+    def export(stemset, request, track, model, on_progress, cancel):
+        assert going.wait(10)
+        return real(stemset, request, track, model, on_progress, cancel)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.select_for_the_user(job)
+    win.menu_bar.export_action.trigger()
+    asked = []
+    win.exports.ask_existing = lambda message: asked.append(message) or Existing.REPLACE
+    win.menu_bar.export_action.trigger()  # the first still writing
+    assert win.message == (
+        f"Export failed: {tmp_path / 'a' / 'drums.wav'}: the export still running writes this "
+        "file too; export again once it has ended"
+    )
+    going.set()
+    wait_export(qtbot, win)
+    assert win.statusBar().currentMessage() == f"Exported 4 files to {tmp_path / 'a'}"
+    assert not asked and len(list((tmp_path / "a").iterdir())) == 4
+
+
+def test_a_file_another_program_writes_meanwhile_is_said_in_the_app_s_words(
+    qtbot, win, tmp_path, monkeypatch
+):
+    """It said to "allow overwriting", which nothing in the app is called: the question about
+    existing files offers Replace."""
+    job = add_done(win, tmp_path / "a.wav")
+    real = exporter.export
+
+    def export(stemset, request, track, model, on_progress, cancel):
+        def progress(fraction):
+            vocals = tmp_path / "a" / "vocals.wav"
+            if vocals.parent.is_dir() and not vocals.exists():  # while the stems are written
+                vocals.write_bytes(b"a DAW's")
+            on_progress(fraction)
+
+        return real(stemset, request, track, model, progress, cancel)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.select_for_the_user(job)
+    win.menu_bar.export_action.trigger()
+    wait_export(qtbot, win)
+    assert win.message == (
+        f"Export failed: {tmp_path / 'a' / 'vocals.wav'}: could not be written: another program "
+        "or export wrote this file meanwhile; export again and choose Replace"
+    )
+    assert (tmp_path / "a" / "vocals.wav").read_bytes() == b"a DAW's"
