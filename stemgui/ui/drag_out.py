@@ -4,11 +4,15 @@ Each stem is written as a 32-bit float wav in ``<user cache>/stemgui/drag``, nam
 song, at the rate asked (the one an export would take): every sample as separated at the stems'
 rate, resampled a block at a time at another, so stems dragged one by one still add up to the
 song. The file written for the same stems at the same rate is dropped again while it is as
-written: writing a long stem holds the window up for a moment, at every drag otherwise.
+written: writing a long stem holds the window up for a moment, at every drag otherwise. A file
+dropped earlier is never written over by other stems (another song of the same name, the song
+separated again) or another rate: a DAW may play it where it lies, so those get the next free
+name ("My Song (2) - bass.wav").
 """
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from pathlib import Path
 from typing import Any
@@ -30,8 +34,8 @@ class DragFiles:
 
     def file(self, stemset: Any, track: str, name: str, rate: int | None) -> Path:
         """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
-        stems' own), written unless the last file written there is of these stems at that rate
-        and as written.
+        stems' own), written unless a file this object wrote is of these stems at that rate
+        and as written; under the next free name where one it wrote holds others.
 
         Raises:
             StemguiError: the song is still separating (or was cancelled), or the file (or
@@ -58,11 +62,23 @@ class DragFiles:
                 f"({error.strerror or error}); move away the file in its place or make "
                 f"{folder.parent} writable",
             ) from error
-        # a long song's name gives way, not the stem's: each stem has a file of its own
-        path = render("{track} - {stem}.{ext}", folder, track=track, stem=name, model="", ext="wav")
         rate = rate or stemset.samplerate
-        if self._as_written(path) == (id(stemset), rate):
-            return path
+        for number in itertools.count(1):
+            # a long song's name gives way, not the stem's: each stem has a file of its own
+            label = "" if number == 1 else f"({number})"
+            path = render(
+                "{track} - {stem}.{ext}",
+                folder,
+                track=track,
+                stem=name,
+                model="",
+                ext="wav",
+                track_label=label,
+            )
+            if self._as_written(path) == (id(stemset), rate):
+                return path
+            if path not in self._written or not path.exists():  # none of this run's drops
+                break
         exact = AudioFormat("wav", 32, float=True, clip="none")
         if rate == stemset.samplerate:
             write_audio(path, stemset.stem(name), rate, exact, overwrite=True)

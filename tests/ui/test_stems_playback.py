@@ -561,18 +561,29 @@ def test_a_stem_dragged_again_reuses_its_file_while_it_is_as_written(
     panel.track = "My Song"
     first = panel.drag_file("bass")
     assert panel.drag_file("bass") == first and len(writes) == 1
-    panel.drag_rate = lambda: 12000  # another rate: written again
-    assert panel.drag_file("bass") == first and len(writes) == 2
-    assert sf.info(first).samplerate == 12000
-    first.write_bytes(b"another song of the same name's")  # changed since: written again
-    panel.drag_file("bass")
-    assert len(writes) == 3 and sf.info(first).samplerate == 12000
-    panel.show_song(make_stemset(), MixerState(NAMES), "My Song")  # other stems, same name
-    panel.drag_file("bass")
-    assert len(writes) == 4
-    first.unlink()
-    panel.drag_file("bass")
-    assert len(writes) == 5 and first.is_file()
+    first.unlink()  # deleted since: written again
+    assert panel.drag_file("bass") == first and len(writes) == 2 and first.is_file()
+
+
+def test_a_stem_dropped_earlier_is_never_written_over(qtbot, panel, tmp_path, monkeypatch):
+    """A DAW plays a dropped file where it lies: dragging another song of the same name
+    (cd1/01.wav, cd2/01.wav), or the stem at another rate, wrote over the file dropped before,
+    and the DAW's first track played the second song."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    panel.track = "My Song"
+    first = panel.drag_file("bass")
+    panel.drag_rate = lambda: 12000
+    second = panel.drag_file("bass")
+    assert second.name == "My Song (2) - bass.wav" and sf.info(second).samplerate == 12000
+    assert sf.info(first).samplerate == RATE  # as dropped
+    panel.show_song(make_stemset(3 * RATE), MixerState(NAMES), "My Song")  # same name
+    third = panel.drag_file("bass")
+    assert third.name == "My Song (3) - bass.wav" and sf.info(third).frames == 3 * RATE
+    assert sf.info(first).frames == 4 * RATE  # the first song's, as dropped
+    first.write_bytes(b"changed by someone else since")  # not ours any more: not written over
+    panel.drag_rate = lambda: 12000
+    assert panel.drag_file("bass").name == "My Song (4) - bass.wav"
+    assert first.read_bytes() == b"changed by someone else since"
 
 
 def test_a_stem_drags_out_at_the_rate_asked_resampled_as_julius_does(
