@@ -105,7 +105,10 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.mixer = mixer
         self.batch = songs > 1
-        self.setWindowTitle(f"Export the stems of {songs} songs" if self.batch else "Export stems")
+        # the song in the player may not be the one selected in the queue: the title names it
+        self.setWindowTitle(
+            f"Export the stems of {songs} songs" if self.batch else f"Export stems — {track}"
+        )
         self.settings = settings
         layout = QVBoxLayout(self)
 

@@ -365,3 +365,11 @@ def test_browse_opens_where_the_files_would_go(qtbot, settings_store, tmp_path, 
         dialog._browse()
         assert opened[-1] == str(start)
         assert dialog.folder.text() == str(tmp_path / "chosen")
+
+
+def test_the_title_names_the_song_exported(qtbot, settings_store, tmp_path):
+    """The song in the player is exported, which may not be the one selected in the queue:
+    the title said only "Export stems"."""
+    dialog = ExportDialog(NAMES, S.Settings(settings_store), tmp_path, track="Night Drive")
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "Export stems — Night Drive"
