@@ -184,6 +184,14 @@ def test_conflicting_or_bad_flags_exit_2(argv, capsys):
     assert "stemgui-separate: error:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("kind", ["flac", "mp3"])
+def test_float32_with_another_format_names_the_flag(kind, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["a.wav", f"--{kind}", "--float32"])
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error == f"stemgui-separate: error: --float32 writes wav only; leave it out for {kind}"
+
+
 def test_no_track_and_bad_template_exit_2(capsys):
     with pytest.raises(SystemExit) as caught:
         cli.main([])

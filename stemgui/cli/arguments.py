@@ -189,6 +189,8 @@ def audio_format(args: argparse.Namespace) -> Any:
     kind = "mp3" if args.mp3 else "flac" if args.flac else "wav"
     if kind == "mp3" and args.int24:  # was ignored without a word
         raise ValueError("mp3 has no bit depth; leave out --int24")
+    if kind != "wav" and args.float32:  # said "flac is written with 16 or 24 bits, not 32"
+        raise ValueError(f"--float32 writes wav only; leave it out for {kind}")
     bits = 32 if args.float32 else 24 if args.int24 else 16
     return AudioFormat(
         kind=kind,
