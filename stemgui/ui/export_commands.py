@@ -216,9 +216,10 @@ class ExportCommands(QObject):
         )
         without = f"; left out, without the chosen stems: {', '.join(left_out)}" if left_out else ""
         existing = f"; {counted(kept, 'existing file')} kept" if kept else ""
-        self.window.statusBar().showMessage(
-            f"Exported {counted(files, 'file')} of {of}{existing}{without}.", 10_000
-        )
+        done = f"Exported {counted(files, 'file')} of {of}"
+        if not songs:  # every song failed or was left out (a banner says why)
+            done = f"None of the {total} songs was exported" if total > 1 else "Not exported"
+        self.window.statusBar().showMessage(f"{done}{existing}{without}.", 10_000)
 
     def _export_failed(self, message: str) -> None:
         self.window.statusBar().clearMessage()

@@ -281,6 +281,25 @@ def test_a_song_that_fails_is_named_and_the_others_are_written(qtbot, win, tmp_p
     assert win.banner.isVisibleTo(win)
 
 
+def test_when_every_song_fails_the_status_bar_says_none_was_exported(
+    qtbot, win, tmp_path, monkeypatch
+):
+    """It read "Exported 0 files of 0 of the 2 songs." under the banner naming the failures."""
+    from stemgui.export import exporter
+
+    def export(stemset, request, *args):
+        raise ExportError(request.folder, "No space left on device")
+
+    for name in ("a", "b"):
+        add_done(win, tmp_path / f"{name}.wav")
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: None)
+    win.menu_bar.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert win.message.startswith("Export failed: 2 of 2 songs could not be exported.")
+    assert win.statusBar().currentMessage() == "None of the 2 songs was exported."
+
+
 def test_closing_the_window_finishes_the_song_being_written_and_skips_the_rest(
     qtbot, win, tmp_path, monkeypatch
 ):
