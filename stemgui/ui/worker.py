@@ -47,7 +47,7 @@ from stemgui.ui.separation_options import (
     default_model_identity,
     default_separator_factory,
 )
-from stemgui.ui.worker_cache import StemCacheSteps
+from stemgui.ui.worker_cache import StemCacheSteps, two_stem_notes
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,8 @@ class SeparationWorker(StemCacheSteps, QObject):
         stage(job, state): "loading model", "decoding" or "separating" begins.
         started(job, stemset, model_name): the (silent) ``StemSet`` exists; it fills in as
             ``progress`` reports, and can be played and drawn up to ``frames_ready``.
-        progress(job, fraction, frames_ready, notes): after each chunk.
+        progress(job, fraction, frames_ready, notes): after each chunk (and once for stems
+            from the stem cache that have a note: two stems of a stem the model has not).
         finished(job, stemset, waveforms) / failed(job, message, retry_helps) / cancelled(job):
             exactly one per run; ``waveforms`` is the ``StemWaveforms`` of the final stems,
             computed here so that showing a long song costs the GUI thread nothing, with the
@@ -260,7 +261,7 @@ class SeparationWorker(StemCacheSteps, QObject):
                 logger.info("%s changed while it was read: its stems are not cached", path)
                 song_sha = None
             check()
-            warnings, mix = song.warnings, song.samples
+            warnings, mix = (*song.warnings, *two_stem_notes(options, sources)), song.samples
             own = (song.original_samplerate, song.original_frames)  # exported back at its rate
             del song
             stemset = StemSet.allocate(
