@@ -58,6 +58,16 @@ def model_descriptions() -> dict[str, str]:
     return descriptions
 
 
+def store_files() -> dict[str, str]:
+    """{name: file} of the store's models in a file of their own (bundled, the user's) that
+    load now: for each name, the file that loading by that name reads."""
+    files: dict[str, str] = {}
+    for entry in make_store().list_models():
+        if entry.available:
+            files.setdefault(entry.name, str(entry.path) if entry.path is not None else "")
+    return {name: path for name, path in files.items() if path}
+
+
 def official_catalogue() -> list[tuple[str, str, bool]]:
     """(name, description, downloaded) of every official Demucs model the store knows."""
     return [

@@ -9,6 +9,7 @@ and holds the songs while the chosen model does not load (``model_failed``).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -65,6 +66,7 @@ class SeparationMenus(QObject):
         self._probe = probe
         self.store_models: list[str] | None = None  # None until the worker answered
         self.descriptions: dict[str, str] = {}  # name -> what the store says of it
+        self.store_files: dict[str, str] = {}  # name -> its file (bundled, the user's)
         self.catalogue: list[tuple[str, str, bool]] = []  # official: name, text, downloaded
         self.devices: list[str] | None = None  # what this machine has, once the worker said
         self.root_url: str | None = None  # where official models download from
@@ -151,7 +153,7 @@ class SeparationMenus(QObject):
         menu.clear()
         for action in self.model_group.actions():
             self.model_group.removeAction(action)
-        current = self.settings.get(S.MODEL)
+        current = self._store_name(self.settings.get(S.MODEL))
         names = list(self.store_models or [])
         if current and current not in names:
             names.append(current)
@@ -174,6 +176,19 @@ class SeparationMenus(QObject):
         menu.addSeparator()
         menu.addAction("Get models…").triggered.connect(self.get_models)
         menu.addAction("Choose model file…").triggered.connect(self.choose_model_file)
+
+    def _store_name(self, spec: str) -> str:
+        """The store's name of the model whose file ``spec`` is (the bundled file chosen by
+        file showed twice in the Model menu, under one name), else ``spec``."""
+        if is_model_file(spec):
+            for name in self.store_models or []:
+                path = self.store_files.get(name)
+                try:
+                    if path and os.path.samefile(spec, path):
+                        return name
+                except OSError:  # gone since the worker listed it
+                    continue
+        return spec
 
     def fill_device_menu(self, devices: list[tuple[str, str]]) -> None:
         self.device_menu.clear()
@@ -286,12 +301,13 @@ class SeparationMenus(QObject):
         self._probe()
 
     def probed(self, models: list, catalogue: list, devices: list, error: str = "") -> None:
-        """Take in the worker's answer: the models that load now (name, description), the
+        """Take in the worker's answer: the models that load now (name, description, file), the
         catalogue, the devices, and why it could not list them ("" when it could)."""
         self.probing = False
         self.list_error = error
-        self.store_models = [name for name, _ in models]
-        self.descriptions = {name: text for name, text in models if text}
+        self.store_models = [name for name, _text, _file in models]
+        self.descriptions = {name: text for name, text, _file in models if text}
+        self.store_files = {name: path for name, _text, path in models if path}
         if catalogue:  # none: the worker could not look (its error is said)
             self._set_catalogue([tuple(entry) for entry in catalogue])
         if devices:

@@ -82,8 +82,9 @@ class SeparationWorker(StemCacheSteps, QObject):
             ``restore.Kept`` (the entry, and the song and model files as they were recognised),
             which the session keeps so that the next start finds them without the model.
         device(label): the device the separator runs on (again when it falls back to the CPU).
-        probed(models, catalogue, devices, error): the names of the models that load now,
-            (name, description, downloaded) of the official models, (name, label) of the
+        probed(models, catalogue, devices, error): (name, description, file) of the models
+            that load now (file: "" for an official one), (name, description, downloaded) of
+            the official models, (name, label) of the
             devices, and an error message ("" if none), answering ``probe``.
 
     Args:
@@ -142,12 +143,13 @@ class SeparationWorker(StemCacheSteps, QObject):
             device_choices,
             model_descriptions,
             official_catalogue,
+            store_files,
             store_names,
         )
 
         try:
-            about = model_descriptions()
-            models = [(name, about.get(name, "")) for name in store_names()]
+            about, files = model_descriptions(), store_files()
+            models = [(name, about.get(name, ""), files.get(name, "")) for name in store_names()]
             catalogue, devices = official_catalogue(), device_choices()
         except Exception as error:  # any: the window must hear back, or it looks forever
             logger.exception("listing the models and devices failed")

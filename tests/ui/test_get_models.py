@@ -243,7 +243,7 @@ def test_the_get_models_dialog_follows_the_catalogue_while_open(qtbot, settings_
         assert dialog.status.text() == ""
         # htdemucs downloaded from the command line, mdx's files deleted
         win.menus.probed(
-            [("htdemucs", "usual")], [("htdemucs", "usual", True), ("mdx", "o", False)], []
+            [("htdemucs", "usual", "")], [("htdemucs", "usual", True), ("mdx", "o", False)], []
         )
         assert dialog.table.item(dialog.rows["htdemucs"], 2).text() == "downloaded"
         assert dialog.table.item(dialog.rows["mdx"], 2).text() == "not downloaded"

@@ -644,6 +644,34 @@ def test_the_menus_say_what_each_model_and_quality_is(qtbot, settings_store, mon
     win.close()
 
 
+@pytest.mark.parametrize("how", ["by its path", "by a link to it"])
+def test_a_model_file_of_the_store_shows_once_in_the_model_menu(
+    qtbot, settings_store, tiny_model_file, tmp_path, how
+):
+    """A file of the model store chosen by file (Choose model file…) showed twice in the Model
+    menu under one name; it is the store's entry, checked."""
+    from stemgui.separation.store import default_user_dir
+
+    default_user_dir().mkdir(parents=True)
+    mine = default_user_dir() / "mine-1a2b3c4d.stemgui"
+    mine.write_bytes(tiny_model_file.read_bytes())
+    chosen = mine
+    if how == "by a link to it":
+        chosen = tmp_path / "elsewhere.stemgui"
+        chosen.symlink_to(mine)
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(chosen))
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    win.menus.fill_model_menu()
+    models = [a for a in win.menus.model_menu.actions() if a.isCheckable()]
+    assert [a.text() for a in models if a.text() == "mine"] == ["mine"]
+    assert [a.text() for a in models if a.isChecked()] == ["mine"]
+    assert settings.get(S.MODEL) == str(chosen)  # what was chosen stays so
+    win.close()
+
+
 def test_settings_are_typed_and_survive_garbage(settings_store):
     settings = S.Settings(settings_store)
     assert settings.get(S.QUALITY) == "balanced"
@@ -1253,7 +1281,7 @@ def test_a_missing_official_model_is_said_to_be_downloadable_again(qtbot, settin
     win = MainWindow(settings, output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
     win.menus.probed(
-        [("stemgui-htdemucs-small", "")], [("htdemucs", "Hybrid Transformer", False)], []
+        [("stemgui-htdemucs-small", "", "")], [("htdemucs", "Hybrid Transformer", False)], []
     )
     assert win.menus.problem() == (
         "The chosen model “htdemucs” is missing (htdemucs). Model ▸ Get models… downloads it "
