@@ -46,8 +46,11 @@ def make_store(official_root_url: str | None = None) -> Any:
 
 
 def store_names() -> list[str]:
-    """Names of the models in the model store that can be loaded now."""
-    return list(make_store().names())
+    """Names of the models in the model store that can be loaded now, first the one used when
+    none is chosen (``ModelStore.default_name``): the Model menu checks it then."""
+    store = make_store()
+    default = store.default_name()
+    return sorted(store.names(), key=lambda name: name != default)
 
 
 def model_descriptions() -> dict[str, str]:

@@ -672,6 +672,40 @@ def test_a_model_file_of_the_store_shows_once_in_the_model_menu(
     win.close()
 
 
+def test_the_model_menu_checks_the_store_s_default_when_none_is_chosen(
+    qtbot, settings_store, tiny_model_file, tmp_path, monkeypatch, songs
+):
+    """With no model chosen the menu checked the first model listed, though the songs were
+    separated with the store's default (a bundled one marked default, listed second)."""
+    import json
+
+    from stemgui.separation.hashing import file_sha256
+
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    sha256 = file_sha256(tiny_model_file)
+    entries = []
+    for name, default in (("first", False), ("second", True)):
+        (bundled / f"{name}.stemgui").write_bytes(tiny_model_file.read_bytes())
+        entries.append({"name": name, "file": f"{name}.stemgui", "sha256": sha256})
+        entries[-1]["default"] = default
+    manifest = {"schema": 1, "models": entries}
+    (bundled / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: bundled)
+    settings = S.Settings(settings_store)
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    win.menus.fill_model_menu()
+    models = [a for a in win.menus.model_menu.actions() if a.isCheckable()]
+    assert [a.text() for a in models if a.isChecked()] == ["second"]
+    (job,) = win.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+    assert job.state is JobState.DONE and job.model_name == "second", job.error
+    win.close()
+
+
 def test_settings_are_typed_and_survive_garbage(settings_store):
     settings = S.Settings(settings_store)
     assert settings.get(S.QUALITY) == "balanced"
