@@ -276,9 +276,21 @@ class SeparationMenus(QObject):
         self.dialog = ModelsDialog(self.catalogue, self.root_url, self.window)
         self.dialog.downloaded.connect(self._model_downloaded)
         self.catalogue_changed.connect(self.dialog.show_catalogue)
+        self._say_list_error()
         self.dialog.show()
         self._probe()  # a model's files deleted since the last look: "not downloaded" again
         return self.dialog
+
+    def _say_list_error(self) -> None:
+        """The Get models dialog says why it lists no model when the worker could not list
+        them (it said that the list shows once it is loaded, for good)."""
+        if self.dialog is None or not self.list_error or self.catalogue:
+            return
+        stop = "" if self.list_error.endswith((".", "!", "?")) else "."
+        self.dialog.status.setText(
+            f"The list of official models could not be loaded: {self.list_error}{stop} "
+            "Reinstall stemgui, or choose a model file (Model ▸ Choose model file…)."
+        )
 
     def _set_catalogue(self, catalogue: list[tuple[str, str, bool]]) -> None:
         if catalogue != self.catalogue:
@@ -310,6 +322,7 @@ class SeparationMenus(QObject):
         self.store_files = {name: path for name, _text, path in models if path}
         if catalogue:  # none: the worker could not look (its error is said)
             self._set_catalogue([tuple(entry) for entry in catalogue])
+        self._say_list_error()
         if devices:
             devices = [tuple(d) for d in devices]
             self.fill_device_menu(devices)
