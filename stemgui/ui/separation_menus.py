@@ -196,7 +196,9 @@ class SeparationMenus(QObject):
             self.device_group.removeAction(action)
         current = self.settings.get(S.DEVICE)
         if current not in [name for name, _ in devices]:
-            devices = [*devices, (current, f"{current} (missing: Automatic is used)")]
+            # said missing once the worker has said which devices there are
+            missing = " (missing: Automatic is used)" if self.devices is not None else ""
+            devices = [*devices, (current, current + missing)]
         for name, label in devices:
             action = QAction(label, self)
             action.setCheckable(True)
@@ -325,8 +327,8 @@ class SeparationMenus(QObject):
         self._say_list_error()
         if devices:
             devices = [tuple(d) for d in devices]
-            self.fill_device_menu(devices)
             self.devices = [name for name, _ in devices]
+            self.fill_device_menu(devices)
             labels = dict(devices)
             current = self.settings.get(S.DEVICE)
             if current in labels:

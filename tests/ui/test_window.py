@@ -622,6 +622,24 @@ def test_a_device_chosen_earlier_and_gone_separates_on_automatic(
     win.close()
 
 
+def test_a_device_is_said_missing_only_once_the_devices_are_known(qtbot, settings_store):
+    """Until the worker had said which devices there are (torch loading, seconds), the Device
+    menu said that the GPU chosen was missing and that Automatic was used."""
+    settings = S.Settings(settings_store)
+    settings.set(S.DEVICE, "cuda:1")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    labels = [a.text() for a in win.menus.device_menu.actions()]
+    assert labels == ["Automatic", "CPU", "cuda:1"]
+    win.menus.probed([], [], [("auto", "Automatic (CPU)"), ("cpu", "CPU")])
+    labels = [a.text() for a in win.menus.device_menu.actions()]
+    assert labels == ["Automatic (CPU)", "CPU", "cuda:1 (missing: Automatic is used)"]
+    win.menus.probed([], [], [("auto", "Automatic (GPU)"), ("cuda:1", "GPU"), ("cpu", "CPU")])
+    labels = [a.text() for a in win.menus.device_menu.actions()]
+    assert labels == ["Automatic (GPU)", "GPU", "CPU"]
+    win.close()
+
+
 def test_the_menus_say_what_each_model_and_quality_is(qtbot, settings_store, monkeypatch):
     import stemgui.ui.models as models
 
