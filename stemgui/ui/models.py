@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 from stemgui.errors import StemguiError
@@ -88,12 +87,9 @@ def is_model_file(spec: str) -> bool:
 def display_name(spec: str) -> str:
     """How a model spec is shown: a file by its name (as the queue and the command line name
     it: ``file_model_name``), a store name as is."""
-    from stemgui.separation.spec import file_model_name
+    from stemgui.separation.spec import file_model_name, names_a_file
 
-    if not spec:
-        return ""
-    path = Path(spec)
-    return file_model_name(path) if len(path.parts) > 1 or path.suffix else spec
+    return file_model_name(spec) if spec and names_a_file(spec) else spec
 
 
 def load_model(spec: str) -> tuple[Any, str]:

@@ -1351,6 +1351,9 @@ def test_a_model_file_is_named_alike_in_the_menu_and_the_queue():
     assert display_name("/models/aaaa1111-987cb8fd.th") == "aaaa1111"
     assert file_model_name("/models/aaaa1111-987cb8fd.th") == "aaaa1111"
     assert display_name("/models/mine.stemgui") == "mine" and display_name("htdemucs") == "htdemucs"
+    # a model of the store named with a dot (from htdemucs_v2.1.stemgui) showed as htdemucs_v2
+    assert display_name("htdemucs_v2.1") == "htdemucs_v2.1"
+    assert display_name("/models/htdemucs_v2.1.stemgui") == "htdemucs_v2.1"
 
 
 def test_help_lists_every_shortcut_from_the_actions_themselves(window):
