@@ -300,7 +300,7 @@ class SeparationMenus(QObject):
             self.catalogue_changed.emit(catalogue)
 
     def _model_downloaded(self, name: str) -> None:
-        self.store_models = [*(self.store_models or []), name]
+        self.store_models = list(dict.fromkeys([*(self.store_models or []), name]))
         self._set_catalogue([(n, text, here or n == name) for n, text, here in self.catalogue])
         self.descriptions[name] = next((text for n, text, _ in self.catalogue if n == name), "")
         # none chosen, or the one chosen is gone or does not load (the banner sent them here)

@@ -293,3 +293,21 @@ def test_the_dialog_says_why_no_model_is_listed(qtbot, settings_store, tmp_path,
         assert win.menus.get_models().status.text().startswith(expected)
     finally:
         win.close()
+
+
+def test_a_model_downloaded_under_a_name_listed_already_shows_once(qtbot, settings_store):
+    """A file of the models folder named like an official model (htdemucs.th) is listed under
+    that name: the official one downloaded then showed twice in the Model menu."""
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.menus._probe = lambda: None
+    try:
+        win.menus.probed(
+            [("htdemucs", "", "/models/htdemucs.th")], [("htdemucs", "usual", False)], []
+        )
+        win.menus.get_models().downloaded.emit("htdemucs")
+        win.menus.fill_model_menu()
+        texts = [a.text() for a in win.menus.model_menu.actions() if a.isCheckable()]
+        assert texts == ["htdemucs"]
+    finally:
+        win.close()
