@@ -630,12 +630,26 @@ def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):
     assert cli.main(["song.wav", "-n", str(model_file), "--two-stems", "piano"]) == 1
     lines = error_lines(capsys.readouterr().err)
     assert lines == [
-        "error: --two-stems piano: there is no stem 'piano'; the stems are drums, bass, other, "
-        "vocals"
+        "error: --two-stems piano: model tiny: there is no stem 'piano'; the stems are drums, "
+        "bass, other, vocals"
     ]
     assert not (tmp_path / "separated").exists()
     assert cli.main(["song.wav", "-n", str(model_file), "--two-stems", ""]) == 1
-    assert error_lines(capsys.readouterr().err)[0].startswith("error: --two-stems '': there is")
+    assert error_lines(capsys.readouterr().err)[0].startswith("error: --two-stems '': model tiny:")
+
+
+def test_two_stems_vocals_with_a_model_without_vocals_names_the_model(tmp_path, capsys):
+    """The app gives such a model's stems with a note; the CLI refuses before separating,
+    naming the model and its stems (it named neither the model nor why)."""
+    write_song(tmp_path / "song.wav")
+    model = tmp_path / "rhythm.stemgui"
+    save_model(TinyNet(sources=("drums", "bass"), factors=(0.5, 0.25)).eval(), model)
+    assert cli.main(["song.wav", "-n", str(model), "--two-stems", "vocals"]) == 1
+    assert error_lines(capsys.readouterr().err) == [
+        "error: --two-stems vocals: model rhythm: there is no stem 'vocals'; the stems are drums, "
+        "bass"
+    ]
+    assert not (tmp_path / "separated").exists()
 
 
 # ----------------------------------------------------------------------------- python -m stemgui

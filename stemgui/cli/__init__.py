@@ -165,7 +165,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         stem_names(request, separator.sources)
     except ExportError as error:  # --two-stems of a stem this model has not: said once
         given = args.two_stems or repr(args.two_stems)  # '' said as such
-        flag = f"--two-stems {given}: " if args.two_stems is not None else ""
+        flag = f"--two-stems {given}: model {model_name}: " if args.two_stems is not None else ""
         logger.error("%s%s", flag, error.reason)
         return 1
     if (clash := shared_target(tracks, request, separator.sources, model_name)) is not None:

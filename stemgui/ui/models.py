@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 from stemgui.errors import StemguiError
@@ -46,8 +45,11 @@ def make_store(official_root_url: str | None = None) -> Any:
 
 
 def store_names() -> list[str]:
-    """Names of the models in the model store that can be loaded now."""
-    return list(make_store().names())
+    """Names of the models in the model store that can be loaded now, first the one used when
+    none is chosen (``ModelStore.default_name``): the Model menu checks it then."""
+    store = make_store()
+    default = store.default_name()
+    return sorted(store.names(), key=lambda name: name != default)
 
 
 def model_descriptions() -> dict[str, str]:
@@ -56,6 +58,16 @@ def model_descriptions() -> dict[str, str]:
     for entry in make_store().list_models():
         descriptions.setdefault(entry.name, entry.description)
     return descriptions
+
+
+def store_files() -> dict[str, str]:
+    """{name: file} of the store's models in a file of their own (bundled, the user's) that
+    load now: for each name, the file that loading by that name reads."""
+    files: dict[str, str] = {}
+    for entry in make_store().list_models():
+        if entry.available:
+            files.setdefault(entry.name, str(entry.path) if entry.path is not None else "")
+    return {name: path for name, path in files.items() if path}
 
 
 def official_catalogue() -> list[tuple[str, str, bool]]:
@@ -75,12 +87,9 @@ def is_model_file(spec: str) -> bool:
 def display_name(spec: str) -> str:
     """How a model spec is shown: a file by its name (as the queue and the command line name
     it: ``file_model_name``), a store name as is."""
-    from stemgui.separation.spec import file_model_name
+    from stemgui.separation.spec import file_model_name, names_a_file
 
-    if not spec:
-        return ""
-    path = Path(spec)
-    return file_model_name(path) if len(path.parts) > 1 or path.suffix else spec
+    return file_model_name(spec) if spec and names_a_file(spec) else spec
 
 
 def load_model(spec: str) -> tuple[Any, str]:

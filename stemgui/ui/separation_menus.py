@@ -9,6 +9,7 @@ and holds the songs while the chosen model does not load (``model_failed``).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -65,6 +66,7 @@ class SeparationMenus(QObject):
         self._probe = probe
         self.store_models: list[str] | None = None  # None until the worker answered
         self.descriptions: dict[str, str] = {}  # name -> what the store says of it
+        self.store_files: dict[str, str] = {}  # name -> its file (bundled, the user's)
         self.catalogue: list[tuple[str, str, bool]] = []  # official: name, text, downloaded
         self.devices: list[str] | None = None  # what this machine has, once the worker said
         self.root_url: str | None = None  # where official models download from
@@ -151,7 +153,7 @@ class SeparationMenus(QObject):
         menu.clear()
         for action in self.model_group.actions():
             self.model_group.removeAction(action)
-        current = self.settings.get(S.MODEL)
+        current = self._store_name(self.settings.get(S.MODEL))
         names = list(self.store_models or [])
         if current and current not in names:
             names.append(current)
@@ -175,13 +177,28 @@ class SeparationMenus(QObject):
         menu.addAction("Get models…").triggered.connect(self.get_models)
         menu.addAction("Choose model file…").triggered.connect(self.choose_model_file)
 
+    def _store_name(self, spec: str) -> str:
+        """The store's name of the model whose file ``spec`` is (the bundled file chosen by
+        file showed twice in the Model menu, under one name), else ``spec``."""
+        if is_model_file(spec):
+            for name in self.store_models or []:
+                path = self.store_files.get(name)
+                try:
+                    if path and os.path.samefile(spec, path):
+                        return name
+                except OSError:  # gone since the worker listed it
+                    continue
+        return spec
+
     def fill_device_menu(self, devices: list[tuple[str, str]]) -> None:
         self.device_menu.clear()
         for action in self.device_group.actions():
             self.device_group.removeAction(action)
         current = self.settings.get(S.DEVICE)
         if current not in [name for name, _ in devices]:
-            devices = [*devices, (current, f"{current} (missing: Automatic is used)")]
+            # said missing once the worker has said which devices there are
+            missing = " (missing: Automatic is used)" if self.devices is not None else ""
+            devices = [*devices, (current, current + missing)]
         for name, label in devices:
             action = QAction(label, self)
             action.setCheckable(True)
@@ -261,9 +278,21 @@ class SeparationMenus(QObject):
         self.dialog = ModelsDialog(self.catalogue, self.root_url, self.window)
         self.dialog.downloaded.connect(self._model_downloaded)
         self.catalogue_changed.connect(self.dialog.show_catalogue)
+        self._say_list_error()
         self.dialog.show()
         self._probe()  # a model's files deleted since the last look: "not downloaded" again
         return self.dialog
+
+    def _say_list_error(self) -> None:
+        """The Get models dialog says why it lists no model when the worker could not list
+        them (it said that the list shows once it is loaded, for good)."""
+        if self.dialog is None or not self.list_error or self.catalogue:
+            return
+        stop = "" if self.list_error.endswith((".", "!", "?")) else "."
+        self.dialog.status.setText(
+            f"The list of official models could not be loaded: {self.list_error}{stop} "
+            "Reinstall stemgui, or choose a model file (Model ▸ Choose model file…)."
+        )
 
     def _set_catalogue(self, catalogue: list[tuple[str, str, bool]]) -> None:
         if catalogue != self.catalogue:
@@ -271,7 +300,7 @@ class SeparationMenus(QObject):
             self.catalogue_changed.emit(catalogue)
 
     def _model_downloaded(self, name: str) -> None:
-        self.store_models = [*(self.store_models or []), name]
+        self.store_models = list(dict.fromkeys([*(self.store_models or []), name]))
         self._set_catalogue([(n, text, here or n == name) for n, text, here in self.catalogue])
         self.descriptions[name] = next((text for n, text, _ in self.catalogue if n == name), "")
         # none chosen, or the one chosen is gone or does not load (the banner sent them here)
@@ -286,18 +315,20 @@ class SeparationMenus(QObject):
         self._probe()
 
     def probed(self, models: list, catalogue: list, devices: list, error: str = "") -> None:
-        """Take in the worker's answer: the models that load now (name, description), the
+        """Take in the worker's answer: the models that load now (name, description, file), the
         catalogue, the devices, and why it could not list them ("" when it could)."""
         self.probing = False
         self.list_error = error
-        self.store_models = [name for name, _ in models]
-        self.descriptions = {name: text for name, text in models if text}
+        self.store_models = [name for name, _text, _file in models]
+        self.descriptions = {name: text for name, text, _file in models if text}
+        self.store_files = {name: path for name, _text, path in models if path}
         if catalogue:  # none: the worker could not look (its error is said)
             self._set_catalogue([tuple(entry) for entry in catalogue])
+        self._say_list_error()
         if devices:
             devices = [tuple(d) for d in devices]
-            self.fill_device_menu(devices)
             self.devices = [name for name, _ in devices]
+            self.fill_device_menu(devices)
             labels = dict(devices)
             current = self.settings.get(S.DEVICE)
             if current in labels:

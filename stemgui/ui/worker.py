@@ -47,7 +47,7 @@ from stemgui.ui.separation_options import (
     default_model_identity,
     default_separator_factory,
 )
-from stemgui.ui.worker_cache import StemCacheSteps
+from stemgui.ui.worker_cache import StemCacheSteps, two_stem_notes
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,8 @@ class SeparationWorker(StemCacheSteps, QObject):
         stage(job, state): "loading model", "decoding" or "separating" begins.
         started(job, stemset, model_name): the (silent) ``StemSet`` exists; it fills in as
             ``progress`` reports, and can be played and drawn up to ``frames_ready``.
-        progress(job, fraction, frames_ready, notes): after each chunk.
+        progress(job, fraction, frames_ready, notes): after each chunk (and once for stems
+            from the stem cache that have a note: two stems of a stem the model has not).
         finished(job, stemset, waveforms) / failed(job, message, retry_helps) / cancelled(job):
             exactly one per run; ``waveforms`` is the ``StemWaveforms`` of the final stems,
             computed here so that showing a long song costs the GUI thread nothing, with the
@@ -81,8 +82,9 @@ class SeparationWorker(StemCacheSteps, QObject):
             ``restore.Kept`` (the entry, and the song and model files as they were recognised),
             which the session keeps so that the next start finds them without the model.
         device(label): the device the separator runs on (again when it falls back to the CPU).
-        probed(models, catalogue, devices, error): the names of the models that load now,
-            (name, description, downloaded) of the official models, (name, label) of the
+        probed(models, catalogue, devices, error): (name, description, file) of the models
+            that load now (file: "" for an official one), (name, description, downloaded) of
+            the official models, (name, label) of the
             devices, and an error message ("" if none), answering ``probe``.
 
     Args:
@@ -141,12 +143,13 @@ class SeparationWorker(StemCacheSteps, QObject):
             device_choices,
             model_descriptions,
             official_catalogue,
+            store_files,
             store_names,
         )
 
         try:
-            about = model_descriptions()
-            models = [(name, about.get(name, "")) for name in store_names()]
+            about, files = model_descriptions(), store_files()
+            models = [(name, about.get(name, ""), files.get(name, "")) for name in store_names()]
             catalogue, devices = official_catalogue(), device_choices()
         except Exception as error:  # any: the window must hear back, or it looks forever
             logger.exception("listing the models and devices failed")
@@ -260,7 +263,7 @@ class SeparationWorker(StemCacheSteps, QObject):
                 logger.info("%s changed while it was read: its stems are not cached", path)
                 song_sha = None
             check()
-            warnings, mix = song.warnings, song.samples
+            warnings, mix = (*song.warnings, *two_stem_notes(options, sources)), song.samples
             own = (song.original_samplerate, song.original_frames)  # exported back at its rate
             del song
             stemset = StemSet.allocate(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,12 +33,14 @@ logger = logging.getLogger(__name__)
 class StemCacheSteps:
     """Mixin giving ``SeparationWorker`` (``stemgui.ui.worker``) its stem cache steps.
 
-    The worker has the signals ``started``, ``finished``, ``stored`` and ``kept``, its
-    ``stem_cache`` (None: separate every time), the events ``stopping`` and ``storing``, the
-    ``_identity`` of a model and ``_scratch_file`` (a file for stems to keep off the RAM).
+    The worker has the signals ``started``, ``progress``, ``finished``, ``stored`` and
+    ``kept``, its ``stem_cache`` (None: separate every time), the events ``stopping`` and
+    ``storing``, the ``_identity`` of a model and ``_scratch_file`` (a file for stems to keep
+    off the RAM).
     """
 
     started: Any
+    progress: Any
     finished: Any
     stored: Any
     kept: Any
@@ -78,6 +80,9 @@ class StemCacheSteps:
         logger.info("%s: reusing the stems separated earlier (stem cache %s)", path, hit.key)
         stemset = full = hit.stemset()
         self.started.emit(job, stemset, hit.model_name)
+        notes = two_stem_notes(options, stemset.names)
+        if notes:
+            self.progress.emit(job, 1.0, stemset.frames, notes)
         if options.two_stems and options.two_stems in stemset.names:
             stemset = two_stem_set(
                 stemset, options.two_stems, self._scratch_file(stemset.data.nbytes // 2)
@@ -137,6 +142,15 @@ class StemCacheSteps:
         model = model_stamps(options.model)
         if song is not None and model is not None:
             self.kept.emit(job, Kept(entry, song, model))
+
+
+def two_stem_notes(options: SeparationOptions, names: Sequence[str]) -> tuple[str, ...]:
+    """The note for a song asked for in two stems of a stem that its model has not (it is
+    given all its stems), or none."""
+    keep = options.two_stems
+    if not keep or keep in names:
+        return ()
+    return (f"Two stems: this model has no {keep} stem; all its stems are shown",)
 
 
 def cached_analysis(hit: Any, stemset: Any, path: Path) -> Analysis:

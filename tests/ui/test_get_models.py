@@ -243,7 +243,7 @@ def test_the_get_models_dialog_follows_the_catalogue_while_open(qtbot, settings_
         assert dialog.status.text() == ""
         # htdemucs downloaded from the command line, mdx's files deleted
         win.menus.probed(
-            [("htdemucs", "usual")], [("htdemucs", "usual", True), ("mdx", "o", False)], []
+            [("htdemucs", "usual", "")], [("htdemucs", "usual", True), ("mdx", "o", False)], []
         )
         assert dialog.table.item(dialog.rows["htdemucs"], 2).text() == "downloaded"
         assert dialog.table.item(dialog.rows["mdx"], 2).text() == "not downloaded"
@@ -265,5 +265,49 @@ def test_the_get_models_dialog_follows_the_catalogue_while_open(qtbot, settings_
         win.menus.probed([], [("htdemucs", "usual", True)], [])
         assert again.table.item(again.rows["htdemucs"], 2).text() == "downloaded"
         again.close()
+    finally:
+        win.close()
+
+
+def test_the_dialog_says_why_no_model_is_listed(qtbot, settings_store, tmp_path, monkeypatch):
+    """A damaged bundled manifest: the banner offers Get models…, whose dialog said 'The list
+    of official models is not loaded yet; it shows here once it is' for good."""
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    (bundled / "manifest.json").write_text("{ not json")
+    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: bundled)
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    try:
+        dialog = win.menus.get_models()  # opened before the worker answered, then after
+        qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+        expected = (
+            f"The list of official models could not be loaded: {bundled / 'manifest.json'}: "
+            "model manifest is not readable JSON"
+        )
+        assert dialog.status.text().startswith(expected)
+        assert dialog.status.text().endswith(
+            "Reinstall stemgui, or choose a model file (Model ▸ Choose model file…)."
+        )
+        dialog.close()
+        assert win.menus.get_models().status.text().startswith(expected)
+    finally:
+        win.close()
+
+
+def test_a_model_downloaded_under_a_name_listed_already_shows_once(qtbot, settings_store):
+    """A file of the models folder named like an official model (htdemucs.th) is listed under
+    that name: the official one downloaded then showed twice in the Model menu."""
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.menus._probe = lambda: None
+    try:
+        win.menus.probed(
+            [("htdemucs", "", "/models/htdemucs.th")], [("htdemucs", "usual", False)], []
+        )
+        win.menus.get_models().downloaded.emit("htdemucs")
+        win.menus.fill_model_menu()
+        texts = [a.text() for a in win.menus.model_menu.actions() if a.isCheckable()]
+        assert texts == ["htdemucs"]
     finally:
         win.close()

@@ -336,3 +336,27 @@ def test_closing_while_a_finished_song_is_stored_lets_the_store_end_for_a_while(
     assert len(StemCache(root).keys()) == (1 if quick else 0)
     assert not quick or waited < 3  # it ended; a slow one waited 3 s, then was cancelled
     assert not ctl.worker.storing.is_set()
+
+
+def test_two_stems_of_a_stem_the_model_has_not_says_so_once(
+    qtbot, songs, tiny_model_file, tmp_path
+):
+    """Two stems (vocals) with a model of other stems gave all its stems without a word; the
+    song's row now says why, separated or from the stem cache (``tiny_model_file``: UiTinyNet
+    registered)."""
+    from stemgui.separation.checkpoint import save_model
+    from tests.ui.conftest import RATE, UiTinyNet
+
+    model = tmp_path / "novocals.stemgui"
+    save_model(UiTinyNet(sources=("drums", "bass"), samplerate=RATE, segment=0.25), model)
+    options = SeparationOptions(model=str(model), device="cpu", two_stems="vocals")
+    note = ("Two stems: this model has no vocals stem; all its stems are shown",)
+    root = tmp_path / "stemcache"
+    separated, _ = _run(qtbot, root, songs[0], options)
+    assert separated.stemset.names == ("drums", "bass") and separated.notes == note
+    cached, factory = _run(qtbot, root, songs[0], options, stores=0)
+    assert factory.calls == 0 and cached.stemset.names == ("drums", "bass")
+    assert cached.notes == note
+    fitting = SeparationOptions(model=str(model), device="cpu", two_stems="bass")
+    pair, _ = _run(qtbot, root, songs[0], fitting, stores=0)
+    assert pair.stemset.names == ("bass", "no_bass") and pair.notes == ()

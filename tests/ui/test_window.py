@@ -622,6 +622,24 @@ def test_a_device_chosen_earlier_and_gone_separates_on_automatic(
     win.close()
 
 
+def test_a_device_is_said_missing_only_once_the_devices_are_known(qtbot, settings_store):
+    """Until the worker had said which devices there are (torch loading, seconds), the Device
+    menu said that the GPU chosen was missing and that Automatic was used."""
+    settings = S.Settings(settings_store)
+    settings.set(S.DEVICE, "cuda:1")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    labels = [a.text() for a in win.menus.device_menu.actions()]
+    assert labels == ["Automatic", "CPU", "cuda:1"]
+    win.menus.probed([], [], [("auto", "Automatic (CPU)"), ("cpu", "CPU")])
+    labels = [a.text() for a in win.menus.device_menu.actions()]
+    assert labels == ["Automatic (CPU)", "CPU", "cuda:1 (missing: Automatic is used)"]
+    win.menus.probed([], [], [("auto", "Automatic (GPU)"), ("cuda:1", "GPU"), ("cpu", "CPU")])
+    labels = [a.text() for a in win.menus.device_menu.actions()]
+    assert labels == ["Automatic (GPU)", "GPU", "CPU"]
+    win.close()
+
+
 def test_the_menus_say_what_each_model_and_quality_is(qtbot, settings_store, monkeypatch):
     import stemgui.ui.models as models
 
@@ -641,6 +659,68 @@ def test_the_menus_say_what_each_model_and_quality_is(qtbot, settings_store, mon
         "Balanced": "chunks overlap 25%",
         "Best (slow)": "chunks overlap 25%; 2 passes at random delays, averaged",
     }
+    win.close()
+
+
+@pytest.mark.parametrize("how", ["by its path", "by a link to it"])
+def test_a_model_file_of_the_store_shows_once_in_the_model_menu(
+    qtbot, settings_store, tiny_model_file, tmp_path, how
+):
+    """A file of the model store chosen by file (Choose model file…) showed twice in the Model
+    menu under one name; it is the store's entry, checked."""
+    from stemgui.separation.store import default_user_dir
+
+    default_user_dir().mkdir(parents=True)
+    mine = default_user_dir() / "mine-1a2b3c4d.stemgui"
+    mine.write_bytes(tiny_model_file.read_bytes())
+    chosen = mine
+    if how == "by a link to it":
+        chosen = tmp_path / "elsewhere.stemgui"
+        chosen.symlink_to(mine)
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(chosen))
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    win.menus.fill_model_menu()
+    models = [a for a in win.menus.model_menu.actions() if a.isCheckable()]
+    assert [a.text() for a in models if a.text() == "mine"] == ["mine"]
+    assert [a.text() for a in models if a.isChecked()] == ["mine"]
+    assert settings.get(S.MODEL) == str(chosen)  # what was chosen stays so
+    win.close()
+
+
+def test_the_model_menu_checks_the_store_s_default_when_none_is_chosen(
+    qtbot, settings_store, tiny_model_file, tmp_path, monkeypatch, songs
+):
+    """With no model chosen the menu checked the first model listed, though the songs were
+    separated with the store's default (a bundled one marked default, listed second)."""
+    import json
+
+    from stemgui.separation.hashing import file_sha256
+
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    sha256 = file_sha256(tiny_model_file)
+    entries = []
+    for name, default in (("first", False), ("second", True)):
+        (bundled / f"{name}.stemgui").write_bytes(tiny_model_file.read_bytes())
+        entries.append({"name": name, "file": f"{name}.stemgui", "sha256": sha256})
+        entries[-1]["default"] = default
+    manifest = {"schema": 1, "models": entries}
+    (bundled / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: bundled)
+    settings = S.Settings(settings_store)
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=True)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
+    win.menus.fill_model_menu()
+    models = [a for a in win.menus.model_menu.actions() if a.isCheckable()]
+    assert [a.text() for a in models if a.isChecked()] == ["second"]
+    (job,) = win.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+    assert job.state is JobState.DONE and job.model_name == "second", job.error
     win.close()
 
 
@@ -1253,7 +1333,7 @@ def test_a_missing_official_model_is_said_to_be_downloadable_again(qtbot, settin
     win = MainWindow(settings, output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
     win.menus.probed(
-        [("stemgui-htdemucs-small", "")], [("htdemucs", "Hybrid Transformer", False)], []
+        [("stemgui-htdemucs-small", "", "")], [("htdemucs", "Hybrid Transformer", False)], []
     )
     assert win.menus.problem() == (
         "The chosen model “htdemucs” is missing (htdemucs). Model ▸ Get models… downloads it "
@@ -1271,6 +1351,9 @@ def test_a_model_file_is_named_alike_in_the_menu_and_the_queue():
     assert display_name("/models/aaaa1111-987cb8fd.th") == "aaaa1111"
     assert file_model_name("/models/aaaa1111-987cb8fd.th") == "aaaa1111"
     assert display_name("/models/mine.stemgui") == "mine" and display_name("htdemucs") == "htdemucs"
+    # a model of the store named with a dot (from htdemucs_v2.1.stemgui) showed as htdemucs_v2
+    assert display_name("htdemucs_v2.1") == "htdemucs_v2.1"
+    assert display_name("/models/htdemucs_v2.1.stemgui") == "htdemucs_v2.1"
 
 
 def test_help_lists_every_shortcut_from_the_actions_themselves(window):
