@@ -576,10 +576,11 @@ def test_a_stem_dropped_earlier_is_never_written_over(qtbot, panel, tmp_path, mo
     second = panel.drag_file("bass")
     assert second.name == "My Song (2) - bass.wav" and sf.info(second).samplerate == 12000
     assert sf.info(first).samplerate == RATE  # as dropped
+    panel.drag_rate = lambda: RATE
     panel.show_song(make_stemset(3 * RATE), MixerState(NAMES), "My Song")  # same name
     third = panel.drag_file("bass")
-    assert third.name == "My Song (3) - bass.wav" and sf.info(third).frames == 3 * RATE
-    assert sf.info(first).frames == 4 * RATE  # the first song's, as dropped
+    assert third.name == "My Song (3) - bass.wav" and sf.info(third).duration == 3.0
+    assert sf.info(first).duration == 4.0  # the first song's, as dropped
     first.write_bytes(b"changed by someone else since")  # not ours any more: not written over
     panel.drag_rate = lambda: 12000
     assert panel.drag_file("bass").name == "My Song (4) - bass.wav"
