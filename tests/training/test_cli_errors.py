@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 
@@ -129,6 +130,8 @@ def test_synth_refuses_a_soundfont_that_is_no_file_before_making_its_folder(
         (["fit", "r.toml", "--lr", "inf"], "--lr"),  # trained on NaN and said nothing
         (["fit", "r.toml", "--threads", "100000"], "--threads"),  # a segmentation fault
         (["synth", "--out", "o", "--seed", "-1"], "--seed"),  # failed in numpy, folder made
+        # 16 workers on 2 cores, each loading the soundfont (FluidR3: 148 MB)
+        (["synth", "--out", "o", "--jobs", str((os.cpu_count() or 1) + 1)], "--jobs"),
         (["quantize", "m.stemgui", "q.stemgui", "--bits", "0"], "--bits"),
         (["quantize", "m.stemgui", "q.stemgui", "--min-size", "-5"], "--min-size"),
         # a waveform Demucs asked 160 TiB at the first track, with a traceback

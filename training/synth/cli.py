@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -67,9 +68,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--jobs",
-        type=count(1),
+        type=count(1, os.cpu_count() or 1),  # each worker loads the soundfont (FluidR3: 148 MB)
         default=1,
-        help="worker processes rendering songs in parallel (default: %(default)s)",
+        help="worker processes rendering songs in parallel, at most one a core (default: "
+        "%(default)s)",
     )
     parser.add_argument(
         "--remix-from",
