@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -269,6 +270,30 @@ def test_remixes_into_their_own_pool_are_refused_before_writing(song, tmp_path, 
     assert main(["synth", "--out", str(out), "--remix-from", str(pool)]) == 1
     assert f"{out}: is inside the pool {pool} it remixes" in caplog.text
     assert sorted(p.name for p in pool.iterdir()) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--soundfont", "font.sf2"], "--soundfont font.sf2 would change nothing"),
+        pytest.param(
+            ["--vocals", "sinsy", "--jobs", "2"],
+            "--vocals sinsy, --jobs 2 would change nothing",
+            marks=pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="--jobs 2 needs 2 cores"),
+        ),
+    ],
+)
+def test_remixes_refuse_the_options_of_rendering(song, tmp_path, caplog, extra, said):
+    """A remix renders nothing: --soundfont, --vocals and --jobs were taken and the remixes
+    written as without them, without a word."""
+    from training.__main__ import main
+
+    for name in ("a", "b"):
+        write_song(song, tmp_path / "pool" / name)
+    out = tmp_path / "remix"
+    assert main(["synth", "--out", str(out), "--remix-from", str(tmp_path / "pool"), *extra]) == 1
+    assert f"remixes the pool's stems and renders nothing: {said}; leave them out" in caplog.text
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("remix", [False, True])

@@ -76,8 +76,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--remix-from",
         metavar="POOL",
-        help="instead of rendering, write --songs remixes of the stems of this pool (default: "
-        "render)",
+        help="instead of rendering, write --songs remixes of the stems of this pool, with "
+        "--seed; --soundfont, --vocals and --jobs are refused with it (default: render)",
     )
     parser.add_argument(
         "--demo",
@@ -130,6 +130,16 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--demo {args.demo} writes one song, not --songs {args.songs}: leave --songs out, "
             "or --demo out for a pool of songs"
+        )
+    unused = [
+        f"--soundfont {args.soundfont}" if args.soundfont else "",
+        f"--vocals {args.vocals}" if args.vocals != "auto" else "",
+        f"--jobs {args.jobs}" if args.jobs > 1 else "",
+    ]
+    if args.remix_from and any(unused):  # the remixes were written as if they were not given
+        raise ValueError(
+            f"--remix-from {args.remix_from} remixes the pool's stems and renders nothing: "
+            f"{', '.join(filter(None, unused))} would change nothing; leave them out"
         )
     out = Path(args.out)
     writable_folder(out, "--out")  # a file, or under one: said so, not "[Errno 17] File exists"
