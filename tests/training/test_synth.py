@@ -478,6 +478,73 @@ def test_ctrl_c_leaves_the_songs_not_started_unrendered(tmp_path, soundfont):
     assert 1 <= len(rendered) <= 6  # the first, those under way and queued to a worker
 
 
+def _sine_soundfont(path) -> None:
+    """A soundfont of one preset, 0:0 (a looped sine), and no drum kit."""
+    import struct
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return tag + struct.pack("<I", len(data)) + data + b"\0" * (len(data) % 2)
+
+    def records(form: str, *rows) -> bytes:  # a pdta table: its rows, then a last one
+        return b"".join(struct.pack(form, *row) for row in rows)
+
+    sine = (16000 * np.sin(2 * np.pi * np.arange(2205) / 50)).astype("<i2")
+    frames, sample = len(sine), sine.tobytes() + bytes(92)  # 46 zero samples after each one
+    tables = {
+        b"phdr": records("<20sHHHIII", (b"sine", 0, 0, 0, 0, 0, 0), (b"EOP", 0, 0, 1, 0, 0, 0)),
+        b"pbag": records("<HH", (0, 0), (1, 0)),
+        b"pmod": bytes(10),
+        b"pgen": records("<HH", (41, 0), (0, 0)),  # instrument 0
+        b"inst": records("<20sH", (b"sine", 0), (b"EOI", 1)),
+        b"ibag": records("<HH", (0, 0), (2, 0)),
+        b"imod": bytes(10),
+        b"igen": records("<HH", (54, 1), (53, 0), (0, 0)),  # looped, sample 0
+        b"shdr": records(
+            "<20sIIIIIBbHH",
+            (b"sine", 0, frames, 10, frames - 10, 22050, 69, 0, 0, 1),
+            (b"EOS", 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        ),
+    }
+    info = chunk(b"ifil", struct.pack("<HH", 2, 1)) + chunk(b"isng", b"EMU8000\0")
+    body = b"sfbk" + chunk(b"LIST", b"INFO" + info + chunk(b"INAM", b"sine\0\0"))
+    body += chunk(b"LIST", b"sdta" + chunk(b"smpl", sample))
+    body += chunk(b"LIST", b"pdta" + b"".join(chunk(t, d) for t, d in tables.items()))
+    path.write_bytes(chunk(b"RIFF", body))
+
+
+@pytest.mark.parametrize(
+    "jobs",
+    [
+        "1",
+        pytest.param(
+            "2", marks=pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 cores")
+        ),
+    ],
+)
+def test_a_soundfont_without_a_drum_kit_is_refused_before_rendering(tmp_path, caplog, jobs):
+    """A soundfont with no drum kit rendered every song's drums stem silent, without a word
+    but FluidSynth's own lines on stderr."""
+    import fluidsynth
+
+    from training.__main__ import main
+
+    font = tmp_path / "sine.sf2"
+    _sine_soundfont(font)
+    synth = fluidsynth.Synth()  # a soundfont FluidSynth loads, with a piano and no drum kit
+    sfid = synth.sfload(str(font))
+    assert sfid >= 0 and synth.sfpreset_name(sfid, 0, 0) == "sine"
+    assert synth.sfpreset_name(sfid, 128, 0) is None
+    synth.delete()
+    out = tmp_path / "out"
+    argv = ["synth", "--out", str(out), "--seconds", "1", "--vocals", "fluidsynth", "--jobs", jobs]
+    assert main([*argv, "--soundfont", str(font)]) == 1
+    said = (
+        f"{font}: has no General MIDI drum kit (bank 128, preset 0), so the drums would be silent"
+    )
+    assert said in caplog.text
+    assert not out.exists()
+
+
 def test_sinsy_asked_for_where_it_cannot_load_is_refused_before_rendering(
     tmp_path, caplog, monkeypatch
 ):

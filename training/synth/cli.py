@@ -160,12 +160,16 @@ def run(args: argparse.Namespace) -> int:
             f"--vocals sinsy: Sinsy cannot be loaded ({reason}); install pysinsy (the train "
             "extra, with cmake), or give --vocals fluidsynth"
         )
-    out.mkdir(parents=True, exist_ok=True)
+    # Loaded before --out is made: a soundfont FluidSynth cannot read, or without drums, is
+    # said first.
     started = time.perf_counter()
-    if args.jobs <= 1:
+    if args.jobs <= 1 or args.demo:
         # Many songs: decode a compressed (sf3) soundfont once rather than per render.
         fluid.renderer(soundfont, preload=True if args.songs >= 20 else None)
+    else:  # the workers load their own: here its presets alone, not its samples
+        fluid.FluidRenderer(soundfont, preload=False).close()
     loaded = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
 
     if args.demo:
         recipe = make_recipe(args.seed, args.seconds, vocal_engine=engine)

@@ -83,6 +83,12 @@ class FluidRenderer:
         self._sfid = self._synth.sfload(str(self.soundfont))
         if self._sfid < 0:
             raise ValueError(f"{self.soundfont}: FluidSynth cannot load this soundfont")
+        if self._synth.sfpreset_name(self._sfid, 128, 0) is None:  # every kit falls back to it
+            self._synth.delete()
+            raise ValueError(
+                f"{self.soundfont}: has no General MIDI drum kit (bank 128, preset 0), so the "
+                "drums would be silent; name a General MIDI soundfont (such as FluidR3 GM)"
+            )
         self._write = fluidsynth.cfunc(
             "fluid_synth_write_float",
             ctypes.c_int,
