@@ -82,7 +82,10 @@ class FluidRenderer:
         )
         self._sfid = self._synth.sfload(str(self.soundfont))
         if self._sfid < 0:
-            raise ValueError(f"{self.soundfont}: FluidSynth cannot load this soundfont")
+            raise ValueError(
+                f"{self.soundfont}: FluidSynth cannot load this soundfont (damaged, or not a "
+                "soundfont); name an .sf2 or .sf3 file"
+            )
         if self._synth.sfpreset_name(self._sfid, 128, 0) is None:  # every kit falls back to it
             self._synth.delete()
             raise ValueError(
