@@ -478,8 +478,9 @@ def test_ctrl_c_leaves_the_songs_not_started_unrendered(tmp_path, soundfont):
     assert 1 <= len(rendered) <= 6  # the first, those under way and queued to a worker
 
 
-def _sine_soundfont(path) -> None:
-    """A soundfont of one preset, 0:0 (a looped sine), and no drum kit."""
+def _sine_soundfont(path, bank: int = 0) -> None:
+    """A soundfont of one preset, ``bank``:0 (a looped sine): a piano and no drum kit, or a drum
+    kit and nothing else."""
     import struct
 
     def chunk(tag: bytes, data: bytes) -> bytes:
@@ -491,7 +492,7 @@ def _sine_soundfont(path) -> None:
     sine = (16000 * np.sin(2 * np.pi * np.arange(2205) / 50)).astype("<i2")
     frames, sample = len(sine), sine.tobytes() + bytes(92)  # 46 zero samples after each one
     tables = {
-        b"phdr": records("<20sHHHIII", (b"sine", 0, 0, 0, 0, 0, 0), (b"EOP", 0, 0, 1, 0, 0, 0)),
+        b"phdr": records("<20sHHHIII", (b"sine", 0, bank, 0, 0, 0, 0), (b"EOP", 0, 0, 1, 0, 0, 0)),
         b"pbag": records("<HH", (0, 0), (1, 0)),
         b"pmod": bytes(10),
         b"pgen": records("<HH", (41, 0), (0, 0)),  # instrument 0
@@ -541,6 +542,20 @@ def test_a_soundfont_without_a_drum_kit_is_refused_before_rendering(tmp_path, ca
     said = (
         f"{font}: has no General MIDI drum kit (bank 128, preset 0), so the drums would be silent"
     )
+    assert said in caplog.text
+    assert not out.exists()
+
+
+def test_a_soundfont_of_drums_alone_is_refused_before_rendering(tmp_path, caplog):
+    """A drum kit's soundfont rendered the bass, other and FluidSynth's vocals silent."""
+    from training.__main__ import main
+
+    font = tmp_path / "kit.sf2"
+    _sine_soundfont(font, bank=128)
+    out = tmp_path / "out"
+    argv = ["synth", "--out", str(out), "--seconds", "1", "--vocals", "fluidsynth"]
+    assert main([*argv, "--soundfont", str(font)]) == 1
+    said = f"{font}: has no General MIDI melodic preset (bank 0, preset 0), so the bass and other"
     assert said in caplog.text
     assert not out.exists()
 
