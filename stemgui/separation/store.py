@@ -140,6 +140,13 @@ class ModelStore:
                     f"manifest entry {entry['name']!r} has a sha256 of {entry['sha256']!r}, "
                     "not a sha256 (64 hex digits); reinstall stemgui",
                 )
+            if entry["file"] in ("", "..") or Path(entry["file"]).name != entry["file"]:
+                # export --replace deletes the file an entry names: ../x was outside the folder
+                raise ModelLoadError(
+                    path,
+                    f"manifest entry {entry['name']!r} has a file of {entry['file']!r}, not the "
+                    f"name of a file in {self.bundled_dir}; reinstall stemgui",
+                )
             if entry["name"] in names:
                 raise ModelLoadError(path, f"manifest names {entry['name']!r} twice")
             names.add(entry["name"])

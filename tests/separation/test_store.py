@@ -144,6 +144,11 @@ def test_bundled_model_loads_by_name_with_its_sha256(tmp_path, mix):
             "entry 'a' has a sha256 of 'abc', not a sha256 \\(64 hex digits\\); reinstall",
         ),
         ('{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": ""}]}', "sha256 of ''"),
+        # export --replace deleted the file an entry named, outside the folder too
+        (
+            '{"schema": 1, "models": [{"name": "a", "file": "../a", "sha256": "00000000"}]}',
+            "entry 'a' has a file of '../a', not the name of a file in",
+        ),
     ],
 )
 def test_bad_manifest_refused(tmp_path, text, message):

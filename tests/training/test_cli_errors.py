@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import pytest
 
@@ -94,15 +95,18 @@ def test_synth_refuses_a_folder_it_cannot_make_before_rendering(tmp_path, caplog
         ("absent.sf2", "no such soundfont"),
         ("fonts", "is a folder"),  # was "no such soundfont", of a folder that is there
         ("pipe.sf2", "is not a file"),
+        # was said without what to do, after the folder was made (left behind, empty)
+        ("notes.sf2", "FluidSynth cannot load this soundfont (damaged, or not a soundfont)"),
     ],
 )
-def test_synth_refuses_a_soundfont_that_is_no_file_before_making_its_folder(
+def test_synth_refuses_a_soundfont_it_cannot_load_before_making_its_folder(
     tmp_path, caplog, name, said
 ):
     import os
 
     (tmp_path / "fonts").mkdir()
     os.mkfifo(tmp_path / "pipe.sf2")
+    (tmp_path / "notes.sf2").write_text("not a soundfont")
     font = tmp_path / name
     with caplog.at_level(logging.ERROR, logger="training"):
         assert main(["synth", "--out", str(tmp_path / "songs"), "--soundfont", str(font)]) == 1
@@ -129,6 +133,8 @@ def test_synth_refuses_a_soundfont_that_is_no_file_before_making_its_folder(
         (["fit", "r.toml", "--lr", "inf"], "--lr"),  # trained on NaN and said nothing
         (["fit", "r.toml", "--threads", "100000"], "--threads"),  # a segmentation fault
         (["synth", "--out", "o", "--seed", "-1"], "--seed"),  # failed in numpy, folder made
+        # 16 workers on 2 cores, each loading the soundfont (FluidR3: 148 MB)
+        (["synth", "--out", "o", "--jobs", str((os.cpu_count() or 1) + 1)], "--jobs"),
         (["quantize", "m.stemgui", "q.stemgui", "--bits", "0"], "--bits"),
         (["quantize", "m.stemgui", "q.stemgui", "--min-size", "-5"], "--min-size"),
         # a waveform Demucs asked 160 TiB at the first track, with a traceback

@@ -8,6 +8,7 @@ import re
 import pytest
 import torch
 
+from stemgui.errors import ModelLoadError
 from stemgui.separation.store import ModelStore
 from tests.training.test_fit import TINY, make
 from training.export import export_model
@@ -136,6 +137,20 @@ def test_a_damaged_manifest_is_refused_before_the_model_is_copied(tmp_path, capl
     assert main([*argv, "--models-dir", str(models)]) == 1
     assert "model manifest is not readable JSON" in caplog.text
     assert sorted(p.name for p in models.iterdir()) == ["manifest.json"]  # no stray copy
+
+
+def test_replacing_an_entry_whose_file_is_a_path_leaves_that_file_alone(tmp_path, a_model):
+    """A manifest entry naming ``../notes.txt`` (edited by hand) had that file, outside the
+    models folder, deleted by ``export --replace`` of its name."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (tmp_path / "notes.txt").write_text("mine")
+    entry = {"name": "tiny", "file": "../notes.txt", "sha256": "0" * 64}
+    (models / "manifest.json").write_text(json.dumps({"schema": 1, "models": [entry]}))
+    with pytest.raises(ModelLoadError, match=r"manifest.json: manifest entry 'tiny' has a file"):
+        export_model(a_model, "tiny", models, replace=True)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in models.iterdir()) == ["manifest.json"]
 
 
 def test_a_manifest_that_cannot_be_written_leaves_no_copy_of_the_model(tmp_path, monkeypatch):

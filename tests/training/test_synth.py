@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -271,6 +272,30 @@ def test_remixes_into_their_own_pool_are_refused_before_writing(song, tmp_path, 
     assert sorted(p.name for p in pool.iterdir()) == ["a", "b"]
 
 
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--soundfont", "font.sf2"], "--soundfont font.sf2 would change nothing"),
+        pytest.param(
+            ["--vocals", "sinsy", "--jobs", "2"],
+            "--vocals sinsy, --jobs 2 would change nothing",
+            marks=pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="--jobs 2 needs 2 cores"),
+        ),
+    ],
+)
+def test_remixes_refuse_the_options_of_rendering(song, tmp_path, caplog, extra, said):
+    """A remix renders nothing: --soundfont, --vocals and --jobs were taken and the remixes
+    written as without them, without a word."""
+    from training.__main__ import main
+
+    for name in ("a", "b"):
+        write_song(song, tmp_path / "pool" / name)
+    out = tmp_path / "remix"
+    assert main(["synth", "--out", str(out), "--remix-from", str(tmp_path / "pool"), *extra]) == 1
+    assert f"remixes the pool's stems and renders nothing: {said}; leave them out" in caplog.text
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("remix", [False, True])
 def test_an_out_that_is_a_file_is_refused_naming_it(song, tmp_path, caplog, remix):
     """A file given as --out was said as "[Errno 17] File exists: '...'"."""
@@ -451,6 +476,88 @@ def test_ctrl_c_leaves_the_songs_not_started_unrendered(tmp_path, soundfont):
         )
     rendered = list(tmp_path.glob("*/recipe.json"))
     assert 1 <= len(rendered) <= 6  # the first, those under way and queued to a worker
+
+
+def _sine_soundfont(path, bank: int = 0) -> None:
+    """A soundfont of one preset, ``bank``:0 (a looped sine): a piano and no drum kit, or a drum
+    kit and nothing else."""
+    import struct
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return tag + struct.pack("<I", len(data)) + data + b"\0" * (len(data) % 2)
+
+    def records(form: str, *rows) -> bytes:  # a pdta table: its rows, then a last one
+        return b"".join(struct.pack(form, *row) for row in rows)
+
+    sine = (16000 * np.sin(2 * np.pi * np.arange(2205) / 50)).astype("<i2")
+    frames, sample = len(sine), sine.tobytes() + bytes(92)  # 46 zero samples after each one
+    tables = {
+        b"phdr": records("<20sHHHIII", (b"sine", 0, bank, 0, 0, 0, 0), (b"EOP", 0, 0, 1, 0, 0, 0)),
+        b"pbag": records("<HH", (0, 0), (1, 0)),
+        b"pmod": bytes(10),
+        b"pgen": records("<HH", (41, 0), (0, 0)),  # instrument 0
+        b"inst": records("<20sH", (b"sine", 0), (b"EOI", 1)),
+        b"ibag": records("<HH", (0, 0), (2, 0)),
+        b"imod": bytes(10),
+        b"igen": records("<HH", (54, 1), (53, 0), (0, 0)),  # looped, sample 0
+        b"shdr": records(
+            "<20sIIIIIBbHH",
+            (b"sine", 0, frames, 10, frames - 10, 22050, 69, 0, 0, 1),
+            (b"EOS", 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        ),
+    }
+    info = chunk(b"ifil", struct.pack("<HH", 2, 1)) + chunk(b"isng", b"EMU8000\0")
+    body = b"sfbk" + chunk(b"LIST", b"INFO" + info + chunk(b"INAM", b"sine\0\0"))
+    body += chunk(b"LIST", b"sdta" + chunk(b"smpl", sample))
+    body += chunk(b"LIST", b"pdta" + b"".join(chunk(t, d) for t, d in tables.items()))
+    path.write_bytes(chunk(b"RIFF", body))
+
+
+@pytest.mark.parametrize(
+    "jobs",
+    [
+        "1",
+        pytest.param(
+            "2", marks=pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 cores")
+        ),
+    ],
+)
+def test_a_soundfont_without_a_drum_kit_is_refused_before_rendering(tmp_path, caplog, jobs):
+    """A soundfont with no drum kit rendered every song's drums stem silent, without a word
+    but FluidSynth's own lines on stderr."""
+    import fluidsynth
+
+    from training.__main__ import main
+
+    font = tmp_path / "sine.sf2"
+    _sine_soundfont(font)
+    synth = fluidsynth.Synth()  # a soundfont FluidSynth loads, with a piano and no drum kit
+    sfid = synth.sfload(str(font))
+    assert sfid >= 0 and synth.sfpreset_name(sfid, 0, 0) == "sine"
+    assert synth.sfpreset_name(sfid, 128, 0) is None
+    synth.delete()
+    out = tmp_path / "out"
+    argv = ["synth", "--out", str(out), "--seconds", "1", "--vocals", "fluidsynth", "--jobs", jobs]
+    assert main([*argv, "--soundfont", str(font)]) == 1
+    said = (
+        f"{font}: has no General MIDI drum kit (bank 128, preset 0), so the drums would be silent"
+    )
+    assert said in caplog.text
+    assert not out.exists()
+
+
+def test_a_soundfont_of_drums_alone_is_refused_before_rendering(tmp_path, caplog):
+    """A drum kit's soundfont rendered the bass, other and FluidSynth's vocals silent."""
+    from training.__main__ import main
+
+    font = tmp_path / "kit.sf2"
+    _sine_soundfont(font, bank=128)
+    out = tmp_path / "out"
+    argv = ["synth", "--out", str(out), "--seconds", "1", "--vocals", "fluidsynth"]
+    assert main([*argv, "--soundfont", str(font)]) == 1
+    said = f"{font}: has no General MIDI melodic preset (bank 0, preset 0), so the bass and other"
+    assert said in caplog.text
+    assert not out.exists()
 
 
 def test_sinsy_asked_for_where_it_cannot_load_is_refused_before_rendering(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -67,15 +68,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--jobs",
-        type=count(1),
+        type=count(1, os.cpu_count() or 1),  # each worker loads the soundfont (FluidR3: 148 MB)
         default=1,
-        help="worker processes rendering songs in parallel (default: %(default)s)",
+        help="worker processes rendering songs in parallel, at most one a core (default: "
+        "%(default)s)",
     )
     parser.add_argument(
         "--remix-from",
         metavar="POOL",
-        help="instead of rendering, write --songs remixes of the stems of this pool (default: "
-        "render)",
+        help="instead of rendering, write --songs remixes of the stems of this pool, with "
+        "--seed; --soundfont, --vocals and --jobs are refused with it (default: render)",
     )
     parser.add_argument(
         "--demo",
@@ -129,6 +131,16 @@ def run(args: argparse.Namespace) -> int:
             f"--demo {args.demo} writes one song, not --songs {args.songs}: leave --songs out, "
             "or --demo out for a pool of songs"
         )
+    unused = [
+        f"--soundfont {args.soundfont}" if args.soundfont else "",
+        f"--vocals {args.vocals}" if args.vocals != "auto" else "",
+        f"--jobs {args.jobs}" if args.jobs > 1 else "",
+    ]
+    if args.remix_from and any(unused):  # the remixes were written as if they were not given
+        raise ValueError(
+            f"--remix-from {args.remix_from} remixes the pool's stems and renders nothing: "
+            f"{', '.join(filter(None, unused))} would change nothing; leave them out"
+        )
     out = Path(args.out)
     writable_folder(out, "--out")  # a file, or under one: said so, not "[Errno 17] File exists"
     if args.remix_from:  # the pool is checked before anything is written
@@ -148,12 +160,16 @@ def run(args: argparse.Namespace) -> int:
             f"--vocals sinsy: Sinsy cannot be loaded ({reason}); install pysinsy (the train "
             "extra, with cmake), or give --vocals fluidsynth"
         )
-    out.mkdir(parents=True, exist_ok=True)
+    # Loaded before --out is made: a soundfont FluidSynth cannot read, or without drums, is
+    # said first.
     started = time.perf_counter()
-    if args.jobs <= 1:
+    if args.jobs <= 1 or args.demo:
         # Many songs: decode a compressed (sf3) soundfont once rather than per render.
         fluid.renderer(soundfont, preload=True if args.songs >= 20 else None)
+    else:  # the workers load their own: here its presets alone, not its samples
+        fluid.FluidRenderer(soundfont, preload=False).close()
     loaded = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
 
     if args.demo:
         recipe = make_recipe(args.seed, args.seconds, vocal_engine=engine)

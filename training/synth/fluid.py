@@ -82,7 +82,21 @@ class FluidRenderer:
         )
         self._sfid = self._synth.sfload(str(self.soundfont))
         if self._sfid < 0:
-            raise ValueError(f"{self.soundfont}: FluidSynth cannot load this soundfont")
+            raise ValueError(
+                f"{self.soundfont}: FluidSynth cannot load this soundfont (damaged, or not a "
+                "soundfont); name an .sf2 or .sf3 file"
+            )
+        # Every part falls back to preset 0 of its bank (see _select): without it, silence.
+        for bank, kind, silent in (
+            (128, "drum kit", "the drums"),
+            (0, "melodic preset", "the bass and other (and vocals sung by FluidSynth)"),
+        ):
+            if self._synth.sfpreset_name(self._sfid, bank, 0) is None:
+                self._synth.delete()
+                raise ValueError(
+                    f"{self.soundfont}: has no General MIDI {kind} (bank {bank}, preset 0), so "
+                    f"{silent} would be silent; name a General MIDI soundfont (such as FluidR3 GM)"
+                )
         self._write = fluidsynth.cfunc(
             "fluid_synth_write_float",
             ctypes.c_int,
