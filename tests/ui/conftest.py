@@ -69,3 +69,13 @@ def tiny_model_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("models") / "tiny.stemgui"
     save_model(model, path)
     return path
+
+
+@pytest.fixture
+def damaged_manifest(tmp_path: Path, monkeypatch) -> Path:
+    """The bundled models' folder, whose manifest.json is no JSON."""
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    (bundled / "manifest.json").write_text("{ not json")
+    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: bundled)
+    return bundled

@@ -143,18 +143,26 @@ def test_the_status_bar_shows_the_percent_of_the_song_being_written(
     assert shown[-1].startswith("Exported 4 files to")
 
 
-def test_one_song_cancelled_or_with_every_file_there_says_so(qtbot, win, tmp_path, monkeypatch):
-    job = add_done(win, tmp_path / "a.wav")
+def _at_each_block(monkeypatch, hook):
+    """``exporter.export`` calling ``hook(cancel)`` as each block is written; returns the real
+    one."""
     real = exporter.export
 
     def export(stemset, request, track, model, on_progress, cancel):
         def progress(fraction):
-            cancel.set()  # the token File ▸ Cancel export sets, during the first block
+            hook(cancel)
             on_progress(fraction)
 
         return real(stemset, request, track, model, progress, cancel)
 
     monkeypatch.setattr(exporter, "export", export)
+    return real
+
+
+def test_one_song_cancelled_or_with_every_file_there_says_so(qtbot, win, tmp_path, monkeypatch):
+    job = add_done(win, tmp_path / "a.wav")
+    # the token File ▸ Cancel export sets, during the first block
+    real = _at_each_block(monkeypatch, lambda cancel: cancel.set())
     accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
     win.select_for_the_user(job)
     win.menu_bar.export_action.trigger()
@@ -276,18 +284,13 @@ def test_a_file_another_program_writes_meanwhile_is_said_in_the_app_s_words(
     """It said to "allow overwriting", which nothing in the app is called: the question about
     existing files offers Replace."""
     job = add_done(win, tmp_path / "a.wav")
-    real = exporter.export
 
-    def export(stemset, request, track, model, on_progress, cancel):
-        def progress(fraction):
-            vocals = tmp_path / "a" / "vocals.wav"
-            if vocals.parent.is_dir() and not vocals.exists():  # while the stems are written
-                vocals.write_bytes(b"a DAW's")
-            on_progress(fraction)
+    def a_daw_writes(cancel):
+        vocals = tmp_path / "a" / "vocals.wav"
+        if vocals.parent.is_dir() and not vocals.exists():  # while the stems are written
+            vocals.write_bytes(b"a DAW's")
 
-        return real(stemset, request, track, model, progress, cancel)
-
-    monkeypatch.setattr(exporter, "export", export)
+    _at_each_block(monkeypatch, a_daw_writes)
     accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
     win.select_for_the_user(job)
     win.menu_bar.export_action.trigger()

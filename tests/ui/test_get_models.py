@@ -269,21 +269,17 @@ def test_the_get_models_dialog_follows_the_catalogue_while_open(qtbot, settings_
         win.close()
 
 
-def test_the_dialog_says_why_no_model_is_listed(qtbot, settings_store, tmp_path, monkeypatch):
+def test_the_dialog_says_why_no_model_is_listed(qtbot, settings_store, damaged_manifest):
     """A damaged bundled manifest: the banner offers Get models…, whose dialog said 'The list
     of official models is not loaded yet; it shows here once it is' for good."""
-    bundled = tmp_path / "bundled"
-    bundled.mkdir()
-    (bundled / "manifest.json").write_text("{ not json")
-    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: bundled)
     win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
     try:
         dialog = win.menus.get_models()  # opened before the worker answered, then after
         qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
         expected = (
-            f"The list of official models could not be loaded: {bundled / 'manifest.json'}: "
-            "model manifest is not readable JSON"
+            "The list of official models could not be loaded: "
+            f"{damaged_manifest / 'manifest.json'}: model manifest is not readable JSON"
         )
         assert dialog.status.text().startswith(expected)
         assert dialog.status.text().endswith(

@@ -223,21 +223,17 @@ def test_a_model_chosen_while_a_file_is_checked_is_not_replaced_by_it(
 
 
 def test_models_that_cannot_be_listed_are_said_so_not_as_none_installed(
-    qtbot, settings_store, tmp_path, monkeypatch, songs
+    qtbot, settings_store, damaged_manifest, songs
 ):
     """A damaged bundled manifest: the banner said why for an instant, then 'No separation
     model is installed yet' over it, and the rows 'no model yet'."""
-    bundled = tmp_path / "bundled"
-    bundled.mkdir()
-    (bundled / "manifest.json").write_text("{ not json")
-    monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: bundled)
     win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
     (job,) = win.add_paths(songs[:1])
     assert job.status_text() == "waiting: the models could not be listed (see the banner)"
     assert win.banner.text().startswith(
-        f"The models could not be listed, so the songs wait: {bundled / 'manifest.json'}: "
+        f"The models could not be listed, so the songs wait: {damaged_manifest / 'manifest.json'}: "
         "model manifest is not readable JSON"
     )
     assert win.banner.text().endswith(
