@@ -446,9 +446,11 @@ class SeparationMenus(QObject):
             return NO_MODEL_MESSAGE
         if self.store_models:
             choose = "Choose one in the Model menu (installed: " + ", ".join(self.store_models)
-            official = any(name == spec for name, _text, _here in self.catalogue)
-            again = " Model ▸ Get models… downloads it again." if official else ""
-            return f"The chosen model “{display_name(spec)}” is missing ({spec}).{again} {choose})."
+            if any(name == spec for name, _text, _here in self.catalogue):  # never, or no more
+                where = "is not downloaded; Model ▸ Get models… downloads it."
+            else:
+                where = f"is missing ({spec})."
+            return f"The chosen model “{display_name(spec)}” {where} {choose})."
         return (
             f"The chosen model “{display_name(spec)}” is not available ({spec}). "
             "Download one (Model ▸ Get models…) or choose a model file (Model ▸ Choose model "

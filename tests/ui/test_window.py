@@ -1323,7 +1323,9 @@ def test_without_a_display_the_app_says_to_use_separate_instead_of_aborting(monk
     assert "stemgui-separate --help" in capsys.readouterr().out
 
 
-def test_a_missing_official_model_is_said_to_be_downloadable_again(qtbot, settings_store):
+def test_a_missing_official_model_is_said_to_be_downloadable(qtbot, settings_store):
+    """Never downloaded or deleted since, it is not downloaded: it was said to be 'missing
+    (htdemucs)' and that Get models… 'downloads it again', of one never downloaded too."""
     settings = S.Settings(settings_store)
     settings.set(S.MODEL, "htdemucs")
     win = MainWindow(settings, output_factory=FakeOutput, probe=False)
@@ -1332,8 +1334,8 @@ def test_a_missing_official_model_is_said_to_be_downloadable_again(qtbot, settin
         [("stemgui-htdemucs-small", "", "")], [("htdemucs", "Hybrid Transformer", False)], []
     )
     assert win.menus.problem() == (
-        "The chosen model “htdemucs” is missing (htdemucs). Model ▸ Get models… downloads it "
-        "again. Choose one in the Model menu (installed: stemgui-htdemucs-small)."
+        "The chosen model “htdemucs” is not downloaded; Model ▸ Get models… downloads it. "
+        "Choose one in the Model menu (installed: stemgui-htdemucs-small)."
     )
     win.close()
 
