@@ -29,7 +29,13 @@ from torch import nn
 
 from stemgui.errors import ModelLoadError
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import FORMAT, SUFFIX, architecture_class, load_model
+from stemgui.separation.checkpoint import (
+    FORMAT,
+    SUFFIX,
+    architecture_class,
+    build_network,
+    load_model,
+)
 from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
 from stemgui.separation.hashing import HASH_PREFIX_LENGTH, verify_sha256
 
@@ -183,12 +189,7 @@ def import_official(path: str | Path, *, sha256: str | None = None) -> nn.Module
     name = package["klass"].name
     cls = architecture_class(path, name)
     kwargs = _constructor_kwargs(path, cls, package.get("args", ()), package.get("kwargs", {}))
-    try:
-        model = cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise ModelLoadError(
-            path, f"{name} cannot be built from the stored arguments: {exc}"
-        ) from exc
+    model = build_network(path, name, cls, kwargs, "download it again")
     state = package["state"]
     if not isinstance(state, dict):
         raise ModelLoadError(path, "malformed Demucs checkpoint (state is not a dict)")

@@ -180,6 +180,28 @@ def test_unknown_architecture_refused(tmp_path, monkeypatch):
         import_official(path)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "args", "said"),
+    [
+        (
+            {"samplerate": 0},
+            [["drums", "bass"]],
+            "samplerate must be a positive whole number, not 0",
+        ),
+        ({"segment": -1}, [["drums", "bass"]], "segment must be a number above 0, not -1"),
+        ({}, [[]], "sources must be a list of stem names, not []"),
+    ],
+)
+def test_official_arguments_no_network_is_built_of_are_refused(
+    tmp_path, demucs_class, kwargs, args, said
+):
+    """As our files' (test_checkpoint): refused naming the argument, the positional sources too."""
+    path = write_official(tmp_path / "bad.th", demucs_class, kwargs, half_state(make_tiny()), args)
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(path)
+    assert str(refused.value) == f"{path}: TinyNet: {said}; download it again"
+
+
 # ----------------------------------------------------------------------------- bit packing
 
 
