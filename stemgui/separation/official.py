@@ -213,7 +213,7 @@ def import_official(path: str | Path, *, sha256: str | None = None) -> nn.Module
 
 def find_signature(models_dir: str | Path, signature: str) -> Path | None:
     """The file for ``signature`` in ``models_dir``: ``<sig>.th``, ``<sig>-<hash>.th`` (or our
-    ``.stemgui`` files named the same way); None when absent.
+    ``.stemgui`` files named the same way), in either case; None when absent.
 
     Raises:
         ModelLoadError: several files claim the signature.
@@ -221,11 +221,12 @@ def find_signature(models_dir: str | Path, signature: str) -> Path | None:
     models_dir = Path(models_dir)
     if not models_dir.is_dir():
         return None
+    signature = signature.lower()  # ABCD1234.TH: as a FAT drive or an 8.3 copy names it
     found = []
     for candidate in models_dir.iterdir():
         if candidate.suffix.lower() not in (OFFICIAL_SUFFIX, SUFFIX) or not candidate.is_file():
             continue
-        stem = candidate.stem
+        stem = candidate.stem.lower()
         head, _, tail = stem.rpartition("-")
         if stem == signature or (head == signature and len(tail) == HASH_PREFIX_LENGTH):
             found.append(candidate)

@@ -335,6 +335,22 @@ def test_load_bag_file(tmp_path, demucs_class, mix):
         assert torch.equal(bag.models[1](mix), members[1](mix))
 
 
+def test_a_bag_member_is_found_whatever_the_case_of_its_name(tmp_path, demucs_class):
+    """ABCD1234.TH (a FAT drive, an 8.3 copy) was 'not in' the folder for abcd1234."""
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    model = make_tiny(seed=3)
+    written = write_official(
+        models_dir / "x.th", demucs_class, dict(model._init_kwargs), half_state(model)
+    )
+    upper = written.rename(models_dir / "ABCD1234.TH")
+    assert find_signature(models_dir, "abcd1234") == upper
+    assert find_signature(models_dir, "ABCD1234") == upper
+    (tmp_path / "one.yaml").write_text("models: ['abcd1234']\n")
+    bag = load_bag_file(tmp_path / "one.yaml", models_dir)
+    assert len(bag.models) == 1
+
+
 def test_bag_file_errors(tmp_path, demucs_class):
     models_dir = tmp_path / "models"
     models_dir.mkdir()
