@@ -98,6 +98,22 @@ def test_bag_round_trip(tmp_path, mix):
         assert torch.equal(loaded(mix), bag(mix))
 
 
+@pytest.mark.parametrize("segment", [0, -1.0, float("nan"), float("inf"), "44"])
+def test_a_bag_segment_that_is_no_length_is_refused_at_load(tmp_path, segment):
+    """nan, inf and a string loaded, then failed at the first chunk with a traceback."""
+    path = tmp_path / "bag.stemgui"
+    save_model(BagOfModels([make_tiny(seed=1), make_tiny(seed=2)], segment=2.0), path)
+    payload = torch.load(path, weights_only=True)
+    payload["segment"] = segment
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: malformed bag of models: the bag's segment must be a number of seconds "
+        f"above 0, not {segment!r}; export it again"
+    )
+
+
 def test_sha256_argument_checked(tmp_path):
     path = tmp_path / "tiny.stemgui"
     digest = save_model(make_tiny(), path)
