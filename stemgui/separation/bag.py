@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Real
 
 from torch import nn
 
@@ -19,7 +20,7 @@ class BagOfModels(nn.Module):
     Args:
         models: the networks; each maps (batch, channels, time) to (batch, sources, channels, time).
         weights: one list per model of one weight per source; default all ones.
-        segment: optional chunk length in seconds that overrides the models' own.
+        segment: optional chunk length in seconds (above 0) that overrides the models' own.
     """
 
     def __init__(
@@ -65,6 +66,12 @@ class BagOfModels(nn.Module):
                     f"the weights of source {source!r} sum to {total:g}; they must add up to a "
                     "finite number above 0"
                 )
+        if segment is not None and (
+            isinstance(segment, bool) or not isinstance(segment, Real) or not 0 < segment < math.inf
+        ):  # nan or inf failed at the first chunk
+            raise ValueError(
+                f"the bag's segment must be a number of seconds above 0, not {segment!r}"
+            )
         self.weights = weights
         self.segment = segment
 

@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 from collections.abc import Mapping
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +278,75 @@ def architecture_class(path: Path, name: str) -> type:
         raise ModelLoadError(path, f"architecture {name!r} is not available: {exc}") from exc
 
 
+# Arguments every network of the Demucs family names, and the values a network can be built of:
+# a file edited by hand (channels -1, stride 0, segment 0) was built, or half built, and then
+# failed with a traceback or ran chunks of no length for ever.
+_POSITIVE_WHOLE = (
+    "audio_channels",
+    "channels",
+    "channels_time",
+    "depth",
+    "kernel_size",
+    "stride",
+    "time_stride",
+    "nfft",
+    "norm_groups",
+    "t_heads",
+    "samplerate",
+)
+_WHOLE = ("t_layers", "lstm_layers", "context", "context_enc", "bottom_channels")  # 0: none
+_POSITIVE = ("growth", "segment")
+
+
+def _argument_fault(kwargs: Mapping[str, Any]) -> str | None:
+    """What is wrong with the common constructor arguments in ``kwargs``, or None.
+
+    An argument left out (the class's default) or None (``channels_time``, a Demucs ``segment``)
+    is not checked here.
+    """
+    sources = kwargs.get("sources")
+    if sources is not None and (
+        not isinstance(sources, list | tuple)
+        or not sources
+        or not all(isinstance(source, str) and source for source in sources)
+    ):
+        return f"sources must be a list of stem names, not {sources!r}"
+    for key in (*_POSITIVE_WHOLE, *_WHOLE, *_POSITIVE):
+        value = kwargs.get(key)
+        if value is None:
+            continue
+        if key in _POSITIVE:
+            valid = isinstance(value, Real) and 0 < value < math.inf  # nan too
+            wanted = "a number above 0"
+        else:
+            least = 1 if key in _POSITIVE_WHOLE else 0
+            valid = isinstance(value, int) and value >= least
+            wanted = "a positive whole number" if least else "a whole number, 0 or more"
+        if isinstance(value, bool) or not valid:
+            return f"{key} must be {wanted}, not {value!r}"
+    return None
+
+
+def build_network(
+    path: Path, name: str, cls: type, kwargs: dict[str, Any], remedy: str
+) -> nn.Module:
+    """``cls(**kwargs)``, the network a model file ``path`` describes as architecture ``name``.
+
+    Raises:
+        ModelLoadError: an argument no network can be built of (naming it), or the network
+            refusing its arguments; the message ends with ``remedy`` (what to do).
+    """
+    fault = _argument_fault(kwargs)
+    if fault is not None:
+        raise ModelLoadError(path, f"{name}: {fault}; {remedy}")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError, ArithmeticError, RuntimeError) as exc:
+        raise ModelLoadError(
+            path, f"{name} cannot be built from the stored arguments: {exc}; {remedy}"
+        ) from exc
+
+
 def build_entry(path: Path, entry: Any) -> nn.Module:
     """The network of one stored model entry of the file ``path``: eval mode, float32, CPU.
 
@@ -284,16 +355,17 @@ def build_entry(path: Path, entry: Any) -> nn.Module:
             fit the network built from its arguments.
     """
     required = ("architecture", "kwargs", "sources", "samplerate", "audio_channels", "state")
-    if not isinstance(entry, dict) or any(key not in entry for key in required):
+    if (
+        not isinstance(entry, dict)
+        or any(key not in entry for key in required)
+        or not isinstance(entry["kwargs"], dict)
+    ):
         raise ModelLoadError(path, "malformed stemgui model entry; export it again")
     name = entry["architecture"]
     cls = architecture_class(path, name)
-    try:
-        model = cls(**decode_plain(entry["kwargs"]))
-    except (TypeError, ValueError) as exc:
-        raise ModelLoadError(
-            path, f"{name} cannot be built from the stored arguments: {exc}"
-        ) from exc
+    model = build_network(
+        path, name, cls, decode_plain(entry["kwargs"]), "download or export it again"
+    )
     state = entry["state"]
     if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
         raise ModelLoadError(path, "malformed stemgui model entry (state is not tensors)")

@@ -29,7 +29,13 @@ from torch import nn
 
 from stemgui.errors import ModelLoadError
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import FORMAT, SUFFIX, architecture_class, load_model
+from stemgui.separation.checkpoint import (
+    FORMAT,
+    SUFFIX,
+    architecture_class,
+    build_network,
+    load_model,
+)
 from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
 from stemgui.separation.hashing import HASH_PREFIX_LENGTH, verify_sha256
 
@@ -183,12 +189,7 @@ def import_official(path: str | Path, *, sha256: str | None = None) -> nn.Module
     name = package["klass"].name
     cls = architecture_class(path, name)
     kwargs = _constructor_kwargs(path, cls, package.get("args", ()), package.get("kwargs", {}))
-    try:
-        model = cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise ModelLoadError(
-            path, f"{name} cannot be built from the stored arguments: {exc}"
-        ) from exc
+    model = build_network(path, name, cls, kwargs, "download it again")
     state = package["state"]
     if not isinstance(state, dict):
         raise ModelLoadError(path, "malformed Demucs checkpoint (state is not a dict)")
@@ -212,7 +213,7 @@ def import_official(path: str | Path, *, sha256: str | None = None) -> nn.Module
 
 def find_signature(models_dir: str | Path, signature: str) -> Path | None:
     """The file for ``signature`` in ``models_dir``: ``<sig>.th``, ``<sig>-<hash>.th`` (or our
-    ``.stemgui`` files named the same way); None when absent.
+    ``.stemgui`` files named the same way), in either case; None when absent.
 
     Raises:
         ModelLoadError: several files claim the signature.
@@ -220,11 +221,12 @@ def find_signature(models_dir: str | Path, signature: str) -> Path | None:
     models_dir = Path(models_dir)
     if not models_dir.is_dir():
         return None
+    signature = signature.lower()  # ABCD1234.TH: as a FAT drive or an 8.3 copy names it
     found = []
     for candidate in models_dir.iterdir():
         if candidate.suffix.lower() not in (OFFICIAL_SUFFIX, SUFFIX) or not candidate.is_file():
             continue
-        stem = candidate.stem
+        stem = candidate.stem.lower()
         head, _, tail = stem.rpartition("-")
         if stem == signature or (head == signature and len(tail) == HASH_PREFIX_LENGTH):
             found.append(candidate)

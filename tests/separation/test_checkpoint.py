@@ -98,6 +98,22 @@ def test_bag_round_trip(tmp_path, mix):
         assert torch.equal(loaded(mix), bag(mix))
 
 
+@pytest.mark.parametrize("segment", [0, -1.0, float("nan"), float("inf"), "44"])
+def test_a_bag_segment_that_is_no_length_is_refused_at_load(tmp_path, segment):
+    """nan, inf and a string loaded, then failed at the first chunk with a traceback."""
+    path = tmp_path / "bag.stemgui"
+    save_model(BagOfModels([make_tiny(seed=1), make_tiny(seed=2)], segment=2.0), path)
+    payload = torch.load(path, weights_only=True)
+    payload["segment"] = segment
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: malformed bag of models: the bag's segment must be a number of seconds "
+        f"above 0, not {segment!r}; export it again"
+    )
+
+
 def test_sha256_argument_checked(tmp_path):
     path = tmp_path / "tiny.stemgui"
     digest = save_model(make_tiny(), path)
@@ -270,6 +286,11 @@ def test_unknown_architecture_and_misfit_tensors_refused(tmp_path):
     with pytest.raises(ModelLoadError, match="cannot be built"):
         load_model(path)
 
+    payload["models"][0]["kwargs"] = ["red"]
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError, match="malformed stemgui model entry"):
+        load_model(path)
+
 
 def test_save_refuses_what_it_cannot_describe(tmp_path):
     model = make_tiny()
@@ -357,3 +378,68 @@ def test_real_network_round_trip(tmp_path):
     x = torch.randn(1, 2, 4000)
     with torch.no_grad():
         assert torch.equal(loaded(x), model(x))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("channels", -1, "channels must be a positive whole number, not -1"),
+        ("t_heads", 0, "t_heads must be a positive whole number, not 0"),
+        ("stride", 0, "stride must be a positive whole number, not 0"),
+        ("depth", 0, "depth must be a positive whole number, not 0"),
+        ("segment", 0, "segment must be a number above 0, not 0"),  # chunks of 0 s: a hang
+        ("segment", -1, "segment must be a number above 0, not -1"),
+        ("samplerate", 0, "samplerate must be a positive whole number, not 0"),
+        ("sources", [], "sources must be a list of stem names, not []"),
+        ("t_layers", -1, "t_layers must be a whole number, 0 or more, not -1"),
+    ],
+)
+def test_arguments_no_network_is_built_of_are_refused_naming_them(tmp_path, key, value, said):
+    """Edited by hand: each gave a traceback (RuntimeError, ZeroDivisionError), a refusal
+    naming no argument, or a model that loaded and failed (or ran for ever) on the first chunk."""
+    path = tmp_path / "ht.stemgui"
+    save_model(tiny_htdemucs(), path)
+    payload = torch.load(path, weights_only=True)
+    payload["models"][0]["kwargs"][key] = value
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == f"{path}: HTDemucs: {said}; download or export it again"
+
+
+def test_a_network_that_fails_to_build_on_other_arguments_is_refused(tmp_path):
+    """dconv_comp 0 divides by zero inside the constructor: a traceback before."""
+    path = tmp_path / "ht.stemgui"
+    save_model(tiny_htdemucs(), path)
+    payload = torch.load(path, weights_only=True)
+    payload["models"][0]["kwargs"]["dconv_comp"] = 0
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: HTDemucs cannot be built from the stored arguments: division by zero; "
+        "download or export it again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "official"),
+    [
+        (  # htdemucs, htdemucs_ft, htdemucs_6s (test_net_htdemucs.OFFICIAL)
+            "HTDemucs",
+            dict(dconv_mode=3, bottom_channels=512, t_layers=5, segment=Fraction(39, 5)),
+        ),
+        ("HDemucs", dict(dconv_init=1e-3, multi_freqs_depth=3, segment=44)),  # hdemucs_mmi
+        ("HDemucs", dict(hybrid_old=True, cac=False, norm_starts=999)),  # mdx's hybrid ones
+        ("Demucs", dict(segment=None)),  # mdx's waveform ones
+    ],
+)
+def test_the_official_configurations_pass_the_argument_check(name, official):
+    import inspect
+
+    from stemgui.separation import registry
+
+    parameters = inspect.signature(registry.get_class(name)).parameters.values()
+    kwargs = {p.name: p.default for p in parameters if p.default is not p.empty}
+    kwargs.update(official, sources=["drums", "bass", "other", "vocals"])
+    assert checkpoint._argument_fault(kwargs) is None

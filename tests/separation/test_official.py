@@ -180,6 +180,28 @@ def test_unknown_architecture_refused(tmp_path, monkeypatch):
         import_official(path)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "args", "said"),
+    [
+        (
+            {"samplerate": 0},
+            [["drums", "bass"]],
+            "samplerate must be a positive whole number, not 0",
+        ),
+        ({"segment": -1}, [["drums", "bass"]], "segment must be a number above 0, not -1"),
+        ({}, [[]], "sources must be a list of stem names, not []"),
+    ],
+)
+def test_official_arguments_no_network_is_built_of_are_refused(
+    tmp_path, demucs_class, kwargs, args, said
+):
+    """As our files' (test_checkpoint): refused naming the argument, the positional sources too."""
+    path = write_official(tmp_path / "bad.th", demucs_class, kwargs, half_state(make_tiny()), args)
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(path)
+    assert str(refused.value) == f"{path}: TinyNet: {said}; download it again"
+
+
 # ----------------------------------------------------------------------------- bit packing
 
 
@@ -311,6 +333,22 @@ def test_load_bag_file(tmp_path, demucs_class, mix):
     with torch.no_grad():
         assert torch.equal(bag.models[0](mix), first.float()(mix))
         assert torch.equal(bag.models[1](mix), members[1](mix))
+
+
+def test_a_bag_member_is_found_whatever_the_case_of_its_name(tmp_path, demucs_class):
+    """ABCD1234.TH (a FAT drive, an 8.3 copy) was 'not in' the folder for abcd1234."""
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    model = make_tiny(seed=3)
+    written = write_official(
+        models_dir / "x.th", demucs_class, dict(model._init_kwargs), half_state(model)
+    )
+    upper = written.rename(models_dir / "ABCD1234.TH")
+    assert find_signature(models_dir, "abcd1234") == upper
+    assert find_signature(models_dir, "ABCD1234") == upper
+    (tmp_path / "one.yaml").write_text("models: ['abcd1234']\n")
+    bag = load_bag_file(tmp_path / "one.yaml", models_dir)
+    assert len(bag.models) == 1
 
 
 def test_bag_file_errors(tmp_path, demucs_class):
