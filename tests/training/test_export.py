@@ -117,6 +117,18 @@ def test_a_name_that_cannot_be_a_file_name_is_refused_before_anything_is_written
     assert not models.exists()
 
 
+def test_a_name_too_long_for_its_file_is_refused_suggesting_one_that_exports(tmp_path, a_model):
+    """A 240-byte name was suggested for a 250-byte one, then failed with "[Errno 36] File name
+    too long" once "-<8 hex>.stemgui" was added to it, leaving an empty models folder."""
+    models = tmp_path / "models"
+    with pytest.raises(ValueError, match=r"such as '(a{223})' .*at most 223 bytes") as refused:
+        export_model(a_model, "a" * 240, models)
+    assert not models.exists()
+    instead = re.search(r"such as '(a+)'", str(refused.value))[1]
+    entry = export_model(a_model, instead, models)
+    assert len(entry["file"]) == 240 and (models / entry["file"]).is_file()
+
+
 def test_the_name_of_an_official_model_is_refused_before_anything_is_written(tmp_path):
     """Exported as "htdemucs", a model took the official htdemucs's place in the app and in
     stemgui-separate -n htdemucs (the bundled one wins a name), which then could not be had."""
