@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-from training.options import count, song_seconds, writable_folder
+from training.options import count, short_names, song_seconds, writable_folder
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
         )
     out = Path(args.out)
     writable_folder(out, "--out")  # a file, or under one: said so, not "[Errno 17] File exists"
+    if args.demo:  # a name too long failed once the song was rendered; NAME.mp3 is shorter
+        short_names(out / f"{args.demo}.json", f"--demo {args.demo}")
     if args.remix_from:  # the pool is checked before anything is written
         written = remix_pool(args.remix_from, out, args.songs, seed=args.seed)
         print(f"{len(written)} remixes of {args.remix_from} in {out}")
