@@ -80,6 +80,15 @@ def export_model(
             f"{manifest_path}: already ships a model named {name!r} ({earlier[0]['file']}); "
             f"choose another --name, or add --replace to replace it (its file is deleted)"
         )
+    for entry in earlier:  # its file is deleted once the manifest is written: refused first
+        file = models_dir / entry["file"]
+        if entry["file"] == MANIFEST or (file.exists() and not file.is_file()):
+            what = "the manifest itself" if entry["file"] == MANIFEST else "not a model file"
+            raise ValueError(
+                f"{manifest_path}: the model named {name!r} has the file {entry['file']!r}, "
+                f"{what}, which --replace would delete; correct that entry's file by hand, or "
+                "choose another --name"
+            )
     if is_official(source):
         with tempfile.TemporaryDirectory(prefix="stemgui-export-") as folder:
             imported = as_stemgui_file(source, folder)

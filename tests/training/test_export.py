@@ -165,6 +165,27 @@ def test_replacing_an_entry_whose_file_is_a_path_leaves_that_file_alone(tmp_path
     assert sorted(p.name for p in models.iterdir()) == ["manifest.json"]
 
 
+@pytest.mark.parametrize(
+    ("file", "what"), [("sub", "not a model file"), ("manifest.json", "the manifest itself")]
+)
+def test_replacing_an_entry_whose_file_is_no_model_file_is_refused_before_any_change(
+    tmp_path, a_model, file, what
+):
+    """An entry naming a folder (edited by hand): the manifest was rewritten, then export said
+    "[Errno 21] Is a directory" and exit 1; one naming manifest.json had the new manifest
+    deleted, every model of the folder unlisted, and export said it had exported."""
+    models = tmp_path / "models"
+    (models / "sub").mkdir(parents=True)
+    entry = {"name": "tiny", "file": file, "sha256": "0" * 64}
+    manifest = json.dumps({"schema": 1, "models": [entry]})
+    (models / "manifest.json").write_text(manifest)
+    expected = rf"manifest.json: the model named 'tiny' has the file '{file}', {what}, which"
+    with pytest.raises(ValueError, match=expected):
+        export_model(a_model, "tiny", models, replace=True)
+    assert (models / "manifest.json").read_text() == manifest
+    assert sorted(p.name for p in models.iterdir()) == ["manifest.json", "sub"]
+
+
 def test_a_manifest_that_cannot_be_written_leaves_no_copy_of_the_model(tmp_path, monkeypatch):
     """The disk full as the manifest was written: the model's copy stayed, named by nothing."""
     import training.export as export
