@@ -112,7 +112,7 @@ def test_a_folder_or_file_name_too_long_is_refused_before_any_work(tmp_path, cap
     fill = {"tmp": str(tmp_path), "long": long}
     with caplog.at_level(logging.ERROR, logger="training"):
         assert main([a.format(**fill) for a in argv]) == 1
-    name = f"{long}.json" if "--demo" in argv else long
+    name = f"{long}.mp3" if "--demo" in argv else long
     size = len(name.encode())
     assert (
         f"{what.format(**fill)}: the name {name!r} is {size} bytes long; a file or folder name "

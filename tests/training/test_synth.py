@@ -427,6 +427,24 @@ def test_synth_demo_writes_the_mixture_and_its_recipe_into_a_new_folder(tmp_path
     assert abs(audio.samples.shape[-1] / audio.samplerate - 2.0) < 0.1
 
 
+@pytest.mark.parametrize("file", ["demo.mp3", "demo.json"])
+def test_synth_demo_over_a_folder_is_refused_before_rendering(tmp_path, caplog, file, monkeypatch):
+    """A folder named demo.mp3 was found once the song was rendered; one named demo.json once
+    demo.mp3 was written, left without its recipe, said as "[Errno 21] is a folder"."""
+    import training.synth.song as song_module
+    from training.__main__ import main
+
+    def never(*args, **kwargs):
+        raise AssertionError("rendered")
+
+    monkeypatch.setattr(song_module, "render_song", never)
+    out = tmp_path / "demo"
+    (out / file).mkdir(parents=True)
+    assert main(["synth", "--out", str(out), "--demo", "demo", "--seconds", "1"]) == 1
+    assert f"--demo demo: {out / file} is a folder; name another demo" in caplog.text
+    assert [p.name for p in out.iterdir()] == [file]
+
+
 @pytest.mark.parametrize("name", ["../x", "sub/demo", "..", "", "a\\b"])
 def test_synth_demo_takes_a_name_not_a_path(tmp_path, capsys, name):
     """``--demo ../x`` wrote outside --out."""

@@ -143,8 +143,10 @@ def run(args: argparse.Namespace) -> int:
         )
     out = Path(args.out)
     writable_folder(out, "--out")  # a file, or under one: said so, not "[Errno 17] File exists"
-    if args.demo:  # a name too long failed once the song was rendered; NAME.mp3 is shorter
-        short_names(out / f"{args.demo}.json", f"--demo {args.demo}")
+    for path in [out / f"{args.demo}.mp3", out / f"{args.demo}.json"] if args.demo else []:
+        short_names(path, f"--demo {args.demo}")  # these failed once the song was rendered
+        if os.path.isdir(path):
+            raise ValueError(f"--demo {args.demo}: {path} is a folder; name another demo")
     if args.remix_from:  # the pool is checked before anything is written
         written = remix_pool(args.remix_from, out, args.songs, seed=args.seed)
         print(f"{len(written)} remixes of {args.remix_from} in {out}")
