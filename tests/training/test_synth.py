@@ -299,6 +299,28 @@ def test_a_remix_that_cannot_be_written_whole_leaves_none_of_its_files(
         assert files == sorted([f"{s}.flac" for s in (*STEMS, "mixture")] + ["recipe.json"])
 
 
+@pytest.mark.parametrize("remix", [False, True])
+def test_a_file_where_a_song_folder_goes_is_refused_before_any_song(
+    song, tmp_path, caplog, monkeypatch, remix
+):
+    """Said as "[Errno 17] File exists" once the songs before it were rendered or remixed."""
+    import training.synth.pool as pool_module
+    from training.__main__ import main
+
+    for name in ("a", "b"):
+        write_song(song, tmp_path / "pool" / name)
+    out = tmp_path / "out"
+    file = out / ("remix-0000-00001" if remix else "synth-000001")
+    out.mkdir()
+    file.write_text("notes")
+    monkeypatch.setattr(pool_module, "write_audio", None)  # nothing is written
+    argv = ["--remix-from", str(tmp_path / "pool")] if remix else ["--vocals", "fluidsynth"]
+    assert main(["synth", "--out", str(out), "--songs", "2", "--seconds", "1", *argv]) == 1
+    said = f"{file}: is a file where a song's folder goes; move it away, or write the songs into"
+    assert said in caplog.text
+    assert [p.name for p in out.iterdir()] == [file.name]
+
+
 @pytest.mark.parametrize("inside", [".", "remixes"])
 def test_remixes_into_their_own_pool_are_refused_before_writing(song, tmp_path, caplog, inside):
     """Remixes written into the pool were read as its songs by the next remix: the same

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -87,6 +88,7 @@ def render_pool(
     ``on_song(index, recipe)`` is called in this process after each song is written.
     """
     targets = [Path(folder) / song_name(seed + index) for index in range(songs)]
+    _no_file_at(targets)
     todo = [i for i, target in enumerate(targets) if not _finished(target)]
     if len(todo) < songs:
         log.info("%d of %d songs already in %s, skipped", songs - len(todo), songs, folder)
@@ -114,6 +116,21 @@ def render_pool(
             pool.shutdown(wait=False, cancel_futures=True)  # rendered first (was every one)
             raise
     return targets
+
+
+def _no_file_at(targets: list[Path]) -> None:
+    """Refuse, before any song is made, a file where one of ``targets``, a song's folder, goes:
+    "[Errno 17] File exists" once the songs before it were made.
+
+    Raises:
+        ValueError: naming the file and what to do.
+    """
+    for target in targets:
+        if os.path.lexists(target) and not target.is_dir():
+            raise ValueError(
+                f"{target}: is a file where a song's folder goes; move it away, or write the "
+                "songs into another folder"
+            )
 
 
 def _warn_made_otherwise(
@@ -170,12 +187,14 @@ def remix_pool(
     if len(tracks) < 2:
         raise ValueError(f"{pool}: remixing needs at least 2 songs, found {len(tracks)}")
     out = Path(out)
+    targets = [out / f"remix-{seed:04d}-{index:05d}" for index in range(songs)]
+    _no_file_at(targets)
     made = [folder for folder in (out, *out.parents) if not folder.exists()]  # innermost first
     out.mkdir(parents=True, exist_ok=True)  # a folder it cannot write: refused here
     rng = np.random.default_rng([seed, 99])
     written = []
     try:
-        for index in range(songs):
+        for index, target in enumerate(targets):
             picks = rng.choice(len(tracks), size=len(STEMS), replace=len(tracks) < len(STEMS))
             signals = []
             for source, pick in enumerate(picks):
@@ -190,7 +209,6 @@ def remix_pool(
                 "index": index,
                 "sources": {stem: tracks[int(p)].name for stem, p in zip(STEMS, picks)},
             }
-            target = out / f"remix-{seed:04d}-{index:05d}"
             written.append(_write_remix(target, stems, record))
     except BaseException:  # a damaged song of the pool, Ctrl-C: no empty folders left behind
         if not written:
