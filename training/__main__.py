@@ -56,9 +56,8 @@ def _fit(args: argparse.Namespace) -> int:
     except ValueError as error:  # a setting of a wrong kind or range
         raise blame(error) from None
     run_dir = Path(args.run or Path("runs") / Path(args.config).stem)
-    if run_dir.exists() and not run_dir.is_dir():  # before minutes of decoding, not after
-        raise ValueError(f"--run {run_dir}: is a file, not a run folder; name a folder")
-    writable_folder(run_dir, "--run")  # under a file, or on a read-only disk: before it too
+    # a file, under one, a name too long or a read-only disk: before minutes of decoding
+    writable_folder(run_dir, "--run")
     recorded = run_dir / "config.toml"  # what fit writes: the recipe with every setting filled in
     if recorded.exists() and os.path.samefile(recorded, args.config):
         raise ValueError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,7 +291,7 @@ class TrackCache:
         """(1 + sources, channels, frames) float32, memory-mapped read-only; a cached file
         that is damaged (a disk filled, a copy cut short) is decoded again."""
         target = self._file(track)
-        if target.exists():
+        if os.path.exists(target):  # Path.exists raised on a cache folder's name too long
             try:
                 return np.load(target, mmap_mode="r")
             except (OSError, ValueError, EOFError) as error:

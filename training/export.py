@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.audio.atomic import atomic_path
-from stemgui.export.naming import safe_name
-from stemgui.separation.checkpoint import load_model, read_checkpoint
-from stemgui.separation.hashing import file_sha256, hashed_name
+from stemgui.export.naming import MAX_NAME_BYTES, safe_name
+from stemgui.separation.checkpoint import SUFFIX, load_model, read_checkpoint
+from stemgui.separation.hashing import HASH_PREFIX_LENGTH, file_sha256, hashed_name
 from stemgui.separation.official_models import OFFICIAL_MODELS
 from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
 from training.data import describe
@@ -55,10 +55,15 @@ def export_model(
             ``replace`` is not given.
         ModelLoadError: ``source`` does not load, or the manifest is damaged.
     """
-    if name.startswith(".") or safe_name(name) != name:  # safe on Windows, macOS and Linux
+    # its file, name-<8 hex of its sha256>.stemgui, within a name's bytes on every disk
+    suffix = SUFFIX if is_official(source) else Path(source).suffix  # as_stemgui_file's
+    room = MAX_NAME_BYTES - len(f"-{'0' * HASH_PREFIX_LENGTH}{suffix}".encode())
+    instead = safe_name(name.lstrip("."), extension=False, max_bytes=room)
+    if name.startswith(".") or instead != name:  # safe on Windows, macOS and Linux
         raise ValueError(
-            f"model name {name!r}: it becomes the file's name; use a name such as "
-            f'{safe_name(name.lstrip("."))!r} (no leading dot, none of / \\ : * ? " < > |)'
+            f"model name {name!r}: it becomes the file's name; use a name such as {instead!r} "
+            f'(no leading dot, none of / \\ : * ? " < > |, at most {room} bytes: the file is '
+            f"named NAME-<{HASH_PREFIX_LENGTH} hex digits>{suffix})"
         )
     if name in OFFICIAL_MODELS:  # the bundled model wins a name: the official one is lost
         raise ValueError(
@@ -75,6 +80,15 @@ def export_model(
             f"{manifest_path}: already ships a model named {name!r} ({earlier[0]['file']}); "
             f"choose another --name, or add --replace to replace it (its file is deleted)"
         )
+    for entry in earlier:  # its file is deleted once the manifest is written: refused first
+        file = models_dir / entry["file"]
+        if entry["file"] == MANIFEST or (file.exists() and not file.is_file()):
+            what = "the manifest itself" if entry["file"] == MANIFEST else "not a model file"
+            raise ValueError(
+                f"{manifest_path}: the model named {name!r} has the file {entry['file']!r}, "
+                f"{what}, which --replace would delete; correct that entry's file by hand, or "
+                "choose another --name"
+            )
     if is_official(source):
         with tempfile.TemporaryDirectory(prefix="stemgui-export-") as folder:
             imported = as_stemgui_file(source, folder)

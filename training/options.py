@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -113,6 +114,7 @@ def output_file(
     from stemgui.separation.hashing import hash_prefix_from_name
 
     path = Path(path)
+    short_names(path, str(path))  # first: is_dir raised "[Errno 36] File name too long"
     if path.is_dir():
         raise ValueError(f"{path}: is a folder; name a file in it")
     folder = path.resolve().parent
@@ -149,6 +151,7 @@ def writable_folder(folder: str | Path, what: str) -> Path:
     from stemgui.audio.atomic import part_path_for, remove_quietly
 
     folder = Path(folder)
+    short_names(folder, f"{what} {folder}")  # first: exists raised "File name too long"
     existing = folder
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
@@ -166,3 +169,23 @@ def writable_folder(folder: str | Path, what: str) -> Path:
         ) from None
     remove_quietly(probe)
     return folder
+
+
+def short_names(path: Path, what: str) -> None:
+    """Refuse a file or folder name in ``path`` that is not there yet and longer than
+    ``MAX_NAME_BYTES`` of UTF-8 (the longest name the app writes, which every disk takes), before
+    any work; ``what`` names ``path`` in the error.
+
+    Raises:
+        ValueError: naming the name, its length and the limit.
+    """
+    from stemgui.export.naming import MAX_NAME_BYTES
+
+    for part in (path, *path.parents):
+        size = len(os.fsencode(part.name))
+        if size > MAX_NAME_BYTES and not os.path.lexists(part):  # os.path's: never raises
+            raise ValueError(
+                f"{what}: the name {part.name!r} is {size} bytes long; a file or folder name "
+                f"has at most {MAX_NAME_BYTES} (UTF-8), so that every disk takes it; name it "
+                "shorter"
+            )

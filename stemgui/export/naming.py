@@ -39,16 +39,19 @@ _SEPARATORS = re.compile(r"[/\\]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def safe_name(name: str, replacement: str = "_", *, extension: bool = True) -> str:
+def safe_name(
+    name: str, replacement: str = "_", *, extension: bool = True, max_bytes: int = MAX_NAME_BYTES
+) -> str:
     """``name`` made usable as one file or folder name on Windows, macOS and Linux.
 
     Unicode is normalised to NFC and kept; reserved characters (``<>:"/\\|?*``, control
     characters and a file name's bytes that are not UTF-8) become ``replacement``; leading and
     trailing spaces and trailing dots are removed; a leading dot becomes ``replacement``;
     Windows device names get ``replacement`` appended to their base; an empty result, ``.`` and
-    ``..`` become ``replacement``. Names longer than ``MAX_NAME_BYTES`` in UTF-8 are shortened,
+    ``..`` become ``replacement``. Names longer than ``max_bytes`` in UTF-8 are shortened,
     keeping a short extension if ``extension``: pass False for a folder or a song's name, whose
-    last dot starts no extension ("Song 1m02.50s-1m18.40s" would keep ".40s" and lose the rest).
+    last dot starts no extension ("Song 1m02.50s-1m18.40s" would keep ".40s" and lose the rest);
+    a smaller ``max_bytes`` leaves room for what a name gets added (``name-<hash>.stemgui``).
     """
     name = unicodedata.normalize("NFC", name)
     name = _RESERVED_CHARACTERS.sub(replacement, name)
@@ -60,18 +63,18 @@ def safe_name(name: str, replacement: str = "_", *, extension: bool = True) -> s
     base, dot, end = name.partition(".")
     if base.rstrip(" ").upper() in _WINDOWS_DEVICES:
         name = base.rstrip(" ") + replacement + dot + end
-    return _shorten(name, extension)
+    return _shorten(name, extension, max_bytes)
 
 
-def _shorten(name: str, extension: bool) -> str:
-    if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
+def _shorten(name: str, extension: bool, max_bytes: int) -> str:
+    if len(name.encode("utf-8")) <= max_bytes:
         return name
     stem, dot, end = name.rpartition(".")
     if not extension or not dot or len(end) > 16 or not stem:
         stem, end = name, ""
     else:
         end = "." + end
-    return _cut(stem, MAX_NAME_BYTES - len(end.encode("utf-8"))) + end
+    return _cut(stem, max_bytes - len(end.encode("utf-8"))) + end
 
 
 def _cut(text: str, size: int) -> str:

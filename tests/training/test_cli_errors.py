@@ -90,6 +90,38 @@ def test_synth_refuses_a_folder_it_cannot_make_before_rendering(tmp_path, caplog
 
 
 @pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["synth", "--out", "{tmp}/songs/{long}"], "--out {tmp}/songs/{long}"),
+        # rendered the whole song before failing
+        (["synth", "--out", "{tmp}/songs", "--demo", "{long}", "--seconds", "1"], "--demo {long}"),
+        (
+            ["fit", "training/configs/htdemucs_cpu.toml", "--run", "{tmp}/{long}"],
+            "--run {tmp}/{long}",
+        ),
+        (
+            ["export", "{tmp}/m.stemgui", "--name", "x", "--models-dir", "{tmp}/{long}/models"],
+            "--models-dir {tmp}/{long}/models",
+        ),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) else "",
+)
+def test_a_folder_or_file_name_too_long_is_refused_before_any_work(tmp_path, caplog, argv, what):
+    """Each failed with "[Errno 36] File name too long", naming no option, after the work."""
+    long = "é" * 130  # 260 bytes
+    fill = {"tmp": str(tmp_path), "long": long}
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main([a.format(**fill) for a in argv]) == 1
+    name = f"{long}.mp3" if "--demo" in argv else long
+    size = len(name.encode())
+    assert (
+        f"{what.format(**fill)}: the name {name!r} is {size} bytes long; a file or folder name "
+        "has at most 240 (UTF-8), so that every disk takes it; name it shorter"
+    ) in caplog.text
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
     ("name", "said"),
     [
         ("absent.sf2", "no such soundfont"),

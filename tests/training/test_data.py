@@ -263,6 +263,16 @@ def test_a_cache_folder_that_is_a_file_is_said_so(tmp_path):
         data.TrackCache(tmp_path / "cache").load(track)
 
 
+def test_a_cache_folder_name_too_long_is_said_so(tmp_path):
+    """It said "[Errno 36] File name too long", naming no option."""
+    _stems_folder(tmp_path / "src", True)
+    (track,) = data.discover([tmp_path / "src"])
+    cache = tmp_path / ("c" * 256)
+    with pytest.raises(ValueError, match=r"\[data\] cache\) \S+: the name 'c+' is 256 bytes long"):
+        data.TrackCache(cache).load(track)
+    assert list(tmp_path.iterdir()) == [tmp_path / "src"]
+
+
 def test_a_cache_folder_it_cannot_write_is_said_so_before_decoding(tmp_path, monkeypatch):
     """It decoded the track, then said "[Errno 13] Permission denied: '<track>.npy'" (on /sys:
     "[Errno 1] Operation not permitted"), naming neither the cache nor what to do."""

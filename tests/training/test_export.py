@@ -117,6 +117,18 @@ def test_a_name_that_cannot_be_a_file_name_is_refused_before_anything_is_written
     assert not models.exists()
 
 
+def test_a_name_too_long_for_its_file_is_refused_suggesting_one_that_exports(tmp_path, a_model):
+    """A 240-byte name was suggested for a 250-byte one, then failed with "[Errno 36] File name
+    too long" once "-<8 hex>.stemgui" was added to it, leaving an empty models folder."""
+    models = tmp_path / "models"
+    with pytest.raises(ValueError, match=r"such as '(a{223})' .*at most 223 bytes") as refused:
+        export_model(a_model, "a" * 240, models)
+    assert not models.exists()
+    instead = re.search(r"such as '(a+)'", str(refused.value))[1]
+    entry = export_model(a_model, instead, models)
+    assert len(entry["file"]) == 240 and (models / entry["file"]).is_file()
+
+
 def test_the_name_of_an_official_model_is_refused_before_anything_is_written(tmp_path):
     """Exported as "htdemucs", a model took the official htdemucs's place in the app and in
     stemgui-separate -n htdemucs (the bundled one wins a name), which then could not be had."""
@@ -151,6 +163,27 @@ def test_replacing_an_entry_whose_file_is_a_path_leaves_that_file_alone(tmp_path
         export_model(a_model, "tiny", models, replace=True)
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in models.iterdir()) == ["manifest.json"]
+
+
+@pytest.mark.parametrize(
+    ("file", "what"), [("sub", "not a model file"), ("manifest.json", "the manifest itself")]
+)
+def test_replacing_an_entry_whose_file_is_no_model_file_is_refused_before_any_change(
+    tmp_path, a_model, file, what
+):
+    """An entry naming a folder (edited by hand): the manifest was rewritten, then export said
+    "[Errno 21] Is a directory" and exit 1; one naming manifest.json had the new manifest
+    deleted, every model of the folder unlisted, and export said it had exported."""
+    models = tmp_path / "models"
+    (models / "sub").mkdir(parents=True)
+    entry = {"name": "tiny", "file": file, "sha256": "0" * 64}
+    manifest = json.dumps({"schema": 1, "models": [entry]})
+    (models / "manifest.json").write_text(manifest)
+    expected = rf"manifest.json: the model named 'tiny' has the file '{file}', {what}, which"
+    with pytest.raises(ValueError, match=expected):
+        export_model(a_model, "tiny", models, replace=True)
+    assert (models / "manifest.json").read_text() == manifest
+    assert sorted(p.name for p in models.iterdir()) == ["manifest.json", "sub"]
 
 
 def test_a_manifest_that_cannot_be_written_leaves_no_copy_of_the_model(tmp_path, monkeypatch):

@@ -91,6 +91,22 @@ def test_overwrite_replaces_an_existing_output(tmp_path, a_model, command):
     assert read_checkpoint(target)["kind"] == ("bag" if command == "bag" else "model")
 
 
+@pytest.mark.parametrize("command", ["quantize", "segment", "bag", "member", "eval"])
+def test_an_output_name_too_long_is_refused_naming_it_and_the_limit(
+    tmp_path, a_model, caplog, command
+):
+    """Was "[Errno 36] File name too long", after the data were read."""
+    target = tmp_path / "out" / ("a" * 250 + ".stemgui")
+    target.parent.mkdir()
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(_argv(command, a_model, target)) == 1
+    assert one_error(caplog) == (
+        f"{target}: the name {target.name!r} is 258 bytes long; a file or folder name has at "
+        "most 240 (UTF-8), so that every disk takes it; name it shorter"
+    )
+    assert list(target.parent.iterdir()) == []
+
+
 # ----------------------------------------------------------------------------- unwritable folders
 
 

@@ -257,6 +257,70 @@ def test_remix_of_a_pool_of_one_song_is_refused_before_writing(song, tmp_path, c
     assert not (tmp_path / "remix").exists()
 
 
+def test_a_damaged_song_of_the_pool_leaves_no_empty_remix_folder(song, tmp_path, caplog):
+    """The damaged song was named, and the --out folder (with the folders above it that the
+    command made) was left behind, empty."""
+    from training.__main__ import main
+
+    write_song(song, tmp_path / "pool" / "a")
+    write_song(song, tmp_path / "pool" / "b")
+    (tmp_path / "pool" / "b" / "bass.flac").write_text("not audio")
+    out = tmp_path / "made" / "remix"
+    assert main(["synth", "--out", str(out), "--remix-from", str(tmp_path / "pool")]) == 1
+    assert f"{tmp_path / 'pool' / 'b' / 'bass.flac'}: is not an audio file" in caplog.text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool"]
+
+
+def test_a_remix_that_cannot_be_written_whole_leaves_none_of_its_files(
+    song, other_song, tmp_path, monkeypatch
+):
+    """The disk full at the third remix's "other" stem: its drums and bass were left in a
+    folder of their own, which fit then left out with a warning of its missing stems."""
+    import training.synth.pool as pool_module
+
+    write_song(song, tmp_path / "pool" / "a")
+    write_song(other_song, tmp_path / "pool" / "b")
+    real, calls = pool_module.write_audio, []
+
+    def full(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 13:  # the third remix's other.flac
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pool_module, "write_audio", full)
+    with pytest.raises(OSError, match="No space left"):
+        remix_pool(tmp_path / "pool", tmp_path / "remix", songs=4, seed=1)
+    assert calls[-1].name == "other.flac"
+    written = ["remix-0001-00000", "remix-0001-00001"]  # whole: kept
+    assert sorted(p.name for p in (tmp_path / "remix").iterdir()) == written
+    for name in written:
+        files = sorted(p.name for p in (tmp_path / "remix" / name).iterdir())
+        assert files == sorted([f"{s}.flac" for s in (*STEMS, "mixture")] + ["recipe.json"])
+
+
+@pytest.mark.parametrize("remix", [False, True])
+def test_a_file_where_a_song_folder_goes_is_refused_before_any_song(
+    song, tmp_path, caplog, monkeypatch, remix
+):
+    """Said as "[Errno 17] File exists" once the songs before it were rendered or remixed."""
+    import training.synth.pool as pool_module
+    from training.__main__ import main
+
+    for name in ("a", "b"):
+        write_song(song, tmp_path / "pool" / name)
+    out = tmp_path / "out"
+    file = out / ("remix-0000-00001" if remix else "synth-000001")
+    out.mkdir()
+    file.write_text("notes")
+    monkeypatch.setattr(pool_module, "write_audio", None)  # nothing is written
+    argv = ["--remix-from", str(tmp_path / "pool")] if remix else ["--vocals", "fluidsynth"]
+    assert main(["synth", "--out", str(out), "--songs", "2", "--seconds", "1", *argv]) == 1
+    said = f"{file}: is a file where a song's folder goes; move it away, or write the songs into"
+    assert said in caplog.text
+    assert [p.name for p in out.iterdir()] == [file.name]
+
+
 @pytest.mark.parametrize("inside", [".", "remixes"])
 def test_remixes_into_their_own_pool_are_refused_before_writing(song, tmp_path, caplog, inside):
     """Remixes written into the pool were read as its songs by the next remix: the same
@@ -383,6 +447,24 @@ def test_synth_demo_writes_the_mixture_and_its_recipe_into_a_new_folder(tmp_path
     assert record["soundfont"] == soundfont.name and record["samplerate"] == 44100
     audio = decode(out / "demo.mp3")
     assert abs(audio.samples.shape[-1] / audio.samplerate - 2.0) < 0.1
+
+
+@pytest.mark.parametrize("file", ["demo.mp3", "demo.json"])
+def test_synth_demo_over_a_folder_is_refused_before_rendering(tmp_path, caplog, file, monkeypatch):
+    """A folder named demo.mp3 was found once the song was rendered; one named demo.json once
+    demo.mp3 was written, left without its recipe, said as "[Errno 21] is a folder"."""
+    import training.synth.song as song_module
+    from training.__main__ import main
+
+    def never(*args, **kwargs):
+        raise AssertionError("rendered")
+
+    monkeypatch.setattr(song_module, "render_song", never)
+    out = tmp_path / "demo"
+    (out / file).mkdir(parents=True)
+    assert main(["synth", "--out", str(out), "--demo", "demo", "--seconds", "1"]) == 1
+    assert f"--demo demo: {out / file} is a folder; name another demo" in caplog.text
+    assert [p.name for p in out.iterdir()] == [file]
 
 
 @pytest.mark.parametrize("name", ["../x", "sub/demo", "..", "", "a\\b"])

@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-from training.options import count, song_seconds, writable_folder
+from training.options import count, short_names, song_seconds, writable_folder
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,10 @@ def run(args: argparse.Namespace) -> int:
         )
     out = Path(args.out)
     writable_folder(out, "--out")  # a file, or under one: said so, not "[Errno 17] File exists"
+    for path in [out / f"{args.demo}.mp3", out / f"{args.demo}.json"] if args.demo else []:
+        short_names(path, f"--demo {args.demo}")  # these failed once the song was rendered
+        if os.path.isdir(path):
+            raise ValueError(f"--demo {args.demo}: {path} is a folder; name another demo")
     if args.remix_from:  # the pool is checked before anything is written
         written = remix_pool(args.remix_from, out, args.songs, seed=args.seed)
         print(f"{len(written)} remixes of {args.remix_from} in {out}")

@@ -12,9 +12,11 @@ file's mixture and the sum of the stem files differ by at most a few 2**-23.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -86,6 +88,7 @@ def render_pool(
     ``on_song(index, recipe)`` is called in this process after each song is written.
     """
     targets = [Path(folder) / song_name(seed + index) for index in range(songs)]
+    _no_file_at(targets)
     todo = [i for i, target in enumerate(targets) if not _finished(target)]
     if len(todo) < songs:
         log.info("%d of %d songs already in %s, skipped", songs - len(todo), songs, folder)
@@ -113,6 +116,21 @@ def render_pool(
             pool.shutdown(wait=False, cancel_futures=True)  # rendered first (was every one)
             raise
     return targets
+
+
+def _no_file_at(targets: list[Path]) -> None:
+    """Refuse, before any song is made, a file where one of ``targets``, a song's folder, goes:
+    "[Errno 17] File exists" once the songs before it were made.
+
+    Raises:
+        ValueError: naming the file and what to do.
+    """
+    for target in targets:
+        if os.path.lexists(target) and not target.is_dir():
+            raise ValueError(
+                f"{target}: is a file where a song's folder goes; move it away, or write the "
+                "songs into another folder"
+            )
 
 
 def _warn_made_otherwise(
@@ -168,32 +186,58 @@ def remix_pool(
     tracks = discover([pool])
     if len(tracks) < 2:
         raise ValueError(f"{pool}: remixing needs at least 2 songs, found {len(tracks)}")
-    Path(out).mkdir(parents=True, exist_ok=True)  # a folder it cannot write: refused here
+    out = Path(out)
+    targets = [out / f"remix-{seed:04d}-{index:05d}" for index in range(songs)]
+    _no_file_at(targets)
+    made = [folder for folder in (out, *out.parents) if not folder.exists()]  # innermost first
+    out.mkdir(parents=True, exist_ok=True)  # a folder it cannot write: refused here
     rng = np.random.default_rng([seed, 99])
     written = []
-    for index in range(songs):
-        picks = rng.choice(len(tracks), size=len(STEMS), replace=len(tracks) < len(STEMS))
-        signals = []
-        for source, pick in enumerate(picks):
-            data = read_track(tracks[int(pick)])  # (1 + sources, channels, frames)
-            signals.append(data[1 + source].astype(np.float64))
-        frames = min(s.shape[-1] for s in signals)
-        stems = np.stack([s[:, :frames] for s in signals])
-        gain = mix.limiter_gain(stems.sum(0), SAMPLERATE, ceiling=ceiling)
-        stems = (stems * gain).astype(np.float32)
-        mixture = stems.sum(0)
-        target = Path(out) / f"remix-{seed:04d}-{index:05d}"
-        target.mkdir(parents=True, exist_ok=True)
-        for name, audio in [*zip(STEMS, stems), ("mixture", mixture)]:
-            write_audio(target / f"{name}.flac", audio, SAMPLERATE, FLAC, overwrite=True)
-        record = {
-            "remix_seed": seed,
-            "index": index,
-            "sources": {stem: tracks[int(p)].name for stem, p in zip(STEMS, picks)},
-        }
-        write_json(target / "recipe.json", record)
-        written.append(target)
+    try:
+        for index, target in enumerate(targets):
+            picks = rng.choice(len(tracks), size=len(STEMS), replace=len(tracks) < len(STEMS))
+            signals = []
+            for source, pick in enumerate(picks):
+                data = read_track(tracks[int(pick)])  # (1 + sources, channels, frames)
+                signals.append(data[1 + source].astype(np.float64))
+            frames = min(s.shape[-1] for s in signals)
+            stems = np.stack([s[:, :frames] for s in signals])
+            gain = mix.limiter_gain(stems.sum(0), SAMPLERATE, ceiling=ceiling)
+            stems = (stems * gain).astype(np.float32)
+            record = {
+                "remix_seed": seed,
+                "index": index,
+                "sources": {stem: tracks[int(p)].name for stem, p in zip(STEMS, picks)},
+            }
+            written.append(_write_remix(target, stems, record))
+    except BaseException:  # a damaged song of the pool, Ctrl-C: no empty folders left behind
+        if not written:
+            for folder in made:
+                with contextlib.suppress(OSError):  # one that holds anything stays
+                    folder.rmdir()
+        raise
     return written
+
+
+def _write_remix(target: Path, stems: np.ndarray, record: dict) -> Path:
+    """Write the ``(sources, channels, frames)`` ``stems``, their mixture and ``record`` into
+    ``target``, whole or not at all: a write that fails removes the remix's files (an earlier
+    run's there too, half replaced) and the folder if that leaves it empty."""
+    from stemgui.audio.atomic import remove_quietly
+
+    files = [target / f"{name}.flac" for name in (*STEMS, "mixture")] + [target / "recipe.json"]
+    target.mkdir(exist_ok=True)
+    try:
+        for path, audio in zip(files, [*stems, stems.sum(0)]):
+            write_audio(path, audio, SAMPLERATE, FLAC, overwrite=True)
+        write_json(files[-1], record)  # last, as a pool song's
+    except BaseException:
+        for path in files:
+            remove_quietly(path)
+        with contextlib.suppress(OSError):  # one that holds anything else stays
+            target.rmdir()
+        raise
+    return target
 
 
 def load_recipe(folder: str | Path) -> SongRecipe:
