@@ -380,10 +380,14 @@ class SeparationMenus(QObject):
                 self.availability_changed.emit()
         elif is_model_file(spec):
             self.availability_changed.emit()  # which stops the watch
-        elif self.has_model() is False and self._store_stamps() != self._store_seen:
-            logger.info("the model store changed: its models are listed again")
-            self._store_seen = self._store_stamps()
-            self._probe()  # its answer says whether the model is there now
+        elif self.has_model() is False:
+            # the store is read once (its manifest, a bag's file); each look only stats
+            if not self._store_seen:  # the store not listed when the watch started
+                self._store_seen = self._store_stamps()
+            elif _stamps(path for path, _stamp in self._store_seen) != self._store_seen:
+                logger.info("the model store changed: its models are listed again")
+                self._store_seen = self._store_stamps()
+                self._probe()  # its answer says whether the model is there now
 
     def _store_stamps(self) -> ModelStamps:
         """The stamps of the store's folders and of the chosen model of the store's files; ()
