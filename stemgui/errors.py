@@ -66,6 +66,11 @@ class CancelToken(Protocol):
     def is_set(self) -> bool: ...
 
 
+def sentence(text: str) -> str:
+    """``text`` ending as a sentence does: a full stop added unless it has one (or ! or ?)."""
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
 def one_line(error: BaseException) -> str:
     """``error``'s message on one line (engine, torch and YAML messages may span several)."""
     text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())

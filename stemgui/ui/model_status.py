@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from stemgui.errors import sentence
 from stemgui.ui.models import display_name
 
 if TYPE_CHECKING:
@@ -59,9 +60,8 @@ class ModelStatus(QObject):
         """A model file the user chose was loaded, or why it cannot be used."""
         if error:
             self.window.statusBar().clearMessage()
-            stop = "" if error.endswith((".", "!", "?")) else "."
             self.window.show_error(
-                f"{error}{stop} The model in use stays; choose another file.", "model"
+                f"{sentence(error)} The model in use stays; choose another file.", "model"
             )
         else:
             self.window.statusBar().showMessage(f"Model {display_name(path)} is ready.", 5000)

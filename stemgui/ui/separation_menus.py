@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
+from stemgui.errors import sentence
 from stemgui.separation.spec import names_a_file
 from stemgui.ui import settings as S
 from stemgui.ui.get_models import ModelsDialog
@@ -27,6 +28,9 @@ from stemgui.ui.restore import ModelStamps, file_stamp
 from stemgui.ui.separation_options import SeparationOptions
 
 logger = logging.getLogger(__name__)
+
+# what to do when the models cannot be listed (a damaged bundled manifest)
+_UNLISTED_HELP = "Reinstall stemgui, or choose a model file (Model ▸ Choose model file…)."
 
 
 class SeparationMenus(QObject):
@@ -288,10 +292,9 @@ class SeparationMenus(QObject):
         them (it said that the list shows once it is loaded, for good)."""
         if self.dialog is None or not self.list_error or self.catalogue:
             return
-        stop = "" if self.list_error.endswith((".", "!", "?")) else "."
         self.dialog.status.setText(
-            f"The list of official models could not be loaded: {self.list_error}{stop} "
-            "Reinstall stemgui, or choose a model file (Model ▸ Choose model file…)."
+            "The list of official models could not be loaded: "
+            f"{sentence(self.list_error)} {_UNLISTED_HELP}"
         )
 
     def _set_catalogue(self, catalogue: list[tuple[str, str, bool]]) -> None:
@@ -432,19 +435,17 @@ class SeparationMenus(QObject):
             if self._unloadable is None:
                 return None
             spec, message, _stamp = self._unloadable
-            stop = "" if message.endswith((".", "!", "?")) else "."
             named = f" “{display_name(spec)}”" if spec else ""  # "": the store's default
             return (
                 f"The chosen model{named} does not load, so the songs wait: "
-                f"{message}{stop} Choose another model in the Model menu or a model file (or "
+                f"{sentence(message)} Choose another model in the Model menu or a model file (or "
                 "mend this one): the queue goes on with it."
             )
         spec = self.settings.get(S.MODEL)
         if self.list_error:  # none listed: "no model installed" said nothing of the cause
-            stop = "" if self.list_error.endswith((".", "!", "?")) else "."
             return (
-                f"The models could not be listed, so the songs wait: {self.list_error}{stop} "
-                "Reinstall stemgui, or choose a model file (Model ▸ Choose model file…)."
+                "The models could not be listed, so the songs wait: "
+                f"{sentence(self.list_error)} {_UNLISTED_HELP}"
             )
         if not spec:
             return NO_MODEL_MESSAGE
