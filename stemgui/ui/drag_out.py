@@ -3,17 +3,20 @@
 Each stem is written as a 32-bit float wav in ``<user cache>/stemgui/drag``, named after its
 song, at the rate asked (the one an export would take): every sample as separated at the stems'
 rate, resampled a block at a time at another, so stems dragged one by one still add up to the
-song. The file written for the same stems at the same rate is dropped again while it is as
-written: writing a long stem holds the window up for a moment, at every drag otherwise. A file
-dropped earlier is never written over by other stems (another song of the same name, the song
-separated again) or another rate: a DAW may play it where it lies, so those get the next free
-name ("My Song (2) - bass.wav").
+song; with the tags an export gives it (the song's, the stem in its title, its tempo and key:
+``stemgui.audio.tags``), for a DJ's library. The file written for the same stems at the same
+rate with the same tags is dropped again while it is as written: writing a long stem holds the
+window up for a moment, at every drag otherwise. A file dropped earlier is never written over
+by other stems (another song of the same name, the song separated again), another rate or other
+tags: a DAW may play it where it lies, so those get the next free name ("My Song (2) -
+bass.wav").
 """
 
 from __future__ import annotations
 
 import itertools
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +32,21 @@ class DragFiles:
     """The files stems were dragged out as, remembered by their path."""
 
     def __init__(self) -> None:
-        # path -> (the stems, rate, size, modification time) of each file written
-        self._written: dict[Path, tuple[weakref.ref, int, int, int]] = {}
+        # path -> (the stems, rate, tags, size, modification time) of each file written
+        self._written: dict[Path, tuple[weakref.ref, int, dict[str, str], int, int]] = {}
 
-    def file(self, stemset: Any, track: str, name: str, rate: int | None) -> Path:
+    def file(
+        self,
+        stemset: Any,
+        track: str,
+        name: str,
+        rate: int | None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Path:
         """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
-        stems' own), written unless a file this object wrote is of these stems at that rate
-        and as written; under the next free name where one it wrote holds others.
+        stems' own) with ``tags``, written unless a file this object wrote is of these stems
+        at that rate with those tags and as written; under the next free name where one it
+        wrote holds others.
 
         Raises:
             StemguiError: the song is still separating (or was cancelled), or the file (or
@@ -62,7 +73,7 @@ class DragFiles:
                 f"({error.strerror or error}); move away the file in its place or make "
                 f"{folder.parent} writable",
             ) from error
-        rate = rate or stemset.samplerate
+        rate, tags = rate or stemset.samplerate, dict(tags or {})
         for number in itertools.count(1):
             # a long song's name gives way, not the stem's: each stem has a file of its own
             label = "" if number == 1 else f"({number})"
@@ -75,13 +86,13 @@ class DragFiles:
                 ext="wav",
                 track_label=label,
             )
-            if self._as_written(path) == (id(stemset), rate):
+            if self._as_written(path) == (id(stemset), rate, tags):
                 return path
             if path not in self._written or not path.exists():  # none of this run's drops
                 break
         exact = AudioFormat("wav", 32, float=True, clip="none")
         if rate == stemset.samplerate:
-            write_audio(path, stemset.stem(name), rate, exact, overwrite=True)
+            write_audio(path, stemset.stem(name), rate, exact, overwrite=True, tags=tags)
         else:
             from stemgui.audio.resample import BlockResampler
             from stemgui.export.sources import song_length
@@ -91,22 +102,24 @@ class DragFiles:
             read = resampler.reader(
                 stem_reader(stemset.data, stemset.names.index(name)), stemset.frames, frames
             )
-            write_blocks(path, read, stemset.channels, frames, rate, exact, overwrite=True)
+            write_blocks(
+                path, read, stemset.channels, frames, rate, exact, overwrite=True, tags=tags
+            )
         stat = path.stat()
-        self._written[path] = (weakref.ref(stemset), rate, stat.st_size, stat.st_mtime_ns)
+        self._written[path] = (weakref.ref(stemset), rate, tags, stat.st_size, stat.st_mtime_ns)
         return path
 
-    def _as_written(self, path: Path) -> tuple[int, int] | None:
-        """(id of the stems, rate) the file at ``path`` was written from, if they still exist
-        and the file is still as written then (not replaced by another song's of the same
-        name, not deleted); else None."""
+    def _as_written(self, path: Path) -> tuple[int, int, dict[str, str]] | None:
+        """(id of the stems, rate, tags) the file at ``path`` was written with, if the stems
+        still exist and the file is still as written then (not replaced by another song's of
+        the same name, not deleted); else None."""
         if path not in self._written:
             return None
-        stems, rate, size, modified = self._written[path]
+        stems, rate, tags, size, modified = self._written[path]
         try:
             stat = path.stat()
         except OSError:
             return None
         if stems() is None or (stat.st_size, stat.st_mtime_ns) != (size, modified):
             return None
-        return id(stems()), rate
+        return id(stems()), rate, tags

@@ -135,6 +135,7 @@ class Screen(QObject):
         window = self.window
         window.stems.show_song(job.stemset, window.mixer_of(job), job.path.stem, job.waveforms)
         window.stems.drag_rate = lambda: self._export_rate(job)  # dragged as exported
+        window.stems.drag_tags = lambda name: self._drag_tags(job, name)
         gains = [row.gain for row in window.stems.rows.values() if row.gain is not None]
         if gains:  # Tab: the stems' controls, then the transport below them (not before)
             window.transport_bar.follow_in_tab_order(gains[-1])
@@ -148,6 +149,16 @@ class Screen(QObject):
             window.pages.setCurrentIndex(1)
             self.show_title(job)
         window.update_buttons()
+
+    def _drag_tags(self, job: Job, name: str) -> dict[str, str]:
+        """The tags of ``job``'s stem ``name`` dragged out, as an export of the song as it is
+        gives them: the song's, the stem in the title, its tempo and key."""
+        from stemgui.audio.tags import read_tags, stem_tags
+        from stemgui.export.exporter import tempo_and_key
+        from stemgui.ui.export_targets import model_of
+
+        tags = stem_tags(read_tags(job.path), name, str(job.path), model_of(job))
+        return tags | tempo_and_key(job.analysis, None)
 
     def _export_rate(self, job: Job) -> int | None:
         """The rate the export dialog offers first for ``job``'s stems: its song's own when the

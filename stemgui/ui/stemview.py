@@ -12,7 +12,7 @@ is heard only when soloed: solo it to compare the song with its stems (A/B). It 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -219,8 +219,10 @@ class StemPanel(QWidget):
         super().__init__(parent)
         self.timeline = timeline
         self.track = ""
-        # the rate stems are dragged out at (None: the stems' own), asked at each drag
+        # the rate stems are dragged out at (None: the stems' own) and the tags of stem
+        # ``name``'s file, asked at each drag
         self.drag_rate: Callable[[], int | None] = lambda: None
+        self.drag_tags: Callable[[str], Mapping[str, str]] = lambda name: {}
         self._drag_mime: QMimeData | None = None
         self._drag_files = DragFiles()
         self.rows: dict[str, StemRow] = {}
@@ -333,12 +335,15 @@ class StemPanel(QWidget):
     # -- dragging a stem out ----------------------------------------------------------------
 
     def drag_file(self, name: str) -> Path:
-        """Stem ``name`` as the wav file a drag drops, at ``drag_rate()`` (``drag_out``).
+        """Stem ``name`` as the wav file a drag drops, at ``drag_rate()``, tagged with
+        ``drag_tags(name)`` (``drag_out``).
 
         Raises:
             StemguiError: the song is still separating, or the file cannot be written.
         """
-        return self._drag_files.file(self.stemset, self.track, name, self.drag_rate())
+        return self._drag_files.file(
+            self.stemset, self.track, name, self.drag_rate(), self.drag_tags(name)
+        )
 
     def drag_mime(self, name: str) -> QMimeData:
         """The drag payload of stem ``name``: the file URL of its wav."""

@@ -603,6 +603,37 @@ def test_a_stem_drags_out_at_the_rate_asked_resampled_as_julius_does(
     np.testing.assert_allclose(samples.T, expected.numpy(), atol=1e-6)
 
 
+def test_a_stem_drags_out_tagged_as_an_export_tags_it(qtbot, settings_store, tmp_path, monkeypatch):
+    """The export dialog's files carry the song's tags, the stem in the title, its tempo and
+    key; a dragged stem had none: "vocals" by nobody in a DJ's library, without its BPM."""
+    from stemgui.audio.tags import read_tags
+    from stemgui.stems.analysis import Analysis
+    from stemgui.stems.key import Key
+    from stemgui.stems.tempo import Tempo
+    from stemgui.stems.waveform import StemWaveforms
+    from tests.audio.test_tempo_key_tags import tags_of
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    win = _null_window(qtbot, settings_store, [])
+    win.settings.set(S.EXPORT_RATE, "stems")
+    job = _done_job(win, tmp_path)
+    with sf.SoundFile(job.path, "w", RATE, 2) as song:
+        song.artist, song.title = "The Band", "Night Drive"
+        song.write(np.zeros((RATE, 2), dtype=np.float32))
+    bass = win.stems.drag_file("bass")  # not yet analysed: no tempo nor key
+    assert read_tags(bass) == {"artist": "The Band", "title": "Night Drive (Bass)"}
+    assert "TBPM" not in tags_of(bass)
+    job.waveforms = StemWaveforms(job.stemset)
+    job.waveforms.analysis = Analysis(Tempo(120.0), Key(2, "major"))  # found since
+    again = win.stems.drag_file("bass")  # the file without them is not dropped again
+    tags = tags_of(again)
+    assert (tags["TBPM"], tags["TKEY"], tags["title"]) == ("120", "D", "Night Drive (Bass)")
+    assert tags["comment"] == "Bass of Night Drive, separated by stemgui (tiny)"
+    assert again.name == "My Song (2) - bass.wav" and "TBPM" not in tags_of(bass)
+    assert win.stems.drag_file("bass") == again  # and then dropped again
+    win.close()
+
+
 def test_a_stem_still_separating_does_not_drag_out(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     widget = StemPanel(Timeline())
