@@ -4,7 +4,8 @@ Two kinds of leftovers: temporary export files (``.<name>.<pid>-<random>.stemgui
 ``stemgui.audio.atomic``) in the export folder the settings remember and in the folder stems
 are dragged out from, removed by ``stemgui.spool.clean_leftovers`` once the process that wrote
 them is gone; and the scratch stem folders of dead processes,
-``<user cache>/stemgui/stems/run-<pid>-<random>`` (``stemgui.ui.scratch``).
+``<user cache>/stemgui/stems/run-<pid>-<random>`` (``stemgui.ui.scratch``). The stems dragged
+out of the window once they are a week old go too (``stemgui.ui.drag_out.remove_old_drops``).
 
 ``clean_leftovers`` runs off the GUI thread (``start_cleanup``): walking a large export folder
 must not hold up the window. It touches no Qt.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from stemgui.folders import remove_tree
 from stemgui.spool import STALE_PART_SECONDS
+from stemgui.ui.drag_out import remove_old_drops
 from stemgui.ui.scratch import dead_scratch_folders
 
 logger = logging.getLogger(__name__)
@@ -29,9 +31,11 @@ def clean_leftovers(
     export_folders: Iterable[Path],
     scratch: Path | None = None,
     older_than: float = STALE_PART_SECONDS,
+    dragged: Path | None = None,
 ) -> list[Path]:
-    """Remove stale temporary export files under each of ``export_folders`` (recursively) and
-    the scratch folders of dead runs in ``scratch``; return what was removed.
+    """Remove stale temporary export files under each of ``export_folders`` (recursively),
+    the scratch folders of dead runs in ``scratch`` and the old stems dragged out into
+    ``dragged``; return what was removed.
 
     A folder that does not exist is skipped; what cannot be removed is logged and left.
     """
@@ -49,20 +53,25 @@ def clean_leftovers(
             remove_tree(folder)
             if not folder.exists():
                 removed.append(folder)
+    if dragged is not None:
+        removed.extend(remove_old_drops(dragged))
     if removed:
         logger.info("start-up cleanup: removed %d leftover(s) of interrupted runs", len(removed))
     return removed
 
 
 def start_cleanup(
-    export_folders: Iterable[Path], scratch: Path | None, older_than: float = STALE_PART_SECONDS
+    export_folders: Iterable[Path],
+    scratch: Path | None,
+    older_than: float = STALE_PART_SECONDS,
+    dragged: Path | None = None,
 ) -> threading.Thread:
     """Run ``clean_leftovers`` on a daemon thread; returns it (tests join it)."""
     folders = list(export_folders)
 
     def run() -> None:
         try:
-            clean_leftovers(folders, scratch, older_than)
+            clean_leftovers(folders, scratch, older_than, dragged)
         except Exception:  # a cleanup bug must not take the app down; it is only tidying
             logger.exception("start-up cleanup failed")
 

@@ -325,8 +325,9 @@ class MainWindow(QMainWindow):
     # -- start-up and help ------------------------------------------------------------------
 
     def schedule_cleanup(self) -> None:
-        """Remove what killed runs left (temporary export files, scratch stems) once the event
-        loop runs, after the first paint, on a thread (``stemgui.ui.startup``)."""
+        """Remove what killed runs left (temporary export files, scratch stems) and stems
+        dragged out a week ago once the event loop runs, after the first paint, on a thread
+        (``stemgui.ui.startup``)."""
         QTimer.singleShot(0, self.start_cleanup)
 
     def start_cleanup(self) -> Any:
@@ -341,7 +342,7 @@ class MainWindow(QMainWindow):
         remembered = Path(os.path.expanduser(self.settings.get(S.EXPORT_FOLDER)))
         if remembered.is_absolute():
             folders.insert(0, remembered)
-        return start_cleanup(folders, scratch_root())
+        return start_cleanup(folders, scratch_root(), dragged=drag_folder())
 
     def open_log_folder(self) -> None:
         from stemgui.logs import log_folder

@@ -1,6 +1,7 @@
 """At start the app removes what a killed run left: stale temporary export files (in the export
-folder the settings remember and in the drag folder) and the scratch stems of dead processes.
-Fresh temporary files and the folders of live processes stay."""
+folder the settings remember and in the drag folder) and the scratch stems of dead processes;
+and the stems dragged out a week ago. Fresh temporary files, the folders of live processes and
+the stems dragged out since stay."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from stemgui.ui import settings as S
 from tests.fakes import FakeOutput
 
 HOUR = 3600.0
+DAY = 24 * HOUR
 
 
 def _part(folder: Path, name: str, age: float) -> Path:
@@ -26,6 +28,15 @@ def _part(folder: Path, name: str, age: float) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f".{name}.0a1b2c3d.stemgui-part"
     path.write_bytes(b"RIFF half a stem")
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+def _dropped(folder: Path, name: str, age: float) -> Path:
+    """A stem dragged out ``age`` seconds ago."""
+    path = folder / name
+    path.write_bytes(b"RIFF a dropped stem")
     then = time.time() - age
     os.utime(path, (then, then))
     return path
@@ -46,6 +57,8 @@ class Leftovers:
         self.scratch = root / "cache" / "stems"
         self.stale = _part(self.export / "htdemucs" / "Song", "drums.wav", HOUR)
         self.stale_drag = _part(self.drag, "Song - vocals.wav", HOUR)
+        self.old_drop = _dropped(self.drag, "Song - bass.wav", 7 * DAY + HOUR)
+        self.drop = _dropped(self.drag, "Song - drums.wav", 7 * DAY - HOUR)
         self.fresh = _part(self.export / "htdemucs" / "Other", "bass.wav", 1.0)
         self.kept = self.export / "htdemucs" / "Song" / "drums.wav"
         self.kept.write_bytes(b"a finished stem")
@@ -58,8 +71,8 @@ class Leftovers:
 
     def check(self) -> None:
         assert not self.stale.exists() and not self.stale_drag.exists()
-        assert not self.dead.exists()
-        assert self.fresh.exists() and self.kept.exists()
+        assert not self.dead.exists() and not self.old_drop.exists()
+        assert self.fresh.exists() and self.kept.exists() and self.drop.exists()
         assert self.live.exists() and self.other.exists()
 
 
@@ -74,8 +87,15 @@ def leftovers(tmp_path, monkeypatch):
 
 
 def test_clean_leftovers_removes_only_stale_and_dead(leftovers):
-    removed = startup.clean_leftovers([leftovers.export, leftovers.drag], leftovers.scratch)
-    assert sorted(removed) == sorted([leftovers.stale, leftovers.stale_drag, leftovers.dead])
+    """The stems dragged out were never removed: they piled up in the user cache, gigabytes
+    of 32-bit float wav, outside the stem cache's limit. A week keeps them for a DAW that plays
+    them where they lie while its project is worked on."""
+    removed = startup.clean_leftovers(
+        [leftovers.export, leftovers.drag], leftovers.scratch, dragged=leftovers.drag
+    )
+    assert sorted(removed) == sorted(
+        [leftovers.stale, leftovers.stale_drag, leftovers.dead, leftovers.old_drop]
+    )
     leftovers.check()
     assert startup.clean_leftovers([leftovers.export / "gone"], leftovers.scratch / "gone") == []
 
