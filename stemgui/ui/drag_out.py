@@ -6,10 +6,10 @@ rate, resampled a block at a time at another, so stems dragged one by one still 
 song; with the tags an export gives it (the song's, the stem in its title, its tempo and key:
 ``stemgui.audio.tags``), for a DJ's library. The file written for the same stems at the same
 rate with the same tags is dropped again while it is as written: writing a long stem holds the
-window up for a moment, at every drag otherwise. A file dropped earlier is never written over
-by other stems (another song of the same name, the song separated again), another rate or other
-tags: a DAW may play it where it lies, so those get the next free name ("My Song (2) -
-bass.wav").
+window up for a moment, at every drag otherwise. A file dropped earlier, in this run or an
+earlier one, is never written over by other stems (another song of the same name, the song
+separated again), another rate or other tags: a DAW may play it where it lies, so those get the
+next free name ("My Song (2) - bass.wav").
 
 The files stay after the drop, for as long as ``KEEP_SECONDS``: the next start after that
 removes them (``remove_old_drops``, on the start-up cleanup's thread, ``stemgui.ui.startup``).
@@ -86,8 +86,8 @@ class DragFiles:
     ) -> Path:
         """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
         stems' own) with ``tags``, written unless a file this object wrote is of these stems
-        at that rate with those tags and as written; under the next free name where one it
-        wrote holds others.
+        at that rate with those tags and as written; under the next free name where a file
+        (of an earlier run too) holds others.
 
         Raises:
             StemguiError: the song is still separating (or was cancelled), or the file (or
@@ -129,7 +129,7 @@ class DragFiles:
             )
             if self._as_written(path) == (id(stemset), rate, tags):
                 return path
-            if path not in self._written or not path.exists():  # none of this run's drops
+            if not os.path.lexists(path):  # not a drop of this run nor of an earlier one
                 break
         exact = AudioFormat("wav", 32, float=True, clip="none")
         if rate == stemset.samplerate:

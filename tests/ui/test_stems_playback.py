@@ -587,6 +587,20 @@ def test_a_stem_dropped_earlier_is_never_written_over(qtbot, panel, tmp_path, mo
     assert first.read_bytes() == b"changed by someone else since"
 
 
+def test_a_stem_dropped_in_an_earlier_run_is_never_written_over(
+    qtbot, panel, tmp_path, monkeypatch
+):
+    """Only the files of this run's drags were spared: the next session's drag of another
+    song of the same name wrote over the file an Ableton project of the day before played."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    earlier = tmp_path / "cache" / "stemgui" / "drag" / "My Song - bass.wav"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(b"dropped yesterday")
+    panel.track = "My Song"
+    assert panel.drag_file("bass").name == "My Song (2) - bass.wav"
+    assert earlier.read_bytes() == b"dropped yesterday"
+
+
 def test_a_stem_drags_out_at_the_rate_asked_resampled_as_julius_does(
     qtbot, panel, tmp_path, monkeypatch
 ):
