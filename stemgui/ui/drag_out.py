@@ -1,9 +1,9 @@
 """Stems dragged out of the window onto a folder or a DAW: the wav files they drop.
 
 Each stem is written as a 32-bit float wav in ``<user cache>/stemgui/drag``, named after its
-song, at the rate asked (the one an export would take): every sample as separated at the stems'
-rate, resampled a block at a time at another, so stems dragged one by one still add up to the
-song; with the tags an export gives it (the song's, the stem in its title, its tempo and key:
+song, at the rate asked (the one an export would take), a block at a time: every sample as
+separated at the stems' rate, resampled at another, so stems dragged one by one still add up to
+the song; with the tags an export gives it (the song's, the stem in its title, its tempo and key:
 ``stemgui.audio.tags``), for a DJ's library. The file written for the same stems at the same
 rate with the same tags is dropped again while it is as written: writing a long stem holds the
 window up for a moment, at every drag otherwise. A file dropped earlier, in this run or an
@@ -93,7 +93,7 @@ class DragFiles:
             StemguiError: the song is still separating (or was cancelled), or the file (or
                 its folder) cannot be written.
         """
-        from stemgui.audio.encode import AudioFormat, write_audio
+        from stemgui.audio.encode import AudioFormat
         from stemgui.audio.stream import stem_reader, write_blocks
         from stemgui.errors import ExportError
         from stemgui.export.naming import render
@@ -132,20 +132,16 @@ class DragFiles:
             if not os.path.lexists(path):  # not a drop of this run nor of an earlier one
                 break
         exact = AudioFormat("wav", 32, float=True, clip="none")
-        if rate == stemset.samplerate:
-            write_audio(path, stemset.stem(name), rate, exact, overwrite=True, tags=tags)
-        else:
+        # a block at a time: a long song's stem, on disk, is not copied whole into memory
+        read, frames = stem_reader(stemset.data, stemset.names.index(name)), stemset.frames
+        if rate != stemset.samplerate:
             from stemgui.audio.resample import BlockResampler
             from stemgui.export.sources import song_length
 
             resampler = BlockResampler(stemset.samplerate, rate)
             frames = song_length(stemset, rate) or resampler.length(stemset.frames)
-            read = resampler.reader(
-                stem_reader(stemset.data, stemset.names.index(name)), stemset.frames, frames
-            )
-            write_blocks(
-                path, read, stemset.channels, frames, rate, exact, overwrite=True, tags=tags
-            )
+            read = resampler.reader(read, stemset.frames, frames)
+        write_blocks(path, read, stemset.channels, frames, rate, exact, overwrite=True, tags=tags)
         stat = path.stat()
         self._written[path] = (weakref.ref(stemset), rate, tags, stat.st_size, stat.st_mtime_ns)
         return path

@@ -648,6 +648,31 @@ def test_a_stem_drags_out_tagged_as_an_export_tags_it(qtbot, settings_store, tmp
     win.close()
 
 
+def test_a_long_stem_drags_out_a_block_at_a_time(qtbot, panel, tmp_path, monkeypatch):
+    """A stem on disk (a long song's, or any song's read back from the stem cache) dragged out
+    at its own rate was copied whole into memory first, on the window's thread: 1.3 GB for a
+    60-minute song. As at another rate, it is read a block at a time."""
+    import tracemalloc
+
+    from stemgui.audio.stream import BLOCK_FRAMES
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    frames = 16 * BLOCK_FRAMES
+    data = np.memmap(tmp_path / "stems.f32", np.float32, "w+", shape=(4, 2, frames))
+    data[1] = 0.01
+    panel.show_song(StemSet(NAMES, RATE, data), MixerState(NAMES), "Long Song")
+    tracemalloc.start()
+    try:
+        path = panel.drag_file("bass")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < data[1].nbytes / 2  # a few blocks of 2 MiB, not the stem's 32 MiB
+    samples, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == RATE
+    np.testing.assert_array_equal(samples.T, data[1])
+
+
 def test_a_stem_still_separating_does_not_drag_out(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     widget = StemPanel(Timeline())
