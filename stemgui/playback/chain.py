@@ -45,6 +45,7 @@ class Output:
         self._error: str | None = None
         self.laps = 0  # times round the loop played (the transport's ``wraps``: read ahead)
         self._song_end: int | None = None  # the song frame after the last one played
+        self._sounding = False  # the last block played song
         self._lap = self._count_lap  # bound once: the callback allocates little
 
     def render(self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None) -> int:
@@ -61,11 +62,17 @@ class Output:
                 on_run(offset, song, count)
 
             filled = self.clicker.render(out, note)
+        self._sounding = filled > 0
         # its last frame played; or none played and none is left to (sent to the end, say): the
         # stretcher's windows can lay no song over a block with song still to come
         if self._song_end == self.transport.frames or not (filled or self.stretcher.holds_song):
             self.transport.finish()
         return filled
+
+    def played_position(self) -> int | None:
+        """The song frame after the last one rendered, or None when the last block had none: at
+        another speed the transport is ahead of it by what the stretcher holds."""
+        return self._song_end if self._sounding else None
 
     def _count_lap(self, offset: int, song: int, count: int) -> None:
         """A lap: the song played goes from the loop's end (or the song's) to its start."""

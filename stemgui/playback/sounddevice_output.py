@@ -207,8 +207,8 @@ class SoundDeviceOutput(Output):
         return True
 
     def heard_position(self) -> int | None:
-        """The song frame the device plays now, or None when the host does not say when its
-        blocks play (then the transport's position is the best guess).
+        """The song frame the device plays now, or None in silence; when the host does not say
+        when its blocks play, the song frame after the last one handed out (``played_position``).
 
         The transport runs ahead of the speakers by the stream's latency ("high": up to a few
         hundred ms), which a playhead drawn from it shows: a cue set on a beat heard lands early.
@@ -216,11 +216,11 @@ class SoundDeviceOutput(Output):
         with self._runs_lock:
             runs = list(self._runs)
         if not runs:
-            return None
+            return self.played_position()
         try:
             now = float(self.stream.time)
         except (AttributeError, self._sd.PortAudioError):
-            return None
+            return self.played_position()
         rate = self.stemset.samplerate
         heard = next((i for i in range(len(runs) - 1, -1, -1) if runs[i][0] <= now), None)
         if heard is not None and runs[heard][2] > 0:

@@ -212,12 +212,21 @@ def test_the_heard_frame_is_the_latency_behind_the_transport(rig, timed_stream):
     output.close()
 
 
-def test_a_host_without_dac_times_leaves_the_transport_s_position(rig, fake_stream):
+def test_a_host_without_dac_times_says_the_song_frame_last_handed_out(rig, fake_stream):
+    """Slower, the transport runs ahead of what plays by what the stretcher holds (57 ms of
+    song at 50 %): the playhead, drawn at the transport's position when the host said no
+    times, showed song not heard yet, and sat at the song's end while its last notes played."""
     stems, mixer, transport = rig
     output = open_output(stems, mixer, transport)
     transport.play()
+    assert output.heard_position() is None  # nothing handed out yet
     output.stream.play(100)  # the fake passes no time information
-    assert output.heard_position() is None
+    assert output.heard_position() == transport.position == 100
+    output.transposer.speed = 0.5
+    for _ in range(4):
+        output.stream.play(100)
+    heard = output.heard_position()  # 100 + 400 frames at half speed, to a window's cut
+    assert abs(heard - 300) <= output.stretcher.search and transport.position - heard > 30
     output.close()
 
 
