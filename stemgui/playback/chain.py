@@ -66,8 +66,12 @@ class Output:
         # its last frame played; or none played and none is left to (sent to the end, say): the
         # stretcher's windows can lay no song over a block with song still to come
         if self._song_end == self.transport.frames or not (filled or self.stretcher.holds_song):
-            self.transport.finish()
+            self._played_out()
         return filled
+
+    def _played_out(self) -> None:
+        """The song handed out has all been rendered: at its end, the transport stops."""
+        self.transport.finish()
 
     def played_position(self) -> int | None:
         """The song frame after the last one rendered, or None when the last block had none: at

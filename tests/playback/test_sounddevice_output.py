@@ -10,8 +10,10 @@ import pytest
 
 from stemgui.errors import StemguiError
 from stemgui.playback.sounddevice_output import AudioDeviceError, SoundDeviceOutput, open_output
+from stemgui.playback.transport import PlayState
 from tests.playback.output_rig import (
     FADE,
+    FRAMES,
     FakeCallbackAbort,
     FakeFlags,
     FakePortAudioError,
@@ -163,7 +165,9 @@ class TimedStream(FakeStream):
 
     def play(self, frames, status=None):
         out = np.zeros((frames, self.kwargs["channels"]), np.float32)
-        info = types.SimpleNamespace(outputBufferDacTime=self.time + self.latency)
+        info = types.SimpleNamespace(
+            outputBufferDacTime=self.time + self.latency, currentTime=self.time
+        )
         self.kwargs["callback"](out, frames, info, status or FakeFlags())
         self.time += frames / self.kwargs["samplerate"]
         return out
@@ -209,6 +213,29 @@ def test_the_heard_frame_is_the_latency_behind_the_transport(rig, timed_stream):
     stream.play(100)  # 2100..2150 from 11.2, then 2100..2150 again from 11.25
     stream.time = 11.26
     assert output.heard_position() == 2110
+    output.close()
+
+
+def test_the_song_ends_once_its_last_frame_is_heard(rig, timed_stream):
+    """The transport stopped as the song's last frame was handed to the device: the window
+    showed the song ended (Play, the playhead back at the start) the stream's latency before
+    its last notes were heard, 0.2 s here."""
+    stems, mixer, transport = rig
+    output = open_output(stems, mixer, transport)
+    stream = output.stream
+    transport.seek(FRAMES - 150)
+    transport.play()
+    stream.play(100)
+    stream.play(100)  # the song's last 50 frames, handed out at 10.1, heard 10.3 to 10.35
+    for _ in range(2):
+        stream.play(100)  # at 10.2 and 10.3: not heard yet
+        assert transport.playing and transport.ends == 0
+    stream.time = 10.32
+    assert output.heard_position() == FRAMES - 30  # the playhead on them
+    stream.time = 10.4
+    stream.play(100)
+    assert transport.state is PlayState.STOPPED and transport.position == 0
+    assert transport.ends == 1
     output.close()
 
 
