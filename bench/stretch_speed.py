@@ -2,10 +2,12 @@
 (``stemgui.playback.pitch``) costs the audio callback, against playing the song as it is, in the
 same run.
 
-Four stereo stems of noise shaped like music, 44.1 kHz, through ``NullOutput.pump`` in blocks of
-512 frames as PortAudio asks for them: the time to render 30 s of output at each speed and
-transposition, and how many times faster than real time that is (the callback must stay far
-above 1). Never pass/fail.
+Four stereo stems of noise shaped like music and their original mix (a channel of the mixer, as
+the app plays a song that has one: heard for A/B, stretched beside the stems), 44.1 kHz, through
+``NullOutput.pump`` in blocks of 512 frames as PortAudio asks for them: the time to render 30 s
+of output at each speed and transposition, and how many times faster than real time that is (the
+callback must stay far above 1), the stems heard and, at 100 %, the original soloed as A/B plays
+it. Never pass/fail.
 
     .venv/bin/python bench/stretch_speed.py
     .venv/bin/python bench/stretch_speed.py --seconds 60 --block 256
@@ -24,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stemgui.playback.null_output import NullOutput
 from stemgui.playback.transport import Transport
-from stemgui.stems.mixer import MixerState
+from stemgui.stems.mixer import ORIGINAL, MixerState
 from stemgui.stems.stemset import StemSet
 
 RATE = 44100
@@ -38,14 +40,22 @@ def song(seconds: float) -> StemSet:
         kernel = np.ones(width, np.float32) / width
         for c in range(2):
             data[i, c] = 0.1 * np.convolve(data[i, c], kernel, mode="same")
-    return StemSet(("drums", "bass", "other", "vocals"), RATE, data)
+    return StemSet(("drums", "bass", "other", "vocals"), RATE, data, data.sum(axis=0))
 
 
 def render_time(
-    stems: StemSet, speed: float, seconds: float, block: int, semitones: int = 0
+    stems: StemSet,
+    speed: float,
+    seconds: float,
+    block: int,
+    semitones: int = 0,
+    original: bool = False,
 ) -> float:
+    """Seconds to render ``seconds`` of output; ``original``: the original mix soloed (A/B)."""
     transport = Transport(stems.frames, RATE)
-    output = NullOutput(stems, MixerState(stems.names), transport, blocksize=block)
+    mixer = MixerState(stems.names, original=True)  # as the app's player (shown_song.py)
+    mixer.set_solo(ORIGINAL, original)
+    output = NullOutput(stems, mixer, transport, blocksize=block)
     output.transposer.speed, output.transposer.semitones = speed, semitones
     transport.play()
     out = np.zeros((block, 2), np.float32)
@@ -65,21 +75,23 @@ def main() -> None:
     reference = render_time(stems, 1.0, args.seconds, args.block)
     print(f"{args.seconds:.0f} s of output in blocks of {args.block} frames")
     print(f"speed 1.00: {reference:.3f} s, {args.seconds / reference:.0f} times real time")
-    for speed, semitones in (
-        (0.5, 0),
-        (0.75, 0),
-        (0.9, 0),
-        (1.25, 0),
-        (1.5, 0),
-        (1.0, 2),
-        (1.0, -3),
-        (1.0, 6),
-        (0.75, 2),
+    for speed, semitones, original in (
+        (1.0, 0, True),
+        (0.5, 0, False),
+        (0.75, 0, False),
+        (0.9, 0, False),
+        (1.25, 0, False),
+        (1.5, 0, False),
+        (1.0, 2, False),
+        (1.0, -3, False),
+        (1.0, 6, False),
+        (0.75, 2, False),
     ):
-        spent = render_time(stems, speed, args.seconds, args.block, semitones)
+        spent = render_time(stems, speed, args.seconds, args.block, semitones, original)
         print(
-            f"speed {speed:.2f} {semitones:+d} st: {spent:.3f} s, "
-            f"{args.seconds / spent:.0f} times real time, {spent / reference:.2f} times speed 1"
+            f"speed {speed:.2f} {semitones:+d} st{', original' if original else ''}: "
+            f"{spent:.3f} s, {args.seconds / spent:.0f} times real time, "
+            f"{spent / reference:.2f} times speed 1"
         )
 
 

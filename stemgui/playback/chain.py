@@ -45,20 +45,38 @@ class Output:
         self._error: str | None = None
         self.laps = 0  # times round the loop played (the transport's ``wraps``: read ahead)
         self._song_end: int | None = None  # the song frame after the last one played
+        self._sounding = False  # the last block played song
         self._lap = self._count_lap  # bound once: the callback allocates little
 
     def render(self, out: np.ndarray, on_run: Callable[[int, int, int], None] | None = None) -> int:
-        """Render the chain into ``out`` (frames, channels) as ``clicker.render`` does, and
-        count ``laps``: at another speed or key the transport wraps as the stretcher reads the
-        song ahead, up to 73 ms (at 50 %) before the wrap plays."""
+        """Render the chain into ``out`` (frames, channels) as ``clicker.render`` does, count
+        ``laps``, and let the transport stop at the song's end once its last frame has played.
+        At another speed or key the transport wraps, and reaches the end, as the stretcher reads
+        the song ahead: up to 73 ms (at 50 %) before the wrap plays, 115 ms before the end."""
         if on_run is None:
-            return self.clicker.render(out, self._lap)
+            filled = self.clicker.render(out, self._lap)
+        else:
 
-        def note(offset: int, song: int, count: int) -> None:
-            self._count_lap(offset, song, count)
-            on_run(offset, song, count)
+            def note(offset: int, song: int, count: int) -> None:
+                self._count_lap(offset, song, count)
+                on_run(offset, song, count)
 
-        return self.clicker.render(out, note)
+            filled = self.clicker.render(out, note)
+        self._sounding = filled > 0
+        # its last frame played; or none played and none is left to (sent to the end, say): the
+        # stretcher's windows can lay no song over a block with song still to come
+        if self._song_end == self.transport.frames or not (filled or self.stretcher.holds_song):
+            self._played_out()
+        return filled
+
+    def _played_out(self) -> None:
+        """The song handed out has all been rendered: at its end, the transport stops."""
+        self.transport.finish()
+
+    def played_position(self) -> int | None:
+        """The song frame after the last one rendered, or None when the last block had none: at
+        another speed the transport is ahead of it by what the stretcher holds."""
+        return self._song_end if self._sounding else None
 
     def _count_lap(self, offset: int, song: int, count: int) -> None:
         """A lap: the song played goes from the loop's end (or the song's) to its start."""

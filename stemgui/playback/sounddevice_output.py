@@ -126,6 +126,7 @@ class SoundDeviceOutput(Output):
         self._runs: deque[tuple[float, int, int]] = deque(maxlen=256)
         self._runs_lock = threading.Lock()
         self._block_time = 0.0  # the DAC time of the block being rendered
+        self._now = 0.0  # the stream's time at its callback (0: not known)
         self._callbacks = 0  # counted by the callback, watched by poll
         self._seen_callbacks = 0
         self._quiet_since = 0.0  # since when poll sees no new callback while playing
@@ -207,8 +208,8 @@ class SoundDeviceOutput(Output):
         return True
 
     def heard_position(self) -> int | None:
-        """The song frame the device plays now, or None when the host does not say when its
-        blocks play (then the transport's position is the best guess).
+        """The song frame the device plays now, or None in silence; when the host does not say
+        when its blocks play, the song frame after the last one handed out (``played_position``).
 
         The transport runs ahead of the speakers by the stream's latency ("high": up to a few
         hundred ms), which a playhead drawn from it shows: a cue set on a beat heard lands early.
@@ -216,11 +217,11 @@ class SoundDeviceOutput(Output):
         with self._runs_lock:
             runs = list(self._runs)
         if not runs:
-            return None
+            return self.played_position()
         try:
             now = float(self.stream.time)
         except (AttributeError, self._sd.PortAudioError):
-            return None
+            return self.played_position()
         rate = self.stemset.samplerate
         heard = next((i for i in range(len(runs) - 1, -1, -1) if runs[i][0] <= now), None)
         if heard is not None and runs[heard][2] > 0:
@@ -235,6 +236,16 @@ class SoundDeviceOutput(Output):
         with self._runs_lock:
             self._runs.append((self._block_time + offset / self.stemset.samplerate, start, count))
 
+    def _played_out(self) -> None:
+        """The song's end stops the transport once the device has played it too: its last
+        frame reaches the speakers the latency after it was handed over (as soon as it is
+        rendered where the host says no times)."""
+        with self._runs_lock:
+            last = next((run for run in reversed(self._runs) if run[2] > 0), None)
+        rate = self.stemset.samplerate
+        if last is None or not self._now or last[0] + last[2] / rate <= self._now:
+            super()._played_out()
+
     def _fail(self, message: str) -> None:
         _devices.stale = True  # the device may be gone: PortAudio must list them again
         super()._fail(message)
@@ -245,6 +256,7 @@ class SoundDeviceOutput(Output):
             self.underflows += 1  # a glitch, not a failure: the stream goes on
         # Some hosts give no DAC time (0): their blocks' times are not known.
         self._block_time = float(getattr(time, "outputBufferDacTime", 0.0) or 0.0)
+        self._now = float(getattr(time, "currentTime", 0.0) or 0.0)
         known = self._block_time > 0
         try:
             if self._wide is None:

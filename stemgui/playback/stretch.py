@@ -172,6 +172,14 @@ class Stretcher:
             self._play_tail(out)
         return min(filled, total)
 
+    @property
+    def holds_song(self) -> bool:
+        """Whether song read from the renderer is still to play: not laid over a half window
+        yet, or laid over what is left of the one playing."""
+        return any(where + count > self._laid_to for where, _, count in self._runs) or any(
+            offset + length > self._played for offset, _, _, length in self._ready_runs
+        )
+
     # --- the windows ------------------------------------------------------------------------
 
     def _start(self) -> None:

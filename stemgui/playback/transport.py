@@ -7,7 +7,7 @@ position is one int attribute, so reading it needs no lock.
 
 ``on_block(frames)`` returns one contiguous run ``(start, count)`` with ``count <= frames``.
 A callback fills its buffer by asking again until the buffer is full or ``count`` is 0
-(stopped, paused, or the song just ended): a loop that wraps inside a block comes back as two
+(stopped, paused, or at the song's end): a loop that wraps inside a block comes back as two
 runs, the end of the loop region then its start.
 
 Rules:
@@ -17,8 +17,10 @@ Rules:
 - A loop region is at least ``MIN_LOOP_SECONDS`` long (10 ms: a 1/32 beat loop up to 187 BPM);
   a shorter one is lengthened to it. Every wrap costs the audio callback a mix and a fade, and a
   loop of a frame or two wrapped hundreds of times a block: the callback fell behind the device.
-- With the loop off, reaching the end of the song stops (position back to 0) and counts one
-  more ``ends``, which the UI can poll.
+- With the loop off, reaching the end of the song holds there, still playing, until the output
+  has played the song's last frame and calls ``finish``: then it stops (position back to 0) and
+  counts one more ``ends``, which the UI can poll. At another speed the stretcher reads the song
+  ahead of what plays (115 ms at 50 %): the song ends as its end is heard, not as it is read.
 - While the song is still being separated (``ready``), playing holds at the first frame not
   separated yet, still "playing", and goes on as soon as more is: nothing is skipped unheard.
 """
@@ -107,7 +109,7 @@ class Transport:
 
     @property
     def ends(self) -> int:
-        """How many times playback reached the end of the song and stopped."""
+        """How many times playback reached the end of the song and stopped (``finish``)."""
         return self._ends
 
     @property
@@ -184,11 +186,22 @@ class Transport:
 
     # --- called by the audio callback -----------------------------------------------------
 
+    def finish(self) -> None:
+        """The output has played all it was given of the song: held at its end, stop, rewind to
+        the start and count one more ``ends``; anywhere else (sought away since, looping,
+        paused) nothing happens."""
+        with self._lock:
+            looping = self._loop_enabled and self._loop is not None
+            if self._state is PlayState.PLAYING and self._position >= self.frames and not looping:
+                self._state = PlayState.STOPPED
+                self._position = 0
+                self._ends += 1
+
     def on_block(self, frames: int) -> tuple[int, int]:
         """Claim the next run of at most ``frames`` frames to play: ``(start, count)``.
 
-        ``count`` is 0 when not playing, when the song has just ended (the transport is
-        then stopped and rewound), or at the first frame not separated yet. Cheap and
+        ``count`` is 0 when not playing, at the song's end (the transport holds there,
+        playing, until ``finish``), or at the first frame not separated yet. Cheap and
         allocation-free apart from the returned tuple.
         """
         with self._lock:
@@ -203,11 +216,8 @@ class Transport:
                     self._wraps += 1
                 if position < loop_end:
                     end = loop_end
-            if position >= end:
-                self._state = PlayState.STOPPED
-                self._position = 0
-                self._ends += 1
-                return 0, 0
+            if position >= end:  # the song's end: held until its last frame has played
+                return position, 0
             ready = self.ready
             if ready is not None:
                 end = min(end, ready())

@@ -38,14 +38,17 @@ class Place:
 
     @classmethod
     def taken(cls, player: Any) -> Place | None:
-        """Where ``player`` (a ``stemgui.ui.player.Player``) is on its song; None: no song."""
+        """Where ``player`` (a ``stemgui.ui.player.Player``) is on its song; None: no song.
+        Playing, the playhead heard: what the output was sent past it never plays, the output
+        closed as the song leaves (the transport is ahead by its latency, slower by what the
+        stretcher read too)."""
         transport = player.transport
         if transport is None:
             return None
         rate = transport.samplerate
         loop = transport.loop
         return cls(
-            transport.position / rate,
+            (player.timeline.position if transport.playing else transport.position) / rate,
             None if loop is None else (loop[0] / rate, loop[1] / rate),
             transport.loop_enabled and loop is not None,
             (player.timeline.view[0] / rate, player.timeline.view[1] / rate),

@@ -10,8 +10,10 @@ import pytest
 
 from stemgui.errors import StemguiError
 from stemgui.playback.sounddevice_output import AudioDeviceError, SoundDeviceOutput, open_output
+from stemgui.playback.transport import PlayState
 from tests.playback.output_rig import (
     FADE,
+    FRAMES,
     FakeCallbackAbort,
     FakeFlags,
     FakePortAudioError,
@@ -163,7 +165,9 @@ class TimedStream(FakeStream):
 
     def play(self, frames, status=None):
         out = np.zeros((frames, self.kwargs["channels"]), np.float32)
-        info = types.SimpleNamespace(outputBufferDacTime=self.time + self.latency)
+        info = types.SimpleNamespace(
+            outputBufferDacTime=self.time + self.latency, currentTime=self.time
+        )
         self.kwargs["callback"](out, frames, info, status or FakeFlags())
         self.time += frames / self.kwargs["samplerate"]
         return out
@@ -212,12 +216,44 @@ def test_the_heard_frame_is_the_latency_behind_the_transport(rig, timed_stream):
     output.close()
 
 
-def test_a_host_without_dac_times_leaves_the_transport_s_position(rig, fake_stream):
+def test_the_song_ends_once_its_last_frame_is_heard(rig, timed_stream):
+    """The transport stopped as the song's last frame was handed to the device: the window
+    showed the song ended (Play, the playhead back at the start) the stream's latency before
+    its last notes were heard, 0.2 s here."""
+    stems, mixer, transport = rig
+    output = open_output(stems, mixer, transport)
+    stream = output.stream
+    transport.seek(FRAMES - 150)
+    transport.play()
+    stream.play(100)
+    stream.play(100)  # the song's last 50 frames, handed out at 10.1, heard 10.3 to 10.35
+    for _ in range(2):
+        stream.play(100)  # at 10.2 and 10.3: not heard yet
+        assert transport.playing and transport.ends == 0
+    stream.time = 10.32
+    assert output.heard_position() == FRAMES - 30  # the playhead on them
+    stream.time = 10.4
+    stream.play(100)
+    assert transport.state is PlayState.STOPPED and transport.position == 0
+    assert transport.ends == 1
+    output.close()
+
+
+def test_a_host_without_dac_times_says_the_song_frame_last_handed_out(rig, fake_stream):
+    """Slower, the transport runs ahead of what plays by what the stretcher holds (57 ms of
+    song at 50 %): the playhead, drawn at the transport's position when the host said no
+    times, showed song not heard yet, and sat at the song's end while its last notes played."""
     stems, mixer, transport = rig
     output = open_output(stems, mixer, transport)
     transport.play()
+    assert output.heard_position() is None  # nothing handed out yet
     output.stream.play(100)  # the fake passes no time information
-    assert output.heard_position() is None
+    assert output.heard_position() == transport.position == 100
+    output.transposer.speed = 0.5
+    for _ in range(4):
+        output.stream.play(100)
+    heard = output.heard_position()  # 100 + 400 frames at half speed, to a window's cut
+    assert abs(heard - 300) <= output.stretcher.search and transport.position - heard > 30
     output.close()
 
 

@@ -401,6 +401,49 @@ def test_play_as_the_song_ends_slowly_plays_it_from_its_start():
 
 
 @pytest.mark.parametrize(("speed", "semitones"), [(1.0, 0), *PACES])
+def test_the_song_ends_as_its_last_frame_plays_not_as_it_is_read(speed, semitones):
+    """The transport stopped at the song's end as the stretcher read it: the window showed the
+    song ended (back at the start, Play) while its last notes still played, 115 ms of them at
+    50 % and 245 ms at 25 %. It now stops in the block that plays the song's last frame (one
+    block later transposed: the transposer holds a few frames)."""
+    output, transport = player()
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    transport.seek(transport.frames - RATE // 4)
+    transport.play()
+    blocks = []
+    while transport.playing:
+        blocks.append(output.pump(256).copy())
+    assert transport.ends == 1 and transport.position == 0
+    assert np.abs(blocks[-2]).max() > 0.1  # the song played up to the block that ended it,
+    after = play(output, RATE // 4, 256)  # and is over (a window cut fades out over 5 ms)
+    assert not after[2 * FADE :].any()
+    transport.play()
+    play(output, RATE // 10, 256)
+    transport.seek(transport.frames)  # End while playing: nothing left to play, it ends
+    play(output, 1024, 256)
+    assert transport.ends == 2 and not transport.playing
+
+
+@pytest.mark.parametrize("block", [64, 512])
+def test_a_short_song_stretched_most_plays_to_its_last_frame_before_it_ends(block):
+    """At 25 % up 6 semitones (stretched 5.7 times) the windows, cut back where the song goes
+    on best, lay no song over a block now and then: the end, read before the song began to
+    play, is not taken from such a block, nor from one that lays what is left of it over the
+    half window to come."""
+    data = (0.1 * np.random.default_rng(2000).standard_normal((2, 2, 2000))).astype(np.float32)
+    stems = StemSet(("vocals", "other"), RATE, data, data.sum(axis=0))
+    transport = Transport(stems.frames, RATE)
+    output = NullOutput(stems, MixerState(stems.names, original=True), transport)
+    output.transposer.speed, output.transposer.semitones = 0.25, 6
+    transport.play()
+    runs = []
+    out = np.empty((block, 2), np.float32)
+    while transport.playing:
+        output.render(out, lambda offset, song, count: runs.append((song, count)))
+    assert max(song + count for song, count in runs) == transport.frames and transport.ends == 1
+
+
+@pytest.mark.parametrize(("speed", "semitones"), [(1.0, 0), *PACES])
 def test_a_lap_counts_when_the_wrap_plays_not_when_it_is_read(speed, semitones):
     """The transport wraps as the stretcher reads the song ahead, 73 ms (at 50 %) before the
     wrap plays: the speed trainer, which stepped up on it, sped up the lap's last notes."""

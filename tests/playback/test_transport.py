@@ -57,16 +57,42 @@ def test_seek_while_playing_continues_from_there():
     assert t.position == 250
 
 
-def test_end_of_song_stops_and_rewinds():
+def test_end_of_song_holds_until_it_has_played_then_stops_and_rewinds():
     t = Transport(1000, 100)
     t.play()
     t.seek(900)
     assert _runs(t, 64) == [(900, 64)]
     assert t.on_block(64) == (964, 36)  # the last frames
     assert t.position == 1000 and t.playing and t.ends == 0
-    assert t.on_block(28) == (0, 0)  # the callback asks for the rest of its block: the end
+    assert t.on_block(28) == (1000, 0)  # the callback asks for the rest of its block: the end
+    assert t.playing and t.position == 1000 and t.ends == 0  # what was read still plays
+    t.finish()  # played: the output says so
     assert t.state is PlayState.STOPPED and t.position == 0 and t.ends == 1
     assert t.on_block(64) == (0, 0) and t.ends == 1
+    t.finish()  # stopped: nothing more
+    assert t.ends == 1
+
+
+def test_finish_away_from_the_end_changes_nothing():
+    """The output finishes once what it was given has played: sought away from the end, or
+    looping, since the transport held there, it plays on."""
+    t = Transport(1000, 100)
+    t.play()
+    t.finish()  # a block of silence at the start (a fade, waiting): not the end
+    assert t.playing and t.position == 0 and t.ends == 0
+    t.seek(1000)
+    assert t.on_block(64) == (1000, 0)
+    t.seek(500)
+    t.finish()
+    assert t.playing and t.position == 500 and t.ends == 0
+    t.seek(1000)
+    t.set_loop(100, 200)
+    t.finish()
+    assert t.playing and t.ends == 0 and t.on_block(64) == (100, 64)
+    t.pause()
+    t.seek(1000)
+    t.finish()
+    assert t.state is PlayState.PAUSED and t.position == 1000 and t.ends == 0
 
 
 def test_play_at_the_very_end_plays_from_the_start():
@@ -185,7 +211,9 @@ def test_playing_holds_at_the_first_frame_not_separated_yet_and_goes_on():
     ready[0] = 1000
     assert _runs(t, 64) == [(100, 64)]
     t.seek(990)
-    assert _runs(t, 64) == [(990, 10)] and t.state is PlayState.STOPPED  # the end as before
+    assert _runs(t, 64) == [(990, 10)] and t.position == 1000 and t.playing  # the end,
+    t.finish()  # once played, as before
+    assert t.state is PlayState.STOPPED
 
 
 def test_a_loop_past_what_is_separated_waits_at_its_edge():

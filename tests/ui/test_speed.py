@@ -67,6 +67,30 @@ def test_at_half_speed_the_song_moves_half_as_fast(qtbot, settings_store, tmp_pa
     win.close()
 
 
+def test_at_half_speed_play_shows_again_as_the_song_s_end_is_heard(qtbot, settings_store, tmp_path):
+    """It showed 120 ms before (960 frames here): the transport stopped as the stretcher read
+    the song's end."""
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)
+    output, player = outputs[-1], win.player
+    player.set_speed(0.5)
+    player.seek(player.transport.frames - RATE // 5)
+    player.toggle()
+    heard = played = 0
+    shown = None  # when Play showed again
+    while played < RATE:
+        block = output.pump(64)
+        played += 64
+        heard = played if block.any() else heard
+        player.poll()
+        if shown is None and win.transport_bar.play.toolTip().startswith("Play"):
+            shown = played
+    assert heard - 64 <= shown <= heard + 64  # in the block with the last of it, or the next
+    assert win.timeline.position == 0
+    win.close()
+
+
 def test_keys_and_the_key_button_transpose_each_song_as_it_keeps(qtbot, settings_store, tmp_path):
     outputs = []
     win = _null_window(qtbot, settings_store, outputs)

@@ -395,6 +395,32 @@ def test_the_playhead_shows_the_frame_heard_while_playing(qtbot, settings_store,
     win.close()
 
 
+def test_a_song_left_playing_comes_back_at_the_frame_heard(qtbot, settings_store, tmp_path):
+    """It came back where the transport had run ahead to, the device's latency past what was
+    heard (1000 frames here; slower, the song the stretcher had read ahead too): what the
+    output was sent past it never played, the output closed as the song left."""
+
+    class LateOutput(NullOutput):
+        def heard_position(self):  # a device 1000 frames behind what it was handed
+            return max(self.transport.position - 1000, 0)
+
+    def factory(stemset, mixer, transport):
+        return LateOutput(stemset, mixer, transport, blocksize=256)
+
+    win = MainWindow(S.Settings(settings_store), output_factory=factory, probe=False)
+    qtbot.addWidget(win)
+    first = _done_job(win, tmp_path)
+    win.player.toggle()
+    win.player.output.pump(RATE)
+    win.player.poll()
+    other = tmp_path / "other"
+    other.mkdir()
+    _done_job(win, other, make_stemset(2 * RATE))
+    win.show_job(first)
+    assert win.player.transport.position == win.timeline.position == RATE - 1000
+    win.close()
+
+
 def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_store, tmp_path):
     def no_device(stemset, mixer, transport):
         raise AudioDeviceError(
