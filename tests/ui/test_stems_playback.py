@@ -565,6 +565,29 @@ def test_a_stem_dragged_again_reuses_its_file_while_it_is_as_written(
     assert panel.drag_file("bass") == first and len(writes) == 2 and first.is_file()
 
 
+def test_a_stem_of_a_song_left_and_come_back_to_reuses_its_file(
+    qtbot, settings_store, tmp_path, monkeypatch
+):
+    """A finished song left reads its stems from the stem cache (``park``): the same stem
+    dragged after coming back was written a second time, as "My Song (2) - bass.wav"."""
+    from stemgui.ui.separation_options import SeparationOptions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    job.cache_key = (str(job.path), 0, 0, SeparationOptions())
+    first = win.stems.drag_file("bass")
+    win.show_job(None)
+    stems = job.stemset  # parked: the stem cache's copy of the same stems
+    job.stemset = StemSet(stems.names, stems.samplerate, stems.data.copy(), mix=stems.mix)
+    win.show_job(job)
+    assert win.stems.drag_file("bass") == first
+    assert sorted(p.name for p in first.parent.iterdir()) == ["My Song - bass.wav"]
+    job.cache_key = (str(job.path), 0, 0, SeparationOptions(shifts=2))  # separated again
+    assert win.stems.drag_file("bass").name == "My Song (2) - bass.wav"
+    win.close()
+
+
 def test_a_stem_dropped_earlier_is_never_written_over(qtbot, panel, tmp_path, monkeypatch):
     """A DAW plays a dropped file where it lies: dragging another song of the same name
     (cd1/01.wav, cd2/01.wav), or the stem at another rate, wrote over the file dropped before,
