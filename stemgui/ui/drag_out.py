@@ -148,7 +148,18 @@ class DragFiles:
             resampler = BlockResampler(stemset.samplerate, rate)
             frames = song_length(stemset, rate) or resampler.length(stemset.frames)
             read = resampler.reader(read, stemset.frames, frames)
-        write_blocks(path, read, stemset.channels, frames, rate, exact, overwrite=True, tags=tags)
+        # a drag has no folder to choose: a full disk or a folder not writable says what can be
+        write_blocks(
+            path,
+            read,
+            stemset.channels,
+            frames,
+            rate,
+            exact,
+            overwrite=True,
+            tags=tags,
+            elsewhere="export it to another folder with File ▸ Export stems…",
+        )
         stat = path.stat()
         stems = weakref.ref(stemset) if source is None else source
         self._written[path] = (stems, rate, tags, stat.st_size, stat.st_mtime_ns)

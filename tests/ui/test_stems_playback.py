@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import numpy as np
@@ -725,6 +726,42 @@ def test_a_drag_folder_that_cannot_be_made_is_said(qtbot, panel, tmp_path, monke
         f"{folder}: the folder dragged stems are written to cannot be made (File exists); "
         f"move away the file in its place or make {folder.parent} writable"
     ]
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            "the disk is full; free some space or export it to another folder with "
+            "File ▸ Export stems…",
+        ),
+        (
+            PermissionError(errno.EACCES, "Permission denied"),
+            "the folder {folder} is not writable; export it to another folder with "
+            "File ▸ Export stems… or change its permissions",
+        ),
+    ],
+)
+def test_a_drag_that_cannot_be_written_says_what_can_be_done(
+    qtbot, panel, tmp_path, monkeypatch, error, said
+):
+    """A full disk or a drag folder not writable said "choose another folder", which a drag
+    cannot do."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "stemgui" / "drag"
+
+    def refused(self, data):
+        raise error
+
+    monkeypatch.setattr(sf.SoundFile, "write", refused)
+    errors = []
+    panel.error.connect(errors.append)
+    panel.track = "My Song"
+    panel.drag_out("bass")
+    path = folder / "My Song - bass.wav"
+    assert errors == [f"{path}: could not be written: " + said.format(folder=folder)]
+    assert list(folder.iterdir()) == []  # nor a temporary file
 
 
 def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings_store, tmp_path):
