@@ -211,9 +211,14 @@ class StemRow(QFrame):
 
 class StemPanel(QWidget):
     """The rows of the selected song, stacked in ``scroll_area`` under the time ruler; empty
-    until ``show_song``."""
+    until ``show_song``.
+
+    ``error`` says why a stem could not be dragged out; ``dragged`` is emitted once one's file
+    is made, as its drag starts (an earlier ``error`` no longer stands).
+    """
 
     error = Signal(str)
+    dragged = Signal(str)
 
     def __init__(self, timeline: Timeline, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -368,6 +373,7 @@ class StemPanel(QWidget):
             logger.warning("drag of %s refused: %s", name, error)
             self.error.emit(str(error))
             return
+        self.dragged.emit(name)
         drag = QDrag(self)
         drag.setMimeData(self._drag_mime)
         drag.exec(Qt.DropAction.CopyAction)

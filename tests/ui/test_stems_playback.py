@@ -713,6 +713,25 @@ def test_a_stem_still_separating_does_not_drag_out(qtbot, tmp_path, monkeypatch)
     assert not (tmp_path / "cache" / "stemgui" / "drag").exists()
 
 
+def test_a_drag_refused_is_said_until_a_drag_is_made(qtbot, settings_store, tmp_path, monkeypatch):
+    """The banner of a drag refused stayed once the song had finished separating and its
+    stems were dragged out: "the stems can be dragged out once the whole song is separated"
+    over a song whose stems had just been dropped."""
+    from PySide6.QtGui import QDrag
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(QDrag, "exec", lambda drag, actions: Qt.DropAction.CopyAction)
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path, make_stemset(ready=100))
+    win.stems.drag_out("bass")
+    assert win.banner.isVisibleTo(win) and "once the whole song is separated" in win.message
+    job.stemset.frames_ready = job.stemset.frames  # finished since
+    win.stems.drag_out("bass")
+    assert not win.banner.isVisibleTo(win)
+    assert (tmp_path / "cache" / "stemgui" / "drag" / "My Song - bass.wav").is_file()
+    win.close()
+
+
 def test_a_drag_folder_that_cannot_be_made_is_said(qtbot, panel, tmp_path, monkeypatch):
     """A file where the drag folder goes raised FileExistsError out of the drag."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
