@@ -19,6 +19,7 @@ removes them (``remove_old_drops``, on the start-up cleanup's thread, ``stemgui.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import os
@@ -29,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+ELSEWHERE = "export it to another folder with File ▸ Export stems…"
+"""What a drag that cannot be written says to do besides: a drag has no folder to choose."""
 
 KEEP_SECONDS = 7 * 24 * 3600.0
 """How long a dropped file is kept. A DAW that copies a file into its project at the drop
@@ -114,12 +118,16 @@ class DragFiles:
         folder = drag_folder()
         try:
             folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:  # a file in its place, a cache folder not writable
+        except OSError as error:
+            todo = (
+                f"free some space or {ELSEWHERE}"
+                if error.errno == errno.ENOSPC
+                else f"move away the file in its place or make {folder.parent} writable"
+            )  # else a file in its place, a cache folder not writable
             raise ExportError(
                 folder,
                 f"the folder dragged stems are written to cannot be made "
-                f"({error.strerror or error}); move away the file in its place or make "
-                f"{folder.parent} writable",
+                f"({error.strerror or error}); {todo}",
             ) from error
         rate, tags = rate or stemset.samplerate, dict(tags or {})
         for number in itertools.count(1):
@@ -148,7 +156,6 @@ class DragFiles:
             resampler = BlockResampler(stemset.samplerate, rate)
             frames = song_length(stemset, rate) or resampler.length(stemset.frames)
             read = resampler.reader(read, stemset.frames, frames)
-        # a drag has no folder to choose: a full disk or a folder not writable says what can be
         write_blocks(
             path,
             read,
@@ -158,7 +165,7 @@ class DragFiles:
             exact,
             overwrite=True,
             tags=tags,
-            elsewhere="export it to another folder with File ▸ Export stems…",
+            elsewhere=ELSEWHERE,
         )
         stat = path.stat()
         stems = weakref.ref(stemset) if source is None else source

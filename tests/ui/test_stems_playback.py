@@ -747,6 +747,26 @@ def test_a_drag_folder_that_cannot_be_made_is_said(qtbot, panel, tmp_path, monke
     ]
 
 
+def test_a_drag_folder_that_cannot_be_made_on_a_full_disk_says_to_free_space(
+    qtbot, panel, tmp_path, monkeypatch
+):
+    """It said to move away a file in its place or make the cache folder writable."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "stemgui" / "drag"
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "mkdir", full)
+    errors = []
+    panel.error.connect(errors.append)
+    panel.drag_out("bass")
+    assert errors == [
+        f"{folder}: the folder dragged stems are written to cannot be made (No space left on "
+        "device); free some space or export it to another folder with File ▸ Export stems…"
+    ]
+
+
 @pytest.mark.parametrize(
     ("error", "said"),
     [
