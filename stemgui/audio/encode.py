@@ -38,6 +38,8 @@ MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MP3_SAMPLERATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 _BLOCK_FRAMES = 1 << 16
 _LOW_SPACE_BYTES = 1 << 20
+ELSEWHERE = "choose another folder"
+"""What a write error says to do to write the file elsewhere (``explain_write_error``)."""
 
 
 @dataclass(frozen=True)
@@ -145,11 +147,13 @@ def write_audio(
 
 
 @contextlib.contextmanager
-def encoding(path: Path, overwrite: bool, part: Path | None = None) -> Iterator[Path]:
+def encoding(
+    path: Path, overwrite: bool, part: Path | None = None, elsewhere: str = ELSEWHERE
+) -> Iterator[Path]:
     """``atomic_path(path)`` whose failures become one ``EncodeError`` naming ``path`` and what
-    to do (exists, disk full, read-only, codec errors...); nothing is left under ``path``.
-    With ``part``: that temporary file (``atomic.staged_path``), which the caller puts in
-    place; removed on failure."""
+    to do (exists, disk full, read-only, codec errors...: ``explain_write_error``, with
+    ``elsewhere``); nothing is left under ``path``. With ``part``: that temporary file
+    (``atomic.staged_path``), which the caller puts in place; removed on failure."""
     staging = atomic_path(path, overwrite=overwrite) if part is None else staged_path(part)
     try:
         with staging as written:
@@ -160,7 +164,8 @@ def encoding(path: Path, overwrite: bool, part: Path | None = None) -> Iterator[
             except Exception as error:
                 # explained while the partial file still takes its room: libsndfile's "System
                 # error." has no errno, and the disk is only seen full before the file goes
-                raise EncodeError(path, explain_write_error(path, error)) from error
+                reason = explain_write_error(path, error, elsewhere)
+                raise EncodeError(path, reason) from error
     except FileExistsError:
         raise EncodeError(
             path, "already exists; allow overwriting or choose another name or folder"
@@ -168,7 +173,7 @@ def encoding(path: Path, overwrite: bool, part: Path | None = None) -> Iterator[
     except (Cancelled, EncodeError):
         raise
     except Exception as error:  # soundfile, PyAV and OS errors all end here, explained
-        raise EncodeError(path, explain_write_error(path, error)) from error
+        raise EncodeError(path, explain_write_error(path, error, elsewhere)) from error
 
 
 def check_target(path: Path, fmt: AudioFormat, channels: int, samplerate: int) -> None:
@@ -263,8 +268,10 @@ def _quantise(block: np.ndarray, fmt: AudioFormat) -> np.ndarray:
     return values << (32 - bits) if bits < 32 else values
 
 
-def explain_write_error(path: Path, error: BaseException) -> str:
-    """A user-facing reason for a failed write of ``path``, with what to do."""
+def explain_write_error(path: Path, error: BaseException, elsewhere: str = ELSEWHERE) -> str:
+    """A user-facing reason for a failed write of ``path``, with what to do: ``elsewhere``
+    says how to write it to another folder, where the disk is full or the folder not writable
+    (a drag cannot choose one)."""
     code = error.errno if isinstance(error, OSError) else None
     if code == errno.EEXIST:
         return (
@@ -272,11 +279,11 @@ def explain_write_error(path: Path, error: BaseException) -> str:
             "export again and allow overwriting"
         )
     if code == errno.ENOSPC or _disk_nearly_full(path.parent):
-        return "could not be written: the disk is full; free some space or choose another folder"
+        return f"could not be written: the disk is full; free some space or {elsewhere}"
     if code in (errno.EACCES, errno.EPERM, errno.EROFS):
         return (
             f"could not be written: the folder {path.parent} is not writable; "
-            "choose another folder or change its permissions"
+            f"{elsewhere} or change its permissions"
         )
     # removed, or replaced by a file, meanwhile; libsndfile's "System error." has no errno
     if code in (errno.ENOENT, errno.ENOTDIR) or (code is None and not path.parent.is_dir()):

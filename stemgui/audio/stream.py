@@ -93,12 +93,14 @@ def write_blocks(
     block_frames: int = BLOCK_FRAMES,
     tags: Mapping[str, str] | None = None,
     part: Path | None = None,
+    elsewhere: str = encode.ELSEWHERE,
 ) -> Path:
     """Write the ``frames`` frames that ``read`` gives to ``path`` in ``fmt``, block by block.
 
     Equivalent to ``write_audio(path, <all blocks joined>, samplerate, fmt, overwrite=...,
     tags=..., part=...)`` (same file, same errors) with one block in memory at a time; ``read`` is
-    called twice per block with the ``rescale`` clip mode (peak, then write).
+    called twice per block with the ``rescale`` clip mode (peak, then write). ``elsewhere``: what
+    an error says to do to write the file to another folder (``encode.explain_write_error``).
 
     Raises:
         EncodeError: as ``write_audio``.
@@ -123,7 +125,7 @@ def write_blocks(
                 block = np.where(finite, block, np.float32(0.0))
             yield block / scale if fmt.clip == "rescale" else encode.apply_clip(block, fmt.clip)
 
-    with encode.encoding(path, overwrite, part) as written:
+    with encode.encoding(path, overwrite, part, elsewhere) as written:
         encode.write_encoded_blocks(written, blocks(), channels, samplerate, fmt, tags)
     if bad:
         logger.warning("%s: %d NaN or infinite samples written as silence", path, bad)

@@ -5,11 +5,13 @@ song, at the rate asked (the one an export would take), a block at a time: every
 separated at the stems' rate, resampled at another, so stems dragged one by one still add up to
 the song; with the tags an export gives it (the song's, the stem in its title, its tempo and key:
 ``stemgui.audio.tags``), for a DJ's library. The file written for the same stems at the same
-rate with the same tags is dropped again while it is as written: writing a long stem holds the
-window up for a moment, at every drag otherwise. A file dropped earlier, in this run or an
-earlier one, is never written over by other stems (another song of the same name, the song
-separated again), another rate or other tags: a DAW may play it where it lies, so those get the
-next free name ("My Song (2) - bass.wav").
+rate with the same tags is dropped again while it is as written (the same stems: those of the
+same song file separated with the same options, swapped since for the stem cache's copy
+though they be): writing a long stem holds the window up for a moment, at every drag otherwise.
+A file dropped earlier, in this run or an earlier one, is never written over by other stems
+(another song of the same name, the song separated with other options), another rate or other
+tags: a DAW may play it where it lies, so those get the next free name ("My Song (2) -
+bass.wav").
 
 The files stay after the drop, for as long as ``KEEP_SECONDS``: the next start after that
 removes them (``remove_old_drops``, on the start-up cleanup's thread, ``stemgui.ui.startup``).
@@ -17,16 +19,20 @@ removes them (``remove_old_drops``, on the start-up cleanup's thread, ``stemgui.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import os
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+ELSEWHERE = "export it to another folder with File ▸ Export stems…"
+"""What a drag that cannot be written says to do besides: a drag has no folder to choose."""
 
 KEEP_SECONDS = 7 * 24 * 3600.0
 """How long a dropped file is kept. A DAW that copies a file into its project at the drop
@@ -73,8 +79,9 @@ class DragFiles:
     """The files stems were dragged out as, remembered by their path."""
 
     def __init__(self) -> None:
-        # path -> (the stems, rate, tags, size, modification time) of each file written
-        self._written: dict[Path, tuple[weakref.ref, int, dict[str, str], int, int]] = {}
+        # path -> (the stems' source, else the stems; rate, tags, size, modification time) of
+        # each file written
+        self._written: dict[Path, tuple[Hashable, int, dict[str, str], int, int]] = {}
 
     def file(
         self,
@@ -83,11 +90,15 @@ class DragFiles:
         name: str,
         rate: int | None,
         tags: Mapping[str, str] | None = None,
+        source: Hashable | None = None,
     ) -> Path:
         """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
         stems' own) with ``tags``, written unless a file this object wrote is of these stems
         at that rate with those tags and as written; under the next free name where a file
-        (of an earlier run too) holds others.
+        (of an earlier run too) holds others. ``source`` says what the stems were made from
+        (the song's ``Job.cache_key``): stems of the same source are the same stems, another
+        object though they be (the stem cache's copy of a song that was left); None: these
+        stems only.
 
         Raises:
             StemguiError: the song is still separating (or was cancelled), or the file (or
@@ -107,12 +118,16 @@ class DragFiles:
         folder = drag_folder()
         try:
             folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:  # a file in its place, a cache folder not writable
+        except OSError as error:
+            todo = (
+                f"free some space or {ELSEWHERE}"
+                if error.errno == errno.ENOSPC
+                else f"move away the file in its place or make {folder.parent} writable"
+            )  # else a file in its place, a cache folder not writable
             raise ExportError(
                 folder,
                 f"the folder dragged stems are written to cannot be made "
-                f"({error.strerror or error}); move away the file in its place or make "
-                f"{folder.parent} writable",
+                f"({error.strerror or error}); {todo}",
             ) from error
         rate, tags = rate or stemset.samplerate, dict(tags or {})
         for number in itertools.count(1):
@@ -127,7 +142,7 @@ class DragFiles:
                 ext="wav",
                 track_label=label,
             )
-            if self._as_written(path) == (id(stemset), rate, tags):
+            if self._as_written(path) == (id(stemset) if source is None else source, rate, tags):
                 return path
             if not os.path.lexists(path):  # not a drop of this run nor of an earlier one
                 break
@@ -141,22 +156,35 @@ class DragFiles:
             resampler = BlockResampler(stemset.samplerate, rate)
             frames = song_length(stemset, rate) or resampler.length(stemset.frames)
             read = resampler.reader(read, stemset.frames, frames)
-        write_blocks(path, read, stemset.channels, frames, rate, exact, overwrite=True, tags=tags)
+        write_blocks(
+            path,
+            read,
+            stemset.channels,
+            frames,
+            rate,
+            exact,
+            overwrite=True,
+            tags=tags,
+            elsewhere=ELSEWHERE,
+        )
         stat = path.stat()
-        self._written[path] = (weakref.ref(stemset), rate, tags, stat.st_size, stat.st_mtime_ns)
+        stems = weakref.ref(stemset) if source is None else source
+        self._written[path] = (stems, rate, tags, stat.st_size, stat.st_mtime_ns)
         return path
 
-    def _as_written(self, path: Path) -> tuple[int, int, dict[str, str]] | None:
-        """(id of the stems, rate, tags) the file at ``path`` was written with, if the stems
-        still exist and the file is still as written then (not replaced by another song's of
-        the same name, not deleted); else None."""
+    def _as_written(self, path: Path) -> tuple[Hashable, int, dict[str, str]] | None:
+        """(the stems' source, else their id; rate, tags) the file at ``path`` was written
+        with, if its stems (without a source) still exist and the file is still as written
+        then (not replaced by another song's of the same name, not deleted); else None."""
         if path not in self._written:
             return None
         stems, rate, tags, size, modified = self._written[path]
+        if isinstance(stems, weakref.ref):
+            stems = None if stems() is None else id(stems())
         try:
             stat = path.stat()
         except OSError:
             return None
-        if stems() is None or (stat.st_size, stat.st_mtime_ns) != (size, modified):
+        if stems is None or (stat.st_size, stat.st_mtime_ns) != (size, modified):
             return None
-        return id(stems()), rate, tags
+        return stems, rate, tags

@@ -1,9 +1,10 @@
 """What the window says in its banner: errors in plain words, playback off, damaged settings.
 
 The banner above the stems shows one message at a time and remembers what it is about:
-"model" (none can be used), "export" (the last export failed), "playback" (it is off), a failed
-queue ``Job``, or None. It goes when that subject is mended; playback still off then comes back
-to it. Playback off is also a lasting label in the status bar. The details are in the log.
+"model" (none can be used), "export" (the last export failed), "drag" (the last stem dragged out
+could not be), "playback" (it is off), a failed queue ``Job``, or None. It goes when that
+subject is mended; playback still off then comes back to it. Playback off is also a lasting
+label in the status bar. The details are in the log.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ class Messages(QObject):
     ) -> None:
         """An error in plain words, in the banner above the stems (details are in the log).
 
-        ``about``: what it concerns ("model", "export", "playback", a failed Job): the banner
-        goes once that is mended (a model can be used, an export succeeds, a device opens, the
-        song is retried) or, for a song, once the user selects another. ``actions``: the
-        banner's buttons, (label, callback); Open log folder by default.
+        ``about``: what it concerns ("model", "export", "drag", "playback", a failed Job): the
+        banner goes once that is mended (a model can be used, an export or a drag succeeds, a
+        device opens, the song is retried) or, for a song, once the user selects another.
+        ``actions``: the banner's buttons, (label, callback); Open log folder by default.
         """
         self.message = message
         if actions is None:

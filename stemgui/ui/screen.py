@@ -136,6 +136,8 @@ class Screen(QObject):
         window.stems.show_song(job.stemset, window.mixer_of(job), job.path.stem, job.waveforms)
         window.stems.drag_rate = lambda: self._export_rate(job)  # dragged as exported
         window.stems.drag_tags = lambda name: self._drag_tags(job, name)
+        # the song, not its stems: left, it reads the stem cache's copy of them (``park``)
+        window.stems.drag_source = lambda: job.cache_key
         gains = [row.gain for row in window.stems.rows.values() if row.gain is not None]
         if gains:  # Tab: the stems' controls, then the transport below them (not before)
             window.transport_bar.follow_in_tab_order(gains[-1])

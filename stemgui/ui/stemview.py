@@ -12,7 +12,7 @@ is heard only when soloed: solo it to compare the song with its stems (A/B). It 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -211,18 +211,25 @@ class StemRow(QFrame):
 
 class StemPanel(QWidget):
     """The rows of the selected song, stacked in ``scroll_area`` under the time ruler; empty
-    until ``show_song``."""
+    until ``show_song``.
+
+    ``error`` says why a stem could not be dragged out; ``dragged`` is emitted once one's file
+    is made, as its drag starts (an earlier ``error`` no longer stands).
+    """
 
     error = Signal(str)
+    dragged = Signal(str)
 
     def __init__(self, timeline: Timeline, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.timeline = timeline
         self.track = ""
-        # the rate stems are dragged out at (None: the stems' own) and the tags of stem
-        # ``name``'s file, asked at each drag
+        # the rate stems are dragged out at (None: the stems' own), the tags of stem
+        # ``name``'s file and what the stems were made from (``DragFiles.file``'s ``source``;
+        # None: the stems shown only), asked at each drag
         self.drag_rate: Callable[[], int | None] = lambda: None
         self.drag_tags: Callable[[str], Mapping[str, str]] = lambda name: {}
+        self.drag_source: Callable[[], Hashable | None] = lambda: None
         self._drag_mime: QMimeData | None = None
         self._drag_files = DragFiles()
         self.rows: dict[str, StemRow] = {}
@@ -336,13 +343,19 @@ class StemPanel(QWidget):
 
     def drag_file(self, name: str) -> Path:
         """Stem ``name`` as the wav file a drag drops, at ``drag_rate()``, tagged with
-        ``drag_tags(name)`` (``drag_out``).
+        ``drag_tags(name)`` (``drag_out``); that of the last drag while it is as written and
+        the stems are those of ``drag_source()``, or the stems shown.
 
         Raises:
             StemguiError: the song is still separating, or the file cannot be written.
         """
         return self._drag_files.file(
-            self.stemset, self.track, name, self.drag_rate(), self.drag_tags(name)
+            self.stemset,
+            self.track,
+            name,
+            self.drag_rate(),
+            self.drag_tags(name),
+            self.drag_source(),
         )
 
     def drag_mime(self, name: str) -> QMimeData:
@@ -360,6 +373,7 @@ class StemPanel(QWidget):
             logger.warning("drag of %s refused: %s", name, error)
             self.error.emit(str(error))
             return
+        self.dragged.emit(name)
         drag = QDrag(self)
         drag.setMimeData(self._drag_mime)
         drag.exec(Qt.DropAction.CopyAction)

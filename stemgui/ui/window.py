@@ -221,7 +221,9 @@ class MainWindow(QMainWindow):
                 and self.screen.show_title(self.shown_job)
             )
         )
-        self.stems.error.connect(self.messages.show_error)
+        # a drag refused is said until a drag is made (the song finished separating since)
+        self.stems.error.connect(lambda message: self.show_error(message, about="drag"))
+        self.stems.dragged.connect(lambda: self.messages.clear("drag"))
 
     # -- songs in: stemgui.ui.song_intake ---------------------------------------------------
 

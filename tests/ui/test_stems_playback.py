@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import numpy as np
@@ -591,6 +592,29 @@ def test_a_stem_dragged_again_reuses_its_file_while_it_is_as_written(
     assert panel.drag_file("bass") == first and len(writes) == 2 and first.is_file()
 
 
+def test_a_stem_of_a_song_left_and_come_back_to_reuses_its_file(
+    qtbot, settings_store, tmp_path, monkeypatch
+):
+    """A finished song left reads its stems from the stem cache (``park``): the same stem
+    dragged after coming back was written a second time, as "My Song (2) - bass.wav"."""
+    from stemgui.ui.separation_options import SeparationOptions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path)
+    job.cache_key = (str(job.path), 0, 0, SeparationOptions())
+    first = win.stems.drag_file("bass")
+    win.show_job(None)
+    stems = job.stemset  # parked: the stem cache's copy of the same stems
+    job.stemset = StemSet(stems.names, stems.samplerate, stems.data.copy(), mix=stems.mix)
+    win.show_job(job)
+    assert win.stems.drag_file("bass") == first
+    assert sorted(p.name for p in first.parent.iterdir()) == ["My Song - bass.wav"]
+    job.cache_key = (str(job.path), 0, 0, SeparationOptions(shifts=2))  # separated again
+    assert win.stems.drag_file("bass").name == "My Song (2) - bass.wav"
+    win.close()
+
+
 def test_a_stem_dropped_earlier_is_never_written_over(qtbot, panel, tmp_path, monkeypatch):
     """A DAW plays a dropped file where it lies: dragging another song of the same name
     (cd1/01.wav, cd2/01.wav), or the stem at another rate, wrote over the file dropped before,
@@ -715,6 +739,25 @@ def test_a_stem_still_separating_does_not_drag_out(qtbot, tmp_path, monkeypatch)
     assert not (tmp_path / "cache" / "stemgui" / "drag").exists()
 
 
+def test_a_drag_refused_is_said_until_a_drag_is_made(qtbot, settings_store, tmp_path, monkeypatch):
+    """The banner of a drag refused stayed once the song had finished separating and its
+    stems were dragged out: "the stems can be dragged out once the whole song is separated"
+    over a song whose stems had just been dropped."""
+    from PySide6.QtGui import QDrag
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(QDrag, "exec", lambda drag, actions: Qt.DropAction.CopyAction)
+    win = _null_window(qtbot, settings_store, [])
+    job = _done_job(win, tmp_path, make_stemset(ready=100))
+    win.stems.drag_out("bass")
+    assert win.banner.isVisibleTo(win) and "once the whole song is separated" in win.message
+    job.stemset.frames_ready = job.stemset.frames  # finished since
+    win.stems.drag_out("bass")
+    assert not win.banner.isVisibleTo(win)
+    assert (tmp_path / "cache" / "stemgui" / "drag" / "My Song - bass.wav").is_file()
+    win.close()
+
+
 def test_a_drag_folder_that_cannot_be_made_is_said(qtbot, panel, tmp_path, monkeypatch):
     """A file where the drag folder goes raised FileExistsError out of the drag."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -728,6 +771,62 @@ def test_a_drag_folder_that_cannot_be_made_is_said(qtbot, panel, tmp_path, monke
         f"{folder}: the folder dragged stems are written to cannot be made (File exists); "
         f"move away the file in its place or make {folder.parent} writable"
     ]
+
+
+def test_a_drag_folder_that_cannot_be_made_on_a_full_disk_says_to_free_space(
+    qtbot, panel, tmp_path, monkeypatch
+):
+    """It said to move away a file in its place or make the cache folder writable."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "stemgui" / "drag"
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "mkdir", full)
+    errors = []
+    panel.error.connect(errors.append)
+    panel.drag_out("bass")
+    assert errors == [
+        f"{folder}: the folder dragged stems are written to cannot be made (No space left on "
+        "device); free some space or export it to another folder with File ▸ Export stems…"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            "the disk is full; free some space or export it to another folder with "
+            "File ▸ Export stems…",
+        ),
+        (
+            PermissionError(errno.EACCES, "Permission denied"),
+            "the folder {folder} is not writable; export it to another folder with "
+            "File ▸ Export stems… or change its permissions",
+        ),
+    ],
+)
+def test_a_drag_that_cannot_be_written_says_what_can_be_done(
+    qtbot, panel, tmp_path, monkeypatch, error, said
+):
+    """A full disk or a drag folder not writable said "choose another folder", which a drag
+    cannot do."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "stemgui" / "drag"
+
+    def refused(self, data):
+        raise error
+
+    monkeypatch.setattr(sf.SoundFile, "write", refused)
+    errors = []
+    panel.error.connect(errors.append)
+    panel.track = "My Song"
+    panel.drag_out("bass")
+    path = folder / "My Song - bass.wav"
+    assert errors == [f"{path}: could not be written: " + said.format(folder=folder)]
+    assert list(folder.iterdir()) == []  # nor a temporary file
 
 
 def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings_store, tmp_path):
