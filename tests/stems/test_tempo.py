@@ -11,7 +11,7 @@ import pytest
 
 from stemgui.stems.stemset import StemSet
 from stemgui.stems.tempo import estimate_tempo, stemset_tempo
-from tests.stems.drumkit import RATE, drum_track
+from tests.stems.drumkit import RATE, drum_track, sped_up
 
 
 def estimate_bpm(samples: np.ndarray, rate: int) -> float | None:
@@ -171,26 +171,17 @@ def test_drums_in_a_part_of_the_song_alone_keep_their_grid():
         assert abs(_grid_error(tempo, 60.0, 120, at)) < 0.005
 
 
-def _sped_up(track: np.ndarray, by: float) -> np.ndarray:
-    """``track`` played faster and faster: ``by`` faster at its end than at its start."""
-    frames = track.shape[-1]
-    u = np.arange(frames) / frames
-    source = (u + by / 2 * u**2) * frames
-    source = source[source < frames - 1]
-    return np.stack([np.interp(source, np.arange(frames), c) for c in track]).astype(np.float32)
-
-
 @pytest.mark.parametrize(
     "make",
     [
         lambda: np.concatenate(  # 120, then 126
             [drum_track(120, 30.0, seed=1), drum_track(126, 30.0, seed=2)], axis=1
         ),
-        lambda: _sped_up(drum_track(120, 60.0, seed=3), 0.08),  # a band speeding up
+        lambda: sped_up(drum_track(120, 60.0, seed=3), 0.08),  # a band speeding up
         lambda: np.concatenate(  # 120, then 126, in 30 s: three sections gave a grid at 129
             [drum_track(120, 15.0, seed=1), drum_track(126, 15.0, seed=2)], axis=1
         ),
-        lambda: _sped_up(drum_track(120, 30.0, seed=3), 0.08),
+        lambda: sped_up(drum_track(120, 30.0, seed=3), 0.08),
     ],
     ids=["a step", "speeding up", "a step in 30 s", "speeding up in 30 s"],
 )
