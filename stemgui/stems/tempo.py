@@ -36,6 +36,7 @@ score is below ``MIN_PULSE`` (white noise, whose envelope is all onsets of no pe
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,11 +96,18 @@ def tempo_from_reader(read: BlockReader, frames: int, samplerate: int) -> Tempo 
         return None
     grid = fit_grid(_less_local_mean(envelope[0], round(period)), period)
     if grid is None:
-        return Tempo(round(60.0 * rate / period, 1))
+        return Tempo(round_bpm(60.0 * rate / period))
     first, length = grid
     beat = length / rate
     delay = ONSET_DELAY / (rate * HOP)  # analysis samples -> seconds
-    return Tempo(round(60.0 / beat, 1), (first / rate + delay) % beat, beat)
+    return Tempo(round_bpm(60.0 / beat), (first / rate + delay) % beat, beat)
+
+
+def round_bpm(bpm: float, digits: int = 1) -> float:
+    """``bpm`` to ``digits`` decimals, a half rounded up as people count (120.25 to 120.3, and
+    120.5 to 121 with none), not to the even neighbour as ``round`` does (120.2, 120)."""
+    scale = 10.0**digits
+    return math.floor(bpm * scale + 0.5) / scale
 
 
 def stemset_tempo(stemset: object) -> Tempo | None:

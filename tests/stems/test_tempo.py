@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from stemgui.stems.stemset import StemSet
-from stemgui.stems.tempo import estimate_tempo, stemset_tempo
+from stemgui.stems.tempo import estimate_tempo, round_bpm, stemset_tempo
 from tests.stems.drumkit import RATE, drum_track, sped_up
 
 
@@ -41,6 +41,15 @@ def test_synthetic_drums_give_their_tempo(bpm, style, swing):
 def test_a_fractional_tempo_is_refined_to_a_tenth():
     track = drum_track(123.4, 40.0, "four", jitter_ms=1.0, seed=3)
     assert estimate_bpm(track, RATE) == pytest.approx(123.4, abs=0.2)
+
+
+def test_a_half_is_rounded_up():
+    """As people count: round() takes a half to the even neighbour (120.2, 120)."""
+    assert round_bpm(120.25) == 120.3
+    assert round_bpm(120.5, 0) == 121.0
+    assert round_bpm(89.25) == 89.3  # 119 BPM at 75 %
+    assert round_bpm(119 * 0.9) == 107.1  # 107.10000000000001
+    assert round_bpm(120.24) == 120.2
 
 
 def test_another_samplerate_and_mono():
