@@ -24,7 +24,8 @@ Three steps, numpy only:
    autocorrelation's peaks at every multiple of it up to 16 beats (each placed by parabolic
    interpolation, the period fitted through them by least squares). Where the beats keep a
    steady grid, the grid fitted to the whole song (``stemgui.stems.beats``) gives the length
-   of the beat instead, and where they fall; the tempo is rounded to 0.1 BPM.
+   of the beat instead, and where they fall (a beat up to ``START_TOLERANCE`` before the
+   song's start falls on its first frame); the tempo is rounded to 0.1 BPM.
 
 No tempo (None) for a signal whose loudest sample is below -80 dBFS (silence), shorter than
 ``MIN_SECONDS``, without onsets (the top 1 % of the envelope less than ``MIN_ONSET`` above its
@@ -56,6 +57,10 @@ MIN_PULSE = 0.1
 MIN_ONSET = 5.0
 MIN_SECONDS = 6.0
 SILENCE = 1e-4  # -80 dBFS
+START_TOLERANCE = 0.005
+"""Seconds: a beat of the grid this little before the song's start is its first hit, on its
+first frame (the grid's beats lie within 5 ms of the hits: a song that starts on one had its
+beat 1-3 ms before it, the first beat was the second, and the metronome never clicked it)."""
 
 ANALYSIS_RATE = 11025  # about: the signal is decimated by a whole factor towards it
 N_FFT = 512
@@ -100,7 +105,10 @@ def tempo_from_reader(read: BlockReader, frames: int, samplerate: int) -> Tempo 
     first, length = grid
     beat = length / rate
     delay = ONSET_DELAY / (rate * HOP)  # analysis samples -> seconds
-    return Tempo(round_bpm(60.0 / beat), (first / rate + delay) % beat, beat)
+    first_beat = (first / rate + delay) % beat
+    if beat - first_beat < START_TOLERANCE:  # the first hit, on the song's first frame
+        first_beat = 0.0
+    return Tempo(round_bpm(60.0 / beat), first_beat, beat)
 
 
 def round_bpm(bpm: float, digits: int = 1) -> float:

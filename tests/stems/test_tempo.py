@@ -159,6 +159,33 @@ def test_the_beat_grid_falls_on_the_beats_to_the_end(bpm, style, swing, start, s
         assert abs(_grid_error(tempo, start, bpm, at)) < 0.005
 
 
+@pytest.mark.parametrize(
+    ("bpm", "style", "seed"),
+    [(120, "four", 0), (128, "four", 0), (100, "four", 1), (140, "break", 1)],
+)
+def test_a_song_that_starts_on_a_hit_has_a_beat_on_its_first_frame(bpm, style, seed):
+    """The grid put the first hit 1-3 ms before the song (its beats lie within 5 ms of the
+    hits), so its first beat was the second, and the metronome played from the start never
+    clicked the first."""
+    from stemgui.playback.click import Clicker
+
+    tempo = estimate_tempo(drum_track(bpm, 30.0, style, seed=seed), RATE)
+    assert 0 <= tempo.first_beat < 0.005
+    for at in (10.0, 29.0):
+        assert abs(_grid_error(tempo, 0.0, bpm, at)) < 0.005
+
+    class Silence:  # the chain under the clicker: the song's frames from 0, silent
+        def render(self, out, on_run):
+            on_run(0, 0, out.shape[0])
+            return out.shape[0]
+
+    clicker = Clicker(Silence(), RATE, lambda: (tempo.first_beat * RATE, tempo.beat * RATE))
+    clicker.on = True
+    out = np.zeros((512, 2), np.float32)
+    clicker.render(out)
+    assert np.any(out[: round(0.005 * RATE), 0])  # the first hit's click
+
+
 def test_a_break_without_drums_keeps_the_grid():
     """84 beats, 42 beats without drums (20 s: nothing for the sections there to place), 84."""
     first, second = (drum_track(126, 40.0, "four", seed=seed) for seed in (1, 2))
