@@ -5,14 +5,16 @@ song of 600 beats, a grid drawn from it would drift by more than half a beat. So
 fitted to the whole song:
 
 1. **Phase by sections**: the envelope (less its local mean, its rises only) is cut into
-   sections of ``SECTION_BEATS`` beats. In each, the phase whose comb (every beat of the
-   section) sums the most onset strength, placed to a fraction of a frame by a parabola, marks
-   its middle beat (a length a little off tilts the comb around its middle: its first beat
-   would be off); how far that sum stands above the section's mean is its weight.
+   sections of ``SECTION_BEATS`` beats, spread evenly from its start to its end (the last
+   ends with it, so that the length is fitted to every beat; they overlap, or leave a gap of
+   up to half a section). In each, the phase whose comb (every beat of the section) sums the
+   most onset strength, placed to a fraction of a frame by a parabola, marks its middle beat
+   (a length a little off tilts the comb around its middle: its first beat would be off); how
+   far that sum stands above the section's mean is its weight.
 2. **Numbering**: taken in time order, each section's beat gets the beat number nearest to
    where the grid fitted so far puts it; a wrong number would tilt every later one, so the fit
    is updated as it goes (from one section to the next a length 0.1 % off moves a beat by
-   0.016 beats).
+   0.008 beats).
 3. **Fit**: beat time against beat number by weighted least squares; beats more than
    ``OUTLIER_BEATS`` off the line (a fill) are dropped and it is fitted again. A song whose
    beats stray from any steady grid (a band speeding up, a tempo change, rubato) has no grid:
@@ -28,7 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-SECTION_BEATS = 16
+SECTION_BEATS = 8
+"""A song of two sections (16 beats) has a grid: on synthetic drums of 16-28 beats at 80-200
+BPM its beats fall within 5 ms of theirs, as a long song's do."""
 OUTLIER_BEATS = 0.15
 STEADY_SHARE = 0.8
 QUIET_SECTION = 0.25
@@ -49,12 +53,12 @@ def fit_grid(onsets: np.ndarray, period: float) -> tuple[float, float] | None:
     steady."""
     onsets = np.maximum(np.asarray(onsets, dtype=np.float64), 0.0)
     span = SECTION_BEATS * period
-    sections = int(onsets.shape[0] // span)
-    if sections < MIN_SECTIONS:
+    if onsets.shape[0] < MIN_SECTIONS * span - period / 2:
         return None
+    sections = max(MIN_SECTIONS, round(onsets.shape[0] / span))
     beats, weights = np.empty(sections), np.empty(sections)
-    for i in range(sections):
-        beats[i], weights[i] = _section_beat(onsets, i * span, period)
+    for i, start in enumerate(np.linspace(0.0, onsets.shape[0] - span, sections)):
+        beats[i], weights[i] = _section_beat(onsets, start, period)
     # a break: no pulse to place; so is a pulse far fainter than the strongest section's,
     # where the median is of a drums stem's bleed in a song mostly without drums
     quiet = max(QUIET_SECTION * np.median(weights), FAINT_SECTION * np.max(weights))

@@ -186,6 +186,32 @@ def test_a_song_that_starts_on_a_hit_has_a_beat_on_its_first_frame(bpm, style, s
     assert np.any(out[: round(0.005 * RATE), 0])  # the first hit's click
 
 
+@pytest.mark.parametrize(
+    ("bpm", "style", "beats"),
+    [
+        (80, "four", 16),
+        (120, "hiphop", 16),
+        (140, "dnb", 16),
+        (100, "four", 24),
+        (180, "break", 28),
+    ],
+)
+def test_a_song_of_16_beats_or_more_has_a_grid_on_its_beats(bpm, style, beats):
+    """A song shorter than 32 beats had no grid (two sections of 16 beats were needed); two of
+    8 give one on every beat, its length fitted to all of them (a song of 24 beats had it
+    from its first 16 alone, 7.7 ms off at the last)."""
+    seconds = beats * 60 / bpm
+    tempo = estimate_tempo(drum_track(bpm, seconds, style, seed=beats), RATE)
+    assert tempo.beat == pytest.approx(60 / bpm, rel=1e-3)
+    for at in np.arange(beats) * 60 / bpm:
+        assert abs(_grid_error(tempo, 0.0, bpm, at)) < 0.005
+
+
+def test_a_song_of_fewer_than_16_beats_has_its_tempo_and_no_grid():
+    tempo = estimate_tempo(drum_track(100, 12 * 0.6, "four"), RATE)  # 12 beats
+    assert tempo.bpm == pytest.approx(100, abs=0.5) and tempo.beat is None
+
+
 def test_a_break_without_drums_keeps_the_grid():
     """84 beats, 42 beats without drums (20 s: nothing for the sections there to place), 84."""
     first, second = (drum_track(126, 40.0, "four", seed=seed) for seed in (1, 2))
