@@ -221,6 +221,17 @@ def test_a_break_without_drums_keeps_the_grid():
         assert abs(_grid_error(tempo, 0.5, 126, at)) < 0.005
 
 
+def test_a_break_in_free_time_keeps_the_grid():
+    """64 beats, 16 in free time (every hit up to 200 ms off its beat), 64 more on the same
+    grid: only sections off the line at the song's start or end, as a tempo change leaves
+    them, refuse it."""
+    free = drum_track(120, 8.0, "break", jitter_ms=200, seed=3)
+    song = np.concatenate([drum_track(120, 32.0, seed=1), free, drum_track(120, 32.0, seed=2)], 1)
+    tempo = estimate_tempo(song, RATE)
+    for at in (10.0, 60.0, 71.5):
+        assert abs(_grid_error(tempo, 0.0, 120, at)) < 0.005
+
+
 def test_drums_in_a_part_of_the_song_alone_keep_their_grid():
     """40 s of drums amid 60 s either side of what a drums stem holds where a song has none
     (a faint bleed, -60 dBFS): the sections without drums outnumbered them, their quiet
@@ -233,19 +244,34 @@ def test_drums_in_a_part_of_the_song_alone_keep_their_grid():
         assert abs(_grid_error(tempo, 60.0, 120, at)) < 0.005
 
 
+def _step(bpm: float, before: float, after: float) -> np.ndarray:
+    """Drums at 120 BPM for ``before`` seconds, then at ``bpm`` for ``after``."""
+    return np.concatenate([drum_track(120, before, seed=1), drum_track(bpm, after, seed=2)], axis=1)
+
+
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: np.concatenate(  # 120, then 126
-            [drum_track(120, 30.0, seed=1), drum_track(126, 30.0, seed=2)], axis=1
-        ),
+        lambda: _step(126, 30.0, 30.0),
         lambda: sped_up(drum_track(120, 60.0, seed=3), 0.08),  # a band speeding up
-        lambda: np.concatenate(  # 120, then 126, in 30 s: three sections gave a grid at 129
-            [drum_track(120, 15.0, seed=1), drum_track(126, 15.0, seed=2)], axis=1
-        ),
+        lambda: _step(126, 15.0, 15.0),  # in 30 s: three sections gave a grid at 129
         lambda: sped_up(drum_track(120, 30.0, seed=3), 0.08),
+        # these had a grid half a beat off the beats where the tempo was not the grid's:
+        lambda: _step(121, 30.0, 30.0),  # a small step: its sections stray little from a line
+        lambda: _step(122, 60.0, 15.0),  # a step late: the sections after it were outliers
+        lambda: _step(124, 15.0, 60.0),  # the sections at 120 had no pulse, taken for a break
+        lambda: sped_up(drum_track(120, 60.0, seed=3), 0.02),
     ],
-    ids=["a step", "speeding up", "a step in 30 s", "speeding up in 30 s"],
+    ids=[
+        "a step",
+        "speeding up",
+        "a step in 30 s",
+        "speeding up in 30 s",
+        "a step of 1 BPM",
+        "a late step",
+        "an early step",
+        "2 % faster",
+    ],
 )
 def test_a_tempo_that_changes_has_no_grid(make):
     tempo = estimate_tempo(make(), RATE)
