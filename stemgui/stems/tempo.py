@@ -167,7 +167,7 @@ def beat_period(envelope: np.ndarray, rate: float) -> float | None:
     frames per second (all frequencies, the snare's band), as ``onset_envelope`` makes them;
     or None."""
     envelope = np.asarray(envelope, dtype=np.float64)
-    if envelope.shape[-1] < MIN_SECONDS * rate:
+    if envelope.shape[-1] < MIN_SECONDS * rate - N_FFT / HOP:  # the last starts a window early
         return None
     low, high = np.percentile(envelope[0], [50, 99])
     if high - low < MIN_ONSET:

@@ -207,6 +207,18 @@ def test_a_song_of_16_beats_or_more_has_a_grid_on_its_beats(bpm, style, beats):
         assert abs(_grid_error(tempo, 0.0, bpm, at)) < 0.005
 
 
+@pytest.mark.parametrize("rate", [RATE, 48000])
+def test_a_loop_of_6_seconds_has_its_tempo_and_grid(rate):
+    """Four bars at 160 BPM, 6.0 s (``MIN_SECONDS``): its onset envelope, whose last frame
+    starts a window before the end, was taken as shorter, and it had no tempo at all."""
+    loop = drum_track(160, 6.0, "four")[0]
+    if rate != RATE:
+        loop = np.interp(np.arange(0, loop.size, RATE / rate), np.arange(loop.size), loop)
+    tempo = estimate_tempo(loop.astype(np.float32), rate)
+    assert tempo.bpm == pytest.approx(160, abs=0.5)
+    assert tempo.beat == pytest.approx(60 / 160, rel=1e-3)
+
+
 def test_a_song_of_fewer_than_16_beats_has_its_tempo_and_no_grid():
     tempo = estimate_tempo(drum_track(100, 12 * 0.6, "four"), RATE)  # 12 beats
     assert tempo.bpm == pytest.approx(100, abs=0.5) and tempo.beat is None
