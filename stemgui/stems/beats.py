@@ -105,8 +105,8 @@ def _section_beat(onsets: np.ndarray, start: float, period: float) -> tuple[floa
     mean of every phase's, the level that mean (how much onset strength the section holds)."""
     phases = np.arange(0.0, period, 0.5)
     times = start + phases[:, None] + period * np.arange(SECTION_BEATS)[None, :]
-    frames = np.arange(onsets.shape[0])
-    sums = np.interp(times, frames, onsets).sum(axis=1)
+    lo, hi = int(start), min(onsets.shape[0], int(start + SECTION_BEATS * period) + 2)
+    sums = np.interp(times, np.arange(lo, hi), onsets[lo:hi]).sum(axis=1)  # its frames alone
     best = int(np.argmax(sums))
     weight = float(sums[best] - sums.mean())
     a, b, c = sums[best - 1], sums[best], sums[(best + 1) % sums.shape[0]]  # the phase wraps
