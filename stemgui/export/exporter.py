@@ -104,11 +104,13 @@ class ExportRequest:
 
 def tempo_and_key(analysis: Analysis | None, pace: Pace | None) -> dict[str, str]:
     """The "bpm" and "key" tags of files at ``pace`` of a song found to be ``analysis``: its
-    tempo times the speed, to the whole beat (as ID3 counts it), and its key transposed
+    tempo times the speed, to the whole beat (as ID3 counts it; a half up), and its key transposed
     ("F#m", ``Key.tag``); those not known left out."""
+    from stemgui.stems.tempo import round_bpm
+
     pace = pace or Pace()
     tempo, key = (analysis.tempo, analysis.key) if analysis is not None else (None, None)
-    tags = {} if tempo is None else {"bpm": str(round(tempo.bpm * pace.speed))}
+    tags = {} if tempo is None else {"bpm": f"{round_bpm(tempo.bpm * pace.speed, 0):.0f}"}
     return tags if key is None else {**tags, "key": key.transposed(pace.semitones).tag}
 
 

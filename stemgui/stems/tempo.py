@@ -24,7 +24,8 @@ Three steps, numpy only:
    autocorrelation's peaks at every multiple of it up to 16 beats (each placed by parabolic
    interpolation, the period fitted through them by least squares). Where the beats keep a
    steady grid, the grid fitted to the whole song (``stemgui.stems.beats``) gives the length
-   of the beat instead, and where they fall; the tempo is rounded to 0.1 BPM.
+   of the beat instead, and where they fall (a beat up to ``START_TOLERANCE`` before the
+   song's start falls on its first frame); the tempo is rounded to 0.1 BPM.
 
 No tempo (None) for a signal whose loudest sample is below -80 dBFS (silence), shorter than
 ``MIN_SECONDS``, without onsets (the top 1 % of the envelope less than ``MIN_ONSET`` above its
@@ -36,6 +37,7 @@ score is below ``MIN_PULSE`` (white noise, whose envelope is all onsets of no pe
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +57,10 @@ MIN_PULSE = 0.1
 MIN_ONSET = 5.0
 MIN_SECONDS = 6.0
 SILENCE = 1e-4  # -80 dBFS
+START_TOLERANCE = 0.005
+"""Seconds: a beat of the grid this little before the song's start is its first hit, on its
+first frame (the grid's beats lie within 5 ms of the hits: a song that starts on one had its
+beat 1-3 ms before it, the first beat was the second, and the metronome never clicked it)."""
 
 ANALYSIS_RATE = 11025  # about: the signal is decimated by a whole factor towards it
 N_FFT = 512
@@ -95,11 +101,21 @@ def tempo_from_reader(read: BlockReader, frames: int, samplerate: int) -> Tempo 
         return None
     grid = fit_grid(_less_local_mean(envelope[0], round(period)), period)
     if grid is None:
-        return Tempo(round(60.0 * rate / period, 1))
+        return Tempo(round_bpm(60.0 * rate / period))
     first, length = grid
     beat = length / rate
     delay = ONSET_DELAY / (rate * HOP)  # analysis samples -> seconds
-    return Tempo(round(60.0 / beat, 1), (first / rate + delay) % beat, beat)
+    first_beat = (first / rate + delay) % beat
+    if beat - first_beat < START_TOLERANCE:  # the first hit, on the song's first frame
+        first_beat = 0.0
+    return Tempo(round_bpm(60.0 / beat), first_beat, beat)
+
+
+def round_bpm(bpm: float, digits: int = 1) -> float:
+    """``bpm`` to ``digits`` decimals, a half rounded up as people count (120.25 to 120.3, and
+    120.5 to 121 with none), not to the even neighbour as ``round`` does (120.2, 120)."""
+    scale = 10.0**digits
+    return math.floor(bpm * scale + 0.5) / scale
 
 
 def stemset_tempo(stemset: object) -> Tempo | None:
@@ -151,7 +167,7 @@ def beat_period(envelope: np.ndarray, rate: float) -> float | None:
     frames per second (all frequencies, the snare's band), as ``onset_envelope`` makes them;
     or None."""
     envelope = np.asarray(envelope, dtype=np.float64)
-    if envelope.shape[-1] < MIN_SECONDS * rate:
+    if envelope.shape[-1] < MIN_SECONDS * rate - N_FFT / HOP:  # the last starts a window early
         return None
     low, high = np.percentile(envelope[0], [50, 99])
     if high - low < MIN_ONSET:

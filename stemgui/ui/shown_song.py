@@ -15,12 +15,14 @@ def title_aside(job: Job, speed: float, semitones: int) -> str:
     """ " — 119 → 107.1 BPM, A major → G major (9B) — model": the tempo and key found in the
     song, as heard at ``speed`` and ``semitones`` (what the song was, then what is heard, when
     they differ), then the model; "" when there is none of them."""
+    from stemgui.stems.tempo import round_bpm
+
     model = f" — {job.model_name}" if job.model_name else ""
     analysis = job.analysis
     tempo, key = (analysis.tempo, analysis.key) if analysis is not None else (None, None)
     found = [] if tempo is None else [f"{tempo.bpm:g} BPM"]
     if tempo is not None and speed != 1.0:  # as heard: "119 → 89.3 BPM"
-        found = [f"{tempo.bpm:g} → {round(tempo.bpm * speed, 1):g} BPM"]
+        found = [f"{tempo.bpm:g} → {round_bpm(tempo.bpm * speed):g} BPM"]
     if key is not None:
         heard = key.transposed(semitones)
         said = f"{key.name} → " if semitones else ""

@@ -62,3 +62,18 @@ def drum_track(
     out = out[:frames] + noise * rng.standard_normal(frames)
     stereo = np.stack([out, out]) * 0.5
     return stereo.astype(np.float32)
+
+
+def sped_up(track: np.ndarray, by: float) -> np.ndarray:
+    """``track`` played faster and faster: ``by`` faster at its end than at its start (what
+    was at ``s`` seconds of a ``t``-second track is heard at ``t * sped_up_at(s / t, by)``)."""
+    frames = track.shape[-1]
+    u = np.arange(frames) / frames
+    source = (u + by / 2 * u**2) * frames
+    source = source[source < frames - 1]
+    return np.stack([np.interp(source, np.arange(frames), c) for c in track]).astype(np.float32)
+
+
+def sped_up_at(u: float | np.ndarray, by: float) -> float | np.ndarray:
+    """Where (a fraction of the track) ``sped_up`` plays what was at ``u`` of it."""
+    return (np.sqrt(1 + 2 * by * u) - 1) / by

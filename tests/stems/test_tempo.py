@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from stemgui.stems.stemset import StemSet
-from stemgui.stems.tempo import estimate_tempo, stemset_tempo
-from tests.stems.drumkit import RATE, drum_track
+from stemgui.stems.tempo import estimate_tempo, round_bpm, stemset_tempo
+from tests.stems.drumkit import RATE, drum_track, sped_up
 
 
 def estimate_bpm(samples: np.ndarray, rate: int) -> float | None:
@@ -41,6 +41,15 @@ def test_synthetic_drums_give_their_tempo(bpm, style, swing):
 def test_a_fractional_tempo_is_refined_to_a_tenth():
     track = drum_track(123.4, 40.0, "four", jitter_ms=1.0, seed=3)
     assert estimate_bpm(track, RATE) == pytest.approx(123.4, abs=0.2)
+
+
+def test_a_half_is_rounded_up():
+    """As people count: round() takes a half to the even neighbour (120.2, 120)."""
+    assert round_bpm(120.25) == 120.3
+    assert round_bpm(120.5, 0) == 121.0
+    assert round_bpm(89.25) == 89.3  # 119 BPM at 75 %
+    assert round_bpm(119 * 0.9) == 107.1  # 107.10000000000001
+    assert round_bpm(120.24) == 120.2
 
 
 def test_another_samplerate_and_mono():
@@ -150,6 +159,71 @@ def test_the_beat_grid_falls_on_the_beats_to_the_end(bpm, style, swing, start, s
         assert abs(_grid_error(tempo, start, bpm, at)) < 0.005
 
 
+@pytest.mark.parametrize(
+    ("bpm", "style", "seed"),
+    [(120, "four", 0), (128, "four", 0), (100, "four", 1), (140, "break", 1)],
+)
+def test_a_song_that_starts_on_a_hit_has_a_beat_on_its_first_frame(bpm, style, seed):
+    """The grid put the first hit 1-3 ms before the song (its beats lie within 5 ms of the
+    hits), so its first beat was the second, and the metronome played from the start never
+    clicked the first."""
+    from stemgui.playback.click import Clicker
+
+    tempo = estimate_tempo(drum_track(bpm, 30.0, style, seed=seed), RATE)
+    assert 0 <= tempo.first_beat < 0.005
+    for at in (10.0, 29.0):
+        assert abs(_grid_error(tempo, 0.0, bpm, at)) < 0.005
+
+    class Silence:  # the chain under the clicker: the song's frames from 0, silent
+        def render(self, out, on_run):
+            on_run(0, 0, out.shape[0])
+            return out.shape[0]
+
+    clicker = Clicker(Silence(), RATE, lambda: (tempo.first_beat * RATE, tempo.beat * RATE))
+    clicker.on = True
+    out = np.zeros((512, 2), np.float32)
+    clicker.render(out)
+    assert np.any(out[: round(0.005 * RATE), 0])  # the first hit's click
+
+
+@pytest.mark.parametrize(
+    ("bpm", "style", "beats"),
+    [
+        (80, "four", 16),
+        (120, "hiphop", 16),
+        (140, "dnb", 16),
+        (100, "four", 24),
+        (180, "break", 28),
+    ],
+)
+def test_a_song_of_16_beats_or_more_has_a_grid_on_its_beats(bpm, style, beats):
+    """A song shorter than 32 beats had no grid (two sections of 16 beats were needed); two of
+    8 give one on every beat, its length fitted to all of them (a song of 24 beats had it
+    from its first 16 alone, 7.7 ms off at the last)."""
+    seconds = beats * 60 / bpm
+    tempo = estimate_tempo(drum_track(bpm, seconds, style, seed=beats), RATE)
+    assert tempo.beat == pytest.approx(60 / bpm, rel=1e-3)
+    for at in np.arange(beats) * 60 / bpm:
+        assert abs(_grid_error(tempo, 0.0, bpm, at)) < 0.005
+
+
+@pytest.mark.parametrize("rate", [RATE, 48000])
+def test_a_loop_of_6_seconds_has_its_tempo_and_grid(rate):
+    """Four bars at 160 BPM, 6.0 s (``MIN_SECONDS``): its onset envelope, whose last frame
+    starts a window before the end, was taken as shorter, and it had no tempo at all."""
+    loop = drum_track(160, 6.0, "four")[0]
+    if rate != RATE:
+        loop = np.interp(np.arange(0, loop.size, RATE / rate), np.arange(loop.size), loop)
+    tempo = estimate_tempo(loop.astype(np.float32), rate)
+    assert tempo.bpm == pytest.approx(160, abs=0.5)
+    assert tempo.beat == pytest.approx(60 / 160, rel=1e-3)
+
+
+def test_a_song_of_fewer_than_16_beats_has_its_tempo_and_no_grid():
+    tempo = estimate_tempo(drum_track(100, 12 * 0.6, "four"), RATE)  # 12 beats
+    assert tempo.bpm == pytest.approx(100, abs=0.5) and tempo.beat is None
+
+
 def test_a_break_without_drums_keeps_the_grid():
     """84 beats, 42 beats without drums (20 s: nothing for the sections there to place), 84."""
     first, second = (drum_track(126, 40.0, "four", seed=seed) for seed in (1, 2))
@@ -157,6 +231,17 @@ def test_a_break_without_drums_keeps_the_grid():
     tempo = estimate_tempo(_late(song, 0.5), RATE)
     for at in (10.0, 70.0, 99.0):
         assert abs(_grid_error(tempo, 0.5, 126, at)) < 0.005
+
+
+def test_a_break_in_free_time_keeps_the_grid():
+    """64 beats, 16 in free time (every hit up to 200 ms off its beat), 64 more on the same
+    grid: only sections off the line at the song's start or end, as a tempo change leaves
+    them, refuse it."""
+    free = drum_track(120, 8.0, "break", jitter_ms=200, seed=3)
+    song = np.concatenate([drum_track(120, 32.0, seed=1), free, drum_track(120, 32.0, seed=2)], 1)
+    tempo = estimate_tempo(song, RATE)
+    for at in (10.0, 60.0, 71.5):
+        assert abs(_grid_error(tempo, 0.0, 120, at)) < 0.005
 
 
 def test_drums_in_a_part_of_the_song_alone_keep_their_grid():
@@ -171,28 +256,34 @@ def test_drums_in_a_part_of_the_song_alone_keep_their_grid():
         assert abs(_grid_error(tempo, 60.0, 120, at)) < 0.005
 
 
-def _sped_up(track: np.ndarray, by: float) -> np.ndarray:
-    """``track`` played faster and faster: ``by`` faster at its end than at its start."""
-    frames = track.shape[-1]
-    u = np.arange(frames) / frames
-    source = (u + by / 2 * u**2) * frames
-    source = source[source < frames - 1]
-    return np.stack([np.interp(source, np.arange(frames), c) for c in track]).astype(np.float32)
+def _step(bpm: float, before: float, after: float) -> np.ndarray:
+    """Drums at 120 BPM for ``before`` seconds, then at ``bpm`` for ``after``."""
+    return np.concatenate([drum_track(120, before, seed=1), drum_track(bpm, after, seed=2)], axis=1)
 
 
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: np.concatenate(  # 120, then 126
-            [drum_track(120, 30.0, seed=1), drum_track(126, 30.0, seed=2)], axis=1
-        ),
-        lambda: _sped_up(drum_track(120, 60.0, seed=3), 0.08),  # a band speeding up
-        lambda: np.concatenate(  # 120, then 126, in 30 s: three sections gave a grid at 129
-            [drum_track(120, 15.0, seed=1), drum_track(126, 15.0, seed=2)], axis=1
-        ),
-        lambda: _sped_up(drum_track(120, 30.0, seed=3), 0.08),
+        lambda: _step(126, 30.0, 30.0),
+        lambda: sped_up(drum_track(120, 60.0, seed=3), 0.08),  # a band speeding up
+        lambda: _step(126, 15.0, 15.0),  # in 30 s: three sections gave a grid at 129
+        lambda: sped_up(drum_track(120, 30.0, seed=3), 0.08),
+        # these had a grid half a beat off the beats where the tempo was not the grid's:
+        lambda: _step(121, 30.0, 30.0),  # a small step: its sections stray little from a line
+        lambda: _step(122, 60.0, 15.0),  # a step late: the sections after it were outliers
+        lambda: _step(124, 15.0, 60.0),  # the sections at 120 had no pulse, taken for a break
+        lambda: sped_up(drum_track(120, 60.0, seed=3), 0.02),
     ],
-    ids=["a step", "speeding up", "a step in 30 s", "speeding up in 30 s"],
+    ids=[
+        "a step",
+        "speeding up",
+        "a step in 30 s",
+        "speeding up in 30 s",
+        "a step of 1 BPM",
+        "a late step",
+        "an early step",
+        "2 % faster",
+    ],
 )
 def test_a_tempo_that_changes_has_no_grid(make):
     tempo = estimate_tempo(make(), RATE)
