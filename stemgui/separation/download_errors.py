@@ -28,11 +28,12 @@ def stop_if_cancelled(dest: Path, label: str, cancel: CancelToken | None) -> Non
 
 def not_saved(dest: Path, label: str, error: OSError) -> DownloadError:
     """A model that could not be written to the disk, said as such (it was the network's
-    fault in the message before: "check the connection")."""
+    fault in the message before: "check the connection"), naming the folder: the Get models
+    dialog shows the message alone, where "there" and "that disk" named nothing."""
     return DownloadError(
         dest,
-        f"could not save model {label} there: {error.strerror or error}; free some space on "
-        "that disk, or make the folder writable, and try again",
+        f"could not save model {label} in {dest.parent}: {error.strerror or error}; free some "
+        "space on that disk, or make the folder writable, and try again",
     )
 
 
