@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import socket
 import threading
 import time
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -370,6 +372,30 @@ def test_existing_file_is_verified_not_fetched(tmp_path, server, checkpoint_byte
     download_file(server.url, dest)
     assert server.ranges == [None]
     assert hashlib.sha256(dest.read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("blocked", ["folder", "held"])
+def test_a_model_that_cannot_take_its_place_is_said_so(
+    tmp_path, server, checkpoint_bytes, monkeypatch, blocked
+):
+    """A folder where the model goes, or a model file that cannot be replaced (held open on
+    Windows): a bare IsADirectoryError or PermissionError escaped, a traceback on the command
+    line and an "unexpected error" in the app, once the whole file was downloaded."""
+    _, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    if blocked == "folder":
+        dest.mkdir()
+        strerror = "Is a directory"
+    else:
+        strerror = "Permission denied"
+        monkeypatch.setattr("stemgui.separation.download.os.replace", partial(_refused, strerror))
+    with pytest.raises(DownloadError) as info:
+        download_file(server.url, dest, name="tiny")
+    assert info.value.reason.startswith(f"could not save model tiny in {tmp_path}: {strerror};")
+
+
+def _refused(strerror, *args):
+    raise PermissionError(errno.EACCES, strerror)
 
 
 def test_cancel_keeps_the_partial_file(tmp_path, server, checkpoint_bytes):
