@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import urllib.parse
 from pathlib import Path
 
@@ -48,6 +49,12 @@ def unreachable(error: BaseException, url: str) -> str:
         return f"{host} did not answer in time"
     if isinstance(reason, ConnectionRefusedError):
         return f"{host} refused the connection"
+    if isinstance(reason, ssl.SSLCertVerificationError):  # OpenSSL's words meant nothing
+        why = getattr(reason, "verify_message", None) or "not trusted"
+        return (
+            f"the certificate of {host} could not be verified ({why}: a network that inspects "
+            "secure connections, or this computer's date wrong?)"
+        )
     if isinstance(reason, ConnectionError | http.client.IncompleteRead):  # chunks cut short
         return f"the connection to {host} was lost"
     return f"{reason} ({host})"

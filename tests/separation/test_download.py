@@ -7,10 +7,12 @@ import errno
 import hashlib
 import itertools
 import socket
+import ssl
 import threading
 import time
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -322,6 +324,34 @@ def test_a_download_without_internet_says_so_in_words(tmp_path, monkeypatch):
     assert info.value.reason == (
         "could not download model htdemucs: models.example cannot be found (no internet "
         "connection?); check the connection and try again"
+    )
+
+
+def test_a_certificate_that_cannot_be_verified_is_said_in_words(tmp_path):
+    """A network that inspects secure connections (its own certificate in place of the
+    server's): "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed
+    certificate (_ssl.c:1006) (host)"."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(Path(__file__).with_name("self_signed.pem"))  # for 127.0.0.1
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def handshake() -> None:
+            connection, _ = listener.accept()
+            with contextlib.suppress(ssl.SSLError), context.wrap_socket(connection, True):
+                pass  # the client refuses the certificate
+
+        server = threading.Thread(target=handshake)
+        server.start()
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/tiny.th"
+        with pytest.raises(DownloadError) as info:
+            download_file(url, tmp_path / "tiny-aaaabbbb.th", name="tiny", timeout=5)
+        server.join(timeout=5)
+    assert info.value.reason == (
+        "could not download model tiny: the certificate of 127.0.0.1 could not be verified "
+        "(self-signed certificate: a network that inspects secure connections, or this "
+        "computer's date wrong?); check the connection and try again"
     )
 
 
