@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+import urllib.error
 import urllib.parse
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def unreachable(error: BaseException, url: str) -> str:
     """Why a download did not get through, in words ("[Errno -2] Name or service not known"
     meant nothing to a musician)."""
     host = urllib.parse.urlsplit(url).hostname or url
-    reason = getattr(error, "reason", None) or error
+    # urllib's wrapper: what it wraps (an SSLError has a "reason" too: its code's name)
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
     if isinstance(reason, socket.gaierror):
         return f"{host} cannot be found (no internet connection?)"
     if isinstance(reason, TimeoutError):  # socket.timeout too
@@ -57,4 +59,6 @@ def unreachable(error: BaseException, url: str) -> str:
         )
     if isinstance(reason, ConnectionError | http.client.IncompleteRead):  # chunks cut short
         return f"the connection to {host} was lost"
+    if isinstance(reason, ssl.SSLError | http.client.HTTPException):  # "HELLO\n", its words
+        return f"{host} did not answer as a web server does (a proxy or firewall in the way?)"
     return f"{reason} ({host})"

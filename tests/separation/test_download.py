@@ -355,6 +355,25 @@ def test_a_certificate_that_cannot_be_verified_is_said_in_words(tmp_path):
     )
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_an_answer_that_is_not_http_is_said_in_words(tmp_path, scheme):
+    """Something else than a web server on the other end (a proxy's port, a plain server
+    asked for https): the message held its first line ("could not download model tiny:
+    SSH-2.0-OpenSSH_9.6\\n (127.0.0.1)") or OpenSSL's "[SSL: WRONG_VERSION_NUMBER]"."""
+
+    def not_http(handler):
+        handler.wfile.write(b"SSH-2.0-OpenSSH_9.6\r\n")
+        handler.close_connection = True
+
+    with answering(not_http) as url, pytest.raises(DownloadError) as info:
+        url = url.replace("http:", f"{scheme}:")
+        download_file(url, tmp_path / "tiny-aaaabbbb.th", name="tiny", timeout=5)
+    assert info.value.reason == (
+        "could not download model tiny: 127.0.0.1 did not answer as a web server does (a "
+        "proxy or firewall in the way?); check the connection and try again"
+    )
+
+
 def test_a_model_that_cannot_be_saved_is_not_blamed_on_the_network(
     tmp_path, server, checkpoint_bytes
 ):
