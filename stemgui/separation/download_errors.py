@@ -11,6 +11,7 @@ import socket
 import ssl
 import urllib.error
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from stemgui.errors import CancelToken, ModelLoadError
@@ -41,8 +42,9 @@ def not_saved(dest: Path, label: str, error: OSError) -> DownloadError:
 
 def unreachable(error: BaseException, url: str) -> str:
     """Why a download did not get through, in words ("[Errno -2] Name or service not known"
-    meant nothing to a musician)."""
-    host = urllib.parse.urlsplit(url).hostname or url
+    meant nothing to a musician), naming the host it failed on: the proxy's when one is set."""
+    target = urllib.parse.urlsplit(url).hostname or url
+    host = _proxy(url) or target
     # urllib's wrapper: what it wraps (an SSLError has a "reason" too: its code's name)
     reason = error.reason if isinstance(error, urllib.error.URLError) else error
     if isinstance(reason, socket.gaierror):
@@ -54,7 +56,7 @@ def unreachable(error: BaseException, url: str) -> str:
     if isinstance(reason, ssl.SSLCertVerificationError):  # OpenSSL's words meant nothing
         why = getattr(reason, "verify_message", None) or "not trusted"
         return (
-            f"the certificate of {host} could not be verified ({why}: a network that inspects "
+            f"the certificate of {target} could not be verified ({why}: a network that inspects "
             "secure connections, or this computer's date wrong?)"
         )
     if isinstance(reason, ConnectionError | http.client.IncompleteRead):  # chunks cut short
@@ -62,3 +64,15 @@ def unreachable(error: BaseException, url: str) -> str:
     if isinstance(reason, ssl.SSLError | http.client.HTTPException):  # "HELLO\n", its words
         return f"{host} did not answer as a web server does (a proxy or firewall in the way?)"
     return f"{reason} ({host})"
+
+
+def _proxy(url: str) -> str | None:
+    """``the proxy <host:port>`` that a download of ``url`` goes through (the environment's
+    ``https_proxy`` and others, or the system's settings, as urllib reads them), or None: a
+    proxy that refused was said as the model's host refusing ("check the connection")."""
+    parts = urllib.parse.urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    address = urllib.parse.urlsplit(proxy if "://" in proxy else f"//{proxy}").netloc
+    return f"the proxy {address.rpartition('@')[2]}"  # its password left out

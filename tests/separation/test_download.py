@@ -327,6 +327,21 @@ def test_a_download_without_internet_says_so_in_words(tmp_path, monkeypatch):
     )
 
 
+def test_a_proxy_that_refuses_is_named(tmp_path, monkeypatch):
+    """A proxy set and not running (a VPN's, left in https_proxy): "models.example refused the
+    connection" sent the user to the model's server, which was never reached."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("https_proxy", f"http://user:secret@127.0.0.1:{port}")
+    with pytest.raises(DownloadError) as info:
+        download_file("https://models.example/x.th", tmp_path / "x.th", name="tiny")
+    assert info.value.reason == (
+        f"could not download model tiny: the proxy 127.0.0.1:{port} refused the connection; "
+        "check the connection and try again"
+    )
+
+
 def test_a_certificate_that_cannot_be_verified_is_said_in_words(tmp_path):
     """A network that inspects secure connections (its own certificate in place of the
     server's): "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed
