@@ -233,7 +233,7 @@ def _receive(
             handle = open(part, mode)  # noqa: SIM115 (closed below)
         except OSError as exc:
             raise not_saved(dest, label, exc) from exc
-        with handle:
+        try:
             if on_progress:
                 on_progress(done, total)
             while block := response.read(_BLOCK):
@@ -246,6 +246,11 @@ def _receive(
                 if on_progress:
                     on_progress(done, total)
                 stop_if_cancelled(dest, label, cancel)
+        finally:
+            try:
+                handle.close()
+            except OSError as exc:  # the bytes a full disk left in its buffer, written again
+                raise not_saved(dest, label, exc) from exc
         stop_if_cancelled(dest, label, cancel)  # the cancel ended the body early
         if total is not None and done != total:
             raise OSError(f"connection closed after {done} of {total} bytes")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import itertools
 import socket
 import ssl
@@ -402,6 +403,45 @@ def test_a_model_that_cannot_be_saved_is_not_blamed_on_the_network(
         f"could not save model tiny in {tmp_path}: Is a directory; free"
     )
     assert "connection" not in info.value.reason
+
+
+class _NearlyFullDisk(io.RawIOBase):
+    """A file on a disk with ``room`` bytes left: a write takes what fits, then raises ENOSPC."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, block) -> int:
+        if not self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        taken = min(len(block), self.room)
+        self.room -= taken
+        return taken
+
+
+@pytest.mark.parametrize("room", [0, 12_288, 1 << 16])
+def test_a_full_disk_is_not_blamed_on_the_network(
+    tmp_path, server, checkpoint_bytes, monkeypatch, room
+):
+    """The disk filling 12 KiB into a 16 KiB block: the file's buffer kept the other 4 KiB,
+    which its close wrote again, and that error took the place of the full disk's, said as
+    "[Errno 28] No space left on device (127.0.0.1); check the connection"."""
+    _, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    monkeypatch.setattr(
+        "stemgui.separation.download.open",
+        lambda path, mode: io.BufferedWriter(_NearlyFullDisk(room)),
+        raising=False,
+    )
+    with pytest.raises(DownloadError) as info:
+        download_file(server.url, dest, name="tiny")
+    assert info.value.reason == (
+        f"could not save model tiny in {tmp_path}: No space left on device; free some space on "
+        "that disk, or make the folder writable, and try again"
+    )
 
 
 @pytest.mark.parametrize("blocked", ["folder", "lock"])
