@@ -6,6 +6,7 @@ whose fault it was (the network's, the disk's, the user's cancel) and what to do
 
 from __future__ import annotations
 
+import errno
 import http.client
 import socket
 import ssl
@@ -21,6 +22,10 @@ class DownloadError(ModelLoadError):
     """A model could not be downloaded; ``path`` is the destination and the message names the
     model and, when the network failed, the host it came from. A partial download is kept (and
     resumed next time) unless it was bad."""
+
+
+# No way to the host: no network, or none that leads there (a Wi-Fi off, a VPN down)
+_NO_ROUTE = (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN)
 
 
 def stop_if_cancelled(dest: Path, label: str, cancel: CancelToken | None) -> None:
@@ -49,6 +54,8 @@ def unreachable(error: BaseException, url: str) -> str:
     reason = error.reason if isinstance(error, urllib.error.URLError) else error
     if isinstance(reason, socket.gaierror):
         return f"{host} cannot be found (no internet connection?)"
+    if isinstance(reason, OSError) and reason.errno in _NO_ROUTE:  # "[Errno 113] No route…"
+        return f"{host} cannot be reached (no internet connection?)"
     if isinstance(reason, TimeoutError):  # socket.timeout too
         return f"{host} did not answer in time"
     if isinstance(reason, ConnectionRefusedError):

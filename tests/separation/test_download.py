@@ -328,6 +328,26 @@ def test_a_download_without_internet_says_so_in_words(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    ("code", "strerror"),
+    [(errno.ENETUNREACH, "Network is unreachable"), (errno.EHOSTUNREACH, "No route to host")],
+)
+def test_a_host_out_of_reach_is_said_in_words(tmp_path, monkeypatch, code, strerror):
+    """No route to the host (the name known, from a cache or the hosts file, but the Wi-Fi off):
+    "[Errno 101] Network is unreachable (models.example)"."""
+
+    def no_route(*args, **kwargs):
+        raise OSError(code, strerror)
+
+    monkeypatch.setattr(socket, "create_connection", no_route)
+    with pytest.raises(DownloadError) as info:
+        download_file("https://models.example/x.th", tmp_path / "x.th", name="htdemucs")
+    assert info.value.reason == (
+        "could not download model htdemucs: models.example cannot be reached (no internet "
+        "connection?); check the connection and try again"
+    )
+
+
 def test_a_proxy_that_refuses_is_named(tmp_path, monkeypatch):
     """A proxy set and not running (a VPN's, left in https_proxy): "models.example refused the
     connection" sent the user to the model's server, which was never reached."""
