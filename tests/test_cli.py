@@ -773,7 +773,8 @@ def test_a_models_folder_that_cannot_be_made_is_one_line_not_a_traceback(tmp_pat
     write_song(tmp_path / "song.wav")
     assert cli.main(["song.wav", "-n", "htdemucs"]) == 1
     lines = error_lines(capsys.readouterr().err)
-    assert len(lines) == 1 and "could not save model htdemucs there" in lines[0]
+    assert len(lines) == 1
+    assert f"could not save model htdemucs in {tmp_path / 'user' / 'official'}: " in lines[0]
 
 
 def test_unavailable_device_is_a_usage_error_before_the_model_loads(tmp_path, capsys):

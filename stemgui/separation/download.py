@@ -121,7 +121,10 @@ def download_file(
                 return dest
             except ModelLoadError as exc:
                 logger.warning("%s; downloading it again", exc)
-                dest.unlink()
+                try:
+                    dest.unlink()
+                except OSError as error:  # a folder in its place, a folder not writable
+                    raise not_saved(dest, label, error) from error
         return _fetch(url, dest, label, sha256, on_progress, cancel, timeout)
 
 
@@ -185,7 +188,10 @@ def _fetch(
                 "connection, or a page of the network's instead of the file); it was deleted: "
                 "try again",
             ) from exc
-        os.replace(part, dest)
+        try:
+            os.replace(part, dest)
+        except OSError as exc:  # a folder in its place; on Windows, a file held open
+            raise not_saved(dest, label, exc) from exc
         logger.info("downloaded %s (%s, sha256 %s)", dest, label, digest[:HASH_PREFIX_LENGTH])
         return dest
     raise AssertionError("unreachable: the second attempt returns or raises")
@@ -227,7 +233,7 @@ def _receive(
             handle = open(part, mode)  # noqa: SIM115 (closed below)
         except OSError as exc:
             raise not_saved(dest, label, exc) from exc
-        with handle:
+        try:
             if on_progress:
                 on_progress(done, total)
             while block := response.read(_BLOCK):
@@ -240,6 +246,11 @@ def _receive(
                 if on_progress:
                     on_progress(done, total)
                 stop_if_cancelled(dest, label, cancel)
+        finally:
+            try:
+                handle.close()
+            except OSError as exc:  # the bytes a full disk left in its buffer, written again
+                raise not_saved(dest, label, exc) from exc
         stop_if_cancelled(dest, label, cancel)  # the cancel ended the body early
         if total is not None and done != total:
             raise OSError(f"connection closed after {done} of {total} bytes")

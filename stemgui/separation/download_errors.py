@@ -6,9 +6,13 @@ whose fault it was (the network's, the disk's, the user's cancel) and what to do
 
 from __future__ import annotations
 
+import errno
 import http.client
 import socket
+import ssl
+import urllib.error
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from stemgui.errors import CancelToken, ModelLoadError
@@ -20,6 +24,10 @@ class DownloadError(ModelLoadError):
     resumed next time) unless it was bad."""
 
 
+# No way to the host: no network, or none that leads there (a Wi-Fi off, a VPN down)
+_NO_ROUTE = (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN)
+
+
 def stop_if_cancelled(dest: Path, label: str, cancel: CancelToken | None) -> None:
     """Raise ``DownloadError`` if ``cancel`` (anything with ``is_set()``) is set."""
     if cancel is not None and cancel.is_set():
@@ -28,25 +36,50 @@ def stop_if_cancelled(dest: Path, label: str, cancel: CancelToken | None) -> Non
 
 def not_saved(dest: Path, label: str, error: OSError) -> DownloadError:
     """A model that could not be written to the disk, said as such (it was the network's
-    fault in the message before: "check the connection")."""
+    fault in the message before: "check the connection"), naming the folder: the Get models
+    dialog shows the message alone, where "there" and "that disk" named nothing."""
     return DownloadError(
         dest,
-        f"could not save model {label} there: {error.strerror or error}; free some space on "
-        "that disk, or make the folder writable, and try again",
+        f"could not save model {label} in {dest.parent}: {error.strerror or error}; free some "
+        "space on that disk, or make the folder writable, and try again",
     )
 
 
 def unreachable(error: BaseException, url: str) -> str:
     """Why a download did not get through, in words ("[Errno -2] Name or service not known"
-    meant nothing to a musician)."""
-    host = urllib.parse.urlsplit(url).hostname or url
-    reason = getattr(error, "reason", None) or error
+    meant nothing to a musician), naming the host it failed on: the proxy's when one is set."""
+    target = urllib.parse.urlsplit(url).hostname or url
+    host = _proxy(url) or target
+    # urllib's wrapper: what it wraps (an SSLError has a "reason" too: its code's name)
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
     if isinstance(reason, socket.gaierror):
         return f"{host} cannot be found (no internet connection?)"
+    if isinstance(reason, OSError) and reason.errno in _NO_ROUTE:  # "[Errno 113] No route…"
+        return f"{host} cannot be reached (no internet connection?)"
     if isinstance(reason, TimeoutError):  # socket.timeout too
         return f"{host} did not answer in time"
     if isinstance(reason, ConnectionRefusedError):
         return f"{host} refused the connection"
+    if isinstance(reason, ssl.SSLCertVerificationError):  # OpenSSL's words meant nothing
+        why = getattr(reason, "verify_message", None) or "not trusted"
+        return (
+            f"the certificate of {target} could not be verified ({why}: a network that inspects "
+            "secure connections, or this computer's date wrong?)"
+        )
     if isinstance(reason, ConnectionError | http.client.IncompleteRead):  # chunks cut short
         return f"the connection to {host} was lost"
+    if isinstance(reason, ssl.SSLError | http.client.HTTPException):  # "HELLO\n", its words
+        return f"{host} did not answer as a web server does (a proxy or firewall in the way?)"
     return f"{reason} ({host})"
+
+
+def _proxy(url: str) -> str | None:
+    """``the proxy <host:port>`` that a download of ``url`` goes through (the environment's
+    ``https_proxy`` and others, or the system's settings, as urllib reads them), or None: a
+    proxy that refused was said as the model's host refusing ("check the connection")."""
+    parts = urllib.parse.urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    address = urllib.parse.urlsplit(proxy if "://" in proxy else f"//{proxy}").netloc
+    return f"the proxy {address.rpartition('@')[2]}"  # its password left out

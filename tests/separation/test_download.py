@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import io
 import itertools
 import socket
+import ssl
 import threading
 import time
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -323,6 +328,88 @@ def test_a_download_without_internet_says_so_in_words(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    ("code", "strerror"),
+    [(errno.ENETUNREACH, "Network is unreachable"), (errno.EHOSTUNREACH, "No route to host")],
+)
+def test_a_host_out_of_reach_is_said_in_words(tmp_path, monkeypatch, code, strerror):
+    """No route to the host (the name known, from a cache or the hosts file, but the Wi-Fi off):
+    "[Errno 101] Network is unreachable (models.example)"."""
+
+    def no_route(*args, **kwargs):
+        raise OSError(code, strerror)
+
+    monkeypatch.setattr(socket, "create_connection", no_route)
+    with pytest.raises(DownloadError) as info:
+        download_file("https://models.example/x.th", tmp_path / "x.th", name="htdemucs")
+    assert info.value.reason == (
+        "could not download model htdemucs: models.example cannot be reached (no internet "
+        "connection?); check the connection and try again"
+    )
+
+
+def test_a_proxy_that_refuses_is_named(tmp_path, monkeypatch):
+    """A proxy set and not running (a VPN's, left in https_proxy): "models.example refused the
+    connection" sent the user to the model's server, which was never reached."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("https_proxy", f"http://user:secret@127.0.0.1:{port}")
+    with pytest.raises(DownloadError) as info:
+        download_file("https://models.example/x.th", tmp_path / "x.th", name="tiny")
+    assert info.value.reason == (
+        f"could not download model tiny: the proxy 127.0.0.1:{port} refused the connection; "
+        "check the connection and try again"
+    )
+
+
+def test_a_certificate_that_cannot_be_verified_is_said_in_words(tmp_path):
+    """A network that inspects secure connections (its own certificate in place of the
+    server's): "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed
+    certificate (_ssl.c:1006) (host)"."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(Path(__file__).with_name("self_signed.pem"))  # for 127.0.0.1
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def handshake() -> None:
+            connection, _ = listener.accept()
+            with contextlib.suppress(ssl.SSLError), context.wrap_socket(connection, True):
+                pass  # the client refuses the certificate
+
+        server = threading.Thread(target=handshake)
+        server.start()
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/tiny.th"
+        with pytest.raises(DownloadError) as info:
+            download_file(url, tmp_path / "tiny-aaaabbbb.th", name="tiny", timeout=5)
+        server.join(timeout=5)
+    assert info.value.reason == (
+        "could not download model tiny: the certificate of 127.0.0.1 could not be verified "
+        "(self-signed certificate: a network that inspects secure connections, or this "
+        "computer's date wrong?); check the connection and try again"
+    )
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_an_answer_that_is_not_http_is_said_in_words(tmp_path, scheme):
+    """Something else than a web server on the other end (a proxy's port, a plain server
+    asked for https): the message held its first line ("could not download model tiny:
+    SSH-2.0-OpenSSH_9.6\\n (127.0.0.1)") or OpenSSL's "[SSL: WRONG_VERSION_NUMBER]"."""
+
+    def not_http(handler):
+        handler.wfile.write(b"SSH-2.0-OpenSSH_9.6\r\n")
+        handler.close_connection = True
+
+    with answering(not_http) as url, pytest.raises(DownloadError) as info:
+        url = url.replace("http:", f"{scheme}:")
+        download_file(url, tmp_path / "tiny-aaaabbbb.th", name="tiny", timeout=5)
+    assert info.value.reason == (
+        "could not download model tiny: 127.0.0.1 did not answer as a web server does (a "
+        "proxy or firewall in the way?); check the connection and try again"
+    )
+
+
 def test_a_model_that_cannot_be_saved_is_not_blamed_on_the_network(
     tmp_path, server, checkpoint_bytes
 ):
@@ -332,8 +419,49 @@ def test_a_model_that_cannot_be_saved_is_not_blamed_on_the_network(
     part_path(dest).mkdir()  # the partial file cannot be written
     with pytest.raises(DownloadError) as info:
         download_file(server.url, dest, name="tiny")
-    assert info.value.reason.startswith("could not save model tiny there: Is a directory; free")
+    assert info.value.reason.startswith(
+        f"could not save model tiny in {tmp_path}: Is a directory; free"
+    )
     assert "connection" not in info.value.reason
+
+
+class _NearlyFullDisk(io.RawIOBase):
+    """A file on a disk with ``room`` bytes left: a write takes what fits, then raises ENOSPC."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, block) -> int:
+        if not self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        taken = min(len(block), self.room)
+        self.room -= taken
+        return taken
+
+
+@pytest.mark.parametrize("room", [0, 12_288, 1 << 16])
+def test_a_full_disk_is_not_blamed_on_the_network(
+    tmp_path, server, checkpoint_bytes, monkeypatch, room
+):
+    """The disk filling 12 KiB into a 16 KiB block: the file's buffer kept the other 4 KiB,
+    which its close wrote again, and that error took the place of the full disk's, said as
+    "[Errno 28] No space left on device (127.0.0.1); check the connection"."""
+    _, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    monkeypatch.setattr(
+        "stemgui.separation.download.open",
+        lambda path, mode: io.BufferedWriter(_NearlyFullDisk(room)),
+        raising=False,
+    )
+    with pytest.raises(DownloadError) as info:
+        download_file(server.url, dest, name="tiny")
+    assert info.value.reason == (
+        f"could not save model tiny in {tmp_path}: No space left on device; free some space on "
+        "that disk, or make the folder writable, and try again"
+    )
 
 
 @pytest.mark.parametrize("blocked", ["folder", "lock"])
@@ -352,7 +480,7 @@ def test_a_models_folder_that_cannot_be_written_is_said_so(
         dest.with_name(dest.name + ".lock").mkdir(parents=True)  # as root, chmod would not do
     with pytest.raises(DownloadError) as info:
         download_file(server.url, dest, name="tiny")
-    assert info.value.reason.startswith("could not save model tiny there: ")
+    assert info.value.reason.startswith(f"could not save model tiny in {folder}: ")
     assert info.value.reason.endswith("or make the folder writable, and try again")
     assert server.ranges == []
 
@@ -368,6 +496,30 @@ def test_existing_file_is_verified_not_fetched(tmp_path, server, checkpoint_byte
     download_file(server.url, dest)
     assert server.ranges == [None]
     assert hashlib.sha256(dest.read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("blocked", ["folder", "held"])
+def test_a_model_that_cannot_take_its_place_is_said_so(
+    tmp_path, server, checkpoint_bytes, monkeypatch, blocked
+):
+    """A folder where the model goes, or a model file that cannot be replaced (held open on
+    Windows): a bare IsADirectoryError or PermissionError escaped, a traceback on the command
+    line and an "unexpected error" in the app, once the whole file was downloaded."""
+    _, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    if blocked == "folder":
+        dest.mkdir()
+        strerror = "Is a directory"
+    else:
+        strerror = "Permission denied"
+        monkeypatch.setattr("stemgui.separation.download.os.replace", partial(_refused, strerror))
+    with pytest.raises(DownloadError) as info:
+        download_file(server.url, dest, name="tiny")
+    assert info.value.reason.startswith(f"could not save model tiny in {tmp_path}: {strerror};")
+
+
+def _refused(strerror, *args):
+    raise PermissionError(errno.EACCES, strerror)
 
 
 def test_cancel_keeps_the_partial_file(tmp_path, server, checkpoint_bytes):

@@ -121,6 +121,33 @@ def test_a_failed_download_says_why(qtbot, settings_store, published, tmp_path):
     assert dialog.download_button.isEnabled()  # try again
 
 
+def test_a_full_disk_names_the_models_folder(qtbot, published, tmp_path, monkeypatch):
+    """The dialog shows the message alone: it said "could not save model tiny_ui there … free
+    some space on that disk", naming no folder, and the models folder is a hidden one."""
+    import errno
+    import io
+
+    from stemgui.ui.get_models import ModelsDialog
+
+    class FullDisk(io.BytesIO):
+        def write(self, block):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(
+        "stemgui.separation.download.open", lambda path, mode: FullDisk(), raising=False
+    )
+    dialog = ModelsDialog([("tiny_ui", "test", False)], published)
+    qtbot.addWidget(dialog)
+    dialog.table.selectRow(0)
+    dialog.download_selected()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+    folder = tmp_path / "data" / "stemgui" / "models" / "official"
+    assert dialog.status.text() == (
+        f"Could not save model tiny_ui in {folder}: No space left on device; free some space "
+        "on that disk, or make the folder writable, and try again"
+    )
+
+
 @pytest.fixture
 def stalled(published, tmp_path):
     """A server that answers with headers and a few bytes, then nothing until released."""
