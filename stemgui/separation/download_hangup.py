@@ -15,6 +15,8 @@ import threading
 import urllib.request
 from typing import Any
 
+import certifi
+
 from stemgui.errors import CancelToken
 
 logger = logging.getLogger(__name__)
@@ -46,9 +48,11 @@ def opener(hangup: Hangup) -> urllib.request.OpenerDirector:
 
 
 class _WatchedTLS(ssl.SSLContext):
-    """The default client context (the system's certificates, host names checked), whose
-    sockets ``hangup`` watches before their handshake: a server that accepted the connection
-    and then said nothing held the Cancel until the timeout."""
+    """The default client context (the system's certificates and certifi's, host names
+    checked), whose sockets ``hangup`` watches before their handshake: a server that accepted
+    the connection and then said nothing held the Cancel until the timeout. certifi's roots are
+    added because a frozen app's OpenSSL looks for the system's where its build machine kept
+    them: on macOS, or another Linux, it found none and no download could start."""
 
     def __new__(cls, hangup: Hangup) -> _WatchedTLS:
         return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
@@ -56,6 +60,7 @@ class _WatchedTLS(ssl.SSLContext):
     def __init__(self, hangup: Hangup) -> None:  # SSLContext is made whole by __new__
         self.hangup = hangup
         self.load_default_certs()
+        self.load_verify_locations(cafile=certifi.where())
         self.set_alpn_protocols(["http/1.1"])
 
     def wrap_socket(  # type: ignore[override]

@@ -11,16 +11,19 @@ import socket
 import ssl
 import threading
 import time
+import urllib.request
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import certifi
 import pytest
 
 from stemgui.errors import ModelLoadError
 from stemgui.separation.checkpoint import load_model, save_model
 from stemgui.separation.download import download_file, part_path
 from stemgui.separation.download_errors import DownloadError
+from stemgui.separation.download_hangup import Hangup, opener
 from tests.loopback import serving
 from tests.separation.model_files_helpers import TinyNet, make_tiny, tiny_registered
 
@@ -649,3 +652,17 @@ def test_a_second_download_in_this_process_is_refused_too(tmp_path, server, chec
     with only_download(dest, "tiny"), pytest.raises(DownloadError, match="being downloaded"):
         download_file(server.url, dest)
     assert download_file(server.url, dest).read_bytes() == data
+
+
+def test_the_roots_are_there_where_the_system_keeps_none(tmp_path, monkeypatch):
+    """A frozen app's OpenSSL looks for the system's certificates where its build machine kept
+    them (macOS, another Linux): it found none there and every download failed verification.
+    certifi's roots are loaded beside whatever the system has."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    roots = Path(certifi.where()).read_text().count("-----BEGIN CERTIFICATE-----")
+    with Hangup(None) as hangup:
+        handlers = opener(hangup).handlers
+        (tls,) = [h._context for h in handlers if isinstance(h, urllib.request.HTTPSHandler)]
+    assert roots > 100
+    assert tls.cert_store_stats()["x509_ca"] == roots
