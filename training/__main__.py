@@ -15,6 +15,7 @@ from training.options import (
     count,
     device,
     fraction,
+    input_path,
     output_file,
     positive,
     writable_folder,
@@ -303,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = commands.add_parser("fit", help="train (or resume) a model from a recipe")
     fit.add_argument(
-        "config", help="recipe file, TOML (such as training/configs/htdemucs_cpu.toml)"
+        "config",
+        type=input_path,
+        help="recipe file, TOML (such as training/configs/htdemucs_cpu.toml)",
     )
     fit.add_argument(
         "--run",
@@ -326,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--init",
+        type=input_path,
         help="start from this stemgui checkpoint or official Demucs .th (fine-tuning); of a bag, "
         "the member whose weights are closest to the recipe's source weights (default: random "
         "weights; unused by a run that resumes)",
@@ -364,12 +368,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "models",
         nargs="*",
+        type=input_path,
         help="stemgui checkpoints (or official Demucs .th files) to evaluate (none: the "
         "baselines alone)",
     )
     ev.add_argument(
         "--data",
         nargs="+",
+        type=input_path,
         required=True,
         help="data roots: folders of MUSDB18 .stem.mp4 files or of stem folders (required)",
     )

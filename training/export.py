@@ -28,7 +28,7 @@ from stemgui.separation.official_models import OFFICIAL_MODELS
 from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
 from training.data import describe
 from training.models import as_stemgui_file, is_official
-from training.options import writable_folder
+from training.options import input_path, writable_folder
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS_DIR = REPO / "resources" / "models"
@@ -185,7 +185,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register ``export`` on ``python -m training``'s subparsers."""
     parser = commands.add_parser("export", help="ship a trained model in resources/models")
     parser.add_argument(
-        "model", help="a stemgui checkpoint (e.g. runs/x/best.stemgui) or an official Demucs .th"
+        "model",
+        type=input_path,
+        help="a stemgui checkpoint (e.g. runs/x/best.stemgui) or an official Demucs .th",
     )
     parser.add_argument(
         "--name", required=True, help="model name shown in the app and given to -n (required)"

@@ -67,6 +67,7 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--data",
         nargs="*",
+        type=input_path,
         default=[],
         help=f"data roots: {what} on their MUSDB18 validation tracks (default: none, not measured)",
     )
@@ -81,6 +82,32 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
         default="cpu",
         help="where to separate --data: cpu, cuda, cuda:N, mps or auto (default: cpu)",
     )
+
+
+def input_path(text: str) -> str:
+    """A file or folder a command reads (a model, a recipe, a data root), as given: a name
+    longer than its disk takes (255 bytes of UTF-8, or fewer), or a path longer than the system
+    takes, cannot be there, and is refused here, naming the option, not by "[Errno 36] File name
+    too long" from the first read."""
+    from stemgui.audio.atomic import file_system_limits
+
+    path = Path(text)
+    existing = path.absolute()
+    while not os.path.lexists(existing) and existing.parent != existing:  # os.path's: no raise
+        existing = existing.parent
+    name_max, path_max = file_system_limits(existing if existing.is_dir() else existing.parent)
+    for part in (path, *path.parents):
+        if (size := len(os.fsencode(part.name))) > name_max and not os.path.lexists(part):
+            raise argparse.ArgumentTypeError(
+                f"{text}: no such file or folder: the name {part.name!r} is {size} bytes long, "
+                f"more than the disk takes ({name_max}); check the path"
+            )
+    if path_max is not None and (size := len(os.fsencode(text))) > path_max:
+        raise argparse.ArgumentTypeError(
+            f"{text}: no such file or folder: the path is {size} bytes long, more than the "
+            f"system takes ({path_max}); check the path"
+        )
+    return text
 
 
 def device(text: str) -> str:

@@ -182,6 +182,54 @@ def test_a_bad_option_is_refused_by_the_parser_before_any_work(tmp_path, capsys,
     assert f"argument {option}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("command", "argument"),
+    [
+        (["fit", "{long}"], "config"),
+        (["fit", "{tmp}/{long}/r.toml"], "config"),
+        (["fit", "r.toml", "--init", "{long}"], "--init"),
+        (["eval", "{long}", "--data", "d"], "models"),
+        (["eval", "--data", "{tmp}/{long}"], "--data"),
+        (["quantize", "{long}", "q.stemgui"], "model"),
+        (["quantize", "m.stemgui", "q.stemgui", "--data", "{long}"], "--data"),
+        (["segment", "{long}", "s.stemgui", "--seconds", "4"], "model"),
+        (["bag", "b.stemgui", "m.stemgui", "{long}"], "models"),
+        (["member", "{long}", "0", "o.stemgui"], "bag"),
+        (["export", "{long}", "--name", "x"], "model"),
+        (["synth", "--out", "o", "--remix-from", "{long}"], "--remix-from"),
+        (["synth", "--out", "o", "--soundfont", "{long}"], "--soundfont"),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) else value,
+)
+def test_an_input_name_too_long_for_the_disk_is_refused_by_the_parser(
+    tmp_path, capsys, command, argument
+):
+    """Each said "[Errno 36] File name too long" with the whole path, naming no option."""
+    long = "é" * 130  # 260 bytes
+    argv = [a.format(tmp=tmp_path, long=long) for a in command]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    given = next(a for a in argv if long in a)
+    said = capsys.readouterr().err
+    assert (
+        f"argument {argument}: {given}: no such file or folder: the name {long!r} is 260 bytes "
+        "long, more than the disk takes (255); check the path"
+    ) in said
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_input_path_too_long_for_the_system_is_refused_by_the_parser(tmp_path, capsys):
+    deep = "/".join(["d" * 200] * 25)  # 5024 bytes, every name short enough
+    with pytest.raises(SystemExit) as stop:
+        main(["eval", "--data", deep])
+    assert stop.value.code == 2
+    assert (
+        f"argument --data: {deep}: no such file or folder: the path is 5024 bytes long, more "
+        "than the system takes (4095)"
+    ) in capsys.readouterr().err
+
+
 def test_every_fit_option_passes_through_torchrun():
     # torchrun parses its own options first and refuses an abbreviation of two of them: `--run`
     # could be its --run-path or --run_path, so under torchrun the folder is given as --run-dir.

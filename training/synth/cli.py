@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-from training.options import count, short_names, song_seconds, writable_folder
+from training.options import count, input_path, short_names, song_seconds, writable_folder
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "the same --seconds, --soundfont and --vocals (default: %(default)s)",
     )
     parser.add_argument(
-        "--soundfont", help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)"
+        "--soundfont",
+        type=input_path,
+        help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)",
     )
     parser.add_argument(
         "--vocals",
@@ -75,6 +77,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--remix-from",
+        type=input_path,
         metavar="POOL",
         help="instead of rendering, write --songs remixes of the stems of this pool, with "
         "--seed; --soundfont, --vocals and --jobs are refused with it (default: render)",
