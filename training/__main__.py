@@ -15,6 +15,7 @@ from training.options import (
     count,
     device,
     fraction,
+    given_path,
     input_path,
     output_file,
     positive,
@@ -312,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--run",
         "--run-dir",  # under torchrun: it reads --run as an abbreviation of its own --run-path
         dest="run",
+        type=given_path,
         help="run folder, resumed from its last.pt if it has one (default: runs/<recipe name>); "
         "under torchrun write --run-dir",
     )
@@ -388,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--cache",
+        type=given_path,
         default="runs/cache",
         help="folder of the decoded tracks, kept for the next run (default: %(default)s)",
     )
@@ -422,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--json",
+        type=given_path,
         metavar="FILE",
         help="also write every score per track here (default: none); null is a stem silent "
         "over the whole track, or an estimate equal to its reference (an infinite SDR)",

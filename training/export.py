@@ -28,7 +28,7 @@ from stemgui.separation.official_models import OFFICIAL_MODELS
 from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
 from training.data import describe
 from training.models import as_stemgui_file, is_official
-from training.options import input_path, writable_folder
+from training.options import given_path, input_path, writable_folder
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS_DIR = REPO / "resources" / "models"
@@ -200,6 +200,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--models-dir",
+        type=given_path,
         default=str(DEFAULT_MODELS_DIR),
         help="folder of the shipped models and their manifest.json (default: resources/models)",
     )

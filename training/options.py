@@ -73,6 +73,7 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
     )
     parser.add_argument(
         "--cache",
+        type=given_path,
         default="runs/cache",
         help="folder of the decoded --data tracks, kept for the next run (default: runs/cache)",
     )
@@ -84,14 +85,25 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def given_path(text: str) -> str:
+    """A file or folder named on the command line, not empty: "" (an unset shell variable,
+    ``--out "$POOL"``) was taken for the current folder, which export, synth and the track cache
+    then wrote into, or for the option not given."""
+    if not text:
+        raise argparse.ArgumentTypeError(
+            "an empty path (an unset shell variable?); name a file or folder"
+        )
+    return text
+
+
 def input_path(text: str) -> str:
-    """A file or folder a command reads (a model, a recipe, a data root), as given: a name
-    longer than its disk takes (255 bytes of UTF-8, or fewer), or a path longer than the system
-    takes, cannot be there, and is refused here, naming the option, not by "[Errno 36] File name
-    too long" from the first read."""
+    """A file or folder a command reads (a model, a recipe, a data root), as given: empty (see
+    ``given_path``), a name longer than its disk takes (255 bytes of UTF-8, or fewer), or a path
+    longer than the system takes, cannot be there, and is refused here, naming the option, not
+    by "[Errno 36] File name too long" from the first read."""
     from stemgui.audio.atomic import file_system_limits
 
-    path = Path(text)
+    path = Path(given_path(text))
     existing = path.absolute()
     while not os.path.lexists(existing) and existing.parent != existing:  # os.path's: no raise
         existing = existing.parent

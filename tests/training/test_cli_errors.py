@@ -219,6 +219,40 @@ def test_an_input_name_too_long_for_the_disk_is_refused_by_the_parser(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("command", "argument"),
+    [
+        (["export", "m.stemgui", "--name", "x", "--models-dir", ""], "--models-dir"),  # wrote here
+        (["eval", "m.stemgui", "--data", "d", "--cache", ""], "--cache"),  # cached here
+        (["synth", "--out", "", "--remix-from", "pool"], "--out"),  # remixed here
+        (["synth", "--out", "o", "--remix-from", ""], "--remix-from"),  # rendered instead
+        (["synth", "--out", "o", "--soundfont", ""], "--soundfont"),  # the default font
+        (["fit", "r.toml", "--run", ""], "--run/--run-dir"),  # runs/r, as if not given
+        (["eval", "m.stemgui", "--data", "d", "--json", ""], "--json"),  # none written
+        (["eval", "m.stemgui", "--data", ""], "--data"),  # every track under here
+        (["fit", ""], "config"),
+        (["fit", "r.toml", "--init", ""], "--init"),
+        (["quantize", "m.stemgui", ""], "output"),
+        (["quantize", "m.stemgui", "q.stemgui", "--cache", ""], "--cache"),
+        (["segment", "", "s.stemgui", "--seconds", "4"], "model"),
+        (["bag", "", "m.stemgui"], "output"),
+        (["member", "b.stemgui", "0", ""], "output"),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) else value,
+)
+def test_an_empty_path_is_refused_by_the_parser(tmp_path, monkeypatch, capsys, command, argument):
+    """An unset shell variable ("$POOL") was taken for the current folder, or for the option
+    not given."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(command)
+    assert stop.value.code == 2
+    assert (
+        f"argument {argument}: an empty path (an unset shell variable?); name a file or folder"
+    ) in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_input_path_too_long_for_the_system_is_refused_by_the_parser(tmp_path, capsys):
     deep = "/".join(["d" * 200] * 25)  # 5024 bytes, every name short enough
     with pytest.raises(SystemExit) as stop:

@@ -18,7 +18,14 @@ import os
 import time
 from pathlib import Path
 
-from training.options import count, input_path, short_names, song_seconds, writable_folder
+from training.options import (
+    count,
+    given_path,
+    input_path,
+    short_names,
+    song_seconds,
+    writable_folder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +48,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--out", required=True, help="output folder, one sub-folder per song (required)"
+        "--out",
+        type=given_path,
+        required=True,
+        help="output folder, one sub-folder per song (required)",
     )
     parser.add_argument(
         "--songs",
