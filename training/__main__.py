@@ -36,10 +36,13 @@ def _fit(args: argparse.Namespace) -> int:
 
     config = config_mod.load(args.config)
     optim = dict(config["optim"])
-    if args.source_weights:
+    if args.source_weights is not None:  # "" (an unset shell variable): not the recipe's
         from training.bag import parse_weights
 
-        optim["source_weights"] = parse_weights(args.source_weights)
+        try:
+            optim["source_weights"] = parse_weights(args.source_weights)
+        except ValueError as error:
+            raise ValueError(f"--source-weights: {error}") from None
     if args.accumulate is not None:
         optim["accumulate"] = args.accumulate
     if args.lr is not None:

@@ -264,6 +264,23 @@ def test_an_input_path_too_long_for_the_system_is_refused_by_the_parser(tmp_path
     ) in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("weights", ["", "1,x"])
+def test_source_weights_that_are_no_numbers_are_refused_naming_the_option(
+    tmp_path, caplog, weights
+):
+    """ "" (an unset shell variable) trained with the recipe's weights, a general model where a
+    specialist was asked for; "1,x" was said without naming --source-weights."""
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[data]\nroots = ["absent"]\n')  # no data: a run that starts says so
+    argv = ["fit", str(recipe), "--run", str(tmp_path / "run"), "--source-weights", weights]
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(argv) == 1
+    assert (
+        f"--source-weights: weights {weights!r}: give one number from 0 per source, like 1,1,0,1"
+    ) in caplog.text
+    assert list(tmp_path.iterdir()) == [recipe]
+
+
 def test_every_fit_option_passes_through_torchrun():
     # torchrun parses its own options first and refuses an abbreviation of two of them: `--run`
     # could be its --run-path or --run_path, so under torchrun the folder is given as --run-dir.
