@@ -165,6 +165,9 @@ def test_synth_refuses_a_soundfont_it_cannot_load_before_making_its_folder(
         (["fit", "r.toml", "--lr", "inf"], "--lr"),  # trained on NaN and said nothing
         (["fit", "r.toml", "--threads", "100000"], "--threads"),  # a segmentation fault
         (["synth", "--out", "o", "--seed", "-1"], "--seed"),  # failed in numpy, folder made
+        # "[Errno 36] File name too long" for its song's folder, --out made and left empty
+        (["synth", "--out", "o", "--seed", str(10**250)], "--seed"),
+        (["synth", "--out", "o", "--seed", str(2**32)], "--seed"),
         # 16 workers on 2 cores, each loading the soundfont (FluidR3: 148 MB)
         (["synth", "--out", "o", "--jobs", str((os.cpu_count() or 1) + 1)], "--jobs"),
         (["quantize", "m.stemgui", "q.stemgui", "--bits", "0"], "--bits"),

@@ -34,6 +34,8 @@ DEMO_FADE = 2.0  # seconds of fade-out at the end of a demo song
 # flac and 8 hours at 10x real time; a larger count started work that could not end (1e12 songs
 # built a list of their folders before the first one, until the memory ran out).
 MAX_SONGS = 10_000
+# As a recipe's seed.value: a seed of 250 digits named a song folder too long for any disk.
+MAX_SEED = 2**32 - 1
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -68,10 +70,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seed",
-        type=count(0),
+        type=count(0, MAX_SEED),
         default=0,
-        help="seed of the first song, the next ones counting up; a seed gives the same song at "
-        "the same --seconds, --soundfont and --vocals (default: %(default)s)",
+        help=f"seed of the first song, 0-{MAX_SEED}, the next ones counting up; a seed gives "
+        "the same song at the same --seconds, --soundfont and --vocals (default: %(default)s)",
     )
     parser.add_argument(
         "--soundfont",
