@@ -409,10 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--shifts",
-        type=count(0),
+        # each a whole pass over every track; twice the Demucs paper's 10 (1e12 was a traceback
+        # from numpy asking 7 TiB for the shifts' delays)
+        type=count(0, 20),
         default=0,
-        help="random time shifts averaged, drawn from a fixed seed (default: %(default)s; the "
-        "app's Best preset: 2)",
+        help="random time shifts averaged, 0-20, drawn from a fixed seed (default: "
+        "%(default)s; the app's Best preset: 2)",
     )
     ev.add_argument(
         "--device",

@@ -174,6 +174,9 @@ def test_synth_refuses_a_soundfont_it_cannot_load_before_making_its_folder(
         (["quantize", "m.stemgui", "q.stemgui", "--min-size", "-5"], "--min-size"),
         # a waveform Demucs asked 160 TiB at the first track, with a traceback
         (["eval", "m.stemgui", "--data", "d", "--segment", "1e9"], "--segment"),
+        # a pass over every track each: 1e12 was a traceback, numpy asking 7 TiB for them
+        (["eval", "m.stemgui", "--data", "d", "--shifts", "21"], "--shifts"),
+        (["eval", "m.stemgui", "--data", "d", "--shifts", "1000000000000"], "--shifts"),
         (["quantize", "m.stemgui", "q.stemgui", "--segment", "1e9"], "--segment"),
     ],
     ids=lambda value: " ".join(value[:1] + value[-2:]) if isinstance(value, list) else "",
