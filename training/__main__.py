@@ -288,6 +288,17 @@ def main(argv: list[str] | None = None) -> int:
         resumes = "; the run resumes from its last saved step" if args.func is _fit else ""
         log.error("stopped (Ctrl-C)%s", resumes)
         return 130
+    except MemoryError as exc:  # a recipe's batch of 100000000: a traceback, no word of it
+        said = f" ({exc})" if str(exc) else ""
+        less = (
+            ": a smaller batch (optim.batch_size), or more micro-batches (--accumulate)"
+            if args.func is _fit
+            else ""
+        )
+        log.error(
+            "%s: out of memory%s; ask for less%s", args.command, said, less, exc_info=args.verbose
+        )
+        return 1
     except (OSError, ValueError, StemguiError) as exc:  # a file, folder, option or recipe
         # One line naming what is wrong; the traceback only with --verbose.
         log.error("%s", exc, exc_info=args.verbose)

@@ -311,6 +311,24 @@ def test_a_second_ctrl_c_is_one_line_and_exit_130(monkeypatch, caplog):
     assert "stopped (Ctrl-C); the run resumes from its last saved step" in caplog.text
 
 
+def test_running_out_of_memory_is_one_line_saying_what_to_ask_for(monkeypatch, caplog):
+    """A recipe's optim.batch_size = 100000000 ended in a traceback of MemoryError."""
+    import training.__main__ as entry
+
+    def too_much(args):
+        raise MemoryError
+
+    monkeypatch.setattr(entry, "_fit", too_much)
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["fit", "r.toml"]) == 1
+    (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage() == (
+        "fit: out of memory; ask for less: a smaller batch (optim.batch_size), or more "
+        "micro-batches (--accumulate)"
+    )
+    assert not error.exc_info
+
+
 @pytest.mark.parametrize(
     ("option", "said"),
     [
