@@ -212,12 +212,14 @@ def writable_folder(folder: str | Path, what: str) -> Path:
 
 def short_names(path: Path, what: str) -> None:
     """Refuse a file or folder name in ``path`` that is not there yet and longer than
-    ``MAX_NAME_BYTES`` of UTF-8 (the longest name the app writes, which every disk takes), before
-    any work; ``what`` names ``path`` in the error.
+    ``MAX_NAME_BYTES`` of UTF-8 (the longest name the app writes, which every disk takes), and
+    a whole path longer than the system takes, before any work; ``what`` names ``path`` in the
+    error.
 
     Raises:
-        ValueError: naming the name, its length and the limit.
+        ValueError: naming the name or path, its length and the limit.
     """
+    from stemgui.audio.atomic import file_system_limits
     from stemgui.export.naming import MAX_NAME_BYTES
 
     for part in (path, *path.parents):
@@ -228,3 +230,10 @@ def short_names(path: Path, what: str) -> None:
                 f"has at most {MAX_NAME_BYTES} (UTF-8), so that every disk takes it; name it "
                 "shorter"
             )
+    whole = os.path.abspath(path)  # as the commands open it, resolved
+    _, path_max = file_system_limits(Path(Path(whole).anchor))  # the system's: its root's
+    if path_max is not None and (size := len(os.fsencode(whole))) > path_max:
+        raise ValueError(
+            f"{what}: the path is {size} bytes long from the root; the system takes at most "
+            f"{path_max}; name a shorter one"
+        )

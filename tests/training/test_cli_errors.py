@@ -122,6 +122,36 @@ def test_a_folder_or_file_name_too_long_is_refused_before_any_work(tmp_path, cap
 
 
 @pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["fit", "training/configs/htdemucs_cpu.toml", "--run", "{deep}"], "--run {deep}"),
+        (["synth", "--out", "{deep}", "--remix-from", "{tmp}"], "--out {deep}"),
+        (
+            ["export", "{tmp}/m.stemgui", "--name", "x", "--models-dir", "{deep}"],
+            "--models-dir {deep}",
+        ),
+        (["quantize", "{tmp}/m.stemgui", "{deep}/q.stemgui"], "{deep}/q.stemgui"),
+        (["eval", "--data", "{tmp}", "--json", "{deep}/s.json"], "{deep}/s.json"),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) else "",
+)
+def test_a_path_too_long_for_the_system_is_refused_before_any_work(tmp_path, caplog, argv, what):
+    """Each failed with "[Errno 36] File name too long", naming no option: every name in it
+    short enough, the whole path over the system's 4095 bytes."""
+    deep = str(tmp_path / "/".join(["d" * 200] * 25))
+    fill = {"tmp": str(tmp_path), "deep": deep}
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main([a.format(**fill) for a in argv]) == 1
+    what = what.format(**fill)
+    size = len(os.fsencode(what.split()[-1]))
+    assert (
+        f"{what}: the path is {size} bytes long from the root; the system takes at most 4095; "
+        "name a shorter one"
+    ) in caplog.text
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
     ("name", "said"),
     [
         ("absent.sf2", "no such soundfont"),
