@@ -15,6 +15,8 @@ from training.options import (
     count,
     device,
     fraction,
+    given_path,
+    input_path,
     output_file,
     positive,
     writable_folder,
@@ -34,10 +36,13 @@ def _fit(args: argparse.Namespace) -> int:
 
     config = config_mod.load(args.config)
     optim = dict(config["optim"])
-    if args.source_weights:
+    if args.source_weights is not None:  # "" (an unset shell variable): not the recipe's
         from training.bag import parse_weights
 
-        optim["source_weights"] = parse_weights(args.source_weights)
+        try:
+            optim["source_weights"] = parse_weights(args.source_weights)
+        except ValueError as error:
+            raise ValueError(f"--source-weights: {error}") from None
     if args.accumulate is not None:
         optim["accumulate"] = args.accumulate
     if args.lr is not None:
@@ -283,6 +288,17 @@ def main(argv: list[str] | None = None) -> int:
         resumes = "; the run resumes from its last saved step" if args.func is _fit else ""
         log.error("stopped (Ctrl-C)%s", resumes)
         return 130
+    except MemoryError as exc:  # a recipe's batch of 100000000: a traceback, no word of it
+        said = f" ({exc})" if str(exc) else ""
+        less = (
+            ": a smaller batch (optim.batch_size), or more micro-batches (--accumulate)"
+            if args.func is _fit
+            else ""
+        )
+        log.error(
+            "%s: out of memory%s; ask for less%s", args.command, said, less, exc_info=args.verbose
+        )
+        return 1
     except (OSError, ValueError, StemguiError) as exc:  # a file, folder, option or recipe
         # One line naming what is wrong; the traceback only with --verbose.
         log.error("%s", exc, exc_info=args.verbose)
@@ -303,12 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = commands.add_parser("fit", help="train (or resume) a model from a recipe")
     fit.add_argument(
-        "config", help="recipe file, TOML (such as training/configs/htdemucs_cpu.toml)"
+        "config",
+        type=input_path,
+        help="recipe file, TOML (such as training/configs/htdemucs_cpu.toml)",
     )
     fit.add_argument(
         "--run",
         "--run-dir",  # under torchrun: it reads --run as an abbreviation of its own --run-path
         dest="run",
+        type=given_path,
         help="run folder, resumed from its last.pt if it has one (default: runs/<recipe name>); "
         "under torchrun write --run-dir",
     )
@@ -326,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--init",
+        type=input_path,
         help="start from this stemgui checkpoint or official Demucs .th (fine-tuning); of a bag, "
         "the member whose weights are closest to the recipe's source weights (default: random "
         "weights; unused by a run that resumes)",
@@ -364,12 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "models",
         nargs="*",
+        type=input_path,
         help="stemgui checkpoints (or official Demucs .th files) to evaluate (none: the "
         "baselines alone)",
     )
     ev.add_argument(
         "--data",
         nargs="+",
+        type=input_path,
         required=True,
         help="data roots: folders of MUSDB18 .stem.mp4 files or of stem folders (required)",
     )
@@ -382,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--cache",
+        type=given_path,
         default="runs/cache",
         help="folder of the decoded tracks, kept for the next run (default: %(default)s)",
     )
@@ -397,10 +420,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--shifts",
-        type=count(0),
+        # each a whole pass over every track; twice the Demucs paper's 10 (1e12 was a traceback
+        # from numpy asking 7 TiB for the shifts' delays)
+        type=count(0, 20),
         default=0,
-        help="random time shifts averaged, drawn from a fixed seed (default: %(default)s; the "
-        "app's Best preset: 2)",
+        help="random time shifts averaged, 0-20, drawn from a fixed seed (default: "
+        "%(default)s; the app's Best preset: 2)",
     )
     ev.add_argument(
         "--device",
@@ -416,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--json",
+        type=given_path,
         metavar="FILE",
         help="also write every score per track here (default: none); null is a stem silent "
         "over the whole track, or an estimate equal to its reference (an infinite SDR)",

@@ -32,7 +32,7 @@ from stemgui.separation.official import load_any
 from stemgui.separation.rewrite import save_bag_of_files, save_member
 from training.models import as_stemgui_file, provenance_of
 from training.network import closest_member
-from training.options import add_measure_options, output_file
+from training.options import add_measure_options, given_path, input_path, output_file
 from training.provenance import git_commit
 
 logger = logging.getLogger(__name__)
@@ -202,9 +202,12 @@ def run_member(args: argparse.Namespace) -> int:
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register ``bag`` on ``python -m training``'s subparsers; returns its parser."""
     parser = commands.add_parser("bag", help="combine trained models into a bag (htdemucs_ft)")
-    parser.add_argument("output", help="the bag's stemgui file to write")
+    parser.add_argument("output", type=given_path, help="the bag's stemgui file to write")
     parser.add_argument(
-        "models", nargs="+", help="member stemgui files (single models) or official Demucs .th"
+        "models",
+        nargs="+",
+        type=input_path,
+        help="member stemgui files (single models) or official Demucs .th",
     )
     parser.add_argument(
         "--overwrite",
@@ -221,13 +224,15 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.set_defaults(func=run_bag)
 
     member = commands.add_parser("member", help="one member of a bag as its own model file")
-    member.add_argument("bag", help="a bag's stemgui file (the shipped model, say)")
+    member.add_argument(
+        "bag", type=input_path, help="a bag's stemgui file (the shipped model, say)"
+    )
     member.add_argument(
         "which",
         help="its number (0 first) or per-source weights, like 0,0,1,0: the member weighted "
         "most like them (as fit --init picks one)",
     )
-    member.add_argument("output", help="the member's stemgui file to write")
+    member.add_argument("output", type=given_path, help="the member's stemgui file to write")
     member.add_argument(
         "--overwrite",
         action="store_true",

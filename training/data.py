@@ -87,7 +87,7 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
     """
     found: dict[str, TrackSource] = {}
     for root in map(Path, roots):
-        if not root.exists():
+        if not os.path.exists(root):  # Path.exists raised "File name too long" on a long name
             raise FileNotFoundError(f"{root}: no such data folder")
         if root.is_file() and not root.name.endswith(_STEM_SUFFIX):  # one stem: bass.wav
             raise ValueError(

@@ -28,7 +28,7 @@ from stemgui.separation.official_models import OFFICIAL_MODELS
 from stemgui.separation.store import MANIFEST, MANIFEST_SCHEMA, ModelStore
 from training.data import describe
 from training.models import as_stemgui_file, is_official
-from training.options import writable_folder
+from training.options import given_path, input_path, writable_folder
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS_DIR = REPO / "resources" / "models"
@@ -56,14 +56,13 @@ def export_model(
         ModelLoadError: ``source`` does not load, or the manifest is damaged.
     """
     # its file, name-<8 hex of its sha256>.stemgui, within a name's bytes on every disk
-    suffix = SUFFIX if is_official(source) else Path(source).suffix  # as_stemgui_file's
-    room = MAX_NAME_BYTES - len(f"-{'0' * HASH_PREFIX_LENGTH}{suffix}".encode())
+    room = MAX_NAME_BYTES - len(f"-{'0' * HASH_PREFIX_LENGTH}{SUFFIX}".encode())
     instead = safe_name(name.lstrip("."), extension=False, max_bytes=room)
     if name.startswith(".") or instead != name:  # safe on Windows, macOS and Linux
         raise ValueError(
             f"model name {name!r}: it becomes the file's name; use a name such as {instead!r} "
             f'(no leading dot, none of / \\ : * ? " < > |, at most {room} bytes: the file is '
-            f"named NAME-<{HASH_PREFIX_LENGTH} hex digits>{suffix})"
+            f"named NAME-<{HASH_PREFIX_LENGTH} hex digits>{SUFFIX})"
         )
     if name in OFFICIAL_MODELS:  # the bundled model wins a name: the official one is lost
         raise ValueError(
@@ -103,7 +102,8 @@ def export_model(
     payload = read_checkpoint(source)
     model = load_model(source)  # proves the engine loads it before anything is written
     sha256 = file_sha256(source)
-    target = hashed_name(models_dir / f"{name}{source.suffix}", sha256)
+    # .stemgui whatever the source is named (it took the ending of best, best.pt, x.bak)
+    target = hashed_name(models_dir / f"{name}{SUFFIX}", sha256)
     models_dir.mkdir(parents=True, exist_ok=True)
     copied = not target.exists()  # the same file exported again is already there
     with atomic_path(target, overwrite=True) as part:
@@ -185,7 +185,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register ``export`` on ``python -m training``'s subparsers."""
     parser = commands.add_parser("export", help="ship a trained model in resources/models")
     parser.add_argument(
-        "model", help="a stemgui checkpoint (e.g. runs/x/best.stemgui) or an official Demucs .th"
+        "model",
+        type=input_path,
+        help="a stemgui checkpoint (e.g. runs/x/best.stemgui) or an official Demucs .th",
     )
     parser.add_argument(
         "--name", required=True, help="model name shown in the app and given to -n (required)"
@@ -198,6 +200,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--models-dir",
+        type=given_path,
         default=str(DEFAULT_MODELS_DIR),
         help="folder of the shipped models and their manifest.json (default: resources/models)",
     )

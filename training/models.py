@@ -20,7 +20,7 @@ from stemgui.separation.official import OFFICIAL_SUFFIX, load_any
 def is_official(path: str | Path) -> bool:
     """Whether ``path`` names an official Demucs checkpoint (``.th``), by its suffix as the app
     tells them."""
-    return Path(path).suffix == OFFICIAL_SUFFIX
+    return Path(path).suffix.lower() == OFFICIAL_SUFFIX  # .TH too (a FAT drive, an 8.3 copy)
 
 
 def network_settings(path: str | Path) -> tuple[int, list[str], int]:

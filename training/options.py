@@ -67,11 +67,13 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--data",
         nargs="*",
+        type=input_path,
         default=[],
         help=f"data roots: {what} on their MUSDB18 validation tracks (default: none, not measured)",
     )
     parser.add_argument(
         "--cache",
+        type=given_path,
         default="runs/cache",
         help="folder of the decoded --data tracks, kept for the next run (default: runs/cache)",
     )
@@ -81,6 +83,43 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
         default="cpu",
         help="where to separate --data: cpu, cuda, cuda:N, mps or auto (default: cpu)",
     )
+
+
+def given_path(text: str) -> str:
+    """A file or folder named on the command line, not empty: "" (an unset shell variable,
+    ``--out "$POOL"``) was taken for the current folder, which export, synth and the track cache
+    then wrote into, or for the option not given."""
+    if not text:
+        raise argparse.ArgumentTypeError(
+            "an empty path (an unset shell variable?); name a file or folder"
+        )
+    return text
+
+
+def input_path(text: str) -> str:
+    """A file or folder a command reads (a model, a recipe, a data root), as given: empty (see
+    ``given_path``), a name longer than its disk takes (255 bytes of UTF-8, or fewer), or a path
+    longer than the system takes, cannot be there, and is refused here, naming the option, not
+    by "[Errno 36] File name too long" from the first read."""
+    from stemgui.audio.atomic import file_system_limits
+
+    path = Path(given_path(text))
+    existing = path.absolute()
+    while not os.path.lexists(existing) and existing.parent != existing:  # os.path's: no raise
+        existing = existing.parent
+    name_max, path_max = file_system_limits(existing if existing.is_dir() else existing.parent)
+    for part in (path, *path.parents):
+        if (size := len(os.fsencode(part.name))) > name_max and not os.path.lexists(part):
+            raise argparse.ArgumentTypeError(
+                f"{text}: no such file or folder: the name {part.name!r} is {size} bytes long, "
+                f"more than the disk takes ({name_max}); check the path"
+            )
+    if path_max is not None and (size := len(os.fsencode(text))) > path_max:
+        raise argparse.ArgumentTypeError(
+            f"{text}: no such file or folder: the path is {size} bytes long, more than the "
+            f"system takes ({path_max}); check the path"
+        )
+    return text
 
 
 def device(text: str) -> str:
@@ -173,12 +212,14 @@ def writable_folder(folder: str | Path, what: str) -> Path:
 
 def short_names(path: Path, what: str) -> None:
     """Refuse a file or folder name in ``path`` that is not there yet and longer than
-    ``MAX_NAME_BYTES`` of UTF-8 (the longest name the app writes, which every disk takes), before
-    any work; ``what`` names ``path`` in the error.
+    ``MAX_NAME_BYTES`` of UTF-8 (the longest name the app writes, which every disk takes), and
+    a whole path longer than the system takes, before any work; ``what`` names ``path`` in the
+    error.
 
     Raises:
-        ValueError: naming the name, its length and the limit.
+        ValueError: naming the name or path, its length and the limit.
     """
+    from stemgui.audio.atomic import file_system_limits
     from stemgui.export.naming import MAX_NAME_BYTES
 
     for part in (path, *path.parents):
@@ -189,3 +230,10 @@ def short_names(path: Path, what: str) -> None:
                 f"has at most {MAX_NAME_BYTES} (UTF-8), so that every disk takes it; name it "
                 "shorter"
             )
+    whole = os.path.abspath(path)  # as the commands open it, resolved
+    _, path_max = file_system_limits(Path(Path(whole).anchor))  # the system's: its root's
+    if path_max is not None and (size := len(os.fsencode(whole))) > path_max:
+        raise ValueError(
+            f"{what}: the path is {size} bytes long from the root; the system takes at most "
+            f"{path_max}; name a shorter one"
+        )

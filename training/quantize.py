@@ -32,6 +32,8 @@ from training.options import (
     add_measure_options,
     chunk_seconds,
     count,
+    given_path,
+    input_path,
     non_negative,
     output_file,
 )
@@ -384,8 +386,10 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "quantize", help="post-training quantization of a model, with its validation SDR change"
     )
-    parser.add_argument("model", help="stemgui checkpoint (or official Demucs .th) to quantize")
-    parser.add_argument("output", help="quantized stemgui checkpoint to write")
+    parser.add_argument(
+        "model", type=input_path, help="stemgui checkpoint (or official Demucs .th) to quantize"
+    )
+    parser.add_argument("output", type=given_path, help="quantized stemgui checkpoint to write")
     parser.add_argument(
         "--overwrite",
         action="store_true",

@@ -19,7 +19,13 @@ from stemgui.separation.checkpoint import load_model
 from stemgui.separation.official import load_any
 from stemgui.separation.rewrite import add_provenance, save_with_segment
 from training.models import as_stemgui_file
-from training.options import add_measure_options, chunk_seconds, output_file
+from training.options import (
+    add_measure_options,
+    chunk_seconds,
+    given_path,
+    input_path,
+    output_file,
+)
 
 
 def run_segment(args: argparse.Namespace) -> int:
@@ -64,9 +70,11 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register ``segment`` on ``python -m training``'s subparsers; returns its parser."""
     parser = commands.add_parser("segment", help="change the chunk length a model runs on")
     parser.add_argument(
-        "model", help="stemgui checkpoint (a single network) or official Demucs .th file"
+        "model",
+        type=input_path,
+        help="stemgui checkpoint (a single network) or official Demucs .th file",
     )
-    parser.add_argument("output", help="stemgui checkpoint to write")
+    parser.add_argument("output", type=given_path, help="stemgui checkpoint to write")
     parser.add_argument(
         "--overwrite",
         action="store_true",

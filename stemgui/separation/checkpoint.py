@@ -237,7 +237,12 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
             f"{hint}; download or export it again",
         ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelLoadError(path, "not a stemgui model file (no stemgui-model header)")
+        raise ModelLoadError(
+            path,
+            "not a stemgui model file: a PyTorch file without its header (a training run's "
+            "last.pt, another program's weights); choose a .stemgui model (a run's "
+            "best.stemgui) or an official Demucs .th file",
+        )
     version = payload.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelLoadError(

@@ -209,6 +209,20 @@ def test_a_bag_yaml_given_as_a_model_is_called_one(tmp_path):
         load_model(bag)
 
 
+def test_a_pytorch_file_of_no_model_says_which_file_to_choose(tmp_path):
+    """A training run's last.pt given to eval or quantize was "not a stemgui model file (no
+    stemgui-model header)", saying neither what it was nor what to choose instead."""
+    state = tmp_path / "last.pt"
+    torch.save({"step": 4, "model": {}, "optimizer": {}}, state)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(state)
+    assert str(refused.value) == (
+        f"{state}: not a stemgui model file: a PyTorch file without its header (a training "
+        "run's last.pt, another program's weights); choose a .stemgui model (a run's "
+        "best.stemgui) or an official Demucs .th file"
+    )
+
+
 def test_an_official_file_named_stemgui_is_told_to_be_renamed(tmp_path, monkeypatch):
     """A good htdemucs file renamed (or saved by a browser) as .stemgui was "truncated, damaged
     or another format; download or export it again": downloading it again gives the same bytes."""

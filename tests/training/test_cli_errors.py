@@ -122,6 +122,36 @@ def test_a_folder_or_file_name_too_long_is_refused_before_any_work(tmp_path, cap
 
 
 @pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["fit", "training/configs/htdemucs_cpu.toml", "--run", "{deep}"], "--run {deep}"),
+        (["synth", "--out", "{deep}", "--remix-from", "{tmp}"], "--out {deep}"),
+        (
+            ["export", "{tmp}/m.stemgui", "--name", "x", "--models-dir", "{deep}"],
+            "--models-dir {deep}",
+        ),
+        (["quantize", "{tmp}/m.stemgui", "{deep}/q.stemgui"], "{deep}/q.stemgui"),
+        (["eval", "--data", "{tmp}", "--json", "{deep}/s.json"], "{deep}/s.json"),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) else "",
+)
+def test_a_path_too_long_for_the_system_is_refused_before_any_work(tmp_path, caplog, argv, what):
+    """Each failed with "[Errno 36] File name too long", naming no option: every name in it
+    short enough, the whole path over the system's 4095 bytes."""
+    deep = str(tmp_path / "/".join(["d" * 200] * 25))
+    fill = {"tmp": str(tmp_path), "deep": deep}
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main([a.format(**fill) for a in argv]) == 1
+    what = what.format(**fill)
+    size = len(os.fsencode(what.split()[-1]))
+    assert (
+        f"{what}: the path is {size} bytes long from the root; the system takes at most 4095; "
+        "name a shorter one"
+    ) in caplog.text
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
     ("name", "said"),
     [
         ("absent.sf2", "no such soundfont"),
@@ -165,12 +195,18 @@ def test_synth_refuses_a_soundfont_it_cannot_load_before_making_its_folder(
         (["fit", "r.toml", "--lr", "inf"], "--lr"),  # trained on NaN and said nothing
         (["fit", "r.toml", "--threads", "100000"], "--threads"),  # a segmentation fault
         (["synth", "--out", "o", "--seed", "-1"], "--seed"),  # failed in numpy, folder made
+        # "[Errno 36] File name too long" for its song's folder, --out made and left empty
+        (["synth", "--out", "o", "--seed", str(10**250)], "--seed"),
+        (["synth", "--out", "o", "--seed", str(2**32)], "--seed"),
         # 16 workers on 2 cores, each loading the soundfont (FluidR3: 148 MB)
         (["synth", "--out", "o", "--jobs", str((os.cpu_count() or 1) + 1)], "--jobs"),
         (["quantize", "m.stemgui", "q.stemgui", "--bits", "0"], "--bits"),
         (["quantize", "m.stemgui", "q.stemgui", "--min-size", "-5"], "--min-size"),
         # a waveform Demucs asked 160 TiB at the first track, with a traceback
         (["eval", "m.stemgui", "--data", "d", "--segment", "1e9"], "--segment"),
+        # a pass over every track each: 1e12 was a traceback, numpy asking 7 TiB for them
+        (["eval", "m.stemgui", "--data", "d", "--shifts", "21"], "--shifts"),
+        (["eval", "m.stemgui", "--data", "d", "--shifts", "1000000000000"], "--shifts"),
         (["quantize", "m.stemgui", "q.stemgui", "--segment", "1e9"], "--segment"),
     ],
     ids=lambda value: " ".join(value[:1] + value[-2:]) if isinstance(value, list) else "",
@@ -180,6 +216,105 @@ def test_a_bad_option_is_refused_by_the_parser_before_any_work(tmp_path, capsys,
         main([str(tmp_path / a) if a.endswith((".toml", ".stemgui")) else a for a in command])
     assert stop.value.code == 2
     assert f"argument {option}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("command", "argument"),
+    [
+        (["fit", "{long}"], "config"),
+        (["fit", "{tmp}/{long}/r.toml"], "config"),
+        (["fit", "r.toml", "--init", "{long}"], "--init"),
+        (["eval", "{long}", "--data", "d"], "models"),
+        (["eval", "--data", "{tmp}/{long}"], "--data"),
+        (["quantize", "{long}", "q.stemgui"], "model"),
+        (["quantize", "m.stemgui", "q.stemgui", "--data", "{long}"], "--data"),
+        (["segment", "{long}", "s.stemgui", "--seconds", "4"], "model"),
+        (["bag", "b.stemgui", "m.stemgui", "{long}"], "models"),
+        (["member", "{long}", "0", "o.stemgui"], "bag"),
+        (["export", "{long}", "--name", "x"], "model"),
+        (["synth", "--out", "o", "--remix-from", "{long}"], "--remix-from"),
+        (["synth", "--out", "o", "--soundfont", "{long}"], "--soundfont"),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) else value,
+)
+def test_an_input_name_too_long_for_the_disk_is_refused_by_the_parser(
+    tmp_path, capsys, command, argument
+):
+    """Each said "[Errno 36] File name too long" with the whole path, naming no option."""
+    long = "é" * 130  # 260 bytes
+    argv = [a.format(tmp=tmp_path, long=long) for a in command]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    given = next(a for a in argv if long in a)
+    said = capsys.readouterr().err
+    assert (
+        f"argument {argument}: {given}: no such file or folder: the name {long!r} is 260 bytes "
+        "long, more than the disk takes (255); check the path"
+    ) in said
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "argument"),
+    [
+        (["export", "m.stemgui", "--name", "x", "--models-dir", ""], "--models-dir"),  # wrote here
+        (["eval", "m.stemgui", "--data", "d", "--cache", ""], "--cache"),  # cached here
+        (["synth", "--out", "", "--remix-from", "pool"], "--out"),  # remixed here
+        (["synth", "--out", "o", "--remix-from", ""], "--remix-from"),  # rendered instead
+        (["synth", "--out", "o", "--soundfont", ""], "--soundfont"),  # the default font
+        (["fit", "r.toml", "--run", ""], "--run/--run-dir"),  # runs/r, as if not given
+        (["eval", "m.stemgui", "--data", "d", "--json", ""], "--json"),  # none written
+        (["eval", "m.stemgui", "--data", ""], "--data"),  # every track under here
+        (["fit", ""], "config"),
+        (["fit", "r.toml", "--init", ""], "--init"),
+        (["quantize", "m.stemgui", ""], "output"),
+        (["quantize", "m.stemgui", "q.stemgui", "--cache", ""], "--cache"),
+        (["segment", "", "s.stemgui", "--seconds", "4"], "model"),
+        (["bag", "", "m.stemgui"], "output"),
+        (["member", "b.stemgui", "0", ""], "output"),
+    ],
+    ids=lambda value: value[0] if isinstance(value, list) else value,
+)
+def test_an_empty_path_is_refused_by_the_parser(tmp_path, monkeypatch, capsys, command, argument):
+    """An unset shell variable ("$POOL") was taken for the current folder, or for the option
+    not given."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(command)
+    assert stop.value.code == 2
+    assert (
+        f"argument {argument}: an empty path (an unset shell variable?); name a file or folder"
+    ) in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_input_path_too_long_for_the_system_is_refused_by_the_parser(tmp_path, capsys):
+    deep = "/".join(["d" * 200] * 25)  # 5024 bytes, every name short enough
+    with pytest.raises(SystemExit) as stop:
+        main(["eval", "--data", deep])
+    assert stop.value.code == 2
+    assert (
+        f"argument --data: {deep}: no such file or folder: the path is 5024 bytes long, more "
+        "than the system takes (4095)"
+    ) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("weights", ["", "1,x"])
+def test_source_weights_that_are_no_numbers_are_refused_naming_the_option(
+    tmp_path, caplog, weights
+):
+    """ "" (an unset shell variable) trained with the recipe's weights, a general model where a
+    specialist was asked for; "1,x" was said without naming --source-weights."""
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[data]\nroots = ["absent"]\n')  # no data: a run that starts says so
+    argv = ["fit", str(recipe), "--run", str(tmp_path / "run"), "--source-weights", weights]
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(argv) == 1
+    assert (
+        f"--source-weights: weights {weights!r}: give one number from 0 per source, like 1,1,0,1"
+    ) in caplog.text
+    assert list(tmp_path.iterdir()) == [recipe]
 
 
 def test_every_fit_option_passes_through_torchrun():
@@ -204,6 +339,24 @@ def test_a_second_ctrl_c_is_one_line_and_exit_130(monkeypatch, caplog):
     with caplog.at_level(logging.ERROR, logger="training"):
         assert main(["fit", "r.toml"]) == 130  # was a traceback
     assert "stopped (Ctrl-C); the run resumes from its last saved step" in caplog.text
+
+
+def test_running_out_of_memory_is_one_line_saying_what_to_ask_for(monkeypatch, caplog):
+    """A recipe's optim.batch_size = 100000000 ended in a traceback of MemoryError."""
+    import training.__main__ as entry
+
+    def too_much(args):
+        raise MemoryError
+
+    monkeypatch.setattr(entry, "_fit", too_much)
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["fit", "r.toml"]) == 1
+    (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage() == (
+        "fit: out of memory; ask for less: a smaller batch (optim.batch_size), or more "
+        "micro-batches (--accumulate)"
+    )
+    assert not error.exc_info
 
 
 @pytest.mark.parametrize(

@@ -263,6 +263,13 @@ def test_a_cache_folder_that_is_a_file_is_said_so(tmp_path):
         data.TrackCache(tmp_path / "cache").load(track)
 
 
+def test_a_data_root_name_too_long_is_no_such_data_folder(tmp_path):
+    """A recipe's root: it said "[Errno 36] File name too long"."""
+    root = tmp_path / ("r" * 256)
+    with pytest.raises(FileNotFoundError, match=rf"^{root}: no such data folder$"):
+        data.discover([root])
+
+
 def test_a_cache_folder_name_too_long_is_said_so(tmp_path):
     """It said "[Errno 36] File name too long", naming no option."""
     _stems_folder(tmp_path / "src", True)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from stemgui.errors import ModelLoadError
+from stemgui.separation.checkpoint import load_model
 from stemgui.separation.store import ModelStore
 from tests.training.test_fit import TINY, make
 from training.export import export_model
@@ -127,6 +128,28 @@ def test_a_name_too_long_for_its_file_is_refused_suggesting_one_that_exports(tmp
     instead = re.search(r"such as '(a+)'", str(refused.value))[1]
     entry = export_model(a_model, instead, models)
     assert len(entry["file"]) == 240 and (models / entry["file"]).is_file()
+
+
+@pytest.mark.parametrize("source", ["best", "best.pt", "best.stemgui.bak"])
+def test_the_exported_file_is_a_stemgui_file_whatever_the_source_is_named(
+    tmp_path, a_model, source
+):
+    """It took the source's ending: "best" was exported as tiny-<hash> with none, "best.pt" as
+    tiny-<hash>.pt, files no models folder of the app lists."""
+    from stemgui.separation.hashing import file_sha256
+
+    copy = tmp_path / source
+    copy.write_bytes(a_model.read_bytes())
+    models = tmp_path / "models"
+    entry = export_model(copy, "tiny", models)
+    assert entry["file"] == f"tiny-{file_sha256(a_model)[:8]}.stemgui"
+    assert sorted(p.name for p in models.iterdir()) == sorted([entry["file"], "manifest.json"])
+    store = ModelStore(bundled_dir=models, user_dir=tmp_path / "user")
+    # copied into the user's models folder, the app lists it there too
+    assert "tiny" in ModelStore(bundled_dir=tmp_path / "none", user_dir=models).names()
+    mix = torch.randn(1, 2, 4000)
+    with torch.no_grad():
+        assert torch.equal(store.load("tiny")(mix), load_model(a_model)(mix))
 
 
 def test_the_name_of_an_official_model_is_refused_before_anything_is_written(tmp_path):

@@ -219,6 +219,23 @@ def test_an_official_file_exports_as_a_stemgui_model_with_the_same_outputs(tmp_p
         assert torch.equal(shipped(mix), import_official(official_file)(mix))
 
 
+def test_an_official_file_named_in_capitals_is_imported_as_the_app_opens_it(
+    tmp_path, official_file, caplog
+):
+    """OFFICIAL.TH (a FAT drive, an 8.3 copy), which the app opens, was refused by export and
+    segment as "not a readable stemgui model file ... an official Demucs .th file?"."""
+    capitals = tmp_path / "OFFICIAL.TH"
+    shutil.copy(official_file, capitals)
+    models = tmp_path / "models"
+    assert main(["export", str(capitals), "--name", "v2", "--models-dir", str(models)]) == 0
+    entry = json.loads((models / "manifest.json").read_text())["models"][0]
+    assert entry["imported_from"]["file"] == "OFFICIAL.TH"
+    segment = tmp_path / "s.stemgui"
+    assert main(["segment", str(capitals), str(segment), "--seconds", "2"]) == 0
+    assert read_checkpoint(segment)["provenance"]["imported_from"]["file"] == "OFFICIAL.TH"
+    assert "ERROR" not in caplog.text
+
+
 def test_an_official_file_joins_a_bag_and_changes_its_chunks(tmp_path, official_file):
     bag = tmp_path / "bag.stemgui"
     other = tmp_path / "other" / official_file.name  # another run's file of the same name

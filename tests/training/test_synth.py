@@ -496,6 +496,22 @@ def test_synth_demo_refuses_options_it_would_leave_undone(tmp_path, caplog, extr
     assert not out.exists()
 
 
+@pytest.mark.parametrize("songs", ["10001", "1000000000000"])
+def test_synth_refuses_more_songs_than_its_bound_before_any_work(capsys, songs):
+    """``--songs 1000000000000`` built a list of as many folders, until the memory ran out."""
+    from training.__main__ import build_parser
+    from training.synth.cli import MAX_SONGS
+
+    parser = build_parser()
+    assert parser.parse_args(["synth", "--out", "o", "--songs", "10000"]).songs == MAX_SONGS
+    with pytest.raises(SystemExit) as caught:
+        parser.parse_args(["synth", "--out", "o", "--songs", songs])
+    assert caught.value.code == 2
+    assert f"argument --songs: a whole number from 1 to 10000, got '{songs}'" in (
+        capsys.readouterr().err
+    )
+
+
 def test_add_parser_registers_the_synth_command():
     import argparse
 

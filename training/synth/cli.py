@@ -18,11 +18,24 @@ import os
 import time
 from pathlib import Path
 
-from training.options import count, short_names, song_seconds, writable_folder
+from training.options import (
+    count,
+    given_path,
+    input_path,
+    short_names,
+    song_seconds,
+    writable_folder,
+)
 
 log = logging.getLogger(__name__)
 
 DEMO_FADE = 2.0  # seconds of fade-out at the end of a demo song
+# Songs in one pool or remix command: 10000 songs of 30 s are 83 hours of audio, about 225 GB of
+# flac and 8 hours at 10x real time; a larger count started work that could not end (1e12 songs
+# built a list of their folders before the first one, until the memory ran out).
+MAX_SONGS = 10_000
+# As a recipe's seed.value: a seed of 250 digits named a song folder too long for any disk.
+MAX_SEED = 2**32 - 1
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -37,10 +50,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--out", required=True, help="output folder, one sub-folder per song (required)"
+        "--out",
+        type=given_path,
+        required=True,
+        help="output folder, one sub-folder per song (required)",
     )
     parser.add_argument(
-        "--songs", type=count(1), default=1, help="number of songs (default: %(default)s)"
+        "--songs",
+        type=count(1, MAX_SONGS),
+        default=1,
+        help=f"number of songs, 1-{MAX_SONGS} (default: %(default)s)",
     )
     parser.add_argument(
         "--seconds",
@@ -51,13 +70,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seed",
-        type=count(0),
+        type=count(0, MAX_SEED),
         default=0,
-        help="seed of the first song, the next ones counting up; a seed gives the same song at "
-        "the same --seconds, --soundfont and --vocals (default: %(default)s)",
+        help=f"seed of the first song, 0-{MAX_SEED}, the next ones counting up; a seed gives "
+        "the same song at the same --seconds, --soundfont and --vocals (default: %(default)s)",
     )
     parser.add_argument(
-        "--soundfont", help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)"
+        "--soundfont",
+        type=input_path,
+        help="sf2/sf3 file (default: FluidR3 GM, MuseScore General, TimGM6mb)",
     )
     parser.add_argument(
         "--vocals",
@@ -75,6 +96,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--remix-from",
+        type=input_path,
         metavar="POOL",
         help="instead of rendering, write --songs remixes of the stems of this pool, with "
         "--seed; --soundfont, --vocals and --jobs are refused with it (default: render)",
