@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stemgui.separation import registry
+from stemgui.separation import MAX_SAMPLERATE, MIN_SAMPLERATE, registry
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -152,8 +152,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "data.validation": (lambda v: v == "musdb" or _names(v), '"musdb" or a list of track names'),
     # as stemgui-separate --samplerate: 1e9 (every track resampled to it) was killed for memory
     "data.samplerate": (
-        lambda v: _whole(v) and 8000 <= v <= 384_000,
-        "a whole number of Hz from 8000 to 384000",
+        lambda v: _whole(v) and MIN_SAMPLERATE <= v <= MAX_SAMPLERATE,
+        f"a whole number of Hz from {MIN_SAMPLERATE} to {MAX_SAMPLERATE}",
     ),
     # the network runs one excerpt when the recipe is read, before any data: 1e6 s (a length in
     # frames, say) asked 64 GB there and was said as [model.kwargs] that cannot run

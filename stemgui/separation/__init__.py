@@ -5,3 +5,6 @@
 # second of song) for nothing of use; longer than 60 s pads a song to it (1e9 s asked 160 TiB).
 # Here, not in ``chunking``: training's options read them before numpy may load.
 MIN_SEGMENT, MAX_SEGMENT = 0.1, 60.0
+# Sample rates a model may run at (training's data.samplerate; a model file's, checked on load):
+# every song is resampled to the model's rate before it is separated.
+MIN_SAMPLERATE, MAX_SAMPLERATE = 8000, 384_000

@@ -47,7 +47,7 @@ from torch import nn
 import stemgui
 from stemgui.audio.atomic import atomic_path
 from stemgui.errors import ModelLoadError
-from stemgui.separation import registry
+from stemgui.separation import MAX_SAMPLERATE, MAX_SEGMENT, MIN_SAMPLERATE, registry
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.hashing import HASH_PREFIX_LENGTH, file_sha256, verify_sha256
 from stemgui.separation.plain_values import decode_plain, encode_plain
@@ -292,10 +292,22 @@ _POSITIVE_WHOLE = (
     "nfft",
     "norm_groups",
     "t_heads",
-    "samplerate",
 )
 _WHOLE = ("t_layers", "lstm_layers", "context", "context_enc", "bottom_channels")  # 0: none
-_POSITIVE = ("growth", "segment")
+_POSITIVE = ("growth",)
+# Within the ranges a model may use (training's data.samplerate and data.segment): a samplerate
+# of 1e9 or a segment of 1e6 s loaded, then asked for gigabytes at the first song (every song
+# resampled to that rate, every chunk padded to that length) and failed for memory.
+_RANGES = {
+    "samplerate": (
+        lambda v: isinstance(v, int) and MIN_SAMPLERATE <= v <= MAX_SAMPLERATE,
+        f"a whole number of Hz from {MIN_SAMPLERATE} to {MAX_SAMPLERATE}",
+    ),
+    "segment": (
+        lambda v: isinstance(v, Real) and 0 < v <= MAX_SEGMENT,  # nan too
+        f"a number of seconds above 0, up to {MAX_SEGMENT:g}",
+    ),
+}
 
 
 def _argument_fault(kwargs: Mapping[str, Any]) -> str | None:
@@ -311,11 +323,14 @@ def _argument_fault(kwargs: Mapping[str, Any]) -> str | None:
         or not all(isinstance(source, str) and source for source in sources)
     ):
         return f"sources must be a list of stem names, not {sources!r}"
-    for key in (*_POSITIVE_WHOLE, *_WHOLE, *_POSITIVE):
+    for key in (*_POSITIVE_WHOLE, *_WHOLE, *_POSITIVE, *_RANGES):
         value = kwargs.get(key)
         if value is None:
             continue
-        if key in _POSITIVE:
+        if key in _RANGES:
+            test, wanted = _RANGES[key]
+            valid = test(value)
+        elif key in _POSITIVE:
             valid = isinstance(value, Real) and 0 < value < math.inf  # nan too
             wanted = "a number above 0"
         else:
@@ -347,6 +362,21 @@ def build_network(
         ) from exc
 
 
+def check_finite(path: Path, name: str, state: Mapping[str, torch.Tensor], remedy: str) -> None:
+    """Refuse the tensors ``state`` of the network ``name`` in the model file ``path`` when one
+    holds a NaN or an infinite value: every stem the network makes would be NaN (the song's
+    files written as silence, said only as a warning).
+
+    Raises:
+        ModelLoadError: naming the tensor; the message ends with ``remedy`` (what to do).
+    """
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ModelLoadError(
+                path, f"{name}: tensor {key} holds NaN or infinite values (damaged); {remedy}"
+            )
+
+
 def build_entry(path: Path, entry: Any) -> nn.Module:
     """The network of one stored model entry of the file ``path``: eval mode, float32, CPU.
 
@@ -371,6 +401,7 @@ def build_entry(path: Path, entry: Any) -> nn.Module:
         raise ModelLoadError(path, "malformed stemgui model entry (state is not tensors)")
     if entry.get("quantized") is not None:
         state = {**_dequantized(path, model, entry["quantized"]), **state}
+    check_finite(path, name, state, "download or export it again")
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

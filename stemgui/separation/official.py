@@ -16,7 +16,6 @@ import collections
 import fractions
 import inspect
 import logging
-import math
 import pickle
 import types
 from dataclasses import dataclass
@@ -28,12 +27,14 @@ import yaml
 from torch import nn
 
 from stemgui.errors import ModelLoadError
+from stemgui.separation import MAX_SEGMENT
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import (
     FORMAT,
     SUFFIX,
     architecture_class,
     build_network,
+    check_finite,
     load_model,
 )
 from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
@@ -200,6 +201,7 @@ def import_official(path: str | Path, *, sha256: str | None = None) -> nn.Module
             raise ModelLoadError(path, f"quantized state cannot be read: {exc}") from exc
     if not all(isinstance(value, torch.Tensor) for value in state.values()):
         raise ModelLoadError(path, "malformed Demucs checkpoint (state is not tensors)")
+    check_finite(path, name, state, "download it again")
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
@@ -276,10 +278,13 @@ def read_bag_file(yaml_path: str | Path) -> dict[str, Any]:
     if segment is not None and (
         isinstance(segment, bool)
         or not isinstance(segment, int | float)
-        or not 0 < segment < math.inf
-    ):  # 0 or less ran chunks of one sample, for days; .nan failed at the first chunk
+        or not 0 < segment <= MAX_SEGMENT
+    ):  # 0 or less ran chunks of one sample, for days; .nan failed at the first chunk, 1e6 for
+        # memory
         raise ModelLoadError(
-            yaml_path, f"'segment:' must be a number of seconds above 0, not {segment!r}"
+            yaml_path,
+            f"'segment:' must be a number of seconds above 0, up to {MAX_SEGMENT:g}, "
+            f"not {segment!r}",
         )
     return {
         "models": [str(s) for s in signatures],

@@ -98,9 +98,10 @@ def test_bag_round_trip(tmp_path, mix):
         assert torch.equal(loaded(mix), bag(mix))
 
 
-@pytest.mark.parametrize("segment", [0, -1.0, float("nan"), float("inf"), "44"])
+@pytest.mark.parametrize("segment", [0, -1.0, float("nan"), float("inf"), "44", 1e6])
 def test_a_bag_segment_that_is_no_length_is_refused_at_load(tmp_path, segment):
-    """nan, inf and a string loaded, then failed at the first chunk with a traceback."""
+    """nan, inf and a string loaded, then failed at the first chunk with a traceback; 1e6 s
+    for memory (a cross-fade window of 8e9 frames)."""
     path = tmp_path / "bag.stemgui"
     save_model(BagOfModels([make_tiny(seed=1), make_tiny(seed=2)], segment=2.0), path)
     payload = torch.load(path, weights_only=True)
@@ -110,7 +111,7 @@ def test_a_bag_segment_that_is_no_length_is_refused_at_load(tmp_path, segment):
         load_model(path)
     assert str(refused.value) == (
         f"{path}: malformed bag of models: the bag's segment must be a number of seconds "
-        f"above 0, not {segment!r}; export it again"
+        f"above 0, up to 60, not {segment!r}; export it again"
     )
 
 
@@ -387,9 +388,16 @@ def test_real_network_round_trip(tmp_path):
         ("t_heads", 0, "t_heads must be a positive whole number, not 0"),
         ("stride", 0, "stride must be a positive whole number, not 0"),
         ("depth", 0, "depth must be a positive whole number, not 0"),
-        ("segment", 0, "segment must be a number above 0, not 0"),  # chunks of 0 s: a hang
-        ("segment", -1, "segment must be a number above 0, not -1"),
-        ("samplerate", 0, "samplerate must be a positive whole number, not 0"),
+        ("segment", 0, "segment must be a number of seconds above 0, up to 60, not 0"),  # a hang
+        ("segment", -1, "segment must be a number of seconds above 0, up to 60, not -1"),
+        # loaded, then failed for memory at the first song (1e6 s: 30 GB asked for one chunk)
+        ("segment", 1e6, "segment must be a number of seconds above 0, up to 60, not 1000000.0"),
+        ("samplerate", 0, "samplerate must be a whole number of Hz from 8000 to 384000, not 0"),
+        (  # every song resampled to 1e9 Hz before it was separated
+            "samplerate",
+            10**9,
+            "samplerate must be a whole number of Hz from 8000 to 384000, not 1000000000",
+        ),
         ("sources", [], "sources must be a list of stem names, not []"),
         ("t_layers", -1, "t_layers must be a whole number, 0 or more, not -1"),
     ],
@@ -405,6 +413,24 @@ def test_arguments_no_network_is_built_of_are_refused_naming_them(tmp_path, key,
     with pytest.raises(ModelLoadError) as refused:
         load_model(path)
     assert str(refused.value) == f"{path}: HTDemucs: {said}; download or export it again"
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("half", [False, True])
+def test_weights_with_nan_or_infinite_values_are_refused_naming_the_tensor(tmp_path, value, half):
+    """Loaded, then made every stem NaN: the stems were written as silence, said only as a
+    warning, and the song counted as separated."""
+    path = tmp_path / "ht.stemgui"
+    save_model(tiny_htdemucs(), path, half=half)
+    payload = torch.load(path, weights_only=True)
+    payload["models"][0]["state"]["freq_emb.embedding.weight"][0, 0] = value
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: HTDemucs: tensor freq_emb.embedding.weight holds NaN or infinite values "
+        "(damaged); download or export it again"
+    )
 
 
 def test_a_network_that_fails_to_build_on_other_arguments_is_refused(tmp_path):

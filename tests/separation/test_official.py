@@ -186,9 +186,18 @@ def test_unknown_architecture_refused(tmp_path, monkeypatch):
         (
             {"samplerate": 0},
             [["drums", "bass"]],
-            "samplerate must be a positive whole number, not 0",
+            "samplerate must be a whole number of Hz from 8000 to 384000, not 0",
         ),
-        ({"segment": -1}, [["drums", "bass"]], "segment must be a number above 0, not -1"),
+        (
+            {"segment": -1},
+            [["drums", "bass"]],
+            "segment must be a number of seconds above 0, up to 60, not -1",
+        ),
+        (
+            {"samplerate": 10**9},
+            [["drums", "bass"]],
+            "samplerate must be a whole number of Hz from 8000 to 384000, not 1000000000",
+        ),
         ({}, [[]], "sources must be a list of stem names, not []"),
     ],
 )
@@ -200,6 +209,19 @@ def test_official_arguments_no_network_is_built_of_are_refused(
     with pytest.raises(ModelLoadError) as refused:
         import_official(path)
     assert str(refused.value) == f"{path}: TinyNet: {said}; download it again"
+
+
+def test_official_weights_with_nan_are_refused_naming_the_tensor(tmp_path, demucs_class):
+    """As our files' (test_checkpoint): every stem came out NaN, written as silence."""
+    state = half_state(make_tiny())
+    state["conv.weight"][0, 0, 0] = float("nan")
+    path = write_official(tmp_path / "nan.th", demucs_class, {}, state)
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(path)
+    assert str(refused.value) == (
+        f"{path}: TinyNet: tensor conv.weight holds NaN or infinite values (damaged); "
+        "download it again"
+    )
 
 
 # ----------------------------------------------------------------------------- bit packing
@@ -429,15 +451,17 @@ def test_bag_weights_not_a_list_per_model_are_said_so(tmp_path, demucs_class, we
     assert "not iterable" not in str(refused.value)
 
 
-@pytest.mark.parametrize("segment", ["0", "-3", ".nan", ".inf", "'4'", "true"])
+@pytest.mark.parametrize("segment", ["0", "-3", ".nan", ".inf", "'4'", "true", "1e6"])
 def test_a_bag_segment_that_is_no_length_is_refused_naming_the_file(tmp_path, segment):
     """0 or less made chunks of one sample (8000 forwards for one second at 8 kHz); .nan failed
-    at the first chunk with 'cannot convert float NaN to integer'."""
+    at the first chunk with 'cannot convert float NaN to integer', 1e6 for memory."""
     path = tmp_path / "odd.yaml"
     path.write_text(f"models: ['aaaa0001']\nsegment: {segment}\n")
     with pytest.raises(ModelLoadError) as refused:
         read_bag_file(path)
-    assert str(refused.value).startswith(f"{path}: 'segment:' must be a number of seconds above 0")
+    assert str(refused.value).startswith(
+        f"{path}: 'segment:' must be a number of seconds above 0, up to 60, not "
+    )
 
 
 # ----------------------------------------------------------------------------- reference nets
