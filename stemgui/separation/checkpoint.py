@@ -323,6 +323,10 @@ def _argument_fault(kwargs: Mapping[str, Any]) -> str | None:
         or not all(isinstance(source, str) and source for source in sources)
     ):
         return f"sources must be a list of stem names, not {sources!r}"
+    if sources is not None and len({source.casefold() for source in sources}) < len(sources):
+        # two stems of one name: every song failed once separated, in the app ('stem names must
+        # be unique') and the CLI (their files the same), Drums and drums too where case is ignored
+        return f"sources must name each stem once, not {list(sources)!r}"
     for key in (*_POSITIVE_WHOLE, *_WHOLE, *_POSITIVE, *_RANGES):
         value = kwargs.get(key)
         if value is None:

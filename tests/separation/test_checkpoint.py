@@ -60,7 +60,7 @@ def test_round_trip_gives_identical_outputs_and_metadata(tmp_path, mix):
 
 
 def test_half_precision_halves_the_tensors_and_loads_as_float32(tmp_path, mix):
-    model = make_tiny(seed=4, sources=["a"] * 64)  # enough weights for the size to show
+    model = make_tiny(seed=4, sources=[f"s{i}" for i in range(64)])  # weights to show
     full, half = tmp_path / "full.stemgui", tmp_path / "half.stemgui"
     save_model(model, full)
     save_model(model, half, half=True)
@@ -430,6 +430,21 @@ def test_weights_with_nan_or_infinite_values_are_refused_naming_the_tensor(tmp_p
     assert str(refused.value) == (
         f"{path}: HTDemucs: tensor freq_emb.embedding.weight holds NaN or infinite values "
         "(damaged); download or export it again"
+    )
+
+
+@pytest.mark.parametrize("second", ["drums", "Drums"])
+def test_a_model_naming_a_stem_twice_is_refused(tmp_path, second):
+    """It loaded; every song then failed once separated, in the app ('stem names must be
+    unique') and the CLI (both stems' files the same); Drums and drums are one file where case
+    is ignored (Windows, macOS)."""
+    path = tmp_path / "ht.stemgui"
+    save_model(tiny_htdemucs(sources=("drums", second)), path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: HTDemucs: sources must name each stem once, not ['drums', {second!r}]; "
+        "download or export it again"
     )
 
 

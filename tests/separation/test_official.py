@@ -199,6 +199,11 @@ def test_unknown_architecture_refused(tmp_path, monkeypatch):
             "samplerate must be a whole number of Hz from 8000 to 384000, not 1000000000",
         ),
         ({}, [[]], "sources must be a list of stem names, not []"),
+        (  # loaded; every song then failed once separated
+            {},
+            [["drums", "drums", "other", "vocals"]],
+            "sources must name each stem once, not ['drums', 'drums', 'other', 'vocals']",
+        ),
     ],
 )
 def test_official_arguments_no_network_is_built_of_are_refused(
