@@ -48,7 +48,7 @@ from stemgui.separation.passes import (
     plan_passes,
     segment_for,
 )
-from stemgui.separation.progress import ChunkTally, Progress, checked_in_every_layer
+from stemgui.separation.progress import ChunkTally, Progress, Reached, checked_in_every_layer
 
 # What this module logs (a capped segment, an out-of-memory step) the command line prefixes
 # with the track's name (``stemgui.cli.progress``): the facade says it, not the modules it uses.
@@ -165,11 +165,11 @@ class Separator:
         if not (math.isfinite(mean) and math.isfinite(std)):
             raise ValueError("the buffer has NaN or infinite samples: every stem would be NaN")
         delays = draw_delays(len(self._nets), self.shifts, self.seed, self.samplerate)
-        ready = [0]  # frames final so far, over the attempts
+        reached = Reached()  # frames final and the fraction reported, over the attempts
         with checked_in_every_layer(self._nets, cancel):
             while True:
                 try:
-                    self._run(buffer, out, mean, std, delays, on_progress, cancel, ready)
+                    self._run(buffer, out, mean, std, delays, on_progress, cancel, reached)
                 except RuntimeError as error:
                     if not is_out_of_memory(error) or not self._recover_from_oom(error):
                         raise
@@ -187,15 +187,15 @@ class Separator:
         delays: list[list[int]],
         on_progress: Callable[[Progress], None] | None,
         cancel: CancelToken | None,
-        ready: list[int],
+        reached: Reached,
     ) -> None:
-        """One attempt; ``ready[0]``: frames of ``out`` final from an earlier attempt, kept
-        (neither zeroed nor added to; chunks that only touch them are not run), then updated
-        as frames become final."""
-        keep = ready[0]
+        """One attempt; ``reached.frames_ready``: frames of ``out`` final from an earlier
+        attempt, kept (neither zeroed nor added to; chunks that only touch them are not run),
+        then updated as frames become final; the progress goes on from ``reached.fraction``."""
+        keep = reached.frames_ready
         frames = buffer.shape[-1]
         passes = self._plan_passes(frames, delays)
-        tally = ChunkTally(passes, len(self._nets), frames, self.samplerate, ready)
+        tally = ChunkTally(passes, len(self._nets), frames, self.samplerate, reached)
         order = tally.skip_kept(chunk_order(passes))  # what an earlier attempt finished is done
         # ``out`` is zeroed just ahead of the chunks, not all at once: a memory-mapped spool
         # then only has the pages of the chunks in flight resident (see stemgui.spool).

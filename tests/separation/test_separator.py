@@ -498,6 +498,33 @@ def test_out_of_memory_mid_song_keeps_the_frames_already_ready(fake_gpu, overlap
         assert restart.fraction == 4 / 8
 
 
+@pytest.mark.parametrize("fixed", [False, True])  # shorter chunks, or the CPU
+@pytest.mark.parametrize("overlap, shifts", [(0.0, 0), (0.25, 0), (0.25, 2)])
+def test_progress_never_goes_back_after_running_out_of_memory(fake_gpu, fixed, overlap, shifts):
+    """The restart's chunks were counted afresh: 0.4 then 0.27 (more, shorter chunks), 0.17
+    then 0 (the CPU running again what only reached the frames being made); the app's bar and
+    the CLI's went back. It goes on from the fraction reached, to 1 at the end."""
+
+    class MidSongOutOfMemoryNet(FixedIdentityNet if fixed else IdentityNet):
+        failed = False
+
+        def forward(self, mix):
+            if len(self.calls) == 2 and not self.failed:
+                self.failed = True
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+            return super().forward(mix)
+
+    reports = []
+    separator = Separator(MidSongOutOfMemoryNet(segment=1.0), overlap=overlap, shifts=shifts)
+    separator.separate(song(400), reports.append)
+    assert len(separator.notes) == 1
+    fractions = [r.fraction for r in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    restart = next(i for i, r in enumerate(reports) if r.notes)
+    assert fractions[restart] == fractions[restart - 1] > 0  # from where it was
+    assert fractions[restart + 1] > fractions[restart]
+
+
 def test_a_model_too_big_for_the_gpu_runs_on_the_cpu(monkeypatch):
     """The weights moved onto a GPU that another program fills: the error was raised from
     ``Separator()`` and the song failed, where chunks that do not fit go on on the CPU."""
