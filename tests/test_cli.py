@@ -612,7 +612,7 @@ def test_a_model_or_track_error_of_several_lines_is_said_on_one(
     (line,) = capsys.readouterr().err.splitlines()
     assert line == (
         "error: bag.yaml: bag file is not readable YAML: line 2, column 1: expected the node "
-        "content, but found '<stream end>'"
+        "content, but found '<stream end>'; correct it, or download it again"
     )
 
     def fail(self, *args, **kwargs):

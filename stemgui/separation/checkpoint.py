@@ -237,7 +237,9 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
             f"{hint}; download or export it again",
         ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelLoadError(path, "not a stemgui model file (no stemgui-model header)")
+        raise ModelLoadError(
+            path, "not a stemgui model file (no stemgui-model header); download or export it again"
+        )
     version = payload.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelLoadError(
@@ -249,7 +251,9 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
     if kind not in ("model", "bag") or not isinstance(entries, list) or not entries:
         raise ModelLoadError(path, "malformed stemgui model file (no models); export it again")
     if kind == "model" and len(entries) != 1:
-        raise ModelLoadError(path, "malformed stemgui model file (several models, not a bag)")
+        raise ModelLoadError(
+            path, "malformed stemgui model file (several models, not a bag); export it again"
+        )
     return payload
 
 
@@ -271,11 +275,13 @@ def architecture_class(path: Path, name: str) -> type:
     except KeyError as exc:
         raise ModelLoadError(
             path,
-            f"unknown architecture {name!r} is not supported by this stemgui; "
-            f"known: {', '.join(registry.names())}",
+            f"unknown architecture {name!r} is not supported by this stemgui (known: "
+            f"{', '.join(registry.names())}); update stemgui, or choose another model",
         ) from exc
     except ImportError as exc:
-        raise ModelLoadError(path, f"architecture {name!r} is not available: {exc}") from exc
+        raise ModelLoadError(
+            path, f"architecture {name!r} is not available ({exc}); reinstall stemgui"
+        ) from exc
 
 
 # Arguments every network of the Demucs family names, and the values a network can be built of:
@@ -402,14 +408,19 @@ def build_entry(path: Path, entry: Any) -> nn.Module:
     )
     state = entry["state"]
     if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
-        raise ModelLoadError(path, "malformed stemgui model entry (state is not tensors)")
+        raise ModelLoadError(
+            path, "malformed stemgui model entry (state is not tensors); export it again"
+        )
     if entry.get("quantized") is not None:
         state = {**_dequantized(path, model, entry["quantized"]), **state}
     check_finite(path, name, state, "download or export it again")
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ModelLoadError(path, f"tensors do not fit the {name} architecture: {exc}") from exc
+        raise ModelLoadError(
+            path,
+            f"tensors do not fit the {name} architecture: {exc}; download or export it again",
+        ) from exc
     for attribute in ("sources", "samplerate", "audio_channels"):
         stored = list(entry[attribute]) if attribute == "sources" else entry[attribute]
         built = getattr(model, attribute, None)
@@ -438,7 +449,9 @@ def _dequantized(path: Path, model: nn.Module, stored: Any) -> dict[str, torch.T
     try:
         return dequantize_state(model, {**lists, "meta": meta})
     except QuantizedStateError as exc:
-        raise ModelLoadError(path, f"quantized state cannot be read: {exc}") from exc
+        raise ModelLoadError(
+            path, f"quantized state cannot be read: {exc}; download or export it again"
+        ) from exc
 
 
 def load_model(path: str | Path, *, sha256: str | None = None) -> nn.Module:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import zipfile
 from fractions import Fraction
@@ -291,6 +292,62 @@ def test_unknown_architecture_and_misfit_tensors_refused(tmp_path):
     torch.save(payload, path)
     with pytest.raises(ModelLoadError, match="malformed stemgui model entry"):
         load_model(path)
+
+
+def test_a_file_that_does_not_fit_says_what_to_do(tmp_path):
+    """Each said what was wrong and stopped there."""
+    path = tmp_path / "tiny.stemgui"
+    save_model(make_tiny(), path)
+    payload = torch.load(path, weights_only=True)
+    good = payload["models"][0]
+    cases = [
+        (
+            {**payload, "format": "other"},
+            "not a stemgui model file (no stemgui-model header); download or export it again",
+        ),
+        (
+            {**payload, "models": [good, good]},
+            "malformed stemgui model file (several models, not a bag); export it again",
+        ),
+        (
+            {**payload, "models": [{**good, "architecture": "NoSuchNet"}]},
+            "unknown architecture 'NoSuchNet' is not supported by this stemgui (known: Demucs, "
+            "HDemucs, HTDemucs, TinyNet); update stemgui, or choose another model",
+        ),
+        (
+            {**payload, "models": [{**good, "state": {"conv.weight": [1.0]}}]},
+            "malformed stemgui model entry (state is not tensors); export it again",
+        ),
+    ]
+    for changed, said in cases:
+        torch.save(changed, path)
+        with pytest.raises(ModelLoadError) as refused:
+            load_model(path)
+        assert str(refused.value) == f"{path}: {said}"
+    torch.save({**payload, "models": [{**good, "state": {"conv.weight": torch.zeros(3)}}]}, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value).startswith(f"{path}: tensors do not fit the TinyNet architecture: ")
+    assert str(refused.value).endswith("; download or export it again")
+
+
+def test_a_file_that_cannot_be_read_says_what_to_do(tmp_path, monkeypatch):
+    """It said '[Errno 13] Permission denied: <the path again>' and stopped there."""
+    from stemgui.separation import hashing
+
+    path = tmp_path / "tiny.stemgui"
+    save_model(make_tiny(), path)
+
+    def unreadable(name, cancel=None):
+        raise PermissionError(errno.EACCES, "Permission denied", str(name))
+
+    monkeypatch.setattr(hashing, "file_sha256", unreadable)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: model file could not be read (Permission denied); check that you may read it, "
+        "or download it again"
+    )
 
 
 def test_save_refuses_what_it_cannot_describe(tmp_path):

@@ -229,6 +229,68 @@ def test_official_weights_with_nan_are_refused_naming_the_tensor(tmp_path, demuc
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("weights: [[1]]\n", "not a bag of models (no 'models:' list)"),
+        ("models: []\n", "'models:' must list model signatures"),
+        ("models: [{a: 1}]\n", "'models:' must list model signatures"),
+        (
+            "models: ['aaaa0001']\nsegment: 0\n",
+            "'segment:' must be a number of seconds above 0, up to 60, not 0",
+        ),
+        (b"models: ['\xff']\n", "bag file is not readable YAML (invalid start byte)"),
+    ],
+)
+def test_a_bag_file_that_says_no_bag_says_what_to_do(tmp_path, text, said):
+    """They said what was wrong and stopped there: a hand-made bag is to be corrected, an
+    official one downloaded again."""
+    path = tmp_path / "bag.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ModelLoadError) as refused:
+        read_bag_file(path)
+    assert str(refused.value) == f"{path}: {said}; correct it, or download it again"
+
+
+def test_a_bag_file_that_cannot_be_read_says_what_to_do(tmp_path):
+    with pytest.raises(ModelLoadError) as refused:
+        read_bag_file(tmp_path / "absent.yaml")
+    assert str(refused.value) == (
+        f"{tmp_path / 'absent.yaml'}: bag file not found; check its name and folder"
+    )
+    (tmp_path / "folder.yaml").mkdir()
+    with pytest.raises(ModelLoadError) as refused:
+        read_bag_file(tmp_path / "folder.yaml")
+    assert str(refused.value) == (  # was "...: [Errno 21] Is a directory: '<the path again>'"
+        f"{tmp_path / 'folder.yaml'}: bag file could not be read (Is a directory); check that "
+        "it is a file you may read"
+    )
+
+
+def test_an_official_file_that_does_not_fit_says_what_to_do(tmp_path, demucs_class):
+    """Each said what was wrong and stopped there."""
+    plain = tmp_path / "plain.th"
+    torch.save({"weights": torch.ones(3)}, plain)
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(plain)
+    assert str(refused.value) == (
+        f"{plain}: not a Demucs checkpoint (no 'klass' and 'state' entries); download it again"
+    )
+    state = half_state(make_tiny())
+    state["conv.weight"] = torch.zeros(3, 3, 3, dtype=torch.half)
+    misfit = write_official(tmp_path / "misfit.th", demucs_class, {}, state)
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(misfit)
+    assert str(refused.value).startswith(f"{misfit}: tensors do not fit our TinyNet: ")
+    assert str(refused.value).endswith("; download it again")
+    odd = write_official(tmp_path / "odd.th", demucs_class, {}, "weights")
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(odd)
+    assert str(refused.value) == (
+        f"{odd}: malformed Demucs checkpoint (state is not a dict); download it again"
+    )
+
+
 # ----------------------------------------------------------------------------- bit packing
 
 
@@ -394,7 +456,7 @@ def test_bag_file_errors(tmp_path, demucs_class):
         load_bag_file(tmp_path / "bad.yaml", models_dir)
     assert str(refused.value) == (
         f"{tmp_path / 'bad.yaml'}: bag file is not readable YAML: line 2, column 8: "
-        "expected ',' or ']', but got ':'"
+        "expected ',' or ']', but got ':'; correct it, or download it again"
     )
     (tmp_path / "bad.yaml").write_text("\x07models: []\n")  # a character YAML refuses
     with pytest.raises(ModelLoadError, match="YAML: unacceptable character #x0007") as refused:
