@@ -159,6 +159,8 @@ def test_parser_reads_every_flag():
         ["a.wav", "--mp3", "--int24"],  # --int24 was ignored without a word
         ["--shifts", "x"],
         ["a.wav", "--shifts", "-1"],  # these failed on every track, after the model loaded
+        ["a.wav", "--shifts", "1000000000"],  # a billion delays drawn (gigabytes), for ever
+        ["a.wav", "--shifts", "21"],
         ["a.wav", "--overlap", "1"],
         ["a.wav", "--overlap", "0.99999"],  # one sample a step: days for a song
         ["a.wav", "--segment", "nan"],

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stemgui.separation import MAX_SHIFTS
 from training.options import (
     chunk_seconds,
     count,
@@ -397,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--shifts",
-        type=count(0),
+        type=count(0, MAX_SHIFTS),
         default=0,
         help="random time shifts averaged, drawn from a fixed seed (default: %(default)s; the "
         "app's Best preset: 2)",

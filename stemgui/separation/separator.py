@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from stemgui.errors import CancelToken, SeparationCancelled
-from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT, memory_fallback
+from stemgui.separation import MAX_SEGMENT, MAX_SHIFTS, MIN_SEGMENT, memory_fallback
 from stemgui.separation.chunking import (
     blend_weights,
     center_trim,
@@ -68,7 +68,8 @@ class Separator:
             else ``passes.DEFAULT_SEGMENT``. A network with a fixed training segment (HTDemucs)
             never gets longer chunks than that segment.
         overlap: fraction of a chunk shared with the next, in [0, 1).
-        shifts: number of random delays (0 to ``passes.MAX_SHIFT`` seconds) to average; 0 for none.
+        shifts: number of random delays (0 to ``passes.MAX_SHIFT`` seconds) to average, 0 (none)
+            to ``MAX_SHIFTS``.
         seed: makes the random delays reproducible; None draws fresh ones on every call.
 
     Attributes:
@@ -91,8 +92,8 @@ class Separator:
             )
         if not 0 <= overlap < 1:
             raise ValueError(f"overlap must be in [0, 1), got {overlap}")
-        if shifts < 0:
-            raise ValueError(f"shifts must be 0 or more, got {shifts}")
+        if not 0 <= shifts <= MAX_SHIFTS:
+            raise ValueError(f"shifts must be 0 to {MAX_SHIFTS}, got {shifts}")
         self.model = model.eval()
         self.segment = segment
         self.overlap = overlap

@@ -168,7 +168,8 @@ def test_a_bag_says_its_capped_segment_once_for_every_song(caplog):
         ({"segment": float("nan")}, "segment must be 0.1-60 seconds"),  # failed on every track
         ({"segment": float("inf")}, "segment must be 0.1-60 seconds"),
         ({"overlap": 1.0}, "overlap must be in"),
-        ({"shifts": -1}, "shifts must be 0 or more"),
+        ({"shifts": -1}, "shifts must be 0 to 20, got -1"),
+        ({"shifts": 10**9}, "shifts must be 0 to 20, got 1000000000"),  # for ever, gigabytes
     ],
 )
 def test_bad_options_are_refused_when_the_separator_is_made(options, said):
