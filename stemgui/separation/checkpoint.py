@@ -404,7 +404,7 @@ def build_entry(path: Path, entry: Any) -> nn.Module:
     name = entry["architecture"]
     cls = architecture_class(path, name)
     model = build_network(
-        path, name, cls, decode_plain(entry["kwargs"]), "download or export it again"
+        path, name, cls, decode_arguments(path, entry["kwargs"]), "download or export it again"
     )
     state = entry["state"]
     if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
@@ -434,6 +434,17 @@ def build_entry(path: Path, entry: Any) -> nn.Module:
     return model.float().eval()
 
 
+def decode_arguments(path: Path, stored: Any) -> Any:
+    """``decode_plain(stored)``, the arguments stored in the model file ``path``, or
+    ``ModelLoadError`` for a damaged one."""
+    try:
+        return decode_plain(stored)
+    except ValueError as exc:
+        raise ModelLoadError(
+            path, f"malformed stemgui model entry ({exc}); export it again"
+        ) from exc
+
+
 def _dequantized(path: Path, model: nn.Module, stored: Any) -> dict[str, torch.Tensor]:
     from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
 
@@ -441,7 +452,7 @@ def _dequantized(path: Path, model: nn.Module, stored: Any) -> dict[str, torch.T
         raise ModelLoadError(path, "malformed quantized state; export it again")
     meta = {
         "klass": stored["quantizer"],
-        "init_kwargs": decode_plain(stored.get("init_kwargs", {})),
+        "init_kwargs": decode_arguments(path, stored.get("init_kwargs", {})),
         "packed": stored.get("packed", False),
         "torch_pack": stored.get("torch_pack", False),
     }

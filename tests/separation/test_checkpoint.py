@@ -505,6 +505,22 @@ def test_a_model_naming_a_stem_twice_is_refused(tmp_path, second):
     )
 
 
+@pytest.mark.parametrize("terms", [[1, 0], [1.5, 2], None])
+def test_a_damaged_fraction_among_the_arguments_is_refused(tmp_path, terms):
+    """A traceback (ZeroDivisionError: Fraction(1, 0), TypeError) in the app and the CLI."""
+    path = tmp_path / "ht.stemgui"
+    save_model(tiny_htdemucs(), path)
+    payload = torch.load(path, weights_only=True)
+    payload["models"][0]["kwargs"]["segment"] = {"__fraction__": terms}
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: malformed stemgui model entry (a fraction must be two whole numbers, the "
+        f"second not 0, not {terms!r}); export it again"
+    )
+
+
 def test_a_network_that_fails_to_build_on_other_arguments_is_refused(tmp_path):
     """dconv_comp 0 divides by zero inside the constructor: a traceback before."""
     path = tmp_path / "ht.stemgui"
