@@ -395,10 +395,12 @@ def build_entry(path: Path, entry: Any) -> nn.Module:
             fit the network built from its arguments.
     """
     required = ("architecture", "kwargs", "sources", "samplerate", "audio_channels", "state")
-    if (
+    if (  # each of another type (edited by hand) was a traceback: TypeError, AttributeError
         not isinstance(entry, dict)
         or any(key not in entry for key in required)
+        or not isinstance(entry["architecture"], str)
         or not isinstance(entry["kwargs"], dict)
+        or not isinstance(entry["sources"], list | tuple)
     ):
         raise ModelLoadError(path, "malformed stemgui model entry; export it again")
     name = entry["architecture"]
@@ -407,7 +409,9 @@ def build_entry(path: Path, entry: Any) -> nn.Module:
         path, name, cls, decode_arguments(path, entry["kwargs"]), "download or export it again"
     )
     state = entry["state"]
-    if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(t, torch.Tensor) for k, t in state.items()
+    ):
         raise ModelLoadError(
             path, "malformed stemgui model entry (state is not tensors); export it again"
         )
@@ -448,7 +452,11 @@ def decode_arguments(path: Path, stored: Any) -> Any:
 def _dequantized(path: Path, model: nn.Module, stored: Any) -> dict[str, torch.Tensor]:
     from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
 
-    if not isinstance(stored, dict) or not isinstance(stored.get("quantizer"), str):
+    if (
+        not isinstance(stored, dict)
+        or not isinstance(stored.get("quantizer"), str)
+        or not isinstance(stored.get("init_kwargs", {}), dict)
+    ):
         raise ModelLoadError(path, "malformed quantized state; export it again")
     meta = {
         "klass": stored["quantizer"],

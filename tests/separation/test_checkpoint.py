@@ -350,6 +350,31 @@ def test_a_file_that_cannot_be_read_says_what_to_do(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"sources": 5}, "malformed stemgui model entry"),  # TypeError: not iterable
+        ({"sources": None}, "malformed stemgui model entry"),
+        ({"architecture": ["TinyNet"]}, "malformed stemgui model entry"),  # unhashable
+        ({"state": {1: torch.zeros(1)}}, "malformed stemgui model entry (state is not tensors)"),
+        (  # TypeError: 'int' object is not iterable
+            {"quantized": {"quantizer": "DiffQuantizer", "init_kwargs": 5}},
+            "malformed quantized state",
+        ),
+    ],
+)
+def test_an_entry_of_the_wrong_types_is_refused(tmp_path, change, said):
+    """Edited by hand: each was a traceback (TypeError, AttributeError) in the app and CLI."""
+    path = tmp_path / "tiny.stemgui"
+    save_model(make_tiny(), path)
+    payload = torch.load(path, weights_only=True)
+    payload["models"][0].update(change)
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == f"{path}: {said}; export it again"
+
+
 def test_save_refuses_what_it_cannot_describe(tmp_path):
     model = make_tiny()
     with pytest.raises(ValueError, match="provenance"):
