@@ -213,7 +213,7 @@ def import_official(path: str | Path, *, sha256: str | None = None) -> nn.Module
             raise ModelLoadError(
                 path, f"quantized state cannot be read: {exc}; download it again"
             ) from exc
-    if not all(isinstance(value, torch.Tensor) for value in state.values()):
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
         raise ModelLoadError(
             path, "malformed Demucs checkpoint (state is not tensors); download it again"
         )

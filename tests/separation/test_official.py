@@ -216,6 +216,18 @@ def test_official_arguments_no_network_is_built_of_are_refused(
     assert str(refused.value) == f"{path}: TinyNet: {said}; download it again"
 
 
+def test_a_tensor_named_by_a_number_is_refused(tmp_path, demucs_class):
+    """AttributeError: 'int' object has no attribute 'startswith', a traceback."""
+    path = write_official(
+        tmp_path / "odd.th", demucs_class, {}, {**half_state(make_tiny()), 1: torch.zeros(1)}
+    )
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(path)
+    assert str(refused.value) == (
+        f"{path}: malformed Demucs checkpoint (state is not tensors); download it again"
+    )
+
+
 def test_official_weights_with_nan_are_refused_naming_the_tensor(tmp_path, demucs_class):
     """As our files' (test_checkpoint): every stem came out NaN, written as silence."""
     state = half_state(make_tiny())
