@@ -241,7 +241,14 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
             path, "not a stemgui model file (no stemgui-model header); download or export it again"
         )
     version = payload.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        # "1", none or 0 (edited by hand) was told to update stemgui, which could not help
+        raise ModelLoadError(
+            path,
+            f"malformed stemgui model file (format version {version!r}); download or export it "
+            "again",
+        )
+    if version > FORMAT_VERSION:
         raise ModelLoadError(
             path,
             f"checkpoint format version {version!r} is newer than this stemgui reads; "

@@ -247,6 +247,14 @@ def test_random_bytes_and_foreign_files_refused(tmp_path):
     torch.save({"format": "stemgui-model", "format_version": 99}, newer)
     with pytest.raises(ModelLoadError, match="newer"):
         load_model(newer)
+    for version in ("1", None, 0, True):  # they were told to update stemgui
+        torch.save({"format": "stemgui-model", "format_version": version}, newer)
+        with pytest.raises(ModelLoadError) as refused:
+            load_model(newer)
+        assert str(refused.value) == (
+            f"{newer}: malformed stemgui model file (format version {version!r}); download or "
+            "export it again"
+        )
 
 
 class _Boom:
