@@ -746,6 +746,25 @@ def test_no_model_installed_fails_with_one_line(tmp_path, capsys):
     assert len(lines) == 1 and "no model is installed; choose one with -n" in lines[0]
 
 
+def test_a_damaged_bundled_manifest_leaves_a_model_file_named_with_n(tmp_path, model_file, capsys):
+    """It stopped every run, -n model.stemgui too, saying what was wrong and not what to do."""
+    mix = write_song(tmp_path / "song.wav")
+    (tmp_path / "bundled").mkdir()
+    manifest = tmp_path / "bundled" / "manifest.json"
+    manifest.write_text("{not json", encoding="utf-8")
+    for argv in (["song.wav"], ["--list-models"]):
+        assert cli.main(argv) == 1
+        (line,) = error_lines(capsys.readouterr().err)
+        assert line == (
+            f"error: {manifest}: model manifest is not readable JSON: Expecting property name "
+            "enclosed in double quotes: line 1 column 2 (char 1); to separate without it, name "
+            "a model file with -n"
+        )
+    assert cli.main(["song.wav", "-n", str(model_file), "--float32", "--two-stems", "bass"]) == 0
+    bass = tmp_path / "separated" / model_file.stem / "song" / "bass.wav"
+    np.testing.assert_allclose(read(bass), 0.25 * mix, atol=1e-6)
+
+
 def test_official_model_is_downloaded_first(tmp_path, monkeypatch, capsys):
     from stemgui.separation import download
     from stemgui.separation.download_errors import DownloadError
