@@ -13,7 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stemgui.separation import MAX_SAMPLERATE, MIN_SAMPLERATE, registry
+from stemgui.separation import (
+    MAX_SAMPLERATE,
+    MAX_SEGMENT,
+    MIN_SAMPLERATE,
+    MIN_SEGMENT,
+    registry,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -156,8 +162,12 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         f"a whole number of Hz from {MIN_SAMPLERATE} to {MAX_SAMPLERATE}",
     ),
     # the network runs one excerpt when the recipe is read, before any data: 1e6 s (a length in
-    # frames, say) asked 64 GB there and was said as [model.kwargs] that cannot run
-    "data.segment": (_within(0, 60, above=True), "a number of seconds above 0, up to 60"),
+    # frames, say) asked 64 GB there and was said as [model.kwargs] that cannot run; the
+    # model's segment, which a model file must hold within these (below 0.1 s: days a song)
+    "data.segment": (
+        _within(MIN_SEGMENT, MAX_SEGMENT),
+        f"a number of seconds from {MIN_SEGMENT:g} to {MAX_SEGMENT:g}",
+    ),
     "data.shift": (_within(0), "a number of seconds from 0"),
     "data.cache": (lambda v: isinstance(v, str), 'a folder ("": beside the run folder)'),
     "data.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),

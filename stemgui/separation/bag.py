@@ -13,7 +13,7 @@ from numbers import Real
 
 from torch import nn
 
-from stemgui.separation import MAX_SEGMENT
+from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
 
 
 class BagOfModels(nn.Module):
@@ -22,7 +22,7 @@ class BagOfModels(nn.Module):
     Args:
         models: the networks; each maps (batch, channels, time) to (batch, sources, channels, time).
         weights: one list per model of one weight per source; default all ones.
-        segment: optional chunk length in seconds (above 0, up to ``MAX_SEGMENT``) that
+        segment: optional chunk length in seconds (``MIN_SEGMENT`` to ``MAX_SEGMENT``) that
             overrides the models' own.
     """
 
@@ -72,10 +72,10 @@ class BagOfModels(nn.Module):
         if segment is not None and (
             isinstance(segment, bool)
             or not isinstance(segment, Real)
-            or not 0 < segment <= MAX_SEGMENT
-        ):  # nan or inf failed at the first chunk, 1e6 for memory
+            or not MIN_SEGMENT <= segment <= MAX_SEGMENT
+        ):  # nan or inf failed at the first chunk, 1e6 for memory, 0.001 ran for days
             raise ValueError(
-                "the bag's segment must be a number of seconds above 0, up to "
+                f"the bag's segment must be a number of seconds from {MIN_SEGMENT:g} to "
                 f"{MAX_SEGMENT:g}, not {segment!r}"
             )
         self.weights = weights

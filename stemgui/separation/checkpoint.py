@@ -47,7 +47,13 @@ from torch import nn
 import stemgui
 from stemgui.audio.atomic import atomic_path
 from stemgui.errors import ModelLoadError
-from stemgui.separation import MAX_SAMPLERATE, MAX_SEGMENT, MIN_SAMPLERATE, registry
+from stemgui.separation import (
+    MAX_SAMPLERATE,
+    MAX_SEGMENT,
+    MIN_SAMPLERATE,
+    MIN_SEGMENT,
+    registry,
+)
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.hashing import HASH_PREFIX_LENGTH, file_sha256, verify_sha256
 from stemgui.separation.plain_values import decode_plain, encode_plain
@@ -310,15 +316,16 @@ _WHOLE = ("t_layers", "lstm_layers", "context", "context_enc", "bottom_channels"
 _POSITIVE = ("growth",)
 # Within the ranges a model may use (training's data.samplerate and data.segment): a samplerate
 # of 1e9 or a segment of 1e6 s loaded, then asked for gigabytes at the first song (every song
-# resampled to that rate, every chunk padded to that length) and failed for memory.
+# resampled to that rate, every chunk padded to that length) and failed for memory; a segment
+# of 0.001 s ran a forward every 44 samples, days for a song.
 _RANGES = {
     "samplerate": (
         lambda v: isinstance(v, int) and MIN_SAMPLERATE <= v <= MAX_SAMPLERATE,
         f"a whole number of Hz from {MIN_SAMPLERATE} to {MAX_SAMPLERATE}",
     ),
     "segment": (
-        lambda v: isinstance(v, Real) and 0 < v <= MAX_SEGMENT,  # nan too
-        f"a number of seconds above 0, up to {MAX_SEGMENT:g}",
+        lambda v: isinstance(v, Real) and MIN_SEGMENT <= v <= MAX_SEGMENT,  # nan too
+        f"a number of seconds from {MIN_SEGMENT:g} to {MAX_SEGMENT:g}",
     ),
 }
 

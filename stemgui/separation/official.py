@@ -27,7 +27,7 @@ import yaml
 from torch import nn
 
 from stemgui.errors import ModelLoadError
-from stemgui.separation import MAX_SEGMENT
+from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import (
     FORMAT,
@@ -311,12 +311,12 @@ def read_bag_file(yaml_path: str | Path) -> dict[str, Any]:
     if segment is not None and (
         isinstance(segment, bool)
         or not isinstance(segment, int | float)
-        or not 0 < segment <= MAX_SEGMENT
-    ):  # 0 or less ran chunks of one sample, for days; .nan failed at the first chunk, 1e6 for
-        # memory
+        or not MIN_SEGMENT <= segment <= MAX_SEGMENT
+    ):  # 0.001 or less ran chunks of a few samples, for days; .nan failed at the first chunk,
+        # 1e6 for memory
         raise ModelLoadError(
             yaml_path,
-            f"'segment:' must be a number of seconds above 0, up to {MAX_SEGMENT:g}, "
+            f"'segment:' must be a number of seconds from {MIN_SEGMENT:g} to {MAX_SEGMENT:g}, "
             f"not {segment!r}; {_BAG_REMEDY}",
         )
     return {

@@ -99,7 +99,7 @@ def test_bag_round_trip(tmp_path, mix):
         assert torch.equal(loaded(mix), bag(mix))
 
 
-@pytest.mark.parametrize("segment", [0, -1.0, float("nan"), float("inf"), "44", 1e6])
+@pytest.mark.parametrize("segment", [0, -1.0, float("nan"), float("inf"), "44", 1e6, 0.001])
 def test_a_bag_segment_that_is_no_length_is_refused_at_load(tmp_path, segment):
     """nan, inf and a string loaded, then failed at the first chunk with a traceback; 1e6 s
     for memory (a cross-fade window of 8e9 frames)."""
@@ -112,7 +112,7 @@ def test_a_bag_segment_that_is_no_length_is_refused_at_load(tmp_path, segment):
         load_model(path)
     assert str(refused.value) == (
         f"{path}: malformed bag of models: the bag's segment must be a number of seconds "
-        f"above 0, up to 60, not {segment!r}; export it again"
+        f"from 0.1 to 60, not {segment!r}; export it again"
     )
 
 
@@ -478,10 +478,12 @@ def test_real_network_round_trip(tmp_path):
         ("t_heads", 0, "t_heads must be a positive whole number, not 0"),
         ("stride", 0, "stride must be a positive whole number, not 0"),
         ("depth", 0, "depth must be a positive whole number, not 0"),
-        ("segment", 0, "segment must be a number of seconds above 0, up to 60, not 0"),  # a hang
-        ("segment", -1, "segment must be a number of seconds above 0, up to 60, not -1"),
+        ("segment", 0, "segment must be a number of seconds from 0.1 to 60, not 0"),  # a hang
+        ("segment", -1, "segment must be a number of seconds from 0.1 to 60, not -1"),
+        # a forward every 8 samples: days for a song
+        ("segment", 0.001, "segment must be a number of seconds from 0.1 to 60, not 0.001"),
         # loaded, then failed for memory at the first song (1e6 s: 30 GB asked for one chunk)
-        ("segment", 1e6, "segment must be a number of seconds above 0, up to 60, not 1000000.0"),
+        ("segment", 1e6, "segment must be a number of seconds from 0.1 to 60, not 1000000.0"),
         ("samplerate", 0, "samplerate must be a whole number of Hz from 8000 to 384000, not 0"),
         (  # every song resampled to 1e9 Hz before it was separated
             "samplerate",

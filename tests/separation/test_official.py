@@ -191,7 +191,7 @@ def test_unknown_architecture_refused(tmp_path, monkeypatch):
         (
             {"segment": -1},
             [["drums", "bass"]],
-            "segment must be a number of seconds above 0, up to 60, not -1",
+            "segment must be a number of seconds from 0.1 to 60, not -1",
         ),
         (
             {"samplerate": 10**9},
@@ -249,7 +249,7 @@ def test_official_weights_with_nan_are_refused_naming_the_tensor(tmp_path, demuc
         ("models: [{a: 1}]\n", "'models:' must list model signatures"),
         (
             "models: ['aaaa0001']\nsegment: 0\n",
-            "'segment:' must be a number of seconds above 0, up to 60, not 0",
+            "'segment:' must be a number of seconds from 0.1 to 60, not 0",
         ),
         (b"models: ['\xff']\n", "bag file is not readable YAML (invalid start byte)"),
     ],
@@ -530,7 +530,7 @@ def test_bag_weights_not_a_list_per_model_are_said_so(tmp_path, demucs_class, we
     assert "not iterable" not in str(refused.value)
 
 
-@pytest.mark.parametrize("segment", ["0", "-3", ".nan", ".inf", "'4'", "true", "1e6"])
+@pytest.mark.parametrize("segment", ["0", "-3", ".nan", ".inf", "'4'", "true", "1e6", "0.001"])
 def test_a_bag_segment_that_is_no_length_is_refused_naming_the_file(tmp_path, segment):
     """0 or less made chunks of one sample (8000 forwards for one second at 8 kHz); .nan failed
     at the first chunk with 'cannot convert float NaN to integer', 1e6 for memory."""
@@ -539,7 +539,7 @@ def test_a_bag_segment_that_is_no_length_is_refused_naming_the_file(tmp_path, se
     with pytest.raises(ModelLoadError) as refused:
         read_bag_file(path)
     assert str(refused.value).startswith(
-        f"{path}: 'segment:' must be a number of seconds above 0, up to 60, not "
+        f"{path}: 'segment:' must be a number of seconds from 0.1 to 60, not "
     )
 
 
