@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.separation import (
+    MAX_OVERLAP,
     MAX_SAMPLERATE,
     MAX_SEGMENT,
     MIN_SAMPLERATE,
@@ -211,7 +212,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         "0 (the model's own) or a number of seconds from 0.1 to 60",
     ),
     # as eval --overlap and stemgui-separate --overlap: 0.99999 steps a frame at a time, for days
-    "eval.overlap": (_within(0, 0.9), "a fraction from 0 to 0.9"),
+    "eval.overlap": (_within(0, MAX_OVERLAP), f"a fraction from 0 to {MAX_OVERLAP:g}"),
     "eval.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
     "eval.metric": (lambda v: v in ("global", "musdb"), '"global" or "musdb"'),
     # drawn from by numpy and torch (seed * 1_000_003 + step must stay a 64-bit number)

@@ -27,7 +27,13 @@ import torch
 from torch import nn
 
 from stemgui.errors import CancelToken, SeparationCancelled
-from stemgui.separation import MAX_SEGMENT, MAX_SHIFTS, MIN_SEGMENT, memory_fallback
+from stemgui.separation import (
+    MAX_OVERLAP,
+    MAX_SEGMENT,
+    MAX_SHIFTS,
+    MIN_SEGMENT,
+    memory_fallback,
+)
 from stemgui.separation.chunking import (
     blend_weights,
     center_trim,
@@ -67,7 +73,7 @@ class Separator:
         segment: chunk length in seconds; default the bag's ``segment``, else each network's,
             else ``passes.DEFAULT_SEGMENT``. A network with a fixed training segment (HTDemucs)
             never gets longer chunks than that segment.
-        overlap: fraction of a chunk shared with the next, in [0, 1).
+        overlap: fraction of a chunk shared with the next, 0 to ``MAX_OVERLAP``.
         shifts: number of random delays (0 to ``passes.MAX_SHIFT`` seconds) to average, 0 (none)
             to ``MAX_SHIFTS``.
         seed: makes the random delays reproducible; None draws fresh ones on every call.
@@ -90,8 +96,8 @@ class Separator:
             raise ValueError(
                 f"segment must be {MIN_SEGMENT:g}-{MAX_SEGMENT:g} seconds, got {segment}"
             )
-        if not 0 <= overlap < 1:
-            raise ValueError(f"overlap must be in [0, 1), got {overlap}")
+        if not 0 <= overlap <= MAX_OVERLAP:  # nan too
+            raise ValueError(f"overlap must be 0 to {MAX_OVERLAP:g}, got {overlap}")
         if not 0 <= shifts <= MAX_SHIFTS:
             raise ValueError(f"shifts must be 0 to {MAX_SHIFTS}, got {shifts}")
         self.model = model.eval()

@@ -167,7 +167,9 @@ def test_a_bag_says_its_capped_segment_once_for_every_song(caplog):
         ({"segment": 61.0}, "segment must be 0.1-60 seconds"),
         ({"segment": float("nan")}, "segment must be 0.1-60 seconds"),  # failed on every track
         ({"segment": float("inf")}, "segment must be 0.1-60 seconds"),
-        ({"overlap": 1.0}, "overlap must be in"),
+        ({"overlap": 1.0}, "overlap must be 0 to 0.9, got 1.0"),
+        ({"overlap": 0.99999}, "overlap must be 0 to 0.9, got 0.99999"),  # days for a song
+        ({"overlap": float("nan")}, "overlap must be 0 to 0.9, got nan"),
         ({"shifts": -1}, "shifts must be 0 to 20, got -1"),
         ({"shifts": 10**9}, "shifts must be 0 to 20, got 1000000000"),  # for ever, gigabytes
     ],

@@ -100,6 +100,7 @@ def test_a_song_or_model_that_cannot_be_looked_at_is_left_out_not_the_session(se
     [
         {"overlap": 7.0},
         {"overlap": float("nan")},
+        {"overlap": 0.99999},  # a sample a step: days for a song
         {"segment": -5},
         {"shifts": -3},
         {"shifts": 10**9},  # a billion delays drawn (gigabytes), then a pass for each
