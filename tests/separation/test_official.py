@@ -13,7 +13,12 @@ from stemgui.errors import ModelLoadError
 from stemgui.separation import registry
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import save_model
-from stemgui.separation.diffq_state import dequantize_state, unpack_bitpack, unpack_torch_pack
+from stemgui.separation.diffq_state import (
+    QuantizedStateError,
+    dequantize_state,
+    unpack_bitpack,
+    unpack_torch_pack,
+)
 from stemgui.separation.official import (
     find_signature,
     import_official,
@@ -404,6 +409,42 @@ def test_diffq_state_that_does_not_fit_is_refused(tmp_path, demucs_class):
     path = write_official(tmp_path / "lsq.th", demucs_class, dict(source._init_kwargs), state)
     with pytest.raises(ModelLoadError, match="'LSQ' is not supported"):
         import_official(path)
+
+
+@pytest.mark.parametrize(
+    ("init_kwargs", "said"),
+    [
+        ({"min_size": "x"}, "could not convert string to float: 'x'"),
+        ({"exclude": 5}, "'int' object is not iterable"),
+        ([1, 2], "cannot convert dictionary update sequence element #0 to a sequence"),
+    ],
+)
+def test_quantizer_arguments_that_are_no_arguments_are_refused(init_kwargs, said):
+    """A damaged file's: each was a traceback (ValueError, TypeError) where the other faults of
+    a quantized state are refused as unreadable."""
+    meta = {"klass": "DiffQuantizer", "init_kwargs": init_kwargs}
+    with pytest.raises(QuantizedStateError) as refused:
+        dequantize_state(_quantizable_tiny(seed=1), {"meta": meta, "quantized": []})
+    assert str(refused.value) == f"the quantizer's arguments: {said}"
+
+
+@pytest.mark.parametrize(
+    ("quantizer", "options", "packed"),
+    [("DiffQuantizer", {"group_size": 4}, True), ("UniformQuantizer", {"bits": 5}, False)],
+)
+def test_quantized_entries_of_the_wrong_types_are_refused(quantizer, options, packed):
+    """AttributeError ('str' object has no attribute 'dtype') and a RuntimeError of reshaping
+    were tracebacks."""
+    diffq = pytest.importorskip("diffq", reason="diffq (test oracle) is not installed")
+    source = _quantizable_tiny(seed=1)
+    q = getattr(diffq, quantizer)(source, min_size=20 * 4 / 2**20, **options)
+    state = q.get_quantized_state(packed=packed)
+    q.detach()
+    first = state["quantized"][0]
+    for damaged in (tuple("x" for _ in first), tuple(torch.zeros(3) for _ in first)):
+        state["quantized"][0] = damaged
+        with pytest.raises(QuantizedStateError, match=r"^conv\.weight: "):
+            dequantize_state(_quantizable_tiny(seed=2), state)
 
 
 # ----------------------------------------------------------------------------- bags
