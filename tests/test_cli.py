@@ -557,7 +557,7 @@ def test_missing_track_folder_without_songs_and_missing_model(tmp_path, model_fi
     assert cli.main(["nowhere.wav", "empty", "-n", str(model_file)]) == 1
     err = capsys.readouterr().err
     assert len([line for line in err.splitlines() if "nowhere.wav" in line]) == 1
-    assert "empty: no audio files in this folder" in err
+    assert "empty: no audio files in this folder; name the songs, or a folder that holds" in err
     write_song(tmp_path / "song.wav")
     assert cli.main(["song.wav", "-n", str(tmp_path / "absent.stemgui")]) == 1
     assert len(error_lines(capsys.readouterr().err)) == 1
@@ -576,9 +576,9 @@ def test_only_folders_without_songs_end_with_the_batch_summary(tmp_path, model_f
     (tmp_path / "bare").mkdir()
     assert cli.main(["empty", "bare", "-n", str(model_file)]) == 1
     lines = error_lines(capsys.readouterr().err)
-    assert lines[:2] == [
-        "error: empty: no audio files in this folder",
-        "error: bare: no audio files in this folder",
+    assert lines[:2] == [  # what was wrong, not what to do: now both
+        "error: empty: no audio files in this folder; name the songs, or a folder that holds some",
+        "error: bare: no audio files in this folder; name the songs, or a folder that holds some",
     ]
     assert len(lines) == 3 and lines[2].startswith("error: 2 of 2 track(s) failed; details in ")
 
