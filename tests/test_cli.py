@@ -159,6 +159,8 @@ def test_parser_reads_every_flag():
         ["a.wav", "--mp3", "--int24"],  # --int24 was ignored without a word
         ["--shifts", "x"],
         ["a.wav", "--shifts", "-1"],  # these failed on every track, after the model loaded
+        ["a.wav", "--shifts", "1000000000"],  # a billion delays drawn (gigabytes), for ever
+        ["a.wav", "--shifts", "21"],
         ["a.wav", "--overlap", "1"],
         ["a.wav", "--overlap", "0.99999"],  # one sample a step: days for a song
         ["a.wav", "--segment", "nan"],
@@ -555,7 +557,7 @@ def test_missing_track_folder_without_songs_and_missing_model(tmp_path, model_fi
     assert cli.main(["nowhere.wav", "empty", "-n", str(model_file)]) == 1
     err = capsys.readouterr().err
     assert len([line for line in err.splitlines() if "nowhere.wav" in line]) == 1
-    assert "empty: no audio files in this folder" in err
+    assert "empty: no audio files in this folder; name the songs, or a folder that holds" in err
     write_song(tmp_path / "song.wav")
     assert cli.main(["song.wav", "-n", str(tmp_path / "absent.stemgui")]) == 1
     assert len(error_lines(capsys.readouterr().err)) == 1
@@ -574,9 +576,9 @@ def test_only_folders_without_songs_end_with_the_batch_summary(tmp_path, model_f
     (tmp_path / "bare").mkdir()
     assert cli.main(["empty", "bare", "-n", str(model_file)]) == 1
     lines = error_lines(capsys.readouterr().err)
-    assert lines[:2] == [
-        "error: empty: no audio files in this folder",
-        "error: bare: no audio files in this folder",
+    assert lines[:2] == [  # what was wrong, not what to do: now both
+        "error: empty: no audio files in this folder; name the songs, or a folder that holds some",
+        "error: bare: no audio files in this folder; name the songs, or a folder that holds some",
     ]
     assert len(lines) == 3 and lines[2].startswith("error: 2 of 2 track(s) failed; details in ")
 
@@ -612,7 +614,7 @@ def test_a_model_or_track_error_of_several_lines_is_said_on_one(
     (line,) = capsys.readouterr().err.splitlines()
     assert line == (
         "error: bag.yaml: bag file is not readable YAML: line 2, column 1: expected the node "
-        "content, but found '<stream end>'"
+        "content, but found '<stream end>'; correct it, or download it again"
     )
 
     def fail(self, *args, **kwargs):
@@ -742,6 +744,25 @@ def test_no_model_installed_fails_with_one_line(tmp_path, capsys):
     assert cli.main(["song.wav"]) == 1
     lines = error_lines(capsys.readouterr().err)
     assert len(lines) == 1 and "no model is installed; choose one with -n" in lines[0]
+
+
+def test_a_damaged_bundled_manifest_leaves_a_model_file_named_with_n(tmp_path, model_file, capsys):
+    """It stopped every run, -n model.stemgui too, saying what was wrong and not what to do."""
+    mix = write_song(tmp_path / "song.wav")
+    (tmp_path / "bundled").mkdir()
+    manifest = tmp_path / "bundled" / "manifest.json"
+    manifest.write_text("{not json", encoding="utf-8")
+    for argv in (["song.wav"], ["--list-models"]):
+        assert cli.main(argv) == 1
+        (line,) = error_lines(capsys.readouterr().err)
+        assert line == (
+            f"error: {manifest}: model manifest is not readable JSON: Expecting property name "
+            "enclosed in double quotes: line 1 column 2 (char 1); to separate without it, name "
+            "a model file with -n"
+        )
+    assert cli.main(["song.wav", "-n", str(model_file), "--float32", "--two-stems", "bass"]) == 0
+    bass = tmp_path / "separated" / model_file.stem / "song" / "bass.wav"
+    np.testing.assert_allclose(read(bass), 0.25 * mix, atol=1e-6)
 
 
 def test_official_model_is_downloaded_first(tmp_path, monkeypatch, capsys):

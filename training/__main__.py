@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from stemgui.separation import MAX_SHIFTS
 from training.options import (
     chunk_seconds,
     count,
@@ -420,11 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--shifts",
-        # each a whole pass over every track; twice the Demucs paper's 10 (1e12 was a traceback
-        # from numpy asking 7 TiB for the shifts' delays)
-        type=count(0, 20),
+        type=count(0, MAX_SHIFTS),
         default=0,
-        help="random time shifts averaged, 0-20, drawn from a fixed seed (default: "
+        help=f"random time shifts averaged, 0-{MAX_SHIFTS}, drawn from a fixed seed (default: "
         "%(default)s; the app's Best preset: 2)",
     )
     ev.add_argument(

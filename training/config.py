@@ -13,7 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stemgui.separation import registry
+from stemgui.separation import (
+    MAX_OVERLAP,
+    MAX_SAMPLERATE,
+    MAX_SEGMENT,
+    MIN_SAMPLERATE,
+    MIN_SEGMENT,
+    registry,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -152,12 +159,16 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "data.validation": (lambda v: v == "musdb" or _names(v), '"musdb" or a list of track names'),
     # as stemgui-separate --samplerate: 1e9 (every track resampled to it) was killed for memory
     "data.samplerate": (
-        lambda v: _whole(v) and 8000 <= v <= 384_000,
-        "a whole number of Hz from 8000 to 384000",
+        lambda v: _whole(v) and MIN_SAMPLERATE <= v <= MAX_SAMPLERATE,
+        f"a whole number of Hz from {MIN_SAMPLERATE} to {MAX_SAMPLERATE}",
     ),
     # the network runs one excerpt when the recipe is read, before any data: 1e6 s (a length in
-    # frames, say) asked 64 GB there and was said as [model.kwargs] that cannot run
-    "data.segment": (_within(0, 60, above=True), "a number of seconds above 0, up to 60"),
+    # frames, say) asked 64 GB there and was said as [model.kwargs] that cannot run; the
+    # model's segment, which a model file must hold within these (below 0.1 s: days a song)
+    "data.segment": (
+        _within(MIN_SEGMENT, MAX_SEGMENT),
+        f"a number of seconds from {MIN_SEGMENT:g} to {MAX_SEGMENT:g}",
+    ),
     "data.shift": (_within(0), "a number of seconds from 0"),
     "data.cache": (lambda v: isinstance(v, str), 'a folder ("": beside the run folder)'),
     "data.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
@@ -201,7 +212,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         "0 (the model's own) or a number of seconds from 0.1 to 60",
     ),
     # as eval --overlap and stemgui-separate --overlap: 0.99999 steps a frame at a time, for days
-    "eval.overlap": (_within(0, 0.9), "a fraction from 0 to 0.9"),
+    "eval.overlap": (_within(0, MAX_OVERLAP), f"a fraction from 0 to {MAX_OVERLAP:g}"),
     "eval.max_tracks": (_count(0), "a whole number of tracks from 0 (0: all)"),
     "eval.metric": (lambda v: v in ("global", "musdb"), '"global" or "musdb"'),
     # drawn from by numpy and torch (seed * 1_000_003 + step must stay a 64-bit number)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
+from stemgui.separation import MAX_OVERLAP, MAX_SEGMENT, MIN_SEGMENT
 
 
 def count(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -52,8 +52,8 @@ def _number(
 
 positive = _number(0, strict=True)
 non_negative = _number(0)
-# A chunk overlap: 0.99999 would step one sample at a time, for days.
-fraction = _number(0, 0.9)
+# A chunk overlap, as the Separator takes it.
+fraction = _number(0, MAX_OVERLAP)
 chunk_seconds = _number(MIN_SEGMENT, MAX_SEGMENT, what="seconds")  # as the app's Separator
 # A synthetic song: under a second is no music to learn from (fit leaves out tracks shorter than
 # its excerpts), and 1e5 s asked 131 GiB after rendering for 15 s.

@@ -212,7 +212,10 @@ def _finish(
     length = resampler.length(frames) if resampler else frames
     if length == 0:  # a sample or two at a higher rate resamples to nothing
         _refuse(
-            path, head, f"is too short: {frames} frame(s) at {rate} Hz are none at {samplerate} Hz"
+            path,
+            head,
+            f"is too short: {frames} frame(s) at {rate} Hz are none at {samplerate} Hz; "
+            "choose a longer song",
         )
 
     def convert(block: np.ndarray) -> np.ndarray:

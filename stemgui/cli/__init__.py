@@ -36,7 +36,7 @@ from typing import Any
 from stemgui import memory
 from stemgui.cli.arguments import build_parser, check_usage, unknown_arguments
 from stemgui.cli.batch import TrackRun, find_tracks, separate_all, shared_target, summary
-from stemgui.cli.models import list_models, load_model
+from stemgui.cli.models import list_models, load_model, said
 from stemgui.errors import ExportError, StemguiError, one_line
 from stemgui.logs import setup_logging
 
@@ -109,7 +109,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
         try:
             models = list_models()
         except StemguiError as error:
-            logger.error("%s", one_line(error), exc_info=True)
+            logger.error("%s", said(error), exc_info=True)
             return 1
         try:
             print("\n".join(models), flush=True)
@@ -136,7 +136,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     try:
         model, model_name = load_model(args.name)
     except StemguiError as error:
-        logger.error("%s", one_line(error), exc_info=True)
+        logger.error("%s", said(error), exc_info=True)
         return 1
     from stemgui.separation.separator import Separator
 

@@ -25,7 +25,7 @@ from stemgui.export.naming import (
 from stemgui.export.rates import holds
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED
-from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
+from stemgui.separation import MAX_OVERLAP, MAX_SEGMENT, MAX_SHIFTS, MIN_SEGMENT
 
 
 def _checked(kind: type, ok: Any, words: str) -> Any:
@@ -110,17 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--overlap",
-        # More than 0.9 runs for hours to days (0.99999 steps one sample at a time: 530,000
-        # chunks for 12 s) for nothing of use.
-        type=_checked(float, lambda v: 0 <= v <= 0.9, "a fraction from 0 to 0.9"),
+        type=_checked(
+            float, lambda v: 0 <= v <= MAX_OVERLAP, f"a fraction from 0 to {MAX_OVERLAP:g}"
+        ),
         default=0.25,
         help="overlap between chunks (%(default)s)",
     )
     parser.add_argument(
         "--shifts",
-        type=_checked(int, lambda v: v >= 0, "a whole number from 0"),
+        type=_checked(
+            int, lambda v: 0 <= v <= MAX_SHIFTS, f"a whole number from 0 to {MAX_SHIFTS}"
+        ),
         default=0,
-        help="random time shifts averaged; each one costs a full pass (%(default)s)",
+        help=f"random time shifts averaged, 0-{MAX_SHIFTS}; each one costs a full pass "
+        "(%(default)s)",
     )
     parser.add_argument(
         "--two-stems",

@@ -89,7 +89,10 @@ def find_tracks(
                 )
             found = [p for p in found if p not in earlier]
         if is_dir and not found:
-            problems.append(f"{path}: no audio files in this folder")
+            problems.append(
+                f"{path}: no audio files in this folder; name the songs, or a folder that holds "
+                "some"
+            )
         for p in found:
             key = _real_path(p)
             if key in tracks and not is_dir:  # named twice, or a link to another: said

@@ -34,6 +34,8 @@ def load_model(name: str | None, *, download: bool = True) -> tuple[Any, str]:
     from stemgui.separation.store import ModelStore
 
     store = ModelStore()
+    if name is not None and os.path.isfile(name):  # the store's models are not read: a
+        return store.load(Path(name)), file_model_name(name)  # damaged manifest stopped it
     if name is None:
         name = store.default_name()
         if name is None:
@@ -61,6 +63,17 @@ def load_model(name: str | None, *, download: bool = True) -> tuple[Any, str]:
             )
         _download_official(store, name)
     return store.load(name), name
+
+
+def said(error: Exception) -> str:
+    """``error`` on one line; a bundled manifest that cannot be read (damaged) with what to do
+    here, as the app says it its own way."""
+    from stemgui.errors import ModelLoadError, one_line
+    from stemgui.separation.store import MANIFEST
+
+    if isinstance(error, ModelLoadError) and error.path.name == MANIFEST:
+        return f"{one_line(error)}; to separate without it, name a model file with -n"
+    return one_line(error)
 
 
 def _download_official(store: Any, name: str) -> None:

@@ -13,6 +13,8 @@ from numbers import Real
 
 from torch import nn
 
+from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
+
 
 class BagOfModels(nn.Module):
     """Models sharing ``sources``, ``samplerate`` and ``audio_channels``.
@@ -20,7 +22,8 @@ class BagOfModels(nn.Module):
     Args:
         models: the networks; each maps (batch, channels, time) to (batch, sources, channels, time).
         weights: one list per model of one weight per source; default all ones.
-        segment: optional chunk length in seconds (above 0) that overrides the models' own.
+        segment: optional chunk length in seconds (``MIN_SEGMENT`` to ``MAX_SEGMENT``) that
+            overrides the models' own.
     """
 
     def __init__(
@@ -67,10 +70,13 @@ class BagOfModels(nn.Module):
                     "finite number above 0"
                 )
         if segment is not None and (
-            isinstance(segment, bool) or not isinstance(segment, Real) or not 0 < segment < math.inf
-        ):  # nan or inf failed at the first chunk
+            isinstance(segment, bool)
+            or not isinstance(segment, Real)
+            or not MIN_SEGMENT <= segment <= MAX_SEGMENT
+        ):  # nan or inf failed at the first chunk, 1e6 for memory, 0.001 ran for days
             raise ValueError(
-                f"the bag's segment must be a number of seconds above 0, not {segment!r}"
+                f"the bag's segment must be a number of seconds from {MIN_SEGMENT:g} to "
+                f"{MAX_SEGMENT:g}, not {segment!r}"
             )
         self.weights = weights
         self.segment = segment

@@ -47,7 +47,13 @@ from torch import nn
 import stemgui
 from stemgui.audio.atomic import atomic_path
 from stemgui.errors import ModelLoadError
-from stemgui.separation import registry
+from stemgui.separation import (
+    MAX_SAMPLERATE,
+    MAX_SEGMENT,
+    MIN_SAMPLERATE,
+    MIN_SEGMENT,
+    registry,
+)
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.hashing import HASH_PREFIX_LENGTH, file_sha256, verify_sha256
 from stemgui.separation.plain_values import decode_plain, encode_plain
@@ -244,7 +250,14 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
             "best.stemgui) or an official Demucs .th file",
         )
     version = payload.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        # "1", none or 0 (edited by hand) was told to update stemgui, which could not help
+        raise ModelLoadError(
+            path,
+            f"malformed stemgui model file (format version {version!r}); download or export it "
+            "again",
+        )
+    if version > FORMAT_VERSION:
         raise ModelLoadError(
             path,
             f"checkpoint format version {version!r} is newer than this stemgui reads; "
@@ -254,7 +267,9 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
     if kind not in ("model", "bag") or not isinstance(entries, list) or not entries:
         raise ModelLoadError(path, "malformed stemgui model file (no models); export it again")
     if kind == "model" and len(entries) != 1:
-        raise ModelLoadError(path, "malformed stemgui model file (several models, not a bag)")
+        raise ModelLoadError(
+            path, "malformed stemgui model file (several models, not a bag); export it again"
+        )
     return payload
 
 
@@ -276,11 +291,13 @@ def architecture_class(path: Path, name: str) -> type:
     except KeyError as exc:
         raise ModelLoadError(
             path,
-            f"unknown architecture {name!r} is not supported by this stemgui; "
-            f"known: {', '.join(registry.names())}",
+            f"unknown architecture {name!r} is not supported by this stemgui (known: "
+            f"{', '.join(registry.names())}); update stemgui, or choose another model",
         ) from exc
     except ImportError as exc:
-        raise ModelLoadError(path, f"architecture {name!r} is not available: {exc}") from exc
+        raise ModelLoadError(
+            path, f"architecture {name!r} is not available ({exc}); reinstall stemgui"
+        ) from exc
 
 
 # Arguments every network of the Demucs family names, and the values a network can be built of:
@@ -297,10 +314,23 @@ _POSITIVE_WHOLE = (
     "nfft",
     "norm_groups",
     "t_heads",
-    "samplerate",
 )
 _WHOLE = ("t_layers", "lstm_layers", "context", "context_enc", "bottom_channels")  # 0: none
-_POSITIVE = ("growth", "segment")
+_POSITIVE = ("growth",)
+# Within the ranges a model may use (training's data.samplerate and data.segment): a samplerate
+# of 1e9 or a segment of 1e6 s loaded, then asked for gigabytes at the first song (every song
+# resampled to that rate, every chunk padded to that length) and failed for memory; a segment
+# of 0.001 s ran a forward every 44 samples, days for a song.
+_RANGES = {
+    "samplerate": (
+        lambda v: isinstance(v, int) and MIN_SAMPLERATE <= v <= MAX_SAMPLERATE,
+        f"a whole number of Hz from {MIN_SAMPLERATE} to {MAX_SAMPLERATE}",
+    ),
+    "segment": (
+        lambda v: isinstance(v, Real) and MIN_SEGMENT <= v <= MAX_SEGMENT,  # nan too
+        f"a number of seconds from {MIN_SEGMENT:g} to {MAX_SEGMENT:g}",
+    ),
+}
 
 
 def _argument_fault(kwargs: Mapping[str, Any]) -> str | None:
@@ -316,11 +346,18 @@ def _argument_fault(kwargs: Mapping[str, Any]) -> str | None:
         or not all(isinstance(source, str) and source for source in sources)
     ):
         return f"sources must be a list of stem names, not {sources!r}"
-    for key in (*_POSITIVE_WHOLE, *_WHOLE, *_POSITIVE):
+    if sources is not None and len({source.casefold() for source in sources}) < len(sources):
+        # two stems of one name: every song failed once separated, in the app ('stem names must
+        # be unique') and the CLI (their files the same), Drums and drums too where case is ignored
+        return f"sources must name each stem once, not {list(sources)!r}"
+    for key in (*_POSITIVE_WHOLE, *_WHOLE, *_POSITIVE, *_RANGES):
         value = kwargs.get(key)
         if value is None:
             continue
-        if key in _POSITIVE:
+        if key in _RANGES:
+            test, wanted = _RANGES[key]
+            valid = test(value)
+        elif key in _POSITIVE:
             valid = isinstance(value, Real) and 0 < value < math.inf  # nan too
             wanted = "a number above 0"
         else:
@@ -352,6 +389,21 @@ def build_network(
         ) from exc
 
 
+def check_finite(path: Path, name: str, state: Mapping[str, torch.Tensor], remedy: str) -> None:
+    """Refuse the tensors ``state`` of the network ``name`` in the model file ``path`` when one
+    holds a NaN or an infinite value: every stem the network makes would be NaN (the song's
+    files written as silence, said only as a warning).
+
+    Raises:
+        ModelLoadError: naming the tensor; the message ends with ``remedy`` (what to do).
+    """
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ModelLoadError(
+                path, f"{name}: tensor {key} holds NaN or infinite values (damaged); {remedy}"
+            )
+
+
 def build_entry(path: Path, entry: Any) -> nn.Module:
     """The network of one stored model entry of the file ``path``: eval mode, float32, CPU.
 
@@ -360,26 +412,36 @@ def build_entry(path: Path, entry: Any) -> nn.Module:
             fit the network built from its arguments.
     """
     required = ("architecture", "kwargs", "sources", "samplerate", "audio_channels", "state")
-    if (
+    if (  # each of another type (edited by hand) was a traceback: TypeError, AttributeError
         not isinstance(entry, dict)
         or any(key not in entry for key in required)
+        or not isinstance(entry["architecture"], str)
         or not isinstance(entry["kwargs"], dict)
+        or not isinstance(entry["sources"], list | tuple)
     ):
         raise ModelLoadError(path, "malformed stemgui model entry; export it again")
     name = entry["architecture"]
     cls = architecture_class(path, name)
     model = build_network(
-        path, name, cls, decode_plain(entry["kwargs"]), "download or export it again"
+        path, name, cls, decode_arguments(path, entry["kwargs"]), "download or export it again"
     )
     state = entry["state"]
-    if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
-        raise ModelLoadError(path, "malformed stemgui model entry (state is not tensors)")
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(t, torch.Tensor) for k, t in state.items()
+    ):
+        raise ModelLoadError(
+            path, "malformed stemgui model entry (state is not tensors); export it again"
+        )
     if entry.get("quantized") is not None:
         state = {**_dequantized(path, model, entry["quantized"]), **state}
+    check_finite(path, name, state, "download or export it again")
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ModelLoadError(path, f"tensors do not fit the {name} architecture: {exc}") from exc
+        raise ModelLoadError(
+            path,
+            f"tensors do not fit the {name} architecture: {exc}; download or export it again",
+        ) from exc
     for attribute in ("sources", "samplerate", "audio_channels"):
         stored = list(entry[attribute]) if attribute == "sources" else entry[attribute]
         built = getattr(model, attribute, None)
@@ -393,14 +455,29 @@ def build_entry(path: Path, entry: Any) -> nn.Module:
     return model.float().eval()
 
 
+def decode_arguments(path: Path, stored: Any) -> Any:
+    """``decode_plain(stored)``, the arguments stored in the model file ``path``, or
+    ``ModelLoadError`` for a damaged one."""
+    try:
+        return decode_plain(stored)
+    except ValueError as exc:
+        raise ModelLoadError(
+            path, f"malformed stemgui model entry ({exc}); export it again"
+        ) from exc
+
+
 def _dequantized(path: Path, model: nn.Module, stored: Any) -> dict[str, torch.Tensor]:
     from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
 
-    if not isinstance(stored, dict) or not isinstance(stored.get("quantizer"), str):
+    if (
+        not isinstance(stored, dict)
+        or not isinstance(stored.get("quantizer"), str)
+        or not isinstance(stored.get("init_kwargs", {}), dict)
+    ):
         raise ModelLoadError(path, "malformed quantized state; export it again")
     meta = {
         "klass": stored["quantizer"],
-        "init_kwargs": decode_plain(stored.get("init_kwargs", {})),
+        "init_kwargs": decode_arguments(path, stored.get("init_kwargs", {})),
         "packed": stored.get("packed", False),
         "torch_pack": stored.get("torch_pack", False),
     }
@@ -408,7 +485,9 @@ def _dequantized(path: Path, model: nn.Module, stored: Any) -> dict[str, torch.T
     try:
         return dequantize_state(model, {**lists, "meta": meta})
     except QuantizedStateError as exc:
-        raise ModelLoadError(path, f"quantized state cannot be read: {exc}") from exc
+        raise ModelLoadError(
+            path, f"quantized state cannot be read: {exc}; download or export it again"
+        ) from exc
 
 
 def load_model(path: str | Path, *, sha256: str | None = None) -> nn.Module:

@@ -147,18 +147,21 @@ def dequantize_state(model: nn.Module, state: dict[str, Any]) -> dict[str, torch
         quantizer = klass
     else:
         quantizer = getattr(klass, "__name__", None) or getattr(klass, "name", None)
-    init = dict(meta.get("init_kwargs") or {})
     if quantizer not in ("DiffQuantizer", "UniformQuantizer"):
         raise QuantizedStateError(f"quantizer {quantizer!r} is not supported")
     unpack = unpack_torch_pack if meta.get("torch_pack") else unpack_bitpack
     packed = bool(meta.get("packed", False))
 
-    small, quantized, aliases = _layout(
-        model,
-        float(init.get("min_size", 0.01)),
-        list(init.get("exclude") or []),
-        bool(init.get("detect_bound", True)),
-    )
+    try:  # a damaged file's (min_size "x", exclude 5) were a traceback
+        init = dict(meta.get("init_kwargs") or {})
+        small, quantized, aliases = _layout(
+            model,
+            float(init.get("min_size", 0.01)),
+            list(init.get("exclude") or []),
+            bool(init.get("detect_bound", True)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise QuantizedStateError(f"the quantizer's arguments: {exc}") from exc
     params = dict(model.named_parameters(remove_duplicate=False))
     result = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
@@ -187,9 +190,9 @@ def dequantize_state(model: nn.Module, state: dict[str, Any]) -> dict[str, torch
                 values = _diffq_values(entry, param, init, packed, unpack)
             else:
                 values = _uniform_values(entry, param, init, packed, unpack)
-        except (TypeError, ValueError, RuntimeError) as exc:
-            raise QuantizedStateError(f"{key}: {exc}") from exc
-        result[key] = values.reshape(param.shape)
+            result[key] = values.reshape(param.shape)
+        except (TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
+            raise QuantizedStateError(f"{key}: {exc}") from exc  # a damaged entry's shapes or types
     for key, bound in quantized:
         if bound is not None:
             result[key] = result[bound]

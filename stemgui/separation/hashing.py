@@ -75,7 +75,11 @@ def verify_sha256(path: str | Path, expected: str | None = None) -> str:
     try:
         actual = file_sha256(path)
     except OSError as exc:
-        raise ModelLoadError(path, f"model file could not be read ({exc})") from exc
+        raise ModelLoadError(
+            path,
+            f"model file could not be read ({exc.strerror or exc}); check that you may read it, "
+            "or download it again",
+        ) from exc
     source = "expected"
     if expected is None:
         expected = hash_prefix_from_name(path)

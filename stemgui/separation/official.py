@@ -16,7 +16,6 @@ import collections
 import fractions
 import inspect
 import logging
-import math
 import pickle
 import types
 from dataclasses import dataclass
@@ -28,12 +27,14 @@ import yaml
 from torch import nn
 
 from stemgui.errors import ModelLoadError
+from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import (
     FORMAT,
     SUFFIX,
     architecture_class,
     build_network,
+    check_finite,
     load_model,
 )
 from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
@@ -130,7 +131,9 @@ def read_official(path: str | Path, *, sha256: str | None = None) -> dict[str, A
     except _Refused as refused:
         logger.warning("refused %s: it names %s", path, refused.qualified)
         raise ModelLoadError(
-            path, f"refusing to load: the file asks to run {refused.qualified}"
+            path,
+            f"refusing to load: the file asks to run {refused.qualified}, which no model needs; "
+            "delete it and download the model again",
         ) from None
     except Exception as exc:  # torch/pickle raise many types on bad bytes; all mean the same here
         logger.debug("reading %s failed", path, exc_info=True)
@@ -146,11 +149,15 @@ def read_official(path: str | Path, *, sha256: str | None = None) -> dict[str, A
             f"{path.stem}{SUFFIX}",
         )
     if not isinstance(package, dict) or not {"klass", "state"} <= package.keys():
-        raise ModelLoadError(path, "not a Demucs checkpoint (no 'klass' and 'state' entries)")
+        raise ModelLoadError(
+            path, "not a Demucs checkpoint (no 'klass' and 'state' entries); download it again"
+        )
     if not isinstance(package["klass"], ClassRef) or package["klass"].module.split(".")[0] != (
         "demucs"
     ):
-        raise ModelLoadError(path, "not a Demucs checkpoint (its class is not a demucs network)")
+        raise ModelLoadError(
+            path, "not a Demucs checkpoint (its class is not a demucs network); download it again"
+        )
     return package
 
 
@@ -158,14 +165,18 @@ def _constructor_kwargs(path: Path, cls: type, args: Any, kwargs: Any) -> dict[s
     """Positional ``args`` named by our class's signature (same order as the reference), plus
     ``kwargs``; arguments our class does not take are dropped, as the reference does."""
     if not isinstance(args, list | tuple) or not isinstance(kwargs, dict):
-        raise ModelLoadError(path, "malformed Demucs checkpoint (args/kwargs)")
+        raise ModelLoadError(path, "malformed Demucs checkpoint (args/kwargs); download it again")
     parameters = [
         p.name
         for p in inspect.signature(cls).parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     if len(args) > len(parameters):
-        raise ModelLoadError(path, f"{cls.__name__} takes fewer positional arguments than stored")
+        raise ModelLoadError(
+            path,
+            f"{cls.__name__} takes fewer positional arguments than stored; update stemgui, or "
+            "download it again",
+        )
     merged = dict(zip(parameters, args))
     merged.update(kwargs)
     accepted = inspect.signature(cls).parameters
@@ -192,18 +203,27 @@ def import_official(path: str | Path, *, sha256: str | None = None) -> nn.Module
     model = build_network(path, name, cls, kwargs, "download it again")
     state = package["state"]
     if not isinstance(state, dict):
-        raise ModelLoadError(path, "malformed Demucs checkpoint (state is not a dict)")
+        raise ModelLoadError(
+            path, "malformed Demucs checkpoint (state is not a dict); download it again"
+        )
     if state.get("__quantized"):
         try:
             state = dequantize_state(model, state)
         except QuantizedStateError as exc:
-            raise ModelLoadError(path, f"quantized state cannot be read: {exc}") from exc
-    if not all(isinstance(value, torch.Tensor) for value in state.values()):
-        raise ModelLoadError(path, "malformed Demucs checkpoint (state is not tensors)")
+            raise ModelLoadError(
+                path, f"quantized state cannot be read: {exc}; download it again"
+            ) from exc
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise ModelLoadError(
+            path, "malformed Demucs checkpoint (state is not tensors); download it again"
+        )
+    check_finite(path, name, state, "download it again")
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ModelLoadError(path, f"tensors do not fit our {name}: {exc}") from exc
+        raise ModelLoadError(
+            path, f"tensors do not fit our {name}: {exc}; download it again"
+        ) from exc
     logger.info("imported %s as %s", path.name, name)
     return model.float().eval()
 
@@ -247,6 +267,11 @@ def load_any(path: str | Path, *, sha256: str | None = None) -> nn.Module:
     return load_model(path, sha256=sha256)
 
 
+# What to do about a bag file that says no bag: the official ones come from the Demucs
+# repository, others are written by hand.
+_BAG_REMEDY = "correct it, or download it again"
+
+
 def read_bag_file(yaml_path: str | Path) -> dict[str, Any]:
     """Parse a bag YAML (``models:`` signatures, optional ``weights:`` and ``segment:``).
 
@@ -257,29 +282,42 @@ def read_bag_file(yaml_path: str | Path) -> dict[str, Any]:
     try:
         description = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ModelLoadError(yaml_path, "bag file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(yaml_path, f"bag file is not readable YAML: {exc}") from exc
+        raise ModelLoadError(yaml_path, "bag file not found; check its name and folder") from exc
+    except OSError as exc:  # a folder, no permission
+        raise ModelLoadError(
+            yaml_path,
+            f"bag file could not be read ({exc.strerror or exc}); check that it is a file you "
+            "may read",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ModelLoadError(
+            yaml_path, f"bag file is not readable YAML ({exc.reason}); {_BAG_REMEDY}"
+        ) from exc
     except yaml.YAMLError as exc:  # its own text takes 4 to 8 lines, the faulty line quoted
         mark = getattr(exc, "problem_mark", None)  # a syntax error: where, and what
         if mark is None:  # an unreadable character: what, on its first line
             reason = str(exc).splitlines()[0]
         else:
             reason = f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
-        raise ModelLoadError(yaml_path, f"bag file is not readable YAML: {reason}") from exc
+        raise ModelLoadError(
+            yaml_path, f"bag file is not readable YAML: {reason}; {_BAG_REMEDY}"
+        ) from exc
     if not isinstance(description, dict) or not isinstance(description.get("models"), list):
-        raise ModelLoadError(yaml_path, "not a bag of models (no 'models:' list)")
+        raise ModelLoadError(yaml_path, f"not a bag of models (no 'models:' list); {_BAG_REMEDY}")
     signatures = description["models"]
     if not signatures or not all(isinstance(s, str | int) for s in signatures):
-        raise ModelLoadError(yaml_path, "'models:' must list model signatures")
+        raise ModelLoadError(yaml_path, f"'models:' must list model signatures; {_BAG_REMEDY}")
     segment = description.get("segment")
     if segment is not None and (
         isinstance(segment, bool)
         or not isinstance(segment, int | float)
-        or not 0 < segment < math.inf
-    ):  # 0 or less ran chunks of one sample, for days; .nan failed at the first chunk
+        or not MIN_SEGMENT <= segment <= MAX_SEGMENT
+    ):  # 0.001 or less ran chunks of a few samples, for days; .nan failed at the first chunk,
+        # 1e6 for memory
         raise ModelLoadError(
-            yaml_path, f"'segment:' must be a number of seconds above 0, not {segment!r}"
+            yaml_path,
+            f"'segment:' must be a number of seconds from {MIN_SEGMENT:g} to {MAX_SEGMENT:g}, "
+            f"not {segment!r}; {_BAG_REMEDY}",
         )
     return {
         "models": [str(s) for s in signatures],
@@ -318,5 +356,7 @@ def load_bag_file(yaml_path: str | Path, models_dir: str | Path) -> BagOfModels:
     try:
         bag = BagOfModels(models, description["weights"], description["segment"])
     except (ValueError, TypeError) as exc:
-        raise ModelLoadError(yaml_path, f"the bag's models or weights do not fit: {exc}") from exc
+        raise ModelLoadError(
+            yaml_path, f"the bag's models or weights do not fit: {exc}; {_BAG_REMEDY}"
+        ) from exc
     return bag.eval()

@@ -45,11 +45,25 @@ def encode_plain(value: Any, where: str = "value") -> Any:
 
 
 def decode_plain(value: Any) -> Any:
-    """Inverse of ``encode_plain``."""
+    """Inverse of ``encode_plain``.
+
+    Raises:
+        ValueError: a fraction that is not two whole numbers, the second not 0 (a damaged file:
+            it was a ZeroDivisionError, TypeError or ValueError of unpacking).
+    """
     if isinstance(value, dict):
         if set(value) == {_FRACTION_TAG}:
-            numerator, denominator = value[_FRACTION_TAG]
-            return Fraction(numerator, denominator)
+            terms = value[_FRACTION_TAG]
+            if (
+                not isinstance(terms, list | tuple)
+                or len(terms) != 2
+                or not all(isinstance(t, int) and not isinstance(t, bool) for t in terms)
+                or terms[1] == 0
+            ):
+                raise ValueError(
+                    f"a fraction must be two whole numbers, the second not 0, not {terms!r}"
+                )
+            return Fraction(*terms)
         return {key: decode_plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [decode_plain(item) for item in value]

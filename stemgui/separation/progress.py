@@ -37,7 +37,10 @@ class Progress:
         seconds_done: seconds of the song that model has finished, counting its shift passes
             as equal shares; reaches ``seconds_total`` when that model is done.
         seconds_total: duration of the song in seconds.
-        fraction: ``chunk / chunks``, 0 to 1 over the whole job; 1 exactly at the end.
+        fraction: 0 to 1 over the whole job, never going back; 1 exactly at the end.
+            ``chunk / chunks``, but after an out-of-memory restart (whose ``chunks`` may be
+            more, and whose first chunks may redo the last ones run) it goes on from the
+            fraction reached, over the chunks the restart has left.
         frames_ready: output frames ``[0, frames_ready)`` are final and safe to play: every
             pass has run every chunk that touches them. It grows as the job goes, with a bag
             or shifts too, and is the song's length at the end.
@@ -56,6 +59,15 @@ class Progress:
     notes: tuple[str, ...] = ()
 
 
+@dataclass
+class Reached:
+    """How far a job has got over its attempts (an out-of-memory error restarts it): read by
+    each attempt as where the one before it left off, raised as it goes."""
+
+    frames_ready: int = 0  # output frames final: kept, not run again
+    fraction: float = 0.0  # the last ``Progress.fraction`` reported
+
+
 class ChunkTally:
     """The chunks one attempt of a job has run, and the output frames final so far.
 
@@ -64,13 +76,14 @@ class ChunkTally:
         models: models in the bag (1 for a single network).
         frames: frames of the song.
         samplerate: frames per second of the song.
-        ready: one item, the output frames final so far over every attempt of the job: read
-            as the frames kept from an earlier attempt, raised as more become final (so that
-            an attempt cut short by an out-of-memory error leaves them for the next).
+        reached: the job's, over every attempt: its frames ready are those kept from an earlier
+            attempt, and its fraction where this attempt's progress starts from; both raised as
+            the attempt goes (so that one cut short by an out-of-memory error leaves them for
+            the next).
     """
 
     def __init__(
-        self, passes: list[Pass], models: int, frames: int, samplerate: int, ready: list[int]
+        self, passes: list[Pass], models: int, frames: int, samplerate: int, reached: Reached
     ) -> None:
         self.passes = passes
         self.models = models
@@ -78,26 +91,30 @@ class ChunkTally:
         self.seconds_total = frames / samplerate
         self.chunks = sum(job.plan.count for job in passes)
         self.done = 0
-        self.ready = ready
+        self.reached = reached
+        self._from = (0, reached.fraction)  # (chunks done, fraction) where this attempt starts
         self._per_model = [
             sum(job.plan.count for job in passes if job.member == m) for m in range(models)
         ]
         self._member_done = [0 for _ in range(models)]
         self._finished = [0 for _ in passes]  # per pass: frames [0, n) its later chunks never touch
         if self.chunks == 0:  # nothing to run: the (empty) song is final
-            ready[0] = max(ready[0], frames)
+            reached.frames_ready = max(reached.frames_ready, frames)
 
     def skip_kept(self, order: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """``order`` (pass number, chunk index) less the chunks at its head that only touch
         frames kept from an earlier attempt: those are counted as done, not run again."""
-        keep = self.ready[0]
-        for count, (number, index) in enumerate(order):
+        keep = self.reached.frames_ready
+        count = 0
+        for number, index in order:
             job = self.passes[number]
             if job.plan.span(index)[1] - job.delay > keep:
-                return order[count:]
-            self.done += 1
+                break
+            count += 1
             self._member_done[job.member] += 1
-        return []
+        self.done += count
+        self._from = (self.done, self.reached.fraction)
+        return order[count:]
 
     def chunk_done(self, number: int, index: int) -> int:
         """Count chunk ``index`` of pass ``number`` as run; returns the model that ran it."""
@@ -106,13 +123,19 @@ class ChunkTally:
         self._member_done[job.member] += 1
         final = min(max(job.plan.final_before(index) - job.delay, 0), self.frames)
         self._finished[number] = final
-        self.ready[0] = max(self.ready[0], min(self._finished))
+        self.reached.frames_ready = max(self.reached.frames_ready, min(self._finished))
         return job.member
 
     def progress(self, model: int, notes: tuple[str, ...]) -> Progress:
         """The payload after a chunk of ``model`` (0 before the first chunk)."""
         per_model = self._per_model[model]
         share = self._member_done[model] / per_model if per_model else 1.0
+        done, fraction = self._from  # an earlier attempt's chunks may be run again: from there
+        if self.done >= self.chunks:
+            fraction = 1.0
+        else:
+            fraction += (1.0 - fraction) * (self.done - done) / (self.chunks - done)
+        self.reached.fraction = fraction
         return Progress(
             chunk=self.done,
             chunks=self.chunks,
@@ -120,8 +143,8 @@ class ChunkTally:
             models=self.models,
             seconds_done=self.seconds_total * share,
             seconds_total=self.seconds_total,
-            fraction=self.done / self.chunks if self.chunks else 1.0,
-            frames_ready=self.ready[0],
+            fraction=fraction,
+            frames_ready=self.reached.frames_ready,
             notes=notes,
         )
 

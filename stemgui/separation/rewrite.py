@@ -16,7 +16,12 @@ from typing import Any
 
 from stemgui.errors import ModelLoadError
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import build_entry, read_checkpoint, write_payload
+from stemgui.separation.checkpoint import (
+    build_entry,
+    decode_arguments,
+    read_checkpoint,
+    write_payload,
+)
 from stemgui.separation.plain_values import decode_plain, encode_plain
 
 
@@ -109,7 +114,7 @@ def save_with_segment(
     if payload["kind"] != "model":
         raise ModelLoadError(source, "holds a bag; change the segment of its members one by one")
     entry = dict(payload["models"][0])
-    kwargs = decode_plain(entry["kwargs"])
+    kwargs = decode_arguments(source, entry["kwargs"])
     if "segment" not in kwargs:
         raise ValueError(f"{source}: {entry['architecture']} takes no segment argument")
     previous = kwargs["segment"]

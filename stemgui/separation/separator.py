@@ -27,7 +27,13 @@ import torch
 from torch import nn
 
 from stemgui.errors import CancelToken, SeparationCancelled
-from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT, memory_fallback
+from stemgui.separation import (
+    MAX_OVERLAP,
+    MAX_SEGMENT,
+    MAX_SHIFTS,
+    MIN_SEGMENT,
+    memory_fallback,
+)
 from stemgui.separation.chunking import (
     blend_weights,
     center_trim,
@@ -48,7 +54,7 @@ from stemgui.separation.passes import (
     plan_passes,
     segment_for,
 )
-from stemgui.separation.progress import ChunkTally, Progress, checked_in_every_layer
+from stemgui.separation.progress import ChunkTally, Progress, Reached, checked_in_every_layer
 
 # What this module logs (a capped segment, an out-of-memory step) the command line prefixes
 # with the track's name (``stemgui.cli.progress``): the facade says it, not the modules it uses.
@@ -67,8 +73,9 @@ class Separator:
         segment: chunk length in seconds; default the bag's ``segment``, else each network's,
             else ``passes.DEFAULT_SEGMENT``. A network with a fixed training segment (HTDemucs)
             never gets longer chunks than that segment.
-        overlap: fraction of a chunk shared with the next, in [0, 1).
-        shifts: number of random delays (0 to ``passes.MAX_SHIFT`` seconds) to average; 0 for none.
+        overlap: fraction of a chunk shared with the next, 0 to ``MAX_OVERLAP``.
+        shifts: number of random delays (0 to ``passes.MAX_SHIFT`` seconds) to average, 0 (none)
+            to ``MAX_SHIFTS``.
         seed: makes the random delays reproducible; None draws fresh ones on every call.
 
     Attributes:
@@ -89,10 +96,10 @@ class Separator:
             raise ValueError(
                 f"segment must be {MIN_SEGMENT:g}-{MAX_SEGMENT:g} seconds, got {segment}"
             )
-        if not 0 <= overlap < 1:
-            raise ValueError(f"overlap must be in [0, 1), got {overlap}")
-        if shifts < 0:
-            raise ValueError(f"shifts must be 0 or more, got {shifts}")
+        if not 0 <= overlap <= MAX_OVERLAP:  # nan too
+            raise ValueError(f"overlap must be 0 to {MAX_OVERLAP:g}, got {overlap}")
+        if not 0 <= shifts <= MAX_SHIFTS:
+            raise ValueError(f"shifts must be 0 to {MAX_SHIFTS}, got {shifts}")
         self.model = model.eval()
         self.segment = segment
         self.overlap = overlap
@@ -165,11 +172,11 @@ class Separator:
         if not (math.isfinite(mean) and math.isfinite(std)):
             raise ValueError("the buffer has NaN or infinite samples: every stem would be NaN")
         delays = draw_delays(len(self._nets), self.shifts, self.seed, self.samplerate)
-        ready = [0]  # frames final so far, over the attempts
+        reached = Reached()  # frames final and the fraction reported, over the attempts
         with checked_in_every_layer(self._nets, cancel):
             while True:
                 try:
-                    self._run(buffer, out, mean, std, delays, on_progress, cancel, ready)
+                    self._run(buffer, out, mean, std, delays, on_progress, cancel, reached)
                 except RuntimeError as error:
                     if not is_out_of_memory(error) or not self._recover_from_oom(error):
                         raise
@@ -187,15 +194,15 @@ class Separator:
         delays: list[list[int]],
         on_progress: Callable[[Progress], None] | None,
         cancel: CancelToken | None,
-        ready: list[int],
+        reached: Reached,
     ) -> None:
-        """One attempt; ``ready[0]``: frames of ``out`` final from an earlier attempt, kept
-        (neither zeroed nor added to; chunks that only touch them are not run), then updated
-        as frames become final."""
-        keep = ready[0]
+        """One attempt; ``reached.frames_ready``: frames of ``out`` final from an earlier
+        attempt, kept (neither zeroed nor added to; chunks that only touch them are not run),
+        then updated as frames become final; the progress goes on from ``reached.fraction``."""
+        keep = reached.frames_ready
         frames = buffer.shape[-1]
         passes = self._plan_passes(frames, delays)
-        tally = ChunkTally(passes, len(self._nets), frames, self.samplerate, ready)
+        tally = ChunkTally(passes, len(self._nets), frames, self.samplerate, reached)
         order = tally.skip_kept(chunk_order(passes))  # what an earlier attempt finished is done
         # ``out`` is zeroed just ahead of the chunks, not all at once: a memory-mapped spool
         # then only has the pages of the chunks in flight resident (see stemgui.spool).

@@ -257,7 +257,9 @@ class ModelStore:
         if name in OFFICIAL_MODELS:
             return self._load_official(OFFICIAL_MODELS[name])
         known = ", ".join(sorted({entry.name for entry in self.list_models()}))
-        raise ModelLoadError(path, f"no model named {name!r}; known: {known}")
+        raise ModelLoadError(
+            path, f"no model named {name!r} (known: {known}); choose one of those, or a model file"
+        )
 
     def _load_path(self, path: Path, sha256: str | None = None) -> nn.Module:
         if path.suffix.lower() in BAG_SUFFIXES:

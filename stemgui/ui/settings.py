@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
+from stemgui.separation import MAX_OVERLAP, MAX_SEGMENT, MAX_SHIFTS, MIN_SEGMENT
 from stemgui.ui.theme import THEMES
 
 logger = logging.getLogger(__name__)
@@ -178,13 +178,13 @@ def session_song(entry: Any) -> tuple[Path, dict[str, list], dict[str, Any] | No
 
 def _separable(options: dict[str, Any]) -> bool:
     """Whether saved options of the right types are ones the ``Separator`` takes (a segment of
-    0.1-60 seconds or none, an overlap in [0, 1), no fewer than 0 shifts): a damaged session's
-    NaN or 7.0 failed its song as an unexpected error."""
+    0.1-60 seconds or none, an overlap of 0 to ``MAX_OVERLAP``, 0 to ``MAX_SHIFTS`` shifts): a
+    damaged session's NaN or 7.0 failed its song as an unexpected error, 0.99999 ran for days."""
     segment, overlap, shifts = options["segment"], options["overlap"], options["shifts"]
     return (
         (segment is None or MIN_SEGMENT <= segment <= MAX_SEGMENT)
-        and 0 <= overlap < 1
-        and shifts >= 0
+        and 0 <= overlap <= MAX_OVERLAP
+        and 0 <= shifts <= MAX_SHIFTS
     )
 
 

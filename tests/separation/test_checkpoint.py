@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import zipfile
 from fractions import Fraction
@@ -60,7 +61,7 @@ def test_round_trip_gives_identical_outputs_and_metadata(tmp_path, mix):
 
 
 def test_half_precision_halves_the_tensors_and_loads_as_float32(tmp_path, mix):
-    model = make_tiny(seed=4, sources=["a"] * 64)  # enough weights for the size to show
+    model = make_tiny(seed=4, sources=[f"s{i}" for i in range(64)])  # weights to show
     full, half = tmp_path / "full.stemgui", tmp_path / "half.stemgui"
     save_model(model, full)
     save_model(model, half, half=True)
@@ -98,9 +99,10 @@ def test_bag_round_trip(tmp_path, mix):
         assert torch.equal(loaded(mix), bag(mix))
 
 
-@pytest.mark.parametrize("segment", [0, -1.0, float("nan"), float("inf"), "44"])
+@pytest.mark.parametrize("segment", [0, -1.0, float("nan"), float("inf"), "44", 1e6, 0.001])
 def test_a_bag_segment_that_is_no_length_is_refused_at_load(tmp_path, segment):
-    """nan, inf and a string loaded, then failed at the first chunk with a traceback."""
+    """nan, inf and a string loaded, then failed at the first chunk with a traceback; 1e6 s
+    for memory (a cross-fade window of 8e9 frames)."""
     path = tmp_path / "bag.stemgui"
     save_model(BagOfModels([make_tiny(seed=1), make_tiny(seed=2)], segment=2.0), path)
     payload = torch.load(path, weights_only=True)
@@ -110,7 +112,7 @@ def test_a_bag_segment_that_is_no_length_is_refused_at_load(tmp_path, segment):
         load_model(path)
     assert str(refused.value) == (
         f"{path}: malformed bag of models: the bag's segment must be a number of seconds "
-        f"above 0, not {segment!r}; export it again"
+        f"from 0.1 to 60, not {segment!r}; export it again"
     )
 
 
@@ -259,6 +261,14 @@ def test_random_bytes_and_foreign_files_refused(tmp_path):
     torch.save({"format": "stemgui-model", "format_version": 99}, newer)
     with pytest.raises(ModelLoadError, match="newer"):
         load_model(newer)
+    for version in ("1", None, 0, True):  # they were told to update stemgui
+        torch.save({"format": "stemgui-model", "format_version": version}, newer)
+        with pytest.raises(ModelLoadError) as refused:
+            load_model(newer)
+        assert str(refused.value) == (
+            f"{newer}: malformed stemgui model file (format version {version!r}); download or "
+            "export it again"
+        )
 
 
 class _Boom:
@@ -304,6 +314,89 @@ def test_unknown_architecture_and_misfit_tensors_refused(tmp_path):
     torch.save(payload, path)
     with pytest.raises(ModelLoadError, match="malformed stemgui model entry"):
         load_model(path)
+
+
+def test_a_file_that_does_not_fit_says_what_to_do(tmp_path):
+    """Each said what was wrong and stopped there."""
+    path = tmp_path / "tiny.stemgui"
+    save_model(make_tiny(), path)
+    payload = torch.load(path, weights_only=True)
+    good = payload["models"][0]
+    cases = [
+        (
+            {**payload, "format": "other"},
+            "not a stemgui model file: a PyTorch file without its header (a training run's "
+            "last.pt, another program's weights); choose a .stemgui model (a run's "
+            "best.stemgui) or an official Demucs .th file",
+        ),
+        (
+            {**payload, "models": [good, good]},
+            "malformed stemgui model file (several models, not a bag); export it again",
+        ),
+        (
+            {**payload, "models": [{**good, "architecture": "NoSuchNet"}]},
+            "unknown architecture 'NoSuchNet' is not supported by this stemgui (known: Demucs, "
+            "HDemucs, HTDemucs, TinyNet); update stemgui, or choose another model",
+        ),
+        (
+            {**payload, "models": [{**good, "state": {"conv.weight": [1.0]}}]},
+            "malformed stemgui model entry (state is not tensors); export it again",
+        ),
+    ]
+    for changed, said in cases:
+        torch.save(changed, path)
+        with pytest.raises(ModelLoadError) as refused:
+            load_model(path)
+        assert str(refused.value) == f"{path}: {said}"
+    torch.save({**payload, "models": [{**good, "state": {"conv.weight": torch.zeros(3)}}]}, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value).startswith(f"{path}: tensors do not fit the TinyNet architecture: ")
+    assert str(refused.value).endswith("; download or export it again")
+
+
+def test_a_file_that_cannot_be_read_says_what_to_do(tmp_path, monkeypatch):
+    """It said '[Errno 13] Permission denied: <the path again>' and stopped there."""
+    from stemgui.separation import hashing
+
+    path = tmp_path / "tiny.stemgui"
+    save_model(make_tiny(), path)
+
+    def unreadable(name, cancel=None):
+        raise PermissionError(errno.EACCES, "Permission denied", str(name))
+
+    monkeypatch.setattr(hashing, "file_sha256", unreadable)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: model file could not be read (Permission denied); check that you may read it, "
+        "or download it again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"sources": 5}, "malformed stemgui model entry"),  # TypeError: not iterable
+        ({"sources": None}, "malformed stemgui model entry"),
+        ({"architecture": ["TinyNet"]}, "malformed stemgui model entry"),  # unhashable
+        ({"state": {1: torch.zeros(1)}}, "malformed stemgui model entry (state is not tensors)"),
+        (  # TypeError: 'int' object is not iterable
+            {"quantized": {"quantizer": "DiffQuantizer", "init_kwargs": 5}},
+            "malformed quantized state",
+        ),
+    ],
+)
+def test_an_entry_of_the_wrong_types_is_refused(tmp_path, change, said):
+    """Edited by hand: each was a traceback (TypeError, AttributeError) in the app and CLI."""
+    path = tmp_path / "tiny.stemgui"
+    save_model(make_tiny(), path)
+    payload = torch.load(path, weights_only=True)
+    payload["models"][0].update(change)
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == f"{path}: {said}; export it again"
 
 
 def test_save_refuses_what_it_cannot_describe(tmp_path):
@@ -401,9 +494,18 @@ def test_real_network_round_trip(tmp_path):
         ("t_heads", 0, "t_heads must be a positive whole number, not 0"),
         ("stride", 0, "stride must be a positive whole number, not 0"),
         ("depth", 0, "depth must be a positive whole number, not 0"),
-        ("segment", 0, "segment must be a number above 0, not 0"),  # chunks of 0 s: a hang
-        ("segment", -1, "segment must be a number above 0, not -1"),
-        ("samplerate", 0, "samplerate must be a positive whole number, not 0"),
+        ("segment", 0, "segment must be a number of seconds from 0.1 to 60, not 0"),  # a hang
+        ("segment", -1, "segment must be a number of seconds from 0.1 to 60, not -1"),
+        # a forward every 8 samples: days for a song
+        ("segment", 0.001, "segment must be a number of seconds from 0.1 to 60, not 0.001"),
+        # loaded, then failed for memory at the first song (1e6 s: 30 GB asked for one chunk)
+        ("segment", 1e6, "segment must be a number of seconds from 0.1 to 60, not 1000000.0"),
+        ("samplerate", 0, "samplerate must be a whole number of Hz from 8000 to 384000, not 0"),
+        (  # every song resampled to 1e9 Hz before it was separated
+            "samplerate",
+            10**9,
+            "samplerate must be a whole number of Hz from 8000 to 384000, not 1000000000",
+        ),
         ("sources", [], "sources must be a list of stem names, not []"),
         ("t_layers", -1, "t_layers must be a whole number, 0 or more, not -1"),
     ],
@@ -419,6 +521,55 @@ def test_arguments_no_network_is_built_of_are_refused_naming_them(tmp_path, key,
     with pytest.raises(ModelLoadError) as refused:
         load_model(path)
     assert str(refused.value) == f"{path}: HTDemucs: {said}; download or export it again"
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("half", [False, True])
+def test_weights_with_nan_or_infinite_values_are_refused_naming_the_tensor(tmp_path, value, half):
+    """Loaded, then made every stem NaN: the stems were written as silence, said only as a
+    warning, and the song counted as separated."""
+    path = tmp_path / "ht.stemgui"
+    save_model(tiny_htdemucs(), path, half=half)
+    payload = torch.load(path, weights_only=True)
+    payload["models"][0]["state"]["freq_emb.embedding.weight"][0, 0] = value
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: HTDemucs: tensor freq_emb.embedding.weight holds NaN or infinite values "
+        "(damaged); download or export it again"
+    )
+
+
+@pytest.mark.parametrize("second", ["drums", "Drums"])
+def test_a_model_naming_a_stem_twice_is_refused(tmp_path, second):
+    """It loaded; every song then failed once separated, in the app ('stem names must be
+    unique') and the CLI (both stems' files the same); Drums and drums are one file where case
+    is ignored (Windows, macOS)."""
+    path = tmp_path / "ht.stemgui"
+    save_model(tiny_htdemucs(sources=("drums", second)), path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: HTDemucs: sources must name each stem once, not ['drums', {second!r}]; "
+        "download or export it again"
+    )
+
+
+@pytest.mark.parametrize("terms", [[1, 0], [1.5, 2], None])
+def test_a_damaged_fraction_among_the_arguments_is_refused(tmp_path, terms):
+    """A traceback (ZeroDivisionError: Fraction(1, 0), TypeError) in the app and the CLI."""
+    path = tmp_path / "ht.stemgui"
+    save_model(tiny_htdemucs(), path)
+    payload = torch.load(path, weights_only=True)
+    payload["models"][0]["kwargs"]["segment"] = {"__fraction__": terms}
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    assert str(refused.value) == (
+        f"{path}: malformed stemgui model entry (a fraction must be two whole numbers, the "
+        f"second not 0, not {terms!r}); export it again"
+    )
 
 
 def test_a_network_that_fails_to_build_on_other_arguments_is_refused(tmp_path):

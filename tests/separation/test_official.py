@@ -13,7 +13,12 @@ from stemgui.errors import ModelLoadError
 from stemgui.separation import registry
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import save_model
-from stemgui.separation.diffq_state import dequantize_state, unpack_bitpack, unpack_torch_pack
+from stemgui.separation.diffq_state import (
+    QuantizedStateError,
+    dequantize_state,
+    unpack_bitpack,
+    unpack_torch_pack,
+)
 from stemgui.separation.official import (
     find_signature,
     import_official,
@@ -186,10 +191,24 @@ def test_unknown_architecture_refused(tmp_path, monkeypatch):
         (
             {"samplerate": 0},
             [["drums", "bass"]],
-            "samplerate must be a positive whole number, not 0",
+            "samplerate must be a whole number of Hz from 8000 to 384000, not 0",
         ),
-        ({"segment": -1}, [["drums", "bass"]], "segment must be a number above 0, not -1"),
+        (
+            {"segment": -1},
+            [["drums", "bass"]],
+            "segment must be a number of seconds from 0.1 to 60, not -1",
+        ),
+        (
+            {"samplerate": 10**9},
+            [["drums", "bass"]],
+            "samplerate must be a whole number of Hz from 8000 to 384000, not 1000000000",
+        ),
         ({}, [[]], "sources must be a list of stem names, not []"),
+        (  # loaded; every song then failed once separated
+            {},
+            [["drums", "drums", "other", "vocals"]],
+            "sources must name each stem once, not ['drums', 'drums', 'other', 'vocals']",
+        ),
     ],
 )
 def test_official_arguments_no_network_is_built_of_are_refused(
@@ -200,6 +219,93 @@ def test_official_arguments_no_network_is_built_of_are_refused(
     with pytest.raises(ModelLoadError) as refused:
         import_official(path)
     assert str(refused.value) == f"{path}: TinyNet: {said}; download it again"
+
+
+def test_a_tensor_named_by_a_number_is_refused(tmp_path, demucs_class):
+    """AttributeError: 'int' object has no attribute 'startswith', a traceback."""
+    path = write_official(
+        tmp_path / "odd.th", demucs_class, {}, {**half_state(make_tiny()), 1: torch.zeros(1)}
+    )
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(path)
+    assert str(refused.value) == (
+        f"{path}: malformed Demucs checkpoint (state is not tensors); download it again"
+    )
+
+
+def test_official_weights_with_nan_are_refused_naming_the_tensor(tmp_path, demucs_class):
+    """As our files' (test_checkpoint): every stem came out NaN, written as silence."""
+    state = half_state(make_tiny())
+    state["conv.weight"][0, 0, 0] = float("nan")
+    path = write_official(tmp_path / "nan.th", demucs_class, {}, state)
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(path)
+    assert str(refused.value) == (
+        f"{path}: TinyNet: tensor conv.weight holds NaN or infinite values (damaged); "
+        "download it again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("weights: [[1]]\n", "not a bag of models (no 'models:' list)"),
+        ("models: []\n", "'models:' must list model signatures"),
+        ("models: [{a: 1}]\n", "'models:' must list model signatures"),
+        (
+            "models: ['aaaa0001']\nsegment: 0\n",
+            "'segment:' must be a number of seconds from 0.1 to 60, not 0",
+        ),
+        (b"models: ['\xff']\n", "bag file is not readable YAML (invalid start byte)"),
+    ],
+)
+def test_a_bag_file_that_says_no_bag_says_what_to_do(tmp_path, text, said):
+    """They said what was wrong and stopped there: a hand-made bag is to be corrected, an
+    official one downloaded again."""
+    path = tmp_path / "bag.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ModelLoadError) as refused:
+        read_bag_file(path)
+    assert str(refused.value) == f"{path}: {said}; correct it, or download it again"
+
+
+def test_a_bag_file_that_cannot_be_read_says_what_to_do(tmp_path):
+    with pytest.raises(ModelLoadError) as refused:
+        read_bag_file(tmp_path / "absent.yaml")
+    assert str(refused.value) == (
+        f"{tmp_path / 'absent.yaml'}: bag file not found; check its name and folder"
+    )
+    (tmp_path / "folder.yaml").mkdir()
+    with pytest.raises(ModelLoadError) as refused:
+        read_bag_file(tmp_path / "folder.yaml")
+    assert str(refused.value) == (  # was "...: [Errno 21] Is a directory: '<the path again>'"
+        f"{tmp_path / 'folder.yaml'}: bag file could not be read (Is a directory); check that "
+        "it is a file you may read"
+    )
+
+
+def test_an_official_file_that_does_not_fit_says_what_to_do(tmp_path, demucs_class):
+    """Each said what was wrong and stopped there."""
+    plain = tmp_path / "plain.th"
+    torch.save({"weights": torch.ones(3)}, plain)
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(plain)
+    assert str(refused.value) == (
+        f"{plain}: not a Demucs checkpoint (no 'klass' and 'state' entries); download it again"
+    )
+    state = half_state(make_tiny())
+    state["conv.weight"] = torch.zeros(3, 3, 3, dtype=torch.half)
+    misfit = write_official(tmp_path / "misfit.th", demucs_class, {}, state)
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(misfit)
+    assert str(refused.value).startswith(f"{misfit}: tensors do not fit our TinyNet: ")
+    assert str(refused.value).endswith("; download it again")
+    odd = write_official(tmp_path / "odd.th", demucs_class, {}, "weights")
+    with pytest.raises(ModelLoadError) as refused:
+        import_official(odd)
+    assert str(refused.value) == (
+        f"{odd}: malformed Demucs checkpoint (state is not a dict); download it again"
+    )
 
 
 # ----------------------------------------------------------------------------- bit packing
@@ -305,6 +411,42 @@ def test_diffq_state_that_does_not_fit_is_refused(tmp_path, demucs_class):
         import_official(path)
 
 
+@pytest.mark.parametrize(
+    ("init_kwargs", "said"),
+    [
+        ({"min_size": "x"}, "could not convert string to float: 'x'"),
+        ({"exclude": 5}, "'int' object is not iterable"),
+        ([1, 2], "cannot convert dictionary update sequence element #0 to a sequence"),
+    ],
+)
+def test_quantizer_arguments_that_are_no_arguments_are_refused(init_kwargs, said):
+    """A damaged file's: each was a traceback (ValueError, TypeError) where the other faults of
+    a quantized state are refused as unreadable."""
+    meta = {"klass": "DiffQuantizer", "init_kwargs": init_kwargs}
+    with pytest.raises(QuantizedStateError) as refused:
+        dequantize_state(_quantizable_tiny(seed=1), {"meta": meta, "quantized": []})
+    assert str(refused.value) == f"the quantizer's arguments: {said}"
+
+
+@pytest.mark.parametrize(
+    ("quantizer", "options", "packed"),
+    [("DiffQuantizer", {"group_size": 4}, True), ("UniformQuantizer", {"bits": 5}, False)],
+)
+def test_quantized_entries_of_the_wrong_types_are_refused(quantizer, options, packed):
+    """AttributeError ('str' object has no attribute 'dtype') and a RuntimeError of reshaping
+    were tracebacks."""
+    diffq = pytest.importorskip("diffq", reason="diffq (test oracle) is not installed")
+    source = _quantizable_tiny(seed=1)
+    q = getattr(diffq, quantizer)(source, min_size=20 * 4 / 2**20, **options)
+    state = q.get_quantized_state(packed=packed)
+    q.detach()
+    first = state["quantized"][0]
+    for damaged in (tuple("x" for _ in first), tuple(torch.zeros(3) for _ in first)):
+        state["quantized"][0] = damaged
+        with pytest.raises(QuantizedStateError, match=r"^conv\.weight: "):
+            dequantize_state(_quantizable_tiny(seed=2), state)
+
+
 # ----------------------------------------------------------------------------- bags
 
 
@@ -367,7 +509,7 @@ def test_bag_file_errors(tmp_path, demucs_class):
         load_bag_file(tmp_path / "bad.yaml", models_dir)
     assert str(refused.value) == (
         f"{tmp_path / 'bad.yaml'}: bag file is not readable YAML: line 2, column 8: "
-        "expected ',' or ']', but got ':'"
+        "expected ',' or ']', but got ':'; correct it, or download it again"
     )
     (tmp_path / "bad.yaml").write_text("\x07models: []\n")  # a character YAML refuses
     with pytest.raises(ModelLoadError, match="YAML: unacceptable character #x0007") as refused:
@@ -429,15 +571,17 @@ def test_bag_weights_not_a_list_per_model_are_said_so(tmp_path, demucs_class, we
     assert "not iterable" not in str(refused.value)
 
 
-@pytest.mark.parametrize("segment", ["0", "-3", ".nan", ".inf", "'4'", "true"])
+@pytest.mark.parametrize("segment", ["0", "-3", ".nan", ".inf", "'4'", "true", "1e6", "0.001"])
 def test_a_bag_segment_that_is_no_length_is_refused_naming_the_file(tmp_path, segment):
     """0 or less made chunks of one sample (8000 forwards for one second at 8 kHz); .nan failed
-    at the first chunk with 'cannot convert float NaN to integer'."""
+    at the first chunk with 'cannot convert float NaN to integer', 1e6 for memory."""
     path = tmp_path / "odd.yaml"
     path.write_text(f"models: ['aaaa0001']\nsegment: {segment}\n")
     with pytest.raises(ModelLoadError) as refused:
         read_bag_file(path)
-    assert str(refused.value).startswith(f"{path}: 'segment:' must be a number of seconds above 0")
+    assert str(refused.value).startswith(
+        f"{path}: 'segment:' must be a number of seconds from 0.1 to 60, not "
+    )
 
 
 # ----------------------------------------------------------------------------- reference nets

@@ -167,8 +167,11 @@ def test_a_bag_says_its_capped_segment_once_for_every_song(caplog):
         ({"segment": 61.0}, "segment must be 0.1-60 seconds"),
         ({"segment": float("nan")}, "segment must be 0.1-60 seconds"),  # failed on every track
         ({"segment": float("inf")}, "segment must be 0.1-60 seconds"),
-        ({"overlap": 1.0}, "overlap must be in"),
-        ({"shifts": -1}, "shifts must be 0 or more"),
+        ({"overlap": 1.0}, "overlap must be 0 to 0.9, got 1.0"),
+        ({"overlap": 0.99999}, "overlap must be 0 to 0.9, got 0.99999"),  # days for a song
+        ({"overlap": float("nan")}, "overlap must be 0 to 0.9, got nan"),
+        ({"shifts": -1}, "shifts must be 0 to 20, got -1"),
+        ({"shifts": 10**9}, "shifts must be 0 to 20, got 1000000000"),  # for ever, gigabytes
     ],
 )
 def test_bad_options_are_refused_when_the_separator_is_made(options, said):
@@ -496,6 +499,33 @@ def test_out_of_memory_mid_song_keeps_the_frames_already_ready(fake_gpu, overlap
     if (overlap, shifts) == (0.0, 0):  # [0, 100) and [100, 200) not run again; then halves
         assert net.calls == [100, 100, 50, 50, 50, 50] and keep == 200
         assert restart.fraction == 4 / 8
+
+
+@pytest.mark.parametrize("fixed", [False, True])  # shorter chunks, or the CPU
+@pytest.mark.parametrize("overlap, shifts", [(0.0, 0), (0.25, 0), (0.25, 2)])
+def test_progress_never_goes_back_after_running_out_of_memory(fake_gpu, fixed, overlap, shifts):
+    """The restart's chunks were counted afresh: 0.4 then 0.27 (more, shorter chunks), 0.17
+    then 0 (the CPU running again what only reached the frames being made); the app's bar and
+    the CLI's went back. It goes on from the fraction reached, to 1 at the end."""
+
+    class MidSongOutOfMemoryNet(FixedIdentityNet if fixed else IdentityNet):
+        failed = False
+
+        def forward(self, mix):
+            if len(self.calls) == 2 and not self.failed:
+                self.failed = True
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+            return super().forward(mix)
+
+    reports = []
+    separator = Separator(MidSongOutOfMemoryNet(segment=1.0), overlap=overlap, shifts=shifts)
+    separator.separate(song(400), reports.append)
+    assert len(separator.notes) == 1
+    fractions = [r.fraction for r in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    restart = next(i for i, r in enumerate(reports) if r.notes)
+    assert fractions[restart] == fractions[restart - 1] > 0  # from where it was
+    assert fractions[restart + 1] > fractions[restart]
 
 
 def test_a_model_too_big_for_the_gpu_runs_on_the_cpu(monkeypatch):

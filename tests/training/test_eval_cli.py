@@ -142,7 +142,8 @@ def test_overlap_and_shifts_reach_the_separator_with_the_same_shifts_every_run(
 
 
 @pytest.mark.parametrize(
-    "option", [["--overlap", "0.95"], ["--overlap", "-0.1"], ["--shifts", "-1"]]
+    "option",
+    [["--overlap", "0.95"], ["--overlap", "-0.1"], ["--shifts", "-1"], ["--shifts", "21"]],
 )
 def test_an_overlap_or_shifts_it_cannot_use_is_refused_by_the_parser(tmp_path, option, capsys):
     with pytest.raises(SystemExit) as stop:

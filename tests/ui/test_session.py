@@ -96,7 +96,15 @@ def test_a_song_or_model_that_cannot_be_looked_at_is_left_out_not_the_session(se
 
 
 @pytest.mark.parametrize(
-    "damage", [{"overlap": 7.0}, {"overlap": float("nan")}, {"segment": -5}, {"shifts": -3}]
+    "damage",
+    [
+        {"overlap": 7.0},
+        {"overlap": float("nan")},
+        {"overlap": 0.99999},  # a sample a step: days for a song
+        {"segment": -5},
+        {"shifts": -3},
+        {"shifts": 10**9},  # a billion delays drawn (gigabytes), then a pass for each
+    ],
 )
 def test_a_song_s_damaged_options_give_way_to_the_settings_of_now(settings, songs, damage):
     """Options the separator does not take failed the song as an unexpected error ('overlap
