@@ -22,9 +22,9 @@ demucs_apply = pytest.importorskip("demucs.apply")
 demucs_states = pytest.importorskip("demucs.states")
 omegaconf = pytest.importorskip("omegaconf")
 
-RATE = 2000
-SECONDS = 20
-SEGMENT = 4.0
+RATE = 8000  # the lowest a model file may run at (separation.MIN_SAMPLERATE)
+SECONDS = 10
+SEGMENT = 2.0
 OVERLAP = 0.25
 SOURCES = ["drums", "bass", "other", "vocals"]
 
