@@ -68,6 +68,7 @@ from stemgui.ui.transport_bar import TransportBar
 logger = logging.getLogger(__name__)
 
 APP_TITLE = "stemgui"
+SESSION_SAVE_MS = 1000  # the queue is saved this long after it changed (and at the close)
 EMPTY_TEXT = (
     "<h2>Drop songs or folders here</h2>"
     "<p>or use <b>File ▸ Open songs…</b> — they are separated one at a time into "
@@ -222,6 +223,18 @@ class MainWindow(QMainWindow):
             )
         )
         self.stems.error.connect(self.messages.show_error)
+        # the queue kept as it changes, not only at the close: a crash or a power cut lost the
+        # session's songs, and the queue of the session before came back
+        self._session_timer = QTimer(self, singleShot=True, interval=SESSION_SAVE_MS)
+        self._session_timer.timeout.connect(self.save_session)
+        for changed in (
+            c.model.rowsInserted,
+            c.model.rowsRemoved,
+            c.model.rowsMoved,
+            c.job_ended,
+            c.job_stored,  # and kept, just after: found without the model at the next start
+        ):
+            changed.connect(lambda *_: self._session_timer.start())
 
     # -- songs in: stemgui.ui.song_intake ---------------------------------------------------
 
@@ -395,6 +408,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.intake.stop_listening()  # first: no song may join the queue once it is saved
         self.window_state.save(self.saveGeometry(), self.saveState())
+        self._session_timer.stop()
         self.save_session()
         self.settings.set(S.MASTER_DB, self.player.master_db)
         if self.menus.dialog is not None:

@@ -245,3 +245,21 @@ def test_a_socket_pair_refused_leaves_the_signals_as_they_were(monkeypatch):
     monkeypatch.setattr(socket, "socketpair", refused)
     with closed_by_signals(None):
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_queue_is_kept_as_it_changes_not_only_at_the_close(
+    qtbot, settings_store, tiny_model_file, songs
+):
+    """A crash or a power cut lost the session's songs: the queue was saved at the close alone,
+    and the next start brought back the session before."""
+    win = _window(qtbot, settings_store, tiny_model_file)
+    a, b = win.add_paths(songs)
+    qtbot.waitUntil(lambda: a.kept is not None and b.kept is not None, timeout=TIMEOUT_MS)
+    win.remove_job(a)
+
+    def saved() -> list[dict]:
+        return json.loads(S.Settings(settings_store).get(S.SESSION))
+
+    qtbot.waitUntil(lambda: [song["path"] for song in saved()] == [str(b.path)])
+    qtbot.waitUntil(lambda: saved()[0].get("kept") == b.kept.to_json())  # no model needed
+    win.close()
