@@ -398,8 +398,12 @@ class MainWindow(QMainWindow):
                 "Not found where they were (moved or deleted), left out of the last session's "
                 f"queue: {names}. Open them again from where they are now."
             )
-        if said:
-            self.statusBar().showMessage(" ".join(said), 15_000)
+        if said:  # in the banner, which stays: in the status bar, the songs coming back ("a.wav:
+            # separated.") and those added at the start ("Added 1 song") replaced it at once
+            if self.banner.isVisibleTo(self):  # damaged settings, said there first
+                self.statusBar().showMessage(" ".join(said), 15_000)
+            else:
+                self.messages.show(" ".join(said), "session", [])
         restored = self.controller.restore(jobs, shown) if jobs else []
         if shown is not None:  # on its way: selected, shown when its stems come
             self.select_for_the_user(shown)
