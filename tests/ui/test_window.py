@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import quote_from_bytes
 
 import numpy as np
 import pytest
@@ -35,7 +37,10 @@ def window(qtbot, settings_store, tiny_model_file):
 
 def _drop(win, paths):
     mime = QMimeData()  # kept referenced until the events are delivered
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    # as a file manager sends them: the name's bytes, percent-encoded
+    mime.setUrls(
+        [QUrl.fromEncoded(b"file://" + quote_from_bytes(os.fsencode(p)).encode()) for p in paths]
+    )
     point = QPointF(win.width() / 2, win.height() / 2)
     enter = QDragEnterEvent(
         point.toPoint(),
@@ -55,6 +60,18 @@ def _drop(win, paths):
     )
     QApplication.sendEvent(win, drop)
     return drop
+
+
+def test_a_dropped_song_whose_name_is_not_utf8_is_queued_as_it_is(qtbot, window, tmp_path):
+    """A Latin-1 name (an old archive's, on Linux) came out of the drop with U+FFFD for its
+    byte: the song failed as 'does not exist'."""
+    song = tmp_path / os.fsdecode(b"caf\xe9.wav")
+    write_song(tmp_path / "cafe.wav").rename(song)
+    _drop(window, [song])
+    (job,) = window.controller.model.jobs
+    assert job.path == song
+    qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+    assert job.state is JobState.DONE, job.error
 
 
 def test_drop_of_a_folder_queues_its_songs_and_stem_rows_appear(qtbot, window, songs):
