@@ -41,6 +41,16 @@ def local_paths(urls: Iterable[QUrl]) -> list[Path]:
     return [_local_path(url) for url in urls if url.isLocalFile()]
 
 
+def file_url(path: str | os.PathLike[str]) -> QUrl:
+    """The file URL of ``path`` (a folder to show), with its name's bytes as they are
+    on Linux (``local_paths`` reads them back): ``QUrl.fromLocalFile`` dropped those that are
+    not UTF-8, a file that is not there."""
+    if sys.platform == "win32":
+        return QUrl.fromLocalFile(str(path))
+    encoded = urllib.parse.quote_from_bytes(os.fsencode(os.path.abspath(path)))
+    return QUrl.fromEncoded(("file://" + encoded).encode("ascii"))
+
+
 def _local_path(url: QUrl) -> Path:
     # Windows's names are Unicode; a share's host is in the URL, not its path
     if sys.platform == "win32" or url.host():

@@ -286,7 +286,7 @@ class MainWindow(QMainWindow):
                 8000,
             )
             return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        QDesktopServices.openUrl(song_intake.file_url(folder))
 
     def update_buttons(self) -> None:
         """Enable the queue's buttons and the export actions for the queue as it is now."""

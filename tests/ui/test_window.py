@@ -956,6 +956,24 @@ def test_show_folder_of_a_song_whose_folder_is_gone_says_so(window, tmp_path, mo
     )
 
 
+def test_show_folder_of_a_song_whose_folder_name_is_not_utf8_opens_it(
+    window, tmp_path, monkeypatch
+):
+    """A Latin-1 name (an old archive's, on Linux): its URL dropped the byte, and the file
+    manager was asked for a folder that is not there (nothing opened, without a word)."""
+    from PySide6.QtGui import QDesktopServices
+
+    from stemgui.ui.song_intake import local_paths
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    album = tmp_path / os.fsdecode(b"caf\xe9")
+    album.mkdir()
+    (job,) = window.controller.model.add([album / "a.wav"])
+    window.reveal(job)
+    assert local_paths(opened) == [album]
+
+
 def test_help_opens_the_log_folder(qtbot, window, tmp_path, monkeypatch):
     from PySide6.QtGui import QDesktopServices
 
