@@ -68,10 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    # Qt takes its own options (-platform, -style) out of the list first.
-    app = QApplication.instance() or QApplication([sys.argv[0], *args_in])
-    qt_args = app.arguments()[1:] if argv is None else args_in
-    args = build_parser().parse_args([a for a in qt_args if a in args_in])
+    # Qt takes its own options (-platform, -style) out of the list first. A name that is not
+    # UTF-8 (a song's Latin-1 bytes, which Python keeps as surrogates) crashed PySide (a
+    # segmentation fault, no window): Qt gets it with those bytes written out, put back after.
+    for_qt = [_for_qt(a) for a in args_in]
+    app = QApplication.instance() or QApplication([_for_qt(sys.argv[0]), *for_qt])
+    qt_args = app.arguments()[1:] if argv is None else for_qt
+    given = dict(zip(for_qt, args_in))  # each as Qt had it: as it is
+    args = build_parser().parse_args([given[a] for a in qt_args if a in given])
     app.setApplicationName("stemgui")
     app.setOrganizationName("stemgui")
     app.setApplicationVersion(stemgui.__version__)
@@ -136,6 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.excepthook = previous_hook
         _window = None
         lock.unlock()
+
+
+def _for_qt(argument: str) -> str:
+    """``argument`` with the bytes of a name that are not UTF-8 written out (``\\xe9``)."""
+    return argument.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @contextlib.contextmanager

@@ -1027,6 +1027,28 @@ def test_command_line_songs_are_queued(qtbot, settings_store, songs, monkeypatch
     win.close()
 
 
+def test_a_command_line_song_whose_name_is_not_utf8_opens_the_window(tmp_path):
+    """Open with stemgui on a Latin-1 name (an old archive's, on Linux): PySide crashed on the
+    argument (a segmentation fault) and no window opened."""
+    song = write_song(tmp_path / "cafe.wav").rename(tmp_path / os.fsdecode(b"caf\xe9.wav"))
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from stemgui.ui import app\n"
+        "def exec_(*args):\n"
+        "    print(ascii([str(job.path) for job in app._window.controller.model.jobs]))\n"
+        "    app._window.close()\n"
+        "    return 0\n"
+        "QApplication.exec = exec_\n"
+        "sys.exit(app.main())\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(song)], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == ascii([str(song)])
+
+
 def test_a_song_the_system_refuses_to_look_at_fails_naming_it(qtbot, window, songs):
     """A path given that cannot be looked at (in a folder the user may not open, EACCES; a
     name too long for the disk) raised from ``Path.is_dir``: given on the command line, the
