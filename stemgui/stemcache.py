@@ -179,7 +179,7 @@ class StemCache:
         self, key: str, stemset: StemSet, info: dict[str, Any], cancel: CancelToken | None
     ) -> None:
         part = part_path_for(self.root / key)
-        part.mkdir()
+        part.mkdir(parents=True)  # the cache folder too, deleted since it was opened (a cleaner)
         try:
             write_entry(part, key, stemset, info, cancel)
             try:

@@ -8,10 +8,11 @@ before the separation engine loads on the worker thread.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    # Qt takes its own options (-platform, -style) out of the list first.
-    app = QApplication.instance() or QApplication([sys.argv[0], *args_in])
-    qt_args = app.arguments()[1:] if argv is None else args_in
-    args = build_parser().parse_args([a for a in qt_args if a in args_in])
+    # Qt takes its own options (-platform, -style) out of the list first. A name that is not
+    # UTF-8 (a song's Latin-1 bytes, which Python keeps as surrogates) crashed PySide (a
+    # segmentation fault, no window): Qt gets it with those bytes written out, put back after.
+    for_qt = [_for_qt(a) for a in args_in]
+    app = QApplication.instance() or QApplication([_for_qt(sys.argv[0]), *for_qt])
+    qt_args = app.arguments()[1:] if argv is None else for_qt
+    given = dict(zip(for_qt, args_in))  # each as Qt had it: as it is
+    args = build_parser().parse_args([given[a] for a in qt_args if a in given])
     app.setApplicationName("stemgui")
     app.setOrganizationName("stemgui")
     app.setApplicationVersion(stemgui.__version__)
@@ -120,20 +125,76 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
     global _window
     window = _window = MainWindow()
-    window.intake.listen(name)
-    window.show()
-    window.schedule_cleanup()  # leftovers of killed runs, after the first paint
-    window.restore_session()  # the songs separated last time, from the stem cache
-    if args.songs:
-        window.add_paths(args.songs)
     previous_hook = sys.excepthook
-    sys.excepthook = report_uncaught
     try:
-        return int(app.exec())
+        with closed_by_signals(window):
+            window.intake.listen(name)
+            window.show()
+            window.schedule_cleanup()  # leftovers of killed runs, after the first paint
+            window.restore_session()  # the songs separated last time, from the stem cache
+            if args.songs:
+                window.add_paths(args.songs)
+            sys.excepthook = report_uncaught
+            return int(app.exec())
     finally:
         sys.excepthook = previous_hook
         _window = None
         lock.unlock()
+
+
+def _for_qt(argument: str) -> str:
+    """``argument`` with the bytes of a name that are not UTF-8 written out (``\\xe9``)."""
+    return argument.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+@contextlib.contextmanager
+def closed_by_signals(window: Any) -> Iterator[None]:
+    """While it lasts, logging out, a ``kill`` or Ctrl-C in the terminal that started the app
+    (SIGTERM, SIGHUP, SIGINT) close ``window`` as File ▸ Quit does, so that the queue is kept
+    for the next start: SIGTERM and SIGHUP ended the process where it stood, the session lost,
+    and Ctrl-C did nothing. Only signals left to their default action (not SIGHUP ignored by
+    nohup). Python runs a handler only when the interpreter runs, which Qt's event loop may not
+    do for long: the signal wakes a socket the loop watches (``signal.set_wakeup_fd``)."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    previous = {
+        number: signal.getsignal(number)
+        for number in (getattr(signal, name, None) for name in ("SIGTERM", "SIGHUP", "SIGINT"))
+        if number is not None
+        and signal.getsignal(number) in (signal.SIG_DFL, signal.default_int_handler)
+    }
+    try:
+        reader, writer = socket.socketpair()  # on Windows, through the loopback interface
+    except OSError as error:  # refused (a firewall): the signals end the app as before
+        logger.warning("signals cannot close the window: %s", error)
+        yield
+        return
+    for end in (reader, writer):
+        end.setblocking(False)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+
+    def woken() -> None:
+        caught = reader.recv(64)  # the signals' numbers
+        logger.info("signal %s: the window closes", ", ".join(map(str, caught)))
+        if window.isVisible():  # not again while it closes (hidden while stems are stored)
+            window.close()
+
+    notifier.activated.connect(woken)
+    previous_fd = signal.set_wakeup_fd(writer.fileno())
+    for number in previous:
+        signal.signal(number, lambda signum, frame: None)  # woken() answers it
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        signal.set_wakeup_fd(previous_fd)
+        notifier.setEnabled(False)
+        reader.close()
+        writer.close()
 
 
 def report_uncaught(kind: type[BaseException], error: BaseException, traceback: Any) -> None:

@@ -86,7 +86,7 @@ class QueueController(QObject):
     probed = Signal(list, list, list, str)
     idle = Signal()
 
-    _run = Signal(int, str, object, object)
+    _run = Signal(int, object, object, object)  # the path as it is: see ``worker.run``
     _probe = Signal()
     _release_memory = Signal()
 
@@ -273,7 +273,7 @@ class QueueController(QObject):
         self.model.update(
             job, state=JobState.LOADING, fraction=0.0, eta=None, error="", cache_key=key
         )
-        self._run.emit(job.id, str(job.path), options, self._cancel)
+        self._run.emit(job.id, job.path, options, self._cancel)
 
     def park(self, job: Job) -> bool:
         """Let a finished song that is not on screen read its stems from the stem cache and

@@ -106,13 +106,16 @@ Answer = tuple[Any, Any, str] | None
 """(stemset, waveforms, model name) of a song answered from the cache; None: not answered."""
 
 
-def answer_kept(jobs: Iterable[Any], cache: Any, deliver: Callable[[Any, Answer], None]) -> None:
-    """Call ``deliver(job, answer)`` for each restored ``job`` (with ``kept`` and ``options``),
-    in order; run it on a thread of its own (it reads files and computes waveforms). ``deliver``
-    raising RuntimeError (the receiver is gone: the app closed) ends it."""
-    for job in jobs:
+def answer_kept(
+    jobs: Iterable[tuple[Any, Kept]], cache: Any, deliver: Callable[[Any, Answer], None]
+) -> None:
+    """Call ``deliver(job, answer)`` for each restored ``job`` and the ``Kept`` it was restored
+    with (taken on the GUI thread: Retry clears the job's own meanwhile), in order; run it on a
+    thread of its own (it reads files and computes waveforms). ``deliver`` raising
+    RuntimeError (the receiver is gone: the app closed) ends it."""
+    for job, kept in jobs:
         try:
-            answer = _answer(job, cache)
+            answer = _answer(job.path, kept, cache)
         except Exception:  # a bug here must not lose the song: the worker's way still works
             logger.exception("%s: answering from the stem cache failed", job.path)
             answer = None
@@ -122,18 +125,18 @@ def answer_kept(jobs: Iterable[Any], cache: Any, deliver: Callable[[Any, Answer]
             return
 
 
-def _answer(job: Any, cache: Any) -> Answer:
+def _answer(path: Path, kept: Kept, cache: Any) -> Answer:
     from stemgui.stems.waveform import StemWaveforms
     from stemgui.ui.worker_cache import cached_analysis
 
-    if not job.kept.still_holds(job.path):
-        logger.info("%s (or its model file) changed since the last session", job.path)
+    if not kept.still_holds(path):
+        logger.info("%s (or its model file) changed since the last session", path)
         return None
-    hit = cache.get(job.kept.entry)
+    hit = cache.get(kept.entry)
     if hit is None:
         return None
-    logger.info("%s: the stems of the last session (stem cache %s)", job.path, hit.key)
+    logger.info("%s: the stems of the last session (stem cache %s)", path, hit.key)
     stemset = hit.stemset()
     waveforms = StemWaveforms(stemset)
-    waveforms.analysis = cached_analysis(hit, stemset, job.path)
+    waveforms.analysis = cached_analysis(hit, stemset, path)
     return stemset, waveforms, hit.model_name

@@ -90,7 +90,7 @@ class RestoredSongs(QObject):
         if known:
             threading.Thread(
                 target=answer_kept,
-                args=(known, cache, self._answered.emit),
+                args=([(job, job.kept) for job in known], cache, self._answered.emit),
                 name="stemgui-restore",
                 daemon=True,
             ).start()
@@ -102,8 +102,12 @@ class RestoredSongs(QObject):
         """A restored song read from the stem cache (``answer``), or not (None: it waits its
         turn on the worker, which recognises it by its bytes)."""
         controller, model = self.controller, self.controller.model
-        if job.state is not JobState.DECODING or not any(row is job for row in model.jobs):
-            return  # removed meanwhile
+        if (
+            job.state is not JobState.DECODING
+            or job is controller.current  # cancelled and retried: the worker's now
+            or not any(row is job for row in model.jobs)
+        ):
+            return  # removed, or cancelled, meanwhile
         if answer is None:
             model.update(job, state=JobState.WAITING, kept=None)
             controller.resume()

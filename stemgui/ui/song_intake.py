@@ -9,6 +9,8 @@ child of the window, and says what it queued in the status bar.
 from __future__ import annotations
 
 import os
+import sys
+import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +35,28 @@ def demo_song() -> Path | None:
 
 
 def local_paths(urls: Iterable[QUrl]) -> list[Path]:
-    return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
+    """The files and folders of this computer among dropped ``urls``. On Linux a name is bytes,
+    taken as they are: one that is not UTF-8 (Latin-1, from an old archive) came out of
+    ``toLocalFile`` with U+FFFD for those bytes, a song said not to exist."""
+    return [_local_path(url) for url in urls if url.isLocalFile()]
+
+
+def file_url(path: str | os.PathLike[str]) -> QUrl:
+    """The file URL of ``path`` (a folder to show), with its name's bytes as they are
+    on Linux (``local_paths`` reads them back): ``QUrl.fromLocalFile`` dropped those that are
+    not UTF-8, a file that is not there."""
+    if sys.platform == "win32":
+        return QUrl.fromLocalFile(str(path))
+    encoded = urllib.parse.quote_from_bytes(os.fsencode(os.path.abspath(path)))
+    return QUrl.fromEncoded(("file://" + encoded).encode("ascii"))
+
+
+def _local_path(url: QUrl) -> Path:
+    # Windows's names are Unicode; a share's host is in the URL, not its path
+    if sys.platform == "win32" or url.host():
+        return Path(url.toLocalFile())
+    encoded = url.path(QUrl.ComponentFormattingOption.FullyEncoded)
+    return Path(os.fsdecode(urllib.parse.unquote_to_bytes(encoded)))
 
 
 class SongIntake(QObject):

@@ -68,6 +68,7 @@ from stemgui.ui.transport_bar import TransportBar
 logger = logging.getLogger(__name__)
 
 APP_TITLE = "stemgui"
+SESSION_SAVE_MS = 1000  # the queue is saved this long after it changed (and at the close)
 EMPTY_TEXT = (
     "<h2>Drop songs or folders here</h2>"
     "<p>or use <b>File ▸ Open songs…</b> — they are separated one at a time into "
@@ -224,6 +225,18 @@ class MainWindow(QMainWindow):
         # a drag refused is said until a drag is made (the song finished separating since)
         self.stems.error.connect(lambda message: self.show_error(message, about="drag"))
         self.stems.dragged.connect(lambda: self.messages.clear("drag"))
+        # the queue kept as it changes, not only at the close: a crash or a power cut lost the
+        # session's songs, and the queue of the session before came back
+        self._session_timer = QTimer(self, singleShot=True, interval=SESSION_SAVE_MS)
+        self._session_timer.timeout.connect(self.save_session)
+        for changed in (
+            c.model.rowsInserted,
+            c.model.rowsRemoved,
+            c.model.rowsMoved,
+            c.job_ended,
+            c.job_stored,  # and kept, just after: found without the model at the next start
+        ):
+            changed.connect(lambda *_: self._session_timer.start())
 
     # -- songs in: stemgui.ui.song_intake ---------------------------------------------------
 
@@ -275,7 +288,7 @@ class MainWindow(QMainWindow):
                 8000,
             )
             return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        QDesktopServices.openUrl(song_intake.file_url(folder))
 
     def update_buttons(self) -> None:
         """Enable the queue's buttons and the export actions for the queue as it is now."""
@@ -388,8 +401,12 @@ class MainWindow(QMainWindow):
                 "Not found where they were (moved or deleted), left out of the last session's "
                 f"queue: {names}. Open them again from where they are now."
             )
-        if said:
-            self.statusBar().showMessage(" ".join(said), 15_000)
+        if said:  # in the banner, which stays: in the status bar, the songs coming back ("a.wav:
+            # separated.") and those added at the start ("Added 1 song") replaced it at once
+            if self.banner.isVisibleTo(self):  # damaged settings, said there first
+                self.statusBar().showMessage(" ".join(said), 15_000)
+            else:
+                self.messages.show(" ".join(said), "session", [])
         restored = self.controller.restore(jobs, shown) if jobs else []
         if shown is not None:  # on its way: selected, shown when its stems come
             self.select_for_the_user(shown)
@@ -398,6 +415,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.intake.stop_listening()  # first: no song may join the queue once it is saved
         self.window_state.save(self.saveGeometry(), self.saveState())
+        self._session_timer.stop()
         self.save_session()
         self.settings.set(S.MASTER_DB, self.player.master_db)
         if self.menus.dialog is not None:

@@ -157,9 +157,14 @@ class SeparationWorker(StemCacheSteps, QObject):
             return
         self.probed.emit(models, catalogue, devices, "")
 
-    @Slot(int, str, object, object)
-    def run(self, job: int, path: str, options: SeparationOptions, cancel: threading.Event) -> None:
-        """Separate the song at ``path``; ends with finished, failed or cancelled for ``job``."""
+    @Slot(int, object, object, object)
+    def run(
+        self, job: int, path: str | Path, options: SeparationOptions, cancel: threading.Event
+    ) -> None:
+        """Separate the song at ``path``; ends with finished, failed or cancelled for ``job``.
+        A ``Path`` reaches it as it is: a file name that is not UTF-8 (Latin-1 bytes, kept by
+        Python as surrogates) lost those characters as a Qt ``str``, and the song was said not
+        to exist."""
         try:
             self._separate(job, Path(path), options, cancel)
         except SeparationCancelled:

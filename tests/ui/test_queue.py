@@ -54,6 +54,17 @@ def test_songs_separate_in_order_and_stems_are_complete(qtbot, controller, songs
         assert job.model_name == "tiny"
 
 
+def test_a_song_whose_file_name_is_not_utf8_separates(qtbot, controller, tmp_path):
+    """A Latin-1 name (an old archive's, on Linux): Python keeps its bytes as surrogates, which
+    a Qt ``str`` on the way to the worker dropped, so the song was said not to exist."""
+    song = tmp_path / os.fsdecode(b"caf\xe9.wav")  # "caf\udce9.wav"
+    write_song(tmp_path / "cafe.wav").rename(song)
+    (job,) = controller.add([song])
+    _wait_idle(qtbot, controller)
+    assert job.state is JobState.DONE, job.error
+    assert job.stemset.frames == 8000 and np.abs(job.stemset.data).max() > 0
+
+
 def test_corrupt_file_fails_with_its_reason_and_the_queue_goes_on(
     qtbot, controller, songs, corrupt_song
 ):

@@ -263,3 +263,56 @@ def test_a_restored_song_whose_model_no_longer_loads_takes_the_model_of_now(
         assert factory.calls == 2 and job.options is None and job.model_name == "tiny"
     finally:
         ctl.shutdown()
+
+
+def test_a_restored_song_retried_before_its_answer_came_takes_the_worker_s_stems_only(
+    qtbot, first_session, monkeypatch
+):
+    """Cancelled while read from the cache and retried at once: the thread reading it met the
+    'kept' Retry had cleared (a traceback; the song, running on the worker, was set waiting),
+    or its answer came while the worker recognised the song again and was taken, failing on
+    the options Retry had cleared."""
+    import threading
+
+    from stemgui.ui import restore
+
+    settings, root, options, first = first_session
+    answer_now, identity_now = threading.Event(), threading.Event()
+    answer = restore._answer
+
+    def slow_answer(*args):
+        answer_now.wait(TIMEOUT_MS / 1000)
+        return answer(*args)
+
+    def slow_identity(*args):
+        identity_now.wait(TIMEOUT_MS / 1000)
+        return default_model_identity(*args)
+
+    monkeypatch.setattr(restore, "_answer", slow_answer)
+    forget_digests()
+    ctl = QueueController(
+        lambda: options,
+        scratch_dir=root.parent / "scratch",
+        stem_cache=StemCache(root),
+        model_identity=slow_identity,
+    )
+    try:
+        (job,) = session.load(settings).jobs
+        started, ended = [], []
+        ctl.job_started.connect(started.append)
+        ctl.job_ended.connect(ended.append)
+        ctl.restore([job])
+        ctl.cancel(job)
+        assert ctl.retry(job)
+        qtbot.waitUntil(lambda: job.state is JobState.DECODING, timeout=TIMEOUT_MS)  # hashed
+        answer_now.set()
+        qtbot.wait(500)  # the answer comes, and is not taken
+        assert started == [] and job.state is JobState.DECODING
+        identity_now.set()
+        qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+        assert started == [job] and ended == [job, job]  # cancelled, then done
+        np.testing.assert_array_equal(job.stemset.data, first.stemset.data)
+    finally:
+        answer_now.set()
+        identity_now.set()
+        ctl.shutdown()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 
 import pytest
 
@@ -217,4 +219,55 @@ def test_the_song_left_on_screen_cut_short_since_comes_back_inside_it_and_first(
     transport = win.player.transport
     assert (transport.position, transport.loop, transport.loop_enabled) == (2000, None, False)
     assert win.timeline.view == (0, 2000)
+    win.close()
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_logging_out_or_ctrl_c_closes_the_window_keeping_the_queue(
+    qtbot, settings_store, tiny_model_file, songs, name
+):
+    """SIGTERM and SIGHUP (logging out, a kill) ended the app where it stood: the queue of the
+    session was lost; Ctrl-C in the terminal that started it did nothing."""
+    from stemgui.ui.app import closed_by_signals
+
+    win = _window(qtbot, settings_store, tiny_model_file)
+    with closed_by_signals(win):
+        jobs = win.add_paths(songs)
+        os.kill(os.getpid(), getattr(signal, name))
+        qtbot.waitUntil(lambda: not win.isVisible(), timeout=TIMEOUT_MS)
+    saved = json.loads(win.settings.get(S.SESSION))
+    assert [song["path"] for song in saved] == [str(job.path) for job in jobs]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+
+
+def test_a_socket_pair_refused_leaves_the_signals_as_they_were(monkeypatch):
+    """On Windows the pair goes through the loopback interface, which a firewall may refuse:
+    the app must open all the same."""
+    import socket
+
+    from stemgui.ui.app import closed_by_signals
+
+    def refused():
+        raise OSError("refused")
+
+    monkeypatch.setattr(socket, "socketpair", refused)
+    with closed_by_signals(None):
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_queue_is_kept_as_it_changes_not_only_at_the_close(
+    qtbot, settings_store, tiny_model_file, songs
+):
+    """A crash or a power cut lost the session's songs: the queue was saved at the close alone,
+    and the next start brought back the session before."""
+    win = _window(qtbot, settings_store, tiny_model_file)
+    a, b = win.add_paths(songs)
+    qtbot.waitUntil(lambda: a.kept is not None and b.kept is not None, timeout=TIMEOUT_MS)
+    win.remove_job(a)
+
+    def saved() -> list[dict]:
+        return json.loads(S.Settings(settings_store).get(S.SESSION))
+
+    qtbot.waitUntil(lambda: [song["path"] for song in saved()] == [str(b.path)])
+    qtbot.waitUntil(lambda: saved()[0].get("kept") == b.kept.to_json())  # no model needed
     win.close()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import quote_from_bytes
 
 import numpy as np
 import pytest
@@ -35,7 +37,10 @@ def window(qtbot, settings_store, tiny_model_file):
 
 def _drop(win, paths):
     mime = QMimeData()  # kept referenced until the events are delivered
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    # as a file manager sends them: the name's bytes, percent-encoded
+    mime.setUrls(
+        [QUrl.fromEncoded(b"file://" + quote_from_bytes(os.fsencode(p)).encode()) for p in paths]
+    )
     point = QPointF(win.width() / 2, win.height() / 2)
     enter = QDragEnterEvent(
         point.toPoint(),
@@ -55,6 +60,18 @@ def _drop(win, paths):
     )
     QApplication.sendEvent(win, drop)
     return drop
+
+
+def test_a_dropped_song_whose_name_is_not_utf8_is_queued_as_it_is(qtbot, window, tmp_path):
+    """A Latin-1 name (an old archive's, on Linux) came out of the drop with U+FFFD for its
+    byte: the song failed as 'does not exist'."""
+    song = tmp_path / os.fsdecode(b"caf\xe9.wav")
+    write_song(tmp_path / "cafe.wav").rename(song)
+    _drop(window, [song])
+    (job,) = window.controller.model.jobs
+    assert job.path == song
+    qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+    assert job.state is JobState.DONE, job.error
 
 
 def test_drop_of_a_folder_queues_its_songs_and_stem_rows_appear(qtbot, window, songs):
@@ -939,6 +956,24 @@ def test_show_folder_of_a_song_whose_folder_is_gone_says_so(window, tmp_path, mo
     )
 
 
+def test_show_folder_of_a_song_whose_folder_name_is_not_utf8_opens_it(
+    window, tmp_path, monkeypatch
+):
+    """A Latin-1 name (an old archive's, on Linux): its URL dropped the byte, and the file
+    manager was asked for a folder that is not there (nothing opened, without a word)."""
+    from PySide6.QtGui import QDesktopServices
+
+    from stemgui.ui.song_intake import local_paths
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    album = tmp_path / os.fsdecode(b"caf\xe9")
+    album.mkdir()
+    (job,) = window.controller.model.add([album / "a.wav"])
+    window.reveal(job)
+    assert local_paths(opened) == [album]
+
+
 def test_help_opens_the_log_folder(qtbot, window, tmp_path, monkeypatch):
     from PySide6.QtGui import QDesktopServices
 
@@ -990,6 +1025,28 @@ def test_command_line_songs_are_queued(qtbot, settings_store, songs, monkeypatch
     (win,) = windows
     assert [j.path for j in win.controller.model.jobs] == songs
     win.close()
+
+
+def test_a_command_line_song_whose_name_is_not_utf8_opens_the_window(tmp_path):
+    """Open with stemgui on a Latin-1 name (an old archive's, on Linux): PySide crashed on the
+    argument (a segmentation fault) and no window opened."""
+    song = write_song(tmp_path / "cafe.wav").rename(tmp_path / os.fsdecode(b"caf\xe9.wav"))
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from stemgui.ui import app\n"
+        "def exec_(*args):\n"
+        "    print(ascii([str(job.path) for job in app._window.controller.model.jobs]))\n"
+        "    app._window.close()\n"
+        "    return 0\n"
+        "QApplication.exec = exec_\n"
+        "sys.exit(app.main())\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(song)], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == ascii([str(song)])
 
 
 def test_a_song_the_system_refuses_to_look_at_fails_naming_it(qtbot, window, songs):
@@ -1186,10 +1243,7 @@ def test_a_session_keeps_a_song_queued_twice_and_leaves_out_only_damaged_songs(
         (songs[1], SeparationOptions(**{**fast, "model": "net.TH"})),
     ]
     assert jobs[0].strips["drums"].mute and jobs[1].strips["bass"].solo
-    assert (
-        "1 song of the last session could not be read and left out."
-        in win.statusBar().currentMessage()
-    )
+    assert "1 song of the last session could not be read and left out." in win.banner.text()
     qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
     win.close()
 
@@ -1209,11 +1263,18 @@ def test_songs_of_the_last_session_moved_or_deleted_are_named(
     settings.set(S.SESSION, json.dumps(saved))
     win = MainWindow(settings, output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
-    assert [job.path for job in win.restore_session()] == songs[:1]
-    assert win.statusBar().currentMessage() == (
+    win.show()
+    (job,) = win.restore_session()
+    assert job.path == songs[0]
+    said = (
         "Not found where they were (moved or deleted), left out of the last session's queue: "
         "b.wav, deleted.wav. Open them again from where they are now."
     )
+    assert win.banner.text() == said
+    # it stays (in the status bar, the song coming back and one added at the start replaced it)
+    win.add_paths([write_song(tmp_path / "new.wav")])
+    qtbot.waitUntil(lambda: all(job.state.ended for job in win.controller.model.jobs))
+    assert win.banner.isVisible() and win.banner.text() == said
     win.close()
 
 
