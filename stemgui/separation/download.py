@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +30,7 @@ from stemgui.errors import CancelToken, ModelLoadError
 from stemgui.separation.download_errors import (
     DownloadError,
     not_saved,
+    refused,
     stop_if_cancelled,
     unreachable,
 )
@@ -154,14 +154,8 @@ def _fetch(
                 part.unlink()
                 continue
             logger.warning("download of %s from %s failed: HTTP %s", label, url, exc)
-            host = urllib.parse.urlsplit(url).hostname or url
-            answer = (  # a redirect loop's reason is three lines of urllib's
-                f"sent the download round in circles (HTTP {exc.code} redirects)"
-                if 300 <= exc.code < 400 and "infinite loop" in str(exc.reason)
-                else f"answered HTTP {exc.code} {exc.reason}"
-            )
             raise DownloadError(
-                dest, f"could not download model {label}: {host} {answer}; try again later"
+                dest, f"could not download model {label}: {refused(exc, url, dest)}"
             ) from exc
         except _OtherRange as exc:
             if not again:

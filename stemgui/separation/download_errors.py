@@ -45,6 +45,31 @@ def not_saved(dest: Path, label: str, error: OSError) -> DownloadError:
     )
 
 
+def refused(error: urllib.error.HTTPError, url: str, dest: Path) -> str:
+    """What the server's HTTP error means and what to do: "try again later" said to a file
+    that has moved (404) or is blocked (403) sent the user back to the same answer. A file got
+    by hand and put in the destination's folder under its name is found there."""
+    host = urllib.parse.urlsplit(url).hostname or url
+    if 300 <= error.code < 400 and "infinite loop" in str(error.reason):  # 3 lines of urllib's
+        return (
+            f"{host} sent the download round in circles (HTTP {error.code} redirects); "
+            "try again later"
+        )
+    answer = f"{host} answered HTTP {error.code} {error.reason}"
+    if error.code in (404, 410):
+        return (
+            f"{answer}: the file is no longer at that address (the model may have been "
+            f"withdrawn); look for a newer stemgui, or get {dest.name} by hand and put it in "
+            f"{dest.parent}"
+        )
+    if error.code == 403:
+        return (
+            f"{answer}: access to the file was refused, by the server or by a filter on this "
+            f"network; try from another network, or get {url} there and put it in {dest.parent}"
+        )
+    return f"{answer}; try again later"
+
+
 def unreachable(error: BaseException, url: str) -> str:
     """Why a download did not get through, in words ("[Errno -2] Name or service not known"
     meant nothing to a musician), naming the host it failed on: the proxy's when one is set."""

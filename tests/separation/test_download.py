@@ -255,11 +255,12 @@ def test_corrupt_download_refused_and_not_moved_into_place(tmp_path, server, che
 def test_http_error_and_unreachable_server(tmp_path, server, checkpoint_bytes):
     _, digest = checkpoint_bytes
     dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
-    server.status = 404
+    server.status = 503
     with pytest.raises(DownloadError) as info:
         download_file(server.url, dest, name="htdemucs")
     assert info.value.reason == (
-        "could not download model htdemucs: 127.0.0.1 answered HTTP 404 Not Found; try again later"
+        "could not download model htdemucs: 127.0.0.1 answered HTTP 503 Service Unavailable; "
+        "try again later"
     )
     assert not dest.exists()
 
@@ -273,6 +274,45 @@ def test_http_error_and_unreachable_server(tmp_path, server, checkpoint_bytes):
         "could not download model htdemucs: 127.0.0.1 refused the connection; check the "
         "connection and try again"
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [
+        (
+            404,
+            "HTTP 404 Not Found: the file is no longer at that address (the model may have "
+            "been withdrawn); look for a newer stemgui, or get {name} by hand and put it in "
+            "{folder}",
+        ),
+        (
+            410,
+            "HTTP 410 Gone: the file is no longer at that address (the model may have "
+            "been withdrawn); look for a newer stemgui, or get {name} by hand and put it in "
+            "{folder}",
+        ),
+        (
+            403,
+            "HTTP 403 Forbidden: access to the file was refused, by the server or by a filter "
+            "on this network; try from another network, or get {url} there and put it in "
+            "{folder}",
+        ),
+        (429, "HTTP 429 Too Many Requests; try again later"),
+    ],
+)
+def test_a_file_gone_or_blocked_is_not_said_to_come_back_later(
+    tmp_path, server, checkpoint_bytes, status, answer
+):
+    """A file that has moved (404) or is blocked (403) was answered "try again later", where
+    trying again meets the same answer: what fits each is said, and where a file got by hand
+    goes (the store finds it there under its name)."""
+    _, digest = checkpoint_bytes
+    dest = tmp_path / "official" / f"tiny-{digest[:8]}.stemgui"
+    server.status = status
+    with pytest.raises(DownloadError) as info:
+        download_file(server.url, dest, name="htdemucs")
+    expected = answer.format(name=dest.name, folder=dest.parent, url=server.url)
+    assert info.value.reason == f"could not download model htdemucs: 127.0.0.1 answered {expected}"
 
 
 def test_a_redirect_loop_is_said_in_one_line(tmp_path):
