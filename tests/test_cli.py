@@ -791,6 +791,26 @@ def test_a_bag_s_download_says_which_file_of_how_many(tmp_path, monkeypatch, cap
     assert "downloading model htdemucs_ft, d12395a8-e57c48e6.th (file 2 of 4): https://" in err
 
 
+def test_ctrl_c_during_a_model_s_download_says_it_resumes(tmp_path, monkeypatch, capsys):
+    """It said "files being written were discarded … run again with --skip-existing", where
+    the partial model is kept and resumes with the same command."""
+    from stemgui.separation import download
+
+    def interrupted(url, dest, **kwargs):
+        dest.parent.mkdir(parents=True)
+        download.part_path(dest).write_bytes(b"the first bytes")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(download, "download_file", interrupted)
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", "htdemucs"]) == 130
+    assert error_lines(capsys.readouterr().err) == [
+        "error: interrupted; the download of model htdemucs stopped; what came so far is "
+        "kept: run the same command again to resume it"
+    ]
+    assert (tmp_path / "user" / "official" / "955717e8-8726e21a.th.part").exists()
+
+
 def test_a_models_folder_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path, capsys):
     (tmp_path / "user").mkdir(exist_ok=True)
     (tmp_path / "user" / "official").write_text("a file where the folder goes")
