@@ -204,6 +204,52 @@ def test_stale_partial_file_longer_than_the_model(tmp_path, server, checkpoint_b
     assert dest.read_bytes() == data
 
 
+def test_a_partial_file_that_is_whole_already_is_not_downloaded_again(
+    tmp_path, server, checkpoint_bytes
+):
+    """A download stopped after its last byte, before its check and move (a process killed
+    then): the server answered the resume with 416, and the whole file was deleted and
+    downloaded again. It is checked and moved into place; one of the same length that fails
+    the check is downloaded again whole."""
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    part_path(dest).write_bytes(data)
+    seen = []
+    assert download_file(server.url, dest, on_progress=lambda d, t: seen.append((d, t))) == dest
+    assert server.ranges == [f"bytes={len(data)}-"]  # no second request
+    assert dest.read_bytes() == data and not part_path(dest).exists()
+    assert seen == [(len(data), len(data))]
+
+    other = tmp_path / f"other-{digest[:8]}.stemgui"
+    part_path(other).write_bytes(b"x" * len(data))
+    assert download_file(server.url, other).read_bytes() == data
+    assert server.ranges[1:] == [f"bytes={len(data)}-", None]
+    assert not part_path(other).exists()
+
+
+def test_a_whole_partial_file_is_checked_where_the_416_gives_no_size(tmp_path, checkpoint_bytes):
+    data, digest = checkpoint_bytes
+    asked = []
+
+    def no_size(handler):
+        asked.append(handler.headers.get("Range"))
+        handler.send_response(416 if asked[-1] else 200)
+        handler.send_header("Content-Length", "0" if asked[-1] else str(len(data)))
+        handler.end_headers()
+        if not asked[-1]:
+            handler.wfile.write(data)
+
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    with answering(no_size) as url:
+        part_path(dest).write_bytes(data)
+        assert download_file(url, dest).read_bytes() == data
+        assert asked == [f"bytes={len(data)}-"]
+        part_path(dest).write_bytes(b"x" * len(data))  # the same length, not the file
+        dest.unlink()
+        assert download_file(url, dest).read_bytes() == data
+        assert asked[1:] == [f"bytes={len(data)}-", None]
+
+
 def test_a_stale_partial_file_is_downloaded_again_whole(tmp_path, server, checkpoint_bytes):
     """The partial file was of another version of the file (changed on the server since), or
     damaged: the resumed download failed its check and was deleted, and the user had to start
