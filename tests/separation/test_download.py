@@ -452,6 +452,45 @@ def test_a_proxy_that_refuses_is_named(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (
+            407,
+            "the proxy {proxy} asks for a user name and password (HTTP 407): set https_proxy "
+            "to http://USER:PASSWORD@{proxy}",
+        ),
+        (
+            403,
+            "the proxy {proxy} did not let the download through to models.example (HTTP 403 "
+            "Forbidden)",
+        ),
+    ],
+)
+def test_a_proxy_that_will_not_open_the_way_says_why(tmp_path, monkeypatch, status, said):
+    """A proxy that wants a password (an office's) said http.client's 'Tunnel connection
+    failed: 407 Proxy Authentication Required (the proxy …)'."""
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_CONNECT(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    with serving(Proxy) as root:
+        proxy = root.removeprefix("http://").rstrip("/")
+        monkeypatch.setenv("https_proxy", root)
+        with pytest.raises(DownloadError) as info:
+            download_file("https://models.example/x.th", tmp_path / "x.th", name="tiny")
+    assert info.value.reason == (
+        f"could not download model tiny: {said.format(proxy=proxy)}; check the connection and "
+        "try again"
+    )
+
+
 def test_a_certificate_that_cannot_be_verified_is_said_in_words(tmp_path):
     """A network that inspects secure connections (its own certificate in place of the
     server's): "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed
