@@ -779,6 +779,22 @@ def test_a_second_download_in_this_process_is_refused_too(tmp_path, server, chec
     assert download_file(server.url, dest).read_bytes() == data
 
 
+def test_a_folder_without_locks_downloads_all_the_same(
+    tmp_path, server, checkpoint_bytes, monkeypatch
+):
+    """A file system without locks (a network share's: ENOLCK) was said as "is being
+    downloaded already … wait for it to finish", for ever."""
+    from stemgui.separation import download_lock
+
+    def no_locks(handle):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(download_lock, "_lock", no_locks)
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    assert download_file(server.url, dest).read_bytes() == data
+
+
 def test_the_roots_are_there_where_the_system_keeps_none(tmp_path, monkeypatch):
     """A frozen app's OpenSSL looks for the system's certificates where its build machine kept
     them (macOS, another Linux): it found none there and every download failed verification.
