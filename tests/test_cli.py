@@ -788,6 +788,50 @@ def test_official_model_is_downloaded_first(tmp_path, monkeypatch, capsys):
     assert len(lines) == 1 and "network is unreachable" in lines[0]
 
 
+def test_a_bag_s_download_says_which_file_of_how_many(tmp_path, monkeypatch, capsys):
+    """htdemucs_ft's four files each had a bar of its own named by the file alone: the bar
+    seemed to start over, three times."""
+    from stemgui.cli import progress
+    from stemgui.separation import download
+    from stemgui.separation.download_errors import DownloadError
+
+    bars = []
+    real_bar = progress.tqdm_progress
+    monkeypatch.setattr(progress, "tqdm_progress", lambda text: bars.append(text) or real_bar(text))
+
+    def second_fails(url, dest, **kwargs):
+        if len(bars) == 2:
+            raise DownloadError(dest, "the network is unreachable; check the connection")
+        return dest
+
+    monkeypatch.setattr(download, "download_file", second_fails)
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", "htdemucs_ft"]) == 1
+    assert bars == ["f7e0c4bc-ba3fe64a.th (file 1 of 4)", "d12395a8-e57c48e6.th (file 2 of 4)"]
+    err = capsys.readouterr().err
+    assert "downloading model htdemucs_ft, d12395a8-e57c48e6.th (file 2 of 4): https://" in err
+
+
+def test_ctrl_c_during_a_model_s_download_says_it_resumes(tmp_path, monkeypatch, capsys):
+    """It said "files being written were discarded … run again with --skip-existing", where
+    the partial model is kept and resumes with the same command."""
+    from stemgui.separation import download
+
+    def interrupted(url, dest, **kwargs):
+        dest.parent.mkdir(parents=True)
+        download.part_path(dest).write_bytes(b"the first bytes")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(download, "download_file", interrupted)
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", "htdemucs"]) == 130
+    assert error_lines(capsys.readouterr().err) == [
+        "error: interrupted; the download of model htdemucs stopped; what came so far is "
+        "kept: run the same command again to resume it"
+    ]
+    assert (tmp_path / "user" / "official" / "955717e8-8726e21a.th.part").exists()
+
+
 def test_a_models_folder_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path, capsys):
     (tmp_path / "user").mkdir(exist_ok=True)
     (tmp_path / "user" / "official").write_text("a file where the folder goes")

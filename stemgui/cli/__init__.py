@@ -60,10 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _stopped_by_signals():
             return _run(parser, args, log_file)
     except KeyboardInterrupt as stop:
-        logger.error(
-            "interrupted; files being written were discarded (finished songs are kept: run "
-            "again with --skip-existing to separate the rest)"
+        left = getattr(  # what the step it stopped left, where it says (a model's download)
+            stop,
+            "left",
+            "files being written were discarded (finished songs are kept: run again with "
+            "--skip-existing to separate the rest)",
         )
+        logger.error("interrupted; %s", left)
         return 128 + getattr(stop, "signum", signal.SIGINT)  # 130 for Ctrl-C, 143 for TERM
 
 

@@ -80,11 +80,20 @@ def _download_official(store: Any, name: str) -> None:
     """Fetch the missing files of official model ``name`` into the store, with progress bars."""
     from stemgui.cli.progress import tqdm_progress
     from stemgui.separation.download import download_file
+    from stemgui.separation.official_models import OFFICIAL_MODELS
 
     for url, dest in store.missing_files(name):
-        logger.info("downloading model %s: %s", name, url)
-        with tqdm_progress(dest.name) as on_progress:
-            download_file(url, dest, name=name, on_progress=on_progress)
+        file = OFFICIAL_MODELS[name].numbered(dest.name)
+        logger.info("downloading model %s, %s: %s", name, file, url)
+        with tqdm_progress(file) as on_progress:
+            try:
+                download_file(url, dest, name=name, on_progress=on_progress)
+            except KeyboardInterrupt as stop:  # Ctrl-C or a kill: said by ``cli.main``
+                stop.left = (  # not "files being written were discarded": they are kept
+                    f"the download of model {name} stopped; what came so far is kept: run "
+                    "the same command again to resume it"
+                )
+                raise
 
 
 def list_models() -> list[str]:

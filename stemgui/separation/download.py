@@ -2,12 +2,13 @@
 
 The bytes go to ``<dest>.part`` beside the destination. A later call resumes from the end of
 that file with an HTTP ``Range`` request (a server that ignores it sends the whole file again,
-and we start over). A partial file the server cannot go on from (416, another range), or whose
-resumed whole fails the check (another version of the file, or damaged), is dropped and the
-file downloaded once more from the start. When complete, the sha256 is checked (against the
-expected value or the ``name-<first 8 hex>.ext`` prefix of the destination name) and the
-``.part`` file is renamed onto the destination, so a destination file is always whole and
-verified.
+and we start over). A partial file as long as the whole (the server's 416 says so, or gives no
+size) is checked as if just downloaded. A partial file the server cannot go on from (416,
+another range), or whose resumed whole fails the check (another version of the file, or
+damaged), is dropped and the file downloaded once more from the start. When complete, the
+sha256 is checked (against the expected value or the ``name-<first 8 hex>.ext`` prefix of the
+destination name) and the ``.part`` file is renamed onto the destination, so a destination file
+is always whole and verified.
 
 Beside it: ``download_lock`` (one download of a file at a time), ``download_hangup`` (a cancel
 that shuts the connection down at once) and ``download_errors`` (``DownloadError`` and its words).
@@ -21,7 +22,6 @@ import logging
 import os
 import re
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +31,7 @@ from stemgui.errors import CancelToken, ModelLoadError
 from stemgui.separation.download_errors import (
     DownloadError,
     not_saved,
+    refused,
     stop_if_cancelled,
     unreachable,
 )
@@ -45,6 +46,7 @@ ProgressCallback = Callable[[int, "int | None"], None]
 """``on_progress(bytes_done, bytes_total)``; ``bytes_total`` is None when the server omits it."""
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_UNSATISFIED_RANGE = re.compile(r"bytes \*/(\d+)")  # a 416's: the file's whole size
 _BLOCK = 1 << 14  # progress is said every 16 KiB
 
 
@@ -63,6 +65,14 @@ def _open(url: str, start: int, timeout: float, hangup: Hangup) -> Any:
 
 class _OtherRange(OSError):
     """A partial answer that does not go on from the partial file's end."""
+
+
+def _may_be_whole(answer: urllib.error.HTTPError, start: int, expected: str | None) -> bool:
+    """Whether the partial file a 416 answered may be the whole file: its ``Content-Range:
+    bytes */<size>`` says the file is ``start`` bytes long or, where it gives no size, a hash
+    can tell."""
+    match = _UNSATISFIED_RANGE.fullmatch((answer.headers.get("Content-Range") or "").strip())
+    return int(match[1]) == start if match else expected is not None
 
 
 def _total_size(response: Any, start: int) -> tuple[int, int | None]:
@@ -149,20 +159,22 @@ def _fetch(
         except urllib.error.HTTPError as exc:
             exc.close()  # its connection: the answer's body is not read
             stop_if_cancelled(dest, label, cancel)
-            if exc.code == 416 and again:
+            if exc.code == 416 and again and _may_be_whole(exc, start, expected):
+                # all there? The download stopped before its check (a process killed then):
+                # checked below as any, and downloaded whole again if it fails
+                logger.info("%s: the partial download of %d bytes may be whole", url, start)
+                resumed = True
+                if on_progress:
+                    on_progress(start, start)
+            elif exc.code == 416 and again:
                 logger.info("%s: stale partial download of %d bytes, starting over", url, start)
                 part.unlink()
                 continue
-            logger.warning("download of %s from %s failed: HTTP %s", label, url, exc)
-            host = urllib.parse.urlsplit(url).hostname or url
-            answer = (  # a redirect loop's reason is three lines of urllib's
-                f"sent the download round in circles (HTTP {exc.code} redirects)"
-                if 300 <= exc.code < 400 and "infinite loop" in str(exc.reason)
-                else f"answered HTTP {exc.code} {exc.reason}"
-            )
-            raise DownloadError(
-                dest, f"could not download model {label}: {host} {answer}; try again later"
-            ) from exc
+            else:
+                logger.warning("download of %s from %s failed: HTTP %s", label, url, exc)
+                raise DownloadError(
+                    dest, f"could not download model {label}: {refused(exc, url, dest)}"
+                ) from exc
         except _OtherRange as exc:
             if not again:
                 raise _lost(dest, label, url, exc) from exc

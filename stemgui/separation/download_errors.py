@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import http.client
+import re
 import socket
 import ssl
 import urllib.error
@@ -24,6 +25,8 @@ class DownloadError(ModelLoadError):
     resumed next time) unless it was bad."""
 
 
+# A proxy that would not open the way to the host (http.client's words, its answer after them)
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (?P<answer>(?P<code>\d{3})\b.*)")
 # No way to the host: no network, or none that leads there (a Wi-Fi off, a VPN down)
 _NO_ROUTE = (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN)
 
@@ -45,11 +48,38 @@ def not_saved(dest: Path, label: str, error: OSError) -> DownloadError:
     )
 
 
+def refused(error: urllib.error.HTTPError, url: str, dest: Path) -> str:
+    """What the server's HTTP error means and what to do: "try again later" said to a file
+    that has moved (404) or is blocked (403) sent the user back to the same answer. A file got
+    by hand and put in the destination's folder under its name is found there."""
+    host = urllib.parse.urlsplit(url).hostname or url
+    if 300 <= error.code < 400 and "infinite loop" in str(error.reason):  # 3 lines of urllib's
+        return (
+            f"{host} sent the download round in circles (HTTP {error.code} redirects); "
+            "try again later"
+        )
+    answer = f"{host} answered HTTP {error.code} {error.reason}"
+    if error.code in (404, 410):
+        return (
+            f"{answer}: the file is no longer at that address (the model may have been "
+            f"withdrawn); look for a newer stemgui, or get {dest.name} by hand and put it in "
+            f"{dest.parent}"
+        )
+    if error.code == 403:
+        return (
+            f"{answer}: access to the file was refused, by the server or by a filter on this "
+            f"network; try from another network, or get {url} there and put it in {dest.parent}"
+        )
+    return f"{answer}; try again later"
+
+
 def unreachable(error: BaseException, url: str) -> str:
     """Why a download did not get through, in words ("[Errno -2] Name or service not known"
     meant nothing to a musician), naming the host it failed on: the proxy's when one is set."""
-    target = urllib.parse.urlsplit(url).hostname or url
-    host = _proxy(url) or target
+    parts = urllib.parse.urlsplit(url)
+    target = parts.hostname or url
+    proxy = _proxy(url)
+    host = f"the proxy {proxy}" if proxy else target
     # urllib's wrapper: what it wraps (an SSLError has a "reason" too: its code's name)
     reason = error.reason if isinstance(error, urllib.error.URLError) else error
     if isinstance(reason, socket.gaierror):
@@ -70,11 +100,18 @@ def unreachable(error: BaseException, url: str) -> str:
         return f"the connection to {host} was lost"
     if isinstance(reason, ssl.SSLError | http.client.HTTPException):  # "HELLO\n", its words
         return f"{host} did not answer as a web server does (a proxy or firewall in the way?)"
+    if tunnel := _TUNNEL_REFUSED.fullmatch(str(reason)):  # "Tunnel connection failed: 407 …"
+        if tunnel["code"] == "407":
+            return (
+                f"{host} asks for a user name and password (HTTP 407): set {parts.scheme}_proxy "
+                f"to http://USER:PASSWORD@{proxy}"
+            )
+        return f"{host} did not let the download through to {target} (HTTP {tunnel['answer']})"
     return f"{reason} ({host})"
 
 
 def _proxy(url: str) -> str | None:
-    """``the proxy <host:port>`` that a download of ``url`` goes through (the environment's
+    """The ``host:port`` of the proxy that a download of ``url`` goes through (the environment's
     ``https_proxy`` and others, or the system's settings, as urllib reads them), or None: a
     proxy that refused was said as the model's host refusing ("check the connection")."""
     parts = urllib.parse.urlsplit(url)
@@ -82,4 +119,4 @@ def _proxy(url: str) -> str | None:
     if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
         return None
     address = urllib.parse.urlsplit(proxy if "://" in proxy else f"//{proxy}").netloc
-    return f"the proxy {address.rpartition('@')[2]}"  # its password left out
+    return address.rpartition("@")[2]  # its password left out

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +14,13 @@ from typing import Any
 
 from stemgui.separation.download_errors import DownloadError, not_saved
 
+logger = logging.getLogger(__name__)
+
 LOCK_SUFFIX = ".lock"
+# The lock is held by another: flock's EWOULDBLOCK, msvcrt.locking's EACCES. Anything else
+# (ENOLCK, EOPNOTSUPP: a share whose file system has no locks) was said as "being downloaded
+# already" too, and no download there could ever start.
+_HELD = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK}
 
 
 @contextmanager
@@ -23,6 +31,7 @@ def only_download(dest: Path, label: str) -> Iterator[None]:
     wrote on after the first had renamed it into place, leaving a damaged file counted as
     downloaded. The system drops the lock when its holder ends, killed or not, so a lock is
     never stale; another thread of this process is refused too. The lock file stays (empty).
+    Where the file system has no locks (some network shares), the download goes on without.
 
     Raises:
         DownloadError: another download of ``dest`` holds it, or the lock cannot be written.
@@ -34,17 +43,23 @@ def only_download(dest: Path, label: str) -> Iterator[None]:
     with handle:
         try:
             _lock(handle)
-        except OSError:
-            raise DownloadError(
-                dest,
-                f"{dest.name}, a file of model {label}, is being downloaded already (for "
-                "another model that shares it, or by another stemgui window or command); wait "
-                "for it to finish, then try again",
-            ) from None
+            locked = True
+        except OSError as exc:
+            if exc.errno not in _HELD:  # a file system without locks (a network share's)
+                logger.warning("%s cannot be locked (%s); downloading without", handle.name, exc)
+                locked = False
+            else:
+                raise DownloadError(
+                    dest,
+                    f"{dest.name}, a file of model {label}, is being downloaded already (for "
+                    "another model that shares it, or by another stemgui window or command); "
+                    "wait for it to finish, then try again",
+                ) from None
         try:
             yield
         finally:
-            _unlock(handle)
+            if locked:
+                _unlock(handle)
 
 
 if sys.platform == "win32":

@@ -31,6 +31,13 @@ class OfficialModel:
     def signatures(self) -> list[str]:
         return [file.split("-", 1)[0] for file in self.files]
 
+    def numbered(self, file: str) -> str:
+        """``file`` (one of ``files``) as a download's progress names it: a bag's with its
+        place among them, ``… (file 2 of 4)``, whose progress seemed to start over at each."""
+        if len(self.files) == 1:
+            return file
+        return f"{file} (file {self.files.index(file) + 1} of {len(self.files)})"
+
     def url(self, file: str, root: str = OFFICIAL_ROOT_URL) -> str:
         """Download address of one of ``files`` under the publication ``root``."""
         return f"{root}{self.folder}{file}"

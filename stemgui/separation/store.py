@@ -312,7 +312,8 @@ class ModelStore:
     ) -> list[Path]:
         """Download the missing files of official model ``name``; return the downloaded paths.
 
-        ``on_progress(file name, bytes done, bytes total or None)`` is called per block.
+        ``on_progress(file, bytes done, bytes total or None)`` is called per block; ``file``
+        is the file's name, a bag's with its place among them (``OfficialModel.numbered``).
 
         Raises:
             KeyError: ``name`` is not an official model.
@@ -328,6 +329,7 @@ class ModelStore:
         for url, dest in self.missing_files(name):
             report = None
             if on_progress is not None:
-                report = lambda d, t, file=dest.name: on_progress(file, d, t)  # noqa: E731
+                file = OFFICIAL_MODELS[name].numbered(dest.name)
+                report = lambda d, t, file=file: on_progress(file, d, t)  # noqa: E731
             done.append(download_file(url, dest, name=name, on_progress=report, cancel=cancel))
         return done

@@ -37,7 +37,8 @@ class DownloadTask(QObject):
     """Downloads one official model on a thread.
 
     Signals:
-        progress(file, done, total): bytes of ``file`` so far; ``total`` -1 when unknown.
+        progress(file, done, total): bytes of ``file`` so far (its name, a bag's with its
+            place: ``… (file 2 of 4)``); ``total`` -1 when unknown.
         done(name): every file of the model is here and verified.
         failed(name, message): what went wrong, in words.
         cancelled(name): stopped on request (the partial file is kept).

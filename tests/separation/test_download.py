@@ -204,6 +204,52 @@ def test_stale_partial_file_longer_than_the_model(tmp_path, server, checkpoint_b
     assert dest.read_bytes() == data
 
 
+def test_a_partial_file_that_is_whole_already_is_not_downloaded_again(
+    tmp_path, server, checkpoint_bytes
+):
+    """A download stopped after its last byte, before its check and move (a process killed
+    then): the server answered the resume with 416, and the whole file was deleted and
+    downloaded again. It is checked and moved into place; one of the same length that fails
+    the check is downloaded again whole."""
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    part_path(dest).write_bytes(data)
+    seen = []
+    assert download_file(server.url, dest, on_progress=lambda d, t: seen.append((d, t))) == dest
+    assert server.ranges == [f"bytes={len(data)}-"]  # no second request
+    assert dest.read_bytes() == data and not part_path(dest).exists()
+    assert seen == [(len(data), len(data))]
+
+    other = tmp_path / f"other-{digest[:8]}.stemgui"
+    part_path(other).write_bytes(b"x" * len(data))
+    assert download_file(server.url, other).read_bytes() == data
+    assert server.ranges[1:] == [f"bytes={len(data)}-", None]
+    assert not part_path(other).exists()
+
+
+def test_a_whole_partial_file_is_checked_where_the_416_gives_no_size(tmp_path, checkpoint_bytes):
+    data, digest = checkpoint_bytes
+    asked = []
+
+    def no_size(handler):
+        asked.append(handler.headers.get("Range"))
+        handler.send_response(416 if asked[-1] else 200)
+        handler.send_header("Content-Length", "0" if asked[-1] else str(len(data)))
+        handler.end_headers()
+        if not asked[-1]:
+            handler.wfile.write(data)
+
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
+    with answering(no_size) as url:
+        part_path(dest).write_bytes(data)
+        assert download_file(url, dest).read_bytes() == data
+        assert asked == [f"bytes={len(data)}-"]
+        part_path(dest).write_bytes(b"x" * len(data))  # the same length, not the file
+        dest.unlink()
+        assert download_file(url, dest).read_bytes() == data
+        assert asked[1:] == [f"bytes={len(data)}-", None]
+
+
 def test_a_stale_partial_file_is_downloaded_again_whole(tmp_path, server, checkpoint_bytes):
     """The partial file was of another version of the file (changed on the server since), or
     damaged: the resumed download failed its check and was deleted, and the user had to start
@@ -255,11 +301,12 @@ def test_corrupt_download_refused_and_not_moved_into_place(tmp_path, server, che
 def test_http_error_and_unreachable_server(tmp_path, server, checkpoint_bytes):
     _, digest = checkpoint_bytes
     dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
-    server.status = 404
+    server.status = 503
     with pytest.raises(DownloadError) as info:
         download_file(server.url, dest, name="htdemucs")
     assert info.value.reason == (
-        "could not download model htdemucs: 127.0.0.1 answered HTTP 404 Not Found; try again later"
+        "could not download model htdemucs: 127.0.0.1 answered HTTP 503 Service Unavailable; "
+        "try again later"
     )
     assert not dest.exists()
 
@@ -273,6 +320,45 @@ def test_http_error_and_unreachable_server(tmp_path, server, checkpoint_bytes):
         "could not download model htdemucs: 127.0.0.1 refused the connection; check the "
         "connection and try again"
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [
+        (
+            404,
+            "HTTP 404 Not Found: the file is no longer at that address (the model may have "
+            "been withdrawn); look for a newer stemgui, or get {name} by hand and put it in "
+            "{folder}",
+        ),
+        (
+            410,
+            "HTTP 410 Gone: the file is no longer at that address (the model may have "
+            "been withdrawn); look for a newer stemgui, or get {name} by hand and put it in "
+            "{folder}",
+        ),
+        (
+            403,
+            "HTTP 403 Forbidden: access to the file was refused, by the server or by a filter "
+            "on this network; try from another network, or get {url} there and put it in "
+            "{folder}",
+        ),
+        (429, "HTTP 429 Too Many Requests; try again later"),
+    ],
+)
+def test_a_file_gone_or_blocked_is_not_said_to_come_back_later(
+    tmp_path, server, checkpoint_bytes, status, answer
+):
+    """A file that has moved (404) or is blocked (403) was answered "try again later", where
+    trying again meets the same answer: what fits each is said, and where a file got by hand
+    goes (the store finds it there under its name)."""
+    _, digest = checkpoint_bytes
+    dest = tmp_path / "official" / f"tiny-{digest[:8]}.stemgui"
+    server.status = status
+    with pytest.raises(DownloadError) as info:
+        download_file(server.url, dest, name="htdemucs")
+    expected = answer.format(name=dest.name, folder=dest.parent, url=server.url)
+    assert info.value.reason == f"could not download model htdemucs: 127.0.0.1 answered {expected}"
 
 
 def test_a_redirect_loop_is_said_in_one_line(tmp_path):
@@ -363,6 +449,45 @@ def test_a_proxy_that_refuses_is_named(tmp_path, monkeypatch):
     assert info.value.reason == (
         f"could not download model tiny: the proxy 127.0.0.1:{port} refused the connection; "
         "check the connection and try again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (
+            407,
+            "the proxy {proxy} asks for a user name and password (HTTP 407): set https_proxy "
+            "to http://USER:PASSWORD@{proxy}",
+        ),
+        (
+            403,
+            "the proxy {proxy} did not let the download through to models.example (HTTP 403 "
+            "Forbidden)",
+        ),
+    ],
+)
+def test_a_proxy_that_will_not_open_the_way_says_why(tmp_path, monkeypatch, status, said):
+    """A proxy that wants a password (an office's) said http.client's 'Tunnel connection
+    failed: 407 Proxy Authentication Required (the proxy …)'."""
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_CONNECT(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    with serving(Proxy) as root:
+        proxy = root.removeprefix("http://").rstrip("/")
+        monkeypatch.setenv("https_proxy", root)
+        with pytest.raises(DownloadError) as info:
+            download_file("https://models.example/x.th", tmp_path / "x.th", name="tiny")
+    assert info.value.reason == (
+        f"could not download model tiny: {said.format(proxy=proxy)}; check the connection and "
+        "try again"
     )
 
 
@@ -651,6 +776,22 @@ def test_a_second_download_in_this_process_is_refused_too(tmp_path, server, chec
     # the Get models dialog, say, while a song loads the same model
     with only_download(dest, "tiny"), pytest.raises(DownloadError, match="being downloaded"):
         download_file(server.url, dest)
+    assert download_file(server.url, dest).read_bytes() == data
+
+
+def test_a_folder_without_locks_downloads_all_the_same(
+    tmp_path, server, checkpoint_bytes, monkeypatch
+):
+    """A file system without locks (a network share's: ENOLCK) was said as "is being
+    downloaded already … wait for it to finish", for ever."""
+    from stemgui.separation import download_lock
+
+    def no_locks(handle):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(download_lock, "_lock", no_locks)
+    data, digest = checkpoint_bytes
+    dest = tmp_path / f"tiny-{digest[:8]}.stemgui"
     assert download_file(server.url, dest).read_bytes() == data
 
 

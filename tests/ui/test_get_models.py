@@ -121,6 +121,34 @@ def test_a_failed_download_says_why(qtbot, settings_store, published, tmp_path):
     assert dialog.download_button.isEnabled()  # try again
 
 
+def test_a_bag_s_download_says_which_file_of_how_many(qtbot, published, tmp_path, monkeypatch):
+    """A bag's files each filled the bar from empty, named by their file alone: the download
+    seemed to start over at each."""
+    from stemgui.ui.get_models import ModelsDialog
+
+    (first,) = OFFICIAL_MODELS["tiny_ui"].files
+    second = "tinyu2" + first.removeprefix("tinyui")
+    shutil.copy(tmp_path / "served" / "tiny" / first, tmp_path / "served" / "tiny" / second)
+    bag = OfficialModel("tiny_ui", "test", "tiny/", (first, second))
+    monkeypatch.setitem(OFFICIAL_MODELS, "tiny_ui", bag)
+    dialog = ModelsDialog([("tiny_ui", "test", False)], published)
+    qtbot.addWidget(dialog)
+    dialog.table.selectRow(0)
+    shown, progress = [], dialog._progress
+
+    def showing(*args):
+        progress(*args)
+        shown.append(dialog.status.text())
+
+    monkeypatch.setattr(dialog, "_progress", showing)
+    dialog.download_selected()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+    assert dialog.table.item(0, 2).text() == "downloaded"
+    size = (tmp_path / "served" / "tiny" / first).stat().st_size / 1e6
+    assert shown[0] == f"{first} (file 1 of 2): 0.0 of {size:.1f} MB"
+    assert shown[-1] == f"{second} (file 2 of 2): {size:.1f} of {size:.1f} MB"
+
+
 def test_a_full_disk_names_the_models_folder(qtbot, published, tmp_path, monkeypatch):
     """The dialog shows the message alone: it said "could not save model tiny_ui there … free
     some space on that disk", naming no folder, and the models folder is a hidden one."""
