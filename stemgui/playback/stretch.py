@@ -11,6 +11,9 @@ with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
 - Within ``SEARCH_SECONDS`` of that point, the window is cut where it best continues the one
   before (the cross-correlation with what followed the previous window in the song is
   highest), so the overlaps add in phase: notes keep their pitch and do not beat.
+- Where the song stops (its end, or silence), the windows stop with it, the last notes played
+  once (``_cut_at``): cut near that point, each one played them again after the one before
+  fell silent, a stutter slower than about half speed.
 
 The windows are cut from the stems side by side (``BlockRenderer.render_stems``: each channel
 of the mixer at a gain of 1), where the mix heard continues best (a stem muted does not steer
@@ -198,7 +201,7 @@ class Stretcher:
         aim = round(self._position)
         low = max(aim - self.search, self._base)
         self._need(low - self._base + 2 * self.search + self.size)
-        start = low + self._best_lag(low, min(aim + self.search, low + 2 * self.search))
+        start = self._cut_at(aim, low, min(aim + self.search, low + 2 * self.search))
         at = start - self._base
         self._sum += self._input[at : at + self.size] * self.window[:, None]
         self._ready = self._sum[: self.hop].copy()
@@ -208,20 +211,44 @@ class Stretcher:
         self._previous = start
         self._forget(min(start, aim) - self.search)
 
-    def _best_lag(self, low: int, high: int) -> int:
-        """The offset from ``low`` (at most ``high - low``) where a window best continues the
-        previous one: highest cross-correlation with what followed it in the song."""
+    def _cut_at(self, aim: int, low: int, high: int) -> int:
+        """The input index in [``low``, ``high``] where a window best continues the previous
+        one: highest cross-correlation with what followed it in the song (the template).
+
+        Where the song stops (its end, or ``search`` frames of silence or more), windows must
+        not lay its last notes over the silence of the one before: slower than about half
+        speed the template lies past the search, and each window cut near ``aim`` played them
+        again after the one before fell silent (a stutter). So a window ends before the stop
+        while one within reach can; once the previous one holds the stop (silent from its end
+        on), the next is the template, so that the last notes play once, as they come; and past
+        the stop it is a silent window within reach, nearest ``aim``, or else the template."""
         follow = self._previous + self.hop - self._base
+        if not np.any(self.renderer.heard(self._input[follow + self.hop : follow + self.size])):
+            self._need(follow + self.size)  # the song may stop there: all of the template
         template = self.renderer.heard(self._input[follow : follow + self.size])
+        follow += self._base
         lags = high - low + 1
         at = low - self._base
-        region = self.renderer.heard(self._input[at : at + lags - 1 + self.size])
-        if not np.any(template) or not np.any(region):
-            return round(self._position) - low if low <= round(self._position) <= high else 0
+        ahead = self.renderer.heard(self._input[at:])
+        region = ahead[: lags - 1 + self.size]
+        sounding = np.concatenate([[0], np.cumsum(ahead != 0)])
+        if not np.any(template[self.hop :]):
+            if np.any(template):
+                return follow
+            silent = np.flatnonzero(sounding[self.size : self.size + lags] == sounding[:lags])
+            return (
+                low + int(silent[np.argmin(np.abs(silent + low - aim))]) if silent.size else follow
+            )
+        if not np.any(region):
+            return aim if low <= aim <= high else low
+        quiet = sounding[self.search :] == sounding[: -self.search]  # ahead[i : i + search] silent
+        stops = np.flatnonzero(quiet[1:] & (ahead[: quiet.size - 1] != 0)) + 1
+        if stops.size and stops[0] >= self.size:  # windows that end before the song stops
+            lags = min(lags, int(stops[0]) - self.size + 1)
         n = 1 << int(np.ceil(np.log2(region.shape[0] + self.size)))
         spectrum = np.fft.rfft(region, n) * np.conj(np.fft.rfft(template, n))
         correlation = np.fft.irfft(spectrum, n)[:lags]
-        return int(np.argmax(correlation))
+        return low + int(np.argmax(correlation))
 
     # --- the song audio, from the renderer --------------------------------------------------
 
