@@ -11,7 +11,7 @@ from stemgui.audio.encode import AudioFormat
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.export.pace import Pace
 from stemgui.stems.stemset import StemSet
-from tests.playback.test_stretch import peaks
+from tests.playback.test_stretch import assert_ends_once, peaks
 
 RATE = 44100
 NAMES = ("drums", "bass", "other", "vocals")
@@ -51,6 +51,21 @@ def test_the_stems_at_a_pace_add_up_to_the_mix_at_it_with_every_note_moved(tmp_p
         assert peaks(samples[0, RATE // 4 : -RATE // 4], 1) == pytest.approx(
             [tone * ratio], rel=0.004
         )
+
+
+@pytest.mark.parametrize("pace", [Pace(0.25, 0), Pace(0.5, 3), Pace(0.3, 0)])
+def test_a_song_that_ends_on_a_held_note_ends_once_at_a_slow_pace(tmp_path, pace):
+    """The file's last 50 ms held the note's end again after it first fell (0.20, 0.11, 0.16,
+    0.05 at 25 %, 10 ms at a time): the stretcher laid the song's last notes over the silence
+    it read past the song's end."""
+    frames = round(0.3 * RATE)
+    note = np.tile(0.3 * np.sin(2 * np.pi * 440 * T[:frames]), (2, 1)).astype(np.float32)
+    stems = StemSet(NAMES, RATE, np.stack([note * (name == "bass") for name in NAMES]))
+    request = ExportRequest(folder=tmp_path, stems=["bass"], fmt=FLOAT32, pace=pace)
+    (bass,) = export(stems, request, "Song", "m")
+    samples = read(bass)
+    assert samples.shape == (2, round(frames / pace.speed))
+    assert_ends_once(samples[0], frames / pace.speed, 2 * round(0.046 * RATE) / pace.speed)
 
 
 def test_as_the_song_is_the_pace_changes_nothing(tmp_path, stems):

@@ -116,6 +116,76 @@ def test_each_half_window_says_which_song_frame_it_plays():
     assert songs == sorted(songs)
 
 
+def assert_ends_once(heard: np.ndarray, end: float, window: float) -> None:
+    """A tone of 0.3 that stops at once, ``end`` frames into ``heard`` as the pace lays them:
+    heard whole until ``window`` frames of it at most before, then only falling, to silence
+    within a half window (10 ms at a time)."""
+    chunk = RATE // 100
+    level = np.abs(heard[: heard.size // chunk * chunk]).reshape(-1, chunk).max(axis=1)
+    fell = int(np.argmax(level < 0.15))  # the first 10 ms the tone is not heard whole
+    assert fell * chunk > end - window  # not cut short
+    assert np.all(np.diff(level[fell:]) <= 0)  # then only falls,
+    assert np.all(level[fell + 3 :] < 1e-3)  # to silence
+
+
+@pytest.mark.parametrize("stop", ["silence", "the song's end"])
+@pytest.mark.parametrize(
+    ("speed", "semitones"), [(0.25, 0), (0.5, 0), (0.5, 3), (0.25, 6), (0.35, 0)]
+)
+def test_a_tone_that_stops_at_once_ends_once_at_any_pace(stop, speed, semitones):
+    """Slower than about half speed, each window cut near where the speed puts it played the
+    tone's last notes again after the one before had fallen silent: the tone came back at
+    0.21 and 0.26 after it first fell (at 25 %), a stutter 40 ms long."""
+    frames = round(0.3 * RATE)
+    tone = (0.3 * np.sin(2 * np.pi * 440 * T[:frames])).astype(np.float32)
+    signal = np.concatenate([tone, np.zeros(RATE, np.float32)]) if stop == "silence" else tone
+    output, transport = player(signal)
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    transport.play()
+    heard = play(output, round(frames / speed) + RATE // 2)[:, 0]
+    assert_ends_once(heard, frames / speed, 2 * output.stretcher.size / speed)
+
+
+@pytest.mark.parametrize(("speed", "semitones"), [(0.25, 0), (0.35, 0), (0.5, 0), (0.5, 6)])
+@pytest.mark.parametrize("silence", [0.1, 0.1234, 0.3])
+def test_a_tone_after_silence_comes_in_once_at_any_pace(speed, semitones, silence):
+    """Slower than about half speed, a window cut near where the speed puts it began silent
+    after the one before had brought the tone in: it came in, fell back and came in again (a
+    flam: 0.1, 0.01, 0.0, 0.0 and 0.23 at 25 % after 0.1 s of silence, 10 ms at a time)."""
+    lead = round(silence * RATE)
+    signal = np.zeros(lead + RATE // 2, np.float32)
+    signal[lead:] = 0.3 * np.sin(2 * np.pi * 440 * T[: RATE // 2])
+    output, transport = player(signal)
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    transport.play()
+    heard = play(output, round((lead + RATE // 4) / speed))[:, 0]
+    # where the speed puts it, less what the windows lay the song ahead by, to a window
+    hop, stretch = output.stretcher.hop, speed / 2 ** (semitones / 12)
+    ahead = hop * (1 - stretch) / speed + 2 * hop
+    assert np.argmax(np.abs(heard) > 1e-3) > lead / speed - ahead
+    chunk = RATE // 100
+    level = np.abs(heard[: heard.size // chunk * chunk]).reshape(-1, chunk).max(axis=1)
+    came = int(np.argmax(level > 1e-3))
+    whole = came + int(np.argmax(level[came:] > 0.28))
+    assert np.all(np.diff(level[came : whole + 1]) > 0)  # only rises,
+    assert whole - came <= 3 and level[whole:].min() > 0.28  # to the tone, held
+
+
+@pytest.mark.parametrize(("speed", "semitones"), [(0.25, 0), (0.5, 0), (0.5, 6), (0.75, -3)])
+@pytest.mark.parametrize("where", [0.2, 1.0])  # (at 0 the start fades in)
+def test_a_click_in_silence_is_heard_once_at_a_slower_pace(speed, semitones, where):
+    """At 25 % a click between silences was heard twice, 50 ms apart: the window after the
+    one that played it went back to where the speed put it, and played it again."""
+    signal = np.zeros(RATE, np.float32)
+    signal[min(round(where * RATE), RATE - 1)] = 0.9  # 1.0: the last frame
+    output, transport = player(signal)
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    transport.play()
+    heard = np.abs(play(output, round(1.2 * RATE / speed))[:, 0])
+    loud = np.flatnonzero(heard > 0.1)
+    assert loud.size and loud[-1] - loud[0] < output.stretcher.hop  # one click
+
+
 def slowed_tone():
     """A 220 Hz tone played for a second at half speed: (its largest step from one sample to
     the next, the output, its transport, what it played)."""
@@ -414,7 +484,7 @@ def test_the_song_ends_as_its_last_frame_plays_not_as_it_is_read(speed, semitone
     while transport.playing:
         blocks.append(output.pump(256).copy())
     assert transport.ends == 1 and transport.position == 0
-    assert np.abs(blocks[-2]).max() > 0.1  # the song played up to the block that ended it,
+    assert np.abs(blocks[-2]).max() > 0.01  # the song played up to the block that ended it,
     after = play(output, RATE // 4, 256)  # and is over (a window cut fades out over 5 ms)
     assert not after[2 * FADE :].any()
     transport.play()
