@@ -98,12 +98,18 @@ class Trainer(Optimisation, Validation, ResumableState, SessionRecord, RunFolder
         torch.manual_seed(seed)
         self.model = build_model(config).to(self.device)
         if config["quant"]["diffq"] > 0:  # needed after the decode: missing, said before it
-            from training.quantize import DiffqMissing, require_diffq
+            from training.quantize import DEFAULT_MIN_SIZE, DiffqMissing, quantizable, require_diffq
 
+            setting = f"[quant] diffq = {config['quant']['diffq']:g}"
             try:
-                require_diffq(f"[quant] diffq = {config['quant']['diffq']:g}")
+                require_diffq(setting)
             except DiffqMissing as missing:
                 raise config_mod.RecipeError(f"{missing}, or set diffq = 0") from None
+            if not quantizable(self.model):
+                raise config_mod.RecipeError(
+                    f"{setting}: the network has no parameter over {DEFAULT_MIN_SIZE} MB, so none "
+                    "would be quantized; make it larger, or set diffq = 0"
+                )
         weights = config["optim"]["source_weights"] or [1.0] * len(self.model.sources)
         if len(weights) != len(self.model.sources):
             raise config_mod.RecipeError(

@@ -73,6 +73,12 @@ def require_diffq(what: str) -> None:
         raise DiffqMissing(f"{what}: {missing}") from None
 
 
+def quantizable(model: nn.Module, min_size: float = DEFAULT_MIN_SIZE) -> bool:
+    """Whether diffq quantizes any parameter of ``model``: one over ``min_size`` MB of float32
+    (diffq's rule; the smaller ones stay as they are)."""
+    return any(p.numel() > min_size * 2**20 // 4 for p in model.parameters())
+
+
 # ----------------------------------------------------------------------------- post-training
 
 
@@ -241,6 +247,8 @@ class QuantizationAwareTraining:
         init_bits: float = 8,
         bits_lr: float = 1e-3,
     ) -> None:
+        if not quantizable(model, min_size):  # diffq itself would fail at the first evaluation
+            raise ValueError(f"no parameter is over {min_size} MB: nothing to quantize")
         self.model = model
         self.weight = float(penalty)
         # float16=False: with True, every model.eval() would round the small parameters of the
@@ -255,8 +263,6 @@ class QuantizationAwareTraining:
             init_bits=init_bits,
             suffix=DIFFQ_SUFFIX,
         )
-        if not self.quantizer._qparams:  # diffq itself would fail at the first evaluation
-            raise ValueError(f"no parameter is over {min_size} MB: nothing to quantize")
         self.quantizer.setup_optimizer(optimizer, lr=bits_lr)
 
     def penalty(self) -> torch.Tensor:

@@ -159,8 +159,11 @@ class ResumableState:
             TypeError,
             ValueError,
         ) as error:
+            # torch's refusal of an unpickling says to load it unsafely: not for a damaged file
+            unreadable = isinstance(error, pickle.UnpicklingError)
+            reason = "damaged, or not a saved state" if unreadable else error_line(error)
             raise ValueError(
-                f"{self.last_path}: this run's saved state cannot be read ({error_line(error)}); "
+                f"{self.last_path}: this run's saved state cannot be read ({reason}); "
                 "train into another --run folder, or move this one aside"
             ) from None
         for name, tensor in self.model.state_dict().items():  # diffq's logits come later

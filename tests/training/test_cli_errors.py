@@ -442,6 +442,23 @@ def test_quantization_aware_fit_without_diffq_is_refused_before_any_data(
     )
 
 
+def test_quantization_aware_fit_of_a_network_too_small_to_quantize_is_refused_first(
+    tmp_path, caplog
+):
+    """It decoded the data, then said "no parameter is over 0.01 MB: nothing to quantize",
+    naming neither the recipe nor what to change."""
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(TINY_NET + "[optim]\nema = 0\n[quant]\ndiffq = 0.0003\n")
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and not errors[0].exc_info
+    assert errors[0].getMessage() == (
+        f"{recipe}: [quant] diffq = 0.0003: the network has no parameter over 0.01 MB, so none "
+        "would be quantized; make it larger, or set diffq = 0"
+    )
+
+
 def test_a_data_folder_without_tracks_is_named_with_what_a_track_is(tmp_path, caplog):
     """It said "no training tracks found under X", naming neither the recipe nor the layout
     (a folder of stems in an unknown format, or only validation tracks, gave the same)."""

@@ -328,6 +328,21 @@ def test_a_damaged_saved_state_is_refused_naming_it(tmp_path, keep):
         make(tmp_path).run(steps=6)
 
 
+def test_a_saved_state_of_another_kind_is_refused_without_torchs_unsafe_advice(tmp_path):
+    """Said torch's "Weights only load failed ... Re-running `torch.load` with `weights_only`
+    set to `False` will likely succeed, but it can result in arbitrary code execution" of a file
+    that is no saved state at all (text, another program's file)."""
+    make(tmp_path).run(steps=2)
+    last = tmp_path / "run" / "last.pt"
+    last.write_text("garbage\n")
+    with pytest.raises(ValueError) as caught:
+        make(tmp_path).run(steps=3)
+    assert str(caught.value) == (
+        f"{last}: this run's saved state cannot be read (damaged, or not a saved state); "
+        "train into another --run folder, or move this one aside"
+    )
+
+
 def test_a_resumed_run_takes_the_recipes_learning_rate_and_keeps_the_recipe_before(
     tmp_path, caplog
 ):
@@ -797,7 +812,7 @@ def test_quantization_aware_run_learns_bits_resumes_and_ships_them_packed(tmp_pa
 def test_quantization_aware_training_refuses_an_ema_or_a_model_too_small(tmp_path):
     with pytest.raises(ValueError, match=r"needs optim\.ema = 0"):
         config_mod.from_dict({"quant": {"diffq": 1e-3}, "optim": {"ema": 0.99}})
-    with pytest.raises(ValueError, match="nothing to quantize"):
+    with pytest.raises(ValueError, match="none would be quantized"):
         make(tmp_path, overrides={"quant": {"diffq": 1e-3}, "optim": {"ema": 0.0}})
 
 
