@@ -104,6 +104,8 @@ class SongIntake(QObject):
         jobs = window.controller.add(found)
         if jobs and window.selected_job() is None:  # Cancel works before its stems begin
             window.select_for_the_user(jobs[0])
+        elif not jobs:  # asked for again (a later launch too): its row is shown, as it is now
+            window.select(window.controller.model.busy_job(found[0]))
         again = len(found) - len(jobs)  # in the queue already
         if not jobs:  # not "Added 0 songs to the queue. 2 already waiting or separating."
             added = f"{'That song is' if again == 1 else f'All {again} songs are'} already"

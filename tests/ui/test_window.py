@@ -923,6 +923,16 @@ def test_songs_already_waiting_are_counted_when_added_again(window, songs):
     assert window.statusBar().currentMessage() == "That song is already waiting or separating."
 
 
+def test_a_song_asked_for_again_is_selected(window, songs):
+    """A song given again while it waits (or is read back from the last session) is selected:
+    it was said to be waiting, and another row stayed selected."""
+    first, second = window.add_paths(songs[:2])
+    assert window.selected_job() is first
+    assert window.add_paths(songs[1:2]) == []
+    assert window.selected_job() is second
+    assert window.statusBar().currentMessage() == "That song is already waiting or separating."
+
+
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
     """Says "Separating on" while a song is separated; "Device" with nothing running (it said
     "Separating on: CPU" with nothing in the queue)."""
