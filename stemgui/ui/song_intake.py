@@ -19,6 +19,8 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog
 
+from stemgui.errors import ExportError
+from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
 from stemgui.ui.queue import Job
 
@@ -87,12 +89,25 @@ class SongIntake(QObject):
             self.inbox.close()
 
     def add_paths(self, paths: Iterable[str | Path]) -> list[Job]:
-        """Queue songs and the supported files inside folders (recursively)."""
-        from stemgui.audio.decode import find_audio_files
+        """Queue songs and the supported files inside folders (recursively), leaving out the
+        stems exported there with the export settings of now or the default ones, as
+        ``stemgui-separate`` does (``find_tracks``): an album exported beside each song and
+        dropped again queued its stems as songs."""
+        from stemgui.cli.batch import find_tracks
 
         window = self.window
         given = [Path(p) for p in paths]
-        found = find_audio_files(given)
+        # as typed in the export dialog: a folder without its full path is beside each song
+        folder = Path(os.path.expanduser(window.settings.get(S.EXPORT_FOLDER)))
+        template = window.settings.get(S.EXPORT_TEMPLATE)
+        if not folder.is_absolute() and folder != Path():
+            template = f"{folder.as_posix()}/{template}"
+        try:
+            found, _ = find_tracks(
+                given, folder if folder.is_absolute() else None, template, beside=True
+            )
+        except ExportError:  # a template the export refuses too: the default one's stems only
+            found, _ = find_tracks(given, beside=True)
         # os.path.isdir: Path.is_dir raises on a folder that cannot be opened, a name too long
         empty = [
             p for p in given if os.path.isdir(p) and not any(f.is_relative_to(p) for f in found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -931,6 +932,23 @@ def test_a_song_asked_for_again_is_selected(window, songs):
     assert window.add_paths(songs[1:2]) == []
     assert window.selected_job() is second
     assert window.statusBar().currentMessage() == "That song is already waiting or separating."
+
+
+def test_stems_exported_beside_each_song_are_not_queued_again(window, songs):
+    """An album exported beside each song (the default folder and file names), dropped again,
+    queued its stems as songs; stemgui-separate left them out, as the window does now, in a
+    folder inside the album too, and a folder of its own chosen in the export dialog."""
+    album = songs[0].parent
+    for song in songs:
+        stems = song.parent / "htdemucs" / song.stem
+        stems.mkdir(parents=True)
+        for stem in ("vocals.wav", "drums.flac"):
+            shutil.copy(song, stems / stem)
+    (album / "Exports").mkdir()
+    shutil.copy(songs[0], album / "Exports" / "bass.wav")
+    window.settings.set(S.EXPORT_FOLDER, str(album / "Exports"))
+    window.settings.set(S.EXPORT_TEMPLATE, "{stem}.{ext}")
+    assert [job.path for job in window.add_paths([album])] == songs
 
 
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
