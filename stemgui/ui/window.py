@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         c.job_progress.connect(self.following.job_progress)
         c.job_ended.connect(self.following.job_ended)
         c.job_stored.connect(self.screen.park_if_hidden)
+        c.not_kept.connect(self.messages.not_kept)
         m = self.model_status
         c.device_changed.connect(m.device_in_use)
         c.model.dataChanged.connect(lambda *_: m.show_device())  # a song started or ended

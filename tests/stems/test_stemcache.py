@@ -159,6 +159,10 @@ def test_stems_larger_than_the_limit_are_not_stored(tmp_path, caplog):
         assert not cache.put(_key(), _stems())
     assert "not cached" in caplog.text
     assert cache.keys() == []
+    assert cache.problem == (  # for the window to say, once: the log alone said it
+        "Stems larger than the stem cache's size limit (0 MB) cannot be kept, so such songs are "
+        "separated again at every start; raise the limit (the cache/size_gb setting)."
+    )
 
 
 # ----------------------------------------------------------------------------- damage
@@ -273,6 +277,13 @@ def test_a_failed_write_leaves_nothing_and_is_a_warning(cache, tmp_path, monkeyp
     assert "No space left" in caplog.text
     assert _only_entries(tmp_path / "cache") == []
     assert cache.get(_key()) is None
+    assert cache.problem == (
+        f"The disk of the stem cache ({tmp_path / 'cache'}) is full: separated songs are not "
+        "kept, and are separated again at every start; free space on it, or lower the stem "
+        "cache's size limit (the cache/size_gb setting)."
+    )
+    calls.append("room made")
+    assert cache.put(_key(), _stems()) and cache.problem is None
 
 
 def test_an_exception_mid_write_propagates_and_leaves_nothing(cache, tmp_path, monkeypatch):

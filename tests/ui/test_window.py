@@ -951,6 +951,20 @@ def test_stems_exported_beside_each_song_are_not_queued_again(window, songs):
     assert [job.path for job in window.add_paths([album])] == songs
 
 
+def test_stems_not_kept_are_said_once_per_cause(window):
+    """Stems the cache could not keep were said in the log alone, and every start separated
+    those songs again without a word: the banner says why once per cause."""
+    window.controller.not_kept.emit("The stem cache folder /c cannot be written: ...")
+    assert window.messages.about == "stemcache"
+    assert window.message == "The stem cache folder /c cannot be written: ..."
+    window.messages.clear("stemcache")
+    window.controller.not_kept.emit("The stem cache folder /c cannot be written: ...")
+    assert not window.banner.isVisibleTo(window)  # said already
+    window.controller.not_kept.emit("The disk of the stem cache (/c) is full: ...")
+    assert window.message == "The disk of the stem cache (/c) is full: ..."
+    assert window.banner.isVisibleTo(window)
+
+
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
     """Says "Separating on" while a song is separated; "Device" with nothing running (it said
     "Separating on: CPU" with nothing in the queue)."""
