@@ -233,17 +233,23 @@ class StemCache:
         with self._lock:
             remove_tree(self.root / key)
 
-    def clear(self) -> tuple[int, int]:
-        """Delete every complete entry; returns (entries, bytes) deleted.
+    def clear(self) -> tuple[int, int, int]:
+        """Delete every complete entry; returns (entries, bytes) deleted and the entries that
+        could not be (a read-only folder: logged).
 
         Does not wait for an entry being written (it is not an entry until complete), so the
         window can call it while the worker stores stems.
         """
-        folders = self._entry_folders()
-        freed = sum(folder_bytes(folder) for folder in folders)
-        for folder in folders:
+        deleted = freed = left = 0
+        for folder in self._entry_folders():
+            size = folder_bytes(folder)
             remove_tree(folder)
-        return len(folders), freed
+            if os.path.lexists(folder):
+                left += 1
+            else:
+                deleted += 1
+                freed += size
+        return deleted, freed, left
 
     def evict(self, keep: str | None = None) -> list[str]:
         """Delete least recently used entries until the total fits ``max_bytes``; never

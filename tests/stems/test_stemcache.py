@@ -399,12 +399,21 @@ def test_an_entry_evicted_by_another_run_while_this_one_measures_is_not_an_error
     assert cache.keys() == [new]
 
 
+def test_entries_that_cannot_be_deleted_are_not_counted_as_cleared(cache, monkeypatch):
+    """A read-only cache (remove_tree logs what it cannot delete): clear counted every entry
+    as deleted, and the window said the cache was cleared."""
+    assert cache.put(_key(), _stems()) and cache.put(_key(model="other"), _stems(1))
+    monkeypatch.setattr(stemcache, "remove_tree", lambda folder: None)  # nothing goes
+    assert cache.clear() == (0, 0, 2)
+    assert cache.get(_key()) is not None
+
+
 def test_a_file_where_the_cache_folder_goes_is_cleared_as_empty(tmp_path):
     """File ▸ Clear stem cache raised NotADirectoryError on the window's thread; get and put
     already only warn about such a cache."""
     root = tmp_path / "cache"
     root.write_bytes(b"not a folder")
-    assert StemCache(root).clear() == (0, 0)
+    assert StemCache(root).clear() == (0, 0, 0)
     assert root.read_bytes() == b"not a folder"
 
 

@@ -16,6 +16,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QPushButton
 
+from stemgui import stemcache
+from stemgui.stemcache import StemCache
+from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
@@ -963,6 +966,19 @@ def test_stems_not_kept_are_said_once_per_cause(window):
     window.controller.not_kept.emit("The disk of the stem cache (/c) is full: ...")
     assert window.message == "The disk of the stem cache (/c) is full: ..."
     assert window.banner.isVisibleTo(window)
+
+
+def test_a_stem_cache_that_cannot_be_cleared_says_so(window, tmp_path, monkeypatch):
+    """Clear stem cache on a read-only cache said "Stem cache cleared: 1 songs", all kept."""
+    cache = window.controller.worker.stem_cache = StemCache(tmp_path / "cache")
+    data = np.ones((2, 2, 100), np.float32)
+    assert cache.put("a" * 64, StemSet(("vocals", "other"), 8000, data, data.sum(axis=0)))
+    monkeypatch.setattr(stemcache, "remove_tree", lambda folder: None)  # nothing goes
+    window.menu_bar.clear_stem_cache()
+    assert window.statusBar().currentMessage() == (
+        "Stem cache cleared: 0 songs, 0 MB. The stems of 1 song could not be deleted from "
+        f"{tmp_path / 'cache'}: make it writable, then clear it again (the log names the files)."
+    )
 
 
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
