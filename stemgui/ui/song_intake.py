@@ -93,6 +93,7 @@ class SongIntake(QObject):
         stems exported there with the export settings of now or the default ones, as
         ``stemgui-separate`` does (``find_tracks``): an album exported beside each song and
         dropped again queued its stems as songs."""
+        from stemgui.audio.decode import find_audio_files
         from stemgui.cli.batch import find_tracks
 
         window = self.window
@@ -112,7 +113,15 @@ class SongIntake(QObject):
         empty = [
             p for p in given if os.path.isdir(p) and not any(f.is_relative_to(p) for f in found)
         ]
-        note = f"No audio or video files in {', '.join(map(str, empty))}." if empty else ""
+        stems = [p for p in empty if find_audio_files([p])]  # only stems exported there
+        bare = [p for p in empty if p not in stems]
+        note = f"No audio or video files in {', '.join(map(str, bare))}." if bare else ""
+        if stems:  # it said there were no audio files in a folder full of them
+            note += (
+                f" Only stems exported earlier in {', '.join(map(str, stems))}: they are not "
+                "queued as songs (open one by itself to separate it)."
+            )
+        note = note.strip()
         if not found:
             window.statusBar().showMessage(note or "No audio or video files found there.", 8000)
             return []

@@ -952,6 +952,12 @@ def test_stems_exported_beside_each_song_are_not_queued_again(window, songs):
     window.settings.set(S.EXPORT_FOLDER, str(album / "Exports"))
     window.settings.set(S.EXPORT_TEMPLATE, "{stem}.{ext}")
     assert [job.path for job in window.add_paths([album])] == songs
+    # a folder holding stems alone was said to hold no audio files
+    assert window.add_paths([songs[0].parent / "htdemucs"]) == []
+    assert window.statusBar().currentMessage() == (
+        f"Only stems exported earlier in {album / 'htdemucs'}: they are not queued as songs "
+        "(open one by itself to separate it)."
+    )
 
 
 def test_stems_not_kept_are_said_once_per_cause(window):
