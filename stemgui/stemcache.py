@@ -20,6 +20,7 @@ recently used entries go first (a hit counts as a use).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -78,6 +79,7 @@ class StemCache:
         self.max_bytes = int(max_bytes)
         self._lock = threading.RLock()
         self._opened = False
+        self.problem: str | None = None  # see ``put``
 
     @staticmethod
     def key(song_sha256: str, model_id: str, options: Mapping[str, Any]) -> str:
@@ -145,7 +147,9 @@ class StemCache:
 
         ``info`` (JSON-able: source, model, options...) is kept in ``entry.json``; its
         ``model`` is the display name a hit reports. Never raises for the disk: a failure
-        (full, read-only) is a warning and False; ``cancel`` stops it (False), leaving nothing.
+        (full, read-only) is a warning and False, and so are stems larger than ``max_bytes``;
+        either way ``problem`` then says why in words, with what to do (None after a put that
+        stored). ``cancel`` stops it (False), leaving nothing.
         """
         if not stemset.complete or stemset.frames == 0:
             raise ValueError(f"only complete, non-empty stems are cached, got {stemset!r}")
@@ -156,7 +160,13 @@ class StemCache:
                 needed >> 20,
                 self.max_bytes >> 20,
             )
+            self.problem = (
+                f"Stems larger than the stem cache's size limit ({self.max_bytes >> 20} MB) "
+                "cannot be kept, so such songs are separated again at every start; raise the "
+                "limit (the cache/size_gb setting)."
+            )
             return False
+        self.problem = None
         try:
             with self._lock:
                 self._open()
@@ -171,9 +181,29 @@ class StemCache:
             return False
         except OSError as error:
             logger.warning("the stems could not be cached in %s: %s", self.root, error)
+            self.problem = self._said(error)
             return False
         self.evict(keep=key)
         return True
+
+    def _said(self, error: OSError) -> str:
+        """Why stems could not be kept (``error``), in words, with what to do."""
+        lost = "separated songs are not kept, and are separated again at every start"
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return (
+                f"The disk of the stem cache ({self.root}) is full: {lost}; free space on it, "
+                "or lower the stem cache's size limit (the cache/size_gb setting)."
+            )
+        off = "or turn off File ▸ Keep separated stems between sessions"
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return (
+                f"The stem cache folder {self.root} cannot be written: {lost}; make it "
+                f"writable, {off}."
+            )
+        return (
+            f"The stem cache folder {self.root} cannot be used ({error.strerror or error}): "
+            f"{lost}; make it a folder you can write to, {off}."
+        )
 
     def _write(
         self, key: str, stemset: StemSet, info: dict[str, Any], cancel: CancelToken | None
@@ -203,17 +233,23 @@ class StemCache:
         with self._lock:
             remove_tree(self.root / key)
 
-    def clear(self) -> tuple[int, int]:
-        """Delete every complete entry; returns (entries, bytes) deleted.
+    def clear(self) -> tuple[int, int, int]:
+        """Delete every complete entry; returns (entries, bytes) deleted and the entries that
+        could not be (a read-only folder: logged).
 
         Does not wait for an entry being written (it is not an entry until complete), so the
         window can call it while the worker stores stems.
         """
-        folders = self._entry_folders()
-        freed = sum(folder_bytes(folder) for folder in folders)
-        for folder in folders:
+        deleted = freed = left = 0
+        for folder in self._entry_folders():
+            size = folder_bytes(folder)
             remove_tree(folder)
-        return len(folders), freed
+            if os.path.lexists(folder):
+                left += 1
+            else:
+                deleted += 1
+                freed += size
+        return deleted, freed, left
 
     def evict(self, keep: str | None = None) -> list[str]:
         """Delete least recently used entries until the total fits ``max_bytes``; never

@@ -49,8 +49,21 @@ def _earlier_output(path: Path, out: Path, folder: Path, written: Sequence[Any])
     return True
 
 
+def _exported_beside(path: Path, folder: Path, written: Sequence[Any]) -> bool:
+    """Whether ``path``, found in ``folder``, is a stem exported beside its song: into the
+    song's own folder, ``folder`` or one inside it (the app's "beside each song")."""
+    return any(
+        _earlier_output(path, out, out, written)
+        for out in path.parents
+        if out == folder or folder in out.parents
+    )
+
+
 def find_tracks(
-    paths: Sequence[Path], exclude: Path | None = None, template: str = DEFAULT_TEMPLATE
+    paths: Sequence[Path],
+    exclude: Path | None = None,
+    template: str = DEFAULT_TEMPLATE,
+    beside: bool = False,
 ) -> tuple[list[Path], list[str]]:
     """The songs named by ``paths`` and one-line problems for folders that hold none.
 
@@ -58,8 +71,9 @@ def find_tracks(
     supported extensions, no hidden files); files are kept whatever their extension and missing
     paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
     wrote into ``exclude`` (the output folder) with ``template`` or the default template are
-    skipped, so they are never separated again (see ``_earlier_output``). Each file appears
-    once, in the order given.
+    skipped, so they are never separated again (see ``_earlier_output``); with ``beside``, so
+    are those exported beside each song (``_exported_beside``). Each file appears once, in the
+    order given.
     """
     from stemgui.audio.decode import find_audio_files
     from stemgui.export.naming import template_pattern
@@ -74,10 +88,16 @@ def find_tracks(
     for path in paths:
         found = find_audio_files([path])
         is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
-        if is_dir and excluded is not None:
+        if is_dir and (excluded is not None or beside):
             folder = _real_path(path)
             earlier = [
-                p for p in found if _earlier_output(_real_path(p), excluded, folder, written)
+                p
+                for p in found
+                if (
+                    excluded is not None
+                    and _earlier_output(_real_path(p), excluded, folder, written)
+                )
+                or (beside and _exported_beside(_real_path(p), folder, written))
             ]
             if earlier:  # a song named like a stem would be missed without a word
                 logger.warning(

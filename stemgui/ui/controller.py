@@ -67,6 +67,8 @@ class QueueController(QObject):
         job_progress(job): ``fraction``, ``eta`` and ``stemset.frames_ready`` moved on.
         job_ended(job): DONE, FAILED or CANCELLED.
         job_stored(job): a DONE job's stems are in the stem cache (``park`` can use them).
+        not_kept(message): a song's stems could not be kept in the stem cache: why, and what
+            to do (``SeparationWorker.not_kept``).
         model_failed(model, message): the model spec ``model`` did not load (why:
             ``message``, which names the file). The job that met it waits again if the
             ``blocker`` then holds the queue (the window does, until a model that loads is
@@ -81,6 +83,7 @@ class QueueController(QObject):
     job_progress = Signal(object)
     job_ended = Signal(object)
     job_stored = Signal(object)
+    not_kept = Signal(str)
     model_failed = Signal(str, str)
     device_changed = Signal(str)
     probed = Signal(list, list, list, str)
@@ -128,6 +131,7 @@ class QueueController(QObject):
         self.worker.finished.connect(self._on_finished)
         self.worker.stored.connect(self._on_stored)
         self.worker.kept.connect(self._on_kept)
+        self.worker.not_kept.connect(self._on_not_kept)
         self.worker.failed.connect(self._on_failed)
         self.worker.model_failed.connect(self._on_model_failed)
         self.worker.cancelled.connect(self._on_cancelled)
@@ -330,6 +334,10 @@ class QueueController(QObject):
         for job in self.model.jobs:  # running (found in the cache) or DONE (stored)
             if job.id == job_id and (job is self._current or job.state is JobState.DONE):
                 job.kept = kept
+
+    @Slot(int, str)
+    def _on_not_kept(self, _job_id: int, message: str) -> None:
+        self.not_kept.emit(message)  # on the GUI thread, where the controller lives
 
     @Slot(int, str, bool)
     def _on_failed(self, job_id: int, message: str, retry_helps: bool) -> None:

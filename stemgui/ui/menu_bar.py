@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from stemgui.ui import settings as S
+from stemgui.ui.elided import counted
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.theme import THEMES
 
@@ -245,8 +246,14 @@ class MenuBar(QObject):
         from stemgui.stemcache import StemCache
 
         controller = self.window.controller
-        entries, freed = (controller.worker.stem_cache or StemCache()).clear()
+        cache = controller.worker.stem_cache or StemCache()
+        entries, freed, left = cache.clear()
         message = f"Stem cache cleared: {entries} songs, {freed / 1e6:.0f} MB."
+        if left:  # it said all were cleared, and they were all kept
+            message += (
+                f" The stems of {counted(left, 'song')} could not be deleted from {cache.root}: "
+                "make it writable, then clear it again (the log names the files)."
+            )
         if any(job.state is JobState.DONE for job in controller.model.jobs):
             # their stems are read from those files until they go: the space comes free then
             message += (

@@ -2,9 +2,10 @@
 
 The banner above the stems shows one message at a time and remembers what it is about:
 "model" (none can be used), "export" (the last export failed), "drag" (the last stem dragged out
-could not be), "playback" (it is off), "session" (songs of the last session left out), a failed
-queue ``Job``, or None. It goes when that subject is mended; playback still off then comes back
-to it. Playback off is also a lasting label in the status bar. The details are in the log.
+could not be), "playback" (it is off), "session" (songs of the last session left out),
+"stemcache" (stems could not be kept), a failed queue ``Job``, or None. It goes when that
+subject is mended; playback still off then comes back to it. Playback off is also a lasting
+label in the status bar. The details are in the log.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Messages(QObject):
         self.message = ""
         self.about: object = None
         self._playback_said = ""  # why playback is off, as the banner last said it
+        self._not_kept_said: set[str] = set()  # why stems were not kept, each said once
 
     def show_error(
         self, message: str, about: object = None, actions: Actions | None = None
@@ -99,6 +101,18 @@ class Messages(QObject):
             self.clear("playback")
         elif not window.player.reopen():
             window.statusBar().showMessage("Still no audio output.", 6000)  # the banner says why
+
+    def not_kept(self, message: str) -> None:
+        """A song's stems could not be kept in the stem cache (``message``: why, what to do):
+        said once per cause in the banner, or the status bar under a song's or a model's
+        message; only the log said it, and every start separated those songs again."""
+        if message in self._not_kept_said:
+            return
+        self._not_kept_said.add(message)
+        if self.window.banner.isVisibleTo(self.window) and self.about != "stemcache":
+            self.window.statusBar().showMessage(message, 20000)
+        else:
+            self.show_error(message, "stemcache")
 
     def settings_problems(self) -> None:
         """Say once that damaged settings were reset to their defaults (the log has details)."""

@@ -155,6 +155,11 @@ def song_file(path: str | Path) -> Path:
     return Path(os.path.realpath(path))
 
 
+def _busy(job: Job) -> bool:
+    """Whether ``job`` waits or separates, not on its way out (cancelling, removing)."""
+    return not (job.state.ended or job.removed or job.stopping)
+
+
 def format_duration(seconds: float) -> str:
     """``m:ss`` (or ``h:mm:ss``) of a duration in seconds."""
     seconds = max(0, round(seconds))
@@ -306,11 +311,12 @@ class QueueModel(QAbstractListModel):
         """The songs waiting or separating (each the file it is: ``song_file``), not those on
         their way out (cancelling, removing): a song dropped again then was refused as busy,
         and its old row went."""
-        return {
-            song_file(job.path)
-            for job in self._jobs
-            if not (job.state.ended or job.removed or job.stopping)
-        }
+        return {song_file(job.path) for job in self._jobs if _busy(job)}
+
+    def busy_job(self, path: Path) -> Job | None:
+        """The row where the song ``path`` is waiting or separating (``busy_paths``), or None."""
+        file = song_file(path)
+        return next((job for job in self._jobs if _busy(job) and song_file(job.path) == file), None)
 
     def add(self, paths: list[Path]) -> list[Job]:
         """Append a waiting job per path (a song already waiting or running is skipped, by

@@ -19,6 +19,8 @@ from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog
 
+from stemgui.errors import ExportError
+from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
 from stemgui.ui.queue import Job
 
@@ -87,23 +89,47 @@ class SongIntake(QObject):
             self.inbox.close()
 
     def add_paths(self, paths: Iterable[str | Path]) -> list[Job]:
-        """Queue songs and the supported files inside folders (recursively)."""
+        """Queue songs and the supported files inside folders (recursively), leaving out the
+        stems exported there with the export settings of now or the default ones, as
+        ``stemgui-separate`` does (``find_tracks``): an album exported beside each song and
+        dropped again queued its stems as songs."""
         from stemgui.audio.decode import find_audio_files
+        from stemgui.cli.batch import find_tracks
 
         window = self.window
         given = [Path(p) for p in paths]
-        found = find_audio_files(given)
+        # as typed in the export dialog: a folder without its full path is beside each song
+        folder = Path(os.path.expanduser(window.settings.get(S.EXPORT_FOLDER)))
+        template = window.settings.get(S.EXPORT_TEMPLATE)
+        if not folder.is_absolute() and folder != Path():
+            template = f"{folder.as_posix()}/{template}"
+        try:
+            found, _ = find_tracks(
+                given, folder if folder.is_absolute() else None, template, beside=True
+            )
+        except ExportError:  # a template the export refuses too: the default one's stems only
+            found, _ = find_tracks(given, beside=True)
         # os.path.isdir: Path.is_dir raises on a folder that cannot be opened, a name too long
         empty = [
             p for p in given if os.path.isdir(p) and not any(f.is_relative_to(p) for f in found)
         ]
-        note = f"No audio or video files in {', '.join(map(str, empty))}." if empty else ""
+        stems = [p for p in empty if find_audio_files([p])]  # only stems exported there
+        bare = [p for p in empty if p not in stems]
+        note = f"No audio or video files in {', '.join(map(str, bare))}." if bare else ""
+        if stems:  # it said there were no audio files in a folder full of them
+            note += (
+                f" Only stems exported earlier in {', '.join(map(str, stems))}: they are not "
+                "queued as songs (open one by itself to separate it)."
+            )
+        note = note.strip()
         if not found:
             window.statusBar().showMessage(note or "No audio or video files found there.", 8000)
             return []
         jobs = window.controller.add(found)
         if jobs and window.selected_job() is None:  # Cancel works before its stems begin
             window.select_for_the_user(jobs[0])
+        elif not jobs:  # asked for again (a later launch too): its row is shown, as it is now
+            window.select(window.controller.model.busy_job(found[0]))
         again = len(found) - len(jobs)  # in the queue already
         if not jobs:  # not "Added 0 songs to the queue. 2 already waiting or separating."
             added = f"{'That song is' if again == 1 else f'All {again} songs are'} already"

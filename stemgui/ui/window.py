@@ -7,7 +7,7 @@ imported on the worker thread, which then answers with the models and devices it
 ``MainWindow`` builds the widgets and menus and wires them. Each concern has a module of its own,
 which the window creates and hands itself to: ``song_intake`` (songs opened, dropped, sent by a
 later launch), ``model_status`` (what is said about models and devices), ``messages`` (the banner),
-``export_commands`` (File ▸ Export), ``session`` (the queue kept between sessions),
+``export_commands`` (File ▸ Export), ``session_keeper`` (the queue kept between sessions),
 ``keyboard_focus`` (a focused button takes Space and Return), ``menu_bar`` (the File, Playback,
 View and Help menus and their commands), ``screen`` (the song on screen, a failed song's page over
 it, or the drop hint), ``following`` (which song takes the screen as the queue moves on) and
@@ -40,11 +40,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stemgui.ui import menu_bar, session, song_intake
+from stemgui.ui import menu_bar, song_intake
 from stemgui.ui import settings as S
 from stemgui.ui.banner import Banner
 from stemgui.ui.controller import QueueController
-from stemgui.ui.elided import ElidedLabel, counted
+from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.export_commands import ExportCommands
 from stemgui.ui.exporting import ExportTask
 from stemgui.ui.failed_page import FailedPage
@@ -52,13 +52,13 @@ from stemgui.ui.following import Following
 from stemgui.ui.keyboard_focus import KeyboardFocus
 from stemgui.ui.messages import Messages
 from stemgui.ui.model_status import ModelStatus
-from stemgui.ui.place import Place
 from stemgui.ui.player import OutputFactory, Player, default_output_factory
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
 from stemgui.ui.screen import Screen
 from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.separation_options import SeparatorFactory
+from stemgui.ui.session_keeper import SessionKeeper
 from stemgui.ui.shown_song import mixer_of
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import Theme
@@ -68,7 +68,6 @@ from stemgui.ui.transport_bar import TransportBar
 logger = logging.getLogger(__name__)
 
 APP_TITLE = "stemgui"
-SESSION_SAVE_MS = 1000  # the queue is saved this long after it changed (and at the close)
 EMPTY_TEXT = (
     "<h2>Drop songs or folders here</h2>"
     "<p>or use <b>File ▸ Open songs…</b> — they are separated one at a time into "
@@ -196,6 +195,7 @@ class MainWindow(QMainWindow):
         c.job_progress.connect(self.following.job_progress)
         c.job_ended.connect(self.following.job_ended)
         c.job_stored.connect(self.screen.park_if_hidden)
+        c.not_kept.connect(self.messages.not_kept)
         m = self.model_status
         c.device_changed.connect(m.device_in_use)
         c.model.dataChanged.connect(lambda *_: m.show_device())  # a song started or ended
@@ -225,18 +225,7 @@ class MainWindow(QMainWindow):
         # a drag refused is said until a drag is made (the song finished separating since)
         self.stems.error.connect(lambda message: self.show_error(message, about="drag"))
         self.stems.dragged.connect(lambda: self.messages.clear("drag"))
-        # the queue kept as it changes, not only at the close: a crash or a power cut lost the
-        # session's songs, and the queue of the session before came back
-        self._session_timer = QTimer(self, singleShot=True, interval=SESSION_SAVE_MS)
-        self._session_timer.timeout.connect(self.save_session)
-        for changed in (
-            c.model.rowsInserted,
-            c.model.rowsRemoved,
-            c.model.rowsMoved,
-            c.job_ended,
-            c.job_stored,  # and kept, just after: found without the model at the next start
-        ):
-            changed.connect(lambda *_: self._session_timer.start())
+        self.session_keeper = SessionKeeper(self)  # the queue kept as it changes, and at the close
 
     # -- songs in: stemgui.ui.song_intake ---------------------------------------------------
 
@@ -374,49 +363,20 @@ class MainWindow(QMainWindow):
             return
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
-    # -- the session: stemgui.ui.session ----------------------------------------------------
+    # -- the session: stemgui.ui.session_keeper ---------------------------------------------
 
     def save_session(self) -> None:
-        """Keep the queue for the next start (``stemgui.ui.session``), with where the song on
-        screen is left: it is shown again there."""
-        if self.shown_job is not None and self.player.loaded:
-            self.shown_job.place = Place.taken(self.player)
-        session.save(self.settings, self.controller.model.jobs, self.shown_job)
+        """Keep the queue for the next start (``SessionKeeper.save``)."""
+        self.session_keeper.save()
 
     def restore_session(self) -> list[Job]:
-        """Queue the songs of the last session again, each with its mix: the separated ones'
-        stems come from the stem cache at once; the song shown at the close is shown again,
-        each where it was left. Files gone since are left out, and said."""
-        jobs, shown, damaged, gone = session.load(self.settings)
-        said = []
-        if damaged:
-            said.append(
-                f"{counted(damaged, 'song')} of the last session could not be read and left out."
-            )
-        if gone:  # they vanished from the queue without a word
-            names = (
-                ", ".join(p.name for p in gone) if len(gone) <= 3 else counted(len(gone), "song")
-            )
-            said.append(
-                "Not found where they were (moved or deleted), left out of the last session's "
-                f"queue: {names}. Open them again from where they are now."
-            )
-        if said:  # in the banner, which stays: in the status bar, the songs coming back ("a.wav:
-            # separated.") and those added at the start ("Added 1 song") replaced it at once
-            if self.banner.isVisibleTo(self):  # damaged settings, said there first
-                self.statusBar().showMessage(" ".join(said), 15_000)
-            else:
-                self.messages.show(" ".join(said), "session", [])
-        restored = self.controller.restore(jobs, shown) if jobs else []
-        if shown is not None:  # on its way: selected, shown when its stems come
-            self.select_for_the_user(shown)
-        return restored
+        """Queue the songs of the last session again (``SessionKeeper.restore``)."""
+        return self.session_keeper.restore()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.intake.stop_listening()  # first: no song may join the queue once it is saved
         self.window_state.save(self.saveGeometry(), self.saveState())
-        self._session_timer.stop()
-        self.save_session()
+        self.session_keeper.close()
         self.settings.set(S.MASTER_DB, self.player.master_db)
         if self.menus.dialog is not None:
             self.menus.dialog.close()  # cancels a download; it resumes next time

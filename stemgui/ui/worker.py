@@ -81,6 +81,9 @@ class SeparationWorker(StemCacheSteps, QObject):
             they were found there, after it when stored): a
             ``restore.Kept`` (the entry, and the song and model files as they were recognised),
             which the session keeps so that the next start finds them without the model.
+        not_kept(job, message): the job's stems could not be stored in the stem cache (its
+            folder read-only, its disk full, the stems larger than its limit): why, in words,
+            with what to do (``StemCache.problem``).
         device(label): the device the separator runs on (again when it falls back to the CPU).
         probed(models, catalogue, devices, error): (name, description, file) of the models
             that load now (file: "" for an official one), (name, description, downloaded) of
@@ -101,6 +104,7 @@ class SeparationWorker(StemCacheSteps, QObject):
     finished = Signal(int, object, object)
     stored = Signal(int, str)
     kept = Signal(int, object)
+    not_kept = Signal(int, str)
     failed = Signal(int, str, bool)
     model_failed = Signal(int, str, str)
     cancelled = Signal(int)

@@ -33,8 +33,8 @@ logger = logging.getLogger(__name__)
 class StemCacheSteps:
     """Mixin giving ``SeparationWorker`` (``stemgui.ui.worker``) its stem cache steps.
 
-    The worker has the signals ``started``, ``progress``, ``finished``, ``stored`` and
-    ``kept``, its ``stem_cache`` (None: separate every time), the events ``stopping`` and
+    The worker has the signals ``started``, ``progress``, ``finished``, ``stored``, ``kept``
+    and ``not_kept``, its ``stem_cache`` (None: separate every time), the events ``stopping`` and
     ``storing``, the ``_identity`` of a model and ``_scratch_file`` (a file for stems to keep
     off the RAM).
     """
@@ -44,6 +44,7 @@ class StemCacheSteps:
     finished: Any
     stored: Any
     kept: Any
+    not_kept: Any
     stem_cache: Any
     stopping: threading.Event
     storing: threading.Event
@@ -104,7 +105,8 @@ class StemCacheSteps:
         analysis: Analysis | None = None,
     ) -> None:
         """Keep the full stems of a finished job in the cache, with their ``analysis`` (read
-        back by ``cached_analysis``); whatever happens, only logs."""
+        back by ``cached_analysis``); whatever happens, only logs, and says why stems the cache
+        refused were not kept (``not_kept``)."""
         from stemgui.stemcache import StemCache
         from stemgui.stems.analysis import Analysis
 
@@ -129,6 +131,8 @@ class StemCacheSteps:
             if cache.put(key, stemset, info, cancel=self.stopping):
                 self.stored.emit(job, key)
                 self._keep(job, key, stamp, options)
+            elif cache.problem is not None:
+                self.not_kept.emit(job, cache.problem)
         except SeparationCancelled:
             logger.info("%s: the stems were not cached (stopping)", path)
         except Exception:  # the job is finished: a cache bug must not touch it

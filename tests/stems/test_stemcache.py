@@ -159,6 +159,10 @@ def test_stems_larger_than_the_limit_are_not_stored(tmp_path, caplog):
         assert not cache.put(_key(), _stems())
     assert "not cached" in caplog.text
     assert cache.keys() == []
+    assert cache.problem == (  # for the window to say, once: the log alone said it
+        "Stems larger than the stem cache's size limit (0 MB) cannot be kept, so such songs are "
+        "separated again at every start; raise the limit (the cache/size_gb setting)."
+    )
 
 
 # ----------------------------------------------------------------------------- damage
@@ -273,6 +277,13 @@ def test_a_failed_write_leaves_nothing_and_is_a_warning(cache, tmp_path, monkeyp
     assert "No space left" in caplog.text
     assert _only_entries(tmp_path / "cache") == []
     assert cache.get(_key()) is None
+    assert cache.problem == (
+        f"The disk of the stem cache ({tmp_path / 'cache'}) is full: separated songs are not "
+        "kept, and are separated again at every start; free space on it, or lower the stem "
+        "cache's size limit (the cache/size_gb setting)."
+    )
+    calls.append("room made")
+    assert cache.put(_key(), _stems()) and cache.problem is None
 
 
 def test_an_exception_mid_write_propagates_and_leaves_nothing(cache, tmp_path, monkeypatch):
@@ -388,12 +399,21 @@ def test_an_entry_evicted_by_another_run_while_this_one_measures_is_not_an_error
     assert cache.keys() == [new]
 
 
+def test_entries_that_cannot_be_deleted_are_not_counted_as_cleared(cache, monkeypatch):
+    """A read-only cache (remove_tree logs what it cannot delete): clear counted every entry
+    as deleted, and the window said the cache was cleared."""
+    assert cache.put(_key(), _stems()) and cache.put(_key(model="other"), _stems(1))
+    monkeypatch.setattr(stemcache, "remove_tree", lambda folder: None)  # nothing goes
+    assert cache.clear() == (0, 0, 2)
+    assert cache.get(_key()) is not None
+
+
 def test_a_file_where_the_cache_folder_goes_is_cleared_as_empty(tmp_path):
     """File ▸ Clear stem cache raised NotADirectoryError on the window's thread; get and put
     already only warn about such a cache."""
     root = tmp_path / "cache"
     root.write_bytes(b"not a folder")
-    assert StemCache(root).clear() == (0, 0)
+    assert StemCache(root).clear() == (0, 0, 0)
     assert root.read_bytes() == b"not a folder"
 
 

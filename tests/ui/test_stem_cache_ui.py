@@ -139,17 +139,26 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_job(
     ctl = QueueController(
         lambda: options, scratch_dir=tmp_path / "scratch", stem_cache=StemCache(blocker / "c")
     )
-    ended = []
+    ended, said = [], []
     ctl.job_ended.connect(ended.append)
+    ctl.not_kept.connect(said.append)
     try:
         with caplog.at_level(logging.WARNING, logger="stemgui.stemcache"):
             (job,) = ctl.add(songs[:1])
             qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
             qtbot.waitUntil(lambda: "could not be cached" in caplog.text, timeout=TIMEOUT_MS)
+            qtbot.waitUntil(
+                lambda: len(said) == 1, timeout=TIMEOUT_MS
+            )  # for the window: the log alone
     finally:
         ctl.shutdown()
     assert job.state is JobState.DONE and ended == [job]
     assert job.stemset.complete
+    assert said == [
+        f"The stem cache folder {blocker / 'c'} cannot be used (Not a directory): separated "
+        "songs are not kept, and are separated again at every start; make it a folder you can "
+        "write to, or turn off File ▸ Keep separated stems between sessions."
+    ]
 
 
 def test_cancel_while_hashing_the_song(qtbot, options, tmp_path):

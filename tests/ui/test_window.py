@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QPushButton
 
+from stemgui import stemcache
+from stemgui.stemcache import StemCache
+from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
@@ -921,6 +925,66 @@ def test_songs_already_waiting_are_counted_when_added_again(window, songs):
     assert message == "All 2 songs are already waiting or separating."
     assert window.add_paths(songs[:1]) == []
     assert window.statusBar().currentMessage() == "That song is already waiting or separating."
+
+
+def test_a_song_asked_for_again_is_selected(window, songs):
+    """A song given again while it waits (or is read back from the last session) is selected:
+    it was said to be waiting, and another row stayed selected."""
+    first, second = window.add_paths(songs[:2])
+    assert window.selected_job() is first
+    assert window.add_paths(songs[1:2]) == []
+    assert window.selected_job() is second
+    assert window.statusBar().currentMessage() == "That song is already waiting or separating."
+
+
+def test_stems_exported_beside_each_song_are_not_queued_again(window, songs):
+    """An album exported beside each song (the default folder and file names), dropped again,
+    queued its stems as songs; stemgui-separate left them out, as the window does now, in a
+    folder inside the album too, and a folder of its own chosen in the export dialog."""
+    album = songs[0].parent
+    for song in songs:
+        stems = song.parent / "htdemucs" / song.stem
+        stems.mkdir(parents=True)
+        for stem in ("vocals.wav", "drums.flac"):
+            shutil.copy(song, stems / stem)
+    (album / "Exports").mkdir()
+    shutil.copy(songs[0], album / "Exports" / "bass.wav")
+    window.settings.set(S.EXPORT_FOLDER, str(album / "Exports"))
+    window.settings.set(S.EXPORT_TEMPLATE, "{stem}.{ext}")
+    assert [job.path for job in window.add_paths([album])] == songs
+    # a folder holding stems alone was said to hold no audio files
+    assert window.add_paths([songs[0].parent / "htdemucs"]) == []
+    assert window.statusBar().currentMessage() == (
+        f"Only stems exported earlier in {album / 'htdemucs'}: they are not queued as songs "
+        "(open one by itself to separate it)."
+    )
+
+
+def test_stems_not_kept_are_said_once_per_cause(window):
+    """Stems the cache could not keep were said in the log alone, and every start separated
+    those songs again without a word: the banner says why once per cause."""
+    window.controller.not_kept.emit("The stem cache folder /c cannot be written: ...")
+    assert window.messages.about == "stemcache"
+    assert window.message == "The stem cache folder /c cannot be written: ..."
+    window.messages.clear("stemcache")
+    window.controller.not_kept.emit("The stem cache folder /c cannot be written: ...")
+    assert not window.banner.isVisibleTo(window)  # said already
+    window.controller.not_kept.emit("The disk of the stem cache (/c) is full: ...")
+    assert window.message == "The disk of the stem cache (/c) is full: ..."
+    assert window.banner.isVisibleTo(window)
+
+
+def test_a_stem_cache_that_cannot_be_cleared_says_so(window, tmp_path, monkeypatch):
+    """Clear stem cache on a read-only cache said "Stem cache cleared: 1 songs", all kept."""
+    cache = window.controller.worker.stem_cache = StemCache(tmp_path / "cache")
+    data = np.ones((2, 2, 100), np.float32)
+    assert cache.put("a" * 64, StemSet(("vocals", "other"), 8000, data, data.sum(axis=0)))
+    monkeypatch.setattr(stemcache, "remove_tree", lambda folder: None)  # nothing goes
+    window.menu_bar.clear_stem_cache()
+    assert window.statusBar().currentMessage() == (
+        "Stem cache cleared: 0 songs, 0 MB. The stems of 1 song could not be deleted from "
+        f"{tmp_path / 'cache'}: make it writable, then clear it again (the log names the files)."
+    )
 
 
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
