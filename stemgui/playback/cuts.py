@@ -22,6 +22,7 @@ def cut_at(
     high: int,
     hop: int,
     search: int,
+    speed: float,
 ) -> int:
     """The input index in [``low``, ``high``] where a window (``2 * hop`` frames) best
     continues the previous one, cut at ``previous``: highest cross-correlation with what
@@ -35,17 +36,21 @@ def cut_at(
     window whose second half holds a stop or a start comes the template, the notes heard
     once, as they come; after one that ends sounding, the best of those that begin sounding
     (one that ends before the song stops, while one can); after one that ends in silence, a
-    silent one nearest ``aim`` (the song to come waits for where the speed puts it), else
-    the one that brings the song to come in at its middle or nearest it, never what was
-    heard again; where none within reach will do, the template. The windows cut so far end
-    at input index ``reached`` at most."""
+    silent one nearest ``aim`` while the song to come is not due in it, else the one that
+    brings it in where ``speed`` puts it (``aim`` is where the window's middle plays the song
+    at that speed), or nearest that, never what was heard again; where none within reach will
+    do, the template. The windows cut so far end at input index ``reached`` at most."""
     size = 2 * hop
     follow = previous + hop
     template = heard[follow - first :][:size]
     lags = high - low + 1
     region = heard[low - first :][: lags - 1 + size]
     quiet = quiet_frames(heard, search)
-    fits = None if not quiet.any() else _fits(quiet, first, follow, reached, aim, low, lags, hop)
+    fits = (
+        None
+        if not quiet.any()
+        else _fits(quiet, first, follow, reached, aim, low, lags, hop, speed)
+    )
     if isinstance(fits, int):
         return fits
     n = 1 << int(np.ceil(np.log2(region.shape[0] + size)))
@@ -65,6 +70,7 @@ def _fits(
     low: int,
     lags: int,
     hop: int,
+    speed: float,
 ) -> int | np.ndarray:
     """Where the song stops or starts (``quiet``, from input index ``first``): the input
     index the window is cut at, or which of the ``lags`` from ``low`` may be (``cut_at``)."""
@@ -83,14 +89,19 @@ def _fits(
         starts = np.arange(low, low + lags)
         whole = counted[size : size + lags] - counted[:lags] == size
         ends = coming is None or starts + size <= coming  # before the song to come
-        fits = np.flatnonzero(whole & (starts >= after) & ends)
-        if fits.size:
-            return low + int(fits[np.argmin(np.abs(fits + low - aim))])
-        if coming is None:
-            return max(follow, after)
-        # none is silent: the one that brings the song to come in at its middle, or nearest
+        # the cut that plays the song to come where the speed puts it
+        due = None if coming is None else coming - hop + round((aim + hop - coming) / speed)
+        if due is None or due + size <= coming:  # not due in this window: a silent one
+            fits = np.flatnonzero(whole & (starts >= after) & ends)
+            if fits.size:
+                return low + int(fits[np.argmin(np.abs(fits + low - aim))])
+            if coming is None:
+                return max(follow, after)
+        # the one that brings the song to come in where it is due, or nearest
         fits = np.flatnonzero((silent == hop) & (starts >= after) & (starts + hop <= coming))
-        return low + int(fits[-1]) if fits.size else max(after, min(follow, coming - hop))
+        if fits.size:
+            return low + int(fits[np.argmin(np.abs(fits + low - due))])
+        return max(after, min(follow, coming - hop))
     fits = silent == 0
     stops = np.flatnonzero(quiet[at + 1 :] & ~quiet[at:-1]) + 1
     if stops.size and np.any(fits[: max(0, stops[0] - size + 1)]):

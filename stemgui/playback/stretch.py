@@ -6,8 +6,11 @@ at another speed it asks the renderer for song audio as it needs it and lays it 
 with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
 
 - The output is made of Hann windows ``WINDOW_SECONDS`` long, half a window apart, which add up
-  to one. Window k is cut from the song near ``k * hop * speed``: slower than 1 takes windows
-  closer together than they are laid down (a part is heard again), faster further apart.
+  to one. Window k is cut from the song near where its middle, played at output frame
+  ``(k + 1) * hop``, is song frame ``(k + 1) * hop * speed`` on: song frame ``t * speed`` plays
+  at ``t`` (a beat at its time over the speed, in a file exported slower too). Slower than 1
+  takes windows closer together than they are laid down (a part is heard again), faster
+  further apart.
 - Within ``SEARCH_SECONDS`` of that point, the window is cut where it best continues the one
   before (the cross-correlation with what followed the previous window in the song is
   highest), so the overlaps add in phase: notes keep their pitch and do not beat.
@@ -130,7 +133,8 @@ class Stretcher:
         self._input = np.zeros((0, self.width), np.float32)
         self._base = 0  # the input index of _input[0]
         self._runs: list[tuple[int, int, int]] = []  # (input index, song frame, count)
-        self._position = 0.0  # the input index the next window is aimed at
+        self._position = 0.0  # the input index the last window was aimed at
+        self._owed = 0.0  # how far short of where the speed puts them the windows are aimed
         self._previous = 0  # where the last window was cut
         self._reached = self.size  # the input index where the windows cut so far end, at most
         self._sum = np.zeros((self.size, self.width), np.float32)  # windows being added
@@ -153,7 +157,7 @@ class Stretcher:
                 if self._tail is not None:
                     self._play_tail(out)
                 return filled
-            self._start()
+            self._start(self._speed())
         total, done, filled = out.shape[0], 0, 0
         while done < total:
             if self._played == self._ready.shape[0]:
@@ -162,7 +166,7 @@ class Stretcher:
                     self._reset()
                     filled += render_rest(self.renderer.render, out, done, on_run)
                     break
-                speed = min(max(float(self.speed), MIN_STRETCH), MAX_STRETCH)
+                speed = self._speed()
                 if speed == 1.0:
                     self._hand_over()
                 else:
@@ -189,10 +193,19 @@ class Stretcher:
 
     # --- the windows ------------------------------------------------------------------------
 
-    def _start(self) -> None:
-        """From speed 1: the first half window plays as it comes, so nothing fades in."""
+    def _speed(self) -> float:
+        """``speed``, within what the stretcher takes."""
+        return min(max(float(self.speed), MIN_STRETCH), MAX_STRETCH)
+
+    def _start(self, speed: float) -> None:
+        """From speed 1: the first half window plays as it comes, so nothing fades in. It
+        plays ``hop`` frames of song where the speed puts ``hop * speed``: the windows after it
+        take that back, ``hop / 4`` at most each (none jumps, skipping or playing again a beat
+        of a short loop), so that from then on song frame ``t * speed`` plays at output frame
+        ``t``."""
         self._reset()
         self.active = True
+        self._owed = self.hop * (speed - 1.0)
         self._need(self.size)
         self._ready = self._input[: self.hop].copy()
         self._lay(0, self.hop)
@@ -201,7 +214,9 @@ class Stretcher:
 
     def _next_window(self, speed: float) -> None:
         """Cut the next window, add it, and make the next half window ready."""
-        self._position += self.hop * speed
+        owed = min(max(self._owed, -self.hop / 4), self.hop / 4)
+        self._owed -= owed
+        self._position += self.hop * speed + owed
         aim = round(self._position)
         low = max(aim - self.search, self._base)
         self._need(low - self._base + 2 * self.search + self.size)
@@ -210,7 +225,16 @@ class Stretcher:
         heard = self.renderer.heard(self._input[first - self._base :])
         high = min(aim + self.search, low + 2 * self.search)
         start = cut_at(
-            heard, first, self._previous, self._reached, aim, low, high, self.hop, self.search
+            heard,
+            first,
+            self._previous,
+            self._reached,
+            aim,
+            low,
+            high,
+            self.hop,
+            self.search,
+            speed,
         )
         at = start - self._base
         self._need(at + self.size)  # the template, cut past the search
