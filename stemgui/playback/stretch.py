@@ -6,15 +6,19 @@ at another speed it asks the renderer for song audio as it needs it and lays it 
 with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
 
 - The output is made of Hann windows ``WINDOW_SECONDS`` long, half a window apart, which add up
-  to one. Window k is cut from the song near ``k * hop * speed``: slower than 1 takes windows
-  closer together than they are laid down (a part is heard again), faster further apart.
+  to one. Window k is cut from the song near where its middle, played at output frame
+  ``(k + 1) * hop``, is song frame ``(k + 1) * hop * speed`` on: song frame ``t * speed`` plays
+  at ``t`` (a beat at its time over the speed, in a file exported slower too). Slower than 1
+  takes windows closer together than they are laid down (a part is heard again), faster
+  further apart.
 - Within ``SEARCH_SECONDS`` of that point, the window is cut where it best continues the one
   before (the cross-correlation with what followed the previous window in the song is
   highest), so the overlaps add in phase: notes keep their pitch and do not beat.
 - Where the song stops or starts (its end, or silence), the windows stop and start with it,
-  the notes there played once (``_cut_at``): cut near that point, slower than about half speed
-  each one played the last notes again after the one before fell silent (a stutter), or fell
-  silent after the one before brought the first in (a flam).
+  the notes there played once (``stemgui.playback.cuts``, which chooses where each window is
+  cut): cut near that point, slower than about half speed each one played the last notes again
+  after the one before fell silent (a stutter), or fell silent after the one before brought the
+  first in (a flam).
 
 The windows are cut from the stems side by side (``BlockRenderer.render_stems``: each channel
 of the mixer at a gain of 1), where the mix heard continues best (a stem muted does not steer
@@ -51,6 +55,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from stemgui.playback.cuts import cut_at
 from stemgui.playback.renderer import FADE_SECONDS, soft_limit
 
 logger = logging.getLogger(__name__)
@@ -128,7 +133,8 @@ class Stretcher:
         self._input = np.zeros((0, self.width), np.float32)
         self._base = 0  # the input index of _input[0]
         self._runs: list[tuple[int, int, int]] = []  # (input index, song frame, count)
-        self._position = 0.0  # the input index the next window is aimed at
+        self._position = 0.0  # the input index the last window was aimed at
+        self._owed = 0.0  # how far short of where the speed puts them the windows are aimed
         self._previous = 0  # where the last window was cut
         self._reached = self.size  # the input index where the windows cut so far end, at most
         self._sum = np.zeros((self.size, self.width), np.float32)  # windows being added
@@ -151,7 +157,7 @@ class Stretcher:
                 if self._tail is not None:
                     self._play_tail(out)
                 return filled
-            self._start()
+            self._start(self._speed())
         total, done, filled = out.shape[0], 0, 0
         while done < total:
             if self._played == self._ready.shape[0]:
@@ -160,7 +166,7 @@ class Stretcher:
                     self._reset()
                     filled += render_rest(self.renderer.render, out, done, on_run)
                     break
-                speed = min(max(float(self.speed), MIN_STRETCH), MAX_STRETCH)
+                speed = self._speed()
                 if speed == 1.0:
                     self._hand_over()
                 else:
@@ -187,10 +193,19 @@ class Stretcher:
 
     # --- the windows ------------------------------------------------------------------------
 
-    def _start(self) -> None:
-        """From speed 1: the first half window plays as it comes, so nothing fades in."""
+    def _speed(self) -> float:
+        """``speed``, within what the stretcher takes."""
+        return min(max(float(self.speed), MIN_STRETCH), MAX_STRETCH)
+
+    def _start(self, speed: float) -> None:
+        """From speed 1: the first half window plays as it comes, so nothing fades in. It
+        plays ``hop`` frames of song where the speed puts ``hop * speed``: the windows after it
+        take that back, ``hop / 4`` at most each (none jumps, skipping or playing again a beat
+        of a short loop), so that from then on song frame ``t * speed`` plays at output frame
+        ``t``."""
         self._reset()
         self.active = True
+        self._owed = self.hop * (speed - 1.0)
         self._need(self.size)
         self._ready = self._input[: self.hop].copy()
         self._lay(0, self.hop)
@@ -199,11 +214,28 @@ class Stretcher:
 
     def _next_window(self, speed: float) -> None:
         """Cut the next window, add it, and make the next half window ready."""
-        self._position += self.hop * speed
+        owed = min(max(self._owed, -self.hop / 4), self.hop / 4)
+        self._owed -= owed
+        self._position += self.hop * speed + owed
         aim = round(self._position)
         low = max(aim - self.search, self._base)
         self._need(low - self._base + 2 * self.search + self.size)
-        start = self._cut_at(aim, low, min(aim + self.search, low + 2 * self.search))
+        follow = self._previous + self.hop
+        first = min(low, follow)  # where what the mix heard is weighed from
+        heard = self.renderer.heard(self._input[first - self._base :])
+        high = min(aim + self.search, low + 2 * self.search)
+        start = cut_at(
+            heard,
+            first,
+            self._previous,
+            self._reached,
+            aim,
+            low,
+            high,
+            self.hop,
+            self.search,
+            speed,
+        )
         at = start - self._base
         self._need(at + self.size)  # the template, cut past the search
         self._sum += self._input[at : at + self.size] * self.window[:, None]
@@ -214,74 +246,6 @@ class Stretcher:
         self._previous = start
         self._reached = max(self._reached, start + self.size)
         self._forget(min(start, aim) - self.search)
-
-    def _cut_at(self, aim: int, low: int, high: int) -> int:
-        """The input index in [``low``, ``high``] where a window best continues the previous
-        one: highest cross-correlation with what followed it in the song (the template).
-
-        Where the song stops or starts (its end, or ``search`` frames of silence or more), a
-        window's first half must fall silent and sound where the previous one's second half
-        does: slower than about half speed the template lies past the search, and a window cut
-        near ``aim`` played the last notes again after the one before fell silent (a stutter),
-        or fell silent after the one before had brought the first in (a flam). So after a
-        window whose second half holds a stop or a start comes the template, the notes heard
-        once, as they come; after one that ends sounding, the best of those that begin sounding
-        (one that ends before the song stops, while one can); after one that ends in silence, a
-        silent one nearest ``aim`` (the song to come waits for where the speed puts it), else
-        the one that brings the song to come in at its middle or nearest it, never what was
-        heard again; where none within reach will do, the template."""
-        follow = self._previous + self.hop
-        first = min(low, follow) - self._base
-        heard = self.renderer.heard(self._input[first:])
-        template = heard[follow - self._base - first :][: self.size]
-        at = low - self._base - first
-        lags = high - low + 1
-        region = heard[at:][: lags - 1 + self.size]
-        quiet = quiet_frames(heard, self.search)
-        fits = None if not quiet.any() else self._fits(quiet, follow, first, aim, low, lags)
-        if isinstance(fits, int):
-            return fits
-        n = 1 << int(np.ceil(np.log2(region.shape[0] + self.size)))
-        spectrum = np.fft.rfft(region, n) * np.conj(np.fft.rfft(template, n))
-        correlation = np.fft.irfft(spectrum, n)[:lags]
-        if fits is not None:
-            correlation[~fits] = -np.inf
-        return low + int(np.argmax(correlation))
-
-    def _fits(
-        self, quiet: np.ndarray, follow: int, first: int, aim: int, low: int, lags: int
-    ) -> int | np.ndarray:
-        """Where the song stops or starts (``quiet``, from input index ``first``): the input
-        index the window is cut at, or which of the ``lags`` from ``low`` may be (``_cut_at``)."""
-        before = quiet[follow - self._base - first :][: self.hop]  # the previous second half
-        if np.any(before) and not np.all(before):
-            return follow
-        at = low - self._base - first
-        counted = np.concatenate([[0], np.cumsum(quiet[at:])])
-        silent = counted[self.hop : self.hop + lags] - counted[:lags]  # in each first half
-        if np.all(before):  # the song heard has stopped
-            sounded = np.flatnonzero(~quiet[: self._reached - self._base - first])
-            after = first + self._base + int(sounded[-1]) + 1 if sounded.size else low
-            coming = np.flatnonzero(~quiet[after - self._base - first :])
-            coming = after + int(coming[0]) if coming.size else None
-            starts = np.arange(low, low + lags)
-            whole = counted[self.size : self.size + lags] - counted[:lags] == self.size
-            ends = coming is None or starts + self.size <= coming  # before the song to come
-            fits = np.flatnonzero(whole & (starts >= after) & ends)
-            if fits.size:
-                return low + int(fits[np.argmin(np.abs(fits + low - aim))])
-            if coming is None:
-                return max(follow, after)
-            # none is silent: the one that brings the song to come in at its middle, or nearest
-            fits = np.flatnonzero(
-                (silent == self.hop) & (starts >= after) & (starts + self.hop <= coming)
-            )
-            return low + int(fits[-1]) if fits.size else max(after, min(follow, coming - self.hop))
-        fits = silent == 0
-        stops = np.flatnonzero(quiet[at + 1 :] & ~quiet[at:-1]) + 1
-        if stops.size and np.any(fits[: max(0, stops[0] - self.size + 1)]):
-            fits[stops[0] - self.size + 1 :] = False  # ends before the song stops
-        return fits if np.any(fits) else follow
 
     # --- the song audio, from the renderer --------------------------------------------------
 
@@ -407,19 +371,6 @@ def _state(transport: Any) -> tuple:
     """What of the transport the song read ahead depends on: where it is, whether it plays,
     its loop."""
     return transport.position, transport.playing, transport.loop, transport.loop_enabled
-
-
-def quiet_frames(heard: np.ndarray, run: int) -> np.ndarray:
-    """(frames,) bool: the frames of ``heard`` (frames,) inside ``run`` frames or more of
-    silence (0.0), or inside the silence it ends in (the song may stop there)."""
-    frames = heard.shape[0]
-    edges = np.flatnonzero(np.diff((heard == 0).view(np.int8), prepend=0, append=0))
-    starts, stops = edges[::2], edges[1::2]  # of each silence
-    keep = (stops - starts >= run) | (stops == frames)
-    change = np.zeros(frames + 1, np.int8)
-    change[starts[keep]] = 1
-    change[stops[keep]] -= 1
-    return np.cumsum(change[:frames]) > 0
 
 
 def song_frame(runs: list[tuple[int, int, int]], index: int) -> int | None:

@@ -57,7 +57,8 @@ def test_the_stems_at_a_pace_add_up_to_the_mix_at_it_with_every_note_moved(tmp_p
 def test_a_song_that_ends_on_a_held_note_ends_once_at_a_slow_pace(tmp_path, pace):
     """The file's last 50 ms held the note's end again after it first fell (0.20, 0.11, 0.16,
     0.05 at 25 %, 10 ms at a time): the stretcher laid the song's last notes over the silence
-    it read past the song's end."""
+    it read past the song's end. The song's last frame plays as the file's last does (at 25 %
+    the note fell 69 ms before, the whole song early by as much), so it may fall as it ends."""
     frames = round(0.3 * RATE)
     note = np.tile(0.3 * np.sin(2 * np.pi * 440 * T[:frames]), (2, 1)).astype(np.float32)
     stems = StemSet(NAMES, RATE, np.stack([note * (name == "bass") for name in NAMES]))
@@ -65,7 +66,8 @@ def test_a_song_that_ends_on_a_held_note_ends_once_at_a_slow_pace(tmp_path, pace
     (bass,) = export(stems, request, "Song", "m")
     samples = read(bass)
     assert samples.shape == (2, round(frames / pace.speed))
-    assert_ends_once(samples[0], frames / pace.speed, 2 * round(0.046 * RATE) / pace.speed)
+    heard = np.concatenate([samples[0], np.zeros(RATE // 10, np.float32)])  # then nothing
+    assert_ends_once(heard, frames / pace.speed, 2 * round(0.046 * RATE) / pace.speed)
 
 
 def test_as_the_song_is_the_pace_changes_nothing(tmp_path, stems):
@@ -214,3 +216,27 @@ def test_a_pace_outside_the_players_speeds_is_refused(speed):
 def test_a_pace_outside_the_players_keys_is_refused(semitones):
     with pytest.raises(ValueError, match="must be from -6 to 6"):
         Pace(1.0, semitones)
+
+
+@pytest.mark.parametrize("speed", [0.5, 0.75, 1.25, 1.5, 2.0])
+def test_each_beat_of_a_click_track_lands_on_the_grid_of_the_pace(tmp_path, speed):
+    """The song frame at t * speed plays at t: after the first half window (at speed 1) the
+    windows were aimed half a window's song late, so every beat but the first came early by
+    hop * (1 - speed) / speed (23 ms at 50 %) and, in silence, brought in at a window's middle,
+    up to half a window further off (-34 ms at 50 %, -92 ms at 25 %, +14 ms at 125 %, +12 ms at
+    150 %)."""
+    beat, frames = RATE // 2, 4 * RATE  # 120 BPM
+    clicks = np.zeros((2, frames), np.float32)
+    for at in range(0, frames, beat):
+        clicks[:, at : at + 64] = 0.6 * np.exp(-np.arange(64) / 16)
+    stems = StemSet(NAMES, RATE, np.stack([clicks * (name == "drums") for name in NAMES]))
+    request = ExportRequest(folder=tmp_path, stems=["drums"], fmt=FLOAT32, pace=Pace(speed))
+    (drums,) = export(stems, request, "Song", "m")
+    loud = np.abs(read(drums)[0]) > 0.05
+    onsets = np.flatnonzero(np.diff(loud.astype(np.int8), prepend=0) == 1)
+    due = np.arange(0, frames, beat) / speed
+    due = due[due < loud.size - beat / 4]
+    # one onset a beat, each within 1 ms of where the pace puts it (at 200 % the windows cut in
+    # reach of it bring some in up to 6 ms late)
+    assert onsets.size == due.size
+    assert np.abs(onsets - due).max() <= (6 if speed == 2.0 else 1) * RATE / 1000

@@ -444,11 +444,12 @@ def test_a_loop_turned_off_or_on_just_before_its_end_is_heard_so(speed, semitone
     transport.seek(end - RATE // 4)
     transport.play()
     runs = []
-    out = np.empty((512, 2), np.float32)
+    out = np.empty((128, 2), np.float32)  # (at 200 % -6 a block of 512 plays 33 ms of song)
     while not runs or runs[-1][0] + runs[-1][1] < end - RATE // 50:
         output.clicker.render(out, lambda offset, song, count: runs.append((song, count)))
+    assert runs[-1][0] + runs[-1][1] < end  # just before its end
     transport.set_loop_enabled(on)
-    for _ in range(round(RATE / 2 / 512 / speed)):  # half a second of song
+    for _ in range(round(RATE / 2 / 128 / speed)):  # half a second of song
         output.clicker.render(out, lambda offset, song, count: runs.append((song, count)))
     wrapped = any(song == start for song, _ in runs)
     assert wrapped == on
@@ -531,3 +532,40 @@ def test_a_lap_counts_when_the_wrap_plays_not_when_it_is_read(speed, semitones):
         assert any(song == RATE for song, _ in runs)  # the block that plays the wrap
         runs.clear()
     assert output.laps == 3
+
+
+@pytest.mark.parametrize("speed", [0.5, 0.75, 1.5])
+def test_each_beat_plays_where_the_pace_puts_it_and_is_said_so(speed):
+    """Played from a quarter second in, the song frame ``start + t * speed`` plays at ``t`` and
+    the runs say so: every beat came early by hop * (1 - speed) / speed (23 ms at 50 %, late
+    at 150 %), and more in silence (-34 ms at 50 %), where the song came in at a window's
+    middle, not where it was due."""
+    beat, start = RATE // 2, RATE // 4  # 120 BPM
+    clicks = np.zeros(4 * RATE, np.float32)
+    for at in range(0, clicks.size, beat):
+        clicks[at : at + 64] = 0.6 * np.exp(-np.arange(64) / 16)
+    output, transport = player(clicks)
+    stretcher = Stretcher(output.renderer, 2, RATE)
+    stretcher.speed = speed
+    transport.seek(start)
+    transport.play()
+    runs, blocks = [], []  # (output frame, song frame, count)
+    for block in range(round(2 * RATE / speed) // 512):
+        out = np.zeros((512, 2), np.float32)
+        stretcher.render(
+            out, lambda at, song, count, b=block: runs.append((b * 512 + at, song, count))
+        )
+        blocks.append(out[:, 0])
+    loud = np.abs(np.concatenate(blocks)) > 0.05
+    onsets = np.flatnonzero(np.diff(loud.astype(np.int8), prepend=0) == 1)
+    beats = np.arange(beat, start + 2 * RATE, beat)[: onsets.size]
+    assert onsets.size >= 3
+    np.testing.assert_allclose(onsets, (beats - start) / speed, atol=RATE / 1000)  # 1 ms
+    # each run's song frames laid evenly up to the next one's
+    said = [
+        song + (onset - at) * count / (following - at)
+        for (at, song, count), (following, _, _) in pairwise(runs)
+        for onset in onsets
+        if at <= onset < following
+    ]
+    np.testing.assert_allclose(said, beats, atol=RATE / 1000)
