@@ -222,9 +222,25 @@ def test_the_song_left_on_screen_cut_short_since_comes_back_inside_it_and_first(
     win.close()
 
 
+@pytest.fixture
+def default_signals():
+    """The signals at their default actions, as in a terminal: a run in the background (``make
+    test &``) starts with SIGINT ignored, which the app leaves alone, as it leaves nohup's."""
+    names = ("SIGTERM", "SIGHUP", "SIGINT")
+    numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    before = {number: signal.getsignal(number) for number in numbers}
+    for number in numbers:
+        signal.signal(
+            number, signal.default_int_handler if number == signal.SIGINT else signal.SIG_DFL
+        )
+    yield
+    for number, handler in before.items():
+        signal.signal(number, handler)
+
+
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
 def test_logging_out_or_ctrl_c_closes_the_window_keeping_the_queue(
-    qtbot, settings_store, tiny_model_file, songs, name
+    qtbot, settings_store, tiny_model_file, songs, name, default_signals
 ):
     """SIGTERM and SIGHUP (logging out, a kill) ended the app where it stood: the queue of the
     session was lost; Ctrl-C in the terminal that started it did nothing."""
@@ -240,7 +256,7 @@ def test_logging_out_or_ctrl_c_closes_the_window_keeping_the_queue(
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
 
 
-def test_a_socket_pair_refused_leaves_the_signals_as_they_were(monkeypatch):
+def test_a_socket_pair_refused_leaves_the_signals_as_they_were(monkeypatch, default_signals):
     """On Windows the pair goes through the loopback interface, which a firewall may refuse:
     the app must open all the same."""
     import socket
