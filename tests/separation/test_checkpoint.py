@@ -614,3 +614,51 @@ def test_the_official_configurations_pass_the_argument_check(name, official):
     kwargs = {p.name: p.default for p in parameters if p.default is not p.empty}
     kwargs.update(official, sources=["drums", "bass", "other", "vocals"])
     assert checkpoint._argument_fault(kwargs) is None
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "grid"),
+    [
+        ("demucs.htdemucs", "HTDemucs", {"depth": 4}),  # grids/mmi.py: htdemucs, _ft, _6s
+        ("demucs.hdemucs", "HDemucs", {}),  # grids/mdx*.py and mmi.py: their defaults
+    ],
+)
+def test_the_official_hybrid_layers_line_up(module, name, grid):
+    """No official grid changes nfft, kernel_size, stride or time_stride: the reference
+    classes' defaults, with the grids' depth, are every official hybrid model's."""
+    import inspect
+
+    from stemgui.separation.nets.hybrid import shape_fault
+
+    reference = getattr(pytest.importorskip(module), name)
+    defaults = {p.name: p.default for p in inspect.signature(reference).parameters.values()} | grid
+    keys = ("nfft", "depth", "kernel_size", "stride", "time_stride")
+    assert shape_fault(*(defaults[key] for key in keys), defaults.get("hybrid", True)) is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"nfft": 300}, "nfft=300 does not fit the time branch: its hop (nfft // 4 = 75) must be"),
+        ({"nfft": 4}, "nfft=4 does not fit the time branch: its hop (nfft // 4 = 1) must be even"),
+        ({"nfft": 8}, "nfft=8 does not fit stride=4 and kernel_size=8: the branches merge at"),
+        ({"nfft": 258}, "nfft=258 does not fit stride=4: layer 0 has 129 frequency bins, not a"),
+        ({"stride": 100}, "kernel_size=8 is too small for stride=100: a decoder layer gives"),
+        ({"kernel_size": 1}, "kernel_size=1 is too small for stride=4: a decoder layer gives"),
+        ({"kernel_size": 1000}, "kernel_size=1000 is too large for stride=4 where the branches"),
+        ({"depth": 6}, "depth=6 goes past the layer where the branches merge (nfft=256)"),
+    ],
+)
+def test_arguments_whose_layers_cannot_line_up_are_refused_at_load(tmp_path, changes, said):
+    """Each possible alone, not together: the file loaded, then every song failed at its first
+    chunk ('expected 58 STFT frames, got 57', 'cannot inject', a decoder one sample short)."""
+    path = tmp_path / "ht.stemgui"
+    save_model(tiny_htdemucs(), path)
+    payload = torch.load(path, weights_only=True)
+    payload["models"][0]["kwargs"].update(changes)
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: HTDemucs cannot be built from the stored arguments: {said}")
+    assert message.endswith("; download or export it again")
