@@ -44,6 +44,11 @@ class ModelLoadError(FileError):
     """A model file is missing, tampered with (sha256), malformed, or of an unknown architecture."""
 
 
+class ModelRunError(StemguiError):
+    """A model loaded, but its network fails inside its forward (arguments whose layers do not
+    line up): every song would fail the same, so another model is needed, not another song."""
+
+
 class Cancelled(StemguiError):
     """The user stopped the work; raised from where it checks its cancel token. Not a failure:
     writers let it through as it is rather than reporting it as a write error."""

@@ -627,6 +627,24 @@ def test_a_model_or_track_error_of_several_lines_is_said_on_one(
     )
 
 
+def test_a_model_whose_network_cannot_run_is_named(tmp_path, model_file, monkeypatch, capsys):
+    """'separation failed (RuntimeError: The size of tensor a (28) must match ...)' blamed the
+    song for a network whose shapes do not line up: the model is named, and what to do."""
+    from stemgui.errors import ModelRunError
+    from stemgui.separation.separator import Separator
+
+    def fail(self, *args, **kwargs):
+        raise ModelRunError("the model's TinyNet network cannot separate any song (x); choose")
+
+    monkeypatch.setattr(Separator, "separate", fail)
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", str(model_file)]) == 1
+    assert error_lines(capsys.readouterr().err)[0] == (
+        "error: song.wav: model tiny: the model's TinyNet network cannot separate any song (x); "
+        "choose"
+    )
+
+
 def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):
     write_song(tmp_path / "song.wav")
     assert cli.main(["song.wav", "-n", str(model_file), "--two-stems", "piano"]) == 1

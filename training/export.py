@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.audio.atomic import atomic_path
+from stemgui.errors import ModelLoadError
 from stemgui.export.naming import MAX_NAME_BYTES, safe_name
 from stemgui.separation.checkpoint import SUFFIX, load_model, read_checkpoint
 from stemgui.separation.hashing import HASH_PREFIX_LENGTH, file_sha256, hashed_name
@@ -72,7 +73,14 @@ def export_model(
     source, models_dir = Path(source), Path(models_dir)
     writable_folder(models_dir, "--models-dir")  # before anything is read or written
     manifest_path = models_dir / MANIFEST
-    entries = ModelStore(bundled_dir=models_dir).manifest()  # a damaged one: refused here too
+    try:
+        entries = ModelStore(bundled_dir=models_dir).manifest()  # a damaged one: refused
+    except ModelLoadError as error:  # the store's readers say to reinstall stemgui: not here
+        raise ModelLoadError(
+            error.path,
+            f"{error.reason}; correct this manifest of --models-dir by hand, or remove it "
+            "(export then writes one that lists this model alone)",
+        ) from error
     earlier = [e for e in entries if e["name"] == name]
     if earlier and not replace:
         raise ValueError(

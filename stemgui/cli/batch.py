@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.cli.progress import track_progress
-from stemgui.errors import ExportError, StemguiError, one_line
+from stemgui.errors import ExportError, ModelRunError, StemguiError, one_line
 from stemgui.export.naming import DEFAULT_TEMPLATE
 
 # The front end's logger: its INFO lines (a track done, the summary) reach the console without
@@ -285,6 +285,8 @@ def separate_all(
         except StemguiError as error:
             failed += 1
             line = one_line(error).replace("allow overwriting", "pass --overwrite")  # our words
+            if isinstance(error, ModelRunError):  # the network's class alone said which
+                line = f"model {run.model_name}: {line}"
             if getattr(error, "path", None) != track:
                 line = f"{track}: {line}"
             logger.error("%s", line, exc_info=True)

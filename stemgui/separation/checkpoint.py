@@ -304,7 +304,6 @@ def architecture_class(path: Path, name: str) -> type:
 # a file edited by hand (channels -1, stride 0, segment 0) was built, or half built, and then
 # failed with a traceback or ran chunks of no length for ever.
 _POSITIVE_WHOLE = (
-    "audio_channels",
     "channels",
     "channels_time",
     "depth",
@@ -322,6 +321,12 @@ _POSITIVE = ("growth",)
 # resampled to that rate, every chunk padded to that length) and failed for memory; a segment
 # of 0.001 s ran a forward every 44 samples, days for a song.
 _RANGES = {
+    # a song is decoded to mono or stereo only: a model of 3 channels loaded, then every song
+    # failed, said as the song's fault ('cannot be converted to 3 channels')
+    "audio_channels": (
+        lambda v: v in (1, 2) and not isinstance(v, float),
+        "1 (mono) or 2 (stereo)",
+    ),
     "samplerate": (
         lambda v: isinstance(v, int) and MIN_SAMPLERATE <= v <= MAX_SAMPLERATE,
         f"a whole number of Hz from {MIN_SAMPLERATE} to {MAX_SAMPLERATE}",

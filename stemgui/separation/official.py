@@ -280,7 +280,8 @@ def read_bag_file(yaml_path: str | Path) -> dict[str, Any]:
     """
     yaml_path = Path(yaml_path)
     try:
-        description = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+        text = yaml_path.read_text(encoding="utf-8")
+        description = yaml.safe_load(text)
     except FileNotFoundError as exc:
         raise ModelLoadError(yaml_path, "bag file not found; check its name and folder") from exc
     except OSError as exc:  # a folder, no permission
@@ -320,10 +321,19 @@ def read_bag_file(yaml_path: str | Path) -> dict[str, Any]:
             f"not {segment!r}; {_BAG_REMEDY}",
         )
     return {
-        "models": [str(s) for s in signatures],
+        "models": _models_as_written(text),
         "weights": description.get("weights"),
         "segment": None if segment is None else float(segment),
     }
+
+
+def _models_as_written(text: str) -> list[str]:
+    """The items of the ``models:`` list of a bag file's ``text`` (read already) as written:
+    YAML reads a signature of digits alone as a number, which named no file (01234567, octal,
+    was looked for as 342391; 00000000 as 0)."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    listed = [value for key, value in root.value if key.value == "models"][-1]  # as safe_load
+    return [item.value for item in listed.value]
 
 
 def load_bag_file(yaml_path: str | Path, models_dir: str | Path) -> BagOfModels:

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from stemgui.errors import CancelToken, SeparationCancelled
+from stemgui.errors import CancelToken, ModelRunError, SeparationCancelled, one_line
 from stemgui.separation import (
     MAX_OVERLAP,
     MAX_SEGMENT,
@@ -263,7 +263,16 @@ class Separator:
         mix = torch.from_numpy(chunk)[None]  # (1, channels, time)
         mix = memory_fallback.to_device(mix, self.device)
         with torch.inference_mode():
-            estimate = net(mix)  # (1, sources, channels, time)
+            try:
+                estimate = net(mix)  # (1, sources, channels, time)
+            except (RuntimeError, ValueError, IndexError) as error:
+                if is_out_of_memory(error):
+                    raise
+                # shapes that do not line up inside the network: said as the song's fault
+                raise ModelRunError(
+                    f"the model's {type(net).__name__} network cannot separate any song "
+                    f"({one_line(error)}); choose another model"
+                ) from error
         expected = (len(self.model.sources), chunk.shape[0])
         if estimate.dim() != 4 or tuple(estimate.shape[1:3]) != expected:
             raise ValueError(

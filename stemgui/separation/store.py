@@ -114,7 +114,10 @@ class ModelStore:
         """The bundled manifest's model list (empty when there is no manifest).
 
         Raises:
-            ModelLoadError: the manifest is not valid JSON or does not follow the schema.
+            ModelLoadError: the manifest is not valid JSON or does not follow the schema; the
+                message says what is wrong, the caller what to do (the app and the CLI have
+                stemgui reinstalled or a model file chosen, training's export has the manifest
+                of its --models-dir corrected).
         """
         path = self.bundled_dir / MANIFEST
         if not path.is_file():
@@ -138,14 +141,14 @@ class ModelStore:
                 raise ModelLoadError(
                     path,
                     f"manifest entry {entry['name']!r} has a sha256 of {entry['sha256']!r}, "
-                    "not a sha256 (64 hex digits); reinstall stemgui",
+                    "not a sha256 (64 hex digits)",
                 )
             if entry["file"] in ("", "..") or Path(entry["file"]).name != entry["file"]:
                 # export --replace deletes the file an entry names: ../x was outside the folder
                 raise ModelLoadError(
                     path,
                     f"manifest entry {entry['name']!r} has a file of {entry['file']!r}, not the "
-                    f"name of a file in {self.bundled_dir}; reinstall stemgui",
+                    f"name of a file in {self.bundled_dir}",
                 )
             if entry["name"] in names:
                 raise ModelLoadError(path, f"manifest names {entry['name']!r} twice")

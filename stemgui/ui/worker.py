@@ -31,6 +31,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from stemgui.errors import (
     ModelLoadError,
+    ModelRunError,
     NotAudioError,
     SeparationCancelled,
     StemguiError,
@@ -73,9 +74,9 @@ class SeparationWorker(StemCacheSteps, QObject):
             ``retry_helps`` is False when the file is not audio at all (``NotAudioError``):
             separating it again cannot work.
         model_failed(job, model, message): the run's end when the model (the spec ``model``)
-            does not load (``ModelLoadError``; ``NoModelError``: the store's default, and the
-            store has none now): the song is not at fault, and every song after it would fail
-            alike.
+            does not load or run (``ModelLoadError``, ``ModelRunError``; ``NoModelError``: the
+            store's default, and the store has none now): the song is not at fault, and every
+            song after it would fail alike.
         stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
         kept(job, kept): the job's full stems are in the stem cache (before ``finished`` when
             they were found there, after it when stored): a
@@ -174,8 +175,8 @@ class SeparationWorker(StemCacheSteps, QObject):
         except SeparationCancelled:
             logger.info("job %d (%s) cancelled", job, path)
             self.cancelled.emit(job)
-        except (ModelLoadError, NoModelError) as error:
-            logger.warning("job %d (%s): the model does not load: %s", job, path, error)
+        except (ModelLoadError, ModelRunError, NoModelError) as error:
+            logger.warning("job %d (%s): the model does not work: %s", job, path, error)
             self.model_failed.emit(job, options.model, one_line(error))
         except StemguiError as error:
             logger.warning("job %d (%s) failed: %s", job, path, error, exc_info=True)

@@ -134,7 +134,8 @@ def _local_only(monkeypatch):
 def checkpoint_bytes(tmp_path_factory) -> tuple[bytes, str]:
     """A checkpoint made here (a TinyNet big enough for several 64 KiB blocks) and its sha256."""
     path = tmp_path_factory.mktemp("made") / "tiny.stemgui"
-    digest = save_model(make_tiny(seed=2, audio_channels=128), path)  # 64 Ki weights
+    many = [f"s{i}" for i in range(16384)]
+    digest = save_model(make_tiny(seed=2, sources=many), path)  # 64 Ki weights
     data = path.read_bytes()
     assert len(data) > 3 * (1 << 16)
     return data, digest

@@ -493,6 +493,14 @@ def test_a_bag_member_is_found_whatever_the_case_of_its_name(tmp_path, demucs_cl
     assert len(bag.models) == 1
 
 
+@pytest.mark.parametrize("signature", ["01234567", "00000000", "12345678"])
+def test_a_signature_of_digits_written_without_quotes_is_read_as_written(tmp_path, signature):
+    """YAML reads 01234567 as an octal number: the bag looked for model 342391, not there."""
+    path = tmp_path / "digits.yaml"
+    path.write_text(f"models:\n  - {signature}\n  - abcd1234\nweights: [[1, 1], [1, 0]]\n")
+    assert read_bag_file(path)["models"] == [signature, "abcd1234"]
+
+
 def test_bag_file_errors(tmp_path, demucs_class):
     models_dir = tmp_path / "models"
     models_dir.mkdir()

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from stemgui.errors import SeparationCancelled
+from stemgui.errors import ModelRunError, SeparationCancelled
 from stemgui.separation import memory_fallback, normalisation, passes
 from stemgui.separation import separator as separator_module
 from stemgui.separation.bag import BagOfModels
@@ -558,13 +558,22 @@ def test_out_of_memory_on_cpu_is_raised():
     assert separator.notes == []
 
 
-def test_other_runtime_errors_are_not_retried(fake_gpu):
+@pytest.mark.parametrize("kind", [RuntimeError, ValueError, IndexError])
+def test_other_errors_of_the_network_are_not_retried_and_blame_the_model(fake_gpu, kind):
+    """Shapes that do not line up inside a network that loaded (HTDemucs of kernel_size 10 and
+    stride 2, 'The size of tensor a (6) must match ...') were said as the song's failure, in
+    the app and stemgui-separate, and every other song failed alike."""
+
     class BrokenNet(IdentityNet):
         def forward(self, mix):
             self.calls.append(mix.shape[-1])
-            raise RuntimeError("shape mismatch")
+            raise kind("shape mismatch\nat layer 2")
 
     net = BrokenNet()
-    with pytest.raises(RuntimeError, match="shape mismatch"):
+    with pytest.raises(ModelRunError) as refused:
         Separator(net).separate(song(100))
+    assert str(refused.value) == (
+        "the model's BrokenNet network cannot separate any song (shape mismatch at layer 2); "
+        "choose another model"
+    )
     assert len(net.calls) == 1

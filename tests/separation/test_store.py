@@ -141,7 +141,7 @@ def test_bundled_model_loads_by_name_with_its_sha256(tmp_path, mix):
         # every load of it was a ValueError, its traceback on stemgui-separate's screen
         (
             '{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": "abc"}]}',
-            "entry 'a' has a sha256 of 'abc', not a sha256 \\(64 hex digits\\); reinstall",
+            "entry 'a' has a sha256 of 'abc', not a sha256 \\(64 hex digits\\)$",
         ),
         ('{"schema": 1, "models": [{"name": "a", "file": "a", "sha256": ""}]}', "sha256 of ''"),
         # export --replace deleted the file an entry named, outside the folder too

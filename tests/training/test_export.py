@@ -171,7 +171,26 @@ def test_a_damaged_manifest_is_refused_before_the_model_is_copied(tmp_path, capl
     argv = ["export", str(tmp_path / "run" / "best.stemgui"), "--name", "tiny"]
     assert main([*argv, "--models-dir", str(models)]) == 1
     assert "model manifest is not readable JSON" in caplog.text
+    assert caplog.text.rstrip().endswith(
+        "; correct this manifest of --models-dir by hand, or remove it (export then writes one "
+        "that lists this model alone)"
+    )
     assert sorted(p.name for p in models.iterdir()) == ["manifest.json"]  # no stray copy
+
+
+def test_a_damaged_manifest_entry_says_to_correct_the_manifest_not_to_reinstall(tmp_path, a_model):
+    """export said 'reinstall stemgui' of the manifest of its own --models-dir."""
+    models = tmp_path / "models"
+    models.mkdir()
+    entry = {"name": "old", "file": "old.stemgui", "sha256": "abc"}
+    (models / "manifest.json").write_text(json.dumps({"schema": 1, "models": [entry]}))
+    with pytest.raises(ModelLoadError) as refused:
+        export_model(a_model, "tiny", models)
+    assert str(refused.value) == (
+        f"{models / 'manifest.json'}: manifest entry 'old' has a sha256 of 'abc', not a sha256 "
+        "(64 hex digits); correct this manifest of --models-dir by hand, or remove it (export "
+        "then writes one that lists this model alone)"
+    )
 
 
 def test_replacing_an_entry_whose_file_is_a_path_leaves_that_file_alone(tmp_path, a_model):

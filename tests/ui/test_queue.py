@@ -214,6 +214,30 @@ def test_no_model_says_so(qtbot, songs, monkeypatch):
         ctl.shutdown()
 
 
+def test_a_model_whose_network_cannot_run_is_said_as_the_model_s_fault(qtbot, songs):
+    """A network failing inside its forward (shapes that do not line up) was said as the
+    song's failure ('unexpected error'), and the next song failed alike."""
+    from stemgui.errors import ModelRunError
+
+    class BrokenSeparator(GatedSeparator):
+        def separate(self, buffer, on_progress=None, cancel=None, out=None):
+            raise ModelRunError("the model's HTDemucs network cannot separate any song")
+
+    ctl = QueueController(
+        lambda: SeparationOptions(model="broken"),
+        separator_factory=lambda options: (BrokenSeparator(threading.Event()), "broken"),
+    )
+    said = []
+    ctl.model_failed.connect(lambda model, message: said.append((model, message)))
+    try:
+        (job,) = ctl.add(songs[:1])
+        _wait_idle(qtbot, ctl)
+        assert said == [("broken", "the model's HTDemucs network cannot separate any song")]
+        assert job.state is JobState.FAILED
+    finally:
+        ctl.shutdown()
+
+
 def test_remove_and_reorder(qtbot, songs, tmp_path):
     from stemgui.ui.queue import QueueModel
 

@@ -254,6 +254,11 @@ class HTDemucs(HybridSpectrogram, HybridUNet, nn.Module):
             dconv_comp=dconv_comp,
             dconv_init=dconv_init,
         )
+        if t_layers and len(self.tencoder) < depth:  # a layer over time only: no x to cross
+            raise ValueError(
+                f"depth={depth} goes past the layer where the branches merge (nfft={nfft}): "
+                f"the transformer (t_layers={t_layers}) needs both branches at the bottom"
+            )
 
         # As in the reference, only the U-Net convolutions are rescaled, not what follows.
         if rescale:

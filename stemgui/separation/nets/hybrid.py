@@ -61,6 +61,9 @@ Layers (parameter names as in the reference, so its state dicts load with strict
     ``rescale_module`` is re-exported from ``blocks``.
 
 The two U-Nets
+    ``shape_fault(nfft, depth, kernel_size, stride, time_stride, time_branch) -> str | None``
+        why layers of these arguments cannot line up, whatever the input (``_build_unet``
+        raises it as a ValueError), else None.
     ``class HybridUNet`` (mixin for an ``nn.Module``)
         ``_build_unet(**options) -> merged`` creates and registers ``encoder``, ``decoder``,
         ``tencoder``, ``tdecoder`` and ``freq_emb`` from the constructor options the two
@@ -638,6 +641,68 @@ class MultiWrap(nn.Module):
 # --------------------------------------------------------------------------- the two U-Nets
 
 
+def shape_fault(
+    nfft: int, depth: int, kernel_size: int, stride: int, time_stride: int, time_branch: bool
+) -> str | None:
+    """Why the layers of a hybrid U-Net of these arguments cannot line up, or None.
+
+    Each argument may be possible alone and not with the others (a file edited by hand, or
+    trained so): such a network was built and failed at the first chunk of every song (a
+    decoder one sample short, 'cannot inject', 'expected 58 STFT frames'). Only what fails
+    whatever the input is refused here. A layer's decoder gives back ``(n - 1) * stride +
+    kernel_size - 2 * pad`` of its encoder's ``n`` (``pad = kernel_size // 4``): below
+    ``stride`` (kernel_size 1 with stride 4; stride 100) a decoder is short of its input; above
+    it (kernel_size 1000) the time branch is not divided by the stride, which only the merge
+    of the branches minds. With ``kernel_size - 2 * pad == stride`` (8 and 4, the official
+    models') a layer over frequencies needs bins the stride divides, the merge a time branch
+    divided by the spectrogram's hop ``nfft // 4``, which is even (its frames are the padded
+    length over the hop) and a layer over time only (after the merge) an even ``time_stride``.
+    """
+    excess = kernel_size - 2 * (kernel_size // 4) - stride
+    hop = nfft // 4
+    if excess < 0:
+        return (
+            f"kernel_size={kernel_size} is too small for stride={stride}: a decoder layer "
+            "gives back less than its encoder took (kernel_size - 2 * (kernel_size // 4) must "
+            "be at least the stride, as kernel_size=8 and stride=4)"
+        )
+    if time_branch and (hop < 2 or hop % 2):
+        return (
+            f"nfft={nfft} does not fit the time branch: its hop (nfft // 4 = {hop}) must be even "
+            "(nfft a multiple of 8, as 4096)"
+        )
+    freqs = nfft // 2
+    for index in range(depth):
+        if freqs <= 1:  # over time only
+            if time_stride % 2:
+                return (
+                    f"time_stride={time_stride} must be even for layer {index} over time only "
+                    f"(depth={depth}, nfft={nfft})"
+                )
+        elif freqs <= kernel_size:  # the last over frequencies: the branches merge here
+            if time_branch and excess:
+                return (
+                    f"kernel_size={kernel_size} is too large for stride={stride} where the "
+                    f"branches merge (layer {index}): kernel_size - 2 * (kernel_size // 4) must "
+                    "be the stride, as kernel_size=8 and stride=4"
+                )
+            if time_branch and stride ** (index + 1) != hop:
+                return (
+                    f"nfft={nfft} does not fit stride={stride} and kernel_size={kernel_size}: the "
+                    f"branches merge at layer {index}, where the time branch is divided by "
+                    f"{stride ** (index + 1)} and the spectrogram by its hop {hop}"
+                )
+            freqs = 1
+        elif freqs % stride and not excess:
+            return (
+                f"nfft={nfft} does not fit stride={stride}: layer {index} has {freqs} frequency "
+                "bins, not a multiple of the stride"
+            )
+        else:
+            freqs //= stride
+    return None
+
+
 class HybridUNet:
     """Mixin that builds and runs the encoder / decoder layers of a hybrid network.
 
@@ -701,6 +766,9 @@ class HybridUNet:
         Returns:
             whether the time branch merges into the frequency branch.
         """
+        fault = shape_fault(nfft, depth, kernel_size, stride, time_stride, time_branch)
+        if fault is not None:
+            raise ValueError(fault)
         self.encoder = nn.ModuleList()
         self.decoder = nn.ModuleList()
         if time_branch:
