@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -55,6 +56,10 @@ from stemgui.separation.passes import (
     segment_for,
 )
 from stemgui.separation.progress import ChunkTally, Progress, Reached, checked_in_every_layer
+
+# A GPU that failed (a driver fault, a device-side assert, a device gone) raises a RuntimeError
+# of its library's: not the model's fault, which another model would not mend.
+_DEVICE_FAULT = re.compile(r"\b(CUDA|cuDNN|cuBLAS|CUBLAS|HIP|MPS)\b")
 
 # What this module logs (a capped segment, an out-of-memory step) the command line prefixes
 # with the track's name (``stemgui.cli.progress``): the facade says it, not the modules it uses.
@@ -266,9 +271,9 @@ class Separator:
             try:
                 estimate = net(mix)  # (1, sources, channels, time)
             except (RuntimeError, ValueError, IndexError) as error:
-                if is_out_of_memory(error):
-                    raise
-                # shapes that do not line up inside the network: said as the song's fault
+                if is_out_of_memory(error) or _DEVICE_FAULT.search(str(error)):
+                    raise  # the GPU's, not the model's: another model would fail alike
+                # shapes that do not line up inside the network: the model's fault, not the song's
                 raise ModelRunError(
                     f"the model's {type(net).__name__} network cannot separate any song "
                     f"({one_line(error)}); choose another model"

@@ -577,3 +577,16 @@ def test_other_errors_of_the_network_are_not_retried_and_blame_the_model(fake_gp
         "choose another model"
     )
     assert len(net.calls) == 1
+
+
+def test_a_gpu_that_fails_is_not_said_as_the_models_fault(fake_gpu):
+    """A driver fault on the GPU is no reason to choose another model, which would fail alike."""
+
+    class FaultyGpuNet(IdentityNet):
+        def forward(self, mix):
+            raise RuntimeError("CUDA error: unspecified launch failure")
+
+    with pytest.raises(RuntimeError) as failed:
+        Separator(FaultyGpuNet()).separate(song(100))
+    assert not isinstance(failed.value, ModelRunError)
+    assert str(failed.value) == "CUDA error: unspecified launch failure"
