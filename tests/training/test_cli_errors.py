@@ -427,16 +427,22 @@ def test_quantize_without_diffq_says_how_to_install_it(tmp_path, a_model, withou
     assert not (tmp_path / "q.stemgui").exists()
 
 
+def _quantization_aware_fit_refused(recipe, run, caplog) -> str:
+    """The one error a quantization-aware fit of the tiny network (written to ``recipe``)
+    stops with, before any data."""
+    recipe.write_text(TINY_NET + "[optim]\nema = 0\n[quant]\ndiffq = 0.0003\n")
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main(["fit", str(recipe), "--run", str(run)]) == 1
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and not errors[0].exc_info
+    return errors[0].getMessage()
+
+
 def test_quantization_aware_fit_without_diffq_is_refused_before_any_data(
     tmp_path, without_diffq, caplog
 ):
     recipe = tmp_path / "r.toml"
-    recipe.write_text(TINY_NET + "[optim]\nema = 0\n[quant]\ndiffq = 0.0003\n")
-    with caplog.at_level(logging.ERROR, logger="training"):
-        assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and not errors[0].exc_info
-    assert errors[0].getMessage() == (
+    assert _quantization_aware_fit_refused(recipe, tmp_path / "run", caplog) == (
         f"{recipe}: [quant] diffq = 0.0003: quantization needs the diffq package, which is not "
         "installed: pip install diffq cython, or set diffq = 0"
     )
@@ -448,12 +454,7 @@ def test_quantization_aware_fit_of_a_network_too_small_to_quantize_is_refused_fi
     """It decoded the data, then said "no parameter is over 0.01 MB: nothing to quantize",
     naming neither the recipe nor what to change."""
     recipe = tmp_path / "r.toml"
-    recipe.write_text(TINY_NET + "[optim]\nema = 0\n[quant]\ndiffq = 0.0003\n")
-    with caplog.at_level(logging.ERROR, logger="training"):
-        assert main(["fit", str(recipe), "--run", str(tmp_path / "run")]) == 1
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and not errors[0].exc_info
-    assert errors[0].getMessage() == (
+    assert _quantization_aware_fit_refused(recipe, tmp_path / "run", caplog) == (
         f"{recipe}: [quant] diffq = 0.0003: the network has no parameter over 0.01 MB, so none "
         "would be quantized; make it larger, or set diffq = 0"
     )
