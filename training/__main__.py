@@ -14,6 +14,7 @@ from stemgui.separation import MAX_SHIFTS
 from training.options import (
     chunk_seconds,
     count,
+    data_root,
     device,
     fraction,
     given_path,
@@ -105,17 +106,10 @@ def _eval(args: argparse.Namespace) -> int:
 
     from stemgui.separation.official import load_any
     from stemgui.separation.separator import Separator
-    from stemgui.separation.spec import MODEL_SUFFIXES
     from training import bsseval, evaluate
     from training import data as data_mod
     from training.sdr import global_sdr
 
-    for root in args.data:  # --data takes every name after it: "eval --data ROOT MODEL"
-        if Path(root).suffix.lower() in MODEL_SUFFIXES:
-            raise ValueError(
-                f"{root}: a model file among the --data roots; name the models before --data "
-                "(python -m training eval MODEL ... --data ROOT ...)"
-            )
     if args.json:
         output_file(args.json, args.models, model=False, overwrite=args.overwrite)
     # refused before data; two runs' best.stemgui are told apart by their folders
@@ -399,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--data",
         nargs="+",
-        type=input_path,
+        type=data_root,
         required=True,
         help="data roots: folders of MUSDB18 .stem.mp4 files or of stem folders (required)",
     )

@@ -67,7 +67,7 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--data",
         nargs="*",
-        type=input_path,
+        type=data_root,
         default=[],
         help=f"data roots: {what} on their MUSDB18 validation tracks (default: none, not measured)",
     )
@@ -118,6 +118,21 @@ def input_path(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{text}: no such file or folder: the path is {size} bytes long, more than the "
             f"system takes ({path_max}); check the path"
+        )
+    return text
+
+
+def data_root(text: str) -> str:
+    """A ``--data`` root, as ``input_path`` takes it, that is no model file by its suffix:
+    ``--data`` takes every name after it, so the model and OUTPUT written after it
+    (``quantize --data ROOT MODEL OUTPUT``) were read as roots, and said as "the following
+    arguments are required: model, output", and eval read its models as data folders."""
+    from stemgui.separation.spec import MODEL_SUFFIXES
+
+    if Path(input_path(text)).suffix.lower() in MODEL_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"{text}: a model file among the --data roots (--data takes every name after it); "
+            "name the model files before --data"
         )
     return text
 

@@ -300,6 +300,34 @@ def test_an_input_path_too_long_for_the_system_is_refused_by_the_parser(tmp_path
     ) in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("command", "stray"),
+    [
+        (["eval", "--data", "d", "m.stemgui"], "m.stemgui"),
+        (["eval", "--data", "d", "gone.th"], "gone.th"),
+        (["quantize", "--data", "d", "m.stemgui", "q.stemgui"], "m.stemgui"),
+        (["quantize", "m.stemgui", "--data", "d", "q.stemgui"], "q.stemgui"),
+        (["segment", "--seconds", "4", "--data", "d", "m.th", "s.stemgui"], "m.th"),
+        (["bag", "--data", "d", "b.stemgui", "m.stemgui", "n.stemgui"], "b.stemgui"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else value,
+)
+def test_a_model_after_data_is_said_to_go_before_it(tmp_path, monkeypatch, capsys, command, stray):
+    """--data takes every name after it: quantize, segment and bag said "the following
+    arguments are required: model, output", eval that its model was a data folder."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(command)
+    assert stop.value.code == 2
+    said = capsys.readouterr().err
+    assert (
+        f"argument --data: {stray}: a model file among the --data roots (--data takes every "
+        "name after it); name the model files before --data"
+    ) in said
+    assert "required" not in said
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("weights", ["", "1,x"])
 def test_source_weights_that_are_no_numbers_are_refused_naming_the_option(
     tmp_path, caplog, weights

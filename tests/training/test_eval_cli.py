@@ -115,21 +115,6 @@ def test_a_model_given_twice_or_a_scores_file_over_a_model_is_refused(tmp_path, 
     assert model.read_bytes() == before
 
 
-def test_a_model_after_data_is_said_to_go_before_it(tmp_path, musdb_like, model, caplog):
-    # --data takes every name after it: the model was read as a data root, "is a file, not a
-    # track ... name its folder", and a missing one as "no such data folder"
-    root, _ = musdb_like
-    missing = tmp_path / "gone.stemgui"
-    for stray in (model, missing):
-        assert main(["eval", "--data", str(root), str(stray)]) == 1
-        assert (
-            f"{stray}: a model file among the --data roots; name the models before --data"
-            in caplog.text
-        )
-    assert "no such data folder" not in caplog.text
-    assert "not a track" not in caplog.text
-
-
 def test_overlap_and_shifts_reach_the_separator_with_the_same_shifts_every_run(
     tmp_path, musdb_like, model
 ):
