@@ -99,14 +99,14 @@ def check_members(
     for path, model in zip(members[1:], models[1:]):
         for attribute, what in (
             ("sources", "sources"),
-            ("samplerate", "rate (Hz)"),
+            ("samplerate", "sample rate (Hz)"),
             ("audio_channels", "audio channels"),
         ):
             mine, theirs = getattr(model, attribute), getattr(first, attribute)
             if mine != theirs:
                 raise ValueError(
-                    f"{path}: its {what} {mine} are not those of {members[0]} ({theirs}); "
-                    f"the members of a bag must agree on them"
+                    f"{path}: {what} {mine}, but {members[0]} has {theirs}; the members of a "
+                    "bag must match"
                 )
     if weights is None:
         return

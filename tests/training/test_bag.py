@@ -215,14 +215,19 @@ def test_members_or_weights_that_do_not_fit_are_named_with_their_counts(tmp_path
 
     two = tmp_path / "two.stemgui"
     save_model(tiny_htdemucs(), two)  # drums and bass only
+    slow = tmp_path / "slow.stemgui"  # the members' sources at 8000 Hz: "its rate (Hz) ... are"
+    save_model(tiny_htdemucs(sources=("drums", "bass", "other", "vocals")), slow)
     out = str(tmp_path / "b.stemgui")
     with caplog.at_level("ERROR", logger="training"):
         assert main(["bag", out, str(members[0]), str(two)]) == 1
+        assert main(["bag", out, str(members[0]), str(slow)]) == 1
         assert main(["bag", out, *map(str, members), "--weights", "1,1,1,1", "0,1"]) == 1
     said = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert said == [
-        f"{two}: its sources ['drums', 'bass'] are not those of {members[0]} "
-        "(['drums', 'bass', 'other', 'vocals']); the members of a bag must agree on them",
+        f"{two}: sources ['drums', 'bass'], but {members[0]} has "
+        "['drums', 'bass', 'other', 'vocals']; the members of a bag must match",
+        f"{slow}: sample rate (Hz) 8000, but {members[0]} has 44100; the members of a bag "
+        "must match",
         f"--weights 0,1 (for {members[1]}): 2 numbers; each needs 4 (drums, bass, other, vocals)",
     ]
     assert not (tmp_path / "b.stemgui").exists()
