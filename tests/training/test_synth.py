@@ -483,11 +483,16 @@ def test_synth_demo_takes_a_name_not_a_path(tmp_path, capsys, name):
     [
         (["--songs", "3"], "--demo demo writes one song, not --songs 3"),  # wrote one of 3
         (["--remix-from", "pool"], "--demo demo renders one song and --remix-from remixes"),
+        pytest.param(
+            ["--jobs", "2"],
+            "--demo demo renders one song in this process: --jobs 2 would change nothing",
+            marks=pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="--jobs 2 needs 2 cores"),
+        ),
     ],
 )
 def test_synth_demo_refuses_options_it_would_leave_undone(tmp_path, caplog, extra, said):
-    """``--demo`` with ``--songs 3`` wrote one song and with ``--remix-from`` wrote the
-    remixes and no demo, each without a word."""
+    """``--demo`` with ``--songs 3`` wrote one song, with ``--remix-from`` wrote the remixes
+    and no demo, and with ``--jobs 2`` rendered in one process, each without a word."""
     from training.__main__ import main
 
     out = tmp_path / "out"

@@ -91,8 +91,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--jobs",
         type=count(1, os.cpu_count() or 1),  # each worker loads the soundfont (FluidR3: 148 MB)
         default=1,
-        help="worker processes rendering songs in parallel, at most one a core (default: "
-        "%(default)s)",
+        help="worker processes rendering songs in parallel, at most one a core; refused with "
+        "--demo, one song (default: %(default)s)",
     )
     parser.add_argument(
         "--remix-from",
@@ -153,6 +153,11 @@ def run(args: argparse.Namespace) -> int:
             f"--demo {args.demo} writes one song, not --songs {args.songs}: leave --songs out, "
             "or --demo out for a pool of songs"
         )
+    if args.demo and args.jobs > 1:  # the song was rendered here, the workers never started
+        raise ValueError(
+            f"--demo {args.demo} renders one song in this process: --jobs {args.jobs} would "
+            "change nothing; leave it out"
+        )
     unused = [
         f"--soundfont {args.soundfont}" if args.soundfont else "",
         f"--vocals {args.vocals}" if args.vocals != "auto" else "",
@@ -189,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     # Loaded before --out is made: a soundfont FluidSynth cannot read, or without drums, is
     # said first.
     started = time.perf_counter()
-    if args.jobs <= 1 or args.demo:
+    if args.jobs <= 1:
         # Many songs: decode a compressed (sf3) soundfont once rather than per render.
         fluid.renderer(soundfont, preload=True if args.songs >= 20 else None)
     else:  # the workers load their own: here its presets alone, not its samples
