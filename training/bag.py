@@ -20,6 +20,7 @@ history the bag recorded of it (to fine-tune it, or to bag it with a new special
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import math
 import tempfile
@@ -32,7 +33,13 @@ from stemgui.separation.official import load_any
 from stemgui.separation.rewrite import save_bag_of_files, save_member
 from training.models import as_stemgui_file, provenance_of
 from training.network import closest_member
-from training.options import add_measure_options, given_path, input_path, output_file
+from training.options import (
+    add_measure_options,
+    given_path,
+    input_path,
+    not_a_model,
+    output_file,
+)
 from training.provenance import git_commit
 
 logger = logging.getLogger(__name__)
@@ -217,6 +224,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--weights",
         nargs="+",
+        type=functools.partial(not_a_model, option="--weights"),
         help="one comma list per member, one weight per source, such as 1,1,0,1 0,0,1,0 "
         "(default: all 1, the members' mean)",
     )

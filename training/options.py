@@ -123,16 +123,25 @@ def input_path(text: str) -> str:
 
 
 def data_root(text: str) -> str:
-    """A ``--data`` root, as ``input_path`` takes it, that is no model file by its suffix:
-    ``--data`` takes every name after it, so the model and OUTPUT written after it
-    (``quantize --data ROOT MODEL OUTPUT``) were read as roots, and said as "the following
-    arguments are required: model, output", and eval read its models as data folders."""
+    """A ``--data`` root, as ``input_path`` takes it, that is no model file (``not_a_model``)."""
+    return not_a_model(input_path(text), "--data")
+
+
+def not_a_model(text: str, option: str) -> str:
+    """``text`` given to ``option``, which takes every name after it (``--data``, ``bag
+    --weights``), unless it names a model file by its suffix: the model and OUTPUT written after
+    the option (``quantize --data ROOT MODEL OUTPUT``) were taken by it, and said as "the
+    following arguments are required: model, output", and eval read its models as data folders.
+
+    Raises:
+        argparse.ArgumentTypeError: saying to name the model files before ``option``.
+    """
     from stemgui.separation.spec import MODEL_SUFFIXES
 
-    if Path(input_path(text)).suffix.lower() in MODEL_SUFFIXES:
+    if Path(text).suffix.lower() in MODEL_SUFFIXES:
         raise argparse.ArgumentTypeError(
-            f"{text}: a model file among the --data roots (--data takes every name after it); "
-            "name the model files before --data"
+            f"{text}: a model file, given after {option}, which takes every name after it; "
+            f"name the model files before {option}"
         )
     return text
 

@@ -301,28 +301,33 @@ def test_an_input_path_too_long_for_the_system_is_refused_by_the_parser(tmp_path
 
 
 @pytest.mark.parametrize(
-    ("command", "stray"),
+    ("command", "option", "stray"),
     [
-        (["eval", "--data", "d", "m.stemgui"], "m.stemgui"),
-        (["eval", "--data", "d", "gone.th"], "gone.th"),
-        (["quantize", "--data", "d", "m.stemgui", "q.stemgui"], "m.stemgui"),
-        (["quantize", "m.stemgui", "--data", "d", "q.stemgui"], "q.stemgui"),
-        (["segment", "--seconds", "4", "--data", "d", "m.th", "s.stemgui"], "m.th"),
-        (["bag", "--data", "d", "b.stemgui", "m.stemgui", "n.stemgui"], "b.stemgui"),
+        (["eval", "--data", "d", "m.stemgui"], "--data", "m.stemgui"),
+        (["eval", "--data", "d", "gone.th"], "--data", "gone.th"),
+        (["quantize", "--data", "d", "m.stemgui", "q.stemgui"], "--data", "m.stemgui"),
+        (["quantize", "m.stemgui", "--data", "d", "q.stemgui"], "--data", "q.stemgui"),
+        (["segment", "--seconds", "4", "--data", "d", "m.th", "s.stemgui"], "--data", "m.th"),
+        (["bag", "--data", "d", "b.stemgui", "m.stemgui", "n.stemgui"], "--data", "b.stemgui"),
+        (["bag", "--weights", "1,1,0,1", "b.stemgui", "m.stemgui"], "--weights", "b.stemgui"),
+        (["bag", "b.stemgui", "--weights", "1,1,0,1", "m.th"], "--weights", "m.th"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else value,
 )
-def test_a_model_after_data_is_said_to_go_before_it(tmp_path, monkeypatch, capsys, command, stray):
-    """--data takes every name after it: quantize, segment and bag said "the following
-    arguments are required: model, output", eval that its model was a data folder."""
+def test_a_model_after_data_or_weights_is_said_to_go_before_it(
+    tmp_path, monkeypatch, capsys, command, option, stray
+):
+    """--data and bag's --weights take every name after them: quantize, segment and bag said
+    "the following arguments are required: model, output", eval that its model was a data
+    folder."""
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as stop:
         main(command)
     assert stop.value.code == 2
     said = capsys.readouterr().err
     assert (
-        f"argument --data: {stray}: a model file among the --data roots (--data takes every "
-        "name after it); name the model files before --data"
+        f"argument {option}: {stray}: a model file, given after {option}, which takes every "
+        f"name after it; name the model files before {option}"
     ) in said
     assert "required" not in said
     assert list(tmp_path.iterdir()) == []
