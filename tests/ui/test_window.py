@@ -1233,7 +1233,7 @@ def test_stems_are_kept_between_sessions_until_the_cache_is_cleared(
     second.menu_bar.clear_stem_cache()
     assert cache.keys() == []
     said = second.statusBar().currentMessage()
-    assert said.startswith("Stem cache cleared: 1 songs") and "freed" not in said
+    assert said.startswith("Stem cache cleared: 1 song, ") and "freed" not in said
     assert "stay until removed or the app closes, and are separated again" in said  # it is open
     second.menu_bar.keep_stems_action.trigger()
     assert second.controller.worker.stem_cache is None
