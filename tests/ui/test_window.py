@@ -579,6 +579,39 @@ def test_the_default_model_that_does_not_load_is_named_by_its_file(qtbot, settin
     win.close()
 
 
+def test_a_model_that_loads_but_cannot_separate_is_said_so(qtbot, settings_store, songs):
+    """A network failing inside its forward (ModelRunError) was marked "(does not load)" in the
+    Model menu, the banner and the rows, though it loaded: it is said to not separate, and the
+    songs are held for another model all the same."""
+    from stemgui.errors import ModelRunError
+
+    class Broken(HalfwaySeparator):
+        def separate(self, buffer, on_progress=None, cancel=None, out=None):
+            raise ModelRunError(
+                "the model's HTDemucs network cannot separate any song (x); choose another model"
+            )
+
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, "bundled")
+    factory = lambda options: (Broken(None), "bundled")  # noqa: E731
+    win = MainWindow(settings, factory, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.menus.store_models = ["bundled"]  # as the worker listed them
+    jobs = win.add_paths(songs[:2])
+    qtbot.waitUntil(lambda: jobs[0].hold != "", timeout=TIMEOUT_MS)
+    assert [job.state for job in jobs] == [JobState.WAITING] * 2
+    assert {job.status_text() for job in jobs} == {
+        "waiting: the chosen model cannot separate (see the Model menu)"
+    }
+    assert win.banner.text().startswith(
+        "The chosen model “bundled” cannot separate, so the songs wait: the model's HTDemucs "
+        "network cannot separate any song (x); choose another model. Choose another model"
+    )
+    win.menus.fill_model_menu()
+    assert win.menus.model_menu.actions()[0].text() == "bundled (cannot separate)"
+    win.close()
+
+
 def test_a_song_cancelled_while_its_model_fails_to_load_is_cancelled(
     qtbot, settings_store, songs, tiny_model_file
 ):
