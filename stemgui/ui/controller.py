@@ -64,7 +64,8 @@ class QueueController(QObject):
 
     Signals:
         job_started(job): its ``stemset`` exists and fills in as it separates.
-        job_progress(job): ``fraction``, ``eta`` and ``stemset.frames_ready`` moved on.
+        job_progress(job): ``fraction``, ``eta`` and ``stemset.frames_ready`` moved on (or the
+            job waits again, its ``stemset`` gone: see ``model_failed``).
         job_ended(job): DONE, FAILED or CANCELLED.
         job_stored(job): a DONE job's stems are in the stem cache (``park`` can use them).
         not_kept(message): a song's stems could not be kept in the stem cache: why, and what
@@ -365,10 +366,16 @@ class QueueController(QObject):
         self._wait_again(job)  # held: the songs say why
 
     def _wait_again(self, job: Job, **changes: Any) -> None:
-        """The running ``job`` waits again, not ended (its model did not load)."""
+        """The running ``job`` waits again, not ended (its model did not load, or loaded and
+        could not separate: the silent stems it had begun go, their scratch file too)."""
         self._current = None
         self._cancel = None
-        self.model.update(job, state=JobState.WAITING, fraction=0.0, eta=None, **changes)
+        stemset = job.stemset
+        self.model.update(
+            job, state=JobState.WAITING, fraction=0.0, eta=None, stemset=None, **changes
+        )
+        finished_stems.let_go_of(stemset, self.model.jobs, self.scratch_dir)
+        self.job_progress.emit(job)  # the screen shows it as not begun
         self._start_next()
 
     @Slot(int)
