@@ -634,15 +634,48 @@ def test_a_model_whose_network_cannot_run_is_named(tmp_path, model_file, monkeyp
     from stemgui.separation.separator import Separator
 
     def fail(self, *args, **kwargs):
-        raise ModelRunError("the model's TinyNet network cannot separate any song (x); choose")
+        raise ModelRunError(
+            "the model's TinyNet network cannot separate any song (x); choose another model"
+        )
 
     monkeypatch.setattr(Separator, "separate", fail)
     write_song(tmp_path / "song.wav")
     assert cli.main(["song.wav", "-n", str(model_file)]) == 1
     assert error_lines(capsys.readouterr().err)[0] == (
         "error: song.wav: model tiny: the model's TinyNet network cannot separate any song (x); "
-        "choose"
+        "choose another model with -n"
     )
+
+
+def test_a_model_whose_network_cannot_run_stops_the_batch(
+    tmp_path, model_file, monkeypatch, capsys
+):
+    """Every track after the first failed alike, each said as its own failure: the batch stops
+    at the first, saying the tracks not tried and to choose another model."""
+    from stemgui.errors import ModelRunError
+    from stemgui.separation.separator import Separator
+
+    tried = []
+
+    def fail(self, *args, **kwargs):
+        tried.append(1)
+        raise ModelRunError(
+            "the model's TinyNet network cannot separate any song (x); choose another model"
+        )
+
+    monkeypatch.setattr(Separator, "separate", fail)
+    for name in ("a", "b", "c"):
+        write_song(tmp_path / f"{name}.wav")
+    assert cli.main(["a.wav", "b.wav", "c.wav", "-n", str(model_file)]) == 1
+    assert len(tried) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert lines[:2] == [
+        "error: a.wav: model tiny: the model's TinyNet network cannot separate any song (x); "
+        "choose another model with -n",
+        "error: model tiny cannot separate any song: the 2 track(s) after a.wav were not tried; "
+        "choose another model with -n",
+    ]
+    assert lines[-1].startswith("error: 1 of 3 track(s) failed")
 
 
 def test_unknown_two_stems_name_fails_once(tmp_path, model_file, capsys):

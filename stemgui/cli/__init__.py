@@ -4,7 +4,8 @@
 
 Flags follow the Demucs command line where they exist. The model is loaded once for all tracks.
 Folders are searched (recursively) for audio files. A track that fails is reported on one line
-(the reason, no traceback unless ``--verbose``; the log file keeps it) and the others still run;
+(the reason, no traceback unless ``--verbose``; the log file keeps it) and the others still run
+(not after a model that cannot separate: ``ModelRunError`` stops the batch);
 the exit status is 1 if any track failed, 0 otherwise, 2 for bad arguments.
 
 Existing files are never replaced without ``--overwrite``; they are detected before separating.

@@ -270,8 +270,9 @@ def separate_all(
     log_file: Path | None,
 ) -> int:
     """Separate ``tracks`` one after another, a line for each; a track that fails is said and the
-    next one runs. ``problems``: the arguments that named no song, counted as failed. Return the
-    exit status: 1 if any failed, else 0."""
+    next one runs, except after a model that cannot run (``ModelRunError``): the batch stops
+    there, saying the tracks not tried. ``problems``: the arguments that named no song, counted
+    as failed. Return the exit status: 1 if any failed, else 0."""
     failed = len(problems)
     skipped = 0
     for number, track in enumerate(tracks, 1):
@@ -286,10 +287,22 @@ def separate_all(
             failed += 1
             line = one_line(error).replace("allow overwriting", "pass --overwrite")  # our words
             if isinstance(error, ModelRunError):  # the network's class alone said which
-                line = f"model {run.model_name}: {line}"
+                line = f"model {run.model_name}: {line}".replace(
+                    "choose another model", "choose another model with -n"
+                )
             if getattr(error, "path", None) != track:
                 line = f"{track}: {line}"
             logger.error("%s", line, exc_info=True)
+            if isinstance(error, ModelRunError) and number < len(tracks):
+                # every song would fail alike: the batch stops rather than fail them one by one
+                logger.error(
+                    "model %s cannot separate any song: the %d track(s) after %s were not "
+                    "tried; choose another model with -n",
+                    run.model_name,
+                    len(tracks) - number,
+                    track,
+                )
+                break
             continue
         except (RuntimeError, MemoryError, ValueError, OSError) as error:
             # Not a domain error: a bug, the machine running out of memory, a file system

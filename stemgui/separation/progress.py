@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from torch import nn
@@ -35,7 +35,9 @@ class Progress:
             the song, so with a bag this alternates between models.
         models: models in the bag (1 for a single network).
         seconds_done: seconds of the song that model has finished, counting its shift passes
-            as equal shares; reaches ``seconds_total`` when that model is done.
+            as equal shares, never going back; reaches ``seconds_total`` when that model is
+            done. After an out-of-memory restart it goes on from the seconds reached, as
+            ``fraction`` does.
         seconds_total: duration of the song in seconds.
         fraction: 0 to 1 over the whole job, never going back; 1 exactly at the end.
             ``chunk / chunks``, but after an out-of-memory restart (whose ``chunks`` may be
@@ -66,6 +68,7 @@ class Reached:
 
     frames_ready: int = 0  # output frames final: kept, not run again
     fraction: float = 0.0  # the last ``Progress.fraction`` reported
+    seconds_done: dict[int, float] = field(default_factory=dict)  # per model: the last reported
 
 
 class ChunkTally:
@@ -92,11 +95,11 @@ class ChunkTally:
         self.chunks = sum(job.plan.count for job in passes)
         self.done = 0
         self.reached = reached
-        self._from = (0, reached.fraction)  # (chunks done, fraction) where this attempt starts
         self._per_model = [
             sum(job.plan.count for job in passes if job.member == m) for m in range(models)
         ]
         self._member_done = [0 for _ in range(models)]
+        self._start_here()
         self._finished = [0 for _ in passes]  # per pass: frames [0, n) its later chunks never touch
         if self.chunks == 0:  # nothing to run: the (empty) song is final
             reached.frames_ready = max(reached.frames_ready, frames)
@@ -113,8 +116,17 @@ class ChunkTally:
             count += 1
             self._member_done[job.member] += 1
         self.done += count
-        self._from = (self.done, self.reached.fraction)
+        self._start_here()
         return order[count:]
+
+    def _start_here(self) -> None:
+        """Progress goes on from where the job has reached: an earlier attempt's chunks may be
+        run again, and this attempt's may be more (shorter) than its."""
+        self._from = (self.done, self.reached.fraction)  # (chunks done, fraction)
+        self._seconds_from = [  # per model: (its chunks done, its seconds done)
+            (done, self.reached.seconds_done.get(m, 0.0))
+            for m, done in enumerate(self._member_done)
+        ]
 
     def chunk_done(self, number: int, index: int) -> int:
         """Count chunk ``index`` of pass ``number`` as run; returns the model that ran it."""
@@ -128,25 +140,33 @@ class ChunkTally:
 
     def progress(self, model: int, notes: tuple[str, ...]) -> Progress:
         """The payload after a chunk of ``model`` (0 before the first chunk)."""
-        per_model = self._per_model[model]
-        share = self._member_done[model] / per_model if per_model else 1.0
-        done, fraction = self._from  # an earlier attempt's chunks may be run again: from there
-        if self.done >= self.chunks:
-            fraction = 1.0
-        else:
-            fraction += (1.0 - fraction) * (self.done - done) / (self.chunks - done)
+        done, fraction = self._from
+        fraction = _onward(fraction, 1.0, done, self.done, self.chunks)
         self.reached.fraction = fraction
+        done, seconds = self._seconds_from[model]
+        seconds = _onward(
+            seconds, self.seconds_total, done, self._member_done[model], self._per_model[model]
+        )
+        self.reached.seconds_done[model] = seconds
         return Progress(
             chunk=self.done,
             chunks=self.chunks,
             model=model,
             models=self.models,
-            seconds_done=self.seconds_total * share,
+            seconds_done=seconds,
             seconds_total=self.seconds_total,
             fraction=fraction,
             frames_ready=self.reached.frames_ready,
             notes=notes,
         )
+
+
+def _onward(start: float, end: float, since: int, done: int, count: int) -> float:
+    """``start``, reached after ``since`` of ``count`` chunks, carried on toward ``end`` over the
+    chunks left: ``done`` of them run; ``end`` exactly once all are."""
+    if done >= count:
+        return end
+    return start + (end - start) * (done - since) / (count - since)
 
 
 @contextlib.contextmanager

@@ -64,16 +64,17 @@ class QueueController(QObject):
 
     Signals:
         job_started(job): its ``stemset`` exists and fills in as it separates.
-        job_progress(job): ``fraction``, ``eta`` and ``stemset.frames_ready`` moved on.
+        job_progress(job): ``fraction``, ``eta`` and ``stemset.frames_ready`` moved on (or the
+            job waits again, its ``stemset`` gone: see ``model_failed``).
         job_ended(job): DONE, FAILED or CANCELLED.
         job_stored(job): a DONE job's stems are in the stem cache (``park`` can use them).
         not_kept(message): a song's stems could not be kept in the stem cache: why, and what
             to do (``SeparationWorker.not_kept``).
-        model_failed(model, message): the model spec ``model`` did not load (why:
-            ``message``, which names the file). The job that met it waits again if the
-            ``blocker`` then holds the queue (the window does, until a model that loads is
-            chosen), and fails otherwise. Not for a restored song's own model (not the one of
-            now): that song takes the settings of now.
+        model_failed(model, message, loads): the model spec ``model`` did not load (why:
+            ``message``, which names the file), or loaded and cannot separate (``loads``). The job
+            that met it waits again if the ``blocker`` then holds the queue (the window does, until
+            a model that loads is chosen), and fails otherwise. Not for a restored song's own model
+            (not the one of now): that song takes the settings of now.
         device_changed(label): the device the separator runs on.
         probed(models, catalogue, devices, error): see ``SeparationWorker.probed``.
         idle(): nothing is left to run.
@@ -84,7 +85,7 @@ class QueueController(QObject):
     job_ended = Signal(object)
     job_stored = Signal(object)
     not_kept = Signal(str)
-    model_failed = Signal(str, str)
+    model_failed = Signal(str, str, bool)
     device_changed = Signal(str)
     probed = Signal(list, list, list, str)
     idle = Signal()
@@ -343,8 +344,8 @@ class QueueController(QObject):
     def _on_failed(self, job_id: int, message: str, retry_helps: bool) -> None:
         self._end(job_id, state=JobState.FAILED, error=message, retry_helps=retry_helps)
 
-    @Slot(int, str, str)
-    def _on_model_failed(self, job_id: int, model: str, message: str) -> None:
+    @Slot(int, str, str, bool)
+    def _on_model_failed(self, job_id: int, model: str, message: str, loads: bool) -> None:
         job = self._job(job_id)
         if job is None:
             return
@@ -357,7 +358,7 @@ class QueueController(QObject):
             logger.info("%s: its model does not load; it takes the settings of now", job.path)
             self._wait_again(job, options=None, kept=None)
             return
-        self.model_failed.emit(model, message)  # the window holds the queue for it (blocker)
+        self.model_failed.emit(model, message, loads)  # the window holds the queue for it (blocker)
         if self._blocker is None or not self._blocker():
             self._end(job_id, state=JobState.FAILED, error=message)
             return
@@ -365,10 +366,16 @@ class QueueController(QObject):
         self._wait_again(job)  # held: the songs say why
 
     def _wait_again(self, job: Job, **changes: Any) -> None:
-        """The running ``job`` waits again, not ended (its model did not load)."""
+        """The running ``job`` waits again, not ended (its model did not load, or loaded and
+        could not separate: the silent stems it had begun go, their scratch file too)."""
         self._current = None
         self._cancel = None
-        self.model.update(job, state=JobState.WAITING, fraction=0.0, eta=None, **changes)
+        stemset = job.stemset
+        self.model.update(
+            job, state=JobState.WAITING, fraction=0.0, eta=None, stemset=None, **changes
+        )
+        finished_stems.let_go_of(stemset, self.model.jobs, self.scratch_dir)
+        self.job_progress.emit(job)  # the screen shows it as not begun
         self._start_next()
 
     @Slot(int)

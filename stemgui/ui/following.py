@@ -81,9 +81,12 @@ class Following(QObject):
                 self._say_failed(left)  # its page gave way: the banner still says it
 
     def job_progress(self, job: Job) -> None:
-        """The controller's ``job_progress``: the song on screen's stems and title move on."""
+        """The controller's ``job_progress``: the song on screen's stems and title move on; its
+        stems gone (held for another model), it is shown as not begun."""
         window = self.window
-        if job is window.shown_job:
+        if job is window.shown_job and window.stems.stemset is not job.stemset:
+            window.show_job(job)
+        elif job is window.shown_job:
             window.stems.update_ready()
             if window.failed_job is None:  # a failed song's page keeps its name on top
                 window.screen.show_title(job)

@@ -248,7 +248,7 @@ class MenuBar(QObject):
         controller = self.window.controller
         cache = controller.worker.stem_cache or StemCache()
         entries, freed, left = cache.clear()
-        message = f"Stem cache cleared: {entries} songs, {freed / 1e6:.0f} MB."
+        message = f"Stem cache cleared: {counted(entries, 'song')}, {freed / 1e6:.0f} MB."
         if left:  # it said all were cleared, and they were all kept
             message += (
                 f" The stems of {counted(left, 'song')} could not be deleted from {cache.root}: "

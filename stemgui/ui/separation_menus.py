@@ -3,7 +3,7 @@
 ``SeparationMenus`` knows which models exist (the worker's probe answers, since listing them
 loads torch), whether one can be used, and turns the settings into ``SeparationOptions``. It
 says "no model" in plain words (``availability_changed``, ``problem()``) rather than pretend,
-and holds the songs while the chosen model does not load (``model_failed``).
+and holds the songs while the chosen model does not load or cannot separate (``model_failed``).
 """
 
 from __future__ import annotations
@@ -78,8 +78,9 @@ class SeparationMenus(QObject):
         self.probing = False  # the worker has been asked and has not answered yet
         self.list_error = ""  # why the worker could not list the models (a damaged manifest)
         self._checking: str | None = None  # the model file last sent to be checked
-        # the chosen model that did not load on the worker: (spec, why, its files' stamps then)
-        self._unloadable: tuple[str, str, ModelStamps] | None = None
+        # the chosen model that did not load (or loaded and cannot separate: ``loads``) on the
+        # worker: (spec, why, its files' stamps then, loads)
+        self._unloadable: tuple[str, str, ModelStamps, bool] | None = None
         self._store_seen: ModelStamps = ()  # the store's folders when the watch started
         self._checked.connect(self._model_file_checked)
         # A chosen model file that is gone (a drive unplugged) is looked for every 2 s, so that
@@ -169,7 +170,7 @@ class SeparationMenus(QObject):
         for name in names:
             chosen = name == current or (not current and name == names[0])  # "": the default
             broken = chosen and self._unloadable is not None  # the one chosen, as it is
-            mark = " (missing)" if name == missing else " (does not load)" if broken else ""
+            mark = " (missing)" if name == missing else f" ({self._fault()})" if broken else ""
             action = QAction(display_name(name) + mark, self)
             action.setToolTip(self.descriptions.get(name) or name)
             action.setCheckable(True)
@@ -344,15 +345,15 @@ class SeparationMenus(QObject):
         self.fill_model_menu()
         self.availability_changed.emit()
 
-    def model_failed(self, spec: str, message: str) -> None:
-        """The model ``spec`` did not load on the worker (``message`` says why: damaged since it
-        was chosen, say). While it is the one chosen, songs wait (``wait_reason``) and
-        ``problem`` says why, until a model is chosen (the same one too: tried again) or its
-        file changes (mended; for a bag, a member put beside it or replaced too; for a model of
-        the store, a file put in the store's folders or the folder made again). Nothing is
-        held for a model chosen before the one of now, or a file gone (that is said and watched
-        as missing). No model in the store at all (``NoModelError``, none chosen) is said as
-        such: the store has none now, as if listed again."""
+    def model_failed(self, spec: str, message: str, loads: bool = False) -> None:
+        """The model ``spec`` did not load on the worker (``message`` says why: damaged since it was
+        chosen, say), or loaded and its network cannot separate (``loads``). While it is the one
+        chosen, songs wait (``wait_reason``) and ``problem`` says why, until a model is chosen (the
+        same one too: tried again) or its file changes (mended; for a bag, a member put beside it or
+        replaced too; for a model of the store, a file put in the store's folders or the folder made
+        again). Nothing is held for a model chosen before the one of now, or a file gone (that is
+        said and watched as missing). No model in the store at all (``NoModelError``, none chosen)
+        is said as such: the store has none now, as if listed again."""
         if message == NO_MODEL_MESSAGE:  # not "the chosen model does not load": none is chosen
             self.store_models = []
             self.fill_model_menu()
@@ -360,7 +361,7 @@ class SeparationMenus(QObject):
             return
         if spec != self.settings.get(S.MODEL) or self.has_model() is False:
             return
-        self._unloadable = (spec, message, _stamps(_mending_files(spec)))
+        self._unloadable = (spec, message, _stamps(_mending_files(spec)), loads)
         self.availability_changed.emit()
 
     def _update_watch(self) -> None:
@@ -374,7 +375,7 @@ class SeparationMenus(QObject):
     def _look_for_chosen_file(self) -> None:
         spec = self.settings.get(S.MODEL)
         if self._unloadable is not None:
-            spec, _message, stamps = self._unloadable
+            spec, _message, stamps, _loads = self._unloadable
             if _stamps(path for path, _stamp in stamps) != stamps:
                 logger.info("the model file %s changed: it is tried again", spec)
                 self._unloadable = None
@@ -423,21 +424,26 @@ class SeparationMenus(QObject):
                 return "the chosen model is missing (see the Model menu)"
             return "no model yet (see Model ▸ Get models…)"
         if self._unloadable is not None:
-            return "the chosen model does not load (see the Model menu)"
+            return f"the chosen model {self._fault()} (see the Model menu)"
         # the devices too: a song given at the start ran on a device gone since (``device``)
         if self.probing and (self.has_model() is None or self.devices is None):
             return "looking for models…"
         return None
+
+    def _fault(self) -> str:
+        """What is wrong with the chosen model that holds the songs, in a few words."""
+        loads = self._unloadable is not None and self._unloadable[3]
+        return "cannot separate" if loads else "does not load"
 
     def problem(self) -> str | None:
         """Why no song can be separated now, in words; None when a model is there (or unknown)."""
         if self.has_model() is not False:
             if self._unloadable is None:
                 return None
-            spec, message, _stamp = self._unloadable
+            spec, message, _stamp, _loads = self._unloadable
             named = f" “{display_name(spec)}”" if spec else ""  # "": the store's default
             return (
-                f"The chosen model{named} does not load, so the songs wait: "
+                f"The chosen model{named} {self._fault()}, so the songs wait: "
                 f"{sentence(message)} Choose another model in the Model menu or a model file (or "
                 "mend this one): the queue goes on with it."
             )

@@ -73,10 +73,11 @@ class SeparationWorker(StemCacheSteps, QObject):
             too;
             ``retry_helps`` is False when the file is not audio at all (``NotAudioError``):
             separating it again cannot work.
-        model_failed(job, model, message): the run's end when the model (the spec ``model``)
-            does not load or run (``ModelLoadError``, ``ModelRunError``; ``NoModelError``: the
-            store's default, and the store has none now): the song is not at fault, and every
-            song after it would fail alike.
+        model_failed(job, model, message, loads): the run's end when the model (the spec
+            ``model``) does not load or run (``ModelLoadError``, ``ModelRunError``;
+            ``NoModelError``: the store's default, and the store has none now): the song is not
+            at fault, and every song after it would fail alike. ``loads``: it loaded, and its
+            network cannot separate (``ModelRunError``).
         stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
         kept(job, kept): the job's full stems are in the stem cache (before ``finished`` when
             they were found there, after it when stored): a
@@ -107,7 +108,7 @@ class SeparationWorker(StemCacheSteps, QObject):
     kept = Signal(int, object)
     not_kept = Signal(int, str)
     failed = Signal(int, str, bool)
-    model_failed = Signal(int, str, str)
+    model_failed = Signal(int, str, str, bool)
     cancelled = Signal(int)
     device = Signal(str)
     probed = Signal(list, list, list, str)
@@ -177,7 +178,8 @@ class SeparationWorker(StemCacheSteps, QObject):
             self.cancelled.emit(job)
         except (ModelLoadError, ModelRunError, NoModelError) as error:
             logger.warning("job %d (%s): the model does not work: %s", job, path, error)
-            self.model_failed.emit(job, options.model, one_line(error))
+            loads = isinstance(error, ModelRunError)
+            self.model_failed.emit(job, options.model, one_line(error), loads)
         except StemguiError as error:
             logger.warning("job %d (%s) failed: %s", job, path, error, exc_info=True)
             self.failed.emit(job, one_line(error), not isinstance(error, NotAudioError))

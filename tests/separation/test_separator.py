@@ -506,7 +506,8 @@ def test_out_of_memory_mid_song_keeps_the_frames_already_ready(fake_gpu, overlap
 def test_progress_never_goes_back_after_running_out_of_memory(fake_gpu, fixed, overlap, shifts):
     """The restart's chunks were counted afresh: 0.4 then 0.27 (more, shorter chunks), 0.17
     then 0 (the CPU running again what only reached the frames being made); the app's bar and
-    the CLI's went back. It goes on from the fraction reached, to 1 at the end."""
+    the CLI's went back. It goes on from the fraction reached, to 1 at the end; so do the
+    seconds done (1.6 then 0.8 s of 4, 0.67 then 0 s)."""
 
     class MidSongOutOfMemoryNet(FixedIdentityNet if fixed else IdentityNet):
         failed = False
@@ -526,6 +527,9 @@ def test_progress_never_goes_back_after_running_out_of_memory(fake_gpu, fixed, o
     restart = next(i for i, r in enumerate(reports) if r.notes)
     assert fractions[restart] == fractions[restart - 1] > 0  # from where it was
     assert fractions[restart + 1] > fractions[restart]
+    seconds = [r.seconds_done for r in reports]
+    assert seconds == sorted(seconds) and seconds[-1] == reports[-1].seconds_total
+    assert seconds[restart] == seconds[restart - 1] > 0
 
 
 def test_a_model_too_big_for_the_gpu_runs_on_the_cpu(monkeypatch):

@@ -228,11 +228,11 @@ def test_a_model_whose_network_cannot_run_is_said_as_the_model_s_fault(qtbot, so
         separator_factory=lambda options: (BrokenSeparator(threading.Event()), "broken"),
     )
     said = []
-    ctl.model_failed.connect(lambda model, message: said.append((model, message)))
+    ctl.model_failed.connect(lambda *args: said.append(args))
     try:
         (job,) = ctl.add(songs[:1])
         _wait_idle(qtbot, ctl)
-        assert said == [("broken", "the model's HTDemucs network cannot separate any song")]
+        assert said == [("broken", "the model's HTDemucs network cannot separate any song", True)]
         assert job.state is JobState.FAILED
     finally:
         ctl.shutdown()

@@ -579,6 +579,36 @@ def test_the_default_model_that_does_not_load_is_named_by_its_file(qtbot, settin
     win.close()
 
 
+def test_a_model_that_loads_but_cannot_separate_is_said_so(qtbot, settings_store, songs):
+    """A network failing inside its forward (ModelRunError) was marked "(does not load)" in the
+    Model menu, the banner and the rows, though it loaded: it is said to not separate, and the
+    songs are held for another model all the same."""
+    win, jobs = _cannot_separate_window(qtbot, settings_store, songs)
+    assert [job.state for job in jobs] == [JobState.WAITING] * 2
+    assert {job.status_text() for job in jobs} == {
+        "waiting: the chosen model cannot separate (see the Model menu)"
+    }
+    assert win.banner.text().startswith(
+        "The chosen model “bundled” cannot separate, so the songs wait: the model's HTDemucs "
+        "network cannot separate any song (x); choose another model. Choose another model"
+    )
+    win.menus.fill_model_menu()
+    assert win.menus.model_menu.actions()[0].text() == "bundled (cannot separate)"
+    win.close()
+
+
+def test_a_song_held_for_a_model_that_cannot_separate_shows_no_stems(qtbot, settings_store, songs):
+    """Its silent stems, made before the network failed, stayed on screen and in the player
+    while it waited (and a long song's stems file in the scratch folder until the app
+    closed): they go, and the song waits as one not begun."""
+    win, jobs = _cannot_separate_window(qtbot, settings_store, songs)
+    assert win.shown_job is jobs[0] and jobs[0].state is JobState.WAITING
+    assert jobs[0].stemset is None and win.stems.stemset is None and not win.player.loaded
+    assert win.pages.currentWidget() is win.empty
+    assert "Its stems show here as it is separated" in win.hint.text()
+    win.close()
+
+
 def test_a_song_cancelled_while_its_model_fails_to_load_is_cancelled(
     qtbot, settings_store, songs, tiny_model_file
 ):
@@ -794,6 +824,33 @@ class HalfwaySeparator:
         out[:, :, half:] = buffer[None, :, half:] / 4
         on_progress(Progress(2, 2, 0, 1, 1.0, 1.0, 1.0, buffer.shape[1]))
         return out
+
+
+class CannotSeparate(HalfwaySeparator):
+    """A model that loads, and whose network fails inside its forward."""
+
+    def __init__(self):
+        super().__init__(None)
+
+    def separate(self, buffer, on_progress=None, cancel=None, out=None):
+        from stemgui.errors import ModelRunError
+
+        raise ModelRunError(
+            "the model's HTDemucs network cannot separate any song (x); choose another model"
+        )
+
+
+def _cannot_separate_window(qtbot, settings_store, songs):
+    """(a window whose chosen model "bundled" cannot separate, its two songs held for it)."""
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, "bundled")
+    factory = lambda options: (CannotSeparate(), "bundled")  # noqa: E731
+    win = MainWindow(settings, factory, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.menus.store_models = ["bundled"]  # as the worker listed them
+    jobs = win.add_paths(songs[:2])
+    qtbot.waitUntil(lambda: jobs[0].hold != "", timeout=TIMEOUT_MS)
+    return win, jobs
 
 
 def _halfway_window(qtbot, settings_store):
@@ -1233,7 +1290,7 @@ def test_stems_are_kept_between_sessions_until_the_cache_is_cleared(
     second.menu_bar.clear_stem_cache()
     assert cache.keys() == []
     said = second.statusBar().currentMessage()
-    assert said.startswith("Stem cache cleared: 1 songs") and "freed" not in said
+    assert said.startswith("Stem cache cleared: 1 song, ") and "freed" not in said
     assert "stay until removed or the app closes, and are separated again" in said  # it is open
     second.menu_bar.keep_stems_action.trigger()
     assert second.controller.worker.stem_cache is None
