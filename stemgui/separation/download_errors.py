@@ -50,8 +50,9 @@ def not_saved(dest: Path, label: str, error: OSError) -> DownloadError:
 
 def refused(error: urllib.error.HTTPError, url: str, dest: Path) -> str:
     """What the server's HTTP error means and what to do: "try again later" said to a file
-    that has moved (404) or is blocked (403) sent the user back to the same answer. A file got
-    by hand and put in the destination's folder under its name is found there."""
+    that has moved (404), is blocked (403) or behind a login (401) sent the user back to the
+    same answer. A file got by hand and put in the destination's folder under its name is found
+    there."""
     host = urllib.parse.urlsplit(url).hostname or url
     if 300 <= error.code < 400 and "infinite loop" in str(error.reason):  # 3 lines of urllib's
         return (
@@ -69,6 +70,12 @@ def refused(error: urllib.error.HTTPError, url: str, dest: Path) -> str:
         return (
             f"{answer}: access to the file was refused, by the server or by a filter on this "
             f"network; try from another network, or get {url} there and put it in {dest.parent}"
+        )
+    if error.code == 401:  # the official models need no login: a network's portal asks
+        return (
+            f"{answer}: the server asks for a login, which the official models do not need, so "
+            "a sign-in page or a filter on this network is in the way; sign in to the network "
+            "in a web browser, or try from another network"
         )
     return f"{answer}; try again later"
 

@@ -344,15 +344,22 @@ def test_http_error_and_unreachable_server(tmp_path, server, checkpoint_bytes):
             "on this network; try from another network, or get {url} there and put it in "
             "{folder}",
         ),
+        (
+            401,
+            "HTTP 401 Unauthorized: the server asks for a login, which the official models do "
+            "not need, so a sign-in page or a filter on this network is in the way; sign in to "
+            "the network in a web browser, or try from another network",
+        ),
         (429, "HTTP 429 Too Many Requests; try again later"),
     ],
 )
 def test_a_file_gone_or_blocked_is_not_said_to_come_back_later(
     tmp_path, server, checkpoint_bytes, status, answer
 ):
-    """A file that has moved (404) or is blocked (403) was answered "try again later", where
-    trying again meets the same answer: what fits each is said, and where a file got by hand
-    goes (the store finds it there under its name)."""
+    """A file that has moved (404), is blocked (403) or behind a login (401, which the official
+    models never need) was answered "try again later", where trying again meets the same answer:
+    what fits each is said, and where a file got by hand goes (the store finds it there under
+    its name)."""
     _, digest = checkpoint_bytes
     dest = tmp_path / "official" / f"tiny-{digest[:8]}.stemgui"
     server.status = status
