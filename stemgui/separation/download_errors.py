@@ -59,6 +59,8 @@ def refused(error: urllib.error.HTTPError, url: str, dest: Path) -> str:
             f"{host} sent the download round in circles (HTTP {error.code} redirects); "
             "try again later"
         )
+    if error.code == 407 and (proxy := _proxy(url)):  # a proxy asked for an http:// address
+        return _proxy_login(urllib.parse.urlsplit(url).scheme, proxy)
     answer = f"{host} answered HTTP {error.code} {error.reason}"
     if error.code in (404, 410):
         return (
@@ -108,13 +110,19 @@ def unreachable(error: BaseException, url: str) -> str:
     if isinstance(reason, ssl.SSLError | http.client.HTTPException):  # "HELLO\n", its words
         return f"{host} did not answer as a web server does (a proxy or firewall in the way?)"
     if tunnel := _TUNNEL_REFUSED.fullmatch(str(reason)):  # "Tunnel connection failed: 407 …"
-        if tunnel["code"] == "407":
-            return (
-                f"{host} asks for a user name and password (HTTP 407): set {parts.scheme}_proxy "
-                f"to http://USER:PASSWORD@{proxy}"
-            )
+        if tunnel["code"] == "407" and proxy:
+            return _proxy_login(parts.scheme, proxy)
         return f"{host} did not let the download through to {target} (HTTP {tunnel['answer']})"
     return f"{reason} ({host})"
+
+
+def _proxy_login(scheme: str, proxy: str) -> str:
+    """What to do for a proxy that wants a password (HTTP 407), asked to open the way to an
+    https:// address or for an http:// one: "try again later" would meet the same answer."""
+    return (
+        f"the proxy {proxy} asks for a user name and password (HTTP 407): set {scheme}_proxy "
+        f"to http://USER:PASSWORD@{proxy}"
+    )
 
 
 def _proxy(url: str) -> str | None:

@@ -499,6 +499,28 @@ def test_a_proxy_that_will_not_open_the_way_says_why(tmp_path, monkeypatch, stat
     )
 
 
+def test_a_plain_http_proxy_that_wants_a_password_says_so(tmp_path, monkeypatch):
+    """A proxy asked for an http:// address answers 407 itself (no tunnel to open): it said
+    "models.example answered HTTP 407 Proxy Authentication Required; try again later", naming
+    the model's host and a wait that changes nothing."""
+
+    def proxy(handler):
+        handler.send_error(407)
+
+    with answering(proxy) as url:
+        root = url.removesuffix("model")
+        address = root.removeprefix("http://").rstrip("/")
+        monkeypatch.setenv("http_proxy", root)
+        monkeypatch.setenv("no_proxy", "")
+        monkeypatch.setenv("NO_PROXY", "")
+        with pytest.raises(DownloadError) as info:
+            download_file("http://models.example/x.th", tmp_path / "x.th", name="tiny")
+    assert info.value.reason == (
+        f"could not download model tiny: the proxy {address} asks for a user name and password "
+        f"(HTTP 407): set http_proxy to http://USER:PASSWORD@{address}"
+    )
+
+
 def test_a_certificate_that_cannot_be_verified_is_said_in_words(tmp_path):
     """A network that inspects secure connections (its own certificate in place of the
     server's): "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed
