@@ -52,15 +52,16 @@ def refused(error: urllib.error.HTTPError, url: str, dest: Path) -> str:
     """What the server's HTTP error means and what to do: "try again later" said to a file
     that has moved (404), is blocked (403) or behind a login (401) sent the user back to the
     same answer. A file got by hand and put in the destination's folder under its name is found
-    there."""
-    host = urllib.parse.urlsplit(url).hostname or url
+    there. The host named is the one that answered, where a redirect led."""
+    answered = error.url or url  # after redirects: the address that gave this answer
+    host = urllib.parse.urlsplit(answered).hostname or answered
     if 300 <= error.code < 400 and "infinite loop" in str(error.reason):  # 3 lines of urllib's
         return (
             f"{host} sent the download round in circles (HTTP {error.code} redirects); "
             "try again later"
         )
-    if error.code == 407 and (proxy := _proxy(url)):  # a proxy asked for an http:// address
-        return _proxy_login(urllib.parse.urlsplit(url).scheme, proxy)
+    if error.code == 407 and (proxy := _proxy(answered)):  # asked for an http:// address
+        return _proxy_login(urllib.parse.urlsplit(answered).scheme, proxy)
     answer = f"{host} answered HTTP {error.code} {error.reason}"
     if error.code in (404, 410):
         return (

@@ -369,6 +369,29 @@ def test_a_file_gone_or_blocked_is_not_said_to_come_back_later(
     assert info.value.reason == f"could not download model htdemucs: 127.0.0.1 answered {expected}"
 
 
+def test_a_file_gone_after_a_redirect_names_the_host_that_answered(tmp_path):
+    """A 404 from the host a redirect led to named the host first asked, which had answered
+    only with the redirect."""
+
+    def moved(handler):
+        if handler.path == "/model":
+            port = handler.server.server_address[1]
+            handler.send_response(302)
+            handler.send_header("Location", f"http://localhost:{port}/elsewhere")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+        else:
+            handler.send_error(404)
+
+    dest = tmp_path / "x.th"
+    with answering(moved) as url, pytest.raises(DownloadError) as info:
+        download_file(url, dest, name="htdemucs")
+    assert info.value.reason.startswith(
+        "could not download model htdemucs: localhost answered HTTP 404 Not Found: the file is "
+        "no longer at that address"
+    )
+
+
 def test_a_redirect_loop_is_said_in_one_line(tmp_path):
     """urllib's "redirect error that would lead to an infinite loop.\nThe last 30x error
     message was:\nFound" went into the message as is, three lines in the dialog."""
