@@ -392,6 +392,27 @@ def test_a_file_gone_after_a_redirect_names_the_host_that_answered(tmp_path):
     )
 
 
+def test_a_redirect_to_an_address_not_of_the_web_is_said_so(tmp_path):
+    """A redirect to file:// (or another scheme urllib does not follow) was said as
+    "file:///etc/passwd answered HTTP 302 Found - Redirection to url ... is not allowed; try
+    again later": no such host answered, and trying again meets the same redirect."""
+
+    def elsewhere(handler):
+        handler.send_response(302)
+        handler.send_header("Location", "file:///etc/passwd")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    dest = tmp_path / "official" / "x.th"
+    with answering(elsewhere) as url, pytest.raises(DownloadError) as info:
+        download_file(url, dest, name="htdemucs")
+    assert info.value.reason == (
+        f"could not download model htdemucs: the download of {url} was sent on (HTTP 302) to "
+        "file:///etc/passwd, which is not a web address; look for a newer stemgui, or get x.th "
+        f"by hand and put it in {dest.parent}"
+    )
+
+
 def test_a_redirect_loop_is_said_in_one_line(tmp_path):
     """urllib's "redirect error that would lead to an infinite loop.\nThe last 30x error
     message was:\nFound" went into the message as is, three lines in the dialog."""
