@@ -117,20 +117,21 @@ def find_tracks(
                 )
                 or (beside and _exported_beside(_real_path(p), folder, written))
             ]
-            if earlier:  # a song named like a stem would be missed without a word
-                logger.warning(
-                    "%s: left out %d file(s) that look like stems of an earlier run (%s%s)",
-                    path,
-                    len(earlier),
-                    earlier[0],
-                    ", …" if len(earlier) > 1 else "",
-                )
             found = [p for p in found if p not in earlier]
-        if is_dir and not found:
-            problems.append(
-                f"{path}: no audio files in this folder; name the songs, or a folder that holds "
-                "some"
-            )
+            if earlier:
+                left_out = (
+                    f"{len(earlier)} file(s) that look like stems of an earlier run ({earlier[0]}"
+                    f"{', …' if len(earlier) > 1 else ''}); name one by itself to separate it"
+                )
+                if found:  # a song named like a stem would be missed without a word
+                    logger.warning("%s: left out %s", path, left_out)
+                else:  # it said there were no audio files in a folder full of them
+                    problems.append(f"{path}: this folder holds nothing but {left_out}")
+            elif not found:
+                problems.append(
+                    f"{path}: no audio files in this folder; name the songs, or a folder that "
+                    "holds some"
+                )
         for p in found:
             key = _real_path(p)
             if key in tracks and not is_dir:  # named twice, or a link to another: said
