@@ -301,6 +301,28 @@ def test_an_output_folder_above_the_songs_keeps_them_and_skips_only_stems(
     assert not any(p.startswith("tiny/vocals/") for p in written)  # the old stem: not a song
 
 
+def test_a_folder_inside_an_earlier_output_is_not_separated_again(tmp_path, model_file, capsys):
+    """The model folder of an earlier run (album -o album), or a song's folder in it, given
+    again: its stems were separated as songs (separated/htdemucs/vocals/drums.wav), for only
+    the -o folder's stems were known. Songs that live in a folder named like a model, and a
+    song named like a stem beside another, are still songs."""
+    write_song(tmp_path / "album" / "one.wav")
+    assert cli.main(["album", "-n", str(model_file), "-o", "album"]) == 0
+    write_song(tmp_path / "music" / "htdemucs" / "mine.wav")
+    write_song(tmp_path / "music" / "htdemucs" / "mix.wav")
+    capsys.readouterr()
+    argv = ["album/tiny", "album/tiny/one", "music/htdemucs", "-n", str(model_file)]
+    assert cli.main(argv) == 1  # the two folders of stems, one line each
+    stems = "4 file(s) that look like stems of an earlier run (album/tiny/one/bass.wav, …)"
+    assert error_lines(capsys.readouterr().err)[:2] == [  # was: "no audio files in this folder"
+        f"error: {folder}: this folder holds nothing but {stems}; name one by itself to separate it"
+        for folder in ("album/tiny", "album/tiny/one")
+    ]
+    written = sorted(p.relative_to(tmp_path / "separated").as_posix()
+                     for p in (tmp_path / "separated").rglob("*.wav"))  # fmt: skip
+    assert [p.split("/")[1] for p in written] == ["mine"] * 4 + ["mix"] * 4
+
+
 def test_stems_of_an_earlier_run_with_another_template_are_not_songs(tmp_path, model_file):
     write_song(tmp_path / "s1.wav")
     argv = [".", "-n", str(model_file), "-o", ".", "--filename", "{track}-{stem}.{ext}"]

@@ -59,6 +59,21 @@ def _exported_beside(path: Path, folder: Path, written: Sequence[Any]) -> bool:
     )
 
 
+def _output_folder_stems(found: Sequence[Path], folder: Path, written: Sequence[Any]) -> set[Path]:
+    """The files of ``found`` (in ``folder``) that are stems of an output folder ``folder`` is
+    in (``album/htdemucs`` or ``album/htdemucs/song`` given, stems exported into ``album``):
+    their path from a folder above ``folder`` matches one of ``written``, as do those of every
+    song beside them, for an export's folder holds its stems alone (``album/mix.wav`` beside
+    ``album/one.wav`` is a song)."""
+    stems = {
+        p
+        for p in found
+        if any(_earlier_output(_real_path(p), out, folder, written) for out in folder.parents)
+    }
+    shared = {p.parent for p in found if p not in stems}  # a folder that holds a song too
+    return {p for p in stems if p.parent not in shared}
+
+
 def find_tracks(
     paths: Sequence[Path],
     exclude: Path | None = None,
@@ -71,7 +86,8 @@ def find_tracks(
     supported extensions, no hidden files); files are kept whatever their extension and missing
     paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
     wrote into ``exclude`` (the output folder) with ``template`` or the default template are
-    skipped, so they are never separated again (see ``_earlier_output``); with ``beside``, so
+    skipped, so they are never separated again (see ``_earlier_output``), and so are those of
+    an output folder that a folder given is in (``_output_folder_stems``); with ``beside``, so
     are those exported beside each song (``_exported_beside``). Each file appears once, in the
     order given.
     """
@@ -88,31 +104,34 @@ def find_tracks(
     for path in paths:
         found = find_audio_files([path])
         is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
-        if is_dir and (excluded is not None or beside):
+        if is_dir:
             folder = _real_path(path)
+            inside = _output_folder_stems(found, folder, written)
             earlier = [
                 p
                 for p in found
-                if (
+                if p in inside
+                or (
                     excluded is not None
                     and _earlier_output(_real_path(p), excluded, folder, written)
                 )
                 or (beside and _exported_beside(_real_path(p), folder, written))
             ]
-            if earlier:  # a song named like a stem would be missed without a word
-                logger.warning(
-                    "%s: left out %d file(s) that look like stems of an earlier run (%s%s)",
-                    path,
-                    len(earlier),
-                    earlier[0],
-                    ", …" if len(earlier) > 1 else "",
-                )
             found = [p for p in found if p not in earlier]
-        if is_dir and not found:
-            problems.append(
-                f"{path}: no audio files in this folder; name the songs, or a folder that holds "
-                "some"
-            )
+            if earlier:
+                left_out = (
+                    f"{len(earlier)} file(s) that look like stems of an earlier run ({earlier[0]}"
+                    f"{', …' if len(earlier) > 1 else ''}); name one by itself to separate it"
+                )
+                if found:  # a song named like a stem would be missed without a word
+                    logger.warning("%s: left out %s", path, left_out)
+                else:  # it said there were no audio files in a folder full of them
+                    problems.append(f"{path}: this folder holds nothing but {left_out}")
+            elif not found:
+                problems.append(
+                    f"{path}: no audio files in this folder; name the songs, or a folder that "
+                    "holds some"
+                )
         for p in found:
             key = _real_path(p)
             if key in tracks and not is_dir:  # named twice, or a link to another: said

@@ -1017,6 +1017,26 @@ def test_stems_exported_beside_each_song_are_not_queued_again(window, songs):
     )
 
 
+def test_the_folder_of_stems_exported_beside_a_song_is_not_queued(window, songs):
+    """The model folder of an export beside each song (the default settings), or the song's
+    folder in it, dropped: its stems were queued as songs, for the rule looked for the model
+    folder inside the folder dropped. Songs in a folder named like a model are still songs."""
+    stems = songs[0].parent / "htdemucs" / songs[0].stem
+    stems.mkdir(parents=True)
+    for stem in ("vocals.wav", "drums.flac"):
+        shutil.copy(songs[0], stems / stem)
+    for folder in (stems.parent, stems):
+        assert window.add_paths([folder]) == []
+        assert window.statusBar().currentMessage() == (
+            f"Only stems exported earlier in {folder}: they are not queued as songs "
+            "(open one by itself to separate it)."
+        )
+    mine = songs[0].parent.parent / "htdemucs" / "mine.wav"
+    mine.parent.mkdir()
+    shutil.copy(songs[0], mine)
+    assert [job.path for job in window.add_paths([mine.parent])] == [mine]
+
+
 def test_stems_not_kept_are_said_once_per_cause(window):
     """Stems the cache could not keep were said in the log alone, and every start separated
     those songs again without a word: the banner says why once per cause."""
