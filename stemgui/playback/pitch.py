@@ -17,25 +17,16 @@ them block by block, each run on from the last.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 
 from stemgui.playback.renderer import soft_limit
-from stemgui.playback.stretch import (
-    MAX_SPEED,
-    MIN_SPEED,
-    Laid,
-    Stretcher,
-    play_runs,
-    render_rest,
-)
+from stemgui.playback.runs import Laid, RunCallback, play_runs, render_rest
+from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, Stretcher
 
 TAPS = 8
 SEMITONES = tuple(range(-6, 7))
 """What the app offers (Playback ▸ Transpose): up to a tritone either way."""
-
-RunCallback = Callable[[int, int, int], None]
 
 
 class Transposer:

@@ -30,7 +30,8 @@ ahead of the output by what is buffered (a window and the search, about 70 ms). 
 window plays the song frames from where the last one's ended to about ``hop * speed`` further
 on (the middle of the window before to the middle of its own, where they were cut), laid evenly
 over it; ``on_run`` hears of them block by block, each run on from the last exactly, so the
-position the device plays, and each beat the click finds, is known as at speed 1, to a window.
+position the device plays, and each beat the click finds, is known as at speed 1, to a window
+(``stemgui.playback.runs``).
 
 Changing the speed takes effect at the next half window. Back at speed 1 the last window's
 second half plays whole, the transport goes back to the song frame after it (the one heard, not
@@ -49,7 +50,6 @@ While paused nothing runs: play starts afresh.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -57,6 +57,7 @@ import numpy as np
 
 from stemgui.playback.cuts import cut_at
 from stemgui.playback.renderer import FADE_SECONDS, soft_limit
+from stemgui.playback.runs import Laid, RunCallback, play_runs, render_rest, song_frame
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +76,6 @@ def speed_percent(speed: float) -> str:
     """A speed as a percent, with as many decimals as the speed has: 0.9 is "90", 0.333 "33.3"
     and 0.334 "33.4" (both "33" when rounded), so that two speeds are never said alike."""
     return f"{Decimal(repr(float(speed))).scaleb(2).normalize():f}"
-
-
-RunCallback = Callable[[int, int, int], None]
-Laid = tuple[float, int, int, float]
-"""Song frames laid over a buffer: (index, first song frame, count, length in frames)."""
 
 
 class Renderer(Protocol):
@@ -371,55 +367,3 @@ def _state(transport: Any) -> tuple:
     """What of the transport the song read ahead depends on: where it is, whether it plays,
     its loop."""
     return transport.position, transport.playing, transport.loop, transport.loop_enabled
-
-
-def song_frame(runs: list[tuple[int, int, int]], index: int) -> int | None:
-    """The song frame at ``index`` of a buffer whose ``runs`` (index, song frame, count) were
-    reported as it was rendered, the latest last; None where none covers it (silence)."""
-    for where, song, count in reversed(runs):
-        if where <= index < where + count:
-            return song + index - where
-    return None
-
-
-def play_runs(
-    runs: list[Laid],
-    start: float,
-    stop: float,
-    on_run: RunCallback | None,
-    at: int = 0,
-    scale: float = 1.0,
-) -> float:
-    """Say which song frames frames [start, stop) of a buffer play; return how many of those
-    frames carry song.
-
-    ``runs`` (index, song, count, length) lay song frames [song, song + count) evenly over the
-    buffer's frames [index, index + length) (a run of length 0 plays at ``index``). Each run's
-    part inside [start, stop) goes to ``on_run(at + (frame - start) / scale, song, count)``:
-    the parts of a run, reported block by block, follow on exactly and add up to it.
-    """
-    carried = 0.0
-    for index, song, count, length in runs:
-        if length > 0:
-            a, b = max(start, index), min(stop, index + length)
-            if a >= b:
-                continue
-            first = song + round((a - index) * count / length)
-            last = song + round((b - index) * count / length)
-            carried += b - a
-        elif start <= index < stop:
-            a, first, last = index, song, song + count
-        else:
-            continue
-        if on_run is not None and last > first:
-            on_run(at + int((a - start) / scale), first, last - first)
-    return carried
-
-
-def render_rest(
-    render: Callable[..., int], out: np.ndarray, done: int, on_run: RunCallback | None
-) -> int:
-    """``render`` into ``out[done:]``, the runs it reports told ``done`` frames on."""
-    if on_run is None or done == 0:  # (no closure to make in every callback)
-        return render(out[done:], on_run)
-    return render(out[done:], lambda offset, song, count: on_run(done + offset, song, count))

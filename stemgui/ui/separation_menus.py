@@ -3,28 +3,26 @@
 ``SeparationMenus`` knows which models exist (the worker's probe answers, since listing them
 loads torch), whether one can be used, and turns the settings into ``SeparationOptions``. It
 says "no model" in plain words (``availability_changed``, ``problem()``) rather than pretend,
-and holds the songs while the chosen model does not load or cannot separate (``model_failed``).
+and holds the songs while the chosen model does not load or cannot separate (``model_failed``;
+``stemgui.ui.model_checks`` checks a model file before it is chosen and watches the chosen one).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from stemgui.errors import sentence
-from stemgui.separation.spec import names_a_file
 from stemgui.ui import settings as S
 from stemgui.ui.get_models import ModelsDialog
+from stemgui.ui.model_checks import ModelWatch, check_loads
 from stemgui.ui.models import MODEL_FILE_FILTER, NO_MODEL_MESSAGE, display_name, is_model_file
-from stemgui.ui.restore import ModelStamps, file_stamp
 from stemgui.ui.separation_options import SeparationOptions
 
 logger = logging.getLogger(__name__)
@@ -78,20 +76,8 @@ class SeparationMenus(QObject):
         self.probing = False  # the worker has been asked and has not answered yet
         self.list_error = ""  # why the worker could not list the models (a damaged manifest)
         self._checking: str | None = None  # the model file last sent to be checked
-        # the chosen model that did not load (or loaded and cannot separate: ``loads``) on the
-        # worker: (spec, why, its files' stamps then, loads)
-        self._unloadable: tuple[str, str, ModelStamps, bool] | None = None
-        self._store_seen: ModelStamps = ()  # the store's folders when the watch started
         self._checked.connect(self._model_file_checked)
-        # A chosen model file that is gone (a drive unplugged) is looked for every 2 s, so that
-        # the songs waiting for it start when it is back; one that does not load, to see
-        # whether it (or a bag's member) changed (mended: downloaded or exported again); a
-        # model of the store that is missing (or none), to list the store again once its
-        # folders change (a model put there, the folder put back).
-        self._watch = QTimer(self)
-        self._watch.setInterval(2000)
-        self._watch.timeout.connect(self._look_for_chosen_file)
-        self.availability_changed.connect(self._update_watch)
+        self._watch = ModelWatch(self, probe)  # the chosen model that holds the songs
 
         self.model_menu = QMenu("&Model", window)
         self.model_menu.setToolTipsVisible(True)  # each model's description
@@ -169,8 +155,9 @@ class SeparationMenus(QObject):
         missing = current if self.has_model() is False else None  # chosen, and not there
         for name in names:
             chosen = name == current or (not current and name == names[0])  # "": the default
-            broken = chosen and self._unloadable is not None  # the one chosen, as it is
-            mark = " (missing)" if name == missing else f" ({self._fault()})" if broken else ""
+            broken = chosen and self._watch.held is not None  # the one chosen, as it is
+            fault = f" ({self._watch.fault()})" if broken else ""
+            mark = " (missing)" if name == missing else fault
             action = QAction(display_name(name) + mark, self)
             action.setToolTip(self.descriptions.get(name) or name)
             action.setCheckable(True)
@@ -220,7 +207,7 @@ class SeparationMenus(QObject):
 
     def choose_model(self, spec: str) -> None:
         self._checking = None  # a choice made now wins over a file still being checked
-        self._unloadable = None  # the same one again: tried again
+        self._watch.held = None  # the same one again: tried again
         self._set(S.MODEL, spec)
         self.availability_changed.emit()
 
@@ -237,25 +224,9 @@ class SeparationMenus(QObject):
         A damaged file or one of another kind was taken on its extension before, and every
         song then failed on it in turn.
         """
-        from stemgui.errors import one_line
-
-        def load() -> None:
-            from stemgui.errors import StemguiError
-            from stemgui.ui.models import load_model
-
-            try:
-                load_model(path)
-            except StemguiError as error:
-                self._checked.emit(path, one_line(error))
-            except Exception as error:  # anything torch raises on a file that is no model
-                logger.warning("model file %s does not load", path, exc_info=True)
-                self._checked.emit(path, f"{path}: does not load as a model ({one_line(error)})")
-            else:
-                self._checked.emit(path, "")
-
         self._checking = path
         self.checking.emit(path)
-        threading.Thread(target=load, name="stemgui-model-check", daemon=True).start()
+        check_loads(path, self._checked.emit)
 
     def _model_file_checked(self, path: str, error: str) -> None:
         """A file checked: chosen if it loads, unless the user chose another model (or file)
@@ -309,7 +280,7 @@ class SeparationMenus(QObject):
         self.descriptions[name] = next((text for n, text, _ in self.catalogue if n == name), "")
         # none chosen, or the one chosen is gone or does not load (the banner sent them here)
         spec = self.settings.get(S.MODEL)
-        chosen = not spec or self.has_model() is False or self._unloadable is not None
+        chosen = not spec or self.has_model() is False or self._watch.held is not None
         if chosen:
             self.choose_model(name)
         if self.dialog is not None:  # it said "it is selected" even when another model was
@@ -361,45 +332,8 @@ class SeparationMenus(QObject):
             return
         if spec != self.settings.get(S.MODEL) or self.has_model() is False:
             return
-        self._unloadable = (spec, message, _stamps(_mending_files(spec)), loads)
+        self._watch.hold(spec, message, loads)
         self.availability_changed.emit()
-
-    def _update_watch(self) -> None:
-        if self.has_model() is False or self._unloadable is not None:
-            if not self._watch.isActive():  # start() again would put off its next look
-                self._store_seen = self._store_stamps()
-                self._watch.start()
-        else:
-            self._watch.stop()
-
-    def _look_for_chosen_file(self) -> None:
-        spec = self.settings.get(S.MODEL)
-        if self._unloadable is not None:
-            spec, _message, stamps, _loads = self._unloadable
-            if _stamps(path for path, _stamp in stamps) != stamps:
-                logger.info("the model file %s changed: it is tried again", spec)
-                self._unloadable = None
-                if not names_a_file(spec):  # the store changed: listed again too
-                    self._probe()
-                self.availability_changed.emit()
-        elif is_model_file(spec):
-            self.availability_changed.emit()  # which stops the watch
-        elif self.has_model() is False:
-            # the store is read once (its manifest, a bag's file); each look only stats
-            if not self._store_seen:  # the store not listed when the watch started
-                self._store_seen = self._store_stamps()
-            elif _stamps(path for path, _stamp in self._store_seen) != self._store_seen:
-                logger.info("the model store changed: its models are listed again")
-                self._store_seen = self._store_stamps()
-                self._probe()  # its answer says whether the model is there now
-
-    def _store_stamps(self) -> ModelStamps:
-        """The stamps of the store's folders and of the chosen model of the store's files; ()
-        for a model file, or before the worker listed the store (the store imports torch)."""
-        spec = self.settings.get(S.MODEL)
-        if names_a_file(spec) or self.store_models is None:
-            return ()
-        return _stamps(_store_files(spec))
 
     def has_model(self) -> bool | None:
         """Whether a model can be used (None while the worker is still looking)."""
@@ -420,33 +354,20 @@ class SeparationMenus(QObject):
             if self.settings.get(S.MODEL):  # as problem() says, installed ones or not
                 # gone since it was chosen (a drive unplugged while the app runs): looked for
                 # every 2 s from now on, or the songs waited for it for good
-                self._update_watch()
+                self._watch.follow()
                 return "the chosen model is missing (see the Model menu)"
             return "no model yet (see Model ▸ Get models…)"
-        if self._unloadable is not None:
-            return f"the chosen model {self._fault()} (see the Model menu)"
+        if self._watch.held is not None:
+            return f"the chosen model {self._watch.fault()} (see the Model menu)"
         # the devices too: a song given at the start ran on a device gone since (``device``)
         if self.probing and (self.has_model() is None or self.devices is None):
             return "looking for models…"
         return None
 
-    def _fault(self) -> str:
-        """What is wrong with the chosen model that holds the songs, in a few words."""
-        loads = self._unloadable is not None and self._unloadable[3]
-        return "cannot separate" if loads else "does not load"
-
     def problem(self) -> str | None:
         """Why no song can be separated now, in words; None when a model is there (or unknown)."""
         if self.has_model() is not False:
-            if self._unloadable is None:
-                return None
-            spec, message, _stamp, _loads = self._unloadable
-            named = f" “{display_name(spec)}”" if spec else ""  # "": the store's default
-            return (
-                f"The chosen model{named} {self._fault()}, so the songs wait: "
-                f"{sentence(message)} Choose another model in the Model menu or a model file (or "
-                "mend this one): the queue goes on with it."
-            )
+            return self._watch.problem()
         spec = self.settings.get(S.MODEL)
         if self.list_error:  # none listed: "no model installed" said nothing of the cause
             return (
@@ -467,40 +388,3 @@ class SeparationMenus(QObject):
             "Download one (Model ▸ Get models…) or choose a model file (Model ▸ Choose model "
             "file…)."
         )
-
-
-def _mending_files(spec: str) -> list[str]:
-    """The files whose change may mend the model ``spec`` that does not load: its file; for a
-    bag, also the folder its members are looked for in (one put there or renamed) and the
-    members there now (one replaced). A model of the store, by its name (or "", its default):
-    the store's folders (a model or a bag's member put there, the folder made again) and the
-    files it is read from now. The bag is read here, once: the watch only stats them."""
-    if not names_a_file(spec) and not is_model_file(spec):
-        return _store_files(spec)
-    path = Path(spec)
-    if path.suffix.lower() not in (".yaml", ".yml"):
-        return [spec]
-    from stemgui.errors import ModelLoadError
-    from stemgui.separation.official import find_signature, read_bag_file
-
-    try:
-        members = [find_signature(path.parent, s) for s in read_bag_file(path)["models"]]
-    except (ModelLoadError, OSError):  # the .yaml itself is at fault: its own stamp says
-        return [spec]
-    return [spec, str(path.parent), *(str(member) for member in members if member)]
-
-
-def _store_files(name: str) -> list[str]:
-    """The model store's folders and the files the model ``name`` of the store is read from
-    now (``model_files``: none while a bag's member is missing)."""
-    from stemgui.separation.model_identity import model_files
-    from stemgui.separation.store import ModelStore
-
-    store = ModelStore()
-    files = model_files(name, store)
-    found = [] if files is None else [str(path) for path in files.paths]
-    return [str(store.bundled_dir), str(store.user_dir), str(store.official_dir), *found]
-
-
-def _stamps(paths: Iterable[str]) -> ModelStamps:
-    return tuple((path, file_stamp(path)) for path in paths)
