@@ -18,12 +18,12 @@ from collections.abc import Callable
 import numpy as np
 
 from stemgui.playback.renderer import soft_limit
+from stemgui.playback.runs import RunCallback
 
 CLICK_SECONDS = 0.012
 CLICK_HZ = 1760.0  # A6: heard over a mix, not mistaken for a hi-hat
 CLICK_LEVEL = 0.3
 
-RunCallback = Callable[[int, int, int], None]
 Beats = Callable[[], "tuple[float, float] | None"]
 
 
