@@ -53,11 +53,11 @@ def refused(error: urllib.error.HTTPError, url: str, dest: Path) -> str:
     that has moved (404), is blocked (403) or behind a login (401) sent the user back to the
     same answer. A file got by hand and put in the destination's folder under its name is found
     there. The host named is the one that answered, where a redirect led."""
+    by_hand = f"look for a newer stemgui, or get {dest.name} by hand and put it in {dest.parent}"
     if 300 <= error.code < 400 and "is not allowed" in str(error.reason):  # urllib's refusal
         return (  # its address is the redirect's: file://, or another scheme not followed
             f"the download of {url} was sent on (HTTP {error.code}) to {error.url}, which is not "
-            f"a web address; look for a newer stemgui, or get {dest.name} by hand and put it in "
-            f"{dest.parent}"
+            f"a web address; {by_hand}"
         )
     answered = error.url or url  # after redirects: the address that gave this answer
     host = urllib.parse.urlsplit(answered).hostname or answered
@@ -72,8 +72,7 @@ def refused(error: urllib.error.HTTPError, url: str, dest: Path) -> str:
     if error.code in (404, 410):
         return (
             f"{answer}: the file is no longer at that address (the model may have been "
-            f"withdrawn); look for a newer stemgui, or get {dest.name} by hand and put it in "
-            f"{dest.parent}"
+            f"withdrawn); {by_hand}"
         )
     if error.code == 403:
         return (
