@@ -132,7 +132,14 @@ class StemCache:
         """Bytes used by the entries."""
         with self._lock:
             self._open()
-            return sum(folder_bytes(folder) for folder in self._entry_folders())
+            return self.usage()[1]
+
+    def usage(self) -> tuple[int, int]:
+        """(entries, bytes) stored now; creates nothing (none yet: (0, 0)). OSError when the
+        folder cannot be read."""
+        with self._lock:
+            folders = self._entry_folders()
+            return len(folders), sum(folder_bytes(folder) for folder in folders)
 
     # --------------------------------------------------------------- writing
 

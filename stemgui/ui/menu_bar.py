@@ -1,5 +1,6 @@
 """The window's File, Playback, View and Help menus, and the commands only they give: the
-theme, snapping loops to beats, keeping and clearing the stem cache, zoom, the help pages.
+theme, snapping loops to beats, keeping and clearing the stem cache and its size (its dialog:
+``stem_cache_size``), zoom, the help pages.
 
 The Model, Device and Quality menus, between Playback and View, are ``separation_menus``'.
 Every action is added to the window as well, so that its shortcut works while the menu bar is
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
 from stemgui.ui.queue import Job, JobState
+from stemgui.ui.stem_cache_size import ask_stem_cache_size, stem_cache_of, stem_cache_on_disk
 from stemgui.ui.theme import THEMES
 
 if TYPE_CHECKING:
@@ -25,11 +27,7 @@ if TYPE_CHECKING:
 
 def stem_cache(settings: S.Settings) -> Any:
     """The on-disk cache of separated stems ``settings`` ask for (a ``StemCache``), or None."""
-    if not settings.get(S.KEEP_STEMS):
-        return None
-    from stemgui.stemcache import StemCache
-
-    return StemCache(max_bytes=settings.get(S.STEM_CACHE_GB) << 30)
+    return stem_cache_on_disk(settings) if settings.get(S.KEEP_STEMS) else None
 
 
 class MenuBar(QObject):
@@ -85,6 +83,7 @@ class MenuBar(QObject):
         )
         self.keep_stems_action.setChecked(w.settings.get(S.KEEP_STEMS))
         self._action(file_menu, "&Clear stem cache", self.clear_stem_cache)
+        self._action(file_menu, "Stem cache si&ze…", self.stem_cache_size)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
@@ -243,10 +242,8 @@ class MenuBar(QObject):
 
     def clear_stem_cache(self) -> None:
         """Delete every song's stems kept between sessions (the songs open now stay)."""
-        from stemgui.stemcache import StemCache
-
         controller = self.window.controller
-        cache = controller.worker.stem_cache or StemCache()
+        cache = stem_cache_of(self.window)
         entries, freed, left = cache.clear()
         message = f"Stem cache cleared: {counted(entries, 'song')}, {freed / 1e6:.0f} MB."
         if left:  # it said all were cleared, and they were all kept
@@ -261,6 +258,10 @@ class MenuBar(QObject):
                 "separated again at the next start."
             )
         self.window.statusBar().showMessage(message, 10_000)
+
+    def stem_cache_size(self) -> None:
+        """How much the stem cache holds, and its size limit (``stem_cache_size``)."""
+        ask_stem_cache_size(self.window)
 
     def zoom(self, factor: float) -> None:
         """Show ``factor`` times as much of the song, around the playhead."""

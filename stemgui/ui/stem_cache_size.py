@@ -1,0 +1,169 @@
+"""File ▸ Stem cache size…: how much the stem cache holds, and its size limit.
+
+The dialog shows what the cache (``stemgui.stemcache``) uses now and asks for the limit, in the
+``STEM_CACHE_GB`` setting's unit and limits. Accepted, the limit is saved and applied at once:
+past it the least recently used songs lose their stems first (``StemCache.evict``), never the
+song on screen, whose player may read them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stemgui.ui import settings as S
+from stemgui.ui.elided import counted, wrapped_label
+from stemgui.ui.queue import Job
+
+if TYPE_CHECKING:
+    from stemgui.ui.window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+GB = 1 << 30
+"""The ``STEM_CACHE_GB`` setting's unit, in bytes: use is shown in it, so that it compares
+with the limit (a full 4 GB cache reads 4.0 GB, not 4.3)."""
+
+
+def in_words(nbytes: int) -> str:
+    """ "1.5 GB", "420 MB" (in the limit's unit, ``GB``; a MB is 1/1024 of it)."""
+    if nbytes >= GB:
+        return f"{nbytes / GB:.1f} GB"
+    return f"{nbytes / (GB >> 10):.0f} MB"
+
+
+def stem_cache_on_disk(settings: S.Settings) -> Any:
+    """The stem cache folder (a ``StemCache``) with the size limit ``settings`` ask for."""
+    from stemgui.stemcache import StemCache
+
+    return StemCache(max_bytes=settings.get(S.STEM_CACHE_GB) * GB)
+
+
+def stem_cache_of(window: MainWindow) -> Any:
+    """The stem cache the worker stores in, or the one on disk while keeping stems is off."""
+    return window.controller.worker.stem_cache or stem_cache_on_disk(window.settings)
+
+
+def entry_of(job: Job | None) -> str | None:
+    """The stem cache entry holding ``job``'s stems (once stored, or read from there), or None."""
+    if job is None:
+        return None
+    if job.stem_entry:
+        return job.stem_entry
+    return job.kept.entry if job.kept is not None else None  # parked: its entry is kept's
+
+
+class StemCacheSizeDialog(QDialog):
+    """The stem cache's use now and a spin box for its limit (``limit_gb``).
+
+    Args:
+        cache: the ``StemCache`` whose use is shown.
+        limit_gb: the limit now (``STEM_CACHE_GB``).
+        keeping: whether separated stems are kept (File ▸ Keep separated stems between sessions).
+    """
+
+    def __init__(
+        self, cache: Any, limit_gb: int, keeping: bool, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Stem cache size")
+        layout = QVBoxLayout(self)
+        self.use_label = wrapped_label("Stem cache use")
+        try:
+            songs, used = cache.usage()
+        except OSError as error:
+            logger.warning("the stem cache %s cannot be read: %s", cache.root, error)
+            self.use_label.setText(
+                f"The stem cache folder {cache.root} cannot be read "
+                f"({error.strerror or error}): make it a folder you can read and write."
+            )
+        else:
+            self.use_label.setText(
+                f"The stem cache ({cache.root}) holds the stems of {counted(songs, 'song')}: "
+                f"{in_words(used)}."
+            )
+        layout.addWidget(self.use_label)
+        form = QFormLayout()
+        self.limit = QSpinBox()
+        limits = S.STEM_CACHE_GB.limits
+        assert limits is not None  # declared with the setting
+        self.limit.setRange(int(limits[0]), int(limits[1]))
+        self.limit.setSuffix(" GB")
+        self.limit.setValue(limit_gb)
+        self.limit.setAccessibleName("Stem cache size limit")
+        form.addRow("Keep at most:", self.limit)
+        layout.addLayout(form)
+        note = wrapped_label("What the limit does")
+        note.setText(
+            "Past the limit, the songs used least recently lose their stems first (they are "
+            "separated again when opened); the song on screen keeps its own."
+            + (
+                ""
+                if keeping
+                else " File ▸ Keep separated stems between sessions is off: no new song is kept."
+            )
+        )
+        layout.addWidget(note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    @property
+    def limit_gb(self) -> int:
+        return self.limit.value()
+
+
+def ask_stem_cache_size(window: MainWindow) -> None:
+    """Show the stem cache's use and set its limit as the user chooses (File ▸ Stem cache
+    size…)."""
+    settings = window.settings
+    dialog = StemCacheSizeDialog(
+        stem_cache_of(window), settings.get(S.STEM_CACHE_GB), settings.get(S.KEEP_STEMS), window
+    )
+    if dialog.exec() == QDialog.DialogCode.Accepted:
+        set_stem_cache_size(window, dialog.limit_gb)
+
+
+def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
+    """Save ``limit_gb`` and apply it now: the least recently used songs past it lose their
+    stems (never the song on screen); the status bar says what went."""
+    window.settings.set(S.STEM_CACHE_GB, limit_gb)
+    cache = stem_cache_of(window)
+    cache.max_bytes = limit_gb * GB  # the worker's cache too: its next store keeps to it
+    message = f"Stem cache limit: {limit_gb} GB."
+    try:
+        songs, before = cache.usage()
+        removed = cache.evict(keep=entry_of(window.shown_job)) if before > cache.max_bytes else []
+        left, after = cache.usage()
+    except OSError as error:
+        logger.warning("the stem cache %s cannot be made smaller: %s", cache.root, error)
+        message += (
+            f" The stem cache folder {cache.root} cannot be read "
+            f"({error.strerror or error}): make it a folder you can read and write."
+        )
+    else:
+        if songs > left:  # counted on disk: an entry that could not be deleted stays
+            message += (
+                f" The stems of the {counted(songs - left, 'song')} used least recently were "
+                f"deleted ({in_words(before - after)})."
+            )
+        queued = [job for job in window.controller.model.jobs if entry_of(job) in removed]
+        if queued:  # their stems are read from those files until they go (as Clear says)
+            keep = "keeps its stems" if len(queued) == 1 else "keep theirs"
+            message += (
+                f" {counted(len(queued), 'song')} in the queue {keep} until removed or the app "
+                "closes, and will be separated again at the next start."
+            )
+    window.statusBar().showMessage(message, 10_000)

@@ -1,0 +1,161 @@
+"""File ▸ Stem cache size…: the cache's real use, and a limit applied at once and kept."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from stemgui.stemcache import StemCache
+from stemgui.stems.stemset import StemSet
+from stemgui.ui import settings as S
+from stemgui.ui import stem_cache_size
+from stemgui.ui.queue import JobState
+from stemgui.ui.stem_cache_size import StemCacheSizeDialog, entry_of, in_words
+from stemgui.ui.window import MainWindow
+from tests.fakes import FakeOutput
+from tests.ui.conftest import TIMEOUT_MS
+
+FRAMES = 1 << 16  # two stereo stems and the mix, float32: 1.5 MiB an entry
+
+
+def _put(cache: StemCache, letter: str, used_ns: int) -> str:
+    """An entry of 1.5 MiB (and its few hundred bytes of entry.json), last used at ``used_ns``."""
+    data = np.zeros((2, 2, FRAMES), np.float32)
+    key = letter * 64
+    assert cache.put(key, StemSet(("vocals", "other"), 8000, data, data.sum(axis=0)))
+    os.utime(cache.root / key / "entry.json", ns=(used_ns, used_ns))
+    return key
+
+
+def _window(qtbot, settings_store, tiny_model_file) -> MainWindow:
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(tiny_model_file))
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def _answer(monkeypatch, limit_gb: int | None) -> list[StemCacheSizeDialog]:
+    """The dialog, when shown, is answered with ``limit_gb`` (None: cancelled); returns the
+    dialogs shown."""
+    shown = []
+
+    def exec_(dialog: StemCacheSizeDialog) -> int:
+        shown.append(dialog)
+        if limit_gb is None:
+            return StemCacheSizeDialog.DialogCode.Rejected
+        dialog.limit.setValue(limit_gb)
+        return StemCacheSizeDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(StemCacheSizeDialog, "exec", exec_)
+    return shown
+
+
+def test_sizes_are_said_in_the_limit_s_unit():
+    assert in_words(4 << 30) == "4.0 GB"  # a full 4 GB cache: not 4.3 (decimal)
+    assert in_words(3 << 29) == "1.5 GB"
+    assert in_words(420 << 20) == "420 MB"
+    assert in_words(0) == "0 MB"
+
+
+def test_the_dialog_shows_what_the_cache_holds_and_the_setting_s_limits(qtbot, tmp_path):
+    cache = StemCache(tmp_path / "cache")
+    _put(cache, "a", 1)
+    _put(cache, "b", 2)
+    dialog = StemCacheSizeDialog(cache, 4, keeping=True)
+    qtbot.addWidget(dialog)
+    assert dialog.use_label.text() == (
+        f"The stem cache ({tmp_path / 'cache'}) holds the stems of 2 songs: 3 MB."
+    )
+    assert (dialog.limit.minimum(), dialog.limit.maximum()) == S.STEM_CACHE_GB.limits
+    assert dialog.limit_gb == 4
+    empty = StemCacheSizeDialog(StemCache(tmp_path / "none"), 4, keeping=True)
+    qtbot.addWidget(empty)
+    assert empty.use_label.text().endswith("holds the stems of 0 songs: 0 MB.")
+    assert not (tmp_path / "none").exists()  # looking creates nothing
+
+
+def test_a_lower_limit_deletes_the_oldest_songs_never_the_one_on_screen(
+    qtbot, settings_store, tiny_model_file, songs, monkeypatch
+):
+    monkeypatch.setattr(stem_cache_size, "GB", 1 << 20)  # the limit in MiB: entries of 1.5
+    window = _window(qtbot, settings_store, tiny_model_file)
+    (job,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: job.state is JobState.DONE and bool(job.stem_entry), timeout=TIMEOUT_MS)
+    assert window.shown_job is job
+    cache = window.controller.worker.stem_cache
+    os.utime(cache.root / job.stem_entry / "entry.json", ns=(1, 1))  # the oldest of all
+    other_run = StemCache(cache.root)  # stores the others under its own, higher limit
+    a, b, c = (_put(other_run, letter, used) for letter, used in (("a", 2), ("b", 3), ("c", 4)))
+    shown = _answer(monkeypatch, 2)
+    window.menu_bar.stem_cache_size()
+    assert len(shown) == 1 and "holds the stems of 4 songs" in shown[0].use_label.text()
+    assert sorted(cache.keys()) == sorted([job.stem_entry, c])  # a and b went, oldest first
+    assert cache.size() <= 2 << 20
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .startswith(
+            "Stem cache limit: 2 GB. The stems of the 2 songs used least recently were deleted ("
+        )
+    )
+    assert {a, b}.isdisjoint(cache.keys())
+    assert cache.max_bytes == 2 << 20  # the worker's next store keeps to it
+    window.close()
+
+    assert S.Settings(settings_store).get(S.STEM_CACHE_GB) == 2  # kept for the next start
+    again = _window(qtbot, settings_store, tiny_model_file)
+    assert again.controller.worker.stem_cache.max_bytes == 2 << 20
+    shown = _answer(monkeypatch, None)
+    again.menu_bar.stem_cache_size()
+    assert shown[0].limit_gb == 2  # offered as saved; cancelled, nothing changes
+    assert sorted(cache.keys()) == sorted([job.stem_entry, c])
+    again.close()
+
+
+def test_songs_of_the_queue_whose_stems_went_are_named(
+    qtbot, settings_store, tiny_model_file, songs, monkeypatch
+):
+    monkeypatch.setattr(stem_cache_size, "GB", 1 << 20)
+    window = _window(qtbot, settings_store, tiny_model_file)
+    first, second = window.add_paths(songs)
+    cache = window.controller.worker.stem_cache
+    stored = (first, second)
+    qtbot.waitUntil(lambda: None not in map(entry_of, stored), timeout=TIMEOUT_MS)
+    assert window.shown_job is first
+    entries = [entry_of(job) for job in stored]  # the second, parked, reads its own
+    assert sorted(entries) == sorted(cache.keys())
+    for used, entry in enumerate(entries, 1):
+        os.utime(cache.root / entry / "entry.json", ns=(used, used))
+    _put(StemCache(cache.root), "a", 3)  # past the 1 "GB" (MiB) on its own
+    _answer(monkeypatch, 1)
+    window.menu_bar.stem_cache_size()
+    assert cache.keys() == [entries[0]]
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Stem cache limit: 1 GB. The stems of the 2 songs used least ")
+    assert said.endswith(
+        " 1 song in the queue keeps its stems until removed or the app closes, and will be "
+        "separated again at the next start."
+    )
+    assert second.stemset is not None and second.state is JobState.DONE
+    window.close()
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_a_higher_limit_deletes_nothing(qtbot, settings_store, tiny_model_file, monkeypatch, keep):
+    """With keeping stems off, the cache's folder is still the one shown and limited."""
+    settings = S.Settings(settings_store)
+    settings.set(S.KEEP_STEMS, keep)
+    window = _window(qtbot, settings_store, tiny_model_file)
+    cache = stem_cache_size.stem_cache_of(window)
+    _put(cache, "a", 1)
+    _answer(monkeypatch, 9)
+    window.menu_bar.stem_cache_size()
+    assert cache.keys() == ["a" * 64]
+    assert window.statusBar().currentMessage() == "Stem cache limit: 9 GB."
+    assert S.Settings(settings_store).get(S.STEM_CACHE_GB) == 9
+    window.close()
