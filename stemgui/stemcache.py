@@ -170,7 +170,7 @@ class StemCache:
             self.problem = (
                 f"Stems larger than the stem cache's size limit ({self.max_bytes >> 20} MB) "
                 "cannot be kept, so such songs are separated again at every start; raise the "
-                "limit (the cache/size_gb setting)."
+                "limit (File ▸ Stem cache size…)."
             )
             return False
         self.problem = None
@@ -199,7 +199,7 @@ class StemCache:
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             return (
                 f"The disk of the stem cache ({self.root}) is full: {lost}; free space on it, "
-                "or lower the stem cache's size limit (the cache/size_gb setting)."
+                "or lower the stem cache's size limit (File ▸ Stem cache size…)."
             )
         off = "or turn off File ▸ Keep separated stems between sessions"
         if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):

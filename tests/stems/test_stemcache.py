@@ -161,7 +161,7 @@ def test_stems_larger_than_the_limit_are_not_stored(tmp_path, caplog):
     assert cache.keys() == []
     assert cache.problem == (  # for the window to say, once: the log alone said it
         "Stems larger than the stem cache's size limit (0 MB) cannot be kept, so such songs are "
-        "separated again at every start; raise the limit (the cache/size_gb setting)."
+        "separated again at every start; raise the limit (File ▸ Stem cache size…)."
     )
 
 
@@ -280,7 +280,7 @@ def test_a_failed_write_leaves_nothing_and_is_a_warning(cache, tmp_path, monkeyp
     assert cache.problem == (
         f"The disk of the stem cache ({tmp_path / 'cache'}) is full: separated songs are not "
         "kept, and are separated again at every start; free space on it, or lower the stem "
-        "cache's size limit (the cache/size_gb setting)."
+        "cache's size limit (File ▸ Stem cache size…)."
     )
     calls.append("room made")
     assert cache.put(_key(), _stems()) and cache.problem is None
