@@ -38,6 +38,10 @@ NO_DEVICE_ADVICE = (
     "separating and exporting work without sound."
 )
 DEVICE_LOST = f"The audio output stopped (was the device unplugged?). {NO_DEVICE_ADVICE}"
+CHOSEN_DEVICE_ADVICE = (
+    "Check that it is connected and switched on and that no other program holds it, then try "
+    "again; or choose another in Playback ▸ Output device."
+)
 
 
 class AudioDeviceError(StemguiError):
@@ -50,16 +54,18 @@ class _DeviceList:
     PortAudio takes the list when it is initialised; a device plugged in or pulled out since is
     seen only after ``sounddevice._terminate(); sounddevice._initialize()``. Terminating closes
     every stream, so ``refresh`` does it only when none of ours is open, and only when the list
-    may be what failed us (``stale``: an output failed to open or was lost).
+    may be what failed us (``stale``: an output failed to open or was lost) or is asked for
+    afresh (``force``: the devices are listed for the user to choose one).
     """
 
     def __init__(self) -> None:
         self.stale = False
         self.open: weakref.WeakSet[SoundDeviceOutput] = weakref.WeakSet()
 
-    def refresh(self, sd: Any) -> None:
-        """Initialise PortAudio again if the list is stale and none of our streams is open."""
-        if not self.stale or len(self.open) > 0:
+    def refresh(self, sd: Any, force: bool = False) -> None:
+        """Initialise PortAudio again if the list is stale (or ``force``) and none of our
+        streams is open."""
+        if not (self.stale or force) or len(self.open) > 0:
             return
         terminate = getattr(sd, "_terminate", None)
         initialize = getattr(sd, "_initialize", None)
@@ -288,25 +294,8 @@ class SoundDeviceOutput(Output):
             self._fail(DEVICE_LOST)
 
 
-def open_output(
-    stemset: StemSet,
-    mixer: HasGains,
-    transport: Transport,
-    *,
-    device: int | str | None = None,
-    blocksize: int = 0,
-    latency: str | float = "high",
-    start: bool = True,
-) -> SoundDeviceOutput:
-    """Open (and by default start) a stream that plays ``stemset`` on a sound device.
-
-    After an output failed to open or was lost, PortAudio lists the devices again first (when
-    none of our streams is open), so that one plugged in since is found.
-
-    Raises:
-        AudioDeviceError: PortAudio is missing, there is no output device (PortAudio then says
-            'Error querying device -1'), or the device refuses the format.
-    """
+def import_sounddevice() -> Any:
+    """The sounddevice module; ``AudioDeviceError`` when it or PortAudio is missing."""
     try:
         import sounddevice
     except (ImportError, OSError) as error:  # OSError: the PortAudio library is missing
@@ -314,7 +303,35 @@ def open_output(
             f"Sound output is not available ({error}). Install PortAudio "
             f"(libportaudio2 on Debian/Ubuntu). {NO_DEVICE_ADVICE}"
         ) from error
+    return sounddevice
+
+
+def open_output(
+    stemset: StemSet,
+    mixer: HasGains,
+    transport: Transport,
+    *,
+    device: int | str | None = None,
+    name: str = "",
+    blocksize: int = 0,
+    latency: str | float = "high",
+    start: bool = True,
+) -> SoundDeviceOutput:
+    """Open (and by default start) a stream that plays ``stemset`` on a sound device.
+
+    After an output failed to open or was lost, PortAudio lists the devices again first (when
+    none of our streams is open), so that one plugged in since is found. ``name``: what the user
+    calls ``device`` (a device chosen, ``output_devices.OutputDevice.label``); the messages
+    then name it and say to check it or choose another.
+
+    Raises:
+        AudioDeviceError: PortAudio is missing, there is no output device (PortAudio then says
+            'Error querying device -1'), or the device refuses the format.
+    """
+    sounddevice = import_sounddevice()
     _devices.refresh(sounddevice)
+    advice = CHOSEN_DEVICE_ADVICE if name else NO_DEVICE_ADVICE
+    called = f"The audio output device {name}" if name else "The audio output device"
     try:
         output = SoundDeviceOutput(
             stemset,
@@ -331,23 +348,21 @@ def open_output(
         # PortAudio's way of saying there is none (a busy device's message holds "-1" too)
         what = (
             "No audio output device was found"
-            if "Error querying device -1" in str(error)
-            else f"The audio output device could not be opened ({error})"
+            if "Error querying device -1" in str(error) and not name
+            else f"{called} could not be opened ({error})"
         )
-        raise AudioDeviceError(f"{what}. {NO_DEVICE_ADVICE}") from error
+        raise AudioDeviceError(f"{what}. {advice}") from error
     if start:
         try:
             output.start()
         except sounddevice.PortAudioError as error:
             output.close()
             _devices.stale = True
-            raise AudioDeviceError(
-                f"The audio output device could not start ({error}). {NO_DEVICE_ADVICE}"
-            ) from error
+            raise AudioDeviceError(f"{called} could not start ({error}). {advice}") from error
     logger.info(
         "audio output open: %s Hz, %s channels, device %s",
         stemset.samplerate,
         output.channels,
-        device if device is not None else "default",
+        name or (device if device is not None else "default"),
     )
     return output

@@ -7,6 +7,7 @@
 - ``stemview``, ``waveview``, ``time_ruler``, ``timeline``: a row per stem (solo, mute, gain,
   waveform), the ruler of seconds, and the playhead, loop region, zoom and beats they share.
 - ``player``, ``transport_bar``: transport commands and the position poll; the transport bar.
+- ``output_menu``: Playback ▸ Output device, the sound device chosen and kept by name.
 - ``export_dialog``, ``exporting``: what to export, and writing it on a thread.
 - ``settings``, ``separation_menus``, ``models``, ``get_models``: settings declared once, the
   Model/Device/Quality menus, loading models on the worker, downloading official ones.

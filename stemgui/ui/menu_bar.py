@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 
 from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
+from stemgui.ui.output_menu import OutputMenu
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.stem_cache_size import ask_stem_cache_size, stem_cache_of, stem_cache_on_disk
 from stemgui.ui.theme import THEMES
@@ -179,6 +180,8 @@ class MenuBar(QObject):
             play_menu, "Zoom out", lambda: self.zoom(2.0), QKeySequence.StandardKey.ZoomOut
         )
         self._action(play_menu, "Show whole song", self.zoom_all, "Ctrl+0")
+        play_menu.addSeparator()
+        self.output_menu = OutputMenu(w, play_menu.addMenu("&Output device"))
 
     # -- the commands -----------------------------------------------------------------------
 

@@ -3,9 +3,9 @@
 The banner above the stems shows one message at a time and remembers what it is about:
 "model" (none can be used), "export" (the last export failed), "drag" (the last stem dragged out
 could not be), "playback" (it is off), "session" (songs of the last session left out),
-"stemcache" (stems could not be kept), a failed queue ``Job``, or None. It goes when that
-subject is mended; playback still off then comes back to it. Playback off is also a lasting
-label in the status bar. The details are in the log.
+"stemcache" (stems could not be kept), "output" (the output device chosen is not connected), a
+failed queue ``Job``, or None. It goes when that subject is mended; playback still off then comes
+back to it. Playback off is also a lasting label in the status bar. The details are in the log.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Messages(QObject):
         self.message = ""
         self.about: object = None
         self._playback_said = ""  # why playback is off, as the banner last said it
-        self._not_kept_said: set[str] = set()  # why stems were not kept, each said once
+        self._said_once: set[str] = set()  # what ``say_once`` said
 
     def show_error(
         self, message: str, about: object = None, actions: Actions | None = None
@@ -104,15 +104,20 @@ class Messages(QObject):
 
     def not_kept(self, message: str) -> None:
         """A song's stems could not be kept in the stem cache (``message``: why, what to do):
-        said once per cause in the banner, or the status bar under a song's or a model's
-        message; only the log said it, and every start separated those songs again."""
-        if message in self._not_kept_said:
+        said once per cause; only the log said it, and every start separated those songs
+        again."""
+        self.say_once(message, "stemcache")
+
+    def say_once(self, message: str, about: object) -> None:
+        """``message`` once a session: in the banner, about ``about``, or in the status bar
+        under a song's or a model's message (the banner shows one at a time)."""
+        if message in self._said_once:
             return
-        self._not_kept_said.add(message)
-        if self.window.banner.isVisibleTo(self.window) and self.about != "stemcache":
+        self._said_once.add(message)
+        if self.window.banner.isVisibleTo(self.window) and self.about != about:
             self.window.statusBar().showMessage(message, 20000)
         else:
-            self.show_error(message, "stemcache")
+            self.show_error(message, about)
 
     def settings_problems(self) -> None:
         """Say once that damaged settings were reset to their defaults (the log has details)."""

@@ -65,7 +65,7 @@ class Player(QObject):
     ) -> None:
         super().__init__(parent)
         self.timeline = timeline
-        self._output_factory = output_factory
+        self.output_factory = output_factory
         self.transport: Any = None
         self.output: Any = None
         self.mixer: Any = None
@@ -118,7 +118,7 @@ class Player(QObject):
         from stemgui.errors import StemguiError
 
         try:
-            self.output = self._output_factory(self.stemset, self.mixer, self.transport)
+            self.output = self.output_factory(self.stemset, self.mixer, self.transport)
             self._laps = 0
         except StemguiError as error:  # AudioDeviceError: no device, no PortAudio
             logger.warning("playback unavailable: %s", error)
@@ -139,6 +139,30 @@ class Player(QObject):
         if self._open_output():
             self.state_changed.emit()
         return self.can_play
+
+    def switch_output(self, meanwhile: Callable[[], object] | None = None) -> bool:
+        """Close the output and open another (on the device chosen since) at the frame heard,
+        playing if it played; ``meanwhile`` runs while none is open (PortAudio may list its
+        devices afresh then). False (and ``unavailable``) when none opens; nothing without a
+        song (the next one opens on the device chosen)."""
+        transport = self.transport
+        if transport is None:
+            return False
+        playing = transport.playing
+        if self.output is not None:
+            output, self.output = self.output, None
+            output.close()
+        transport.pause()
+        if playing:  # from the frame heard, not after those the old device had yet to play
+            transport.seek(self.timeline.position)
+        if meanwhile is not None:
+            meanwhile()
+        opened = self._open_output()
+        if opened and playing:
+            transport.play()
+        self.poll()
+        self.state_changed.emit()
+        return opened
 
     def separation_ended(self) -> None:
         """No more of the song will come (done, or cancelled): play on through what is not

@@ -209,6 +209,7 @@ EXPORT_RATE = Setting(
 MASTER_DB = Setting("playback/master_db", float, 0.0, limits=(-60.0, 12.0))  # mixer MIN/MAX_DB
 SNAP_TO_BEATS = Setting("playback/snap_to_beats", bool, True, doc="loops dragged snap to beats")
 CLICK = Setting("playback/click", bool, False, doc="a metronome click on the beats")
+OUTPUT_DEVICE = Setting("playback/output_device", str, "", doc="its label; empty: the default")
 SPEED_TRAINER = Setting(
     "playback/speed_trainer", bool, False, doc="a loop played slower speeds up each time round"
 )
@@ -232,6 +233,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     MASTER_DB,
     SNAP_TO_BEATS,
     CLICK,
+    OUTPUT_DEVICE,
     SPEED_TRAINER,
     THEME,
     KEEP_STEMS,

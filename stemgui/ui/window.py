@@ -52,7 +52,8 @@ from stemgui.ui.following import Following
 from stemgui.ui.keyboard_focus import KeyboardFocus
 from stemgui.ui.messages import Messages
 from stemgui.ui.model_status import ModelStatus
-from stemgui.ui.player import OutputFactory, Player, default_output_factory
+from stemgui.ui.output_menu import chosen_output
+from stemgui.ui.player import OutputFactory, Player
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
 from stemgui.ui.screen import Screen
@@ -81,7 +82,8 @@ class MainWindow(QMainWindow):
     Args:
         settings: typed settings (default: the platform's store).
         separator_factory: passed to the worker (tests inject a tiny model).
-        output_factory: opens the audio output (tests pass a null output).
+        output_factory: opens the audio output (tests pass a null output); default: on the
+            device chosen in Playback ▸ Output device (``output_menu.chosen_output``).
         probe: ask the worker for models and devices at start (loads torch in the background).
     """
 
@@ -89,7 +91,7 @@ class MainWindow(QMainWindow):
         self,
         settings: S.Settings | None = None,
         separator_factory: SeparatorFactory | None = None,
-        output_factory: OutputFactory = default_output_factory,
+        output_factory: OutputFactory | None = None,
         probe: bool = True,
     ) -> None:
         super().__init__()
@@ -116,7 +118,7 @@ class MainWindow(QMainWindow):
         )
         self.menus = SeparationMenus(self.settings, self, self.controller.probe)
         self.timeline = Timeline(self)
-        self.player = Player(self.timeline, output_factory, self)
+        self.player = Player(self.timeline, output_factory or chosen_output(self), self)
         self.player.master_db = self.settings.get(S.MASTER_DB)
         self.theme = Theme(self.settings.get(S.THEME), self)
         self._build_widgets()

@@ -85,3 +85,91 @@ def fake_sounddevice(stream_class):
         PortAudioError=FakePortAudioError,
         CallbackAbort=FakeCallbackAbort,
     )
+
+
+class CardStream(FakeStream):
+    """A ``FakeStream`` that says whether it was closed (PortAudio must not end under it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+        super().close()
+
+
+class SoundCards:
+    """A sounddevice module with sound cards to plug in and pull out, numbered as PortAudio does.
+
+    PortAudio lists the devices when it is initialised, in the order found, and not again until
+    ``_terminate(); _initialize()``: a card plugged in since is not listed, one pulled out stays
+    listed but does not open, and the numbers move only then. The system default is the first
+    output listed. Terminating under an open stream is a test failure (PortAudio closes it).
+
+    Args:
+        plugged: the world: (name, host API, output channels) of each card, inputs with 0.
+        hostapis: the host APIs' names, in PortAudio's order.
+    """
+
+    PortAudioError = FakePortAudioError
+    CallbackAbort = FakeCallbackAbort
+
+    def __init__(self, plugged, hostapis=("Core Audio",)):
+        self.plugged = list(plugged)
+        self.busy: set[str] = set()  # the names of cards another program holds
+        self.hostapis = tuple(hostapis)
+        self.streams: list[CardStream] = []
+        self._initialized = 0
+        self.initialisations = 0
+        self._initialize()
+
+    def _initialize(self):
+        self._initialized += 1
+        self.initialisations += 1
+        self.listed = list(self.plugged)
+
+    def _terminate(self):
+        assert all(stream.closed for stream in self.streams), "PortAudio ended under a stream"
+        self._initialized -= 1
+
+    def _device(self, index):
+        name, hostapi, channels = self.listed[index]
+        return {
+            "name": name,
+            "index": index,
+            "hostapi": self.hostapis.index(hostapi),
+            "max_input_channels": 0 if channels else 2,
+            "max_output_channels": channels,
+        }
+
+    def query_devices(self, device=None, kind=None):
+        if device is None and kind is None:
+            return [self._device(index) for index in range(len(self.listed))]
+        index = self._default() if device is None else device
+        if index is None or not 0 <= index < len(self.listed):
+            raise FakePortAudioError(f"Error querying device {-1 if index is None else index}")
+        return self._device(index)
+
+    def query_hostapis(self):
+        return tuple({"name": name} for name in self.hostapis)
+
+    def _default(self):
+        return next((i for i, card in enumerate(self.listed) if card[2] > 0), None)
+
+    def OutputStream(self, **kwargs):
+        index = kwargs["device"] if kwargs["device"] is not None else self._default()
+        if index is None or not 0 <= index < len(self.listed):
+            raise FakePortAudioError(f"Error querying device {-1 if index is None else index}")
+        if self.listed[index] not in self.plugged:
+            raise FakePortAudioError(
+                "Error opening OutputStream: Unanticipated host error [PaErrorCode -9999]"
+            )
+        if self.listed[index][0] in self.busy:
+            raise FakePortAudioError(
+                "Error opening OutputStream: Device unavailable [PaErrorCode -9985]"
+            )
+        stream = CardStream(**kwargs)
+        stream.card = self.listed[index][0]
+        self.streams.append(stream)
+        return stream

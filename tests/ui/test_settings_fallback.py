@@ -27,6 +27,7 @@ samplerate=96000
 master_db=nan
 snap_to_beats=sometimes
 click=loud
+output_device=left, right
 speed_trainer=2
 [appearance]
 theme=purple

@@ -1,0 +1,124 @@
+"""The output devices to choose from, and a chosen one found again by its label.
+
+PortAudio numbers its devices anew each time it is initialised (one plugged in takes a number
+and moves the others on), so a choice is kept by its label: the device's name, with its host API
+where the outputs are listed under several (Windows lists most devices under MME, DirectSound,
+WASAPI and WDM-KS). ``list_outputs`` reads PortAudio's list, initialising PortAudio again first
+where it may (``sounddevice_output._DeviceList.refresh``: only while none of our streams is
+open); ``find_output`` finds a label in it; ``ChosenOutput`` is the player's output factory for
+a chosen device, which plays on the system default (and says so) while that one is not there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from stemgui.playback import sounddevice_output
+from stemgui.playback.renderer import HasGains
+from stemgui.playback.sounddevice_output import AudioDeviceError, SoundDeviceOutput, open_output
+from stemgui.playback.transport import Transport
+from stemgui.stems.stemset import StemSet
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutputDevice:
+    """One output device as PortAudio lists it now.
+
+    ``index``: PortAudio's number for it, good until PortAudio is initialised again;
+    ``label``: what the user sees and the settings keep, ``name`` or "name (host API)".
+    """
+
+    index: int
+    name: str
+    hostapi: str
+    label: str
+
+
+def list_outputs(sd: Any, *, fresh: bool = True) -> list[OutputDevice]:
+    """The devices of ``sd`` (the sounddevice module) that play, in PortAudio's order.
+
+    ``fresh``: initialise PortAudio again first, so that a device plugged in since is listed
+    (done only while none of our streams is open: terminating PortAudio would close them); else
+    only if an output failed since (the list may be what failed). Empty when PortAudio cannot
+    list them (it failed to initialise: opening then says why).
+    """
+    sounddevice_output._devices.refresh(sd, force=fresh)
+    try:
+        devices = list(sd.query_devices())
+        hostapis = [api["name"] for api in sd.query_hostapis()]
+    except sd.PortAudioError as error:
+        logger.warning("listing the output devices: %s", error)
+        return []
+    outputs = [(i, d) for i, d in enumerate(devices) if d["max_output_channels"] > 0]
+    several = len({d["hostapi"] for _, d in outputs}) > 1
+    listed: list[OutputDevice] = []
+    seen: dict[str, int] = {}
+    for index, device in outputs:
+        name, hostapi = str(device["name"]), str(hostapis[device["hostapi"]])
+        label = f"{name} ({hostapi})" if several else name
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:  # two of one model on one host API: "Mixer", "Mixer #2"
+            label = f"{label} #{seen[label]}"
+        listed.append(OutputDevice(int(device.get("index", index)), name, hostapi, label))
+    return listed
+
+
+def find_output(devices: list[OutputDevice], label: str) -> OutputDevice | None:
+    """The device of ``devices`` labelled ``label``; else one whose name, or name and host API,
+    it is (a label saved while the outputs were listed under one host API, or under several);
+    else None."""
+    for device in devices:
+        if device.label == label:
+            return device
+    for device in devices:
+        if label in (device.name, f"{device.name} ({device.hostapi})"):
+            return device
+    return None
+
+
+class ChosenOutput:
+    """Opens the player's outputs (an ``OutputFactory``) on the device chosen.
+
+    Args:
+        label: the chosen device's label; "" for the system default.
+        on_missing: called with the label when the chosen device is not listed (it is not
+            connected): the output then opens on the system default, and the choice stays, so
+            that the device is used again once it is back.
+    """
+
+    def __init__(self, label: str = "", on_missing: Callable[[str], None] | None = None) -> None:
+        self.label = label
+        self.on_missing = on_missing
+
+    def __call__(
+        self, stemset: StemSet, mixer: HasGains, transport: Transport
+    ) -> SoundDeviceOutput:
+        """An output for ``stemset`` on the chosen device, found by its label in PortAudio's
+        list, in a fresh one where it is not there or does not open (plugged in, or pulled out,
+        since PortAudio listed it). ``AudioDeviceError`` naming it when it is listed afresh and
+        still does not open."""
+        if not self.label:
+            return open_output(stemset, mixer, transport)
+        sd = sounddevice_output.import_sounddevice()
+
+        def on(device: OutputDevice) -> SoundDeviceOutput:
+            return open_output(stemset, mixer, transport, device=device.index, name=device.label)
+
+        listed = find_output(list_outputs(sd, fresh=False), self.label)  # PortAudio's list
+        if listed is not None:
+            try:
+                return on(listed)
+            except AudioDeviceError as error:  # pulled out since it was listed? A fresh list says
+                logger.info("%s; listing the devices afresh", error)
+        device = find_output(list_outputs(sd), self.label)  # plugged in or pulled out since
+        if device is not None:
+            return on(device)  # AudioDeviceError naming it when it does not open
+        logger.warning("output device %r is not connected: the system default plays", self.label)
+        if self.on_missing is not None:
+            self.on_missing(self.label)
+        return open_output(stemset, mixer, transport)

@@ -1,0 +1,191 @@
+"""Playback ▸ Output device: the devices listed afresh, a choice that plays at once where the
+song is and is kept by name for the next start, a device kept but not connected, and one that
+does not open."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from stemgui.playback.transport import PlayState
+from stemgui.ui import settings as S
+from stemgui.ui.output_menu import PAUSE_TO_LIST, not_connected
+from stemgui.ui.queue import Job, JobState
+from tests.playback.output_rig import SoundCards
+from tests.ui.test_device_loss import _window, device_list, make_stemset  # noqa: F401
+
+BUILT_IN = ("Built-in Output", "Core Audio", 2)
+MIC = ("Built-in Microphone", "Core Audio", 0)
+SCARLETT = ("Scarlett 2i2 USB", "Core Audio", 2)
+HEADPHONES = ("USB Headphones", "Core Audio", 2)
+
+
+@pytest.fixture
+def cards(monkeypatch):
+    sd = SoundCards([BUILT_IN, MIC, SCARLETT])
+    monkeypatch.setitem(sys.modules, "sounddevice", sd)
+    return sd
+
+
+def opened(win) -> list[tuple[str, bool, bool]]:
+    """The Output device menu as it opens: (text, checked, enabled) of each item."""
+    menu = win.menu_bar.output_menu.menu
+    menu.aboutToShow.emit()
+    return [
+        (action.text(), action.isChecked(), action.isEnabled())
+        for action in menu.actions()
+        if not action.isSeparator()
+    ]
+
+
+def choose(win, text: str) -> None:
+    menu = win.menu_bar.output_menu.menu
+    menu.aboutToShow.emit()
+    (action,) = [action for action in menu.actions() if action.text() == text]
+    action.trigger()
+
+
+def test_a_device_chosen_plays_at_once_where_the_song_is(qtbot, settings_store, tmp_path, cards):
+    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    player = win.player
+    assert opened(win) == [
+        ("System default", True, True),
+        ("Built-in Output", False, True),
+        ("Scarlett 2i2 USB", False, True),
+    ]
+    first = cards.streams[-1]
+    assert first.card == "Built-in Output" and not first.closed  # opened again at the same place
+    player.toggle()
+    first.play(800)
+    player.poll()
+    assert win.timeline.position == 800
+
+    choose(win, "Scarlett 2i2 USB")
+    second = cards.streams[-1]
+    assert second.card == "Scarlett 2i2 USB" and first.closed and not second.closed
+    assert player.transport.playing and player.transport.position == 800
+    assert second.play(100).any() and player.transport.position == 900
+    assert win.settings.get(S.OUTPUT_DEVICE) == "Scarlett 2i2 USB"
+    assert win.statusBar().currentMessage() == "Sound goes to Scarlett 2i2 USB."
+
+    # Plugged in while a song plays: PortAudio is not initialised under the stream; paused, it is.
+    cards.plugged.append(HEADPHONES)
+    initialisations = cards.initialisations
+    assert opened(win) == [
+        ("System default", False, True),
+        ("Built-in Output", False, True),
+        ("Scarlett 2i2 USB", True, True),
+        (PAUSE_TO_LIST, False, False),
+    ]
+    assert cards.initialisations == initialisations and not second.closed
+    player.toggle()
+    assert [text for text, _, _ in opened(win)] == [
+        "System default",
+        "Built-in Output",
+        "Scarlett 2i2 USB",
+        "USB Headphones",
+    ]
+    assert cards.initialisations == initialisations + 1 and second.closed
+    third = cards.streams[-1]
+    assert third.card == "Scarlett 2i2 USB" and not third.closed
+    assert player.transport.state is PlayState.PAUSED and player.transport.position == 900
+    win.close()
+
+
+def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
+    qtbot, settings_store, tmp_path, cards
+):
+    settings = S.Settings(settings_store)
+    settings.set(S.OUTPUT_DEVICE, "Scarlett 2i2 USB")
+    cards.plugged.insert(0, HEADPHONES)  # the numbers move: the interface is found by name
+    cards._terminate()
+    cards._initialize()
+    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    assert cards.streams[-1].card == "Scarlett 2i2 USB"
+    assert cards.streams[-1].kwargs["device"] == 3
+    win.close()
+
+    cards.plugged.remove(SCARLETT)  # the next start: it is not connected
+    cards._terminate()
+    cards._initialize()
+    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    assert cards.streams[-1].card == "USB Headphones" and win.player.can_play
+    said = not_connected("Scarlett 2i2 USB")
+    assert said == (
+        "The output device Scarlett 2i2 USB chosen in Playback ▸ Output device is not "
+        "connected: the system default plays instead. Connect it and choose it there again, "
+        "or choose another."
+    )
+    qtbot.waitUntil(lambda: win.banner.isVisibleTo(win))
+    assert win.banner.text() == said
+    win.banner.hide()
+    other = Job(tmp_path / "Other.wav", state=JobState.DONE, fraction=1.0, stemset=make_stemset())
+    win.controller.model._jobs.append(other)
+    win.show_job(other)  # another output opened: not said again
+    qtbot.wait(10)
+    assert not win.banner.isVisibleTo(win) and cards.streams[-1].card == "USB Headphones"
+    assert opened(win)[-1] == ("Scarlett 2i2 USB (not connected)", True, False)
+
+    choose(win, "System default")
+    assert win.settings.get(S.OUTPUT_DEVICE) == ""
+    assert [checked for _, checked, _ in opened(win)] == [True, False, False]
+    win.close()
+
+
+def test_a_device_that_does_not_open_is_named_with_what_to_do(
+    qtbot, settings_store, tmp_path, cards
+):
+    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    cards.busy.add("Scarlett 2i2 USB")  # another program holds it
+    choose(win, "Scarlett 2i2 USB")
+    assert not win.player.can_play and win.settings.get(S.OUTPUT_DEVICE) == "Scarlett 2i2 USB"
+    assert win.banner.text() == (
+        "Playback is off: The audio output device Scarlett 2i2 USB could not be opened (Error "
+        "opening OutputStream: Device unavailable [PaErrorCode -9985]). Check that it is "
+        "connected and switched on and that no other program holds it, then try again; or "
+        "choose another in Playback ▸ Output device."
+    )
+    cards.busy.clear()  # let go: Try again plays on it
+    assert win.banner.buttons[0].text() == "Try again"
+    win.banner.buttons[0].click()
+    assert win.player.can_play and cards.streams[-1].card == "Scarlett 2i2 USB"
+    assert not win.banner.isVisibleTo(win)
+    win.close()
+
+
+def test_without_portaudio_the_menu_says_why(qtbot, settings_store, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # import sounddevice fails
+    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    items = opened(win)
+    assert items[0] == ("System default", True, True) and len(items) == 2
+    assert items[1][0].startswith("Sound output is not available (") and not items[1][2]
+    win.close()
+
+
+def test_a_switch_goes_on_from_the_frame_heard(qtbot):
+    """The old device had the latency's frames yet to play: the new one plays them."""
+    from stemgui.stems.mixer import MixerState
+    from stemgui.ui.player import Player
+    from stemgui.ui.timeline import Timeline
+    from tests.fakes import FakeOutput
+
+    class Late(FakeOutput):  # 300 frames of latency: heard behind what was handed over
+        def __init__(self, stemset, mixer, transport):
+            super().__init__()
+            self.transport = transport
+
+        def heard_position(self):
+            return self.transport.position - 300
+
+    outputs = []
+    player = Player(Timeline(), lambda *song: outputs.append(Late(*song)) or outputs[-1])
+    stemset = make_stemset()
+    player.load(stemset, MixerState(stemset.names))
+    player.toggle()
+    player.transport.seek(800)
+    player.poll()
+    assert player.switch_output()
+    assert outputs[0].closed and not outputs[1].closed and player.output is outputs[1]
+    assert player.transport.playing and player.transport.position == 500
+    player.unload()
