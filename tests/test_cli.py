@@ -905,6 +905,49 @@ def test_ctrl_c_during_a_model_s_download_says_it_resumes(tmp_path, monkeypatch,
     assert (tmp_path / "user" / "official" / "955717e8-8726e21a.th.part").exists()
 
 
+def test_a_download_removes_the_partial_file_of_a_version_no_longer_published(
+    tmp_path, monkeypatch
+):
+    """htdemucs published again under a new sha256 (in its file's name): the partial download
+    of the old file stayed in the models folder for good."""
+    from stemgui.separation import download
+
+    stale = tmp_path / "user" / "official" / "955717e8-0badc0de.th.part"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"the first bytes of an earlier version")
+    fetched = []
+
+    def interrupted(url, dest, **kwargs):
+        fetched.append(dest.name)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(download, "download_file", interrupted)
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", "htdemucs"]) == 130
+    assert fetched == ["955717e8-8726e21a.th"] and not stale.exists()
+
+
+@pytest.mark.parametrize("signum", [None, 15])  # Ctrl-C, a kill (SIGTERM)
+def test_a_stop_while_the_model_loads_says_so_and_that_nothing_was_written(
+    tmp_path, model_file, monkeypatch, capsys, signum
+):
+    """It said "files being written were discarded (finished songs are kept: run again with
+    --skip-existing to separate the rest)" while no song had begun."""
+    from stemgui.cli import _Stopped
+    from stemgui.separation.store import ModelStore
+
+    def stopped(self, name_or_path):
+        raise KeyboardInterrupt if signum is None else _Stopped(signum)
+
+    monkeypatch.setattr(ModelStore, "load", stopped)
+    write_song(tmp_path / "song.wav")
+    assert cli.main(["song.wav", "-n", str(model_file)]) == (130 if signum is None else 143)
+    assert error_lines(capsys.readouterr().err) == [
+        f"error: interrupted; the run stopped while loading model {model_file}: no stem was written"
+    ]
+    assert not (tmp_path / "separated").exists()
+
+
 def test_a_models_folder_that_cannot_be_made_is_one_line_not_a_traceback(tmp_path, capsys):
     (tmp_path / "user").mkdir(exist_ok=True)
     (tmp_path / "user" / "official").write_text("a file where the folder goes")

@@ -106,6 +106,18 @@ def _stopped_by_signals() -> Iterator[None]:
             signal.signal(number, signal.SIG_DFL)
 
 
+@contextlib.contextmanager
+def _stop_leaves(left: str) -> Iterator[None]:
+    """A stop (Ctrl-C, a kill) inside says ``left`` (what ``main`` says the step left), unless a
+    step inside said its own (a model's download: what came so far is kept)."""
+    try:
+        yield
+    except KeyboardInterrupt as stop:
+        if not hasattr(stop, "left"):
+            stop.left = left
+        raise
+
+
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Path | None) -> int:
     """The run after the arguments are parsed: the models listed, or the usage checked, the songs
     found, the model loaded once, its output checked for clashes, then the batch."""
@@ -137,24 +149,26 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     from stemgui.export.pace import Pace
     from stemgui.export.planning import stem_names
 
-    try:
-        model, model_name = load_model(args.name)
-    except StemguiError as error:
-        logger.error("%s", said(error), exc_info=True)
-        return 1
-    from stemgui.separation.separator import Separator
+    named = f"model {args.name}" if args.name is not None else "the default model"
+    with _stop_leaves(f"the run stopped while loading {named}: no stem was written"):
+        try:
+            model, model_name = load_model(args.name)
+        except StemguiError as error:
+            logger.error("%s", said(error), exc_info=True)
+            return 1
+        from stemgui.separation.separator import Separator
 
-    try:
-        separator = Separator(
-            model,
-            device=args.device,
-            segment=args.segment,
-            overlap=args.overlap,
-            shifts=args.shifts,
-        )
-    except (ValueError, RuntimeError, StemguiError) as error:
-        logger.error("cannot run model %s: %s", model_name, one_line(error), exc_info=True)
-        return 1
+        try:
+            separator = Separator(  # the weights moved to the device
+                model,
+                device=args.device,
+                segment=args.segment,
+                overlap=args.overlap,
+                shifts=args.shifts,
+            )
+        except (ValueError, RuntimeError, StemguiError) as error:
+            logger.error("cannot run model %s: %s", model_name, one_line(error), exc_info=True)
+            return 1
     request = ExportRequest(
         folder=args.out,
         two_stems=args.two_stems,

@@ -82,7 +82,7 @@ def _download_official(store: Any, name: str) -> None:
     from stemgui.separation.download import download_file
     from stemgui.separation.official_models import OFFICIAL_MODELS
 
-    for url, dest in store.missing_files(name):
+    for url, dest in store.to_download(name):
         file = OFFICIAL_MODELS[name].numbered(dest.name)
         logger.info("downloading model %s, %s: %s", name, file, url)
         with tqdm_progress(file) as on_progress:

@@ -56,6 +56,27 @@ def part_path(dest: str | Path) -> Path:
     return dest.with_name(dest.name + PART_SUFFIX)
 
 
+def drop_partials(folder: Path, stale: Callable[[str], bool], label: str) -> list[Path]:
+    """Remove the partial downloads in ``folder`` of the files whose name ``stale`` accepts
+    (a version of a model's file no longer published), except one another download is writing
+    (it holds that file's ``download_lock``) or one that cannot be removed: said in the log.
+    ``label``: the model, for the log. Return the partial files removed."""
+    removed = []
+    for part in sorted(folder.glob(f"*{PART_SUFFIX}")):
+        dest = part.with_name(part.name.removesuffix(PART_SUFFIX))
+        if not stale(dest.name):
+            continue
+        try:
+            with only_download(dest, label):
+                part.unlink(missing_ok=True)
+        except (DownloadError, OSError) as error:  # being written; a folder not writable
+            logger.info("the partial download %s stays: %s", part, error)
+            continue
+        logger.info("removed %s, the partial download of a version no longer published", part)
+        removed.append(part)
+    return removed
+
+
 def _open(url: str, start: int, timeout: float, hangup: Hangup) -> Any:
     request = urllib.request.Request(url, headers={"User-Agent": "stemgui"})
     if start:

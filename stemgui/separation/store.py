@@ -189,6 +189,25 @@ class ModelStore:
             if find_signature(self.official_dir, signature) is None
         ]
 
+    def to_download(self, name: str) -> list[tuple[str, Path]]:
+        """``missing_files(name)``, for a download of them starting now: first the partial
+        downloads of earlier versions of the model's files are removed (a file published again
+        under a new sha256, which its name carries, left the old one's ``.part`` for good), not
+        one another download is writing (``download.drop_partials``)."""
+        from stemgui.separation.download import drop_partials
+
+        missing = self.missing_files(name)
+        if missing:
+            wanted = {file.lower() for model in OFFICIAL_MODELS.values() for file in model.files}
+            signatures = {signature.lower() for signature in OFFICIAL_MODELS[name].signatures}
+
+            def stale(file: str) -> bool:  # a file of this model's, of no version published
+                file = file.lower()
+                return file not in wanted and file.partition("-")[0] in signatures
+
+            drop_partials(self.official_dir, stale, name)
+        return missing
+
     def _official(self) -> list[ModelEntry]:
         return [
             ModelEntry(
@@ -329,7 +348,7 @@ class ModelStore:
                 f"{name!r} is not an official model; known: {', '.join(OFFICIAL_MODELS)}"
             )
         done = []
-        for url, dest in self.missing_files(name):
+        for url, dest in self.to_download(name):
             report = None
             if on_progress is not None:
                 file = OFFICIAL_MODELS[name].numbered(dest.name)

@@ -12,6 +12,7 @@ files to look at is worked out once; each look only stats them.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -29,6 +30,21 @@ if TYPE_CHECKING:
     from stemgui.ui.separation_menus import SeparationMenus
 
 logger = logging.getLogger(__name__)
+
+# The engine's own advice to choose another model or file, closing its message: a network that
+# cannot separate ("; choose another model"), an unknown architecture ("update stemgui, or
+# choose another model"), a name the store does not know ("; choose one of those, or a model
+# file"), a file of another kind ("; choose a model file (…)"). The banner says it once.
+_CHOOSING = re.compile(r"(?:;|,? or) choose [^;]*$")
+
+
+def choice_apart(message: str) -> tuple[str, str]:
+    """(``message`` without its closing advice to choose another model or file, that advice);
+    (``message``, "") when it gives none."""
+    found = _CHOOSING.search(message)
+    if found is None:
+        return message, ""
+    return message[: found.start()], found.group()
 
 
 def check_loads(path: str, done: Callable[[str, str], None]) -> None:
@@ -86,9 +102,10 @@ class ModelWatch(QTimer):
             return None
         spec, message, _stamp, _loads = self.held
         named = f" “{display_name(spec)}”" if spec else ""  # "": the store's default
+        said, _choose = choice_apart(message)  # where to choose is said here, once
         return (
             f"The chosen model{named} {self.fault()}, so the songs wait: "
-            f"{sentence(message)} Choose another model in the Model menu or a model file (or "
+            f"{sentence(said)} Choose another model in the Model menu or a model file (or "
             "mend this one): the queue goes on with it."
         )
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from stemgui.errors import sentence
+from stemgui.ui.model_checks import choice_apart
 from stemgui.ui.models import display_name
 
 if TYPE_CHECKING:
@@ -60,9 +61,9 @@ class ModelStatus(QObject):
         """A model file the user chose was loaded, or why it cannot be used."""
         if error:
             self.window.statusBar().clearMessage()
-            self.window.show_error(
-                f"{sentence(error)} The model in use stays; choose another file.", "model"
-            )
+            _said, choose = choice_apart(error)  # its own advice ("choose a model file (…)")
+            advice = "" if choose else "; choose another file"
+            self.window.show_error(f"{sentence(error)} The model in use stays{advice}.", "model")
         else:
             self.window.statusBar().showMessage(f"Model {display_name(path)} is ready.", 5000)
 

@@ -310,6 +310,29 @@ def test_a_downloaded_file_damaged_since_is_deleted_and_downloaded_again(tmp_pat
     assert isinstance(store.load("tiny_ft"), BagOfModels)
 
 
+def test_a_download_removes_the_partial_files_of_versions_no_longer_published(tmp_path, published):
+    """A file published again under a new sha256 (in its name) left the partial download of
+    the old one in the models folder for good: it is removed once the model downloads again,
+    but not one another download is writing, nor one of another model."""
+    from stemgui.separation.download import part_path
+    from stemgui.separation.download_lock import only_download
+
+    root, _ = published
+    store = ModelStore(tmp_path / "b", tmp_path / "u", official_root_url=root)
+    folder = store.official_dir
+    folder.mkdir(parents=True)
+    old, held, other = (folder / f"{sig}-0badc0de.th" for sig in ("aaaa0001", "bbbb0002", "cc03"))
+    for dest in (old, held, other):
+        part_path(dest).write_bytes(b"the first bytes of an earlier version")
+    with only_download(held, "tiny_ft"):  # another window downloads that version now
+        paths = store.download("tiny_ft")
+    assert [path.name for path in paths] == list(OFFICIAL_MODELS["tiny_ft"].files)
+    assert not part_path(old).exists()
+    assert part_path(held).exists() and part_path(other).exists()
+    assert store.download("tiny_ft") == []  # nothing left to fetch, nothing else removed
+    assert part_path(held).exists()
+
+
 def test_download_unknown_official_name(tmp_path):
     with pytest.raises(KeyError, match="not an official model"):
         ModelStore(tmp_path / "b", tmp_path / "u").download("nope")

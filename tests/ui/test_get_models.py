@@ -274,20 +274,32 @@ def test_a_song_never_downloads_its_official_model_itself(published, tmp_path):
     assert not official.exists() or not any(official.iterdir())  # nothing fetched
 
 
-def test_the_get_models_dialog_follows_the_catalogue_while_open(qtbot, settings_store):
+def _probes(monkeypatch) -> list[str]:
+    """Each time the window asks the worker to list the models and devices again, from now on;
+    the worker is not asked (the test answers with ``menus.probed``). The window hands its
+    controller's ``probe`` to its menus and to their ``ModelWatch``, once, as it is built: call
+    this before. (``win.menus._probe`` replaced afterwards was not what the watch calls.)"""
+    from stemgui.ui.controller import QueueController
+
+    asked: list[str] = []
+    monkeypatch.setattr(QueueController, "probe", lambda self: asked.append("probe"))
+    return asked
+
+
+def test_the_get_models_dialog_follows_the_catalogue_while_open(qtbot, settings_store, monkeypatch):
     """Opened before the worker's first answer it said "not loaded yet" for good, and a model
     downloaded or deleted since it opened kept its old status (and Download its old state)."""
     from types import SimpleNamespace
 
+    from stemgui.separation.store import ModelStore
     from stemgui.ui.get_models import NOT_LOADED
 
+    asked = _probes(monkeypatch)
     win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
-    asked = []
-    win.menus._probe = lambda: asked.append(True)
     try:
         dialog = win.menus.get_models()
-        assert asked  # a look at the store: files deleted since show as such
+        assert asked == ["probe"]  # a look at the store: files deleted since show as such
         assert dialog.table.rowCount() == 0 and dialog.status.text() == NOT_LOADED
         win.menus.probed([], [("htdemucs", "usual", False), ("mdx", "other", True)], [])
         assert [dialog.table.item(row, 2).text() for row in range(2)] == [
@@ -296,7 +308,10 @@ def test_the_get_models_dialog_follows_the_catalogue_while_open(qtbot, settings_
         ]
         assert dialog.selected() == "htdemucs" and dialog.download_button.isEnabled()
         assert dialog.status.text() == ""
-        # htdemucs downloaded from the command line, mdx's files deleted
+        # htdemucs downloaded from the command line (its folder made), mdx's files deleted:
+        # with no model to use, the watch sees the store change and asks for the list again
+        ModelStore().official_dir.mkdir(parents=True)
+        qtbot.waitUntil(lambda: len(asked) == 2, timeout=TIMEOUT_MS)
         win.menus.probed(
             [("htdemucs", "usual", "")], [("htdemucs", "usual", True), ("mdx", "o", False)], []
         )
@@ -346,17 +361,20 @@ def test_the_dialog_says_why_no_model_is_listed(qtbot, settings_store, damaged_m
         win.close()
 
 
-def test_a_model_downloaded_under_a_name_listed_already_shows_once(qtbot, settings_store):
+def test_a_model_downloaded_under_a_name_listed_already_shows_once(
+    qtbot, settings_store, monkeypatch
+):
     """A file of the models folder named like an official model (htdemucs.th) is listed under
     that name: the official one downloaded then showed twice in the Model menu."""
+    asked = _probes(monkeypatch)
     win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
-    win.menus._probe = lambda: None
     try:
         win.menus.probed(
             [("htdemucs", "", "/models/htdemucs.th")], [("htdemucs", "usual", False)], []
         )
         win.menus.get_models().downloaded.emit("htdemucs")
+        assert asked == ["probe", "probe"]  # the dialog opened, the model downloaded: listed
         win.menus.fill_model_menu()
         texts = [a.text() for a in win.menus.model_menu.actions() if a.isCheckable()]
         assert texts == ["htdemucs"]

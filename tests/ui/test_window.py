@@ -590,7 +590,7 @@ def test_a_model_that_loads_but_cannot_separate_is_said_so(qtbot, settings_store
     }
     assert win.banner.text().startswith(
         "The chosen model “bundled” cannot separate, so the songs wait: the model's HTDemucs "
-        "network cannot separate any song (x); choose another model. Choose another model"
+        "network cannot separate any song (x). Choose another model"  # once (test_model_banner)
     )
     win.menus.fill_model_menu()
     assert win.menus.model_menu.actions()[0].text() == "bundled (cannot separate)"
