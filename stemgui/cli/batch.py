@@ -315,11 +315,10 @@ def separate_all(
             if isinstance(error, ModelRunError) and number < len(tracks):
                 # every song would fail alike: the batch stops rather than fail them one by one
                 logger.error(
-                    "model %s cannot separate any song: the %d track(s) after %s were not "
-                    "tried; choose another model with -n",
-                    run.model_name,
+                    "the %d track(s) after %s were not tried: model %s would fail them alike",
                     len(tracks) - number,
                     track,
+                    run.model_name,
                 )
                 break
             continue
