@@ -123,8 +123,21 @@ def input_path(text: str) -> str:
 
 
 def data_root(text: str) -> str:
-    """A ``--data`` root, as ``input_path`` takes it, that is no model file (``not_a_model``)."""
-    return not_a_model(input_path(text), "--data")
+    """A ``--data`` root, as ``input_path`` takes it, that is no model file (``not_a_model``)
+    nor a file other than a ``.stem.mp4`` (a model saved without its suffix, one stem): data
+    loading said "is a file, not a track", after the models were loaded, and nothing of where a
+    model goes."""
+    text = not_a_model(input_path(text), "--data")
+    if os.path.isfile(text):  # os.path's: never raises
+        from training.data import STEM_SUFFIX, TRACK_LAYOUTS
+
+        if not text.endswith(STEM_SUFFIX):
+            raise argparse.ArgumentTypeError(
+                f"{text}: a file; --data takes data folders, each holding tracks or being one "
+                f"({TRACK_LAYOUTS}), or {STEM_SUFFIX} files; a model is the positional "
+                "argument, named before --data"
+            )
+    return text
 
 
 def not_a_model(text: str, option: str) -> str:

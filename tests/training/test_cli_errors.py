@@ -333,6 +333,35 @@ def test_a_model_after_data_or_weights_is_said_to_go_before_it(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["eval", "--data", "{file}"],
+        ["eval", "--data", "{tmp}", "{file}"],
+        ["quantize", "m.stemgui", "q.stemgui", "--data", "{file}"],
+    ],
+    ids=lambda value: " ".join(value[:1] + value[-2:]),
+)
+@pytest.mark.parametrize("name", ["best", "bass.wav"])  # a model without its suffix, one stem
+def test_a_file_given_to_data_says_what_data_takes_and_where_a_model_goes(
+    tmp_path, monkeypatch, capsys, command, name
+):
+    """It said "best: is a file, not a track (...) nor a folder of tracks; name its folder, .",
+    after the models had been loaded, and nothing of where the model goes."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_bytes(b"PK\x03\x04 a model saved without its suffix")
+    argv = [a.format(file=name, tmp=tmp_path) for a in command]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert (
+        f"argument --data: {name}: a file; --data takes data folders, each holding tracks or "
+        "being one (a .stem.mp4 file or a folder of drums, bass, other and vocals files), or "
+        ".stem.mp4 files; a model is the positional argument, named before --data"
+    ) in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
 @pytest.mark.parametrize("weights", ["", "1,x"])
 def test_source_weights_that_are_no_numbers_are_refused_naming_the_option(
     tmp_path, caplog, weights
