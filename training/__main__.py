@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 from stemgui.separation import MAX_SHIFTS
 from training.options import (
+    DataThenModels,
     chunk_seconds,
     count,
-    data_root,
     device,
     fraction,
     given_path,
     input_path,
+    model_or_data_root,
     output_file,
     positive,
     writable_folder,
@@ -110,6 +111,7 @@ def _eval(args: argparse.Namespace) -> int:
     from training import data as data_mod
     from training.sdr import global_sdr
 
+    args.models = [*args.models, *args.models_after_data]  # eval A --data ROOT B: A, B
     if args.json:
         output_file(args.json, args.models, model=False, overwrite=args.overwrite)
     # refused before data; two runs' best.stemgui are told apart by their folders
@@ -393,9 +395,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--data",
         nargs="+",
-        type=data_root,
+        type=model_or_data_root,
+        action=DataThenModels,
         required=True,
-        help="data roots: folders of MUSDB18 .stem.mp4 files or of stem folders (required)",
+        help="data roots: folders of MUSDB18 .stem.mp4 files or of stem folders (required); "
+        "model files named after them are scored too",
     )
     ev.add_argument(
         "--split",

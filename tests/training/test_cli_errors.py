@@ -303,8 +303,6 @@ def test_an_input_path_too_long_for_the_system_is_refused_by_the_parser(tmp_path
 @pytest.mark.parametrize(
     ("command", "option", "stray"),
     [
-        (["eval", "--data", "d", "m.stemgui"], "--data", "m.stemgui"),
-        (["eval", "--data", "d", "gone.th"], "--data", "gone.th"),
         (["quantize", "--data", "d", "m.stemgui", "q.stemgui"], "--data", "m.stemgui"),
         (["quantize", "m.stemgui", "--data", "d", "q.stemgui"], "--data", "q.stemgui"),
         (["segment", "--seconds", "4", "--data", "d", "m.th", "s.stemgui"], "--data", "m.th"),
@@ -330,6 +328,23 @@ def test_a_model_after_data_or_weights_is_said_to_go_before_it(
         f"name after it; name the model files before {option}"
     ) in said
     assert "required" not in said
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("models", [["m.stemgui"], ["m.stemgui", "n.th"]])
+def test_eval_data_of_model_files_alone_is_refused_by_the_parser(
+    tmp_path, monkeypatch, capsys, models
+):
+    """Model files after --data are models (``eval --data ROOT MODEL``); with no data folder
+    among them, nothing is left to score them on."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["eval", "--data", *models])
+    assert stop.value.code == 2
+    assert (
+        f"argument --data: {' '.join(models)}: model files, and no data folder; name the folders "
+        "of tracks after --data"
+    ) in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -106,6 +106,33 @@ def test_two_runs_best_files_are_told_apart_by_their_folders(tmp_path, musdb_lik
     assert "| second/best.stemgui |" in capsys.readouterr().out
 
 
+def test_models_named_after_data_are_scored_as_those_named_before(tmp_path, musdb_like, model):
+    """``eval --data ROOT MODEL``, the order of the usage line (``--data DATA [DATA ...] ...
+    [models ...]``), exited 2 saying to name the models before --data, the README's order."""
+    root, _ = musdb_like
+    other = tmp_path / "second" / "best.stemgui"
+    other.parent.mkdir()
+    other.write_bytes(model.read_bytes())
+    cache = ["--cache", str(tmp_path / "cache")]
+    forms = {
+        "before": [str(model), str(other), "--data", str(root)],
+        "after": ["--data", str(root), str(model), str(other)],
+        "both": [str(model), "--data", str(root), str(other)],
+    }
+    scores = {}
+    for form, argv in forms.items():
+        out = tmp_path / f"{form}.json"
+        assert main(["eval", *argv, *cache, "--json", str(out)]) == 0
+        scores[form] = json.loads(out.read_text())
+    assert list(scores["before"]["musdb"]) == [
+        f"{model.parent.name}/best.stemgui",
+        "second/best.stemgui",
+        "mixture/4",
+        "IRM oracle",
+    ]
+    assert scores["after"] == scores["before"] and scores["both"] == scores["before"]
+
+
 def test_a_model_given_twice_or_a_scores_file_over_a_model_is_refused(tmp_path, model, caplog):
     assert main(["eval", str(model), str(model), "--data", str(tmp_path)]) == 1
     assert f"{model}: given twice" in caplog.text
