@@ -109,7 +109,7 @@ def _eval(args: argparse.Namespace) -> int:
     from stemgui.separation.separator import Separator
     from training import bsseval, evaluate
     from training import data as data_mod
-    from training.sdr import global_sdr
+    from training.sdr import global_sdr, mean_over_tracks
 
     args.models = [*args.models, *args.models_after_data]  # eval A --data ROOT B: A, B
     if args.json:
@@ -189,7 +189,7 @@ def _eval(args: argparse.Namespace) -> int:
         for name, ests in estimates.items()
     }
     musdb = {name: bsseval.median_over_tracks(s) for name, s in musdb_tracks.items()}
-    fast = {name: np.mean(s, axis=0) for name, s in fast_tracks.items()}
+    fast = {name: mean_over_tracks(s) for name, s in fast_tracks.items()}
     over = f"{len(arrays)} {kind}"  # (`count` is the option type imported above)
     print(f"SDR (dB) as MUSDB reports it (BSS Eval v4, median over 1 s frames and over {over})")
     print(format_table(musdb, sources))

@@ -79,15 +79,15 @@ def frame_slices(length: int, window: int = WINDOW, hop: int = HOP) -> list[slic
     return [slice(i * hop, min(i * hop + window, length)) for i in range(count)]
 
 
-def _silent(signals: np.ndarray) -> np.ndarray:
+def silent_sources(signals: np.ndarray) -> np.ndarray:
     """(sources, channels, time) -> (sources,): whether the channel sum is zero at every sample
     (museval's test of a silent source)."""
     return np.all(signals.sum(axis=1) == 0, axis=-1)
 
 
 def _any_silent(signals: np.ndarray) -> bool:
-    """(sources, channels, time) -> whether a source is silent (``_silent``)."""
-    return bool(np.any(_silent(signals)))
+    """(sources, channels, time) -> whether a source is silent (``silent_sources``)."""
+    return bool(np.any(silent_sources(signals)))
 
 
 # ----------------------------------------------------------------------------- filters
@@ -225,8 +225,8 @@ def bss_eval(
     count, channels, length = references.shape
     frames = frame_slices(length, window, hop)
     scores = {name: np.full((count, len(frames)), np.nan) for name in METRICS}
-    silent_references = _silent(references)
-    silent = silent_references | _silent(estimates)
+    silent_references = silent_sources(references)
+    silent = silent_references | silent_sources(estimates)
     if silent.any():
         names = {j: sources[j] if sources else f"source {j}" for j in np.flatnonzero(silent)}
         new = [j for j in names if said is None or (track, names[j]) not in said]

@@ -255,8 +255,14 @@ def test_an_instrumental_s_silent_vocals_leave_its_other_sources_scored(tmp_path
     expected = bsseval.track_sdr(track[1:4], np.broadcast_to(track[0] / 4, track[1:4].shape))
     np.testing.assert_allclose([scores[s] for s in ("drums", "bass", "other")], expected, atol=1e-3)
     assert scores["vocals"] is None
-    row = next(line for line in capsys.readouterr().out.splitlines() if "| mixture/4 |" in line)
-    assert row.split("|")[5:7] == [" nan ", f" {np.mean(expected):.2f} "]
+    rows = [line for line in capsys.readouterr().out.splitlines() if "| mixture/4 |" in line]
+    assert rows[0].split("|")[5:7] == [" nan ", f" {np.mean(expected):.2f} "]
+    # the global SDR as museval's: no number for the silent vocals (it was -90 dB), and the
+    # mean over the sources scored
+    fast = json.loads(out.read_text())["global"]["mixture/4"][VALID[0]]
+    assert fast["vocals"] is None
+    drums_to_other = [fast[s] for s in ("drums", "bass", "other")]
+    assert rows[1].split("|")[5:7] == [" nan ", f" {np.mean(drums_to_other):.2f} "]
     assert f"{VALID[0]} (mixture/4): vocals (its reference) silent over the whole" in caplog.text
 
 
