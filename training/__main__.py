@@ -237,8 +237,9 @@ def write_scores(
     """Every estimator's scores per track (BSS Eval v4 frame medians and global SDR) as JSON,
     written whole or not at all; an existing file is replaced only with ``overwrite``. A MUSDB
     median over few tracks is set by the one or two tracks in the middle; this file shows
-    which. A score that is no number is null: a stem silent over the whole track (NaN), or an
-    estimate equal to its reference (an infinite SDR), which JSON cannot hold either."""
+    which. A score that is no number is null: a stem silent over the whole track (NaN; a model's
+    stem silent throughout, every stem of the track: ``bsseval.bss_eval``), or an estimate
+    equal to its reference (an infinite SDR), which JSON cannot hold either."""
     import numpy as np
 
     from stemgui.audio.atomic import atomic_path
