@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 from stemgui.separation import MAX_SHIFTS
 from training.options import (
+    DataThenModels,
     chunk_seconds,
     count,
-    data_root,
     device,
     fraction,
     given_path,
     input_path,
+    model_or_data_root,
     output_file,
     positive,
     writable_folder,
@@ -108,8 +109,9 @@ def _eval(args: argparse.Namespace) -> int:
     from stemgui.separation.separator import Separator
     from training import bsseval, evaluate
     from training import data as data_mod
-    from training.sdr import global_sdr
+    from training.sdr import global_sdr, mean_over_tracks
 
+    args.models = [*args.models, *args.models_after_data]  # eval A --data ROOT B: A, B
     if args.json:
         output_file(args.json, args.models, model=False, overwrite=args.overwrite)
     # refused before data; two runs' best.stemgui are told apart by their folders
@@ -187,7 +189,7 @@ def _eval(args: argparse.Namespace) -> int:
         for name, ests in estimates.items()
     }
     musdb = {name: bsseval.median_over_tracks(s) for name, s in musdb_tracks.items()}
-    fast = {name: np.mean(s, axis=0) for name, s in fast_tracks.items()}
+    fast = {name: mean_over_tracks(s) for name, s in fast_tracks.items()}
     over = f"{len(arrays)} {kind}"  # (`count` is the option type imported above)
     print(f"SDR (dB) as MUSDB reports it (BSS Eval v4, median over 1 s frames and over {over})")
     print(format_table(musdb, sources))
@@ -235,8 +237,9 @@ def write_scores(
     """Every estimator's scores per track (BSS Eval v4 frame medians and global SDR) as JSON,
     written whole or not at all; an existing file is replaced only with ``overwrite``. A MUSDB
     median over few tracks is set by the one or two tracks in the middle; this file shows
-    which. A score that is no number is null: a stem silent over the whole track (NaN), or an
-    estimate equal to its reference (an infinite SDR), which JSON cannot hold either."""
+    which. A score that is no number is null: a stem silent over the whole track (NaN; a model's
+    stem silent throughout, every stem of the track: ``bsseval.bss_eval``), or an estimate
+    equal to its reference (an infinite SDR), which JSON cannot hold either."""
     import numpy as np
 
     from stemgui.audio.atomic import atomic_path
@@ -393,9 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--data",
         nargs="+",
-        type=data_root,
+        type=model_or_data_root,
+        action=DataThenModels,
         required=True,
-        help="data roots: folders of MUSDB18 .stem.mp4 files or of stem folders (required)",
+        help="data roots: folders of MUSDB18 .stem.mp4 files or of stem folders (required); "
+        "model files named after them are scored too",
     )
     ev.add_argument(
         "--split",

@@ -21,11 +21,14 @@ again with numpy:
    sample, museval's test) is NaN for every source and metric.
 5. Per track: median over the frames that are not NaN. Per source: median over tracks.
 
-Differences with museval: a source whose reference or estimate is silent over the whole track
-is left out (museval raises ``ValueError`` for the track): its scores are NaN and the other
-sources are scored as museval scores the track without it, so an instrumental's silent vocals
-leave its drums, bass and other scored. And the reference-correlation system is factorised once
-for all sources (museval solves it once per source); results agree to rounding.
+Differences with museval: a source whose reference is silent over the whole track is left out
+(museval raises ``ValueError`` for the track): its scores are NaN and the other sources are
+scored as museval scores the track without it, so an instrumental's silent vocals leave its
+drums, bass and other scored. An estimate silent over the whole track (of a reference with
+sound) leaves every source of the track NaN, where museval raises: as museval scores it when
+the estimate has a sound only after the last full frame (step 4 in every frame), and a model
+that drops a stem is not scored on the others alone. And the reference-correlation system is
+factorised once for all sources (museval solves it once per source); results agree to rounding.
 
 Shapes: references and estimates are (sources, channels, time) arrays at 44.1 kHz.
 """
@@ -79,15 +82,15 @@ def frame_slices(length: int, window: int = WINDOW, hop: int = HOP) -> list[slic
     return [slice(i * hop, min(i * hop + window, length)) for i in range(count)]
 
 
-def _silent(signals: np.ndarray) -> np.ndarray:
+def silent_sources(signals: np.ndarray) -> np.ndarray:
     """(sources, channels, time) -> (sources,): whether the channel sum is zero at every sample
     (museval's test of a silent source)."""
     return np.all(signals.sum(axis=1) == 0, axis=-1)
 
 
 def _any_silent(signals: np.ndarray) -> bool:
-    """(sources, channels, time) -> whether a source is silent (``_silent``)."""
-    return bool(np.any(_silent(signals)))
+    """(sources, channels, time) -> whether a source is silent (``silent_sources``)."""
+    return bool(np.any(silent_sources(signals)))
 
 
 # ----------------------------------------------------------------------------- filters
@@ -204,8 +207,8 @@ def bss_eval(
         filters_len: taps of the distortion filters (MUSDB: 512).
         sdr_only: skip the filters (the costly part): SDR does not depend on them.
         track, sources: the track's name and the sources' names, for the warning about a source
-            silent over the whole track (which is left out: NaN for it, the others scored
-            without it).
+            silent over the whole track (a reference: NaN for it, the others scored without it;
+            an estimate of a reference with sound: NaN for every source).
         said: the (track, source) pairs already warned silent: not warned again; those warned
             now are added.
 
@@ -225,24 +228,29 @@ def bss_eval(
     count, channels, length = references.shape
     frames = frame_slices(length, window, hop)
     scores = {name: np.full((count, len(frames)), np.nan) for name in METRICS}
-    silent_references = _silent(references)
-    silent = silent_references | _silent(estimates)
+    silent_references = silent_sources(references)
+    # a silent estimate of a reference with sound: museval scores no frame with it in any source
+    unscored = silent_sources(estimates) & ~silent_references
+    silent = silent_references | unscored
     if silent.any():
         names = {j: sources[j] if sources else f"source {j}" for j in np.flatnonzero(silent)}
         new = [j for j in names if said is None or (track, names[j]) not in said]
         if new:
             logger.warning(
-                "%s%s silent over the whole track: left out of its BSS Eval scores (NaN), the "
-                "other sources scored without it",
+                "%s%s silent over the whole track: %s",
                 f"{track}: " if track else "",
                 " and ".join(
                     f"{names[j]} (its {'reference' if silent_references[j] else 'estimate'})"
                     for j in new
                 ),
+                "museval refuses such a track; none of its sources is scored (NaN)"
+                if unscored.any()
+                else "left out of its BSS Eval scores (NaN), the other sources scored without it",
             )
         if said is not None:
             said.update((track, names[j]) for j in new)
-        if not silent.all():  # the others scored as museval scores the track without them
+        # the others scored as museval scores the track without the silent references
+        if not silent.all() and not unscored.any():
             kept = bss_eval(
                 references[~silent],
                 estimates[~silent],

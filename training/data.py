@@ -60,7 +60,9 @@ PACK_RECORD = "packed.json"
 MAX_LENGTH_GAP = 0.1
 MIN_SECONDS = 0.2
 
-_STEM_SUFFIX = ".stem.mp4"
+STEM_SUFFIX = ".stem.mp4"
+# What a track is, in the words of the messages that name one.
+TRACK_LAYOUTS = "a .stem.mp4 file or a folder of drums, bass, other and vocals files"
 _AUDIO_SUFFIXES = SUPPORTED_EXTENSIONS  # what the app decodes: .opus and .m4a stems too
 
 
@@ -73,7 +75,7 @@ class TrackSource:
 
     @property
     def is_stem_file(self) -> bool:
-        return self.path.name.endswith(_STEM_SUFFIX)
+        return self.path.name.endswith(STEM_SUFFIX)
 
 
 def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
@@ -89,16 +91,16 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
     for root in map(Path, roots):
         if not os.path.exists(root):  # Path.exists raised "File name too long" on a long name
             raise FileNotFoundError(f"{root}: no such data folder")
-        if root.is_file() and not root.name.endswith(_STEM_SUFFIX):  # one stem: bass.wav
+        if root.is_file() and not root.name.endswith(STEM_SUFFIX):  # one stem: bass.wav
             raise ValueError(
-                f"{root}: is a file, not a track (a .stem.mp4 file or a folder of drums, bass, "
-                f"other and vocals files) nor a folder of tracks; name its folder, {root.parent}"
+                f"{root}: is a file, not a track ({TRACK_LAYOUTS}) nor a folder of tracks; name "
+                f"its folder, {root.parent}"
             )
         # A root may itself be one track: a .stem.mp4 file or a stems folder.
         candidates = [root] if root.is_file() else [root, *sorted(root.rglob("*"))]
         for path in candidates:
-            if path.is_file() and path.name.endswith(_STEM_SUFFIX):
-                name = path.name[: -len(_STEM_SUFFIX)]
+            if path.is_file() and path.name.endswith(STEM_SUFFIX):
+                name = path.name[: -len(STEM_SUFFIX)]
             elif path.is_dir() and (files := _stem_files(path)):
                 missing = [s for s in SOURCES if s not in files]
                 if missing:  # a misnamed or missing stem: say so rather than drop the track

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.sdr import global_sdr
+from training.sdr import global_sdr, mean_over_tracks
 
 
 def separate_tracks(
@@ -118,11 +118,11 @@ def check_channels(channels: int, what: str) -> None:
 
 def mean_sdr(model: nn.Module, tracks: Sequence[np.ndarray], **options) -> np.ndarray:
     """(sources,) global SDR per source in the model's order, each scored against the reference
-    of its name; mean over ``tracks`` (``separate_tracks``'s options)."""
+    of its name; mean over the ``tracks`` that score it (``separate_tracks``'s options)."""
     order = reference_order(model.sources, "the model")
     if order != sorted(order):  # the references put in the model's order
         tracks = [np.concatenate([t[:1], np.asarray(t)[1:][order]]) for t in tracks]
-    return np.mean(separate_tracks(model, tracks, **options), axis=0)
+    return mean_over_tracks(separate_tracks(model, tracks, **options))
 
 
 def scores_by_source(sources: Sequence[str], means: np.ndarray) -> dict[str, float]:

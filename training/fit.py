@@ -215,8 +215,8 @@ class Trainer(Optimisation, Validation, ResumableState, SessionRecord, RunFolder
         if not train:
             held = f" ({len(valid)} validation tracks, held out)" if valid else ""
             raise config_mod.RecipeError(
-                f"no training tracks under {', '.join(data['roots'])}{held}: a track is a "
-                ".stem.mp4 file or a folder of drums, bass, other and vocals files"
+                f"no training tracks under {', '.join(data['roots'])}{held}: a track is "
+                f"{data_mod.TRACK_LAYOUTS}"
             )
         cache = data_mod.TrackCache(
             data["cache"] or self.run_dir.parent / "cache", samplerate=data["samplerate"]

@@ -123,8 +123,52 @@ def input_path(text: str) -> str:
 
 
 def data_root(text: str) -> str:
-    """A ``--data`` root, as ``input_path`` takes it, that is no model file (``not_a_model``)."""
-    return not_a_model(input_path(text), "--data")
+    """A ``--data`` root, as ``input_path`` takes it, that is no model file (``not_a_model``)
+    nor a file other than a ``.stem.mp4`` (a model saved without its suffix, one stem): data
+    loading said "is a file, not a track", after the models were loaded, and nothing of where a
+    model goes."""
+    text = not_a_model(input_path(text), "--data")
+    if os.path.isfile(text):  # os.path's: never raises
+        from training.data import STEM_SUFFIX, TRACK_LAYOUTS
+
+        if not text.endswith(STEM_SUFFIX):
+            raise argparse.ArgumentTypeError(
+                f"{text}: a file; --data takes data folders, each holding tracks or being one "
+                f"({TRACK_LAYOUTS}), or {STEM_SUFFIX} files; a model is the positional "
+                "argument, named before --data"
+            )
+    return text
+
+
+def model_or_data_root(text: str) -> str:
+    """eval's ``--data`` value: a model file, by its suffix, as ``input_path`` takes it (the
+    command's own models: ``DataThenModels``), else a data root (``data_root``)."""
+    return input_path(text) if is_model_name(text) else data_root(text)
+
+
+class DataThenModels(argparse.Action):
+    """eval's ``--data``: the data roots, and the model files named after them (by their
+    suffix), kept as ``models_after_data`` for the command to score after its positional
+    models. The usage line puts options first (``--data DATA [DATA ...] ... [models ...]``),
+    and ``eval --data ROOT MODEL`` said to name the models before --data."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        roots = [value for value in values if not is_model_name(value)]
+        if not roots:
+            raise argparse.ArgumentError(
+                self,
+                f"{' '.join(values)}: model files, and no data folder; name the folders of "
+                "tracks after --data",
+            )
+        setattr(namespace, self.dest, roots)
+        namespace.models_after_data = [value for value in values if is_model_name(value)]
+
+
+def is_model_name(text: str) -> bool:
+    """Whether ``text`` names a model file by its suffix (``.stemgui``, ``.th``, ...)."""
+    from stemgui.separation.spec import MODEL_SUFFIXES
+
+    return Path(text).suffix.lower() in MODEL_SUFFIXES
 
 
 def not_a_model(text: str, option: str) -> str:
@@ -136,9 +180,7 @@ def not_a_model(text: str, option: str) -> str:
     Raises:
         argparse.ArgumentTypeError: saying to name the model files before ``option``.
     """
-    from stemgui.separation.spec import MODEL_SUFFIXES
-
-    if Path(text).suffix.lower() in MODEL_SUFFIXES:
+    if is_model_name(text):
         raise argparse.ArgumentTypeError(
             f"{text}: a model file, given after {option}, which takes every name after it; "
             f"name the model files before {option}"

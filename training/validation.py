@@ -53,7 +53,7 @@ class Validation:
         frames, then over tracks}``."""
         from training import bsseval
         from training.evaluate import scored_mean, scores_by_source, separate_tracks
-        from training.sdr import global_sdr
+        from training.sdr import global_sdr, mean_over_tracks
 
         model = self.ema if self.ema is not None else self.model
         rate = int(model.samplerate)  # MUSDB's 1-second frames at the tracks' rate
@@ -84,7 +84,7 @@ class Validation:
             device=str(self.device),  # not the CPU: the Separator moves the model to its device
         )
         by_metric = {
-            "global": np.mean([t[0] for t in per_track], axis=0),
+            "global": mean_over_tracks([t[0] for t in per_track]),
             "musdb": bsseval.median_over_tracks([t[1] for t in per_track]),
         }
         results = {}

@@ -48,10 +48,9 @@ def _song(rate: int, seconds: float, sources: int, seed: int = 0) -> tuple[np.nd
     return refs, estimates
 
 
-def _compare(refs, estimates, window, filters_len, tolerance):
-    metrics = _museval_metrics()
-    ours = bsseval.bss_eval(refs, estimates, window=window, hop=window, filters_len=filters_len)
-    theirs = metrics.bss_eval(
+def _museval(refs, estimates, window, filters_len):
+    """museval's SDR, ISR, SIR and SAR per frame, as ``museval.evaluate(mode="v4")`` has them."""
+    return _museval_metrics().bss_eval(
         refs.transpose(0, 2, 1),  # museval: (sources, time, channels)
         estimates.transpose(0, 2, 1),
         window=window,
@@ -60,8 +59,13 @@ def _compare(refs, estimates, window, filters_len, tolerance):
         filters_len=filters_len,
         framewise_filters=False,
         bsseval_sources_version=False,
-    )
-    for name, expected in zip(bsseval.METRICS, theirs[:4]):
+    )[:4]
+
+
+def _compare(refs, estimates, window, filters_len, tolerance):
+    ours = bsseval.bss_eval(refs, estimates, window=window, hop=window, filters_len=filters_len)
+    theirs = _museval(refs, estimates, window, filters_len)
+    for name, expected in zip(bsseval.METRICS, theirs):
         got = getattr(ours, name)
         assert got.shape == expected.shape
         np.testing.assert_array_equal(np.isnan(got), np.isnan(expected), err_msg=name)
@@ -178,12 +182,37 @@ def test_a_source_silent_over_the_track_is_left_out_and_the_others_scored_as_mus
     assert "Song: vocals (its reference) silent over the whole track" in caplog.text
 
     caplog.clear()
-    estimates[1] = 0.0  # a silent estimate is left out too, as museval's frames do
+    estimates[3] = 0.0  # the silent estimate of a silent reference: still the reference's case
     fast = bsseval.bss_eval(refs, estimates, window=rate, hop=rate, sdr_only=True)
-    alone = bsseval.bss_eval(refs[[0, 2]], estimates[[0, 2]], window=rate, hop=rate, sdr_only=True)
-    np.testing.assert_array_equal(fast.sdr[[0, 2]], alone.sdr)
-    assert np.isnan(fast.sdr[[1, 3]]).all()
-    assert "source 1 (its estimate) and source 3 (its reference) silent" in caplog.text
+    np.testing.assert_array_equal(fast.sdr, ours.sdr)
+    assert "source 3 (its reference) silent" in caplog.text
+
+
+def test_an_estimate_silent_over_the_track_leaves_the_track_unscored_as_museval_does(caplog):
+    """A model's stem silent throughout, its reference with sound: that stem alone was left
+    out and the others scored, so a model that dropped a stem had a mean over the others, above
+    one that tried it. museval refuses the track, and scores no frame in which an estimate is
+    silent: the same stem with a sound only in the last, partial frame (dropped) scores NaN in
+    every frame for every source there."""
+    rate = 4000
+    refs, estimates = _song(rate, 3.6, sources=4, seed=7)
+    estimates[3, :, : 3 * rate] = 0.0  # silent in every full frame, a sound after them
+    theirs = _museval(refs, estimates, window=rate, filters_len=32)
+    assert theirs[0].shape == (4, 3) and all(np.isnan(values).all() for values in theirs)
+    estimates[3] = 0.0  # silent throughout
+    with pytest.raises(ValueError, match="estimated sources should be non-silent"):
+        _museval(refs, estimates, window=rate, filters_len=32)
+    sources = ["drums", "bass", "other", "vocals"]
+    ours = bsseval.bss_eval(
+        refs, estimates, window=rate, hop=rate, filters_len=32, track="Song", sources=sources
+    )
+    for name, expected in zip(bsseval.METRICS, theirs):
+        np.testing.assert_array_equal(getattr(ours, name), expected, err_msg=name)
+    assert np.isnan(bsseval.track_sdr(refs, estimates, window=rate, hop=rate)).all()
+    assert (
+        "Song: vocals (its estimate) silent over the whole track: museval refuses such a track; "
+        "none of its sources is scored (NaN)"
+    ) in caplog.text
 
 
 def test_median_over_frames_then_over_tracks():

@@ -303,8 +303,6 @@ def test_an_input_path_too_long_for_the_system_is_refused_by_the_parser(tmp_path
 @pytest.mark.parametrize(
     ("command", "option", "stray"),
     [
-        (["eval", "--data", "d", "m.stemgui"], "--data", "m.stemgui"),
-        (["eval", "--data", "d", "gone.th"], "--data", "gone.th"),
         (["quantize", "--data", "d", "m.stemgui", "q.stemgui"], "--data", "m.stemgui"),
         (["quantize", "m.stemgui", "--data", "d", "q.stemgui"], "--data", "q.stemgui"),
         (["segment", "--seconds", "4", "--data", "d", "m.th", "s.stemgui"], "--data", "m.th"),
@@ -331,6 +329,52 @@ def test_a_model_after_data_or_weights_is_said_to_go_before_it(
     ) in said
     assert "required" not in said
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("models", [["m.stemgui"], ["m.stemgui", "n.th"]])
+def test_eval_data_of_model_files_alone_is_refused_by_the_parser(
+    tmp_path, monkeypatch, capsys, models
+):
+    """Model files after --data are models (``eval --data ROOT MODEL``); with no data folder
+    among them, nothing is left to score them on."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["eval", "--data", *models])
+    assert stop.value.code == 2
+    assert (
+        f"argument --data: {' '.join(models)}: model files, and no data folder; name the folders "
+        "of tracks after --data"
+    ) in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["eval", "--data", "{file}"],
+        ["eval", "--data", "{tmp}", "{file}"],
+        ["quantize", "m.stemgui", "q.stemgui", "--data", "{file}"],
+    ],
+    ids=lambda value: " ".join(value[:1] + value[-2:]),
+)
+@pytest.mark.parametrize("name", ["best", "bass.wav"])  # a model without its suffix, one stem
+def test_a_file_given_to_data_says_what_data_takes_and_where_a_model_goes(
+    tmp_path, monkeypatch, capsys, command, name
+):
+    """It said "best: is a file, not a track (...) nor a folder of tracks; name its folder, .",
+    after the models had been loaded, and nothing of where the model goes."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_bytes(b"PK\x03\x04 a model saved without its suffix")
+    argv = [a.format(file=name, tmp=tmp_path) for a in command]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert (
+        f"argument --data: {name}: a file; --data takes data folders, each holding tracks or "
+        "being one (a .stem.mp4 file or a folder of drums, bass, other and vocals files), or "
+        ".stem.mp4 files; a model is the positional argument, named before --data"
+    ) in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 @pytest.mark.parametrize("weights", ["", "1,x"])

@@ -106,6 +106,33 @@ def test_two_runs_best_files_are_told_apart_by_their_folders(tmp_path, musdb_lik
     assert "| second/best.stemgui |" in capsys.readouterr().out
 
 
+def test_models_named_after_data_are_scored_as_those_named_before(tmp_path, musdb_like, model):
+    """``eval --data ROOT MODEL``, the order of the usage line (``--data DATA [DATA ...] ...
+    [models ...]``), exited 2 saying to name the models before --data, the README's order."""
+    root, _ = musdb_like
+    other = tmp_path / "second" / "best.stemgui"
+    other.parent.mkdir()
+    other.write_bytes(model.read_bytes())
+    cache = ["--cache", str(tmp_path / "cache")]
+    forms = {
+        "before": [str(model), str(other), "--data", str(root)],
+        "after": ["--data", str(root), str(model), str(other)],
+        "both": [str(model), "--data", str(root), str(other)],
+    }
+    scores = {}
+    for form, argv in forms.items():
+        out = tmp_path / f"{form}.json"
+        assert main(["eval", *argv, *cache, "--json", str(out)]) == 0
+        scores[form] = json.loads(out.read_text())
+    assert list(scores["before"]["musdb"]) == [
+        f"{model.parent.name}/best.stemgui",
+        "second/best.stemgui",
+        "mixture/4",
+        "IRM oracle",
+    ]
+    assert scores["after"] == scores["before"] and scores["both"] == scores["before"]
+
+
 def test_a_model_given_twice_or_a_scores_file_over_a_model_is_refused(tmp_path, model, caplog):
     assert main(["eval", str(model), str(model), "--data", str(tmp_path)]) == 1
     assert f"{model}: given twice" in caplog.text
@@ -228,8 +255,14 @@ def test_an_instrumental_s_silent_vocals_leave_its_other_sources_scored(tmp_path
     expected = bsseval.track_sdr(track[1:4], np.broadcast_to(track[0] / 4, track[1:4].shape))
     np.testing.assert_allclose([scores[s] for s in ("drums", "bass", "other")], expected, atol=1e-3)
     assert scores["vocals"] is None
-    row = next(line for line in capsys.readouterr().out.splitlines() if "| mixture/4 |" in line)
-    assert row.split("|")[5:7] == [" nan ", f" {np.mean(expected):.2f} "]
+    rows = [line for line in capsys.readouterr().out.splitlines() if "| mixture/4 |" in line]
+    assert rows[0].split("|")[5:7] == [" nan ", f" {np.mean(expected):.2f} "]
+    # the global SDR as museval's: no number for the silent vocals (it was -90 dB), and the
+    # mean over the sources scored
+    fast = json.loads(out.read_text())["global"]["mixture/4"][VALID[0]]
+    assert fast["vocals"] is None
+    drums_to_other = [fast[s] for s in ("drums", "bass", "other")]
+    assert rows[1].split("|")[5:7] == [" nan ", f" {np.mean(drums_to_other):.2f} "]
     assert f"{VALID[0]} (mixture/4): vocals (its reference) silent over the whole" in caplog.text
 
 

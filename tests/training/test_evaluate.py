@@ -19,6 +19,30 @@ def test_global_sdr_known_values():
     assert np.all(sdr.global_sdr(refs, refs) > 70)
 
 
+def test_global_sdr_of_a_silent_reference_is_no_number_and_left_out_of_the_means():
+    """It was 10 log10(1e-8 / |ŝ|²), -80 dB and lower, for an estimate with any sound in it
+    (0 dB for a silent one): an instrumental's vocals pulled the mean over tracks down by tens
+    of dB. museval scores a frame with a silent reference NaN and leaves it out; so here."""
+    rng = np.random.default_rng(1)
+    refs = rng.standard_normal((4, 2, 1000))
+    noise = 0.1 * rng.standard_normal(refs.shape)
+    estimates = refs + noise
+    refs[1] = 0.0  # silent reference, an estimate with sound
+    refs[2, 0] = 1.0
+    refs[2, 1] = -1.0  # channels that cancel: silent by museval's test (channel sum)
+    estimates[3] = 0.0  # a silent estimate of a reference with sound: 0 dB, a real score
+    scores = sdr.global_sdr(refs, estimates)
+    expected = 10 * np.log10((refs[0] ** 2).sum() / (noise[0] ** 2).sum())
+    np.testing.assert_allclose(scores[[0, 3]], [expected, 0.0], atol=1e-6)
+    assert np.isnan(scores[[1, 2]]).all()
+    assert np.isnan(sdr.global_sdr(np.zeros((1, 2, 10)), np.zeros((1, 2, 10)))).all()
+
+    other = np.array([1.0, 2.0, np.nan, 3.0])
+    means = sdr.mean_over_tracks([scores, other])
+    np.testing.assert_allclose(means[[0, 1, 3]], [(expected + 1) / 2, 2.0, 1.5], atol=1e-6)
+    assert np.isnan(means[2])  # no track scores it: no number, and no numpy warning
+
+
 def _track(frames=44100 * 2, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(frames) / 44100
