@@ -13,7 +13,9 @@ from stemgui.ui import settings as S
 from stemgui.ui.output_menu import PAUSE_TO_LIST, not_connected
 from stemgui.ui.queue import Job, JobState
 from tests.playback.output_rig import SoundCards
-from tests.ui.test_device_loss import _window, device_list, make_stemset  # noqa: F401
+from tests.ui.song_window import make_stemset, song_window
+
+pytestmark = pytest.mark.usefixtures("device_list")
 
 BUILT_IN = ("Built-in Output", "Core Audio", 2)
 MIC = ("Built-in Microphone", "Core Audio", 0)
@@ -47,7 +49,7 @@ def choose(win, text: str) -> None:
 
 
 def test_a_device_chosen_plays_at_once_where_the_song_is(qtbot, settings_store, tmp_path, cards):
-    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
     player = win.player
     assert opened(win) == [
         ("System default", True, True),
@@ -101,7 +103,7 @@ def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
     cards.plugged.insert(0, HEADPHONES)  # the numbers move: the interface is found by name
     cards._terminate()
     cards._initialize()
-    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
     assert cards.streams[-1].card == "Scarlett 2i2 USB"
     assert cards.streams[-1].kwargs["device"] == 3
     win.close()
@@ -109,7 +111,7 @@ def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
     cards.plugged.remove(SCARLETT)  # the next start: it is not connected
     cards._terminate()
     cards._initialize()
-    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
     assert cards.streams[-1].card == "USB Headphones" and win.player.can_play
     said = not_connected("Scarlett 2i2 USB")
     assert said == (
@@ -136,7 +138,7 @@ def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
 def test_a_device_that_does_not_open_is_named_with_what_to_do(
     qtbot, settings_store, tmp_path, cards
 ):
-    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
     cards.busy.add("Scarlett 2i2 USB")  # another program holds it
     choose(win, "Scarlett 2i2 USB")
     assert not win.player.can_play and win.settings.get(S.OUTPUT_DEVICE) == "Scarlett 2i2 USB"
@@ -156,7 +158,7 @@ def test_a_device_that_does_not_open_is_named_with_what_to_do(
 
 def test_without_portaudio_the_menu_says_why(qtbot, settings_store, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # import sounddevice fails
-    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
     items = opened(win)
     assert items[0] == ("System default", True, True) and len(items) == 2
     assert items[1][0].startswith("Sound output is not available (") and not items[1][2]
