@@ -33,13 +33,8 @@ KEEP_BEHIND, KEEP_AHEAD = 2.0, 10.0
 """Seconds around the playhead whose pages are kept."""
 
 OutputFactory = Callable[[Any, Any, Any], Any]
-"""(stemset, mixer, transport) -> an output with ``close()`` (and optionally ``poll()``)."""
-
-
-def default_output_factory(stemset: Any, mixer: Any, transport: Any) -> Any:
-    from stemgui.playback.sounddevice_output import open_output
-
-    return open_output(stemset, mixer, transport)
+"""(stemset, mixer, transport) -> an output with ``close()`` (and optionally ``poll()``): the
+window's plays on the device chosen (``output_menu.chosen_output``), tests' play nowhere."""
 
 
 class Player(QObject):
@@ -60,7 +55,7 @@ class Player(QObject):
     def __init__(
         self,
         timeline: Timeline,
-        output_factory: OutputFactory = default_output_factory,
+        output_factory: OutputFactory,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)

@@ -13,7 +13,6 @@ import pytest
 from stemgui.playback.null_output import NullOutput
 from stemgui.playback.renderer import FADE_SECONDS
 from stemgui.playback.transport import PlayState
-from stemgui.ui.player import default_output_factory
 from stemgui.ui.queue import JobState
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.song_window import RATE, song_window
@@ -116,7 +115,7 @@ def sounddevice(monkeypatch):
 def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
     qtbot, settings_store, tmp_path, sounddevice, tiny_model_file, songs
 ):
-    win, job = song_window(qtbot, settings_store, tmp_path, default_output_factory, tiny_model_file)
+    win, job = song_window(qtbot, settings_store, tmp_path, model=tiny_model_file)
     player = win.player
     (stream,) = sounddevice.streams
     player.toggle()
@@ -177,7 +176,7 @@ def test_a_device_plugged_in_after_the_first_try_is_found(
     """PortAudio listed no device when it started; one plugged in later opens on Try again."""
     sounddevice = FakeSoundDevice(plugged=False)
     monkeypatch.setitem(sys.modules, "sounddevice", sounddevice)
-    win, _job = song_window(qtbot, settings_store, tmp_path, default_output_factory)
+    win, _job = song_window(qtbot, settings_store, tmp_path)
     player = win.player
     assert not player.can_play and "No audio output device was found" in player.error
     sounddevice.plugged = True
@@ -202,7 +201,7 @@ def test_a_stream_that_stops_calling_back_turns_playback_off(
     qtbot, settings_store, tmp_path, sounddevice
 ):
     """CoreAudio can leave a removed device's stream "active", never calling back again."""
-    win, _job = song_window(qtbot, settings_store, tmp_path, default_output_factory)
+    win, _job = song_window(qtbot, settings_store, tmp_path)
     player = win.player
     win.player.timer.stop()  # polled here, on a clock of its own
     clock = FakeClock()
