@@ -137,9 +137,10 @@ class Player(QObject):
 
     def switch_output(self, meanwhile: Callable[[], object] | None = None) -> bool:
         """Close the output and open another (on the device chosen since) at the frame heard,
-        playing if it played; ``meanwhile`` runs while none is open (PortAudio may list its
-        devices afresh then). False (and ``unavailable``) when none opens; nothing without a
-        song (the next one opens on the device chosen)."""
+        playing if it played (a song held at its end ends there, never starts again);
+        ``meanwhile`` runs while none is open (PortAudio may list its devices afresh then).
+        False (and ``unavailable``) when none opens; nothing without a song (the next one opens
+        on the device chosen)."""
         transport = self.transport
         if transport is None:
             return False
@@ -153,8 +154,8 @@ class Player(QObject):
         if meanwhile is not None:
             meanwhile()
         opened = self._open_output()
-        if opened and playing:
-            transport.play()
+        if opened and playing:  # held at the song's end, it ends there (play would restart it)
+            transport.resume()
         self.poll()
         self.state_changed.emit()
         return opened

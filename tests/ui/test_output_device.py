@@ -191,3 +191,32 @@ def test_a_switch_goes_on_from_the_frame_heard(qtbot):
     assert outputs[0].closed and not outputs[1].closed and player.output is outputs[1]
     assert player.transport.playing and player.transport.position == 500
     player.unload()
+
+
+def test_a_switch_as_the_song_ends_does_not_start_it_again(qtbot):
+    """Held at its end, its last frame heard: the new device ends the song, not replays it."""
+    from stemgui.stems.mixer import MixerState
+    from stemgui.ui.player import Player
+    from stemgui.ui.timeline import Timeline
+    from tests.fakes import FakeOutput
+
+    class PlayedOut(FakeOutput):  # silence at the speakers till the next callback ends the song
+        def heard_position(self):
+            return None
+
+    outputs = []
+    player = Player(Timeline(), lambda *song: outputs.append(PlayedOut()) or outputs[-1])
+    stemset = make_stemset()
+    player.load(stemset, MixerState(stemset.names))
+    transport = player.transport
+    player.toggle()
+    transport.seek(transport.frames)  # read to the end: held there, playing
+    player.poll()
+    assert player.switch_output() and outputs[0].closed and player.output is outputs[1]
+    assert transport.playing and transport.position == transport.frames
+    assert player.timeline.position == transport.frames
+    transport.finish()  # the new output has none of it left to play: the song ends, once
+    player.poll()
+    assert transport.state is PlayState.STOPPED and transport.position == 0
+    assert transport.ends == 1 and player.timeline.position == 0
+    player.unload()
