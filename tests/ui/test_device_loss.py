@@ -14,6 +14,7 @@ from stemgui.playback.null_output import NullOutput
 from stemgui.playback.renderer import FADE_SECONDS
 from stemgui.playback.transport import PlayState
 from stemgui.ui.queue import JobState
+from tests.fakes import FakeClock
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.song_window import RATE, song_window
 
@@ -187,14 +188,6 @@ def test_a_device_plugged_in_after_the_first_try_is_found(
     assert player.transport.playing
     assert sounddevice.streams[0].play(100).any() and player.transport.position == 100
     win.close()
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_stream_that_stops_calling_back_turns_playback_off(
