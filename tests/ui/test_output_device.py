@@ -10,8 +10,9 @@ import pytest
 
 from stemgui.playback.transport import PlayState
 from stemgui.ui import settings as S
-from stemgui.ui.output_menu import PAUSE_TO_LIST, not_connected
+from stemgui.ui.output_menu import FRESH_S, PAUSE_TO_LIST, OutputMenu, not_connected
 from stemgui.ui.queue import Job, JobState
+from tests.fakes import FakeClock
 from tests.playback.output_rig import SoundCards
 from tests.ui.song_window import make_stemset, song_window
 
@@ -28,6 +29,14 @@ def cards(monkeypatch):
     sd = SoundCards([BUILT_IN, MIC, SCARLETT])
     monkeypatch.setitem(sys.modules, "sounddevice", sd)
     return sd
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The output menu's clock, which the test moves on."""
+    fake = FakeClock()
+    monkeypatch.setattr(OutputMenu, "clock", fake)
+    return fake
 
 
 def opened(win) -> list[tuple[str, bool, bool]]:
@@ -48,7 +57,9 @@ def choose(win, text: str) -> None:
     action.trigger()
 
 
-def test_a_device_chosen_plays_at_once_where_the_song_is(qtbot, settings_store, tmp_path, cards):
+def test_a_device_chosen_plays_at_once_where_the_song_is(
+    qtbot, settings_store, tmp_path, cards, clock
+):
     win, _job = song_window(qtbot, settings_store, tmp_path, None)
     player = win.player
     assert opened(win) == [
@@ -82,6 +93,7 @@ def test_a_device_chosen_plays_at_once_where_the_song_is(qtbot, settings_store, 
     ]
     assert cards.initialisations == initialisations and not second.closed
     player.toggle()
+    clock.now += FRESH_S  # the menu's first opening read them afresh: not again this soon
     assert [text for text, _, _ in opened(win)] == [
         "System default",
         "Built-in Output",
@@ -92,6 +104,28 @@ def test_a_device_chosen_plays_at_once_where_the_song_is(qtbot, settings_store, 
     third = cards.streams[-1]
     assert third.card == "Scarlett 2i2 USB" and not third.closed
     assert player.transport.state is PlayState.PAUSED and player.transport.position == 900
+    win.close()
+
+
+def test_the_devices_are_read_afresh_at_most_every_few_seconds(
+    qtbot, settings_store, tmp_path, cards, clock
+):
+    """Reading them afresh closes a paused song's stream and initialises PortAudio again, which
+    takes a second on some setups: a hover over the submenu now and then must not freeze."""
+    win, _job = song_window(qtbot, settings_store, tmp_path)
+    initialisations, streams = cards.initialisations, len(cards.streams)
+    texts = [text for text, _, _ in opened(win)]
+    assert texts == ["System default", "Built-in Output", "Scarlett 2i2 USB"]
+    assert cards.initialisations == initialisations + 1 and len(cards.streams) == streams + 1
+    cards.plugged.append(HEADPHONES)
+    clock.now += FRESH_S - 0.5
+    assert [text for text, _, _ in opened(win)] == texts  # PortAudio's list as it stands
+    assert cards.initialisations == initialisations + 1 and len(cards.streams) == streams + 1
+    assert not cards.streams[-1].closed
+    clock.now += 0.5
+    assert [text for text, _, _ in opened(win)] == [*texts, "USB Headphones"]
+    assert cards.initialisations == initialisations + 2 and not cards.streams[-1].closed
+    assert win.player.transport.state is PlayState.STOPPED and win.player.can_play
     win.close()
 
 
