@@ -34,6 +34,15 @@ def _own_user_folders(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(root / "data"))
 
 
+@pytest.fixture()
+def device_list(monkeypatch):
+    """A device list of each test's own (``sounddevice_output._devices``): an output a test
+    leaves open keeps no other test from initialising PortAudio again."""
+    from stemgui.playback import sounddevice_output
+
+    monkeypatch.setattr(sounddevice_output, "_devices", sounddevice_output._DeviceList())
+
+
 @pytest.fixture(autouse=True)
 def _event_loops_still_run():
     """Fail the test in which ``QCoreApplication.exit`` was called outside ``app.exec()``.

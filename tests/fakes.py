@@ -15,6 +15,16 @@ class FakeOutput:
         self.closed = True
 
 
+class FakeClock:
+    """A ``time.monotonic`` that stands still until the test moves ``now`` on."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class CancelAfter:
     """A cancel token that turns on at its ``calls``-th check."""
 

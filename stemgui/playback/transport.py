@@ -123,9 +123,19 @@ class Transport:
     def play(self) -> None:
         """Start or resume playing from ``position`` (nothing happens for an empty song); at the
         end of the song, from its start, as players do (it would stop at once: Play seemed dead)."""
+        self._play(rewind_at_end=True)
+
+    def resume(self) -> None:
+        """Play on from ``position`` as it is, even at the song's end, which then ends as
+        reaching it playing does (``finish``): for a new output taking over a song that played
+        (``Player.switch_output``), where ``play`` would start a song held at its end again."""
+        self._play(rewind_at_end=False)
+
+    def _play(self, rewind_at_end: bool) -> None:
         with self._lock:
             if self.frames > 0:
-                if self._position >= self.frames and not (self._loop_enabled and self._loop):
+                looping = self._loop_enabled and self._loop is not None
+                if rewind_at_end and self._position >= self.frames and not looping:
                     self._position = 0
                 self._state = PlayState.PLAYING
 

@@ -33,13 +33,8 @@ KEEP_BEHIND, KEEP_AHEAD = 2.0, 10.0
 """Seconds around the playhead whose pages are kept."""
 
 OutputFactory = Callable[[Any, Any, Any], Any]
-"""(stemset, mixer, transport) -> an output with ``close()`` (and optionally ``poll()``)."""
-
-
-def default_output_factory(stemset: Any, mixer: Any, transport: Any) -> Any:
-    from stemgui.playback.sounddevice_output import open_output
-
-    return open_output(stemset, mixer, transport)
+"""(stemset, mixer, transport) -> an output with ``close()`` (and optionally ``poll()``): the
+window's plays on the device chosen (``output_menu.chosen_output``), tests' play nowhere."""
 
 
 class Player(QObject):
@@ -60,7 +55,7 @@ class Player(QObject):
     def __init__(
         self,
         timeline: Timeline,
-        output_factory: OutputFactory = default_output_factory,
+        output_factory: OutputFactory,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -142,9 +137,10 @@ class Player(QObject):
 
     def switch_output(self, meanwhile: Callable[[], object] | None = None) -> bool:
         """Close the output and open another (on the device chosen since) at the frame heard,
-        playing if it played; ``meanwhile`` runs while none is open (PortAudio may list its
-        devices afresh then). False (and ``unavailable``) when none opens; nothing without a
-        song (the next one opens on the device chosen)."""
+        playing if it played (a song held at its end ends there, never starts again);
+        ``meanwhile`` runs while none is open (PortAudio may list its devices afresh then).
+        False (and ``unavailable``) when none opens; nothing without a song (the next one opens
+        on the device chosen)."""
         transport = self.transport
         if transport is None:
             return False
@@ -158,8 +154,8 @@ class Player(QObject):
         if meanwhile is not None:
             meanwhile()
         opened = self._open_output()
-        if opened and playing:
-            transport.play()
+        if opened and playing:  # held at the song's end, it ends there (play would restart it)
+            transport.resume()
         self.poll()
         self.state_changed.emit()
         return opened

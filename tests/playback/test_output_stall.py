@@ -11,17 +11,10 @@ from stemgui.playback.sounddevice_output import open_output
 from stemgui.playback.transport import PlayState, Transport
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet
+from tests.fakes import FakeClock
 from tests.playback.output_rig import FRAMES, FakeStream, fake_sounddevice
 
 pytestmark = pytest.mark.usefixtures("device_list")
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 def _run(output, clock, seconds, block=0, every=0.03):

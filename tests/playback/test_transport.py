@@ -108,6 +108,21 @@ def test_play_at_the_very_end_plays_from_the_start():
     assert t.on_block(64) == (200, 64)
 
 
+def test_resume_at_the_very_end_holds_there_and_ends():
+    t = Transport(1000, 100)
+    t.seek(1000)
+    t.resume()  # a new output takes over a song held at its end: it ends, not plays again
+    assert t.playing and t.on_block(64) == (1000, 0)
+    t.finish()
+    assert t.state is PlayState.STOPPED and t.position == 0 and t.ends == 1
+    t.seek(500)
+    t.resume()
+    assert t.on_block(64) == (500, 64)
+    empty = Transport(0, 100)
+    empty.resume()
+    assert empty.state is PlayState.STOPPED
+
+
 def test_loop_wraps_across_the_block_boundary():
     t = Transport(1000, 100)
     t.set_loop(200, 300)

@@ -13,15 +13,12 @@ import pytest
 from stemgui.playback.null_output import NullOutput
 from stemgui.playback.renderer import FADE_SECONDS
 from stemgui.playback.transport import PlayState
-from stemgui.stems.stemset import StemSet
-from stemgui.ui import settings as S
-from stemgui.ui.player import default_output_factory
-from stemgui.ui.queue import Job, JobState
-from stemgui.ui.window import MainWindow
+from stemgui.ui.queue import JobState
+from tests.fakes import FakeClock
 from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.song_window import RATE, song_window
 
-RATE = 8000
-NAMES = ("drums", "bass", "other", "vocals")
+pytestmark = pytest.mark.usefixtures("device_list")
 
 
 class PortAudioError(Exception):
@@ -109,37 +106,6 @@ class FakeStream:
         self.kwargs["finished_callback"]()
 
 
-def make_stemset() -> StemSet:
-    rng = np.random.default_rng(0)
-    data = (0.05 * rng.standard_normal((4, 2, 4 * RATE))).astype(np.float32)
-    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0))
-
-
-def _window(qtbot, settings_store, tmp_path, output_factory, model=None) -> tuple:
-    settings = S.Settings(settings_store)
-    if model is not None:
-        settings.set(S.MODEL, str(model))
-        settings.set(S.DEVICE, "cpu")
-    win = MainWindow(settings, output_factory=output_factory, probe=False)
-    qtbot.addWidget(win)
-    win.show()
-    song = tmp_path / "Shown.wav"
-    song.write_bytes(b"")
-    job = Job(song, state=JobState.DONE, fraction=1.0, stemset=make_stemset(), model_name="tiny")
-    win.controller.model._jobs.append(job)  # as if it had been separated
-    win.show_job(job)
-    return win, job
-
-
-@pytest.fixture(autouse=True)
-def device_list(monkeypatch):
-    """A device list of each test's own: an output another test left open (PortAudio then may
-    not be initialised again) does not count here."""
-    from stemgui.playback import sounddevice_output
-
-    monkeypatch.setattr(sounddevice_output, "_devices", sounddevice_output._DeviceList())
-
-
 @pytest.fixture
 def sounddevice(monkeypatch):
     fake = FakeSoundDevice()
@@ -150,7 +116,7 @@ def sounddevice(monkeypatch):
 def test_unplugging_stops_playback_with_a_message_and_the_app_goes_on(
     qtbot, settings_store, tmp_path, sounddevice, tiny_model_file, songs
 ):
-    win, job = _window(qtbot, settings_store, tmp_path, default_output_factory, tiny_model_file)
+    win, job = song_window(qtbot, settings_store, tmp_path, model=tiny_model_file)
     player = win.player
     (stream,) = sounddevice.streams
     player.toggle()
@@ -211,7 +177,7 @@ def test_a_device_plugged_in_after_the_first_try_is_found(
     """PortAudio listed no device when it started; one plugged in later opens on Try again."""
     sounddevice = FakeSoundDevice(plugged=False)
     monkeypatch.setitem(sys.modules, "sounddevice", sounddevice)
-    win, _job = _window(qtbot, settings_store, tmp_path, default_output_factory)
+    win, _job = song_window(qtbot, settings_store, tmp_path)
     player = win.player
     assert not player.can_play and "No audio output device was found" in player.error
     sounddevice.plugged = True
@@ -224,19 +190,11 @@ def test_a_device_plugged_in_after_the_first_try_is_found(
     win.close()
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_stream_that_stops_calling_back_turns_playback_off(
     qtbot, settings_store, tmp_path, sounddevice
 ):
     """CoreAudio can leave a removed device's stream "active", never calling back again."""
-    win, _job = _window(qtbot, settings_store, tmp_path, default_output_factory)
+    win, _job = song_window(qtbot, settings_store, tmp_path)
     player = win.player
     win.player.timer.stop()  # polled here, on a clock of its own
     clock = FakeClock()
@@ -277,7 +235,7 @@ def test_an_output_failing_in_its_thread_turns_playback_off(qtbot, settings_stor
         output.start()
         return output
 
-    win, _job = _window(qtbot, settings_store, tmp_path, factory)
+    win, _job = song_window(qtbot, settings_store, tmp_path, factory)
     win.player.toggle()
     qtbot.waitUntil(lambda: "Playback is off" in win.statusBar().currentMessage(), timeout=5000)
     assert "Playback failed: the device went away" in win.statusBar().currentMessage()

@@ -10,10 +10,13 @@ import pytest
 
 from stemgui.playback.transport import PlayState
 from stemgui.ui import settings as S
-from stemgui.ui.output_menu import PAUSE_TO_LIST, not_connected
+from stemgui.ui.output_menu import FRESH_S, PAUSE_TO_LIST, OutputMenu, not_connected
 from stemgui.ui.queue import Job, JobState
+from tests.fakes import FakeClock
 from tests.playback.output_rig import SoundCards
-from tests.ui.test_device_loss import _window, device_list, make_stemset  # noqa: F401
+from tests.ui.song_window import make_stemset, song_window
+
+pytestmark = pytest.mark.usefixtures("device_list")
 
 BUILT_IN = ("Built-in Output", "Core Audio", 2)
 MIC = ("Built-in Microphone", "Core Audio", 0)
@@ -26,6 +29,14 @@ def cards(monkeypatch):
     sd = SoundCards([BUILT_IN, MIC, SCARLETT])
     monkeypatch.setitem(sys.modules, "sounddevice", sd)
     return sd
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The output menu's clock, which the test moves on."""
+    fake = FakeClock()
+    monkeypatch.setattr(OutputMenu, "clock", fake)
+    return fake
 
 
 def opened(win) -> list[tuple[str, bool, bool]]:
@@ -46,8 +57,10 @@ def choose(win, text: str) -> None:
     action.trigger()
 
 
-def test_a_device_chosen_plays_at_once_where_the_song_is(qtbot, settings_store, tmp_path, cards):
-    win, _job = _window(qtbot, settings_store, tmp_path, None)
+def test_a_device_chosen_plays_at_once_where_the_song_is(
+    qtbot, settings_store, tmp_path, cards, clock
+):
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
     player = win.player
     assert opened(win) == [
         ("System default", True, True),
@@ -80,6 +93,7 @@ def test_a_device_chosen_plays_at_once_where_the_song_is(qtbot, settings_store, 
     ]
     assert cards.initialisations == initialisations and not second.closed
     player.toggle()
+    clock.now += FRESH_S  # the menu's first opening read them afresh: not again this soon
     assert [text for text, _, _ in opened(win)] == [
         "System default",
         "Built-in Output",
@@ -93,6 +107,28 @@ def test_a_device_chosen_plays_at_once_where_the_song_is(qtbot, settings_store, 
     win.close()
 
 
+def test_the_devices_are_read_afresh_at_most_every_few_seconds(
+    qtbot, settings_store, tmp_path, cards, clock
+):
+    """Reading them afresh closes a paused song's stream and initialises PortAudio again, which
+    takes a second on some setups: a hover over the submenu now and then must not freeze."""
+    win, _job = song_window(qtbot, settings_store, tmp_path)
+    initialisations, streams = cards.initialisations, len(cards.streams)
+    texts = [text for text, _, _ in opened(win)]
+    assert texts == ["System default", "Built-in Output", "Scarlett 2i2 USB"]
+    assert cards.initialisations == initialisations + 1 and len(cards.streams) == streams + 1
+    cards.plugged.append(HEADPHONES)
+    clock.now += FRESH_S - 0.5
+    assert [text for text, _, _ in opened(win)] == texts  # PortAudio's list as it stands
+    assert cards.initialisations == initialisations + 1 and len(cards.streams) == streams + 1
+    assert not cards.streams[-1].closed
+    clock.now += 0.5
+    assert [text for text, _, _ in opened(win)] == [*texts, "USB Headphones"]
+    assert cards.initialisations == initialisations + 2 and not cards.streams[-1].closed
+    assert win.player.transport.state is PlayState.STOPPED and win.player.can_play
+    win.close()
+
+
 def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
     qtbot, settings_store, tmp_path, cards
 ):
@@ -101,7 +137,7 @@ def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
     cards.plugged.insert(0, HEADPHONES)  # the numbers move: the interface is found by name
     cards._terminate()
     cards._initialize()
-    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
     assert cards.streams[-1].card == "Scarlett 2i2 USB"
     assert cards.streams[-1].kwargs["device"] == 3
     win.close()
@@ -109,7 +145,7 @@ def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
     cards.plugged.remove(SCARLETT)  # the next start: it is not connected
     cards._terminate()
     cards._initialize()
-    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
     assert cards.streams[-1].card == "USB Headphones" and win.player.can_play
     said = not_connected("Scarlett 2i2 USB")
     assert said == (
@@ -136,7 +172,7 @@ def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
 def test_a_device_that_does_not_open_is_named_with_what_to_do(
     qtbot, settings_store, tmp_path, cards
 ):
-    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
     cards.busy.add("Scarlett 2i2 USB")  # another program holds it
     choose(win, "Scarlett 2i2 USB")
     assert not win.player.can_play and win.settings.get(S.OUTPUT_DEVICE) == "Scarlett 2i2 USB"
@@ -156,7 +192,7 @@ def test_a_device_that_does_not_open_is_named_with_what_to_do(
 
 def test_without_portaudio_the_menu_says_why(qtbot, settings_store, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # import sounddevice fails
-    win, _job = _window(qtbot, settings_store, tmp_path, None)
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
     items = opened(win)
     assert items[0] == ("System default", True, True) and len(items) == 2
     assert items[1][0].startswith("Sound output is not available (") and not items[1][2]
@@ -188,4 +224,33 @@ def test_a_switch_goes_on_from_the_frame_heard(qtbot):
     assert player.switch_output()
     assert outputs[0].closed and not outputs[1].closed and player.output is outputs[1]
     assert player.transport.playing and player.transport.position == 500
+    player.unload()
+
+
+def test_a_switch_as_the_song_ends_does_not_start_it_again(qtbot):
+    """Held at its end, its last frame heard: the new device ends the song, not replays it."""
+    from stemgui.stems.mixer import MixerState
+    from stemgui.ui.player import Player
+    from stemgui.ui.timeline import Timeline
+    from tests.fakes import FakeOutput
+
+    class PlayedOut(FakeOutput):  # silence at the speakers till the next callback ends the song
+        def heard_position(self):
+            return None
+
+    outputs = []
+    player = Player(Timeline(), lambda *song: outputs.append(PlayedOut()) or outputs[-1])
+    stemset = make_stemset()
+    player.load(stemset, MixerState(stemset.names))
+    transport = player.transport
+    player.toggle()
+    transport.seek(transport.frames)  # read to the end: held there, playing
+    player.poll()
+    assert player.switch_output() and outputs[0].closed and player.output is outputs[1]
+    assert transport.playing and transport.position == transport.frames
+    assert player.timeline.position == transport.frames
+    transport.finish()  # the new output has none of it left to play: the song ends, once
+    player.poll()
+    assert transport.state is PlayState.STOPPED and transport.position == 0
+    assert transport.ends == 1 and player.timeline.position == 0
     player.unload()

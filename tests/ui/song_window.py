@@ -1,0 +1,39 @@
+"""What the playback window tests share: a four-stem song, and a window that shows it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stemgui.stems.stemset import StemSet
+from stemgui.ui import settings as S
+from stemgui.ui.queue import Job, JobState
+from stemgui.ui.window import MainWindow
+
+RATE = 8000
+NAMES = ("drums", "bass", "other", "vocals")
+
+
+def make_stemset() -> StemSet:
+    """Four seconds of four stems of quiet noise at ``RATE``, with their mix."""
+    rng = np.random.default_rng(0)
+    data = (0.05 * rng.standard_normal((4, 2, 4 * RATE))).astype(np.float32)
+    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0))
+
+
+def song_window(qtbot, settings_store, tmp_path, output_factory=None, model=None) -> tuple:
+    """(window, job): a window shown with a separated song on screen ("Shown.wav",
+    ``make_stemset``), playing through ``output_factory`` (None: the window's own, on the
+    device chosen in Playback ▸ Output device); ``model``: the checkpoint to separate with."""
+    settings = S.Settings(settings_store)
+    if model is not None:
+        settings.set(S.MODEL, str(model))
+        settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=output_factory, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    song = tmp_path / "Shown.wav"
+    song.write_bytes(b"")
+    job = Job(song, state=JobState.DONE, fraction=1.0, stemset=make_stemset(), model_name="tiny")
+    win.controller.model._jobs.append(job)  # as if it had been separated
+    win.show_job(job)
+    return win, job
