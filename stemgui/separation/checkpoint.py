@@ -216,7 +216,7 @@ def read_checkpoint(path: str | Path, *, sha256: str | None = None) -> dict[str,
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for bad bytes; all mean the same here
         logger.debug("torch.load failed on %s", path, exc_info=True)
-        from stemgui.audio.decode import SUPPORTED_EXTENSIONS
+        from stemgui.audio.files import SUPPORTED_EXTENSIONS
 
         if path.suffix.lower() in SUPPORTED_EXTENSIONS:  # a song picked in the model's place
             raise ModelLoadError(
