@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from stemgui.audio.atomic import atomic_path, clean_stale_parts
-from stemgui.audio.decode import SUPPORTED_EXTENSIONS
+from stemgui.audio.files import SUPPORTED_EXTENSIONS
 from stemgui.errors import DecodeError, NotAudioError
 from training.options import writable_folder
 

@@ -4,15 +4,9 @@ numpy at the boundary; torch (for resampling) and PyAV are imported only when ne
 """
 
 from stemgui.audio.atomic import atomic_path, clean_stale_parts
-from stemgui.audio.decode import (
-    SUPPORTED_EXTENSIONS,
-    AudioInfo,
-    DecodedAudio,
-    decode,
-    find_audio_files,
-    probe,
-)
+from stemgui.audio.decode import AudioInfo, DecodedAudio, decode, probe
 from stemgui.audio.encode import AudioFormat, apply_clip, write_audio
+from stemgui.audio.files import SUPPORTED_EXTENSIONS, find_audio_files
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",

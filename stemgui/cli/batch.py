@@ -82,7 +82,7 @@ def find_tracks(
 ) -> tuple[list[Path], list[str]]:
     """The songs named by ``paths`` and one-line problems for folders that hold none.
 
-    Folders are searched as ``stemgui.audio.decode.find_audio_files`` does (recursively,
+    Folders are searched as ``stemgui.audio.files.find_audio_files`` does (recursively,
     supported extensions, no hidden files); files are kept whatever their extension and missing
     paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
     wrote into ``exclude`` (the output folder) with ``template`` or the default template are
@@ -91,7 +91,7 @@ def find_tracks(
     are those exported beside each song (``_exported_beside``). Each file appears once, in the
     order given.
     """
-    from stemgui.audio.decode import find_audio_files
+    from stemgui.audio.files import find_audio_files
     from stemgui.export.naming import template_pattern
 
     excluded = _real_path(exclude) if exclude is not None else None

@@ -29,14 +29,8 @@ from torch import nn
 from stemgui.errors import ModelLoadError
 from stemgui.separation import MAX_SEGMENT, MIN_SEGMENT
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import (
-    FORMAT,
-    SUFFIX,
-    architecture_class,
-    build_network,
-    check_finite,
-    load_model,
-)
+from stemgui.separation.building import architecture_class, build_network, check_finite
+from stemgui.separation.checkpoint import FORMAT, SUFFIX, load_model
 from stemgui.separation.diffq_state import QuantizedStateError, dequantize_state
 from stemgui.separation.hashing import HASH_PREFIX_LENGTH, verify_sha256
 

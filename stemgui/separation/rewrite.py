@@ -16,12 +16,8 @@ from typing import Any
 
 from stemgui.errors import ModelLoadError
 from stemgui.separation.bag import BagOfModels
-from stemgui.separation.checkpoint import (
-    build_entry,
-    decode_arguments,
-    read_checkpoint,
-    write_payload,
-)
+from stemgui.separation.building import build_entry, decode_arguments
+from stemgui.separation.checkpoint import read_checkpoint, write_payload
 from stemgui.separation.plain_values import decode_plain, encode_plain
 
 

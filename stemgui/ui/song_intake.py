@@ -93,7 +93,7 @@ class SongIntake(QObject):
         stems exported there with the export settings of now or the default ones, as
         ``stemgui-separate`` does (``find_tracks``): an album exported beside each song and
         dropped again queued its stems as songs."""
-        from stemgui.audio.decode import find_audio_files
+        from stemgui.audio.files import find_audio_files
         from stemgui.cli.batch import find_tracks
 
         window = self.window
@@ -167,7 +167,7 @@ class SongIntake(QObject):
 
     def open_songs(self) -> None:
         """File ▸ Open songs…"""
-        from stemgui.audio.decode import SUPPORTED_EXTENSIONS
+        from stemgui.audio.files import SUPPORTED_EXTENSIONS
 
         patterns = " ".join(f"*{ext}" for ext in sorted(SUPPORTED_EXTENSIONS))
         paths, _ = QFileDialog.getOpenFileNames(

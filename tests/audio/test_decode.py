@@ -9,7 +9,8 @@ import pytest
 import soundfile as sf
 
 from stemgui.audio.channels import convert_channels, downmix_matrix
-from stemgui.audio.decode import SUPPORTED_EXTENSIONS, DecodedAudio, decode, probe
+from stemgui.audio.decode import DecodedAudio, decode, probe
+from stemgui.audio.files import SUPPORTED_EXTENSIONS
 from tests.audio.media import amplitude_at, av_write, spectrum_peak, tone
 
 G = 1 / np.sqrt(2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from stemgui.audio.decode import SUPPORTED_EXTENSIONS, find_audio_files
+from stemgui.audio.files import SUPPORTED_EXTENSIONS, find_audio_files
 from stemgui.audio.sniff import not_audio_kind
 
 

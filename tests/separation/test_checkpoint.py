@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from stemgui.errors import ModelLoadError
-from stemgui.separation import checkpoint
+from stemgui.separation import building, checkpoint
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import load_model, read_checkpoint, save_model
 from stemgui.separation.hashing import file_sha256, hashed_name
@@ -613,7 +613,7 @@ def test_the_official_configurations_pass_the_argument_check(name, official):
     parameters = inspect.signature(registry.get_class(name)).parameters.values()
     kwargs = {p.name: p.default for p in parameters if p.default is not p.empty}
     kwargs.update(official, sources=["drums", "bass", "other", "vocals"])
-    assert checkpoint._argument_fault(kwargs) is None
+    assert building._argument_fault(kwargs) is None
 
 
 @pytest.mark.parametrize(
