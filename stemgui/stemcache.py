@@ -149,8 +149,10 @@ class StemCache:
         stemset: StemSet,
         info: Mapping[str, Any] | None = None,
         cancel: CancelToken | None = None,
+        keep: str | None = None,
     ) -> bool:
         """Store the complete ``stemset`` (and its mix) as entry ``key``; True when stored.
+        Making room for it (``evict``) never deletes entry ``keep`` (the song on screen).
 
         ``info`` (JSON-able: source, model, options...) is kept in ``entry.json``; its
         ``model`` is the display name a hit reports. Never raises for the disk: a failure
@@ -190,7 +192,7 @@ class StemCache:
             logger.warning("the stems could not be cached in %s: %s", self.root, error)
             self.problem = self._said(error)
             return False
-        self.evict(keep=key)
+        self.evict(key, keep)
         return True
 
     def _said(self, error: OSError) -> str:
@@ -258,9 +260,10 @@ class StemCache:
                 freed += size
         return deleted, freed, left
 
-    def evict(self, keep: str | None = None) -> list[str]:
-        """Delete least recently used entries until the total fits ``max_bytes``; never
-        ``keep``. Returns the keys deleted, oldest first."""
+    def evict(self, *keep: str | None) -> list[str]:
+        """Delete least recently used entries until the total fits ``max_bytes``; never those
+        in ``keep`` (the entry just stored, the song on screen; a None is no entry). Returns
+        the keys deleted, oldest first."""
         with self._lock:
             self._open()
             entries = [
@@ -272,7 +275,7 @@ class StemCache:
             for _, key, size in sorted(entries):
                 if total <= self.max_bytes:
                     break
-                if key == keep:
+                if key in keep:
                     continue
                 self.remove(key)
                 logger.info(

@@ -145,7 +145,7 @@ def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
     message = f"Stem cache limit: {limit_gb} GB."
     try:
         songs, before = cache.usage()
-        removed = cache.evict(keep=entry_of(window.shown_job)) if before > cache.max_bytes else []
+        removed = cache.evict(entry_of(window.shown_job)) if before > cache.max_bytes else []
         left, after = cache.usage()
     except OSError as error:
         logger.warning("the stem cache %s cannot be made smaller: %s", cache.root, error)

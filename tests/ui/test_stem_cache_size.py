@@ -1,4 +1,5 @@
-"""File ▸ Stem cache size…: the cache's real use, and a limit applied at once and kept."""
+"""File ▸ Stem cache size…: the cache's real use, and a limit applied at once and kept; the
+song on screen keeps its stems whoever makes room."""
 
 from __future__ import annotations
 
@@ -158,4 +159,23 @@ def test_a_higher_limit_deletes_nothing(qtbot, settings_store, tiny_model_file, 
     assert cache.keys() == ["a" * 64]
     assert window.statusBar().currentMessage() == "Stem cache limit: 9 GB."
     assert S.Settings(settings_store).get(S.STEM_CACHE_GB) == 9
+    window.close()
+
+
+def test_storing_a_new_song_never_evicts_the_song_on_screen(
+    qtbot, settings_store, tiny_model_file, songs
+):
+    """The worker's store made room protecting only the new entry: the song on screen, the
+    least recently used, lost its stems (deleted under its player; separated again at the next
+    start although the session said they were kept)."""
+    window = _window(qtbot, settings_store, tiny_model_file)
+    (first,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: entry_of(first) is not None, timeout=TIMEOUT_MS)
+    cache = window.controller.worker.stem_cache
+    on_screen = entry_of(first)
+    cache.max_bytes = cache.size() * 3 // 2  # room for one song's stems, not two
+    (second,) = window.add_paths(songs[1:])
+    qtbot.waitUntil(lambda: entry_of(second) is not None, timeout=TIMEOUT_MS)
+    assert window.shown_job is first
+    assert sorted(cache.keys()) == sorted([on_screen, entry_of(second)])  # over the limit
     window.close()
