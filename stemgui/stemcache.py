@@ -243,27 +243,27 @@ class StemCache:
             remove_tree(self.root / key)
 
     def clear(self) -> tuple[int, int, int]:
-        """Delete every complete entry; returns (entries, bytes) deleted and the entries that
-        could not be (a read-only folder: logged).
+        """Delete every complete entry; returns the entries deleted, the bytes freed and the
+        entries that could not be deleted (a read-only folder: logged).
 
         Does not wait for an entry being written (it is not an entry until complete), so the
         window can call it while the worker stores stems.
         """
         deleted = freed = left = 0
         for folder in self._entry_folders():
-            size = folder_bytes(folder)
-            remove_tree(folder)
-            if os.path.lexists(folder):
-                left += 1
-            else:
+            gone, went = _delete(folder)
+            if gone:
                 deleted += 1
-                freed += size
+            else:
+                left += 1
+            freed += went
         return deleted, freed, left
 
     def evict(self, *keep: str | None) -> list[str]:
         """Delete least recently used entries until the total fits ``max_bytes``; never those
-        in ``keep`` (the entry just stored, the song on screen; a None is no entry). Returns
-        the keys deleted, oldest first."""
+        in ``keep`` (the entry just stored, the song on screen; a None is no entry). An entry
+        that cannot be deleted (a read-only folder; on Windows, a file open) stays, counted as
+        what is left of it, and the next one goes. Returns the keys deleted, oldest first."""
         with self._lock:
             self._open()
             entries = [
@@ -272,17 +272,18 @@ class StemCache:
             ]
             total = sum(size for _, _, size in entries)
             removed = []
-            for _, key, size in sorted(entries):
+            for _, key, _ in sorted(entries):
                 if total <= self.max_bytes:
                     break
                 if key in keep:
                     continue
-                self.remove(key)
-                logger.info(
-                    "evicted cached stems %s (%d MB) to stay under the limit", key, size >> 20
-                )
-                total -= size
-                removed.append(key)
+                gone, went = _delete(self.root / key)
+                total -= went
+                if gone:  # else on to the next: remove_tree logged what stays
+                    logger.info(
+                        "evicted cached stems %s (%d MB) to stay under the limit", key, went >> 20
+                    )
+                    removed.append(key)
             return removed
 
     def _open(self) -> None:
@@ -307,3 +308,11 @@ class StemCache:
             return [f for f in self.root.iterdir() if f.is_dir() and not is_part(f)]
         except (FileNotFoundError, NotADirectoryError):  # none yet; a file in its place
             return []
+
+
+def _delete(folder: Path) -> tuple[bool, int]:
+    """Delete the entry in ``folder``: (whether it went, bytes freed). What cannot be deleted
+    (a read-only folder; on Windows, a file open) stays, logged by ``remove_tree``."""
+    size = folder_bytes(folder)
+    remove_tree(folder)
+    return not os.path.lexists(folder), size - folder_bytes(folder)
