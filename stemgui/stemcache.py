@@ -34,6 +34,7 @@ from stemgui import __version__
 from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
 from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
+from stemgui.sizes import GB, in_words
 from stemgui.stemcache_entry import (
     SCHEMA,
     CachedStems,
@@ -49,8 +50,8 @@ from stemgui.stems.stemset import StemSet
 logger = logging.getLogger(__name__)
 
 ENGINE_VERSION = __version__
-DEFAULT_MAX_BYTES = 4 << 30
-"""4 GiB: about ten 4-minute songs (4 stereo stems + mix at 44.1 kHz: 420 MB each)."""
+DEFAULT_MAX_BYTES = 4 * GB
+"""4 GB: about ten 4-minute songs (4 stereo stems + mix at 44.1 kHz: 420 MB each)."""
 
 
 def default_cache_dir() -> Path:
@@ -165,12 +166,12 @@ class StemCache:
         needed = stemset.data.nbytes + (0 if stemset.mix is None else stemset.mix.nbytes)
         if needed > self.max_bytes:
             logger.info(
-                "stems of %d MB are not cached: the cache holds %d MB at most",
-                needed >> 20,
-                self.max_bytes >> 20,
+                "stems of %s are not cached: the cache holds %s at most",
+                in_words(needed),
+                in_words(self.max_bytes),
             )
             self.problem = (
-                f"Stems larger than the stem cache's size limit ({self.max_bytes >> 20} MB) "
+                f"Stems larger than the stem cache's size limit ({in_words(self.max_bytes)}) "
                 "cannot be kept, so such songs are separated again at every start; raise the "
                 "limit (File ▸ Stem cache size…)."
             )
@@ -281,7 +282,7 @@ class StemCache:
                 total -= went
                 if gone:  # else on to the next: remove_tree logged what stays
                     logger.info(
-                        "evicted cached stems %s (%d MB) to stay under the limit", key, went >> 20
+                        "evicted cached stems %s (%s) to stay under the limit", key, in_words(went)
                     )
                     removed.append(key)
             return removed
