@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from stemgui.audio.atomic import clean_stale_parts, process_alive
+from stemgui.sizes import in_words
 
 logger = logging.getLogger(__name__)
 
@@ -76,15 +77,11 @@ def reserved_memmap(path: str | os.PathLike[str], shape: tuple[int, ...]) -> np.
         temporary = path.parent.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
         raise FileError(
             path.parent,
-            f"not enough free space for this song's stems ({_size(nbytes)} needed, "
-            f"{_size(free)} free); free some space on that disk"
+            f"not enough free space for this song's stems ({in_words(nbytes)} needed, "
+            f"{in_words(free)} free); free some space on that disk"
             + (", or set TMPDIR to a folder on a bigger disk" if temporary else ""),
         )
     return np.memmap(path, dtype=np.float32, mode="r+", shape=shape)
-
-
-def _size(nbytes: int) -> str:
-    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e9 else f"{nbytes / 1e6:.1f} MB"
 
 
 def release_pages(array: np.ndarray, start: int, stop: int, *, flush: bool = True) -> None:

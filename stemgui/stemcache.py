@@ -34,6 +34,7 @@ from stemgui import __version__
 from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
 from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
+from stemgui.sizes import GB, in_words
 from stemgui.stemcache_entry import (
     SCHEMA,
     CachedStems,
@@ -49,8 +50,8 @@ from stemgui.stems.stemset import StemSet
 logger = logging.getLogger(__name__)
 
 ENGINE_VERSION = __version__
-DEFAULT_MAX_BYTES = 4 << 30
-"""4 GiB: about ten 4-minute songs (4 stereo stems + mix at 44.1 kHz: 420 MB each)."""
+DEFAULT_MAX_BYTES = 4 * GB
+"""4 GB: about ten 4-minute songs (4 stereo stems + mix at 44.1 kHz: 420 MB each)."""
 
 
 def default_cache_dir() -> Path:
@@ -149,8 +150,10 @@ class StemCache:
         stemset: StemSet,
         info: Mapping[str, Any] | None = None,
         cancel: CancelToken | None = None,
+        keep: str | None = None,
     ) -> bool:
         """Store the complete ``stemset`` (and its mix) as entry ``key``; True when stored.
+        Making room for it (``evict``) never deletes entry ``keep`` (the song on screen).
 
         ``info`` (JSON-able: source, model, options...) is kept in ``entry.json``; its
         ``model`` is the display name a hit reports. Never raises for the disk: a failure
@@ -163,12 +166,12 @@ class StemCache:
         needed = stemset.data.nbytes + (0 if stemset.mix is None else stemset.mix.nbytes)
         if needed > self.max_bytes:
             logger.info(
-                "stems of %d MB are not cached: the cache holds %d MB at most",
-                needed >> 20,
-                self.max_bytes >> 20,
+                "stems of %s are not cached: the cache holds %s at most",
+                in_words(needed),
+                in_words(self.max_bytes),
             )
             self.problem = (
-                f"Stems larger than the stem cache's size limit ({self.max_bytes >> 20} MB) "
+                f"Stems larger than the stem cache's size limit ({in_words(self.max_bytes)}) "
                 "cannot be kept, so such songs are separated again at every start; raise the "
                 "limit (File ▸ Stem cache size…)."
             )
@@ -190,7 +193,7 @@ class StemCache:
             logger.warning("the stems could not be cached in %s: %s", self.root, error)
             self.problem = self._said(error)
             return False
-        self.evict(keep=key)
+        self.evict(key, keep)
         return True
 
     def _said(self, error: OSError) -> str:
@@ -241,26 +244,27 @@ class StemCache:
             remove_tree(self.root / key)
 
     def clear(self) -> tuple[int, int, int]:
-        """Delete every complete entry; returns (entries, bytes) deleted and the entries that
-        could not be (a read-only folder: logged).
+        """Delete every complete entry; returns the entries deleted, the bytes freed and the
+        entries that could not be deleted (a read-only folder: logged).
 
         Does not wait for an entry being written (it is not an entry until complete), so the
         window can call it while the worker stores stems.
         """
         deleted = freed = left = 0
         for folder in self._entry_folders():
-            size = folder_bytes(folder)
-            remove_tree(folder)
-            if os.path.lexists(folder):
-                left += 1
-            else:
+            gone, went = _delete(folder)
+            if gone:
                 deleted += 1
-                freed += size
+            else:
+                left += 1
+            freed += went
         return deleted, freed, left
 
-    def evict(self, keep: str | None = None) -> list[str]:
-        """Delete least recently used entries until the total fits ``max_bytes``; never
-        ``keep``. Returns the keys deleted, oldest first."""
+    def evict(self, *keep: str | None) -> list[str]:
+        """Delete least recently used entries until the total fits ``max_bytes``; never those
+        in ``keep`` (the entry just stored, the song on screen; a None is no entry). An entry
+        that cannot be deleted (a read-only folder; on Windows, a file open) stays, counted as
+        what is left of it, and the next one goes. Returns the keys deleted, oldest first."""
         with self._lock:
             self._open()
             entries = [
@@ -269,17 +273,18 @@ class StemCache:
             ]
             total = sum(size for _, _, size in entries)
             removed = []
-            for _, key, size in sorted(entries):
+            for _, key, _ in sorted(entries):
                 if total <= self.max_bytes:
                     break
-                if key == keep:
+                if key in keep:
                     continue
-                self.remove(key)
-                logger.info(
-                    "evicted cached stems %s (%d MB) to stay under the limit", key, size >> 20
-                )
-                total -= size
-                removed.append(key)
+                gone, went = _delete(self.root / key)
+                total -= went
+                if gone:  # else on to the next: remove_tree logged what stays
+                    logger.info(
+                        "evicted cached stems %s (%s) to stay under the limit", key, in_words(went)
+                    )
+                    removed.append(key)
             return removed
 
     def _open(self) -> None:
@@ -304,3 +309,11 @@ class StemCache:
             return [f for f in self.root.iterdir() if f.is_dir() and not is_part(f)]
         except (FileNotFoundError, NotADirectoryError):  # none yet; a file in its place
             return []
+
+
+def _delete(folder: Path) -> tuple[bool, int]:
+    """Delete the entry in ``folder``: (whether it went, bytes freed). What cannot be deleted
+    (a read-only folder; on Windows, a file open) stays, logged by ``remove_tree``."""
+    size = folder_bytes(folder)
+    remove_tree(folder)
+    return not os.path.lexists(folder), size - folder_bytes(folder)

@@ -57,7 +57,7 @@ class QueueController(QObject):
         blocker: says why no song can start now ("no model yet"), or None; the queue waits
             and shows the reason until ``resume()``.
         stem_cache: a ``stemgui.stemcache.StemCache`` (e.g. ``StemCache()``: the user cache,
-            4 GiB) that keeps stems between runs, or None (default) to keep them only while
+            4 GB) that keeps stems between runs, or None (default) to keep them only while
             their job is in the queue.
         model_identity: how the worker identifies a model for the cache (tests inject one);
             default ``separation_options.default_model_identity``.

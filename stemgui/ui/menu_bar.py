@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
+from stemgui.sizes import in_words
 from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
 from stemgui.ui.output_menu import OutputMenu
@@ -248,7 +249,7 @@ class MenuBar(QObject):
         controller = self.window.controller
         cache = stem_cache_of(self.window)
         entries, freed, left = cache.clear()
-        message = f"Stem cache cleared: {counted(entries, 'song')}, {freed / 1e6:.0f} MB."
+        message = f"Stem cache cleared: {counted(entries, 'song')}, {in_words(freed)}."
         if left:  # it said all were cleared, and they were all kept
             message += (
                 f" The stems of {counted(left, 'song')} could not be deleted from {cache.root}: "

@@ -1,9 +1,9 @@
 """File ▸ Stem cache size…: how much the stem cache holds, and its size limit.
 
 The dialog shows what the cache (``stemgui.stemcache``) uses now and asks for the limit, in the
-``STEM_CACHE_GB`` setting's unit and limits. Accepted, the limit is saved and applied at once:
-past it the least recently used songs lose their stems first (``StemCache.evict``), never the
-song on screen, whose player may read them.
+``STEM_CACHE_GB`` setting's unit (``stemgui.sizes.GB``, the one use is said in) and limits.
+Accepted, the limit is saved and applied at once: past it the least recently used songs lose
+their stems first (``StemCache.evict``), never the song on screen, whose player may read them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stemgui.sizes import GB, in_words
 from stemgui.ui import settings as S
 from stemgui.ui.elided import counted, wrapped_label
 from stemgui.ui.queue import Job
@@ -28,17 +29,6 @@ if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
 
 logger = logging.getLogger(__name__)
-
-GB = 1 << 30
-"""The ``STEM_CACHE_GB`` setting's unit, in bytes: use is shown in it, so that it compares
-with the limit (a full 4 GB cache reads 4.0 GB, not 4.3)."""
-
-
-def in_words(nbytes: int) -> str:
-    """ "1.5 GB", "420 MB" (in the limit's unit, ``GB``; a MB is 1/1024 of it)."""
-    if nbytes >= GB:
-        return f"{nbytes / GB:.1f} GB"
-    return f"{nbytes / (GB >> 10):.0f} MB"
 
 
 def stem_cache_on_disk(settings: S.Settings) -> Any:
@@ -145,7 +135,7 @@ def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
     message = f"Stem cache limit: {limit_gb} GB."
     try:
         songs, before = cache.usage()
-        removed = cache.evict(keep=entry_of(window.shown_job)) if before > cache.max_bytes else []
+        removed = cache.evict(entry_of(window.shown_job)) if before > cache.max_bytes else []
         left, after = cache.usage()
     except OSError as error:
         logger.warning("the stem cache %s cannot be made smaller: %s", cache.root, error)

@@ -61,6 +61,7 @@ from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.separation_options import SeparatorFactory
 from stemgui.ui.session_keeper import SessionKeeper
 from stemgui.ui.shown_song import mixer_of
+from stemgui.ui.stem_cache_size import entry_of
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import Theme
 from stemgui.ui.timeline import Timeline
@@ -116,6 +117,8 @@ class MainWindow(QMainWindow):
             blocker=lambda: self.menus.wait_reason(),
             stem_cache=menu_bar.stem_cache(self.settings),
         )
+        screen = self.screen  # read on the worker's thread: no Qt call, plain attributes
+        self.controller.worker.on_screen = lambda: entry_of(screen.shown_job)
         self.menus = SeparationMenus(self.settings, self, self.controller.probe)
         self.timeline = Timeline(self)
         self.player = Player(self.timeline, output_factory or chosen_output(self), self)

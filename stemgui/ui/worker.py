@@ -24,6 +24,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,10 @@ class SeparationWorker(StemCacheSteps, QObject):
         model_identity: for the cache's key; default ``default_model_identity``.
 
     ``stopping`` (a ``threading.Event``) interrupts storing stems in the cache at shutdown;
-    ``storing`` is set while a finished song's stems are being stored.
+    ``storing`` is set while a finished song's stems are being stored. ``on_screen`` gives the
+    stem cache entry of the song on screen (None: none), which making room for a song stored
+    never evicts: its player may be reading it. The window sets it; it is called on this
+    worker's thread, so it only reads plain attributes.
     """
 
     stage = Signal(int, str)
@@ -127,6 +131,7 @@ class SeparationWorker(StemCacheSteps, QObject):
         self.scratch_dir = scratch_dir
         self.memmap_bytes = memmap_bytes
         self.stem_cache = stem_cache
+        self.on_screen: Callable[[], str | None] = lambda: None
         self._identity = model_identity or default_model_identity
         self.stopping = threading.Event()
         self.storing = threading.Event()

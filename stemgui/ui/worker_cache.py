@@ -46,6 +46,7 @@ class StemCacheSteps:
     kept: Any
     not_kept: Any
     stem_cache: Any
+    on_screen: Callable[[], str | None]
     stopping: threading.Event
     storing: threading.Event
     _identity: ModelIdentity
@@ -128,7 +129,7 @@ class StemCacheSteps:
                 "options": options.stem_options(),
                 **(analysis or Analysis()).to_info(),
             }
-            if cache.put(key, stemset, info, cancel=self.stopping):
+            if cache.put(key, stemset, info, cancel=self.stopping, keep=self.on_screen()):
                 self.stored.emit(job, key)
                 self._keep(job, key, stamp, options)
             elif cache.problem is not None:

@@ -153,6 +153,33 @@ def test_eviction_removes_the_least_recently_used_first(tmp_path):
     assert cache.size() <= cache.max_bytes
 
 
+def test_an_entry_that_cannot_be_deleted_is_not_counted_as_evicted(tmp_path, monkeypatch):
+    """Windows with a song's stems open, a read-only folder: eviction counted the entry's size
+    as freed and reported it deleted, so it stopped with the cache over its limit."""
+    probe = StemCache(tmp_path / "probe")
+    probe.put(_key(), _stems())
+    entry = probe.size()
+    cache = StemCache(tmp_path / "cache", max_bytes=2 * entry + entry // 2)  # room for two
+    a, b, c = (_key(song=letter * 64) for letter in "abc")
+    cache.put(a, _stems(1))
+    cache.put(b, _stems(2))
+    real = stemcache.remove_tree
+
+    def remove_tree(folder: Path) -> None:
+        if folder.name == a:  # its stems are open elsewhere: only its mix goes
+            (folder / stemcache_entry.MIX_FILE).unlink(missing_ok=True)
+        else:
+            real(folder)
+
+    monkeypatch.setattr(stemcache, "remove_tree", remove_tree)
+    assert cache.put(c, _stems(3))
+    assert sorted(cache.keys()) == sorted([a, c])  # b went too: what stays of a takes room
+    assert cache.size() <= cache.max_bytes
+    cache.max_bytes = entry  # room for one
+    assert cache.evict() == [c]  # past a, which cannot go, to the next
+    assert cache.keys() == [a]
+
+
 def test_stems_larger_than_the_limit_are_not_stored(tmp_path, caplog):
     cache = StemCache(tmp_path / "cache", max_bytes=10_000)
     with caplog.at_level(logging.INFO, logger="stemgui.stemcache"):
