@@ -44,9 +44,14 @@ def _earlier_output(path: Path, out: Path, folder: Path, written: Sequence[Any])
     if out not in path.parents:
         return False
     if out == folder or out in folder.parents:
-        relative = path.relative_to(out).as_posix()
-        return any(pattern.fullmatch(relative) is not None for pattern in written)
+        return _written_by(path, out, written)
     return True
+
+
+def _written_by(path: Path, out: Path, written: Sequence[Any]) -> bool:
+    """Whether ``path``'s path from ``out``, a folder above it, matches one of ``written``."""
+    relative = path.relative_to(out).as_posix()
+    return any(pattern.fullmatch(relative) is not None for pattern in written)
 
 
 def _exported_beside(path: Path, folder: Path, written: Sequence[Any]) -> bool:
@@ -59,17 +64,18 @@ def _exported_beside(path: Path, folder: Path, written: Sequence[Any]) -> bool:
     )
 
 
-def _output_folder_stems(found: Sequence[Path], folder: Path, written: Sequence[Any]) -> set[Path]:
-    """The files of ``found`` (in ``folder``) that are stems of an output folder ``folder`` is
-    in (``album/htdemucs`` or ``album/htdemucs/song`` given, stems exported into ``album``):
-    their path from a folder above ``folder`` matches one of ``written``, as do those of every
-    song beside them, for an export's folder holds its stems alone (``album/mix.wav`` beside
-    ``album/one.wav`` is a song)."""
-    stems = {
-        p
-        for p in found
-        if any(_earlier_output(_real_path(p), out, folder, written) for out in folder.parents)
-    }
+def _output_folder_stems(found: Sequence[Path], written: Sequence[Any]) -> set[Path]:
+    """The files of ``found`` that are stems of an output folder: their path from a folder
+    above them matches one of ``written``, an output folder that is above the folder searched
+    (``album/htdemucs`` or ``album/htdemucs/song`` given, stems exported into ``album``), that
+    folder itself (``album`` given after ``album -o album``) or one inside it; and so do those
+    of every song beside them, for an export's folder holds its stems alone (``album/mix.wav``
+    beside ``album/one.wav`` is a song)."""
+    stems = set()
+    for p in found:
+        real = _real_path(p)
+        if any(_written_by(real, out, written) for out in real.parents):
+            stems.add(p)
     shared = {p.parent for p in found if p not in stems}  # a folder that holds a song too
     return {p for p in stems if p.parent not in shared}
 
@@ -87,9 +93,9 @@ def find_tracks(
     paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
     wrote into ``exclude`` (the output folder) with ``template`` or the default template are
     skipped, so they are never separated again (see ``_earlier_output``), and so are those of
-    an output folder that a folder given is in (``_output_folder_stems``); with ``beside``, so
-    are those exported beside each song (``_exported_beside``). Each file appears once, in the
-    order given.
+    an output folder above, at or inside a folder given (``_output_folder_stems``); with
+    ``beside``, so are those exported beside each song (``_exported_beside``). Each file
+    appears once, in the order given.
     """
     from stemgui.audio.decode import find_audio_files
     from stemgui.export.naming import template_pattern
@@ -106,7 +112,7 @@ def find_tracks(
         is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
         if is_dir:
             folder = _real_path(path)
-            inside = _output_folder_stems(found, folder, written)
+            inside = _output_folder_stems(found, written)
             earlier = [
                 p
                 for p in found
