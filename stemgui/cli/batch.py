@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -54,37 +55,42 @@ def _written_by(path: Path, out: Path, written: Sequence[Any]) -> bool:
     return any(pattern.fullmatch(relative) is not None for pattern in written)
 
 
-def _exported_beside(path: Path, folder: Path, written: Sequence[Any]) -> bool:
-    """Whether ``path``, found in ``folder``, is a stem exported beside its song: into the
-    song's own folder, ``folder`` or one inside it (the app's "beside each song")."""
-    return any(
-        _earlier_output(path, out, out, written)
-        for out in path.parents
-        if out == folder or folder in out.parents
-    )
-
-
-def _output_folder_stems(found: Sequence[Path], written: Sequence[Any]) -> set[Path]:
-    """The files of ``found`` that are stems of an output folder: their path from a folder
-    above them matches one of ``written``, an output folder that is above the folder searched
-    (``album/htdemucs`` or ``album/htdemucs/song`` given, stems exported into ``album``), that
-    folder itself (``album`` given after ``album -o album``) or one inside it; and so do those
-    of every song beside them, for an export's folder holds its stems alone (``album/mix.wav``
-    beside ``album/one.wav`` is a song)."""
-    stems = set()
+def _exported_stems(found: Sequence[Path], written: Sequence[Any]) -> set[Path]:
+    """The files of ``found`` that are the stems of an export: their path from a folder above
+    them matches one of ``written``, and so does another's of the same export, the same path
+    but for the stem and the extension (``one/vocals.wav`` and ``one/drums.flac``,
+    ``one_vocals.wav`` and ``one_no_vocals.wav``). That folder, the output folder, may be
+    above the folder searched (``album/htdemucs`` given after ``album -o album``), that folder
+    itself (``album`` given again) or one inside it (the app's "beside each song"). A file
+    named like a stem alone (``live/vocals.mp3``, ``album/mix.wav`` beside ``album/one.wav``)
+    is a song."""
+    stems = _written_stems()
+    exports: dict[tuple[Path, str], set[Path]] = {}
     for p in found:
         real = _real_path(p)
-        if any(_written_by(real, out, written) for out in real.parents):
-            stems.add(p)
-    shared = {p.parent for p in found if p not in stems}  # a folder that holds a song too
-    return {p for p in stems if p.parent not in shared}
+        for out in real.parents:
+            if _written_by(real, out, written):
+                relative = os.path.splitext(real.relative_to(out).as_posix())[0]
+                for key in _stem_marked(relative, stems):
+                    exports.setdefault((out, key), set()).add(p)
+    return {p for export in exports.values() if len(export) > 1 for p in export}
+
+
+def _stem_marked(relative: str, stems: Sequence[str]) -> set[str]:
+    """``relative`` with a stem name in it replaced by a mark, each way it can be: at one of
+    its places, or at all of them (a template that names the stem twice). The files of one
+    export share one."""
+    marked = set()
+    for stem in stems:
+        for match in re.finditer(re.escape(stem), relative):
+            marked.add(f"{relative[: match.start()]}\0{relative[match.end() :]}")
+        if stem in relative:
+            marked.add(relative.replace(stem, "\0"))
+    return marked
 
 
 def find_tracks(
-    paths: Sequence[Path],
-    exclude: Path | None = None,
-    template: str = DEFAULT_TEMPLATE,
-    beside: bool = False,
+    paths: Sequence[Path], exclude: Path | None = None, template: str = DEFAULT_TEMPLATE
 ) -> tuple[list[Path], list[str]]:
     """The songs named by ``paths`` and one-line problems for folders that hold none.
 
@@ -92,10 +98,10 @@ def find_tracks(
     supported extensions, no hidden files); files are kept whatever their extension and missing
     paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
     wrote into ``exclude`` (the output folder) with ``template`` or the default template are
-    skipped, so they are never separated again (see ``_earlier_output``), and so are those of
-    an output folder above, at or inside a folder given (``_output_folder_stems``); with
-    ``beside``, so are those exported beside each song (``_exported_beside``). Each file
-    appears once, in the order given.
+    skipped, so they are never separated again (see ``_earlier_output``), and so are the
+    stems of one export found together in a folder given (``_exported_stems``: of an output
+    folder above, at or inside it, or beside each song). Each file appears once, in the order
+    given.
     """
     from stemgui.audio.decode import find_audio_files
     from stemgui.export.naming import template_pattern
@@ -112,16 +118,15 @@ def find_tracks(
         is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
         if is_dir:
             folder = _real_path(path)
-            inside = _output_folder_stems(found, written)
+            exported = _exported_stems(found, written)
             earlier = [
                 p
                 for p in found
-                if p in inside
+                if p in exported
                 or (
                     excluded is not None
                     and _earlier_output(_real_path(p), excluded, folder, written)
                 )
-                or (beside and _exported_beside(_real_path(p), folder, written))
             ]
             found = [p for p in found if p not in earlier]
             if earlier:

@@ -104,11 +104,9 @@ class SongIntake(QObject):
         if not folder.is_absolute() and folder != Path():
             template = f"{folder.as_posix()}/{template}"
         try:
-            found, _ = find_tracks(
-                given, folder if folder.is_absolute() else None, template, beside=True
-            )
+            found, _ = find_tracks(given, folder if folder.is_absolute() else None, template)
         except ExportError:  # a template the export refuses too: the default one's stems only
-            found, _ = find_tracks(given, beside=True)
+            found, _ = find_tracks(given)
         # os.path.isdir: Path.is_dir raises on a folder that cannot be opened, a name too long
         empty = [
             p for p in given if os.path.isdir(p) and not any(f.is_relative_to(p) for f in found)

@@ -1037,6 +1037,17 @@ def test_the_folder_of_stems_exported_beside_a_song_is_not_queued(window, songs)
     assert [job.path for job in window.add_paths([mine.parent])] == [mine]
 
 
+def test_a_song_named_like_a_stem_alone_is_queued(window, songs):
+    """A song named vocals.wav alone in its folder, dropped with its album, was left out as a
+    stem exported beside a song ({model}/{track}/{stem}.{ext} from the album); the stems of an
+    export sit together."""
+    album = songs[0].parent
+    alone = album / "live" / "encore" / "vocals.wav"
+    alone.parent.mkdir(parents=True)
+    shutil.copy(songs[0], alone)
+    assert [job.path for job in window.add_paths([album])] == [songs[0], alone, songs[1]]
+
+
 def test_stems_not_kept_are_said_once_per_cause(window):
     """Stems the cache could not keep were said in the log alone, and every start separated
     those songs again without a word: the banner says why once per cause."""
