@@ -1,4 +1,4 @@
-"""``stemgui.cli.batch.find_tracks``, the songs in the folders given to ``stemgui-separate`` and
+"""``stemgui.cli.tracks.find_tracks``, the songs in the folders given to ``stemgui-separate`` and
 dropped on the window: which files are songs and which are stems an earlier run or export wrote,
 on trees of empty files (nothing is decoded)."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stemgui.cli.batch import find_tracks
+from stemgui.cli.tracks import find_tracks
 
 STEMS = ("drums", "bass", "other", "vocals")
 

@@ -94,7 +94,7 @@ class SongIntake(QObject):
         ``stemgui-separate`` does (``find_tracks``): an album exported beside each song and
         dropped again queued its stems as songs."""
         from stemgui.audio.decode import find_audio_files
-        from stemgui.cli.batch import find_tracks
+        from stemgui.cli.tracks import find_tracks
 
         window = self.window
         given = [Path(p) for p in paths]
