@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.cli.progress import track_progress
-from stemgui.cli.tracks import real_path
+from stemgui.cli.tracks import NoSongs, real_path
 from stemgui.errors import ExportError, ModelRunError, StemguiError, one_line
 
 # The front end's logger: its INFO lines (a track done, the summary) reach the console without
@@ -157,7 +157,7 @@ class TrackRun:
 def separate_all(
     run: TrackRun,
     tracks: Sequence[Path],
-    problems: Sequence[str],
+    problems: Sequence[NoSongs],
     *,
     skip_existing: bool,
     out: Path,

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +81,34 @@ def _stem_marked(relative: str, stems: Sequence[str]) -> set[str]:
     return marked
 
 
+@dataclass(frozen=True)
+class NoSongs:
+    """A folder given that holds no song: no audio file at all, or only ``stems`` that an
+    earlier run or export wrote. ``str()`` says it in the command line's words."""
+
+    folder: Path
+    stems: tuple[Path, ...] = ()
+
+    def __str__(self) -> str:
+        if self.stems:
+            return f"{self.folder}: this folder holds nothing but {_stems_left_out(self.stems)}"
+        return (
+            f"{self.folder}: no audio files in this folder; name the songs, or a folder that "
+            "holds some"
+        )
+
+
+def _stems_left_out(stems: Sequence[Path]) -> str:
+    return (
+        f"{len(stems)} file(s) that look like stems of an earlier run ({stems[0]}"
+        f"{', …' if len(stems) > 1 else ''}); name one by itself to separate it"
+    )
+
+
 def find_tracks(
     paths: Sequence[Path], exclude: Path | None = None, template: str = DEFAULT_TEMPLATE
-) -> tuple[list[Path], list[str]]:
-    """The songs named by ``paths`` and one-line problems for folders that hold none.
+) -> tuple[list[Path], list[NoSongs]]:
+    """The songs named by ``paths``, and the folders among them that hold none.
 
     Folders are searched as ``stemgui.audio.decode.find_audio_files`` does (recursively,
     supported extensions, no hidden files); files are kept whatever their extension and missing
@@ -103,7 +128,7 @@ def find_tracks(
         template_pattern(t, _written_stems()) for t in dict.fromkeys([template, DEFAULT_TEMPLATE])
     ]
     tracks: dict[Path, Path] = {}
-    problems: list[str] = []
+    problems: list[NoSongs] = []
     for path in paths:
         found = find_audio_files([path])
         is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
@@ -120,20 +145,10 @@ def find_tracks(
                 )
             ]
             found = [p for p in found if p not in earlier]
-            if earlier:
-                left_out = (
-                    f"{len(earlier)} file(s) that look like stems of an earlier run ({earlier[0]}"
-                    f"{', …' if len(earlier) > 1 else ''}); name one by itself to separate it"
-                )
-                if found:  # a song named like a stem would be missed without a word
-                    logger.warning("%s: left out %s", path, left_out)
-                else:  # it said there were no audio files in a folder full of them
-                    problems.append(f"{path}: this folder holds nothing but {left_out}")
-            elif not found:
-                problems.append(
-                    f"{path}: no audio files in this folder; name the songs, or a folder that "
-                    "holds some"
-                )
+            if not found:  # it said there were no audio files in a folder full of stems
+                problems.append(NoSongs(path, tuple(earlier)))
+            elif earlier:  # a song named like a stem would be missed without a word
+                logger.warning("%s: left out %s", path, _stems_left_out(earlier))
         for p in found:
             key = real_path(p)
             if key in tracks and not is_dir:  # named twice, or a link to another: said

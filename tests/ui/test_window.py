@@ -1048,6 +1048,17 @@ def test_a_song_named_like_a_stem_alone_is_queued(window, songs):
     assert [job.path for job in window.add_paths([album])] == [songs[0], alone, songs[1]]
 
 
+def test_a_folder_dropped_with_a_link_to_it_is_not_said_to_hold_only_stems(window, songs):
+    """The window looked again into each folder whose songs were not queued from it, and took
+    any audio file there for stems exported earlier: a link to the album, dropped with it,
+    was said to hold "Only stems exported earlier"."""
+    album = songs[0].parent
+    link = album.parent / "link"
+    link.symlink_to(album)
+    assert [job.path for job in window.add_paths([album, link])] == songs
+    assert window.statusBar().currentMessage() == "Added 2 songs to the queue."
+
+
 def test_stems_not_kept_are_said_once_per_cause(window):
     """Stems the cache could not keep were said in the log alone, and every start separated
     those songs again without a word: the banner says why once per cause."""
