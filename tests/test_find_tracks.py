@@ -5,11 +5,14 @@ on trees of empty files (nothing is decoded)."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import sys
 from pathlib import Path
 
 import pytest
 
-from stemgui.cli.tracks import find_tracks
+from stemgui.cli.tracks import NoSongs, find_tracks
 
 STEMS = ("drums", "bass", "other", "vocals")
 
@@ -78,3 +81,32 @@ def test_the_stems_of_one_export_together_are_left_out(caplog):
             [],
         )
     assert "album: left out 5 file(s)" in caplog.text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no named pipes or sockets in folders there")
+def test_pipes_sockets_and_links_to_them_in_a_folder_are_left_out_unopened(caplog):
+    """A named pipe in a folder was taken for a song: the window hashed it for the stem cache,
+    which waits for a writer for ever, and the command line counted it as a failed song. What
+    is not a regular file is left out, said in the log; a link to a song is a song, and a link
+    that leads nowhere is kept, for decoding to say so."""
+    (one,) = touch("album/one.wav")
+    os.mkfifo("album/pipe.mp3")
+    os.mkfifo("outside")
+    os.symlink("../outside", "album/to pipe.wav")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind("album/socket.flac")  # relative: a socket's path is short
+    os.symlink("../elsewhere.wav", "album/linked.wav")
+    touch("elsewhere.wav")
+    os.symlink("loop.mp3", "album/loop.mp3")
+    try:
+        with caplog.at_level(logging.WARNING, logger="stemgui.cli"):
+            found = find_tracks([Path("album")])
+    finally:
+        server.close()
+    assert found == ([Path("album/linked.wav"), Path("album/loop.mp3"), one], [])
+    for name in ("pipe.mp3", "socket.flac", "to pipe.wav"):
+        assert f"album/{name}: left out: not a regular file" in caplog.text
+    os.remove("album/one.wav")
+    os.remove("album/linked.wav")
+    os.remove("album/loop.mp3")
+    assert find_tracks([Path("album")]) == ([], [NoSongs(Path("album"))])  # not "only stems"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,8 @@ def find_tracks(
     wrote into ``exclude`` (the output folder) with ``template`` or the default template are
     skipped, so they are never separated again (see ``_earlier_output``), and so are the
     stems of one export found together in a folder given (``_exported_stems``: of an output
-    folder above, at or inside it, or beside each song). Each file appears once, in the order
+    folder above, at or inside it, or beside each song). What a folder holds that is not a
+    regular file (``_special``) is left out unopened. Each file appears once, in the order
     given.
     """
     from stemgui.audio.decode import find_audio_files
@@ -133,6 +135,12 @@ def find_tracks(
         found = find_audio_files([path])
         is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
         if is_dir:
+            unopened = [p for p in found if _special(p)]
+            for p in unopened:  # a pipe named by itself is refused by decoding, in words
+                logger.warning(
+                    "%s: left out: not a regular file (a named pipe, a socket or a device)", p
+                )
+            found = [p for p in found if p not in unopened]
             folder = real_path(path)
             exported = _exported_stems(found, written)
             earlier = [
@@ -157,6 +165,16 @@ def find_tracks(
                 logger.warning("%s: %s; separated once, as %s", p, again, first)
             tracks.setdefault(key, p)
     return list(tracks.values()), problems
+
+
+def _special(path: Path) -> bool:
+    """Whether ``path`` is, or leads to, a named pipe, a socket or a device: reading one may
+    wait for ever (a pipe without a writer), so it is told without opening it. What cannot be
+    told (a link to nothing, a loop, no permission) is not, for decoding to say what is wrong."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def real_path(path: Path) -> Path:

@@ -1059,6 +1059,20 @@ def test_a_folder_dropped_with_a_link_to_it_is_not_said_to_hold_only_stems(windo
     assert window.statusBar().currentMessage() == "Added 2 songs to the queue."
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_in_a_folder_dropped_is_not_queued(window, songs, tmp_path):
+    """A named pipe in a folder dropped was queued as a song, and the worker waited for ever
+    on it, hashing it for the stem cache."""
+    album = songs[0].parent
+    os.mkfifo(album / "pipe.wav")
+    (tmp_path / "pipes").mkdir()
+    os.mkfifo(tmp_path / "pipes" / "only.mp3")
+    assert [job.path for job in window.add_paths([album, tmp_path / "pipes"])] == songs
+    assert window.statusBar().currentMessage() == (
+        f"Added 2 songs to the queue. No audio or video files in {tmp_path / 'pipes'}."
+    )
+
+
 def test_stems_not_kept_are_said_once_per_cause(window):
     """Stems the cache could not keep were said in the log alone, and every start separated
     those songs again without a word: the banner says why once per cause."""
