@@ -152,7 +152,8 @@ def find_tracks(
                     and _earlier_output(real_path(p), excluded, folder, written)
                 )
             ]
-            found = [p for p in found if p not in earlier]
+            left_out = set(earlier)  # a list's `in` made the search quadratic
+            found = [p for p in found if p not in left_out]
             if not found:  # it said there were no audio files in a folder full of stems
                 problems.append(NoSongs(path, tuple(earlier)))
             elif earlier:  # a song named like a stem would be missed without a word
