@@ -1033,6 +1033,23 @@ def test_a_link_loop_in_a_folder_is_one_error_line_and_the_other_songs_run(
     assert (tmp_path / "separated" / "tiny" / "01" / "vocals.wav").is_file()
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_in_a_folder_is_left_out_and_one_named_is_refused(tmp_path, model_file, capsys):
+    """A named pipe in a folder was a song that failed (exit status 1); one named by itself
+    is refused in words, unopened, and the other songs run."""
+    write_song(tmp_path / "album" / "01.wav")
+    os.mkfifo(tmp_path / "album" / "02.wav")
+    os.mkfifo(tmp_path / "pipe.mp3")
+    assert cli.main(["album", "-n", str(model_file)]) == 0
+    assert "album/02.wav: left out: not a regular file" in capsys.readouterr().err
+    assert cli.main(["pipe.mp3", "album", "-n", str(model_file), "--overwrite"]) == 1
+    assert error_lines(capsys.readouterr().err) == [
+        "error: pipe.mp3: is not a regular file (a device or a pipe); choose an audio file",
+        "error: 1 of 2 track(s) failed; details in " + str(tmp_path / "logs" / LOG_FILE_NAME),
+    ]
+    assert (tmp_path / "separated" / "tiny" / "01" / "vocals.wav").is_file()
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="names that are not UTF-8: Linux's disks")
 @pytest.mark.parametrize("kind", ["wav", "mp3"])
 def test_a_song_whose_file_name_is_not_utf8_is_separated(tmp_path, model_file, kind):

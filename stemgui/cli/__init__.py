@@ -16,8 +16,8 @@ temporary file, so memory stays bounded; temporary files left in the output fold
 was killed are removed when the next run starts (``stemgui.spool.clean_leftovers``).
 
 The command line's modules: ``arguments`` (the parser and the usage checks), ``models`` (``-n``
-and ``--list-models``), ``batch`` (the songs named, the run of one after another) and
-``progress`` (the bar). This one holds the entry point (``main``) and the order of its steps;
+and ``--list-models``), ``tracks`` (the songs named), ``batch`` (the run of one after another)
+and ``progress`` (the bar). This one holds the entry point (``main``) and the order of its steps;
 ``python -m stemgui.cli`` runs it too.
 """
 
@@ -36,8 +36,9 @@ from typing import Any
 
 from stemgui import memory
 from stemgui.cli.arguments import build_parser, check_usage, unknown_arguments
-from stemgui.cli.batch import TrackRun, find_tracks, separate_all, shared_target, summary
+from stemgui.cli.batch import TrackRun, separate_all, shared_target, summary
 from stemgui.cli.models import list_models, load_model, said
+from stemgui.cli.tracks import find_tracks
 from stemgui.errors import ExportError, StemguiError, one_line
 from stemgui.logs import setup_logging
 

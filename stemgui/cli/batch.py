@@ -1,6 +1,6 @@
-"""The batch of ``stemgui-separate``: the songs the command line names (folders searched, stems
-of an earlier run left out), the check that no two of them write the same file, and the run of
-one track after another with one Separator (``--skip-existing``, a line per track, the summary).
+"""The batch of ``stemgui-separate``: the check that no two of the songs found
+(``stemgui.cli.tracks``) write the same file, and the run of one track after another with one
+Separator (``--skip-existing``, a line per track, the summary).
 """
 
 from __future__ import annotations
@@ -16,137 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.cli.progress import track_progress
+from stemgui.cli.tracks import NoSongs, real_path
 from stemgui.errors import ExportError, ModelRunError, StemguiError, one_line
-from stemgui.export.naming import DEFAULT_TEMPLATE
 
 # The front end's logger: its INFO lines (a track done, the summary) reach the console without
 # -v (stemgui.logs.CONSOLE_INFO_LOGGERS).
 logger = logging.getLogger("stemgui.cli")
-
-
-def _written_stems() -> tuple[str, ...]:
-    """The stem names this program writes: the official models' sources (4 and 6), two-stem
-    mode's no_<stem>, and the mix."""
-    from stemgui.export.exporter import MIX_NAME
-    from stemgui.separation.official_models import OFFICIAL_MODELS
-
-    sources = dict.fromkeys(s for model in OFFICIAL_MODELS.values() for s in model.sources)
-    return (*sources, *(f"no_{s}" for s in sources), MIX_NAME)
-
-
-def _earlier_output(path: Path, out: Path, folder: Path, written: Sequence[Any]) -> bool:
-    """Whether ``path``, found in ``folder``, is a stem an earlier run wrote into ``out``.
-
-    An output folder inside the searched one holds nothing else; one that is the searched
-    folder or above it (``album -o .``) holds the songs too, so there only the paths that
-    match one of ``written`` (file name templates' patterns) are.
-    """
-    if out not in path.parents:
-        return False
-    if out == folder or out in folder.parents:
-        relative = path.relative_to(out).as_posix()
-        return any(pattern.fullmatch(relative) is not None for pattern in written)
-    return True
-
-
-def _exported_beside(path: Path, folder: Path, written: Sequence[Any]) -> bool:
-    """Whether ``path``, found in ``folder``, is a stem exported beside its song: into the
-    song's own folder, ``folder`` or one inside it (the app's "beside each song")."""
-    return any(
-        _earlier_output(path, out, out, written)
-        for out in path.parents
-        if out == folder or folder in out.parents
-    )
-
-
-def _output_folder_stems(found: Sequence[Path], folder: Path, written: Sequence[Any]) -> set[Path]:
-    """The files of ``found`` (in ``folder``) that are stems of an output folder ``folder`` is
-    in (``album/htdemucs`` or ``album/htdemucs/song`` given, stems exported into ``album``):
-    their path from a folder above ``folder`` matches one of ``written``, as do those of every
-    song beside them, for an export's folder holds its stems alone (``album/mix.wav`` beside
-    ``album/one.wav`` is a song)."""
-    stems = {
-        p
-        for p in found
-        if any(_earlier_output(_real_path(p), out, folder, written) for out in folder.parents)
-    }
-    shared = {p.parent for p in found if p not in stems}  # a folder that holds a song too
-    return {p for p in stems if p.parent not in shared}
-
-
-def find_tracks(
-    paths: Sequence[Path],
-    exclude: Path | None = None,
-    template: str = DEFAULT_TEMPLATE,
-    beside: bool = False,
-) -> tuple[list[Path], list[str]]:
-    """The songs named by ``paths`` and one-line problems for folders that hold none.
-
-    Folders are searched as ``stemgui.audio.files.find_audio_files`` does (recursively,
-    supported extensions, no hidden files); files are kept whatever their extension and missing
-    paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
-    wrote into ``exclude`` (the output folder) with ``template`` or the default template are
-    skipped, so they are never separated again (see ``_earlier_output``), and so are those of
-    an output folder that a folder given is in (``_output_folder_stems``); with ``beside``, so
-    are those exported beside each song (``_exported_beside``). Each file appears once, in the
-    order given.
-    """
-    from stemgui.audio.files import find_audio_files
-    from stemgui.export.naming import template_pattern
-
-    excluded = _real_path(exclude) if exclude is not None else None
-    # this run's template, and the default one: stems of a run before a --filename change
-    written = [
-        template_pattern(t, _written_stems()) for t in dict.fromkeys([template, DEFAULT_TEMPLATE])
-    ]
-    tracks: dict[Path, Path] = {}
-    problems: list[str] = []
-    for path in paths:
-        found = find_audio_files([path])
-        is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
-        if is_dir:
-            folder = _real_path(path)
-            inside = _output_folder_stems(found, folder, written)
-            earlier = [
-                p
-                for p in found
-                if p in inside
-                or (
-                    excluded is not None
-                    and _earlier_output(_real_path(p), excluded, folder, written)
-                )
-                or (beside and _exported_beside(_real_path(p), folder, written))
-            ]
-            found = [p for p in found if p not in earlier]
-            if earlier:
-                left_out = (
-                    f"{len(earlier)} file(s) that look like stems of an earlier run ({earlier[0]}"
-                    f"{', …' if len(earlier) > 1 else ''}); name one by itself to separate it"
-                )
-                if found:  # a song named like a stem would be missed without a word
-                    logger.warning("%s: left out %s", path, left_out)
-                else:  # it said there were no audio files in a folder full of them
-                    problems.append(f"{path}: this folder holds nothing but {left_out}")
-            elif not found:
-                problems.append(
-                    f"{path}: no audio files in this folder; name the songs, or a folder that "
-                    "holds some"
-                )
-        for p in found:
-            key = _real_path(p)
-            if key in tracks and not is_dir:  # named twice, or a link to another: said
-                first = tracks[key]
-                again = "given twice" if first == p else f"the same file as {first}"
-                logger.warning("%s: %s; separated once, as %s", p, again, first)
-            tracks.setdefault(key, p)
-    return list(tracks.values()), problems
-
-
-def _real_path(path: Path) -> Path:
-    """``path`` with its links followed. A link loop stays as it is, for decoding to say so:
-    ``Path.resolve`` raised RuntimeError on one before Python 3.13 (a traceback, and no song of
-    the batch separated)."""
-    return Path(os.path.realpath(path))
 
 
 def shared_target(
@@ -159,7 +34,7 @@ def shared_target(
     from stemgui.export.planning import plan
 
     def key(path: Path) -> str:
-        text = str(_real_path(path))
+        text = str(real_path(path))
         if sys.platform in ("win32", "darwin"):  # names that differ in case: one file there
             text = text.casefold()
         return text
@@ -282,7 +157,7 @@ class TrackRun:
 def separate_all(
     run: TrackRun,
     tracks: Sequence[Path],
-    problems: Sequence[str],
+    problems: Sequence[NoSongs],
     *,
     skip_existing: bool,
     out: Path,

@@ -93,8 +93,7 @@ class SongIntake(QObject):
         stems exported there with the export settings of now or the default ones, as
         ``stemgui-separate`` does (``find_tracks``): an album exported beside each song and
         dropped again queued its stems as songs."""
-        from stemgui.audio.files import find_audio_files
-        from stemgui.cli.batch import find_tracks
+        from stemgui.cli.tracks import find_tracks
 
         window = self.window
         given = [Path(p) for p in paths]
@@ -104,17 +103,11 @@ class SongIntake(QObject):
         if not folder.is_absolute() and folder != Path():
             template = f"{folder.as_posix()}/{template}"
         try:
-            found, _ = find_tracks(
-                given, folder if folder.is_absolute() else None, template, beside=True
-            )
+            found, empty = find_tracks(given, folder if folder.is_absolute() else None, template)
         except ExportError:  # a template the export refuses too: the default one's stems only
-            found, _ = find_tracks(given, beside=True)
-        # os.path.isdir: Path.is_dir raises on a folder that cannot be opened, a name too long
-        empty = [
-            p for p in given if os.path.isdir(p) and not any(f.is_relative_to(p) for f in found)
-        ]
-        stems = [p for p in empty if find_audio_files([p])]  # only stems exported there
-        bare = [p for p in empty if p not in stems]
+            found, empty = find_tracks(given)
+        stems = [e.folder for e in empty if e.stems]  # only stems exported there
+        bare = [e.folder for e in empty if not e.stems]
         note = f"No audio or video files in {', '.join(map(str, bare))}." if bare else ""
         if stems:  # it said there were no audio files in a folder full of them
             note += (

@@ -1037,6 +1037,42 @@ def test_the_folder_of_stems_exported_beside_a_song_is_not_queued(window, songs)
     assert [job.path for job in window.add_paths([mine.parent])] == [mine]
 
 
+def test_a_song_named_like_a_stem_alone_is_queued(window, songs):
+    """A song named vocals.wav alone in its folder, dropped with its album, was left out as a
+    stem exported beside a song ({model}/{track}/{stem}.{ext} from the album); the stems of an
+    export sit together."""
+    album = songs[0].parent
+    alone = album / "live" / "encore" / "vocals.wav"
+    alone.parent.mkdir(parents=True)
+    shutil.copy(songs[0], alone)
+    assert [job.path for job in window.add_paths([album])] == [songs[0], alone, songs[1]]
+
+
+def test_a_folder_dropped_with_a_link_to_it_is_not_said_to_hold_only_stems(window, songs):
+    """The window looked again into each folder whose songs were not queued from it, and took
+    any audio file there for stems exported earlier: a link to the album, dropped with it,
+    was said to hold "Only stems exported earlier"."""
+    album = songs[0].parent
+    link = album.parent / "link"
+    link.symlink_to(album)
+    assert [job.path for job in window.add_paths([album, link])] == songs
+    assert window.statusBar().currentMessage() == "Added 2 songs to the queue."
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_in_a_folder_dropped_is_not_queued(window, songs, tmp_path):
+    """A named pipe in a folder dropped was queued as a song, and the worker waited for ever
+    on it, hashing it for the stem cache."""
+    album = songs[0].parent
+    os.mkfifo(album / "pipe.wav")
+    (tmp_path / "pipes").mkdir()
+    os.mkfifo(tmp_path / "pipes" / "only.mp3")
+    assert [job.path for job in window.add_paths([album, tmp_path / "pipes"])] == songs
+    assert window.statusBar().currentMessage() == (
+        f"Added 2 songs to the queue. No audio or video files in {tmp_path / 'pipes'}."
+    )
+
+
 def test_stems_not_kept_are_said_once_per_cause(window):
     """Stems the cache could not keep were said in the log alone, and every start separated
     those songs again without a word: the banner says why once per cause."""

@@ -1,0 +1,185 @@
+"""Which of the paths given to ``stemgui-separate``, or dropped on the window, are songs:
+folders searched, and the stems an earlier run or export wrote there left out, so that they
+are never separated again (``find_tracks``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stemgui.export.naming import DEFAULT_TEMPLATE
+
+logger = logging.getLogger("stemgui.cli")  # its warnings reach the console
+
+
+def _written_stems() -> tuple[str, ...]:
+    """The stem names this program writes: the official models' sources (4 and 6), two-stem
+    mode's no_<stem>, and the mix."""
+    from stemgui.export.exporter import MIX_NAME
+    from stemgui.separation.official_models import OFFICIAL_MODELS
+
+    sources = dict.fromkeys(s for model in OFFICIAL_MODELS.values() for s in model.sources)
+    return (*sources, *(f"no_{s}" for s in sources), MIX_NAME)
+
+
+def _earlier_output(path: Path, out: Path, folder: Path, written: Sequence[Any]) -> bool:
+    """Whether ``path``, found in ``folder``, is a stem an earlier run wrote into ``out``.
+
+    An output folder inside the searched one holds nothing else; one that is the searched
+    folder or above it (``album -o .``) holds the songs too, so there only the paths that
+    match one of ``written`` (file name templates' patterns) are.
+    """
+    if out not in path.parents:
+        return False
+    if out == folder or out in folder.parents:
+        return _written_by(path, out, written)
+    return True
+
+
+def _written_by(path: Path, out: Path, written: Sequence[Any]) -> bool:
+    """Whether ``path``'s path from ``out``, a folder above it, matches one of ``written``."""
+    relative = path.relative_to(out).as_posix()
+    return any(pattern.fullmatch(relative) is not None for pattern in written)
+
+
+def _exported_stems(found: Sequence[Path], written: Sequence[Any]) -> set[Path]:
+    """The files of ``found`` that are the stems of an export: their path from a folder above
+    them matches one of ``written``, and so does another's of the same export, the same path
+    but for the stem and the extension (``one/vocals.wav`` and ``one/drums.flac``,
+    ``one_vocals.wav`` and ``one_no_vocals.wav``). That folder, the output folder, may be
+    above the folder searched (``album/htdemucs`` given after ``album -o album``), that folder
+    itself (``album`` given again) or one inside it (the app's "beside each song"). A file
+    named like a stem alone (``live/vocals.mp3``, ``album/mix.wav`` beside ``album/one.wav``)
+    is a song."""
+    stems = _written_stems()
+    exports: dict[tuple[Path, str], set[Path]] = {}
+    for p in found:
+        real = real_path(p)
+        for out in real.parents:
+            if _written_by(real, out, written):
+                relative = os.path.splitext(real.relative_to(out).as_posix())[0]
+                for key in _stem_marked(relative, stems):
+                    exports.setdefault((out, key), set()).add(p)
+    return {p for export in exports.values() if len(export) > 1 for p in export}
+
+
+def _stem_marked(relative: str, stems: Sequence[str]) -> set[str]:
+    """``relative`` with a stem name in it replaced by a mark, each way it can be: at one of
+    its places, or at all of them (a template that names the stem twice). The files of one
+    export share one."""
+    marked = set()
+    for stem in stems:
+        for match in re.finditer(re.escape(stem), relative):
+            marked.add(f"{relative[: match.start()]}\0{relative[match.end() :]}")
+        if stem in relative:
+            marked.add(relative.replace(stem, "\0"))
+    return marked
+
+
+@dataclass(frozen=True)
+class NoSongs:
+    """A folder given that holds no song: no audio file at all, or only ``stems`` that an
+    earlier run or export wrote. ``str()`` says it in the command line's words."""
+
+    folder: Path
+    stems: tuple[Path, ...] = ()
+
+    def __str__(self) -> str:
+        if self.stems:
+            return f"{self.folder}: this folder holds nothing but {_stems_left_out(self.stems)}"
+        return (
+            f"{self.folder}: no audio files in this folder; name the songs, or a folder that "
+            "holds some"
+        )
+
+
+def _stems_left_out(stems: Sequence[Path]) -> str:
+    return (
+        f"{len(stems)} file(s) that look like stems of an earlier run ({stems[0]}"
+        f"{', …' if len(stems) > 1 else ''}); name one by itself to separate it"
+    )
+
+
+def find_tracks(
+    paths: Sequence[Path], exclude: Path | None = None, template: str = DEFAULT_TEMPLATE
+) -> tuple[list[Path], list[NoSongs]]:
+    """The songs named by ``paths``, and the folders among them that hold none.
+
+    Folders are searched as ``stemgui.audio.files.find_audio_files`` does (recursively,
+    supported extensions, no hidden files); files are kept whatever their extension and missing
+    paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
+    wrote into ``exclude`` (the output folder) with ``template`` or the default template are
+    skipped, so they are never separated again (see ``_earlier_output``), and so are the
+    stems of one export found together in a folder given (``_exported_stems``: of an output
+    folder above, at or inside it, or beside each song). What a folder holds that is not a
+    regular file (``_special``) is left out unopened. Each file appears once, in the order
+    given.
+    """
+    from stemgui.audio.files import find_audio_files
+    from stemgui.export.naming import template_pattern
+
+    excluded = real_path(exclude) if exclude is not None else None
+    # this run's template, and the default one: stems of a run before a --filename change
+    written = [
+        template_pattern(t, _written_stems()) for t in dict.fromkeys([template, DEFAULT_TEMPLATE])
+    ]
+    tracks: dict[Path, Path] = {}
+    problems: list[NoSongs] = []
+    for path in paths:
+        found = find_audio_files([path])
+        is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
+        if is_dir:
+            unopened = [p for p in found if _special(p)]
+            for p in unopened:  # a pipe named by itself is refused by decoding, in words
+                logger.warning(
+                    "%s: left out: not a regular file (a named pipe, a socket or a device)", p
+                )
+            found = [p for p in found if p not in unopened]
+            folder = real_path(path)
+            exported = _exported_stems(found, written)
+            earlier = [
+                p
+                for p in found
+                if p in exported
+                or (
+                    excluded is not None
+                    and _earlier_output(real_path(p), excluded, folder, written)
+                )
+            ]
+            left_out = set(earlier)  # a list's `in` made the search quadratic
+            found = [p for p in found if p not in left_out]
+            if not found:  # it said there were no audio files in a folder full of stems
+                problems.append(NoSongs(path, tuple(earlier)))
+            elif earlier:  # a song named like a stem would be missed without a word
+                logger.warning("%s: left out %s", path, _stems_left_out(earlier))
+        for p in found:
+            key = real_path(p)
+            if key in tracks and not is_dir:  # named twice, or a link to another: said
+                first = tracks[key]
+                again = "given twice" if first == p else f"the same file as {first}"
+                logger.warning("%s: %s; separated once, as %s", p, again, first)
+            tracks.setdefault(key, p)
+    return list(tracks.values()), problems
+
+
+def _special(path: Path) -> bool:
+    """Whether ``path`` is, or leads to, a named pipe, a socket or a device: reading one may
+    wait for ever (a pipe without a writer), so it is told without opening it. What cannot be
+    told (a link to nothing, a loop, no permission) is not, for decoding to say what is wrong."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def real_path(path: Path) -> Path:
+    """``path`` with its links followed. A link loop stays as it is, for decoding to say so:
+    ``Path.resolve`` raised RuntimeError on one before Python 3.13 (a traceback, and no song of
+    the batch separated)."""
+    return Path(os.path.realpath(path))

@@ -1,0 +1,112 @@
+"""``stemgui.cli.tracks.find_tracks``, the songs in the folders given to ``stemgui-separate`` and
+dropped on the window: which files are songs and which are stems an earlier run or export wrote,
+on trees of empty files (nothing is decoded)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from stemgui.cli.tracks import NoSongs, find_tracks
+
+STEMS = ("drums", "bass", "other", "vocals")
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def touch(*names: str) -> list[Path]:
+    paths = [Path(name) for name in names]
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    return paths
+
+
+def stems_of(folder: str, ext: str = "wav", names=STEMS) -> list[Path]:
+    return touch(*(f"{folder}/{stem}.{ext}" for stem in names))
+
+
+def test_stems_written_into_the_folder_given_are_not_songs_the_next_time(caplog):
+    """``stemgui-separate album -o album`` writes album/htdemucs/one/vocals.wav...; the same
+    album given again with another -o (the default one) had its stems separated as songs: only
+    output folders above the folder given were looked for, not the folder itself nor one
+    inside it (-o album/stems)."""
+    songs = touch("album/one.wav", "album/two.mp3")
+    for song in songs:
+        stems_of(f"album/htdemucs/{song.stem}")
+    stems_of("album/stems/htdemucs/one", "flac")
+    with caplog.at_level(logging.WARNING, logger="stemgui.cli"):
+        assert find_tracks([Path("album")]) == (songs, [])
+    assert "album: left out 12 file(s) that look like stems of an earlier run" in caplog.text
+
+
+def test_a_song_named_like_a_stem_alone_is_a_song():
+    """A song named vocals.mp3 alone in its folder was left out ("this folder holds nothing but
+    1 file(s) that look like stems"), for its path matched {model}/{track}/{stem}.{ext} from
+    the folder above; and mix.wav too, beside another song, in the window, whose templates
+    looked for stems exported beside each song. Only the stems of one export, together, are
+    left out."""
+    alone = touch("solo/demo/drums.wav", "solo/live/crowd.wav", "solo/live/vocals.mp3")
+    assert find_tracks([Path("solo")]) == (alone, [])
+    songs = touch("album/mix.wav", "album/one.wav")
+    assert find_tracks([Path("album")], template="{stem}.{ext}") == (songs, [])
+
+
+def test_the_stems_of_one_export_together_are_left_out(caplog):
+    """Their path from an output folder matches a template, and so does another's with only
+    the stem changed: of another format (exported twice), of two-stem mode (no_vocals), beside
+    the song they were made from (which kept them as songs), or at a pace."""
+    stems_of("album/htdemucs/one", "wav", ("vocals", "mix"))
+    stems_of("album/htdemucs/one", "flac", ("drums",))
+    stems_of("album", "wav", ("one_vocals", "one_no_vocals"))
+    stems_of("album/tiny", "mp3", ("vocals 80%", "drums 80%"))
+    one, two = touch("album/one.wav", "album/two.wav")
+    with caplog.at_level(logging.WARNING, logger="stemgui.cli"):
+        paced = [Path("album/tiny/drums 80%.mp3"), Path("album/tiny/vocals 80%.mp3")]
+        assert find_tracks([Path("album")], template="{track}_{stem}.{ext}") == (
+            [one, *paced, two],
+            [],
+        )
+        halves = [Path("album/one_no_vocals.wav"), Path("album/one_vocals.wav")]
+        assert find_tracks([Path("album")], template="{model}/{stem}.{ext}") == (
+            [one, *halves, two],
+            [],
+        )
+    assert "album: left out 5 file(s)" in caplog.text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no named pipes or sockets in folders there")
+def test_pipes_sockets_and_links_to_them_in_a_folder_are_left_out_unopened(caplog):
+    """A named pipe in a folder was taken for a song: the window hashed it for the stem cache,
+    which waits for a writer for ever, and the command line counted it as a failed song. What
+    is not a regular file is left out, said in the log; a link to a song is a song, and a link
+    that leads nowhere is kept, for decoding to say so."""
+    (one,) = touch("album/one.wav")
+    os.mkfifo("album/pipe.mp3")
+    os.mkfifo("outside")
+    os.symlink("../outside", "album/to pipe.wav")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind("album/socket.flac")  # relative: a socket's path is short
+    os.symlink("../elsewhere.wav", "album/linked.wav")
+    touch("elsewhere.wav")
+    os.symlink("loop.mp3", "album/loop.mp3")
+    try:
+        with caplog.at_level(logging.WARNING, logger="stemgui.cli"):
+            found = find_tracks([Path("album")])
+    finally:
+        server.close()
+    assert found == ([Path("album/linked.wav"), Path("album/loop.mp3"), one], [])
+    for name in ("pipe.mp3", "socket.flac", "to pipe.wav"):
+        assert f"album/{name}: left out: not a regular file" in caplog.text
+    os.remove("album/one.wav")
+    os.remove("album/linked.wav")
+    os.remove("album/loop.mp3")
+    assert find_tracks([Path("album")]) == ([], [NoSongs(Path("album"))])  # not "only stems"
