@@ -116,3 +116,19 @@ def contrast(one: QColor, other: QColor) -> float:
 
     light, dark = sorted((luminance(one), luminance(other)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
+
+
+def readable(colour: QColor, background: QColor, ratio: float = 4.5) -> QColor:
+    """``colour``, darkened on a light ``background`` or lightened on a dark one, as little as
+    it takes to read on it at ``ratio`` (its hue kept): a state's colour on either theme."""
+    towards = QColor("black") if background.lightnessF() > 0.5 else QColor("white")
+    for step in range(21):  # 5 % of the way at a time; black or white at the end
+        mixed = QColor.fromRgbF(
+            *(
+                a + (b - a) * step / 20
+                for a, b in zip(colour.getRgbF()[:3], towards.getRgbF()[:3], strict=True)
+            )
+        )
+        if contrast(mixed, background) >= ratio:
+            return mixed
+    return towards

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtGui import QColor, QImage
 
 from stemgui.ui import theme as T
 from stemgui.ui.banner import Banner
+from stemgui.ui.queue import Job, JobState, QueueModel
 
 READABLE = 4.5
 
@@ -34,6 +37,14 @@ def test_contrast_is_wcag_s_ratio():
     assert T.contrast(QColor("#767676"), QColor("white")) == pytest.approx(4.54, abs=0.01)
 
 
+def test_a_colour_is_made_readable_by_as_little_as_it_takes():
+    green, white, dark = QColor("#3fa45b"), QColor("white"), QColor("#1e1f22")
+    darker = T.readable(green, white)
+    assert 4.5 <= T.contrast(darker, white) < 4.8 and darker.lightness() < green.lightness()
+    assert T.readable(green, dark) == green  # 5.2 to 1 already
+    assert T.contrast(T.readable(white, white), white) >= 4.5  # white on white: a grey
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_the_banner_s_close_button_is_readable_on_the_banner(qtbot, theme):
     """The × was drawn in the palette's button text: black on the banner's dark brown in the
@@ -47,3 +58,34 @@ def test_the_banner_s_close_button_is_readable_on_the_banner(qtbot, theme):
     background = image.pixelColor(4, image.height() // 2)  # in the margin left of the text
     close = banner.close_button.geometry()
     assert _most_contrast(image.copy(close), background) >= READABLE
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_queue_s_state_lines_are_readable_on_the_list(qtbot, theme):
+    """done in green, failed in red, cancelled in grey: on the light theme's white list they
+    read at 3.2, 4.0 and 3.5 to 1, the failed red at 4.2 on the dark one."""
+    from stemgui.ui.queue_view import QueuePanel
+
+    T.Theme(theme)
+    model = QueueModel()
+    states = [JobState.DONE, JobState.FAILED, JobState.CANCELLED]
+    model.append(
+        [
+            Job(Path(f"/music/{state.value}.wav"), state=state, model_name="htdemucs", error="x")
+            for state in states
+        ]
+    )
+    panel = QueuePanel(model)
+    qtbot.addWidget(panel)
+    panel.resize(300, 400)
+    panel.show()
+    view = panel.view
+    image = view.viewport().grab().toImage()
+    background = view.palette().base().color()
+    line = view.fontMetrics().height()
+    for row, state in enumerate(states):
+        rect = view.visualRect(model.index(row))
+        # the second of the row's two lines: the state, under the bold title
+        status = rect.adjusted(8, 3 + line + 2, -8, 0)
+        status.setHeight(line - 2)
+        assert _most_contrast(image.copy(status), background) >= READABLE, state
