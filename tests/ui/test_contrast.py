@@ -89,3 +89,19 @@ def test_the_queue_s_state_lines_are_readable_on_the_list(qtbot, theme):
         status = rect.adjusted(8, 3 + line + 2, -8, 0)
         status.setHeight(line - 2)
         assert _most_contrast(image.copy(status), background) >= READABLE, state
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_what_is_wrong_in_the_export_dialog_is_readable(qtbot, settings_store, tmp_path, theme):
+    """Its red was 3.4 to 1 on the dialog, light or dark: what stops the export, hard to read."""
+    from stemgui.ui import settings as S
+    from stemgui.ui.export_dialog import ExportDialog
+
+    T.Theme(theme)
+    dialog = ExportDialog(["drums", "vocals"], S.Settings(settings_store), tmp_path, track="x")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.template.setText("{track}/{song}.{ext}")
+    assert dialog.problem.isVisible()
+    image = dialog.problem.grab().toImage()
+    assert _most_contrast(image, dialog.palette().window().color()) >= READABLE
