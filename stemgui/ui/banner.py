@@ -20,8 +20,10 @@ class Banner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
+        # the × too: in the palette's button text it was black on the brown in the light theme
         self.setStyleSheet(
-            "#banner { background: #5a4a1a; border-radius: 4px; }#banner QLabel { color: #ffe9a8; }"
+            "#banner { background: #5a4a1a; border-radius: 4px; }"
+            "#banner QLabel, #banner QToolButton { color: #ffe9a8; }"
         )
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)

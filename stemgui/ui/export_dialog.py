@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +33,7 @@ from stemgui.playback.stretch import speed_percent
 from stemgui.ui import settings as S
 from stemgui.ui.elided import ElidedLabel, wrapped_label
 from stemgui.ui.stemview import stem_label
+from stemgui.ui.theme import readable
 
 logger = logging.getLogger(__name__)
 
@@ -214,7 +215,8 @@ class ExportDialog(QDialog):
         # as many lines as it takes; no name of its own: a screen reader reads what it says
         self.problem = wrapped_label("")
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the template typed
-        self.problem.setStyleSheet("color: #d9534f;")
+        red = readable(QColor("#d9534f"), self.palette().window().color())  # 3.4 to 1 as it was
+        self.problem.setStyleSheet(f"color: {red.name()};")
         examples = QVBoxLayout()
         examples.addWidget(self.example)
         examples.addWidget(self.problem)

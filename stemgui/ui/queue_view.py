@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from stemgui.ui.elided import one_line
 from stemgui.ui.queue import Job, JobState, QueueModel
+from stemgui.ui.theme import readable
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,8 @@ class QueueDelegate(QStyledItemDelegate):
         )
         painter.setFont(option.font)
         status_colour = _STATE_COLOURS.get(job.state)
-        painter.setPen(QColor(status_colour) if status_colour and not selected else text)
+        if status_colour and not selected:  # as light or dark as the list needs to read it
+            painter.setPen(readable(QColor(status_colour), palette.base().color()))
         status = QFontMetrics(option.font).elidedText(
             job.status_text(), Qt.TextElideMode.ElideRight, rect.width()
         )

@@ -101,3 +101,34 @@ class Theme(QObject):
     def _system_changed(self, _scheme: Qt.ColorScheme) -> None:
         if self.choice == "system":
             self.apply("system")
+
+
+def contrast(one: QColor, other: QColor) -> float:
+    """WCAG's contrast ratio of two colours: 1 (the same) to 21 (black on white); text of
+    normal size reads well from 4.5."""
+
+    def luminance(colour: QColor) -> float:
+        def linear(c: float) -> float:
+            return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (linear(c) for c in (colour.redF(), colour.greenF(), colour.blueF()))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def readable(colour: QColor, background: QColor, ratio: float = 4.5) -> QColor:
+    """``colour``, darkened on a light ``background`` or lightened on a dark one, as little as
+    it takes to read on it at ``ratio`` (its hue kept): a state's colour on either theme."""
+    towards = QColor("black") if background.lightnessF() > 0.5 else QColor("white")
+    for step in range(21):  # 5 % of the way at a time; black or white at the end
+        mixed = QColor.fromRgbF(
+            *(
+                a + (b - a) * step / 20
+                for a, b in zip(colour.getRgbF()[:3], towards.getRgbF()[:3], strict=True)
+            )
+        )
+        if contrast(mixed, background) >= ratio:
+            return mixed
+    return towards

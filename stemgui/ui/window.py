@@ -61,6 +61,7 @@ from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.separation_options import SeparatorFactory
 from stemgui.ui.session_keeper import SessionKeeper
 from stemgui.ui.shown_song import mixer_of
+from stemgui.ui.status_bar import StatusBar
 from stemgui.ui.stem_cache_size import entry_of
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import Theme
@@ -185,6 +186,7 @@ class MainWindow(QMainWindow):
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([300, 900])
         self.setCentralWidget(splitter)
+        self.setStatusBar(StatusBar())  # a message too long is cut in the middle, not the end
         self.device_label = QLabel("Device: —")  # ModelStatus.show_device
         self.device_label.setAccessibleName("Separation device")
         self.statusBar().addPermanentWidget(self.device_label)
