@@ -35,6 +35,13 @@ OutputFactory = Callable[[Any, Any, Any], Any]
 window's plays on the device chosen (``output_menu.chosen_output``), tests' play nowhere."""
 
 
+def _heard(output: Any, otherwise: int) -> int:
+    """The song frame ``output`` plays now, a latency behind what it was handed (its
+    ``heard_position``); ``otherwise`` when it does not say (silence, or a test's output)."""
+    heard = getattr(output, "heard_position", lambda: None)()
+    return otherwise if heard is None else heard
+
+
 class Player(QObject):
     """Transport commands and the position poll for the song on screen.
 
@@ -143,12 +150,14 @@ class Player(QObject):
         if transport is None:
             return False
         playing = transport.playing
+        heard = self.timeline.position  # at the last poll, unless the output says it now
         if self.output is not None:
             output, self.output = self.output, None
+            heard = _heard(output, heard) if playing else heard
             output.close()
         transport.pause()
         if playing:  # from the frame heard, not after those the old device had yet to play
-            transport.seek(self.timeline.position)
+            transport.seek(heard)
         if meanwhile is not None:
             meanwhile()
         opened = self._open_output()
@@ -341,9 +350,7 @@ class Player(QObject):
                 self._output_lost(message)
         position = transport.position
         if transport.playing and self.output is not None:
-            # what is heard, a latency behind what the output was handed (when it says)
-            heard = getattr(self.output, "heard_position", lambda: None)()
-            position = position if heard is None else heard
+            position = _heard(self.output, position)
         ended = self._last_state is not None and transport.ends != self._last_state[-1]
         if position != self._last_position:
             self._last_position = position
