@@ -43,6 +43,18 @@ def device_list(monkeypatch):
     monkeypatch.setattr(sounddevice_output, "_devices", sounddevice_output._DeviceList())
 
 
+@pytest.fixture()
+def device_clock(device_list, monkeypatch):
+    """The clock by which the devices are listed afresh at most every ``FRESH_S``
+    (``output_devices``), standing still until the test moves it on."""
+    from stemgui.playback import sounddevice_output
+    from tests.fakes import FakeClock
+
+    fake = FakeClock()
+    monkeypatch.setattr(sounddevice_output._devices, "clock", fake)
+    return fake
+
+
 @pytest.fixture(autouse=True)
 def _event_loops_still_run():
     """Fail the test in which ``QCoreApplication.exit`` was called outside ``app.exec()``.

@@ -6,7 +6,8 @@ where the outputs are listed under several (Windows lists most devices under MME
 WASAPI and WDM-KS). ``list_outputs`` reads PortAudio's list, initialising PortAudio again first
 where it may (``sounddevice_output._DeviceList.refresh``: only while none of our streams is
 open); ``find_output`` finds a label in it; ``ChosenOutput`` is the player's output factory for
-a chosen device, which plays on the system default (and says so) while that one is not there.
+a chosen device, which plays on the system default (and says so) while that one is not there,
+looking for it afresh at most every ``FRESH_S``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,20 @@ from stemgui.playback.transport import Transport
 from stemgui.stems.stemset import StemSet
 
 logger = logging.getLogger(__name__)
+
+FRESH_S = 5.0
+"""The devices are listed afresh (PortAudio initialised again) at most this often, by the menu
+and by the outputs opened for a device chosen but not listed (``fresh_due``): that takes about
+a second on some Linux (ALSA) setups, and the menu opens at each hover over it, an output at
+each song shown."""
+
+
+def fresh_due() -> bool:
+    """Whether the devices may be listed afresh now: PortAudio was not initialised again yet,
+    or ``FRESH_S`` ago or longer (by ``sounddevice_output._devices.clock``)."""
+    devices = sounddevice_output._devices
+    last = devices.initialised_at
+    return last is None or devices.clock() - last >= FRESH_S
 
 
 @dataclass(frozen=True)
@@ -99,9 +114,9 @@ class ChosenOutput:
         self, stemset: StemSet, mixer: HasGains, transport: Transport
     ) -> SoundDeviceOutput:
         """An output for ``stemset`` on the chosen device, found by its label in PortAudio's
-        list, in a fresh one where it is not there or does not open (plugged in, or pulled out,
-        since PortAudio listed it). ``AudioDeviceError`` naming it when it is listed afresh and
-        still does not open."""
+        list, in a fresh one where it does not open, or is not there and the list was not read
+        afresh in the last ``FRESH_S`` (plugged in, or pulled out, since PortAudio listed it).
+        ``AudioDeviceError`` naming it when it is listed afresh and still does not open."""
         if not self.label:
             return open_output(stemset, mixer, transport)
         sd = sounddevice_output.import_sounddevice()
@@ -114,8 +129,9 @@ class ChosenOutput:
             try:
                 return on(listed)
             except AudioDeviceError as error:  # pulled out since it was listed? A fresh list says
-                logger.info("%s; listing the devices afresh", error)
-        device = find_output(list_outputs(sd), self.label)  # plugged in or pulled out since
+                logger.info("%s; listing the devices afresh", error)  # (a failed open: stale)
+        # plugged in or pulled out since; each song shown opens an output: not every time
+        device = find_output(list_outputs(sd, fresh=fresh_due()), self.label)
         if device is not None:
             return on(device)  # AudioDeviceError naming it when it does not open
         logger.warning("output device %r is not connected: the system default plays", self.label)

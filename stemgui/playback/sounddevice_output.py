@@ -55,12 +55,16 @@ class _DeviceList:
     seen only after ``sounddevice._terminate(); sounddevice._initialize()``. Terminating closes
     every stream, so ``refresh`` does it only when none of ours is open, and only when the list
     may be what failed us (``stale``: an output failed to open or was lost) or is asked for
-    afresh (``force``: the devices are listed for the user to choose one).
+    afresh (``force``: the devices are listed for the user to choose one). ``initialised_at``:
+    when it last did (tried), by ``clock``; None: not yet.
     """
+
+    clock = staticmethod(time.monotonic)  # tests set their own
 
     def __init__(self) -> None:
         self.stale = False
         self.open: weakref.WeakSet[SoundDeviceOutput] = weakref.WeakSet()
+        self.initialised_at: float | None = None
 
     def refresh(self, sd: Any, force: bool = False) -> None:
         """Initialise PortAudio again if the list is stale (or ``force``) and none of our
@@ -71,6 +75,7 @@ class _DeviceList:
         initialize = getattr(sd, "_initialize", None)
         if terminate is None or initialize is None:  # not the sounddevice we know
             return
+        self.initialised_at = self.clock()
         try:
             if getattr(sd, "_initialized", 1) > 0:  # 0: an earlier initialise failed
                 terminate()

@@ -1,11 +1,11 @@
 """Playback ▸ Output device: the sound device to play on, chosen by its name and kept.
 
 The submenu lists "System default" and every output PortAudio has, radio-checked, read afresh
-when it opens, at most every ``FRESH_S`` seconds. PortAudio lists its devices once when it is
-initialised and initialising it again closes every stream, so with a song paused the menu closes
-the song's stream, lists the devices afresh and opens it again where it was
-(``Player.switch_output``); while one plays the list is PortAudio's as it stands, and the menu
-says to pause for a device plugged in since.
+when it opens, at most every few seconds (``output_devices.FRESH_S``). PortAudio lists its
+devices once when it is initialised and initialising it again closes every stream, so with a
+song paused the menu closes the song's stream, lists the devices afresh and opens it again where
+it was (``Player.switch_output``); while one plays the list is PortAudio's as it stands, and the
+menu says to pause for a device plugged in since.
 A device chosen plays at once, where the song is, and is kept by its label
 (``settings.OUTPUT_DEVICE``: PortAudio's numbers change between runs); ``chosen_output`` makes
 the player's output factory that opens it, which says once in the banner when the device kept is
@@ -15,14 +15,19 @@ not connected (the system default plays meanwhile, and the device again once it 
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
-from stemgui.playback.output_devices import ChosenOutput, OutputDevice, find_output, list_outputs
+from stemgui.playback.output_devices import (
+    ChosenOutput,
+    OutputDevice,
+    find_output,
+    fresh_due,
+    list_outputs,
+)
 from stemgui.playback.sounddevice_output import AudioDeviceError, import_sounddevice
 from stemgui.ui import settings as S
 
@@ -33,10 +38,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT = "System default"
 PAUSE_TO_LIST = "Pause to list devices plugged in since"
-FRESH_S = 5.0
-"""The devices are read afresh (PortAudio initialised again, a paused song's stream closed and
-opened again) at most this often: that takes about a second on some Linux (ALSA) setups, and
-the submenu opens at each hover over it."""
 
 
 def not_connected(label: str) -> str:
@@ -67,8 +68,6 @@ class OutputMenu(QObject):
         problem: why none could be listed (no PortAudio), else "".
     """
 
-    clock = staticmethod(time.monotonic)  # tests set their own
-
     def __init__(self, window: MainWindow, menu: QMenu) -> None:
         super().__init__(window)
         self.window = window
@@ -76,12 +75,11 @@ class OutputMenu(QObject):
         self.group = QActionGroup(self)  # exclusive: one radio checked
         self.devices: list[OutputDevice] = []
         self.problem = ""
-        self._fresh_at: float | None = None  # when the devices were last read afresh
         menu.aboutToShow.connect(self.fill)
 
     def read(self) -> None:
         """Read PortAudio's outputs, afresh unless a song plays (its stream would close) or
-        they were read afresh less than ``FRESH_S`` ago."""
+        they were read afresh (here or by an output opened) less than ``FRESH_S`` ago."""
         try:
             sd = import_sounddevice()
         except AudioDeviceError as error:
@@ -90,8 +88,7 @@ class OutputMenu(QObject):
         self.problem = ""
         player = self.window.player
         playing = player.loaded and player.transport.playing
-        last = self._fresh_at
-        fresh = not playing and (last is None or self.clock() - last >= FRESH_S)
+        fresh = not playing and fresh_due()
         if fresh and player.can_play:  # the paused song's stream closed meanwhile
 
             def listing() -> None:
@@ -100,8 +97,6 @@ class OutputMenu(QObject):
             player.switch_output(listing)
         else:
             self.devices = list_outputs(sd, fresh=fresh)
-        if fresh:
-            self._fresh_at = self.clock()
 
     def fill(self) -> None:
         """The menu's items: the system default, each output, the one kept if not connected."""

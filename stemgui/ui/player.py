@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, SPEEDS
+from stemgui.ui.kept_pages import let_go_of_pages
 from stemgui.ui.timeline import Timeline
 
 logger = logging.getLogger(__name__)
@@ -27,14 +28,18 @@ logger = logging.getLogger(__name__)
 POLL_MS = 30
 TRIM_POLLS = 33
 """Every this many polls (about a second) the pages of a memory-mapped song away from the
-playhead are let go (``stemgui.spool.release_outside``): played through, a 60-minute song's
-stems file would otherwise all count in the app's memory (4.9 GB)."""
-KEEP_BEHIND, KEEP_AHEAD = 2.0, 10.0
-"""Seconds around the playhead whose pages are kept."""
+playhead are let go (``kept_pages``)."""
 
 OutputFactory = Callable[[Any, Any, Any], Any]
 """(stemset, mixer, transport) -> an output with ``close()`` (and optionally ``poll()``): the
 window's plays on the device chosen (``output_menu.chosen_output``), tests' play nowhere."""
+
+
+def _heard(output: Any, otherwise: int) -> int:
+    """The song frame ``output`` plays now, a latency behind what it was handed (its
+    ``heard_position``); ``otherwise`` when it does not say (silence, or a test's output)."""
+    heard = getattr(output, "heard_position", lambda: None)()
+    return otherwise if heard is None else heard
 
 
 class Player(QObject):
@@ -145,12 +150,14 @@ class Player(QObject):
         if transport is None:
             return False
         playing = transport.playing
+        heard = self.timeline.position  # at the last poll, unless the output says it now
         if self.output is not None:
             output, self.output = self.output, None
+            heard = _heard(output, heard) if playing else heard
             output.close()
         transport.pause()
         if playing:  # from the frame heard, not after those the old device had yet to play
-            transport.seek(self.timeline.position)
+            transport.seek(heard)
         if meanwhile is not None:
             meanwhile()
         opened = self._open_output()
@@ -343,9 +350,7 @@ class Player(QObject):
                 self._output_lost(message)
         position = transport.position
         if transport.playing and self.output is not None:
-            # what is heard, a latency behind what the output was handed (when it says)
-            heard = getattr(self.output, "heard_position", lambda: None)()
-            position = position if heard is None else heard
+            position = _heard(self.output, position)
         ended = self._last_state is not None and transport.ends != self._last_state[-1]
         if position != self._last_position:
             self._last_position = position
@@ -377,19 +382,7 @@ class Player(QObject):
             self.let_go_of_pages()
 
     def let_go_of_pages(self) -> None:
-        """Drop from memory the pages of the song's memory-mapped stems (and mix) read so far
-        (played, drawn, exported) but those around the playhead; the file keeps them. What is
-        not final yet is left to the separation."""
-        from stemgui.spool import release_outside
-
-        stemset, transport = self.stemset, self.transport
-        if stemset is None or transport is None:
-            return
-        position, rate = transport.position, stemset.samplerate
-        keep = [(position - round(KEEP_BEHIND * rate), position + round(KEEP_AHEAD * rate))]
-        if transport.loop_enabled and transport.loop is not None:  # where each wrap lands:
-            start = transport.loop[0]  # not read back from the file on the audio thread
-            keep.append((start, start + round(KEEP_AHEAD * rate)))
-        for array in (stemset.data, stemset.mix):
-            if array is not None:
-                release_outside(array, keep, stemset.frames_ready)
+        """Drop from memory the song's pages read so far but those around the playhead
+        (``kept_pages``); the file keeps them."""
+        if self.stemset is not None and self.transport is not None:
+            let_go_of_pages(self.stemset, self.transport)

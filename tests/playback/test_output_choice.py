@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from stemgui.playback.output_devices import ChosenOutput, find_output, list_outputs
+from stemgui.playback.output_devices import FRESH_S, ChosenOutput, find_output, list_outputs
 from stemgui.playback.sounddevice_output import AudioDeviceError, open_output
 from tests.playback.output_rig import SoundCards
 
@@ -92,16 +92,25 @@ def test_a_chosen_device_is_found_by_its_label_when_the_numbers_move(rig, cards)
     output.close()
 
 
-def test_a_chosen_device_not_connected_plays_on_the_default_and_says_so(rig, cards):
+def test_a_chosen_device_not_connected_plays_on_the_default_and_says_so(rig, cards, device_clock):
     said = []
     chosen = ChosenOutput("Focusrite Clarett", on_missing=said.append)
     output = chosen(*rig)
     assert output.stream.card == "Built-in Output" and said == ["Focusrite Clarett"]
+    assert cards.initialisations == 2  # listed afresh to look for it
     output.close()
 
-    cards.plugged.append(("Focusrite Clarett", "Core Audio", 10))  # plugged in: found
+    # Plugged in: looked for afresh once the last look is FRESH_S old (each song shown opens an
+    # output, and listing the devices afresh takes a second on some setups), then found.
+    cards.plugged.append(("Focusrite Clarett", "Core Audio", 10))
+    device_clock.now += FRESH_S - 0.5
     output = chosen(*rig)
-    assert output.stream.card == "Focusrite Clarett" and said == ["Focusrite Clarett"]
+    assert output.stream.card == "Built-in Output" and cards.initialisations == 2
+    output.close()
+    device_clock.now += 0.5
+    output = chosen(*rig)
+    assert output.stream.card == "Focusrite Clarett" and cards.initialisations == 3
+    assert said == ["Focusrite Clarett"] * 2
     output.close()
 
 

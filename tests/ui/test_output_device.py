@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
+from stemgui.playback.output_devices import FRESH_S
 from stemgui.playback.transport import PlayState
 from stemgui.ui import settings as S
-from stemgui.ui.output_menu import FRESH_S, PAUSE_TO_LIST, OutputMenu, not_connected
+from stemgui.ui.output_menu import PAUSE_TO_LIST, not_connected
 from stemgui.ui.queue import Job, JobState
-from tests.fakes import FakeClock
 from tests.playback.output_rig import SoundCards
 from tests.ui.song_window import make_stemset, song_window
 
@@ -29,14 +29,6 @@ def cards(monkeypatch):
     sd = SoundCards([BUILT_IN, MIC, SCARLETT])
     monkeypatch.setitem(sys.modules, "sounddevice", sd)
     return sd
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The output menu's clock, which the test moves on."""
-    fake = FakeClock()
-    monkeypatch.setattr(OutputMenu, "clock", fake)
-    return fake
 
 
 def opened(win) -> list[tuple[str, bool, bool]]:
@@ -58,7 +50,7 @@ def choose(win, text: str) -> None:
 
 
 def test_a_device_chosen_plays_at_once_where_the_song_is(
-    qtbot, settings_store, tmp_path, cards, clock
+    qtbot, settings_store, tmp_path, cards, device_clock
 ):
     win, _job = song_window(qtbot, settings_store, tmp_path, None)
     player = win.player
@@ -93,7 +85,7 @@ def test_a_device_chosen_plays_at_once_where_the_song_is(
     ]
     assert cards.initialisations == initialisations and not second.closed
     player.toggle()
-    clock.now += FRESH_S  # the menu's first opening read them afresh: not again this soon
+    device_clock.now += FRESH_S  # the menu's first opening read them afresh: not again this soon
     assert [text for text, _, _ in opened(win)] == [
         "System default",
         "Built-in Output",
@@ -108,7 +100,7 @@ def test_a_device_chosen_plays_at_once_where_the_song_is(
 
 
 def test_the_devices_are_read_afresh_at_most_every_few_seconds(
-    qtbot, settings_store, tmp_path, cards, clock
+    qtbot, settings_store, tmp_path, cards, device_clock
 ):
     """Reading them afresh closes a paused song's stream and initialises PortAudio again, which
     takes a second on some setups: a hover over the submenu now and then must not freeze."""
@@ -118,11 +110,11 @@ def test_the_devices_are_read_afresh_at_most_every_few_seconds(
     assert texts == ["System default", "Built-in Output", "Scarlett 2i2 USB"]
     assert cards.initialisations == initialisations + 1 and len(cards.streams) == streams + 1
     cards.plugged.append(HEADPHONES)
-    clock.now += FRESH_S - 0.5
+    device_clock.now += FRESH_S - 0.5
     assert [text for text, _, _ in opened(win)] == texts  # PortAudio's list as it stands
     assert cards.initialisations == initialisations + 1 and len(cards.streams) == streams + 1
     assert not cards.streams[-1].closed
-    clock.now += 0.5
+    device_clock.now += 0.5
     assert [text for text, _, _ in opened(win)] == [*texts, "USB Headphones"]
     assert cards.initialisations == initialisations + 2 and not cards.streams[-1].closed
     assert win.player.transport.state is PlayState.STOPPED and win.player.can_play
@@ -169,6 +161,34 @@ def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
     win.close()
 
 
+def test_songs_shown_while_the_device_kept_is_not_connected_list_the_devices_afresh_once(
+    qtbot, settings_store, tmp_path, cards, device_clock
+):
+    """Each song shown opens an output, and listing the devices afresh to look for the one kept
+    takes a second on some setups: three songs in a row do it once, a song a few seconds on
+    again (and finds it plugged in since)."""
+    S.Settings(settings_store).set(S.OUTPUT_DEVICE, "Focusrite Clarett")
+    initialisations = cards.initialisations
+    win, _job = song_window(qtbot, settings_store, tmp_path, None)
+
+    def show(name: str) -> None:
+        job = Job(tmp_path / name, state=JobState.DONE, fraction=1.0, stemset=make_stemset())
+        win.controller.model._jobs.append(job)
+        win.show_job(job)
+
+    show("Second.wav")
+    show("Third.wav")
+    assert cards.initialisations == initialisations + 1
+    assert [stream.card for stream in cards.streams] == ["Built-in Output"] * 3
+    assert [stream.closed for stream in cards.streams] == [True, True, False]
+    cards.plugged.append(("Focusrite Clarett", "Core Audio", 10))
+    device_clock.now += FRESH_S
+    show("Fourth.wav")
+    assert cards.initialisations == initialisations + 2
+    assert cards.streams[-1].card == "Focusrite Clarett"
+    win.close()
+
+
 def test_a_device_that_does_not_open_is_named_with_what_to_do(
     qtbot, settings_store, tmp_path, cards
 ):
@@ -200,7 +220,8 @@ def test_without_portaudio_the_menu_says_why(qtbot, settings_store, tmp_path, mo
 
 
 def test_a_switch_goes_on_from_the_frame_heard(qtbot):
-    """The old device had the latency's frames yet to play: the new one plays them."""
+    """The old device had the latency's frames yet to play: the new one plays them, from the
+    frame it heard as it closed (the playhead shown is up to a poll older)."""
     from stemgui.stems.mixer import MixerState
     from stemgui.ui.player import Player
     from stemgui.ui.timeline import Timeline
@@ -221,9 +242,11 @@ def test_a_switch_goes_on_from_the_frame_heard(qtbot):
     player.toggle()
     player.transport.seek(800)
     player.poll()
+    assert player.timeline.position == 500
+    player.transport.on_block(40)  # the callback handed the device 40 frames more since
     assert player.switch_output()
     assert outputs[0].closed and not outputs[1].closed and player.output is outputs[1]
-    assert player.transport.playing and player.transport.position == 500
+    assert player.transport.playing and player.transport.position == 540
     player.unload()
 
 
