@@ -172,10 +172,12 @@ def is_model_name(text: str) -> bool:
 
 
 def not_a_model(text: str, option: str) -> str:
-    """``text`` given to ``option``, which takes every name after it (``--data``, ``bag
-    --weights``), unless it names a model file by its suffix: the model and OUTPUT written after
-    the option (``quantize --data ROOT MODEL OUTPUT``) were taken by it, and said as "the
-    following arguments are required: model, output", and eval read its models as data folders.
+    """``text`` given to ``option``, which takes every name after it (``--data`` of quantize,
+    segment and bag, through ``data_root``; ``bag --weights``), unless it names a model file by
+    its suffix: the model and OUTPUT written after the option (``quantize --data ROOT MODEL
+    OUTPUT``) were taken by it, and said as "the following arguments are required: model,
+    output". eval's ``--data`` never calls it: a model file there is one of its models
+    (``model_or_data_root``, ``DataThenModels``).
 
     Raises:
         argparse.ArgumentTypeError: saying to name the model files before ``option``.
