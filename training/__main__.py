@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from training.model_arguments import CommandParser
 from training.options import (
     count,
     device,
@@ -137,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="log debug messages too, and an error's traceback below its line (default: off, "
         "one line naming what is wrong); give it before COMMAND",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    # eval, quantize, segment and bag take their model files after --data too
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser)
 
     fit = commands.add_parser("fit", help="train (or resume) a model from a recipe")
     fit.add_argument(

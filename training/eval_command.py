@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stemgui.separation import MAX_SHIFTS
+from training.model_arguments import DataThenModels, model_or_data_root
 from training.options import (
-    DataThenModels,
     chunk_seconds,
     count,
     device,
     fraction,
     given_path,
     input_path,
-    model_or_data_root,
     output_file,
 )
 
@@ -36,7 +35,6 @@ def run_eval(args: argparse.Namespace) -> int:
     from training import data as data_mod
     from training.sdr import global_sdr, mean_over_tracks
 
-    args.models = [*args.models, *args.models_after_data]  # eval A --data ROOT B: A, B
     if args.json:
         output_file(args.json, args.models, model=False, overwrite=args.overwrite)
     # refused before data; two runs' best.stemgui are told apart by their folders
