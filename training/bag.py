@@ -23,6 +23,7 @@ import argparse
 import functools
 import logging
 import math
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,10 @@ def parse_weights(text: str) -> list[float]:
 
 
 def _label(path: Path) -> str:
-    """A file with its folder: members are often each run's best.stemgui or q8.stemgui."""
-    return f"{path.parent.name}/{path.name}"
+    """A file with its folder: members are often each run's best.stemgui or q8.stemgui. The
+    folder is the one it is in, not as written: none for ``best.stemgui``, ``..`` for
+    ``../best.stemgui``."""
+    return f"{Path(os.path.abspath(path)).parent.name}/{path.name}"
 
 
 def member_provenance(path: Path) -> dict[str, Any]:

@@ -92,9 +92,12 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
         if not os.path.exists(root):  # Path.exists raised "File name too long" on a long name
             raise FileNotFoundError(f"{root}: no such data folder")
         if root.is_file() and not root.name.endswith(STEM_SUFFIX):  # one stem: bass.wav
+            # bass.wav and ../bass.wav: their folder as written, . and .., says nothing
+            named = root.parent.name not in ("", "..")
+            folder = root.parent if named else Path(os.path.abspath(root)).parent
             raise ValueError(
                 f"{root}: is a file, not a track ({TRACK_LAYOUTS}) nor a folder of tracks; name "
-                f"its folder, {root.parent}"
+                f"its folder, {folder}"
             )
         # A root may itself be one track: a .stem.mp4 file or a stems folder.
         candidates = [root] if root.is_file() else [root, *sorted(root.rglob("*"))]

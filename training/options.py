@@ -64,12 +64,17 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
     """``--data``, ``--cache`` and ``--device`` of a command that measures on MUSDB18
     validation tracks the model it writes (``bag``, ``quantize``, ``segment``); ``what`` says
     what it does with them."""
+    from training.model_arguments import DataThenModels, model_or_data_root
+
     parser.add_argument(
         "--data",
         nargs="*",
-        type=data_root,
+        type=model_or_data_root,
+        action=DataThenModels,
         default=[],
-        help=f"data roots: {what} on their MUSDB18 validation tracks (default: none, not measured)",
+        help=f"data roots: {what} on their MUSDB18 validation tracks (default: none, not "
+        "measured); model files named after them (told by their suffix) are taken as if named "
+        "before --data",
     )
     parser.add_argument(
         "--cache",
@@ -123,11 +128,10 @@ def input_path(text: str) -> str:
 
 
 def data_root(text: str) -> str:
-    """A ``--data`` root, as ``input_path`` takes it, that is no model file (``not_a_model``)
-    nor a file other than a ``.stem.mp4`` (a model saved without its suffix, one stem): data
-    loading said "is a file, not a track", after the models were loaded, and nothing of where a
-    model goes."""
-    text = not_a_model(input_path(text), "--data")
+    """A ``--data`` root, as ``input_path`` takes it, that is no file other than a ``.stem.mp4``
+    (a model saved without its suffix, one stem): data loading said "is a file, not a track",
+    after the models were loaded, and nothing of where a model goes."""
+    text = input_path(text)
     if os.path.isfile(text):  # os.path's: never raises
         from training.data import STEM_SUFFIX, TRACK_LAYOUTS
 
@@ -140,30 +144,6 @@ def data_root(text: str) -> str:
     return text
 
 
-def model_or_data_root(text: str) -> str:
-    """eval's ``--data`` value: a model file, by its suffix, as ``input_path`` takes it (the
-    command's own models: ``DataThenModels``), else a data root (``data_root``)."""
-    return input_path(text) if is_model_name(text) else data_root(text)
-
-
-class DataThenModels(argparse.Action):
-    """eval's ``--data``: the data roots, and the model files named after them (by their
-    suffix), kept as ``models_after_data`` for the command to score after its positional
-    models. The usage line puts options first (``--data DATA [DATA ...] ... [models ...]``),
-    and ``eval --data ROOT MODEL`` said to name the models before --data."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        roots = [value for value in values if not is_model_name(value)]
-        if not roots:
-            raise argparse.ArgumentError(
-                self,
-                f"{' '.join(values)}: model files, and no data folder; name the folders of "
-                "tracks after --data",
-            )
-        setattr(namespace, self.dest, roots)
-        namespace.models_after_data = [value for value in values if is_model_name(value)]
-
-
 def is_model_name(text: str) -> bool:
     """Whether ``text`` names a model file by its suffix (``.stemgui``, ``.th``, ...)."""
     from stemgui.separation.spec import MODEL_SUFFIXES
@@ -172,10 +152,11 @@ def is_model_name(text: str) -> bool:
 
 
 def not_a_model(text: str, option: str) -> str:
-    """``text`` given to ``option``, which takes every name after it (``--data``, ``bag
-    --weights``), unless it names a model file by its suffix: the model and OUTPUT written after
-    the option (``quantize --data ROOT MODEL OUTPUT``) were taken by it, and said as "the
-    following arguments are required: model, output", and eval read its models as data folders.
+    """``text`` given to ``option``, which takes every name after it (``bag --weights``),
+    unless it names a model file by its suffix: OUTPUT and the members written after the option
+    (``bag --weights 1,1,0,1 OUT.stemgui M.th``) were taken by it, and said as "the following
+    arguments are required". ``--data`` keeps such names as the command's own
+    (``training.model_arguments``).
 
     Raises:
         argparse.ArgumentTypeError: saying to name the model files before ``option``.

@@ -49,6 +49,24 @@ def test_each_source_comes_from_the_member_weighted_for_it(tmp_path, members):
     assert [m["steps"] for m in summary] == [2, 2]
 
 
+@pytest.mark.parametrize(
+    ("where", "name"), [("run", "best.stemgui"), ("run/sub", "../best.stemgui")]
+)
+def test_a_member_named_from_its_own_folder_is_recorded_with_that_folder(
+    tmp_path, members, monkeypatch, where, name
+):
+    """``bag b.stemgui best.stemgui ...`` run in the member's folder recorded (and printed
+    with --data) "/best.stemgui", and from below it "../best.stemgui": the folder as written."""
+    from pathlib import Path
+
+    from training.bag import member_provenance
+
+    (tmp_path / "run" / "sub").mkdir(parents=True)
+    shutil.copy(members[0], tmp_path / "run" / "best.stemgui")
+    monkeypatch.chdir(tmp_path / where)
+    assert member_provenance(Path(name))["file"] == "run/best.stemgui"
+
+
 def test_the_bag_records_what_its_members_learnt_from_and_its_commit(tmp_path, members):
     stamped = []
     for index, (data, tracks) in enumerate(

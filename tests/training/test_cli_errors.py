@@ -303,21 +303,17 @@ def test_an_input_path_too_long_for_the_system_is_refused_by_the_parser(tmp_path
 @pytest.mark.parametrize(
     ("command", "option", "stray"),
     [
-        (["quantize", "--data", "d", "m.stemgui", "q.stemgui"], "--data", "m.stemgui"),
-        (["quantize", "m.stemgui", "--data", "d", "q.stemgui"], "--data", "q.stemgui"),
-        (["segment", "--seconds", "4", "--data", "d", "m.th", "s.stemgui"], "--data", "m.th"),
-        (["bag", "--data", "d", "b.stemgui", "m.stemgui", "n.stemgui"], "--data", "b.stemgui"),
         (["bag", "--weights", "1,1,0,1", "b.stemgui", "m.stemgui"], "--weights", "b.stemgui"),
         (["bag", "b.stemgui", "--weights", "1,1,0,1", "m.th"], "--weights", "m.th"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else value,
 )
-def test_a_model_after_data_or_weights_is_said_to_go_before_it(
+def test_a_model_after_weights_is_said_to_go_before_it(
     tmp_path, monkeypatch, capsys, command, option, stray
 ):
-    """--data and bag's --weights take every name after them: quantize, segment and bag said
-    "the following arguments are required: model, output", eval that its model was a data
-    folder."""
+    """bag's --weights takes every name after it: bag said "the following arguments are
+    required: output, models". (Model files after --data are the command's own:
+    test_model_arguments.)"""
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as stop:
         main(command)
@@ -331,15 +327,18 @@ def test_a_model_after_data_or_weights_is_said_to_go_before_it(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "command", [["eval"], ["quantize"], ["segment", "--seconds", "4"], ["bag"]]
+)
 @pytest.mark.parametrize("models", [["m.stemgui"], ["m.stemgui", "n.th"]])
-def test_eval_data_of_model_files_alone_is_refused_by_the_parser(
-    tmp_path, monkeypatch, capsys, models
+def test_data_of_model_files_alone_is_refused_by_the_parser(
+    tmp_path, monkeypatch, capsys, command, models
 ):
-    """Model files after --data are models (``eval --data ROOT MODEL``); with no data folder
-    among them, nothing is left to score them on."""
+    """Model files after --data are the command's own (``eval --data ROOT MODEL``); with no
+    data folder among them, nothing is left to score them on."""
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as stop:
-        main(["eval", "--data", *models])
+        main([*command, "--data", *models])
     assert stop.value.code == 2
     assert (
         f"argument --data: {' '.join(models)}: model files, and no data folder; name the folders "

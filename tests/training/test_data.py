@@ -65,6 +65,23 @@ def test_a_root_that_is_one_stem_file_is_refused_naming_its_folder(tmp_path):
     )
 
 
+@pytest.mark.parametrize(("where", "name"), [(".", "bass.wav"), ("sub", "../bass.wav")])
+def test_a_root_that_is_one_stem_file_named_bare_names_the_folder_to_give(
+    tmp_path, monkeypatch, where, name
+):
+    """``bass.wav`` given from its own folder said "name its folder, .", and ``../bass.wav``
+    "name its folder, ..": no folder a user reads as the one to name."""
+    folder = _stems_folder(tmp_path, False)
+    (folder / "sub").mkdir()
+    monkeypatch.chdir(folder / where)
+    with pytest.raises(ValueError) as caught:
+        data.discover([name])
+    assert str(caught.value) == (
+        f"{name}: is a file, not a track (a .stem.mp4 file or a folder of drums, bass, other "
+        f"and vocals files) nor a folder of tracks; name its folder, {folder}"
+    )
+
+
 def test_a_root_that_is_itself_a_stems_folder_is_one_track(tmp_path):
     folder = _stems_folder(tmp_path, True)
     assert [t.path for t in data.discover([folder])] == [folder]

@@ -1,0 +1,120 @@
+"""Model files named before or after ``--data`` on a ``python -m training`` command line.
+
+``--data`` takes every name after it, and argparse's usage line puts it before the positional
+arguments (``quantize ... [--data [DATA ...]] ... model output``): ``eval --data ROOT MODEL`` and
+``quantize --data ROOT MODEL OUTPUT`` were refused, saying to name the models before --data.
+Told by their suffix, the model files among its names are the command's own (``DataThenModels``),
+put among its positional arguments by ``CommandParser``, the parser of every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from training.options import data_root, is_model_name
+
+
+def model_or_data_root(text: str) -> str:
+    """A ``--data`` value: a model file, by its suffix, as given (``CommandParser`` checks it
+    as the argument it becomes: ``DataThenModels``), else a data root (``data_root``)."""
+    return text if is_model_name(text) else data_root(text)
+
+
+_BEFORE_DATA = "_positionals_before_data"  # namespace attributes, removed by CommandParser
+_AFTER_DATA = "_models_after_data"
+
+
+class DataThenModels(argparse.Action):
+    """``--data`` of eval, quantize, segment and bag: the data roots, and the model files named
+    after them (by their suffix), which ``CommandParser`` puts among the command's positional
+    arguments where they stand on the command line; of model files alone, it is refused."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        roots = [value for value in values if not is_model_name(value)]
+        if values and not roots:
+            raise argparse.ArgumentError(
+                self,
+                f"{' '.join(values)}: model files, and no data folder; name the folders of "
+                "tracks after --data",
+            )
+        setattr(namespace, self.dest, roots)
+        models = [value for value in values if is_model_name(value)]
+        if not models:
+            return
+        if not isinstance(parser, CommandParser):  # nothing would place them: never dropped
+            raise argparse.ArgumentError(
+                self, f"{' '.join(models)}: model files; name them before {option_string}"
+            )
+        if not hasattr(namespace, _BEFORE_DATA):  # the positional arguments given so far
+            given = [a.dest for a in parser._get_positional_actions()]
+            setattr(namespace, _BEFORE_DATA, [d for d in given if getattr(namespace, d, None)])
+        setattr(namespace, _AFTER_DATA, [*getattr(namespace, _AFTER_DATA, []), *models])
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of one ``python -m training`` command: where ``--data`` is ``DataThenModels``,
+    the model files named after it join the positional arguments in the order they were given
+    (``quantize --data ROOT MODEL OUTPUT`` is ``quantize MODEL OUTPUT --data ROOT``), each
+    checked as the argument it becomes, and an argument still missing is said as argparse says
+    it."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        if not any(isinstance(action, DataThenModels) for action in self._actions):
+            return super().parse_known_args(args, namespace)
+        positionals = self._get_positional_actions()
+        required = [action for action in positionals if action.required]
+        for action in required:  # may come after --data: checked once they are placed
+            action.required = False
+        try:
+            namespace, extras = super().parse_known_args(args, namespace)
+        finally:
+            for action in required:
+                action.required = True
+        self._place_models(namespace, positionals)
+        return namespace, extras
+
+    def _place_models(self, namespace: argparse.Namespace, positionals: list) -> None:
+        after = vars(namespace).pop(_AFTER_DATA, [])
+        before = vars(namespace).pop(_BEFORE_DATA, [a.dest for a in positionals])
+
+        def given(action: argparse.Action) -> list[tuple[str, bool]]:
+            value = getattr(namespace, action.dest, None)
+            names = [] if value is None else [value] if action.nargs is None else value
+            return [(name, False) for name in names]  # checked by the parser already
+
+        # (name, to be checked as the argument it becomes), in the command line's order
+        names = [name for a in positionals if a.dest in before for name in given(a)]
+        names += [(name, True) for name in after]
+        names += [name for a in positionals if a.dest not in before for name in given(a)]
+        singles = sum(action.nargs is None for action in positionals)
+        spare = max(len(names) - singles, 0)  # for the argument of many names (bag's models)
+        labels = [action.metavar or action.dest for action in positionals]
+        missing = []
+        for action, label in zip(positionals, labels):
+            take = 1 if action.nargs is None else spare
+            taken, names = names[:take], names[take:]
+            values = [self._checked(action, label, name) if raw else name for name, raw in taken]
+            if not values and action.nargs in (None, "+"):
+                missing.append(label)
+            single = values[0] if values else None
+            setattr(namespace, action.dest, single if action.nargs is None else values)
+        data = next(a.dest for a in self._actions if isinstance(a, DataThenModels))
+        if missing:
+            told = ""
+            if getattr(namespace, data):  # a model file without its suffix was a data folder
+                from stemgui.separation.spec import MODEL_SUFFIXES
+
+                suffixes = ", ".join(MODEL_SUFFIXES)
+                told = f" (after --data, model files are told by their suffix: {suffixes})"
+            self.error(f"the following arguments are required: {', '.join(missing)}{told}")
+        if names:
+            self.error(
+                f"{' '.join(name for name, _ in names)}: more names than {', '.join(labels)}; "
+                "name each once, before --data or after its folders"
+            )
+
+    def _checked(self, action: argparse.Action, label: str, name: str) -> str:
+        try:
+            return action.type(name) if action.type else name
+        except argparse.ArgumentTypeError as error:
+            self.error(f"argument {label}: {error}")
