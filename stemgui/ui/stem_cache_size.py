@@ -49,7 +49,7 @@ def entry_of(job: Job | None) -> str | None:
         return None
     if job.stem_entry:
         return job.stem_entry
-    return job.kept.entry if job.kept is not None else None  # parked: its entry is kept's
+    return job.kept.entry if job.kept is not None else None  # answered from the cache
 
 
 class StemCacheSizeDialog(QDialog):

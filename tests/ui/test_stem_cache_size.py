@@ -4,6 +4,7 @@ song on screen keeps its stems whoever makes room."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,12 +12,12 @@ import pytest
 from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
-from stemgui.ui import stem_cache_size
+from stemgui.ui import stem_cache_size, worker_cache
 from stemgui.ui.queue import JobState
 from stemgui.ui.stem_cache_size import StemCacheSizeDialog, entry_of
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
-from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.conftest import TIMEOUT_MS, write_song
 
 FRAMES = 1 << 16  # two stereo stems and the mix, float32: 1.5 MiB an entry
 
@@ -28,6 +29,13 @@ def _put(cache: StemCache, letter: str, used_ns: int) -> str:
     assert cache.put(key, StemSet(("vocals", "other"), 8000, data, data.sum(axis=0)))
     os.utime(cache.root / key / "entry.json", ns=(used_ns, used_ns))
     return key
+
+
+def _read_from(cache: StemCache, job) -> str | None:
+    """The stem cache entry whose files ``job``'s stems are memory-mapped from, or None."""
+    name = getattr(getattr(job.stemset, "data", None), "filename", None)
+    folder = Path(name).parent if name is not None else None
+    return folder.name if folder is not None and folder.parent == cache.root else None
 
 
 def _window(qtbot, settings_store, tiny_model_file) -> MainWindow:
@@ -193,4 +201,27 @@ def test_storing_a_new_song_never_evicts_the_song_on_screen(
     qtbot.waitUntil(lambda: entry_of(second) is not None, timeout=TIMEOUT_MS)
     assert window.shown_job is first
     assert sorted(cache.keys()) == sorted([on_screen, entry_of(second)])  # over the limit
+    window.close()
+
+
+def test_a_song_parked_then_shown_again_keeps_its_stems_without_a_stamp(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path, monkeypatch
+):
+    """Parking a song forgot its entry: with no ``kept`` (its model's files could not be
+    stamped), shown again it was not protected, and the store of the next song deleted the
+    stems its player reads."""
+    monkeypatch.setattr(worker_cache, "model_stamps", lambda spec: None)
+    window = _window(qtbot, settings_store, tiny_model_file)
+    first, second = window.add_paths(songs)
+    cache = window.controller.worker.stem_cache
+    qtbot.waitUntil(lambda: _read_from(cache, second) is not None, timeout=TIMEOUT_MS)  # parked
+    entry = _read_from(cache, second)
+    assert second.kept is None
+    window.select(second)  # on screen again, the first song parked
+    assert window.shown_job is second and entry_of(second) == entry
+    assert _read_from(cache, first) not in (None, entry)
+    cache.max_bytes = cache.size() * 3 // 4  # room for one song's stems and a half
+    (third,) = window.add_paths([write_song(tmp_path / "c.wav", seed=3)])
+    qtbot.waitUntil(lambda: _read_from(cache, third) is not None, timeout=TIMEOUT_MS)
+    assert sorted(cache.keys()) == sorted([entry, _read_from(cache, third)])  # not the first
     window.close()
