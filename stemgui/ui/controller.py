@@ -256,14 +256,7 @@ class QueueController(QObject):
         earlier = finished_stems.separated_before(self.model.jobs, key)
         if earlier is not None:
             logger.info("%s: reusing the stems separated earlier with the same settings", job.path)
-            self.model.update(
-                job,
-                state=JobState.LOADING,
-                stemset=earlier.stemset,
-                waveforms=earlier.waveforms,
-                model_name=earlier.model_name,
-                kept=earlier.kept,
-            )
+            self.model.update(job, state=JobState.LOADING, **finished_stems.taken_from(earlier))
             self.job_started.emit(job)
             self.model.update(job, state=JobState.DONE, fraction=1.0, cache_key=key)
             self.job_ended.emit(job)
@@ -327,7 +320,8 @@ class QueueController(QObject):
     def _on_stored(self, job_id: int, key: str) -> None:
         for job in self.model.jobs:
             if job.id == job_id and job.state is JobState.DONE:
-                job.stem_entry = key
+                for row in finished_stems.sharing(job, self.model.jobs):  # added again meanwhile
+                    row.stem_entry = key
                 self.job_stored.emit(job)
 
     @Slot(int, object)

@@ -40,6 +40,26 @@ def separated_before(jobs: Iterable[Job], key: tuple | None) -> Job | None:
     return None
 
 
+def taken_from(earlier: Job) -> dict[str, Any]:
+    """What a song added again takes from the row that separated it (``separated_before``):
+    its stems, their waveforms and model, and where they are kept."""
+    return {
+        "stemset": earlier.stemset,
+        "waveforms": earlier.waveforms,
+        "model_name": earlier.model_name,
+        "kept": earlier.kept,
+        "stem_entry": earlier.stem_entry,
+    }
+
+
+def sharing(job: Job, jobs: Iterable[Job]) -> list[Job]:
+    """The rows of ``jobs`` holding ``job``'s stems (a song added again shares its first
+    row's), ``job`` among them."""
+    if job.stemset is None:
+        return [job]
+    return [row for row in jobs if row.stemset is job.stemset and row is not job] + [job]
+
+
 def park(job: Job, jobs: list[Job], cache: Any, scratch_dir: Path | None) -> bool:
     """Let a finished song that is not on screen read its stems from the stem ``cache``
     (memory-mapped, clean pages the system can drop) and free its own copy; True if so.
@@ -50,7 +70,7 @@ def park(job: Job, jobs: list[Job], cache: Any, scratch_dir: Path | None) -> boo
     """
     # the song added again shares the stems of its first row, which has the cache entry:
     # the rows go together (the window parks none of them while one is on screen)
-    rows = [row for row in jobs if row.stemset is job.stemset] or [job]
+    rows = sharing(job, jobs)
     entry = next((row.stem_entry for row in rows if row.stem_entry), "")
     if job.state is not JobState.DONE or not entry or cache is None:
         return False

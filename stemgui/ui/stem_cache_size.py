@@ -49,7 +49,7 @@ def entry_of(job: Job | None) -> str | None:
         return None
     if job.stem_entry:
         return job.stem_entry
-    return job.kept.entry if job.kept is not None else None  # answered from the cache
+    return job.kept.entry if job.kept is not None else None  # found there, until ``stored``
 
 
 class StemCacheSizeDialog(QDialog):

@@ -79,7 +79,8 @@ class SeparationWorker(StemCacheSteps, QObject):
             ``NoModelError``: the store's default, and the store has none now): the song is not
             at fault, and every song after it would fail alike. ``loads``: it loaded, and its
             network cannot separate (``ModelRunError``).
-        stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
+        stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``
+            (stored there, or found there).
         kept(job, kept): the job's full stems are in the stem cache (before ``finished`` when
             they were found there, after it when stored): a
             ``restore.Kept`` (the entry, and the song and model files as they were recognised),
@@ -246,6 +247,7 @@ class SeparationWorker(StemCacheSteps, QObject):
             if hit is not None:
                 self._keep(job, hit.key, stamp, options)
                 self._finish_from_cache(job, path, hit, options)
+                self.stored.emit(job, hit.key)  # its entry, protected while it is on screen
                 return
         self.stage.emit(job, "loading model")
         if identity is None:  # not looked up for the cache: once, for the reuse of the model

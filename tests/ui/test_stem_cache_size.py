@@ -225,3 +225,45 @@ def test_a_song_parked_then_shown_again_keeps_its_stems_without_a_stamp(
     qtbot.waitUntil(lambda: _read_from(cache, third) is not None, timeout=TIMEOUT_MS)
     assert sorted(cache.keys()) == sorted([entry, _read_from(cache, third)])  # not the first
     window.close()
+
+
+def test_a_song_added_again_or_answered_from_the_cache_knows_its_entry(
+    qtbot, settings_store, tiny_model_file, songs, monkeypatch
+):
+    """Without a kept stamp, a song added again (sharing its first row's stems, also before
+    they were stored) and a song answered from the stem cache had no entry on screen: making
+    room deleted the stems its player reads."""
+    monkeypatch.setattr(worker_cache, "model_stamps", lambda spec: None)
+    window = _window(qtbot, settings_store, tiny_model_file)
+    cache = window.controller.worker.stem_cache
+    again, entry_then = [], []
+
+    def add_again(job) -> None:  # as soon as it is separated: before the worker stores it
+        if job is first:
+            window.controller.job_ended.disconnect(add_again)
+            entry_then.append(first.stem_entry)
+            again.extend(window.add_paths(songs[:1]))
+
+    window.controller.job_ended.connect(add_again)
+    (first,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: bool(first.stem_entry), timeout=TIMEOUT_MS)
+    entry = first.stem_entry
+    (second,) = again
+    assert entry_then == [""]  # not stored yet when it was added again
+    (third,) = window.add_paths(songs[:1])  # after it was stored
+    assert first.stemset is second.stemset is third.stemset
+    _put(StemCache(cache.root), "a", 1)  # another song's stems, to make room from
+    cache.max_bytes = 0
+    for row in (second, third):
+        window.select(row)
+        assert entry_of(row) == entry
+        cache.evict(window.controller.worker.on_screen())  # as the worker's next store does
+        assert cache.keys() == [entry]
+
+    for row in (first, second, third):
+        window.remove_job(row)
+    (answered,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: answered.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert window.shown_job is answered and _read_from(cache, answered) == entry
+    qtbot.waitUntil(lambda: entry_of(answered) == entry, timeout=TIMEOUT_MS)
+    window.close()
