@@ -85,6 +85,8 @@ class SeparationWorker(StemCacheSteps, QObject):
             they were found there, after it when stored): a
             ``restore.Kept`` (the entry, and the song and model files as they were recognised),
             which the session keeps so that the next start finds them without the model.
+        evicted(keys): the stem cache entries deleted to make room for stems just stored
+            (``StemCache.evicted``), oldest first.
         not_kept(job, message): the job's stems could not be stored in the stem cache (its
             folder read-only, its disk full, the stems larger than its limit): why, in words,
             with what to do (``StemCache.problem``).
@@ -111,6 +113,7 @@ class SeparationWorker(StemCacheSteps, QObject):
     finished = Signal(int, object, object)
     stored = Signal(int, str)
     kept = Signal(int, object)
+    evicted = Signal(object)
     not_kept = Signal(int, str)
     failed = Signal(int, str, bool)
     model_failed = Signal(int, str, str, bool)

@@ -162,7 +162,7 @@ def test_songs_of_the_queue_whose_stems_went_are_named(
     said = window.statusBar().currentMessage()
     assert said.startswith("Stem cache limit: 1 GB. The stems of the 2 songs used least ")
     assert said.endswith(
-        " 1 song in the queue keeps its stems until removed or the app closes, and will be "
+        " In the queue, b.wav keeps its stems until removed or the app closes, and will be "
         "separated again at the next start."
     )
     assert second.stemset is not None and second.state is JobState.DONE
@@ -266,4 +266,32 @@ def test_a_song_added_again_or_answered_from_the_cache_knows_its_entry(
     qtbot.waitUntil(lambda: answered.state is JobState.DONE, timeout=TIMEOUT_MS)
     assert window.shown_job is answered and _read_from(cache, answered) == entry
     qtbot.waitUntil(lambda: entry_of(answered) == entry, timeout=TIMEOUT_MS)
+    window.close()
+
+
+def test_a_song_of_the_queue_whose_stems_made_room_is_said_and_still_plays(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path
+):
+    """The worker's store deleted the entry a song of the queue reads its stems from without a
+    word (only File ▸ Stem cache size… said it). Selected again, the song plays its stems (a
+    file deleted stays readable while it is mapped) and is separated again at the next start."""
+    window = _window(qtbot, settings_store, tiny_model_file)
+    first, second = window.add_paths(songs)
+    cache = window.controller.worker.stem_cache
+    qtbot.waitUntil(lambda: _read_from(cache, second) is not None, timeout=TIMEOUT_MS)  # parked
+    heard = np.array(second.stemset.data)
+    cache.max_bytes = cache.size() * 3 // 4  # room for the song on screen and the new one
+    (third,) = window.add_paths([write_song(tmp_path / "c.wav", seed=3)])
+    qtbot.waitUntil(lambda: _read_from(cache, third) is not None, timeout=TIMEOUT_MS)
+    assert sorted(cache.keys()) == sorted([entry_of(first), entry_of(third)])  # not second's
+    assert window.statusBar().currentMessage() == (
+        "The stems of songs used least recently were deleted from the stem cache to make room "
+        "(File ▸ Stem cache size… sets its limit). In the queue, b.wav keeps its stems until "
+        "removed or the app closes, and will be separated again at the next start."
+    )
+
+    window.select(second)
+    assert window.shown_job is second and window.player.stemset is second.stemset
+    assert window.pages.currentWidget() is window.stems and heard.any()
+    np.testing.assert_array_equal(second.stemset.data, heard)  # not silence
     window.close()
