@@ -81,6 +81,7 @@ class StemCache:
         self._lock = threading.RLock()
         self._opened = False
         self.problem: str | None = None  # see ``put``
+        self.evicted: list[str] = []  # see ``put``
 
     @staticmethod
     def key(song_sha256: str, model_id: str, options: Mapping[str, Any]) -> str:
@@ -153,7 +154,8 @@ class StemCache:
         keep: str | None = None,
     ) -> bool:
         """Store the complete ``stemset`` (and its mix) as entry ``key``; True when stored.
-        Making room for it (``evict``) never deletes entry ``keep`` (the song on screen).
+        Making room for it (``evict``) never deletes entry ``keep`` (the song on screen);
+        ``evicted`` then holds the keys it deleted, oldest first ([] after any other put).
 
         ``info`` (JSON-able: source, model, options...) is kept in ``entry.json``; its
         ``model`` is the display name a hit reports. Never raises for the disk: a failure
@@ -163,6 +165,7 @@ class StemCache:
         """
         if not stemset.complete or stemset.frames == 0:
             raise ValueError(f"only complete, non-empty stems are cached, got {stemset!r}")
+        self.evicted = []
         needed = stemset.data.nbytes + (0 if stemset.mix is None else stemset.mix.nbytes)
         if needed > self.max_bytes:
             logger.info(
@@ -193,7 +196,7 @@ class StemCache:
             logger.warning("the stems could not be cached in %s: %s", self.root, error)
             self.problem = self._said(error)
             return False
-        self.evict(key, keep)
+        self.evicted = self.evict(key, keep)
         return True
 
     def _said(self, error: OSError) -> str:

@@ -68,6 +68,7 @@ class QueueController(QObject):
             job waits again, its ``stemset`` gone: see ``model_failed``).
         job_ended(job): DONE, FAILED or CANCELLED.
         job_stored(job): a DONE job's stems are in the stem cache (``park`` can use them).
+        evicted(keys): the stem cache entries deleted to make room (``SeparationWorker``).
         not_kept(message): a song's stems could not be kept in the stem cache: why, and what
             to do (``SeparationWorker.not_kept``).
         model_failed(model, message, loads): the model spec ``model`` did not load (why:
@@ -84,6 +85,7 @@ class QueueController(QObject):
     job_progress = Signal(object)
     job_ended = Signal(object)
     job_stored = Signal(object)
+    evicted = Signal(object)
     not_kept = Signal(str)
     model_failed = Signal(str, str, bool)
     device_changed = Signal(str)
@@ -132,6 +134,7 @@ class QueueController(QObject):
         self.worker.finished.connect(self._on_finished)
         self.worker.stored.connect(self._on_stored)
         self.worker.kept.connect(self._on_kept)
+        self.worker.evicted.connect(self.evicted)
         self.worker.not_kept.connect(self._on_not_kept)
         self.worker.failed.connect(self._on_failed)
         self.worker.model_failed.connect(self._on_model_failed)
@@ -256,14 +259,7 @@ class QueueController(QObject):
         earlier = finished_stems.separated_before(self.model.jobs, key)
         if earlier is not None:
             logger.info("%s: reusing the stems separated earlier with the same settings", job.path)
-            self.model.update(
-                job,
-                state=JobState.LOADING,
-                stemset=earlier.stemset,
-                waveforms=earlier.waveforms,
-                model_name=earlier.model_name,
-                kept=earlier.kept,
-            )
+            self.model.update(job, state=JobState.LOADING, **finished_stems.taken_from(earlier))
             self.job_started.emit(job)
             self.model.update(job, state=JobState.DONE, fraction=1.0, cache_key=key)
             self.job_ended.emit(job)
@@ -327,7 +323,8 @@ class QueueController(QObject):
     def _on_stored(self, job_id: int, key: str) -> None:
         for job in self.model.jobs:
             if job.id == job_id and job.state is JobState.DONE:
-                job.stem_entry = key
+                for row in finished_stems.sharing(job, self.model.jobs):  # added again meanwhile
+                    row.stem_entry = key
                 self.job_stored.emit(job)
 
     @Slot(int, object)

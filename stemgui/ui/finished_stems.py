@@ -8,6 +8,7 @@ copy (``park``). A song's scratch file is deleted once no row holds its stems (`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,26 @@ def separated_before(jobs: Iterable[Job], key: tuple | None) -> Job | None:
     return None
 
 
+def taken_from(earlier: Job) -> dict[str, Any]:
+    """What a song added again takes from the row that separated it (``separated_before``):
+    its stems, their waveforms and model, and where they are kept."""
+    return {
+        "stemset": earlier.stemset,
+        "waveforms": earlier.waveforms,
+        "model_name": earlier.model_name,
+        "kept": earlier.kept,
+        "stem_entry": earlier.stem_entry,
+    }
+
+
+def sharing(job: Job, jobs: Iterable[Job]) -> list[Job]:
+    """The rows of ``jobs`` holding ``job``'s stems (a song added again shares its first
+    row's), ``job`` among them."""
+    if job.stemset is None:
+        return [job]
+    return [row for row in jobs if row.stemset is job.stemset and row is not job] + [job]
+
+
 def park(job: Job, jobs: list[Job], cache: Any, scratch_dir: Path | None) -> bool:
     """Let a finished song that is not on screen read its stems from the stem ``cache``
     (memory-mapped, clean pages the system can drop) and free its own copy; True if so.
@@ -49,10 +70,12 @@ def park(job: Job, jobs: list[Job], cache: Any, scratch_dir: Path | None) -> boo
     """
     # the song added again shares the stems of its first row, which has the cache entry:
     # the rows go together (the window parks none of them while one is on screen)
-    rows = [row for row in jobs if row.stemset is job.stemset] or [job]
+    rows = sharing(job, jobs)
     entry = next((row.stem_entry for row in rows if row.stem_entry), "")
     if job.state is not JobState.DONE or not entry or cache is None:
         return False
+    if _mapped_from(job.stemset, Path(cache.root) / entry):
+        return False  # parked before (or answered from there): nothing to free
     hit = cache.get(entry)
     if hit is None or job.stemset is None or hit.names != job.stemset.names:
         return False  # gone from the cache, or two-stem mode (made from other stems)
@@ -62,10 +85,16 @@ def park(job: Job, jobs: list[Job], cache: Any, scratch_dir: Path | None) -> boo
     if job.waveforms is not None:
         job.waveforms.rebind(parked)
     previous = job.stemset
-    for row in rows:
-        row.stemset, row.stem_entry = parked, ""
+    for row in rows:  # each keeps its entry: shown again, its player reads it (``entry_of``)
+        row.stemset, row.stem_entry = parked, entry
     let_go_of(previous, jobs, scratch_dir)
     return True
+
+
+def _mapped_from(stemset: Any, folder: Path) -> bool:
+    """Whether ``stemset``'s stems are the files of the stem cache entry in ``folder``."""
+    name = getattr(getattr(stemset, "data", None), "filename", None)
+    return name is not None and Path(name).parent == Path(os.path.abspath(folder))
 
 
 def let_go_of(stemset: Any, jobs: Iterable[Job], scratch_dir: Path | None) -> None:

@@ -66,7 +66,7 @@ class Job:
     # a restored song's own SeparationOptions (its stems come from the cache as they were);
     # None: the settings' when it starts
     options: Any = None
-    stem_entry: str = ""  # the stem cache entry holding its stems once stored
+    stem_entry: str = ""  # the stem cache entry holding its stems once stored or found there
     # where its full stems are kept, for the next start (``restore``): a ``restore.Kept``
     kept: Any = None
     hold: str = ""  # why the queue does not start it yet ("no model yet")

@@ -49,7 +49,7 @@ def entry_of(job: Job | None) -> str | None:
         return None
     if job.stem_entry:
         return job.stem_entry
-    return job.kept.entry if job.kept is not None else None  # parked: its entry is kept's
+    return job.kept.entry if job.kept is not None else None  # found there, until ``stored``
 
 
 class StemCacheSizeDialog(QDialog):
@@ -149,11 +149,36 @@ def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
                 f" The stems of the {counted(songs - left, 'song')} used least recently were "
                 f"deleted ({in_words(before - after)})."
             )
-        queued = [job for job in window.controller.model.jobs if entry_of(job) in removed]
-        if queued:  # their stems are read from those files until they go (as Clear says)
-            keep = "keeps its stems" if len(queued) == 1 else "keep theirs"
-            message += (
-                f" {counted(len(queued), 'song')} in the queue {keep} until removed or the app "
-                "closes, and will be separated again at the next start."
-            )
+        message += queue_keeps(window, removed)
     window.statusBar().showMessage(message, 10_000)
+
+
+def say_evicted(window: MainWindow, removed: list[str]) -> None:
+    """The worker's store made room by deleting the entries ``removed``: the status bar says so
+    when songs of the queue had their stems there (of songs not in the queue, nothing is said:
+    that is what the limit is for)."""
+    kept = queue_keeps(window, removed)
+    if kept:
+        window.statusBar().showMessage(
+            "The stems of songs used least recently were deleted from the stem cache to make "
+            f"room (File ▸ Stem cache size… sets its limit).{kept}",
+            15_000,
+        )
+
+
+def queue_keeps(window: MainWindow, removed: list[str]) -> str:
+    """What becomes of the songs of the queue whose stem cache entries are among ``removed``,
+    in words (" In the queue, b.wav keeps its stems until..."; past three songs, counted), or ""
+    for none."""
+    queued = {
+        job.path: job.title for job in window.controller.model.jobs if entry_of(job) in removed
+    }
+    if not queued:
+        return ""
+    # they read their stems from the files deleted until they go (as Clear says)
+    names = ", ".join(queued.values()) if len(queued) <= 3 else counted(len(queued), "song")
+    keep = "keeps its stems" if len(queued) == 1 else "keep theirs"
+    return (
+        f" In the queue, {names} {keep} until removed or the app closes, and will be separated "
+        "again at the next start."
+    )

@@ -62,7 +62,7 @@ from stemgui.ui.separation_options import SeparatorFactory
 from stemgui.ui.session_keeper import SessionKeeper
 from stemgui.ui.shown_song import mixer_of
 from stemgui.ui.status_bar import StatusBar
-from stemgui.ui.stem_cache_size import entry_of
+from stemgui.ui.stem_cache_size import entry_of, say_evicted
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.theme import Theme
 from stemgui.ui.timeline import Timeline
@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
         c.job_ended.connect(self.following.job_ended)
         c.job_stored.connect(self.screen.park_if_hidden)
         c.not_kept.connect(self.messages.not_kept)
+        c.evicted.connect(lambda removed: say_evicted(self, removed))  # a new song made room
         m = self.model_status
         c.device_changed.connect(m.device_in_use)
         c.model.dataChanged.connect(lambda *_: m.show_device())  # a song started or ended

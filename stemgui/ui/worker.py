@@ -79,11 +79,14 @@ class SeparationWorker(StemCacheSteps, QObject):
             ``NoModelError``: the store's default, and the store has none now): the song is not
             at fault, and every song after it would fail alike. ``loads``: it loaded, and its
             network cannot separate (``ModelRunError``).
-        stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``.
+        stored(job, key): after ``finished``, the stems are in the stem cache as entry ``key``
+            (stored there, or found there).
         kept(job, kept): the job's full stems are in the stem cache (before ``finished`` when
             they were found there, after it when stored): a
             ``restore.Kept`` (the entry, and the song and model files as they were recognised),
             which the session keeps so that the next start finds them without the model.
+        evicted(keys): the stem cache entries deleted to make room for stems just stored
+            (``StemCache.evicted``), oldest first.
         not_kept(job, message): the job's stems could not be stored in the stem cache (its
             folder read-only, its disk full, the stems larger than its limit): why, in words,
             with what to do (``StemCache.problem``).
@@ -110,6 +113,7 @@ class SeparationWorker(StemCacheSteps, QObject):
     finished = Signal(int, object, object)
     stored = Signal(int, str)
     kept = Signal(int, object)
+    evicted = Signal(object)
     not_kept = Signal(int, str)
     failed = Signal(int, str, bool)
     model_failed = Signal(int, str, str, bool)
@@ -246,6 +250,7 @@ class SeparationWorker(StemCacheSteps, QObject):
             if hit is not None:
                 self._keep(job, hit.key, stamp, options)
                 self._finish_from_cache(job, path, hit, options)
+                self.stored.emit(job, hit.key)  # its entry, protected while it is on screen
                 return
         self.stage.emit(job, "loading model")
         if identity is None:  # not looked up for the cache: once, for the reuse of the model

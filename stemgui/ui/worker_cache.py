@@ -33,10 +33,10 @@ logger = logging.getLogger(__name__)
 class StemCacheSteps:
     """Mixin giving ``SeparationWorker`` (``stemgui.ui.worker``) its stem cache steps.
 
-    The worker has the signals ``started``, ``progress``, ``finished``, ``stored``, ``kept``
-    and ``not_kept``, its ``stem_cache`` (None: separate every time), the events ``stopping`` and
-    ``storing``, the ``_identity`` of a model and ``_scratch_file`` (a file for stems to keep
-    off the RAM).
+    The worker has the signals ``started``, ``progress``, ``finished``, ``stored``, ``kept``,
+    ``evicted`` and ``not_kept``, its ``stem_cache`` (None: separate every time), the events
+    ``stopping`` and ``storing``, the ``_identity`` of a model and ``_scratch_file`` (a file for
+    stems to keep off the RAM).
     """
 
     started: Any
@@ -44,6 +44,7 @@ class StemCacheSteps:
     finished: Any
     stored: Any
     kept: Any
+    evicted: Any
     not_kept: Any
     stem_cache: Any
     on_screen: Callable[[], str | None]
@@ -132,6 +133,8 @@ class StemCacheSteps:
             if cache.put(key, stemset, info, cancel=self.stopping, keep=self.on_screen()):
                 self.stored.emit(job, key)
                 self._keep(job, key, stamp, options)
+                if cache.evicted:  # the queue may read some of them: the window says so
+                    self.evicted.emit(list(cache.evicted))
             elif cache.problem is not None:
                 self.not_kept.emit(job, cache.problem)
         except SeparationCancelled:

@@ -147,10 +147,12 @@ def test_eviction_removes_the_least_recently_used_first(tmp_path):
     cache.put(b, _stems(2))
     assert cache.get(a) is not None  # a is now used more recently than b
     cache.put(c, _stems(3))
-    assert sorted(cache.keys()) == sorted([a, c])
+    assert sorted(cache.keys()) == sorted([a, c]) and cache.evicted == [b]  # the window says
     cache.put(d, _stems(4))  # nothing read since: a is the oldest now
-    assert sorted(cache.keys()) == sorted([c, d])
+    assert sorted(cache.keys()) == sorted([c, d]) and cache.evicted == [a]
     assert cache.size() <= cache.max_bytes
+    cache.put(d, _stems(4))
+    assert cache.evicted == []  # stored before: nothing went
 
 
 def test_an_entry_that_cannot_be_deleted_is_not_counted_as_evicted(tmp_path, monkeypatch):

@@ -4,6 +4,7 @@ song on screen keeps its stems whoever makes room."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,12 +12,12 @@ import pytest
 from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
-from stemgui.ui import stem_cache_size
+from stemgui.ui import stem_cache_size, worker_cache
 from stemgui.ui.queue import JobState
 from stemgui.ui.stem_cache_size import StemCacheSizeDialog, entry_of
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
-from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.conftest import TIMEOUT_MS, write_song
 
 FRAMES = 1 << 16  # two stereo stems and the mix, float32: 1.5 MiB an entry
 
@@ -28,6 +29,13 @@ def _put(cache: StemCache, letter: str, used_ns: int) -> str:
     assert cache.put(key, StemSet(("vocals", "other"), 8000, data, data.sum(axis=0)))
     os.utime(cache.root / key / "entry.json", ns=(used_ns, used_ns))
     return key
+
+
+def _read_from(cache: StemCache, job) -> str | None:
+    """The stem cache entry whose files ``job``'s stems are memory-mapped from, or None."""
+    name = getattr(getattr(job.stemset, "data", None), "filename", None)
+    folder = Path(name).parent if name is not None else None
+    return folder.name if folder is not None and folder.parent == cache.root else None
 
 
 def _window(qtbot, settings_store, tiny_model_file) -> MainWindow:
@@ -154,7 +162,7 @@ def test_songs_of_the_queue_whose_stems_went_are_named(
     said = window.statusBar().currentMessage()
     assert said.startswith("Stem cache limit: 1 GB. The stems of the 2 songs used least ")
     assert said.endswith(
-        " 1 song in the queue keeps its stems until removed or the app closes, and will be "
+        " In the queue, b.wav keeps its stems until removed or the app closes, and will be "
         "separated again at the next start."
     )
     assert second.stemset is not None and second.state is JobState.DONE
@@ -193,4 +201,97 @@ def test_storing_a_new_song_never_evicts_the_song_on_screen(
     qtbot.waitUntil(lambda: entry_of(second) is not None, timeout=TIMEOUT_MS)
     assert window.shown_job is first
     assert sorted(cache.keys()) == sorted([on_screen, entry_of(second)])  # over the limit
+    window.close()
+
+
+def test_a_song_parked_then_shown_again_keeps_its_stems_without_a_stamp(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path, monkeypatch
+):
+    """Parking a song forgot its entry: with no ``kept`` (its model's files could not be
+    stamped), shown again it was not protected, and the store of the next song deleted the
+    stems its player reads."""
+    monkeypatch.setattr(worker_cache, "model_stamps", lambda spec: None)
+    window = _window(qtbot, settings_store, tiny_model_file)
+    first, second = window.add_paths(songs)
+    cache = window.controller.worker.stem_cache
+    qtbot.waitUntil(lambda: _read_from(cache, second) is not None, timeout=TIMEOUT_MS)  # parked
+    entry = _read_from(cache, second)
+    assert second.kept is None
+    window.select(second)  # on screen again, the first song parked
+    assert window.shown_job is second and entry_of(second) == entry
+    assert _read_from(cache, first) not in (None, entry)
+    cache.max_bytes = cache.size() * 3 // 4  # room for one song's stems and a half
+    (third,) = window.add_paths([write_song(tmp_path / "c.wav", seed=3)])
+    qtbot.waitUntil(lambda: _read_from(cache, third) is not None, timeout=TIMEOUT_MS)
+    assert sorted(cache.keys()) == sorted([entry, _read_from(cache, third)])  # not the first
+    window.close()
+
+
+def test_a_song_added_again_or_answered_from_the_cache_knows_its_entry(
+    qtbot, settings_store, tiny_model_file, songs, monkeypatch
+):
+    """Without a kept stamp, a song added again (sharing its first row's stems, also before
+    they were stored) and a song answered from the stem cache had no entry on screen: making
+    room deleted the stems its player reads."""
+    monkeypatch.setattr(worker_cache, "model_stamps", lambda spec: None)
+    window = _window(qtbot, settings_store, tiny_model_file)
+    cache = window.controller.worker.stem_cache
+    again, entry_then = [], []
+
+    def add_again(job) -> None:  # as soon as it is separated: before the worker stores it
+        if job is first:
+            window.controller.job_ended.disconnect(add_again)
+            entry_then.append(first.stem_entry)
+            again.extend(window.add_paths(songs[:1]))
+
+    window.controller.job_ended.connect(add_again)
+    (first,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: bool(first.stem_entry), timeout=TIMEOUT_MS)
+    entry = first.stem_entry
+    (second,) = again
+    assert entry_then == [""]  # not stored yet when it was added again
+    (third,) = window.add_paths(songs[:1])  # after it was stored
+    assert first.stemset is second.stemset is third.stemset
+    _put(StemCache(cache.root), "a", 1)  # another song's stems, to make room from
+    cache.max_bytes = 0
+    for row in (second, third):
+        window.select(row)
+        assert entry_of(row) == entry
+        cache.evict(window.controller.worker.on_screen())  # as the worker's next store does
+        assert cache.keys() == [entry]
+
+    for row in (first, second, third):
+        window.remove_job(row)
+    (answered,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: answered.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert window.shown_job is answered and _read_from(cache, answered) == entry
+    qtbot.waitUntil(lambda: entry_of(answered) == entry, timeout=TIMEOUT_MS)
+    window.close()
+
+
+def test_a_song_of_the_queue_whose_stems_made_room_is_said_and_still_plays(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path
+):
+    """The worker's store deleted the entry a song of the queue reads its stems from without a
+    word (only File ▸ Stem cache size… said it). Selected again, the song plays its stems (a
+    file deleted stays readable while it is mapped) and is separated again at the next start."""
+    window = _window(qtbot, settings_store, tiny_model_file)
+    first, second = window.add_paths(songs)
+    cache = window.controller.worker.stem_cache
+    qtbot.waitUntil(lambda: _read_from(cache, second) is not None, timeout=TIMEOUT_MS)  # parked
+    heard = np.array(second.stemset.data)
+    cache.max_bytes = cache.size() * 3 // 4  # room for the song on screen and the new one
+    (third,) = window.add_paths([write_song(tmp_path / "c.wav", seed=3)])
+    qtbot.waitUntil(lambda: _read_from(cache, third) is not None, timeout=TIMEOUT_MS)
+    assert sorted(cache.keys()) == sorted([entry_of(first), entry_of(third)])  # not second's
+    assert window.statusBar().currentMessage() == (
+        "The stems of songs used least recently were deleted from the stem cache to make room "
+        "(File ▸ Stem cache size… sets its limit). In the queue, b.wav keeps its stems until "
+        "removed or the app closes, and will be separated again at the next start."
+    )
+
+    window.select(second)
+    assert window.shown_job is second and window.player.stemset is second.stemset
+    assert window.pages.currentWidget() is window.stems and heard.any()
+    np.testing.assert_array_equal(second.stemset.data, heard)  # not silence
     window.close()
