@@ -80,6 +80,8 @@ class Player(QObject):
         self.speed_trainer = False
         self.click = False  # a metronome click on the song's beats (``set_click``)
         self._laps = 0  # the output's, the last poll
+        # playing waits for the separation, as heard (``poll``)
+        self.waiting = False
         self._last_position = -1
         self._last_state: Any = None
         self._polls = 0
@@ -152,6 +154,7 @@ class Player(QObject):
             self.output.close()
         self.output = self.transport = self.stemset = self.mixer = None
         self._last_position, self._last_state, self._laps = -1, None, 0
+        self.waiting = False
         self.speed, self.semitones = 1.0, 0  # the next song is shown at its own (Screen)
         self.state_changed.emit()
 
@@ -326,6 +329,10 @@ class Player(QObject):
             # what is heard, a latency behind what the output was handed (when it says)
             heard = getattr(self.output, "heard_position", lambda: None)()
             position = position if heard is None else heard
+        # The transport holds at the first frame not separated as soon as it reads up to it,
+        # the latency (and at another speed what the stretcher holds) before it is heard: the
+        # clock said "waiting…" 115 ms early at 50 %, over the song still playing.
+        self.waiting = transport.waiting and position == transport.position
         ended = self._last_state is not None and transport.ends != self._last_state[-1]
         if position != self._last_position:
             self._last_position = position
@@ -346,7 +353,7 @@ class Player(QObject):
             transport.state,
             transport.loop,
             transport.loop_enabled,
-            transport.waiting,
+            self.waiting,
             transport.ends,
         )
         if state != self._last_state:
