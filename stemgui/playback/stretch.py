@@ -18,7 +18,8 @@ with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
   the notes there played once (``stemgui.playback.cuts``, which chooses where each window is
   cut): cut near that point, slower than about half speed each one played the last notes again
   after the one before fell silent (a stutter), or fell silent after the one before brought the
-  first in (a flam).
+  first in (a flam). In silence a window may be cut past the search, so that the song to come
+  comes in where the speed puts it (at 25 % too).
 
 The windows are cut from the stems side by side (``BlockRenderer.render_stems``: each channel
 of the mixer at a gain of 1), where the mix heard continues best (a stem muted does not steer
@@ -216,8 +217,7 @@ class Stretcher:
         aim = round(self._position)
         low = max(aim - self.search, self._base)
         self._need(low - self._base + 2 * self.search + self.size)
-        follow = self._previous + self.hop
-        first = min(low, follow)  # where what the mix heard is weighed from
+        first = min(low, self._previous)  # where what the mix heard is weighed from
         heard = self.renderer.heard(self._input[first - self._base :])
         high = min(aim + self.search, low + 2 * self.search)
         start = cut_at(

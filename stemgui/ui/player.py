@@ -80,6 +80,8 @@ class Player(QObject):
         self.speed_trainer = False
         self.click = False  # a metronome click on the song's beats (``set_click``)
         self._laps = 0  # the output's, the last poll
+        # playing waits for the separation, as heard (``poll``)
+        self.waiting = False
         self._last_position = -1
         self._last_state: Any = None
         self._polls = 0
@@ -179,6 +181,7 @@ class Player(QObject):
             self.output.close()
         self.output = self.transport = self.stemset = self.mixer = None
         self._last_position, self._last_state, self._laps = -1, None, 0
+        self.waiting = False
         self.speed, self.semitones = 1.0, 0  # the next song is shown at its own (Screen)
         self.state_changed.emit()
 
@@ -351,6 +354,10 @@ class Player(QObject):
         position = transport.position
         if transport.playing and self.output is not None:
             position = _heard(self.output, position)
+        # The transport holds at the first frame not separated as soon as it reads up to it,
+        # the latency (and at another speed what the stretcher holds) before it is heard: the
+        # clock said "waiting…" 115 ms early at 50 %, over the song still playing.
+        self.waiting = transport.waiting and position == transport.position
         ended = self._last_state is not None and transport.ends != self._last_state[-1]
         if position != self._last_position:
             self._last_position = position
@@ -371,7 +378,7 @@ class Player(QObject):
             transport.state,
             transport.loop,
             transport.loop_enabled,
-            transport.waiting,
+            self.waiting,
             transport.ends,
         )
         if state != self._last_state:

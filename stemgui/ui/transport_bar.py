@@ -190,7 +190,7 @@ class TransportBar(QWidget):
             return
         rate = transport.samplerate
         # short: beside the volume, in a narrow window (the tooltip says why)
-        waiting = "  waiting…" if transport.waiting else ""
+        waiting = "  waiting…" if self.player.waiting else ""
         length = clock(transport.frames / rate)
         self.position.setText(f"{clock(frame / rate)} / {length}{waiting}")
         # as wide as the song's widest time from the start: past 10:00 the clock gains a

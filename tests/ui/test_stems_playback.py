@@ -1158,6 +1158,61 @@ def test_playing_a_song_being_separated_waits_for_it_and_not_after_a_cancel(
     win.close()
 
 
+@pytest.mark.parametrize("speed", [1.0, 0.5])
+def test_the_clock_says_waiting_once_the_last_separated_frame_is_heard(
+    qtbot, settings_store, tmp_path, speed
+):
+    """The transport holds at the first frame not separated as soon as it reads up to it: the
+    clock said "waiting…" the device's latency (and at 50 % what the stretcher holds, 115 ms)
+    before that frame was heard, over the separated song still playing."""
+
+    class BlocksLateOutput(NullOutput):
+        """A device 4 blocks (1024 frames) behind what it was handed; None in silence."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.handed = []  # the song frame after each block's last, None for silence
+
+        def render(self, out, on_run=None):
+            filled = super().render(out, on_run)
+            self.handed.append(self.played_position())
+            return filled
+
+        def heard_position(self):
+            return self.handed[-5] if len(self.handed) > 4 else None
+
+    outputs = []
+
+    def factory(stemset, mixer, transport):
+        outputs.append(BlocksLateOutput(stemset, mixer, transport, blocksize=256))
+        return outputs[-1]
+
+    win = MainWindow(S.Settings(settings_store), output_factory=factory, probe=False)
+    qtbot.addWidget(win)
+    job = Job(tmp_path / "My Song.wav", state=JobState.SEPARATING, model_name="m")
+    job.stemset = make_stemset(ready=RATE // 2)
+    win.controller.model._jobs.append(job)
+    win.show_job(job)
+    win.player.set_speed(speed)
+    transport, output = win.player.transport, outputs[-1]
+    win.player.toggle()
+    for _ in range(100):  # to where the transport holds: 4000 frames of song, 8000 at 50 %
+        output.pump(256)
+        if transport.waiting:
+            break
+    heard = []  # at each poll, from the one that finds the transport waiting
+    for _ in range(40):
+        win.player.poll()
+        heard.append(output.heard_position())
+        if win.transport_bar.position.text().endswith("waiting…"):
+            break
+        output.pump(256)
+    assert len(heard) > 1 and all(0 < (frame or 0) < RATE // 2 for frame in heard[:-1])
+    assert heard[-1] in (RATE // 2, None)  # the last separated frame heard, or silence after it
+    assert win.transport_bar.position.text() == "0:00.5 / 0:04.0  waiting…"
+    win.close()
+
+
 def test_cancelling_the_song_on_screen_keeps_what_was_separated(qtbot, settings_store, tmp_path):
     win = _null_window(qtbot, settings_store, [])
     job = _done_job(win, tmp_path, make_stemset(ready=RATE))
