@@ -32,6 +32,7 @@ import numpy as np
 from stemgui.audio import _partial_reads, _pyav, _soundfile
 from stemgui.audio._gather import Allocate, Raw, in_ram, release_written
 from stemgui.audio.channels import convert_channels, wave_mask_roles
+from stemgui.audio.files import is_special
 from stemgui.audio.resample import BlockResampler
 from stemgui.audio.sniff import not_audio_kind
 from stemgui.errors import DecodeError, NotAudioError
@@ -278,7 +279,7 @@ def refuse_special(path: str | os.PathLike[str]) -> None:
         NotAudioError: saying so; a file, a folder and a missing path pass (decoding says what
             is wrong with the last two).
     """
-    if os.path.exists(path) and not os.path.isdir(path) and not os.path.isfile(path):
+    if not os.path.isdir(path) and is_special(path):
         raise NotAudioError(
             Path(path), "is not a regular file (a device or a pipe); choose an audio file"
         )

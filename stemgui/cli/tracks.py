@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,8 +159,8 @@ def find_tracks(
     skipped, so they are never separated again (see ``_earlier_output``), and so are the
     stems of one export found together in a folder given, or one alone whose song is in the
     output folder (``_exported_stems``: of an output folder above, at or inside it, or beside
-    each song). What a folder holds that is not a regular file (``_special``) is left out
-    unopened. Each file appears once, in the order given.
+    each song). What a folder holds that is not a regular file is left out unopened, by
+    ``find_audio_files``. Each file appears once, in the order given.
     """
     from stemgui.audio.files import find_audio_files
     from stemgui.export.naming import template_pattern
@@ -177,12 +176,6 @@ def find_tracks(
         found = find_audio_files([path])
         is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
         if is_dir:
-            unopened = [p for p in found if _special(p)]
-            for p in unopened:  # a pipe named by itself is refused by decoding, in words
-                logger.warning(
-                    "%s: left out: not a regular file (a named pipe, a socket or a device)", p
-                )
-            found = [p for p in found if p not in unopened]
             folder = real_path(path)
             exported = _exported_stems(found, written)
             earlier = [
@@ -208,16 +201,6 @@ def find_tracks(
                 logger.warning("%s: %s; separated once, as %s", p, again, first)
             tracks.setdefault(key, p)
     return list(tracks.values()), problems
-
-
-def _special(path: Path) -> bool:
-    """Whether ``path`` is, or leads to, a named pipe, a socket or a device: reading one may
-    wait for ever (a pipe without a writer), so it is told without opening it. What cannot be
-    told (a link to nothing, a loop, no permission) is not, for decoding to say what is wrong."""
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
 
 
 def real_path(path: Path) -> Path:

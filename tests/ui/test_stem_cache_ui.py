@@ -20,6 +20,7 @@ from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions, default_separator_factory
 from stemgui.ui.worker import SeparationWorker
 from tests.fakes import CancelAfter
+from tests.pipes import without_waiting
 from tests.ui.conftest import TIMEOUT_MS
 
 
@@ -185,8 +186,7 @@ def test_a_pipe_queued_by_itself_is_refused_before_hashing_or_loading(
 ):
     """A named pipe dropped or opened by itself was hashed for the stem cache and the model
     loaded (a download, for an official one) before decoding refused it: it is refused first,
-    in decoding's words. The worker runs on a thread of the test's: if it blocks on the pipe,
-    a writer lets it go and the test fails instead of hanging."""
+    in decoding's words."""
     from stemgui.separation import model_identity
 
     pipe = tmp_path / "pipe.wav"
@@ -200,15 +200,7 @@ def test_a_pipe_queued_by_itself_is_refused_before_hashing_or_loading(
     worker = SeparationWorker(factory, stem_cache=StemCache(tmp_path / "stemcache"))
     ended: list[tuple[int, str, bool]] = []
     worker.failed.connect(lambda job, message, retry: ended.append((job, message, retry)))
-    thread = threading.Thread(
-        target=worker.run, args=(7, pipe, options, threading.Event()), daemon=True
-    )
-    thread.start()
-    thread.join(TIMEOUT_MS / 1000)
-    if thread.is_alive():  # blocked opening the pipe for reading: a writer lets it go
-        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
-        thread.join(TIMEOUT_MS / 1000)
-        pytest.fail("the worker waited on the pipe")
+    without_waiting(lambda: worker.run(7, pipe, options, threading.Event()), pipe)
     said = f"{pipe}: is not a regular file (a device or a pipe); choose an audio file"
     qtbot.waitUntil(lambda: ended != [], timeout=TIMEOUT_MS)  # from the worker's thread
     assert ended == [(7, said, False)]  # no retry: only another file can help
