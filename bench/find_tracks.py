@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stemgui.audio.decode import find_audio_files
+from stemgui.audio.files import find_audio_files
 from stemgui.cli.tracks import find_tracks
 
 

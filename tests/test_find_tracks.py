@@ -83,6 +83,37 @@ def test_the_stems_of_one_export_together_are_left_out(caplog):
     assert "album: left out 5 file(s)" in caplog.text
 
 
+def test_one_stem_exported_beside_its_song_is_left_out(caplog):
+    """The app's default export, beside each song, of one stem only (htdemucs/one/vocals.wav
+    beside one.wav) was queued as a song when the album was dropped again: only two stems or
+    more of one export were taken for stems. A file named as the template names a stem, whose
+    track is a song beside it, is one; a label after the track's name is the part exported."""
+    one, two = touch("album/one.wav", "album/two.mp3")
+    exported = touch(
+        "album/htdemucs/one/vocals.wav", "album/htdemucs/two 1m02.50s-1m18.00s/bass.flac"
+    )
+    with caplog.at_level(logging.WARNING, logger="stemgui.cli"):
+        assert find_tracks([Path("album")]) == ([one, two], [])
+    assert "album: left out 2 file(s) that look like stems" in caplog.text
+    stems = Path("album/htdemucs")  # the songs are beside the folder given
+    assert find_tracks([stems]) == ([], [NoSongs(stems, tuple(exported))])
+
+
+def test_the_mix_alone_exported_beside_its_song_is_left_out():
+    """The mix exported alone, with a template that writes it next to the song ("one -
+    mix.wav" beside "one.wav"), was a song the next time; so was the default template's, of a
+    song whose name the export made safe (decomposed "café", as a Mac writes it, composed).
+    A stem's name whose track is no song there ("three - vocals.wav",
+    "live/htdemucs/encore/vocals.wav") stays a song."""
+    one, two = touch("album/one.wav", "album/two cafe\u0301.wav")
+    kept = touch("album/three - vocals.wav", "album/live/htdemucs/encore/vocals.wav")
+    touch("album/one - mix.wav", "album/htdemucs/two caf\u00e9/mix.mp3")
+    assert find_tracks([Path("album")], template="{track} - {stem}.{ext}") == (
+        [kept[1], one, kept[0], two],
+        [],
+    )
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="no named pipes or sockets in folders there")
 def test_pipes_sockets_and_links_to_them_in_a_folder_are_left_out_unopened(caplog):
     """A named pipe in a folder was taken for a song: the window hashed it for the stem cache,

@@ -32,6 +32,7 @@ import numpy as np
 from stemgui.audio import _partial_reads, _pyav, _soundfile
 from stemgui.audio._gather import Allocate, Raw, in_ram, release_written
 from stemgui.audio.channels import convert_channels, wave_mask_roles
+from stemgui.audio.files import is_special
 from stemgui.audio.resample import BlockResampler
 from stemgui.audio.sniff import not_audio_kind
 from stemgui.errors import DecodeError, NotAudioError
@@ -269,6 +270,21 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     return AudioInfo(path=path, **found)
 
 
+def refuse_special(path: str | os.PathLike[str]) -> None:
+    """Refuse ``path`` if it is, or leads to, a named pipe, a socket or a device, told without
+    opening it: opening a pipe that has no writer waits for ever. Callers that read a song
+    before decoding it (the app hashes it for the stem cache) call it first.
+
+    Raises:
+        NotAudioError: saying so; a file, a folder and a missing path pass (decoding says what
+            is wrong with the last two).
+    """
+    if not os.path.isdir(path) and is_special(path):
+        raise NotAudioError(
+            Path(path), "is not a regular file (a device or a pipe); choose an audio file"
+        )
+
+
 # -- internals -----------------------------------------------------------------------------
 
 
@@ -277,10 +293,7 @@ def _check_file(path: Path) -> bytes:
     # os.path's tests: pathlib's raise on a name too long for the disk, which open() says in words
     if os.path.isdir(path):
         raise NotAudioError(path, "is a folder, not a file; choose an audio file inside it")
-    if os.path.exists(path) and not os.path.isfile(path):
-        raise NotAudioError(
-            path, "is not a regular file (a device or a pipe); choose an audio file"
-        )
+    refuse_special(path)
     try:
         with open(path, "rb") as handle:
             head = handle.read(_HEAD_BYTES)

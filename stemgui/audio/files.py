@@ -1,12 +1,17 @@
 """Which files are songs: the extensions :mod:`stemgui.audio.decode` reads, and the songs in the
-folders given (searched recursively, in the order a file manager lists them)."""
+folders given (searched recursively, in the order a file manager lists them, named pipes and
+the like left out unopened)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {
@@ -28,10 +33,11 @@ def find_audio_files(
     Files are kept as given whatever their extension (decode reports what is wrong with them).
     Folders are searched recursively for files with a supported extension (any case), skipping
     hidden files and folders (names starting with "."), and their finds are sorted by path,
-    component by component, ignoring case ("cd1/02.mp3" < "cd2/01.mp3" < "Intro.mp3"). The order of
-    ``paths`` is kept and each file appears once, by the first path that reaches it (a link to
-    it, or ``sub/../a.wav``, is the same file). A path that does not exist is kept, so that the
-    caller reports it.
+    component by component, ignoring case ("cd1/02.mp3" < "cd2/01.mp3" < "Intro.mp3"). What a
+    folder holds that is not a regular file (``is_special``: a named pipe, which a reader waits
+    on for ever) is left out unopened, with a warning. The order of ``paths`` is kept and each
+    file appears once, by the first path that reaches it (a link to it, or ``sub/../a.wav``, is
+    the same file). A path that does not exist is kept, so that the caller reports it.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -56,8 +62,24 @@ def find_audio_files(
                 if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_EXTENSIONS:
                     matches.append(Path(root) / name)
         for match in sorted(matches, key=lambda p: _sort_key(p.relative_to(path))):
-            add(match)
+            if is_special(match):  # one named by itself is refused by decoding, in words
+                logger.warning(
+                    "%s: left out: not a regular file (a named pipe, a socket or a device)", match
+                )
+            else:
+                add(match)
     return found
+
+
+def is_special(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is, or leads to, something other than a regular file: a named pipe, a
+    socket, a device (or a folder). Reading a pipe may wait for ever, so it is told without
+    opening it. What cannot be told (a link to nothing, a loop, no permission) is not, for
+    decoding to say what is wrong."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _sort_key(relative: Path) -> tuple:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stemgui.export.naming import DEFAULT_TEMPLATE
+from stemgui.export.naming import DEFAULT_TEMPLATE, safe_name
 
 logger = logging.getLogger("stemgui.cli")  # its warnings reach the console
 
@@ -52,21 +51,63 @@ def _exported_stems(found: Sequence[Path], written: Sequence[Any]) -> set[Path]:
     """The files of ``found`` that are the stems of an export: their path from a folder above
     them matches one of ``written``, and so does another's of the same export, the same path
     but for the stem and the extension (``one/vocals.wav`` and ``one/drums.flac``,
-    ``one_vocals.wav`` and ``one_no_vocals.wav``). That folder, the output folder, may be
-    above the folder searched (``album/htdemucs`` given after ``album -o album``), that folder
-    itself (``album`` given again) or one inside it (the app's "beside each song"). A file
-    named like a stem alone (``live/vocals.mp3``, ``album/mix.wav`` beside ``album/one.wav``)
-    is a song."""
+    ``one_vocals.wav`` and ``one_no_vocals.wav``), or its ``{track}`` names a song in that
+    folder (``htdemucs/one/vocals.wav`` or ``one - mix.wav`` alone, beside ``one.wav``). That
+    folder, the output folder, may be above the folder searched (``album/htdemucs`` given
+    after ``album -o album``), that folder itself (``album`` given again) or one inside it
+    (the app's "beside each song"). A file named like a stem alone (``live/vocals.mp3``,
+    ``album/mix.wav`` beside ``album/one.wav``) is a song."""
     stems = _written_stems()
     exports: dict[tuple[Path, str], set[Path]] = {}
+    beside: set[Path] = set()
+    songs: dict[Path, set[str]] = {}  # the names of the songs in a folder, read once
     for p in found:
         real = real_path(p)
         for out in real.parents:
-            if _written_by(real, out, written):
-                relative = os.path.splitext(real.relative_to(out).as_posix())[0]
-                for key in _stem_marked(relative, stems):
-                    exports.setdefault((out, key), set()).add(p)
-    return {p for export in exports.values() if len(export) > 1 for p in export}
+            relative = real.relative_to(out).as_posix()
+            matches = [m for m in (pattern.fullmatch(relative) for pattern in written) if m]
+            if not matches:
+                continue
+            if any(_names_a_song(m, out, songs) for m in matches):
+                beside.add(p)
+            for key in _stem_marked(os.path.splitext(relative)[0], stems):
+                exports.setdefault((out, key), set()).add(p)
+    return beside | {p for export in exports.values() if len(export) > 1 for p in export}
+
+
+def _names_a_song(match: re.Match[str], out: Path, songs: dict[Path, set[str]]) -> bool:
+    """Whether ``match``, of a template naming the stem, has a ``{track}`` that is the name
+    of a song in ``out`` (without its extension), or that name, a space and the part of it
+    exported ("one 1m02.50s-1m18.00s", "one 90%"). ``songs`` keeps each folder's names."""
+    found = match.groupdict()
+    if "stem0" not in found:
+        return False
+    if out not in songs:
+        songs[out] = _song_names(out)
+    names = songs[out]
+    for key, track in found.items():
+        if key.startswith("track"):
+            cuts = [i for i, c in enumerate(track) if c == " "]
+            if track in names or any(track[:i] in names for i in cuts):
+                return True
+    return False
+
+
+def _song_names(folder: Path) -> set[str]:
+    """The names, without extension, of the audio files in ``folder`` (not in its folders), as
+    they are and as an export's file names carry them (``safe_name``: "a: b" as "a_ b")."""
+    from stemgui.audio.files import SUPPORTED_EXTENSIONS
+
+    try:
+        entries = os.listdir(folder)
+    except OSError:  # unreadable: no song said to be there
+        return set()
+    return {
+        name
+        for base, extension in map(os.path.splitext, entries)
+        if extension.lower() in SUPPORTED_EXTENSIONS and not base.startswith(".")
+        for name in (base, safe_name(base, extension=False))
+    }
 
 
 def _stem_marked(relative: str, stems: Sequence[str]) -> set[str]:
@@ -116,10 +157,10 @@ def find_tracks(
     paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
     wrote into ``exclude`` (the output folder) with ``template`` or the default template are
     skipped, so they are never separated again (see ``_earlier_output``), and so are the
-    stems of one export found together in a folder given (``_exported_stems``: of an output
-    folder above, at or inside it, or beside each song). What a folder holds that is not a
-    regular file (``_special``) is left out unopened. Each file appears once, in the order
-    given.
+    stems of one export found together in a folder given, or one alone whose song is in the
+    output folder (``_exported_stems``: of an output folder above, at or inside it, or beside
+    each song). What a folder holds that is not a regular file is left out unopened, by
+    ``find_audio_files``. Each file appears once, in the order given.
     """
     from stemgui.audio.files import find_audio_files
     from stemgui.export.naming import template_pattern
@@ -135,12 +176,6 @@ def find_tracks(
         found = find_audio_files([path])
         is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
         if is_dir:
-            unopened = [p for p in found if _special(p)]
-            for p in unopened:  # a pipe named by itself is refused by decoding, in words
-                logger.warning(
-                    "%s: left out: not a regular file (a named pipe, a socket or a device)", p
-                )
-            found = [p for p in found if p not in unopened]
             folder = real_path(path)
             exported = _exported_stems(found, written)
             earlier = [
@@ -166,16 +201,6 @@ def find_tracks(
                 logger.warning("%s: %s; separated once, as %s", p, again, first)
             tracks.setdefault(key, p)
     return list(tracks.values()), problems
-
-
-def _special(path: Path) -> bool:
-    """Whether ``path`` is, or leads to, a named pipe, a socket or a device: reading one may
-    wait for ever (a pipe without a writer), so it is told without opening it. What cannot be
-    told (a link to nothing, a loop, no permission) is not, for decoding to say what is wrong."""
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
 
 
 def real_path(path: Path) -> Path:

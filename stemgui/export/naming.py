@@ -174,7 +174,8 @@ def template_pattern(template: str, stems: Sequence[str]) -> re.Pattern[str]:
     """The paths (relative to the output folder, "/" between parts) that ``template`` writes,
     for any track and model and the given ``stems``, in any of the written formats, of the
     whole song or a part of it or at a pace (which a template without ``{track}`` names in the
-    file's name, "vocals 80%.wav": see ``render``).
+    file's name, "vocals 80%.wav": see ``render``). Each ``{track}`` and ``{stem}`` is a group
+    of its own, ``track0``, ``track1``… and ``stem0``…, in the template's order.
 
     Raises:
         ExportError: for a bad template (see ``template_parts``).
@@ -187,10 +188,17 @@ def template_pattern(template: str, stems: Sequence[str]) -> re.Pattern[str]:
         "stem": "(?:" + "|".join(re.escape(s) for s in stems) + ")",
         "ext": "(?:" + "|".join(KINDS) + ")",
     }
+    groups = dict.fromkeys(("track", "stem"), 0)
+
+    def field_pattern(field: str) -> str:
+        if field not in groups:
+            return fields[field]
+        groups[field] += 1
+        return f"(?P<{field}{groups[field] - 1}>{fields[field]})"
 
     def pattern(text: str) -> str:
         return "".join(
-            re.escape(literal) + (fields[field] if field else "")
+            re.escape(literal) + (field_pattern(field) if field else "")
             for literal, field, _spec, _conversion in string.Formatter().parse(text)
         )
 

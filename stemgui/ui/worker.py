@@ -230,7 +230,7 @@ class SeparationWorker(StemCacheSteps, QObject):
         import numpy as np
 
         from stemgui.audio.atomic import remove_quietly
-        from stemgui.audio.decode import decode
+        from stemgui.audio.decode import decode, refuse_special
         from stemgui.spool import release_done, reserved_memmap
         from stemgui.stems.analysis import analyse
         from stemgui.stems.stemset import StemSet, two_stem_set
@@ -241,6 +241,7 @@ class SeparationWorker(StemCacheSteps, QObject):
                 raise SeparationCancelled(f"{path.name}: cancelled")
 
         check()
+        refuse_special(path)  # a pipe: hashed, and the model loaded, before decoding said so
         song_sha = identity = None
         cache = self.stem_cache  # once: File ▸ Keep separated stems may turn it off meanwhile
         stamp = file_stamp(path)  # taken before the hash: a file rewritten later is noticed

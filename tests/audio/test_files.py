@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 import subprocess
 import sys
 
+import pytest
+
 from stemgui.audio.files import SUPPORTED_EXTENSIONS, find_audio_files
 from stemgui.audio.sniff import not_audio_kind
+from tests.pipes import without_waiting
 
 
 def touch(path):
@@ -68,6 +74,31 @@ def test_a_single_path_is_accepted(tmp_path):
 def test_empty_inputs(tmp_path):
     assert find_audio_files([]) == []
     assert find_audio_files([tmp_path]) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no named pipes or sockets in folders there")
+def test_pipes_sockets_and_links_to_them_in_a_folder_are_left_out_saying_so(
+    tmp_path, monkeypatch, caplog
+):
+    """A named pipe in a folder was listed as a song for every caller: one that opens it
+    (to hash it, to decode it) waits for a writer for ever. Left out unopened, said in the
+    log; one named by itself is kept, for decoding to refuse in words."""
+    monkeypatch.chdir(tmp_path)  # a socket's path is short
+    song = touch(tmp_path / "album" / "song.wav")
+    pipe = tmp_path / "album" / "pipe.mp3"
+    os.mkfifo(pipe)
+    (tmp_path / "album" / "to pipe.wav").symlink_to(pipe)
+    server = socket.socket(socket.AF_UNIX)
+    server.bind("album/socket.flac")
+    try:
+        with caplog.at_level(logging.WARNING):
+            found = without_waiting(lambda: find_audio_files([tmp_path / "album", pipe]), pipe)
+    finally:
+        server.close()
+    assert found == [song, pipe]
+    for name in ("pipe.mp3", "socket.flac", "to pipe.wav"):
+        said = f"{tmp_path / 'album' / name}: left out: not a regular file (a named pipe, a "
+        assert said + "socket or a device)" in caplog.text
 
 
 def test_sniffer_names_only_what_is_certain():

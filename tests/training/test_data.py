@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import av
@@ -10,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from stemgui.errors import DecodeError
+from tests.pipes import without_waiting
 from training import data
 
 MUSDB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "musdb18-7" / "train"
@@ -152,6 +155,22 @@ def test_incomplete_folder_is_not_a_track_and_is_named(tmp_path, caplog):
     (folder / "vocals.wav").rename(folder / "vocal.wav")
     assert data.discover([tmp_path]) == []
     assert f"{folder}: left out, it has no vocals" in caplog.text  # was dropped without a word
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no named pipes in folders there")
+def test_named_pipes_in_a_data_folder_are_not_opened(tmp_path, caplog):
+    """A named pipe in a data folder, named as a stem or as a .stem.mp4, is no track's file:
+    opening one waits for a writer for ever. The folder whose stem it takes is left out,
+    said; the other tracks are found."""
+    good = _stems_folder(tmp_path / "good", True)
+    piped = _stems_folder(tmp_path / "piped", False)
+    (piped / "vocals.wav").unlink()
+    pipes = [piped / "vocals.wav", tmp_path / "Song B.stem.mp4"]
+    for pipe in pipes:
+        os.mkfifo(pipe)
+    found = without_waiting(lambda: data.discover([tmp_path]), *pipes)
+    assert found == [data.TrackSource("Song A", good)]
+    assert f"{piped}: left out, it has no vocals" in caplog.text
 
 
 def _write_stem_mp4(path: Path, streams: int) -> None:

@@ -4,6 +4,7 @@ after a restart; a damaged entry or a cache that cannot be written never fails a
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions, default_separator_factory
 from stemgui.ui.worker import SeparationWorker
 from tests.fakes import CancelAfter
+from tests.pipes import without_waiting
 from tests.ui.conftest import TIMEOUT_MS
 
 
@@ -176,6 +178,33 @@ def test_cancel_while_hashing_the_song(qtbot, options, tmp_path):
     assert ended == [("cancelled", 7)]
     assert cancel.checks == 3 and factory.calls == 0
     assert StemCache(tmp_path / "stemcache").keys() == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_queued_by_itself_is_refused_before_hashing_or_loading(
+    qtbot, options, tmp_path, monkeypatch
+):
+    """A named pipe dropped or opened by itself was hashed for the stem cache and the model
+    loaded (a download, for an official one) before decoding refused it: it is refused first,
+    in decoding's words."""
+    from stemgui.separation import model_identity
+
+    pipe = tmp_path / "pipe.wav"
+    os.mkfifo(pipe)
+    hashed: list[Path] = []
+    digest = model_identity.file_digest
+    monkeypatch.setattr(
+        model_identity, "file_digest", lambda path, cancel=None: hashed.append(path) or digest(path)
+    )
+    factory = CountingFactory()
+    worker = SeparationWorker(factory, stem_cache=StemCache(tmp_path / "stemcache"))
+    ended: list[tuple[int, str, bool]] = []
+    worker.failed.connect(lambda job, message, retry: ended.append((job, message, retry)))
+    without_waiting(lambda: worker.run(7, pipe, options, threading.Event()), pipe)
+    said = f"{pipe}: is not a regular file (a device or a pipe); choose an audio file"
+    qtbot.waitUntil(lambda: ended != [], timeout=TIMEOUT_MS)  # from the worker's thread
+    assert ended == [(7, said, False)]  # no retry: only another file can help
+    assert hashed == [] and factory.calls == 0
 
 
 def test_shutdown_stops_a_store_in_progress(qtbot, options, songs, tmp_path):
