@@ -76,6 +76,34 @@ def elide_title(title: str, others: Iterable[str], metrics: QFontMetrics, width:
     return lead + metrics.elidedText(rest, Qt.TextElideMode.ElideRight, room)
 
 
+def elide_status(job: Job, metrics: QFontMetrics, width: int) -> str:
+    """``job``'s state in words (its row's second line) cut to ``width`` pixels.
+
+    The model's name is cut in its middle: models of one family share a long start and differ
+    at their end ("stemgui-htdemucs-small-119eec4f", "…-2a0b91c3"), which a cut at the end of
+    the line left out, showing songs separated by the two alike. The words after it (", Fast,
+    vocals / no vocals)") stay whole while the name keeps half the room after "done ("; with
+    less, they are cut at their end.
+    """
+    text, name = job.status_text(), job.model_name
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    start = text.find(f"({name}") + 1 if name else 0  # "done (name, …)": ``Job.status_text``
+    before, after = text[:start], text[start + len(name) :]
+    rest = width - metrics.horizontalAdvance(before)
+    if not start or rest < metrics.horizontalAdvance(name[:2] + "…" + name[-2:]):
+        return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+    room = max(width - metrics.horizontalAdvance(before + after), rest // 2)
+    shown = metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, room)
+    return (
+        before
+        + shown
+        + metrics.elidedText(
+            after, Qt.TextElideMode.ElideRight, rest - metrics.horizontalAdvance(shown)
+        )
+    )
+
+
 def _shared_start(one: str, other: str) -> int:
     """How many characters ``one`` and ``other`` share at their start."""
     return next(
@@ -126,9 +154,7 @@ class QueueDelegate(QStyledItemDelegate):
         status_colour = _STATE_COLOURS.get(job.state)
         if status_colour and not selected:  # as light or dark as the list needs to read it
             painter.setPen(readable(QColor(status_colour), palette.base().color()))
-        status = QFontMetrics(option.font).elidedText(
-            job.status_text(), Qt.TextElideMode.ElideRight, rect.width()
-        )
+        status = elide_status(job, QFontMetrics(option.font), rect.width())
         painter.drawText(
             QRect(rect.x(), rect.y() + line, rect.width(), line), Qt.AlignmentFlag.AlignLeft, status
         )

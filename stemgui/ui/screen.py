@@ -8,14 +8,16 @@ playing, under the page, which names it. With no song, the drop hint and the dem
 button. A finished song taken off screen is parked (``QueueController.park``): it reads its
 stems from the stem cache, not from RAM. Which song is shown as the queue moves on is decided in
 ``following``; the words of the title, the beat grid and the mixer are worked out in
-``shown_song``. ``Screen`` lives on the GUI thread, a child of the window.
+``shown_song``. ``Screen`` lives on the GUI thread, a child of the window; the pages are in a
+``PageStack``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QSize
+from PySide6.QtWidgets import QLayoutItem, QStackedLayout, QWidget
 
 from stemgui.ui import settings as S
 from stemgui.ui.place import Place
@@ -25,6 +27,56 @@ from stemgui.ui.song_intake import demo_song
 
 if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
+
+
+class _PageOnScreen(QStackedLayout):
+    """A stacked layout that asks for the room of the page on screen, not of its biggest."""
+
+    def _page(self) -> QLayoutItem | None:
+        return self.itemAt(self.currentIndex())  # its size policy and margins counted
+
+    def sizeHint(self) -> QSize:
+        page = self._page()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSize(self) -> QSize:
+        page = self._page()
+        return page.minimumSize() if page is not None else super().minimumSize()
+
+    def hasHeightForWidth(self) -> bool:
+        page = self._page()
+        return page is not None and page.hasHeightForWidth()
+
+    def heightForWidth(self, width: int) -> int:
+        page = self._page()
+        return page.heightForWidth(width) if page is not None else -1
+
+
+class PageStack(QWidget):
+    """The right side's pages (the drop hint, the stems, a failed song's page), one on screen at
+    a time, which alone sets the room asked for. A ``QStackedWidget`` asks for its biggest
+    page's: the failed song's page's 174 px over the drop hint left the banner above it 141 of
+    the 154 px its words needed at the window's smallest, and their last line was cut."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pages = _PageOnScreen(self)
+        self._pages.currentChanged.connect(lambda _: self.updateGeometry())  # its hints changed
+
+    def addWidget(self, page: QWidget) -> None:
+        self._pages.addWidget(page)
+
+    def currentWidget(self) -> QWidget | None:
+        return self._pages.currentWidget()
+
+    def currentIndex(self) -> int:
+        return self._pages.currentIndex()
+
+    def setCurrentWidget(self, page: QWidget) -> None:
+        self._pages.setCurrentWidget(page)
+
+    def setCurrentIndex(self, index: int) -> None:
+        self._pages.setCurrentIndex(index)
 
 
 class Screen(QObject):

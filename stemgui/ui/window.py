@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -56,7 +55,7 @@ from stemgui.ui.output_menu import chosen_output
 from stemgui.ui.player import OutputFactory, Player
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
-from stemgui.ui.screen import Screen
+from stemgui.ui.screen import PageStack, Screen
 from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.separation_options import SeparatorFactory
 from stemgui.ui.session_keeper import SessionKeeper
@@ -164,7 +163,7 @@ class MainWindow(QMainWindow):
         # Space on a focused button presses it
         self.keyboard_focus = KeyboardFocus(self, self.stems.scroll_area)
         self.failed_page = FailedPage(self.retry_job, self.remove_job, self.open_log_folder)
-        self.pages = QStackedWidget()
+        self.pages = PageStack()
         self.pages.addWidget(self.empty)
         self.pages.addWidget(self.stems)
         self.pages.addWidget(self.failed_page)

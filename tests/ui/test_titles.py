@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
-from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QLabel, QStyleOptionViewItem
 
 from stemgui.ui import settings as S
 from stemgui.ui.elided import ElidedLabel
@@ -145,3 +147,45 @@ def test_a_name_with_a_line_break_is_shown_on_one_line(qtbot):
     shown = QLabel.text(label)
     assert "\n" not in shown and "\t" not in shown and "Intro Take 1" in shown
     assert label.sizeHint().height() == label.fontMetrics().height()  # was two lines' height
+
+
+class _Recording(QPainter):
+    """A painter that keeps the texts drawn with it."""
+
+    def __init__(self, image: QImage) -> None:
+        super().__init__(image)
+        self.texts: list[str] = []
+
+    def drawText(self, *args) -> None:
+        self.texts.append(args[-1])
+        super().drawText(*args)
+
+
+def test_queue_rows_of_two_models_alike_but_at_their_end_tell_them_apart(qtbot):
+    """The second line was cut at its end: both read "done (stemgui-htdemucs-sm…"."""
+    from stemgui.stems.stemset import StemSet
+    from stemgui.ui.queue import QueueModel
+    from stemgui.ui.queue_view import QueueDelegate
+
+    stems = StemSet(("drums", "bass", "other", "vocals"), 8000, np.zeros((4, 2, 8), np.float32))
+    models = ["stemgui-htdemucs-small-119eec4f", "stemgui-htdemucs-small-2a0b91c3"]
+    queue = QueueModel()
+    queue.append(
+        [Job(Path("song.wav"), state=JobState.DONE, stemset=stems, model_name=m) for m in models]
+    )
+    option = QStyleOptionViewItem()
+    option.font, option.palette = QFont(), QApplication.palette()
+    width = option.fontMetrics.horizontalAdvance("done (stemgui-htdemucs-sm")
+    option.rect = QRect(0, 0, width + 12, 48)  # the delegate's padding: 6 px each side
+    lines = []
+    for row in range(2):
+        image = QImage(option.rect.size(), QImage.Format.Format_RGB32)
+        painter = _Recording(image)
+        QueueDelegate().paint(painter, option, queue.index(row))
+        painter.end()
+        lines.append(painter.texts[-1])  # the title, then the state
+    metrics = QFontMetrics(option.font)
+    assert lines[0] != lines[1]
+    for line, model in zip(lines, models, strict=True):
+        assert line.startswith("done (st") and line.endswith(f"{model[-2:]})") and "…" in line
+        assert metrics.horizontalAdvance(line) <= width
