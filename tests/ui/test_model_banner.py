@@ -24,7 +24,7 @@ def _engine_says(kind: str) -> str:
     """The engine's own message, raised where it is made, for a model that ``kind``."""
     from stemgui.cli.models import load_model
     from stemgui.errors import ModelLoadError, one_line
-    from stemgui.separation.checkpoint import architecture_class
+    from stemgui.separation.building import architecture_class
     from stemgui.separation.store import ModelStore
 
     with pytest.raises(ModelLoadError) as refused:
