@@ -8,6 +8,7 @@ from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.window import MainWindow
+from tests.fakes import FakeOutput
 
 RATE = 8000
 NAMES = ("drums", "bass", "other", "vocals")
@@ -18,6 +19,18 @@ def make_stemset() -> StemSet:
     rng = np.random.default_rng(0)
     data = (0.05 * rng.standard_normal((4, 2, 4 * RATE))).astype(np.float32)
     return StemSet(NAMES, RATE, data, mix=data.sum(axis=0))
+
+
+def model_window(qtbot, settings_store, model) -> MainWindow:
+    """A window shown with nothing queued, separating with ``model`` on the CPU and playing
+    through ``FakeOutput``."""
+    settings = S.Settings(settings_store)
+    settings.set(S.MODEL, str(model))
+    settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    return win
 
 
 def song_window(qtbot, settings_store, tmp_path, output_factory=None, model=None) -> tuple:

@@ -17,8 +17,8 @@ from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.window import MainWindow
-from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS, write_song
+from tests.ui.song_window import model_window
 
 PLACE = Place(0.375, (0.25, 0.5), True, (0.125, 0.625))
 
@@ -145,13 +145,7 @@ def test_the_song_shown_saved_twice_comes_back_as_the_row_kept(settings, songs):
 
 
 def _window(qtbot, settings_store, tiny_model_file) -> MainWindow:
-    settings = S.Settings(settings_store)
-    settings.set(S.MODEL, str(tiny_model_file))
-    settings.set(S.DEVICE, "cpu")
-    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
-    win.show()
-    return win
+    return model_window(qtbot, settings_store, tiny_model_file)
 
 
 def _first_session(qtbot, settings_store, tiny_model_file, songs):

@@ -16,8 +16,8 @@ from stemgui.ui import stem_cache_size, worker_cache
 from stemgui.ui.queue import JobState
 from stemgui.ui.stem_cache_size import StemCacheSizeDialog, entry_of
 from stemgui.ui.window import MainWindow
-from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS, write_song
+from tests.ui.song_window import model_window
 
 FRAMES = 1 << 16  # two stereo stems and the mix, float32: 1.5 MiB an entry
 
@@ -39,13 +39,7 @@ def _read_from(cache: StemCache, job) -> str | None:
 
 
 def _window(qtbot, settings_store, tiny_model_file) -> MainWindow:
-    settings = S.Settings(settings_store)
-    settings.set(S.MODEL, str(tiny_model_file))
-    settings.set(S.DEVICE, "cpu")
-    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
-    win.show()
-    return win
+    return model_window(qtbot, settings_store, tiny_model_file)
 
 
 def _answer(monkeypatch, limit_gb: int | None) -> list[StemCacheSizeDialog]:

@@ -25,16 +25,12 @@ from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS, write_song
+from tests.ui.song_window import model_window
 
 
 @pytest.fixture
 def window(qtbot, settings_store, tiny_model_file):
-    settings = S.Settings(settings_store)
-    settings.set(S.MODEL, str(tiny_model_file))
-    settings.set(S.DEVICE, "cpu")
-    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
-    win.show()
+    win = model_window(qtbot, settings_store, tiny_model_file)
     yield win
     win.close()
 
