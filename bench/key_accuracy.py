@@ -5,8 +5,10 @@ no Sinsy build is needed), each drawn from its seed with a tonic and a mode, are
 hears a separated song: its stems but the drums (``stemset_key``), and, beside it, the mixture
 with its drums. Each answer is counted as exact, the relative key (C major for A minor: the same
 notes), a fifth away, the parallel key (C minor for C major), other, or none; each row names the
-song's chords as numerals of its key, so that the loops read wrong show. Also prints how long an
-estimate takes against decoding nothing: reading the stems once. Never pass/fail.
+song's chords as numerals of its key (by the app's profiles, ``PROFILE``), so that the loops read
+wrong show; then one line for each set of profiles in ``PROFILES``, the app's and those it was
+chosen over, so that the choice can be checked again. Also prints how long an estimate takes
+against decoding nothing: reading the stems once. Never pass/fail.
 
 ``--held-out`` makes the songs in loops that ``training.synth`` never draws (``HELD_OUT``: modal
 rock and pop, cadences it lacks), each in the key musicians name it in: a change to the estimate
@@ -30,11 +32,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stemgui.stems.key import Key, estimate_key, stemset_key
+from stemgui.stems.key import PROFILE, PROFILES, Key, estimate_key, stemset_key
 from stemgui.stems.stemset import StemSet
 from training.synth.recipe import STEMS, SongRecipe, make_recipe
 from training.synth.song import render_song
 
+HEARD = ("stems", "mixture")  # the stems but the drums, the mixture with its drums
 NUMERALS = ("I", "II", "III", "IV", "V", "VI", "VII")
 SUFFIXES = {"min7": "7", "dom7": "7", "maj7": "maj7", "sus4": "sus4", "dim": "°"}
 
@@ -94,6 +97,12 @@ def relation(found: Key | None, made: Key) -> str:
     return "other"
 
 
+def tally(count: collections.Counter, songs: int) -> str:
+    """How ``count`` reads: "29/40 exact (relative 5, other 6)"."""
+    said = ", ".join(f"{what} {n}" for what, n in count.most_common() if what != "exact")
+    return f"{count['exact']}/{songs} exact" + (f" ({said})" if said else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--songs", type=int, default=40)
@@ -103,7 +112,7 @@ def main() -> None:
         "--held-out", action="store_true", help="songs in loops the generator never draws"
     )
     args = parser.parse_args()
-    counts = {"stems": collections.Counter(), "mixture": collections.Counter()}
+    counts = {(profile, heard): collections.Counter() for profile in PROFILES for heard in HEARD}
     spent = {"estimate": 0.0, "read": 0.0}
     print(f"{'seed':>5}  {'made in':<10} {'stems but drums':<24} {'mixture':<24} chords")
     for seed in range(args.first_seed, args.first_seed + args.songs):
@@ -118,14 +127,23 @@ def main() -> None:
         spent["read"] += time.perf_counter() - start
         whole = estimate_key(song.mixture, song.samplerate)
         row = []
-        for name, found in (("stems", heard), ("mixture", whole)):
-            what = relation(found, made)
-            counts[name][what] += 1
-            row.append(f"{found.name if found else '-':<12}{what:<12}")
+        for profile in PROFILES:
+            answers = (heard, whole)
+            if profile != PROFILE:
+                answers = (
+                    stemset_key(stems, profile),
+                    estimate_key(song.mixture, song.samplerate, profile),
+                )
+            for name, found in zip(HEARD, answers):
+                what = relation(found, made)
+                counts[profile, name][what] += 1
+                if profile == PROFILE:
+                    row.append(f"{found.name if found else '-':<12}{what:<12}")
         print(f"{seed:>5}  {made.name:<10} {row[0]} {row[1]} {chords}", flush=True)
-    for name, count in counts.items():
-        said = ", ".join(f"{what} {n}" for what, n in count.most_common())
-        print(f"{name}: {count['exact']}/{args.songs} exact ({said})")
+    for profile in PROFILES:
+        said = "; ".join(f"{name} {tally(counts[profile, name], args.songs)}" for name in HEARD)
+        whose = " (the app's)" if profile == PROFILE else ""
+        print(f"{profile}{whose}: {said}")
     print(
         f"estimate {1000 * spent['estimate'] / args.songs:.1f} ms a song, "
         f"{spent['estimate'] / max(spent['read'], 1e-9):.1f} times reading its stems once"

@@ -14,10 +14,10 @@ summed (its mix when it has no drums stem). numpy only, a block of samples at a 
    weighted by how close it lies to that semitone (cos² of the distance in semitones), and
    twice below ``BASS_HZ`` (the bass plays the roots).
 4. **Key**: the 12 pitch classes correlated with the Krumhansl-Kessler profiles of the 24
-   keys; the best wins. None for a song without a key: silence, drums alone, noise (less
-   than ``MIN_TONAL`` of the spectrum in that band stands above its running mean: drums
-   0.04-0.05, noise 0.03, songs 0.30 or more), or a best correlation below
-   ``MIN_CORRELATION``.
+   keys (``PROFILE``; ``PROFILES`` holds others, which bench/key_accuracy.py compares); the
+   best wins. None for a song without a key: silence, drums alone, noise (less than
+   ``MIN_TONAL`` of the spectrum in that band stands above its running mean: drums 0.04-0.05,
+   noise 0.03, songs 0.30 or more), or a best correlation below ``MIN_CORRELATION``.
 
 Relative keys (C major, A minor) share their notes; only the weight of the tonic tells them
 apart, and a song that leans on the other chord can read as its relative.
@@ -43,9 +43,24 @@ BASS_HZ = 250.0
 MIN_SECONDS = 3.0
 SILENCE = 1e-4
 
-# Krumhansl & Kessler (1982): how well each pitch class fits a key, from C (its tonic) up
-MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+# Profiles of the 24 keys by name: (major, minor), the weight of each pitch class from C (the
+# tonic) up. Krumhansl & Kessler (1982): how well listeners heard each one fit a key. Temperley &
+# de Clercq (2013): how often each one sounds in the melodies, or the chords, of a rock corpus.
+PROFILES = {
+    "Krumhansl-Kessler": (
+        np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]),
+        np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]),
+    ),
+    "Temperley-de Clercq melody": (
+        np.array([223, 1, 158, 15, 194, 71, 2, 169, 3, 119, 8, 35]) / 1000,
+        np.array([317, 1, 90, 159, 46, 97, 7, 131, 9, 47, 87, 9]) / 1000,
+    ),
+    "Temperley-de Clercq chords": (
+        np.array([231, 2, 91, 4, 149, 111, 4, 193, 4, 126, 11, 76]) / 1000,
+        np.array([202, 6, 102, 127, 47, 113, 5, 177, 46, 51, 90, 34]) / 1000,
+    ),
+}
+PROFILE = "Krumhansl-Kessler"  # the app's; bench/key_accuracy.py says how each set reads
 
 MAJOR_NAMES = ("C", "D♭", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B")
 MINOR_NAMES = ("C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "G♯", "A", "B♭", "B")
@@ -84,16 +99,16 @@ class Key:
         return f"{number}{'B' if self.mode == 'major' else 'A'}"
 
 
-def estimate_key(samples: np.ndarray, samplerate: int) -> Key | None:
+def estimate_key(samples: np.ndarray, samplerate: int, profile: str = PROFILE) -> Key | None:
     """The key of ``samples`` (channels, frames) float32 (or (frames,)), or None (no clear
-    key). An ``np.memmap`` is read a block at a time."""
+    key), by the ``PROFILES`` named ``profile``. An ``np.memmap`` is read a block at a time."""
     samples = np.asarray(samples) if not isinstance(samples, np.memmap) else samples
     if samples.ndim == 1:
         samples = samples[None, :]
-    return key_from_reader(array_reader(samples), samples.shape[-1], samplerate)
+    return key_from_reader(array_reader(samples), samples.shape[-1], samplerate, profile)
 
 
-def stemset_key(stemset: object) -> Key | None:
+def stemset_key(stemset: object, profile: str = PROFILE) -> Key | None:
     """The key of a ``StemSet``'s stems but its drums when it has a "drums" stem, else of its
     mix (else of all its stems); None as ``estimate_key``."""
     data, frames, rate = stemset.data, stemset.frames, stemset.samplerate
@@ -108,10 +123,12 @@ def stemset_key(stemset: object) -> Key | None:
 
     else:
         read = array_reader(stemset.mix)
-    return key_from_reader(read, frames, rate)
+    return key_from_reader(read, frames, rate, profile)
 
 
-def key_from_reader(read: BlockReader, frames: int, samplerate: int) -> Key | None:
+def key_from_reader(
+    read: BlockReader, frames: int, samplerate: int, profile: str = PROFILE
+) -> Key | None:
     """``estimate_key`` of the ``frames`` frames that ``read`` gives."""
     if frames < MIN_SECONDS * samplerate:
         return None
@@ -119,7 +136,7 @@ def key_from_reader(read: BlockReader, frames: int, samplerate: int) -> Key | No
     if peak < SILENCE or spectrum is None:
         return None
     weights = chroma(spectrum, rate)
-    return None if weights is None else key_of_chroma(weights)
+    return None if weights is None else key_of_chroma(weights, profile)
 
 
 def average_spectrum(
@@ -169,16 +186,16 @@ def tuning(tonal: np.ndarray, hz: np.ndarray) -> float:
     return float(100 * mean / (2 * np.pi))
 
 
-def key_of_chroma(weights: np.ndarray) -> Key | None:
-    """The key whose Krumhansl-Kessler profile correlates best with ``weights`` (12,), or None
-    below ``MIN_CORRELATION`` (or for flat weights)."""
+def key_of_chroma(weights: np.ndarray, profile: str = PROFILE) -> Key | None:
+    """The key whose profile (of the ``PROFILES`` named ``profile``) correlates best with
+    ``weights`` (12,), or None below ``MIN_CORRELATION`` (or for flat weights)."""
     weights = np.asarray(weights, dtype=np.float64)
     if np.ptp(weights) <= 1e-9 * max(float(np.max(np.abs(weights))), 1e-30):
         return None
     best, found = -1.0, None
-    for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
+    for mode, weighed in zip(("major", "minor"), PROFILES[profile]):
         for tonic in range(12):
-            r = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
+            r = float(np.corrcoef(weights, np.roll(weighed, tonic))[0, 1])
             if r > best:
                 best, found = r, Key(tonic, mode)
     return found if best >= MIN_CORRELATION else None

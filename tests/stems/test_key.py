@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stemgui.stems.key import Key, estimate_key, stemset_key
+from stemgui.stems.key import PROFILE, PROFILES, Key, estimate_key, key_of_chroma, stemset_key
 from stemgui.stems.stemset import StemSet
 from tests.stems.drumkit import drum_track
 from tests.stems.harmony import RATE, key_song
@@ -24,6 +24,16 @@ def test_songs_in_all_24_keys(tonic, mode):
     cents = (0.0, -40.0, 30.0)[tonic % 3]
     song = key_song(tonic, mode, cents=cents, seed=tonic)
     assert estimate_key(song, RATE) == Key(tonic, mode)
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_each_profile_set_reads_its_own_profiles_as_their_keys(profile):
+    """By any of the profile sets (the bench compares them), a chroma that is one key's profile
+    reads as that key: major and minor in that order, rolled from C."""
+    assert PROFILE in PROFILES
+    for mode, weights in zip(("major", "minor"), PROFILES[profile]):
+        for tonic in range(12):
+            assert key_of_chroma(np.roll(weights, tonic), profile) == Key(tonic, mode)
 
 
 @pytest.mark.parametrize("cents", [-40.0, 30.0])
