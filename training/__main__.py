@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     from training.bag import add_parser as add_bag_parser
     from training.eval_command import add_parser as add_eval_parser
     from training.export import add_parser as add_export_parser
-    from training.quantize import add_parser as add_quantize_parser
+    from training.quantize_command import add_parser as add_quantize_parser
     from training.resegment import add_parser as add_segment_parser
     from training.synth.cli import add_parser as add_synth_parser
 

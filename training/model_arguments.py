@@ -10,6 +10,7 @@ put among its positional arguments by ``CommandParser``, the parser of every com
 from __future__ import annotations
 
 import argparse
+import os
 
 from training.options import data_root, is_model_name
 
@@ -100,12 +101,7 @@ class CommandParser(argparse.ArgumentParser):
             setattr(namespace, action.dest, single if action.nargs is None else values)
         data = next(a.dest for a in self._actions if isinstance(a, DataThenModels))
         if missing:
-            told = ""
-            if getattr(namespace, data):  # a model file without its suffix was a data folder
-                from stemgui.separation.spec import MODEL_SUFFIXES
-
-                suffixes = ", ".join(MODEL_SUFFIXES)
-                told = f" (after --data, model files are told by their suffix: {suffixes})"
+            told = _suffix_hint(getattr(namespace, data), missing)
             self.error(f"the following arguments are required: {', '.join(missing)}{told}")
         if names:
             self.error(
@@ -118,3 +114,19 @@ class CommandParser(argparse.ArgumentParser):
             return action.type(name) if action.type else name
         except argparse.ArgumentTypeError as error:
             self.error(f"argument {label}: {error}")
+
+
+def _suffix_hint(roots: list[str], missing: list[str]) -> str:
+    """Why an argument is missing when ``--data`` took ``roots``: a model file named without its
+    suffix was taken for a data folder. Where OUTPUT is missing and the last root (where OUTPUT
+    stands) is no folder, it is the file to write: named with the suffix ``.stemgui``."""
+    if not roots:
+        return ""
+    if "output" in missing and not os.path.isdir(roots[-1]):  # os.path's: never raises
+        return (
+            f" (after --data, {roots[-1]} was taken for a data folder, and there is none: the "
+            f"model file to write is told by its suffix, .stemgui; name it {roots[-1]}.stemgui)"
+        )
+    from stemgui.separation.spec import MODEL_SUFFIXES
+
+    return f" (after --data, model files are told by their suffix: {', '.join(MODEL_SUFFIXES)})"

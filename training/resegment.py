@@ -54,7 +54,7 @@ def measure(args: argparse.Namespace, tracks: list) -> str:
     """Print the global SDR change on the validation ``tracks`` and record the new figures in
     ``args.output``; returns its new sha256."""
     from training import evaluate
-    from training.quantize import sdr_change_table
+    from training.quantize_command import sdr_change_table
 
     changed = load_model(args.output)
     before = evaluate.mean_sdr(load_any(args.model), tracks, device=args.device)

@@ -331,7 +331,8 @@ class QueueController(QObject):
     def _on_kept(self, job_id: int, kept: Any) -> None:
         for job in self.model.jobs:  # running (found in the cache) or DONE (stored)
             if job.id == job_id and (job is self._current or job.state is JobState.DONE):
-                job.kept = kept
+                for row in finished_stems.sharing(job, self.model.jobs):  # added again meanwhile
+                    row.kept = kept
 
     @Slot(int, str)
     def _on_not_kept(self, _job_id: int, message: str) -> None:

@@ -55,11 +55,19 @@ def test_model_files_after_data_are_the_commands_own(command, argv):
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
-        # a model file without its suffix is a data folder after --data: output not named
+        # a model file without its suffix is a data folder after --data: output not named;
+        # there is no folder q, so q is the file to write, without the suffix that tells it
         (
             ["quantize", "--data", "d", "m.stemgui", "q"],
-            "the following arguments are required: output (after --data, model files are told "
-            "by their suffix: .th, .yaml, .yml, .stemgui, .pt, .safetensors)",
+            "the following arguments are required: output (after --data, q was taken for a data "
+            "folder, and there is none: the model file to write is told by its suffix, "
+            ".stemgui; name it q.stemgui)",
+        ),
+        (
+            ["segment", "--data", "d", "m.th", "runs/s", "--seconds", "4"],
+            "the following arguments are required: output (after --data, runs/s was taken for a "
+            "data folder, and there is none: the model file to write is told by its suffix, "
+            ".stemgui; name it runs/s.stemgui)",
         ),
         (["bag", "b.stemgui"], "the following arguments are required: models"),
         (["segment", "--seconds", "4"], "the following arguments are required: model, output"),
@@ -80,6 +88,22 @@ def test_a_model_file_missing_or_too_many_is_said_by_the_parser(
     assert stop.value.code == 2
     assert f"error: {said}\n" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_without_its_suffix_that_is_a_folder_is_said_as_data(
+    tmp_path, monkeypatch, capsys
+):
+    """A folder of that name is data as named: only the suffixes that tell model files apart
+    are said, not a file name to write."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "q").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        main(["quantize", "--data", "d", "m.stemgui", "q"])
+    assert stop.value.code == 2
+    assert (
+        "error: the following arguments are required: output (after --data, model files are "
+        "told by their suffix: .th, .yaml, .yml, .stemgui, .pt, .safetensors)\n"
+    ) in capsys.readouterr().err
 
 
 def test_a_model_file_after_data_is_checked_as_the_argument_it_becomes(capsys):

@@ -1,4 +1,5 @@
-"""diffq quantization (``training.quantize``): file sizes, engine loading, output error vs bits."""
+"""diffq quantization (``training.quantize``) and its command (``training.quantize_command``):
+file sizes, engine loading, output error vs bits, the printed size and SDR change."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ pytest.importorskip("diffq")
 
 from stemgui.separation.checkpoint import load_model, read_checkpoint, save_model
 from stemgui.separation.nets.demucs import Demucs
-from training import evaluate, quantize
+from training import evaluate, quantize, quantize_command
 
 SOURCES = ["drums", "bass", "other", "vocals"]
 WORDS_PER_LINE = 64 * 32  # diffq's bitpack stores levels in lines of 2048 entries
@@ -225,7 +226,7 @@ def test_command_reports_size_and_sdr_change(float_file, tmp_path, capsys):
     for name in SOURCES:
         soundfile.write(track / f"{name}.wav", 0.1 * rng.standard_normal((22050, 2)), 44100)
     parser = argparse.ArgumentParser()
-    quantize.add_parser(parser.add_subparsers(dest="command"))
+    quantize_command.add_parser(parser.add_subparsers(dest="command"))
     output = tmp_path / "q8.stemgui"
     args = parser.parse_args(
         [
@@ -312,7 +313,7 @@ def test_data_without_validation_tracks_are_refused_before_the_output_is_written
 
 def test_sdr_change_table():
     before, after = np.array([1.0, 3.0]), np.array([0.5, 3.5])
-    table = quantize.sdr_change_table(["a", "b"], before, after, 2, ("m.stemgui", "8 bits"))
+    table = quantize_command.sdr_change_table(["a", "b"], before, after, 2, ("m.stemgui", "8 bits"))
     assert "| change | -0.50 | +0.50 | +0.00 |" in table
     assert "| m.stemgui | 1.00 | 3.00 | 2.00 |" in table and "| 8 bits | 0.50 | 3.50 |" in table
 

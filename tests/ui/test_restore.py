@@ -139,6 +139,52 @@ def test_restored_songs_are_done_without_the_model_or_the_model_list(qtbot, firs
         ctl.shutdown()
 
 
+def test_a_song_added_again_before_its_stems_were_kept_comes_back_without_the_model(
+    qtbot, settings_store, songs, tiny_model_file, tmp_path, monkeypatch
+):
+    """A song added again once separated, before the worker said where its stems are kept,
+    took its first row's ``kept`` (none yet) and never got the one said after: with the first
+    row removed, the next start recognised it with the model."""
+    import threading
+
+    from stemgui.ui import worker_cache
+
+    options = SeparationOptions(model=str(tiny_model_file), device="cpu")
+    settings, root = S.Settings(settings_store), tmp_path / "stemcache"
+    kept_now = threading.Event()
+    stamps = worker_cache.model_stamps
+
+    def slow_stamps(spec):  # on the worker's thread, just before it says kept
+        kept_now.wait(TIMEOUT_MS / 1000)
+        return stamps(spec)
+
+    monkeypatch.setattr(worker_cache, "model_stamps", slow_stamps)
+    ctl, _, _ = _start(root, options)
+    try:
+        (first,) = ctl.add([songs[0]])
+        qtbot.waitUntil(lambda: first.state is JobState.DONE, timeout=TIMEOUT_MS)
+        (second,) = ctl.add([songs[0]])
+        assert second.stemset is first.stemset and first.kept is None  # not said yet
+        kept_now.set()
+        qtbot.waitUntil(lambda: first.kept is not None, timeout=TIMEOUT_MS)
+        assert second.kept == first.kept
+        ctl.remove(first)
+        session.save(settings, ctl.model.jobs)
+    finally:
+        kept_now.set()
+        ctl.shutdown()
+    later, factory, identity = _start(root, options)
+    try:
+        (job,) = session.load(settings).jobs
+        later.restore([job])
+        qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+        assert job.state is JobState.DONE
+        assert factory.calls == 0 and identity.calls == 0  # no model, no model identity
+        np.testing.assert_array_equal(job.stemset.data, first.stemset.data)
+    finally:
+        later.shutdown()
+
+
 def test_a_song_rewritten_since_is_separated_again(qtbot, first_session):
     settings, root, options, first = first_session
     song = first.path
