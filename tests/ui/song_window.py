@@ -13,11 +13,12 @@ RATE = 8000
 NAMES = ("drums", "bass", "other", "vocals")
 
 
-def make_stemset() -> StemSet:
-    """Four seconds of four stems of quiet noise at ``RATE``, with their mix."""
+def make_stemset(frames: int = 4 * RATE, ready: int | None = None) -> StemSet:
+    """``frames`` (four seconds) of four stems of quiet noise at ``RATE``, with their mix;
+    ``ready``: the frames separated so far (None: all)."""
     rng = np.random.default_rng(0)
-    data = (0.05 * rng.standard_normal((4, 2, 4 * RATE))).astype(np.float32)
-    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0))
+    data = (0.05 * rng.standard_normal((4, 2, frames))).astype(np.float32)
+    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0), frames_ready=ready)
 
 
 def song_window(qtbot, settings_store, tmp_path, output_factory=None, model=None) -> tuple:

@@ -24,15 +24,7 @@ from stemgui.ui.queue import Job, JobState
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.timeline import Timeline
 from stemgui.ui.window import MainWindow
-
-NAMES = ("drums", "bass", "other", "vocals")
-RATE = 8000
-
-
-def make_stemset(frames: int = 4 * RATE, ready: int | None = None) -> StemSet:
-    rng = np.random.default_rng(0)
-    data = (0.05 * rng.standard_normal((4, 2, frames))).astype(np.float32)
-    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0), frames_ready=ready)
+from tests.ui.song_window import NAMES, RATE, make_stemset
 
 
 @pytest.fixture

@@ -137,7 +137,7 @@ def test_a_jump_by_key_brings_a_zoomed_view_to_the_playhead(qtbot, settings_stor
     from stemgui.ui.queue import Job, JobState
     from stemgui.ui.window import MainWindow
     from tests.fakes import FakeOutput
-    from tests.ui.test_stems_playback import make_stemset
+    from tests.ui.song_window import make_stemset
 
     win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
