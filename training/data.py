@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from stemgui.audio.atomic import atomic_path, clean_stale_parts
-from stemgui.audio.files import SUPPORTED_EXTENSIONS
+from stemgui.audio.files import SUPPORTED_EXTENSIONS, is_special
 from stemgui.errors import DecodeError, NotAudioError
 from training.options import writable_folder
 
@@ -105,6 +105,16 @@ def discover(roots: Iterable[str | Path]) -> list[TrackSource]:
             if path.is_file() and path.name.endswith(STEM_SUFFIX):
                 name = path.name[: -len(STEM_SUFFIX)]
             elif path.is_dir() and (files := _stem_files(path)):
+                if special := [p.name for p in files.values() if is_special(p)]:
+                    one = len(special) == 1  # opening a pipe waits for a writer for ever
+                    log.warning(
+                        "%s: left out, its %s %s (a named pipe, a socket or a device); put %s",
+                        path,
+                        " and ".join(special),
+                        "is not a regular file" if one else "are not regular files",
+                        "an audio file in its place" if one else "audio files in their place",
+                    )
+                    continue
                 missing = [s for s in SOURCES if s not in files]
                 if missing:  # a misnamed or missing stem: say so rather than drop the track
                     log.warning(
@@ -165,14 +175,17 @@ def split_validation(
 
 
 def _stem_files(folder: Path) -> dict[str, Path]:
-    """The audio files of ``folder`` named after a source or "mixture", by that role.
+    """The audio files of ``folder`` named after a source or "mixture", by that role: a named
+    pipe, a socket or a device so named too (``is_special``), for ``discover`` to refuse.
 
     Raises:
         ValueError: two files of one role (``drums.wav`` and ``drums.flac``), naming both.
     """
     files: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix.lower() in _AUDIO_SUFFIXES:
+        # os.path: a link to nothing or a loop is no file; a folder named drums.wav neither
+        there = os.path.exists(path) and not os.path.isdir(path)
+        if there and path.suffix.lower() in _AUDIO_SUFFIXES:
             role = path.stem.lower()
             if role in files:  # which one was read hung on the order the disk lists them
                 raise ValueError(

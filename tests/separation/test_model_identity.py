@@ -18,6 +18,7 @@ from stemgui.separation.model_identity import (
     model_identity,
 )
 from tests.fakes import CancelAfter
+from tests.pipes import without_waiting
 
 # ----------------------------------------------------------------------------- file hashes
 
@@ -40,26 +41,12 @@ def test_file_digest_is_the_sha256_of_the_bytes_and_is_remembered(tmp_path):
 def test_file_digest_refuses_a_named_pipe_and_a_link_loop_without_waiting(tmp_path):
     """The app hashes every song first (stem cache on): opening a named pipe blocked the
     worker, and every song after it, for good; a link loop raised RuntimeError (< 3.13)."""
-    import threading
-
-    os.mkfifo(tmp_path / "pipe.wav")
+    pipe = tmp_path / "pipe.wav"
+    os.mkfifo(pipe)
     (tmp_path / "loop.wav").symlink_to(tmp_path / "loop.wav")
     for name in ("pipe.wav", "loop.wav"):
-        errors = []
-
-        def digest(name=name, errors=errors):
-            try:
-                file_digest(tmp_path / name)
-            except Exception as error:
-                errors.append(error)
-
-        thread = threading.Thread(target=digest, daemon=True)
-        thread.start()
-        thread.join(5)
-        if thread.is_alive():  # blocked opening the pipe: a writer that closes lets it go
-            os.close(os.open(tmp_path / "pipe.wav", os.O_WRONLY))
-            thread.join()
-        assert len(errors) == 1 and isinstance(errors[0], OSError), (name, errors)
+        with pytest.raises(OSError):
+            without_waiting(lambda name=name: file_digest(tmp_path / name), pipe)
 
 
 def test_file_digest_stops_when_cancelled_between_blocks(tmp_path):

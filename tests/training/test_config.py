@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pipes import without_waiting
 from training import config as config_mod
 from training.fit import Trainer
 
@@ -95,28 +96,16 @@ def test_a_missing_recipe_or_a_folder_is_said_in_words_naming_it(tmp_path):
 def test_a_named_pipe_or_a_device_is_no_recipe(tmp_path):
     """A named pipe given for the recipe was read for ever, waiting for a writer (fit hung);
     /dev/null was read as an empty recipe, said as one that names no data roots."""
-    import contextlib
     import os
-    import threading
 
     example = "name a recipe, such as training/configs/htdemucs_cpu.toml"
     pipe = tmp_path / "recipe.toml"
     os.mkfifo(pipe)
-
-    def end_a_read():  # a reader of the pipe gets its end of file, not a hung test
-        with contextlib.suppress(OSError):  # no reader
-            os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
-
-    timer = threading.Timer(10, end_a_read)
-    timer.start()
-    try:
-        for path in (pipe, Path(os.devnull)):
-            with pytest.raises(ValueError) as caught:
-                config_mod.load(path)
-            said = f"{path}: is not a regular file (a named pipe, a device); {example}"
-            assert str(caught.value) == said
-    finally:
-        timer.cancel()
+    for path in (pipe, Path(os.devnull)):
+        with pytest.raises(ValueError) as caught:
+            without_waiting(lambda path=path: config_mod.load(path), pipe)
+        said = f"{path}: is not a regular file (a named pipe, a device); {example}"
+        assert str(caught.value) == said
 
 
 def test_a_file_that_is_not_text_is_no_recipe(tmp_path):

@@ -160,17 +160,22 @@ def test_incomplete_folder_is_not_a_track_and_is_named(tmp_path, caplog):
 @pytest.mark.skipif(sys.platform == "win32", reason="no named pipes in folders there")
 def test_named_pipes_in_a_data_folder_are_not_opened(tmp_path, caplog):
     """A named pipe in a data folder, named as a stem or as a .stem.mp4, is no track's file:
-    opening one waits for a writer for ever. The folder whose stem it takes is left out,
-    said; the other tracks are found."""
+    opening one waits for a writer for ever. The folder whose stem (or mixture) it takes is left
+    out, saying that file is not a regular file: it said "it has no vocals", beside the vocals
+    file, and a piped mixture was passed over for the stems' sum. The other tracks are found."""
     good = _stems_folder(tmp_path / "good", True)
     piped = _stems_folder(tmp_path / "piped", False)
     (piped / "vocals.wav").unlink()
-    pipes = [piped / "vocals.wav", tmp_path / "Song B.stem.mp4"]
+    mixed = _stems_folder(tmp_path / "mixed", False).rename(tmp_path / "mixed" / "Song C")
+    pipes = [piped / "vocals.wav", mixed / "mixture.wav", tmp_path / "Song B.stem.mp4"]
     for pipe in pipes:
         os.mkfifo(pipe)
     found = without_waiting(lambda: data.discover([tmp_path]), *pipes)
     assert found == [data.TrackSource("Song A", good)]
-    assert f"{piped}: left out, it has no vocals" in caplog.text
+    for folder, name in ((piped, "vocals.wav"), (mixed, "mixture.wav")):
+        said = f"{folder}: left out, its {name} is not a regular file (a named pipe, a socket or "
+        assert said + "a device); put an audio file in its place" in caplog.text
+    assert "has no" not in caplog.text
 
 
 def _write_stem_mp4(path: Path, streams: int) -> None:

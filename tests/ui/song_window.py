@@ -1,6 +1,9 @@
-"""What the playback window tests share: a four-stem song, and a window that shows it."""
+"""What the playback window tests share: a four-stem song, a window that shows it, and the
+steps that put a separated song on screen."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
@@ -14,11 +17,12 @@ RATE = 8000
 NAMES = ("drums", "bass", "other", "vocals")
 
 
-def make_stemset() -> StemSet:
-    """Four seconds of four stems of quiet noise at ``RATE``, with their mix."""
+def make_stemset(frames: int = 4 * RATE, ready: int | None = None) -> StemSet:
+    """``frames`` (four seconds) of four stems of quiet noise at ``RATE``, with their mix;
+    ``ready``: the frames separated so far (None: all)."""
     rng = np.random.default_rng(0)
-    data = (0.05 * rng.standard_normal((4, 2, 4 * RATE))).astype(np.float32)
-    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0))
+    data = (0.05 * rng.standard_normal((4, 2, frames))).astype(np.float32)
+    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0), frames_ready=ready)
 
 
 def model_window(qtbot, settings_store, model) -> MainWindow:
@@ -44,9 +48,22 @@ def song_window(qtbot, settings_store, tmp_path, output_factory=None, model=None
     win = MainWindow(settings, output_factory=output_factory, probe=False)
     qtbot.addWidget(win)
     win.show()
-    song = tmp_path / "Shown.wav"
+    return win, show_song(win, tmp_path / "Shown.wav")
+
+
+def show_song(
+    win: MainWindow, song: Path, stemset: StemSet | None = None, model_name: str = "tiny"
+) -> Job:
+    """The job of ``song`` (written empty), separated by ``model_name`` into ``stemset``
+    (``make_stemset``'s), added to ``win``'s queue and shown."""
     song.write_bytes(b"")
-    job = Job(song, state=JobState.DONE, fraction=1.0, stemset=make_stemset(), model_name="tiny")
+    job = Job(
+        song,
+        state=JobState.DONE,
+        fraction=1.0,
+        stemset=stemset or make_stemset(),
+        model_name=model_name,
+    )
     win.controller.model._jobs.append(job)  # as if it had been separated
     win.show_job(job)
-    return win, job
+    return job

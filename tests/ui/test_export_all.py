@@ -17,7 +17,7 @@ from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.export_targets import Existing
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.window import MainWindow
-from tests.ui.test_stems_playback import NAMES, RATE, make_stemset
+from tests.ui.song_window import NAMES, RATE, make_stemset
 
 
 @pytest.fixture

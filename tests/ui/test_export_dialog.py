@@ -8,7 +8,8 @@ import soundfile as sf
 
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
-from tests.ui.test_stems_playback import NAMES, RATE, _done_job, _null_window, click
+from tests.ui.song_window import NAMES, RATE
+from tests.ui.test_stems_playback import _done_job, _null_window, click
 
 
 def test_a_mix_with_every_stem_muted_is_refused_naming_the_song(qtbot, settings_store, tmp_path):
@@ -302,7 +303,7 @@ def test_each_stem_of_a_song_with_a_long_name_drags_out_as_its_own_file(tmp_path
     """The name was cut at its end, the stem's name with it: every stem of a song named in 80
     Japanese characters (240 bytes) had one file, and dragging the drums dropped the vocals."""
     from stemgui.ui.drag_out import DragFiles
-    from tests.ui.test_stems_playback import make_stemset
+    from tests.ui.song_window import make_stemset
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     stemset, files = make_stemset(), DragFiles()

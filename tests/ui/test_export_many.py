@@ -15,6 +15,7 @@ from stemgui.playback.null_output import NullOutput
 from stemgui.ui import settings as S
 from stemgui.ui.export_targets import Existing, ask_existing
 from stemgui.ui.window import MainWindow
+from tests.ui.song_window import NAMES
 from tests.ui.test_export_all import (
     accept_with,
     add_done,
@@ -22,7 +23,6 @@ from tests.ui.test_export_all import (
     songs_with_a_file_each,
     wait_export,
 )
-from tests.ui.test_stems_playback import NAMES
 
 
 @pytest.fixture

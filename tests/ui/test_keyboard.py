@@ -14,7 +14,7 @@ from stemgui.playback.null_output import NullOutput
 from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.window import MainWindow
-from tests.ui.test_stems_playback import make_stemset
+from tests.ui.song_window import make_stemset
 
 
 @pytest.fixture

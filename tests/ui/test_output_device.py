@@ -12,9 +12,8 @@ from stemgui.playback.output_devices import FRESH_S
 from stemgui.playback.transport import PlayState
 from stemgui.ui import settings as S
 from stemgui.ui.output_menu import PAUSE_TO_LIST, not_connected
-from stemgui.ui.queue import Job, JobState
 from tests.playback.output_rig import SoundCards
-from tests.ui.song_window import make_stemset, song_window
+from tests.ui.song_window import make_stemset, show_song, song_window
 
 pytestmark = pytest.mark.usefixtures("device_list")
 
@@ -148,9 +147,7 @@ def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
     qtbot.waitUntil(lambda: win.banner.isVisibleTo(win))
     assert win.banner.text() == said
     win.banner.hide()
-    other = Job(tmp_path / "Other.wav", state=JobState.DONE, fraction=1.0, stemset=make_stemset())
-    win.controller.model._jobs.append(other)
-    win.show_job(other)  # another output opened: not said again
+    show_song(win, tmp_path / "Other.wav")  # another output opened: not said again
     qtbot.wait(10)
     assert not win.banner.isVisibleTo(win) and cards.streams[-1].card == "USB Headphones"
     assert opened(win)[-1] == ("Scarlett 2i2 USB (not connected)", True, False)
@@ -171,19 +168,14 @@ def test_songs_shown_while_the_device_kept_is_not_connected_list_the_devices_afr
     initialisations = cards.initialisations
     win, _job = song_window(qtbot, settings_store, tmp_path, None)
 
-    def show(name: str) -> None:
-        job = Job(tmp_path / name, state=JobState.DONE, fraction=1.0, stemset=make_stemset())
-        win.controller.model._jobs.append(job)
-        win.show_job(job)
-
-    show("Second.wav")
-    show("Third.wav")
+    show_song(win, tmp_path / "Second.wav")
+    show_song(win, tmp_path / "Third.wav")
     assert cards.initialisations == initialisations + 1
     assert [stream.card for stream in cards.streams] == ["Built-in Output"] * 3
     assert [stream.closed for stream in cards.streams] == [True, True, False]
     cards.plugged.append(("Focusrite Clarett", "Core Audio", 10))
     device_clock.now += FRESH_S
-    show("Fourth.wav")
+    show_song(win, tmp_path / "Fourth.wav")
     assert cards.initialisations == initialisations + 2
     assert cards.streams[-1].card == "Focusrite Clarett"
     win.close()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from stemgui.ui.queue import JobState, QueueModel
 from stemgui.ui.queue_view import QueuePanel
+from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS, write_song
 
 MOVE = Qt.DropAction.MoveAction
@@ -211,15 +212,8 @@ def test_song_files_dropped_on_the_queue_list_reach_the_window(qtbot, settings_s
     from stemgui.ui import settings as S
     from stemgui.ui.window import MainWindow
 
-    class Output:
-        def __init__(self, *args):
-            pass
-
-        def close(self):
-            pass
-
     settings = S.Settings(settings_store)  # no model set: songs wait, nothing loads
-    win = MainWindow(settings, output_factory=Output, probe=False)
+    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
     win.show()
     mime = QMimeData()

@@ -24,15 +24,7 @@ from stemgui.ui.queue import Job, JobState
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.timeline import Timeline
 from stemgui.ui.window import MainWindow
-
-NAMES = ("drums", "bass", "other", "vocals")
-RATE = 8000
-
-
-def make_stemset(frames: int = 4 * RATE, ready: int | None = None) -> StemSet:
-    rng = np.random.default_rng(0)
-    data = (0.05 * rng.standard_normal((4, 2, frames))).astype(np.float32)
-    return StemSet(NAMES, RATE, data, mix=data.sum(axis=0), frames_ready=ready)
+from tests.ui.song_window import NAMES, RATE, make_stemset, show_song
 
 
 @pytest.fixture
@@ -178,18 +170,7 @@ def _null_window(qtbot, settings_store, outputs):
 
 
 def _done_job(win, tmp_path, stemset=None) -> Job:
-    song = tmp_path / "My Song.wav"
-    song.write_bytes(b"")
-    job = Job(
-        song,
-        state=JobState.DONE,
-        fraction=1.0,
-        stemset=stemset or make_stemset(),
-        model_name="tiny",
-    )
-    win.controller.model._jobs.append(job)  # as if it had been separated
-    win.show_job(job)
-    return job
+    return show_song(win, tmp_path / "My Song.wav", stemset)
 
 
 def test_transport_with_null_output_plays_seeks_and_loops(qtbot, settings_store, tmp_path):
@@ -1019,10 +1000,7 @@ def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     win.resize(1000, 700)
     qtbot.waitUntil(lambda: win.width() == 1000)
     song = tmp_path / f"{'A Very Long Artist Name - ' * 6}Song (2024 Remaster).wav"
-    song.write_bytes(b"")
-    job = Job(song, state=JobState.DONE, fraction=1.0, stemset=make_stemset(), model_name="m")
-    win.controller.model._jobs.append(job)
-    win.show_job(job)
+    job = show_song(win, song, model_name="m")
     qtbot.wait(50)
     assert win.width() == 1000 and win.minimumSizeHint().width() < 1000  # was 1957 px
     shown = QLabel.text(win.song_title)

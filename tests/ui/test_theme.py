@@ -12,7 +12,7 @@ from stemgui.ui.stemview import StemPanel
 from stemgui.ui.timeline import Timeline
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
-from tests.ui.test_stems_playback import NAMES, make_stemset
+from tests.ui.song_window import NAMES, make_stemset
 
 
 def _window_lightness() -> int:

@@ -134,18 +134,13 @@ def test_a_loop_dragged_while_the_view_pages_starts_where_the_press_was(qtbot):
 
 def test_a_jump_by_key_brings_a_zoomed_view_to_the_playhead(qtbot, settings_store, tmp_path):
     from stemgui.ui import settings as S
-    from stemgui.ui.queue import Job, JobState
     from stemgui.ui.window import MainWindow
     from tests.fakes import FakeOutput
-    from tests.ui.test_stems_playback import make_stemset
+    from tests.ui.song_window import show_song
 
     win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
-    song = tmp_path / "a.wav"
-    song.write_bytes(b"")
-    job = Job(song, state=JobState.DONE, fraction=1.0, stemset=make_stemset(), model_name="m")
-    win.controller.model._jobs.append(job)
-    win.show_job(job)
+    show_song(win, tmp_path / "a.wav", model_name="m")
     frames = win.timeline.frames
     win.timeline.set_view(frames // 2, frames // 2 + 2000)  # zoomed in, in the middle
     win.player.seek(0)  # Home
