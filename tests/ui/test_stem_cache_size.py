@@ -278,11 +278,13 @@ def test_a_song_of_the_queue_whose_stems_made_room_is_said_and_still_plays(
     (third,) = window.add_paths([write_song(tmp_path / "c.wav", seed=3)])
     qtbot.waitUntil(lambda: _read_from(cache, third) is not None, timeout=TIMEOUT_MS)
     assert sorted(cache.keys()) == sorted([entry_of(first), entry_of(third)])  # not second's
-    assert window.statusBar().currentMessage() == (
+    said = (
         "The stems of songs used least recently were deleted from the stem cache to make room "
         "(File ▸ Stem cache size… sets its limit). In the queue, b.wav keeps its stems until "
         "removed or the app closes, and will be separated again at the next start."
     )
+    # the files are there before the worker's word of them reaches the window's thread
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == said, timeout=TIMEOUT_MS)
 
     window.select(second)
     assert window.shown_job is second and window.player.stemset is second.stemset
