@@ -127,6 +127,28 @@ def input_path(text: str) -> str:
     return text
 
 
+def model_output(text: str) -> str:
+    """OUTPUT of ``quantize``, ``segment``, ``bag`` and ``member``, as ``given_path`` takes it:
+    a stemgui model file, named with ``.stemgui`` wherever it stands. After ``--data`` only
+    that suffix tells it from a data folder, and ``quantize m.th q`` wrote a file ``q``, which
+    the app does not list; ``bag --data ROOT b m.th n.th`` took the member ``m.th`` for the bag
+    to write. A folder is left to ``output_file``, which says to name a file in it."""
+    from stemgui.separation.checkpoint import SUFFIX
+
+    text = given_path(text)
+    if Path(text).suffix.lower() != SUFFIX and not os.path.isdir(text):  # os.path's: no raise
+        raise argparse.ArgumentTypeError(f"{text}: {stemgui_suffix_rule(text)}")
+    return text
+
+
+def stemgui_suffix_rule(text: str) -> str:
+    """What to do with ``text``, given as the model file to write without ``.stemgui``."""
+    from stemgui.separation.checkpoint import SUFFIX
+
+    named = Path(text).with_suffix(SUFFIX) if is_model_name(text) else Path(text + SUFFIX)
+    return f"the model file to write is told by its suffix, {SUFFIX}; name it {named}"
+
+
 def data_root(text: str) -> str:
     """A ``--data`` root, as ``input_path`` takes it, that is no file other than a ``.stem.mp4``
     (a model saved without its suffix, one stem): data loading said "is a file, not a track",
