@@ -212,9 +212,10 @@ def output_file(
     """``path`` checked as the file a command writes, before any work: not a folder, in a
     folder that exists and can be written, not an existing file unless ``overwrite`` (the
     command's ``--overwrite``: another run's best.stemgui was replaced without a word), not one
-    of the command's ``inputs`` (replacing a model with its own quantized copy or a bag of it
-    lost the original), and for a model (``model``) not named ``name-<8 hex digits>``: the
-    engine reads that ending as the start of the file's sha256 and refuses the file as damaged.
+    of the command's ``inputs`` by any name (``_same_file``: replacing a model with its own
+    quantized copy or a bag of it lost the original), and for a model (``model``) not named
+    ``name-<8 hex digits>``: the engine reads that ending as the start of the file's sha256 and
+    refuses the file as damaged.
 
     Raises:
         ValueError: naming the file and what to do.
@@ -233,8 +234,10 @@ def output_file(
         if not existing.is_dir():  # afile/x.json: a folder that cannot be created either
             raise ValueError(f"{path}: {existing} is a file, not a folder; name a file in a folder")
         raise ValueError(f"{path}: its folder does not exist; create it or name another")
-    if any(path.resolve() == Path(given).resolve() for given in inputs):
-        raise ValueError(f"{path}: is also an input of this command; name another file")
+    for given in inputs:
+        if _same_file(path, Path(given)):
+            named = "" if str(given) == str(path) else f" ({given})"
+            raise ValueError(f"{path}: is also an input of this command{named}; name another file")
     if model and hash_prefix_from_name(path) is not None:
         raise ValueError(
             f"{path}: a model name ending in '-' and 8 hex digits is read as the start of its "
@@ -245,6 +248,18 @@ def output_file(
         raise ValueError(f"{path}: exists; name another file, or add --overwrite to replace it")
     writable_folder(path.resolve().parent, f"{path}: its folder")
     return path
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    """Whether ``path`` and ``other`` name one file: by their resolved paths (``./m.stemgui``,
+    a symbolic link), or once both exist by the file itself: a hard link, or ``M.stemgui`` on a
+    disk that ignores case (macOS's, Windows'), which resolve() leaves apart."""
+    if path.resolve() == other.resolve():
+        return True
+    try:
+        return path.exists() and other.exists() and os.path.samefile(path, other)
+    except OSError:  # gone meanwhile, or not to be read: not the same as far as is known
+        return False
 
 
 def writable_folder(folder: str | Path, what: str) -> Path:

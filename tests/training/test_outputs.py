@@ -205,6 +205,44 @@ def test_a_member_after_data_is_never_taken_for_the_bag_to_write(
     assert {p.name for p in tmp_path.iterdir()} == left
 
 
+def _input_by_another_name(how: str, model: Path) -> str:
+    """The model file ``model`` (in the current folder) named as OUTPUT by ``how``."""
+    if how == "link":
+        Path("link.stemgui").symlink_to(model.name)
+    elif how == "hard link":  # and M.stemgui on a disk that ignores case: the same file
+        os.link(model.name, "hard.stemgui")
+    return {"same": model.name, "./": f"./{model.name}", "link": "link.stemgui"}.get(
+        how, "hard.stemgui"
+    )
+
+
+@pytest.mark.parametrize("how", ["same", "./", "link", "hard link"])
+@pytest.mark.parametrize("after_data", [False, True], ids=["before --data", "after --data"])
+@pytest.mark.parametrize("command", ["quantize", "segment", "bag"])
+def test_an_input_is_never_written_over_whatever_its_name_or_place(
+    tmp_path, monkeypatch, a_model, caplog, how, after_data, command
+):
+    """Even with --overwrite: a hard link was written over (as ``M.stemgui`` would be on a disk
+    that ignores case, where it is ``m.stemgui`` itself, lost)."""
+    monkeypatch.chdir(tmp_path)
+    output = _input_by_another_name(how, a_model)
+    names = {
+        "quantize": ["m.stemgui", output],
+        "segment": ["m.stemgui", output, "--seconds", "2"],
+        "bag": [output, "m.stemgui"],
+    }[command]
+    argv = ["--data", "absent", *names] if after_data else [*names, "--data", "absent"]
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main([command, *argv, "--overwrite"]) == 1
+    shown = Path(output)  # ./m.stemgui is m.stemgui
+    named = "" if str(shown) == "m.stemgui" else " (m.stemgui)"
+    assert (
+        one_error(caplog) == f"{shown}: is also an input of this command{named}; name another file"
+    )
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 # ----------------------------------------------------------------------------- official .th files
 
 
