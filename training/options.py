@@ -152,16 +152,19 @@ def stemgui_suffix_rule(text: str) -> str:
 def data_root(text: str) -> str:
     """A ``--data`` root, as ``input_path`` takes it, that is no file other than a ``.stem.mp4``
     (a model saved without its suffix, one stem): data loading said "is a file, not a track",
-    after the models were loaded, and nothing of where a model goes."""
+    after the models were loaded, and nothing of how a model file is told apart."""
     text = input_path(text)
     if os.path.isfile(text):  # os.path's: never raises
         from training.data import STEM_SUFFIX, TRACK_LAYOUTS
 
         if not text.endswith(STEM_SUFFIX):
+            from stemgui.separation.spec import MODEL_SUFFIXES
+
             raise argparse.ArgumentTypeError(
                 f"{text}: a file; --data takes data folders, each holding tracks or being one "
-                f"({TRACK_LAYOUTS}), or {STEM_SUFFIX} files; a model is the positional "
-                "argument, named before --data"
+                f"({TRACK_LAYOUTS}), or {STEM_SUFFIX} files; model files are told by their "
+                f"suffix ({', '.join(MODEL_SUFFIXES)}), before --data or after its folders: if "
+                f"{text} is one, rename it with its suffix"
             )
     return text
 
