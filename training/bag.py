@@ -36,8 +36,8 @@ from training.models import as_stemgui_file, provenance_of
 from training.network import closest_member
 from training.options import (
     add_measure_options,
-    given_path,
     input_path,
+    model_output,
     not_a_model,
     output_file,
 )
@@ -212,7 +212,7 @@ def run_member(args: argparse.Namespace) -> int:
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register ``bag`` on ``python -m training``'s subparsers; returns its parser."""
     parser = commands.add_parser("bag", help="combine trained models into a bag (htdemucs_ft)")
-    parser.add_argument("output", type=given_path, help="the bag's stemgui file to write")
+    parser.add_argument("output", type=model_output, help="the bag's stemgui file to write")
     parser.add_argument(
         "models",
         nargs="+",
@@ -243,7 +243,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="its number (0 first) or per-source weights, like 0,0,1,0: the member weighted "
         "most like them (as fit --init picks one)",
     )
-    member.add_argument("output", type=given_path, help="the member's stemgui file to write")
+    member.add_argument("output", type=model_output, help="the member's stemgui file to write")
     member.add_argument(
         "--overwrite",
         action="store_true",

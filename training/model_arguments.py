@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from training.options import data_root, is_model_name
+from training.options import data_root, is_model_name, stemgui_suffix_rule
 
 
 def model_or_data_root(text: str) -> str:
@@ -56,21 +56,22 @@ class CommandParser(argparse.ArgumentParser):
     """The parser of one ``python -m training`` command: where ``--data`` is ``DataThenModels``,
     the model files named after it join the positional arguments in the order they were given
     (``quantize --data ROOT MODEL OUTPUT`` is ``quantize MODEL OUTPUT --data ROOT``), each
-    checked as the argument it becomes, and an argument still missing is said as argparse says
-    it."""
+    checked as the argument it becomes (by its type: argparse checked a name by the place it
+    gave it, bag's member ``n.th`` as OUTPUT in ``bag --data d b.stemgui m.th --overwrite n.th``),
+    and an argument still missing is said as argparse says it."""
 
     def parse_known_args(self, args=None, namespace=None):
         if not any(isinstance(action, DataThenModels) for action in self._actions):
             return super().parse_known_args(args, namespace)
         positionals = self._get_positional_actions()
-        required = [action for action in positionals if action.required]
-        for action in required:  # may come after --data: checked once they are placed
-            action.required = False
+        saved = [(action, action.required, action.type) for action in positionals]
+        for action in positionals:  # may come after --data: checked once they are placed
+            action.required, action.type = False, None
         try:
             namespace, extras = super().parse_known_args(args, namespace)
         finally:
-            for action in required:
-                action.required = True
+            for action, required, kind in saved:
+                action.required, action.type = required, kind
         self._place_models(namespace, positionals)
         return namespace, extras
 
@@ -81,27 +82,33 @@ class CommandParser(argparse.ArgumentParser):
         def given(action: argparse.Action) -> list[tuple[str, bool]]:
             value = getattr(namespace, action.dest, None)
             names = [] if value is None else [value] if action.nargs is None else value
-            return [(name, False) for name in names]  # checked by the parser already
+            return [(name, False) for name in names]
 
-        # (name, to be checked as the argument it becomes), in the command line's order
+        # (name, named after --data), in the command line's order
         names = [name for a in positionals if a.dest in before for name in given(a)]
         names += [(name, True) for name in after]
         names += [name for a in positionals if a.dest not in before for name in given(a)]
         singles = sum(action.nargs is None for action in positionals)
         spare = max(len(names) - singles, 0)  # for the argument of many names (bag's models)
         labels = [action.metavar or action.dest for action in positionals]
+        data = next(a.dest for a in self._actions if isinstance(a, DataThenModels))
+        roots = getattr(namespace, data)
+        where = ""  # bag --data d b m.th n.th: m.th refused as OUTPUT, and b (its name) data
+        if roots and not os.path.exists(roots[-1]):  # os.path's: never raises
+            where = f" ({_taken_for_data(roots[-1])})"
         missing = []
         for action, label in zip(positionals, labels):
             take = 1 if action.nargs is None else spare
             taken, names = names[:take], names[take:]
-            values = [self._checked(action, label, name) if raw else name for name, raw in taken]
+            values = [
+                self._checked(action, label, name, where if after else "") for name, after in taken
+            ]
             if not values and action.nargs in (None, "+"):
                 missing.append(label)
             single = values[0] if values else None
             setattr(namespace, action.dest, single if action.nargs is None else values)
-        data = next(a.dest for a in self._actions if isinstance(a, DataThenModels))
         if missing:
-            told = _suffix_hint(getattr(namespace, data), missing)
+            told = _suffix_hint(roots, missing)
             self.error(f"the following arguments are required: {', '.join(missing)}{told}")
         if names:
             self.error(
@@ -109,11 +116,15 @@ class CommandParser(argparse.ArgumentParser):
                 "name each once, before --data or after its folders"
             )
 
-    def _checked(self, action: argparse.Action, label: str, name: str) -> str:
+    def _checked(self, action: argparse.Action, label: str, name: str, where: str) -> str:
         try:
             return action.type(name) if action.type else name
         except argparse.ArgumentTypeError as error:
-            self.error(f"argument {label}: {error}")
+            self.error(f"argument {label}: {error}{where}")
+
+
+def _taken_for_data(root: str) -> str:
+    return f"after --data, {root} was taken for a data folder, and there is none"
 
 
 def _suffix_hint(roots: list[str], missing: list[str]) -> str:
@@ -123,10 +134,7 @@ def _suffix_hint(roots: list[str], missing: list[str]) -> str:
     if not roots:
         return ""
     if "output" in missing and not os.path.isdir(roots[-1]):  # os.path's: never raises
-        return (
-            f" (after --data, {roots[-1]} was taken for a data folder, and there is none: the "
-            f"model file to write is told by its suffix, .stemgui; name it {roots[-1]}.stemgui)"
-        )
+        return f" ({_taken_for_data(roots[-1])}: {stemgui_suffix_rule(roots[-1])})"
     from stemgui.separation.spec import MODEL_SUFFIXES
 
     return f" (after --data, model files are told by their suffix: {', '.join(MODEL_SUFFIXES)})"

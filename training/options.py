@@ -127,19 +127,44 @@ def input_path(text: str) -> str:
     return text
 
 
+def model_output(text: str) -> str:
+    """OUTPUT of ``quantize``, ``segment``, ``bag`` and ``member``, as ``given_path`` takes it:
+    a stemgui model file, named with ``.stemgui`` wherever it stands. After ``--data`` only
+    that suffix tells it from a data folder, and ``quantize m.th q`` wrote a file ``q``, which
+    the app does not list; ``bag --data ROOT b m.th n.th`` took the member ``m.th`` for the bag
+    to write. A folder is left to ``output_file``, which says to name a file in it."""
+    from stemgui.separation.checkpoint import SUFFIX
+
+    text = given_path(text)
+    if Path(text).suffix.lower() != SUFFIX and not os.path.isdir(text):  # os.path's: no raise
+        raise argparse.ArgumentTypeError(f"{text}: {stemgui_suffix_rule(text)}")
+    return text
+
+
+def stemgui_suffix_rule(text: str) -> str:
+    """What to do with ``text``, given as the model file to write without ``.stemgui``."""
+    from stemgui.separation.checkpoint import SUFFIX
+
+    named = Path(text).with_suffix(SUFFIX) if is_model_name(text) else Path(text + SUFFIX)
+    return f"the model file to write is told by its suffix, {SUFFIX}; name it {named}"
+
+
 def data_root(text: str) -> str:
     """A ``--data`` root, as ``input_path`` takes it, that is no file other than a ``.stem.mp4``
     (a model saved without its suffix, one stem): data loading said "is a file, not a track",
-    after the models were loaded, and nothing of where a model goes."""
+    after the models were loaded, and nothing of how a model file is told apart."""
     text = input_path(text)
     if os.path.isfile(text):  # os.path's: never raises
         from training.data import STEM_SUFFIX, TRACK_LAYOUTS
 
         if not text.endswith(STEM_SUFFIX):
+            from stemgui.separation.spec import MODEL_SUFFIXES
+
             raise argparse.ArgumentTypeError(
                 f"{text}: a file; --data takes data folders, each holding tracks or being one "
-                f"({TRACK_LAYOUTS}), or {STEM_SUFFIX} files; a model is the positional "
-                "argument, named before --data"
+                f"({TRACK_LAYOUTS}), or {STEM_SUFFIX} files; model files are told by their "
+                f"suffix ({', '.join(MODEL_SUFFIXES)}), before --data or after its folders: if "
+                f"{text} is one, rename it with its suffix"
             )
     return text
 
@@ -190,9 +215,10 @@ def output_file(
     """``path`` checked as the file a command writes, before any work: not a folder, in a
     folder that exists and can be written, not an existing file unless ``overwrite`` (the
     command's ``--overwrite``: another run's best.stemgui was replaced without a word), not one
-    of the command's ``inputs`` (replacing a model with its own quantized copy or a bag of it
-    lost the original), and for a model (``model``) not named ``name-<8 hex digits>``: the
-    engine reads that ending as the start of the file's sha256 and refuses the file as damaged.
+    of the command's ``inputs`` by any name (``_same_file``: replacing a model with its own
+    quantized copy or a bag of it lost the original), and for a model (``model``) not named
+    ``name-<8 hex digits>``: the engine reads that ending as the start of the file's sha256 and
+    refuses the file as damaged.
 
     Raises:
         ValueError: naming the file and what to do.
@@ -211,8 +237,10 @@ def output_file(
         if not existing.is_dir():  # afile/x.json: a folder that cannot be created either
             raise ValueError(f"{path}: {existing} is a file, not a folder; name a file in a folder")
         raise ValueError(f"{path}: its folder does not exist; create it or name another")
-    if any(path.resolve() == Path(given).resolve() for given in inputs):
-        raise ValueError(f"{path}: is also an input of this command; name another file")
+    for given in inputs:
+        if _same_file(path, Path(given)):
+            named = "" if str(given) == str(path) else f" ({given})"
+            raise ValueError(f"{path}: is also an input of this command{named}; name another file")
     if model and hash_prefix_from_name(path) is not None:
         raise ValueError(
             f"{path}: a model name ending in '-' and 8 hex digits is read as the start of its "
@@ -223,6 +251,18 @@ def output_file(
         raise ValueError(f"{path}: exists; name another file, or add --overwrite to replace it")
     writable_folder(path.resolve().parent, f"{path}: its folder")
     return path
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    """Whether ``path`` and ``other`` name one file: by their resolved paths (``./m.stemgui``,
+    a symbolic link), or once both exist by the file itself: a hard link, or ``M.stemgui`` on a
+    disk that ignores case (macOS's, Windows'), which resolve() leaves apart."""
+    if path.resolve() == other.resolve():
+        return True
+    try:
+        return path.exists() and other.exists() and os.path.samefile(path, other)
+    except OSError:  # gone meanwhile, or not to be read: not the same as far as is known
+        return False
 
 
 def writable_folder(folder: str | Path, what: str) -> Path:

@@ -11,8 +11,8 @@ from training.options import (
     add_measure_options,
     chunk_seconds,
     count,
-    given_path,
     input_path,
+    model_output,
     non_negative,
     output_file,
 )
@@ -106,7 +106,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "model", type=input_path, help="stemgui checkpoint (or official Demucs .th) to quantize"
     )
-    parser.add_argument("output", type=given_path, help="quantized stemgui checkpoint to write")
+    parser.add_argument("output", type=model_output, help="quantized stemgui checkpoint to write")
     parser.add_argument(
         "--overwrite",
         action="store_true",

@@ -22,8 +22,8 @@ from training.models import as_stemgui_file
 from training.options import (
     add_measure_options,
     chunk_seconds,
-    given_path,
     input_path,
+    model_output,
     output_file,
 )
 
@@ -74,7 +74,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         type=input_path,
         help="stemgui checkpoint (a single network) or official Demucs .th file",
     )
-    parser.add_argument("output", type=given_path, help="stemgui checkpoint to write")
+    parser.add_argument("output", type=model_output, help="stemgui checkpoint to write")
     parser.add_argument(
         "--overwrite",
         action="store_true",

@@ -353,6 +353,7 @@ def test_data_of_model_files_alone_is_refused_by_the_parser(
         ["eval", "--data", "{file}"],
         ["eval", "--data", "{tmp}", "{file}"],
         ["quantize", "m.stemgui", "q.stemgui", "--data", "{file}"],
+        ["quantize", "--data", "{file}", "m.stemgui", "q.stemgui"],  # the usage line's order
     ],
     ids=lambda value: " ".join(value[:1] + value[-2:]),
 )
@@ -361,7 +362,8 @@ def test_a_file_given_to_data_says_what_data_takes_and_where_a_model_goes(
     tmp_path, monkeypatch, capsys, command, name
 ):
     """It said "best: is a file, not a track (...) nor a folder of tracks; name its folder, .",
-    after the models had been loaded, and nothing of where the model goes."""
+    after the models had been loaded, and nothing of where the model goes; then that a model is
+    the positional argument, named before --data, where model files after it are taken too."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / name).write_bytes(b"PK\x03\x04 a model saved without its suffix")
     argv = [a.format(file=name, tmp=tmp_path) for a in command]
@@ -371,7 +373,9 @@ def test_a_file_given_to_data_says_what_data_takes_and_where_a_model_goes(
     assert (
         f"argument --data: {name}: a file; --data takes data folders, each holding tracks or "
         "being one (a .stem.mp4 file or a folder of drums, bass, other and vocals files), or "
-        ".stem.mp4 files; a model is the positional argument, named before --data"
+        ".stem.mp4 files; model files are told by their suffix (.th, .yaml, .yml, .stemgui, .pt, "
+        f".safetensors), before --data or after its folders: if {name} is one, rename it with "
+        "its suffix"
     ) in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 

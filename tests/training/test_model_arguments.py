@@ -132,3 +132,42 @@ def test_a_parser_that_cannot_place_them_refuses_model_files_after_data(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["bag", "b.stemgui", "m.th", "--data", "d", "n.th"])
     assert "argument --data: n.th: model files; name them before --data" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "output", "named"),
+    [
+        (["quantize", "m.th", "q"], "q", "q.stemgui"),  # wrote a file q, which the app skips
+        (["quantize", "m.th", "--data", "d", "q.th"], "q.th", "q.stemgui"),
+        (["quantize", "--data", "d", "m.th", "runs/q.pt"], "runs/q.pt", "runs/q.stemgui"),
+        (["segment", "m.th", "s.v2", "--seconds", "4"], "s.v2", "s.v2.stemgui"),
+        (["segment", "--data", "d", "m.th", "s.th", "--seconds", "4"], "s.th", "s.stemgui"),
+        (["bag", "b", "m.stemgui", "n.th"], "b", "b.stemgui"),
+        (["bag", "--data", "d", "b.yaml", "m.stemgui", "n.th"], "b.yaml", "b.stemgui"),
+        (["member", "b.stemgui", "0", "m"], "m", "m.stemgui"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_an_output_without_the_stemgui_suffix_is_refused_wherever_it_stands(
+    tmp_path, monkeypatch, capsys, argv, output, named
+):
+    """After --data only .stemgui tells the file to write from a data folder, and it was said
+    to need it there; before --data, ``quantize m.th q`` wrote a file ``q``."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert (
+        f"error: argument output: {output}: the model file to write is told by its suffix, "
+        f".stemgui; name it {named}\n"
+    ) in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+
+def test_an_output_in_capitals_or_a_folder_is_left_to_the_output_check():
+    """``Q.STEMGUI`` is a model file, as the app and --data tell them; a folder is said to be
+    one when the command checks its output, naming a file in it."""
+    parsed = build_parser().parse_args(["quantize", "m.th", "Q.STEMGUI"])
+    assert parsed.output == "Q.STEMGUI"
+    assert build_parser().parse_args(["bag", ".", "m.th"]).output == "."

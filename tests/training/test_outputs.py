@@ -116,7 +116,7 @@ def test_an_output_in_a_folder_it_cannot_write_is_refused_before_any_work(
 ):
     """eval --json ran the whole evaluation, then failed naming its hidden temporary file."""
     folder = unwritable_folder(tmp_path)
-    target = folder / "s.json"
+    target = folder / ("s.json" if command == "eval" else "s.stemgui")
     with caplog.at_level(logging.WARNING):
         assert main(_argv(command, a_model, target)) == 1
     said = one_error(caplog)
@@ -168,6 +168,79 @@ def test_export_of_a_name_already_shipped_is_refused_unless_replace(tmp_path, a_
     entries = json.loads((models / "manifest.json").read_text())["models"]
     assert [e["name"] for e in entries] == ["small"] and entries[0]["file"] != first["file"]
     assert not (models / first["file"]).exists()
+
+
+# ----------------------------------------------------------------------------- over an input
+
+
+@pytest.mark.parametrize("b_is", ["absent", "a folder"])
+def test_a_member_after_data_is_never_taken_for_the_bag_to_write(
+    tmp_path,
+    monkeypatch,
+    capsys,
+    official_file,
+    musdb_like,  # noqa: F811 (the fixture imported above)
+    b_is,
+):
+    """``bag --data ROOT b official.th m.stemgui --overwrite``, the bag ``b`` named without its
+    suffix, took b for data, the member official.th for the bag to write and m.stemgui for its
+    only member: with a folder b, the bag was written over official.th."""
+    monkeypatch.chdir(tmp_path)
+    member = tmp_path / "m.stemgui"  # of the official file's sources: the bag is made
+    save_model(tiny_htdemucs(sources=["drums", "bass", "other", "vocals"]), member)
+    if b_is == "a folder":
+        (tmp_path / "b").mkdir()
+    files = {path: path.read_bytes() for path in (official_file, member)}
+    argv = ["bag", "--data", str(musdb_like[0]), "b", "official.th", "m.stemgui", "--overwrite"]
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--cache", str(tmp_path / "cache")])
+    assert stop.value.code == 2
+    said = "argument output: official.th: the model file to write is told by its suffix, "
+    said += ".stemgui; name it official.stemgui"
+    if b_is == "absent":
+        said += " (after --data, b was taken for a data folder, and there is none)"
+    assert f"error: {said}\n" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in files} == files
+    left = {"b", "m.stemgui", "official.th"} - ({"b"} if b_is == "absent" else set())
+    assert {p.name for p in tmp_path.iterdir()} == left
+
+
+def _input_by_another_name(how: str, model: Path) -> str:
+    """The model file ``model`` (in the current folder) named as OUTPUT by ``how``."""
+    if how == "link":
+        Path("link.stemgui").symlink_to(model.name)
+    elif how == "hard link":  # and M.stemgui on a disk that ignores case: the same file
+        os.link(model.name, "hard.stemgui")
+    return {"same": model.name, "./": f"./{model.name}", "link": "link.stemgui"}.get(
+        how, "hard.stemgui"
+    )
+
+
+@pytest.mark.parametrize("how", ["same", "./", "link", "hard link"])
+@pytest.mark.parametrize("after_data", [False, True], ids=["before --data", "after --data"])
+@pytest.mark.parametrize("command", ["quantize", "segment", "bag"])
+def test_an_input_is_never_written_over_whatever_its_name_or_place(
+    tmp_path, monkeypatch, a_model, caplog, how, after_data, command
+):
+    """Even with --overwrite: a hard link was written over (as ``M.stemgui`` would be on a disk
+    that ignores case, where it is ``m.stemgui`` itself, lost)."""
+    monkeypatch.chdir(tmp_path)
+    output = _input_by_another_name(how, a_model)
+    names = {
+        "quantize": ["m.stemgui", output],
+        "segment": ["m.stemgui", output, "--seconds", "2"],
+        "bag": [output, "m.stemgui"],
+    }[command]
+    argv = ["--data", "absent", *names] if after_data else [*names, "--data", "absent"]
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with caplog.at_level(logging.ERROR, logger="training"):
+        assert main([command, *argv, "--overwrite"]) == 1
+    shown = Path(output)  # ./m.stemgui is m.stemgui
+    named = "" if str(shown) == "m.stemgui" else " (m.stemgui)"
+    assert (
+        one_error(caplog) == f"{shown}: is also an input of this command{named}; name another file"
+    )
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 # ----------------------------------------------------------------------------- official .th files
