@@ -216,7 +216,8 @@ class Stretcher:
         self._position += self.hop * speed + owed
         aim = round(self._position)
         low = max(aim - self.search, self._base)
-        self._need(low - self._base + 2 * self.search + self.size)
+        # the search, and the template (the windows may have run ahead of ``aim``)
+        self._need(max(low + 2 * self.search, self._previous + self.hop) + self.size - self._base)
         first = min(low, self._previous)  # where what the mix heard is weighed from
         heard = self.renderer.heard(self._input[first - self._base :])
         high = min(aim + self.search, low + 2 * self.search)
