@@ -10,7 +10,7 @@ import pytest
 
 from stemgui.playback.null_output import NullOutput
 from stemgui.playback.renderer import FADE_SECONDS, BlockRenderer
-from stemgui.playback.stretch import Stretcher
+from stemgui.playback.stretch import MAX_STRETCH, Stretcher
 from stemgui.playback.transport import Transport
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet
@@ -534,6 +534,31 @@ def test_a_lap_counts_when_the_wrap_plays_not_when_it_is_read(speed, semitones):
     assert output.laps == 3
 
 
+def clicks_heard(speed: float, beat: int, start: int, song: int) -> tuple:
+    """Clicks every ``beat`` frames, ``song`` frames of them stretched by ``speed`` from
+    ``start`` on: (the output frames they are heard at, the song frames they are at, the runs
+    said: (output frame, song frame, count))."""
+    clicks = np.zeros(start + song + RATE, np.float32)
+    for at in range(0, clicks.size, beat):
+        clicks[at : at + 64] = 0.6 * np.exp(-np.arange(64) / 16)
+    output, transport = player(clicks)
+    stretcher = Stretcher(output.renderer, 2, RATE)
+    stretcher.speed = speed
+    transport.seek(start)
+    transport.play()
+    runs, blocks = [], []
+    for block in range(round(song / speed) // 512):
+        out = np.zeros((512, 2), np.float32)
+        stretcher.render(
+            out, lambda at, song, count, b=block: runs.append((b * 512 + at, song, count))
+        )
+        blocks.append(out[:, 0])
+    loud = np.abs(np.concatenate(blocks)) > 0.05
+    onsets = np.flatnonzero(np.diff(loud.astype(np.int8), prepend=0) == 1)
+    beats = np.arange(beat * (start // beat + 1), start + song, beat)[: onsets.size]
+    return onsets, beats, runs
+
+
 @pytest.mark.parametrize("speed", [0.25, 0.35, 0.5, 0.75, 1.5])
 def test_each_beat_plays_where_the_pace_puts_it_and_is_said_so(speed):
     """Played from a quarter second in, the song frame ``start + t * speed`` plays at ``t`` and
@@ -543,24 +568,7 @@ def test_each_beat_plays_where_the_pace_puts_it_and_is_said_so(speed):
     where it is due could lie past the search, and one came up to 21 ms early at 25 % (14 ms
     here, 8 ms at 35 %)."""
     beat, start = RATE // 2, RATE // 4  # 120 BPM
-    clicks = np.zeros(4 * RATE, np.float32)
-    for at in range(0, clicks.size, beat):
-        clicks[at : at + 64] = 0.6 * np.exp(-np.arange(64) / 16)
-    output, transport = player(clicks)
-    stretcher = Stretcher(output.renderer, 2, RATE)
-    stretcher.speed = speed
-    transport.seek(start)
-    transport.play()
-    runs, blocks = [], []  # (output frame, song frame, count)
-    for block in range(round(2 * RATE / speed) // 512):
-        out = np.zeros((512, 2), np.float32)
-        stretcher.render(
-            out, lambda at, song, count, b=block: runs.append((b * 512 + at, song, count))
-        )
-        blocks.append(out[:, 0])
-    loud = np.abs(np.concatenate(blocks)) > 0.05
-    onsets = np.flatnonzero(np.diff(loud.astype(np.int8), prepend=0) == 1)
-    beats = np.arange(beat, start + 2 * RATE, beat)[: onsets.size]
+    onsets, beats, runs = clicks_heard(speed, beat, start, 2 * RATE)
     assert onsets.size >= 3
     np.testing.assert_allclose(onsets, (beats - start) / speed, atol=RATE / 1000)  # 1 ms
     # each run's song frames laid evenly up to the next one's
@@ -571,6 +579,22 @@ def test_each_beat_plays_where_the_pace_puts_it_and_is_said_so(speed):
         if at <= onset < following
     ]
     np.testing.assert_allclose(said, beats, atol=RATE / 1000)
+
+
+@pytest.mark.parametrize("speed", [2.0, MAX_STRETCH])
+@pytest.mark.parametrize("bpm", [90, 150])
+def test_faster_than_one_and_a_half_each_beat_plays_where_the_pace_puts_it(speed, bpm):
+    """Faster than 1.5 the song after a silence can be due in a window past what was read
+    for its search: unread, it was taken for none to come, the window was cut silent, and
+    the next brought the beat in at its middle, late: up to 5 ms at 200 % and 11 ms at 283 %
+    (the most the stretcher takes: 200 % down 6 semitones). The beats in the first half
+    second of song after Play are left out: the windows take back what the first half
+    window, played as it comes, did not skip, a quarter window at a time."""
+    beat, start = round(RATE * 60 / bpm), RATE // 4
+    onsets, beats, _ = clicks_heard(speed, beat, start, 8 * RATE)
+    later = beats - start > RATE // 2
+    assert np.count_nonzero(later) >= 10
+    np.testing.assert_allclose(onsets[later], (beats[later] - start) / speed, atol=RATE / 500)
 
 
 def envelope(heard: np.ndarray, width: int) -> np.ndarray:
