@@ -24,7 +24,7 @@ def cut_at(
     search: int,
     speed: float,
 ) -> int:
-    """The input index in [``low``, ``high``] where a window (``2 * hop`` frames) best
+    """The input index near [``low``, ``high``] where a window (``2 * hop`` frames) best
     continues the previous one, cut at ``previous``: highest cross-correlation with what
     followed it in the song (the template).
 
@@ -34,8 +34,9 @@ def cut_at(
     near ``aim`` played the last notes again after the one before fell silent (a stutter),
     or fell silent after the one before had brought the first in (a flam). So after a
     window whose second half holds a stop or a start comes the template, the notes heard
-    once, as they come; after one that ends sounding, the best of those that begin sounding
-    (one that ends before the song stops, while one can); after one that ends in silence, a
+    once, as they come; after one whose second half begins sounding, one that holds the
+    note (``_held``) until its stop is due, then the template, then silence; after one that
+    ends in silence, a
     silent one nearest ``aim`` while the song to come is not due in it, else the one that
     brings it in where ``speed`` puts it (``aim`` is where the window's middle plays the song
     at that speed), or nearest that, never what was heard again, within the search or not
@@ -56,6 +57,10 @@ def cut_at(
     )
     if isinstance(fits, int):
         return fits
+    if fits is not None:
+        low, fits = fits
+        lags = fits.shape[0]
+        region = heard[low - first :][: lags - 1 + size]
     n = 1 << int(np.ceil(np.log2(region.shape[0] + size)))
     spectrum = np.fft.rfft(region, n) * np.conj(np.fft.rfft(template, n))
     correlation = np.fft.irfft(spectrum, n)[:lags]
@@ -74,52 +79,118 @@ def _fits(
     lags: int,
     hop: int,
     speed: float,
-) -> int | np.ndarray:
+) -> int | tuple[int, np.ndarray]:
     """Where the song stops or starts (``quiet``, from input index ``first``): the input
-    index the window is cut at, or which of the ``lags`` from ``low`` may be (``cut_at``)."""
-    size = 2 * hop
+    index the window is cut at, or the first lag and which lags from there may be
+    (``cut_at``)."""
     before = quiet[follow - first :][:hop]  # the previous second half
-    if np.any(before) and not np.all(before):
+    if not before[0]:  # the song heard goes on (or stops, not due yet)
+        return _held(quiet, first, follow, aim, low, lags, hop, speed)
+    if not np.all(before):  # it starts: the attack, played as it comes
         return follow
-    at = low - first
-    counted = np.concatenate([[0], np.cumsum(quiet[at:])])
-    silent = counted[hop : hop + lags] - counted[:lags]  # in each first half
-    if np.all(before):  # the song heard has stopped
-        sounded = np.flatnonzero(~quiet[: reached - first])
-        after = first + int(sounded[-1]) + 1 if sounded.size else first
-        coming = np.flatnonzero(~quiet[after - first :])
-        if not coming.size:  # none in reach: a silent one nearest aim
-            starts = np.arange(low, low + lags)
-            whole = counted[size : size + lags] - counted[:lags] == size
-            fits = np.flatnonzero(whole & (starts >= after))
-            if fits.size:
-                return low + int(fits[np.argmin(np.abs(fits + low - aim))])
-            return max(follow, after)
-        # Every cut in [after, coming) is silent there, in reach or not: the search is for
-        # where a window continues the notes, and slower than about half speed the cut that
-        # brings the song to come in where it is due can lie past it (up to (1 - speed) * hop
-        # from aim, the search 0.52 hop): each beat after silence came up to 21 ms early at 25 %.
-        coming = after + int(coming[0])
-        # the cut that plays the song to come where the speed puts it
-        due = coming - hop + round((aim + hop - coming) / speed)
-        if due + size <= coming and after + size <= coming:  # not due: a silent one
-            return min(max(aim, after), coming - size)
-        # the one that brings the song to come in where it is due, or nearest
-        return max(after, min(due, coming - hop))
-    fits = silent == 0
-    stops = np.flatnonzero(quiet[at + 1 :] & ~quiet[at:-1]) + 1
-    if stops.size and np.any(fits[: max(0, stops[0] - size + 1)]):
-        fits[stops[0] - size + 1 :] = False  # ends before the song stops
-    return fits if np.any(fits) else follow
+    # the song heard has stopped
+    sounded = np.flatnonzero(~quiet[: reached - first])
+    after = first + int(sounded[-1]) + 1 if sounded.size else first
+    return _silent(quiet, first, follow, after, aim, low, lags, hop, speed)
+
+
+def _silent(
+    quiet: np.ndarray,
+    first: int,
+    follow: int,
+    after: int,
+    aim: int,
+    low: int,
+    lags: int,
+    hop: int,
+    speed: float,
+) -> int:
+    """The song heard has stopped at input index ``after``: where the window is cut
+    (``cut_at``)."""
+    size = 2 * hop
+    counted = np.concatenate([[0], np.cumsum(quiet[low - first :])])
+    coming = np.flatnonzero(~quiet[after - first :])
+    if not coming.size:  # none in reach: a silent one nearest aim
+        starts = np.arange(low, low + lags)
+        whole = counted[size : size + lags] - counted[:lags] == size
+        fits = np.flatnonzero(whole & (starts >= after))
+        if fits.size:
+            return low + int(fits[np.argmin(np.abs(fits + low - aim))])
+        return max(follow, after)
+    # Every cut in [after, coming) is silent there, in reach or not: the search is for
+    # where a window continues the notes, and slower than about half speed the cut that
+    # brings the song to come in where it is due can lie past it (up to (1 - speed) * hop
+    # from aim, the search 0.52 hop): each beat after silence came up to 21 ms early at 25 %.
+    coming = after + int(coming[0])
+    # the cut that plays the song to come where the speed puts it
+    due = coming - hop + round((aim + hop - coming) / speed)
+    if due + size <= coming and after + size <= coming:  # not due: a silent one
+        return min(max(aim, after), coming - size)
+    # the one that brings the song to come in where it is due, or nearest
+    return max(after, min(due, coming - hop))
+
+
+def _held(
+    quiet: np.ndarray,
+    first: int,
+    follow: int,
+    aim: int,
+    low: int,
+    lags: int,
+    hop: int,
+    speed: float,
+) -> int | tuple[int, np.ndarray]:
+    """The song heard goes on (the previous second half sounds): the input index the window
+    is cut at, or the first lag and which lags from there may be (``cut_at``).
+
+    A window holds the note: its first half sounds (the note's attack not heard again), and
+    it ends before the song stops while one can. Cut within the note wherever the speed aims
+    it (after its attack, played as it comes, the windows run ahead of ``aim``), not near
+    ``aim`` alone: a note shorter than a window and its search was played at speed 1, the
+    windows ran ahead of the song, and the ones after played the notes before again (at 25 %
+    notes of 40-80 ms between gaps of 13-100 ms sounded for as little as a quarter of their
+    time, and were heard up to four times). The window that holds the stop is cut where it
+    plays it where ``speed`` puts it (or as soon as it can, overdue), so that the note ends
+    on time, and the next one, its template, plays it once."""
+    size = 2 * hop
+    silence = np.flatnonzero(quiet[: follow - first])
+    onset = first + (int(silence[-1]) + 1 if silence.size else 0)  # of the note heard
+    stops = np.flatnonzero(quiet[follow - first :])
+    stop = follow + int(stops[0]) if stops.size else None
+    if stop is not None:
+        due = stop - hop + round((aim + hop - stop) / speed)  # plays it where it is due
+        if stop - due < size:  # due in this window, or overdue
+            if stop < follow + hop:  # the previous window plays it: once, and then the
+                # silence (held, while a half window of it comes before the next note)
+                coming = np.flatnonzero(~quiet[stop - first :])
+                if coming.size and coming[0] < hop:
+                    return follow
+                return _silent(quiet, first, follow, stop, aim, low, lags, hop, speed)
+            target = min(due, stop - hop)
+            start, end = max(target - lags // 4, onset), min(target + lags // 4, stop - hop)
+            if start > end:  # a note too short to hold
+                return follow
+            return start, np.ones(end - start + 1, bool)
+    start = max(low, onset)  # nearest aim: within the search, else as near as the note lets
+    # (as far as the song read reaches: ``heard`` holds the template, from ``follow``)
+    lags = min(max(low + lags, start + lags // 2), first + quiet.shape[0] - size + 1) - start
+    if lags <= 0:
+        return follow
+    counted = np.concatenate([[0], np.cumsum(quiet[start - first :])])
+    fits = counted[hop : hop + lags] - counted[:lags] == 0  # each first half sounds
+    if stop is not None and np.any(fits[: max(0, stop - start - size + 1)]):
+        fits[stop - start - size + 1 :] = False  # ends before the song stops
+    return (start, fits) if np.any(fits) else follow
 
 
 def quiet_frames(heard: np.ndarray, run: int) -> np.ndarray:
     """(frames,) bool: the frames of ``heard`` (frames,) inside ``run`` frames or more of
-    silence (0.0), or inside the silence it ends in (the song may stop there)."""
+    silence (0.0), or inside the silence it ends in (the song may stop there) or begins in
+    (it may have been longer: a note's attack after it is not taken for its middle)."""
     frames = heard.shape[0]
     edges = np.flatnonzero(np.diff((heard == 0).view(np.int8), prepend=0, append=0))
     starts, stops = edges[::2], edges[1::2]  # of each silence
-    keep = (stops - starts >= run) | (stops == frames)
+    keep = (stops - starts >= run) | (stops == frames) | (starts == 0)
     change = np.zeros(frames + 1, np.int8)
     change[starts[keep]] = 1
     change[stops[keep]] -= 1

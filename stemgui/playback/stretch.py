@@ -216,9 +216,13 @@ class Stretcher:
         self._position += self.hop * speed + owed
         aim = round(self._position)
         low = max(aim - self.search, self._base)
-        self._need(low - self._base + 2 * self.search + self.size)
+        # the search, the template (the windows may have run ahead of ``aim``), and the song
+        # that may be due in this window (after silence: faster than 1.5, past the search)
+        reach = max(low + 2 * self.search, self._previous + self.hop) + self.size
+        reach = max(reach, aim + self.hop + int(np.ceil(self.hop * speed)) + 1) - self._base
+        self._need(reach)
         first = min(low, self._previous)  # where what the mix heard is weighed from
-        heard = self.renderer.heard(self._input[first - self._base :])
+        heard = self.renderer.heard(self._input[first - self._base : reach])
         high = min(aim + self.search, low + 2 * self.search)
         start = cut_at(
             heard,

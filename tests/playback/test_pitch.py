@@ -10,7 +10,8 @@ import itertools
 import numpy as np
 import pytest
 
-from tests.playback.test_stretch import CHORD, RATE, SECONDS, T, peaks, play, player
+from tests.playback.stretch_rig import CHORD, RATE, SECONDS, T, play, player
+from tests.playback.test_stretch import peaks
 
 NOTES = [220, 330, 554.37]
 

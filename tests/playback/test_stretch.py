@@ -1,5 +1,7 @@
 """Playing slower or faster with the pitch kept (``Stretcher``, WSOLA): the same notes, as
-loud, without clicks, the song's pace changed by the speed, and speed 1 untouched."""
+loud, without clicks, the song's pace changed by the speed, and speed 1 untouched; pause, seek,
+loops and the mixer heard at once at any pace (where notes begin and end:
+``tests/playback/test_stretch_notes.py``)."""
 
 from __future__ import annotations
 
@@ -9,34 +11,12 @@ import numpy as np
 import pytest
 
 from stemgui.playback.null_output import NullOutput
-from stemgui.playback.renderer import FADE_SECONDS, BlockRenderer
+from stemgui.playback.renderer import BlockRenderer
 from stemgui.playback.stretch import Stretcher
 from stemgui.playback.transport import Transport
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet
-
-RATE = 44100
-FADE = round(FADE_SECONDS * RATE)  # 220 frames
-SECONDS = 6
-T = np.arange(SECONDS * RATE) / RATE
-# a chord (A3, E4, C#5) that changes loudness slowly, as a held part does
-CHORD = (
-    (0.2 * np.sin(2 * np.pi * 220 * T) + 0.15 * np.sin(2 * np.pi * 330 * T + 1.0))
-    + 0.1 * np.sin(2 * np.pi * 554.37 * T + 2.0)
-) * (1.0 - 0.3 * T / SECONDS)
-CHORD = CHORD.astype(np.float32)
-
-
-def player(signal: np.ndarray = CHORD) -> tuple[NullOutput, Transport]:
-    data = np.zeros((2, 2, signal.size), np.float32)
-    data[0] = signal
-    stems = StemSet(("vocals", "other"), RATE, data)
-    transport = Transport(stems.frames, RATE)
-    return NullOutput(stems, MixerState(stems.names), transport, blocksize=512), transport
-
-
-def play(output: NullOutput, frames: int, block: int = 512) -> np.ndarray:
-    return np.concatenate([output.pump(block).copy() for _ in range(frames // block)])
+from tests.playback.stretch_rig import FADE, RATE, SECONDS, T, play, player
 
 
 def peaks(signal: np.ndarray, count: int = 3) -> list[float]:
@@ -114,76 +94,6 @@ def test_each_half_window_says_which_song_frame_it_plays():
     )
     songs = [song for _, song in runs]
     assert songs == sorted(songs)
-
-
-def assert_ends_once(heard: np.ndarray, end: float, window: float) -> None:
-    """A tone of 0.3 that stops at once, ``end`` frames into ``heard`` as the pace lays them:
-    heard whole until ``window`` frames of it at most before, then only falling, to silence
-    within a half window (10 ms at a time)."""
-    chunk = RATE // 100
-    level = np.abs(heard[: heard.size // chunk * chunk]).reshape(-1, chunk).max(axis=1)
-    fell = int(np.argmax(level < 0.15))  # the first 10 ms the tone is not heard whole
-    assert fell * chunk > end - window  # not cut short
-    assert np.all(np.diff(level[fell:]) <= 0)  # then only falls,
-    assert np.all(level[fell + 3 :] < 1e-3)  # to silence
-
-
-@pytest.mark.parametrize("stop", ["silence", "the song's end"])
-@pytest.mark.parametrize(
-    ("speed", "semitones"), [(0.25, 0), (0.5, 0), (0.5, 3), (0.25, 6), (0.35, 0)]
-)
-def test_a_tone_that_stops_at_once_ends_once_at_any_pace(stop, speed, semitones):
-    """Slower than about half speed, each window cut near where the speed puts it played the
-    tone's last notes again after the one before had fallen silent: the tone came back at
-    0.21 and 0.26 after it first fell (at 25 %), a stutter 40 ms long."""
-    frames = round(0.3 * RATE)
-    tone = (0.3 * np.sin(2 * np.pi * 440 * T[:frames])).astype(np.float32)
-    signal = np.concatenate([tone, np.zeros(RATE, np.float32)]) if stop == "silence" else tone
-    output, transport = player(signal)
-    output.transposer.speed, output.transposer.semitones = speed, semitones
-    transport.play()
-    heard = play(output, round(frames / speed) + RATE // 2)[:, 0]
-    assert_ends_once(heard, frames / speed, 2 * output.stretcher.size / speed)
-
-
-@pytest.mark.parametrize(("speed", "semitones"), [(0.25, 0), (0.35, 0), (0.5, 0), (0.5, 6)])
-@pytest.mark.parametrize("silence", [0.1, 0.1234, 0.3])
-def test_a_tone_after_silence_comes_in_once_at_any_pace(speed, semitones, silence):
-    """Slower than about half speed, a window cut near where the speed puts it began silent
-    after the one before had brought the tone in: it came in, fell back and came in again (a
-    flam: 0.1, 0.01, 0.0, 0.0 and 0.23 at 25 % after 0.1 s of silence, 10 ms at a time)."""
-    lead = round(silence * RATE)
-    signal = np.zeros(lead + RATE // 2, np.float32)
-    signal[lead:] = 0.3 * np.sin(2 * np.pi * 440 * T[: RATE // 2])
-    output, transport = player(signal)
-    output.transposer.speed, output.transposer.semitones = speed, semitones
-    transport.play()
-    heard = play(output, round((lead + RATE // 4) / speed))[:, 0]
-    # where the speed puts it, less what the windows lay the song ahead by, to a window
-    hop, stretch = output.stretcher.hop, speed / 2 ** (semitones / 12)
-    ahead = hop * (1 - stretch) / speed + 2 * hop
-    assert np.argmax(np.abs(heard) > 1e-3) > lead / speed - ahead
-    chunk = RATE // 100
-    level = np.abs(heard[: heard.size // chunk * chunk]).reshape(-1, chunk).max(axis=1)
-    came = int(np.argmax(level > 1e-3))
-    whole = came + int(np.argmax(level[came:] > 0.28))
-    assert np.all(np.diff(level[came : whole + 1]) > 0)  # only rises,
-    assert whole - came <= 3 and level[whole:].min() > 0.28  # to the tone, held
-
-
-@pytest.mark.parametrize(("speed", "semitones"), [(0.25, 0), (0.5, 0), (0.5, 6), (0.75, -3)])
-@pytest.mark.parametrize("where", [0.2, 1.0])  # (at 0 the start fades in)
-def test_a_click_in_silence_is_heard_once_at_a_slower_pace(speed, semitones, where):
-    """At 25 % a click between silences was heard twice, 50 ms apart: the window after the
-    one that played it went back to where the speed put it, and played it again."""
-    signal = np.zeros(RATE, np.float32)
-    signal[min(round(where * RATE), RATE - 1)] = 0.9  # 1.0: the last frame
-    output, transport = player(signal)
-    output.transposer.speed, output.transposer.semitones = speed, semitones
-    transport.play()
-    heard = np.abs(play(output, round(1.2 * RATE / speed))[:, 0])
-    loud = np.flatnonzero(heard > 0.1)
-    assert loud.size and loud[-1] - loud[0] < output.stretcher.hop  # one click
 
 
 def slowed_tone():
@@ -532,42 +442,3 @@ def test_a_lap_counts_when_the_wrap_plays_not_when_it_is_read(speed, semitones):
         assert any(song == RATE for song, _ in runs)  # the block that plays the wrap
         runs.clear()
     assert output.laps == 3
-
-
-@pytest.mark.parametrize("speed", [0.25, 0.35, 0.5, 0.75, 1.5])
-def test_each_beat_plays_where_the_pace_puts_it_and_is_said_so(speed):
-    """Played from a quarter second in, the song frame ``start + t * speed`` plays at ``t`` and
-    the runs say so: every beat came early by hop * (1 - speed) / speed (23 ms at 50 %, late
-    at 150 %), and more in silence (-34 ms at 50 %), where the song came in at a window's
-    middle, not where it was due. Slower than about half speed, the cut that brings a beat in
-    where it is due could lie past the search, and one came up to 21 ms early at 25 % (14 ms
-    here, 8 ms at 35 %)."""
-    beat, start = RATE // 2, RATE // 4  # 120 BPM
-    clicks = np.zeros(4 * RATE, np.float32)
-    for at in range(0, clicks.size, beat):
-        clicks[at : at + 64] = 0.6 * np.exp(-np.arange(64) / 16)
-    output, transport = player(clicks)
-    stretcher = Stretcher(output.renderer, 2, RATE)
-    stretcher.speed = speed
-    transport.seek(start)
-    transport.play()
-    runs, blocks = [], []  # (output frame, song frame, count)
-    for block in range(round(2 * RATE / speed) // 512):
-        out = np.zeros((512, 2), np.float32)
-        stretcher.render(
-            out, lambda at, song, count, b=block: runs.append((b * 512 + at, song, count))
-        )
-        blocks.append(out[:, 0])
-    loud = np.abs(np.concatenate(blocks)) > 0.05
-    onsets = np.flatnonzero(np.diff(loud.astype(np.int8), prepend=0) == 1)
-    beats = np.arange(beat, start + 2 * RATE, beat)[: onsets.size]
-    assert onsets.size >= 3
-    np.testing.assert_allclose(onsets, (beats - start) / speed, atol=RATE / 1000)  # 1 ms
-    # each run's song frames laid evenly up to the next one's
-    said = [
-        song + (onset - at) * count / (following - at)
-        for (at, song, count), (following, _, _) in pairwise(runs)
-        for onset in onsets
-        if at <= onset < following
-    ]
-    np.testing.assert_allclose(said, beats, atol=RATE / 1000)

@@ -344,11 +344,14 @@ def test_heard_mix_follows_the_controls(qtbot, settings_store, tmp_path):
     win.close()
 
 
-def test_the_playhead_shows_the_frame_heard_while_playing(qtbot, settings_store, tmp_path):
-    class LateOutput(NullOutput):
-        def heard_position(self):  # a device 1000 frames behind what it was handed
-            return max(self.transport.position - 1000, 0)
+class LateOutput(NullOutput):
+    """A device 1000 frames behind what it was handed."""
 
+    def heard_position(self):
+        return max(self.transport.position - 1000, 0)
+
+
+def test_the_playhead_shows_the_frame_heard_while_playing(qtbot, settings_store, tmp_path):
     outputs = []
 
     def factory(stemset, mixer, transport):
@@ -381,10 +384,6 @@ def test_a_song_left_playing_comes_back_at_the_frame_heard(qtbot, settings_store
     """It came back where the transport had run ahead to, the device's latency past what was
     heard (1000 frames here; slower, the song the stretcher had read ahead too): what the
     output was sent past it never played, the output closed as the song left."""
-
-    class LateOutput(NullOutput):
-        def heard_position(self):  # a device 1000 frames behind what it was handed
-            return max(self.transport.position - 1000, 0)
 
     def factory(stemset, mixer, transport):
         return LateOutput(stemset, mixer, transport, blocksize=256)
