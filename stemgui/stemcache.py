@@ -248,7 +248,8 @@ class StemCache:
 
     def clear(self) -> tuple[int, int, int]:
         """Delete every complete entry; returns the entries deleted, the bytes freed and the
-        entries that could not be deleted (a read-only folder: logged).
+        entries that could not be deleted (a read-only folder: logged). OSError when the folder
+        cannot be listed.
 
         Does not wait for an entry being written (it is not an entry until complete), so the
         window can call it while the worker stores stems.
