@@ -276,9 +276,14 @@ def test_a_song_of_the_queue_whose_stems_made_room_is_said_and_still_plays(
     heard = np.array(second.stemset.data)
     cache.max_bytes = cache.size() * 3 // 4  # room for the song on screen and the new one
     (third,) = window.add_paths([write_song(tmp_path / "c.wav", seed=3)])
-    qtbot.waitUntil(lambda: _read_from(cache, third) is not None, timeout=TIMEOUT_MS)
+    said = window.statusBar().currentMessage
+    # the worker says what it evicted after it says the stems are stored (which parks them)
+    qtbot.waitUntil(
+        lambda: _read_from(cache, third) is not None and said().startswith("The stems of"),
+        timeout=TIMEOUT_MS,
+    )
     assert sorted(cache.keys()) == sorted([entry_of(first), entry_of(third)])  # not second's
-    assert window.statusBar().currentMessage() == (
+    assert said() == (
         "The stems of songs used least recently were deleted from the stem cache to make room "
         "(File ▸ Stem cache size… sets its limit). In the queue, b.wav keeps its stems until "
         "removed or the app closes, and will be separated again at the next start."
