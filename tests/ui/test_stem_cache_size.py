@@ -198,6 +198,40 @@ def test_storing_a_new_song_never_evicts_the_song_on_screen(
     window.close()
 
 
+def test_a_song_shown_while_the_new_one_is_written_keeps_its_stems(
+    qtbot, settings_store, tiny_model_file, songs, monkeypatch
+):
+    """The worker asked which song was on screen before writing the new song's stems (seconds
+    for a long song) and made room after: a song shown meanwhile was not protected, and its
+    stems were deleted under its player. It asks when it makes room."""
+    import shutil
+
+    from stemgui import stemcache
+
+    window = _window(qtbot, settings_store, tiny_model_file)
+    (first,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: entry_of(first) is not None, timeout=TIMEOUT_MS)
+    cache = window.controller.worker.stem_cache
+    shown = "e" * 64  # an older song's stems, the least recently used
+    shutil.copytree(cache.root / entry_of(first), cache.root / shown)
+    os.utime(cache.root / shown / "entry.json", ns=(1, 1))
+    cache.max_bytes = cache.size() * 5 // 4  # room for two songs' stems, not three
+    on_screen = [entry_of(first)]
+    window.controller.worker.on_screen = lambda: on_screen[-1]
+    write_entry = stemcache.write_entry
+
+    def written_while_another_is_shown(*args, **kwargs):
+        on_screen.append(shown)  # the user shows the older song meanwhile
+        return write_entry(*args, **kwargs)
+
+    monkeypatch.setattr(stemcache, "write_entry", written_while_another_is_shown)
+    (second,) = window.add_paths(songs[1:])
+    qtbot.waitUntil(lambda: entry_of(second) is not None, timeout=TIMEOUT_MS)
+    assert on_screen[-1] == shown
+    assert sorted(cache.keys()) == sorted([shown, entry_of(second)])  # the first made room
+    window.close()
+
+
 def test_a_song_parked_then_shown_again_keeps_its_stems_without_a_stamp(
     qtbot, settings_store, tiny_model_file, songs, tmp_path, monkeypatch
 ):
