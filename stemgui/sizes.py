@@ -14,7 +14,7 @@ GB = 10**9
 
 
 def in_words(nbytes: int) -> str:
-    """ "1.5 GB" from a GB up, "420 MB" below."""
-    if nbytes >= GB:
+    """ "1.5 GB" from a GB up (and what reads 1000 MB), "420 MB" below."""
+    if round(nbytes / MB) >= 1000:
         return f"{nbytes / GB:.1f} GB"
     return f"{nbytes / MB:.0f} MB"

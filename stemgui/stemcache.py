@@ -26,7 +26,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -151,11 +151,13 @@ class StemCache:
         stemset: StemSet,
         info: Mapping[str, Any] | None = None,
         cancel: CancelToken | None = None,
-        keep: str | None = None,
+        keep: Callable[[], str | None] | None = None,
     ) -> bool:
         """Store the complete ``stemset`` (and its mix) as entry ``key``; True when stored.
-        Making room for it (``evict``) never deletes entry ``keep`` (the song on screen);
-        ``evicted`` then holds the keys it deleted, oldest first ([] after any other put).
+        Making room for it (``evict``) never deletes the entry ``keep()`` gives (the song on
+        screen), asked then, once the stems are written (seconds for a long song, while
+        another song may be shown); ``evicted`` then holds the keys it deleted, oldest first
+        ([] after any other put).
 
         ``info`` (JSON-able: source, model, options...) is kept in ``entry.json``; its
         ``model`` is the display name a hit reports. Never raises for the disk: a failure
@@ -196,7 +198,7 @@ class StemCache:
             logger.warning("the stems could not be cached in %s: %s", self.root, error)
             self.problem = self._said(error)
             return False
-        self.evicted = self.evict(key, keep)
+        self.evicted = self.evict(key, None if keep is None else keep())
         return True
 
     def _said(self, error: OSError) -> str:
@@ -248,7 +250,8 @@ class StemCache:
 
     def clear(self) -> tuple[int, int, int]:
         """Delete every complete entry; returns the entries deleted, the bytes freed and the
-        entries that could not be deleted (a read-only folder: logged).
+        entries that could not be deleted (a read-only folder: logged). OSError when the folder
+        cannot be listed.
 
         Does not wait for an entry being written (it is not an entry until complete), so the
         window can call it while the worker stores stems.

@@ -14,3 +14,10 @@ def test_sizes_are_said_in_decimal_units():
     assert in_words(999_400_000) == "999 MB"
     assert in_words(3 << 20) == "3 MB"  # 3.1 MB
     assert in_words(0) == "0 MB"
+
+
+def test_a_size_that_rounds_to_a_thousand_mb_is_said_in_gb():
+    """999.6 MB read "1000 MB", where a byte more reads "1.0 GB"."""
+    assert in_words(999_600_000) == "1.0 GB"
+    assert in_words(999_999_999) == "1.0 GB"
+    assert in_words(999_499_999) == "999 MB"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from training.evaluate import scored_mean
 from training.options import (
     add_measure_options,
     chunk_seconds,
@@ -31,14 +32,16 @@ def sdr_change_table(
     count: int,
     labels: tuple[str, str],
 ) -> str:
-    """Markdown table of global SDR per source before and after a change, and the difference."""
+    """Markdown table of global SDR per source before and after a change, and the difference;
+    the means are over the sources scored (``evaluate.scored_mean``: a source silent in every
+    track has none)."""
     lines = [
         f"global SDR (dB), mean over {count} validation tracks",
         "| | " + " | ".join([*sources, "mean"]) + " |",
         "|" + "---|" * (len(sources) + 2),
     ]
     for label, row in ((labels[0], before), (labels[1], after), ("change", after - before)):
-        values = [*row, row.mean()]
+        values = [*row, scored_mean(row)]
         cells = [f"{v:+.2f}" if label == "change" else f"{v:.2f}" for v in values]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -84,7 +87,7 @@ def run_quantize(args: argparse.Namespace) -> int:
     record = {"valid_sdr": valid_sdr, "valid_tracks": len(tracks)}  # --max-tracks: fewer
     sha256 = add_provenance(report.destination, record)
     print(f"{report.destination.name} records this SDR (sha256 {sha256[:8]})")
-    change = float(after.mean() - before.mean())
+    change = scored_mean(after - before)  # NaN only where no source is scored
     if not report.quantized:
         verdict = f"keep {report.source.name}: nothing was quantized"
     elif not report.smaller:

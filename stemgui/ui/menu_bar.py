@@ -20,7 +20,12 @@ from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
 from stemgui.ui.output_menu import OutputMenu
 from stemgui.ui.queue import Job, JobState
-from stemgui.ui.stem_cache_size import ask_stem_cache_size, stem_cache_of, stem_cache_on_disk
+from stemgui.ui.stem_cache_size import (
+    ask_stem_cache_size,
+    stem_cache_of,
+    stem_cache_on_disk,
+    unreadable,
+)
 from stemgui.ui.theme import THEMES
 
 if TYPE_CHECKING:
@@ -248,7 +253,11 @@ class MenuBar(QObject):
         """Delete every song's stems kept between sessions (the songs open now stay)."""
         controller = self.window.controller
         cache = stem_cache_of(self.window)
-        entries, freed, left = cache.clear()
+        try:
+            entries, freed, left = cache.clear()
+        except OSError as error:  # the folder cannot be listed
+            self.window.statusBar().showMessage(unreadable(cache, error), 10_000)
+            return
         message = f"Stem cache cleared: {counted(entries, 'song')}, {in_words(freed)}."
         if left:  # it said all were cleared, and they were all kept
             message += (

@@ -43,6 +43,15 @@ def stem_cache_of(window: MainWindow) -> Any:
     return window.controller.worker.stem_cache or stem_cache_on_disk(window.settings)
 
 
+def unreadable(cache: Any, error: OSError) -> str:
+    """What to say when the folder of ``cache`` cannot be read (``error``), with what to do."""
+    logger.warning("the stem cache %s cannot be read: %s", cache.root, error)
+    return (
+        f"The stem cache folder {cache.root} cannot be read ({error.strerror or error}): make "
+        "it a folder you can read and write."
+    )
+
+
 def entry_of(job: Job | None) -> str | None:
     """The stem cache entry holding ``job``'s stems (once stored, or read from there), or None."""
     if job is None:
@@ -71,11 +80,7 @@ class StemCacheSizeDialog(QDialog):
         try:
             songs, used = cache.usage()
         except OSError as error:
-            logger.warning("the stem cache %s cannot be read: %s", cache.root, error)
-            self.use_label.setText(
-                f"The stem cache folder {cache.root} cannot be read "
-                f"({error.strerror or error}): make it a folder you can read and write."
-            )
+            self.use_label.setText(unreadable(cache, error))
         else:
             self.use_label.setText(
                 f"The stem cache ({cache.root}) holds the stems of {counted(songs, 'song')}: "
@@ -138,11 +143,7 @@ def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
         removed = cache.evict(entry_of(window.shown_job)) if before > cache.max_bytes else []
         left, after = cache.usage()
     except OSError as error:
-        logger.warning("the stem cache %s cannot be made smaller: %s", cache.root, error)
-        message += (
-            f" The stem cache folder {cache.root} cannot be read "
-            f"({error.strerror or error}): make it a folder you can read and write."
-        )
+        message += f" {unreadable(cache, error)}"
     else:
         if songs > left:  # counted on disk: an entry that could not be deleted stays
             message += (

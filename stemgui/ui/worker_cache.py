@@ -130,7 +130,7 @@ class StemCacheSteps:
                 "options": options.stem_options(),
                 **(analysis or Analysis()).to_info(),
             }
-            if cache.put(key, stemset, info, cancel=self.stopping, keep=self.on_screen()):
+            if cache.put(key, stemset, info, cancel=self.stopping, keep=self.on_screen):
                 self.stored.emit(job, key)
                 self._keep(job, key, stamp, options)
                 if cache.evicted:  # the queue may read some of them: the window says so

@@ -206,14 +206,16 @@ def test_qat_needs_the_optimizer_first():
 # ----------------------------------------------------------------------------- command
 
 
-def _one_track(tmp_path) -> list[str]:
-    """A data folder of one MUSDB validation track of noise: quantize's --data and --cache."""
+def _one_track(tmp_path, silent: tuple[str, ...] = ()) -> list[str]:
+    """A data folder of one MUSDB validation track of noise (the stems ``silent`` silent):
+    quantize's --data and --cache."""
     soundfile = pytest.importorskip("soundfile")
     track = tmp_path / "data" / "Leaf - Summerghost"
     track.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for name in SOURCES:
-        soundfile.write(track / f"{name}.wav", 0.1 * rng.standard_normal((22050, 2)), 44100)
+        level = 0.0 if name in silent else 0.1
+        soundfile.write(track / f"{name}.wav", level * rng.standard_normal((22050, 2)), 44100)
     return ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
 
 
@@ -316,6 +318,32 @@ def test_sdr_change_table():
     table = quantize_command.sdr_change_table(["a", "b"], before, after, 2, ("m.stemgui", "8 bits"))
     assert "| change | -0.50 | +0.50 | +0.00 |" in table
     assert "| m.stemgui | 1.00 | 3.00 | 2.00 |" in table and "| 8 bits | 0.50 | 3.50 |" in table
+
+
+def test_sdr_change_table_means_skip_a_source_no_track_scores():
+    """A source silent in every validation track has no SDR (NaN): the means are over the
+    others, as eval's table and the manifest's "all" are, not NaN."""
+    before, after = np.array([1.0, 3.0, math.nan]), np.array([0.5, 3.5, math.nan])
+    table = quantize_command.sdr_change_table(["a", "b", "c"], before, after, 1, ("m", "8 bits"))
+    assert "| m | 1.00 | 3.00 | nan | 2.00 |" in table
+    assert "| change | -0.50 | +0.50 | +nan | +0.00 |" in table
+
+
+def test_a_source_silent_in_every_track_leaves_the_verdict_to_the_others(
+    float_file, tmp_path, capsys
+):
+    """Validation tracks without vocals (an instrumental): vocals' SDR is NaN, and the mean
+    change was NaN too, printed "mean SDR change +nan dB: keep float.stemgui" for a file that
+    lost nothing."""
+    from training.__main__ import main
+
+    _, source = float_file
+    output = tmp_path / "q8.stemgui"
+    args = ["quantize", str(source), str(output), "--bits", "8"]
+    assert main([*args, *_one_track(tmp_path, silent=("vocals",))]) == 0
+    printed = capsys.readouterr().out
+    assert "nan dB" not in printed
+    assert "ship the quantized file" in printed
 
 
 def test_the_float_model_s_scores_are_not_carried_into_the_quantized_file(tmp_path):

@@ -198,6 +198,40 @@ def test_storing_a_new_song_never_evicts_the_song_on_screen(
     window.close()
 
 
+def test_a_song_shown_while_the_new_one_is_written_keeps_its_stems(
+    qtbot, settings_store, tiny_model_file, songs, monkeypatch
+):
+    """The worker asked which song was on screen before writing the new song's stems (seconds
+    for a long song) and made room after: a song shown meanwhile was not protected, and its
+    stems were deleted under its player. It asks when it makes room."""
+    import shutil
+
+    from stemgui import stemcache
+
+    window = _window(qtbot, settings_store, tiny_model_file)
+    (first,) = window.add_paths(songs[:1])
+    qtbot.waitUntil(lambda: entry_of(first) is not None, timeout=TIMEOUT_MS)
+    cache = window.controller.worker.stem_cache
+    shown = "e" * 64  # an older song's stems, the least recently used
+    shutil.copytree(cache.root / entry_of(first), cache.root / shown)
+    os.utime(cache.root / shown / "entry.json", ns=(1, 1))
+    cache.max_bytes = cache.size() * 5 // 4  # room for two songs' stems, not three
+    on_screen = [entry_of(first)]
+    window.controller.worker.on_screen = lambda: on_screen[-1]
+    write_entry = stemcache.write_entry
+
+    def written_while_another_is_shown(*args, **kwargs):
+        on_screen.append(shown)  # the user shows the older song meanwhile
+        return write_entry(*args, **kwargs)
+
+    monkeypatch.setattr(stemcache, "write_entry", written_while_another_is_shown)
+    (second,) = window.add_paths(songs[1:])
+    qtbot.waitUntil(lambda: entry_of(second) is not None, timeout=TIMEOUT_MS)
+    assert on_screen[-1] == shown
+    assert sorted(cache.keys()) == sorted([shown, entry_of(second)])  # the first made room
+    window.close()
+
+
 def test_a_song_parked_then_shown_again_keeps_its_stems_without_a_stamp(
     qtbot, settings_store, tiny_model_file, songs, tmp_path, monkeypatch
 ):
@@ -276,15 +310,18 @@ def test_a_song_of_the_queue_whose_stems_made_room_is_said_and_still_plays(
     heard = np.array(second.stemset.data)
     cache.max_bytes = cache.size() * 3 // 4  # room for the song on screen and the new one
     (third,) = window.add_paths([write_song(tmp_path / "c.wav", seed=3)])
-    qtbot.waitUntil(lambda: _read_from(cache, third) is not None, timeout=TIMEOUT_MS)
+    said = window.statusBar().currentMessage
+    # the worker says what it evicted after it says the stems are stored (which parks them)
+    qtbot.waitUntil(
+        lambda: _read_from(cache, third) is not None and said().startswith("The stems of"),
+        timeout=TIMEOUT_MS,
+    )
     assert sorted(cache.keys()) == sorted([entry_of(first), entry_of(third)])  # not second's
-    said = (
+    assert said() == (
         "The stems of songs used least recently were deleted from the stem cache to make room "
         "(File ▸ Stem cache size… sets its limit). In the queue, b.wav keeps its stems until "
         "removed or the app closes, and will be separated again at the next start."
     )
-    # the files are there before the worker's word of them reaches the window's thread
-    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == said, timeout=TIMEOUT_MS)
 
     window.select(second)
     assert window.shown_job is second and window.player.stemset is second.stemset

@@ -1096,6 +1096,22 @@ def test_a_stem_cache_that_cannot_be_cleared_says_so(window, tmp_path, monkeypat
     )
 
 
+def test_a_stem_cache_folder_that_cannot_be_read_is_said_by_clear(window, tmp_path, monkeypatch):
+    """Clear stem cache on a folder that cannot be listed raised PermissionError out of the
+    menu's slot; it says so in the status bar, as File ▸ Stem cache size… does."""
+    cache = window.controller.worker.stem_cache = StemCache(tmp_path / "cache")
+
+    def refused() -> list:
+        raise PermissionError(13, "Permission denied", str(cache.root))
+
+    monkeypatch.setattr(cache, "_entry_folders", refused)
+    window.menu_bar.clear_stem_cache()
+    assert window.statusBar().currentMessage() == (
+        f"The stem cache folder {cache.root} cannot be read (Permission denied): make it a "
+        "folder you can read and write."
+    )
+
+
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
     """Says "Separating on" while a song is separated; "Device" with nothing running (it said
     "Separating on: CPU" with nothing in the queue)."""
