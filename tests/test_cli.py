@@ -1044,7 +1044,8 @@ def test_a_pipe_in_a_folder_is_left_out_and_one_named_is_refused(tmp_path, model
     assert "album/02.wav: left out: not a regular file" in capsys.readouterr().err
     assert cli.main(["pipe.mp3", "album", "-n", str(model_file), "--overwrite"]) == 1
     assert error_lines(capsys.readouterr().err) == [
-        "error: pipe.mp3: is not a regular file (a device or a pipe); choose an audio file",
+        "error: pipe.mp3: is not a regular file (a named pipe, a socket or a device); choose an "
+        "audio file",
         "error: 1 of 2 track(s) failed; details in " + str(tmp_path / "logs" / LOG_FILE_NAME),
     ]
     assert (tmp_path / "separated" / "tiny" / "01" / "vocals.wav").is_file()

@@ -190,8 +190,10 @@ def test_missing_file_refused(tmp_path):
         load_model(tmp_path)  # a run folder given for its best.stemgui: not "not found"
     pipe = tmp_path / "model.stemgui"
     os.mkfifo(pipe)  # there, so not "not found"; never opened: a read would wait for a writer
-    with pytest.raises(ModelLoadError, match="is not a regular file"):
+    with pytest.raises(ModelLoadError) as info:
         load_model(pipe)
+    said = "is not a regular file (a named pipe, a socket or a device); name a model file"
+    assert str(info.value) == f"{pipe}: {said}"
 
 
 def test_a_song_chosen_as_a_model_is_called_a_song(tmp_path):
