@@ -14,10 +14,13 @@ import pytest
 T = TypeVar("T")
 
 
-def without_waiting(call: Callable[[], T], *pipes: Path, seconds: float = 60.0) -> T:
+def without_waiting(
+    call: Callable[[], T], *pipes: Path, seconds: float = 60.0, doing: str | None = None
+) -> T:
     """``call()``'s result (or its exception), run on a thread of its own. If it still runs
     after ``seconds``, blocked opening one of ``pipes`` for reading, a writer opened on each
-    lets it go and the test fails."""
+    lets it go and the test fails, naming what waited: ``doing`` (such as "discover([album])"),
+    else the test running."""
     outcome: list[T] = []
     raised: list[BaseException] = []
 
@@ -35,7 +38,9 @@ def without_waiting(call: Callable[[], T], *pipes: Path, seconds: float = 60.0) 
             with contextlib.suppress(OSError):  # ENXIO: nobody reads this one
                 os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
         thread.join(seconds)
-        pytest.fail(f"{call} waited on a named pipe for {seconds} s")
+        if doing is None:  # "tests/x.py::test_y (call)"
+            doing = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+        pytest.fail(f"{doing} waited on a named pipe for {seconds} s")
     if raised:
         raise raised[0]
     return outcome[0]
