@@ -15,6 +15,7 @@ from stemgui.separation import building, checkpoint
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import load_model, read_checkpoint, save_model
 from stemgui.separation.hashing import file_sha256, hashed_name
+from tests.pipes import without_waiting
 from tests.separation.model_files_helpers import (
     TinyNet,
     fake_demucs_class,
@@ -191,7 +192,7 @@ def test_missing_file_refused(tmp_path):
     pipe = tmp_path / "model.stemgui"
     os.mkfifo(pipe)  # there, so not "not found"; never opened: a read would wait for a writer
     with pytest.raises(ModelLoadError) as info:
-        load_model(pipe)
+        without_waiting(lambda: load_model(pipe), pipe)
     said = "is not a regular file (a named pipe, a socket or a device); name a model file"
     assert str(info.value) == f"{pipe}: {said}"
 
