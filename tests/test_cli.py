@@ -25,6 +25,7 @@ from stemgui.logs import LOG_FILE_NAME, reset_logging
 from stemgui.separation import registry
 from stemgui.separation.checkpoint import save_model
 from stemgui.separation.hashing import file_sha256
+from tests.pipes import without_waiting
 from tests.reliability.helpers import FACTORS, NAMES, RATE, TinyNet, write_song
 
 
@@ -1038,13 +1039,16 @@ def test_a_pipe_in_a_folder_is_left_out_and_one_named_is_refused(tmp_path, model
     """A named pipe in a folder was a song that failed (exit status 1); one named by itself
     is refused in words, unopened, and the other songs run."""
     write_song(tmp_path / "album" / "01.wav")
-    os.mkfifo(tmp_path / "album" / "02.wav")
-    os.mkfifo(tmp_path / "pipe.mp3")
-    assert cli.main(["album", "-n", str(model_file)]) == 0
+    pipes = (tmp_path / "album" / "02.wav", tmp_path / "pipe.mp3")
+    for pipe in pipes:
+        os.mkfifo(pipe)
+    assert without_waiting(lambda: cli.main(["album", "-n", str(model_file)]), *pipes) == 0
     assert "album/02.wav: left out: not a regular file" in capsys.readouterr().err
-    assert cli.main(["pipe.mp3", "album", "-n", str(model_file), "--overwrite"]) == 1
+    again = ["pipe.mp3", "album", "-n", str(model_file), "--overwrite"]
+    assert without_waiting(lambda: cli.main(again), *pipes) == 1
     assert error_lines(capsys.readouterr().err) == [
-        "error: pipe.mp3: is not a regular file (a device or a pipe); choose an audio file",
+        "error: pipe.mp3: is not a regular file (a named pipe, a socket or a device); choose an "
+        "audio file",
         "error: 1 of 2 track(s) failed; details in " + str(tmp_path / "logs" / LOG_FILE_NAME),
     ]
     assert (tmp_path / "separated" / "tiny" / "01" / "vocals.wav").is_file()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from stemgui.audio.files import NOT_REGULAR_FILE
 from stemgui.separation import (
     MAX_OVERLAP,
     MAX_SAMPLERATE,
@@ -261,7 +262,7 @@ def load(path: str | Path) -> dict[str, Any]:
         if path.is_dir():
             what = "is a folder"
         elif path.exists():
-            what = "is not a regular file (a named pipe, a device)"
+            what = f"is {NOT_REGULAR_FILE}"
         else:  # said as "[Errno 2] No such file or directory: '...'"
             what = "no such file"
         raise ValueError(

@@ -32,7 +32,7 @@ import numpy as np
 from stemgui.audio import _partial_reads, _pyav, _soundfile
 from stemgui.audio._gather import Allocate, Raw, in_ram, release_written
 from stemgui.audio.channels import convert_channels, wave_mask_roles
-from stemgui.audio.files import is_special
+from stemgui.audio.files import NOT_REGULAR_FILE, is_special
 from stemgui.audio.resample import BlockResampler
 from stemgui.audio.sniff import not_audio_kind
 from stemgui.errors import DecodeError, NotAudioError
@@ -280,9 +280,7 @@ def refuse_special(path: str | os.PathLike[str]) -> None:
             is wrong with the last two).
     """
     if not os.path.isdir(path) and is_special(path):
-        raise NotAudioError(
-            Path(path), "is not a regular file (a device or a pipe); choose an audio file"
-        )
+        raise NotAudioError(Path(path), f"is {NOT_REGULAR_FILE}; choose an audio file")
 
 
 # -- internals -----------------------------------------------------------------------------

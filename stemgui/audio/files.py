@@ -24,6 +24,9 @@ SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
+NOT_REGULAR_FILE = "not a regular file (a named pipe, a socket or a device)"
+"""What every caller says of a path that ``is_special``, after the path and "is"."""
+
 
 def find_audio_files(
     paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
@@ -63,9 +66,7 @@ def find_audio_files(
                     matches.append(Path(root) / name)
         for match in sorted(matches, key=lambda p: _sort_key(p.relative_to(path))):
             if is_special(match):  # one named by itself is refused by decoding, in words
-                logger.warning(
-                    "%s: left out: not a regular file (a named pipe, a socket or a device)", match
-                )
+                logger.warning("%s: left out: %s", match, NOT_REGULAR_FILE)
             else:
                 add(match)
     return found

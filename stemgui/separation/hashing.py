@@ -14,6 +14,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from stemgui.audio.files import NOT_REGULAR_FILE
 from stemgui.errors import CancelToken, ModelLoadError, SeparationCancelled
 from stemgui.separation.spec import HASHED_STEM
 
@@ -68,7 +69,7 @@ def verify_sha256(path: str | Path, expected: str | None = None) -> str:
         if path.is_dir():
             what = "is a folder; name a model file in it"
         elif path.exists():  # a named pipe, a device: reading it may wait for ever
-            what = "is not a regular file (a named pipe, a device); name a model file"
+            what = f"is {NOT_REGULAR_FILE}; name a model file"
         else:
             what = "model file not found; download or export it again"
         raise ModelLoadError(path, what)

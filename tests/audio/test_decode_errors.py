@@ -14,6 +14,7 @@ import soundfile as sf
 from stemgui.audio.decode import decode, probe
 from stemgui.errors import DecodeError
 from tests.audio.media import av_write, png_bytes, tone
+from tests.pipes import without_waiting
 
 
 def wav_with_format_tag(tag: int) -> bytes:
@@ -57,7 +58,7 @@ def test_folder_given_as_a_file(tmp_path):
 def test_named_pipe_is_refused_without_blocking(tmp_path):
     pipe = tmp_path / "pipe.wav"
     os.mkfifo(pipe)
-    assert "not a regular file" in reason_of(pipe)
+    assert "not a regular file" in without_waiting(lambda: reason_of(pipe), pipe)
 
 
 def test_no_read_permission(tmp_path, monkeypatch):

@@ -15,6 +15,7 @@ from stemgui.separation import building, checkpoint
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import load_model, read_checkpoint, save_model
 from stemgui.separation.hashing import file_sha256, hashed_name
+from tests.pipes import without_waiting
 from tests.separation.model_files_helpers import (
     TinyNet,
     fake_demucs_class,
@@ -190,8 +191,10 @@ def test_missing_file_refused(tmp_path):
         load_model(tmp_path)  # a run folder given for its best.stemgui: not "not found"
     pipe = tmp_path / "model.stemgui"
     os.mkfifo(pipe)  # there, so not "not found"; never opened: a read would wait for a writer
-    with pytest.raises(ModelLoadError, match="is not a regular file"):
-        load_model(pipe)
+    with pytest.raises(ModelLoadError) as info:
+        without_waiting(lambda: load_model(pipe), pipe)
+    said = "is not a regular file (a named pipe, a socket or a device); name a model file"
+    assert str(info.value) == f"{pipe}: {said}"
 
 
 def test_a_song_chosen_as_a_model_is_called_a_song(tmp_path):

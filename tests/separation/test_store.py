@@ -5,9 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-import threading
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from stemgui.separation.checkpoint import save_model
 from stemgui.separation.hashing import hashed_name
 from stemgui.separation.official_models import OFFICIAL_MODELS, OfficialModel
 from stemgui.separation.store import ModelStore
+from tests.loopback import serving
 from tests.separation.model_files_helpers import (
     TinyNet,
     fake_demucs_class,
@@ -251,19 +251,10 @@ def published(tmp_path, monkeypatch):
     )
     monkeypatch.setitem(OFFICIAL_MODELS, "tiny_ft", entry)
 
-    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "served"))
-    handler.log_message = lambda *args: None
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/", members
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    with serving(partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "served"))) as root:
+        yield root, members
 
 
 def test_download_then_load_an_official_bag(tmp_path, published, mix):

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from tests.pipes import without_waiting
 from training.__main__ import main
 
 
@@ -171,7 +172,8 @@ def test_synth_refuses_a_soundfont_it_cannot_load_before_making_its_folder(
     (tmp_path / "notes.sf2").write_text("not a soundfont")
     font = tmp_path / name
     with caplog.at_level(logging.ERROR, logger="training"):
-        assert main(["synth", "--out", str(tmp_path / "songs"), "--soundfont", str(font)]) == 1
+        command = ["synth", "--out", str(tmp_path / "songs"), "--soundfont", str(font)]
+        assert without_waiting(lambda: main(command), tmp_path / "pipe.sf2") == 1
     assert f"{font}: {said}; name an .sf2 or .sf3 file" in caplog.text
     assert not (tmp_path / "songs").exists()  # was left behind, empty
 

@@ -104,7 +104,7 @@ def test_a_named_pipe_or_a_device_is_no_recipe(tmp_path):
     for path in (pipe, Path(os.devnull)):
         with pytest.raises(ValueError) as caught:
             without_waiting(lambda path=path: config_mod.load(path), pipe)
-        said = f"{path}: is not a regular file (a named pipe, a device); {example}"
+        said = f"{path}: is not a regular file (a named pipe, a socket or a device); {example}"
         assert str(caught.value) == said
 
 

@@ -25,13 +25,15 @@ def make_stemset(frames: int = 4 * RATE, ready: int | None = None) -> StemSet:
     return StemSet(NAMES, RATE, data, mix=data.sum(axis=0), frames_ready=ready)
 
 
-def model_window(qtbot, settings_store, model) -> MainWindow:
-    """A window shown with nothing queued, separating with ``model`` on the CPU and playing
-    through ``FakeOutput``."""
+def model_window(qtbot, settings_store, model, output_factory=FakeOutput) -> MainWindow:
+    """A window shown with nothing queued, separating with ``model`` on the CPU (None: the
+    settings' model and device) and playing through ``output_factory`` (None: the window's own,
+    on the device chosen in Playback ▸ Output device)."""
     settings = S.Settings(settings_store)
-    settings.set(S.MODEL, str(model))
-    settings.set(S.DEVICE, "cpu")
-    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    if model is not None:
+        settings.set(S.MODEL, str(model))
+        settings.set(S.DEVICE, "cpu")
+    win = MainWindow(settings, output_factory=output_factory, probe=False)
     qtbot.addWidget(win)
     win.show()
     return win
@@ -41,13 +43,7 @@ def song_window(qtbot, settings_store, tmp_path, output_factory=None, model=None
     """(window, job): a window shown with a separated song on screen ("Shown.wav",
     ``make_stemset``), playing through ``output_factory`` (None: the window's own, on the
     device chosen in Playback ▸ Output device); ``model``: the checkpoint to separate with."""
-    settings = S.Settings(settings_store)
-    if model is not None:
-        settings.set(S.MODEL, str(model))
-        settings.set(S.DEVICE, "cpu")
-    win = MainWindow(settings, output_factory=output_factory, probe=False)
-    qtbot.addWidget(win)
-    win.show()
+    win = model_window(qtbot, settings_store, model, output_factory)
     return win, show_song(win, tmp_path / "Shown.wav")
 
 

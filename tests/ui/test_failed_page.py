@@ -8,25 +8,18 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState, QueueModel
-from stemgui.ui.window import MainWindow
-from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.song_window import model_window
 
 NOT_AUDIO = "is not an audio file (it looks like text); choose a song or a video"
 
 
 @pytest.fixture
 def window(qtbot, settings_store, tiny_model_file, monkeypatch):
-    settings = S.Settings(settings_store)
-    settings.set(S.MODEL, str(tiny_model_file))
-    settings.set(S.DEVICE, "cpu")
-    win = MainWindow(settings, output_factory=FakeOutput, probe=False)
+    win = model_window(qtbot, settings_store, tiny_model_file)
     win.hold = [None]  # why the queue waits (None: it does not)
     monkeypatch.setattr(win.menus, "wait_reason", lambda: win.hold[0])
-    qtbot.addWidget(win)
-    win.show()
     yield win
     win.close()
 

@@ -201,7 +201,9 @@ def test_a_pipe_queued_by_itself_is_refused_before_hashing_or_loading(
     ended: list[tuple[int, str, bool]] = []
     worker.failed.connect(lambda job, message, retry: ended.append((job, message, retry)))
     without_waiting(lambda: worker.run(7, pipe, options, threading.Event()), pipe)
-    said = f"{pipe}: is not a regular file (a device or a pipe); choose an audio file"
+    said = (
+        f"{pipe}: is not a regular file (a named pipe, a socket or a device); choose an audio file"
+    )
     qtbot.waitUntil(lambda: ended != [], timeout=TIMEOUT_MS)  # from the worker's thread
     assert ended == [(7, said, False)]  # no retry: only another file can help
     assert hashed == [] and factory.calls == 0

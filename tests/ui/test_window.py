@@ -24,6 +24,7 @@ from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
+from tests.pipes import released_after
 from tests.ui.conftest import TIMEOUT_MS, write_song
 from tests.ui.song_window import model_window
 
@@ -1060,10 +1061,12 @@ def test_a_pipe_in_a_folder_dropped_is_not_queued(window, songs, tmp_path):
     """A named pipe in a folder dropped was queued as a song, and the worker waited for ever
     on it, hashing it for the stem cache."""
     album = songs[0].parent
-    os.mkfifo(album / "pipe.wav")
     (tmp_path / "pipes").mkdir()
-    os.mkfifo(tmp_path / "pipes" / "only.mp3")
-    assert [job.path for job in window.add_paths([album, tmp_path / "pipes"])] == songs
+    pipes = (album / "pipe.wav", tmp_path / "pipes" / "only.mp3")
+    for pipe in pipes:
+        os.mkfifo(pipe)
+    with released_after(*pipes):
+        assert [job.path for job in window.add_paths([album, tmp_path / "pipes"])] == songs
     assert window.statusBar().currentMessage() == (
         f"Added 2 songs to the queue. No audio or video files in {tmp_path / 'pipes'}."
     )
