@@ -39,7 +39,6 @@ def published(tmp_path, monkeypatch, tiny_model_file):
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "served"))
-    handler.log_message = lambda *args: None
     with serving(handler) as url:
         yield url
 
