@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 
 from training.options import data_root, is_model_name, stemgui_suffix_rule
 
@@ -58,9 +59,22 @@ class CommandParser(argparse.ArgumentParser):
     (``quantize --data ROOT MODEL OUTPUT`` is ``quantize MODEL OUTPUT --data ROOT``), each
     checked as the argument it becomes (by its type: argparse checked a name by the place it
     gave it, bag's member ``n.th`` as OUTPUT in ``bag --data d b.stemgui m.th --overwrite n.th``),
-    and an argument still missing is said as argparse says it."""
+    and an argument still missing is said as argparse says it. Then its ``checks`` (bag's: two
+    members or more) each return what is wrong with the whole command, "" when nothing, said as
+    argparse says an error (exit status 2)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.checks: list[Callable[[argparse.Namespace], str]] = []
 
     def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = self._parse_and_place(args, namespace)
+        for check in self.checks:
+            if said := check(namespace):
+                self.error(said)
+        return namespace, extras
+
+    def _parse_and_place(self, args, namespace):
         if not any(isinstance(action, DataThenModels) for action in self._actions):
             return super().parse_known_args(args, namespace)
         positionals = self._get_positional_actions()

@@ -170,4 +170,4 @@ def test_an_output_in_capitals_or_a_folder_is_left_to_the_output_check():
     one when the command checks its output, naming a file in it."""
     parsed = build_parser().parse_args(["quantize", "m.th", "Q.STEMGUI"])
     assert parsed.output == "Q.STEMGUI"
-    assert build_parser().parse_args(["bag", ".", "m.th"]).output == "."
+    assert build_parser().parse_args(["bag", ".", "m.th", "n.th"]).output == "."
