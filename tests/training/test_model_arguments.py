@@ -205,3 +205,30 @@ def test_an_output_named_by_a_suffix_alone_is_told_to_take_a_name(
         f"to write is told by its suffix, .stemgui, after its name; give it a name, like {where})"
     ) in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "output", "misread"),
+    [
+        (["bag", "--data", "d", "b", "m.th", "n.th", "e"], "m.th", "b"),  # named e, after them
+        (["bag", "--data", "d", "b", "m.th", "n.th", "d"], "m.th", "b"),  # d a folder: none
+        (["quantize", "--data", "d", "q", "m.th", "x.th", "e"], "x.th", "q"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_a_refused_model_file_after_data_names_the_folder_taken_in_its_stead(
+    tmp_path, monkeypatch, capsys, argv, output, misread
+):
+    """The hint named the last data root given, which may come after the model files (and
+    none when that one is a folder), not the one before them that shifted them along."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert (
+        f"error: argument output: {output}: the model file to write is told by its suffix, "
+        f".stemgui; name it {Path(output).stem}.stemgui (after --data, {misread} was taken for "
+        "a data folder, and there is none)\n"
+    ) in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]
