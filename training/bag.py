@@ -1,4 +1,4 @@
-"""Bags of trained models: ``python -m training bag OUTPUT MODEL... --weights ...``.
+"""Bags of trained models: ``python -m training bag OUTPUT MODEL MODEL... --weights ...``.
 
 The official ``htdemucs_ft`` is a bag of four copies of htdemucs, each fine-tuned for one source
 and weighted 1 for it and 0 for the others. Here the same idea on our own models: a specialist
@@ -32,6 +32,7 @@ from stemgui.separation.checkpoint import read_checkpoint
 from stemgui.separation.hashing import file_sha256
 from stemgui.separation.official import load_any
 from stemgui.separation.rewrite import save_bag_of_files, save_member
+from training.model_arguments import CommandParser
 from training.models import as_stemgui_file, provenance_of
 from training.network import closest_member
 from training.options import (
@@ -131,6 +132,24 @@ def check_members(
             raise ValueError(f"--weights {text} (for {path}): {len(listed)} numbers; {need}")
 
 
+def one_is_no_bag(args: argparse.Namespace) -> str:
+    """What is wrong with a bag of one model, "" if nothing (a check of ``CommandParser``): it
+    is that model, and ``bag m.stemgui n.stemgui --overwrite`` (OUTPUT forgotten) wrote a bag of
+    ``n`` alone over the model ``m``."""
+    if len(args.models) != 1:
+        return ""
+    said = (
+        f"argument models: one model, {args.models[0]}; a bag averages two or more: name "
+        "OUTPUT, the bag to write, then two or more model files"
+    )
+    if os.path.isfile(args.output):  # os.path's: never raises
+        said += (
+            f" ({args.output}, an existing model file, was taken for OUTPUT: nothing was "
+            "written over it)"
+        )
+    return said
+
+
 def run_bag(args: argparse.Namespace) -> int:
     from stemgui.separation.bag import BagOfModels
     from training import evaluate
@@ -217,7 +236,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "models",
         nargs="+",
         type=input_path,
-        help="member stemgui files (single models) or official Demucs .th",
+        help="member stemgui files (single models) or official Demucs .th, two or more",
     )
     parser.add_argument(
         "--overwrite",
@@ -233,6 +252,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     add_measure_options(parser, "print every member's and the bag's SDR")
     parser.set_defaults(func=run_bag)
+    if isinstance(parser, CommandParser):  # python -m training's (a test builds argparse's)
+        parser.checks.append(one_is_no_bag)
 
     member = commands.add_parser("member", help="one member of a bag as its own model file")
     member.add_argument(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 
 from training.options import data_root, is_model_name, stemgui_suffix_rule
 
@@ -39,12 +40,18 @@ class DataThenModels(argparse.Action):
                 "tracks after --data",
             )
         setattr(namespace, self.dest, roots)
-        models = [value for value in values if is_model_name(value)]
+        models, root = [], None  # each model file with the data root named last before it
+        for value in values:
+            if is_model_name(value):
+                models.append((value, root))
+            else:
+                root = value
         if not models:
             return
         if not isinstance(parser, CommandParser):  # nothing would place them: never dropped
+            named = " ".join(model for model, _ in models)
             raise argparse.ArgumentError(
-                self, f"{' '.join(models)}: model files; name them before {option_string}"
+                self, f"{named}: model files; name them before {option_string}"
             )
         if not hasattr(namespace, _BEFORE_DATA):  # the positional arguments given so far
             given = [a.dest for a in parser._get_positional_actions()]
@@ -58,9 +65,22 @@ class CommandParser(argparse.ArgumentParser):
     (``quantize --data ROOT MODEL OUTPUT`` is ``quantize MODEL OUTPUT --data ROOT``), each
     checked as the argument it becomes (by its type: argparse checked a name by the place it
     gave it, bag's member ``n.th`` as OUTPUT in ``bag --data d b.stemgui m.th --overwrite n.th``),
-    and an argument still missing is said as argparse says it."""
+    and an argument still missing is said as argparse says it. Then its ``checks`` (bag's: two
+    members or more) each return what is wrong with the whole command, "" when nothing, said as
+    argparse says an error (exit status 2)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.checks: list[Callable[[argparse.Namespace], str]] = []
 
     def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = self._parse_and_place(args, namespace)
+        for check in self.checks:
+            if said := check(namespace):
+                self.error(said)
+        return namespace, extras
+
+    def _parse_and_place(self, args, namespace):
         if not any(isinstance(action, DataThenModels) for action in self._actions):
             return super().parse_known_args(args, namespace)
         positionals = self._get_positional_actions()
@@ -79,30 +99,25 @@ class CommandParser(argparse.ArgumentParser):
         after = vars(namespace).pop(_AFTER_DATA, [])
         before = vars(namespace).pop(_BEFORE_DATA, [a.dest for a in positionals])
 
-        def given(action: argparse.Action) -> list[tuple[str, bool]]:
+        def given(action: argparse.Action) -> list[tuple[str, str]]:
             value = getattr(namespace, action.dest, None)
             names = [] if value is None else [value] if action.nargs is None else value
-            return [(name, False) for name in names]
+            return [(name, "") for name in names]
 
-        # (name, named after --data), in the command line's order
+        # (name, what to add if it is refused), in the command line's order
         names = [name for a in positionals if a.dest in before for name in given(a)]
-        names += [(name, True) for name in after]
+        names += [(name, _misread(root)) for name, root in after]
         names += [name for a in positionals if a.dest not in before for name in given(a)]
         singles = sum(action.nargs is None for action in positionals)
         spare = max(len(names) - singles, 0)  # for the argument of many names (bag's models)
         labels = [action.metavar or action.dest for action in positionals]
         data = next(a.dest for a in self._actions if isinstance(a, DataThenModels))
         roots = getattr(namespace, data)
-        where = ""  # bag --data d b m.th n.th: m.th refused as OUTPUT, and b (its name) data
-        if roots and not os.path.exists(roots[-1]):  # os.path's: never raises
-            where = f" ({_taken_for_data(roots[-1])})"
         missing = []
         for action, label in zip(positionals, labels):
             take = 1 if action.nargs is None else spare
             taken, names = names[:take], names[take:]
-            values = [
-                self._checked(action, label, name, where if after else "") for name, after in taken
-            ]
+            values = [self._checked(action, label, name, where) for name, where in taken]
             if not values and action.nargs in (None, "+"):
                 missing.append(label)
             single = values[0] if values else None
@@ -125,6 +140,16 @@ class CommandParser(argparse.ArgumentParser):
 
 def _taken_for_data(root: str) -> str:
     return f"after --data, {root} was taken for a data folder, and there is none"
+
+
+def _misread(root: str | None) -> str:
+    """What to add when a model file named after ``--data`` is refused, ``root`` the data root
+    named last before it: that root, when there is no such folder, stood where the refused
+    name was meant to go (``bag --data d b m.th n.th``: the bag ``b``, named without its suffix,
+    taken for data, and the member m.th refused as OUTPUT)."""
+    if root is None or os.path.exists(root):  # os.path's: never raises
+        return ""
+    return f" ({_taken_for_data(root)})"
 
 
 def _suffix_hint(roots: list[str], missing: list[str]) -> str:

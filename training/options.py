@@ -142,11 +142,19 @@ def model_output(text: str) -> str:
 
 
 def stemgui_suffix_rule(text: str) -> str:
-    """What to do with ``text``, given as the model file to write without ``.stemgui``."""
+    """What to do with ``text``, given as the model file to write without ``.stemgui``; a
+    suffix alone (``.stemgui``, ``runs/.th``: a hidden file of no name) is told to take a name,
+    not to be named ``.stemgui.stemgui``."""
     from stemgui.separation.checkpoint import SUFFIX
+    from stemgui.separation.spec import MODEL_SUFFIXES
 
+    rule = f"the model file to write is told by its suffix, {SUFFIX}"
+    if Path(text).name.lower() in MODEL_SUFFIXES:
+        return (
+            f"{rule}, after its name; give it a name, like {Path(text).with_name('NAME')}{SUFFIX}"
+        )
     named = Path(text).with_suffix(SUFFIX) if is_model_name(text) else Path(text + SUFFIX)
-    return f"the model file to write is told by its suffix, {SUFFIX}; name it {named}"
+    return f"{rule}; name it {named}"
 
 
 def data_root(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,6 +18,13 @@ from training.export import export_model
 from training.provenance import git_commit
 
 STEPS = {"schedule": {"steps": 2, "eval_every": 2}}
+
+
+def two_members(model: Path) -> list[str]:
+    """``model`` and a copy of it beside it, n.stemgui: ``bag`` averages two models or more."""
+    other = model.with_name("n.stemgui")
+    shutil.copy(model, other)
+    return [str(model), str(other)]
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +65,6 @@ def test_a_member_named_from_its_own_folder_is_recorded_with_that_folder(
 ):
     """``bag b.stemgui best.stemgui ...`` run in the member's folder recorded (and printed
     with --data) "/best.stemgui", and from below it "../best.stemgui": the folder as written."""
-    from pathlib import Path
-
     from training.bag import member_provenance
 
     (tmp_path / "run" / "sub").mkdir(parents=True)
@@ -122,10 +128,13 @@ def test_bad_bags_are_refused_naming_the_problem(tmp_path, members, caplog):
     assert "2 members, 1 --weights list; one list per member, each needs 4 (drums, bass, " in (
         caplog.text
     )
-    assert main(["bag", str(tmp_path / "z.stemgui"), str(members[0]), "--weights", "1,x,1,1"]) == 1
+    assert (
+        main(["bag", str(tmp_path / "z.stemgui"), *map(str, members), "--weights", "1,x,1,1"]) == 1
+    )
     assert "weights '1,x,1,1'" in caplog.text
     assert (
-        main(["bag", str(tmp_path / "w.stemgui"), str(members[0]), "--weights", "nan,1,1,1"]) == 1
+        main(["bag", str(tmp_path / "w.stemgui"), *map(str, members), "--weights", "nan,1,1,1"])
+        == 1
     )
     assert "weights 'nan,1,1,1': give one number from 0 per source" in caplog.text
     # each weight a float, their sum not: the drums were silent (1e308 / inf)
@@ -261,3 +270,30 @@ def test_the_engine_says_what_a_bag_of_models_disagrees_on():
         r"for each of its 2 models; got 1 lists of 2$",
     ):
         BagOfModels([small, small], [[1, 1]])
+
+
+@pytest.mark.parametrize("data", [[], ["--data", "d"]], ids=["", "--data d"])
+def test_a_bag_of_one_model_is_refused_by_the_parser(tmp_path, a_model, monkeypatch, capsys, data):
+    """``bag --data d m.stemgui n.stemgui --overwrite``, OUTPUT forgotten, wrote a bag of n alone
+    over the model m. A bag of one member is that member: nothing is lost by refusing it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    shutil.copy(a_model, tmp_path / "n.stemgui")
+    before = a_model.read_bytes()
+    with pytest.raises(SystemExit) as stop:
+        main(["bag", *data, "m.stemgui", "n.stemgui", "--overwrite"])
+    assert stop.value.code == 2
+    assert (
+        "error: argument models: one model, n.stemgui; a bag averages two or more: name OUTPUT, "
+        "the bag to write, then two or more model files (m.stemgui, an existing model file, was "
+        "taken for OUTPUT: nothing was written over it)\n"
+    ) in capsys.readouterr().err
+    assert a_model.read_bytes() == before
+    with pytest.raises(SystemExit) as stop:  # a new OUTPUT: only the count is said
+        main(["bag", *data, "b.stemgui", "n.stemgui"])
+    assert stop.value.code == 2
+    assert (
+        "error: argument models: one model, n.stemgui; a bag averages two or more: name OUTPUT, "
+        "the bag to write, then two or more model files\n"
+    ) in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "m.stemgui", "n.stemgui"]

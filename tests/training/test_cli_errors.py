@@ -25,7 +25,7 @@ def not_a_model(tmp_path):
         (["quantize", "{bad}", "{tmp}/q.stemgui"], "notes.stemgui"),
         (["export", "{bad}", "--name", "x", "--models-dir", "{tmp}/models"], "notes.stemgui"),
         (["segment", "{bad}", "{tmp}/s.stemgui", "--seconds", "4"], "notes.stemgui"),
-        (["bag", "{tmp}/b.stemgui", "{bad}"], "notes.stemgui"),
+        (["bag", "{tmp}/b.stemgui", "{bad}", "{tmp}/n.stemgui"], "notes.stemgui"),
         (["fit", "{tmp}/absent.toml", "--run", "{tmp}/run"], "absent.toml"),
         # a file as the run folder: said before any track was decoded (was [Errno 17] after)
         (["fit", "training/configs/htdemucs_cpu.toml", "--run", "{bad}"], "is a file"),
@@ -65,7 +65,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(
     argv = {
         "quantize": ["quantize", str(a_model), target],
         "segment": ["segment", str(a_model), target, "--seconds", "2"],
-        "bag": ["bag", target, str(a_model)],
+        "bag": ["bag", target, str(a_model), str(tmp_path / "n.stemgui")],  # n: not read
     }[command]
     before = a_model.read_bytes()
     with caplog.at_level(logging.ERROR, logger="training"):

@@ -88,6 +88,7 @@ def test_models_are_measured_on_tracks_at_their_own_rate(tmp_path, monkeypatch, 
 
     from stemgui.separation.checkpoint import save_model
     from tests.separation.model_files_helpers import tiny_htdemucs
+    from tests.training.test_bag import two_members
     from training import evaluate
     from training.__main__ import main
 
@@ -108,10 +109,11 @@ def test_models_are_measured_on_tracks_at_their_own_rate(tmp_path, monkeypatch, 
     monkeypatch.setattr(evaluate, "mean_sdr", record)
     out = str(tmp_path / "out.stemgui")
     data = ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
+    members = two_members(model) if command == "bag" else []
     argv = {
         "quantize": ["quantize", str(model), out],
         "segment": ["segment", str(model), out, "--seconds", "1"],
-        "bag": ["bag", out, str(model)],
+        "bag": ["bag", out, *members],
     }[command]
     assert main([*argv, *data]) == 0
     assert measured and set(measured) == {8000}  # one second at the model's rate
@@ -160,6 +162,7 @@ def _run_with_data(tmp_path, command: str, model) -> int:
     written when it is refused."""
     import soundfile as sf
 
+    from tests.training.test_bag import two_members
     from training.__main__ import main
 
     if command == "quantize":
@@ -169,11 +172,12 @@ def _run_with_data(tmp_path, command: str, model) -> int:
     for stem in ("drums", "bass", "other", "vocals"):
         sf.write(song / f"{stem}.wav", np.zeros((8000, 2), np.float32), 8000)
     out = tmp_path / "out.stemgui"
+    members = two_members(model) if command == "bag" else []
     argv = {
         "eval": ["eval", str(model)],
         "quantize": ["quantize", str(model), str(out)],
         "segment": ["segment", str(model), str(out), "--seconds", "1"],
-        "bag": ["bag", str(out), str(model)],
+        "bag": ["bag", str(out), *members],
     }[command]
     status = main([*argv, "--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")])
     assert not out.exists() and not (tmp_path / "cache").exists()

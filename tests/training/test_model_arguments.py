@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from training.__main__ import build_parser, main
@@ -170,4 +172,63 @@ def test_an_output_in_capitals_or_a_folder_is_left_to_the_output_check():
     one when the command checks its output, naming a file in it."""
     parsed = build_parser().parse_args(["quantize", "m.th", "Q.STEMGUI"])
     assert parsed.output == "Q.STEMGUI"
-    assert build_parser().parse_args(["bag", ".", "m.th"]).output == "."
+    assert build_parser().parse_args(["bag", ".", "m.th", "n.th"]).output == "."
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["quantize", "m.th", ".stemgui"], ".stemgui"),
+        (["bag", "runs/.STEMGUI", "m.th", "n.th"], "runs/.STEMGUI"),
+        (["member", "b.stemgui", "0", ".th"], ".th"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_an_output_named_by_a_suffix_alone_is_told_to_take_a_name(
+    tmp_path, monkeypatch, capsys, argv, named
+):
+    """``quantize m.th .stemgui`` was told to name it .stemgui.stemgui, a hidden file of no
+    name again."""
+    monkeypatch.chdir(tmp_path)
+    where = str(Path(named).with_name("NAME.stemgui"))
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert (
+        f"error: argument output: {named}: the model file to write is told by its suffix, "
+        f".stemgui, after its name; give it a name, like {where}\n"
+    ) in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # after --data: taken for a data folder, the same said
+        main(["quantize", "--data", "d", "m.th", named])
+    assert (
+        f"(after --data, {named} was taken for a data folder, and there is none: the model file "
+        f"to write is told by its suffix, .stemgui, after its name; give it a name, like {where})"
+    ) in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "output", "misread"),
+    [
+        (["bag", "--data", "d", "b", "m.th", "n.th", "e"], "m.th", "b"),  # named e, after them
+        (["bag", "--data", "d", "b", "m.th", "n.th", "d"], "m.th", "b"),  # d a folder: none
+        (["quantize", "--data", "d", "q", "m.th", "x.th", "e"], "x.th", "q"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_a_refused_model_file_after_data_names_the_folder_taken_in_its_stead(
+    tmp_path, monkeypatch, capsys, argv, output, misread
+):
+    """The hint named the last data root given, which may come after the model files (and
+    none when that one is a folder), not the one before them that shifted them along."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert (
+        f"error: argument output: {output}: the model file to write is told by its suffix, "
+        f".stemgui; name it {Path(output).stem}.stemgui (after --data, {misread} was taken for "
+        "a data folder, and there is none)\n"
+    ) in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]

@@ -17,6 +17,7 @@ from stemgui.separation.official import import_official
 from stemgui.separation.rewrite import save_bag_of_files
 from stemgui.separation.store import ModelStore
 from tests.separation.model_files_helpers import tiny_htdemucs
+from tests.training.test_bag import two_members
 from tests.training.test_eval_cli import musdb_like  # noqa: F401 (a fixture it shares)
 from tests.training.test_fit import make
 from training.__main__ import main
@@ -50,10 +51,11 @@ def one_error(caplog) -> str:
 
 
 def _argv(command: str, model: Path, target: Path) -> list[str]:
+    members = two_members(model) if command == "bag" else []
     return {
         "quantize": ["quantize", str(model), str(target)],
         "segment": ["segment", str(model), str(target), "--seconds", "2"],
-        "bag": ["bag", str(target), str(model)],
+        "bag": ["bag", str(target), *members],
         "member": ["member", str(model), "0", str(target)],
         "eval": ["eval", str(model), "--data", str(target.parent), "--json", str(target)],
     }[command]
@@ -229,7 +231,7 @@ def test_an_input_is_never_written_over_whatever_its_name_or_place(
     names = {
         "quantize": ["m.stemgui", output],
         "segment": ["m.stemgui", output, "--seconds", "2"],
-        "bag": [output, "m.stemgui"],
+        "bag": [output, "m.stemgui", "n.stemgui"],  # n: not read, OUTPUT refused first
     }[command]
     argv = ["--data", "absent", *names] if after_data else [*names, "--data", "absent"]
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
