@@ -1,6 +1,7 @@
 """Where the stretcher cuts each window (WSOLA): near where the speed puts it, where it best
-continues the window before, and where the song stops or starts (its end, or silence), where
-the windows stop and start with it, the notes there played once.
+continues the window before, and where the song stops or starts (its end, or silence: the
+quiet under the notes a separated stem has too), where the windows stop and start with it, the
+notes there played once.
 
 Input indices are the stretcher's: frames of song audio counted from where it started reading.
 ``heard`` is what the mix heard of that input (``BlockRenderer.heard``), (frames,) from input
@@ -10,6 +11,33 @@ index ``first``.
 from __future__ import annotations
 
 import numpy as np
+
+QUIET = 10 ** (-30 / 20)
+"""What the mix heard is silent at or below, as a part of the loudest it heard in the last
+``HOLD_SECONDS`` of song (``Loudest``): a separated stem is never exactly silent (a model
+leaves a floor of bleed, -60 to -40 dBFS), and that floor under the notes (bleed, noise, a
+pad held at -45 dBFS under the beats) is where the song stops and starts, as silence is."""
+HOLD_SECONDS = 2.0
+
+
+class Loudest:
+    """The loudest the mix heard over the last ``hold`` input frames (and in what is weighed
+    now): the level the quiet under the notes is told from. Held, so that a floor between
+    beats is quiet all through: told from the notes in what is weighed alone, or against a
+    fixed level near its own, it was silence in one window and a note in the next, and a
+    beat came up to 0.3 s off at 25 %. A floor alone for longer is the loudest, and plays
+    as a note does."""
+
+    def __init__(self, hold: int) -> None:
+        self.hold = hold
+        self._peaks: list[tuple[int, float]] = []  # (input index where weighed, loudest)
+
+    def add(self, heard: np.ndarray, first: int) -> float:
+        """The loudest of ``heard`` (frames,), from input index ``first``, and the held."""
+        end = first + heard.shape[0]
+        self._peaks = [(at, peak) for at, peak in self._peaks if at > end - self.hold]
+        self._peaks.append((end, float(np.abs(heard).max(initial=0.0))))
+        return max(peak for _, peak in self._peaks)
 
 
 def cut_at(
@@ -23,12 +51,14 @@ def cut_at(
     hop: int,
     search: int,
     speed: float,
+    loudest: float,
 ) -> int:
     """The input index near [``low``, ``high``] where a window (``2 * hop`` frames) best
     continues the previous one, cut at ``previous``: highest cross-correlation with what
     followed it in the song (the template).
 
-    Where the song stops or starts (its end, or ``search`` frames of silence or more), a
+    Where the song stops or starts (its end, or ``search`` frames of silence or more: at
+    or below ``QUIET`` times ``loudest``, what the mix heard loudest lately), a
     window's first half must fall silent and sound where the previous one's second half
     does: slower than about half speed the template lies past the search, and a window cut
     near ``aim`` played the last notes again after the one before fell silent (a stutter),
@@ -49,7 +79,7 @@ def cut_at(
     template = heard[follow - first :][:size]
     lags = high - low + 1
     region = heard[low - first :][: lags - 1 + size]
-    quiet = quiet_frames(heard, search)
+    quiet = quiet_frames(heard, search, QUIET * loudest)
     fits = (
         None
         if not quiet.any()
@@ -183,15 +213,44 @@ def _held(
     return (start, fits) if np.any(fits) else follow
 
 
-def quiet_frames(heard: np.ndarray, run: int) -> np.ndarray:
+def quiet_frames(heard: np.ndarray, run: int, floor: float = 0.0) -> np.ndarray:
     """(frames,) bool: the frames of ``heard`` (frames,) inside ``run`` frames or more of
-    silence (0.0), or inside the silence it ends in (the song may stop there) or begins in
-    (it may have been longer: a note's attack after it is not taken for its middle)."""
+    silence (at or below ``floor``, its peaks over it a few frames each), or inside
+    the silence it ends in (the song may stop there) or begins in (it may have been longer:
+    a note's attack after it is not taken for its middle), an eighth of ``run`` or more
+    (shorter, a low note crossing zero), or digital silence."""
     frames = heard.shape[0]
-    edges = np.flatnonzero(np.diff((heard == 0).view(np.int8), prepend=0, append=0))
+    level = np.abs(heard)
+    if heard[0] != 0 and heard[-1] != 0 and not _may_be_quiet(level, run, floor):
+        return np.zeros(frames, bool)
+    edges = np.flatnonzero(np.diff((level <= floor).view(np.int8), prepend=0, append=0))
     starts, stops = edges[::2], edges[1::2]  # of each silence
-    keep = (stops - starts >= run) | (stops == frames) | (starts == 0)
+    if starts.size > 1:  # noise's peaks over the floor (a few frames, 12 dB) break no silence
+        peaks = np.maximum.reduceat(level, np.column_stack([stops[:-1], starts[1:]]).ravel())
+        apart = (starts[1:] - stops[:-1] >= max(1, run // 32)) | (peaks[::2] > 4 * floor)
+        starts, stops = starts[np.r_[True, apart]], stops[np.r_[apart, True]]
+    # at an edge: longer than a low note's crossing of the floor, or digital silence
+    edge = (stops == frames) | (starts == 0)
+    keep = (stops - starts >= run) | (edge & (stops - starts >= run // 8))
+    for at in np.flatnonzero(edge & ~keep):  # two at most
+        keep[at] = not heard[starts[at] : stops[at]].any()
     change = np.zeros(frames + 1, np.int8)
     change[starts[keep]] = 1
     change[stops[keep]] -= 1
     return np.cumsum(change[:frames]) > 0
+
+
+def _may_be_quiet(level: np.ndarray, run: int, floor: float) -> bool:
+    """Whether ``level`` (frames,) may hold a silence ``quiet_frames`` keeps (but for one of
+    digital silence at an edge): at an edge, ``run // 8`` frames none over ``4 * floor``, or
+    inside, every ``run // 32``-th frame for ``run`` frames. (What plays mostly has none,
+    and is told so at a fraction of the cost.)"""
+    edge, step = max(1, run // 8), max(1, run // 32)
+    if level[:edge].max() <= 4 * floor or level[-edge:].max() <= 4 * floor:
+        return True
+    marks = level[::step] > 4 * floor  # every step-th frame: a silence inside holds
+    count = run // step  # this many of them in a row at least
+    loud = np.flatnonzero(marks)
+    if loud.size == 0 or loud[0] >= count or marks.shape[0] - 1 - loud[-1] >= count:
+        return True
+    return loud.size > 1 and int((loud[1:] - loud[:-1]).max()) > count

@@ -14,12 +14,13 @@ with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
 - Within ``SEARCH_SECONDS`` of that point, the window is cut where it best continues the one
   before (the cross-correlation with what followed the previous window in the song is
   highest), so the overlaps add in phase: notes keep their pitch and do not beat.
-- Where the song stops or starts (its end, or silence), the windows stop and start with it,
-  the notes there played once (``stemgui.playback.cuts``, which chooses where each window is
-  cut): cut near that point, slower than about half speed each one played the last notes again
-  after the one before fell silent (a stutter), or fell silent after the one before brought the
-  first in (a flam). In silence a window may be cut past the search, so that the song to come
-  comes in where the speed puts it (at 25 % too).
+- Where the song stops or starts (its end, or silence: 30 dB or more under the loudest of the
+  last 2 s, as the floor of bleed under a separated stem's notes is), the windows stop and
+  start with it, the notes there played once (``stemgui.playback.cuts``, which chooses where
+  each window is cut): cut near that point, slower than about half speed each one played the
+  last notes again after the one before fell silent (a stutter), or fell silent after the one
+  before brought the first in (a flam). In silence a window may be cut past the search, so
+  that the song to come comes in where the speed puts it (at 25 % too).
 
 The windows are cut from the stems side by side (``BlockRenderer.render_stems``: each channel
 of the mixer at a gain of 1), where the mix heard continues best (a stem muted does not steer
@@ -56,7 +57,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from stemgui.playback.cuts import cut_at
+from stemgui.playback.cuts import HOLD_SECONDS, Loudest, cut_at
 from stemgui.playback.renderer import FADE_SECONDS, soft_limit
 from stemgui.playback.runs import Laid, RunCallback, play_runs, render_rest, song_frame
 
@@ -115,6 +116,7 @@ class Stretcher:
         self.hop = max(8, round(WINDOW_SECONDS * samplerate / 2))
         self.size = 2 * self.hop
         self.search = max(1, round(SEARCH_SECONDS * samplerate))
+        self._hold = round(HOLD_SECONDS * samplerate)
         # periodic Hann: windows half a window apart add up to exactly one
         self.window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.size) / self.size)).astype(
             np.float32
@@ -142,6 +144,7 @@ class Stretcher:
         self._silent = 0  # input frames in a row the renderer had no song for
         self._handing_over = False
         self._left: tuple | None = None  # the transport after the last input (``_state``)
+        self._loudest = Loudest(self._hold)  # what the quiet under the notes is told from
 
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
         """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
@@ -235,6 +238,7 @@ class Stretcher:
             self.hop,
             self.search,
             speed,
+            self._loudest.add(heard, first),
         )
         at = start - self._base
         self._need(at + self.size)  # the template, cut past the search

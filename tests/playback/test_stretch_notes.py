@@ -83,13 +83,30 @@ def test_a_click_in_silence_is_heard_once_at_a_slower_pace(speed, semitones, whe
     assert loud.size and loud[-1] - loud[0] < output.stretcher.hop  # one click
 
 
-def clicks_heard(speed: float, beat: int, start: int, song: int) -> tuple:
+def floor(kind: str, frames: int) -> np.ndarray:
+    """(frames,) what a separated stem has under its notes: white noise at -60 or -50 dBFS
+    (RMS), a bass line's bleed 40 dB under the hits (a note a half second, 0.006), or a pad
+    held at -45 dBFS (RMS; A3)."""
+    t = np.arange(frames) / RATE
+    if kind == "bleed":
+        pitch = 55 * 2 ** (np.floor(2 * t) % 4 * 3 / 12)
+        under = 0.006 * np.sin(2 * np.pi * np.cumsum(pitch) / RATE)
+    elif kind == "pad":
+        under = 10 ** (-45 / 20) * 2**0.5 * np.sin(2 * np.pi * 220 * t)
+    else:
+        under = 10 ** (int(kind) / 20) * np.random.default_rng(1).standard_normal(frames)
+    return under.astype(np.float32)
+
+
+def clicks_heard(speed: float, beat: int, start: int, song: int, under: str = "") -> tuple:
     """Clicks every ``beat`` frames, ``song`` frames of them stretched by ``speed`` from
-    ``start`` on: (the output frames they are heard at, the song frames they are at, the runs
-    said: (output frame, song frame, count))."""
+    ``start`` on, over ``floor(under)`` (digital silence: ""): (the output frames they are
+    heard at, the song frames they are at, the runs said: (output frame, song frame, count))."""
     clicks = np.zeros(start + song + RATE, np.float32)
     for at in range(0, clicks.size, beat):
         clicks[at : at + 64] = 0.6 * np.exp(-np.arange(64) / 16)
+    if under:
+        clicks += floor(under, clicks.size)
     output, transport = player(clicks)
     stretcher = Stretcher(output.renderer, 2, RATE)
     stretcher.speed = speed
@@ -130,6 +147,47 @@ def test_each_beat_plays_where_the_pace_puts_it_and_is_said_so(speed):
     np.testing.assert_allclose(said, beats, atol=RATE / 1000)
 
 
+@pytest.mark.parametrize("speed", [0.25, 0.5, 0.75, 1.5])
+@pytest.mark.parametrize("under", ["-60", "-50", "bleed", "pad"])
+def test_each_beat_over_a_stem_s_quiet_floor_plays_once_where_the_pace_puts_it(speed, under):
+    """A separated stem is never exactly silent: over noise at -60 or -50 dBFS, a bass line's
+    bleed 40 dB under the hits or a pad at -45 dBFS, only digital silence was silence, the
+    floor between the beats was taken for a note, and the beats were heard up to 8 times
+    each at 25 %, 4 at 50 % and 3 at 75 % (the windows, cut near where the speed puts them,
+    played them again), up to 90, 38 and 21 ms off, and at 150 % one in four was lost."""
+    beat, start = RATE // 2, RATE // 4
+    onsets, beats, _ = clicks_heard(speed, beat, start, 2 * RATE, under)
+    assert onsets.size == 4  # the beats in the 2 s, each once,
+    np.testing.assert_allclose(onsets, (beats - start) / speed, atol=RATE / 1000)  # on time
+
+
+@pytest.mark.parametrize("speed", [0.25, 0.5, 0.75])
+def test_a_pad_held_under_the_beats_stays_continuous(speed):
+    """Where the song stops and starts is relative to the notes around: a pad 40 dB under
+    the beats is taken for silence there, and the windows cut in it are cut where the beats
+    fall, not where they continue it. It goes on, never falling silent: 5 ms at a time away
+    from the hits, never more than 15 dB under its level (-45 dBFS)."""
+    beat, start, frames = RATE // 2, RATE // 4, 2 * RATE
+    signal = floor("pad", start + frames + RATE)
+    for at in range(0, signal.size, beat):
+        signal[at : at + 64] += 0.6 * np.exp(-np.arange(64) / 16)
+    output, transport = player(signal)
+    output.transposer.speed = speed
+    transport.seek(start)
+    transport.play()
+    heard = play(output, round(frames / speed))[:, 0]
+    loud = np.flatnonzero(np.abs(heard) > 0.1)
+    step, away = RATE // 200, np.ones(heard.size, bool)
+    for at in loud:
+        away[max(0, at - RATE // 25) : at + RATE // 25] = False
+    levels = [
+        np.sqrt(np.mean(heard[at : at + step] ** 2))
+        for at in range(RATE // 10, heard.size - step, step)  # (after Play fades in)
+        if away[at : at + step].all()
+    ]
+    assert len(levels) > 100 and 20 * np.log10(min(levels)) > -60
+
+
 @pytest.mark.parametrize("speed", [2.0, MAX_STRETCH])
 @pytest.mark.parametrize("bpm", [90, 150])
 def test_faster_than_one_and_a_half_each_beat_plays_where_the_pace_puts_it(speed, bpm):
@@ -152,9 +210,10 @@ def envelope(heard: np.ndarray, width: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(padded, width).max(axis=1)
 
 
+@pytest.mark.parametrize("under", ["", "-60", "-50", "pad"])
 @pytest.mark.parametrize("speed", [0.25, 0.5])
 @pytest.mark.parametrize(("note", "gap"), [(0.05, 0.1), (0.06, 0.06), (0.08, 0.1), (0.08, 0.06)])
-def test_short_notes_sound_once_each_for_their_length_over_the_speed(speed, note, gap):
+def test_short_notes_sound_once_each_for_their_length_over_the_speed(speed, note, gap, under):
     """At 25 % such notes sounded for 40-59 % of that on average (none at all, some), two in
     eight were attacked twice, and they came hundreds of ms off the beat: the windows, cut
     near where the speed aims them, could not be cut inside a note shorter than a window and
@@ -166,6 +225,8 @@ def test_short_notes_sound_once_each_for_their_length_over_the_speed(speed, note
     signal = np.zeros(starts[-1] + RATE // 2, np.float32)
     for start in starts:
         signal[start : start + length] = 0.3 * np.sin(2 * np.pi * 440 * T[:length])
+    if under:
+        signal += floor(under, signal.size)
     output, transport = player(signal)
     output.transposer.speed = speed
     transport.play()
