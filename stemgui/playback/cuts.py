@@ -53,9 +53,11 @@ def cut_at(
     speed: float,
     loudest: float,
 ) -> int:
-    """The input index near [``low``, ``high``] where a window (``2 * hop`` frames) best
-    continues the previous one, cut at ``previous``: highest cross-correlation with what
-    followed it in the song (the template).
+    """The input index the next window (``2 * hop`` frames) is cut at: where ``heard`` holds
+    no silence, the one in the search [``low``, ``high``] that best continues the previous
+    one, cut at ``previous`` (highest cross-correlation with what followed it in the song, the
+    template); where the song stops or starts in reach, one that can lie before ``low`` or
+    past ``high`` (below).
 
     Where the song stops or starts (its end, or ``search`` frames of silence or more: at
     or below ``QUIET`` times ``loudest``, what the mix heard loudest lately), a
@@ -66,14 +68,13 @@ def cut_at(
     window whose second half holds a stop or a start comes the template, the notes heard
     once, as they come; after one whose second half begins sounding, one that holds the
     note (``_held``) until its stop is due, then the template, then silence; after one that
-    ends in silence, a
-    silent one nearest ``aim`` while the song to come is not due in it, else the one that
-    brings it in where ``speed`` puts it (``aim`` is where the window's middle plays the song
-    at that speed), or nearest that, never what was heard again, within the search or not
-    (the silence before the song to come is silent wherever it is cut); with no song to come
-    in reach, a silent one within the search nearest ``aim``, else the template. The windows
-    cut so far end at input index ``reached`` at most; ``heard`` begins at ``previous`` or
-    ``low``, whichever is first."""
+    ends in silence, a silent one nearest ``aim`` while the song to come is not due in it,
+    else the one that brings it in where ``speed`` puts it (``aim`` is where the window's
+    middle plays the song at that speed), or nearest that, never what was heard again,
+    within the search or not (the silence before the song to come is silent wherever it is
+    cut); with no song to come in reach, a silent one within the search nearest ``aim``,
+    else the template. The windows cut so far end at input index ``reached`` at most;
+    ``heard`` begins at ``previous`` or ``low``, whichever is first."""
     size = 2 * hop
     follow = previous + hop
     template = heard[follow - first :][:size]

@@ -86,14 +86,37 @@ def list_outputs(sd: Any, *, fresh: bool = True) -> list[OutputDevice]:
 def find_output(devices: list[OutputDevice], label: str) -> OutputDevice | None:
     """The device of ``devices`` labelled ``label``; else one whose name, or name and host API,
     it is (a label saved while the outputs were listed under one host API, or under several);
-    else None."""
+    else, for "X #n" or "X (host API) #n", the one n-th device of its name on its host API
+    that it names (``_nth_of_its_name``); else None."""
     for device in devices:
         if device.label == label:
             return device
     for device in devices:
-        if label in (device.name, f"{device.name} ({device.hostapi})"):
+        if label in _unnumbered(device):
             return device
-    return None
+    return _nth_of_its_name(devices, label)
+
+
+def _nth_of_its_name(devices: list[OutputDevice], label: str) -> OutputDevice | None:
+    """The device "X #n" or "X (host API) #n" names, saved while the outputs were listed under
+    one host API or under several: the n-th device named X on its host API (that one, where
+    given). None where none is, or where several host APIs have one (which was meant?)."""
+    base, hash_, number = label.rpartition(" #")
+    if not hash_ or not number.isdigit() or int(number) < 2:
+        return None
+    seen: dict[tuple[str, str], int] = {}
+    fits = []
+    for device in devices:
+        key = (device.name, device.hostapi)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == int(number) and base in _unnumbered(device):
+            fits.append(device)
+    return fits[0] if len(fits) == 1 else None
+
+
+def _unnumbered(device: OutputDevice) -> tuple[str, str]:
+    """Its label without " #n", with one host API listed and with several."""
+    return device.name, f"{device.name} ({device.hostapi})"
 
 
 class ChosenOutput:

@@ -95,10 +95,6 @@ class Transport:
         return self._position
 
     @property
-    def position_seconds(self) -> float:
-        return self._position / self.samplerate
-
-    @property
     def loop(self) -> tuple[int, int] | None:
         """The loop region ``(start, end)`` in frames, end excluded, or None."""
         return self._loop

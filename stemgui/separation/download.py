@@ -60,14 +60,15 @@ def drop_partials(folder: Path, stale: Callable[[str], bool], label: str) -> lis
     """Remove the partial downloads in ``folder`` of the files whose name ``stale`` accepts
     (a version of a model's file no longer published), except one another download is writing
     (it holds that file's ``download_lock``) or one that cannot be removed: said in the log.
-    ``label``: the model, for the log. Return the partial files removed."""
+    The lock file beside a partial removed goes too. ``label``: the model, for the log.
+    Return the partial files removed."""
     removed = []
     for part in sorted(folder.glob(f"*{PART_SUFFIX}")):
         dest = part.with_name(part.name.removesuffix(PART_SUFFIX))
         if not stale(dest.name):
             continue
         try:
-            with only_download(dest, label):
+            with only_download(dest, label, drop=True):
                 part.unlink(missing_ok=True)
         except (DownloadError, OSError) as error:  # being written; a folder not writable
             logger.info("the partial download %s stays: %s", part, error)

@@ -350,10 +350,6 @@ class Settings:
     def quality(self) -> Quality:
         return QUALITY_PRESETS[self.get(QUALITY)]
 
-    def separation_key(self) -> tuple:
-        """What decides a separation's result: model, device, quality."""
-        return (self.get(MODEL), self.get(DEVICE), self.get(QUALITY))
-
 
 def _is_ini(store: QSettings) -> bool:
     """Whether ``store`` is an ini file (always on Linux; on request on Windows and macOS)."""

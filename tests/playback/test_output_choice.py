@@ -51,6 +51,28 @@ def test_outputs_are_listed_by_name_with_the_host_api_where_there_are_several():
     assert find_output(listed, "Scarlett 2i2 USB") is None
 
 
+def test_a_second_of_one_model_is_found_again_when_host_apis_come_or_go():
+    """A label "Mixer #2" saved with one host API listed was not found once several were (it
+    reads "Mixer (ALSA) #2" then), nor the other way round: found where one device fits."""
+    alsa = SoundCards([("Mixer", "ALSA", 8), ("Mixer", "ALSA", 8)], hostapis=("ALSA",))
+    assert labels(alsa) == ["Mixer", "Mixer #2"]
+    with_jack = SoundCards(
+        [("Mixer", "ALSA", 8), ("Mixer", "ALSA", 8), ("Mixer", "JACK", 8)],
+        hostapis=("ALSA", "JACK"),
+    )
+    listed = list_outputs(with_jack)
+    assert [d.label for d in listed] == ["Mixer (ALSA)", "Mixer (ALSA) #2", "Mixer (JACK)"]
+    assert find_output(listed, "Mixer #2").index == 1
+    assert find_output(list_outputs(alsa), "Mixer (ALSA) #2").index == 1
+    assert find_output(list_outputs(alsa), "Mixer (JACK) #2") is None  # not that host API
+    assert find_output(listed, "Mixer #3") is None
+    # a second Mixer under each of two host APIs: which one was meant cannot be told
+    two_each = SoundCards(
+        [("Mixer", api, 8) for api in ("ALSA", "JACK") for _ in "ab"], hostapis=("ALSA", "JACK")
+    )
+    assert find_output(list_outputs(two_each), "Mixer #2") is None
+
+
 def test_a_device_plugged_in_is_listed_afresh_while_no_stream_is_open(rig, monkeypatch):
     sd = SoundCards([BUILT_IN])
     assert labels(sd) == ["Built-in Output"] and sd.initialisations == 2
