@@ -277,10 +277,11 @@ class MenuBar(QObject):
         ask_stem_cache_size(self.window)
 
     def zoom(self, factor: float) -> None:
-        """Show ``factor`` times as much of the song, around the playhead."""
+        """Show ``factor`` times as much of the song, around the playhead (the middle of the
+        view when the playhead is not on it)."""
         timeline = self.window.timeline
         if timeline.frames:
-            timeline.zoom(factor, timeline.position)
+            timeline.zoom(factor, timeline.zoom_anchor())
 
     def zoom_all(self) -> None:
         self.window.timeline.set_view(0, self.window.timeline.frames)

@@ -234,10 +234,9 @@ class Player(QObject):
         if self.transport is None:
             return
         if enabled and self.transport.loop is None:
-            # No region yet: loop what is on screen (from beat to beat, as a drag would).
-            start, stop = self.timeline.snapped_region(*self.timeline.view)
-            if stop > start:
-                self.transport.set_loop(start, stop, enabled=True)
+            # No region yet: loop what is on screen (from beat to beat), as a drag would, the
+            # playhead taken into it too (left off screen, Play went on to the song's end first)
+            self.set_loop(*self.timeline.snapped_region(*self.timeline.view))
         else:
             self.transport.set_loop_enabled(enabled)
         self.poll()

@@ -120,6 +120,14 @@ class Timeline(QObject):
         new_start = around - share * new_width
         self.set_view(round(new_start), round(new_start + new_width))
 
+    def zoom_anchor(self) -> int:
+        """The frame a zoom by key keeps in place: the playhead where it is shown (at the
+        song's end too, on the view's last column), else the middle of the view (scrolled away
+        from the playhead, the view zoomed towards it and showed neither what was looked at
+        nor the playhead)."""
+        start, stop = self.view
+        return self.position if start <= self.position <= stop else (start + stop) // 2
+
     def scroll(self, frames: int) -> None:
         start, stop = self.view
         self.set_view(start + frames, stop + frames)

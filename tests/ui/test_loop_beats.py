@@ -107,3 +107,26 @@ def test_a_loop_from_a_beat_rounded_down_to_its_frame_is_looped_from_that_beat(
     qtbot.keyClick(win, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
     assert transport.loop == (9000, 13_000)
     win.close()
+
+
+def test_l_without_a_region_takes_the_playhead_into_what_it_loops(qtbot, settings_store, tmp_path):
+    """L with no region loops what is on screen, as a drag there does, and a drag takes the
+    playhead into its loop: L left it where it was, off screen, and Play went on there to the
+    song's end (minutes of a long song) before the loop drawn and lit was heard."""
+    outputs = []
+    win = _null_window(qtbot, settings_store, outputs)
+    _done_job(win, tmp_path)  # 4 s
+    player, transport = win.player, win.player.transport
+    player.seek(3 * RATE)
+    win.timeline.set_view(RATE // 2, RATE)  # scrolled away from the playhead
+    qtbot.keyClick(win, Qt.Key.Key_L)
+    assert transport.loop == (RATE // 2, RATE) and transport.loop_enabled
+    assert transport.position == RATE // 2 and win.timeline.position == RATE // 2
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    outputs[-1].pump(3 * RATE // 4)  # to the loop's end and round it: never past it
+    assert transport.position == 3 * RATE // 4 and transport.wraps == 1
+    qtbot.keyClick(win, Qt.Key.Key_L)  # off, and on again: the region kept, the playhead too
+    player.seek(2 * RATE)
+    qtbot.keyClick(win, Qt.Key.Key_L)
+    assert transport.loop_enabled and transport.position == 2 * RATE
+    win.close()

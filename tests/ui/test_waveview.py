@@ -103,6 +103,37 @@ def test_a_zoomed_view_pages_along_with_the_playhead_it_shows(qapp):
     assert timeline.view == (90_000, 100_000)
 
 
+def test_zoom_keys_keep_the_playhead_or_else_the_middle_of_the_view_in_place(
+    qtbot, settings_store, tmp_path
+):
+    """Ctrl++ with the playhead off screen (the view scrolled or wheel-zoomed away from it)
+    showed a part of the song between the two, neither what was looked at nor the playhead:
+    it kept the playhead's place as if the view reached out to it."""
+    from stemgui.ui import settings as S
+    from stemgui.ui.window import MainWindow
+    from tests.fakes import FakeOutput
+    from tests.ui.song_window import show_song
+
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    show_song(win, tmp_path / "a.wav", model_name="m")  # 32 000 frames
+    win.timeline.set_view(10_000, 20_000)
+    win.timeline.set_position(12_000)  # on screen: it stays where it is shown
+    win.menu_bar.zoom(0.5)
+    assert win.timeline.view == (11_000, 16_000)
+    win.timeline.set_view(10_000, 20_000)
+    win.timeline.set_position(30_000)  # off screen: the middle of the view stays instead
+    win.menu_bar.zoom(0.5)
+    assert win.timeline.view == (12_500, 17_500)  # was (20_000, 25_000): neither
+    win.menu_bar.zoom(2.0)
+    assert win.timeline.view == (10_000, 20_000)
+    win.menu_bar.zoom_all()
+    win.player.seek_end()  # drawn on the last column: the end stays on screen
+    win.menu_bar.zoom(0.5)
+    assert win.timeline.view == (16_000, 32_000)
+    win.close()
+
+
 def _paged_view(qtbot, height: int):
     """A waveform view 1000 pixels wide of the first tenth of a 100 000-frame song."""
     from stemgui.ui.waveview import WaveformView
