@@ -29,18 +29,16 @@ _AFTER_DATA = "_models_after_data"
 class DataThenModels(argparse.Action):
     """``--data`` of eval, quantize, segment and bag: the data roots, and the model files named
     after them (by their suffix), which ``CommandParser`` puts among the command's positional
-    arguments where they stand on the command line; of model files alone, it is refused."""
+    arguments where they stand on the command line (of model files alone, it is refused
+    there). Given again, it goes on as if in one ``--data``: its roots are added to the earlier
+    ones (``--data d1 --data d2`` kept d2's alone)."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
+        earlier = getattr(namespace, self.dest, None) or []  # None: eval's, no default
         roots = [value for value in values if not is_model_name(value)]
-        if values and not roots:
-            raise argparse.ArgumentError(
-                self,
-                f"{' '.join(values)}: model files, and no data folder; name the folders of "
-                "tracks after --data",
-            )
-        setattr(namespace, self.dest, roots)
-        models, root = [], None  # each model file with the data root named last before it
+        setattr(namespace, self.dest, [*earlier, *roots])
+        # each model file with the data root named last before it
+        models, root = [], earlier[-1] if earlier else None
         for value in values:
             if is_model_name(value):
                 models.append((value, root))
@@ -98,6 +96,13 @@ class CommandParser(argparse.ArgumentParser):
     def _place_models(self, namespace: argparse.Namespace, positionals: list) -> None:
         after = vars(namespace).pop(_AFTER_DATA, [])
         before = vars(namespace).pop(_BEFORE_DATA, [a.dest for a in positionals])
+        data = next(a.dest for a in self._actions if isinstance(a, DataThenModels))
+        roots = getattr(namespace, data)
+        if after and not roots:  # after every --data given: --data m.th --data d has one
+            self.error(
+                f"argument --data: {' '.join(name for name, _ in after)}: model files, and no "
+                "data folder; name the folders of tracks after --data"
+            )
 
         def given(action: argparse.Action) -> list[tuple[str, str]]:
             value = getattr(namespace, action.dest, None)
@@ -111,8 +116,6 @@ class CommandParser(argparse.ArgumentParser):
         singles = sum(action.nargs is None for action in positionals)
         spare = max(len(names) - singles, 0)  # for the argument of many names (bag's models)
         labels = [action.metavar or action.dest for action in positionals]
-        data = next(a.dest for a in self._actions if isinstance(a, DataThenModels))
-        roots = getattr(namespace, data)
         missing = []
         for action, label in zip(positionals, labels):
             take = 1 if action.nargs is None else spare
