@@ -37,13 +37,12 @@ class DataThenModels(argparse.Action):
         earlier = getattr(namespace, self.dest, None) or []  # None: eval's, no default
         roots = [value for value in values if not is_model_name(value)]
         setattr(namespace, self.dest, [*earlier, *roots])
-        # each model file with the data root named last before it
-        models, root = [], earlier[-1] if earlier else None
+        models, before = [], len(earlier)  # each model file with the count of roots before it
         for value in values:
             if is_model_name(value):
-                models.append((value, root))
+                models.append((value, before))
             else:
-                root = value
+                before += 1
         if not models:
             return
         if not isinstance(parser, CommandParser):  # nothing would place them: never dropped
@@ -111,7 +110,7 @@ class CommandParser(argparse.ArgumentParser):
 
         # (name, what to add if it is refused), in the command line's order
         names = [name for a in positionals if a.dest in before for name in given(a)]
-        names += [(name, _misread(root)) for name, root in after]
+        names += [(name, _misread(roots[count - 1] if count else None)) for name, count in after]
         names += [name for a in positionals if a.dest not in before for name in given(a)]
         singles = sum(action.nargs is None for action in positionals)
         spare = max(len(names) - singles, 0)  # for the argument of many names (bag's models)
@@ -126,7 +125,7 @@ class CommandParser(argparse.ArgumentParser):
             single = values[0] if values else None
             setattr(namespace, action.dest, single if action.nargs is None else values)
         if missing:
-            told = _suffix_hint(roots, missing)
+            told = _suffix_hint(roots, missing, _in_place_of_a_model(roots, after))
             self.error(f"the following arguments are required: {', '.join(missing)}{told}")
         if names:
             self.error(
@@ -155,14 +154,24 @@ def _misread(root: str | None) -> str:
     return f" ({_taken_for_data(root)})"
 
 
-def _suffix_hint(roots: list[str], missing: list[str]) -> str:
+def _in_place_of_a_model(roots: list[str], after: list[tuple[str, int]]) -> str | None:
+    """The data root, no folder, that stood where the next model file goes: the first such
+    after the last model file named after ``--data`` (``after``: each with the count of roots
+    before it), or, when none was, the last such (named after the folders); None if none.
+    (``quantize --data d m.th q e``, e a folder: q, OUTPUT named without its suffix.)"""
+    candidates = roots[after[-1][1] :] if after else roots[::-1]
+    return next((root for root in candidates if not os.path.isdir(root)), None)  # never raises
+
+
+def _suffix_hint(roots: list[str], missing: list[str], misplaced: str | None) -> str:
     """Why an argument is missing when ``--data`` took ``roots``: a model file named without its
-    suffix was taken for a data folder. Where OUTPUT is missing and the last root (where OUTPUT
-    stands) is no folder, it is the file to write: named with the suffix ``.stemgui``."""
+    suffix was taken for a data folder. Where OUTPUT is missing and a root that is no folder
+    stood in its place (``misplaced``, from ``_in_place_of_a_model``), it is the file to write:
+    named with the suffix ``.stemgui``."""
     if not roots:
         return ""
-    if "output" in missing and not os.path.isdir(roots[-1]):  # os.path's: never raises
-        return f" ({_taken_for_data(roots[-1])}: {stemgui_suffix_rule(roots[-1])})"
+    if "output" in missing and misplaced is not None:
+        return f" ({_taken_for_data(misplaced)}: {stemgui_suffix_rule(misplaced)})"
     from stemgui.separation.spec import MODEL_SUFFIXES
 
     return f" (after --data, model files are told by their suffix: {', '.join(MODEL_SUFFIXES)})"

@@ -293,3 +293,32 @@ def test_a_refused_model_file_after_a_second_data_names_the_root_before_it(
         "error: argument output: m.th: the model file to write is told by its suffix, .stemgui; "
         "name it m.stemgui (after --data, b was taken for a data folder, and there is none)\n"
     ) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "misread"),
+    [
+        (["quantize", "--data", "d", "m.th", "q", "e"], "q"),  # said nothing of q: e a folder
+        (["quantize", "--data", "d", "m.th", "q", "x"], "q"),  # named x, after q
+        (["segment", "--data", "d", "m.th", "--data", "s", "e", "--seconds", "4"], "s"),
+        (["quantize", "m.th", "--data", "q", "e"], "q"),  # none after --data: the last, no folder
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_a_missing_output_names_the_root_taken_in_its_place(
+    tmp_path, monkeypatch, capsys, argv, misread
+):
+    """OUTPUT stands just after the model files named after --data: the hint named the last
+    data root given, and only the general suffix rule when that one was a folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "e").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert (
+        f"error: the following arguments are required: output (after --data, {misread} was taken "
+        "for a data folder, and there is none: the model file to write is told by its suffix, "
+        f".stemgui; name it {misread}.stemgui)\n"
+    ) in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "e"]
