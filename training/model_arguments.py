@@ -64,22 +64,27 @@ class CommandParser(argparse.ArgumentParser):
     gave it, bag's member ``n.th`` as OUTPUT in ``bag --data d b.stemgui m.th --overwrite n.th``),
     and an argument still missing is said as argparse says it. Then its ``checks`` (bag's: two
     members or more) each return what is wrong with the whole command, "" when nothing, said as
-    argparse says an error (exit status 2)."""
+    argparse says an error (exit status 2); each is given the namespace and what to add when a
+    model file is missing: the data root, no folder, taken in its place (" (after --data, n was
+    taken for a data folder, ...)"), "" when none."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.checks: list[Callable[[argparse.Namespace], str]] = []
+        self.checks: list[Callable[[argparse.Namespace, str], str]] = []
 
     def parse_known_args(self, args=None, namespace=None):
-        namespace, extras = self._parse_and_place(args, namespace)
+        namespace, extras, misplaced = self._parse_and_place(args, namespace)
+        taken = "" if misplaced is None else _told_by_suffix(misplaced)
         for check in self.checks:
-            if said := check(namespace):
+            if said := check(namespace, taken):
                 self.error(said)
         return namespace, extras
 
     def _parse_and_place(self, args, namespace):
+        """The namespace, the names left over, and the data root taken in place of a model
+        file (``_in_place_of_a_model``), None if none."""
         if not any(isinstance(action, DataThenModels) for action in self._actions):
-            return super().parse_known_args(args, namespace)
+            return (*super().parse_known_args(args, namespace), None)
         positionals = self._get_positional_actions()
         saved = [(action, action.required, action.type) for action in positionals]
         for action in positionals:  # may come after --data: checked once they are placed
@@ -89,10 +94,9 @@ class CommandParser(argparse.ArgumentParser):
         finally:
             for action, required, kind in saved:
                 action.required, action.type = required, kind
-        self._place_models(namespace, positionals)
-        return namespace, extras
+        return namespace, extras, self._place_models(namespace, positionals)
 
-    def _place_models(self, namespace: argparse.Namespace, positionals: list) -> None:
+    def _place_models(self, namespace: argparse.Namespace, positionals: list) -> str | None:
         after = vars(namespace).pop(_AFTER_DATA, [])
         before = vars(namespace).pop(_BEFORE_DATA, [a.dest for a in positionals])
         data = next(a.dest for a in self._actions if isinstance(a, DataThenModels))
@@ -124,14 +128,16 @@ class CommandParser(argparse.ArgumentParser):
                 missing.append(label)
             single = values[0] if values else None
             setattr(namespace, action.dest, single if action.nargs is None else values)
+        misplaced = _in_place_of_a_model(roots, after)
         if missing:
-            told = _suffix_hint(roots, missing, _in_place_of_a_model(roots, after))
+            told = _suffix_hint(roots, missing, misplaced)
             self.error(f"the following arguments are required: {', '.join(missing)}{told}")
         if names:
             self.error(
                 f"{' '.join(name for name, _ in names)}: more names than {', '.join(labels)}; "
                 "name each once, before --data or after its folders"
             )
+        return misplaced
 
     def _checked(self, action: argparse.Action, label: str, name: str, where: str) -> str:
         try:
@@ -165,13 +171,20 @@ def _in_place_of_a_model(roots: list[str], after: list[tuple[str, int]]) -> str 
 
 def _suffix_hint(roots: list[str], missing: list[str], misplaced: str | None) -> str:
     """Why an argument is missing when ``--data`` took ``roots``: a model file named without its
-    suffix was taken for a data folder. Where OUTPUT is missing and a root that is no folder
-    stood in its place (``misplaced``, from ``_in_place_of_a_model``), it is the file to write:
-    named with the suffix ``.stemgui``."""
+    suffix was taken for a data folder, ``misplaced`` when a root that is no folder stood in its
+    place (``_in_place_of_a_model``). Where that is OUTPUT, it is the file to write: named with
+    the suffix ``.stemgui``."""
     if not roots:
         return ""
-    if "output" in missing and misplaced is not None:
+    if misplaced is not None and "output" in missing:
         return f" ({_taken_for_data(misplaced)}: {stemgui_suffix_rule(misplaced)})"
+    return _told_by_suffix(misplaced)
+
+
+def _told_by_suffix(misplaced: str | None) -> str:
+    """How model files are told from data folders after ``--data``, naming ``misplaced``, the
+    root taken in place of one, when there is one."""
     from stemgui.separation.spec import MODEL_SUFFIXES
 
-    return f" (after --data, model files are told by their suffix: {', '.join(MODEL_SUFFIXES)})"
+    taken = "after --data, model" if misplaced is None else f"{_taken_for_data(misplaced)}; model"
+    return f" ({taken} files are told by their suffix: {', '.join(MODEL_SUFFIXES)})"

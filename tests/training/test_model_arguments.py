@@ -72,6 +72,12 @@ def test_model_files_after_data_are_the_commands_own(command, argv):
             ".stemgui; name it runs/s.stemgui)",
         ),
         (["bag", "b.stemgui"], "the following arguments are required: models"),
+        (  # a member without its suffix: it was said how model files are told, not which
+            ["bag", "--data", "d", "b.stemgui", "n"],
+            "the following arguments are required: models (after --data, n was taken for a data "
+            "folder, and there is none; model files are told by their suffix: .th, .yaml, .yml, "
+            ".stemgui, .pt, .safetensors)",
+        ),
         (["segment", "--seconds", "4"], "the following arguments are required: model, output"),
         (
             ["quantize", "m.th", "--data", "d", "q.stemgui", "x.th"],
