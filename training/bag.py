@@ -132,10 +132,11 @@ def check_members(
             raise ValueError(f"--weights {text} (for {path}): {len(listed)} numbers; {need}")
 
 
-def one_is_no_bag(args: argparse.Namespace) -> str:
+def one_is_no_bag(args: argparse.Namespace, taken: str = "") -> str:
     """What is wrong with a bag of one model, "" if nothing (a check of ``CommandParser``): it
     is that model, and ``bag m.stemgui n.stemgui --overwrite`` (OUTPUT forgotten) wrote a bag of
-    ``n`` alone over the model ``m``."""
+    ``n`` alone over the model ``m``. ``taken``, added, names the data root taken in place of a
+    member (``bag --data d b.stemgui m.th n``: n, named without its suffix)."""
     if len(args.models) != 1:
         return ""
     said = (
@@ -147,7 +148,7 @@ def one_is_no_bag(args: argparse.Namespace) -> str:
             f" ({args.output}, an existing model file, was taken for OUTPUT: nothing was "
             "written over it)"
         )
-    return said
+    return said + taken
 
 
 def run_bag(args: argparse.Namespace) -> int:

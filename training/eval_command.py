@@ -213,7 +213,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         action=DataThenModels,
         required=True,
         help="data roots: folders of MUSDB18 .stem.mp4 files or of stem folders (required); "
-        "model files named after them are scored too",
+        "model files named after them are scored too; given again, its roots are added",
     )
     ev.add_argument(
         "--split",

@@ -29,23 +29,20 @@ _AFTER_DATA = "_models_after_data"
 class DataThenModels(argparse.Action):
     """``--data`` of eval, quantize, segment and bag: the data roots, and the model files named
     after them (by their suffix), which ``CommandParser`` puts among the command's positional
-    arguments where they stand on the command line; of model files alone, it is refused."""
+    arguments where they stand on the command line (of model files alone, it is refused
+    there). Given again, it goes on as if in one ``--data``: its roots are added to the earlier
+    ones (``--data d1 --data d2`` kept d2's alone)."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
+        earlier = getattr(namespace, self.dest, None) or []  # None: eval's, no default
         roots = [value for value in values if not is_model_name(value)]
-        if values and not roots:
-            raise argparse.ArgumentError(
-                self,
-                f"{' '.join(values)}: model files, and no data folder; name the folders of "
-                "tracks after --data",
-            )
-        setattr(namespace, self.dest, roots)
-        models, root = [], None  # each model file with the data root named last before it
+        setattr(namespace, self.dest, [*earlier, *roots])
+        models, before = [], len(earlier)  # each model file with the count of roots before it
         for value in values:
             if is_model_name(value):
-                models.append((value, root))
+                models.append((value, before))
             else:
-                root = value
+                before += 1
         if not models:
             return
         if not isinstance(parser, CommandParser):  # nothing would place them: never dropped
@@ -67,22 +64,27 @@ class CommandParser(argparse.ArgumentParser):
     gave it, bag's member ``n.th`` as OUTPUT in ``bag --data d b.stemgui m.th --overwrite n.th``),
     and an argument still missing is said as argparse says it. Then its ``checks`` (bag's: two
     members or more) each return what is wrong with the whole command, "" when nothing, said as
-    argparse says an error (exit status 2)."""
+    argparse says an error (exit status 2); each is given the namespace and what to add when a
+    model file is missing: the data root, no folder, taken in its place (" (after --data, n was
+    taken for a data folder, ...)"), "" when none."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.checks: list[Callable[[argparse.Namespace], str]] = []
+        self.checks: list[Callable[[argparse.Namespace, str], str]] = []
 
     def parse_known_args(self, args=None, namespace=None):
-        namespace, extras = self._parse_and_place(args, namespace)
+        namespace, extras, misplaced = self._parse_and_place(args, namespace)
+        taken = "" if misplaced is None else _told_by_suffix(misplaced)
         for check in self.checks:
-            if said := check(namespace):
+            if said := check(namespace, taken):
                 self.error(said)
         return namespace, extras
 
     def _parse_and_place(self, args, namespace):
+        """The namespace, the names left over, and the data root taken in place of a model
+        file (``_in_place_of_a_model``), None if none."""
         if not any(isinstance(action, DataThenModels) for action in self._actions):
-            return super().parse_known_args(args, namespace)
+            return (*super().parse_known_args(args, namespace), None)
         positionals = self._get_positional_actions()
         saved = [(action, action.required, action.type) for action in positionals]
         for action in positionals:  # may come after --data: checked once they are placed
@@ -92,12 +94,18 @@ class CommandParser(argparse.ArgumentParser):
         finally:
             for action, required, kind in saved:
                 action.required, action.type = required, kind
-        self._place_models(namespace, positionals)
-        return namespace, extras
+        return namespace, extras, self._place_models(namespace, positionals)
 
-    def _place_models(self, namespace: argparse.Namespace, positionals: list) -> None:
+    def _place_models(self, namespace: argparse.Namespace, positionals: list) -> str | None:
         after = vars(namespace).pop(_AFTER_DATA, [])
         before = vars(namespace).pop(_BEFORE_DATA, [a.dest for a in positionals])
+        data = next(a.dest for a in self._actions if isinstance(a, DataThenModels))
+        roots = getattr(namespace, data)
+        if after and not roots:  # after every --data given: --data m.th --data d has one
+            self.error(
+                f"argument --data: {' '.join(name for name, _ in after)}: model files, and no "
+                "data folder; name the folders of tracks after --data"
+            )
 
         def given(action: argparse.Action) -> list[tuple[str, str]]:
             value = getattr(namespace, action.dest, None)
@@ -106,13 +114,11 @@ class CommandParser(argparse.ArgumentParser):
 
         # (name, what to add if it is refused), in the command line's order
         names = [name for a in positionals if a.dest in before for name in given(a)]
-        names += [(name, _misread(root)) for name, root in after]
+        names += [(name, _misread(roots[count - 1] if count else None)) for name, count in after]
         names += [name for a in positionals if a.dest not in before for name in given(a)]
         singles = sum(action.nargs is None for action in positionals)
         spare = max(len(names) - singles, 0)  # for the argument of many names (bag's models)
         labels = [action.metavar or action.dest for action in positionals]
-        data = next(a.dest for a in self._actions if isinstance(a, DataThenModels))
-        roots = getattr(namespace, data)
         missing = []
         for action, label in zip(positionals, labels):
             take = 1 if action.nargs is None else spare
@@ -122,14 +128,16 @@ class CommandParser(argparse.ArgumentParser):
                 missing.append(label)
             single = values[0] if values else None
             setattr(namespace, action.dest, single if action.nargs is None else values)
+        misplaced = _in_place_of_a_model(roots, after)
         if missing:
-            told = _suffix_hint(roots, missing)
+            told = _suffix_hint(roots, missing, misplaced)
             self.error(f"the following arguments are required: {', '.join(missing)}{told}")
         if names:
             self.error(
                 f"{' '.join(name for name, _ in names)}: more names than {', '.join(labels)}; "
                 "name each once, before --data or after its folders"
             )
+        return misplaced
 
     def _checked(self, action: argparse.Action, label: str, name: str, where: str) -> str:
         try:
@@ -152,14 +160,31 @@ def _misread(root: str | None) -> str:
     return f" ({_taken_for_data(root)})"
 
 
-def _suffix_hint(roots: list[str], missing: list[str]) -> str:
+def _in_place_of_a_model(roots: list[str], after: list[tuple[str, int]]) -> str | None:
+    """The data root, no folder, that stood where the next model file goes: the first such
+    after the last model file named after ``--data`` (``after``: each with the count of roots
+    before it), or, when none was, the last such (named after the folders); None if none.
+    (``quantize --data d m.th q e``, e a folder: q, OUTPUT named without its suffix.)"""
+    candidates = roots[after[-1][1] :] if after else roots[::-1]
+    return next((root for root in candidates if not os.path.isdir(root)), None)  # never raises
+
+
+def _suffix_hint(roots: list[str], missing: list[str], misplaced: str | None) -> str:
     """Why an argument is missing when ``--data`` took ``roots``: a model file named without its
-    suffix was taken for a data folder. Where OUTPUT is missing and the last root (where OUTPUT
-    stands) is no folder, it is the file to write: named with the suffix ``.stemgui``."""
+    suffix was taken for a data folder, ``misplaced`` when a root that is no folder stood in its
+    place (``_in_place_of_a_model``). Where that is OUTPUT, it is the file to write: named with
+    the suffix ``.stemgui``."""
     if not roots:
         return ""
-    if "output" in missing and not os.path.isdir(roots[-1]):  # os.path's: never raises
-        return f" ({_taken_for_data(roots[-1])}: {stemgui_suffix_rule(roots[-1])})"
+    if misplaced is not None and "output" in missing:
+        return f" ({_taken_for_data(misplaced)}: {stemgui_suffix_rule(misplaced)})"
+    return _told_by_suffix(misplaced)
+
+
+def _told_by_suffix(misplaced: str | None) -> str:
+    """How model files are told from data folders after ``--data``, naming ``misplaced``, the
+    root taken in place of one, when there is one."""
     from stemgui.separation.spec import MODEL_SUFFIXES
 
-    return f" (after --data, model files are told by their suffix: {', '.join(MODEL_SUFFIXES)})"
+    taken = "after --data, model" if misplaced is None else f"{_taken_for_data(misplaced)}; model"
+    return f" ({taken} files are told by their suffix: {', '.join(MODEL_SUFFIXES)})"

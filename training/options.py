@@ -74,7 +74,7 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
         default=[],
         help=f"data roots: {what} on their MUSDB18 validation tracks (default: none, not "
         "measured); model files named after them (told by their suffix) are taken as if named "
-        "before --data",
+        "before --data; given again, its roots are added",
     )
     parser.add_argument(
         "--cache",

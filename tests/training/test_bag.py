@@ -297,3 +297,28 @@ def test_a_bag_of_one_model_is_refused_by_the_parser(tmp_path, a_model, monkeypa
         "the bag to write, then two or more model files\n"
     ) in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "m.stemgui", "n.stemgui"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--data", "d", "b.stemgui", "m.th", "n"],  # said only the count: n, a member, is data
+        ["--data", "d", "b.stemgui", "--data", "m.th", "n", "d"],  # n after m.th, not the last
+        ["b.stemgui", "m.th", "--data", "d", "n"],  # none after --data: the last, no folder
+    ],
+    ids=" ".join,
+)
+def test_a_bag_of_one_names_the_member_taken_for_a_data_folder(tmp_path, monkeypatch, capsys, argv):
+    """A member named without its suffix after --data is a data root: the bag was one member."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        main(["bag", *argv])
+    assert stop.value.code == 2
+    assert (
+        "error: argument models: one model, m.th; a bag averages two or more: name OUTPUT, the "
+        "bag to write, then two or more model files (after --data, n was taken for a data "
+        "folder, and there is none; model files are told by their suffix: .th, .yaml, .yml, "
+        ".stemgui, .pt, .safetensors)\n"
+    ) in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]

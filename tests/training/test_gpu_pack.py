@@ -30,15 +30,19 @@ def test_packed_stems_read_back_aligned(tmp_path):
     np.testing.assert_allclose(signals[0], signals[1:].sum(axis=0), atol=1e-5)
 
 
-def test_a_packed_folder_is_described_by_the_data_it_was_packed_from(tmp_path):
+def _write_track(folder):
+    """A one-second track of stem files: a tone per source."""
     import soundfile as sf
 
-    folder = tmp_path / "musdb" / "train" / "Song"
     folder.mkdir(parents=True)
     t = np.arange(44100) / 44100
     for index, source in enumerate(data.SOURCES):
         tone = 0.2 * np.sin(2 * np.pi * 110 * (index + 1) * t)
         sf.write(folder / f"{source}.wav", np.stack([tone, tone]).T, 44100)
+
+
+def test_a_packed_folder_is_described_by_the_data_it_was_packed_from(tmp_path):
+    _write_track(tmp_path / "musdb" / "train" / "Song")
     assert data.describe(tmp_path / "musdb" / "train") == "musdb/train"
     assert pack([str(tmp_path / "musdb" / "train")], tmp_path / "packed") == 1
     assert data.describe(tmp_path / "packed") == "musdb/train (packed as Ogg Opus, 48 kHz)"
@@ -53,3 +57,15 @@ def test_a_missing_data_folder_is_one_line_and_exit_1(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == f"pack: {tmp_path / 'absent'}: no such data folder\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_data_given_twice_packs_the_tracks_of_both(tmp_path, capsys):
+    """``--data a --data b`` packed b's tracks alone, and said nothing of a."""
+    from training.gpu.pack import main
+
+    _write_track(tmp_path / "a" / "One")
+    _write_track(tmp_path / "b" / "Two")
+    roots = ["--data", str(tmp_path / "a"), "--data", str(tmp_path / "b")]
+    assert main([*roots, "--out", str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().out == f"packed 2 tracks into {tmp_path / 'out'}\n"
+    assert sorted(t.name for t in data.discover([tmp_path / "out"])) == ["One", "Two"]

@@ -72,6 +72,12 @@ def test_model_files_after_data_are_the_commands_own(command, argv):
             ".stemgui; name it runs/s.stemgui)",
         ),
         (["bag", "b.stemgui"], "the following arguments are required: models"),
+        (  # a member without its suffix: it was said how model files are told, not which
+            ["bag", "--data", "d", "b.stemgui", "n"],
+            "the following arguments are required: models (after --data, n was taken for a data "
+            "folder, and there is none; model files are told by their suffix: .th, .yaml, .yml, "
+            ".stemgui, .pt, .safetensors)",
+        ),
         (["segment", "--seconds", "4"], "the following arguments are required: model, output"),
         (
             ["quantize", "m.th", "--data", "d", "q.stemgui", "x.th"],
@@ -232,3 +238,93 @@ def test_a_refused_model_file_after_data_names_the_folder_taken_in_its_stead(
         "a data folder, and there is none)\n"
     ) in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["d"]
+
+
+# --data given twice: its roots join the earlier ones, as if named in one --data (the last one's
+# alone were kept: d1's tracks were never scored, and nothing said so)
+TWICE = {
+    "eval": (
+        ["--data", "d1", "m.stemgui", "--data", "d2", "n.th"],
+        {"models": ["m.stemgui", "n.th"], "data": ["d1", "d2"]},
+    ),
+    "quantize": (
+        ["--data", "d1", "--data", "d2", "m.th", "q.stemgui"],
+        {"model": "m.th", "output": "q.stemgui", "data": ["d1", "d2"]},
+    ),
+    "segment": (
+        ["m.th", "--data", "d1", "--seconds", "4", "--data", "d2", "e", "s.stemgui"],
+        {"model": "m.th", "output": "s.stemgui", "data": ["d1", "d2", "e"]},
+    ),
+    "bag": (
+        ["--data", "d1", "b.stemgui", "m.th", "--data", "d2", "n.th"],
+        {"output": "b.stemgui", "models": ["m.th", "n.th"], "data": ["d1", "d2"]},
+    ),
+}
+
+
+@pytest.mark.parametrize("command", TWICE)
+def test_data_given_twice_keeps_the_roots_of_both(command):
+    argv, expected = TWICE[command]
+    parsed = vars(build_parser().parse_args([command, *argv]))
+    assert {key: parsed[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ["--data", "d", "--data", "m.th", "q.stemgui"],
+        ["--data", "m.th", "--data", "d", "q.stemgui"],
+    ],
+    ids=" ".join,
+)
+@pytest.mark.parametrize("command", [["eval"], ["quantize"], ["segment", "--seconds", "4"]])
+def test_a_data_of_model_files_alone_is_taken_with_the_other_data(command, data):
+    """``--data d --data m.th`` is ``--data d m.th``: not refused for naming no data folder."""
+    parsed = build_parser().parse_args([*command, *data])
+    assert parsed.data == ["d"]
+    placed = parsed.models if command == ["eval"] else [parsed.model, parsed.output]
+    assert placed == ["m.th", "q.stemgui"]
+
+
+def test_a_refused_model_file_after_a_second_data_names_the_root_before_it(
+    tmp_path, monkeypatch, capsys
+):
+    """The root that shifted m.th into OUTPUT was named in the first --data: said as in one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        main(["bag", "--data", "d", "b", "--data", "m.th", "n.th"])
+    assert stop.value.code == 2
+    assert (
+        "error: argument output: m.th: the model file to write is told by its suffix, .stemgui; "
+        "name it m.stemgui (after --data, b was taken for a data folder, and there is none)\n"
+    ) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "misread"),
+    [
+        (["quantize", "--data", "d", "m.th", "q", "e"], "q"),  # said nothing of q: e a folder
+        (["quantize", "--data", "d", "m.th", "q", "x"], "q"),  # named x, after q
+        (["segment", "--data", "d", "m.th", "--data", "s", "e", "--seconds", "4"], "s"),
+        (["quantize", "m.th", "--data", "q", "e"], "q"),  # none after --data: the last, no folder
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_a_missing_output_names_the_root_taken_in_its_place(
+    tmp_path, monkeypatch, capsys, argv, misread
+):
+    """OUTPUT stands just after the model files named after --data: the hint named the last
+    data root given, and only the general suffix rule when that one was a folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "e").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert (
+        f"error: the following arguments are required: output (after --data, {misread} was taken "
+        "for a data folder, and there is none: the model file to write is told by its suffix, "
+        f".stemgui; name it {misread}.stemgui)\n"
+    ) in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "e"]

@@ -53,7 +53,13 @@ def write_opus(path: Path, signal: np.ndarray, samplerate: int = 44100) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.gpu.pack", description=__doc__)
-    parser.add_argument("--data", nargs="+", required=True, help="data roots")
+    parser.add_argument(
+        "--data",
+        nargs="+",
+        action="extend",  # given twice, both roots' tracks (argparse's store kept the last)
+        required=True,
+        help="data roots",
+    )
     parser.add_argument("--out", required=True, help="output folder")
     args = parser.parse_args(argv)
     from stemgui.errors import StemguiError
