@@ -148,7 +148,9 @@ def variants(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", nargs="+", required=True, help="MUSDB data roots")
+    parser.add_argument(
+        "--data", nargs="+", action="extend", required=True, help="MUSDB data roots"
+    )
     parser.add_argument("--model", default=MODEL, help="a bag of a general and an 'other' model")
     parser.add_argument("--cache", default="runs/cache")
     parser.add_argument("--soups", type=float, nargs="*", default=[0.5, 0.75])
