@@ -9,6 +9,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
+from tests.ui.song_window import show_song
 
 # the banner's words for a chosen model that is gone (``model_status``), about 200 characters
 MODEL = "stemgui-htdemucs-finetuned-on-my-whole-library-2026-v3-final-final"
@@ -68,4 +69,27 @@ def test_a_failed_song_s_page_and_a_long_banner_are_both_readable_at_the_smalles
         assert label.heightForWidth(label.width()) <= label.height(), label.accessibleName()
     last = page.log_button  # the buttons' row ends the page (no song loaded under it)
     assert last.mapTo(page, QPoint(0, last.height())).y() <= _bottom_reached(page)
+    win.close()
+
+
+def test_the_song_title_takes_no_room_while_no_song_is_on_screen(qtbot, settings_store, tmp_path):
+    """Over the drop hint it was shown with no text, an empty line of 18 px."""
+    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    QApplication.processEvents()
+    top = win.pages.parentWidget().layout().contentsMargins().top()
+    assert not win.song_title.isVisibleTo(win) and win.pages.y() == top  # the hint at the top
+    job = show_song(win, tmp_path / "Shown.wav")
+    assert win.song_title.isVisibleTo(win) and win.song_title.text().startswith("Shown")
+    win.show_job(None)  # the song removed
+    QApplication.processEvents()
+    assert not win.song_title.isVisibleTo(win) and win.pages.y() == top
+    bad = Job(tmp_path / "Bad.mp3", state=JobState.FAILED, error="it is not audio")
+    win.screen.show_failed(bad)  # a failed song's page names it in the title
+    assert win.song_title.isVisibleTo(win) and win.song_title.text() == "Bad  (failed)"
+    win.screen.leave_failed()  # back to the hint
+    assert not win.song_title.isVisibleTo(win)
+    win.screen.show_hint(job)  # a song retried, its stems not begun: its title
+    assert win.song_title.isVisibleTo(win) and win.song_title.text().startswith("Shown")
     win.close()
