@@ -4,7 +4,8 @@ It says everything itself (the banner above can be closed, or replaced by anothe
 the file's name and folder, the whole reason, word-wrapped and selectable, and Retry (only when
 trying again can help: not for a file that is not audio at all), Remove and Open log folder.
 The song loaded in the player stays loaded under this page; the page names it, since Space and
-the transport below still play it.
+the transport below still play it. Short of room (the window at its smallest, a long message in
+the banner above), the page scrolls: its words were cut, the song's name and folder gone.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -40,8 +43,10 @@ def reason_sentence(job: Job) -> str:
     return sentence if sentence.endswith((".", "!", "?", ")")) else f"{sentence}."
 
 
-class FailedPage(QWidget):
-    """Shows one failed ``Job`` (``show_failed``) and the song still loaded (``show_loaded``).
+class FailedPage(QScrollArea):
+    """Shows one failed ``Job`` (``show_failed``) and the song still loaded (``show_loaded``),
+    scrolling up and down where the window is too short for it; never sideways: its words wrap,
+    and it asks for the width of its buttons.
 
     Args:
         retry, remove, open_log: what its buttons do; retry and remove get the job shown.
@@ -55,6 +60,10 @@ class FailedPage(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a Tab stop of its own showing nothing
         self.job: Job | None = None
         self.heading = wrapped_label("Song not separated")
         self.heading.setTextFormat(Qt.TextFormat.RichText)
@@ -78,7 +87,8 @@ class FailedPage(QWidget):
         for button in (self.retry_button, self.remove_button, self.log_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(24, 24, 24, 24)
         layout.addStretch(1)
         for label in (self.heading, self.reason, self.advice):
@@ -87,6 +97,15 @@ class FailedPage(QWidget):
         layout.addSpacing(24)
         layout.addWidget(self.loaded)
         layout.addStretch(2)
+        self.setWidget(content)
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as its buttons and its vertical scroll bar allow, as short as a scroll
+        area."""
+        hint = super().minimumSizeHint()
+        content = self.widget().minimumSizeHint().width()
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(max(hint.width(), content + bar + 2 * self.frameWidth()), hint.height())
 
     def show_failed(self, job: Job) -> None:
         """Say why ``job`` failed; Retry only where trying again can help."""

@@ -5,11 +5,11 @@ The song on screen (``shown_job``) has its stems in the stem panel and its name,
 and key in the title, and is loaded in the player where it was left, with its beat grid on the
 waveforms. A failed song's page (``failed_job``) goes over it: the song stays loaded, and
 playing, under the page, which names it. With no song, the drop hint and the demo song's
-button. A finished song taken off screen is parked (``QueueController.park``): it reads its
-stems from the stem cache, not from RAM. Which song is shown as the queue moves on is decided in
-``following``; the words of the title, the beat grid and the mixer are worked out in
-``shown_song``. ``Screen`` lives on the GUI thread, a child of the window; the pages are in a
-``PageStack``.
+button, and no title (``title_label``: hidden, not an empty line). A finished song taken off
+screen is parked (``QueueController.park``): it reads its stems from the stem cache, not from
+RAM. Which song is shown as the queue moves on is decided in ``following``; the words of the
+title, the beat grid and the mixer are worked out in ``shown_song``. ``Screen`` lives on the
+GUI thread, a child of the window; the pages are in a ``PageStack``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QSize
 from PySide6.QtWidgets import QLayoutItem, QStackedLayout, QWidget
 
 from stemgui.ui import settings as S
+from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.shown_song import beat_grid, title_aside
@@ -27,6 +28,15 @@ from stemgui.ui.song_intake import demo_song
 
 if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
+
+
+def title_label() -> ElidedLabel:
+    """The title over the pages, in bold; hidden until a song is on screen (over the drop hint
+    it took 18 px, an empty line)."""
+    label = ElidedLabel()
+    label.setStyleSheet("font-size: 15px; font-weight: bold;")
+    label.hide()
+    return label
 
 
 class _PageOnScreen(QStackedLayout):
@@ -126,7 +136,7 @@ class Screen(QObject):
         self.failed_job = job
         window.failed_page.show_failed(job)
         window.failed_page.show_loaded(self.shown_job)
-        window.song_title.setText(job.path.stem, "  (failed)")
+        self._title(job.path.stem, "  (failed)")
         window.pages.setCurrentWidget(window.failed_page)
         window.update_buttons()
 
@@ -161,6 +171,7 @@ class Screen(QObject):
         window.pages.setCurrentWidget(window.empty)
         if waiting is None:
             window.song_title.clear()
+            window.song_title.hide()
         else:
             self.show_title(waiting)
 
@@ -170,7 +181,11 @@ class Screen(QObject):
         player = self.window.player
         aside = title_aside(job, player.speed, player.semitones)
         state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
-        self.window.song_title.setText(job.path.stem, state, aside=aside)
+        self._title(job.path.stem, state, aside)
+
+    def _title(self, text: str, tail: str, aside: str = "") -> None:
+        self.window.song_title.setText(text, tail, aside=aside)
+        self.window.song_title.show()
 
     def show_beats(self, job: Job) -> None:
         """The song's beat grid on its waveforms, where it keeps a steady one."""

@@ -43,7 +43,6 @@ from stemgui.ui import menu_bar, song_intake
 from stemgui.ui import settings as S
 from stemgui.ui.banner import Banner
 from stemgui.ui.controller import QueueController
-from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.export_commands import ExportCommands
 from stemgui.ui.exporting import ExportTask
 from stemgui.ui.failed_page import FailedPage
@@ -55,7 +54,7 @@ from stemgui.ui.output_menu import chosen_output
 from stemgui.ui.player import OutputFactory, Player
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
-from stemgui.ui.screen import PageStack, Screen
+from stemgui.ui.screen import PageStack, Screen, title_label
 from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.separation_options import SeparatorFactory
 from stemgui.ui.session_keeper import SessionKeeper
@@ -144,8 +143,7 @@ class MainWindow(QMainWindow):
         left = self.queue
 
         self.banner = Banner()
-        self.song_title = ElidedLabel()
-        self.song_title.setStyleSheet("font-size: 15px; font-weight: bold;")
+        self.song_title = title_label()  # shown with a song (``Screen``)
         self.hint = QLabel(EMPTY_TEXT)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
