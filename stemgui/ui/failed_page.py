@@ -82,6 +82,8 @@ class FailedPage(QScrollArea):
         self.retry_button.clicked.connect(lambda _=False: self._act(retry))
         self.remove_button.clicked.connect(lambda _=False: self._act(remove))
         self.log_button.clicked.connect(lambda _=False: open_log())
+        for button in (self.retry_button, self.remove_button, self.log_button):
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # keyboard_focus says why
 
         buttons = QHBoxLayout()
         for button in (self.retry_button, self.remove_button, self.log_button):

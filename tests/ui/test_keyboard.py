@@ -93,7 +93,15 @@ def test_a_click_on_a_button_leaves_space_to_play(qtbot, win, tmp_path):
     _focus(qtbot, win.queue.view)
     qtbot.mouseClick(win.queue.reveal_button, Qt.MouseButton.LeftButton)  # a button, no focus
     assert win.queue.view.hasFocus()
-    for button in (win.queue.remove_button, win.transport_bar.play, win.stems.rows["bass"].solo):
+    failed = win.failed_page  # its Retry, Remove and Open log folder too
+    for button in (
+        win.queue.remove_button,
+        win.transport_bar.play,
+        win.stems.rows["bass"].solo,
+        failed.retry_button,
+        failed.remove_button,
+        failed.log_button,
+    ):
         assert button.focusPolicy() == Qt.FocusPolicy.TabFocus
 
 
