@@ -136,3 +136,34 @@ def test_track_numbers_without_leading_zeros_are_in_number_order(tmp_path):
     names += ["Disc 10/1 a.mp3", "track2b.mp3", "track10a.mp3"]
     expected = [touch(album / name) for name in names]
     assert find_audio_files([album]) == expected
+
+
+def unreadable(monkeypatch, *folders):
+    """``folders`` cannot be listed, as a folder of another user's (0700) cannot for anyone but
+    them and root: listing one raises PermissionError (root lists anything, so chmod won't do)."""
+    real_scandir = os.scandir
+    refused = {os.fspath(folder) for folder in folders}
+
+    def scandir(path="."):
+        if os.fspath(path) in refused:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_a_folder_that_cannot_be_read_is_said_and_the_others_searched(
+    tmp_path, monkeypatch, caplog
+):
+    """os.walk skips a folder it cannot list without a word: the songs in a folder of another
+    user's, or one whose permissions were lost in a copy, were missing from the batch and
+    nothing said why. Said now, with what to do; the other folders are searched as before."""
+    album = tmp_path / "album"
+    one = touch(album / "cd1" / "one.wav")
+    touch(album / "cd2" / "two.wav")
+    three = touch(album / "three.wav")
+    unreadable(monkeypatch, album / "cd2")
+    with caplog.at_level(logging.WARNING):
+        assert find_audio_files([album]) == [one, three]
+    said = f"{album / 'cd2'}: left out: cannot be read: permission denied; check its permissions"
+    assert said in caplog.text
