@@ -12,6 +12,7 @@ import pytest
 
 from stemgui.audio.files import SUPPORTED_EXTENSIONS, find_audio_files
 from stemgui.audio.sniff import not_audio_kind
+from tests.fakes import unreadable
 from tests.pipes import without_waiting
 
 
@@ -136,20 +137,6 @@ def test_track_numbers_without_leading_zeros_are_in_number_order(tmp_path):
     names += ["Disc 10/1 a.mp3", "track2b.mp3", "track10a.mp3"]
     expected = [touch(album / name) for name in names]
     assert find_audio_files([album]) == expected
-
-
-def unreadable(monkeypatch, *folders):
-    """``folders`` cannot be listed, as a folder of another user's (0700) cannot for anyone but
-    them and root: listing one raises PermissionError (root lists anything, so chmod won't do)."""
-    real_scandir = os.scandir
-    refused = {os.fspath(folder) for folder in folders}
-
-    def scandir(path="."):
-        if os.fspath(path) in refused:
-            raise PermissionError(13, "Permission denied", os.fspath(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
 
 
 def test_a_folder_that_cannot_be_read_is_said_and_the_others_searched(
