@@ -195,6 +195,20 @@ def test_float32_with_another_format_names_the_flag(kind, capsys):
     assert error == f"stemgui-separate: error: --float32 writes wav only; leave it out for {kind}"
 
 
+@pytest.mark.parametrize("rate", ["100", "0", "-5", "99999"])
+def test_an_mp3_bit_rate_mp3_has_not_names_the_flag_and_the_rates(rate, capsys):
+    """It said "mp3 bit rate 100 kbps is not one of (32, 40, ...)": neither the flag nor what
+    to do."""
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["a.wav", "--mp3", "--mp3-bitrate", rate])
+    assert caught.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error == (
+        f"stemgui-separate: error: --mp3-bitrate {rate}: mp3 is written at 32, 40, 48, 56, 64, "
+        "80, 96, 112, 128, 160, 192, 224, 256 or 320 kbps; choose one of these"
+    )
+
+
 def test_no_track_and_bad_template_exit_2(capsys):
     with pytest.raises(SystemExit) as caught:
         cli.main([])

@@ -187,9 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def audio_format(args: argparse.Namespace) -> Any:
     """The ``AudioFormat`` the flags ask for."""
-    from stemgui.audio.encode import AudioFormat
+    from stemgui.audio.encode import MP3_BITRATES, AudioFormat
 
     kind = "mp3" if args.mp3 else "flac" if args.flac else "wav"
+    if kind == "mp3" and args.mp3_bitrate not in MP3_BITRATES:  # AudioFormat's named no flag
+        *most, last = map(str, MP3_BITRATES)
+        raise ValueError(
+            f"--mp3-bitrate {args.mp3_bitrate}: mp3 is written at {', '.join(most)} or {last} "
+            "kbps; choose one of these"
+        )
     if kind == "mp3" and args.int24:  # was ignored without a word
         raise ValueError("mp3 has no bit depth; leave out --int24")
     if kind != "wav" and args.float32:  # said "flac is written with 16 or 24 bits, not 32"
