@@ -209,6 +209,20 @@ def test_an_mp3_bit_rate_mp3_has_not_names_the_flag_and_the_rates(rate, capsys):
     )
 
 
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        ([""], "argument tracks: an empty path; name a file or a folder"),
+        (["a.wav", "-o", ""], "argument -o/--out: an empty path; name a folder for the stems"),
+    ],
+)
+def test_an_empty_path_is_told_what_to_name(argv, words, capsys):
+    """An empty -o was told to "name a file or a folder": a file there is refused."""
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    assert capsys.readouterr().err.splitlines()[-1] == f"stemgui-separate: error: {words}"
+
+
 def test_no_track_and_bad_template_exit_2(capsys):
     with pytest.raises(SystemExit) as caught:
         cli.main([])

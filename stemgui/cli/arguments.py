@@ -44,12 +44,17 @@ def _checked(kind: type, ok: Any, words: str) -> Any:
     return parse
 
 
-def _path(text: str) -> Path:
-    """A path as written; an empty one (an unset shell variable) is refused: ``Path("")`` is
-    the current folder, which ``""`` as a track would search whole."""
-    if not text:
-        raise argparse.ArgumentTypeError("an empty path; name a file or a folder")
-    return Path(text)
+def _path(named: str) -> Any:
+    """An argparse type: a path as written; an empty one (an unset shell variable) is refused,
+    telling to name ``named``: ``Path("")`` is the current folder, which ``""`` as a track would
+    search whole, and ``-o ""`` write into."""
+
+    def parse(text: str) -> Path:
+        if not text:
+            raise argparse.ArgumentTypeError(f"an empty path; name {named}")
+        return Path(text)
+
+    return parse
 
 
 def _device(text: str) -> str:
@@ -72,7 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
         "audio files.",
     )
     parser.add_argument(
-        "tracks", nargs="*", type=_path, help="audio files, or folders searched for audio files"
+        "tracks",
+        nargs="*",
+        type=_path("a file or a folder"),
+        help="audio files, or folders searched for audio files",
     )
     parser.add_argument(
         "-n",
@@ -84,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-models", action="store_true", help="list the models and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug messages, tracebacks")
     parser.add_argument(
-        "-o", "--out", type=_path, default=Path("separated"), help="output folder (%(default)s)"
+        "-o",
+        "--out",
+        type=_path("a folder for the stems"),
+        default=Path("separated"),
+        help="output folder (%(default)s)",
     )
     parser.add_argument(
         "--filename",
