@@ -1133,6 +1133,18 @@ def test_a_song_named_like_an_option_is_told_how_to_name_it(tmp_path, model_file
     assert (tmp_path / "separated" / "tiny" / "-x" / "vocals.wav").is_file()
 
 
+def test_a_folder_named_like_an_option_is_told_how_to_name_it(tmp_path, capsys):
+    """``stemgui-separate -album`` said "-album is a file" of the folder."""
+    (tmp_path / "-album").mkdir()
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["-album"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "stemgui-separate: error: unrecognized arguments: -album; -album is a folder: write "
+        "./-album, or put -- before it (-- -album)"
+    )
+
+
 def test_a_batch_without_a_terminal_says_which_song_runs_and_ends_with_a_summary(
     tmp_path, model_file, capsys
 ):

@@ -223,12 +223,13 @@ def audio_format(args: argparse.Namespace) -> Any:
 
 
 def unknown_arguments(unknown: Sequence[str]) -> str:
-    """argparse's words for arguments it does not know, and how to name a song whose file name
-    starts with ``-`` (``-x.wav``), which argparse takes for an option."""
+    """argparse's words for arguments it does not know, and how to name a song or a folder
+    whose name starts with ``-`` (``-x.wav``), which argparse takes for an option."""
     words = f"unrecognized arguments: {' '.join(unknown)}"
     song = next((a for a in unknown if a.startswith("-") and Path(a).exists()), None)
     if song is not None:
-        words += f"; {song} is a file: write ./{song}, or put -- before it (-- {song})"
+        kind = "a folder" if os.path.isdir(song) else "a file"
+        words += f"; {song} is {kind}: write ./{song}, or put -- before it (-- {song})"
     return words
 
 
