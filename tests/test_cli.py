@@ -112,6 +112,14 @@ def test_parser_defaults_match_the_demucs_cli():
     )
 
 
+def test_the_help_says_the_range_of_every_number_it_refuses_outside_one():
+    """--segment and --shifts said their ranges; --overlap (refused above 0.9, as the README
+    says) and --mp3-bitrate (refused off mp3's rates) said only their defaults."""
+    words = " ".join(build_parser().format_help().split())
+    for said in ("0.1-60", "0-20", "overlap between chunks, 0-0.9", "32-320 kbps"):
+        assert said in words, said
+
+
 def test_parser_reads_every_flag():
     args = build_parser().parse_args(
         [

@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
             float, lambda v: 0 <= v <= MAX_OVERLAP, f"a fraction from 0 to {MAX_OVERLAP:g}"
         ),
         default=0.25,
-        help="overlap between chunks (%(default)s)",
+        help=f"overlap between chunks, 0-{MAX_OVERLAP:g} (%(default)s)",
     )
     parser.add_argument(
         "--shifts",
@@ -170,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     kind.add_argument("--flac", action="store_true", help="write flac instead of wav")
     kind.add_argument("--mp3", action="store_true", help="write mp3 instead of wav")
     parser.add_argument(
-        "--mp3-bitrate", type=int, default=320, help="mp3 bitrate in kbps (%(default)s)"
+        "--mp3-bitrate",
+        type=int,
+        default=320,
+        help="mp3 bit rate, one of mp3's from 32-320 kbps (%(default)s)",
     )
     # Demucs's speed and encoder-effort flags: taken, so that its scripts run, and said to
     # do nothing here (one song at a time on every core; LAME at a constant bit rate).
