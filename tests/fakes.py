@@ -1,7 +1,9 @@
 """Stand-ins shared by the tests: an audio output that plays nothing, a cancel token; what of
-a memory-mapped file is in memory."""
+a memory-mapped file is in memory; folders that cannot be read."""
 
 from __future__ import annotations
+
+import os
 
 
 class FakeOutput:
@@ -64,3 +66,17 @@ def resident(array, start: int, stop: int) -> float:
                 total += 1
     assert total, "no whole page in that range"
     return present / total
+
+
+def unreadable(monkeypatch, *folders):
+    """``folders`` cannot be listed, as a folder of another user's (0700) cannot for anyone but
+    them and root: listing one raises PermissionError (root lists anything, so chmod won't do)."""
+    real_scandir = os.scandir
+    refused = {os.fspath(folder) for folder in folders}
+
+    def scandir(path="."):
+        if os.fspath(path) in refused:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)

@@ -112,6 +112,14 @@ def test_parser_defaults_match_the_demucs_cli():
     )
 
 
+def test_the_help_says_the_range_of_every_number_it_refuses_outside_one():
+    """--segment and --shifts said their ranges; --overlap (refused above 0.9, as the README
+    says) and --mp3-bitrate (refused off mp3's rates) said only their defaults."""
+    words = " ".join(build_parser().format_help().split())
+    for said in ("0.1-60", "0-20", "overlap between chunks, 0-0.9", "32-320 kbps"):
+        assert said in words, said
+
+
 def test_parser_reads_every_flag():
     args = build_parser().parse_args(
         [
@@ -193,6 +201,34 @@ def test_float32_with_another_format_names_the_flag(kind, capsys):
         cli.main(["a.wav", f"--{kind}", "--float32"])
     error = capsys.readouterr().err.splitlines()[-1]
     assert error == f"stemgui-separate: error: --float32 writes wav only; leave it out for {kind}"
+
+
+@pytest.mark.parametrize("rate", ["100", "0", "-5", "99999"])
+def test_an_mp3_bit_rate_mp3_has_not_names_the_flag_and_the_rates(rate, capsys):
+    """It said "mp3 bit rate 100 kbps is not one of (32, 40, ...)": neither the flag nor what
+    to do."""
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["a.wav", "--mp3", "--mp3-bitrate", rate])
+    assert caught.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error == (
+        f"stemgui-separate: error: --mp3-bitrate {rate}: mp3 is written at 32, 40, 48, 56, 64, "
+        "80, 96, 112, 128, 160, 192, 224, 256 or 320 kbps; choose one of these"
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        ([""], "argument tracks: an empty path; name a file or a folder"),
+        (["a.wav", "-o", ""], "argument -o/--out: an empty path; name a folder for the stems"),
+    ],
+)
+def test_an_empty_path_is_told_what_to_name(argv, words, capsys):
+    """An empty -o was told to "name a file or a folder": a file there is refused."""
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    assert capsys.readouterr().err.splitlines()[-1] == f"stemgui-separate: error: {words}"
 
 
 def test_no_track_and_bad_template_exit_2(capsys):
@@ -1103,6 +1139,18 @@ def test_a_song_named_like_an_option_is_told_how_to_name_it(tmp_path, model_file
     assert "-x.wav is a file" in err and "./-x.wav" in err and "-- -x.wav" in err, err
     assert cli.main(["-n", str(model_file), "--", "-x.wav"]) == 0  # as the line says
     assert (tmp_path / "separated" / "tiny" / "-x" / "vocals.wav").is_file()
+
+
+def test_a_folder_named_like_an_option_is_told_how_to_name_it(tmp_path, capsys):
+    """``stemgui-separate -album`` said "-album is a file" of the folder."""
+    (tmp_path / "-album").mkdir()
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["-album"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "stemgui-separate: error: unrecognized arguments: -album; -album is a folder: write "
+        "./-album, or put -- before it (-- -album)"
+    )
 
 
 def test_a_batch_without_a_terminal_says_which_song_runs_and_ends_with_a_summary(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from stemgui.cli.tracks import NoSongs, find_tracks
+from tests.fakes import unreadable
 from tests.pipes import without_waiting
 
 STEMS = ("drums", "bass", "other", "vocals")
@@ -143,3 +144,19 @@ def test_pipes_sockets_and_links_to_them_in_a_folder_are_left_out_unopened(caplo
     os.remove("album/linked.wav")
     os.remove("album/loop.mp3")
     assert find_tracks([Path("album")]) == ([], [NoSongs(Path("album"))])  # not "only stems"
+
+
+def test_a_folder_given_that_cannot_be_read_is_said_so(monkeypatch, caplog):
+    """A folder given that cannot be read (another user's) was said to hold "no audio files in
+    this folder; name the songs, or a folder that holds some": the search skipped it without
+    a word. Its own line says why and what to do, once; the other paths given still count."""
+    (one,) = touch("one.wav")
+    touch("theirs/two.wav")
+    unreadable(monkeypatch, Path("theirs"))
+    with caplog.at_level(logging.WARNING):
+        found, problems = find_tracks([Path("theirs"), one])
+    assert found == [one]
+    assert [str(p) for p in problems] == [
+        "theirs: cannot be read: permission denied; check its permissions"
+    ]
+    assert "theirs" not in caplog.text  # said once, as the problem

@@ -38,7 +38,8 @@ def find_audio_files(
     hidden files and folders (names starting with "."), and their finds are sorted by path,
     component by component, ignoring case ("cd1/02.mp3" < "cd2/01.mp3" < "Intro.mp3"). What a
     folder holds that is not a regular file (``is_special``: a named pipe, which a reader waits
-    on for ever) is left out unopened, with a warning. The order of ``paths`` is kept and each
+    on for ever) is left out unopened, with a warning, and so is a folder that cannot be read
+    (another user's: ``unreadable_folder`` says why). The order of ``paths`` is kept and each
     file appears once, by the first path that reaches it (a link to it, or ``sub/../a.wav``, is
     the same file). A path that does not exist is kept, so that the caller reports it.
     """
@@ -46,6 +47,9 @@ def find_audio_files(
         paths = [paths]
     found: list[Path] = []
     seen: set[str] = set()
+
+    def left_out(error: OSError) -> None:  # os.walk skipped it without a word: its songs missed
+        logger.warning("%s: left out: %s", error.filename, unreadable_folder(error))
 
     def add(candidate: Path) -> None:
         key = os.path.realpath(candidate)  # the file: a link to it, or sub/../a.wav, is the same
@@ -59,7 +63,7 @@ def find_audio_files(
             add(path)
             continue
         matches = []
-        for root, dirs, files in os.walk(path):
+        for root, dirs, files in os.walk(path, onerror=left_out):
             dirs[:] = [name for name in dirs if not name.startswith(".")]
             for name in files:
                 if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_EXTENSIONS:
@@ -70,6 +74,13 @@ def find_audio_files(
             else:
                 add(match)
     return found
+
+
+def unreadable_folder(error: OSError) -> str:
+    """Why a folder cannot be searched, from the error of listing it, and what to do."""
+    if isinstance(error, PermissionError):
+        return "cannot be read: permission denied; check its permissions"
+    return f"cannot be read: {error.strerror or error}"
 
 
 def is_special(path: str | os.PathLike[str]) -> bool:

@@ -44,12 +44,17 @@ def _checked(kind: type, ok: Any, words: str) -> Any:
     return parse
 
 
-def _path(text: str) -> Path:
-    """A path as written; an empty one (an unset shell variable) is refused: ``Path("")`` is
-    the current folder, which ``""`` as a track would search whole."""
-    if not text:
-        raise argparse.ArgumentTypeError("an empty path; name a file or a folder")
-    return Path(text)
+def _path(named: str) -> Any:
+    """An argparse type: a path as written; an empty one (an unset shell variable) is refused,
+    telling to name ``named``: ``Path("")`` is the current folder, which ``""`` as a track would
+    search whole, and ``-o ""`` write into."""
+
+    def parse(text: str) -> Path:
+        if not text:
+            raise argparse.ArgumentTypeError(f"an empty path; name {named}")
+        return Path(text)
+
+    return parse
 
 
 def _device(text: str) -> str:
@@ -72,7 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
         "audio files.",
     )
     parser.add_argument(
-        "tracks", nargs="*", type=_path, help="audio files, or folders searched for audio files"
+        "tracks",
+        nargs="*",
+        type=_path("a file or a folder"),
+        help="audio files, or folders searched for audio files",
     )
     parser.add_argument(
         "-n",
@@ -84,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-models", action="store_true", help="list the models and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug messages, tracebacks")
     parser.add_argument(
-        "-o", "--out", type=_path, default=Path("separated"), help="output folder (%(default)s)"
+        "-o",
+        "--out",
+        type=_path("a folder for the stems"),
+        default=Path("separated"),
+        help="output folder (%(default)s)",
     )
     parser.add_argument(
         "--filename",
@@ -114,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
             float, lambda v: 0 <= v <= MAX_OVERLAP, f"a fraction from 0 to {MAX_OVERLAP:g}"
         ),
         default=0.25,
-        help="overlap between chunks (%(default)s)",
+        help=f"overlap between chunks, 0-{MAX_OVERLAP:g} (%(default)s)",
     )
     parser.add_argument(
         "--shifts",
@@ -158,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     kind.add_argument("--flac", action="store_true", help="write flac instead of wav")
     kind.add_argument("--mp3", action="store_true", help="write mp3 instead of wav")
     parser.add_argument(
-        "--mp3-bitrate", type=int, default=320, help="mp3 bitrate in kbps (%(default)s)"
+        "--mp3-bitrate",
+        type=int,
+        default=320,
+        help="mp3 bit rate, one of mp3's from 32-320 kbps (%(default)s)",
     )
     # Demucs's speed and encoder-effort flags: taken, so that its scripts run, and said to
     # do nothing here (one song at a time on every core; LAME at a constant bit rate).
@@ -187,9 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def audio_format(args: argparse.Namespace) -> Any:
     """The ``AudioFormat`` the flags ask for."""
-    from stemgui.audio.encode import AudioFormat
+    from stemgui.audio.encode import MP3_BITRATES, AudioFormat
 
     kind = "mp3" if args.mp3 else "flac" if args.flac else "wav"
+    if kind == "mp3" and args.mp3_bitrate not in MP3_BITRATES:  # AudioFormat's named no flag
+        *most, last = map(str, MP3_BITRATES)
+        raise ValueError(
+            f"--mp3-bitrate {args.mp3_bitrate}: mp3 is written at {', '.join(most)} or {last} "
+            "kbps; choose one of these"
+        )
     if kind == "mp3" and args.int24:  # was ignored without a word
         raise ValueError("mp3 has no bit depth; leave out --int24")
     if kind != "wav" and args.float32:  # said "flac is written with 16 or 24 bits, not 32"
@@ -205,12 +226,13 @@ def audio_format(args: argparse.Namespace) -> Any:
 
 
 def unknown_arguments(unknown: Sequence[str]) -> str:
-    """argparse's words for arguments it does not know, and how to name a song whose file name
-    starts with ``-`` (``-x.wav``), which argparse takes for an option."""
+    """argparse's words for arguments it does not know, and how to name a song or a folder
+    whose name starts with ``-`` (``-x.wav``), which argparse takes for an option."""
     words = f"unrecognized arguments: {' '.join(unknown)}"
     song = next((a for a in unknown if a.startswith("-") and Path(a).exists()), None)
     if song is not None:
-        words += f"; {song} is a file: write ./{song}, or put -- before it (-- {song})"
+        kind = "a folder" if os.path.isdir(song) else "a file"
+        words += f"; {song} is {kind}: write ./{song}, or put -- before it (-- {song})"
     return words
 
 

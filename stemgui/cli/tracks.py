@@ -126,12 +126,16 @@ def _stem_marked(relative: str, stems: Sequence[str]) -> set[str]:
 @dataclass(frozen=True)
 class NoSongs:
     """A folder given that holds no song: no audio file at all, or only ``stems`` that an
-    earlier run or export wrote. ``str()`` says it in the command line's words."""
+    earlier run or export wrote; or one that cannot be searched (``unread``: why, and what to
+    do). ``str()`` says it in the command line's words."""
 
     folder: Path
     stems: tuple[Path, ...] = ()
+    unread: str = ""
 
     def __str__(self) -> str:
+        if self.unread:
+            return f"{self.folder}: {self.unread}"
         if self.stems:
             return f"{self.folder}: this folder holds nothing but {_stems_left_out(self.stems)}"
         return (
@@ -160,7 +164,8 @@ def find_tracks(
     stems of one export found together in a folder given, or one alone whose song is in the
     output folder (``_exported_stems``: of an output folder above, at or inside it, or beside
     each song). What a folder holds that is not a regular file is left out unopened, by
-    ``find_audio_files``. Each file appears once, in the order given.
+    ``find_audio_files``; a folder given that cannot be read is a ``NoSongs`` that says why.
+    Each file appears once, in the order given.
     """
     from stemgui.audio.files import find_audio_files
     from stemgui.export.naming import template_pattern
@@ -173,8 +178,11 @@ def find_tracks(
     tracks: dict[Path, Path] = {}
     problems: list[NoSongs] = []
     for path in paths:
-        found = find_audio_files([path])
         is_dir = os.path.isdir(path)  # Path.is_dir raises on a name too long for the disk
+        if is_dir and (unread := _unreadable(path)):  # not "no audio files in this folder"
+            problems.append(NoSongs(path, unread=unread))
+            continue
+        found = find_audio_files([path])
         if is_dir:
             folder = real_path(path)
             exported = _exported_stems(found, written)
@@ -201,6 +209,17 @@ def find_tracks(
                 logger.warning("%s: %s; separated once, as %s", p, again, first)
             tracks.setdefault(key, p)
     return list(tracks.values()), problems
+
+
+def _unreadable(folder: Path) -> str:
+    """Why ``folder`` cannot be searched (another user's), or ""."""
+    from stemgui.audio.files import unreadable_folder
+
+    try:
+        os.scandir(folder).close()
+    except OSError as error:
+        return unreadable_folder(error)
+    return ""
 
 
 def real_path(path: Path) -> Path:

@@ -12,6 +12,7 @@ import pytest
 
 from stemgui.audio.files import SUPPORTED_EXTENSIONS, find_audio_files
 from stemgui.audio.sniff import not_audio_kind
+from tests.fakes import unreadable
 from tests.pipes import without_waiting
 
 
@@ -136,3 +137,20 @@ def test_track_numbers_without_leading_zeros_are_in_number_order(tmp_path):
     names += ["Disc 10/1 a.mp3", "track2b.mp3", "track10a.mp3"]
     expected = [touch(album / name) for name in names]
     assert find_audio_files([album]) == expected
+
+
+def test_a_folder_that_cannot_be_read_is_said_and_the_others_searched(
+    tmp_path, monkeypatch, caplog
+):
+    """os.walk skips a folder it cannot list without a word: the songs in a folder of another
+    user's, or one whose permissions were lost in a copy, were missing from the batch and
+    nothing said why. Said now, with what to do; the other folders are searched as before."""
+    album = tmp_path / "album"
+    one = touch(album / "cd1" / "one.wav")
+    touch(album / "cd2" / "two.wav")
+    three = touch(album / "three.wav")
+    unreadable(monkeypatch, album / "cd2")
+    with caplog.at_level(logging.WARNING):
+        assert find_audio_files([album]) == [one, three]
+    said = f"{album / 'cd2'}: left out: cannot be read: permission denied; check its permissions"
+    assert said in caplog.text
