@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 
 from stemgui.playback.null_output import NullOutput
 from stemgui.playback.renderer import FADE_SECONDS
@@ -1251,6 +1251,21 @@ def test_a_session_is_kept_with_whole_paths_and_damaged_gains_are_mended(
     assert restored_strip([1e9]) == StemControl(12.0)
     assert restored_strip(["loud", 0, 0]) == StemControl()
     assert restored_strip([0.0, "false", "no"]) == StemControl()
+
+
+def test_a_fractional_gain_kept_is_played_as_its_slider_shows_it(qtbot):
+    """A session's 2.5 dB (hand-edited, or older) played 2.5 dB while the slider showed +2."""
+    from stemgui.stems.mixer import restored_strip
+    from stemgui.ui.stemview import StemRow
+
+    mixer = MixerState(NAMES)
+    strips = {"drums": [2.5], "bass": [-7.4], "other": [-3.5], "vocals": [11.6]}
+    mixer.take_controls({name: restored_strip(strip) for name, strip in strips.items()})
+    for name, shown in (("drums", 3), ("bass", -7), ("other", -3), ("vocals", 12)):
+        row = StemRow(name, QColor("red"), Timeline(), mixer)
+        qtbot.addWidget(row)
+        assert row.gain.value() == shown and mixer.control(name).gain_db == shown
+        assert row.gain_label.text() == f"{shown:+d} dB".replace("-", "\u2212")
 
 
 def test_removing_another_song_leaves_the_one_playing(qtbot, settings_store, tmp_path):
