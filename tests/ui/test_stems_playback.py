@@ -310,6 +310,81 @@ def test_a_long_song_s_pages_away_from_the_playhead_leave_memory(qtbot, tmp_path
     player.unload()
 
 
+def test_a_loop_ending_just_past_the_frame_heard_plays_on_to_its_end(qtbot):
+    """Slower, the transport reads the song ahead of what is heard (the stretcher's windows):
+    a loop ending between the two was judged from the transport, past its end, and restarted
+    from its start at once, the rest of it, on screen ahead of the playhead, never heard."""
+    from stemgui.ui.player import Player
+
+    class Heard(NullOutput):  # heard: the frame after the last one played, as without DAC times
+        def heard_position(self):
+            return self.played_position()
+
+    player = Player(Timeline(), lambda *song: Heard(*song, blocksize=256))
+    player.load(make_stemset(), MixerState(NAMES))
+    player.set_speed(0.5)
+    player.toggle()
+    player.output.pump(RATE // 2)
+    heard, read = player.output.heard_position(), player.transport.position
+    assert read - heard > 200  # the song read ahead, not heard yet
+    start, end = heard - RATE // 4, heard + 100
+    player.set_loop(start, end)
+    player.output.pump(64)
+    # on from the frame heard to the loop's end, then round it: not back to its start at once
+    assert heard < player.output.played_position() <= end
+    player.output.pump(RATE // 4)
+    assert player.output.laps == 1 and player.transport.loop == (start, end)
+    player.unload()
+
+
+def test_a_loop_ending_before_what_was_sent_starts_again_when_that_has_played(qtbot):
+    """A device plays what it was sent a latency later: a loop ending after the frame it
+    plays but before what it was sent cannot play to its end first; slower, the stretcher
+    sent the transport back to what was sent, past the loop's end, and it played on to the
+    song's end before going round."""
+    from stemgui.ui.player import Player
+
+    class Late(NullOutput):  # 300 frames of latency after what was sent
+        def heard_position(self):
+            sent = self.played_position()
+            return None if sent is None else sent - 300
+
+    player = Player(Timeline(), lambda *song: Late(*song, blocksize=256))
+    player.load(make_stemset(), MixerState(NAMES))
+    player.set_speed(0.5)
+    player.toggle()
+    player.output.pump(RATE // 2)
+    sent = player.output.played_position()
+    start, end = sent - RATE // 4, sent - 100  # the frame heard inside it, what was sent past it
+    player.set_loop(start, end)
+    player.output.pump(64)
+    assert start <= player.output.played_position() < start + 100
+    player.unload()
+
+
+def test_a_loop_set_just_past_the_transport_at_speed_1_wraps_as_its_end_is_sent(qtbot):
+    """At the song's pace what the transport sent is on its way to the speakers, and the
+    loop starts again after it: read past the loop's end, it is sent back to its start."""
+    from stemgui.ui.player import Player
+
+    class Late(NullOutput):
+        def heard_position(self):
+            return max(self.transport.position - 300, 0)
+
+    player = Player(Timeline(), lambda *song: Late(*song, blocksize=256))
+    player.load(make_stemset(), MixerState(NAMES))
+    player.toggle()
+    player.output.pump(RATE)
+    player.set_loop(RATE - 1000, RATE - 100)  # heard inside it, sent past its end
+    assert player.transport.position == RATE - 1000
+    player.set_loop(RATE - 3000, RATE - 2000)  # heard after it: into it
+    assert player.transport.position == RATE - 3000
+    player.output.pump(500)
+    player.set_loop(RATE - 2600, RATE + 500)  # heard before it, sent into it: plays on into it
+    assert player.transport.position == RATE - 2500
+    player.unload()
+
+
 def test_a_drag_shorter_than_the_shortest_loop_loops_the_shortest(qtbot, settings_store, tmp_path):
     outputs = []
     win = _null_window(qtbot, settings_store, outputs)
