@@ -37,7 +37,8 @@ position the device plays, and each beat the click finds, is known as at speed 1
 
 Changing the speed takes effect at the next half window. Back at speed 1 the last window's
 second half plays whole, the transport goes back to the song frame after it (the one heard, not
-the one the transport had run ahead to) and the renderer goes on from there without a cut;
+the one the transport had run ahead to; the song's end where it ends inside it, its last frames
+told as they play) and the renderer goes on from there without a cut;
 unless the transport was sought meanwhile (a seek, stop and play): then the window fades out and
 the renderer fades in where the transport was sent.
 
@@ -295,9 +296,11 @@ class Stretcher:
                 runs.append((offset, song + a - index, b - a, round((b - start) * scale) - offset))
         self._ready_runs = runs
 
-    def _song_at(self, at: int) -> int | None:
-        """The song frame of ``_input[at]``, or None (silence)."""
-        return song_frame(self._runs, self._base + at)
+    def _last_song(self, start: int, stop: int) -> int | None:
+        """The song frame of the last input index in [start, stop) that has one, or None
+        (silence throughout)."""
+        index = max((min(w + n, stop) - 1 for w, _, n in self._runs if w < stop), default=-1)
+        return song_frame(self._runs, index) if index >= start else None
 
     # --- pause, stop and seek ---------------------------------------------------------------
 
@@ -356,7 +359,8 @@ class Stretcher:
         Paused, or sought since the last input was read, the window fades out instead and the
         renderer starts where the transport is: the seek is not undone."""
         self._handing_over = True
-        last = self._song_at(self._previous + self.size - 1 - self._base)
+        # the song may end inside it (read to its end): its last frame, not the window's
+        last = self._last_song(self._previous + self.hop, self._previous + self.size)
         at = self._previous + self.hop - self._base
         transport = self.renderer.transport
         if last is None or self._interrupted() or not getattr(transport, "playing", False):

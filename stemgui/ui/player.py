@@ -222,12 +222,17 @@ class Player(QObject):
 
     def set_loop(self, start: int, end: int) -> None:
         """Loop frames [start, end) and turn the loop on (a region shorter than the transport's
-        ``MIN_LOOP_SECONDS`` is lengthened to it, and drawn so)."""
-        if self.transport is not None and end > start:
-            self.transport.set_loop(start, end, enabled=True)
-            start, end = self.transport.loop
-            if not start <= self.transport.position < end:
-                self.transport.seek(start)
+        ``MIN_LOOP_SECONDS`` is lengthened to it, and drawn so); the playhead jumps to its start
+        unless what is sent to the device goes on into it (slower or faster the transport reads
+        ahead, ~55 ms of song, and the stretcher sends it back to what it sent)."""
+        transport = self.transport
+        if transport is not None and end > start:
+            transport.set_loop(start, end, enabled=True)
+            (start, end), position = transport.loop, transport.position
+            stretched = transport.playing and (self.speed != 1.0 or self.semitones != 0)
+            sent = getattr(self.output, "played_position", lambda: None)() if stretched else None
+            if not (start <= position < end or (sent is not None and start <= sent < end)):
+                transport.seek(start)
             self.poll()
 
     def set_loop_enabled(self, enabled: bool) -> None:

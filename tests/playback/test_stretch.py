@@ -442,3 +442,30 @@ def test_a_lap_counts_when_the_wrap_plays_not_when_it_is_read(speed, semitones):
         assert any(song == RATE for song, _ in runs)  # the block that plays the wrap
         runs.clear()
     assert output.laps == 3
+
+
+@pytest.mark.parametrize("start", [8000, 12000])
+@pytest.mark.parametrize("left", [0, 1500, 3000, 5000])
+def test_back_at_speed_one_as_the_song_ends_its_last_frames_are_told_and_it_ends_there(left, start):
+    """150 % -> 100 % with the song's end inside the last window: the window played out
+    without saying which song frames it played (the last ~500 frames never reached the
+    playhead or the click), and the song ended a block after its last frame played."""
+    output, transport = player()
+    output.transposer.speed = 1.5
+    transport.seek(transport.frames - start)
+    transport.play()
+    out = np.empty((256, 2), np.float32)
+    runs = []
+    while transport.frames - transport.position > left:
+        output.render(out, lambda offset, song, count: runs.append((song, count)))
+    output.transposer.speed = 1.0
+    played: list[tuple[int, int]] = []
+    for _ in range(100):
+        played.clear()
+        output.render(out, lambda offset, song, count: played.append((song, count)))
+        runs += played
+        if not transport.playing:
+            break
+    assert transport.ends == 1
+    assert max(song + count for song, count in runs) == transport.frames
+    assert any(song + count == transport.frames for song, count in played)  # ends as it plays

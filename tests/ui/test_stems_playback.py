@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 
 from stemgui.playback.null_output import NullOutput
 from stemgui.playback.renderer import FADE_SECONDS
@@ -307,6 +307,81 @@ def test_a_long_song_s_pages_away_from_the_playhead_leave_memory(qtbot, tmp_path
         player.poll()
     assert resident(array, 5 * RATE, 15 * RATE) == 1.0
     assert resident(array, 16 * RATE, 28 * RATE) == 0.0
+    player.unload()
+
+
+def test_a_loop_ending_just_past_the_frame_heard_plays_on_to_its_end(qtbot):
+    """Slower, the transport reads the song ahead of what is heard (the stretcher's windows):
+    a loop ending between the two was judged from the transport, past its end, and restarted
+    from its start at once, the rest of it, on screen ahead of the playhead, never heard."""
+    from stemgui.ui.player import Player
+
+    class Heard(NullOutput):  # heard: the frame after the last one played, as without DAC times
+        def heard_position(self):
+            return self.played_position()
+
+    player = Player(Timeline(), lambda *song: Heard(*song, blocksize=256))
+    player.load(make_stemset(), MixerState(NAMES))
+    player.set_speed(0.5)
+    player.toggle()
+    player.output.pump(RATE // 2)
+    heard, read = player.output.heard_position(), player.transport.position
+    assert read - heard > 200  # the song read ahead, not heard yet
+    start, end = heard - RATE // 4, heard + 100
+    player.set_loop(start, end)
+    player.output.pump(64)
+    # on from the frame heard to the loop's end, then round it: not back to its start at once
+    assert heard < player.output.played_position() <= end
+    player.output.pump(RATE // 4)
+    assert player.output.laps == 1 and player.transport.loop == (start, end)
+    player.unload()
+
+
+def test_a_loop_ending_before_what_was_sent_starts_again_when_that_has_played(qtbot):
+    """A device plays what it was sent a latency later: a loop ending after the frame it
+    plays but before what it was sent cannot play to its end first; slower, the stretcher
+    sent the transport back to what was sent, past the loop's end, and it played on to the
+    song's end before going round."""
+    from stemgui.ui.player import Player
+
+    class Late(NullOutput):  # 300 frames of latency after what was sent
+        def heard_position(self):
+            sent = self.played_position()
+            return None if sent is None else sent - 300
+
+    player = Player(Timeline(), lambda *song: Late(*song, blocksize=256))
+    player.load(make_stemset(), MixerState(NAMES))
+    player.set_speed(0.5)
+    player.toggle()
+    player.output.pump(RATE // 2)
+    sent = player.output.played_position()
+    start, end = sent - RATE // 4, sent - 100  # the frame heard inside it, what was sent past it
+    player.set_loop(start, end)
+    player.output.pump(64)
+    assert start <= player.output.played_position() < start + 100
+    player.unload()
+
+
+def test_a_loop_set_just_past_the_transport_at_speed_1_wraps_as_its_end_is_sent(qtbot):
+    """At the song's pace what the transport sent is on its way to the speakers, and the
+    loop starts again after it: read past the loop's end, it is sent back to its start."""
+    from stemgui.ui.player import Player
+
+    class Late(NullOutput):
+        def heard_position(self):
+            return max(self.transport.position - 300, 0)
+
+    player = Player(Timeline(), lambda *song: Late(*song, blocksize=256))
+    player.load(make_stemset(), MixerState(NAMES))
+    player.toggle()
+    player.output.pump(RATE)
+    player.set_loop(RATE - 1000, RATE - 100)  # heard inside it, sent past its end
+    assert player.transport.position == RATE - 1000
+    player.set_loop(RATE - 3000, RATE - 2000)  # heard after it: into it
+    assert player.transport.position == RATE - 3000
+    player.output.pump(500)
+    player.set_loop(RATE - 2600, RATE + 500)  # heard before it, sent into it: plays on into it
+    assert player.transport.position == RATE - 2500
     player.unload()
 
 
@@ -1125,7 +1200,7 @@ def test_playing_a_song_being_separated_waits_for_it_and_not_after_a_cancel(
     job.stemset.frames_ready = RATE // 2
     outputs[-1].pump(RATE // 4)
     win.player.poll()
-    assert win.transport_bar.position.text() == "0:00.2 / 0:04.0"  # plays what is there
+    assert win.transport_bar.position.text() == "0:00.3 / 0:04.0"  # plays what is there (0.25 s)
     outputs[-1].pump(RATE)
     assert transport.playing and transport.position == RATE // 2
     job.state = JobState.CANCELLED  # the rest will not come: it plays on (silence) to the end
@@ -1251,6 +1326,21 @@ def test_a_session_is_kept_with_whole_paths_and_damaged_gains_are_mended(
     assert restored_strip([1e9]) == StemControl(12.0)
     assert restored_strip(["loud", 0, 0]) == StemControl()
     assert restored_strip([0.0, "false", "no"]) == StemControl()
+
+
+def test_a_fractional_gain_kept_is_played_as_its_slider_shows_it(qtbot):
+    """A session's 2.5 dB (hand-edited, or older) played 2.5 dB while the slider showed +2."""
+    from stemgui.stems.mixer import restored_strip
+    from stemgui.ui.stemview import StemRow
+
+    mixer = MixerState(NAMES)
+    strips = {"drums": [2.5], "bass": [-7.4], "other": [-3.5], "vocals": [11.6]}
+    mixer.take_controls({name: restored_strip(strip) for name, strip in strips.items()})
+    for name, shown in (("drums", 3), ("bass", -7), ("other", -3), ("vocals", 12)):
+        row = StemRow(name, QColor("red"), Timeline(), mixer)
+        qtbot.addWidget(row)
+        assert row.gain.value() == shown and mixer.control(name).gain_db == shown
+        assert row.gain_label.text() == f"{shown:+d} dB".replace("-", "\u2212")
 
 
 def test_removing_another_song_leaves_the_one_playing(qtbot, settings_store, tmp_path):

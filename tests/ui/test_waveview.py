@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
-from stemgui.ui.clock import clock
+from stemgui.ui.clock import clock, loop_times
 from stemgui.ui.time_ruler import tick_label, tick_step
 from stemgui.ui.timeline import Timeline
 from stemgui.ui.waveview import envelope_columns
@@ -73,6 +73,13 @@ def test_times_round_as_a_whole_and_never_read_60_seconds():
     assert clock(0.04) == "0:00.0" and clock(-1.0) == "0:00.0"
     assert clock(125.25, 0) == "2:05" and clock(119.6, 0) == "2:00"
     assert clock(3600.0) == "60:00.0"
+
+
+def test_a_half_rounds_up_as_a_clock_reads():
+    """round() took a half to even: a 0.05 s song read "0:00.0 / 0:00.0"."""
+    assert clock(0.05) == "0:00.1" and clock(0.25) == "0:00.3" and clock(0.15) == "0:00.2"
+    assert clock(2.5, 0) == "0:03" and clock(59.95) == "1:00.0" and clock(0.005, 2) == "0:00.01"
+    assert loop_times(1.0, 1.25) == ("0:01.0–0:01.3", "0.3 s")
     assert tick_label(59.96, 0.5) == "1:00.0" and tick_label(59.6, 5) == "1:00"
 
 
