@@ -139,6 +139,8 @@ class ExportRunner(QObject):
         cancelled(message): ``cancel()`` stopped the export; what was written and what not.
         declined(): the user chose Cancel when asked about existing files; nothing was written.
         running(on): whether any export is running now (File ▸ Cancel export).
+        mended(): an export begun after the last ``failed`` wrote its files: that failure is
+            mended (one still running when it was said mends nothing: its banner stays).
     """
 
     started = Signal(str)
@@ -149,11 +151,14 @@ class ExportRunner(QObject):
     cancelled = Signal(str)
     declined = Signal()
     running = Signal(bool)
+    mended = Signal()
 
     def __init__(self, ask: Callable[[str], Existing], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ask = ask
         self.tasks: list[ExportTask] = []
+        self._failures = 0  # how many times ``failed`` was emitted
+        self.failed.connect(self._count_failure)
 
     def start(
         self, job: Any, request: Any, on_written: Callable[[], None] | None = None
@@ -190,6 +195,7 @@ class ExportRunner(QObject):
             self.failed.emit("; ".join(failure.removeprefix(title) for failure in failures))
             return None
         task = ExportTask(confirmed)
+        failures_before = self._failures
         total = len(songs)
         written = [0, 0]  # songs, files
         song = ["", -1]  # what is being written, the percent said last
@@ -211,6 +217,8 @@ class ExportRunner(QObject):
             if written[0] == 1 and on_written is not None:
                 on_written()
             self.finished.emit(job, paths)
+            if self._failures == failures_before:
+                self.mended.emit()
 
         def failed(title: str, message: str) -> None:
             if batch:
@@ -251,6 +259,9 @@ class ExportRunner(QObject):
         self.started.emit(counted(len(confirmed), "song") if batch else confirmed[0][0].title)
         task.start()
         return task
+
+    def _count_failure(self, _message: str) -> None:
+        self._failures += 1
 
     def cancel(self) -> None:
         """Stop every running export at its next block (File ▸ Cancel export): the songs
