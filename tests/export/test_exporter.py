@@ -380,9 +380,10 @@ def test_a_folder_that_cannot_be_made_says_what_to_do(tmp_path, stems, monkeypat
     monkeypatch.setattr(Path, "mkdir", read_only)  # a song on a read-only disk
     with pytest.raises(ExportError) as caught:
         export(stems, ExportRequest(folder=tmp_path), "t", "m")
-    # was "could not be written: Read-only file system", and nothing about what to do
+    # was "could not be written: Read-only file system", and nothing about what to do; then
+    # it named the folder it could not make (m/t), whose permissions cannot be changed
     assert caught.value.reason == (
-        f"could not be written: the folder {tmp_path / 'm' / 't'} is not writable; "
+        f"could not be written: the folder {tmp_path} is not writable; "
         "choose another folder or change its permissions"
     )
 
@@ -681,8 +682,8 @@ def test_a_folder_that_cannot_be_entered_is_said_not_writable(tmp_path, stems, m
     assert plan(request, NAMES, "t", "m")[0] == ("drums", locked / "stems/m/t/drums.wav")
     with pytest.raises(ExportError) as caught:
         export(stems, request, "t", "m")
-    assert caught.value.reason == (
-        f"could not be written: the folder {locked / 'stems/m/t'} is not writable; "
+    assert caught.value.reason == (  # the one that refused, not those to be made in it
+        f"could not be written: the folder {locked} is not writable; "
         "choose another folder or change its permissions"
     )
 
