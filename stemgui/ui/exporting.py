@@ -57,6 +57,7 @@ class ExportTask(QObject):
         self.songs = [
             (job, job.stemset, replace(request, analysis=job.analysis)) for job, request in songs
         ]
+        self.ended_songs = 0  # songs done, failed or cancelled (on the task's thread)
         self._stop = threading.Event()
         self._cancel = threading.Event()  # looked at by the exporter before every block
         self._thread = threading.Thread(target=self._run, name="stemgui-export", daemon=True)
@@ -79,6 +80,12 @@ class ExportTask(QObject):
         """``cancel()`` was called."""
         return self._cancel.is_set()
 
+    @property
+    def songs_left(self) -> list[tuple[Any, Any, Any]]:
+        """The (job, stemset, request) of the songs not ended yet: the one being written and
+        those after it."""
+        return self.songs[self.ended_songs :]
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the task has ended; True if it has."""
         self._thread.join(timeout)
@@ -93,6 +100,7 @@ class ExportTask(QObject):
                     break
                 self.song_started.emit(index, len(self.songs), job.title)
                 self._write(job, stemset, request)
+                self.ended_songs = index
         finally:
             self.ended.emit()
 
@@ -184,7 +192,8 @@ class ExportRunner(QObject):
         Returns the running task, or None when nothing is written: no song can be (``failed``)
         or the user cancelled when asked about existing files (``declined``).
         """
-        running = [(job, request) for task in self.tasks for job, _stems, request in task.songs]
+        # the songs a running batch has written already are files like any others
+        running = [(job, req) for task in self.tasks for job, _stems, req in task.songs_left]
         confirmed, failures, kept = confirm_targets(songs, self.ask, running)
         if confirmed is None:
             self.declined.emit()

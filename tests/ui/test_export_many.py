@@ -339,3 +339,36 @@ def test_a_failure_said_while_another_export_runs_stays_when_that_one_ends(
     win.menu_bar.export_action.trigger()
     wait_export(qtbot, win)
     assert not win.banner.isVisibleTo(win)
+
+
+def test_a_song_an_export_all_has_written_already_can_be_exported_again_meanwhile(
+    qtbot, win, tmp_path, monkeypatch
+):
+    """An album exported with Export all; while its last song was written, its first song
+    (done already) exported again was refused: "the export still running writes this file
+    too", as if the batch were still to write it."""
+    first, last = add_done(win, tmp_path / "a.wav"), add_done(win, tmp_path / "b.wav")
+    real = exporter.export
+    going, reached = threading.Event(), threading.Event()
+
+    def export(stemset, request, track, model, on_progress, cancel):
+        if track == last.path and not going.is_set():
+            reached.set()
+            assert going.wait(10)
+        return real(stemset, request, track, model, on_progress, cancel)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.menu_bar.export_all_action.trigger()
+    qtbot.waitUntil(reached.is_set, timeout=20_000)
+    asked = []
+    win.exports.ask_existing = lambda message: asked.append(message) or Existing.REPLACE
+    win.select_for_the_user(first)
+    win.menu_bar.export_action.trigger()  # a.wav's files are there: asked about, replaced
+    qtbot.waitUntil(lambda: len(win.exporter.tasks) == 1, timeout=20_000)
+    assert "the export still running" not in win.message
+    assert len(asked) == 1 and str(tmp_path / "a" / "drums.wav") in asked[0]
+    going.set()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 4
+    assert len(list((tmp_path / "b").iterdir())) == 4
