@@ -248,9 +248,12 @@ class ExportRunner(QObject):
                     + "; ".join(failures)
                 )
             if stopped:
-                rest = f"{cut[0]} and the rest" if cut else "the rest"
+                left = cut[:1]  # the song stopped in the middle, and those not begun
+                if written[0] + len(failures) + len(cut) < total:
+                    left.append("the rest")
                 self.cancelled.emit(
-                    f"{written[0]} of {counted(total, 'song')} exported; {rest} left out"
+                    f"{written[0]} of {counted(total, 'song')} exported; "
+                    f"{' and '.join(left)} left out"
                     if batch
                     else "no file was written"
                 )

@@ -372,3 +372,23 @@ def test_a_song_an_export_all_has_written_already_can_be_exported_again_meanwhil
     wait_export(qtbot, win)
     assert len(list((tmp_path / "a").iterdir())) == 4
     assert len(list((tmp_path / "b").iterdir())) == 4
+
+
+def test_a_batch_cancelled_in_its_last_song_names_no_rest(qtbot, win, tmp_path, monkeypatch):
+    """It said "b.wav and the rest left out" when b.wav was the last song: there was no rest."""
+    last = [add_done(win, tmp_path / f"{name}.wav") for name in ("a", "b")][-1]
+    real = exporter.export
+
+    def export(stemset, request, track, model, on_progress, cancel):
+        if track == last.path:
+            cancel.set()  # as File ▸ Cancel export does, once its first block is read
+        return real(stemset, request, track, model, on_progress, cancel)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.menu_bar.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 4 and not (tmp_path / "b").exists()
+    assert win.statusBar().currentMessage() == (
+        "Export cancelled: 1 of 2 songs exported; b.wav left out."
+    )
