@@ -175,13 +175,17 @@ def clean_stale_parts(folder: str | os.PathLike[str], older_than: float = 0.0) -
     last is done, minutes for a long song's mp3s. That is kept for a day. (A process id of
     another machine writing to a shared folder, or of another container, reads as gone here:
     such a file is spared for ``older_than`` seconds only, as it was before ids were named.)
-    Returns the paths removed; a missing folder gives [].
+    Returns the paths removed; a missing folder, or one that cannot be read, gives [] (what
+    is written there next says why it cannot be).
     """
     folder = Path(folder)
     removed: list[Path] = []
     try:
         entries = list(folder.iterdir())
     except (FileNotFoundError, NotADirectoryError):
+        return removed
+    except OSError as error:  # another user's folder: no cleanup, and no traceback for it
+        logger.info("could not look for leftovers in %s: %s", folder, error)
         return removed
     now = time.time()
     for entry in entries:

@@ -281,8 +281,10 @@ def explain_write_error(path: Path, error: BaseException, elsewhere: str = ELSEW
     if code == errno.ENOSPC or _disk_nearly_full(path.parent):
         return f"could not be written: the disk is full; free some space or {elsewhere}"
     if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        # the one that refused: not the folders of the template still to be made in it
+        folder = next((p for p in path.parents if os.path.lexists(p)), path.parent)
         return (
-            f"could not be written: the folder {path.parent} is not writable; "
+            f"could not be written: the folder {folder} is not writable; "
             f"{elsewhere} or change its permissions"
         )
     # removed, or replaced by a file, meanwhile; libsndfile's "System error." has no errno

@@ -110,7 +110,7 @@ def template_parts(template: str, folder: Path | str = ".") -> list[str]:
         raise fail("it is empty; use for example " + repr(DEFAULT_TEMPLATE))
     if template.startswith(("/", "\\")) or _DRIVE.match(template):
         raise fail("it must be relative to the output folder")
-    parts = [p for p in _SEPARATORS.split(template) if p not in ("", ".")]
+    parts = _named_parts(template)
     if ".." in parts:
         raise fail("'..' would write outside the output folder")
     if not parts:
@@ -135,6 +135,12 @@ def template_parts(template: str, folder: Path | str = ".") -> list[str]:
     return parts
 
 
+def _named_parts(template: str) -> list[str]:
+    """The folder and file parts of ``template``, those with no name ("a//b", "./a", "a/")
+    left out."""
+    return [p for p in _SEPARATORS.split(template) if p not in ("", ".")]
+
+
 def template_keys(template: str) -> set[str]:
     """The keys a (checked) file name template fills in; ``{{stem}}`` is the text ``{stem}``."""
     return {field for _text, field, _spec, _conv in string.Formatter().parse(template) if field}
@@ -151,7 +157,7 @@ def check_extension(template: str, extension: str, folder: Path | str = ".") -> 
     Raises:
         ExportError: (about ``folder``) naming both and what to do.
     """
-    name = template.replace("\\", "/").rpartition("/")[2]
+    name = (_named_parts(template) or [""])[-1]  # "{stem}.{ext}/" names {stem}.{ext}
     if name.lower() in (".{ext}", f".{extension}"):  # written as "_wav", a name with none
         raise ExportError(
             folder,

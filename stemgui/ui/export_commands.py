@@ -66,6 +66,7 @@ class ExportCommands(QObject):
         self.exporter.finished.connect(self._exported)
         self.exporter.ended.connect(self._exported_songs)
         self.exporter.failed.connect(self._export_failed)
+        self.exporter.mended.connect(lambda: self.window.messages.clear("export"))
         self.exporter.cancelled.connect(
             lambda message: self.window.statusBar().showMessage(
                 f"Export cancelled: {message}.", 10_000
@@ -204,7 +205,6 @@ class ExportCommands(QObject):
             else "Nothing exported: every file exists already.",
             8000,
         )
-        self.window.messages.clear("export")
         self.window.update_buttons()
 
     def _exported_songs(

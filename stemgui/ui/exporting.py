@@ -57,6 +57,7 @@ class ExportTask(QObject):
         self.songs = [
             (job, job.stemset, replace(request, analysis=job.analysis)) for job, request in songs
         ]
+        self.ended_songs = 0  # songs done, failed or cancelled (on the task's thread)
         self._stop = threading.Event()
         self._cancel = threading.Event()  # looked at by the exporter before every block
         self._thread = threading.Thread(target=self._run, name="stemgui-export", daemon=True)
@@ -79,6 +80,12 @@ class ExportTask(QObject):
         """``cancel()`` was called."""
         return self._cancel.is_set()
 
+    @property
+    def songs_left(self) -> list[tuple[Any, Any, Any]]:
+        """The (job, stemset, request) of the songs not ended yet: the one being written and
+        those after it."""
+        return self.songs[self.ended_songs :]
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the task has ended; True if it has."""
         self._thread.join(timeout)
@@ -93,6 +100,7 @@ class ExportTask(QObject):
                     break
                 self.song_started.emit(index, len(self.songs), job.title)
                 self._write(job, stemset, request)
+                self.ended_songs = index
         finally:
             self.ended.emit()
 
@@ -139,6 +147,8 @@ class ExportRunner(QObject):
         cancelled(message): ``cancel()`` stopped the export; what was written and what not.
         declined(): the user chose Cancel when asked about existing files; nothing was written.
         running(on): whether any export is running now (File ▸ Cancel export).
+        mended(): an export begun after the last ``failed`` wrote its files: that failure is
+            mended (one still running when it was said mends nothing: its banner stays).
     """
 
     started = Signal(str)
@@ -149,11 +159,14 @@ class ExportRunner(QObject):
     cancelled = Signal(str)
     declined = Signal()
     running = Signal(bool)
+    mended = Signal()
 
     def __init__(self, ask: Callable[[str], Existing], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ask = ask
         self.tasks: list[ExportTask] = []
+        self._failures = 0  # how many times ``failed`` was emitted
+        self.failed.connect(self._count_failure)
 
     def start(
         self, job: Any, request: Any, on_written: Callable[[], None] | None = None
@@ -179,7 +192,8 @@ class ExportRunner(QObject):
         Returns the running task, or None when nothing is written: no song can be (``failed``)
         or the user cancelled when asked about existing files (``declined``).
         """
-        running = [(job, request) for task in self.tasks for job, _stems, request in task.songs]
+        # the songs a running batch has written already are files like any others
+        running = [(job, req) for task in self.tasks for job, _stems, req in task.songs_left]
         confirmed, failures, kept = confirm_targets(songs, self.ask, running)
         if confirmed is None:
             self.declined.emit()
@@ -190,6 +204,7 @@ class ExportRunner(QObject):
             self.failed.emit("; ".join(failure.removeprefix(title) for failure in failures))
             return None
         task = ExportTask(confirmed)
+        failures_before = self._failures
         total = len(songs)
         written = [0, 0]  # songs, files
         song = ["", -1]  # what is being written, the percent said last
@@ -211,6 +226,8 @@ class ExportRunner(QObject):
             if written[0] == 1 and on_written is not None:
                 on_written()
             self.finished.emit(job, paths)
+            if self._failures == failures_before:
+                self.mended.emit()
 
         def failed(title: str, message: str) -> None:
             if batch:
@@ -231,9 +248,12 @@ class ExportRunner(QObject):
                     + "; ".join(failures)
                 )
             if stopped:
-                rest = f"{cut[0]} and the rest" if cut else "the rest"
+                left = cut[:1]  # the song stopped in the middle, and those not begun
+                if written[0] + len(failures) + len(cut) < total:
+                    left.append("the rest")
                 self.cancelled.emit(
-                    f"{written[0]} of {counted(total, 'song')} exported; {rest} left out"
+                    f"{written[0]} of {counted(total, 'song')} exported; "
+                    f"{' and '.join(left)} left out"
                     if batch
                     else "no file was written"
                 )
@@ -251,6 +271,9 @@ class ExportRunner(QObject):
         self.started.emit(counted(len(confirmed), "song") if batch else confirmed[0][0].title)
         task.start()
         return task
+
+    def _count_failure(self, _message: str) -> None:
+        self._failures += 1
 
     def cancel(self) -> None:
         """Stop every running export at its next block (File ▸ Cancel export): the songs

@@ -380,9 +380,10 @@ def test_a_folder_that_cannot_be_made_says_what_to_do(tmp_path, stems, monkeypat
     monkeypatch.setattr(Path, "mkdir", read_only)  # a song on a read-only disk
     with pytest.raises(ExportError) as caught:
         export(stems, ExportRequest(folder=tmp_path), "t", "m")
-    # was "could not be written: Read-only file system", and nothing about what to do
+    # was "could not be written: Read-only file system", and nothing about what to do; then
+    # it named the folder it could not make (m/t), whose permissions cannot be changed
     assert caught.value.reason == (
-        f"could not be written: the folder {tmp_path / 'm' / 't'} is not writable; "
+        f"could not be written: the folder {tmp_path} is not writable; "
         "choose another folder or change its permissions"
     )
 
@@ -681,8 +682,8 @@ def test_a_folder_that_cannot_be_entered_is_said_not_writable(tmp_path, stems, m
     assert plan(request, NAMES, "t", "m")[0] == ("drums", locked / "stems/m/t/drums.wav")
     with pytest.raises(ExportError) as caught:
         export(stems, request, "t", "m")
-    assert caught.value.reason == (
-        f"could not be written: the folder {locked / 'stems/m/t'} is not writable; "
+    assert caught.value.reason == (  # the one that refused, not those to be made in it
+        f"could not be written: the folder {locked} is not writable; "
         "choose another folder or change its permissions"
     )
 
@@ -771,3 +772,32 @@ def test_a_folder_through_one_not_made_yet_makes_only_the_one_written_to(tmp_pat
     (tmp_path / "link").symlink_to(tmp_path / "b" / "c")  # a link that exists goes where it leads
     written = export(stems, replace(request, folder=tmp_path / "link" / ".." / "d"), "t", "m")
     assert written[0].resolve() == tmp_path / "b" / "d" / "drums.wav"
+
+
+def test_a_folder_that_cannot_be_read_is_said_not_writable(tmp_path, stems, monkeypatch):
+    """Looking in it for what a killed export left raised PermissionError out of ``export``:
+    the app said "unexpected error", the command line printed a traceback."""
+    import errno
+    from pathlib import Path
+
+    locked = tmp_path / "theirs"
+    locked.mkdir()
+    real_iterdir, real_mkdir = Path.iterdir, Path.mkdir
+
+    def refused(path):  # as for a user without the folder's read, write and x permissions
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    def iterdir(self):
+        return refused(self) if locked in (self, *self.parents) else real_iterdir(self)
+
+    def mkdir(self, *args, **kwargs):
+        return refused(self) if locked in self.parents else real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    with pytest.raises(ExportError) as caught:
+        export(stems, ExportRequest(folder=locked), "t", "m")
+    assert caught.value.reason == (
+        f"could not be written: the folder {locked} is not writable; "
+        "choose another folder or change its permissions"
+    )

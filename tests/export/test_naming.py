@@ -202,3 +202,16 @@ def test_a_template_without_track_gets_the_part_of_the_song_in_its_file_name(tmp
     assert long.name.endswith(f"x {label}.wav")  # the label and extension kept whole
     assert len(long.name.encode("utf-8")) <= MAX_NAME_BYTES
     assert render("{stem}", tmp_path, **VALUES, track_label=label).name.endswith(f" {label}")
+
+
+@pytest.mark.parametrize(
+    "template", ["{track}/{stem}.{ext}/", "{stem}.{ext}\\", "./{stem}.{ext}/."]
+)
+def test_a_separator_typed_after_the_file_name_is_left_out_as_between_folders(tmp_path, template):
+    """ "{track}/{stem}.{ext}/" was refused as having "no extension" (its empty last part),
+    while "{track}//{stem}.{ext}" wrote {track}/{stem}.{ext}: a part with no name is none."""
+    from stemgui.export.naming import check_extension
+
+    check_extension(template, "flac")
+    path = render(template, tmp_path, **VALUES)
+    assert path.suffix == f".{VALUES['ext']}" and path.parent.name in (tmp_path.name, "Song")

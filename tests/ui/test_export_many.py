@@ -300,3 +300,95 @@ def test_a_file_another_program_writes_meanwhile_is_said_in_the_app_s_words(
         "or export wrote this file meanwhile; export again and choose Replace"
     )
     assert (tmp_path / "a" / "vocals.wav").read_bytes() == b"a DAW's"
+
+
+def test_a_failure_said_while_another_export_runs_stays_when_that_one_ends(
+    qtbot, win, tmp_path, monkeypatch
+):
+    """Two songs exported one after the other, the second failing (a full disk) while the
+    first still wrote: the first's success took the second's failure out of the banner, and
+    nothing said any more that its files were never written."""
+    from stemgui.errors import ExportError
+
+    first, second = add_done(win, tmp_path / "a.wav"), add_done(win, tmp_path / "b.wav")
+    real = exporter.export
+    going = threading.Event()
+
+    def export(stemset, request, track, model, on_progress, cancel):
+        if track == second.path:
+            raise ExportError(request.folder, "could not be written: the disk is full")
+        assert going.wait(10)
+        return real(stemset, request, track, model, on_progress, cancel)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.select_for_the_user(first)
+    win.menu_bar.export_action.trigger()
+    win.select_for_the_user(second)
+    win.menu_bar.export_action.trigger()
+    qtbot.waitUntil(lambda: len(win.exporter.tasks) == 1, timeout=20_000)
+    said = f"Export failed: {tmp_path}: could not be written: the disk is full"
+    assert win.banner.isVisibleTo(win) and win.banner.text() == said
+    going.set()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 4
+    assert win.banner.isVisibleTo(win) and win.banner.text() == said  # still said
+    win.select_for_the_user(first)  # an export begun after it, that succeeds, mends it
+    monkeypatch.setattr(exporter, "export", real)
+    win.exports.ask_existing = lambda message: Existing.REPLACE
+    win.menu_bar.export_action.trigger()
+    wait_export(qtbot, win)
+    assert not win.banner.isVisibleTo(win)
+
+
+def test_a_song_an_export_all_has_written_already_can_be_exported_again_meanwhile(
+    qtbot, win, tmp_path, monkeypatch
+):
+    """An album exported with Export all; while its last song was written, its first song
+    (done already) exported again was refused: "the export still running writes this file
+    too", as if the batch were still to write it."""
+    first, last = add_done(win, tmp_path / "a.wav"), add_done(win, tmp_path / "b.wav")
+    real = exporter.export
+    going, reached = threading.Event(), threading.Event()
+
+    def export(stemset, request, track, model, on_progress, cancel):
+        if track == last.path and not going.is_set():
+            reached.set()
+            assert going.wait(10)
+        return real(stemset, request, track, model, on_progress, cancel)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.menu_bar.export_all_action.trigger()
+    qtbot.waitUntil(reached.is_set, timeout=20_000)
+    asked = []
+    win.exports.ask_existing = lambda message: asked.append(message) or Existing.REPLACE
+    win.select_for_the_user(first)
+    win.menu_bar.export_action.trigger()  # a.wav's files are there: asked about, replaced
+    qtbot.waitUntil(lambda: len(win.exporter.tasks) == 1, timeout=20_000)
+    assert "the export still running" not in win.message
+    assert len(asked) == 1 and str(tmp_path / "a" / "drums.wav") in asked[0]
+    going.set()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 4
+    assert len(list((tmp_path / "b").iterdir())) == 4
+
+
+def test_a_batch_cancelled_in_its_last_song_names_no_rest(qtbot, win, tmp_path, monkeypatch):
+    """It said "b.wav and the rest left out" when b.wav was the last song: there was no rest."""
+    last = [add_done(win, tmp_path / f"{name}.wav") for name in ("a", "b")][-1]
+    real = exporter.export
+
+    def export(stemset, request, track, model, on_progress, cancel):
+        if track == last.path:
+            cancel.set()  # as File ▸ Cancel export does, once its first block is read
+        return real(stemset, request, track, model, on_progress, cancel)
+
+    monkeypatch.setattr(exporter, "export", export)
+    accept_with(monkeypatch, lambda dialog: dialog.template.setText("{track}/{stem}.{ext}"))
+    win.menu_bar.export_all_action.trigger()
+    wait_export(qtbot, win)
+    assert len(list((tmp_path / "a").iterdir())) == 4 and not (tmp_path / "b").exists()
+    assert win.statusBar().currentMessage() == (
+        "Export cancelled: 1 of 2 songs exported; b.wav left out."
+    )
