@@ -107,8 +107,10 @@ class SongIntake(QObject):
         except ExportError:  # a template the export refuses too: the default one's stems only
             found, empty = find_tracks(given)
         stems = [e.folder for e in empty if e.stems]  # only stems exported there
-        bare = [e.folder for e in empty if not e.stems]
+        bare = [e.folder for e in empty if not e.stems and not e.unread]
         note = f"No audio or video files in {', '.join(map(str, bare))}." if bare else ""
+        # not "No audio or video files": another user's folder, say, that was never searched
+        note += "".join(f" {e.folder} {e.unread}." for e in empty if e.unread)
         if stems:  # it said there were no audio files in a folder full of them
             note += (
                 f" Only stems exported earlier in {', '.join(map(str, stems))}: they are not "
