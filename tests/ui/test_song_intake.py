@@ -32,3 +32,28 @@ def test_a_folder_given_that_cannot_be_read_is_said_so(window, songs, tmp_path, 
     assert window.statusBar().currentMessage() == (
         f"{theirs} cannot be read: permission denied; check its permissions."
     )
+
+
+def test_folders_inside_one_given_that_cannot_be_read_are_said_once(
+    window, songs, tmp_path, monkeypatch
+):
+    """A folder inside a library dropped that cannot be read was left out, said in the log
+    file alone: the queue held fewer songs than the library, and nothing said why. The status
+    bar says how many were left out, naming the first with why, once for the drop (a link to
+    the library, dropped with it, reaches the same folders)."""
+    album = songs[0].parent
+    for name in ("cd2", "cd3"):
+        (album / name).mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(album)
+    unreadable(monkeypatch, album / "cd2")
+    assert [job.path for job in window.add_paths([album])] == songs
+    said = f"{album / 'cd2'}, which cannot be read: permission denied; check its permissions."
+    assert window.statusBar().currentMessage() == f"Added 2 songs to the queue. Left out {said}"
+    unreadable(monkeypatch, album / "cd2", album / "cd3", link / "cd2", link / "cd3")
+    assert window.add_paths([album, link]) == []
+    assert window.statusBar().currentMessage() == (
+        "All 2 songs are already waiting or separating. Left out 2 folders, each named in the "
+        f"log file; the first, {album / 'cd2'}, cannot be read: permission denied; check its "
+        "permissions."
+    )
