@@ -4,6 +4,7 @@ the like left out unopened)."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -86,6 +87,23 @@ def unreadable_folder(error: OSError) -> str:
     if isinstance(error, PermissionError):
         return "cannot be read: permission denied; check its permissions"
     return f"cannot be read: {error.strerror or error}"
+
+
+def link_loop(path: str | os.PathLike[str]) -> str:
+    """Why ``path`` cannot be opened when a link on its way loops back on itself (ELOOP: "Too
+    many levels of symbolic links"), which link, and what to do: words that follow the path."""
+    todo = "give the folder or song it was meant for instead, or fix or remove the link"
+    parts = Path(path).parts
+    for end in range(1, len(parts) + 1):
+        link = Path(*parts[:end])
+        try:
+            os.stat(link)
+        except OSError as error:
+            if error.errno != errno.ELOOP:
+                break
+            loop = f"is a link that loops back on itself (to {os.readlink(link)}); {todo}"
+            return loop if end == len(parts) else f"cannot be reached: {link} {loop}"
+    return f"cannot be reached: a link on the way loops back on itself; {todo}"
 
 
 def is_special(path: str | os.PathLike[str]) -> bool:

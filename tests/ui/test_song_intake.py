@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from stemgui.ui.queue import JobState
 from tests.fakes import unreadable
+from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.song_window import model_window
 
 
@@ -56,4 +58,18 @@ def test_folders_inside_one_given_that_cannot_be_read_are_said_once(
         "All 2 songs are already waiting or separating. Left out 2 folders, each named in the "
         f"log file; the first, {album / 'cd2'}, cannot be read: permission denied; check its "
         "permissions."
+    )
+
+
+def test_a_link_that_loops_back_on_itself_is_said_so_with_what_to_do(qtbot, window, tmp_path):
+    """A folder dropped that loops back on itself through links failed as "cannot be read: Too
+    many levels of symbolic links", with nothing to do about it."""
+    loop = tmp_path / "loop"
+    loop.symlink_to("loop")
+    (job,) = window.add_paths([loop])
+    qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+    assert job.state is JobState.FAILED
+    assert job.reason == (
+        "is a link that loops back on itself (to loop); give the folder or song it was meant "
+        "for instead, or fix or remove the link"
     )
