@@ -454,6 +454,23 @@ def test_good_and_corrupt_track(tmp_path, model_file, capsys):
     assert "Traceback" in log and "bad.mp3" in log
 
 
+def test_a_link_that_loops_back_on_itself_is_said_so_with_what_to_do(tmp_path, model_file, capsys):
+    """A folder given that loops back on itself through links (a link to a link to it) said
+    "cannot be read: Too many levels of symbolic links", nothing to do about it: it says the
+    link loops, where to, and what to do, for a link on the way to a song too."""
+    os.symlink("b", tmp_path / "a")
+    os.symlink("a", tmp_path / "b")
+    (tmp_path / "album").symlink_to("album")
+    song = tmp_path / "album" / "one.wav"
+    assert cli.main(["a", str(song), "-n", str(model_file)]) == 1
+    todo = "give the folder or song it was meant for instead, or fix or remove the link"
+    assert error_lines(capsys.readouterr().err)[:2] == [
+        f"error: a: is a link that loops back on itself (to b); {todo}",
+        f"error: {song}: cannot be reached: {tmp_path / 'album'} is a link that loops back on "
+        f"itself (to album); {todo}",
+    ]
+
+
 def test_verbose_shows_the_traceback(tmp_path, model_file, capsys):
     bad = tmp_path / "bad.wav"
     bad.write_text("not audio at all")

@@ -21,6 +21,7 @@ time with the original, and a file cut short decodes what is there; both are rep
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ import numpy as np
 from stemgui.audio import _partial_reads, _pyav, _soundfile
 from stemgui.audio._gather import Allocate, Raw, in_ram, release_written
 from stemgui.audio.channels import convert_channels, wave_mask_roles
-from stemgui.audio.files import NOT_REGULAR_FILE, is_special
+from stemgui.audio.files import NOT_REGULAR_FILE, is_special, link_loop
 from stemgui.audio.resample import BlockResampler
 from stemgui.audio.sniff import not_audio_kind
 from stemgui.errors import DecodeError, NotAudioError
@@ -307,6 +308,8 @@ def _check_file(path: Path) -> bytes:
             path, "cannot be read: permission denied; check the file's permissions"
         ) from None
     except OSError as error:
+        if error.errno == errno.ELOOP:  # not "Too many levels of symbolic links": what to do
+            raise DecodeError(path, link_loop(path)) from None
         raise DecodeError(path, f"cannot be read: {error.strerror or error}") from error
     if not head:
         raise DecodeError(path, "is empty (0 bytes); the download or copy did not finish")

@@ -4,11 +4,12 @@ the like left out unopened)."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ NOT_REGULAR_FILE = "not a regular file (a named pipe, a socket or a device)"
 
 def find_audio_files(
     paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+    on_unread: Callable[[Path, str], None] | None = None,
 ) -> list[Path]:
     """Expand ``paths`` into the songs to process.
 
@@ -39,7 +41,8 @@ def find_audio_files(
     component by component, ignoring case ("cd1/02.mp3" < "cd2/01.mp3" < "Intro.mp3"). What a
     folder holds that is not a regular file (``is_special``: a named pipe, which a reader waits
     on for ever) is left out unopened, with a warning, and so is a folder that cannot be read
-    (another user's: ``unreadable_folder`` says why). The order of ``paths`` is kept and each
+    (another user's: ``unreadable_folder`` says why, to ``on_unread`` too, with the folder, for
+    a window to say it where the log file is not seen). The order of ``paths`` is kept and each
     file appears once, by the first path that reaches it (a link to it, or ``sub/../a.wav``, is
     the same file). A path that does not exist is kept, so that the caller reports it.
     """
@@ -47,9 +50,6 @@ def find_audio_files(
         paths = [paths]
     found: list[Path] = []
     seen: set[str] = set()
-
-    def left_out(error: OSError) -> None:  # os.walk skipped it without a word: its songs missed
-        logger.warning("%s: left out: %s", error.filename, unreadable_folder(error))
 
     def add(candidate: Path) -> None:
         key = os.path.realpath(candidate)  # the file: a link to it, or sub/../a.wav, is the same
@@ -63,11 +63,17 @@ def find_audio_files(
             add(path)
             continue
         matches = []
-        for root, dirs, files in os.walk(path, onerror=left_out):
+        unread: list[OSError] = []  # os.walk skips them without a word: their songs missed
+        for root, dirs, files in os.walk(path, onerror=unread.append):
             dirs[:] = [name for name in dirs if not name.startswith(".")]
             for name in files:
                 if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_EXTENSIONS:
                     matches.append(Path(root) / name)
+        for error in sorted(unread, key=lambda e: _sort_key(Path(e.filename).relative_to(path))):
+            why = unreadable_folder(error)
+            logger.warning("%s: left out: %s", error.filename, why)
+            if on_unread is not None:
+                on_unread(Path(error.filename), why)
         for match in sorted(matches, key=lambda p: _sort_key(p.relative_to(path))):
             if is_special(match):  # one named by itself is refused by decoding, in words
                 logger.warning("%s: left out: %s", match, NOT_REGULAR_FILE)
@@ -81,6 +87,23 @@ def unreadable_folder(error: OSError) -> str:
     if isinstance(error, PermissionError):
         return "cannot be read: permission denied; check its permissions"
     return f"cannot be read: {error.strerror or error}"
+
+
+def link_loop(path: str | os.PathLike[str]) -> str:
+    """Why ``path`` cannot be opened when a link on its way loops back on itself (ELOOP: "Too
+    many levels of symbolic links"), which link, and what to do: words that follow the path."""
+    todo = "give the folder or song it was meant for instead, or fix or remove the link"
+    parts = Path(path).parts
+    for end in range(1, len(parts) + 1):
+        link = Path(*parts[:end])
+        try:
+            os.stat(link)
+        except OSError as error:
+            if error.errno != errno.ELOOP:
+                break
+            loop = f"is a link that loops back on itself (to {os.readlink(link)}); {todo}"
+            return loop if end == len(parts) else f"cannot be reached: {link} {loop}"
+    return f"cannot be reached: a link on the way loops back on itself; {todo}"
 
 
 def is_special(path: str | os.PathLike[str]) -> bool:

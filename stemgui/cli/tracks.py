@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,7 +152,10 @@ def _stems_left_out(stems: Sequence[Path]) -> str:
 
 
 def find_tracks(
-    paths: Sequence[Path], exclude: Path | None = None, template: str = DEFAULT_TEMPLATE
+    paths: Sequence[Path],
+    exclude: Path | None = None,
+    template: str = DEFAULT_TEMPLATE,
+    on_unread: Callable[[Path, str], None] | None = None,
 ) -> tuple[list[Path], list[NoSongs]]:
     """The songs named by ``paths``, and the folders among them that hold none.
 
@@ -164,7 +167,8 @@ def find_tracks(
     stems of one export found together in a folder given, or one alone whose song is in the
     output folder (``_exported_stems``: of an output folder above, at or inside it, or beside
     each song). What a folder holds that is not a regular file is left out unopened, by
-    ``find_audio_files``; a folder given that cannot be read is a ``NoSongs`` that says why.
+    ``find_audio_files``; a folder given that cannot be read is a ``NoSongs`` that says why,
+    and one inside it is left out, said in a warning and to ``on_unread`` (folder, why).
     Each file appears once, in the order given.
     """
     from stemgui.audio.files import find_audio_files
@@ -182,7 +186,7 @@ def find_tracks(
         if is_dir and (unread := _unreadable(path)):  # not "no audio files in this folder"
             problems.append(NoSongs(path, unread=unread))
             continue
-        found = find_audio_files([path])
+        found = find_audio_files([path], on_unread)
         if is_dir:
             folder = real_path(path)
             exported = _exported_stems(found, written)

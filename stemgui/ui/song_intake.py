@@ -61,6 +61,15 @@ def _local_path(url: QUrl) -> Path:
     return Path(os.fsdecode(urllib.parse.unquote_to_bytes(encoded)))
 
 
+def _left_out(unread: list[tuple[Path, str]]) -> str:
+    """The status bar's words for the folders (folder, why) a search left out, as its warnings
+    say them: the first, and how many (each is in the log file)."""
+    first, why = unread[0]
+    if len(unread) == 1:
+        return f"Left out {first}, which {why}."
+    return f"Left out {len(unread)} folders, each named in the log file; the first, {first}, {why}."
+
+
 class SongIntake(QObject):
     """Queues the songs the user gives the window and selects the first when none is.
 
@@ -102,18 +111,28 @@ class SongIntake(QObject):
         template = window.settings.get(S.EXPORT_TEMPLATE)
         if not folder.is_absolute() and folder != Path():
             template = f"{folder.as_posix()}/{template}"
+        unread: dict[str, tuple[Path, str]] = {}  # by the folder: a link reaches it again
+
+        def left_out(found_in: Path, why: str) -> None:
+            unread.setdefault(os.path.realpath(found_in), (found_in, why))
+
+        exclude = folder if folder.is_absolute() else None
         try:
-            found, empty = find_tracks(given, folder if folder.is_absolute() else None, template)
+            found, empty = find_tracks(given, exclude, template, left_out)
         except ExportError:  # a template the export refuses too: the default one's stems only
-            found, empty = find_tracks(given)
+            found, empty = find_tracks(given, on_unread=left_out)
         stems = [e.folder for e in empty if e.stems]  # only stems exported there
-        bare = [e.folder for e in empty if not e.stems]
+        bare = [e.folder for e in empty if not e.stems and not e.unread]
         note = f"No audio or video files in {', '.join(map(str, bare))}." if bare else ""
+        # not "No audio or video files": another user's folder, say, that was never searched
+        note += "".join(f" {e.folder} {e.unread}." for e in empty if e.unread)
         if stems:  # it said there were no audio files in a folder full of them
             note += (
                 f" Only stems exported earlier in {', '.join(map(str, stems))}: they are not "
                 "queued as songs (open one by itself to separate it)."
             )
+        if unread:  # said in the log file alone, a library dropped came in short
+            note += f" {_left_out(list(unread.values()))}"
         note = note.strip()
         if not found:
             window.statusBar().showMessage(note or "No audio or video files found there.", 8000)
