@@ -38,6 +38,9 @@ MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MP3_SAMPLERATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 _BLOCK_FRAMES = 1 << 16
 _LOW_SPACE_BYTES = 1 << 20
+RIFF_BYTES = 1 << 32
+"""What a plain RIFF WAV holds: its sizes are 32-bit; past them a wav is written as RF64."""
+_WAV_HEADER_ROOM = 1 << 20  # a wav's header, its INFO tags (2000 bytes each) and ID3 chunk
 ELSEWHERE = "choose another folder"
 """What a write error says to do to write the file elsewhere (``explain_write_error``)."""
 
@@ -83,6 +86,17 @@ class AudioFormat:
         if self.kind == "mp3":
             return None
         return "FLOAT" if self.float else f"PCM_{self.bits}"
+
+
+def major_format(fmt: AudioFormat, channels: int, frames: int) -> str:
+    """libsndfile's major format for ``frames`` frames of ``channels`` in ``fmt`` (wav or
+    flac): "FLAC"; "WAV", the most widely read, while the file stays under the 4 GiB its RIFF
+    sizes hold (``RIFF_BYTES``); "RF64" (EBU Tech 3306) past them, where libsndfile's WAV
+    says 4 GiB and readers lose the rest (32-bit float stereo at 44.1 kHz: about 3.4 hours)."""
+    if fmt.kind != "wav":
+        return fmt.kind.upper()
+    samples = channels * frames * fmt.bits // 8
+    return "RF64" if samples + _WAV_HEADER_ROOM > RIFF_BYTES else "WAV"
 
 
 def mp3_max_bitrate(samplerate: int) -> int:
@@ -141,7 +155,9 @@ def write_audio(
         for start in range(0, samples.shape[1], _BLOCK_FRAMES)
     )
     with encoding(path, overwrite, part) as written:
-        write_encoded_blocks(written, blocks, samples.shape[0], samplerate, fmt, tags)
+        write_encoded_blocks(
+            written, blocks, samples.shape[0], samplerate, fmt, tags, frames=samples.shape[1]
+        )
     logger.info("wrote %s (%s, %d frames)", path, fmt.kind, samples.shape[1])
     return path
 
@@ -216,9 +232,12 @@ def write_encoded_blocks(
     samplerate: int,
     fmt: AudioFormat,
     tags: Mapping[str, str] | None = None,
+    *,
+    frames: int,
 ) -> None:
     """Write (channels, n) blocks in order in ``fmt``, with ``tags``: mp3 through LAME, the
     rest through libsndfile, quantising integer formats ourselves (saturating, rounded).
+    ``frames``: how many the blocks hold, which makes a wav RF64 or not (``major_format``).
     Shared by ``write_audio`` and ``stream.write_blocks``."""
     if fmt.kind == "mp3":
         from stemgui.audio import _mp3
@@ -240,7 +259,7 @@ def write_encoded_blocks(
             mode="w",
             samplerate=samplerate,
             channels=channels,
-            format=fmt.kind.upper(),
+            format=major_format(fmt, channels, frames),
             subtype=fmt.subtype,
             closefd=False,
         ) as handle,

@@ -56,21 +56,24 @@ def id3_tag(tags: Mapping[str, str]) -> bytes:
 
 
 def append_id3_chunk(path: str | os.PathLike[str], tags: Mapping[str, str]) -> bool:
-    """Add an "id3 " chunk holding ``id3_tag(tags)`` at the end of the RIFF WAV file ``path``
-    and count it in the RIFF size; False (the file as it was, logged) when the file is not a
-    plain RIFF WAV (RF64) or the chunk would take it past 4 GiB. Raises OSError."""
+    """Add an "id3 " chunk holding ``id3_tag(tags)`` at the end of the WAV file ``path`` and
+    count it in the RIFF size (an RF64's, past 4 GiB, in its "ds64" chunk: EBU Tech 3306);
+    False (the file as it was, logged) when the file is no WAV, or a RIFF one the chunk would
+    take past 4 GiB. Raises OSError."""
     tag = id3_tag(tags)
     chunk = b"id3 " + struct.pack("<I", len(tag)) + tag + b"\x00" * (len(tag) % 2)
     with open(path, "r+b") as file:
-        head = file.read(12)
+        head = file.read(16)
         size = file.seek(0, os.SEEK_END)
-        if head[:4] != b"RIFF" or head[8:12] != b"WAVE" or size + len(chunk) - 8 >= 1 << 32:
-            logger.info("%s: no room for an ID3 chunk (not a RIFF WAV under 4 GiB)", path)
+        rf64 = head[:4] == b"RF64" and head[12:16] == b"ds64"
+        riff = head[:4] == b"RIFF" and size + 1 + len(chunk) - 8 < 1 << 32  # (+ a pad byte)
+        if head[8:12] != b"WAVE" or not (riff or rf64):
+            logger.info("%s: no room for an ID3 chunk (not a WAV, or 4 GiB of RIFF)", path)
             return False
         if size % 2:  # chunks start on even bytes
             chunk = b"\x00" + chunk
         file.write(chunk)
-        file.seek(4)
-        file.write(struct.pack("<I", size + len(chunk) - 8))
+        file.seek(20 if rf64 else 4)  # the ds64's first field, or the RIFF header's
+        file.write(struct.pack("<Q" if rf64 else "<I", size + len(chunk) - 8))
     logger.debug("%s: ID3 tag of %d bytes added", Path(path).name, len(tag))
     return True

@@ -126,7 +126,9 @@ def write_blocks(
             yield block / scale if fmt.clip == "rescale" else encode.apply_clip(block, fmt.clip)
 
     with encode.encoding(path, overwrite, part, elsewhere) as written:
-        encode.write_encoded_blocks(written, blocks(), channels, samplerate, fmt, tags)
+        encode.write_encoded_blocks(
+            written, blocks(), channels, samplerate, fmt, tags, frames=frames
+        )
     if bad:
         logger.warning("%s: %d NaN or infinite samples written as silence", path, bad)
     logger.info("wrote %s (%s, %d frames, in blocks)", path, fmt.kind, frames)

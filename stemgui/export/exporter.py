@@ -62,8 +62,8 @@ class ExportRequest:
         mix_gains: when not None, also write the mix being heard, rendered by
             ``stemgui.stems.mixer.render_mix(stemset, mix_gains)``, under the stem name
             ``mix_name``.
-        two_stems: a stem name: write that stem and ``no_<stem>`` (the sum of the others);
-            ``stems`` is then ignored.
+        two_stems: a stem name: write that stem and ``no_<stem>`` (the sum of the others;
+            silence for a song in one stem); ``stems`` is then ignored.
         fmt: the ``AudioFormat`` (wav 16/24/32f, flac, mp3); default 16-bit wav.
         template: the file name template (see ``stemgui.export.naming``).
         overwrite: replace existing files; otherwise any existing target refuses the export.

@@ -61,8 +61,9 @@ def readers_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable]:
         others = [readers[n] for n in names if n != request.two_stems]
 
         def rest(start: int, stop: int) -> np.ndarray:
-            total = others[0](start, stop).copy()
-            for read in others[1:]:
+            # the sum of no stem (a song in one stem) is silence, as ``sources_of`` makes it
+            total = np.zeros(stemset.data[0, :, start:stop].shape, np.float32)
+            for read in others:
                 total += read(start, stop)
             return total
 

@@ -137,7 +137,9 @@ class ExportRunner(QObject):
     Signals:
         started(what): writing began: the song's title, or "12 songs".
         progress(message): how far the export is, each time its percent changes
-            ("Exporting 3 of 12: title… 45%", the song's percent; "Exporting title… 45%").
+            ("Exporting 3 of 12: title… 45%", the song's percent; "Exporting title… 45%");
+            with exports running at once, one percent for all their songs ("Exporting 5
+            songs… 45%") rather than each one's in turn.
         finished(job, paths): the files written for ``job``.
         failed(message): why an export did not happen or did not complete, in words; for a
             batch, once at the end, naming each song that failed.
@@ -166,6 +168,9 @@ class ExportRunner(QObject):
         self.ask = ask
         self.tasks: list[ExportTask] = []
         self._failures = 0  # how many times ``failed`` was emitted
+        # each running task's song being written: (what, songs ended before it, its fraction)
+        self._writing: dict[ExportTask, tuple[str, int, float]] = {}
+        self._said = ""  # the progress said last
         self.failed.connect(self._count_failure)
 
     def start(
@@ -207,18 +212,17 @@ class ExportRunner(QObject):
         failures_before = self._failures
         total = len(songs)
         written = [0, 0]  # songs, files
-        song = ["", -1]  # what is being written, the percent said last
         cut: list[str] = []  # the song a cancel stopped in the middle
 
         def song_started(index: int, count: int, title: str) -> None:
-            song[:] = [f"{index} of {count}: {title}" if batch else title, -1]
-            progress(0.0)
+            what = f"{index} of {count}: {title}" if batch else title
+            self._writing[task] = (what, index - 1, 0.0)
+            self._say_progress()
 
         def progress(fraction: float) -> None:
-            percent = int(fraction * 100)
-            if percent != song[1]:
-                song[1] = percent
-                self.progress.emit(f"Exporting {song[0]}… {percent}%")
+            if task in self._writing:
+                self._writing[task] = (*self._writing[task][:2], fraction)
+                self._say_progress()
 
         def done(job: Any, paths: list[Path]) -> None:
             written[0] += 1
@@ -237,7 +241,9 @@ class ExportRunner(QObject):
 
         def ended() -> None:
             self.tasks.remove(task)
+            self._writing.pop(task, None)
             if not self.tasks:
+                self._said = ""  # the next export says its 0 %
                 self.running.emit(False)
             stopped = task.cancelling and written[0] + len(failures) < total
             if not batch and not stopped:
@@ -271,6 +277,20 @@ class ExportRunner(QObject):
         self.started.emit(counted(len(confirmed), "song") if batch else confirmed[0][0].title)
         task.start()
         return task
+
+    def _say_progress(self) -> None:
+        """Say the percent of the song being written, or with exports running at once, of all
+        their songs (those ended count whole), when the words change."""
+        if len(self._writing) == 1:
+            ((what, _ended, fraction),) = self._writing.values()
+            message = f"Exporting {what}… {int(fraction * 100)}%"
+        else:
+            songs = sum(len(task.songs) for task in self._writing)
+            done = sum(ended + fraction for _what, ended, fraction in self._writing.values())
+            message = f"Exporting {counted(songs, 'song')}… {int(done / songs * 100)}%"
+        if message != self._said:
+            self._said = message
+            self.progress.emit(message)
 
     def _count_failure(self, _message: str) -> None:
         self._failures += 1

@@ -348,3 +348,49 @@ def test_an_mp3_of_absurdly_loud_samples_is_written_not_a_crash(tmp_path):
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-300:]
     samples, rate = sf.read(path, dtype="float32")
     assert rate == 44100 and len(samples) == 44100 and np.isfinite(samples).all()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "hours", "expected"),
+    [
+        (AudioFormat(bits=32, float=True), 3.3, "WAV"),
+        (AudioFormat(bits=32, float=True), 3.5, "RF64"),  # past 4 GiB: 3.38 h
+        (AudioFormat(bits=24), 4.5, "WAV"),
+        (AudioFormat(bits=24), 4.6, "RF64"),  # 4.51 h
+        (AudioFormat(bits=16), 6.7, "WAV"),
+        (AudioFormat(bits=16), 6.8, "RF64"),  # 6.76 h
+        (AudioFormat("flac", bits=24), 20, "FLAC"),  # no 4 GiB limit
+    ],
+)
+def test_a_wav_past_4_gib_is_rf64_and_plain_wav_below(fmt, hours, expected):
+    """Stereo at 44.1 kHz. libsndfile's WAV past 4 GiB says 4 GiB: readers lose the rest."""
+    assert encode.major_format(fmt, 2, round(hours * 3600 * 44100)) == expected
+
+
+def test_rf64_begins_where_the_header_would_take_a_wav_past_4_gib():
+    room = encode.RIFF_BYTES - encode._WAV_HEADER_ROOM  # what the samples may take
+    fmt = AudioFormat(bits=32, float=True)
+    assert encode.major_format(fmt, 2, room // 8) == "WAV"
+    assert encode.major_format(fmt, 2, room // 8 + 1) == "RF64"
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_wav_that_would_pass_4_gib_reads_back_as_rf64(tmp_path, monkeypatch, streamed):
+    """Without writing 4 GiB: the limit lowered to 1000 stereo float frames."""
+    from stemgui.audio.stream import array_reader, write_blocks
+
+    monkeypatch.setattr(encode, "RIFF_BYTES", encode._WAV_HEADER_ROOM + 1000 * 8)
+    fmt = AudioFormat(bits=32, float=True, clip="none")
+    tags = {"title": "Night Drive (Vocals)", "bpm": "120", "key": "Am"}
+    for frames, container in ((1000, b"RIFF"), (1001, b"RF64")):
+        path = tmp_path / f"{frames}.wav"
+        samples = noise(frames)
+        if streamed:
+            write_blocks(path, array_reader(samples), 2, frames, 44100, fmt, tags=tags)
+        else:
+            write_audio(path, samples, 44100, fmt, tags=tags)
+        assert path.read_bytes()[:4] == container
+        back, _rate = sf.read(path, dtype="float32", always_2d=True)
+        np.testing.assert_array_equal(back.T, samples)
+        assert sf.info(path).format == container.decode().replace("RIFF", "WAV")
+        assert sf.SoundFile(path).title == "Night Drive (Vocals)"

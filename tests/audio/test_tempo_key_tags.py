@@ -90,12 +90,28 @@ def test_a_wav_of_an_odd_size_gets_its_chunk_on_an_even_byte(tmp_path):
     np.testing.assert_allclose(sf.read(path, always_2d=True)[0][:, 0], samples[0], atol=1e-6)
 
 
-def test_a_file_that_is_not_a_riff_wav_is_left_as_it_was(tmp_path):
-    path = tmp_path / "big.wav"
-    sf.write(path, song().T, RATE, format="RF64", subtype="PCM_16")
+def test_a_file_that_is_not_a_wav_is_left_as_it_was(tmp_path):
+    path = tmp_path / "song.aiff"
+    sf.write(path, song().T, RATE, format="AIFF", subtype="PCM_16")
     before = path.read_bytes()
     assert not append_id3_chunk(path, TAGS)
     assert path.read_bytes() == before
+
+
+def test_an_rf64_wav_gets_its_chunk_counted_in_its_ds64_size(tmp_path, monkeypatch):
+    """A wav past 4 GiB is RF64 (the limit lowered here to this song's 24-bit mono frames):
+    it had no tempo or key, "not a RIFF WAV"."""
+    from stemgui.audio import encode
+
+    samples = song(channels=1)
+    bytes_ = samples.shape[1] * 3
+    monkeypatch.setattr(encode, "RIFF_BYTES", encode._WAV_HEADER_ROOM + bytes_ - 1)
+    path = write_audio(tmp_path / "long.wav", samples, RATE, AudioFormat(bits=24), tags=TAGS)
+    data = path.read_bytes()
+    assert data[:4] == b"RF64" and data[12:16] == b"ds64"
+    assert struct.unpack_from("<Q", data, 20)[0] == len(data) - 8  # the RIFF size
+    assert tags_of(path)["TBPM"] == "107" and tags_of(path)["TKEY"] == "F#m"
+    np.testing.assert_allclose(sf.read(path, always_2d=True)[0][:, 0], samples[0], atol=2**-23)
 
 
 def test_a_flac_s_tempo_and_key_take_the_room_kept_for_them(tmp_path):
