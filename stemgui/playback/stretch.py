@@ -46,7 +46,8 @@ Pause, stop and seek, and a loop set, turned on or off, are heard at the next bl
 speed 1, not once what is buffered has played (111 ms at 50 %): what plays fades out over
 ``FADE_SECONDS`` and the song buffered ahead is dropped; paused, or the loop changed, the
 transport goes back to the song frame heard, so that play goes on from there (a loop turned
-off just before its end does not go round once more), and a seek fades in where it was sent.
+off just before its end does not go round once more; a loop set that ends before that frame
+goes round, from its start), and a seek fades in where it was sent.
 While paused nothing runs: play starts afresh.
 """
 
@@ -317,8 +318,9 @@ class Stretcher:
         (the tail, added to what plays next), as the renderer's cuts do; unless it was sought,
         the transport goes back to the song frame heard, so that play goes on from there (a
         loop turned off just before its end plays on past it, where the song read ahead had
-        wrapped; turned on, it wraps there). The renderer fades in wherever the transport is
-        next, not out from where it had run ahead to."""
+        wrapped; turned on, it wraps there; a loop set that ends before it goes round:
+        ``_back_to``). The renderer fades in wherever the transport is next, not out from where
+        it had run ahead to."""
         ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])[: self.fade]
         tail = np.empty((ahead.shape[0], channels), np.float32)
         self.renderer.mix_stems(ahead, tail, advance=False)  # heard over what plays next
@@ -329,7 +331,7 @@ class Stretcher:
         # paused, or the loop changed while playing (not play after the song's end, read ahead)
         unsought = transport.position == self._left[0]
         if heard is not None and unsought and (self._left[1] or not transport.playing):
-            transport.seek(heard)
+            transport.seek(_back_to(heard, transport, self._left[2]))
         self.renderer.follow_on(None)
         self.active = False
         self._reset()
@@ -373,6 +375,16 @@ class Stretcher:
         transport.seek(last + 1)
         self._left = _state(transport)  # not a seek to cut at
         self.renderer.follow_on(last + 1)
+
+
+def _back_to(heard: int, transport: Any, loop_before: tuple[int, int] | None) -> int:
+    """Where a cut sends the transport: the song frame ``heard``, or the start of a loop set
+    since the last input (not ``loop_before``) that ends at or before it, as the player does
+    (sent past the loop's end, read past it too, the song played on to its end first)."""
+    loop = transport.loop
+    if transport.loop_enabled and loop is not None and loop != loop_before and heard >= loop[1]:
+        return loop[0]
+    return heard
 
 
 def _state(transport: Any) -> tuple:

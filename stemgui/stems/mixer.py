@@ -60,19 +60,25 @@ class StemControl:
     mute: bool = False
 
 
+def slider_db(db: float) -> float:
+    """``db`` as the gain and volume sliders can show it: in their range, ``MIN_DB`` to
+    ``MAX_DB``, and to their step, a whole dB, a half up (2.5 is +3, -3.5 is -3: the same for a
+    stem and the master); 0 dB when it is not a finite number."""
+    return float(min(max(math.floor(db + 0.5), MIN_DB), MAX_DB)) if math.isfinite(db) else 0.0
+
+
 def restored_strip(saved: Sequence[Any]) -> StemControl:
     """A strip as a settings file kept it, ``[gain_db, solo, mute]``: a gain outside the
     sliders' range (a damaged file: -1e300 broke the song's rows) is brought into it, and to
-    their step, a whole dB, a half up (2.5 dB, hand-edited or older, played 2.5 while its slider
-    showed +2); a gain that is not a number is 0 dB, and solo or mute is on only when it is
+    their step (``slider_db``: 2.5 dB, hand-edited or older, played 2.5 while its slider showed
+    +2); a gain that is not a number is 0 dB, and solo or mute is on only when it is
     JSON's true (a damaged "false" is off)."""
     gain, solo, mute = (list(saved) + [0.0, False, False][len(saved) :])[:3]
     try:
         gain = float(gain)
     except (TypeError, ValueError):
         gain = 0.0
-    gain = float(min(max(math.floor(gain + 0.5), MIN_DB), MAX_DB)) if math.isfinite(gain) else 0.0
-    return StemControl(gain, solo is True, mute is True)
+    return StemControl(slider_db(gain), solo is True, mute is True)
 
 
 def folded(strips: Mapping[str, StemControl], parts: Sequence[str]) -> StemControl | None:

@@ -18,9 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from stemgui.playback.pitch import SEMITONES
-from stemgui.playback.stretch import MAX_SPEED, MIN_SPEED, SPEEDS
 from stemgui.ui.kept_pages import let_go_of_pages
+from stemgui.ui.player_pace import PaceCommands
 from stemgui.ui.timeline import Timeline
 
 logger = logging.getLogger(__name__)
@@ -42,8 +41,9 @@ def _heard(output: Any, otherwise: int) -> int:
     return otherwise if heard is None else heard
 
 
-class Player(QObject):
-    """Transport commands and the position poll for the song on screen.
+class Player(PaceCommands, QObject):
+    """Transport commands and the position poll for the song on screen; the speed, key and
+    click commands are ``PaceCommands``'s (``stemgui.ui.player_pace``).
 
     Signals:
         state_changed(): play state, loop or song changed (for the transport bar).
@@ -278,56 +278,6 @@ class Player(QObject):
         self.master_db = float(db)
         if self.mixer is not None:
             self.mixer.set_master_db(db)
-
-    def set_pace(self, speed: float = 1.0, semitones: int = 0) -> None:
-        """Play at ``speed`` times the song's pace with the pitch kept (clamped to the
-        stretcher's 0.25-2) and ``semitones`` higher (negative: lower) at that pace (clamped to
-        the tritone either way ``SEMITONES`` offers); the defaults: the song as it is. Nothing
-        without a song: the next one is shown at its own pace (or where it was left)."""
-        if self.transport is None:
-            return
-        self.speed = min(max(float(speed), MIN_SPEED), MAX_SPEED)
-        self.semitones = min(max(int(semitones), SEMITONES[0]), SEMITONES[-1])
-        self._apply_to_output()
-        self.state_changed.emit()
-        self.pace_changed.emit()
-
-    def set_speed(self, speed: float) -> None:
-        """``set_pace`` at another speed, in the same key."""
-        self.set_pace(speed, self.semitones)
-
-    def slower(self) -> None:
-        """The next slower of the speeds offered (``SPEEDS``)."""
-        self.set_speed(max((s for s in SPEEDS if s < self.speed - 1e-9), default=SPEEDS[0]))
-
-    def faster(self) -> None:
-        """The next faster of the speeds offered."""
-        self.set_speed(min((s for s in SPEEDS if s > self.speed + 1e-9), default=SPEEDS[-1]))
-
-    def set_semitones(self, semitones: int) -> None:
-        """``set_pace`` in another key, at the same speed."""
-        self.set_pace(self.speed, semitones)
-
-    def transpose(self, step: int) -> None:
-        """``step`` semitones higher (negative: lower) than now."""
-        self.set_semitones(self.semitones + step)
-
-    def set_click(self, on: bool) -> None:
-        """A metronome click on every beat of the song's grid (none without one), heard at
-        the speed and key the song plays at; for every song from now on."""
-        self.click = bool(on)
-        self._apply_to_output()
-        self.state_changed.emit()
-
-    def _apply_to_output(self) -> None:
-        """Hand the speed, key and click to the output's chain (a test's may have none)."""
-        transposer = getattr(self.output, "transposer", None)
-        if transposer is not None:
-            transposer.speed, transposer.semitones = self.speed, self.semitones
-        clicker = getattr(self.output, "clicker", None)
-        if clicker is not None:
-            timeline = self.timeline
-            clicker.beats, clicker.on = (lambda: timeline.beats), self.click
 
     # -- polling ----------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ class TransportBar(QWidget):
 
     def __init__(self, player: Player, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from stemgui.stems.mixer import MAX_DB, MIN_DB
+        from stemgui.stems.mixer import MAX_DB, MIN_DB, slider_db
 
         self.player = player
         layout = QHBoxLayout(self)
@@ -69,7 +69,7 @@ class TransportBar(QWidget):
         self.loop_span.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.volume_label = QLabel()
         self.volume = DbSlider(int(MIN_DB), int(MAX_DB), self.volume_label)
-        self.volume.setValue(round(player.master_db))
+        self.volume.setValue(int(slider_db(player.master_db)))  # a half up, as a stem's gain
         self.volume.setMinimumWidth(60)
         self.volume.setMaximumWidth(140)
         self.volume.setAccessibleName("Master volume in dB")

@@ -367,6 +367,30 @@ def test_a_loop_turned_off_or_on_just_before_its_end_is_heard_so(speed, semitone
     assert past_the_end != on
 
 
+@pytest.mark.parametrize("speed", [0.5, 1.5])
+@pytest.mark.parametrize("behind", [1, 100, 400])
+def test_a_loop_set_ending_before_the_frame_sent_goes_round_not_on(speed, behind):
+    """The stretcher had read the song past the loop's end and sent it past that end too (a
+    block rendered as the loop was set, or the frames a transposer holds, after the player
+    judged it): it sent the transport back to that frame, past the loop's end, and the song
+    played on to its end before going round."""
+    output, transport = ramp_player(speed, 0)
+    transport.seek(RATE)
+    transport.play()
+    out = np.empty((256, 2), np.float32)
+    for _ in range(round(RATE / 2 / 256)):
+        output.render(out)
+    sent = output.played_position()
+    assert transport.position - sent > 1000  # read ahead, past the loop's end to come
+    start, end = sent - RATE // 4, sent - behind
+    transport.set_loop(start, end)
+    runs = []
+    for _ in range(round(RATE / 4 / 256 / speed)):  # a quarter of a second of song
+        output.render(out, lambda offset, song, count: runs.append((song, count)))
+    assert runs[0][0] == start  # round it at once (after the fade), as the player would
+    assert max(song + count for song, count in runs) <= end
+
+
 def test_play_as_the_song_ends_slowly_plays_it_from_its_start():
     """The transport had stopped at the song's end as the stretcher read it, the end still
     playing: play then went back to the frame heard, near the end, and stopped again."""

@@ -1343,6 +1343,21 @@ def test_a_fractional_gain_kept_is_played_as_its_slider_shows_it(qtbot):
         assert row.gain_label.text() == f"{shown:+d} dB".replace("-", "\u2212")
 
 
+@pytest.mark.parametrize("kept, shown", [(2.5, 3), (-3.5, -3), (-7.4, -7), (11.6, 12)])
+def test_a_fractional_master_volume_kept_is_rounded_as_a_stem_gain_is(
+    qtbot, settings_store, kept, shown
+):
+    """The master rounded half to even (a saved 2.5 dB was +2) where a stem's gain rounds a half
+    up (+3): the same number kept played louder on a stem than on the master."""
+    from stemgui.stems.mixer import restored_strip
+
+    settings_store.setValue(S.MASTER_DB.key, kept)
+    win = _null_window(qtbot, settings_store, [])
+    assert restored_strip([kept]).gain_db == shown
+    assert win.transport_bar.volume.value() == shown and win.player.master_db == shown
+    win.close()
+
+
 def test_removing_another_song_leaves_the_one_playing(qtbot, settings_store, tmp_path):
     win = _null_window(qtbot, settings_store, [])
     paths = [tmp_path / f"{name}.wav" for name in "ABC"]
