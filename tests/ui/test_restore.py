@@ -114,8 +114,16 @@ def test_a_store_model_replaced_under_its_name_separates_again(
 def test_a_session_of_an_earlier_version_is_recognised_anew():
     old = {"entry": "k", "song": [10, 20], "model": [30, 40]}  # one stamp for the model
     assert Kept.from_json(old) is None
-    kept = Kept("k", (10, 20), (("/m/bag.yaml", (1, 2)), ("/m/a.th", None)))
+    kept = Kept("a" * 64, (10, 20), (("/m/bag.yaml", (1, 2)), ("/m/a.th", None)))
     assert Kept.from_json(json.loads(json.dumps(kept.to_json()))) == kept
+
+
+@pytest.mark.parametrize("entry", ["/home/me", "..", "../../Music", "k", "A" * 64])
+def test_a_hand_edited_entry_that_names_no_cache_entry_is_recognised_anew(entry):
+    """Its stems were looked for at that path, and the folder found there, with no entry in
+    it, was deleted as a damaged entry: the user's home, for "/home/me"."""
+    kept = Kept("a" * 64, (10, 20), (("/m/a.th", (1, 2)),)).to_json()
+    assert Kept.from_json({**kept, "entry": entry}) is None
 
 
 def test_restored_songs_are_done_without_the_model_or_the_model_list(qtbot, first_session):
