@@ -136,7 +136,7 @@ def _session(value: str) -> None:
     one damaged song (or one a newer version wrote) leaves out that song, not the queue."""
     try:
         songs = json.loads(value)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # nested past Python's limit: hand-edited
         raise ValueError("is not a list of songs (JSON)") from None
     if not isinstance(songs, list):
         raise ValueError("is not a list of songs")
