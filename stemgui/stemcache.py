@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -52,6 +53,13 @@ logger = logging.getLogger(__name__)
 ENGINE_VERSION = __version__
 DEFAULT_MAX_BYTES = 4 * GB
 """4 GB: about ten 4-minute songs (4 stereo stems + mix at 44.1 kHz: 420 MB each)."""
+
+
+def is_key(name: object) -> bool:
+    """Whether ``name`` is an entry's name as ``StemCache.key`` makes it: 64 hex digits. One
+    from elsewhere (a session's, read back from the settings file) that is not must never reach
+    the disk: "..", "" or a folder's path would be that folder, deleted as a damaged entry."""
+    return isinstance(name, str) and re.fullmatch("[0-9a-f]{64}", name) is not None
 
 
 def default_cache_dir() -> Path:
@@ -100,7 +108,11 @@ class StemCache:
     # --------------------------------------------------------------- reading
 
     def get(self, key: str) -> CachedStems | None:
-        """The entry ``key``, memory-mapped, or None. A damaged entry is deleted (warning)."""
+        """The entry ``key``, memory-mapped, or None. A damaged entry is deleted (warning);
+        a ``key`` that is no entry's name (``is_key``) is a miss."""
+        if not is_key(key):
+            logger.warning("%r is not a stem cache entry's name: not looked for", key)
+            return None
         with self._lock:
             try:
                 self._open()
@@ -244,7 +256,10 @@ class StemCache:
     # --------------------------------------------------------------- housekeeping
 
     def remove(self, key: str) -> None:
-        """Delete entry ``key`` (what cannot be deleted is logged)."""
+        """Delete entry ``key`` (what cannot be deleted is logged); nothing for a ``key`` that
+        is no entry's name (``is_key``)."""
+        if not is_key(key):
+            return
         with self._lock:
             remove_tree(self.root / key)
 

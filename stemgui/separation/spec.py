@@ -1,8 +1,10 @@
-"""What a model spec names: a model file, or a model of the store by its name."""
+"""What a model spec names: a model file, or a model of the store by its name; and where the
+models shipped with the app lie. Imports no torch: the window asks it before torch is loaded."""
 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 MODEL_SUFFIXES = (".th", ".yaml", ".yml", ".stemgui", ".pt", ".safetensors")
@@ -23,3 +25,10 @@ def file_model_name(path: str | Path) -> str:
     stem = Path(path).stem
     match = HASHED_STEM.match(stem)
     return match["name"] if match else stem
+
+
+def default_bundled_dir() -> Path:
+    """``resources/models`` of the source tree, or of the frozen app (PyInstaller)."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    root = Path(frozen_root) if frozen_root else Path(__file__).resolve().parents[2]
+    return root / "resources" / "models"

@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +51,7 @@ from stemgui.separation.official import (
     load_bag_file,
 )
 from stemgui.separation.official_models import OFFICIAL_MODELS, OFFICIAL_ROOT_URL, OfficialModel
-from stemgui.separation.spec import file_model_name
+from stemgui.separation.spec import default_bundled_dir, file_model_name
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +73,6 @@ class ModelEntry:
     sources: tuple[str, ...] = ()
     sha256: str | None = None
     default: bool = False
-
-
-def default_bundled_dir() -> Path:
-    """``resources/models`` of the source tree, or of the frozen app (PyInstaller)."""
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    root = Path(frozen_root) if frozen_root else Path(__file__).resolve().parents[2]
-    return root / "resources" / "models"
 
 
 def default_user_dir() -> Path:

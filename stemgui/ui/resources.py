@@ -7,8 +7,9 @@ from pathlib import Path
 
 
 def resources_dir() -> Path:
-    """``resources/`` of the source tree or of the frozen app (beside ``resources/models``)."""
-    from stemgui.separation.store import default_bundled_dir
+    """``resources/`` of the source tree or of the frozen app (beside ``resources/models``).
+    Not from the model store's module, which imports torch: the window asks it at the start."""
+    from stemgui.separation.spec import default_bundled_dir
 
     return default_bundled_dir().parent
 

@@ -69,8 +69,11 @@ class Kept:
     @classmethod
     def from_json(cls, value: Any) -> Kept | None:
         """The ``Kept`` of a saved session's song, or None when absent or not readable (as is
-        an earlier version's, whose model had one stamp: such a song goes the worker's way)."""
-        if not isinstance(value, dict) or not isinstance(value.get("entry"), str):
+        an earlier version's, whose model had one stamp: such a song goes the worker's way).
+        An ``entry`` that is no stem cache entry's name (hand-edited) is not readable."""
+        from stemgui.stemcache import is_key
+
+        if not isinstance(value, dict) or not is_key(value.get("entry")):
             return None
         song, model = _stamp(value.get("song")), value.get("model")
         if song is None or not isinstance(model, list) or not model:

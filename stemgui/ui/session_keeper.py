@@ -74,8 +74,9 @@ class SessionKeeper(QObject):
                 ", ".join(p.name for p in gone) if len(gone) <= 3 else counted(len(gone), "song")
             )
             said.append(
-                "Not found where they were (moved or deleted), left out of the last session's "
-                f"queue: {names}. Open them again from where they are now."
+                "Not found where they were (moved, deleted, or on a drive not connected), left "
+                f"out of the last session's queue: {names}. Open them again from where they are "
+                "now."
             )
         if said:  # in the banner, which stays: in the status bar, the songs coming back ("a.wav:
             # separated.") and those added at the start ("Added 1 song") replaced it at once

@@ -136,7 +136,7 @@ def _session(value: str) -> None:
     one damaged song (or one a newer version wrote) leaves out that song, not the queue."""
     try:
         songs = json.loads(value)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # nested past Python's limit: hand-edited
         raise ValueError("is not a list of songs (JSON)") from None
     if not isinstance(songs, list):
         raise ValueError("is not a list of songs")
@@ -155,8 +155,9 @@ _OPTION_TYPES = {
 def session_song(entry: Any) -> tuple[Path, dict[str, list], dict[str, Any] | None] | None:
     """One song of a saved session, ``{"path": text, "strips": {stem: [gain dB, solo, mute]},
     "options": {SeparationOptions' fields}}``, as (path, strips, options or None); None when it
-    cannot be read. Damaged strips are mended where they are used (``mixer.restored_strip``)."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+    cannot be read (no path: "" is the folder the app started in). Damaged strips are mended
+    where they are used (``mixer.restored_strip``)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not entry["path"]:
         return None
     strips = entry.get("strips", {})
     if not isinstance(strips, dict):

@@ -127,6 +127,21 @@ def test_a_modified_song_of_the_same_size_misses(cache, tmp_path):
     assert cache.get(_key(song=second)) is None
 
 
+@pytest.mark.parametrize("name", ["{outside}", "..", "../outside", "", "k", "A" * 64])
+def test_a_name_that_is_no_key_is_a_miss_and_deletes_nothing(cache, tmp_path, name):
+    """A session's entry is read back from the settings file: hand-edited to a folder's path
+    (or "..": the user cache), the miss that followed deleted that folder as a damaged entry."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "thesis.txt").write_text("years of work")
+    cache.put(_key(), _stems())
+    name = name.format(outside=outside)
+    assert cache.get(name) is None
+    cache.remove(name)
+    assert (outside / "thesis.txt").read_text() == "years of work"
+    assert cache.get(_key()) is not None  # the cache itself is left alone too
+
+
 def test_put_of_an_existing_entry_keeps_it(cache):
     stems = _stems()
     assert cache.put(_key(), stems)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -114,8 +116,32 @@ def test_a_store_model_replaced_under_its_name_separates_again(
 def test_a_session_of_an_earlier_version_is_recognised_anew():
     old = {"entry": "k", "song": [10, 20], "model": [30, 40]}  # one stamp for the model
     assert Kept.from_json(old) is None
-    kept = Kept("k", (10, 20), (("/m/bag.yaml", (1, 2)), ("/m/a.th", None)))
+    kept = Kept("a" * 64, (10, 20), (("/m/bag.yaml", (1, 2)), ("/m/a.th", None)))
     assert Kept.from_json(json.loads(json.dumps(kept.to_json()))) == kept
+
+
+@pytest.mark.parametrize("entry", ["/home/me", "..", "../../Music", "k", "A" * 64])
+def test_a_hand_edited_entry_that_names_no_cache_entry_is_recognised_anew(entry):
+    """Its stems were looked for at that path, and the folder found there, with no entry in
+    it, was deleted as a damaged entry: the user's home, for "/home/me"."""
+    kept = Kept("a" * 64, (10, 20), (("/m/a.th", (1, 2)),)).to_json()
+    assert Kept.from_json({**kept, "entry": entry}) is None
+
+
+def test_the_hint_shown_while_the_song_left_on_screen_comes_does_not_wait_for_torch():
+    """Restoring selects the song shown at the close, and the hint shows until its stems come;
+    the hint's demo button asked where the demo lies of the model store's module, which imports
+    torch: the window stayed blank 1.1-1.4 s, until the worker's thread had imported it."""
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
+        "from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+        "from stemgui.ui.window import MainWindow;"
+        "w = MainWindow(probe=False); w.show(); w.screen.show_hint(); app.processEvents();"
+        "print(w.demo_button.isVisibleTo(w), 'torch' in sys.modules); w.close()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "True False"
 
 
 def test_restored_songs_are_done_without_the_model_or_the_model_list(qtbot, first_session):
@@ -248,6 +274,24 @@ def test_the_song_shown_at_the_close_comes_back_first_and_is_awaited_until_then(
         qtbot.waitUntil(lambda: all(job.state is JobState.DONE for job in jobs), timeout=TIMEOUT_MS)
         assert started == [jobs[1], jobs[0]] and factory.calls == 0  # from the cache, it first
         assert ctl.awaited is None  # it came
+    finally:
+        ctl.shutdown()
+
+
+def test_songs_read_from_the_cache_are_queued_so_not_told_row_by_row(qtbot, two_songs_session):
+    """Each was queued waiting, then changed to being read, a change told to every view row by
+    row: each asked the whole queue again (the window's buttons), 0.4 s of the GUI thread
+    before the window painted for 500 songs."""
+    settings, root, options = two_songs_session
+    ctl, _, _ = _start(root, options)
+    try:
+        jobs, shown, _, _ = session.load(settings)
+        inserted, changed = [], []
+        ctl.model.rowsInserted.connect(lambda *_: inserted.append([j.state for j in jobs]))
+        ctl.model.dataChanged.connect(lambda *_: changed.append(1))
+        ctl.restore(jobs, shown)
+        assert inserted == [[JobState.DECODING] * 2] and changed == []
+        qtbot.waitUntil(lambda: all(job.state is JobState.DONE for job in jobs), timeout=TIMEOUT_MS)
     finally:
         ctl.shutdown()
 

@@ -141,6 +141,21 @@ def test_the_song_shown_saved_twice_comes_back_as_the_row_kept(settings, songs):
     assert len(jobs) == 2 and shown is jobs[1]
 
 
+def test_a_song_saved_with_no_path_is_damaged_not_the_folder_the_app_started_in(settings):
+    """A hand-edited "" was the folder the app started in: said moved or deleted, by its name."""
+    settings.set(S.SESSION, json.dumps([{"path": ""}]))
+    assert session.load(settings) == ([], None, 1, [])
+
+
+def test_a_session_nested_too_deep_to_read_is_back_to_its_default_with_a_word(settings_store):
+    """A hand-edited session of ten thousand nested lists raised RecursionError from the
+    settings' check, where only ValueError is caught: the app stopped at every start."""
+    settings_store.setValue(S.SESSION.key, "[" * 10_000 + "]" * 10_000)
+    settings = S.Settings(settings_store)
+    assert any(S.SESSION.key in problem for problem in settings.problems)
+    assert session.load(settings) == ([], None, 0, [])
+
+
 # -- the next start, in the window ------------------------------------------------------------
 
 

@@ -1443,7 +1443,8 @@ def test_a_session_keeps_a_song_queued_twice_and_leaves_out_only_damaged_songs(
 def test_songs_of_the_last_session_moved_or_deleted_are_named(
     qtbot, settings_store, tiny_model_file, songs, tmp_path
 ):
-    """They were left out of the queue without a word: the songs were simply not there."""
+    """They were left out of the queue without a word: the songs were simply not there. A drive
+    not connected is said too: "moved or deleted" had its user think the songs were lost."""
     import json
 
     deleted = write_song(tmp_path / "deleted.wav")
@@ -1459,8 +1460,8 @@ def test_songs_of_the_last_session_moved_or_deleted_are_named(
     (job,) = win.restore_session()
     assert job.path == songs[0]
     said = (
-        "Not found where they were (moved or deleted), left out of the last session's queue: "
-        "b.wav, deleted.wav. Open them again from where they are now."
+        "Not found where they were (moved, deleted, or on a drive not connected), left out of "
+        "the last session's queue: b.wav, deleted.wav. Open them again from where they are now."
     )
     assert win.banner.text() == said
     # it stays (in the status bar, the song coming back and one added at the start replaced it)
