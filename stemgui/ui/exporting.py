@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from stemgui.ui.elided import counted
 from stemgui.ui.export_targets import Existing, SongExport, confirm_targets, model_of
+from stemgui.ui.messages import unexpected
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class ExportTask(QObject):
             self.failed.emit(job.title, str(error).replace("allow overwriting", "choose Replace"))
         except Exception as error:  # a bug: say so rather than lose the message on a thread
             logger.exception("export of %s failed unexpectedly", job.path)
-            self.failed.emit(job.title, f"unexpected error: {error}; details are in the log file")
+            self.failed.emit(job.title, unexpected(job.path, error))
         else:
             self.done.emit(job, [Path(p) for p in written])
 
