@@ -140,7 +140,9 @@ class ExportRunner(QObject):
         progress(message): how far the export is, each time its percent changes
             ("Exporting 3 of 12: title… 45%", the song's percent; "Exporting title… 45%");
             with exports running at once, one percent for all their songs ("Exporting 5
-            songs… 45%") rather than each one's in turn.
+            songs… 45%") rather than each one's in turn, and said again at once after an
+            outcome (``finished``, ``failed``, ``cancelled``, ``ended``) while others run:
+            the outcome's words take the status line once, not until the next percent.
         finished(job, paths): the files written for ``job``.
         failed(message): why an export did not happen or did not complete, in words; for a
             batch, once at the end, naming each song that failed.
@@ -169,8 +171,9 @@ class ExportRunner(QObject):
         self.ask = ask
         self.tasks: list[ExportTask] = []
         self._failures = 0  # how many times ``failed`` was emitted
-        # each running task's song being written: (what, songs ended before it, its fraction)
-        self._writing: dict[ExportTask, tuple[str, int, float]] = {}
+        # each running task's song being written: (what, songs ended before it, its fraction);
+        # what is None between two songs of a batch (the next one's start says it)
+        self._writing: dict[ExportTask, tuple[str | None, int, float]] = {}
         self._said = ""  # the progress said last
         self.failed.connect(self._count_failure)
 
@@ -233,12 +236,14 @@ class ExportRunner(QObject):
             self.finished.emit(job, paths)
             if self._failures == failures_before:
                 self.mended.emit()
+            self._song_ended(task, said=True)
 
         def failed(title: str, message: str) -> None:
             if batch:
                 failures.append(f"{title}: {message}")
             else:
                 self.failed.emit(message)
+            self._song_ended(task, said=not batch)
 
         def ended() -> None:
             self.tasks.remove(task)
@@ -266,6 +271,7 @@ class ExportRunner(QObject):
                 )
             else:
                 self.ended.emit(written[0], written[1], total, list(left_out), kept)
+            self._say_again()
 
         task.song_started.connect(song_started)
         task.progress.connect(progress)
@@ -284,6 +290,8 @@ class ExportRunner(QObject):
         their songs (those ended count whole), when the words change."""
         if len(self._writing) == 1:
             ((what, _ended, fraction),) = self._writing.values()
+            if what is None:  # between two songs of a batch
+                return
             message = f"Exporting {what}… {int(fraction * 100)}%"
         else:
             songs = sum(len(task.songs) for task in self._writing)
@@ -292,6 +300,26 @@ class ExportRunner(QObject):
         if message != self._said:
             self._said = message
             self.progress.emit(message)
+
+    def _song_ended(self, task: ExportTask, said: bool) -> None:
+        """``task``'s song being written ended (its last: the task writes no more); ``said``:
+        its outcome took the status line, which the exports still running then say again."""
+        if task not in self._writing:
+            return
+        _what, ended, _fraction = self._writing[task]
+        if ended + 1 < len(task.songs):
+            self._writing[task] = (None, ended + 1, 0.0)
+        else:
+            del self._writing[task]
+        if said and any(other is not task for other in self._writing):
+            self._say_again()
+
+    def _say_again(self) -> None:
+        """Say the progress of the exports still running, the same words too: an outcome
+        took the status line meanwhile."""
+        if self._writing:
+            self._said = ""
+            self._say_progress()
 
     def _count_failure(self, _message: str) -> None:
         self._failures += 1
