@@ -33,6 +33,10 @@ class ExportTask(QObject):
 
     Each song ends in exactly one of ``done``, ``failed`` or ``cancelled``.
 
+    Attributes:
+        frames: each song's frames to write (of its part, ``ExportRequest.span``; at least
+            1), how much of the work it is.
+
     Signals:
         song_started(index, total, title): writing the ``index``-th song (from 1) began.
         progress(fraction): how far the song being written is, 0 to 1, after every block.
@@ -53,10 +57,15 @@ class ExportTask(QObject):
     ended = Signal()
 
     def __init__(self, songs: Sequence[SongExport]) -> None:
+        from stemgui.export.planning import part_frames
+
         super().__init__()
         # each file tagged with its song's tempo and key (at the pace of the files)
         self.songs = [
             (job, job.stemset, replace(request, analysis=job.analysis)) for job, request in songs
+        ]
+        self.frames = [
+            max(part_frames(stemset, request.span)[1], 1) for _job, stemset, request in self.songs
         ]
         self.ended_songs = 0  # songs done, failed or cancelled (on the task's thread)
         self._stop = threading.Event()
@@ -287,7 +296,8 @@ class ExportRunner(QObject):
 
     def _say_progress(self) -> None:
         """Say the percent of the song being written, or with exports running at once, of all
-        their songs (those ended count whole), when the words change."""
+        their songs, each weighing its frames (those ended count whole), when the words
+        change."""
         if len(self._writing) == 1:
             ((what, _ended, fraction),) = self._writing.values()
             if what is None:  # between two songs of a batch
@@ -295,8 +305,12 @@ class ExportRunner(QObject):
             message = f"Exporting {what}… {int(fraction * 100)}%"
         else:
             songs = sum(len(task.songs) for task in self._writing)
-            done = sum(ended + fraction for _what, ended, fraction in self._writing.values())
-            message = f"Exporting {counted(songs, 'song')}… {int(done / songs * 100)}%"
+            frames = sum(sum(task.frames) for task in self._writing)
+            done = sum(
+                sum(task.frames[:ended]) + fraction * task.frames[ended]
+                for task, (_what, ended, fraction) in self._writing.items()
+            )
+            message = f"Exporting {counted(songs, 'song')}… {int(done / frames * 100)}%"
         if message != self._said:
             self._said = message
             self.progress.emit(message)
