@@ -10,8 +10,10 @@ the clip mode of the Demucs command line is applied:
   than wrap around; 32-bit float wav keeps values beyond ±1.
 
 Every file goes through :func:`~stemgui.audio.atomic.atomic_path`: a failed write leaves nothing
-under the final name, and an existing file is replaced only with ``overwrite=True``. Failures
-raise :class:`~stemgui.errors.EncodeError` naming the file and saying what to do.
+under the final name, and an existing file is replaced only with ``overwrite=True``. Write
+failures (the disk, the folder, the encoder: ``write_errors``) raise
+:class:`~stemgui.errors.EncodeError` naming the file and saying what to do; anything else (a bug)
+goes out as it is.
 """
 
 from __future__ import annotations
@@ -166,10 +168,12 @@ def write_audio(
 def encoding(
     path: Path, overwrite: bool, part: Path | None = None, elsewhere: str = ELSEWHERE
 ) -> Iterator[Path]:
-    """``atomic_path(path)`` whose failures become one ``EncodeError`` naming ``path`` and what
-    to do (exists, disk full, read-only, codec errors...: ``explain_write_error``, with
-    ``elsewhere``); nothing is left under ``path``. With ``part``: that temporary file
-    (``atomic.staged_path``), which the caller puts in place; removed on failure."""
+    """``atomic_path(path)`` whose write errors (``write_errors``) become one ``EncodeError``
+    naming ``path`` and what to do (exists, disk full, read-only, codec errors...:
+    ``explain_write_error``, with ``elsewhere``); nothing is left under ``path``. With
+    ``part``: that temporary file (``atomic.staged_path``), which the caller puts in place;
+    removed on failure. Any other exception (a bug in a block reader: an IndexError) goes out
+    as it is, for the caller's unexpected-error path: no disk nor format can mend it."""
     staging = atomic_path(path, overwrite=overwrite) if part is None else staged_path(part)
     try:
         with staging as written:
@@ -177,7 +181,7 @@ def encoding(
                 yield written
             except (Cancelled, EncodeError, FileExistsError):  # a cancel is no write error
                 raise
-            except Exception as error:
+            except write_errors() as error:
                 # explained while the partial file still takes its room: libsndfile's "System
                 # error." has no errno, and the disk is only seen full before the file goes
                 reason = explain_write_error(path, error, elsewhere)
@@ -188,8 +192,19 @@ def encoding(
         ) from None
     except (Cancelled, EncodeError):
         raise
-    except Exception as error:  # soundfile, PyAV and OS errors all end here, explained
+    except write_errors() as error:  # the temporary file made, moved or synced
         raise EncodeError(path, explain_write_error(path, error, elsewhere)) from error
+
+
+def write_errors() -> tuple[type[Exception], ...]:
+    """What writing a file can raise: the OS's (``OSError``: disk full, read-only...),
+    libsndfile's (``soundfile.SoundFileError``, "System error." among them) and FFmpeg's, its
+    LAME encoder's included (``av.FFmpegError``). Imported when an error is matched, not
+    before: PyAV loads FFmpeg."""
+    import av
+    import soundfile
+
+    return (OSError, soundfile.SoundFileError, av.FFmpegError)
 
 
 def check_target(path: Path, fmt: AudioFormat, channels: int, samplerate: int) -> None:

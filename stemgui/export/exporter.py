@@ -32,7 +32,7 @@ import numpy as np
 from stemgui.errors import CancelToken, ExportError, FileError
 from stemgui.export.naming import DEFAULT_TEMPLATE
 from stemgui.export.pace import Pace, PacedFiles
-from stemgui.export.planning import part_label, plan
+from stemgui.export.planning import part_frames, part_label, plan
 from stemgui.export.progress import ExportProgress, ProgressCallback
 from stemgui.export.sources import part_readers, sources_of
 
@@ -208,13 +208,10 @@ def _export(
         # what an export killed there left (hidden temporary files); the app's exports go
         # beside the songs, where no start-up cleanup looks
         clean_stale_parts(folder, older_than=STALE_PART_SECONDS)
-    first, frames = 0, stemset.frames
+    first, frames = part_frames(stemset, request.span)
     portion = part_label(request)
-    if request.span is not None:
-        first = min(max(round(request.span[0] * stemset.samplerate), 0), stemset.frames)
-        frames = min(round(request.span[1] * stemset.samplerate), stemset.frames) - first
-        if frames <= 0:
-            raise ExportError(request.folder, "the part of the song to export is empty")
+    if request.span is not None and frames <= 0:
+        raise ExportError(request.folder, "the part of the song to export is empty")
     rate = request.samplerate or stemset.samplerate
     paced = request.pace is not None and not request.pace.normal
     # a long song (its stems on disk), a part of a song, one resampled or paced: block by block

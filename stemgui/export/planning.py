@@ -1,7 +1,7 @@
 """Where an export's files go, checked before any audio is written: ``plan`` (the command line
 calls it before separating, so that a name clash or an existing file is said before minutes of
-work), ``stem_names`` (which files a request writes) and ``part_label`` (what the names say of a
-part of the song or a pace).
+work), ``stem_names`` (which files a request writes), ``part_label`` (what the names say of a
+part of the song or a pace) and ``part_frames`` (which frames of the song it writes).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from stemgui.export.rates import check_rate
 
 if TYPE_CHECKING:
     from stemgui.export.exporter import ExportRequest
+    from stemgui.stems.stemset import StemSet
 
 
 def stem_names(request: ExportRequest, sources: Sequence[str]) -> list[str]:
@@ -214,3 +215,13 @@ def part_label(request: ExportRequest) -> str:
     if request.pace is not None and not request.pace.normal:
         parts.append(request.pace.label)
     return " ".join(parts)
+
+
+def part_frames(stemset: StemSet, span: tuple[float, float] | None) -> tuple[int, int]:
+    """(first frame, frames) of the part ``span`` of ``stemset`` (start, stop in seconds, as
+    ``ExportRequest.span``; None: the whole song), at the stems' rate and within them; frames
+    0 or less: nothing of the song."""
+    if span is None:
+        return 0, stemset.frames
+    first = min(max(round(span[0] * stemset.samplerate), 0), stemset.frames)
+    return first, min(round(span[1] * stemset.samplerate), stemset.frames) - first

@@ -59,9 +59,7 @@ class ExportCommands(QObject):
         self.exporter = ExportRunner(lambda message: self.ask_existing(message), window)
         self.last_export: list[Path] = []
         self.choices: ExportChoices | None = None
-        self.exporter.started.connect(
-            lambda title: self.window.statusBar().showMessage(f"Exporting {title}…")
-        )
+        self.exporter.started.connect(self._started)
         self.exporter.progress.connect(self._say)
         self.exporter.finished.connect(self._exported)
         self.exporter.ended.connect(self._exported_songs)
@@ -191,6 +189,10 @@ class ExportCommands(QObject):
         if self.exporter.tasks:
             self.window.statusBar().showMessage("Cancelling the export…")
             self.exporter.cancel()
+
+    def _started(self, title: str) -> None:
+        if len(self.exporter.tasks) == 1:  # else the line of all running goes on (``_say``)
+            self.window.statusBar().showMessage(f"Exporting {title}…")
 
     def _say(self, message: str) -> None:
         self.window.statusBar().showMessage(message)

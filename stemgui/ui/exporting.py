@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from stemgui.ui.elided import counted
 from stemgui.ui.export_targets import Existing, SongExport, confirm_targets, model_of
+from stemgui.ui.messages import unexpected
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ class ExportTask(QObject):
     as it was when the export was asked for.
 
     Each song ends in exactly one of ``done``, ``failed`` or ``cancelled``.
+
+    Attributes:
+        frames: each song's frames to write (of its part, ``ExportRequest.span``; at least
+            1), how much of the work it is.
 
     Signals:
         song_started(index, total, title): writing the ``index``-th song (from 1) began.
@@ -52,10 +57,15 @@ class ExportTask(QObject):
     ended = Signal()
 
     def __init__(self, songs: Sequence[SongExport]) -> None:
+        from stemgui.export.planning import part_frames
+
         super().__init__()
         # each file tagged with its song's tempo and key (at the pace of the files)
         self.songs = [
             (job, job.stemset, replace(request, analysis=job.analysis)) for job, request in songs
+        ]
+        self.frames = [
+            max(part_frames(stemset, request.span)[1], 1) for _job, stemset, request in self.songs
         ]
         self.ended_songs = 0  # songs done, failed or cancelled (on the task's thread)
         self._stop = threading.Event()
@@ -122,7 +132,7 @@ class ExportTask(QObject):
             self.failed.emit(job.title, str(error).replace("allow overwriting", "choose Replace"))
         except Exception as error:  # a bug: say so rather than lose the message on a thread
             logger.exception("export of %s failed unexpectedly", job.path)
-            self.failed.emit(job.title, f"unexpected error: {error}; details are in the log file")
+            self.failed.emit(job.title, unexpected(job.path, error))
         else:
             self.done.emit(job, [Path(p) for p in written])
 
@@ -139,7 +149,9 @@ class ExportRunner(QObject):
         progress(message): how far the export is, each time its percent changes
             ("Exporting 3 of 12: title… 45%", the song's percent; "Exporting title… 45%");
             with exports running at once, one percent for all their songs ("Exporting 5
-            songs… 45%") rather than each one's in turn.
+            songs… 45%") rather than each one's in turn, and said again at once after an
+            outcome (``finished``, ``failed``, ``cancelled``, ``ended``) while others run:
+            the outcome's words take the status line once, not until the next percent.
         finished(job, paths): the files written for ``job``.
         failed(message): why an export did not happen or did not complete, in words; for a
             batch, once at the end, naming each song that failed.
@@ -168,8 +180,9 @@ class ExportRunner(QObject):
         self.ask = ask
         self.tasks: list[ExportTask] = []
         self._failures = 0  # how many times ``failed`` was emitted
-        # each running task's song being written: (what, songs ended before it, its fraction)
-        self._writing: dict[ExportTask, tuple[str, int, float]] = {}
+        # each running task's song being written: (what, songs ended before it, its fraction);
+        # what is None between two songs of a batch (the next one's start says it)
+        self._writing: dict[ExportTask, tuple[str | None, int, float]] = {}
         self._said = ""  # the progress said last
         self.failed.connect(self._count_failure)
 
@@ -232,12 +245,14 @@ class ExportRunner(QObject):
             self.finished.emit(job, paths)
             if self._failures == failures_before:
                 self.mended.emit()
+            self._song_ended(task, said=True)
 
         def failed(title: str, message: str) -> None:
             if batch:
                 failures.append(f"{title}: {message}")
             else:
                 self.failed.emit(message)
+            self._song_ended(task, said=not batch)
 
         def ended() -> None:
             self.tasks.remove(task)
@@ -265,6 +280,7 @@ class ExportRunner(QObject):
                 )
             else:
                 self.ended.emit(written[0], written[1], total, list(left_out), kept)
+            self._say_again()
 
         task.song_started.connect(song_started)
         task.progress.connect(progress)
@@ -280,17 +296,44 @@ class ExportRunner(QObject):
 
     def _say_progress(self) -> None:
         """Say the percent of the song being written, or with exports running at once, of all
-        their songs (those ended count whole), when the words change."""
+        their songs, each weighing its frames (those ended count whole), when the words
+        change."""
         if len(self._writing) == 1:
             ((what, _ended, fraction),) = self._writing.values()
+            if what is None:  # between two songs of a batch
+                return
             message = f"Exporting {what}… {int(fraction * 100)}%"
         else:
             songs = sum(len(task.songs) for task in self._writing)
-            done = sum(ended + fraction for _what, ended, fraction in self._writing.values())
-            message = f"Exporting {counted(songs, 'song')}… {int(done / songs * 100)}%"
+            frames = sum(sum(task.frames) for task in self._writing)
+            done = sum(
+                sum(task.frames[:ended]) + fraction * task.frames[ended]
+                for task, (_what, ended, fraction) in self._writing.items()
+            )
+            message = f"Exporting {counted(songs, 'song')}… {int(done / frames * 100)}%"
         if message != self._said:
             self._said = message
             self.progress.emit(message)
+
+    def _song_ended(self, task: ExportTask, said: bool) -> None:
+        """``task``'s song being written ended (its last: the task writes no more); ``said``:
+        its outcome took the status line, which the exports still running then say again."""
+        if task not in self._writing:
+            return
+        _what, ended, _fraction = self._writing[task]
+        if ended + 1 < len(task.songs):
+            self._writing[task] = (None, ended + 1, 0.0)
+        else:
+            del self._writing[task]
+        if said and any(other is not task for other in self._writing):
+            self._say_again()
+
+    def _say_again(self) -> None:
+        """Say the progress of the exports still running, the same words too: an outcome
+        took the status line meanwhile."""
+        if self._writing:
+            self._said = ""
+            self._say_progress()
 
     def _count_failure(self, _message: str) -> None:
         self._failures += 1

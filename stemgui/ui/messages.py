@@ -15,11 +15,23 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from stemgui.errors import one_line
+
 if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
 
 Actions = Sequence[tuple[str, Callable[[], object]]]
 """The banner's buttons: (label, callback)."""
+
+
+def unexpected(what: object, error: BaseException) -> str:
+    """What the app says of an ``error`` nothing foresaw (a bug, not the song nor the disk)
+    about ``what`` (a song, a file): that the fault is stemgui's, and where the details are;
+    the caller logs its traceback (``logger.exception``)."""
+    return (
+        f"{what}: unexpected error ({one_line(error)}), a fault in stemgui. "
+        "Details are in the log file (Help ▸ Open log folder)."
+    )
 
 
 class Messages(QObject):

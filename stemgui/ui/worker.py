@@ -39,6 +39,7 @@ from stemgui.errors import (
     one_line,
 )
 from stemgui.memory import release_free_memory
+from stemgui.ui.messages import unexpected
 from stemgui.ui.models import NoModelError
 from stemgui.ui.restore import file_stamp
 from stemgui.ui.scratch import delete_scratch_file, mix_file
@@ -202,12 +203,7 @@ class SeparationWorker(StemCacheSteps, QObject):
             )
         except Exception as error:  # a bug or an engine failure: the queue must go on
             logger.exception("job %d (%s) failed unexpectedly", job, path)
-            self.failed.emit(
-                job,
-                f"{path}: unexpected error ({one_line(error)}). "
-                "Details are in the log file (Help ▸ Open log folder).",
-                True,
-            )
+            self.failed.emit(job, unexpected(path, error), True)
 
     def _separator(self, options: SeparationOptions, identity: str | None) -> tuple[Any, str]:
         # A model whose files changed since it was loaded (retrained and saved under the same

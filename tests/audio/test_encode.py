@@ -394,3 +394,22 @@ def test_a_wav_that_would_pass_4_gib_reads_back_as_rf64(tmp_path, monkeypatch, s
         np.testing.assert_array_equal(back.T, samples)
         assert sf.info(path).format == container.decode().replace("RIFF", "WAV")
         assert sf.SoundFile(path).title == "Night Drive (Vocals)"
+
+
+@pytest.mark.parametrize("kind", ["wav", "mp3"])
+def test_a_bug_in_a_block_reader_is_no_write_error(tmp_path, kind):
+    """An IndexError from the reader went out as "could not be written (list index out of
+    range); try another folder or format": a bug said as a disk problem, with advice that
+    cannot help. It goes out as it is, for the app's unexpected-error path; nothing is left.
+    (Clip "none": the reader is called once, while writing, not first for the peak.)"""
+    from stemgui.audio.stream import write_blocks
+
+    def read(start, stop):
+        if start:
+            raise IndexError("list index out of range")
+        return noise(stop - start)
+
+    fmt = AudioFormat(kind, clip="none")
+    with pytest.raises(IndexError, match="list index out of range"):
+        write_blocks(tmp_path / f"x.{kind}", read, 2, 3000, 44100, fmt, block_frames=1000)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,43 @@
+"""An export that fails for a bug of stemgui's says so, not that the disk or format failed."""
+
+from __future__ import annotations
+
+import logging
+
+from stemgui.audio import stream
+from stemgui.audio.encode import AudioFormat
+from stemgui.export.exporter import ExportRequest
+from stemgui.ui.export_targets import Existing
+from stemgui.ui.exporting import ExportRunner
+from stemgui.ui.queue import Job, JobState
+from tests.ui.song_window import make_stemset
+
+
+def test_a_bug_while_writing_is_said_as_a_fault_of_stemgui(qtbot, tmp_path, monkeypatch, caplog):
+    """An IndexError from a block reader said "could not be written (list index out of
+    range); try another folder or format": no folder nor format mends a bug. It says whose
+    fault it is and where the log is, which keeps its traceback; no file is left."""
+
+    def buggy(samples):
+        def read(start, stop):
+            raise IndexError("list index out of range")
+
+        return read
+
+    monkeypatch.setattr(stream, "array_reader", buggy)
+    runner = ExportRunner(lambda message: Existing.CANCEL)
+    said = []
+    runner.failed.connect(said.append)
+    song = tmp_path / "a.wav"
+    job = Job(song, state=JobState.DONE, stemset=make_stemset(frames=100), model_name="m")
+    request = ExportRequest(folder=tmp_path / "out", fmt=AudioFormat(clip="none"))
+    with caplog.at_level(logging.ERROR, logger="stemgui.ui.exporting"):
+        runner.start(job, request)
+        qtbot.waitUntil(lambda: not runner.tasks, timeout=20_000)
+    assert said == [
+        f"{song}: unexpected error (list index out of range), a fault in stemgui. "
+        "Details are in the log file (Help ▸ Open log folder)."
+    ]
+    (record,) = [r for r in caplog.records if r.name == "stemgui.ui.exporting"]
+    assert record.exc_info[0] is IndexError  # the traceback, in the log file
+    assert list((tmp_path / "out").rglob("*")) == []
