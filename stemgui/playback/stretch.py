@@ -306,8 +306,8 @@ class Stretcher:
 
     def _interrupted(self) -> bool:
         """Whether the transport was paused, stopped or sought, or its loop changed, since the
-        last input was read (the song's end and a loop's wrap happen as it is read: they are
-        in the input)."""
+        input was read or as it was (``ReadAhead``; the song's end and a loop's wrap happen as
+        it is read: they are in the input)."""
         return self._read.changed(self.renderer.transport)
 
     def _cut(self, channels: int) -> None:
