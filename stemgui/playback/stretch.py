@@ -352,14 +352,18 @@ class Stretcher:
     def _hand_over(self) -> None:
         """Back to speed 1: the last window's second half is played whole (the song as it
         goes on from the frame being heard) and the renderer goes on after it without a cut.
-        Paused, or sought since the last input was read, the window fades out instead and the
-        renderer starts where the transport is: the seek is not undone."""
+        Paused, sought or its loop changed since the input was read, the window fades out
+        instead and the renderer starts where a cut sends the transport (the frame heard, a
+        loop's start, where a seek sent it: ``ReadAhead.send_back``)."""
         self._handing_over = True
         # the song may end inside it (read to its end): its last frame, not the window's
         last = self._last_song(self._previous + self.hop, self._previous + self.size)
         at = self._previous + self.hop - self._base
         transport = self.renderer.transport
-        if last is None or self._interrupted() or not getattr(transport, "playing", False):
+        interrupted = self._interrupted()
+        if last is None or interrupted or not getattr(transport, "playing", False):
+            if interrupted:
+                self._read.send_back(transport, self._heard())
             self._ready = self._sum[: self.hop].copy()  # the window fades out
             self._played, self._ready_runs = 0, []
             self.renderer.follow_on(None)  # and the renderer fades in after it

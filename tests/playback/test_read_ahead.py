@@ -91,3 +91,40 @@ def test_a_seek_as_the_song_is_read_is_heard_where_it_was_sent(speed, read, when
         speed, read, WHEN[when], lambda output, transport: transport.seek(4 * RATE)
     )
     assert runs[0][0] == 4 * RATE  # from where it was sent, not past what was read after it
+
+
+@pytest.mark.parametrize("speed", [0.5, 1.5])
+@pytest.mark.parametrize("blocks", [0, 1, 2, 3])
+def test_a_loop_set_as_the_pace_goes_back_to_one_ending_before_the_frame_sent_goes_round(
+    speed, blocks
+):
+    """Set in the block that hands back to speed 1, after its check, the loop made the last
+    window fade out and the renderer go on where the reading had run ahead to, past the loop's
+    end: the song played on to its end."""
+    output, transport = player()
+    output.transposer.speed = speed
+    transport.seek(RATE)
+    transport.play()
+    out = np.empty((BLOCK, 2), np.float32)
+    for _ in range(round(RATE / 2 / BLOCK) + blocks):  # ending anywhere in a half window
+        output.render(out)
+    output.transposer.speed = 1.0
+    stretcher, mix_stems, loop = output.stretcher, output.renderer.mix_stems, []
+
+    def mixing(stems, into, *, advance=True):  # the GUI thread, as the last half window plays
+        mix_stems(stems, into, advance=advance)
+        last = stretcher._played + len(stems) == len(stretcher._ready)
+        if advance and last and not (loop or stretcher._handing_over):
+            sent = output.played_position()
+            loop.extend((sent - RATE // 4, sent - 100))
+            transport.set_loop(*loop)
+
+    output.renderer.mix_stems = mixing
+    while not loop:
+        output.render(out)
+    runs = []
+    for _ in range(round(RATE / 4 / BLOCK)):
+        output.render(out, lambda offset, song, count: runs.append((song, count)))
+    start, end = loop
+    assert any(song == start for song, _ in runs)  # round it, as the player would
+    assert max(song + count for song, count in runs) <= end
