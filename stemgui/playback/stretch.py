@@ -47,8 +47,8 @@ speed 1, not once what is buffered has played (111 ms at 50 %): what plays fades
 ``FADE_SECONDS`` and the song buffered ahead is dropped; paused, or the loop changed, the
 transport goes back to the song frame heard, so that play goes on from there (a loop turned
 off just before its end does not go round once more; a loop set that ends before that frame
-goes round, from its start), and a seek fades in where it was sent.
-While paused nothing runs: play starts afresh.
+goes round, from its start), and a seek fades in where it was sent
+(``stemgui.playback.read_ahead``). While paused nothing runs: play starts afresh.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from stemgui.playback.cuts import HOLD_SECONDS, Loudest, cut_at
+from stemgui.playback.read_ahead import ReadAhead
 from stemgui.playback.renderer import FADE_SECONDS, soft_limit
 from stemgui.playback.runs import Laid, RunCallback, play_runs, render_rest, song_frame
 
@@ -145,7 +146,7 @@ class Stretcher:
         self._laid_to = 0  # the input index where the song frames of the last half window end
         self._silent = 0  # input frames in a row the renderer had no song for
         self._handing_over = False
-        self._left: tuple | None = None  # the transport after the last input (``_state``)
+        self._read = ReadAhead()  # the transport as the last input read left it
         self._loudest = Loudest(self._hold)  # what the quiet under the notes is told from
 
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
@@ -269,12 +270,10 @@ class Stretcher:
                         return
                 self._runs.append((index + offset, song, count))
 
-            got = self.renderer.render_stems(block, note)
+            transport = self.renderer.transport
+            got = self._read.read(transport, self.renderer.render_stems, block, note)
             self._silent = self._silent + block.shape[0] if got == 0 else 0
             self._input = np.concatenate([self._input, block])
-            transport = self.renderer.transport
-            if transport is not None:
-                self._left = _state(transport)
 
     def _forget(self, before: int) -> None:
         """Let go of the input before input index ``before``."""
@@ -307,10 +306,9 @@ class Stretcher:
 
     def _interrupted(self) -> bool:
         """Whether the transport was paused, stopped or sought, or its loop changed, since the
-        last input was read (the song's end and a loop's wrap happen as it is read: they are
-        in the input)."""
-        transport = self.renderer.transport
-        return transport is not None and _state(transport) != self._left
+        input was read or as it was (``ReadAhead``; the song's end and a loop's wrap happen as
+        it is read: they are in the input)."""
+        return self._read.changed(self.renderer.transport)
 
     def _cut(self, channels: int) -> None:
         """The transport was paused, stopped or sought, or its loop changed: the song the
@@ -319,19 +317,15 @@ class Stretcher:
         the transport goes back to the song frame heard, so that play goes on from there (a
         loop turned off just before its end plays on past it, where the song read ahead had
         wrapped; turned on, it wraps there; a loop set that ends before it goes round:
-        ``_back_to``). The renderer fades in wherever the transport is next, not out from where
-        it had run ahead to."""
+        ``ReadAhead.send_back``). The renderer fades in wherever the transport is next, not
+        out from where it had run ahead to."""
         ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])[: self.fade]
         tail = np.empty((ahead.shape[0], channels), np.float32)
         self.renderer.mix_stems(ahead, tail, advance=False)  # heard over what plays next
         tail *= self._fade_out[: tail.shape[0], None]
         if self._tail is not None:  # a cut inside the last one's fade
             tail[: self._tail.shape[0]] += self._tail
-        transport, heard = self.renderer.transport, self._heard()
-        # paused, or the loop changed while playing (not play after the song's end, read ahead)
-        unsought = transport.position == self._left[0]
-        if heard is not None and unsought and (self._left[1] or not transport.playing):
-            transport.seek(_back_to(heard, transport, self._left[2]))
+        self._read.send_back(self.renderer.transport, self._heard())
         self.renderer.follow_on(None)
         self.active = False
         self._reset()
@@ -358,14 +352,18 @@ class Stretcher:
     def _hand_over(self) -> None:
         """Back to speed 1: the last window's second half is played whole (the song as it
         goes on from the frame being heard) and the renderer goes on after it without a cut.
-        Paused, or sought since the last input was read, the window fades out instead and the
-        renderer starts where the transport is: the seek is not undone."""
+        Paused, sought or its loop changed since the input was read, the window fades out
+        instead and the renderer starts where a cut sends the transport (the frame heard, a
+        loop's start, where a seek sent it: ``ReadAhead.send_back``)."""
         self._handing_over = True
         # the song may end inside it (read to its end): its last frame, not the window's
         last = self._last_song(self._previous + self.hop, self._previous + self.size)
         at = self._previous + self.hop - self._base
         transport = self.renderer.transport
-        if last is None or self._interrupted() or not getattr(transport, "playing", False):
+        interrupted = self._interrupted()
+        if last is None or interrupted or not getattr(transport, "playing", False):
+            if interrupted:
+                self._read.send_back(transport, self._heard())
             self._ready = self._sum[: self.hop].copy()  # the window fades out
             self._played, self._ready_runs = 0, []
             self.renderer.follow_on(None)  # and the renderer fades in after it
@@ -373,21 +371,5 @@ class Stretcher:
         self._ready = self._input[at : at + self.hop].copy()
         self._lay(self._laid_to, self._previous + self.size)  # up to the renderer's next frame
         transport.seek(last + 1)
-        self._left = _state(transport)  # not a seek to cut at
+        self._read.went_to(transport)  # not a seek to cut at
         self.renderer.follow_on(last + 1)
-
-
-def _back_to(heard: int, transport: Any, loop_before: tuple[int, int] | None) -> int:
-    """Where a cut sends the transport: the song frame ``heard``, or the start of a loop set
-    since the last input (not ``loop_before``) that ends at or before it, as the player does
-    (sent past the loop's end, read past it too, the song played on to its end first)."""
-    loop = transport.loop
-    if transport.loop_enabled and loop is not None and loop != loop_before and heard >= loop[1]:
-        return loop[0]
-    return heard
-
-
-def _state(transport: Any) -> tuple:
-    """What of the transport the song read ahead depends on: where it is, whether it plays,
-    its loop."""
-    return transport.position, transport.playing, transport.loop, transport.loop_enabled
