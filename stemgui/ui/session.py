@@ -37,6 +37,7 @@ from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.restore import Kept
 from stemgui.ui.separation_options import SeparationOptions
+from stemgui.ui.session_entry import session_song
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def read(saved: list[Any]) -> Saved:
     out, not the song."""
     from stemgui.stems.mixer import restored_strip
 
-    entries = [S.session_song(song) for song in saved]
+    entries = [session_song(song) for song in saved]
     kept = [Kept.from_json(song.get("kept")) if isinstance(song, dict) else None for song in saved]
     damaged = entries.count(None)
     if damaged:
