@@ -77,7 +77,8 @@ class Setting(Generic[T]):
     """One setting: its key in the store, its type, its default and what values it allows.
 
     ``choices``: the allowed values; ``limits``: (low, high) of a number; ``valid``: raises
-    ValueError, in words, for a value of the right type that cannot be used.
+    ValueError, in words, for a value of the right type that cannot be used; ``damaged``: what
+    a damaged value means to the user, ``{file}`` the settings file ("": the generic words).
     """
 
     key: str
@@ -87,6 +88,7 @@ class Setting(Generic[T]):
     doc: str = ""
     limits: tuple[float, float] | None = None
     valid: Callable[[Any], None] | None = None
+    damaged: str = ""
 
     def check(self, value: Any) -> T:
         """``value`` converted to the setting's type; ValueError when it does not fit.
@@ -164,6 +166,8 @@ SESSION = Setting(
     "[]",
     doc="the queue at the last close, with the mixes",
     valid=check_session,
+    damaged="The last session's queue could not be read from the settings file {file}; the queue "
+    "starts empty. Open the songs again: the stems separated before come from the stem cache.",
 )
 
 ALL_SETTINGS: tuple[Setting, ...] = (
@@ -229,7 +233,8 @@ class Settings:
     def _bad(self, setting: Setting, reason: str) -> None:
         """Log a bad stored value once and remove it, so that it reads as the default."""
         if setting.key not in self._problems:
-            self._problems[setting.key] = (
+            said = setting.damaged.format(file=self.store.fileName())
+            self._problems[setting.key] = said or (
                 f"The setting {setting.key} was damaged ({reason}) and is back to its default."
             )
             logger.warning(
