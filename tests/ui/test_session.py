@@ -360,3 +360,25 @@ def test_look_again_queues_the_songs_of_a_drive_plugged_in_and_forget_drops_them
     saved = json.loads(S.Settings(settings_store).get(S.SESSION))
     assert [song["path"] for song in saved] == [str(drive)]
     win.close()
+
+
+def test_look_again_at_the_start_leaves_the_song_left_on_screen_awaited(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path
+):
+    """Songs found by Look again are queued as a session's are: they took the screen the song
+    left on it was waiting for."""
+    _first_session(qtbot, settings_store, tiny_model_file, songs)
+    settings = S.Settings(settings_store)
+    drive = tmp_path / "drive" / "set.wav"
+    saved = [*json.loads(settings.get(S.SESSION)), {"path": str(drive), "strips": {}}]
+    settings.set(S.SESSION, json.dumps(saved))
+    win = _window(qtbot, settings_store, tiny_model_file)
+    a, b = win.restore_session()
+    assert win.controller.awaited is b
+    drive.parent.mkdir()
+    write_song(drive)
+    (found,) = win.session_keeper.look_again()
+    assert found.path == drive and win.controller.awaited is b
+    qtbot.waitUntil(lambda: all(job.state.ended for job in (a, b, found)), timeout=TIMEOUT_MS)
+    assert win.shown_job is b
+    win.close()
