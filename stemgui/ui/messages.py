@@ -2,7 +2,7 @@
 
 The banner above the stems shows one message at a time and remembers what it is about:
 "model" (none can be used), "export" (the last export failed), "drag" (the last stem dragged out
-could not be), "playback" (it is off), "session" (songs of the last session left out),
+could not be), "playback" (it is off), "session" (songs of the last session left out or not found),
 "stemcache" (stems could not be kept), "output" (the output device chosen is not connected), a
 failed queue ``Job``, or None. It goes when that subject is mended; playback still off then comes
 back to it. Playback off is also a lasting label in the status bar. The details are in the log.

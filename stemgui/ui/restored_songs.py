@@ -87,7 +87,8 @@ class RestoredSongs(QObject):
             # change asked the whole queue again: 0.4 s of the GUI thread for 500 songs)
             job.state = JobState.DECODING
         model.append(jobs)
-        self._awaited = shown
+        if shown is not None:  # songs found later (Look again) leave the one awaited so
+            self._awaited = shown
         if known:
             threading.Thread(
                 target=answer_kept,

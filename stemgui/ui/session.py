@@ -15,6 +15,11 @@ A separated song's stems then come from the stem cache at once, with its mix as 
 song and model files are as they were then. ``place`` (``stemgui.ui.place.Place``) is where the
 player was on the song (a song never shown has none), and the song ``shown`` is shown again. A
 session of an earlier version, without them, loads as it did: the first song to come is shown.
+
+A song whose file is not found at the start (moved, deleted, or on a drive not connected) is not
+queued, but its entry is kept in the session as it was saved (``Saved.gone``, given back to
+``save``) and looked for again at the next start: a DJ's external drive plugged in later brings
+its songs back.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ import json
 import logging
 import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from stemgui.separation.spec import names_a_file
@@ -33,6 +37,7 @@ from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.restore import Kept
 from stemgui.ui.separation_options import SeparationOptions
+from stemgui.ui.session_entry import session_song
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +48,21 @@ class Saved(NamedTuple):
     jobs: list[Job]  # its songs, as new queue jobs, each with its mix and place
     shown: Job | None  # the one on screen at the close, when it came back
     damaged: int  # how many saved songs could not be read (logged)
-    gone: list[Path]  # saved songs whose files are not there any more (moved or deleted)
+    gone: list[dict]  # saved songs whose files are not found: their entries, kept as saved
 
 
-def save(settings: S.Settings, jobs: Iterable[Job], shown: Job | None = None) -> None:
+def save(
+    settings: S.Settings,
+    jobs: Iterable[Job],
+    shown: Job | None = None,
+    gone: Iterable[dict] = (),
+) -> None:
     """Keep the queue for the next start, separated songs with their mixes and places, songs
     still to separate (or separating) with them, and which of them is ``shown``; failed and
-    cancelled ones are left out, and those being removed or cancelled. Only with the stem cache
-    on: without it every song would be separated again."""
+    cancelled ones are left out, and those being removed or cancelled. The entries of songs not
+    found at the start (``Saved.gone``) are kept after them as they were, to be looked for
+    again, unless queued again meanwhile. Only with the stem cache on: without it every song
+    would be separated again."""
     songs = []
     if settings.get(S.KEEP_STEMS):
         for job in jobs:
@@ -75,27 +87,34 @@ def save(settings: S.Settings, jobs: Iterable[Job], shown: Job | None = None) ->
                 if job is shown:
                     song["shown"] = True
                 songs.append(song)
+        queued = {song["path"] for song in songs}  # one opened again meanwhile is found
+        songs.extend(song for song in gone if song["path"] not in queued)
     settings.set(S.SESSION, json.dumps(songs))
 
 
 def load(settings: S.Settings) -> Saved:
-    """The songs of the last session as new queue ``Job``s, each with its mix and place, the
-    one shown at the close, how many saved songs could not be read, and the files gone since
-    (moved or deleted), which are left out. A song saved twice made the same way comes back
-    once (shown: the row kept is); nothing comes back with the stem cache off. A damaged place
-    is left out, not the song."""
-    from stemgui.stems.mixer import restored_strip
-
+    """The songs of the last session as new queue ``Job``s (``read``); nothing comes back
+    with the stem cache off."""
     if not settings.get(S.KEEP_STEMS):
         return Saved([], None, 0, [])
-    saved = json.loads(settings.get(S.SESSION))
-    entries = [S.session_song(song) for song in saved]
+    return read(json.loads(settings.get(S.SESSION)))
+
+
+def read(saved: list[Any]) -> Saved:
+    """The saved session entries ``saved`` as new queue ``Job``s, each with its mix and place,
+    the one shown at the close, how many could not be read, and the entries of the files not
+    found (moved, deleted, or on a drive not connected), which are not queued. A song saved
+    twice made the same way comes back once (shown: the row kept is). A damaged place is left
+    out, not the song."""
+    from stemgui.stems.mixer import restored_strip
+
+    entries = [session_song(song) for song in saved]
     kept = [Kept.from_json(song.get("kept")) if isinstance(song, dict) else None for song in saved]
     damaged = entries.count(None)
     if damaged:
         logger.warning("%d song(s) of the saved session could not be read", damaged)
     jobs: list[Job] = []
-    gone: list[Path] = []
+    gone: list[dict] = []
     shown = None
     seen: dict[tuple, Job] = {}
     for entry, found, song in zip(entries, kept, saved, strict=True):
@@ -106,9 +125,8 @@ def load(settings: S.Settings) -> Saved:
         pinned = _restored_options(options)
         made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
         if not os.path.isfile(path):  # not Path.is_file: it raises on EACCES, a name too long
-            if path not in gone:
-                logger.info("%s of the last session is not there any more: left out", path)
-                gone.append(path)
+            logger.info("%s of the last session is not found: kept to look for again", path)
+            gone.append(song)
             continue
         if (path, made) not in seen:  # a song in the queue twice, made two ways: both come back
             job = Job(path, options=pinned, place=_place(song))

@@ -1,11 +1,14 @@
 """The window's side of the queue kept between sessions (``stemgui.ui.session``): saved a second
-after it changes and at the close, queued again at the start with what was left out said.
+after it changes and at the close, queued again at the start with what was left out said; songs
+not found (a drive not connected) are kept and looked for again.
 
 ``SessionKeeper`` lives on the GUI thread, a child of the window.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
@@ -31,6 +34,9 @@ class SessionKeeper(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        # the entries of songs not found at the start (a drive not connected): kept in the
+        # session as they were, looked for again (``look_again``) until found or forgotten
+        self.gone: list[dict] = []
         # the queue kept as it changes, not only at the close: a crash or a power cut lost the
         # session's songs, and the queue of the session before came back
         self._timer = QTimer(self, singleShot=True, interval=SESSION_SAVE_MS)
@@ -51,7 +57,7 @@ class SessionKeeper(QObject):
         window = self.window
         if window.shown_job is not None and window.player.loaded:
             window.shown_job.place = Place.taken(window.player)
-        session.save(window.settings, window.controller.model.jobs, window.shown_job)
+        session.save(window.settings, window.controller.model.jobs, window.shown_job, self.gone)
 
     def close(self) -> None:
         """The window closes: the queue is saved now, not a second later."""
@@ -61,30 +67,61 @@ class SessionKeeper(QObject):
     def restore(self) -> list[Job]:
         """Queue the songs of the last session again, each with its mix: the separated ones'
         stems come from the stem cache at once; the song shown at the close is shown again,
-        each where it was left. Files gone since are left out, and said."""
+        each where it was left. Files not found are kept for later (``gone``), and said."""
         window = self.window
-        jobs, shown, damaged, gone = session.load(window.settings)
+        jobs, shown, damaged, self.gone = session.load(window.settings)
         said = []
         if damaged:
             said.append(
                 f"{counted(damaged, 'song')} of the last session could not be read and left out."
             )
-        if gone:  # they vanished from the queue without a word
-            names = (
-                ", ".join(p.name for p in gone) if len(gone) <= 3 else counted(len(gone), "song")
-            )
-            said.append(
-                "Not found where they were (moved, deleted, or on a drive not connected), left "
-                f"out of the last session's queue: {names}. Open them again from where they are "
-                "now."
-            )
+        if self.gone:  # they vanished from the queue without a word
+            said.append(self._waiting())
         if said:  # in the banner, which stays: in the status bar, the songs coming back ("a.wav:
             # separated.") and those added at the start ("Added 1 song") replaced it at once
             if window.banner.isVisibleTo(window):  # damaged settings, said there first
                 window.statusBar().showMessage(" ".join(said), 15_000)
             else:
-                window.messages.show(" ".join(said), "session", [])
+                window.messages.show(" ".join(said), "session", self._actions())
         restored = window.controller.restore(jobs, shown) if jobs else []
         if shown is not None:  # on its way: selected, shown when its stems come
             window.select_for_the_user(shown)
         return restored
+
+    def look_again(self) -> list[Job]:
+        """Look again for the songs not found (a drive plugged in since): those found are
+        queued as they were saved; the others wait on. Says which."""
+        window = self.window
+        jobs, _, _, self.gone = session.read(self.gone)
+        found = window.controller.restore(jobs) if jobs else []
+        if self.gone:
+            window.messages.show(self._waiting(), "session", self._actions())
+        else:
+            window.messages.clear("session")
+        window.statusBar().showMessage(
+            f"Found {counted(len(found), 'song')} of the last session; "
+            f"{counted(len(self.gone), 'song')} still not found.",
+            10_000,
+        )
+        self.save()
+        return found
+
+    def forget_gone(self) -> None:
+        """Stop looking for the songs not found: they leave the session."""
+        self.gone = []
+        self.window.messages.clear("session")
+        self.save()
+
+    def _waiting(self) -> str:
+        """What the banner says of the songs not found (``gone``)."""
+        paths = list(dict.fromkeys(entry["path"] for entry in self.gone))
+        names = ", ".join(Path(p).name for p in paths) if len(paths) <= 3 else ""
+        return (
+            f"{counted(len(paths), 'song')} of the last session not found, waiting for their "
+            f"drive (or moved or deleted){': ' + names if names else ''}. They come back when "
+            "found at the next start: connect the drive and press Look again, or Forget them "
+            "and open them again from where they are now."
+        )
+
+    def _actions(self) -> list[tuple[str, Callable[[], object]]]:
+        return [("Look again", self.look_again), ("Forget them", self.forget_gone)]

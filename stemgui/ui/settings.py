@@ -13,7 +13,6 @@ Quality presets map to the ``Separator``'s (segment, overlap, shifts).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -25,7 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from stemgui.separation import MAX_OVERLAP, MAX_SEGMENT, MAX_SHIFTS, MIN_SEGMENT
+from stemgui.ui.session_entry import check_session
 from stemgui.ui.theme import THEMES
 
 logger = logging.getLogger(__name__)
@@ -78,7 +77,8 @@ class Setting(Generic[T]):
     """One setting: its key in the store, its type, its default and what values it allows.
 
     ``choices``: the allowed values; ``limits``: (low, high) of a number; ``valid``: raises
-    ValueError, in words, for a value of the right type that cannot be used.
+    ValueError, in words, for a value of the right type that cannot be used; ``damaged``: what
+    a damaged value means to the user, ``{file}`` the settings file ("": the generic words).
     """
 
     key: str
@@ -88,6 +88,7 @@ class Setting(Generic[T]):
     doc: str = ""
     limits: tuple[float, float] | None = None
     valid: Callable[[Any], None] | None = None
+    damaged: str = ""
 
     def check(self, value: Any) -> T:
         """``value`` converted to the setting's type; ValueError when it does not fit.
@@ -131,64 +132,6 @@ def _device_name(value: str) -> None:
         raise ValueError(f"{value!r} is not a device name (auto, cpu, cuda, cuda:N or mps)")
 
 
-def _session(value: str) -> None:
-    """A JSON list of songs; each is checked where it is restored (``session_song``), so that
-    one damaged song (or one a newer version wrote) leaves out that song, not the queue."""
-    try:
-        songs = json.loads(value)
-    except (json.JSONDecodeError, RecursionError):  # nested past Python's limit: hand-edited
-        raise ValueError("is not a list of songs (JSON)") from None
-    if not isinstance(songs, list):
-        raise ValueError("is not a list of songs")
-
-
-_OPTION_TYPES = {
-    "model": (str,),
-    "device": (str,),
-    "segment": (int, float, type(None)),
-    "overlap": (int, float),
-    "shifts": (int,),
-    "two_stems": (str, type(None)),
-}
-
-
-def session_song(entry: Any) -> tuple[Path, dict[str, list], dict[str, Any] | None] | None:
-    """One song of a saved session, ``{"path": text, "strips": {stem: [gain dB, solo, mute]},
-    "options": {SeparationOptions' fields}}``, as (path, strips, options or None); None when it
-    cannot be read (no path: "" is the folder the app started in). Damaged strips are mended
-    where they are used (``mixer.restored_strip``)."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not entry["path"]:
-        return None
-    strips = entry.get("strips", {})
-    if not isinstance(strips, dict):
-        return None
-    strips = {str(name): strip for name, strip in strips.items() if isinstance(strip, list)}
-    options = entry.get("options")
-    known = isinstance(options, dict) and set(options) == set(_OPTION_TYPES)
-    if (
-        not known
-        or not all(
-            isinstance(options[k], types) and not isinstance(options[k], bool)
-            for k, types in _OPTION_TYPES.items()
-        )
-        or not _separable(options)
-    ):
-        options = None  # separated again with the settings of the day
-    return Path(entry["path"]), strips, options
-
-
-def _separable(options: dict[str, Any]) -> bool:
-    """Whether saved options of the right types are ones the ``Separator`` takes (a segment of
-    0.1-60 seconds or none, an overlap of 0 to ``MAX_OVERLAP``, 0 to ``MAX_SHIFTS`` shifts): a
-    damaged session's NaN or 7.0 failed its song as an unexpected error, 0.99999 ran for days."""
-    segment, overlap, shifts = options["segment"], options["overlap"], options["shifts"]
-    return (
-        (segment is None or MIN_SEGMENT <= segment <= MAX_SEGMENT)
-        and 0 <= overlap <= MAX_OVERLAP
-        and 0 <= shifts <= MAX_SHIFTS
-    )
-
-
 # Every setting of the app, in one place.
 MODEL = Setting("separation/model", str, "", doc="model name in the store, or a model file path")
 DEVICE = Setting(
@@ -218,7 +161,13 @@ THEME = Setting("appearance/theme", str, "system", tuple(THEMES))
 KEEP_STEMS = Setting("cache/keep_stems", bool, True, doc="keep separated stems between sessions")
 STEM_CACHE_GB = Setting("cache/size_gb", int, 4, limits=(1, 1000), doc="stem cache size limit")
 SESSION = Setting(
-    "session/songs", str, "[]", doc="the queue at the last close, with the mixes", valid=_session
+    "session/songs",
+    str,
+    "[]",
+    doc="the queue at the last close, with the mixes",
+    valid=check_session,
+    damaged="The last session's queue could not be read from the settings file {file}; the queue "
+    "starts empty. Open the songs again: the stems separated before come from the stem cache.",
 )
 
 ALL_SETTINGS: tuple[Setting, ...] = (
@@ -284,7 +233,8 @@ class Settings:
     def _bad(self, setting: Setting, reason: str) -> None:
         """Log a bad stored value once and remove it, so that it reads as the default."""
         if setting.key not in self._problems:
-            self._problems[setting.key] = (
+            said = setting.damaged.format(file=self.store.fileName())
+            self._problems[setting.key] = said or (
                 f"The setting {setting.key} was damaged ({reason}) and is back to its default."
             )
             logger.warning(

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -152,7 +153,7 @@ def test_a_session_nested_too_deep_to_read_is_back_to_its_default_with_a_word(se
     settings' check, where only ValueError is caught: the app stopped at every start."""
     settings_store.setValue(S.SESSION.key, "[" * 10_000 + "]" * 10_000)
     settings = S.Settings(settings_store)
-    assert any(S.SESSION.key in problem for problem in settings.problems)
+    assert any("last session's queue could not be read" in said for said in settings.problems)
     assert session.load(settings) == ([], None, 0, [])
 
 
@@ -295,4 +296,89 @@ def test_the_queue_is_kept_as_it_changes_not_only_at_the_close(
 
     qtbot.waitUntil(lambda: [song["path"] for song in saved()] == [str(b.path)])
     qtbot.waitUntil(lambda: saved()[0].get("kept") == b.kept.to_json())  # no model needed
+    win.close()
+
+
+def test_a_song_not_found_is_kept_as_saved_until_it_is_queued_again(settings, songs, tmp_path):
+    away = {"path": str(tmp_path / "drive" / "set.wav"), "strips": {"drums": [-3.0, 0, 1]}}
+    settings.set(S.SESSION, json.dumps([away, {"path": str(songs[0]), "strips": {}}]))
+    saved = session.load(settings)
+    assert saved.gone == [away]
+    session.save(settings, saved.jobs, gone=saved.gone)
+    assert json.loads(settings.get(S.SESSION))[1] == away  # after the queue, untouched
+    session.save(settings, [_done(songs[0]), _done(Path(away["path"]))], gone=saved.gone)
+    assert len(json.loads(settings.get(S.SESSION))) == 2  # opened again: kept once
+
+
+def _drive_session(settings_store, songs, drive) -> None:
+    """A session of a song on a drive not connected now (``drive``) and one that is here."""
+    entries = [{"path": str(path), "strips": {}} for path in (drive, songs[0])]
+    S.Settings(settings_store).set(S.SESSION, json.dumps(entries))
+
+
+def test_songs_on_a_drive_not_connected_wait_for_it_through_the_saves(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path
+):
+    """A DJ's drive not plugged in at the start: its songs were left out, the session was saved
+    a second later, and plugging the drive in did not bring them back: lost for good."""
+    drive = tmp_path / "drive" / "set.wav"
+    _drive_session(settings_store, songs, drive)
+    win = _window(qtbot, settings_store, tiny_model_file)
+    assert [job.path for job in win.restore_session()] == [songs[0]]
+    assert "set.wav" in win.banner.text()
+    win.save_session()  # as a second later
+    win.close()
+    drive.parent.mkdir()
+    write_song(drive)  # the drive plugged in
+    win = _window(qtbot, settings_store, tiny_model_file)
+    assert [job.path for job in win.restore_session()] == [songs[0], drive]
+    assert not win.banner.isVisible()
+    win.close()
+
+
+def test_look_again_queues_the_songs_of_a_drive_plugged_in_and_forget_drops_them(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path
+):
+    drive = tmp_path / "drive" / "set.wav"
+    other = tmp_path / "drive" / "other.wav"
+    entries = [{"path": str(path), "strips": {}} for path in (drive, other)]
+    S.Settings(settings_store).set(S.SESSION, json.dumps(entries))
+    win = _window(qtbot, settings_store, tiny_model_file)
+    assert win.restore_session() == []
+    assert win.banner.text().startswith("2 songs of the last session not found, waiting for")
+    assert [b.text() for b in win.banner.buttons] == ["Look again", "Forget them"]
+    drive.parent.mkdir()
+    write_song(drive)
+    win.banner.buttons[0].click()  # Look again
+    assert [job.path for job in win.controller.model.jobs] == [drive]
+    assert win.banner.text().startswith("1 song of the last session not found")
+    assert "other.wav" in win.banner.text() and "set.wav" not in win.banner.text()
+    saved = json.loads(S.Settings(settings_store).get(S.SESSION))
+    assert [song["path"] for song in saved] == [str(drive), str(other)]
+    win.banner.buttons[1].click()  # Forget them
+    assert not win.banner.isVisible()
+    saved = json.loads(S.Settings(settings_store).get(S.SESSION))
+    assert [song["path"] for song in saved] == [str(drive)]
+    win.close()
+
+
+def test_look_again_at_the_start_leaves_the_song_left_on_screen_awaited(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path
+):
+    """Songs found by Look again are queued as a session's are: they took the screen the song
+    left on it was waiting for."""
+    _first_session(qtbot, settings_store, tiny_model_file, songs)
+    settings = S.Settings(settings_store)
+    drive = tmp_path / "drive" / "set.wav"
+    saved = [*json.loads(settings.get(S.SESSION)), {"path": str(drive), "strips": {}}]
+    settings.set(S.SESSION, json.dumps(saved))
+    win = _window(qtbot, settings_store, tiny_model_file)
+    a, b = win.restore_session()
+    assert win.controller.awaited is b
+    drive.parent.mkdir()
+    write_song(drive)
+    (found,) = win.session_keeper.look_again()
+    assert found.path == drive and win.controller.awaited is b
+    qtbot.waitUntil(lambda: all(job.state.ended for job in (a, b, found)), timeout=TIMEOUT_MS)
+    assert win.shown_job is b
     win.close()

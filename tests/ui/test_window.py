@@ -1460,8 +1460,9 @@ def test_songs_of_the_last_session_moved_or_deleted_are_named(
     (job,) = win.restore_session()
     assert job.path == songs[0]
     said = (
-        "Not found where they were (moved, deleted, or on a drive not connected), left out of "
-        "the last session's queue: b.wav, deleted.wav. Open them again from where they are now."
+        "2 songs of the last session not found, waiting for their drive (or moved or deleted): "
+        "b.wav, deleted.wav. They come back when found at the next start: connect the drive and "
+        "press Look again, or Forget them and open them again from where they are now."
     )
     assert win.banner.text() == said
     # it stays (in the status bar, the song coming back and one added at the start replaced it)
