@@ -26,10 +26,12 @@ Actions = Sequence[tuple[str, Callable[[], object]]]
 
 def unexpected(what: object, error: BaseException) -> str:
     """What the app says of an ``error`` nothing foresaw (a bug, not the song nor the disk)
-    about ``what`` (a song, a file): that the fault is stemgui's, and where the details are;
-    the caller logs its traceback (``logger.exception``)."""
+    about ``what`` (a song, a file; None: about nothing in particular, a bug in a slot): that
+    the fault is stemgui's, and where the details are; the caller logs its traceback
+    (``logger.exception``)."""
+    said = f"{what}: unexpected error" if what is not None else "Unexpected error"
     return (
-        f"{what}: unexpected error ({one_line(error)}), a fault in stemgui. "
+        f"{said} ({one_line(error)}), a fault in stemgui. "
         "Details are in the log file (Help ▸ Open log folder)."
     )
 
