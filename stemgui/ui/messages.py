@@ -36,6 +36,13 @@ def unexpected(what: object, error: BaseException) -> str:
     )
 
 
+def out_of_memory(what: object, doing: str, ways: str = "Close other programs") -> str:
+    """What the app says when the memory ran out (``MemoryError``, numpy's among them) while
+    ``doing`` ("separate this song") for ``what`` (a song): not a fault of stemgui's, and the
+    ``ways`` to make room before trying again."""
+    return f"{what}: not enough memory to {doing}. {ways}, then retry."
+
+
 class Messages(QObject):
     """The window's banner and what it is about; lives on the GUI thread, a child of the window.
 

@@ -39,7 +39,7 @@ from stemgui.errors import (
     one_line,
 )
 from stemgui.memory import release_free_memory
-from stemgui.ui.messages import unexpected
+from stemgui.ui.messages import out_of_memory, unexpected
 from stemgui.ui.models import NoModelError
 from stemgui.ui.restore import file_stamp
 from stemgui.ui.scratch import delete_scratch_file, mix_file
@@ -195,12 +195,7 @@ class SeparationWorker(StemCacheSteps, QObject):
             self.failed.emit(job, one_line(error), not isinstance(error, NotAudioError))
         except MemoryError:
             logger.exception("job %d (%s): out of memory", job, path)
-            self.failed.emit(
-                job,
-                f"{path}: not enough memory to separate this song. Close other programs, "
-                "then retry.",
-                True,
-            )
+            self.failed.emit(job, out_of_memory(path, "separate this song"), True)
         except Exception as error:  # a bug or an engine failure: the queue must go on
             logger.exception("job %d (%s) failed unexpectedly", job, path)
             self.failed.emit(job, unexpected(path, error), True)
