@@ -18,9 +18,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from stemgui.errors import out_of_memory
 from stemgui.ui.elided import counted
 from stemgui.ui.export_targets import Existing, SongExport, confirm_targets, model_of
-from stemgui.ui.messages import out_of_memory, unexpected
+from stemgui.ui.messages import unexpected
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from stemgui.errors import one_line
+from stemgui import errors
 
 if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
@@ -25,22 +25,8 @@ Actions = Sequence[tuple[str, Callable[[], object]]]
 
 
 def unexpected(what: object, error: BaseException) -> str:
-    """What the app says of an ``error`` nothing foresaw (a bug, not the song nor the disk)
-    about ``what`` (a song, a file; None: about nothing in particular, a bug in a slot): that
-    the fault is stemgui's, and where the details are; the caller logs its traceback
-    (``logger.exception``)."""
-    said = f"{what}: unexpected error" if what is not None else "Unexpected error"
-    return (
-        f"{said} ({one_line(error)}), a fault in stemgui. "
-        "Details are in the log file (Help ▸ Open log folder)."
-    )
-
-
-def out_of_memory(what: object, doing: str, ways: str = "Close other programs") -> str:
-    """What the app says when the memory ran out (``MemoryError``, numpy's among them) while
-    ``doing`` ("separate this song") for ``what`` (a song): not a fault of stemgui's, and the
-    ``ways`` to make room before trying again."""
-    return f"{what}: not enough memory to {doing}. {ways}, then retry."
+    """``stemgui.errors.unexpected`` in the window: the log file is reached from the Help menu."""
+    return errors.unexpected(what, error, "Details are in the log file (Help ▸ Open log folder).")
 
 
 class Messages(QObject):

@@ -37,9 +37,10 @@ from stemgui.errors import (
     SeparationCancelled,
     StemguiError,
     one_line,
+    out_of_memory,
 )
 from stemgui.memory import release_free_memory
-from stemgui.ui.messages import out_of_memory, unexpected
+from stemgui.ui.messages import unexpected
 from stemgui.ui.models import NoModelError
 from stemgui.ui.restore import file_stamp
 from stemgui.ui.scratch import delete_scratch_file, mix_file
