@@ -2,6 +2,8 @@
 
 Every message says what happened, to which file, and what the user can do about it. The UI and
 the CLI show ``str(error)`` on one line (``one_line``); details (tracebacks) go to the log.
+Both word an error nothing foresaw (``unexpected``) and memory running out (``out_of_memory``)
+alike.
 """
 
 from __future__ import annotations
@@ -80,3 +82,19 @@ def one_line(error: BaseException) -> str:
     """``error``'s message on one line (engine, torch and YAML messages may span several)."""
     text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
     return text or type(error).__name__
+
+
+def unexpected(what: object, error: BaseException, details: str) -> str:
+    """What the app and the command line say of an ``error`` nothing foresaw (a bug, not the
+    song nor the disk) about ``what`` (a song, a file; None: about nothing in particular): that
+    the fault is stemgui's, then ``details``, where its traceback is (a sentence: "Details are
+    in the log file …"); the caller logs that traceback."""
+    said = f"{what}: unexpected error" if what is not None else "Unexpected error"
+    return f"{said} ({one_line(error)}), a fault in stemgui. {details}"
+
+
+def out_of_memory(what: object, doing: str, ways: str = "Close other programs") -> str:
+    """What the app and the command line say when the memory ran out (``MemoryError``, numpy's
+    among them) while ``doing`` ("separate this song") for ``what`` (a song): not a fault of
+    stemgui's, and the ``ways`` to make room before trying again."""
+    return f"{what}: not enough memory to {doing}. {ways}, then retry."

@@ -699,8 +699,79 @@ def test_a_model_or_track_error_of_several_lines_is_said_on_one(
     monkeypatch.setattr(Separator, "separate", fail)
     assert cli.main(["song.wav", "-n", str(model_file)]) == 1
     assert error_lines(capsys.readouterr().err)[0] == (
-        "error: song.wav: separation failed (RuntimeError: the kernel failed on this input)"
+        "error: song.wav: unexpected error (the kernel failed on this input), a fault in "
+        f"stemgui. Details are in the log file {tmp_path / 'logs' / LOG_FILE_NAME}."
     )
+
+
+def test_a_bug_exporting_one_track_is_one_line_and_the_other_tracks_run(
+    tmp_path, model_file, monkeypatch, capsys
+):
+    """An IndexError while exporting a.wav ended the batch with a traceback, b.wav never
+    tried: only RuntimeError, MemoryError, ValueError and OSError were caught per track."""
+    from stemgui.export import exporter
+
+    export = exporter.export
+
+    def buggy(stems, request, track, *args, **kwargs):
+        if Path(track).name == "a.wav":
+            raise IndexError("list index out of range")
+        return export(stems, request, track, *args, **kwargs)
+
+    monkeypatch.setattr(exporter, "export", buggy)
+    write_song(tmp_path / "a.wav")
+    write_song(tmp_path / "b.wav")
+    assert cli.main(["a.wav", "b.wav", "-n", str(model_file)]) == 1
+    err = capsys.readouterr().err
+    log_file = tmp_path / "logs" / LOG_FILE_NAME
+    assert "Traceback" not in err
+    assert error_lines(err) == [
+        "error: a.wav: unexpected error (list index out of range), a fault in stemgui. "
+        f"Details are in the log file {log_file}.",
+        f"error: 1 of 2 track(s) failed; details in {log_file}",
+    ]
+    assert "IndexError: list index out of range" in log_file.read_text(encoding="utf-8")
+    assert not (tmp_path / "separated" / "tiny" / "a").exists()
+    assert (tmp_path / "separated" / "tiny" / "b" / "vocals.wav").is_file()
+
+
+def test_a_track_that_runs_out_of_memory_says_so(tmp_path, model_file, monkeypatch, capsys):
+    """Said as the app says it, how to make room; not a fault of stemgui's."""
+    from stemgui.separation.separator import Separator
+
+    def greedy(self, *args, **kwargs):
+        return np.empty(2**62, dtype=np.uint8)  # numpy's MemoryError: more than any machine has
+
+    monkeypatch.setattr(Separator, "separate", greedy)
+    write_song(tmp_path / "a.wav")
+    assert cli.main(["a.wav", "-n", str(model_file)]) == 1
+    assert error_lines(capsys.readouterr().err)[0] == (
+        "error: a.wav: not enough memory to separate this song. Close other programs, then retry."
+    )
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit])
+def test_ctrl_c_or_an_exit_while_exporting_still_stops_the_batch(
+    tmp_path, model_file, monkeypatch, stop
+):
+    """A bug in one track lets the next run; Ctrl-C and an exit are no bug: they end the run."""
+    from stemgui.export import exporter
+
+    tried = []
+
+    def stopped(stems, request, track, *args, **kwargs):
+        tried.append(Path(track).name)
+        raise stop()
+
+    monkeypatch.setattr(exporter, "export", stopped)
+    write_song(tmp_path / "a.wav")
+    write_song(tmp_path / "b.wav")
+    if stop is SystemExit:
+        with pytest.raises(SystemExit):
+            cli.main(["a.wav", "b.wav", "-n", str(model_file)])
+    else:
+        assert cli.main(["a.wav", "b.wav", "-n", str(model_file)]) == 130
+    assert tried == ["a.wav"]
 
 
 def test_a_model_whose_network_cannot_run_is_named(tmp_path, model_file, monkeypatch, capsys):

@@ -17,7 +17,14 @@ from typing import Any
 
 from stemgui.cli.progress import track_progress
 from stemgui.cli.tracks import NoSongs, real_path
-from stemgui.errors import ExportError, ModelRunError, StemguiError, one_line
+from stemgui.errors import (
+    ExportError,
+    ModelRunError,
+    StemguiError,
+    one_line,
+    out_of_memory,
+    unexpected,
+)
 
 # The front end's logger: its INFO lines (a track done, the summary) reach the console without
 # -v (stemgui.logs.CONSOLE_INFO_LOGGERS).
@@ -169,6 +176,11 @@ def separate_all(
     as failed. Return the exit status: 1 if any failed, else 0."""
     failed = len(problems)
     skipped = 0
+    details = (
+        f"Details are in the log file {log_file}."
+        if log_file is not None
+        else "Run again with --verbose for the details."
+    )
     for number, track in enumerate(tracks, 1):
         if skip_existing and (count := run.existing(track)):
             skipped += 1
@@ -197,18 +209,15 @@ def separate_all(
                 )
                 break
             continue
-        except (RuntimeError, MemoryError, ValueError, OSError) as error:
-            # Not a domain error: a bug, the machine running out of memory, a file system
-            # refusing something unforeseen. Keep going with the next track; the traceback is
-            # in the log file.
+        except MemoryError:  # numpy's too: the machine's, not a bug
             failed += 1
-            logger.error(
-                "%s: separation failed (%s: %s)",
-                track,
-                type(error).__name__,
-                one_line(error),
-                exc_info=True,
-            )
+            logger.error("%s", out_of_memory(track, "separate this song"), exc_info=True)
+            continue
+        except Exception as error:
+            # A bug, here or in the engine: said in one line, its traceback in the log file,
+            # and the next track runs (Ctrl-C and exit are no Exception: they still stop).
+            failed += 1
+            logger.error("%s", unexpected(track, error, details), exc_info=True)
             continue
         if not written:  # with --skip-existing: another run wrote them meanwhile
             logger.info("%s: its files were written meanwhile, by another run; kept", track)

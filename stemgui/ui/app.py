@@ -201,6 +201,6 @@ def report_uncaught(kind: type[BaseException], error: BaseException, traceback: 
     """A bug in a slot: log it with its traceback and say so in the window, which goes on."""
     logger.critical("uncaught exception", exc_info=(kind, error, traceback))
     if _window is not None:
-        _window.show_error(
-            f"Something went wrong ({kind.__name__}: {error}). The details are in the log file."
-        )
+        from stemgui.ui.messages import unexpected
+
+        _window.show_error(unexpected(None, error))

@@ -18,6 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from stemgui.errors import out_of_memory
 from stemgui.ui.elided import counted
 from stemgui.ui.export_targets import Existing, SongExport, confirm_targets, model_of
 from stemgui.ui.messages import unexpected
@@ -130,6 +131,10 @@ class ExportTask(QObject):
             # a file written meanwhile by another program: the app's own words, as the command
             # line puts its --overwrite there
             self.failed.emit(job.title, str(error).replace("allow overwriting", "choose Replace"))
+        except MemoryError:  # numpy's too, allocating a block: the machine's, not a bug
+            logger.exception("export of %s: out of memory", job.path)
+            ways = "Close other programs, or export fewer stems at once or a part of the song"
+            self.failed.emit(job.title, out_of_memory(job.path, "export this song", ways))
         except Exception as error:  # a bug: say so rather than lose the message on a thread
             logger.exception("export of %s failed unexpectedly", job.path)
             self.failed.emit(job.title, unexpected(job.path, error))

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from stemgui.errors import StemguiError
+from stemgui.ui.messages import unexpected
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class DownloadTask(QObject):
                 self.failed.emit(self.name, getattr(error, "reason", str(error)))
         except Exception as error:  # a bug: report it rather than lose it on a thread
             logger.exception("download of %s failed unexpectedly", self.name)
-            self.failed.emit(self.name, f"unexpected error: {error}")
+            self.failed.emit(self.name, unexpected(f"model {self.name}", error))
         else:
             logger.info("downloaded %s", self.name)
             self.done.emit(self.name)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from stemgui.errors import one_line
+from stemgui import errors
 
 if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
@@ -25,13 +25,8 @@ Actions = Sequence[tuple[str, Callable[[], object]]]
 
 
 def unexpected(what: object, error: BaseException) -> str:
-    """What the app says of an ``error`` nothing foresaw (a bug, not the song nor the disk)
-    about ``what`` (a song, a file): that the fault is stemgui's, and where the details are;
-    the caller logs its traceback (``logger.exception``)."""
-    return (
-        f"{what}: unexpected error ({one_line(error)}), a fault in stemgui. "
-        "Details are in the log file (Help ▸ Open log folder)."
-    )
+    """``stemgui.errors.unexpected`` in the window: the log file is reached from the Help menu."""
+    return errors.unexpected(what, error, "Details are in the log file (Help ▸ Open log folder).")
 
 
 class Messages(QObject):

@@ -37,6 +37,7 @@ from stemgui.errors import (
     SeparationCancelled,
     StemguiError,
     one_line,
+    out_of_memory,
 )
 from stemgui.memory import release_free_memory
 from stemgui.ui.messages import unexpected
@@ -195,12 +196,7 @@ class SeparationWorker(StemCacheSteps, QObject):
             self.failed.emit(job, one_line(error), not isinstance(error, NotAudioError))
         except MemoryError:
             logger.exception("job %d (%s): out of memory", job, path)
-            self.failed.emit(
-                job,
-                f"{path}: not enough memory to separate this song. Close other programs, "
-                "then retry.",
-                True,
-            )
+            self.failed.emit(job, out_of_memory(path, "separate this song"), True)
         except Exception as error:  # a bug or an engine failure: the queue must go on
             logger.exception("job %d (%s) failed unexpectedly", job, path)
             self.failed.emit(job, unexpected(path, error), True)

@@ -1,4 +1,5 @@
-"""An export that fails for a bug of stemgui's says so, not that the disk or format failed."""
+"""An export that fails for a bug of stemgui's says so, not that the disk or format failed; one
+that runs out of memory says how to make room, not that stemgui is at fault."""
 
 from __future__ import annotations
 
@@ -40,4 +41,32 @@ def test_a_bug_while_writing_is_said_as_a_fault_of_stemgui(qtbot, tmp_path, monk
     ]
     (record,) = [r for r in caplog.records if r.name == "stemgui.ui.exporting"]
     assert record.exc_info[0] is IndexError  # the traceback, in the log file
+    assert list((tmp_path / "out").rglob("*")) == []
+
+
+def test_running_out_of_memory_while_writing_is_said_as_memory(qtbot, tmp_path, monkeypatch):
+    """numpy failing to allocate a block (its ``_ArrayMemoryError``, a ``MemoryError``) was
+    said as "unexpected error (Unable to allocate …), a fault in stemgui": it is the machine's
+    memory, and the words say how to make room, as a separation's do."""
+    import numpy as np
+
+    def greedy(samples):
+        def read(start, stop):
+            return np.empty(2**62, dtype=np.uint8)  # more than any machine has
+
+        return read
+
+    monkeypatch.setattr(stream, "array_reader", greedy)
+    runner = ExportRunner(lambda message: Existing.CANCEL)
+    said = []
+    runner.failed.connect(said.append)
+    song = tmp_path / "a.wav"
+    job = Job(song, state=JobState.DONE, stemset=make_stemset(frames=100), model_name="m")
+    request = ExportRequest(folder=tmp_path / "out", fmt=AudioFormat(clip="none"))
+    runner.start(job, request)
+    qtbot.waitUntil(lambda: not runner.tasks, timeout=20_000)
+    assert said == [
+        f"{song}: not enough memory to export this song. Close other programs, or export fewer "
+        "stems at once or a part of the song, then retry."
+    ]
     assert list((tmp_path / "out").rglob("*")) == []

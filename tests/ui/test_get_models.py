@@ -175,6 +175,32 @@ def test_a_full_disk_names_the_models_folder(qtbot, published, tmp_path, monkeyp
     )
 
 
+def test_a_bug_in_a_download_is_said_as_one_with_the_way_to_the_log(
+    qtbot, published, monkeypatch, caplog
+):
+    """It said "Unexpected error: list index out of range", no word of whose fault it is nor
+    where the log is: the app's one wording for unexpected errors, naming the model."""
+    from stemgui.separation.store import ModelStore
+    from stemgui.ui.get_models import ModelsDialog
+
+    def buggy(self, name, on_progress=None, cancel=None):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(ModelStore, "download", buggy)
+    dialog = ModelsDialog([("tiny_ui", "test", False)], published)
+    qtbot.addWidget(dialog)
+    dialog.table.selectRow(0)
+    dialog.download_selected()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+    assert dialog.table.item(0, 2).text() == "failed"
+    assert dialog.status.text() == (
+        "Model tiny_ui: unexpected error (list index out of range), a fault in stemgui. "
+        "Details are in the log file (Help ▸ Open log folder)."
+    )
+    (record,) = [r for r in caplog.records if r.name == "stemgui.ui.get_models"]
+    assert record.exc_info[0] is IndexError  # the traceback, in the log file
+
+
 @pytest.fixture
 def stalled(published, tmp_path):
     """A server that answers with headers and a few bytes, then nothing until released."""
