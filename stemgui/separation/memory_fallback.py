@@ -24,10 +24,14 @@ def to_device(obj: Any, device: torch.device) -> Any:
 
 
 def is_out_of_memory(error: BaseException) -> bool:
-    """True for a GPU out-of-memory error (CUDA's own class, or MPS's RuntimeError)."""
+    """True for an out-of-memory error: a GPU's (CUDA's own class, MPS's RuntimeError) or the
+    CPU allocator's RuntimeError ("DefaultCPUAllocator: can't allocate memory")."""
     if isinstance(error, torch.cuda.OutOfMemoryError):
         return True
-    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+    said = str(error).lower()
+    return isinstance(error, RuntimeError) and (
+        "out of memory" in said or "can't allocate memory" in said
+    )
 
 
 @dataclass(frozen=True)

@@ -126,8 +126,10 @@ class Separator:
         try:
             memory_fallback.to_device(self.model, self.device)
         except RuntimeError as error:  # the weights alone do not fit: shorter chunks cannot help
-            if not is_out_of_memory(error) or not self._recover_from_oom(error, flexible=False):
+            if not is_out_of_memory(error):
                 raise
+            if not self._recover_from_oom(error, flexible=False):
+                raise MemoryError(one_line(error)) from error  # the machine's, said as memory
 
     @property
     def sources(self) -> list[str]:
@@ -183,8 +185,10 @@ class Separator:
                 try:
                     self._run(buffer, out, mean, std, delays, on_progress, cancel, reached)
                 except RuntimeError as error:
-                    if not is_out_of_memory(error) or not self._recover_from_oom(error):
+                    if not is_out_of_memory(error):
                         raise
+                    if not self._recover_from_oom(error):  # nothing left to try: the CPU's
+                        raise MemoryError(one_line(error)) from error
                 else:
                     return out
 

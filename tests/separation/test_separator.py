@@ -470,6 +470,24 @@ def test_out_of_memory_with_fixed_segment_goes_to_cpu(fake_gpu):
     assert len(separator.notes) == 1
 
 
+def test_the_cpu_out_of_memory_is_said_as_memory_not_blamed_on_the_model():
+    """torch's CPU allocator says "can't allocate memory", not "out of memory": with nothing left
+    to fall back to, the network's failure was taken for the model's ("cannot separate any song;
+    choose another model"), and the app said any other RuntimeError as a fault in stemgui."""
+
+    class CpuOutOfMemoryNet(IdentityNet):
+        def forward(self, mix):
+            raise RuntimeError(
+                "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't "
+                "allocate memory: you tried to allocate 1152921504606846976 bytes."
+            )
+
+    separator = Separator(CpuOutOfMemoryNet(segment=1.0), device="cpu", overlap=0.0)
+    with pytest.raises(MemoryError, match="can't allocate memory"):
+        separator.separate(song(200))
+    assert separator.notes == []  # nothing else to try on the CPU
+
+
 @pytest.mark.parametrize("overlap, shifts", [(0.0, 0), (0.25, 0), (0.25, 2)])
 def test_out_of_memory_mid_song_keeps_the_frames_already_ready(fake_gpu, overlap, shifts):
     class MidSongOutOfMemoryNet(IdentityNet):
@@ -557,8 +575,9 @@ def test_a_model_too_big_for_the_gpu_runs_on_the_cpu(monkeypatch):
 
 def test_out_of_memory_on_cpu_is_raised():
     separator = Separator(OutOfMemoryNet(failures=1), device="cpu")
-    with pytest.raises(torch.cuda.OutOfMemoryError):
+    with pytest.raises(MemoryError) as raised:  # nothing left to try: said as memory
         separator.separate(song(100))
+    assert isinstance(raised.value.__cause__, torch.cuda.OutOfMemoryError)
     assert separator.notes == []
 
 
