@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer
 from stemgui.ui import session
 from stemgui.ui.elided import counted
 from stemgui.ui.place import Place
-from stemgui.ui.queue import Job
+from stemgui.ui.queue import Job, song_file
 
 if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
@@ -90,16 +90,21 @@ class SessionKeeper(QObject):
 
     def look_again(self) -> list[Job]:
         """Look again for the songs not found (a drive plugged in since): those found are
-        queued as they were saved; the others wait on. Says which."""
+        queued as they were saved, but not those in the queue already (opened again since:
+        they were queued twice); the others wait on. Says which."""
         window = self.window
         jobs, _, _, self.gone = session.read(self.gone)
+        queued = {song_file(job.path) for job in window.controller.model.jobs if not job.removed}
+        again = [job for job in jobs if song_file(job.path) in queued]
+        jobs = [job for job in jobs if job not in again]
         found = window.controller.restore(jobs) if jobs else []
         if self.gone:
             window.messages.show(self._waiting(), "session", self._actions())
         else:
             window.messages.clear("session")
         window.statusBar().showMessage(
-            f"Found {counted(len(found), 'song')} of the last session; "
+            f"Found {counted(len(found) + len(again), 'song')} of the last session"
+            f"{f' ({len(again)} in the queue already)' if again else ''}; "
             f"{counted(len(self.gone), 'song')} still not found.",
             10_000,
         )

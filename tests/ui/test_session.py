@@ -382,3 +382,23 @@ def test_look_again_at_the_start_leaves_the_song_left_on_screen_awaited(
     qtbot.waitUntil(lambda: all(job.state.ended for job in (a, b, found)), timeout=TIMEOUT_MS)
     assert win.shown_job is b
     win.close()
+
+
+def test_look_again_leaves_a_song_opened_again_meanwhile_in_its_one_row(
+    qtbot, settings_store, tiny_model_file, songs, tmp_path
+):
+    """The drive plugged in, the song opened again from it, then Look again: it was queued a
+    second time."""
+    drive = tmp_path / "drive" / "set.wav"
+    _drive_session(settings_store, songs, drive)
+    win = _window(qtbot, settings_store, tiny_model_file)
+    (here,) = win.restore_session()
+    drive.parent.mkdir()
+    write_song(drive)
+    (opened,) = win.add_paths([drive])
+    qtbot.waitUntil(lambda: opened.state is JobState.DONE, timeout=TIMEOUT_MS)
+    assert win.session_keeper.look_again() == []
+    assert win.controller.model.jobs == [here, opened] and win.session_keeper.gone == []
+    assert not win.banner.isVisible()
+    assert "1 song of the last session (1 in the queue already)" in win.statusBar().currentMessage()
+    win.close()
