@@ -83,21 +83,24 @@ class SessionKeeper(QObject):
                 window.statusBar().showMessage(" ".join(said), 15_000)
             else:
                 window.messages.show(" ".join(said), "session", self._actions())
-        restored = window.controller.restore(jobs, shown) if jobs else []
-        if shown is not None:  # on its way: selected, shown when its stems come
-            window.select_for_the_user(shown)
-        return restored
+        return self._queue(jobs, shown)
 
     def look_again(self) -> list[Job]:
         """Look again for the songs not found (a drive plugged in since): those found are
         queued as they were saved, but not those in the queue already (opened again since:
-        they were queued twice); the others wait on. Says which."""
+        they were queued twice); the others wait on. Says which. The song on screen at the
+        close, found so, is shown again when nothing else is (or coming); else its mark goes."""
         window = self.window
-        jobs, _, _, self.gone = session.read(self.gone)
+        jobs, shown, _, self.gone = session.read(self.gone)
         queued = {song_file(job.path) for job in window.controller.model.jobs if not job.removed}
         again = [job for job in jobs if song_file(job.path) in queued]
         jobs = [job for job in jobs if job not in again]
-        found = window.controller.restore(jobs) if jobs else []
+        screen_free = (
+            window.shown_job is None
+            and window.failed_job is None
+            and window.controller.awaited is None
+        )
+        found = self._queue(jobs, shown if shown in jobs and screen_free else None)
         if self.gone:
             window.messages.show(self._waiting(), "session", self._actions())
         else:
@@ -110,6 +113,15 @@ class SessionKeeper(QObject):
         )
         self.save()
         return found
+
+    def _queue(self, jobs: list[Job], shown: Job | None) -> list[Job]:
+        """Queue a session's songs found (``QueueController.restore``); ``shown``, the one on
+        screen at the close, is selected and shown when its stems come (awaited)."""
+        window = self.window
+        restored = window.controller.restore(jobs, shown) if jobs else []
+        if shown is not None:  # on its way: selected, shown when its stems come
+            window.select_for_the_user(shown)
+        return restored
 
     def forget_gone(self) -> None:
         """Stop looking for the songs not found: they leave the session."""
