@@ -459,3 +459,33 @@ def test_look_again_drops_the_mark_of_the_song_left_on_screen_when_another_is_th
         (str(songs[0]), True),
         (str(drive), None),
     ]
+
+
+def test_file_look_again_looks_for_the_songs_the_banner_cannot_offer(
+    qtbot, settings_store, tiny_model_file, tmp_path
+):
+    """Damaged settings in the banner: the songs not found were said in the status bar, without
+    Look again; closing the banner with × left no way either, until the next start."""
+    drive, other = tmp_path / "drive" / "set.wav", tmp_path / "drive" / "other.wav"
+    entries = [{"path": str(path), "strips": {}} for path in (drive, other)]
+    S.Settings(settings_store).set(S.SESSION, json.dumps(entries))
+    settings_store.setValue(S.THEME.key, "purple")
+    win = _window(qtbot, settings_store, tiny_model_file)
+    action = win.menu_bar.look_again_action
+    assert (action.text(), action.isEnabled()) == ("&Look again for missing songs", False)
+    assert win.restore_session() == []
+    assert win.banner.text().startswith(f"The setting {S.THEME.key} was damaged")
+    assert "choose File ▸ Look again for missing songs" in win.statusBar().currentMessage()
+    assert (action.text(), action.isEnabled()) == ("&Look again for missing songs (2)", True)
+    drive.parent.mkdir()
+    write_song(drive)
+    action.trigger()
+    assert [job.path for job in win.controller.model.jobs] == [drive]
+    assert win.banner.text().startswith("1 song of the last session not found")
+    assert action.text() == "&Look again for missing songs (1)"
+    win.banner.close_button.click()
+    action.trigger()  # the banner back, with its buttons
+    assert [b.text() for b in win.banner.buttons] == ["Look again", "Forget them"]
+    win.banner.buttons[1].click()  # Forget them
+    assert (action.text(), action.isEnabled()) == ("&Look again for missing songs", False)
+    win.close()
