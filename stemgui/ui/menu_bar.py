@@ -20,6 +20,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
 from stemgui.ui.output_menu import OutputMenu
 from stemgui.ui.queue import Job, JobState
+from stemgui.ui.session_keeper import LOOK_AGAIN
 from stemgui.ui.stem_cache_size import (
     ask_stem_cache_size,
     stem_cache_of,
@@ -70,6 +71,12 @@ class MenuBar(QObject):
         file_menu = bar.addMenu("&File")
         self._action(file_menu, "&Open songs…", w.intake.open_songs, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open &folder…", w.intake.open_folder)
+        # the banner's Look again, there too: damaged settings can hold the banner, its × closes it
+        self.look_again_action = self._action(
+            file_menu, f"&{LOOK_AGAIN}", w.session_keeper.look_again
+        )
+        self.show_waiting(w.session_keeper.waiting)
+        w.session_keeper.waiting_changed.connect(self.show_waiting)
         self.export_action = self._action(
             file_menu, "&Export stems…", w.exports.export_dialog, "Ctrl+E"
         )
@@ -196,6 +203,12 @@ class MenuBar(QObject):
         self.window.theme.apply(choice)
         self.window.settings.set(S.THEME, choice)
         self.theme_actions[choice].setChecked(True)
+
+    def show_waiting(self, count: int) -> None:
+        """File ▸ Look again for missing songs, enabled while ``count`` songs of the last
+        session not found wait for their drive, says how many."""
+        self.look_again_action.setEnabled(count > 0)
+        self.look_again_action.setText(f"&{LOOK_AGAIN}" + (f" ({count})" if count else ""))
 
     def loop_beats(self, count: int) -> None:
         """Loop ``count`` beats from the beat at the playhead, or say why not."""

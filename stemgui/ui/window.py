@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self.player.master_db = self.settings.get(S.MASTER_DB)
         self.theme = Theme(self.settings.get(S.THEME), self)
         self._build_widgets()
+        self.session_keeper = SessionKeeper(self)  # the queue kept as it changes, and at the close
         self.menu_bar = menu_bar.MenuBar(self)  # File, Playback, View, Help
         self._connect()
         self.update_buttons()
@@ -230,7 +231,6 @@ class MainWindow(QMainWindow):
         # a drag refused is said until a drag is made (the song finished separating since)
         self.stems.error.connect(lambda message: self.show_error(message, about="drag"))
         self.stems.dragged.connect(lambda: self.messages.clear("drag"))
-        self.session_keeper = SessionKeeper(self)  # the queue kept as it changes, and at the close
 
     # -- songs in: stemgui.ui.song_intake ---------------------------------------------------
 
