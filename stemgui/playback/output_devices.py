@@ -6,8 +6,8 @@ where the outputs are listed under several (Windows lists most devices under MME
 WASAPI and WDM-KS). ``list_outputs`` reads PortAudio's list, initialising PortAudio again first
 where it may (``sounddevice_output._DeviceList.refresh``: only while none of our streams is
 open); ``find_output`` finds a label in it; ``ChosenOutput`` is the player's output factory for
-a chosen device, which plays on the system default (and says so) while that one is not there,
-looking for it afresh at most every ``FRESH_S``.
+a chosen device, which plays on the system default (and says so) while that one is not there or
+does not open, looking for it afresh at most every ``FRESH_S``.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ logger = logging.getLogger(__name__)
 
 FRESH_S = 5.0
 """The devices are listed afresh (PortAudio initialised again) at most this often, by the menu
-and by the outputs opened for a device chosen but not listed (``fresh_due``): that takes about
-a second on some Linux (ALSA) setups, and the menu opens at each hover over it, an output at
-each song shown."""
+and by the outputs opened for a device chosen but not listed or not opening (``fresh_due``):
+that takes about a second on some Linux (ALSA) setups, and the menu opens at each hover over
+it, an output at each song shown."""
 
 
 def fresh_due() -> bool:
@@ -127,37 +127,66 @@ class ChosenOutput:
         on_missing: called with the label when the chosen device is not listed (it is not
             connected): the output then opens on the system default, and the choice stays, so
             that the device is used again once it is back.
+        on_busy: called with the label when the chosen device is listed but does not open
+            (another program holds it): the output then opens on the system default too.
     """
 
-    def __init__(self, label: str = "", on_missing: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        label: str = "",
+        on_missing: Callable[[str], None] | None = None,
+        on_busy: Callable[[str], None] | None = None,
+    ) -> None:
         self.label = label
         self.on_missing = on_missing
+        self.on_busy = on_busy
 
     def __call__(
         self, stemset: StemSet, mixer: HasGains, transport: Transport
     ) -> SoundDeviceOutput:
         """An output for ``stemset`` on the chosen device, found by its label in PortAudio's
-        list, in a fresh one where it does not open, or is not there and the list was not read
-        afresh in the last ``FRESH_S`` (plugged in, or pulled out, since PortAudio listed it).
-        ``AudioDeviceError`` naming it when it is listed afresh and still does not open."""
+        list, or in a fresh one where it does not open or is not there, at most every
+        ``FRESH_S`` (plugged in, pulled out or let go since PortAudio listed it: each song shown
+        opens an output, and a fresh list can take a second). On the system default, saying so
+        (``on_missing``, ``on_busy``), where it is not listed or does not open."""
         if not self.label:
             return open_output(stemset, mixer, transport)
         sd = sounddevice_output.import_sounddevice()
 
         def on(device: OutputDevice) -> SoundDeviceOutput:
-            return open_output(stemset, mixer, transport, device=device.index, name=device.label)
+            devices = sounddevice_output._devices
+            stale = devices.stale
+            try:
+                return open_output(
+                    stemset, mixer, transport, device=device.index, name=device.label
+                )
+            except AudioDeviceError:  # the list is read afresh here, at most every FRESH_S,
+                devices.stale = stale  # not at each open after (the default's, next song's)
+                raise
 
+        failed: AudioDeviceError | None = None
         listed = find_output(list_outputs(sd, fresh=False), self.label)  # PortAudio's list
         if listed is not None:
             try:
                 return on(listed)
-            except AudioDeviceError as error:  # pulled out since it was listed? A fresh list says
-                logger.info("%s; listing the devices afresh", error)  # (a failed open: stale)
-        # plugged in or pulled out since; each song shown opens an output: not every time
-        device = find_output(list_outputs(sd, fresh=fresh_due()), self.label)
-        if device is not None:
-            return on(device)  # AudioDeviceError naming it when it does not open
-        logger.warning("output device %r is not connected: the system default plays", self.label)
-        if self.on_missing is not None:
-            self.on_missing(self.label)
+            except AudioDeviceError as error:
+                failed = error
+        if failed is None or fresh_due():  # plugged in, pulled out or let go since?
+            device = find_output(list_outputs(sd, fresh=fresh_due()), self.label)
+            failed = None
+            if device is not None:
+                try:
+                    return on(device)
+                except AudioDeviceError as error:
+                    failed = error
+        if failed is not None:
+            logger.warning("%s The system default plays instead.", failed)
+            if self.on_busy is not None:
+                self.on_busy(self.label)
+        else:
+            logger.warning(
+                "output device %r is not connected: the system default plays", self.label
+            )
+            if self.on_missing is not None:
+                self.on_missing(self.label)
         return open_output(stemset, mixer, transport)

@@ -9,7 +9,8 @@ menu says to pause for a device plugged in since.
 A device chosen plays at once, where the song is, and is kept by its label
 (``settings.OUTPUT_DEVICE``: PortAudio's numbers change between runs); ``chosen_output`` makes
 the player's output factory that opens it, which says once in the banner when the device kept is
-not connected (the system default plays meanwhile, and the device again once it is back).
+not connected or does not open (the system default plays meanwhile, and the device again once it
+is back or let go).
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ from stemgui.playback.output_devices import (
     fresh_due,
     list_outputs,
 )
-from stemgui.playback.sounddevice_output import AudioDeviceError, import_sounddevice
+from stemgui.playback.sounddevice_output import (
+    CHOSEN_DEVICE_ADVICE,
+    AudioDeviceError,
+    import_sounddevice,
+)
 from stemgui.ui import settings as S
 
 if TYPE_CHECKING:
@@ -48,16 +53,27 @@ def not_connected(label: str) -> str:
     )
 
 
+def not_opening(label: str) -> str:
+    """What the banner says when the device kept is listed but does not open at an open."""
+    return (
+        f"The output device {label} chosen in Playback ▸ Output device could not be opened: "
+        f"the system default plays instead. {CHOSEN_DEVICE_ADVICE}"
+    )
+
+
 def chosen_output(window: MainWindow) -> ChosenOutput:
-    """The player's output factory: the device kept in ``window``'s settings, its absence said
-    once in the banner (once the open is done: a "Playback off" it mends goes first)."""
+    """The player's output factory: the device kept in ``window``'s settings, its absence, or
+    its not opening, said once in the banner (once the open is done: a "Playback off" it mends
+    goes first)."""
 
-    def missing(label: str) -> None:
-        QTimer.singleShot(
-            0, window, lambda: window.messages.say_once(not_connected(label), "output")
-        )
+    def say(message: str) -> None:
+        QTimer.singleShot(0, window, lambda: window.messages.say_once(message, "output"))
 
-    return ChosenOutput(window.settings.get(S.OUTPUT_DEVICE), missing)
+    return ChosenOutput(
+        window.settings.get(S.OUTPUT_DEVICE),
+        lambda label: say(not_connected(label)),
+        lambda label: say(not_opening(label)),
+    )
 
 
 class OutputMenu(QObject):

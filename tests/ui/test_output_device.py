@@ -11,7 +11,7 @@ import pytest
 from stemgui.playback.output_devices import FRESH_S
 from stemgui.playback.transport import PlayState
 from stemgui.ui import settings as S
-from stemgui.ui.output_menu import PAUSE_TO_LIST, not_connected
+from stemgui.ui.output_menu import PAUSE_TO_LIST, not_connected, not_opening
 from tests.playback.output_rig import SoundCards
 from tests.ui.song_window import make_stemset, show_song, song_window
 
@@ -181,24 +181,31 @@ def test_songs_shown_while_the_device_kept_is_not_connected_list_the_devices_afr
     win.close()
 
 
-def test_a_device_that_does_not_open_is_named_with_what_to_do(
+def test_a_device_that_does_not_open_is_named_with_what_to_do_and_the_default_plays(
     qtbot, settings_store, tmp_path, cards
 ):
     win, _job = song_window(qtbot, settings_store, tmp_path, None)
     cards.busy.add("Scarlett 2i2 USB")  # another program holds it
     choose(win, "Scarlett 2i2 USB")
-    assert not win.player.can_play and win.settings.get(S.OUTPUT_DEVICE) == "Scarlett 2i2 USB"
-    assert win.banner.text() == (
-        "Playback is off: The audio output device Scarlett 2i2 USB could not be opened (Error "
-        "opening OutputStream: Device unavailable [PaErrorCode -9985]). Check that it is "
-        "connected and switched on and that no other program holds it, then try again; or "
-        "choose another in Playback ▸ Output device."
+    assert win.player.can_play and win.settings.get(S.OUTPUT_DEVICE) == "Scarlett 2i2 USB"
+    assert cards.streams[-1].card == "Built-in Output"
+    said = not_opening("Scarlett 2i2 USB")
+    assert said == (
+        "The output device Scarlett 2i2 USB chosen in Playback ▸ Output device could not be "
+        "opened: the system default plays instead. Check that it is connected and switched on "
+        "and that no other program holds it, then try again; or choose another in Playback ▸ "
+        "Output device."
     )
-    cards.busy.clear()  # let go: Try again plays on it
-    assert win.banner.buttons[0].text() == "Try again"
-    win.banner.buttons[0].click()
+    qtbot.waitUntil(lambda: win.banner.isVisibleTo(win))
+    assert win.banner.text() == said
+    win.banner.hide()
+    show_song(win, tmp_path / "Other.wav")  # another output opened: not said again
+    qtbot.wait(10)
+    assert not win.banner.isVisibleTo(win) and cards.streams[-1].card == "Built-in Output"
+
+    cards.busy.clear()  # let go: chosen again, it plays on it
+    choose(win, "Scarlett 2i2 USB")
     assert win.player.can_play and cards.streams[-1].card == "Scarlett 2i2 USB"
-    assert not win.banner.isVisibleTo(win)
     win.close()
 
 
