@@ -1,5 +1,5 @@
 """Stand-ins shared by the tests: an audio output that plays nothing, a cancel token; what of
-a memory-mapped file is in memory; folders that cannot be read."""
+a memory-mapped file is in memory; folders that cannot be read, written or entered."""
 
 from __future__ import annotations
 
@@ -80,3 +80,18 @@ def unreadable(monkeypatch, *folders):
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
+
+
+def unwritable(monkeypatch, *folders, refused=os.W_OK | os.X_OK):
+    """``folders`` cannot be written in (``os.W_OK``) or entered (``os.X_OK``), as another
+    user's folder cannot: ``os.access`` says so for the ``refused`` modes (root's says yes to
+    any folder, so chmod won't do; what is written there is not refused)."""
+    real_access = os.access
+    closed = {os.path.abspath(folder) for folder in folders}
+
+    def access(path, mode, *args, **kwargs):
+        if mode & refused and os.path.abspath(path) in closed:
+            return False
+        return real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)

@@ -628,6 +628,51 @@ def test_existing_stems_are_kept_unless_overwrite(tmp_path, model_file, capsys):
     assert sf.info(target).frames == int(0.3 * RATE)
 
 
+@pytest.mark.parametrize("refused", [os.W_OK, os.X_OK], ids=["not-writable", "not-enterable"])
+def test_a_folder_under_o_that_cannot_be_written_is_said_before_separating(
+    tmp_path, model_file, monkeypatch, capsys, refused
+):
+    """-o can be written, but the song's folder the template makes in it exists already and
+    cannot be written or entered (another user's): said after the song was separated, minutes
+    lost, as "separation failed (PermissionError ...)"; now before the song is even read."""
+    from stemgui.separation.separator import Separator
+    from tests.fakes import unwritable
+
+    write_song(tmp_path / "song.wav")
+    folder = tmp_path / "separated" / "tiny" / "song"
+    folder.mkdir(parents=True)
+    unwritable(monkeypatch, folder, refused=refused)
+    runs = []
+    separate = Separator.separate
+    monkeypatch.setattr(
+        Separator, "separate", lambda self, *a, **k: runs.append(1) or separate(self, *a, **k)
+    )
+    assert cli.main(["song.wav", "-n", str(model_file)]) == 1
+    assert runs == []
+    relative = folder.relative_to(tmp_path)
+    assert error_lines(capsys.readouterr().err)[0] == (
+        f"error: song.wav: {relative}: the folder is not writable; choose another folder or "
+        "change its permissions"
+    )
+    assert list(folder.iterdir()) == []
+
+
+def test_a_song_whose_files_exist_in_a_folder_that_cannot_be_written_is_skipped(
+    tmp_path, model_file, monkeypatch, capsys
+):
+    """With --skip-existing nothing is written there: the folder's permissions do not matter."""
+    from tests.fakes import unwritable
+
+    write_song(tmp_path / "song.wav")
+    folder = tmp_path / "separated" / "tiny" / "song"
+    folder.mkdir(parents=True)
+    for name in NAMES:
+        (folder / f"{name}.wav").write_bytes(b"mine")
+    unwritable(monkeypatch, folder)
+    assert cli.main(["song.wav", "-n", str(model_file), "--skip-existing"]) == 0
+    assert "song.wav: its 4 file(s) exist already; skipped" in capsys.readouterr().err
+
+
 def test_missing_track_folder_without_songs_and_missing_model(tmp_path, model_file, capsys):
     (tmp_path / "empty").mkdir()
     assert cli.main(["nowhere.wav", "empty", "-n", str(model_file)]) == 1

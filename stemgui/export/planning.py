@@ -1,7 +1,8 @@
 """Where an export's files go, checked before any audio is written: ``plan`` (the command line
-calls it before separating, so that a name clash or an existing file is said before minutes of
-work), ``stem_names`` (which files a request writes), ``part_label`` (what the names say of a
-part of the song or a pace) and ``part_frames`` (which frames of the song it writes).
+calls it before separating, so that a name clash, an existing file or a folder that cannot be
+written is said before minutes of work), ``stem_names`` (which files a request writes),
+``part_label`` (what the names say of a part of the song or a pace) and ``part_frames`` (which
+frames of the song it writes).
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def plan(
     is reported before minutes of work rather than after.
 
     Raises:
-        ExportError: bad template, unknown stem, two stems on one path, or (unless
+        ExportError: bad template, unknown stem, two stems on one path, a folder to write
+            in that cannot be written or entered, or (unless
             ``request.overwrite`` or ``request.skip_existing``) targets that exist already,
             all of them listed.
     """
@@ -119,6 +121,8 @@ def plan(
             )
         if there is not None:  # first: a folder's name too long made is_dir raise OSError
             _check_length(path, there)
+            if not (request.skip_existing and os.path.lexists(path)):  # a file kept is not written
+                _check_writable(there)
         # found now, not after every stem of a long song is written; os.path's test: in a
         # folder that cannot be entered (another user's), Path.is_dir raised PermissionError
         if os.path.isdir(path):
@@ -178,6 +182,20 @@ def _check_heard(request: ExportRequest, track: str | Path) -> None:
         f"the mix{whose} as heard is silent: every stem is muted or turned all the way down; "
         "unmute or turn up a stem, or export without the mix",
     )
+
+
+def _check_writable(there: Path) -> None:
+    """Refuse ``there``, the nearest folder that exists of a file to write, if no file can be
+    made in it: not writable or not to be entered (another user's folder, a read-only disk), so
+    that it is said before the song is separated, not by the write after.
+
+    Raises:
+        ExportError: naming the folder, and what to do.
+    """
+    if not os.access(there, os.W_OK | os.X_OK):
+        raise ExportError(
+            there, "the folder is not writable; choose another folder or change its permissions"
+        )
 
 
 def _check_length(path: Path, there: Path) -> None:
