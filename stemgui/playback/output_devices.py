@@ -165,14 +165,10 @@ class ChosenOutput:
                 raise
 
         failed: AudioDeviceError | None = None
-        listed = find_output(list_outputs(sd, fresh=False), self.label)  # PortAudio's list
-        if listed is not None:
-            try:
-                return on(listed)
-            except AudioDeviceError as error:
-                failed = error
-        if failed is None or fresh_due():  # plugged in, pulled out or let go since?
-            device = find_output(list_outputs(sd, fresh=fresh_due()), self.label)
+        for fresh in (False, True):  # PortAudio's list, then one read afresh where it is due
+            if fresh and not fresh_due():  # plugged in, pulled out or let go since?
+                break
+            device = find_output(list_outputs(sd, fresh=fresh), self.label)
             failed = None
             if device is not None:
                 try:
