@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from tests.separation.model_files_helpers import TinyNet
+from tests.ui.song_window import model_window
 
 TIMEOUT_MS = 60_000  # how long a test waits for the worker: generous for a busy CI machine
 
@@ -69,6 +70,13 @@ def tiny_model_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("models") / "tiny.stemgui"
     save_model(model, path)
     return path
+
+
+@pytest.fixture
+def window(qtbot, settings_store, tiny_model_file):
+    win = model_window(qtbot, settings_store, tiny_model_file)
+    yield win
+    win.close()
 
 
 @pytest.fixture
