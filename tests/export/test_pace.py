@@ -11,7 +11,7 @@ from stemgui.audio.encode import AudioFormat
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.export.pace import Pace
 from stemgui.stems.stemset import StemSet
-from tests.playback.test_stretch import peaks
+from tests.playback.stretch_rig import peaks
 from tests.playback.test_stretch_notes import assert_ends_once
 
 RATE = 44100

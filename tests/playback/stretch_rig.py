@@ -1,5 +1,5 @@
-"""The song and the player the stretcher's tests play (``tests/playback/test_stretch.py``,
-``tests/playback/test_stretch_notes.py``)."""
+"""The songs and the players the stretcher's tests play, the paces they play them at, and the
+notes they listen for (``tests/playback/test_stretch*.py``)."""
 
 from __future__ import annotations
 
@@ -33,3 +33,49 @@ def player(signal: np.ndarray = CHORD) -> tuple[NullOutput, Transport]:
 
 def play(output: NullOutput, frames: int, block: int = 512) -> np.ndarray:
     return np.concatenate([output.pump(block).copy() for _ in range(frames // block)])
+
+
+def peaks(signal: np.ndarray, count: int = 3) -> list[float]:
+    """The ``count`` strongest frequencies of ``signal`` (Hz, to 0.5 Hz), low to high."""
+    spectrum = np.abs(np.fft.rfft(signal * np.hanning(signal.size), 8 * signal.size))
+    hz = np.fft.rfftfreq(8 * signal.size, 1 / RATE)
+    found: list[float] = []
+    for index in np.argsort(spectrum)[::-1]:
+        if all(abs(hz[index] - f) > 20 for f in found):
+            found.append(float(hz[index]))
+        if len(found) == count:
+            return sorted(found)
+    return sorted(found)
+
+
+# (speed, semitones): slower and faster, in the song's key and transposed
+PACES = [(0.5, 0), (0.25, 0), (0.25, 6), (0.5, -6), (1.5, 3), (2.0, -6), (1.0, 4)]
+
+
+def ramp_player(speed: float, semitones: int) -> tuple[NullOutput, Transport]:
+    """A song whose every frame says where it is on its left: 0.2 at its start, 0.8 at its
+    end; noise on its right, which the windows follow (on the ramp alone, the louder the
+    better it correlates: they would be cut as late as they may)."""
+    data = np.zeros((2, 2, T.size), np.float32)
+    data[0, 0] = 0.2 + 0.6 * np.arange(T.size) / T.size
+    data[0, 1] = 0.2 * np.random.default_rng(0).standard_normal(T.size)
+    return vocals_and_other_player(data, speed, semitones)
+
+
+def vocals_and_other_player(
+    data: np.ndarray, speed: float, semitones: int
+) -> tuple[NullOutput, Transport]:
+    """A player of ``data`` as stems "vocals" and "other", at ``speed`` and ``semitones``."""
+    stems = StemSet(("vocals", "other"), RATE, data)
+    transport = Transport(stems.frames, RATE)
+    output = NullOutput(stems, MixerState(stems.names), transport, blocksize=512)
+    output.transposer.speed, output.transposer.semitones = speed, semitones
+    return output, transport
+
+
+def steady_vocals_player(speed: float, semitones: int) -> tuple[NullOutput, Transport]:
+    """Vocals a steady 0.3 on the left, "other" noise on the right (the windows follow it)."""
+    data = np.zeros((2, 2, T.size), np.float32)
+    data[0, 0] = 0.3
+    data[1, 1] = 0.1 * np.random.default_rng(0).standard_normal(T.size)
+    return vocals_and_other_player(data, speed, semitones)

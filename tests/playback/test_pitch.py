@@ -1,7 +1,7 @@
 """Playing in another key at the same pace (``Transposer``): every note the right number of
 semitones off, as loud, the song at its pace (or the speed's), nothing above the new Nyquist
 folded back, and no click in or out of a transposition (0 semitones at speed 1 passes the
-renderer's samples untouched: ``test_stretch``)."""
+renderer's samples untouched: ``test_stretch_sound``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import itertools
 import numpy as np
 import pytest
 
-from tests.playback.stretch_rig import CHORD, RATE, SECONDS, T, play, player
-from tests.playback.test_stretch import peaks
+from tests.playback.stretch_rig import CHORD, RATE, SECONDS, T, peaks, play, player
 
 NOTES = [220, 330, 554.37]
 

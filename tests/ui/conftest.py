@@ -42,6 +42,25 @@ def songs(tmp_path: Path) -> list[Path]:
 
 
 @pytest.fixture
+def panel(qtbot):
+    """A stem panel showing four stems of ``make_stemset``, with a mixer of its own."""
+    from stemgui.stems.mixer import MixerState
+    from stemgui.ui.stemview import StemPanel
+    from stemgui.ui.timeline import Timeline
+    from tests.ui.song_window import NAMES, make_stemset
+
+    timeline = Timeline()
+    widget = StemPanel(timeline)
+    qtbot.addWidget(widget)
+    stemset = make_stemset()
+    mixer = MixerState(NAMES)
+    widget.show_song(stemset, mixer)
+    widget.resize(800, 500)
+    widget.show()
+    return widget
+
+
+@pytest.fixture
 def corrupt_song(tmp_path: Path) -> Path:
     path = tmp_path / "songs" / "broken.wav"
     path.parent.mkdir(parents=True, exist_ok=True)

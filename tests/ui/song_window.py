@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
 
+from stemgui.playback.null_output import NullOutput
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
@@ -39,6 +41,23 @@ def model_window(qtbot, settings_store, model, output_factory=FakeOutput) -> Mai
     return win
 
 
+def _null_window(qtbot, settings_store, outputs):
+    """A window shown, active, with nothing queued, playing each song through a
+    ``NullOutput`` (256-frame blocks) that is appended to ``outputs``."""
+
+    def factory(stemset, mixer, transport):
+        output = NullOutput(stemset, mixer, transport, blocksize=256)
+        outputs.append(output)
+        return output
+
+    win = MainWindow(S.Settings(settings_store), output_factory=factory, probe=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)  # shortcuts only reach the active window
+    return win
+
+
 def song_window(qtbot, settings_store, tmp_path, output_factory=None, model=None) -> tuple:
     """(window, job): a window shown with a separated song on screen ("Shown.wav",
     ``make_stemset``), playing through ``output_factory`` (None: the window's own, on the
@@ -63,3 +82,13 @@ def show_song(
     win.controller.model._jobs.append(job)  # as if it had been separated
     win.show_job(job)
     return job
+
+
+def _done_job(win, tmp_path, stemset=None) -> Job:
+    """``show_song`` of "My Song.wav" in ``tmp_path``."""
+    return show_song(win, tmp_path / "My Song.wav", stemset)
+
+
+def click(qtbot, button):
+    """A left click on ``button``."""
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)

@@ -8,8 +8,7 @@ import soundfile as sf
 
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
-from tests.ui.song_window import NAMES, RATE
-from tests.ui.test_stems_playback import _done_job, _null_window, click
+from tests.ui.song_window import NAMES, RATE, _done_job, _null_window, click
 
 
 def test_a_mix_with_every_stem_muted_is_refused_naming_the_song(qtbot, settings_store, tmp_path):

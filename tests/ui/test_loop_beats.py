@@ -7,8 +7,7 @@ from types import SimpleNamespace
 
 from PySide6.QtCore import Qt
 
-from tests.ui.song_window import RATE
-from tests.ui.test_stems_playback import _done_job, _null_window
+from tests.ui.song_window import RATE, _done_job, _null_window
 
 FIRST, BEAT = 1000.0, 4000.0  # a beat every half second at 8 kHz (120 BPM), the first at 1000
 

@@ -1,15 +1,13 @@
 """The songs of the last session come back from the stem cache without the model: no model
 identity, no hash of the song, no model loaded, not held by the model list; a song rewritten
-since is recognised by its new bytes and separated again, never given its old stems."""
+since is recognised by its new bytes and separated again, never given its old stems; one
+cancelled or retried while read from the cache ends as asked."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,38 +20,9 @@ from stemgui.ui import settings as S
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
 from stemgui.ui.restore import Kept
-from stemgui.ui.separation_options import (
-    SeparationOptions,
-    default_model_identity,
-    default_separator_factory,
-)
+from stemgui.ui.separation_options import SeparationOptions, default_model_identity
 from tests.ui.conftest import RATE, TIMEOUT_MS, UiTinyNet, write_song
-
-
-class Counting:
-    """Wraps the worker's model factory or identity, counting its calls."""
-
-    def __init__(self, function) -> None:
-        self.function, self.calls = function, 0
-
-    def __call__(self, *args):
-        self.calls += 1
-        return self.function(*args)
-
-
-def _start(root: Path, options: SeparationOptions, blocker=None):
-    """A new app run: no file hashes known; counting model loads and model identities."""
-    forget_digests()
-    factory, identity = Counting(default_separator_factory), Counting(default_model_identity)
-    ctl = QueueController(
-        lambda: options,
-        factory,
-        scratch_dir=root.parent / "scratch",
-        stem_cache=StemCache(root),
-        model_identity=identity,
-        blocker=blocker,
-    )
-    return ctl, factory, identity
+from tests.ui.restore_rig import _start
 
 
 @pytest.fixture
@@ -126,22 +95,6 @@ def test_a_hand_edited_entry_that_names_no_cache_entry_is_recognised_anew(entry)
     it, was deleted as a damaged entry: the user's home, for "/home/me"."""
     kept = Kept("a" * 64, (10, 20), (("/m/a.th", (1, 2)),)).to_json()
     assert Kept.from_json({**kept, "entry": entry}) is None
-
-
-def test_the_hint_shown_while_the_song_left_on_screen_comes_does_not_wait_for_torch():
-    """Restoring selects the song shown at the close, and the hint shows until its stems come;
-    the hint's demo button asked where the demo lies of the model store's module, which imports
-    torch: the window stayed blank 1.1-1.4 s, until the worker's thread had imported it."""
-    code = (
-        "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
-        "from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-        "from stemgui.ui.window import MainWindow;"
-        "w = MainWindow(probe=False); w.show(); w.screen.show_hint(); app.processEvents();"
-        "print(w.demo_button.isVisibleTo(w), 'torch' in sys.modules); w.close()"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "True False"
 
 
 def test_restored_songs_are_done_without_the_model_or_the_model_list(qtbot, first_session):
@@ -240,74 +193,6 @@ def test_a_song_whose_entry_is_gone_is_separated_again(qtbot, first_session):
         qtbot.waitUntil(lambda: jobs[0].state.ended, timeout=TIMEOUT_MS)
         assert jobs[0].state is JobState.DONE and factory.calls == 1
         np.testing.assert_array_equal(jobs[0].stemset.data, first.stemset.data)
-    finally:
-        ctl.shutdown()
-
-
-@pytest.fixture
-def two_songs_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
-    """Both songs separated and stored; the second on screen at the close."""
-    options = SeparationOptions(model=str(tiny_model_file), device="cpu")
-    settings, root = S.Settings(settings_store), tmp_path / "stemcache"
-    ctl, _, _ = _start(root, options)
-    try:
-        jobs = ctl.add(songs)
-        qtbot.waitUntil(lambda: all(job.kept is not None for job in jobs), timeout=TIMEOUT_MS)
-        session.save(settings, ctl.model.jobs, shown=jobs[1])
-    finally:
-        ctl.shutdown()
-    return settings, root, options
-
-
-def test_the_song_shown_at_the_close_comes_back_first_and_is_awaited_until_then(
-    qtbot, two_songs_session
-):
-    settings, root, options = two_songs_session
-    ctl, factory, _ = _start(root, options)
-    try:
-        jobs, shown, _, _ = session.load(settings)
-        assert shown is jobs[1]
-        started = []
-        ctl.job_started.connect(started.append)
-        ctl.restore(jobs, shown)
-        assert ctl.awaited is shown  # no other song takes the screen before it
-        qtbot.waitUntil(lambda: all(job.state is JobState.DONE for job in jobs), timeout=TIMEOUT_MS)
-        assert started == [jobs[1], jobs[0]] and factory.calls == 0  # from the cache, it first
-        assert ctl.awaited is None  # it came
-    finally:
-        ctl.shutdown()
-
-
-def test_songs_read_from_the_cache_are_queued_so_not_told_row_by_row(qtbot, two_songs_session):
-    """Each was queued waiting, then changed to being read, a change told to every view row by
-    row: each asked the whole queue again (the window's buttons), 0.4 s of the GUI thread
-    before the window painted for 500 songs."""
-    settings, root, options = two_songs_session
-    ctl, _, _ = _start(root, options)
-    try:
-        jobs, shown, _, _ = session.load(settings)
-        inserted, changed = [], []
-        ctl.model.rowsInserted.connect(lambda *_: inserted.append([j.state for j in jobs]))
-        ctl.model.dataChanged.connect(lambda *_: changed.append(1))
-        ctl.restore(jobs, shown)
-        assert inserted == [[JobState.DECODING] * 2] and changed == []
-        qtbot.waitUntil(lambda: all(job.state is JobState.DONE for job in jobs), timeout=TIMEOUT_MS)
-    finally:
-        ctl.shutdown()
-
-
-def test_the_song_shown_at_the_close_removed_before_it_comes_is_awaited_no_more(
-    qtbot, two_songs_session
-):
-    settings, root, options = two_songs_session
-    ctl, _, _ = _start(root, options)
-    try:
-        jobs, shown, _, _ = session.load(settings)
-        ctl.restore(jobs, shown)
-        ctl.remove(shown)
-        assert ctl.awaited is None
-        qtbot.waitUntil(lambda: jobs[0].state is JobState.DONE, timeout=TIMEOUT_MS)
-        assert ctl.model.jobs == [jobs[0]]
     finally:
         ctl.shutdown()
 

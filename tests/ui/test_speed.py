@@ -10,8 +10,7 @@ from PySide6.QtCore import Qt
 
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import SPEEDS
-from tests.ui.song_window import RATE, make_stemset
-from tests.ui.test_stems_playback import _done_job, _null_window
+from tests.ui.song_window import RATE, _done_job, _null_window, make_stemset
 
 
 def test_keys_and_the_speed_button_set_the_speed_each_song_keeps(qtbot, settings_store, tmp_path):

@@ -115,7 +115,7 @@ def test_an_export_folder_typed_from_home_is_cleaned_and_one_beside_each_song_is
     """The folder is remembered as typed: "~/Exports" was looked for as a folder named "~" in
     the app's working folder (its leftovers stayed), and "stems" (beside each song) as the
     working folder's "stems"."""
-    from tests.ui.test_stems_playback import _null_window
+    from tests.ui.song_window import _null_window
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
