@@ -1,5 +1,6 @@
-"""Fixtures of the model-download tests: a network of 127.0.0.1 only (asked for by each
-test_download*.py file's ``pytestmark``, not autouse), a checkpoint to serve, its server."""
+"""Fixtures the separation tests share, none autouse (a file that needs one for every test asks
+for it with ``pytestmark``): a network of 127.0.0.1 only, TinyNet registered, a fake Demucs
+class, a checkpoint to serve and its server."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from stemgui.separation.checkpoint import save_model
 from tests.separation.download_rig import FileServer
-from tests.separation.model_files_helpers import make_tiny, tiny_registered
+from tests.separation.model_files_helpers import fake_demucs_class, make_tiny, tiny_registered
 
 
 @pytest.fixture
@@ -47,3 +48,14 @@ def server(checkpoint_bytes):
     served.httpd.shutdown()
     served.httpd.server_close()
     served.thread.join(timeout=5)
+
+
+@pytest.fixture
+def _tiny():
+    with tiny_registered():
+        yield
+
+
+@pytest.fixture
+def demucs_class(monkeypatch) -> type:
+    return fake_demucs_class(monkeypatch)
