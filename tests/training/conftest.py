@@ -17,3 +17,30 @@ def a_model(tmp_path):
     path = tmp_path / "m.stemgui"
     save_model(tiny_htdemucs(), path)
     return path
+
+
+# The synthetic songs of the synth tests, rendered once in each module that asks for them (the
+# imports wait for those modules' pytest.importorskip("fluidsynth")).
+@pytest.fixture(scope="module")
+def soundfont():
+    from training.synth import fluid
+
+    return fluid.bundled_soundfont()
+
+
+@pytest.fixture(scope="module")
+def song(soundfont):
+    from tests.training.synth_rig import ENGINE
+    from training.synth.recipe import make_recipe
+    from training.synth.song import render_song
+
+    return render_song(make_recipe(5, 4.0, vocal_engine=ENGINE), soundfont)
+
+
+@pytest.fixture(scope="module")
+def other_song(soundfont):
+    from tests.training.synth_rig import ENGINE
+    from training.synth.recipe import make_recipe
+    from training.synth.song import render_song
+
+    return render_song(make_recipe(6, 4.0, vocal_engine=ENGINE), soundfont)

@@ -12,7 +12,7 @@ from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import load_model, read_checkpoint
 from stemgui.separation.rewrite import add_provenance, save_bag_of_files
 from stemgui.separation.store import ModelStore
-from tests.training.test_fit import make
+from tests.training.fitting import make
 from training.__main__ import main
 from training.export import export_model
 from training.provenance import git_commit

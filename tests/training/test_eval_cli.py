@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.training.test_fit import generated_tracks, make
+from tests.training.fitting import generated_tracks, make
 from training import bsseval, evaluate
 from training.__main__ import main
 

@@ -11,7 +11,7 @@ import torch
 from stemgui.errors import ModelLoadError
 from stemgui.separation.checkpoint import load_model
 from stemgui.separation.store import ModelStore
-from tests.training.test_fit import TINY, make
+from tests.training.fitting import TINY, make
 from training.export import export_model
 
 

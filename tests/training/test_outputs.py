@@ -17,9 +17,9 @@ from stemgui.separation.official import import_official
 from stemgui.separation.rewrite import save_bag_of_files
 from stemgui.separation.store import ModelStore
 from tests.separation.model_files_helpers import tiny_htdemucs
+from tests.training.fitting import make
 from tests.training.test_bag import two_members
 from tests.training.test_eval_cli import musdb_like  # noqa: F401 (a fixture it shares)
-from tests.training.test_fit import make
 from training.__main__ import main
 from training.export import export_model
 
@@ -263,7 +263,7 @@ def official_file(tmp_path):
         lstm_layers=0,
         rewrite=False,
         resample=False,
-        dconv_mode=0,  # as the tiny recipe of tests.training.test_fit
+        dconv_mode=0,  # as the tiny recipe of tests.training.fitting
         normalize=True,
     )
     path = tmp_path / "official.th"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.audio.media import tone
-from tests.training.test_fit import generated_tracks, make
+from tests.training.fitting import generated_tracks, make
 from training import config as config_mod
 from training import repitch
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from tests.disk import fill_disk
-from tests.training.test_fit import TINY, make
+from tests.training.fitting import TINY, make
 from training import config as config_mod
 from training.fit import Trainer
 
