@@ -19,16 +19,16 @@ def a_model(tmp_path):
     return path
 
 
-# The synthetic songs of the synth tests, rendered once in each module that asks for them (the
+# The synthetic songs of the synth tests, rendered once for all the modules that ask for them (the
 # imports wait for those modules' pytest.importorskip("fluidsynth")).
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def soundfont():
     from training.synth import fluid
 
     return fluid.bundled_soundfont()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def song(soundfont):
     from tests.training.synth_rig import ENGINE
     from training.synth.recipe import make_recipe
@@ -37,7 +37,7 @@ def song(soundfont):
     return render_song(make_recipe(5, 4.0, vocal_engine=ENGINE), soundfont)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def other_song(soundfont):
     from tests.training.synth_rig import ENGINE
     from training.synth.recipe import make_recipe
