@@ -12,9 +12,10 @@ The session is a JSON list in the ``SESSION`` setting, one entry per song::
 
 A separated song's stems then come from the stem cache at once, with its mix as it was left:
 ``kept`` (``stemgui.ui.restore.Kept``) names its cache entry, read without the model while the
-song and model files are as they were then. ``place`` (``stemgui.ui.place.Place``) is where the
-player was on the song (a song never shown has none), and the song ``shown`` is shown again. A
-session of an earlier version, without them, loads as it did: the first song to come is shown.
+song and model files are as they were then (a model file gone since is not needed). ``place``
+(``stemgui.ui.place.Place``) is where the player was on the song (a song never shown has none),
+and the song ``shown`` is shown again. A session of an earlier version, without them, loads as
+it did: the first song to come is shown.
 
 A song whose file is not found at the start (moved, deleted, or on a drive not connected) is not
 queued, but its entry is kept in the session as it was saved (``Saved.gone``, given back to
@@ -122,7 +123,7 @@ def read(saved: list[Any]) -> Saved:
             continue
         path, strips, options = entry
         path = path.absolute()
-        pinned = _restored_options(options)
+        pinned = _restored_options(options, found)
         made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
         if not os.path.isfile(path):  # not Path.is_file: it raises on EACCES, a name too long
             logger.info("%s of the last session is not found: kept to look for again", path)
@@ -151,14 +152,16 @@ def _place(song: dict[str, Any]) -> Place | None:
     return place
 
 
-def _restored_options(saved: dict[str, Any] | None) -> SeparationOptions | None:
+def _restored_options(saved: dict[str, Any] | None, kept: Kept | None) -> SeparationOptions | None:
     """A restored song's options, or None (the settings of now) when none were saved or its
-    model file is gone. A model of the store is not looked for here (listing the store loads
-    torch: a second on the GUI thread at start-up); one deleted since fails the song, and Retry
-    takes the settings of now."""
+    model file is gone and its stems are not ``kept`` (with them, it opens from the stem cache
+    without the model, ``restore``; if they are gone too, its model does not load and it takes
+    the settings of now then). A model of the store is not looked for here (listing the store
+    loads torch: a second on the GUI thread at start-up); one deleted since fails the song, and
+    Retry takes the settings of now."""
     if saved is None:
         return None
     options = SeparationOptions(**saved)
-    if names_a_file(options.model):  # C:/models/bag.yml as Qt's file dialog gives it too
+    if kept is None and names_a_file(options.model):  # C:/models/bag.yml as Qt's dialog gives
         return options if os.path.isfile(options.model) else None
     return options
