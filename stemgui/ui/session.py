@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from stemgui.separation.spec import names_a_file
 from stemgui.ui import settings as S
 from stemgui.ui.place import Place
-from stemgui.ui.queue import Job, JobState
+from stemgui.ui.queue import Job, JobState, song_file
 from stemgui.ui.restore import Kept
 from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.session_entry import session_song
@@ -65,6 +65,7 @@ def save(
     again, unless queued again meanwhile. Only with the stem cache on: without it every song
     would be separated again."""
     songs = []
+    queued: set[str] = set()  # each song's file, and its path as saved
     if settings.get(S.KEEP_STEMS):
         for job in jobs:
             if job.removed or job.stopping:
@@ -88,9 +89,17 @@ def save(
                 if job is shown:
                     song["shown"] = True
                 songs.append(song)
-        queued = {song["path"] for song in songs}  # one opened again meanwhile is found
-        songs.extend(song for song in gone if song["path"] not in queued)
+                queued |= {str(song_file(job.path)), _spelled(song["path"])}
+        # one opened again meanwhile is found, however either path is spelled (relative, with
+        # "..", through a linked folder): the same song was saved twice
+        songs.extend(song for song in gone if _spelled(song["path"]) not in queued)
     settings.set(S.SESSION, json.dumps(songs))
+
+
+def _spelled(path: str) -> str:
+    """``path`` made absolute, ``..`` taken out, without asking the disk: the file of a song
+    not found may be on a drive not connected (a queued song's is ``song_file``)."""
+    return os.path.normpath(os.path.abspath(path))
 
 
 def load(settings: S.Settings) -> Saved:
