@@ -138,16 +138,19 @@ def read(saved: list[Any]) -> Saved:
             logger.info("%s of the last session is not found: kept to look for again", path)
             gone.append(song)
             continue
-        if (path, made) not in seen:  # a song in the queue twice, made two ways: both come back
+        # by the file it is (found: its drive is there): saved under two spellings, a link's
+        # and its target's, it came back twice; in the queue twice, made two ways: both come
+        same = (song_file(path), made)
+        if same not in seen:
             job = Job(path, options=pinned, place=_place(song))
             # before the first is shown: its mixer is made with them
             job.strips = {name: restored_strip(strip) for name, strip in strips.items()}
             if pinned is not None:  # not with the settings of now: its stems are of others
                 job.kept = found
-            seen[path, made] = job
+            seen[same] = job
             jobs.append(job)
         if song.get("shown") is True and shown is None:
-            shown = seen[path, made]
+            shown = seen[same]
     return Saved(jobs, shown, damaged, gone)
 
 

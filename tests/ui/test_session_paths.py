@@ -50,3 +50,12 @@ def test_another_song_of_the_same_name_is_kept(settings, songs, tmp_path):
     queued = Job(songs[1], state=JobState.DONE)  # sub/b.wav
     elsewhere = str(tmp_path / "drive" / "sub" / "b.wav")
     assert _saved_paths(settings, queued, elsewhere) == [str(songs[1]), elsewhere]
+
+
+def test_a_song_saved_twice_under_two_spellings_comes_back_once(settings, songs, tmp_path):
+    """Both were found, and both queued: the song separated (or read) twice, two rows."""
+    link = tmp_path / "Music"
+    link.symlink_to(songs[0].parent, target_is_directory=True)
+    spellings = [songs[0], link / "a.wav", songs[0].parent / "sub" / ".." / "a.wav"]
+    saved = session.read([{"path": str(path), "shown": path == spellings[2]} for path in spellings])
+    assert [job.path for job in saved.jobs] == [songs[0]] and saved.shown is saved.jobs[0]
