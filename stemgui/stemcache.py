@@ -239,16 +239,17 @@ class StemCache:
         part.mkdir(parents=True)  # the cache folder too, deleted since it was opened (a cleaner)
         try:
             write_entry(part, key, stemset, info, cancel)
-            try:
-                os.rename(part, self.root / key)
-            except OSError:
-                if not (self.root / key).is_dir():
-                    raise
-                logger.debug("entry %s was stored meanwhile by another run", key)
-                remove_tree(part)
-                return
-            fsync_folder(self.root)
-            mark_used(self.root / key)
+            with self._lock:  # not in the middle of a clear or an eviction
+                try:
+                    os.rename(part, self.root / key)
+                except OSError:
+                    if not (self.root / key).is_dir():
+                        raise
+                    logger.debug("entry %s was stored meanwhile by another run", key)
+                    remove_tree(part)
+                    return
+                fsync_folder(self.root)
+                mark_used(self.root / key)
         except BaseException:
             remove_tree(part)
             raise
@@ -269,16 +270,19 @@ class StemCache:
         cannot be listed.
 
         Does not wait for an entry being written (it is not an entry until complete), so the
-        window can call it while the worker stores stems.
+        window can call it while the worker stores stems; a store waits for it to end to find
+        out whether the entry is there (a hit it said before a clear deleted it), or to put
+        a new one in place.
         """
         deleted = freed = left = 0
-        for folder in self._entry_folders():
-            gone, went = _delete(folder)
-            if gone:
-                deleted += 1
-            else:
-                left += 1
-            freed += went
+        with self._lock:
+            for folder in self._entry_folders():
+                gone, went = _delete(folder)
+                if gone:
+                    deleted += 1
+                else:
+                    left += 1
+                freed += went
         return deleted, freed, left
 
     def evict(self, *keep: str | None) -> list[str]:
