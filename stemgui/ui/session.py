@@ -29,7 +29,9 @@ import dataclasses
 import json
 import logging
 import os
+import stat
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from stemgui.separation.spec import names_a_file
@@ -147,13 +149,14 @@ def read(saved: list[Any]) -> Saved:
         path = path.absolute()
         pinned = _restored_options(options, found)
         made = pinned and dataclasses.replace(pinned, device="")  # it runs on today's device
-        if not os.path.isfile(path):  # not Path.is_file: it raises on EACCES, a name too long
+        file = _file_of(path)
+        if file is None:
             logger.info("%s of the last session is not found: kept to look for again", path)
             gone.append(song)
             continue
-        # by the file it is (found: its drive is there): saved under two spellings, a link's
-        # and its target's, it came back twice; in the queue twice, made two ways: both come
-        same = (song_file(path), made)
+        # by the file it is: saved under two spellings, a link's and its target's, it came
+        # back twice; in the queue twice, made two ways: both come
+        same = (file, made)
         if same not in seen:
             job = Job(path, options=pinned, place=_place(song))
             # before the first is shown: its mixer is made with them
@@ -165,6 +168,22 @@ def read(saved: list[Any]) -> Saved:
         if song.get("shown") is True and shown is None:
             shown = seen[same]
     return Saved(jobs, shown, damaged, gone)
+
+
+def _file_of(path: Path) -> tuple[int, int] | str | None:
+    """What tells the file ``path`` leads to from others: its device and file number (the
+    ``stat`` that finds it is there), else its ``song_file``; None when it is not there (not
+    ``Path.is_file``: that raises on EACCES, a name too long). A ``song_file`` for each
+    song read 500 of them in 80 ms, not 30."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    if found.st_ino:  # 0: the file system has no file numbers (some network ones)
+        return (found.st_dev, found.st_ino)
+    return str(song_file(path))
 
 
 def _place(song: dict[str, Any]) -> Place | None:
