@@ -15,7 +15,8 @@ An entry is written into a hidden sibling folder (``.<key>.<pid>-<random>.stemgu
 renamed when complete, so a run killed mid-write leaves only a temporary folder, which the next
 open removes. Reading checks the schema, names, shapes, dtypes and file sizes; an entry that
 fails is logged as a warning, deleted, and reported as a miss. Past ``max_bytes`` the least
-recently used entries go first (a hit counts as a use).
+recently used entries go first (a hit counts as a use). An entry evicted or cleared goes whole
+or stays whole (on Windows, stems open: memory-mapped by a song of the queue).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
 from stemgui.sizes import GB, in_words
 from stemgui.stemcache_entry import (
+    ENTRY_FILE,
     SCHEMA,
     CachedStems,
     DamagedEntry,
@@ -239,16 +241,17 @@ class StemCache:
         part.mkdir(parents=True)  # the cache folder too, deleted since it was opened (a cleaner)
         try:
             write_entry(part, key, stemset, info, cancel)
-            try:
-                os.rename(part, self.root / key)
-            except OSError:
-                if not (self.root / key).is_dir():
-                    raise
-                logger.debug("entry %s was stored meanwhile by another run", key)
-                remove_tree(part)
-                return
-            fsync_folder(self.root)
-            mark_used(self.root / key)
+            with self._lock:  # not in the middle of a clear or an eviction
+                try:
+                    os.rename(part, self.root / key)
+                except OSError:
+                    if not (self.root / key).is_dir():
+                        raise
+                    logger.debug("entry %s was stored meanwhile by another run", key)
+                    remove_tree(part)
+                    return
+                fsync_folder(self.root)
+                mark_used(self.root / key)
         except BaseException:
             remove_tree(part)
             raise
@@ -269,16 +272,19 @@ class StemCache:
         cannot be listed.
 
         Does not wait for an entry being written (it is not an entry until complete), so the
-        window can call it while the worker stores stems.
+        window can call it while the worker stores stems; a store waits for it to end to find
+        out whether the entry is there (a hit it said before a clear deleted it), or to put
+        a new one in place.
         """
         deleted = freed = left = 0
-        for folder in self._entry_folders():
-            gone, went = _delete(folder)
-            if gone:
-                deleted += 1
-            else:
-                left += 1
-            freed += went
+        with self._lock:
+            for folder in self._entry_folders():
+                gone, went = _delete(folder)
+                if gone:
+                    deleted += 1
+                else:
+                    left += 1
+                freed += went
         return deleted, freed, left
 
     def evict(self, *keep: str | None) -> list[str]:
@@ -333,8 +339,31 @@ class StemCache:
 
 
 def _delete(folder: Path) -> tuple[bool, int]:
-    """Delete the entry in ``folder``: (whether it went, bytes freed). What cannot be deleted
-    (a read-only folder; on Windows, a file open) stays, logged by ``remove_tree``."""
+    """Delete the entry in ``folder``, whole or not at all: (whether it went, bytes freed).
+
+    It is renamed to a temporary name (``is_part``) first, then deleted: deleted file by file
+    under its own name, an entry whose stems could not go (on Windows, memory-mapped by a song
+    of the queue) stayed without its entry.json and mix, read by no song again. On Windows a
+    folder with a file open cannot be renamed either: it stays whole. One renamed of which
+    nothing could be deleted (a read-only folder) is put back; of what stays of one partly
+    deleted, nothing is an entry (a later start removes it: ``StemCache._open``). What cannot
+    be deleted is logged (``remove_tree``)."""
     size = folder_bytes(folder)
-    remove_tree(folder)
-    return not os.path.lexists(folder), size - folder_bytes(folder)
+    aside = part_path_for(folder)
+    try:
+        os.rename(folder, aside)
+    except OSError as error:
+        if not os.path.lexists(folder):  # another run sharing the cache evicted it
+            return True, size
+        logger.warning("could not delete %s: %s", folder, error)
+        return False, 0
+    remove_tree(aside)
+    left = folder_bytes(aside)
+    if left == size and os.path.isfile(aside / ENTRY_FILE):  # nothing went: whole again
+        try:
+            os.rename(aside, folder)
+        except OSError as error:  # stored again meanwhile by another run
+            logger.warning("could not put %s back as %s: %s", aside, folder, error)
+        else:
+            return False, 0
+    return True, size - left

@@ -9,7 +9,8 @@ the model was read from: a model file, a bag and its members, a store model's fi
 start a song whose files are as they were is answered from that entry on a thread of its own
 (``answer_kept``), while torch loads; a song changed since (or a file of its model: a store
 model replaced under its name has another file), or whose entry is gone, goes the worker's way:
-hashed, and separated again if its new bytes have no stems.
+hashed, and separated again if its new bytes have no stems. A model file gone since (deleted, or
+on a drive not connected) is not needed: the song is answered, with a note that says so.
 """
 
 from __future__ import annotations
@@ -89,10 +90,16 @@ class Kept:
         return cls(value["entry"], song, tuple(files))
 
     def still_holds(self, path: Path) -> bool:
-        """Whether the song at ``path`` and its model's files are as they were recognised."""
+        """Whether the song at ``path`` and its model's files are as they were recognised. A
+        model file gone since (deleted, or on a drive not connected: ``model_gone``) holds:
+        nothing else made the stems kept, and only separating the song again needs it."""
         return file_stamp(path) == self.song and all(
-            file_stamp(file) == stamp for file, stamp in self.model
+            file_stamp(file) in (stamp, None) for file, stamp in self.model
         )
+
+    def model_gone(self) -> list[str]:
+        """The model's files that were there when the song was recognised and are not now."""
+        return [file for file, stamp in self.model if stamp is not None and not file_stamp(file)]
 
 
 def _stamp(value: Any) -> Stamp | None:
@@ -105,8 +112,9 @@ def _stamp(value: Any) -> Stamp | None:
     return (value[0], value[1])
 
 
-Answer = tuple[Any, Any, str] | None
-"""(stemset, waveforms, model name) of a song answered from the cache; None: not answered."""
+Answer = tuple[Any, Any, str, tuple[str, ...]] | None
+"""(stemset, waveforms, model name, notes) of a song answered from the cache (the notes say
+which model file is gone); None: not answered."""
 
 
 def answer_kept(
@@ -142,4 +150,12 @@ def _answer(path: Path, kept: Kept, cache: Any) -> Answer:
     stemset = hit.stemset()
     waveforms = StemWaveforms(stemset)
     waveforms.analysis = cached_analysis(hit, stemset, path)
-    return stemset, waveforms, hit.model_name
+    return stemset, waveforms, hit.model_name, tuple(map(_gone_note, kept.model_gone()))
+
+
+def _gone_note(model_file: str) -> str:
+    return (
+        f"The model file {model_file} is not found (deleted, or on a drive not connected): "
+        "these are its stems, kept in the stem cache; put the file back to separate the song "
+        "again with it."
+    )

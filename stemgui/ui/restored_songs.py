@@ -114,9 +114,10 @@ class RestoredSongs(QObject):
             model.update(job, state=JobState.WAITING, kept=None)
             controller.resume()
             return
-        stemset, waveforms, model_name = answer
+        stemset, waveforms, model_name, notes = answer
         options = replace(job.options, device=self._options().device)
-        model.update(job, stemset=stemset, waveforms=waveforms, model_name=model_name)
+        # notes: its model file is gone, which its tooltip says
+        model.update(job, stemset=stemset, waveforms=waveforms, model_name=model_name, notes=notes)
         controller.job_started.emit(job)
         key = cache_key(job.path, options)
         model.update(

@@ -36,8 +36,9 @@ _OPTION_TYPES = {
 def session_song(entry: Any) -> tuple[Path, dict[str, list], dict[str, Any] | None] | None:
     """One song of a saved session, ``{"path": text, "strips": {stem: [gain dB, solo, mute]},
     "options": {SeparationOptions' fields}}``, as (path, strips, options or None); None when it
-    cannot be read (no path: "" is the folder the app started in). Damaged strips are mended
-    where they are used (``mixer.restored_strip``)."""
+    cannot be read (no path: "" is the folder the app started in). Options fields this version
+    does not know (a newer one's) are left aside; options missing a field are None. Damaged
+    strips are mended where they are used (``mixer.restored_strip``)."""
     if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not entry["path"]:
         return None
     strips = entry.get("strips", {})
@@ -45,6 +46,8 @@ def session_song(entry: Any) -> tuple[Path, dict[str, list], dict[str, Any] | No
         return None
     strips = {str(name): strip for name, strip in strips.items() if isinstance(strip, list)}
     options = entry.get("options")
+    if isinstance(options, dict):  # a newer version's fields left aside: the song is kept
+        options = {k: options[k] for k in _OPTION_TYPES if k in options}
     known = isinstance(options, dict) and set(options) == set(_OPTION_TYPES)
     if (
         not known
