@@ -1,15 +1,17 @@
 """The user's correction of a tempo read at twice or half the song's: synthetic rock drums at 120
 BPM (kick on 1 and 3, snare on 2 and 4) halved onto their kicks and doubled onto the midpoints;
-the limits."""
+the limits; the factor kept with the stems in the stem cache."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 
-from stemgui.stems.analysis import Analysis
+from stemgui.stemcache import StemCache
+from stemgui.stems.analysis import FACTOR_FIELD, Analysis
 from stemgui.stems.key import Key
 from stemgui.stems.stemset import StemSet
 from stemgui.stems.tempo import Tempo, estimate_tempo
@@ -101,3 +103,45 @@ def test_an_analysis_scaled_keeps_its_factor_apart_from_its_estimate():
     assert found.scaled(1.0, None) is found
     with pytest.raises(ValueError):  # kept as found, it would be doubled again when read
         twice.to_info()
+
+
+def test_the_factor_is_kept_in_the_stem_cache_entry_through_a_restart(tmp_path):
+    stems = _stems(_rock(0.0, 8.0))
+    info = {"model": "drums", **Analysis(Tempo(120.0, 0.0, 0.5)).to_info()}
+    cache = StemCache(tmp_path / "stemcache")
+    key = "ab" * 32
+    assert cache.put(key, stems, info)
+    assert cache.update_info(key, {FACTOR_FIELD: 0.5})
+    assert cache.update_info(key, {FACTOR_FIELD: 0.5})  # held already: nothing to write
+    again = StemCache(tmp_path / "stemcache").get(key)  # the next start
+    assert again.info[FACTOR_FIELD] == 0.5 and again.info["bpm"] == 120.0
+    assert again.stems.shape == stems.data.shape  # the entry is whole: not made again
+    assert sorted(p.name for p in (tmp_path / "stemcache" / key).iterdir()) == [
+        "entry.json",
+        "mix.npy",
+        "stems.npy",
+    ]
+    assert not cache.update_info("cd" * 32, {FACTOR_FIELD: 2.0})  # no such entry
+    assert not cache.update_info("..", {FACTOR_FIELD: 2.0})  # no entry's name
+
+
+def test_an_entry_that_cannot_be_written_is_left_as_it_was(tmp_path, monkeypatch):
+    import errno
+
+    from stemgui.audio import atomic
+
+    cache = StemCache(tmp_path / "stemcache")
+    key = "ab" * 32
+    cache.put(key, _stems(_rock(0.0, 8.0)), {"model": "drums"})
+    folder = tmp_path / "stemcache" / key
+    before = (folder / "entry.json").read_text()
+
+    def full(part, path, overwrite):
+        raise OSError(errno.ENOSPC, "No space left on device", str(part))
+
+    monkeypatch.setattr(atomic, "put_in_place", full)
+    with pytest.raises(OSError, match="No space"):
+        cache.update_info(key, {FACTOR_FIELD: 2.0})
+    assert (folder / "entry.json").read_text() == before  # and no file of the attempt left
+    assert sorted(p.name for p in folder.iterdir()) == ["entry.json", "mix.npy", "stems.npy"]
+    assert FACTOR_FIELD not in json.loads(before)
