@@ -46,6 +46,7 @@ from stemgui.stemcache_entry import (
     last_used,
     mark_used,
     read_entry,
+    rewrite_info,
     write_entry,
 )
 from stemgui.stems.stemset import StemSet
@@ -255,6 +256,27 @@ class StemCache:
         except BaseException:
             remove_tree(part)
             raise
+
+    def update_info(self, key: str, fields: Mapping[str, Any]) -> bool:
+        """Put ``fields`` (JSON-able) into entry ``key``'s ``entry.json``, which keeps them
+        with its stems from now on (the user's correction of its song's tempo) and counts as
+        a use; True when the entry holds them now. False when there is no such entry (evicted,
+        cleared; a ``key`` that is no entry's name) or its ``entry.json`` is damaged (``get``
+        finds that). Raises OSError when it cannot be written; the entry is then as it was."""
+        if not is_key(key):
+            return False
+        with self._lock:
+            self._open()
+            folder = self.root / key
+            if not folder.is_dir():
+                return False
+            try:
+                rewrite_info(folder, key, fields)
+            except DamagedEntry as damage:
+                logger.warning("the cached stems in %s are damaged (%s)", folder, damage)
+                return False
+            mark_used(folder)
+            return True
 
     # --------------------------------------------------------------- housekeeping
 

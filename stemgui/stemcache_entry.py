@@ -9,7 +9,9 @@ when complete) holding
 - ``entry.json``: schema, key, names, samplerate, channels, frames, the song's own rate and
   frames (``song``, absent in an entry from before it was kept), and for people reading the
   folder the source path, model and options it was made from and when. Its modification time
-  says when the entry was last used (the cache evicts the least recently used first).
+  says when the entry was last used (the cache evicts the least recently used first). Fields
+  added once the entry is complete (the user's correction of the song's tempo) replace it whole
+  (``rewrite_info``): a reader finds the old one or the new one.
 
 The arrays are written a block at a time with plain file writes, so that a full disk raises
 OSError. Reading checks the schema, names, shapes, dtypes and file sizes, and raises
@@ -128,14 +130,7 @@ def _write_npy(path: Path, array: np.ndarray, cancel: CancelToken | None) -> Non
 
 def read_entry(folder: Path, key: str) -> CachedStems:
     """Check and memory-map the entry in ``folder``; raises DamagedEntry."""
-    try:
-        info = json.loads((folder / ENTRY_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise DamagedEntry(f"{ENTRY_FILE} is not readable: {error}") from error
-    if not isinstance(info, dict) or info.get("schema") != SCHEMA:
-        raise DamagedEntry(f"{ENTRY_FILE} is not of schema {SCHEMA}")
-    if info.get("key") != key:
-        raise DamagedEntry(f"{ENTRY_FILE} names the entry {info.get('key')!r}")
+    info = _read_info(folder, key)
     names, samplerate = info.get("names"), info.get("samplerate")
     channels, frames = info.get("channels"), info.get("frames")
     if (
@@ -160,6 +155,38 @@ def read_entry(folder: Path, key: str) -> CachedStems:
     return CachedStems(
         key, tuple(names), samplerate, stems, mix, info, None if song is None else tuple(song)
     )
+
+
+def _read_info(folder: Path, key: str) -> dict[str, Any]:
+    """The ``entry.json`` of entry ``key`` in ``folder``, of this schema; raises DamagedEntry."""
+    try:
+        info = json.loads((folder / ENTRY_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise DamagedEntry(f"{ENTRY_FILE} is not readable: {error}") from error
+    if not isinstance(info, dict) or info.get("schema") != SCHEMA:
+        raise DamagedEntry(f"{ENTRY_FILE} is not of schema {SCHEMA}")
+    if info.get("key") != key:
+        raise DamagedEntry(f"{ENTRY_FILE} names the entry {info.get('key')!r}")
+    return info
+
+
+def rewrite_info(folder: Path, key: str, fields: Mapping[str, Any]) -> bool:
+    """Put ``fields`` into the ``entry.json`` of entry ``key`` in ``folder``, written beside
+    it, synced and renamed onto it; True when it changed (False: it held them already).
+
+    Raises:
+        DamagedEntry: the ``entry.json`` there cannot be read, or is another entry's.
+        OSError: it cannot be written (a read-only folder, a full disk); it is as it was.
+    """
+    from stemgui.audio.atomic import atomic_path
+
+    info = _read_info(folder, key)
+    if all(info.get(name) == value for name, value in fields.items()):
+        return False
+    info.update(fields)
+    with atomic_path(folder / ENTRY_FILE, overwrite=True) as part:
+        part.write_text(json.dumps(info, indent=1, default=str), encoding="utf-8")
+    return True
 
 
 def _map_npy(path: Path, shape: tuple[int, ...]) -> np.ndarray:

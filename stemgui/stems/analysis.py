@@ -8,13 +8,18 @@ that found them. An entry stored before one of them was kept has no such field, 
 version, and its song is analysed again (``from_info`` says None): a song without drums kept
 as having no tempo gets the one found now from its mix. So has an entry whose estimates failed
 (``Analysis.failed``): what a failure left out is not kept as none found.
+
+The user's correction of a tempo read at twice or half the song's (``stemgui.stems.tempo_fix``)
+is kept apart, as ``tempo_factor`` (``FACTOR_FIELD``: 2 doubled, 0.5 halved; no field: none),
+written into the entry by the window and never by the estimates: it is a factor, not a number,
+so that it still holds when the song is analysed again (``scaled`` applies it).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from stemgui.stems.key import Key
@@ -27,20 +32,38 @@ logger = logging.getLogger(__name__)
 # song that starts on a beat has its first beat on its first frame, a grid from 16 beats
 # fitted 8 at a time to all of them, none for beats that drift from it).
 VERSION = 3
+FACTOR_FIELD = "tempo_factor"
 
 
 @dataclass(frozen=True)
 class Analysis:
     """A song's ``tempo`` and ``key`` (each None when it has none, or when its estimate
-    ``failed``)."""
+    ``failed``); ``tempo_factor``: the user's correction the ``tempo`` has (``scaled``), 1 for
+    the tempo as estimated."""
 
     tempo: Tempo | None = None
     key: Key | None = None
     failed: bool = False
+    tempo_factor: float = 1.0
+
+    def scaled(self, factor: float, stemset: Any) -> Analysis:
+        """This analysis with its tempo doubled or halved towards ``factor`` (a power of two;
+        ``tempo_fix.corrected``: halving looks at ``stemset``'s drums), its ``tempo_factor``
+        multiplied by what was applied; itself for a factor of 1."""
+        from stemgui.stems.tempo_fix import corrected
+
+        if factor == 1 or self.tempo is None:
+            return self
+        tempo, applied = corrected(self.tempo, factor, stemset)
+        return replace(self, tempo=tempo, tempo_factor=self.tempo_factor * applied)
 
     def to_info(self) -> dict[str, Any]:
-        """The fields a stem cache entry keeps; none after a failed estimate (the song is
-        analysed again when the entry is read)."""
+        """The fields a stem cache entry keeps of the estimates; none after a failed estimate
+        (the song is analysed again when the entry is read). Not the ``tempo_factor``: of an
+        analysis as estimated alone (a corrected tempo kept as found would be corrected
+        again)."""
+        if self.tempo_factor != 1:
+            raise ValueError("a corrected tempo is not kept as found: keep its factor apart")
         if self.failed:
             return {}
         tempo, key = self.tempo, self.key
@@ -92,6 +115,8 @@ class Analysis:
         said = "no tempo" if tempo is None else f"tempo {tempo.bpm:.1f} BPM"
         if tempo is not None and tempo.beat is not None:
             said += f", first beat at {tempo.first_beat:.3f} s"
+        if self.tempo_factor != 1:
+            said += f" (corrected by the user: ×{self.tempo_factor:g})"
         return said + (", no key" if key is None else f", key {key.name} ({key.camelot})")
 
 

@@ -122,31 +122,36 @@ def stemset_tempo(stemset: object) -> Tempo | None:
     """The tempo of a ``StemSet``'s drums when it has a "drums" stem with a pulse (theirs is
     the clearest), else of its mix (a song without drums), else of the sum of its stems; None
     as ``estimate_tempo``."""
-    data, frames, rate = stemset.data, stemset.frames, stemset.samplerate
+    frames, rate = stemset.frames, stemset.samplerate
     if "drums" in stemset.names:
-        tempo = tempo_from_reader(stem_reader(data, stemset.index("drums")), frames, rate)
+        tempo = tempo_from_reader(stem_reader(stemset.data, stemset.index("drums")), frames, rate)
         if tempo is not None:
             return tempo
+    return tempo_from_reader(mix_reader(stemset), frames, rate)
+
+
+def mix_reader(stemset: object) -> BlockReader:
+    """A reader of a ``StemSet``'s mix, or of the sum of its stems when it has none."""
     if stemset.mix is not None:
-        read = array_reader(stemset.mix)
-    else:
-        readers = [stem_reader(data, i) for i in range(stemset.sources)]
+        return array_reader(stemset.mix)
+    readers = [stem_reader(stemset.data, i) for i in range(stemset.sources)]
 
-        def read(start: int, stop: int) -> np.ndarray:
-            return sum(r(start, stop) for r in readers)
+    def read(start: int, stop: int) -> np.ndarray:
+        return sum(r(start, stop) for r in readers)
 
-    return tempo_from_reader(read, frames, rate)
+    return read
 
 
 def onset_envelope(
-    read: BlockReader, frames: int, samplerate: int
+    read: BlockReader, frames: int, samplerate: int, band_hz: tuple[float, float] = SNARE_BAND
 ) -> tuple[np.ndarray, float, float]:
-    """(spectral flux per analysis frame, analysis frames per second, loudest |sample|)."""
+    """(spectral flux per analysis frame (2, frames): of every frequency, then of ``band_hz``
+    alone; analysis frames per second; loudest |sample|)."""
     spectra = Spectra(read, frames, samplerate, analysis_rate=ANALYSIS_RATE, n_fft=N_FFT, hop=HOP)
     pieces: list[np.ndarray] = []
-    middles: list[np.ndarray] = []  # the flux of the snare's band alone
+    middles: list[np.ndarray] = []  # the flux of the band alone
     bin_hz = spectra.rate / N_FFT
-    band = slice(int(SNARE_BAND[0] / bin_hz), int(SNARE_BAND[1] / bin_hz) + 1)
+    band = slice(int(band_hz[0] / bin_hz), int(band_hz[1] / bin_hz) + 1)
     previous: np.ndarray | None = None  # the last frame's log magnitude
     for magnitude in spectra:
         logmag = np.log1p(np.float32(_GAMMA) * magnitude.astype(np.float32))

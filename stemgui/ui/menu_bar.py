@@ -1,6 +1,7 @@
 """The window's File, Playback, View and Help menus, and the commands only they give: the
 theme, snapping loops to beats, keeping and clearing the stem cache and its size (its dialog:
-``stem_cache_size``), zoom, the help pages.
+``stem_cache_size``), zoom, the help pages. Doubling and halving the song's tempo are
+``tempo_menu``'s.
 
 The Model, Device and Quality menus, between Playback and View, are ``separation_menus``'.
 Every action is added to the window as well, so that its shortcut works while the menu bar is
@@ -27,6 +28,7 @@ from stemgui.ui.stem_cache_size import (
     stem_cache_on_disk,
     unreadable,
 )
+from stemgui.ui.tempo_menu import TempoMenu
 from stemgui.ui.theme import THEMES
 
 if TYPE_CHECKING:
@@ -155,6 +157,7 @@ class MenuBar(QObject):
         )
         self.snap_action.setChecked(w.settings.get(S.SNAP_TO_BEATS))
         w.timeline.snap_to_beats = self.snap_action.isChecked()
+        self.tempo = TempoMenu(w, lambda *made: self._action(play_menu, *made))  # ×2 and ÷2
         self._action(play_menu, "Back to start", lambda: player.seek(0), "Home")
         self._action(play_menu, "To the end", player.seek_end, "End")
         self._action(play_menu, "Back 5 seconds", lambda: player.nudge(-5.0), "Ctrl+Left")

@@ -292,6 +292,7 @@ class MainWindow(QMainWindow):
         # on every progress tick of the queue: whether one is separated, not which
         done = any(job.state is JobState.DONE for job in self.controller.model.jobs)
         self.menu_bar.export_all_action.setEnabled(done)
+        self.menu_bar.tempo.update()  # the song on screen's tempo: doubled, halved
 
     # -- the song on screen: stemgui.ui.screen ---------------------------------------------
 

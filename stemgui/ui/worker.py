@@ -320,19 +320,13 @@ class SeparationWorker(StemCacheSteps, QObject):
         if len(getattr(separator, "notes", ())) != notes_before:
             self._report_device(separator)
         waveforms = StemWaveforms(stemset)
-        waveforms.analysis = analyse(separated, path)  # of the full stems: drums, if any
+        # of the full stems: drums, if any; stored as found (from ``finished`` on, the window
+        # may put a corrected tempo in the waveforms' place: ``tempo_menu``)
+        analysis = waveforms.analysis = analyse(separated, path)
         self.finished.emit(job, stemset, waveforms)
         if song_sha is not None:
             self._store(
-                job,
-                path,
-                song_sha,
-                identity,
-                separated,
-                options,
-                model_name,
-                stamp,
-                waveforms.analysis,
+                job, path, song_sha, identity, separated, options, model_name, stamp, analysis
             )
         if separated is not stemset:  # two stems were made from the full ones: those go
             delete_scratch_file(separated, self.scratch_dir, mix=False)

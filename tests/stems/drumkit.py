@@ -14,6 +14,8 @@ PATTERNS = {
     "hiphop": {"kick": (0, 7, 10), "snare": (4, 12), "hat": tuple(range(16))},
     # breakbeat: kick 1 and the "and" of 2, snare 2 and 4, eighth hats
     "break": {"kick": (0, 6, 10), "snare": (4, 12), "hat": (0, 2, 4, 6, 8, 10, 12, 14)},
+    # rock: kick on 1 and 3, snare on 2 and 4, eighth hats
+    "rock": {"kick": (0, 8), "snare": (4, 12), "hat": (0, 2, 4, 6, 8, 10, 12, 14)},
     # drum & bass two-step: kick on 1 and the "and" of 3, snare 2 and 4, eighth hats
     "dnb": {"kick": (0, 10), "snare": (4, 12), "hat": (0, 2, 4, 6, 8, 10, 12, 14)},
 }

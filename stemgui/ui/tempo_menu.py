@@ -1,0 +1,189 @@
+"""Playback ▸ Double tempo and Halve tempo: the user's correction of the song on screen's tempo,
+read at twice or half its own (``stemgui.stems.tempo_fix``), as DJ software's "×2" and "÷2".
+
+The corrected ``Analysis`` takes the place of the song's (``Job.analysis``, held by its
+waveforms, which a song added again shares), so that all that reads it follows: the title (the
+tempo as heard at any speed too), the beat grid behind the waveforms (which loops snap to,
+Alt+1…8 loop and the metronome clicks on), and the tempo exports and dragged stems are tagged
+with. The factor, not the number, is kept in the song's stem cache entry
+(``analysis.FACTOR_FIELD``): it holds at the next start, and when newer estimates analyse the
+song again (``worker_cache.cached_analysis``). A song whose stems are not stored yet has it
+written once they are (``QueueController.job_stored``).
+
+Halving reads the song's drums, 1.1-1.4 times as long as estimating its tempo (measured on a
+5-minute song; the README gives the estimate's times), so the correction is worked out on a
+thread of its own and handed back to the GUI thread (``corrected``); the actions wait for it,
+disabled.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+
+from stemgui.ui.queue import Job
+
+if TYPE_CHECKING:
+    from stemgui.ui.window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+KEYS = {2.0: "Alt+Up", 0.5: "Alt+Down"}
+
+
+class TempoMenu(QObject):
+    """The two actions, enabled while the song on screen has a tempo that the step keeps
+    within ``tempo_fix.LIMITS`` and no correction is being worked out (``update``: whenever
+    the window updates its buttons).
+
+    Signals:
+        corrected(job, before, analysis, factor): from the thread that worked it out, ``job``'s
+            analysis ``before`` doubled (``factor`` 2) or halved (0.5); None: the correction
+            failed (logged).
+
+    Args:
+        window: the main window: the song on screen, its title and beat grid, the stem cache.
+        add: makes a Playback menu action of (text, slot, shortcut).
+    """
+
+    corrected = Signal(object, object, object, float)
+
+    def __init__(self, window: MainWindow, add: Callable[[str, Any, str], QAction]) -> None:
+        super().__init__(window)
+        self.window = window
+        self.actions = {
+            2.0: add("&Double tempo", lambda: self.scale(2.0), KEYS[2.0]),
+            0.5: add("&Halve tempo", lambda: self.scale(0.5), KEYS[0.5]),
+        }
+        self.busy = False  # a correction is being worked out
+        self._unkept: weakref.WeakSet[Job] = weakref.WeakSet()  # corrected before stored
+        self.corrected.connect(self._take)  # queued: emitted on the correction's thread
+        window.controller.job_stored.connect(self._stored)
+        self.update()
+
+    def update(self) -> None:
+        """Enable each action where the song on screen has a tempo it keeps in range."""
+        from stemgui.stems.tempo_fix import allowed
+
+        analysis = self._analysis()
+        tempo = analysis.tempo if analysis is not None and not self.busy else None
+        for factor, action in self.actions.items():
+            action.setEnabled(allowed(tempo, factor))
+
+    def scale(self, factor: float) -> None:
+        """Double (``factor`` 2) or halve (0.5) the tempo of the song on screen, its grid with
+        it (worked out on a thread: ``corrected``)."""
+        from stemgui.stems.tempo_fix import allowed
+
+        job = self.window.shown_job
+        analysis = self._analysis()
+        if self.busy or analysis is None or not allowed(analysis.tempo, factor):
+            return  # the action is disabled: nothing to correct
+        self.busy = True
+        self.update()
+        stemset = job.stemset
+
+        def work() -> None:
+            try:
+                fixed = analysis.scaled(factor, stemset)
+            except Exception:  # a bug must not take the app down: the tempo stays as it was
+                logger.exception("%s: correcting the tempo failed", job.path)
+                fixed = None
+            try:
+                self.corrected.emit(job, analysis, fixed, factor)
+            except RuntimeError:  # the window closed meanwhile
+                logger.debug("%s: the tempo was corrected after the window closed", job.path)
+
+        threading.Thread(target=work, name="stemgui-tempo", daemon=True).start()
+
+    def _take(self, job: Job, before: Any, fixed: Any, factor: float) -> None:
+        """``job``'s corrected analysis, on the GUI thread: shown where the song is on screen,
+        kept with its stems, and said; dropped where the song has another analysis by now
+        (separated again)."""
+        window = self.window
+        self.busy = False
+        if job.analysis is not before:
+            logger.info("%s: the tempo corrected was found again meanwhile", job.path)
+            self.update()
+            return
+        if fixed is None:
+            self.update()
+            window.statusBar().showMessage(
+                f"{job.title}: the tempo could not be corrected; Help ▸ Open log folder shows "
+                "why (the log names the song).",
+                10_000,
+            )
+            return
+        job.waveforms.analysis = fixed
+        logger.info("%s: %s", job.path, fixed.describe())
+        if job is window.shown_job:
+            window.screen.show_beats(job)
+            if window.failed_job is None:  # else the failed song's name is the title
+                window.screen.show_title(job)
+        self.update()
+        undo = self.actions[1 / factor].text().replace("&", "")
+        said = (
+            f"{job.title}: tempo {'doubled' if factor > 1 else 'halved'}, "
+            f"{fixed.tempo.bpm:g} BPM (Playback ▸ {undo} undoes it)."
+        )
+        window.statusBar().showMessage(said + self._keep(job), 10_000)
+
+    def _analysis(self) -> Any:
+        job = self.window.shown_job
+        return job.analysis if job is not None and job.stemset is not None else None
+
+    def _keep(self, job: Job) -> str:
+        """Keep ``job``'s correction in its stem cache entry (or once it has one); "" or a
+        sentence saying why it holds for this session only, and what to do."""
+        from stemgui.ui.stem_cache_size import entry_of
+
+        entry = entry_of(job)
+        if entry:
+            return self._write(job, entry)
+        self._unkept.add(job)  # written once its stems are stored (``_stored``)
+        if self.window.controller.worker.stem_cache is None:
+            return (
+                " It holds for this session only: File ▸ Keep separated stems between sessions "
+                "keeps it with the song's stems."
+            )
+        return ""
+
+    def _write(self, job: Job, entry: str) -> str:
+        from stemgui.stems.analysis import FACTOR_FIELD
+        from stemgui.ui.stem_cache_size import stem_cache_of
+
+        cache = stem_cache_of(self.window)
+        try:
+            kept = cache.update_info(entry, {FACTOR_FIELD: job.analysis.tempo_factor})
+        except OSError as error:
+            logger.warning("%s: the corrected tempo could not be kept: %s", job.path, error)
+            return (
+                f" It holds for this session only: it could not be written to the stem cache "
+                f"folder {cache.root} ({error.strerror or error}); make it writable, then "
+                "correct the tempo again."
+            )
+        if not kept:
+            return " It holds for this session only: the song's stems left the stem cache."
+        return ""
+
+    def _stored(self, job: Job) -> None:
+        """The controller's ``job_stored``: a song corrected before its stems were stored has
+        its correction written with them now."""
+        from stemgui.ui.finished_stems import sharing
+        from stemgui.ui.stem_cache_size import entry_of
+
+        rows = sharing(job, self.window.controller.model.jobs)
+        if not any(row in self._unkept for row in rows) or job.analysis is None:
+            return
+        for row in rows:
+            self._unkept.discard(row)
+        problem = self._write(job, entry_of(job) or "")
+        if problem:
+            said = f"{job.title}: tempo corrected to {job.analysis.tempo.bpm:g} BPM."
+            self.window.statusBar().showMessage(said + problem, 10_000)
