@@ -16,8 +16,8 @@ from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDrag, QKeySequence, QMouseEvent, QPalette
+from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QMouseEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from stemgui.ui.dbslider import DbSlider
-from stemgui.ui.drag_out import DragFiles
+from stemgui.ui.stem_drags import StemDrags
 from stemgui.ui.time_ruler import TimeRuler
 from stemgui.ui.timeline import Timeline
 from stemgui.ui.waveview import WaveformView
@@ -230,8 +230,7 @@ class StemPanel(QWidget):
         self.drag_rate: Callable[[], int | None] = lambda: None
         self.drag_tags: Callable[[str], Mapping[str, str]] = lambda name: {}
         self.drag_source: Callable[[], Hashable | None] = lambda: None
-        self._drag_mime: QMimeData | None = None
-        self._drag_files = DragFiles()
+        self.drags = StemDrags(self)
         self.rows: dict[str, StemRow] = {}
         self.mix_row: StemRow | None = None
         self.stemset: Any = None
@@ -339,41 +338,15 @@ class StemPanel(QWidget):
                 not self.mixer.is_audible(row.name) or row.gain.value() <= row.gain.minimum()
             )
 
-    # -- dragging a stem out ----------------------------------------------------------------
+    # -- dragging a stem out: stemgui.ui.stem_drags ------------------------------------------
 
     def drag_file(self, name: str) -> Path:
-        """Stem ``name`` as the wav file a drag drops, at ``drag_rate()``, tagged with
-        ``drag_tags(name)`` (``drag_out``); that of the last drag while it is as written and
-        the stems are those of ``drag_source()``, or the stems shown.
-
-        Raises:
-            StemguiError: the song is still separating, or the file cannot be written.
-        """
-        return self._drag_files.file(
-            self.stemset,
-            self.track,
-            name,
-            self.drag_rate(),
-            self.drag_tags(name),
-            self.drag_source(),
-        )
+        """Stem ``name`` as the wav file a drag drops (``StemDrags.file``)."""
+        return self.drags.file(name)
 
     def drag_mime(self, name: str) -> QMimeData:
         """The drag payload of stem ``name``: the file URL of its wav."""
-        mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(self.drag_file(name)))])
-        return mime
+        return self.drags.mime(name)
 
     def drag_out(self, name: str) -> None:
-        from stemgui.errors import StemguiError
-
-        try:
-            self._drag_mime = self.drag_mime(name)  # kept: Qt does not own it from Python
-        except StemguiError as error:
-            logger.warning("drag of %s refused: %s", name, error)
-            self.error.emit(str(error))
-            return
-        self.dragged.emit(name)
-        drag = QDrag(self)
-        drag.setMimeData(self._drag_mime)
-        drag.exec(Qt.DropAction.CopyAction)
+        self.drags.start(name)
