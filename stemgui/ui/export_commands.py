@@ -25,6 +25,7 @@ from stemgui.ui.exporting import ExportRunner, ExportTask
 from stemgui.ui.queue import Job, JobState
 
 if TYPE_CHECKING:
+    from stemgui.ui.drag_out import DragPart
     from stemgui.ui.window import MainWindow
 
 
@@ -124,6 +125,15 @@ class ExportCommands(QObject):
             return Pace(self.window.player.speed, self.window.player.semitones)
         place = job.place
         return Pace() if place is None else Pace(place.speed, place.semitones)
+
+    def drag_part(self) -> DragPart:
+        """What a stem dragged out of the song on screen drops, as the last export dialog
+        accepted was ticked: the loop region alone where "Only the loop region" was ticked and
+        the song has one; else (and before any export) the whole song."""
+        from stemgui.ui.drag_out import DragPart
+
+        only_loop = self.choices is not None and self.choices.only_loop
+        return DragPart(self._loop_seconds() if only_loop else None)
 
     def separated_jobs(self) -> list[Job]:
         """The separated songs, once each: a song added again shares its first row's stems."""

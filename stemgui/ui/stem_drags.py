@@ -1,7 +1,8 @@
 """Stems dragged out of the stem view (``stemgui.ui.stemview.StemPanel``) onto a folder or a DAW.
 
-``StemDrags`` makes the file a drag drops (``stemgui.ui.drag_out.DragFiles``: at the rate, with
-the tags and from the stems the panel's ``drag_rate``, ``drag_tags`` and ``drag_source`` say)
+``StemDrags`` makes the file a drag drops (``stemgui.ui.drag_out.DragFiles``: of the part of the
+song, at the rate, with the tags and from the stems the panel's ``drag_part``, ``drag_rate``,
+``drag_tags`` and ``drag_source`` say)
 and starts the drag with its URL; what cannot be dragged out is said through the panel's
 ``error``, a drag made through its ``dragged``.
 """
@@ -33,21 +34,23 @@ class StemDrags(QObject):
         self._mime: QMimeData | None = None  # kept: Qt does not own it from Python
 
     def file(self, name: str) -> Path:
-        """Stem ``name`` as the wav file a drag drops, at the panel's ``drag_rate()``, tagged
-        with ``drag_tags(name)``; that of the last drag while it is as written and the stems
-        are those of ``drag_source()``, or the stems shown.
+        """Stem ``name`` as the wav file a drag drops, of the panel's ``drag_part()`` at its
+        ``drag_rate()``, tagged with ``drag_tags(name, part)``; that of the last drag while it
+        is as written and the stems are those of ``drag_source()``, or the stems shown.
 
         Raises:
             StemguiError: the song is still separating, or the file cannot be written.
         """
         panel = self.panel
+        part = panel.drag_part()
         return self.files.file(
             panel.stemset,
             panel.track,
             name,
             panel.drag_rate(),
-            panel.drag_tags(name),
+            panel.drag_tags(name, part),
             panel.drag_source(),
+            part,
         )
 
     def mime(self, name: str) -> QMimeData:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from stemgui.ui.dbslider import DbSlider
+from stemgui.ui.drag_out import DragPart
 from stemgui.ui.stem_drags import StemDrags
 from stemgui.ui.time_ruler import TimeRuler
 from stemgui.ui.timeline import Timeline
@@ -224,11 +225,13 @@ class StemPanel(QWidget):
         super().__init__(parent)
         self.timeline = timeline
         self.track = ""
-        # the rate stems are dragged out at (None: the stems' own), the tags of stem
-        # ``name``'s file and what the stems were made from (``DragFiles.file``'s ``source``;
-        # None: the stems shown only), asked at each drag
+        # the rate stems are dragged out at (None: the stems' own), the part of the song
+        # (``DragPart``), the tags of stem ``name``'s file of a part and what the stems were
+        # made from (``DragFiles.file``'s ``source``; None: the stems shown only), asked at
+        # each drag
         self.drag_rate: Callable[[], int | None] = lambda: None
-        self.drag_tags: Callable[[str], Mapping[str, str]] = lambda name: {}
+        self.drag_part: Callable[[], DragPart] = DragPart
+        self.drag_tags: Callable[[str, DragPart], Mapping[str, str]] = lambda name, part: {}
         self.drag_source: Callable[[], Hashable | None] = lambda: None
         self.drags = StemDrags(self)
         self.rows: dict[str, StemRow] = {}
