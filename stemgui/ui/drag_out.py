@@ -1,17 +1,19 @@
 """Stems dragged out of the window onto a folder or a DAW: the wav files they drop.
 
 Each stem is written as a 32-bit float wav in ``<user cache>/stemgui/drag``, named after its
-song, at the rate asked (the one an export would take), a block at a time: every sample as
-separated at the stems' rate, resampled at another, so stems dragged one by one still add up to
-the song; with the tags an export gives it (the song's, the stem in its title, its tempo and key:
-``stemgui.audio.tags``), for a DJ's library. The file written for the same stems at the same
-rate with the same tags is dropped again while it is as written (the same stems: those of the
-same song file separated with the same options, swapped since for the stem cache's copy
-though they be): writing a long stem holds the window up for a moment, at every drag otherwise.
-A file dropped earlier, in this run or an earlier one, is never written over by other stems
-(another song of the same name, the song separated with other options), another rate or other
-tags: a DAW may play it where it lies, so those get the next free name ("My Song (2) -
-bass.wav").
+song, of the part of it and at the rate and pace an export would take (``DragPart``: the loop
+region, the speed and key heard), through an export's readers (``stemgui.export.sources``,
+``stemgui.export.pace``), a block at a time: every sample as separated at the stems' rate,
+resampled at another, the stems at a pace stretched together, so stems dragged one by one still
+add up to the song; with the tags an export gives it (the song's, the stem and the part in its
+title, its tempo and key at its pace: ``stemgui.audio.tags``), for a DJ's library. The file
+written for the same stems, part, rate and tags is dropped again while it is as written (the
+same stems: those of the same song file separated with the same options, swapped since for the
+stem cache's copy though they be): writing a long stem holds the window up for a moment, at
+every drag otherwise. A file dropped earlier, in this run or an earlier one, is never written
+over by other stems (another song of the same name, the song separated with other options),
+another part, rate or other tags: a DAW may play it where it lies, so those get the next free
+name ("My Song (2) - bass.wav").
 
 The files stay after the drop, for as long as ``KEEP_SECONDS``: the next start after that
 removes them (``remove_old_drops``, on the start-up cleanup's thread, ``stemgui.ui.startup``).
@@ -26,12 +28,14 @@ import os
 import time
 import weakref
 from collections.abc import Hashable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from stemgui.export.exporter import ExportRequest
+    from stemgui.export.pace import Pace
 
 logger = logging.getLogger(__name__)
 
@@ -82,21 +86,28 @@ def remove_old_drops(folder: Path, older_than: float = KEEP_SECONDS) -> list[Pat
 @dataclass(frozen=True)
 class DragPart:
     """What of a song a drag drops, as the export dialog was last ticked: ``span``, (start,
-    stop) in seconds, the loop region alone ("Only the loop region"); None: the whole song."""
+    stop) in seconds, the loop region alone ("Only the loop region"; None: the whole song);
+    ``pace``, the speed and key heard ("At the speed and key heard"; None, or a ``Pace`` that
+    is ``normal``, which is kept as None: as the song is)."""
 
     span: tuple[float, float] | None = None
+    pace: Pace | None = None
+
+    def __post_init__(self) -> None:
+        if self.pace is not None and self.pace.normal:  # one file for the song as it is
+            object.__setattr__(self, "pace", None)
 
     def request(self, folder: Path, rate: int | None = None) -> ExportRequest:
         """The export of this part at ``rate`` into ``folder``, whose readers and names a
         drag's file takes (``stemgui.export``)."""
         from stemgui.export.exporter import ExportRequest
 
-        return ExportRequest(Path(folder), span=self.span, samplerate=rate)
+        return ExportRequest(Path(folder), span=self.span, samplerate=rate, pace=self.pace)
 
     @property
     def label(self) -> str:
-        """The part in file names and titles, as an export's: "1m02.50s-1m18.00s"; "" for the
-        whole song."""
+        """The part in file names and titles, as an export's: "1m02.50s-1m18.00s 80% +2st";
+        "" for the whole song as it is."""
         from stemgui.export.planning import part_label
 
         return part_label(self.request(Path()))
@@ -119,15 +130,23 @@ class DragFiles:
         tags: Mapping[str, str] | None = None,
         source: Hashable | None = None,
         part: DragPart | None = None,
+        others: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Path:
         """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
-        stems' own) with ``tags``, of ``part`` of the song (None: all of it; a part is named
-        as an export's, "My Song 1m02.50s-1m18.00s - bass.wav"), written unless a file this
-        object wrote is of these stems, that part at that rate with those tags and as written;
-        under the next free name where a file (of an earlier run too) holds others.
+        stems' own) with ``tags``, of ``part`` of the song (None: all of it as it is; a part is
+        named as an export's, "My Song 1m02.50s-1m18.00s 80% - bass.wav"), written unless a
+        file this object wrote is of these stems, that part at that rate with those tags and as
+        written; under the next free name where a file (of an earlier run too) holds others.
         ``source`` says what the stems were made from (the song's ``Job.cache_key``): stems of
         the same source are the same stems, another object though they be (the stem cache's
         copy of a song that was left); None: these stems only.
+
+        A part at a pace takes as long as an export of every stem at that pace (seconds): the
+        caller runs it off the window's thread. Every stem goes through the stretcher together,
+        as an export of them all does (``stemgui.export.pace.PacedFiles``), so that stems
+        dragged one by one at a pace still add up to the song at that pace: the files of the
+        others are written in the same pass, with their tags in ``others`` (stem -> tags),
+        where those of this part are not there as written already.
 
         Raises:
             StemguiError: the song is still separating (or was cancelled), the part is empty
@@ -148,7 +167,8 @@ class DragFiles:
         folder = _made_folder()
         rate, part = rate or stemset.samplerate, part or DragPart()
         stems = id(stemset) if source is None else source
-        path, ready = self._place(folder, track, name, (stems, rate, dict(tags or {}), part))
+        tags_of = {**{n: dict(t) for n, t in (others or {}).items()}, name: dict(tags or {})}
+        path, ready = self._place(folder, track, name, (stems, rate, tags_of[name], part))
         if ready:
             return path
         # a block at a time, as an export reads them: a long song's stem, on disk, is not
@@ -162,21 +182,55 @@ class DragFiles:
                 f"the loop region is empty at {rate} Hz; loop a longer part, or untick "
                 "“Only the loop region” in File ▸ Export stems…",
             )
-        write_blocks(
-            path,
-            readers[name],
-            stemset.channels,
-            frames,
-            rate,
-            AudioFormat("wav", 32, float=True, clip="none"),
-            overwrite=True,
-            tags=dict(tags or {}),
-            elsewhere=ELSEWHERE,
-        )
-        stat = path.stat()
-        kept = weakref.ref(stemset) if source is None else source
-        self._written[path] = (kept, rate, dict(tags or {}), part, stat.st_size, stat.st_mtime_ns)
+        targets = {name: path}
+        with ExitStack() as cleanup:  # the spool of the stems at a pace is deleted
+            if part.pace is not None:
+                from stemgui.export.pace import PacedFiles
+
+                readers = {n: readers[n] for n in stemset.names}  # in an export's order
+                paced = PacedFiles(readers, stemset.channels, frames, rate, part.pace)
+                cleanup.callback(paced.close)
+                readers, frames = paced.readers, paced.frames
+                for other in stemset.names:
+                    key = (stems, rate, tags_of.get(other, {}), part)
+                    there, ready = self._place(folder, track, other, key)
+                    if not ready and other != name:
+                        targets[other] = there
+            for stem, target in targets.items():
+                write_blocks(
+                    target,
+                    readers[stem],
+                    stemset.channels,
+                    frames,
+                    rate,
+                    AudioFormat("wav", 32, float=True, clip="none"),
+                    overwrite=True,
+                    tags=tags_of.get(stem, {}),
+                    elsewhere=ELSEWHERE,
+                )
+                stat = target.stat()
+                kept = weakref.ref(stemset) if source is None else source
+                written = (rate, tags_of.get(stem, {}), part, stat.st_size, stat.st_mtime_ns)
+                self._written[target] = (kept, *written)
         return path
+
+    def ready(
+        self,
+        stemset: Any,
+        track: str,
+        name: str,
+        rate: int | None,
+        tags: Mapping[str, str] | None = None,
+        source: Hashable | None = None,
+        part: DragPart | None = None,
+        others: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Path | None:
+        """The file ``file`` would drop for these (``others`` left aside) without writing it:
+        that of an earlier drag, as written; None: it would write one (or refuse)."""
+        key = (id(stemset) if source is None else source, rate or stemset.samplerate)
+        part = part or DragPart()
+        path, ready = self._place(drag_folder(), track, name, (*key, dict(tags or {}), part))
+        return path if ready else None
 
     def _place(self, folder: Path, track: str, name: str, key: tuple) -> tuple[Path, bool]:
         """(the path of stem ``name``'s file, whether it is there as written for ``key``:

@@ -224,13 +224,13 @@ class Screen(QObject):
     def _drag_tags(self, job: Job, name: str, part: DragPart) -> dict[str, str]:
         """The tags of ``job``'s stem ``name`` dragged out as ``part`` of the song, as an
         export of it gives them: the song's, the stem and the part in the title, its tempo and
-        key."""
+        key at the part's pace."""
         from stemgui.audio.tags import read_tags, stem_tags
         from stemgui.export.exporter import tempo_and_key
         from stemgui.ui.export_targets import model_of
 
         tags = stem_tags(read_tags(job.path), name, str(job.path), model_of(job), part.label)
-        return tags | tempo_and_key(job.analysis, None)
+        return tags | tempo_and_key(job.analysis, part.pace)
 
     def _export_rate(self, job: Job) -> int | None:
         """The rate the export dialog offers first for ``job``'s stems: its song's own when the

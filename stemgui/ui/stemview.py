@@ -215,11 +215,13 @@ class StemPanel(QWidget):
     until ``show_song``.
 
     ``error`` says why a stem could not be dragged out; ``dragged`` is emitted once one's file
-    is made, as its drag starts (an earlier ``error`` no longer stands).
+    is made, as its drag starts (an earlier ``error`` no longer stands); ``said(text, ms)`` is
+    what a drag written on a thread says in the status bar, for ``ms`` (0: until replaced).
     """
 
     error = Signal(str)
     dragged = Signal(str)
+    said = Signal(str, int)
 
     def __init__(self, timeline: Timeline, parent: QWidget | None = None) -> None:
         super().__init__(parent)
