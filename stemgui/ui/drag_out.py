@@ -1,17 +1,19 @@
 """Stems dragged out of the window onto a folder or a DAW: the wav files they drop.
 
 Each stem is written as a 32-bit float wav in ``<user cache>/stemgui/drag``, named after its
-song, at the rate asked (the one an export would take), a block at a time: every sample as
-separated at the stems' rate, resampled at another, so stems dragged one by one still add up to
-the song; with the tags an export gives it (the song's, the stem in its title, its tempo and key:
-``stemgui.audio.tags``), for a DJ's library. The file written for the same stems at the same
-rate with the same tags is dropped again while it is as written (the same stems: those of the
-same song file separated with the same options, swapped since for the stem cache's copy
-though they be): writing a long stem holds the window up for a moment, at every drag otherwise.
-A file dropped earlier, in this run or an earlier one, is never written over by other stems
-(another song of the same name, the song separated with other options), another rate or other
-tags: a DAW may play it where it lies, so those get the next free name ("My Song (2) -
-bass.wav").
+song, of the part of it and at the rate and pace an export would take (``DragPart``: the loop
+region, the speed and key heard), through an export's readers (``stemgui.export.sources``,
+``stemgui.export.pace``), a block at a time: every sample as separated at the stems' rate,
+resampled at another, the stems at a pace stretched together, so stems dragged one by one still
+add up to the song; with the tags an export gives it (the song's, the stem and the part in its
+title, its tempo and key at its pace: ``stemgui.audio.tags``), for a DJ's library. The file
+written for the same stems, part, rate and tags is dropped again while it is as written (the
+same stems: those of the same song file separated with the same options, swapped since for the
+stem cache's copy though they be): writing a long stem holds the window up for a moment, at
+every drag otherwise. A file dropped earlier, in this run or an earlier one, is never written
+over by other stems (another song of the same name, the song separated with other options),
+another part, rate or other tags: a DAW may play it where it lies, so those get the next free
+name ("My Song (2) - bass.wav").
 
 The files stay after the drop, for as long as ``KEEP_SECONDS``: the next start after that
 removes them (``remove_old_drops``, on the start-up cleanup's thread, ``stemgui.ui.startup``).
@@ -26,8 +28,14 @@ import os
 import time
 import weakref
 from collections.abc import Hashable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stemgui.export.exporter import ExportRequest
+    from stemgui.export.pace import Pace
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +83,43 @@ def remove_old_drops(folder: Path, older_than: float = KEEP_SECONDS) -> list[Pat
     return removed
 
 
+@dataclass(frozen=True)
+class DragPart:
+    """What of a song a drag drops, as the export dialog was last ticked: ``span``, (start,
+    stop) in seconds, the loop region alone ("Only the loop region"; None: the whole song);
+    ``pace``, the speed and key heard ("At the speed and key heard"; None, or a ``Pace`` that
+    is ``normal``, which is kept as None: as the song is)."""
+
+    span: tuple[float, float] | None = None
+    pace: Pace | None = None
+
+    def __post_init__(self) -> None:
+        if self.pace is not None and self.pace.normal:  # one file for the song as it is
+            object.__setattr__(self, "pace", None)
+
+    def request(self, folder: Path, rate: int | None = None) -> ExportRequest:
+        """The export of this part at ``rate`` into ``folder``, whose readers and names a
+        drag's file takes (``stemgui.export``)."""
+        from stemgui.export.exporter import ExportRequest
+
+        return ExportRequest(Path(folder), span=self.span, samplerate=rate, pace=self.pace)
+
+    @property
+    def label(self) -> str:
+        """The part in file names and titles, as an export's: "1m02.50s-1m18.00s 80% +2st";
+        "" for the whole song as it is."""
+        from stemgui.export.planning import part_label
+
+        return part_label(self.request(Path()))
+
+
 class DragFiles:
     """The files stems were dragged out as, remembered by their path."""
 
     def __init__(self) -> None:
-        # path -> (the stems' source, else the stems; rate, tags, size, modification time) of
-        # each file written
-        self._written: dict[Path, tuple[Hashable, int, dict[str, str], int, int]] = {}
+        # path -> (the stems' source, else the stems; rate, tags, part, size, modification
+        # time) of each file written
+        self._written: dict[Path, tuple[Hashable, int, dict[str, str], DragPart, int, int]] = {}
 
     def file(
         self,
@@ -91,23 +129,34 @@ class DragFiles:
         rate: int | None,
         tags: Mapping[str, str] | None = None,
         source: Hashable | None = None,
+        part: DragPart | None = None,
+        others: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Path:
         """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
-        stems' own) with ``tags``, written unless a file this object wrote is of these stems
-        at that rate with those tags and as written; under the next free name where a file
-        (of an earlier run too) holds others. ``source`` says what the stems were made from
-        (the song's ``Job.cache_key``): stems of the same source are the same stems, another
-        object though they be (the stem cache's copy of a song that was left); None: these
-        stems only.
+        stems' own) with ``tags``, of ``part`` of the song (None: all of it as it is; a part is
+        named as an export's, "My Song 1m02.50s-1m18.00s 80% - bass.wav"), written unless a
+        file this object wrote is of these stems, that part at that rate with those tags and as
+        written; under the next free name where a file (of an earlier run too) holds others.
+        ``source`` says what the stems were made from (the song's ``Job.cache_key``): stems of
+        the same source are the same stems, another object though they be (the stem cache's
+        copy of a song that was left); None: these stems only.
+
+        A part at a pace takes as long as an export of every stem at that pace (seconds): the
+        caller runs it off the window's thread. Every stem goes through the stretcher together,
+        as an export of them all does (``stemgui.export.pace.PacedFiles``), so that stems
+        dragged one by one at a pace still add up to the song at that pace: the files of the
+        others are written in the same pass, with their tags in ``others`` (stem -> tags),
+        where those of this part are not there as written already.
 
         Raises:
-            StemguiError: the song is still separating (or was cancelled), or the file (or
-                its folder) cannot be written.
+            StemguiError: the song is still separating (or was cancelled), the part is empty
+                at ``rate``, or the file (or its folder) cannot be written.
         """
         from stemgui.audio.encode import AudioFormat
-        from stemgui.audio.stream import stem_reader, write_blocks
+        from stemgui.audio.stream import write_blocks
         from stemgui.errors import ExportError
-        from stemgui.export.naming import render
+        from stemgui.export.planning import part_frames
+        from stemgui.export.sources import part_readers
 
         if not stemset.complete:
             raise ExportError(  # a cancelled song's never finishes: Retry does
@@ -115,24 +164,84 @@ class DragFiles:
                 "the stems can be dragged out once the whole song is separated "
                 "(Retry a cancelled song)",
             )
-        folder = drag_folder()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            todo = (
-                f"free some space or {ELSEWHERE}"
-                if error.errno == errno.ENOSPC
-                else f"move away the file in its place or make {folder.parent} writable"
-            )  # else a file in its place, a cache folder not writable
+        folder = _made_folder()
+        rate, part = rate or stemset.samplerate, part or DragPart()
+        stems = id(stemset) if source is None else source
+        tags_of = {**{n: dict(t) for n, t in (others or {}).items()}, name: dict(tags or {})}
+        path, ready = self._place(folder, track, name, (stems, rate, tags_of[name], part))
+        if ready:
+            return path
+        # a block at a time, as an export reads them: a long song's stem, on disk, is not
+        # copied whole into memory; at another rate, every sample as separated is resampled,
+        # so that stems dragged one by one still add up to the song
+        first, frames = part_frames(stemset, part.span)
+        readers, frames = part_readers(stemset, part.request(folder), first, frames, rate)
+        if frames <= 0:
             raise ExportError(
-                folder,
-                f"the folder dragged stems are written to cannot be made "
-                f"({error.strerror or error}); {todo}",
-            ) from error
-        rate, tags = rate or stemset.samplerate, dict(tags or {})
+                track,
+                f"the loop region is empty at {rate} Hz; loop a longer part, or untick "
+                "“Only the loop region” in File ▸ Export stems…",
+            )
+        targets = {name: path}
+        with ExitStack() as cleanup:  # the spool of the stems at a pace is deleted
+            if part.pace is not None:
+                from stemgui.export.pace import PacedFiles
+
+                readers = {n: readers[n] for n in stemset.names}  # in an export's order
+                paced = PacedFiles(readers, stemset.channels, frames, rate, part.pace)
+                cleanup.callback(paced.close)
+                readers, frames = paced.readers, paced.frames
+                for other in stemset.names:
+                    key = (stems, rate, tags_of.get(other, {}), part)
+                    there, ready = self._place(folder, track, other, key)
+                    if not ready and other != name:
+                        targets[other] = there
+            for stem, target in targets.items():
+                write_blocks(
+                    target,
+                    readers[stem],
+                    stemset.channels,
+                    frames,
+                    rate,
+                    AudioFormat("wav", 32, float=True, clip="none"),
+                    overwrite=True,
+                    tags=tags_of.get(stem, {}),
+                    elsewhere=ELSEWHERE,
+                )
+                stat = target.stat()
+                kept = weakref.ref(stemset) if source is None else source
+                written = (rate, tags_of.get(stem, {}), part, stat.st_size, stat.st_mtime_ns)
+                self._written[target] = (kept, *written)
+        return path
+
+    def ready(
+        self,
+        stemset: Any,
+        track: str,
+        name: str,
+        rate: int | None,
+        tags: Mapping[str, str] | None = None,
+        source: Hashable | None = None,
+        part: DragPart | None = None,
+        others: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Path | None:
+        """The file ``file`` would drop for these (``others`` left aside) without writing it:
+        that of an earlier drag, as written; None: it would write one (or refuse)."""
+        key = (id(stemset) if source is None else source, rate or stemset.samplerate)
+        part = part or DragPart()
+        path, ready = self._place(drag_folder(), track, name, (*key, dict(tags or {}), part))
+        return path if ready else None
+
+    def _place(self, folder: Path, track: str, name: str, key: tuple) -> tuple[Path, bool]:
+        """(the path of stem ``name``'s file, whether it is there as written for ``key``:
+        (stems, rate, tags, part)): the first of "My Song - bass.wav", "My Song (2) -
+        bass.wav"… that holds the file written for ``key`` or is free."""
+        from stemgui.export.naming import render
+
+        label = key[3].label
         for number in itertools.count(1):
             # a long song's name gives way, not the stem's: each stem has a file of its own
-            label = "" if number == 1 else f"({number})"
+            numbered = "" if number == 1 else f"({number})"
             path = render(
                 "{track} - {stem}.{ext}",
                 folder,
@@ -140,45 +249,22 @@ class DragFiles:
                 stem=name,
                 model="",
                 ext="wav",
-                track_label=label,
+                track_label=" ".join(text for text in (label, numbered) if text),
             )
-            if self._as_written(path) == (id(stemset) if source is None else source, rate, tags):
-                return path
+            if self._as_written(path) == key:
+                return path, True
             if not os.path.lexists(path):  # not a drop of this run nor of an earlier one
-                break
-        exact = AudioFormat("wav", 32, float=True, clip="none")
-        # a block at a time: a long song's stem, on disk, is not copied whole into memory
-        read, frames = stem_reader(stemset.data, stemset.names.index(name)), stemset.frames
-        if rate != stemset.samplerate:
-            from stemgui.audio.resample import BlockResampler
-            from stemgui.export.sources import song_length
+                return path, False
+        raise AssertionError("unreachable")
 
-            resampler = BlockResampler(stemset.samplerate, rate)
-            frames = song_length(stemset, rate) or resampler.length(stemset.frames)
-            read = resampler.reader(read, stemset.frames, frames)
-        write_blocks(
-            path,
-            read,
-            stemset.channels,
-            frames,
-            rate,
-            exact,
-            overwrite=True,
-            tags=tags,
-            elsewhere=ELSEWHERE,
-        )
-        stat = path.stat()
-        stems = weakref.ref(stemset) if source is None else source
-        self._written[path] = (stems, rate, tags, stat.st_size, stat.st_mtime_ns)
-        return path
-
-    def _as_written(self, path: Path) -> tuple[Hashable, int, dict[str, str]] | None:
-        """(the stems' source, else their id; rate, tags) the file at ``path`` was written
-        with, if its stems (without a source) still exist and the file is still as written
-        then (not replaced by another song's of the same name, not deleted); else None."""
+    def _as_written(self, path: Path) -> tuple[Hashable, int, dict[str, str], DragPart] | None:
+        """(the stems' source, else their id; rate, tags, part) the file at ``path`` was
+        written with, if its stems (without a source) still exist and the file is still as
+        written then (not replaced by another song's of the same name, not deleted); else
+        None."""
         if path not in self._written:
             return None
-        stems, rate, tags, size, modified = self._written[path]
+        stems, rate, tags, part, size, modified = self._written[path]
         if isinstance(stems, weakref.ref):
             stems = None if stems() is None else id(stems())
         try:
@@ -187,4 +273,29 @@ class DragFiles:
             return None
         if stems is None or (stat.st_size, stat.st_mtime_ns) != (size, modified):
             return None
-        return stems, rate, tags
+        return stems, rate, tags, part
+
+
+def _made_folder() -> Path:
+    """The drag folder, made if need be.
+
+    Raises:
+        ExportError: it cannot be made, with what to do.
+    """
+    from stemgui.errors import ExportError
+
+    folder = drag_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        todo = (
+            f"free some space or {ELSEWHERE}"
+            if error.errno == errno.ENOSPC
+            else f"move away the file in its place or make {folder.parent} writable"
+        )  # else a file in its place, a cache folder not writable
+        raise ExportError(
+            folder,
+            f"the folder dragged stems are written to cannot be made "
+            f"({error.strerror or error}); {todo}",
+        ) from error
+    return folder

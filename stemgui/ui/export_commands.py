@@ -25,6 +25,7 @@ from stemgui.ui.exporting import ExportRunner, ExportTask
 from stemgui.ui.queue import Job, JobState
 
 if TYPE_CHECKING:
+    from stemgui.ui.drag_out import DragPart
     from stemgui.ui.window import MainWindow
 
 
@@ -124,6 +125,19 @@ class ExportCommands(QObject):
             return Pace(self.window.player.speed, self.window.player.semitones)
         place = job.place
         return Pace() if place is None else Pace(place.speed, place.semitones)
+
+    def drag_part(self) -> DragPart:
+        """What a stem dragged out of the song on screen drops, as the last export dialog
+        accepted was ticked: the loop region alone where "Only the loop region" was ticked and
+        the song has one, at the speed and key heard where "At the speed and key heard" was;
+        else (and before any export) the whole song as it is."""
+        from stemgui.ui.drag_out import DragPart
+
+        choices, job = self.choices, self.window.shown_job
+        if choices is None or job is None:
+            return DragPart()
+        span = self._loop_seconds() if choices.only_loop else None
+        return DragPart(span, self.pace_of(job) if choices.at_pace else None)
 
     def separated_jobs(self) -> list[Job]:
         """The separated songs, once each: a song added again shares its first row's stems."""

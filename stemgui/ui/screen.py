@@ -27,6 +27,7 @@ from stemgui.ui.shown_song import beat_grid, title_aside
 from stemgui.ui.song_intake import demo_song
 
 if TYPE_CHECKING:
+    from stemgui.ui.drag_out import DragPart
     from stemgui.ui.window import MainWindow
 
 
@@ -202,7 +203,8 @@ class Screen(QObject):
         window = self.window
         window.stems.show_song(job.stemset, window.mixer_of(job), job.path.stem, job.waveforms)
         window.stems.drag_rate = lambda: self._export_rate(job)  # dragged as exported
-        window.stems.drag_tags = lambda name: self._drag_tags(job, name)
+        window.stems.drag_part = window.exports.drag_part  # the export dialog's last ticks
+        window.stems.drag_tags = lambda name, part: self._drag_tags(job, name, part)
         # the song, not its stems: left, it reads the stem cache's copy of them (``park``)
         window.stems.drag_source = lambda: job.cache_key
         gains = [row.gain for row in window.stems.rows.values() if row.gain is not None]
@@ -219,15 +221,16 @@ class Screen(QObject):
             self.show_title(job)
         window.update_buttons()
 
-    def _drag_tags(self, job: Job, name: str) -> dict[str, str]:
-        """The tags of ``job``'s stem ``name`` dragged out, as an export of the song as it is
-        gives them: the song's, the stem in the title, its tempo and key."""
+    def _drag_tags(self, job: Job, name: str, part: DragPart) -> dict[str, str]:
+        """The tags of ``job``'s stem ``name`` dragged out as ``part`` of the song, as an
+        export of it gives them: the song's, the stem and the part in the title, its tempo and
+        key at the part's pace."""
         from stemgui.audio.tags import read_tags, stem_tags
         from stemgui.export.exporter import tempo_and_key
         from stemgui.ui.export_targets import model_of
 
-        tags = stem_tags(read_tags(job.path), name, str(job.path), model_of(job))
-        return tags | tempo_and_key(job.analysis, None)
+        tags = stem_tags(read_tags(job.path), name, str(job.path), model_of(job), part.label)
+        return tags | tempo_and_key(job.analysis, part.pace)
 
     def _export_rate(self, job: Job) -> int | None:
         """The rate the export dialog offers first for ``job``'s stems: its song's own when the

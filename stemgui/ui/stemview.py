@@ -16,8 +16,8 @@ from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDrag, QKeySequence, QMouseEvent, QPalette
+from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QMouseEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from stemgui.ui.dbslider import DbSlider
-from stemgui.ui.drag_out import DragFiles
+from stemgui.ui.drag_out import DragPart
+from stemgui.ui.stem_drags import StemDrags
 from stemgui.ui.time_ruler import TimeRuler
 from stemgui.ui.timeline import Timeline
 from stemgui.ui.waveview import WaveformView
@@ -214,24 +215,27 @@ class StemPanel(QWidget):
     until ``show_song``.
 
     ``error`` says why a stem could not be dragged out; ``dragged`` is emitted once one's file
-    is made, as its drag starts (an earlier ``error`` no longer stands).
+    is made, as its drag starts (an earlier ``error`` no longer stands); ``said(text, ms)`` is
+    what a drag written on a thread says in the status bar, for ``ms`` (0: until replaced).
     """
 
     error = Signal(str)
     dragged = Signal(str)
+    said = Signal(str, int)
 
     def __init__(self, timeline: Timeline, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.timeline = timeline
         self.track = ""
-        # the rate stems are dragged out at (None: the stems' own), the tags of stem
-        # ``name``'s file and what the stems were made from (``DragFiles.file``'s ``source``;
-        # None: the stems shown only), asked at each drag
+        # the rate stems are dragged out at (None: the stems' own), the part of the song
+        # (``DragPart``), the tags of stem ``name``'s file of a part and what the stems were
+        # made from (``DragFiles.file``'s ``source``; None: the stems shown only), asked at
+        # each drag
         self.drag_rate: Callable[[], int | None] = lambda: None
-        self.drag_tags: Callable[[str], Mapping[str, str]] = lambda name: {}
+        self.drag_part: Callable[[], DragPart] = DragPart
+        self.drag_tags: Callable[[str, DragPart], Mapping[str, str]] = lambda name, part: {}
         self.drag_source: Callable[[], Hashable | None] = lambda: None
-        self._drag_mime: QMimeData | None = None
-        self._drag_files = DragFiles()
+        self.drags = StemDrags(self)
         self.rows: dict[str, StemRow] = {}
         self.mix_row: StemRow | None = None
         self.stemset: Any = None
@@ -339,41 +343,15 @@ class StemPanel(QWidget):
                 not self.mixer.is_audible(row.name) or row.gain.value() <= row.gain.minimum()
             )
 
-    # -- dragging a stem out ----------------------------------------------------------------
+    # -- dragging a stem out: stemgui.ui.stem_drags ------------------------------------------
 
     def drag_file(self, name: str) -> Path:
-        """Stem ``name`` as the wav file a drag drops, at ``drag_rate()``, tagged with
-        ``drag_tags(name)`` (``drag_out``); that of the last drag while it is as written and
-        the stems are those of ``drag_source()``, or the stems shown.
-
-        Raises:
-            StemguiError: the song is still separating, or the file cannot be written.
-        """
-        return self._drag_files.file(
-            self.stemset,
-            self.track,
-            name,
-            self.drag_rate(),
-            self.drag_tags(name),
-            self.drag_source(),
-        )
+        """Stem ``name`` as the wav file a drag drops (``StemDrags.file``)."""
+        return self.drags.file(name)
 
     def drag_mime(self, name: str) -> QMimeData:
         """The drag payload of stem ``name``: the file URL of its wav."""
-        mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(self.drag_file(name)))])
-        return mime
+        return self.drags.mime(name)
 
     def drag_out(self, name: str) -> None:
-        from stemgui.errors import StemguiError
-
-        try:
-            self._drag_mime = self.drag_mime(name)  # kept: Qt does not own it from Python
-        except StemguiError as error:
-            logger.warning("drag of %s refused: %s", name, error)
-            self.error.emit(str(error))
-            return
-        self.dragged.emit(name)
-        drag = QDrag(self)
-        drag.setMimeData(self._drag_mime)
-        drag.exec(Qt.DropAction.CopyAction)
+        self.drags.start(name)

@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         # a drag refused is said until a drag is made (the song finished separating since)
         self.stems.error.connect(lambda message: self.show_error(message, about="drag"))
         self.stems.dragged.connect(lambda: self.messages.clear("drag"))
+        self.stems.said.connect(self.statusBar().showMessage)  # a drag written on a thread
 
     # -- songs in: stemgui.ui.song_intake ---------------------------------------------------
 
