@@ -58,14 +58,18 @@ def _exported_stems(found: Sequence[Path], written: Sequence[Any]) -> set[Path]:
     (``album/htdemucs`` given after ``album -o album``), that folder itself (``album`` given
     again) or one inside it (the app's "beside each song"): a batch run again with another
     ``-o``, or none, leaves out the stems of the song it separates again as the same run
-    with ``-o`` does. A file named like a stem alone (``live/vocals.mp3``, ``album/mix.wav``
-    beside ``album/one.wav``) is a song."""
+    with ``-o`` does. So is a file of a template not among ``written`` whose name says its
+    stem and its song (``_StemShape``). A file named like a stem alone (``live/vocals.mp3``,
+    ``album/mix.wav`` beside ``album/one.wav``) is a song."""
     stems = _written_stems()
+    shaped = _StemShape(stems)
     exports: dict[tuple[Path, str], set[Path]] = {}
     beside: set[Path] = set()
     songs = _Songs()
     for p in found:
         real = real_path(p)
+        if shaped.names_a_song(real, songs):  # another template's
+            beside.add(p)
         for out in real.parents:
             relative = real.relative_to(out).as_posix()
             matches = [m for m in (pattern.fullmatch(relative) for pattern in written) if m]
@@ -88,6 +92,44 @@ def _names_a_song(match: re.Match[str], real: Path, out: Path, songs: _Songs) ->
     return any(songs.named(t, folders, real) for key, t in found.items() if key.startswith("track"))
 
 
+# What the names of an export of part of a song, or at a pace, add after the song's name
+# (``stemgui.export.planning.part_label``): " 1m02.50s-1m18.00s", " 90%", " 33.3% -2st".
+_LABEL = re.compile(r"(?: \d+m\d\d\.\d\ds-\d+m\d\d\.\d\ds)?(?: \d+(?:\.\d+)?%(?: [+-]\d+st)?)?")
+
+
+class _StemShape:
+    """How the stems of a template neither this run's nor the default one (an earlier run's
+    ``--filename``) are told from songs: a file we write (wav, flac, mp3) named the stem
+    and the song it was made from with only separators between them (``one_vocals.wav``,
+    ``one - vocals.mp3``, ``vocals_one.wav``, ``one 80%-bass.flac``), or named the stem in
+    a folder named the song, or in a folder of that (``one/vocals.wav``,
+    ``one/htdemucs/mix.wav``), the song in a folder above it. Stem names are as written,
+    lower case; a song named like a stem alone names no other song, and stays a song."""
+
+    def __init__(self, stems: Sequence[str]) -> None:
+        from stemgui.audio.encode import KINDS
+
+        self.kinds = {f".{kind}" for kind in KINDS}
+        self.stems = set(stems)
+        names = "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
+        label = _LABEL.pattern  # "one 80%_vocals": the track "one 80%", not "one 80"
+        self.after = re.compile(rf"(?P<track>.+?{label})[\W_]+(?:{names})")  # one_no_vocals
+        self.before = re.compile(rf"(?:{names})[\W_]+(?P<track>.+)")
+
+    def names_a_song(self, real: Path, songs: _Songs) -> bool:
+        """Whether the file ``real`` has the shape of a stem whose song is in a folder above
+        it."""
+        base, extension = os.path.splitext(real.name)
+        if extension.lower() not in self.kinds:
+            return False
+        if base in self.stems:
+            tracks = [real.parent.name, real.parent.parent.name]
+        else:
+            match = self.after.fullmatch(base) or self.before.fullmatch(base)
+            tracks = [match["track"]] if match else []
+        return any(songs.named(track, real.parents, real) for track in tracks if track)
+
+
 class _Songs:
     """The songs in folders, each folder read once: what ties a stem to the song it was made
     from."""
@@ -97,9 +139,10 @@ class _Songs:
 
     def named(self, track: str, folders: Iterable[Path], stem: Path) -> bool:
         """Whether ``track`` is the name of a song (without its extension) in one of
-        ``folders`` other than the file ``stem`` itself, or that name, a space and the part of
-        it exported ("one 1m02.50s-1m18.00s", "one 90%")."""
-        names = [track, *(track[:i] for i, c in enumerate(track) if c == " ")]
+        ``folders`` other than the file ``stem`` itself, or that name and the part of it
+        exported ("one 1m02.50s-1m18.00s", "one 90% +2st"; not "one - live mix")."""
+        cuts = (i for i, c in enumerate(track) if c == " " and _LABEL.fullmatch(track, i))
+        names = [track, *(track[:i] for i in cuts)]
         for folder in folders:
             listed = self._listed.get(folder)
             if listed is None:
