@@ -88,9 +88,13 @@ def unexpected(what: object, error: BaseException, details: str) -> str:
     """What the app and the command line say of an ``error`` nothing foresaw (a bug, not the
     song nor the disk) about ``what`` (a song, a file; None: about nothing in particular): that
     the fault is stemgui's, then ``details``, where its traceback is (a sentence: "Details are
-    in the log file …"); the caller logs that traceback."""
+    in the log file …"); the caller logs that traceback. The error's type is named before its
+    message where the message does not start with it ("KeyError: 'x'", not "'x'")."""
     said = f"{what}: unexpected error" if what is not None else "Unexpected error"
-    return f"{said} ({one_line(error)}), a fault in stemgui. {details}"
+    text, name = one_line(error), type(error).__name__
+    if text != name and not text.startswith(f"{name}:"):
+        text = f"{name}: {text}"
+    return f"{said} ({text}), a fault in stemgui. {details}"
 
 
 def out_of_memory(what: object, doing: str, ways: str = "Close other programs") -> str:

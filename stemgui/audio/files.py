@@ -42,9 +42,11 @@ def find_audio_files(
     folder holds that is not a regular file (``is_special``: a named pipe, which a reader waits
     on for ever) is left out unopened, with a warning, and so is a folder that cannot be read
     (another user's: ``unreadable_folder`` says why, to ``on_unread`` too, with the folder, for
-    a window to say it where the log file is not seen). The order of ``paths`` is kept and each
-    file appears once, by the first path that reaches it (a link to it, or ``sub/../a.wav``, is
-    the same file). A path that does not exist is kept, so that the caller reports it.
+    a window to say it where the log file is not seen), and a link that loops back on itself
+    (``link_loop``: said alike; one named as a song is kept, for decoding to say it). The
+    order of ``paths`` is kept and each file appears once, by the first path that reaches it (a
+    link to it, or ``sub/../a.wav``, is the same file). A path that does not exist is kept, so
+    that the caller reports it.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -64,16 +66,22 @@ def find_audio_files(
             continue
         matches = []
         unread: list[OSError] = []  # os.walk skips them without a word: their songs missed
+        loops: list[Path] = []  # os.walk lists them as files: a folder's link, left out unsaid
         for root, dirs, files in os.walk(path, onerror=unread.append):
             dirs[:] = [name for name in dirs if not name.startswith(".")]
             for name in files:
-                if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_EXTENSIONS:
+                if name.startswith("."):
+                    continue
+                if Path(name).suffix.lower() in SUPPORTED_EXTENSIONS:
                     matches.append(Path(root) / name)
-        for error in sorted(unread, key=lambda e: _sort_key(Path(e.filename).relative_to(path))):
-            why = unreadable_folder(error)
-            logger.warning("%s: left out: %s", error.filename, why)
+                elif _loops(Path(root) / name):  # one named as a song is kept: decoding says it
+                    loops.append(Path(root) / name)
+        left_out = [(Path(error.filename), unreadable_folder(error)) for error in unread]
+        left_out += [(loop, link_loop(loop)) for loop in loops]
+        for where, why in sorted(left_out, key=lambda item: _sort_key(item[0].relative_to(path))):
+            logger.warning("%s: left out: %s", where, why)
             if on_unread is not None:
-                on_unread(Path(error.filename), why)
+                on_unread(where, why)
         for match in sorted(matches, key=lambda p: _sort_key(p.relative_to(path))):
             if is_special(match):  # one named by itself is refused by decoding, in words
                 logger.warning("%s: left out: %s", match, NOT_REGULAR_FILE)
@@ -104,6 +112,15 @@ def link_loop(path: str | os.PathLike[str]) -> str:
             loop = f"is a link that loops back on itself (to {os.readlink(link)}); {todo}"
             return loop if end == len(parts) else f"cannot be reached: {link} {loop}"
     return f"cannot be reached: a link on the way loops back on itself; {todo}"
+
+
+def _loops(path: Path) -> bool:
+    """Whether ``path`` is a link that loops back on itself, or leads into a loop (ELOOP)."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
 
 
 def is_special(path: str | os.PathLike[str]) -> bool:

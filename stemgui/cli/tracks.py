@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,62 +52,122 @@ def _exported_stems(found: Sequence[Path], written: Sequence[Any]) -> set[Path]:
     them matches one of ``written``, and so does another's of the same export, the same path
     but for the stem and the extension (``one/vocals.wav`` and ``one/drums.flac``,
     ``one_vocals.wav`` and ``one_no_vocals.wav``), or its ``{track}`` names a song in that
-    folder (``htdemucs/one/vocals.wav`` or ``one - mix.wav`` alone, beside ``one.wav``). That
-    folder, the output folder, may be above the folder searched (``album/htdemucs`` given
-    after ``album -o album``), that folder itself (``album`` given again) or one inside it
-    (the app's "beside each song"). A file named like a stem alone (``live/vocals.mp3``,
+    folder or one above it (``htdemucs/one/vocals.wav`` or ``one - mix.wav`` alone, beside
+    ``one.wav``; ``stems/htdemucs/one/vocals.wav`` of ``-o album/stems``, the song in
+    ``album``). That folder, the output folder, may be above the folder searched
+    (``album/htdemucs`` given after ``album -o album``), that folder itself (``album`` given
+    again) or one inside it (the app's "beside each song"): a batch run again with another
+    ``-o``, or none, leaves out the stems of the song it separates again as the same run
+    with ``-o`` does. So is a file of a template not among ``written`` whose name says its
+    stem and its song (``_StemShape``). A file named like a stem alone (``live/vocals.mp3``,
     ``album/mix.wav`` beside ``album/one.wav``) is a song."""
     stems = _written_stems()
+    shaped = _StemShape(stems)
     exports: dict[tuple[Path, str], set[Path]] = {}
     beside: set[Path] = set()
-    songs: dict[Path, set[str]] = {}  # the names of the songs in a folder, read once
+    songs = _Songs()
     for p in found:
         real = real_path(p)
+        if shaped.names_a_song(real, songs):  # another template's
+            beside.add(p)
         for out in real.parents:
             relative = real.relative_to(out).as_posix()
             matches = [m for m in (pattern.fullmatch(relative) for pattern in written) if m]
             if not matches:
                 continue
-            if any(_names_a_song(m, out, songs) for m in matches):
+            if any(_names_a_song(m, real, out, songs) for m in matches):
                 beside.add(p)
             for key in _stem_marked(os.path.splitext(relative)[0], stems):
                 exports.setdefault((out, key), set()).add(p)
     return beside | {p for export in exports.values() if len(export) > 1 for p in export}
 
 
-def _names_a_song(match: re.Match[str], out: Path, songs: dict[Path, set[str]]) -> bool:
-    """Whether ``match``, of a template naming the stem, has a ``{track}`` that is the name
-    of a song in ``out`` (without its extension), or that name, a space and the part of it
-    exported ("one 1m02.50s-1m18.00s", "one 90%"). ``songs`` keeps each folder's names."""
+def _names_a_song(match: re.Match[str], real: Path, out: Path, songs: _Songs) -> bool:
+    """Whether ``match``, of a template naming the stem, from ``out`` to the file ``real``,
+    has a ``{track}`` that names a song in ``out`` or a folder above it (``_Songs.named``)."""
     found = match.groupdict()
     if "stem0" not in found:
         return False
-    if out not in songs:
-        songs[out] = _song_names(out)
-    names = songs[out]
-    for key, track in found.items():
-        if key.startswith("track"):
-            cuts = [i for i, c in enumerate(track) if c == " "]
-            if track in names or any(track[:i] in names for i in cuts):
+    folders = (out, *out.parents)
+    return any(songs.named(t, folders, real) for key, t in found.items() if key.startswith("track"))
+
+
+# What the names of an export of part of a song, or at a pace, add after the song's name
+# (``stemgui.export.planning.part_label``): " 1m02.50s-1m18.00s", " 90%", " 33.3% -2st".
+_LABEL = re.compile(r"(?: \d+m\d\d\.\d\ds-\d+m\d\d\.\d\ds)?(?: \d+(?:\.\d+)?%(?: [+-]\d+st)?)?")
+
+
+class _StemShape:
+    """How the stems of a template neither this run's nor the default one (an earlier run's
+    ``--filename``) are told from songs: a file we write (wav, flac, mp3) named the stem
+    and the song it was made from with only separators between them (``one_vocals.wav``,
+    ``one - vocals.mp3``, ``vocals_one.wav``, ``one 80%-bass.flac``), or named the stem in
+    a folder named the song, or in a folder of that (``one/vocals.wav``,
+    ``one/htdemucs/mix.wav``), the song in a folder above it. Stem names are as written,
+    lower case; a song named like a stem alone names no other song, and stays a song."""
+
+    def __init__(self, stems: Sequence[str]) -> None:
+        from stemgui.audio.encode import KINDS
+
+        self.kinds = {f".{kind}" for kind in KINDS}
+        self.stems = set(stems)
+        names = "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
+        label = _LABEL.pattern  # "one 80%_vocals": the track "one 80%", not "one 80"
+        self.after = re.compile(rf"(?P<track>.+?{label})[\W_]+(?:{names})")  # one_no_vocals
+        self.before = re.compile(rf"(?:{names})[\W_]+(?P<track>.+)")
+
+    def names_a_song(self, real: Path, songs: _Songs) -> bool:
+        """Whether the file ``real`` has the shape of a stem whose song is in a folder above
+        it."""
+        base, extension = os.path.splitext(real.name)
+        if extension.lower() not in self.kinds:
+            return False
+        if base in self.stems:
+            tracks = [real.parent.name, real.parent.parent.name]
+        else:
+            match = self.after.fullmatch(base) or self.before.fullmatch(base)
+            tracks = [match["track"]] if match else []
+        return any(songs.named(track, real.parents, real) for track in tracks if track)
+
+
+class _Songs:
+    """The songs in folders, each folder read once: what ties a stem to the song it was made
+    from."""
+
+    def __init__(self) -> None:
+        self._listed: dict[Path, dict[str, set[Path]]] = {}
+
+    def named(self, track: str, folders: Iterable[Path], stem: Path) -> bool:
+        """Whether ``track`` is the name of a song (without its extension) in one of
+        ``folders`` other than the file ``stem`` itself, or that name and the part of it
+        exported ("one 1m02.50s-1m18.00s", "one 90% +2st"; not "one - live mix")."""
+        cuts = (i for i, c in enumerate(track) if c == " " and _LABEL.fullmatch(track, i))
+        names = [track, *(track[:i] for i in cuts)]
+        for folder in folders:
+            listed = self._listed.get(folder)
+            if listed is None:
+                listed = self._listed[folder] = _song_names(folder)
+            if any(listed.get(name, set()) - {stem} for name in names):
                 return True
-    return False
+        return False
 
 
-def _song_names(folder: Path) -> set[str]:
-    """The names, without extension, of the audio files in ``folder`` (not in its folders), as
-    they are and as an export's file names carry them (``safe_name``: "a: b" as "a_ b")."""
+def _song_names(folder: Path) -> dict[str, set[Path]]:
+    """The audio files in ``folder`` (not in its folders) by their names without extension,
+    as they are and as an export's file names carry them (``safe_name``: "a: b" as "a_ b")."""
     from stemgui.audio.files import SUPPORTED_EXTENSIONS
 
     try:
         entries = os.listdir(folder)
     except OSError:  # unreadable: no song said to be there
-        return set()
-    return {
-        name
-        for base, extension in map(os.path.splitext, entries)
-        if extension.lower() in SUPPORTED_EXTENSIONS and not base.startswith(".")
-        for name in (base, safe_name(base, extension=False))
-    }
+        return {}
+    names: dict[str, set[Path]] = {}
+    for entry in entries:
+        base, extension = os.path.splitext(entry)
+        if extension.lower() in SUPPORTED_EXTENSIONS and not base.startswith("."):
+            for name in (base, safe_name(base, extension=False)):
+                names.setdefault(name, set()).add(folder / entry)
+    return names
 
 
 def _stem_marked(relative: str, stems: Sequence[str]) -> set[str]:
@@ -165,10 +225,11 @@ def find_tracks(
     wrote into ``exclude`` (the output folder) with ``template`` or the default template are
     skipped, so they are never separated again (see ``_earlier_output``), and so are the
     stems of one export found together in a folder given, or one alone whose song is in the
-    output folder (``_exported_stems``: of an output folder above, at or inside it, or beside
-    each song). What a folder holds that is not a regular file is left out unopened, by
-    ``find_audio_files``; a folder given that cannot be read is a ``NoSongs`` that says why,
-    and one inside it is left out, said in a warning and to ``on_unread`` (folder, why).
+    output folder or above it, whatever ``exclude`` is (``_exported_stems``: of an output
+    folder above, at or inside it, or beside each song). What a folder holds that is not a
+    regular file is left out unopened, by ``find_audio_files``; a folder given that cannot be
+    read is a ``NoSongs`` that says why, and one inside it is left out, said in a warning and
+    to ``on_unread`` (folder, why).
     Each file appears once, in the order given.
     """
     from stemgui.audio.files import find_audio_files

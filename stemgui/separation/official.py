@@ -155,9 +155,12 @@ def read_official(path: str | Path, *, sha256: str | None = None) -> dict[str, A
     return package
 
 
-def _constructor_kwargs(path: Path, cls: type, args: Any, kwargs: Any) -> dict[str, Any]:
-    """Positional ``args`` named by our class's signature (same order as the reference), plus
-    ``kwargs``; arguments our class does not take are dropped, as the reference does."""
+def _constructor_kwargs(path: Path, cls: type, package: dict[str, Any]) -> dict[str, Any]:
+    """The package's positional ``args`` named by our class's signature (same order as the
+    reference), plus its ``kwargs``; arguments our class does not take are dropped, as the
+    reference does, and one it needs that the file lacks is said (not Python's "missing 1
+    required positional argument")."""
+    args, kwargs = package.get("args", ()), package.get("kwargs", {})
     if not isinstance(args, list | tuple) or not isinstance(kwargs, dict):
         raise ModelLoadError(path, "malformed Demucs checkpoint (args/kwargs); download it again")
     parameters = [
@@ -174,6 +177,18 @@ def _constructor_kwargs(path: Path, cls: type, args: Any, kwargs: Any) -> dict[s
     merged = dict(zip(parameters, args))
     merged.update(kwargs)
     accepted = inspect.signature(cls).parameters
+    needed = (p for p in accepted.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+    if lacks := ", ".join(p.name for p in needed if p.default is p.empty and p.name not in merged):
+        if {"args", "kwargs"}.isdisjoint(package):
+            why = (
+                "the file does not store the network's arguments (no 'args' nor 'kwargs' "
+                f"entry), so it cannot be rebuilt: it lacks {lacks}"
+            )
+        else:
+            why = (
+                f"the network's arguments stored in the file lack {lacks}, so it cannot be rebuilt"
+            )
+        raise ModelLoadError(path, f"{cls.__name__}: {why}; download it again")
     for key in [k for k in merged if k not in accepted]:
         logger.warning("%s: dropping argument %s=%r unknown to %s", path, key, merged[key], cls)
         del merged[key]
@@ -193,7 +208,7 @@ def import_official(path: str | Path, *, sha256: str | None = None) -> nn.Module
     package = read_official(path, sha256=sha256)
     name = package["klass"].name
     cls = architecture_class(path, name)
-    kwargs = _constructor_kwargs(path, cls, package.get("args", ()), package.get("kwargs", {}))
+    kwargs = _constructor_kwargs(path, cls, package)
     model = build_network(path, name, cls, kwargs, "download it again")
     state = package["state"]
     if not isinstance(state, dict):

@@ -133,8 +133,8 @@ def test_a_model_or_track_error_of_several_lines_is_said_on_one(
     monkeypatch.setattr(Separator, "separate", fail)
     assert cli.main(["song.wav", "-n", str(model_file)]) == 1
     assert error_lines(capsys.readouterr().err)[0] == (
-        "error: song.wav: unexpected error (the kernel failed on this input), a fault in "
-        f"stemgui. Details are in the log file {tmp_path / 'logs' / LOG_FILE_NAME}."
+        "error: song.wav: unexpected error (RuntimeError: the kernel failed on this input), "
+        f"a fault in stemgui. Details are in the log file {tmp_path / 'logs' / LOG_FILE_NAME}."
     )
 
 
@@ -160,8 +160,8 @@ def test_a_bug_exporting_one_track_is_one_line_and_the_other_tracks_run(
     log_file = tmp_path / "logs" / LOG_FILE_NAME
     assert "Traceback" not in err
     assert error_lines(err) == [
-        "error: a.wav: unexpected error (list index out of range), a fault in stemgui. "
-        f"Details are in the log file {log_file}.",
+        "error: a.wav: unexpected error (IndexError: list index out of range), a fault in "
+        f"stemgui. Details are in the log file {log_file}.",
         f"error: 1 of 2 track(s) failed; details in {log_file}",
     ]
     assert "IndexError: list index out of range" in log_file.read_text(encoding="utf-8")

@@ -179,6 +179,8 @@ def test_an_unexpected_engine_failure_is_one_line_naming_the_song(qtbot, isolate
     finally:
         ctl.shutdown()
     assert first.state is JobState.FAILED
-    assert first.error.startswith(f"{bad}: unexpected error (shape mismatch at layer 3 (internal))")
+    assert first.error.startswith(
+        f"{bad}: unexpected error (RuntimeError: shape mismatch at layer 3 (internal))"
+    )
     assert "\n" not in first.error and "log file" in first.error
     assert second.state is JobState.DONE

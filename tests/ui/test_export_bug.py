@@ -36,7 +36,7 @@ def test_a_bug_while_writing_is_said_as_a_fault_of_stemgui(qtbot, tmp_path, monk
         runner.start(job, request)
         qtbot.waitUntil(lambda: not runner.tasks, timeout=20_000)
     assert said == [
-        f"{song}: unexpected error (list index out of range), a fault in stemgui. "
+        f"{song}: unexpected error (IndexError: list index out of range), a fault in stemgui. "
         "Details are in the log file (Help ▸ Open log folder)."
     ]
     (record,) = [r for r in caplog.records if r.name == "stemgui.ui.exporting"]

@@ -194,8 +194,8 @@ def test_a_bug_in_a_download_is_said_as_one_with_the_way_to_the_log(
     qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
     assert dialog.table.item(0, 2).text() == "failed"
     assert dialog.status.text() == (
-        "Model tiny_ui: unexpected error (list index out of range), a fault in stemgui. "
-        "Details are in the log file (Help ▸ Open log folder)."
+        "Model tiny_ui: unexpected error (IndexError: list index out of range), a fault in "
+        "stemgui. Details are in the log file (Help ▸ Open log folder)."
     )
     (record,) = [r for r in caplog.records if r.name == "stemgui.ui.get_models"]
     assert record.exc_info[0] is IndexError  # the traceback, in the log file

@@ -218,7 +218,7 @@ def test_a_bug_in_a_slot_is_logged_and_shown(qtbot, window, monkeypatch, caplog)
     except ZeroDivisionError as error:
         app_module.report_uncaught(ZeroDivisionError, error, error.__traceback__)
     assert window.message == (
-        "Unexpected error (division by zero), a fault in stemgui. "
+        "Unexpected error (ZeroDivisionError: division by zero), a fault in stemgui. "
         "Details are in the log file (Help ▸ Open log folder)."
     )
     assert any(r.levelname == "CRITICAL" and r.exc_info for r in caplog.records)
