@@ -1,0 +1,40 @@
+"""`make system-deps` installs what `make run` and `make test` need on a bare Debian or Ubuntu.
+
+Those targets make `.venv` with `python3 -m venv` and install the `train` extra, whose diffq
+(a Cython extension) and pysinsy (C++, built with cmake) come as source and are compiled on
+the spot: without a C/C++ compiler and Python's headers the install stops, and Debian's python3
+makes no virtual environment without its venv package.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def system_packages() -> set[str]:
+    """The words of the `system-deps` recipe as make would run it (the package names among
+    them), whether or not this process may install them."""
+    result = subprocess.run(
+        ["make", "-n", "-C", str(ROOT), "system-deps"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"make is not usable here: {result.stderr.strip()}")
+    return set(result.stdout.replace(";", " ").split())
+
+
+def test_system_deps_installs_what_builds_the_train_extra_and_the_venv():
+    packages = system_packages()
+    assert {"build-essential", "cmake", "python3-dev", "python3-venv"} <= packages
+
+
+def test_system_deps_still_installs_what_the_app_plays_and_draws_with():
+    packages = system_packages()
+    assert {"libportaudio2", "libegl1", "libxkbcommon-x11-0", "libxcb-cursor0"} <= packages
