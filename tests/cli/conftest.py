@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.cli.rig import bundled_fixture, isolated, model_file_fixture  # noqa: F401 (fixtures)
+from tests.cli.rig import bundled, isolated, model_file  # noqa: F401 (fixtures)

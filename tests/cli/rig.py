@@ -3,9 +3,6 @@ tiny known-answer model, and readers of what it wrote and said.
 
 The model multiplies the mixture by a fixed factor per stem, so every written stem has a known
 answer: ``stem_k = factor_k * mix``.
-
-The fixtures are named for the tests (``model_file``, ``bundled``), their functions otherwise,
-so that a test module outside tests/cli can import them without its arguments shadowing them.
 """
 
 from __future__ import annotations
@@ -40,16 +37,16 @@ def isolated(tmp_path, monkeypatch):
     reset_logging()
 
 
-@pytest.fixture(name="model_file")
-def model_file_fixture(tmp_path) -> Path:
+@pytest.fixture
+def model_file(tmp_path) -> Path:
     path = tmp_path / "models" / "tiny.stemgui"
     path.parent.mkdir()
     save_model(TinyNet().eval(), path)
     return path
 
 
-@pytest.fixture(name="bundled")
-def bundled_fixture(tmp_path, model_file) -> str:
+@pytest.fixture
+def bundled(tmp_path, model_file) -> str:
     """``model_file`` installed as the bundled default model ``tiny-bundled``."""
     folder = tmp_path / "bundled"
     folder.mkdir()
