@@ -1,4 +1,6 @@
-"""decode(): every supported format gives back the tone it was made from, at the model rate."""
+"""decode(): every supported format gives back the tone it was made from, at the model rate.
+Channels and downmixing: test_decode_channels.py; songs whose header is wrong about their
+length: test_decode_length.py."""
 
 from __future__ import annotations
 
@@ -8,12 +10,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from stemgui.audio.channels import convert_channels, downmix_matrix
 from stemgui.audio.decode import DecodedAudio, decode, probe
 from stemgui.audio.files import SUPPORTED_EXTENSIONS
-from tests.audio.media import amplitude_at, av_write, spectrum_peak, tone
-
-G = 1 / np.sqrt(2)
+from tests.audio.media import av_write, spectrum_peak, tone
 
 # name -> (writer, source rate, lossless, codec padding tolerance in frames at 44.1 kHz)
 SOUNDFILE_FORMATS = {
@@ -106,121 +105,6 @@ def test_other_target_rate(tmp_path):
     assert spectrum_peak(song.samples[0, 2000:-2000], 16000)[0] == pytest.approx(300, abs=1.5)
 
 
-def test_mono_becomes_stereo(tmp_path):
-    mono = tone(44100, amps=(0.3,))
-    sf.write(tmp_path / "m.wav", mono[0], 44100, subtype="FLOAT")
-    song = decode(tmp_path / "m.wav")
-    assert song.original_channels == 1
-    assert song.samples.shape == (2, 44100)
-    np.testing.assert_array_equal(song.samples[0], mono[0])
-    np.testing.assert_array_equal(song.samples[1], mono[0])
-
-
-def test_stereo_to_mono_is_the_mean(tmp_path):
-    sf.write(tmp_path / "s.wav", tone(44100).T, 44100, subtype="FLOAT")
-    song = decode(tmp_path / "s.wav", channels=1)
-    np.testing.assert_allclose(song.samples[0], tone(44100).mean(axis=0), atol=1e-7)
-
-
-def test_six_channel_wav_downmix_known_answer(tmp_path):
-    # FL, FR, FC, LFE, BL, BR as constants: the ITU weights, normalised by 1 + 2/sqrt(2).
-    levels = np.array([0.8, -0.4, 0.6, 0.9, 0.2, -0.7], np.float32)
-    data = np.repeat(levels[:, None], 1000, axis=1)
-    sf.write(tmp_path / "six.wav", data.T, 44100, subtype="FLOAT")
-    song = decode(tmp_path / "six.wav")
-    fl, fr, fc, _lfe, bl, br = levels.astype(np.float64)
-    norm = 1 + 2 * G
-    expected_left = (fl + G * fc + G * bl) / norm
-    expected_right = (fr + G * fc + G * br) / norm
-    assert song.original_channels == 6
-    np.testing.assert_allclose(song.samples[0], expected_left, atol=1e-6)
-    np.testing.assert_allclose(song.samples[1], expected_right, atol=1e-6)
-
-
-def _wave_extensible(path, data: np.ndarray, rate: int, mask: int) -> None:
-    """A 16-bit WAVE_FORMAT_EXTENSIBLE file whose channel mask is ``mask``."""
-    import struct
-
-    channels = data.shape[0]
-    pcm = (np.clip(data.T, -1, 1) * 32767).astype("<i2").tobytes()
-    pcm_guid = bytes.fromhex("0100000000001000800000aa00389b71")
-    fmt = (
-        struct.pack("<HHIIHH", 0xFFFE, channels, rate, rate * channels * 2, channels * 2, 16)
-        + struct.pack("<HHI", 22, 16, mask)
-        + pcm_guid
-    )
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
-    body += b"data" + struct.pack("<I", len(pcm)) + pcm
-    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
-
-
-@pytest.mark.parametrize(
-    ("mask", "channel", "left", "right"),
-    [
-        (0x637, 3, G / (1 + 3 * G), 0.0),  # 7.0: FL FR FC BL BR SL SR; BL was taken as LFE
-        (0x00F, 2, G / (1 + G), G / (1 + G)),  # 3.1: FL FR FC LFE; the centre went left only
-        (0x03B, 2, 0.0, 0.0),  # 4.1: FL FR LFE BL BR; the LFE was mixed in as a centre
-    ],
-)
-def test_a_wav_channel_mask_places_its_channels(tmp_path, mask, channel, left, right):
-    data = np.zeros((bin(mask).count("1"), 1000))
-    data[channel] = 0.5
-    _wave_extensible(tmp_path / "surround.wav", data, 44100, mask)
-    song = decode(tmp_path / "surround.wav")
-    np.testing.assert_allclose(song.samples[:, 500], [0.5 * left, 0.5 * right], atol=1e-4)
-
-
-def test_six_channel_aac_downmix_follows_the_layout(tmp_path):
-    # 5.1(side) order: FL FR FC LFE SL SR. FC carries 440 Hz, SL carries 1000 Hz.
-    data = np.zeros((6, 44100), np.float32)
-    data[2] = tone(44100, freq=440.0, amps=(0.5,))[0]
-    data[4] = tone(44100, freq=1000.0, amps=(0.5,))[0]
-    av_write(tmp_path / "surround.m4a", data, 44100, "aac", "mp4", layout="5.1(side)")
-    song = decode(tmp_path / "surround.m4a")
-    assert song.original_channels == 6
-    left, right = song.samples[:, 11025:33075]
-    expected = 0.5 * G / (1 + 2 * G)
-    assert amplitude_at(left, 44100, 440) == pytest.approx(expected, rel=0.06)
-    assert amplitude_at(right, 44100, 440) == pytest.approx(expected, rel=0.06)
-    assert amplitude_at(left, 44100, 1000) == pytest.approx(expected, rel=0.06)
-    assert amplitude_at(right, 44100, 1000) < 0.01 * expected
-
-
-def test_six_channel_opus_downmix_follows_the_vorbis_order(tmp_path):
-    # FFmpeg stores 5.1 in the Vorbis order (FL FC FR BL BR LFE); libsndfile reads it so.
-    data = np.zeros((6, 48000), np.float32)
-    data[2] = tone(48000, freq=440.0, amps=(0.5,))[0]  # FC in FFmpeg's 5.1 order
-    av_write(tmp_path / "surround.opus", data, 48000, "libopus", "ogg", layout="5.1")
-    song = decode(tmp_path / "surround.opus")
-    assert song.original_channels == 6
-    left, right = song.samples[:, 11025:33075]
-    expected = 0.5 * G / (1 + 2 * G)
-    assert amplitude_at(left, 44100, 440) == pytest.approx(expected, rel=0.1)
-    assert amplitude_at(right, 44100, 440) == pytest.approx(expected, rel=0.1)
-
-
-def test_downmix_matrix_rows_never_exceed_one():
-    for count in range(3, 9):
-        matrix = downmix_matrix(None, count)
-        assert matrix.shape == (2, count)
-        np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-6)
-        assert (matrix >= 0).all()
-    # LFE never reaches the stereo mix
-    assert (downmix_matrix(None, 6)[:, 3] == 0).all()
-
-
-def test_unknown_layout_is_averaged():
-    matrix = downmix_matrix(None, 11)
-    np.testing.assert_allclose(matrix, 1 / 11)
-    matrix = downmix_matrix(("FL", "FR", "XYZ"), 3)
-    np.testing.assert_allclose(matrix, 1 / 3)
-
-
-def test_convert_channels_refuses_to_invent_surround():
-    with pytest.raises(ValueError, match="2 channels to 6"):
-        convert_channels(np.zeros((2, 10), np.float32), 6)
-
-
 def test_nan_and_inf_are_replaced_by_silence(tmp_path, caplog):
     data = tone(44100, seconds=0.1)
     data[0, 10] = np.nan
@@ -235,101 +119,6 @@ def test_nan_and_inf_are_replaced_by_silence(tmp_path, caplog):
     np.testing.assert_array_equal(song.samples[keep], data[keep])
     assert any("3 NaN or infinite" in w for w in song.warnings)
     assert "3 NaN or infinite" in caplog.text
-
-
-def test_joined_mp3s_are_decoded_whole(tmp_path):
-    sf.write(tmp_path / "part.mp3", tone(44100, 0.5).T, 44100, format="MP3")
-    part = (tmp_path / "part.mp3").read_bytes()
-    (tmp_path / "joined.mp3").write_bytes(part + part)  # `cat part.mp3 part.mp3`
-    song = decode(tmp_path / "joined.mp3")
-    # libsndfile stopped at 0.5 s; the second part brings its own encoder delay and padding.
-    assert 1.0 <= song.duration <= 1.15
-    assert any("more audio than its header says" in w for w in song.warnings)
-
-
-def test_ogg_pages_are_walked_by_length_not_found_by_chance():
-    """ "OggS" with a beginning-of-stream flag inside a page's audio is not a second stream."""
-    from stemgui.audio._partial_reads import ogg_is_chained
-
-    def page(flags: int, body: bytes) -> bytes:
-        return b"OggS" + bytes([0, flags]) + bytes(20) + bytes([1, len(body)]) + body
-
-    by_chance = b"audio OggS\x00\x02 more audio"
-    assert not ogg_is_chained(page(2, b"head") + page(0, by_chance) + page(4, b"end"))
-    assert ogg_is_chained(page(2, b"one") + page(0, b"a") + page(2, b"two") + page(0, b"b"))
-
-
-def test_a_file_that_cannot_be_mapped_for_its_length_check_still_decodes(tmp_path, monkeypatch):
-    """decode raises DecodeError and nothing else: the check for joined files must not leak
-    an OSError (a network drive's I/O error)."""
-    from stemgui.audio import _partial_reads
-
-    def unreadable(path, head):
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(_partial_reads, "pyav_reason", unreadable)
-    sf.write(tmp_path / "song.mp3", tone(44100, 1.0).T, 44100, format="MP3")
-    assert decode(tmp_path / "song.mp3").frames > 40000
-
-
-def test_chained_ogg_is_decoded_whole(tmp_path):
-    sf.write(tmp_path / "part.ogg", tone(44100, 0.5).T, 44100, format="OGG", subtype="VORBIS")
-    part = (tmp_path / "part.ogg").read_bytes()
-    (tmp_path / "chained.ogg").write_bytes(part + part)  # a valid chain of two Ogg files
-    song = decode(tmp_path / "chained.ogg")
-    assert song.duration == pytest.approx(1.0, abs=0.02)
-    assert song.warnings == ()
-
-
-@pytest.mark.parametrize("frames", [10, 0x00FFFFFF])
-def test_mp3_with_a_damaged_frame_count_is_decoded_whole(tmp_path, frames):
-    # Too few frames cut the song short; too many were "too long for the memory available".
-    sf.write(tmp_path / "good.mp3", tone(44100, 0.5).T, 44100, format="MP3")
-    data = bytearray((tmp_path / "good.mp3").read_bytes())
-    xing = data.index(b"Xing")
-    assert data[xing + 7] & 1  # the frame count is there, right after the flags
-    data[xing + 8 : xing + 12] = frames.to_bytes(4, "big")
-    (tmp_path / "damaged.mp3").write_bytes(bytes(data))
-    song = decode(tmp_path / "damaged.mp3")
-    assert song.duration == pytest.approx(0.5, abs=0.03)
-    assert any("header is damaged" in w for w in song.warnings)
-
-
-def test_a_variable_bit_rate_mp3_without_its_header_is_decoded_whole(tmp_path):
-    """libsndfile takes the length of an mp3 without a Xing header from its size at the first
-    frame's bit rate: 2 s of which the first frame is dense read as 0.75 s, without a word."""
-    from stemgui.audio._partial_reads import _frame_size, mp3_header
-
-    song = tone(44100, 2.0)
-    song[:, 44100:] = 0.3 * np.random.default_rng(0).standard_normal((2, 44100))  # denser
-    sf.write(tmp_path / "vbr.mp3", song.T, 44100, format="MP3", bitrate_mode="VARIABLE")
-    data = (tmp_path / "vbr.mp3").read_bytes()
-    first = mp3_header(data).first_frame  # the Xing frame, as an mp3 cutter leaves it out
-    stripped = data[:first] + data[first + _frame_size(data, first) :]
-    (tmp_path / "stripped.mp3").write_bytes(stripped)
-    decoded = decode(tmp_path / "stripped.mp3")
-    # without the header's LAME tag, the encoder's delay and padding are decoded too
-    assert decoded.duration == pytest.approx(2.0, abs=0.06)
-    assert decoded.warnings == ()
-
-
-@pytest.mark.parametrize(
-    ("first", "second"),
-    [((22050, 2), (44100, 2)), ((44100, 1), (44100, 2))],
-    ids=["rate changes", "channels change"],
-)
-def test_stream_whose_format_changes_part_way_keeps_its_speed(tmp_path, first, second):
-    # Joined ADTS files, as TV recordings and joined downloads are: 0.5 s of each part.
-    parts = b""
-    for index, (rate, channels) in enumerate((first, second)):
-        part = tmp_path / f"part{index}.aac"
-        av_write(part, tone(rate, 0.5, amps=(0.5,) * channels), rate, "aac", "adts")
-        parts += part.read_bytes()
-    (tmp_path / "joined.aac").write_bytes(parts)
-    song = decode(tmp_path / "joined.aac")
-    assert song.duration == pytest.approx(1.0, abs=0.1)
-    freq, _ = spectrum_peak(song.samples[0, -16384:-2048], 44100)
-    assert freq == pytest.approx(440, abs=5)  # not an octave down
 
 
 def test_clean_file_has_no_warnings(tmp_path):
@@ -364,15 +153,6 @@ def test_probe_reads_headers(tmp_path):
 
     av_write(tmp_path / "six.m4a", np.zeros((6, 4410), np.float32), 44100, "aac", "mp4")
     assert probe(tmp_path / "six.m4a").channels == 6
-
-
-def test_named_roles_drive_the_downmix():
-    side = downmix_matrix(("FL", "FR", "FC", "LFE", "SL", "SR"), 6)
-    np.testing.assert_allclose(side, downmix_matrix(None, 6), atol=1e-7)
-    # Quad: back channels go to their own side only.
-    quad = downmix_matrix(("FL", "FR", "BL", "BR"), 4)
-    np.testing.assert_allclose(quad[0], np.array([1, 0, G, 0]) / (1 + G), atol=1e-7)
-    np.testing.assert_allclose(quad[1], np.array([0, 1, 0, G]) / (1 + G), atol=1e-7)
 
 
 # -- into the caller's array (a long song's memory-mapped file) ---------------------------------

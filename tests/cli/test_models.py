@@ -11,8 +11,7 @@ import pytest
 
 from stemgui import cli
 from stemgui.separation.hashing import file_sha256
-from tests.cli.rig import error_lines, read
-from tests.reliability.helpers import write_song
+from tests.reliability.helpers import error_lines, read, write_song
 
 
 def test_hashed_model_file_name_gives_the_plain_model_folder(tmp_path, model_file, capsys):

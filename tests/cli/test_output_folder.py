@@ -11,8 +11,7 @@ import pytest
 import soundfile as sf
 
 from stemgui import cli
-from tests.cli.rig import error_lines
-from tests.reliability.helpers import NAMES, RATE, write_song
+from tests.reliability.helpers import NAMES, RATE, error_lines, write_song
 
 
 def test_a_stem_that_would_replace_a_song_is_refused_before_any_work(tmp_path, model_file, capsys):

@@ -11,8 +11,7 @@ import pytest
 import soundfile as sf
 
 from stemgui import cli
-from tests.cli.rig import error_lines, read
-from tests.reliability.helpers import FACTORS, NAMES, RATE, write_song
+from tests.reliability.helpers import FACTORS, NAMES, RATE, error_lines, read, write_song
 
 
 def test_folder_of_good_tracks_exit_0_and_output_folder_skipped(tmp_path, model_file, capsys):

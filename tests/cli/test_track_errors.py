@@ -12,9 +12,8 @@ import pytest
 from stemgui import cli
 from stemgui.logs import LOG_FILE_NAME
 from stemgui.separation.checkpoint import save_model
-from tests.cli.rig import error_lines, read
 from tests.pipes import without_waiting
-from tests.reliability.helpers import FACTORS, NAMES, TinyNet, write_song
+from tests.reliability.helpers import FACTORS, NAMES, TinyNet, error_lines, read, write_song
 
 
 def test_good_and_corrupt_track(tmp_path, model_file, capsys):

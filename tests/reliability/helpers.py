@@ -1,4 +1,6 @@
-"""A tiny known-answer model and an isolated command-line environment for the reliability tests.
+"""A tiny known-answer model and an isolated command-line environment for the reliability tests
+and the command-line tests: the fixtures ``isolated``, ``model_file`` and ``bundled``, which
+their conftest.py files take from here, and readers of what a run wrote and said.
 
 ``TinyNet`` multiplies the normalised mix by a fixed factor per stem, so that every stem the
 command line writes has a known answer (see ``expected_stems``).
@@ -6,13 +8,19 @@ command line writes has a known answer (see ``expected_stems``).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 import torch
 from torch import nn
 
+from stemgui.logs import reset_logging
+from stemgui.separation import registry
+from stemgui.separation.checkpoint import save_model
+from stemgui.separation.hashing import file_sha256
 from stemgui.separation.normalisation import mix_statistics
 
 RATE = 44100
@@ -86,3 +94,46 @@ def stem_folder(root: Path, track: str) -> Path:
     from stemgui.export.naming import safe_name
 
     return root / "separated" / MODEL_NAME / safe_name(track)
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """Log file and model store folders in tmp, TinyNet registered, cwd in tmp; logging handlers
+    removed after."""
+    from stemgui.separation import store
+
+    monkeypatch.setenv("STEMGUI_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setattr(store, "default_bundled_dir", lambda: tmp_path / "bundled")
+    monkeypatch.setattr(store, "default_user_dir", lambda: tmp_path / "user")
+    monkeypatch.chdir(tmp_path)
+    registry.register("TinyNet", TinyNet)
+    yield tmp_path
+    registry.unregister("TinyNet")
+    reset_logging()
+
+
+@pytest.fixture
+def model_file(isolated) -> Path:
+    path = isolated / "models" / f"{MODEL_NAME}.stemgui"
+    path.parent.mkdir()
+    save_model(TinyNet().eval(), path)
+    return path
+
+
+@pytest.fixture
+def bundled(tmp_path, model_file) -> str:
+    """``model_file`` installed as the bundled default model ``tiny-bundled``."""
+    folder = tmp_path / "bundled"
+    folder.mkdir()
+    sha256 = file_sha256(model_file)
+    name = f"tiny-{sha256[:8]}.stemgui"
+    (folder / name).write_bytes(model_file.read_bytes())
+    manifest = {
+        "schema": 1,
+        "models": [
+            {"name": "tiny-bundled", "file": name, "sha256": sha256, "default": True,
+             "description": "scales the mix"},
+        ],
+    }  # fmt: skip
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return "tiny-bundled"

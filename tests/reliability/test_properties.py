@@ -29,7 +29,7 @@ from stemgui.stems.mixer import (
     render_mix,
 )
 from stemgui.stems.stemset import StemSet
-from tests.separation.test_separator import IdentityNet, PaddedIdentityNet, song
+from tests.separation.separator_nets import IdentityNet, PaddedIdentityNet, song
 
 # -- chunker through the Separator ------------------------------------------------------------
 

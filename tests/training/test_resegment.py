@@ -57,8 +57,9 @@ def test_a_bag_or_a_bad_length_is_refused(tmp_path, caplog):
     assert "holds a bag" in caplog.text
     single = tmp_path / "single.stemgui"
     save_model(tiny_htdemucs(), single)
-    with pytest.raises(ValueError, match="positive number of seconds"):  # the command's parser
-        save_with_segment(single, tmp_path / "b.stemgui", 0)  # refuses it first (test_cli_errors)
+    # the command's parser refuses it first (tests/training/test_cli_parser.py)
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        save_with_segment(single, tmp_path / "b.stemgui", 0)
     assert not (tmp_path / "a.stemgui").exists() and not (tmp_path / "b.stemgui").exists()
 
 

@@ -3,19 +3,9 @@ folder of another user's, given or inside one given."""
 
 from __future__ import annotations
 
-import pytest
-
 from stemgui.ui.queue import JobState
 from tests.fakes import unreadable
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.song_window import model_window
-
-
-@pytest.fixture
-def window(qtbot, settings_store, tiny_model_file):
-    win = model_window(qtbot, settings_store, tiny_model_file)
-    yield win
-    win.close()
 
 
 def test_a_folder_given_that_cannot_be_read_is_said_so(window, songs, tmp_path, monkeypatch):

@@ -1,6 +1,6 @@
-"""``stemgui-separate`` end to end with a tiny known-answer model (tests/cli/rig.py), in process:
-a batch run, what it says as it goes (lines, progress bars, the log), stopped and finished with
---skip-existing; and ``python -m stemgui``. The rest of its tests are in tests/cli/."""
+"""``stemgui-separate`` end to end with a tiny known-answer model (tests/cli/conftest.py), in
+process: a batch run, what it says as it goes (lines, progress bars, the log), stopped and
+finished with --skip-existing; and ``python -m stemgui``."""
 
 from __future__ import annotations
 
@@ -16,12 +16,7 @@ from stemgui import __main__ as entry
 from stemgui import cli
 from stemgui.cli.batch import TrackRun
 from stemgui.logs import LOG_FILE_NAME
-from tests.cli import rig
-from tests.cli.rig import error_lines, read
-from tests.reliability.helpers import FACTORS, NAMES, write_song
-
-# The fixtures of tests/cli (its conftest.py) for the tests here: pytest finds them by name.
-isolated, model_file_fixture = rig.isolated, rig.model_file_fixture
+from tests.reliability.helpers import FACTORS, NAMES, error_lines, read, write_song
 
 
 def test_a_song_whose_files_exist_in_a_folder_that_cannot_be_written_is_skipped(
