@@ -2,9 +2,9 @@
 
 An out-of-memory error (CUDA's own class, or the ``RuntimeError`` of Apple's MPS) is met first
 with chunks half as long, unless every network only runs on chunks of a fixed length (HTDemucs),
-then with the CPU at full length; on the CPU nothing is left to try. ``Separator`` restarts the
-job after each step, keeps the step for its later songs, logs it and adds its note to
-``Separator.notes`` for the user.
+then with the CPU at full length; on the CPU nothing is left to try. After each step
+``Separator`` goes on from the frames already final (kept as they are), keeps the step for its
+later songs, logs it and adds its note to ``Separator.notes`` for the user.
 
 ``to_device`` moves the model and every chunk: tests patch it (and ``Separator``'s
 ``resolve_device``) to simulate a GPU on the CPU.
