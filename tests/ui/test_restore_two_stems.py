@@ -9,13 +9,14 @@ import shutil
 import numpy as np
 import pytest
 
+from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import two_stem_set
 from stemgui.ui import session
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.restore_rig import _start
+from tests.ui.restore_rig import _start, kept_session
 
 
 @pytest.fixture
@@ -26,14 +27,8 @@ def two_stem_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
     shutil.copyfile(tiny_model_file, model)
     options = SeparationOptions(model=str(model), device="cpu", two_stems="vocals")
     settings, root = S.Settings(settings_store), tmp_path / "stemcache"
-    ctl, _, _ = _start(root, options)
-    try:
-        (job,) = ctl.add([songs[0]])
-        qtbot.waitUntil(lambda: job.kept is not None, timeout=TIMEOUT_MS)
-        session.save(settings, ctl.model.jobs)
-        full = ctl.worker.stem_cache.get(job.kept.entry).stemset()
-    finally:
-        ctl.shutdown()
+    job = kept_session(qtbot, settings, songs[0], options, root)
+    full = StemCache(root).get(job.kept.entry).stemset()
     return settings, root, options, job, full
 
 
@@ -78,13 +73,7 @@ def test_two_stems_of_a_stem_the_model_has_not_come_back_whole_and_say_so(
 ):
     options = SeparationOptions(model=str(tiny_model_file), device="cpu", two_stems="guitar")
     settings, root = S.Settings(settings_store), tmp_path / "stemcache"
-    ctl, _, _ = _start(root, options)
-    try:
-        (first,) = ctl.add([songs[0]])
-        qtbot.waitUntil(lambda: first.kept is not None, timeout=TIMEOUT_MS)
-        session.save(settings, ctl.model.jobs)
-    finally:
-        ctl.shutdown()
+    first = kept_session(qtbot, settings, songs[0], options, root)
     job, loads, _ = _restored(qtbot, settings, root, options)
     assert job.state is JobState.DONE and loads == 0
     assert job.stemset.names == first.stemset.names == ("drums", "bass", "other", "vocals")
