@@ -5,14 +5,17 @@ even with its model file gone since."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from stemgui.separation.model_identity import forget_digests
 from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import two_stem_set
-from stemgui.ui import session
+from stemgui.ui import restore, session
 from stemgui.ui import settings as S
+from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
 from tests.ui.conftest import TIMEOUT_MS
@@ -82,3 +85,55 @@ def test_two_stems_of_a_stem_the_model_has_not_come_back_whole_and_say_so(
         == first.notes
         == ("Two stems: this model has no guitar stem; all its stems are shown",)
     )
+
+
+def _long_song_run(root, options):
+    """A new app run whose stems of any size go to scratch files, as a long song's do."""
+    forget_digests()
+    return QueueController(
+        lambda: options,
+        scratch_dir=root.parent / "scratch",
+        memmap_bytes=0,
+        stem_cache=StemCache(root),
+    )
+
+
+def test_a_long_two_stem_song_s_stems_come_back_in_a_scratch_file(qtbot, two_stem_session):
+    settings, root, options, first, _ = two_stem_session
+    ctl = _long_song_run(root, options)
+    try:
+        (job,) = session.load(settings).jobs
+        ctl.restore([job])
+        qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
+        assert job.state is JobState.DONE
+        assert Path(job.stemset.data.filename).parent == ctl.scratch_dir
+        np.testing.assert_array_equal(job.stemset.data, first.stemset.data)
+    finally:
+        ctl.shutdown()
+
+
+def test_two_stems_made_for_a_song_cancelled_meanwhile_leave_no_scratch_file(
+    qtbot, two_stem_session, monkeypatch
+):
+    settings, root, options, _, _ = two_stem_session
+    answered = []
+    answer = restore._answer
+
+    def noted_answer(*args):
+        answered.append(answer(*args))
+        return answered[-1]
+
+    monkeypatch.setattr(restore, "_answer", noted_answer)
+    ctl = _long_song_run(root, options)
+    try:
+        (job,) = session.load(settings).jobs
+        ctl.restore([job])
+        ctl.cancel(job)  # before the answer comes: it comes to this thread, and is not taken
+        assert job.state is JobState.CANCELLED
+        qtbot.waitUntil(lambda: bool(answered), timeout=TIMEOUT_MS)
+        made = Path(answered[0][0].data.filename)
+        assert made.parent == ctl.scratch_dir
+        qtbot.waitUntil(lambda: not made.exists(), timeout=TIMEOUT_MS)
+        assert job.stemset is None and job.state is JobState.CANCELLED
+    finally:
+        ctl.shutdown()
