@@ -72,6 +72,20 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("stemgui", appauthor=False) / "stemcache"
 
 
+_FOLDER_LOCKS: dict[str, threading.RLock] = {}
+_FOLDER_LOCKS_GUARD = threading.Lock()
+
+
+def _folder_lock(root: Path) -> threading.RLock:
+    """The lock of the cache folder ``root``, one per folder in this process: every
+    ``StemCache`` of it takes turns through it (the window makes its own while keeping stems is
+    off, and a store on the worker's went on in the middle of a clear on the window's). Known
+    by its absolute path: asking the disk for the folder it leads to is not free."""
+    name = os.path.normcase(os.path.abspath(root))
+    with _FOLDER_LOCKS_GUARD:
+        return _FOLDER_LOCKS.setdefault(name, threading.RLock())
+
+
 class StemCache:
     """Separated stems on disk, by key, with a size limit.
 
@@ -89,7 +103,7 @@ class StemCache:
     ):
         self.root = Path(root) if root is not None else default_cache_dir()
         self.max_bytes = int(max_bytes)
-        self._lock = threading.RLock()
+        self._lock = _folder_lock(self.root)
         self._opened = False
         self.problem: str | None = None  # see ``put``
         self.evicted: list[str] = []  # see ``put``

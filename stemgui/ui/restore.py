@@ -19,7 +19,10 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stemgui.ui.separation_options import SeparationOptions
 
 logger = logging.getLogger(__name__)
 
@@ -114,19 +117,25 @@ def _stamp(value: Any) -> Stamp | None:
 
 Answer = tuple[Any, Any, str, tuple[str, ...]] | None
 """(stemset, waveforms, model name, notes) of a song answered from the cache (the notes say
-which model file is gone); None: not answered."""
+which model file is gone, or that its model has not the stem asked for in two stems); None:
+not answered."""
 
 
 def answer_kept(
-    jobs: Iterable[tuple[Any, Kept]], cache: Any, deliver: Callable[[Any, Answer], None]
+    jobs: Iterable[tuple[Any, Kept, SeparationOptions]],
+    cache: Any,
+    deliver: Callable[[Any, Answer], None],
+    scratch_file: Callable[[int], Path | None],
 ) -> None:
-    """Call ``deliver(job, answer)`` for each restored ``job`` and the ``Kept`` it was restored
-    with (taken on the GUI thread: Retry clears the job's own meanwhile), in order; run it on a
-    thread of its own (it reads files and computes waveforms). ``deliver`` raising
+    """Call ``deliver(job, answer)`` for each restored ``job``, the ``Kept`` and the
+    ``SeparationOptions`` it was restored with (taken on the GUI thread: Retry clears the job's
+    own meanwhile), in order; run it on a thread of its own (it reads files and computes
+    waveforms). A song asked for in two stems gets them made from the full stems kept, into
+    ``scratch_file(nbytes)`` (None: in RAM), as the worker makes them. ``deliver`` raising
     RuntimeError (the receiver is gone: the app closed) ends it."""
-    for job, kept in jobs:
+    for job, kept, options in jobs:
         try:
-            answer = _answer(job.path, kept, cache)
+            answer = _answer(job.path, kept, options, cache, scratch_file)
         except Exception:  # a bug here must not lose the song: the worker's way still works
             logger.exception("%s: answering from the stem cache failed", job.path)
             answer = None
@@ -136,9 +145,15 @@ def answer_kept(
             return
 
 
-def _answer(path: Path, kept: Kept, cache: Any) -> Answer:
+def _answer(
+    path: Path,
+    kept: Kept,
+    options: SeparationOptions,
+    cache: Any,
+    scratch_file: Callable[[int], Path | None],
+) -> Answer:
     from stemgui.stems.waveform import StemWaveforms
-    from stemgui.ui.worker_cache import cached_analysis
+    from stemgui.ui.worker_cache import cached_analysis, two_stem_notes, two_stems_of
 
     if not kept.still_holds(path):
         logger.info("%s (or its model file) changed since the last session", path)
@@ -147,10 +162,12 @@ def _answer(path: Path, kept: Kept, cache: Any) -> Answer:
     if hit is None:
         return None
     logger.info("%s: the stems of the last session (stem cache %s)", path, hit.key)
-    stemset = hit.stemset()
+    full = hit.stemset()
+    stemset = two_stems_of(full, options, scratch_file)
     waveforms = StemWaveforms(stemset)
-    waveforms.analysis = cached_analysis(hit, stemset, path)
-    return stemset, waveforms, hit.model_name, tuple(map(_gone_note, kept.model_gone()))
+    waveforms.analysis = cached_analysis(hit, full, path)  # of the full stems: drums, if any
+    notes = (*two_stem_notes(options, full.names), *map(_gone_note, kept.model_gone()))
+    return stemset, waveforms, hit.model_name, notes
 
 
 def _gone_note(model_file: str) -> str:

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from stemgui.ui.finished_stems import cache_key
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.restore import answer_kept
+from stemgui.ui.scratch import delete_scratch_file
 from stemgui.ui.separation_options import SeparationOptions
 
 if TYPE_CHECKING:
@@ -78,10 +79,7 @@ class RestoredSongs(QObject):
         known = [
             job
             for job in first + [job for job in jobs if job is not shown]
-            if cache is not None
-            and job.kept is not None
-            and job.options is not None
-            and not job.options.two_stems  # made from the full stems by the worker
+            if cache is not None and job.kept is not None and job.options is not None
         ]
         for job in known:  # reading the song's stems: so queued, not changed row by row (each
             # change asked the whole queue again: 0.4 s of the GUI thread for 500 songs)
@@ -92,7 +90,12 @@ class RestoredSongs(QObject):
         if known:
             threading.Thread(
                 target=answer_kept,
-                args=([(job, job.kept) for job in known], cache, self._answered.emit),
+                args=(
+                    [(job, job.kept, job.options) for job in known],
+                    cache,
+                    self._answered.emit,
+                    self.controller.worker.scratch_file,  # two stems made from the full ones
+                ),
                 name="stemgui-restore",
                 daemon=True,
             ).start()
@@ -109,6 +112,8 @@ class RestoredSongs(QObject):
             or job is controller.current  # cancelled and retried: the worker's now
             or not any(row is job for row in model.jobs)
         ):
+            if answer is not None:  # two stems made from the full ones: their file goes
+                delete_scratch_file(answer[0], controller.scratch_dir)
             return  # removed, or cancelled, meanwhile
         if answer is None:
             model.update(job, state=JobState.WAITING, kept=None)

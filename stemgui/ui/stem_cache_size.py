@@ -39,7 +39,8 @@ def stem_cache_on_disk(settings: S.Settings) -> Any:
 
 
 def stem_cache_of(window: MainWindow) -> Any:
-    """The stem cache the worker stores in, or the one on disk while keeping stems is off."""
+    """The stem cache the worker stores in, or the one on disk while keeping stems is off (a
+    store the worker began before it was turned off takes turns with it: one lock a folder)."""
     return window.controller.worker.stem_cache or stem_cache_on_disk(window.settings)
 
 

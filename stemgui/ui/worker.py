@@ -20,6 +20,7 @@ it separates: those steps are in ``worker_cache``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -51,7 +52,7 @@ from stemgui.ui.separation_options import (
     default_model_identity,
     default_separator_factory,
 )
-from stemgui.ui.worker_cache import StemCacheSteps, two_stem_notes
+from stemgui.ui.worker_cache import StemCacheSteps, two_stem_notes, two_stems_of
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ class SeparationWorker(StemCacheSteps, QObject):
         self._identity = model_identity or default_model_identity
         self.stopping = threading.Event()
         self.storing = threading.Event()
-        self._files = 0
+        self._files = itertools.count(1)  # next() is atomic: the restore thread takes some
 
     @Slot()
     def release_memory(self) -> None:
@@ -225,7 +226,7 @@ class SeparationWorker(StemCacheSteps, QObject):
         from stemgui.audio.decode import decode, refuse_special
         from stemgui.spool import release_done, reserved_memmap
         from stemgui.stems.analysis import analyse
-        from stemgui.stems.stemset import StemSet, two_stem_set
+        from stemgui.stems.stemset import StemSet
         from stemgui.stems.waveform import StemWaveforms
 
         def check() -> None:
@@ -261,7 +262,7 @@ class SeparationWorker(StemCacheSteps, QObject):
             nonlocal stems_file
             if stems_file is not None:
                 remove_quietly(mix_file(stems_file))
-            stems_file = self._scratch_file(len(sources) * shape[0] * shape[1] * 4)
+            stems_file = self.scratch_file(len(sources) * shape[0] * shape[1] * 4)
             if stems_file is None:
                 return np.empty(shape, dtype=np.float32)
             return reserved_memmap(mix_file(stems_file), shape)
@@ -312,11 +313,9 @@ class SeparationWorker(StemCacheSteps, QObject):
         separator.separate(stemset.mix, on_progress=on_progress, cancel=cancel, out=stemset.data)
         stemset.frames_ready = stemset.frames
         separated = stemset
-        if options.two_stems and options.two_stems in stemset.names:
+        if options.two_stems in separated.names:  # made from the full stems: a while yet
             check()
-            stemset = two_stem_set(
-                stemset, options.two_stems, self._scratch_file(stemset.data.nbytes // 2)
-            )
+        stemset = two_stems_of(separated, options, self.scratch_file)
         if len(getattr(separator, "notes", ())) != notes_before:
             self._report_device(separator)
         waveforms = StemWaveforms(stemset)
@@ -331,13 +330,13 @@ class SeparationWorker(StemCacheSteps, QObject):
         if separated is not stemset:  # two stems were made from the full ones: those go
             delete_scratch_file(separated, self.scratch_dir, mix=False)
 
-    def _scratch_file(self, nbytes: int) -> Path | None:
-        """A new file for stems of ``nbytes`` that should stay off the RAM; None: keep in RAM."""
+    def scratch_file(self, nbytes: int) -> Path | None:
+        """A new file for stems of ``nbytes`` that should stay off the RAM; None: keep in RAM.
+        Called on this worker's thread and on the restore thread (``restore.answer_kept``)."""
         if self.scratch_dir is None or nbytes <= self.memmap_bytes:
             return None
         self.scratch_dir.mkdir(parents=True, exist_ok=True)
-        self._files += 1
-        return self.scratch_dir / f"stems-{self._files}.f32"
+        return self.scratch_dir / f"stems-{next(self._files)}.f32"
 
     def _report_device(self, separator: Any) -> None:
         label = _device_label(separator)

@@ -36,7 +36,7 @@ class StemCacheSteps:
 
     The worker has the signals ``started``, ``progress``, ``finished``, ``stored``, ``kept``,
     ``evicted`` and ``not_kept``, its ``stem_cache`` (None: separate every time), the events
-    ``stopping`` and ``storing``, the ``_identity`` of a model and ``_scratch_file`` (a file for
+    ``stopping`` and ``storing``, the ``_identity`` of a model and ``scratch_file`` (a file for
     stems to keep off the RAM).
     """
 
@@ -52,7 +52,7 @@ class StemCacheSteps:
     stopping: threading.Event
     storing: threading.Event
     _identity: ModelIdentity
-    _scratch_file: Callable[[int], Path | None]
+    scratch_file: Callable[[int], Path | None]
 
     def _look_up(
         self, cache: Any, path: Path, options: SeparationOptions, cancel: threading.Event
@@ -78,19 +78,15 @@ class StemCacheSteps:
         self, job: int, path: Path, hit: Any, options: SeparationOptions
     ) -> None:
         """Finish ``job`` with the cached stems (memory-mapped), without loading the model."""
-        from stemgui.stems.stemset import two_stem_set
         from stemgui.stems.waveform import StemWaveforms
 
         logger.info("%s: reusing the stems separated earlier (stem cache %s)", path, hit.key)
-        stemset = full = hit.stemset()
-        self.started.emit(job, stemset, hit.model_name)
-        notes = two_stem_notes(options, stemset.names)
+        full = hit.stemset()
+        self.started.emit(job, full, hit.model_name)
+        notes = two_stem_notes(options, full.names)
         if notes:
-            self.progress.emit(job, 1.0, stemset.frames, notes)
-        if options.two_stems and options.two_stems in stemset.names:
-            stemset = two_stem_set(
-                stemset, options.two_stems, self._scratch_file(stemset.data.nbytes // 2)
-            )
+            self.progress.emit(job, 1.0, full.frames, notes)
+        stemset = two_stems_of(full, options, self.scratch_file)
         waveforms = StemWaveforms(stemset)
         waveforms.analysis = cached_analysis(hit, full, path)
         self.finished.emit(job, stemset, waveforms)
@@ -160,6 +156,20 @@ def two_stem_notes(options: SeparationOptions, names: Sequence[str]) -> tuple[st
     if not keep or keep in names:
         return ()
     return (f"Two stems: this model has no {keep} stem; all its stems are shown",)
+
+
+def two_stems_of(
+    stemset: Any, options: SeparationOptions, scratch_file: Callable[[int], Path | None]
+) -> Any:
+    """The two stems ``options`` ask for (``two_stem_set``: the stem and the sum of the others),
+    made from the full ``stemset`` into ``scratch_file(nbytes)`` (None: in RAM); ``stemset``
+    itself when they ask for none, or for a stem its model has not (``two_stem_notes``)."""
+    keep = options.two_stems
+    if not keep or keep not in stemset.names:
+        return stemset
+    from stemgui.stems.stemset import two_stem_set
+
+    return two_stem_set(stemset, keep, scratch_file(stemset.data.nbytes // 2))
 
 
 def cached_analysis(hit: Any, stemset: Any, path: Path) -> Analysis:

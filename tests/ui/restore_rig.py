@@ -39,3 +39,19 @@ def _start(root: Path, options: SeparationOptions, blocker=None):
         blocker=blocker,
     )
     return ctl, factory, identity
+
+
+def kept_session(qtbot, settings, song: Path, options: SeparationOptions, root: Path):
+    """An app run that separates ``song`` with ``options``, keeps its stems in the stem cache
+    at ``root`` and saves the session in ``settings`` at the close: the song's job."""
+    from stemgui.ui import session
+    from tests.ui.conftest import TIMEOUT_MS
+
+    ctl, _, _ = _start(root, options)
+    try:
+        (job,) = ctl.add([song])
+        qtbot.waitUntil(lambda: job.kept is not None, timeout=TIMEOUT_MS)
+        session.save(settings, ctl.model.jobs)
+    finally:
+        ctl.shutdown()
+    return job

@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from stemgui.separation.model_identity import forget_digests
 from stemgui.stemcache import StemCache
 from stemgui.ui import session
 from stemgui.ui import settings as S
-from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
-from stemgui.ui.separation_options import SeparationOptions, default_separator_factory
+from stemgui.ui.separation_options import SeparationOptions
 from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.restore_rig import _start, kept_session
 
 
 @pytest.fixture
@@ -27,44 +26,20 @@ def gone_model_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
     shutil.copyfile(tiny_model_file, model)
     options = SeparationOptions(model=str(model), device="cpu")
     settings, root = S.Settings(settings_store), tmp_path / "stemcache"
-    ctl = _controller(root, options, [])
-    try:
-        (job,) = ctl.add([songs[0]])
-        qtbot.waitUntil(lambda: job.kept is not None, timeout=TIMEOUT_MS)
-        session.save(settings, ctl.model.jobs)
-    finally:
-        ctl.shutdown()
+    job = kept_session(qtbot, settings, songs[0], options, root)
     model.unlink()
     return settings, root, options, job
 
 
-def _controller(root, options, loads, blocker=None) -> QueueController:
-    """A new app run whose model loads are appended to ``loads``."""
-    forget_digests()
-
-    def factory(*args):
-        loads.append(args)
-        return default_separator_factory(*args)
-
-    return QueueController(
-        lambda: options,
-        factory,
-        scratch_dir=root.parent / "scratch",
-        stem_cache=StemCache(root),
-        blocker=blocker,
-    )
-
-
 def test_a_song_whose_model_file_is_gone_opens_from_the_stem_cache(qtbot, gone_model_session):
     settings, root, options, first = gone_model_session
-    loads: list = []
     # the model of now is that same file: the queue is held, as the window holds it
-    ctl = _controller(root, options, loads, blocker=lambda: "the chosen model is missing")
+    ctl, loads, _ = _start(root, options, blocker=lambda: "the chosen model is missing")
     try:
         (job,) = session.load(settings).jobs
         ctl.restore([job])
         qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
-        assert job.state is JobState.DONE and loads == []
+        assert job.state is JobState.DONE and loads.calls == 0
         np.testing.assert_array_equal(job.stemset.data, first.stemset.data)
         assert job.model_name == "old" and job.waveforms is not None
         tip = ctl.model.data(ctl.model.index(0), Qt.ItemDataRole.ToolTipRole)
@@ -81,8 +56,7 @@ def test_a_song_whose_model_file_and_stems_are_gone_takes_the_model_of_now(
 ):
     settings, root, _, first = gone_model_session
     StemCache(root).clear()
-    loads: list = []
-    ctl = _controller(root, SeparationOptions(model=str(tiny_model_file), device="cpu"), loads)
+    ctl, _, _ = _start(root, SeparationOptions(model=str(tiny_model_file), device="cpu"))
     try:
         (job,) = session.load(settings).jobs
         ctl.restore([job])
