@@ -1,6 +1,6 @@
-"""Playback ▸ Double tempo, Halve tempo and Move the beat grid to the playhead: the user's
-corrections of the song on screen's tempo and beat grid (``stemgui.stems.tempo_fix``), as DJ
-software's "×2", "÷2" and "beat here".
+"""Playback ▸ Double tempo, Halve tempo, Move the beat grid to the playhead and Tap tempo: the
+user's corrections of the song on screen's tempo and beat grid (``stemgui.stems.tempo_fix``),
+as DJ software's "×2", "÷2", "beat here" and tap button.
 
 The corrected ``Analysis`` takes the place of the song's (``Job.analysis``, held by its
 waveforms, which a song added again shares), so that all that reads it follows: the title (the
@@ -9,12 +9,13 @@ Alt+1…8 loop and the metronome clicks on), and the tempo exports and dragged s
 with. The corrections (``TempoEdit``), not the tempo they make, are kept in the song's stem
 cache entry (``analysis.edit_info``): they hold at the next start, and when newer estimates
 analyse the song again (``worker_cache.cached_analysis``). A song whose stems are not stored
-yet has them written once they are (``QueueController.job_stored``).
+yet has them written once they are (``QueueController.job_stored``). Tapping is
+``tap_tempo``'s.
 
 Halving reads the song's drums, 1.1-1.4 times as long as estimating its tempo (measured on a
 5-minute song; the README gives the estimate's times), so the correction is worked out on a
-thread of its own and handed back to the GUI thread (``corrected``); the actions wait for it,
-disabled.
+thread of its own and handed back to the GUI thread (``corrected``); the actions but Tap tempo
+wait for it, disabled (a tempo tapped meanwhile wins: the halving is dropped).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class TempoMenu(QObject):
     """The actions, enabled while the song on screen has what each corrects (``update``:
     whenever the window updates its buttons) and no halving is being worked out: Double and
     Halve tempo a tempo that the step keeps within ``tempo_fix.LIMITS``, Move the beat grid a
-    grid.
+    grid, Tap tempo a song separated (with a tempo found or none).
 
     Signals:
         corrected(job, before, analysis, factor): from the thread that worked it out, ``job``'s
@@ -59,6 +60,8 @@ class TempoMenu(QObject):
     corrected = Signal(object, object, object, float)
 
     def __init__(self, window: MainWindow, add: Callable[[str, Any, str | None], QAction]) -> None:
+        from stemgui.ui.tap_tempo import TapTempo
+
         super().__init__(window)
         self.window = window
         self.actions = {
@@ -66,6 +69,7 @@ class TempoMenu(QObject):
             0.5: add("&Halve tempo", lambda: self.scale(0.5), KEYS[0.5]),
         }
         self.beat_action = add("&Move the beat grid to the playhead", self.beat_here, BEAT_KEY)
+        self.taps = TapTempo(self, add)
         self.busy = False  # a correction is being worked out
         self._unkept: weakref.WeakSet[Job] = weakref.WeakSet()  # corrected before stored
         self.corrected.connect(self._take)  # queued: emitted on the correction's thread
@@ -81,6 +85,7 @@ class TempoMenu(QObject):
         for factor, action in self.actions.items():
             action.setEnabled(allowed(tempo, factor))
         self.beat_action.setEnabled(tempo is not None and tempo.beat is not None)
+        self.taps.action.setEnabled(analysis is not None)
 
     def analysis(self) -> Any:
         """The analysis of the song on screen, once it is separated; else None."""
@@ -125,7 +130,7 @@ class TempoMenu(QObject):
 
     def _take(self, job: Job, before: Any, fixed: Any, factor: float) -> None:
         """``job``'s doubled or halved analysis, on the GUI thread (``take``); dropped where
-        the song has another analysis by now (separated again)."""
+        the song has another analysis by now (separated again, tapped)."""
         window = self.window
         self.busy = False
         if job.analysis is not before:

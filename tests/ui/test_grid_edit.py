@@ -1,16 +1,21 @@
-"""Playback ▸ Move the beat grid to the playhead (B) on a song of rock drums read at 120 BPM:
-the title, the grid, beat loops and the tags follow; the correction is kept with the stems in
-the stem cache, through a restart and a new version of the estimates."""
+"""Playback ▸ Move the beat grid to the playhead (B) and Tap tempo (T) on a song of rock drums
+read at 120 BPM: the title, the grid, beat loops and the tags follow; the corrections are kept
+with the stems in the stem cache, through a restart and a new version of the estimates."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from stemgui.stems.analysis import BEAT_AT_FIELD
+from stemgui.stems.analysis import BEAT_AT_FIELD, FACTOR_FIELD, TAPPED_FIELD
+from stemgui.stems.tempo import Tempo
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import drums_window, entry_info, next_start, off_grid, rock_song, shown
+
+JITTER = np.array([0.012, -0.012, -0.012, 0.012])
+"""A tapper's hits off the beat, as much early as late at each end: the line through them is
+the beats' own."""
 
 
 @pytest.fixture
@@ -74,10 +79,69 @@ def test_the_grid_moved_to_the_playhead_moves_every_beat_by_as_much(qtbot, win, 
     assert next_start(root, song).tempo == tempo  # analysed again: moved again
 
 
+def _tap(qtbot, win, seconds: float) -> str:
+    """T at ``seconds`` of the song heard (the playhead sent there: the test's output plays
+    nothing); what the status bar says."""
+    win.player.seek(round(seconds * RATE))
+    win.menu_bar.tempo.taps.action.trigger()
+    return win.statusBar().currentMessage()
+
+
+def test_taps_at_any_speed_give_a_song_without_a_tempo_the_taps(qtbot, win, song, monkeypatch):
+    from stemgui.stems import tempo
+
+    monkeypatch.setattr(tempo, "stemset_tempo", lambda stemset: None)  # found none
+    job = _stored(qtbot, win, song)
+    assert job.analysis.tempo is None and win.timeline.beats is None
+    assert "BPM" not in win.song_title.text()
+    taps = win.menu_bar.tempo.taps
+    assert taps.action.isEnabled()
+    assert "play the song, then press T on every beat" in _tap(qtbot, win, 2.0)
+    win.player.set_speed(0.75)
+    win.player.toggle()
+    assert win.player.transport.playing
+    times = 2.0 + 0.5 * np.arange(4) + JITTER  # 120 BPM in the song: 90 heard at 75 %
+    assert _tap(qtbot, win, times[0]).startswith("Tap: 1 tap")
+    assert _tap(qtbot, win, times[1]).startswith("Tap: ")
+    said = _tap(qtbot, win, times[2])
+    assert said.endswith("BPM (3 taps); 4 set the tempo.") and job.analysis.tempo is None
+    assert _tap(qtbot, win, times[3]).startswith("Tap: 120.0 BPM (4 taps).")
+    assert "— 120 → 90 BPM — drums" in win.song_title.text()
+    first, length = win.timeline.beats  # through the taps: 2.0 s, 2.5 s...
+    assert length == pytest.approx(0.5 * RATE, abs=0.001 * RATE)
+    assert off_grid((first, length), 2.0 + 0.5 * np.arange(4)) < 0.001 * RATE
+    assert win.stems.drag_tags("drums")["bpm"] == "120"
+    assert _tap(qtbot, win, 4.0).startswith("Tap: 120.0 BPM (5 taps).")
+    tapped = job.analysis.tempo
+    assert entry_info(win, job)[TAPPED_FIELD] == [tapped.bpm, tapped.first_beat, tapped.beat]
+    assert _tap(qtbot, win, 6.1).startswith("Tap: 1 tap")  # 2.1 s on: a new run
+    assert job.analysis.tempo == tapped
+    root = _root(win)
+    win.controller.shutdown()
+    assert next_start(root, song).tempo == tapped
+    _bumped(monkeypatch)
+    assert next_start(root, song).tempo == tapped  # no estimate again: the taps'
+
+
+def test_taps_replace_the_estimate_and_the_corrections_before(qtbot, win, song):
+    job = _stored(qtbot, win, song)
+    menu = win.menu_bar.tempo
+    win.player.seek(round(3.25 * RATE))
+    menu.beat_action.trigger()
+    win.player.toggle()
+    for time in 1.0 + 0.6 * np.arange(4):  # 100 BPM
+        said = _tap(qtbot, win, time)
+    assert said.startswith("Tap: 100.0 BPM (4 taps).")
+    assert job.analysis.tempo == Tempo(100.0, pytest.approx(0.4), pytest.approx(0.6))
+    assert "— 100 BPM — drums" in win.song_title.text()
+    info = entry_info(win, job)
+    assert info[BEAT_AT_FIELD] is None and info[FACTOR_FIELD] == 1 and info[TAPPED_FIELD]
+
+
 def test_the_actions_have_keys_of_their_own_in_the_list_of_shortcuts(win):
     from stemgui.ui.shortcuts import shortcut_rows
 
     rows = shortcut_rows([win, win.queue])
-    assert ("B", "Move the beat grid to the playhead") in rows
+    assert ("B", "Move the beat grid to the playhead") in rows and ("T", "Tap tempo") in rows
     keys = [keys for keys, _what in rows]
-    assert keys.count("B") == 1
+    assert keys.count("B") == 1 and keys.count("T") == 1
