@@ -1,6 +1,6 @@
-"""Playback ▸ Double tempo, Halve tempo, Move the beat grid to the playhead and Tap tempo: the
-user's corrections of the song on screen's tempo and beat grid (``stemgui.stems.tempo_fix``),
-as DJ software's "×2", "÷2", "beat here" and tap button.
+"""Playback ▸ Double tempo, Halve tempo, Move the beat grid to the playhead, Tap tempo and Reset
+tempo to the estimate: the user's corrections of the song on screen's tempo and beat grid
+(``stemgui.stems.tempo_fix``), as DJ software's "×2", "÷2", "beat here" and tap button.
 
 The corrected ``Analysis`` takes the place of the song's (``Job.analysis``, held by its
 waveforms, which a song added again shares), so that all that reads it follows: the title (the
@@ -38,14 +38,14 @@ logger = logging.getLogger(__name__)
 
 KEYS = {2.0: "Alt+Up", 0.5: "Alt+Down"}
 BEAT_KEY = "B"
-UNDO = "B on another beat moves it there"
+UNDO = "Playback ▸ Reset tempo to the estimate undoes it"
 
 
 class TempoMenu(QObject):
     """The actions, enabled while the song on screen has what each corrects (``update``:
     whenever the window updates its buttons) and no halving is being worked out: Double and
     Halve tempo a tempo that the step keeps within ``tempo_fix.LIMITS``, Move the beat grid a
-    grid, Tap tempo a song separated (with a tempo found or none).
+    grid, Reset corrections, Tap tempo a song separated (with a tempo found or none).
 
     Signals:
         corrected(job, before, analysis, factor): from the thread that worked it out, ``job``'s
@@ -70,6 +70,7 @@ class TempoMenu(QObject):
         }
         self.beat_action = add("&Move the beat grid to the playhead", self.beat_here, BEAT_KEY)
         self.taps = TapTempo(self, add)
+        self.reset_action = add("&Reset tempo to the estimate", self.reset, None)
         self.busy = False  # a correction is being worked out
         self._unkept: weakref.WeakSet[Job] = weakref.WeakSet()  # corrected before stored
         self.corrected.connect(self._take)  # queued: emitted on the correction's thread
@@ -85,6 +86,9 @@ class TempoMenu(QObject):
         for factor, action in self.actions.items():
             action.setEnabled(allowed(tempo, factor))
         self.beat_action.setEnabled(tempo is not None and tempo.beat is not None)
+        self.reset_action.setEnabled(
+            analysis is not None and not self.busy and analysis.found is not None
+        )
         self.taps.action.setEnabled(analysis is not None)
 
     def analysis(self) -> Any:
@@ -127,6 +131,18 @@ class TempoMenu(QObject):
             return  # the action is disabled: no grid to move
         seconds = self.window.player.position_heard() / job.stemset.samplerate
         self.take(job, analysis.moved(seconds), "a beat of the grid on the playhead now")
+
+    def reset(self) -> None:
+        """Undo every correction of the song on screen's tempo: the estimate's again."""
+        job, analysis = self.window.shown_job, self.analysis()
+        if self.busy or analysis is None or analysis.found is None:
+            return  # the action is disabled: nothing corrected
+        estimated = analysis.estimated
+        if estimated.tempo is None:  # no tempo was found: tapping gives it one
+            said = "no tempo was found, as before (Playback ▸ Tap tempo gives it one)."
+        else:
+            said = f"tempo reset to the estimate, {estimated.tempo.bpm:g} BPM."
+        self.take(job, estimated, "", said=f"{job.title}: {said}")
 
     def _take(self, job: Job, before: Any, fixed: Any, factor: float) -> None:
         """``job``'s doubled or halved analysis, on the GUI thread (``take``); dropped where

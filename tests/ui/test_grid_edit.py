@@ -1,6 +1,7 @@
-"""Playback ▸ Move the beat grid to the playhead (B) and Tap tempo (T) on a song of rock drums
-read at 120 BPM: the title, the grid, beat loops and the tags follow; the corrections are kept
-with the stems in the stem cache, through a restart and a new version of the estimates."""
+"""Playback ▸ Move the beat grid to the playhead (B), Tap tempo (T) and Reset tempo to the
+estimate, on a song of rock drums read at 120 BPM: the title, the grid, beat loops and the tags
+follow; the corrections are kept with the stems in the stem cache, through a restart and a new
+version of the estimates."""
 
 from __future__ import annotations
 
@@ -63,14 +64,15 @@ def test_the_grid_moved_to_the_playhead_moves_every_beat_by_as_much(qtbot, win, 
     assert off_grid(win.timeline.beats, [3.25]) < 1e-6  # a beat on the playhead
     assert "— 120 BPM — drums" in win.song_title.text()
     assert (
-        "rock.wav: a beat of the grid on the playhead now, 120 BPM (B on another beat moves it "
-        "there)."
+        "rock.wav: a beat of the grid on the playhead now, 120 BPM (Playback ▸ Reset tempo to the "
+        "estimate undoes it)."
     ) in win.statusBar().currentMessage()
     win.player.seek(round(5.3 * RATE))
     win.menu_bar.loop_beats(2)  # Alt+2: from the beat before the playhead, on the new grid
     assert win.player.transport.loop == (round(5.25 * RATE), round(6.25 * RATE))
     assert win.stems.drag_tags("drums")["bpm"] == "120"
     assert entry_info(win, job)[BEAT_AT_FIELD] == 3.25
+    assert menu.reset_action.isEnabled()
     root = _root(win)
     win.controller.shutdown()
     tempo = job.analysis.tempo
@@ -136,6 +138,47 @@ def test_taps_replace_the_estimate_and_the_corrections_before(qtbot, win, song):
     assert "— 100 BPM — drums" in win.song_title.text()
     info = entry_info(win, job)
     assert info[BEAT_AT_FIELD] is None and info[FACTOR_FIELD] == 1 and info[TAPPED_FIELD]
+
+
+def test_reset_undoes_every_correction(qtbot, win, song, monkeypatch):
+    menu = win.menu_bar.tempo
+    job = _stored(qtbot, win, song)
+    estimate, grid = job.analysis, win.timeline.beats
+    assert not menu.reset_action.isEnabled()  # nothing corrected
+    menu.actions[0.5].trigger()
+    qtbot.waitUntil(lambda: not menu.busy, timeout=TIMEOUT_MS)
+    win.player.seek(round(4.1 * RATE))
+    menu.beat_action.trigger()
+    assert job.analysis.tempo.bpm == 60 and menu.reset_action.isEnabled()
+    menu.reset_action.trigger()
+    assert job.analysis is estimate and win.timeline.beats == grid
+    assert "— 120 BPM — drums" in win.song_title.text()
+    assert "rock.wav: tempo reset to the estimate, 120 BPM." in win.statusBar().currentMessage()
+    assert not menu.reset_action.isEnabled()
+    info = entry_info(win, job)
+    assert (info[FACTOR_FIELD], info[BEAT_AT_FIELD], info[TAPPED_FIELD]) == (1, None, None)
+    root = _root(win)
+    win.controller.shutdown()
+    assert next_start(root, song) == estimate  # as found, nothing applied
+
+
+def test_reset_of_a_tapped_song_without_an_estimate_leaves_it_without(
+    qtbot, win, song, monkeypatch
+):
+    from stemgui.stems import tempo
+
+    monkeypatch.setattr(tempo, "stemset_tempo", lambda stemset: None)
+    job = _stored(qtbot, win, song)
+    win.player.toggle()
+    for time in 1.0 + 0.5 * np.arange(4):
+        _tap(qtbot, win, time)
+    assert job.analysis.tempo.bpm == 120
+    win.menu_bar.tempo.reset_action.trigger()
+    assert job.analysis.tempo is None and win.timeline.beats is None
+    assert "BPM" not in win.song_title.text()
+    assert "no tempo was found, as before (Playback ▸ Tap tempo gives it one)." in (
+        win.statusBar().currentMessage()
+    )
 
 
 def test_the_actions_have_keys_of_their_own_in_the_list_of_shortcuts(win):
