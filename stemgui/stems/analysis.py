@@ -197,7 +197,7 @@ def kept_edit(info: Any) -> TempoEdit:
     return TempoEdit(
         tapped=Tempo(*map(float, tapped)) if grid else None,
         factor=kept_factor(info.get(FACTOR_FIELD)),
-        beat_at=float(beat_at) if _number(beat_at) and beat_at >= 0 else None,
+        beat_at=float(beat_at) if _number(beat_at) else None,
     )
 
 

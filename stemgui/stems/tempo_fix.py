@@ -80,7 +80,8 @@ def placed(tempo: Tempo | None, seconds: float | None) -> Tempo | None:
 
 
 def nearest_beat(tempo: Tempo, seconds: float) -> float:
-    """The time of the beat of ``tempo``'s grid nearest ``seconds``."""
+    """The time of the beat of ``tempo``'s grid nearest ``seconds`` (before the song's start,
+    for a time within half a beat of it: the grid goes on before its first beat)."""
     return tempo.first_beat + round((seconds - tempo.first_beat) / tempo.beat) * tempo.beat
 
 

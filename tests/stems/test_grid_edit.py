@@ -13,7 +13,7 @@ from stemgui.stems.analysis import BEAT_AT_FIELD, TAPPED_FIELD, Analysis, edit_i
 from stemgui.stems.key import Key
 from stemgui.stems.taps import Taps, tapped_tempo
 from stemgui.stems.tempo import Tempo
-from stemgui.stems.tempo_fix import NO_EDIT, TempoEdit, applied, placed
+from stemgui.stems.tempo_fix import NO_EDIT, TempoEdit, applied, nearest_beat, placed
 from tests.stems.test_tempo_fix import _off_grid, _rock, _stems
 
 JITTER = np.array([0.012, -0.012, -0.012, 0.012])
@@ -94,8 +94,17 @@ def test_kept_corrections_round_trip_and_damaged_ones_read_as_none():
     assert kept_edit(edit_info(edit)) == edit
     assert kept_edit(edit_info(NO_EDIT)) == NO_EDIT
     assert kept_edit({}) == NO_EDIT and kept_edit(None) == NO_EDIT
-    for beat_at in (-1.0, "3", True, math.nan, math.inf):
+    for beat_at in ("3", True, math.nan, math.inf):
         assert kept_edit({BEAT_AT_FIELD: beat_at}).beat_at is None
+
+
+def test_a_beat_put_before_the_start_is_kept():
+    """Halving a grid whose first beat is late in its length keeps the beat put nearest it, which
+    for one put early in the song can lie before its start: kept all the same."""
+    halved = Tempo(60.0, 0.9, 1.0)  # a beat put at 0.1 s, then the grid halved onto 0.9 s
+    assert nearest_beat(halved, 0.1) == pytest.approx(-0.1)
+    assert kept_edit(edit_info(TempoEdit(beat_at=-0.1))).beat_at == -0.1
+    assert placed(halved, -0.1) == Tempo(60.0, pytest.approx(0.9), 1.0)
     for tapped in ([120.0, 0.1], [120.0, 0.6, 0.5], [90.0, 0.1, 0.5], [120, 0, 0], "x"):
         assert kept_edit({TAPPED_FIELD: tapped}).tapped is None
 
