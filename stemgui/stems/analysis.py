@@ -27,7 +27,15 @@ from typing import Any
 
 from stemgui.stems.key import Key
 from stemgui.stems.tempo import Tempo
-from stemgui.stems.tempo_fix import NO_EDIT, TempoEdit, kept_factor
+from stemgui.stems.tempo_fix import (
+    NO_EDIT,
+    TempoEdit,
+    applied,
+    corrected,
+    kept_factor,
+    nearest_beat,
+    placed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +74,6 @@ class Analysis:
     def edited(self, edit: TempoEdit, stemset: Any) -> Analysis:
         """The analysis as estimated with ``edit`` applied to its tempo
         (``tempo_fix.applied``: halving looks at ``stemset``'s drums); itself without one."""
-        from stemgui.stems.tempo_fix import applied
-
         estimated = self.estimated
         if edit == NO_EDIT:
             return estimated
@@ -79,8 +85,6 @@ class Analysis:
         ``tempo_fix.corrected``: halving looks at ``stemset``'s drums), its ``tempo_factor``
         multiplied by what was applied, a beat the user put kept on the beat of the new grid
         nearest it; itself for a factor of 1."""
-        from stemgui.stems.tempo_fix import corrected, nearest_beat
-
         if factor == 1 or self.tempo is None:
             return self
         tempo, applied = corrected(self.tempo, factor, stemset)
@@ -93,8 +97,6 @@ class Analysis:
     def moved(self, seconds: float) -> Analysis:
         """This analysis with a beat of its grid at ``seconds`` (``tempo_fix.placed``); itself
         without a grid."""
-        from stemgui.stems.tempo_fix import placed
-
         if self.tempo is None or self.tempo.beat is None:
             return self
         return self._corrected(placed(self.tempo, seconds), replace(self.edit, beat_at=seconds))
@@ -109,9 +111,9 @@ class Analysis:
 
     def to_info(self) -> dict[str, Any]:
         """The fields a stem cache entry keeps of the estimates; none after a failed estimate
-        (the song is analysed again when the entry is read). Not the ``tempo_factor``: of an
-        analysis as estimated alone (a corrected tempo kept as found would be corrected
-        again)."""
+        (the song is analysed again when the entry is read). Not the user's corrections
+        (``edit_info``): of an analysis as estimated alone (a corrected tempo kept as found
+        would be corrected again)."""
         if self.found is not None:
             raise ValueError("a corrected tempo is not kept as found: keep its edit apart")
         if self.failed:
