@@ -9,10 +9,13 @@ version, and its song is analysed again (``from_info`` says None): a song withou
 as having no tempo gets the one found now from its mix. So has an entry whose estimates failed
 (``Analysis.failed``): what a failure left out is not kept as none found.
 
-The user's correction of a tempo read at twice or half the song's (``stemgui.stems.tempo_fix``)
-is kept apart, as ``tempo_factor`` (``FACTOR_FIELD``: 2 doubled, 0.5 halved; no field: none),
-written into the entry by the window and never by the estimates: it is a factor, not a number,
-so that it still holds when the song is analysed again (``scaled`` applies it).
+The user's corrections of the tempo (``stemgui.stems.tempo_fix.TempoEdit``) are kept apart
+(``edit_info``), written into the entry by the window and never by the estimates:
+``tempo_factor`` (``FACTOR_FIELD``: 2 doubled, 0.5 halved; no field: none), ``beat_at``
+(``BEAT_AT_FIELD``: seconds where the user put a beat of the grid) and ``tapped_tempo``
+(``TAPPED_FIELD``: BPM, first beat and beat length of the tempo the user tapped). They are
+corrections, not the tempo they make, so that they still hold when the song is analysed again
+(``edited`` applies them to what the estimates find).
 """
 
 from __future__ import annotations
@@ -24,6 +27,15 @@ from typing import Any
 
 from stemgui.stems.key import Key
 from stemgui.stems.tempo import Tempo
+from stemgui.stems.tempo_fix import (
+    NO_EDIT,
+    TempoEdit,
+    applied,
+    corrected,
+    kept_factor,
+    nearest_beat,
+    placed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,37 +45,77 @@ logger = logging.getLogger(__name__)
 # fitted 8 at a time to all of them, none for beats that drift from it).
 VERSION = 3
 FACTOR_FIELD = "tempo_factor"
+BEAT_AT_FIELD = "beat_at"
+TAPPED_FIELD = "tapped_tempo"
 
 
 @dataclass(frozen=True)
 class Analysis:
     """A song's ``tempo`` and ``key`` (each None when it has none, or when its estimate
-    ``failed``); ``tempo_factor``: the user's correction the ``tempo`` has (``scaled``), 1 for
-    the tempo as estimated."""
+    ``failed``); ``edit``: the user's corrections the ``tempo`` has, and ``found``: the
+    analysis as estimated, before them (None: this is it)."""
 
     tempo: Tempo | None = None
     key: Key | None = None
     failed: bool = False
-    tempo_factor: float = 1.0
+    edit: TempoEdit = NO_EDIT
+    found: Analysis | None = None
+
+    @property
+    def tempo_factor(self) -> float:
+        """The user's doubling (2) or halving (0.5) of the tempo; 1: neither."""
+        return self.edit.factor
+
+    @property
+    def estimated(self) -> Analysis:
+        """This analysis as the estimates found it, without the user's corrections."""
+        return self.found or self
+
+    def edited(self, edit: TempoEdit, stemset: Any) -> Analysis:
+        """The analysis as estimated with ``edit`` applied to its tempo
+        (``tempo_fix.applied``: halving looks at ``stemset``'s drums); itself without one."""
+        estimated = self.estimated
+        if edit == NO_EDIT:
+            return estimated
+        tempo, edit = applied(estimated.tempo, edit, stemset)
+        return replace(estimated, tempo=tempo, edit=edit, found=estimated)
 
     def scaled(self, factor: float, stemset: Any) -> Analysis:
         """This analysis with its tempo doubled or halved towards ``factor`` (a power of two;
         ``tempo_fix.corrected``: halving looks at ``stemset``'s drums), its ``tempo_factor``
-        multiplied by what was applied; itself for a factor of 1."""
-        from stemgui.stems.tempo_fix import corrected
-
+        multiplied by what was applied, a beat the user put kept on the beat of the new grid
+        nearest it; itself for a factor of 1."""
         if factor == 1 or self.tempo is None:
             return self
         tempo, applied = corrected(self.tempo, factor, stemset)
-        return replace(self, tempo=tempo, tempo_factor=self.tempo_factor * applied)
+        beat_at = self.edit.beat_at
+        if beat_at is not None and tempo.beat is not None:
+            beat_at = nearest_beat(tempo, beat_at)
+        edit = replace(self.edit, factor=self.edit.factor * applied, beat_at=beat_at)
+        return self._corrected(tempo, edit)
+
+    def moved(self, seconds: float) -> Analysis:
+        """This analysis with a beat of its grid at ``seconds`` (``tempo_fix.placed``); itself
+        without a grid."""
+        if self.tempo is None or self.tempo.beat is None:
+            return self
+        return self._corrected(placed(self.tempo, seconds), replace(self.edit, beat_at=seconds))
+
+    def tapped(self, tempo: Tempo) -> Analysis:
+        """This analysis with the user's tapped ``tempo`` instead of the estimate (and of the
+        corrections made before)."""
+        return self._corrected(tempo, TempoEdit(tapped=tempo))
+
+    def _corrected(self, tempo: Tempo | None, edit: TempoEdit) -> Analysis:
+        return replace(self, tempo=tempo, edit=edit, found=self.estimated)
 
     def to_info(self) -> dict[str, Any]:
         """The fields a stem cache entry keeps of the estimates; none after a failed estimate
-        (the song is analysed again when the entry is read). Not the ``tempo_factor``: of an
-        analysis as estimated alone (a corrected tempo kept as found would be corrected
-        again)."""
-        if self.tempo_factor != 1:
-            raise ValueError("a corrected tempo is not kept as found: keep its factor apart")
+        (the song is analysed again when the entry is read). Not the user's corrections
+        (``edit_info``): of an analysis as estimated alone (a corrected tempo kept as found
+        would be corrected again)."""
+        if self.found is not None:
+            raise ValueError("a corrected tempo is not kept as found: keep its edit apart")
         if self.failed:
             return {}
         tempo, key = self.tempo, self.key
@@ -115,9 +167,48 @@ class Analysis:
         said = "no tempo" if tempo is None else f"tempo {tempo.bpm:.1f} BPM"
         if tempo is not None and tempo.beat is not None:
             said += f", first beat at {tempo.first_beat:.3f} s"
-        if self.tempo_factor != 1:
-            said += f" (corrected by the user: ×{self.tempo_factor:g})"
+        if self.found is not None:
+            said += f" (corrected by the user: {_described(self.edit)})"
         return said + (", no key" if key is None else f", key {key.name} ({key.camelot})")
+
+
+def edit_info(edit: TempoEdit) -> dict[str, Any]:
+    """The fields a stem cache entry keeps of the user's corrections ``edit`` (each of them:
+    writing them all replaces those kept before; None: no such correction)."""
+    tapped = edit.tapped
+    return {
+        FACTOR_FIELD: edit.factor,
+        BEAT_AT_FIELD: edit.beat_at,
+        TAPPED_FIELD: None if tapped is None else [tapped.bpm, tapped.first_beat, tapped.beat],
+    }
+
+
+def kept_edit(info: Any) -> TempoEdit:
+    """The user's corrections a stem cache entry kept (``edit_info``); a damaged field reads
+    as no such correction."""
+    if not isinstance(info, dict):
+        return NO_EDIT
+    beat_at, tapped = info.get(BEAT_AT_FIELD), info.get(TAPPED_FIELD)
+    grid = (
+        isinstance(tapped, list)
+        and len(tapped) == 3
+        and all(map(_number, tapped))
+        and 0 <= tapped[1] < tapped[2]
+        and abs(60.0 / tapped[2] - tapped[0]) < 0.051  # as ``from_info`` reads a grid
+    )
+    return TempoEdit(
+        tapped=Tempo(*map(float, tapped)) if grid else None,
+        factor=kept_factor(info.get(FACTOR_FIELD)),
+        beat_at=float(beat_at) if _number(beat_at) else None,
+    )
+
+
+def _described(edit: TempoEdit) -> str:
+    """For the log: "tapped, ×2, a beat at 12.345 s"."""
+    said = ["tapped"] if edit.tapped is not None else []
+    said += [f"×{edit.factor:g}"] if edit.factor != 1 else []
+    said += [f"a beat at {edit.beat_at:.3f} s"] if edit.beat_at is not None else []
+    return ", ".join(said) or "undone"
 
 
 def _number(value: Any) -> bool:

@@ -14,13 +14,19 @@ a half-time feel at 140, and a song at 200 reads 100. The user says which it is:
 A tempo without a grid has its BPM alone changed. The BPM is scaled exactly (120.3 halved reads
 60.15, and doubled again 120.3), and kept within ``LIMITS``: a step that would leave them is
 not taken (``allowed``).
+
+The user fixes a grid's other faults too, and every correction of a song is one ``TempoEdit``,
+kept with its stems (``analysis.edit_info``) and applied to whatever tempo the estimates find
+(``applied``): a grid locked to the off-beats (every beat half a beat late) has a beat put where
+the user hears one (``placed``, at ``TempoEdit.beat_at``); a tempo the estimates got wrong, or
+found none of, is replaced by the one the user taps (``TempoEdit.tapped``, ``stemgui.stems.taps``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,6 +45,44 @@ NEAR = 0.02
 lie within 5 ms of the hits)."""
 MAX_STEPS = 4
 """A kept factor is a power of two from 1/16 to 16; any other is damaged and read as 1."""
+
+
+@dataclass(frozen=True)
+class TempoEdit:
+    """The user's corrections of a song's tempo, applied in this order (``applied``): the
+    ``tapped`` tempo replaces the estimate (None: the estimate stays); it is doubled or halved
+    towards ``factor`` (a power of two; 1: neither); its grid is moved so that a beat falls at
+    ``beat_at`` seconds (None: where the estimate put them), its BPM unchanged."""
+
+    tapped: Tempo | None = None
+    factor: float = 1.0
+    beat_at: float | None = None
+
+
+NO_EDIT = TempoEdit()
+
+
+def applied(
+    estimate: Tempo | None, edit: TempoEdit, stemset: object
+) -> tuple[Tempo | None, TempoEdit]:
+    """(``estimate`` with ``edit`` applied; the edit as applied: its factor as far as
+    ``corrected`` went). Halving looks at ``stemset``'s drums (``kick_onsets``)."""
+    tempo, factor = corrected(edit.tapped or estimate, edit.factor, stemset)
+    return placed(tempo, edit.beat_at), replace(edit, factor=factor)
+
+
+def placed(tempo: Tempo | None, seconds: float | None) -> Tempo | None:
+    """``tempo`` with its grid moved by less than a beat so that a beat falls at ``seconds``
+    (its BPM and beat length unchanged); as it is without a grid or ``seconds``."""
+    if tempo is None or tempo.beat is None or seconds is None:
+        return tempo
+    return Tempo(tempo.bpm, seconds % tempo.beat, tempo.beat)
+
+
+def nearest_beat(tempo: Tempo, seconds: float) -> float:
+    """The time of the beat of ``tempo``'s grid nearest ``seconds`` (before the song's start,
+    for a time within half a beat of it: the grid goes on before its first beat)."""
+    return tempo.first_beat + round((seconds - tempo.first_beat) / tempo.beat) * tempo.beat
 
 
 def allowed(tempo: Tempo | None, factor: float) -> bool:

@@ -1,6 +1,6 @@
 """The window's File, Playback, View and Help menus, and the commands only they give: the
 theme, snapping loops to beats, keeping and clearing the stem cache and its size (its dialog:
-``stem_cache_size``), zoom, the help pages. Doubling and halving the song's tempo are
+``stem_cache_size``), zoom, the help pages. The corrections of the song's tempo and beat grid are
 ``tempo_menu``'s.
 
 The Model, Device and Quality menus, between Playback and View, are ``separation_menus``'.

@@ -263,6 +263,12 @@ class Player(PaceCommands, QObject):
         self.set_loop(start, end)
         return True
 
+    def position_heard(self) -> int:
+        """The song frame heard now, polled afresh (not at the last poll, up to ``POLL_MS``
+        before): where a beat tapped or put on the playhead is."""
+        self.poll()
+        return self.timeline.position
+
     def clear_loop(self) -> None:
         """Forget the loop region: L then loops what is on screen again."""
         if self.transport is not None:

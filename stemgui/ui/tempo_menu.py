@@ -1,19 +1,21 @@
-"""Playback ▸ Double tempo and Halve tempo: the user's correction of the song on screen's tempo,
-read at twice or half its own (``stemgui.stems.tempo_fix``), as DJ software's "×2" and "÷2".
+"""Playback ▸ Double tempo, Halve tempo, Move the beat grid to the playhead, Tap tempo and Reset
+tempo to the estimate: the user's corrections of the song on screen's tempo and beat grid
+(``stemgui.stems.tempo_fix``), as DJ software's "×2", "÷2", "beat here" and tap button.
 
 The corrected ``Analysis`` takes the place of the song's (``Job.analysis``, held by its
 waveforms, which a song added again shares), so that all that reads it follows: the title (the
 tempo as heard at any speed too), the beat grid behind the waveforms (which loops snap to,
 Alt+1…8 loop and the metronome clicks on), and the tempo exports and dragged stems are tagged
-with. The factor, not the number, is kept in the song's stem cache entry
-(``analysis.FACTOR_FIELD``): it holds at the next start, and when newer estimates analyse the
-song again (``worker_cache.cached_analysis``). A song whose stems are not stored yet has it
-written once they are (``QueueController.job_stored``).
+with. The corrections (``TempoEdit``), not the tempo they make, are kept in the song's stem
+cache entry (``analysis.edit_info``): they hold at the next start, and when newer estimates
+analyse the song again (``worker_cache.cached_analysis``). A song whose stems are not stored
+yet has them written once they are (``QueueController.job_stored``). Tapping is
+``tap_tempo``'s.
 
 Halving reads the song's drums, 1.1-1.4 times as long as estimating its tempo (measured on a
 5-minute song; the README gives the estimate's times), so the correction is worked out on a
-thread of its own and handed back to the GUI thread (``corrected``); the actions wait for it,
-disabled.
+thread of its own and handed back to the GUI thread (``corrected``); the actions but Tap tempo
+wait for it, disabled (a tempo tapped meanwhile wins: the halving is dropped).
 """
 
 from __future__ import annotations
@@ -35,12 +37,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 KEYS = {2.0: "Alt+Up", 0.5: "Alt+Down"}
+BEAT_KEY = "B"
+UNDO = "Playback ▸ Reset tempo to the estimate undoes it"
 
 
 class TempoMenu(QObject):
-    """The two actions, enabled while the song on screen has a tempo that the step keeps
-    within ``tempo_fix.LIMITS`` and no correction is being worked out (``update``: whenever
-    the window updates its buttons).
+    """The actions, enabled while the song on screen has what each corrects (``update``:
+    whenever the window updates its buttons) and no halving is being worked out: Double and
+    Halve tempo a tempo that the step keeps within ``tempo_fix.LIMITS``, Move the beat grid a
+    grid, Reset corrections, Tap tempo a song separated (with a tempo found or none).
 
     Signals:
         corrected(job, before, analysis, factor): from the thread that worked it out, ``job``'s
@@ -54,13 +59,18 @@ class TempoMenu(QObject):
 
     corrected = Signal(object, object, object, float)
 
-    def __init__(self, window: MainWindow, add: Callable[[str, Any, str], QAction]) -> None:
+    def __init__(self, window: MainWindow, add: Callable[[str, Any, str | None], QAction]) -> None:
+        from stemgui.ui.tap_tempo import TapTempo
+
         super().__init__(window)
         self.window = window
         self.actions = {
             2.0: add("&Double tempo", lambda: self.scale(2.0), KEYS[2.0]),
             0.5: add("&Halve tempo", lambda: self.scale(0.5), KEYS[0.5]),
         }
+        self.beat_action = add("&Move the beat grid to the playhead", self.beat_here, BEAT_KEY)
+        self.taps = TapTempo(self, add)
+        self.reset_action = add("&Reset tempo to the estimate", self.reset, None)
         self.busy = False  # a correction is being worked out
         self._unkept: weakref.WeakSet[Job] = weakref.WeakSet()  # corrected before stored
         self.corrected.connect(self._take)  # queued: emitted on the correction's thread
@@ -68,13 +78,23 @@ class TempoMenu(QObject):
         self.update()
 
     def update(self) -> None:
-        """Enable each action where the song on screen has a tempo it keeps in range."""
+        """Enable each action where the song on screen has what it corrects."""
         from stemgui.stems.tempo_fix import allowed
 
-        analysis = self._analysis()
+        analysis = self.analysis()
         tempo = analysis.tempo if analysis is not None and not self.busy else None
         for factor, action in self.actions.items():
             action.setEnabled(allowed(tempo, factor))
+        self.beat_action.setEnabled(tempo is not None and tempo.beat is not None)
+        self.reset_action.setEnabled(
+            analysis is not None and not self.busy and analysis.found is not None
+        )
+        self.taps.action.setEnabled(analysis is not None)
+
+    def analysis(self) -> Any:
+        """The analysis of the song on screen, once it is separated; else None."""
+        job = self.window.shown_job
+        return job.analysis if job is not None and job.stemset is not None else None
 
     def scale(self, factor: float) -> None:
         """Double (``factor`` 2) or halve (0.5) the tempo of the song on screen, its grid with
@@ -82,7 +102,7 @@ class TempoMenu(QObject):
         from stemgui.stems.tempo_fix import allowed
 
         job = self.window.shown_job
-        analysis = self._analysis()
+        analysis = self.analysis()
         if self.busy or analysis is None or not allowed(analysis.tempo, factor):
             return  # the action is disabled: nothing to correct
         self.busy = True
@@ -102,10 +122,31 @@ class TempoMenu(QObject):
 
         threading.Thread(target=work, name="stemgui-tempo", daemon=True).start()
 
+    def beat_here(self) -> None:
+        """Move the grid of the song on screen so that a beat falls on the playhead heard, its
+        BPM unchanged: a grid fitted to the off-beats (every beat half a beat late) put on the
+        beats."""
+        job, analysis = self.window.shown_job, self.analysis()
+        if self.busy or analysis is None or analysis.tempo is None or analysis.tempo.beat is None:
+            return  # the action is disabled: no grid to move
+        seconds = self.window.player.position_heard() / job.stemset.samplerate
+        self.take(job, analysis.moved(seconds), "a beat of the grid on the playhead now")
+
+    def reset(self) -> None:
+        """Undo every correction of the song on screen's tempo: the estimate's again."""
+        job, analysis = self.window.shown_job, self.analysis()
+        if self.busy or analysis is None or analysis.found is None:
+            return  # the action is disabled: nothing corrected
+        estimated = analysis.estimated
+        if estimated.tempo is None:  # no tempo was found: tapping gives it one
+            said = "no tempo was found, as before (Playback ▸ Tap tempo gives it one)."
+        else:
+            said = f"tempo reset to the estimate, {estimated.tempo.bpm:g} BPM."
+        self.take(job, estimated, "", said=f"{job.title}: {said}")
+
     def _take(self, job: Job, before: Any, fixed: Any, factor: float) -> None:
-        """``job``'s corrected analysis, on the GUI thread: shown where the song is on screen,
-        kept with its stems, and said; dropped where the song has another analysis by now
-        (separated again)."""
+        """``job``'s doubled or halved analysis, on the GUI thread (``take``); dropped where
+        the song has another analysis by now (separated again, tapped)."""
         window = self.window
         self.busy = False
         if job.analysis is not before:
@@ -120,6 +161,15 @@ class TempoMenu(QObject):
                 10_000,
             )
             return
+        undo = self.actions[1 / factor].text().replace("&", "")
+        done = "doubled" if factor > 1 else "halved"
+        self.take(job, fixed, f"tempo {done}", undo=f"Playback ▸ {undo} undoes it")
+
+    def take(self, job: Job, fixed: Any, what: str, undo: str = UNDO, said: str = "") -> None:
+        """``job``'s corrected analysis ``fixed``: shown where the song is on screen, kept with
+        its stems, and said: "{title}: {what}, 120 BPM ({undo})." (or ``said``), then why it
+        is not kept where it is not."""
+        window = self.window
         job.waveforms.analysis = fixed
         logger.info("%s: %s", job.path, fixed.describe())
         if job is window.shown_job:
@@ -127,16 +177,8 @@ class TempoMenu(QObject):
             if window.failed_job is None:  # else the failed song's name is the title
                 window.screen.show_title(job)
         self.update()
-        undo = self.actions[1 / factor].text().replace("&", "")
-        said = (
-            f"{job.title}: tempo {'doubled' if factor > 1 else 'halved'}, "
-            f"{fixed.tempo.bpm:g} BPM (Playback ▸ {undo} undoes it)."
-        )
+        said = said or f"{job.title}: {what}, {fixed.tempo.bpm:g} BPM ({undo})."
         window.statusBar().showMessage(said + self._keep(job), 10_000)
-
-    def _analysis(self) -> Any:
-        job = self.window.shown_job
-        return job.analysis if job is not None and job.stemset is not None else None
 
     def _keep(self, job: Job) -> str:
         """Keep ``job``'s correction in its stem cache entry (or once it has one); "" or a
@@ -155,12 +197,12 @@ class TempoMenu(QObject):
         return ""
 
     def _write(self, job: Job, entry: str) -> str:
-        from stemgui.stems.analysis import FACTOR_FIELD
+        from stemgui.stems.analysis import edit_info
         from stemgui.ui.stem_cache_size import stem_cache_of
 
         cache = stem_cache_of(self.window)
         try:
-            kept = cache.update_info(entry, {FACTOR_FIELD: job.analysis.tempo_factor})
+            kept = cache.update_info(entry, edit_info(job.analysis.edit))
         except OSError as error:
             logger.warning("%s: the corrected tempo could not be kept: %s", job.path, error)
             return (
@@ -185,5 +227,6 @@ class TempoMenu(QObject):
             self._unkept.discard(row)
         problem = self._write(job, entry_of(job) or "")
         if problem:
-            said = f"{job.title}: tempo corrected to {job.analysis.tempo.bpm:g} BPM."
+            tempo = job.analysis.tempo
+            said = f"{job.title}: tempo corrected" + (f" to {tempo.bpm:g} BPM." if tempo else ".")
             self.window.statusBar().showMessage(said + problem, 10_000)

@@ -10,7 +10,7 @@ without the model.
 
 The tempo and key found in the stems are kept with them; ``cached_analysis`` reads them back (for
 the worker and for a song answered at start-up, ``restore.answer_kept``), with the user's
-correction of the tempo (``stemgui.ui.tempo_menu``) applied.
+corrections of the tempo (``stemgui.ui.tempo_menu``) applied.
 """
 
 from __future__ import annotations
@@ -175,9 +175,8 @@ def two_stems_of(
 def cached_analysis(hit: Any, stemset: Any, path: Path) -> Analysis:
     """The tempo and key kept with a stem cache entry, or, for an entry stored before they
     were (or by older estimates), ``analyse`` of its full ``stemset``; either way with the
-    user's correction of its tempo kept there (``analysis.FACTOR_FIELD``) applied."""
-    from stemgui.stems.analysis import FACTOR_FIELD, Analysis, analyse
-    from stemgui.stems.tempo_fix import kept_factor
+    user's corrections of its tempo kept there (``analysis.kept_edit``) applied."""
+    from stemgui.stems.analysis import Analysis, analyse, kept_edit
 
     analysis = Analysis.from_info(hit.info) or analyse(stemset, path)
-    return analysis.scaled(kept_factor(hit.info.get(FACTOR_FIELD)), stemset)
+    return analysis.edited(kept_edit(hit.info), stemset)

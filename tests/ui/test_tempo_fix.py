@@ -4,81 +4,39 @@ with the stems in the stem cache, through a restart and a new version of the est
 
 from __future__ import annotations
 
-import json
 import threading
-from typing import ClassVar
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from stemgui.stemcache import StemCache
 from stemgui.stems.analysis import FACTOR_FIELD
 from stemgui.ui import settings as S
-from stemgui.ui.queue import JobState
-from stemgui.ui.separation_options import SeparationOptions
-from stemgui.ui.worker import SeparationWorker
 from tests.audio.test_tempo_key_tags import tags_of
-from tests.stems.drumkit import RATE, drum_track
+from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
-
-START = 0.5  # seconds of silence: the grid's first beat (0) is no kick, its second is
-KICKS = START + np.arange(20.0)  # a kick every second, a snare half a second after each
-
-
-class DrumsSeparator:
-    """Gives the song as its drums, and a faint other pulse as "other"."""
-
-    sources: ClassVar[list[str]] = ["drums", "other"]
-    samplerate = RATE
-
-    class model:
-        audio_channels = 2
-
-    def separate(self, buffer, on_progress=None, cancel=None, out=None):
-        out[0] = buffer
-        frames = buffer.shape[1]
-        out[1] = 0.01 * drum_track(100, frames / RATE + 1, "four", seed=5)[:, :frames]
-        return out
-
-
-def _identity(options, cancel=None):
-    return "drums-model"
+from tests.ui.drums_window import (
+    KICKS,
+    START,
+    drums_window,
+    entry_info,
+    next_start,
+    off_grid,
+    rock_song,
+    shown,
+)
 
 
 @pytest.fixture
 def song(tmp_path):
-    path = tmp_path / "rock.wav"
-    track = drum_track(120, 20.0, "rock", seed=4)
-    track = np.concatenate([np.zeros((2, round(START * RATE)), np.float32), track], axis=1)
-    sf.write(path, track.T, RATE, subtype="FLOAT")
-    return path
+    return rock_song(tmp_path)
 
 
 @pytest.fixture
 def win(qtbot, settings_store, monkeypatch):
-    from stemgui.ui import worker
-    from stemgui.ui.window import MainWindow
-    from tests.fakes import FakeOutput
-
-    monkeypatch.setattr(worker, "default_model_identity", _identity)  # its stems are kept
-    window = MainWindow(
-        S.Settings(settings_store),
-        separator_factory=lambda options: (DrumsSeparator(), "drums"),
-        output_factory=FakeOutput,
-        probe=False,
-    )
-    qtbot.addWidget(window)
+    window = drums_window(qtbot, settings_store, monkeypatch)
     yield window
     window.controller.shutdown()
-
-
-def _shown(qtbot, win, song):
-    (job,) = win.add_paths([song])
-    qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
-    win.select(job)
-    qtbot.waitUntil(lambda: win.shown_job is job, timeout=TIMEOUT_MS)
-    return job
 
 
 def _correct(qtbot, win, factor: float) -> None:
@@ -89,25 +47,12 @@ def _correct(qtbot, win, factor: float) -> None:
     qtbot.waitUntil(lambda: not tempo.busy, timeout=TIMEOUT_MS)
 
 
-def _off_grid(beats, times) -> float:
-    """Frames from the farthest of ``times`` (seconds) to the beat of ``beats`` nearest it."""
-    first, length = beats
-    frames = np.asarray(times) * RATE
-    return float(np.max(np.abs(first + np.round((frames - first) / length) * length - frames)))
-
-
-def _entry_info(win, job) -> dict:
-    from stemgui.ui.stem_cache_size import stem_cache_of
-
-    return json.loads((stem_cache_of(win).root / job.stem_entry / "entry.json").read_text())
-
-
 def test_halving_and_doubling_the_tempo_of_the_song_on_screen(qtbot, win, song, tmp_path):
     from stemgui.export.exporter import ExportRequest
 
     halve, double = win.menu_bar.tempo.actions[0.5], win.menu_bar.tempo.actions[2.0]
     assert not halve.isEnabled() and not double.isEnabled()  # no song: no tempo
-    job = _shown(qtbot, win, song)
+    job = shown(qtbot, win, song)
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
     assert "— 120 BPM — drums" in win.song_title.text()
     assert halve.isEnabled() and double.isEnabled()
@@ -118,8 +63,8 @@ def test_halving_and_doubling_the_tempo_of_the_song_on_screen(qtbot, win, song, 
     )
     _first, length = win.timeline.beats  # drawn, snapped to, clicked on: every kick
     assert length == pytest.approx(RATE, rel=1e-3)
-    assert _off_grid(win.timeline.beats, KICKS) < 0.005 * RATE
-    assert _off_grid(win.timeline.beats, KICKS + 0.5) > 0.49 * RATE  # not the snare
+    assert off_grid(win.timeline.beats, KICKS) < 0.005 * RATE
+    assert off_grid(win.timeline.beats, KICKS + 0.5) > 0.49 * RATE  # not the snare
     win.player.seek(round(3.2 * RATE))
     assert win.menu_bar.loop_beats(1) is None and win.player.transport.loop == (
         pytest.approx(KICKS[2] * RATE, abs=0.005 * RATE),
@@ -128,8 +73,8 @@ def test_halving_and_doubling_the_tempo_of_the_song_on_screen(qtbot, win, song, 
     win.player.set_speed(0.75)
     assert "— 60 → 45 BPM — drums" in win.song_title.text()
     win.player.set_speed(1.0)
-    assert _entry_info(win, job)[FACTOR_FIELD] == 0.5
-    assert _entry_info(win, job)["bpm"] == 120  # the estimate, as found
+    assert entry_info(win, job)[FACTOR_FIELD] == 0.5
+    assert entry_info(win, job)["bpm"] == 120  # the estimate, as found
     assert win.stems.drag_tags("drums")["bpm"] == "60"
     win.export_job(job, ExportRequest(folder=tmp_path / "out", stems=["drums"]))
     qtbot.waitUntil(lambda: not win.exporter.tasks, timeout=TIMEOUT_MS)
@@ -141,9 +86,9 @@ def test_halving_and_doubling_the_tempo_of_the_song_on_screen(qtbot, win, song, 
     assert "— 240 BPM — drums" in win.song_title.text()
     _first, length = win.timeline.beats
     assert length == pytest.approx(RATE / 4, rel=1e-3)
-    assert _off_grid(win.timeline.beats, np.arange(START, 20, 0.25)) < 0.005 * RATE  # midpoints
+    assert off_grid(win.timeline.beats, np.arange(START, 20, 0.25)) < 0.005 * RATE  # midpoints
     assert not double.isEnabled() and halve.isEnabled()  # 480 BPM is past 300
-    assert _entry_info(win, job)[FACTOR_FIELD] == 2
+    assert entry_info(win, job)[FACTOR_FIELD] == 2
     assert win.stems.drag_tags("drums")["bpm"] == "240"
 
 
@@ -160,29 +105,20 @@ def test_a_correction_holds_through_a_restart_and_new_estimates(qtbot, win, song
     from stemgui.stems import analysis
     from stemgui.ui.stem_cache_size import stem_cache_of
 
-    job = _shown(qtbot, win, song)
+    job = shown(qtbot, win, song)
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
     _correct(qtbot, win, 0.5)
     root = stem_cache_of(win).root
     win.controller.shutdown()
 
-    def run() -> object:  # the next start: a worker and a stem cache of its own
-        worker = SeparationWorker(
-            lambda options: pytest.fail("separated again"),
-            stem_cache=StemCache(root),
-            model_identity=_identity,
-        )
-        done = []
-        worker.finished.connect(lambda job, stemset, waveforms: done.append(waveforms))
-        worker.failed.connect(lambda job, message, helps: pytest.fail(message))
-        worker.run(1, str(song), SeparationOptions(), threading.Event())
-        return done[0].analysis
+    def run() -> object:
+        return next_start(root, song)
 
     again = run()
     assert again.tempo.bpm == 60 and again.tempo_factor == 0.5
     assert again.tempo.beat == pytest.approx(1.0, rel=1e-3)
     grid = (again.tempo.first_beat * RATE, again.tempo.beat * RATE)
-    assert _off_grid(grid, KICKS) < 0.005 * RATE
+    assert off_grid(grid, KICKS) < 0.005 * RATE
     estimated = []
     monkeypatch.setattr(analysis, "VERSION", analysis.VERSION + 1)  # found by older estimates
     analyse = analysis.analyse
@@ -202,13 +138,13 @@ def test_a_song_corrected_before_its_stems_are_stored_has_it_written_with_them(
         return put(cache, *args, **kwargs)
 
     monkeypatch.setattr(StemCache, "put", slow_put)
-    job = _shown(qtbot, win, song)
+    job = shown(qtbot, win, song)
     assert not job.stem_entry
     _correct(qtbot, win, 2.0)
     assert "— 240 BPM — drums" in win.song_title.text()
     stored.set()
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
-    assert _entry_info(win, job)[FACTOR_FIELD] == 2
+    assert entry_info(win, job)[FACTOR_FIELD] == 2
 
 
 def test_without_keeping_stems_the_correction_holds_for_the_session(
@@ -216,7 +152,7 @@ def test_without_keeping_stems_the_correction_holds_for_the_session(
 ):
     win.menu_bar.keep_stems_action.trigger()  # off
     assert not S.Settings(settings_store).get(S.KEEP_STEMS)
-    job = _shown(qtbot, win, song)
+    job = shown(qtbot, win, song)
     _correct(qtbot, win, 0.5)
     assert "— 60 BPM — drums" in win.song_title.text()
     assert "It holds for this session only: File ▸ Keep separated stems between sessions" in (
@@ -228,7 +164,7 @@ def test_without_keeping_stems_the_correction_holds_for_the_session(
 def test_a_correction_that_fails_leaves_the_tempo_as_it_was(qtbot, win, song, monkeypatch):
     from stemgui.stems.analysis import Analysis
 
-    job = _shown(qtbot, win, song)
+    job = shown(qtbot, win, song)
     monkeypatch.setattr(Analysis, "scaled", lambda self, factor, stemset: 1 / 0)
     _correct(qtbot, win, 0.5)
     assert "— 120 BPM — drums" in win.song_title.text()

@@ -1,0 +1,64 @@
+"""Tap tempo: the beats a user taps along to a song, read as a tempo and a beat grid.
+
+Each tap is the time of the song heard when the key went down (the player's position, not the
+wall clock: taps along to a song played at 75 % read its own tempo). The taps of one run are
+numbered one beat apart; the grid is the straight line through them by least squares (beat
+length its slope, a beat where it crosses the first tap's number), as Rekordbox and Traktor
+read taps. A run starts over where the taps stop (``GAP``: the slowest tempo of
+``tempo_fix.LIMITS``), go back (a seek) or break step (``SPREAD``); a run of ``STEADY_TAPS`` or
+more is the song's tempo.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stemgui.stems.tempo import Tempo, round_bpm
+
+GAP = 2.0
+"""Seconds of the song: a tap this long after the last starts a new run (30 BPM)."""
+SPREAD = 0.25
+"""A tap this share of the run's beat early or late on the beat after the last starts a new
+run from the last (a tapper's hits spread 10-40 ms: 2-8 % of a beat at 120 BPM)."""
+STEADY_TAPS = 4
+"""Taps in a run before it sets the song's tempo (3 give two beats' lengths only)."""
+
+
+class Taps:
+    """The taps of the run going on; ``tap`` adds one, ``reading`` reads them."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []  # seconds of the song, one beat apart
+
+    def tap(self, seconds: float) -> None:
+        """A tap at ``seconds`` of the song: the next of the run, or the first of a new one
+        (``GAP``, back, ``SPREAD``: the tap before it is the new run's first)."""
+        times = self.times
+        if times and not 0 < seconds - times[-1] <= GAP:
+            times.clear()
+        elif len(times) >= 2:
+            beat = (times[-1] - times[0]) / (len(times) - 1)
+            if abs(seconds - times[-1] - beat) > SPREAD * beat:
+                del times[:-1]
+        times.append(float(seconds))
+
+    @property
+    def steady(self) -> bool:
+        """Whether the run has ``STEADY_TAPS`` taps or more."""
+        return len(self.times) >= STEADY_TAPS
+
+    def reading(self) -> Tempo | None:
+        """The tempo and grid of the run's taps (``tapped_tempo``); None before two."""
+        return tapped_tempo(self.times) if len(self.times) >= 2 else None
+
+    def clear(self) -> None:
+        self.times.clear()
+
+
+def tapped_tempo(times: list[float]) -> Tempo:
+    """The tempo whose grid is the line through ``times`` (seconds, two or more, one beat
+    apart) by least squares: its beat the line's slope, its first beat where the line falls
+    within the song's first beat, its BPM rounded to 0.1 (as the estimate's)."""
+    numbers = np.arange(len(times), dtype=np.float64)
+    beat, first = np.polyfit(numbers, np.asarray(times, dtype=np.float64), 1)
+    return Tempo(round_bpm(60.0 / beat), float(first % beat), float(beat))

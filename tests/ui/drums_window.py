@@ -1,0 +1,110 @@
+"""What the tests of the tempo corrections share: a song of rock drums read at 120 BPM (kick on
+1 and 3), a window that separates it into its drums, the steps that show it, and a next start
+that reads its stems and analysis back from the stem cache."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui.stemcache import StemCache
+from stemgui.ui import settings as S
+from stemgui.ui.queue import Job, JobState
+from stemgui.ui.separation_options import SeparationOptions
+from stemgui.ui.worker import SeparationWorker
+from tests.stems.drumkit import RATE, drum_track
+from tests.ui.conftest import TIMEOUT_MS
+
+START = 0.5  # seconds of silence: the grid's first beat (0) is no kick, its second is
+KICKS = START + np.arange(20.0)  # a kick every second, a snare half a second after each
+
+
+class DrumsSeparator:
+    """Gives the song as its drums, and a faint other pulse as "other"."""
+
+    sources: ClassVar[list[str]] = ["drums", "other"]
+    samplerate = RATE
+
+    class model:
+        audio_channels = 2
+
+    def separate(self, buffer, on_progress=None, cancel=None, out=None):
+        out[0] = buffer
+        frames = buffer.shape[1]
+        out[1] = 0.01 * drum_track(100, frames / RATE + 1, "four", seed=5)[:, :frames]
+        return out
+
+
+def identity(options, cancel=None) -> str:
+    return "drums-model"
+
+
+def rock_song(folder: Path) -> Path:
+    """A file of rock drums at 120 BPM after ``START`` seconds of silence, in ``folder``."""
+    path = folder / "rock.wav"
+    track = drum_track(120, 20.0, "rock", seed=4)
+    track = np.concatenate([np.zeros((2, round(START * RATE)), np.float32), track], axis=1)
+    sf.write(path, track.T, RATE, subtype="FLOAT")
+    return path
+
+
+def drums_window(qtbot, settings_store, monkeypatch) -> Any:
+    """A window that separates songs into their drums (``DrumsSeparator``) and keeps them."""
+    from stemgui.ui import worker
+    from stemgui.ui.window import MainWindow
+    from tests.fakes import FakeOutput
+
+    monkeypatch.setattr(worker, "default_model_identity", identity)  # its stems are kept
+    window = MainWindow(
+        S.Settings(settings_store),
+        separator_factory=lambda options: (DrumsSeparator(), "drums"),
+        output_factory=FakeOutput,
+        probe=False,
+    )
+    qtbot.addWidget(window)
+    return window
+
+
+def shown(qtbot, win, song: Path) -> Job:
+    """``song`` added, separated and on screen."""
+    (job,) = win.add_paths([song])
+    qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
+    win.select(job)
+    qtbot.waitUntil(lambda: win.shown_job is job, timeout=TIMEOUT_MS)
+    return job
+
+
+def off_grid(beats, times) -> float:
+    """Frames from the farthest of ``times`` (seconds) to the beat of ``beats`` (first beat,
+    beat length in frames) nearest it."""
+    first, length = beats
+    frames = np.asarray(times) * RATE
+    return float(np.max(np.abs(first + np.round((frames - first) / length) * length - frames)))
+
+
+def entry_info(win, job: Job) -> dict:
+    """The ``entry.json`` of ``job``'s stems in the stem cache."""
+    from stemgui.ui.stem_cache_size import stem_cache_of
+
+    return json.loads((stem_cache_of(win).root / job.stem_entry / "entry.json").read_text())
+
+
+def next_start(root: Path, song: Path) -> Any:
+    """The analysis of ``song`` as the next start reads it from the stem cache in ``root`` (a
+    worker and a stem cache of its own; separating it again fails the test)."""
+    worker = SeparationWorker(
+        lambda options: pytest.fail("separated again"),
+        stem_cache=StemCache(root),
+        model_identity=identity,
+    )
+    done = []
+    worker.finished.connect(lambda job, stemset, waveforms: done.append(waveforms))
+    worker.failed.connect(lambda job, message, helps: pytest.fail(message))
+    worker.run(1, str(song), SeparationOptions(), threading.Event())
+    return done[0].analysis

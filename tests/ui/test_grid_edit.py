@@ -1,0 +1,190 @@
+"""Playback ▸ Move the beat grid to the playhead (B), Tap tempo (T) and Reset tempo to the
+estimate, on a song of rock drums read at 120 BPM: the title, the grid, beat loops and the tags
+follow; the corrections are kept with the stems in the stem cache, through a restart and a new
+version of the estimates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stemgui.stems.analysis import BEAT_AT_FIELD, FACTOR_FIELD, TAPPED_FIELD
+from stemgui.stems.tempo import Tempo
+from tests.stems.drumkit import RATE
+from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.drums_window import drums_window, entry_info, next_start, off_grid, rock_song, shown
+
+JITTER = np.array([0.012, -0.012, -0.012, 0.012])
+"""A tapper's hits off the beat, as much early as late at each end: the line through them is
+the beats' own."""
+
+
+@pytest.fixture
+def song(tmp_path):
+    return rock_song(tmp_path)
+
+
+@pytest.fixture
+def win(qtbot, settings_store, monkeypatch):
+    window = drums_window(qtbot, settings_store, monkeypatch)
+    yield window
+    window.controller.shutdown()
+
+
+def _stored(qtbot, win, song):
+    job = shown(qtbot, win, song)
+    qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
+    return job
+
+
+def _bumped(monkeypatch) -> None:
+    """A new version of the estimates: stems kept by this one are analysed again."""
+    from stemgui.stems import analysis
+
+    monkeypatch.setattr(analysis, "VERSION", analysis.VERSION + 1)
+
+
+def _root(win):
+    from stemgui.ui.stem_cache_size import stem_cache_of
+
+    return stem_cache_of(win).root
+
+
+def test_the_grid_moved_to_the_playhead_moves_every_beat_by_as_much(qtbot, win, song, monkeypatch):
+    menu = win.menu_bar.tempo
+    assert not menu.beat_action.isEnabled()  # no song: no grid
+    job = _stored(qtbot, win, song)
+    first, length = win.timeline.beats  # on every hit: 0.5, 1.0, 1.5 s...
+    assert off_grid((first, length), np.arange(0.5, 20, 0.5)) < 0.005 * RATE
+    win.player.seek(round(3.25 * RATE))  # the off-beat between two hits
+    menu.beat_action.trigger()
+    moved, same = win.timeline.beats
+    assert same == length  # the BPM unchanged
+    assert (moved - first) % length == pytest.approx((3.25 * RATE - first) % length, abs=1e-6)
+    assert off_grid(win.timeline.beats, [3.25]) < 1e-6  # a beat on the playhead
+    assert "— 120 BPM — drums" in win.song_title.text()
+    assert (
+        "rock.wav: a beat of the grid on the playhead now, 120 BPM (Playback ▸ Reset tempo to the "
+        "estimate undoes it)."
+    ) in win.statusBar().currentMessage()
+    win.player.seek(round(5.3 * RATE))
+    win.menu_bar.loop_beats(2)  # Alt+2: from the beat before the playhead, on the new grid
+    assert win.player.transport.loop == (round(5.25 * RATE), round(6.25 * RATE))
+    assert win.stems.drag_tags("drums")["bpm"] == "120"
+    assert entry_info(win, job)[BEAT_AT_FIELD] == 3.25
+    assert menu.reset_action.isEnabled()
+    root = _root(win)
+    win.controller.shutdown()
+    tempo = job.analysis.tempo
+    assert next_start(root, song).tempo == tempo  # the next start
+    _bumped(monkeypatch)
+    assert next_start(root, song).tempo == tempo  # analysed again: moved again
+
+
+def _tap(qtbot, win, seconds: float) -> str:
+    """T at ``seconds`` of the song heard (the playhead sent there: the test's output plays
+    nothing); what the status bar says."""
+    win.player.seek(round(seconds * RATE))
+    win.menu_bar.tempo.taps.action.trigger()
+    return win.statusBar().currentMessage()
+
+
+def test_taps_at_any_speed_give_a_song_without_a_tempo_the_taps(qtbot, win, song, monkeypatch):
+    from stemgui.stems import tempo
+
+    monkeypatch.setattr(tempo, "stemset_tempo", lambda stemset: None)  # found none
+    job = _stored(qtbot, win, song)
+    assert job.analysis.tempo is None and win.timeline.beats is None
+    assert "BPM" not in win.song_title.text()
+    taps = win.menu_bar.tempo.taps
+    assert taps.action.isEnabled()
+    assert "play the song, then press T on every beat" in _tap(qtbot, win, 2.0)
+    win.player.set_speed(0.75)
+    win.player.toggle()
+    assert win.player.transport.playing
+    times = 2.0 + 0.5 * np.arange(4) + JITTER  # 120 BPM in the song: 90 heard at 75 %
+    assert _tap(qtbot, win, times[0]).startswith("Tap: 1 tap")
+    assert _tap(qtbot, win, times[1]).startswith("Tap: ")
+    said = _tap(qtbot, win, times[2])
+    assert said.endswith("BPM (3 taps); 4 set the tempo.") and job.analysis.tempo is None
+    assert _tap(qtbot, win, times[3]).startswith("Tap: 120.0 BPM (4 taps).")
+    assert "— 120 → 90 BPM — drums" in win.song_title.text()
+    first, length = win.timeline.beats  # through the taps: 2.0 s, 2.5 s...
+    assert length == pytest.approx(0.5 * RATE, abs=0.001 * RATE)
+    assert off_grid((first, length), 2.0 + 0.5 * np.arange(4)) < 0.001 * RATE
+    assert win.stems.drag_tags("drums")["bpm"] == "120"
+    assert _tap(qtbot, win, 4.0).startswith("Tap: 120.0 BPM (5 taps).")
+    tapped = job.analysis.tempo
+    assert entry_info(win, job)[TAPPED_FIELD] == [tapped.bpm, tapped.first_beat, tapped.beat]
+    assert _tap(qtbot, win, 6.1).startswith("Tap: 1 tap")  # 2.1 s on: a new run
+    assert job.analysis.tempo == tapped
+    root = _root(win)
+    win.controller.shutdown()
+    assert next_start(root, song).tempo == tapped
+    _bumped(monkeypatch)
+    assert next_start(root, song).tempo == tapped  # no estimate again: the taps'
+
+
+def test_taps_replace_the_estimate_and_the_corrections_before(qtbot, win, song):
+    job = _stored(qtbot, win, song)
+    menu = win.menu_bar.tempo
+    win.player.seek(round(3.25 * RATE))
+    menu.beat_action.trigger()
+    win.player.toggle()
+    for time in 1.0 + 0.6 * np.arange(4):  # 100 BPM
+        said = _tap(qtbot, win, time)
+    assert said.startswith("Tap: 100.0 BPM (4 taps).")
+    assert job.analysis.tempo == Tempo(100.0, pytest.approx(0.4), pytest.approx(0.6))
+    assert "— 100 BPM — drums" in win.song_title.text()
+    info = entry_info(win, job)
+    assert info[BEAT_AT_FIELD] is None and info[FACTOR_FIELD] == 1 and info[TAPPED_FIELD]
+
+
+def test_reset_undoes_every_correction(qtbot, win, song, monkeypatch):
+    menu = win.menu_bar.tempo
+    job = _stored(qtbot, win, song)
+    estimate, grid = job.analysis, win.timeline.beats
+    assert not menu.reset_action.isEnabled()  # nothing corrected
+    menu.actions[0.5].trigger()
+    qtbot.waitUntil(lambda: not menu.busy, timeout=TIMEOUT_MS)
+    win.player.seek(round(4.1 * RATE))
+    menu.beat_action.trigger()
+    assert job.analysis.tempo.bpm == 60 and menu.reset_action.isEnabled()
+    menu.reset_action.trigger()
+    assert job.analysis is estimate and win.timeline.beats == grid
+    assert "— 120 BPM — drums" in win.song_title.text()
+    assert "rock.wav: tempo reset to the estimate, 120 BPM." in win.statusBar().currentMessage()
+    assert not menu.reset_action.isEnabled()
+    info = entry_info(win, job)
+    assert (info[FACTOR_FIELD], info[BEAT_AT_FIELD], info[TAPPED_FIELD]) == (1, None, None)
+    root = _root(win)
+    win.controller.shutdown()
+    assert next_start(root, song) == estimate  # as found, nothing applied
+
+
+def test_reset_of_a_tapped_song_without_an_estimate_leaves_it_without(
+    qtbot, win, song, monkeypatch
+):
+    from stemgui.stems import tempo
+
+    monkeypatch.setattr(tempo, "stemset_tempo", lambda stemset: None)
+    job = _stored(qtbot, win, song)
+    win.player.toggle()
+    for time in 1.0 + 0.5 * np.arange(4):
+        _tap(qtbot, win, time)
+    assert job.analysis.tempo.bpm == 120
+    win.menu_bar.tempo.reset_action.trigger()
+    assert job.analysis.tempo is None and win.timeline.beats is None
+    assert "BPM" not in win.song_title.text()
+    assert "no tempo was found, as before (Playback ▸ Tap tempo gives it one)." in (
+        win.statusBar().currentMessage()
+    )
+
+
+def test_the_actions_have_keys_of_their_own_in_the_list_of_shortcuts(win):
+    from stemgui.ui.shortcuts import shortcut_rows
+
+    rows = shortcut_rows([win, win.queue])
+    assert ("B", "Move the beat grid to the playhead") in rows and ("T", "Tap tempo") in rows
+    keys = [keys for keys, _what in rows]
+    assert keys.count("B") == 1 and keys.count("T") == 1
