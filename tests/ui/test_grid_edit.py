@@ -10,6 +10,7 @@ import pytest
 
 from stemgui.stems.analysis import BEAT_AT_FIELD, FACTOR_FIELD, TAPPED_FIELD
 from stemgui.stems.tempo import Tempo
+from stemgui.ui.drag_out import DragPart
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import drums_window, entry_info, next_start, off_grid, rock_song, shown
@@ -70,7 +71,7 @@ def test_the_grid_moved_to_the_playhead_moves_every_beat_by_as_much(qtbot, win, 
     win.player.seek(round(5.3 * RATE))
     win.menu_bar.loop_beats(2)  # Alt+2: from the beat before the playhead, on the new grid
     assert win.player.transport.loop == (round(5.25 * RATE), round(6.25 * RATE))
-    assert win.stems.drag_tags("drums")["bpm"] == "120"
+    assert win.stems.drag_tags("drums", DragPart())["bpm"] == "120"
     assert entry_info(win, job)[BEAT_AT_FIELD] == 3.25
     assert menu.reset_action.isEnabled()
     root = _root(win)
@@ -112,7 +113,7 @@ def test_taps_at_any_speed_give_a_song_without_a_tempo_the_taps(qtbot, win, song
     first, length = win.timeline.beats  # through the taps: 2.0 s, 2.5 s...
     assert length == pytest.approx(0.5 * RATE, abs=0.001 * RATE)
     assert off_grid((first, length), 2.0 + 0.5 * np.arange(4)) < 0.001 * RATE
-    assert win.stems.drag_tags("drums")["bpm"] == "120"
+    assert win.stems.drag_tags("drums", DragPart())["bpm"] == "120"
     assert _tap(qtbot, win, 4.0).startswith("Tap: 120.0 BPM (5 taps).")
     tapped = job.analysis.tempo
     assert entry_info(win, job)[TAPPED_FIELD] == [tapped.bpm, tapped.first_beat, tapped.beat]

@@ -12,6 +12,7 @@ import pytest
 from stemgui.stemcache import StemCache
 from stemgui.stems.analysis import FACTOR_FIELD
 from stemgui.ui import settings as S
+from stemgui.ui.drag_out import DragPart
 from tests.audio.test_tempo_key_tags import tags_of
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
@@ -75,7 +76,7 @@ def test_halving_and_doubling_the_tempo_of_the_song_on_screen(qtbot, win, song, 
     win.player.set_speed(1.0)
     assert entry_info(win, job)[FACTOR_FIELD] == 0.5
     assert entry_info(win, job)["bpm"] == 120  # the estimate, as found
-    assert win.stems.drag_tags("drums")["bpm"] == "60"
+    assert win.stems.drag_tags("drums", DragPart())["bpm"] == "60"
     win.export_job(job, ExportRequest(folder=tmp_path / "out", stems=["drums"]))
     qtbot.waitUntil(lambda: not win.exporter.tasks, timeout=TIMEOUT_MS)
     (written,) = (tmp_path / "out").rglob("drums.wav")
@@ -89,7 +90,7 @@ def test_halving_and_doubling_the_tempo_of_the_song_on_screen(qtbot, win, song, 
     assert off_grid(win.timeline.beats, np.arange(START, 20, 0.25)) < 0.005 * RATE  # midpoints
     assert not double.isEnabled() and halve.isEnabled()  # 480 BPM is past 300
     assert entry_info(win, job)[FACTOR_FIELD] == 2
-    assert win.stems.drag_tags("drums")["bpm"] == "240"
+    assert win.stems.drag_tags("drums", DragPart())["bpm"] == "240"
 
 
 def test_the_actions_have_keys_of_their_own_in_the_list_of_shortcuts(win):
