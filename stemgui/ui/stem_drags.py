@@ -3,7 +3,8 @@
 ``StemDrags`` makes the file a drag drops (``stemgui.ui.drag_out.DragFiles``: of the part of the
 song, at the rate, with the tags and from the stems the panel's ``drag_part``, ``drag_rate``,
 ``drag_tags`` and ``drag_source`` say) and starts the drag with its URL; what cannot be dragged
-out is said through the panel's ``error``, a drag made through its ``dragged``.
+out is said through the panel's ``error``, a drag made through its ``dragged``. The original
+mix drags out as the song file itself (the panel's ``drag_song``), nothing written.
 
 A file is written on the window's thread as the drag starts (a 10-minute stem: 0.4 s, once: a
 stem dragged again drops the file written), except the stems at a pace, which take seconds
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,6 +101,22 @@ class StemDrags(QObject):
             logger.warning("drag of %s refused: %s", name, error)
             self.panel.error.emit(str(error))
             return
+        self._drag(name)
+
+    def start_song(self, name: str) -> None:
+        """Drag the song file itself out (the original mix row ``name``), as it is: a DAW user
+        wants the full track beside its stems; a file gone is said in the status bar."""
+        path = self.panel.drag_song()
+        if path is None:  # no song shown
+            return
+        if not os.path.isfile(path):  # on a drive unplugged since it was separated
+            said = (
+                f"{path} is not there any more (on a drive unplugged?): plug its drive back "
+                "in to drag the original mix, or drag its stems"
+            )
+            self.panel.said.emit(said, 10_000)
+            return
+        self._mime = _mime(Path(path))
         self._drag(name)
 
     def _write_aside(self, asked: dict[str, Any]) -> None:
