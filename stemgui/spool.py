@@ -229,9 +229,11 @@ def clean_leftovers(
     folder: str | os.PathLike[str],
     older_than: float = STALE_PART_SECONDS,
     depth: int | None = None,
+    spools: bool = True,
 ) -> list[Path]:
     """Remove temporary export files under ``folder`` of runs that are gone
-    (``clean_stale_parts``), and spool folders of dead processes. Returns the paths removed.
+    (``clean_stale_parts``), and spool folders of dead processes (unless ``spools`` is
+    False: the caller removes them once, ``clean_stale_spools``). Returns the paths removed.
 
     ``depth``: the folders looked in go that many levels below ``folder`` (0: itself alone),
     the deepest a file name template writes at; None: every level (an output folder such as
@@ -242,5 +244,6 @@ def clean_leftovers(
         if depth is not None and len(Path(root).parts) - top >= depth:
             dirs.clear()  # deeper than the template writes: no export of it left a file there
         removed.extend(clean_stale_parts(root, older_than=older_than))
-    removed.extend(clean_stale_spools())
+    if spools:
+        removed.extend(clean_stale_spools())
     return removed
