@@ -73,10 +73,12 @@ class StemRow(QFrame):
     """Controls and waveform of one stem. ``mixer`` None makes a row without controls; the
     ``ORIGINAL`` channel's row has no mute (``mute`` is None).
 
-    ``changed`` is emitted after a control changed the mixer.
+    ``changed`` is emitted after a control changed the mixer; ``pressed`` as the mouse is
+    pressed on the name side, ``drag_requested`` once it has moved the drag distance since.
     """
 
     changed = Signal()
+    pressed = Signal(str)
     drag_requested = Signal(str)
 
     def __init__(
@@ -178,6 +180,7 @@ class StemRow(QFrame):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._press = event.position().toPoint()
+            self.pressed.emit(self.name)
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -314,6 +317,7 @@ class StemPanel(QWidget):
                 row.show_key(str(number), f"{number} mutes {name}, {solo} solos it")
             row.view.set_waveform(self.waveforms[name])
             row.changed.connect(self.show_audibility)
+            row.pressed.connect(self.drags.write_ahead)  # maybe a drag: its file meanwhile
             row.drag_requested.connect(self.drag_out)
             self.rows[name] = row
             self._layout.addWidget(row)
