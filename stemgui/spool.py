@@ -225,6 +225,20 @@ def clean_stale_spools(folder: str | os.PathLike[str] | None = None) -> list[Pat
     return removed
 
 
+def remove_own_spools(folder: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Remove this process's spool folders (in ``folder``, default the temporary folder), as it
+    ends: one a daemon thread still fills (a stem dragged at a pace as the app quits) would
+    stay until the next start, in RAM where the temporary folder is a tmpfs. A file still mapped
+    goes all the same (the mapping outlives its name); where the system refuses (Windows), the
+    next start's ``clean_stale_spools`` removes it."""
+    removed = []
+    for entry in Path(folder or tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}{os.getpid()}-*"):
+        shutil.rmtree(entry, ignore_errors=True)
+        if not entry.exists():
+            removed.append(entry)
+    return removed
+
+
 def clean_leftovers(
     folder: str | os.PathLike[str],
     older_than: float = STALE_PART_SECONDS,

@@ -6,9 +6,9 @@ are dragged out from, removed by ``stemgui.spool.clean_leftovers`` once the proc
 them is gone; the scratch stem folders of dead processes,
 ``<user cache>/stemgui/stems/run-<pid>-<random>`` (``stemgui.ui.scratch``); and the spools of
 dead processes in the temporary folder (``stemgui.spool.clean_stale_spools``: a stem dragged at
-a pace is stretched into one on a daemon thread, left there when the app quits mid-write). The
-stems dragged out of the window once they are a week old go too
-(``stemgui.ui.drag_out.remove_old_drops``).
+a pace is stretched into one on a daemon thread, left there by a crash mid-write, or where the
+system refused ``remove_own_spools`` as the app quit). The stems dragged out of the window once
+they are a week old go too (``stemgui.ui.drag_out.remove_old_drops``).
 
 ``clean_leftovers`` runs off the GUI thread (``start_cleanup``): walking a large export folder
 must not hold up the window. It touches no Qt.
