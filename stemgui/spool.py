@@ -225,13 +225,29 @@ def clean_stale_spools(folder: str | os.PathLike[str] | None = None) -> list[Pat
     return removed
 
 
+def remove_own_spools(folder: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Remove this process's spool folders (in ``folder``, default the temporary folder), as it
+    ends: one a daemon thread still fills (a stem dragged at a pace as the app quits) would
+    stay until the next start, in RAM where the temporary folder is a tmpfs. A file still mapped
+    goes all the same (the mapping outlives its name); where the system refuses (Windows), the
+    next start's ``clean_stale_spools`` removes it."""
+    removed = []
+    for entry in Path(folder or tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}{os.getpid()}-*"):
+        shutil.rmtree(entry, ignore_errors=True)
+        if not entry.exists():
+            removed.append(entry)
+    return removed
+
+
 def clean_leftovers(
     folder: str | os.PathLike[str],
     older_than: float = STALE_PART_SECONDS,
     depth: int | None = None,
+    spools: bool = True,
 ) -> list[Path]:
     """Remove temporary export files under ``folder`` of runs that are gone
-    (``clean_stale_parts``), and spool folders of dead processes. Returns the paths removed.
+    (``clean_stale_parts``), and spool folders of dead processes (unless ``spools`` is
+    False: the caller removes them once, ``clean_stale_spools``). Returns the paths removed.
 
     ``depth``: the folders looked in go that many levels below ``folder`` (0: itself alone),
     the deepest a file name template writes at; None: every level (an output folder such as
@@ -242,5 +258,6 @@ def clean_leftovers(
         if depth is not None and len(Path(root).parts) - top >= depth:
             dirs.clear()  # deeper than the template writes: no export of it left a file there
         removed.extend(clean_stale_parts(root, older_than=older_than))
-    removed.extend(clean_stale_spools())
+    if spools:
+        removed.extend(clean_stale_spools())
     return removed

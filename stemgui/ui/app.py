@@ -137,8 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.excepthook = report_uncaught
             return int(app.exec())
     finally:
+        from stemgui.spool import remove_own_spools
+
         sys.excepthook = previous_hook
         _window = None
+        remove_own_spools()  # a stem dragged at a pace, its daemon thread still writing
         lock.unlock()
 
 

@@ -207,6 +207,7 @@ class Screen(QObject):
         window.stems.drag_tags = lambda name, part: self._drag_tags(job, name, part)
         # the song, not its stems: left, it reads the stem cache's copy of them (``park``)
         window.stems.drag_source = lambda: job.cache_key
+        window.stems.drag_song = lambda: job.path  # the original mix: the song file itself
         gains = [row.gain for row in window.stems.rows.values() if row.gain is not None]
         if gains:  # Tab: the stems' controls, then the transport below them (not before)
             window.transport_bar.follow_in_tab_order(gains[-1])

@@ -3,9 +3,12 @@
 Two kinds of leftovers: temporary export files (``.<name>.<pid>-<random>.stemgui-part``, see
 ``stemgui.audio.atomic``) in the export folder the settings remember and in the folder stems
 are dragged out from, removed by ``stemgui.spool.clean_leftovers`` once the process that wrote
-them is gone; and the scratch stem folders of dead processes,
-``<user cache>/stemgui/stems/run-<pid>-<random>`` (``stemgui.ui.scratch``). The stems dragged
-out of the window once they are a week old go too (``stemgui.ui.drag_out.remove_old_drops``).
+them is gone; the scratch stem folders of dead processes,
+``<user cache>/stemgui/stems/run-<pid>-<random>`` (``stemgui.ui.scratch``); and the spools of
+dead processes in the temporary folder (``stemgui.spool.clean_stale_spools``: a stem dragged at
+a pace is stretched into one on a daemon thread, left there by a crash mid-write, or where the
+system refused ``remove_own_spools`` as the app quit). The stems dragged out of the window once
+they are a week old go too (``stemgui.ui.drag_out.remove_old_drops``).
 
 ``clean_leftovers`` runs off the GUI thread (``start_cleanup``): walking a large export folder
 must not hold up the window. It touches no Qt.
@@ -34,8 +37,8 @@ def clean_leftovers(
     dragged: Path | None = None,
 ) -> list[Path]:
     """Remove stale temporary export files under each of ``export_folders`` (recursively),
-    the scratch folders of dead runs in ``scratch`` and the old stems dragged out into
-    ``dragged``; return what was removed.
+    the spools of dead runs in the temporary folder, the scratch folders of dead runs in
+    ``scratch`` and the old stems dragged out into ``dragged``; return what was removed.
 
     A folder that does not exist is skipped; what cannot be removed is logged and left.
     """
@@ -45,9 +48,11 @@ def clean_leftovers(
     for folder in export_folders:
         if os.path.isdir(folder):  # Path.is_dir raises on EACCES, a name too long: all stopped
             try:
-                removed.extend(spool.clean_leftovers(folder, older_than=older_than))
+                removed.extend(spool.clean_leftovers(folder, older_than, spools=False))
             except OSError as error:
                 logger.warning("could not clean the temporary files in %s: %s", folder, error)
+    # whatever folders there are (a paced drag's, left at quit, after the cache was cleared)
+    removed.extend(spool.clean_stale_spools())
     if scratch is not None:
         for folder in dead_scratch_folders(scratch):
             remove_tree(folder)

@@ -6,7 +6,8 @@ into the song's ``MixerState`` (the player reads its gains on the next audio blo
 is not heard is drawn dimmed. The original mix row works the mixer's ``ORIGINAL`` channel, which
 is heard only when soloed: solo it to compare the song with its stems (A/B). It has S and a gain
 (heard while soloed) but no M: muting what is already silent did nothing, and "M off" read as
-"the original plays on top of the stems".
+"the original plays on top of the stems". A row dragged by its name drops its stem as a wav
+file (``stemgui.ui.stem_drags``), the original mix row the song file itself.
 """
 
 from __future__ import annotations
@@ -72,10 +73,12 @@ class StemRow(QFrame):
     """Controls and waveform of one stem. ``mixer`` None makes a row without controls; the
     ``ORIGINAL`` channel's row has no mute (``mute`` is None).
 
-    ``changed`` is emitted after a control changed the mixer.
+    ``changed`` is emitted after a control changed the mixer; ``pressed`` as the mouse is
+    pressed on the name side, ``drag_requested`` once it has moved the drag distance since.
     """
 
     changed = Signal()
+    pressed = Signal(str)
     drag_requested = Signal(str)
 
     def __init__(
@@ -152,8 +155,13 @@ class StemRow(QFrame):
         grid.addStretch(1)
         layout.addWidget(controls)
 
-        for handle in (swatch, self.label) if mixer is not None and name != ORIGINAL else ():
-            handle.setToolTip(f"Drag {name} onto a folder or a DAW to copy it as a wav file")
+        tip = (
+            "Drag the song file itself onto a folder or a DAW, beside its stems"
+            if name in (ORIGINAL, MIX_ROW)
+            else f"Drag {name} onto a folder or a DAW to copy it as a wav file"
+        )
+        for handle in (swatch, self.label):
+            handle.setToolTip(tip)
             handle.setCursor(Qt.CursorShape.OpenHandCursor)
         self._press: QPoint | None = None
 
@@ -172,6 +180,7 @@ class StemRow(QFrame):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._press = event.position().toPoint()
+            self.pressed.emit(self.name)
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -235,6 +244,8 @@ class StemPanel(QWidget):
         self.drag_part: Callable[[], DragPart] = DragPart
         self.drag_tags: Callable[[str, DragPart], Mapping[str, str]] = lambda name, part: {}
         self.drag_source: Callable[[], Hashable | None] = lambda: None
+        # the song file the original mix row drags out as (None: no song)
+        self.drag_song: Callable[[], Path | None] = lambda: None
         self.drags = StemDrags(self)
         self.rows: dict[str, StemRow] = {}
         self.mix_row: StemRow | None = None
@@ -294,6 +305,7 @@ class StemPanel(QWidget):
             else:
                 self.mix_row = StemRow(MIX_ROW, QColor(MIX_COLOUR), self.timeline)
             self.mix_row.view.set_waveform(self.waveforms.mix)
+            self.mix_row.drag_requested.connect(self.drags.start_song)
             self._layout.addWidget(self.mix_row)
         for index, name in enumerate(stemset.names):
             row = StemRow(name, stem_colour(name, index), self.timeline, mixer)
@@ -305,6 +317,7 @@ class StemPanel(QWidget):
                 row.show_key(str(number), f"{number} mutes {name}, {solo} solos it")
             row.view.set_waveform(self.waveforms[name])
             row.changed.connect(self.show_audibility)
+            row.pressed.connect(self.drags.write_ahead)  # maybe a drag: its file meanwhile
             row.drag_requested.connect(self.drag_out)
             self.rows[name] = row
             self._layout.addWidget(row)

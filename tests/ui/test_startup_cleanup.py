@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -82,6 +83,9 @@ def leftovers(tmp_path, monkeypatch):
 
     made = Leftovers(tmp_path)
     monkeypatch.setattr(drag_out, "drag_folder", lambda: made.drag)
+    # the spools of dead runs are looked for there: not those other tests' runs left in /tmp
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     monkeypatch.setattr(scratch, "scratch_root", lambda: made.scratch)
     return made
 

@@ -1,0 +1,112 @@
+"""How long the window stands still as a stem is dragged out as it is (not at a pace): the file
+written on the window's thread at the drag's start, against written ahead on a thread from the
+moment the mouse is pressed on the row (``StemDrags.write_ahead``), the hand taking 0.1–0.3 s to
+move the drag distance; in the same run. Never pass/fail.
+
+A stem panel offscreen with four stereo stems of noise at 44.1 kHz; a real press and move on the
+stem's name (QTest), the drag itself (``QDrag.exec``) returning at once. "as the drag starts":
+the move past the drag distance with no press before it long enough to matter (the app before
+``write_ahead``: run this against an older checkout to see it, where pressing does nothing);
+"press": the time the press itself holds the window (reading the song's tags, starting the
+thread). Medians of ``--repeats`` drags, each of a stem not written yet.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/drag_ahead.py [--minutes 1 4] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+RATE = 44100
+NAMES = ("drums", "bass", "other", "vocals")
+HAND_SECONDS = (0.1, 0.2, 0.3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[1.0, 4.0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    cache = tempfile.mkdtemp(prefix="stemgui-bench-drag-")
+    os.environ["XDG_CACHE_HOME"] = cache
+
+    from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
+    from PySide6.QtGui import QDrag
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from stemgui.stems.mixer import MixerState
+    from stemgui.stems.stemset import StemSet
+    from stemgui.ui.stemview import StemPanel
+    from stemgui.ui.timeline import Timeline
+
+    app = QApplication.instance() or QApplication([])
+    QDrag.exec = lambda drag, *actions: Qt.DropAction.CopyAction  # the drop: at once
+    import stemgui
+
+    print(f"stemgui from {Path(stemgui.__file__).parent}")
+    panel = StemPanel(Timeline())
+    panel.resize(900, 600)
+    panel.show()
+    trial = iter(range(10**6))
+
+    def drag(row, hand: float | None) -> tuple[float, float]:
+        """(seconds the press held the window, seconds the move past the drag distance
+        held it), a stem not written yet; ``hand`` None: no press, the drag alone."""
+        panel.track = f"Song {next(trial)}"  # nothing written for it yet
+        start = row.label.geometry().center()
+        pressed = 0.0
+        if hand is None:
+            began = time.perf_counter()
+            panel.drag_out(row.name)
+            held = time.perf_counter() - began
+        else:
+            began = time.perf_counter()
+            QTest.mousePress(row, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), start)
+            pressed = time.perf_counter() - began
+            # the hand moving, the window idle in its event loop (``QTest.qWait`` holds
+            # Python's lock: no thread of it would run meanwhile)
+            loop = QEventLoop()
+            QTimer.singleShot(max(round((hand - pressed) * 1000), 0), loop.quit)
+            loop.exec()
+            began = time.perf_counter()
+            moved = start + QPoint(QApplication.startDragDistance() + 5, 0)
+            QTest.mouseMove(row, moved)
+            held = time.perf_counter() - began
+            QTest.mouseRelease(row, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), moved)
+        shutil.rmtree(Path(cache) / "stemgui" / "drag", ignore_errors=True)
+        return pressed, held
+
+    for minutes in args.minutes:
+        frames = round(minutes * 60 * RATE)
+        data = (0.05 * np.random.default_rng(0).standard_normal((4, 2, frames))).astype(np.float32)
+        panel.show_song(StemSet(NAMES, RATE, data, mix=data.sum(axis=0)), MixerState(NAMES))
+        app.processEvents()
+        row = panel.rows["bass"]
+        drag(row, None)  # imports and first-time costs out of the figures
+        base = statistics.median(drag(row, None)[1] for _ in range(args.repeats))
+        print(f"{minutes:g}-minute stem: the drag's start holds the window {base:.3f} s")
+        for hand in HAND_SECONDS:
+            runs = [drag(row, hand) for _ in range(args.repeats)]
+            press = statistics.median(run[0] for run in runs)
+            held = statistics.median(run[1] for run in runs)
+            print(
+                f"  pressed {hand:.1f} s before: press {press:.3f} s, drag start {held:.3f} s "
+                f"= {held / base:.2f} of it; in all {(press + held) / base:.2f}"
+            )
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
