@@ -229,7 +229,8 @@ def unknown_arguments(unknown: Sequence[str]) -> str:
     """argparse's words for arguments it does not know, and how to name a song or a folder
     whose name starts with ``-`` (``-x.wav``), which argparse takes for an option."""
     words = f"unrecognized arguments: {' '.join(unknown)}"
-    song = next((a for a in unknown if a.startswith("-") and Path(a).exists()), None)
+    # os.path's test: Path.exists raised "File name too long" on a name over 255 bytes
+    song = next((a for a in unknown if a.startswith("-") and os.path.exists(a)), None)
     if song is not None:
         kind = "a folder" if os.path.isdir(song) else "a file"
         words += f"; {song} is {kind}: write ./{song}, or put -- before it (-- {song})"
