@@ -33,7 +33,7 @@ import numpy as np
 from stemgui.audio import _partial_reads, _pyav, _soundfile
 from stemgui.audio._gather import Allocate, Raw, in_ram, release_written
 from stemgui.audio.channels import convert_channels, wave_mask_roles
-from stemgui.audio.files import NOT_REGULAR_FILE, is_special, link_loop
+from stemgui.audio.files import NOT_REGULAR_FILE, is_special, link_loop, link_to_nothing
 from stemgui.audio.resample import BlockResampler
 from stemgui.audio.sniff import not_audio_kind
 from stemgui.errors import DecodeError, NotAudioError
@@ -298,10 +298,7 @@ def _check_file(path: Path) -> bytes:
             head = handle.read(_HEAD_BYTES)
     except FileNotFoundError:
         if path.is_symlink():  # the link is there to see: where it leads is not
-            raise DecodeError(
-                path,
-                f"is a link to {os.readlink(path)}, which does not exist; fix or remove the link",
-            ) from None
+            raise DecodeError(path, link_to_nothing(path)) from None
         raise DecodeError(path, "does not exist; check the name or choose another file") from None
     except PermissionError:
         raise DecodeError(

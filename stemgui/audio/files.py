@@ -43,7 +43,8 @@ def find_audio_files(
     on for ever) is left out unopened, with a warning, and so is a folder that cannot be read
     (another user's: ``unreadable_folder`` says why, to ``on_unread`` too, with the folder, for
     a window to say it where the log file is not seen), and a link that loops back on itself
-    (``link_loop``: said alike; one named as a song is kept, for decoding to say it). The
+    (``link_loop``) or leads to nothing (``link_to_nothing``): said alike; one named as a song
+    is kept, for decoding to say it. The
     order of ``paths`` is kept and each file appears once, by the first path that reaches it (a
     link to it, or ``sub/../a.wav``, is the same file). A path that does not exist is kept, so
     that the caller reports it.
@@ -66,7 +67,8 @@ def find_audio_files(
             continue
         matches = []
         unread: list[OSError] = []  # os.walk skips them without a word: their songs missed
-        loops: list[Path] = []  # os.walk lists them as files: a folder's link, left out unsaid
+        # os.walk lists them as files: a link meant for a folder was left out unsaid
+        links: list[tuple[Path, str]] = []
         for root, dirs, files in os.walk(path, onerror=unread.append):
             dirs[:] = [name for name in dirs if not name.startswith(".")]
             for name in files:
@@ -74,10 +76,10 @@ def find_audio_files(
                     continue
                 if Path(name).suffix.lower() in SUPPORTED_EXTENSIONS:
                     matches.append(Path(root) / name)
-                elif _loops(Path(root) / name):  # one named as a song is kept: decoding says it
-                    loops.append(Path(root) / name)
+                elif why := _unfollowable(Path(root) / name):  # a song's: decoding says it
+                    links.append((Path(root) / name, why))
         left_out = [(Path(error.filename), unreadable_folder(error)) for error in unread]
-        left_out += [(loop, link_loop(loop)) for loop in loops]
+        left_out += links
         for where, why in sorted(left_out, key=lambda item: _sort_key(item[0].relative_to(path))):
             logger.warning("%s: left out: %s", where, why)
             if on_unread is not None:
@@ -114,13 +116,22 @@ def link_loop(path: str | os.PathLike[str]) -> str:
     return f"cannot be reached: a link on the way loops back on itself; {todo}"
 
 
-def _loops(path: Path) -> bool:
-    """Whether ``path`` is a link that loops back on itself, or leads into a loop (ELOOP)."""
+def link_to_nothing(path: str | os.PathLike[str]) -> str:
+    """Why the link ``path`` cannot be opened when what it leads to is not there (deleted, or
+    on a drive not connected), and what to do: words that follow the path."""
+    return f"is a link to {os.readlink(path)}, which does not exist; fix or remove the link"
+
+
+def _unfollowable(path: Path) -> str:
+    """Why ``path`` is a link that cannot be followed (``link_loop``, ``link_to_nothing``),
+    or "" for one that can, and for what is not a link."""
     try:
         os.stat(path)
+    except FileNotFoundError:
+        return link_to_nothing(path) if os.path.islink(path) else ""  # or gone since listed
     except OSError as error:
-        return error.errno == errno.ELOOP
-    return False
+        return link_loop(path) if error.errno == errno.ELOOP else ""
+    return ""
 
 
 def is_special(path: str | os.PathLike[str]) -> bool:

@@ -227,13 +227,21 @@ def audio_format(args: argparse.Namespace) -> Any:
 
 def unknown_arguments(unknown: Sequence[str]) -> str:
     """argparse's words for arguments it does not know, and how to name a song or a folder
-    whose name starts with ``-`` (``-x.wav``), which argparse takes for an option."""
+    whose name starts with ``-`` (``-x.wav``), which argparse takes for an option: one that is
+    there, or else one named as a song (an audio extension) that is not, a typo say."""
+    from stemgui.audio.files import SUPPORTED_EXTENSIONS
+
     words = f"unrecognized arguments: {' '.join(unknown)}"
-    song = next((a for a in unknown if a.startswith("-") and Path(a).exists()), None)
-    if song is not None:
-        kind = "a folder" if os.path.isdir(song) else "a file"
-        words += f"; {song} is {kind}: write ./{song}, or put -- before it (-- {song})"
-    return words
+    dashed = [a for a in unknown if a.startswith("-")]
+    # os.path's test: Path.exists raised "File name too long" on a name over 255 bytes
+    if (there := next((a for a in dashed if os.path.exists(a)), None)) is not None:
+        said = f"{there} is {'a folder' if os.path.isdir(there) else 'a file'}"
+    elif songs := [a for a in dashed if Path(a).suffix.lower() in SUPPORTED_EXTENSIONS]:
+        there = songs[0]
+        said = f"{there} looks like a song"
+    else:
+        return words
+    return f"{words}; {said}: write ./{there}, or put -- before it (-- {there})"
 
 
 def _unwritable(folder: Path) -> str | None:

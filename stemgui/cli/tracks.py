@@ -103,8 +103,10 @@ class _StemShape:
     and the song it was made from with only separators between them (``one_vocals.wav``,
     ``one - vocals.mp3``, ``vocals_one.wav``, ``one 80%-bass.flac``), or named the stem in
     a folder named the song, or in a folder of that (``one/vocals.wav``,
-    ``one/htdemucs/mix.wav``), the song in a folder above it. Stem names are as written,
-    lower case; a song named like a stem alone names no other song, and stays a song."""
+    ``one/htdemucs/mix.wav``), the song in a folder above it; or named the song in a folder
+    named the stem (``vocals/one.wav``), the song beside that folder or above it. Stem names
+    are as written, lower case; a song named like a stem alone names no other song, and stays
+    a song."""
 
     def __init__(self, stems: Sequence[str]) -> None:
         from stemgui.audio.encode import KINDS
@@ -123,11 +125,13 @@ class _StemShape:
         if extension.lower() not in self.kinds:
             return False
         if base in self.stems:
-            tracks = [real.parent.name, real.parent.parent.name]
+            named = [(real.parent.name, real.parents), (real.parent.parent.name, real.parents)]
         else:
             match = self.after.fullmatch(base) or self.before.fullmatch(base)
-            tracks = [match["track"]] if match else []
-        return any(songs.named(track, real.parents, real) for track in tracks if track)
+            named = [(match["track"], real.parents)] if match else []
+        if real.parent.name in self.stems:  # vocals/one.wav: not one.flac beside it, a take
+            named.append((base, real.parent.parents))
+        return any(songs.named(track, folders, real) for track, folders in named if track)
 
 
 class _Songs:

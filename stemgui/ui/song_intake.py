@@ -62,12 +62,16 @@ def _local_path(url: QUrl) -> Path:
 
 
 def _left_out(unread: list[tuple[Path, str]]) -> str:
-    """The status bar's words for the folders (folder, why) a search left out, as its warnings
-    say them: the first, and how many (each is in the log file)."""
+    """The status bar's words for what a search left out (path, why: a folder that cannot be
+    read, a link that cannot be followed), as its warnings say them: the first, and how many
+    of each kind (each is in the log file)."""
     first, why = unread[0]
     if len(unread) == 1:
         return f"Left out {first}, which {why}."
-    return f"Left out {len(unread)} folders, each named in the log file; the first, {first}, {why}."
+    links = sum(os.path.islink(path) for path, _ in unread)
+    kinds = ((len(unread) - links, "folder"), (links, "link"))
+    many = " and ".join(counted(n, kind) for n, kind in kinds if n)
+    return f"Left out {many}, each named in the log file; the first, {first}, {why}."
 
 
 class SongIntake(QObject):
