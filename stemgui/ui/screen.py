@@ -23,7 +23,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
-from stemgui.ui.shown_song import beat_grid, title_aside
+from stemgui.ui.shown_song import beat_grid, title_found, title_model
 from stemgui.ui.song_intake import demo_song
 
 if TYPE_CHECKING:
@@ -176,15 +176,17 @@ class Screen(QObject):
             self.show_title(waiting)
 
     def show_title(self, job: Job) -> None:
-        """The song's name without its extension, the model, the state: short of room, the
-        model gives way first (the queue row names it too), then the middle of the name."""
+        """The song's name without its extension, its tempo and key, the model, the state:
+        short of room, the model gives way first (the queue row names it too), then the middle
+        of the name; the tempo and key as heard stay (they went with the model: a long name
+        at the window's default size lost them)."""
         player = self.window.player
-        aside = title_aside(job, player.speed, player.semitones)
+        found = title_found(job, player.speed, player.semitones)
         state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
-        self._title(job.path.stem, state, aside)
+        self._title(job.path.stem, state, title_model(job), found)
 
-    def _title(self, text: str, tail: str, aside: str = "") -> None:
-        self.window.song_title.setText(text, tail, aside=aside)
+    def _title(self, text: str, tail: str, aside: str = "", kept: str = "") -> None:
+        self.window.song_title.setText(text, tail, aside=aside, kept=kept)
         self.window.song_title.show()
 
     def show_beats(self, job: Job) -> None:
