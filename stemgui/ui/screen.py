@@ -9,15 +9,18 @@ button, and no title (``title_label``: hidden, not an empty line). A finished so
 screen is parked (``QueueController.park``): it reads its stems from the stem cache, not from
 RAM. Which song is shown as the queue moves on is decided in ``following``; the words of the
 title, the beat grid and the mixer are worked out in ``shown_song``. ``Screen`` lives on the
-GUI thread, a child of the window; the pages are in a ``PageStack``.
+GUI thread, a child of the window; the pages are in a ``PageStack``. The keyboard focus in a
+page that leaves the screen (or on the demo song's button as it hides) goes to the queue, where
+Space plays: Qt gave it to the next control in the chain, the original mix's S, which a keyboard
+user's next Space soloed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSize
-from PySide6.QtWidgets import QLayoutItem, QStackedLayout, QWidget
+from PySide6.QtCore import QObject, QSize, Qt
+from PySide6.QtWidgets import QApplication, QLayoutItem, QStackedLayout, QWidget
 
 from stemgui.ui import settings as S
 from stemgui.ui.elided import ElidedLabel
@@ -137,7 +140,7 @@ class Screen(QObject):
         window.failed_page.show_failed(job)
         window.failed_page.show_loaded(self.shown_job)
         self._title(job.path.stem, "  (failed)")
-        window.pages.setCurrentWidget(window.failed_page)
+        self._turn_to(window.failed_page)
         window.update_buttons()
 
     def leave_failed(self) -> None:
@@ -147,7 +150,7 @@ class Screen(QObject):
         self.failed_job = None
         shown = self.shown_job
         if shown is not None and shown.stemset is not None:
-            self.window.pages.setCurrentIndex(1)
+            self._turn_to(self.window.stems)
             self.show_title(shown)
         else:
             self.show_hint()
@@ -167,13 +170,34 @@ class Screen(QObject):
             else f"<h2>{escape(waiting.path.name)}</h2><p>Its stems show here as it is "
             "separated.</p>"
         )
-        window.demo_button.setVisible(waiting is None and demo_song() is not None)
-        window.pages.setCurrentWidget(window.empty)
+        demo = waiting is None and demo_song() is not None
+        if not demo:
+            self._focus_from(window.demo_button)
+        window.demo_button.setVisible(demo)
+        self._turn_to(window.empty)
         if waiting is None:
             window.song_title.clear()
             window.song_title.hide()
         else:
             self.show_title(waiting)
+
+    def _turn_to(self, page: QWidget) -> None:
+        """``page`` on screen, the focus in the one it replaces handed to the queue."""
+        pages = self.window.pages
+        if pages.currentWidget() is not page:
+            self._focus_from(pages.currentWidget())
+        pages.setCurrentWidget(page)
+
+    def _focus_from(self, leaving: QWidget | None) -> None:
+        """The keyboard focus in ``leaving`` (about to be hidden) to the queue, where Space
+        plays; elsewhere it stays."""
+        focused = QApplication.focusWidget()
+        if (
+            leaving is not None
+            and focused is not None
+            and (focused is leaving or leaving.isAncestorOf(focused))
+        ):
+            self.window.queue.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_title(self, job: Job) -> None:
         """The song's name without its extension, its tempo and key, the model, the state:
@@ -217,7 +241,7 @@ class Screen(QObject):
         else:  # a song shown for the first time: at its own pace and key
             window.player.set_pace()
         if self.failed_job is None:  # else under a failed song's page, until it is left
-            window.pages.setCurrentIndex(1)
+            self._turn_to(window.stems)
             self.show_title(job)
         window.update_buttons()
 
