@@ -238,8 +238,22 @@ class MenuBar(QObject):
     def speed_trainer(self, on: bool) -> None:
         """A loop practised slower goes a step faster each time round, up to the song's pace
         (50 % to 100 % in eight times round); now and at the next start."""
-        self.window.settings.set(S.SPEED_TRAINER, bool(on))
-        self.window.player.speed_trainer = bool(on)
+        window = self.window
+        window.settings.set(S.SPEED_TRAINER, bool(on))
+        window.player.speed_trainer = bool(on)
+        player = window.player
+        if not on or not player.loaded:
+            return
+        # turned on at 100 % or with no loop it changed nothing, without a word
+        needs = [] if player.speed < 1.0 else ["play slower first ([)"]
+        if not player.transport.loop_enabled:
+            needs.append("loop a part (drag across the waveforms, or press L)")
+        if needs:
+            window.statusBar().showMessage(
+                "Speed up each time round the loop takes a loop played slower a step faster "
+                f"each time round, up to the song's pace: {' and '.join(needs)}.",
+                8000,
+            )
 
     def set_click(self, on: bool) -> None:
         """A metronome click on the beats of every song, now and at the next start."""
