@@ -96,7 +96,7 @@ class MenuBar(QObject):
             file_menu, "&Keep separated stems between sessions", self.keep_stems, checkable=True
         )
         self.keep_stems_action.setChecked(w.settings.get(S.KEEP_STEMS))
-        self._action(file_menu, "&Clear stem cache", self.clear_stem_cache)
+        self._action(file_menu, "&Clear stem cache…", self.ask_clear_stem_cache)
         self._action(file_menu, "Stem cache si&ze…", self.stem_cache_size)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
@@ -275,6 +275,31 @@ class MenuBar(QObject):
         """Keep (or stop keeping) separated stems between sessions, from the next song on."""
         self.window.settings.set(S.KEEP_STEMS, bool(on))
         self.window.controller.worker.stem_cache = stem_cache(self.window.settings)
+
+    def ask_clear_stem_cache(self) -> None:
+        """File ▸ Clear stem cache…: how many songs' stems would go, and how much, asked first;
+        one click deleted them all, hours of separating on a slow computer."""
+        cache = stem_cache_of(self.window)
+        try:
+            songs, used = cache.usage()
+        except OSError as error:  # the folder cannot be listed
+            self.window.statusBar().showMessage(unreadable(cache, error), 10_000)
+            return
+        if songs:
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "Clear stem cache",
+                f"Delete the stems of {counted(songs, 'song')} ({in_words(used)}) kept in "
+                f"{cache.root}? Those songs are separated again when they are next opened.",
+                QMessageBox.StandardButton.Cancel,
+                self.window,
+            )
+            delete = box.addButton("Delete the stems", QMessageBox.ButtonRole.DestructiveRole)
+            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            if box.clickedButton() is not delete:
+                return
+        self.clear_stem_cache()
 
     def clear_stem_cache(self) -> None:
         """Delete every song's stems kept between sessions (the songs open now stay)."""
