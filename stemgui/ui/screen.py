@@ -108,6 +108,7 @@ class Screen(QObject):
         self.window = window
         self.shown_job: Job | None = None
         self.failed_job: Job | None = None
+        self._hint_job: Job | None = None  # the song named in the hint's place, if any
 
     def show_job(self, job: Job | None) -> None:
         """Show ``job``'s stems (None: the drop hint) and load it into the player; a failed
@@ -164,6 +165,7 @@ class Screen(QObject):
         from stemgui.ui.window import EMPTY_TEXT
 
         window = self.window
+        self._hint_job = waiting
         window.hint.setText(
             EMPTY_TEXT
             if waiting is None
@@ -180,6 +182,14 @@ class Screen(QObject):
             window.song_title.hide()
         else:
             self.show_title(waiting)
+
+    def song_changed(self) -> None:
+        """A song of the queue changed: the one named in the hint's place keeps its state in
+        the title current ("waiting: looking for models…" stayed over "loading model")."""
+        job, window = self._hint_job, self.window
+        hint = window.pages.currentWidget() is window.empty and self.shown_job is None
+        if job is not None and hint and self.failed_job is None:
+            self.show_title(job)
 
     def _turn_to(self, page: QWidget) -> None:
         """``page`` on screen, the focus in the one it replaces handed to the queue."""

@@ -27,6 +27,16 @@ def test_a_waiting_song_selected_names_itself_over_the_page(qtbot, settings_stor
     win.close()
 
 
+def test_the_title_over_the_hint_follows_the_song_s_state(qtbot, settings_store, tmp_path):
+    """It said "(waiting: looking for models…)" while the queue row said "loading model"."""
+    win = model_window(qtbot, settings_store, tmp_path / "unplugged" / "mine.stemgui")
+    (job,) = win.add_paths([write_song(tmp_path / "Night Drive.wav")])
+    before = win.song_title.text()
+    win.controller.model.update(job, state=JobState.DECODING)
+    assert win.song_title.text() == f"Night Drive  ({job.status_text()})" != before
+    win.close()
+
+
 def test_a_waiting_song_selected_by_hand_leaves_the_drop_hint(qtbot, settings_store, tmp_path):
     """Selected to move it, a waiting song leaves the screen as it is (the drop hint, untitled;
     ``test_window``'s failed-page test), and so does a cancelled one, whose stems do not come
