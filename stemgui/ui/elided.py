@@ -42,8 +42,9 @@ class ElidedLabel(QLabel):
     """Shows as much of its text as fits, on one line (``one_line``), "…" in the middle, the
     whole text in the tooltip.
     ``text()`` is the whole text. A ``tail`` given to ``setText`` (a song's state) stays whole
-    while there is room for a little of the rest; an ``aside`` (a song's model, read between
-    the two) is left out first, before anything of the text is cut.
+    while there is room for a little of the rest, and so does ``kept`` (a song's tempo and key),
+    read right after the text; an ``aside`` (a song's model, read between those and the tail)
+    is left out first, before anything of the text is cut.
 
     A plain QLabel asks for its text's width: a 164-character file name made the window 1957
     pixels wide, past the screen, and kept it that wide. This one's minimum width is nothing;
@@ -57,15 +58,16 @@ class ElidedLabel(QLabel):
 
     def __init__(self, parent: QWidget | None = None, note: str = "") -> None:
         super().__init__(parent)
-        self._full = self._tail = self._aside = ""
+        self._full = self._tail = self._aside = self._kept = ""
         self._note = note
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setTextFormat(Qt.TextFormat.PlainText)  # a song named "<b>Live<i>" is not HTML
 
-    def setText(self, text: str, tail: str = "", aside: str = "") -> None:
+    def setText(self, text: str, tail: str = "", aside: str = "", kept: str = "") -> None:
         before = self._whole()
-        text, tail, aside = one_line(text), one_line(tail), one_line(aside)
-        self._full, self._tail, self._aside = text + aside + tail, tail, aside
+        text, tail, aside, kept = one_line(text), one_line(tail), one_line(aside), one_line(kept)
+        self._full, self._tail, self._aside = text + kept + aside + tail, tail, aside
+        self._kept = kept
         if self._whole() != before:  # its size hint is the whole text's
             self.updateGeometry()
         self._fit()
@@ -94,13 +96,15 @@ class ElidedLabel(QLabel):
             self._fit()
 
     def _head(self) -> str:
-        return self._full[: len(self._full) - len(self._aside) - len(self._tail)]
+        after = len(self._kept) + len(self._aside) + len(self._tail)
+        return self._full[: len(self._full) - after]
 
     def _whole(self) -> str:
-        return self._line(self._head(), self._aside + self._tail) if self._full else ""
+        after = self._kept + self._aside + self._tail
+        return self._line(self._head(), after) if self._full else ""
 
     def _fit(self) -> None:
-        metrics, tail, head = self.fontMetrics(), self._tail, self._head()
+        metrics, tail, head = self.fontMetrics(), self._kept + self._tail, self._head()
         room = self.width() - metrics.horizontalAdvance(tail)
         whole = self._whole()
         if not self._full or metrics.horizontalAdvance(whole) <= self.width():

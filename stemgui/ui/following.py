@@ -61,8 +61,12 @@ class Following(QObject):
         window.screen.leave_failed()
         if job is not None and job.stemset is not None:
             window.show_job(job)
-        elif window.shown_job is None:  # a waiting song: the hint, untitled
-            window.screen.show_hint()
+        elif window.shown_job is None:  # a waiting song: the hint, untitled, but for one the
+            # queue selected as it came in: its name, its stems to come there (the drop hint and
+            # Try the demo song stayed, as if nothing had been added, after Try the demo song
+            # was pressed); one selected by hand (to move it) leaves the screen as it is
+            added = job is not None and not self._by_hand and not job.state.ended
+            window.screen.show_hint(job if added else None)
 
     def job_started(self, job: Job) -> None:
         """The controller's ``job_started``: the song is shown when selected or when the screen

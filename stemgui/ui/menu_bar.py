@@ -98,7 +98,7 @@ class MenuBar(QObject):
             file_menu, "&Keep separated stems between sessions", self.keep_stems, checkable=True
         )
         self.keep_stems_action.setChecked(w.settings.get(S.KEEP_STEMS))
-        self._action(file_menu, "&Clear stem cache", self.clear_stem_cache)
+        self._action(file_menu, "&Clear stem cache…", self.ask_clear_stem_cache)
         self._action(file_menu, "Stem cache si&ze…", self.stem_cache_size)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
@@ -241,8 +241,22 @@ class MenuBar(QObject):
     def speed_trainer(self, on: bool) -> None:
         """A loop practised slower goes a step faster each time round, up to the song's pace
         (50 % to 100 % in eight times round); now and at the next start."""
-        self.window.settings.set(S.SPEED_TRAINER, bool(on))
-        self.window.player.speed_trainer = bool(on)
+        window = self.window
+        window.settings.set(S.SPEED_TRAINER, bool(on))
+        window.player.speed_trainer = bool(on)
+        player = window.player
+        if not on or not player.loaded:
+            return
+        # turned on at 100 % or with no loop it changed nothing, without a word
+        needs = [] if player.speed < 1.0 else ["play slower first ([)"]
+        if not player.transport.loop_enabled:
+            needs.append("loop a part (drag across the waveforms, or press L)")
+        if needs:
+            window.statusBar().showMessage(
+                "Speed up each time round the loop takes a loop played slower a step faster "
+                f"each time round, up to the song's pace: {' and '.join(needs)}.",
+                8000,
+            )
 
     def set_click(self, on: bool) -> None:
         """A metronome click on the beats of every song, now and at the next start."""
@@ -264,6 +278,31 @@ class MenuBar(QObject):
         """Keep (or stop keeping) separated stems between sessions, from the next song on."""
         self.window.settings.set(S.KEEP_STEMS, bool(on))
         self.window.controller.worker.stem_cache = stem_cache(self.window.settings)
+
+    def ask_clear_stem_cache(self) -> None:
+        """File ▸ Clear stem cache…: how many songs' stems would go, and how much, asked first;
+        one click deleted them all, hours of separating on a slow computer."""
+        cache = stem_cache_of(self.window)
+        try:
+            songs, used = cache.usage()
+        except OSError as error:  # the folder cannot be listed
+            self.window.statusBar().showMessage(unreadable(cache, error), 10_000)
+            return
+        if songs:
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "Clear stem cache",
+                f"Delete the stems of {counted(songs, 'song')} ({in_words(used)}) kept in "
+                f"{cache.root}? Those songs are separated again when they are next opened.",
+                QMessageBox.StandardButton.Cancel,
+                self.window,
+            )
+            delete = box.addButton("Delete the stems", QMessageBox.ButtonRole.DestructiveRole)
+            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            if box.clickedButton() is not delete:
+                return
+        self.clear_stem_cache()
 
     def clear_stem_cache(self) -> None:
         """Delete every song's stems kept between sessions (the songs open now stay)."""

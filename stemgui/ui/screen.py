@@ -9,21 +9,24 @@ button, and no title (``title_label``: hidden, not an empty line). A finished so
 screen is parked (``QueueController.park``): it reads its stems from the stem cache, not from
 RAM. Which song is shown as the queue moves on is decided in ``following``; the words of the
 title, the beat grid and the mixer are worked out in ``shown_song``. ``Screen`` lives on the
-GUI thread, a child of the window; the pages are in a ``PageStack``.
+GUI thread, a child of the window; the pages are in a ``PageStack``. The keyboard focus in a
+page that leaves the screen (or on the demo song's button as it hides) goes to the queue, where
+Space plays: Qt gave it to the next control in the chain, the original mix's S, which a keyboard
+user's next Space soloed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSize
-from PySide6.QtWidgets import QLayoutItem, QStackedLayout, QWidget
+from PySide6.QtCore import QObject, QSize, Qt
+from PySide6.QtWidgets import QApplication, QLayoutItem, QStackedLayout, QWidget
 
 from stemgui.ui import settings as S
 from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
-from stemgui.ui.shown_song import beat_grid, title_aside
+from stemgui.ui.shown_song import beat_grid, title_found, title_model
 from stemgui.ui.song_intake import demo_song
 
 if TYPE_CHECKING:
@@ -106,6 +109,7 @@ class Screen(QObject):
         self.window = window
         self.shown_job: Job | None = None
         self.failed_job: Job | None = None
+        self._hint_job: Job | None = None  # the song named in the hint's place, if any
 
     def show_job(self, job: Job | None) -> None:
         """Show ``job``'s stems (None: the drop hint) and load it into the player; a failed
@@ -138,7 +142,7 @@ class Screen(QObject):
         window.failed_page.show_failed(job)
         window.failed_page.show_loaded(self.shown_job)
         self._title(job.path.stem, "  (failed)")
-        window.pages.setCurrentWidget(window.failed_page)
+        self._turn_to(window.failed_page)
         window.update_buttons()
 
     def leave_failed(self) -> None:
@@ -148,7 +152,7 @@ class Screen(QObject):
         self.failed_job = None
         shown = self.shown_job
         if shown is not None and shown.stemset is not None:
-            self.window.pages.setCurrentIndex(1)
+            self._turn_to(self.window.stems)
             self.show_title(shown)
         else:
             self.show_hint()
@@ -162,30 +166,62 @@ class Screen(QObject):
         from stemgui.ui.window import EMPTY_TEXT
 
         window = self.window
+        self._hint_job = waiting
         window.hint.setText(
             EMPTY_TEXT
             if waiting is None
             else f"<h2>{escape(waiting.path.name)}</h2><p>Its stems show here as it is "
             "separated.</p>"
         )
-        window.demo_button.setVisible(waiting is None and demo_song() is not None)
-        window.pages.setCurrentWidget(window.empty)
+        demo = waiting is None and demo_song() is not None
+        if not demo:
+            self._focus_from(window.demo_button)
+        window.demo_button.setVisible(demo)
+        self._turn_to(window.empty)
         if waiting is None:
             window.song_title.clear()
             window.song_title.hide()
         else:
             self.show_title(waiting)
 
-    def show_title(self, job: Job) -> None:
-        """The song's name without its extension, the model, the state: short of room, the
-        model gives way first (the queue row names it too), then the middle of the name."""
-        player = self.window.player
-        aside = title_aside(job, player.speed, player.semitones)
-        state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
-        self._title(job.path.stem, state, aside)
+    def song_changed(self) -> None:
+        """A song of the queue changed: the one named in the hint's place keeps its state in
+        the title current ("waiting: looking for models…" stayed over "loading model")."""
+        job, window = self._hint_job, self.window
+        hint = window.pages.currentWidget() is window.empty and self.shown_job is None
+        if job is not None and hint and self.failed_job is None:
+            self.show_title(job)
 
-    def _title(self, text: str, tail: str, aside: str = "") -> None:
-        self.window.song_title.setText(text, tail, aside=aside)
+    def _turn_to(self, page: QWidget) -> None:
+        """``page`` on screen, the focus in the one it replaces handed to the queue."""
+        pages = self.window.pages
+        if pages.currentWidget() is not page:
+            self._focus_from(pages.currentWidget())
+        pages.setCurrentWidget(page)
+
+    def _focus_from(self, leaving: QWidget | None) -> None:
+        """The keyboard focus in ``leaving`` (about to be hidden) to the queue, where Space
+        plays; elsewhere it stays."""
+        focused = QApplication.focusWidget()
+        if (
+            leaving is not None
+            and focused is not None
+            and (focused is leaving or leaving.isAncestorOf(focused))
+        ):
+            self.window.queue.view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_title(self, job: Job) -> None:
+        """The song's name without its extension, its tempo and key, the model, the state:
+        short of room, the model gives way first (the queue row names it too), then the middle
+        of the name; the tempo and key as heard stay (they went with the model: a long name
+        at the window's default size lost them)."""
+        player = self.window.player
+        found = title_found(job, player.speed, player.semitones)
+        state = "" if job.state is JobState.DONE else f"  ({job.status_text()})"
+        self._title(job.path.stem, state, title_model(job), found)
+
+    def _title(self, text: str, tail: str, aside: str = "", kept: str = "") -> None:
+        self.window.song_title.setText(text, tail, aside=aside, kept=kept)
         self.window.song_title.show()
 
     def show_beats(self, job: Job) -> None:
@@ -218,7 +254,7 @@ class Screen(QObject):
         else:  # a song shown for the first time: at its own pace and key
             window.player.set_pace()
         if self.failed_job is None:  # else under a failed song's page, until it is left
-            window.pages.setCurrentIndex(1)
+            self._turn_to(window.stems)
             self.show_title(job)
         window.update_buttons()
 

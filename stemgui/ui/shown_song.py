@@ -11,13 +11,17 @@ from typing import Any
 from stemgui.ui.queue import Job
 
 
-def title_aside(job: Job, speed: float, semitones: int) -> str:
-    """ " — 119 → 107.1 BPM, A major → G major (9B) — model": the tempo and key found in the
-    song, as heard at ``speed`` and ``semitones`` (what the song was, then what is heard, when
-    they differ), then the model; "" when there is none of them."""
+def title_model(job: Job) -> str:
+    """ " — model", what the title says last (and leaves out first), or ""."""
+    return f" — {job.model_name}" if job.model_name else ""
+
+
+def title_found(job: Job, speed: float, semitones: int) -> str:
+    """ " — 119 → 107.1 BPM, A major → G major (9B)": the tempo and key found in the song, as
+    heard at ``speed`` and ``semitones`` (what the song was, then what is heard, when they
+    differ); "" when neither was found."""
     from stemgui.stems.tempo import round_bpm
 
-    model = f" — {job.model_name}" if job.model_name else ""
     analysis = job.analysis
     tempo, key = (analysis.tempo, analysis.key) if analysis is not None else (None, None)
     found = [] if tempo is None else [f"{tempo.bpm:g} BPM"]
@@ -27,7 +31,7 @@ def title_aside(job: Job, speed: float, semitones: int) -> str:
         heard = key.transposed(semitones)
         said = f"{key.name} → " if semitones else ""
         found += [f"{said}{heard.name} ({heard.camelot})"]
-    return f" — {', '.join(found)}{model}" if found else model
+    return f" — {', '.join(found)}" if found else ""
 
 
 def beat_grid(job: Job) -> tuple[float, float] | None:

@@ -62,6 +62,9 @@ def entry_of(job: Job | None) -> str | None:
     return job.kept.entry if job.kept is not None else None  # found there, until ``stored``
 
 
+USE_WORDS = "The stem cache"  # the dialog's first words, then its folder
+
+
 class StemCacheSizeDialog(QDialog):
     """The stem cache's use now and a spin box for its limit (``limit_gb``).
 
@@ -84,7 +87,7 @@ class StemCacheSizeDialog(QDialog):
             self.use_label.setText(unreadable(cache, error))
         else:
             self.use_label.setText(
-                f"The stem cache ({cache.root}) holds the stems of {counted(songs, 'song')}: "
+                f"{USE_WORDS} ({cache.root}) holds the stems of {counted(songs, 'song')}: "
                 f"{in_words(used)}."
             )
         layout.addWidget(self.use_label)
@@ -115,6 +118,15 @@ class StemCacheSizeDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        # as narrow as OK and Cancel (200 px) it broke the folder over three lines: as wide as
+        # its first words and the folder on one line, within 50 to 90 characters
+        metrics = self.use_label.fontMetrics()
+        chars = metrics.averageCharWidth()
+        folder = metrics.horizontalAdvance(f"{USE_WORDS} ({cache.root})")
+        margins = layout.contentsMargins()
+        width = min(max(folder, 50 * chars), 90 * chars) + margins.left() + margins.right()
+        self.setMinimumWidth(width)
+        self.resize(width, self.heightForWidth(width))  # the wrapped lines' height, no gaps
 
     @property
     def limit_gb(self) -> int:

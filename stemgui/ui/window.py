@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         m = self.model_status
         c.device_changed.connect(m.device_in_use)
         c.model.dataChanged.connect(lambda *_: m.show_device())  # a song started or ended
+        c.model.dataChanged.connect(lambda *_: self.screen.song_changed())  # the hint's title
         c.probed.connect(m.probed)
         c.model_failed.connect(self.menus.model_failed)  # the songs wait, the banner says why
         self.menus.availability_changed.connect(m.models_changed)

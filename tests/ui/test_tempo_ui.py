@@ -123,10 +123,10 @@ def test_the_tempo_heard_is_rounded_as_people_count():
     """119 BPM at 75 % is 89.25: "89.3", where round() took the half to the even "89.2"."""
     from types import SimpleNamespace
 
-    from stemgui.ui.shown_song import title_aside
+    from stemgui.ui.shown_song import title_found
 
     job = SimpleNamespace(model_name="drums", analysis=Analysis(Tempo(119.0), None))
-    assert title_aside(job, 0.75, 0) == " — 119 → 89.3 BPM — drums"
+    assert title_found(job, 0.75, 0) == " — 119 → 89.3 BPM"
 
 
 def test_the_tempo_is_kept_with_the_cached_stems_not_estimated_again(

@@ -1,0 +1,61 @@
+"""File ▸ Clear stem cache… asks first, saying how many songs' stems go and how much: one click
+deleted every song's stems, hours of separating on a slow computer, without a word before."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from tests.ui.song_window import model_window
+
+
+def _entry(cache, letter: str, size: int) -> None:
+    entry = cache.root / (letter * 64)
+    entry.mkdir(parents=True)
+    with open(entry / "stems.npy", "wb") as sparse:  # the size said, no disk taken
+        sparse.truncate(size)
+
+
+def _answer(button_text: str, asked: list[str]) -> None:
+    """Once the question shows: note its words and click the button whose text is given."""
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        asked.append(box.text())
+        (button,) = [b for b in box.buttons() if b.text().replace("&", "") == button_text]
+        button.click()
+
+    QTimer.singleShot(0, answer)
+
+
+def _clear_action(window):
+    (action,) = [a for a in window.actions() if a.text().startswith("&Clear stem cache")]
+    return action
+
+
+def test_clear_stem_cache_asks_and_cancel_keeps_the_stems(qtbot, settings_store, tiny_model_file):
+    window = model_window(qtbot, settings_store, tiny_model_file)
+    cache = window.controller.worker.stem_cache
+    _entry(cache, "a", 1_500_000_000)
+    _entry(cache, "b", 1_000_000_000)
+    asked: list[str] = []
+    _answer("Cancel", asked)
+    _clear_action(window).trigger()
+    assert asked == [
+        f"Delete the stems of 2 songs (2.5 GB) kept in {cache.root}? Those songs are separated "
+        "again when they are next opened."
+    ]
+    assert cache.usage() == (2, 2_500_000_000)  # kept
+    _answer("Delete the stems", asked)
+    _clear_action(window).trigger()
+    assert cache.usage() == (0, 0)
+    assert window.statusBar().currentMessage() == "Stem cache cleared: 2 songs, 2.5 GB."
+    window.close()
+
+
+def test_an_empty_cache_is_not_asked_about(qtbot, settings_store, tiny_model_file):
+    window = model_window(qtbot, settings_store, tiny_model_file)
+    _clear_action(window).trigger()  # no question: nothing would wait for an answer
+    assert window.statusBar().currentMessage() == "Stem cache cleared: 0 songs, 0 MB."
+    window.close()
