@@ -277,7 +277,9 @@ class MenuBar(QObject):
     def keep_stems(self, on: bool) -> None:
         """Keep (or stop keeping) separated stems between sessions, from the next song on."""
         self.window.settings.set(S.KEEP_STEMS, bool(on))
-        self.window.controller.worker.stem_cache = stem_cache(self.window.settings)
+        # the cache on disk it had, if any: a store still running in it keeps to its limit
+        worker = self.window.controller.worker
+        worker.stem_cache = stem_cache_of(self.window) if on else None
 
     def ask_clear_stem_cache(self) -> None:
         """File ▸ Clear stem cache…: how many songs' stems would go, and how much, asked first;

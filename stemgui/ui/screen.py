@@ -110,6 +110,9 @@ class Screen(QObject):
         self.shown_job: Job | None = None
         self.failed_job: Job | None = None
         self._hint_job: Job | None = None  # the song named in the hint's place, if any
+        # (the song shown, its file's tags): read at its first drag, not at every press and
+        # drag of every stem; again once it is shown again (its file may be tagged since)
+        self._song_tags: tuple[Job, dict[str, str]] | None = None
 
     def show_job(self, job: Job | None) -> None:
         """Show ``job``'s stems (None: the drop hint) and load it into the player; a failed
@@ -238,6 +241,7 @@ class Screen(QObject):
     def _show_stems(self, job: Job) -> None:
         window = self.window
         window.stems.show_song(job.stemset, window.mixer_of(job), job.path.stem, job.waveforms)
+        self._song_tags = None
         window.stems.drag_rate = lambda: self._export_rate(job)  # dragged as exported
         window.stems.drag_part = window.exports.drag_part  # the export dialog's last ticks
         window.stems.drag_tags = lambda name, part: self._drag_tags(job, name, part)
@@ -261,12 +265,15 @@ class Screen(QObject):
     def _drag_tags(self, job: Job, name: str, part: DragPart) -> dict[str, str]:
         """The tags of ``job``'s stem ``name`` dragged out as ``part`` of the song, as an
         export of it gives them: the song's, the stem and the part in the title, its tempo and
-        key at the part's pace."""
+        key at the part's pace; the song's read from its file once while it is shown."""
         from stemgui.audio.tags import read_tags, stem_tags
         from stemgui.export.exporter import tempo_and_key
         from stemgui.ui.export_targets import model_of
 
-        tags = stem_tags(read_tags(job.path), name, str(job.path), model_of(job), part.label)
+        if self._song_tags is None or self._song_tags[0] is not job:
+            self._song_tags = job, read_tags(job.path)
+        song = self._song_tags[1]
+        tags = stem_tags(song, name, str(job.path), model_of(job), part.label)
         return tags | tempo_and_key(job.analysis, part.pace)
 
     def _export_rate(self, job: Job) -> int | None:

@@ -39,9 +39,13 @@ def stem_cache_on_disk(settings: S.Settings) -> Any:
 
 
 def stem_cache_of(window: MainWindow) -> Any:
-    """The stem cache the worker stores in, or the one on disk while keeping stems is off (a
-    store the worker began before it was turned off takes turns with it: one lock a folder)."""
-    return window.controller.worker.stem_cache or stem_cache_on_disk(window.settings)
+    """The stem cache on disk: the one object the worker stores in while keeping stems is on,
+    and keeps while it is off (``disk_cache``; made now if stems were not kept since the start),
+    so that a store it began before keeping was turned off makes room by the limit set since."""
+    worker = window.controller.worker
+    if worker.disk_cache is None:
+        worker.disk_cache = stem_cache_on_disk(window.settings)
+    return worker.disk_cache
 
 
 def unreadable(cache: Any, error: OSError) -> str:
@@ -149,7 +153,7 @@ def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
     stems (never the song on screen); the status bar says what went."""
     window.settings.set(S.STEM_CACHE_GB, limit_gb)
     cache = stem_cache_of(window)
-    cache.max_bytes = limit_gb * GB  # the worker's cache too: its next store keeps to it
+    cache.max_bytes = limit_gb * GB  # the worker's: a store running makes room by it too
     message = f"Stem cache limit: {limit_gb} GB."
     try:
         songs, before = cache.usage()

@@ -98,6 +98,11 @@ class StemDrags(QObject):
         self._ahead[name] = thread
         thread.start()
 
+    def clear(self) -> None:
+        """Forget the files being written ahead of the song shown, as another is shown: its
+        drags of the same stem names do not wait for them (the threads end on their own)."""
+        self._ahead.clear()
+
     def _settle(self, name: str) -> None:
         """Wait for stem ``name``'s file being written ahead, if it is (``write_ahead``)."""
         thread = self._ahead.pop(name, None)

@@ -279,6 +279,7 @@ class StemPanel(QWidget):
         self.ruler.align(None)
         self.ruler.hide()
         self.stemset = self.mixer = self.waveforms = None
+        self.drags.clear()  # another song's drags do not wait for this one's writes ahead
 
     def show_song(
         self, stemset: Any, mixer: Any, track: str = "song", waveforms: Any = None

@@ -47,12 +47,28 @@ class StemCacheSteps:
     kept: Any
     evicted: Any
     not_kept: Any
-    stem_cache: Any
     on_screen: Callable[[], str | None]
     stopping: threading.Event
     storing: threading.Event
     _identity: ModelIdentity
     scratch_file: Callable[[int], Path | None]
+    disk_cache: Any = None
+    """The ``StemCache`` on disk: ``stem_cache`` while stems are kept, and kept while they are
+    not, so that a limit set then (``stemgui.ui.stem_cache_size``) goes to the object a store
+    still running makes room in; None until one is made."""
+    _keeping = False
+
+    @property
+    def stem_cache(self) -> Any:
+        """The ``StemCache`` songs are looked up in and kept in; None: separate every time
+        (File ▸ Keep separated stems between sessions off)."""
+        return self.disk_cache if self._keeping else None
+
+    @stem_cache.setter
+    def stem_cache(self, cache: Any) -> None:
+        if cache is not None:  # None: not kept, the cache on disk stays ``disk_cache``
+            self.disk_cache = cache
+        self._keeping = cache is not None
 
     def _look_up(
         self, cache: Any, path: Path, options: SeparationOptions, cancel: threading.Event
