@@ -1,6 +1,6 @@
 """Which files are songs: the extensions :mod:`stemgui.audio.decode` reads, and the songs in the
-folders given (searched recursively, in the order a file manager lists them, named pipes and
-the like left out unopened)."""
+folders given (searched recursively, links to folders followed, in the order a file manager
+lists them, named pipes and the like left out unopened)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
+_LOOP_TODO = "give the folder or song it was meant for instead, or fix or remove the link"
+
 NOT_REGULAR_FILE = "not a regular file (a named pipe, a socket or a device)"
 """What every caller says of a path that ``is_special``, after the path and "is"."""
 
@@ -37,17 +39,18 @@ def find_audio_files(
 
     Files are kept as given whatever their extension (decode reports what is wrong with them).
     Folders are searched recursively for files with a supported extension (any case), skipping
-    hidden files and folders (names starting with "."), and their finds are sorted by path,
-    component by component, ignoring case ("cd1/02.mp3" < "cd2/01.mp3" < "Intro.mp3"). What a
-    folder holds that is not a regular file (``is_special``: a named pipe, which a reader waits
-    on for ever) is left out unopened, with a warning, and so is a folder that cannot be read
-    (another user's: ``unreadable_folder`` says why, to ``on_unread`` too, with the folder, for
-    a window to say it where the log file is not seen), and a link that loops back on itself
-    (``link_loop``) or leads to nothing (``link_to_nothing``): said alike; one named as a song
-    is kept, for decoding to say it. The
-    order of ``paths`` is kept and each file appears once, by the first path that reaches it (a
-    link to it, or ``sub/../a.wav``, is the same file). A path that does not exist is kept, so
-    that the caller reports it.
+    hidden files and folders (names starting with "."), following links to folders (``_Search``: a
+    folder reached directly and through a link, or through two, is searched once, where it is or by
+    the first link; one that leads to a folder above it, ``link_back``, is a loop), and their finds
+    are sorted by path, component by component, ignoring case ("cd1/02.mp3" < "cd2/01.mp3" <
+    "Intro.mp3"). What a folder holds that is not a regular file (``is_special``: a named pipe,
+    which a reader waits on for ever) is left out unopened, with a warning, and so is a folder that
+    cannot be read (another user's: ``unreadable_folder`` says why, to ``on_unread`` too, with the
+    folder, for a window to say it where the log file is not seen), and a link that loops back on
+    itself (``link_loop``) or leads to nothing (``link_to_nothing``): said alike; one named as a
+    song is kept, for decoding to say it. The order of ``paths`` is kept and each file appears once,
+    by the first path that reaches it (a link to it, or ``sub/../a.wav``, is the same file). A path
+    that does not exist is kept, so that the caller reports it.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -65,26 +68,12 @@ def find_audio_files(
         if not os.path.isdir(path):  # Path.is_dir raises on a name too long for the disk
             add(path)
             continue
-        matches = []
-        unread: list[OSError] = []  # os.walk skips them without a word: their songs missed
-        # os.walk lists them as files: a link meant for a folder was left out unsaid
-        links: list[tuple[Path, str]] = []
-        for root, dirs, files in os.walk(path, onerror=unread.append):
-            dirs[:] = [name for name in dirs if not name.startswith(".")]
-            for name in files:
-                if name.startswith("."):
-                    continue
-                if Path(name).suffix.lower() in SUPPORTED_EXTENSIONS:
-                    matches.append(Path(root) / name)
-                elif why := _unfollowable(Path(root) / name):  # a song's: decoding says it
-                    links.append((Path(root) / name, why))
-        left_out = [(Path(error.filename), unreadable_folder(error)) for error in unread]
-        left_out += links
-        for where, why in sorted(left_out, key=lambda item: _sort_key(item[0].relative_to(path))):
+        search = _Search(path)
+        for where, why in sorted(search.left_out, key=lambda item: search.key(item[0])):
             logger.warning("%s: left out: %s", where, why)
             if on_unread is not None:
                 on_unread(where, why)
-        for match in sorted(matches, key=lambda p: _sort_key(p.relative_to(path))):
+        for match in sorted(search.matches, key=search.key):
             if is_special(match):  # one named by itself is refused by decoding, in words
                 logger.warning("%s: left out: %s", match, NOT_REGULAR_FILE)
             else:
@@ -102,7 +91,6 @@ def unreadable_folder(error: OSError) -> str:
 def link_loop(path: str | os.PathLike[str]) -> str:
     """Why ``path`` cannot be opened when a link on its way loops back on itself (ELOOP: "Too
     many levels of symbolic links"), which link, and what to do: words that follow the path."""
-    todo = "give the folder or song it was meant for instead, or fix or remove the link"
     parts = Path(path).parts
     for end in range(1, len(parts) + 1):
         link = Path(*parts[:end])
@@ -111,15 +99,95 @@ def link_loop(path: str | os.PathLike[str]) -> str:
         except OSError as error:
             if error.errno != errno.ELOOP:
                 break
-            loop = f"is a link that loops back on itself (to {os.readlink(link)}); {todo}"
+            loop = f"is a link that loops back on itself (to {os.readlink(link)}); {_LOOP_TODO}"
             return loop if end == len(parts) else f"cannot be reached: {link} {loop}"
-    return f"cannot be reached: a link on the way loops back on itself; {todo}"
+    return f"cannot be reached: a link on the way loops back on itself; {_LOOP_TODO}"
+
+
+def link_back(path: str | os.PathLike[str]) -> str:
+    """Why the link ``path`` to a folder is not followed when that folder is above it (holds
+    it, holds the folder searched, or was come through on the way): it would be searched
+    without end. Said as ``link_loop`` says a loop, with what to do."""
+    return f"is a link that loops back to a folder above it (to {os.readlink(path)}); {_LOOP_TODO}"
 
 
 def link_to_nothing(path: str | os.PathLike[str]) -> str:
     """Why the link ``path`` cannot be opened when what it leads to is not there (deleted, or
     on a drive not connected), and what to do: words that follow the path."""
     return f"is a link to {os.readlink(path)}, which does not exist; fix or remove the link"
+
+
+class _Search:
+    """The search of one folder, links to folders followed: ``matches``, the files with a
+    supported extension, and ``left_out``, what cannot be searched or followed and why.
+
+    The folder is walked first without the links in it, then the links it holds in file
+    manager order, then the links those hold, and so on: a folder reached directly and
+    through links is searched once, where it is, and one reached through two links once, by
+    the first (``visited``: real paths; a folder's own are its holder's and its name, with no
+    call to the disk). A link to a folder above it (``link_back``) is left out, saying so.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.matches: list[Path] = []
+        self.left_out: list[tuple[Path, str]] = []
+        self.visited: set[str] = set()
+        # each link to a folder, and the real folders holding it and the links on its way
+        self.links: list[tuple[Path, tuple[str, ...]]] = []
+        self._walk(os.fspath(folder), os.path.realpath(folder), ())
+        while self.links:
+            links, self.links = self.links, []
+            for link, holders in sorted(links, key=lambda item: self.key(item[0])):
+                real = os.path.realpath(link)
+                if any(_within(holder, real) for holder in holders):
+                    self.left_out.append((link, link_back(link)))
+                elif real not in self.visited:
+                    self._walk(os.fspath(link), real, holders)
+
+    def key(self, path: Path) -> tuple:
+        """Where ``path``, found in the folder, comes in file manager order (``_sort_key``)."""
+        return _sort_key(path.relative_to(self.folder))
+
+    def _walk(self, start: str, real: str, holders: tuple[str, ...]) -> None:
+        """Search ``start``, whose real path is ``real``, and the folders in it not visited;
+        links to folders are kept in ``links``, with ``holders`` and the folder holding them."""
+        folders = [(start, real)]
+        while folders:
+            folder, real = folders.pop()
+            self.visited.add(real)
+            try:
+                with os.scandir(folder) as listing:
+                    entries = list(listing)
+            except OSError as error:  # their songs missed: said
+                self.left_out.append((Path(folder), unreadable_folder(error)))
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if _is_folder(entry):
+                    if entry.is_symlink():
+                        self.links.append((Path(entry.path), (*holders, real)))
+                    elif (inner := os.path.join(real, name)) not in self.visited:
+                        folders.append((entry.path, inner))
+                elif os.path.splitext(name)[1].lower() in SUPPORTED_EXTENSIONS:
+                    self.matches.append(Path(entry.path))  # a link to nothing: decoding says it
+                elif entry.is_symlink() and (why := _unfollowable(Path(entry.path))):
+                    self.left_out.append((Path(entry.path), why))
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a folder or a link to one; not one that cannot be told (a loop)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _within(inner: str, outer: str) -> bool:
+    """Whether the real path ``inner`` is ``outer`` or in it."""
+    return inner == outer or inner.startswith(outer if outer.endswith(os.sep) else outer + os.sep)
 
 
 def _unfollowable(path: Path) -> str:

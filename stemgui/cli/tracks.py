@@ -223,9 +223,10 @@ def find_tracks(
 ) -> tuple[list[Path], list[NoSongs]]:
     """The songs named by ``paths``, and the folders among them that hold none.
 
-    Folders are searched as ``stemgui.audio.files.find_audio_files`` does (recursively,
-    supported extensions, no hidden files); files are kept whatever their extension and missing
-    paths are kept too, so that decoding reports what is wrong with them. Stems an earlier run
+    Folders are searched as ``stemgui.audio.files.find_audio_files`` does (recursively, links
+    to folders followed, supported extensions, no hidden files); files are kept whatever their
+    extension and missing paths are kept too, so that decoding reports what is wrong with
+    them. Stems an earlier run
     wrote into ``exclude`` (the output folder) with ``template`` or the default template are
     skipped, so they are never separated again (see ``_earlier_output``), and so are the
     stems of one export found together in a folder given, or one alone whose song is in the
