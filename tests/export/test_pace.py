@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from stemgui.audio.encode import AudioFormat
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.export.pace import Pace
 from stemgui.stems.stemset import StemSet
+from tests.export.export_rig import FLOAT32, NAMES, RATE, read
 from tests.playback.stretch_rig import peaks
 from tests.playback.test_stretch_notes import assert_ends_once
 
-RATE = 44100
-NAMES = ("drums", "bass", "other", "vocals")
-FLOAT32 = AudioFormat(kind="wav", bits=32, float=True, clip="none")
 T = np.arange(3 * RATE) / RATE
 TONES = (110.0, 220.0, 330.0, 440.0)
 
@@ -27,12 +24,6 @@ def stems() -> StemSet:
     data = np.stack([np.tile(0.2 * np.sin(2 * np.pi * f * T), (2, 1)) for f in TONES])
     data = data.astype(np.float32)
     return StemSet(NAMES, RATE, data, mix=data.sum(axis=0))
-
-
-def read(path) -> np.ndarray:
-    samples, rate = sf.read(path, dtype="float32", always_2d=True)
-    assert rate == RATE
-    return samples.T
 
 
 @pytest.mark.parametrize("pace", [Pace(0.75, 0), Pace(1.0, 2), Pace(1.25, -3)])

@@ -16,10 +16,8 @@ from stemgui.errors import ExportCancelled, ExportError
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.export.planning import plan
 from stemgui.stems.stemset import StemSet
+from tests.export.export_rig import FLOAT32, NAMES, RATE
 
-RATE = 44100
-NAMES = ("drums", "bass", "other", "vocals")
-FLOAT32 = AudioFormat(kind="wav", bits=32, float=True, clip="none")
 FRAMES = 2 * BLOCK_FRAMES + BLOCK_FRAMES // 2  # three blocks a file: two whole, one half
 
 
