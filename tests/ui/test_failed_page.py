@@ -145,10 +145,10 @@ def test_a_failed_song_s_page_keeps_its_title_when_the_speed_changes(
     """The song loaded under the page plays on (the speed trainer steps its speed each lap):
     its title, at the new speed, was put over the failed song's page."""
     from stemgui.ui.queue import Job
-    from tests.ui.song_window import _done_job, _null_window
+    from tests.ui.song_window import done_job, null_window
 
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     bad = tmp_path / "Bad.mp3"
     bad.write_bytes(b"x")
     job = Job(bad, state=JobState.FAILED, error="it is not audio")
