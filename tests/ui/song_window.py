@@ -27,6 +27,14 @@ def make_stemset(frames: int = 4 * RATE, ready: int | None = None) -> StemSet:
     return StemSet(NAMES, RATE, data, mix=data.sum(axis=0), frames_ready=ready)
 
 
+def vocals_and_rest(four: StemSet, keep_mix: bool = False) -> StemSet:
+    """What a two-stem run ends with after ``four`` (drums, bass, other, vocals): vocals and
+    no_vocals, the sum of the other three; ``keep_mix``: with ``four``'s mix (else none)."""
+    rest = four.data[:3].sum(axis=0)
+    mix = four.mix if keep_mix else None
+    return StemSet(("vocals", "no_vocals"), RATE, np.stack([four.data[3], rest]), mix=mix)
+
+
 def model_window(
     qtbot, settings_store, model, output_factory=FakeOutput, active: bool = False
 ) -> MainWindow:

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from stemgui.stems.mixer import StemControl
-from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
-from tests.ui.song_window import RATE, click, done_job, make_stemset, null_window
+from tests.ui.song_window import (
+    RATE,
+    click,
+    done_job,
+    make_stemset,
+    null_window,
+    vocals_and_rest,
+)
 
 
 def test_two_stem_stems_replace_the_four_in_place_and_playback_goes_on(
@@ -29,13 +34,7 @@ def test_two_stem_stems_replace_the_four_in_place_and_playback_goes_on(
     win.player.seek(5000)
     win.player.toggle()
     assert win.player.transport.playing
-    four = job.stemset
-    job.stemset = StemSet(
-        ("vocals", "no_vocals"),
-        RATE,
-        np.stack([four.data[3], four.data[:3].sum(axis=0)]),
-        mix=four.mix,
-    )
+    job.stemset = vocals_and_rest(job.stemset, keep_mix=True)
     job.state = JobState.DONE
     win.following.job_ended(job)  # what the controller's job_ended calls
     assert list(win.stems.rows) == ["vocals", "no_vocals"]
@@ -64,10 +63,7 @@ def test_no_vocals_takes_the_controls_its_stems_had_when_they_agree(
     for name, button in changes.items():
         click(qtbot, getattr(win.stems.rows[name], button))
     win.statusBar().clearMessage()
-    four = job.stemset
-    job.stemset = StemSet(
-        ("vocals", "no_vocals"), RATE, np.stack([four.data[3], four.data[:3].sum(axis=0)])
-    )
+    job.stemset = vocals_and_rest(job.stemset)
     job.state = JobState.DONE
     win.following.job_ended(job)
     assert job.mixer.control("no_vocals") == expected
@@ -87,10 +83,7 @@ def test_a_restored_two_stem_song_gets_back_its_no_vocals_strip(qtbot, settings_
     job.stemset = make_stemset()  # the four stems come first (separated, or from the cache)
     win.show_job(job)
     win.stems.rows["vocals"].gain.setValue(-4)  # changed in this session: this one stays
-    four = job.stemset
-    job.stemset = StemSet(
-        ("vocals", "no_vocals"), RATE, np.stack([four.data[3], four.data[:3].sum(axis=0)])
-    )
+    job.stemset = vocals_and_rest(job.stemset)
     job.state = JobState.DONE
     win.following.job_ended(job)
     assert job.mixer.control("no_vocals") == StemControl(-3.0, solo=True)
