@@ -7,7 +7,7 @@ import pytest
 
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.stems.stemset import StemSet
-from tests.export.export_rig import FLOAT32, RATE, read
+from tests.export.export_rig import FLOAT32, RATE, on_disk, read
 
 
 @pytest.mark.parametrize("spooled", [False, True])
@@ -17,9 +17,7 @@ def test_two_stems_of_a_song_in_one_stem_write_it_and_a_silent_rest(tmp_path, sp
     data = np.full((1, 2, 1000), 0.25, np.float32)
     data[0, 1] *= -1
     if spooled:  # a long song's stems, on disk: written block by block
-        spool = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=data.shape)
-        spool[:] = data
-        data = spool
+        data = on_disk(tmp_path, data)
     stemset = StemSet(("vocals",), RATE, data)
     request = ExportRequest(folder=tmp_path / "out", two_stems="vocals", fmt=FLOAT32)
     written = export(stemset, request, "t", "m")

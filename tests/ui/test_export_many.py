@@ -15,6 +15,7 @@ from stemgui.playback.null_output import NullOutput
 from stemgui.ui import settings as S
 from stemgui.ui.export_targets import Existing, ask_existing
 from stemgui.ui.window import MainWindow
+from tests.export.export_rig import everything_under
 from tests.ui.song_window import NAMES
 from tests.ui.test_export_all import (
     accept_with,
@@ -34,11 +35,6 @@ def win(qtbot, settings_store):
     qtbot.addWidget(window)
     yield window
     window.close()
-
-
-def everything_under(folder):
-    """Every file and folder, hidden temporary files too."""
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
 
 
 @pytest.mark.parametrize(
