@@ -10,25 +10,18 @@ import pytest
 import soundfile as sf
 
 from stemgui.errors import ExportError
-from stemgui.playback.null_output import NullOutput
 from stemgui.stems.mixer import StemControl
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.export_targets import Existing
 from stemgui.ui.queue import Job, JobState
-from stemgui.ui.window import MainWindow
-from tests.ui.song_window import NAMES, RATE, make_stemset, vocals_and_rest
+from tests.ui.song_window import NAMES, RATE, make_stemset, null_window, vocals_and_rest
 
 
 @pytest.fixture
 def win(qtbot, settings_store):
-    def output(stemset, mixer, transport):
-        return NullOutput(stemset, mixer, transport, blocksize=256)
-
-    window = MainWindow(S.Settings(settings_store), output_factory=output, probe=False)
-    qtbot.addWidget(window)
-    yield window
-    window.close()
+    """``null_window``'s, shown and active: its songs play through a ``NullOutput``."""
+    return null_window(qtbot, settings_store, [])
 
 
 def add_done(win, path, scale=1.0, two_stem: bool = False) -> Job:
