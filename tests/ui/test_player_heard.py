@@ -15,7 +15,7 @@ from stemgui.playback.transport import PlayState
 from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.window import MainWindow
-from tests.ui.song_window import RATE, click, done_job, make_stemset, null_window
+from tests.ui.song_window import RATE, click, done_job, make_stemset, model_window, null_window
 
 
 def test_heard_mix_follows_the_controls(qtbot, settings_store, tmp_path):
@@ -97,11 +97,7 @@ def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_s
             "No audio output device could be opened (Error querying device -1). Plug one in."
         )
 
-    win = MainWindow(S.Settings(settings_store), output_factory=no_device, probe=False)
-    qtbot.addWidget(win)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
+    win = model_window(qtbot, settings_store, None, no_device, active=True)
     done_job(win, tmp_path)
     first = "Playback is off: No audio output device could be opened (Error querying device -1)."
     assert win.statusBar().currentMessage() == first  # the rest ran on behind "Playback off"
