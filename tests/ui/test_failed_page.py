@@ -10,18 +10,17 @@ from PySide6.QtCore import Qt
 
 from stemgui.ui.queue import JobState, QueueModel
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.song_window import model_window
 
 NOT_AUDIO = "is not an audio file (it looks like text); choose a song or a video"
 
 
 @pytest.fixture
-def window(qtbot, settings_store, tiny_model_file, monkeypatch):
-    win = model_window(qtbot, settings_store, tiny_model_file)
-    win.hold = [None]  # why the queue waits (None: it does not)
-    monkeypatch.setattr(win.menus, "wait_reason", lambda: win.hold[0])
-    yield win
-    win.close()
+def window(monkeypatch, window):
+    """The conftest's window, its queue held while ``window.hold[0]`` says why (None: it is
+    not)."""
+    window.hold = [None]
+    monkeypatch.setattr(window.menus, "wait_reason", lambda: window.hold[0])
+    return window
 
 
 @pytest.fixture
