@@ -1,8 +1,10 @@
-"""Shared fixtures: offscreen Qt, a small torch thread count, per-test user folders."""
+"""Shared fixtures: offscreen Qt, a small torch thread count, per-test user folders, a working
+folder of the test's own."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -53,6 +55,13 @@ def device_clock(device_list, monkeypatch):
     fake = FakeClock()
     monkeypatch.setattr(sounddevice_output._devices, "clock", fake)
     return fake
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch) -> Path:
+    """The test's working folder is its ``tmp_path``: relative names are made there."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 @pytest.fixture(autouse=True)

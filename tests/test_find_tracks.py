@@ -15,21 +15,12 @@ import pytest
 from stemgui.cli.tracks import NoSongs, find_tracks
 from tests.fakes import unreadable
 from tests.pipes import without_waiting
+from tests.song_trees import touch
 
 STEMS = ("drums", "bass", "other", "vocals")
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def touch(*names: str) -> list[Path]:
-    paths = [Path(name) for name in names]
-    for path in paths:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"x")
-    return paths
+pytestmark = pytest.mark.usefixtures("in_tmp")
 
 
 def stems_of(folder: str, ext: str = "wav", names=STEMS) -> list[Path]:

@@ -12,19 +12,9 @@ from pathlib import Path
 import pytest
 
 from stemgui.cli.tracks import find_tracks
+from tests.song_trees import touch
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def touch(*names: str) -> list[Path]:
-    paths = [Path(name) for name in names]
-    for path in paths:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"x")
-    return paths
+pytestmark = pytest.mark.usefixtures("in_tmp")
 
 
 @pytest.mark.parametrize(

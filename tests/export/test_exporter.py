@@ -12,7 +12,7 @@ from stemgui.errors import ExportError
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.export.planning import plan
 from stemgui.stems.stemset import StemSet
-from tests.export.export_rig import FLOAT32, NAMES, RATE, files_under, read
+from tests.export.export_rig import FLOAT32, NAMES, RATE, files_under, on_disk, read
 
 
 def test_a_name_cut_with_its_stem_says_so(tmp_path):
@@ -65,10 +65,7 @@ def test_a_song_s_name_too_long_for_a_file_is_cut_in_the_file_names(tmp_path, st
 def test_names_as_long_as_safe_name_allows_are_written(tmp_path, stems, spooled):
     """75 Japanese characters and the stem: 236 bytes, within the 240 of ``safe_name``. Each
     file took a temporary name and a second one built on it, which went past 255 bytes."""
-    data = stems.data
-    if spooled:  # a long song's stems, written block by block
-        data = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=stems.data.shape)
-        data[:] = stems.data
+    data = on_disk(tmp_path, stems.data) if spooled else stems.data  # written block by block
     stemset = StemSet(NAMES, RATE, data)
     track = "あ" * 75
     request = ExportRequest(folder=tmp_path / "out", template="{track}-{stem}.{ext}", fmt=FLOAT32)

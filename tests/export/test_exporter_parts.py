@@ -13,7 +13,7 @@ from stemgui.errors import ExportError
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.export.planning import plan
 from stemgui.stems.stemset import StemSet
-from tests.export.export_rig import FLOAT32, NAMES, RATE, files_under, read
+from tests.export.export_rig import FLOAT32, NAMES, RATE, files_under, on_disk, read
 
 
 @pytest.mark.parametrize("spooled", [False, True])
@@ -21,10 +21,7 @@ def test_a_part_of_the_song_is_exported_under_a_name_of_its_own(tmp_path, stems,
     """A loop region as a sample: its frames only, not over the whole song's files."""
     from stemgui.export.naming import span_label
 
-    data = stems.data
-    if spooled:
-        data = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=stems.data.shape)
-        data[:] = stems.data
+    data = on_disk(tmp_path, stems.data) if spooled else stems.data
     stemset = StemSet(NAMES, RATE, data, mix=stems.mix)
     request = ExportRequest(
         folder=tmp_path, stems=["bass"], mix_gains=(0, 1, 0, 0.5), fmt=FLOAT32, span=(0.01, 0.03)
@@ -103,10 +100,7 @@ def test_the_files_can_be_at_another_rate_resampled_as_julius_does(tmp_path, ste
     import julius
     import torch
 
-    data = stems.data
-    if spooled:
-        data = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=stems.data.shape)
-        data[:] = stems.data
+    data = on_disk(tmp_path, stems.data) if spooled else stems.data
     stemset = StemSet(NAMES, RATE, data, mix=stems.mix)
     request = ExportRequest(
         folder=tmp_path, stems=["bass"], mix_gains=(0, 1, 0, 0.5), fmt=FLOAT32, samplerate=48000

@@ -13,7 +13,7 @@ from stemgui.errors import ExportError
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.export.planning import plan, stem_names
 from stemgui.stems.stemset import StemSet
-from tests.export.export_rig import FLOAT32, NAMES, RATE, files_under, read
+from tests.export.export_rig import FLOAT32, NAMES, RATE, files_under, on_disk, read
 
 
 def test_writes_exactly_the_chosen_stems_with_their_samples(tmp_path, stems):
@@ -140,9 +140,7 @@ def test_rescaled_together_the_stems_keep_their_levels_and_add_up(tmp_path, spoo
     levels = {"drums": 1.35, "bass": 0.5, "other": 0.25, "vocals": 0.75}  # drums over full scale
     data = np.stack([np.full((2, frames), levels[n], np.float32) for n in NAMES])
     if spooled:  # a long song's stems, on disk: written block by block
-        spool = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=data.shape)
-        spool[:] = data
-        data = spool
+        data = on_disk(tmp_path, data)
     stemset = StemSet(NAMES, RATE, data, mix=np.asarray(data).sum(axis=0))
     fmt = AudioFormat(kind="wav", bits=24)
     apart = export(stemset, ExportRequest(folder=tmp_path / "apart", fmt=fmt), "t", "m")
@@ -170,8 +168,7 @@ def test_each_file_carries_the_song_s_tags_with_the_stem_in_its_title(tmp_path, 
         handle.write(np.zeros((RATE // 10, 2), np.float32))
     data = np.zeros((4, 2, RATE // 10), np.float32)
     if spooled:  # a long song's stems, written block by block
-        spool = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=data.shape)
-        data = spool
+        data = on_disk(tmp_path, data)
     stemset = StemSet(NAMES, RATE, data)
     fmt = AudioFormat(kind, 16) if kind != "mp3" else AudioFormat("mp3")
     request = ExportRequest(

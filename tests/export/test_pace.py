@@ -5,46 +5,39 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from stemgui.audio.encode import AudioFormat
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.export.pace import Pace
 from stemgui.stems.stemset import StemSet
+from tests.export.export_rig import FLOAT32, NAMES, RATE, read
 from tests.playback.stretch_rig import peaks
 from tests.playback.test_stretch_notes import assert_ends_once
 
-RATE = 44100
-NAMES = ("drums", "bass", "other", "vocals")
-FLOAT32 = AudioFormat(kind="wav", bits=32, float=True, clip="none")
 T = np.arange(3 * RATE) / RATE
 TONES = (110.0, 220.0, 330.0, 440.0)
 
 
 @pytest.fixture
-def stems() -> StemSet:
+def tone_stems() -> StemSet:
     """Each stem a tone of its own (drums the lowest), 3 s."""
     data = np.stack([np.tile(0.2 * np.sin(2 * np.pi * f * T), (2, 1)) for f in TONES])
     data = data.astype(np.float32)
     return StemSet(NAMES, RATE, data, mix=data.sum(axis=0))
 
 
-def read(path) -> np.ndarray:
-    samples, rate = sf.read(path, dtype="float32", always_2d=True)
-    assert rate == RATE
-    return samples.T
-
-
 @pytest.mark.parametrize("pace", [Pace(0.75, 0), Pace(1.0, 2), Pace(1.25, -3)])
-def test_the_stems_at_a_pace_add_up_to_the_mix_at_it_with_every_note_moved(tmp_path, stems, pace):
+def test_the_stems_at_a_pace_add_up_to_the_mix_at_it_with_every_note_moved(
+    tmp_path, tone_stems, pace
+):
     request = ExportRequest(folder=tmp_path, mix_gains=(1.0, 1.0, 1.0, 1.0), fmt=FLOAT32, pace=pace)
-    written = export(stems, request, "Song", "m")
+    written = export(tone_stems, request, "Song", "m")
     label = pace.label
     assert [p.relative_to(tmp_path).as_posix() for p in written] == [
         f"m/Song {label}/{name}.wav" for name in (*NAMES, "mix")
     ]
     files = [read(p) for p in written]
-    assert all(f.shape == (2, round(stems.frames / pace.speed)) for f in files)
+    assert all(f.shape == (2, round(tone_stems.frames / pace.speed)) for f in files)
     # the windows are cut alike in every file: the stems still add up to the mix
     np.testing.assert_allclose(sum(files[:4]), files[4], atol=1e-5)
     ratio = 2 ** (pace.semitones / 12)
@@ -71,10 +64,10 @@ def test_a_song_that_ends_on_a_held_note_ends_once_at_a_slow_pace(tmp_path, pace
     assert_ends_once(heard, frames / pace.speed, 2 * round(0.046 * RATE) / pace.speed)
 
 
-def test_as_the_song_is_the_pace_changes_nothing(tmp_path, stems):
-    plain = export(stems, ExportRequest(folder=tmp_path / "a", fmt=FLOAT32), "Song", "m")
+def test_as_the_song_is_the_pace_changes_nothing(tmp_path, tone_stems):
+    plain = export(tone_stems, ExportRequest(folder=tmp_path / "a", fmt=FLOAT32), "Song", "m")
     normal = ExportRequest(folder=tmp_path / "b", fmt=FLOAT32, pace=Pace())
-    same = export(stems, normal, "Song", "m")
+    same = export(tone_stems, normal, "Song", "m")
     assert [p.relative_to(tmp_path / "b") for p in same] == [
         p.relative_to(tmp_path / "a") for p in plain
     ]
@@ -82,10 +75,10 @@ def test_as_the_song_is_the_pace_changes_nothing(tmp_path, stems):
         np.testing.assert_array_equal(read(a), read(b))
 
 
-def test_rescaled_together_the_second_pass_reads_what_the_first_measured(tmp_path, stems):
+def test_rescaled_together_the_second_pass_reads_what_the_first_measured(tmp_path, tone_stems):
     """16-bit with one divisor: a pass over every file for the peak, then one writing each;
     the chain runs again from the start for each, and gives the same samples."""
-    loud = StemSet(NAMES, RATE, stems.data * 2.0, mix=stems.mix * 2.0)  # the mix clips
+    loud = StemSet(NAMES, RATE, tone_stems.data * 2.0, mix=tone_stems.mix * 2.0)  # the mix clips
     request = ExportRequest(
         folder=tmp_path,
         mix_gains=(1.0, 1.0, 1.0, 1.0),
@@ -102,7 +95,7 @@ def test_rescaled_together_the_second_pass_reads_what_the_first_measured(tmp_pat
 
 
 def test_the_spool_of_the_files_at_a_pace_is_deleted_after_the_export_or_a_cancel(
-    tmp_path, stems, monkeypatch
+    tmp_path, tone_stems, monkeypatch
 ):
     import tempfile
     import threading
@@ -115,7 +108,11 @@ def test_the_spool_of_the_files_at_a_pace_is_deleted_after_the_export_or_a_cance
     request = ExportRequest(folder=tmp_path / "out", fmt=FLOAT32, pace=Pace(0.5, -2))
     spools = []
     export(
-        stems, request, "Song", "m", on_progress=lambda f: spools.append(list(scratch.iterdir()))
+        tone_stems,
+        request,
+        "Song",
+        "m",
+        on_progress=lambda f: spools.append(list(scratch.iterdir())),
     )
     assert any(spools) and not list(scratch.iterdir())  # there while writing, gone after
     stop = threading.Event()
@@ -125,12 +122,12 @@ def test_the_spool_of_the_files_at_a_pace_is_deleted_after_the_export_or_a_cance
             stop.set()
 
     with pytest.raises(ExportCancelled):
-        export(stems, request, "Again", "m", on_progress=halfway, cancel=stop)
+        export(tone_stems, request, "Again", "m", on_progress=halfway, cancel=stop)
     assert not list(scratch.iterdir())
     assert not (tmp_path / "out" / "m" / "Again 50% -2st").exists()
 
 
-def test_a_temporary_folder_that_is_gone_is_said_with_what_to_do(tmp_path, stems, monkeypatch):
+def test_a_temporary_folder_that_is_gone_is_said_with_what_to_do(tmp_path, tone_stems, monkeypatch):
     """A stale TMPDIR: the export at a pace failed with FileNotFoundError, which the app said
     as an unexpected error naming a spool folder of its own making."""
     import tempfile
@@ -141,7 +138,7 @@ def test_a_temporary_folder_that_is_gone_is_said_with_what_to_do(tmp_path, stems
     monkeypatch.setattr(tempfile, "tempdir", str(gone))
     request = ExportRequest(folder=tmp_path / "out", fmt=FLOAT32, pace=Pace(0.75))
     with pytest.raises(FileError) as caught:
-        export(stems, request, "Song", "m")
+        export(tone_stems, request, "Song", "m")
     assert str(caught.value) == (
         f"{gone}: this song's temporary files cannot be made there (no such folder); make that "
         "folder or let it be written, or set TMPDIR to another folder"
@@ -149,17 +146,19 @@ def test_a_temporary_folder_that_is_gone_is_said_with_what_to_do(tmp_path, stems
     assert not (tmp_path / "out").exists()
 
 
-def test_a_loud_song_transposed_still_adds_up(tmp_path, stems):
+def test_a_loud_song_transposed_still_adds_up(tmp_path, tone_stems):
     """The player's transposer bends peaks past -1 dBFS; the export's must not (it rescales
     its files itself), or the mix would no longer be the sum of the stems where it is loud."""
-    loud = StemSet(NAMES, RATE, stems.data * 2.0, mix=stems.mix * 2.0)  # the mix peaks at 1.6
+    loud = StemSet(
+        NAMES, RATE, tone_stems.data * 2.0, mix=tone_stems.mix * 2.0
+    )  # the mix peaks at 1.6
     request = ExportRequest(folder=tmp_path, mix_gains=(1.0,) * 4, fmt=FLOAT32, pace=Pace(1.0, 3))
     files = [read(p) for p in export(loud, request, "Song", "m")]
     assert float(np.abs(files[4]).max()) > 1.2
     np.testing.assert_allclose(sum(files[:4]), files[4], atol=1e-5)
 
 
-def test_the_files_carry_the_tempo_and_key_they_are_heard_at(tmp_path, stems):
+def test_the_files_carry_the_tempo_and_key_they_are_heard_at(tmp_path, tone_stems):
     """Tagged for DJ software: 119 BPM in A major at 90 % and two semitones down is 107 BPM
     (107.1 to the whole beat, as ID3 counts) in G major."""
     from stemgui.export.exporter import tempo_and_key
@@ -179,10 +178,10 @@ def test_the_files_carry_the_tempo_and_key_they_are_heard_at(tmp_path, stems):
 
     mp3 = AudioFormat("mp3")
     request = ExportRequest(tmp_path, stems=["bass"], fmt=mp3, analysis=found, pace=Pace(0.9, -2))
-    (bass,) = export(stems, request, "Song", "m")
+    (bass,) = export(tone_stems, request, "Song", "m")
     tags = tags_of(bass)
     assert (tags["TBPM"], tags["TKEY"], tags["title"]) == ("107", "G", "Song (Bass, 90% -2st)")
-    (plain,) = export(stems, ExportRequest(tmp_path / "plain", stems=["bass"]), "Song", "m")
+    (plain,) = export(tone_stems, ExportRequest(tmp_path / "plain", stems=["bass"]), "Song", "m")
     assert not {"TBPM", "TKEY"} & tags_of(plain).keys()  # a song not analysed: none
 
 

@@ -16,10 +16,8 @@ from stemgui.errors import ExportCancelled, ExportError
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.export.planning import plan
 from stemgui.stems.stemset import StemSet
+from tests.export.export_rig import FLOAT32, NAMES, RATE, everything_under, on_disk
 
-RATE = 44100
-NAMES = ("drums", "bass", "other", "vocals")
-FLOAT32 = AudioFormat(kind="wav", bits=32, float=True, clip="none")
 FRAMES = 2 * BLOCK_FRAMES + BLOCK_FRAMES // 2  # three blocks a file: two whole, one half
 
 
@@ -27,15 +25,8 @@ def make_stems(tmp_path, spooled: bool, frames: int = FRAMES) -> StemSet:
     rng = np.random.default_rng(1)
     data = (rng.standard_normal((4, 2, frames)) * 0.1).astype(np.float32)
     if spooled:  # a long song's stems, on disk
-        spool = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=data.shape)
-        spool[:] = data
-        data = spool
+        data = on_disk(tmp_path, data)
     return StemSet(NAMES, RATE, data, mix=np.asarray(data).sum(axis=0))
-
-
-def everything_under(folder):
-    """Every file and folder, hidden temporary files too."""
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
 
 
 @pytest.mark.parametrize("spooled", [False, True])

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soundfile as sf
 
-from stemgui.audio.encode import AudioFormat
 from stemgui.export.exporter import ExportRequest, export
 from stemgui.stems.stemset import StemSet
-
-RATE = 44100
-FLOAT32 = AudioFormat(kind="wav", bits=32, float=True, clip="none")
+from tests.export.export_rig import FLOAT32, RATE, on_disk, read
 
 
 @pytest.mark.parametrize("spooled", [False, True])
@@ -21,13 +17,11 @@ def test_two_stems_of_a_song_in_one_stem_write_it_and_a_silent_rest(tmp_path, sp
     data = np.full((1, 2, 1000), 0.25, np.float32)
     data[0, 1] *= -1
     if spooled:  # a long song's stems, on disk: written block by block
-        spool = np.memmap(tmp_path / "spool.f32", np.float32, "w+", shape=data.shape)
-        spool[:] = data
-        data = spool
+        data = on_disk(tmp_path, data)
     stemset = StemSet(("vocals",), RATE, data)
     request = ExportRequest(folder=tmp_path / "out", two_stems="vocals", fmt=FLOAT32)
     written = export(stemset, request, "t", "m")
     assert [p.name for p in written] == ["vocals.wav", "no_vocals.wav"]
-    vocals, rest = (sf.read(p, dtype="float32", always_2d=True)[0].T for p in written)
+    vocals, rest = (read(p) for p in written)
     np.testing.assert_array_equal(vocals, np.asarray(data[0]))
     np.testing.assert_array_equal(rest, np.zeros((2, 1000), np.float32))

@@ -23,7 +23,7 @@ class NeedsSources(TinyNet):
 
 
 @pytest.fixture
-def demucs_class(monkeypatch) -> type:
+def needs_sources_class(monkeypatch) -> type:
     """``NeedsSources`` registered, and pickled as ``demucs.stemgui_test_nets.NeedsSources``."""
     registry.register("NeedsSources", NeedsSources)
     module = types.ModuleType("demucs.stemgui_test_nets")
@@ -34,10 +34,10 @@ def demucs_class(monkeypatch) -> type:
     registry.unregister("NeedsSources")
 
 
-def _package_without(tmp_path, demucs_class, *entries: str):
+def _package_without(tmp_path, needs_sources_class, *entries: str):
     import torch
 
-    path = write_official(tmp_path / "bare.th", demucs_class, {}, half_state(make_tiny()))
+    path = write_official(tmp_path / "bare.th", needs_sources_class, {}, half_state(make_tiny()))
     package = torch.load(path, weights_only=False)
     for entry in entries:
         del package[entry]
@@ -46,10 +46,10 @@ def _package_without(tmp_path, demucs_class, *entries: str):
     return bare
 
 
-def test_a_file_without_its_arguments_says_what_it_lacks(tmp_path, demucs_class):
+def test_a_file_without_its_arguments_says_what_it_lacks(tmp_path, needs_sources_class):
     """It said "NeedsSources cannot be built from the stored arguments: NeedsSources.__init__()
     missing 1 required positional argument: 'sources'", Python's words for the file's fault."""
-    path = _package_without(tmp_path, demucs_class, "args", "kwargs")
+    path = _package_without(tmp_path, needs_sources_class, "args", "kwargs")
     with pytest.raises(ModelLoadError) as refused:
         import_official(path)
     assert str(refused.value) == (
@@ -58,8 +58,10 @@ def test_a_file_without_its_arguments_says_what_it_lacks(tmp_path, demucs_class)
     )
 
 
-def test_arguments_stored_without_one_the_network_needs_are_said(tmp_path, demucs_class):
-    path = write_official(tmp_path / "few.th", demucs_class, {"gain": 2.0}, half_state(make_tiny()))
+def test_arguments_stored_without_one_the_network_needs_are_said(tmp_path, needs_sources_class):
+    path = write_official(
+        tmp_path / "few.th", needs_sources_class, {"gain": 2.0}, half_state(make_tiny())
+    )
     with pytest.raises(ModelLoadError) as refused:
         import_official(path)
     assert str(refused.value) == (
@@ -68,9 +70,9 @@ def test_arguments_stored_without_one_the_network_needs_are_said(tmp_path, demuc
     )
 
 
-def test_a_file_with_every_argument_the_network_needs_imports(tmp_path, demucs_class):
+def test_a_file_with_every_argument_the_network_needs_imports(tmp_path, needs_sources_class):
     model = make_tiny(seed=3, sources=["drums", "bass"])
     path = write_official(
-        tmp_path / "ok.th", demucs_class, {}, half_state(model), [["drums", "bass"]]
+        tmp_path / "ok.th", needs_sources_class, {}, half_state(model), [["drums", "bass"]]
     )
     assert import_official(path).sources == ["drums", "bass"]

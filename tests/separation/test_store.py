@@ -25,15 +25,10 @@ from tests.separation.model_files_helpers import (
     fake_demucs_class,
     half_state,
     make_tiny,
-    tiny_registered,
     write_official,
 )
 
-
-@pytest.fixture(autouse=True)
-def _tiny():
-    with tiny_registered():
-        yield
+pytestmark = pytest.mark.usefixtures("_tiny")
 
 
 @pytest.fixture

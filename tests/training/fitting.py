@@ -1,4 +1,5 @@
-"""The tiny recipe, tracks and trainer that the training-loop tests share."""
+"""The tiny recipe, tracks and trainer that the training-loop tests share, and a data folder of
+one silent validation track for the commands that take --data."""
 
 from __future__ import annotations
 
@@ -44,6 +45,18 @@ def generated_tracks(count: int, seconds: float = 1.0, seed: int = 0) -> list[np
         stems = np.stack([np.stack([s, s]) for s in (drums, bass, other, vocals)])
         tracks.append(np.concatenate([stems.sum(0, keepdims=True), stems]).astype(np.float32))
     return tracks
+
+
+def silent_valid_track(tmp_path, rate: int = 44100) -> list[str]:
+    """One second of silence per stem at ``rate`` in tmp_path/data, under a MUSDB validation
+    name: the --data and --cache arguments that read it."""
+    import soundfile as sf
+
+    song = tmp_path / "data" / "Leaf - Summerghost"
+    song.mkdir(parents=True)
+    for stem in ("drums", "bass", "other", "vocals"):
+        sf.write(song / f"{stem}.wav", np.zeros((rate, 2), np.float32), rate)
+    return ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
 
 
 def make(tmp_path, name="run", overrides=None, **kwargs):

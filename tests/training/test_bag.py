@@ -12,7 +12,7 @@ from stemgui.separation.bag import BagOfModels
 from stemgui.separation.checkpoint import load_model, read_checkpoint
 from stemgui.separation.rewrite import add_provenance, save_bag_of_files
 from stemgui.separation.store import ModelStore
-from tests.training.fitting import make
+from tests.training.fitting import make, silent_valid_track
 from training.__main__ import main
 from training.export import export_model
 from training.provenance import git_commit
@@ -218,17 +218,10 @@ def test_a_member_comes_out_of_a_bag_as_stored_with_its_history(tmp_path, member
 def test_a_bag_among_the_members_is_refused_before_data(tmp_path, members, caplog):
     """With --data each member was scored, then the bag stopped on "input of 16000 samples is
     longer than the training segment" (a bag in a bag), or, without, refused when written."""
-    import numpy as np
-    import soundfile as sf
-
     bag = tmp_path / "bag.stemgui"
     save_bag_of_files(members, bag)
-    song = tmp_path / "data" / "Leaf - Summerghost"  # a MUSDB validation name
-    song.mkdir(parents=True)
-    for stem in ("drums", "bass", "other", "vocals"):
-        sf.write(song / f"{stem}.wav", np.zeros((44100, 2), np.float32), 44100)
+    data = silent_valid_track(tmp_path)
     out = tmp_path / "out.stemgui"
-    data = ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
     assert main(["bag", str(out), str(members[0]), str(bag), *data]) == 1
     assert f"{bag}: holds a bag already; list its own member files instead" in caplog.text
     assert not out.exists() and not (tmp_path / "cache").exists()

@@ -84,20 +84,16 @@ def test_irm_shape(power):
 def test_models_are_measured_on_tracks_at_their_own_rate(tmp_path, monkeypatch, command):
     """quantize, segment and bag --data decoded every track at 44.1 kHz: an 8 kHz model was
     scored on audio 5.5 times too slow for it (eval already used the model's rate)."""
-    import soundfile as sf
-
     from stemgui.separation.checkpoint import save_model
     from tests.separation.model_files_helpers import tiny_htdemucs
+    from tests.training.fitting import silent_valid_track
     from tests.training.test_bag import two_members
     from training import evaluate
     from training.__main__ import main
 
     if command == "quantize":
         pytest.importorskip("diffq")
-    song = tmp_path / "data" / "Leaf - Summerghost"  # a MUSDB validation name
-    song.mkdir(parents=True)
-    for stem in ("drums", "bass", "other", "vocals"):
-        sf.write(song / f"{stem}.wav", np.zeros((44100, 2), np.float32), 44100)
+    data = silent_valid_track(tmp_path)
     model = tmp_path / "m.stemgui"
     save_model(tiny_htdemucs(sources=SOURCES), model)  # 8 kHz
     measured = []
@@ -108,7 +104,6 @@ def test_models_are_measured_on_tracks_at_their_own_rate(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(evaluate, "mean_sdr", record)
     out = str(tmp_path / "out.stemgui")
-    data = ["--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")]
     members = two_members(model) if command == "bag" else []
     argv = {
         "quantize": ["quantize", str(model), out],
@@ -160,17 +155,13 @@ def test_mean_sdr_scores_each_stem_against_the_reference_of_its_name():
 def _run_with_data(tmp_path, command: str, model) -> int:
     """``command`` on ``model`` with --data of one silent validation track; nothing may be
     written when it is refused."""
-    import soundfile as sf
-
+    from tests.training.fitting import silent_valid_track
     from tests.training.test_bag import two_members
     from training.__main__ import main
 
     if command == "quantize":
         pytest.importorskip("diffq")
-    song = tmp_path / "data" / "Leaf - Summerghost"  # a MUSDB validation name
-    song.mkdir(parents=True)
-    for stem in ("drums", "bass", "other", "vocals"):
-        sf.write(song / f"{stem}.wav", np.zeros((8000, 2), np.float32), 8000)
+    data = silent_valid_track(tmp_path, rate=8000)
     out = tmp_path / "out.stemgui"
     members = two_members(model) if command == "bag" else []
     argv = {
@@ -179,7 +170,7 @@ def _run_with_data(tmp_path, command: str, model) -> int:
         "segment": ["segment", str(model), str(out), "--seconds", "1"],
         "bag": ["bag", str(out), *members],
     }[command]
-    status = main([*argv, "--data", str(tmp_path / "data"), "--cache", str(tmp_path / "cache")])
+    status = main([*argv, *data])
     assert not out.exists() and not (tmp_path / "cache").exists()
     return status
 

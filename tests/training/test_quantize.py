@@ -220,13 +220,8 @@ def _one_track(tmp_path, silent: tuple[str, ...] = ()) -> list[str]:
 
 
 def test_command_reports_size_and_sdr_change(float_file, tmp_path, capsys):
-    soundfile = pytest.importorskip("soundfile")
     _, source = float_file
-    track = tmp_path / "data" / "Leaf - Summerghost"  # a MUSDB validation name
-    track.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for name in SOURCES:
-        soundfile.write(track / f"{name}.wav", 0.1 * rng.standard_normal((22050, 2)), 44100)
+    data = _one_track(tmp_path)
     parser = argparse.ArgumentParser()
     quantize_command.add_parser(parser.add_subparsers(dest="command"))
     output = tmp_path / "q8.stemgui"
@@ -237,10 +232,7 @@ def test_command_reports_size_and_sdr_change(float_file, tmp_path, capsys):
             str(output),
             "--bits",
             "8",
-            "--data",
-            str(tmp_path / "data"),
-            "--cache",
-            str(tmp_path / "cache"),
+            *data,
         ]
     )
     assert args.func(args) == 0

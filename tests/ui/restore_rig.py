@@ -26,7 +26,7 @@ class Counting:
         return self.function(*args)
 
 
-def _start(root: Path, options: SeparationOptions, blocker=None):
+def start(root: Path, options: SeparationOptions, blocker=None):
     """A new app run: no file hashes known; counting model loads and model identities."""
     forget_digests()
     factory, identity = Counting(default_separator_factory), Counting(default_model_identity)
@@ -47,7 +47,7 @@ def kept_session(qtbot, settings, song: Path, options: SeparationOptions, root: 
     from stemgui.ui import session
     from tests.ui.conftest import TIMEOUT_MS
 
-    ctl, _, _ = _start(root, options)
+    ctl, _, _ = start(root, options)
     try:
         (job,) = ctl.add([song])
         qtbot.waitUntil(lambda: job.kept is not None, timeout=TIMEOUT_MS)

@@ -27,10 +27,21 @@ def make_stemset(frames: int = 4 * RATE, ready: int | None = None) -> StemSet:
     return StemSet(NAMES, RATE, data, mix=data.sum(axis=0), frames_ready=ready)
 
 
-def model_window(qtbot, settings_store, model, output_factory=FakeOutput) -> MainWindow:
+def vocals_and_rest(four: StemSet, keep_mix: bool = False) -> StemSet:
+    """What a two-stem run ends with after ``four`` (drums, bass, other, vocals): vocals and
+    no_vocals, the sum of the other three; ``keep_mix``: with ``four``'s mix (else none)."""
+    rest = four.data[:3].sum(axis=0)
+    mix = four.mix if keep_mix else None
+    return StemSet(("vocals", "no_vocals"), RATE, np.stack([four.data[3], rest]), mix=mix)
+
+
+def model_window(
+    qtbot, settings_store, model, output_factory=FakeOutput, active: bool = False
+) -> MainWindow:
     """A window shown with nothing queued, separating with ``model`` on the CPU (None: the
     settings' model and device) and playing through ``output_factory`` (None: the window's own,
-    on the device chosen in Playback ▸ Output device)."""
+    on the device chosen in Playback ▸ Output device); ``active``: waited for until it is the
+    active window (shortcuts only reach that one)."""
     settings = S.Settings(settings_store)
     if model is not None:
         settings.set(S.MODEL, str(model))
@@ -38,10 +49,13 @@ def model_window(qtbot, settings_store, model, output_factory=FakeOutput) -> Mai
     win = MainWindow(settings, output_factory=output_factory, probe=False)
     qtbot.addWidget(win)
     win.show()
+    if active:
+        win.activateWindow()
+        qtbot.waitUntil(win.isActiveWindow)
     return win
 
 
-def _null_window(qtbot, settings_store, outputs):
+def null_window(qtbot, settings_store, outputs):
     """A window shown, active, with nothing queued, playing each song through a
     ``NullOutput`` (256-frame blocks) that is appended to ``outputs``."""
 
@@ -50,12 +64,7 @@ def _null_window(qtbot, settings_store, outputs):
         outputs.append(output)
         return output
 
-    win = MainWindow(S.Settings(settings_store), output_factory=factory, probe=False)
-    qtbot.addWidget(win)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)  # shortcuts only reach the active window
-    return win
+    return model_window(qtbot, settings_store, None, factory, active=True)
 
 
 def song_window(qtbot, settings_store, tmp_path, output_factory=None, model=None) -> tuple:
@@ -84,7 +93,7 @@ def show_song(
     return job
 
 
-def _done_job(win, tmp_path, stemset=None) -> Job:
+def done_job(win, tmp_path, stemset=None) -> Job:
     """``show_song`` of "My Song.wav" in ``tmp_path``."""
     return show_song(win, tmp_path / "My Song.wav", stemset)
 

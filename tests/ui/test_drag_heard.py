@@ -14,8 +14,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.drag_out import DragFiles, DragPart
 from stemgui.ui.export_choices import ExportChoices
 from stemgui.ui.export_dialog import ExportDialog
-from tests.ui.song_window import NAMES, RATE, make_stemset
-from tests.ui.test_stems_playback import _done_job, _null_window
+from tests.ui.song_window import NAMES, RATE, done_job, make_stemset, null_window
 
 
 def test_the_speed_and_key_heard_stay_ticked_for_the_session(qtbot, settings_store, tmp_path):
@@ -63,8 +62,8 @@ def test_a_stem_drags_out_as_the_loop_region_after_an_export_of_it(
     """A producer who exported the loop region alone dragged the bass into the DAW and got the
     whole song: the drag followed the dialog's rate, not its "Only the loop region"."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     win.player.set_loop(RATE, RATE * 5 // 2)  # 1.0-2.5 s
     whole = win.stems.drag_file("bass")  # before any export: the whole song
     assert whole.name == "My Song - bass.wav" and sf.info(whole).frames == 4 * RATE
@@ -144,8 +143,8 @@ def test_a_stem_at_a_pace_is_written_off_the_window_s_thread_then_dragged(
     monkeypatch.setattr(QDrag, "exec", exec_)
     held = [Qt.MouseButton.LeftButton]
     monkeypatch.setattr(QApplication, "mouseButtons", staticmethod(lambda: held[0]))
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     win.player.set_speed(0.8)
     _export_ticked(qtbot, win, monkeypatch, tmp_path, at_pace=True)
     win.stems.drag_out("bass")
@@ -174,8 +173,8 @@ def test_a_stem_at_a_pace_that_cannot_be_written_is_said_in_the_banner(
     import errno
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     win.player.set_speed(0.8)
     _export_ticked(qtbot, win, monkeypatch, tmp_path, at_pace=True)
 

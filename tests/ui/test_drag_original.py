@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QApplication
 
-from tests.ui.song_window import _done_job, _null_window
+from tests.ui.song_window import done_job, null_window
 
 
 def _drag_row(qtbot, row) -> None:
@@ -30,8 +30,8 @@ def test_the_original_mix_drags_out_as_the_song_file(qtbot, settings_store, tmp_
         return Qt.DropAction.CopyAction
 
     monkeypatch.setattr(QDrag, "exec", exec_)
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     _drag_row(qtbot, win.stems.mix_row)
     assert drops == [[job.path]]  # the song's own file, as it is
     assert not (tmp_path / "cache" / "stemgui" / "drag").exists()  # nothing written
@@ -45,8 +45,8 @@ def test_the_original_mix_of_a_song_file_gone_says_so(qtbot, settings_store, tmp
     drops nothing in the DAW, without a word."""
     monkeypatch.setattr(QDrag, "exec", lambda drag, actions: drops.append(drag))
     drops = []
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     job.path.unlink()
     _drag_row(qtbot, win.stems.mix_row)
     assert drops == []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from stemgui.spool import SPOOL_PREFIX
 from stemgui.ui import settings as S
-from tests.ui.song_window import _null_window
+from tests.ui.song_window import null_window
 
 _QUIT_MID_WRITE = """
 import os, tempfile, threading, time
@@ -65,7 +65,7 @@ def test_a_paced_drag_s_spool_left_at_quit_is_removed_at_the_next_start(
     shutil.rmtree(cache)  # the user cache cleared meanwhile: no drag folder
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     win.settings.set(S.EXPORT_FOLDER, str(tmp_path / "no exports yet"))
     win.start_cleanup().join()
     assert _spools(temporary) == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import soundfile as sf
 
-from tests.ui.song_window import RATE, _null_window, show_song
+from tests.ui.song_window import RATE, null_window, show_song
 
 
 def _tagged(path, title: str) -> None:
@@ -25,7 +25,7 @@ def test_the_songs_tags_are_read_once_per_song_shown(qtbot, settings_store, tmp_
     read = []
     real = tags.read_tags
     monkeypatch.setattr(tags, "read_tags", lambda path: read.append(path) or real(path))
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     first = show_song(win, tmp_path / "First.wav")
     _tagged(first.path, "Morning")
     win.stems.drags.write_ahead("bass")  # the press on its row

@@ -10,36 +10,28 @@ import pytest
 import soundfile as sf
 
 from stemgui.errors import ExportError
-from stemgui.playback.null_output import NullOutput
 from stemgui.stems.mixer import StemControl
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.export_targets import Existing
 from stemgui.ui.queue import Job, JobState
-from stemgui.ui.window import MainWindow
-from tests.ui.song_window import NAMES, RATE, make_stemset
+from tests.ui.song_window import NAMES, RATE, make_stemset, null_window, vocals_and_rest
 
 
 @pytest.fixture
 def win(qtbot, settings_store):
-    def output(stemset, mixer, transport):
-        return NullOutput(stemset, mixer, transport, blocksize=256)
-
-    window = MainWindow(S.Settings(settings_store), output_factory=output, probe=False)
-    qtbot.addWidget(window)
-    yield window
-    window.close()
+    """``null_window``'s, shown and active: its songs play through a ``NullOutput``."""
+    return null_window(qtbot, settings_store, [])
 
 
-def add_done(win, path, scale=1.0, names=NAMES) -> Job:
+def add_done(win, path, scale=1.0, two_stem: bool = False) -> Job:
+    """A separated song at ``path`` (written empty) in ``win``'s queue: ``make_stemset``'s four
+    stems times ``scale``, or with ``two_stem`` vocals and the rest."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"")
     stemset = make_stemset()
-    if names != NAMES:  # a two-stem song: vocals and the rest
-        from stemgui.stems.stemset import StemSet
-
-        data = np.stack([stemset.data[3], stemset.data[:3].sum(axis=0)])
-        stemset = StemSet(names, RATE, data, mix=stemset.mix)
+    if two_stem:
+        stemset = vocals_and_rest(stemset, keep_mix=True)
     stemset.data *= scale
     job = Job(path, state=JobState.DONE, fraction=1.0, stemset=stemset, model_name="tiny")
     win.controller.model._jobs.append(job)
@@ -217,7 +209,7 @@ def test_a_song_with_a_bad_target_is_named_and_the_others_are_written(
 
 def test_a_song_without_the_chosen_stems_is_left_out_and_said(qtbot, win, tmp_path, monkeypatch):
     add_done(win, tmp_path / "four.wav")
-    two = add_done(win, tmp_path / "two.wav", names=("vocals", "no_vocals"))
+    two = add_done(win, tmp_path / "two.wav", two_stem=True)
 
     def choose(dialog):
         assert list(dialog.stem_boxes) == [*NAMES, "no_vocals"]

@@ -4,6 +4,7 @@ that runs out of memory says how to make room, not that stemgui is at fault."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from stemgui.audio import stream
 from stemgui.audio.encode import AudioFormat
@@ -12,6 +13,20 @@ from stemgui.ui.export_targets import Existing
 from stemgui.ui.exporting import ExportRunner
 from stemgui.ui.queue import Job, JobState
 from tests.ui.song_window import make_stemset
+
+
+def export_a_song(qtbot, tmp_path) -> tuple[Path, list[str]]:
+    """A song of 100 frames exported into tmp_path/out, to the end: the song and what the
+    runner said failed."""
+    runner = ExportRunner(lambda message: Existing.CANCEL)
+    said = []
+    runner.failed.connect(said.append)
+    song = tmp_path / "a.wav"
+    job = Job(song, state=JobState.DONE, stemset=make_stemset(frames=100), model_name="m")
+    request = ExportRequest(folder=tmp_path / "out", fmt=AudioFormat(clip="none"))
+    runner.start(job, request)
+    qtbot.waitUntil(lambda: not runner.tasks, timeout=20_000)
+    return song, said
 
 
 def test_a_bug_while_writing_is_said_as_a_fault_of_stemgui(qtbot, tmp_path, monkeypatch, caplog):
@@ -26,15 +41,8 @@ def test_a_bug_while_writing_is_said_as_a_fault_of_stemgui(qtbot, tmp_path, monk
         return read
 
     monkeypatch.setattr(stream, "array_reader", buggy)
-    runner = ExportRunner(lambda message: Existing.CANCEL)
-    said = []
-    runner.failed.connect(said.append)
-    song = tmp_path / "a.wav"
-    job = Job(song, state=JobState.DONE, stemset=make_stemset(frames=100), model_name="m")
-    request = ExportRequest(folder=tmp_path / "out", fmt=AudioFormat(clip="none"))
     with caplog.at_level(logging.ERROR, logger="stemgui.ui.exporting"):
-        runner.start(job, request)
-        qtbot.waitUntil(lambda: not runner.tasks, timeout=20_000)
+        song, said = export_a_song(qtbot, tmp_path)
     assert said == [
         f"{song}: unexpected error (IndexError: list index out of range), a fault in stemgui. "
         "Details are in the log file (Help ▸ Open log folder)."
@@ -57,14 +65,7 @@ def test_running_out_of_memory_while_writing_is_said_as_memory(qtbot, tmp_path, 
         return read
 
     monkeypatch.setattr(stream, "array_reader", greedy)
-    runner = ExportRunner(lambda message: Existing.CANCEL)
-    said = []
-    runner.failed.connect(said.append)
-    song = tmp_path / "a.wav"
-    job = Job(song, state=JobState.DONE, stemset=make_stemset(frames=100), model_name="m")
-    request = ExportRequest(folder=tmp_path / "out", fmt=AudioFormat(clip="none"))
-    runner.start(job, request)
-    qtbot.waitUntil(lambda: not runner.tasks, timeout=20_000)
+    song, said = export_a_song(qtbot, tmp_path)
     assert said == [
         f"{song}: not enough memory to export this song. Close other programs, or export fewer "
         "stems at once or a part of the song, then retry."

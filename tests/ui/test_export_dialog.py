@@ -8,12 +8,12 @@ import soundfile as sf
 
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
-from tests.ui.song_window import NAMES, RATE, _done_job, _null_window, click
+from tests.ui.song_window import NAMES, RATE, click, done_job, null_window
 
 
 def test_a_mix_with_every_stem_muted_is_refused_naming_the_song(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     for name in NAMES:
         click(qtbot, win.stems.rows[name].mute)
     dialog = ExportDialog(job.stemset.names, win.settings, tmp_path / "out")
@@ -35,8 +35,8 @@ def test_the_folder_is_remembered_only_once_an_export_has_written_there(
     from stemgui.errors import ExportError
     from stemgui.export import exporter
 
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     (tmp_path / "a file").write_bytes(b"not a folder")
     chosen = []
 
@@ -77,8 +77,8 @@ def test_a_song_s_stems_are_exported_at_its_own_rate_unless_the_stems_is_chosen(
 ):
     """A 48 kHz song's stems were written at the model's rate, and did not line up with it in
     a DAW session at 48 kHz."""
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)  # stems at 8 kHz
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)  # stems at 8 kHz
     sf.write(job.path, np.zeros((4800, 2), np.float32), 48000)
     choices, offered = [], []
 
@@ -123,8 +123,8 @@ def test_a_stem_row_drags_out_at_the_rate_an_export_is_written_at(
     qtbot, settings_store, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)  # stems at 8 kHz
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)  # stems at 8 kHz
     sf.write(job.path, np.zeros((4800, 2), np.float32), 48000)
     for choice, rate in (("song", 48000), ("stems", RATE)):
         win.settings.set(S.EXPORT_RATE, choice)
@@ -247,8 +247,8 @@ def test_the_files_can_be_at_the_speed_and_key_heard(qtbot, settings_store, tmp_
     from stemgui.stems.waveform import StemWaveforms
     from tests.audio.test_tempo_key_tags import tags_of
 
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)  # 4 s at 8 kHz
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)  # 4 s at 8 kHz
     job.waveforms = StemWaveforms(job.stemset)
     job.waveforms.analysis = Analysis(Tempo(120.0), Key(2, "major"))  # as the worker found
     seen = []

@@ -11,11 +11,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from stemgui.export import exporter
-from stemgui.playback.null_output import NullOutput
 from stemgui.ui import settings as S
 from stemgui.ui.export_targets import Existing, ask_existing
-from stemgui.ui.window import MainWindow
-from tests.ui.song_window import NAMES
+from tests.export.export_rig import everything_under
+from tests.ui.song_window import NAMES, null_window
 from tests.ui.test_export_all import (
     accept_with,
     add_done,
@@ -27,18 +26,8 @@ from tests.ui.test_export_all import (
 
 @pytest.fixture
 def win(qtbot, settings_store):
-    def output(stemset, mixer, transport):
-        return NullOutput(stemset, mixer, transport, blocksize=256)
-
-    window = MainWindow(S.Settings(settings_store), output_factory=output, probe=False)
-    qtbot.addWidget(window)
-    yield window
-    window.close()
-
-
-def everything_under(folder):
-    """Every file and folder, hidden temporary files too."""
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    """``null_window``'s, shown and active: its songs play through a ``NullOutput``."""
+    return null_window(qtbot, settings_store, [])
 
 
 @pytest.mark.parametrize(

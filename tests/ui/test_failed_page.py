@@ -10,18 +10,17 @@ from PySide6.QtCore import Qt
 
 from stemgui.ui.queue import JobState, QueueModel
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.song_window import model_window
 
 NOT_AUDIO = "is not an audio file (it looks like text); choose a song or a video"
 
 
 @pytest.fixture
-def window(qtbot, settings_store, tiny_model_file, monkeypatch):
-    win = model_window(qtbot, settings_store, tiny_model_file)
-    win.hold = [None]  # why the queue waits (None: it does not)
-    monkeypatch.setattr(win.menus, "wait_reason", lambda: win.hold[0])
-    yield win
-    win.close()
+def window(monkeypatch, window):
+    """The conftest's window, its queue held while ``window.hold[0]`` says why (None: it is
+    not)."""
+    window.hold = [None]
+    monkeypatch.setattr(window.menus, "wait_reason", lambda: window.hold[0])
+    return window
 
 
 @pytest.fixture
@@ -145,10 +144,10 @@ def test_a_failed_song_s_page_keeps_its_title_when_the_speed_changes(
     """The song loaded under the page plays on (the speed trainer steps its speed each lap):
     its title, at the new speed, was put over the failed song's page."""
     from stemgui.ui.queue import Job
-    from tests.ui.song_window import _done_job, _null_window
+    from tests.ui.song_window import done_job, null_window
 
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     bad = tmp_path / "Bad.mp3"
     bad.write_bytes(b"x")
     job = Job(bad, state=JobState.FAILED, error="it is not audio")

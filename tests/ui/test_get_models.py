@@ -43,6 +43,22 @@ def published(tmp_path, monkeypatch, tiny_model_file):
         yield url
 
 
+def tiny_dialog(qtbot, published):
+    """The Get models dialog listing the official tiny_ui alone, its row selected."""
+    from stemgui.ui.get_models import ModelsDialog
+
+    dialog = ModelsDialog([("tiny_ui", "test", False)], published)
+    qtbot.addWidget(dialog)
+    dialog.table.selectRow(0)
+    return dialog
+
+
+def download(qtbot, dialog) -> None:
+    """The selected model downloaded, or failed, to the end."""
+    dialog.download_selected()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+
+
 def test_download_an_official_model_then_separate_with_it(qtbot, settings_store, published, songs):
     win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=True)
     qtbot.addWidget(win)
@@ -105,14 +121,9 @@ def test_a_model_downloaded_while_the_chosen_one_does_not_load_is_used(
 
 
 def test_a_failed_download_says_why(qtbot, settings_store, published, tmp_path):
-    from stemgui.ui.get_models import ModelsDialog
-
     shutil.rmtree(tmp_path / "served" / "tiny")  # the server answers 404
-    dialog = ModelsDialog([("tiny_ui", "test", False)], published)
-    qtbot.addWidget(dialog)
-    dialog.table.selectRow(0)
-    dialog.download_selected()
-    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+    dialog = tiny_dialog(qtbot, published)
+    download(qtbot, dialog)
     assert dialog.table.item(0, 2).text() == "failed"
     assert dialog.status.text().startswith("Could not download model") and "404" in (
         dialog.status.text()
@@ -123,16 +134,12 @@ def test_a_failed_download_says_why(qtbot, settings_store, published, tmp_path):
 def test_a_bag_s_download_says_which_file_of_how_many(qtbot, published, tmp_path, monkeypatch):
     """A bag's files each filled the bar from empty, named by their file alone: the download
     seemed to start over at each."""
-    from stemgui.ui.get_models import ModelsDialog
-
     (first,) = OFFICIAL_MODELS["tiny_ui"].files
     second = "tinyu2" + first.removeprefix("tinyui")
     shutil.copy(tmp_path / "served" / "tiny" / first, tmp_path / "served" / "tiny" / second)
     bag = OfficialModel("tiny_ui", "test", "tiny/", (first, second))
     monkeypatch.setitem(OFFICIAL_MODELS, "tiny_ui", bag)
-    dialog = ModelsDialog([("tiny_ui", "test", False)], published)
-    qtbot.addWidget(dialog)
-    dialog.table.selectRow(0)
+    dialog = tiny_dialog(qtbot, published)
     shown, progress = [], dialog._progress
 
     def showing(*args):
@@ -140,8 +147,7 @@ def test_a_bag_s_download_says_which_file_of_how_many(qtbot, published, tmp_path
         shown.append(dialog.status.text())
 
     monkeypatch.setattr(dialog, "_progress", showing)
-    dialog.download_selected()
-    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+    download(qtbot, dialog)
     assert dialog.table.item(0, 2).text() == "downloaded"
     size = (tmp_path / "served" / "tiny" / first).stat().st_size / 1e6
     assert shown[0] == f"{first} (file 1 of 2): 0.0 of {size:.1f} MB"
@@ -154,8 +160,6 @@ def test_a_full_disk_names_the_models_folder(qtbot, published, tmp_path, monkeyp
     import errno
     import io
 
-    from stemgui.ui.get_models import ModelsDialog
-
     class FullDisk(io.BytesIO):
         def write(self, block):
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -163,11 +167,8 @@ def test_a_full_disk_names_the_models_folder(qtbot, published, tmp_path, monkeyp
     monkeypatch.setattr(
         "stemgui.separation.download.open", lambda path, mode: FullDisk(), raising=False
     )
-    dialog = ModelsDialog([("tiny_ui", "test", False)], published)
-    qtbot.addWidget(dialog)
-    dialog.table.selectRow(0)
-    dialog.download_selected()
-    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+    dialog = tiny_dialog(qtbot, published)
+    download(qtbot, dialog)
     folder = tmp_path / "data" / "stemgui" / "models" / "official"
     assert dialog.status.text() == (
         f"Could not save model tiny_ui in {folder}: No space left on device; free some space "
@@ -181,17 +182,13 @@ def test_a_bug_in_a_download_is_said_as_one_with_the_way_to_the_log(
     """It said "Unexpected error: list index out of range", no word of whose fault it is nor
     where the log is: the app's one wording for unexpected errors, naming the model."""
     from stemgui.separation.store import ModelStore
-    from stemgui.ui.get_models import ModelsDialog
 
     def buggy(self, name, on_progress=None, cancel=None):
         raise IndexError("list index out of range")
 
     monkeypatch.setattr(ModelStore, "download", buggy)
-    dialog = ModelsDialog([("tiny_ui", "test", False)], published)
-    qtbot.addWidget(dialog)
-    dialog.table.selectRow(0)
-    dialog.download_selected()
-    qtbot.waitUntil(lambda: dialog.task is None, timeout=TIMEOUT_MS)
+    dialog = tiny_dialog(qtbot, published)
+    download(qtbot, dialog)
     assert dialog.table.item(0, 2).text() == "failed"
     assert dialog.status.text() == (
         "Model tiny_ui: unexpected error (IndexError: list index out of range), a fault in "

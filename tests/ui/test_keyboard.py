@@ -10,26 +10,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QScrollArea
 
-from stemgui.playback.null_output import NullOutput
-from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
-from stemgui.ui.window import MainWindow
-from tests.ui.song_window import make_stemset
+from tests.ui.song_window import make_stemset, null_window
 
 
 @pytest.fixture
 def win(qtbot, settings_store):
-    window = MainWindow(
-        S.Settings(settings_store),
-        output_factory=lambda stemset, mixer, transport: NullOutput(stemset, mixer, transport),
-        probe=False,
-    )
-    qtbot.addWidget(window)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)  # shortcuts only reach the active window
-    yield window
-    window.close()
+    """``null_window``'s, shown and active: its songs play through a ``NullOutput``."""
+    return null_window(qtbot, settings_store, [])
 
 
 def _queue(win, tmp_path: Path, name: str, state: JobState = JobState.DONE) -> Job:

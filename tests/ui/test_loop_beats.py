@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from PySide6.QtCore import Qt
 
-from tests.ui.song_window import RATE, _done_job, _null_window
+from tests.ui.song_window import RATE, done_job, null_window
 
 FIRST, BEAT = 1000.0, 4000.0  # a beat every half second at 8 kHz (120 BPM), the first at 1000
 
@@ -15,8 +15,8 @@ FIRST, BEAT = 1000.0, 4000.0  # a beat every half second at 8 kHz (120 BPM), the
 def test_alt_and_a_number_loops_that_many_beats_from_the_beat_at_the_playhead(
     qtbot, settings_store, tmp_path
 ):
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)  # 4 s
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)  # 4 s
     win.timeline.set_beats((FIRST, BEAT))
     player, transport = win.player, win.player.transport
     player.seek(10_500)  # between the beats at 9000 and 13000
@@ -35,8 +35,8 @@ def test_alt_and_a_number_loops_that_many_beats_from_the_beat_at_the_playhead(
 
 
 def test_a_song_without_a_beat_grid_says_so_and_keeps_its_loop(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     win.player.set_loop(RATE, 2 * RATE)
     qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     assert win.player.transport.loop == (RATE, 2 * RATE)
@@ -52,8 +52,8 @@ def test_a_song_with_a_tempo_but_no_grid_is_not_said_to_have_no_steady_tempo(
     from stemgui.stems.analysis import Analysis
     from stemgui.stems.tempo import Tempo
 
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     job.waveforms = SimpleNamespace(analysis=Analysis(Tempo(123.4)))
     qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     message = win.statusBar().currentMessage()
@@ -66,10 +66,10 @@ def test_a_song_still_separating_is_not_said_to_have_no_grid(qtbot, settings_sto
     (the demo has one), and said with no song at all too."""
     from stemgui.ui.queue import JobState
 
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     assert win.statusBar().currentMessage() == ""
-    job = _done_job(win, tmp_path)
+    job = done_job(win, tmp_path)
     job.state = JobState.SEPARATING
     qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     message = win.statusBar().currentMessage()
@@ -82,8 +82,8 @@ def test_a_cancelled_song_is_not_said_to_be_separating(qtbot, settings_store, tm
     meanwhile" said it was still separating."""
     from stemgui.ui.queue import JobState
 
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     job.state = JobState.CANCELLED
     qtbot.keyClick(win, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     message = win.statusBar().currentMessage()
@@ -96,8 +96,8 @@ def test_a_loop_from_a_beat_rounded_down_to_its_frame_is_looped_from_that_beat(
 ):
     """A loop from the beat at 9000.3 starts on frame 9000; with the playhead there (a loop
     set away from the playhead puts it at the loop's start), Alt+1 looped the beat before."""
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     win.timeline.set_beats((FIRST + 0.3, BEAT))  # beats at 1000.3, 5000.3, 9000.3, ...
     player, transport = win.player, win.player.transport
     player.seek(30_000)
@@ -113,8 +113,8 @@ def test_l_without_a_region_takes_the_playhead_into_what_it_loops(qtbot, setting
     playhead into its loop: L left it where it was, off screen, and Play went on there to the
     song's end (minutes of a long song) before the loop drawn and lit was heard."""
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)  # 4 s
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)  # 4 s
     player, transport = win.player, win.player.transport
     player.seek(3 * RATE)
     win.timeline.set_view(RATE // 2, RATE)  # scrolled away from the playhead

@@ -42,7 +42,7 @@ def _chooses(text: str) -> int:
 
 
 @pytest.fixture
-def window(qtbot, settings_store):
+def bundled_window(qtbot, settings_store):
     """A window whose chosen model is the store's "bundled" (as the worker listed it)."""
     settings = S.Settings(settings_store)
     settings.set(S.MODEL, "bundled")
@@ -53,9 +53,9 @@ def window(qtbot, settings_store):
     win.close()
 
 
-def test_a_model_that_cannot_separate_says_to_choose_another_once(window):
-    window.menus.model_failed("bundled", CANNOT_SEPARATE, True)
-    assert window.banner.text() == (
+def test_a_model_that_cannot_separate_says_to_choose_another_once(bundled_window):
+    bundled_window.menus.model_failed("bundled", CANNOT_SEPARATE, True)
+    assert bundled_window.banner.text() == (
         "The chosen model “bundled” cannot separate, so the songs wait: the model's HTDemucs "
         "network cannot separate any song (x). Choose another model in the Model menu or a "
         "model file (or mend this one): the queue goes on with it."
@@ -63,20 +63,20 @@ def test_a_model_that_cannot_separate_says_to_choose_another_once(window):
 
 
 @pytest.mark.parametrize("kind", ["unknown architecture", "unknown name", "not downloaded"])
-def test_a_model_that_does_not_load_says_to_choose_another_once(window, kind):
+def test_a_model_that_does_not_load_says_to_choose_another_once(bundled_window, kind):
     message = _engine_says(kind)
     assert _chooses(message) == 1  # the engine's own advice, left out of the banner
-    window.menus.model_failed("bundled", message, False)
-    text = window.banner.text()
+    bundled_window.menus.model_failed("bundled", message, False)
+    text = bundled_window.banner.text()
     assert text.startswith("The chosen model “bundled” does not load, so the songs wait: ")
     assert _chooses(text) == 1 and "Choose another model in the Model menu" in text
 
 
-def test_a_song_chosen_as_a_model_file_says_to_choose_one_once(qtbot, window, songs):
+def test_a_song_chosen_as_a_model_file_says_to_choose_one_once(qtbot, bundled_window, songs):
     """Its message says which files are models: the banner's "choose another file" went on."""
-    window.menus.check_model_file(str(songs[0]))  # what Model ▸ Choose model file… does
-    qtbot.waitUntil(lambda: window.banner.isVisibleTo(window), timeout=TIMEOUT_MS)
-    assert window.banner.text() == (
+    bundled_window.menus.check_model_file(str(songs[0]))  # what Model ▸ Choose model file… does
+    qtbot.waitUntil(lambda: bundled_window.banner.isVisibleTo(bundled_window), timeout=TIMEOUT_MS)
+    assert bundled_window.banner.text() == (
         f"{songs[0]}: is a song, not a model; choose a model file (.stemgui, .th or .yaml). "
         "The model in use stays."
     )

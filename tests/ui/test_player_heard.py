@@ -15,13 +15,13 @@ from stemgui.playback.transport import PlayState
 from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.window import MainWindow
-from tests.ui.song_window import RATE, _done_job, _null_window, click, make_stemset
+from tests.ui.song_window import RATE, click, done_job, make_stemset, model_window, null_window
 
 
 def test_heard_mix_follows_the_controls(qtbot, settings_store, tmp_path):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    job = done_job(win, tmp_path)
     click(qtbot, win.stems.rows["vocals"].solo)
     win.transport_bar.volume.setValue(-6)
     win.player.toggle()
@@ -49,7 +49,7 @@ def test_the_playhead_shows_the_frame_heard_while_playing(qtbot, settings_store,
 
     win = MainWindow(S.Settings(settings_store), output_factory=factory, probe=False)
     qtbot.addWidget(win)
-    _done_job(win, tmp_path)
+    done_job(win, tmp_path)
     win.player.toggle()
     outputs[-1].pump(RATE)
     win.player.poll()
@@ -79,13 +79,13 @@ def test_a_song_left_playing_comes_back_at_the_frame_heard(qtbot, settings_store
 
     win = MainWindow(S.Settings(settings_store), output_factory=factory, probe=False)
     qtbot.addWidget(win)
-    first = _done_job(win, tmp_path)
+    first = done_job(win, tmp_path)
     win.player.toggle()
     win.player.output.pump(RATE)
     win.player.poll()
     other = tmp_path / "other"
     other.mkdir()
-    _done_job(win, other, make_stemset(2 * RATE))
+    done_job(win, other, make_stemset(2 * RATE))
     win.show_job(first)
     assert win.player.transport.position == win.timeline.position == RATE - 1000
     win.close()
@@ -97,12 +97,8 @@ def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_s
             "No audio output device could be opened (Error querying device -1). Plug one in."
         )
 
-    win = MainWindow(S.Settings(settings_store), output_factory=no_device, probe=False)
-    qtbot.addWidget(win)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    _done_job(win, tmp_path)
+    win = model_window(qtbot, settings_store, None, no_device, active=True)
+    done_job(win, tmp_path)
     first = "Playback is off: No audio output device could be opened (Error querying device -1)."
     assert win.statusBar().currentMessage() == first  # the rest ran on behind "Playback off"
     reason = first + " Plug one in."
@@ -116,7 +112,7 @@ def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_s
     assert [b.text() for b in win.banner.buttons] == ["Try again"]
     win.banner.close_button.click()
     win.show_job(None)
-    _done_job(win, tmp_path)
+    done_job(win, tmp_path)
     assert not win.banner.isVisibleTo(win)
     # a song's failure takes the banner; once it goes, playback still off is said again
     win.show_error("broken.wav: could not be decoded", about="song")
@@ -133,8 +129,8 @@ def test_no_audio_device_turns_playback_off_and_the_rest_works(qtbot, settings_s
 
 def test_an_output_that_dies_turns_playback_off_with_a_message(qtbot, settings_store, tmp_path):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     win.player.toggle()
     assert win.player.transport.playing
     outputs[0]._fail("The audio output stopped (was the device unplugged?).")
@@ -150,7 +146,7 @@ def test_playing_a_song_being_separated_waits_for_it_and_not_after_a_cancel(
     qtbot, settings_store, tmp_path
 ):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
+    win = null_window(qtbot, settings_store, outputs)
     song = tmp_path / "My Song.wav"
     song.write_bytes(b"")
     job = Job(song, state=JobState.SEPARATING, stemset=make_stemset(ready=0), model_name="m")

@@ -8,12 +8,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QPalette
 
 from stemgui.stems.mixer import ORIGINAL
-from tests.ui.song_window import NAMES, _done_job, _null_window
+from tests.ui.song_window import NAMES, done_job, null_window
 
 
 def test_home_and_end_keys_send_the_playhead_to_the_song_edges(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     transport = win.player.transport
     win.menu_bar.zoom(0.25)  # the first quarter on screen
     qtbot.keyClick(win, Qt.Key.Key_End)
@@ -27,8 +27,8 @@ def test_home_and_end_keys_send_the_playhead_to_the_song_edges(qtbot, settings_s
 def test_number_keys_mute_and_solo_the_stems_and_a_compares_with_the_original(
     qtbot, settings_store, tmp_path
 ):
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     mixer, rows = job.mixer, win.stems.rows
     qtbot.keyClick(win, Qt.Key.Key_2)  # the second stem: bass
     assert mixer.control("bass").mute and rows["bass"].mute.isChecked()
@@ -52,8 +52,8 @@ def test_number_keys_mute_and_solo_the_stems_and_a_compares_with_the_original(
 def test_each_row_shows_the_key_that_works_it(qtbot, settings_store, tmp_path):
     """The original mix is the first row, yet 1 muted Drums, the second, and no row said so:
     each row shows its key before its name, and that key works that row."""
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     mix_row, rows = win.stems.mix_row, win.stems.rows
     assert mix_row.key.text() == "A"
     assert [row.key.text() for row in rows.values()] == ["1", "2", "3", "4"]
@@ -70,8 +70,8 @@ def test_each_row_shows_the_key_that_works_it(qtbot, settings_store, tmp_path):
 
 
 def test_delete_in_the_queue_removes_the_selected_song(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     win.controller.model._jobs.remove(job)
     win.controller.model.append([job])  # a row in the list
     win.select(job)
@@ -82,8 +82,8 @@ def test_delete_in_the_queue_removes_the_selected_song(qtbot, settings_store, tm
 
 
 def test_the_volume_slider_takes_the_focus_and_the_arrow_keys(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     volume = win.transport_bar.volume
     assert volume.focusPolicy() == Qt.FocusPolicy.StrongFocus  # by Tab and by a click
     # after the stems' gains and the transport's buttons, as on screen (it came between the
@@ -101,8 +101,8 @@ def test_the_volume_slider_takes_the_focus_and_the_arrow_keys(qtbot, settings_st
 
 
 def test_zoom_keys_with_and_without_shift(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     frames = win.timeline.frames
     qtbot.keyClick(win, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)  # Ctrl+=
     assert win.timeline.view[1] - win.timeline.view[0] == frames // 2

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from stemgui.stems.stemset import StemSet
 from stemgui.ui.queue import JobState
-from tests.ui.song_window import RATE, _done_job, _null_window, show_song
+from tests.ui.song_window import RATE, done_job, null_window, show_song
 
 
 def test_a_message_naming_a_long_file_does_not_widen_the_window(qtbot, settings_store, tmp_path):
@@ -17,7 +17,7 @@ def test_a_message_naming_a_long_file_does_not_widen_the_window(qtbot, settings_
     has no spaces (a download's "Artist_-_Title_(Official_Video)") made the narrowest window
     that much wider, and a window at its narrowest grew past its screen's edge. Such a word is
     cut at the banner's edge now; selected, it copies whole."""
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     narrowest = win.minimumSizeHint().width()
     win.resize(narrowest, 700)
     qtbot.waitUntil(lambda: win.width() == narrowest)
@@ -34,11 +34,11 @@ def test_the_ruler_stays_when_the_stem_rows_scroll(qtbot, settings_store, tmp_pa
     """Six stems in a short window scroll: the ruler scrolled away with the first rows, and
     with it the times, the playhead's marker and the click that seeks. Above the rows, it is
     drawn again when their scroll bar comes or goes."""
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     win.resize(900, win.minimumSizeHint().height())
     names = ("drums", "bass", "other", "vocals", "guitar", "piano")
     data = np.zeros((6, 2, 4 * RATE), np.float32)
-    _done_job(win, tmp_path, StemSet(names, RATE, data, mix=data.sum(axis=0)))
+    done_job(win, tmp_path, StemSet(names, RATE, data, mix=data.sum(axis=0)))
     ruler, area = win.stems.ruler, win.stems.scroll_area
     bar = area.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)
@@ -58,7 +58,7 @@ def test_the_queue_and_the_player_cannot_be_dragged_out_of_sight(qtbot, settings
     """The handle between the queue and the player, dragged past the player's narrowest,
     collapsed it to nothing: the stems, the transport and the banner's messages were gone, and
     the handle left at the window's edge did not say where they were."""
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     splitter = win.centralWidget()
     splitter.moveSplitter(win.width(), 1)  # all the way right
     assert splitter.sizes()[1] >= win.transport_bar.minimumSizeHint().width()  # was 0
@@ -73,8 +73,8 @@ def test_a_click_on_the_ruler_seeks_only_over_the_waveforms(qtbot, settings_stor
     the playhead to the start; one over the waveforms seeks there."""
     from PySide6.QtTest import QTest
 
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)  # 4 s
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)  # 4 s
     win.player.seek(2 * RATE)
     qtbot.waitUntil(lambda: win.timeline.position == 2 * RATE)
     ruler, view = win.stems.ruler, win.stems.mix_row.view
@@ -92,7 +92,7 @@ def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
 ):
     from PySide6.QtWidgets import QLabel
 
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     win.resize(1000, 700)
     qtbot.waitUntil(lambda: win.width() == 1000)
     song = tmp_path / f"{'A Very Long Artist Name - ' * 6}Song (2024 Remaster).wav"
@@ -116,8 +116,8 @@ def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
 
 
 def test_the_playhead_at_the_song_end_is_drawn_inside_the_waveform(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     view = win.stems.rows["drums"].view
     colour = 255 if view._is_dark() else 0
 

@@ -144,7 +144,8 @@ def test_the_order_decides_what_separates_next(qtbot, tmp_path):
 
 
 @pytest.fixture
-def panel(qtbot, model):
+def queue_panel(qtbot, model):
+    """The queue panel over ``model``, in an active window (shortcuts need one)."""
     from PySide6.QtWidgets import QMainWindow
 
     window = QMainWindow()
@@ -174,36 +175,36 @@ def _drag_and_drop(view, mime: QMimeData, row: int) -> QDropEvent:
     return drop
 
 
-def test_dropping_in_the_list_moves_a_waiting_song(qtbot, panel, model):
+def test_dropping_in_the_list_moves_a_waiting_song(qtbot, queue_panel, model):
     mime = model.mimeData([model.index(3)])  # "d", kept referenced until the drop is done
-    drop = _drag_and_drop(panel.view, mime, 1)
+    drop = _drag_and_drop(queue_panel.view, mime, 1)
     assert drop.isAccepted()
     assert names(model) == "adbce"
     model.update(job(model, "b"), state=JobState.DECODING)
     busy = model.mimeData([model.index(model.row_of(job(model, "b")))])
-    drop = _drag_and_drop(panel.view, busy, 0)
+    drop = _drag_and_drop(queue_panel.view, busy, 0)
     assert not drop.isAccepted()
     assert names(model) == "adbce"
 
 
-def test_ctrl_up_and_down_move_the_selected_waiting_song(qtbot, panel, model):
-    view = panel.view
-    panel.select(job(model, "c"))
+def test_ctrl_up_and_down_move_the_selected_waiting_song(qtbot, queue_panel, model):
+    view = queue_panel.view
+    queue_panel.select(job(model, "c"))
     view.setFocus()
-    assert panel.up_button.isEnabled() and panel.down_button.isEnabled()
+    assert queue_panel.up_button.isEnabled() and queue_panel.down_button.isEnabled()
     qtbot.keyClick(view, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
     assert names(model) == "acbde"
     qtbot.keyClick(view, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
     assert names(model) == "cabde"
-    assert panel.selected_job() is job(model, "c")  # the song stays selected
-    assert not panel.up_button.isEnabled()  # at the top
+    assert queue_panel.selected_job() is job(model, "c")  # the song stays selected
+    assert not queue_panel.up_button.isEnabled()  # at the top
     qtbot.keyClick(view, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
     assert names(model) == "acbde"
-    panel.down_button.click()
+    queue_panel.down_button.click()
     assert names(model) == "abcde"
 
     model.update(job(model, "c"), state=JobState.SEPARATING)
-    assert not panel.up_button.isEnabled() and not panel.down_button.isEnabled()
+    assert not queue_panel.up_button.isEnabled() and not queue_panel.down_button.isEnabled()
     qtbot.keyClick(view, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
     assert names(model) == "abcde"  # a song being separated keeps its place
 

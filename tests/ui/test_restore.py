@@ -22,7 +22,7 @@ from stemgui.ui.queue import JobState
 from stemgui.ui.restore import Kept
 from stemgui.ui.separation_options import SeparationOptions, default_model_identity
 from tests.ui.conftest import RATE, TIMEOUT_MS, UiTinyNet, write_song
-from tests.ui.restore_rig import _start
+from tests.ui.restore_rig import start
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def first_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
 def _first_session(qtbot, settings_store, songs, options, tmp_path):
     settings = S.Settings(settings_store)
     root = tmp_path / "stemcache"
-    ctl, factory, _ = _start(root, options)
+    ctl, factory, _ = start(root, options)
     try:
         (job,) = ctl.add([songs[0]])
         qtbot.waitUntil(lambda: job.kept is not None, timeout=TIMEOUT_MS)
@@ -48,7 +48,7 @@ def _first_session(qtbot, settings_store, songs, options, tmp_path):
 
 def _restart(qtbot, settings, root, options):
     """The next start: its restored song once ended, and how many models it loaded."""
-    ctl, factory, _ = _start(root, options)
+    ctl, factory, _ = start(root, options)
     try:
         jobs = session.load(settings).jobs
         ctl.restore(jobs)
@@ -100,7 +100,7 @@ def test_a_hand_edited_entry_that_names_no_cache_entry_is_recognised_anew(entry)
 def test_restored_songs_are_done_without_the_model_or_the_model_list(qtbot, first_session):
     settings, root, options, first = first_session
     # the queue held as at start-up while the models are listed: only the cache can answer
-    ctl, factory, identity = _start(root, options, blocker=lambda: "looking for models…")
+    ctl, factory, identity = start(root, options, blocker=lambda: "looking for models…")
     try:
         jobs, _, damaged, _ = session.load(settings)
         assert damaged == 0 and len(jobs) == 1
@@ -138,7 +138,7 @@ def test_a_song_added_again_before_its_stems_were_kept_comes_back_without_the_mo
         return stamps(spec)
 
     monkeypatch.setattr(worker_cache, "model_stamps", slow_stamps)
-    ctl, _, _ = _start(root, options)
+    ctl, _, _ = start(root, options)
     try:
         (first,) = ctl.add([songs[0]])
         qtbot.waitUntil(lambda: first.state is JobState.DONE, timeout=TIMEOUT_MS)
@@ -152,7 +152,7 @@ def test_a_song_added_again_before_its_stems_were_kept_comes_back_without_the_mo
     finally:
         kept_now.set()
         ctl.shutdown()
-    later, factory, identity = _start(root, options)
+    later, factory, identity = start(root, options)
     try:
         (job,) = session.load(settings).jobs
         later.restore([job])
@@ -171,7 +171,7 @@ def test_a_song_rewritten_since_is_separated_again(qtbot, first_session):
     write_song(song, seed=7)  # other audio, the same size
     assert song.stat().st_size == before.st_size
     os.utime(song, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
-    ctl, factory, _ = _start(root, options)
+    ctl, factory, _ = start(root, options)
     try:
         jobs = session.load(settings).jobs
         ctl.restore(jobs)
@@ -186,7 +186,7 @@ def test_a_song_rewritten_since_is_separated_again(qtbot, first_session):
 def test_a_song_whose_entry_is_gone_is_separated_again(qtbot, first_session):
     settings, root, options, first = first_session
     StemCache(root).clear()
-    ctl, factory, _ = _start(root, options)
+    ctl, factory, _ = start(root, options)
     try:
         jobs = session.load(settings).jobs
         ctl.restore(jobs)
@@ -203,7 +203,7 @@ def test_a_restored_song_cancelled_while_it_is_read_from_the_cache_is_cancelled(
     """Cancel was offered while the song's stems were read, and did nothing: it came back
     done."""
     settings, root, options, _ = first_session
-    ctl, _, _ = _start(root, options)
+    ctl, _, _ = start(root, options)
     try:
         (job,) = session.load(settings).jobs
         ended = []
@@ -230,7 +230,7 @@ def test_a_restored_song_whose_model_no_longer_loads_takes_the_model_of_now(
     damaged = tmp_path / "old.stemgui"
     damaged.write_bytes(tiny_model_file.read_bytes()[:500])
     options = SeparationOptions(model=str(tiny_model_file), device="cpu")
-    ctl, factory, _ = _start(tmp_path / "stemcache", options)
+    ctl, factory, _ = start(tmp_path / "stemcache", options)
     try:
         (job,) = ctl.restore([Job(songs[0], options=SeparationOptions(model=str(damaged)))])
         qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)

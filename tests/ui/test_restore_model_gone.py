@@ -15,7 +15,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.restore_rig import _start, kept_session
+from tests.ui.restore_rig import kept_session, start
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def gone_model_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
 def test_a_song_whose_model_file_is_gone_opens_from_the_stem_cache(qtbot, gone_model_session):
     settings, root, options, first = gone_model_session
     # the model of now is that same file: the queue is held, as the window holds it
-    ctl, loads, _ = _start(root, options, blocker=lambda: "the chosen model is missing")
+    ctl, loads, _ = start(root, options, blocker=lambda: "the chosen model is missing")
     try:
         (job,) = session.load(settings).jobs
         ctl.restore([job])
@@ -56,7 +56,7 @@ def test_a_song_whose_model_file_and_stems_are_gone_takes_the_model_of_now(
 ):
     settings, root, _, first = gone_model_session
     StemCache(root).clear()
-    ctl, _, _ = _start(root, SeparationOptions(model=str(tiny_model_file), device="cpu"))
+    ctl, _, _ = start(root, SeparationOptions(model=str(tiny_model_file), device="cpu"))
     try:
         (job,) = session.load(settings).jobs
         ctl.restore([job])

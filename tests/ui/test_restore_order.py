@@ -14,7 +14,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.restore_rig import _start
+from tests.ui.restore_rig import start
 
 
 def test_the_hint_shown_while_the_song_left_on_screen_comes_does_not_wait_for_torch():
@@ -38,7 +38,7 @@ def two_songs_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
     """Both songs separated and stored; the second on screen at the close."""
     options = SeparationOptions(model=str(tiny_model_file), device="cpu")
     settings, root = S.Settings(settings_store), tmp_path / "stemcache"
-    ctl, _, _ = _start(root, options)
+    ctl, _, _ = start(root, options)
     try:
         jobs = ctl.add(songs)
         qtbot.waitUntil(lambda: all(job.kept is not None for job in jobs), timeout=TIMEOUT_MS)
@@ -52,7 +52,7 @@ def test_the_song_shown_at_the_close_comes_back_first_and_is_awaited_until_then(
     qtbot, two_songs_session
 ):
     settings, root, options = two_songs_session
-    ctl, factory, _ = _start(root, options)
+    ctl, factory, _ = start(root, options)
     try:
         jobs, shown, _, _ = session.load(settings)
         assert shown is jobs[1]
@@ -72,7 +72,7 @@ def test_songs_read_from_the_cache_are_queued_so_not_told_row_by_row(qtbot, two_
     row: each asked the whole queue again (the window's buttons), 0.4 s of the GUI thread
     before the window painted for 500 songs."""
     settings, root, options = two_songs_session
-    ctl, _, _ = _start(root, options)
+    ctl, _, _ = start(root, options)
     try:
         jobs, shown, _, _ = session.load(settings)
         inserted, changed = [], []
@@ -89,7 +89,7 @@ def test_the_song_shown_at_the_close_removed_before_it_comes_is_awaited_no_more(
     qtbot, two_songs_session
 ):
     settings, root, options = two_songs_session
-    ctl, _, _ = _start(root, options)
+    ctl, _, _ = start(root, options)
     try:
         jobs, shown, _, _ = session.load(settings)
         ctl.restore(jobs, shown)

@@ -19,7 +19,7 @@ from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.restore_rig import _start, kept_session
+from tests.ui.restore_rig import kept_session, start
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def two_stem_session(qtbot, settings_store, songs, tiny_model_file, tmp_path):
 def _restored(qtbot, settings, root, options):
     """The next start, the queue held (the models being listed): the song once ended, and how
     many models were loaded and identified."""
-    ctl, factory, identity = _start(root, options, blocker=lambda: "looking for models…")
+    ctl, factory, identity = start(root, options, blocker=lambda: "looking for models…")
     try:
         (job,) = session.load(settings).jobs
         ctl.restore([job])

@@ -6,22 +6,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from stemgui.stems.mixer import StemControl
-from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
-from tests.ui.song_window import RATE, _done_job, _null_window, click, make_stemset
+from tests.ui.song_window import (
+    RATE,
+    click,
+    done_job,
+    make_stemset,
+    null_window,
+    vocals_and_rest,
+)
 
 
 def test_two_stem_stems_replace_the_four_in_place_and_playback_goes_on(
     qtbot, settings_store, tmp_path
 ):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    job = done_job(win, tmp_path)
     job.state = JobState.SEPARATING  # the four stems of a two-stem run, as they come
     click(qtbot, win.stems.rows["vocals"].solo)
     win.stems.rows["vocals"].gain.setValue(-4)
@@ -29,13 +34,7 @@ def test_two_stem_stems_replace_the_four_in_place_and_playback_goes_on(
     win.player.seek(5000)
     win.player.toggle()
     assert win.player.transport.playing
-    four = job.stemset
-    job.stemset = StemSet(
-        ("vocals", "no_vocals"),
-        RATE,
-        np.stack([four.data[3], four.data[:3].sum(axis=0)]),
-        mix=four.mix,
-    )
+    job.stemset = vocals_and_rest(job.stemset, keep_mix=True)
     job.state = JobState.DONE
     win.following.job_ended(job)  # what the controller's job_ended calls
     assert list(win.stems.rows) == ["vocals", "no_vocals"]
@@ -58,16 +57,13 @@ def test_two_stem_stems_replace_the_four_in_place_and_playback_goes_on(
 def test_no_vocals_takes_the_controls_its_stems_had_when_they_agree(
     qtbot, settings_store, tmp_path, changes, expected
 ):
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     job.state = JobState.SEPARATING  # the four stems of a two-stem run, as they come
     for name, button in changes.items():
         click(qtbot, getattr(win.stems.rows[name], button))
     win.statusBar().clearMessage()
-    four = job.stemset
-    job.stemset = StemSet(
-        ("vocals", "no_vocals"), RATE, np.stack([four.data[3], four.data[:3].sum(axis=0)])
-    )
+    job.stemset = vocals_and_rest(job.stemset)
     job.state = JobState.DONE
     win.following.job_ended(job)
     assert job.mixer.control("no_vocals") == expected
@@ -78,7 +74,7 @@ def test_no_vocals_takes_the_controls_its_stems_had_when_they_agree(
 
 
 def test_a_restored_two_stem_song_gets_back_its_no_vocals_strip(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     song = tmp_path / "My Song.wav"
     song.write_bytes(b"")
     job = Job(song, state=JobState.SEPARATING, model_name="tiny")
@@ -87,10 +83,7 @@ def test_a_restored_two_stem_song_gets_back_its_no_vocals_strip(qtbot, settings_
     job.stemset = make_stemset()  # the four stems come first (separated, or from the cache)
     win.show_job(job)
     win.stems.rows["vocals"].gain.setValue(-4)  # changed in this session: this one stays
-    four = job.stemset
-    job.stemset = StemSet(
-        ("vocals", "no_vocals"), RATE, np.stack([four.data[3], four.data[:3].sum(axis=0)])
-    )
+    job.stemset = vocals_and_rest(job.stemset)
     job.state = JobState.DONE
     win.following.job_ended(job)
     assert job.mixer.control("no_vocals") == StemControl(-3.0, solo=True)
@@ -100,8 +93,8 @@ def test_a_restored_two_stem_song_gets_back_its_no_vocals_strip(qtbot, settings_
 
 
 def test_cancelling_the_song_on_screen_keeps_what_was_separated(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path, make_stemset(ready=RATE))
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path, make_stemset(ready=RATE))
     job.state = JobState.CANCELLED
     win.following.job_ended(job)
     assert win.shown_job is job and win.player.loaded  # the view went blank
@@ -114,8 +107,8 @@ def test_the_session_keeps_separated_and_waiting_songs_in_order_not_failed_ones(
 ):
     import json
 
-    win = _null_window(qtbot, settings_store, [])
-    done = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done = done_job(win, tmp_path)
     click(qtbot, win.stems.rows["bass"].mute)
     for name, state in (("later", JobState.WAITING), ("bad", JobState.FAILED)):
         win.controller.model._jobs.append(Job(tmp_path / f"{name}.wav", state=state))
@@ -134,7 +127,7 @@ def test_a_session_is_kept_with_whole_paths_and_damaged_gains_are_mended(
     from stemgui.stems.mixer import restored_strip
 
     monkeypatch.chdir(tmp_path)  # songs opened as `python -m stemgui a.wav` from here
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     win.controller.model._jobs.append(Job(Path("a.wav"), state=JobState.WAITING))
     win.save_session()
     assert json.loads(win.settings.get(S.SESSION))[0]["path"] == str(tmp_path / "a.wav")
@@ -147,7 +140,7 @@ def test_a_session_is_kept_with_whole_paths_and_damaged_gains_are_mended(
 
 
 def test_removing_another_song_leaves_the_one_playing(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     paths = [tmp_path / f"{name}.wav" for name in "ABC"]
     for path in paths:
         path.write_bytes(b"")
@@ -170,7 +163,7 @@ def test_removing_another_song_leaves_the_one_playing(qtbot, settings_store, tmp
 
 
 def test_a_song_shown_again_is_where_it_was_left(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     paths = [tmp_path / f"{name}.wav" for name in "AB"]
     for path in paths:
         path.write_bytes(b"")

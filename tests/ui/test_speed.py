@@ -10,13 +10,13 @@ from PySide6.QtCore import Qt
 
 from stemgui.playback.pitch import SEMITONES
 from stemgui.playback.stretch import SPEEDS
-from tests.ui.song_window import RATE, _done_job, _null_window, make_stemset
+from tests.ui.song_window import RATE, done_job, make_stemset, null_window
 
 
 def test_keys_and_the_speed_button_set_the_speed_each_song_keeps(qtbot, settings_store, tmp_path):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     bar = win.transport_bar
     assert (bar.speed.text(), bar.speed.isChecked()) == ("100 %", False)
     qtbot.keyClick(win, Qt.Key.Key_BracketLeft)
@@ -32,7 +32,7 @@ def test_keys_and_the_speed_button_set_the_speed_each_song_keeps(qtbot, settings
     first = win.shown_job
     other = tmp_path / "other"
     other.mkdir()
-    _done_job(win, other, make_stemset(2 * RATE))
+    done_job(win, other, make_stemset(2 * RATE))
     assert len(outputs) == 2 and outputs[-1].transposer.speed == 1.0
     assert (bar.speed.text(), bar.speed.isChecked()) == ("100 %", False)
     win.show_job(first)
@@ -50,8 +50,8 @@ def test_keys_and_the_speed_button_set_the_speed_each_song_keeps(qtbot, settings
 
 def test_at_half_speed_the_song_moves_half_as_fast(qtbot, settings_store, tmp_path):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     output, transport = outputs[-1], win.player.transport
     win.player.set_speed(0.5)
     transport.play()
@@ -71,8 +71,8 @@ def test_at_half_speed_play_shows_again_as_the_song_s_end_is_heard(qtbot, settin
     """It showed 120 ms before (960 frames here): the transport stopped as the stretcher read
     the song's end."""
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     output, player = outputs[-1], win.player
     player.set_speed(0.5)
     player.seek(player.transport.frames - RATE // 5)
@@ -93,8 +93,8 @@ def test_at_half_speed_play_shows_again_as_the_song_s_end_is_heard(qtbot, settin
 
 def test_keys_and_the_key_button_transpose_each_song_as_it_keeps(qtbot, settings_store, tmp_path):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     bar = win.transport_bar
     assert (bar.key.text(), bar.key.isChecked()) == ("Key 0", False)
     up = Qt.KeyboardModifier.ControlModifier
@@ -111,7 +111,7 @@ def test_keys_and_the_key_button_transpose_each_song_as_it_keeps(qtbot, settings
     first = win.shown_job
     other = tmp_path / "other"
     other.mkdir()
-    _done_job(win, other, make_stemset(2 * RATE))
+    done_job(win, other, make_stemset(2 * RATE))
     assert outputs[-1].transposer.semitones == 0  # another song: in its own key
     win.show_job(first)
     assert outputs[-1].transposer.semitones == -6 and bar.key.text() == "Key −6"
@@ -125,8 +125,8 @@ def test_the_speed_trainer_goes_a_step_faster_each_time_round_the_loop(
     qtbot, settings_store, tmp_path
 ):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     output, player = outputs[-1], win.player
     player.set_loop(RATE, RATE + RATE // 4)  # a quarter of a second
     player.set_speed(0.5)
@@ -158,8 +158,8 @@ def test_the_speed_trainer_goes_a_step_faster_each_time_round_the_loop(
 
 def test_k_turns_the_metronome_click_on_for_every_song(qtbot, settings_store, tmp_path):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     win.timeline.set_beats((1000.0, 4000.0))
     assert not outputs[-1].clicker.on
     qtbot.keyClick(win, Qt.Key.Key_K)
@@ -168,7 +168,7 @@ def test_k_turns_the_metronome_click_on_for_every_song(qtbot, settings_store, tm
     assert win.menu_bar.click_action.isChecked()
     other = tmp_path / "other"
     other.mkdir()
-    _done_job(win, other, make_stemset(2 * RATE))
+    done_job(win, other, make_stemset(2 * RATE))
     assert outputs[-1].clicker.on  # the next song too
     qtbot.keyClick(win, Qt.Key.Key_K)
     assert not outputs[-1].clicker.on
@@ -177,8 +177,8 @@ def test_k_turns_the_metronome_click_on_for_every_song(qtbot, settings_store, tm
 
 def test_k_on_a_song_without_a_beat_grid_says_why_it_is_not_heard(qtbot, settings_store, tmp_path):
     """It was turned on without a sound or a word: nothing told that the song has no grid."""
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)  # no tempo found: no grid
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)  # no tempo found: no grid
     qtbot.keyClick(win, Qt.Key.Key_K)
     assert win.player.click
     message = win.statusBar().currentMessage()
@@ -197,21 +197,21 @@ def test_the_click_and_the_speed_trainer_are_on_again_at_the_next_start(
     """Like the menus' other ticks (snap to beats, the theme), they were forgotten at the close:
     a player practising with the click had to press K again every time."""
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
+    win = null_window(qtbot, settings_store, outputs)
     assert not win.menu_bar.click_action.isChecked() and not win.player.click
     qtbot.keyClick(win, Qt.Key.Key_K)
     win.menu_bar.trainer_action.trigger()
     win.close()
-    again = _null_window(qtbot, settings_store, outputs)
+    again = null_window(qtbot, settings_store, outputs)
     assert again.menu_bar.click_action.isChecked() and again.player.click
     assert again.menu_bar.trainer_action.isChecked() and again.player.speed_trainer
-    _done_job(again, tmp_path)
+    done_job(again, tmp_path)
     again.timeline.set_beats((1000.0, 4000.0))
     assert outputs[-1].clicker.on  # heard on the first song shown
     again.menu_bar.click_action.trigger()
     again.menu_bar.trainer_action.trigger()
     again.close()
-    last = _null_window(qtbot, settings_store, outputs)
+    last = null_window(qtbot, settings_store, outputs)
     assert not last.player.click and not last.player.speed_trainer
     last.close()
 
@@ -219,12 +219,12 @@ def test_the_click_and_the_speed_trainer_are_on_again_at_the_next_start(
 def test_speed_and_key_are_off_without_a_song(qtbot, settings_store, tmp_path):
     """They stayed on with no song (amber "75 %" after the last song was removed), and a speed
     chosen then was dropped without a word by the first song, which plays as it is."""
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     bar = win.transport_bar
     qtbot.keyClick(win, Qt.Key.Key_BracketLeft)
     assert win.player.speed == 1.0
     assert (bar.speed.text(), bar.speed.isEnabled(), bar.key.isEnabled()) == ("100 %", False, False)
-    job = _done_job(win, tmp_path)
+    job = done_job(win, tmp_path)
     assert bar.speed.isEnabled() and bar.key.isEnabled()
     win.player.set_pace(0.75, 2)
     win.remove_job(job)
@@ -239,8 +239,8 @@ def test_speed_and_key_are_off_without_a_song(qtbot, settings_store, tmp_path):
 
 def test_the_speed_button_says_a_speed_as_the_export_names_it(qtbot, settings_store, tmp_path):
     """A song restored at 0.333 (any speed the player takes) read "33 %", as 0.334 did."""
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     win.player.set_pace(0.333, 0)
     assert win.transport_bar.speed.text() == "33.3 %"
     win.player.set_pace(0.334, 0)

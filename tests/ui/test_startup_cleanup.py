@@ -119,13 +119,13 @@ def test_an_export_folder_typed_from_home_is_cleaned_and_one_beside_each_song_is
     """The folder is remembered as typed: "~/Exports" was looked for as a folder named "~" in
     the app's working folder (its leftovers stayed), and "stems" (beside each song) as the
     working folder's "stems"."""
-    from tests.ui.song_window import _null_window
+    from tests.ui.song_window import null_window
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     typed = _part(tmp_path / "home" / "Exports" / "m" / "Song", "vocals.wav", HOUR)
     beside = _part(tmp_path / "stems" / "m" / "Song", "vocals.wav", HOUR)
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     for folder in ("~/Exports", "stems"):
         win.settings.set(S.EXPORT_FOLDER, folder)
         win.start_cleanup().join()

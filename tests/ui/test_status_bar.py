@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from stemgui.ui import settings as S
-from stemgui.ui.window import MainWindow
-from tests.fakes import FakeOutput
-
 TITLE = (
     "DJ Extremely Long Artist Name feat. Another Artist - A Very Long Song Title "
     "(Extended Club Remix) [Radio Edit].mp3"
@@ -15,14 +11,11 @@ TITLE = (
 
 
 @pytest.fixture
-def window(qtbot, settings_store):
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
-    win.resize(1024, 640)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(qtbot, window):
+    """The conftest's window at 1024 x 640, on screen."""
+    window.resize(1024, 640)
+    qtbot.waitExposed(window)
+    return window
 
 
 def test_a_long_message_is_cut_in_the_middle_left_of_the_device(window):

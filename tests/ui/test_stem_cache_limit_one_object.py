@@ -7,7 +7,7 @@ import numpy as np
 
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import stem_cache_size
-from tests.ui.song_window import _null_window
+from tests.ui.song_window import null_window
 
 FRAMES = 1 << 16  # two stereo stems and the mix, float32: 1.5 MiB an entry
 
@@ -18,7 +18,7 @@ def test_a_store_begun_before_keeping_was_turned_off_keeps_to_the_limit_set_sinc
     """The limit went to a throwaway cache object: the store still running on the worker's
     evicted by the old limit (4 GB, say, after the user asked for 2)."""
     monkeypatch.setattr(stem_cache_size, "GB", 1 << 20)  # the limit in MiB: entries of 1.5
-    window = _null_window(qtbot, settings_store, [])
+    window = null_window(qtbot, settings_store, [])
     storing = window.controller.worker.stem_cache  # a store runs on it (``StemCacheSteps``)
     window.menu_bar.keep_stems(False)
     stem_cache_size.set_stem_cache_size(window, 2)

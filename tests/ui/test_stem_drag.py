@@ -17,7 +17,7 @@ from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.timeline import Timeline
-from tests.ui.song_window import NAMES, RATE, _done_job, _null_window, make_stemset
+from tests.ui.song_window import NAMES, RATE, done_job, make_stemset, null_window
 
 
 def test_a_stem_drags_out_as_a_wav_file(qtbot, panel, tmp_path, monkeypatch):
@@ -62,8 +62,8 @@ def test_a_stem_of_a_song_left_and_come_back_to_reuses_its_file(
     from stemgui.ui.separation_options import SeparationOptions
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     job.cache_key = (str(job.path), 0, 0, SeparationOptions())
     first = win.stems.drag_file("bass")
     win.show_job(None)
@@ -140,9 +140,9 @@ def test_a_stem_drags_out_tagged_as_an_export_tags_it(qtbot, settings_store, tmp
     from tests.audio.test_tempo_key_tags import tags_of
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     win.settings.set(S.EXPORT_RATE, "stems")
-    job = _done_job(win, tmp_path)
+    job = done_job(win, tmp_path)
     with sf.SoundFile(job.path, "w", RATE, 2) as song:
         song.artist, song.title = "The Band", "Night Drive"
         song.write(np.zeros((RATE, 2), dtype=np.float32))
@@ -209,8 +209,8 @@ def test_a_drag_refused_is_said_until_a_drag_is_made(qtbot, settings_store, tmp_
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(QDrag, "exec", lambda drag, actions: Qt.DropAction.CopyAction)
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path, make_stemset(ready=100))
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path, make_stemset(ready=100))
     win.stems.drag_out("bass")
     assert win.banner.isVisibleTo(win) and "once the whole song is separated" in win.message
     job.stemset.frames_ready = job.stemset.frames  # finished since

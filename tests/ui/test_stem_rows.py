@@ -12,7 +12,7 @@ from stemgui.stems.mixer import MIN_DB, ORIGINAL, MixerState, StemControl
 from stemgui.ui import settings as S
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.timeline import Timeline
-from tests.ui.song_window import NAMES, RATE, _null_window, click, make_stemset
+from tests.ui.song_window import NAMES, RATE, click, make_stemset, null_window
 
 
 def test_solo_mute_truth_table_reaches_the_mixer(qtbot, panel):
@@ -150,7 +150,7 @@ def test_a_fractional_master_volume_kept_is_rounded_as_a_stem_gain_is(
     from stemgui.stems.mixer import restored_strip
 
     settings_store.setValue(S.MASTER_DB.key, kept)
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     assert restored_strip([kept]).gain_db == shown
     assert win.transport_bar.volume.value() == shown and win.player.master_db == shown
     win.close()

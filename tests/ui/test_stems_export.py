@@ -11,7 +11,7 @@ import soundfile as sf
 from stemgui.ui import settings as S
 from stemgui.ui.export_dialog import ExportDialog
 from stemgui.ui.export_targets import Existing
-from tests.ui.song_window import NAMES, RATE, _done_job, _null_window, click
+from tests.ui.song_window import NAMES, RATE, click, done_job, null_window
 
 
 def run_export(qtbot, win, job, request):
@@ -22,8 +22,8 @@ def run_export(qtbot, win, job, request):
 
 
 def test_export_writes_the_chosen_stems_and_the_heard_mix(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     click(qtbot, win.stems.rows["drums"].mute)
     click(qtbot, win.stems.rows["bass"].mute)
     win.transport_bar.volume.setValue(-20)  # the listening volume is not part of the mix
@@ -51,8 +51,8 @@ def test_export_writes_the_chosen_stems_and_the_heard_mix(qtbot, settings_store,
 
 
 def test_export_never_overwrites_without_asking(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     dialog = ExportDialog(job.stemset.names, win.settings, tmp_path / "out")
     qtbot.addWidget(dialog)
     for name in ("drums", "bass", "other"):
@@ -73,8 +73,8 @@ def test_export_never_overwrites_without_asking(qtbot, settings_store, tmp_path)
 
 
 def test_an_export_over_the_song_itself_is_refused_not_offered(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     job.path.write_bytes(b"the song")
     dialog = ExportDialog(job.stemset.names, win.settings, tmp_path)
     qtbot.addWidget(dialog)
@@ -91,8 +91,8 @@ def test_an_export_over_the_song_itself_is_refused_not_offered(qtbot, settings_s
 
 
 def test_export_error_is_shown_in_words(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     dialog = ExportDialog(job.stemset.names, win.settings, tmp_path / "out")
     qtbot.addWidget(dialog)
     dialog.template.setText("{song}.{ext}")
@@ -134,8 +134,8 @@ def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings
 
 
 def test_the_loop_region_can_be_exported_alone(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path)
     assert win.exports._loop_seconds() is None
     win.player.set_loop(RATE, RATE * 5 // 2)
     assert win.exports._loop_seconds() == (1.0, 2.5)
@@ -204,8 +204,8 @@ def test_export_folders_are_the_songs_unless_another_is_chosen(qtbot, settings_s
 def test_closing_during_an_export_hides_the_window_then_finishes_the_files(
     qtbot, settings_store, tmp_path, monkeypatch
 ):
-    win = _null_window(qtbot, settings_store, [])
-    job = _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, [])
+    job = done_job(win, tmp_path)
     dialog = ExportDialog(job.stemset.names, win.settings, tmp_path / "out")
     qtbot.addWidget(dialog)
     task = win.export_job(job, dialog.request())

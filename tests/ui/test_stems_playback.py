@@ -13,13 +13,13 @@ from stemgui.playback.transport import MIN_LOOP_SECONDS, PlayState
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet
 from stemgui.ui.timeline import Timeline
-from tests.ui.song_window import NAMES, RATE, _done_job, _null_window, make_stemset
+from tests.ui.song_window import NAMES, RATE, done_job, make_stemset, null_window
 
 
 def test_transport_with_null_output_plays_seeks_and_loops(qtbot, settings_store, tmp_path):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     (output,) = outputs
     player, transport = win.player, win.player.transport
     assert win.transport_bar.play.isEnabled()
@@ -62,8 +62,8 @@ def test_transport_with_null_output_plays_seeks_and_loops(qtbot, settings_store,
 
 def test_the_transport_bar_says_where_the_loop_is(qtbot, settings_store, tmp_path):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     span = win.transport_bar.loop_span
     assert span.text() == "" and span.toolTip() == ""  # no region
     win.player.set_loop(RATE, 3 * RATE)
@@ -86,8 +86,8 @@ def test_a_loop_does_not_widen_the_window(qtbot, settings_store, tmp_path):
     grew. It is cut in the middle now, the whole of it in its tooltip."""
     from PySide6.QtWidgets import QLabel
 
-    win = _null_window(qtbot, settings_store, [])
-    _done_job(win, tmp_path, make_stemset(frames=700 * RATE))  # "11:40.0" in the readouts
+    win = null_window(qtbot, settings_store, [])
+    done_job(win, tmp_path, make_stemset(frames=700 * RATE))  # "11:40.0" in the readouts
     qtbot.wait(10)
     narrowest = win.minimumSizeHint().width()
     assert narrowest < 840  # 804 px (687 before the speed and key buttons)
@@ -230,8 +230,8 @@ def test_a_loop_set_just_past_the_transport_at_speed_1_wraps_as_its_end_is_sent(
 
 def test_a_drag_shorter_than_the_shortest_loop_loops_the_shortest(qtbot, settings_store, tmp_path):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     win.timeline.set_view(1000, 1100)  # zoomed in as far as it goes: a few frames a pixel
     view = win.stems.rows["drums"].view
     a, b = view.width() // 4, view.width() // 4 + 10
@@ -259,8 +259,8 @@ def test_a_zoomed_view_goes_back_to_the_start_with_the_playhead(
     qtbot, settings_store, tmp_path, how
 ):
     outputs = []
-    win = _null_window(qtbot, settings_store, outputs)
-    _done_job(win, tmp_path)
+    win = null_window(qtbot, settings_store, outputs)
+    done_job(win, tmp_path)
     timeline, transport = win.timeline, win.player.transport
     win.menu_bar.zoom(0.25)  # a second on screen
     qtbot.keyClick(win, Qt.Key.Key_Space)

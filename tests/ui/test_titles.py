@@ -6,25 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QLabel, QStyleOptionViewItem
 
-from stemgui.ui import settings as S
 from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.queue import Job, JobState
-from stemgui.ui.window import MainWindow
-from tests.fakes import FakeOutput
-
-
-@pytest.fixture
-def window(qtbot, settings_store):
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
 
 
 def test_the_header_gives_up_the_model_before_the_title_and_shows_no_extension(qtbot, window):
