@@ -4,9 +4,9 @@ Each tap is the time of the song heard when the key went down (the player's posi
 wall clock: taps along to a song played at 75 % read its own tempo). The taps of one run are
 numbered one beat apart; the grid is the straight line through them by least squares (beat
 length its slope, a beat where it crosses the first tap's number), as Rekordbox and Traktor
-read taps. A run starts over where the taps stop (``GAP``: the slowest tempo of
-``tempo_fix.LIMITS``), go back (a seek) or break step (``SPREAD``); a run of ``STEADY_TAPS`` or
-more is the song's tempo.
+read taps. A run starts over where the taps stop (``GAP`` heard: the wall clock between two
+presses, the slowest tempo of ``tempo_fix.LIMITS`` at any speed), go back (a seek) or break
+step (``SPREAD``); a run of ``STEADY_TAPS`` or more is the song's tempo.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import numpy as np
 from stemgui.stems.tempo import Tempo, round_bpm
 
 GAP = 2.0
-"""Seconds of the song: a tap this long after the last starts a new run (30 BPM)."""
+"""Seconds heard (the wall clock's): a press this long after the last starts a new run (30 BPM;
+at 50 % speed 2 s of the song are 4 s heard)."""
 SPREAD = 0.25
 """A tap this share of the run's beat early or late on the beat after the last starts a new
 run from the last (a tapper's hits spread 10-40 ms: 2-8 % of a beat at 120 BPM)."""
@@ -29,12 +30,17 @@ class Taps:
 
     def __init__(self) -> None:
         self.times: list[float] = []  # seconds of the song, one beat apart
+        self._pressed = 0.0  # the wall clock's seconds at the last tap
 
-    def tap(self, seconds: float) -> None:
-        """A tap at ``seconds`` of the song: the next of the run, or the first of a new one
-        (``GAP``, back, ``SPREAD``: the tap before it is the new run's first)."""
+    def tap(self, seconds: float, pressed: float | None = None) -> None:
+        """A tap at ``seconds`` of the song, pressed at ``pressed`` seconds of the wall clock
+        (``time.monotonic``; None: at 100 % speed, where the song's time is the clock's): the
+        next of the run, or the first of a new one (``GAP``, back, ``SPREAD``: the tap before
+        it is the new run's first)."""
         times = self.times
-        if times and not 0 < seconds - times[-1] <= GAP:
+        pressed = seconds if pressed is None else pressed
+        gap, self._pressed = pressed - self._pressed, pressed
+        if times and not (seconds > times[-1] and 0 <= gap <= GAP):
             times.clear()
         elif len(times) >= 2:
             beat = (times[-1] - times[0]) / (len(times) - 1)

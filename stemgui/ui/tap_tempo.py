@@ -2,7 +2,8 @@
 along to it (``stemgui.stems.taps``), as DJ software's tap button.
 
 Each press while the song plays records the song's time heard then (``Player.position_heard``:
-the time in the song, not on the wall clock, so taps along to it at 75 % read its own tempo).
+the time in the song, not on the wall clock, so taps along to it at 75 % read its own tempo),
+and the wall clock's (``clock``): a pause heard, 2 s at any speed, starts the taps over.
 The status bar shows the running reading ("Tap: 121.4 BPM (5 taps)"); from four steady taps on
 each one makes it the song's tempo, its grid through the taps, in place of the estimate and of
 the corrections made before (``Analysis.tapped``): shown, kept and said as every correction is
@@ -11,6 +12,7 @@ the corrections made before (``Analysis.tapped``): shown, kept and said as every
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,7 @@ class TapTempo:
         self.menu = menu
         self.action = add("&Tap tempo", self.tap, KEY)
         self.taps = Taps()
+        self.clock: Callable[[], float] = time.monotonic  # seconds heard, between presses
         self._song: weakref.ref[Any] | None = None  # the song of the taps
 
     def tap(self) -> None:
@@ -58,7 +61,7 @@ class TapTempo:
         if self._song is None or self._song() is not job:
             self.taps.clear()
             self._song = weakref.ref(job)
-        self.taps.tap(window.player.position_heard() / job.stemset.samplerate)
+        self.taps.tap(window.player.position_heard() / job.stemset.samplerate, self.clock())
         reading, count = self.taps.reading(), len(self.taps.times)
         if reading is None:
             window.statusBar().showMessage("Tap: 1 tap (press T on every beat).", 8000)
