@@ -30,9 +30,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from stemgui.audio.stream import stem_reader
 from stemgui.stems.beats import ONSET_DELAY
-from stemgui.stems.tempo import HOP, Tempo, mix_reader, onset_envelope
+from stemgui.stems.tempo import HOP, Tempo, beat_reader, onset_envelope
 
 logger = logging.getLogger(__name__)
 
@@ -174,10 +173,7 @@ class KickOnsets:
 def kick_onsets(stemset: object) -> tuple[np.ndarray, float]:
     """(the flux of ``KICK_BAND`` per envelope frame, frames per second) of a ``StemSet``'s
     drums stem, or of its mix when it has none (two stems of the vocals)."""
-    if "drums" in stemset.names:
-        read = stem_reader(stemset.data, stemset.index("drums"))
-    else:
-        read = mix_reader(stemset)
+    read = beat_reader(stemset)
     envelope, rate, _peak = onset_envelope(read, stemset.frames, stemset.samplerate, KICK_BAND)
     return envelope[1], rate
 
