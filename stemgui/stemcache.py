@@ -16,7 +16,8 @@ renamed when complete, so a run killed mid-write leaves only a temporary folder,
 open removes. Reading checks the schema, names, shapes, dtypes and file sizes; an entry that
 fails is logged as a warning, deleted, and reported as a miss. Past ``max_bytes`` the least
 recently used entries go first (a hit counts as a use). An entry evicted or cleared goes whole
-or stays whole (on Windows, stems open: memory-mapped by a song of the queue).
+or stays whole (on Windows, stems open: memory-mapped by a song of the queue;
+``stemgui.stemcache_delete``).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
 from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
 from stemgui.sizes import GB, in_words
+from stemgui.stemcache_delete import delete_whole
 from stemgui.stemcache_entry import (
-    ENTRY_FILE,
     SCHEMA,
     CachedStems,
     DamagedEntry,
@@ -315,7 +316,7 @@ class StemCache:
         deleted = freed = left = 0
         with self._lock:
             for folder in self._entry_folders():
-                gone, went = _delete(folder)
+                gone, went = delete_whole(folder)
                 if gone:
                     deleted += 1
                 else:
@@ -341,7 +342,7 @@ class StemCache:
                     break
                 if key in keep:
                     continue
-                gone, went = _delete(self.root / key)
+                gone, went = delete_whole(self.root / key)
                 total -= went
                 if gone:  # else on to the next: remove_tree logged what stays
                     logger.info(
@@ -372,34 +373,3 @@ class StemCache:
             return [f for f in self.root.iterdir() if f.is_dir() and not is_part(f)]
         except (FileNotFoundError, NotADirectoryError):  # none yet; a file in its place
             return []
-
-
-def _delete(folder: Path) -> tuple[bool, int]:
-    """Delete the entry in ``folder``, whole or not at all: (whether it went, bytes freed).
-
-    It is renamed to a temporary name (``is_part``) first, then deleted: deleted file by file
-    under its own name, an entry whose stems could not go (on Windows, memory-mapped by a song
-    of the queue) stayed without its entry.json and mix, read by no song again. On Windows a
-    folder with a file open cannot be renamed either: it stays whole. One renamed of which
-    nothing could be deleted (a read-only folder) is put back; of what stays of one partly
-    deleted, nothing is an entry (a later start removes it: ``StemCache._open``). What cannot
-    be deleted is logged (``remove_tree``)."""
-    size = folder_bytes(folder)
-    aside = part_path_for(folder)
-    try:
-        os.rename(folder, aside)
-    except OSError as error:
-        if not os.path.lexists(folder):  # another run sharing the cache evicted it
-            return True, size
-        logger.warning("could not delete %s: %s", folder, error)
-        return False, 0
-    remove_tree(aside)
-    left = folder_bytes(aside)
-    if left == size and os.path.isfile(aside / ENTRY_FILE):  # nothing went: whole again
-        try:
-            os.rename(aside, folder)
-        except OSError as error:  # stored again meanwhile by another run
-            logger.warning("could not put %s back as %s: %s", aside, folder, error)
-        else:
-            return False, 0
-    return True, size - left
