@@ -38,7 +38,7 @@ from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
 from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
 from stemgui.sizes import GB, in_words
-from stemgui.stemcache_delete import delete_whole
+from stemgui.stemcache_delete import delete_aside, delete_whole, put_back, set_aside_oldest
 from stemgui.stemcache_entry import (
     SCHEMA,
     CachedStems,
@@ -328,28 +328,34 @@ class StemCache:
         """Delete least recently used entries until the total fits ``max_bytes``; never those
         in ``keep`` (the entry just stored, the song on screen; a None is no entry). An entry
         that cannot be deleted (a read-only folder; on Windows, a file open) stays, counted as
-        what is left of it, and the next one goes. Returns the keys deleted, oldest first."""
-        with self._lock:
-            self._open()
-            entries = [
-                (last_used(folder), folder.name, folder_bytes(folder))
-                for folder in self._entry_folders()
-            ]
-            total = sum(size for _, _, size in entries)
-            removed = []
-            for _, key, _ in sorted(entries):
-                if total <= self.max_bytes:
-                    break
-                if key in keep:
-                    continue
-                gone, went = delete_whole(self.root / key)
-                total -= went
-                if gone:  # else on to the next: remove_tree logged what stays
-                    logger.info(
-                        "evicted cached stems %s (%s) to stay under the limit", key, in_words(went)
-                    )
-                    removed.append(key)
-            return removed
+        what is left of it, and the next one goes. Returns the keys deleted, oldest first.
+
+        The lock is held to pick entries and set them aside (renamed: no entries any more),
+        not while they are deleted (seconds for a long song's stems): a correction of a song's
+        tempo written on the GUI thread meanwhile (``update_info``) does not wait for that."""
+        removed: list[str] = []
+        stays = set(keep)
+        left = 0  # bytes of entries partly deleted: no entries, still on the disk
+        while True:
+            with self._lock:
+                self._open()
+                folders = self._entry_folders()
+                entries = [(last_used(f), f.name, folder_bytes(f)) for f in folders]
+                aside = set_aside_oldest(self.root, entries, self.max_bytes - left, stays, removed)
+            if not aside:
+                return removed
+            for key, folder, size in aside:
+                rest = delete_aside(folder, size)
+                if rest is None:  # nothing went: whole again, and the next one goes
+                    with self._lock:
+                        if put_back(folder, self.root / key):
+                            stays.add(key)
+                            continue
+                    rest = size
+                went = in_words(size - rest)
+                logger.info("evicted cached stems %s (%s) to stay under the limit", key, went)
+                removed.append(key)
+                left += rest
 
     def _open(self) -> None:
         """Create the folder and remove temporary entries of runs that died (first use)."""
