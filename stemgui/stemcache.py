@@ -16,7 +16,8 @@ renamed when complete, so a run killed mid-write leaves only a temporary folder,
 open removes. Reading checks the schema, names, shapes, dtypes and file sizes; an entry that
 fails is logged as a warning, deleted, and reported as a miss. Past ``max_bytes`` the least
 recently used entries go first (a hit counts as a use). An entry evicted or cleared goes whole
-or stays whole (on Windows, stems open: memory-mapped by a song of the queue).
+or stays whole (on Windows, stems open: memory-mapped by a song of the queue;
+``stemgui.stemcache_delete``).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
 from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
 from stemgui.sizes import GB, in_words
+from stemgui.stemcache_delete import delete_aside, delete_whole, put_back, set_aside_oldest
 from stemgui.stemcache_entry import (
-    ENTRY_FILE,
     SCHEMA,
     CachedStems,
     DamagedEntry,
@@ -315,7 +316,7 @@ class StemCache:
         deleted = freed = left = 0
         with self._lock:
             for folder in self._entry_folders():
-                gone, went = _delete(folder)
+                gone, went = delete_whole(folder)
                 if gone:
                     deleted += 1
                 else:
@@ -327,28 +328,34 @@ class StemCache:
         """Delete least recently used entries until the total fits ``max_bytes``; never those
         in ``keep`` (the entry just stored, the song on screen; a None is no entry). An entry
         that cannot be deleted (a read-only folder; on Windows, a file open) stays, counted as
-        what is left of it, and the next one goes. Returns the keys deleted, oldest first."""
-        with self._lock:
-            self._open()
-            entries = [
-                (last_used(folder), folder.name, folder_bytes(folder))
-                for folder in self._entry_folders()
-            ]
-            total = sum(size for _, _, size in entries)
-            removed = []
-            for _, key, _ in sorted(entries):
-                if total <= self.max_bytes:
-                    break
-                if key in keep:
-                    continue
-                gone, went = _delete(self.root / key)
-                total -= went
-                if gone:  # else on to the next: remove_tree logged what stays
-                    logger.info(
-                        "evicted cached stems %s (%s) to stay under the limit", key, in_words(went)
-                    )
-                    removed.append(key)
-            return removed
+        what is left of it, and the next one goes. Returns the keys deleted, oldest first.
+
+        The lock is held to pick entries and set them aside (renamed: no entries any more),
+        not while they are deleted (seconds for a long song's stems): a correction of a song's
+        tempo written on the GUI thread meanwhile (``update_info``) does not wait for that."""
+        removed: list[str] = []
+        stays = set(keep)
+        left = 0  # bytes of entries partly deleted: no entries, still on the disk
+        while True:
+            with self._lock:
+                self._open()
+                folders = self._entry_folders()
+                entries = [(last_used(f), f.name, folder_bytes(f)) for f in folders]
+                aside = set_aside_oldest(self.root, entries, self.max_bytes - left, stays, removed)
+            if not aside:
+                return removed
+            for key, folder, size in aside:
+                rest = delete_aside(folder, size)
+                if rest is None:  # nothing went: whole again, and the next one goes
+                    with self._lock:
+                        if put_back(folder, self.root / key):
+                            stays.add(key)
+                            continue
+                    rest = size
+                went = in_words(size - rest)
+                logger.info("evicted cached stems %s (%s) to stay under the limit", key, went)
+                removed.append(key)
+                left += rest
 
     def _open(self) -> None:
         """Create the folder and remove temporary entries of runs that died (first use)."""
@@ -372,34 +379,3 @@ class StemCache:
             return [f for f in self.root.iterdir() if f.is_dir() and not is_part(f)]
         except (FileNotFoundError, NotADirectoryError):  # none yet; a file in its place
             return []
-
-
-def _delete(folder: Path) -> tuple[bool, int]:
-    """Delete the entry in ``folder``, whole or not at all: (whether it went, bytes freed).
-
-    It is renamed to a temporary name (``is_part``) first, then deleted: deleted file by file
-    under its own name, an entry whose stems could not go (on Windows, memory-mapped by a song
-    of the queue) stayed without its entry.json and mix, read by no song again. On Windows a
-    folder with a file open cannot be renamed either: it stays whole. One renamed of which
-    nothing could be deleted (a read-only folder) is put back; of what stays of one partly
-    deleted, nothing is an entry (a later start removes it: ``StemCache._open``). What cannot
-    be deleted is logged (``remove_tree``)."""
-    size = folder_bytes(folder)
-    aside = part_path_for(folder)
-    try:
-        os.rename(folder, aside)
-    except OSError as error:
-        if not os.path.lexists(folder):  # another run sharing the cache evicted it
-            return True, size
-        logger.warning("could not delete %s: %s", folder, error)
-        return False, 0
-    remove_tree(aside)
-    left = folder_bytes(aside)
-    if left == size and os.path.isfile(aside / ENTRY_FILE):  # nothing went: whole again
-        try:
-            os.rename(aside, folder)
-        except OSError as error:  # stored again meanwhile by another run
-            logger.warning("could not put %s back as %s: %s", aside, folder, error)
-        else:
-            return False, 0
-    return True, size - left

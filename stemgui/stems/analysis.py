@@ -29,12 +29,14 @@ from stemgui.stems.key import Key
 from stemgui.stems.tempo import Tempo
 from stemgui.stems.tempo_fix import (
     NO_EDIT,
+    KickOnsets,
     TempoEdit,
     applied,
     corrected,
     kept_factor,
     nearest_beat,
     placed,
+    same_grid,
 )
 
 logger = logging.getLogger(__name__)
@@ -84,14 +86,21 @@ class Analysis:
         """This analysis with its tempo doubled or halved towards ``factor`` (a power of two;
         ``tempo_fix.corrected``: halving looks at ``stemset``'s drums), its ``tempo_factor``
         multiplied by what was applied, a beat the user put kept on the beat of the new grid
-        nearest it; itself for a factor of 1."""
+        nearest it; itself for a factor of 1. A grid that the factor alone does not give
+        (doubled, then halved onto the other half of its beats: a factor of 1, not the
+        estimate's grid) has a beat of it kept, so that it is the grid at the next start."""
         if factor == 1 or self.tempo is None:
             return self
-        tempo, applied = corrected(self.tempo, factor, stemset)
+        onsets = KickOnsets(stemset)
+        tempo, step = corrected(self.tempo, factor, stemset, onsets)
         beat_at = self.edit.beat_at
         if beat_at is not None and tempo.beat is not None:
             beat_at = nearest_beat(tempo, beat_at)
-        edit = replace(self.edit, factor=self.edit.factor * applied, beat_at=beat_at)
+        edit = replace(self.edit, factor=self.edit.factor * step, beat_at=beat_at)
+        if beat_at is None and tempo.beat is not None:
+            alone, _edit = applied(self.estimated.tempo, edit, stemset, onsets)
+            if not same_grid(alone, tempo):
+                edit = replace(edit, beat_at=tempo.first_beat)
         return self._corrected(tempo, edit)
 
     def moved(self, seconds: float) -> Analysis:

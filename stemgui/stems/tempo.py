@@ -99,9 +99,16 @@ def tempo_from_reader(read: BlockReader, frames: int, samplerate: int) -> Tempo 
     period = beat_period(envelope, rate)
     if period is None:
         return None
-    grid = fit_grid(_less_local_mean(envelope[0], round(period)), period)
+    return fitted_tempo(envelope[0], rate, period) or Tempo(round_bpm(60.0 * rate / period))
+
+
+def fitted_tempo(onsets: np.ndarray, rate: float, period: float) -> Tempo | None:
+    """The tempo and grid fitted to the whole song (``beats.fit_grid``) from a beat of
+    ``period`` frames of ``onsets`` (the flux of every frequency, as ``onset_envelope`` makes
+    it, ``rate`` frames per second); None where its beats keep no steady grid near it."""
+    grid = fit_grid(_less_local_mean(onsets, round(period)), period)
     if grid is None:
-        return Tempo(round_bpm(60.0 * rate / period))
+        return None
     first, length = grid
     beat = length / rate
     delay = ONSET_DELAY / (rate * HOP)  # analysis samples -> seconds
@@ -128,6 +135,14 @@ def stemset_tempo(stemset: object) -> Tempo | None:
         if tempo is not None:
             return tempo
     return tempo_from_reader(mix_reader(stemset), frames, rate)
+
+
+def beat_reader(stemset: object) -> BlockReader:
+    """A reader of a ``StemSet``'s drums stem, or of its mix when it has none (two stems of
+    the vocals): where its beats are heard."""
+    if "drums" in stemset.names:
+        return stem_reader(stemset.data, stemset.index("drums"))
+    return mix_reader(stemset)
 
 
 def mix_reader(stemset: object) -> BlockReader:

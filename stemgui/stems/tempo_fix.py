@@ -30,9 +30,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from stemgui.audio.stream import stem_reader
 from stemgui.stems.beats import ONSET_DELAY
-from stemgui.stems.tempo import HOP, Tempo, mix_reader, onset_envelope
+from stemgui.stems.tempo import HOP, Tempo, beat_reader, onset_envelope
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +62,15 @@ NO_EDIT = TempoEdit()
 
 
 def applied(
-    estimate: Tempo | None, edit: TempoEdit, stemset: object
+    estimate: Tempo | None,
+    edit: TempoEdit,
+    stemset: object,
+    onsets: KickOnsets | None = None,
 ) -> tuple[Tempo | None, TempoEdit]:
     """(``estimate`` with ``edit`` applied; the edit as applied: its factor as far as
-    ``corrected`` went). Halving looks at ``stemset``'s drums (``kick_onsets``)."""
-    tempo, factor = corrected(edit.tapped or estimate, edit.factor, stemset)
+    ``corrected`` went). Halving looks at ``stemset``'s drums (``kick_onsets``; ``onsets``:
+    as read for another correction of the same stems)."""
+    tempo, factor = corrected(edit.tapped or estimate, edit.factor, stemset, onsets)
     return placed(tempo, edit.beat_at), replace(edit, factor=factor)
 
 
@@ -83,6 +86,17 @@ def nearest_beat(tempo: Tempo, seconds: float) -> float:
     """The time of the beat of ``tempo``'s grid nearest ``seconds`` (before the song's start,
     for a time within half a beat of it: the grid goes on before its first beat)."""
     return tempo.first_beat + round((seconds - tempo.first_beat) / tempo.beat) * tempo.beat
+
+
+def same_grid(one: Tempo | None, other: Tempo | None) -> bool:
+    """Whether two tempos have grids whose beats fall at the same times (the same beat length,
+    first beats a whole number of beats apart)."""
+    if one is None or other is None or one.beat is None or other.beat is None:
+        return False
+    if not math.isclose(one.beat, other.beat, rel_tol=1e-9):
+        return False
+    beats = (one.first_beat - other.first_beat) / one.beat
+    return abs(beats - round(beats)) < 1e-6
 
 
 def allowed(tempo: Tempo | None, factor: float) -> bool:
@@ -108,16 +122,19 @@ def halved(tempo: Tempo, onsets: tuple[np.ndarray, float] | None) -> Tempo:
     return Tempo(tempo.bpm / 2, first, 2 * tempo.beat)
 
 
-def corrected(tempo: Tempo | None, factor: float, stemset: object) -> tuple[Tempo | None, float]:
+def corrected(
+    tempo: Tempo | None, factor: float, stemset: object, onsets: KickOnsets | None = None
+) -> tuple[Tempo | None, float]:
     """(``tempo`` doubled or halved, one step at a time, towards ``factor`` (a power of two);
     the factor applied): a step that would leave ``LIMITS`` (a song analysed again, read at
-    another tempo) ends it there. Halving looks at the beats of ``stemset`` (``kick_onsets``)."""
+    another tempo) ends it there. Halving looks at the beats of ``stemset`` (``kick_onsets``;
+    ``onsets``: as read for another correction of the same stems)."""
     if tempo is None:
         return None, 1.0
+    onsets = onsets or KickOnsets(stemset)
     steps = round(math.log2(factor))
     step = 2.0 if steps > 0 else 0.5
     applied = 1.0
-    onsets = None
     for _ in range(abs(steps)):
         if not allowed(tempo, step):
             logger.info("a tempo of %g BPM is not corrected to %g", tempo.bpm, tempo.bpm * step)
@@ -125,9 +142,7 @@ def corrected(tempo: Tempo | None, factor: float, stemset: object) -> tuple[Temp
         if step > 1:
             tempo = doubled(tempo)
         else:
-            if onsets is None and tempo.beat is not None:
-                onsets = kick_onsets(stemset)
-            tempo = halved(tempo, onsets)
+            tempo = halved(tempo, onsets() if tempo.beat is not None else None)
         applied *= step
     return tempo, applied
 
@@ -141,13 +156,24 @@ def kept_factor(value: object) -> float:
     return float(value) if abs(steps) <= MAX_STEPS and steps == round(steps) else 1.0
 
 
+class KickOnsets:
+    """``kick_onsets`` of a ``stemset``, read at the first call and kept: the corrections of
+    one step read its drums once."""
+
+    def __init__(self, stemset: object) -> None:
+        self.stemset = stemset
+        self._onsets: tuple[np.ndarray, float] | None = None
+
+    def __call__(self) -> tuple[np.ndarray, float]:
+        if self._onsets is None:
+            self._onsets = kick_onsets(self.stemset)
+        return self._onsets
+
+
 def kick_onsets(stemset: object) -> tuple[np.ndarray, float]:
     """(the flux of ``KICK_BAND`` per envelope frame, frames per second) of a ``StemSet``'s
     drums stem, or of its mix when it has none (two stems of the vocals)."""
-    if "drums" in stemset.names:
-        read = stem_reader(stemset.data, stemset.index("drums"))
-    else:
-        read = mix_reader(stemset)
+    read = beat_reader(stemset)
     envelope, rate, _peak = onset_envelope(read, stemset.frames, stemset.samplerate, KICK_BAND)
     return envelope[1], rate
 

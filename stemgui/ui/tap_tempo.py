@@ -2,19 +2,30 @@
 along to it (``stemgui.stems.taps``), as DJ software's tap button.
 
 Each press while the song plays records the song's time heard then (``Player.position_heard``:
-the time in the song, not on the wall clock, so taps along to it at 75 % read its own tempo).
+the time in the song, not on the wall clock, so taps along to it at 75 % read its own tempo),
+and the wall clock's (``clock``): a pause heard, 2 s at any speed, starts the taps over.
 The status bar shows the running reading ("Tap: 121.4 BPM (5 taps)"); from four steady taps on
 each one makes it the song's tempo, its grid through the taps, in place of the estimate and of
 the corrections made before (``Analysis.tapped``): shown, kept and said as every correction is
 (``TempoMenu.take``). A song for which the estimates found no tempo gets one this way.
+
+A few seconds of taps are about 0.1 BPM off, a grid that drifts 0.25 s over 5 minutes: each
+steady run's grid is then fitted to the whole song's onsets on a thread of its own, as halving
+is (``taps.refined``; the song's onsets read once, the next runs fitted to them), and takes
+the tapped grid's place where the song has a pulse that the taps lie on (``fitted``); dropped
+where the song has another analysis by then (more taps, a correction).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
 from stemgui.stems.taps import STEADY_TAPS, Taps
@@ -22,23 +33,38 @@ from stemgui.stems.taps import STEADY_TAPS, Taps
 if TYPE_CHECKING:
     from stemgui.ui.tempo_menu import TempoMenu
 
+logger = logging.getLogger(__name__)
+
 KEY = "T"
 
 
-class TapTempo:
+class TapTempo(QObject):
     """The Tap tempo action and the taps of the run going on, for the song they were tapped
     on (another song on screen starts over).
+
+    Signals:
+        fitted(job, before, onsets, tempo, said): from the thread that fitted the taps,
+            ``job``'s tapped analysis ``before``, the song's ``onsets`` (``taps.song_onsets``)
+            and the tempo fitted to them (``taps.refined``); both None: it failed (logged).
 
     Args:
         menu: the tempo menu: the song on screen's analysis, and ``take`` for a tapped one.
         add: makes a Playback menu action of (text, slot, shortcut).
     """
 
+    fitted = Signal(object, object, object, object, str)
+
     def __init__(self, menu: TempoMenu, add: Callable[[str, Any, str | None], QAction]) -> None:
+        super().__init__(menu)
         self.menu = menu
         self.action = add("&Tap tempo", self.tap, KEY)
         self.taps = Taps()
+        self.clock: Callable[[], float] = time.monotonic  # seconds heard, between presses
         self._song: weakref.ref[Any] | None = None  # the song of the taps
+        self._onsets: tuple[weakref.ref[Any], Any] | None = None  # a song's, read once
+        self._fitting = False  # a thread fits taps
+        self._next: tuple[Any, Any, list[float], str] | None = None  # taps after those
+        self.fitted.connect(self._fitted)  # queued: emitted on the fitting's thread
 
     def tap(self) -> None:
         """A tap on the beat heard now; say the reading, and from ``STEADY_TAPS`` taps on set
@@ -58,7 +84,7 @@ class TapTempo:
         if self._song is None or self._song() is not job:
             self.taps.clear()
             self._song = weakref.ref(job)
-        self.taps.tap(window.player.position_heard() / job.stemset.samplerate)
+        self.taps.tap(window.player.position_heard() / job.stemset.samplerate, self.clock())
         reading, count = self.taps.reading(), len(self.taps.times)
         if reading is None:
             window.statusBar().showMessage("Tap: 1 tap (press T on every beat).", 8000)
@@ -73,4 +99,45 @@ class TapTempo:
                 8000,
             )
         else:
-            self.menu.take(job, analysis.tapped(reading), "", said=f"{said}.")
+            tapped = analysis.tapped(reading)
+            self.menu.take(job, tapped, "", said=f"{said}.")
+            self._fit(job, tapped, list(self.taps.times), said)
+
+    def _fit(self, job: Any, before: Any, times: list[float], said: str) -> None:
+        """Fit the grid of the taps at ``times`` that gave ``job`` the analysis ``before`` to
+        the song's onsets, on a thread (``fitted``); after the fitting going on, if one is."""
+        if self._fitting:
+            self._next = (job, before, times, said)  # the latest taps only
+            return
+        self._fitting = True
+        known = self._onsets[1] if self._onsets and self._onsets[0]() is job else None
+        stemset = job.stemset
+
+        def work() -> None:
+            from stemgui.stems.taps import refined, song_onsets
+
+            try:
+                onsets = known or song_onsets(stemset)
+                tempo = refined(times, onsets)
+            except Exception:  # a bug must not take the app down: the taps' grid stays
+                logger.exception("%s: fitting the tapped tempo to the song failed", job.path)
+                onsets = tempo = None
+            try:
+                self.fitted.emit(job, before, onsets, tempo, said)
+            except RuntimeError:  # the window closed meanwhile
+                logger.debug("%s: the taps were fitted after the window closed", job.path)
+
+        threading.Thread(target=work, name="stemgui-taps", daemon=True).start()
+
+    def _fitted(self, job: Any, before: Any, onsets: Any, tempo: Any, said: str) -> None:
+        """The taps' grid fitted to the song (``fitted``), on the GUI thread: taken where the
+        song still has the taps' analysis ``before`` and the fit moved it; then the next taps'."""
+        self._fitting = False
+        if onsets is not None:
+            self._onsets = (weakref.ref(job), onsets)
+        if tempo is not None and job.analysis is before and tempo != before.tempo:
+            fitted = f"{said}, its grid fitted to the song's beats: {tempo.bpm:.1f} BPM."
+            self.menu.take(job, before.tapped(tempo), "", said=fitted)
+        if self._next is not None:
+            taps, self._next = self._next, None
+            self._fit(*taps)

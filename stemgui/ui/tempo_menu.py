@@ -3,14 +3,15 @@ tempo to the estimate: the user's corrections of the song on screen's tempo and 
 (``stemgui.stems.tempo_fix``), as DJ software's "×2", "÷2", "beat here" and tap button.
 
 The corrected ``Analysis`` takes the place of the song's (``Job.analysis``, held by its
-waveforms, which a song added again shares), so that all that reads it follows: the title (the
-tempo as heard at any speed too), the beat grid behind the waveforms (which loops snap to,
-Alt+1…8 loop and the metronome clicks on), and the tempo exports and dragged stems are tagged
-with. The corrections (``TempoEdit``), not the tempo they make, are kept in the song's stem
-cache entry (``analysis.edit_info``): they hold at the next start, and when newer estimates
-analyse the song again (``worker_cache.cached_analysis``). A song whose stems are not stored
-yet has them written once they are (``QueueController.job_stored``). Tapping is
-``tap_tempo``'s.
+waveforms, which a song added again shares; and of each row that reads the same stem cache
+entry: the song in two stems and in all, ``same_entry``), so that all that reads it follows:
+the title (the tempo as heard at any speed too), the beat grid behind the waveforms (which
+loops snap to, Alt+1…8 loop and the metronome clicks on), and the tempo exports and dragged
+stems are tagged with. The corrections (``TempoEdit``), not the tempo they make, are kept in
+the song's stem cache entry (``analysis.edit_info``): they hold at the next start, and when
+newer estimates analyse the song again (``worker_cache.cached_analysis``). A song whose stems
+are not stored yet has them written once they are (``QueueController.job_stored``). Tapping
+is ``tap_tempo``'s.
 
 Halving reads the song's drums, 1.1-1.4 times as long as estimating its tempo (measured on a
 5-minute song; the README gives the estimate's times), so the correction is worked out on a
@@ -166,19 +167,40 @@ class TempoMenu(QObject):
         self.take(job, fixed, f"tempo {done}", undo=f"Playback ▸ {undo} undoes it")
 
     def take(self, job: Job, fixed: Any, what: str, undo: str = UNDO, said: str = "") -> None:
-        """``job``'s corrected analysis ``fixed``: shown where the song is on screen, kept with
-        its stems, and said: "{title}: {what}, 120 BPM ({undo})." (or ``said``), then why it
-        is not kept where it is not."""
+        """``job``'s corrected analysis ``fixed``: its rows' (``same_entry``), shown where one
+        is on screen, kept with its stems, and said: "{title}: {what}, 120 BPM ({undo})." (or
+        ``said``), then why it is not kept where it is not."""
         window = self.window
-        job.waveforms.analysis = fixed
+        rows = self.same_entry(job)
+        for row in rows:
+            row.waveforms.analysis = fixed
         logger.info("%s: %s", job.path, fixed.describe())
-        if job is window.shown_job:
-            window.screen.show_beats(job)
+        shown = window.shown_job
+        if any(row is shown for row in rows):
+            window.screen.show_beats(shown)
             if window.failed_job is None:  # else the failed song's name is the title
-                window.screen.show_title(job)
+                window.screen.show_title(shown)
         self.update()
         said = said or f"{job.title}: {what}, {fixed.tempo.bpm:g} BPM ({undo})."
         window.statusBar().showMessage(said + self._keep(job), 10_000)
+
+    def same_entry(self, job: Job) -> list[Job]:
+        """``job`` and the rows of the queue whose analysis is read from its stem cache entry:
+        the same song in two stems and in all of them (the entry keeps the full stems; the
+        next start reads each row's correction from there)."""
+        from stemgui.ui.stem_cache_size import entry_of
+
+        entry = entry_of(job)
+        others = [
+            row
+            for row in self.window.controller.model.jobs
+            if entry
+            and row is not job
+            and row.waveforms is not None
+            and row.waveforms is not job.waveforms  # a song added again shares them
+            and entry_of(row) == entry
+        ]
+        return [job, *others]
 
     def _keep(self, job: Job) -> str:
         """Keep ``job``'s correction in its stem cache entry (or once it has one); "" or a

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stemgui import stemcache, stemcache_entry
+from stemgui import stemcache, stemcache_delete, stemcache_entry
 from stemgui.separation.model_identity import file_digest
 from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import StemSet
@@ -446,7 +446,7 @@ def test_entries_that_cannot_be_deleted_are_not_counted_as_cleared(cache, monkey
     """A read-only cache (remove_tree logs what it cannot delete): clear counted every entry
     as deleted, and the window said the cache was cleared."""
     assert cache.put(_key(), _stems()) and cache.put(_key(model="other"), _stems(1))
-    monkeypatch.setattr(stemcache, "remove_tree", lambda folder: None)  # nothing goes
+    monkeypatch.setattr(stemcache_delete, "remove_tree", lambda folder: None)  # nothing goes
     assert cache.clear() == (0, 0, 2)
     assert cache.get(_key()) is not None
 

@@ -30,7 +30,7 @@ def test_a_store_on_one_cache_object_waits_for_a_clear_on_another_of_its_folder(
     assert worker_cache.put(old, _stems(1))
     order: list[str] = []
     clearing, go_on = threading.Event(), threading.Event()
-    delete, mark_used = stemcache._delete, stemcache.mark_used
+    delete, mark_used = stemcache.delete_whole, stemcache.mark_used
 
     def held_delete(folder):  # the clear, in the middle of deleting the old entry
         order.append("clear")
@@ -43,7 +43,7 @@ def test_a_store_on_one_cache_object_waits_for_a_clear_on_another_of_its_folder(
         order.append(f"stored {folder.name == new}")
         mark_used(folder)
 
-    monkeypatch.setattr(stemcache, "_delete", held_delete)
+    monkeypatch.setattr(stemcache, "delete_whole", held_delete)
     monkeypatch.setattr(stemcache, "mark_used", marked)
     clear = threading.Thread(target=window_cache.clear)
     clear.start()

@@ -22,7 +22,7 @@ def test_stems_stored_during_a_clear_are_kept(tmp_path, monkeypatch):
     cache = StemCache(tmp_path / "cache")
     a, b = _key(song="a" * 64), _key(song="b" * 64)
     assert cache.put(a, _stems(1)) and cache.put(b, _stems(2))
-    real, worker, said = stemcache._delete, {}, []
+    real, worker, said = stemcache.delete_whole, {}, []
 
     def delete(folder: Path):
         if not worker:  # the worker stores the other song while the first entry goes
@@ -34,7 +34,7 @@ def test_stems_stored_during_a_clear_are_kept(tmp_path, monkeypatch):
             worker["thread"].join(2)  # done here without the lock; waits for the clear with it
         return real(folder)
 
-    monkeypatch.setattr(stemcache, "_delete", delete)
+    monkeypatch.setattr(stemcache, "delete_whole", delete)
     cache.clear()
     worker["thread"].join(10)
     assert said == [True]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stemgui import stemcache
+from stemgui import stemcache_delete
 from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
@@ -38,7 +38,7 @@ def test_a_stem_cache_that_cannot_be_cleared_says_so(window, tmp_path, monkeypat
     cache = window.controller.worker.stem_cache = StemCache(tmp_path / "cache")
     data = np.ones((2, 2, 100), np.float32)
     assert cache.put("a" * 64, StemSet(("vocals", "other"), 8000, data, data.sum(axis=0)))
-    monkeypatch.setattr(stemcache, "remove_tree", lambda folder: None)  # nothing goes
+    monkeypatch.setattr(stemcache_delete, "remove_tree", lambda folder: None)  # nothing goes
     window.menu_bar.clear_stem_cache()
     assert window.statusBar().currentMessage() == (
         "Stem cache cleared: 0 songs, 0 MB. The stems of 1 song could not be deleted from "

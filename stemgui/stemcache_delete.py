@@ -1,0 +1,102 @@
+"""Deleting a stem cache entry whole or not at all (``stemgui.stemcache``: evicted, cleared):
+renamed to a temporary name first (``set_aside``, under the cache's lock), then deleted
+(``delete_aside``, an eviction's outside it: seconds for a long song's stems), put back where
+nothing of it could go (``put_back``, under the lock)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from stemgui.audio.atomic import part_path_for
+from stemgui.folders import remove_tree
+from stemgui.stemcache_entry import ENTRY_FILE, folder_bytes
+
+logger = logging.getLogger(__name__)
+
+
+def delete_whole(folder: Path) -> tuple[bool, int]:
+    """Delete the entry in ``folder``, whole or not at all: (whether it went, bytes freed).
+
+    It is renamed to a temporary name (``is_part``) first, then deleted: deleted file by file
+    under its own name, an entry whose stems could not go (on Windows, memory-mapped by a song
+    of the queue) stayed without its entry.json and mix, read by no song again. On Windows a
+    folder with a file open cannot be renamed either: it stays whole. One renamed of which
+    nothing could be deleted (a read-only folder) is put back; of what stays of one partly
+    deleted, nothing is an entry (a later start removes it: ``StemCache._open``). What cannot
+    be deleted is logged (``remove_tree``)."""
+    size = folder_bytes(folder)
+    aside = set_aside(folder)
+    if aside is None:
+        gone = not os.path.lexists(folder)  # another run sharing the cache evicted it
+        return gone, size if gone else 0
+    left = delete_aside(aside, size)
+    if left is None:
+        if put_back(aside, folder):
+            return False, 0
+        left = size
+    return True, size - left
+
+
+def set_aside_oldest(
+    root: Path,
+    entries: list[tuple[int, str, int]],
+    room: int,
+    stays: set[str | None],
+    removed: list[str],
+) -> list[tuple[str, Path, int]]:
+    """Set aside (``set_aside``) the least recently used of the ``entries`` in ``root`` (last
+    used, key, bytes) but those in ``stays``, until the others fit ``room`` bytes: (key, where
+    it is set aside, bytes) of each. One that cannot be renamed joins ``stays``; one another
+    run deleted meanwhile joins ``removed``. Under the cache's lock."""
+    total = sum(size for _, _, size in entries)
+    picked = []
+    for _, key, size in sorted(entries):
+        if total <= room:
+            break
+        if key in stays:
+            continue
+        aside = set_aside(root / key)
+        if aside is not None:
+            picked.append((key, aside, size))
+        elif os.path.lexists(root / key):
+            stays.add(key)
+            continue
+        else:  # another run sharing the cache evicted it
+            removed.append(key)
+        total -= size
+    return picked
+
+
+def set_aside(folder: Path) -> Path | None:
+    """Rename the entry in ``folder`` to a temporary name (``is_part``: no entry any more);
+    that name, or None where it cannot be renamed (logged, unless another run sharing the
+    cache deleted it: ``folder`` is not there)."""
+    aside = part_path_for(folder)
+    try:
+        os.rename(folder, aside)
+    except OSError as error:
+        if os.path.lexists(folder):  # on Windows, a file open in it: it stays whole
+            logger.warning("could not delete %s: %s", folder, error)
+        return None
+    return aside
+
+
+def delete_aside(aside: Path, size: int) -> int | None:
+    """Delete the entry set aside in ``aside`` (``size`` bytes as an entry): the bytes left of
+    it (0: all went), or None where nothing of it went (a read-only folder: ``put_back``)."""
+    remove_tree(aside)
+    left = folder_bytes(aside)
+    return None if left == size and os.path.isfile(aside / ENTRY_FILE) else left
+
+
+def put_back(aside: Path, folder: Path) -> bool:
+    """Rename an entry set aside that could not be deleted back to ``folder``, whole again;
+    False where that name is taken (stored again meanwhile by another run: logged)."""
+    try:
+        os.rename(aside, folder)
+    except OSError as error:
+        logger.warning("could not put %s back as %s: %s", aside, folder, error)
+        return False
+    return True

@@ -1,0 +1,46 @@
+"""Tap tempo on a long song: four taps 0.1 BPM fast give a grid that drifts from the beats; the
+grid fitted to the song's onsets, on a thread, takes its place and is kept with the stems."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stemgui.stems.analysis import TAPPED_FIELD
+from tests.stems.drumkit import RATE, drum_track
+from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.drums_window import drums_window, entry_info, off_grid, shown
+
+SECONDS = 90.0
+HITS = 0.5 * np.arange(1, 2 * SECONDS - 1)  # rock drums at 120 BPM: a hit every half second
+
+
+@pytest.fixture
+def win(qtbot, settings_store, monkeypatch):
+    window = drums_window(qtbot, settings_store, monkeypatch)
+    yield window
+    window.controller.shutdown()
+
+
+def test_taps_are_fitted_to_the_beats_of_the_whole_song(qtbot, win, tmp_path):
+    path = tmp_path / "long.wav"
+    sf.write(path, drum_track(120, SECONDS, "rock", seed=7).T, RATE, subtype="FLOAT")
+    job = shown(qtbot, win, path)
+    qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
+    taps = win.menu_bar.tempo.taps
+    win.player.toggle()
+    for seconds in 10.0 + 60 / 120.1 * np.arange(4):  # 120.1 BPM: 0.1 BPM fast
+        win.player.seek(round(seconds * RATE))
+        taps.clock = lambda seconds=seconds: seconds
+        taps.action.trigger()
+    tapped = job.analysis
+    assert tapped.tempo.bpm == 120.1 and off_grid(win.timeline.beats, HITS) > 0.06 * RATE
+    qtbot.waitUntil(lambda: job.analysis is not tapped, timeout=TIMEOUT_MS)
+    assert job.analysis.tempo.bpm == 120.0
+    assert off_grid(win.timeline.beats, HITS) < 0.006 * RATE  # the first hit to the last
+    assert "Tap: 120.1 BPM (4 taps), its grid fitted to the song's beats: 120.0 BPM." in (
+        win.statusBar().currentMessage()
+    )
+    fitted = job.analysis.tempo
+    assert entry_info(win, job)[TAPPED_FIELD] == [fitted.bpm, fitted.first_beat, fitted.beat]
