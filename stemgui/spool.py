@@ -16,7 +16,8 @@ A run killed outright (SIGKILL, power cut) leaves two kinds of leftovers, both r
   its file name template writes; the app must call ``clean_leftovers(folder)`` at start-up for
   its default output folder and before an export into a folder;
 - spool folders whose process is gone: its id runs no process, or the process that has it
-  now (a run after a reboot, say) does not hold the folder's lock file (``OwnerLock``).
+  now (a run after a reboot, say) does not hold the folder's lock file
+  (``stemgui.run_folders.OwnerLock``).
 """
 
 from __future__ import annotations
@@ -26,15 +27,14 @@ import logging
 import mmap
 import os
 import shutil
-import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from stemgui.audio.atomic import clean_stale_parts, process_alive
+from stemgui.audio.atomic import clean_stale_parts
+from stemgui.run_folders import OwnerLock, dead_run_folders
 from stemgui.sizes import in_words
 
 logger = logging.getLogger(__name__)
@@ -46,8 +46,6 @@ STALE_PART_SECONDS = 60.0
 """A temporary export file that names no writer (an older version's), untouched this long,
 belongs to no running write; one that names its process is kept while that process runs."""
 _RELEASE_BYTES = 64 << 20  # release finished pages every 64 MiB of stems
-LOCK_NAME = "owner.lock"
-"""The lock file in a spool folder, held by the process that uses the folder (``OwnerLock``)."""
 
 
 _NO_ROOM = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}  # none on Windows
@@ -145,62 +143,6 @@ def release_done(array: np.ndarray, released: int, frames_ready: int, *, flush: 
     return frames_ready
 
 
-class OwnerLock:
-    """The lock file ``LOCK_NAME`` in ``folder``, held by this process until ``release`` (or
-    its end: the system lets go of a dead process's locks), so that a folder named after a
-    process id is told apart from that of a dead run whose id another process has since:
-    ``flock`` on Linux and macOS, ``msvcrt.locking`` on Windows.
-
-    Raises OSError: the file cannot be made or locked.
-    """
-
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self._fd: int | None = os.open(Path(folder) / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            _lock(self._fd)
-        except OSError:
-            self.release()
-            raise
-
-    def release(self) -> None:
-        """Let go of the lock (idempotent); the file stays, for the folder's remover."""
-        if self._fd is not None:
-            os.close(self._fd)  # which lets go of its lock
-            self._fd = None
-
-
-def _lock(fd: int) -> None:
-    """Lock the file open as ``fd`` now, or raise OSError (another process holds it)."""
-    if sys.platform == "win32":
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # its first byte, at position 0
-    else:
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def lock_held(folder: Path) -> bool:
-    """Whether ``folder``'s lock file is held by a live process (this one too, through another
-    ``OwnerLock``), or may be about to be: there is none (an older version's folder), or it
-    was made less than ``STALE_PART_SECONDS`` ago (its process may not have locked it yet)."""
-    path = folder / LOCK_NAME
-    try:
-        if time.time() - path.stat().st_mtime < STALE_PART_SECONDS:
-            return True
-        fd = os.open(path, os.O_RDWR)
-    except OSError:  # none, or none this process may open: told by the process id alone
-        return True
-    try:
-        _lock(fd)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)  # and the lock, if taken
-    return False
-
-
 class StemSpool:
     """A (sources, channels, frames) float32 ``np.memmap`` in a temporary folder of its own.
 
@@ -282,14 +224,8 @@ def clean_stale_spools(folder: str | os.PathLike[str] | None = None) -> list[Pat
     """Remove spool folders (in ``folder``, default the temporary folder) of dead processes:
     the process id in its name runs none, or one that does not hold its lock (``OwnerLock``:
     a run since, or this very one, has the dead run's id)."""
-    root = Path(folder or tempfile.gettempdir())
     removed = []
-    for entry in root.glob(f"{SPOOL_PREFIX}*"):
-        pid_text = entry.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
-        if not entry.is_dir() or not pid_text.isdigit():
-            continue
-        if process_alive(int(pid_text)) and lock_held(entry):
-            continue
+    for entry in dead_run_folders(Path(folder or tempfile.gettempdir()), SPOOL_PREFIX):
         shutil.rmtree(entry, ignore_errors=True)
         logger.info("removed the spool of an interrupted run: %s", entry)
         removed.append(entry)

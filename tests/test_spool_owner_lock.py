@@ -1,13 +1,14 @@
 """A spool folder names its process by id, and the live process holds its lock file
-(``stemgui.spool.OwnerLock``): a dead run's spool whose process id another process has since
-taken (this one, here) is told apart from a live one, and removed."""
+(``stemgui.run_folders.OwnerLock``): a dead run's spool whose process id another process has
+since taken (this one, here) is told apart from a live one, and removed."""
 
 from __future__ import annotations
 
 import os
 import time
 
-from stemgui.spool import LOCK_NAME, SPOOL_PREFIX, STALE_PART_SECONDS, StemSpool, clean_stale_spools
+from stemgui.run_folders import LOCK_NAME, LOCKING_SECONDS
+from stemgui.spool import SPOOL_PREFIX, StemSpool, clean_stale_spools
 
 
 def _dead_runs_spool(root, lock_age: float):
@@ -26,9 +27,9 @@ def test_a_dead_runs_spool_goes_though_its_process_id_was_taken_since(tmp_path):
     """Told dead by its process id alone, it stayed for as long as the id was in use: a
     reboot later, a 5 GB spool of a 60-minute song sat in the temporary folder for good."""
     with StemSpool((2, 2, 16), folder=tmp_path) as live:  # this run's: its lock held
-        long_ago = time.time() - 10 * STALE_PART_SECONDS
+        long_ago = time.time() - 10 * LOCKING_SECONDS
         os.utime(live.folder / LOCK_NAME, (long_ago, long_ago))  # kept for its lock alone
-        dead = _dead_runs_spool(tmp_path, lock_age=10 * STALE_PART_SECONDS)
+        dead = _dead_runs_spool(tmp_path, lock_age=10 * LOCKING_SECONDS)
         assert clean_stale_spools(tmp_path) == [dead]
         assert not dead.exists() and live.path.is_file()
     assert not live.folder.exists()

@@ -27,12 +27,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from stemgui.folders import remove_tree
 from stemgui.ui import finished_stems, separation_thread
 from stemgui.ui.eta import Eta
 from stemgui.ui.queue import Job, JobState, QueueModel, song_file
 from stemgui.ui.restored_songs import RestoredSongs
-from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file
+from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file, remove_scratch_dir
 from stemgui.ui.separation_options import ModelIdentity, SeparationOptions, SeparatorFactory
 from stemgui.ui.worker import MEMMAP_BYTES, SeparationWorker
 
@@ -226,7 +225,7 @@ class QueueController(QObject):
         if self._cancel is not None:
             self._cancel.set()
         if separation_thread.stop(self._thread, self.worker, timeout_ms):
-            remove_tree(self.scratch_dir)
+            remove_scratch_dir(self.scratch_dir)
 
     # -- running ----------------------------------------------------------------------------
 

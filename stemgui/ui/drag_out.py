@@ -15,6 +15,11 @@ over by other stems (another song of the same name, the song separated with othe
 another part, rate or other tags: a DAW may play it where it lies, so those get the next free
 name ("My Song (2) - bass.wav").
 
+Files are written on threads (from the mouse press: ``stemgui.ui.stem_drags``), the last song's
+still, maybe, as the next one is dragged: a name is picked and taken for the stems it is written
+for in one step, under a lock, so two songs of the same name written at once never share a file,
+and the same stems being written on another thread are waited for, not written twice.
+
 The files stay after the drop, for as long as ``KEEP_SECONDS``: the next start after that
 removes them (``remove_old_drops``, on the start-up cleanup's thread, ``stemgui.ui.startup``).
 """
@@ -25,9 +30,10 @@ import errno
 import itertools
 import logging
 import os
+import threading
 import time
 import weakref
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +126,8 @@ class DragFiles:
         # path -> (the stems' source, else the stems; rate, tags, part, size, modification
         # time) of each file written
         self._written: dict[Path, tuple[Hashable, int, dict[str, str], DragPart, int, int]] = {}
+        self._writing: dict[Path, tuple] = {}  # path -> (stems, rate, tags, part) written there
+        self._lock = threading.Condition()  # over both; notified as a file is written or not
 
     def file(
         self,
@@ -152,11 +160,7 @@ class DragFiles:
             StemguiError: the song is still separating (or was cancelled), the part is empty
                 at ``rate``, or the file (or its folder) cannot be written.
         """
-        from stemgui.audio.encode import AudioFormat
-        from stemgui.audio.stream import write_blocks
         from stemgui.errors import ExportError
-        from stemgui.export.planning import part_frames
-        from stemgui.export.sources import part_readers
 
         if not stemset.complete:
             raise ExportError(  # a cancelled song's never finishes: Retry does
@@ -168,9 +172,36 @@ class DragFiles:
         rate, part = rate or stemset.samplerate, part or DragPart()
         stems = id(stemset) if source is None else source
         tags_of = {**{n: dict(t) for n, t in (others or {}).items()}, name: dict(tags or {})}
-        path, ready = self._place(folder, track, name, (stems, rate, tags_of[name], part))
+        path, ready = self._claim(folder, track, name, (stems, rate, tags_of[name], part))
         if ready:
             return path
+        targets = {name: path}  # taken: written here alone, and free again if not written
+        try:
+            self._write(stemset, folder, track, targets, tags_of, (stems, rate, part), source)
+        finally:
+            self._let_go(targets.values())
+        return path
+
+    def _write(
+        self,
+        stemset: Any,
+        folder: Path,
+        track: str,
+        targets: dict[str, Path],
+        tags_of: dict[str, dict[str, str]],
+        key: tuple[Hashable, int, DragPart],
+        source: Hashable | None,
+    ) -> None:
+        """Write ``targets`` (stem -> the path ``_claim`` took for it) of ``stemset``, each
+        tagged with ``tags_of[stem]``, at ``key``'s (stems, rate, part); at a pace, the other
+        stems too, whose paths are added to ``targets`` as they are taken."""
+        from stemgui.audio.encode import AudioFormat
+        from stemgui.audio.stream import write_blocks
+        from stemgui.errors import ExportError
+        from stemgui.export.planning import part_frames
+        from stemgui.export.sources import part_readers
+
+        stems, rate, part = key
         # a block at a time, as an export reads them: a long song's stem, on disk, is not
         # copied whole into memory; at another rate, every sample as separated is resampled,
         # so that stems dragged one by one still add up to the song
@@ -182,7 +213,6 @@ class DragFiles:
                 f"the loop region is empty at {rate} Hz; loop a longer part, or untick "
                 "“Only the loop region” in File ▸ Export stems…",
             )
-        targets = {name: path}
         with ExitStack() as cleanup:  # the spool of the stems at a pace is deleted
             if part.pace is not None:
                 from stemgui.export.pace import PacedFiles
@@ -191,10 +221,10 @@ class DragFiles:
                 paced = PacedFiles(readers, stemset.channels, frames, rate, part.pace)
                 cleanup.callback(paced.close)
                 readers, frames = paced.readers, paced.frames
-                for other in stemset.names:
-                    key = (stems, rate, tags_of.get(other, {}), part)
-                    there, ready = self._place(folder, track, other, key)
-                    if not ready and other != name:
+                for other in [stem for stem in stemset.names if stem not in targets]:
+                    taken = (stems, rate, tags_of.get(other, {}), part)
+                    there, ready = self._claim(folder, track, other, taken, wait=False)
+                    if not ready:
                         targets[other] = there
             for stem, target in targets.items():
                 write_blocks(
@@ -211,8 +241,10 @@ class DragFiles:
                 stat = target.stat()
                 kept = weakref.ref(stemset) if source is None else source
                 written = (rate, tags_of.get(stem, {}), part, stat.st_size, stat.st_mtime_ns)
-                self._written[target] = (kept, *written)
-        return path
+                with self._lock:
+                    self._written[target] = (kept, *written)
+                    self._writing.pop(target)
+                    self._lock.notify_all()
 
     def ready(
         self,
@@ -229,13 +261,41 @@ class DragFiles:
         that of an earlier drag, as written; None: it would write one (or refuse)."""
         key = (id(stemset) if source is None else source, rate or stemset.samplerate)
         part = part or DragPart()
-        path, ready = self._place(drag_folder(), track, name, (*key, dict(tags or {}), part))
+        with self._lock:
+            path, ready = self._place(drag_folder(), track, name, (*key, dict(tags or {}), part))
         return path if ready else None
+
+    def _claim(
+        self, folder: Path, track: str, name: str, key: tuple, wait: bool = True
+    ) -> tuple[Path, bool]:
+        """``_place`` of stem ``name`` for ``key``, the path taken for it while it is not
+        there (``_let_go`` it once written, or not); one being written for ``key`` on another
+        thread is waited for, or (``wait`` False) given as (its path, True): nothing to write."""
+        with self._lock:
+            while True:
+                path, ready = self._place(folder, track, name, key)
+                if ready or path not in self._writing:
+                    break
+                if not wait:
+                    return path, True
+                self._lock.wait()  # until it is written (then there), or not (then free)
+            if not ready:
+                self._writing[path] = key
+            return path, ready
+
+    def _let_go(self, paths: Iterable[Path]) -> None:
+        """Free the paths taken by ``_claim`` but not written (an error)."""
+        with self._lock:
+            for path in paths:
+                self._writing.pop(path, None)
+            self._lock.notify_all()
 
     def _place(self, folder: Path, track: str, name: str, key: tuple) -> tuple[Path, bool]:
         """(the path of stem ``name``'s file, whether it is there as written for ``key``:
         (stems, rate, tags, part)): the first of "My Song - bass.wav", "My Song (2) -
-        bass.wav"… that holds the file written for ``key`` or is free."""
+        bass.wav"… that holds the file written for ``key``, is being written for it (not
+        there), or is free: neither on disk nor being written for other stems. Called under
+        ``_lock``."""
         from stemgui.export.naming import render
 
         label = key[3].label
@@ -253,6 +313,10 @@ class DragFiles:
             )
             if self._as_written(path) == key:
                 return path, True
+            if path in self._writing:  # on another thread, for these stems or others
+                if self._writing[path] == key:
+                    return path, False
+                continue
             if not os.path.lexists(path):  # not a drop of this run nor of an earlier one
                 return path, False
         raise AssertionError("unreachable")

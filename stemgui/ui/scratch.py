@@ -3,21 +3,30 @@
 Each run has a folder of its own, ``<user cache>/stemgui/stems/run-<pid>-<random>``: the
 worker writes a long song's stems there (``np.memmap``) and its mix beside them, the controller
 deletes a song's files once no job needs them and the whole folder at shutdown, and the next
-start removes the folders of runs that were killed (``stemgui.ui.startup``). Nothing here
-touches Qt.
+start removes the folders of runs that were killed (``stemgui.ui.startup``): the run holds a
+lock file in its folder (``stemgui.run_folders``) from the moment it makes it, so that a killed
+run's folder goes though another process has its id since. Nothing here touches Qt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
+from stemgui.folders import remove_tree
+from stemgui.run_folders import LOCK_NAME, OwnerLock, dead_run_folders
+
 logger = logging.getLogger(__name__)
 
 PREFIX = "run-"
+
+_owners: dict[Path, OwnerLock | None] = {}  # this run's folders -> their lock (None: not held)
+_owners_lock = threading.Lock()  # the worker's thread and the restore thread make files
 
 
 def scratch_root() -> Path:
@@ -30,6 +39,36 @@ def scratch_root() -> Path:
 def default_scratch_dir() -> Path:
     """A folder of its own for this run, under ``scratch_root()``."""
     return scratch_root() / f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def made_scratch_dir(folder: Path) -> Path:
+    """``folder``, this run's scratch folder, made if need be and its lock file held by this
+    process until ``remove_scratch_dir``; a lock that cannot be taken is logged, and the
+    folder told by its process id alone.
+
+    Raises OSError: the folder cannot be made.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with _owners_lock:
+        if folder not in _owners:
+            try:
+                _owners[folder] = OwnerLock(folder)
+            except OSError as error:  # a lock file left unlocked would say the folder is dead
+                logger.warning("scratch folder %s is told by its process id: %s", folder, error)
+                _owners[folder] = None
+                with contextlib.suppress(OSError):
+                    (folder / LOCK_NAME).unlink()
+    return folder
+
+
+def remove_scratch_dir(folder: Path) -> None:
+    """Let go of ``folder``'s lock (``made_scratch_dir``) and delete it with all it holds, at
+    shutdown; what cannot be deleted is logged (``remove_tree``)."""
+    with _owners_lock:
+        owner = _owners.pop(folder, None)
+    if owner is not None:
+        owner.release()  # first: an open file is not deleted on Windows
+    remove_tree(folder)
 
 
 def mix_file(stems_file: Path) -> Path:
@@ -54,18 +93,7 @@ def delete_scratch_file(stemset: Any, scratch_dir: Path | None, *, mix: bool = T
 
 
 def dead_scratch_folders(root: Path) -> list[Path]:
-    """The ``run-<pid>-*`` folders in ``root`` whose process is gone."""
-    from stemgui.spool import process_alive  # it imports the audio package: not with the controller
-
-    found = []
-    try:
-        entries = sorted(root.iterdir())
-    except FileNotFoundError:
-        return []
-    for entry in entries:
-        pid_text = entry.name[len(PREFIX) :].split("-", 1)[0]
-        if not entry.name.startswith(PREFIX) or not pid_text.isdigit():
-            continue
-        if entry.is_dir() and not process_alive(int(pid_text)):
-            found.append(entry)
-    return found
+    """The ``run-<pid>-*`` folders in ``root`` whose process is gone: the id runs no process,
+    or one that does not hold the folder's lock (an older version's, without one: its id
+    alone says)."""
+    return dead_run_folders(root, PREFIX)

@@ -44,7 +44,7 @@ from stemgui.memory import release_free_memory
 from stemgui.ui.messages import unexpected
 from stemgui.ui.models import NoModelError
 from stemgui.ui.restore import file_stamp
-from stemgui.ui.scratch import delete_scratch_file, mix_file
+from stemgui.ui.scratch import delete_scratch_file, made_scratch_dir, mix_file
 from stemgui.ui.separation_options import (
     ModelIdentity,
     SeparationOptions,
@@ -335,8 +335,7 @@ class SeparationWorker(StemCacheSteps, QObject):
         Called on this worker's thread and on the restore thread (``restore.answer_kept``)."""
         if self.scratch_dir is None or nbytes <= self.memmap_bytes:
             return None
-        self.scratch_dir.mkdir(parents=True, exist_ok=True)
-        return self.scratch_dir / f"stems-{next(self._files)}.f32"
+        return made_scratch_dir(self.scratch_dir) / f"stems-{next(self._files)}.f32"
 
     def _report_device(self, separator: Any) -> None:
         label = _device_label(separator)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, QTimer
 
-from stemgui import spool
+from stemgui.audio.atomic import process_alive
 from stemgui.ui import scratch, startup
 from stemgui.ui import settings as S
 from tests.fakes import FakeOutput
@@ -134,9 +134,9 @@ def test_an_export_folder_typed_from_home_is_cleaned_and_one_beside_each_song_is
 
 
 def test_process_alive():
-    assert spool.process_alive(os.getpid())
-    assert not spool.process_alive(_dead_pid())
-    assert not spool.process_alive(0)
+    assert process_alive(os.getpid())
+    assert not process_alive(_dead_pid())
+    assert not process_alive(0)
 
 
 def test_the_app_cleans_up_after_its_window_is_shown(qtbot, tmp_path, monkeypatch, leftovers):

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stemgui.run_folders import LOCK_NAME
 from stemgui.ui import controller as controller_module
 from stemgui.ui import worker as worker_module
 from stemgui.ui.controller import QueueController
@@ -22,6 +23,11 @@ from stemgui.ui.worker import WORKER_NICENESS
 from tests.fakes import resident
 from tests.ui.conftest import TIMEOUT_MS, write_song
 from tests.ui.queue_rig import _wait_idle
+
+
+def _files(scratch: Path) -> list[str]:
+    """The names of the files in a run's scratch folder but its lock file, sorted."""
+    return sorted(path.name for path in scratch.iterdir() if path.name != LOCK_NAME)
 
 
 def _one_long_song(qtbot, song, model_file, scratch):
@@ -44,7 +50,7 @@ def test_long_songs_keep_their_stems_in_a_file(qtbot, songs, tiny_model_file, tm
     assert isinstance(job.stemset.data, np.memmap)
     # the song's mix too: it stayed in RAM, 1.3 GB for 60 minutes
     assert isinstance(job.stemset.mix, np.memmap)
-    assert sorted(p.name for p in scratch.iterdir()) == ["stems-1-mix.f32", "stems-1.f32"]
+    assert _files(scratch) == ["stems-1-mix.f32", "stems-1.f32"]
     assert (scratch / "stems-1.f32").stat().st_size == 4 * 2 * 8000 * 4
     assert (scratch / "stems-1-mix.f32").stat().st_size == 2 * 8000 * 4
     # separated, drawn: no page of either file left in the process's memory
@@ -55,7 +61,7 @@ def test_long_songs_keep_their_stems_in_a_file(qtbot, songs, tiny_model_file, tm
     np.testing.assert_array_equal(job.stemset.mix, decode(songs[0], samplerate=8000).samples)
     stems, mix = np.array(job.stemset.data), np.array(job.stemset.mix)
     ctl.remove(job)  # a long session does not keep the files of removed songs
-    assert list(scratch.iterdir()) == []
+    assert _files(scratch) == []
     np.testing.assert_array_equal(job.stemset.data, stems)  # still readable while mapped
     np.testing.assert_array_equal(job.stemset.mix, mix)
     ctl.shutdown()
@@ -82,7 +88,7 @@ def test_a_long_song_failing_once_decoded_leaves_no_file(
     scratch = tmp_path / "scratch"
     ctl, job = _one_long_song(qtbot, songs[0], tiny_model_file, scratch)
     assert job.state is JobState.FAILED and "damaged after all" in job.error
-    assert list(scratch.iterdir()) == []
+    assert _files(scratch) == []
     ctl.shutdown()
 
 
@@ -100,7 +106,7 @@ def test_two_stem_mode_keeps_only_the_two_stems_file(qtbot, songs, tiny_model_fi
     kept = sorted([Path(job.stemset.data.filename).name, Path(job.stemset.mix.filename).name])
     # the four stems' file goes once the pair is handed over (the worker may still be at it:
     # the test read the folder before it had, now and then)
-    qtbot.waitUntil(lambda: sorted(p.name for p in scratch.iterdir()) == kept, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: _files(scratch) == kept, timeout=TIMEOUT_MS)
     ctl.shutdown()
 
 
