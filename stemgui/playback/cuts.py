@@ -123,12 +123,20 @@ def cut_at(
         if not (region.any() and template.any()):  # digital silence: nearest aim
             fits = np.flatnonzero(fits)
             return low + int(fits[np.argmin(np.abs(fits + low - aim))])
-    n = 1 << int(np.ceil(np.log2(region.shape[0] + weighed)))
+    n = _fft_size(lags - 1 + weighed)
     spectrum = np.fft.rfft(region, n) * np.conj(np.fft.rfft(template, n))
     correlation = np.fft.irfft(spectrum, n)[:lags]
     if fits is not None:
         correlation[~fits] = -np.inf
     return low + int(np.argmax(correlation))
+
+
+def _fft_size(frames: int) -> int:
+    """The length of the FFTs that correlate a template with the ``frames`` it is weighed
+    over: the shortest power of two, or nine times one, that holds them (the lags weighed
+    take nothing wrapped round; twice as long, as it was, cost a fifth of the stretcher's
+    time more)."""
+    return min(1 << int(np.ceil(np.log2(frames))), 9 << max(0, int(np.ceil(np.log2(frames / 9)))))
 
 
 def _fits(
