@@ -20,7 +20,8 @@ with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
   each window is cut): cut near that point, slower than about half speed each one played the
   last notes again after the one before fell silent (a stutter), or fell silent after the one
   before brought the first in (a flam). In silence a window may be cut past the search, so
-  that the song to come comes in where the speed puts it (at 25 % too).
+  that the song to come comes in where the speed puts it (at 25 % too); where it still
+  sounds (a pad after a loud fill), where it best continues the one before, at its level.
 
 The windows are cut from the stems side by side (``BlockRenderer.render_stems``: each channel
 of the mixer at a gain of 1), where the mix heard continues best (a stem muted does not steer
