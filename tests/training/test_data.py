@@ -1,4 +1,5 @@
-"""Multitrack discovery, decoding, caching and excerpt sampling."""
+"""Multitrack discovery, decoding and excerpt sampling. The decoded-track cache:
+test_data_cache.py."""
 
 from __future__ import annotations
 
@@ -13,26 +14,10 @@ import soundfile as sf
 
 from stemgui.errors import DecodeError
 from tests.pipes import without_waiting
+from tests.training.track_folders import _stems_folder, _tones
 from training import data
 
 MUSDB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "musdb18-7" / "train"
-
-
-def _tones(frames=44100, rate=44100):
-    t = np.arange(frames) / rate
-    return [0.2 * np.sin(2 * np.pi * f * t) for f in (110.0, 220.0, 440.0, 880.0)]
-
-
-def _stems_folder(root: Path, with_mixture: bool) -> Path:
-    folder = root / "Song A"
-    folder.mkdir(parents=True)
-    tones = _tones()
-    for name, tone in zip(data.SOURCES, tones):
-        sf.write(folder / f"{name}.wav", np.stack([tone, -tone]).T, 44100, subtype="FLOAT")
-    if with_mixture:
-        mix = np.sum(tones, axis=0)
-        sf.write(folder / "mixture.wav", np.stack([mix, -mix]).T, 44100, subtype="FLOAT")
-    return folder
 
 
 def test_an_extra_stem_in_a_folder_is_said_to_be_left_out(tmp_path, caplog):
@@ -244,130 +229,11 @@ def test_a_damaged_stem_mp4_says_what_to_do_naming_it_once(tmp_path, cut):
     assert "Errno" not in said
 
 
-def test_cache_decodes_once(tmp_path, monkeypatch):
-    _stems_folder(tmp_path / "src", True)
-    (track,) = data.discover([tmp_path / "src"])
-    cache = data.TrackCache(tmp_path / "cache")
-    first = np.array(cache.load(track))
-    monkeypatch.setattr(data, "read_track", lambda *a: pytest.fail("decoded twice"))
-    second = cache.load(track)
-    assert isinstance(second, np.memmap)
-    np.testing.assert_array_equal(first, second)
-
-
-@pytest.mark.parametrize("keep", [0, 3000])
-def test_a_damaged_cached_track_is_decoded_again(tmp_path, keep, caplog):
-    """Cut short, it gave "mmap length is greater than file size" (or a traceback when empty),
-    naming no file, at every run."""
-    _stems_folder(tmp_path / "src", True)
-    (track,) = data.discover([tmp_path / "src"])
-    cache = data.TrackCache(tmp_path / "cache")
-    first = np.array(cache.load(track))
-    (cached,) = (tmp_path / "cache").glob("*.npy")
-    cached.write_bytes(cached.read_bytes()[:keep])
-    again = cache.load(track)
-    np.testing.assert_array_equal(first, again)
-    assert f"{cached}: damaged" in caplog.text
-
-
-def test_two_ranks_caching_one_track_at_once_both_get_it(tmp_path, monkeypatch):
-    """torchrun on a cold cache: each rank decodes the track and puts its file in place."""
-    import os
-
-    _stems_folder(tmp_path / "src", True)
-    (track,) = data.discover([tmp_path / "src"])
-    cache = data.TrackCache(tmp_path / "cache")
-    rank = [1001]
-    monkeypatch.setattr(os, "getpid", lambda: rank[0])
-    real_save = np.save
-    results = []
-
-    def save(handle, array):
-        real_save(handle, array)
-        if rank[0] == 1001 and not results:  # the other rank finishes while this one writes
-            rank[0] = 1002
-            results.append(np.array(cache.load(track)))
-            rank[0] = 1001
-
-    monkeypatch.setattr(np, "save", save)
-    mine = cache.load(track)  # was FileNotFoundError: the shared .part was renamed already
-    np.testing.assert_array_equal(mine, results[0])
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [cache._file(track).name]
-
-
-def test_a_cache_folder_that_is_a_file_is_said_so(tmp_path):
-    """It said "[Errno 17] File exists", not what the file was taken for."""
-    _stems_folder(tmp_path / "src", True)
-    (track,) = data.discover([tmp_path / "src"])
-    (tmp_path / "cache").write_text("")
-    with pytest.raises(ValueError, match=r"\[data\] cache\) \S+cache: is a file, not a folder"):
-        data.TrackCache(tmp_path / "cache").load(track)
-
-
 def test_a_data_root_name_too_long_is_no_such_data_folder(tmp_path):
     """A recipe's root: it said "[Errno 36] File name too long"."""
     root = tmp_path / ("r" * 256)
     with pytest.raises(FileNotFoundError, match=rf"^{root}: no such data folder$"):
         data.discover([root])
-
-
-def test_a_cache_folder_name_too_long_is_said_so(tmp_path):
-    """It said "[Errno 36] File name too long", naming no option."""
-    _stems_folder(tmp_path / "src", True)
-    (track,) = data.discover([tmp_path / "src"])
-    cache = tmp_path / ("c" * 256)
-    with pytest.raises(ValueError, match=r"\[data\] cache\) \S+: the name 'c+' is 256 bytes long"):
-        data.TrackCache(cache).load(track)
-    assert list(tmp_path.iterdir()) == [tmp_path / "src"]
-
-
-def test_a_cache_folder_it_cannot_write_is_said_so_before_decoding(tmp_path, monkeypatch):
-    """It decoded the track, then said "[Errno 13] Permission denied: '<track>.npy'" (on /sys:
-    "[Errno 1] Operation not permitted"), naming neither the cache nor what to do."""
-    from tests.training.test_outputs import unwritable_folder
-
-    _stems_folder(tmp_path / "src", True)
-    (track,) = data.discover([tmp_path / "src"])
-    folder = unwritable_folder(tmp_path)
-
-    def decode(*args, **kwargs):
-        raise AssertionError("decoded before the cache was checked")
-
-    monkeypatch.setattr(data, "read_track", decode)
-    said = r"cache folder \(--cache, or a recipe's \[data\] cache\) \S+: cannot be written"
-    for cache in (folder, folder / "new"):
-        with pytest.raises(ValueError, match=said + r".*; name another folder$"):
-            data.TrackCache(cache).load(track)
-
-
-def test_what_a_killed_decode_left_in_the_cache_is_removed(tmp_path, monkeypatch):
-    """A fit killed while it decoded a track left its hidden part file (hundreds of MB for a
-    full song) in the cache for good."""
-    import os
-    import time
-
-    from stemgui.audio.atomic import part_path_for
-
-    _stems_folder(tmp_path / "src", True)
-    (track,) = data.discover([tmp_path / "src"])
-    cache = data.TrackCache(tmp_path / "cache")
-    (tmp_path / "cache").mkdir()
-    with monkeypatch.context() as patched:
-        patched.setattr(os, "getpid", lambda: 2**22 + 1)  # above Linux's pid_max: gone
-        left = part_path_for(cache._file(track))
-    left.write_bytes(b"half a track")
-    os.utime(left, (time.time() - 120,) * 2)
-    cache.load(track)
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [cache._file(track).name]
-
-
-def test_a_stem_rewritten_in_place_is_decoded_again(tmp_path):
-    folder = _stems_folder(tmp_path / "src", True)
-    (track,) = data.discover([tmp_path / "src"])
-    cache = data.TrackCache(tmp_path / "cache")
-    assert np.abs(cache.load(track)[4]).max() > 0.1
-    sf.write(folder / "vocals.wav", np.zeros((44100, 2)), 44100)  # the folder's stat stays
-    assert np.abs(cache.load(track)[4]).max() == 0  # not the old vocals from the cache
 
 
 def test_sampler_is_reproducible_and_ranks_split_the_batch():
