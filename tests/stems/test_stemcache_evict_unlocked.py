@@ -8,7 +8,7 @@ import threading
 
 from stemgui import stemcache_delete
 from stemgui.stemcache import StemCache
-from tests.stems.test_stemcache import _key, _stems
+from tests.stems.stemcache_rig import _key, _stems
 
 WAIT_S = 10  # for an event another thread sets: only a lock held that long waits it out
 

@@ -13,7 +13,7 @@ import pytest
 from stemgui import stemcache
 from stemgui.stemcache import StemCache
 from stemgui.stemcache_entry import read_entry
-from tests.stems.test_stemcache import _key, _stems
+from tests.stems.stemcache_rig import _key, _stems
 
 
 def test_stems_stored_during_a_clear_are_kept(tmp_path, monkeypatch):
