@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import stemgui
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
 SPEC = ROOT / "build_spec" / "stemgui.spec"
 ISS = ROOT / "build_spec" / "windows" / "stemgui.iss"

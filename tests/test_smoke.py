@@ -18,7 +18,7 @@ import soundfile as sf
 
 from stemgui.ui import resources, smoke, smoke_checks, smoke_steps
 from tests.fakes import FakeOutput
-from tests.test_release import ROOT
+from tests.paths import ROOT
 from tests.ui import conftest as ui_fixtures
 from tests.ui.conftest import RATE, write_song
 

@@ -9,11 +9,10 @@ makes no virtual environment without its venv package.
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import ROOT
 
 
 def system_packages() -> set[str]:

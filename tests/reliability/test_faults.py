@@ -33,6 +33,7 @@ from stemgui.audio.atomic import PART_MARKER
 from stemgui.errors import SeparationCancelled
 from stemgui.separation import memory_fallback
 from stemgui.separation import separator as separator_module
+from tests.paths import ROOT
 from tests.reliability.helpers import (
     NAMES,
     error_lines,
@@ -263,7 +264,7 @@ def test_sigkill_mid_export_leaves_only_parts_cleaned_next_start(isolated, model
     out.mkdir(parents=True)
     target = out / "vocals.wav"
     process = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, str(target)],
-                               cwd=Path(__file__).parents[2])  # fmt: skip
+                               cwd=ROOT)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
         while not parts_under(out) and time.monotonic() < deadline and process.poll() is None:

@@ -316,10 +316,10 @@ def test_an_hour_separates_in_bounded_memory(tmp_path):
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
     from stemgui.separation import registry
     from stemgui.separation.checkpoint import save_model
+    from tests.paths import ROOT
     from tests.reliability.corpus import write_long_flac
     from tests.reliability.helpers import TinyNet
 
@@ -334,7 +334,7 @@ def test_an_hour_separates_in_bounded_memory(tmp_path):
     env = dict(os.environ, STEMGUI_LOG_DIR=str(tmp_path / "logs"), OMP_NUM_THREADS="2")
     command = [sys.executable, "-c", _HOUR_RUN, str(song), "-n", str(model),
                "-o", str(tmp_path / "out"), "--two-stems", "vocals"]  # fmt: skip
-    process = subprocess.Popen(command, env=env, cwd=Path(__file__).parents[2])
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
     _pid, status, usage = os.wait4(process.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert usage.ru_maxrss < 3 * 1024 * 1024  # KiB

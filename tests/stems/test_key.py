@@ -4,17 +4,15 @@ key, the demo song, a separated song heard without its drums."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from stemgui.stems.key import PROFILE, PROFILES, Key, estimate_key, key_of_chroma, stemset_key
 from stemgui.stems.stemset import StemSet
+from tests.paths import ROOT
 from tests.stems.drumkit import drum_track
 from tests.stems.harmony import RATE, key_song
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("mode", ["major", "minor"])

@@ -4,22 +4,19 @@ none, tempos that change, the demo song."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from stemgui.stems.stemset import StemSet
 from stemgui.stems.tempo import estimate_tempo, round_bpm, stemset_tempo
+from tests.paths import ROOT
 from tests.stems.drumkit import RATE, drum_track, sped_up
 
 
 def estimate_bpm(samples: np.ndarray, rate: int) -> float | None:
     tempo = estimate_tempo(samples, rate)
     return None if tempo is None else tempo.bpm
-
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

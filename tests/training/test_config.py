@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import ROOT
 from tests.pipes import without_waiting
 from training import config as config_mod
 from training.fit import Trainer
@@ -134,7 +135,7 @@ def test_network_arguments_it_does_not_take_are_refused_before_any_data(tmp_path
 
 
 def test_a_network_that_builds_but_cannot_run_is_refused_before_any_data(tmp_path, recwarn):
-    recipe = config_mod.load(Path(__file__).parents[2] / "training/configs/htdemucs_cpu.toml")
+    recipe = config_mod.load(ROOT / "training/configs/htdemucs_cpu.toml")
     recipe["data"]["roots"] = [str(tmp_path / "absent")]
     recipe["model"]["kwargs"]["channels"] = 4  # taken by HTDemucs; leaves layers of 0 channels
     with pytest.raises(ValueError, match=r"\[model\.kwargs\] make a HTDemucs that cannot run"):

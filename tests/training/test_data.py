@@ -13,11 +13,12 @@ import pytest
 import soundfile as sf
 
 from stemgui.errors import DecodeError
+from tests.paths import ROOT
 from tests.pipes import without_waiting
 from tests.training.track_folders import _stems_folder, _tones
 from training import data
 
-MUSDB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "musdb18-7" / "train"
+MUSDB = ROOT.parent / "shared" / "data" / "musdb18-7" / "train"
 
 
 def test_an_extra_stem_in_a_folder_is_said_to_be_left_out(tmp_path, caplog):

@@ -12,9 +12,8 @@ from pathlib import Path
 
 from stemgui.separation.checkpoint import read_checkpoint
 from stemgui.separation.rewrite import save_bag_of_files
+from tests.paths import ROOT
 from tests.training.test_eval_cli import VALID, model, musdb_like  # noqa: F401 (fixtures)
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _came_back(folder: Path, kind: str, best: Path, split: bool) -> None:
@@ -36,7 +35,7 @@ def _finish(files: Path, runs: Path, data: Path, **env: str) -> subprocess.Compl
     env = {**os.environ, "DATA": str(data), "RUNS": str(runs), "PYTHON": sys.executable, **env}
     return subprocess.run(
         ["bash", "training/gpu/finish.sh", str(files)],
-        cwd=REPO,
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
@@ -64,7 +63,7 @@ def test_finish_scores_each_kind_and_their_bag_beside_the_shipped_model(
     assert result.returncode == 0, result.stderr[-2000:]
     for kind in ("general", "0-0-1-0"):
         assert (runs / kind / "q8.stemgui").is_file() and (runs / kind / "fit.log").is_file()
-    shipped = next(Path(REPO / "resources" / "models").glob("*.stemgui")).name
+    shipped = next(Path(ROOT / "resources" / "models").glob("*.stemgui")).name
     assert _scored(runs) == [shipped, "general/q8.stemgui", "0-0-1-0/q8.stemgui", "bag.stemgui"]
     assert f"training export {runs}/bag.stemgui --name stemgui-htdemucs-small --replace" in (
         result.stdout
@@ -100,7 +99,7 @@ def test_nothing_usable_back_is_said_in_one_line_and_nothing_is_left_half_unpack
     files, runs = tmp_path / "files", tmp_path / "runs"
     files.mkdir()
     result = subprocess.run(  # a folder relative to where it is called from
-        ["bash", str(REPO / "training" / "gpu" / "finish.sh"), "files"],
+        ["bash", str(ROOT / "training" / "gpu" / "finish.sh"), "files"],
         cwd=tmp_path,
         env={**os.environ, "SHIPPED": str(model), "PYTHON": sys.executable, "RUNS": str(runs)},
         capture_output=True,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from stemgui.separation.bag import BagOfModels
 from stemgui.separation.store import ModelStore
+from tests.paths import ROOT
 from training import config as config_mod
 from training.network import build_model
 
-RECIPES = sorted((Path(__file__).resolve().parents[2] / "training" / "configs").glob("*.toml"))
+RECIPES = sorted((ROOT / "training" / "configs").glob("*.toml"))
 
 
 def test_there_are_recipes():
