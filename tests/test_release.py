@@ -1,5 +1,5 @@
 """Installers: the release workflow's structure, the PyInstaller spec and the installer scripts.
-The smoke test the frozen app runs is tested in tests/test_smoke.py."""
+The smoke test the frozen app runs is tested in tests/ui/test_smoke.py."""
 
 from __future__ import annotations
 

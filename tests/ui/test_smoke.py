@@ -19,15 +19,9 @@ import soundfile as sf
 from stemgui.ui import resources, smoke, smoke_checks, smoke_steps
 from tests.fakes import FakeOutput
 from tests.paths import ROOT
-from tests.ui import conftest as ui_fixtures
-from tests.ui.conftest import RATE, write_song
-
-# The window tests' fixtures, used here too (they live in tests/ui/conftest.py).
-tiny_model_file = ui_fixtures.tiny_model_file
-corrupt_song = ui_fixtures.corrupt_song
+from tests.ui.conftest import RATE, TIMEOUT_MS, write_song
 
 STEMS = ["drums", "bass", "other", "vocals"]
-TIMEOUT_MS = 60_000
 
 
 def test_the_smoke_test_passes_from_the_checkout_and_leaves_no_folder_behind(tmp_path):
