@@ -14,14 +14,14 @@ from stemgui.export import exporter
 from stemgui.ui import settings as S
 from stemgui.ui.export_targets import Existing, ask_existing
 from tests.export.export_rig import everything_under
-from tests.ui.song_window import NAMES, null_window
-from tests.ui.test_export_all import (
+from tests.ui.export_all_rig import (
     accept_with,
     add_done,
     read,
     songs_with_a_file_each,
     wait_export,
 )
+from tests.ui.song_window import NAMES, null_window
 
 
 @pytest.fixture

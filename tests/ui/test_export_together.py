@@ -124,7 +124,7 @@ def test_the_status_bar_keeps_the_line_of_both_while_both_run(
     """b's "Exporting b.wav…" and a's "Exported 1 file to …" stood in the status bar in
     place of "Exporting 2 songs… 35%" until the next percent came; a's result is said once,
     then b's line at once."""
-    from tests.ui.test_export_all import add_done
+    from tests.ui.export_all_rig import add_done
 
     steps = step_by_step(monkeypatch)
     win = model_window(qtbot, settings_store, None)
