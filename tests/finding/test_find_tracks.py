@@ -14,8 +14,8 @@ import pytest
 
 from stemgui.cli.tracks import NoSongs, find_tracks
 from tests.fakes import unreadable
+from tests.finding.song_trees import touch
 from tests.pipes import without_waiting
-from tests.song_trees import touch
 
 STEMS = ("drums", "bass", "other", "vocals")
 
