@@ -1,4 +1,5 @@
-"""A full disk, for the files whose name holds a given string: writes to them stop half-way."""
+"""Disks that refuse: a full disk, for the files whose name holds a given string (writes to them
+stop half-way), and a folder a new file cannot be made in."""
 
 from __future__ import annotations
 
@@ -46,3 +47,19 @@ def fill_disk(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
 
     monkeypatch.setattr(io, "open", open_on_full_disk)
     monkeypatch.setattr(builtins, "open", open_on_full_disk)
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder a new file cannot be made in: made read-only, or for root (who writes there
+    anyway) /sys, where the kernel refuses new files; the test is skipped where neither holds."""
+    if getattr(os, "geteuid", lambda: 0)() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o500)
+        return folder
+    try:
+        (Path("/sys") / ".stemgui-probe").open("xb").close()
+    except OSError:
+        return Path("/sys")
+    Path("/sys/.stemgui-probe").unlink()
+    pytest.skip("no folder here refuses a new file")

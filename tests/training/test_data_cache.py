@@ -84,7 +84,7 @@ def test_a_cache_folder_name_too_long_is_said_so(tmp_path):
 def test_a_cache_folder_it_cannot_write_is_said_so_before_decoding(tmp_path, monkeypatch):
     """It decoded the track, then said "[Errno 13] Permission denied: '<track>.npy'" (on /sys:
     "[Errno 1] Operation not permitted"), naming neither the cache nor what to do."""
-    from tests.training.test_outputs import unwritable_folder
+    from tests.disk import unwritable_folder
 
     _stems_folder(tmp_path / "src", True)
     (track,) = data.discover([tmp_path / "src"])

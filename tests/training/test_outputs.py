@@ -16,28 +16,13 @@ from stemgui.separation.checkpoint import load_model, read_checkpoint, save_mode
 from stemgui.separation.official import import_official
 from stemgui.separation.rewrite import save_bag_of_files
 from stemgui.separation.store import ModelStore
+from tests.disk import unwritable_folder
 from tests.separation.model_files_helpers import tiny_htdemucs
 from tests.training.fitting import make
 from tests.training.test_bag import two_members
 from tests.training.test_eval_cli import musdb_like  # noqa: F401 (a fixture it shares)
 from training.__main__ import main
 from training.export import export_model
-
-
-def unwritable_folder(tmp_path: Path) -> Path:
-    """A folder a new file cannot be made in: made read-only, or for root (who writes there
-    anyway) /sys, where the kernel refuses new files; the test is skipped where neither holds."""
-    if getattr(os, "geteuid", lambda: 0)() != 0:
-        folder = tmp_path / "read-only"
-        folder.mkdir()
-        folder.chmod(0o500)
-        return folder
-    try:
-        (Path("/sys") / ".stemgui-probe").open("xb").close()
-    except OSError:
-        return Path("/sys")
-    Path("/sys/.stemgui-probe").unlink()
-    pytest.skip("no folder here refuses a new file")
 
 
 def one_error(caplog) -> str:
