@@ -14,7 +14,7 @@ from stemgui.stems.key import Key
 from stemgui.stems.taps import Taps, tapped_tempo
 from stemgui.stems.tempo import Tempo
 from stemgui.stems.tempo_fix import NO_EDIT, TempoEdit, applied, nearest_beat, placed
-from tests.stems.test_tempo_fix import _off_grid, _rock, _stems
+from tests.stems.rock_drums import _off_grid, _rock, _stems
 
 JITTER = np.array([0.012, -0.012, -0.012, 0.012])
 """A tapper's hits off the beat, as much early as late at each end: the line through them is

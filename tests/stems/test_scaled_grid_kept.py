@@ -9,7 +9,7 @@ import pytest
 
 from stemgui.stems.analysis import Analysis, edit_info, kept_edit
 from stemgui.stems.tempo import Tempo
-from tests.stems.test_tempo_fix import _off_grid, _rock, _stems
+from tests.stems.rock_drums import _off_grid, _rock, _stems
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from stemgui.stems.stemset import StemSet
 from stemgui.stems.taps import refined, song_onsets, tapped_tempo
 from tests.stems.drumkit import RATE, drum_track
-from tests.stems.test_tempo_fix import _off_grid
+from tests.stems.rock_drums import _off_grid
 
 SECONDS = 120.0
 HITS = 0.5 * np.arange(1, 2 * SECONDS - 1)  # rock drums at 120 BPM: a hit every half second
