@@ -11,8 +11,7 @@ from stemgui.export.exporter import ExportRequest, export
 from stemgui.export.pace import Pace
 from stemgui.stems.stemset import StemSet
 from tests.export.export_rig import FLOAT32, NAMES, RATE, read
-from tests.playback.stretch_rig import peaks
-from tests.playback.test_stretch_notes import assert_ends_once
+from tests.playback.stretch_rig import assert_ends_once, peaks
 
 T = np.arange(3 * RATE) / RATE
 TONES = (110.0, 220.0, 330.0, 440.0)

@@ -79,3 +79,15 @@ def steady_vocals_player(speed: float, semitones: int) -> tuple[NullOutput, Tran
     data[0, 0] = 0.3
     data[1, 1] = 0.1 * np.random.default_rng(0).standard_normal(T.size)
     return vocals_and_other_player(data, speed, semitones)
+
+
+def assert_ends_once(heard: np.ndarray, end: float, window: float) -> None:
+    """A tone of 0.3 that stops at once, ``end`` frames into ``heard`` as the pace lays them:
+    heard whole until ``window`` frames of it at most before, then only falling, to silence
+    within a half window (10 ms at a time)."""
+    chunk = RATE // 100
+    level = np.abs(heard[: heard.size // chunk * chunk]).reshape(-1, chunk).max(axis=1)
+    fell = int(np.argmax(level < 0.15))  # the first 10 ms the tone is not heard whole
+    assert fell * chunk > end - window  # not cut short
+    assert np.all(np.diff(level[fell:]) <= 0)  # then only falls,
+    assert np.all(level[fell + 3 :] < 1e-3)  # to silence
