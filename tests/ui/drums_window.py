@@ -1,6 +1,7 @@
 """What the tests of the tempo corrections share: a song of rock drums read at 120 BPM (kick on
 1 and 3), a window that separates it into its drums, the steps that show it, and a next start
-that reads its stems and analysis back from the stem cache."""
+that reads its stems and analysis back from the stem cache. The fixtures ``song`` and ``win``
+are theirs once imported (``rock_song_fixture``, ``drums_window_fixture``)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,12 @@ class DrumsSeparator:
 
     def separate(self, buffer, on_progress=None, cancel=None, out=None):
         out[0] = buffer
-        frames = buffer.shape[1]
-        out[1] = 0.01 * drum_track(100, frames / RATE + 1, "four", seed=5)[:, :frames]
+        out[1] = self.other(buffer.shape[1])
         return out
+
+    def other(self, frames: int) -> np.ndarray:
+        """(2, ``frames``) float32: the "other" stem."""
+        return 0.01 * drum_track(100, frames / RATE + 1, "four", seed=5)[:, :frames]
 
 
 def identity(options, cancel=None) -> str:
@@ -54,8 +58,12 @@ def rock_song(folder: Path) -> Path:
     return path
 
 
-def drums_window(qtbot, settings_store, monkeypatch) -> Any:
-    """A window that separates songs into their drums (``DrumsSeparator``) and keeps them."""
+def drums_window(
+    qtbot, settings_store, monkeypatch, separator=DrumsSeparator, model_name: str = "drums"
+) -> Any:
+    """A window that separates songs into their drums with ``separator`` (a
+    ``DrumsSeparator`` unless the test needs other stems), named ``model_name``, and keeps
+    them."""
     from stemgui.ui import worker
     from stemgui.ui.window import MainWindow
     from tests.fakes import FakeOutput
@@ -63,12 +71,26 @@ def drums_window(qtbot, settings_store, monkeypatch) -> Any:
     monkeypatch.setattr(worker, "default_model_identity", identity)  # its stems are kept
     window = MainWindow(
         S.Settings(settings_store),
-        separator_factory=lambda options: (DrumsSeparator(), "drums"),
+        separator_factory=lambda options: (separator(), model_name),
         output_factory=FakeOutput,
         probe=False,
     )
     qtbot.addWidget(window)
     return window
+
+
+@pytest.fixture(name="song")
+def rock_song_fixture(tmp_path) -> Path:
+    """``rock_song`` in the test's folder."""
+    return rock_song(tmp_path)
+
+
+@pytest.fixture(name="win")
+def drums_window_fixture(qtbot, settings_store, monkeypatch):
+    """``drums_window``, its separations stopped after the test."""
+    window = drums_window(qtbot, settings_store, monkeypatch)
+    yield window
+    window.controller.shutdown()
 
 
 def shown(qtbot, win, song: Path) -> Job:

@@ -13,23 +13,18 @@ from stemgui.stems.tempo import Tempo
 from stemgui.ui.drag_out import DragPart
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.drums_window import drums_window, entry_info, next_start, off_grid, rock_song, shown
+from tests.ui.drums_window import (
+    drums_window_fixture,  # noqa: F401 (the fixture win)
+    entry_info,
+    next_start,
+    off_grid,
+    rock_song_fixture,  # noqa: F401 (the fixture song)
+    shown,
+)
 
 JITTER = np.array([0.012, -0.012, -0.012, 0.012])
 """A tapper's hits off the beat, as much early as late at each end: the line through them is
 the beats' own."""
-
-
-@pytest.fixture
-def song(tmp_path):
-    return rock_song(tmp_path)
-
-
-@pytest.fixture
-def win(qtbot, settings_store, monkeypatch):
-    window = drums_window(qtbot, settings_store, monkeypatch)
-    yield window
-    window.controller.shutdown()
 
 
 def _stored(qtbot, win, song):

@@ -3,17 +3,12 @@ between presses), not 2 s of the song; the taps are still read in the song's tim
 
 from __future__ import annotations
 
-import pytest
-
 from tests.stems.drumkit import RATE
-from tests.ui.drums_window import drums_window, rock_song, shown
-
-
-@pytest.fixture
-def win(qtbot, settings_store, monkeypatch):
-    window = drums_window(qtbot, settings_store, monkeypatch)
-    yield window
-    window.controller.shutdown()
+from tests.ui.drums_window import (
+    drums_window_fixture,  # noqa: F401 (the fixture win)
+    rock_song,
+    shown,
+)
 
 
 def test_taps_at_half_speed_two_seconds_heard_apart_start_over(qtbot, win, tmp_path):

@@ -4,23 +4,20 @@ grid fitted to the song's onsets, on a thread, takes its place and is kept with 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import soundfile as sf
 
 from stemgui.stems.analysis import TAPPED_FIELD
 from tests.stems.drumkit import RATE, drum_track
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.drums_window import drums_window, entry_info, off_grid, shown
+from tests.ui.drums_window import (
+    drums_window_fixture,  # noqa: F401 (the fixture win)
+    entry_info,
+    off_grid,
+    shown,
+)
 
 SECONDS = 90.0
 HITS = 0.5 * np.arange(1, 2 * SECONDS - 1)  # rock drums at 120 BPM: a hit every half second
-
-
-@pytest.fixture
-def win(qtbot, settings_store, monkeypatch):
-    window = drums_window(qtbot, settings_store, monkeypatch)
-    yield window
-    window.controller.shutdown()
 
 
 def test_taps_are_fitted_to_the_beats_of_the_whole_song(qtbot, win, tmp_path):

@@ -19,25 +19,13 @@ from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import (
     KICKS,
     START,
-    drums_window,
+    drums_window_fixture,  # noqa: F401 (the fixture win)
     entry_info,
     next_start,
     off_grid,
-    rock_song,
+    rock_song_fixture,  # noqa: F401 (the fixture song)
     shown,
 )
-
-
-@pytest.fixture
-def song(tmp_path):
-    return rock_song(tmp_path)
-
-
-@pytest.fixture
-def win(qtbot, settings_store, monkeypatch):
-    window = drums_window(qtbot, settings_store, monkeypatch)
-    yield window
-    window.controller.shutdown()
 
 
 def _correct(qtbot, win, factor: float) -> None:

@@ -8,11 +8,10 @@ from typing import ClassVar
 
 import pytest
 
-from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.drums_window import identity, next_start, rock_song, shown
+from tests.ui.drums_window import drums_window, next_start, rock_song, shown
 
 
 class FourStems:
@@ -32,18 +31,7 @@ class FourStems:
 
 @pytest.fixture
 def win(qtbot, settings_store, monkeypatch):
-    from stemgui.ui import worker
-    from stemgui.ui.window import MainWindow
-    from tests.fakes import FakeOutput
-
-    monkeypatch.setattr(worker, "default_model_identity", identity)
-    window = MainWindow(
-        S.Settings(settings_store),
-        separator_factory=lambda options: (FourStems(), "four"),
-        output_factory=FakeOutput,
-        probe=False,
-    )
-    qtbot.addWidget(window)
+    window = drums_window(qtbot, settings_store, monkeypatch, FourStems, "four")
     yield window
     window.controller.shutdown()
 

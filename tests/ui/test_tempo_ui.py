@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -16,30 +15,20 @@ from stemgui.stemcache import StemCache
 from stemgui.stems.analysis import Analysis
 from stemgui.stems.key import Key
 from stemgui.stems.tempo import Tempo
-from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.worker import SeparationWorker
 from tests.stems.drumkit import RATE, drum_track
 from tests.stems.harmony import key_song
-from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.drums_window import DrumsSeparator, drums_window, identity, shown
 
 
-class DrumsSeparator:
+class ChordsSeparator(DrumsSeparator):
     """Gives the song as its drums, and a louder 100 BPM pulse with chords in D major as
     "other"."""
 
-    sources: ClassVar[list[str]] = ["drums", "other"]
-    samplerate = RATE
-
-    class model:
-        audio_channels = 2
-
-    def separate(self, buffer, on_progress=None, cancel=None, out=None):
-        out[0] = buffer
-        frames = buffer.shape[1]
-        out[1] = 2 * drum_track(100, frames / RATE, "four", seed=5)[:, :frames]
-        out[1] += key_song(2, "major", frames / RATE + 1)[:, :frames]
-        return out
+    def other(self, frames: int) -> np.ndarray:
+        pulse = 2 * drum_track(100, frames / RATE, "four", seed=5)[:, :frames]
+        return pulse + key_song(2, "major", frames / RATE + 1)[:, :frames]
 
 
 @pytest.fixture
@@ -47,6 +36,15 @@ def song(tmp_path):
     path = tmp_path / "beat.wav"
     sf.write(path, drum_track(128, 20.0, "four").T, RATE, subtype="FLOAT")  # long enough for a grid
     return path
+
+
+def _worker(root) -> SeparationWorker:
+    """A worker separating with ``ChordsSeparator`` that keeps its stems in ``root``."""
+    return SeparationWorker(
+        lambda options: (ChordsSeparator(), "drums"),
+        stem_cache=StemCache(root),
+        model_identity=identity,
+    )
 
 
 def _run(worker: SeparationWorker, song, options: SeparationOptions) -> tuple:
@@ -60,11 +58,7 @@ def _run(worker: SeparationWorker, song, options: SeparationOptions) -> tuple:
 
 
 def test_the_worker_times_separated_and_cached_songs_by_their_drums(qtbot, song, tmp_path):
-    worker = SeparationWorker(
-        lambda options: (DrumsSeparator(), "drums"),
-        stem_cache=StemCache(tmp_path / "stemcache"),
-        model_identity=lambda options, cancel: "drums-model",
-    )
+    worker = _worker(tmp_path / "stemcache")
     _separated, waveforms = _run(worker, song, SeparationOptions())
     tempo = waveforms.analysis.tempo
     assert tempo.bpm == pytest.approx(128, abs=0.5)
@@ -79,23 +73,12 @@ def test_the_worker_times_separated_and_cached_songs_by_their_drums(qtbot, song,
     )
 
 
-def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store):
+def test_the_tempo_is_shown_beside_the_title(qtbot, song, settings_store, monkeypatch):
     from stemgui.ui import settings as S
-    from stemgui.ui.window import MainWindow
-    from tests.fakes import FakeOutput
 
-    win = MainWindow(
-        S.Settings(settings_store),
-        separator_factory=lambda options: (DrumsSeparator(), "drums"),
-        output_factory=FakeOutput,
-        probe=False,
-    )
-    qtbot.addWidget(win)
+    win = drums_window(qtbot, settings_store, monkeypatch, ChordsSeparator)
     try:
-        (job,) = win.add_paths([song])
-        qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
-        win.select(job)
-        qtbot.waitUntil(lambda: win.shown_job is job, timeout=TIMEOUT_MS)
+        shown(qtbot, win, song)
         assert "— 128 BPM, D major (10B) — drums" in win.song_title.text()
         win.player.set_speed(0.75)  # as heard: slower, and up a tone
         win.player.set_semitones(2)
@@ -134,12 +117,7 @@ def test_the_tempo_is_kept_with_the_cached_stems_not_estimated_again(
 ):
     from stemgui.stems import analysis
 
-    cache = StemCache(tmp_path / "stemcache")
-    worker = SeparationWorker(
-        lambda options: (DrumsSeparator(), "drums"),
-        stem_cache=cache,
-        model_identity=lambda options, cancel: "drums-model",
-    )
+    worker = _worker(tmp_path / "stemcache")
     _run(worker, song, SeparationOptions())
     estimated = []
     monkeypatch.setattr(
@@ -169,11 +147,7 @@ def test_a_tempo_whose_estimate_failed_is_estimated_again_from_the_cache(
     song had none for good, whatever the next start could have found."""
     from stemgui.stems import tempo
 
-    worker = SeparationWorker(
-        lambda options: (DrumsSeparator(), "drums"),
-        stem_cache=StemCache(tmp_path / "stemcache"),
-        model_identity=lambda options, cancel: "drums-model",
-    )
+    worker = _worker(tmp_path / "stemcache")
     with monkeypatch.context() as patch:
         patch.setattr(tempo, "stemset_tempo", lambda stemset: 1 / 0)
         _separated, failed = _run(worker, song, SeparationOptions())
