@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QApplication
+
+from tests.ui.drag_rig import drag_row, dropped
 
 
 def _count_writes(monkeypatch) -> list[Path]:
@@ -28,13 +29,7 @@ def test_a_stem_is_written_from_the_press_on_its_row(qtbot, panel, tmp_path, mon
     still for 0.5–0.7 s at every first drag; the hand takes about as long to move the drag
     distance after the press."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    drops = []
-
-    def exec_(drag, actions):
-        drops.append(Path(drag.mimeData().urls()[0].toLocalFile()))
-        return Qt.DropAction.CopyAction
-
-    monkeypatch.setattr(QDrag, "exec", exec_)
+    drops = dropped(monkeypatch)
     writes = _count_writes(monkeypatch)
     panel.track = "My Song"
     row = panel.rows["bass"]
@@ -45,7 +40,7 @@ def test_a_stem_is_written_from_the_press_on_its_row(qtbot, panel, tmp_path, mon
     assert drops == []
     qtbot.mouseMove(row, start + QPoint(QApplication.startDragDistance() + 5, 0))
     qtbot.mouseRelease(row, Qt.MouseButton.LeftButton)
-    assert drops == [path] and writes == [path]  # the file written ahead, not again
+    assert drops == [[path]] and writes == [path]  # the file written ahead, not again
     samples, _rate = sf.read(path, dtype="float32", always_2d=True)
     np.testing.assert_array_equal(samples.T, panel.stemset.stem("bass"))
 
@@ -56,19 +51,11 @@ def test_a_drag_right_after_the_press_waits_for_the_file_written_ahead(
     """The drag reaching the file while the thread writes it wrote it a second time, or
     dropped it half written."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    drops = []
-    monkeypatch.setattr(
-        QDrag, "exec", lambda drag, actions: drops.append(drag.mimeData().urls()[0])
-    )
+    drops = dropped(monkeypatch)
     writes = _count_writes(monkeypatch)
     panel.track = "My Song"
-    row = panel.rows["drums"]
-    start = row.label.geometry().center()
-    qtbot.mousePress(row, Qt.MouseButton.LeftButton, pos=start)
-    qtbot.mouseMove(row, start + QPoint(QApplication.startDragDistance() + 5, 0))
-    qtbot.mouseRelease(row, Qt.MouseButton.LeftButton)
-    (url,) = drops
-    path = Path(url.toLocalFile())
+    drag_row(qtbot, panel.rows["drums"])
+    ((path,),) = drops
     assert path.name == "My Song - drums.wav" and writes == [path]
     samples, _rate = sf.read(path, dtype="float32", always_2d=True)
     np.testing.assert_array_equal(samples.T, panel.stemset.stem("drums"))

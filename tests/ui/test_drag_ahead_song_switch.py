@@ -6,16 +6,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QDrag
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 
-
-def _press_and_drag(qtbot, row) -> None:
-    start = row.label.geometry().center()
-    qtbot.mousePress(row, Qt.MouseButton.LeftButton, pos=start)
-    qtbot.mouseMove(row, start + QPoint(QApplication.startDragDistance() + 5, 0))
-    qtbot.mouseRelease(row, Qt.MouseButton.LeftButton)
+from tests.ui.drag_rig import drag_row, dropped
 
 
 def test_a_drag_of_the_next_song_does_not_wait_for_the_last_songs_write(
@@ -38,20 +31,16 @@ def test_a_drag_of_the_next_song_does_not_wait_for_the_last_songs_write(
         return real(target, *args, **kwargs)
 
     monkeypatch.setattr(stream, "write_blocks", write_blocks)
-
-    def exec_(drag, actions):
-        events.append(Path(drag.mimeData().urls()[0].toLocalFile()).name)
-        return Qt.DropAction.CopyAction
-
-    monkeypatch.setattr(QDrag, "exec", exec_)
+    drops = dropped(monkeypatch)
     panel.track = "Old Song"
     row = panel.rows["bass"]
     qtbot.mousePress(row, Qt.MouseButton.LeftButton, pos=row.label.geometry().center())
     qtbot.mouseRelease(row, Qt.MouseButton.LeftButton)  # pressed, not dragged: written ahead
     panel.show_song(make_stemset(), MixerState(NAMES), track="New Song")
     try:
-        _press_and_drag(qtbot, panel.rows["bass"])
-        assert events == ["New Song - bass.wav"]  # dropped while the last song's is held
+        drag_row(qtbot, panel.rows["bass"])
+        # dropped while the last song's is held
+        assert [path.name for (path,) in drops] == ["New Song - bass.wav"] and events == []
     finally:
         held.set()
     qtbot.waitUntil(lambda: "old written" in events, timeout=20_000)

@@ -3,8 +3,6 @@ speed and key the export dialog was last ticked for (``stemgui.ui.drag_out``).""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import soundfile as sf
@@ -14,6 +12,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.drag_out import DragFiles, DragPart
 from stemgui.ui.export_choices import ExportChoices
 from stemgui.ui.export_dialog import ExportDialog
+from tests.ui.drag_rig import dropped
 from tests.ui.song_window import NAMES, RATE, done_job, make_stemset, null_window
 
 
@@ -130,17 +129,10 @@ def test_a_stem_at_a_pace_is_written_off_the_window_s_thread_then_dragged(
     """A DJ who exported a track at 80 % and dragged its bass into the DAW got it as the song
     is; written at 80 % on the window's thread it would hold the window up for seconds."""
     from PySide6.QtCore import Qt
-    from PySide6.QtGui import QDrag
     from PySide6.QtWidgets import QApplication
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    drops = []
-
-    def exec_(drag, actions):
-        drops.append(Path(drag.mimeData().urls()[0].toLocalFile()))
-        return Qt.DropAction.CopyAction
-
-    monkeypatch.setattr(QDrag, "exec", exec_)
+    drops = dropped(monkeypatch)
     held = [Qt.MouseButton.LeftButton]
     monkeypatch.setattr(QApplication, "mouseButtons", staticmethod(lambda: held[0]))
     win = null_window(qtbot, settings_store, [])
@@ -151,9 +143,10 @@ def test_a_stem_at_a_pace_is_written_off_the_window_s_thread_then_dragged(
     assert drops == []  # not written yet: the window goes on
     assert win.statusBar().currentMessage() == "Writing the stems of My Song 80% to drag them…"
     qtbot.waitUntil(lambda: bool(drops), timeout=20_000)  # the button still held: dragged
-    assert drops[0].name == "My Song 80% - bass.wav" and sf.info(drops[0]).frames == 40_000
+    ((bass,),) = drops
+    assert bass.name == "My Song 80% - bass.wav" and sf.info(bass).frames == 40_000
     win.stems.drag_out("drums")  # written with the bass: dragged at once
-    assert drops[1].name == "My Song 80% - drums.wav"
+    assert drops[1][0].name == "My Song 80% - drums.wav"
     held[0] = Qt.MouseButton.NoButton
     win.player.set_speed(0.9)
     win.stems.drag_out("bass")
@@ -161,8 +154,8 @@ def test_a_stem_at_a_pace_is_written_off_the_window_s_thread_then_dragged(
     qtbot.waitUntil(lambda: win.statusBar().currentMessage() == written, timeout=20_000)
     assert len(drops) == 2  # let go meanwhile: not dragged
     win.stems.drag_out("bass")
-    assert drops[2].name == "My Song 90% - bass.wav"
-    assert sf.info(drops[2]).frames == round(4 * RATE / 0.9)
+    assert drops[2][0].name == "My Song 90% - bass.wav"
+    assert sf.info(drops[2][0]).frames == round(4 * RATE / 0.9)
     win.close()
 
 

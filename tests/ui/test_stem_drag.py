@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import Qt
 
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet
 from stemgui.ui import settings as S
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.timeline import Timeline
+from tests.ui.drag_rig import dropped
 from tests.ui.song_window import NAMES, RATE, done_job, make_stemset, null_window
 
 
@@ -205,10 +205,8 @@ def test_a_drag_refused_is_said_until_a_drag_is_made(qtbot, settings_store, tmp_
     """The banner of a drag refused stayed once the song had finished separating and its
     stems were dragged out: "the stems can be dragged out once the whole song is separated"
     over a song whose stems had just been dropped."""
-    from PySide6.QtGui import QDrag
-
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(QDrag, "exec", lambda drag, actions: Qt.DropAction.CopyAction)
+    dropped(monkeypatch)
     win = null_window(qtbot, settings_store, [])
     job = done_job(win, tmp_path, make_stemset(ready=100))
     win.stems.drag_out("bass")
