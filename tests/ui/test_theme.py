@@ -10,9 +10,7 @@ from stemgui.ui import settings as S
 from stemgui.ui import theme as T
 from stemgui.ui.stemview import StemPanel
 from stemgui.ui.timeline import Timeline
-from stemgui.ui.window import MainWindow
-from tests.fakes import FakeOutput
-from tests.ui.song_window import NAMES, make_stemset
+from tests.ui.song_window import NAMES, make_stemset, model_window
 
 
 def _window_lightness() -> int:
@@ -51,15 +49,13 @@ def test_system_theme_follows_the_desktop(qapp, monkeypatch):
 
 
 def test_theme_menu_sets_and_keeps_the_choice(qtbot, settings_store):
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
+    win = model_window(qtbot, settings_store, None)
     assert win.menu_bar.theme_actions["system"].isChecked()
     win.menu_bar.theme_actions["dark"].trigger()
     assert win.theme.dark and _window_lightness() < 80
     assert S.Settings(settings_store).get(S.THEME) == "dark"
     win.close()
-    again = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(again)
+    again = model_window(qtbot, settings_store, None)
     assert again.menu_bar.theme_actions["dark"].isChecked() and again.theme.dark
     again.close()
 
@@ -92,8 +88,7 @@ def test_the_transport_icons_take_the_theme_s_text_colour(qtbot, settings_store)
             if image.pixelColor(x, y).alpha() > 200
         )
 
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
+    win = model_window(qtbot, settings_store, None)
     win.menu_bar.set_theme("light")
     assert lightest(win.transport_bar.play) < 80 and lightest(win.transport_bar.stop) < 80
     win.menu_bar.set_theme("dark")
@@ -116,8 +111,7 @@ def test_disabled_transport_icons_take_the_disabled_text_colour(qtbot, settings_
             if image.pixelColor(x, y).alpha() == 255
         }
 
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
+    win = model_window(qtbot, settings_store, None)
     bar = win.transport_bar
     for theme in ("light", "dark"):
         win.menu_bar.set_theme(theme)

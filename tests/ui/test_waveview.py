@@ -116,13 +116,9 @@ def test_zoom_keys_keep_the_playhead_or_else_the_middle_of_the_view_in_place(
     """Ctrl++ with the playhead off screen (the view scrolled or wheel-zoomed away from it)
     showed a part of the song between the two, neither what was looked at nor the playhead:
     it kept the playhead's place as if the view reached out to it."""
-    from stemgui.ui import settings as S
-    from stemgui.ui.window import MainWindow
-    from tests.fakes import FakeOutput
-    from tests.ui.song_window import show_song
+    from tests.ui.song_window import model_window, show_song
 
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
+    win = model_window(qtbot, settings_store, None)
     show_song(win, tmp_path / "a.wav", model_name="m")  # 32 000 frames
     win.timeline.set_view(10_000, 20_000)
     win.timeline.set_position(12_000)  # on screen: it stays where it is shown
@@ -171,13 +167,9 @@ def test_a_loop_dragged_while_the_view_pages_starts_where_the_press_was(qtbot):
 
 
 def test_a_jump_by_key_brings_a_zoomed_view_to_the_playhead(qtbot, settings_store, tmp_path):
-    from stemgui.ui import settings as S
-    from stemgui.ui.window import MainWindow
-    from tests.fakes import FakeOutput
-    from tests.ui.song_window import show_song
+    from tests.ui.song_window import model_window, show_song
 
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
+    win = model_window(qtbot, settings_store, None)
     show_song(win, tmp_path / "a.wav", model_name="m")
     frames = win.timeline.frames
     win.timeline.set_view(frames // 2, frames // 2 + 2000)  # zoomed in, in the middle

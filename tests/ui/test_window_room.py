@@ -5,11 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
-from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
-from stemgui.ui.window import MainWindow
-from tests.fakes import FakeOutput
-from tests.ui.song_window import show_song
+from tests.ui.song_window import model_window, show_song
 
 # the banner's words for a chosen model that is gone (``model_status``), about 200 characters
 MODEL = "stemgui-htdemucs-finetuned-on-my-whole-library-2026-v3-final-final"
@@ -22,9 +19,7 @@ NOT_AVAILABLE = (
 def test_a_long_banner_is_whole_over_the_drop_hint_at_the_smallest_size(qtbot, settings_store):
     """Its last line was cut: the label got 141 px of the 154 it needs, the drop hint's page
     asking for the room of the failed song's page (174 px) kept in the same stack."""
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
-    win.show()
+    win = model_window(qtbot, settings_store, None)
     actions = [("Get models…", lambda: None), ("Choose model file…", lambda: None)]
     win.show_error(NOT_AVAILABLE, "model", actions)
     win.resize(1, 1)
@@ -48,9 +43,7 @@ def test_a_failed_song_s_page_and_a_long_banner_are_both_readable_at_the_smalles
     """Both were cut at 764x420: the banner got 141 of the 154 px its words need, the page 153
     of its 197 (the song's name and folder under the heading gone, with no way to read them).
     The banner is whole; what of the page does not fit scrolls into view."""
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
-    win.show()
+    win = model_window(qtbot, settings_store, None)
     song = tmp_path / "songs" / "A rather long song title - artist name (remix).mp3"
     song.parent.mkdir()
     song.write_text("not audio")
@@ -74,9 +67,7 @@ def test_a_failed_song_s_page_and_a_long_banner_are_both_readable_at_the_smalles
 
 def test_the_song_title_takes_no_room_while_no_song_is_on_screen(qtbot, settings_store, tmp_path):
     """Over the drop hint it was shown with no text, an empty line of 18 px."""
-    win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
-    qtbot.addWidget(win)
-    win.show()
+    win = model_window(qtbot, settings_store, None)
     QApplication.processEvents()
     top = win.pages.parentWidget().layout().contentsMargins().top()
     assert not win.song_title.isVisibleTo(win) and win.pages.y() == top  # the hint at the top
