@@ -1,9 +1,11 @@
-"""The tiny recipe, tracks and trainer that the training-loop tests share, and a data folder of
-one silent validation track for the commands that take --data."""
+"""The tiny recipe, tracks and trainer that the training-loop tests share, a data folder of
+one silent validation track for the commands that take --data, and the two members of a bag."""
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 
@@ -82,3 +84,10 @@ def script_scores(trainer, rows):
         return {k: {**dict.fromkeys(trainer.model.sources, v), "all": v} for k, v in scores.items()}
 
     trainer.evaluate = evaluate
+
+
+def two_members(model: Path) -> list[str]:
+    """``model`` and a copy of it beside it, n.stemgui: ``bag`` averages two models or more."""
+    other = model.with_name("n.stemgui")
+    shutil.copy(model, other)
+    return [str(model), str(other)]

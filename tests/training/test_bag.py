@@ -20,13 +20,6 @@ from training.provenance import git_commit
 STEPS = {"schedule": {"steps": 2, "eval_every": 2}}
 
 
-def two_members(model: Path) -> list[str]:
-    """``model`` and a copy of it beside it, n.stemgui: ``bag`` averages two models or more."""
-    other = model.with_name("n.stemgui")
-    shutil.copy(model, other)
-    return [str(model), str(other)]
-
-
 @pytest.fixture(scope="module")
 def members(tmp_path_factory):
     """Two tiny trained models with different weights (different seeds)."""

@@ -86,8 +86,7 @@ def test_models_are_measured_on_tracks_at_their_own_rate(tmp_path, monkeypatch, 
     scored on audio 5.5 times too slow for it (eval already used the model's rate)."""
     from stemgui.separation.checkpoint import save_model
     from tests.separation.model_files_helpers import tiny_htdemucs
-    from tests.training.fitting import silent_valid_track
-    from tests.training.test_bag import two_members
+    from tests.training.fitting import silent_valid_track, two_members
     from training import evaluate
     from training.__main__ import main
 
@@ -155,8 +154,7 @@ def test_mean_sdr_scores_each_stem_against_the_reference_of_its_name():
 def _run_with_data(tmp_path, command: str, model) -> int:
     """``command`` on ``model`` with --data of one silent validation track; nothing may be
     written when it is refused."""
-    from tests.training.fitting import silent_valid_track
-    from tests.training.test_bag import two_members
+    from tests.training.fitting import silent_valid_track, two_members
     from training.__main__ import main
 
     if command == "quantize":

@@ -18,8 +18,7 @@ from stemgui.separation.rewrite import save_bag_of_files
 from stemgui.separation.store import ModelStore
 from tests.disk import unwritable_folder
 from tests.separation.model_files_helpers import tiny_htdemucs
-from tests.training.fitting import make
-from tests.training.test_bag import two_members
+from tests.training.fitting import make, two_members
 from tests.training.test_eval_cli import musdb_like  # noqa: F401 (a fixture it shares)
 from training.__main__ import main
 from training.export import export_model
