@@ -33,6 +33,7 @@ from stemgui.audio.atomic import PART_MARKER
 from stemgui.errors import SeparationCancelled
 from stemgui.separation import memory_fallback
 from stemgui.separation import separator as separator_module
+from tests.export.export_rig import files_under
 from tests.paths import ROOT
 from tests.reliability.helpers import (
     NAMES,
@@ -42,10 +43,6 @@ from tests.reliability.helpers import (
     stem_folder,
     write_song,
 )
-
-
-def files_under(folder: Path) -> list[str]:
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
 def parts_under(folder: Path) -> list[Path]:
