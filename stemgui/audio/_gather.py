@@ -1,9 +1,9 @@
 """The frames of a song as a decoder gives them, gathered for :mod:`stemgui.audio.decode`.
 
-In RAM, in chunks of about 6 s; past ``SPILL_BYTES``, when the caller named a scratch folder,
-in an anonymous temporary file there (gone when closed, or when the process dies), so that a
-long song that must still be resampled or was decoded by PyAV never sits whole in RAM (1.3 GB
-for 60 minutes of stereo at 44.1 kHz).
+In RAM, in chunks of about 6 s; past ``SPILL_BYTES``, when the caller gave a scratch folder
+(``Scratch``), in an anonymous temporary file there (gone when closed, or when the process
+dies), so that a long song that must still be resampled or was decoded by PyAV never sits whole
+in RAM (1.3 GB for 60 minutes of stereo at 44.1 kHz).
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ SPILL_BYTES = 128 << 20  # about 6 minutes of stereo float32 at 44.1 kHz
 
 Allocate = Callable[[tuple[int, int]], np.ndarray]
 """``allocate(shape)``: the (channels, frames) float32 array a song is to be written into."""
+
+Scratch = Callable[[], Path]
+"""``scratch()``: the folder a long song spills into, made by its owner as it makes it every
+time (the app's run folder with its lock: ``stemgui.ui.scratch.made_scratch_dir``), called the
+first time a song spills; raises OSError when it cannot be made."""
 
 
 def in_ram(shape: tuple[int, int]) -> np.ndarray:
@@ -60,11 +65,12 @@ class Gathered:
     """(channels, n) float32 blocks appended in order; NaN and infinite samples made 0 on the
     way (``non_finite`` counts them). ``samples`` gives the song read back."""
 
-    def __init__(self, scratch: Path | None = None) -> None:
+    def __init__(self, scratch: Scratch | None = None) -> None:
         self.frames = 0
         self.non_finite = 0
         self.channels = 0
         self._scratch = scratch
+        self._folder: Path | None = None  # made by ``scratch`` as the song spills
         self._chunks: list[np.ndarray] = []
         self._pending: list[np.ndarray] = []
         self._pending_frames = 0
@@ -115,12 +121,13 @@ class Gathered:
 
     def _spill(self) -> None:
         try:
-            self._scratch.mkdir(parents=True, exist_ok=True)
+            self._folder = self._scratch()
             self._file = tempfile.TemporaryFile(  # noqa: SIM115 - closed by close()
-                prefix="stemgui-decoding-", dir=self._scratch
+                prefix="stemgui-decoding-", dir=self._folder
             )
         except OSError as error:  # the song stays in RAM, as it would without a folder
-            logger.warning("cannot decode into %s, decoding in memory: %s", self._scratch, error)
+            where = self._folder or "the scratch folder"
+            logger.warning("cannot decode into %s, decoding in memory: %s", where, error)
             self._scratch = None
             return
         while self._chunks:
@@ -132,7 +139,7 @@ class Gathered:
         except OSError as error:
             self.close()
             raise FileError(
-                self._scratch,
+                self._folder,
                 f"cannot hold the song being decoded ({error.strerror or error}); free some"
                 " space on that disk",
             ) from error

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stemgui.audio._gather import Gathered
+from stemgui.audio._gather import Gathered, Scratch
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +42,10 @@ class Decoded:
     warnings: tuple[str, ...]
 
 
-def decode(path: Path, scratch: Path | None = None) -> Decoded:
+def decode(path: Path, scratch: Scratch | None = None) -> Decoded:
     """Decode the first audio stream of ``path`` to float32 (channels, frames) at its own rate,
-    a long song into a temporary file in ``scratch`` if given (see :mod:`._gather`; the
-    caller closes ``Decoded.gathered``)."""
+    a long song into a temporary file in the folder ``scratch()`` makes, if given (see
+    :mod:`._gather`; the caller closes ``Decoded.gathered``)."""
     import av
 
     try:

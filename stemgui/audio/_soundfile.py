@@ -20,6 +20,7 @@ from stemgui.audio._gather import (
     Allocate,
     Gathered,
     Raw,
+    Scratch,
     Spilled,
     in_ram,
     release_written,
@@ -68,7 +69,7 @@ def read(
     head: bytes,
     allocate: Allocate | None,
     wanted: tuple[int, int],
-    scratch: Path | None,
+    scratch: Scratch | None,
 ) -> Raw | None:
     """Decode with libsndfile, or return None when it cannot (PyAV gets its turn). A song at
     the ``wanted`` (rate, channels) is read into the array ``allocate`` gives, if any; another

@@ -31,7 +31,7 @@ from typing import NoReturn
 import numpy as np
 
 from stemgui.audio import _partial_reads, _pyav, _soundfile
-from stemgui.audio._gather import Allocate, Raw, in_ram, release_written
+from stemgui.audio._gather import Allocate, Raw, Scratch, in_ram, release_written
 from stemgui.audio.channels import convert_channels, wave_mask_roles
 from stemgui.audio.files import NOT_REGULAR_FILE, is_special, link_loop, link_to_nothing
 from stemgui.audio.resample import BlockResampler
@@ -95,7 +95,7 @@ def decode(
     channels: int = 2,
     *,
     allocate: Allocate | None = None,
-    scratch: Path | None = None,
+    scratch: Scratch | None = None,
 ) -> DecodedAudio:
     """Read ``path`` as float32 (channels, frames) at ``samplerate``; DecodeError if unusable.
 
@@ -106,10 +106,10 @@ def decode(
     a time (default: a new one in RAM); a caller that keeps a long song off the RAM hands out a
     memory-mapped file, whose pages written are let go of (``stemgui.spool``). A wav, flac or
     mp3 at ``samplerate`` with ``channels`` goes straight into it; other songs are decoded at
-    their own rate first, a long one into an anonymous temporary file in the ``scratch`` folder
-    if given, else in RAM (about its size). ``allocate`` is called again when a file turns out
-    shorter than its header said, after the array of the first call was dropped: the last
-    call's array holds the song.
+    their own rate first, a long one into an anonymous temporary file in the folder that
+    ``scratch()`` makes (once the song is that long) if given, else in RAM (about its size).
+    ``allocate`` is called again when a file turns out shorter than its header said, after the
+    array of the first call was dropped: the last call's array holds the song.
     """
     if samplerate <= 0:
         raise ValueError(f"samplerate must be positive, got {samplerate}")
@@ -313,7 +313,7 @@ def _check_file(path: Path) -> bytes:
     return head
 
 
-def _read_pyav(path: Path, head: bytes, scratch: Path | None) -> Raw:
+def _read_pyav(path: Path, head: bytes, scratch: Scratch | None) -> Raw:
     try:
         decoded = _pyav.decode(path, scratch)
     except _pyav.Failure as failure:

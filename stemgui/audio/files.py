@@ -1,6 +1,6 @@
 """Which files are songs: the extensions :mod:`stemgui.audio.decode` reads, and the songs in the
-folders given (searched recursively, links to folders followed, in the order a file manager
-lists them, named pipes and the like left out unopened)."""
+folders given (searched recursively, links to folders and Windows junctions followed, in the
+order a file manager lists them, named pipes and the like left out unopened)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import stat
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -126,6 +127,8 @@ class _Search:
     through links is searched once, where it is, and one reached through two links once, by
     the first (``visited``: real paths; a folder's own are its holder's and its name, with no
     call to the disk). A link to a folder above it (``link_back``) is left out, saying so.
+    A Windows junction is a link here (``_is_link``): user profiles hold junctions to the
+    folders above them ("Application Data"), searched without end as folders.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -167,7 +170,7 @@ class _Search:
                 if name.startswith("."):
                     continue
                 if _is_folder(entry):
-                    if entry.is_symlink():
+                    if _is_link(entry):
                         self.links.append((Path(entry.path), (*holders, real)))
                     elif (inner := os.path.join(real, name)) not in self.visited:
                         folders.append((entry.path, inner))
@@ -183,6 +186,27 @@ def _is_folder(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir()
     except OSError:
         return False
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a symbolic link or a Windows junction (``_is_junction``)."""
+    return entry.is_symlink() or _is_junction(entry)
+
+
+def _is_junction(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a Windows junction (a mount point), which ``is_symlink`` does not
+    tell though it leads elsewhere as a link does: ``DirEntry.is_junction`` from Python 3.12,
+    its reparse tag before; never elsewhere."""
+    if hasattr(entry, "is_junction"):
+        return entry.is_junction()
+    if sys.platform != "win32":
+        return False
+    try:
+        info = os.lstat(entry.path)
+    except OSError:  # gone since listed: not searched either way
+        return False
+    reparse = info.st_file_attributes & stat.FILE_ATTRIBUTE_REPARSE_POINT
+    return bool(reparse) and info.st_reparse_tag == stat.IO_REPARSE_TAG_MOUNT_POINT
 
 
 def _within(inner: str, outer: str) -> bool:

@@ -126,7 +126,7 @@ class TrackRun:
                 sep.samplerate,
                 self.channels,
                 allocate=allocate,
-                scratch=Path(tempfile.gettempdir()),
+                scratch=lambda: Path(tempfile.gettempdir()),
             )
             logger.debug(
                 "%s: %.1f s, %d Hz, %d channel(s)",

@@ -1,7 +1,8 @@
 """Scratch stems: the files that hold long songs' stems and mixes off the RAM while the app runs.
 
 Each run has a folder of its own, ``<user cache>/stemgui/stems/run-<pid>-<random>``: the
-worker writes a long song's stems there (``np.memmap``) and its mix beside them, the controller
+worker writes a long song's stems there (``np.memmap``) and its mix beside them (decoding a long
+song at another rate spills there first: ``stemgui.audio.decode``'s ``scratch``), the controller
 deletes a song's files once no job needs them and the whole folder at shutdown, and the next
 start removes the folders of runs that were killed (``stemgui.ui.startup``): the run holds a
 lock file in its folder (``stemgui.run_folders``) from the moment it makes it, so that a killed
@@ -42,9 +43,10 @@ def default_scratch_dir() -> Path:
 
 
 def made_scratch_dir(folder: Path) -> Path:
-    """``folder``, this run's scratch folder, made if need be and its lock file held by this
-    process until ``remove_scratch_dir``; a lock that cannot be taken is logged, and the
-    folder told by its process id alone.
+    """``folder``, this run's scratch folder, made if need be (here only, for stems and for a
+    song being decoded alike) and its lock file held by this process until
+    ``remove_scratch_dir``; a lock that cannot be taken is logged, and the folder told by its
+    process id alone.
 
     Raises OSError: the folder cannot be made.
     """

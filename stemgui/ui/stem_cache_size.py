@@ -3,14 +3,18 @@
 The dialog shows what the cache (``stemgui.stemcache``) uses now and asks for the limit, in the
 ``STEM_CACHE_GB`` setting's unit (``stemgui.sizes.GB``, the one use is said in) and limits.
 Accepted, the limit is saved and applied at once: past it the least recently used songs lose
-their stems first (``StemCache.evict``), never the song on screen, whose player may read them.
+their stems first (``StemCache.evict``, on a thread: ``LimitApplied``), never the song on
+screen, whose player may read them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -150,25 +154,74 @@ def ask_stem_cache_size(window: MainWindow) -> None:
 
 def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
     """Save ``limit_gb`` and apply it now: the least recently used songs past it lose their
-    stems (never the song on screen); the status bar says what went."""
+    stems (never the song on screen), deleted on a thread (``LimitApplied``); the status bar
+    says the limit at once, then what went."""
     window.settings.set(S.STEM_CACHE_GB, limit_gb)
     cache = stem_cache_of(window)
     cache.max_bytes = limit_gb * GB  # the worker's: a store running makes room by it too
     message = f"Stem cache limit: {limit_gb} GB."
-    try:
-        songs, before = cache.usage()
-        removed = cache.evict(entry_of(window.shown_job)) if before > cache.max_bytes else []
-        left, after = cache.usage()
-    except OSError as error:
-        message += f" {unreadable(cache, error)}"
-    else:
-        if songs > left:  # counted on disk: an entry that could not be deleted stays
-            message += (
-                f" The stems of the {counted(songs - left, 'song')} used least recently were "
-                f"deleted ({in_words(before - after)})."
-            )
-        message += queue_keeps(window, removed)
     window.statusBar().showMessage(message, 10_000)
+    LimitApplied(window, message).start(cache, entry_of(window.shown_job))
+
+
+class LimitApplied(QObject):
+    """A size limit applied to the stem cache on a thread of its own (deleting a few songs'
+    gigabytes held the window for seconds), what went said in the status bar after
+    ``message`` once it is done, on the GUI thread; a child of ``window`` until then.
+
+    Signals:
+        done(result): from the thread, (songs before, bytes before, songs left, bytes left,
+            entries deleted), or the ``OSError`` that stopped it (the folder cannot be read),
+            or a message for an unexpected error (logged).
+    """
+
+    done = Signal(object)
+
+    def __init__(self, window: MainWindow, message: str) -> None:
+        super().__init__(window)
+        self.window = window
+        self.message = message
+        self.done.connect(self._say)  # queued: emitted on the thread
+
+    def start(self, cache: Any, keep: str | None) -> None:
+        """Delete the entries of ``cache`` past its limit, never ``keep``, on a thread."""
+        self.cache = cache
+
+        def work() -> None:
+            from stemgui.ui.messages import unexpected
+
+            result: Any
+            try:
+                songs, before = cache.usage()
+                removed = cache.evict(keep) if before > cache.max_bytes else []
+                left, after = cache.usage()
+                result = (songs, before, left, after, removed)
+            except OSError as error:
+                result = error
+            except Exception as error:  # a bug: said, not lost on a thread
+                logger.exception("applying the stem cache limit failed")
+                result = f" {unexpected(cache.root, error)}"
+            with contextlib.suppress(RuntimeError):  # the window was closed meanwhile
+                self.done.emit(result)
+
+        threading.Thread(target=work, name="stemgui-stem-cache-limit", daemon=True).start()
+
+    def _say(self, result: Any) -> None:
+        message = self.message
+        if isinstance(result, str):
+            message += result
+        elif isinstance(result, OSError):
+            message += f" {unreadable(self.cache, result)}"
+        else:
+            songs, before, left, after, removed = result
+            if songs > left:  # counted on disk: an entry that could not be deleted stays
+                message += (
+                    f" The stems of the {counted(songs - left, 'song')} used least recently "
+                    f"were deleted ({in_words(before - after)})."
+                )
+            message += queue_keeps(self.window, removed)
+        self.window.statusBar().showMessage(message, 10_000)
+        self.deleteLater()
 
 
 def say_evicted(window: MainWindow, removed: list[str]) -> None:

@@ -12,8 +12,9 @@ drag distance; the drag waits on the window's thread for what is left of it (a 4
 held the window 0.43 s as the drag started; pressed 0.2 s before, 0.24 s; 0.3 s before, 0.08 s:
 ``bench/drag_ahead.py``). The stems at a pace take seconds (``DragFiles.file``): those are
 written on a thread as the drag starts, the panel's ``said`` telling the status bar, and the
-drag starts once they are if the mouse button is still held; otherwise the panel says the stem
-is ready to be dragged again.
+drag starts once they are if the mouse button is still held on their song; otherwise the panel
+says the stem is ready to be dragged again. Another song shown meanwhile is not held up by that
+write: its own drags at a pace are written at once.
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ class StemDrags(QObject):
     """The drags out of ``panel``, a child of it.
 
     Attributes:
-        writing: (the stem, its stems) whose files at a pace are being written on a thread,
-            or None.
+        writing: (the stem, its stems) whose files at a pace are being written on a thread
+            for the song shown, or None (another song shown since forgets it: ``clear``).
     """
 
-    _written = Signal(str, object, str)  # stem, its file (None: failed), why it failed
+    _written = Signal(object, object, str)  # (stem, its stems), its file (None: failed), why
 
     def __init__(self, panel: StemPanel) -> None:
         super().__init__(panel)
@@ -99,9 +100,11 @@ class StemDrags(QObject):
         thread.start()
 
     def clear(self) -> None:
-        """Forget the files being written ahead of the song shown, as another is shown: its
-        drags of the same stem names do not wait for them (the threads end on their own)."""
+        """Forget the files being written for the song shown, as another is shown: its drags
+        of the same stem names do not wait for those written ahead, nor its drags at a pace for
+        the one at a pace (the threads end on their own; that one's file is then only said)."""
         self._ahead.clear()
+        self.writing = None
 
     def _settle(self, name: str) -> None:
         """Wait for stem ``name``'s file being written ahead, if it is (``write_ahead``)."""
@@ -177,7 +180,7 @@ class StemDrags(QObject):
             said = f"Still writing {stem_label(self.writing[0])} to drag: a moment, please"
             self.panel.said.emit(said, 5000)
             return
-        self.writing = name, asked["stemset"]
+        writing = self.writing = name, asked["stemset"]
         said = f"Writing the stems of {asked['track']} {part.label} to drag them…"
         self.panel.said.emit(said, 0)  # until it is written
 
@@ -194,24 +197,34 @@ class StemDrags(QObject):
                 logger.exception("drag of %s failed unexpectedly", name)
                 path, why = None, unexpected(asked["track"], error)
             with contextlib.suppress(RuntimeError):  # the window was closed meanwhile
-                self._written.emit(name, path, why)
+                self._written.emit(writing, path, why)
 
         threading.Thread(target=write, name="stemgui-drag", daemon=True).start()
 
-    @Slot(str, object, str)
-    def _on_written(self, name: str, path: Path | None, error: str) -> None:
+    @Slot(object, object, str)
+    def _on_written(self, writing: tuple[str, Any], path: Path | None, error: str) -> None:
+        """The file at a pace ``writing`` (stem, stems) asked for written at ``path`` (None:
+        it failed, ``error`` says why): dragged while the button is held on its song, the
+        one still being written (``writing``); else said, unless another one is written now
+        (its "Writing…" stays)."""
         from stemgui.ui.stemview import stem_label
 
-        _name, stems = self.writing or (name, None)
-        self.writing = None
+        name, stems = writing
+        mine = self.writing is writing  # not forgotten as another song was shown
+        if mine:
+            self.writing = None
+        quiet = self.writing is not None  # another file is being written: said as it is
         if path is None:
-            self.panel.said.emit("", 0)
+            if not quiet:
+                self.panel.said.emit("", 0)
             self.panel.error.emit(error)
             return
         held = QApplication.mouseButtons() & Qt.MouseButton.LeftButton
-        if not held or self.panel.stemset is not stems:  # let go, or another song shown
-            said = f"{path.name} is written: drag {stem_label(name)} again to drop it"
-            self.panel.said.emit(said, 10_000)
+        shown = self.panel.stemset is stems
+        if not (mine and held and shown):  # let go, or another song shown since
+            if not quiet:
+                again = f": drag {stem_label(name)} again to drop it" if shown else ""
+                self.panel.said.emit(f"{path.name} is written{again}", 10_000)
             return
         self.panel.said.emit(f"{path.name} is written", 3000)
         self._mime = _mime(path)

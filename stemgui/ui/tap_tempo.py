@@ -13,7 +13,8 @@ A few seconds of taps are about 0.1 BPM off, a grid that drifts 0.25 s over 5 mi
 steady run's grid is then fitted to the whole song's onsets on a thread of its own, as halving
 is (``taps.refined``; the song's onsets read once, the next runs fitted to them), and takes
 the tapped grid's place where the song has a pulse that the taps lie on (``fitted``); dropped
-where the song has another analysis by then (more taps, a correction).
+where the song has another analysis by then (more taps). The other corrections wait for it,
+disabled (``fitting``; ``TempoMenu.update``): made meanwhile, it or they were dropped.
 """
 
 from __future__ import annotations
@@ -103,6 +104,11 @@ class TapTempo(QObject):
             self.menu.take(job, tapped, "", said=f"{said}.")
             self._fit(job, tapped, list(self.taps.times), said)
 
+    @property
+    def fitting(self) -> bool:
+        """Whether taps are being fitted to a song on a thread."""
+        return self._fitting
+
     def _fit(self, job: Any, before: Any, times: list[float], said: str) -> None:
         """Fit the grid of the taps at ``times`` that gave ``job`` the analysis ``before`` to
         the song's onsets, on a thread (``fitted``); after the fitting going on, if one is."""
@@ -110,6 +116,7 @@ class TapTempo(QObject):
             self._next = (job, before, times, said)  # the latest taps only
             return
         self._fitting = True
+        self.menu.update()  # the other corrections wait for it
         known = self._onsets[1] if self._onsets and self._onsets[0]() is job else None
         stemset = job.stemset
 
@@ -141,3 +148,4 @@ class TapTempo(QObject):
         if self._next is not None:
             taps, self._next = self._next, None
             self._fit(*taps)
+        self.menu.update()

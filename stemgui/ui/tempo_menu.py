@@ -16,7 +16,8 @@ is ``tap_tempo``'s.
 Halving reads the song's drums, 1.1-1.4 times as long as estimating its tempo (measured on a
 5-minute song; the README gives the estimate's times), so the correction is worked out on a
 thread of its own and handed back to the GUI thread (``corrected``); the actions but Tap tempo
-wait for it, disabled (a tempo tapped meanwhile wins: the halving is dropped).
+wait for it, disabled (a tempo tapped meanwhile wins: the halving is dropped), as they wait for
+taps being fitted to the song (``computing``).
 """
 
 from __future__ import annotations
@@ -78,17 +79,24 @@ class TempoMenu(QObject):
         window.controller.job_stored.connect(self._stored)
         self.update()
 
+    @property
+    def computing(self) -> bool:
+        """Whether a correction is being worked out on a thread: a halving or doubling
+        (``busy``), taps fitted to the song (``TapTempo.fitting``). Made meanwhile, another
+        correction was dropped as one of the two results arrived: they wait, disabled."""
+        return self.busy or self.taps.fitting
+
     def update(self) -> None:
         """Enable each action where the song on screen has what it corrects."""
         from stemgui.stems.tempo_fix import allowed
 
         analysis = self.analysis()
-        tempo = analysis.tempo if analysis is not None and not self.busy else None
+        tempo = analysis.tempo if analysis is not None and not self.computing else None
         for factor, action in self.actions.items():
             action.setEnabled(allowed(tempo, factor))
         self.beat_action.setEnabled(tempo is not None and tempo.beat is not None)
         self.reset_action.setEnabled(
-            analysis is not None and not self.busy and analysis.found is not None
+            analysis is not None and not self.computing and analysis.found is not None
         )
         self.taps.action.setEnabled(analysis is not None)
 
@@ -104,7 +112,7 @@ class TempoMenu(QObject):
 
         job = self.window.shown_job
         analysis = self.analysis()
-        if self.busy or analysis is None or not allowed(analysis.tempo, factor):
+        if self.computing or analysis is None or not allowed(analysis.tempo, factor):
             return  # the action is disabled: nothing to correct
         self.busy = True
         self.update()
@@ -128,7 +136,8 @@ class TempoMenu(QObject):
         BPM unchanged: a grid fitted to the off-beats (every beat half a beat late) put on the
         beats."""
         job, analysis = self.window.shown_job, self.analysis()
-        if self.busy or analysis is None or analysis.tempo is None or analysis.tempo.beat is None:
+        tempo = analysis.tempo if analysis is not None else None
+        if self.computing or tempo is None or tempo.beat is None:
             return  # the action is disabled: no grid to move
         seconds = self.window.player.position_heard() / job.stemset.samplerate
         self.take(job, analysis.moved(seconds), "a beat of the grid on the playhead now")
@@ -136,7 +145,7 @@ class TempoMenu(QObject):
     def reset(self) -> None:
         """Undo every correction of the song on screen's tempo: the estimate's again."""
         job, analysis = self.window.shown_job, self.analysis()
-        if self.busy or analysis is None or analysis.found is None:
+        if self.computing or analysis is None or analysis.found is None:
             return  # the action is disabled: nothing corrected
         estimated = analysis.estimated
         if estimated.tempo is None:  # no tempo was found: tapping gives it one

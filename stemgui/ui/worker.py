@@ -267,10 +267,9 @@ class SeparationWorker(StemCacheSteps, QObject):
                 return np.empty(shape, dtype=np.float32)
             return reserved_memmap(mix_file(stems_file), shape)
 
+        scratch = None if self.scratch_dir is None else self._scratch
         try:
-            song = decode(
-                path, separator.samplerate, channels, allocate=allocate, scratch=self.scratch_dir
-            )
+            song = decode(path, separator.samplerate, channels, allocate=allocate, scratch=scratch)
             for warning in song.warnings:
                 logger.warning("%s: %s", path, warning)
             if song_sha is not None and file_stamp(path) != stamp:
@@ -329,6 +328,12 @@ class SeparationWorker(StemCacheSteps, QObject):
             )
         if separated is not stemset:  # two stems were made from the full ones: those go
             delete_scratch_file(separated, self.scratch_dir, mix=False)
+
+    def _scratch(self) -> Path:
+        """This run's scratch folder, for a long song being decoded (``decode``'s ``scratch``):
+        made with its lock, as for stems (``made_scratch_dir``); OSError when it cannot be."""
+        assert self.scratch_dir is not None  # else the song is decoded in RAM
+        return made_scratch_dir(self.scratch_dir)
 
     def scratch_file(self, nbytes: int) -> Path | None:
         """A new file for stems of ``nbytes`` that should stay off the RAM; None: keep in RAM.

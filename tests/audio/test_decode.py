@@ -279,7 +279,7 @@ def test_a_long_song_is_spilled_to_the_scratch_folder_and_gone_after(tmp_path, m
     monkeypatch.setattr(_gather.tempfile, "TemporaryFile", seen)
     monkeypatch.setattr(_gather, "CHUNK_FRAMES", 3000)
     monkeypatch.setattr(_gather, "SPILL_BYTES", 40_000)  # 0.1 s: the song is long
-    song = decode(path, scratch=scratch, allocate=Allocations())
+    song = decode(path, scratch=lambda: scratch, allocate=Allocations())
     np.testing.assert_allclose(song.samples, in_ram.samples, rtol=0, atol=1e-6)
     assert folders == [scratch] and files[0].closed  # spilled there, and gone
     assert list(scratch.iterdir()) == []

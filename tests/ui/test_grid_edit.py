@@ -172,6 +172,7 @@ def test_reset_of_a_tapped_song_without_an_estimate_leaves_it_without(
     for time in 1.0 + 0.5 * np.arange(4):
         _tap(qtbot, win, time)
     assert job.analysis.tempo.bpm == 120
+    qtbot.waitUntil(lambda: not win.menu_bar.tempo.taps.fitting)  # Reset waits for it
     win.menu_bar.tempo.reset_action.trigger()
     assert job.analysis.tempo is None and win.timeline.beats is None
     assert "BPM" not in win.song_title.text()

@@ -112,14 +112,12 @@ def test_a_lower_limit_deletes_the_oldest_songs_never_the_one_on_screen(
     shown = _answer(monkeypatch, 2)
     window.menu_bar.stem_cache_size()
     assert len(shown) == 1 and "holds the stems of 4 songs" in shown[0].use_label.text()
+    said = window.statusBar().currentMessage
+    qtbot.waitUntil(lambda: said() != "Stem cache limit: 2 GB.")  # deleted on a thread
     assert sorted(cache.keys()) == sorted([job.stem_entry, c])  # a and b went, oldest first
     assert cache.size() <= 2 << 20
-    assert (
-        window.statusBar()
-        .currentMessage()
-        .startswith(
-            "Stem cache limit: 2 GB. The stems of the 2 songs used least recently were deleted ("
-        )
+    assert said().startswith(
+        "Stem cache limit: 2 GB. The stems of the 2 songs used least recently were deleted ("
     )
     assert {a, b}.isdisjoint(cache.keys())
     assert cache.max_bytes == 2 << 20  # the worker's next store keeps to it
@@ -152,6 +150,7 @@ def test_songs_of_the_queue_whose_stems_went_are_named(
     _put(StemCache(cache.root), "a", 3)  # past the 1 "GB" (MiB) on its own
     _answer(monkeypatch, 1)
     window.menu_bar.stem_cache_size()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() != "Stem cache limit: 1 GB.")
     assert cache.keys() == [entries[0]]
     said = window.statusBar().currentMessage()
     assert said.startswith("Stem cache limit: 1 GB. The stems of the 2 songs used least ")
