@@ -6,12 +6,13 @@ imported on the worker thread, which then answers with the models and devices it
 
 ``MainWindow`` builds the widgets and menus and wires them. Each concern has a module of its own,
 which the window creates and hands itself to: ``song_intake`` (songs opened, dropped, sent by a
-later launch), ``model_status`` (what is said about models and devices), ``messages`` (the banner),
-``export_commands`` (File ▸ Export), ``session_keeper`` (the queue kept between sessions),
-``keyboard_focus`` (a focused button takes Space and Return), ``menu_bar`` (the File, Playback,
-View and Help menus and their commands), ``screen`` (the song on screen, a failed song's page over
-it, or the drop hint), ``following`` (which song takes the screen as the queue moves on) and
-``shown_song`` (the title's tempo and key, the beat grid and the mixer of the song on screen).
+later launch), ``open_folders`` (Show folder, the log folder), ``model_status`` (what is said about
+models and devices), ``messages`` (the banner), ``export_commands`` (File ▸ Export),
+``session_keeper`` (the queue kept between sessions), ``keyboard_focus`` (a focused button takes
+Space and Return), ``menu_bar`` (the File, Playback, View and Help menus and their commands),
+``screen`` (the song on screen, a failed song's page over it, or the drop hint), ``following``
+(which song takes the screen as the queue moves on) and ``shown_song`` (the title's tempo and key,
+the beat grid and the mixer of the song on screen).
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import (
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -50,6 +50,7 @@ from stemgui.ui.following import Following
 from stemgui.ui.keyboard_focus import KeyboardFocus
 from stemgui.ui.messages import Messages
 from stemgui.ui.model_status import ModelStatus
+from stemgui.ui.open_folders import OpenFolders
 from stemgui.ui.output_menu import chosen_output
 from stemgui.ui.player import OutputFactory, Player
 from stemgui.ui.queue import Job, JobState
@@ -108,6 +109,8 @@ class MainWindow(QMainWindow):
         self.messages = Messages(self)  # the banner, and what it is about
         self.intake = song_intake.SongIntake(self)  # songs opened, dropped, sent by a launch
         self.model_status = ModelStatus(self)  # what is said about models and devices
+        self.folders = OpenFolders(self)  # Show folder, Help ▸ Open log folder
+        self.reveal, self.open_log_folder = self.folders.reveal, self.folders.open_log_folder
 
         self.controller = QueueController(
             lambda: self.menus.options(),
@@ -273,19 +276,6 @@ class MainWindow(QMainWindow):
         """Take a song out of the queue (``Following.remove``)."""
         self.following.remove(job)
 
-    def reveal(self, job: Job) -> None:
-        """Show folder: where the song's stems were last exported, until then the song's; one
-        gone since (the song deleted with its folder, a drive not connected) is said."""
-        folder = job.export_folder or job.path.parent
-        if not os.path.isdir(folder):  # opening it did nothing, without a word
-            self.statusBar().showMessage(
-                f"The folder {folder} is not there any more: moved, deleted, or on a drive "
-                "that is not connected.",
-                8000,
-            )
-            return
-        QDesktopServices.openUrl(song_intake.file_url(folder))
-
     def update_buttons(self) -> None:
         """Enable the queue's buttons and the export actions for the queue as it is now."""
         self.queue.update_buttons()
@@ -355,21 +345,6 @@ class MainWindow(QMainWindow):
         if remembered.is_absolute():
             folders.insert(0, remembered)
         return start_cleanup(folders, scratch_root(), dragged=drag_folder())
-
-    def open_log_folder(self) -> None:
-        from stemgui.logs import log_folder
-
-        folder = log_folder()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:  # the log went to no file either (``setup_logging``)
-            self.statusBar().showMessage(
-                f"The log folder {folder} cannot be made ({error.strerror or error}): no log "
-                "file is written. Move away the file in its place or make its folder writable.",
-                15_000,
-            )
-            return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # -- the session: stemgui.ui.session_keeper ---------------------------------------------
 
