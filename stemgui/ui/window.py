@@ -55,7 +55,7 @@ from stemgui.ui.output_menu import chosen_output
 from stemgui.ui.player import OutputFactory, Player
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
-from stemgui.ui.screen import PageStack, Screen, title_label
+from stemgui.ui.screen import APP_TITLE, PageStack, Screen, title_label
 from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.separation_options import SeparatorFactory
 from stemgui.ui.session_keeper import SessionKeeper
@@ -69,7 +69,6 @@ from stemgui.ui.transport_bar import TransportBar
 
 logger = logging.getLogger(__name__)
 
-APP_TITLE = "stemgui"
 EMPTY_TEXT = (
     "<h2>Drop songs or folders here</h2>"
     "<p>or use <b>File ▸ Open songs…</b> — they are separated one at a time into "
