@@ -148,7 +148,7 @@ class TransportBar(QWidget):
 
         button, self.speed_actions = self._menu_button(
             "Playback speed",
-            "Playback speed, the pitch kept ([ slower, ] faster, \\ normal)",
+            "Playback speed, the pitch kept ([ slower, ] faster, \\ normal speed)",
             {speed: f"{speed_percent(speed)} %" for speed in SPEEDS},
             player.set_speed,
         )
