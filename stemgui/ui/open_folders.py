@@ -1,4 +1,5 @@
 """Folders opened in the system's file manager: a song's Show folder and Help ▸ Open log folder.
+Show folder on the demo song, which ships inside the app, opens where its stems are exported.
 
 A folder that cannot be opened (gone since, or not to be made) is said in the status bar:
 ``QDesktopServices.openUrl`` did nothing, without a word.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 
+from stemgui.ui.export_commands import export_folder_of
 from stemgui.ui.queue import Job
 from stemgui.ui.song_intake import file_url
 
@@ -27,15 +29,22 @@ class OpenFolders(QObject):
         self.window = window
 
     def reveal(self, job: Job) -> None:
-        """Show folder: where the song's stems were last exported, until then the song's; one
-        gone since (the song deleted with its folder, a drive not connected) is said."""
-        folder = job.export_folder or job.path.parent
+        """Show folder: where the song's stems were last exported, until then the song's (the
+        demo song's, inside the app, none of the user's: where its stems are exported,
+        ``export_folder_of``); one gone since (the song deleted with its folder, a drive not
+        connected) is said, and so is the demo's before its first export makes it."""
+        folder = job.export_folder or export_folder_of(job.path)
         if not os.path.isdir(folder):  # opening it did nothing, without a word
-            self.window.statusBar().showMessage(
+            gone = (
                 f"The folder {folder} is not there any more: moved, deleted, or on a drive "
-                "that is not connected.",
-                8000,
+                "that is not connected."
             )
+            if job.export_folder is None and folder != job.path.parent:  # the demo song's
+                gone = (
+                    f"The demo song's stems are exported to {folder}, which its first export "
+                    "makes: File ▸ Export stems… (Ctrl+E)."
+                )
+            self.window.statusBar().showMessage(gone, 8000)
             return
         QDesktopServices.openUrl(file_url(folder))
 
