@@ -18,7 +18,6 @@ the beat grid and the mixer of the song on screen).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -333,17 +332,9 @@ class MainWindow(QMainWindow):
 
     def start_cleanup(self) -> Any:
         """Start the start-up cleanup now; returns its ``threading.Thread``."""
-        from stemgui.ui.drag_out import drag_folder
-        from stemgui.ui.scratch import scratch_root
-        from stemgui.ui.startup import start_cleanup
+        from stemgui.ui.startup import start_window_cleanup
 
-        folders = [drag_folder()]
-        # as typed in the dialog: "~/Exports" is in the home folder, and one without its full
-        # path ("stems") beside each song, which no start-up cleanup looks for
-        remembered = Path(os.path.expanduser(self.settings.get(S.EXPORT_FOLDER)))
-        if remembered.is_absolute():
-            folders.insert(0, remembered)
-        return start_cleanup(folders, scratch_root(), dragged=drag_folder())
+        return start_window_cleanup(self.settings.get(S.EXPORT_FOLDER))
 
     # -- the session: stemgui.ui.session_keeper ---------------------------------------------
 
