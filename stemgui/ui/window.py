@@ -185,15 +185,11 @@ class MainWindow(QMainWindow):
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([300, 900])
         self.setCentralWidget(splitter)
-        self.setStatusBar(StatusBar())  # a message too long is cut in the middle, not the end
-        self.device_label = QLabel("Device: —")  # ModelStatus.show_device
-        self.device_label.setAccessibleName("Separation device")
-        self.statusBar().addPermanentWidget(self.device_label)
-        # Stays while playback is off: the status bar's messages are replaced by the next one.
-        self.playback_off = QLabel("Playback off")
-        self.playback_off.setAccessibleName("Playback is off")
-        self.playback_off.hide()
-        self.statusBar().insertPermanentWidget(0, self.playback_off)
+        bar = StatusBar()  # a message too long is cut in the middle, not the end
+        self.setStatusBar(bar)
+        self.device_label = bar.lasting("Device: —", "Separation device")  # ModelStatus
+        self.playback_off = bar.lasting("Playback off", "Playback is off", first=True)  # Messages
+        self.playback_off.hide()  # shown while playback is off
 
     def _connect(self) -> None:
         c = self.controller
