@@ -73,6 +73,12 @@ class CancelToken(Protocol):
     def is_set(self) -> bool: ...
 
 
+def capitalised(text: str) -> str:
+    """``text`` starting with a capital, as a sentence shown alone does: a reason (``FileError``)
+    goes on from a path and a colon, in small letters."""
+    return text[:1].upper() + text[1:]
+
+
 def sentence(text: str) -> str:
     """``text`` ending as a sentence does: a full stop added unless it has one (or ! or ?)."""
     return text if text.endswith((".", "!", "?")) else f"{text}."

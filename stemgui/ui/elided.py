@@ -4,6 +4,7 @@ the middle, and ``wrapped_label``, word-wrapped; and ``counted``, a number of th
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QResizeEvent
@@ -44,7 +45,8 @@ class ElidedLabel(QLabel):
     ``text()`` is the whole text. A ``tail`` given to ``setText`` (a song's state) stays whole
     while there is room for a little of the rest, and so does ``kept`` (a song's tempo and key),
     read right after the text; an ``aside`` (a song's model, read between those and the tail)
-    is left out first, before anything of the text is cut.
+    is left out first, before anything of the text is cut; then ``shorter`` forms, where given
+    (the loop readout without "Loop ", then without its length).
 
     A plain QLabel asks for its text's width: a 164-character file name made the window 1957
     pixels wide, past the screen, and kept it that wide. This one's minimum width is nothing;
@@ -59,15 +61,25 @@ class ElidedLabel(QLabel):
     def __init__(self, parent: QWidget | None = None, note: str = "") -> None:
         super().__init__(parent)
         self._full = self._tail = self._aside = self._kept = ""
+        self._shorter: list[str] = []
         self._note = note
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setTextFormat(Qt.TextFormat.PlainText)  # a song named "<b>Live<i>" is not HTML
 
-    def setText(self, text: str, tail: str = "", aside: str = "", kept: str = "") -> None:
+    def setText(
+        self,
+        text: str,
+        tail: str = "",
+        aside: str = "",
+        kept: str = "",
+        shorter: Sequence[str] = (),
+    ) -> None:
+        """``shorter``: shorter forms of the whole, shown whole in their order where it does
+        not fit (past the aside), the last cut in the middle where none fits."""
         before = self._whole()
         text, tail, aside, kept = one_line(text), one_line(tail), one_line(aside), one_line(kept)
         self._full, self._tail, self._aside = text + kept + aside + tail, tail, aside
-        self._kept = kept
+        self._kept, self._shorter = kept, [one_line(form) for form in shorter]
         if self._whole() != before:  # its size hint is the whole text's
             self.updateGeometry()
         self._fit()
@@ -111,6 +123,8 @@ class ElidedLabel(QLabel):
             shown = whole
         elif metrics.horizontalAdvance(without := self._line(head, tail)) <= self.width():
             shown = without  # the aside alone gives way
+        elif self._shorter:
+            shown = self._short()
         elif tail and room >= metrics.horizontalAdvance(head[:4] + "…"):
             shown = self._line(metrics.elidedText(head, Qt.TextElideMode.ElideMiddle, room), tail)
         else:
@@ -120,6 +134,14 @@ class ElidedLabel(QLabel):
         if self._note and self._full:
             tip = f"{tip}\n{self._note}" if tip else self._note
         self.setToolTip(tip)
+
+    def _short(self) -> str:
+        """The first of the shorter forms that fits, else the last cut in the middle."""
+        for form in self._shorter:
+            line = self._line(form, "")
+            if self.fontMetrics().horizontalAdvance(line) <= self.width():
+                return line
+        return self._cut(self._shorter[-1], "")
 
     def _line(self, head: str, tail: str) -> str:
         """``head`` isolated, then ``tail``, after a mark that sets the line's direction."""

@@ -251,7 +251,7 @@ class ExportDialog(QDialog):
         every stem muted), less the files that exist already, which the export asks about."""
         from dataclasses import replace
 
-        from stemgui.errors import ExportError
+        from stemgui.errors import ExportError, capitalised, sentence
         from stemgui.export.planning import plan
 
         track, model = self._names
@@ -262,8 +262,12 @@ class ExportDialog(QDialog):
             (_, path), *_ = plan(request, self._stems, track, model)
         except ExportError as error:
             self.example.clear()
-            # what is wrong with a file or folder under the one chosen names it
-            self.problem.setText(error.reason if error.path == request.folder else str(error))
+            # what is wrong with a file or folder under the one chosen names it; else it is
+            # said alone, a sentence (the command line prints it after the path and a colon)
+            if error.path == request.folder:
+                self.problem.setText(sentence(capitalised(error.reason)))
+            else:
+                self.problem.setText(str(error))
         else:
             self.example.setText(f"e.g. {path}")
             self.problem.clear()

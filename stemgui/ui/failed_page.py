@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stemgui.errors import capitalised
 from stemgui.ui.elided import wrapped_label
 from stemgui.ui.queue import Job
 
@@ -37,9 +38,7 @@ def reason_sentence(job: Job) -> str:
     """Why ``job`` failed, as a sentence: "It is not an audio file (…)" for an error about the
     song's file (whose message goes on from its name), else the message as it is."""
     reason = job.reason
-    sentence = (
-        f"It {reason}" if job.error.startswith(f"{job.path}: ") else reason[:1].upper() + reason[1:]
-    )
+    sentence = f"It {reason}" if job.error.startswith(f"{job.path}: ") else capitalised(reason)
     return sentence if sentence.endswith((".", "!", "?", ")")) else f"{sentence}."
 
 

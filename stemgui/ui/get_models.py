@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stemgui.errors import StemguiError
+from stemgui.errors import StemguiError, capitalised
 from stemgui.ui.messages import unexpected
 
 logger = logging.getLogger(__name__)
@@ -250,7 +250,7 @@ class ModelsDialog(QDialog):
         self.downloaded.emit(name)  # whoever takes it says whether it is the model now
 
     def _failed(self, name: str, message: str) -> None:
-        self._finish(name, "failed", message[:1].upper() + message[1:])
+        self._finish(name, "failed", capitalised(message))
 
     def _cancelled(self, name: str) -> None:
         self._finish(

@@ -1,7 +1,7 @@
 """The window's File, Playback, View and Help menus, and the commands only they give: the
 theme, snapping loops to beats, keeping and clearing the stem cache and its size (its dialog:
-``stem_cache_size``), zoom, the help pages. The corrections of the song's tempo and beat grid are
-``tempo_menu``'s.
+``stem_cache_size``), zoom (in View), the help pages. The corrections of the song's tempo and
+beat grid are ``tempo_menu``'s.
 
 The Model, Device and Quality menus, between Playback and View, are ``separation_menus``'.
 Every action is added to the window as well, so that its shortcut works while the menu bar is
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 from stemgui.sizes import in_words
 from stemgui.ui import settings as S
 from stemgui.ui.elided import counted
+from stemgui.ui.mnemonics import with_mnemonic
 from stemgui.ui.output_menu import OutputMenu
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.session_keeper import LOOK_AGAIN
@@ -109,16 +110,7 @@ class MenuBar(QObject):
         bar.addMenu(w.menus.device_menu)
         bar.addMenu(w.menus.quality_menu)
 
-        view_menu = bar.addMenu("&View")
-        theme_menu = view_menu.addMenu("&Theme")
-        themes = QActionGroup(self)
-        for key, label in THEMES.items():
-            action = self._action(
-                theme_menu, label, lambda _=False, k=key: self.set_theme(k), checkable=True
-            )
-            action.setChecked(key == w.theme.choice)
-            themes.addAction(action)
-            self.theme_actions[key] = action
+        self._build_view(bar.addMenu("&View"))
 
         help_menu = bar.addMenu("&Help")
         self._action(
@@ -131,15 +123,40 @@ class MenuBar(QObject):
         self._action(help_menu, "Open &log folder", w.open_log_folder)
         self._action(help_menu, "&About stemgui", self.about)
 
+    def _build_view(self, view_menu: QMenu) -> None:
+        """The theme, and how much of the song the waveforms show."""
+        w = self.window
+        theme_menu = view_menu.addMenu("&Theme")
+        themes, taken = QActionGroup(self), set()
+        for key, label in THEMES.items():
+            action = self._action(
+                theme_menu,
+                with_mnemonic(label, taken),
+                lambda _=False, k=key: self.set_theme(k),
+                checkable=True,
+            )
+            action.setChecked(key == w.theme.choice)
+            themes.addAction(action)
+            self.theme_actions[key] = action
+        view_menu.addSeparator()
+        zoom_in = self._action(
+            view_menu, "Zoom &in", lambda: self.zoom(0.5), QKeySequence.StandardKey.ZoomIn
+        )
+        zoom_in.setShortcuts([zoom_in.shortcut(), QKeySequence("Ctrl+=")])  # + without Shift
+        self._action(
+            view_menu, "Zoom &out", lambda: self.zoom(2.0), QKeySequence.StandardKey.ZoomOut
+        )
+        self._action(view_menu, "Show &whole song", self.zoom_all, "Ctrl+0")
+
     def _build_playback(self, play_menu: QMenu) -> None:
         w = self.window
         player = w.player
-        self.play_action = self._action(play_menu, "Play / pause", player.toggle, "Space")
-        self._action(play_menu, "Stop", player.stop, "Ctrl+.")
-        self.loop_action = self._action(play_menu, "Loop on / off", player.toggle_loop, "L")
-        self._action(play_menu, "Clear loop", player.clear_loop, "Shift+L")
+        self.play_action = self._action(play_menu, "&Play / pause", player.toggle, "Space")
+        self._action(play_menu, "&Stop", player.stop, "Ctrl+.")
+        self.loop_action = self._action(play_menu, "&Loop on / off", player.toggle_loop, "L")
+        self._action(play_menu, "&Clear loop", player.clear_loop, "Shift+L")
         self.click_action = self._action(
-            play_menu, "Metronome &click on the beats", self.set_click, "K", checkable=True
+            play_menu, "&Metronome click on the beats", self.set_click, "K", checkable=True
         )
         self.click_action.setChecked(w.settings.get(S.CLICK))  # as the last session left it
         player.set_click(self.click_action.isChecked())
@@ -147,36 +164,37 @@ class MenuBar(QObject):
         for count, keys in ((1, "Alt+1"), (2, "Alt+2"), (4, "Alt+4"), (8, "Alt+8"), (16, None)):
             self._action(
                 beats_menu,
-                f"Loop {count} beat{'s' if count > 1 else ''}"
+                f"Loop {'1&6' if count == 16 else f'&{count}'} beat{'s' if count > 1 else ''}"
                 + (" (a bar of 4/4)" if count == 4 else ""),
                 lambda _=False, n=count: self.loop_beats(n),
                 keys,
             )
         self.snap_action = self._action(
-            play_menu, "&Snap loops to beats", self.snap_to_beats, checkable=True
+            play_menu, "S&nap loops to beats", self.snap_to_beats, checkable=True
         )
         self.snap_action.setChecked(w.settings.get(S.SNAP_TO_BEATS))
         w.timeline.snap_to_beats = self.snap_action.isChecked()
         self.tempo = TempoMenu(w, lambda *made: self._action(play_menu, *made))  # ×2 and ÷2
-        self._action(play_menu, "Back to start", lambda: player.seek(0), "Home")
-        self._action(play_menu, "To the end", player.seek_end, "End")
-        self._action(play_menu, "Back 5 seconds", lambda: player.nudge(-5.0), "Ctrl+Left")
-        self._action(play_menu, "Forward 5 seconds", lambda: player.nudge(5.0), "Ctrl+Right")
+        self._action(play_menu, "Back to st&art", lambda: player.seek(0), "Home")
+        self._action(play_menu, "To the &end", player.seek_end, "End")
+        self._action(play_menu, "Back &5 seconds", lambda: player.nudge(-5.0), "Ctrl+Left")
+        self._action(play_menu, "&Forward 5 seconds", lambda: player.nudge(5.0), "Ctrl+Right")
         play_menu.addSeparator()
-        self._action(play_menu, "Slower (pitch kept)", player.slower, "[")
-        self._action(play_menu, "Faster (pitch kept)", player.faster, "]")
-        self._action(play_menu, "Normal speed", lambda: player.set_speed(1.0), "\\")
+        pace = play_menu.addMenu("Speed and &key")  # worded as the speed and key buttons' tips
+        self._action(pace, "&Slower (pitch kept)", player.slower, "[")
+        self._action(pace, "&Faster (pitch kept)", player.faster, "]")
+        self._action(pace, "&Normal speed", lambda: player.set_speed(1.0), "\\")
         self.trainer_action = self._action(
-            play_menu, "Speed up each time round the loop", self.speed_trainer, checkable=True
+            pace, "Speed up each time round the &loop", self.speed_trainer, checkable=True
         )
         self.trainer_action.setChecked(w.settings.get(S.SPEED_TRAINER))
         player.speed_trainer = self.trainer_action.isChecked()
-        self._action(play_menu, "Transpose up a semitone", lambda: player.transpose(1), "Ctrl+]")
-        self._action(play_menu, "Transpose down a semitone", lambda: player.transpose(-1), "Ctrl+[")
-        self._action(play_menu, "Original key", lambda: player.set_semitones(0), "Ctrl+\\")
+        self._action(pace, "Transpose &up a semitone", lambda: player.transpose(1), "Ctrl+]")
+        self._action(pace, "Transpose &down a semitone", lambda: player.transpose(-1), "Ctrl+[")
+        self._action(pace, "&The song's key", lambda: player.set_semitones(0), "Ctrl+\\")
         play_menu.addSeparator()
         self._action(
-            play_menu, "Solo the original mix (A/B)", lambda: w.stems.toggle(-1, "solo"), "A"
+            play_menu, "Solo the orig&inal mix (A/B)", lambda: w.stems.toggle(-1, "solo"), "A"
         )
         for number in range(1, 10):  # in no menu: the S and M buttons' tooltips name them
             for keys, what in ((str(number), "mute"), (f"Ctrl+{number}", "solo")):
@@ -187,15 +205,6 @@ class MenuBar(QObject):
                     lambda _=False, i=number - 1, what=what: w.stems.toggle(i, what)
                 )
                 w.addAction(action)
-        play_menu.addSeparator()
-        zoom_in = self._action(
-            play_menu, "Zoom in", lambda: self.zoom(0.5), QKeySequence.StandardKey.ZoomIn
-        )
-        zoom_in.setShortcuts([zoom_in.shortcut(), QKeySequence("Ctrl+=")])  # + without Shift
-        self._action(
-            play_menu, "Zoom out", lambda: self.zoom(2.0), QKeySequence.StandardKey.ZoomOut
-        )
-        self._action(play_menu, "Show whole song", self.zoom_all, "Ctrl+0")
         play_menu.addSeparator()
         self.output_menu = OutputMenu(w, play_menu.addMenu("&Output device"))
 

@@ -22,6 +22,21 @@ if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
 
 
+def runs_on(label: str) -> str:
+    """The device a Device menu item's ``label`` separates on: "Automatic (CPU)" on the one in
+    its parentheses, "CPU" (it said "Separating on: Automatic (CPU)" until the model loaded, then
+    the worker's "CPU"); any other on itself."""
+    head = "Automatic ("
+    if not label.startswith(head):
+        return label
+    depth = 1
+    for end in range(len(head), len(label)):
+        depth += {"(": 1, ")": -1}.get(label[end], 0)
+        if depth == 0:  # its own closing parenthesis: "GPU 0: … (12 GB, CUDA)" holds one too
+            return label[len(head) : end]
+    return label
+
+
 class ModelStatus(QObject):
     """Says in the window's status bar, device label and banner how models and devices stand.
 
@@ -85,8 +100,10 @@ class ModelStatus(QObject):
         running = self.window.controller.current is not None
         if not running and self._chosen is not None:
             self._device, self._chosen = self._chosen, None
-        prefix = "Separating on" if running else "Device"
-        self.window.device_label.setText(f"{prefix}: {self._device}")
+        if running:  # the device alone, as the worker names it once the model is loaded
+            self.window.device_label.setText(f"Separating on: {runs_on(self._device)}")
+        else:
+            self.window.device_label.setText(f"Device: {self._device}")
 
     def models_changed(self) -> None:
         """Say whether a model can be used; songs held for want of one may start now."""

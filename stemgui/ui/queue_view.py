@@ -238,7 +238,8 @@ class QueuePanel(QWidget):
         self.up_button.setToolTip("Separate this waiting song earlier (Ctrl+Up, or drag it)")
         self.down_button.setToolTip("Separate this waiting song later (Ctrl+Down, or drag it)")
         self.reveal_button.setToolTip(
-            "Open the folder the song's stems were last exported to (until then, the song's)"
+            "Open the folder the song's stems were last exported to (until then, the song's; the "
+            "demo song's: where its stems are exported)"
         )
         # Tab reaches the buttons, Space and Return press them (keyboard_focus); a click leaves
         # the focus in the list, so that Space after a click on Remove plays, removes no more

@@ -1,18 +1,18 @@
 """What the right side of the window shows: the song on screen, a failed song's page over it, or
 the drop hint.
 
-The song on screen (``shown_job``) has its stems in the stem panel and its name, state, tempo
-and key in the title, and is loaded in the player where it was left, with its beat grid on the
-waveforms. A failed song's page (``failed_job``) goes over it: the song stays loaded, and
-playing, under the page, which names it. With no song, the drop hint and the demo song's
-button, and no title (``title_label``: hidden, not an empty line). A finished song taken off
-screen is parked (``QueueController.park``): it reads its stems from the stem cache, not from
-RAM. Which song is shown as the queue moves on is decided in ``following``; the words of the
-title, the beat grid and the mixer are worked out in ``shown_song``. ``Screen`` lives on the
-GUI thread, a child of the window; the pages are in a ``PageStack``. The keyboard focus in a
-page that leaves the screen (or on the demo song's button as it hides) goes to the queue, where
-Space plays: Qt gave it to the next control in the chain, the original mix's S, which a keyboard
-user's next Space soloed.
+The song on screen (``shown_job``) has its stems in the stem panel and its name, state, tempo and
+key in the title, and is loaded in the player where it was left, with its beat grid on the
+waveforms. A failed song's page (``failed_job``) goes over it: the song stays loaded, and playing,
+under the page, which names it. With no song, the drop hint and the demo song's button, and no title
+(``title_label``: hidden, not an empty line). The window's title names the song whose name is over
+the page ("Night Drive — stemgui"), "stemgui" alone with none. A finished song taken off screen is
+parked (``QueueController.park``): it reads its stems from the stem cache, not from RAM. Which song
+is shown as the queue moves on is decided in ``following``; the words of the title, the beat grid
+and the mixer are worked out in ``shown_song``. ``Screen`` lives on the GUI thread, a child of the
+window; the pages are in a ``PageStack``. The keyboard focus in a page that leaves the screen (or on
+the demo song's button as it hides) goes to the queue, where Space plays: Qt gave it to the next
+control in the chain, the original mix's S, which a keyboard user's next Space soloed.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from stemgui.ui.song_intake import demo_song
 if TYPE_CHECKING:
     from stemgui.ui.drag_out import DragPart
     from stemgui.ui.window import MainWindow
+
+APP_TITLE = "stemgui"  # the window's title with no song on screen, after the song's with one
 
 
 def title_label() -> ElidedLabel:
@@ -184,6 +186,7 @@ class Screen(QObject):
         if waiting is None:
             window.song_title.clear()
             window.song_title.hide()
+            window.setWindowTitle(APP_TITLE)
         else:
             self.show_title(waiting)
 
@@ -226,6 +229,7 @@ class Screen(QObject):
     def _title(self, text: str, tail: str, aside: str = "", kept: str = "") -> None:
         self.window.song_title.setText(text, tail, aside=aside, kept=kept)
         self.window.song_title.show()
+        self.window.setWindowTitle(f"{text} — {APP_TITLE}")  # as desktop apps name a document
 
     def show_beats(self, job: Job) -> None:
         """The song's beat grid on its waveforms, where it keeps a steady one."""

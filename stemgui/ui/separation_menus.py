@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 from stemgui.errors import sentence
 from stemgui.ui import settings as S
 from stemgui.ui.get_models import ModelsDialog
+from stemgui.ui.mnemonics import with_mnemonic
 from stemgui.ui.model_checks import ModelWatch, check_loads
 from stemgui.ui.models import MODEL_FILE_FILTER, NO_MODEL_MESSAGE, display_name, is_model_file
 from stemgui.ui.separation_options import SeparationOptions
@@ -123,8 +124,9 @@ class SeparationMenus(QObject):
         menu = self.quality_menu
         group = QActionGroup(self)
         current = self.settings.get(S.QUALITY)
+        taken = {"t"}  # Two stems
         for key, preset in S.QUALITY_PRESETS.items():
-            action = menu.addAction(preset.label)
+            action = menu.addAction(with_mnemonic(preset.label, taken))
             action.setCheckable(True)
             action.setChecked(key == current)
             passes = f"; {preset.shifts} passes at random delays, averaged" if preset.shifts else ""
@@ -132,7 +134,9 @@ class SeparationMenus(QObject):
             action.triggered.connect(lambda _=False, k=key: self._set(S.QUALITY, k))
             group.addAction(action)
         menu.addSeparator()
-        self.two_stems_action = menu.addAction("Two stems: vocals and no vocals (the instrumental)")
+        self.two_stems_action = menu.addAction(
+            "&Two stems: vocals and no vocals (the instrumental)"
+        )
         self.two_stems_action.setCheckable(True)
         self.two_stems_action.setChecked(self.settings.get(S.TWO_STEMS) != "off")
         self.two_stems_action.triggered.connect(
@@ -150,7 +154,7 @@ class SeparationMenus(QObject):
             names.append(current)
         if not names:
             looking = self.store_models is None
-            empty = menu.addAction("Looking for models…" if looking else "No model installed yet")
+            empty = menu.addAction("&Looking for models…" if looking else "&No model installed yet")
             empty.setEnabled(False)
         missing = current if self.has_model() is False else None  # chosen, and not there
         for name in names:
@@ -166,8 +170,8 @@ class SeparationMenus(QObject):
             self.model_group.addAction(action)
             menu.addAction(action)
         menu.addSeparator()
-        menu.addAction("Get models…").triggered.connect(self.get_models)
-        menu.addAction("Choose model file…").triggered.connect(self.choose_model_file)
+        menu.addAction("&Get models…").triggered.connect(self.get_models)
+        menu.addAction("&Choose model file…").triggered.connect(self.choose_model_file)
 
     def _store_name(self, spec: str) -> str:
         """The store's name of the model whose file ``spec`` is (the bundled file chosen by
@@ -191,8 +195,9 @@ class SeparationMenus(QObject):
             # said missing once the worker has said which devices there are
             missing = " (missing: Automatic is used)" if self.devices is not None else ""
             devices = [*devices, (current, current + missing)]
+        taken: set[str] = set()
         for name, label in devices:
-            action = QAction(label, self)
+            action = QAction(with_mnemonic(label, taken), self)
             action.setCheckable(True)
             action.setChecked(name == current)
             action.triggered.connect(lambda _=False, n=name, t=label: self._choose_device(n, t))

@@ -83,3 +83,18 @@ def start_cleanup(
     thread = threading.Thread(target=run, name="stemgui-cleanup", daemon=True)
     thread.start()
     return thread
+
+
+def start_window_cleanup(export_folder: str) -> threading.Thread:
+    """``start_cleanup`` of the window's folders: the export folder its settings remember
+    (``export_folder``, as typed in the dialog: "~/Exports" is in the home folder, and one
+    without its full path, "stems", is beside each song, which no start-up cleanup looks for),
+    the folder stems are dragged out from, and the scratch stems."""
+    from stemgui.ui.drag_out import drag_folder  # where they are at the call (tests move them)
+    from stemgui.ui.scratch import scratch_root
+
+    folders = [drag_folder()]
+    remembered = Path(os.path.expanduser(export_folder))
+    if remembered.is_absolute():
+        folders.insert(0, remembered)
+    return start_cleanup(folders, scratch_root(), dragged=drag_folder())

@@ -1,5 +1,5 @@
 """The window's status bar: a message too long for it is cut in the middle, the whole in its
-tooltip.
+tooltip; the labels that stay beside the messages (``lasting``).
 
 Qt's status bar cuts a message at the right, mid-word, under the device label: a song's name
 or a model file's path pushed out what the message was there to say ("… keeps the settings it
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRect, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
-from PySide6.QtWidgets import QSizeGrip, QStatusBar, QStyle, QStyleOption, QWidget
+from PySide6.QtWidgets import QLabel, QSizeGrip, QStatusBar, QStyle, QStyleOption, QWidget
 
 from stemgui.ui.elided import one_line
 
@@ -22,6 +22,18 @@ class StatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.messageChanged.connect(lambda _message: self._fit())
+
+    def lasting(self, text: str, name: str, first: bool = False) -> QLabel:
+        """A label beside the messages that stays, where a message is replaced by the next
+        one: the device, "Playback off". ``name``: its accessible name; ``first``: left of
+        those there already."""
+        label = QLabel(text)
+        label.setAccessibleName(name)
+        if first:
+            self.insertPermanentWidget(0, label)
+        else:
+            self.addPermanentWidget(label)
+        return label
 
     def message_rect(self) -> QRect:
         """Where the message is drawn: from the left edge to the first widget beside it (as

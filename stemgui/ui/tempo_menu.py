@@ -70,7 +70,7 @@ class TempoMenu(QObject):
             2.0: add("&Double tempo", lambda: self.scale(2.0), KEYS[2.0]),
             0.5: add("&Halve tempo", lambda: self.scale(0.5), KEYS[0.5]),
         }
-        self.beat_action = add("&Move the beat grid to the playhead", self.beat_here, BEAT_KEY)
+        self.beat_action = add("Move the beat &grid to the playhead", self.beat_here, BEAT_KEY)
         self.taps = TapTempo(self, add)
         self.reset_action = add("&Reset tempo to the estimate", self.reset, None)
         self.busy = False  # a correction is being worked out

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -59,14 +59,17 @@ class TransportBar(QWidget):
         self.position.setAccessibleName("Position and duration")
         # never cut (it was, "(wai" in a narrow window): the volume slider gives way instead
         self.position.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
-        # The loop region, where the waveforms may not show it. Cut short of room: it made the
-        # window 164 px wider when set. Always there (empty without a loop): the window's
-        # narrowest is the same with a loop and without.
+        # The loop region, where the waveforms may not show it. Shortened, then cut, short of
+        # room: it made the window 164 px wider when set. Always there (empty without a loop)
+        # and at the narrowest as wide as a region's times to the second (it was given no room
+        # and showed nothing), which the Volume caption makes room for: the window's narrowest
+        # is the same with a loop and without.
         self.loop_span = ElidedLabel(
             note="The loop region: drag across the waveforms for another, L turns it on or off"
         )
         self.loop_span.setAccessibleName("Loop region")
         self.loop_span.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.loop_span.setMinimumWidth(_widest(self.loop_span, "0:00–0:00"))  # a song's: below
         self.volume_label = QLabel()
         self.volume = DbSlider(int(MIN_DB), int(MAX_DB), self.volume_label)
         self.volume.setValue(int(slider_db(player.master_db)))  # a half up, as a stem's gain
@@ -81,8 +84,7 @@ class TransportBar(QWidget):
         for widget in (*widgets, self.loop_span):
             layout.addWidget(widget)
         layout.addStretch(4)  # with the slider's 1: it grows to its 140 px once there is room
-        layout.addWidget(QLabel("Volume"))
-        layout.addWidget(self.volume, 1)
+        layout.addWidget(self._volume_box(layout.spacing()), 1)
         layout.addWidget(self.volume_label)
 
         self.play.clicked.connect(player.toggle)
@@ -92,6 +94,20 @@ class TransportBar(QWidget):
         player.state_changed.connect(self.refresh)
         player.position_changed.connect(self._show_position)
         self.refresh()
+
+    def _volume_box(self, spacing: int) -> QWidget:
+        """The Volume caption and the slider, the space between them the caption's own: it is
+        the first to give way, hidden with that space (``_fit_caption``), and the bar's
+        narrowest does not count it."""
+        self.volume_caption = _Caption("Volume")
+        self.volume_caption.setContentsMargins(0, 0, spacing, 0)
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.volume_caption)
+        row.addWidget(self.volume, 1)
+        return box
 
     def _button(self, icon, text: str) -> QToolButton:
         button = QToolButton()
@@ -132,7 +148,7 @@ class TransportBar(QWidget):
 
         button, self.speed_actions = self._menu_button(
             "Playback speed",
-            "Playback speed, the pitch kept ([ slower, ] faster, \\ normal)",
+            "Playback speed, the pitch kept ([ slower, ] faster, \\ normal speed)",
             {speed: f"{speed_percent(speed)} %" for speed in SPEEDS},
             player.set_speed,
         )
@@ -195,8 +211,10 @@ class TransportBar(QWidget):
         self.position.setText(f"{clock(frame / rate)} / {length}{waiting}")
         # as wide as the song's widest time from the start: past 10:00 the clock gains a
         # digit, which widened the window's narrowest as it played
-        widest = "".join("8" if c.isdigit() else c for c in f"{length} / {length}{waiting}")
-        self.position.setMinimumWidth(self.position.fontMetrics().horizontalAdvance(widest))
+        self.position.setMinimumWidth(_widest(self.position, f"{length} / {length}{waiting}"))
+        # the loop readout at the narrowest, loop or not: a region's times to the second
+        seconds = clock(transport.frames / rate, 0)
+        self.loop_span.setMinimumWidth(_widest(self.loop_span, f"{seconds}–{seconds}"))
         self.position.setToolTip(
             "Playing waits here for the separation to get further" if waiting else ""
         )
@@ -229,6 +247,20 @@ class TransportBar(QWidget):
         self._show_position(player.timeline.position if loaded else 0)  # the heard one
         self._show_loop()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_caption()
+
+    def _fit_caption(self) -> None:
+        """The Volume caption shown where the bar has room for all of it, hidden where not:
+        its room goes to the loop readout at the window's narrowest. The slider and its
+        readout say what they are in their tooltips."""
+        caption = self.volume_caption
+        hint = self.layout().sizeHint().width()
+        if caption.isHidden():
+            hint += caption.sizeHint().width()
+        caption.setHidden(self.width() < hint)
+
     def _show_loop(self) -> None:
         """ "Loop 0:08.4–0:12.6 (4.2 s)": zoomed in, or looping what was on screen (L with no
         region), the waveforms do not say where the loop is; "off" when it is set aside."""
@@ -236,14 +268,32 @@ class TransportBar(QWidget):
         region = transport.loop if transport is not None else None
         if region is None:
             self.loop_span.clear()
+            self._fit_caption()
             return
         rate = transport.samplerate
         start, end = region[0] / rate, region[1] / rate
         # under a second, to the hundredth: a 10 ms loop read "0:01.0–0:01.0 (0.0 s)"
         times, span = loop_times(start, end, decimals=1 if end - start >= 1 else 2)
         off = "" if transport.loop_enabled else ", off"
-        # the length and "off" stay whole while a little of the region shows
-        self.loop_span.setText(f"Loop {times}", tail=f" ({span}{off})")
+        # short of room, its times alone, then to the second; the whole in its tooltip
+        seconds = loop_times(start, end, decimals=0)[0]
+        short = (f"{times} ({span}{off})", times, seconds)
+        self.loop_span.setText(f"Loop {times}", tail=f" ({span}{off})", shorter=short)
+        self._fit_caption()  # a loop asks for more room
+
+
+class _Caption(QLabel):
+    """A caption that asks for no room of its own: ``TransportBar._fit_caption`` shows it only
+    where everything fits whole."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+
+def _widest(label: QLabel, text: str) -> int:
+    """The width of ``text`` in ``label``'s font with every digit its widest, 8."""
+    widest = "".join("8" if c.isdigit() else c for c in text)
+    return label.fontMetrics().horizontalAdvance(widest)
 
 
 def _signed(step: int) -> str:

@@ -6,26 +6,25 @@ imported on the worker thread, which then answers with the models and devices it
 
 ``MainWindow`` builds the widgets and menus and wires them. Each concern has a module of its own,
 which the window creates and hands itself to: ``song_intake`` (songs opened, dropped, sent by a
-later launch), ``model_status`` (what is said about models and devices), ``messages`` (the banner),
-``export_commands`` (File ▸ Export), ``session_keeper`` (the queue kept between sessions),
-``keyboard_focus`` (a focused button takes Space and Return), ``menu_bar`` (the File, Playback,
-View and Help menus and their commands), ``screen`` (the song on screen, a failed song's page over
-it, or the drop hint), ``following`` (which song takes the screen as the queue moves on) and
-``shown_song`` (the title's tempo and key, the beat grid and the mixer of the song on screen).
+later launch), ``open_folders`` (Show folder, the log folder), ``model_status`` (what is said about
+models and devices), ``messages`` (the banner), ``export_commands`` (File ▸ Export),
+``session_keeper`` (the queue kept between sessions), ``keyboard_focus`` (a focused button takes
+Space and Return), ``menu_bar`` (the File, Playback, View and Help menus and their commands),
+``screen`` (the song on screen, a failed song's page over it, or the drop hint), ``following``
+(which song takes the screen as the queue moves on) and ``shown_song`` (the title's tempo and key,
+the beat grid and the mixer of the song on screen).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import (
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -50,11 +49,12 @@ from stemgui.ui.following import Following
 from stemgui.ui.keyboard_focus import KeyboardFocus
 from stemgui.ui.messages import Messages
 from stemgui.ui.model_status import ModelStatus
+from stemgui.ui.open_folders import OpenFolders
 from stemgui.ui.output_menu import chosen_output
 from stemgui.ui.player import OutputFactory, Player
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.queue_view import QueuePanel
-from stemgui.ui.screen import PageStack, Screen, title_label
+from stemgui.ui.screen import APP_TITLE, PageStack, Screen, title_label
 from stemgui.ui.separation_menus import SeparationMenus
 from stemgui.ui.separation_options import SeparatorFactory
 from stemgui.ui.session_keeper import SessionKeeper
@@ -68,7 +68,6 @@ from stemgui.ui.transport_bar import TransportBar
 
 logger = logging.getLogger(__name__)
 
-APP_TITLE = "stemgui"
 EMPTY_TEXT = (
     "<h2>Drop songs or folders here</h2>"
     "<p>or use <b>File ▸ Open songs…</b> — they are separated one at a time into "
@@ -108,6 +107,8 @@ class MainWindow(QMainWindow):
         self.messages = Messages(self)  # the banner, and what it is about
         self.intake = song_intake.SongIntake(self)  # songs opened, dropped, sent by a launch
         self.model_status = ModelStatus(self)  # what is said about models and devices
+        self.folders = OpenFolders(self)  # Show folder, Help ▸ Open log folder
+        self.reveal, self.open_log_folder = self.folders.reveal, self.folders.open_log_folder
 
         self.controller = QueueController(
             lambda: self.menus.options(),
@@ -184,15 +185,11 @@ class MainWindow(QMainWindow):
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([300, 900])
         self.setCentralWidget(splitter)
-        self.setStatusBar(StatusBar())  # a message too long is cut in the middle, not the end
-        self.device_label = QLabel("Device: —")  # ModelStatus.show_device
-        self.device_label.setAccessibleName("Separation device")
-        self.statusBar().addPermanentWidget(self.device_label)
-        # Stays while playback is off: the status bar's messages are replaced by the next one.
-        self.playback_off = QLabel("Playback off")
-        self.playback_off.setAccessibleName("Playback is off")
-        self.playback_off.hide()
-        self.statusBar().insertPermanentWidget(0, self.playback_off)
+        bar = StatusBar()  # a message too long is cut in the middle, not the end
+        self.setStatusBar(bar)
+        self.device_label = bar.lasting("Device: —", "Separation device")  # ModelStatus
+        self.playback_off = bar.lasting("Playback off", "Playback is off", first=True)  # Messages
+        self.playback_off.hide()  # shown while playback is off
 
     def _connect(self) -> None:
         c = self.controller
@@ -273,19 +270,6 @@ class MainWindow(QMainWindow):
         """Take a song out of the queue (``Following.remove``)."""
         self.following.remove(job)
 
-    def reveal(self, job: Job) -> None:
-        """Show folder: where the song's stems were last exported, until then the song's; one
-        gone since (the song deleted with its folder, a drive not connected) is said."""
-        folder = job.export_folder or job.path.parent
-        if not os.path.isdir(folder):  # opening it did nothing, without a word
-            self.statusBar().showMessage(
-                f"The folder {folder} is not there any more: moved, deleted, or on a drive "
-                "that is not connected.",
-                8000,
-            )
-            return
-        QDesktopServices.openUrl(song_intake.file_url(folder))
-
     def update_buttons(self) -> None:
         """Enable the queue's buttons and the export actions for the queue as it is now."""
         self.queue.update_buttons()
@@ -344,32 +328,9 @@ class MainWindow(QMainWindow):
 
     def start_cleanup(self) -> Any:
         """Start the start-up cleanup now; returns its ``threading.Thread``."""
-        from stemgui.ui.drag_out import drag_folder
-        from stemgui.ui.scratch import scratch_root
-        from stemgui.ui.startup import start_cleanup
+        from stemgui.ui.startup import start_window_cleanup
 
-        folders = [drag_folder()]
-        # as typed in the dialog: "~/Exports" is in the home folder, and one without its full
-        # path ("stems") beside each song, which no start-up cleanup looks for
-        remembered = Path(os.path.expanduser(self.settings.get(S.EXPORT_FOLDER)))
-        if remembered.is_absolute():
-            folders.insert(0, remembered)
-        return start_cleanup(folders, scratch_root(), dragged=drag_folder())
-
-    def open_log_folder(self) -> None:
-        from stemgui.logs import log_folder
-
-        folder = log_folder()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:  # the log went to no file either (``setup_logging``)
-            self.statusBar().showMessage(
-                f"The log folder {folder} cannot be made ({error.strerror or error}): no log "
-                "file is written. Move away the file in its place or make its folder writable.",
-                15_000,
-            )
-            return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        return start_window_cleanup(self.settings.get(S.EXPORT_FOLDER))
 
     # -- the session: stemgui.ui.session_keeper ---------------------------------------------
 

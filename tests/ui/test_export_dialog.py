@@ -203,8 +203,8 @@ def test_the_dialog_says_a_mix_with_every_stem_muted_is_silent(qtbot, settings_s
     assert dialog.export_button.isEnabled()  # the stems alone: fine
     dialog.mix.setChecked(True)
     assert dialog.problem.text() == (
-        "the mix of Song as heard is silent: every stem is muted or turned all the way down; "
-        "unmute or turn up a stem, or export without the mix"
+        "The mix of Song as heard is silent: every stem is muted or turned all the way down; "
+        "unmute or turn up a stem, or export without the mix."
     )
     assert not dialog.export_button.isEnabled()
 
@@ -328,7 +328,7 @@ def test_the_dialog_names_the_file_or_folder_that_is_in_the_way(qtbot, settings_
         f"{tmp_path / 'a file'}: is a file where the export needs a folder; choose another folder"
     )
     dialog.template.setText("{stem}.mp3")  # about the template: the folder is not named
-    assert dialog.problem.text().startswith("file name template '{stem}.mp3' ends in .mp3")
+    assert dialog.problem.text().startswith("File name template '{stem}.mp3' ends in .mp3")
 
 
 def test_a_space_pasted_after_the_template_is_left_out(qtbot, settings_store, tmp_path):

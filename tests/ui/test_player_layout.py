@@ -106,8 +106,8 @@ def test_a_long_song_name_is_cut_in_the_title_not_added_to_the_window(
     assert win.song_title.toolTip() == f"\u200e\u2068{song.stem}\u2069 — m"  # the name isolated
     # separating: the name gives way, the state stays whole
     job.state, job.model_name = JobState.SEPARATING, "stemgui-htdemucs-small"
-    win.resize(800, 700)  # about the narrowest it gets
-    qtbot.waitUntil(lambda: win.width() <= 800)
+    win.resize(810, 700)  # about the narrowest it gets
+    qtbot.waitUntil(lambda: win.width() <= 810)
     win.screen.show_title(job)
     shown = QLabel.text(win.song_title)
     assert "…" in shown and shown.endswith("\u2069  (separating 100 %)") and "htdemucs" not in shown

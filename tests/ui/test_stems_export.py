@@ -124,7 +124,7 @@ def test_export_dialog_shows_an_example_name_and_template_errors(qtbot, settings
     dialog.template.setText("{stem}.{ext}")
     for name in NAMES:
         dialog.stem_boxes[name].setChecked(False)
-    assert "nothing to export" in dialog.problem.text() and not dialog.export_button.isEnabled()
+    assert "Nothing to export" in dialog.problem.text() and not dialog.export_button.isEnabled()
     dialog.mix.setChecked(True)  # the first file is the one the export writes first
     assert dialog.example.text() == f"e.g. {tmp_path / 'mix.mp3'}"
     assert dialog.problem.text() == "" and dialog.problem.isHidden()

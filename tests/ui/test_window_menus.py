@@ -33,7 +33,7 @@ def test_a_device_chosen_earlier_and_gone_separates_on_automatic(
         assert first.state is JobState.DONE, first.error
     qtbot.waitUntil(lambda: win.menus.devices is not None, timeout=TIMEOUT_MS)
     assert win.menus.options().device == "auto" and settings.get(S.DEVICE) == "cuda:1"
-    labels = [a.text() for a in win.menus.device_menu.actions()]
+    labels = [a.iconText() for a in win.menus.device_menu.actions()]
     assert labels == ["Automatic", "CPU", "cuda:1 (missing: Automatic is used)"]
     (job,) = win.add_paths(songs[:1])
     qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
@@ -48,13 +48,13 @@ def test_a_device_is_said_missing_only_once_the_devices_are_known(qtbot, setting
     settings.set(S.DEVICE, "cuda:1")
     win = MainWindow(settings, output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
-    labels = [a.text() for a in win.menus.device_menu.actions()]
+    labels = [a.iconText() for a in win.menus.device_menu.actions()]
     assert labels == ["Automatic", "CPU", "cuda:1"]
     win.menus.probed([], [], [("auto", "Automatic (CPU)"), ("cpu", "CPU")])
-    labels = [a.text() for a in win.menus.device_menu.actions()]
+    labels = [a.iconText() for a in win.menus.device_menu.actions()]
     assert labels == ["Automatic (CPU)", "CPU", "cuda:1 (missing: Automatic is used)"]
     win.menus.probed([], [], [("auto", "Automatic (GPU)"), ("cuda:1", "GPU"), ("cpu", "CPU")])
-    labels = [a.text() for a in win.menus.device_menu.actions()]
+    labels = [a.iconText() for a in win.menus.device_menu.actions()]
     assert labels == ["Automatic (GPU)", "GPU", "CPU"]
     win.close()
 
@@ -72,7 +72,7 @@ def test_the_menus_say_what_each_model_and_quality_is(qtbot, settings_store, mon
     assert menus.model_menu.toolTipsVisible() and menus.quality_menu.toolTipsVisible()
     tips = {a.text(): a.toolTip() for a in menus.model_menu.actions() if a.isCheckable()}
     assert tips == {"bundled-model": about["bundled-model"], "mine": "mine"}  # none: its name
-    tips = {a.text(): a.toolTip() for a in menus.quality_menu.actions() if a.actionGroup()}
+    tips = {a.iconText(): a.toolTip() for a in menus.quality_menu.actions() if a.actionGroup()}
     assert tips == {
         "Fast": "chunks overlap 10%",
         "Balanced": "chunks overlap 25%",
@@ -158,7 +158,7 @@ def test_a_model_file_is_named_alike_in_the_menu_and_the_queue():
 
 
 def test_a_new_setting_says_when_it_takes_effect(window):
-    best = next(a for a in window.menus.quality_menu.actions() if a.text() == "Best (slow)")
+    best = next(a for a in window.menus.quality_menu.actions() if a.iconText() == "Best (slow)")
     best.trigger()
     assert window.settings.get(S.QUALITY) == "best"
     assert window.statusBar().currentMessage() == (
