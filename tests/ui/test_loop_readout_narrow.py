@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel
 
-from tests.ui.song_window import RATE, _null_window, make_stemset, show_song
+from tests.ui.song_window import RATE, make_stemset, null_window, show_song
 
 WHOLE = "Loop 0:04.5–0:11.6 (7.1 s)"
 MARKS = "\u200e\u200f\u2068\u2069"  # those that isolate the text's direction
@@ -18,7 +18,7 @@ def _shown(label: QLabel) -> str:
 
 
 def test_the_loop_region_stays_in_view_at_the_narrowest(qtbot, settings_store, tmp_path):
-    win = _null_window(qtbot, settings_store, [])
+    win = null_window(qtbot, settings_store, [])
     show_song(win, tmp_path / "Night Drive.wav", make_stemset(frames=28 * RATE))
     qtbot.wait(10)
     narrowest = win.minimumSizeHint().width()
