@@ -1,0 +1,41 @@
+"""The beat grid of songs that are steady in most of their length: drums under another
+instrument's bleed for a third of the song (as a separated drums stem holds it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stemgui.stems.tempo import estimate_tempo
+from tests.stems.drumkit import RATE, drum_track
+from tests.stems.harmony import key_song
+
+
+def _grid_error(tempo, start: float, bpm: float, at: float) -> float:
+    """Seconds between the grid's beat nearest the true beat at ``at`` and that beat."""
+    true = start + round((at - start) * bpm / 60) * 60 / bpm
+    nearest = tempo.first_beat + round((true - tempo.first_beat) / tempo.beat) * tempo.beat
+    return nearest - true
+
+
+def _bleed(frames: int, pace: float, dbfs: float) -> np.ndarray:
+    """(2, frames) of a song in A major played ``pace`` times as fast (its quarter notes
+    every 0.5 s / ``pace``: at no tempo of the drums), at ``dbfs`` RMS."""
+    song = key_song(9, "major", frames / RATE * pace + 2.0)[0]
+    played = np.interp(np.arange(frames) * pace, np.arange(song.size), song)
+    played *= 10 ** (dbfs / 20) / np.sqrt(np.mean(played**2))
+    return np.stack([played, played]).astype(np.float32)
+
+
+@pytest.mark.parametrize("third", [0, 1, 2])
+def test_drums_under_bleed_for_a_third_of_the_song_keep_the_grid(third):
+    """128 BPM drums, 20 dB quieter for a third of a minute under the bleed of a melody at
+    -20 dBFS (as loud as the drums elsewhere): those sections held as many onsets as the
+    drums' and little pulse, were taken for beats at another tempo, and the song had none."""
+    drums = drum_track(128, 60.0, "four")
+    part = slice(third * 20 * RATE, (third + 1) * 20 * RATE)
+    drums[:, part] = 0.1 * drums[:, part] + _bleed(20 * RATE, 1.9, -20.0)
+    tempo = estimate_tempo(drums, RATE)
+    assert tempo.beat == pytest.approx(60 / 128, rel=1e-4)
+    for at in (5.0, 30.0, 55.0):
+        assert abs(_grid_error(tempo, 0.0, 128, at)) < 0.005
