@@ -21,12 +21,16 @@ fitted to the whole song:
    fewer than ``STEADY_SHARE`` of its sections with a pulse lie on the line, its first two or
    its last two lie off it (a tempo change puts every one after it off; a break in free time
    between two parts on the grid puts some off in a row, and keeps the grid), or the line's
-   beat lies more than ``MAX_CORRECTION`` off the tempo's. A section with as many onsets as
-   those with a pulse (``ASTRAY_LEVEL``), no pulse at the tempo but a pulse of its own at a
-   tempo up to ``DRIFT`` away (``ASTRAY_PULSE``) lies off the line: its beats are at another
-   tempo, which smears them over the comb's phases. One without a pulse of its own is a
-   break, whatever its onsets: few (silence), or those of another instrument's bleed in a
-   drums stem, under which the drums were faint.
+   beat lies more than ``MAX_CORRECTION`` off the tempo's. Off at one end alone, the song
+   keeps the grid of its steady part when that is one run of ``END_SHARE`` of its sections
+   and no two in a row of the end have a steady tempo of their own (``SAME_TEMPO``): a
+   ritardando at the end, an intro in free time, not a tempo change; the grid, a line, goes
+   on over them. A section with as many onsets as those with a pulse (``ASTRAY_LEVEL``), no
+   pulse at the tempo but a pulse of its own at a tempo up to ``DRIFT`` away
+   (``ASTRAY_PULSE``) lies off the line: its beats are at another tempo, which smears them
+   over the comb's phases. One without a pulse of its own is a break, whatever its onsets:
+   few (silence), or those of another instrument's bleed in a drums stem, under which the
+   drums were faint.
 
 Envelope frame ``n`` compares the analysis frames that start at ``n - 1`` and ``n`` hops: a hit
 shows most where it enters the window's right part, ``ONSET_DELAY`` analysis samples after
@@ -59,6 +63,11 @@ ASTRAY_PULSE = 0.6
 0.8-1.0; the melody's bleed over faint drums 0.2, drums in free time 0.4-0.5)."""
 DRIFT = 0.08
 """How far (a ratio of the beat's length) a section's own tempo is searched for."""
+END_SHARE = 0.75
+SAME_TEMPO = 0.01
+"""Sections at a tempo of their own after a step lie within 0.5 % of each other (to the
+search's step), those of a ritardando over 8 bars to 60-90 % of the tempo about 3 % apart (one
+to 95 % is taken for a step, and keeps no grid)."""
 MIN_SECTIONS = 2
 MAX_CORRECTION = 0.005
 """How far the grid's beat may lie from the tempo's: steady drums 0.03 % at most; a tempo that
@@ -87,12 +96,6 @@ def fit_grid(onsets: np.ndarray, period: float) -> tuple[float, float] | None:
     pulsing = weights > 0
     if np.count_nonzero(pulsing) < MIN_SECTIONS:
         return None
-    # as many onsets as where the pulse is, none on it but a pulse of their own: beats at
-    # another tempo, off the line
-    astray = ~pulsing & (levels >= ASTRAY_LEVEL * np.median(levels[pulsing]))
-    strong = ASTRAY_PULSE * np.median(weights[pulsing])
-    for i in np.flatnonzero(astray):
-        astray[i] = _own_pulse(onsets, starts[i], period)[1] >= strong
     numbers = _numbers(beats, weights, period)
     keep = pulsing.copy()
     for _ in range(3):  # fit, drop what lies off the line, fit again
@@ -101,15 +104,38 @@ def fit_grid(onsets: np.ndarray, period: float) -> tuple[float, float] | None:
         first, length = _line(numbers[keep], beats[keep], weights[keep])
         on_line = np.abs(beats - (first + numbers * length)) <= OUTLIER_BEATS * length
         keep = pulsing & on_line
-    counted = pulsing | astray
-    if np.count_nonzero(keep) < STEADY_SHARE * np.count_nonzero(counted):
-        return None
-    off = ~keep[counted]  # in time order
-    if off[:2].all() or off[-2:].all():
+    # the own tempo (a ratio of the beat's length) of each section off the line, and of each
+    # with as many onsets as where the pulse is but none on it; how strong its pulse there is
+    loud = ~pulsing & (levels >= ASTRAY_LEVEL * np.median(levels[pulsing]))
+    ratios, strong = np.ones(sections), np.zeros(sections, dtype=bool)
+    for i in np.flatnonzero(loud | (pulsing & ~keep)):
+        ratios[i], weight = _own_pulse(onsets, starts[i], period)
+        strong[i] = weight >= ASTRAY_PULSE * np.median(weights[pulsing])
+    counted = pulsing | (loud & strong)  # the latter: beats at another tempo, off the line
+    if not _steady(~keep[counted], ratios[counted], strong[counted]):
         return None
     if abs(length / period - 1) > MAX_CORRECTION:
         return None
     return first % length, length
+
+
+def _steady(off: np.ndarray, ratios: np.ndarray, strong: np.ndarray) -> bool:
+    """Whether sections with a pulse, in time order, ``off`` the line or on it, make a steady
+    song: ``STEADY_SHARE`` of them on it, neither the first two nor the last two off (a tempo
+    change puts every one after it off); or ``END_SHARE`` of them in one run on it, the rest
+    at one end without two in a row at one tempo of their own (``ratios`` within
+    ``SAME_TEMPO``, each ``strong``): a ritardando, an intro in free time."""
+    lead = off.size if off.all() else int(np.argmin(off))
+    tail = off.size if off.all() else int(np.argmin(off[::-1]))
+    share = 1 - np.count_nonzero(off) / off.size
+    if lead < 2 and tail < 2:
+        return share >= STEADY_SHARE
+    end = slice(0, lead) if lead >= 2 else slice(off.size - tail, off.size)
+    if share < END_SHARE or np.count_nonzero(off) > np.count_nonzero(off[end]):
+        return False
+    ratios, strong = ratios[end], strong[end]
+    steps = np.abs(ratios[1:] / ratios[:-1] - 1)
+    return not np.any(strong[1:] & strong[:-1] & (steps <= SAME_TEMPO))
 
 
 def _section_beat(onsets: np.ndarray, start: float, period: float) -> tuple[float, float, float]:
