@@ -100,3 +100,11 @@ def slowed_beats(bpm: float, steady: int, beats: int, to: float, points: int = 0
     late = np.maximum(n - steady, 0.0)
     k = (1 - to) / beats  # the tempo at beat steady + x is bpm * (1 - k x)
     return (np.minimum(n, steady) - np.log(1 - k * late) / k) * 60 / bpm
+
+
+def grid_error(tempo, start: float, bpm: float, at: float) -> float:
+    """Seconds between the beat of ``tempo``'s grid nearest the beat of drums at ``bpm`` from
+    ``start`` s that is nearest ``at`` s, and that beat."""
+    true = start + round((at - start) * bpm / 60) * 60 / bpm
+    nearest = tempo.first_beat + round((true - tempo.first_beat) / tempo.beat) * tempo.beat
+    return nearest - true

@@ -1,5 +1,6 @@
 """The beat grid of songs that are steady in most of their length: drums under another
-instrument's bleed for a third of the song (as a separated drums stem holds it)."""
+instrument's bleed for a third of the song (as a separated drums stem holds it), a ritardando
+at the end, an intro in free time."""
 
 from __future__ import annotations
 
@@ -7,15 +8,8 @@ import numpy as np
 import pytest
 
 from stemgui.stems.tempo import estimate_tempo
-from tests.stems.drumkit import RATE, drum_track, slowed_beats, slowing_down
+from tests.stems.drumkit import RATE, drum_track, grid_error, slowed_beats, slowing_down
 from tests.stems.harmony import key_song
-
-
-def _grid_error(tempo, start: float, bpm: float, at: float) -> float:
-    """Seconds between the grid's beat nearest the true beat at ``at`` and that beat."""
-    true = start + round((at - start) * bpm / 60) * 60 / bpm
-    nearest = tempo.first_beat + round((true - tempo.first_beat) / tempo.beat) * tempo.beat
-    return nearest - true
 
 
 def _bleed(frames: int, pace: float, dbfs: float) -> np.ndarray:
@@ -38,7 +32,7 @@ def test_drums_under_bleed_for_a_third_of_the_song_keep_the_grid(third):
     tempo = estimate_tempo(drums, RATE)
     assert tempo.beat == pytest.approx(60 / 128, rel=1e-4)
     for at in (5.0, 30.0, 55.0):
-        assert abs(_grid_error(tempo, 0.0, 128, at)) < 0.005
+        assert abs(grid_error(tempo, 0.0, 128, at)) < 0.005
 
 
 def test_a_ritardando_at_the_end_keeps_the_grid_of_the_steady_part():
@@ -49,7 +43,7 @@ def test_a_ritardando_at_the_end_keeps_the_grid_of_the_steady_part():
     tempo = estimate_tempo(song, RATE)
     assert tempo.beat == pytest.approx(0.5, rel=1e-4)
     for at in (0.0, 50.0, 99.5):
-        assert abs(_grid_error(tempo, 0.0, 120, at)) < 0.005
+        assert abs(grid_error(tempo, 0.0, 120, at)) < 0.005
     last = slowed_beats(120, 200, 32, 0.75)[-1]  # the 232nd beat after the first
     assert (last - tempo.first_beat) / tempo.beat > 236  # a line: it does not slow down
 
@@ -62,4 +56,4 @@ def test_an_intro_in_free_time_keeps_the_grid_of_the_steady_part():
     tempo = estimate_tempo(song, RATE)
     assert tempo.beat == pytest.approx(0.5, rel=1e-4)
     for at in (16.0, 66.0, 115.5):
-        assert abs(_grid_error(tempo, 16.0, 120, at)) < 0.005
+        assert abs(grid_error(tempo, 16.0, 120, at)) < 0.005
