@@ -21,9 +21,16 @@ fitted to the whole song:
    fewer than ``STEADY_SHARE`` of its sections with a pulse lie on the line, its first two or
    its last two lie off it (a tempo change puts every one after it off; a break in free time
    between two parts on the grid puts some off in a row, and keeps the grid), or the line's
-   beat lies more than ``MAX_CORRECTION`` off the tempo's. A section with as many onsets as
-   those with a pulse but no pulse of its own (``ASTRAY_LEVEL``) lies off the line: its beats
-   are at another tempo, which smears them over the comb's phases (a break has few onsets).
+   beat lies more than ``MAX_CORRECTION`` off the tempo's. Off at one end alone, the song
+   keeps the grid of its steady part when that is one run of ``END_SHARE`` of its sections
+   and no two in a row of the end have a steady tempo of their own (``SAME_TEMPO``): a
+   ritardando at the end, an intro in free time, not a tempo change; the grid, a line, goes
+   on over them. A section with as many onsets as those with a pulse (``ASTRAY_LEVEL``), no
+   pulse at the tempo but a pulse of its own at a tempo up to ``DRIFT`` away
+   (``ASTRAY_PULSE``) lies off the line: its beats are at another tempo, which smears them
+   over the comb's phases. One without a pulse of its own is a break, whatever its onsets:
+   few (silence), or those of another instrument's bleed in a drums stem, under which the
+   drums were faint.
 
 Envelope frame ``n`` compares the analysis frames that start at ``n - 1`` and ``n`` hops: a hit
 shows most where it enters the window's right part, ``ONSET_DELAY`` analysis samples after
@@ -47,9 +54,20 @@ FAINT_SECTION = 0.05
 """Of the strongest section's weight: a drums stem's bleed of noise (-60 to -20 dBFS) weighs
 0.1-2 % of drums', drums at another tempo 10-12 % (which must count, to find no grid)."""
 ASTRAY_LEVEL = 0.5
-"""Of the median level of the sections with a pulse: a section with that much onset strength
-and no pulse holds beats at another tempo (drums 3-5 % off the beat: 0.97-1.1; a drums stem's
-bleed of noise at -60 dBFS 0.01)."""
+"""Of the median level of the sections with a pulse: a section with less onset strength holds
+no beats (a drums stem's bleed of noise at -60 dBFS: 0.01; drums 3-5 % off the beat 0.97-1.1,
+and a melody's bleed at -20 dBFS, as loud as the drums, over drums 20 dB down 0.5-0.7)."""
+ASTRAY_PULSE = 0.6
+"""Of the median weight of the sections with a pulse: a section whose pulse at a tempo up to
+``DRIFT`` off weighs that much holds beats at another tempo (drums 1-5 % off the beat:
+0.8-1.0; the melody's bleed over faint drums 0.2, drums in free time 0.4-0.5)."""
+DRIFT = 0.08
+"""How far (a ratio of the beat's length) a section's own tempo is searched for."""
+END_SHARE = 0.75
+SAME_TEMPO = 0.01
+"""Sections at a tempo of their own after a step lie within 0.5 % of each other (to the
+search's step), those of a ritardando over 8 bars to 60-90 % of the tempo about 3 % apart (one
+to 95 % is taken for a step, and keeps no grid)."""
 MIN_SECTIONS = 2
 MAX_CORRECTION = 0.005
 """How far the grid's beat may lie from the tempo's: steady drums 0.03 % at most; a tempo that
@@ -67,8 +85,9 @@ def fit_grid(onsets: np.ndarray, period: float) -> tuple[float, float] | None:
     if onsets.shape[0] < MIN_SECTIONS * span - period / 2:
         return None
     sections = max(MIN_SECTIONS, round(onsets.shape[0] / span))
+    starts = np.linspace(0.0, onsets.shape[0] - span, sections)
     beats, weights, levels = np.empty(sections), np.empty(sections), np.empty(sections)
-    for i, start in enumerate(np.linspace(0.0, onsets.shape[0] - span, sections)):
+    for i, start in enumerate(starts):
         beats[i], weights[i], levels[i] = _section_beat(onsets, start, period)
     # a break: no pulse to place; so is a pulse far fainter than the strongest section's,
     # where the median is of a drums stem's bleed in a song mostly without drums
@@ -77,8 +96,6 @@ def fit_grid(onsets: np.ndarray, period: float) -> tuple[float, float] | None:
     pulsing = weights > 0
     if np.count_nonzero(pulsing) < MIN_SECTIONS:
         return None
-    # as many onsets as where the pulse is, none on it: beats at another tempo, off the line
-    astray = ~pulsing & (levels >= ASTRAY_LEVEL * np.median(levels[pulsing]))
     numbers = _numbers(beats, weights, period)
     keep = pulsing.copy()
     for _ in range(3):  # fit, drop what lies off the line, fit again
@@ -87,15 +104,38 @@ def fit_grid(onsets: np.ndarray, period: float) -> tuple[float, float] | None:
         first, length = _line(numbers[keep], beats[keep], weights[keep])
         on_line = np.abs(beats - (first + numbers * length)) <= OUTLIER_BEATS * length
         keep = pulsing & on_line
-    counted = pulsing | astray
-    if np.count_nonzero(keep) < STEADY_SHARE * np.count_nonzero(counted):
-        return None
-    off = ~keep[counted]  # in time order
-    if off[:2].all() or off[-2:].all():
+    # the own tempo (a ratio of the beat's length) of each section off the line, and of each
+    # with as many onsets as where the pulse is but none on it; how strong its pulse there is
+    loud = ~pulsing & (levels >= ASTRAY_LEVEL * np.median(levels[pulsing]))
+    ratios, strong = np.ones(sections), np.zeros(sections, dtype=bool)
+    for i in np.flatnonzero(loud | (pulsing & ~keep)):
+        ratios[i], weight = _own_pulse(onsets, starts[i], period)
+        strong[i] = weight >= ASTRAY_PULSE * np.median(weights[pulsing])
+    counted = pulsing | (loud & strong)  # the latter: beats at another tempo, off the line
+    if not _steady(~keep[counted], ratios[counted], strong[counted]):
         return None
     if abs(length / period - 1) > MAX_CORRECTION:
         return None
     return first % length, length
+
+
+def _steady(off: np.ndarray, ratios: np.ndarray, strong: np.ndarray) -> bool:
+    """Whether sections with a pulse, in time order, ``off`` the line or on it, make a steady
+    song: ``STEADY_SHARE`` of them on it, neither the first two nor the last two off (a tempo
+    change puts every one after it off); or ``END_SHARE`` of them in one run on it, the rest
+    at one end without two in a row at one tempo of their own (``ratios`` within
+    ``SAME_TEMPO``, each ``strong``): a ritardando, an intro in free time."""
+    lead = off.size if off.all() else int(np.argmin(off))
+    tail = off.size if off.all() else int(np.argmin(off[::-1]))
+    share = 1 - np.count_nonzero(off) / off.size
+    if lead < 2 and tail < 2:
+        return share >= STEADY_SHARE
+    end = slice(0, lead) if lead >= 2 else slice(off.size - tail, off.size)
+    if share < END_SHARE or np.count_nonzero(off) > np.count_nonzero(off[end]):
+        return False
+    ratios, strong = ratios[end], strong[end]
+    steps = np.abs(ratios[1:] / ratios[:-1] - 1)
+    return not np.any(strong[1:] & strong[:-1] & (steps <= SAME_TEMPO))
 
 
 def _section_beat(onsets: np.ndarray, start: float, period: float) -> tuple[float, float, float]:
@@ -103,10 +143,7 @@ def _section_beat(onsets: np.ndarray, start: float, period: float) -> tuple[floa
     ``SECTION_BEATS`` beats at ``start``: the middle one, as a ``period`` a little off tilts
     the comb around its middle; the weight is how far the best phase's comb stands above the
     mean of every phase's, the level that mean (how much onset strength the section holds)."""
-    phases = np.arange(0.0, period, 0.5)
-    times = start + phases[:, None] + period * np.arange(SECTION_BEATS)[None, :]
-    lo, hi = int(start), min(onsets.shape[0], int(start + SECTION_BEATS * period) + 2)
-    sums = np.interp(times, np.arange(lo, hi), onsets[lo:hi]).sum(axis=1)  # its frames alone
+    sums = _comb(onsets, start, period, 0.5)
     best = int(np.argmax(sums))
     weight = float(sums[best] - sums.mean())
     a, b, c = sums[best - 1], sums[best], sums[(best + 1) % sums.shape[0]]  # the phase wraps
@@ -114,6 +151,27 @@ def _section_beat(onsets: np.ndarray, start: float, period: float) -> tuple[floa
     shift = 0.5 * (a - c) / curve if curve < 0 else 0.0
     phase = 0.5 * (best + float(np.clip(shift, -1.0, 1.0)))
     return start + phase + SECTION_BEATS // 2 * period, max(weight, 0.0), float(sums.mean())
+
+
+def _own_pulse(onsets: np.ndarray, start: float, period: float) -> tuple[float, float]:
+    """(the beat's length, as a ratio of ``period``, its weight) of the strongest pulse of the
+    section at ``start`` at a tempo up to ``DRIFT`` off ``period``'s, to 0.5 %; the weight as
+    ``_section_beat``'s."""
+    ratios = np.arange(1 - DRIFT, 1 + DRIFT + 1e-9, 0.005)
+    sums = [_comb(onsets, start, period * ratio, 1.0) for ratio in ratios]
+    weights = np.array([s.max() - s.mean() for s in sums])
+    best = int(np.argmax(weights))
+    return float(ratios[best]), float(weights[best])
+
+
+def _comb(onsets: np.ndarray, start: float, period: float, step: float) -> np.ndarray:
+    """The onset strength summed on ``SECTION_BEATS`` beats of ``period`` frames from
+    ``start``, for each phase from 0 to a beat by ``step`` frames (the section's frames
+    alone)."""
+    phases = np.arange(0.0, period, step)
+    times = start + phases[:, None] + period * np.arange(SECTION_BEATS)[None, :]
+    lo, hi = int(start), min(onsets.shape[0], int(start + SECTION_BEATS * period) + 2)
+    return np.interp(times, np.arange(lo, hi), onsets[lo:hi]).sum(axis=1)
 
 
 def _numbers(beats: np.ndarray, weights: np.ndarray, period: float) -> np.ndarray:

@@ -79,3 +79,32 @@ def sped_up(track: np.ndarray, by: float) -> np.ndarray:
 def sped_up_at(u: float | np.ndarray, by: float) -> float | np.ndarray:
     """Where (a fraction of the track) ``sped_up`` plays what was at ``u`` of it."""
     return (np.sqrt(1 + 2 * by * u) - 1) / by
+
+
+def slowing_down(track: np.ndarray, bpm: float, steady: int, beats: int, to: float) -> np.ndarray:
+    """``track`` (at ``bpm``) as it was for ``steady`` beats, then slowing down over ``beats``
+    more (a ritardando): its tempo falls evenly, beat after beat, to ``to`` of ``bpm``; cut
+    there. Its beats, in seconds: ``slowed_beats``."""
+    frames = track.shape[-1]
+    played = slowed_beats(bpm, steady, beats, to, 50 * (steady + beats))
+    source = np.linspace(0.0, (steady + beats) * 60 / bpm, played.size)
+    at = np.interp(np.arange(int(played[-1] * RATE)) / RATE, played, source) * RATE
+    at = at[at < frames - 1]
+    return np.stack([np.interp(at, np.arange(frames), c) for c in track]).astype(np.float32)
+
+
+def slowed_beats(bpm: float, steady: int, beats: int, to: float, points: int = 0) -> np.ndarray:
+    """The times of the beats (or of ``points`` evenly spaced beat numbers) of
+    ``slowing_down``."""
+    n = np.linspace(0, steady + beats, points) if points else np.arange(steady + beats + 1.0)
+    late = np.maximum(n - steady, 0.0)
+    k = (1 - to) / beats  # the tempo at beat steady + x is bpm * (1 - k x)
+    return (np.minimum(n, steady) - np.log(1 - k * late) / k) * 60 / bpm
+
+
+def grid_error(tempo, start: float, bpm: float, at: float) -> float:
+    """Seconds between the beat of ``tempo``'s grid nearest the beat of drums at ``bpm`` from
+    ``start`` s that is nearest ``at`` s, and that beat."""
+    true = start + round((at - start) * bpm / 60) * 60 / bpm
+    nearest = tempo.first_beat + round((true - tempo.first_beat) / tempo.beat) * tempo.beat
+    return nearest - true

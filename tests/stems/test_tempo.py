@@ -11,7 +11,7 @@ import pytest
 from stemgui.stems.stemset import StemSet
 from stemgui.stems.tempo import estimate_tempo, round_bpm, stemset_tempo
 from tests.paths import ROOT
-from tests.stems.drumkit import RATE, drum_track, sped_up
+from tests.stems.drumkit import RATE, drum_track, grid_error, sped_up
 
 
 def estimate_bpm(samples: np.ndarray, rate: int) -> float | None:
@@ -56,7 +56,7 @@ def test_another_samplerate_and_mono():
     resampled = np.interp(np.arange(0, track.size, RATE / 48000), np.arange(track.size), track)
     tempo = estimate_tempo(resampled.astype(np.float32), 48000)
     assert tempo.bpm == pytest.approx(128, abs=0.5)
-    assert abs(_grid_error(tempo, 0.3, 128, 10.0)) < 0.005
+    assert abs(grid_error(tempo, 0.3, 128, 10.0)) < 0.005
 
 
 def _chord(seconds: float = 20.0) -> np.ndarray:
@@ -131,13 +131,6 @@ def _late(track: np.ndarray, seconds: float) -> np.ndarray:
     return np.concatenate([np.zeros((2, round(seconds * RATE)), np.float32), track], axis=1)
 
 
-def _grid_error(tempo, start: float, bpm: float, at: float) -> float:
-    """Seconds between the grid's beat nearest the true beat at ``at`` and that beat."""
-    true = start + round((at - start) * bpm / 60) * 60 / bpm
-    nearest = tempo.first_beat + round((true - tempo.first_beat) / tempo.beat) * tempo.beat
-    return nearest - true
-
-
 @pytest.mark.parametrize(
     ("bpm", "style", "swing", "start", "seconds"),
     [
@@ -153,7 +146,7 @@ def test_the_beat_grid_falls_on_the_beats_to_the_end(bpm, style, swing, start, s
     tempo = estimate_tempo(_late(track, start), RATE)
     assert 0 <= tempo.first_beat < tempo.beat == pytest.approx(60 / bpm, rel=1e-4)
     for at in (start, start + seconds / 2, start + seconds - 1):  # hits are off by up to 3 ms
-        assert abs(_grid_error(tempo, start, bpm, at)) < 0.005
+        assert abs(grid_error(tempo, start, bpm, at)) < 0.005
 
 
 @pytest.mark.parametrize(
@@ -169,7 +162,7 @@ def test_a_song_that_starts_on_a_hit_has_a_beat_on_its_first_frame(bpm, style, s
     tempo = estimate_tempo(drum_track(bpm, 30.0, style, seed=seed), RATE)
     assert 0 <= tempo.first_beat < 0.005
     for at in (10.0, 29.0):
-        assert abs(_grid_error(tempo, 0.0, bpm, at)) < 0.005
+        assert abs(grid_error(tempo, 0.0, bpm, at)) < 0.005
 
     class Silence:  # the chain under the clicker: the song's frames from 0, silent
         def render(self, out, on_run):
@@ -201,7 +194,7 @@ def test_a_song_of_16_beats_or_more_has_a_grid_on_its_beats(bpm, style, beats):
     tempo = estimate_tempo(drum_track(bpm, seconds, style, seed=beats), RATE)
     assert tempo.beat == pytest.approx(60 / bpm, rel=1e-3)
     for at in np.arange(beats) * 60 / bpm:
-        assert abs(_grid_error(tempo, 0.0, bpm, at)) < 0.005
+        assert abs(grid_error(tempo, 0.0, bpm, at)) < 0.005
 
 
 @pytest.mark.parametrize("rate", [RATE, 48000])
@@ -227,7 +220,7 @@ def test_a_break_without_drums_keeps_the_grid():
     song = np.concatenate([first, np.zeros((2, 20 * RATE), np.float32), second], axis=1)
     tempo = estimate_tempo(_late(song, 0.5), RATE)
     for at in (10.0, 70.0, 99.0):
-        assert abs(_grid_error(tempo, 0.5, 126, at)) < 0.005
+        assert abs(grid_error(tempo, 0.5, 126, at)) < 0.005
 
 
 def test_a_break_in_free_time_keeps_the_grid():
@@ -238,7 +231,7 @@ def test_a_break_in_free_time_keeps_the_grid():
     song = np.concatenate([drum_track(120, 32.0, seed=1), free, drum_track(120, 32.0, seed=2)], 1)
     tempo = estimate_tempo(song, RATE)
     for at in (10.0, 60.0, 71.5):
-        assert abs(_grid_error(tempo, 0.0, 120, at)) < 0.005
+        assert abs(grid_error(tempo, 0.0, 120, at)) < 0.005
 
 
 def test_drums_in_a_part_of_the_song_alone_keep_their_grid():
@@ -250,7 +243,7 @@ def test_drums_in_a_part_of_the_song_alone_keep_their_grid():
     song = np.concatenate([bleed.repeat(2, axis=0), drums, bleed.repeat(2, axis=0)], axis=1)
     tempo = estimate_tempo(song, RATE)
     for at in (61.0, 80.0, 99.0):
-        assert abs(_grid_error(tempo, 60.0, 120, at)) < 0.005
+        assert abs(grid_error(tempo, 60.0, 120, at)) < 0.005
 
 
 def _step(bpm: float, before: float, after: float) -> np.ndarray:
