@@ -44,8 +44,10 @@ logger = logging.getLogger(__name__)
 # Raised whenever the estimates find other answers for the same stems (2: the tempo of songs
 # without drums from their mix, grids refused 0.5 % off their tempo, breaks among bleed; 3: a
 # song that starts on a beat has its first beat on its first frame, a grid from 16 beats
-# fitted 8 at a time to all of them, none for beats that drift from it).
-VERSION = 3
+# fitted 8 at a time to all of them, none for beats that drift from it; 4: a grid kept through
+# loud bleed without a pulse of its own, and over the steady part of a song that slows down at
+# its end or starts in free time).
+VERSION = 4
 FACTOR_FIELD = "tempo_factor"
 BEAT_AT_FIELD = "beat_at"
 TAPPED_FIELD = "tapped_tempo"
