@@ -9,13 +9,14 @@ version, and its song is analysed again (``from_info`` says None): a song withou
 as having no tempo gets the one found now from its mix. So has an entry whose estimates failed
 (``Analysis.failed``): what a failure left out is not kept as none found.
 
-The user's corrections of the tempo (``stemgui.stems.tempo_fix.TempoEdit``) are kept apart
-(``edit_info``), written into the entry by the window and never by the estimates:
+The user's corrections of the tempo and key (``stemgui.stems.tempo_fix.TempoEdit``) are kept
+apart (``edit_info``), written into the entry by the window and never by the estimates:
 ``tempo_factor`` (``FACTOR_FIELD``: 2 doubled, 0.5 halved; no field: none), ``beat_at``
-(``BEAT_AT_FIELD``: seconds where the user put a beat of the grid) and ``tapped_tempo``
-(``TAPPED_FIELD``: BPM, first beat and beat length of the tempo the user tapped). They are
-corrections, not the tempo they make, so that they still hold when the song is analysed again
-(``edited`` applies them to what the estimates find).
+(``BEAT_AT_FIELD``: seconds where the user put a beat of the grid), ``tapped_tempo``
+(``TAPPED_FIELD``: BPM, first beat and beat length of the tempo the user tapped) and
+``user_key`` (``KEY_FIELD``: tonic pitch class and mode of the key the user set, as
+``song_key``). They are corrections, not the tempo they make, so that they still hold when the
+song is analysed again (``edited`` applies them to what the estimates find).
 """
 
 from __future__ import annotations
@@ -51,13 +52,14 @@ VERSION = 4
 FACTOR_FIELD = "tempo_factor"
 BEAT_AT_FIELD = "beat_at"
 TAPPED_FIELD = "tapped_tempo"
+KEY_FIELD = "user_key"
 
 
 @dataclass(frozen=True)
 class Analysis:
     """A song's ``tempo`` and ``key`` (each None when it has none, or when its estimate
-    ``failed``); ``edit``: the user's corrections the ``tempo`` has, and ``found``: the
-    analysis as estimated, before them (None: this is it)."""
+    ``failed``); ``edit``: the user's corrections the ``tempo`` and ``key`` have, and
+    ``found``: the analysis as estimated, before them (None: this is it)."""
 
     tempo: Tempo | None = None
     key: Key | None = None
@@ -75,14 +77,34 @@ class Analysis:
         """This analysis as the estimates found it, without the user's corrections."""
         return self.found or self
 
+    @property
+    def tempo_corrected(self) -> bool:
+        """Whether the user corrected the tempo (its ``edit`` but the key): ``tempo_reset``
+        undoes something."""
+        return self.tempo_reset() != self
+
     def edited(self, edit: TempoEdit, stemset: Any) -> Analysis:
         """The analysis as estimated with ``edit`` applied to its tempo
-        (``tempo_fix.applied``: halving looks at ``stemset``'s drums); itself without one."""
+        (``tempo_fix.applied``: halving looks at ``stemset``'s drums) and its key; itself
+        without one."""
         estimated = self.estimated
         if edit == NO_EDIT:
             return estimated
         tempo, edit = applied(estimated.tempo, edit, stemset)
-        return replace(estimated, tempo=tempo, edit=edit, found=estimated)
+        key = estimated.key if edit.key is None else edit.key
+        return replace(estimated, tempo=tempo, key=key, edit=edit, found=estimated)
+
+    def keyed(self, key: Key | None) -> Analysis:
+        """This analysis with the user's ``key`` in the estimate's place (None: the estimate's
+        again), its tempo as corrected; the analysis as estimated where nothing is corrected."""
+        estimated, edit = self.estimated, replace(self.edit, key=key)
+        if edit == NO_EDIT and self.tempo == estimated.tempo:
+            return estimated
+        return replace(self, key=estimated.key if key is None else key, edit=edit, found=estimated)
+
+    def tempo_reset(self) -> Analysis:
+        """This analysis with every correction of its tempo undone, the user's key kept."""
+        return self.estimated.keyed(self.edit.key)
 
     def scaled(self, factor: float, stemset: Any) -> Analysis:
         """This analysis with its tempo doubled or halved towards ``factor`` (a power of two;
@@ -114,8 +136,8 @@ class Analysis:
 
     def tapped(self, tempo: Tempo) -> Analysis:
         """This analysis with the user's tapped ``tempo`` instead of the estimate (and of the
-        corrections made before)."""
-        return self._corrected(tempo, TempoEdit(tapped=tempo))
+        corrections of the tempo made before; the user's key kept)."""
+        return self._corrected(tempo, TempoEdit(tapped=tempo, key=self.edit.key))
 
     def _corrected(self, tempo: Tempo | None, edit: TempoEdit) -> Analysis:
         return replace(self, tempo=tempo, edit=edit, found=self.estimated)
@@ -161,26 +183,22 @@ class Analysis:
                 and abs(60.0 / beats[1] - bpm) < 0.051  # the tempo is 60 / beat rounded to 0.1 BPM
             )
             tempo = Tempo(float(bpm), *(map(float, beats) if grid else ()))
-        found = None
-        if (
-            isinstance(key, list)
-            and len(key) == 2
-            and key[0] in range(12)
-            and not isinstance(key[0], bool)
-            and key[1] in ("major", "minor")
-        ):
-            found = Key(int(key[0]), str(key[1]))
-        return cls(tempo, found)
+        return cls(tempo, _kept_key(key))
 
     def describe(self) -> str:
-        """For the log: "tempo 119.0 BPM, first beat at 0.005 s, key A major (11B)"."""
+        """For the log: "tempo 119.0 BPM, first beat at 0.005 s, key A major (11B)"; "(corrected
+        by the user: ×2)" after the tempo, "(set by the user)" after the key, where they were."""
         tempo, key = self.tempo, self.key
         said = "no tempo" if tempo is None else f"tempo {tempo.bpm:.1f} BPM"
         if tempo is not None and tempo.beat is not None:
             said += f", first beat at {tempo.first_beat:.3f} s"
-        if self.found is not None:
-            said += f" (corrected by the user: {_described(self.edit)})"
-        return said + (", no key" if key is None else f", key {key.name} ({key.camelot})")
+        tempo_edits = _described(self.edit)
+        if self.found is not None and (tempo_edits or self.edit.key is None):
+            said += f" (corrected by the user: {tempo_edits or 'undone'})"
+        if key is None:
+            return said + ", no key"
+        by_user = " (set by the user)" if self.edit.key is not None else ""
+        return said + f", key {key.name} ({key.camelot}){by_user}"
 
 
 def edit_info(edit: TempoEdit) -> dict[str, Any]:
@@ -191,6 +209,7 @@ def edit_info(edit: TempoEdit) -> dict[str, Any]:
         FACTOR_FIELD: edit.factor,
         BEAT_AT_FIELD: edit.beat_at,
         TAPPED_FIELD: None if tapped is None else [tapped.bpm, tapped.first_beat, tapped.beat],
+        KEY_FIELD: None if edit.key is None else [edit.key.tonic, edit.key.mode],
     }
 
 
@@ -211,15 +230,29 @@ def kept_edit(info: Any) -> TempoEdit:
         tapped=Tempo(*map(float, tapped)) if grid else None,
         factor=kept_factor(info.get(FACTOR_FIELD)),
         beat_at=float(beat_at) if _number(beat_at) else None,
+        key=_kept_key(info.get(KEY_FIELD)),
     )
 
 
+def _kept_key(value: Any) -> Key | None:
+    """A key kept in a stem cache entry ([tonic pitch class, mode]); damaged: None."""
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and value[0] in range(12)
+        and not isinstance(value[0], bool)
+        and value[1] in ("major", "minor")
+    ):
+        return Key(int(value[0]), str(value[1]))
+    return None
+
+
 def _described(edit: TempoEdit) -> str:
-    """For the log: "tapped, ×2, a beat at 12.345 s"."""
+    """For the log: "tapped, ×2, a beat at 12.345 s" (the corrections of the tempo; "": none)."""
     said = ["tapped"] if edit.tapped is not None else []
     said += [f"×{edit.factor:g}"] if edit.factor != 1 else []
     said += [f"a beat at {edit.beat_at:.3f} s"] if edit.beat_at is not None else []
-    return ", ".join(said) or "undone"
+    return ", ".join(said)
 
 
 def _number(value: Any) -> bool:

@@ -84,6 +84,14 @@ class Key:
         return Key((self.tonic + int(semitones)) % 12, self.mode)
 
     @property
+    def relative(self) -> Key:
+        """The key of the same notes in the other mode: C major's is A minor, A minor's C major
+        (the estimate's commonest miss: only the weight of the tonic tells them apart)."""
+        if self.mode == "major":
+            return Key((self.tonic + 9) % 12, "minor")
+        return Key((self.tonic + 3) % 12, "major")
+
+    @property
     def tag(self) -> str:
         """As a file's key tag has it (ID3's TKEY, DJ software's INITIALKEY): "F#m", "Db"."""
         names = MAJOR_NAMES if self.mode == "major" else MINOR_NAMES
@@ -94,8 +102,8 @@ class Key:
     def camelot(self) -> str:
         """The Camelot wheel's code, as DJs mix by it: C major 8B, A minor 8A; a step round
         the wheel is a fifth up (G major 9B), the same number the relative key."""
-        major = self.tonic if self.mode == "major" else self.tonic + 3  # its relative major
-        number = (8 + 7 * major) % 12 or 12
+        major = self if self.mode == "major" else self.relative
+        number = (8 + 7 * major.tonic) % 12 or 12
         return f"{number}{'B' if self.mode == 'major' else 'A'}"
 
 

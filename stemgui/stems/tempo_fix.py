@@ -20,6 +20,8 @@ kept with its stems (``analysis.edit_info``) and applied to whatever tempo the e
 (``applied``): a grid locked to the off-beats (every beat half a beat late) has a beat put where
 the user hears one (``placed``, at ``TempoEdit.beat_at``); a tempo the estimates got wrong, or
 found none of, is replaced by the one the user taps (``TempoEdit.tapped``, ``stemgui.stems.taps``).
+The key the user sets (``TempoEdit.key``: the estimate's can be the relative key, or a whole tone
+off) is one more field of the same edit, kept and applied with them (``analysis.Analysis.keyed``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from stemgui.stems.beats import ONSET_DELAY
+from stemgui.stems.key import Key
 from stemgui.stems.tempo import HOP, Tempo, beat_reader, onset_envelope
 
 logger = logging.getLogger(__name__)
@@ -51,11 +54,13 @@ class TempoEdit:
     """The user's corrections of a song's tempo, applied in this order (``applied``): the
     ``tapped`` tempo replaces the estimate (None: the estimate stays); it is doubled or halved
     towards ``factor`` (a power of two; 1: neither); its grid is moved so that a beat falls at
-    ``beat_at`` seconds (None: where the estimate put them), its BPM unchanged."""
+    ``beat_at`` seconds (None: where the estimate put them), its BPM unchanged. Beside them,
+    the ``key`` the user set, in the estimate's place (None: the estimate's)."""
 
     tapped: Tempo | None = None
     factor: float = 1.0
     beat_at: float | None = None
+    key: Key | None = None
 
 
 NO_EDIT = TempoEdit()

@@ -11,7 +11,8 @@ stems are tagged with. The corrections (``TempoEdit``), not the tempo they make,
 the song's stem cache entry (``analysis.edit_info``): they hold at the next start, and when
 newer estimates analyse the song again (``worker_cache.cached_analysis``). A song whose stems
 are not stored yet has them written once they are (``QueueController.job_stored``). Tapping
-is ``tap_tempo``'s.
+is ``tap_tempo``'s; the key the user sets (``key_menu``) is taken, shown and kept the same way
+(``take``), and the tempo's corrections and reset keep it.
 
 Halving reads the song's drums, 1.1-1.4 times as long as estimating its tempo (measured on a
 5-minute song; the README gives the estimate's times), so the correction is worked out on a
@@ -96,7 +97,7 @@ class TempoMenu(QObject):
             action.setEnabled(allowed(tempo, factor))
         self.beat_action.setEnabled(tempo is not None and tempo.beat is not None)
         self.reset_action.setEnabled(
-            analysis is not None and not self.computing and analysis.found is not None
+            analysis is not None and not self.computing and analysis.tempo_corrected
         )
         self.taps.action.setEnabled(analysis is not None)
 
@@ -143,16 +144,17 @@ class TempoMenu(QObject):
         self.take(job, analysis.moved(seconds), "a beat of the grid on the playhead now")
 
     def reset(self) -> None:
-        """Undo every correction of the song on screen's tempo: the estimate's again."""
+        """Undo every correction of the song on screen's tempo: the estimate's again (a key the
+        user set stays)."""
         job, analysis = self.window.shown_job, self.analysis()
-        if self.computing or analysis is None or analysis.found is None:
+        if self.computing or analysis is None or not analysis.tempo_corrected:
             return  # the action is disabled: nothing corrected
         estimated = analysis.estimated
         if estimated.tempo is None:  # no tempo was found: tapping gives it one
             said = "no tempo was found, as before (Playback ▸ Tap tempo gives it one)."
         else:
             said = f"tempo reset to the estimate, {estimated.tempo.bpm:g} BPM."
-        self.take(job, estimated, "", said=f"{job.title}: {said}")
+        self.take(job, analysis.tempo_reset(), "", said=f"{job.title}: {said}")
 
     def _take(self, job: Job, before: Any, fixed: Any, factor: float) -> None:
         """``job``'s doubled or halved analysis, on the GUI thread (``take``); dropped where
@@ -235,11 +237,11 @@ class TempoMenu(QObject):
         try:
             kept = cache.update_info(entry, edit_info(job.analysis.edit))
         except OSError as error:
-            logger.warning("%s: the corrected tempo could not be kept: %s", job.path, error)
+            logger.warning("%s: the correction could not be kept: %s", job.path, error)
             return (
                 f" It holds for this session only: it could not be written to the stem cache "
                 f"folder {cache.root} ({error.strerror or error}); make it writable, then "
-                "correct the tempo again."
+                "make the correction again."
             )
         if not kept:
             return " It holds for this session only: the song's stems left the stem cache."
@@ -258,6 +260,11 @@ class TempoMenu(QObject):
             self._unkept.discard(row)
         problem = self._write(job, entry_of(job) or "")
         if problem:
-            tempo = job.analysis.tempo
-            said = f"{job.title}: tempo corrected" + (f" to {tempo.bpm:g} BPM." if tempo else ".")
+            tempo, key = job.analysis.tempo, job.analysis.edit.key
+            if key is not None and not job.analysis.tempo_corrected:
+                said = f"{job.title}: key set to {key.name}."
+            else:
+                said = f"{job.title}: tempo corrected" + (
+                    f" to {tempo.bpm:g} BPM." if tempo else "."
+                )
             self.window.statusBar().showMessage(said + problem, 10_000)
