@@ -1,4 +1,5 @@
-"""Generators of short test media: tones, and files written with PyAV's bundled encoders."""
+"""Generators of short test media: tones, and files written with PyAV's bundled encoders; and
+the tags FFmpeg reads in a file written."""
 
 from __future__ import annotations
 
@@ -36,6 +37,15 @@ def amplitude_at(signal: np.ndarray, samplerate: int, freq: float) -> float:
     magnitude = np.abs(np.fft.rfft(signal * window))
     k = round(freq * len(signal) / samplerate)
     return 2 * magnitude[k - 1 : k + 2].max() / window.sum()
+
+
+def tags_of(path) -> dict[str, str]:
+    """The tags FFmpeg reads in ``path``, the container's and its audio stream's."""
+    with av.open(str(path)) as container:
+        found = dict(container.metadata)
+        for stream in container.streams.audio:
+            found.update(stream.metadata)
+    return found
 
 
 def av_write(

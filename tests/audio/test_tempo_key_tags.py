@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import struct
 
-import av
 import numpy as np
 import pytest
 import soundfile as sf
 
 from stemgui.audio.encode import AudioFormat, write_audio
 from stemgui.audio.id3 import append_id3_chunk, id3_tag
+from tests.audio.media import tags_of
 
 TAGS = {"title": "Café (Vocals)", "artist": "Björk", "track": "3", "bpm": "107", "key": "F#m"}
 RATE = 44100
-
-
-def tags_of(path) -> dict[str, str]:
-    """The tags FFmpeg reads in ``path``, the container's and its audio stream's."""
-    with av.open(str(path)) as container:
-        found = dict(container.metadata)
-        for stream in container.streams.audio:
-            found.update(stream.metadata)
-    return found
 
 
 def chunks(path) -> list[tuple[bytes, int]]:

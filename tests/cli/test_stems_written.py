@@ -142,7 +142,7 @@ def test_a_song_whose_file_name_is_not_utf8_is_separated(tmp_path, model_file, k
     """A song named in Latin-1 (b"Caf\xe9.wav", from an old disk or archive) stopped the whole
     batch with a traceback: its name, with Python's escape for the byte, could not be encoded
     into the stems' file names, nor into their titles."""
-    from tests.audio.test_tempo_key_tags import tags_of
+    from tests.audio.media import tags_of
 
     write_song(tmp_path / "album" / "plain.wav")
     write_song(tmp_path / "x.wav")
@@ -157,7 +157,7 @@ def test_a_song_whose_file_name_is_not_utf8_is_separated(tmp_path, model_file, k
 def test_the_files_carry_the_song_s_tempo_and_key(tmp_path, model_file):
     """For DJ software, as the app's exports: the tiny model's stems are the mix scaled, so
     the drums stem has the song's 120 BPM and the others its A minor."""
-    from tests.audio.test_tempo_key_tags import tags_of
+    from tests.audio.media import tags_of
     from tests.stems.drumkit import drum_track
     from tests.stems.harmony import key_song
 

@@ -164,7 +164,7 @@ def test_the_files_carry_the_tempo_and_key_they_are_heard_at(tmp_path, tone_stem
     from stemgui.stems.analysis import Analysis
     from stemgui.stems.key import Key
     from stemgui.stems.tempo import Tempo
-    from tests.audio.test_tempo_key_tags import tags_of
+    from tests.audio.media import tags_of
 
     found = Analysis(Tempo(119.0, 0.1, 60 / 119), Key(9, "major"))
     assert tempo_and_key(found, None) == {"bpm": "119", "key": "A"}

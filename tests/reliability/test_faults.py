@@ -5,8 +5,8 @@ partial file under a final name.
 Covered elsewhere and not repeated here: existing outputs kept without ``--overwrite``
 (tests/cli/test_output_folder.py::test_existing_stems_are_kept_unless_overwrite,
 tests/export/test_exporter_overwrite.py::test_existing_targets_refuse_everything_and_are_listed),
-ENOSPC and read-only folders in ``write_audio`` (tests/audio/test_encode.py), tampered, truncated
-and pickled checkpoints (tests/separation/test_checkpoint_files.py,
+ENOSPC and read-only folders in ``write_audio`` (tests/audio/test_encode_failures.py), tampered,
+truncated and pickled checkpoints (tests/separation/test_checkpoint_files.py,
 tests/separation/test_official_refused.py),
 cancel between chunks (tests/separation/test_separator.py::test_cancel_after_k_chunks).
 """

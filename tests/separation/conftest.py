@@ -1,6 +1,6 @@
 """Fixtures the separation tests share, none autouse (a file that needs one for every test asks
 for it with ``pytestmark``): a network of 127.0.0.1 only, TinyNet registered, a fake Demucs
-class, a checkpoint to serve and its server."""
+class, a checkpoint to serve and its server, one torch thread."""
 
 from __future__ import annotations
 
@@ -59,3 +59,15 @@ def _tiny():
 @pytest.fixture
 def demucs_class(monkeypatch) -> type:
     return fake_demucs_class(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def _one_torch_thread():
+    """One torch thread: on the shared 2-core machine, two threads spend most of their time
+    waiting for each other in the LSTM steps (4x slower measured under load)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

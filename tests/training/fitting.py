@@ -1,5 +1,6 @@
 """The tiny recipe, tracks and trainer that the training-loop tests share, a data folder of
-one silent validation track for the commands that take --data, and the two members of a bag."""
+one silent validation track for the commands that take --data, the MUSDB validation names that
+the ``musdb_like`` fixture's folders have, and the two members of a bag."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ TINY = {
     "augment": {"remix_group": 2},
     "seed": {"value": 7},
 }
+
+# Two of the MUSDB validation names: the validation split of a data folder holding them.
+VALID = ["Actions - One Minute Smile", "Leaf - Summerghost"]
 
 
 def generated_tracks(count: int, seconds: float = 1.0, seed: int = 0) -> list[np.ndarray]:

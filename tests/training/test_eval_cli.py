@@ -8,37 +8,17 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.training.fitting import generated_tracks, make
+from tests.training.fitting import VALID, generated_tracks
 from training import bsseval, evaluate
 from training.__main__ import main
 
-VALID = ["Actions - One Minute Smile", "Leaf - Summerghost"]
 
-
-@pytest.fixture(scope="module")
-def musdb_like(tmp_path_factory):
-    """Stem folders: two with MUSDB validation names and one training track."""
-    root = tmp_path_factory.mktemp("data")
-    tracks = generated_tracks(3, seconds=2.5, seed=3)
-    for name, track in zip([*VALID, "Song A"], tracks):
-        folder = root / name
-        folder.mkdir()
-        for stem, signal in zip(["mixture", "drums", "bass", "other", "vocals"], track):
-            sf.write(folder / f"{stem}.wav", signal.T, 44100, subtype="FLOAT")
-    return root, tracks[:2]
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("model")
-    make(folder, overrides={"schedule": {"steps": 2, "eval_every": 2}}).run()
-    return folder / "run" / "best.stemgui"
-
-
-def test_scores_per_track_match_the_tables_and_direct_scoring(tmp_path, musdb_like, model, capsys):
+def test_scores_per_track_match_the_tables_and_direct_scoring(
+    tmp_path, musdb_like, trained_model, capsys
+):
     root, tracks = musdb_like
     out = tmp_path / "scores.json"
-    args = ["eval", str(model), "--data", str(root), "--cache", str(tmp_path / "cache")]
+    args = ["eval", str(trained_model), "--data", str(root), "--cache", str(tmp_path / "cache")]
     assert main([*args, "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     scores = json.loads(out.read_text())
@@ -64,60 +44,74 @@ def test_scores_per_track_match_the_tables_and_direct_scoring(tmp_path, musdb_li
     assert f"scores per track: {out}" in printed
 
 
-def test_without_validation_tracks_it_says_so(tmp_path, model, caplog):
-    args = ["eval", str(model), "--data", str(tmp_path), "--json", str(tmp_path / "s.json")]
+def test_without_validation_tracks_it_says_so(tmp_path, trained_model, caplog):
+    args = ["eval", str(trained_model), "--data", str(tmp_path), "--json", str(tmp_path / "s.json")]
     assert main(args) == 1
     assert f"no validation tracks under {tmp_path}" in caplog.text
     assert not (tmp_path / "s.json").exists()
 
 
-def test_a_scores_file_in_a_missing_folder_is_refused_before_any_work(tmp_path, model, caplog):
+def test_a_scores_file_in_a_missing_folder_is_refused_before_any_work(
+    tmp_path, trained_model, caplog
+):
     target = tmp_path / "no such folder" / "s.json"
-    assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(target)]) == 1
+    assert main(["eval", str(trained_model), "--data", str(tmp_path), "--json", str(target)]) == 1
     assert f"{target}: its folder does not exist" in caplog.text
 
 
-def test_a_scores_file_under_a_file_is_refused_naming_the_file(tmp_path, model, caplog):
+def test_a_scores_file_under_a_file_is_refused_naming_the_file(tmp_path, trained_model, caplog):
     """``--json afile/x.json`` said "its folder does not exist; create it", which it cannot be."""
     (tmp_path / "afile").write_text("notes")
     target = tmp_path / "afile" / "x.json"
-    assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(target)]) == 1
+    assert main(["eval", str(trained_model), "--data", str(tmp_path), "--json", str(target)]) == 1
     assert f"{target}: {tmp_path / 'afile'} is a file, not a folder" in caplog.text
 
 
-def test_a_scores_file_that_is_a_folder_is_refused_before_any_work(tmp_path, model, caplog):
-    assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(tmp_path)]) == 1
+def test_a_scores_file_that_is_a_folder_is_refused_before_any_work(tmp_path, trained_model, caplog):
+    assert main(["eval", str(trained_model), "--data", str(tmp_path), "--json", str(tmp_path)]) == 1
     assert f"{tmp_path}: is a folder; name a file in it" in caplog.text
 
 
-def test_two_runs_best_files_are_told_apart_by_their_folders(tmp_path, musdb_like, model, capsys):
+def test_two_runs_best_files_are_told_apart_by_their_folders(
+    tmp_path, musdb_like, trained_model, capsys
+):
     root, _ = musdb_like
     other = tmp_path / "second" / "best.stemgui"
     other.parent.mkdir()
-    other.write_bytes(model.read_bytes())
+    other.write_bytes(trained_model.read_bytes())
     out = tmp_path / "scores.json"
-    args = ["eval", str(model), str(other), "--data", str(root), "--cache", str(tmp_path / "c")]
+    args = [
+        "eval",
+        str(trained_model),
+        str(other),
+        "--data",
+        str(root),
+        "--cache",
+        str(tmp_path / "c"),
+    ]
     assert main([*args, "--json", str(out)]) == 0  # one of them was dropped: a dict by name
     names = set(json.loads(out.read_text())["musdb"])
-    assert names == {f"{model.parent.name}/best.stemgui", "second/best.stemgui"} | {
+    assert names == {f"{trained_model.parent.name}/best.stemgui", "second/best.stemgui"} | {
         "mixture/4",
         "IRM oracle",
     }
     assert "| second/best.stemgui |" in capsys.readouterr().out
 
 
-def test_models_named_after_data_are_scored_as_those_named_before(tmp_path, musdb_like, model):
+def test_models_named_after_data_are_scored_as_those_named_before(
+    tmp_path, musdb_like, trained_model
+):
     """``eval --data ROOT MODEL``, the order of the usage line (``--data DATA [DATA ...] ...
     [models ...]``), exited 2 saying to name the models before --data, the README's order."""
     root, _ = musdb_like
     other = tmp_path / "second" / "best.stemgui"
     other.parent.mkdir()
-    other.write_bytes(model.read_bytes())
+    other.write_bytes(trained_model.read_bytes())
     cache = ["--cache", str(tmp_path / "cache")]
     forms = {
-        "before": [str(model), str(other), "--data", str(root)],
-        "after": ["--data", str(root), str(model), str(other)],
-        "both": [str(model), "--data", str(root), str(other)],
+        "before": [str(trained_model), str(other), "--data", str(root)],
+        "after": ["--data", str(root), str(trained_model), str(other)],
+        "both": [str(trained_model), "--data", str(root), str(other)],
     }
     scores = {}
     for form, argv in forms.items():
@@ -125,7 +119,7 @@ def test_models_named_after_data_are_scored_as_those_named_before(tmp_path, musd
         assert main(["eval", *argv, *cache, "--json", str(out)]) == 0
         scores[form] = json.loads(out.read_text())
     assert list(scores["before"]["musdb"]) == [
-        f"{model.parent.name}/best.stemgui",
+        f"{trained_model.parent.name}/best.stemgui",
         "second/best.stemgui",
         "mixture/4",
         "IRM oracle",
@@ -133,23 +127,28 @@ def test_models_named_after_data_are_scored_as_those_named_before(tmp_path, musd
     assert scores["after"] == scores["before"] and scores["both"] == scores["before"]
 
 
-def test_a_model_given_twice_or_a_scores_file_over_a_model_is_refused(tmp_path, model, caplog):
-    assert main(["eval", str(model), str(model), "--data", str(tmp_path)]) == 1
-    assert f"{model}: given twice" in caplog.text
-    before = model.read_bytes()
-    assert main(["eval", str(model), "--data", str(tmp_path), "--json", str(model)]) == 1
-    assert f"{model}: is also an input of this command" in caplog.text
-    assert model.read_bytes() == before
+def test_a_model_given_twice_or_a_scores_file_over_a_model_is_refused(
+    tmp_path, trained_model, caplog
+):
+    assert main(["eval", str(trained_model), str(trained_model), "--data", str(tmp_path)]) == 1
+    assert f"{trained_model}: given twice" in caplog.text
+    before = trained_model.read_bytes()
+    assert (
+        main(["eval", str(trained_model), "--data", str(tmp_path), "--json", str(trained_model)])
+        == 1
+    )
+    assert f"{trained_model}: is also an input of this command" in caplog.text
+    assert trained_model.read_bytes() == before
 
 
 def test_overlap_and_shifts_reach_the_separator_with_the_same_shifts_every_run(
-    tmp_path, musdb_like, model
+    tmp_path, musdb_like, trained_model
 ):
     from stemgui.separation.checkpoint import load_model
     from stemgui.separation.separator import Separator
 
     root, tracks = musdb_like
-    args = ["eval", str(model), "--data", str(root), "--cache", str(tmp_path / "cache")]
+    args = ["eval", str(trained_model), "--data", str(root), "--cache", str(tmp_path / "cache")]
     args += ["--overlap", "0.5", "--shifts", "2"]
     runs = []
     for name in ("first.json", "second.json"):
@@ -161,7 +160,7 @@ def test_overlap_and_shifts_reach_the_separator_with_the_same_shifts_every_run(
     assert runs[0] == runs[1]
 
     def direct(**options):
-        separator = Separator(load_model(model), **options)
+        separator = Separator(load_model(trained_model), **options)
         return [bsseval.track_sdr(t[1:], separator.separate(t[0])) for t in tracks]
 
     np.testing.assert_allclose(runs[0], direct(overlap=0.5, shifts=2, seed=0), atol=1e-3)
@@ -211,7 +210,7 @@ def test_a_model_s_stems_are_scored_by_name_not_by_position(tmp_path, musdb_like
         registry.unregister("TinyNet")
 
 
-def test_own_tracks_without_musdb_names_are_pointed_to_split_all(tmp_path, model, caplog):
+def test_own_tracks_without_musdb_names_are_pointed_to_split_all(tmp_path, trained_model, caplog):
     """ "no validation tracks under own_tracks" did not say that "valid" means MUSDB's names."""
     import soundfile as sf
 
@@ -219,7 +218,7 @@ def test_own_tracks_without_musdb_names_are_pointed_to_split_all(tmp_path, model
     song.mkdir(parents=True)
     for stem in ("drums", "bass", "other", "vocals"):
         sf.write(song / f"{stem}.wav", np.zeros((4410, 2), np.float32), 44100)
-    assert main(["eval", str(model), "--data", str(tmp_path / "own")]) == 1
+    assert main(["eval", str(trained_model), "--data", str(tmp_path / "own")]) == 1
     assert (
         f"no validation tracks under {tmp_path / 'own'}: --split valid means the 14 MUSDB18 "
         "validation songs, by their names (training.data.MUSDB_VALIDATION); score these 1 "

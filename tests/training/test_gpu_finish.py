@@ -13,7 +13,7 @@ from pathlib import Path
 from stemgui.separation.checkpoint import read_checkpoint
 from stemgui.separation.rewrite import save_bag_of_files
 from tests.paths import ROOT
-from tests.training.test_eval_cli import VALID, model, musdb_like  # noqa: F401 (fixtures)
+from tests.training.fitting import VALID
 
 
 def _came_back(folder: Path, kind: str, best: Path, split: bool) -> None:
@@ -51,13 +51,13 @@ def _scored(runs: Path) -> list[str]:
 
 def test_finish_scores_each_kind_and_their_bag_beside_the_shipped_model(
     tmp_path,
-    musdb_like,  # noqa: F811 (the fixtures imported above)
-    model,  # noqa: F811
+    musdb_like,
+    trained_model,
 ):
     root, _ = musdb_like
     files = tmp_path / "files"
-    _came_back(files, "general", model, split=False)
-    _came_back(files, "0-0-1-0", model, split=True)
+    _came_back(files, "general", trained_model, split=False)
+    _came_back(files, "0-0-1-0", trained_model, split=True)
     runs = tmp_path / "runs"
     result = _finish(files, runs, root)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -72,14 +72,14 @@ def test_finish_scores_each_kind_and_their_bag_beside_the_shipped_model(
 
 def test_one_kind_back_is_bagged_with_the_other_member_of_a_shipped_bag(
     tmp_path,
-    musdb_like,  # noqa: F811
-    model,  # noqa: F811
+    musdb_like,
+    trained_model,
 ):
     root, _ = musdb_like
     shipped = tmp_path / "shipped.stemgui"
-    save_bag_of_files([model, model], shipped, weights=[[1, 1, 0, 1], [0, 0, 1, 0]])
+    save_bag_of_files([trained_model, trained_model], shipped, weights=[[1, 1, 0, 1], [0, 0, 1, 0]])
     files, runs = tmp_path / "files", tmp_path / "runs"
-    _came_back(files, "0-0-1-0", model, split=False)
+    _came_back(files, "0-0-1-0", trained_model, split=False)
     result = _finish(files, runs, root, SHIPPED=str(shipped))
     assert result.returncode == 0, result.stderr[-2000:]
     assert _scored(runs) == ["shipped.stemgui", "q8.stemgui", "bag.stemgui"]
@@ -94,14 +94,19 @@ def test_one_kind_back_is_bagged_with_the_other_member_of_a_shipped_bag(
 
 def test_nothing_usable_back_is_said_in_one_line_and_nothing_is_left_half_unpacked(
     tmp_path,
-    model,  # noqa: F811
+    trained_model,
 ):
     files, runs = tmp_path / "files", tmp_path / "runs"
     files.mkdir()
     result = subprocess.run(  # a folder relative to where it is called from
         ["bash", str(ROOT / "training" / "gpu" / "finish.sh"), "files"],
         cwd=tmp_path,
-        env={**os.environ, "SHIPPED": str(model), "PYTHON": sys.executable, "RUNS": str(runs)},
+        env={
+            **os.environ,
+            "SHIPPED": str(trained_model),
+            "PYTHON": sys.executable,
+            "RUNS": str(runs),
+        },
         capture_output=True,
         text=True,
         timeout=600,
@@ -110,17 +115,17 @@ def test_nothing_usable_back_is_said_in_one_line_and_nothing_is_left_half_unpack
     assert result.stderr.strip() == (
         f"finish.sh: no run.tar.gz under {files}/general or {files}/0-0-1-0"
     )
-    _came_back(files, "general", model, split=False)
+    _came_back(files, "general", trained_model, split=False)
     archive = files / "general" / "run.tar.gz"
     archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])  # cut short
-    result = _finish(files, runs, tmp_path, SHIPPED=str(model))
+    result = _finish(files, runs, tmp_path, SHIPPED=str(trained_model))
     assert result.returncode == 1
     assert result.stderr.strip() == (
         f"finish.sh: {archive}: damaged or incomplete (tar could not unpack it); fetch it again"
     )
     assert sorted(p.name for p in runs.iterdir()) == []  # no half-unpacked folder
     missing = tmp_path / "nowhere"
-    result = _finish(missing, runs, tmp_path, SHIPPED=str(model))
+    result = _finish(missing, runs, tmp_path, SHIPPED=str(trained_model))
     assert (result.returncode, result.stderr.strip()) == (1, f"finish.sh: {missing}: not found")
     result = _finish(files, runs, tmp_path, SHIPPED=str(tmp_path / "gone.stemgui"))
     assert result.returncode == 1 and "finish.sh: " in result.stderr

@@ -19,7 +19,6 @@ from stemgui.separation.store import ModelStore
 from tests.disk import unwritable_folder
 from tests.separation.model_files_helpers import tiny_htdemucs
 from tests.training.fitting import make, two_members
-from tests.training.test_eval_cli import musdb_like  # noqa: F401 (a fixture it shares)
 from training.__main__ import main
 from training.export import export_model
 
@@ -165,7 +164,7 @@ def test_a_member_after_data_is_never_taken_for_the_bag_to_write(
     monkeypatch,
     capsys,
     official_file,
-    musdb_like,  # noqa: F811 (the fixture imported above)
+    musdb_like,
     b_is,
 ):
     """``bag --data ROOT b official.th m.stemgui --overwrite``, the bag ``b`` named without its
@@ -322,7 +321,7 @@ def test_fit_starts_from_an_official_file(tmp_path, official_file):
 def test_eval_scores_an_official_file_as_its_stemgui_copy(
     tmp_path,
     official_file,
-    musdb_like,  # noqa: F811 (the fixture imported above)
+    musdb_like,
 ):
     copy = tmp_path / "copy.stemgui"
     save_model(import_official(official_file), copy)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from stemgui.ui.separation_options import SeparationOptions
 from tests.separation.model_files_helpers import TinyNet
 from tests.ui.song_window import model_window
 
@@ -106,3 +107,9 @@ def damaged_manifest(tmp_path: Path, monkeypatch) -> Path:
     (bundled / "manifest.json").write_text("{ not json")
     monkeypatch.setattr("stemgui.separation.store.default_bundled_dir", lambda: bundled)
     return bundled
+
+
+@pytest.fixture
+def options(tiny_model_file: Path) -> SeparationOptions:
+    """The tiny model on the CPU, as the stem cache tests separate with it."""
+    return SeparationOptions(model=str(tiny_model_file), device="cpu")

@@ -245,7 +245,7 @@ def test_the_files_can_be_at_the_speed_and_key_heard(qtbot, settings_store, tmp_
     from stemgui.stems.key import Key
     from stemgui.stems.tempo import Tempo
     from stemgui.stems.waveform import StemWaveforms
-    from tests.audio.test_tempo_key_tags import tags_of
+    from tests.audio.media import tags_of
 
     win = null_window(qtbot, settings_store, [])
     job = done_job(win, tmp_path)  # 4 s at 8 kHz

@@ -137,7 +137,7 @@ def test_a_stem_drags_out_tagged_as_an_export_tags_it(qtbot, settings_store, tmp
     from stemgui.stems.key import Key
     from stemgui.stems.tempo import Tempo
     from stemgui.stems.waveform import StemWaveforms
-    from tests.audio.test_tempo_key_tags import tags_of
+    from tests.audio.media import tags_of
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     win = null_window(qtbot, settings_store, [])

@@ -13,7 +13,7 @@ from stemgui.stemcache import StemCache
 from stemgui.stems.analysis import FACTOR_FIELD
 from stemgui.ui import settings as S
 from stemgui.ui.drag_out import DragPart
-from tests.audio.test_tempo_key_tags import tags_of
+from tests.audio.media import tags_of
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import (
