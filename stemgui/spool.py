@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from stemgui.audio.atomic import clean_stale_parts
-from stemgui.run_folders import OwnerLock, dead_run_folders
+from stemgui.run_folders import OwnerLock, dead_run_folders, owner_lock
 from stemgui.sizes import in_words
 
 logger = logging.getLogger(__name__)
@@ -168,9 +168,9 @@ class StemSpool:
             ) from error
         self.folder = Path(made)
         self.path = self.folder / "stems.f32"
-        self._owner: OwnerLock | None = None
+        # a dead run's spool: a lock no one holds
+        self._owner: OwnerLock | None = owner_lock(self.folder)
         try:
-            self._owner = OwnerLock(self.folder)  # a dead run's spool: a lock no one holds
             self.array: np.ndarray | None = reserved_memmap(self.path, shape)
         except BaseException:
             if self._owner is not None:
