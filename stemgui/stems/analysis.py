@@ -121,6 +121,10 @@ class Analysis:
         return self._corrected(tempo, TempoEdit(tapped=tempo))
 
     def _corrected(self, tempo: Tempo | None, edit: TempoEdit) -> Analysis:
+        """``tempo``, made by ``edit`` from the estimate; the estimate itself for no edit (a
+        doubling halved back onto its grid), as ``edited`` gives it at the next start."""
+        if edit == NO_EDIT:
+            return self.estimated
         return replace(self, tempo=tempo, edit=edit, found=self.estimated)
 
     def to_info(self) -> dict[str, Any]:
@@ -222,7 +226,7 @@ def _described(edit: TempoEdit) -> str:
     said = ["tapped"] if edit.tapped is not None else []
     said += [f"×{edit.factor:g}"] if edit.factor != 1 else []
     said += [f"a beat at {edit.beat_at:.3f} s"] if edit.beat_at is not None else []
-    return ", ".join(said) or "undone"
+    return ", ".join(said)
 
 
 def _number(value: Any) -> bool:
