@@ -7,11 +7,13 @@ may have a dead run's id, and its folder (gigabytes for a long song) stayed for 
 process ran. The run holds a lock file in its folder (``OwnerLock``), which the system lets go of
 as the process ends, however it ends; a folder whose process id runs no process, or whose lock
 no live process holds, is dead (``dead_run_folders``). A folder without a lock file (made by an
-older version) is told by its process id alone. Nothing here touches Qt or numpy.
+older version, or on a file system that takes no locks: ``owner_lock``) is told by its process
+id alone. Nothing here touches Qt or numpy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -48,6 +50,20 @@ class OwnerLock:
         if self._fd is not None:
             os.close(self._fd)  # which lets go of its lock
             self._fd = None
+
+
+def owner_lock(folder: str | os.PathLike[str]) -> OwnerLock | None:
+    """An ``OwnerLock`` of ``folder``, or None where it cannot be taken (a file system that
+    takes no locks: some network and FUSE ones), logged, and its lock file removed (one left
+    unlocked would say the folder is a dead run's): the folder is then told by its process id
+    alone, as an older version's."""
+    try:
+        return OwnerLock(folder)
+    except OSError as error:
+        logger.warning("%s is told by its process id alone, no lock taken: %s", folder, error)
+        with contextlib.suppress(OSError):
+            (Path(folder) / LOCK_NAME).unlink()
+        return None
 
 
 def _lock(fd: int) -> None:

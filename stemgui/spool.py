@@ -28,13 +28,14 @@ import mmap
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from stemgui.audio.atomic import clean_stale_parts
-from stemgui.run_folders import OwnerLock, dead_run_folders
+from stemgui.folders import remove_tree
+from stemgui.run_folders import OwnerLock, dead_run_folders, owner_lock
 from stemgui.sizes import in_words
 
 logger = logging.getLogger(__name__)
@@ -168,9 +169,9 @@ class StemSpool:
             ) from error
         self.folder = Path(made)
         self.path = self.folder / "stems.f32"
-        self._owner: OwnerLock | None = None
+        # a dead run's spool: a lock no one holds
+        self._owner: OwnerLock | None = owner_lock(self.folder)
         try:
-            self._owner = OwnerLock(self.folder)  # a dead run's spool: a lock no one holds
             self.array: np.ndarray | None = reserved_memmap(self.path, shape)
         except BaseException:
             if self._owner is not None:
@@ -224,11 +225,9 @@ def clean_stale_spools(folder: str | os.PathLike[str] | None = None) -> list[Pat
     """Remove spool folders (in ``folder``, default the temporary folder) of dead processes:
     the process id in its name runs none, or one that does not hold its lock (``OwnerLock``:
     a run since, or this very one, has the dead run's id)."""
-    removed = []
-    for entry in dead_run_folders(Path(folder or tempfile.gettempdir()), SPOOL_PREFIX):
-        shutil.rmtree(entry, ignore_errors=True)
+    removed = _removed(dead_run_folders(Path(folder or tempfile.gettempdir()), SPOOL_PREFIX))
+    for entry in removed:
         logger.info("removed the spool of an interrupted run: %s", entry)
-        removed.append(entry)
     return removed
 
 
@@ -238,10 +237,15 @@ def remove_own_spools(folder: str | os.PathLike[str] | None = None) -> list[Path
     stay until the next start, in RAM where the temporary folder is a tmpfs. A file still mapped
     goes all the same (the mapping outlives its name); where the system refuses (Windows), the
     next start's ``clean_stale_spools`` removes it."""
+    return _removed(Path(folder or tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}{os.getpid()}-*"))
+
+
+def _removed(spools: Iterable[Path]) -> list[Path]:
+    """Delete the ``spools`` folders; those that went (what cannot be deleted is logged)."""
     removed = []
-    for entry in Path(folder or tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}{os.getpid()}-*"):
-        shutil.rmtree(entry, ignore_errors=True)
-        if not entry.exists():
+    for entry in spools:
+        remove_tree(entry)
+        if not os.path.lexists(entry):
             removed.append(entry)
     return removed
 

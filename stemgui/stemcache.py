@@ -38,7 +38,7 @@ from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
 from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
 from stemgui.sizes import GB, in_words
-from stemgui.stemcache_delete import delete_aside, delete_whole, put_back, set_aside_oldest
+from stemgui.stemcache_delete import delete_set_aside, delete_whole, set_aside_oldest
 from stemgui.stemcache_entry import (
     SCHEMA,
     CachedStems,
@@ -345,13 +345,10 @@ class StemCache:
             if not aside:
                 return removed
             for key, folder, size in aside:
-                rest = delete_aside(folder, size)
+                rest = delete_set_aside(folder, self.root / key, size, self._lock)
                 if rest is None:  # nothing went: whole again, and the next one goes
-                    with self._lock:
-                        if put_back(folder, self.root / key):
-                            stays.add(key)
-                            continue
-                    rest = size
+                    stays.add(key)
+                    continue
                 went = in_words(size - rest)
                 logger.info("evicted cached stems %s (%s) to stay under the limit", key, went)
                 removed.append(key)

@@ -1,10 +1,11 @@
 """Deleting a stem cache entry whole or not at all (``stemgui.stemcache``: evicted, cleared):
-renamed to a temporary name first (``set_aside``, under the cache's lock), then deleted
-(``delete_aside``, an eviction's outside it: seconds for a long song's stems), put back where
-nothing of it could go (``put_back``, under the lock)."""
+renamed to a temporary name first (``set_aside``, under the cache's lock), then deleted, an
+eviction's outside it (seconds for a long song's stems), and put back where nothing of it could
+go, under the lock (``delete_set_aside``)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -31,12 +32,8 @@ def delete_whole(folder: Path) -> tuple[bool, int]:
     if aside is None:
         gone = not os.path.lexists(folder)  # another run sharing the cache evicted it
         return gone, size if gone else 0
-    left = delete_aside(aside, size)
-    if left is None:
-        if put_back(aside, folder):
-            return False, 0
-        left = size
-    return True, size - left
+    left = delete_set_aside(aside, folder, size)
+    return (False, 0) if left is None else (True, size - left)
 
 
 def set_aside_oldest(
@@ -83,20 +80,24 @@ def set_aside(folder: Path) -> Path | None:
     return aside
 
 
-def delete_aside(aside: Path, size: int) -> int | None:
-    """Delete the entry set aside in ``aside`` (``size`` bytes as an entry): the bytes left of
-    it (0: all went), or None where nothing of it went (a read-only folder: ``put_back``)."""
+def delete_set_aside(
+    aside: Path,
+    folder: Path,
+    size: int,
+    lock: contextlib.AbstractContextManager[object] | None = None,
+) -> int | None:
+    """Delete the entry of ``folder`` set aside in ``aside`` (``size`` bytes as an entry): the
+    bytes left of it (0: all went), or None where nothing of it went (a read-only folder) and
+    it is renamed back to ``folder``, whole again, under ``lock`` (the cache's, if any). Where that
+    name is taken (stored again meanwhile by another run: logged), all of it is left."""
     remove_tree(aside)
     left = folder_bytes(aside)
-    return None if left == size and os.path.isfile(aside / ENTRY_FILE) else left
-
-
-def put_back(aside: Path, folder: Path) -> bool:
-    """Rename an entry set aside that could not be deleted back to ``folder``, whole again;
-    False where that name is taken (stored again meanwhile by another run: logged)."""
-    try:
-        os.rename(aside, folder)
-    except OSError as error:
-        logger.warning("could not put %s back as %s: %s", aside, folder, error)
-        return False
-    return True
+    if left != size or not os.path.isfile(aside / ENTRY_FILE):
+        return left
+    with lock or contextlib.nullcontext():
+        try:
+            os.rename(aside, folder)
+        except OSError as error:
+            logger.warning("could not put %s back as %s: %s", aside, folder, error)
+            return size
+    return None

@@ -95,13 +95,18 @@ def _names_a_song(match: re.Match[str], real: Path, out: Path, songs: _Songs) ->
 # What the names of an export of part of a song, or at a pace, add after the song's name
 # (``stemgui.export.planning.part_label``): " 1m02.50s-1m18.00s", " 90%", " 33.3% -2st".
 _LABEL = re.compile(r"(?: \d+m\d\d\.\d\ds-\d+m\d\d\.\d\ds)?(?: \d+(?:\.\d+)?%(?: [+-]\d+st)?)?")
+# Between a stem's name and its song's in a file of another template: punctuation or "_", with
+# spaces or not ("one - vocals", "vocals_one"); not spaces alone: "other side.mp3" and
+# "piano man.mp3" are songs, though "side" and "man" be songs too.
+_BETWEEN = r"[\W_]*(?:[^\w\s]|_)[\W_]*"
 
 
 class _StemShape:
     """How the stems of a template neither this run's nor the default one (an earlier run's
     ``--filename``) are told from songs: a file we write (wav, flac, mp3) named the stem
-    and the song it was made from with only separators between them (``one_vocals.wav``,
-    ``one - vocals.mp3``, ``vocals_one.wav``, ``one 80%-bass.flac``), or named the stem in
+    and the song it was made from with only separators between them, not spaces alone
+    (``one_vocals.wav``, ``one - vocals.mp3``, ``vocals_one.wav``, ``one 80%-bass.flac``;
+    not ``other side.mp3`` beside ``side.mp3``: ``_BETWEEN``), or named the stem in
     a folder named the song, or in a folder of that (``one/vocals.wav``,
     ``one/htdemucs/mix.wav``), the song in a folder above it; or named the song in a folder
     named the stem (``vocals/one.wav``), the song beside that folder or above it. Stem names
@@ -115,8 +120,8 @@ class _StemShape:
         self.stems = set(stems)
         names = "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True))
         label = _LABEL.pattern  # "one 80%_vocals": the track "one 80%", not "one 80"
-        self.after = re.compile(rf"(?P<track>.+?{label})[\W_]+(?:{names})")  # one_no_vocals
-        self.before = re.compile(rf"(?:{names})[\W_]+(?P<track>.+)")
+        self.after = re.compile(rf"(?P<track>.+?{label}){_BETWEEN}(?:{names})")  # one_no_vocals
+        self.before = re.compile(rf"(?:{names}){_BETWEEN}(?P<track>.+)")
 
     def names_a_song(self, real: Path, songs: _Songs) -> bool:
         """Whether the file ``real`` has the shape of a stem whose song is in a folder above

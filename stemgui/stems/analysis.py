@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from stemgui.stems.key import Key
+from stemgui.stems.stemset import is_two_stems
 from stemgui.stems.tempo import Tempo
 from stemgui.stems.tempo_fix import (
     NO_EDIT,
@@ -112,7 +113,10 @@ class Analysis:
         multiplied by what was applied, a beat the user put kept on the beat of the new grid
         nearest it; itself for a factor of 1. A grid that the factor alone does not give
         (doubled, then halved onto the other half of its beats: a factor of 1, not the
-        estimate's grid) has a beat of it kept, so that it is the grid at the next start."""
+        estimate's grid) has a beat of it kept, so that it is the grid at the next start; so has
+        one halved in two stems (``is_two_stems``: no drums stem of the vocals' two, the kick's
+        band of their mix, where a bass on the backbeat can outweigh the kicks), which the next
+        start halves by the drums of the full stems kept (``cached_analysis``)."""
         if factor == 1 or self.tempo is None:
             return self
         onsets = KickOnsets(stemset)
@@ -123,7 +127,8 @@ class Analysis:
         edit = replace(self.edit, factor=self.edit.factor * step, beat_at=beat_at)
         if beat_at is None and tempo.beat is not None:
             alone, _edit = applied(self.estimated.tempo, edit, stemset, onsets)
-            if not same_grid(alone, tempo):
+            halved_elsewhere = edit.factor < 1 and is_two_stems(stemset.names)
+            if halved_elsewhere or not same_grid(alone, tempo):
                 edit = replace(edit, beat_at=tempo.first_beat)
         return self._corrected(tempo, edit)
 
@@ -140,6 +145,10 @@ class Analysis:
         return self._corrected(tempo, TempoEdit(tapped=tempo, key=self.edit.key))
 
     def _corrected(self, tempo: Tempo | None, edit: TempoEdit) -> Analysis:
+        """``tempo``, made by ``edit`` from the estimate; the estimate itself for no edit (a
+        doubling halved back onto its grid), as ``edited`` gives it at the next start."""
+        if edit == NO_EDIT:
+            return self.estimated
         return replace(self, tempo=tempo, edit=edit, found=self.estimated)
 
     def to_info(self) -> dict[str, Any]:

@@ -170,6 +170,12 @@ class StemSet:
         )
 
 
+def is_two_stems(names: Sequence[str]) -> bool:
+    """Whether ``names`` are those of two stems made from the full ones (``two_stem_set``): a
+    stem, then ``no_`` and its name."""
+    return len(names) == 2 and names[1] == f"no_{names[0]}"
+
+
 _TWO_STEM_BLOCK_FRAMES = 1 << 20  # 32 MiB of four stereo stems summed, then let go of
 
 

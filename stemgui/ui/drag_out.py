@@ -169,10 +169,10 @@ class DragFiles:
                 "(Retry a cancelled song)",
             )
         folder = _made_folder()
-        rate, part = rate or stemset.samplerate, part or DragPart()
-        stems = id(stemset) if source is None else source
-        tags_of = {**{n: dict(t) for n, t in (others or {}).items()}, name: dict(tags or {})}
-        path, ready = self._claim(folder, track, name, (stems, rate, tags_of[name], part))
+        key = _key(stemset, rate, tags, source, part)
+        stems, rate, tags_here, part = key
+        tags_of = {**{n: dict(t) for n, t in (others or {}).items()}, name: tags_here}
+        path, ready = self._claim(folder, track, name, key)
         if ready:
             return path
         targets = {name: path}  # taken: written here alone, and free again if not written
@@ -259,10 +259,9 @@ class DragFiles:
     ) -> Path | None:
         """The file ``file`` would drop for these (``others`` left aside) without writing it:
         that of an earlier drag, as written; None: it would write one (or refuse)."""
-        key = (id(stemset) if source is None else source, rate or stemset.samplerate)
-        part = part or DragPart()
+        key = _key(stemset, rate, tags, source, part)
         with self._lock:
-            path, ready = self._place(drag_folder(), track, name, (*key, dict(tags or {}), part))
+            path, ready = self._place(drag_folder(), track, name, key)
         return path if ready else None
 
     def _claim(
@@ -338,6 +337,20 @@ class DragFiles:
         if stems is None or (stat.st_size, stat.st_mtime_ns) != (size, modified):
             return None
         return stems, rate, tags, part
+
+
+def _key(
+    stemset: Any,
+    rate: int | None,
+    tags: Mapping[str, str] | None,
+    source: Hashable | None,
+    part: DragPart | None,
+) -> tuple[Hashable, int, dict[str, str], DragPart]:
+    """What a file is written for (``DragFiles.file``'s arguments): (the stems' ``source``,
+    else their id; the ``rate``, else theirs; the ``tags``; the ``part``, else the whole song
+    as it is)."""
+    stems = id(stemset) if source is None else source
+    return stems, rate or stemset.samplerate, dict(tags or {}), part or DragPart()
 
 
 def _made_folder() -> Path:

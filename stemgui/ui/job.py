@@ -118,8 +118,10 @@ class Job:
             return f"waiting: {self.hold}"
         if self.state is JobState.DONE and self.stemset is not None:
             # with what: a song added again to redo it otherwise shows which row is which
+            from stemgui.stems.stemset import is_two_stems
+
             names = tuple(self.stemset.names)
-            two = len(names) == 2 and names[1] == f"no_{names[0]}"
+            two = is_two_stems(names)
             made = ", ".join(
                 filter(
                     None,

@@ -11,7 +11,6 @@ run's folder goes though another process has its id since. Nothing here touches 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from stemgui.folders import remove_tree
-from stemgui.run_folders import LOCK_NAME, OwnerLock, dead_run_folders
+from stemgui.run_folders import OwnerLock, dead_run_folders, owner_lock
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +52,7 @@ def made_scratch_dir(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with _owners_lock:
         if folder not in _owners:
-            try:
-                _owners[folder] = OwnerLock(folder)
-            except OSError as error:  # a lock file left unlocked would say the folder is dead
-                logger.warning("scratch folder %s is told by its process id: %s", folder, error)
-                _owners[folder] = None
-                with contextlib.suppress(OSError):
-                    (folder / LOCK_NAME).unlink()
+            _owners[folder] = owner_lock(folder)
     return folder
 
 

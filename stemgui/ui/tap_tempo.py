@@ -14,7 +14,8 @@ steady run's grid is then fitted to the whole song's onsets on a thread of its o
 is (``taps.refined``; the song's onsets read once, the next runs fitted to them), and takes
 the tapped grid's place where the song has a pulse that the taps lie on (``fitted``); dropped
 where the song has another analysis by then (more taps). The other corrections wait for it,
-disabled (``fitting``; ``TempoMenu.update``): made meanwhile, it or they were dropped.
+disabled (``fitting``; ``TempoMenu.update``): made meanwhile, it or they were dropped. A fit that
+fails (a bug: logged) leaves the taps' grid, and the status bar says so.
 """
 
 from __future__ import annotations
@@ -138,13 +139,20 @@ class TapTempo(QObject):
 
     def _fitted(self, job: Any, before: Any, onsets: Any, tempo: Any, said: str) -> None:
         """The taps' grid fitted to the song (``fitted``), on the GUI thread: taken where the
-        song still has the taps' analysis ``before`` and the fit moved it; then the next taps'."""
+        song still has the taps' analysis ``before`` and the fit moved it, said where it failed;
+        then the next taps'."""
         self._fitting = False
         if onsets is not None:
             self._onsets = (weakref.ref(job), onsets)
         if tempo is not None and job.analysis is before and tempo != before.tempo:
             fitted = f"{said}, its grid fitted to the song's beats: {tempo.bpm:.1f} BPM."
             self.menu.take(job, before.tapped(tempo), "", said=fitted)
+        elif onsets is None and job.analysis is before:  # failed: logged, with the song
+            self.menu.window.statusBar().showMessage(
+                f"{job.title}: the taps' grid could not be fitted to the song's beats and stays "
+                "as tapped; Help ▸ Open log folder shows why (the log names the song).",
+                10_000,
+            )
         if self._next is not None:
             taps, self._next = self._next, None
             self._fit(*taps)

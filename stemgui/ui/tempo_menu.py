@@ -244,7 +244,11 @@ class TempoMenu(QObject):
                 "make the correction again."
             )
         if not kept:
-            return " It holds for this session only: the song's stems left the stem cache."
+            return (
+                " It holds for this session only: the song's stems left the stem cache (cleared, "
+                "or deleted to stay under its size limit); add the song again to keep its stems, "
+                "then correct its tempo again."
+            )
         return ""
 
     def _stored(self, job: Job) -> None:
