@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stemgui.cli.tracks import find_tracks
-from tests.song_trees import touch
+from tests.finding.song_trees import touch
 
 pytestmark = pytest.mark.usefixtures("in_tmp")
 
