@@ -13,7 +13,13 @@ bass), every hit within 3 ms of its beat at random, the first on the song's firs
   their worst distance;
 - **changing**: songs whose tempo steps (120 to 121-126 BPM, early, halfway or late) or speeds
   up (1-5 % over 30-180 s): grids given (a steady grid fits none of them) and how far the
-  worst given one lies from the beats, in beats.
+  worst given one lies from the beats, in beats;
+- **ends**: songs steady in most of their length, each in the four styles: drums 20 dB down
+  under a melody's bleed for a third of a minute at 128 BPM (first, middle or last), 160
+  beats at 120 BPM then 8 bars slowing down to 60, 75, 90 or 95 % of it, an intro of 4 or 8
+  bars in free time (hits up to 200 ms off) before 80 s at 120: grids given and the worst
+  distance from the steady beats; and four on the floor at 120 BPM whose first 8 bars, last 8
+  or both are at 117-130 BPM (a tempo step near an end): grids given (wrongly).
 
     .venv/bin/python bench/tempo_accuracy.py
 """
@@ -29,7 +35,16 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stemgui.stems.tempo import Tempo, estimate_tempo
-from tests.stems.drumkit import RATE, drum_track, sped_up, sped_up_at
+from tests.stems.drumkit import (
+    RATE,
+    drum_track,
+    slowed_beats,
+    slowing_down,
+    sped_up,
+    sped_up_at,
+    stepped_at_ends,
+    under_bleed,
+)
 
 STYLES = ("four", "hiphop", "break", "dnb")
 
@@ -123,10 +138,61 @@ def changing() -> None:
         print("  given (worst distance, in beats): " + "; ".join(given))
 
 
+def steady_ends() -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(family, name, song, the times of its steady beats) of songs steady in most of their
+    length, off it at an end or under bleed."""
+    for style in STYLES:
+        for third in range(3):
+            song = under_bleed(drum_track(128, 60.0, style, seed=third), 20.0 * third, 20.0)
+            yield "bleed", f"{style} {third + 1}/3", song, steady(128, 60.0)
+        for to in (0.6, 0.75, 0.9, 0.95):
+            song = slowing_down(drum_track(120, 100.0, style, seed=4), 120, 160, 32, to)
+            beats = slowed_beats(120, 160, 32, to)[:161]  # those before it slows down
+            yield "ritardando", f"{style} to {to:.0%}", song, beats
+        for bars in (4, 8):
+            free = drum_track(120, 2.0 * bars, style, jitter_ms=200, seed=3)
+            song = np.concatenate([free, drum_track(120, 80.0, style, seed=1)], axis=1)
+            yield "free intro", f"{style} {bars} bars", song, 2.0 * bars + steady(120, 80.0)
+
+
+def ends() -> None:
+    results: dict[str, list[float | None]] = {}
+    missed: dict[str, list[str]] = {}
+    for family, name, song, beats in steady_ends():
+        tempo = estimate_tempo(song, RATE)
+        has_grid = tempo is not None and tempo.beat is not None
+        results.setdefault(family, []).append(worst(tempo, beats) if has_grid else None)
+        if not has_grid:
+            missed.setdefault(family, []).append(name)
+    for family, errors in results.items():
+        given = [e for e in errors if e is not None]
+        print(
+            f"{family}: {len(given)} grids for {len(errors)} songs, worst"
+            f" {1000 * max(given, default=0):.1f} ms off a steady beat"
+        )
+        if family in missed:
+            print("  none: " + "; ".join(missed[family]))
+    songs, given = 0, []
+    for bpm in (117, 118, 119, 123, 125, 130):
+        for early, late, where in (
+            (True, False, "first"),
+            (False, True, "last"),
+            (True, True, "both"),
+        ):
+            songs += 1
+            tempo = estimate_tempo(stepped_at_ends(bpm, early, late), RATE)
+            if tempo is not None and tempo.beat is not None:
+                given.append(f"{bpm} BPM {where}")
+    print(f"steps at an end: {len(given)} grids for {songs} songs (8 bars at 117-130 BPM)")
+    if given:
+        print("  given: " + "; ".join(given))
+
+
 def main() -> None:
     tempo_and_grid()
     short()
     changing()
+    ends()
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 # song that starts on a beat has its first beat on its first frame, a grid from 16 beats
 # fitted 8 at a time to all of them, none for beats that drift from it; 4: a grid kept through
 # loud bleed without a pulse of its own, and over the steady part of a song that slows down at
-# its end or starts in free time).
+# its end, gently too, or starts in free time).
 VERSION = 4
 FACTOR_FIELD = "tempo_factor"
 BEAT_AT_FIELD = "beat_at"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests.stems.harmony import key_song
+
 RATE = 44100
 
 # 16 steps (sixteenth notes) per bar: the steps of each instrument
@@ -100,6 +102,34 @@ def slowed_beats(bpm: float, steady: int, beats: int, to: float, points: int = 0
     late = np.maximum(n - steady, 0.0)
     k = (1 - to) / beats  # the tempo at beat steady + x is bpm * (1 - k x)
     return (np.minimum(n, steady) - np.log(1 - k * late) / k) * 60 / bpm
+
+
+def stepped_at_ends(bpm: float, early: bool, late: bool, style: str = "four") -> np.ndarray:
+    """Drums at 120 BPM for 80 s, with 8 bars at ``bpm`` before them when ``early`` and after
+    them when ``late``: a tempo step near an end."""
+    parts = [drum_track(bpm, 32 * 60 / bpm, style, seed=2)] if early else []
+    parts.append(drum_track(120, 80.0, style, seed=1))
+    if late:
+        parts.append(drum_track(bpm, 32 * 60 / bpm, style, seed=3))
+    return np.concatenate(parts, axis=1)
+
+
+def under_bleed(drums: np.ndarray, start: float, seconds: float) -> np.ndarray:
+    """``drums`` 20 dB quieter for ``seconds`` from ``start`` s, under the bleed of a melody at
+    -20 dBFS (as loud as the drums elsewhere), as a separated drums stem holds it."""
+    out = drums.copy()
+    part = slice(round(start * RATE), round((start + seconds) * RATE))
+    out[:, part] = 0.1 * out[:, part] + bleed(out[:, part].shape[1], 1.9, -20.0)
+    return out
+
+
+def bleed(frames: int, pace: float, dbfs: float) -> np.ndarray:
+    """(2, frames) of a song in A major played ``pace`` times as fast (its quarter notes
+    every 0.5 s / ``pace``: at no tempo of the drums), at ``dbfs`` RMS."""
+    song = key_song(9, "major", frames / RATE * pace + 2.0)[0]
+    played = np.interp(np.arange(frames) * pace, np.arange(song.size), song)
+    played *= 10 ** (dbfs / 20) / np.sqrt(np.mean(played**2))
+    return np.stack([played, played]).astype(np.float32)
 
 
 def grid_error(tempo, start: float, bpm: float, at: float) -> float:

@@ -8,17 +8,14 @@ import numpy as np
 import pytest
 
 from stemgui.stems.tempo import estimate_tempo
-from tests.stems.drumkit import RATE, drum_track, grid_error, slowed_beats, slowing_down
-from tests.stems.harmony import key_song
-
-
-def _bleed(frames: int, pace: float, dbfs: float) -> np.ndarray:
-    """(2, frames) of a song in A major played ``pace`` times as fast (its quarter notes
-    every 0.5 s / ``pace``: at no tempo of the drums), at ``dbfs`` RMS."""
-    song = key_song(9, "major", frames / RATE * pace + 2.0)[0]
-    played = np.interp(np.arange(frames) * pace, np.arange(song.size), song)
-    played *= 10 ** (dbfs / 20) / np.sqrt(np.mean(played**2))
-    return np.stack([played, played]).astype(np.float32)
+from tests.stems.drumkit import (
+    RATE,
+    drum_track,
+    grid_error,
+    slowed_beats,
+    slowing_down,
+    under_bleed,
+)
 
 
 @pytest.mark.parametrize("third", [0, 1, 2])
@@ -26,10 +23,7 @@ def test_drums_under_bleed_for_a_third_of_the_song_keep_the_grid(third):
     """128 BPM drums, 20 dB quieter for a third of a minute under the bleed of a melody at
     -20 dBFS (as loud as the drums elsewhere): those sections held as many onsets as the
     drums' and little pulse, were taken for beats at another tempo, and the song had none."""
-    drums = drum_track(128, 60.0, "four")
-    part = slice(third * 20 * RATE, (third + 1) * 20 * RATE)
-    drums[:, part] = 0.1 * drums[:, part] + _bleed(20 * RATE, 1.9, -20.0)
-    tempo = estimate_tempo(drums, RATE)
+    tempo = estimate_tempo(under_bleed(drum_track(128, 60.0, "four"), third * 20.0, 20.0), RATE)
     assert tempo.beat == pytest.approx(60 / 128, rel=1e-4)
     for at in (5.0, 30.0, 55.0):
         assert abs(grid_error(tempo, 0.0, 128, at)) < 0.005
