@@ -39,7 +39,7 @@ from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
 from stemgui.run_folders import LOCK_NAME, lock_held, owner_lock
 from stemgui.sizes import GB, in_words
-from stemgui.stemcache_delete import delete_set_aside, delete_whole, set_aside_oldest
+from stemgui.stemcache_delete import delete_all, delete_set_aside, set_aside_oldest
 from stemgui.stemcache_entry import (
     SCHEMA,
     CachedStems,
@@ -316,20 +316,11 @@ class StemCache:
         cannot be listed.
 
         Does not wait for an entry being written (it is not an entry until complete), so the
-        window can call it while the worker stores stems; a store waits for it to end to find
-        out whether the entry is there (a hit it said before a clear deleted it), or to put
-        a new one in place.
+        window can call it while the worker stores stems. The lock is held to set the entries
+        aside (``stemcache_delete.delete_all``), not while they are deleted: a store meanwhile
+        finds none of them (never a hit that the clear then deletes) and its entry is kept.
         """
-        deleted = freed = left = 0
-        with self._lock:
-            for folder in self._entry_folders():
-                gone, went = delete_whole(folder)
-                if gone:
-                    deleted += 1
-                else:
-                    left += 1
-                freed += went
-        return deleted, freed, left
+        return delete_all(self._entry_folders, self._lock)
 
     def evict(self, *keep: str | None) -> list[str]:
         """Delete least recently used entries until the total fits ``max_bytes``; never those
