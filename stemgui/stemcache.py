@@ -13,11 +13,11 @@ afresh, the old entries age out).
 
 An entry is written into a hidden sibling folder (``.<key>.<pid>-<random>.stemgui-part``) and
 renamed when complete, so a run killed mid-write leaves only a temporary folder, which the next
-open removes. Reading checks the schema, names, shapes, dtypes and file sizes; an entry that
-fails is logged as a warning, deleted, and reported as a miss. Past ``max_bytes`` the least
-recently used entries go first (a hit counts as a use). An entry evicted or cleared goes whole
-or stays whole (on Windows, stems open: memory-mapped by a song of the queue;
-``stemgui.stemcache_delete``).
+open removes (its writer holds a lock file in it: ``stemgui.run_folders``). Reading checks the
+schema, names, shapes, dtypes and file sizes; an entry that fails is logged as a warning,
+deleted, and reported as a miss. Past ``max_bytes`` the least recently used entries go first (a
+hit counts as a use). An entry evicted or cleared goes whole or stays whole (on Windows, stems
+open: memory-mapped by a song of the queue; ``stemgui.stemcache_delete``).
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ from stemgui import __version__
 from stemgui.audio.atomic import abandoned, fsync_folder, is_part, part_path_for
 from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
+from stemgui.run_folders import LOCK_NAME, lock_held, owner_lock
 from stemgui.sizes import GB, in_words
-from stemgui.stemcache_delete import delete_set_aside, delete_whole, set_aside_oldest
+from stemgui.stemcache_delete import delete_all, delete_set_aside, set_aside_oldest
 from stemgui.stemcache_entry import (
     SCHEMA,
     CachedStems,
@@ -255,8 +256,12 @@ class StemCache:
     ) -> None:
         part = part_path_for(self.root / key)
         part.mkdir(parents=True)  # the cache folder too, deleted since it was opened (a cleaner)
+        owner = owner_lock(part)  # tells it from a dead run's whose process id is taken since
         try:
             write_entry(part, key, stemset, info, cancel)
+            if owner is not None:  # no lock file in an entry; meanwhile told by process id
+                owner.release()
+                (part / LOCK_NAME).unlink()
             with self._lock:  # not in the middle of a clear or an eviction
                 try:
                     os.rename(part, self.root / key)
@@ -269,6 +274,8 @@ class StemCache:
                 fsync_folder(self.root)
                 mark_used(self.root / key)
         except BaseException:
+            if owner is not None:
+                owner.release()  # else on Windows its lock file could not be deleted
             remove_tree(part)
             raise
 
@@ -309,20 +316,11 @@ class StemCache:
         cannot be listed.
 
         Does not wait for an entry being written (it is not an entry until complete), so the
-        window can call it while the worker stores stems; a store waits for it to end to find
-        out whether the entry is there (a hit it said before a clear deleted it), or to put
-        a new one in place.
+        window can call it while the worker stores stems. The lock is held to set the entries
+        aside (``stemcache_delete.delete_all``), not while they are deleted: a store meanwhile
+        finds none of them (never a hit that the clear then deletes) and its entry is kept.
         """
-        deleted = freed = left = 0
-        with self._lock:
-            for folder in self._entry_folders():
-                gone, went = delete_whole(folder)
-                if gone:
-                    deleted += 1
-                else:
-                    left += 1
-                freed += went
-        return deleted, freed, left
+        return delete_all(self._entry_folders, self._lock)
 
     def evict(self, *keep: str | None) -> list[str]:
         """Delete least recently used entries until the total fits ``max_bytes``; never those
@@ -355,7 +353,10 @@ class StemCache:
                 left += rest
 
     def _open(self) -> None:
-        """Create the folder and remove temporary entries of runs that died (first use)."""
+        """Create the folder and remove temporary entries of runs that died (first use):
+        their process runs no more, or does not hold their lock file (``run_folders``: its id
+        is another process's now); one without a lock file (an older version's, or a file
+        system that takes no locks) is told by its process id alone."""
         if self._opened:
             return
         self.root.mkdir(parents=True, exist_ok=True)
@@ -364,7 +365,7 @@ class StemCache:
             if not is_part(folder) or not folder.is_dir():
                 continue
             try:
-                if not abandoned(folder):
+                if not abandoned(folder) and lock_held(folder):
                     continue  # another cache object, or another stemgui, is writing it
             except OSError:
                 continue

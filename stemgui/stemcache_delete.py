@@ -1,13 +1,14 @@
 """Deleting a stem cache entry whole or not at all (``stemgui.stemcache``: evicted, cleared):
-renamed to a temporary name first (``set_aside``, under the cache's lock), then deleted, an
-eviction's outside it (seconds for a long song's stems), and put back where nothing of it could
-go, under the lock (``delete_set_aside``)."""
+renamed to a temporary name first (``set_aside``, under the cache's lock), then deleted outside
+it (seconds for a long song's stems), and put back where nothing of it could go, under the lock
+(``delete_set_aside``)."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from stemgui.audio.atomic import part_path_for
@@ -17,23 +18,42 @@ from stemgui.stemcache_entry import ENTRY_FILE, folder_bytes
 logger = logging.getLogger(__name__)
 
 
-def delete_whole(folder: Path) -> tuple[bool, int]:
-    """Delete the entry in ``folder``, whole or not at all: (whether it went, bytes freed).
+def delete_all(
+    folders: Callable[[], list[Path]], lock: contextlib.AbstractContextManager[object]
+) -> tuple[int, int, int]:
+    """Delete the entries that ``folders()`` lists, each whole or not at all: (entries deleted,
+    bytes freed, entries that could not be deleted).
 
-    It is renamed to a temporary name (``is_part``) first, then deleted: deleted file by file
+    Under ``lock`` (the cache's) they are listed and renamed to temporary names (``set_aside``:
+    no entries any more) all at once, then deleted outside it (seconds for long songs' stems),
+    so a store meanwhile does not wait for that: it finds none of them (never a hit of an entry
+    about to go), and the new entry it renames into place is none of them. Deleted file by file
     under its own name, an entry whose stems could not go (on Windows, memory-mapped by a song
-    of the queue) stayed without its entry.json and mix, read by no song again. On Windows a
-    folder with a file open cannot be renamed either: it stays whole. One renamed of which
-    nothing could be deleted (a read-only folder) is put back; of what stays of one partly
-    deleted, nothing is an entry (a later start removes it: ``StemCache._open``). What cannot
-    be deleted is logged (``remove_tree``)."""
-    size = folder_bytes(folder)
-    aside = set_aside(folder)
-    if aside is None:
-        gone = not os.path.lexists(folder)  # another run sharing the cache evicted it
-        return gone, size if gone else 0
-    left = delete_set_aside(aside, folder, size)
-    return (False, 0) if left is None else (True, size - left)
+    of the queue) stayed without its entry.json and mix, read by no song again; on Windows a
+    folder with a file open cannot be renamed either: it stays whole. One of which nothing
+    could be deleted (a read-only folder) is put back (``delete_set_aside``); of what stays of
+    one partly deleted, nothing is an entry (a later start removes it: ``StemCache._open``).
+    What cannot be deleted is logged (``remove_tree``)."""
+    deleted = freed = left = 0
+    picked = []
+    with lock:
+        for folder in folders():
+            size = folder_bytes(folder)
+            aside = set_aside(folder)
+            if aside is not None:
+                picked.append((folder, aside, size))
+            elif os.path.lexists(folder):
+                left += 1
+            else:  # another run sharing the cache evicted it
+                deleted += 1
+    for folder, aside, size in picked:
+        rest = delete_set_aside(aside, folder, size, lock)
+        if rest is None:
+            left += 1
+        else:
+            deleted += 1
+            freed += size - rest
+    return deleted, freed, left
 
 
 def set_aside_oldest(

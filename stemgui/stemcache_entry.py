@@ -158,7 +158,12 @@ def read_entry(folder: Path, key: str) -> CachedStems:
 
 
 def _read_info(folder: Path, key: str) -> dict[str, Any]:
-    """The ``entry.json`` of entry ``key`` in ``folder``, of this schema; raises DamagedEntry."""
+    """The ``entry.json`` of entry ``key`` in ``folder``, of this schema; raises DamagedEntry.
+    A new one a run killed while writing it left beside it (``rewrite_info``) is removed first:
+    the entry's size counted it, and nothing else would ever delete it."""
+    from stemgui.audio.atomic import clean_stale_parts
+
+    clean_stale_parts(folder)
     try:
         info = json.loads((folder / ENTRY_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:

@@ -6,8 +6,9 @@ the time in the song, not on the wall clock, so taps along to it at 75 % read it
 and the wall clock's (``clock``): a pause heard, 2 s at any speed, starts the taps over.
 The status bar shows the running reading ("Tap: 121.4 BPM (5 taps)"); from four steady taps on
 each one makes it the song's tempo, its grid through the taps, in place of the estimate and of
-the corrections made before (``Analysis.tapped``): shown, kept and said as every correction is
-(``TempoMenu.take``). A song for which the estimates found no tempo gets one this way.
+the corrections made before (``Analysis.tapped``): shown and said as every correction is
+(``TempoMenu.take``), kept with the song's stems once the taps settle (``settled_writes``). A
+song for which the estimates found no tempo gets one this way.
 
 A few seconds of taps are about 0.1 BPM off, a grid that drifts 0.25 s over 5 minutes: each
 steady run's grid is then fitted to the whole song's onsets on a thread of its own, as halving
@@ -102,7 +103,7 @@ class TapTempo(QObject):
             )
         else:
             tapped = analysis.tapped(reading)
-            self.menu.take(job, tapped, "", said=f"{said}.")
+            self.menu.take(job, tapped, "", said=f"{said}.", settle=True)
             self._fit(job, tapped, list(self.taps.times), said)
 
     @property
@@ -146,7 +147,7 @@ class TapTempo(QObject):
             self._onsets = (weakref.ref(job), onsets)
         if tempo is not None and job.analysis is before and tempo != before.tempo:
             fitted = f"{said}, its grid fitted to the song's beats: {tempo.bpm:.1f} BPM."
-            self.menu.take(job, before.tapped(tempo), "", said=fitted)
+            self.menu.take(job, before.tapped(tempo), "", said=fitted, settle=True)
         elif onsets is None and job.analysis is before:  # failed: logged, with the song
             self.menu.window.statusBar().showMessage(
                 f"{job.title}: the taps' grid could not be fitted to the song's beats and stays "

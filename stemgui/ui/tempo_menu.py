@@ -63,6 +63,7 @@ class TempoMenu(QObject):
     corrected = Signal(object, object, object, float)
 
     def __init__(self, window: MainWindow, add: Callable[[str, Any, str | None], QAction]) -> None:
+        from stemgui.ui.settled_writes import SettledWrites
         from stemgui.ui.tap_tempo import TapTempo
 
         super().__init__(window)
@@ -73,6 +74,7 @@ class TempoMenu(QObject):
         }
         self.beat_action = add("Move the beat &grid to the playhead", self.beat_here, BEAT_KEY)
         self.taps = TapTempo(self, add)
+        self.writes = SettledWrites(self)  # the taps' corrections, written once they settle
         self.reset_action = add("&Reset tempo to the estimate", self.reset, None)
         self.busy = False  # a correction is being worked out
         self._unkept: weakref.WeakSet[Job] = weakref.WeakSet()  # corrected before stored
@@ -177,10 +179,19 @@ class TempoMenu(QObject):
         done = "doubled" if factor > 1 else "halved"
         self.take(job, fixed, f"tempo {done}", undo=f"Playback ▸ {undo} undoes it")
 
-    def take(self, job: Job, fixed: Any, what: str, undo: str = UNDO, said: str = "") -> None:
+    def take(
+        self,
+        job: Job,
+        fixed: Any,
+        what: str,
+        undo: str = UNDO,
+        said: str = "",
+        settle: bool = False,
+    ) -> None:
         """``job``'s corrected analysis ``fixed``: its rows' (``same_entry``), shown where one
-        is on screen, kept with its stems, and said: "{title}: {what}, 120 BPM ({undo})." (or
-        ``said``), then why it is not kept where it is not."""
+        is on screen, kept with its stems (with ``settle``, a tap's: once the taps settle,
+        ``SettledWrites``), and said: "{title}: {what}, 120 BPM ({undo})." (or ``said``), then
+        why it is not kept where it is not."""
         window = self.window
         rows = self.same_entry(job)
         for row in rows:
@@ -193,7 +204,7 @@ class TempoMenu(QObject):
                 window.screen.show_title(shown)
         self.update()
         said = said or f"{job.title}: {what}, {fixed.tempo.bpm:g} BPM ({undo})."
-        window.statusBar().showMessage(said + self._keep(job), 10_000)
+        window.statusBar().showMessage(said + self._keep(job, settle), 10_000)
 
     def same_entry(self, job: Job) -> list[Job]:
         """``job`` and the rows of the queue whose analysis is read from its stem cache entry:
@@ -213,12 +224,16 @@ class TempoMenu(QObject):
         ]
         return [job, *others]
 
-    def _keep(self, job: Job) -> str:
-        """Keep ``job``'s correction in its stem cache entry (or once it has one); "" or a
-        sentence saying why it holds for this session only, and what to do."""
+    def _keep(self, job: Job, settle: bool = False) -> str:
+        """Keep ``job``'s correction in its stem cache entry (or once it has one; with
+        ``settle``, once the taps settle); "" or a sentence saying why it holds for this session
+        only, and what to do."""
         from stemgui.ui.stem_cache_size import entry_of
 
         entry = entry_of(job)
+        if entry and settle:
+            self.writes.later(job, entry)
+            return ""
         if entry:
             return self._write(job, entry)
         self._unkept.add(job)  # written once its stems are stored (``_stored``)
@@ -231,25 +246,12 @@ class TempoMenu(QObject):
 
     def _write(self, job: Job, entry: str) -> str:
         from stemgui.stems.analysis import edit_info
+        from stemgui.ui.settled_writes import kept_problem
         from stemgui.ui.stem_cache_size import stem_cache_of
 
-        cache = stem_cache_of(self.window)
-        try:
-            kept = cache.update_info(entry, edit_info(job.analysis.edit))
-        except OSError as error:
-            logger.warning("%s: the correction could not be kept: %s", job.path, error)
-            return (
-                f" It holds for this session only: it could not be written to the stem cache "
-                f"folder {cache.root} ({error.strerror or error}); make it writable, then "
-                "make the correction again."
-            )
-        if not kept:
-            return (
-                " It holds for this session only: the song's stems left the stem cache (cleared, "
-                "or deleted to stay under its size limit); add the song again to keep its stems, "
-                "then correct its tempo again."
-            )
-        return ""
+        self.writes.drop(entry)  # this one replaces a tap's waiting or being written
+        fields = edit_info(job.analysis.edit)
+        return kept_problem(stem_cache_of(self.window), entry, fields, job.path)
 
     def _stored(self, job: Job) -> None:
         """The controller's ``job_stored``: a song corrected before its stems were stored has
@@ -264,11 +266,15 @@ class TempoMenu(QObject):
             self._unkept.discard(row)
         problem = self._write(job, entry_of(job) or "")
         if problem:
-            tempo, key = job.analysis.tempo, job.analysis.edit.key
-            if key is not None and not job.analysis.tempo_corrected:
-                said = f"{job.title}: key set to {key.name}."
-            else:
-                said = f"{job.title}: tempo corrected" + (
-                    f" to {tempo.bpm:g} BPM." if tempo else "."
-                )
-            self.window.statusBar().showMessage(said + problem, 10_000)
+            self.say_unkept(job, problem)
+
+    def say_unkept(self, job: Job, problem: str) -> None:
+        """Say that ``job``'s correction was not kept with its stems: ``problem`` says why."""
+        if job.analysis is None:
+            return
+        tempo, key = job.analysis.tempo, job.analysis.edit.key
+        if key is not None and not job.analysis.tempo_corrected:
+            said = f"{job.title}: key set to {key.name}."
+        else:
+            said = f"{job.title}: tempo corrected" + (f" to {tempo.bpm:g} BPM." if tempo else ".")
+        self.window.statusBar().showMessage(said + problem, 10_000)

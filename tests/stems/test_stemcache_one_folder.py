@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stemgui import stemcache
+from stemgui import stemcache, stemcache_delete
 from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import StemSet
 
@@ -30,20 +30,20 @@ def test_a_store_on_one_cache_object_waits_for_a_clear_on_another_of_its_folder(
     assert worker_cache.put(old, _stems(1))
     order: list[str] = []
     clearing, go_on = threading.Event(), threading.Event()
-    delete, mark_used = stemcache.delete_whole, stemcache.mark_used
+    set_aside, mark_used = stemcache_delete.set_aside, stemcache.mark_used
 
-    def held_delete(folder):  # the clear, in the middle of deleting the old entry
+    def held_set_aside(folder):  # the clear, in the middle of setting the old entry aside
         order.append("clear")
         clearing.set()
         go_on.wait(WAIT_S)
         order.append("cleared")
-        return delete(folder)
+        return set_aside(folder)
 
     def marked(folder):  # a stored entry, just renamed into place
         order.append(f"stored {folder.name == new}")
         mark_used(folder)
 
-    monkeypatch.setattr(stemcache, "delete_whole", held_delete)
+    monkeypatch.setattr(stemcache_delete, "set_aside", held_set_aside)
     monkeypatch.setattr(stemcache, "mark_used", marked)
     clear = threading.Thread(target=window_cache.clear)
     clear.start()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stemgui import stemcache
+from stemgui import stemcache_delete
 from stemgui.stemcache import StemCache
 from stemgui.stemcache_entry import read_entry
 from tests.stems.stemcache_rig import _key, _stems
@@ -22,19 +22,19 @@ def test_stems_stored_during_a_clear_are_kept(tmp_path, monkeypatch):
     cache = StemCache(tmp_path / "cache")
     a, b = _key(song="a" * 64), _key(song="b" * 64)
     assert cache.put(a, _stems(1)) and cache.put(b, _stems(2))
-    real, worker, said = stemcache.delete_whole, {}, []
+    real, worker, said = stemcache_delete.delete_set_aside, {}, []
 
-    def delete(folder: Path):
+    def delete(aside: Path, folder: Path, size: int, lock):
         if not worker:  # the worker stores the other song while the first entry goes
             worker["key"] = other = b if folder.name == a else a
             worker["thread"] = threading.Thread(
                 target=lambda: said.append(cache.put(other, _stems(3)))
             )
             worker["thread"].start()
-            worker["thread"].join(2)  # done here without the lock; waits for the clear with it
-        return real(folder)
+            worker["thread"].join(2)  # the clear holds no lock now: done here, or soon after
+        return real(aside, folder, size, lock)
 
-    monkeypatch.setattr(stemcache, "delete_whole", delete)
+    monkeypatch.setattr(stemcache_delete, "delete_set_aside", delete)
     cache.clear()
     worker["thread"].join(10)
     assert said == [True]

@@ -40,4 +40,7 @@ def test_taps_are_fitted_to_the_beats_of_the_whole_song(qtbot, win, tmp_path):
         win.statusBar().currentMessage()
     )
     fitted = job.analysis.tempo
+    kept = win.menu_bar.tempo.writes  # written once the taps settle: here at once
+    kept.flush()
+    kept.wait()
     assert entry_info(win, job)[TAPPED_FIELD] == [fitted.bpm, fitted.first_beat, fitted.beat]

@@ -1,0 +1,118 @@
+"""The user's taps kept with the song's stems once they settle: Tap tempo (``tap_tempo``) makes
+every tap from the fourth on the song's tempo, and the fit of each run of taps to the song
+another, each of which rewrote and synced the song's stem cache entry on the GUI thread (and a
+cache object made there on first use removed dead runs' leftovers there too).
+
+Their writing waits until no tap came for ``SETTLE_MS`` (or the window closes, when it is done
+before it goes), then the song's correction as it is then is written on a thread of its own,
+one write after another in the order asked; where it cannot be kept, the status bar says so
+(``written``). A correction written at once (``TempoMenu._write``: Double tempo...) drops the
+one waiting for its entry (``drop``), and waits for the one being written, which it replaces.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+
+if TYPE_CHECKING:
+    from stemgui.ui.tempo_menu import TempoMenu
+
+logger = logging.getLogger(__name__)
+
+SETTLE_MS = 1000
+"""How long after the last tap the song's correction is written."""
+
+
+def kept_problem(cache: Any, entry: str, fields: dict[str, Any], path: Any) -> str:
+    """Write ``fields`` into ``cache``'s entry ``entry`` (the song at ``path``'s); "" or a
+    sentence saying why the correction holds for this session only, and what to do. Touches
+    no Qt: called on any thread."""
+    try:
+        kept = cache.update_info(entry, fields)
+    except OSError as error:
+        logger.warning("%s: the correction could not be kept: %s", path, error)
+        return (
+            f" It holds for this session only: it could not be written to the stem cache "
+            f"folder {cache.root} ({error.strerror or error}); make it writable, then "
+            "make the correction again."
+        )
+    if not kept:
+        return (
+            " It holds for this session only: the song's stems left the stem cache (cleared, "
+            "or deleted to stay under its size limit); add the song again to keep its stems, "
+            "then correct its tempo again."
+        )
+    return ""
+
+
+class SettledWrites(QObject):
+    """The entries whose correction waits for the taps to settle, and the thread writing them.
+
+    Signals:
+        written(job, problem): from the writing thread, where ``job``'s correction could not be
+            kept: ``problem`` says why (``kept_problem``).
+    """
+
+    written = Signal(object, str)
+
+    def __init__(self, menu: TempoMenu) -> None:
+        super().__init__(menu)
+        self.menu = menu
+        self._pending: dict[str, Any] = {}  # entry -> the job whose correction it waits for
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SETTLE_MS)
+        self._timer.timeout.connect(self.flush)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stemgui-corrections")
+        self._last: Future[None] | None = None
+        self.written.connect(menu.say_unkept)  # queued: emitted on the writing thread
+        menu.window.installEventFilter(self)
+
+    def later(self, job: Any, entry: str) -> None:
+        """Write ``job``'s correction into ``entry`` once no other came for ``SETTLE_MS``."""
+        self._pending[entry] = job
+        self._timer.start()
+
+    def drop(self, entry: str) -> None:
+        """Forget the correction waiting for ``entry`` and wait for the one being written: a
+        correction written now replaces it."""
+        self._pending.pop(entry, None)
+        self.wait()
+
+    def flush(self) -> None:
+        """Start writing the corrections waiting, each as its song has it now."""
+        from stemgui.stems.analysis import edit_info
+        from stemgui.ui.stem_cache_size import stem_cache_of
+
+        self._timer.stop()
+        pending, self._pending = self._pending, {}
+        for entry, job in pending.items():
+            if job.analysis is None:
+                continue
+            fields = edit_info(job.analysis.edit)
+            cache = stem_cache_of(self.menu.window)  # made here: it touches no disk yet
+            self._last = self._pool.submit(self._write, job, cache, entry, fields)
+
+    def wait(self) -> None:
+        """Wait for the corrections being written."""
+        if self._last is not None:
+            self._last.result()
+
+    def _write(self, job: Any, cache: Any, entry: str, fields: dict[str, Any]) -> None:
+        problem = kept_problem(cache, entry, fields, job.path)
+        if not problem:
+            return
+        try:
+            self.written.emit(job, problem)
+        except RuntimeError:  # the window closed meanwhile: logged by kept_problem
+            logger.debug("%s: the correction was written after the window closed", job.path)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Close:  # written before the window goes
+            self.flush()
+            self.wait()
+        return False
