@@ -1,19 +1,19 @@
 """Stems dragged out of the window onto a folder or a DAW: the wav files they drop.
 
 Each stem is written as a 32-bit float wav in ``<user cache>/stemgui/drag``, named after its
-song, of the part of it and at the rate and pace an export would take (``DragPart``: the loop
-region, the speed and key heard), through an export's readers (``stemgui.export.sources``,
-``stemgui.export.pace``), a block at a time: every sample as separated at the stems' rate,
-resampled at another, the stems at a pace stretched together, so stems dragged one by one still
-add up to the song; with the tags an export gives it (the song's, the stem and the part in its
-title, its tempo and key at its pace: ``stemgui.audio.tags``), for a DJ's library. The file
-written for the same stems, part, rate and tags is dropped again while it is as written (the
-same stems: those of the same song file separated with the same options, swapped since for the
-stem cache's copy though they be): writing a long stem holds the window up for a moment, at
-every drag otherwise. A file dropped earlier, in this run or an earlier one, is never written
-over by other stems (another song of the same name, the song separated with other options),
-another part, rate or other tags: a DAW may play it where it lies, so those get the next free
-name ("My Song (2) - bass.wav").
+song, of the part of it and at the rate and pace an export would take
+(``stemgui.ui.drag_part.DragPart``: the loop region, the speed and key heard), through an
+export's readers (``stemgui.export.sources``, ``stemgui.export.pace``), a block at a time: every
+sample as separated at the stems' rate, resampled at another, the stems at a pace stretched
+together, so stems dragged one by one still add up to the song; with the tags an export gives it
+(the song's, the stem and the part in its title, its tempo and key at its pace:
+``stemgui.audio.tags``), for a DJ's library. The file written for the same stems, part, rate and
+tags is dropped again while it is as written (the same stems: those of the same song file
+separated with the same options, swapped since for the stem cache's copy though they be):
+writing a long stem holds the window up for a moment, at every drag otherwise. A file dropped
+earlier, in this run or an earlier one, is never written over by other stems (another song of
+the same name, the song separated with other options), another part, rate or other tags: a DAW
+may play it where it lies, so those get the next free name ("My Song (2) - bass.wav").
 
 Files are written on threads (from the mouse press: ``stemgui.ui.stem_drags``), the last song's
 still, maybe, as the next one is dragged: a name is picked and taken for the stems it is written
@@ -35,13 +35,10 @@ import time
 import weakref
 from collections.abc import Hashable, Iterable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from stemgui.export.exporter import ExportRequest
-    from stemgui.export.pace import Pace
+from stemgui.ui.drag_part import DragPart
 
 logger = logging.getLogger(__name__)
 
@@ -87,36 +84,6 @@ def remove_old_drops(folder: Path, older_than: float = KEEP_SECONDS) -> list[Pat
             continue
         removed.append(path)
     return removed
-
-
-@dataclass(frozen=True)
-class DragPart:
-    """What of a song a drag drops, as the export dialog was last ticked: ``span``, (start,
-    stop) in seconds, the loop region alone ("Only the loop region"; None: the whole song);
-    ``pace``, the speed and key heard ("At the speed and key heard"; None, or a ``Pace`` that
-    is ``normal``, which is kept as None: as the song is)."""
-
-    span: tuple[float, float] | None = None
-    pace: Pace | None = None
-
-    def __post_init__(self) -> None:
-        if self.pace is not None and self.pace.normal:  # one file for the song as it is
-            object.__setattr__(self, "pace", None)
-
-    def request(self, folder: Path, rate: int | None = None) -> ExportRequest:
-        """The export of this part at ``rate`` into ``folder``, whose readers and names a
-        drag's file takes (``stemgui.export``)."""
-        from stemgui.export.exporter import ExportRequest
-
-        return ExportRequest(Path(folder), span=self.span, samplerate=rate, pace=self.pace)
-
-    @property
-    def label(self) -> str:
-        """The part in file names and titles, as an export's: "1m02.50s-1m18.00s 80% +2st";
-        "" for the whole song as it is."""
-        from stemgui.export.planning import part_label
-
-        return part_label(self.request(Path()))
 
 
 class DragFiles:

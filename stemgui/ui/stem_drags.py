@@ -30,7 +30,8 @@ from PySide6.QtCore import QMimeData, QObject, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QApplication
 
-from stemgui.ui.drag_out import DragFiles, DragPart
+from stemgui.ui.drag_out import DragFiles
+from stemgui.ui.drag_part import DragPart
 
 if TYPE_CHECKING:
     from stemgui.ui.stemview import StemPanel

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from stemgui.ui.dbslider import DbSlider
-from stemgui.ui.drag_out import DragPart
+from stemgui.ui.drag_part import DragPart
 from stemgui.ui.stem_drags import StemDrags
 from stemgui.ui.time_ruler import TimeRuler
 from stemgui.ui.timeline import Timeline
