@@ -36,9 +36,12 @@ import weakref
 from collections.abc import Hashable, Iterable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stemgui.ui.drag_part import DragPart
+
+if TYPE_CHECKING:
+    from stemgui.errors import CancelToken
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +109,7 @@ class DragFiles:
         source: Hashable | None = None,
         part: DragPart | None = None,
         others: Mapping[str, Mapping[str, str]] | None = None,
+        cancel: CancelToken | None = None,
     ) -> Path:
         """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
         stems' own) with ``tags``, of ``part`` of the song (None: all of it as it is; a part is
@@ -123,9 +127,13 @@ class DragFiles:
         others are written in the same pass, with their tags in ``others`` (stem -> tags),
         where those of this part are not there as written already.
 
+        ``cancel`` (a file written ahead of a drag that may not come: ``discard``) is looked at
+        before every block and as the file is put in place: once set, nothing of it stays.
+
         Raises:
             StemguiError: the song is still separating (or was cancelled), the part is empty
                 at ``rate``, or the file (or its folder) cannot be written.
+            ExportCancelled: ``cancel`` was set before the file was written.
         """
         from stemgui.errors import ExportError
 
@@ -144,7 +152,8 @@ class DragFiles:
             return path
         targets = {name: path}  # taken: written here alone, and free again if not written
         try:
-            self._write(stemset, folder, track, targets, tags_of, (stems, rate, part), source)
+            written_for = (stems, rate, part)
+            self._write(stemset, folder, track, targets, tags_of, written_for, source, cancel)
         finally:
             self._let_go(targets.values())
         return path
@@ -158,14 +167,18 @@ class DragFiles:
         tags_of: dict[str, dict[str, str]],
         key: tuple[Hashable, int, DragPart],
         source: Hashable | None,
+        cancel: CancelToken | None = None,
     ) -> None:
         """Write ``targets`` (stem -> the path ``_claim`` took for it) of ``stemset``, each
         tagged with ``tags_of[stem]``, at ``key``'s (stems, rate, part); at a pace, the other
-        stems too, whose paths are added to ``targets`` as they are taken."""
+        stems too, whose paths are added to ``targets`` as they are taken. ``cancel``: as
+        ``file``'s."""
+        from stemgui.audio.atomic import remove_quietly
         from stemgui.audio.encode import AudioFormat
         from stemgui.audio.stream import write_blocks
-        from stemgui.errors import ExportError
+        from stemgui.errors import ExportCancelled, ExportError
         from stemgui.export.planning import part_frames
+        from stemgui.export.progress import ExportProgress
         from stemgui.export.sources import part_readers
 
         stems, rate, part = key
@@ -193,10 +206,11 @@ class DragFiles:
                     there, ready = self._claim(folder, track, other, taken, wait=False)
                     if not ready:
                         targets[other] = there
+            progress = ExportProgress(frames, cancel=cancel, what=track)  # only its cancel
             for stem, target in targets.items():
                 write_blocks(
                     target,
-                    readers[stem],
+                    progress.reading(readers[stem]),
                     stemset.channels,
                     frames,
                     rate,
@@ -208,7 +222,12 @@ class DragFiles:
                 stat = target.stat()
                 kept = weakref.ref(stemset) if source is None else source
                 written = (rate, tags_of.get(stem, {}), part, stat.st_size, stat.st_mtime_ns)
-                with self._lock:
+                with self._lock:  # cancelled now: not put where a drag (``_place``) finds it
+                    try:
+                        progress.check()
+                    except ExportCancelled:
+                        remove_quietly(target)
+                        raise
                     self._written[target] = (kept, *written)
                     self._writing.pop(target)
                     self._lock.notify_all()
@@ -230,6 +249,31 @@ class DragFiles:
         with self._lock:
             path, ready = self._place(drag_folder(), track, name, key)
         return path if ready else None
+
+    def discard(self, **asked: Any) -> None:
+        """Delete the file ``ready`` gives for ``asked`` (its arguments), and forget it: one
+        written ahead of a drag that never came (the button let go with no drag), by a ``file``
+        call whose ``cancel`` was set before this: still being written, nothing of it stays.
+        The caller knows that no drag dropped it: ``ready`` gave None before it was written.
+
+        Its name is free at once (renamed as a temporary file); its blocks are freed on a
+        thread: deleting a 60-minute stem (1.27 GB) held the window 0.7 s."""
+        from stemgui.audio.atomic import part_path_for, remove_quietly
+
+        with self._lock:  # a Condition's lock is reentrant: ``ready`` takes it again
+            path = self.ready(**asked)
+            if path is None:
+                return
+            del self._written[path]
+            gone = part_path_for(path)  # left by a crash: removed at the next start
+            try:
+                path.rename(gone)
+            except OSError:  # removed under its name, then
+                gone = path
+        removing = threading.Thread(
+            target=remove_quietly, args=(gone,), name="stemgui-drag-discard", daemon=True
+        )
+        removing.start()
 
     def _claim(
         self, folder: Path, track: str, name: str, key: tuple, wait: bool = True
