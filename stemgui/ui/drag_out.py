@@ -20,73 +20,28 @@ still, maybe, as the next one is dragged: a name is picked and taken for the ste
 for in one step, under a lock, so two songs of the same name written at once never share a file,
 and the same stems being written on another thread are waited for, not written twice.
 
-The files stay after the drop, for as long as ``KEEP_SECONDS``: the next start after that
-removes them (``remove_old_drops``, on the start-up cleanup's thread, ``stemgui.ui.startup``).
+The files stay after the drop, for as long as ``stemgui.ui.drag_folder.KEEP_SECONDS``.
 """
 
 from __future__ import annotations
 
-import errno
 import itertools
 import logging
 import os
 import threading
-import time
 import weakref
 from collections.abc import Hashable, Iterable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stemgui.ui.drag_folder import ELSEWHERE, drag_folder, made_folder
 from stemgui.ui.drag_part import DragPart
 
 if TYPE_CHECKING:
     from stemgui.errors import CancelToken
 
 logger = logging.getLogger(__name__)
-
-ELSEWHERE = "export it to another folder with File ▸ Export stems…"
-"""What a drag that cannot be written says to do besides: a drag has no folder to choose."""
-
-KEEP_SECONDS = 7 * 24 * 3600.0
-"""How long a dropped file is kept. A DAW that copies a file into its project at the drop
-needs it for a moment; one that plays it where it lies until the project is collected (Ableton
-Live before Collect All and Save) needs it for the days the project is worked on. A week's
-drags take the disk meanwhile (32-bit float: 21 MB a stereo minute at 44.1 kHz)."""
-
-
-def drag_folder() -> Path:
-    """Where dragged stems are written: ``<user cache>/stemgui/drag``."""
-    import platformdirs
-
-    return platformdirs.user_cache_path("stemgui", appauthor=False) / "drag"
-
-
-def remove_old_drops(folder: Path, older_than: float = KEEP_SECONDS) -> list[Path]:
-    """Remove the files in ``folder`` (the drag folder) written more than ``older_than``
-    seconds ago; return them. Temporary files of a write are ``clean_stale_parts``'; a missing
-    folder gives []; what cannot be removed is logged and left."""
-    from stemgui.audio.atomic import is_part
-
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return removed
-    now = time.time()
-    for entry in entries:
-        path = Path(entry.path)
-        try:
-            if is_part(path) or not entry.is_file(follow_symlinks=False):
-                continue
-            if now - entry.stat(follow_symlinks=False).st_mtime < older_than:
-                continue
-            path.unlink()
-        except OSError as error:
-            logger.warning("could not remove the dragged stem %s: %s", path, error)
-            continue
-        removed.append(path)
-    return removed
 
 
 class DragFiles:
@@ -143,7 +98,7 @@ class DragFiles:
                 "the stems can be dragged out once the whole song is separated "
                 "(Retry a cancelled song)",
             )
-        folder = _made_folder()
+        folder = made_folder()
         key = _key(stemset, rate, tags, source, part)
         stems, rate, tags_here, part = key
         tags_of = {**{n: dict(t) for n, t in (others or {}).items()}, name: tags_here}
@@ -362,28 +317,3 @@ def _key(
     as it is)."""
     stems = id(stemset) if source is None else source
     return stems, rate or stemset.samplerate, dict(tags or {}), part or DragPart()
-
-
-def _made_folder() -> Path:
-    """The drag folder, made if need be.
-
-    Raises:
-        ExportError: it cannot be made, with what to do.
-    """
-    from stemgui.errors import ExportError
-
-    folder = drag_folder()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        todo = (
-            f"free some space or {ELSEWHERE}"
-            if error.errno == errno.ENOSPC
-            else f"move away the file in its place or make {folder.parent} writable"
-        )  # else a file in its place, a cache folder not writable
-        raise ExportError(
-            folder,
-            f"the folder dragged stems are written to cannot be made "
-            f"({error.strerror or error}); {todo}",
-        ) from error
-    return folder
