@@ -30,7 +30,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,7 @@ from stemgui.ui.drag_folder import ELSEWHERE, drag_folder, made_folder
 from stemgui.ui.drag_part import DragPart
 
 if TYPE_CHECKING:
-    from stemgui.errors import CancelToken
+    from stemgui.errors import CancelToken, StemguiError
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class DragFiles:
         part: DragPart | None = None,
         others: Mapping[str, Mapping[str, str]] | None = None,
         cancel: CancelToken | None = None,
+        others_failed: Callable[[StemguiError], None] | None = None,
     ) -> Path:
         """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
         stems' own) with ``tags``, of ``part`` of the song (None: all of it as it is; a part is
@@ -80,7 +81,9 @@ class DragFiles:
         as an export of them all does (``stemgui.export.pace.PacedFiles``), so that stems
         dragged one by one at a pace still add up to the song at that pace: the files of the
         others are written in the same pass, with their tags in ``others`` (stem -> tags),
-        where those of this part are not there as written already.
+        where those of this part are not there as written already. One of theirs failing
+        once this stem's is written leaves the rest of them out and is told to
+        ``others_failed`` (and logged): this stem's file is given all the same.
 
         ``cancel`` (a file written ahead of a drag that may not come: ``discard``) is looked at
         before every block and as the file is put in place: once set, nothing of it stays.
@@ -108,9 +111,15 @@ class DragFiles:
         targets = {name: path}  # taken: written here alone, and free again if not written
         try:
             written_for = (stems, rate, part)
-            self._write(stemset, folder, track, targets, tags_of, written_for, source, cancel)
+            failed = self._write(
+                stemset, folder, track, targets, tags_of, written_for, source, cancel
+            )
         finally:
             self._let_go(targets.values())
+        if failed is not None:
+            logger.warning("%s is written, not the other stems at its pace: %s", path, failed)
+            if others_failed is not None:
+                others_failed(failed)
         return path
 
     def _write(
@@ -123,15 +132,16 @@ class DragFiles:
         key: tuple[Hashable, int, DragPart],
         source: Hashable | None,
         cancel: CancelToken | None = None,
-    ) -> None:
+    ) -> StemguiError | None:
         """Write ``targets`` (stem -> the path ``_claim`` took for it) of ``stemset``, each
         tagged with ``tags_of[stem]``, at ``key``'s (stems, rate, part); at a pace, the other
         stems too, whose paths are added to ``targets`` as they are taken. ``cancel``: as
-        ``file``'s."""
+        ``file``'s. Returns the error that left out the other stems after the first target was
+        written (None: all written); the first target's own is raised."""
         from stemgui.audio.atomic import remove_quietly
         from stemgui.audio.encode import AudioFormat
         from stemgui.audio.stream import write_blocks
-        from stemgui.errors import ExportCancelled, ExportError
+        from stemgui.errors import ExportCancelled, ExportError, StemguiError
         from stemgui.export.planning import part_frames
         from stemgui.export.progress import ExportProgress
         from stemgui.export.sources import part_readers
@@ -162,18 +172,24 @@ class DragFiles:
                     if not ready:
                         targets[other] = there
             progress = ExportProgress(frames, cancel=cancel, what=track)  # only its cancel
+            first = next(iter(targets))
             for stem, target in targets.items():
-                write_blocks(
-                    target,
-                    progress.reading(readers[stem]),
-                    stemset.channels,
-                    frames,
-                    rate,
-                    AudioFormat("wav", 32, float=True, clip="none"),
-                    overwrite=True,
-                    tags=tags_of.get(stem, {}),
-                    elsewhere=ELSEWHERE,
-                )
+                try:
+                    write_blocks(
+                        target,
+                        progress.reading(readers[stem]),
+                        stemset.channels,
+                        frames,
+                        rate,
+                        AudioFormat("wav", 32, float=True, clip="none"),
+                        overwrite=True,
+                        tags=tags_of.get(stem, {}),
+                        elsewhere=ELSEWHERE,
+                    )
+                except StemguiError as error:
+                    if stem == first or isinstance(error, ExportCancelled):
+                        raise
+                    return error  # the first one's file is ready: its drag goes on
                 stat = target.stat()
                 kept = weakref.ref(stemset) if source is None else source
                 written = (rate, tags_of.get(stem, {}), part, stat.st_size, stat.st_mtime_ns)
@@ -186,6 +202,7 @@ class DragFiles:
                     self._written[target] = (kept, *written)
                     self._writing.pop(target)
                     self._lock.notify_all()
+        return None
 
     def ready(
         self,

@@ -56,7 +56,9 @@ class StemDrags(QObject):
             for the song shown, or None (another song shown since forgets it: ``clear``).
     """
 
-    _written = Signal(object, object, str)  # (stem, its stems), its file (None: failed), why
+    # (stem, its stems), its file (None: failed), why it failed or, written, why the other
+    # stems at its pace are not ("": they are)
+    _written = Signal(object, object, str)
 
     def __init__(self, panel: StemPanel) -> None:
         super().__init__(panel)
@@ -214,8 +216,10 @@ class StemDrags(QObject):
             from stemgui.errors import StemguiError
             from stemgui.ui.messages import unexpected
 
+            failed: list[StemguiError] = []  # another stem's file, this one's written
             try:
-                path, why = self.files.file(**asked), ""
+                path = self.files.file(**asked, others_failed=failed.append)
+                why = str(failed[0]) if failed else ""
             except StemguiError as error:
                 logger.warning("drag of %s refused: %s", name, error)
                 path, why = None, str(error)
@@ -232,7 +236,8 @@ class StemDrags(QObject):
         """The file at a pace ``writing`` (stem, stems) asked for written at ``path`` (None:
         it failed, ``error`` says why): dragged while the button is held on its song, the
         one still being written (``writing``); else said, unless another one is written now
-        (its "Writing…" stays)."""
+        (its "Writing…" stays). Written, ``error`` (if any) says why the other stems at its
+        pace are not: said in the status bar, with the drag or without."""
         from stemgui.ui.stemview import stem_label
 
         name, stems = writing
@@ -247,12 +252,13 @@ class StemDrags(QObject):
             return
         held = QApplication.mouseButtons() & Qt.MouseButton.LeftButton
         shown = self.panel.stemset is stems
+        others = f"; the other stems at its pace are not: {error}" if error else ""
         if not (mine and held and shown):  # let go, or another song shown since
-            if not quiet:
+            if not quiet or others:
                 again = f": drag {stem_label(name)} again to drop it" if shown else ""
-                self.panel.said.emit(f"{path.name} is written{again}", 10_000)
+                self.panel.said.emit(f"{path.name} is written{again}{others}", 10_000)
             return
-        self.panel.said.emit(f"{path.name} is written", 3000)
+        self.panel.said.emit(f"{path.name} is written{others}", 10_000 if others else 3000)
         self._mime = _mime(path)
         self._drag(name)
 
