@@ -8,7 +8,10 @@ stem's name (QTest), the drag itself (``QDrag.exec``) returning at once. "as the
 the move past the drag distance with no press before it long enough to matter (the app before
 ``write_ahead``: run this against an older checkout to see it, where pressing does nothing);
 "press": the time the press itself holds the window (reading the song's tags, starting the
-thread). Medians of ``--repeats`` drags, each of a stem not written yet.
+thread). Medians of ``--repeats`` drags, each of a stem not written yet. "click": the button let
+go where it was pressed, no drag (``StemDrags.let_go``): the time the release holds the window
+(stopping the write, or deleting the file written) and what is left in the drag folder once the
+write has ended.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/drag_ahead.py [--minutes 1 4] [--repeats 3]
 """
@@ -21,6 +24,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -88,6 +92,26 @@ def main() -> None:
         shutil.rmtree(Path(cache) / "stemgui" / "drag", ignore_errors=True)
         return pressed, held
 
+    def click(row, hand: float) -> tuple[float, int]:
+        """(seconds the release held the window, bytes left in the drag folder once no
+        thread writes there), the button let go ``hand`` seconds after the press."""
+        panel.track = f"Song {next(trial)}"
+        start = row.label.geometry().center()
+        QTest.mousePress(row, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), start)
+        loop = QEventLoop()
+        QTimer.singleShot(round(hand * 1000), loop.quit)
+        loop.exec()
+        began = time.perf_counter()
+        QTest.mouseRelease(row, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), start)
+        held = time.perf_counter() - began
+        for thread in threading.enumerate():
+            if thread.name in ("stemgui-drag-ahead", "stemgui-drag-discard"):
+                thread.join()
+        folder = Path(cache) / "stemgui" / "drag"
+        left = sum(path.stat().st_size for path in folder.glob("*")) if folder.is_dir() else 0
+        shutil.rmtree(folder, ignore_errors=True)
+        return held, left
+
     for minutes in args.minutes:
         frames = round(minutes * 60 * RATE)
         data = (0.05 * np.random.default_rng(0).standard_normal((4, 2, frames))).astype(np.float32)
@@ -105,6 +129,11 @@ def main() -> None:
                 f"  pressed {hand:.1f} s before: press {press:.3f} s, drag start {held:.3f} s "
                 f"= {held / base:.2f} of it; in all {(press + held) / base:.2f}"
             )
+        for hand in (0.1, 2 * base + 0.3):  # while it is written, and once it is
+            runs = [click(row, hand) for _ in range(args.repeats)]
+            held = statistics.median(run[0] for run in runs)
+            left = max(run[1] for run in runs)
+            print(f"  clicked, let go {hand:.1f} s after the press: {held:.3f} s, {left} B left")
     shutil.rmtree(cache, ignore_errors=True)
 
 

@@ -1,122 +1,47 @@
 """Stems dragged out of the window onto a folder or a DAW: the wav files they drop.
 
 Each stem is written as a 32-bit float wav in ``<user cache>/stemgui/drag``, named after its
-song, of the part of it and at the rate and pace an export would take (``DragPart``: the loop
-region, the speed and key heard), through an export's readers (``stemgui.export.sources``,
-``stemgui.export.pace``), a block at a time: every sample as separated at the stems' rate,
-resampled at another, the stems at a pace stretched together, so stems dragged one by one still
-add up to the song; with the tags an export gives it (the song's, the stem and the part in its
-title, its tempo and key at its pace: ``stemgui.audio.tags``), for a DJ's library. The file
-written for the same stems, part, rate and tags is dropped again while it is as written (the
-same stems: those of the same song file separated with the same options, swapped since for the
-stem cache's copy though they be): writing a long stem holds the window up for a moment, at
-every drag otherwise. A file dropped earlier, in this run or an earlier one, is never written
-over by other stems (another song of the same name, the song separated with other options),
-another part, rate or other tags: a DAW may play it where it lies, so those get the next free
-name ("My Song (2) - bass.wav").
+song, of the part of it and at the rate and pace an export would take
+(``stemgui.ui.drag_part.DragPart``: the loop region, the speed and key heard), through an
+export's readers (``stemgui.export.sources``, ``stemgui.export.pace``), a block at a time: every
+sample as separated at the stems' rate, resampled at another, the stems at a pace stretched
+together, so stems dragged one by one still add up to the song; with the tags an export gives it
+(the song's, the stem and the part in its title, its tempo and key at its pace:
+``stemgui.audio.tags``), for a DJ's library. The file written for the same stems, part, rate and
+tags is dropped again while it is as written (the same stems: those of the same song file
+separated with the same options, swapped since for the stem cache's copy though they be):
+writing a long stem holds the window up for a moment, at every drag otherwise. A file dropped
+earlier, in this run or an earlier one, is never written over by other stems (another song of
+the same name, the song separated with other options), another part, rate or other tags: a DAW
+may play it where it lies, so those get the next free name ("My Song (2) - bass.wav").
 
 Files are written on threads (from the mouse press: ``stemgui.ui.stem_drags``), the last song's
 still, maybe, as the next one is dragged: a name is picked and taken for the stems it is written
 for in one step, under a lock, so two songs of the same name written at once never share a file,
 and the same stems being written on another thread are waited for, not written twice.
 
-The files stay after the drop, for as long as ``KEEP_SECONDS``: the next start after that
-removes them (``remove_old_drops``, on the start-up cleanup's thread, ``stemgui.ui.startup``).
+The files stay after the drop, for as long as ``stemgui.ui.drag_folder.KEEP_SECONDS``.
 """
 
 from __future__ import annotations
 
-import errno
 import itertools
 import logging
 import os
 import threading
-import time
 import weakref
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stemgui.ui.drag_folder import ELSEWHERE, drag_folder, made_folder
+from stemgui.ui.drag_part import DragPart
+
 if TYPE_CHECKING:
-    from stemgui.export.exporter import ExportRequest
-    from stemgui.export.pace import Pace
+    from stemgui.errors import CancelToken, StemguiError
 
 logger = logging.getLogger(__name__)
-
-ELSEWHERE = "export it to another folder with File ▸ Export stems…"
-"""What a drag that cannot be written says to do besides: a drag has no folder to choose."""
-
-KEEP_SECONDS = 7 * 24 * 3600.0
-"""How long a dropped file is kept. A DAW that copies a file into its project at the drop
-needs it for a moment; one that plays it where it lies until the project is collected (Ableton
-Live before Collect All and Save) needs it for the days the project is worked on. A week's
-drags take the disk meanwhile (32-bit float: 21 MB a stereo minute at 44.1 kHz)."""
-
-
-def drag_folder() -> Path:
-    """Where dragged stems are written: ``<user cache>/stemgui/drag``."""
-    import platformdirs
-
-    return platformdirs.user_cache_path("stemgui", appauthor=False) / "drag"
-
-
-def remove_old_drops(folder: Path, older_than: float = KEEP_SECONDS) -> list[Path]:
-    """Remove the files in ``folder`` (the drag folder) written more than ``older_than``
-    seconds ago; return them. Temporary files of a write are ``clean_stale_parts``'; a missing
-    folder gives []; what cannot be removed is logged and left."""
-    from stemgui.audio.atomic import is_part
-
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return removed
-    now = time.time()
-    for entry in entries:
-        path = Path(entry.path)
-        try:
-            if is_part(path) or not entry.is_file(follow_symlinks=False):
-                continue
-            if now - entry.stat(follow_symlinks=False).st_mtime < older_than:
-                continue
-            path.unlink()
-        except OSError as error:
-            logger.warning("could not remove the dragged stem %s: %s", path, error)
-            continue
-        removed.append(path)
-    return removed
-
-
-@dataclass(frozen=True)
-class DragPart:
-    """What of a song a drag drops, as the export dialog was last ticked: ``span``, (start,
-    stop) in seconds, the loop region alone ("Only the loop region"; None: the whole song);
-    ``pace``, the speed and key heard ("At the speed and key heard"; None, or a ``Pace`` that
-    is ``normal``, which is kept as None: as the song is)."""
-
-    span: tuple[float, float] | None = None
-    pace: Pace | None = None
-
-    def __post_init__(self) -> None:
-        if self.pace is not None and self.pace.normal:  # one file for the song as it is
-            object.__setattr__(self, "pace", None)
-
-    def request(self, folder: Path, rate: int | None = None) -> ExportRequest:
-        """The export of this part at ``rate`` into ``folder``, whose readers and names a
-        drag's file takes (``stemgui.export``)."""
-        from stemgui.export.exporter import ExportRequest
-
-        return ExportRequest(Path(folder), span=self.span, samplerate=rate, pace=self.pace)
-
-    @property
-    def label(self) -> str:
-        """The part in file names and titles, as an export's: "1m02.50s-1m18.00s 80% +2st";
-        "" for the whole song as it is."""
-        from stemgui.export.planning import part_label
-
-        return part_label(self.request(Path()))
 
 
 class DragFiles:
@@ -139,6 +64,8 @@ class DragFiles:
         source: Hashable | None = None,
         part: DragPart | None = None,
         others: Mapping[str, Mapping[str, str]] | None = None,
+        cancel: CancelToken | None = None,
+        others_failed: Callable[[StemguiError], None] | None = None,
     ) -> Path:
         """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
         stems' own) with ``tags``, of ``part`` of the song (None: all of it as it is; a part is
@@ -154,11 +81,17 @@ class DragFiles:
         as an export of them all does (``stemgui.export.pace.PacedFiles``), so that stems
         dragged one by one at a pace still add up to the song at that pace: the files of the
         others are written in the same pass, with their tags in ``others`` (stem -> tags),
-        where those of this part are not there as written already.
+        where those of this part are not there as written already. One of theirs failing
+        once this stem's is written leaves the rest of them out and is told to
+        ``others_failed`` (and logged): this stem's file is given all the same.
+
+        ``cancel`` (a file written ahead of a drag that may not come: ``discard``) is looked at
+        before every block and as the file is put in place: once set, nothing of it stays.
 
         Raises:
             StemguiError: the song is still separating (or was cancelled), the part is empty
                 at ``rate``, or the file (or its folder) cannot be written.
+            ExportCancelled: ``cancel`` was set before the file was written.
         """
         from stemgui.errors import ExportError
 
@@ -168,7 +101,7 @@ class DragFiles:
                 "the stems can be dragged out once the whole song is separated "
                 "(Retry a cancelled song)",
             )
-        folder = _made_folder()
+        folder = made_folder()
         key = _key(stemset, rate, tags, source, part)
         stems, rate, tags_here, part = key
         tags_of = {**{n: dict(t) for n, t in (others or {}).items()}, name: tags_here}
@@ -177,9 +110,16 @@ class DragFiles:
             return path
         targets = {name: path}  # taken: written here alone, and free again if not written
         try:
-            self._write(stemset, folder, track, targets, tags_of, (stems, rate, part), source)
+            written_for = (stems, rate, part)
+            failed = self._write(
+                stemset, folder, track, targets, tags_of, written_for, source, cancel
+            )
         finally:
             self._let_go(targets.values())
+        if failed is not None:
+            logger.warning("%s is written, not the other stems at its pace: %s", path, failed)
+            if others_failed is not None:
+                others_failed(failed)
         return path
 
     def _write(
@@ -191,14 +131,19 @@ class DragFiles:
         tags_of: dict[str, dict[str, str]],
         key: tuple[Hashable, int, DragPart],
         source: Hashable | None,
-    ) -> None:
+        cancel: CancelToken | None = None,
+    ) -> StemguiError | None:
         """Write ``targets`` (stem -> the path ``_claim`` took for it) of ``stemset``, each
         tagged with ``tags_of[stem]``, at ``key``'s (stems, rate, part); at a pace, the other
-        stems too, whose paths are added to ``targets`` as they are taken."""
+        stems too, whose paths are added to ``targets`` as they are taken. ``cancel``: as
+        ``file``'s. Returns the error that left out the other stems after the first target was
+        written (None: all written); the first target's own is raised."""
+        from stemgui.audio.atomic import remove_quietly
         from stemgui.audio.encode import AudioFormat
         from stemgui.audio.stream import write_blocks
-        from stemgui.errors import ExportError
+        from stemgui.errors import ExportCancelled, ExportError, StemguiError
         from stemgui.export.planning import part_frames
+        from stemgui.export.progress import ExportProgress
         from stemgui.export.sources import part_readers
 
         stems, rate, part = key
@@ -226,25 +171,38 @@ class DragFiles:
                     there, ready = self._claim(folder, track, other, taken, wait=False)
                     if not ready:
                         targets[other] = there
+            progress = ExportProgress(frames, cancel=cancel, what=track)  # only its cancel
+            first = next(iter(targets))
             for stem, target in targets.items():
-                write_blocks(
-                    target,
-                    readers[stem],
-                    stemset.channels,
-                    frames,
-                    rate,
-                    AudioFormat("wav", 32, float=True, clip="none"),
-                    overwrite=True,
-                    tags=tags_of.get(stem, {}),
-                    elsewhere=ELSEWHERE,
-                )
+                try:
+                    write_blocks(
+                        target,
+                        progress.reading(readers[stem]),
+                        stemset.channels,
+                        frames,
+                        rate,
+                        AudioFormat("wav", 32, float=True, clip="none"),
+                        overwrite=True,
+                        tags=tags_of.get(stem, {}),
+                        elsewhere=ELSEWHERE,
+                    )
+                except StemguiError as error:
+                    if stem == first or isinstance(error, ExportCancelled):
+                        raise
+                    return error  # the first one's file is ready: its drag goes on
                 stat = target.stat()
                 kept = weakref.ref(stemset) if source is None else source
                 written = (rate, tags_of.get(stem, {}), part, stat.st_size, stat.st_mtime_ns)
-                with self._lock:
+                with self._lock:  # cancelled now: not put where a drag (``_place``) finds it
+                    try:
+                        progress.check()
+                    except ExportCancelled:
+                        remove_quietly(target)
+                        raise
                     self._written[target] = (kept, *written)
                     self._writing.pop(target)
                     self._lock.notify_all()
+        return None
 
     def ready(
         self,
@@ -263,6 +221,31 @@ class DragFiles:
         with self._lock:
             path, ready = self._place(drag_folder(), track, name, key)
         return path if ready else None
+
+    def discard(self, **asked: Any) -> None:
+        """Delete the file ``ready`` gives for ``asked`` (its arguments), and forget it: one
+        written ahead of a drag that never came (the button let go with no drag), by a ``file``
+        call whose ``cancel`` was set before this: still being written, nothing of it stays.
+        The caller knows that no drag dropped it: ``ready`` gave None before it was written.
+
+        Its name is free at once (renamed as a temporary file); its blocks are freed on a
+        thread: deleting a 60-minute stem (1.27 GB) held the window 0.7 s."""
+        from stemgui.audio.atomic import part_path_for, remove_quietly
+
+        with self._lock:  # a Condition's lock is reentrant: ``ready`` takes it again
+            path = self.ready(**asked)
+            if path is None:
+                return
+            del self._written[path]
+            gone = part_path_for(path)  # left by a crash: removed at the next start
+            try:
+                path.rename(gone)
+            except OSError:  # removed under its name, then
+                gone = path
+        removing = threading.Thread(
+            target=remove_quietly, args=(gone,), name="stemgui-drag-discard", daemon=True
+        )
+        removing.start()
 
     def _claim(
         self, folder: Path, track: str, name: str, key: tuple, wait: bool = True
@@ -351,28 +334,3 @@ def _key(
     as it is)."""
     stems = id(stemset) if source is None else source
     return stems, rate or stemset.samplerate, dict(tags or {}), part or DragPart()
-
-
-def _made_folder() -> Path:
-    """The drag folder, made if need be.
-
-    Raises:
-        ExportError: it cannot be made, with what to do.
-    """
-    from stemgui.errors import ExportError
-
-    folder = drag_folder()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        todo = (
-            f"free some space or {ELSEWHERE}"
-            if error.errno == errno.ENOSPC
-            else f"move away the file in its place or make {folder.parent} writable"
-        )  # else a file in its place, a cache folder not writable
-        raise ExportError(
-            folder,
-            f"the folder dragged stems are written to cannot be made "
-            f"({error.strerror or error}); {todo}",
-        ) from error
-    return folder

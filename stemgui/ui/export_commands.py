@@ -25,7 +25,7 @@ from stemgui.ui.exporting import ExportRunner, ExportTask
 from stemgui.ui.queue import Job, JobState
 
 if TYPE_CHECKING:
-    from stemgui.ui.drag_out import DragPart
+    from stemgui.ui.drag_part import DragPart
     from stemgui.ui.window import MainWindow
 
 
@@ -131,7 +131,7 @@ class ExportCommands(QObject):
         accepted was ticked: the loop region alone where "Only the loop region" was ticked and
         the song has one, at the speed and key heard where "At the speed and key heard" was;
         else (and before any export) the whole song as it is."""
-        from stemgui.ui.drag_out import DragPart
+        from stemgui.ui.drag_part import DragPart
 
         choices, job = self.choices, self.window.shown_job
         if choices is None or job is None:

@@ -264,8 +264,8 @@ class MenuBar(QObject):
             needs.append("loop a part (drag across the waveforms, or press L)")
         if needs:
             window.statusBar().showMessage(
-                "Speed up each time round the loop takes a loop played slower a step faster "
-                f"each time round, up to the song's pace: {' and '.join(needs)}.",
+                f"To speed up each time round the loop: {' and '.join(needs)}. Playback then "
+                "goes a step faster each time round, up to the song's pace.",
                 8000,
             )
 

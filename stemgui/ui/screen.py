@@ -30,7 +30,7 @@ from stemgui.ui.shown_song import beat_grid, title_found, title_model
 from stemgui.ui.song_intake import demo_song
 
 if TYPE_CHECKING:
-    from stemgui.ui.drag_out import DragPart
+    from stemgui.ui.drag_part import DragPart
     from stemgui.ui.window import MainWindow
 
 APP_TITLE = "stemgui"  # the window's title with no song on screen, after the song's with one

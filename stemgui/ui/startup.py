@@ -8,7 +8,7 @@ them is gone; the scratch stem folders of dead processes,
 dead processes in the temporary folder (``stemgui.spool.clean_stale_spools``: a stem dragged at
 a pace is stretched into one on a daemon thread, left there by a crash mid-write, or where the
 system refused ``remove_own_spools`` as the app quit). The stems dragged out of the window once
-they are a week old go too (``stemgui.ui.drag_out.remove_old_drops``).
+they are a week old go too (``stemgui.ui.drag_folder.remove_old_drops``).
 
 ``clean_leftovers`` runs off the GUI thread (``start_cleanup``): walking a large export folder
 must not hold up the window. It touches no Qt.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from stemgui.folders import remove_tree
 from stemgui.spool import STALE_PART_SECONDS
-from stemgui.ui.drag_out import remove_old_drops
+from stemgui.ui.drag_folder import remove_old_drops
 from stemgui.ui.scratch import dead_scratch_folders
 
 logger = logging.getLogger(__name__)

@@ -10,11 +10,12 @@ A file is written once (a stem dragged again drops the file written): as the son
 moment the mouse is pressed on its row (``write_ahead``), on a thread, while the hand moves the
 drag distance; the drag waits on the window's thread for what is left of it (a 4-minute stem
 held the window 0.43 s as the drag started; pressed 0.2 s before, 0.24 s; 0.3 s before, 0.08 s:
-``bench/drag_ahead.py``). The stems at a pace take seconds (``DragFiles.file``): those are
-written on a thread as the drag starts, the panel's ``said`` telling the status bar, and the
-drag starts once they are if the mouse button is still held on their song; otherwise the panel
-says the stem is ready to be dragged again. Another song shown meanwhile is not held up by that
-write: its own drags at a pace are written at once.
+``bench/drag_ahead.py``). A click, the button let go with no drag (``let_go``), stops that write
+and deletes its file: a stem of a 60-minute song is 1.27 GB, kept a week. The stems at a pace
+take seconds (``DragFiles.file``): those are written on a thread as the drag starts, the panel's
+``said`` telling the status bar, and the drag starts once they are if the mouse button is still
+held on their song; otherwise the panel says the stem is ready to be dragged again. Another song
+shown meanwhile is not held up by that write: its own drags at a pace are written at once.
 """
 
 from __future__ import annotations
@@ -24,18 +25,27 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import QMimeData, QObject, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QApplication
 
-from stemgui.ui.drag_out import DragFiles, DragPart
+from stemgui.ui.drag_out import DragFiles
+from stemgui.ui.drag_part import DragPart
 
 if TYPE_CHECKING:
     from stemgui.ui.stemview import StemPanel
 
 logger = logging.getLogger(__name__)
+
+
+class _Ahead(NamedTuple):
+    """A stem's file being written ahead of its drag (``StemDrags.write_ahead``)."""
+
+    thread: threading.Thread
+    cancel: threading.Event  # set: no drag came; nothing of it stays (``DragFiles.discard``)
+    asked: dict[str, Any]  # ``DragFiles.file``'s arguments
 
 
 class StemDrags(QObject):
@@ -46,7 +56,9 @@ class StemDrags(QObject):
             for the song shown, or None (another song shown since forgets it: ``clear``).
     """
 
-    _written = Signal(object, object, str)  # (stem, its stems), its file (None: failed), why
+    # (stem, its stems), its file (None: failed), why it failed or, written, why the other
+    # stems at its pace are not ("": they are)
+    _written = Signal(object, object, str)
 
     def __init__(self, panel: StemPanel) -> None:
         super().__init__(panel)
@@ -55,7 +67,7 @@ class StemDrags(QObject):
         self.writing: tuple[str, Any] | None = None
         self._mime: QMimeData | None = None  # kept: Qt does not own it from Python
         self._written.connect(self._on_written)  # queued: emitted on the writing thread
-        self._ahead: dict[str, threading.Thread] = {}  # stem -> its file written ahead
+        self._ahead: dict[str, _Ahead] = {}  # stem -> its file written ahead
 
     def file(self, name: str) -> Path:
         """Stem ``name`` as the wav file a drag drops, of the panel's ``drag_part()`` at its
@@ -73,44 +85,60 @@ class StemDrags(QObject):
         the drag, once the hand has moved the drag distance, waits only for the rest. Not at
         a pace (written on a thread as the drag starts), nor while the song is separating, nor
         when written already; what fails is said by the drag, which writes it again."""
-        from stemgui.errors import StemguiError
+        from stemgui.errors import ExportCancelled, StemguiError
 
         part, stemset = self.panel.drag_part(), self.panel.stemset
         if part.pace is not None or stemset is None or not stemset.complete:
             return
-        if name in self._ahead and self._ahead[name].is_alive():
+        if name in self._ahead and self._ahead[name].thread.is_alive():
             return
         try:
             asked = self._asked(name, part)
         except StemguiError:
             return  # said by the drag
-        if self.files.ready(**asked) is not None:
+        if self.files.ready(**asked) is not None:  # an earlier drag's: kept by ``let_go``
             return
+        cancel = threading.Event()
 
         def write() -> None:
             try:
-                self.files.file(**asked)
+                self.files.file(**asked, cancel=cancel)
+            except ExportCancelled:
+                logger.debug("%s let go of before its drag: not written ahead", name)
             except StemguiError as error:  # the drag writes it again, and says why it cannot
                 logger.debug("%s not written ahead of its drag: %s", name, error)
             except Exception:  # a bug: logged, not lost on a thread (the drag meets it too)
                 logger.exception("%s failed unexpectedly, written ahead of its drag", name)
 
         thread = threading.Thread(target=write, name="stemgui-drag-ahead", daemon=True)
-        self._ahead[name] = thread
+        self._ahead[name] = _Ahead(thread, cancel, asked)
         thread.start()
+
+    def let_go(self, name: str) -> None:
+        """The mouse button let go on stem ``name``'s row with no drag since its press: stop
+        its file being written ahead, or delete it once written, so that a click leaves nothing
+        in the drag folder (on the window's thread, at once: the write stops on its thread at
+        its next block). A file an earlier drag dropped was not written ahead (``ready``), and
+        a drag since the press took the file from ``_ahead`` (``_settle``): both are kept."""
+        ahead = self._ahead.pop(name, None)
+        if ahead is not None:
+            ahead.cancel.set()  # before ``discard``: one of the two deletes a file just written
+            self.files.discard(**ahead.asked)
 
     def clear(self) -> None:
         """Forget the files being written for the song shown, as another is shown: its drags
         of the same stem names do not wait for those written ahead, nor its drags at a pace for
-        the one at a pace (the threads end on their own; that one's file is then only said)."""
-        self._ahead.clear()
+        the one at a pace (that thread ends on its own; its file is then only said). Those
+        written ahead are let go of (``let_go``): their rows go, so no drag comes."""
+        for name in list(self._ahead):
+            self.let_go(name)
         self.writing = None
 
     def _settle(self, name: str) -> None:
         """Wait for stem ``name``'s file being written ahead, if it is (``write_ahead``)."""
-        thread = self._ahead.pop(name, None)
-        if thread is not None:
-            thread.join()
+        ahead = self._ahead.pop(name, None)
+        if ahead is not None:
+            ahead.thread.join()
 
     def _asked(self, name: str, part: DragPart) -> dict[str, Any]:
         """``DragFiles.file``'s arguments for stem ``name`` of ``part``, read on this thread:
@@ -188,8 +216,10 @@ class StemDrags(QObject):
             from stemgui.errors import StemguiError
             from stemgui.ui.messages import unexpected
 
+            failed: list[StemguiError] = []  # another stem's file, this one's written
             try:
-                path, why = self.files.file(**asked), ""
+                path = self.files.file(**asked, others_failed=failed.append)
+                why = str(failed[0]) if failed else ""
             except StemguiError as error:
                 logger.warning("drag of %s refused: %s", name, error)
                 path, why = None, str(error)
@@ -206,7 +236,8 @@ class StemDrags(QObject):
         """The file at a pace ``writing`` (stem, stems) asked for written at ``path`` (None:
         it failed, ``error`` says why): dragged while the button is held on its song, the
         one still being written (``writing``); else said, unless another one is written now
-        (its "Writing…" stays)."""
+        (its "Writing…" stays). Written, ``error`` (if any) says why the other stems at its
+        pace are not: said in the status bar, with the drag or without."""
         from stemgui.ui.stemview import stem_label
 
         name, stems = writing
@@ -221,12 +252,13 @@ class StemDrags(QObject):
             return
         held = QApplication.mouseButtons() & Qt.MouseButton.LeftButton
         shown = self.panel.stemset is stems
+        others = f"; the other stems at its pace are not: {error}" if error else ""
         if not (mine and held and shown):  # let go, or another song shown since
-            if not quiet:
+            if not quiet or others:
                 again = f": drag {stem_label(name)} again to drop it" if shown else ""
-                self.panel.said.emit(f"{path.name} is written{again}", 10_000)
+                self.panel.said.emit(f"{path.name} is written{again}{others}", 10_000)
             return
-        self.panel.said.emit(f"{path.name} is written", 3000)
+        self.panel.said.emit(f"{path.name} is written{others}", 10_000 if others else 3000)
         self._mime = _mime(path)
         self._drag(name)
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from stemgui.ui.dbslider import DbSlider
-from stemgui.ui.drag_out import DragPart
+from stemgui.ui.drag_part import DragPart
 from stemgui.ui.stem_drags import StemDrags
 from stemgui.ui.time_ruler import TimeRuler
 from stemgui.ui.timeline import Timeline
@@ -74,12 +74,14 @@ class StemRow(QFrame):
     ``ORIGINAL`` channel's row has no mute (``mute`` is None).
 
     ``changed`` is emitted after a control changed the mixer; ``pressed`` as the mouse is
-    pressed on the name side, ``drag_requested`` once it has moved the drag distance since.
+    pressed on the name side, ``drag_requested`` once it has moved the drag distance since,
+    ``clicked`` as it is let go without having moved it (no drag).
     """
 
     changed = Signal()
     pressed = Signal(str)
     drag_requested = Signal(str)
+    clicked = Signal(str)
 
     def __init__(
         self,
@@ -193,7 +195,9 @@ class StemRow(QFrame):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        self._press = None
+        if self._press is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._press = None
+            self.clicked.emit(self.name)
         super().mouseReleaseEvent(event)
 
     def _toggle(self, text: str, accessible: str, colour: str) -> QToolButton:
@@ -320,6 +324,7 @@ class StemPanel(QWidget):
             row.changed.connect(self.show_audibility)
             row.pressed.connect(self.drags.write_ahead)  # maybe a drag: its file meanwhile
             row.drag_requested.connect(self.drag_out)
+            row.clicked.connect(self.drags.let_go)  # no drag: its file is not left behind
             self.rows[name] = row
             self._layout.addWidget(row)
         first = self.mix_row or next(iter(self.rows.values()))

@@ -35,7 +35,7 @@ def test_a_drag_of_the_next_song_does_not_wait_for_the_last_songs_write(
     panel.track = "Old Song"
     row = panel.rows["bass"]
     qtbot.mousePress(row, Qt.MouseButton.LeftButton, pos=row.label.geometry().center())
-    qtbot.mouseRelease(row, Qt.MouseButton.LeftButton)  # pressed, not dragged: written ahead
+    qtbot.mouseRelease(row, Qt.MouseButton.LeftButton)  # a click: its held write is let go of
     panel.show_song(make_stemset(), MixerState(NAMES), track="New Song")
     try:
         drag_row(qtbot, panel.rows["bass"])

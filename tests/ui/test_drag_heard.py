@@ -9,7 +9,8 @@ import soundfile as sf
 
 from stemgui.export.pace import Pace
 from stemgui.ui import settings as S
-from stemgui.ui.drag_out import DragFiles, DragPart
+from stemgui.ui.drag_out import DragFiles
+from stemgui.ui.drag_part import DragPart
 from stemgui.ui.export_choices import ExportChoices
 from stemgui.ui.export_dialog import ExportDialog
 from tests.ui.drag_rig import dropped

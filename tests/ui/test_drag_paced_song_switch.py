@@ -12,7 +12,8 @@ from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QApplication
 
 from stemgui.export.pace import Pace
-from stemgui.ui.drag_out import DragFiles, DragPart
+from stemgui.ui.drag_out import DragFiles
+from stemgui.ui.drag_part import DragPart
 from tests.ui.song_window import done_job, null_window, show_song
 
 

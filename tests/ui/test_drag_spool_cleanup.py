@@ -21,7 +21,8 @@ import os, tempfile, threading, time
 import numpy as np
 from stemgui.export.pace import Pace
 from stemgui.stems.stemset import StemSet
-from stemgui.ui.drag_out import DragFiles, DragPart
+from stemgui.ui.drag_out import DragFiles
+from stemgui.ui.drag_part import DragPart
 
 data = np.zeros((4, 2, 120 * 8000), np.float32)  # two minutes: seconds to stretch
 stems = StemSet(("drums", "bass", "other", "vocals"), 8000, data, mix=data.sum(axis=0))
