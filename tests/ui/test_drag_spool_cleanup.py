@@ -28,9 +28,13 @@ data = np.zeros((4, 2, 120 * 8000), np.float32)  # two minutes: seconds to stret
 stems = StemSet(("drums", "bass", "other", "vocals"), 8000, data, mix=data.sum(axis=0))
 write = lambda: DragFiles().file(stems, "My Song", "bass", None, part=DragPart(pace=Pace(0.8)))
 threading.Thread(target=write, name="stemgui-drag", daemon=True).start()
-while not any(n.startswith("stemgui-spool-") for n in os.listdir(tempfile.gettempdir())):
+temporary = tempfile.gettempdir()
+spooled = lambda n: n.startswith("stemgui-spool-") and os.path.isfile(
+    os.path.join(temporary, n, "stems.f32")
+)
+while not any(map(spooled, os.listdir(temporary))):
     time.sleep(0.01)
-"""  # and quits, the daemon thread writing
+"""  # and quits once the spool's file is there (its folder comes first), the thread writing
 
 
 def _spools(folder: Path) -> list[Path]:
