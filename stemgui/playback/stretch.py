@@ -227,10 +227,10 @@ class Stretcher:
         aim = round(self._position)
         following = round(self._position + self.hop * speed + self._paying())  # the next's aim
         low = max(aim - self.search, self._base)
-        # the search, the template (the windows may have run ahead of ``aim``), the song due
-        # in this window (faster than 1.5 past the search); in the quiet, in the next one too
+        # the search, the template (the windows may have run ahead of ``aim``), the song due in
+        # it (faster than 1.5 past the search); in the quiet and the first 2 s, in the next too
         reach = max(low + 2 * self.search, self._previous + self.hop) + self.size
-        due = following if self._quiet else aim
+        due = following if self._quiet or self._previous < self._hold else aim
         reach = max(reach, due + self.hop + int(np.ceil(self.hop * speed)) + 1) - self._base
         self._need(reach)
         back = self.search + int(np.ceil(self.hop * max(0.0, 1.0 - speed))) if self._quiet else 0
