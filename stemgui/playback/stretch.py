@@ -30,12 +30,12 @@ them), the same for each, and mixed only as they play (``BlockRenderer.mix_stems
 of solo, mute or gain ramps at the next block, as at speed 1, not once the song buffered ahead
 has played (110 ms at 50 %, 190 ms at 25 %). What the renderer does in the song's time still
 holds: jumps cross-fade, loops wrap; the limiter limits the mix as it plays. The transport runs
-ahead of the output by what is buffered (a window and the search, about 70 ms). Each half
-window plays the song frames from where the last one's ended to about ``hop * speed`` further
-on (the middle of the window before to the middle of its own, where they were cut), laid evenly
-over it; ``on_run`` hears of them block by block, each run on from the last exactly, so the
-position the device plays, and each beat the click finds, is known as at speed 1, to a window
-(``stemgui.playback.runs``).
+ahead of the output by what is buffered (a window and the search, about 70 ms; in the quiet and
+the first 2 s after Play, the next window's song too). Each half window plays the song frames
+from where the last one's ended to about ``hop * speed`` further on (the middle of the window
+before to the middle of its own, where they were cut), laid evenly over it; ``on_run`` hears of
+them block by block, each run on from the last exactly, so the position the device plays, and
+each beat the click finds, is known as at speed 1, to a window (``stemgui.playback.runs``).
 
 Changing the speed takes effect at the next half window. Back at speed 1 the last window's
 second half plays whole, the transport goes back to the song frame after it (the one heard, not
