@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from stemgui.playback.joins import between
+
 QUIET = 10 ** (-30 / 20)
 """What the mix heard is silent at or below, as a part of the loudest it heard in the last
 ``HOLD_SECONDS`` of song (``Loudest``): a separated stem is never exactly silent (a model
@@ -68,6 +70,7 @@ def cut_at(
     search: int,
     speed: float,
     loudest: float,
+    following: int | None = None,
 ) -> int:
     """The input index the next window (``2 * hop`` frames) is cut at: where ``heard`` holds
     no silence, the one in the search [``low``, ``high``] that best continues the previous
@@ -96,9 +99,16 @@ def cut_at(
     still sounds (a pad after a loud fill, a quiet verse after a loud chorus), and cut
     nearest ``aim``, for the timing alone, its windows joined out of phase, the pad dipping
     up to 9 dB 10 ms at a time at each join (16 dB 5 ms at a time) at 25-75 %. Where they
-    are cut in silence leaves the song to come where it is due.
+    are cut in silence leaves the song to come where it is due. The last one before it,
+    where the next window (aimed at ``following``) is the one that brings it in, is the one
+    that joins both (``joins.between``): that one is cut where it plays the song to come on
+    time, not where it continues, and the silent one before it joined it out of phase, the
+    pad under the beats dipping 4-10 dB 20-50 ms before each. While the song to come cuts
+    the search short, the lags before it that ``heard`` holds may be cut (slower than about
+    half speed the windows' aims run past where they must end, and they were cut there, the
+    same window again and again, joined out of phase).
     The windows cut so far end at input index ``reached`` at most; ``heard`` begins at
-    ``previous`` or ``low``, whichever is first."""
+    ``previous`` or ``low``, whichever is first, or before (``Stretcher``: in the quiet)."""
     size = 2 * hop
     follow = previous + hop
     template = heard[follow - first :][:size]
@@ -108,14 +118,18 @@ def cut_at(
     fits = (
         None
         if not quiet.any()
-        else _fits(quiet, first, follow, reached, aim, low, lags, hop, speed)
+        else _fits(quiet, first, follow, reached, aim, low, lags, hop, speed, following)
     )
     if isinstance(fits, int):
         return fits
     weighed = size
     if fits is not None:
-        low, fits = fits
+        low, fits, into = fits
         lags = fits.shape[0]
+        if into is not None:  # the silent one before the song to come: it joins both
+            region = heard[low - first :][: lags - 1 + size]
+            beat = heard[into - first :][:hop]
+            return low + between(region, template[:hop], beat, fits, _fft_size(lags - 1 + size))
         if quiet[follow - first]:  # in the quiet: the halves that overlap (at half the cost)
             weighed = hop
             template = template[:hop]
@@ -149,7 +163,8 @@ def _fits(
     lags: int,
     hop: int,
     speed: float,
-) -> int | tuple[int, np.ndarray]:
+    following: int | None = None,
+) -> int | tuple[int, np.ndarray, int | None]:
     """Where the song stops or starts (``quiet``, from input index ``first``): the input
     index the window is cut at, or the first lag and which lags from there may be
     (``cut_at``)."""
@@ -161,7 +176,7 @@ def _fits(
     # the song heard has stopped
     sounded = np.flatnonzero(~quiet[: reached - first])
     after = first + int(sounded[-1]) + 1 if sounded.size else first
-    return _silent(quiet, first, follow, after, aim, low, lags, hop, speed)
+    return _silent(quiet, first, follow, after, aim, low, lags, hop, speed, following)
 
 
 def _silent(
@@ -174,7 +189,8 @@ def _silent(
     lags: int,
     hop: int,
     speed: float,
-) -> int | tuple[int, np.ndarray]:
+    following: int | None = None,
+) -> int | tuple[int, np.ndarray, int | None]:
     """The song heard has stopped at input index ``after``: the input index the window is
     cut at, or the first lag and which lags from there may be (``cut_at``)."""
     size = 2 * hop
@@ -184,21 +200,36 @@ def _silent(
         counted = np.concatenate([[0], np.cumsum(quiet[low - first :])])
         whole = counted[size : size + lags] - counted[:lags] == size
         fits = whole & (starts >= after)
-        return (low, fits) if fits.any() else max(follow, after)
+        return (low, fits, None) if fits.any() else max(follow, after)
     # Every cut in [after, coming) is silent there, in reach or not: the search is for
     # where a window continues the notes, and slower than about half speed the cut that
     # brings the song to come in where it is due can lie past it (up to (1 - speed) * hop
     # from aim, the search 0.52 hop): each beat after silence came up to 21 ms early at 25 %.
     coming = after + int(coming[0])
-    # the cut that plays the song to come where the speed puts it
-    due = coming - hop + round((aim + hop - coming) / speed)
-    if due + size <= coming and after + size <= coming:  # not due: a silent one, from as
-        # many as the search has (before it where the song to come cuts it short)
+
+    def bringing(aimed: int) -> tuple[int, bool]:  # for a window aimed at ``aimed``: the
+        # cut that plays the song to come where the speed puts it, or nearest; whether it is
+        # due in that window
+        due = _due(coming, aimed, hop, speed)
+        return max(after, min(due, coming - hop)), due + size > coming
+
+    cut, due = bringing(aim)
+    if not due and after + size <= coming:  # not due: a silent one, from as many as the
+        # search has (before it where the song to come cuts it short)
         high = min(max(low + lags - 1, after), coming - size)
         low = max(after, first, min(low, high - lags + 1))
-        return low, np.ones(high - low + 1, bool)
-    # the one that brings the song to come in where it is due, or nearest
-    return max(after, min(due, coming - hop))
+        into = None
+        if following is not None:  # the next one's cut, if it brings the song to come in
+            next_cut, next_due = bringing(following)
+            into = next_cut if next_due else None
+        return low, np.ones(high - low + 1, bool), into
+    return cut
+
+
+def _due(at: int, aim: int, hop: int, speed: float) -> int:
+    """The cut that plays input index ``at`` where ``speed`` puts it, for a window aimed at
+    ``aim`` (its middle plays the song there)."""
+    return at - hop + round((aim + hop - at) / speed)
 
 
 def _held(
@@ -229,7 +260,7 @@ def _held(
     stops = np.flatnonzero(quiet[follow - first :])
     stop = follow + int(stops[0]) if stops.size else None
     if stop is not None:
-        due = stop - hop + round((aim + hop - stop) / speed)  # plays it where it is due
+        due = _due(stop, aim, hop, speed)  # plays it where it is due
         if stop - due < size:  # due in this window, or overdue
             if stop < follow + hop:  # the previous window plays it: once, and then the
                 # silence (held, while a half window of it comes before the next note)
@@ -241,7 +272,7 @@ def _held(
             start, end = max(target - lags // 4, onset), min(target + lags // 4, stop - hop)
             if start > end:  # a note too short to hold
                 return follow
-            return start, np.ones(end - start + 1, bool)
+            return start, np.ones(end - start + 1, bool), None
     start = max(low, onset)  # nearest aim: within the search, else as near as the note lets
     # (as far as the song read reaches: ``heard`` holds the template, from ``follow``)
     lags = min(max(low + lags, start + lags // 2), first + quiet.shape[0] - size + 1) - start
@@ -251,7 +282,7 @@ def _held(
     fits = counted[hop : hop + lags] - counted[:lags] == 0  # each first half sounds
     if stop is not None and np.any(fits[: max(0, stop - start - size + 1)]):
         fits[stop - start - size + 1 :] = False  # ends before the song stops
-    return (start, fits) if np.any(fits) else follow
+    return (start, fits, None) if np.any(fits) else follow
 
 
 def quiet_frames(heard: np.ndarray, run: int, floor: float = 0.0) -> np.ndarray:

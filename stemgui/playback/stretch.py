@@ -21,7 +21,8 @@ with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
   last notes again after the one before fell silent (a stutter), or fell silent after the one
   before brought the first in (a flam). In silence a window may be cut past the search, so
   that the song to come comes in where the speed puts it (at 25 % too); where it still
-  sounds (a pad after a loud fill), where it best continues the one before, at its level.
+  sounds (a pad after a loud fill), where it best continues the one before, at its level,
+  up to the song to come, whose window is cut for its timing (``stemgui.playback.joins``).
 
 The windows are cut from the stems side by side (``BlockRenderer.render_stems``: each channel
 of the mixer at a gain of 1), where the mix heard continues best (a stem muted does not steer
@@ -29,12 +30,12 @@ them), the same for each, and mixed only as they play (``BlockRenderer.mix_stems
 of solo, mute or gain ramps at the next block, as at speed 1, not once the song buffered ahead
 has played (110 ms at 50 %, 190 ms at 25 %). What the renderer does in the song's time still
 holds: jumps cross-fade, loops wrap; the limiter limits the mix as it plays. The transport runs
-ahead of the output by what is buffered (a window and the search, about 70 ms). Each half
-window plays the song frames from where the last one's ended to about ``hop * speed`` further
-on (the middle of the window before to the middle of its own, where they were cut), laid evenly
-over it; ``on_run`` hears of them block by block, each run on from the last exactly, so the
-position the device plays, and each beat the click finds, is known as at speed 1, to a window
-(``stemgui.playback.runs``).
+ahead of the output by what is buffered (a window and the search, about 70 ms; in the quiet and
+the first 2 s after Play, the next window's song too). Each half window plays the song frames
+from where the last one's ended to about ``hop * speed`` further on (the middle of the window
+before to the middle of its own, where they were cut), laid evenly over it; ``on_run`` hears of
+them block by block, each run on from the last exactly, so the position the device plays, and
+each beat the click finds, is known as at speed 1, to a window (``stemgui.playback.runs``).
 
 Changing the speed takes effect at the next half window. Back at speed 1 the last window's
 second half plays whole, the transport goes back to the song frame after it (the one heard, not
@@ -60,7 +61,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from stemgui.playback.cuts import HOLD_SECONDS, Loudest, cut_at
+from stemgui.playback.cuts import HOLD_SECONDS, QUIET, Loudest, cut_at
+from stemgui.playback.joins import join_in_quiet, quiet_over
 from stemgui.playback.read_ahead import ReadAhead
 from stemgui.playback.renderer import FADE_SECONDS, soft_limit
 from stemgui.playback.runs import Laid, RunCallback, play_runs, render_rest, song_frame
@@ -149,6 +151,7 @@ class Stretcher:
         self._handing_over = False
         self._read = ReadAhead()  # the transport as the last input read left it
         self._loudest = Loudest(self._hold)  # what the quiet under the notes is told from
+        self._quiet = False  # the last window's second half is heard in the quiet
 
     def render(self, out: np.ndarray, on_run: RunCallback | None = None) -> int:
         """Fill ``out`` (frames, channels) float32; return how many of its frames carry song."""
@@ -218,19 +221,23 @@ class Stretcher:
 
     def _next_window(self, speed: float) -> None:
         """Cut the next window, add it, and make the next half window ready."""
-        owed = min(max(self._owed, -self.hop / 4), self.hop / 4)
+        owed = self._paying()
         self._owed -= owed
         self._position += self.hop * speed + owed
         aim = round(self._position)
+        following = round(self._position + self.hop * speed + self._paying())  # the next's aim
         low = max(aim - self.search, self._base)
-        # the search, the template (the windows may have run ahead of ``aim``), and the song
-        # that may be due in this window (after silence: faster than 1.5, past the search)
+        # the search, the template (the windows may have run ahead of ``aim``), the song due in
+        # it (faster than 1.5 past the search); in the quiet and the first 2 s, in the next too
         reach = max(low + 2 * self.search, self._previous + self.hop) + self.size
-        reach = max(reach, aim + self.hop + int(np.ceil(self.hop * speed)) + 1) - self._base
+        due = following if self._quiet or self._previous < self._hold else aim
+        reach = max(reach, due + self.hop + int(np.ceil(self.hop * speed)) + 1) - self._base
         self._need(reach)
-        first = min(low, self._previous)  # where what the mix heard is weighed from
+        back = self.search + int(np.ceil(self.hop * max(0.0, 1.0 - speed))) if self._quiet else 0
+        first = max(min(low - back, self._previous), self._base)  # (``cut_at``: before a beat)
         heard = self.renderer.heard(self._input[first - self._base : reach])
         high = min(aim + self.search, low + 2 * self.search)
+        loudest = self._loudest.add(heard, first)
         start = cut_at(
             heard,
             first,
@@ -242,18 +249,34 @@ class Stretcher:
             self.hop,
             self.search,
             speed,
-            self._loudest.add(heard, first),
+            loudest,
+            following,
         )
         at = start - self._base
         self._need(at + self.size)  # the template, cut past the search
         self._sum += self._input[at : at + self.size] * self.window[:, None]
+        floor, gone = QUIET * loudest, self._previous + self.hop
+        join_in_quiet(  # in the quiet, at the power each has, however alike they are
+            self._sum[: self.hop],
+            self._input[gone - self._base :][: self.hop],
+            self._input[at : at + self.hop],
+            heard,
+            (gone - first, start - first),
+            self.window[: self.hop],
+            floor,
+        )
+        self._quiet = quiet_over(heard, start + self.hop - first, self.hop, floor)
         self._ready = self._sum[: self.hop].copy()
         self._sum[: self.hop] = self._sum[self.hop :]
         self._sum[self.hop :] = 0.0
         self._lay(self._laid_to, max(self._laid_to + 1, start + self.hop))  # to its middle
         self._previous = start
         self._reached = max(self._reached, start + self.size)
-        self._forget(min(start, aim) - self.search)
+        self._forget(min(start, aim) - self.search - (self.search + self.hop) * self._quiet)
+
+    def _paying(self) -> float:
+        """What the next window takes back of what the windows owe (``_start``)."""
+        return min(max(self._owed, -self.hop / 4), self.hop / 4)
 
     # --- the song audio, from the renderer --------------------------------------------------
 

@@ -153,8 +153,9 @@ def test_each_beat_over_a_stem_s_quiet_floor_plays_once_where_the_pace_puts_it(s
 def test_a_pad_held_under_the_beats_stays_continuous(speed):
     """Where the song stops and starts is relative to the notes around: a pad 40 dB under
     the beats is taken for silence there, and the windows cut in it are cut where the beats
-    fall, not where they continue it. It goes on, never falling silent: 5 ms at a time away
-    from the hits, never more than 15 dB under its level (-45 dBFS)."""
+    fall, not where they continue it. It goes on, never falling silent: 5 ms at a time up to
+    each hit and from 40 ms after it, never more than 3 dB under its level (-45 dBFS; it
+    dipped 5 dB just before the hits at 75 %, where the beat's window joined)."""
     beat, start, frames = RATE // 2, RATE // 4, 2 * RATE
     signal = floor("pad", start + frames + RATE)
     for at in range(0, signal.size, beat):
@@ -167,13 +168,13 @@ def test_a_pad_held_under_the_beats_stays_continuous(speed):
     loud = np.flatnonzero(np.abs(heard) > 0.1)
     step, away = RATE // 200, np.ones(heard.size, bool)
     for at in loud:
-        away[max(0, at - RATE // 25) : at + RATE // 25] = False
+        away[max(0, at - RATE // 1000) : at + RATE // 25] = False
     levels = [
         np.sqrt(np.mean(heard[at : at + step] ** 2))
         for at in range(RATE // 10, heard.size - step, step)  # (after Play fades in)
         if away[at : at + step].all()
     ]
-    assert len(levels) > 100 and 20 * np.log10(min(levels)) > -60
+    assert len(levels) > 100 and 20 * np.log10(min(levels)) > -48
 
 
 @pytest.mark.parametrize("speed", [2.0, MAX_STRETCH])
