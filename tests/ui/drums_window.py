@@ -1,7 +1,7 @@
 """What the tests of the tempo corrections share: a song of rock drums read at 120 BPM (kick on
 1 and 3), a window that separates it into its drums, the steps that show it, and a next start
-that reads its stems and analysis back from the stem cache. The fixtures ``song`` and ``win``
-are theirs once imported (``rock_song_fixture``, ``drums_window_fixture``)."""
+that reads its stems and analysis back from the stem cache. tests/ui/conftest.py gives
+``rock_song`` and ``drums_window`` as the fixtures ``drums_song`` and ``drums_win``."""
 
 from __future__ import annotations
 
@@ -77,20 +77,6 @@ def drums_window(
     )
     qtbot.addWidget(window)
     return window
-
-
-@pytest.fixture(name="song")
-def rock_song_fixture(tmp_path) -> Path:
-    """``rock_song`` in the test's folder."""
-    return rock_song(tmp_path)
-
-
-@pytest.fixture(name="win")
-def drums_window_fixture(qtbot, settings_store, monkeypatch):
-    """``drums_window``, its separations stopped after the test."""
-    window = drums_window(qtbot, settings_store, monkeypatch)
-    yield window
-    window.controller.shutdown()
 
 
 def shown(qtbot, win, song: Path) -> Job:
