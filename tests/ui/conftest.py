@@ -129,6 +129,6 @@ def damaged_manifest(tmp_path: Path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def options(tiny_model_file: Path) -> SeparationOptions:
+def tiny_options(tiny_model_file: Path) -> SeparationOptions:
     """The tiny model on the CPU, as the stem cache tests separate with it."""
     return SeparationOptions(model=str(tiny_model_file), device="cpu")
