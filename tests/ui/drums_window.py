@@ -15,7 +15,6 @@ import pytest
 import soundfile as sf
 
 from stemgui.stemcache import StemCache
-from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.worker import SeparationWorker
@@ -65,18 +64,10 @@ def drums_window(
     ``DrumsSeparator`` unless the test needs other stems), named ``model_name``, and keeps
     them."""
     from stemgui.ui import worker
-    from stemgui.ui.window import MainWindow
-    from tests.fakes import FakeOutput
+    from tests.ui.song_window import separating_window
 
     monkeypatch.setattr(worker, "default_model_identity", identity)  # its stems are kept
-    window = MainWindow(
-        S.Settings(settings_store),
-        separator_factory=lambda options: (separator(), model_name),
-        output_factory=FakeOutput,
-        probe=False,
-    )
-    qtbot.addWidget(window)
-    return window
+    return separating_window(qtbot, settings_store, separator, model_name)
 
 
 def shown(qtbot, win, song: Path) -> Job:
