@@ -1,5 +1,6 @@
 """Shared fixtures: offscreen Qt, a small torch thread count, per-test user folders, a working
-folder of the test's own."""
+folder of the test's own, and the isolated command-line run with the tiny known-answer model of
+the command-line and reliability tests."""
 
 from __future__ import annotations
 
@@ -99,3 +100,21 @@ def _event_loops_still_run():
         "QCoreApplication.exit() was called outside app.exec() during this test (a timer "
         "left by an earlier test?): the event loops of later tests would end at once"
     )
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """A command-line run kept in ``tmp_path`` (``tests.reliability.helpers.isolate``): log
+    file, model store folders and cwd there, the tiny known-answer model registered."""
+    from tests.reliability.helpers import isolate
+
+    yield from isolate(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def model_file(isolated) -> Path:
+    """The tiny known-answer model's file in the isolated run's folder
+    (``tests.reliability.helpers.save_tiny_model``)."""
+    from tests.reliability.helpers import save_tiny_model
+
+    return save_tiny_model(isolated)

@@ -8,25 +8,13 @@ makes no virtual environment without its venv package.
 
 from __future__ import annotations
 
-import subprocess
-
-import pytest
-
-from tests.paths import ROOT
+from tests.make_recipes import dry_run
 
 
 def system_packages() -> set[str]:
     """The words of the `system-deps` recipe as make would run it (the package names among
     them), whether or not this process may install them."""
-    result = subprocess.run(
-        ["make", "-n", "-C", str(ROOT), "system-deps"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"make is not usable here: {result.stderr.strip()}")
-    return set(result.stdout.replace(";", " ").split())
+    return set(dry_run("system-deps").replace(";", " ").split())
 
 
 def test_system_deps_installs_what_builds_the_train_extra_and_the_venv():

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.torch_threads import torch_threads
+
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with torch_threads(1):
+        yield

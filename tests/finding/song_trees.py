@@ -13,3 +13,11 @@ def touch(*names: str) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
     return paths
+
+
+def album_of_one_song() -> Path:
+    """``album`` in the working folder, holding one.wav (one byte: nothing in it is decoded) and
+    notes.txt (a file that is no song); returns the folder's path."""
+    (song,) = touch("album/one.wav")
+    (song.parent / "notes.txt").write_text("liner notes")
+    return song.parent

@@ -16,6 +16,7 @@ from stemgui.audio.decode import decode
 from stemgui.audio.files import find_audio_files
 from stemgui.cli.tracks import find_tracks
 from stemgui.errors import DecodeError
+from tests.finding.song_trees import album_of_one_song
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="links need privileges there")
 
@@ -23,15 +24,11 @@ NOTHING = "is a link to {0}, which does not exist; fix or remove the link"
 
 
 @pytest.fixture
-def album(tmp_path, monkeypatch) -> Path:
+def album(in_tmp) -> Path:
     """album/one.wav, album/Disc 2 (a link to a folder not there, meant for a folder of
     songs), album/gone.mp3 (a link to a song not there), album/.hidden (one hidden, to
     nothing) and album/notes.txt (a file)."""
-    monkeypatch.chdir(tmp_path)
-    album = Path("album")
-    album.mkdir()
-    (album / "one.wav").write_bytes(b"x")
-    (album / "notes.txt").write_text("liner notes")
+    album = album_of_one_song()
     os.symlink("/media/usb/Disc 2", album / "Disc 2")
     os.symlink("../deleted.mp3", album / "gone.mp3")
     os.symlink("nowhere", album / ".hidden")

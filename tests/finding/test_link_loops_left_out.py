@@ -13,6 +13,7 @@ import pytest
 
 from stemgui.audio.files import find_audio_files
 from stemgui.cli.tracks import find_tracks
+from tests.finding.song_trees import album_of_one_song
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="links need privileges there")
 
@@ -23,15 +24,11 @@ LOOP = (
 
 
 @pytest.fixture
-def album(tmp_path, monkeypatch) -> Path:
+def album(in_tmp) -> Path:
     """album/one.wav, album/Disc 2 (a link to itself, meant for a folder of songs), album/cd
     (two links that lead to each other), album/loop.mp3 (a link to itself, named as a song),
     album/.hidden (one hidden) and album/notes.txt (a file)."""
-    monkeypatch.chdir(tmp_path)
-    album = Path("album")
-    album.mkdir()
-    (album / "one.wav").write_bytes(b"x")
-    (album / "notes.txt").write_text("liner notes")
+    album = album_of_one_song()
     os.symlink("Disc 2", album / "Disc 2")
     os.symlink("cd.b", album / "cd")
     os.symlink("cd", album / "cd.b")

@@ -1,6 +1,7 @@
 """A tiny known-answer model and an isolated command-line environment for the reliability tests
-and the command-line tests: the fixtures ``isolated``, ``model_file`` and ``bundled``, which
-their conftest.py files take from here, and readers of what a run wrote and said.
+and the command-line tests: the builders behind the fixtures ``isolated`` and ``model_file``
+(tests/conftest.py) and ``bundled`` (tests/cli/conftest.py), and readers of what a run wrote
+and said.
 
 ``TinyNet`` multiplies the normalised mix by a fixed factor per stem, so that every stem the
 command line writes has a known answer (see ``expected_stems``).
@@ -9,10 +10,10 @@ command line writes has a known answer (see ``expected_stems``).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
 import torch
 from torch import nn
@@ -96,10 +97,10 @@ def stem_folder(root: Path, track: str) -> Path:
     return root / "separated" / MODEL_NAME / safe_name(track)
 
 
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """Log file and model store folders in tmp, TinyNet registered, cwd in tmp; logging handlers
-    removed after."""
+def isolate(tmp_path: Path, monkeypatch) -> Iterator[Path]:
+    """Log file and model store folders in ``tmp_path``, TinyNet registered, cwd in
+    ``tmp_path`` while the caller holds it (yields ``tmp_path``); logging handlers removed
+    after."""
     from stemgui.separation import store
 
     monkeypatch.setenv("STEMGUI_LOG_DIR", str(tmp_path / "logs"))
@@ -112,17 +113,17 @@ def isolated(tmp_path, monkeypatch):
     reset_logging()
 
 
-@pytest.fixture
-def model_file(isolated) -> Path:
-    path = isolated / "models" / f"{MODEL_NAME}.stemgui"
+def save_tiny_model(folder: Path) -> Path:
+    """A TinyNet checkpoint written to ``folder``/models/tiny.stemgui; returns its path."""
+    path = folder / "models" / f"{MODEL_NAME}.stemgui"
     path.parent.mkdir()
     save_model(TinyNet().eval(), path)
     return path
 
 
-@pytest.fixture
-def bundled(tmp_path, model_file) -> str:
-    """``model_file`` installed as the bundled default model ``tiny-bundled``."""
+def install_bundled(tmp_path: Path, model_file: Path) -> str:
+    """``model_file`` installed as the bundled default model ``tiny-bundled`` (in the bundled
+    models' folder of ``isolate``); returns its name."""
     folder = tmp_path / "bundled"
     folder.mkdir()
     sha256 = file_sha256(model_file)

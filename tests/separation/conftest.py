@@ -9,6 +9,7 @@ import pytest
 from stemgui.separation.checkpoint import save_model
 from tests.separation.download_rig import FileServer
 from tests.separation.model_files_helpers import fake_demucs_class, make_tiny, tiny_registered
+from tests.torch_threads import torch_threads
 
 
 @pytest.fixture
@@ -65,9 +66,5 @@ def demucs_class(monkeypatch) -> type:
 def _one_torch_thread():
     """One torch thread: on the shared 2-core machine, two threads spend most of their time
     waiting for each other in the LSTM steps (4x slower measured under load)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with torch_threads(1):
+        yield

@@ -16,10 +16,13 @@ from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 import torch
 from torch import nn
 
+from stemgui.errors import ModelLoadError
 from stemgui.separation import registry
+from stemgui.separation.checkpoint import load_model, save_model
 
 
 def tiny_htdemucs(seed: int = 0, sources: Sequence[str] = ("drums", "bass")) -> nn.Module:
@@ -128,3 +131,18 @@ def write_official(path: Path, klass, kwargs, state, args=(), training_args=None
     target = path.with_name(f"{path.stem}-{digest}{path.suffix}")
     target.write_bytes(buffer.getvalue())
     return target
+
+
+def saved_payload(model: nn.Module, path: Path, half: bool = False) -> dict:
+    """``model`` saved at ``path`` in our format, and the payload read back from it, to change."""
+    save_model(model, path, half=half)
+    return torch.load(path, weights_only=True)
+
+
+def refusal(payload: dict, path: Path) -> str:
+    """``payload`` written over ``path``: the message of the ``ModelLoadError`` that
+    ``load_model`` refuses it with (the test fails where it loads)."""
+    torch.save(payload, path)
+    with pytest.raises(ModelLoadError) as refused:
+        load_model(path)
+    return str(refused.value)

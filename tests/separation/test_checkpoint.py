@@ -11,7 +11,7 @@ import torch
 from stemgui.errors import ModelLoadError
 from stemgui.separation import building, registry
 from stemgui.separation.checkpoint import load_model, save_model
-from tests.separation.model_files_helpers import make_tiny, tiny_htdemucs
+from tests.separation.model_files_helpers import make_tiny, refusal, saved_payload, tiny_htdemucs
 
 pytestmark = pytest.mark.usefixtures("_tiny")
 
@@ -120,13 +120,9 @@ def test_a_file_that_cannot_be_read_says_what_to_do(tmp_path, monkeypatch):
 def test_an_entry_of_the_wrong_types_is_refused(tmp_path, change, said):
     """Edited by hand: each was a traceback (TypeError, AttributeError) in the app and CLI."""
     path = tmp_path / "tiny.stemgui"
-    save_model(make_tiny(), path)
-    payload = torch.load(path, weights_only=True)
+    payload = saved_payload(make_tiny(), path)
     payload["models"][0].update(change)
-    torch.save(payload, path)
-    with pytest.raises(ModelLoadError) as refused:
-        load_model(path)
-    assert str(refused.value) == f"{path}: {said}; export it again"
+    assert refusal(payload, path) == f"{path}: {said}; export it again"
 
 
 @pytest.mark.parametrize(
@@ -160,13 +156,9 @@ def test_arguments_no_network_is_built_of_are_refused_naming_them(tmp_path, key,
     """Edited by hand: each gave a traceback (RuntimeError, ZeroDivisionError), a refusal
     naming no argument, or a model that loaded and failed (or ran for ever) on the first chunk."""
     path = tmp_path / "ht.stemgui"
-    save_model(tiny_htdemucs(), path)
-    payload = torch.load(path, weights_only=True)
+    payload = saved_payload(tiny_htdemucs(), path)
     payload["models"][0]["kwargs"][key] = value
-    torch.save(payload, path)
-    with pytest.raises(ModelLoadError) as refused:
-        load_model(path)
-    assert str(refused.value) == f"{path}: HTDemucs: {said}; download or export it again"
+    assert refusal(payload, path) == f"{path}: HTDemucs: {said}; download or export it again"
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
@@ -175,13 +167,9 @@ def test_weights_with_nan_or_infinite_values_are_refused_naming_the_tensor(tmp_p
     """Loaded, then made every stem NaN: the stems were written as silence, said only as a
     warning, and the song counted as separated."""
     path = tmp_path / "ht.stemgui"
-    save_model(tiny_htdemucs(), path, half=half)
-    payload = torch.load(path, weights_only=True)
+    payload = saved_payload(tiny_htdemucs(), path, half=half)
     payload["models"][0]["state"]["freq_emb.embedding.weight"][0, 0] = value
-    torch.save(payload, path)
-    with pytest.raises(ModelLoadError) as refused:
-        load_model(path)
-    assert str(refused.value) == (
+    assert refusal(payload, path) == (
         f"{path}: HTDemucs: tensor freq_emb.embedding.weight holds NaN or infinite values "
         "(damaged); download or export it again"
     )
@@ -206,13 +194,9 @@ def test_a_model_naming_a_stem_twice_is_refused(tmp_path, second):
 def test_a_damaged_fraction_among_the_arguments_is_refused(tmp_path, terms):
     """A traceback (ZeroDivisionError: Fraction(1, 0), TypeError) in the app and the CLI."""
     path = tmp_path / "ht.stemgui"
-    save_model(tiny_htdemucs(), path)
-    payload = torch.load(path, weights_only=True)
+    payload = saved_payload(tiny_htdemucs(), path)
     payload["models"][0]["kwargs"]["segment"] = {"__fraction__": terms}
-    torch.save(payload, path)
-    with pytest.raises(ModelLoadError) as refused:
-        load_model(path)
-    assert str(refused.value) == (
+    assert refusal(payload, path) == (
         f"{path}: malformed stemgui model entry (a fraction must be two whole numbers, the "
         f"second not 0, not {terms!r}); export it again"
     )
@@ -221,13 +205,9 @@ def test_a_damaged_fraction_among_the_arguments_is_refused(tmp_path, terms):
 def test_a_network_that_fails_to_build_on_other_arguments_is_refused(tmp_path):
     """dconv_comp 0 divides by zero inside the constructor: a traceback before."""
     path = tmp_path / "ht.stemgui"
-    save_model(tiny_htdemucs(), path)
-    payload = torch.load(path, weights_only=True)
+    payload = saved_payload(tiny_htdemucs(), path)
     payload["models"][0]["kwargs"]["dconv_comp"] = 0
-    torch.save(payload, path)
-    with pytest.raises(ModelLoadError) as refused:
-        load_model(path)
-    assert str(refused.value) == (
+    assert refusal(payload, path) == (
         f"{path}: HTDemucs cannot be built from the stored arguments: division by zero; "
         "download or export it again"
     )
@@ -293,12 +273,8 @@ def test_arguments_whose_layers_cannot_line_up_are_refused_at_load(tmp_path, cha
     """Each possible alone, not together: the file loaded, then every song failed at its first
     chunk ('expected 58 STFT frames, got 57', 'cannot inject', a decoder one sample short)."""
     path = tmp_path / "ht.stemgui"
-    save_model(tiny_htdemucs(), path)
-    payload = torch.load(path, weights_only=True)
+    payload = saved_payload(tiny_htdemucs(), path)
     payload["models"][0]["kwargs"].update(changes)
-    torch.save(payload, path)
-    with pytest.raises(ModelLoadError) as refused:
-        load_model(path)
-    message = str(refused.value)
+    message = refusal(payload, path)
     assert message.startswith(f"{path}: HTDemucs cannot be built from the stored arguments: {said}")
     assert message.endswith("; download or export it again")

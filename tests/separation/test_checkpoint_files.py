@@ -18,6 +18,8 @@ from tests.separation.model_files_helpers import (
     fake_demucs_class,
     half_state,
     make_tiny,
+    refusal,
+    saved_payload,
     write_official,
 )
 
@@ -29,13 +31,9 @@ def test_a_bag_segment_that_is_no_length_is_refused_at_load(tmp_path, segment):
     """nan, inf and a string loaded, then failed at the first chunk with a traceback; 1e6 s
     for memory (a cross-fade window of 8e9 frames)."""
     path = tmp_path / "bag.stemgui"
-    save_model(BagOfModels([make_tiny(seed=1), make_tiny(seed=2)], segment=2.0), path)
-    payload = torch.load(path, weights_only=True)
+    payload = saved_payload(BagOfModels([make_tiny(seed=1), make_tiny(seed=2)], segment=2.0), path)
     payload["segment"] = segment
-    torch.save(payload, path)
-    with pytest.raises(ModelLoadError) as refused:
-        load_model(path)
-    assert str(refused.value) == (
+    assert refusal(payload, path) == (
         f"{path}: malformed bag of models: the bag's segment must be a number of seconds "
         f"from 0.1 to 60, not {segment!r}; export it again"
     )

@@ -8,6 +8,20 @@ import pytest
 
 from training.__main__ import build_parser, main
 
+
+def _refused(argv: list[str], capsys) -> str:
+    """What ``main(argv)`` writes to stderr as its parser refuses ``argv`` (exit status 2)."""
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    return capsys.readouterr().err
+
+
+def _argv_id(value) -> str:
+    """A parameter's test id: an argument list joined by spaces, the others left out."""
+    return " ".join(value) if isinstance(value, list) else ""
+
+
 # The same command, its model files before --data (the README's order) and after it (the usage
 # line's order, --data first): quantize, segment and bag said to name them before --data.
 FORMS = {
@@ -85,16 +99,13 @@ def test_model_files_after_data_are_the_commands_own(command, argv):
             "folders",
         ),
     ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+    ids=_argv_id,
 )
 def test_a_model_file_missing_or_too_many_is_said_by_the_parser(
     tmp_path, monkeypatch, capsys, argv, said
 ):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    assert stop.value.code == 2
-    assert f"error: {said}\n" in capsys.readouterr().err
+    assert f"error: {said}\n" in _refused(argv, capsys)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -105,13 +116,10 @@ def test_an_output_without_its_suffix_that_is_a_folder_is_said_as_data(
     are said, not a file name to write."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "q").mkdir()
-    with pytest.raises(SystemExit) as stop:
-        main(["quantize", "--data", "d", "m.stemgui", "q"])
-    assert stop.value.code == 2
     assert (
         "error: the following arguments are required: output (after --data, model files are "
         "told by their suffix: .th, .yaml, .yml, .stemgui, .pt, .safetensors)\n"
-    ) in capsys.readouterr().err
+    ) in _refused(["quantize", "--data", "d", "m.stemgui", "q"], capsys)
 
 
 def test_a_model_file_after_data_is_checked_as_the_argument_it_becomes(capsys):
@@ -154,7 +162,7 @@ def test_a_parser_that_cannot_place_them_refuses_model_files_after_data(capsys):
         (["bag", "--data", "d", "b.yaml", "m.stemgui", "n.th"], "b.yaml", "b.stemgui"),
         (["member", "b.stemgui", "0", "m"], "m", "m.stemgui"),
     ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+    ids=_argv_id,
 )
 def test_an_output_without_the_stemgui_suffix_is_refused_wherever_it_stands(
     tmp_path, monkeypatch, capsys, argv, output, named
@@ -163,13 +171,10 @@ def test_an_output_without_the_stemgui_suffix_is_refused_wherever_it_stands(
     to need it there; before --data, ``quantize m.th q`` wrote a file ``q``."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "d").mkdir()
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    assert stop.value.code == 2
     assert (
         f"error: argument output: {output}: the model file to write is told by its suffix, "
         f".stemgui; name it {named}\n"
-    ) in capsys.readouterr().err
+    ) in _refused(argv, capsys)
     assert [p.name for p in tmp_path.iterdir()] == ["d"]
 
 
@@ -188,7 +193,7 @@ def test_an_output_in_capitals_or_a_folder_is_left_to_the_output_check():
         (["bag", "runs/.STEMGUI", "m.th", "n.th"], "runs/.STEMGUI"),
         (["member", "b.stemgui", "0", ".th"], ".th"),
     ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+    ids=_argv_id,
 )
 def test_an_output_named_by_a_suffix_alone_is_told_to_take_a_name(
     tmp_path, monkeypatch, capsys, argv, named
@@ -197,13 +202,10 @@ def test_an_output_named_by_a_suffix_alone_is_told_to_take_a_name(
     name again."""
     monkeypatch.chdir(tmp_path)
     where = str(Path(named).with_name("NAME.stemgui"))
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    assert stop.value.code == 2
     assert (
         f"error: argument output: {named}: the model file to write is told by its suffix, "
         f".stemgui, after its name; give it a name, like {where}\n"
-    ) in capsys.readouterr().err
+    ) in _refused(argv, capsys)
     with pytest.raises(SystemExit):  # after --data: taken for a data folder, the same said
         main(["quantize", "--data", "d", "m.th", named])
     assert (
@@ -220,7 +222,7 @@ def test_an_output_named_by_a_suffix_alone_is_told_to_take_a_name(
         (["bag", "--data", "d", "b", "m.th", "n.th", "d"], "m.th", "b"),  # d a folder: none
         (["quantize", "--data", "d", "q", "m.th", "x.th", "e"], "x.th", "q"),
     ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+    ids=_argv_id,
 )
 def test_a_refused_model_file_after_data_names_the_folder_taken_in_its_stead(
     tmp_path, monkeypatch, capsys, argv, output, misread
@@ -229,14 +231,11 @@ def test_a_refused_model_file_after_data_names_the_folder_taken_in_its_stead(
     none when that one is a folder), not the one before them that shifted them along."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "d").mkdir()
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    assert stop.value.code == 2
     assert (
         f"error: argument output: {output}: the model file to write is told by its suffix, "
         f".stemgui; name it {Path(output).stem}.stemgui (after --data, {misread} was taken for "
         "a data folder, and there is none)\n"
-    ) in capsys.readouterr().err
+    ) in _refused(argv, capsys)
     assert [p.name for p in tmp_path.iterdir()] == ["d"]
 
 
@@ -292,13 +291,10 @@ def test_a_refused_model_file_after_a_second_data_names_the_root_before_it(
     """The root that shifted m.th into OUTPUT was named in the first --data: said as in one."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "d").mkdir()
-    with pytest.raises(SystemExit) as stop:
-        main(["bag", "--data", "d", "b", "--data", "m.th", "n.th"])
-    assert stop.value.code == 2
     assert (
         "error: argument output: m.th: the model file to write is told by its suffix, .stemgui; "
         "name it m.stemgui (after --data, b was taken for a data folder, and there is none)\n"
-    ) in capsys.readouterr().err
+    ) in _refused(["bag", "--data", "d", "b", "--data", "m.th", "n.th"], capsys)
 
 
 @pytest.mark.parametrize(
@@ -309,7 +305,7 @@ def test_a_refused_model_file_after_a_second_data_names_the_root_before_it(
         (["segment", "--data", "d", "m.th", "--data", "s", "e", "--seconds", "4"], "s"),
         (["quantize", "m.th", "--data", "q", "e"], "q"),  # none after --data: the last, no folder
     ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+    ids=_argv_id,
 )
 def test_a_missing_output_names_the_root_taken_in_its_place(
     tmp_path, monkeypatch, capsys, argv, misread
@@ -319,12 +315,9 @@ def test_a_missing_output_names_the_root_taken_in_its_place(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "d").mkdir()
     (tmp_path / "e").mkdir()
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    assert stop.value.code == 2
     assert (
         f"error: the following arguments are required: output (after --data, {misread} was taken "
         "for a data folder, and there is none: the model file to write is told by its suffix, "
         f".stemgui; name it {misread}.stemgui)\n"
-    ) in capsys.readouterr().err
+    ) in _refused(argv, capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "e"]

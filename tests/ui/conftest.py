@@ -100,6 +100,25 @@ def window(qtbot, settings_store, tiny_model_file):
 
 
 @pytest.fixture
+def drums_song(tmp_path: Path) -> Path:
+    """Rock drums at 120 BPM in the test's folder (``tests.ui.drums_window.rock_song``)."""
+    from tests.ui.drums_window import rock_song
+
+    return rock_song(tmp_path)
+
+
+@pytest.fixture
+def drums_win(qtbot, settings_store, monkeypatch):
+    """A window that separates songs into their drums (``tests.ui.drums_window.drums_window``),
+    its separations stopped after the test."""
+    from tests.ui.drums_window import drums_window
+
+    window = drums_window(qtbot, settings_store, monkeypatch)
+    yield window
+    window.controller.shutdown()
+
+
+@pytest.fixture
 def damaged_manifest(tmp_path: Path, monkeypatch) -> Path:
     """The bundled models' folder, whose manifest.json is no JSON."""
     bundled = tmp_path / "bundled"
@@ -110,6 +129,6 @@ def damaged_manifest(tmp_path: Path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def options(tiny_model_file: Path) -> SeparationOptions:
+def tiny_options(tiny_model_file: Path) -> SeparationOptions:
     """The tiny model on the CPU, as the stem cache tests separate with it."""
     return SeparationOptions(model=str(tiny_model_file), device="cpu")

@@ -1,7 +1,7 @@
 """What the tests of the tempo corrections share: a song of rock drums read at 120 BPM (kick on
 1 and 3), a window that separates it into its drums, the steps that show it, and a next start
-that reads its stems and analysis back from the stem cache. The fixtures ``song`` and ``win``
-are theirs once imported (``rock_song_fixture``, ``drums_window_fixture``)."""
+that reads its stems and analysis back from the stem cache. tests/ui/conftest.py gives
+``rock_song`` and ``drums_window`` as the fixtures ``drums_song`` and ``drums_win``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import pytest
 import soundfile as sf
 
 from stemgui.stemcache import StemCache
-from stemgui.ui import settings as S
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.separation_options import SeparationOptions
 from stemgui.ui.worker import SeparationWorker
@@ -65,32 +64,10 @@ def drums_window(
     ``DrumsSeparator`` unless the test needs other stems), named ``model_name``, and keeps
     them."""
     from stemgui.ui import worker
-    from stemgui.ui.window import MainWindow
-    from tests.fakes import FakeOutput
+    from tests.ui.song_window import separating_window
 
     monkeypatch.setattr(worker, "default_model_identity", identity)  # its stems are kept
-    window = MainWindow(
-        S.Settings(settings_store),
-        separator_factory=lambda options: (separator(), model_name),
-        output_factory=FakeOutput,
-        probe=False,
-    )
-    qtbot.addWidget(window)
-    return window
-
-
-@pytest.fixture(name="song")
-def rock_song_fixture(tmp_path) -> Path:
-    """``rock_song`` in the test's folder."""
-    return rock_song(tmp_path)
-
-
-@pytest.fixture(name="win")
-def drums_window_fixture(qtbot, settings_store, monkeypatch):
-    """``drums_window``, its separations stopped after the test."""
-    window = drums_window(qtbot, settings_store, monkeypatch)
-    yield window
-    window.controller.shutdown()
+    return separating_window(qtbot, settings_store, separator, model_name)
 
 
 def shown(qtbot, win, song: Path) -> Job:

@@ -55,6 +55,19 @@ def model_window(
     return win
 
 
+def separating_window(qtbot, settings_store, make_separator, model_name: str) -> MainWindow:
+    """A window, not shown, with nothing queued, that separates each song with a separator of
+    ``make_separator()`` named ``model_name`` and plays through ``FakeOutput``."""
+    win = MainWindow(
+        S.Settings(settings_store),
+        separator_factory=lambda options: (make_separator(), model_name),
+        output_factory=FakeOutput,
+        probe=False,
+    )
+    qtbot.addWidget(win)
+    return win
+
+
 def null_window(qtbot, settings_store, outputs):
     """A window shown, active, with nothing queued, playing each song through a
     ``NullOutput`` (256-frame blocks) that is appended to ``outputs``."""

@@ -14,11 +14,9 @@ from stemgui.ui.drag_out import DragPart
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import (
-    drums_window_fixture,  # noqa: F401 (the fixture win)
     entry_info,
     next_start,
     off_grid,
-    rock_song_fixture,  # noqa: F401 (the fixture song)
     shown,
 )
 
@@ -27,8 +25,8 @@ JITTER = np.array([0.012, -0.012, -0.012, 0.012])
 the beats' own."""
 
 
-def _stored(qtbot, win, song):
-    job = shown(qtbot, win, song)
+def _stored(qtbot, drums_win, drums_song):
+    job = shown(qtbot, drums_win, drums_song)
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
     return job
 
@@ -40,159 +38,165 @@ def _bumped(monkeypatch) -> None:
     monkeypatch.setattr(analysis, "VERSION", analysis.VERSION + 1)
 
 
-def _root(win):
+def _root(drums_win):
     from stemgui.ui.stem_cache_size import stem_cache_of
 
-    return stem_cache_of(win).root
+    return stem_cache_of(drums_win).root
 
 
-def test_the_grid_moved_to_the_playhead_moves_every_beat_by_as_much(qtbot, win, song, monkeypatch):
-    menu = win.menu_bar.tempo
+def test_the_grid_moved_to_the_playhead_moves_every_beat_by_as_much(
+    qtbot, drums_win, drums_song, monkeypatch
+):
+    menu = drums_win.menu_bar.tempo
     assert not menu.beat_action.isEnabled()  # no song: no grid
-    job = _stored(qtbot, win, song)
-    first, length = win.timeline.beats  # on every hit: 0.5, 1.0, 1.5 s...
+    job = _stored(qtbot, drums_win, drums_song)
+    first, length = drums_win.timeline.beats  # on every hit: 0.5, 1.0, 1.5 s...
     assert off_grid((first, length), np.arange(0.5, 20, 0.5)) < 0.005 * RATE
-    win.player.seek(round(3.25 * RATE))  # the off-beat between two hits
+    drums_win.player.seek(round(3.25 * RATE))  # the off-beat between two hits
     menu.beat_action.trigger()
-    moved, same = win.timeline.beats
+    moved, same = drums_win.timeline.beats
     assert same == length  # the BPM unchanged
     assert (moved - first) % length == pytest.approx((3.25 * RATE - first) % length, abs=1e-6)
-    assert off_grid(win.timeline.beats, [3.25]) < 1e-6  # a beat on the playhead
-    assert "— 120 BPM — drums" in win.song_title.text()
+    assert off_grid(drums_win.timeline.beats, [3.25]) < 1e-6  # a beat on the playhead
+    assert "— 120 BPM — drums" in drums_win.song_title.text()
     assert (
         "rock.wav: a beat of the grid on the playhead now, 120 BPM (Playback ▸ Reset tempo to the "
         "estimate undoes it)."
-    ) in win.statusBar().currentMessage()
-    win.player.seek(round(5.3 * RATE))
-    win.menu_bar.loop_beats(2)  # Alt+2: from the beat before the playhead, on the new grid
-    assert win.player.transport.loop == (round(5.25 * RATE), round(6.25 * RATE))
-    assert win.stems.drag_tags("drums", DragPart())["bpm"] == "120"
-    assert entry_info(win, job)[BEAT_AT_FIELD] == 3.25
+    ) in drums_win.statusBar().currentMessage()
+    drums_win.player.seek(round(5.3 * RATE))
+    drums_win.menu_bar.loop_beats(2)  # Alt+2: from the beat before the playhead, on the new grid
+    assert drums_win.player.transport.loop == (round(5.25 * RATE), round(6.25 * RATE))
+    assert drums_win.stems.drag_tags("drums", DragPart())["bpm"] == "120"
+    assert entry_info(drums_win, job)[BEAT_AT_FIELD] == 3.25
     assert menu.reset_action.isEnabled()
-    root = _root(win)
-    win.controller.shutdown()
+    root = _root(drums_win)
+    drums_win.controller.shutdown()
     tempo = job.analysis.tempo
-    assert next_start(root, song).tempo == tempo  # the next start
+    assert next_start(root, drums_song).tempo == tempo  # the next start
     _bumped(monkeypatch)
-    assert next_start(root, song).tempo == tempo  # analysed again: moved again
+    assert next_start(root, drums_song).tempo == tempo  # analysed again: moved again
 
 
-def _settled(win) -> None:
+def _settled(drums_win) -> None:
     """The taps' correction written now, as at a song change or quit (``SettledWrites``)."""
-    win.menu_bar.tempo.writes.flush()
-    win.menu_bar.tempo.writes.wait()
+    drums_win.menu_bar.tempo.writes.flush()
+    drums_win.menu_bar.tempo.writes.wait()
 
 
-def _tap(qtbot, win, seconds: float) -> str:
+def _tap(qtbot, drums_win, seconds: float) -> str:
     """T at ``seconds`` of the song heard (the playhead sent there: the test's output plays
     nothing; the wall clock as far on as playing to there takes at the player's speed); what
     the status bar says."""
-    win.player.seek(round(seconds * RATE))
-    taps = win.menu_bar.tempo.taps
-    taps.clock = lambda: seconds / win.player.speed
+    drums_win.player.seek(round(seconds * RATE))
+    taps = drums_win.menu_bar.tempo.taps
+    taps.clock = lambda: seconds / drums_win.player.speed
     taps.action.trigger()
-    return win.statusBar().currentMessage()
+    return drums_win.statusBar().currentMessage()
 
 
-def test_taps_at_any_speed_give_a_song_without_a_tempo_the_taps(qtbot, win, song, monkeypatch):
+def test_taps_at_any_speed_give_a_song_without_a_tempo_the_taps(
+    qtbot, drums_win, drums_song, monkeypatch
+):
     from stemgui.stems import tempo
 
     monkeypatch.setattr(tempo, "stemset_tempo", lambda stemset: None)  # found none
-    job = _stored(qtbot, win, song)
-    assert job.analysis.tempo is None and win.timeline.beats is None
-    assert "BPM" not in win.song_title.text()
-    taps = win.menu_bar.tempo.taps
+    job = _stored(qtbot, drums_win, drums_song)
+    assert job.analysis.tempo is None and drums_win.timeline.beats is None
+    assert "BPM" not in drums_win.song_title.text()
+    taps = drums_win.menu_bar.tempo.taps
     assert taps.action.isEnabled()
-    assert "play the song, then press T on every beat" in _tap(qtbot, win, 2.0)
-    win.player.set_speed(0.75)
-    win.player.toggle()
-    assert win.player.transport.playing
+    assert "play the song, then press T on every beat" in _tap(qtbot, drums_win, 2.0)
+    drums_win.player.set_speed(0.75)
+    drums_win.player.toggle()
+    assert drums_win.player.transport.playing
     times = 2.0 + 0.5 * np.arange(4) + JITTER  # 120 BPM in the song: 90 heard at 75 %
-    assert _tap(qtbot, win, times[0]).startswith("Tap: 1 tap")
-    assert _tap(qtbot, win, times[1]).startswith("Tap: ")
-    said = _tap(qtbot, win, times[2])
+    assert _tap(qtbot, drums_win, times[0]).startswith("Tap: 1 tap")
+    assert _tap(qtbot, drums_win, times[1]).startswith("Tap: ")
+    said = _tap(qtbot, drums_win, times[2])
     assert said.endswith("BPM (3 taps); 4 set the tempo.") and job.analysis.tempo is None
-    assert _tap(qtbot, win, times[3]).startswith("Tap: 120.0 BPM (4 taps).")
-    assert "— 120 → 90 BPM — drums" in win.song_title.text()
-    first, length = win.timeline.beats  # through the taps: 2.0 s, 2.5 s...
+    assert _tap(qtbot, drums_win, times[3]).startswith("Tap: 120.0 BPM (4 taps).")
+    assert "— 120 → 90 BPM — drums" in drums_win.song_title.text()
+    first, length = drums_win.timeline.beats  # through the taps: 2.0 s, 2.5 s...
     assert length == pytest.approx(0.5 * RATE, abs=0.001 * RATE)
     assert off_grid((first, length), 2.0 + 0.5 * np.arange(4)) < 0.001 * RATE
-    assert win.stems.drag_tags("drums", DragPart())["bpm"] == "120"
-    assert _tap(qtbot, win, 4.0).startswith("Tap: 120.0 BPM (5 taps).")
+    assert drums_win.stems.drag_tags("drums", DragPart())["bpm"] == "120"
+    assert _tap(qtbot, drums_win, 4.0).startswith("Tap: 120.0 BPM (5 taps).")
     tapped = job.analysis.tempo
-    _settled(win)
-    assert entry_info(win, job)[TAPPED_FIELD] == [tapped.bpm, tapped.first_beat, tapped.beat]
-    assert _tap(qtbot, win, 6.1).startswith("Tap: 1 tap")  # 2.8 s heard on: a new run
+    _settled(drums_win)
+    assert entry_info(drums_win, job)[TAPPED_FIELD] == [tapped.bpm, tapped.first_beat, tapped.beat]
+    assert _tap(qtbot, drums_win, 6.1).startswith("Tap: 1 tap")  # 2.8 s heard on: a new run
     assert job.analysis.tempo == tapped
-    root = _root(win)
-    win.controller.shutdown()
-    assert next_start(root, song).tempo == tapped
+    root = _root(drums_win)
+    drums_win.controller.shutdown()
+    assert next_start(root, drums_song).tempo == tapped
     _bumped(monkeypatch)
-    assert next_start(root, song).tempo == tapped  # no estimate again: the taps'
+    assert next_start(root, drums_song).tempo == tapped  # no estimate again: the taps'
 
 
-def test_taps_replace_the_estimate_and_the_corrections_before(qtbot, win, song):
-    job = _stored(qtbot, win, song)
-    menu = win.menu_bar.tempo
-    win.player.seek(round(3.25 * RATE))
+def test_taps_replace_the_estimate_and_the_corrections_before(qtbot, drums_win, drums_song):
+    job = _stored(qtbot, drums_win, drums_song)
+    menu = drums_win.menu_bar.tempo
+    drums_win.player.seek(round(3.25 * RATE))
     menu.beat_action.trigger()
-    win.player.toggle()
+    drums_win.player.toggle()
     for time in 1.0 + 0.6 * np.arange(4):  # 100 BPM
-        said = _tap(qtbot, win, time)
+        said = _tap(qtbot, drums_win, time)
     assert said.startswith("Tap: 100.0 BPM (4 taps).")
     assert job.analysis.tempo == Tempo(100.0, pytest.approx(0.4), pytest.approx(0.6))
-    assert "— 100 BPM — drums" in win.song_title.text()
-    _settled(win)
-    info = entry_info(win, job)
+    assert "— 100 BPM — drums" in drums_win.song_title.text()
+    _settled(drums_win)
+    info = entry_info(drums_win, job)
     assert info[BEAT_AT_FIELD] is None and info[FACTOR_FIELD] == 1 and info[TAPPED_FIELD]
 
 
-def test_reset_undoes_every_correction(qtbot, win, song, monkeypatch):
-    menu = win.menu_bar.tempo
-    job = _stored(qtbot, win, song)
-    estimate, grid = job.analysis, win.timeline.beats
+def test_reset_undoes_every_correction(qtbot, drums_win, drums_song, monkeypatch):
+    menu = drums_win.menu_bar.tempo
+    job = _stored(qtbot, drums_win, drums_song)
+    estimate, grid = job.analysis, drums_win.timeline.beats
     assert not menu.reset_action.isEnabled()  # nothing corrected
     menu.actions[0.5].trigger()
     qtbot.waitUntil(lambda: not menu.busy, timeout=TIMEOUT_MS)
-    win.player.seek(round(4.1 * RATE))
+    drums_win.player.seek(round(4.1 * RATE))
     menu.beat_action.trigger()
     assert job.analysis.tempo.bpm == 60 and menu.reset_action.isEnabled()
     menu.reset_action.trigger()
-    assert job.analysis is estimate and win.timeline.beats == grid
-    assert "— 120 BPM — drums" in win.song_title.text()
-    assert "rock.wav: tempo reset to the estimate, 120 BPM." in win.statusBar().currentMessage()
+    assert job.analysis is estimate and drums_win.timeline.beats == grid
+    assert "— 120 BPM — drums" in drums_win.song_title.text()
+    assert (
+        "rock.wav: tempo reset to the estimate, 120 BPM." in drums_win.statusBar().currentMessage()
+    )
     assert not menu.reset_action.isEnabled()
-    info = entry_info(win, job)
+    info = entry_info(drums_win, job)
     assert (info[FACTOR_FIELD], info[BEAT_AT_FIELD], info[TAPPED_FIELD]) == (1, None, None)
-    root = _root(win)
-    win.controller.shutdown()
-    assert next_start(root, song) == estimate  # as found, nothing applied
+    root = _root(drums_win)
+    drums_win.controller.shutdown()
+    assert next_start(root, drums_song) == estimate  # as found, nothing applied
 
 
 def test_reset_of_a_tapped_song_without_an_estimate_leaves_it_without(
-    qtbot, win, song, monkeypatch
+    qtbot, drums_win, drums_song, monkeypatch
 ):
     from stemgui.stems import tempo
 
     monkeypatch.setattr(tempo, "stemset_tempo", lambda stemset: None)
-    job = _stored(qtbot, win, song)
-    win.player.toggle()
+    job = _stored(qtbot, drums_win, drums_song)
+    drums_win.player.toggle()
     for time in 1.0 + 0.5 * np.arange(4):
-        _tap(qtbot, win, time)
+        _tap(qtbot, drums_win, time)
     assert job.analysis.tempo.bpm == 120
-    qtbot.waitUntil(lambda: not win.menu_bar.tempo.taps.fitting)  # Reset waits for it
-    win.menu_bar.tempo.reset_action.trigger()
-    assert job.analysis.tempo is None and win.timeline.beats is None
-    assert "BPM" not in win.song_title.text()
+    qtbot.waitUntil(lambda: not drums_win.menu_bar.tempo.taps.fitting)  # Reset waits for it
+    drums_win.menu_bar.tempo.reset_action.trigger()
+    assert job.analysis.tempo is None and drums_win.timeline.beats is None
+    assert "BPM" not in drums_win.song_title.text()
     assert "no tempo was found, as before (Playback ▸ Tap tempo gives it one)." in (
-        win.statusBar().currentMessage()
+        drums_win.statusBar().currentMessage()
     )
 
 
-def test_the_actions_have_keys_of_their_own_in_the_list_of_shortcuts(win):
+def test_the_actions_have_keys_of_their_own_in_the_list_of_shortcuts(drums_win):
     from stemgui.ui.shortcuts import shortcut_rows
 
-    rows = shortcut_rows([win, win.queue])
+    rows = shortcut_rows([drums_win, drums_win.queue])
     assert ("B", "Move the beat grid to the playhead") in rows and ("T", "Tap tempo") in rows
     keys = [keys for keys, _what in rows]
     assert keys.count("B") == 1 and keys.count("T") == 1

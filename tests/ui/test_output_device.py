@@ -5,6 +5,7 @@ does not open."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +47,17 @@ def choose(win, text: str) -> None:
     menu.aboutToShow.emit()
     (action,) = [action for action in menu.actions() if action.text() == text]
     action.trigger()
+
+
+def said_once(qtbot, win, said: str, other: Path) -> None:
+    """The banner says ``said``; closed, it stays closed as the song ``other`` is shown and
+    another output is opened for it."""
+    qtbot.waitUntil(lambda: win.banner.isVisibleTo(win))
+    assert win.banner.text() == said
+    win.banner.hide()
+    show_song(win, other)
+    qtbot.wait(10)
+    assert not win.banner.isVisibleTo(win)
 
 
 def test_a_device_chosen_plays_at_once_where_the_song_is(
@@ -144,12 +156,8 @@ def test_the_device_kept_plays_at_the_next_start_and_its_absence_is_said_once(
         "connected: the system default plays instead. Connect it and choose it there again, "
         "or choose another."
     )
-    qtbot.waitUntil(lambda: win.banner.isVisibleTo(win))
-    assert win.banner.text() == said
-    win.banner.hide()
-    show_song(win, tmp_path / "Other.wav")  # another output opened: not said again
-    qtbot.wait(10)
-    assert not win.banner.isVisibleTo(win) and cards.streams[-1].card == "USB Headphones"
+    said_once(qtbot, win, said, tmp_path / "Other.wav")
+    assert cards.streams[-1].card == "USB Headphones"
     assert opened(win)[-1] == ("Scarlett 2i2 USB (not connected)", True, False)
 
     choose(win, "System default")
@@ -196,12 +204,8 @@ def test_a_device_that_does_not_open_is_named_with_what_to_do_and_the_default_pl
         "and that no other program holds it, then try again; or choose another in Playback ▸ "
         "Output device."
     )
-    qtbot.waitUntil(lambda: win.banner.isVisibleTo(win))
-    assert win.banner.text() == said
-    win.banner.hide()
-    show_song(win, tmp_path / "Other.wav")  # another output opened: not said again
-    qtbot.wait(10)
-    assert not win.banner.isVisibleTo(win) and cards.streams[-1].card == "Built-in Output"
+    said_once(qtbot, win, said, tmp_path / "Other.wav")
+    assert cards.streams[-1].card == "Built-in Output"
 
     cards.busy.clear()  # let go: chosen again, it plays on it
     choose(win, "Scarlett 2i2 USB")

@@ -138,17 +138,10 @@ def test_a_running_song_being_cancelled_or_removed_says_so_until_it_stops(
     qtbot, songs, settings_store
 ):
     from stemgui.ui import settings as S
-    from stemgui.ui.window import MainWindow
-    from tests.fakes import FakeOutput
+    from tests.ui.song_window import separating_window
 
     gate = threading.Event()
-    win = MainWindow(
-        S.Settings(settings_store),
-        separator_factory=lambda options: (GatedSeparator(gate), "gated"),
-        output_factory=FakeOutput,
-        probe=False,
-    )
-    qtbot.addWidget(win)
+    win = separating_window(qtbot, settings_store, lambda: GatedSeparator(gate), "gated")
     try:
         running, _ = win.add_paths(songs)
         qtbot.waitUntil(lambda: running.state is JobState.SEPARATING, timeout=TIMEOUT_MS)

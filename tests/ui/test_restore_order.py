@@ -4,9 +4,6 @@ the songs read from the stem cache are queued together, not told to the views ro
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from stemgui.ui import session
@@ -14,6 +11,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
 from stemgui.ui.separation_options import SeparationOptions
 from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.fresh_window import fresh_process_says
 from tests.ui.restore_rig import start
 
 
@@ -21,16 +19,11 @@ def test_the_hint_shown_while_the_song_left_on_screen_comes_does_not_wait_for_to
     """Restoring selects the song shown at the close, and the hint shows until its stems come;
     the hint's demo button asked where the demo lies of the model store's module, which imports
     torch: the window stayed blank 1.1-1.4 s, until the worker's thread had imported it."""
-    code = (
-        "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
-        "from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-        "from stemgui.ui.window import MainWindow;"
+    said = fresh_process_says(
         "w = MainWindow(probe=False); w.show(); w.screen.show_hint(); app.processEvents();"
         "print(w.demo_button.isVisibleTo(w), 'torch' in sys.modules); w.close()"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "True False"
+    assert said == "True False"
 
 
 @pytest.fixture

@@ -44,15 +44,17 @@ def _run(qtbot, root: Path, song: Path, options: SeparationOptions, progress=Non
     return job, factory
 
 
-def test_the_same_song_after_a_restart_reuses_the_stored_stems(qtbot, songs, options, tmp_path):
+def test_the_same_song_after_a_restart_reuses_the_stored_stems(
+    qtbot, songs, tiny_options, tmp_path
+):
     root = tmp_path / "stemcache"
     progress: list[int] = []
-    first, first_factory = _run(qtbot, root, songs[0], options, progress)
+    first, first_factory = _run(qtbot, root, songs[0], tiny_options, progress)
     assert first_factory.calls == 1
     assert any(0 < ready < first.stemset.frames for ready in progress)  # heard while separating
     assert len(StemCache(root).keys()) == 1
 
-    second, second_factory = _run(qtbot, root, songs[0], options, stores=0)
+    second, second_factory = _run(qtbot, root, songs[0], tiny_options, stores=0)
     assert second_factory.calls == 0  # no model loaded
     assert isinstance(second.stemset.data, np.memmap)
     assert second.stemset.names == first.stemset.names and second.model_name == "tiny"
@@ -62,10 +64,10 @@ def test_the_same_song_after_a_restart_reuses_the_stored_stems(qtbot, songs, opt
     assert second.waveforms is not None
 
 
-def test_two_stem_mode_is_made_from_the_cached_stems(qtbot, songs, options, tmp_path):
+def test_two_stem_mode_is_made_from_the_cached_stems(qtbot, songs, tiny_options, tmp_path):
     root = tmp_path / "stemcache"
-    first, _ = _run(qtbot, root, songs[0], options)
-    pair_options = SeparationOptions(model=options.model, device="cpu", two_stems="vocals")
+    first, _ = _run(qtbot, root, songs[0], tiny_options)
+    pair_options = SeparationOptions(model=tiny_options.model, device="cpu", two_stems="vocals")
     second, factory = _run(qtbot, root, songs[0], pair_options, stores=0)
     assert factory.calls == 0
     assert second.stemset.names == ("vocals", "no_vocals")
@@ -73,7 +75,7 @@ def test_two_stem_mode_is_made_from_the_cached_stems(qtbot, songs, options, tmp_
     np.testing.assert_array_equal(second.stemset.data, expected.data)
 
 
-def test_a_song_s_own_rate_and_frames_are_kept_for_its_export(qtbot, options, tmp_path):
+def test_a_song_s_own_rate_and_frames_are_kept_for_its_export(qtbot, tiny_options, tmp_path):
     """A 48 kHz song's stems exported at its rate were a frame short of it (48,007 frames came
     back 48,006, the count lost resampling to the model's rate and back); the stems now carry
     the song's count from its decoding, into the cache and out of it after a restart."""
@@ -83,31 +85,35 @@ def test_a_song_s_own_rate_and_frames_are_kept_for_its_export(qtbot, options, tm
     t = np.arange(4807) / 48000
     sf.write(song, np.stack([np.sin(2 * np.pi * 440 * t)] * 2, 1) * 0.3, 48000)
     root = tmp_path / "stemcache"
-    first, _ = _run(qtbot, root, song, options)
+    first, _ = _run(qtbot, root, song, tiny_options)
     assert first.stemset.song == (48000, 4807)
-    second, factory = _run(qtbot, root, song, options, stores=0)
+    second, factory = _run(qtbot, root, song, tiny_options, stores=0)
     assert factory.calls == 0 and second.stemset.song == (48000, 4807)
 
 
-def test_other_settings_or_another_song_separate_again(qtbot, songs, options, tmp_path):
+def test_other_settings_or_another_song_separate_again(qtbot, songs, tiny_options, tmp_path):
     root = tmp_path / "stemcache"
-    _run(qtbot, root, songs[0], options)
-    _, factory = _run(qtbot, root, songs[0], SeparationOptions(options.model, "cpu", overlap=0.5))
+    _run(qtbot, root, songs[0], tiny_options)
+    _, factory = _run(
+        qtbot, root, songs[0], SeparationOptions(tiny_options.model, "cpu", overlap=0.5)
+    )
     assert factory.calls == 1
-    _, factory = _run(qtbot, root, songs[1], options)
+    _, factory = _run(qtbot, root, songs[1], tiny_options)
     assert factory.calls == 1
     assert len(StemCache(root).keys()) == 3
 
 
-def test_a_damaged_entry_is_dropped_and_the_song_separates(qtbot, songs, options, tmp_path, caplog):
+def test_a_damaged_entry_is_dropped_and_the_song_separates(
+    qtbot, songs, tiny_options, tmp_path, caplog
+):
     root = tmp_path / "stemcache"
-    first, _ = _run(qtbot, root, songs[0], options)
+    first, _ = _run(qtbot, root, songs[0], tiny_options)
     (key,) = StemCache(root).keys()
     stems = root / key / "stems.npy"
     stems.write_bytes(stems.read_bytes()[:-1000])
     with caplog.at_level(logging.WARNING, logger="stemgui.stemcache"):
         second, factory = _run(
-            qtbot, root, songs[0], options, stores=0
+            qtbot, root, songs[0], tiny_options, stores=0
         )  # dropped, then stored again
     assert factory.calls == 1
     assert "damaged" in caplog.text
@@ -116,12 +122,12 @@ def test_a_damaged_entry_is_dropped_and_the_song_separates(qtbot, songs, options
 
 
 def test_a_cache_that_cannot_be_written_does_not_fail_the_job(
-    qtbot, songs, options, tmp_path, caplog
+    qtbot, songs, tiny_options, tmp_path, caplog
 ):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     ctl = QueueController(
-        lambda: options, scratch_dir=tmp_path / "scratch", stem_cache=StemCache(blocker / "c")
+        lambda: tiny_options, scratch_dir=tmp_path / "scratch", stem_cache=StemCache(blocker / "c")
     )
     ended, said = [], []
     ctl.job_ended.connect(ended.append)
@@ -146,7 +152,7 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_job(
 
 
 def test_a_song_rewritten_while_the_model_loads_is_not_cached_under_its_old_hash(
-    qtbot, songs, options, tmp_path, caplog
+    qtbot, songs, tiny_options, tmp_path, caplog
 ):
     root = tmp_path / "stemcache"
     song = tmp_path / "bounce.wav"
@@ -158,7 +164,10 @@ def test_a_song_rewritten_while_the_model_loads_is_not_cached_under_its_old_hash
         return default_separator_factory(options)
 
     ctl = QueueController(
-        lambda: options, rewriting, scratch_dir=tmp_path / "scratch", stem_cache=StemCache(root)
+        lambda: tiny_options,
+        rewriting,
+        scratch_dir=tmp_path / "scratch",
+        stem_cache=StemCache(root),
     )
     try:
         with caplog.at_level(logging.INFO, logger="stemgui.ui.worker"):
@@ -177,7 +186,7 @@ def test_a_song_rewritten_while_the_model_loads_is_not_cached_under_its_old_hash
 
 @pytest.mark.parametrize("quick", [True, False])
 def test_closing_while_a_finished_song_is_stored_lets_the_store_end_for_a_while(
-    qtbot, options, songs, tmp_path, monkeypatch, caplog, quick
+    qtbot, tiny_options, songs, tmp_path, monkeypatch, caplog, quick
 ):
     """Closing the app a moment after a song finished cancelled the storing of its stems, and
     the next start separated it again; now the store gets ``STORE_WAIT_MS`` to end (a slower
@@ -208,7 +217,7 @@ def test_closing_while_a_finished_song_is_stored_lets_the_store_end_for_a_while(
     monkeypatch.setattr(stemcache_entry, "_write_npy", slow)
     root = tmp_path / "stemcache"
     ctl = QueueController(
-        lambda: options, scratch_dir=tmp_path / "scratch", stem_cache=StemCache(root)
+        lambda: tiny_options, scratch_dir=tmp_path / "scratch", stem_cache=StemCache(root)
     )
     try:
         (job,) = ctl.add([songs[0]])

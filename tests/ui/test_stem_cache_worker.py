@@ -22,7 +22,7 @@ from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.stem_cache_rig import CountingFactory
 
 
-def test_cancel_while_hashing_the_song(qtbot, options, tmp_path):
+def test_cancel_while_hashing_the_song(qtbot, tiny_options, tmp_path):
     song = tmp_path / "big.wav"
     song.write_bytes(bytes(5 << 20))  # five 1 MiB blocks to hash
     factory = CountingFactory()
@@ -33,7 +33,7 @@ def test_cancel_while_hashing_the_song(qtbot, options, tmp_path):
     worker.cancelled.connect(lambda job: ended.append(("cancelled", job)))
     forget_digests()
     cancel = CancelAfter(3)  # the worker's first check, then the first two blocks
-    worker.run(7, str(song), options, cancel)
+    worker.run(7, str(song), tiny_options, cancel)
     assert ended == [("cancelled", 7)]
     assert cancel.checks == 3 and factory.calls == 0
     assert StemCache(tmp_path / "stemcache").keys() == []
@@ -41,7 +41,7 @@ def test_cancel_while_hashing_the_song(qtbot, options, tmp_path):
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
 def test_a_pipe_queued_by_itself_is_refused_before_hashing_or_loading(
-    qtbot, options, tmp_path, monkeypatch
+    qtbot, tiny_options, tmp_path, monkeypatch
 ):
     """A named pipe dropped or opened by itself was hashed for the stem cache and the model
     loaded (a download, for an official one) before decoding refused it: it is refused first,
@@ -59,7 +59,7 @@ def test_a_pipe_queued_by_itself_is_refused_before_hashing_or_loading(
     worker = SeparationWorker(factory, stem_cache=StemCache(tmp_path / "stemcache"))
     ended: list[tuple[int, str, bool]] = []
     worker.failed.connect(lambda job, message, retry: ended.append((job, message, retry)))
-    without_waiting(lambda: worker.run(7, pipe, options, threading.Event()), pipe)
+    without_waiting(lambda: worker.run(7, pipe, tiny_options, threading.Event()), pipe)
     said = (
         f"{pipe}: is not a regular file (a named pipe, a socket or a device); choose an audio file"
     )
@@ -68,18 +68,18 @@ def test_a_pipe_queued_by_itself_is_refused_before_hashing_or_loading(
     assert hashed == [] and factory.calls == 0
 
 
-def test_shutdown_stops_a_store_in_progress(qtbot, options, songs, tmp_path):
+def test_shutdown_stops_a_store_in_progress(qtbot, tiny_options, songs, tmp_path):
     worker = SeparationWorker(stem_cache=StemCache(tmp_path / "stemcache"))
     worker.stopping.set()  # shutdown came while the job finished
     done = []
     worker.finished.connect(lambda job, stemset, waveforms: done.append(stemset))
-    worker.run(1, str(songs[0]), options, threading.Event())
+    worker.run(1, str(songs[0]), tiny_options, threading.Event())
     assert len(done) == 1 and done[0].complete
     assert StemCache(tmp_path / "stemcache").keys() == []
 
 
 def test_a_model_file_replaced_in_place_separates_with_its_new_weights(
-    qtbot, options, songs, tmp_path
+    qtbot, tiny_options, songs, tmp_path
 ):
     """Retrained and exported again under the same name: the next song must not get the old
     weights' stems, under the new file's identity in the cache."""
@@ -91,7 +91,7 @@ def test_a_model_file_replaced_in_place_separates_with_its_new_weights(
     from tests.ui.conftest import RATE, UiTinyNet
 
     model = tmp_path / "mine.stemgui"
-    shutil.copy(options.model, model)
+    shutil.copy(tiny_options.model, model)
     options = SeparationOptions(model=str(model), device="cpu")
     factory = CountingFactory()
     worker = SeparationWorker(factory, stem_cache=StemCache(tmp_path / "stemcache"))
@@ -111,7 +111,9 @@ def test_a_model_file_replaced_in_place_separates_with_its_new_weights(
     assert not np.allclose(done[1], done[2], atol=1e-3)  # the two models do differ
 
 
-def test_a_store_model_replaced_under_its_name_is_loaded_again(qtbot, options, songs, tmp_path):
+def test_a_store_model_replaced_under_its_name_is_loaded_again(
+    qtbot, tiny_options, songs, tmp_path
+):
     """A model in the store (chosen by its name, not a path) retrained and saved again: the
     worker kept the old weights, and the cache stored their stems under the new file."""
     import shutil
@@ -125,7 +127,7 @@ def test_a_store_model_replaced_under_its_name_is_loaded_again(qtbot, options, s
     store = ModelStore()
     store.user_dir.mkdir(parents=True, exist_ok=True)
     model = store.user_dir / "mine.stemgui"
-    shutil.copy(options.model, model)
+    shutil.copy(tiny_options.model, model)
     assert "mine" in [entry.name for entry in store.list_models()]
     options = SeparationOptions(model="mine", device="cpu")
     factory = CountingFactory()
@@ -140,7 +142,7 @@ def test_a_store_model_replaced_under_its_name_is_loaded_again(qtbot, options, s
 
 
 def test_keep_stems_turned_off_while_a_song_is_recognised_does_not_fail_it(
-    qtbot, options, songs, tmp_path, caplog
+    qtbot, tiny_options, songs, tmp_path, caplog
 ):
     worker = SeparationWorker(stem_cache=StemCache(tmp_path / "stemcache"))
 
@@ -161,7 +163,7 @@ def test_keep_stems_turned_off_while_a_song_is_recognised_does_not_fail_it(
     worker.failed.connect(lambda job, reason: ended.append(reason))
     forget_digests()
     with caplog.at_level(logging.WARNING):
-        worker.run(1, str(songs[0]), options, TurnsOff())
+        worker.run(1, str(songs[0]), tiny_options, TurnsOff())
     assert ended == ["finished"]
     assert "storing the stems in the cache failed" not in caplog.text  # not kept, quietly
     assert StemCache(tmp_path / "stemcache").keys() == []

@@ -7,24 +7,16 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import pytest
 
 from stemgui.stems import taps as taps_module
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.drums_window import drums_window, rock_song, shown
+from tests.ui.drums_window import rock_song, shown
 
 
-@pytest.fixture
-def win(qtbot, settings_store, monkeypatch):
-    window = drums_window(qtbot, settings_store, monkeypatch)
-    yield window
-    window.controller.shutdown()
-
-
-def test_corrections_wait_for_the_taps_being_fitted(qtbot, win, tmp_path, monkeypatch):
-    job = shown(qtbot, win, rock_song(tmp_path))
-    tempo = win.menu_bar.tempo
+def test_corrections_wait_for_the_taps_being_fitted(qtbot, drums_win, tmp_path, monkeypatch):
+    job = shown(qtbot, drums_win, rock_song(tmp_path))
+    tempo = drums_win.menu_bar.tempo
     corrections = [*tempo.actions.values(), tempo.beat_action, tempo.reset_action]
     refined, fitting = taps_module.refined, threading.Event()
 
@@ -34,9 +26,9 @@ def test_corrections_wait_for_the_taps_being_fitted(qtbot, win, tmp_path, monkey
 
     monkeypatch.setattr(taps_module, "refined", held)
     taps = tempo.taps
-    win.player.toggle()
+    drums_win.player.toggle()
     for seconds in 2.5 + 0.5 * 1.002 * np.arange(4):  # 119.76 BPM: a little slow
-        win.player.seek(round(seconds * RATE))
+        drums_win.player.seek(round(seconds * RATE))
         taps.clock = lambda seconds=seconds: seconds
         taps.action.trigger()
     tapped = job.analysis

@@ -10,7 +10,6 @@ from stemgui.stems.analysis import TAPPED_FIELD
 from tests.stems.drumkit import RATE, drum_track
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import (
-    drums_window_fixture,  # noqa: F401 (the fixture win)
     entry_info,
     off_grid,
     shown,
@@ -20,27 +19,27 @@ SECONDS = 90.0
 HITS = 0.5 * np.arange(1, 2 * SECONDS - 1)  # rock drums at 120 BPM: a hit every half second
 
 
-def test_taps_are_fitted_to_the_beats_of_the_whole_song(qtbot, win, tmp_path):
+def test_taps_are_fitted_to_the_beats_of_the_whole_song(qtbot, drums_win, tmp_path):
     path = tmp_path / "long.wav"
     sf.write(path, drum_track(120, SECONDS, "rock", seed=7).T, RATE, subtype="FLOAT")
-    job = shown(qtbot, win, path)
+    job = shown(qtbot, drums_win, path)
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
-    taps = win.menu_bar.tempo.taps
-    win.player.toggle()
+    taps = drums_win.menu_bar.tempo.taps
+    drums_win.player.toggle()
     for seconds in 10.0 + 60 / 120.1 * np.arange(4):  # 120.1 BPM: 0.1 BPM fast
-        win.player.seek(round(seconds * RATE))
+        drums_win.player.seek(round(seconds * RATE))
         taps.clock = lambda seconds=seconds: seconds
         taps.action.trigger()
     tapped = job.analysis
-    assert tapped.tempo.bpm == 120.1 and off_grid(win.timeline.beats, HITS) > 0.06 * RATE
+    assert tapped.tempo.bpm == 120.1 and off_grid(drums_win.timeline.beats, HITS) > 0.06 * RATE
     qtbot.waitUntil(lambda: job.analysis is not tapped, timeout=TIMEOUT_MS)
     assert job.analysis.tempo.bpm == 120.0
-    assert off_grid(win.timeline.beats, HITS) < 0.006 * RATE  # the first hit to the last
+    assert off_grid(drums_win.timeline.beats, HITS) < 0.006 * RATE  # the first hit to the last
     assert "Tap: 120.1 BPM (4 taps), its grid fitted to the song's beats: 120.0 BPM." in (
-        win.statusBar().currentMessage()
+        drums_win.statusBar().currentMessage()
     )
     fitted = job.analysis.tempo
-    kept = win.menu_bar.tempo.writes  # written once the taps settle: here at once
+    kept = drums_win.menu_bar.tempo.writes  # written once the taps settle: here at once
     kept.flush()
     kept.wait()
-    assert entry_info(win, job)[TAPPED_FIELD] == [fitted.bpm, fitted.first_beat, fitted.beat]
+    assert entry_info(drums_win, job)[TAPPED_FIELD] == [fitted.bpm, fitted.first_beat, fitted.beat]

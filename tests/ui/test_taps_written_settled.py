@@ -13,22 +13,22 @@ from stemgui.stems.analysis import TAPPED_FIELD
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import (
-    drums_window_fixture,  # noqa: F401 (the fixture win)
     entry_info,
-    rock_song_fixture,  # noqa: F401 (the fixture song)
     shown,
 )
 
 
-def _tap(win, seconds: float) -> None:
-    win.player.seek(round(seconds * RATE))
-    taps = win.menu_bar.tempo.taps
-    taps.clock = lambda: seconds / win.player.speed
+def _tap(drums_win, seconds: float) -> None:
+    drums_win.player.seek(round(seconds * RATE))
+    taps = drums_win.menu_bar.tempo.taps
+    taps.clock = lambda: seconds / drums_win.player.speed
     taps.action.trigger()
 
 
-def test_taps_are_written_once_they_settle_off_the_gui_thread(qtbot, win, song, monkeypatch):
-    job = shown(qtbot, win, song)
+def test_taps_are_written_once_they_settle_off_the_gui_thread(
+    qtbot, drums_win, drums_song, monkeypatch
+):
+    job = shown(qtbot, drums_win, drums_song)
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
     writes: list[tuple[str, bool]] = []
     update_info = StemCache.update_info
@@ -38,29 +38,29 @@ def test_taps_are_written_once_they_settle_off_the_gui_thread(qtbot, win, song, 
         return update_info(cache, key, fields)
 
     monkeypatch.setattr(StemCache, "update_info", watched)
-    win.player.toggle()
+    drums_win.player.toggle()
     for seconds in 1.0 + 0.6 * np.arange(8):  # 100 BPM: a tempo set by five taps
-        _tap(win, seconds)
-    menu = win.menu_bar.tempo
+        _tap(drums_win, seconds)
+    menu = drums_win.menu_bar.tempo
     assert job.analysis.tempo.bpm == 100.0
     assert [on_gui for _, on_gui in writes if on_gui] == []  # none on the GUI thread
     qtbot.waitUntil(lambda: not menu.taps.fitting and bool(writes), timeout=TIMEOUT_MS)
     menu.writes.flush()  # the fit's, should it have come after the first write
     menu.writes.wait()
     tapped = job.analysis.tempo
-    assert entry_info(win, job)[TAPPED_FIELD] == [tapped.bpm, tapped.first_beat, tapped.beat]
+    assert entry_info(drums_win, job)[TAPPED_FIELD] == [tapped.bpm, tapped.first_beat, tapped.beat]
     assert {key for key, _ in writes} == {job.stem_entry}
     assert [on_gui for _, on_gui in writes if on_gui] == []
     assert len(writes) <= 2  # the taps', and the fit's where it came after them
 
 
-def test_taps_not_settled_yet_are_written_as_the_window_closes(qtbot, win, song):
-    job = shown(qtbot, win, song)
+def test_taps_not_settled_yet_are_written_as_the_window_closes(qtbot, drums_win, drums_song):
+    job = shown(qtbot, drums_win, drums_song)
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
-    win.player.toggle()
+    drums_win.player.toggle()
     for seconds in 1.0 + 0.6 * np.arange(4):
-        _tap(win, seconds)
+        _tap(drums_win, seconds)
     tapped = job.analysis.tempo
     assert tapped.bpm == 100.0
-    win.close()  # within a second of the last tap: quit
-    assert entry_info(win, job)[TAPPED_FIELD] == [tapped.bpm, tapped.first_beat, tapped.beat]
+    drums_win.close()  # within a second of the last tap: quit
+    assert entry_info(drums_win, job)[TAPPED_FIELD] == [tapped.bpm, tapped.first_beat, tapped.beat]

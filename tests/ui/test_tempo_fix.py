@@ -19,89 +19,93 @@ from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import (
     KICKS,
     START,
-    drums_window_fixture,  # noqa: F401 (the fixture win)
     entry_info,
     next_start,
     off_grid,
-    rock_song_fixture,  # noqa: F401 (the fixture song)
     shown,
 )
 
 
-def _correct(qtbot, win, factor: float) -> None:
+def _correct(qtbot, drums_win, factor: float) -> None:
     """Playback ▸ Double tempo (``factor`` 2) or Halve tempo (0.5), worked out on a thread."""
-    tempo = win.menu_bar.tempo
+    tempo = drums_win.menu_bar.tempo
     tempo.actions[factor].trigger()
     assert tempo.busy and not any(action.isEnabled() for action in tempo.actions.values())
     qtbot.waitUntil(lambda: not tempo.busy, timeout=TIMEOUT_MS)
 
 
-def test_halving_and_doubling_the_tempo_of_the_song_on_screen(qtbot, win, song, tmp_path):
+def test_halving_and_doubling_the_tempo_of_the_song_on_screen(
+    qtbot, drums_win, drums_song, tmp_path
+):
     from stemgui.export.exporter import ExportRequest
 
-    halve, double = win.menu_bar.tempo.actions[0.5], win.menu_bar.tempo.actions[2.0]
+    halve, double = drums_win.menu_bar.tempo.actions[0.5], drums_win.menu_bar.tempo.actions[2.0]
     assert not halve.isEnabled() and not double.isEnabled()  # no song: no tempo
-    job = shown(qtbot, win, song)
+    job = shown(qtbot, drums_win, drums_song)
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
-    assert "— 120 BPM — drums" in win.song_title.text()
+    assert "— 120 BPM — drums" in drums_win.song_title.text()
     assert halve.isEnabled() and double.isEnabled()
-    _correct(qtbot, win, 0.5)
-    assert "— 60 BPM — drums" in win.song_title.text()
+    _correct(qtbot, drums_win, 0.5)
+    assert "— 60 BPM — drums" in drums_win.song_title.text()
     assert "tempo halved, 60 BPM (Playback ▸ Double tempo undoes it)" in (
-        win.statusBar().currentMessage()
+        drums_win.statusBar().currentMessage()
     )
-    _first, length = win.timeline.beats  # drawn, snapped to, clicked on: every kick
+    _first, length = drums_win.timeline.beats  # drawn, snapped to, clicked on: every kick
     assert length == pytest.approx(RATE, rel=1e-3)
-    assert off_grid(win.timeline.beats, KICKS) < 0.005 * RATE
-    assert off_grid(win.timeline.beats, KICKS + 0.5) > 0.49 * RATE  # not the snare
-    win.player.seek(round(3.2 * RATE))
-    assert win.menu_bar.loop_beats(1) is None and win.player.transport.loop == (
+    assert off_grid(drums_win.timeline.beats, KICKS) < 0.005 * RATE
+    assert off_grid(drums_win.timeline.beats, KICKS + 0.5) > 0.49 * RATE  # not the snare
+    drums_win.player.seek(round(3.2 * RATE))
+    assert drums_win.menu_bar.loop_beats(1) is None and drums_win.player.transport.loop == (
         pytest.approx(KICKS[2] * RATE, abs=0.005 * RATE),
         pytest.approx(KICKS[3] * RATE, abs=0.005 * RATE),
     )  # Alt+1: a beat at 60 BPM, from the kick before the playhead
-    win.player.set_speed(0.75)
-    assert "— 60 → 45 BPM — drums" in win.song_title.text()
-    win.player.set_speed(1.0)
-    assert entry_info(win, job)[FACTOR_FIELD] == 0.5
-    assert entry_info(win, job)["bpm"] == 120  # the estimate, as found
-    assert win.stems.drag_tags("drums", DragPart())["bpm"] == "60"
-    win.export_job(job, ExportRequest(folder=tmp_path / "out", stems=["drums"]))
-    qtbot.waitUntil(lambda: not win.exporter.tasks, timeout=TIMEOUT_MS)
+    drums_win.player.set_speed(0.75)
+    assert "— 60 → 45 BPM — drums" in drums_win.song_title.text()
+    drums_win.player.set_speed(1.0)
+    assert entry_info(drums_win, job)[FACTOR_FIELD] == 0.5
+    assert entry_info(drums_win, job)["bpm"] == 120  # the estimate, as found
+    assert drums_win.stems.drag_tags("drums", DragPart())["bpm"] == "60"
+    drums_win.export_job(job, ExportRequest(folder=tmp_path / "out", stems=["drums"]))
+    qtbot.waitUntil(lambda: not drums_win.exporter.tasks, timeout=TIMEOUT_MS)
     (written,) = (tmp_path / "out").rglob("drums.wav")
     assert tags_of(written)["TBPM"] == "60"
 
-    _correct(qtbot, win, 2.0)  # back to the estimate's grid
-    _correct(qtbot, win, 2.0)
-    assert "— 240 BPM — drums" in win.song_title.text()
-    _first, length = win.timeline.beats
+    _correct(qtbot, drums_win, 2.0)  # back to the estimate's grid
+    _correct(qtbot, drums_win, 2.0)
+    assert "— 240 BPM — drums" in drums_win.song_title.text()
+    _first, length = drums_win.timeline.beats
     assert length == pytest.approx(RATE / 4, rel=1e-3)
-    assert off_grid(win.timeline.beats, np.arange(START, 20, 0.25)) < 0.005 * RATE  # midpoints
+    assert (
+        off_grid(drums_win.timeline.beats, np.arange(START, 20, 0.25)) < 0.005 * RATE
+    )  # midpoints
     assert not double.isEnabled() and halve.isEnabled()  # 480 BPM is past 300
-    assert entry_info(win, job)[FACTOR_FIELD] == 2
-    assert win.stems.drag_tags("drums", DragPart())["bpm"] == "240"
+    assert entry_info(drums_win, job)[FACTOR_FIELD] == 2
+    assert drums_win.stems.drag_tags("drums", DragPart())["bpm"] == "240"
 
 
-def test_the_actions_have_keys_of_their_own_in_the_list_of_shortcuts(win):
+def test_the_actions_have_keys_of_their_own_in_the_list_of_shortcuts(drums_win):
     from stemgui.ui.shortcuts import shortcut_rows
 
-    rows = shortcut_rows([win, win.queue])
+    rows = shortcut_rows([drums_win, drums_win.queue])
     assert ("Alt+Up", "Double tempo") in rows and ("Alt+Down", "Halve tempo") in rows
     keys = [keys for keys, _what in rows]
     assert keys.count("Alt+Up") == 1 and keys.count("Alt+Down") == 1
 
 
-def test_a_correction_holds_through_a_restart_and_new_estimates(qtbot, win, song, monkeypatch):
+def test_a_correction_holds_through_a_restart_and_new_estimates(
+    qtbot, drums_win, drums_song, monkeypatch
+):
     from stemgui.stems import analysis
     from stemgui.ui.stem_cache_size import stem_cache_of
 
-    job = shown(qtbot, win, song)
+    job = shown(qtbot, drums_win, drums_song)
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
-    _correct(qtbot, win, 0.5)
-    root = stem_cache_of(win).root
-    win.controller.shutdown()
+    _correct(qtbot, drums_win, 0.5)
+    root = stem_cache_of(drums_win).root
+    drums_win.controller.shutdown()
 
     def run() -> object:
-        return next_start(root, song)
+        return next_start(root, drums_song)
 
     again = run()
     assert again.tempo.bpm == 60 and again.tempo_factor == 0.5
@@ -117,7 +121,7 @@ def test_a_correction_holds_through_a_restart_and_new_estimates(qtbot, win, song
 
 
 def test_a_song_corrected_before_its_stems_are_stored_has_it_written_with_them(
-    qtbot, win, song, monkeypatch
+    qtbot, drums_win, drums_song, monkeypatch
 ):
     stored = threading.Event()
     put = StemCache.put
@@ -127,38 +131,40 @@ def test_a_song_corrected_before_its_stems_are_stored_has_it_written_with_them(
         return put(cache, *args, **kwargs)
 
     monkeypatch.setattr(StemCache, "put", slow_put)
-    job = shown(qtbot, win, song)
+    job = shown(qtbot, drums_win, drums_song)
     assert not job.stem_entry
-    _correct(qtbot, win, 2.0)
-    assert "— 240 BPM — drums" in win.song_title.text()
+    _correct(qtbot, drums_win, 2.0)
+    assert "— 240 BPM — drums" in drums_win.song_title.text()
     stored.set()
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
-    assert entry_info(win, job)[FACTOR_FIELD] == 2
+    assert entry_info(drums_win, job)[FACTOR_FIELD] == 2
 
 
 def test_without_keeping_stems_the_correction_holds_for_the_session(
-    qtbot, win, song, settings_store
+    qtbot, drums_win, drums_song, settings_store
 ):
-    win.menu_bar.keep_stems_action.trigger()  # off
+    drums_win.menu_bar.keep_stems_action.trigger()  # off
     assert not S.Settings(settings_store).get(S.KEEP_STEMS)
-    job = shown(qtbot, win, song)
-    _correct(qtbot, win, 0.5)
-    assert "— 60 BPM — drums" in win.song_title.text()
+    job = shown(qtbot, drums_win, drums_song)
+    _correct(qtbot, drums_win, 0.5)
+    assert "— 60 BPM — drums" in drums_win.song_title.text()
     assert "It holds for this session only: File ▸ Keep separated stems between sessions" in (
-        win.statusBar().currentMessage()
+        drums_win.statusBar().currentMessage()
     )
     assert job.analysis.tempo_factor == 0.5 and not job.stem_entry
 
 
-def test_a_correction_that_fails_leaves_the_tempo_as_it_was(qtbot, win, song, monkeypatch):
+def test_a_correction_that_fails_leaves_the_tempo_as_it_was(
+    qtbot, drums_win, drums_song, monkeypatch
+):
     from stemgui.stems.analysis import Analysis
 
-    job = shown(qtbot, win, song)
+    job = shown(qtbot, drums_win, drums_song)
     monkeypatch.setattr(Analysis, "scaled", lambda self, factor, stemset: 1 / 0)
-    _correct(qtbot, win, 0.5)
-    assert "— 120 BPM — drums" in win.song_title.text()
+    _correct(qtbot, drums_win, 0.5)
+    assert "— 120 BPM — drums" in drums_win.song_title.text()
     assert job.analysis.tempo.bpm == 120 and job.analysis.tempo_factor == 1
     assert "the tempo could not be corrected; Help ▸ Open log folder shows why" in (
-        win.statusBar().currentMessage()
+        drums_win.statusBar().currentMessage()
     )
-    assert all(action.isEnabled() for action in win.menu_bar.tempo.actions.values())
+    assert all(action.isEnabled() for action in drums_win.menu_bar.tempo.actions.values())

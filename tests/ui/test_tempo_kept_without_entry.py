@@ -4,25 +4,18 @@ to keep it."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.drums_window import drums_window, rock_song, shown
+from tests.ui.drums_window import rock_song, shown
 
 
-@pytest.fixture
-def win(qtbot, settings_store, monkeypatch):
-    window = drums_window(qtbot, settings_store, monkeypatch)
-    yield window
-    window.controller.shutdown()
-
-
-def test_a_correction_of_a_song_whose_stems_left_the_cache_says_what_to_do(qtbot, win, tmp_path):
-    job = shown(qtbot, win, rock_song(tmp_path))
+def test_a_correction_of_a_song_whose_stems_left_the_cache_says_what_to_do(
+    qtbot, drums_win, tmp_path
+):
+    job = shown(qtbot, drums_win, rock_song(tmp_path))
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
-    win.menu_bar.clear_stem_cache()
-    win.menu_bar.tempo.beat_action.trigger()  # Move the beat grid to the playhead
-    said = win.statusBar().currentMessage()
+    drums_win.menu_bar.clear_stem_cache()
+    drums_win.menu_bar.tempo.beat_action.trigger()  # Move the beat grid to the playhead
+    said = drums_win.statusBar().currentMessage()
     assert said.startswith(f"{job.title}: a beat of the grid on the playhead now")
     assert "holds for this session only" in said
     assert said.endswith("add the song again to keep its stems, then correct its tempo again.")

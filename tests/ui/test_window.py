@@ -4,7 +4,6 @@ zoom, the status bar, the shortcuts, and what runs without torch or a display.""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
@@ -15,6 +14,7 @@ from stemgui.ui.queue import JobState
 from stemgui.ui.window import MainWindow
 from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.fresh_window import fresh_process_says
 
 
 def test_corrupt_song_shows_its_error_and_the_next_one_separates(
@@ -79,16 +79,12 @@ def test_settings_are_typed_and_survive_garbage(settings_store):
 
 
 def test_window_module_does_not_import_torch():
-    code = (
-        "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
-        "from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-        "from stemgui.ui.window import MainWindow; import stemgui.ui.app;"
+    said = fresh_process_says(
+        "import stemgui.ui.app;"
         "w = MainWindow(probe=False); w.show(); app.processEvents(); w.close();"
         "print('torch' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert said == "False"
 
 
 def test_device_in_use_is_in_the_status_bar(qtbot, window, songs):
@@ -226,7 +222,6 @@ def test_a_bug_in_a_slot_is_logged_and_shown(qtbot, window, monkeypatch, caplog)
 
 def test_without_a_display_the_app_says_to_use_separate_instead_of_aborting(monkeypatch, capsys):
     """Qt aborted the process (SIGABRT and a page about plugins) on a server or over ssh."""
-    import sys
 
     from stemgui.ui import app
 

@@ -8,9 +8,8 @@ from PySide6.QtCore import Qt
 
 from stemgui.ui import settings as S
 from stemgui.ui.queue import JobState
-from stemgui.ui.window import MainWindow
-from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.song_window import separating_window
 from tests.ui.stub_separators import HalfwaySeparator
 
 
@@ -19,13 +18,7 @@ def _halfway_window(qtbot, settings_store):
     import threading
 
     gate = threading.Event()
-    win = MainWindow(
-        S.Settings(settings_store),
-        separator_factory=lambda options: (HalfwaySeparator(gate), "halfway"),
-        output_factory=FakeOutput,
-        probe=False,
-    )
-    qtbot.addWidget(win)
+    win = separating_window(qtbot, settings_store, lambda: HalfwaySeparator(gate), "halfway")
     win.show()
     return gate, win
 
