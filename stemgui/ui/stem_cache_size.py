@@ -9,6 +9,7 @@ Counting and deleting run on a thread (``stemgui.ui.stem_cache_tasks``).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -143,12 +144,19 @@ def ask_stem_cache_size(window: MainWindow) -> None:
         set_stem_cache_size(window, dialog.limit_gb)
 
 
+_LIMIT_REQUEST = "stem_cache_limit_request"  # the window's property: the latest limit's number
+_LIMIT_REQUESTS = itertools.count(1)
+
+
 def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
     """Save ``limit_gb`` and apply it now: the least recently used songs past it lose their
     stems (never the song on screen), deleted on a thread (``on_thread``: a few songs'
     gigabytes held the window for seconds); the status bar says the limit at once, then what
-    went."""
+    went. A limit set again before that is said: the result of the one set before is
+    dropped (said last, it was stale)."""
     window.settings.set(S.STEM_CACHE_GB, limit_gb)
+    request = next(_LIMIT_REQUESTS)
+    window.setProperty(_LIMIT_REQUEST, request)  # the one whose result is said
     cache = stem_cache_of(window)
     cache.max_bytes = limit_gb * GB  # the worker's: a store running makes room by it too
     message = f"Stem cache limit: {limit_gb} GB."
@@ -162,7 +170,15 @@ def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
         left, after = cache.usage()
         return songs, before, left, after, removed
 
+    def latest() -> bool:
+        if window.property(_LIMIT_REQUEST) == request:
+            return True
+        logger.info("the stem cache limit of %d GB was applied; another was set since", limit_gb)
+        return False
+
     def applied(result: tuple[int, int, int, int, list[str]]) -> None:
+        if not latest():
+            return
         songs, before, left, after, removed = result
         said = message
         if songs > left:  # counted on disk: an entry that could not be deleted stays
@@ -173,7 +189,8 @@ def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
         status.showMessage(said + queue_keeps(window, removed), 10_000)
 
     def failed(words: str) -> None:
-        status.showMessage(f"{message} {words}", 10_000)
+        if latest():
+            status.showMessage(f"{message} {words}", 10_000)
 
     on_thread(window, cache, apply, applied, failed, "limit")
 
