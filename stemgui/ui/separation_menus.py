@@ -136,12 +136,13 @@ class SeparationMenus(QObject):
             empty = menu.addAction("&Looking for models…" if looking else "&No model installed yet")
             empty.setEnabled(False)
         missing = current if self.has_model() is False else None  # chosen, and not there
+        taken = {"g", "c"}  # Get models…, Choose model file…
         for name in names:
             chosen = name == current or (not current and name == names[0])  # "": the default
             broken = chosen and self._watch.held is not None  # the one chosen, as it is
             fault = f" ({self._watch.fault()})" if broken else ""
             mark = " (missing)" if name == missing else fault
-            action = QAction(display_name(name) + mark, self)
+            action = QAction(with_mnemonic(display_name(name) + mark, taken), self)
             action.setToolTip(self.descriptions.get(name) or name)
             action.setCheckable(True)
             action.setChecked(chosen)
