@@ -25,10 +25,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from stemgui.ui import finished_stems, separation_thread
 from stemgui.ui.eta import Eta
+from stemgui.ui.memory_trim import MemoryTrim
 from stemgui.ui.queue import Job, JobState, QueueModel, song_file
 from stemgui.ui.restored_songs import RestoredSongs
 from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file, remove_scratch_dir
@@ -36,12 +37,6 @@ from stemgui.ui.separation_options import ModelIdentity, SeparationOptions, Sepa
 from stemgui.ui.worker import MEMMAP_BYTES, SeparationWorker
 
 logger = logging.getLogger(__name__)
-
-# Freed memory goes back to the system (on the worker's thread) once the queue has rested this
-# long, and in a long queue before every TRIM_EVERY_SONGS-th song: malloc_trim stalls the GUI
-# thread for tens of ms, so not after every song, yet a long session must not keep growing.
-IDLE_TRIM_MS = 2000
-TRIM_EVERY_SONGS = 10
 
 
 class QueueController(QObject):
@@ -93,7 +88,6 @@ class QueueController(QObject):
 
     _run = Signal(int, object, object, object)  # the path as it is: see ``worker.run``
     _probe = Signal()
-    _release_memory = Signal()
 
     def __init__(
         self,
@@ -123,10 +117,7 @@ class QueueController(QObject):
         )
         self._run.connect(self.worker.run)
         self._probe.connect(self.worker.probe)
-        self._release_memory.connect(self.worker.release_memory)
-        self._trim_timer = QTimer(self, singleShot=True, interval=IDLE_TRIM_MS)
-        self._trim_timer.timeout.connect(self._release_memory_now)
-        self._songs_since_trim = 0
+        self._trim = MemoryTrim(self.worker.release_memory, self)  # freed memory given back
         self.worker.stage.connect(self._on_stage)
         self.worker.started.connect(self._on_started)
         self.worker.progress.connect(self._on_progress)
@@ -232,18 +223,14 @@ class QueueController(QObject):
     def _release_memory_later(self) -> None:
         """Trim once the queue rests (now, if it does; else when it goes idle)."""
         if self._current is None:
-            self._trim_timer.start()
-
-    def _release_memory_now(self) -> None:
-        self._songs_since_trim = 0
-        self._release_memory.emit()  # queued: runs on the worker's thread, between songs
+            self._trim.resting()
 
     def _start_next(self) -> None:
         if self._current is not None:
             return
         job = self.model.next_waiting()
         if job is None:
-            self._trim_timer.start()
+            self._trim.resting()
             self.idle.emit()
             return
         reason = self._blocker() if self._blocker is not None else None
@@ -264,10 +251,7 @@ class QueueController(QObject):
             self.job_ended.emit(job)
             self._start_next()
             return
-        self._trim_timer.stop()
-        if self._songs_since_trim >= TRIM_EVERY_SONGS:
-            self._release_memory_now()
-        self._songs_since_trim += 1
+        self._trim.song_starts()
         self._current = job
         self._cancel = threading.Event()
         self.model.update(

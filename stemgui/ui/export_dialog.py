@@ -32,32 +32,11 @@ from PySide6.QtWidgets import (
 from stemgui.playback.stretch import speed_percent
 from stemgui.ui import settings as S
 from stemgui.ui.elided import ElidedLabel, wrapped_label
+from stemgui.ui.export_formats import MP3_BITRATES, audio_format, khz
 from stemgui.ui.stemview import stem_label
 from stemgui.ui.theme import readable
 
 logger = logging.getLogger(__name__)
-
-MP3_BITRATES = (128, 192, 256, 320)
-
-
-def audio_format(kind: str, mp3_bitrate: int = 320) -> Any:
-    """The ``AudioFormat`` of one of ``settings.EXPORT_FORMATS``."""
-    from stemgui.audio.encode import AudioFormat
-
-    formats = {
-        "wav16": dict(kind="wav", bits=16),
-        "wav24": dict(kind="wav", bits=24),
-        "wav32f": dict(kind="wav", bits=32, float=True, clip="none"),  # keeps every sample
-        "flac16": dict(kind="flac", bits=16),
-        "flac24": dict(kind="flac", bits=24),
-        "mp3": dict(kind="mp3", mp3_bitrate=int(mp3_bitrate)),
-    }
-    return AudioFormat(**formats[kind])
-
-
-def khz(rate: int) -> str:
-    """ "44.1 kHz", "48 kHz"."""
-    return f"{rate / 1000:g} kHz"
 
 
 class ExportDialog(QDialog):

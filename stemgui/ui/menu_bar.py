@@ -10,6 +10,7 @@ hidden; Help ▸ Keyboard and mouse (``shortcuts``) lists them from there.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
@@ -24,12 +25,8 @@ from stemgui.ui.mnemonics import with_mnemonic
 from stemgui.ui.output_menu import OutputMenu
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.session_keeper import LOOK_AGAIN
-from stemgui.ui.stem_cache_size import (
-    ask_stem_cache_size,
-    stem_cache_of,
-    stem_cache_on_disk,
-    unreadable,
-)
+from stemgui.ui.stem_cache_size import ask_stem_cache_size, stem_cache_of, stem_cache_on_disk
+from stemgui.ui.stem_cache_tasks import on_thread
 from stemgui.ui.tempo_menu import TempoMenu
 from stemgui.ui.theme import THEMES
 
@@ -100,7 +97,7 @@ class MenuBar(QObject):
             file_menu, "&Keep separated stems between sessions", self.keep_stems, checkable=True
         )
         self.keep_stems_action.setChecked(w.settings.get(S.KEEP_STEMS))
-        self._action(file_menu, "&Clear stem cache…", self.ask_clear_stem_cache)
+        self.clear_action = self._action(file_menu, "&Clear stem cache…", self.ask_clear_stem_cache)
         self._action(file_menu, "Stem cache si&ze…", self.stem_cache_size)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", w.close, QKeySequence.StandardKey.Quit)
@@ -294,13 +291,17 @@ class MenuBar(QObject):
 
     def ask_clear_stem_cache(self) -> None:
         """File ▸ Clear stem cache…: how many songs' stems would go, and how much, asked first;
-        one click deleted them all, hours of separating on a slow computer."""
+        one click deleted them all, hours of separating on a slow computer. Counted, then
+        deleted, on a thread (a big cache held the window for seconds); the item is off until
+        the status bar says how it went."""
         cache = stem_cache_of(self.window)
-        try:
-            songs, used = cache.usage()
-        except OSError as error:  # the folder cannot be listed
-            self.window.statusBar().showMessage(unreadable(cache, error), 10_000)
-            return
+        self.clear_action.setEnabled(False)
+        self.window.statusBar().showMessage(f"Counting the stem cache ({cache.root})…")
+        ask = partial(self._ask_clear, cache)
+        on_thread(self.window, cache, cache.usage, ask, self._clear_failed, "usage")
+
+    def _ask_clear(self, cache: Any, usage: tuple[int, int]) -> None:
+        songs, used = usage
         if songs:
             box = QMessageBox(
                 QMessageBox.Icon.Question,
@@ -314,25 +315,35 @@ class MenuBar(QObject):
             box.setDefaultButton(QMessageBox.StandardButton.Cancel)
             box.exec()
             if box.clickedButton() is not delete:
+                self.window.statusBar().clearMessage()  # "Counting…"
+                self.clear_action.setEnabled(True)
                 return
         self.clear_stem_cache()
 
     def clear_stem_cache(self) -> None:
-        """Delete every song's stems kept between sessions (the songs open now stay)."""
-        controller = self.window.controller
+        """Delete every song's stems kept between sessions (the songs open now stay), on a
+        thread; the status bar says so at once, then how it went."""
         cache = stem_cache_of(self.window)
-        try:
-            entries, freed, left = cache.clear()
-        except OSError as error:  # the folder cannot be listed
-            self.window.statusBar().showMessage(unreadable(cache, error), 10_000)
-            return
+        self.clear_action.setEnabled(False)
+        self.window.statusBar().showMessage(f"Clearing the stem cache ({cache.root})…")
+        said = partial(self._cleared, cache)
+        on_thread(self.window, cache, cache.clear, said, self._clear_failed, "clear")
+
+    def _clear_failed(self, words: str) -> None:
+        self.clear_action.setEnabled(True)
+        self.window.statusBar().showMessage(words, 10_000)
+
+    def _cleared(self, cache: Any, result: tuple[int, int, int]) -> None:
+        entries, freed, left = result
+        self.clear_action.setEnabled(True)
         message = f"Stem cache cleared: {counted(entries, 'song')}, {in_words(freed)}."
         if left:  # it said all were cleared, and they were all kept
             message += (
-                f" The stems of {counted(left, 'song')} could not be deleted from {cache.root}: "
-                "make it writable, then clear it again (the log names the files)."
+                f" The stems of {counted(left, 'song')} could not be deleted from "
+                f"{cache.root}: make it writable, then clear it again "
+                "(the log names the files)."
             )
-        if any(job.state is JobState.DONE for job in controller.model.jobs):
+        if any(job.state is JobState.DONE for job in self.window.controller.model.jobs):
             # their stems are read from those files until they go: the space comes free then
             message += (
                 " The songs in the queue stay until removed or the app closes, and are "

@@ -1,6 +1,6 @@
 """Keyboard mnemonics (Alt+letter, the letter underlined) for menu items named at run time:
-devices, quality presets, themes. Each menu's letters are its own; our fixed items carry theirs
-in their text ("&Get models…")."""
+model names, devices, output devices, quality presets, themes. Each menu's letters are its own;
+our fixed items carry theirs in their text ("&Get models…")."""
 
 from __future__ import annotations
 

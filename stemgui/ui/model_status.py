@@ -2,7 +2,7 @@
 
 The worker's answer to the start-up probe, a model downloaded or a model file checked, a
 separation option changed, the device (the status bar's lasting label: "Device: CPU", and
-"Separating on: CPU" while a song is being worked on),
+"Separating on: CPU" while a song is being worked on; "CPU" for "Automatic (CPU)" too),
 and the banner while no model can be used: songs wait for one, and start once there is.
 ``ModelStatus`` answers the signals of ``SeparationMenus`` and the ``QueueController``; it lives
 on the GUI thread, a child of the window.
@@ -26,15 +26,20 @@ def runs_on(label: str) -> str:
     """The device a Device menu item's ``label`` separates on: "Automatic (CPU)" on the one in
     its parentheses, "CPU" (it said "Separating on: Automatic (CPU)" until the model loaded, then
     the worker's "CPU"); any other on itself."""
+    return _parts(label)[0]
+
+
+def _parts(label: str) -> tuple[str, str]:
+    """(``runs_on(label)``, what follows it: " (cuda:0 is missing)", or "")."""
     head = "Automatic ("
     if not label.startswith(head):
-        return label
+        return label, ""
     depth = 1
     for end in range(len(head), len(label)):
         depth += {"(": 1, ")": -1}.get(label[end], 0)
         if depth == 0:  # its own closing parenthesis: "GPU 0: … (12 GB, CUDA)" holds one too
-            return label[len(head) : end]
-    return label
+            return label[len(head) : end], label[end + 1 :]
+    return label, ""
 
 
 class ModelStatus(QObject):
@@ -47,8 +52,9 @@ class ModelStatus(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self._device = "—"  # what the label names: the worker's word, else the menu's choice
+        self._choice: str | None = None  # the Device menu's, as it says it (None: not known)
         self._chosen: str | None = None  # a choice made while a song runs: from the next one
+        self._in_use: str | None = None  # the worker's word: the device the song runs on
 
     def probed(self, models: list, catalogue: list, devices: list, error: str) -> None:
         """The worker's answer: the models and devices it found (the menus list them)."""
@@ -84,7 +90,7 @@ class ModelStatus(QObject):
 
     def device_in_use(self, label: str) -> None:
         """The worker's word: the device the song separating runs on."""
-        self._device = label
+        self._in_use = label
         self.show_device()
 
     def device_chosen(self, label: str) -> None:
@@ -95,15 +101,19 @@ class ModelStatus(QObject):
 
     def show_device(self) -> None:
         """Name the device: "Separating on: …" while a song is being worked on, else
-        "Device: …" (it said "Separating on" with nothing in the queue). Called as the queue
-        changes."""
+        "Device: …" (it said "Separating on" with nothing in the queue), in one form: the
+        device itself, "CPU" (idle, it said "Automatic (CPU)" at the start and the worker's
+        "CPU" after the first song). Called as the queue changes."""
         running = self.window.controller.current is not None
         if not running and self._chosen is not None:
-            self._device, self._chosen = self._chosen, None
+            self._choice, self._chosen, self._in_use = self._chosen, None, None
         if running:  # the device alone, as the worker names it once the model is loaded
-            self.window.device_label.setText(f"Separating on: {runs_on(self._device)}")
-        else:
-            self.window.device_label.setText(f"Device: {self._device}")
+            device = self._in_use or self._choice or "—"
+            self.window.device_label.setText(f"Separating on: {runs_on(device)}")
+        elif self._choice is not None:  # the choice, with what the menu adds ("… is missing")
+            self.window.device_label.setText(f"Device: {''.join(_parts(self._choice))}")
+        else:  # not probed: the worker's word, once a song ran
+            self.window.device_label.setText(f"Device: {self._in_use or '—'}")
 
     def models_changed(self) -> None:
         """Say whether a model can be used; songs held for want of one may start now."""

@@ -35,6 +35,7 @@ from stemgui.playback.sounddevice_output import (
     import_sounddevice,
 )
 from stemgui.ui import settings as S
+from stemgui.ui.mnemonics import with_mnemonic
 
 if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
@@ -122,11 +123,13 @@ class OutputMenu(QObject):
         self.menu.clear()
         chosen = self.window.settings.get(S.OUTPUT_DEVICE)
         found = find_output(self.devices, chosen) if chosen else None
-        self._item(DEFAULT, "", not chosen)
+        taken: set[str] = set()  # the letters of the mnemonics given
+        self._item(with_mnemonic(DEFAULT, taken), "", not chosen)
         for device in self.devices:
-            self._item(device.label, device.label, device is found)
+            self._item(with_mnemonic(device.label, taken), device.label, device is found)
         if chosen and found is None:  # checked, greyed: it plays again once it is back
-            self._item(f"{chosen} (not connected)", chosen, True).setEnabled(False)
+            text = with_mnemonic(f"{chosen} (not connected)", taken)
+            self._item(text, chosen, True).setEnabled(False)
         notes = [self.problem.split(". ", 1)[0]] if self.problem else []
         if self.window.player.loaded and self.window.player.transport.playing:
             notes.append(PAUSE_TO_LIST)

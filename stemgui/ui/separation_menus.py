@@ -5,6 +5,7 @@ loads torch), whether one can be used, and turns the settings into ``SeparationO
 says "no model" in plain words (``availability_changed``, ``problem()``) rather than pretend,
 and holds the songs while the chosen model does not load or cannot separate (``model_failed``;
 ``stemgui.ui.model_checks`` checks a model file before it is chosen and watches the chosen one).
+The Quality menu's items are ``stemgui.ui.quality_menu``'s.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from stemgui.ui.get_models import ModelsDialog
 from stemgui.ui.mnemonics import with_mnemonic
 from stemgui.ui.model_checks import ModelWatch, check_loads
 from stemgui.ui.models import MODEL_FILE_FILTER, NO_MODEL_MESSAGE, display_name, is_model_file
+from stemgui.ui.quality_menu import fill_quality_menu
 from stemgui.ui.separation_options import SeparationOptions
 
 logger = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ class SeparationMenus(QObject):
         self.fill_device_menu([("auto", "Automatic"), ("cpu", "CPU")])
         self.quality_menu = QMenu("&Quality", window)
         self.quality_menu.setToolTipsVisible(True)  # what each preset asks of the separator
-        self._build_quality_menu()
+        self.two_stems_action = fill_quality_menu(self.quality_menu, settings, self._set)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -120,29 +122,6 @@ class SeparationMenus(QObject):
 
     # -- menus ------------------------------------------------------------------------------
 
-    def _build_quality_menu(self) -> None:
-        menu = self.quality_menu
-        group = QActionGroup(self)
-        current = self.settings.get(S.QUALITY)
-        taken = {"t"}  # Two stems
-        for key, preset in S.QUALITY_PRESETS.items():
-            action = menu.addAction(with_mnemonic(preset.label, taken))
-            action.setCheckable(True)
-            action.setChecked(key == current)
-            passes = f"; {preset.shifts} passes at random delays, averaged" if preset.shifts else ""
-            action.setToolTip(f"chunks overlap {preset.overlap:.0%}{passes}")
-            action.triggered.connect(lambda _=False, k=key: self._set(S.QUALITY, k))
-            group.addAction(action)
-        menu.addSeparator()
-        self.two_stems_action = menu.addAction(
-            "&Two stems: vocals and no vocals (the instrumental)"
-        )
-        self.two_stems_action.setCheckable(True)
-        self.two_stems_action.setChecked(self.settings.get(S.TWO_STEMS) != "off")
-        self.two_stems_action.triggered.connect(
-            lambda on: self._set(S.TWO_STEMS, "vocals" if on else "off")
-        )
-
     def fill_model_menu(self) -> None:
         menu = self.model_menu
         menu.clear()
@@ -157,12 +136,13 @@ class SeparationMenus(QObject):
             empty = menu.addAction("&Looking for models…" if looking else "&No model installed yet")
             empty.setEnabled(False)
         missing = current if self.has_model() is False else None  # chosen, and not there
+        taken = {"g", "c"}  # Get models…, Choose model file…
         for name in names:
             chosen = name == current or (not current and name == names[0])  # "": the default
             broken = chosen and self._watch.held is not None  # the one chosen, as it is
             fault = f" ({self._watch.fault()})" if broken else ""
             mark = " (missing)" if name == missing else fault
-            action = QAction(display_name(name) + mark, self)
+            action = QAction(with_mnemonic(display_name(name) + mark, taken), self)
             action.setToolTip(self.descriptions.get(name) or name)
             action.setCheckable(True)
             action.setChecked(chosen)

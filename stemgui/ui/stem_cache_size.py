@@ -3,18 +3,16 @@
 The dialog shows what the cache (``stemgui.stemcache``) uses now and asks for the limit, in the
 ``STEM_CACHE_GB`` setting's unit (``stemgui.sizes.GB``, the one use is said in) and limits.
 Accepted, the limit is saved and applied at once: past it the least recently used songs lose
-their stems first (``StemCache.evict``, on a thread: ``LimitApplied``), never the song on
-screen, whose player may read them.
+their stems first (``StemCache.evict``), never the song on screen, whose player may read them.
+Counting and deleting run on a thread (``stemgui.ui.stem_cache_tasks``).
 """
 
 from __future__ import annotations
 
-import contextlib
+import itertools
 import logging
-import threading
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -28,6 +26,7 @@ from stemgui.sizes import GB, in_words
 from stemgui.ui import settings as S
 from stemgui.ui.elided import counted, wrapped_label
 from stemgui.ui.queue import Job
+from stemgui.ui.stem_cache_tasks import on_thread
 
 if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
@@ -52,15 +51,6 @@ def stem_cache_of(window: MainWindow) -> Any:
     return worker.disk_cache
 
 
-def unreadable(cache: Any, error: OSError) -> str:
-    """What to say when the folder of ``cache`` cannot be read (``error``), with what to do."""
-    logger.warning("the stem cache %s cannot be read: %s", cache.root, error)
-    return (
-        f"The stem cache folder {cache.root} cannot be read ({error.strerror or error}): make "
-        "it a folder you can read and write."
-    )
-
-
 def entry_of(job: Job | None) -> str | None:
     """The stem cache entry holding ``job``'s stems (once stored, or read from there), or None."""
     if job is None:
@@ -74,7 +64,8 @@ USE_WORDS = "The stem cache"  # the dialog's first words, then its folder
 
 
 class StemCacheSizeDialog(QDialog):
-    """The stem cache's use now and a spin box for its limit (``limit_gb``).
+    """The stem cache's use (counted on a thread: "counting…" until then) and a spin box for
+    its limit (``limit_gb``).
 
     Args:
         cache: the ``StemCache`` whose use is shown.
@@ -89,15 +80,9 @@ class StemCacheSizeDialog(QDialog):
         self.setWindowTitle("Stem cache size")
         layout = QVBoxLayout(self)
         self.use_label = wrapped_label("Stem cache use")
-        try:
-            songs, used = cache.usage()
-        except OSError as error:
-            self.use_label.setText(unreadable(cache, error))
-        else:
-            self.use_label.setText(
-                f"{USE_WORDS} ({cache.root}) holds the stems of {counted(songs, 'song')}: "
-                f"{in_words(used)}."
-            )
+        self.use_label.setText(f"{USE_WORDS} ({cache.root}): counting…")
+        self.cache = cache
+        on_thread(self, cache, cache.usage, self._show_use, self.use_label.setText, "usage")
         layout.addWidget(self.use_label)
         form = QFormLayout()
         self.limit = QSpinBox()
@@ -136,6 +121,13 @@ class StemCacheSizeDialog(QDialog):
         self.setMinimumWidth(width)
         self.resize(width, self.heightForWidth(width))  # the wrapped lines' height, no gaps
 
+    def _show_use(self, usage: tuple[int, int]) -> None:
+        songs, used = usage
+        self.use_label.setText(
+            f"{USE_WORDS} ({self.cache.root}) holds the stems of {counted(songs, 'song')}: "
+            f"{in_words(used)}."
+        )
+
     @property
     def limit_gb(self) -> int:
         return self.limit.value()
@@ -152,76 +144,55 @@ def ask_stem_cache_size(window: MainWindow) -> None:
         set_stem_cache_size(window, dialog.limit_gb)
 
 
+_LIMIT_REQUEST = "stem_cache_limit_request"  # the window's property: the latest limit's number
+_LIMIT_REQUESTS = itertools.count(1)
+
+
 def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
     """Save ``limit_gb`` and apply it now: the least recently used songs past it lose their
-    stems (never the song on screen), deleted on a thread (``LimitApplied``); the status bar
-    says the limit at once, then what went."""
+    stems (never the song on screen), deleted on a thread (``on_thread``: a few songs'
+    gigabytes held the window for seconds); the status bar says the limit at once, then what
+    went. A limit set again before that is said: the result of the one set before is
+    dropped (said last, it was stale)."""
     window.settings.set(S.STEM_CACHE_GB, limit_gb)
+    request = next(_LIMIT_REQUESTS)
+    window.setProperty(_LIMIT_REQUEST, request)  # the one whose result is said
     cache = stem_cache_of(window)
     cache.max_bytes = limit_gb * GB  # the worker's: a store running makes room by it too
     message = f"Stem cache limit: {limit_gb} GB."
-    window.statusBar().showMessage(message, 10_000)
-    LimitApplied(window, message).start(cache, entry_of(window.shown_job))
+    status = window.statusBar()
+    status.showMessage(message, 10_000)
+    keep = entry_of(window.shown_job)
 
+    def apply() -> tuple[int, int, int, int, list[str]]:
+        songs, before = cache.usage()
+        removed = cache.evict(keep) if before > cache.max_bytes else []
+        left, after = cache.usage()
+        return songs, before, left, after, removed
 
-class LimitApplied(QObject):
-    """A size limit applied to the stem cache on a thread of its own (deleting a few songs'
-    gigabytes held the window for seconds), what went said in the status bar after
-    ``message`` once it is done, on the GUI thread; a child of ``window`` until then.
+    def latest() -> bool:
+        if window.property(_LIMIT_REQUEST) == request:
+            return True
+        logger.info("the stem cache limit of %d GB was applied; another was set since", limit_gb)
+        return False
 
-    Signals:
-        done(result): from the thread, (songs before, bytes before, songs left, bytes left,
-            entries deleted), or the ``OSError`` that stopped it (the folder cannot be read),
-            or a message for an unexpected error (logged).
-    """
+    def applied(result: tuple[int, int, int, int, list[str]]) -> None:
+        if not latest():
+            return
+        songs, before, left, after, removed = result
+        said = message
+        if songs > left:  # counted on disk: an entry that could not be deleted stays
+            said += (
+                f" The stems of the {counted(songs - left, 'song')} used least recently "
+                f"were deleted ({in_words(before - after)})."
+            )
+        status.showMessage(said + queue_keeps(window, removed), 10_000)
 
-    done = Signal(object)
+    def failed(words: str) -> None:
+        if latest():
+            status.showMessage(f"{message} {words}", 10_000)
 
-    def __init__(self, window: MainWindow, message: str) -> None:
-        super().__init__(window)
-        self.window = window
-        self.message = message
-        self.done.connect(self._say)  # queued: emitted on the thread
-
-    def start(self, cache: Any, keep: str | None) -> None:
-        """Delete the entries of ``cache`` past its limit, never ``keep``, on a thread."""
-        self.cache = cache
-
-        def work() -> None:
-            from stemgui.ui.messages import unexpected
-
-            result: Any
-            try:
-                songs, before = cache.usage()
-                removed = cache.evict(keep) if before > cache.max_bytes else []
-                left, after = cache.usage()
-                result = (songs, before, left, after, removed)
-            except OSError as error:
-                result = error
-            except Exception as error:  # a bug: said, not lost on a thread
-                logger.exception("applying the stem cache limit failed")
-                result = f" {unexpected(cache.root, error)}"
-            with contextlib.suppress(RuntimeError):  # the window was closed meanwhile
-                self.done.emit(result)
-
-        threading.Thread(target=work, name="stemgui-stem-cache-limit", daemon=True).start()
-
-    def _say(self, result: Any) -> None:
-        message = self.message
-        if isinstance(result, str):
-            message += result
-        elif isinstance(result, OSError):
-            message += f" {unreadable(self.cache, result)}"
-        else:
-            songs, before, left, after, removed = result
-            if songs > left:  # counted on disk: an entry that could not be deleted stays
-                message += (
-                    f" The stems of the {counted(songs - left, 'song')} used least recently "
-                    f"were deleted ({in_words(before - after)})."
-                )
-            message += queue_keeps(self.window, removed)
-        self.window.statusBar().showMessage(message, 10_000)
-        self.deleteLater()
+    on_thread(window, cache, apply, applied, failed, "limit")
 
 
 def say_evicted(window: MainWindow, removed: list[str]) -> None:

@@ -3,8 +3,7 @@ deleted every song's stems, hours of separating on a slow computer, without a wo
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from tests.ui.song_window import model_window
 
@@ -16,17 +15,24 @@ def _entry(cache, letter: str, size: int) -> None:
         sparse.truncate(size)
 
 
-def _answer(button_text: str, asked: list[str]) -> None:
-    """Once the question shows: note its words and click the button whose text is given."""
+def _answer(monkeypatch, button_text: str, asked: list[str]) -> None:
+    """When the question shows (once the cache is counted, on a thread): note its words and
+    click the button whose text is given."""
 
-    def answer() -> None:
-        box = QApplication.activeModalWidget()
-        assert isinstance(box, QMessageBox)
+    def answer(box: QMessageBox) -> None:
         asked.append(box.text())
         (button,) = [b for b in box.buttons() if b.text().replace("&", "") == button_text]
         button.click()
 
-    QTimer.singleShot(0, answer)
+    monkeypatch.setattr(QMessageBox, "exec", answer)
+
+
+def _said_after_clear(qtbot, window) -> str:
+    """What the status bar says once the clear ended (the cache counted, then the stems
+    deleted, on a thread)."""
+    said = window.statusBar().currentMessage
+    qtbot.waitUntil(lambda: window.menu_bar.clear_action.isEnabled())
+    return said()
 
 
 def _clear_action(window):
@@ -34,28 +40,34 @@ def _clear_action(window):
     return action
 
 
-def test_clear_stem_cache_asks_and_cancel_keeps_the_stems(qtbot, settings_store, tiny_model_file):
+def test_clear_stem_cache_asks_and_cancel_keeps_the_stems(
+    qtbot, settings_store, tiny_model_file, monkeypatch
+):
     window = model_window(qtbot, settings_store, tiny_model_file)
     cache = window.controller.worker.stem_cache
     _entry(cache, "a", 1_500_000_000)
     _entry(cache, "b", 1_000_000_000)
     asked: list[str] = []
-    _answer("Cancel", asked)
+    _answer(monkeypatch, "Cancel", asked)
     _clear_action(window).trigger()
+    assert _said_after_clear(qtbot, window) == ""
     assert asked == [
         f"Delete the stems of 2 songs (2.5 GB) kept in {cache.root}? Those songs are separated "
         "again when they are next opened."
     ]
     assert cache.usage() == (2, 2_500_000_000)  # kept
-    _answer("Delete the stems", asked)
+    _answer(monkeypatch, "Delete the stems", asked)
     _clear_action(window).trigger()
+    assert _said_after_clear(qtbot, window) == "Stem cache cleared: 2 songs, 2.5 GB."
     assert cache.usage() == (0, 0)
-    assert window.statusBar().currentMessage() == "Stem cache cleared: 2 songs, 2.5 GB."
     window.close()
 
 
-def test_an_empty_cache_is_not_asked_about(qtbot, settings_store, tiny_model_file):
+def test_an_empty_cache_is_not_asked_about(qtbot, settings_store, tiny_model_file, monkeypatch):
     window = model_window(qtbot, settings_store, tiny_model_file)
-    _clear_action(window).trigger()  # no question: nothing would wait for an answer
-    assert window.statusBar().currentMessage() == "Stem cache cleared: 0 songs, 0 MB."
+    asked: list[str] = []
+    _answer(monkeypatch, "Cancel", asked)
+    _clear_action(window).trigger()
+    assert _said_after_clear(qtbot, window) == "Stem cache cleared: 0 songs, 0 MB."
+    assert asked == []  # no question: nothing would wait for an answer
     window.close()

@@ -29,7 +29,7 @@ def test_the_device_is_named_alike_before_and_after_the_model_loads(
     win = MainWindow(S.Settings(settings_store), output_factory=FakeOutput, probe=False)
     qtbot.addWidget(win)
     win.menus.probed([], [], devices)
-    assert win.device_label.text() == f"Device: {devices[0][1]}"  # the choice, as the menu says
+    assert win.device_label.text() == f"Device: {device}"  # the device itself, idle too
     win.controller._current = Job(Path("song.wav"))  # a song starts: its model loads
     win.model_status.show_device()
     assert win.device_label.text() == f"Separating on: {device}"

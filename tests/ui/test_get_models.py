@@ -82,7 +82,7 @@ def test_download_an_official_model_then_separate_with_it(qtbot, settings_store,
         assert dialog.status.text() == "tiny_ui is downloaded and verified; the next songs use it."
         assert win.menus.has_model() is True and not win.banner.isVisibleTo(win)
         win.menus.fill_model_menu()  # as when the menu opens
-        (action,) = [a for a in win.menus.model_menu.actions() if a.text() == "tiny_ui"]
+        (action,) = [a for a in win.menus.model_menu.actions() if a.iconText() == "tiny_ui"]
         assert action.toolTip() == "test"  # the catalogue's description
         qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
         assert job.state is JobState.DONE, job.error

@@ -114,7 +114,7 @@ def test_a_model_downloaded_under_a_name_listed_already_shows_once(
         win.menus.get_models().downloaded.emit("htdemucs")
         assert asked == ["probe", "probe"]  # the dialog opened, the model downloaded: listed
         win.menus.fill_model_menu()
-        texts = [a.text() for a in win.menus.model_menu.actions() if a.isCheckable()]
+        texts = [a.iconText() for a in win.menus.model_menu.actions() if a.isCheckable()]
         assert texts == ["htdemucs"]
     finally:
         win.close()

@@ -32,11 +32,12 @@ def cards(monkeypatch):
 
 
 def opened(win) -> list[tuple[str, bool, bool]]:
-    """The Output device menu as it opens: (text, checked, enabled) of each item."""
+    """The Output device menu as it opens: (text without its mnemonic, checked, enabled) of
+    each item."""
     menu = win.menu_bar.output_menu.menu
     menu.aboutToShow.emit()
     return [
-        (action.text(), action.isChecked(), action.isEnabled())
+        (action.iconText(), action.isChecked(), action.isEnabled())
         for action in menu.actions()
         if not action.isSeparator()
     ]
@@ -45,7 +46,7 @@ def opened(win) -> list[tuple[str, bool, bool]]:
 def choose(win, text: str) -> None:
     menu = win.menu_bar.output_menu.menu
     menu.aboutToShow.emit()
-    (action,) = [action for action in menu.actions() if action.text() == text]
+    (action,) = [action for action in menu.actions() if action.iconText() == text]
     action.trigger()
 
 

@@ -4,10 +4,13 @@ song on screen keeps its stems whoever makes room."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QEventLoop
+from PySide6.QtWidgets import QApplication
 
 from stemgui.stemcache import StemCache
 from stemgui.stems.stemset import StemSet
@@ -43,12 +46,16 @@ def _window(qtbot, settings_store, tiny_model_file) -> MainWindow:
 
 
 def _answer(monkeypatch, limit_gb: int | None) -> list[StemCacheSizeDialog]:
-    """The dialog, when shown, is answered with ``limit_gb`` (None: cancelled); returns the
-    dialogs shown."""
+    """The dialog, when shown, is answered with ``limit_gb`` (None: cancelled) once it says
+    what the cache holds; returns the dialogs shown."""
     shown = []
 
     def exec_(dialog: StemCacheSizeDialog) -> int:
         shown.append(dialog)
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while "counting" in dialog.use_label.text():  # counted on a thread; read, then answered
+            assert time.monotonic() < deadline
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         if limit_gb is None:
             return StemCacheSizeDialog.DialogCode.Rejected
         dialog.limit.setValue(limit_gb)
@@ -76,7 +83,9 @@ def test_the_limit_the_dialog_and_clear_count_in_the_same_gigabytes(
     window.menu_bar.stem_cache_size()
     assert shown[0].use_label.text().endswith("holds the stems of 1 song: 2.5 GB.")
     window.menu_bar.clear_stem_cache()
-    assert window.statusBar().currentMessage() == "Stem cache cleared: 1 song, 2.5 GB."
+    said = window.statusBar().currentMessage
+    qtbot.waitUntil(lambda: not said().startswith("Clearing"))  # on a thread
+    assert said() == "Stem cache cleared: 1 song, 2.5 GB."
     window.close()
 
 
@@ -86,6 +95,7 @@ def test_the_dialog_shows_what_the_cache_holds_and_the_setting_s_limits(qtbot, t
     _put(cache, "b", 2)
     dialog = StemCacheSizeDialog(cache, 4, keeping=True)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "counting" not in dialog.use_label.text())  # on a thread
     assert dialog.use_label.text() == (
         f"The stem cache ({tmp_path / 'cache'}) holds the stems of 2 songs: 3 MB."
     )
@@ -93,6 +103,7 @@ def test_the_dialog_shows_what_the_cache_holds_and_the_setting_s_limits(qtbot, t
     assert dialog.limit_gb == 4
     empty = StemCacheSizeDialog(StemCache(tmp_path / "none"), 4, keeping=True)
     qtbot.addWidget(empty)
+    qtbot.waitUntil(lambda: "counting" not in empty.use_label.text())
     assert empty.use_label.text().endswith("holds the stems of 0 songs: 0 MB.")
     assert not (tmp_path / "none").exists()  # looking creates nothing
 

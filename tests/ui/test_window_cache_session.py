@@ -19,6 +19,13 @@ from tests.fakes import FakeOutput
 from tests.ui.conftest import TIMEOUT_MS, write_song
 
 
+def _clear(qtbot, window: MainWindow) -> None:
+    """File ▸ Clear stem cache, without asking, until the status bar says how it went (the
+    stems are deleted on a thread)."""
+    window.menu_bar.clear_stem_cache()
+    qtbot.waitUntil(lambda: not window.statusBar().currentMessage().startswith("Clearing"))
+
+
 def test_stems_not_kept_are_said_once_per_cause(window):
     """Stems the cache could not keep were said in the log alone, and every start separated
     those songs again without a word: the banner says why once per cause."""
@@ -33,20 +40,22 @@ def test_stems_not_kept_are_said_once_per_cause(window):
     assert window.banner.isVisibleTo(window)
 
 
-def test_a_stem_cache_that_cannot_be_cleared_says_so(window, tmp_path, monkeypatch):
+def test_a_stem_cache_that_cannot_be_cleared_says_so(qtbot, window, tmp_path, monkeypatch):
     """Clear stem cache on a read-only cache said "Stem cache cleared: 1 songs", all kept."""
     cache = window.controller.worker.stem_cache = StemCache(tmp_path / "cache")
     data = np.ones((2, 2, 100), np.float32)
     assert cache.put("a" * 64, StemSet(("vocals", "other"), 8000, data, data.sum(axis=0)))
     monkeypatch.setattr(stemcache_delete, "remove_tree", lambda folder: None)  # nothing goes
-    window.menu_bar.clear_stem_cache()
+    _clear(qtbot, window)
     assert window.statusBar().currentMessage() == (
         "Stem cache cleared: 0 songs, 0 MB. The stems of 1 song could not be deleted from "
         f"{tmp_path / 'cache'}: make it writable, then clear it again (the log names the files)."
     )
 
 
-def test_a_stem_cache_folder_that_cannot_be_read_is_said_by_clear(window, tmp_path, monkeypatch):
+def test_a_stem_cache_folder_that_cannot_be_read_is_said_by_clear(
+    qtbot, window, tmp_path, monkeypatch
+):
     """Clear stem cache on a folder that cannot be listed raised PermissionError out of the
     menu's slot; it says so in the status bar, as File ▸ Stem cache size… does."""
     cache = window.controller.worker.stem_cache = StemCache(tmp_path / "cache")
@@ -55,7 +64,7 @@ def test_a_stem_cache_folder_that_cannot_be_read_is_said_by_clear(window, tmp_pa
         raise PermissionError(13, "Permission denied", str(cache.root))
 
     monkeypatch.setattr(cache, "_entry_folders", refused)
-    window.menu_bar.clear_stem_cache()
+    _clear(qtbot, window)
     assert window.statusBar().currentMessage() == (
         f"The stem cache folder {cache.root} cannot be read (Permission denied): make it a "
         "folder you can read and write."
@@ -87,7 +96,7 @@ def test_stems_are_kept_between_sessions_until_the_cache_is_cleared(
     second, again = session()
     assert isinstance(again.stemset.data, np.memmap)  # read from the cache, not separated
     np.testing.assert_array_equal(np.asarray(again.stemset.data), job.stemset.data)
-    second.menu_bar.clear_stem_cache()
+    _clear(qtbot, second)
     assert cache.keys() == []
     said = second.statusBar().currentMessage()
     assert said.startswith("Stem cache cleared: 1 song, ") and "freed" not in said

@@ -70,7 +70,7 @@ def test_the_menus_say_what_each_model_and_quality_is(qtbot, settings_store, mon
     qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
     menus = win.menus
     assert menus.model_menu.toolTipsVisible() and menus.quality_menu.toolTipsVisible()
-    tips = {a.text(): a.toolTip() for a in menus.model_menu.actions() if a.isCheckable()}
+    tips = {a.iconText(): a.toolTip() for a in menus.model_menu.actions() if a.isCheckable()}
     assert tips == {"bundled-model": about["bundled-model"], "mine": "mine"}  # none: its name
     tips = {a.iconText(): a.toolTip() for a in menus.quality_menu.actions() if a.actionGroup()}
     assert tips == {
@@ -103,8 +103,8 @@ def test_a_model_file_of_the_store_shows_once_in_the_model_menu(
     qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
     win.menus.fill_model_menu()
     models = [a for a in win.menus.model_menu.actions() if a.isCheckable()]
-    assert [a.text() for a in models if a.text() == "mine"] == ["mine"]
-    assert [a.text() for a in models if a.isChecked()] == ["mine"]
+    assert [a.iconText() for a in models if a.iconText() == "mine"] == ["mine"]
+    assert [a.iconText() for a in models if a.isChecked()] == ["mine"]
     assert settings.get(S.MODEL) == str(chosen)  # what was chosen stays so
     win.close()
 
@@ -136,7 +136,7 @@ def test_the_model_menu_checks_the_store_s_default_when_none_is_chosen(
     qtbot.waitUntil(lambda: win.menus.store_models is not None, timeout=TIMEOUT_MS)
     win.menus.fill_model_menu()
     models = [a for a in win.menus.model_menu.actions() if a.isCheckable()]
-    assert [a.text() for a in models if a.isChecked()] == ["second"]
+    assert [a.iconText() for a in models if a.isChecked()] == ["second"]
     (job,) = win.add_paths(songs[:1])
     qtbot.waitUntil(lambda: job.state.ended, timeout=TIMEOUT_MS)
     assert job.state is JobState.DONE and job.model_name == "second", job.error

@@ -49,7 +49,7 @@ def test_a_model_that_does_not_load_stops_the_queue_until_another_is_chosen(
     assert "truncated, damaged or another format" in text and "Choose another model" in text
     assert [b.text() for b in win.banner.buttons] == ["Get models…", "Choose model file…"]
     win.menus.fill_model_menu()
-    assert win.menus.model_menu.actions()[0].text() == "mine (does not load)"
+    assert win.menus.model_menu.actions()[0].iconText() == "mine (does not load)"
     win.menus.check_model_file(str(tiny_model_file))  # Model ▸ Choose model file…
     qtbot.waitUntil(lambda: all(job.state.ended for job in jobs), timeout=TIMEOUT_MS)
     assert [job.state for job in jobs] == [JobState.DONE] * 3, [job.error for job in jobs]
@@ -187,7 +187,7 @@ def test_the_default_model_that_does_not_load_is_named_by_its_file(qtbot, settin
         "does not match. Choose another model"
     )
     win.menus.fill_model_menu()
-    assert win.menus.model_menu.actions()[0].text() == "bundled (does not load)"
+    assert win.menus.model_menu.actions()[0].iconText() == "bundled (does not load)"
     win.close()
 
 
@@ -218,7 +218,7 @@ def test_a_model_that_loads_but_cannot_separate_is_said_so(qtbot, settings_store
         "network cannot separate any song (x). Choose another model"  # once (test_model_banner)
     )
     win.menus.fill_model_menu()
-    assert win.menus.model_menu.actions()[0].text() == "bundled (cannot separate)"
+    assert win.menus.model_menu.actions()[0].iconText() == "bundled (cannot separate)"
     win.close()
 
 

@@ -153,12 +153,12 @@ def test_songs_waiting_for_a_model_file_that_is_gone_start_when_it_is_back(
     assert job.status_text() == "waiting: the chosen model is missing (see the Model menu)"
     assert "“mine” is not available" in win.banner.text()  # the row and banner agree
     win.menus.fill_model_menu()
-    assert win.menus.model_menu.actions()[0].text() == "mine (missing)"
+    assert win.menus.model_menu.actions()[0].iconText() == "mine (missing)"
     (tmp_path / "away.stemgui").rename(model)  # plugged in again
     qtbot.waitUntil(lambda: job.state is JobState.DONE, timeout=TIMEOUT_MS)
     assert not win.banner.isVisibleTo(win) and not win.menus._watch.isActive()
     win.menus.fill_model_menu()
-    assert win.menus.model_menu.actions()[0].text() == "mine"
+    assert win.menus.model_menu.actions()[0].iconText() == "mine"
     win.close()
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from stemgui.run_folders import LOCK_NAME
-from stemgui.ui import controller as controller_module
+from stemgui.ui import memory_trim
 from stemgui.ui import worker as worker_module
 from stemgui.ui.controller import QueueController
 from stemgui.ui.queue import JobState
@@ -137,7 +137,7 @@ def test_freed_memory_goes_back_on_the_worker_once_the_queue_rests(
     qtbot, songs, tiny_model_file, monkeypatch
 ):
     trims = []
-    monkeypatch.setattr(controller_module, "IDLE_TRIM_MS", 100)
+    monkeypatch.setattr(memory_trim, "IDLE_TRIM_MS", 100)
     monkeypatch.setattr(
         worker_module, "release_free_memory", lambda: trims.append(threading.get_ident())
     )
@@ -161,8 +161,8 @@ def test_a_long_queue_gives_memory_back_every_few_songs(
     qtbot, tmp_path, tiny_model_file, monkeypatch
 ):
     trims = []
-    monkeypatch.setattr(controller_module, "TRIM_EVERY_SONGS", 2)
-    monkeypatch.setattr(controller_module, "IDLE_TRIM_MS", 60_000)  # not within this test
+    monkeypatch.setattr(memory_trim, "TRIM_EVERY_SONGS", 2)
+    monkeypatch.setattr(memory_trim, "IDLE_TRIM_MS", 60_000)  # not within this test
     monkeypatch.setattr(worker_module, "release_free_memory", lambda: trims.append(1))
     ctl = QueueController(lambda: SeparationOptions(model=str(tiny_model_file), device="cpu"))
     trims_at_end = []
