@@ -27,6 +27,9 @@ LOCK_NAME = "owner.lock"
 LOCKING_SECONDS = 60.0
 """A lock file younger than this may not be locked yet by the process that made it."""
 
+_warned: set[str] = set()
+"""The folders holding run folders where no lock could be taken, said once each (``owner_lock``)."""
+
 
 class OwnerLock:
     """The lock file ``LOCK_NAME`` in ``folder``, held by this process until ``release`` (or
@@ -54,13 +57,17 @@ class OwnerLock:
 
 def owner_lock(folder: str | os.PathLike[str]) -> OwnerLock | None:
     """An ``OwnerLock`` of ``folder``, or None where it cannot be taken (a file system that
-    takes no locks: some network and FUSE ones), logged, and its lock file removed (one left
-    unlocked would say the folder is a dead run's): the folder is then told by its process id
-    alone, as an older version's."""
+    takes no locks: some network and FUSE ones), logged (a warning once per folder holding it
+    in this process: the stem cache makes one at every store; then at debug level), and its lock
+    file removed (one left unlocked would say the folder is a dead run's): the folder is then
+    told by its process id alone, as an older version's."""
     try:
         return OwnerLock(folder)
     except OSError as error:
-        logger.warning("%s is told by its process id alone, no lock taken: %s", folder, error)
+        where = os.path.normcase(os.path.abspath(Path(folder).parent))
+        level = logging.DEBUG if where in _warned else logging.WARNING
+        _warned.add(where)
+        logger.log(level, "%s is told by its process id alone, no lock taken: %s", folder, error)
         with contextlib.suppress(OSError):
             (Path(folder) / LOCK_NAME).unlink()
         return None

@@ -39,7 +39,12 @@ from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
 from stemgui.run_folders import LOCK_NAME, lock_held, owner_lock
 from stemgui.sizes import GB, in_words
-from stemgui.stemcache_delete import delete_all, delete_set_aside, set_aside_oldest
+from stemgui.stemcache_delete import (
+    delete_all,
+    delete_set_aside,
+    is_set_aside,
+    set_aside_oldest,
+)
 from stemgui.stemcache_entry import (
     SCHEMA,
     CachedStems,
@@ -356,7 +361,9 @@ class StemCache:
         """Create the folder and remove temporary entries of runs that died (first use):
         their process runs no more, or does not hold their lock file (``run_folders``: its id
         is another process's now); one without a lock file (an older version's, or a file
-        system that takes no locks) is told by its process id alone."""
+        system that takes no locks) is told by its process id alone. An entry set aside to be
+        deleted (``stemcache_delete.is_set_aside``) is removed whatever its process id: nothing
+        reads it (where another run is deleting it too, either one removes what is left)."""
         if self._opened:
             return
         self.root.mkdir(parents=True, exist_ok=True)
@@ -365,7 +372,7 @@ class StemCache:
             if not is_part(folder) or not folder.is_dir():
                 continue
             try:
-                if not abandoned(folder) and lock_held(folder):
+                if not is_set_aside(folder) and not abandoned(folder) and lock_held(folder):
                     continue  # another cache object, or another stemgui, is writing it
             except OSError:
                 continue

@@ -1,7 +1,9 @@
 """Deleting a stem cache entry whole or not at all (``stemgui.stemcache``: evicted, cleared):
 renamed to a temporary name first (``set_aside``, under the cache's lock), then deleted outside
 it (seconds for a long song's stems), and put back where nothing of it could go, under the lock
-(``delete_set_aside``)."""
+(``delete_set_aside``). A folder set aside is named apart from an unfinished write
+(``is_set_aside``): nothing reads it, so what a run killed mid-delete left of one is removed at
+the next start whatever its process id (``StemCache._open``)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from stemgui.audio.atomic import part_path_for
+from stemgui.audio.atomic import is_part, part_path_for
 from stemgui.folders import remove_tree
 from stemgui.stemcache_entry import ENTRY_FILE, folder_bytes
 
 logger = logging.getLogger(__name__)
+
+ASIDE_PREFIX = "deleted-"
+"""Put before the entry's name in the temporary name it is set aside under (``set_aside``)."""
 
 
 def delete_all(
@@ -86,11 +91,17 @@ def set_aside_oldest(
     return picked
 
 
+def is_set_aside(path: Path) -> bool:
+    """Whether ``path`` is the temporary name of an entry set aside to be deleted
+    (``set_aside``): garbage, whatever process named it; an unfinished write is not."""
+    return is_part(path) and path.name.startswith(f".{ASIDE_PREFIX}")
+
+
 def set_aside(folder: Path) -> Path | None:
-    """Rename the entry in ``folder`` to a temporary name (``is_part``: no entry any more);
-    that name, or None where it cannot be renamed (logged, unless another run sharing the
-    cache deleted it: ``folder`` is not there)."""
-    aside = part_path_for(folder)
+    """Rename the entry in ``folder`` to a temporary name (``is_part``, and ``is_set_aside``:
+    no entry any more); that name, or None where it cannot be renamed (logged, unless another
+    run sharing the cache deleted it: ``folder`` is not there)."""
+    aside = part_path_for(folder.with_name(ASIDE_PREFIX + folder.name))
     try:
         os.rename(folder, aside)
     except OSError as error:

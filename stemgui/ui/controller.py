@@ -73,6 +73,7 @@ class QueueController(QObject):
         device_changed(label): the device the separator runs on.
         probed(models, catalogue, devices, error): see ``SeparationWorker.probed``.
         idle(): nothing is left to run.
+        shutting_down(): ``shutdown`` began (the window closes): what waits is done now.
     """
 
     job_started = Signal(object)
@@ -85,6 +86,7 @@ class QueueController(QObject):
     device_changed = Signal(str)
     probed = Signal(list, list, list, str)
     idle = Signal()
+    shutting_down = Signal()
 
     _run = Signal(int, object, object, object)  # the path as it is: see ``worker.run``
     _probe = Signal()
@@ -213,6 +215,7 @@ class QueueController(QObject):
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Cancel the running job; stop the thread (``separation_thread.stop``: the storing of
         a finished song's stems in the cache gets a while to end); remove the scratch folder."""
+        self.shutting_down.emit()
         if self._cancel is not None:
             self._cancel.set()
         if separation_thread.stop(self._thread, self.worker, timeout_ms):

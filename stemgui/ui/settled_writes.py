@@ -4,10 +4,11 @@ another, each of which rewrote and synced the song's stem cache entry on the GUI
 cache object made there on first use removed dead runs' leftovers there too).
 
 Their writing waits until no tap came for ``SETTLE_MS`` (or the window closes, when it is done
-before it goes), then the song's correction as it is then is written on a thread of its own,
-one write after another in the order asked; where it cannot be kept, the status bar says so
-(``written``). A correction written at once (``TempoMenu._write``: Double tempo...) drops the
-one waiting for its entry (``drop``), and waits for the one being written, which it replaces.
+before it goes: ``QueueController.shutting_down``), then the song's correction as it is then is
+written on a thread of its own, one write after another in the order asked; where it cannot be
+kept, the status bar says so (``written``). A correction written at once (``TempoMenu._write``:
+Double tempo...) drops the one waiting for its entry (``drop``), and waits for the one being
+written, which it replaces.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 if TYPE_CHECKING:
     from stemgui.ui.tempo_menu import TempoMenu
@@ -70,7 +71,7 @@ class SettledWrites(QObject):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stemgui-corrections")
         self._last: Future[None] | None = None
         self.written.connect(menu.say_unkept)  # queued: emitted on the writing thread
-        menu.window.installEventFilter(self)
+        menu.window.controller.shutting_down.connect(self.finish)  # written before it goes
 
     def later(self, job: Any, entry: str) -> None:
         """Write ``job``'s correction into ``entry`` once no other came for ``SETTLE_MS``."""
@@ -111,8 +112,7 @@ class SettledWrites(QObject):
         except RuntimeError:  # the window closed meanwhile: logged by kept_problem
             logger.debug("%s: the correction was written after the window closed", job.path)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Close:  # written before the window goes
-            self.flush()
-            self.wait()
-        return False
+    def finish(self) -> None:
+        """Write the corrections waiting now, and wait for them (the window closes)."""
+        self.flush()
+        self.wait()

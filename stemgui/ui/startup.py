@@ -90,7 +90,7 @@ def start_window_cleanup(export_folder: str) -> threading.Thread:
     (``export_folder``, as typed in the dialog: "~/Exports" is in the home folder, and one
     without its full path, "stems", is beside each song, which no start-up cleanup looks for),
     the folder stems are dragged out from, and the scratch stems."""
-    from stemgui.ui.drag_out import drag_folder  # where they are at the call (tests move them)
+    from stemgui.ui.drag_folder import drag_folder  # where they are at the call (tests move them)
     from stemgui.ui.scratch import scratch_root
 
     folders = [drag_folder()]

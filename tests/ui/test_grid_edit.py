@@ -10,7 +10,7 @@ import pytest
 
 from stemgui.stems.analysis import BEAT_AT_FIELD, FACTOR_FIELD, TAPPED_FIELD
 from stemgui.stems.tempo import Tempo
-from stemgui.ui.drag_out import DragPart
+from stemgui.ui.drag_part import DragPart
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import (

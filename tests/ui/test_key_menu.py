@@ -8,7 +8,7 @@ from __future__ import annotations
 from stemgui.export.pace import Pace
 from stemgui.stems.analysis import KEY_FIELD
 from stemgui.stems.key import Key
-from stemgui.ui.drag_out import DragPart
+from stemgui.ui.drag_part import DragPart
 from tests.audio.test_tempo_key_tags import tags_of
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import (

@@ -79,10 +79,10 @@ class Leftovers:
 
 @pytest.fixture
 def leftovers(tmp_path, monkeypatch):
-    import stemgui.ui.drag_out as drag_out
+    import stemgui.ui.drag_folder as drag_folder
 
     made = Leftovers(tmp_path)
-    monkeypatch.setattr(drag_out, "drag_folder", lambda: made.drag)
+    monkeypatch.setattr(drag_folder, "drag_folder", lambda: made.drag)
     # the spools of dead runs are looked for there: not those other tests' runs left in /tmp
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))

@@ -12,7 +12,7 @@ import pytest
 from stemgui.stemcache import StemCache
 from stemgui.stems.analysis import FACTOR_FIELD
 from stemgui.ui import settings as S
-from stemgui.ui.drag_out import DragPart
+from stemgui.ui.drag_part import DragPart
 from tests.audio.media import tags_of
 from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
