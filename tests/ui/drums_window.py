@@ -107,3 +107,14 @@ def next_start(root: Path, song: Path) -> Any:
     worker.failed.connect(lambda job, message, helps: pytest.fail(message))
     worker.run(1, str(song), SeparationOptions(), threading.Event())
     return done[0].analysis
+
+
+def tap(win, seconds: float) -> str:
+    """T at ``seconds`` of the song heard (the playhead sent there: the test's output plays
+    nothing; the wall clock as far on as playing to there takes at the player's speed); what
+    the status bar says."""
+    win.player.seek(round(seconds * RATE))
+    taps = win.menu_bar.tempo.taps
+    taps.clock = lambda: seconds / win.player.speed
+    taps.action.trigger()
+    return win.statusBar().currentMessage()

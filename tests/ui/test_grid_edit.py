@@ -18,6 +18,7 @@ from tests.ui.drums_window import (
     next_start,
     off_grid,
     shown,
+    tap,
 )
 
 JITTER = np.array([0.012, -0.012, -0.012, 0.012])
@@ -83,17 +84,6 @@ def _settled(drums_win) -> None:
     drums_win.menu_bar.tempo.writes.wait()
 
 
-def _tap(qtbot, drums_win, seconds: float) -> str:
-    """T at ``seconds`` of the song heard (the playhead sent there: the test's output plays
-    nothing; the wall clock as far on as playing to there takes at the player's speed); what
-    the status bar says."""
-    drums_win.player.seek(round(seconds * RATE))
-    taps = drums_win.menu_bar.tempo.taps
-    taps.clock = lambda: seconds / drums_win.player.speed
-    taps.action.trigger()
-    return drums_win.statusBar().currentMessage()
-
-
 def test_taps_at_any_speed_give_a_song_without_a_tempo_the_taps(
     qtbot, drums_win, drums_song, monkeypatch
 ):
@@ -105,26 +95,26 @@ def test_taps_at_any_speed_give_a_song_without_a_tempo_the_taps(
     assert "BPM" not in drums_win.song_title.text()
     taps = drums_win.menu_bar.tempo.taps
     assert taps.action.isEnabled()
-    assert "play the song, then press T on every beat" in _tap(qtbot, drums_win, 2.0)
+    assert "play the song, then press T on every beat" in tap(drums_win, 2.0)
     drums_win.player.set_speed(0.75)
     drums_win.player.toggle()
     assert drums_win.player.transport.playing
     times = 2.0 + 0.5 * np.arange(4) + JITTER  # 120 BPM in the song: 90 heard at 75 %
-    assert _tap(qtbot, drums_win, times[0]).startswith("Tap: 1 tap")
-    assert _tap(qtbot, drums_win, times[1]).startswith("Tap: ")
-    said = _tap(qtbot, drums_win, times[2])
+    assert tap(drums_win, times[0]).startswith("Tap: 1 tap")
+    assert tap(drums_win, times[1]).startswith("Tap: ")
+    said = tap(drums_win, times[2])
     assert said.endswith("BPM (3 taps); 4 set the tempo.") and job.analysis.tempo is None
-    assert _tap(qtbot, drums_win, times[3]).startswith("Tap: 120.0 BPM (4 taps).")
+    assert tap(drums_win, times[3]).startswith("Tap: 120.0 BPM (4 taps).")
     assert "— 120 → 90 BPM — drums" in drums_win.song_title.text()
     first, length = drums_win.timeline.beats  # through the taps: 2.0 s, 2.5 s...
     assert length == pytest.approx(0.5 * RATE, abs=0.001 * RATE)
     assert off_grid((first, length), 2.0 + 0.5 * np.arange(4)) < 0.001 * RATE
     assert drums_win.stems.drag_tags("drums", DragPart())["bpm"] == "120"
-    assert _tap(qtbot, drums_win, 4.0).startswith("Tap: 120.0 BPM (5 taps).")
+    assert tap(drums_win, 4.0).startswith("Tap: 120.0 BPM (5 taps).")
     tapped = job.analysis.tempo
     _settled(drums_win)
     assert entry_info(drums_win, job)[TAPPED_FIELD] == [tapped.bpm, tapped.first_beat, tapped.beat]
-    assert _tap(qtbot, drums_win, 6.1).startswith("Tap: 1 tap")  # 2.8 s heard on: a new run
+    assert tap(drums_win, 6.1).startswith("Tap: 1 tap")  # 2.8 s heard on: a new run
     assert job.analysis.tempo == tapped
     root = _root(drums_win)
     drums_win.controller.shutdown()
@@ -140,7 +130,7 @@ def test_taps_replace_the_estimate_and_the_corrections_before(qtbot, drums_win, 
     menu.beat_action.trigger()
     drums_win.player.toggle()
     for time in 1.0 + 0.6 * np.arange(4):  # 100 BPM
-        said = _tap(qtbot, drums_win, time)
+        said = tap(drums_win, time)
     assert said.startswith("Tap: 100.0 BPM (4 taps).")
     assert job.analysis.tempo == Tempo(100.0, pytest.approx(0.4), pytest.approx(0.6))
     assert "— 100 BPM — drums" in drums_win.song_title.text()
@@ -182,7 +172,7 @@ def test_reset_of_a_tapped_song_without_an_estimate_leaves_it_without(
     job = _stored(qtbot, drums_win, drums_song)
     drums_win.player.toggle()
     for time in 1.0 + 0.5 * np.arange(4):
-        _tap(qtbot, drums_win, time)
+        tap(drums_win, time)
     assert job.analysis.tempo.bpm == 120
     qtbot.waitUntil(lambda: not drums_win.menu_bar.tempo.taps.fitting)  # Reset waits for it
     drums_win.menu_bar.tempo.reset_action.trigger()

@@ -9,21 +9,16 @@ import numpy as np
 
 from stemgui.stems.analysis import TAPPED_FIELD
 from tests.ui.conftest import TIMEOUT_MS
-from tests.ui.drums_window import (
-    drums_window_fixture,  # noqa: F401 (the fixture win)
-    entry_info,
-    rock_song_fixture,  # noqa: F401 (the fixture song)
-    shown,
-)
-from tests.ui.test_taps_written_settled import _tap
+from tests.ui.drums_window import entry_info, shown, tap
 
 
-def test_taps_not_settled_yet_are_written_at_the_queues_shutdown(qtbot, win, song):
-    job = shown(qtbot, win, song)
+def test_taps_not_settled_yet_are_written_at_the_queues_shutdown(qtbot, drums_win, drums_song):
+    win = drums_win
+    job = shown(qtbot, win, drums_song)
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
     win.player.toggle()
     for seconds in 1.0 + 0.6 * np.arange(4):  # 100 BPM
-        _tap(win, seconds)
+        tap(win, seconds)
     tapped = job.analysis.tempo
     assert tapped.bpm == 100.0
     assert TAPPED_FIELD not in entry_info(win, job)  # within a second of the last tap

@@ -10,19 +10,12 @@ import numpy as np
 
 from stemgui.stemcache import StemCache
 from stemgui.stems.analysis import TAPPED_FIELD
-from tests.stems.drumkit import RATE
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import (
     entry_info,
     shown,
+    tap,
 )
-
-
-def _tap(drums_win, seconds: float) -> None:
-    drums_win.player.seek(round(seconds * RATE))
-    taps = drums_win.menu_bar.tempo.taps
-    taps.clock = lambda: seconds / drums_win.player.speed
-    taps.action.trigger()
 
 
 def test_taps_are_written_once_they_settle_off_the_gui_thread(
@@ -40,7 +33,7 @@ def test_taps_are_written_once_they_settle_off_the_gui_thread(
     monkeypatch.setattr(StemCache, "update_info", watched)
     drums_win.player.toggle()
     for seconds in 1.0 + 0.6 * np.arange(8):  # 100 BPM: a tempo set by five taps
-        _tap(drums_win, seconds)
+        tap(drums_win, seconds)
     menu = drums_win.menu_bar.tempo
     assert job.analysis.tempo.bpm == 100.0
     assert [on_gui for _, on_gui in writes if on_gui] == []  # none on the GUI thread
@@ -59,7 +52,7 @@ def test_taps_not_settled_yet_are_written_as_the_window_closes(qtbot, drums_win,
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
     drums_win.player.toggle()
     for seconds in 1.0 + 0.6 * np.arange(4):
-        _tap(drums_win, seconds)
+        tap(drums_win, seconds)
     tapped = job.analysis.tempo
     assert tapped.bpm == 100.0
     drums_win.close()  # within a second of the last tap: quit
