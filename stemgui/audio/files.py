@@ -26,7 +26,7 @@ SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-_LOOP_TODO = "give the folder or song it was meant for instead, or fix or remove the link"
+_LOOP_ADVICE = "give the folder or song it was meant for instead, or fix or remove the link"
 
 NOT_REGULAR_FILE = "not a regular file (a named pipe, a socket or a device)"
 """What every caller says of a path that ``is_special``, after the path and "is"."""
@@ -100,16 +100,18 @@ def link_loop(path: str | os.PathLike[str]) -> str:
         except OSError as error:
             if error.errno != errno.ELOOP:
                 break
-            loop = f"is a link that loops back on itself (to {os.readlink(link)}); {_LOOP_TODO}"
+            loop = f"is a link that loops back on itself (to {os.readlink(link)}); {_LOOP_ADVICE}"
             return loop if end == len(parts) else f"cannot be reached: {link} {loop}"
-    return f"cannot be reached: a link on the way loops back on itself; {_LOOP_TODO}"
+    return f"cannot be reached: a link on the way loops back on itself; {_LOOP_ADVICE}"
 
 
 def link_back(path: str | os.PathLike[str]) -> str:
     """Why the link ``path`` to a folder is not followed when that folder is above it (holds
     it, holds the folder searched, or was come through on the way): it would be searched
     without end. Said as ``link_loop`` says a loop, with what to do."""
-    return f"is a link that loops back to a folder above it (to {os.readlink(path)}); {_LOOP_TODO}"
+    return (
+        f"is a link that loops back to a folder above it (to {os.readlink(path)}); {_LOOP_ADVICE}"
+    )
 
 
 def link_to_nothing(path: str | os.PathLike[str]) -> str:
