@@ -34,6 +34,7 @@ from stemgui.ui.queue import Job, JobState, QueueModel, song_file
 from stemgui.ui.restored_songs import RestoredSongs
 from stemgui.ui.scratch import default_scratch_dir, delete_scratch_file, remove_scratch_dir
 from stemgui.ui.separation_options import ModelIdentity, SeparationOptions, SeparatorFactory
+from stemgui.ui.stem_cache_news import StemCacheNews
 from stemgui.ui.worker import MEMMAP_BYTES, SeparationWorker
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class QueueController(QObject):
         job_stored(job): a DONE job's stems are in the stem cache (``park`` can use them).
         evicted(keys): the stem cache entries deleted to make room (``SeparationWorker``).
         not_kept(message): a song's stems could not be kept in the stem cache: why, and what
-            to do (``SeparationWorker.not_kept``).
+            to do (``SeparationWorker.not_kept``). These three come through ``StemCacheNews``.
         model_failed(model, message, loads): the model spec ``model`` did not load (why:
             ``message``, which names the file), or loaded and cannot separate (``loads``). The job
             that met it waits again if the ``blocker`` then holds the queue (the window does, until
@@ -124,10 +125,7 @@ class QueueController(QObject):
         self.worker.started.connect(self._on_started)
         self.worker.progress.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
-        self.worker.stored.connect(self._on_stored)
-        self.worker.kept.connect(self._on_kept)
-        self.worker.evicted.connect(self.evicted)
-        self.worker.not_kept.connect(self._on_not_kept)
+        self._cache_news = StemCacheNews(self)  # stored, kept, evicted, not_kept
         self.worker.failed.connect(self._on_failed)
         self.worker.model_failed.connect(self._on_model_failed)
         self.worker.cancelled.connect(self._on_cancelled)
@@ -304,25 +302,6 @@ class QueueController(QObject):
     @Slot(int, object, object)
     def _on_finished(self, job_id: int, stemset: Any, waveforms: Any) -> None:
         self._end(job_id, state=JobState.DONE, fraction=1.0, stemset=stemset, waveforms=waveforms)
-
-    @Slot(int, str)
-    def _on_stored(self, job_id: int, key: str) -> None:
-        for job in self.model.jobs:
-            if job.id == job_id and job.state is JobState.DONE:
-                for row in finished_stems.sharing(job, self.model.jobs):  # added again meanwhile
-                    row.stem_entry = key
-                self.job_stored.emit(job)
-
-    @Slot(int, object)
-    def _on_kept(self, job_id: int, kept: Any) -> None:
-        for job in self.model.jobs:  # running (found in the cache) or DONE (stored)
-            if job.id == job_id and (job is self._current or job.state is JobState.DONE):
-                for row in finished_stems.sharing(job, self.model.jobs):  # added again meanwhile
-                    row.kept = kept
-
-    @Slot(int, str)
-    def _on_not_kept(self, _job_id: int, message: str) -> None:
-        self.not_kept.emit(message)  # on the GUI thread, where the controller lives
 
     @Slot(int, str, bool)
     def _on_failed(self, job_id: int, message: str, retry_helps: bool) -> None:
