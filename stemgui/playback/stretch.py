@@ -46,10 +46,10 @@ the renderer fades in where the transport was sent.
 
 Pause, stop and seek, and a loop set, turned on or off, are heard at the next block, as at
 speed 1, not once what is buffered has played (111 ms at 50 %): what plays fades out over
-``FADE_SECONDS`` and the song buffered ahead is dropped; paused, or the loop changed, the
-transport goes back to the song frame heard, so that play goes on from there (a loop turned
-off just before its end does not go round once more; a loop set that ends before that frame
-goes round, from its start), and a seek fades in where it was sent
+``FADE_SECONDS`` (``stemgui.playback.fade_tail``) and the song buffered ahead is dropped;
+paused, or the loop changed, the transport goes back to the song frame heard, so that play goes
+on from there (a loop turned off just before its end does not go round once more; a loop set
+that ends before that frame goes round, from its start), and a seek fades in where it was sent
 (``stemgui.playback.read_ahead``). While paused nothing runs: play starts afresh.
 """
 
@@ -62,9 +62,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from stemgui.playback.cuts import HOLD_SECONDS, QUIET, Loudest, cut_at
+from stemgui.playback.fade_tail import FadeTail
 from stemgui.playback.joins import join_in_quiet, quiet_over
 from stemgui.playback.read_ahead import ReadAhead
-from stemgui.playback.renderer import FADE_SECONDS, soft_limit
 from stemgui.playback.runs import Laid, RunCallback, play_runs, render_rest, song_frame
 
 logger = logging.getLogger(__name__)
@@ -127,10 +127,7 @@ class Stretcher:
         self.window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.size) / self.size)).astype(
             np.float32
         )
-        self.fade = max(1, round(FADE_SECONDS * samplerate))  # as the renderer's cuts
-        self._fade_out = (1.0 - np.arange(1, self.fade + 1) / self.fade).astype(np.float32)
-        self._tail: np.ndarray | None = None  # what played at a cut, fading out
-        self._scratch = np.empty((2, 4096), np.float32)
+        self._tail = FadeTail(samplerate)  # what played at a cut, fading out
         self.active = False
         self._reset()
 
@@ -161,8 +158,7 @@ class Stretcher:
             transport = self.renderer.transport
             if self.speed == 1.0 or (transport is not None and not transport.playing):
                 filled = self.renderer.render(out, on_run)  # paused: silence, started on play
-                if self._tail is not None:
-                    self._play_tail(out)
+                self._tail.play(out)
                 return filled
             self._start(self._speed())
         total, done, filled = out.shape[0], 0, 0
@@ -186,8 +182,7 @@ class Stretcher:
         if self._silent >= self.size + 2 * self.search + self.hop:
             self.active = False  # the song ended and played out: start afresh next time
             self._reset()
-        if self._tail is not None:
-            self._play_tail(out)
+        self._tail.play(out)
         return min(filled, total)
 
     @property
@@ -336,24 +331,22 @@ class Stretcher:
 
     def _cut(self, channels: int) -> None:
         """The transport was paused, stopped or sought, or its loop changed: the song the
-        windows hold ahead is never heard. What plays goes on for ``fade`` frames fading out
-        (the tail, added to what plays next), as the renderer's cuts do; unless it was sought,
+        windows hold ahead is never heard. What plays goes on for a fade fading out (the tail,
+        added to what plays next: ``FadeTail``), as the renderer's cuts do; unless it was sought,
         the transport goes back to the song frame heard, so that play goes on from there (a
         loop turned off just before its end plays on past it, where the song read ahead had
         wrapped; turned on, it wraps there; a loop set that ends before it goes round:
         ``ReadAhead.send_back``). The renderer fades in wherever the transport is next, not
         out from where it had run ahead to."""
-        ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])[: self.fade]
+        ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])
+        ahead = ahead[: self._tail.fade]
         tail = np.empty((ahead.shape[0], channels), np.float32)
         self.renderer.mix_stems(ahead, tail, advance=False)  # heard over what plays next
-        tail *= self._fade_out[: tail.shape[0], None]
-        if self._tail is not None:  # a cut inside the last one's fade
-            tail[: self._tail.shape[0]] += self._tail
+        self._tail.cut(tail)
         self._read.send_back(self.renderer.transport, self._heard())
         self.renderer.follow_on(None)
         self.active = False
         self._reset()
-        self._tail = tail
 
     def _heard(self) -> int | None:
         """The song frame the half window plays next, or None (silence)."""
@@ -364,14 +357,6 @@ class Stretcher:
             into = min(self._played - offset, length)
             heard = song + (count if length <= 0 else round(into * count / length))
         return heard
-
-    def _play_tail(self, out: np.ndarray) -> None:
-        """Add the tail's next frames onto ``out``, limited as the renderer's cuts are (a cut
-        inside another's fades adds up past the song)."""
-        n = min(out.shape[0], self._tail.shape[0])
-        out[:n] += self._tail[:n]
-        soft_limit(out[:n], self._scratch)
-        self._tail = self._tail[n:] if n < self._tail.shape[0] else None
 
     def _hand_over(self) -> None:
         """Back to speed 1: the last window's second half is played whole (the song as it
