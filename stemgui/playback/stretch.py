@@ -65,7 +65,15 @@ from stemgui.playback.cuts import HOLD_SECONDS, QUIET, Loudest, cut_at
 from stemgui.playback.fade_tail import FadeTail
 from stemgui.playback.joins import join_in_quiet, quiet_over
 from stemgui.playback.read_ahead import ReadAhead
-from stemgui.playback.runs import Laid, RunCallback, play_runs, render_rest, song_frame
+from stemgui.playback.runs import (
+    Laid,
+    RunCallback,
+    heard_at,
+    laid_over,
+    last_song,
+    play_runs,
+    render_rest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -306,20 +314,7 @@ class Stretcher:
         """The half window in ``_ready`` plays input [start, stop): the song frames the renderer
         reported there, laid evenly over it (a loop's wrap or a seek inside it splits them)."""
         self._played, self._laid_to = 0, stop
-        scale = self._ready.shape[0] / max(stop - start, 1)
-        runs = []
-        for index, song, count in self._runs:
-            a, b = max(start, index), min(stop, index + count)
-            if a < b:
-                offset = round((a - start) * scale)
-                runs.append((offset, song + a - index, b - a, round((b - start) * scale) - offset))
-        self._ready_runs = runs
-
-    def _last_song(self, start: int, stop: int) -> int | None:
-        """The song frame of the last input index in [start, stop) that has one, or None
-        (silence throughout)."""
-        index = max((min(w + n, stop) - 1 for w, _, n in self._runs if w < stop), default=-1)
-        return song_frame(self._runs, index) if index >= start else None
+        self._ready_runs = laid_over(self._runs, start, stop, self._ready.shape[0])
 
     # --- pause, stop and seek ---------------------------------------------------------------
 
@@ -343,20 +338,10 @@ class Stretcher:
         tail = np.empty((ahead.shape[0], channels), np.float32)
         self.renderer.mix_stems(ahead, tail, advance=False)  # heard over what plays next
         self._tail.cut(tail)
-        self._read.send_back(self.renderer.transport, self._heard())
+        self._read.send_back(self.renderer.transport, heard_at(self._ready_runs, self._played))
         self.renderer.follow_on(None)
         self.active = False
         self._reset()
-
-    def _heard(self) -> int | None:
-        """The song frame the half window plays next, or None (silence)."""
-        heard = None
-        for offset, song, count, length in self._ready_runs:
-            if offset > self._played:
-                return song if heard is None else heard
-            into = min(self._played - offset, length)
-            heard = song + (count if length <= 0 else round(into * count / length))
-        return heard
 
     def _hand_over(self) -> None:
         """Back to speed 1: the last window's second half is played whole (the song as it
@@ -366,13 +351,13 @@ class Stretcher:
         loop's start, where a seek sent it: ``ReadAhead.send_back``)."""
         self._handing_over = True
         # the song may end inside it (read to its end): its last frame, not the window's
-        last = self._last_song(self._previous + self.hop, self._previous + self.size)
+        last = last_song(self._runs, self._previous + self.hop, self._previous + self.size)
         at = self._previous + self.hop - self._base
         transport = self.renderer.transport
         interrupted = self._interrupted()
         if last is None or interrupted or not getattr(transport, "playing", False):
             if interrupted:
-                self._read.send_back(transport, self._heard())
+                self._read.send_back(transport, heard_at(self._ready_runs, self._played))
             self._ready = self._sum[: self.hop].copy()  # the window fades out
             self._played, self._ready_runs = 0, []
             self.renderer.follow_on(None)  # and the renderer fades in after it
