@@ -60,6 +60,7 @@ from training.network import build_model, start_from
 from training.provenance import SessionRecord
 from training.resume import ResumableState
 from training.runfiles import RunFolder
+from training.sampler import ExcerptSampler
 from training.step import Optimisation, anneal_factor, warmup_factor
 from training.validation import Validation
 
@@ -171,7 +172,7 @@ class Trainer(Optimisation, Validation, ResumableState, SessionRecord, RunFolder
                 f"than the longest training track ({longest / self.samplerate:.2f} s): shorten "
                 f"them or add longer tracks"
             )
-        self.sampler = data_mod.ExcerptSampler(
+        self.sampler = ExcerptSampler(
             train_tracks, self.segment + self.shift, seed=seed, weights=draw
         )
         # On a GPU the decoded tracks live on the device (MUSDB's previews: about 1 GB) and

@@ -25,9 +25,9 @@ from torch import nn
 
 from training import augment as aug
 from training import config as config_mod
-from training import data as data_mod
 from training import distributed
 from training.quantize import plain_parameters
+from training.sampler import ExcerptSampler
 
 
 class Optimisation:
@@ -41,7 +41,7 @@ class Optimisation:
     step: int
     shift: int
     source_weights: torch.Tensor
-    sampler: data_mod.ExcerptSampler
+    sampler: ExcerptSampler
     resident: list[torch.Tensor] | None
 
     def _set_up_optimizer(self) -> None:

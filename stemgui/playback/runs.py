@@ -25,6 +25,40 @@ def song_frame(runs: list[tuple[int, int, int]], index: int) -> int | None:
     return None
 
 
+def laid_over(runs: list[tuple[int, int, int]], start: int, stop: int, length: int) -> list[Laid]:
+    """The song frames ``runs`` (index, song frame, count) report at indices [start, stop),
+    laid evenly over a buffer of ``length`` frames (a loop's wrap or a seek inside them splits
+    them)."""
+    scale = length / max(stop - start, 1)
+    laid = []
+    for index, song, count in runs:
+        a, b = max(start, index), min(stop, index + count)
+        if a < b:
+            offset = round((a - start) * scale)
+            laid.append((offset, song + a - index, b - a, round((b - start) * scale) - offset))
+    return laid
+
+
+def last_song(runs: list[tuple[int, int, int]], start: int, stop: int) -> int | None:
+    """The song frame of the last index in [start, stop) that ``runs`` (index, song frame,
+    count) cover, or None (silence throughout)."""
+    index = max((min(w + n, stop) - 1 for w, _, n in runs if w < stop), default=-1)
+    return song_frame(runs, index) if index >= start else None
+
+
+def heard_at(laid: list[Laid], played: int) -> int | None:
+    """The song frame heard at frame ``played`` of a buffer ``laid`` lies over: inside a run,
+    the one it plays; past one, where it ended; before the first, its first; None where there
+    is none (silence)."""
+    heard = None
+    for offset, song, count, length in laid:
+        if offset > played:
+            return song if heard is None else heard
+        into = min(played - offset, length)
+        heard = song + (count if length <= 0 else round(into * count / length))
+    return heard
+
+
 def play_runs(
     runs: list[Laid],
     start: float,

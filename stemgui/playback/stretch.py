@@ -46,10 +46,10 @@ the renderer fades in where the transport was sent.
 
 Pause, stop and seek, and a loop set, turned on or off, are heard at the next block, as at
 speed 1, not once what is buffered has played (111 ms at 50 %): what plays fades out over
-``FADE_SECONDS`` and the song buffered ahead is dropped; paused, or the loop changed, the
-transport goes back to the song frame heard, so that play goes on from there (a loop turned
-off just before its end does not go round once more; a loop set that ends before that frame
-goes round, from its start), and a seek fades in where it was sent
+``FADE_SECONDS`` (``stemgui.playback.fade_tail``) and the song buffered ahead is dropped;
+paused, or the loop changed, the transport goes back to the song frame heard, so that play goes
+on from there (a loop turned off just before its end does not go round once more; a loop set
+that ends before that frame goes round, from its start), and a seek fades in where it was sent
 (``stemgui.playback.read_ahead``). While paused nothing runs: play starts afresh.
 """
 
@@ -62,10 +62,18 @@ from typing import Any, Protocol
 import numpy as np
 
 from stemgui.playback.cuts import HOLD_SECONDS, QUIET, Loudest, cut_at
+from stemgui.playback.fade_tail import FadeTail
 from stemgui.playback.joins import join_in_quiet, quiet_over
 from stemgui.playback.read_ahead import ReadAhead
-from stemgui.playback.renderer import FADE_SECONDS, soft_limit
-from stemgui.playback.runs import Laid, RunCallback, play_runs, render_rest, song_frame
+from stemgui.playback.runs import (
+    Laid,
+    RunCallback,
+    heard_at,
+    laid_over,
+    last_song,
+    play_runs,
+    render_rest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -127,10 +135,7 @@ class Stretcher:
         self.window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.size) / self.size)).astype(
             np.float32
         )
-        self.fade = max(1, round(FADE_SECONDS * samplerate))  # as the renderer's cuts
-        self._fade_out = (1.0 - np.arange(1, self.fade + 1) / self.fade).astype(np.float32)
-        self._tail: np.ndarray | None = None  # what played at a cut, fading out
-        self._scratch = np.empty((2, 4096), np.float32)
+        self._tail = FadeTail(samplerate)  # what played at a cut, fading out
         self.active = False
         self._reset()
 
@@ -161,8 +166,7 @@ class Stretcher:
             transport = self.renderer.transport
             if self.speed == 1.0 or (transport is not None and not transport.playing):
                 filled = self.renderer.render(out, on_run)  # paused: silence, started on play
-                if self._tail is not None:
-                    self._play_tail(out)
+                self._tail.play(out)
                 return filled
             self._start(self._speed())
         total, done, filled = out.shape[0], 0, 0
@@ -186,8 +190,7 @@ class Stretcher:
         if self._silent >= self.size + 2 * self.search + self.hop:
             self.active = False  # the song ended and played out: start afresh next time
             self._reset()
-        if self._tail is not None:
-            self._play_tail(out)
+        self._tail.play(out)
         return min(filled, total)
 
     @property
@@ -311,20 +314,7 @@ class Stretcher:
         """The half window in ``_ready`` plays input [start, stop): the song frames the renderer
         reported there, laid evenly over it (a loop's wrap or a seek inside it splits them)."""
         self._played, self._laid_to = 0, stop
-        scale = self._ready.shape[0] / max(stop - start, 1)
-        runs = []
-        for index, song, count in self._runs:
-            a, b = max(start, index), min(stop, index + count)
-            if a < b:
-                offset = round((a - start) * scale)
-                runs.append((offset, song + a - index, b - a, round((b - start) * scale) - offset))
-        self._ready_runs = runs
-
-    def _last_song(self, start: int, stop: int) -> int | None:
-        """The song frame of the last input index in [start, stop) that has one, or None
-        (silence throughout)."""
-        index = max((min(w + n, stop) - 1 for w, _, n in self._runs if w < stop), default=-1)
-        return song_frame(self._runs, index) if index >= start else None
+        self._ready_runs = laid_over(self._runs, start, stop, self._ready.shape[0])
 
     # --- pause, stop and seek ---------------------------------------------------------------
 
@@ -336,42 +326,22 @@ class Stretcher:
 
     def _cut(self, channels: int) -> None:
         """The transport was paused, stopped or sought, or its loop changed: the song the
-        windows hold ahead is never heard. What plays goes on for ``fade`` frames fading out
-        (the tail, added to what plays next), as the renderer's cuts do; unless it was sought,
+        windows hold ahead is never heard. What plays goes on for a fade fading out (the tail,
+        added to what plays next: ``FadeTail``), as the renderer's cuts do; unless it was sought,
         the transport goes back to the song frame heard, so that play goes on from there (a
         loop turned off just before its end plays on past it, where the song read ahead had
         wrapped; turned on, it wraps there; a loop set that ends before it goes round:
         ``ReadAhead.send_back``). The renderer fades in wherever the transport is next, not
         out from where it had run ahead to."""
-        ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])[: self.fade]
+        ahead = np.concatenate([self._ready[self._played :], self._sum[: self.hop]])
+        ahead = ahead[: self._tail.fade]
         tail = np.empty((ahead.shape[0], channels), np.float32)
         self.renderer.mix_stems(ahead, tail, advance=False)  # heard over what plays next
-        tail *= self._fade_out[: tail.shape[0], None]
-        if self._tail is not None:  # a cut inside the last one's fade
-            tail[: self._tail.shape[0]] += self._tail
-        self._read.send_back(self.renderer.transport, self._heard())
+        self._tail.cut(tail)
+        self._read.send_back(self.renderer.transport, heard_at(self._ready_runs, self._played))
         self.renderer.follow_on(None)
         self.active = False
         self._reset()
-        self._tail = tail
-
-    def _heard(self) -> int | None:
-        """The song frame the half window plays next, or None (silence)."""
-        heard = None
-        for offset, song, count, length in self._ready_runs:
-            if offset > self._played:
-                return song if heard is None else heard
-            into = min(self._played - offset, length)
-            heard = song + (count if length <= 0 else round(into * count / length))
-        return heard
-
-    def _play_tail(self, out: np.ndarray) -> None:
-        """Add the tail's next frames onto ``out``, limited as the renderer's cuts are (a cut
-        inside another's fades adds up past the song)."""
-        n = min(out.shape[0], self._tail.shape[0])
-        out[:n] += self._tail[:n]
-        soft_limit(out[:n], self._scratch)
-        self._tail = self._tail[n:] if n < self._tail.shape[0] else None
 
     def _hand_over(self) -> None:
         """Back to speed 1: the last window's second half is played whole (the song as it
@@ -381,13 +351,13 @@ class Stretcher:
         loop's start, where a seek sent it: ``ReadAhead.send_back``)."""
         self._handing_over = True
         # the song may end inside it (read to its end): its last frame, not the window's
-        last = self._last_song(self._previous + self.hop, self._previous + self.size)
+        last = last_song(self._runs, self._previous + self.hop, self._previous + self.size)
         at = self._previous + self.hop - self._base
         transport = self.renderer.transport
         interrupted = self._interrupted()
         if last is None or interrupted or not getattr(transport, "playing", False):
             if interrupted:
-                self._read.send_back(transport, self._heard())
+                self._read.send_back(transport, heard_at(self._ready_runs, self._played))
             self._ready = self._sum[: self.hop].copy()  # the window fades out
             self._played, self._ready_runs = 0, []
             self.renderer.follow_on(None)  # and the renderer fades in after it
