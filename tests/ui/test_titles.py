@@ -112,7 +112,7 @@ def test_a_name_that_looks_like_html_is_shown_as_it_is_named(qtbot, window, tmp_
     dialog = ExportDialog(["drums"], window.settings, tmp_path)
     qtbot.addWidget(dialog)
     dialog.template.setText("<b>{stem}.{ext}<i>")
-    assert read(dialog.problem).startswith("file name template '<b>{stem}.{ext}<i>' has no")
+    assert read(dialog.problem).startswith("File name template '<b>{stem}.{ext}<i>' has no")
 
 
 def test_a_name_with_a_line_break_is_shown_on_one_line(qtbot):
