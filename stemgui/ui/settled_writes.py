@@ -104,7 +104,11 @@ class SettledWrites(QObject):
             self._last.result()
 
     def _write(self, job: Any, cache: Any, entry: str, fields: dict[str, Any]) -> None:
-        problem = kept_problem(cache, entry, fields, job.path)
+        try:
+            problem = kept_problem(cache, entry, fields, job.path)
+        except Exception:  # a bug: logged here, not raised again by ``wait`` at the close
+            logger.exception("%s: writing the tempo's correction failed", job.path)
+            problem = " It holds for this session only: keeping it failed (details in the log)."
         if not problem:
             return
         try:
