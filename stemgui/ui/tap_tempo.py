@@ -22,7 +22,6 @@ fails (a bug: logged) leaves the taps' grid, and the status bar says so.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
 from stemgui.stems.taps import STEADY_TAPS, Taps
+from stemgui.ui.tempo_menu import on_thread
 
 if TYPE_CHECKING:
     from stemgui.ui.tempo_menu import TempoMenu
@@ -122,21 +122,18 @@ class TapTempo(QObject):
         known = self._onsets[1] if self._onsets and self._onsets[0]() is job else None
         stemset = job.stemset
 
-        def work() -> None:
+        def work() -> tuple[Any, Any]:
             from stemgui.stems.taps import refined, song_onsets
 
-            try:
-                onsets = known or song_onsets(stemset)
-                tempo = refined(times, onsets)
-            except Exception:  # a bug must not take the app down: the taps' grid stays
-                logger.exception("%s: fitting the tapped tempo to the song failed", job.path)
-                onsets = tempo = None
-            try:
-                self.fitted.emit(job, before, onsets, tempo, said)
-            except RuntimeError:  # the window closed meanwhile
-                logger.debug("%s: the taps were fitted after the window closed", job.path)
+            onsets = known or song_onsets(stemset)
+            return onsets, refined(times, onsets)
 
-        threading.Thread(target=work, name="stemgui-taps", daemon=True).start()
+        on_thread(  # failed (None): the taps' grid stays
+            "stemgui-taps",
+            work,
+            lambda fit: self.fitted.emit(job, before, *(fit or (None, None)), said),
+            f"{job.path}: fitting the tapped tempo to the song",
+        )
 
     def _fitted(self, job: Any, before: Any, onsets: Any, tempo: Any, said: str) -> None:
         """The taps' grid fitted to the song (``fitted``), on the GUI thread: taken where the

@@ -39,6 +39,29 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
+def on_thread(
+    name: str, work: Callable[[], Any], deliver: Callable[[Any], None], doing: str
+) -> None:
+    """Run ``work()`` on a daemon thread ``name``, then ``deliver`` what it returned (None
+    where it failed: a bug must not take the app down, and is logged as ``doing`` failing),
+    which emits a signal to the GUI thread; one the window closed meanwhile took with it is
+    only logged."""
+
+    def run() -> None:
+        try:
+            result = work()
+        except Exception:
+            logger.exception("%s failed", doing)
+            result = None
+        try:
+            deliver(result)
+        except RuntimeError:  # the window closed meanwhile
+            logger.debug("%s ended after the window closed", doing)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+
+
 KEYS = {2.0: "Alt+Up", 0.5: "Alt+Down"}
 BEAT_KEY = "B"
 UNDO = "Playback ▸ Reset tempo to the estimate undoes it"
@@ -121,18 +144,12 @@ class TempoMenu(QObject):
         self.update()
         stemset = job.stemset
 
-        def work() -> None:
-            try:
-                fixed = analysis.scaled(factor, stemset)
-            except Exception:  # a bug must not take the app down: the tempo stays as it was
-                logger.exception("%s: correcting the tempo failed", job.path)
-                fixed = None
-            try:
-                self.corrected.emit(job, analysis, fixed, factor)
-            except RuntimeError:  # the window closed meanwhile
-                logger.debug("%s: the tempo was corrected after the window closed", job.path)
-
-        threading.Thread(target=work, name="stemgui-tempo", daemon=True).start()
+        on_thread(
+            "stemgui-tempo",
+            lambda: analysis.scaled(factor, stemset),
+            lambda fixed: self.corrected.emit(job, analysis, fixed, factor),
+            f"{job.path}: correcting the tempo",
+        )
 
     def beat_here(self) -> None:
         """Move the grid of the song on screen so that a beat falls on the playhead heard, its
