@@ -9,7 +9,8 @@ the user sets another);
 last, Reset key to the estimate, naming it. The items are enabled while a separated song is on
 screen (one with no key found can be given one; Relative and Reset once there is a key to go
 from, or one set), and not while a correction of its tempo is worked out, a halving or taps
-being fitted (``TempoMenu.computing``: it would be dropped).
+being fitted to it (``TempoMenu.waits``: it would be dropped); another song's work does not
+hold them up.
 
 The key set is a correction of the song's ``Analysis`` (``Analysis.keyed``), taken as the
 tempo's are (``TempoMenu.take``): every row reading the song's stem cache entry has it, the

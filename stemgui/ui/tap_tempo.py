@@ -14,8 +14,9 @@ A few seconds of taps are about 0.1 BPM off, a grid that drifts 0.25 s over 5 mi
 steady run's grid is then fitted to the whole song's onsets on a thread of its own, as halving
 is (``taps.refined``; the song's onsets read once, the next runs fitted to them), and takes
 the tapped grid's place where the song has a pulse that the taps lie on (``fitted``); dropped
-where the song has another analysis by then (more taps). The other corrections wait for it,
-disabled (``fitting``; ``TempoMenu.update``): made meanwhile, it or they were dropped. A fit that
+where the song has another analysis by then (more taps). The song's other corrections wait for
+it, disabled (``fitting``; ``TempoMenu.waits``): made meanwhile, it or they were dropped; another
+song's do not, and its taps are fitted beside, on a thread of their own. A fit that
 fails (a bug: logged) leaves the taps' grid, and the status bar says so.
 """
 
@@ -65,8 +66,8 @@ class TapTempo(QObject):
         self.clock: Callable[[], float] = time.monotonic  # seconds heard, between presses
         self._song: weakref.ref[Any] | None = None  # the song of the taps
         self._onsets: tuple[weakref.ref[Any], Any] | None = None  # a song's, read once
-        self._fitting = False  # a thread fits taps
-        self._next: tuple[Any, Any, list[float], str] | None = None  # taps after those
+        self._fitting: set[Any] = set()  # the songs whose taps a thread fits
+        self._next: dict[Any, tuple[Any, Any, list[float], str]] = {}  # a song's taps after those
         self.fitted.connect(self._fitted)  # queued: emitted on the fitting's thread
 
     def tap(self) -> None:
@@ -107,17 +108,18 @@ class TapTempo(QObject):
             self._fit(job, tapped, list(self.taps.times), said)
 
     @property
-    def fitting(self) -> bool:
-        """Whether taps are being fitted to a song on a thread."""
-        return self._fitting
+    def fitting(self) -> frozenset[Any]:
+        """The songs (``Job``) whose taps are being fitted to them on a thread; empty: none."""
+        return frozenset(self._fitting)
 
     def _fit(self, job: Any, before: Any, times: list[float], said: str) -> None:
         """Fit the grid of the taps at ``times`` that gave ``job`` the analysis ``before`` to
-        the song's onsets, on a thread (``fitted``); after the fitting going on, if one is."""
-        if self._fitting:
-            self._next = (job, before, times, said)  # the latest taps only
+        the song's onsets, on a thread (``fitted``); after the song's fitting going on, if one
+        is."""
+        if job in self._fitting:
+            self._next[job] = (job, before, times, said)  # the latest taps only
             return
-        self._fitting = True
+        self._fitting.add(job)
         self.menu.update()  # the other corrections wait for it
         known = self._onsets[1] if self._onsets and self._onsets[0]() is job else None
         stemset = job.stemset
@@ -139,7 +141,7 @@ class TapTempo(QObject):
         """The taps' grid fitted to the song (``fitted``), on the GUI thread: taken where the
         song still has the taps' analysis ``before`` and the fit moved it, said where it failed;
         then the next taps'."""
-        self._fitting = False
+        self._fitting.discard(job)
         if onsets is not None:
             self._onsets = (weakref.ref(job), onsets)
         if tempo is not None and job.analysis is before and tempo != before.tempo:
@@ -151,7 +153,7 @@ class TapTempo(QObject):
                 "as tapped; Help ▸ Open log folder shows why (the log names the song).",
                 10_000,
             )
-        if self._next is not None:
-            taps, self._next = self._next, None
+        taps = self._next.pop(job, None)
+        if taps is not None:
             self._fit(*taps)
         self.menu.update()

@@ -16,9 +16,10 @@ is ``tap_tempo``'s; the key the user sets (``key_menu``) is taken, shown and kep
 
 Halving reads the song's drums, 1.1-1.4 times as long as estimating its tempo (measured on a
 5-minute song; the README gives the estimate's times), so the correction is worked out on a
-thread of its own and handed back to the GUI thread (``corrected``); the actions but Tap tempo
-wait for it, disabled (a tempo tapped meanwhile wins: the halving is dropped), as they wait for
-taps being fitted to the song (``computing``).
+thread of its own and handed back to the GUI thread (``corrected``); the song's actions but Tap
+tempo wait for it, disabled (a tempo tapped meanwhile wins: the halving is dropped), as they wait
+for taps being fitted to the song (``waits``). Another song's are not held up meanwhile: each
+result lands in the song it was worked out for.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ UNDO = "Playback ▸ Reset tempo to the estimate undoes it"
 
 class TempoMenu(QObject):
     """The actions, enabled while the song on screen has what each corrects (``update``:
-    whenever the window updates its buttons) and no halving is being worked out: Double and
+    whenever the window updates its buttons) and no halving of it is being worked out: Double and
     Halve tempo a tempo that the step keeps within ``tempo_fix.LIMITS``, Move the beat grid a
     grid, Reset corrections, Tap tempo a song separated (with a tempo found or none).
 
@@ -99,7 +100,7 @@ class TempoMenu(QObject):
         self.taps = TapTempo(self, add)
         self.writes = SettledWrites(self)  # the taps' corrections, written once they settle
         self.reset_action = add("&Reset tempo to the estimate", self.reset, None)
-        self.busy = False  # a correction is being worked out
+        self.busy: set[Job] = set()  # the songs whose halving or doubling is worked out
         self._unkept: weakref.WeakSet[Job] = weakref.WeakSet()  # corrected before stored
         self.corrected.connect(self._take)  # queued: emitted on the correction's thread
         window.controller.job_stored.connect(self._stored)
@@ -107,10 +108,21 @@ class TempoMenu(QObject):
 
     @property
     def computing(self) -> bool:
-        """Whether a correction is being worked out on a thread: a halving or doubling
-        (``busy``), taps fitted to the song (``TapTempo.fitting``). Made meanwhile, another
-        correction was dropped as one of the two results arrived: they wait, disabled."""
-        return self.busy or self.taps.fitting
+        """Whether a correction of the song on screen is being worked out (``waits``)."""
+        return self.waits(self.window.shown_job)
+
+    def waits(self, job: Job | None) -> bool:
+        """Whether a correction of ``job``'s song is being worked out on a thread: a halving or
+        doubling (``busy``), taps fitted to it (``TapTempo.fitting``), of ``job`` or of a row
+        reading the same stems (``same_entry``, a song added again). Made meanwhile, another
+        correction of it was dropped as one of the two results arrived: they wait, disabled.
+        Another song's work does not hold it up."""
+        working = [*self.busy, *self.taps.fitting]
+        if job is None or job.waveforms is None or not working:
+            return False
+        return any(
+            row.waveforms is other.waveforms for row in self.same_entry(job) for other in working
+        )
 
     def update(self) -> None:
         """Enable each action where the song on screen has what it corrects."""
@@ -140,7 +152,7 @@ class TempoMenu(QObject):
         analysis = self.analysis()
         if self.computing or analysis is None or not allowed(analysis.tempo, factor):
             return  # the action is disabled: nothing to correct
-        self.busy = True
+        self.busy.add(job)
         self.update()
         stemset = job.stemset
 
@@ -179,7 +191,7 @@ class TempoMenu(QObject):
         """``job``'s doubled or halved analysis, on the GUI thread (``take``); dropped where
         the song has another analysis by now (separated again, tapped)."""
         window = self.window
-        self.busy = False
+        self.busy.discard(job)
         if job.analysis is not before:
             logger.info("%s: the tempo corrected was found again meanwhile", job.path)
             self.update()
