@@ -1,14 +1,16 @@
-"""The user's taps kept with the song's stems once they settle: Tap tempo (``tap_tempo``) makes
-every tap from the fourth on the song's tempo, and the fit of each run of taps to the song
-another, each of which rewrote and synced the song's stem cache entry on the GUI thread (and a
-cache object made there on first use removed dead runs' leftovers there too).
+"""The user's corrections of a song's tempo and key kept with its stems on a thread of their
+own: each write rewrites and syncs the song's stem cache entry (about 12 ms, more on a slow
+disk), which held up the GUI thread (and a cache object made there on first use removed dead
+runs' leftovers there too).
 
-Their writing waits until no tap came for ``SETTLE_MS`` (or the window closes, when it is done
-before it goes: ``QueueController.shutting_down``), then the song's correction as it is then is
-written on a thread of its own, one write after another in the order asked; where it cannot be
-kept, the status bar says so (``written``). A correction written at once (``TempoMenu._write``:
-Double tempo...) drops the one waiting for its entry (``drop``), and waits for the one being
-written, which it replaces.
+Tap tempo (``tap_tempo``) makes every tap from the fourth on the song's tempo, and the fit of
+each run of taps to the song another: their writing waits until no tap came for ``SETTLE_MS``
+(``later``). Double, Halve, Move the beat grid, Reset and the key's items are written at once
+(``now``), dropping the taps' waiting for the entry. Either way the song's correction as it is
+then is written on the one writing thread, one write after another in the order asked, so that
+the last correction made is the one kept; those not written yet are written as the window
+closes, before it goes (``QueueController.shutting_down``). Where one cannot be kept, the status
+bar says so (``written``).
 """
 
 from __future__ import annotations
@@ -51,14 +53,16 @@ def kept_problem(cache: Any, entry: str, fields: dict[str, Any], path: Any) -> s
 
 
 class SettledWrites(QObject):
-    """The entries whose correction waits for the taps to settle, and the thread writing them.
+    """The entries whose correction waits for the taps to settle, and the thread writing the
+    corrections.
 
     Signals:
-        written(job, problem): from the writing thread, where ``job``'s correction could not be
-            kept: ``problem`` says why (``kept_problem``).
+        written(job, said, problem): from the writing thread, where ``job``'s correction could
+            not be kept: ``problem`` says why (``kept_problem``), after ``said``, what the status
+            bar said of the correction ("": it was a tap's, said long ago).
     """
 
-    written = Signal(object, str)
+    written = Signal(object, str, str)
 
     def __init__(self, menu: TempoMenu) -> None:
         super().__init__(menu)
@@ -78,32 +82,37 @@ class SettledWrites(QObject):
         self._pending[entry] = job
         self._timer.start()
 
-    def drop(self, entry: str) -> None:
-        """Forget the correction waiting for ``entry`` and wait for the one being written: a
-        correction written now replaces it."""
+    def now(self, job: Any, entry: str, said: str = "") -> None:
+        """Start writing ``job``'s correction into ``entry`` (after those being written), in
+        place of the one waiting for the taps to settle; ``said``: what the status bar said of
+        it."""
         self._pending.pop(entry, None)
-        self.wait()
+        self._submit(job, entry, said)
 
     def flush(self) -> None:
         """Start writing the corrections waiting, each as its song has it now."""
-        from stemgui.stems.analysis import edit_info
-        from stemgui.ui.stem_cache_size import stem_cache_of
-
         self._timer.stop()
         pending, self._pending = self._pending, {}
         for entry, job in pending.items():
-            if job.analysis is None:
-                continue
-            fields = edit_info(job.analysis.edit)
-            cache = stem_cache_of(self.menu.window)  # made here: it touches no disk yet
-            self._last = self._pool.submit(self._write, job, cache, entry, fields)
+            self._submit(job, entry, "")
+
+    def _submit(self, job: Any, entry: str, said: str) -> None:
+        """Write ``job``'s correction as it is now on the writing thread, after the others."""
+        from stemgui.stems.analysis import edit_info
+        from stemgui.ui.stem_cache_size import stem_cache_of
+
+        if job.analysis is None:
+            return
+        fields = edit_info(job.analysis.edit)
+        cache = stem_cache_of(self.menu.window)  # made here: it touches no disk yet
+        self._last = self._pool.submit(self._write, job, cache, entry, fields, said)
 
     def wait(self) -> None:
-        """Wait for the corrections being written."""
+        """Wait for the corrections being written (one thread: the last asked ends last)."""
         if self._last is not None:
             self._last.result()
 
-    def _write(self, job: Any, cache: Any, entry: str, fields: dict[str, Any]) -> None:
+    def _write(self, job: Any, cache: Any, entry: str, fields: dict[str, Any], said: str) -> None:
         try:
             problem = kept_problem(cache, entry, fields, job.path)
         except Exception:  # a bug: logged here, not raised again by ``wait`` at the close
@@ -112,7 +121,7 @@ class SettledWrites(QObject):
         if not problem:
             return
         try:
-            self.written.emit(job, problem)
+            self.written.emit(job, said, problem)
         except RuntimeError:  # the window closed meanwhile: logged by kept_problem
             logger.debug("%s: the correction was written after the window closed", job.path)
 

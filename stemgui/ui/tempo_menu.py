@@ -9,8 +9,9 @@ the title (the tempo as heard at any speed too), the beat grid behind the wavefo
 loops snap to, Alt+1…8 loop and the metronome clicks on), and the tempo exports and dragged
 stems are tagged with. The corrections (``TempoEdit``), not the tempo they make, are kept in
 the song's stem cache entry (``analysis.edit_info``): they hold at the next start, and when
-newer estimates analyse the song again (``worker_cache.cached_analysis``). A song whose stems
-are not stored yet has them written once they are (``QueueController.job_stored``). Tapping
+newer estimates analyse the song again (``worker_cache.cached_analysis``), written on the
+corrections' thread in the order made (``settled_writes``). A song whose stems are not stored
+yet has them written once they are (``QueueController.job_stored``). Tapping
 is ``tap_tempo``'s; the key the user sets (``key_menu``) is taken, shown and kept the same way
 (``take``), and the tempo's corrections and reset keep it.
 
@@ -98,7 +99,7 @@ class TempoMenu(QObject):
         }
         self.beat_action = add("Move the beat &grid to the playhead", self.beat_here, BEAT_KEY)
         self.taps = TapTempo(self, add)
-        self.writes = SettledWrites(self)  # the taps' corrections, written once they settle
+        self.writes = SettledWrites(self)  # the corrections, written on a thread
         self.reset_action = add("&Reset tempo to the estimate", self.reset, None)
         self.busy: set[Job] = set()  # the songs whose halving or doubling is worked out
         self._unkept: weakref.WeakSet[Job] = weakref.WeakSet()  # corrected before stored
@@ -218,9 +219,10 @@ class TempoMenu(QObject):
         settle: bool = False,
     ) -> None:
         """``job``'s corrected analysis ``fixed``: its rows' (``same_entry``), shown where one
-        is on screen, kept with its stems (with ``settle``, a tap's: once the taps settle,
-        ``SettledWrites``), and said: "{title}: {what}, 120 BPM ({undo})." (or ``said``), then
-        why it is not kept where it is not."""
+        is on screen, kept with its stems on a thread (``SettledWrites``; with ``settle``, a
+        tap's: once the taps settle), and said: "{title}: {what}, 120 BPM ({undo})." (or
+        ``said``), then why it is not kept where it is not (where writing it fails: once it
+        has, ``say_unkept``)."""
         window = self.window
         rows = self.same_entry(job)
         for row in rows:
@@ -233,7 +235,7 @@ class TempoMenu(QObject):
                 window.screen.show_title(shown)
         self.update()
         said = said or f"{job.title}: {what}, {fixed.tempo.bpm:g} BPM ({undo})."
-        window.statusBar().showMessage(said + self._keep(job, settle), 10_000)
+        window.statusBar().showMessage(said + self._keep(job, said, settle), 10_000)
 
     def same_entry(self, job: Job) -> list[Job]:
         """``job`` and the rows of the queue whose analysis is read from its stem cache entry:
@@ -253,10 +255,10 @@ class TempoMenu(QObject):
         ]
         return [job, *others]
 
-    def _keep(self, job: Job, settle: bool = False) -> str:
-        """Keep ``job``'s correction in its stem cache entry (or once it has one; with
-        ``settle``, once the taps settle); "" or a sentence saying why it holds for this session
-        only, and what to do."""
+    def _keep(self, job: Job, said: str, settle: bool = False) -> str:
+        """Keep ``job``'s correction, ``said`` so, in its stem cache entry (or once it has one;
+        with ``settle``, once the taps settle); "" or a sentence saying why it holds for this
+        session only, and what to do."""
         from stemgui.ui.stem_cache_size import entry_of
 
         entry = entry_of(job)
@@ -264,7 +266,8 @@ class TempoMenu(QObject):
             self.writes.later(job, entry)
             return ""
         if entry:
-            return self._write(job, entry)
+            self.writes.now(job, entry, said)
+            return ""
         self._unkept.add(job)  # written once its stems are stored (``_stored``)
         if self.window.controller.worker.stem_cache is None:
             return (
@@ -272,15 +275,6 @@ class TempoMenu(QObject):
                 "keeps it with the song's stems."
             )
         return ""
-
-    def _write(self, job: Job, entry: str) -> str:
-        from stemgui.stems.analysis import edit_info
-        from stemgui.ui.settled_writes import kept_problem
-        from stemgui.ui.stem_cache_size import stem_cache_of
-
-        self.writes.drop(entry)  # this one replaces a tap's waiting or being written
-        fields = edit_info(job.analysis.edit)
-        return kept_problem(stem_cache_of(self.window), entry, fields, job.path)
 
     def _stored(self, job: Job) -> None:
         """The controller's ``job_stored``: a song corrected before its stems were stored has
@@ -293,17 +287,16 @@ class TempoMenu(QObject):
             return
         for row in rows:
             self._unkept.discard(row)
-        problem = self._write(job, entry_of(job) or "")
-        if problem:
-            self.say_unkept(job, problem)
+        self.writes.now(job, entry_of(job) or "")
 
-    def say_unkept(self, job: Job, problem: str) -> None:
-        """Say that ``job``'s correction was not kept with its stems: ``problem`` says why."""
+    def say_unkept(self, job: Job, said: str, problem: str) -> None:
+        """Say that ``job``'s correction, of which the status bar said ``said`` ("": nothing
+        yet, or long ago), was not kept with its stems: ``problem`` says why."""
         if job.analysis is None:
             return
         tempo, key = job.analysis.tempo, job.analysis.edit.key
-        if key is not None and not job.analysis.tempo_corrected:
+        if not said and key is not None and not job.analysis.tempo_corrected:
             said = f"{job.title}: key set to {key.name}."
-        else:
+        elif not said:
             said = f"{job.title}: tempo corrected" + (f" to {tempo.bpm:g} BPM." if tempo else ".")
         self.window.statusBar().showMessage(said + problem, 10_000)

@@ -87,10 +87,13 @@ def off_grid(beats, times) -> float:
     return float(np.max(np.abs(first + np.round((frames - first) / length) * length - frames)))
 
 
-def entry_info(win, job: Job) -> dict:
-    """The ``entry.json`` of ``job``'s stems in the stem cache."""
+def entry_info(win, job: Job, wait: bool = True) -> dict:
+    """The ``entry.json`` of ``job``'s stems in the stem cache (with ``wait``: once the
+    corrections being written on their thread are, ``SettledWrites.wait``)."""
     from stemgui.ui.stem_cache_size import stem_cache_of
 
+    if wait:
+        win.menu_bar.tempo.writes.wait()
     return json.loads((stem_cache_of(win).root / job.stem_entry / "entry.json").read_text())
 
 

@@ -1,6 +1,6 @@
 """A correction of the tempo of a song whose stems left the stem cache (cleared, or deleted to
 stay under its size limit) holds for the session only: the status bar says so, and what to do
-to keep it."""
+to keep it, once the writing thread finds it gone."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ def test_a_correction_of_a_song_whose_stems_left_the_cache_says_what_to_do(
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
     drums_win.menu_bar.clear_stem_cache()
     drums_win.menu_bar.tempo.beat_action.trigger()  # Move the beat grid to the playhead
-    said = drums_win.statusBar().currentMessage()
+    bar = drums_win.statusBar()
+    qtbot.waitUntil(lambda: "holds" in bar.currentMessage(), timeout=TIMEOUT_MS)  # once written
+    said = bar.currentMessage()
     assert said.startswith(f"{job.title}: a beat of the grid on the playhead now")
     assert "holds for this session only" in said
     assert said.endswith("add the song again to keep its stems, then correct its tempo again.")
