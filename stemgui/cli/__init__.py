@@ -35,7 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from stemgui import memory
-from stemgui.cli.arguments import build_parser, check_usage, unknown_arguments
+from stemgui.cli.arguments import (
+    build_parser,
+    check_usage,
+    option_like_song,
+    unknown_arguments,
+)
 from stemgui.cli.batch import TrackRun, separate_all, shared_target, summary
 from stemgui.cli.models import list_models, load_model, said
 from stemgui.cli.tracks import find_tracks
@@ -49,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 all good, 1 a track failed)."""
     memory.reuse_freed_memory()  # first thing: torch (and its threads) are not loaded yet
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if (said := option_like_song(parser, argv)) is not None:  # before argparse misreads it
+        parser.error(said)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         parser.error(unknown_arguments(unknown))
