@@ -16,8 +16,9 @@ temporary file, so memory stays bounded; temporary files left in the output fold
 was killed are removed when the next run starts (``stemgui.spool.clean_leftovers``).
 
 The command line's modules: ``arguments`` (the parser and the usage checks), ``models`` (``-n``
-and ``--list-models``), ``tracks`` (the songs named), ``batch`` (the run of one after another)
-and ``progress`` (the bar). This one holds the entry point (``main``) and the order of its steps;
+and ``--list-models``), ``tracks`` (the songs named), ``batch`` (the run of one after another),
+``kept`` (the tempo and key the app kept for a song, the user's corrections with them) and
+``progress`` (the bar). This one holds the entry point (``main``) and the order of its steps;
 ``python -m stemgui.cli`` runs it too.
 """
 
@@ -35,8 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from stemgui import memory
-from stemgui.cli.arguments import build_parser, check_usage, unknown_arguments
+from stemgui.cli.arguments import (
+    build_parser,
+    check_usage,
+    option_like_song,
+    unknown_arguments,
+)
 from stemgui.cli.batch import TrackRun, separate_all, shared_target, summary
+from stemgui.cli.kept import KeptAnalyses
 from stemgui.cli.models import list_models, load_model, said
 from stemgui.cli.tracks import find_tracks
 from stemgui.errors import ExportError, StemguiError, one_line
@@ -49,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 all good, 1 a track failed)."""
     memory.reuse_freed_memory()  # first thing: torch (and its threads) are not loaded yet
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if (said := option_like_song(parser, argv)) is not None:  # before argparse misreads it
+        parser.error(said)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         parser.error(unknown_arguments(unknown))
@@ -193,7 +203,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     logger.info("model %s on %s; stems go to %s", model_name, separator.device, args.out.resolve())
 
     channels = int(model.audio_channels)
-    run = TrackRun(separator, channels, request, model_name, args.samplerate == "song")
+    # the app's stem cache keys on these options (``SeparationOptions.stem_options``)
+    options = {"segment": args.segment, "overlap": args.overlap, "shifts": args.shifts}
+    kept = KeptAnalyses(args.name or "", options)
+    run = TrackRun(separator, channels, request, model_name, args.samplerate == "song", kept)
     return separate_all(
         run,
         tracks,

@@ -227,21 +227,48 @@ def audio_format(args: argparse.Namespace) -> Any:
 
 def unknown_arguments(unknown: Sequence[str]) -> str:
     """argparse's words for arguments it does not know, and how to name a song or a folder
-    whose name starts with ``-`` (``-x.wav``), which argparse takes for an option: one that is
-    there, or else one named as a song (an audio extension) that is not, a typo say."""
+    whose name starts with ``-`` (``-x.wav``), which argparse takes for an option
+    (``_dashed_name``)."""
+    words = f"unrecognized arguments: {' '.join(unknown)}"
+    said = _dashed_name([a for a in unknown if a.startswith("-")])
+    return words if said is None else f"{words}; {said}"
+
+
+def option_like_song(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str | None:
+    """How to name a song or a folder of ``argv`` (before ``--``) that argparse would read as
+    one of ``parser``'s short options, the rest of its name the option's value or more flags
+    (``-notes.mp3``: ``-n otes.mp3``, the model "otes.mp3"; ``-odd.wav``: the output folder
+    ``dd.wav``; ``-vocals.mp3``: ``-v -o cals.mp3``), ``_dashed_name``; None when there is
+    none. A value glued to its option that names no file there and no song (``-ostems``,
+    ``-nhtdemucs``) is the option's, as argparse takes it."""
+    glued = []
+    for arg in argv:
+        if arg == "--":
+            break
+        # argparse's table of its options, which it has no public one for: "-n" of "-notes.mp3"
+        if len(arg) > 2 and arg[1] != "-" and arg[:2] in parser._option_string_actions:
+            glued.append(arg)
+    return _dashed_name(glued, options=True)
+
+
+def _dashed_name(args: Sequence[str], options: bool = False) -> str | None:
+    """How to name the first of ``args`` (names that start with ``-``) that is a file or a
+    folder, or else the first named as a song (an audio extension) that is not there, a typo
+    say; None for none. ``options``: say that it is not the short option it starts with."""
     from stemgui.audio.files import SUPPORTED_EXTENSIONS
 
-    words = f"unrecognized arguments: {' '.join(unknown)}"
-    dashed = [a for a in unknown if a.startswith("-")]
     # os.path's test: Path.exists raised "File name too long" on a name over 255 bytes
-    if (there := next((a for a in dashed if os.path.exists(a)), None)) is not None:
-        said = f"{there} is {'a folder' if os.path.isdir(there) else 'a file'}"
-    elif songs := [a for a in dashed if Path(a).suffix.lower() in SUPPORTED_EXTENSIONS]:
-        there = songs[0]
-        said = f"{there} looks like a song"
+    if (arg := next((a for a in args if os.path.exists(a)), None)) is not None:
+        what = f"is {'a folder' if os.path.isdir(arg) else 'a file'}"
+    elif (
+        arg := next((a for a in args if Path(a).suffix.lower() in SUPPORTED_EXTENSIONS), None)
+    ) is not None:
+        what = "looks like a song"
     else:
-        return words
-    return f"{words}; {said}: write ./{there}, or put -- before it (-- {there})"
+        return None
+    if options:
+        what += f", not the option {arg[:2]}"
+    return f"{arg} {what}: write ./{arg}, or put -- before it (-- {arg})"
 
 
 def _unwritable(folder: Path) -> str | None:

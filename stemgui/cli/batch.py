@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from stemgui.cli.kept import KeptAnalyses
 from stemgui.cli.progress import track_progress
 from stemgui.cli.tracks import NoSongs, real_path
 from stemgui.errors import (
@@ -72,13 +73,20 @@ class TrackRun:
     """Separates and exports one track after another with one Separator."""
 
     def __init__(
-        self, separator: Any, channels: int, request: Any, model_name: str, song_rate: bool = False
+        self,
+        separator: Any,
+        channels: int,
+        request: Any,
+        model_name: str,
+        song_rate: bool = False,
+        kept: KeptAnalyses | None = None,
     ) -> None:
         self.separator = separator
         self.channels = channels
         self.request = request
         self.model_name = model_name
         self.song_rate = song_rate  # each song's files at its own rate (--samplerate song)
+        self.kept = kept  # the tempo and key the app kept (None: estimated from the stems)
         self.count: tuple[int, int] | None = None  # (this track's number, the tracks') if set
 
     def existing(self, track: Path) -> int:
@@ -151,8 +159,10 @@ class TrackRun:
             bar.close()
             stems = StemSet(list(sep.sources), sep.samplerate, data, song=song)
             del data
-            # the files carry the song's tempo and key, as the app's exports do
-            request = replace(self.request, analysis=analyse(stems, track))
+            # the files carry the song's tempo and key, as the app's exports do: as the user
+            # corrected them there, where the app kept them
+            found = analyse(stems, track) if self.kept is None else self.kept.analysis(track, stems)
+            request = replace(self.request, analysis=found)
             if self.song_rate:
                 rate = export_rate(request.fmt, song[0], sep.samplerate)
                 request = replace(request, samplerate=rate)

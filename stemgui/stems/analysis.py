@@ -243,6 +243,15 @@ def kept_edit(info: Any) -> TempoEdit:
     )
 
 
+def kept_analysis(info: Any, stemset: Any, label: Any) -> Analysis:
+    """The tempo and key a stem cache entry's ``info`` kept (``Analysis.from_info``), or, for
+    an entry stored before they were (or by older estimates), ``analyse`` of its full
+    ``stemset``; either way with the user's corrections kept there (``kept_edit``) applied: what
+    the app shows and tags its exports with, and the command line its files."""
+    analysis = Analysis.from_info(info) or analyse(stemset, label)
+    return analysis.edited(kept_edit(info), stemset)
+
+
 def _kept_key(value: Any) -> Key | None:
     """A key kept in a stem cache entry ([tonic pitch class, mode]); damaged: None."""
     if (

@@ -191,8 +191,8 @@ def two_stems_of(
 def cached_analysis(hit: Any, stemset: Any, path: Path) -> Analysis:
     """The tempo and key kept with a stem cache entry, or, for an entry stored before they
     were (or by older estimates), ``analyse`` of its full ``stemset``; either way with the
-    user's corrections of its tempo kept there (``analysis.kept_edit``) applied."""
-    from stemgui.stems.analysis import Analysis, analyse, kept_edit
+    user's corrections of its tempo kept there (``analysis.kept_edit``) applied
+    (``analysis.kept_analysis``, which the command line reads them with too)."""
+    from stemgui.stems.analysis import kept_analysis
 
-    analysis = Analysis.from_info(hit.info) or analyse(stemset, path)
-    return analysis.edited(kept_edit(hit.info), stemset)
+    return kept_analysis(hit.info, stemset, path)
