@@ -170,9 +170,14 @@ class StemCache:
     def usage(self) -> tuple[int, int]:
         """(entries, bytes) stored now; creates nothing (none yet: (0, 0)). OSError when the
         folder cannot be read."""
+        sizes = self.sizes()
+        return len(sizes), sum(sizes.values())
+
+    def sizes(self) -> dict[str, int]:
+        """The bytes of each entry stored now, by key; creates nothing (none yet: {}). OSError
+        when the folder cannot be read."""
         with self._lock:
-            folders = self._entry_folders()
-            return len(folders), sum(folder_bytes(folder) for folder in folders)
+            return {folder.name: folder_bytes(folder) for folder in self._entry_folders()}
 
     # --------------------------------------------------------------- writing
 
