@@ -141,8 +141,11 @@ def ask_stem_cache_size(window: MainWindow) -> None:
     dialog = StemCacheSizeDialog(
         stem_cache_of(window), settings.get(S.STEM_CACHE_GB), settings.get(S.KEEP_STEMS), window
     )
-    if dialog.exec() == QDialog.DialogCode.Accepted:
-        set_stem_cache_size(window, dialog.limit_gb)
+    try:
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            set_stem_cache_size(window, dialog.limit_gb)
+    finally:
+        dialog.deleteLater()  # a child of the window: one more kept at every opening
 
 
 _LIMIT_REQUESTS = itertools.count(1)
