@@ -39,12 +39,7 @@ from stemgui.errors import CancelToken, SeparationCancelled
 from stemgui.folders import remove_tree
 from stemgui.run_folders import LOCK_NAME, lock_held, owner_lock
 from stemgui.sizes import GB, in_words
-from stemgui.stemcache_delete import (
-    delete_all,
-    delete_set_aside,
-    is_set_aside,
-    set_aside_oldest,
-)
+from stemgui.stemcache_delete import delete_all, delete_set_aside, set_aside_oldest
 from stemgui.stemcache_entry import (
     SCHEMA,
     CachedStems,
@@ -175,9 +170,14 @@ class StemCache:
     def usage(self) -> tuple[int, int]:
         """(entries, bytes) stored now; creates nothing (none yet: (0, 0)). OSError when the
         folder cannot be read."""
+        sizes = self.sizes()
+        return len(sizes), sum(sizes.values())
+
+    def sizes(self) -> dict[str, int]:
+        """The bytes of each entry stored now, by key; creates nothing (none yet: {}). OSError
+        when the folder cannot be read."""
         with self._lock:
-            folders = self._entry_folders()
-            return len(folders), sum(folder_bytes(folder) for folder in folders)
+            return {folder.name: folder_bytes(folder) for folder in self._entry_folders()}
 
     # --------------------------------------------------------------- writing
 
@@ -358,12 +358,11 @@ class StemCache:
                 left += rest
 
     def _open(self) -> None:
-        """Create the folder and remove temporary entries of runs that died (first use):
-        their process runs no more, or does not hold their lock file (``run_folders``: its id
-        is another process's now); one without a lock file (an older version's, or a file
-        system that takes no locks) is told by its process id alone. An entry set aside to be
-        deleted (``stemcache_delete.is_set_aside``) is removed whatever its process id: nothing
-        reads it (where another run is deleting it too, either one removes what is left)."""
+        """Create the folder and remove temporary entries of runs that died (first use), being
+        written or set aside to be deleted (``stemcache_delete``): their process runs no more,
+        or does not hold their lock file (``run_folders``: its id is another process's now);
+        one without a lock file (an older version's, or a file system that takes no locks) is
+        told by its process id alone."""
         if self._opened:
             return
         self.root.mkdir(parents=True, exist_ok=True)
@@ -372,8 +371,8 @@ class StemCache:
             if not is_part(folder) or not folder.is_dir():
                 continue
             try:
-                if not is_set_aside(folder) and not abandoned(folder) and lock_held(folder):
-                    continue  # another cache object, or another stemgui, is writing it
+                if not abandoned(folder) and lock_held(folder):
+                    continue  # another cache object, or another stemgui, writes or deletes it
             except OSError:
                 continue
             logger.info("removing an unfinished stem cache entry: %s", folder)

@@ -13,6 +13,7 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -140,57 +141,91 @@ def ask_stem_cache_size(window: MainWindow) -> None:
     dialog = StemCacheSizeDialog(
         stem_cache_of(window), settings.get(S.STEM_CACHE_GB), settings.get(S.KEEP_STEMS), window
     )
-    if dialog.exec() == QDialog.DialogCode.Accepted:
-        set_stem_cache_size(window, dialog.limit_gb)
+    try:
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            set_stem_cache_size(window, dialog.limit_gb)
+    finally:
+        dialog.deleteLater()  # a child of the window: one more kept at every opening
 
 
-_LIMIT_REQUEST = "stem_cache_limit_request"  # the window's property: the latest limit's number
 _LIMIT_REQUESTS = itertools.count(1)
+
+
+class _LimitNotes(QObject):
+    """What the limits set on a window (``set_stem_cache_size``) deleted, for its status bar;
+    a child of the window (``_limit_notes``). A limit set again while the one before is applied
+    makes one note: the latest limit, with what they all deleted (the first's note handed over
+    once the second was set was dropped as stale, and the second found nothing more to delete:
+    the first's deletion was never said)."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.latest = 0  # the latest limit's request: the one whose words are said
+        self.message = ""  # its words: "Stem cache limit: 2 GB."
+        self.failed = ""  # why it could not be applied, in words ("": it was)
+        self.pending: set[int] = set()  # the requests whose outcome is not in yet
+        self.went: dict[str, int] = {}  # the entries deleted by them, by key: their bytes
+
+    def note(self, window: MainWindow) -> str:
+        """The latest limit, what the limits set with it deleted, and why it failed if so."""
+        said = self.message
+        if self.went:
+            said += (
+                f" The stems of the {counted(len(self.went), 'song')} used least recently "
+                f"were deleted ({in_words(sum(self.went.values()))})."
+            )
+        if self.failed:
+            said += f" {self.failed}"
+        return said + queue_keeps(window, list(self.went))
+
+
+def _limit_notes(window: MainWindow) -> _LimitNotes:
+    notes = window.findChild(_LimitNotes)
+    return notes if notes is not None else _LimitNotes(window)
 
 
 def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
     """Save ``limit_gb`` and apply it now: the least recently used songs past it lose their
     stems (never the song on screen), deleted on a thread (``on_thread``: a few songs'
     gigabytes held the window for seconds); the status bar says the limit at once, then what
-    went. A limit set again before that is said: the result of the one set before is
-    dropped (said last, it was stale)."""
+    went. A limit set again before that is said with what the one set before deleted
+    (``_LimitNotes``)."""
     window.settings.set(S.STEM_CACHE_GB, limit_gb)
     request = next(_LIMIT_REQUESTS)
-    window.setProperty(_LIMIT_REQUEST, request)  # the one whose result is said
+    notes = _limit_notes(window)
+    if not notes.pending:  # none being applied: what went before is said already
+        notes.went.clear()
+    notes.pending.add(request)
+    message = f"Stem cache limit: {limit_gb} GB."
+    notes.latest, notes.message, notes.failed = request, message, ""
     cache = stem_cache_of(window)
     cache.max_bytes = limit_gb * GB  # the worker's: a store running makes room by it too
-    message = f"Stem cache limit: {limit_gb} GB."
     status = window.statusBar()
     status.showMessage(message, 10_000)
     keep = entry_of(window.shown_job)
 
-    def apply() -> tuple[int, int, int, int, list[str]]:
-        songs, before = cache.usage()
-        removed = cache.evict(keep) if before > cache.max_bytes else []
-        left, after = cache.usage()
-        return songs, before, left, after, removed
+    def apply() -> dict[str, int]:
+        sizes = cache.sizes()
+        removed = cache.evict(keep) if sum(sizes.values()) > cache.max_bytes else []
+        return {key: sizes.get(key, 0) for key in removed}
 
-    def latest() -> bool:
-        if window.property(_LIMIT_REQUEST) == request:
-            return True
-        logger.info("the stem cache limit of %d GB was applied; another was set since", limit_gb)
-        return False
-
-    def applied(result: tuple[int, int, int, int, list[str]]) -> None:
-        if not latest():
-            return
-        songs, before, left, after, removed = result
-        said = message
-        if songs > left:  # counted on disk: an entry that could not be deleted stays
-            said += (
-                f" The stems of the {counted(songs - left, 'song')} used least recently "
-                f"were deleted ({in_words(before - after)})."
+    def applied(went: dict[str, int]) -> None:
+        notes.pending.discard(request)
+        new = went.keys() - notes.went.keys()
+        notes.went.update(went)
+        if request != notes.latest:
+            logger.info(
+                "the stem cache limit of %d GB was applied; another was set since", limit_gb
             )
-        status.showMessage(said + queue_keeps(window, removed), 10_000)
+            if not new or notes.latest in notes.pending:
+                return  # the latest's note says it, or said it
+        status.showMessage(notes.note(window), 10_000)
 
     def failed(words: str) -> None:
-        if latest():
-            status.showMessage(f"{message} {words}", 10_000)
+        notes.pending.discard(request)
+        if request == notes.latest:
+            notes.failed = words
+            status.showMessage(notes.note(window), 10_000)
 
     on_thread(window, cache, apply, applied, failed, "limit")
 
