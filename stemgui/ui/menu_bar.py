@@ -314,6 +314,7 @@ class MenuBar(QObject):
             delete = box.addButton("Delete the stems", QMessageBox.ButtonRole.DestructiveRole)
             box.setDefaultButton(QMessageBox.StandardButton.Cancel)
             box.exec()
+            box.deleteLater()  # a child of the window: one more kept at every asking
             if box.clickedButton() is not delete:
                 self.window.statusBar().clearMessage()  # "Counting…"
                 self.clear_action.setEnabled(True)

@@ -3,7 +3,8 @@ deleted every song's stems, hours of separating on a slow computer, without a wo
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from tests.ui.song_window import model_window
 
@@ -70,4 +71,19 @@ def test_an_empty_cache_is_not_asked_about(qtbot, settings_store, tiny_model_fil
     _clear_action(window).trigger()
     assert _said_after_clear(qtbot, window) == "Stem cache cleared: 0 songs, 0 MB."
     assert asked == []  # no question: nothing would wait for an answer
+    window.close()
+
+
+def test_the_question_is_deleted_once_answered(qtbot, settings_store, tiny_model_file, monkeypatch):
+    """The question was a child of the window never deleted: one more kept at every asking."""
+    window = model_window(qtbot, settings_store, tiny_model_file)
+    _entry(window.controller.worker.stem_cache, "a", 1_000_000)
+    asked: list[str] = []
+    _answer(monkeypatch, "Cancel", asked)
+    for _ in range(2):
+        _clear_action(window).trigger()
+        _said_after_clear(qtbot, window)
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # the event loop's turn
+    assert len(asked) == 2
+    assert window.findChildren(QMessageBox) == []
     window.close()
