@@ -4,7 +4,9 @@
 song, at the rate, with the tags and from the stems the panel's ``drag_part``, ``drag_rate``,
 ``drag_tags`` and ``drag_source`` say) and starts the drag with its URL; what cannot be dragged
 out is said through the panel's ``error``, a drag made through its ``dragged``. The original
-mix drags out as the song file itself (the panel's ``drag_song``), nothing written.
+mix drags out as the song file itself (the panel's ``drag_song``), nothing written, where a DAW
+takes it as it is; else as a WAV of the song as decoded, written as a stem's
+(``stemgui.ui.drag_song``).
 
 A file is written once (a stem dragged again drops the file written): as the song is, from the
 moment the mouse is pressed on its row (``write_ahead``), on a thread, while the hand moves the
@@ -34,8 +36,9 @@ from PySide6.QtCore import QEventLoop, QMimeData, QObject, Qt, QTimer, QUrl, Sig
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QApplication
 
-from stemgui.ui.drag_out import DragFiles
+from stemgui.ui.drag_out import MIX, DragFiles, writable
 from stemgui.ui.drag_part import DragPart
+from stemgui.ui.drag_song import as_is
 
 if TYPE_CHECKING:
     from stemgui.ui.stemview import StemPanel
@@ -94,7 +97,7 @@ class StemDrags(QObject):
         from stemgui.errors import StemguiError
 
         part, stemset = self.panel.drag_part(), self.panel.stemset
-        if part.pace is not None or stemset is None or not stemset.complete:
+        if part.pace is not None or stemset is None or not writable(stemset, name):
             return
         try:
             asked = self._asked(name, part)
@@ -167,7 +170,7 @@ class StemDrags(QObject):
         ahead = self._ahead.get(name)
         if ahead is not None and ahead.asked != asked:  # another part's, since the press
             self.let_go(name)
-        if asked["part"].pace is not None or not stems.complete:
+        if asked["part"].pace is not None or not writable(stems, name):
             return True
         self._write_ahead(asked)
         ahead = self._ahead.get(name)
@@ -197,7 +200,7 @@ class StemDrags(QObject):
         """``DragFiles.file``'s arguments for stem ``name`` of ``part``, read on this thread:
         at a pace, the tags of every stem, written together."""
         panel = self.panel
-        names = [name] if part.pace is None else list(panel.stemset.names)
+        names = [name] if part.pace is None or name == MIX else list(panel.stemset.names)
         tags = {stem: panel.drag_tags(stem, part) for stem in names}
         return {
             "stemset": panel.stemset,
@@ -230,7 +233,7 @@ class StemDrags(QObject):
             return
         try:
             # at a pace, not yet written (a song still separating is refused at once, below)
-            paced = part.pace is not None and asked["stemset"].complete
+            paced = part.pace is not None and writable(asked["stemset"], name)
             if paced and self.files.ready(**asked) is None:
                 self._write_aside(asked)
                 return
@@ -241,11 +244,26 @@ class StemDrags(QObject):
             return
         self._drag(name)
 
+    def press_song(self, _row: str) -> None:
+        """The mouse pressed on the original mix row: its WAV written ahead (``write_ahead``),
+        unless the song file itself drags out."""
+        path = self.panel.drag_song()
+        if path is not None and not as_is(path, self.panel.drag_part()):
+            self.write_ahead(MIX)
+
+    def let_go_song(self, _row: str) -> None:
+        """The button let go on the original mix row with no drag: as ``let_go``."""
+        self.let_go(MIX)
+
     def start_song(self, name: str) -> None:
-        """Drag the song file itself out (the original mix row ``name``), as it is: a DAW user
-        wants the full track beside its stems; a file gone is said in the status bar."""
+        """Drag the original mix (the row ``name``) out, a DAW user wanting the full track
+        beside its stems: the song file itself where a DAW takes it as it is (``as_is``), a
+        file gone said in the status bar; else a WAV of the song as decoded (``start``)."""
         path = self.panel.drag_song()
         if path is None:  # no song shown
+            return
+        if not as_is(path, self.panel.drag_part()):
+            self.start(MIX)
             return
         if not os.path.isfile(path):  # on a drive unplugged since it was separated
             said = (
@@ -268,7 +286,8 @@ class StemDrags(QObject):
             self.panel.said.emit(said, 5000)
             return
         writing = self.writing = name, asked["stemset"]
-        said = f"Writing the stems of {asked['track']} {part.label} to drag them…"
+        what = ("the original mix", "it") if name == MIX else ("the stems", "them")
+        said = f"Writing {what[0]} of {asked['track']} {part.label} to drag {what[1]}…"
         self.panel.said.emit(said, 0)  # until it is written
 
         def write() -> None:
