@@ -1,17 +1,20 @@
-"""How long the window stands still as a stem is dragged out as it is (not at a pace): the file
-written on the window's thread at the drag's start, against written ahead on a thread from the
-moment the mouse is pressed on the row (``StemDrags.write_ahead``), the hand taking 0.1–0.3 s to
-move the drag distance; in the same run. Never pass/fail.
+"""How long the window stands still as a stem is dragged out as it is (not at a pace), and how
+long the hand waits for the drag: with no press before the drag (its file written as it starts),
+against written ahead on a thread from the moment the mouse is pressed on the row
+(``StemDrags.write_ahead``), the hand taking 0.1–0.3 s to move the drag distance; in the same
+run. Never pass/fail. "Holds the window": the longest the window's event loop does not run
+meanwhile (a 1 ms timer's ticks): a drag that waits for its file written on a thread with the
+window's events processed (``StemDrags._written_ahead``) holds it only for what that takes.
 
 A stem panel offscreen with four stereo stems of noise at 44.1 kHz; a real press and move on the
-stem's name (QTest), the drag itself (``QDrag.exec``) returning at once. "as the drag starts":
-the move past the drag distance with no press before it long enough to matter (the app before
-``write_ahead``: run this against an older checkout to see it, where pressing does nothing);
-"press": the time the press itself holds the window (reading the song's tags, starting the
-thread). Medians of ``--repeats`` drags, each of a stem not written yet. "click": the button let
-go where it was pressed, no drag (``StemDrags.let_go``): the time the release holds the window
-(stopping the write, or deleting the file written) and what is left in the drag folder once the
-write has ended.
+stem's name (QTest), the drag itself (``QDrag.exec``) returning at once. "the drag's start": the
+drag with no press before it (``StemPanel.drag_out``; run this against an older checkout to see
+the write on the window's thread); "press": the time the press itself holds the window (reading
+the song's tags, starting the thread); "starts … after the move": how long the hand waits for
+the drag (what is left of the file's write). Medians of ``--repeats`` drags, each of a stem not
+written yet. "click": the button let go where it was pressed, no drag (``StemDrags.let_go``):
+the time the release holds the window (stopping the write, or deleting the file written) and
+what is left in the drag folder once the write has ended.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/drag_ahead.py [--minutes 1 4] [--repeats 3]
 """
@@ -19,6 +22,7 @@ write has ended.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import statistics
@@ -65,16 +69,30 @@ def main() -> None:
     panel.show()
     trial = iter(range(10**6))
 
-    def drag(row, hand: float | None) -> tuple[float, float]:
+    def stalled(call) -> tuple[float, float]:
+        """(seconds ``call()`` took, the longest it held the window: went without its event
+        loop running, as a 1 ms timer's ticks show; all of it when it runs none)."""
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        timer.start(1)
+        began = time.perf_counter()
+        call()
+        ended = time.perf_counter()
+        timer.stop()
+        times = [began, *ticks, ended]
+        return ended - began, max(b - a for a, b in itertools.pairwise(times))
+
+    def drag(row, hand: float | None) -> tuple[float, float, float]:
         """(seconds the press held the window, seconds the move past the drag distance
-        held it), a stem not written yet; ``hand`` None: no press, the drag alone."""
+        held it, seconds from that move to the drag's start), a stem not written yet;
+        ``hand`` None: no press, the drag alone."""
         panel.track = f"Song {next(trial)}"  # nothing written for it yet
         start = row.label.geometry().center()
         pressed = 0.0
         if hand is None:
-            began = time.perf_counter()
-            panel.drag_out(row.name)
-            held = time.perf_counter() - began
+            took, held = stalled(lambda: panel.drag_out(row.name))
         else:
             began = time.perf_counter()
             QTest.mousePress(row, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), start)
@@ -84,13 +102,11 @@ def main() -> None:
             loop = QEventLoop()
             QTimer.singleShot(max(round((hand - pressed) * 1000), 0), loop.quit)
             loop.exec()
-            began = time.perf_counter()
             moved = start + QPoint(QApplication.startDragDistance() + 5, 0)
-            QTest.mouseMove(row, moved)
-            held = time.perf_counter() - began
+            took, held = stalled(lambda: QTest.mouseMove(row, moved))
             QTest.mouseRelease(row, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0), moved)
         shutil.rmtree(Path(cache) / "stemgui" / "drag", ignore_errors=True)
-        return pressed, held
+        return pressed, held, took
 
     def click(row, hand: float) -> tuple[float, int]:
         """(seconds the release held the window, bytes left in the drag folder once no
@@ -119,17 +135,23 @@ def main() -> None:
         app.processEvents()
         row = panel.rows["bass"]
         drag(row, None)  # imports and first-time costs out of the figures
-        base = statistics.median(drag(row, None)[1] for _ in range(args.repeats))
-        print(f"{minutes:g}-minute stem: the drag's start holds the window {base:.3f} s")
+        runs = [drag(row, None) for _ in range(args.repeats)]
+        base = statistics.median(run[1] for run in runs)
+        write = statistics.median(run[2] for run in runs)
+        print(
+            f"{minutes:g}-minute stem: the drag's start holds the window {base:.3f} s, "
+            f"the drag starts {write:.3f} s after the move"
+        )
         for hand in HAND_SECONDS:
             runs = [drag(row, hand) for _ in range(args.repeats)]
             press = statistics.median(run[0] for run in runs)
             held = statistics.median(run[1] for run in runs)
+            took = statistics.median(run[2] for run in runs)
             print(
-                f"  pressed {hand:.1f} s before: press {press:.3f} s, drag start {held:.3f} s "
-                f"= {held / base:.2f} of it; in all {(press + held) / base:.2f}"
+                f"  pressed {hand:.1f} s before: press {press:.3f} s, drag start {held:.3f} s; "
+                f"starts {took:.3f} s after the move = {took / write:.2f} of it"
             )
-        for hand in (0.1, 2 * base + 0.3):  # while it is written, and once it is
+        for hand in (0.1, 2 * write + 0.3):  # while it is written, and once it is
             runs = [click(row, hand) for _ in range(args.repeats)]
             held = statistics.median(run[0] for run in runs)
             left = max(run[1] for run in runs)

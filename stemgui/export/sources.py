@@ -84,14 +84,22 @@ def readers_of(stemset: StemSet, request: ExportRequest) -> dict[str, Callable]:
 
 
 def part_readers(
-    stemset: StemSet, request: ExportRequest, first: int, frames: int, samplerate: int
+    stemset: StemSet,
+    request: ExportRequest,
+    first: int,
+    frames: int,
+    samplerate: int,
+    readers: dict[str, Callable[[int, int], np.ndarray]] | None = None,
 ) -> tuple[dict[str, Callable[[int, int], np.ndarray]], int]:
     """Stem name -> ``read(start, stop)`` of the file's frames, and how many frames there are:
     the ``frames`` frames of the stems from ``first`` on (the whole song, or a loop region), at
     ``samplerate``; resampled with julius a block at a time when the stems are at another rate
     (``stemgui.audio.resample.BlockResampler``), so a long song never is whole in memory. The
-    whole song at its own rate has its own frame count (``StemSet.song``)."""
-    readers = readers_of(stemset, request)
+    whole song at its own rate has its own frame count (``StemSet.song``). ``readers``: name
+    -> ``read(start, stop)`` of the whole song's frames at the stems' rate, whose part is taken
+    instead of the files of ``request`` (``readers_of``): the original mix dragged out."""
+    if readers is None:
+        readers = readers_of(stemset, request)
     if first:
         readers = {
             name: lambda a, b, read=read: read(first + a, first + b)

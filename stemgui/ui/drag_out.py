@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+MIX = "mix"
+"""The name the original mix (``StemSet.mix``) is written under, as a stem's: "My Song -
+mix.wav", as an export names its mix file (``stemgui.export.exporter.MIX_NAME``)."""
+
 
 class DragFiles:
     """The files stems were dragged out as, remembered by their path."""
@@ -67,14 +71,15 @@ class DragFiles:
         cancel: CancelToken | None = None,
         others_failed: Callable[[StemguiError], None] | None = None,
     ) -> Path:
-        """Stem ``name`` of ``stemset`` (the song ``track``) as a wav at ``rate`` (None: the
-        stems' own) with ``tags``, of ``part`` of the song (None: all of it as it is; a part is
-        named as an export's, "My Song 1m02.50s-1m18.00s 80% - bass.wav"), written unless a
-        file this object wrote is of these stems, that part at that rate with those tags and as
-        written; under the next free name where a file (of an earlier run too) holds others.
-        ``source`` says what the stems were made from (the song's ``Job.cache_key``): stems of
-        the same source are the same stems, another object though they be (the stem cache's
-        copy of a song that was left); None: these stems only.
+        """Stem ``name`` of ``stemset`` (the song ``track``; ``MIX``: its original mix) as a
+        wav at ``rate`` (None: the stems' own) with ``tags``, of ``part`` of the song (None:
+        all of it as it is; a part is named as an export's, "My Song 1m02.50s-1m18.00s 80% -
+        bass.wav"), written unless a file this object wrote is of these stems, that part at
+        that rate with those tags and as written; under the next free name where a file (of
+        an earlier run too) holds others. ``source`` says what the stems were made from (the
+        song's ``Job.cache_key``): stems of the same source are the same stems, another object
+        though they be (the stem cache's copy of a song that was left); None: these stems
+        only.
 
         A part at a pace takes as long as an export of every stem at that pace (seconds): the
         caller runs it off the window's thread. Every stem goes through the stretcher together,
@@ -83,7 +88,8 @@ class DragFiles:
         others are written in the same pass, with their tags in ``others`` (stem -> tags),
         where those of this part are not there as written already. One of theirs failing
         once this stem's is written leaves the rest of them out and is told to
-        ``others_failed`` (and logged): this stem's file is given all the same.
+        ``others_failed`` (and logged): this stem's file is given all the same. The original
+        mix goes through it alone, at once while the song is separating too (``writable``).
 
         ``cancel`` (a file written ahead of a drag that may not come: ``discard``) is looked at
         before every block and as the file is put in place: once set, nothing of it stays.
@@ -95,7 +101,7 @@ class DragFiles:
         """
         from stemgui.errors import ExportError
 
-        if not stemset.complete:
+        if not writable(stemset, name):
             raise ExportError(  # a cancelled song's never finishes: Retry does
                 track,
                 "the stems can be dragged out once the whole song is separated "
@@ -140,7 +146,7 @@ class DragFiles:
         written (None: all written); the first target's own is raised."""
         from stemgui.audio.atomic import remove_quietly
         from stemgui.audio.encode import AudioFormat
-        from stemgui.audio.stream import write_blocks
+        from stemgui.audio.stream import array_reader, write_blocks
         from stemgui.errors import ExportCancelled, ExportError, StemguiError
         from stemgui.export.planning import part_frames
         from stemgui.export.progress import ExportProgress
@@ -151,7 +157,8 @@ class DragFiles:
         # copied whole into memory; at another rate, every sample as separated is resampled,
         # so that stems dragged one by one still add up to the song
         first, frames = part_frames(stemset, part.span)
-        readers, frames = part_readers(stemset, part.request(folder), first, frames, rate)
+        mix = {MIX: array_reader(stemset.mix)} if MIX in targets else None  # alone
+        readers, frames = part_readers(stemset, part.request(folder), first, frames, rate, mix)
         if frames <= 0:
             raise ExportError(
                 track,
@@ -162,11 +169,12 @@ class DragFiles:
             if part.pace is not None:
                 from stemgui.export.pace import PacedFiles
 
-                readers = {n: readers[n] for n in stemset.names}  # in an export's order
+                together = [] if mix else list(stemset.names)  # in an export's order
+                readers = {n: readers[n] for n in together} or readers  # or the mix alone
                 paced = PacedFiles(readers, stemset.channels, frames, rate, part.pace)
                 cleanup.callback(paced.close)
                 readers, frames = paced.readers, paced.frames
-                for other in [stem for stem in stemset.names if stem not in targets]:
+                for other in [stem for stem in together if stem not in targets]:
                     taken = (stems, rate, tags_of.get(other, {}), part)
                     there, ready = self._claim(folder, track, other, taken, wait=False)
                     if not ready:
@@ -320,6 +328,12 @@ class DragFiles:
         if stems is None or (stat.st_size, stat.st_mtime_ns) != (size, modified):
             return None
         return stems, rate, tags, part
+
+
+def writable(stemset: Any, name: str) -> bool:
+    """Whether stem ``name`` of ``stemset`` can be dragged out: once the whole song is
+    separated; its original mix (``MIX``) at once, decoded whole before the separation."""
+    return bool(stemset.complete) or (name == MIX and stemset.mix is not None)
 
 
 def _key(

@@ -129,8 +129,8 @@ class ExportCommands(QObject):
     def drag_part(self) -> DragPart:
         """What a stem dragged out of the song on screen drops, as the last export dialog
         accepted was ticked: the loop region alone where "Only the loop region" was ticked and
-        the song has one, at the speed and key heard where "At the speed and key heard" was;
-        else (and before any export) the whole song as it is."""
+        the song loops one (``_loop_seconds``), at the speed and key heard where "At the speed
+        and key heard" was; else (and before any export) the whole song as it is."""
         from stemgui.ui.drag_part import DragPart
 
         choices, job = self.choices, self.window.shown_job
@@ -180,9 +180,11 @@ class ExportCommands(QObject):
         self.exporter.start_songs(chosen, left_out=left_out, on_written=dialog.remember_folder)
 
     def _loop_seconds(self) -> tuple[float, float] | None:
-        """The loop region of the song on screen in seconds, or None."""
+        """The loop region of the song on screen in seconds while it loops, or None: a region
+        set aside (looping off, "off" in the transport bar) is not the part exported, by the
+        dialog nor by a drag (``drag_part``)."""
         transport = self.window.player.transport
-        if transport is None or transport.loop is None:
+        if transport is None or transport.loop is None or not transport.loop_enabled:
             return None
         start, stop = transport.loop
         return start / transport.samplerate, stop / transport.samplerate

@@ -4,14 +4,18 @@
 song, at the rate, with the tags and from the stems the panel's ``drag_part``, ``drag_rate``,
 ``drag_tags`` and ``drag_source`` say) and starts the drag with its URL; what cannot be dragged
 out is said through the panel's ``error``, a drag made through its ``dragged``. The original
-mix drags out as the song file itself (the panel's ``drag_song``), nothing written.
+mix drags out as the song file itself (the panel's ``drag_song``), nothing written, where a DAW
+takes it as it is; else as a WAV of the song as decoded, written as a stem's
+(``stemgui.ui.drag_song``).
 
 A file is written once (a stem dragged again drops the file written): as the song is, from the
 moment the mouse is pressed on its row (``write_ahead``), on a thread, while the hand moves the
-drag distance; the drag waits on the window's thread for what is left of it (a 4-minute stem
-held the window 0.43 s as the drag started; pressed 0.2 s before, 0.24 s; 0.3 s before, 0.08 s:
-``bench/drag_ahead.py``). A click, the button let go with no drag (``let_go``), stops that write
-and deletes its file: a stem of a 60-minute song is 1.27 GB, kept a week. The stems at a pace
+drag distance; the drag waits for what is left of it, or writes it on a thread when no press
+did (``_written_ahead``), the window's events processed meanwhile (a 4-minute stem written on
+the window's thread as the drag started held it 0.56–0.61 s; waited for so, 0.02 s:
+``bench/drag_ahead.py``, a busy machine). A click, the button let go with no drag
+(``let_go``), stops that write and deletes its file: a stem of a 60-minute song is 1.27 GB,
+kept a week. The stems at a pace
 take seconds (``DragFiles.file``): those are written on a thread as the drag starts, the panel's
 ``said`` telling the status bar, and the drag starts once they are if the mouse button is still
 held on their song; otherwise the panel says the stem is ready to be dragged again. Another song
@@ -27,17 +31,22 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from PySide6.QtCore import QMimeData, QObject, Qt, QUrl, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QEventLoop, QMimeData, QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QApplication
 
-from stemgui.ui.drag_out import DragFiles
+from stemgui.ui.drag_out import MIX, DragFiles, writable
 from stemgui.ui.drag_part import DragPart
+from stemgui.ui.drag_song import as_is
 
 if TYPE_CHECKING:
     from stemgui.ui.stemview import StemPanel
 
 logger = logging.getLogger(__name__)
+
+_WAIT_MS = 5
+"""How often a drag waiting for its file written ahead looks whether it is (``_written_ahead``)."""
 
 
 class _Ahead(NamedTuple):
@@ -85,17 +94,25 @@ class StemDrags(QObject):
         the drag, once the hand has moved the drag distance, waits only for the rest. Not at
         a pace (written on a thread as the drag starts), nor while the song is separating, nor
         when written already; what fails is said by the drag, which writes it again."""
-        from stemgui.errors import ExportCancelled, StemguiError
+        from stemgui.errors import StemguiError
 
         part, stemset = self.panel.drag_part(), self.panel.stemset
-        if part.pace is not None or stemset is None or not stemset.complete:
-            return
-        if name in self._ahead and self._ahead[name].thread.is_alive():
+        if part.pace is not None or stemset is None or not writable(stemset, name):
             return
         try:
             asked = self._asked(name, part)
         except StemguiError:
             return  # said by the drag
+        self._write_ahead(asked)
+
+    def _write_ahead(self, asked: dict[str, Any]) -> None:
+        """Start writing the file ``asked`` (``DragFiles.file``'s arguments, as the song is)
+        on a thread, unless one is being written for its stem or it is written already."""
+        from stemgui.errors import ExportCancelled, StemguiError
+
+        name = asked["name"]
+        if name in self._ahead and self._ahead[name].thread.is_alive():
+            return
         if self.files.ready(**asked) is not None:  # an earlier drag's: kept by ``let_go``
             return
         cancel = threading.Event()
@@ -119,7 +136,8 @@ class StemDrags(QObject):
         its file being written ahead, or delete it once written, so that a click leaves nothing
         in the drag folder (on the window's thread, at once: the write stops on its thread at
         its next block). A file an earlier drag dropped was not written ahead (``ready``), and
-        a drag since the press took the file from ``_ahead`` (``_settle``): both are kept."""
+        a drag since the press took the file from ``_ahead`` (``_written_ahead``): both are
+        kept."""
         ahead = self._ahead.pop(name, None)
         if ahead is not None:
             ahead.cancel.set()  # before ``discard``: one of the two deletes a file just written
@@ -140,11 +158,49 @@ class StemDrags(QObject):
         if ahead is not None:
             ahead.thread.join()
 
+    def _written_ahead(self, asked: dict[str, Any]) -> bool:
+        """Wait for the file ``asked`` as the song is (not at a pace, nor of a song still
+        separating: those do not wait) written ahead on a thread, started now if its press
+        did not (a drag started by code, or before the song was separated), the window's
+        events processed meanwhile: written on the window's thread, a 4-minute stem held it
+        0.21 s (idle machine). False: no drag is to start, its song no longer shown
+        (``clear``) or the window closed since, or the button held as the wait began let go
+        since (said)."""
+        name, stems = asked["name"], asked["stemset"]
+        ahead = self._ahead.get(name)
+        if ahead is not None and ahead.asked != asked:  # another part's, since the press
+            self.let_go(name)
+        if asked["part"].pace is not None or not writable(stems, name):
+            return True
+        self._write_ahead(asked)
+        ahead = self._ahead.get(name)
+        if ahead is None or not ahead.thread.is_alive():
+            self._ahead.pop(name, None)  # the drag has it: a click since keeps it
+            return True
+        held = QApplication.mouseButtons() & Qt.MouseButton.LeftButton
+        waiting = QEventLoop()
+        ended = QTimer()
+        ended.timeout.connect(lambda: ahead.thread.is_alive() or waiting.quit())
+        ended.start(_WAIT_MS)
+        waiting.exec()
+        ended.stop()
+        if not shiboken6.isValid(self) or self._ahead.get(name) is not ahead:
+            return False  # let go of: another song shown (``clear``), the window closed
+        self._ahead.pop(name)
+        if self.panel.stemset is not stems:
+            return False
+        if held and not QApplication.mouseButtons() & Qt.MouseButton.LeftButton:
+            path = self.files.ready(**asked)
+            if path is not None:  # else the drag fails again, saying why
+                self.panel.said.emit(self._written_said(name, path, ""), 10_000)
+                return False
+        return True
+
     def _asked(self, name: str, part: DragPart) -> dict[str, Any]:
         """``DragFiles.file``'s arguments for stem ``name`` of ``part``, read on this thread:
         at a pace, the tags of every stem, written together."""
         panel = self.panel
-        names = [name] if part.pace is None else list(panel.stemset.names)
+        names = [name] if part.pace is None or name == MIX else list(panel.stemset.names)
         tags = {stem: panel.drag_tags(stem, part) for stem in names}
         return {
             "stemset": panel.stemset,
@@ -166,12 +222,18 @@ class StemDrags(QObject):
         pace and not written yet, write it on a thread first."""
         from stemgui.errors import StemguiError
 
-        self._settle(name)
         part = self.panel.drag_part()
         try:
             asked = self._asked(name, part)
+        except StemguiError as error:
+            logger.warning("drag of %s refused: %s", name, error)
+            self.panel.error.emit(str(error))
+            return
+        if not self._written_ahead(asked):
+            return
+        try:
             # at a pace, not yet written (a song still separating is refused at once, below)
-            paced = part.pace is not None and asked["stemset"].complete
+            paced = part.pace is not None and writable(asked["stemset"], name)
             if paced and self.files.ready(**asked) is None:
                 self._write_aside(asked)
                 return
@@ -182,11 +244,26 @@ class StemDrags(QObject):
             return
         self._drag(name)
 
+    def press_song(self, _row: str) -> None:
+        """The mouse pressed on the original mix row: its WAV written ahead (``write_ahead``),
+        unless the song file itself drags out."""
+        path = self.panel.drag_song()
+        if path is not None and not as_is(path, self.panel.drag_part()):
+            self.write_ahead(MIX)
+
+    def let_go_song(self, _row: str) -> None:
+        """The button let go on the original mix row with no drag: as ``let_go``."""
+        self.let_go(MIX)
+
     def start_song(self, name: str) -> None:
-        """Drag the song file itself out (the original mix row ``name``), as it is: a DAW user
-        wants the full track beside its stems; a file gone is said in the status bar."""
+        """Drag the original mix (the row ``name``) out, a DAW user wanting the full track
+        beside its stems: the song file itself where a DAW takes it as it is (``as_is``), a
+        file gone said in the status bar; else a WAV of the song as decoded (``start``)."""
         path = self.panel.drag_song()
         if path is None:  # no song shown
+            return
+        if not as_is(path, self.panel.drag_part()):
+            self.start(MIX)
             return
         if not os.path.isfile(path):  # on a drive unplugged since it was separated
             said = (
@@ -209,7 +286,8 @@ class StemDrags(QObject):
             self.panel.said.emit(said, 5000)
             return
         writing = self.writing = name, asked["stemset"]
-        said = f"Writing the stems of {asked['track']} {part.label} to drag them…"
+        what = ("the original mix", "it") if name == MIX else ("the stems", "them")
+        said = f"Writing {what[0]} of {asked['track']} {part.label} to drag {what[1]}…"
         self.panel.said.emit(said, 0)  # until it is written
 
         def write() -> None:
@@ -238,8 +316,6 @@ class StemDrags(QObject):
         one still being written (``writing``); else said, unless another one is written now
         (its "Writing…" stays). Written, ``error`` (if any) says why the other stems at its
         pace are not: said in the status bar, with the drag or without."""
-        from stemgui.ui.stemview import stem_label
-
         name, stems = writing
         mine = self.writing is writing  # not forgotten as another song was shown
         if mine:
@@ -255,12 +331,22 @@ class StemDrags(QObject):
         others = f"; the other stems at its pace are not: {error}" if error else ""
         if not (mine and held and shown):  # let go, or another song shown since
             if not quiet or others:
-                again = f": drag {stem_label(name)} again to drop it" if shown else ""
-                self.panel.said.emit(f"{path.name} is written{again}{others}", 10_000)
+                said = self._written_said(name if shown else None, path, others)
+                self.panel.said.emit(said, 10_000)
             return
         self.panel.said.emit(f"{path.name} is written{others}", 10_000 if others else 3000)
         self._mime = _mime(path)
         self._drag(name)
+
+    @staticmethod
+    def _written_said(name: str | None, path: Path, others: str) -> str:
+        """What the status bar says of stem ``name``'s file written at ``path`` with no drag
+        (the button let go meanwhile): to drag it again (``name`` None: its song is no longer
+        shown); ``others``: why the other stems at its pace are not written, if they are not."""
+        from stemgui.ui.stemview import stem_label
+
+        again = "" if name is None else f": drag {stem_label(name)} again to drop it"
+        return f"{path.name} is written{again}{others}"
 
     def _drag(self, name: str) -> None:
         self.panel.dragged.emit(name)

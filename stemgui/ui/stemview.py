@@ -7,7 +7,7 @@ is not heard is drawn dimmed. The original mix row works the mixer's ``ORIGINAL`
 is heard only when soloed: solo it to compare the song with its stems (A/B). It has S and a gain
 (heard while soloed) but no M: muting what is already silent did nothing, and "M off" read as
 "the original plays on top of the stems". A row dragged by its name drops its stem as a wav
-file (``stemgui.ui.stem_drags``), the original mix row the song file itself.
+file (``stemgui.ui.stem_drags``), the original mix row the song file itself (or a wav of it).
 """
 
 from __future__ import annotations
@@ -310,7 +310,9 @@ class StemPanel(QWidget):
             else:
                 self.mix_row = StemRow(MIX_ROW, QColor(MIX_COLOUR), self.timeline)
             self.mix_row.view.set_waveform(self.waveforms.mix)
+            self.mix_row.pressed.connect(self.drags.press_song)
             self.mix_row.drag_requested.connect(self.drags.start_song)
+            self.mix_row.clicked.connect(self.drags.let_go_song)
             self._layout.addWidget(self.mix_row)
         for index, name in enumerate(stemset.names):
             row = StemRow(name, stem_colour(name, index), self.timeline, mixer)
