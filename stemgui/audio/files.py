@@ -28,6 +28,11 @@ SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
 
 _LOOP_ADVICE = "give the folder or song it was meant for instead, or fix or remove the link"
 
+# Windows' realpath writes a path past the old 260-character limit as \\?\C:\Music\...,
+# and one on a share, \\nas\music\..., as \\?\UNC\nas\music\...
+_LONG_PREFIX = "\\\\?\\"
+_UNC_PREFIX = _LONG_PREFIX + "UNC\\"
+
 NOT_REGULAR_FILE = "not a regular file (a named pipe, a socket or a device)"
 """What every caller says of a path that ``is_special``, after the path and "is"."""
 
@@ -140,11 +145,11 @@ class _Search:
         self.visited: set[str] = set()
         # each link to a folder, and the real folders holding it and the links on its way
         self.links: list[tuple[Path, tuple[str, ...]]] = []
-        self._walk(os.fspath(folder), os.path.realpath(folder), ())
+        self._walk(os.fspath(folder), _real_folder(folder), ())
         while self.links:
             links, self.links = self.links, []
             for link, holders in sorted(links, key=lambda item: self.key(item[0])):
-                real = os.path.realpath(link)
+                real = _real_folder(link)
                 if any(_within(holder, real) for holder in holders):
                     self.left_out.append((link, link_back(link)))
                 elif real not in self.visited:
@@ -209,6 +214,21 @@ def _is_junction(entry: os.DirEntry[str]) -> bool:
         return False
     reparse = info.st_file_attributes & stat.FILE_ATTRIBUTE_REPARSE_POINT
     return bool(reparse) and info.st_reparse_tag == stat.IO_REPARSE_TAG_MOUNT_POINT
+
+
+def _real_folder(path: str | os.PathLike[str]) -> str:
+    """The real path of the folder ``path``, as the search compares folders: links followed,
+    and the same whether Windows wrote it with its long-path prefix or not (``_unprefixed``)."""
+    return _unprefixed(os.path.realpath(path))
+
+
+def _unprefixed(real: str) -> str:
+    r"""``real`` without the ``\\?\`` (``\\?\UNC\``) prefix Windows' ``realpath`` gives a long
+    path: the folders inside one reached without it are joined without it, and a link back to
+    such a folder was not seen to lead above itself (searched again through it)."""
+    if real.startswith(_UNC_PREFIX):
+        return "\\\\" + real[len(_UNC_PREFIX) :]
+    return real[len(_LONG_PREFIX) :] if real.startswith(_LONG_PREFIX) else real
 
 
 def _within(inner: str, outer: str) -> bool:

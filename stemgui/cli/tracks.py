@@ -162,9 +162,11 @@ class _Songs:
 
 
 def _song_names(folder: Path) -> dict[str, set[Path]]:
-    """The audio files in ``folder`` (not in its folders) by their names without extension,
-    as they are and as an export's file names carry them (``safe_name``: "a: b" as "a_ b")."""
-    from stemgui.audio.files import SUPPORTED_EXTENSIONS
+    """The songs in ``folder`` (not in its folders) by their names without extension, as they
+    are and as an export's file names carry them (``safe_name``: "a: b" as "a_ b"). A song is
+    what the search queues: a name of a supported extension that is no folder or named pipe
+    (``is_special``; "one.wav/" left the stems in "one/" out), not "one.txt" or "one.jpg"."""
+    from stemgui.audio.files import SUPPORTED_EXTENSIONS, is_special
 
     try:
         entries = os.listdir(folder)
@@ -173,7 +175,9 @@ def _song_names(folder: Path) -> dict[str, set[Path]]:
     names: dict[str, set[Path]] = {}
     for entry in entries:
         base, extension = os.path.splitext(entry)
-        if extension.lower() in SUPPORTED_EXTENSIONS and not base.startswith("."):
+        if extension.lower() not in SUPPORTED_EXTENSIONS or base.startswith("."):
+            continue
+        if not is_special(folder / entry):
             for name in (base, safe_name(base, extension=False)):
                 names.setdefault(name, set()).add(folder / entry)
     return names

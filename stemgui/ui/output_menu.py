@@ -135,8 +135,8 @@ class OutputMenu(QObject):
             notes.append(PAUSE_TO_LIST)
         if notes:
             self.menu.addSeparator()
-        for note in notes:
-            self.menu.addAction(note).setEnabled(False)
+        for note in notes:  # greyed, with a mnemonic as every item has
+            self.menu.addAction(with_mnemonic(note, taken)).setEnabled(False)
 
     def _item(self, text: str, label: str, checked: bool) -> QAction:
         action = QAction(text, self.menu)

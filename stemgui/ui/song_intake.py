@@ -182,21 +182,23 @@ class SongIntake(QObject):
         return self.add_paths([song])
 
     def open_songs(self) -> None:
-        """File ▸ Open songs…"""
+        """File ▸ Open songs…: the dialog's choice taken as URLs, read as a drop's
+        (``local_paths``): its file names had U+FFFD for the bytes of a name that is not UTF-8,
+        a song said not to exist."""
         from stemgui.audio.files import SUPPORTED_EXTENSIONS
 
         patterns = " ".join(f"*{ext}" for ext in sorted(SUPPORTED_EXTENSIONS))
-        paths, _ = QFileDialog.getOpenFileNames(
-            self.window, "Open songs", "", f"Audio and video ({patterns});;All files (*)"
+        urls, _ = QFileDialog.getOpenFileUrls(
+            self.window, "Open songs", QUrl(), f"Audio and video ({patterns});;All files (*)"
         )
-        if paths:
+        if paths := local_paths(urls):
             self.add_paths(paths)
 
     def open_folder(self) -> None:
-        """File ▸ Open folder…"""
-        folder = QFileDialog.getExistingDirectory(self.window, "Open a folder of songs")
-        if folder:
-            self.add_paths([folder])
+        """File ▸ Open folder…, its choice taken as ``open_songs`` takes the songs."""
+        url = QFileDialog.getExistingDirectoryUrl(self.window, "Open a folder of songs")
+        if paths := local_paths([url]):
+            self.add_paths(paths)
 
     def drag_enter(self, event: QDragEnterEvent) -> None:
         """The window's ``dragEnterEvent``: files are welcome, links are refused with a word."""

@@ -100,6 +100,29 @@ def window(qtbot, settings_store, tiny_model_file):
 
 
 @pytest.fixture
+def smoke_window(qtbot, tmp_path, tiny_model_file):
+    """``make(separator_factory=None)``: a window for the smoke test (``tests/ui/test_smoke*.py``)
+    with its throw-away settings and the tiny model, separating with what ``separator_factory``
+    gives (None: the window's own)."""
+    from stemgui.ui import settings as S
+    from stemgui.ui import smoke
+    from stemgui.ui.window import MainWindow
+    from tests.fakes import FakeOutput
+
+    def make(separator_factory=None):
+        settings = smoke.throwaway_settings(tmp_path / "settings.ini")
+        settings.set(S.MODEL, str(tiny_model_file))
+        settings.set(S.DEVICE, "cpu")
+        win = MainWindow(
+            settings, separator_factory, output_factory=FakeOutput, probe=separator_factory is None
+        )
+        qtbot.addWidget(win)
+        return win
+
+    return make
+
+
+@pytest.fixture
 def drums_song(tmp_path: Path) -> Path:
     """Rock drums at 120 BPM in the test's folder (``tests.ui.drums_window.rock_song``)."""
     from tests.ui.drums_window import rock_song

@@ -17,7 +17,6 @@ import pytest
 import soundfile as sf
 
 from stemgui.ui import resources, smoke, smoke_checks, smoke_steps
-from tests.fakes import FakeOutput
 from tests.paths import ROOT
 from tests.ui.conftest import RATE, TIMEOUT_MS, write_song
 
@@ -134,24 +133,6 @@ def test_process_age_is_known_on_linux():
     assert age is not None and age > 0
 
 
-@pytest.fixture
-def smoke_window(qtbot, tmp_path, tiny_model_file):
-    from stemgui.ui import settings as S
-    from stemgui.ui.window import MainWindow
-
-    def make(separator_factory=None):
-        settings = smoke.throwaway_settings(tmp_path / "settings.ini")
-        settings.set(S.MODEL, str(tiny_model_file))
-        settings.set(S.DEVICE, "cpu")
-        win = MainWindow(
-            settings, separator_factory, output_factory=FakeOutput, probe=separator_factory is None
-        )
-        qtbot.addWidget(win)
-        return win
-
-    return make
-
-
 def _run(qtbot, win, tmp_path, song, seconds=1.0, expect="tiny", timeout=60.0):
     out = tmp_path / "stems"
     out.mkdir()
@@ -237,9 +218,9 @@ def test_smoke_test_times_out_with_the_step_it_was_in(qtbot, smoke_window, tmp_p
         (code, line), _ = _run(qtbot, win, tmp_path, song, timeout=1.0)
     finally:
         gate.set()
-    assert (code, line) == (
-        1,
-        "smoke test failed: no result after 1 s (while separating the demo song)",
+    assert code == 1
+    assert line.startswith(  # then how far it got (tests/ui/test_smoke_time_limit.py)
+        "smoke test failed: nothing moved on for 1 s (while separating the demo song; "
     )
     win.close()
 
