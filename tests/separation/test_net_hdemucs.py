@@ -24,6 +24,7 @@ import torch
 
 from stemgui.separation import registry
 from stemgui.separation.nets import hybrid
+from stemgui.separation.nets.embeddings import ScaledEmbedding
 from stemgui.separation.nets.hdemucs import HDemucs
 from stemgui.separation.nets.spec import ispectro, spectro
 
@@ -311,7 +312,7 @@ def test_standardize():
 
 def test_scaled_embedding_weight_is_scaled_back():
     torch.manual_seed(0)
-    emb = hybrid.ScaledEmbedding(6, 3, scale=10.0, smooth=True)
+    emb = ScaledEmbedding(6, 3, scale=10.0, smooth=True)
     assert torch.allclose(emb.embedding.weight * 10.0, emb.weight)
     assert torch.equal(emb(torch.tensor([4])), emb.weight[4:5])
 

@@ -45,8 +45,6 @@ Spectrogram front and back end (complex tensors; ``hop = nfft // 4``)
         and ``hybrid_old`` (class default False) of the network.
 
 Layers (parameter names as in the reference, so its state dicts load with strict=True)
-    ``ScaledEmbedding(num_embeddings, embedding_dim, scale=10.0, smooth=False)``
-        frequency embedding, ``forward(indices) -> (len, embedding_dim)``; ``.weight`` property.
     ``HEncLayer(chin, chout, kernel_size=8, stride=4, norm_groups=1, empty=False, freq=True,
     dconv=True, norm=True, context=0, dconv_kw=None, pad=True, rewrite=True)``
         ``forward(x, inject=None)``; freq: (B, chin, F, T) -> (B, chout, F / stride, T);
@@ -66,9 +64,9 @@ The two U-Nets
         raises it as a ValueError), else None.
     ``class HybridUNet`` (mixin for an ``nn.Module``)
         ``_build_unet(**options) -> merged`` creates and registers ``encoder``, ``decoder``,
-        ``tencoder``, ``tdecoder`` and ``freq_emb`` from the constructor options the two
-        networks share; ``_run_unet(x, xt, bottom) -> (x, xt)`` runs the encoders, ``bottom``
-        and the decoders.
+        ``tencoder``, ``tdecoder`` and ``freq_emb`` (an ``embeddings.ScaledEmbedding``) from
+        the constructor options the two networks share; ``_run_unet(x, xt, bottom) -> (x, xt)``
+        runs the encoders, ``bottom`` and the decoders.
 """
 
 from __future__ import annotations
@@ -83,6 +81,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .blocks import DConv, rescale_module
+from .embeddings import ScaledEmbedding
 from .spec import ispectro, spectro
 
 logger = logging.getLogger(__name__)
@@ -93,7 +92,6 @@ __all__ = [
     "HybridSpectrogram",
     "HybridUNet",
     "MultiWrap",
-    "ScaledEmbedding",
     "check_output_options",
     "from_network_output",
     "hybrid_istft",
@@ -295,35 +293,6 @@ class HybridSpectrogram:
 
 
 # --------------------------------------------------------------------------- layers
-
-
-class ScaledEmbedding(nn.Module):
-    """Embedding whose stored weight is divided by ``scale`` and multiplied back on use.
-
-    That is the same as a ``scale`` times larger learning rate for it. With ``smooth`` the
-    initial rows are a normalised running sum of Gaussian rows, so neighbouring indices
-    (frequencies) start with similar vectors.
-    """
-
-    def __init__(
-        self, num_embeddings: int, embedding_dim: int, scale: float = 10.0, smooth: bool = False
-    ):
-        super().__init__()
-        self.embedding = nn.Embedding(num_embeddings, embedding_dim)
-        weight = self.embedding.weight.data
-        if smooth:
-            counts = torch.arange(1, num_embeddings + 1, dtype=weight.dtype)
-            weight[:] = torch.cumsum(weight, dim=0) / counts.sqrt()[:, None]
-        weight /= scale
-        self.scale = scale
-
-    @property
-    def weight(self) -> torch.Tensor:
-        return self.embedding.weight * self.scale
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Integer indices (n,) -> (n, embedding_dim)."""
-        return self.embedding(x) * self.scale
 
 
 def _norm_layer(enabled: bool, groups: int, channels: int) -> nn.Module:
