@@ -3,7 +3,7 @@
 The cross-domain transformer (:mod:`.transformer`) adds a sinusoidal position code to its tokens:
 2D over frequency and frame for the spectrogram branch (:func:`sin_embedding_2d`), 1D for the
 waveform branch (:func:`sin_embedding`, :func:`cape_embedding` or a learnt
-:class:`ScaledEmbedding`). The hybrid U-Nets (:mod:`.hybrid`) add a learnt
+:class:`ScaledEmbedding`). The hybrid U-Nets (:mod:`.hybrid_unet`) add a learnt
 :class:`ScaledEmbedding` of the frequency bins after their first layer.
 """
 
