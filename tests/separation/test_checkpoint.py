@@ -248,7 +248,7 @@ def test_the_official_hybrid_layers_line_up(module, name, grid):
     classes' defaults, with the grids' depth, are every official hybrid model's."""
     import inspect
 
-    from stemgui.separation.nets.hybrid import shape_fault
+    from stemgui.separation.nets.hybrid_unet import shape_fault
 
     reference = getattr(pytest.importorskip(module), name)
     defaults = {p.name: p.default for p in inspect.signature(reference).parameters.values()} | grid

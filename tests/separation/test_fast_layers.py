@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
+from stemgui.separation.nets.attention import multi_head_attention
 from stemgui.separation.nets.blocks import PointwiseConv1d
-from stemgui.separation.nets.hybrid import FrequencyConvTranspose2d
-from stemgui.separation.nets.transformer import multi_head_attention
+from stemgui.separation.nets.hybrid_layers import FrequencyConvTranspose2d
 
 
 def _same_gradients(ours: nn.Module, theirs: nn.Module, out: torch.Tensor, ref: torch.Tensor):

@@ -23,7 +23,8 @@ import pytest
 import torch
 
 from stemgui.separation import registry
-from stemgui.separation.nets import hybrid
+from stemgui.separation.nets import hybrid_layers, hybrid_spec
+from stemgui.separation.nets.embeddings import ScaledEmbedding
 from stemgui.separation.nets.hdemucs import HDemucs
 from stemgui.separation.nets.spec import ispectro, spectro
 
@@ -235,11 +236,11 @@ def test_spectro_matches_reference_and_inverts():
 def test_hybrid_stft_frames_and_reference(length, old):
     x = _song(1.0, channels=2)[..., :length]
     nfft = 4096
-    z = hybrid.hybrid_stft(x, nfft, hybrid_old=old)
+    z = hybrid_spec.hybrid_stft(x, nfft, hybrid_old=old)
     assert z.shape == (1, 2, nfft // 2, math.ceil(length / (nfft // 4)))
     ref = reference.HDemucs(SOURCES, channels=4, hybrid_old=old)
     assert torch.equal(z, ref._spec(x))
-    y = hybrid.hybrid_istft(z, nfft // 4, length, hybrid_old=old)
+    y = hybrid_spec.hybrid_istft(z, nfft // 4, length, hybrid_old=old)
     assert torch.equal(y, ref._ispec(z, length))
 
 
@@ -250,7 +251,7 @@ def test_hybrid_stft_round_trip_is_exact_away_from_the_edges():
     t = torch.arange(50_000) / SAMPLERATE
     x = torch.stack([torch.sin(2 * math.pi * 440 * t), 0.5 * torch.cos(2 * math.pi * 3000 * t)])
     x = x[None]
-    y = hybrid.hybrid_istft(hybrid.hybrid_stft(x, nfft), hop, x.shape[-1])
+    y = hybrid_spec.hybrid_istft(hybrid_spec.hybrid_stft(x, nfft), hop, x.shape[-1])
     assert y.shape == x.shape
     inner = slice(2 * hop, x.shape[-1] - 2 * hop)
     assert (y[..., inner] - x[..., inner]).abs().max() < 1e-4
@@ -258,18 +259,18 @@ def test_hybrid_stft_round_trip_is_exact_away_from_the_edges():
 
 def test_complex_as_channels_round_trip():
     z = torch.randn(2, 2, 16, 5, dtype=torch.complex64)
-    m = hybrid.to_network_input(z, cac=True)
+    m = hybrid_spec.to_network_input(z, cac=True)
     assert m.shape == (2, 4, 16, 5)
     assert torch.equal(m[:, 1], z[:, 0].imag)  # (c0.re, c0.im, c1.re, c1.im)
     assert torch.equal(m[:, 2], z[:, 1].real)
-    assert torch.equal(hybrid.from_network_output(z, m[:, None], cac=True), z[:, None])
+    assert torch.equal(hybrid_spec.from_network_output(z, m[:, None], cac=True), z[:, None])
 
 
 def test_magnitude_mask_takes_the_mixture_phase():
     z = torch.randn(1, 2, 16, 5, dtype=torch.complex64)
-    mag = hybrid.to_network_input(z, cac=False)
+    mag = hybrid_spec.to_network_input(z, cac=False)
     assert torch.equal(mag, z.abs())
-    out = hybrid.from_network_output(z, torch.stack([mag, 2 * mag], dim=1), cac=False)
+    out = hybrid_spec.from_network_output(z, torch.stack([mag, 2 * mag], dim=1), cac=False)
     assert torch.allclose(out[:, 0], z, atol=1e-6)
     assert torch.allclose(out[:, 1], 2 * z, atol=1e-6)
 
@@ -280,19 +281,19 @@ def test_wiener_initial_estimate_uses_the_mixture_phase():
     z = torch.randn(1, 2, 16, 5, dtype=torch.complex64)
     z[0, 0, 0, 0] = 0
     m = torch.stack([z.abs(), torch.full(z.shape, 3.0)], dim=1)
-    out = hybrid.from_network_output(z, m, cac=False, niters=0)
+    out = hybrid_spec.from_network_output(z, m, cac=False, niters=0)
     assert out.shape == (1, 2, 2, 16, 5)
     assert torch.allclose(out[:, 0], z, atol=1e-6)
     assert out[0, 1, 0, 0, 0] == 3.0
-    assert hybrid.from_network_output(z, m, cac=False, niters=-1)[0, 1, 0, 0, 0] == 0
+    assert hybrid_spec.from_network_output(z, m, cac=False, niters=-1)[0, 1, 0, 0, 0] == 0
     with pytest.raises(ValueError, match="EM iterations"):
-        hybrid.from_network_output(z, m, cac=False, niters=1)
+        hybrid_spec.from_network_output(z, m, cac=False, niters=1)
 
 
 @pytest.mark.parametrize("length, paddings", [(3, (5, 7)), (10, (4, 4)), (2, (0, 6))])
 def test_pad1d_reflects_short_inputs_like_reference(length, paddings):
     x = torch.arange(float(length)).view(1, 1, length) + 1
-    got = hybrid.pad1d(x, paddings, mode="reflect")
+    got = hybrid_spec.pad1d(x, paddings, mode="reflect")
     assert got.shape[-1] == length + sum(paddings)
     assert torch.equal(got[..., paddings[0] : paddings[0] + length], x)
     assert torch.equal(got, reference.pad1d(x, paddings, mode="reflect"))
@@ -300,7 +301,7 @@ def test_pad1d_reflects_short_inputs_like_reference(length, paddings):
 
 def test_standardize():
     x = torch.randn(3, 2, 100) * 5 + 2
-    y, mean, std = hybrid.standardize(x, (1, 2))
+    y, mean, std = hybrid_spec.standardize(x, (1, 2))
     assert mean.shape == (3, 1, 1)
     assert torch.allclose(y.mean(dim=(1, 2)), torch.zeros(3), atol=1e-5)
     assert torch.allclose(y * (1e-5 + std) + mean, x, atol=1e-5)
@@ -311,7 +312,7 @@ def test_standardize():
 
 def test_scaled_embedding_weight_is_scaled_back():
     torch.manual_seed(0)
-    emb = hybrid.ScaledEmbedding(6, 3, scale=10.0, smooth=True)
+    emb = ScaledEmbedding(6, 3, scale=10.0, smooth=True)
     assert torch.allclose(emb.embedding.weight * 10.0, emb.weight)
     assert torch.equal(emb(torch.tensor([4])), emb.weight[4:5])
 
@@ -320,10 +321,10 @@ def test_multiwrap_with_shared_weights_equals_the_wrapped_layer():
     """The documented property: identical copies reproduce the layer over all frequencies."""
     torch.manual_seed(0)
     kw = dict(kernel_size=8, stride=4, norm=False, dconv=False, freq=True, pad=True)
-    enc = hybrid.HEncLayer(4, 8, context=0, **kw)
-    dec = hybrid.HDecLayer(8, 4, context=1, context_freq=False, **kw)
-    multi_enc = hybrid.MultiWrap(enc, [0.25, 0.5])
-    multi_dec = hybrid.MultiWrap(dec, [0.25, 0.5])
+    enc = hybrid_layers.HEncLayer(4, 8, context=0, **kw)
+    dec = hybrid_layers.HDecLayer(8, 4, context=1, context_freq=False, **kw)
+    multi_enc = hybrid_layers.MultiWrap(enc, [0.25, 0.5])
+    multi_dec = hybrid_layers.MultiWrap(dec, [0.25, 0.5])
     for band in multi_enc.layers:
         band.load_state_dict(enc.state_dict())
     for band in multi_dec.layers:
@@ -341,4 +342,4 @@ def test_multiwrap_with_shared_weights_equals_the_wrapped_layer():
 
 def test_multiwrap_refuses_normalised_layers():
     with pytest.raises(ValueError, match="GroupNorm"):
-        hybrid.MultiWrap(hybrid.HEncLayer(4, 8, norm=True, dconv=False), [0.5])
+        hybrid_layers.MultiWrap(hybrid_layers.HEncLayer(4, 8, norm=True, dconv=False), [0.5])

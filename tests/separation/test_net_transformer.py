@@ -7,14 +7,9 @@ import math
 import pytest
 import torch
 
-from stemgui.separation.nets.transformer import (
-    CrossAttentionLayer,
-    CrossTransformerEncoder,
-    SelfAttentionLayer,
-    cape_embedding,
-    sin_embedding,
-    sin_embedding_2d,
-)
+from stemgui.separation.nets.attention import CrossAttentionLayer, SelfAttentionLayer
+from stemgui.separation.nets.embeddings import cape_embedding, sin_embedding, sin_embedding_2d
+from stemgui.separation.nets.transformer import CrossTransformerEncoder
 
 reference = pytest.importorskip("demucs.transformer")
 
@@ -162,8 +157,6 @@ def test_official_state_dict_matches_reference_in_names_shapes_and_order():
     ],
 )
 def test_parameter_order_matches_reference(options):
-    if options.get("emb") == "scaled":
-        pytest.importorskip("stemgui.separation.nets.hybrid")
     kwargs = {"dim": 16, "num_heads": 2, "num_layers": 3, "max_positions": 20, **options}
     ours = [name for name, _ in CrossTransformerEncoder(**kwargs).named_parameters()]
     theirs = [name for name, _ in reference.CrossTransformerEncoder(**kwargs).named_parameters()]
@@ -247,8 +240,6 @@ SMALL = {"dim": 32, "num_heads": 4, "num_layers": 3, "hidden_scale": 2.0}
     ids=lambda options: ",".join(f"{k}={v}" for k, v in options.items()) or "defaults",
 )
 def test_small_configurations_match_reference(options):
-    if options.get("emb") == "scaled":
-        pytest.importorskip("stemgui.separation.nets.hybrid")
     ref, ours = _pair(seed=3, **{**SMALL, **options})
     x, xt = _inputs(32, 4, 10, 40, batch=2)
     with torch.no_grad():

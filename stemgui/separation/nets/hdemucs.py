@@ -36,14 +36,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .blocks import constructor_kwargs
-from .hybrid import (
-    HybridSpectrogram,
-    HybridUNet,
-    check_output_options,
-    rescale_module,
-    standardize,
-)
+from .blocks import constructor_kwargs, rescale_module
+from .hybrid_spec import HybridSpectrogram, check_output_options, standardize
+from .hybrid_unet import HybridUNet
 
 logger = logging.getLogger(__name__)
 

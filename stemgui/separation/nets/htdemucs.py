@@ -29,14 +29,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .blocks import constructor_kwargs
-from .hybrid import (
-    HybridSpectrogram,
-    HybridUNet,
-    check_output_options,
-    rescale_module,
-    standardize,
-)
+from .blocks import constructor_kwargs, rescale_module
+from .hybrid_spec import HybridSpectrogram, check_output_options, standardize
+from .hybrid_unet import HybridUNet
 from .transformer import CrossTransformerEncoder
 
 logger = logging.getLogger(__name__)

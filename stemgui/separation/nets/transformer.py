@@ -2,347 +2,45 @@
 
 The spectrogram branch (a feature map ``(batch, channels, freqs, frames)``) and the waveform branch
 (``(batch, channels, time)``) each become a sequence of tokens with a sinusoidal position code
-(2D over frequency and frame for the first, 1D for the second). Both sequences then go through
-``num_layers`` pairs of layers, alternating self-attention within each branch and cross-attention
-from one branch to the other; both branches come back out in their input shape.
+(2D over frequency and frame for the first, 1D for the second; :mod:`.embeddings`). Both sequences
+then go through ``num_layers`` pairs of layers, alternating self-attention within each branch and
+cross-attention from one branch to the other (:mod:`.attention`); both branches come back out in
+their input shape.
 
 Parameter names and module nesting follow the reference ``demucs.transformer`` exactly, so that its
-state dicts load unchanged:
+state dicts load unchanged: :class:`CrossTransformerEncoder` holds ``norm_in`` and ``norm_in_t``
+(when input norms are on), ``position_embeddings`` (``emb="scaled"`` only), and ``layers`` /
+``layers_t`` (spectrogram / waveform), two ``ModuleList`` of
+:class:`~.attention.SelfAttentionLayer` and :class:`~.attention.CrossAttentionLayer`.
 
-- :class:`CrossTransformerEncoder` holds ``norm_in`` and ``norm_in_t`` (when input norms are on),
-  ``position_embeddings`` (``emb="scaled"`` only), and ``layers`` / ``layers_t`` (spectrogram /
-  waveform), two ``ModuleList`` of :class:`SelfAttentionLayer` and :class:`CrossAttentionLayer`.
-- :class:`SelfAttentionLayer` holds ``self_attn`` (``nn.MultiheadAttention``), ``linear1``,
-  ``linear2``, ``norm1``, ``norm2``, ``norm_out`` (optional), ``gamma_1``, ``gamma_2``.
-- :class:`CrossAttentionLayer` holds ``cross_attn``, ``linear1``, ``linear2``, ``norm1``,
-  ``norm2``, ``norm3``, ``norm_out`` (optional), ``gamma_1``, ``gamma_2``.
-
-Inside the layers sequences are batch-first, ``(batch, tokens, channels)``. The reference's sparse
-attention options rely on experimental xformers kernels that no released model uses; they are
-rejected here with a ``ValueError``.
+The reference's sparse attention options rely on experimental xformers kernels that no released
+model uses; they are rejected here with a ``ValueError``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from stemgui.separation.nets.blocks import LayerScale
+from stemgui.separation.nets.attention import (
+    ChannelLastGroupNorm,
+    CrossAttentionLayer,
+    SelfAttentionLayer,
+    _check_dense,
+)
+from stemgui.separation.nets.embeddings import (
+    ScaledEmbedding,
+    cape_embedding,
+    sin_embedding,
+    sin_embedding_2d,
+)
 
 logger = logging.getLogger(__name__)
-
-Activation = Callable[[torch.Tensor], torch.Tensor]
-
-
-# ----------------------------------------------------------------------------------------------
-# Positional embeddings
-
-
-def sin_embedding(
-    length: int,
-    dim: int,
-    *,
-    shift: int = 0,
-    max_period: float = 10000.0,
-    device: torch.device | str = "cpu",
-) -> torch.Tensor:
-    """Sinusoidal position code of a 1D sequence.
-
-    Channel ``i < dim / 2`` of position ``p`` is ``cos(p / max_period ** (i / (dim / 2 - 1)))``
-    and channel ``dim / 2 + i`` the matching sine.
-
-    Returns:
-        ``(length, dim)`` float32.
-    """
-    if dim % 2:
-        raise ValueError(f"a sinusoidal embedding needs an even dimension, got {dim}")
-    half = dim // 2
-    positions = shift + torch.arange(length, device=device)
-    periods = max_period ** (torch.arange(half, device=device) / (half - 1))
-    phase = positions[:, None] / periods[None, :]  # (length, half)
-    return torch.cat([torch.cos(phase), torch.sin(phase)], dim=-1)
-
-
-def sin_embedding_2d(
-    dim: int,
-    height: int,
-    width: int,
-    *,
-    max_period: float = 10000.0,
-    device: torch.device | str = "cpu",
-) -> torch.Tensor:
-    """Sinusoidal position code of a 2D grid (frequency ``height`` by frame ``width``).
-
-    The first half of the channels codes the column (frame), interleaving sines (even channels)
-    and cosines (odd channels); the second half codes the row (frequency) the same way.
-
-    Returns:
-        ``(dim, height, width)`` float32.
-    """
-    if dim % 4:
-        raise ValueError(f"a 2D sinusoidal embedding needs a dimension divisible by 4, got {dim}")
-    half = dim // 2
-    inv_periods = torch.exp(torch.arange(0.0, half, 2) * -(math.log(max_period) / half))
-    columns = torch.arange(0.0, width)[:, None] * inv_periods  # (width, half / 2)
-    rows = torch.arange(0.0, height)[:, None] * inv_periods  # (height, half / 2)
-    code = torch.empty(dim, height, width)
-    code[0:half:2] = torch.sin(columns).t()[:, None, :]
-    code[1:half:2] = torch.cos(columns).t()[:, None, :]
-    code[half::2] = torch.sin(rows).t()[:, :, None]
-    code[half + 1 :: 2] = torch.cos(rows).t()[:, :, None]
-    return code.to(device)
-
-
-def cape_embedding(
-    length: int,
-    dim: int,
-    batch: int,
-    *,
-    mean_normalize: bool,
-    augment: bool,
-    max_global_shift: float = 0.0,
-    max_local_shift: float = 0.0,
-    max_scale: float = 1.0,
-    max_period: float = 10000.0,
-    device: torch.device | str = "cpu",
-) -> torch.Tensor:
-    """Continuous augmented positional embedding (CAPE, Likhomanenko et al. 2021).
-
-    Positions are optionally centred on their mean; with ``augment`` (training) each batch item
-    gets a random global shift, each position a random local shift, and the whole sequence a
-    random log-uniform scaling. The positions are then coded as in :func:`sin_embedding`.
-
-    Returns:
-        ``(batch, length, dim)`` float32.
-    """
-    if dim % 2:
-        raise ValueError(f"a sinusoidal embedding needs an even dimension, got {dim}")
-    positions = torch.arange(length, dtype=torch.float64)[None, :].repeat(batch, 1)
-    if mean_normalize:
-        positions = positions - positions.mean(dim=1, keepdim=True)
-    if augment:
-        global_shift = (torch.rand(batch, 1, dtype=torch.float64) * 2 - 1) * max_global_shift
-        local_shift = (torch.rand(batch, length, dtype=torch.float64) * 2 - 1) * max_local_shift
-        log_scale = (torch.rand(batch, 1, dtype=torch.float64) * 2 - 1) * math.log(max_scale)
-        positions = (positions + global_shift + local_shift) * torch.exp(log_scale)
-    positions = positions.float().to(device)
-    half = dim // 2
-    periods = max_period ** (torch.arange(half, device=device) / (half - 1))
-    phase = positions[..., None] / periods  # (batch, length, half)
-    return torch.cat([torch.cos(phase), torch.sin(phase)], dim=-1).float()
-
-
-# ----------------------------------------------------------------------------------------------
-# Layers
-
-
-class ChannelLastGroupNorm(nn.GroupNorm):
-    """``nn.GroupNorm`` applied to ``(batch, tokens, channels)`` sequences.
-
-    With one group it normalises each batch item over all its tokens and channels together.
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.transpose(1, 2)).transpose(1, 2)
-
-
-def _activation(activation: str | Activation) -> Activation:
-    if callable(activation):
-        return activation
-    if activation == "relu":
-        return F.relu
-    if activation == "gelu":
-        return F.gelu
-    raise ValueError(f"activation must be 'relu', 'gelu' or a function, got {activation!r}")
-
-
-def _check_dense(sparse: bool) -> None:
-    if sparse:
-        raise ValueError(
-            "sparse attention needs the experimental xformers kernels of the reference "
-            "implementation; no released model uses it and stemgui does not support it"
-        )
-
-
-def multi_head_attention(
-    attention: nn.MultiheadAttention, queries: torch.Tensor, keys: torch.Tensor
-) -> torch.Tensor:
-    """``attention(queries, keys, keys)`` (batch-first, no mask) with the parameters of
-    ``attention``, computed by ``F.scaled_dot_product_attention``.
-
-    ``nn.MultiheadAttention``'s own inference path for self-attention multiplies out the whole
-    ``(tokens, tokens)`` weight matrix per head; the fused kernel never does, which makes the
-    transformer of the official htdemucs about 2.5 times faster on a CPU for the same result.
-
-    Shapes:
-        queries ``(batch, tokens, d_model)``, keys ``(batch, other_tokens, d_model)``
-        -> ``(batch, tokens, d_model)``.
-    """
-    width = queries.shape[-1]
-    weight, bias = attention.in_proj_weight, attention.in_proj_bias
-    if keys is queries:
-        q, k, v = F.linear(queries, weight, bias).chunk(3, dim=-1)
-    else:
-        biases = (None, None) if bias is None else bias.split([width, 2 * width])
-        weights = weight.split([width, 2 * width])
-        q = F.linear(queries, weights[0], biases[0])
-        k, v = F.linear(keys, weights[1], biases[1]).chunk(2, dim=-1)
-
-    def heads(tokens: torch.Tensor) -> torch.Tensor:  # (batch, heads, tokens, width / heads)
-        return tokens.unflatten(-1, (attention.num_heads, -1)).transpose(1, 2)
-
-    dropout = attention.dropout if attention.training else 0.0
-    out = F.scaled_dot_product_attention(heads(q), heads(k), heads(v), dropout_p=dropout)
-    return attention.out_proj(out.transpose(1, 2).flatten(2))
-
-
-class _AttentionLayer(nn.Module):
-    """What both layer kinds share: attention, feed-forward block, norms, layer scales, dropouts.
-
-    Modules are registered in the reference's order (attention, ``linear1``, ``linear2``, norms,
-    ``norm_out``, layer scales), so that ``parameters()`` lists tensors in the same order: a
-    diffq-quantized reference state stores its tensors by position. A subclass names its
-    attention module (``attention``) and says how many norms it has (``norms``).
-
-    Args:
-        d_model: channels of the tokens.
-        nhead: attention heads.
-        dim_feedforward: hidden width of the feed-forward block.
-        dropout: dropout of the attention, the feed-forward block and the residual branches.
-        activation: of the feed-forward block: ``"relu"``, ``"gelu"`` or a function.
-        group_norm: if set, ``GroupNorm(group_norm, ·)`` over all tokens instead of LayerNorms.
-        norm_first: pre-norm (each block reads a normalised copy of its input) or post-norm.
-        norm_out: with ``norm_first``, groups of a final ``GroupNorm`` (as in the reference,
-            an even value means none).
-        layer_norm_eps: epsilon of the norms.
-        layer_scale: scale each residual branch by a :class:`LayerScale`.
-        init_values: initial value of those scales.
-        sparse: sparse attention (not supported: ``ValueError``).
-    """
-
-    attention: str
-    norms: int
-
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation: str | Activation = F.relu,
-        group_norm: int | bool = False,
-        norm_first: bool = False,
-        norm_out: int | bool = False,
-        layer_norm_eps: float = 1e-5,
-        layer_scale: bool = False,
-        init_values: float = 1e-4,
-        sparse: bool = False,
-    ):
-        _check_dense(sparse)
-        super().__init__()
-        self.norm_first = norm_first
-        self.add_module(
-            self.attention,
-            nn.MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=True),
-        )
-        self.linear1 = nn.Linear(d_model, dim_feedforward)
-        self.dropout = nn.Dropout(dropout)
-        self.linear2 = nn.Linear(dim_feedforward, d_model)
-        self.activation = _activation(activation)
-        for index in range(1, self.norms + 1):
-            self.add_module(f"norm{index}", self._norm(group_norm, d_model, layer_norm_eps))
-        self.norm_out: nn.Module | None = None
-        # The reference tests ``norm_first & norm_out`` bitwise: an even group count means none.
-        if int(norm_first) & int(norm_out):
-            self.norm_out = ChannelLastGroupNorm(int(norm_out), d_model)
-        self.gamma_1 = LayerScale(d_model, init_values, True) if layer_scale else nn.Identity()
-        self.gamma_2 = LayerScale(d_model, init_values, True) if layer_scale else nn.Identity()
-        self.dropout1 = nn.Dropout(dropout)
-        self.dropout2 = nn.Dropout(dropout)
-
-    norm1: nn.Module
-    norm2: nn.Module
-
-    @staticmethod
-    def _norm(groups: int | bool, d_model: int, eps: float) -> nn.Module:
-        if groups:
-            return ChannelLastGroupNorm(int(groups), d_model, eps=eps)
-        return nn.LayerNorm(d_model, eps=eps)
-
-    def _feed_forward(self, x: torch.Tensor) -> torch.Tensor:
-        hidden = self.dropout(self.activation(self.linear1(x)))
-        return self.dropout2(self.linear2(hidden))
-
-
-class SelfAttentionLayer(_AttentionLayer):
-    """Transformer encoder layer: multi-head self-attention then a feed-forward block.
-
-    With ``norm_first`` (pre-norm) each block reads a normalised copy of its input and its
-    output, scaled by a :class:`LayerScale` when ``layer_scale``, is added to the input; an
-    optional ``GroupNorm(norm_out, ·)`` ends the layer. Otherwise (post-norm) the norms follow
-    each residual addition. ``group_norm`` replaces the LayerNorms by ``GroupNorm`` over all tokens.
-
-    Shapes:
-        ``(batch, tokens, d_model) -> (batch, tokens, d_model)``.
-    """
-
-    attention = "self_attn"
-    norms = 2
-    self_attn: nn.MultiheadAttention
-
-    def _attend(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout1(multi_head_attention(self.self_attn, x, x))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.norm_first:
-            x = x + self.gamma_1(self._attend(self.norm1(x)))
-            x = x + self.gamma_2(self._feed_forward(self.norm2(x)))
-            if self.norm_out is not None:
-                x = self.norm_out(x)
-            return x
-        x = self.norm1(x + self.gamma_1(self._attend(x)))
-        return self.norm2(x + self.gamma_2(self._feed_forward(x)))
-
-
-class CrossAttentionLayer(_AttentionLayer):
-    """Transformer layer whose queries come from one sequence and keys/values from another.
-
-    Same residual, norm and layer-scale scheme as :class:`SelfAttentionLayer`; in pre-norm mode
-    the queries go through ``norm1``, the keys through ``norm2`` and the feed-forward input
-    through ``norm3`` (which post-norm mode creates but does not use, as the reference does).
-
-    Shapes:
-        queries ``(batch, tokens, d_model)``, keys ``(batch, other_tokens, d_model)``
-        -> ``(batch, tokens, d_model)``.
-    """
-
-    attention = "cross_attn"
-    norms = 3
-    cross_attn: nn.MultiheadAttention
-    norm3: nn.Module
-
-    def _attend(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        return self.dropout1(multi_head_attention(self.cross_attn, queries, keys))
-
-    def forward(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        if self.norm_first:
-            x = queries + self.gamma_1(self._attend(self.norm1(queries), self.norm2(keys)))
-            x = x + self.gamma_2(self._feed_forward(self.norm3(x)))
-            if self.norm_out is not None:
-                x = self.norm_out(x)
-            return x
-        x = self.norm1(queries + self.gamma_1(self._attend(queries, keys)))
-        return self.norm2(x + self.gamma_2(self._feed_forward(x)))
-
-
-# ----------------------------------------------------------------------------------------------
-# The encoder
 
 
 class CrossTransformerEncoder(nn.Module):
@@ -441,10 +139,7 @@ class CrossTransformerEncoder(nn.Module):
         self.cape_glob_loc_scale = list(cape_glob_loc_scale)
         if emb == "scaled":
             # Learnt positions: forward multiplies by 3 (a learning-rate boost), so start at
-            # N(0, 1) * 0.2 / 3 to give an effective initial scale of 0.2. Imported here so that
-            # the transformer does not depend on the hybrid layers for the usual sin code.
-            from stemgui.separation.nets.hybrid import ScaledEmbedding
-
+            # N(0, 1) * 0.2 / 3 to give an effective initial scale of 0.2.
             self.position_embeddings = ScaledEmbedding(max_positions, dim, scale=3.0)
             with torch.no_grad():
                 self.position_embeddings.embedding.weight.mul_(0.2)
