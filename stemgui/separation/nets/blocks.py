@@ -67,6 +67,11 @@ def center_trim(tensor: torch.Tensor, reference: torch.Tensor | int) -> torch.Te
     return tensor[..., left : left + length]
 
 
+def norm_layer(enabled: bool, groups: int, channels: int) -> nn.Module:
+    """``GroupNorm(groups, channels)`` when ``enabled``, identity otherwise."""
+    return nn.GroupNorm(groups, channels) if enabled else nn.Identity()
+
+
 def rescale_conv(conv: nn.Module, reference: float) -> None:
     """Divide a convolution's weight and bias by ``sqrt(std(weight) / reference)`` in place.
 

@@ -37,17 +37,13 @@ from stemgui.separation.nets.blocks import (
     DConv,
     center_trim,
     constructor_kwargs,
+    norm_layer,
     rescale_module,
 )
 
 logger = logging.getLogger(__name__)
 
 _LEGACY_KEY = re.compile(r"^(?P<part>encoder|decoder)\.(?P<index>\d+)\.2\.(?P<name>weight|bias)$")
-
-
-def _norm_layer(enabled: bool, groups: int, channels: int) -> nn.Module:
-    """``GroupNorm(groups, channels)`` when ``enabled``, identity otherwise."""
-    return nn.GroupNorm(groups, channels) if enabled else nn.Identity()
 
 
 def upgrade_legacy_keys(state: Mapping[str, Any], expected: Collection[str]) -> dict[str, Any]:
@@ -178,7 +174,7 @@ class Demucs(nn.Module):
             # Encoder layer `index`: (batch, chin, t) -> (batch, width, (t - kernel) / stride + 1)
             enc: list[nn.Module] = [
                 nn.Conv1d(chin, width, kernel_size, stride),
-                _norm_layer(normed, norm_groups, width),
+                norm_layer(normed, norm_groups, width),
                 main_activation(),
             ]
             if dconv_mode & 1:
@@ -186,7 +182,7 @@ class Demucs(nn.Module):
             if rewrite:
                 enc += [
                     nn.Conv1d(width, rewrite_scale * width, 1),
-                    _norm_layer(normed, norm_groups, rewrite_scale * width),
+                    norm_layer(normed, norm_groups, rewrite_scale * width),
                     rewrite_activation(),
                 ]
             self.encoder.append(nn.Sequential(*enc))
@@ -198,14 +194,14 @@ class Demucs(nn.Module):
             if rewrite:
                 dec += [
                     nn.Conv1d(width, rewrite_scale * width, 2 * context + 1, padding=context),
-                    _norm_layer(normed, norm_groups, rewrite_scale * width),
+                    norm_layer(normed, norm_groups, rewrite_scale * width),
                     rewrite_activation(),
                 ]
             if dconv_mode & 2:
                 dec.append(dconv(width, index))
             dec.append(nn.ConvTranspose1d(width, chout, kernel_size, stride))
             if index > 0:
-                dec += [_norm_layer(normed, norm_groups, chout), main_activation()]
+                dec += [norm_layer(normed, norm_groups, chout), main_activation()]
             self.decoder.insert(0, nn.Sequential(*dec))
 
             chin = width

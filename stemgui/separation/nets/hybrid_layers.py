@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .blocks import DConv
+from .blocks import DConv, norm_layer
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,6 @@ __all__ = [
     "HEncLayer",
     "MultiWrap",
 ]
-
-
-def _norm_layer(enabled: bool, groups: int, channels: int) -> nn.Module:
-    return nn.GroupNorm(groups, channels) if enabled else nn.Identity()
 
 
 def _per_frequency(module: nn.Module, y: torch.Tensor) -> torch.Tensor:
@@ -103,11 +99,11 @@ class HEncLayer(nn.Module):
         self.dconv = None
         if empty:
             return
-        self.norm1 = _norm_layer(norm, norm_groups, chout)
+        self.norm1 = norm_layer(norm, norm_groups, chout)
         if rewrite:
             conv_class = nn.Conv2d if freq else nn.Conv1d
             self.rewrite = conv_class(chout, 2 * chout, 1 + 2 * context, 1, context)
-            self.norm2 = _norm_layer(norm, norm_groups, 2 * chout)
+            self.norm2 = norm_layer(norm, norm_groups, 2 * chout)
         if dconv:
             self.dconv = DConv(chout, **(dconv_kw or {}))
 
@@ -180,7 +176,7 @@ class HDecLayer(nn.Module):
             self.conv_tr = FrequencyConvTranspose2d(chin, chout, kernel_size, stride)
         else:
             self.conv_tr = nn.ConvTranspose1d(chin, chout, kernel_size, stride)
-        self.norm2 = _norm_layer(norm, norm_groups, chout)
+        self.norm2 = norm_layer(norm, norm_groups, chout)
         self.rewrite = None
         self.dconv = None
         if empty:
@@ -192,7 +188,7 @@ class HDecLayer(nn.Module):
                 self.rewrite = nn.Conv2d(chin, 2 * chin, 1 + 2 * context, 1, context)
             else:
                 self.rewrite = nn.Conv2d(chin, 2 * chin, (1, 1 + 2 * context), 1, (0, context))
-            self.norm1 = _norm_layer(norm, norm_groups, 2 * chin)
+            self.norm1 = norm_layer(norm, norm_groups, 2 * chin)
         if dconv:
             self.dconv = DConv(chin, **(dconv_kw or {}))
 
