@@ -7,7 +7,7 @@ and the wall clock's (``clock``): a pause heard, 2 s at any speed, starts the ta
 The status bar shows the running reading ("Tap: 121.4 BPM (5 taps)"); from four steady taps on
 each one makes it the song's tempo, its grid through the taps, in place of the estimate and of
 the corrections made before (``Analysis.tapped``): shown and said as every correction is
-(``TempoMenu.take``), kept with the song's stems once the taps settle (``settled_writes``). A
+(``TempoMenu.take``), kept with the song's stems once the taps settle (``correction_writes``). A
 song for which the estimates found no tempo gets one this way.
 
 A few seconds of taps are about 0.1 BPM off, a grid that drifts 0.25 s over 5 minutes: each

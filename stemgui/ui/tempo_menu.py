@@ -10,7 +10,7 @@ loops snap to, Alt+1…8 loop and the metronome clicks on), and the tempo export
 stems are tagged with. The corrections (``TempoEdit``), not the tempo they make, are kept in
 the song's stem cache entry (``analysis.edit_info``): they hold at the next start, and when
 newer estimates analyse the song again (``worker_cache.cached_analysis``), written on the
-corrections' thread in the order made (``settled_writes``). A song whose stems are not stored
+corrections' thread in the order made (``correction_writes``). A song whose stems are not stored
 yet has them written once they are (``QueueController.job_stored``). Tapping
 is ``tap_tempo``'s; the key the user sets (``key_menu``) is taken, shown and kept the same way
 (``take``), and the tempo's corrections and reset keep it.
@@ -88,7 +88,7 @@ class TempoMenu(QObject):
     corrected = Signal(object, object, object, float)
 
     def __init__(self, window: MainWindow, add: Callable[[str, Any, str | None], QAction]) -> None:
-        from stemgui.ui.settled_writes import SettledWrites
+        from stemgui.ui.correction_writes import CorrectionWrites
         from stemgui.ui.tap_tempo import TapTempo
 
         super().__init__(window)
@@ -99,7 +99,7 @@ class TempoMenu(QObject):
         }
         self.beat_action = add("Move the beat &grid to the playhead", self.beat_here, BEAT_KEY)
         self.taps = TapTempo(self, add)
-        self.writes = SettledWrites(self)  # the corrections, written on a thread
+        self.writes = CorrectionWrites(self)  # the corrections, written on a thread
         self.reset_action = add("&Reset tempo to the estimate", self.reset, None)
         self.busy: set[Job] = set()  # the songs whose halving or doubling is worked out
         self._unkept: weakref.WeakSet[Job] = weakref.WeakSet()  # corrected before stored
@@ -219,7 +219,7 @@ class TempoMenu(QObject):
         settle: bool = False,
     ) -> None:
         """``job``'s corrected analysis ``fixed``: its rows' (``same_entry``), shown where one
-        is on screen, kept with its stems on a thread (``SettledWrites``; with ``settle``, a
+        is on screen, kept with its stems on a thread (``CorrectionWrites``; with ``settle``, a
         tap's: once the taps settle), and said: "{title}: {what}, 120 BPM ({undo})." (or
         ``said``), then why it is not kept where it is not (where writing it fails: once it
         has, ``say_unkept``)."""

@@ -1,5 +1,5 @@
 """Double, Halve, Move the beat grid, Reset and the key items keep the song's corrections in its
-stem cache entry on the corrections' writing thread (``settled_writes``), as the taps' are: each
+stem cache entry on the corrections' writing thread (``correction_writes``), as the taps' are: each
 rewrote and synced the entry on the GUI thread (about 12 ms, more on a slow disk). The writes of
 a song land in the order made, the last one wins, and those not written yet are written as the
 window closes."""

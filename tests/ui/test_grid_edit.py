@@ -79,7 +79,7 @@ def test_the_grid_moved_to_the_playhead_moves_every_beat_by_as_much(
 
 
 def _settled(drums_win) -> None:
-    """The taps' correction written now, as at a song change or quit (``SettledWrites``)."""
+    """The taps' correction written now, as at a song change or quit (``CorrectionWrites``)."""
     drums_win.menu_bar.tempo.writes.flush()
     drums_win.menu_bar.tempo.writes.wait()
 

@@ -52,9 +52,9 @@ def kept_problem(cache: Any, entry: str, fields: dict[str, Any], path: Any) -> s
     return ""
 
 
-class SettledWrites(QObject):
-    """The entries whose correction waits for the taps to settle, and the thread writing the
-    corrections.
+class CorrectionWrites(QObject):
+    """The thread writing the user's corrections, one after another, and the entries whose
+    correction waits for the taps to settle.
 
     Signals:
         written(job, said, problem): from the writing thread, where ``job``'s correction could
