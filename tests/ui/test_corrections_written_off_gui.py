@@ -81,9 +81,9 @@ def test_corrections_not_written_yet_are_written_as_the_window_closes(
     menu_writes = win.menu_bar.tempo.writes
     wait = menu_writes.wait
 
-    def waited() -> None:  # the slow disk is done only once the close waits for it
-        release.set()
-        wait()
+    def waited(timeout: float | None = None) -> list:  # the slow disk is done only once the
+        release.set()  # close waits for it
+        return wait(timeout)
 
     monkeypatch.setattr(menu_writes, "wait", waited)
     try:
