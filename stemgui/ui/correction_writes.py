@@ -9,9 +9,10 @@ each run of taps to the song another: their writing waits until no tap came for 
 (``now``), dropping the taps' waiting for the entry. Either way the song's correction as it is
 then is written on the one writing thread, one write after another in the order asked, so that
 the last correction made is the one kept; those not written yet are written as the window
-closes, before it goes (``QueueController.shutting_down``), for at most ``WRITE_WAIT_S``: a disk
-that does not answer does not hold the close, and the log names each song whose correction was
-not written by then. The thread is a daemon, so such a write does not hold the app's exit either
+closes, before it goes (``finish``, called by ``TempoMenu.finish`` once the halvings and fits of
+taps being worked out are taken), for at most ``WRITE_WAIT_S``: a disk that does not answer does
+not hold the close, and the log names each song whose correction was not written by then. The
+thread is a daemon, so such a write does not hold the app's exit either
 (``StemCache.update_info`` leaves the entry as it was). Where one cannot be kept, the status bar
 says so (``written``).
 """
@@ -86,7 +87,6 @@ class CorrectionWrites(QObject):
         self._running = False  # whether the writing thread runs (it ends when none is asked)
         self._writes: list[tuple[Any, futures.Future[None]]] = []  # (job, its write), in order
         self.written.connect(menu.say_unkept)  # queued: emitted on the writing thread
-        menu.window.controller.shutting_down.connect(self.finish)  # written before it goes
 
     def later(self, job: Any, entry: str) -> None:
         """Write ``job``'s correction into ``entry`` once no other came for ``SETTLE_MS``."""
