@@ -7,7 +7,7 @@ and the wall clock's (``clock``): a pause heard, 2 s at any speed, starts the ta
 The status bar shows the running reading ("Tap: 121.4 BPM (5 taps)"); from four steady taps on
 each one makes it the song's tempo, its grid through the taps, in place of the estimate and of
 the corrections made before (``Analysis.tapped``): shown and said as every correction is
-(``TempoMenu.take``), kept with the song's stems once the taps settle (``settled_writes``). A
+(``TempoMenu.take``), kept with the song's stems once the taps settle (``correction_writes``). A
 song for which the estimates found no tempo gets one this way.
 
 A few seconds of taps are about 0.1 BPM off, a grid that drifts 0.25 s over 5 minutes: each
@@ -26,6 +26,7 @@ import logging
 import time
 import weakref
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -66,7 +67,7 @@ class TapTempo(QObject):
         self.clock: Callable[[], float] = time.monotonic  # seconds heard, between presses
         self._song: weakref.ref[Any] | None = None  # the song of the taps
         self._onsets: tuple[weakref.ref[Any], Any] | None = None  # a song's, read once
-        self._fitting: set[Any] = set()  # the songs whose taps a thread fits
+        self._fitting: dict[Any, Future[Any]] = {}  # song -> the fit of its taps on a thread
         self._next: dict[Any, tuple[Any, Any, list[float], str]] = {}  # a song's taps after those
         self.fitted.connect(self._fitted)  # queued: emitted on the fitting's thread
 
@@ -112,6 +113,12 @@ class TapTempo(QObject):
         """The songs (``Job``) whose taps are being fitted to them on a thread; empty: none."""
         return frozenset(self._fitting)
 
+    @property
+    def fits(self) -> list[Future[Any]]:
+        """The fits of taps being worked out (``on_thread``'s futures): the close waits for
+        them (``TempoMenu.finish``)."""
+        return list(self._fitting.values())
+
     def _fit(self, job: Any, before: Any, times: list[float], said: str) -> None:
         """Fit the grid of the taps at ``times`` that gave ``job`` the analysis ``before`` to
         the song's onsets, on a thread (``fitted``); after the song's fitting going on, if one
@@ -119,8 +126,6 @@ class TapTempo(QObject):
         if job in self._fitting:
             self._next[job] = (job, before, times, said)  # the latest taps only
             return
-        self._fitting.add(job)
-        self.menu.update()  # the other corrections wait for it
         known = self._onsets[1] if self._onsets and self._onsets[0]() is job else None
         stemset = job.stemset
 
@@ -130,18 +135,19 @@ class TapTempo(QObject):
             onsets = known or song_onsets(stemset)
             return onsets, refined(times, onsets)
 
-        on_thread(  # failed (None): the taps' grid stays
+        self._fitting[job] = on_thread(  # failed (None): the taps' grid stays
             "stemgui-taps",
             work,
             lambda fit: self.fitted.emit(job, before, *(fit or (None, None)), said),
             f"{job.path}: fitting the tapped tempo to the song",
         )
+        self.menu.update()  # the other corrections wait for it
 
     def _fitted(self, job: Any, before: Any, onsets: Any, tempo: Any, said: str) -> None:
         """The taps' grid fitted to the song (``fitted``), on the GUI thread: taken where the
         song still has the taps' analysis ``before`` and the fit moved it, said where it failed;
         then the next taps'."""
-        self._fitting.discard(job)
+        self._fitting.pop(job, None)
         if onsets is not None:
             self._onsets = (weakref.ref(job), onsets)
         if tempo is not None and job.analysis is before and tempo != before.tempo:

@@ -10,7 +10,7 @@ loops snap to, Alt+1…8 loop and the metronome clicks on), and the tempo export
 stems are tagged with. The corrections (``TempoEdit``), not the tempo they make, are kept in
 the song's stem cache entry (``analysis.edit_info``): they hold at the next start, and when
 newer estimates analyse the song again (``worker_cache.cached_analysis``), written on the
-corrections' thread in the order made (``settled_writes``). A song whose stems are not stored
+corrections' thread in the order made (``correction_writes``). A song whose stems are not stored
 yet has them written once they are (``QueueController.job_stored``). Tapping
 is ``tap_tempo``'s; the key the user sets (``key_menu``) is taken, shown and kept the same way
 (``take``), and the tempo's corrections and reset keep it.
@@ -20,18 +20,22 @@ Halving reads the song's drums, 1.1-1.4 times as long as estimating its tempo (m
 thread of its own and handed back to the GUI thread (``corrected``); the song's actions but Tap
 tempo wait for it, disabled (a tempo tapped meanwhile wins: the halving is dropped), as they wait
 for taps being fitted to the song (``waits``). Another song's are not held up meanwhile: each
-result lands in the song it was worked out for.
+result lands in the song it was worked out for. The window's close waits for those still being
+worked out, ``RESULT_WAIT_S`` at most, and keeps what they give (``finish``): a halving dropped
+there was lost at the next start.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
+from concurrent import futures
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 from PySide6.QtGui import QAction
 
 from stemgui.ui.queue import Job
@@ -41,27 +45,36 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+RESULT_WAIT_S = 5.0
+"""How long the window's close waits for a halving or a fit of taps being worked out (a 60-minute
+song's halving takes about 2.5 s)."""
+
 
 def on_thread(
     name: str, work: Callable[[], Any], deliver: Callable[[Any], None], doing: str
-) -> None:
+) -> futures.Future[Any]:
     """Run ``work()`` on a daemon thread ``name``, then ``deliver`` what it returned (None
     where it failed: a bug must not take the app down, and is logged as ``doing`` failing),
     which emits a signal to the GUI thread; one the window closed meanwhile took with it is
-    only logged."""
+    only logged. Returns the future of what ``work`` returned, done once it was delivered (the
+    close waits for it: ``TempoMenu.finish``)."""
+    done: futures.Future[Any] = futures.Future()
 
     def run() -> None:
+        result = None
         try:
             result = work()
         except Exception:
             logger.exception("%s failed", doing)
-            result = None
         try:
             deliver(result)
         except RuntimeError:  # the window closed meanwhile
             logger.debug("%s ended after the window closed", doing)
+        finally:
+            done.set_result(result)
 
     threading.Thread(target=run, name=name, daemon=True).start()
+    return done
 
 
 KEYS = {2.0: "Alt+Up", 0.5: "Alt+Down"}
@@ -88,7 +101,7 @@ class TempoMenu(QObject):
     corrected = Signal(object, object, object, float)
 
     def __init__(self, window: MainWindow, add: Callable[[str, Any, str | None], QAction]) -> None:
-        from stemgui.ui.settled_writes import SettledWrites
+        from stemgui.ui.correction_writes import CorrectionWrites
         from stemgui.ui.tap_tempo import TapTempo
 
         super().__init__(window)
@@ -99,12 +112,13 @@ class TempoMenu(QObject):
         }
         self.beat_action = add("Move the beat &grid to the playhead", self.beat_here, BEAT_KEY)
         self.taps = TapTempo(self, add)
-        self.writes = SettledWrites(self)  # the corrections, written on a thread
+        self.writes = CorrectionWrites(self)  # the corrections, written on a thread
         self.reset_action = add("&Reset tempo to the estimate", self.reset, None)
-        self.busy: set[Job] = set()  # the songs whose halving or doubling is worked out
+        self.busy: dict[Job, futures.Future[Any]] = {}  # song -> its halving or doubling
         self._unkept: weakref.WeakSet[Job] = weakref.WeakSet()  # corrected before stored
         self.corrected.connect(self._take)  # queued: emitted on the correction's thread
         window.controller.job_stored.connect(self._stored)
+        window.controller.shutting_down.connect(self.finish)  # kept before the window goes
         self.update()
 
     @property
@@ -153,16 +167,14 @@ class TempoMenu(QObject):
         analysis = self.analysis()
         if self.computing or analysis is None or not allowed(analysis.tempo, factor):
             return  # the action is disabled: nothing to correct
-        self.busy.add(job)
-        self.update()
         stemset = job.stemset
-
-        on_thread(
+        self.busy[job] = on_thread(
             "stemgui-tempo",
             lambda: analysis.scaled(factor, stemset),
             lambda fixed: self.corrected.emit(job, analysis, fixed, factor),
             f"{job.path}: correcting the tempo",
         )
+        self.update()
 
     def beat_here(self) -> None:
         """Move the grid of the song on screen so that a beat falls on the playhead heard, its
@@ -192,7 +204,7 @@ class TempoMenu(QObject):
         """``job``'s doubled or halved analysis, on the GUI thread (``take``); dropped where
         the song has another analysis by now (separated again, tapped)."""
         window = self.window
-        self.busy.discard(job)
+        self.busy.pop(job, None)
         if job.analysis is not before:
             logger.info("%s: the tempo corrected was found again meanwhile", job.path)
             self.update()
@@ -219,7 +231,7 @@ class TempoMenu(QObject):
         settle: bool = False,
     ) -> None:
         """``job``'s corrected analysis ``fixed``: its rows' (``same_entry``), shown where one
-        is on screen, kept with its stems on a thread (``SettledWrites``; with ``settle``, a
+        is on screen, kept with its stems on a thread (``CorrectionWrites``; with ``settle``, a
         tap's: once the taps settle), and said: "{title}: {what}, 120 BPM ({undo})." (or
         ``said``), then why it is not kept where it is not (where writing it fails: once it
         has, ``say_unkept``)."""
@@ -288,6 +300,44 @@ class TempoMenu(QObject):
         for row in rows:
             self._unkept.discard(row)
         self.writes.now(job, entry_of(job) or "")
+
+    def finish(self) -> None:
+        """The window closes: wait for the halvings and doublings and the fits of taps being
+        worked out, ``RESULT_WAIT_S`` at most, and take what each gives now (the results their
+        threads posted to ``corrected`` and ``TapTempo.fitted`` are handed over here, not by
+        the event loop, which runs no more); then write every correction
+        (``CorrectionWrites.finish``). One not worked out by then is logged: a halving leaves
+        the tempo as it was, a fit the taps' grid (already the song's correction)."""
+        deadline = time.monotonic() + RESULT_WAIT_S
+        while True:
+            running = [future for future in self._working() if not future.done()]
+            # the results posted before ``running`` was read are taken (a fit taken may start
+            # the next taps' fit: waited for too)
+            for receiver in (self, self.taps):
+                QCoreApplication.sendPostedEvents(receiver, QEvent.Type.MetaCall)
+            left = deadline - time.monotonic()
+            if not self._working() or left <= 0:
+                break
+            futures.wait(running or self._working(), left, return_when=futures.FIRST_COMPLETED)
+        for job in self.busy:
+            logger.warning(
+                "%s: the tempo's halving or doubling was not worked out within %g s as the "
+                "window closed: the tempo stays as it was; correct it again at the next start",
+                job.path,
+                RESULT_WAIT_S,
+            )
+        for job in self.taps.fitting:
+            logger.warning(
+                "%s: the taps were not fitted to the song within %g s as the window closed: "
+                "the grid stays as tapped",
+                job.path,
+                RESULT_WAIT_S,
+            )
+        self.writes.finish()
+
+    def _working(self) -> list[futures.Future[Any]]:
+        """The halvings and doublings and the fits of taps being worked out."""
+        return [*self.busy.values(), *self.taps.fits]
 
     def say_unkept(self, job: Job, said: str, problem: str) -> None:
         """Say that ``job``'s correction, of which the status bar said ``said`` ("": nothing

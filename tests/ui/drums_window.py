@@ -89,7 +89,7 @@ def off_grid(beats, times) -> float:
 
 def entry_info(win, job: Job, wait: bool = True) -> dict:
     """The ``entry.json`` of ``job``'s stems in the stem cache (with ``wait``: once the
-    corrections being written on their thread are, ``SettledWrites.wait``)."""
+    corrections being written on their thread are, ``CorrectionWrites.wait``)."""
     from stemgui.ui.stem_cache_size import stem_cache_of
 
     if wait:

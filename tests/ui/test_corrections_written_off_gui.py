@@ -1,5 +1,5 @@
 """Double, Halve, Move the beat grid, Reset and the key items keep the song's corrections in its
-stem cache entry on the corrections' writing thread (``settled_writes``), as the taps' are: each
+stem cache entry on the corrections' writing thread (``correction_writes``), as the taps' are: each
 rewrote and synced the entry on the GUI thread (about 12 ms, more on a slow disk). The writes of
 a song land in the order made, the last one wins, and those not written yet are written as the
 window closes."""
@@ -81,9 +81,9 @@ def test_corrections_not_written_yet_are_written_as_the_window_closes(
     menu_writes = win.menu_bar.tempo.writes
     wait = menu_writes.wait
 
-    def waited() -> None:  # the slow disk is done only once the close waits for it
-        release.set()
-        wait()
+    def waited(timeout: float | None = None) -> list:  # the slow disk is done only once the
+        release.set()  # close waits for it
+        return wait(timeout)
 
     monkeypatch.setattr(menu_writes, "wait", waited)
     try:

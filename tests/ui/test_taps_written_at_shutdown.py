@@ -1,6 +1,6 @@
 """Taps not settled yet are written when the queue shuts down (the window's close runs
 ``QueueController.shutdown``), not through an event filter on the main window, which put every
-window event through a Python check (``stemgui.ui.settled_writes``). That they are written as
+window event through a Python check (``stemgui.ui.correction_writes``). That they are written as
 the window closes: ``test_taps_written_settled``."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Tap tempo keeps the song's tempo with its stems once the taps settle, on a thread of its own
-(``stemgui.ui.settled_writes``): every tap from the fourth on rewrote and synced the song's stem
+(``stemgui.ui.correction_writes``): every tap from the fourth on rewrote and synced the song's stem
 cache entry on the GUI thread, and so did the fit of the taps to the song."""
 
 from __future__ import annotations

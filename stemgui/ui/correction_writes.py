@@ -9,14 +9,21 @@ each run of taps to the song another: their writing waits until no tap came for 
 (``now``), dropping the taps' waiting for the entry. Either way the song's correction as it is
 then is written on the one writing thread, one write after another in the order asked, so that
 the last correction made is the one kept; those not written yet are written as the window
-closes, before it goes (``QueueController.shutting_down``). Where one cannot be kept, the status
-bar says so (``written``).
+closes, before it goes (``finish``, called by ``TempoMenu.finish`` once the halvings and fits of
+taps being worked out are taken), for at most ``WRITE_WAIT_S``: a disk that does not answer does
+not hold the close, and the log names each song whose correction was not written by then. The
+thread is a daemon, so such a write does not hold the app's exit either
+(``StemCache.update_info`` leaves the entry as it was). Where one cannot be kept, the status bar
+says so (``written``).
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent import futures
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -28,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 SETTLE_MS = 1000
 """How long after the last tap the song's correction is written."""
+
+WRITE_WAIT_S = 5.0
+"""How long the close waits for the corrections being written (one takes about 12 ms)."""
 
 
 def kept_problem(cache: Any, entry: str, fields: dict[str, Any], path: Any) -> str:
@@ -52,9 +62,9 @@ def kept_problem(cache: Any, entry: str, fields: dict[str, Any], path: Any) -> s
     return ""
 
 
-class SettledWrites(QObject):
-    """The entries whose correction waits for the taps to settle, and the thread writing the
-    corrections.
+class CorrectionWrites(QObject):
+    """The thread writing the user's corrections, one after another, and the entries whose
+    correction waits for the taps to settle.
 
     Signals:
         written(job, said, problem): from the writing thread, where ``job``'s correction could
@@ -72,10 +82,11 @@ class SettledWrites(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(SETTLE_MS)
         self._timer.timeout.connect(self.flush)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stemgui-corrections")
-        self._last: Future[None] | None = None
+        self._lock = threading.Lock()
+        self._queue: deque[Callable[[], None]] = deque()  # the writes asked, not started
+        self._running = False  # whether the writing thread runs (it ends when none is asked)
+        self._writes: list[tuple[Any, futures.Future[None]]] = []  # (job, its write), in order
         self.written.connect(menu.say_unkept)  # queued: emitted on the writing thread
-        menu.window.controller.shutting_down.connect(self.finish)  # written before it goes
 
     def later(self, job: Any, entry: str) -> None:
         """Write ``job``'s correction into ``entry`` once no other came for ``SETTLE_MS``."""
@@ -105,12 +116,40 @@ class SettledWrites(QObject):
             return
         fields = edit_info(job.analysis.edit)
         cache = stem_cache_of(self.menu.window)  # made here: it touches no disk yet
-        self._last = self._pool.submit(self._write, job, cache, entry, fields, said)
+        done: futures.Future[None] = futures.Future()
 
-    def wait(self) -> None:
-        """Wait for the corrections being written (one thread: the last asked ends last)."""
-        if self._last is not None:
-            self._last.result()
+        def write() -> None:
+            try:
+                self._write(job, cache, entry, fields, said)
+            finally:
+                done.set_result(None)
+
+        self._writes = [(each, future) for each, future in self._writes if not future.done()]
+        self._writes.append((job, done))
+        with self._lock:
+            self._queue.append(write)
+            if self._running:
+                return
+            self._running = True
+        threading.Thread(target=self._drain, name="stemgui-corrections", daemon=True).start()
+
+    def _drain(self) -> None:
+        """The writing thread: the writes asked, one after another, until none is left."""
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._running = False
+                    return
+                write = self._queue.popleft()
+            write()
+
+    def wait(self, timeout: float | None = None) -> list[Any]:
+        """Wait for the corrections being written, at most ``timeout`` seconds (None: as long as
+        they take); the jobs whose correction is not written by then, in the order asked (one
+        thread: the last asked ends last)."""
+        if self._writes:
+            futures.wait([self._writes[-1][1]], timeout)
+        return [job for job, future in self._writes if not future.done()]
 
     def _write(self, job: Any, cache: Any, entry: str, fields: dict[str, Any], said: str) -> None:
         try:
@@ -126,6 +165,14 @@ class SettledWrites(QObject):
             logger.debug("%s: the correction was written after the window closed", job.path)
 
     def finish(self) -> None:
-        """Write the corrections waiting now, and wait for them (the window closes)."""
+        """Write the corrections waiting now, and wait for them (the window closes), at most
+        ``WRITE_WAIT_S``; log each song whose correction is not written by then."""
         self.flush()
-        self.wait()
+        for job in self.wait(WRITE_WAIT_S):
+            logger.warning(
+                "%s: its tempo or key correction was not written to the stem cache within %g s "
+                "as the window closed (the disk did not answer): unless it answers before the "
+                "app ends, make the correction again at the next start",
+                job.path,
+                WRITE_WAIT_S,
+            )

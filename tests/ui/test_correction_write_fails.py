@@ -1,4 +1,4 @@
-"""A bug while writing the taps' correction on its thread (``SettledWrites._write``) is logged
+"""A bug while writing the taps' correction on its thread (``CorrectionWrites._write``) is logged
 and said in the status bar; it is not raised again on the GUI thread by ``wait`` as the window
 closes (``QueueController.shutting_down``), which would have ended the app with a traceback."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stemgui.ui import settled_writes
+from stemgui.ui import correction_writes
 from tests.ui.conftest import TIMEOUT_MS
 from tests.ui.drums_window import shown, tap
 
@@ -21,7 +21,7 @@ def test_a_bug_writing_the_taps_correction_is_said_not_raised_at_the_close(
     def broken(*_args):
         raise KeyError("entry")
 
-    monkeypatch.setattr(settled_writes, "kept_problem", broken)
+    monkeypatch.setattr(correction_writes, "kept_problem", broken)
     win.player.toggle()
     for seconds in 1.0 + 0.6 * np.arange(4):  # 100 BPM
         tap(win, seconds)
