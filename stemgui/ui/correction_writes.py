@@ -57,7 +57,7 @@ def kept_problem(cache: Any, entry: str, fields: dict[str, Any], path: Any) -> s
         return (
             " It holds for this session only: the song's stems left the stem cache (cleared, "
             "or deleted to stay under its size limit); add the song again to keep its stems, "
-            "then correct its tempo again."
+            "then make the correction again."
         )
     return ""
 
@@ -155,7 +155,7 @@ class CorrectionWrites(QObject):
         try:
             problem = kept_problem(cache, entry, fields, job.path)
         except Exception:  # a bug: logged here, not raised again by ``wait`` at the close
-            logger.exception("%s: writing the tempo's correction failed", job.path)
+            logger.exception("%s: writing its tempo or key correction failed", job.path)
             problem = " It holds for this session only: keeping it failed (details in the log)."
         if not problem:
             return

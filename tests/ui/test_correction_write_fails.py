@@ -1,4 +1,4 @@
-"""A bug while writing the taps' correction on its thread (``CorrectionWrites._write``) is logged
+"""A bug writing a tempo or key correction on its thread (``CorrectionWrites._write``) is logged
 and said in the status bar; it is not raised again on the GUI thread by ``wait`` as the window
 closes (``QueueController.shutting_down``), which would have ended the app with a traceback."""
 

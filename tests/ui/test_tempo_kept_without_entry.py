@@ -20,4 +20,4 @@ def test_a_correction_of_a_song_whose_stems_left_the_cache_says_what_to_do(
     said = bar.currentMessage()
     assert said.startswith(f"{job.title}: a beat of the grid on the playhead now")
     assert "holds for this session only" in said
-    assert said.endswith("add the song again to keep its stems, then correct its tempo again.")
+    assert said.endswith("add the song again to keep its stems, then make the correction again.")
