@@ -55,6 +55,7 @@ class _Ahead(NamedTuple):
     thread: threading.Thread
     cancel: threading.Event  # set: no drag came; nothing of it stays (``DragFiles.discard``)
     asked: dict[str, Any]  # ``DragFiles.file``'s arguments
+    failed: list[str]  # why it could not be written, once it failed: said by its drag
 
 
 class StemDrags(QObject):
@@ -93,7 +94,7 @@ class StemDrags(QObject):
         """Start writing stem ``name``'s file on a thread, as the mouse is pressed on its row:
         the drag, once the hand has moved the drag distance, waits only for the rest. Not at
         a pace (written on a thread as the drag starts), nor while the song is separating, nor
-        when written already; what fails is said by the drag, which writes it again."""
+        when written already; what fails is said by the drag, not written again."""
         from stemgui.errors import StemguiError
 
         part, stemset = self.panel.drag_part(), self.panel.stemset
@@ -107,28 +108,33 @@ class StemDrags(QObject):
 
     def _write_ahead(self, asked: dict[str, Any]) -> None:
         """Start writing the file ``asked`` (``DragFiles.file``'s arguments, as the song is)
-        on a thread, unless one is being written for its stem or it is written already."""
+        on a thread, unless one is being written for its stem, failed since its press (its drag
+        says why) or it is written already."""
         from stemgui.errors import ExportCancelled, StemguiError
+        from stemgui.ui.messages import unexpected
 
         name = asked["name"]
-        if name in self._ahead and self._ahead[name].thread.is_alive():
+        ahead = self._ahead.get(name)
+        if ahead is not None and (ahead.thread.is_alive() or ahead.failed):
             return
         if self.files.ready(**asked) is not None:  # an earlier drag's: kept by ``let_go``
             return
-        cancel = threading.Event()
+        cancel, failed = threading.Event(), []
 
         def write() -> None:
             try:
                 self.files.file(**asked, cancel=cancel)
             except ExportCancelled:
                 logger.debug("%s let go of before its drag: not written ahead", name)
-            except StemguiError as error:  # the drag writes it again, and says why it cannot
+            except StemguiError as error:  # said by the drag
                 logger.debug("%s not written ahead of its drag: %s", name, error)
-            except Exception:  # a bug: logged, not lost on a thread (the drag meets it too)
+                failed.append(str(error))
+            except Exception as error:  # a bug: logged and said, not lost on a thread
                 logger.exception("%s failed unexpectedly, written ahead of its drag", name)
+                failed.append(unexpected(asked["track"], error))
 
         thread = threading.Thread(target=write, name="stemgui-drag-ahead", daemon=True)
-        self._ahead[name] = _Ahead(thread, cancel, asked)
+        self._ahead[name] = _Ahead(thread, cancel, asked, failed)
         thread.start()
 
     def let_go(self, name: str) -> None:
@@ -164,8 +170,9 @@ class StemDrags(QObject):
         did not (a drag started by code, or before the song was separated), the window's
         events processed meanwhile: written on the window's thread, a 4-minute stem held it
         0.21 s (idle machine). False: no drag is to start, its song no longer shown
-        (``clear``) or the window closed since, or the button held as the wait began let go
-        since (said)."""
+        (``clear``) or the window closed since, the file failed (said, not written again on
+        the window's thread: it would hold it up to fail the same), or the button held as the
+        wait began let go since (said)."""
         name, stems = asked["name"], asked["stemset"]
         ahead = self._ahead.get(name)
         if ahead is not None and ahead.asked != asked:  # another part's, since the press
@@ -174,24 +181,29 @@ class StemDrags(QObject):
             return True
         self._write_ahead(asked)
         ahead = self._ahead.get(name)
-        if ahead is None or not ahead.thread.is_alive():
-            self._ahead.pop(name, None)  # the drag has it: a click since keeps it
+        if ahead is None:  # written already
             return True
-        held = QApplication.mouseButtons() & Qt.MouseButton.LeftButton
-        waiting = QEventLoop()
-        ended = QTimer()
-        ended.timeout.connect(lambda: ahead.thread.is_alive() or waiting.quit())
-        ended.start(_WAIT_MS)
-        waiting.exec()
-        ended.stop()
-        if not shiboken6.isValid(self) or self._ahead.get(name) is not ahead:
-            return False  # let go of: another song shown (``clear``), the window closed
-        self._ahead.pop(name)
+        held = None
+        if ahead.thread.is_alive():
+            held = QApplication.mouseButtons() & Qt.MouseButton.LeftButton
+            waiting = QEventLoop()
+            ended = QTimer()
+            ended.timeout.connect(lambda: ahead.thread.is_alive() or waiting.quit())
+            ended.start(_WAIT_MS)
+            waiting.exec()
+            ended.stop()
+            if not shiboken6.isValid(self) or self._ahead.get(name) is not ahead:
+                return False  # let go of: another song shown (``clear``), the window closed
+        self._ahead.pop(name)  # the drag has it: a click since keeps it
         if self.panel.stemset is not stems:
+            return False
+        if ahead.failed:
+            logger.warning("drag of %s refused: %s", name, ahead.failed[0])
+            self.panel.error.emit(ahead.failed[0])
             return False
         if held and not QApplication.mouseButtons() & Qt.MouseButton.LeftButton:
             path = self.files.ready(**asked)
-            if path is not None:  # else the drag fails again, saying why
+            if path is not None:
                 self.panel.said.emit(self._written_said(name, path, ""), 10_000)
                 return False
         return True
