@@ -5,8 +5,8 @@ song, at the rate, with the tags and from the stems the panel's ``drag_part``, `
 ``drag_tags`` and ``drag_source`` say) and starts the drag with its URL; what cannot be dragged
 out is said through the panel's ``error``, a drag made through its ``dragged``. The original
 mix drags out as the song file itself (the panel's ``drag_song``), nothing written, where a DAW
-takes it as it is; else as a WAV of the song as decoded, written as a stem's
-(``stemgui.ui.drag_song``).
+takes it as it is and the file is there; else as a WAV of the song as decoded, written as a
+stem's (``stemgui.ui.drag_song``).
 
 A file is written once (a stem dragged again drops the file written): as the song is, from the
 moment the mouse is pressed on its row (``write_ahead``), on a thread, while the hand moves the
@@ -260,7 +260,7 @@ class StemDrags(QObject):
         """The mouse pressed on the original mix row: its WAV written ahead (``write_ahead``),
         unless the song file itself drags out."""
         path = self.panel.drag_song()
-        if path is not None and not as_is(path, self.panel.drag_part()):
+        if path is not None and not self._song_file(path):
             self.write_ahead(MIX)
 
     def let_go_song(self, _row: str) -> None:
@@ -269,23 +269,23 @@ class StemDrags(QObject):
 
     def start_song(self, name: str) -> None:
         """Drag the original mix (the row ``name``) out, a DAW user wanting the full track
-        beside its stems: the song file itself where a DAW takes it as it is (``as_is``), a
-        file gone said in the status bar; else a WAV of the song as decoded (``start``)."""
+        beside its stems: the song file itself where a DAW takes it as it is and it is there
+        (``_song_file``); else a WAV of the song as decoded (``start``)."""
         path = self.panel.drag_song()
         if path is None:  # no song shown
             return
-        if not as_is(path, self.panel.drag_part()):
+        if not self._song_file(path):
             self.start(MIX)
-            return
-        if not os.path.isfile(path):  # on a drive unplugged since it was separated
-            said = (
-                f"{path} is not there any more (on a drive unplugged?): plug its drive back "
-                "in to drag the original mix, or drag its stems"
-            )
-            self.panel.said.emit(said, 10_000)
             return
         self._mime = _mime(Path(path))
         self._drag(name)
+
+    def _song_file(self, path: str | os.PathLike[str]) -> bool:
+        """Whether the original mix drags out as the song file at ``path`` itself: where a DAW
+        takes it as it is (``as_is``) and it is there. One gone (on a drive unplugged since it
+        was separated) drags out as decoded: the mix row is shown only with the song's decoded
+        mix (``StemSet.mix``), kept in memory."""
+        return as_is(path, self.panel.drag_part()) and os.path.isfile(path)
 
     def _write_aside(self, asked: dict[str, Any]) -> None:
         """Write the file ``asked`` (``DragFiles.file``'s arguments; the other stems' with it)
