@@ -73,9 +73,10 @@ def forget_digests() -> None:
 
 @dataclass(frozen=True)
 class ModelFiles:
-    """The files a model spec resolves to now: ``name`` (the spec, or the store's default name),
-    ``paths`` (a file; a bag ``.yaml`` and its members; a store model's file or official files)
-    and, for a bundled model, its manifest ``sha256`` (checked on every load: not hashed)."""
+    """The files a model spec resolves to now: ``name`` (a model file's real path, whichever
+    link or relative path named it; else the spec, or the store's default name), ``paths`` (a
+    file; a bag ``.yaml`` and its members; a store model's file or official files) and, for a
+    bundled model, its manifest ``sha256`` (checked on every load: not hashed)."""
 
     name: str
     paths: tuple[Path, ...]
@@ -100,7 +101,9 @@ def model_files(spec: str, store: Any = None) -> ModelFiles | None:
         path = Path(name)
         if path.is_file() or names_a_file(path):
             paths = _file_and_members(path) if path.is_file() else None
-            return None if paths is None else ModelFiles(name, paths)
+            # the file, not the path to it: a link to it, or a relative path, is the same model
+            # (not resolve(): RuntimeError on a link loop before 3.13)
+            return None if paths is None else ModelFiles(os.path.realpath(path), paths)
         return _named_model_files(store, name, OFFICIAL_MODELS)
     except (ModelLoadError, OSError) as error:
         logger.debug("model %r has no files now: %s", spec, error)
@@ -108,10 +111,10 @@ def model_files(spec: str, store: Any = None) -> ModelFiles | None:
 
 
 def model_identity(spec: str, cancel: CancelToken | None = None, store: Any = None) -> str | None:
-    """What identifies the model ``spec`` names (:func:`model_files`): its name and the sha256
-    of its files. A bundled model is identified by its manifest sha256; other files are hashed
-    (remembered, see :func:`file_digest`). None when the model cannot be resolved now. Imports
-    torch: call it off the GUI thread.
+    """What identifies the model ``spec`` names (:func:`model_files`): its name (a model file's
+    real path) and the sha256 of its files. A bundled model is identified by its manifest
+    sha256; other files are hashed (remembered, see :func:`file_digest`). None when the model
+    cannot be resolved now. Imports torch: call it off the GUI thread.
 
     Raises:
         SeparationCancelled: ``cancel`` was set while hashing.
