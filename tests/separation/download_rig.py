@@ -9,6 +9,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from tests.loopback import serving
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """Logs no request, and takes a client that hangs up mid-answer (a download cancelled, or
+    refused mid-way) quietly: socketserver printed its BrokenPipeError traceback into the run."""
+
+    def handle(self) -> None:
+        with contextlib.suppress(ConnectionError):  # BrokenPipeError, ConnectionResetError
+            super().handle()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
 class FileServer:
     """Serves ``data`` at ``/model``; honours ``Range: bytes=N-`` unless told otherwise.
 
@@ -29,7 +41,7 @@ class FileServer:
         self.release = threading.Event()
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 requested = self.headers.get("Range")
                 server.ranges.append(requested)
@@ -66,9 +78,6 @@ class FileServer:
                     return
                 self.wfile.write(payload)
 
-            def log_message(self, *args) -> None:
-                pass
-
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -83,12 +92,9 @@ class FileServer:
 def answering(do_get):
     """A loopback server whose GET handler is ``do_get(handler)``: its URL."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             do_get(self)
-
-        def log_message(self, *args) -> None:
-            pass
 
     with serving(Handler) as root:
         yield root + "model"
