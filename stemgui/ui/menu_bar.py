@@ -26,7 +26,7 @@ from stemgui.ui.output_menu import OutputMenu
 from stemgui.ui.queue import Job, JobState
 from stemgui.ui.session_keeper import LOOK_AGAIN
 from stemgui.ui.stem_cache_size import ask_stem_cache_size, stem_cache_of, stem_cache_on_disk
-from stemgui.ui.stem_cache_tasks import on_thread
+from stemgui.ui.stem_cache_tasks import run_cache_work
 from stemgui.ui.tempo_menu import TempoMenu
 from stemgui.ui.theme import THEMES
 
@@ -298,7 +298,7 @@ class MenuBar(QObject):
         self.clear_action.setEnabled(False)
         self.window.statusBar().showMessage(f"Counting the stem cache ({cache.root})…")
         ask = partial(self._ask_clear, cache)
-        on_thread(self.window, cache, cache.usage, ask, self._clear_failed, "usage")
+        run_cache_work(self.window, cache, cache.usage, ask, self._clear_failed, "usage")
 
     def _ask_clear(self, cache: Any, usage: tuple[int, int]) -> None:
         songs, used = usage
@@ -328,7 +328,7 @@ class MenuBar(QObject):
         self.clear_action.setEnabled(False)
         self.window.statusBar().showMessage(f"Clearing the stem cache ({cache.root})…")
         said = partial(self._cleared, cache)
-        on_thread(self.window, cache, cache.clear, said, self._clear_failed, "clear")
+        run_cache_work(self.window, cache, cache.clear, said, self._clear_failed, "clear")
 
     def _clear_failed(self, words: str) -> None:
         self.clear_action.setEnabled(True)

@@ -27,7 +27,7 @@ from stemgui.sizes import GB, in_words
 from stemgui.ui import settings as S
 from stemgui.ui.elided import counted, wrapped_label
 from stemgui.ui.queue import Job
-from stemgui.ui.stem_cache_tasks import on_thread
+from stemgui.ui.stem_cache_tasks import run_cache_work
 
 if TYPE_CHECKING:
     from stemgui.ui.window import MainWindow
@@ -83,7 +83,7 @@ class StemCacheSizeDialog(QDialog):
         self.use_label = wrapped_label("Stem cache use")
         self.use_label.setText(f"{USE_WORDS} ({cache.root}): counting…")
         self.cache = cache
-        on_thread(self, cache, cache.usage, self._show_use, self.use_label.setText, "usage")
+        run_cache_work(self, cache, cache.usage, self._show_use, self.use_label.setText, "usage")
         layout.addWidget(self.use_label)
         form = QFormLayout()
         self.limit = QSpinBox()
@@ -186,7 +186,7 @@ def _limit_notes(window: MainWindow) -> _LimitNotes:
 
 def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
     """Save ``limit_gb`` and apply it now: the least recently used songs past it lose their
-    stems (never the song on screen), deleted on a thread (``on_thread``: a few songs'
+    stems (never the song on screen), deleted on a thread (``run_cache_work``: a few songs'
     gigabytes held the window for seconds); the status bar says the limit at once, then what
     went. A limit set again before that is said with what the one set before deleted
     (``_LimitNotes``)."""
@@ -227,7 +227,7 @@ def set_stem_cache_size(window: MainWindow, limit_gb: int) -> None:
             notes.failed = words
             status.showMessage(notes.note(window), 10_000)
 
-    on_thread(window, cache, apply, applied, failed, "limit")
+    run_cache_work(window, cache, apply, applied, failed, "limit")
 
 
 def say_evicted(window: MainWindow, removed: list[str]) -> None:

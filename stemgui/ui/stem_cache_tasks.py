@@ -2,9 +2,10 @@
 applying a size limit. Walking or deleting a big cache on the GUI thread held the window for
 seconds.
 
-``on_thread`` runs one such piece of work and hands the outcome back on the GUI thread: what
-the work returned, or why it failed in words (the folder cannot be read; an unexpected error,
-logged), each to its own callback.
+``run_cache_work`` runs one such piece of work and hands the outcome back on the GUI thread:
+what the work returned, or why it failed in words (the folder cannot be read; an unexpected
+error, logged), each to its own callback (``stemgui.ui.tempo_menu.emit_from_thread`` instead
+calls its one callback on the work's thread, a signal's emit, and returns a future).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def unreadable(cache: Any, error: OSError) -> str:
 
 
 class _Relay(QObject):
-    """Carries the outcomes of ``on_thread`` from their threads to the GUI thread; made once,
-    never deleted (an object per task, deleted once its outcome was handed over, crashed the
+    """Carries the outcomes of ``run_cache_work`` from their threads to the GUI thread; made
+    once, never deleted (an object per task, deleted once its outcome was handed over, crashed the
     app in its destructor now and then).
 
     Signals:
@@ -51,7 +52,7 @@ class _Relay(QObject):
 _relay: _Relay | None = None
 
 
-def on_thread(
+def run_cache_work(
     parent: QObject,
     cache: Any,
     work: Callable[[], Any],

@@ -33,7 +33,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
 from stemgui.stems.taps import STEADY_TAPS, Taps
-from stemgui.ui.tempo_menu import on_thread
+from stemgui.ui.tempo_menu import emit_from_thread
 
 if TYPE_CHECKING:
     from stemgui.ui.tempo_menu import TempoMenu
@@ -115,8 +115,8 @@ class TapTempo(QObject):
 
     @property
     def fits(self) -> list[Future[Any]]:
-        """The fits of taps being worked out (``on_thread``'s futures): the close waits for
-        them (``TempoMenu.finish``)."""
+        """The fits of taps being worked out (``emit_from_thread``'s futures): the close waits
+        for them (``TempoMenu.finish``)."""
         return list(self._fitting.values())
 
     def _fit(self, job: Any, before: Any, times: list[float], said: str) -> None:
@@ -135,7 +135,7 @@ class TapTempo(QObject):
             onsets = known or song_onsets(stemset)
             return onsets, refined(times, onsets)
 
-        self._fitting[job] = on_thread(  # failed (None): the taps' grid stays
+        self._fitting[job] = emit_from_thread(  # failed (None): the taps' grid stays
             "stemgui-taps",
             work,
             lambda fit: self.fitted.emit(job, before, *(fit or (None, None)), said),

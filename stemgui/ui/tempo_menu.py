@@ -50,7 +50,7 @@ RESULT_WAIT_S = 5.0
 song's halving takes about 2.5 s)."""
 
 
-def on_thread(
+def emit_from_thread(
     name: str, work: Callable[[], Any], deliver: Callable[[Any], None], doing: str
 ) -> futures.Future[Any]:
     """Run ``work()`` on a daemon thread ``name``, then ``deliver`` what it returned (None
@@ -168,7 +168,7 @@ class TempoMenu(QObject):
         if self.computing or analysis is None or not allowed(analysis.tempo, factor):
             return  # the action is disabled: nothing to correct
         stemset = job.stemset
-        self.busy[job] = on_thread(
+        self.busy[job] = emit_from_thread(
             "stemgui-tempo",
             lambda: analysis.scaled(factor, stemset),
             lambda fixed: self.corrected.emit(job, analysis, fixed, factor),
