@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stemgui.stems.cues import NO_CUES, Cues
 from stemgui.stems.stemset import StemSet
 
 if TYPE_CHECKING:
@@ -222,7 +223,8 @@ class StemWaveforms:
 
     ``update()`` follows ``stemset.frames_ready`` while a separation runs. ``analysis`` is the
     song's tempo, beat grid and key (``stemgui.stems.analysis``) once the separation worker has
-    made it, else None.
+    made it, else None; ``cues`` the song's cue points (``stemgui.stems.cues``), read from its
+    stem cache entry with the analysis (``worker_cache.cached_waveforms``) and set by the window.
     """
 
     def __init__(
@@ -230,6 +232,7 @@ class StemWaveforms:
     ) -> None:
         self.stemset = stemset
         self.analysis: Analysis | None = None
+        self.cues: Cues = NO_CUES
         ready = stemset.frames_ready
         # A long song's stems file (or the stem cache's): the pages read are let go as the
         # envelopes are made, or the whole file counts in the app's memory (4.9 GB for 60 min).

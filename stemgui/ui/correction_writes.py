@@ -1,7 +1,7 @@
-"""The user's corrections of a song's tempo and key kept with its stems on a thread of their
-own: each write rewrites and syncs the song's stem cache entry (about 12 ms, more on a slow
-disk), which held up the GUI thread (and a cache object made there on first use removed dead
-runs' leftovers there too).
+"""The user's corrections of a song's tempo and key (and its cues: ``cues_menu``) kept with its
+stems on a thread of their own: each write rewrites and syncs the song's stem cache entry (about
+12 ms, more on a slow disk), which held up the GUI thread (and a cache object made there on
+first use removed dead runs' leftovers there too).
 
 Tap tempo (``tap_tempo``) makes every tap from the fourth on the song's tempo, and the fit of
 each run of taps to the song another: their writing waits until no tap came for ``SETTLE_MS``
@@ -114,7 +114,7 @@ class CorrectionWrites(QObject):
 
         if job.analysis is None:
             return
-        fields = edit_info(job.analysis.edit)
+        fields = edit_info(job.analysis.edit) | job.waveforms.cues.to_info()  # and its cues
         cache = stem_cache_of(self.menu.window)  # made here: it touches no disk yet
         done: futures.Future[None] = futures.Future()
 

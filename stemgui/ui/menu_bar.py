@@ -1,7 +1,7 @@
 """The window's File, Playback, View and Help menus, and the commands only they give: the
 theme, snapping loops to beats, keeping and clearing the stem cache and its size (its dialog:
 ``stem_cache_size``), zoom (in View), the help pages. The corrections of the song's tempo and
-beat grid are ``tempo_menu``'s, the key the user sets ``key_menu``'s.
+beat grid are ``tempo_menu``'s, the key the user sets ``key_menu``'s, the cues ``cues_menu``'s.
 
 The Model, Device and Quality menus, between Playback and View, are ``separation_menus``'.
 Every action is added to the window as well, so that its shortcut works while the menu bar is
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 
 from stemgui.sizes import in_words
 from stemgui.ui import settings as S
+from stemgui.ui.cues_menu import CuesMenu
 from stemgui.ui.elided import counted
 from stemgui.ui.key_menu import KeyMenu
 from stemgui.ui.mnemonics import with_mnemonic
@@ -174,6 +175,7 @@ class MenuBar(QObject):
         w.timeline.snap_to_beats = self.snap_action.isChecked()
         self.tempo = TempoMenu(w, lambda *made: self._action(play_menu, *made))  # ×2 and ÷2
         self.key = KeyMenu(w, play_menu, self.tempo)
+        self.cues = CuesMenu(w, play_menu, self.tempo, self._action)
         self._action(play_menu, "Back to st&art", lambda: player.seek(0), "Home")
         self._action(play_menu, "To the &end", player.seek_end, "End")
         self._action(play_menu, "Back &5 seconds", lambda: player.nudge(-5.0), "Ctrl+Left")

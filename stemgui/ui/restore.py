@@ -152,8 +152,7 @@ def _answer(
     cache: Any,
     scratch_file: Callable[[int], Path | None],
 ) -> Answer:
-    from stemgui.stems.waveform import StemWaveforms
-    from stemgui.ui.worker_cache import cached_analysis, two_stem_notes, two_stems_of
+    from stemgui.ui.worker_cache import cached_waveforms, two_stem_notes, two_stems_of
 
     if not kept.still_holds(path):
         logger.info("%s (or its model file) changed since the last session", path)
@@ -164,8 +163,7 @@ def _answer(
     logger.info("%s: the stems of the last session (stem cache %s)", path, hit.key)
     full = hit.stemset()
     stemset = two_stems_of(full, options, scratch_file)
-    waveforms = StemWaveforms(stemset)
-    waveforms.analysis = cached_analysis(hit, full, path)  # of the full stems: drums, if any
+    waveforms = cached_waveforms(hit, full, stemset, path)
     notes = (*two_stem_notes(options, full.names), *map(_gone_note, kept.model_gone()))
     return stemset, waveforms, hit.model_name, notes
 

@@ -26,7 +26,7 @@ from stemgui.ui import settings as S
 from stemgui.ui.elided import ElidedLabel
 from stemgui.ui.place import Place
 from stemgui.ui.queue import Job, JobState
-from stemgui.ui.shown_song import beat_grid, title_found, title_model
+from stemgui.ui.shown_song import beat_grid, cue_frames, title_found, title_model
 from stemgui.ui.song_intake import demo_song
 
 if TYPE_CHECKING:
@@ -232,8 +232,9 @@ class Screen(QObject):
         self.window.setWindowTitle(f"{text} — {APP_TITLE}")  # as desktop apps name a document
 
     def show_beats(self, job: Job) -> None:
-        """The song's beat grid on its waveforms, where it keeps a steady one."""
+        """The song's beat grid on its waveforms, where it keeps a steady one, and its cues."""
         self.window.timeline.set_beats(beat_grid(job))
+        self.window.timeline.set_cues(cue_frames(job))
 
     def park_if_hidden(self, job: Job) -> None:
         """A finished song off screen reads its stems from the stem cache, not from RAM (not

@@ -2,9 +2,9 @@
 
 The list is made from the ``QAction``s the window and its queue hold, so a key added to a menu
 appears here without a second list to keep; the nine "mute stem N" and "solo stem N" actions
-(in no menu) are folded into one line each. What the mouse does on a waveform and a gain, and
-what Tab and a focused button do (``keyboard_focus``), are not actions: those few lines are
-written here.
+(in no menu) are folded into one line each, as are the eight "Set cue N" and "Jump to cue N".
+What the mouse does on a waveform and a gain, and what Tab and a focused button do
+(``keyboard_focus``), are not actions: those few lines are written here.
 """
 
 from __future__ import annotations
@@ -41,7 +41,13 @@ MOUSE = (
     ("Drag a waiting song", "Separate it earlier or later"),
 )
 
-_NUMBERED = re.compile(r"(mute|solo) stem (\d)")
+_NUMBERED = re.compile(r"(mute|solo) stem \d|(Set|Jump to) cue \d( .*)?")
+_DOING = {
+    "mute": "Mute or unmute the stem with that number on its row",
+    "solo": "Solo or unsolo the stem with that number on its row",
+    "Set": "Set the cue with that number at the playhead (Playback ▸ Cues)",
+    "Jump to": "Jump to the cue with that number (Playback ▸ Cues)",
+}
 
 
 def _keys(action: QAction) -> str:
@@ -56,7 +62,7 @@ def _what(action: QAction) -> str:
 
 def shortcut_rows(owners: Iterable[QWidget]) -> list[tuple[str, str]]:
     """(keys, what they do) of every action of ``owners`` that has a shortcut, in their order;
-    the numbered stem actions as two lines ("1 … 9")."""
+    the numbered stem and cue actions as a line each ("1 … 9")."""
     rows: list[tuple[str, str]] = []
     numbered: dict[str, tuple[int, list[str]]] = {}  # "mute": (its row, the keys of 1 … 9)
     for owner in owners:
@@ -64,18 +70,18 @@ def shortcut_rows(owners: Iterable[QWidget]) -> list[tuple[str, str]]:
             keys = _keys(action)
             if not keys:
                 continue
-            match = _NUMBERED.fullmatch(action.text())
+            match = _NUMBERED.fullmatch(_what(action))
             if match is None:
                 rows.append((keys, _what(action)))
                 continue
-            if match[1] not in numbered:
-                numbered[match[1]] = (len(rows), [])
+            what = match[1] or match[2]
+            if what not in numbered:
+                numbered[what] = (len(rows), [])
                 rows.append(("", ""))  # its place in the list, filled in below
-            numbered[match[1]][1].append(keys)
+            numbered[what][1].append(keys)
     for what, (row, keys) in numbered.items():
-        doing = "Mute or unmute" if what == "mute" else "Solo or unsolo"
         # "in their order" read as counting the original mix, the first row: 1 is Drums
-        rows[row] = (f"{keys[0]} … {keys[-1]}", f"{doing} the stem with that number on its row")
+        rows[row] = (f"{keys[0]} … {keys[-1]}", _DOING[what])
     return rows
 
 

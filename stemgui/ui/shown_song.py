@@ -44,6 +44,14 @@ def beat_grid(job: Job) -> tuple[float, float] | None:
     return tempo.first_beat * rate, tempo.beat * rate
 
 
+def cue_frames(job: Job) -> dict[int, int]:
+    """The frame of each cue of the song's (``stemgui.stems.cues``) set, by number."""
+    cues, rate = getattr(job.waveforms, "cues", None), job.stemset.samplerate
+    if cues is None:
+        return {}
+    return {number: round(cues.at(number) * rate) for number in cues.numbers()}
+
+
 def mixer_of(job: Job, say: Callable[[str], None]) -> Any:
     """The song's ``MixerState``, made when its stems are first shown (or exported); ``say``
     tells the user what could not be carried over."""

@@ -1,14 +1,15 @@
-"""The ruler of seconds above the waveforms: ticks spaced to stay legible at any zoom, the
-playhead's marker, and a click that seeks."""
+"""The ruler of seconds above the waveforms: ticks spaced to stay legible at any zoom, the cues'
+numbered flags (``cues_marks``), the playhead's marker, and a click that seeks."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPolygonF
 from PySide6.QtWidgets import QWidget
 
 from stemgui.ui.clock import clock
+from stemgui.ui.cues_marks import cue_flags, draw_cue_flags
 from stemgui.ui.timeline import Timeline
 from stemgui.ui.waveview import WaveformView
 
@@ -81,16 +82,24 @@ class TimeRuler(QWidget):
         painter = QPainter(self)
         colour = self.palette().windowText().color()
         painter.setPen(colour)
+
+        def x_of(frame: int) -> float:
+            return left + (frame / rate - first) / (last - first) * width
+
+        flags = cue_flags(timeline.cues, x_of, left, width, self.height())
         tick = np.ceil(first / step) * step
         metrics = painter.fontMetrics()
         while tick <= last:
             x = left + (tick - first) / (last - first) * width
             painter.drawLine(QPointF(x, self.height() - 6), QPointF(x, self.height()))
             label = tick_label(tick, step)
-            if x + 3 + metrics.horizontalAdvance(label) <= self.width():  # whole, or not at all
+            shown = QRectF(x + 3, 0, metrics.horizontalAdvance(label), self.height())
+            # whole, or not at all; nor under a cue's flag
+            if shown.right() <= self.width() and not any(f.intersects(shown) for _, f in flags):
                 painter.drawText(QPointF(x + 3, self.height() - 7), label)
             tick += step
-        x = left + (timeline.position / rate - first) / (last - first) * width
+        draw_cue_flags(painter, flags)
+        x = x_of(timeline.position)
         if left <= x <= left + width:
             x = min(x, left + width - 1.0)  # over the waveforms' last column, as their line
             painter.setBrush(colour)

@@ -1,10 +1,10 @@
 """The state every waveform row shares: song length, playhead, loop region, the visible range
-(zoom) and the song's beat grid, all in frames.
+(zoom), the song's beat grid and its cues, all in frames.
 
 ``Timeline`` holds no pixels: ``WaveformView`` and ``TimeRuler`` draw it and turn clicks and
 drags into ``seek_requested`` and ``loop_requested``; the player turns those into transport
-commands and moves the playhead here. Loops dragged snap to the beat grid when
-``snap_to_beats`` is on; the view never gets narrower than ``_MIN_VIEW_FRAMES``.
+commands and moves the playhead here. Loops dragged (and cues set: ``snapped``) snap to the beat
+grid when ``snap_to_beats`` is on; the view never gets narrower than ``_MIN_VIEW_FRAMES``.
 """
 
 from __future__ import annotations
@@ -36,12 +36,13 @@ class Timeline(QObject):
         self.loop_enabled = False
         self.view = (0, 0)
         self.beats: tuple[float, float] | None = None  # (first beat, beat length) in frames
+        self.cues: dict[int, int] = {}  # the frame of each cue set, by number (1 to 8)
         self.snap_to_beats = True
 
     def reset(self, frames: int, samplerate: int) -> None:
         self.frames, self.samplerate = int(frames), int(samplerate)
         self.position, self.loop, self.loop_enabled = 0, None, False
-        self.beats = None
+        self.beats, self.cues = None, {}
         self.view = (0, self.frames)
         self.view_changed.emit()
         self.changed.emit()
@@ -78,6 +79,12 @@ class Timeline(QObject):
             self.beats = beats
             self.changed.emit()
 
+    def set_cues(self, cues: dict[int, int]) -> None:
+        """The song's cues: the frame of each cue set, by number; {}: none."""
+        if cues != self.cues:
+            self.cues = dict(cues)
+            self.changed.emit()
+
     def beat_frames(self, start: int, stop: int) -> np.ndarray:
         """The frames of the grid's beats in [start, stop) (none without a grid)."""
         if self.beats is None:
@@ -89,16 +96,16 @@ class Timeline(QObject):
     def snapped_region(self, start: int, stop: int) -> tuple[int, int]:
         """[start, stop) moved to the nearest beats when loops snap to a grid; as it is when
         both ends would meet on one beat (a region shorter than a beat stays as drawn)."""
-        if self.beats is None or not self.snap_to_beats:
-            return start, stop
-        first, length = self.beats
-
-        def snap(frame: int) -> int:
-            beat = first + round((frame - first) / length) * length
-            return int(min(max(round(beat), 0), self.frames))
-
-        snapped = snap(start), snap(stop)
+        snapped = self.snapped(start), self.snapped(stop)
         return snapped if snapped[1] > snapped[0] else (start, stop)
+
+    def snapped(self, frame: int) -> int:
+        """``frame`` moved to the nearest beat (within the song) when loops snap to a grid."""
+        if self.beats is None or not self.snap_to_beats:
+            return frame
+        first, length = self.beats
+        beat = first + round((frame - first) / length) * length
+        return int(min(max(round(beat), 0), self.frames))
 
     def set_view(self, start: int, stop: int) -> None:
         """Show frames [start, stop), kept inside the song and at least a few hundred wide."""

@@ -1,5 +1,5 @@
-"""The waveform of one stem, drawn from its min/max envelope, with playhead, loop region and
-beat grid.
+"""The waveform of one stem, drawn from its min/max envelope, with playhead, loop region, beat
+grid and cues (``cues_marks``).
 
 ``WaveformView`` draws one ``stemgui.stems.waveform.Waveform`` over the ``Timeline``'s visible
 range: one envelope query of ``width`` columns, cached as a pixmap until the size, the range or
@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from stemgui.ui.cues_marks import draw_cue_lines
 from stemgui.ui.timeline import Timeline
 
 _DRAG_PIXELS = 4  # a press that moves less than this is a click
@@ -171,6 +172,7 @@ class WaveformView(QWidget):
             painter.setPen(LOOP_EDGE)
             for x in (a, b - 1.0):
                 painter.drawLine(QPointF(x, 0), QPointF(x, height))
+        draw_cue_lines(painter, timeline.cues, self.x_of, self.width(), height)
         x = self.x_of(timeline.position)
         if 0 <= x <= self.width():  # not when the view shows another part (the ruler neither)
             # the last frame's line at x == width would fall one pixel outside the widget (End)

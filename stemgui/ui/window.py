@@ -279,6 +279,7 @@ class MainWindow(QMainWindow):
         done = any(job.state is JobState.DONE for job in self.controller.model.jobs)
         self.menu_bar.export_all_action.setEnabled(done)
         self.menu_bar.tempo.update()  # the song on screen's tempo: doubled, halved
+        self.menu_bar.cues.update()  # its cues: set or not
 
     # -- the song on screen: stemgui.ui.screen ---------------------------------------------
 

@@ -10,7 +10,8 @@ without the model.
 
 The tempo and key found in the stems are kept with them; ``cached_analysis`` reads them back (for
 the worker and for a song answered at start-up, ``restore.answer_kept``), with the user's
-corrections of the tempo (``stemgui.ui.tempo_menu``) applied.
+corrections of the tempo (``stemgui.ui.tempo_menu``) applied, and ``cached_waveforms`` the
+song's cues (``stemgui.ui.cues_menu``) with them.
 """
 
 from __future__ import annotations
@@ -94,8 +95,6 @@ class StemCacheSteps:
         self, job: int, path: Path, hit: Any, options: SeparationOptions
     ) -> None:
         """Finish ``job`` with the cached stems (memory-mapped), without loading the model."""
-        from stemgui.stems.waveform import StemWaveforms
-
         logger.info("%s: reusing the stems separated earlier (stem cache %s)", path, hit.key)
         full = hit.stemset()
         self.started.emit(job, full, hit.model_name)
@@ -103,9 +102,7 @@ class StemCacheSteps:
         if notes:
             self.progress.emit(job, 1.0, full.frames, notes)
         stemset = two_stems_of(full, options, self.scratch_file)
-        waveforms = StemWaveforms(stemset)
-        waveforms.analysis = cached_analysis(hit, full, path)
-        self.finished.emit(job, stemset, waveforms)
+        self.finished.emit(job, stemset, cached_waveforms(hit, full, stemset, path))
 
     def _store(
         self,
@@ -186,6 +183,19 @@ def two_stems_of(
     from stemgui.stems.stemset import two_stem_set
 
     return two_stem_set(stemset, keep, scratch_file(stemset.data.nbytes // 2))
+
+
+def cached_waveforms(hit: Any, full: Any, stemset: Any, path: Path) -> Any:
+    """The ``StemWaveforms`` of ``stemset`` (the stems shown: the ``full`` ones of a stem cache
+    entry ``hit``, or two made from them) with the analysis of the full stems
+    (``cached_analysis``) and the song's cues kept in the entry (``Cues.from_info``)."""
+    from stemgui.stems.cues import Cues
+    from stemgui.stems.waveform import StemWaveforms
+
+    waveforms = StemWaveforms(stemset)
+    waveforms.analysis = cached_analysis(hit, full, path)  # of the full stems: drums, if any
+    waveforms.cues = Cues.from_info(hit.info)
+    return waveforms
 
 
 def cached_analysis(hit: Any, stemset: Any, path: Path) -> Analysis:

@@ -100,6 +100,12 @@ def entry_info(win, job: Job, wait: bool = True) -> dict:
 def next_start(root: Path, song: Path) -> Any:
     """The analysis of ``song`` as the next start reads it from the stem cache in ``root`` (a
     worker and a stem cache of its own; separating it again fails the test)."""
+    return next_start_waveforms(root, song).analysis
+
+
+def next_start_waveforms(root: Path, song: Path) -> Any:
+    """The ``StemWaveforms`` of ``song`` as the next start reads them from the stem cache in
+    ``root``, with its analysis and cues (``next_start``)."""
     worker = SeparationWorker(
         lambda options: pytest.fail("separated again"),
         stem_cache=StemCache(root),
@@ -109,7 +115,7 @@ def next_start(root: Path, song: Path) -> Any:
     worker.finished.connect(lambda job, stemset, waveforms: done.append(waveforms))
     worker.failed.connect(lambda job, message, helps: pytest.fail(message))
     worker.run(1, str(song), SeparationOptions(), threading.Event())
-    return done[0].analysis
+    return done[0]
 
 
 def tap(win, seconds: float) -> str:
