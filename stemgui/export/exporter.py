@@ -252,10 +252,9 @@ def _export(
     together = request.rescale_together and request.fmt.clip == "rescale" and not stem_file
     # the frames read: a peak pass over every file for the one divisor, or write_blocks' own
     # peak pass over each file in ``rescale``; and the pass that writes each file (of a Stems
-    # file, of each stem)
-    per_file = (2 if request.fmt.clip == "rescale" and not together else 1) * (
-        len(stemset.names) if stem_file else 1
-    )
+    # file, the pass that encodes each stem alone: nearly all its time)
+    per_file = 2 if request.fmt.clip == "rescale" and not together else 1
+    per_file = len(stemset.names) if stem_file else per_file
     total = frames * (len(targets) * together + len(todo) * per_file)
     what = track.name if isinstance(track, Path) else str(track)
     progress = ExportProgress(total, on_progress, cancel, what)
@@ -289,8 +288,10 @@ def _export(
             staged.append((part, current))
             tags = stem_tags(song_tags, name, str(track), model_name, portion) | heard
             if stem_file:
-                every = {stem: progress.reading(readers[stem]) for stem in stemset.names}
-                write_stem_file(current, every, stemset.channels, frames, fmt, tags, part)
+                every = {stem: readers[stem] for stem in stemset.names}
+                write_stem_file(
+                    current, every, stemset.channels, frames, fmt, tags, part, progress=progress
+                )
                 continue
             if spooled:
                 read = readers[name]

@@ -22,6 +22,7 @@ from stemgui.errors import ExportError
 if TYPE_CHECKING:
     from stemgui.audio.stem_mp4 import StemFileFormat
     from stemgui.export.exporter import ExportRequest
+    from stemgui.export.progress import ExportProgress
 
 logger = logging.getLogger(__name__)
 
@@ -77,11 +78,13 @@ def write(
     tags: Mapping[str, str],
     part: Path,
     block_frames: int | None = None,
+    progress: ExportProgress | None = None,
 ) -> None:
     """Write the Stems file of the stems ``readers`` gives (name -> ``read(start, stop)`` of
     (channels, n) frames at ``stem_mp4.STEM_RATE``, ``frames`` of them) at ``part``, a temporary
     file the caller puts in place at ``path``, with ``tags``. NaN and infinite samples are
-    written as silence.
+    written as silence. ``progress`` counts the frames of the pass that encodes them, nearly
+    all the time it takes (the peak pass before it only looks at its cancel).
 
     Raises:
         EncodeError: naming ``path``: the disk, the folder or the encoder failed (``part`` is
@@ -95,13 +98,19 @@ def write(
     step = block_frames or BLOCK_FRAMES
     spans = [(a, min(a + step, frames)) for a in range(0, frames, step)]
 
-    def tracks(start: int, stop: int) -> list[np.ndarray]:
-        stems = [finite(np.asarray(read(start, stop), dtype=np.float32)) for read in reads]
+    counted = reads if progress is None else [progress.reading(read) for read in reads]
+
+    def tracks(start: int, stop: int, through: list[Reader]) -> list[np.ndarray]:
+        stems = [finite(np.asarray(read(start, stop), dtype=np.float32)) for read in through]
         return [np.sum(stems, axis=0, dtype=np.float32), *stems]
 
-    loudest = max((block_peak(np.stack(tracks(a, b))) for a, b in spans), default=0.0)
-    scale = np.float32(max(1.01 * loudest, 1.0))
-    blocks = ([track / scale for track in tracks(a, b)] for a, b in spans)
+    def loudest(start: int, stop: int) -> float:
+        if progress is not None:
+            progress.check()  # cancelled: stopped between two blocks
+        return block_peak(np.stack(tracks(start, stop, reads)))
+
+    scale = np.float32(max(1.01 * max((loudest(a, b) for a, b in spans), default=0.0), 1.0))
+    blocks = ([track / scale for track in tracks(a, b, counted)] for a, b in spans)
     with encode.encoding(path, False, part) as written:
         stem_mp4.write(written, blocks, names, channels, fmt, tags)
     logger.info("wrote %s (a Stems file, %d frames)", path, frames)
