@@ -19,12 +19,13 @@ logger = logging.getLogger("stemgui.cli")  # its warnings reach the console
 
 def _written_stems() -> tuple[str, ...]:
     """The stem names this program writes: the official models' sources (4 and 6), two-stem
-    mode's no_<stem>, and the mix."""
+    mode's no_<stem>, the mix, and a Stems file's (the app's .stem.mp4)."""
     from stemgui.export.exporter import MIX_NAME
+    from stemgui.export.stem_file import STEMS
     from stemgui.separation.official_models import OFFICIAL_MODELS
 
     sources = dict.fromkeys(s for model in OFFICIAL_MODELS.values() for s in model.sources)
-    return (*sources, *(f"no_{s}" for s in sources), MIX_NAME)
+    return (*sources, *(f"no_{s}" for s in sources), MIX_NAME, STEMS)
 
 
 def _earlier_output(path: Path, out: Path, folder: Path, written: Sequence[Any]) -> bool:

@@ -13,7 +13,8 @@ The files are at the stems' rate (the model's), or at ``request.samplerate`` (th
 in the app), resampled a block at a time (``stemgui.export.rates``).
 
 Two-stem mode (``two_stems="vocals"``) writes ``vocals`` and ``no_vocals``, the sum of every other
-stem, as the Demucs command line does.
+stem, as the Demucs command line does. A ``StemFileFormat`` writes one Stems file for DJ software
+instead, the song and every stem in it, at 44.1 kHz (``stemgui.export.stem_file``).
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ from stemgui.export.pace import Pace, PacedFiles
 from stemgui.export.planning import part_frames, part_label, plan
 from stemgui.export.progress import ExportProgress, ProgressCallback
 from stemgui.export.sources import part_readers, sources_of
+from stemgui.export.stem_file import is_stem_file
 
 if TYPE_CHECKING:
     from stemgui.audio.encode import AudioFormat
+    from stemgui.audio.stem_mp4 import StemFileFormat
     from stemgui.stems.analysis import Analysis
     from stemgui.stems.stemset import StemSet
 
@@ -64,7 +67,9 @@ class ExportRequest:
             ``mix_name``.
         two_stems: a stem name: write that stem and ``no_<stem>`` (the sum of the others;
             silence for a song in one stem); ``stems`` is then ignored.
-        fmt: the ``AudioFormat`` (wav 16/24/32f, flac, mp3); default 16-bit wav.
+        fmt: the ``AudioFormat`` (wav 16/24/32f, flac, mp3); default 16-bit wav; or a
+            ``stemgui.audio.stem_mp4.StemFileFormat``: one Stems file (``.stem.mp4``) of the
+            song and all its stems, ``stems`` not used.
         template: the file name template (see ``stemgui.export.naming``).
         overwrite: replace existing files; otherwise any existing target refuses the export.
         skip_existing: leave the targets that exist as they are and write the others (over
@@ -90,7 +95,7 @@ class ExportRequest:
     stems: Sequence[str] | None = None
     mix_gains: Any = None
     two_stems: str | None = None
-    fmt: AudioFormat = field(default_factory=_default_format)
+    fmt: AudioFormat | StemFileFormat = field(default_factory=_default_format)
     template: str = DEFAULT_TEMPLATE
     overwrite: bool = False
     skip_existing: bool = False
@@ -186,8 +191,10 @@ def _export(
         remove_quietly,
     )
     from stemgui.audio.encode import explain_write_error
+    from stemgui.audio.stem_mp4 import STEM_RATE
     from stemgui.audio.stream import array_reader, peak, write_blocks
     from stemgui.audio.tags import read_tags, stem_tags
+    from stemgui.export.stem_file import write as write_stem_file
     from stemgui.spool import STALE_PART_SECONDS
 
     if request.span is not None:  # named after the part the song has, not the part asked for
@@ -212,11 +219,13 @@ def _export(
     portion = part_label(request)
     if request.span is not None and frames <= 0:
         raise ExportError(request.folder, "the part of the song to export is empty")
-    rate = request.samplerate or stemset.samplerate
+    stem_file = is_stem_file(request.fmt)  # its stems read block by block, as one file
+    rate = STEM_RATE if stem_file else request.samplerate or stemset.samplerate
     paced = request.pace is not None and not request.pace.normal
     # a long song (its stems on disk), a part of a song, one resampled or paced: block by block
     spooled = (
-        isinstance(stemset.data, np.memmap)
+        stem_file
+        or isinstance(stemset.data, np.memmap)
         or frames != stemset.frames
         or rate != stemset.samplerate
         or paced
@@ -231,16 +240,21 @@ def _export(
                 f"the part of the song to export is empty at {rate} Hz; choose a longer part",
             )
     if paced:  # the files through the player's stretcher and transposer, spooled once
-        wanted = {name: readers[name] for name, _ in targets}  # not every stem: those asked
+        # not every stem: those asked (a Stems file's: all)
+        asked = stemset.names if stem_file else [name for name, _ in targets]
+        wanted = {name: readers[name] for name in asked}
         files = PacedFiles(wanted, stemset.channels, frames, rate, request.pace)
         cleanup.callback(files.close)
         readers, frames = files.readers, files.frames
 
     made: dict[str, np.ndarray] = {}  # a mix or no_<stem> made for its peak, kept to write
-    together = request.rescale_together and request.fmt.clip == "rescale"
+    # (a Stems file finds its tracks' one divisor itself)
+    together = request.rescale_together and request.fmt.clip == "rescale" and not stem_file
     # the frames read: a peak pass over every file for the one divisor, or write_blocks' own
-    # peak pass over each file in ``rescale``; and the pass that writes each file
+    # peak pass over each file in ``rescale``; and the pass that writes each file (of a Stems
+    # file, the pass that encodes each stem alone: nearly all its time)
     per_file = 2 if request.fmt.clip == "rescale" and not together else 1
+    per_file = len(stemset.names) if stem_file else per_file
     total = frames * (len(targets) * together + len(todo) * per_file)
     what = track.name if isinstance(track, Path) else str(track)
     progress = ExportProgress(total, on_progress, cancel, what)
@@ -273,6 +287,12 @@ def _export(
             part = part_path_for(current)  # the one temporary name: put in place below
             staged.append((part, current))
             tags = stem_tags(song_tags, name, str(track), model_name, portion) | heard
+            if stem_file:
+                every = {stem: readers[stem] for stem in stemset.names}
+                write_stem_file(
+                    current, every, stemset.channels, frames, fmt, tags, part, progress=progress
+                )
+                continue
             if spooled:
                 read = readers[name]
             else:  # the whole song in memory: read a block at a time too, to be cancelled

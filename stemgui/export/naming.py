@@ -1,4 +1,5 @@
-"""File names of exported stems: templates such as ``{model}/{track}/{stem}.{ext}``.
+"""File names of exported stems: templates such as ``{model}/{track}/{stem}.{ext}`` (a Stems
+file's ``{ext}`` is ``stem.mp4``).
 
 A template is a relative path whose parts may use the keys ``{track}`` (the song's name without
 extension), ``{stem}``, ``{model}`` and ``{ext}`` (``wav``, ``flac``, ``mp3``). ``/`` (or ``\\``)
@@ -187,12 +188,14 @@ def template_pattern(template: str, stems: Sequence[str]) -> re.Pattern[str]:
         ExportError: for a bad template (see ``template_parts``).
     """
     from stemgui.audio.encode import KINDS
+    from stemgui.audio.stem_mp4 import StemFileFormat
 
+    extensions = (*KINDS, StemFileFormat.extension)  # a Stems file: "{stem}" is "stems"
     fields = {
         "track": r"[^/]+",
         "model": r"[^/]+",
         "stem": "(?:" + "|".join(re.escape(s) for s in stems) + ")",
-        "ext": "(?:" + "|".join(KINDS) + ")",
+        "ext": "(?:" + "|".join(map(re.escape, extensions)) + ")",
     }
     groups = dict.fromkeys(("track", "stem"), 0)
 

@@ -33,9 +33,14 @@ def stem_names(request: ExportRequest, sources: Sequence[str]) -> list[str]:
     """The names of the files ``request`` writes for a separation into ``sources``, in order.
 
     Raises:
-        ExportError: a requested stem is not among ``sources``, or nothing is requested.
+        ExportError: a requested stem is not among ``sources``, or nothing is requested; for a
+            Stems file, see ``stem_file.stem_names``.
     """
+    from stemgui.export import stem_file
+
     sources = list(sources)
+    if stem_file.is_stem_file(request.fmt):
+        return stem_file.stem_names(request, sources)
 
     def check(name: str) -> None:
         if name not in sources:

@@ -37,9 +37,12 @@ def song_rate(path: str | Path) -> int | None:
 
 def holds(fmt: AudioFormat, samplerate: int) -> bool:
     """Whether files in ``fmt`` can hold audio at ``samplerate`` (mp3 only a few rates, and
-    below 32 kHz not every bit rate: ``mp3_max_bitrate``)."""
+    below 32 kHz not every bit rate: ``mp3_max_bitrate``; a Stems file 44.1 kHz alone)."""
     from stemgui.audio.encode import MP3_SAMPLERATES, mp3_max_bitrate
+    from stemgui.audio.stem_mp4 import STEM_RATE
 
+    if fmt.kind == "stem":
+        return samplerate == STEM_RATE
     if fmt.kind != "mp3":
         return samplerate > 0
     return samplerate in MP3_SAMPLERATES and fmt.mp3_bitrate <= mp3_max_bitrate(samplerate)
@@ -65,6 +68,10 @@ def check_rate(samplerate: int | None, fmt: AudioFormat, folder: Path) -> None:
         return
     if samplerate <= 0:
         raise ExportError(folder, f"a sample rate of {samplerate} Hz is impossible")
+    if fmt.kind == "stem":
+        raise ExportError(
+            folder, f"a Stems file is at 44.1 kHz, not {samplerate} Hz; choose the stems' own rate"
+        )
     from stemgui.audio.encode import MP3_SAMPLERATES, mp3_max_bitrate
 
     if samplerate not in MP3_SAMPLERATES:

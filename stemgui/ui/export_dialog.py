@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from stemgui.playback.stretch import speed_percent
+from stemgui.ui import export_stem_file
 from stemgui.ui import settings as S
 from stemgui.ui.elided import ElidedLabel, wrapped_label
 from stemgui.ui.export_formats import MP3_BITRATES, audio_format, khz
@@ -146,6 +147,7 @@ class ExportDialog(QDialog):
                 "The files as the player plays them now; the stems still add up to the mix"
             )
             stems_layout.addWidget(self.at_pace)
+        self.stem_file_note = export_stem_file.note(stems_layout)
         layout.addWidget(box)
 
         form = QFormLayout()
@@ -153,6 +155,7 @@ class ExportDialog(QDialog):
         for key, label in S.EXPORT_FORMATS.items():
             self.format.addItem(label, key)
         self.format.setCurrentIndex(self.format.findData(settings.get(S.EXPORT_FORMAT)))
+        export_stem_file.offer(self, stems)
         self.bitrate = QComboBox()
         for rate in MP3_BITRATES:
             self.bitrate.addItem(f"{rate} kbps", rate)
@@ -235,7 +238,7 @@ class ExportDialog(QDialog):
 
         track, model = self._names
         request = replace(self.request(), overwrite=True)
-        if self.mix.isChecked():  # the heard mix's gains are taken when exporting
+        if self.mix.isChecked() and self.mix.isEnabled():  # the gains are taken when exporting
             request = replace(request, mix_gains=self.mixer.mix_gains if self.mixer else ())
         try:
             (_, path), *_ = plan(request, self._stems, track, model)
@@ -267,10 +270,10 @@ class ExportDialog(QDialog):
 
     def _format_changed(self) -> None:
         self.bitrate.setEnabled(self.format.currentData() == "mp3")
+        export_stem_file.show(self)
 
     def _two_stems_changed(self) -> None:
-        for check in self.stem_boxes.values():
-            check.setEnabled(not self.two_stems.isChecked())
+        export_stem_file.show(self)  # the stem ticks: off for two stems, or a Stems file
 
     def _browse(self) -> None:
         # where the files would go (the song's folder for one typed without its full path, or
@@ -292,7 +295,7 @@ class ExportDialog(QDialog):
         stems = [name for name, check in self.stem_boxes.items() if check.isChecked()]
         song_folder = self.song_folder if song_folder is None else song_folder
         fmt = audio_format(self.format.currentData(), self.bitrate.currentData())
-        return ExportRequest(
+        asked = ExportRequest(
             # "~/x" is in the home folder; "~Exports" (no such user) a folder of that name
             folder=song_folder / os.path.expanduser(self.folder.text().strip()),
             stems=stems,
@@ -306,6 +309,7 @@ class ExportDialog(QDialog):
             samplerate=self.samplerate(fmt, self.song_rate, self.stems_rate),
             pace=self.pace if self.at_pace and self.at_pace.isChecked() else None,
         )
+        return export_stem_file.request(self, asked)
 
     def samplerate(self, fmt: Any, song_rate: int | None, stems_rate: int) -> int | None:
         """The ``ExportRequest.samplerate`` of a song at ``song_rate`` whose stems are at
@@ -337,6 +341,8 @@ class ExportDialog(QDialog):
             samplerate=self.samplerate(request.fmt, song_rate, stems_rate),
             pace=pace if self.at_pace is not None and self.at_pace.isChecked() else None,
         )
+        if request.stems is None:  # a Stems file: all its stems (one not in four, refused)
+            return request
         if request.two_stems is not None:  # (not offered when a song is in two stems)
             return request if request.two_stems in stems else None
         chosen = [name for name in request.stems if name in stems]

@@ -9,9 +9,13 @@ MP3_BITRATES = (128, 192, 256, 320)
 
 
 def audio_format(kind: str, mp3_bitrate: int = 320) -> Any:
-    """The ``AudioFormat`` of one of ``settings.EXPORT_FORMATS``."""
+    """The ``AudioFormat`` of one of ``settings.EXPORT_FORMATS``; for "stem", the
+    ``StemFileFormat`` of one Stems file per song."""
     from stemgui.audio.encode import AudioFormat
+    from stemgui.audio.stem_mp4 import StemFileFormat
 
+    if kind == "stem":
+        return StemFileFormat()
     formats = {
         "wav16": dict(kind="wav", bits=16),
         "wav24": dict(kind="wav", bits=24),

@@ -69,6 +69,7 @@ EXPORT_FORMATS = {
     "flac16": "FLAC 16-bit",
     "flac24": "FLAC 24-bit",
     "mp3": "MP3",
+    "stem": "Stems file for DJ software (.stem.mp4)",  # one file per song: export_stem_file
 }
 
 
