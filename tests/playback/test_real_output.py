@@ -140,15 +140,19 @@ def test_stop_while_playing_rewinds_and_play_starts_the_song_again(devices, song
 
 def test_a_device_unplugged_while_playing_pauses_with_the_apps_message(devices, song):
     stems, mixer, transport, _ = song
+    shown = []  # the message anyone could read as playback paused: None, it was not out yet
+    pause = transport.pause
+    transport.pause = lambda: (shown.append(output.error), pause())
     transport.set_loop(0, FRAMES)
     transport.play()
     output = open_output(
         stems, mixer, transport, device=devices.index("stemgui_pipe"), name="stemgui_pipe"
     )
     wait_until(lambda: output.poll() is not None, "noticing the device gone")
+    assert not transport.playing  # seen with the message: the UI never shows both
+    assert shown[0] is None
     assert output.poll() == DEVICE_LOST
     output.close()  # on a stream PortAudio ended: no error
-    assert not transport.playing
 
     again = open_output(stems, mixer, transport)  # PortAudio listed again, as after a loss
     transport.play()
