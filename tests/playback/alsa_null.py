@@ -7,6 +7,7 @@ among its configuration files, and every test has an ``XDG_CONFIG_HOME`` of its 
 
 - ``stemgui_tap``, also the system default: alsa-lib's ``file`` plugin in front of ``null``,
   writing every frame PortAudio hands the device to ``heard.raw`` (interleaved float32);
+- ``stemgui_chosen``: the same, writing to ``chosen.raw`` (a device the user chooses);
 - ``stemgui_pipe``: the same, writing to ``head -c LOST_AFTER_BYTES``: once ``head`` has read
   that much and exits, the device's writes fail and PortAudio ends the stream, as it does for
   a device unplugged while it plays.
@@ -43,18 +44,20 @@ WAIT_S = 10.0
 class NullDevices:
     """The ALSA devices above, PortAudio initialised on them; ``close`` takes them away again.
 
-    ``sd``: the sounddevice module; ``tap``: the file the default device writes.
+    ``sd``: the sounddevice module; ``folder``: where the devices write what they are given.
     """
 
-    def __init__(self, sd: Any, config_home: Path, tap: Path) -> None:
+    def __init__(self, sd: Any, config_home: Path, folder: Path) -> None:
         self.sd = sd
-        self.tap = tap
+        self.folder = folder
+        tap, chosen = folder / "heard.raw", folder / "chosen.raw"
         self.asoundrc = config_home / "alsa" / "asoundrc"
         self.asoundrc.parent.mkdir(parents=True, exist_ok=True)
         self.asoundrc.write_text(
             "# stemgui's real-output tests (tests/playback/alsa_null.py)\n"
             'pcm.!default "stemgui_tap"\n'
             f'pcm.stemgui_tap {{ type file slave.pcm "null" file "{tap}" format "raw" }}\n'
+            f'pcm.stemgui_chosen {{ type file slave.pcm "null" file "{chosen}" format "raw" }}\n'
             'pcm.stemgui_pipe { type file slave.pcm "null" format "raw"\n'
             f'    file "|head -c {LOST_AFTER_BYTES} >/dev/null" }}\n',
             encoding="utf-8",
@@ -73,9 +76,13 @@ class NullDevices:
         assert name in names, f"ALSA's {name} is not listed: {names}"
         return names.index(name)
 
-    def heard(self, channels: int = 2) -> np.ndarray:
-        """What the default device was given, (frames, channels) float32."""
-        return np.fromfile(self.tap, np.float32).reshape(-1, channels)
+    def heard(self, device: str = "heard", channels: int = 2) -> np.ndarray:
+        """What the default device (``"heard"``) or ``stemgui_chosen`` (``"chosen"``) was
+        given, (frames, channels) float32; empty if it was given nothing."""
+        path = self.folder / f"{device}.raw"
+        if not path.exists():
+            return np.zeros((0, channels), np.float32)
+        return np.fromfile(path, np.float32).reshape(-1, channels)
 
     def close(self) -> None:
         """Close the outputs a failed test left open (the null PCM would keep a core busy), take
@@ -98,7 +105,7 @@ def null_devices(tmp_path: Path) -> NullDevices:
         pytest.skip(f"PortAudio cannot load ({error}): `make system-deps` installs libportaudio2")
     if "ALSA" not in [api["name"] for api in sounddevice.query_hostapis()]:
         pytest.skip("this PortAudio was built without ALSA: no null PCM to play on")
-    return NullDevices(sounddevice, Path(os.environ["XDG_CONFIG_HOME"]), tmp_path / "heard.raw")
+    return NullDevices(sounddevice, Path(os.environ["XDG_CONFIG_HOME"]), tmp_path)
 
 
 def wait_until(condition: Callable[[], object], what: str) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from stemgui.playback import sounddevice_output
-from stemgui.playback.output_devices import ChosenOutput
+from stemgui.playback.output_devices import ChosenOutput, list_outputs
 from stemgui.playback.renderer import FADE_SECONDS
 from stemgui.playback.sounddevice_output import DEVICE_LOST, AudioDeviceError, open_output
 from stemgui.playback.transport import PlayState, Transport
@@ -77,8 +77,10 @@ def test_pause_holds_the_playhead_at_the_last_frame_the_device_got(devices, song
     transport.play()
     output = open_output(stems, mixer, transport)
     wait_until(lambda: output.laps >= 2, "two laps of the loop")
+    assert output.poll() is None  # playing: callbacks come, nothing stalled
     transport.pause()
     callbacks_on(output, SETTLE)
+    assert output.poll() is None  # paused, the stream runs on
     held, laps = transport.position, transport.wraps
     callbacks_on(output, SETTLE)
     assert transport.position == held  # the callbacks go on: silence, the playhead still
@@ -196,6 +198,21 @@ def test_a_chosen_device_not_listed_plays_on_the_default_and_says_so(devices, so
     assert missing == ["USB Audio CODEC"]
     (sound,) = sounds(devices.heard())
     assert_plays(sound, faded_in(mix))
+
+
+def test_a_chosen_device_listed_by_portaudio_is_the_one_that_plays(devices, song):
+    stems, mixer, transport, mix = song
+    labels = [device.label for device in list_outputs(devices.sd)]
+    assert {"default", "stemgui_tap", "stemgui_chosen"} <= set(labels)  # one host API: names
+    transport.play()
+    output = ChosenOutput("stemgui_chosen")(stems, mixer, transport)
+    wait_until(lambda: transport.ends == 1, "the song's end on the chosen device")
+    callbacks_on(output, SETTLE)
+    output.close()
+
+    (sound,) = sounds(devices.heard("chosen"))
+    assert_plays(sound, faded_in(mix))
+    assert len(devices.heard()) == 0  # the default was given nothing
 
 
 def test_a_device_name_portaudio_does_not_know_is_refused_in_plain_words(devices, song):
