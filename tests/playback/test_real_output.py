@@ -215,6 +215,21 @@ def test_a_chosen_device_listed_by_portaudio_is_the_one_that_plays(devices, song
     assert len(devices.heard()) == 0  # the default was given nothing
 
 
+def test_listing_the_devices_while_one_plays_leaves_its_stream_playing(devices, song):
+    stems, mixer, transport, _ = song
+    transport.set_loop(0, FRAMES)
+    transport.play()
+    output = ChosenOutput("stemgui_chosen")(stems, mixer, transport)
+    wait_until(lambda: output.laps >= 1, "a lap of the loop")
+    devices.asoundrc.unlink()  # the chosen device goes; PortAudio would see it only afresh
+    labels = [device.label for device in list_outputs(devices.sd)]  # as the menu opening does
+    assert "stemgui_chosen" in labels  # PortAudio not initialised again: it would end the stream
+    laps = output.laps
+    wait_until(lambda: output.laps > laps, "another lap after the listing")
+    assert output.poll() is None
+    output.close()
+
+
 def test_a_device_name_portaudio_does_not_know_is_refused_in_plain_words(devices, song):
     stems, mixer, transport, _ = song
     with pytest.raises(AudioDeviceError) as raised:
