@@ -311,6 +311,22 @@ def import_sounddevice() -> Any:
     return sounddevice
 
 
+def _other_rate(sd: Any, device: int | str | None, called: str, rate: int) -> str:
+    """What to say of a device that refuses the stems' ``rate``: its own, where PortAudio
+    says it (a JACK server's, a sound card's fixed one), and how to play on it."""
+    try:
+        own = int(sd.query_devices(device, "output")["default_samplerate"])
+    except (sd.PortAudioError, ValueError, KeyError, TypeError) as error:
+        logger.debug("the output's rate not known: %s", error)
+        own = 0
+    plays = f"plays at {own} Hz, not" if own > 0 and own != rate else "does not play"
+    return (
+        f"{called} {plays} at the stems' {rate} Hz. Set it to {rate} Hz (in the system's sound "
+        "settings, or in its sound server's: JACK, PipeWire), or choose another in Playback ▸ "
+        "Output device."
+    )
+
+
 def open_output(
     stemset: StemSet,
     mixer: HasGains,
@@ -331,7 +347,8 @@ def open_output(
 
     Raises:
         AudioDeviceError: PortAudio is missing, there is no output device (PortAudio then says
-            'Error querying device -1'), or the device refuses the format.
+            'Error querying device -1'), or the device refuses the format (a rate of its own:
+            the message says which, and to set it to the stems' or choose another).
     """
     sounddevice = import_sounddevice()
     _devices.refresh(sounddevice)
@@ -350,6 +367,9 @@ def open_output(
     except (sounddevice.PortAudioError, ValueError) as error:
         _devices.stale = True  # one may be plugged in before the next try
         logger.warning("no audio output: %s", error)  # PortAudio's words, for the log
+        if "Invalid sample rate" in str(error):  # it is there, at a rate of its own
+            rate = stemset.samplerate
+            raise AudioDeviceError(_other_rate(sounddevice, device, called, rate)) from error
         # PortAudio's way of saying there is none (a busy device's message holds "-1" too)
         what = (
             "No audio output device was found"

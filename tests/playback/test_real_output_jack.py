@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from stemgui.playback.sounddevice_output import open_output
+from stemgui.playback.sounddevice_output import AudioDeviceError, open_output
 from stemgui.playback.transport import PlayState, Transport
 from stemgui.stems.mixer import MixerState
 from stemgui.stems.stemset import StemSet
@@ -93,3 +93,15 @@ def test_pause_seek_and_stop_hold_while_the_device_runs_in_real_time(jack):
     assert (transport.state, transport.position) == (PlayState.STOPPED, 0)
     assert output.poll() is None
     output.close()
+
+
+def test_a_device_at_another_rate_says_so_and_what_to_do(jack):
+    server = jack(48000)  # JACK's rate is the server's: often 48 kHz
+    stems, mixer, transport = song()  # the stems are at 44.1 kHz
+    with pytest.raises(AudioDeviceError) as raised:
+        open_output(stems, mixer, transport, device=server.device, name="system")
+    assert str(raised.value) == (
+        "The audio output device system plays at 48000 Hz, not at the stems' 44100 Hz. Set it "
+        "to 44100 Hz (in the system's sound settings, or in its sound server's: JACK, "
+        "PipeWire), or choose another in Playback ▸ Output device."
+    )
