@@ -10,8 +10,8 @@ playback stops and ``error`` holds a message the UI shows on its next poll.
 PortAudio lists the devices once, when it is initialised (at ``import sounddevice``): a device
 plugged in later is not seen until it is initialised again (python-sounddevice#125). So after an
 output failed to open or was lost, ``open_output`` initialises it again first, which is safe only
-while none of our streams is open (terminating closes them all).
-"""
+while none of our streams is open (terminating closes them all) and the JACK server PortAudio
+joined is there (``jack_gone``: terminating aborts the process once it has gone)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from stemgui.errors import StemguiError
+from stemgui.playback import jack_gone
 from stemgui.playback.chain import Output
 from stemgui.playback.renderer import HasGains
 from stemgui.playback.transport import Transport
@@ -55,9 +56,9 @@ class _DeviceList:
     seen only after ``sounddevice._terminate(); sounddevice._initialize()``. Terminating closes
     every stream, so ``refresh`` does it only when none of ours is open, and only when the list
     may be what failed us (``stale``: an output failed to open or was lost) or is asked for
-    afresh (``force``: the devices are listed for the user to choose one). ``initialised_at``:
-    when it last did (tried), by ``clock``; None: not yet.
-    """
+    afresh (``force``: the devices are listed for the user to choose one); never once the JACK
+    server PortAudio joined has gone (``jack``). ``initialised_at``: when it last did (tried), by
+    ``clock``; None: not yet."""
 
     clock = staticmethod(time.monotonic)  # tests set their own
 
@@ -65,6 +66,7 @@ class _DeviceList:
         self.stale = False
         self.open: weakref.WeakSet[SoundDeviceOutput] = weakref.WeakSet()
         self.initialised_at: float | None = None
+        self.jack = jack_gone.JackWatch()  # the JACK server PortAudio joined: gone, it aborts
 
     def refresh(self, sd: Any, force: bool = False) -> None:
         """Initialise PortAudio again if the list is stale (or ``force``) and none of our
@@ -73,16 +75,19 @@ class _DeviceList:
             return
         terminate = getattr(sd, "_terminate", None)
         initialize = getattr(sd, "_initialize", None)
-        if terminate is None or initialize is None:  # not the sounddevice we know
+        if terminate is None or initialize is None or self.jack.gone():  # unknown; or abort
             return
         self.initialised_at = self.clock()
         try:
             if getattr(sd, "_initialized", 1) > 0:  # 0: an earlier initialise failed
+                self.jack.leave()
                 terminate()
             initialize()
         except sd.PortAudioError as error:  # opening then says what is wrong
             logger.warning("initialising PortAudio again: %s", error)
             return
+        finally:
+            self.jack.join(sd)
         self.stale = False
         logger.info("PortAudio initialised again: the device list is fresh")
 
@@ -308,6 +313,7 @@ def import_sounddevice() -> Any:
             f"Sound output is not available ({error}). Install PortAudio "
             f"(libportaudio2 on Debian/Ubuntu). {NO_DEVICE_ADVICE}"
         ) from error
+    jack_gone.guard_exit(sounddevice, lambda: _devices.jack)  # no abort at exit
     return sounddevice
 
 

@@ -4,6 +4,8 @@ holds, never more; nothing counts as a stall while the song plays; pause, seek a
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -105,3 +107,40 @@ def test_a_device_at_another_rate_says_so_and_what_to_do(jack):
         "to 44100 Hz (in the system's sound settings, or in its sound server's: JACK, "
         "PipeWire), or choose another in Playback ▸ Output device."
     )
+
+
+LEFT_BEHIND = """
+import sys
+import sounddevice as sd
+from stemgui.playback.output_devices import list_outputs
+from stemgui.playback.sounddevice_output import import_sounddevice
+
+import_sounddevice()  # as the app does first
+print([device.label for device in list_outputs(sd)], flush=True)  # PortAudio joins the server
+for step in sys.stdin:  # the server stopped; started again
+    print(step.strip(), len(list_outputs(sd)), flush=True)  # the menu opens: listed afresh?
+"""
+
+
+def test_a_jack_server_that_stops_while_the_app_runs_does_not_abort_it(jack):
+    server = jack()
+    app = subprocess.Popen(
+        [sys.executable, "-c", LEFT_BEHIND],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert app.stdout.readline().strip() == "['system']"  # the app's PortAudio joined it
+
+    def then(step: str) -> None:
+        app.stdin.write(f"{step}\n")
+        app.stdin.flush()
+        assert app.stdout.readline().startswith(step), f"the app died: {app.stderr.read()}"
+
+    server.close()  # jackd stopped (or crashed)
+    then("stopped")  # terminating PortAudio then aborted the process (SIGABRT)
+    jack()  # one started again: PortAudio still holds the one gone
+    then("restarted")
+    app.stdin.close()
+    assert app.wait(WAIT_S) == 0, app.stderr.read()  # sounddevice terminated it at exit too
