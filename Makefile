@@ -5,11 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.stemgui-installed
 export QT_QPA_PLATFORM ?= offscreen
 
-# Debian packages the app and the tests need: PortAudio for sounddevice, Qt's X/EGL/xkb libraries,
-# fonts, Xvfb for screenshots of the real window; FluidSynth and a GM soundfont for the synthetic
-# training songs; python3-venv for .venv, and a C/C++ compiler, Python's headers and cmake to build
-# the train extra's diffq and Sinsy singing voice (pysinsy), which come as source.
-DEBIAN_PACKAGES := libportaudio2 libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 \
+# Debian packages the app and the tests need: PortAudio for sounddevice, the JACK server whose
+# dummy driver the real-output tests play on in real time (ALSA's null PCM, their other device,
+# comes with libportaudio2's libasound2), Qt's X/EGL/xkb libraries, fonts, Xvfb for screenshots
+# of the real window; FluidSynth and a GM soundfont for the synthetic training songs;
+# python3-venv for .venv, and a C/C++ compiler, Python's headers and cmake to build the train
+# extra's diffq and Sinsy singing voice (pysinsy), which come as source.
+DEBIAN_PACKAGES := libportaudio2 jackd2 libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 \
 	libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
 	libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libx11-xcb1 \
 	fonts-dejavu-core xvfb libfluidsynth3 fluid-soundfont-gm \

@@ -94,11 +94,13 @@ class Output:
         return self._error
 
     def _fail(self, message: str) -> None:
-        """Record the first failure and stop playback; safe from any thread."""
+        """Stop playback, then record the first failure; safe from any thread. In that order:
+        the UI, polling on its own thread, never reads the message while the transport plays
+        (PortAudio calls this from its thread when a device goes)."""
+        self.transport.pause()
         if self._error is None:
             self._error = message
             logger.error("audio output failed: %s", message)
-        self.transport.pause()
 
     def close(self) -> None:
         raise NotImplementedError

@@ -10,8 +10,8 @@ playback stops and ``error`` holds a message the UI shows on its next poll.
 PortAudio lists the devices once, when it is initialised (at ``import sounddevice``): a device
 plugged in later is not seen until it is initialised again (python-sounddevice#125). So after an
 output failed to open or was lost, ``open_output`` initialises it again first, which is safe only
-while none of our streams is open (terminating closes them all).
-"""
+while none of our streams is open (terminating closes them all) and the JACK server PortAudio
+joined is there (``jack_gone``: terminating aborts the process once it has gone)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from stemgui.errors import StemguiError
+from stemgui.playback import jack_gone
 from stemgui.playback.chain import Output
 from stemgui.playback.renderer import HasGains
 from stemgui.playback.transport import Transport
@@ -55,9 +56,9 @@ class _DeviceList:
     seen only after ``sounddevice._terminate(); sounddevice._initialize()``. Terminating closes
     every stream, so ``refresh`` does it only when none of ours is open, and only when the list
     may be what failed us (``stale``: an output failed to open or was lost) or is asked for
-    afresh (``force``: the devices are listed for the user to choose one). ``initialised_at``:
-    when it last did (tried), by ``clock``; None: not yet.
-    """
+    afresh (``force``: the devices are listed for the user to choose one); never once the JACK
+    server PortAudio joined has gone (``jack``). ``initialised_at``: when it last did (tried), by
+    ``clock``; None: not yet."""
 
     clock = staticmethod(time.monotonic)  # tests set their own
 
@@ -65,6 +66,7 @@ class _DeviceList:
         self.stale = False
         self.open: weakref.WeakSet[SoundDeviceOutput] = weakref.WeakSet()
         self.initialised_at: float | None = None
+        self.jack = jack_gone.JackWatch()  # the JACK server PortAudio joined: gone, it aborts
 
     def refresh(self, sd: Any, force: bool = False) -> None:
         """Initialise PortAudio again if the list is stale (or ``force``) and none of our
@@ -73,16 +75,19 @@ class _DeviceList:
             return
         terminate = getattr(sd, "_terminate", None)
         initialize = getattr(sd, "_initialize", None)
-        if terminate is None or initialize is None:  # not the sounddevice we know
+        if terminate is None or initialize is None or self.jack.gone():  # unknown; or abort
             return
         self.initialised_at = self.clock()
         try:
             if getattr(sd, "_initialized", 1) > 0:  # 0: an earlier initialise failed
+                self.jack.leave()
                 terminate()
             initialize()
         except sd.PortAudioError as error:  # opening then says what is wrong
             logger.warning("initialising PortAudio again: %s", error)
             return
+        finally:
+            self.jack.join(sd)
         self.stale = False
         logger.info("PortAudio initialised again: the device list is fresh")
 
@@ -308,7 +313,24 @@ def import_sounddevice() -> Any:
             f"Sound output is not available ({error}). Install PortAudio "
             f"(libportaudio2 on Debian/Ubuntu). {NO_DEVICE_ADVICE}"
         ) from error
+    jack_gone.guard_exit(sounddevice, lambda: _devices.jack)  # no abort at exit
     return sounddevice
+
+
+def _other_rate(sd: Any, device: int | str | None, called: str, rate: int) -> str:
+    """What to say of a device that refuses the stems' ``rate``: its own, where PortAudio
+    says it (a JACK server's, a sound card's fixed one), and how to play on it."""
+    try:
+        own = int(sd.query_devices(device, "output")["default_samplerate"])
+    except (sd.PortAudioError, ValueError, KeyError, TypeError) as error:
+        logger.debug("the output's rate not known: %s", error)
+        own = 0
+    plays = f"plays at {own} Hz, not" if own > 0 and own != rate else "does not play"
+    return (
+        f"{called} {plays} at the stems' {rate} Hz. Set it to {rate} Hz (in the system's sound "
+        "settings, or in its sound server's: JACK, PipeWire), or choose another in Playback ▸ "
+        "Output device."
+    )
 
 
 def open_output(
@@ -331,7 +353,8 @@ def open_output(
 
     Raises:
         AudioDeviceError: PortAudio is missing, there is no output device (PortAudio then says
-            'Error querying device -1'), or the device refuses the format.
+            'Error querying device -1'), or the device refuses the format (a rate of its own:
+            the message says which, and to set it to the stems' or choose another).
     """
     sounddevice = import_sounddevice()
     _devices.refresh(sounddevice)
@@ -350,6 +373,9 @@ def open_output(
     except (sounddevice.PortAudioError, ValueError) as error:
         _devices.stale = True  # one may be plugged in before the next try
         logger.warning("no audio output: %s", error)  # PortAudio's words, for the log
+        if "Invalid sample rate" in str(error):  # it is there, at a rate of its own
+            rate = stemset.samplerate
+            raise AudioDeviceError(_other_rate(sounddevice, device, called, rate)) from error
         # PortAudio's way of saying there is none (a busy device's message holds "-1" too)
         what = (
             "No audio output device was found"
