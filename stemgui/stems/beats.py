@@ -20,12 +20,13 @@ fitted to the whole song:
    beats stray from any steady grid (a band speeding up, a tempo change, rubato) has no grid:
    fewer than ``STEADY_SHARE`` of its sections with a pulse lie on the line, its first two or
    its last two lie off it (a tempo change puts every one after it off; a break in free time
-   between two parts on the grid puts some off in a row, and keeps the grid), or the line's
-   beat lies more than ``MAX_CORRECTION`` off the tempo's. Off at one end alone, the song
-   keeps the grid of its steady part when that is one run of ``END_SHARE`` of its sections
-   and no two in a row of the end have a steady tempo of their own (``SAME_TEMPO``): a
-   ritardando at the end, an intro in free time, not a tempo change; the grid, a line, goes
-   on over them. A section with as many onsets as those with a pulse (``ASTRAY_LEVEL``), no
+   between two parts on the grid puts some off in a row, and keeps the grid), two in a row
+   off it have one steady tempo of their own (``SAME_TEMPO``: a tempo step, also where a
+   section before it lies on the line by chance), or the line's beat lies more than
+   ``MAX_CORRECTION`` off the tempo's. Off at one end alone, the song keeps the grid of its
+   steady part when that is one run of ``END_SHARE`` of its sections: a ritardando at the
+   end, an intro in free time, not a tempo change; the grid, a line, goes on over them. A
+   section with as many onsets as those with a pulse (``ASTRAY_LEVEL``), no
    pulse at the tempo but a pulse of its own at a tempo up to ``DRIFT`` away
    (``ASTRAY_PULSE``) lies off the line: its beats are at another tempo, which smears them
    over the comb's phases. One without a pulse of its own is a break, whatever its onsets:
@@ -122,21 +123,21 @@ def fit_grid(onsets: np.ndarray, period: float) -> tuple[float, float] | None:
 
 def _steady(off: np.ndarray, ratios: np.ndarray, strong: np.ndarray) -> bool:
     """Whether sections with a pulse, in time order, ``off`` the line or on it, make a steady
-    song: ``STEADY_SHARE`` of them on it, neither the first two nor the last two off (a tempo
-    change puts every one after it off); or ``END_SHARE`` of them in one run on it, the rest
-    at one end without two in a row at one tempo of their own (``ratios`` within
-    ``SAME_TEMPO``, each ``strong``): a ritardando, an intro in free time."""
+    song: none of those off it two in a row at one tempo of their own (``ratios`` within
+    ``SAME_TEMPO``, each ``strong``: a tempo step, wherever a section on the line by chance
+    puts it), and ``STEADY_SHARE`` of them on it, neither the first two nor the last two off
+    (a tempo change puts every one after it off); or ``END_SHARE`` of them in one run on it,
+    the rest at one end: a ritardando, an intro in free time."""
+    steps = np.abs(ratios[1:] / ratios[:-1] - 1)
+    if np.any(off[1:] & off[:-1] & strong[1:] & strong[:-1] & (steps <= SAME_TEMPO)):
+        return False
     lead = off.size if off.all() else int(np.argmin(off))
     tail = off.size if off.all() else int(np.argmin(off[::-1]))
     share = 1 - np.count_nonzero(off) / off.size
     if lead < 2 and tail < 2:
         return share >= STEADY_SHARE
     end = slice(0, lead) if lead >= 2 else slice(off.size - tail, off.size)
-    if share < END_SHARE or np.count_nonzero(off) > np.count_nonzero(off[end]):
-        return False
-    ratios, strong = ratios[end], strong[end]
-    steps = np.abs(ratios[1:] / ratios[:-1] - 1)
-    return not np.any(strong[1:] & strong[:-1] & (steps <= SAME_TEMPO))
+    return share >= END_SHARE and np.count_nonzero(off) == np.count_nonzero(off[end])
 
 
 def _section_beat(onsets: np.ndarray, start: float, period: float) -> tuple[float, float, float]:
