@@ -16,7 +16,7 @@ bass), every hit within 3 ms of its beat at random, the first on the song's firs
   worst given one lies from the beats, in beats;
 - **ends**: songs steady in most of their length, each in the four styles: drums 20 dB down
   under a melody's bleed for a third of a minute at 128 BPM (first, middle or last), 160
-  beats at 120 BPM then 8 bars slowing down to 60, 75, 90 or 95 % of it, an intro of 4 or 8
+  beats at 120 BPM then 8 bars slowing down to 60, 75, 90 or 95-99 % of it, an intro of 4 or 8
   bars in free time (hits up to 200 ms off) before 80 s at 120: grids given and the worst
   distance from the steady beats; four on the floor at 120 BPM whose first 8 bars, last 8
   or both are at 117-130 BPM (a tempo step near an end), and 16 s at 119 or 121 BPM before
@@ -148,7 +148,7 @@ def steady_ends() -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
         for third in range(3):
             song = under_bleed(drum_track(128, 60.0, style, seed=third), 20.0 * third, 20.0)
             yield "bleed", f"{style} {third + 1}/3", song, steady(128, 60.0)
-        for to in (0.6, 0.75, 0.9, 0.95):
+        for to in (0.6, 0.75, 0.9, 0.95, 0.96, 0.97, 0.98, 0.99):
             song = slowing_down(drum_track(120, 100.0, style, seed=4), 120, 160, 32, to)
             beats = slowed_beats(120, 160, 32, to)[:161]  # those before it slows down
             yield "ritardando", f"{style} to {to:.0%}", song, beats
