@@ -16,10 +16,12 @@ bass), every hit within 3 ms of its beat at random, the first on the song's firs
   worst given one lies from the beats, in beats;
 - **ends**: songs steady in most of their length, each in the four styles: drums 20 dB down
   under a melody's bleed for a third of a minute at 128 BPM (first, middle or last), 160
-  beats at 120 BPM then 8 bars slowing down to 60, 75, 90 or 95 % of it, an intro of 4 or 8
+  beats at 120 BPM then 8 bars slowing down to 60, 75, 90 or 95-99 % of it, an intro of 4 or 8
   bars in free time (hits up to 200 ms off) before 80 s at 120: grids given and the worst
-  distance from the steady beats; and four on the floor at 120 BPM whose first 8 bars, last 8
-  or both are at 117-130 BPM (a tempo step near an end): grids given (wrongly).
+  distance from the steady beats; four on the floor at 120 BPM whose first 8 bars, last 8
+  or both are at 117-130 BPM (a tempo step near an end), and 16 s at 119 or 121 BPM before
+  44 s at 120 in the four styles (a step whose first beat falls on the later grid): grids
+  given (wrongly).
 
     .venv/bin/python bench/tempo_accuracy.py
 """
@@ -38,6 +40,7 @@ from stemgui.stems.tempo import Tempo, estimate_tempo
 from tests.stems.drumkit import (
     RATE,
     drum_track,
+    intro_at,
     slowed_beats,
     slowing_down,
     sped_up,
@@ -145,7 +148,7 @@ def steady_ends() -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
         for third in range(3):
             song = under_bleed(drum_track(128, 60.0, style, seed=third), 20.0 * third, 20.0)
             yield "bleed", f"{style} {third + 1}/3", song, steady(128, 60.0)
-        for to in (0.6, 0.75, 0.9, 0.95):
+        for to in (0.6, 0.75, 0.9, 0.95, 0.96, 0.97, 0.98, 0.99):
             song = slowing_down(drum_track(120, 100.0, style, seed=4), 120, 160, 32, to)
             beats = slowed_beats(120, 160, 32, to)[:161]  # those before it slows down
             yield "ritardando", f"{style} to {to:.0%}", song, beats
@@ -172,20 +175,33 @@ def ends() -> None:
         )
         if family in missed:
             print("  none: " + "; ".join(missed[family]))
-    songs, given = 0, []
+    songs: dict[tuple[str, str], int] = {}
+    given: dict[tuple[str, str], list[str]] = {}
+    for family, name, song in stepped_songs():
+        songs[family] = songs.get(family, 0) + 1
+        tempo = estimate_tempo(song, RATE)
+        if tempo is not None and tempo.beat is not None:
+            given.setdefault(family, []).append(name)
+    for (family, what), count in songs.items():
+        print(f"{family}: {len(given.get((family, what), []))} grids for {count} songs ({what})")
+        if (family, what) in given:
+            print("  given: " + "; ".join(given[family, what]))
+
+
+def stepped_songs() -> Iterator[tuple[tuple[str, str], str, np.ndarray]]:
+    """((family, what its songs are), name, song) of songs whose tempo steps near an end."""
     for bpm in (117, 118, 119, 123, 125, 130):
         for early, late, where in (
             (True, False, "first"),
             (False, True, "last"),
             (True, True, "both"),
         ):
-            songs += 1
-            tempo = estimate_tempo(stepped_at_ends(bpm, early, late), RATE)
-            if tempo is not None and tempo.beat is not None:
-                given.append(f"{bpm} BPM {where}")
-    print(f"steps at an end: {len(given)} grids for {songs} songs (8 bars at 117-130 BPM)")
-    if given:
-        print("  given: " + "; ".join(given))
+            family = ("steps at an end", "8 bars at 117-130 BPM")
+            yield family, f"{bpm} BPM {where}", stepped_at_ends(bpm, early, late)
+    for style in STYLES:
+        for bpm in (119, 121):
+            family = ("intros at another tempo", "16 s at 119 or 121 BPM, then 44 s at 120")
+            yield family, f"{style} {bpm} BPM", intro_at(bpm, style=style)
 
 
 def main() -> None:

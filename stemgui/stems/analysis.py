@@ -48,8 +48,10 @@ logger = logging.getLogger(__name__)
 # song that starts on a beat has its first beat on its first frame, a grid from 16 beats
 # fitted 8 at a time to all of them, none for beats that drift from it; 4: a grid kept through
 # loud bleed without a pulse of its own, and over the steady part of a song that slows down at
-# its end, gently too, or starts in free time).
-VERSION = 4
+# its end, gently too, or starts in free time; 5: none for a tempo step near the start whose
+# first section lies on the later part's grid by chance, one for a ritardando to 96-99 %,
+# fitted without the sections where a ritardando starts).
+VERSION = 5
 FACTOR_FIELD = "tempo_factor"
 BEAT_AT_FIELD = "beat_at"
 TAPPED_FIELD = "tapped_tempo"

@@ -20,12 +20,19 @@ fitted to the whole song:
    beats stray from any steady grid (a band speeding up, a tempo change, rubato) has no grid:
    fewer than ``STEADY_SHARE`` of its sections with a pulse lie on the line, its first two or
    its last two lie off it (a tempo change puts every one after it off; a break in free time
-   between two parts on the grid puts some off in a row, and keeps the grid), or the line's
-   beat lies more than ``MAX_CORRECTION`` off the tempo's. Off at one end alone, the song
-   keeps the grid of its steady part when that is one run of ``END_SHARE`` of its sections
-   and no two in a row of the end have a steady tempo of their own (``SAME_TEMPO``): a
-   ritardando at the end, an intro in free time, not a tempo change; the grid, a line, goes
-   on over them. A section with as many onsets as those with a pulse (``ASTRAY_LEVEL``), no
+   between two parts on the grid puts some off in a row, and keeps the grid), two in a row
+   off it have one steady tempo of their own (``SAME_TEMPO``: a tempo step, also where a
+   section before it lies on the line by chance), or the line's beat lies more than
+   ``MAX_CORRECTION`` off the tempo's. Off at one end alone, the song keeps the grid of its
+   steady part when that is one run of ``END_SHARE`` of its sections: a ritardando at the
+   end, an intro in free time, not a tempo change; the grid, a line, goes on over them. Two
+   in a row there at one tempo of their own are a ritardando all the same when the tempo of
+   that end's last ``DRIFT_BEATS`` keeps moving away from the grid's (``RIT_DRIFT``): one
+   too gentle (to 96-99 % over 8 bars) for its sections' tempos to part. Where a song's
+   first or last section lies off the line and the tempo of that end drifts so, the sections
+   in its ``DRIFT_BEATS`` are left out of the line too: a ritardando lies on it where it
+   starts, and tilted it (6 ms off at the steady part's other end). A section with as
+   many onsets as those with a pulse (``ASTRAY_LEVEL``), no
    pulse at the tempo but a pulse of its own at a tempo up to ``DRIFT`` away
    (``ASTRAY_PULSE``) lies off the line: its beats are at another tempo, which smears them
    over the comb's phases. One without a pulse of its own is a break, whatever its onsets:
@@ -38,6 +45,9 @@ that frame's start (measured on synthetic drums: the grid then falls on the hits
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 import numpy as np
 
@@ -68,7 +78,14 @@ SAME_TEMPO = 0.007
 """Sections at a tempo of their own after a step (117-130 BPM after 120, or before it) lie
 within 0.45 % of each other, those of a ritardando over 8 bars to 95 % of the tempo 1.2-1.3 %
 apart, to 60-90 % about 3 %. Read to the search's 0.5 % steps alone, a step's lay up to 0.5 %
-apart and a ritardando to 95 %'s 1.0-1.5 %: 1 % took it for a step."""
+apart and a ritardando to 95 %'s 1.0-1.5 %: 1 % took it for a step. Those of a ritardando
+to 96-99 % lie 0.3-1 % apart, some within it: ``RIT_DRIFT`` tells them from a step."""
+DRIFT_BEATS = 24
+RIT_DRIFT = 0.00015
+"""How fast (a ratio of the beat's length, per beat) the tempo of an end's last
+``DRIFT_BEATS`` must move away from the grid's for a ritardando: one over 8 bars to 99.5 %
+of the tempo. On synthetic drums, ritardandos over 8 bars to 96-99 % move 0.027-0.14 % a
+beat, 8 bars at 117-130 BPM before or after 120 (a step) 0.008 % at most, either way."""
 MIN_SECTIONS = 2
 MAX_CORRECTION = 0.005
 """How far the grid's beat may lie from the tempo's: steady drums 0.03 % at most; a tempo that
@@ -113,30 +130,60 @@ def fit_grid(onsets: np.ndarray, period: float) -> tuple[float, float] | None:
         ratios[i], weight = _own_pulse(onsets, starts[i], period)
         strong[i] = weight >= ASTRAY_PULSE * np.median(weights[pulsing])
     counted = pulsing | (loud & strong)  # the latter: beats at another tempo, off the line
-    if not _steady(~keep[counted], ratios[counted], strong[counted]):
+
+    @functools.cache
+    def drifting(at_end: bool) -> bool:  # a ritardando, not a step
+        return _drift(onsets, period, at_end) >= RIT_DRIFT
+
+    if not _steady(~keep[counted], ratios[counted], strong[counted], drifting):
         return None
+    # a ritardando lies on the line where it starts, and tilts it: the grid is the steady part's
+    middles = starts + span / 2
+    for at_end, edge in zip((False, True), np.flatnonzero(counted)[[0, -1]]):
+        inside = (onsets.shape[0] - middles if at_end else middles) > DRIFT_BEATS * period
+        if not keep[edge] and np.count_nonzero(keep & inside) >= MIN_SECTIONS and drifting(at_end):
+            keep &= inside
+            first, length = _line(numbers[keep], beats[keep], weights[keep])
     if abs(length / period - 1) > MAX_CORRECTION:
         return None
     return first % length, length
 
 
-def _steady(off: np.ndarray, ratios: np.ndarray, strong: np.ndarray) -> bool:
+def _steady(
+    off: np.ndarray, ratios: np.ndarray, strong: np.ndarray, drifting: Callable[[bool], bool]
+) -> bool:
     """Whether sections with a pulse, in time order, ``off`` the line or on it, make a steady
-    song: ``STEADY_SHARE`` of them on it, neither the first two nor the last two off (a tempo
-    change puts every one after it off); or ``END_SHARE`` of them in one run on it, the rest
-    at one end without two in a row at one tempo of their own (``ratios`` within
-    ``SAME_TEMPO``, each ``strong``): a ritardando, an intro in free time."""
+    song: none of those off it two in a row at one tempo of their own (``ratios`` within
+    ``SAME_TEMPO``, each ``strong``: a tempo step, wherever a section on the line by chance
+    puts it), and ``STEADY_SHARE`` of them on it, neither the first two nor the last two off
+    (a tempo change puts every one after it off); or ``END_SHARE`` of them in one run on it,
+    the rest at one end: a ritardando, an intro in free time, where two in a row at one tempo
+    of their own are a step unless the tempo there keeps moving away from the grid's
+    (``drifting``, given whether that end is the song's last)."""
+    steps = np.abs(ratios[1:] / ratios[:-1] - 1)
+    stepped = np.any(off[1:] & off[:-1] & strong[1:] & strong[:-1] & (steps <= SAME_TEMPO))
     lead = off.size if off.all() else int(np.argmin(off))
     tail = off.size if off.all() else int(np.argmin(off[::-1]))
     share = 1 - np.count_nonzero(off) / off.size
     if lead < 2 and tail < 2:
-        return share >= STEADY_SHARE
+        return share >= STEADY_SHARE and not stepped
     end = slice(0, lead) if lead >= 2 else slice(off.size - tail, off.size)
     if share < END_SHARE or np.count_nonzero(off) > np.count_nonzero(off[end]):
         return False
-    ratios, strong = ratios[end], strong[end]
-    steps = np.abs(ratios[1:] / ratios[:-1] - 1)
-    return not np.any(strong[1:] & strong[:-1] & (steps <= SAME_TEMPO))
+    return not stepped or drifting(lead < 2)
+
+
+def _drift(onsets: np.ndarray, period: float, at_end: bool) -> float:
+    """How fast (a ratio of the beat's length, per beat) the tempo of the last (``at_end``) or
+    first ``DRIFT_BEATS`` beats of ``onsets`` moves away from a beat of ``period`` frames,
+    towards that end: the slope, by least squares, of the own tempo (``_own_pulse``) of
+    sections of ``SECTION_BEATS`` beats every 2 beats over them (each reads its tempo to
+    about 0.1 %; 9 of them, a slope to about 0.003 % a beat)."""
+    hops = np.arange(0.0, DRIFT_BEATS - SECTION_BEATS + 1e-9, 2.0)  # beats from the first
+    first = max(0.0, onsets.shape[0] - (SECTION_BEATS + hops[-1]) * period) if at_end else 0.0
+    ratios = np.array([_own_pulse(onsets, first + hop * period, period)[0] for hop in hops])
+    away = np.sign(np.mean(ratios) - 1) * (ratios - 1)  # how far off the grid's tempo
+    return _line(hops if at_end else -hops, away, np.ones(hops.size))[1]
 
 
 def _section_beat(onsets: np.ndarray, start: float, period: float) -> tuple[float, float, float]:

@@ -114,6 +114,13 @@ def stepped_at_ends(bpm: float, early: bool, late: bool, style: str = "four") ->
     return np.concatenate(parts, axis=1)
 
 
+def intro_at(bpm: float, seconds: float = 44.0, style: str = "four") -> np.ndarray:
+    """16 s of drums at ``bpm``, then ``seconds`` at 120 BPM: a tempo step near the start whose
+    first beat falls on the grid of the 120 BPM part (16 s are 32 of its beats)."""
+    intro = drum_track(bpm, 16.0, style, seed=2)
+    return np.concatenate([intro, drum_track(120, seconds, style, seed=1)], axis=1)
+
+
 def under_bleed(drums: np.ndarray, start: float, seconds: float) -> np.ndarray:
     """``drums`` 20 dB quieter for ``seconds`` from ``start`` s, under the bleed of a melody at
     -20 dBFS (as loud as the drums elsewhere), as a separated drums stem holds it."""
