@@ -226,6 +226,27 @@ def _silent(
     return cut
 
 
+def cut_before(
+    heard: np.ndarray, hop: int, search: int, speed: float, loudest: float
+) -> tuple[int, int] | None:
+    """Play started in the quiet (``heard`` (frames,): what the mix heard of the song read
+    from input index 0, where it started): the input index the window before the first is
+    cut at (before 0: the quiet standing in for the song before, ``Stretcher``), so that the
+    song to come plays where ``speed`` puts it, and the input index where it comes in
+    (``heard``'s end where it does not). None where the song sounds where play started: the
+    first half window plays it as it comes. Played so in the quiet too, the first window went
+    at 100 %: a beat 40 ms after where play started was heard 120 ms early at 25 % (13 ms
+    late at 150 %); faster than 1 the windows after it took that back too slowly for a beat
+    up to 100 ms on at 150 % (225 ms at 200 %): up to 15 and 22 ms late."""
+    quiet = quiet_frames(heard, search, QUIET * loudest)
+    if not quiet[0]:
+        return None
+    if quiet.all():
+        return -hop, heard.shape[0]
+    coming = int(np.argmin(quiet))
+    return _due(coming, -hop, hop, speed), coming  # (aimed where output frame 0 plays 0)
+
+
 def _due(at: int, aim: int, hop: int, speed: float) -> int:
     """The cut that plays input index ``at`` where ``speed`` puts it, for a window aimed at
     ``aim`` (its middle plays the song there)."""

@@ -14,6 +14,9 @@ import numpy as np
 ALIKE = 0.9
 """Halves that overlap this alike or more (normalized cross-correlation) join with Hann
 halves: the constant-power gains are within a quarter dB of them."""
+UNLIKE = -0.9
+"""Halves less alike than this are taken as this alike: nearly half a period out of phase, they
+cancel at the middle, and the gains that make up for it grow without bound (4.5 at most so)."""
 
 
 def between(
@@ -46,14 +49,16 @@ def crossfade(
     of the previous window's second half, to ``coming`` (hop,), of the next one's first half,
     at the power each has: Hann halves (``rise`` and one less it) over the square root of
     the power they make of two halves as alike as these (their normalized cross-correlation,
-    taken as 0 below it): 1/sqrt(2) at the middle where they are unlike (in phase quadrature,
-    or noise), where Hann halves dip 3 dB. None where they are ``ALIKE`` or more."""
+    ``UNLIKE`` at least): 1/sqrt(2) at the middle where they are unlike (in phase quadrature,
+    or noise), where Hann halves dip 3 dB; more where they are out of phase (taken as unlike,
+    a pad transposed dipped up to 9 dB 10 ms at a time after the beats over it at 25-50 %).
+    None where they are ``ALIKE`` or more."""
     power = float(leaving @ leaving) * float(coming @ coming)
     alike = float(leaving @ coming) / np.sqrt(power) if power > 0 else 1.0
     if alike >= ALIKE:
         return None
     fall = 1.0 - rise
-    gain = 1.0 / np.sqrt(fall**2 + rise**2 + 2.0 * max(alike, 0.0) * fall * rise)
+    gain = 1.0 / np.sqrt(fall**2 + rise**2 + 2.0 * max(alike, UNLIKE) * fall * rise)
     return fall * gain, rise * gain
 
 

@@ -23,6 +23,8 @@ with WSOLA (waveform-similarity overlap-add, Verhelst & Roelands 1993):
   that the song to come comes in where the speed puts it (at 25 % too); where it still
   sounds (a pad after a loud fill), where it best continues the one before, at its level,
   up to the song to come, whose window is cut for its timing (``stemgui.playback.joins``).
+  Play (or a seek) in the quiet starts as in silence, the windows aimed where the speed puts
+  them from the first: the first beat heard is on time too (``cuts.cut_before``).
 
 The windows are cut from the stems side by side (``BlockRenderer.render_stems``: each channel
 of the mixer at a gain of 1), where the mix heard continues best (a stem muted does not steer
@@ -31,7 +33,8 @@ of solo, mute or gain ramps at the next block, as at speed 1, not once the song 
 has played (110 ms at 50 %, 190 ms at 25 %). What the renderer does in the song's time still
 holds: jumps cross-fade, loops wrap; the limiter limits the mix as it plays. The transport runs
 ahead of the output by what is buffered (a window and the search, about 70 ms; in the quiet and
-the first 2 s after Play, the next window's song too). Each half window plays the song frames
+the first 2 s after Play, the next window's song too; at Play faster than 1, what the windows
+would take back the first's over: 115 ms at 150 %). Each half window plays the song frames
 from where the last one's ended to about ``hop * speed`` further on (the middle of the window
 before to the middle of its own, where they were cut), laid evenly over it; ``on_run`` hears of
 them block by block, each run on from the last exactly, so the position the device plays, and
@@ -61,7 +64,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from stemgui.playback.cuts import HOLD_SECONDS, QUIET, Loudest, cut_at
+from stemgui.playback.cuts import HOLD_SECONDS, QUIET, Loudest, cut_at, cut_before
 from stemgui.playback.fade_tail import FadeTail
 from stemgui.playback.joins import join_in_quiet, quiet_over
 from stemgui.playback.read_ahead import ReadAhead
@@ -212,15 +215,42 @@ class Stretcher:
         plays ``hop`` frames of song where the speed puts ``hop * speed``: the windows after it
         take that back, ``hop / 4`` at most each (none jumps, skipping or playing again a beat
         of a short loop), so that from then on song frame ``t * speed`` plays at output frame
-        ``t``."""
+        ``t``. Started in the quiet, that would play the song to come off the beat: there the
+        windows are aimed where the speed puts them from the first on (``_start_in_quiet``)."""
         self._reset()
         self.active = True
+        owing = max(0, int(np.ceil(4 * (speed - 1.0))))  # windows taking back the first's
+        self._need(self.size + owing * int(np.ceil(self.hop * speed)))
+        heard = self.renderer.heard(self._input)
+        before = cut_before(heard, self.hop, self.search, speed, self._loudest.add(heard, 0))
+        if before is not None:
+            self._start_in_quiet(speed, *before)
+            return
         self._owed = self.hop * (speed - 1.0)
-        self._need(self.size)
         self._ready = self._input[: self.hop].copy()
         self._lay(0, self.hop)
         self._sum[: self.hop] = self._input[self.hop : self.size] * self.window[self.hop :, None]
         self._sum[self.hop :] = 0.0
+
+    def _start_in_quiet(self, speed: float, cut: int, coming: int) -> None:
+        """Play starts in the quiet (``cuts.cut_before``): the quiet before ``coming``, mirrored
+        back and forth, stands for the song before index 0 and the renderer's fade-in at Play;
+        the first half window fades in, as the renderer's start does."""
+        before, fade = max(0, -cut), self._tail.fade
+        edge, quiet = min(fade, coming // 2), coming - min(fade, coming // 2)
+        back = (np.arange(before + edge, 0, -1) - 1) % (2 * quiet)
+        back = edge + np.where(back < quiet, back, 2 * quiet - 1 - back)
+        self._input = np.concatenate([self._input[back], self._input[edge:]])
+        self._base = -before
+        self._position, self._previous, self._reached = -self.hop, cut, cut + self.size
+        self._laid_to = cut + self.hop  # the song frames the first half window plays, from
+        self._need(self._reached - self._base)
+        at = cut + self.hop - self._base
+        self._sum[: self.hop] = self._input[at : at + self.hop] * self.window[self.hop :, None]
+        self._quiet = coming >= self._reached
+        self._next_window(speed)
+        fade = min(fade, self.hop, coming - cut - self.hop)  # (up to the song to come)
+        self._ready[:fade] *= (np.arange(1, fade + 1, dtype=np.float32) / fade)[:, None]
 
     def _next_window(self, speed: float) -> None:
         """Cut the next window, add it, and make the next half window ready."""

@@ -86,10 +86,13 @@ def floor(kind: str, frames: int) -> np.ndarray:
     return under.astype(np.float32)
 
 
-def clicks_heard(speed: float, beat: int, start: int, song: int, under: str = "") -> tuple:
+def clicks_heard(
+    speed: float, beat: int, start: int, song: int, under: str = "", sought_from: int | None = None
+) -> tuple:
     """Clicks every ``beat`` frames, ``song`` frames of them stretched by ``speed`` from
     ``start`` on, over ``floor(under)`` (digital silence: ""): (the output frames they are
-    heard at, the song frames they are at, the runs said: (output frame, song frame, count))."""
+    heard at, the song frames they are at, the runs said: (output frame, song frame, count)).
+    ``sought_from``: played from there for 10 blocks first, then sought to ``start``."""
     clicks = np.zeros(start + song + RATE, np.float32)
     for at in range(0, clicks.size, beat):
         clicks[at : at + 64] = 0.6 * np.exp(-np.arange(64) / 16)
@@ -98,8 +101,12 @@ def clicks_heard(speed: float, beat: int, start: int, song: int, under: str = ""
     output, transport = player(clicks)
     stretcher = Stretcher(output.renderer, 2, RATE)
     stretcher.speed = speed
-    transport.seek(start)
+    transport.seek(start if sought_from is None else sought_from)
     transport.play()
+    if sought_from is not None:
+        for _ in range(10):
+            stretcher.render(np.zeros((512, 2), np.float32))
+        transport.seek(start)
     runs, blocks = [], []
     for block in range(round(song / speed) // 512):
         out = np.zeros((512, 2), np.float32)
