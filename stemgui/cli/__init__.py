@@ -17,7 +17,8 @@ was killed are removed when the next run starts (``stemgui.spool.clean_leftovers
 
 The command line's modules: ``arguments`` (the parser and the usage checks), ``models`` (``-n``
 and ``--list-models``), ``tracks`` (the songs named), ``batch`` (the run of one after another),
-``kept`` (the tempo and key the app kept for a song, the user's corrections with them) and
+``kept`` (the stems the app kept for a song, written out as they are, and their tempo and key
+with the user's corrections; ``--no-cache`` reads none) and
 ``progress`` (the bar). This one holds the entry point (``main``) and the order of its steps;
 ``python -m stemgui.cli`` runs it too.
 """
@@ -43,7 +44,7 @@ from stemgui.cli.arguments import (
     unknown_arguments,
 )
 from stemgui.cli.batch import TrackRun, separate_all, shared_target, summary
-from stemgui.cli.kept import KeptAnalyses
+from stemgui.cli.kept import KeptStems
 from stemgui.cli.models import list_models, load_model, said
 from stemgui.cli.tracks import find_tracks
 from stemgui.errors import ExportError, StemguiError, one_line
@@ -205,7 +206,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, log_file: Pa
     channels = int(model.audio_channels)
     # the app's stem cache keys on these options (``SeparationOptions.stem_options``)
     options = {"segment": args.segment, "overlap": args.overlap, "shifts": args.shifts}
-    kept = KeptAnalyses(args.name or "", options)
+    kept = None if args.no_cache else KeptStems(args.name or "", options)
     run = TrackRun(separator, channels, request, model_name, args.samplerate == "song", kept)
     return separate_all(
         run,

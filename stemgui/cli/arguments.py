@@ -196,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the files that exist and write the rest; a song whose files all exist is not "
         "separated again (to finish a batch that was stopped)",
     )
+    parser.add_argument(  # not Demucs's: the app's stems of the same song, model and options
+        "--no-cache",
+        action="store_true",
+        help="separate every song afresh: do not write out the stems the app kept in its stem "
+        "cache for the same song, model and options (nor tag them with the tempo and key "
+        "corrected there)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 

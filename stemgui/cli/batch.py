@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from stemgui.cli.kept import KeptAnalyses
+from stemgui.cli.kept import KeptStems
 from stemgui.cli.progress import track_progress
 from stemgui.cli.tracks import NoSongs, real_path
 from stemgui.errors import (
@@ -79,14 +79,14 @@ class TrackRun:
         request: Any,
         model_name: str,
         song_rate: bool = False,
-        kept: KeptAnalyses | None = None,
+        kept: KeptStems | None = None,
     ) -> None:
         self.separator = separator
         self.channels = channels
         self.request = request
         self.model_name = model_name
         self.song_rate = song_rate  # each song's files at its own rate (--samplerate song)
-        self.kept = kept  # the tempo and key the app kept (None: estimated from the stems)
+        self.kept = kept  # the app's stems and their tempo and key (None: --no-cache)
         self.count: tuple[int, int] | None = None  # (this track's number, the tracks') if set
 
     def existing(self, track: Path) -> int:
@@ -102,73 +102,97 @@ class TrackRun:
         return len(targets) if all(os.path.lexists(target) for _name, target in targets) else 0
 
     def __call__(self, track: Path) -> list[Path]:
-        import numpy as np
-
-        from stemgui import spool
-        from stemgui.audio.decode import decode
         from stemgui.export.exporter import export
         from stemgui.export.planning import plan
         from stemgui.export.rates import export_rate
-        from stemgui.stems.analysis import analyse
-        from stemgui.stems.stemset import StemSet
 
         sep = self.separator
         plan(self.request, sep.sources, track, self.model_name)  # fail before the long part
         with contextlib.ExitStack() as cleanup:
-            # A long song's mix and stems go to temporary np.memmaps, removed at the end in
-            # any case: the song is decoded into its file, not the RAM (1.3 GB for 60 minutes).
-            stems_spool = None
-
-            def allocate(shape: tuple[int, int]) -> np.ndarray:
-                nonlocal stems_spool
-                if stems_spool is not None:  # called again (a file shorter than it said)
-                    stems_spool.close()
-                    stems_spool = None
-                if shape[1] <= spool.SPOOL_THRESHOLD_SECONDS * sep.samplerate:
-                    return np.empty(shape, dtype=np.float32)
-                stems_spool = cleanup.enter_context(spool.StemSpool((len(sep.sources), *shape)))
-                return stems_spool.mix_array(shape)
-
-            audio = decode(
-                track,
-                sep.samplerate,
-                self.channels,
-                allocate=allocate,
-                scratch=lambda: Path(tempfile.gettempdir()),
-            )
-            logger.debug(
-                "%s: %.1f s, %d Hz, %d channel(s)",
-                track,
-                audio.duration,
-                audio.original_samplerate,
-                audio.original_channels,
-            )
-            total = max(round(audio.duration, 1), 0.1)
-            bar = cleanup.enter_context(track_progress(track, self.count, total))
-
-            def on_progress(progress: Any) -> None:
-                bar.update(min(total, round(progress.fraction * total, 1)) - bar.n)
-                if stems_spool is not None:
-                    stems_spool.release(progress.frames_ready)
-
-            mix, song = audio.samples, (audio.original_samplerate, audio.original_frames)
-            out = stems_spool.array if stems_spool is not None else None
-            del audio
-            data = sep.separate(mix, on_progress=on_progress, out=out)
-            del mix, out  # the mix is not exported: free it before writing
-            bar.close()
-            stems = StemSet(list(sep.sources), sep.samplerate, data, song=song)
-            del data
+            hit = None if self.kept is None else self.kept.look_up(track)
+            stems = self._kept(track, hit)
+            if stems is None:
+                stems = self._separated(track, cleanup)
             # the files carry the song's tempo and key, as the app's exports do: as the user
             # corrected them there, where the app kept them
-            found = analyse(stems, track) if self.kept is None else self.kept.analysis(track, stems)
-            request = replace(self.request, analysis=found)
+            request = replace(self.request, analysis=KeptStems.analysis(track, stems, hit))
             if self.song_rate:
-                rate = export_rate(request.fmt, song[0], sep.samplerate)
+                rate = export_rate(request.fmt, stems.song[0], sep.samplerate)
                 request = replace(request, samplerate=rate)
             written = export(stems, request, track, self.model_name)
-            del stems  # the spool can be unmapped
+            del stems, hit  # the spool can be unmapped, the cache entry let go of
             return written
+
+    def _kept(self, track: Path, hit: Any) -> Any:
+        """The full stems of ``track`` that the app kept in ``hit`` (its stem cache entry,
+        memory-mapped: a long song's are never in RAM), said on the console; None when there is
+        no entry or it is not what this model would separate (``KeptStems.reusable``)."""
+        sep = self.separator
+        if hit is None or not KeptStems.reusable(hit, sep.sources, sep.samplerate, self.channels):
+            return None
+        count = "" if self.count is None else " ({} of {})".format(*self.count)
+        logger.info(
+            "%s: from the stem cache%s: the app separated it with this model and these "
+            "options; not separated again (--no-cache separates it afresh)",
+            track,
+            count,
+        )
+        return hit.stemset()
+
+    def _separated(self, track: Path, cleanup: contextlib.ExitStack) -> Any:
+        """The ``StemSet`` of ``track`` decoded and separated, with its own rate and length;
+        a long song's stems spooled to a temporary file that ``cleanup`` removes."""
+        import numpy as np
+
+        from stemgui import spool
+        from stemgui.audio.decode import decode
+        from stemgui.stems.stemset import StemSet
+
+        sep = self.separator
+        # A long song's mix and stems go to temporary np.memmaps, removed at the end in any
+        # case: the song is decoded into its file, not the RAM (1.3 GB for 60 minutes).
+        stems_spool = None
+
+        def allocate(shape: tuple[int, int]) -> np.ndarray:
+            nonlocal stems_spool
+            if stems_spool is not None:  # called again (a file shorter than it said)
+                stems_spool.close()
+                stems_spool = None
+            if shape[1] <= spool.SPOOL_THRESHOLD_SECONDS * sep.samplerate:
+                return np.empty(shape, dtype=np.float32)
+            stems_spool = cleanup.enter_context(spool.StemSpool((len(sep.sources), *shape)))
+            return stems_spool.mix_array(shape)
+
+        audio = decode(
+            track,
+            sep.samplerate,
+            self.channels,
+            allocate=allocate,
+            scratch=lambda: Path(tempfile.gettempdir()),
+        )
+        logger.debug(
+            "%s: %.1f s, %d Hz, %d channel(s)",
+            track,
+            audio.duration,
+            audio.original_samplerate,
+            audio.original_channels,
+        )
+        total = max(round(audio.duration, 1), 0.1)
+        # the bar's track named in what is logged until the song's files are written
+        bar = cleanup.enter_context(track_progress(track, self.count, total))
+
+        def on_progress(progress: Any) -> None:
+            bar.update(min(total, round(progress.fraction * total, 1)) - bar.n)
+            if stems_spool is not None:
+                stems_spool.release(progress.frames_ready)
+
+        mix, song = audio.samples, (audio.original_samplerate, audio.original_frames)
+        out = stems_spool.array if stems_spool is not None else None
+        del audio
+        data = sep.separate(mix, on_progress=on_progress, out=out)
+        del mix, out  # the mix is not exported: free it before writing
+        bar.close()
+        return StemSet(list(sep.sources), sep.samplerate, data, song=song)
 
 
 def separate_all(
