@@ -13,7 +13,8 @@ def test_a_correction_of_a_song_whose_stems_left_the_cache_says_what_to_do(
 ):
     job = shown(qtbot, drums_win, rock_song(tmp_path))
     qtbot.waitUntil(lambda: bool(job.stem_entry), timeout=TIMEOUT_MS)
-    drums_win.menu_bar.clear_stem_cache()
+    drums_win.menu_bar.clear_stem_cache()  # on a thread: its "cleared" would replace what is said
+    qtbot.waitUntil(drums_win.menu_bar.clear_action.isEnabled, timeout=TIMEOUT_MS)
     drums_win.menu_bar.tempo.beat_action.trigger()  # Move the beat grid to the playhead
     bar = drums_win.statusBar()
     qtbot.waitUntil(lambda: "holds" in bar.currentMessage(), timeout=TIMEOUT_MS)  # once written
